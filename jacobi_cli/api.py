@@ -1,0 +1,194 @@
+"""The Python API: the same computations as the commands, returning NumPy arrays.
+
+>>> import numpy as np
+>>> jacobian("2 * dot(x, y)", {"x": np.arange(4.0), "y": [3.0, 1.0, 2.0, 5.0]})["x"]
+array([ 6.,  2.,  4., 10.])
+
+Bindings are arrays (or anything ``np.asarray`` takes), or strings in the command-line
+binding language (``"arange(4.0)"``, ``"@data.npy"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import autodiff
+from .bindings import Bindings, parse_bindings
+from .errors import JacNameError, JacShapeError, JacValueError
+from .graph import DEFAULT_MAX_BYTES, Graph
+from .jacobian import Jacobian
+from .parser import parse
+from .shapes import fmt
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass
+class Problem:
+    """A parsed expression, its input values, and the inputs to differentiate."""
+
+    graph: Graph  # requires_grad set for ``wrt``
+    env: dict
+    wrt: list
+    values: list  # every node's value
+
+    @property
+    def output(self):
+        return np.asarray(self.values[self.graph.output], dtype=self.graph.dtype)
+
+
+def resolve_dtype(dtype) -> type:
+    if isinstance(dtype, str):
+        if dtype not in DTYPES:
+            raise JacValueError(f"--dtype must be float64 or float32, not {dtype!r}")
+        return DTYPES[dtype]
+    return np.dtype(dtype).type
+
+
+def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> Bindings:
+    """Bindings from a dict (arrays or binding strings), a list of CLI strings, or Bindings."""
+    if isinstance(bindings, Bindings):
+        return bindings
+    if bindings is None:
+        return Bindings()
+    if isinstance(bindings, dict):
+        out = Bindings()
+        for name, value in bindings.items():
+            if isinstance(value, str):
+                sep = ":" if value.startswith(":") else "="
+                parsed = parse_bindings([f"{name}{sep}{value.lstrip(':')}"], dtype, seed, max_bytes)
+                out.shapes.update(parsed.shapes)
+                out.values.update(parsed.values)
+                continue
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
+            out.values[name] = array.astype(dtype)
+            out.shapes[name] = out.values[name].shape
+        return out
+    return parse_bindings(list(bindings), dtype, seed, max_bytes)
+
+
+def check_wrt(wrt, inputs) -> list:
+    """``--wrt`` names, checked against the bound inputs (default: all of them)."""
+    if not wrt:
+        return list(inputs)
+    for name in wrt:
+        if name not in inputs:
+            listed = ", ".join(inputs) or "none"
+            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed})")
+    return list(dict.fromkeys(wrt))
+
+
+def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
+            max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
+    """Parse, bind and evaluate: the common first step of every computing command."""
+    dtype = resolve_dtype(dtype)
+    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed)
+    graph = parse(expr, bound.shapes, dtype=dtype, seed=seed, max_bytes=max_bytes)
+    names = check_wrt(wrt, graph.inputs)
+    graph = graph.with_wrt(names)
+    env = {name: bound.values[name] for name in graph.inputs}
+    return Problem(graph, env, names, autodiff.evaluate(graph, env))
+
+
+def jacobians(problem: Problem) -> dict:
+    """``{name: Jacobian}`` for every input in ``wrt``: one batched reverse pass."""
+    g = problem.graph
+    arrays = autodiff.jacrev(g, problem.values) if problem.wrt else {}
+    return {name: Jacobian(name, g.output_shape, g.nodes[g.inputs[name]].shape, arrays[name])
+            for name in problem.wrt}
+
+
+def cotangent(problem: Problem, v=None) -> np.ndarray:
+    """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required."""
+    y_shape = tuple(problem.graph.output_shape)
+    dtype = problem.graph.dtype
+    if v is None:
+        if int(np.prod(y_shape, dtype=np.int64)) != 1:
+            raise JacValueError(
+                f"the output has shape {fmt(y_shape)}, so a vector v of that shape is needed: pass --v VALUE "
+                f"(or --v ones). PyTorch says: grad can be implicitly created only for scalar outputs")
+        return np.ones(y_shape, dtype=dtype)
+    if isinstance(v, str) and v.strip() == "ones":
+        return np.ones(y_shape, dtype=dtype)
+    if isinstance(v, str):
+        v = to_bindings([f"v={v}"], dtype).values["v"]
+    v = np.asarray(v, dtype=dtype)
+    if v.shape != y_shape:
+        if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:
+            return v.reshape(y_shape)
+        raise JacShapeError(f"v has shape {fmt(v.shape)} but the output has shape {fmt(y_shape)}; "
+                            "they must match, as in y.backward(gradient=v)")
+    return v
+
+
+def vjp_of(problem: Problem, v) -> dict:
+    """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
+    grads = autodiff.vjp(problem.graph, problem.values, v[None])
+    return {name: np.asarray(grads[name][0]) for name in problem.wrt}
+
+
+def tangents_of(problem: Problem, tangents: dict) -> dict:
+    """Checked tangents ``{name: array of x's shape}``; inputs not named get none."""
+    g = problem.graph
+    out = {}
+    for name, t in tangents.items():
+        if name not in g.inputs:
+            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
+        shape = tuple(g.nodes[g.inputs[name]].shape)
+        if isinstance(t, str):
+            t = np.ones(shape) if t.strip() == "ones" else to_bindings([f"{name}={t}"], g.dtype).values[name]
+        t = np.asarray(t, dtype=g.dtype)
+        if t.shape != shape:
+            raise JacShapeError(f"the tangent for '{name}' has shape {fmt(t.shape)}, but '{name}' has shape {fmt(shape)}")
+        out[name] = t
+    return out
+
+
+def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
+    """J·t: the output's directional derivative along ``tangents``."""
+    if not tangents:
+        return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
+    batched = {name: t[None] for name, t in tangents.items()}
+    return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
+
+
+def hessians(problem: Problem) -> dict:
+    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape``; needs a one-element output."""
+    y_shape = tuple(problem.graph.output_shape)
+    if int(np.prod(y_shape, dtype=np.int64)) != 1:
+        raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
+                            "reduce it first, e.g. sum(...)")
+    return autodiff.hessian(problem.graph, problem.env, problem.wrt)
+
+
+# --- the public one-call functions -------------------------------------------------------
+
+def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.ndarray:
+    """The value of ``expr``."""
+    return prepare(expr, bindings, None, dtype, seed).output
+
+
+def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
+    """``{name: dy/dx}`` in the array layout ``y.shape + x.shape``."""
+    return {name: j.to_array() for name, j in jacobians(prepare(expr, bindings, wrt, dtype, seed)).items()}
+
+
+def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
+    """``{name: x.grad}`` after ``y.backward(gradient=v)`` (``v`` may be omitted for a scalar)."""
+    problem = prepare(expr, bindings, wrt, dtype, seed)
+    return vjp_of(problem, cotangent(problem, v))
+
+
+def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0) -> np.ndarray:
+    """The Jacobian-vector product J·t for ``tangents = {name: t}``."""
+    problem = prepare(expr, bindings, None, dtype, seed)
+    return jvp_of(problem, tangents_of(problem, tangents or {}))
+
+
+def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
+    """``{(a, b): d²y / da db}`` for a scalar output."""
+    return hessians(prepare(expr, bindings, wrt, dtype, seed))

@@ -1,0 +1,130 @@
+"""Command-line bindings: ``NAME=VALUE``, ``NAME=@file`` and ``NAME:SHAPE``.
+
+>>> b = parse_bindings(["x=[1, 2]", "A:2x3"])
+>>> b.values["x"].tolist(), b.shapes["A"]
+([1.0, 2.0], (2, 3))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import JacError, JacNameError, JacUsageError, JacValueError
+from .graph import DEFAULT_MAX_BYTES
+from .shapes import fmt
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
+_DIM = re.compile(r"[0-9]+|[A-Za-z][A-Za-z_0-9]*")
+
+
+@dataclass
+class Bindings:
+    """Input values and declared shapes, in the order given.
+
+    ``shapes`` holds every input's shape (symbolic sizes as strings); ``values`` holds
+    arrays for inputs that have them (all of them once :meth:`realize` has run).
+    """
+
+    shapes: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+    random: set = field(default_factory=set)
+
+    def realize(self, dtype=np.float64, seed: int = 0) -> "Bindings":
+        """Draw the ``NAME:SHAPE`` inputs: N(0, 1) samples from a generator seeded by ``seed``."""
+        rng = np.random.default_rng(seed)
+        for name, shape in self.shapes.items():
+            if name in self.values:
+                continue
+            symbolic = [d for d in shape if not isinstance(d, int)]
+            if symbolic:
+                raise JacValueError(f"{name}:{_fmt_spec(shape)} has symbolic size {symbolic[0]!r}; numbers are "
+                                    f"needed to compute values (symbolic sizes work with `jac shape` and `jac diff`)")
+            self.values[name] = rng.standard_normal(shape).astype(dtype)
+        return self
+
+
+def _fmt_spec(shape) -> str:
+    return "x".join(str(d) for d in shape) if shape else "()"
+
+
+def parse_shape(spec: str, name: str = "", symbolic: bool = True) -> tuple:
+    """``3x4`` -> (3, 4); ``()`` or ``scalar`` -> (); ``n`` / ``nxm`` -> symbolic sizes."""
+    text = spec.strip().lower().replace("×", "x").replace("*", "x").replace(",", "x")
+    text = text.strip("()[] ")
+    if text in ("", "scalar"):
+        return ()
+    dims = []
+    for part in text.split("x") if not _is_single_symbol(text) else [text]:
+        part = part.strip()
+        if not _DIM.fullmatch(part):
+            raise JacValueError(f"shape of '{name}': '{spec}' is not a shape like 3, 3x4, () or n x m")
+        if part.isdigit():
+            dims.append(int(part))
+        elif symbolic:
+            dims.append(part)
+        else:
+            raise JacValueError(f"shape of '{name}': symbolic size '{part}' needs `jac shape` or `jac diff`")
+    return tuple(dims)
+
+
+def _is_single_symbol(text: str) -> bool:
+    return text.isalpha() and len(text) > 1 and "x" not in text
+
+
+def parse_bindings(items, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES,
+                   symbolic: bool = True) -> Bindings:
+    """Parse command-line bindings. Values are converted to ``dtype``."""
+    out = Bindings()
+    for item in items:
+        name, sep, rest = _split(item)
+        if name in out.shapes:
+            raise JacUsageError(f"'{name}' is bound twice")
+        if sep == ":":
+            out.shapes[name] = parse_shape(rest, name, symbolic)
+            out.random.add(name)
+            continue
+        value = _value(name, rest, dtype, seed, max_bytes)
+        out.values[name] = value
+        out.shapes[name] = value.shape
+    return out
+
+
+def _split(item: str):
+    eq, colon = item.find("="), item.find(":")
+    cut = min(i for i in (eq, colon) if i >= 0) if max(eq, colon) >= 0 else -1
+    if cut < 0:
+        raise JacUsageError(f"'{item}' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE")
+    name = item[:cut].strip()
+    if not _NAME.match(name):
+        raise JacNameError(f"'{name}' in '{item}' is not a valid input name (letters, digits, _)")
+    return name, item[cut], item[cut + 1:]
+
+
+def _value(name: str, text: str, dtype, seed: int, max_bytes: int) -> np.ndarray:
+    from .parser import parse_value
+
+    text = text.strip()
+    if not text:
+        raise JacValueError(f"'{name}=' has no value")
+    if text.startswith("@"):
+        from .fileio import load_array
+        try:
+            return np.asarray(load_array(text[1:], dtype=dtype, max_bytes=max_bytes))
+        except JacError as err:
+            err.message = f"{name}: {err.message}"
+            err.args = (err.message,)
+            raise
+    try:
+        value = parse_value(text, dtype=dtype, seed=seed, max_bytes=max_bytes)
+    except JacError as err:
+        err.message = f"in the value of '{name}': {err.message}"
+        err.args = (err.message,)
+        raise
+    return value
+
+
+def describe(shapes: dict) -> str:
+    return ", ".join(f"{n}: {fmt(s)}" for n, s in shapes.items())

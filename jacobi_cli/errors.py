@@ -1,0 +1,55 @@
+"""The library's own exceptions.
+
+Every error a user can cause is a :class:`JacError` with a ``kind`` from the contract
+(``parse``, ``name``, ``shape``, ``value``, ``io``, ``limit``, ``usage``), a message that
+says what is wrong, and, where the input has one, the 0-based character offset into
+the expression (``position``). The CLI turns them into exit code 2 in one place.
+"""
+
+from __future__ import annotations
+
+
+class JacError(Exception):
+    """Base class: bad input that the user can fix."""
+
+    kind = "value"
+
+    def __init__(self, message: str, position: int | None = None, source: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.source = source
+
+    def with_source(self, source: str) -> "JacError":
+        """Attach the text that ``position`` points into, unless one is already attached."""
+        if self.source is None:
+            self.source = source
+        return self
+
+
+class JacParseError(JacError):
+    kind = "parse"
+
+
+class JacNameError(JacError):
+    kind = "name"
+
+
+class JacShapeError(JacError):
+    kind = "shape"
+
+
+class JacValueError(JacError):
+    kind = "value"
+
+
+class JacIOError(JacError):
+    kind = "io"
+
+
+class JacLimitError(JacError):
+    kind = "limit"
+
+
+class JacUsageError(JacError):
+    kind = "usage"

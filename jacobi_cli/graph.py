@@ -1,0 +1,210 @@
+"""The computation graph: a flat, topologically ordered tuple of immutable nodes.
+
+A :class:`Builder` appends nodes and infers each node's shape from its op's shape rule
+before any number is computed, so a shape error names the op and the column at once.
+:class:`Tracer` is the handle a builder hands out; it overloads the arithmetic operators,
+which is how the derivative rules in :mod:`jacobi_cli.ops` build graphs of their own
+(the gradient graph that a Hessian differentiates again).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import JacError, JacLimitError
+from .shapes import Shape, is_concrete
+
+MAX_NODES = 2_000_000
+DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
+LEAF_OPS = ("input", "const")
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    """One equation ``id = op(*args; params)``.
+
+    ``shape`` is known before evaluation. ``position`` is the 0-based character offset
+    of the op in the expression (``None`` for nodes the user did not write).
+    """
+
+    id: int
+    op: str
+    args: tuple = ()
+    params: dict = field(default_factory=dict)
+    shape: Shape = ()
+    name: str | None = None
+    position: int | None = None
+    requires_grad: bool = False
+    value: object = None  # the constant of a ``const`` node
+
+    @property
+    def leaf(self) -> bool:
+        return self.op in LEAF_OPS
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """Nodes in topological order, the inputs by name, and the output node's id."""
+
+    nodes: tuple
+    inputs: dict
+    output: int
+    source: str = ""
+    dtype: type = np.float64
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.nodes[self.output].shape
+
+    def input_shapes(self) -> dict:
+        return {name: self.nodes[i].shape for name, i in self.inputs.items()}
+
+    def with_wrt(self, wrt) -> "Graph":
+        """The same graph with ``requires_grad`` set for the inputs named in ``wrt``
+        and every node that depends on one of them."""
+        wrt = set(self.inputs) if wrt is None else set(wrt)
+        flags: list[bool] = []
+        nodes = []
+        for node in self.nodes:
+            if node.op == "input":
+                flag = node.name in wrt
+            else:
+                flag = any(flags[a] for a in node.args) and not _nondiff(node.op)
+            flags.append(flag)
+            nodes.append(node if node.requires_grad == flag else dataclasses.replace(node, requires_grad=flag))
+        return dataclasses.replace(self, nodes=tuple(nodes))
+
+    def with_output(self, output: int) -> "Graph":
+        return dataclasses.replace(self, output=output)
+
+    def is_concrete(self) -> bool:
+        return all(is_concrete(n.shape) for n in self.nodes)
+
+
+def _nondiff(op_name: str) -> bool:
+    from .ops import OPS
+
+    return OPS[op_name].nondiff
+
+
+class Tracer:
+    """A node under construction: carries the shape and builds graph nodes on arithmetic."""
+
+    __slots__ = ("builder", "id", "shape")
+    __array_priority__ = 1000  # numpy defers to our operators
+
+    def __init__(self, builder: "Builder", id: int, shape: Shape):
+        self.builder = builder
+        self.id = id
+        self.shape = shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def node(self) -> Node:
+        return self.builder.nodes[self.id]
+
+    def _bin(self, op, other, reverse=False):
+        args = (other, self) if reverse else (self, other)
+        return self.builder.apply(op, *args)
+
+    def __add__(self, o): return self._bin("add", o)
+    def __radd__(self, o): return self._bin("add", o, True)
+    def __sub__(self, o): return self._bin("sub", o)
+    def __rsub__(self, o): return self._bin("sub", o, True)
+    def __mul__(self, o): return self._bin("mul", o)
+    def __rmul__(self, o): return self._bin("mul", o, True)
+    def __truediv__(self, o): return self._bin("div", o)
+    def __rtruediv__(self, o): return self._bin("div", o, True)
+    def __pow__(self, o): return self._bin("pow", o)
+    def __rpow__(self, o): return self._bin("pow", o, True)
+    def __matmul__(self, o): return self._bin("matmul", o)
+    def __rmatmul__(self, o): return self._bin("matmul", o, True)
+    def __neg__(self): return self.builder.apply("neg", self)
+
+    def __repr__(self) -> str:
+        return f"Tracer({self.node.op}#{self.id}, shape={self.shape})"
+
+
+class Builder:
+    """Appends nodes; folds ops whose arguments are all constants."""
+
+    def __init__(self, source: str = "", dtype=np.float64, fold: bool = True, seed: int = 0,
+                 max_bytes: int = DEFAULT_MAX_BYTES):
+        self.nodes: list[Node] = []
+        self.inputs: dict[str, int] = {}
+        self.source = source
+        self.dtype = np.dtype(dtype).type
+        self.fold = fold
+        self.seed = seed
+        self.max_bytes = max_bytes
+        self._rng = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator behind ``rand``/``randn``, seeded by ``--seed``."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
+
+    def _append(self, **fields) -> Tracer:
+        if len(self.nodes) >= MAX_NODES:
+            raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+        node = Node(id=len(self.nodes), **fields)
+        self.nodes.append(node)
+        return Tracer(self, node.id, node.shape)
+
+    def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
+        tracer = self._append(op="input", shape=tuple(shape), name=name, position=position)
+        self.inputs[name] = tracer.id
+        return tracer
+
+    def const(self, value, position: int | None = None) -> Tracer:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            value = np.asarray(value)
+            if value.dtype.kind in "biuf" and value.dtype != self.dtype:
+                value = value.astype(self.dtype)
+        return self._append(op="const", shape=tuple(np.shape(value)), value=value, position=position)
+
+    def lift(self, value) -> Tracer:
+        return value if isinstance(value, Tracer) else self.const(value)
+
+    def apply(self, op_name: str, *args, position: int | None = None, name: str | None = None, **params) -> Tracer:
+        """Add ``op_name(*args; params)``; its shape comes from the op's shape rule."""
+        from .ops import OPS
+
+        op = OPS[op_name]
+        tracers = [self.lift(a) for a in args]
+        try:
+            shape = op.shape(*(t.shape for t in tracers), **params)
+        except JacError as err:
+            if err.position is None:
+                err.position = position
+            raise
+        if self.fold and all(self.nodes[t.id].op == "const" for t in tracers):
+            return self._fold(op, tracers, params, position)
+        return self._append(op=op_name, args=tuple(t.id for t in tracers), params=params,
+                            shape=shape, position=position, name=name)
+
+    def _fold(self, op, tracers, params, position) -> Tracer:
+        values = [self.nodes[t.id].value for t in tracers]
+        with np.errstate(all="ignore"):
+            value = op.impl(*values, **params)
+        if all(isinstance(v, (int, float)) for v in values) and np.ndim(value) == 0:
+            value = value.item() if hasattr(value, "item") else value
+        return self.const(value, position)
+
+    def name(self, tracer: Tracer, name: str) -> Tracer:
+        """Give an assigned name to the node ``tracer`` stands for (``F = a * b``)."""
+        node = self.nodes[tracer.id]
+        if node.op != "input" and node.name is None:
+            self.nodes[tracer.id] = dataclasses.replace(node, name=name)
+        return tracer
+
+    def graph(self, output: Tracer) -> Graph:
+        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype)

@@ -1,0 +1,412 @@
+"""Expression text -> graph, through Python's ``ast`` and a whitelist.
+
+Nothing of the text is ever evaluated by Python: the syntax tree is walked (without
+recursion, so deep expressions cannot hit the recursion limit) and every node the
+language knows becomes a builder call; anything else is a parse error at its column.
+
+>>> g = parse("2 * dot(x, y)", {"x": (4,), "y": (4,)})
+>>> g.output_shape
+()
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import sys
+import threading
+
+import numpy as np
+
+from .errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
+from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
+from .graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
+from .shapes import fmt
+
+MAX_SOURCE_CHARS = 10_000_000
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+_BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+_UNSUPPORTED = {
+    ast.Compare: "comparisons", ast.BoolOp: "'and'/'or'", ast.IfExp: "conditional expressions",
+    ast.Lambda: "lambda", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions", ast.DictComp: "comprehensions", ast.GeneratorExp: "generators",
+    ast.JoinedStr: "f-strings", ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
+    ast.YieldFrom: "yield", ast.Starred: "'*' unpacking",
+}
+
+
+class Source:
+    """Maps ``ast`` line/column pairs (UTF-8 byte columns) to character offsets."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = text.split("\n")
+        self.starts = [0]
+        for line in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def offset(self, lineno: int, col_byte: int) -> int:
+        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+        col = len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="ignore"))
+        return self.starts[min(lineno, len(self.starts)) - 1] + col
+
+    def at(self, node: ast.AST) -> int:
+        return self.offset(node.lineno, node.col_offset)
+
+    def end(self, node: ast.AST) -> int:
+        return self.offset(node.end_lineno, node.end_col_offset)
+
+
+def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
+          max_bytes: int = DEFAULT_MAX_BYTES) -> Graph:
+    """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`."""
+    inputs = inputs or {}
+    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes)
+    try:
+        module = _syntax_tree(text)
+        return _Lowering(builder, Source(text), inputs).program(module)
+    except JacError as err:
+        raise err.with_source(text)
+
+
+def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """A binding's value: a constant expression (literals, constructors, arithmetic)."""
+    graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes)
+    node = graph.nodes[graph.output]
+    if node.op != "const":  # pragma: no cover - without inputs every op folds
+        raise JacValueError("a value must be a constant expression", 0, text)
+    value = np.asarray(node.value)
+    if value.dtype.kind not in "biuf":
+        raise JacValueError(f"a value must be numeric, got {value.dtype}", 0, text)
+    return value.astype(dtype)
+
+
+def _syntax_tree(text: str) -> ast.Module:
+    if not text.strip():
+        raise JacParseError("the expression is empty", 0)
+    if len(text) > MAX_SOURCE_CHARS:
+        raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,}", None)
+    if "\x00" in text:
+        raise JacParseError("the expression contains a NUL character", text.index("\x00"))
+    try:
+        return _parse_deep(text)
+    except SyntaxError as err:
+        source = Source(text)
+        position = source.offset(err.lineno or 1, 0) + max((err.offset or 1) - 1, 0) if err.lineno else None
+        if "too many nested parentheses" in str(err.msg):
+            raise JacLimitError("more than 200 nested parentheses (Python's parser limit)", position) from None
+        detail = str(err.msg)
+        raise JacParseError("invalid syntax" if detail == "invalid syntax" else f"invalid syntax: {detail}",
+                            position) from None
+    except (RecursionError, MemoryError):
+        raise JacLimitError("the expression is nested too deeply to parse", None) from None
+
+
+def _parse_deep(text: str) -> ast.Module:
+    """``ast.parse`` on a thread with a large stack, so long chains (a sum of 200,000
+    terms) parse instead of overflowing the C stack or the recursion limit."""
+    result: dict = {}
+
+    def run():
+        limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(max(limit, 1_000_000))
+            result["tree"] = ast.parse(text, mode="exec")
+        except BaseException as err:  # handed to the caller's thread
+            result["error"] = err
+        finally:
+            sys.setrecursionlimit(limit)
+
+    if len(text) < 2000:
+        return ast.parse(text, mode="exec")
+    old = threading.stack_size()
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old)
+    if "error" in result:
+        raise result["error"]
+    return result["tree"]
+
+
+class _Lowering:
+    """Walks statements and turns each expression node into builder calls."""
+
+    def __init__(self, builder: Builder, source: Source, inputs: dict):
+        self.b = builder
+        self.source = source
+        self.scope: dict[str, Tracer] = {}
+        for name, shape in inputs.items():
+            self.scope[name] = builder.input(name, tuple(shape))
+        self.input_names = set(inputs)
+
+    def program(self, module: ast.Module) -> Graph:
+        if not module.body:
+            raise JacParseError("the expression is empty", 0)
+        value = None
+        for stmt in module.body:
+            value = self.statement(stmt)
+        if not isinstance(value, Tracer):
+            raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
+        return self.b.graph(value)
+
+    def statement(self, stmt: ast.stmt):
+        if isinstance(stmt, ast.Expr):
+            return self.expression(stmt.value)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            target = stmt.targets[0].id
+            if target in self.input_names:
+                raise JacNameError(f"'{target}' is an input; an assignment cannot replace it (choose another name)",
+                                   self.source.at(stmt.targets[0]))
+            value = self.expression(stmt.value)
+            if not isinstance(value, Tracer):
+                raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
+            self.scope[target] = self.b.name(value, target)
+            return value
+        what = type(stmt).__name__.lower()
+        raise JacParseError(f"only expressions and assignments 'NAME = EXPR' are allowed, not {what} statements",
+                            self.source.at(stmt))
+
+    # -- the walk ------------------------------------------------------------------------
+
+    def expression(self, root: ast.expr):
+        """Post-order walk with an explicit stack: children first, then the node."""
+        results: dict[int, object] = {}
+        stack = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            kids = self.children(node)
+            if ready:
+                results[id(node)] = self.lower(node, [results.pop(id(k)) for k in kids])
+            else:
+                stack.append((node, True))
+                stack.extend((k, False) for k in reversed(kids))
+        return results[id(root)]
+
+    def children(self, node: ast.AST) -> list:
+        if isinstance(node, ast.BinOp):
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            return [node.operand]
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return list(node.elts)
+        if isinstance(node, ast.Call):
+            owner = [node.func.value] if self.callee(node.func)[0] == "method" else []
+            return owner + list(node.args) + [k.value for k in node.keywords]
+        if isinstance(node, ast.Attribute):
+            return [] if self.module_path(node.value) else [node.value]
+        if isinstance(node, ast.Subscript):
+            return [node.value] + self.index_parts(node.slice)
+        if isinstance(node, ast.Slice):
+            return [p for p in (node.lower, node.upper, node.step) if p is not None]
+        return []
+
+    def index_parts(self, index: ast.AST) -> list:
+        return list(index.elts) if isinstance(index, ast.Tuple) else [index]
+
+    def lower(self, node: ast.AST, kids: list):
+        position = self.source.at(node)
+        if isinstance(node, ast.Constant):
+            return self.constant(node, position)
+        if isinstance(node, ast.Name):
+            return self.name(node.id, position)
+        if isinstance(node, ast.BinOp):
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                raise JacParseError(f"the operator {_op_text(node.op)} is not supported (use + - * / ** @)",
+                                    self.operator_position(node))
+            return self.b.apply(op, kids[0], kids[1], position=self.operator_position(node))
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node, kids[0], position)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return self.literal(kids, position)
+        if isinstance(node, ast.Call):
+            return self.call(node, kids)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, kids)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, kids)
+        if isinstance(node, ast.Slice):
+            return self.slice_value(node, kids)
+        name = _UNSUPPORTED.get(type(node), type(node).__name__)
+        raise JacParseError(f"{name} are not part of jac's expression language", position)
+
+    # -- leaves --------------------------------------------------------------------------
+
+    def constant(self, node: ast.Constant, position: int):
+        value = node.value
+        if value is None:
+            return None
+        if value is Ellipsis:
+            return Ellipsis
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            if isinstance(value, int) and abs(value) > 2**63:
+                raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position)
+            return self.b.const(value, position)
+        if isinstance(value, str):
+            return Static(value)
+        raise JacParseError(f"{type(value).__name__} constants are not supported", position)
+
+    def name(self, name: str, position: int):
+        if name in self.scope:
+            return self.scope[name]
+        if name in CONSTANTS:
+            return self.b.const(CONSTANTS[name], position)
+        if name in FUNCTIONS:
+            raise JacNameError(f"'{name}' is a function; call it, as in {name}(x)", position)
+        if name in MODULES:
+            raise JacNameError(f"'{name}' is a module; use its functions, as in {name}.exp(x)", position)
+        known = sorted(self.scope)
+        hint = difflib.get_close_matches(name, known + list(FUNCTIONS) + list(CONSTANTS), n=1)
+        bound = f"the inputs are {', '.join(known)}" if known else "no inputs are bound"
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise JacNameError(f"unknown name '{name}' ({bound}: give it a value with {name}=VALUE or a shape "
+                           f"with {name}:SHAPE){suggestion}", position)
+
+    def unary(self, node: ast.UnaryOp, operand, position: int):
+        if isinstance(node.op, ast.USub):
+            return self.b.apply("neg", operand, position=position)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise JacParseError(f"the operator {_op_text(node.op)} is not supported", position)
+
+    def literal(self, items: list, position: int):
+        """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
+        values = []
+        for item in items:
+            node = self.b.nodes[item.id] if isinstance(item, Tracer) else None
+            if node is None or node.op != "const":
+                raise JacValueError("a list or tuple may hold only numbers (constants), not expressions of the "
+                                    "inputs", position)
+            values.append(node.value)
+        try:
+            array = np.array(values, dtype=np.float64) if values else np.zeros((0,), dtype=np.float64)
+        except ValueError:
+            raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
+        if all(isinstance(v, int) for v in values):
+            array = np.array(values, dtype=np.int64) if values else array
+        return self.b.const(array, position)
+
+    def operator_position(self, node: ast.BinOp) -> int:
+        """The column of the operator itself, so a caret points at ``@``, not the left operand."""
+        text = _BINOP_TEXT.get(type(node.op))
+        start, stop = self.source.end(node.left), self.source.at(node.right)
+        if text:
+            found = self.source.text.find(text, start, stop)
+            if found >= 0:
+                return found
+        return self.source.at(node)
+
+    # -- calls, attributes, subscripts ---------------------------------------------------
+
+    def module_path(self, node: ast.AST) -> str | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id in self.scope:
+            return None
+        path = ".".join([node.id] + parts[::-1])
+        return path if path in MODULES else None
+
+    def callee(self, func: ast.AST):
+        """("function", name) for ``f(...)``/``torch.f(...)``; ("method", name) for ``x.f(...)``."""
+        if isinstance(func, ast.Name):
+            return "function", func.id
+        if isinstance(func, ast.Attribute):
+            if self.module_path(func.value):
+                return "function", func.attr
+            return "method", func.attr
+        return "other", None
+
+    def call(self, node: ast.Call, kids: list):
+        kind, fname = self.callee(node.func)
+        position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
+        if kind == "other":
+            raise JacParseError("only named functions can be called", position)
+        if any(k.arg is None for k in node.keywords):
+            raise JacParseError("'**' unpacking is not supported", position)
+        if fname not in FUNCTIONS:
+            hint = difflib.get_close_matches(fname, list(FUNCTIONS), n=1)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise JacNameError(f"unknown function '{fname}'{suggestion}", position)
+        args = kids[: len(kids) - len(node.keywords)]
+        kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+        return FUNCTIONS[fname](self.b, args, kwargs, position)
+
+    def attribute(self, node: ast.Attribute, kids: list):
+        position = self.source.end(node) - len(node.attr)
+        if not kids:  # a module attribute: np.pi, torch.e
+            if node.attr in CONSTANTS:
+                return self.b.const(CONSTANTS[node.attr], position)
+            raise JacNameError(f"'{node.attr}' is not a known constant of {self.module_path(node.value)}; "
+                               "functions must be called", position)
+        value = kids[0]
+        if node.attr in ("T", "mT") and isinstance(value, Tracer):
+            return transpose_all(self.b, value, position)
+        if node.attr in FUNCTIONS:
+            raise JacNameError(f"'{node.attr}' is a method; call it, as in x.{node.attr}()", position)
+        raise JacNameError(f"unknown attribute '.{node.attr}' (jac knows .T and method calls)", position)
+
+    def slice_value(self, node: ast.Slice, kids: list):
+        parts = iter(kids)
+        bounds = [self.index_int(next(parts), self.source.at(node)) if p is not None else None
+                  for p in (node.lower, node.upper, node.step)]
+        if bounds[2] == 0:
+            raise JacValueError("slice step must not be 0", self.source.at(node))
+        return slice(*bounds)
+
+    def index_int(self, value, position: int) -> int:
+        node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
+        if node is None or node.op != "const" or np.ndim(node.value) != 0:
+            raise JacValueError("indices must be integer constants", position)
+        v = node.value.item() if isinstance(node.value, np.ndarray) else node.value
+        if isinstance(v, float) and not v.is_integer():
+            raise JacValueError(f"index {v} is not an integer", position)
+        return int(v)
+
+    def subscript(self, node: ast.Subscript, kids: list):
+        value, parts = kids[0], kids[1:]
+        position = self.source.at(node.slice)
+        if not isinstance(value, Tracer):
+            raise JacValueError("only arrays can be indexed", position)
+        index = tuple(self.index_item(p, position) for p in parts)
+        return self.b.apply("getitem", value, index=expand_ellipsis(index, value.ndim, position), position=position)
+
+    def index_item(self, part, position: int):
+        if part is None or isinstance(part, slice):
+            return part
+        if part is Ellipsis:
+            return Ellipsis
+        node = self.b.nodes[part.id] if isinstance(part, Tracer) else None
+        if node is not None and node.op == "const" and np.ndim(node.value) == 1:
+            array = np.asarray(node.value)
+            if array.size and not np.array_equal(array, np.round(array)):
+                raise JacValueError("an index list must hold integers", position)
+            return array.astype(np.intp)
+        return self.index_int(part, position)
+
+
+def expand_ellipsis(index: tuple, ndim: int, position: int) -> tuple:
+    """Replace ``...`` by full slices, so every index names its axes explicitly."""
+    if sum(i is Ellipsis for i in index) > 1:
+        raise JacValueError("an index can have only one '...'", position)
+    if Ellipsis not in index:
+        return index
+    used = sum(1 for i in index if i is not None and i is not Ellipsis)
+    at = index.index(Ellipsis)
+    return index[:at] + (slice(None),) * max(ndim - used, 0) + index[at + 1:]
+
+
+def _op_text(op: ast.AST) -> str:
+    return {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
+            ast.BitAnd: "&", ast.BitXor: "^", ast.Invert: "~", ast.Not: "not"}.get(type(op), type(op).__name__)
+
+
+def describe_inputs(inputs: dict) -> str:
+    return ", ".join(f"{n}{fmt(s)}" for n, s in inputs.items())

@@ -1,0 +1,133 @@
+"""Shapes, kinds and the derivative-shape table.
+
+A dimension is an ``int`` or, for ``jac shape`` and ``jac diff``, a ``str`` naming a
+symbolic size (``x:n``). Shape rules raise :class:`JacShapeError`; the graph builder
+adds the op's column.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from .errors import JacShapeError
+
+Dim = Union[int, str]
+Shape = tuple  # tuple[Dim, ...]
+
+KINDS = {0: "scalar", 1: "vector", 2: "matrix"}
+
+
+def kind(shape: Shape) -> str:
+    """``scalar`` (0-d), ``vector`` (1-d), ``matrix`` (2-d) or ``tensor`` (3-d and up)."""
+    return KINDS.get(len(shape), "tensor")
+
+
+def fmt(shape: Shape) -> str:
+    """A shape as the user writes it: ``(3, 4)``, ``(n,)``, ``()``."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def is_concrete(shape: Shape) -> bool:
+    return all(isinstance(d, int) for d in shape)
+
+
+def size(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        if not isinstance(d, int):
+            raise JacShapeError(f"shape {fmt(shape)} has a symbolic size; give numbers to compute values")
+        n *= d
+    return n
+
+
+def broadcast(*shapes: Shape) -> Shape:
+    """NumPy broadcasting, with symbolic sizes: ``n`` meets ``1`` or ``n``, never ``m``."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for axis in range(-ndim, 0):
+        dims = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        if len(dims) > 1:
+            raise JacShapeError("cannot broadcast shapes " + " and ".join(fmt(s) for s in shapes))
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def normalize_axis(axis: int, ndim: int, shape: Shape | None = None) -> int:
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        where = f" of shape {fmt(shape)}" if shape is not None else ""
+        raise JacShapeError(f"axis {axis} is out of range for an array{where} with {ndim} dimension(s)")
+    return axis % ndim if ndim else 0
+
+
+def normalize_axes(axis, ndim: int, shape: Shape | None = None) -> tuple:
+    """``None`` (all axes), an int or a tuple, as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    normalized = tuple(sorted(normalize_axis(a, ndim, shape) for a in axes))
+    if len(set(normalized)) != len(normalized):
+        raise JacShapeError(f"repeated axis in {axis}")
+    return normalized
+
+
+def reduce(shape: Shape, axes: tuple, keepdims: bool) -> Shape:
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def math_shape(y: Shape, x: Shape) -> Shape:
+    """The numerator-layout shape of dy/dx from the table of the contract.
+
+    >>> math_shape((), (3, 2))
+    (2, 3)
+    >>> math_shape((4,), ())
+    (4, 1)
+    """
+    if len(y) > 2 or len(x) > 2:
+        return tuple(y) + tuple(x)
+    x_part = tuple(reversed(x))
+    if len(y) == 0:
+        return (1,) + x_part if len(x) != 2 else x_part
+    if len(y) == 1 and len(x) == 0:
+        return tuple(y) + (1,)
+    return tuple(y) + x_part
+
+
+def math_layout(y_ndim: int, x_ndim: int):
+    """How an array-layout block ``y.shape + x.shape`` becomes the numerator layout.
+
+    Returns ``(axes, expand)``: transpose by ``axes``, then insert a length-1 axis at
+    ``expand`` (or none). Only the matrix-input axes are swapped; the rest is a reshape.
+    """
+    if y_ndim > 2 or x_ndim > 2:
+        return tuple(range(y_ndim + x_ndim)), None
+    axes = tuple(range(y_ndim)) + tuple(reversed(range(y_ndim, y_ndim + x_ndim)))
+    if y_ndim == 0 and x_ndim < 2:
+        return axes, 0
+    if y_ndim == 1 and x_ndim == 0:
+        return axes, 1
+    return axes, None
+
+
+def legend(name: str, y_shape: Shape, x_shape: Shape, layout: str = "array", of: str = "y") -> str:
+    """The index legend of a Jacobian block, e.g. ``J[i, j, k] = ∂y[i] / ∂X[j, k]``."""
+    letters = "ijklmnpqrstuvw"
+    ny, nx = len(y_shape), len(x_shape)
+    if ny + nx > len(letters):
+        return f"J = ∂{of} / ∂{name}, indices y then {name}"
+    yi, xi = letters[:ny], letters[ny:ny + nx]
+    y_txt = f"{of}[{', '.join(yi)}]" if ny else of
+    x_idx = list(xi)
+    j_idx = list(yi) + list(xi)
+    if layout == "numerator" and ny <= 2 and nx <= 2:
+        j_idx = list(yi) + list(reversed(xi))
+        if ny == 0 and nx < 2:
+            j_idx = ["0"] + j_idx
+        elif ny == 1 and nx == 0:
+            j_idx = j_idx + ["0"]
+    x_txt = f"{name}[{', '.join(x_idx)}]" if nx else name
+    lhs = f"J[{', '.join(j_idx)}]" if j_idx else "J"
+    return f"{lhs} = ∂{y_txt} / ∂{x_txt}"
