@@ -24,6 +24,7 @@ from .graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from .shapes import fmt
 
 MAX_SOURCE_CHARS = 10_000_000
+_MODULE_DEPTH = max(m.count(".") for m in MODULES)
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _UNSUPPORTED = {
@@ -44,11 +45,25 @@ class Source:
         self.starts = [0]
         for line in self.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
+        self._columns: dict[int, list] = {}  # line index -> char column of each byte column
 
     def offset(self, lineno: int, col_byte: int) -> int:
-        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
-        col = len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="ignore"))
-        return self.starts[min(lineno, len(self.starts)) - 1] + col
+        index = min(max(lineno, 1), len(self.lines)) - 1
+        return self.starts[index] + self._column(index, col_byte)
+
+    def _column(self, index: int, col_byte: int) -> int:
+        # O(1) per lookup: a long one-line expression has hundreds of thousands of nodes.
+        line = self.lines[index]
+        if line.isascii():
+            return min(col_byte, len(line))
+        if index not in self._columns:
+            table = []
+            for char_col, char in enumerate(line):
+                table.extend([char_col] * len(char.encode("utf-8")))
+            table.append(len(line))
+            self._columns[index] = table
+        table = self._columns[index]
+        return table[min(max(col_byte, 0), len(table) - 1)]
 
     def at(self, node: ast.AST) -> int:
         return self.offset(node.lineno, node.col_offset)
@@ -309,6 +324,8 @@ class _Lowering:
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
+            if len(parts) > _MODULE_DEPTH:  # x.T.T.T...: no module is that deep; stop in O(1)
+                return None
         if not isinstance(node, ast.Name) or node.id in self.scope:
             return None
         path = ".".join([node.id] + parts[::-1])
@@ -386,7 +403,7 @@ class _Lowering:
         node = self.b.nodes[part.id] if isinstance(part, Tracer) else None
         if node is not None and node.op == "const" and np.ndim(node.value) == 1:
             array = np.asarray(node.value)
-            if array.size and not np.array_equal(array, np.round(array)):
+            if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
                 raise JacValueError("an index list must hold integers", position)
             return array.astype(np.intp)
         return self.index_int(part, position)
@@ -394,12 +411,14 @@ class _Lowering:
 
 def expand_ellipsis(index: tuple, ndim: int, position: int) -> tuple:
     """Replace ``...`` by full slices, so every index names its axes explicitly."""
-    if sum(i is Ellipsis for i in index) > 1:
+    # Identity tests only: ``in`` and ``.index`` would compare index arrays with ``==``.
+    at = [k for k, i in enumerate(index) if i is Ellipsis]
+    if len(at) > 1:
         raise JacValueError("an index can have only one '...'", position)
-    if Ellipsis not in index:
+    if not at:
         return index
     used = sum(1 for i in index if i is not None and i is not Ellipsis)
-    at = index.index(Ellipsis)
+    at = at[0]
     return index[:at] + (slice(None),) * max(ndim - used, 0) + index[at + 1:]
 
 
