@@ -10,11 +10,12 @@ which is how the derivative rules in :mod:`jacobi_cli.ops` build graphs of their
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import JacError, JacLimitError
+from .errors import JacError, JacLimitError, too_large
 from .shapes import Shape, is_concrete
 
 MAX_NODES = 2_000_000
@@ -82,6 +83,20 @@ class Graph:
 
     def is_concrete(self) -> bool:
         return all(is_concrete(n.shape) for n in self.nodes)
+
+
+_EXACT_INT_OPS = {"add", "sub", "mul", "neg", "pow", "maximum", "minimum", "abs", "square"}
+
+
+def _fold_ints(op, values: list, params: dict):
+    """Python ints fold as Python computes them, never wrapping around as int64 does:
+    exactly while the result fits, else as a float (``10**19`` is 1e19, ``2**-1`` is 0.5)."""
+    with np.errstate(all="ignore"):
+        approx = float(op.impl(*[float(v) for v in values], **params))
+    negative_power = op.name == "pow" and values[1] < 0
+    if op.name in _EXACT_INT_OPS and not negative_power and abs(approx) < 2**62:
+        return int(op.impl(*values, **params))
+    return approx
 
 
 def _nondiff(op_name: str) -> bool:
@@ -152,6 +167,13 @@ class Builder:
             self._rng = np.random.default_rng(self.seed)
         return self._rng
 
+    def check_size(self, shape: Shape, what: str, position: int | None = None) -> None:
+        """Refuse, before it is allocated, an array of ``shape`` over ``max_bytes``."""
+        if self.max_bytes is not None and is_concrete(shape):
+            count = math.prod(shape)
+            if count * np.dtype(self.dtype).itemsize > self.max_bytes:
+                raise too_large(what, count, self.dtype, self.max_bytes, position)
+
     def _append(self, **fields) -> Tracer:
         if len(self.nodes) >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
@@ -193,6 +215,8 @@ class Builder:
 
     def _fold(self, op, tracers, params, position) -> Tracer:
         values = [self.nodes[t.id].value for t in tracers]
+        if values and all(type(v) is int for v in values):
+            return self.const(_fold_ints(op, values, params), position)
         with np.errstate(all="ignore"):
             value = op.impl(*values, **params)
         if all(isinstance(v, (int, float)) for v in values) and np.ndim(value) == 0:
