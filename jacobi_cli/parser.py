@@ -300,7 +300,7 @@ class _Lowering:
 
     def operator_position(self, node: ast.BinOp) -> int:
         """The column of the operator itself, so a caret points at ``@``, not the left operand."""
-        text = _BINOP_TEXT.get(type(node.op))
+        text = _BINOP_TEXT.get(type(node.op)) or _op_text(node.op)
         start, stop = self.source.end(node.left), self.source.at(node.right)
         if text:
             found = self.source.text.find(text, start, stop)
