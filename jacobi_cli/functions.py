@@ -136,24 +136,20 @@ for _name, _op in UNARY.items():
     FUNCTIONS[_name] = _unary(_op)
 
 
-@function("pow", "power")
-def _pow(b, args, kwargs, position):
-    a = arguments("pow", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    return b.apply("pow", tensor(b, a["x"], "pow", position), tensor(b, a["y"], "pow", position), position=position)
+def _arithmetic(op_name):
+    """``torch.add(x, y)``, ``np.multiply(x, y)``...: the operators as functions."""
+    def lower(b, args, kwargs, position):
+        a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        return b.apply(op_name, tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position),
+                       position=position)
+    return lower
 
 
-@function("maximum")
-def _maximum(b, args, kwargs, position):
-    a = arguments("maximum", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    return b.apply("maximum", tensor(b, a["x"], "maximum", position), tensor(b, a["y"], "maximum", position),
-                   position=position)
-
-
-@function("minimum")
-def _minimum(b, args, kwargs, position):
-    a = arguments("minimum", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    return b.apply("minimum", tensor(b, a["x"], "minimum", position), tensor(b, a["y"], "minimum", position),
-                   position=position)
+for _names, _op in ((("add",), "add"), (("sub", "subtract"), "sub"), (("mul", "multiply"), "mul"),
+                    (("div", "divide", "true_divide"), "div"), (("pow", "power"), "pow"),
+                    (("maximum",), "maximum"), (("minimum",), "minimum")):
+    for _name in _names:
+        FUNCTIONS[_name] = _arithmetic(_op)
 
 
 @function("clip", "clamp")
@@ -315,7 +311,7 @@ def _single(op_name, ndims=None):
 
 FUNCTIONS["trace"] = _single("trace", (2,))
 FUNCTIONS["det"] = _single("det")
-FUNCTIONS["inv"] = _single("inv")
+FUNCTIONS["inv"] = FUNCTIONS["inverse"] = _single("inv")
 
 
 @function("transpose", "permute")
