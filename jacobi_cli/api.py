@@ -192,3 +192,19 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
 def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
     """``{(a, b): d²y / da db}`` for a scalar output."""
     return hessians(prepare(expr, bindings, wrt, dtype, seed))
+
+
+def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:
+    """``{name: Derivative}``: symbolic derivatives by SymPy (imported on first call).
+
+    ``bindings`` may keep sizes symbolic (``{"x": ":n"}``); names bound nowhere are scalar
+    symbols; ``at`` (``{name: value}`` or ``["x=1"]``) also evaluates each derivative there.
+    Each :class:`~jacobi_cli.symbolic.Derivative` has ``expr`` (SymPy, array layout),
+    ``form`` (``"matrix"`` or ``"components"``), ``shape``, ``math_shape`` and ``value``.
+
+    >>> str(diff("3*x**2 - 4*x")["x"].expr)
+    '6*x - 4'
+    """
+    from .symbolic import differentiate
+
+    return differentiate(expr, bindings, wrt, at).derivatives

@@ -97,7 +97,8 @@ def _run(as_json: bool, build: Callable[[], dict], draw: str) -> dict:
 # --- commands -------------------------------------------------------------------------------------
 
 @app.command("eval", epilog="Examples:  jac eval \"2 * torch.dot(x, y)\" x=\"arange(4.0)\" y=\"[3, 1, 2, 5]\"  ·  "
-                            "jac eval \"A @ x\" A:3x4 x:4 --layout numerator  ·  jac eval \"x**2\" x=\"[2, 3]\" --json")
+                            "jac eval \"A @ x\" A:3x4 x:4 --layout numerator  ·  jac eval \"x**2\" x=\"[2, 3]\" --json  ·  "
+                            "jac eval \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --symbolic")
 def eval_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
     dtype: Dtype = "float64", seed: Seed = 0,
@@ -105,6 +106,8 @@ def eval_command(
                                         "numerator (the math_shape of the table).")] = "array",
     out: Annotated[Optional[str], typer.Option("--out", help="Save the Jacobians: .npy (one input), .npz "
                                                "(one array per input), .json.")] = None,
+    symbolic: Annotated[bool, typer.Option("--symbolic", help="Also show each Jacobian as formulas (SymPy), "
+                                           "for Jacobians of up to 64 entries.")] = False,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     from .report import eval_report
@@ -112,7 +115,7 @@ def eval_command(
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
-        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout)
+        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic)
         if out:
             from .fileio import save_array
             save_array(out, {name: block["value"] for name, block in report["jacobian"].items()})
@@ -178,6 +181,30 @@ def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_
     from .report import shape_report
 
     _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt), "shape")
+
+
+@app.command("diff", epilog="Examples:  jac diff \"3*x**2 - 4*x\" --wrt x --at x=1  ·  "
+                            "jac diff \"x.T @ A @ x\" --wrt x x:n A:nxn  ·  jac diff \"sin(x) * y\" --wrt x x:3 y:3  ·  "
+                            "jac diff \"2 * dot(x, w)\" --wrt w --latex")
+def diff_command(
+    expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+    at: Annotated[Optional[list[str]], typer.Option("--at", help="NAME=VALUE: evaluate the derivatives there "
+                                                    "(repeatable; every input needs a value).")] = None,
+    latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX.")] = False,
+):
+    """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
+
+    Sizes may be letters (x:n, A:nxm): the derivative is then a matrix expression (A*x + A.T*x).
+    At concrete sizes (x:3 or values) it is the Jacobian as formulas of the components x[0], x[1], ...
+    Names bound nowhere are scalar symbols."""
+    from .report import diff_report
+
+    def build():
+        report = diff_report(read_expression(expr), bindings or [], wrt, at)
+        report["_latex"] = latex
+        return report
+
+    _run(as_json, build, "diff")
 
 
 def _version(value: bool):

@@ -97,10 +97,10 @@ class Renderer:
         for text in lines:
             self.line(indent + text)
 
-    def header(self, report: dict) -> None:
+    def header(self, report: dict, on: str = "requires grad", off: str = "constant (not in --wrt)") -> None:
         self.line(report["expression"].strip(), "bold")
         for name, info in report["inputs"].items():
-            grad = "requires grad" if info["requires_grad"] else "constant (not in --wrt)"
+            grad = on if info["requires_grad"] else off
             self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}", "dim")
 
     def output(self, report: dict) -> None:
@@ -124,6 +124,9 @@ class Renderer:
     def eval(self, report: dict) -> None:
         self.header(report)
         self.output(report)
+        if report["output"].get("expr"):
+            self.line("  formula:", "dim")
+            self.formula(report["_sympy"]["output"], report["output"]["latex"], indent="    ")
         y_shape = tuple(report["output"]["shape"])
         y = report["output"]["name"]
         rows = []
@@ -134,11 +137,20 @@ class Renderer:
                       f"{fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             self.line(f"  {block['legend']}", "dim")
             self.value(block["value"], "J", what="the Jacobian")
+            if "expr" in block:
+                self.eval_formula(block, report["_sympy"][name])
             rows.append((name, x_shape, y_shape, y_shape + x_shape, tuple(block["math_shape"])))
         if not rows:
             self.line("\nno inputs to differentiate (bind one, or check --wrt)")
         else:
             self.shape_table(rows)
+
+    def eval_formula(self, block: dict, formula) -> None:
+        if block["expr"] is None:
+            self.line(f"  {block['note']}", "dim")
+            return
+        self.line("  formula:", "dim")
+        self.formula(formula, block["latex"], indent="    ")
 
     def vjp(self, report: dict) -> None:
         self.header(report)
@@ -188,6 +200,48 @@ class Renderer:
         if rows:
             self.shape_table(rows)
 
+    def formula(self, expr, latex: str, as_latex: bool = False, indent: str = "  ") -> None:
+        """A SymPy formula: SymPy's pretty printer (Unicode, 2-d), or its LaTeX."""
+        if as_latex:
+            self.line(indent + latex)
+            return
+        from .symbolic import pretty
+
+        for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
+            self.line(indent + text)
+
+    def diff(self, report: dict) -> None:
+        as_latex = report.get("_latex", False)
+        formulas = report["_sympy"]
+        self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
+        out = report["output"]
+        y_shape = tuple(out["shape"])
+        self.line()
+        self.line(f"{out['name']}: {out['kind']}, shape {fmt(y_shape)}", "bold cyan")
+        self.formula(formulas["output"], out["latex"], as_latex)
+        if "value" in out:
+            self.line(f"  at {_point_text(report['at'])}:", "dim")
+            self.value(out["value"], out["name"], indent="    ")
+        rows = []
+        for name, block in report["derivative"].items():
+            x_shape = tuple(report["inputs"][name]["shape"])
+            self.line()
+            form = {"matrix": "matrix form, ", "components": "components, " if block["shape"] else ""}[block["form"]]
+            self.line(f"∂{out['name']}/∂{name}: {block['cell']}, {form}"
+                      f"shape {fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
+            if block.get("note"):
+                self.line(f"  {block['note']}", "yellow")
+            self.line(f"  {block['legend']}", "dim")
+            if block["form"] == "matrix" and not y_shape and x_shape:
+                self.line(f"  (the gradient, shaped like {name}; math_shape is its transpose)", "dim")
+            self.formula(formulas[name], block["latex"], as_latex)
+            if "value" in block:
+                self.line(f"  at {_point_text(report['at'])}:", "dim")
+                self.value(block["value"], "J", indent="    ", what="the derivative")
+            rows.append((name, x_shape, y_shape, tuple(block["shape"]), tuple(block["math_shape"])))
+        if rows:
+            self.shape_table(rows)
+
     def error(self, err) -> None:
         """One message on stderr: what, where, and a caret under the column."""
         self.line(f"jac: error ({err.kind}): {err.message}", "bold red")
@@ -195,6 +249,15 @@ class Renderer:
             text, caret = caret_lines(err.source, err.position)
             self.line("  " + text)
             self.line("  " + caret, "red")
+
+
+def _point_text(point: dict) -> str:
+    """``x = 1, A = [[1, 2], [3, 4]]`` (long values are abbreviated)."""
+    parts = []
+    for name, value in point.items():
+        text = " ".join(format_array(value).split())
+        parts.append(f"{name} = {text if len(text) <= 40 else text[:37] + '...'}")
+    return ", ".join(parts)
 
 
 def caret_lines(source: str, position: int) -> tuple:

@@ -42,7 +42,8 @@ def jacobian_block(j, layout: str = "array", of: str = "y") -> dict:
             "structure": j.structure, "cell": j.cell, "legend": j.legend(layout, of)}
 
 
-def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array") -> dict:
+def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array",
+                symbolic: bool = False) -> dict:
     problem = api.prepare(expr, bindings, wrt, dtype, seed)
     jacobians = api.jacobians(problem)
     report = _header("eval", expr, problem.graph, problem.wrt)
@@ -50,7 +51,25 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     of = report["output"]["name"]
     report["jacobian"] = {name: jacobian_block(j, layout, of) for name, j in jacobians.items()}
     report["_jacobians"] = jacobians
+    if symbolic:
+        _add_formulas(report, problem, layout)
     return report
+
+
+def _add_formulas(report: dict, problem, layout: str) -> None:
+    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the numbers."""
+    from . import symbolic
+
+    y, formulas = symbolic.eval_formulas(problem.graph, problem.wrt, layout)
+    report["_sympy"] = {"output": y, **formulas}
+    if y is not None:
+        report["output"].update(expr=symbolic.text(y), latex=symbolic.latex(y))
+    for name, f in formulas.items():
+        block = report["jacobian"][name]
+        if isinstance(f, str):
+            block.update(expr=None, latex=None, note=f"no formula: {f}")
+        else:
+            block.update(expr=symbolic.text(f), latex=symbolic.latex(f))
 
 
 def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> dict:
@@ -115,6 +134,43 @@ def shape_report(expr: str, bindings, wrt=None) -> dict:
             "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
             "legend": legend(name, y_shape, x_shape, of=report["output"]["name"])}
     return report
+
+
+def diff_report(expr: str, bindings, wrt=None, at=None) -> dict:
+    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``."""
+    from . import symbolic
+
+    result = symbolic.differentiate(expr, bindings, wrt, at)
+    graph = result.graph
+    report = _header("diff", expr, graph, result.wrt)
+    y_shape = tuple(graph.output_shape)
+    of = output_name(graph)
+    report["output"] = {"shape": list(y_shape), "kind": kind(y_shape), "name": of,
+                        "expr": symbolic.text(result.output), "latex": symbolic.latex(result.output)}
+    if result.output_value is not None:
+        report["output"]["value"] = result.output_value
+    if result.point is not None:
+        report["at"] = {name: result.point[name] for name in graph.inputs}
+    report["derivative"] = {name: _derivative_block(d, y_shape, of) for name, d in result.derivatives.items()}
+    report["_sympy"] = {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}}
+    return report
+
+
+def _derivative_block(d, y_shape, of: str) -> dict:
+    from . import symbolic
+
+    x_shape = tuple(d.shape[len(y_shape):])
+    block = {"expr": symbolic.text(d.expr), "latex": symbolic.latex(d.expr), "shape": list(d.shape),
+             "math_shape": list(d.math_shape), "form": d.form, "cell": f"{kind(y_shape)} by {kind(x_shape)}",
+             "legend": legend(d.name, y_shape, x_shape, of=of)}
+    if d.form == "components":
+        block["entries"] = symbolic.entries(d.expr)
+    if d.value is not None:
+        block["value"] = d.value
+    if d.note:
+        block["note"] = d.note
+        block["sizes"] = d.sizes
+    return block
 
 
 def public(report: dict) -> dict:
