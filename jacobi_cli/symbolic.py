@@ -79,7 +79,8 @@ def components(*values: Value) -> bool:
 
 def objects(f, *arrays) -> np.ndarray:
     """``f`` element by element over broadcast object arrays; always an array (0-d too)."""
-    out = np.frompyfunc(f, len(arrays), 1)(*arrays)
+    with np.errstate(all="ignore"):  # SymPy's own float work may leave the FPU flags set
+        out = np.frompyfunc(f, len(arrays), 1)(*arrays)
     return out if isinstance(out, np.ndarray) else _scalar_array(out)
 
 
@@ -242,7 +243,7 @@ def reshape(a: Value, shape: tuple):
 def reduce_groups(a: Value, axes: tuple, keepdims: bool, combine):
     """``combine(list of SymPy scalars)`` over ``axes`` (components only)."""
     if not components(a):
-        raise NoMatrixForm("this reduction")
+        raise NoMatrixForm("")
     arr = a.expr
     rest = [i for i in range(arr.ndim) if i not in axes]
     count = int(np.prod([arr.shape[i] for i in axes], dtype=np.int64))
@@ -280,7 +281,7 @@ def count(shape: tuple, axes: tuple):
 def explicit(fn, *values: Value, **params):
     """An op that only components can express: its NumPy ``fn`` on object arrays."""
     if not components(*values):
-        raise NoMatrixForm("this op")
+        raise NoMatrixForm("")
     return fn(*[v.expr for v in values], **params)
 
 
@@ -404,7 +405,7 @@ def translate(graph, as_components: bool) -> tuple:
             err.position = node.position if err.position is None else err.position
             raise
         except NoMatrixForm as err:
-            raise NoMatrixForm(f"{node.name or node.op}{_column(node)}: {err}") from None
+            raise NoMatrixForm(f"{node.name or node.op}{_column(node)}{': ' if str(err) else ''}{err}") from None
         except (RecursionError, MemoryError):
             raise
         except Exception as err:
@@ -489,7 +490,6 @@ class Result:
     wrt: list
     point: dict | None = None
     output_value: np.ndarray | None = None
-    output_form: str = "components"
 
 
 def jacobian_components(graph, names, values=None, leaves=None) -> dict:
@@ -562,7 +562,7 @@ def as_array(arr: np.ndarray):
     return sp.ImmutableDenseNDimArray(arr.tolist(), arr.shape) if arr.size else sp.ImmutableDenseNDimArray([], arr.shape)
 
 
-def matrix_derivative(y: Value, x: Value, name: str):
+def matrix_derivative(y: Value, x: Value):
     """d y / d x in matrix form, laid out as the array layout, or raise :class:`NoMatrixForm`.
 
     SymPy writes a vector-by-vector derivative in the denominator layout (n × m), so it is
@@ -571,43 +571,47 @@ def matrix_derivative(y: Value, x: Value, name: str):
     sp = _sp()
     out_shape = tuple(y.shape) + tuple(x.shape)
     if len(out_shape) > 2:
-        raise NoMatrixForm(f"a {len(out_shape)}-d derivative ({fmt(y.shape)} by {fmt(x.shape)})")
+        raise NoMatrixForm(f"a {len(out_shape)}-d derivative, {fmt(y.shape)} by {fmt(x.shape)}")
+    if x.expr is None:  # the output does not depend on it
+        return sp.ZeroMatrix(*_dims(out_shape)) if out_shape else sp.Integer(0)
     try:
         d = y.expr.diff(x.expr)
-        if not (_is_matrix(d) or isinstance(d, sp.Expr)) or not isinstance(d, sp.Basic):
-            raise NoMatrixForm("an array expression")
-        if isinstance(d, sp.MatrixExpr) and not isinstance(d, sp.MatrixBase):
+        if not _matrix_or_scalar(d):  # an array expression: SymPy can sometimes turn it into matrices
             from sympy.tensor.array.expressions import convert_array_to_matrix
             d = convert_array_to_matrix(d)
-        if d.has(sp.Derivative) or type(d).__name__ == "ArrayDerivative":
-            raise NoMatrixForm("an unevaluated derivative")
+        if not _matrix_or_scalar(d):
+            raise NoMatrixForm("SymPy's derivative is an array expression")
+        if d.has(sp.Derivative):
+            raise NoMatrixForm("SymPy leaves the derivative unevaluated")
         if len(y.shape) == 1 and len(x.shape) == 1:
-            d = sp.Transpose(d).doit()
-        d = d.doit() if _is_matrix(d) else d
-        if not _is_matrix(d) and not isinstance(d, sp.Expr):
-            raise NoMatrixForm("an array expression")
-    except NoMatrixForm:
-        raise
-    except RecursionError:
+            d = d.T
+        d = d.doit()
+    except (NoMatrixForm, RecursionError):
         raise
     except Exception as err:  # SymPy's matrix derivative is experimental: any failure means components
         raise NoMatrixForm(f"SymPy's matrix derivative failed ({type(err).__name__})") from None
-    if _is_matrix(d):
-        want = _dims(out_shape)
-        if tuple(d.shape) != want or type(d).__name__ in ("ZeroArray",):
-            raise NoMatrixForm(f"SymPy gave a {d.shape} result")
-    elif out_shape != ():
-        if d != 0:
-            raise NoMatrixForm("SymPy gave a scalar for an array")
-        d = sp.ZeroMatrix(*_dims(out_shape))
+    if not _is_matrix(d):
+        if out_shape and d != 0:
+            raise NoMatrixForm("SymPy's derivative is a scalar")
+        return sp.ZeroMatrix(*_dims(out_shape)) if out_shape else d
+    if tuple(d.shape) != _dims(out_shape):
+        raise NoMatrixForm(f"SymPy's derivative has shape {tuple(d.shape)}")
     return d
+
+
+def _matrix_or_scalar(d) -> bool:
+    sp = _sp()
+    return _is_matrix(d) or (isinstance(d, sp.Expr) and not hasattr(d, "shape"))
 
 
 # --- numbers from formulas -----------------------------------------------------------------------
 
 def _to_float(v) -> float:
     sp = _sp()
-    z = complex(sp.N(v, 17)) if isinstance(v, sp.Basic) else complex(v)
+    try:
+        z = complex(sp.N(v, 17)) if isinstance(v, sp.Basic) else complex(v)
+    except (TypeError, ValueError):  # zoo, or a symbol left over
+        return math.nan
     return z.real if abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) else math.nan
 
 
@@ -730,7 +734,7 @@ def _random_point(shapes: dict) -> dict:
     return point
 
 
-def differentiate(text: str, bindings=None, wrt=None, at=None, dtype="float64") -> Result:
+def differentiate(text: str, bindings=None, wrt=None, at=None) -> Result:
     """Symbolic derivatives of ``text`` by each input in ``wrt`` (default: every input).
 
     ``bindings`` as for :func:`jacobi_cli.api.prepare` (``x:n`` keeps a size symbolic, a value
@@ -826,47 +830,64 @@ def _component_result(graph, name, arr, leaves, point, sizes, note=None) -> Deri
 
 
 def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
-    from .parser import parse
-
-    y_shape = tuple(graph.output_shape)
-    check_sizes = _fallback_sizes(shapes, fixed)
-    reason = None
+    """Matrix forms where SymPy has one that checks out; components at concrete sizes elsewhere."""
     try:
         values, leaves = translate(graph, as_components=False)
+        result, reason = Result(graph, values[graph.output].expr, {}, names, point), None
     except NoMatrixForm as err:
         values, leaves, reason = None, {}, str(err)
-    result = Result(graph, values[graph.output].expr if values else None, {}, names, point,
-                    output_form="matrix" if values else "components")
-    concrete = None
+        result = Result(graph, None, {}, names, point)
+    fallback = _Fallback(text, shapes, fixed, point)
     for name in names:
-        x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-        why = reason
-        if values is not None:
-            try:
-                x_value = Value(leaves[name], x_shape) if name in leaves else None
-                if x_value is None:
-                    raise NoMatrixForm("the output does not depend on it")
-                d = matrix_derivative(values[graph.output], x_value, name)
-                if not _agrees(text, shapes, d, leaves, name, check_sizes, y_shape + x_shape):
-                    raise NoMatrixForm("SymPy's matrix form does not match the numeric derivative")
-                deriv = Derivative(name, "matrix", d, y_shape + x_shape, math_shape(y_shape, x_shape))
-                if point is not None:
-                    deriv.value = evaluate_matrix_form(d, leaves, point, fixed, y_shape + x_shape)
-                result.derivatives[name] = deriv
-                continue
-            except NoMatrixForm as err:
-                why = str(err)
-        if concrete is None:
-            sizes = _fallback_sizes(shapes, fixed)
-            concrete = parse(text, {n: concrete_shape(s, sizes) for n, s in shapes.items()})
-            c_values, c_leaves = translate(concrete, as_components=True)
-            if values is None:
-                result.output = as_array(c_values[concrete.output].expr)
-        arr = jacobian_components(concrete, [name], c_values, c_leaves)[name]
-        used = {k: v for k, v in sizes.items() if k in _letters(shapes)}
-        note = f"no matrix form: {why}; components at {', '.join(f'{k} = {v}' for k, v in used.items())} instead"
-        result.derivatives[name] = _component_result(concrete, name, arr, c_leaves, point, used, note)
+        try:
+            if reason is not None:
+                raise NoMatrixForm(reason)
+            result.derivatives[name] = _matrix_result(text, graph, shapes, values, leaves, name, point, fixed)
+        except NoMatrixForm as err:
+            result.derivatives[name] = fallback.derivative(name, str(err))
+    if result.output is None:
+        result.output = fallback.output()
     return result
+
+
+def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> Derivative:
+    y_shape = tuple(graph.output_shape)
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    d = matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape))
+    check_sizes = _fallback_sizes(shapes, {})  # distinct sizes 3, 4, 5, so that a transposition shows
+    if not _agrees(text, shapes, d, leaves, name, check_sizes, y_shape + x_shape):
+        raise NoMatrixForm("SymPy's answer does not match the numeric derivative")
+    deriv = Derivative(name, "matrix", d, y_shape + x_shape, math_shape(y_shape, x_shape))
+    if point is not None:
+        deriv.value = evaluate_matrix_form(d, leaves, point, fixed, y_shape + x_shape)
+    return deriv
+
+
+class _Fallback:
+    """Components at concrete sizes (the point's, else 3, 4, 5, ...), translated on first use."""
+
+    def __init__(self, text, shapes, fixed, point):
+        self.text, self.shapes, self.point = text, shapes, point
+        self.sizes = _fallback_sizes(shapes, fixed)
+        self.graph = None
+
+    def _translated(self):
+        from .parser import parse
+
+        if self.graph is None:
+            self.graph = parse(self.text, {n: concrete_shape(s, self.sizes) for n, s in self.shapes.items()})
+            self.values, self.leaves = translate(self.graph, as_components=True)
+        return self.graph
+
+    def derivative(self, name: str, why: str) -> Derivative:
+        graph = self._translated()
+        arr = jacobian_components(graph, [name], self.values, self.leaves)[name]
+        used = {k: v for k, v in self.sizes.items() if k in _letters(self.shapes)}
+        note = f"no matrix form ({why}); components at {', '.join(f'{k} = {v}' for k, v in used.items())} instead"
+        return _component_result(graph, name, arr, self.leaves, self.point, used, note)
+
+    def output(self):
+        return as_array(self.values[self._translated().output].expr)
 
 
 def _letters(shapes: dict) -> set:
