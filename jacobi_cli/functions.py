@@ -105,15 +105,14 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
     return b.lift(value)
 
 
-def axes_of(b, value, x: Tracer, position):
+def axes_of(b, value, x: Tracer, position, fname: str):
     if value is None:
         return tuple(range(x.ndim))
     try:
         return normalize_axes(static_ints(b, value, "axis", position) if not isinstance(value, int) else value,
                               x.ndim, x.shape)
     except JacShapeError as err:
-        err.position = position
-        raise
+        raise JacShapeError(f"{fname}: {err.message}", position) from None
 
 
 # --- element-wise -----------------------------------------------------------------------
@@ -168,7 +167,7 @@ def _reduction(op_name):
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
-        axes = axes_of(b, a["axis"], x, position)
+        axes = axes_of(b, a["axis"], x, position, op_name)
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position)
     return lower
@@ -198,7 +197,7 @@ def _norm(b, args, kwargs, position):
     a = arguments("norm", args, kwargs, {"x": REQUIRED, "ord": None, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "norm", position)
     order = static(b, a["ord"], "ord", position)
-    axes = axes_of(b, a["axis"], x, position)
+    axes = axes_of(b, a["axis"], x, position, "norm")
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
     if order in (None, 2, 2.0, "fro"):
         if order in (2, 2.0) and len(axes) == 2 and a["axis"] is None and x.ndim == 2 and "p" not in kwargs:
@@ -226,8 +225,7 @@ def _softmax(b, args, kwargs, position):
     try:
         axis = normalize_axis(static_int(b, a["axis"], "axis", position), x.ndim, x.shape)
     except JacShapeError as err:
-        err.position = position
-        raise
+        raise JacShapeError(f"softmax: {err.message}", position) from None
     return b.apply("softmax", x, axis=axis, position=position)
 
 

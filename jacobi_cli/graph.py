@@ -102,6 +102,8 @@ def _ops() -> dict:
 
 
 _OPS = None
+_OPERATORS = {"add": "add (+)", "sub": "subtract (-)", "mul": "multiply (*)", "div": "divide (/)",
+              "pow": "power (**)", "matmul": "matmul (@)"}
 
 
 class Tracer:
@@ -197,6 +199,10 @@ class Builder:
         except JacError as err:
             if err.position is None:
                 err.position = position
+            label = _OPERATORS.get(op_name, op_name)
+            if not err.message.startswith(op_name):
+                err.message = f"{label}: {err.message}"
+                err.args = (err.message,)
             raise
         if self.fold and all(self.nodes[t.id].op == "const" for t in tracers):
             return self._fold(op, tracers, params, position)
