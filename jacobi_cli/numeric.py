@@ -12,6 +12,7 @@ import numpy as np
 METHODS = ("central", "richardson")
 LIMIT_STEPS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
 KINK_SHRINK = 16  # the one-sided slopes are compared at h and at h / KINK_SHRINK
+REFINE = 256  # a second look at a suspect estimate uses the step h / REFINE
 
 
 def _eps(x: np.ndarray) -> float:
@@ -23,7 +24,7 @@ def step_sizes(x: np.ndarray, order: int = 2) -> np.ndarray:
 
     A difference formula with error ``O(h**order)`` loses ``eps / h`` to rounding, so
     ``h = eps**(1/(order+1))`` balances the two: ``eps**(1/3)`` for central differences
-    (6e-6 in float64, 5e-3 in float32), ``eps**(1/7)`` after two Richardson steps."""
+    (6e-6 in float64, 5e-3 in float32)."""
     return _eps(x) ** (1.0 / (order + 1)) * np.maximum(1.0, np.abs(x))
 
 
@@ -36,13 +37,16 @@ def central_jacobian(f, x: np.ndarray) -> np.ndarray:
 class Differences:
     """Finite-difference estimates of ``df/dx``, each of shape ``f(x).shape + x.shape``.
 
-    ``left`` and ``right`` are the one-sided slopes ``(f(x) - f(x-h)) / h`` and
-    ``(f(x+h) - f(x)) / h`` at a small step; ``kink`` marks where they differ by a jump
-    that does not shrink with ``h``: ``f`` is not differentiable there (``abs`` at 0),
-    so no finite difference and no automatic rule is "the" derivative.
+    ``left`` and ``right`` are the one-sided slopes ``(f(x) - f(x-s)) / s`` and
+    ``(f(x+s) - f(x)) / s`` at a small step ``s = step / KINK_SHRINK``. ``kink`` marks
+    where they differ by a jump that does not shrink with the step: ``f`` is not
+    differentiable there (``abs`` at 0), so neither a finite difference nor an automatic
+    rule is "the" derivative.
     """
 
     estimate: np.ndarray
+    rounding: np.ndarray  # a bound on the estimate's rounding error, about eps |f| / h
+    step: np.ndarray  # x.shape: the largest step taken per element
     left: np.ndarray | None = None
     right: np.ndarray | None = None
     kink: np.ndarray | None = None
@@ -58,30 +62,24 @@ def differences(f, x: np.ndarray, method: str = "central", kinks: bool = True) -
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     x = np.asarray(x)
+    # Richardson's larger step: h = eps**(1/6) measured best over the op tests' domains.
+    steps = step_sizes(x, 2 if method == "central" else 5)
+    keys = ("estimate", "rounding") + (("left", "right", "kink") if kinks else ())
     with np.errstate(all="ignore"):
         y0 = np.asarray(f(x))
-        shape = y0.shape + x.shape
         dtype = np.result_type(y0, x, np.float32)
-        columns = {key: np.empty((x.size,) + y0.shape, dtype=dtype) for key in ("estimate", "left", "right")}
-        kink = np.zeros((x.size,) + y0.shape, dtype=bool)
-        central_steps = step_sizes(x, 2)
-        richardson_steps = step_sizes(x, 6)
+        columns = {key: np.zeros((x.size,) + y0.shape, dtype=bool if key == "kink" else dtype)
+                   for key in keys}
         for k in range(x.size):
             idx = np.unravel_index(k, x.shape)
-            if method == "central":
-                columns["estimate"][k] = _central(f, x, idx, central_steps[idx])
-            else:
-                columns["estimate"][k] = _richardson(f, x, idx, richardson_steps[idx])
+            estimate = central_difference if method == "central" else _richardson
+            columns["estimate"][k], columns["rounding"][k] = estimate(f, x, idx, steps[idx])
             if kinks:
-                left, right, kink[k] = _one_sided(f, x, idx, central_steps[idx], y0)
-                columns["left"][k], columns["right"][k] = left, right
-
-    def arranged(a):  # (x.size, *y.shape) -> y.shape + x.shape
-        return np.moveaxis(a, 0, -1).reshape(shape)
-
-    if not kinks:
-        return Differences(arranged(columns["estimate"]))
-    return Differences(*(arranged(columns[key]) for key in ("estimate", "left", "right")), arranged(kink))
+                for key, value in _one_sided(f, x, idx, steps[idx], y0).items():
+                    columns[key][k] = value
+    # (x.size, *y.shape) -> y.shape + x.shape
+    arranged = {key: np.moveaxis(a, 0, -1).reshape(y0.shape + x.shape) for key, a in columns.items()}
+    return Differences(step=steps, **arranged)
 
 
 def _shifted(f, x, idx, h) -> tuple:
@@ -93,36 +91,49 @@ def _shifted(f, x, idx, h) -> tuple:
     return np.asarray(f(up)), np.asarray(f(down)), (up[idx] - down[idx]) / 2
 
 
-def _central(f, x, idx, h):
+def central_difference(f, x, idx, h) -> tuple:
+    """The central difference and its rounding error: each ``f`` value is off by a
+    few ``eps |f|``, divided by the step."""
     f_up, f_down, step = _shifted(f, x, idx, h)
-    return (f_up - f_down) / (2 * step)
+    return (f_up - f_down) / (2 * step), _eps(x) * (np.abs(f_up) + np.abs(f_down)) / step
 
 
-def _richardson(f, x, idx, h):
+def _richardson(f, x, idx, h) -> tuple:
     # D(h) = f' + c2 h² + c4 h⁴ + ...: (4 D(h/2) - D(h)) / 3 cancels h², then
-    # (16 R(h/2) - R(h)) / 15 cancels h⁴.
-    d = [_central(f, x, idx, h / 2**i) for i in range(3)]
-    r = [(4 * d[i + 1] - d[i]) / 3 for i in range(2)]
-    return (16 * r[1] - r[0]) / 15
+    # (16 R(h/2) - R(h)) / 15 cancels h⁴; together (64 D(h/4) - 20 D(h/2) + D(h)) / 45,
+    # whose rounding error is (64·4 + 20·2 + 1) / 45 = 6.6 times that of D(h).
+    d = [central_difference(f, x, idx, h / 2**i) for i in range(3)]
+    return (64 * d[2][0] - 20 * d[1][0] + d[0][0]) / 45, 6.6 * d[0][1]
 
 
-def _one_sided(f, x, idx, h, y0) -> tuple:
-    """Left and right slopes at ``h / KINK_SHRINK``, and where they differ by a kink.
+def _one_sided(f, x, idx, h, y0) -> dict:
+    """Left and right slopes at ``h / KINK_SHRINK``, and whether ``f`` has a kink there.
 
-    At a smooth point ``right - left ≈ h f''`` shrinks with ``h``; at a kink it stays.
-    A jump counts only if it stays (more than half of it at the smaller step) and
-    stands well above the rounding noise ``eps (|f+| + 2|f0| + |f-|) / h``.
+    At a smooth point the jump ``right - left ≈ h f''`` shrinks with ``h``, by
+    KINK_SHRINK from ``h`` to ``h / KINK_SHRINK``; at a kink it stays. A jump counts
+    only above the rounding noise ``eps (|f+| + 2|f0| + |f-|) / h``.
     """
-    jumps, slopes = [], None
+    jumps = []
     for step in (h, h / KINK_SHRINK):
         f_up, f_down, actual = _shifted(f, x, idx, step)
         left, right = (y0 - f_down) / actual, (f_up - y0) / actual
         noise = _eps(x) * (np.abs(f_up) + 2 * np.abs(y0) + np.abs(f_down)) / actual
         jumps.append((np.abs(right - left), noise))
-        slopes = (left, right)
     (big, _), (small, small_noise) = jumps
     kink = (small > 0.5 * big) & (small > 4 * small_noise)
-    return slopes[0], slopes[1], kink
+    return {"left": left, "right": right, "kink": kink}
+
+
+def refined(f, x: np.ndarray, index: tuple, step: float) -> tuple:
+    """A second look at element ``index``: the central difference at ``step / REFINE``
+    and its rounding error, each of ``f(x)``'s shape.
+
+    Where it differs from the estimate at ``step``, ``f`` is not smooth within the step
+    (``max`` of two values closer together than the step): the estimate straddles a kink.
+    """
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        return central_difference(f, x, tuple(index), step / REFINE)
 
 
 def limit_table(f, x: float, steps=LIMIT_STEPS) -> list:
