@@ -38,7 +38,7 @@ class Comparison:
     """How far ``actual`` is from ``expected``: the worst element, and whether all are close."""
 
     max_abs_error: float
-    max_rel_error: float  # over the elements where expected != 0 (as numpy.testing reports it)
+    max_rel_error: float  # over the elements where |expected| > atol + its rounding error
     passed: bool
 
 
@@ -60,8 +60,9 @@ def compare(actual, expected, rtol: float, atol: float, rounding=0.0) -> Compari
         return Comparison(0.0, 0.0, True)
     with np.errstate(all="ignore"):
         error = np.where(actual == expected, 0.0, np.abs(actual - expected))  # inf == inf is no error
-        nonzero = expected != 0
-        relative = error[nonzero] / np.abs(expected[nonzero])
+        # relative to estimates above atol and their rounding error: relative to noise means nothing
+        significant = np.abs(expected) > atol + rounding
+        relative = error[significant] / np.abs(expected[significant])
     return Comparison(float(np.max(error)), float(np.max(relative)) if relative.size else 0.0,
                       bool(np.all(close(actual, expected, rtol, atol, rounding))))
 

@@ -229,7 +229,7 @@ class Renderer:
     def limit(self, report: dict) -> None:
         name, x = report["_limit_at"]
         self.line()
-        self.line(f"the difference quotient (f({name}+h) - f({name}))/h as h → 0, at {name} = {_num(x)}:", "bold")
+        self.line(f"the difference quotient (f({name}+h) - f({name}))/h as h → 0, at {name} = {_g(x)}:", "bold")
         table = Table(show_edge=False, pad_edge=False)
         for col in ("h", "quotient", "quotient - derivative"):
             table.add_column(col, justify="right")
