@@ -216,7 +216,10 @@ class Renderer:
                           f"[red]differ ({_short(modes['max_abs_error'])})[/]",
                           "[green]PASS[/]" if info["passed"] else "[bold red]FAIL[/]")
             notes.extend(_check_notes(name, info, y))
-        self.console.print(table)
+        if report["inputs"]:
+            self.console.print(table)
+        else:
+            self.line("no inputs to check: bind one (x=1, x:3)", "yellow")
         for note in notes:
             self.line("  note: " + note, "yellow")
         if "limit" in report:
