@@ -131,6 +131,18 @@ def vjp_of(problem: Problem, v) -> dict:
     return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
+def node_grads(problem: Problem, v) -> dict:
+    """``{node_id: gradient}`` after ``y.backward(gradient=v)`` with ``retain_grad()`` on
+    every node: ``.grad`` for the leaves that require grad, the cotangent for the others.
+    Nodes that do not require grad have none (``.grad`` is ``None`` in PyTorch)."""
+    g = problem.graph
+    grads, kept = autodiff.vjp(g, problem.values, v[None], retain=True)
+    out = {i: np.asarray(ct[0]) for i, ct in kept.items()}
+    for name in problem.wrt:  # an input the output does not use gets zeros, as in jac vjp
+        out.setdefault(g.inputs[name], np.asarray(grads[name][0]))
+    return out
+
+
 def tangents_of(problem: Problem, tangents: dict) -> dict:
     """Checked tangents ``{name: array of x's shape}``; inputs not named get none."""
     g = problem.graph
