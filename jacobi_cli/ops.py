@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import JacShapeError
+from .errors import JacShapeError, JacValueError
 from .graph import Tracer
 from .shapes import broadcast, fmt, reduce as reduce_shape
 
@@ -712,8 +712,19 @@ defop("trace", lambda a: np.trace(a, axis1=-2, axis2=-1), _trace_shape,
       sympy=lambda S, a: np.trace(a.expr, axis1=-2, axis2=-1) if S.components(a) else S.sp.Trace(a.expr))
 
 
+def _inv_impl(a):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise JacValueError(f"inv: the matrix is singular, so it has no inverse (shape {fmt(np.shape(a))})") from None
+
+
 def _inv_of(a):
-    return P.inv(a)
+    try:
+        return P.inv(a)
+    except JacValueError:  # on arrays: the derivative of det at a singular matrix
+        raise JacValueError("det: its derivative is computed as det(A)·A⁻ᵀ, which needs A⁻¹, but the matrix is "
+                            "singular (PyTorch uses an SVD there; jac does not)") from None
 
 
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
@@ -721,7 +732,7 @@ defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       (lambda g, ans, a: P.mul(P.reshape(P.mul(g, ans), shape=(batch_size(g), 1, 1)), mT(_inv_of(a))),),
       (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: m.det()) if S.components(a) else S.sp.Determinant(a.expr))
-defop("inv", lambda a: np.linalg.inv(a), lambda s: _square_shape("inv", s),
+defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
       (lambda g, ans, a: P.neg(P.matmul(P.matmul(mT(ans), g), mT(ans))),),
       (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, t), ans)),),
