@@ -39,6 +39,8 @@ Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate w
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (see the README for its keys).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
+                                      "infinities (otherwise a warning on stderr names the op that made them).")]
 
 
 def read_expression(expr: str) -> str:
@@ -73,8 +75,9 @@ def _fail(err: JacError, as_json: bool) -> None:
     raise typer.Exit(2)
 
 
-def _run(as_json: bool, build: Callable[[], dict], draw: str) -> dict:
-    """Build a report, then print it (rich or JSON); bad input exits 2."""
+def _run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> dict:
+    """Build a report, then print it (rich or JSON) and its warnings (stderr); bad input
+    exits 2, and so does a non-finite result under ``--strict``."""
     import numpy as np
 
     try:
@@ -84,14 +87,24 @@ def _run(as_json: bool, build: Callable[[], dict], draw: str) -> dict:
             raise JacLimitError("not enough memory for this computation; try smaller inputs") from None
         except np.linalg.LinAlgError as err:
             raise JacValueError(f"linear algebra failed: {err}") from None
+        warnings = report.get("warnings") or []
+        if strict and warnings:
+            first = warnings[0]
+            raise JacValueError(f"{first['message']} (--strict: NaN and infinities are errors)",
+                                first["position"], report.get("expression"))
     except JacError as err:
         _fail(err, as_json)
+    from rich.console import Console
+
     from .render import Renderer, to_json
 
     if as_json:
         print(to_json(report))
     else:
         getattr(Renderer(), draw)(report)
+    stderr = Renderer(Console(stderr=True, highlight=False))
+    for warning in warnings:
+        stderr.warning(warning, report.get("expression"))
     return report
 
 
@@ -111,6 +124,7 @@ def eval_command(
                                            "for Jacobians of up to 64 entries.")] = False,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Draw each Jacobian as a heatmap with its "
                                                 "sparsity pattern to FILE.png or FILE.svg (needs matplotlib).")] = None,
+    strict: Strict = False,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     from .report import eval_report
@@ -131,7 +145,7 @@ def eval_command(
             jacobian_plot(report, plot)
         return report
 
-    _run(as_json, build, "eval")
+    _run(as_json, build, "eval", strict)
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "
@@ -141,11 +155,12 @@ def vjp_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     v: Annotated[Optional[str], typer.Option("--v", help="The vector v of y.backward(gradient=v), shaped like "
                                              "the output; 'ones' for all ones. Optional for a one-element output.")] = None,
+    strict: Strict = False,
 ):
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
     from .report import vjp_report
 
-    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed), "vjp")
+    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed), "vjp", strict)
 
 
 @app.command("jvp", epilog="Example:  jac jvp \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --tangent x=\"[1, 0]\"")
@@ -154,6 +169,7 @@ def jvp_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     tangent: Annotated[Optional[list[str]], typer.Option("--tangent", help="NAME=VALUE: the direction for an "
                                                          "input (repeatable; 'ones' allowed).")] = None,
+    strict: Strict = False,
 ):
     """The Jacobian-vector product J·t (forward mode) along the given tangents."""
     from .report import jvp_report
@@ -169,18 +185,19 @@ def jvp_command(
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
         return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed)
 
-    _run(as_json, build, "jvp")
+    _run(as_json, build, "jvp", strict)
 
 
 @app.command("hessian", epilog="Example:  jac hessian \"x @ A @ x\" x=\"[1, 2]\" A=\"[[1, 2], [3, 4]]\" --wrt x")
 def hessian_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-    dtype: Dtype = "float64", seed: Seed = 0,
+    dtype: Dtype = "float64", seed: Seed = 0, strict: Strict = False,
 ):
     """Second derivatives of a scalar output, one block per pair of inputs."""
     from .report import hessian_report
 
-    _run(as_json, lambda: hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed), "hessian")
+    _run(as_json, lambda: hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed), "hessian",
+         strict)
 
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")

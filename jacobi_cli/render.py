@@ -328,10 +328,18 @@ class Renderer:
     def error(self, err) -> None:
         """One message on stderr: what, where, and a caret under the column."""
         self.line(f"jac: error ({err.kind}): {err.message}", "bold red")
-        if err.position is not None and err.source:
-            text, caret = caret_lines(err.source, err.position)
+        self.caret(err.source, err.position, "red")
+
+    def warning(self, warning: dict, source: str) -> None:
+        """A ``"warnings"`` entry of a report (a NaN or infinity and the op that made it)."""
+        self.line(f"jac: warning ({warning['kind']}): {warning['message']}", "bold yellow")
+        self.caret(source, warning["position"], "yellow")
+
+    def caret(self, source, position, style: str) -> None:
+        if position is not None and source:
+            text, caret = caret_lines(source, position)
             self.line("  " + text)
-            self.line("  " + caret, "red")
+            self.line("  " + caret, style)
 
 
 def _point_text(point: dict) -> str:
