@@ -86,7 +86,7 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
             max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command."""
     dtype = resolve_dtype(dtype)
-    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed)
+    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
     graph = parse(expr, bound.shapes, dtype=dtype, seed=seed, max_bytes=max_bytes)
     names = check_wrt(wrt, graph.inputs)
     graph = graph.with_wrt(names)

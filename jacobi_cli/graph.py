@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import JacError, JacLimitError, too_large
-from .shapes import Shape, is_concrete
+from .shapes import Shape, fmt, is_concrete
 
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
@@ -166,14 +166,15 @@ class Builder:
     """Appends nodes; folds ops whose arguments are all constants."""
 
     def __init__(self, source: str = "", dtype=np.float64, fold: bool = True, seed: int = 0,
-                 max_bytes: int = DEFAULT_MAX_BYTES):
+                 max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False):
         self.nodes: list[Node] = []
         self.inputs: dict[str, int] = {}
         self.source = source
         self.dtype = np.dtype(dtype).type
         self.fold = fold
         self.seed = seed
-        self.max_bytes = max_bytes
+        self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
+        self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
         self._rng = None
 
     @property
@@ -183,12 +184,13 @@ class Builder:
             self._rng = np.random.default_rng(self.seed)
         return self._rng
 
-    def check_size(self, shape: Shape, what: str, position: int | None = None) -> None:
-        """Refuse, before it is allocated, an array of ``shape`` over ``max_bytes``."""
+    def check_size(self, shape: Shape, what, position: int | None = None) -> None:
+        """Refuse, before it is allocated, an array of ``shape`` over ``max_bytes``;
+        ``what`` names it (a callable is called only then)."""
         if self.max_bytes is not None and is_concrete(shape):
             count = math.prod(shape)
             if count * np.dtype(self.dtype).itemsize > self.max_bytes:
-                raise too_large(what, count, self.dtype, self.max_bytes, position)
+                raise too_large(what() if callable(what) else what, count, self.dtype, self.max_bytes, position)
 
     def _append(self, **fields) -> Tracer:
         if len(self.nodes) >= MAX_NODES:
@@ -226,7 +228,11 @@ class Builder:
                 err.message = f"{label}: {err.message}"
                 err.args = (err.message,)
             raise
-        if self.fold and all(self.nodes[t.id].op == "const" for t in tracers):
+        folds = self.fold and all(self.nodes[t.id].op == "const" for t in tracers)
+        if folds or not self.shapes_only:  # before anything is allocated: x[:, None] * x at x:100000
+            self.check_size(shape, lambda: f"the result of {_OPERATORS.get(op_name, op_name)}, shape {fmt(shape)},",
+                            position)
+        if folds:
             return self._fold(op, tracers, params, position)
         return self._append(op=op_name, args=tuple(t.id for t in tracers), params=params,
                             shape=shape, position=position, name=name)

@@ -23,7 +23,9 @@ from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
 from .graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from .shapes import fmt
 
-MAX_SOURCE_CHARS = 10_000_000
+# Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
+# jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
+MAX_SOURCE_CHARS = 1_000_000
 _MODULE_DEPTH = max(m.count(".") for m in MODULES)
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
@@ -64,10 +66,13 @@ class Source:
 
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
-          max_bytes: int = DEFAULT_MAX_BYTES) -> Graph:
-    """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`."""
+          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False) -> Graph:
+    """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
+
+    Every node whose result would pass ``max_bytes`` is refused here, before anything
+    runs; with ``shapes_only`` (nothing will be evaluated) only the constants are."""
     inputs = inputs or {}
-    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes)
+    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
     try:
         module = _syntax_tree(text)
         return _Lowering(builder, Source(text), inputs).program(module)
@@ -91,7 +96,8 @@ def _syntax_tree(text: str) -> ast.Module:
     if not text.strip():
         raise JacParseError("the expression is empty", 0)
     if len(text) > MAX_SOURCE_CHARS:
-        raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,}", None)
+        raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,} "
+                            "(put long lists of numbers in a file: NAME=@data.npy)", None)
     if "\x00" in text:
         raise JacParseError("the expression contains a NUL character", text.index("\x00"))
     try:
@@ -105,7 +111,8 @@ def _syntax_tree(text: str) -> ast.Module:
         raise JacParseError("invalid syntax" if detail == "invalid syntax" else f"invalid syntax: {detail}",
                             position) from None
     except (RecursionError, MemoryError):
-        raise JacLimitError("the expression is nested too deeply to parse", None) from None
+        raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
+                            "operators or 2,900 '**' in a row; see Robustness in the README)", None) from None
 
 
 def _parse_deep(text: str) -> ast.Module:

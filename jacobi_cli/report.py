@@ -135,7 +135,7 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y") -> str:
 def shape_report(expr: str, bindings, wrt=None) -> dict:
     """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic)."""
     bound = parse_bindings(list(bindings or []), symbolic=True)
-    graph = parse(expr, bound.shapes)
+    graph = parse(expr, bound.shapes, shapes_only=True)
     names = api.check_wrt(wrt, graph.inputs)
     report = _header("shape", expr, graph, names)
     y_shape = tuple(graph.output_shape)
