@@ -258,9 +258,12 @@ def _pow_dx(ans, x, y):
 
 
 def _pow_dy(ans, x, y):
-    # x**y * log(x), and 0 where x == 0 and y >= 0 (PyTorch's choice)
-    safe = P.where(P.eq(x, 0.0), 1.0, x)
-    return P.where(P.mul(P.eq(x, 0.0), P.ge(y, 0.0)), 0.0, P.mul(ans, P.log(safe)))
+    # x**y * log(x), and 0 where x == 0 and y >= 0 (PyTorch's choice; x = 0, y < 0 gives
+    # inf * log(0) = -inf as in PyTorch). ``safe`` keeps log(0) out of the masked branch,
+    # whose derivative would otherwise be 0 * inf = NaN in a Hessian.
+    masked = P.mul(P.eq(x, 0.0), P.ge(y, 0.0))
+    safe = P.where(masked, 1.0, x)
+    return P.where(masked, 0.0, P.mul(ans, P.log(safe)))
 
 
 binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, b: S.power(a, b))
@@ -298,14 +301,23 @@ def _clip_impl(x, lo, hi):
     return out
 
 
-# clip(x, lo, hi): the derivative passes where lo <= x <= hi, as torch.clamp's does.
-defop("clip", _clip_impl, broadcast,
-      (lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, P.mul(P.ge(x, lo), P.ge(hi, x))), shape_of(x)),
-       lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, P.gt(lo, x)), shape_of(lo)),
-       lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, P.mul(P.gt(x, hi), P.ge(x, lo))), shape_of(hi))),
-      (lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.mul(P.ge(x, lo), P.ge(hi, x))),
-       lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.gt(lo, x)),
-       lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.mul(P.gt(x, hi), P.ge(x, lo)))),
+# clip(x, lo, hi): torch.clamp's masks (checked against PyTorch 2.13 in tests/test_kinks.py):
+# x where lo <= x <= hi; lo where x < lo < hi; hi where x > hi or lo > hi (the value is then hi).
+def _clip_masks(x, lo, hi):
+    return (P.mul(P.ge(x, lo), P.ge(hi, x)),
+            P.mul(P.gt(lo, x), P.gt(hi, lo)),
+            P.sub(1.0, P.mul(P.ge(hi, x), P.ge(hi, lo))))
+
+
+def _clip_vjp(i):
+    return lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, _clip_masks(x, lo, hi)[i]), shape_of((x, lo, hi)[i]))
+
+
+def _clip_jvp(i):
+    return lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), _clip_masks(x, lo, hi)[i])
+
+
+defop("clip", _clip_impl, broadcast, [_clip_vjp(i) for i in range(3)], [_clip_jvp(i) for i in range(3)],
       sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo), hi)))
 
 
