@@ -16,7 +16,7 @@ import numpy as np
 
 from . import autodiff
 from .bindings import Bindings, parse_bindings
-from .errors import JacNameError, JacShapeError, JacValueError
+from .errors import JacNameError, JacShapeError, JacUsageError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
 from .jacobian import Jacobian
 from .parser import parse
@@ -71,6 +71,13 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
     return parse_bindings(list(bindings), dtype, seed, max_bytes)
 
 
+def check_seed(seed) -> int:
+    """``--seed``: a non-negative integer, as NumPy's generators take (any size)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise JacUsageError(f"--seed must be an integer >= 0, not {seed!r}")
+    return int(seed)
+
+
 def check_wrt(wrt, inputs) -> list:
     """``--wrt`` names, checked against the bound inputs (default: all of them)."""
     if not wrt:
@@ -86,6 +93,7 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
             max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command."""
     dtype = resolve_dtype(dtype)
+    seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
     graph = parse(expr, bound.shapes, dtype=dtype, seed=seed, max_bytes=max_bytes)
     names = check_wrt(wrt, graph.inputs)

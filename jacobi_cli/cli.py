@@ -352,7 +352,8 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool) -> None:
-    usage = JacUsageError(err.format_message() + " (see jac --help)")
+    message = err.format_message() or "a command is needed: eval, vjp, jvp, hessian, shape, diff, check, graph or plot"
+    usage = JacUsageError(message + " (see jac --help)")
     try:
         _fail(usage, as_json)
     except typer.Exit:

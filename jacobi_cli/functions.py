@@ -188,11 +188,27 @@ def _extreme(op_name, pairwise):
     reduce = _reduction(op_name)
 
     def lower(b, args, kwargs, position):
-        # torch.max(a, b) with a second array is the element-wise maximum.
-        if len(args) == 2 and isinstance(args[1], Tracer) and b.nodes[args[1].id].op != "const":
+        # torch.max(a, b) with a second array is the element-wise maximum; max(x, 1) and
+        # max(x, (0, 1)) reduce along axes, as in NumPy and torch.max(x, dim).
+        if len(args) == 2 and isinstance(args[1], Tracer) and not _axis_like(b.nodes[args[1].id], args[0]):
             return FUNCTIONS[pairwise](b, args, kwargs, position)
         return reduce(b, args, kwargs, position)
     return lower
+
+
+def _axis_like(node, x) -> bool:
+    """A constant that reads as axes of ``x``: an integer, or distinct integers in range
+    (``max(x, 0.5)`` and ``torch.max(v, 2 * ones(3))`` are element-wise maxima)."""
+    if node.op != "const":
+        return False
+    value = node.value
+    if isinstance(value, (int, float)) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return _is_integer(float(value))
+    if not (isinstance(value, np.ndarray) and value.ndim == 1 and value.size) or not isinstance(x, Tracer):
+        return False
+    ndim = x.ndim
+    return bool(np.array_equal(value, np.round(value)) and np.all((value >= -ndim) & (value < ndim))
+                and len(set((value % max(ndim, 1)).tolist())) == value.size)
 
 
 FUNCTIONS["max"] = FUNCTIONS["amax"] = _extreme("max", "maximum")
