@@ -46,23 +46,30 @@ Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or
 def read_expression(expr: str) -> str:
     """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input)."""
     if expr == "-":
-        return sys.stdin.read(MAX_EXPRESSION_FILE + 1)[:MAX_EXPRESSION_FILE + 1] or ""
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream without bytes underneath
+            return sys.stdin.read(MAX_EXPRESSION_FILE + 1)
+        return _decoded(stream.read(MAX_EXPRESSION_FILE + 1), "standard input")
     if not expr.startswith("@"):
         return expr
+    from .fileio import open_regular_file
+
     path = expr[1:]
-    try:
-        with open(path, "rb") as fp:
+    try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
+        with open_regular_file(path, "the expression from") as fp:
             data = fp.read(MAX_EXPRESSION_FILE + 1)
-    except IsADirectoryError:
-        raise JacIOError(f"cannot read the expression from '{path}': it is a directory") from None
     except OSError as err:
         raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
+    return _decoded(data, f"the expression file '{path}'")
+
+
+def _decoded(data: bytes, what: str) -> str:
     if len(data) > MAX_EXPRESSION_FILE:
-        raise JacLimitError(f"the expression file '{path}' is larger than {MAX_EXPRESSION_FILE:,} bytes")
+        raise JacLimitError(f"{what} is larger than {MAX_EXPRESSION_FILE:,} bytes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise JacIOError(f"the expression file '{path}' is not UTF-8 text (byte {err.start})") from None
+        raise JacIOError(f"{what} is not UTF-8 text (byte {err.start}: 0x{data[err.start]:02x})") from None
 
 
 def _fail(err: JacError, as_json: bool) -> None:

@@ -146,31 +146,38 @@ def _suffix(path: str, accepted: tuple[str, ...], verb: str) -> str:
     return suffix
 
 
-def _open_regular_file(path: str) -> io.BufferedReader:
+def open_regular_file(path: str, what: str = "") -> io.BufferedReader:
+    """Open ``path`` for reading in binary, refusing (a :class:`JacIOError` that says
+    "cannot read {what} '{path}'") a directory, FIFO or device before it could block."""
+    return _open_regular_file(path, what)
+
+
+def _open_regular_file(path: str, what: str = "") -> io.BufferedReader:
     """Open for reading, refusing directories, FIFOs and devices before and after opening."""
+    verb = f"cannot read {what}".rstrip()
     try:
-        _require_regular(os.stat(path), path)
+        _require_regular(os.stat(path), path, verb)
         # O_NONBLOCK: should the path become a FIFO after the stat, open() must not wait.
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
     except OSError as error:
-        raise _os_error("cannot read", path, error) from None
+        raise _os_error(verb, path, error) from None
     except ValueError:  # an embedded NUL byte
-        raise JacIOError(f"cannot read '{path}': the path contains a NUL byte") from None
+        raise JacIOError(f"{verb} '{path}': the path contains a NUL byte") from None
     try:
-        _require_regular(os.fstat(fd), path)
+        _require_regular(os.fstat(fd), path, verb)
     except BaseException:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
 
 
-def _require_regular(info: os.stat_result, path: str) -> None:
+def _require_regular(info: os.stat_result, path: str, verb: str = "cannot read") -> None:
     if stat.S_ISDIR(info.st_mode):
-        raise JacIOError(f"cannot read '{path}': it is a directory")
+        raise JacIOError(f"{verb} '{path}': it is a directory")
     if not stat.S_ISREG(info.st_mode):
         raise JacIOError(
-            f"cannot read '{path}': it is not a regular file (a FIFO, device or socket)"
+            f"{verb} '{path}': it is not a regular file (a FIFO, device or socket)"
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 import sys
 import threading
 
@@ -26,6 +27,7 @@ from .shapes import fmt
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
 MAX_SOURCE_CHARS = 1_000_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MODULE_DEPTH = max(m.count(".") for m in MODULES)
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
@@ -100,6 +102,12 @@ def _syntax_tree(text: str) -> ast.Module:
                             "(put long lists of numbers in a file: NAME=@data.npy)", None)
     if "\x00" in text:
         raise JacParseError("the expression contains a NUL character", text.index("\x00"))
+    undecodable = _SURROGATE.search(text)  # bytes of the command line that were not UTF-8
+    if undecodable:
+        byte = ord(undecodable.group()) - 0xDC00
+        raise JacParseError(f"the expression is not UTF-8 text (byte 0x{byte:02x})"
+                            if byte >= 0x80 else "the expression holds a lone surrogate character",
+                            undecodable.start())
     try:
         return _parse_deep(text)
     except SyntaxError as err:

@@ -37,13 +37,19 @@ def _jsonable(obj):
     return obj
 
 
+def printable(text: str) -> str:
+    """``text`` that any UTF-8 stream can print: bytes that were not UTF-8 on the command
+    line (Python keeps them as lone surrogates) are shown as ``\\udcff``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def to_json(report: dict) -> str:
-    return json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False)
+    return printable(json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False))
 
 
 def error_json(err) -> str:
-    return json.dumps({"error": {"kind": err.kind, "message": err.message, "position": err.position}},
-                      ensure_ascii=False)
+    return printable(json.dumps({"error": {"kind": err.kind, "message": err.message, "position": err.position}},
+                                ensure_ascii=False))
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -92,7 +98,8 @@ class Renderer:
         self.console = console or Console(highlight=False)
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        self.console.print(escape(text) if style is None else f"[{style}]{escape(text)}[/]", soft_wrap=True)
+        text = escape(printable(text))
+        self.console.print(text if style is None else f"[{style}]{text}[/]", soft_wrap=True)
 
     def value(self, a, label: str, indent: str = "  ", what: str = "it") -> None:
         a = np.asarray(a)
