@@ -56,7 +56,12 @@ def bind(name: str, *args, **params):
     for a in args:
         if isinstance(a, Tracer):
             return a.builder.apply(name, *args, **params)
-    return OPS[name].impl(*args, **params)
+    out = OPS[name].impl(*args, **params)
+    if isinstance(out, np.generic) and all(type(a) in (int, float) for a in args):
+        # Python numbers in, a Python number out: np.float64(0.5) would make a float32 rule
+        # (pow's y - 1 with y = 1.5) promote its result to float64.
+        return out.item()
+    return out
 
 
 class _Prims:

@@ -173,8 +173,8 @@ class Grammar:
             if self.chance(0.5):
                 return E(f"({a.text} ** {self.pick(['2', '3', '2.0', '0'])})", a.shape)
             return E(f"({POSITIVE.format(a.text)} ** {BOUNDED.format(b.text)})", shape)
-        if op == "max":
-            f = self.pick(["maximum", "minimum", "torch.max", "torch.min", "np.maximum"])
+        if op == "max":  # torch.max(a, 2) reduces along axis 2: a second argument must be an array
+            f = self.pick(["maximum", "minimum", "np.maximum"] + (["torch.max", "torch.min"] if b.shape else []))
             return E(f"{f}({a.text}, {b.text})", shape)
         return E(f"({a.text} {op} {b.text})", shape)
 
@@ -558,3 +558,31 @@ def test_random_command_lines_give_a_result_or_exit_2(command, rest, via_main):
         return  # stdin and writing files have tests of their own (test_hostile_files.py)
     code, out, err = run_cli(args, via_main)
     assert_clean(args, code, out, err)
+
+
+@FUZZ
+@given(e=typed_expressions(), seed=st.integers(0, 2**16))
+def test_float32_matches_float64_to_float32_precision(e, seed):
+    """The same inputs (rounded to float32 first) in float32 and float64: values and Jacobians
+    agree to what float32 holds, and float32 stays float32 end to end."""
+    note(e.text)
+    env = {name: value.astype(np.float32) for name, value in environment(seed).items()}
+    p64 = prepared_with(e, {name: value.astype(np.float64) for name, value in env.items()}, "float64")
+    assume(moderate(p64) and not near_kink(p64.graph, p64.values, margin=1e-2))
+    p32 = prepared_with(e, env, "float32")
+    assert p32.output.dtype == np.float32
+    scale = 1 + float(np.max(np.abs(p64.output), initial=0))
+    np.testing.assert_allclose(p32.output, p64.output, rtol=2e-3, atol=2e-4 * scale, err_msg=e.text)
+    j64, j32 = api.jacobians(p64), api.jacobians(p32)
+    for name in j64:
+        a32, a64 = j32[name].to_array(), j64[name].to_array()
+        assert a32.dtype == np.float32, (e.text, name, a32.dtype)
+        scale = 1 + float(np.max(np.abs(a64), initial=0))
+        np.testing.assert_allclose(a32, a64, rtol=2e-3, atol=2e-4 * scale, err_msg=f"{e.text} d/d{name}")
+
+
+def prepared_with(e: E, env: dict, dtype: str):
+    try:
+        return api.prepare(e.text, env, dtype=dtype)
+    except JacError as err:
+        raise AssertionError(f"{e.text!r} ({dtype}): {err.kind}: {err.message}") from None
