@@ -475,7 +475,13 @@ defop("sum", lambda a, axes, keepdims=False: np.sum(a, axis=axes, keepdims=keepd
       (lambda g, ans, a, axes, keepdims=False: expand_reduced(g, shape_of(a), axes, keepdims),),
       (lambda t, ans, a, axes, keepdims=False: P.sum(t, axes=shifted(axes), keepdims=keepdims),),
       sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims))
-defop("mean", lambda a, axes, keepdims=False: np.mean(a, axis=axes, keepdims=keepdims), _reduction_shape,
+def _mean_impl(a, axes, keepdims=False):
+    # sum / count: the mean of an empty group is NaN (as in PyTorch) without NumPy's RuntimeWarning
+    with np.errstate(all="ignore"):
+        return np.true_divide(np.sum(a, axis=axes, keepdims=keepdims), _count(np.shape(a), axes))
+
+
+defop("mean", _mean_impl, _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.div(expand_reduced(g, shape_of(a), axes, keepdims), float(_count(shape_of(a), axes))),),
       (lambda t, ans, a, axes, keepdims=False: P.mean(t, axes=shifted(axes), keepdims=keepdims),),
@@ -496,7 +502,12 @@ def _extreme(name, impl, sympy=None):
     def jvp(t, ans, a, axes, keepdims=False):
         return P.sum(P.mul(t, mask(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims)
 
-    defop(name, impl, _reduction_shape, (vjp,), (jvp,), sympy=sympy)
+    def shape(s, axes, keepdims=False):
+        if any(s[a] == 0 for a in axes):  # NumPy and PyTorch refuse it too
+            raise JacShapeError(f"{name} of an empty array (shape {fmt(s)}, axes {axes}) has no value")
+        return reduce_shape(s, axes, keepdims)
+
+    defop(name, impl, shape, (vjp,), (jvp,), sympy=sympy)
 
 
 _extreme("max", lambda a, axes, keepdims=False: np.max(a, axis=axes, keepdims=keepdims),
@@ -511,7 +522,7 @@ def _move_to_end(a, axes):
     rest = [i for i in range(a.ndim) if i not in axes]
     moved = np.transpose(a, rest + list(axes))
     lead = moved.shape[:len(rest)]
-    flat = moved.reshape(lead + (-1,))
+    flat = moved.reshape(lead + (int(np.prod(moved.shape[len(rest):], dtype=np.int64)),))  # -1 fails when empty
 
     def undo(b):
         b = b.reshape(moved.shape)
@@ -525,6 +536,8 @@ def _prod_except_impl(a, axes):
 
     Exclusive cumulative products from both sides: exact when some elements are 0.
     """
+    if np.size(a) == 0:  # no group has an element
+        return np.array(a, copy=True)
     flat, undo = _move_to_end(a, axes)
     ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
@@ -547,6 +560,8 @@ def _prod_pairs(a, axes):
 
 def _prod_except_jvp(t, ans, a, axes):
     # d/da_j prod_{k != i} a_k = prod_{k != i, j} a_k: a matrix per group, applied to t.
+    if np.size(a) == 0:
+        return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)
     tb = np.stack([_move_to_end(ti, axes)[0] for ti in np.asarray(t)])
     out = np.einsum("...ij,b...j->b...i", pairs, tb)
@@ -588,6 +603,9 @@ defop("norm", lambda a, axes, keepdims=False: np.sqrt(np.sum(np.square(a), axis=
 
 def _logsumexp_impl(a, axes, keepdims=False):
     a = np.asarray(a)
+    if a.size == 0:  # log(0) = -inf for an empty group, as torch.logsumexp gives
+        out = np.full(reduce_shape(a.shape, axes, True), -np.inf, dtype=a.dtype)
+        return out if keepdims else np.squeeze(out, axis=axes)
     m = np.max(a, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
@@ -609,6 +627,8 @@ defop("logsumexp", _logsumexp_impl, _reduction_shape,
 
 def _softmax_impl(a, axis):
     a = np.asarray(a)
+    if a.size == 0:
+        return a.copy()
     e = np.exp(a - np.max(a, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 

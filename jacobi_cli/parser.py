@@ -16,6 +16,7 @@ import difflib
 import re
 import sys
 import threading
+import warnings
 
 import numpy as np
 
@@ -132,14 +133,18 @@ def _parse_deep(text: str) -> ast.Module:
         limit = sys.getrecursionlimit()
         try:
             sys.setrecursionlimit(max(limit, 1_000_000))
-            result["tree"] = ast.parse(text, mode="exec")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result["tree"] = ast.parse(text, mode="exec")
         except BaseException as err:  # handed to the caller's thread
             result["error"] = err
         finally:
             sys.setrecursionlimit(limit)
 
     if len(text) < 2000:
-        return ast.parse(text, mode="exec")
+        with warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
+            warnings.simplefilter("ignore")
+            return ast.parse(text, mode="exec")
     old = threading.stack_size()
     threading.stack_size(512 * 1024 * 1024)
     try:

@@ -297,12 +297,15 @@ class Grammar:
             return E(f"{atom(a.text)}[{index}]", shape)
         if a.shape is None or a.shape == () or self.careless():
             return E(f"{atom(a.text)}[{self.pick(['0', '5', ':', '1:2', '[0, 0]'])}]", None if a.shape != (3,) else None)
-        n = a.shape[0]
-        options = [("0", a.shape[1:]), ("-1", a.shape[1:]), ("1:", (n - 1,) + a.shape[1:]),
-                   ("::-1", a.shape), (str([i % n for i in (0, 2, 1)]), (3,) + a.shape[1:]),
-                   ("None", (1,) + a.shape), ("...", a.shape)]
+        indices = ["0", "-1", "1:", "::-1", "[0, 2, 1]", "[0, 0]", "None", "..."]
         if len(a.shape) == 2:
-            options += [(":, 0", (n,)), ("..., 1", (n,)), ("0:1, ::2", (1, (a.shape[1] + 1) // 2)), (":, None", (n, 1, a.shape[1]))]
+            indices += [":, 0", "..., 1", "0:1, ::2", ":, None", "-1, 1:"]
+        options = []
+        for index in indices:  # NumPy says which fit and what shape they give
+            try:
+                options.append((index, np.zeros(a.shape)[eval(f"np.s_[{index}]")].shape))
+            except IndexError:
+                pass
         index, shape = self.pick(options)
         return E(f"{atom(a.text)}[{index}]", shape)
 
@@ -507,6 +510,8 @@ def token_text(draw):
                       st.text(alphabet=string.printable, max_size=60)),
        command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "graph"]), via_main=st.booleans())
 def test_random_text_gives_a_result_or_exit_2(text, command, via_main):
+    if text == "-" and via_main:
+        text = "- "  # "-" reads the real standard input (CliRunner gives an empty one)
     args = [command, "--json", "--", text] + BINDINGS[:3]
     code, out, err = run_cli(args, via_main)
     assert_clean(args, code, out, err)
