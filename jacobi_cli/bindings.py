@@ -42,8 +42,7 @@ class Bindings:
                 count = math.prod(shape)
                 if count * np.dtype(dtype).itemsize > max_bytes:
                     raise too_large(f"{name}:{_fmt_spec(shape)}", count, dtype, max_bytes, hint=(
-                        "use a smaller shape, or raise the limit with --max-memory (`jac shape` needs no "
-                        "values and takes any size)"))
+                        "use a smaller shape (`jac shape` needs no values and takes any size)"))
         rng = np.random.default_rng(seed)
         for name, shape in self.shapes.items():
             if name in self.values:

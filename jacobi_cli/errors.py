@@ -56,7 +56,7 @@ class JacUsageError(JacError):
 
 
 def too_large(what: str, count, dtype, limit: int, position: int | None = None,
-              hint: str = "use smaller sizes, or raise the limit with --max-memory") -> JacLimitError:
+              hint: str = "use smaller sizes (`jac shape` computes nothing and takes any size)") -> JacLimitError:
     """The refusal of an array over the memory limit, with its size in bytes and the way around it."""
     import numpy as np
 
