@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import array
 import ast
+import errno
 import io
 import json
 import math
@@ -87,7 +88,7 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
     if suffix == ".json":  # converted before the file is opened: a failure leaves no file
         text = json.dumps({name: to_jsonable(a) for name, a in arrays.items()}, allow_nan=False)
     try:
-        with open(path, "wb") as fp:
+        with _open_for_writing(path) as fp:
             if suffix == ".json":
                 fp.write((text + "\n").encode("utf-8"))
             elif suffix == ".npy":
@@ -102,7 +103,7 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
 def write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` (a picture, a DOT file); an OS error becomes a JacIOError."""
     try:
-        with open(path, "wb") as fp:
+        with _open_for_writing(path) as fp:
             fp.write(data)
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
@@ -152,6 +153,18 @@ def open_regular_file(path: str, what: str = "") -> io.BufferedReader:
     return _open_regular_file(path, what)
 
 
+def _open_for_writing(path: str) -> io.BufferedWriter:
+    """Open ``path`` to write without ever waiting: a FIFO that nobody reads is refused at
+    once (ENXIO) instead of blocking ``open()`` forever."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except ValueError:  # an embedded NUL byte
+        raise JacIOError(f"cannot write '{path}': the path contains a NUL byte") from None
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "wb")
+
+
 def _open_regular_file(path: str, what: str = "") -> io.BufferedReader:
     """Open for reading, refusing directories, FIFOs and devices before and after opening."""
     verb = f"cannot read {what}".rstrip()
@@ -189,6 +202,8 @@ def _os_error(what: str, path: str, error: OSError) -> JacIOError:
         IsADirectoryError: "it is a directory",
     }
     reason = reasons.get(type(error)) or error.strerror or str(error)
+    if error.errno == errno.ENXIO:
+        reason = "it is a FIFO (or device) that nothing reads"
     return JacIOError(f"{what} '{path}': {reason}")
 
 

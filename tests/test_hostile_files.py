@@ -212,3 +212,20 @@ def test_undecodable_command_line_bytes_are_a_parse_error_not_a_crash():
         error = json.loads(result.stdout)["error"]
         assert error["kind"] == "parse" and "not UTF-8" in error["message"] and "0xff" in error["message"]
         assert "\\udcff" in result.stderr  # shown, not a UnicodeEncodeError
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_out_to_a_fifo_nobody_reads_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    result = runner.invoke(app, ["eval", "--json", "x", "x=1", "--out", str(fifo)])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "io" and "nothing reads" in error["message"] and str(fifo) in error["message"]
+
+
+def test_out_to_a_directory_is_an_io_error(tmp_path):
+    target = tmp_path / "d.npy"
+    target.mkdir()
+    result = runner.invoke(app, ["eval", "--json", "x", "x=1", "--out", str(target)])
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["kind"] == "io"
