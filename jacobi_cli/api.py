@@ -16,7 +16,7 @@ import numpy as np
 
 from . import autodiff
 from .bindings import Bindings, parse_bindings
-from .errors import JacNameError, JacShapeError, JacUsageError, JacValueError
+from .errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
 from .jacobian import Jacobian
 from .parser import parse
@@ -182,7 +182,25 @@ def hessians(problem: Problem) -> dict:
     if int(np.prod(y_shape, dtype=np.int64)) != 1:
         raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
                             "reduce it first, e.g. sum(...)")
+    check_hessian_size(problem)
     return autodiff.hessian(problem.graph, problem.env, problem.wrt)
+
+
+def check_hessian_size(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Refuse, before anything is allocated, a Hessian whose forward passes would carry
+    arrays over ``max_bytes``: the pass for input ``b`` pushes ``b.size`` tangents through
+    every node (and the block ``(a, b)`` holds ``a.size * b.size`` numbers)."""
+    g = problem.graph
+    itemsize = np.dtype(g.dtype).itemsize
+    biggest = max(int(np.prod(n.shape, dtype=np.int64)) for n in g.nodes)
+    for name in problem.wrt:
+        n = int(np.prod(g.nodes[g.inputs[name]].shape, dtype=np.int64))
+        count = n * max(n, biggest)
+        if count * itemsize > max_bytes:
+            raise JacLimitError(
+                f"the Hessian with respect to '{name}' ({n:,} elements) needs arrays of {count:,} values "
+                f"({count * itemsize:,} bytes), over the limit of {max_bytes:,} bytes per array; differentiate "
+                f"fewer or smaller inputs (--wrt), or use jac vjp / jac jvp for products with vectors")
 
 
 # --- the public one-call functions -------------------------------------------------------

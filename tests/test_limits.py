@@ -158,3 +158,15 @@ def test_the_limit_errors_say_which_limit():
     assert "nested too deeply" in error_of("eval", "--", "-" * 10000 + "x", "x=1")["message"]
     message = error_of("eval", "x" * (MAX_SOURCE_CHARS + 1), "x=1")["message"]
     assert f"{MAX_SOURCE_CHARS:,}" in message and "@data.npy" in message
+
+
+def test_a_hessian_too_large_is_refused_before_its_passes_run():
+    tracemalloc.start()
+    try:
+        error = error_of("hessian", "sum(x**2)", "x:100000")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error["kind"] == "limit" and "80,000,000,000 bytes" in error["message"] and "--wrt" in error["message"]
+    assert peak < 50 * 2**20
+    assert invoke("hessian", "sum(x**2) + y", "x:100000", "y=1", "--wrt", "y").exit_code == 0  # the way around
