@@ -287,7 +287,15 @@ def _where_shape(c, a, b):
     return broadcast(c, a, b)
 
 
-defop("where", lambda c, a, b: np.where(np.asarray(c) != 0, a, b), _where_shape,
+def _where_impl(c, a, b):
+    # The mask's dtype counts: np.where(mask, 1.0, 2.0) of two Python numbers would be float64
+    # and promote a float32 rule (pow's d/dy at a constant base).
+    out = np.where(np.asarray(c) != 0, a, b)
+    dtype = np.result_type(c, a, b)
+    return out.astype(dtype, copy=False) if dtype.kind == "f" and out.dtype != dtype else out
+
+
+defop("where", _where_impl, _where_shape,
       (None,
        lambda g, ans, c, a, b: unbroadcast(P.where(c, g, 0.0), shape_of(a)),
        lambda g, ans, c, a, b: unbroadcast(P.where(c, 0.0, g), shape_of(b))),
