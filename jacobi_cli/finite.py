@@ -172,7 +172,9 @@ def _with_kinds(warning: NonFinite, array) -> NonFinite:
 
 def _scalar(v) -> str:
     v = float(v)
-    return f"{v:.6g}" if np.isfinite(v) else {True: "NaN"}.get(bool(np.isnan(v)), "inf" if v > 0 else "-inf")
+    if np.isnan(v):
+        return "NaN"
+    return f"{v:.6g}" if np.isfinite(v) else ("inf" if v > 0 else "-inf")
 
 
 def _ancestors(graph) -> list:
