@@ -187,8 +187,8 @@ def run_command(
     suite: Annotated[str, typer.Argument(help="The suite file (TOML): [[case]] tables with an expression, "
                                          "bindings and expectations.", show_default=False)],
     k: Annotated[Optional[list[str]], typer.Option("-k", help="Run only the cases whose name contains PATTERN "
-                                                  "(case-insensitive; a glob if it has * ? [; repeatable: any "
-                                                  "matches).", metavar="PATTERN")] = None,
+                                                  "(ignoring case; repeatable: a case runs if any matches).",
+                                                  metavar="PATTERN")] = None,
     shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: run every N-th case, starting with the "
                                                  "K-th (1-based), to split a suite across CI machines.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).")] = 0,
