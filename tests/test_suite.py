@@ -225,6 +225,18 @@ def test_float32_cases_use_float32_tolerances():
     assert suites.run_case(case).status == "passed"
 
 
+def test_check_allows_for_the_rounding_error_of_finite_differences():
+    # y ~ 1e8: the central difference of y is off by about eps * 1e8 / h ~ 4e-3 in float64
+    result, by_key = outcomes("""
+        [[case]]
+        name = "big output, small derivative"
+        expr = "1e8 + x * x"
+        bindings = { x = [0.0, 1.0] }
+        check = true
+    """)
+    assert result.status == "passed", result.failures
+
+
 def test_check_catches_a_derivative_that_is_not_the_limit():
     # relu'(0) = 0 (PyTorch's choice) but the central difference at 0 is 1/2
     result, by_key = outcomes("""
