@@ -10,11 +10,12 @@ binding language (``"arange(4.0)"``, ``"@data.npy"``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import autodiff
+from . import _export, autodiff
 from .bindings import Bindings, parse_bindings
 from .errors import JacNameError, JacShapeError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
@@ -225,3 +226,6 @@ def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) 
            [5., 8.]])
     """
     return hessians(prepare(expr, bindings, wrt, dtype, seed))
+
+
+_export(sys.modules[__name__])  # the package's `jacobian` is this function, not the submodule
