@@ -184,13 +184,13 @@ def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_
                            "report.xml  ·  jac run suite.toml --shard 2/4 --json  (the suite format: README, "
                            "\"Derivative tests in CI\")")
 def run_command(
-    suite: Annotated[str, typer.Argument(help="The suite file (TOML): [[case]] tables with an expression, "
+    suite: Annotated[str, typer.Argument(help="The suite file (TOML): \\[\\[case]] tables with an expression, "
                                          "bindings and expectations.", show_default=False)],
     k: Annotated[Optional[list[str]], typer.Option("-k", help="Run only the cases whose name contains PATTERN "
                                                   "(ignoring case; repeatable: a case runs if any matches).",
                                                   metavar="PATTERN")] = None,
     shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: run every N-th case, starting with the "
-                                                 "K-th (1-based), to split a suite across CI machines.")] = None,
+                                                 "K-th (1-based), to split a suite across CI machines.", metavar="K/N")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).")] = 0,
     junit: Annotated[Optional[str], typer.Option("--junit", help="Also write a JUnit XML report to FILE.",
                                                  metavar="FILE")] = None,
