@@ -30,6 +30,7 @@ import math
 import os
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -643,19 +644,15 @@ def exit_code(results: list) -> int:
     return 1 if any(r.status != "passed" for r in results) else 0
 
 
-class _at:
+@contextmanager
+def _at(key: str):
     """Tags a JacError raised inside with the suite key being checked."""
-
-    def __init__(self, key: str):
-        self.key = key
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, err, tb):
-        if isinstance(err, JacError) and not hasattr(err, "suite_key"):
-            err.suite_key = self.key
-        return False
+    try:
+        yield
+    except JacError as err:
+        if not hasattr(err, "suite_key"):
+            err.suite_key = key
+        raise
 
 
 def _computed(case: Case) -> list:
