@@ -413,9 +413,10 @@ def test_an_empty_shard_passes():
     assert code == 0 and report["cases"] == [] and report["passed"] is True
 
 
-@pytest.mark.parametrize("shard", ["0/2", "3/2", "1", "a/b", "1/0"])
-def test_a_bad_shard_is_a_usage_error(shard):
-    result = jac("run", SEEDS, "--shard", shard, "--json")
+@pytest.mark.parametrize("option", [["--shard", "0/2"], ["--shard", "3/2"], ["--shard", "1"], ["--shard", "a/b"],
+                                    ["--shard", "1/0"], ["--jobs", "-1"]])
+def test_bad_shards_and_jobs_are_usage_errors(option):
+    result = jac("run", SEEDS, *option, "--json")
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["kind"] == "usage"
 
 
