@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .fileio import to_jsonable
-from .report import public
+from .report import case_entry, public
 from .shapes import fmt, kind
 
 MAX_PRINTED = 400  # elements; bigger arrays print a summary and point to --out
@@ -269,8 +269,8 @@ class RunProgress:
 
     def __enter__(self) -> "RunProgress":
         if self.console.is_interactive and self.total:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
-                TimeElapsedColumn
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                       TimeElapsedColumn)
 
             self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TextColumn("{task.fields[failed]}"), TimeElapsedColumn(), console=self.console,
@@ -281,8 +281,6 @@ class RunProgress:
 
     def __call__(self, result) -> None:
         self.done += 1
-        from .report import case_entry
-
         case = case_entry(result)
         self.failed += case["status"] != "passed"
         line = self._line(case)
@@ -314,7 +312,8 @@ def _run_summary_table(report: dict, width: int) -> Table:
                   show_edge=False, pad_edge=False)
     details = [first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met" for c in report["cases"]]
     room = width - 22  # result and time columns, separators
-    name_width = min(max(len(c["name"]) for c in report["cases"]), max(12, room - min(max(map(len, details)), room // 2)))
+    longest = max(len(c["name"]) for c in report["cases"])
+    name_width = min(longest, max(12, room - min(max(map(len, details)), room // 2)))
     table.add_column("case", overflow="fold", max_width=name_width)
     table.add_column("result", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
@@ -337,8 +336,6 @@ def _run_totals(report: dict) -> str:
     where = f", shard {shard[0]}/{shard[1]}" if shard else ""
     return (f"{s['passed']} passed, {s['failed']} failed, {_plural(s['errors'], 'error')} in {s['seconds']:.2f} s "
             f"({s['cases']} of {s['in_suite']} cases{where}, {_plural(s['jobs'], 'worker')})")
-
-
 
 
 # --- JUnit XML --------------------------------------------------------------------------------------

@@ -122,7 +122,6 @@ def public(report: dict) -> dict:
     return {k: v for k, v in report.items() if not k.startswith("_")}
 
 
-
 def run_report(suite, results: list, seconds: float, jobs: int, patterns=(), shard=None) -> dict:
     """``jac run``: the summary and every selected case's expectations, in file order."""
     from .suite import exit_code
