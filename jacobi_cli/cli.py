@@ -353,7 +353,7 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
 @app.command("schema", epilog="Examples:  jac schema eval  ·  jac schema error  ·  jac schema run > run.schema.json")
 def schema_command(
     command: Annotated[Optional[str], typer.Argument(help="eval, vjp, jvp, hessian, shape, diff, check, graph, "
-                                                     "run, or error (the object printed on bad input).",
+                                                     "plot, run, or error (the object printed on bad input).",
                                                      show_default=False)] = None,
 ):
     """Print the JSON Schema of a command's --json output; without COMMAND, list them."""
