@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import api, autodiff
+from . import api
 from .bindings import Bindings
 from .errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsageError, JacValueError
-from .numeric import central_jacobian, step_sizes
+from .numeric import METHODS
 from .parser import parse, parse_value
 from .shapes import fmt, math_shape
 
@@ -52,11 +52,9 @@ MAX_SUITE_BYTES = 64 * 2**20
 DTYPES = ("float64", "float32")
 ERROR_KINDS = ("parse", "name", "shape", "value", "io", "limit", "usage")
 
-# Default tolerances per dtype, as (rtol, atol). Exact expectations use those of
-# torch.testing.assert_close; finite-difference checks allow for the truncation and
-# rounding error of central differences (about eps**(2/3) relative).
+# Default tolerances of expectations per dtype, as (rtol, atol): those of
+# torch.testing.assert_close. ``check = true`` is ``jac check``, with its own defaults.
 EXACT_TOLERANCE = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
-CHECK_TOLERANCE = {"float64": (1e-5, 1e-6), "float32": (1e-2, 1e-3)}
 
 SUITE_KEYS = ("name", "defaults", "case")
 DEFAULT_KEYS = ("dtype", "seed", "rtol", "atol")
@@ -100,6 +98,15 @@ class JvpExpectation:
 
 
 @dataclass(frozen=True)
+class CheckSpec:
+    """``check = true`` or ``{ rtol, atol, method }``: ``jac check`` (None: its defaults for the dtype)."""
+
+    rtol: float | None = None
+    atol: float | None = None
+    method: str = "central"
+
+
+@dataclass(frozen=True)
 class ErrorExpectation:
     kind: str
     match: str | None = None
@@ -125,7 +132,7 @@ class Case:
     output_shape: tuple | None = None
     jacobian_shape: dict = field(default_factory=dict)
     math_shape: dict = field(default_factory=dict)
-    check: Tolerance | None = None
+    check: CheckSpec | None = None
     error: ErrorExpectation | None = None
 
     @property
@@ -264,7 +271,7 @@ def _expectations(case: Case, table: dict, exact: Tolerance, base_dir: str) -> N
         shapes = _table(table.get(key, {}), None, name, f"{key}.")
         setattr(case, key, {n: _shape(s, name, f"{key}.{n}") for n, s in shapes.items()})
     if "check" in table:
-        case.check = _check(table["check"], name, case.dtype)
+        case.check = _check(table["check"], name)
     if "error" in table:
         case.error = _error(table["error"], name)
     if not (case.needs_values or case.output_shape is not None or case.jacobian_shape or case.math_shape
@@ -463,14 +470,16 @@ def _jvp(table: dict, case: str, key: str, exact: Tolerance, base_dir: str) -> J
     return JvpExpectation(tangents, expected)
 
 
-def _check(spec, case: str, dtype: str):
-    fallback = Tolerance(*CHECK_TOLERANCE[dtype])
+def _check(spec, case: str) -> CheckSpec | None:
     if isinstance(spec, bool):
-        return fallback if spec else None
+        return CheckSpec() if spec else None
     if isinstance(spec, dict):
-        _known(spec, ("rtol", "atol"), case, "check.")
-        return _tolerance(spec, case, "check.", fallback)
-    raise JacSuiteError(f"must be true, false or {{ rtol = ..., atol = ... }}, not {_describe(spec)}", case, "check")
+        _known(spec, ("rtol", "atol", "method"), case, "check.")
+        rtol = _nonnegative(spec["rtol"], case, "check.rtol") if "rtol" in spec else None
+        atol = _nonnegative(spec["atol"], case, "check.atol") if "atol" in spec else None
+        return CheckSpec(rtol, atol, _string(spec, "method", case, "check.", choices=METHODS) or "central")
+    raise JacSuiteError("must be true, false or { rtol = ..., atol = ..., method = ... }, not "
+                        f"{_describe(spec)}", case, "check")
 
 
 def _error(spec, case: str) -> ErrorExpectation:
@@ -688,12 +697,12 @@ def _outcomes(case: Case) -> list:
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
     if case.value is not None:
         outcomes.append(compare("value", problem.output, case.value))
-    jacobians = api.jacobians(problem) if case.jacobian or case.check else {}
+    jacobians = api.jacobians(problem) if case.jacobian else {}
     for name, expected in case.jacobian.items():
         outcomes.append(compare(f"jacobian.{name}", jacobians[name].to_array(case.layout), expected))
     outcomes += _vjp_outcomes(case, problem) + _jvp_outcomes(case, problem) + _hessian_outcomes(case, problem)
     if case.check:
-        outcomes += _check_outcomes(problem, jacobians, case.check)
+        outcomes += _check_outcomes(problem, case.check)
     return outcomes
 
 
@@ -737,30 +746,29 @@ def _hessian_outcomes(case: Case, problem) -> list:
     return [compare(f"hessian.{a},{b}", blocks[(a, b)], expected) for (a, b), expected in case.hessian.items()]
 
 
-def _check_outcomes(problem, jacobians: dict, tolerance: Tolerance) -> list:
-    """Each reverse-mode Jacobian against central differences and against forward mode."""
-    graph, env = problem.graph, problem.env
-    forward = autodiff.jacfwd(graph, problem.values, problem.wrt)
-    outcomes = []
-    for name in problem.wrt:
-        def f(x, name=name):
-            return autodiff.evaluate(graph, {**env, name: x})[graph.output]
+def _check_outcomes(problem, spec: CheckSpec) -> list:
+    """``jac check`` per input: reverse and forward mode against finite differences and each other."""
+    from . import check
 
-        numeric = Expected(central_jacobian(f, env[name]), _with_rounding(tolerance, problem, env[name]))
-        reverse = jacobians[name].to_array()
-        outcomes.append(compare(f"check.{name}", reverse, numeric))
-        outcomes.append(compare(f"check.{name}.forward", reverse, Expected(forward[name], tolerance)))
-    return outcomes
+    results = check.check(problem, spec.method, spec.rtol, spec.atol)
+    return [_check_outcome(f"check.{name}", result) for name, result in results.items()]
 
 
-def _with_rounding(tolerance: Tolerance, problem, x) -> Tolerance:
-    """``atol`` plus the central differences' own rounding error, about eps·max|y| / h:
-    a large output whose derivative is small must not fail for that alone."""
-    y = np.abs(problem.output)
-    scale = float(y[np.isfinite(y)].max(initial=0.0))
-    eps = float(np.finfo(problem.graph.dtype).eps)
-    step = float(step_sizes(np.asarray(x)).min(initial=1.0))
-    return Tolerance(tolerance.rtol, tolerance.atol + 2 * eps * scale / step)
+def _check_outcome(key: str, result) -> Outcome:
+    errors = (result.max_abs_error, result.max_rel_error)
+    if result.passed:
+        return Outcome(key, True, f"max abs error {errors[0]:.3g}", *errors)
+    parts = [f"{what} disagree (max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g})"
+             for what, c in (("reverse mode and finite differences", result.reverse),
+                             ("forward mode and finite differences", result.forward),
+                             ("forward and reverse mode", result.modes)) if not c.passed]
+    for kink in result.kinks[:1]:
+        parts.append(f"{result.name}{kink['input_index']} is at a kink (slope {_num(kink['left'])} from the left, "
+                     f"{_num(kink['right'])} from the right): jac gives {_num(kink['automatic'])}, the "
+                     f"differences {_num(kink['numeric'])}")
+    if result.nonfinite_automatic:
+        parts.append(f"{result.nonfinite_automatic} element(s) of the derivative are NaN or infinite")
+    return Outcome(key, False, "; ".join(parts), *errors)
 
 
 # --- comparing -----------------------------------------------------------------------------------

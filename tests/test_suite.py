@@ -169,7 +169,7 @@ def test_every_kind_of_expectation_passes_on_right_values():
     """)
     assert result.status == "passed", result.failures
     assert set(by_key) == {"value", "output_shape", "jacobian.x", "jacobian_shape.x", "math_shape.x",
-                           "hessian.x,x", "check.x", "check.x.forward", "vjp[0].grad.x", "jvp[0].expected"}
+                           "hessian.x,x", "check.x", "vjp[0].grad.x", "jvp[0].expected"}
 
 
 def test_a_wrong_value_fails_each_kind_of_expectation():
@@ -212,17 +212,26 @@ def test_tolerances_case_then_table_override_the_dtype_default():
     assert not outcomes(text.replace("atol = 0.002", "atol = 0.0005"))[1]["jacobian.x"].passed
 
 
-def test_float32_cases_use_float32_tolerances():
-    case = only_case("""
+def test_check_is_jac_check_with_its_tolerances_and_methods():
+    text = """
         [[case]]
         name = "f32"
         expr = "sin(x) * exp(x)"
         bindings = { x = "linspace(-1, 1, 5)" }
         dtype = "float32"
         check = true
-    """)
-    assert case.check == suites.Tolerance(*suites.CHECK_TOLERANCE["float32"])
+    """
+    case = only_case(text)
+    assert case.check == suites.CheckSpec(None, None, "central")  # jac check's defaults for float32
     assert suites.run_case(case).status == "passed"
+    case = only_case(text.replace("check = true", 'check = { method = "richardson", rtol = 1e-3 }'))
+    assert case.check == suites.CheckSpec(1e-3, None, "richardson")
+    assert suites.run_case(case).status == "passed"
+    kink = text.replace("sin(x) * exp(x)", "relu(x)").replace('"float32"', '"float64"')
+    assert suites.run_case(only_case(kink)).status == "failed"  # the differences give 0.5 where jac says 0
+    assert suites.run_case(only_case(kink.replace("check = true", "check = { atol = 1 }"))).status == "passed"
+    with pytest.raises(JacSuiteError, match="key 'check.method': must be one of central, richardson"):
+        only_case(text.replace("check = true", 'check = { method = "forward" }'))
 
 
 def test_check_allows_for_the_rounding_error_of_finite_differences():
@@ -247,8 +256,9 @@ def test_check_catches_a_derivative_that_is_not_the_limit():
         check = true
     """)
     assert result.status == "failed"
-    assert not by_key["check.x"].passed and "expected 0.5, got 0" in by_key["check.x"].message
-    assert by_key["check.x.forward"].passed
+    message = by_key["check.x"].message
+    assert message.startswith("reverse mode and finite differences disagree (max abs error 0.5")
+    assert "x[0] is at a kink (slope 0 from the left, 1 from the right): jac gives 0, the differences 0.5" in message
 
 
 @pytest.mark.parametrize("actual, expected, passed", [
