@@ -10,11 +10,12 @@ binding language (``"arange(4.0)"``, ``"@data.npy"``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import autodiff
+from . import _export, autodiff
 from .bindings import Bindings, parse_bindings
 from .errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
@@ -204,31 +205,64 @@ def check_hessian_size(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> 
 
 
 # --- the public one-call functions -------------------------------------------------------
+#
+# Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
+# errors (JacError subclasses, which the commands turn into exit 2), NumPy arrays back.
 
 def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.ndarray:
-    """The value of ``expr``."""
+    """The value of ``expr`` (``output.value`` of ``jac eval``).
+
+    >>> evaluate("x * y", {"x": [1.0, 2.0], "y": "[3, 4]"})
+    array([3., 8.])
+    """
     return prepare(expr, bindings, None, dtype, seed).output
 
 
-def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
-    """``{name: dy/dx}`` in the array layout ``y.shape + x.shape``."""
-    return {name: j.to_array() for name, j in jacobians(prepare(expr, bindings, wrt, dtype, seed)).items()}
+def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array") -> dict:
+    """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
+
+    The ``array`` layout is ``y.shape + x.shape`` (as ``torch.autograd.functional.jacobian``
+    and ``jax.jacrev``); ``layout="numerator"`` gives the ``math_shape`` of the table.
+
+    >>> J = jacobian("A @ x", {"A": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "x": [1.0, 1.0]})
+    >>> J["x"].shape, J["A"].shape, jacobian("sum(X)", {"X": ":3x2"}, layout="numerator")["X"].shape
+    ((3, 2), (3, 3, 2), (2, 3))
+    """
+    if layout not in ("array", "numerator"):
+        raise JacValueError(f"layout must be array or numerator, not {layout!r}")
+    return {name: j.to_array(layout) for name, j in jacobians(prepare(expr, bindings, wrt, dtype, seed)).items()}
 
 
 def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
-    """``{name: x.grad}`` after ``y.backward(gradient=v)`` (``v`` may be omitted for a scalar)."""
+    """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
+
+    ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
+    output (otherwise :class:`~jacobi_cli.errors.JacValueError`, as PyTorch refuses).
+
+    >>> vjp("x * y", {"x": [1.0, 2.0], "y": [3.0, 4.0]}, v=[2.0, 3.0])["x"]
+    array([ 6., 12.])
+    """
     problem = prepare(expr, bindings, wrt, dtype, seed)
     return vjp_of(problem, cotangent(problem, v))
 
 
 def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0) -> np.ndarray:
-    """The Jacobian-vector product J·t for ``tangents = {name: t}``."""
+    """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
+
+    >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
+    array([2., 0.])
+    """
     problem = prepare(expr, bindings, None, dtype, seed)
     return jvp_of(problem, tangents_of(problem, tangents or {}))
 
 
 def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
-    """``{(a, b): d²y / da db}`` for a scalar output."""
+    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape`` for a scalar output, as ``jac hessian``.
+
+    >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
+    array([[2., 5.],
+           [5., 8.]])
+    """
     return hessians(prepare(expr, bindings, wrt, dtype, seed))
 
 
@@ -246,3 +280,6 @@ def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:
     from .symbolic import differentiate
 
     return differentiate(expr, bindings, wrt, at).derivatives
+
+
+_export(sys.modules[__name__])  # the package's `jacobian` is this function, not the submodule
