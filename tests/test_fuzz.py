@@ -230,7 +230,7 @@ class Grammar:
         keepword = "keepdims" if word == "axis" else "keepdim"
         args = [arg] + ([f"{word}={axis}"] if axis is not None else []) + ([f"{keepword}=True"] if keep else [])
         if f == "norm" and axis is None and nd == 2 and self.chance(0.5):
-            args = [arg, "'fro'"]
+            args = [arg, "'fro'"] + ([f"{keepword}=True"] if keep else [])
         if self.chance(0.15) and axis is not None and not keep and f not in ("norm",):
             return E(f"{atom(arg)}.{f}({axis})", shape)
         return E(f"{prefix}{f}({', '.join(args)})", shape)
