@@ -19,3 +19,14 @@ def __getattr__(name):
 
         return getattr(api, name)
     raise AttributeError(f"module 'jacobi_cli' has no attribute {name!r}")
+
+
+def _export(api) -> None:
+    """Bind the API functions as attributes of the package.
+
+    Importing the submodule ``jacobi_cli.jacobian`` sets the package attribute
+    ``jacobian`` to that module, which would hide the function ``jacobian`` that
+    ``__getattr__`` serves; :mod:`jacobi_cli.api` calls this once it is loaded.
+    """
+    for name in __all__[:-1]:
+        globals()[name] = getattr(api, name)

@@ -10,11 +10,12 @@ binding language (``"arange(4.0)"``, ``"@data.npy"``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import autodiff
+from . import _export, autodiff
 from .bindings import Bindings, parse_bindings
 from .errors import JacNameError, JacShapeError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
@@ -192,3 +193,6 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
 def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
     """``{(a, b): d²y / da db}`` for a scalar output."""
     return hessians(prepare(expr, bindings, wrt, dtype, seed))
+
+
+_export(sys.modules[__name__])  # the package's `jacobian` is this function, not the submodule
