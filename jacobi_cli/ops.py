@@ -51,11 +51,24 @@ def defop(name, impl, shape, vjp=(), jvp=(), **kw) -> Op:
     return op
 
 
+class Batched:
+    """Base of the structured batches (:mod:`jacobi_cli.structured`): an op on one is
+    handed to its ``bind``, as NumPy hands a function to ``__array_function__``."""
+
+    __slots__ = ()
+
+    def bind(self, name: str, args: tuple, params: dict):
+        raise NotImplementedError
+
+
 def bind(name: str, *args, **params):
-    """Apply op ``name``: NumPy on arrays, a new graph node if any argument is traced."""
+    """Apply op ``name``: NumPy on arrays, a new graph node if any argument is traced,
+    the batch's own rule if one is a structured batch."""
     for a in args:
         if isinstance(a, Tracer):
             return a.builder.apply(name, *args, **params)
+        if isinstance(a, Batched):
+            return a.bind(name, args, params)
     return OPS[name].impl(*args, **params)
 
 
