@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _export, autodiff
+from . import _export, autodiff, memory
 from .bindings import Bindings, parse_bindings
-from .errors import JacNameError, JacShapeError, JacValueError
+from .errors import JacLimitError, JacNameError, JacShapeError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
 from .jacobian import Jacobian
+from .memory import fmt_bytes
 from .parser import parse
+from .planner import Plan, check as check_plan, make_plan, run as run_plan
 from .shapes import fmt
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -95,12 +97,28 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     return Problem(graph, env, names, autodiff.evaluate(graph, env))
 
 
-def jacobians(problem: Problem) -> dict:
-    """``{name: Jacobian}`` for every input in ``wrt``: one batched reverse pass."""
-    g = problem.graph
-    arrays = autodiff.jacrev(g, problem.values) if problem.wrt else {}
-    return {name: Jacobian(name, g.output_shape, g.nodes[g.inputs[name]].shape, arrays[name])
-            for name in problem.wrt}
+def plan_of(problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
+    """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.planner`);
+    a plan that does not fit ``budget`` has a ``refusal`` (``check_plan`` raises it)."""
+    return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
+
+
+def jacobians(problem: Problem, plan: Plan | None = None) -> dict:
+    """``{name: Jacobian}`` for every input in ``wrt``, computed as ``plan`` says (default:
+    the automatic plan). Structured Jacobians stay structured."""
+    plan = plan_of(problem) if plan is None else plan
+    return run_plan(check_plan(plan), problem.graph, problem.values)
+
+
+def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
+    """``j.to_array(layout)``, refused before allocation when the dense array passes ``budget``."""
+    if j.structure != "dense" and budget is not None and j.dense_nbytes > budget:
+        raise JacLimitError(
+            f"∂y/∂{j.name} is {j.describe()} ({j.nnz:,} stored values), but as a dense array of shape "
+            f"{fmt(j.shape)} it needs {j.dense_nbytes:,} bytes ({fmt_bytes(j.dense_nbytes)}), more than the "
+            f"memory budget of {budget:,} bytes ({fmt_bytes(budget)}); nothing was allocated. Keep it sparse "
+            f"(--sparse with --json, --out FILE.npz) or raise --max-memory")
+    return j.to_array(layout)
 
 
 def cotangent(problem: Problem, v=None) -> np.ndarray:
@@ -173,9 +191,38 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
     return prepare(expr, bindings, None, dtype, seed).output
 
 
-def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
-    """``{name: dy/dx}`` in the array layout ``y.shape + x.shape``."""
-    return {name: j.to_array() for name, j in jacobians(prepare(expr, bindings, wrt, dtype, seed)).items()}
+def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
+             max_memory=None, structured: bool = False) -> dict:
+    """``{name: dy/dx}`` in the array layout ``y.shape + x.shape``.
+
+    ``mode`` is ``"auto"`` (per input, the cheaper of forward and reverse), ``"forward"`` or
+    ``"reverse"``; ``max_memory`` the budget (bytes or ``"2G"``; default half the available
+    memory): passes are chunked to fit it, and a result that cannot fit raises
+    :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated. With
+    ``structured=True`` the values are :class:`~jacobi_cli.jacobian.Jacobian` objects that
+    keep their structure (``.structure``, ``.to_array()``, ``np.asarray(J)``):
+
+    >>> J = jacobian("sin(x) * x**2", {"x": [1.0, 2.0, 3.0]}, structured=True)["x"]
+    >>> J.structure, J.diagonal().round(3).tolist()
+    ('diagonal', [2.223, 1.973, -8.063])
+    """
+    limit = memory.budget(max_memory)
+    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
+    found = jacobians(problem, plan_of(problem, mode, limit))
+    return found if structured else {name: dense(j, budget=limit) for name, j in found.items()}
+
+
+def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
+         max_memory=None) -> Plan:
+    """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input.
+
+    >>> print("\\n".join(plan("tanh(A @ x)", {"A": "eye(3)", "x": "ones(3)"}, wrt=["x"]).explain()[:2]))
+    ... # doctest: +ELLIPSIS
+    plan (--mode auto): output (3,), 3 elements
+      x (3,): ... mode, 1 pass of 3 basis vectors; structure dense, ...
+    """
+    limit = memory.budget(max_memory)
+    return plan_of(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), mode, limit)
 
 
 def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
