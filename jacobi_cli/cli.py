@@ -104,18 +104,37 @@ def eval_command(
     layout: Annotated[str, typer.Option("--layout", help="array (y.shape + x.shape, as torch/jax) or "
                                         "numerator (the math_shape of the table).")] = "array",
     out: Annotated[Optional[str], typer.Option("--out", help="Save the Jacobians: .npy (one input), .npz "
-                                               "(one array per input), .json.")] = None,
+                                               "(one array per input; a SciPy sparse matrix for one "
+                                               "structured Jacobian), .json.")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="auto (per input, the cheaper of forward and reverse), "
+                                      "forward or reverse.")] = "auto",
+    explain: Annotated[bool, typer.Option("--explain", help="Print the plan before running it: mode per input, "
+                                          "passes and batch size, structure, predicted peak memory.")] = False,
+    sparse: Annotated[bool, typer.Option("--sparse", help="With --json: a diagonal or sparse Jacobian as "
+                                         "\"coo\": {indices, values} instead of a dense \"value\".")] = False,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% "
+                                                      "(default: half the available memory). Bigger plans are "
+                                                      "chunked, or refused with exit 2.")] = None,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
-    from .report import eval_report
+    from .report import eval_report, save_jacobians
+
+    def show_plan(plan):
+        if explain and not as_json:
+            from .render import Renderer
+
+            Renderer().plan(plan)
 
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
-        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout)
+        values = ("coo" if sparse else "dense") if as_json else "none"
+        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, mode, max_memory,
+                             values, show_plan)
+        if explain and as_json:
+            report["plan"] = report["_plan"].to_dict()
         if out:
-            from .fileio import save_array
-            save_array(out, {name: block["value"] for name, block in report["jacobian"].items()})
+            save_jacobians(out, report["_jacobians"], layout, report["_budget"])
         return report
 
     _run(as_json, build, "eval")

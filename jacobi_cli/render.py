@@ -129,16 +129,44 @@ class Renderer:
         rows = []
         for name, block in report["jacobian"].items():
             x_shape = tuple(report["inputs"][name]["shape"])
+            jac = report.get("_jacobians", {}).get(name)
+            structure = jac.describe() if jac is not None else block["structure"]
             self.line()
-            self.line(f"∂{y}/∂{name}: {block['cell']}, {block['structure']}, {block['layout']} layout "
+            self.line(f"∂{y}/∂{name}: {block['cell']}, {structure}, {block['layout']} layout "
                       f"{fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             self.line(f"  {block['legend']}", "dim")
-            self.value(block["value"], "J", what="the Jacobian")
+            if "value" in block:
+                self.value(block["value"], "J", what="the Jacobian")
+            else:
+                self.structured(jac, block["layout"])
             rows.append((name, x_shape, y_shape, y_shape + x_shape, tuple(block["math_shape"])))
         if not rows:
             self.line("\nno inputs to differentiate (bind one, or check --wrt)")
         else:
             self.shape_table(rows)
+
+    def structured(self, jac, layout: str) -> None:
+        """A diagonal, sparse or zero Jacobian: whole when small, else what it stores."""
+        if jac.size <= MAX_PRINTED:
+            self.value(jac.to_array(layout), "J", what="the Jacobian")
+        elif jac.structure == "zero":
+            self.line(f"  all {jac.size:,} elements are 0: the output does not depend on {jac.name}")
+        elif jac.structure == "diagonal":
+            self.line(f"  the diagonal (J[i, i], shaped like {jac.name}), the rest is 0:")
+            self.value(jac.diagonal(), "diag", what="the Jacobian (a .npz is a SciPy sparse matrix)")
+        else:
+            self.line(f"  {jac.nnz:,} stored values of {jac.size:,} elements (the rest is 0)")
+            for text in summary_lines(jac.values, "the Jacobian with --out FILE.npz (a SciPy sparse matrix)")[:1]:
+                self.line("  " + text)
+            self.line("  save it with --out FILE.npz (a SciPy sparse matrix), or see its entries with --json --sparse")
+
+    def plan(self, plan) -> None:
+        """``--explain``: the plan, before it runs."""
+        lines = plan.explain()
+        self.line(lines[0], "bold")
+        for text in lines[1:]:
+            self.line(text, "dim" if text.lstrip().startswith("why:") else None)
+        self.line()
 
     def vjp(self, report: dict) -> None:
         self.header(report)
