@@ -29,10 +29,10 @@ MAX_EXPRESSION_FILE = 10 * 2**20
 # --- shared options ----------------------------------------------------------------------------
 
 Expr = Annotated[str, typer.Argument(help="The expression, @FILE to read it from a file, or - for stdin.",
-                                     show_default=False)]
+                                     show_default=False, metavar="EXPR")]
 BindingArgs = Annotated[Optional[list[str]], typer.Argument(
     help="Inputs: NAME=VALUE (x=2, x=[1,2,3], A=\"eye(3)\", x=@data.npy) or NAME:SHAPE for seeded random "
-         "values (x:3, A:3x4, s:()).", show_default=False)]
+         "values (x:3, A:3x4, s:()).", show_default=False, metavar="BINDING")]
 Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate with respect to NAME "
                                                   "(repeatable; default: every bound input).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (see the README for its keys).")]

@@ -105,15 +105,14 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
     return b.lift(value)
 
 
-def axes_of(b, value, x: Tracer, position):
+def axes_of(b, value, x: Tracer, position, fname: str):
     if value is None:
         return tuple(range(x.ndim))
     try:
         return normalize_axes(static_ints(b, value, "axis", position) if not isinstance(value, int) else value,
                               x.ndim, x.shape)
     except JacShapeError as err:
-        err.position = position
-        raise
+        raise JacShapeError(f"{fname}: {err.message}", position) from None
 
 
 # --- element-wise -----------------------------------------------------------------------
@@ -136,24 +135,20 @@ for _name, _op in UNARY.items():
     FUNCTIONS[_name] = _unary(_op)
 
 
-@function("pow", "power")
-def _pow(b, args, kwargs, position):
-    a = arguments("pow", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    return b.apply("pow", tensor(b, a["x"], "pow", position), tensor(b, a["y"], "pow", position), position=position)
+def _arithmetic(op_name):
+    """``torch.add(x, y)``, ``np.multiply(x, y)``...: the operators as functions."""
+    def lower(b, args, kwargs, position):
+        a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        return b.apply(op_name, tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position),
+                       position=position)
+    return lower
 
 
-@function("maximum")
-def _maximum(b, args, kwargs, position):
-    a = arguments("maximum", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    return b.apply("maximum", tensor(b, a["x"], "maximum", position), tensor(b, a["y"], "maximum", position),
-                   position=position)
-
-
-@function("minimum")
-def _minimum(b, args, kwargs, position):
-    a = arguments("minimum", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    return b.apply("minimum", tensor(b, a["x"], "minimum", position), tensor(b, a["y"], "minimum", position),
-                   position=position)
+for _names, _op in ((("add",), "add"), (("sub", "subtract"), "sub"), (("mul", "multiply"), "mul"),
+                    (("div", "divide", "true_divide"), "div"), (("pow", "power"), "pow"),
+                    (("maximum",), "maximum"), (("minimum",), "minimum")):
+    for _name in _names:
+        FUNCTIONS[_name] = _arithmetic(_op)
 
 
 @function("clip", "clamp")
@@ -172,7 +167,7 @@ def _reduction(op_name):
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
-        axes = axes_of(b, a["axis"], x, position)
+        axes = axes_of(b, a["axis"], x, position, op_name)
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position)
     return lower
@@ -202,7 +197,7 @@ def _norm(b, args, kwargs, position):
     a = arguments("norm", args, kwargs, {"x": REQUIRED, "ord": None, "axis": None, "keepdims": False}, position)
     x = tensor(b, a["x"], "norm", position)
     order = static(b, a["ord"], "ord", position)
-    axes = axes_of(b, a["axis"], x, position)
+    axes = axes_of(b, a["axis"], x, position, "norm")
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
     if order in (None, 2, 2.0, "fro"):
         if order in (2, 2.0) and len(axes) == 2 and a["axis"] is None and x.ndim == 2 and "p" not in kwargs:
@@ -230,8 +225,7 @@ def _softmax(b, args, kwargs, position):
     try:
         axis = normalize_axis(static_int(b, a["axis"], "axis", position), x.ndim, x.shape)
     except JacShapeError as err:
-        err.position = position
-        raise
+        raise JacShapeError(f"softmax: {err.message}", position) from None
     return b.apply("softmax", x, axis=axis, position=position)
 
 
@@ -315,7 +309,7 @@ def _single(op_name, ndims=None):
 
 FUNCTIONS["trace"] = _single("trace", (2,))
 FUNCTIONS["det"] = _single("det")
-FUNCTIONS["inv"] = _single("inv")
+FUNCTIONS["inv"] = FUNCTIONS["inverse"] = _single("inv")
 
 
 @function("transpose", "permute")

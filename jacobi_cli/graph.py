@@ -10,7 +10,8 @@ which is how the derivative rules in :mod:`jacobi_cli.ops` build graphs of their
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,9 +23,8 @@ DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refine
 LEAF_OPS = ("input", "const")
 
 
-@dataclass(frozen=True, eq=False)
-class Node:
-    """One equation ``id = op(*args; params)``.
+class Node(NamedTuple):
+    """One equation ``id = op(*args; params)``: immutable, and cheap to make.
 
     ``shape`` is known before evaluation. ``position`` is the 0-based character offset
     of the op in the expression (``None`` for nodes the user did not write).
@@ -33,7 +33,7 @@ class Node:
     id: int
     op: str
     args: tuple = ()
-    params: dict = field(default_factory=dict)
+    params: dict = {}  # never mutated
     shape: Shape = ()
     name: str | None = None
     position: int | None = None
@@ -43,6 +43,12 @@ class Node:
     @property
     def leaf(self) -> bool:
         return self.op in LEAF_OPS
+
+    def __eq__(self, other):  # identity: a node's value may be an array
+        return self is other
+
+    def __hash__(self):
+        return id(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +71,8 @@ class Graph:
     def with_wrt(self, wrt) -> "Graph":
         """The same graph with ``requires_grad`` set for the inputs named in ``wrt``
         and every node that depends on one of them."""
+        from .ops import OPS
+
         wrt = set(self.inputs) if wrt is None else set(wrt)
         flags: list[bool] = []
         nodes = []
@@ -72,9 +80,9 @@ class Graph:
             if node.op == "input":
                 flag = node.name in wrt
             else:
-                flag = any(flags[a] for a in node.args) and not _nondiff(node.op)
+                flag = bool(node.args) and not OPS[node.op].nondiff and any(flags[a] for a in node.args)
             flags.append(flag)
-            nodes.append(node if node.requires_grad == flag else dataclasses.replace(node, requires_grad=flag))
+            nodes.append(node if node.requires_grad == flag else node._replace(requires_grad=flag))
         return dataclasses.replace(self, nodes=tuple(nodes))
 
     def with_output(self, output: int) -> "Graph":
@@ -84,10 +92,18 @@ class Graph:
         return all(is_concrete(n.shape) for n in self.nodes)
 
 
-def _nondiff(op_name: str) -> bool:
-    from .ops import OPS
+def _ops() -> dict:
+    """The op registry (imported late: ops.py builds on this module)."""
+    global _OPS
+    if _OPS is None:
+        from .ops import OPS
+        _OPS = OPS
+    return _OPS
 
-    return OPS[op_name].nondiff
+
+_OPS = None
+_OPERATORS = {"add": "add (+)", "sub": "subtract (-)", "mul": "multiply (*)", "div": "divide (/)",
+              "pow": "power (**)", "matmul": "matmul (@)"}
 
 
 class Tracer:
@@ -155,7 +171,7 @@ class Builder:
     def _append(self, **fields) -> Tracer:
         if len(self.nodes) >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        node = Node(id=len(self.nodes), **fields)
+        node = Node(len(self.nodes), **fields)
         self.nodes.append(node)
         return Tracer(self, node.id, node.shape)
 
@@ -176,15 +192,17 @@ class Builder:
 
     def apply(self, op_name: str, *args, position: int | None = None, name: str | None = None, **params) -> Tracer:
         """Add ``op_name(*args; params)``; its shape comes from the op's shape rule."""
-        from .ops import OPS
-
-        op = OPS[op_name]
+        op = _ops()[op_name]
         tracers = [self.lift(a) for a in args]
         try:
             shape = op.shape(*(t.shape for t in tracers), **params)
         except JacError as err:
             if err.position is None:
                 err.position = position
+            label = _OPERATORS.get(op_name, op_name)
+            if not err.message.startswith(op_name):
+                err.message = f"{label}: {err.message}"
+                err.args = (err.message,)
             raise
         if self.fold and all(self.nodes[t.id].op == "const" for t in tracers):
             return self._fold(op, tracers, params, position)
@@ -203,7 +221,7 @@ class Builder:
         """Give an assigned name to the node ``tracer`` stands for (``F = a * b``)."""
         node = self.nodes[tracer.id]
         if node.op != "input" and node.name is None:
-            self.nodes[tracer.id] = dataclasses.replace(node, name=name)
+            self.nodes[tracer.id] = node._replace(name=name)
         return tracer
 
     def graph(self, output: Tracer) -> Graph:

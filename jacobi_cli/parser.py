@@ -41,14 +41,19 @@ class Source:
     def __init__(self, text: str):
         self.text = text
         self.lines = text.split("\n")
+        self.ascii = [line.isascii() for line in self.lines]
         self.starts = [0]
         for line in self.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
 
     def offset(self, lineno: int, col_byte: int) -> int:
-        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
-        col = len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="ignore"))
-        return self.starts[min(lineno, len(self.starts)) - 1] + col
+        lineno = max(1, min(lineno, len(self.lines)))
+        line = self.lines[lineno - 1]
+        if self.ascii[lineno - 1]:  # bytes are characters: no re-encoding of long lines
+            col = min(col_byte, len(line))
+        else:
+            col = len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="ignore"))
+        return self.starts[lineno - 1] + col
 
     def at(self, node: ast.AST) -> int:
         return self.offset(node.lineno, node.col_offset)
@@ -245,9 +250,12 @@ class _Lowering:
         if isinstance(value, bool):
             return value
         if isinstance(value, (int, float)):
-            if isinstance(value, int) and abs(value) > 2**63:
-                raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position)
-            return self.b.const(value, position)
+            # Numbers are floats, as every value becomes --dtype: 2**10000 overflows to inf
+            # rather than wrapping around in a fixed-width integer.
+            try:
+                return self.b.const(float(value), position)
+            except OverflowError:
+                raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
         if isinstance(value, str):
             return Static(value)
         raise JacParseError(f"{type(value).__name__} constants are not supported", position)
@@ -288,13 +296,11 @@ class _Lowering:
             array = np.array(values, dtype=np.float64) if values else np.zeros((0,), dtype=np.float64)
         except ValueError:
             raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
-        if all(isinstance(v, int) for v in values):
-            array = np.array(values, dtype=np.int64) if values else array
         return self.b.const(array, position)
 
     def operator_position(self, node: ast.BinOp) -> int:
         """The column of the operator itself, so a caret points at ``@``, not the left operand."""
-        text = _BINOP_TEXT.get(type(node.op))
+        text = _BINOP_TEXT.get(type(node.op)) or _op_text(node.op)
         start, stop = self.source.end(node.left), self.source.at(node.right)
         if text:
             found = self.source.text.find(text, start, stop)
@@ -394,12 +400,13 @@ class _Lowering:
 
 def expand_ellipsis(index: tuple, ndim: int, position: int) -> tuple:
     """Replace ``...`` by full slices, so every index names its axes explicitly."""
-    if sum(i is Ellipsis for i in index) > 1:
+    spots = [k for k, i in enumerate(index) if i is Ellipsis]
+    if len(spots) > 1:
         raise JacValueError("an index can have only one '...'", position)
-    if Ellipsis not in index:
+    if not spots:
         return index
     used = sum(1 for i in index if i is not None and i is not Ellipsis)
-    at = index.index(Ellipsis)
+    at = spots[0]
     return index[:at] + (slice(None),) * max(ndim - used, 0) + index[at + 1:]
 
 

@@ -172,7 +172,8 @@ class Renderer:
         self.header(report)
         self.output(report)
         self.line()
-        self.line(f"v (the gradient passed to y.backward): shape {fmt(tuple(report['v']['shape']))}", "bold")
+        y = report["output"]["name"]
+        self.line(f"v (as in {y}.backward(gradient=v)): shape {fmt(tuple(report['v']['shape']))}", "bold")
         self.value(report["v"]["value"], "v")
         for name, block in report["vjp"].items():
             self.line()
@@ -187,7 +188,8 @@ class Renderer:
             self.line(f"tangent for {name}: shape {fmt(tuple(block['shape']))}", "bold")
             self.value(block["value"], f"t_{name}")
         self.line()
-        self.line(f"jvp = Σ ∂y/∂x · t_x: shape {fmt(tuple(report['jvp']['shape']))}", "bold green")
+        y = report["output"]["name"]
+        self.line(f"jvp = Σₓ ∂{y}/∂x · t_x: shape {fmt(tuple(report['jvp']['shape']))}", "bold green")
         self.value(report["jvp"]["value"], "jvp")
 
     def hessian(self, report: dict) -> None:

@@ -26,7 +26,7 @@ def output_name(graph) -> str:
     """What to call the output: its assigned name (``G = ...``), else ``y`` (or ``z``,
     ``f``, ``out`` when an input already has that name)."""
     node = graph.nodes[graph.output]
-    if node.name:
+    if node.name and node.op != "input":
         return node.name
     return next(n for n in ("y", "z", "f", "out", "output") if n not in graph.inputs)
 

@@ -1,0 +1,151 @@
+"""The commands as a user runs them: human output, --json, --out, --help, the installed command."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli import __version__
+from jacobi_cli.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_eval_prints_value_jacobian_legend_and_shape_table():
+    out = run("eval", "A @ x", "A=[[1, 2], [3, 4], [5, 6]]", "x=[1, 1]")
+    assert "y = value: vector, shape (3,)" in out
+    assert "[ 3.  7. 11.]" in out
+    assert "∂y/∂A: vector by matrix" in out
+    assert "J[i, j, k] = ∂y[i] / ∂A[j, k]" in out
+    assert "J[0, :, :] =" in out and "J[2, :, :] =" in out  # a 3-d Jacobian as labelled slices
+    assert "∂y/∂x: vector by vector" in out and "[[1. 2.]" in out
+    assert "Derivative shapes" in out and "(3, 2, 3)" in out
+
+
+def test_numerator_layout_legend_and_values():
+    out = json.loads(run("eval", "sum(X)", "X=[[1, 2, 3], [4, 5, 6]]", "--layout", "numerator", "--json"))
+    block = out["jacobian"]["X"]
+    assert block["layout"] == "numerator"
+    assert block["shape"] == block["math_shape"] == [3, 2]
+    assert block["legend"] == "J[j, i] = ∂y / ∂X[i, j]"
+    human = run("eval", "sum(X)", "X:2x3", "--layout", "numerator")
+    assert "J[j, i] = ∂y / ∂X[i, j]" in human
+
+
+def test_json_has_exactly_the_contract_keys():
+    out = json.loads(run("eval", "x * 2", "x=[1, 2]", "--json"))
+    assert set(out) == {"jac_version", "command", "expression", "inputs", "output", "jacobian"}
+    assert out["jac_version"] == 1 and out["command"] == "eval" and out["expression"] == "x * 2"
+    assert out["inputs"] == {"x": {"shape": [2], "kind": "vector", "requires_grad": True}}
+    assert {"shape", "kind", "value"} <= set(out["output"])
+    assert {"shape", "math_shape", "layout", "value"} <= set(out["jacobian"]["x"])
+    vjp = json.loads(run("vjp", "x * 2", "x=[1, 2]", "--v", "ones", "--json"))
+    assert vjp["v"] == {"shape": [2], "value": [1.0, 1.0]} and vjp["vjp"]["x"] == {"shape": [2], "value": [2.0, 2.0]}
+    jvp = json.loads(run("jvp", "x * 2", "x=[1, 2]", "--tangent", "x=[1, 0]", "--json"))
+    assert jvp["tangent"]["x"]["value"] == [1, 0] and jvp["jvp"] == {"shape": [2], "value": [2.0, 0.0]}
+    hes = json.loads(run("hessian", "x @ x", "x=[1, 2]", "--json"))
+    assert hes["hessian"]["x,x"]["value"] == [[2, 0], [0, 2]] and hes["hessian"]["x,x"]["shape"] == [2, 2]
+    shp = json.loads(run("shape", "A @ x", "A:3x4", "x:4", "--json"))
+    assert shp["derivatives"]["A"] == {**shp["derivatives"]["A"], "shape": [3, 3, 4], "math_shape": [3, 4, 3]}
+    assert "value" not in shp["output"]
+
+
+def test_json_non_finite_values_are_strings():
+    out = json.loads(run("eval", "log(x)", "x=[0, -1, 1]", "--json"))
+    assert out["output"]["value"] == ["-Infinity", "NaN", 0.0]
+    assert out["jacobian"]["x"]["value"][0][0] == "Infinity"
+
+
+def test_hessian_pairs_and_symmetry():
+    out = json.loads(run("hessian", "x @ A @ x", "x=[1, 2]", "A=[[1, 2], [3, 4]]", "--json"))
+    assert set(out["hessian"]) == {"x,x", "x,A", "A,x", "A,A"}
+    assert out["hessian"]["x,x"]["value"] == [[2, 5], [5, 8]]
+    assert out["hessian"]["x,A"]["shape"] == [2, 2, 2]
+
+
+def test_shape_with_symbolic_sizes():
+    out = json.loads(run("shape", "x.T @ A @ x", "x:n", "A:nxn", "--json"))
+    assert out["output"]["shape"] == []
+    assert out["derivatives"]["x"]["shape"] == ["n"] and out["derivatives"]["x"]["math_shape"] == [1, "n"]
+    assert out["derivatives"]["A"]["math_shape"] == ["n", "n"]
+    out = json.loads(run("shape", "A @ B", "A:mxk", "B:kxn", "--json"))
+    assert out["output"]["shape"] == ["m", "n"]
+    assert out["derivatives"]["A"]["shape"] == ["m", "n", "m", "k"]
+
+
+def test_large_jacobian_prints_a_summary_and_points_to_out(tmp_path):
+    out = run("eval", "A @ x", "A:30x30", "x:30", "--wrt", "A")
+    assert "27,000 elements" in out and "--out" in out
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".json"])
+def test_out_files(tmp_path, suffix):
+    path = tmp_path / f"J{suffix}"
+    args = ["eval", "x * y", "x=[1, 2]", "y=[3, 4]"] + (["--wrt", "x"] if suffix == ".npy" else [])
+    run(*args, "--out", str(path))
+    if suffix == ".npy":
+        np.testing.assert_array_equal(np.load(path), [[3, 0], [0, 4]])
+    elif suffix == ".npz":
+        with np.load(path) as data:
+            np.testing.assert_array_equal(data["x"], [[3, 0], [0, 4]])
+            np.testing.assert_array_equal(data["y"], [[1, 0], [0, 2]])
+    else:
+        assert json.loads(path.read_text())["y"] == [[1, 0], [0, 2]]
+
+
+def test_out_npy_with_two_inputs_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["eval", "x * y", "x=1", "y=2", "--out", str(tmp_path / "J.npy"), "--json"])
+    assert result.exit_code == 2
+    assert ".npz" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_bindings_from_files(tmp_path):
+    np.save(tmp_path / "x.npy", np.arange(3.0))
+    (tmp_path / "A.csv").write_text("1,2,3\n4,5,6\n")
+    out = json.loads(run("eval", "A @ x", f"x=@{tmp_path / 'x.npy'}", f"A=@{tmp_path / 'A.csv'}", "--json"))
+    assert out["output"]["value"] == [8, 17]
+
+
+def test_float32_and_seed():
+    a = json.loads(run("eval", "x * 2", "x:3", "--dtype", "float32", "--json"))
+    b = json.loads(run("eval", "x * 2", "x:3", "--dtype", "float32", "--json"))
+    c = json.loads(run("eval", "x * 2", "x:3", "--seed", "1", "--json"))
+    assert a == b and a["output"]["value"] != c["output"]["value"]
+
+
+def test_help_and_version():
+    assert f"jac {__version__}" in run("--version")
+    top = run("--help")
+    for command in ("eval", "vjp", "jvp", "hessian", "shape"):
+        assert command in top
+        assert "Example" in run(command, "--help")
+
+
+def test_python_dash_m():
+    result = subprocess.run([sys.executable, "-m", "jacobi_cli", "eval", "x * 3", "x=2", "--json"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["jacobian"]["x"]["value"] == 3
+
+
+@pytest.mark.skipif(shutil.which("jac") is None and not os.environ.get("CI"), reason="jac is not installed here")
+def test_installed_command():
+    """The `jac` entry point as the user's shell runs it (installed by `pip install .`)."""
+    result = subprocess.run(["jac", "eval", "2 * torch.dot(x, y)", "x=arange(4.0)", "y=[3.0, 1.0, 2.0, 5.0]",
+                             "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["output"]["value"] == 40 and out["jacobian"]["x"]["value"] == [6, 2, 4, 10]
+    bad = subprocess.run(["jac", "eval", "x +", "x=1"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.startswith("jac: error (parse)")

@@ -1,0 +1,128 @@
+"""Bad input: exit 2, one message saying what and where, the JSON error object, no traceback."""
+
+import json
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli.cli import app, main
+
+runner = CliRunner()
+
+# (arguments, error kind, position or None, words the message must contain)
+BAD = [
+    (["eval", "x +* 2", "x=1"], "parse", 3, ["invalid syntax"]),
+    (["eval", "(x", "x=1"], "parse", 0, ["never closed"]),
+    (["eval", "", "x=1"], "parse", 0, ["empty"]),
+    (["eval", "x < 2", "x=1"], "parse", 0, ["comparisons"]),
+    (["eval", "import os", "x=1"], "parse", 0, ["only expressions and assignments"]),
+    (["eval", "x // 2", "x=1"], "parse", 2, ["//"]),
+    (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
+    (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
+    (["eval", "x.sine()", "x=1"], "name", 2, ["unknown function 'sine'", "sin"]),
+    (["eval", "__import__('os').system('true')"], "name", 0, ["__import__"]),
+    (["eval", "x.__class__", "x=1"], "name", 2, ["__class__"]),
+    (["eval", "x", "x=1", "--wrt", "q"], "name", None, ["--wrt q", "x"]),
+    (["eval", "x = 1; x", "x=1"], "name", 0, ["input"]),
+    (["eval", "A @ x", "A:3x4", "x:3"], "shape", 2, ["matmul", "(3, 4)", "(3,)"]),
+    (["eval", "x + y", "x:3", "y:4"], "shape", 2, ["broadcast", "(3,)", "(4,)"]),
+    (["eval", "x[5]", "x=[1, 2]"], "shape", 2, ["out of bounds"]),
+    (["eval", "sum(x, axis=2)", "x:3"], "shape", 0, ["axis 2"]),
+    (["eval", "x.reshape(4)", "x:3"], "shape", 2, ["reshape", "(3,)"]),
+    (["eval", "det(A)", "A:2x3"], "shape", 0, ["square"]),
+    (["eval", "mm(x, x)", "x:3"], "shape", 0, ["mm needs a 2-d"]),
+    (["hessian", "x * 2", "x:3"], "shape", None, ["scalar output"]),
+    (["vjp", "x", "x=[1, 2]", "--v", "[1, 2, 3]"], "shape", None, ["(3,)", "(2,)"]),
+    (["jvp", "x", "x=[1, 2]", "--tangent", "x=[1]"], "shape", None, ["tangent", "(1,)"]),
+    (["eval", "x", "x=[[1, 2], [3]]"], "value", 0, ["rectangular"]),
+    (["eval", "x", "x=[1, y]"], "name", 4, ["unknown name 'y'"]),
+    (["eval", "x[x]", "x=[1, 2]"], "value", 2, ["constant"]),
+    (["eval", "sum(x, axis=y)", "x:2", "y:()"], "value", 0, ["constant"]),
+    (["eval", "x", "x:n"], "value", None, ["symbolic"]),
+    (["vjp", "x * 2", "x=[1, 2]"], "value", None, ["--v", "(2,)"]),
+    (["eval", "x", "x=@/nonexistent/file.npy"], "io", None, ["/nonexistent/file.npy"]),
+    (["eval", "@/nonexistent/expr.txt"], "io", None, ["/nonexistent/expr.txt"]),
+    (["eval", "ones(10**12)"], "limit", 0, ["bytes"]),
+    (["eval", "(" * 300 + "x" + ")" * 300, "x=1"], "limit", None, ["nested parentheses"]),
+    (["eval", "x", "x"], "usage", None, ["NAME=VALUE"]),
+    (["eval", "x", "x=1", "--layout", "diagonal"], "usage", None, ["--layout"]),
+    (["eval", "x", "x=1", "--dtype", "float16"], "value", None, ["float16"]),
+    (["jvp", "x * 2", "x=1"], "usage", None, ["--tangent"]),
+    (["eval", "x", "x=1", "x=2"], "usage", None, ["twice"]),
+]
+
+
+@pytest.mark.parametrize("args,kind,position,words", BAD, ids=[" ".join(b[0])[:40] for b in BAD])
+def test_bad_input_is_exit_2_with_one_clear_message(args, kind, position, words):
+    result = runner.invoke(app, args + ["--json"])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == kind, error
+    if position is not None:
+        assert error["position"] == position, error
+    for word in words:
+        assert word in error["message"], error
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"jac: error ({kind}): ")
+
+
+def test_caret_points_at_the_column():
+    result = runner.invoke(app, ["eval", "sum(A @ x)", "A:3x4", "x:3"])
+    lines = result.stderr.splitlines()
+    assert lines[1] == "  sum(A @ x)"
+    assert lines[2] == "        ^"
+
+
+def test_caret_on_the_right_line_of_a_multi_line_expression():
+    result = runner.invoke(app, ["eval", "a = x * 2\nb = a @ y\nb", "x:3", "y:4", "--json"])
+    error = json.loads(result.stdout)["error"]
+    assert error["position"] == len("a = x * 2\nb = a ")
+    assert result.stderr.splitlines()[1:] == ["  b = a @ y", "        ^"]
+
+
+def test_without_json_nothing_goes_to_stdout():
+    result = runner.invoke(app, ["eval", "x +", "x=1"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+def test_no_code_from_the_input_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    for expr in [f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w')",
+                 f"exec('open(\"{marker}\", \"w\")')", "().__class__.__bases__[0].__subclasses__()"]:
+        result = runner.invoke(app, ["eval", expr, "--json"])
+        assert result.exit_code == 2
+    result = runner.invoke(app, ["eval", "x", f"x=__import__('os').system('touch {marker}')"])
+    assert result.exit_code == 2
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("args", [["eval", "x", "--bogus"], ["nosuchcommand"], ["eval"],
+                                  ["vjp", "x", "x=1", "--seed", "many"]])
+def test_usage_errors_through_the_entry_point(args, capsys):
+    assert main(args + ["--json"]) == 2
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    assert error["kind"] == "usage"
+    assert captured.err.startswith("jac: error (usage): ")
+
+
+def test_exit_0_only_for_a_result(capsys):
+    assert main(["eval", "x * 2", "x=1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["output"]["value"] == 2
+
+
+def test_expression_file_and_stdin(tmp_path):
+    path = tmp_path / "expr.txt"
+    path.write_text("F = a * b\nF.sum()\n")
+    result = runner.invoke(app, ["eval", f"@{path}", "a=[1, 2]", "b=[3, 4]", "--json"])
+    assert json.loads(result.stdout)["output"]["value"] == 11
+    result = runner.invoke(app, ["eval", "-", "a=[1, 2]", "--json"], input="sum(a ** 2)")
+    assert json.loads(result.stdout)["output"]["value"] == 5
+    result = runner.invoke(app, ["eval", f"@{tmp_path}", "--json"])
+    assert json.loads(result.stdout)["error"]["kind"] == "io"
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe x")
+    result = runner.invoke(app, ["eval", f"@{tmp_path / 'bin.txt'}", "--json"])
+    assert json.loads(result.stdout)["error"]["kind"] == "io"
+    assert os.path.exists(path)
