@@ -319,7 +319,7 @@ def _into_dense(t: SparseBatch, d: np.ndarray, t_sign: int, d_sign: int):
     shape = np.broadcast_shapes(t.shape, d.shape)
     if shape[0] != t.batch:
         return NotImplemented
-    out = np.array(np.broadcast_to(d if d_sign > 0 else -d, shape), dtype=np.result_type(d, t.dtype))
+    out = np.array(np.broadcast_to(d if d_sign > 0 else -d, shape), dtype=np.result_type(d, t.dtype), order="C")
     col, val = _expanded(t, shape[1:])
     flat = out.reshape(shape[0], -1)
     for k in range(col.shape[0]):
