@@ -373,18 +373,40 @@ def _broadcast_to(a, shape):
 
 
 def _scatter(a, index, shape):
-    """Zeros of ``shape`` with ``a`` placed at ``index`` (basic indices only: no collisions)."""
-    if not isinstance(a, SparseBatch) or index[:1] != (slice(None),) or shape[0] != a.batch \
-            or any(isinstance(i, np.ndarray) for i in index):
+    """Zeros of ``shape`` with ``a`` added at ``index``. Entries that land on one element
+    take separate slots (an index list that repeats an element gives it K = 2)."""
+    if not isinstance(a, SparseBatch) or index[:1] != (slice(None),) or shape[0] != a.batch:
         return NotImplemented
-    new = (a.k,) + tuple(shape[1:])
-    col = np.full(new, -1, dtype=np.intp)
-    col[index] = a.col
-    if a.pattern:
-        return a.with_(col, None)
-    val = np.zeros(new, dtype=a.dtype)
-    val[index] = a.val
-    return a.with_(col, val)
+    target = np.arange(_size(shape[1:])).reshape(shape[1:])[index[1:]]  # where each element of a lands
+    where = np.broadcast_to(target, a.shape[1:]).reshape(1, -1).repeat(a.k, axis=0)
+    col, valid = a.col.reshape(a.k, -1), a.col.reshape(a.k, -1) >= 0
+    pos, cols = where[valid], col[valid]
+    slot = _occurrence(pos)
+    k = int(slot.max(initial=0)) + 1
+    if k > K_MAX or k >= a.batch > 1:
+        return NotImplemented
+    out_col = np.full((k, _size(shape[1:])), -1, dtype=np.intp)
+    out_col[slot, pos] = cols
+    out_val = None
+    if not a.pattern:
+        out_val = np.zeros(out_col.shape, dtype=a.dtype)
+        out_val[slot, pos] = a.val.reshape(a.k, -1)[valid]
+    new = (k,) + tuple(shape[1:])
+    return a.with_(out_col.reshape(new), None if a.pattern else out_val.reshape(new))
+
+
+def _occurrence(pos: np.ndarray) -> np.ndarray:
+    """For each entry, how many earlier entries have the same value (0, 1, ...)."""
+    if pos.size == 0:
+        return pos
+    order = np.argsort(pos, kind="stable")
+    sorted_pos = pos[order]
+    start = np.flatnonzero(np.concatenate([[True], sorted_pos[1:] != sorted_pos[:-1]]))
+    counts = np.diff(np.append(start, pos.size))
+    rank = np.arange(pos.size) - np.repeat(start, counts)
+    out = np.empty_like(rank)
+    out[order] = rank
+    return out
 
 
 def _sum(a, axes, keepdims=False):
@@ -439,12 +461,36 @@ def _dry_dense_shape(shape: tuple, dtype) -> ShapeOnly:
 
 
 def _matmul(a, b):
-    """A sparse batch times a constant matrix, or the reverse: a gather, dense result."""
+    """A sparse batch times a constant matrix, or the reverse. Sparse when every row (or
+    column) that is summed over holds one batch index; else a gather into a dense result."""
     t, c = _split(a, b)
     if t is None or t.ndim != 3 or np.ndim(c) != 2:
         return NotImplemented
     c = np.asarray(c)
+    if t.k == 1:
+        one = _one_col(t.col[0], axis=0 if t is b else 1)
+        if one is not None:
+            return _matmul_kept_sparse(t, c, one, left=t is b)
     return _matmul_const_left(c, t) if t is b else _matmul_const_right(t, c)
+
+
+def _one_col(col: np.ndarray, axis: int):
+    """The one batch index of each line of ``col`` along ``axis`` (the axis a matmul sums), or None."""
+    top = col.max(axis=axis, initial=-1)
+    same = (col == np.expand_dims(top, axis)) | (col < 0)
+    return top if bool(np.all(same)) else None
+
+
+def _matmul_kept_sparse(t: SparseBatch, c: np.ndarray, one: np.ndarray, left: bool) -> SparseBatch:
+    """``C @ T`` (left) or ``T @ C`` when each summed line of T holds one batch index: the
+    result keeps it, and its values are the product of the values (empty slots as 0)."""
+    r = c.shape[0] if left else t.shape[1]
+    p = t.shape[2] if left else c.shape[1]
+    col = np.broadcast_to(one[None, :] if left else one[:, None], (r, p))[None]
+    if t.pattern:
+        return t.with_(col, None)
+    v = np.where(t.col[0] >= 0, t.val[0], 0)
+    return t.with_(col, (c @ v if left else v @ c)[None])
 
 
 def _matmul_const_left(c: np.ndarray, t: SparseBatch):
