@@ -34,7 +34,7 @@ class Bindings:
 
     def realize(self, dtype=np.float64, seed: int = 0) -> "Bindings":
         """Draw the ``NAME:SHAPE`` inputs: N(0, 1) samples from a generator seeded by ``seed``."""
-        rng = np.random.default_rng(seed)
+        rng = None  # made on first use: numpy.random costs ~10 ms to import
         for name, shape in self.shapes.items():
             if name in self.values:
                 continue
@@ -42,6 +42,7 @@ class Bindings:
             if symbolic:
                 raise JacValueError(f"{name}:{_fmt_spec(shape)} has symbolic size {symbolic[0]!r}; numbers are "
                                     f"needed to compute values (symbolic sizes work with `jac shape` and `jac diff`)")
+            rng = rng or np.random.default_rng(seed)
             self.values[name] = rng.standard_normal(shape).astype(dtype)
         return self
 

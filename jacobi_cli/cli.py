@@ -12,8 +12,9 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from . import __version__
-from .errors import JacError, JacIOError, JacLimitError, JacUsageError, JacValueError
+from . import __version__, commands
+from .commands import MAX_EXPRESSION_FILE, read_expression  # noqa: F401  (MAX_EXPRESSION_FILE: kept for importers)
+from .errors import JacError, JacUsageError
 
 app = typer.Typer(
     name="jac",
@@ -23,8 +24,6 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-MAX_EXPRESSION_FILE = 10 * 2**20
 
 # --- shared options ----------------------------------------------------------------------------
 
@@ -40,58 +39,15 @@ Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
 
 
-def read_expression(expr: str) -> str:
-    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input)."""
-    if expr == "-":
-        return sys.stdin.read(MAX_EXPRESSION_FILE + 1)[:MAX_EXPRESSION_FILE + 1] or ""
-    if not expr.startswith("@"):
-        return expr
-    path = expr[1:]
-    try:
-        with open(path, "rb") as fp:
-            data = fp.read(MAX_EXPRESSION_FILE + 1)
-    except IsADirectoryError:
-        raise JacIOError(f"cannot read the expression from '{path}': it is a directory") from None
-    except OSError as err:
-        raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
-    if len(data) > MAX_EXPRESSION_FILE:
-        raise JacLimitError(f"the expression file '{path}' is larger than {MAX_EXPRESSION_FILE:,} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise JacIOError(f"the expression file '{path}' is not UTF-8 text (byte {err.start})") from None
-
-
 def _fail(err: JacError, as_json: bool) -> None:
-    from .render import Renderer, error_json
-    from rich.console import Console
-
-    Renderer(Console(stderr=True, highlight=False)).error(err)
-    if as_json:
-        print(error_json(err))
-    raise typer.Exit(2)
+    raise typer.Exit(commands.fail(err, as_json))
 
 
-def _run(as_json: bool, build: Callable[[], dict], draw: str) -> dict:
-    """Build a report, then print it (rich or JSON); bad input exits 2."""
-    import numpy as np
-
-    try:
-        try:
-            report = build()
-        except MemoryError:
-            raise JacLimitError("not enough memory for this computation; try smaller inputs") from None
-        except np.linalg.LinAlgError as err:
-            raise JacValueError(f"linear algebra failed: {err}") from None
-    except JacError as err:
-        _fail(err, as_json)
-    from .render import Renderer, to_json
-
-    if as_json:
-        print(to_json(report))
-    else:
-        getattr(Renderer(), draw)(report)
-    return report
+def _run(as_json: bool, build: Callable[[], dict], draw: str) -> None:
+    """Build a report, then print it (human or JSON); bad input exits 2."""
+    code = commands.run(as_json, build, draw)
+    if code:
+        raise typer.Exit(code)
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -117,27 +73,8 @@ def eval_command(
                                                       "chunked, or refused with exit 2.")] = None,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
-    from .report import eval_report, save_jacobians
-
-    def show_plan(plan):
-        if explain and not as_json:
-            from .render import Renderer
-
-            Renderer().plan(plan)
-
-    def build():
-        if layout not in ("array", "numerator"):
-            raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
-        values = ("coo" if sparse else "dense") if as_json else "none"
-        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, mode, max_memory,
-                             values, show_plan)
-        if explain and as_json:
-            report["plan"] = report["_plan"].to_dict()
-        if out:
-            save_jacobians(out, report["_jacobians"], layout, report["_budget"])
-        return report
-
-    _run(as_json, build, "eval")
+    _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
+                                      max_memory), "eval")
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "

@@ -1,22 +1,24 @@
 """Drawing reports for people (rich) and serialising them for programs (JSON).
 
-This is the only module that imports rich.
+This is the only module that imports rich, and only when it draws for a terminal: to a
+pipe or a file rich prints plain text, and :class:`Renderer` writes that same text itself
+(lines, and the one table it draws), so a ``jac eval`` in a script does not pay rich's
+import. Anything it cannot match exactly (a control character, a table wider than the
+console, a rich object from another command) goes through rich.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import sys
 
 import numpy as np
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from .fileio import to_jsonable
 from .report import public
 from .shapes import fmt, kind
 
 MAX_PRINTED = 400  # elements; bigger arrays print a summary and point to --out
+RICH_ENV = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES")
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -29,15 +31,21 @@ def _jsonable(obj):
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, (np.ndarray, np.generic, float, int)) and not isinstance(obj, bool):
+        from .fileio import to_jsonable
+
         return to_jsonable(np.asarray(obj))
     return obj
 
 
 def to_json(report: dict) -> str:
+    import json
+
     return json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False)
 
 
 def error_json(err) -> str:
+    import json
+
     return json.dumps({"error": {"kind": err.kind, "message": err.message, "position": err.position}},
                       ensure_ascii=False)
 
@@ -83,16 +91,81 @@ def summary_lines(a, what: str = "it") -> list:
 
 # --- human output ------------------------------------------------------------------------------
 
+def plain_output(stream) -> bool:
+    """Whether rich would print plain text to ``stream``: not a terminal, and nothing in
+    the environment that makes rich treat it as one."""
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty is not None and isatty()) and not any(os.environ.get(k) for k in RICH_ENV)
+
+
+def console_width() -> int:
+    """The width rich's Console takes: the terminal of stdin, stdout or stderr, else 80; ``COLUMNS`` wins."""
+    width = 0
+    for fd in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(fd).columns
+            break
+        except (AttributeError, ValueError, OSError):
+            continue
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else (width or 80)
+
+
+def _plain_safe(text: str) -> bool:
+    """Text that rich prints unchanged: no control characters but newlines."""
+    return all(ch >= " " or ch == "\n" for ch in text) and "\x7f" not in text
+
+
 class Renderer:
-    def __init__(self, console: Console | None = None):
-        self.console = console or Console(highlight=False)
+    """Draws reports: through rich for a terminal (or a ``console`` passed in), as the same
+    plain text written directly otherwise. ``self.console`` is a rich Console, made on first use."""
+
+    def __init__(self, console=None, stderr: bool = False):
+        self._console = console
+        self.stderr = stderr
+        self.plain = console is None and plain_output(sys.stderr if stderr else sys.stdout)
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False, emoji=False, stderr=self.stderr)
+        return self._console
+
+    @property
+    def width(self) -> int:
+        return console_width() if self.plain else self.console.width
+
+    def write(self, text: str) -> None:
+        (sys.stderr if self.stderr else sys.stdout).write(text + "\n")
 
     def line(self, text: str = "", style: str | None = None) -> None:
+        if self.plain and _plain_safe(text):
+            self.write(text)
+            return
+        from rich.markup import escape
+
         self.console.print(escape(text) if style is None else f"[{style}]{escape(text)}[/]", soft_wrap=True)
+
+    def table(self, title: str, columns: tuple, rows: list) -> None:
+        """A table as rich draws ``Table(title, title_justify="left", show_edge=False, pad_edge=False)``."""
+        text = plain_table(title, columns, rows, self.width) if self.plain else None
+        if text is not None:
+            self.write(text)
+            return
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*row)
+        self.console.print(table)
 
     def value(self, a, label: str, indent: str = "  ", what: str = "it") -> None:
         a = np.asarray(a)
-        width = max(self.console.width - len(indent), 40)
+        width = max(self.width - len(indent), 40)
         lines = array_lines(a, label, width) if a.size <= MAX_PRINTED else summary_lines(a, what)
         for text in lines:
             self.line(indent + text)
@@ -110,14 +183,10 @@ class Renderer:
         self.value(out["value"], out["name"], what="the value")
 
     def shape_table(self, rows: list, title: str = "Derivative shapes") -> None:
-        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-        for col in ("input", "input kind", "output kind", "array shape", "math_shape"):
-            table.add_column(col)
-        for name, x_shape, y_shape, array_shape, m_shape in rows:
-            table.add_row(name, f"{kind(x_shape)} {fmt(x_shape)}", f"{kind(y_shape)} {fmt(y_shape)}",
-                          fmt(array_shape), fmt(m_shape))
+        cells = [(name, f"{kind(x_shape)} {fmt(x_shape)}", f"{kind(y_shape)} {fmt(y_shape)}", fmt(array_shape),
+                  fmt(m_shape)) for name, x_shape, y_shape, array_shape, m_shape in rows]
         self.line()
-        self.console.print(table)
+        self.table(title, ("input", "input kind", "output kind", "array shape", "math_shape"), cells)
 
     # one method per command ------------------------------------------------------------------
 
@@ -225,6 +294,25 @@ class Renderer:
             text, caret = caret_lines(err.source, err.position)
             self.line("  " + text)
             self.line("  " + caret, "red")
+
+
+def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | None:
+    """The text rich prints for our table to a pipe, or None where only rich knows it
+    (cells that are not printable ASCII, or a table wider than the console)."""
+    cells = [tuple(columns)] + [tuple(r) for r in rows]
+    if not all(c.isascii() and c.isprintable() for row in cells for c in row) or not title.isascii():
+        return None
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    total = sum(widths) + 3 * (len(widths) - 1)  # " ┃ " between columns, no outer padding
+    if total > width or len(title) > total:
+        return None
+
+    def joined(row, sep):
+        return sep.join(c.ljust(w) for c, w in zip(row, widths))
+
+    rule = "╇".join("━" * (w + (1 if i in (0, len(widths) - 1) else 2)) for i, w in enumerate(widths))
+    body = [joined(r, " │ ") for r in cells[1:]]
+    return "\n".join([title.ljust(total), joined(cells[0], " ┃ "), rule] + body)
 
 
 def caret_lines(source: str, position: int) -> tuple:
