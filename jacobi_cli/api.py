@@ -11,7 +11,8 @@ binding language (``"arange(4.0)"``, ``"@data.npy"``).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from .planner import Plan, check as check_plan, make_plan, run as run_plan
 from .shapes import fmt
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+UNLIMITED = sys.maxsize
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Problem:
     env: dict
     wrt: list
     values: list  # every node's value
+    plans: dict = field(default_factory=dict)  # plans without a budget, shared by problems of one graph
 
     @property
     def output(self):
@@ -85,22 +88,67 @@ def check_wrt(wrt, inputs) -> list:
     return list(dict.fromkeys(wrt))
 
 
+class _Compiled:
+    """What depends only on the expression and the input shapes, kept between calls (as
+    ``jax.jit`` keeps its traces): the parsed graph, its copy per ``wrt``, and the plans."""
+
+    __slots__ = ("graph", "by_wrt", "plans")
+
+    def __init__(self, graph: Graph):
+        self.graph, self.by_wrt, self.plans = graph, {}, {}
+
+
+_COMPILED: OrderedDict = OrderedDict()
+COMPILED_CACHE_SIZE = 64
+
+
+def _compiled(expr: str, shapes: dict, dtype, seed: int, max_bytes: int) -> _Compiled:
+    key = (expr, tuple(shapes.items()), np.dtype(dtype).str, seed, max_bytes)
+    entry = _COMPILED.get(key)
+    if entry is None:
+        entry = _COMPILED[key] = _Compiled(parse(expr, shapes, dtype=dtype, seed=seed, max_bytes=max_bytes))
+        if len(_COMPILED) > COMPILED_CACHE_SIZE:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return entry
+
+
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
             max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
-    """Parse, bind and evaluate: the common first step of every computing command."""
+    """Parse, bind and evaluate: the common first step of every computing command.
+
+    The parse of an expression for given input shapes is cached (64 entries), so calling
+    again with new values of the same shapes only evaluates.
+    """
     dtype = resolve_dtype(dtype)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed)
-    graph = parse(expr, bound.shapes, dtype=dtype, seed=seed, max_bytes=max_bytes)
-    names = check_wrt(wrt, graph.inputs)
-    graph = graph.with_wrt(names)
+    entry = _compiled(expr, bound.shapes, dtype, seed, max_bytes)
+    names = check_wrt(wrt, entry.graph.inputs)
+    graph = entry.by_wrt.get(tuple(names))
+    if graph is None:
+        graph = entry.by_wrt[tuple(names)] = entry.graph.with_wrt(names)
     env = {name: bound.values[name] for name in graph.inputs}
-    return Problem(graph, env, names, autodiff.evaluate(graph, env))
+    return Problem(graph, env, names, autodiff.evaluate(graph, env), entry.plans)
 
 
 def plan_of(problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
     """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.planner`);
-    a plan that does not fit ``budget`` has a ``refusal`` (``check_plan`` raises it)."""
-    return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
+    a plan that does not fit ``budget`` has a ``refusal`` (``check_plan`` raises it).
+
+    A plan depends on the graph and the shapes only, never on values: the plan without a
+    budget is kept with the graph and reused whenever it fits the budget."""
+    budget = memory.default_budget() if budget is None else int(budget)
+    key = (tuple(problem.wrt), mode)
+    free = problem.plans.get(key)
+    if free is None:
+        free = problem.plans[key] = make_plan(problem.graph, problem.values, problem.wrt, mode, UNLIMITED)
+    if free.peak_bytes > budget:
+        return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
+    fitted = problem.plans.get(key + ("fitted",))  # the last budget's copy: budgets rarely change
+    if fitted is None or fitted.budget != budget:
+        fitted = problem.plans[key + ("fitted",)] = replace(free, budget=budget)
+    return fitted
 
 
 def jacobians(problem: Problem, plan: Plan | None = None) -> dict:

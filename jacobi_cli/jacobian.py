@@ -18,6 +18,8 @@ they print, so a structured Jacobian stands in for a dense one: a
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .shapes import kind, legend, math_layout, math_shape
@@ -57,7 +59,7 @@ class Jacobian:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def nnz(self) -> int:
@@ -108,20 +110,22 @@ class SparseJacobian(Jacobian):
     ``cols[k]`` of x. Entries are sorted by (row, column), repeated ones summed.
 
     ``structure`` is ``"diagonal"`` (y and x of one shape, every entry on the diagonal),
-    ``"zero"`` (no entries) or ``"sparse"``. ``values`` may be ``None`` (a plan's dry run).
+    ``"zero"`` (no entries) or ``"sparse"``. ``values`` may be ``None`` (a plan's dry run);
+    ``coalesced=True`` says the entries are sorted and distinct already.
     """
 
-    def __init__(self, name: str, y_shape: tuple, x_shape: tuple, rows, cols, values, dtype=None):
+    def __init__(self, name: str, y_shape: tuple, x_shape: tuple, rows, cols, values, dtype=None,
+                 coalesced: bool = False):
         super().__init__(name, y_shape, x_shape, None, dtype if dtype is not None else
                          getattr(values, "dtype", np.float64))
-        self.rows, self.cols, self.values = _coalesce(np.asarray(rows, dtype=np.int64),
-                                                      np.asarray(cols, dtype=np.int64),
-                                                      None if values is None else np.asarray(values, self.dtype),
-                                                      self._n)
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        values = None if values is None else np.asarray(values, self.dtype)
+        self.rows, self.cols, self.values = (rows, cols, values) if coalesced else \
+            _coalesce(rows, cols, values, self._n)
 
     @property
     def _n(self) -> int:
-        return int(np.prod(self.x_shape, dtype=np.int64))
+        return math.prod(self.x_shape)
 
     @property
     def structure(self) -> str:
@@ -165,7 +169,7 @@ class SparseJacobian(Jacobian):
 
     def matrix(self) -> tuple:
         """``(rows, cols, values, (y.size, x.size))``: the 2-d matrix dvec(y)/dvec(x) in COO form."""
-        return self.rows, self.cols, self.values, (int(np.prod(self.y_shape, dtype=np.int64)), self._n)
+        return self.rows, self.cols, self.values, (math.prod(self.y_shape), self._n)
 
 
 def _coalesce(rows: np.ndarray, cols: np.ndarray, values, n: int) -> tuple:
@@ -195,8 +199,8 @@ class JacobianBuilder:
     def __init__(self, name: str, y_shape: tuple, x_shape: tuple, mode: str, dtype):
         self.name, self.y_shape, self.x_shape, self.mode = name, tuple(y_shape), tuple(x_shape), mode
         self.dtype = np.dtype(dtype)
-        self.m = int(np.prod(self.y_shape, dtype=np.int64))
-        self.n = int(np.prod(self.x_shape, dtype=np.int64))
+        self.m = math.prod(self.y_shape)
+        self.n = math.prod(self.x_shape)
         self.basis = self.n if mode == "forward" else self.m
         self.triplets: list = []
         self.dense = None

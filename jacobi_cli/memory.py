@@ -12,6 +12,7 @@ budget are chunked or refused before anything is allocated (:mod:`jacobi_cli.pla
 from __future__ import annotations
 
 import re
+import time
 
 from .errors import JacUsageError
 
@@ -30,9 +31,16 @@ def available_bytes() -> int | None:
 
 
 def default_budget() -> int:
-    """A safe fraction of :func:`available_bytes` (2 GiB when the machine does not say)."""
-    available = available_bytes()
-    return int(available * SAFE_FRACTION) if available else FALLBACK_BYTES
+    """A safe fraction of :func:`available_bytes` (2 GiB when the machine does not say),
+    read at most once a second."""
+    now = time.monotonic()
+    if _default[1] is None or now - _default[0] > 1.0:
+        available = available_bytes()
+        _default[:] = [now, int(available * SAFE_FRACTION) if available else FALLBACK_BYTES]
+    return _default[1]
+
+
+_default: list = [0.0, None]  # [when, bytes]
 
 
 def budget(max_memory=None) -> int:

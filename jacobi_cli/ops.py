@@ -78,9 +78,13 @@ class _Prims:
     def __getattr__(self, name):
         if name not in OPS:
             raise AttributeError(name)
+        impl = OPS[name].impl
 
         def prim(*args, **params):
-            return bind(name, *args, **params)
+            for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
+                if isinstance(a, (Tracer, Batched)):
+                    return bind(name, *args, **params)
+            return impl(*args, **params)
 
         prim.__name__ = name
         setattr(self, name, prim)
@@ -239,6 +243,8 @@ binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y:
 
 def _pow_dx(ans, x, y):
     # y * x**(y-1), and 0 where y == 0 (PyTorch's choice: d/dx x**0 = 0 even at x = 0)
+    if isinstance(y, (int, float)):  # a constant exponent (x**2): no masks needed
+        return 0.0 if y == 0 else P.mul(y, P.pow(x, y - 1.0))
     return P.where(P.eq(y, 0.0), 0.0, P.mul(y, P.pow(x, P.sub(y, 1.0))))
 
 

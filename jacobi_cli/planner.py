@@ -29,11 +29,13 @@ from dataclasses import dataclass, field, replace
 from . import autodiff, structured
 from .errors import JacLimitError, JacUsageError
 from .graph import Graph
-from .jacobian import JacobianBuilder
+from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .memory import fmt_bytes
 from .shapes import fmt, size
 
 MODES = ("auto", "forward", "reverse")
+SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)
+PATTERN_MAX = 2**16  # a plan keeps the entries' positions of a structured Jacobian up to this nnz
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Probe:
     result_bytes: dict
     work: int
     peak: int
+    patterns: dict  # name -> (rows, cols) of a small structured Jacobian, else None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class InputPlan:
     batch: int  # basis vectors per pass
     result_bytes: int
     reason: str
+    pattern: tuple | None = None  # (rows, cols) of a small structured Jacobian (see SMALL)
 
     @property
     def passes(self) -> int:
@@ -140,8 +144,10 @@ def probe_forward(graph: Graph, values: list, name: str, batch: int | None = Non
 
 def _probe(builders: dict, ledger) -> Probe:
     done = {name: b.finish() for name, b in builders.items()}
+    patterns = {n: (j.rows, j.cols) if j.structure != "dense" and j.nnz <= PATTERN_MAX else None
+                for n, j in done.items()}
     return Probe({n: j.structure for n, j in done.items()}, {n: j.nnz for n, j in done.items()},
-                 {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak)
+                 {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns)
 
 
 # --- making a plan ----------------------------------------------------------------------------------
@@ -197,7 +203,7 @@ def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: 
     probe = forward if chosen == "forward" else reverse
     basis = n if chosen == "forward" else m
     return InputPlan(name, x_shape, chosen, probe.structures[name], probe.nnz[name], basis, basis,
-                     probe.result_bytes[name], reason)
+                     probe.result_bytes[name], reason, probe.patterns[name])
 
 
 def _why(m: int, n: int, chosen: str, forward: Probe, reverse: Probe) -> str:
@@ -277,6 +283,8 @@ def _chunk(graph: Graph, values: list, mode: str, names: list, basis: int, full_
 
 def run(plan: Plan, graph: Graph, values: list) -> dict:
     """``{name: Jacobian}``, computed as ``plan`` says (passes in chunks, structure kept)."""
+    if _small(plan, graph):
+        return _run_small(plan, graph, values)
     out = {}
     rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
     if rev:
@@ -288,6 +296,38 @@ def run(plan: Plan, graph: Graph, values: list) -> dict:
                 builder.add(autodiff.forward_part(graph, values, name, start, min(start + p.batch, p.basis)), start)
             out[name] = builder.finish()
     return {name: out[name] for name in plan.inputs}
+
+
+def _small(plan: Plan, graph: Graph) -> bool:
+    m = size(graph.output_shape)
+    return all(m * size(p.x_shape) <= SMALL and p.passes <= 1 and (p.structure == "dense" or p.pattern is not None)
+               for p in plan.inputs.values())
+
+
+def _run_small(plan: Plan, graph: Graph, values: list) -> dict:
+    """Small Jacobians: plain dense passes (less Python per op than sparse batches), then
+    the structure the plan's dry run found, read off the dense result."""
+    out = {}
+    rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
+    if rev:
+        seed = autodiff.basis(graph.output_shape, graph.dtype)
+        grads = autodiff.vjp(reverse_graph(graph, rev, len(plan.inputs)), values, seed)
+        out.update({n: _structured(plan.inputs[n], graph, grads[n]) for n in rev})
+    for name, p in plan.inputs.items():
+        if p.mode == "forward":
+            seed = autodiff.basis(p.x_shape, graph.dtype)
+            out[name] = _structured(p, graph, autodiff.jvp(graph, values, {name: seed})[graph.output])
+    return {name: out[name] for name in plan.inputs}
+
+
+def _structured(p: InputPlan, graph: Graph, part) -> Jacobian:
+    builder = JacobianBuilder(p.name, graph.output_shape, p.x_shape, p.mode, graph.dtype)
+    builder.add(part, 0)
+    if p.pattern is None:
+        return builder.finish()
+    rows, cols = p.pattern
+    return SparseJacobian(p.name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
+                          graph.dtype, coalesced=True)
 
 
 def reverse_graph(graph: Graph, names: list, n_wrt: int) -> Graph:

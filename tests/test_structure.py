@@ -51,6 +51,14 @@ CASES = [
 ]
 
 
+@pytest.fixture(params=["sparse passes", "small dense passes"], autouse=True)
+def passes(request, monkeypatch):
+    """Every test runs with sparse batches, and with the dense passes small Jacobians take."""
+    if request.param == "sparse passes":
+        monkeypatch.setattr(planner, "SMALL", 0)
+    return request.param
+
+
 def _problem(expr, wrt):
     return api.prepare(expr, {k: v for k, v in ENV.items() if k in expr or k == "x"}, wrt)
 
