@@ -198,6 +198,18 @@ def vjp_of(problem: Problem, v) -> dict:
     return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
+def node_grads(problem: Problem, v) -> dict:
+    """``{node_id: gradient}`` after ``y.backward(gradient=v)`` with ``retain_grad()`` on
+    every node: ``.grad`` for the leaves that require grad, the cotangent for the others.
+    Nodes that do not require grad have none (``.grad`` is ``None`` in PyTorch)."""
+    g = problem.graph
+    grads, kept = autodiff.vjp(g, problem.values, v[None], retain=True)
+    out = {i: np.asarray(ct[0]) for i, ct in kept.items()}
+    for name in problem.wrt:  # an input the output does not use gets zeros, as in jac vjp
+        out.setdefault(g.inputs[name], np.asarray(grads[name][0]))
+    return out
+
+
 def tangents_of(problem: Problem, tangents: dict) -> dict:
     """Checked tangents ``{name: array of x's shape}``; inputs not named get none."""
     g = problem.graph
@@ -288,6 +300,22 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
 def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
     """``{(a, b): d²y / da db}`` for a scalar output."""
     return hessians(prepare(expr, bindings, wrt, dtype, seed))
+
+
+def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:
+    """``{name: Derivative}``: symbolic derivatives by SymPy (imported on first call).
+
+    ``bindings`` may keep sizes symbolic (``{"x": ":n"}``); names bound nowhere are scalar
+    symbols; ``at`` (``{name: value}`` or ``["x=1"]``) also evaluates each derivative there.
+    Each :class:`~jacobi_cli.symbolic.Derivative` has ``expr`` (SymPy, array layout),
+    ``form`` (``"matrix"`` or ``"components"``), ``shape``, ``math_shape`` and ``value``.
+
+    >>> str(diff("3*x**2 - 4*x")["x"].expr)
+    '6*x - 4'
+    """
+    from .symbolic import differentiate
+
+    return differentiate(expr, bindings, wrt, at).derivatives
 
 
 _export(sys.modules[__name__])  # the package's `jacobian` is this function, not the submodule

@@ -37,19 +37,24 @@ def _accumulate(store: dict, key: int, value) -> None:
     store[key] = value if key not in store else P.add(store[key], value)
 
 
-def vjp(graph: Graph, values: list, cotangent) -> dict:
+def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     """Pull a batched cotangent ``(B, *y.shape)`` back to every input that requires grad.
 
-    Returns ``{name: (B, *x.shape)}``. Each node's cotangent is dropped once passed on.
+    Returns ``{name: (B, *x.shape)}``. Each node's cotangent is dropped once passed on,
+    unless ``retain``: then returns ``(grads, {node_id: (B, *node.shape)})`` with the
+    cotangent of every node it reached, as ``retain_grad()`` keeps it in PyTorch.
     """
     nodes = graph.nodes
     ct = {graph.output: cotangent}
     grads = {}
+    kept = {}
     with np.errstate(all="ignore"):
         for node in reversed(nodes):
             g = ct.pop(node.id, None)
             if g is None or not node.requires_grad:
                 continue
+            if retain:  # a copy: a rule may pass g itself on, to be accumulated into
+                kept[node.id] = np.array(g, copy=True)
             if node.op == "input":
                 grads[node.name] = g
                 continue
@@ -61,7 +66,7 @@ def vjp(graph: Graph, values: list, cotangent) -> dict:
     for name, i in graph.inputs.items():
         if nodes[i].requires_grad and name not in grads:
             grads[name] = _zeros_like_batch(cotangent, nodes[i].shape, graph.dtype)
-    return grads
+    return (grads, kept) if retain else grads
 
 
 def _zeros_like_batch(batch, shape: tuple, dtype):

@@ -7,6 +7,7 @@ place that turns them into a message on stderr (and a JSON error object with
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Callable, Optional
 
@@ -43,17 +44,19 @@ def _fail(err: JacError, as_json: bool) -> None:
     raise typer.Exit(commands.fail(err, as_json))
 
 
-def _run(as_json: bool, build: Callable[[], dict], draw: str) -> None:
-    """Build a report, then print it (human or JSON); bad input exits 2."""
-    code = commands.run(as_json, build, draw)
+def _run(as_json: bool, build: Callable[[], dict], draw: str) -> dict:
+    """Build a report, then print it (human or JSON) and return it; bad input exits 2."""
+    code, report = commands.run(as_json, build, draw)
     if code:
         raise typer.Exit(code)
+    return report
 
 
 # --- commands -------------------------------------------------------------------------------------
 
 @app.command("eval", epilog="Examples:  jac eval \"2 * torch.dot(x, y)\" x=\"arange(4.0)\" y=\"[3, 1, 2, 5]\"  ·  "
-                            "jac eval \"A @ x\" A:3x4 x:4 --layout numerator  ·  jac eval \"x**2\" x=\"[2, 3]\" --json")
+                            "jac eval \"A @ x\" A:3x4 x:4 --layout numerator  ·  jac eval \"x**2\" x=\"[2, 3]\" --json  ·  "
+                            "jac eval \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --symbolic")
 def eval_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
     dtype: Dtype = "float64", seed: Seed = 0,
@@ -62,6 +65,10 @@ def eval_command(
     out: Annotated[Optional[str], typer.Option("--out", help="Save the Jacobians: .npy (one input), .npz "
                                                "(one array per input; a SciPy sparse matrix for one "
                                                "structured Jacobian), .json.")] = None,
+    symbolic: Annotated[bool, typer.Option("--symbolic", help="Also show each Jacobian as formulas (SymPy), "
+                                           "for Jacobians of up to 64 entries.")] = False,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Draw each Jacobian as a heatmap with its "
+                                                "sparsity pattern to FILE.png or FILE.svg (needs matplotlib).")] = None,
     mode: Annotated[str, typer.Option("--mode", help="auto (per input, the cheaper of forward and reverse), "
                                       "forward or reverse.")] = "auto",
     explain: Annotated[bool, typer.Option("--explain", help="Print the plan before running it: mode per input, "
@@ -74,7 +81,7 @@ def eval_command(
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
-                                      max_memory), "eval")
+                                      max_memory, symbolic, plot), "eval")
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "
@@ -134,6 +141,115 @@ def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_
     from .report import shape_report
 
     _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt), "shape")
+
+
+@app.command("diff", epilog="Examples:  jac diff \"3*x**2 - 4*x\" --wrt x --at x=1  ·  "
+                            "jac diff \"x.T @ A @ x\" --wrt x x:n A:nxn  ·  jac diff \"sin(x) * y\" --wrt x x:3 y:3  ·  "
+                            "jac diff \"2 * dot(x, w)\" --wrt w --latex")
+def diff_command(
+    expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+    at: Annotated[Optional[list[str]], typer.Option("--at", help="NAME=VALUE: evaluate the derivatives there "
+                                                    "(repeatable; every input needs a value).")] = None,
+    latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX.")] = False,
+):
+    """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
+
+    Sizes may be letters (x:n, A:nxm): the derivative is then a matrix expression (A*x + A.T*x).
+    At concrete sizes (x:3 or values) it is the Jacobian as formulas of the components x[0], x[1], ...
+    Names bound nowhere are scalar symbols."""
+    from .report import diff_report
+
+    def build():
+        report = diff_report(read_expression(expr), bindings or [], wrt, at)
+        report["_latex"] = latex
+        return report
+
+    _run(as_json, build, "diff")
+@app.command("check", epilog="Examples:  jac check \"3*x**2 - 4*x\" x=1 --limit  ·  "
+                             "jac check \"tanh(A @ x)\" A:3x4 x:4 --method richardson  ·  "
+                             "jac check \"abs(x)\" x=\"[0, 1]\" --json   (exit 1 when a derivative disagrees)")
+def check_command(
+    expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+    dtype: Dtype = "float64", seed: Seed = 0,
+    method: Annotated[str, typer.Option("--method", help="central (error O(h²)) or richardson "
+                                        "(extrapolated, O(h⁶), as numdifftools).")] = "central",
+    rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance (default 1e-5; "
+                                                  "float32: 2e-3).", show_default=False)] = None,
+    atol: Annotated[Optional[float], typer.Option("--atol", help="Absolute tolerance (default 1e-8; "
+                                                  "float32: 1e-4).", show_default=False)] = None,
+    limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
+                                        "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
+):
+    """Automatic derivatives (reverse and forward mode) against finite differences; exit 1 on a mismatch."""
+    from .report import check_report
+
+    report = _run(as_json, lambda: check_report(read_expression(expr), bindings or [], wrt, dtype, seed, method,
+                                                rtol, atol, limit), "check")
+    if not report["passed"]:
+        raise typer.Exit(1)
+
+
+@app.command("graph", epilog="Examples:  jac graph \"F = a * b; G = 2 * F; G.sum()\" a=\"[1, 2]\" b=\"[3, 4]\" "
+                             "--backward  ·  jac graph \"A @ x\" A:2x3 x:3 --dot --out graph.dot  ·  "
+                             "jac graph \"sin(x) * x\" x=2 --json")
+def graph_command(
+    expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+    dtype: Dtype = "float64", seed: Seed = 0,
+    backward: Annotated[bool, typer.Option("--backward", help="Run y.backward(gradient=v) and show every "
+                                           "node's gradient (.grad for leaves, retain_grad() for the others).")] = False,
+    v: Annotated[Optional[str], typer.Option("--v", help="With --backward: the gradient passed to backward, "
+                                             "shaped like the output ('ones' allowed; optional for one element).")] = None,
+    dot: Annotated[bool, typer.Option("--dot", help="Print Graphviz DOT instead of the tree.")] = False,
+    out: Annotated[Optional[str], typer.Option("--out", help="Write the DOT to FILE.dot (implies --dot).")] = None,
+    max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "
+                                           "always hold them all.")] = 200,
+):
+    """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient."""
+    from .report import graph_report
+
+    def build():
+        if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
+            raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
+        if dot and not out and as_json:
+            raise JacUsageError("--dot prints DOT on standard output, where --json prints JSON: "
+                                "write the DOT to a file with --out FILE.dot")
+        if max_nodes < 1:
+            raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
+        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v)
+        report["_max_nodes"] = max_nodes
+        if out:
+            from .fileio import write_bytes
+            from .render import to_dot
+            write_bytes(out, to_dot(report).encode("utf-8"))
+        return report
+
+    _run(as_json, build, "dot" if dot and not out else "graph")
+
+
+@app.command("plot", epilog="Examples:  jac plot \"3*x**2 - 4*x\" x=1 --out tangent.png  ·  "
+                            "jac plot \"sin(x)\" x=0.5 --range=-pi:pi --out sin.svg")
+def plot_command(
+    expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+    dtype: Dtype = "float64", seed: Seed = 0,
+    out: Annotated[str, typer.Option("--out", help="The picture: FILE.png or FILE.svg.", show_default=False)] = ...,
+    span: Annotated[Optional[str], typer.Option("--range", help="LO:HI, the x-axis (default: the point ± "
+                                                "2·max(1, |x|)); --range=-1:3 for a negative LO.")] = None,
+):
+    """A scalar function of one scalar and its tangent line at the point, drawn to a file (needs matplotlib)."""
+    from .report import parse_range, plot_report
+
+    def build():
+        from .plot import check_path, require_matplotlib, tangent_plot
+
+        check_path(out)
+        require_matplotlib()
+        report = plot_report(read_expression(expr), bindings or [], wrt, dtype, seed,
+                             parse_range(span) if span is not None else None)
+        tangent_plot(report, out)
+        report["out"] = out
+        return report
+
+    _run(as_json, build, "plot")
 
 
 def _version(value: bool):

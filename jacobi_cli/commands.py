@@ -49,8 +49,9 @@ def fail(err: JacError, as_json: bool) -> int:
     return 2
 
 
-def run(as_json: bool, build: Callable[[], dict], draw: str) -> int:
-    """Build a report, then print it (human or JSON); returns the exit code (2: bad input)."""
+def run(as_json: bool, build: Callable[[], dict], draw: str) -> tuple:
+    """Build a report, then print it (human or JSON); returns ``(exit code, report)``:
+    ``(0, report)``, or ``(2, None)`` for bad input."""
     import numpy as np
 
     try:
@@ -61,19 +62,20 @@ def run(as_json: bool, build: Callable[[], dict], draw: str) -> int:
         except np.linalg.LinAlgError as err:
             raise JacValueError(f"linear algebra failed: {err}") from None
     except JacError as err:
-        return fail(err, as_json)
+        return fail(err, as_json), None
     from .render import Renderer, to_json
 
     if as_json:
         print(to_json(report))
     else:
         getattr(Renderer(), draw)(report)
-    return 0
+    return 0, report
 
 
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
-               sparse: bool = False, max_memory: str | None = None) -> Callable[[], dict]:
+               sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
+               plot: str | None = None) -> Callable[[], dict]:
     """The report builder of ``jac eval``, for :func:`run`."""
     from .report import eval_report, save_jacobians
 
@@ -86,13 +88,20 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
+        if plot:
+            from .plot import check_path, require_matplotlib
+            check_path(plot, "--plot")
+            require_matplotlib()
         values = ("coo" if sparse else "dense") if as_json else "none"
-        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, mode, max_memory,
-                             values, show_plan)
+        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
+                             max_memory=max_memory, values=values, on_plan=show_plan)
         if explain and as_json:
             report["plan"] = report["_plan"].to_dict()
         if out:
             save_jacobians(out, report["_jacobians"], layout, report["_budget"])
+        if plot:
+            from .plot import jacobian_plot
+            jacobian_plot(report, plot)
         return report
 
     return build

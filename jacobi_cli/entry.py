@@ -18,7 +18,7 @@ EVAL_OPTIONS = {
     "--wrt": ("wrt", "many"), "--json": ("as_json", "flag"), "--dtype": ("dtype", "value"),
     "--seed": ("seed", "int"), "--layout": ("layout", "value"), "--out": ("out", "value"),
     "--mode": ("mode", "value"), "--explain": ("explain", "flag"), "--sparse": ("sparse", "flag"),
-    "--max-memory": ("max_memory", "value"),
+    "--max-memory": ("max_memory", "value"), "--symbolic": ("symbolic", "flag"), "--plot": ("plot", "value"),
 }
 
 
@@ -33,7 +33,7 @@ def main(argv: list | None = None) -> int:
     from . import commands
 
     try:
-        return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval")
+        return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval")[0]
     except KeyboardInterrupt:
         return 130
 

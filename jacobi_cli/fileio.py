@@ -115,6 +115,15 @@ def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
         raise _os_error("cannot write", path, error) from None
 
 
+def write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` (a picture, a DOT file); an OS error becomes a JacIOError."""
+    try:
+        with open(path, "wb") as fp:
+            fp.write(data)
+    except OSError as error:
+        raise _os_error("cannot write", path, error) from None
+
+
 def to_jsonable(value) -> object:
     """An array or number as JSON data: nested lists of numbers, a bare number for 0-d.
 

@@ -162,45 +162,73 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None):
     return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy)
 
 
+def _sympy_elementwise(f):
+    """The SymPy translation of an element-wise op: ``f(sp, *scalars)`` on each element."""
+    return lambda S, *args: S.elementwise(lambda *v: f(S.sp, *v), *args)
+
+
 def _sigmoid(x):
     e = np.exp(-np.abs(x))
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _linear_unary(name, impl, apply):
+def _linear_unary(name, impl, apply, sympy=None):
     """An element-wise linear op: its VJP and JVP are the op itself."""
-    return defop(name, impl, lambda s: s, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),))
+    return defop(name, impl, lambda s: s, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
+                 sympy=sympy)
 
 
-_linear_unary("neg", np.negative, lambda g: P.neg(g))
+_linear_unary("neg", np.negative, lambda g: P.neg(g), sympy=lambda S, x: S.neg(x))
 
-unary("exp", np.exp, lambda x, ans: ans)
-unary("log", np.log, lambda x, ans: P.div(1.0, x), domain=(0.2, 3.0))
-unary("log1p", np.log1p, lambda x, ans: P.div(1.0, P.add(x, 1.0)), domain=(-0.8, 3.0))
-unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0))
-unary("abs", np.abs, lambda x, ans: P.sign(x))
-unary("sin", np.sin, lambda x, ans: P.cos(x))
-unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)))
-unary("tan", np.tan, lambda x, ans: P.add(1.0, P.mul(ans, ans)), domain=(-1.2, 1.2))
-unary("tanh", np.tanh, lambda x, ans: P.sub(1.0, P.mul(ans, ans)))
-unary("sinh", np.sinh, lambda x, ans: P.cosh(x))
-unary("cosh", np.cosh, lambda x, ans: P.sinh(x))
-unary("arcsin", np.arcsin, lambda x, ans: P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x)))), domain=(-0.9, 0.9))
-unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x))))), domain=(-0.9, 0.9))
-unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))))
-unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)))
-unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.gt(x, 0.0))
-unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x))
-unary("square", np.square, lambda x, ans: P.mul(2.0, x))
+unary("exp", np.exp, lambda x, ans: ans,
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(v)))
+unary("log", np.log, lambda x, ans: P.div(1.0, x), domain=(0.2, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(v)))
+unary("log1p", np.log1p, lambda x, ans: P.div(1.0, P.add(x, 1.0)), domain=(-0.8, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + v)))
+unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(v)))
+unary("abs", np.abs, lambda x, ans: P.sign(x),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Abs(v)))
+unary("sin", np.sin, lambda x, ans: P.cos(x),
+      sympy=_sympy_elementwise(lambda sp, v: sp.sin(v)))
+unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)),
+      sympy=_sympy_elementwise(lambda sp, v: sp.cos(v)))
+unary("tan", np.tan, lambda x, ans: P.add(1.0, P.mul(ans, ans)), domain=(-1.2, 1.2),
+      sympy=_sympy_elementwise(lambda sp, v: sp.tan(v)))
+unary("tanh", np.tanh, lambda x, ans: P.sub(1.0, P.mul(ans, ans)),
+      sympy=_sympy_elementwise(lambda sp, v: sp.tanh(v)))
+unary("sinh", np.sinh, lambda x, ans: P.cosh(x),
+      sympy=_sympy_elementwise(lambda sp, v: sp.sinh(v)))
+unary("cosh", np.cosh, lambda x, ans: P.sinh(x),
+      sympy=_sympy_elementwise(lambda sp, v: sp.cosh(v)))
+unary("arcsin", np.arcsin, lambda x, ans: P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x)))), domain=(-0.9, 0.9),
+      sympy=_sympy_elementwise(lambda sp, v: sp.asin(v)))
+unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x))))), domain=(-0.9, 0.9),
+      sympy=_sympy_elementwise(lambda sp, v: sp.acos(v)))
+unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
+      sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)))
+unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
+      sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))))
+unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.gt(x, 0.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0)))
+unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
+unary("square", np.square, lambda x, ans: P.mul(2.0, x),
+      sympy=_sympy_elementwise(lambda sp, v: v**2))
 
 # Masks: no derivative flows through them.
-defop("sign", lambda x: np.sign(x), lambda s: s, nondiff=True, internal=True)
-defop("gt", lambda a, b: np.greater(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True)
-defop("ge", lambda a, b: np.greater_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True)
-defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True)
+defop("sign", lambda x: np.sign(x), lambda s: s, nondiff=True, internal=True,
+      sympy=_sympy_elementwise(lambda sp, v: sp.sign(v)))
+defop("gt", lambda a, b: np.greater(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True,
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a > b), (0, True))))
+defop("ge", lambda a, b: np.greater_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True,
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a >= b), (0, True))))
+defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True,
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True))))
 
 
-def binary(name, impl, dx, dy, domain=(-2.0, 2.0)):
+def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None):
     """An element-wise op with broadcasting; ``dx(ans, x, y)`` and ``dy`` are the partials."""
     def vjp_x(g, ans, x, y):
         return unbroadcast(P.mul(g, dx(ans, x, y)), shape_of(x))
@@ -214,10 +242,10 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0)):
     def jvp_y(t, ans, x, y):
         return P.mul(lift(t, len(shape_of(ans))), dy(ans, x, y))
 
-    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), domain=domain)
+    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), domain=domain, sympy=sympy)
 
 
-def _add_like(name, impl, sign):
+def _add_like(name, impl, sign, sympy=None):
     def vjp_x(g, ans, x, y):
         return unbroadcast(g, shape_of(x))
 
@@ -231,14 +259,14 @@ def _add_like(name, impl, sign):
         t = lift(t, len(shape_of(ans)))
         return t if sign > 0 else P.neg(t)
 
-    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y))
+    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), sympy=sympy)
 
 
-_add_like("add", np.add, +1)
-_add_like("sub", np.subtract, -1)
-binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
+_add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b))
+_add_like("sub", np.subtract, -1, sympy=lambda S, a, b: S.sub(a, b))
+binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, sympy=lambda S, a, b: S.mul(a, b))
 binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y: P.neg(P.div(ans, y)),
-       domain=(0.5, 2.0))
+       domain=(0.5, 2.0), sympy=lambda S, a, b: S.div(a, b))
 
 
 def _pow_dx(ans, x, y):
@@ -254,14 +282,16 @@ def _pow_dy(ans, x, y):
     return P.where(P.mul(P.eq(x, 0.0), P.ge(y, 0.0)), 0.0, P.mul(ans, P.log(safe)))
 
 
-binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0))
+binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, b: S.power(a, b))
 # maximum / minimum at ties split the derivative evenly between both sides, as PyTorch does.
 binary("maximum", np.maximum,
        lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
-       lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))))
+       lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b)))
 binary("minimum", np.minimum,
        lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
-       lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))))
+       lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b)))
 
 
 def _where_shape(c, a, b):
@@ -275,7 +305,7 @@ defop("where", lambda c, a, b: np.where(np.asarray(c) != 0, a, b), _where_shape,
       (None,
        lambda t, ans, c, a, b: P.where(c, lift(t, len(shape_of(ans))), 0.0),
        lambda t, ans, c, a, b: P.where(c, 0.0, lift(t, len(shape_of(ans))))),
-      internal=True)
+      internal=True, sympy=_sympy_elementwise(lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))))
 
 
 def _clip_impl(x, lo, hi):
@@ -294,7 +324,8 @@ defop("clip", _clip_impl, broadcast,
        lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, P.mul(P.gt(x, hi), P.ge(x, lo))), shape_of(hi))),
       (lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.mul(P.ge(x, lo), P.ge(hi, x))),
        lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.gt(lo, x)),
-       lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.mul(P.gt(x, hi), P.ge(x, lo)))))
+       lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.mul(P.gt(x, hi), P.ge(x, lo)))),
+      sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo), hi)))
 
 
 # --- broadcasting, reshaping, indexing (linear; each one's VJP is its twin) ----------
@@ -318,12 +349,12 @@ def _sum_to_impl(a, shape):
 defop("broadcast_to", lambda a, shape: np.broadcast_to(a, shape), _broadcast_to_shape,
       (lambda g, ans, a, shape: unbroadcast(g, shape_of(a)),),
       (lambda t, ans, a, shape: P.broadcast_to(lift(t, len(shape)), shape=(batch_size(t),) + tuple(shape)),),
-      internal=True)
+      internal=True, sympy=lambda S, a, shape: S.explicit(np.broadcast_to, a, shape=shape))
 # sum_to: the same number of axes in and out; sums the axes where ``shape`` has 1.
 defop("sum_to", _sum_to_impl, lambda s, shape: tuple(shape),
       (lambda g, ans, a, shape: P.broadcast_to(g, shape=(batch_size(g),) + tuple(shape_of(a))),),
       (lambda t, ans, a, shape: P.sum_to(t, shape=(batch_size(t),) + tuple(shape)),),
-      internal=True)
+      internal=True, sympy=lambda S, a, shape: S.explicit(_sum_to_impl, a, shape=shape))
 
 
 def _reshape_shape(s, shape):
@@ -335,7 +366,8 @@ def _reshape_shape(s, shape):
 
 defop("reshape", lambda a, shape: np.reshape(a, shape), _reshape_shape,
       (lambda g, ans, a, shape: P.reshape(g, shape=(batch_size(g),) + tuple(shape_of(a))),),
-      (lambda t, ans, a, shape: P.reshape(t, shape=(batch_size(t),) + tuple(shape)),))
+      (lambda t, ans, a, shape: P.reshape(t, shape=(batch_size(t),) + tuple(shape)),),
+      sympy=lambda S, a, shape: S.reshape(a, shape))
 
 
 def _transpose_shape(s, axes):
@@ -353,7 +385,8 @@ def _inverse_perm(axes):
 
 defop("transpose", lambda a, axes: np.transpose(a, axes), _transpose_shape,
       (lambda g, ans, a, axes: P.transpose(g, axes=(0,) + shifted(_inverse_perm(axes))),),
-      (lambda t, ans, a, axes: P.transpose(t, axes=(0,) + shifted(tuple(axes))),))
+      (lambda t, ans, a, axes: P.transpose(t, axes=(0,) + shifted(tuple(axes))),),
+      sympy=lambda S, a, axes: S.transpose(a, axes))
 
 
 def index_shape(s, index):
@@ -418,12 +451,13 @@ def _batched(index):
 
 defop("getitem", lambda a, index: np.asarray(a)[index], index_shape,
       (lambda g, ans, a, index: P.scatter(g, index=_batched(index), shape=(batch_size(g),) + tuple(shape_of(a))),),
-      (lambda t, ans, a, index: P.getitem(t, index=_batched(index)),))
+      (lambda t, ans, a, index: P.getitem(t, index=_batched(index)),),
+      sympy=lambda S, a, index: S.explicit(lambda e: e[index], a))
 # scatter: zeros of ``shape`` with ``g`` added at ``index``; the transpose of getitem.
 defop("scatter", _scatter_impl, lambda s, index, shape: tuple(shape),
       (lambda g, ans, a, index, shape: P.getitem(g, index=_batched(index)),),
       (lambda t, ans, a, index, shape: P.scatter(t, index=_batched(index), shape=(batch_size(t),) + tuple(shape)),),
-      internal=True)
+      internal=True, sympy=lambda S, a, index, shape: S.explicit(_scatter_impl, a, index=index, shape=shape))
 
 
 # --- reductions ---------------------------------------------------------------------
@@ -441,14 +475,16 @@ def _count(shape, axes) -> int:
 
 defop("sum", lambda a, axes, keepdims=False: np.sum(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False: expand_reduced(g, shape_of(a), axes, keepdims),),
-      (lambda t, ans, a, axes, keepdims=False: P.sum(t, axes=shifted(axes), keepdims=keepdims),))
+      (lambda t, ans, a, axes, keepdims=False: P.sum(t, axes=shifted(axes), keepdims=keepdims),),
+      sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims))
 defop("mean", lambda a, axes, keepdims=False: np.mean(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.div(expand_reduced(g, shape_of(a), axes, keepdims), float(_count(shape_of(a), axes))),),
-      (lambda t, ans, a, axes, keepdims=False: P.mean(t, axes=shifted(axes), keepdims=keepdims),))
+      (lambda t, ans, a, axes, keepdims=False: P.mean(t, axes=shifted(axes), keepdims=keepdims),),
+      sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims) / S.count(a.shape, axes))
 
 
-def _extreme(name, impl):
+def _extreme(name, impl, sympy=None):
     # The derivative is shared evenly among the elements that tie for the extreme, as
     # torch.amax / torch.max() without dim do.
     def mask(ans, a, axes, keepdims):
@@ -462,11 +498,13 @@ def _extreme(name, impl):
     def jvp(t, ans, a, axes, keepdims=False):
         return P.sum(P.mul(t, mask(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims)
 
-    defop(name, impl, _reduction_shape, (vjp,), (jvp,))
+    defop(name, impl, _reduction_shape, (vjp,), (jvp,), sympy=sympy)
 
 
-_extreme("max", lambda a, axes, keepdims=False: np.max(a, axis=axes, keepdims=keepdims))
-_extreme("min", lambda a, axes, keepdims=False: np.min(a, axis=axes, keepdims=keepdims))
+_extreme("max", lambda a, axes, keepdims=False: np.max(a, axis=axes, keepdims=keepdims),
+         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.sp.Max(*g)))
+_extreme("min", lambda a, axes, keepdims=False: np.min(a, axis=axes, keepdims=keepdims),
+         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.sp.Min(*g)))
 
 
 def _move_to_end(a, axes):
@@ -519,13 +557,14 @@ def _prod_except_jvp(t, ans, a, axes):
 
 defop("prod_except", _prod_except_impl, lambda s, axes: s,
       (lambda g, ans, a, axes: _prod_except_jvp(g, ans, a, axes),),  # the pair matrix is symmetric
-      (_prod_except_jvp,), internal=True)
+      (_prod_except_jvp,), internal=True, sympy=lambda S, a, axes: S.explicit(_prod_except_impl, a, axes=axes))
 defop("prod", lambda a, axes, keepdims=False: np.prod(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), P.prod_except(a, axes=axes)),),
       (lambda t, ans, a, axes, keepdims=False:
           P.sum(P.mul(t, P.prod_except(a, axes=axes)), axes=shifted(axes), keepdims=keepdims),),
-      domain=(0.5, 1.5))
+      domain=(0.5, 1.5),
+      sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.sp.Mul(*g)))
 
 
 def _kept(ans, a, axes, keepdims):
@@ -544,7 +583,9 @@ defop("norm", lambda a, axes, keepdims=False: np.sqrt(np.sum(np.square(a), axis=
       (lambda g, ans, a, axes, keepdims=False:
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _norm_grad(ans, a, axes, keepdims)),),
       (lambda t, ans, a, axes, keepdims=False:
-          P.sum(P.mul(t, _norm_grad(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),))
+          P.sum(P.mul(t, _norm_grad(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
+      sympy=lambda S, a, axes, keepdims=False:
+          S.reduce_groups(a, axes, keepdims, lambda g: S.sp.sqrt(S.sp.Add(*[v**2 for v in g]))))
 
 
 def _logsumexp_impl(a, axes, keepdims=False):
@@ -563,7 +604,9 @@ defop("logsumexp", _logsumexp_impl, _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _softmax_of(ans, a, axes, keepdims)),),
       (lambda t, ans, a, axes, keepdims=False:
-          P.sum(P.mul(t, _softmax_of(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),))
+          P.sum(P.mul(t, _softmax_of(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
+      sympy=lambda S, a, axes, keepdims=False:
+          S.reduce_groups(a, axes, keepdims, lambda g: S.sp.log(S.sp.Add(*[S.sp.exp(v) for v in g]))))
 
 
 def _softmax_impl(a, axis):
@@ -578,7 +621,12 @@ def _softmax_rule(g, ans, a, axis):
     return P.mul(ans, P.sub(g, inner))
 
 
-defop("softmax", _softmax_impl, lambda s, axis: s, (_softmax_rule,), (_softmax_rule,))
+def _softmax_sympy(S, a, axis):
+    e = S.Value(S.explicit(lambda x: S.objects(S.sp.exp, x), a), a.shape)
+    return e.expr / S.total(e, (axis,), keepdims=True)
+
+
+defop("softmax", _softmax_impl, lambda s, axis: s, (_softmax_rule,), (_softmax_rule,), sympy=_softmax_sympy)
 
 
 # --- linear algebra -------------------------------------------------------------------
@@ -656,7 +704,7 @@ def _matmul_jvp_b(t, ans, a, b):
 
 
 defop("matmul", lambda a, b: np.matmul(a, b), _matmul_shape,
-      (_matmul_vjp_a, _matmul_vjp_b), (_matmul_jvp_a, _matmul_jvp_b))
+      (_matmul_vjp_a, _matmul_vjp_b), (_matmul_jvp_a, _matmul_jvp_b), sympy=lambda S, a, b: S.matmul(a, b))
 
 
 def _square_shape(name, s):
@@ -679,7 +727,8 @@ def _trace_vjp(g, ans, a):
 
 # trace over the last two axes, so that a batch of matrices (B, n, n) is traced too.
 defop("trace", lambda a: np.trace(a, axis1=-2, axis2=-1), _trace_shape,
-      (_trace_vjp,), (lambda t, ans, a: P.trace(t),))
+      (_trace_vjp,), (lambda t, ans, a: P.trace(t),),
+      sympy=lambda S, a: np.trace(a.expr, axis1=-2, axis2=-1) if S.components(a) else S.sp.Trace(a.expr))
 
 
 def _inv_of(a):
@@ -689,9 +738,11 @@ def _inv_of(a):
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       # d det(A) = det(A) tr(A⁻¹ dA), so the cotangent is g det(A) A⁻ᵀ.
       (lambda g, ans, a: P.mul(P.reshape(P.mul(g, ans), shape=(batch_size(g), 1, 1)), mT(_inv_of(a))),),
-      (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),))
+      (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),),
+      sympy=lambda S, a: S.per_matrix(a, lambda m: m.det()) if S.components(a) else S.sp.Determinant(a.expr))
 defop("inv", lambda a: np.linalg.inv(a), lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
       (lambda g, ans, a: P.neg(P.matmul(P.matmul(mT(ans), g), mT(ans))),),
       (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, t), ans)),),
-      domain=(-1.0, 1.0))
+      domain=(-1.0, 1.0),
+      sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv()) if S.components(a) else S.sp.Inverse(a.expr))

@@ -19,6 +19,10 @@ from .shapes import fmt, kind
 
 MAX_PRINTED = 400  # elements; bigger arrays print a summary and point to --out
 RICH_ENV = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES")
+MAX_TREE_NODES = 200  # lines of the human graph tree; --json and --dot always hold every node
+MAX_TREE_DEPTH = 40
+INLINE_ELEMENTS = 6  # a gradient up to this size is printed in the tree, else summarised
+MAX_NOTES = 3  # kink notes per input in jac check's human output
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -170,10 +174,10 @@ class Renderer:
         for text in lines:
             self.line(indent + text)
 
-    def header(self, report: dict) -> None:
+    def header(self, report: dict, on: str = "requires grad", off: str = "constant (not in --wrt)") -> None:
         self.line(report["expression"].strip(), "bold")
         for name, info in report["inputs"].items():
-            grad = "requires grad" if info["requires_grad"] else "constant (not in --wrt)"
+            grad = on if info["requires_grad"] else off
             self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}", "dim")
 
     def output(self, report: dict) -> None:
@@ -193,6 +197,9 @@ class Renderer:
     def eval(self, report: dict) -> None:
         self.header(report)
         self.output(report)
+        if report["output"].get("expr"):
+            self.line("  formula:", "dim")
+            self.formula(report["_sympy"]["output"], report["output"]["latex"], indent="    ")
         y_shape = tuple(report["output"]["shape"])
         y = report["output"]["name"]
         rows = []
@@ -208,6 +215,8 @@ class Renderer:
                 self.value(block["value"], "J", what="the Jacobian")
             else:
                 self.structured(jac, block["layout"])
+            if "expr" in block:
+                self.eval_formula(block, report["_sympy"][name])
             rows.append((name, x_shape, y_shape, y_shape + x_shape, tuple(block["math_shape"])))
         if not rows:
             self.line("\nno inputs to differentiate (bind one, or check --wrt)")
@@ -236,6 +245,13 @@ class Renderer:
         for text in lines[1:]:
             self.line(text, "dim" if text.lstrip().startswith("why:") else None)
         self.line()
+
+    def eval_formula(self, block: dict, formula) -> None:
+        if block["expr"] is None:
+            self.line(f"  {block['note']}", "dim")
+            return
+        self.line("  formula:", "dim")
+        self.formula(formula, block["latex"], indent="    ")
 
     def vjp(self, report: dict) -> None:
         self.header(report)
@@ -287,6 +303,131 @@ class Renderer:
         if rows:
             self.shape_table(rows)
 
+    def formula(self, expr, latex: str, as_latex: bool = False, indent: str = "  ") -> None:
+        """A SymPy formula: SymPy's pretty printer (Unicode, 2-d), or its LaTeX."""
+        if as_latex:
+            self.line(indent + latex)
+            return
+        from .symbolic import pretty
+
+        for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
+            self.line(indent + text)
+
+    def diff(self, report: dict) -> None:
+        as_latex = report.get("_latex", False)
+        formulas = report["_sympy"]
+        self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
+        out = report["output"]
+        y_shape = tuple(out["shape"])
+        self.line()
+        self.line(f"{out['name']}: {out['kind']}, shape {fmt(y_shape)}", "bold cyan")
+        self.formula(formulas["output"], out["latex"], as_latex)
+        if "value" in out:
+            self.line(f"  at {_point_text(report['at'])}:", "dim")
+            self.value(out["value"], out["name"], indent="    ")
+        rows = []
+        for name, block in report["derivative"].items():
+            x_shape = tuple(report["inputs"][name]["shape"])
+            self.line()
+            form = {"matrix": "matrix form, ", "components": "components, " if block["shape"] else ""}[block["form"]]
+            self.line(f"∂{out['name']}/∂{name}: {block['cell']}, {form}"
+                      f"shape {fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
+            if block.get("note"):
+                self.line(f"  {block['note']}", "yellow")
+            self.line(f"  {block['legend']}", "dim")
+            if block["form"] == "matrix" and not y_shape and x_shape:
+                self.line(f"  (the gradient, shaped like {name}; math_shape is its transpose)", "dim")
+            self.formula(formulas[name], block["latex"], as_latex)
+            if "value" in block:
+                self.line(f"  at {_point_text(report['at'])}:", "dim")
+                self.value(block["value"], "J", indent="    ", what="the derivative")
+            rows.append((name, x_shape, y_shape, tuple(block["shape"]), tuple(block["math_shape"])))
+        if rows:
+            self.shape_table(rows)
+
+    def check(self, report: dict) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        self.header(report)
+        self.output(report)
+        y = report["output"]["name"]
+        method = "central differences" if report["method"] == "central" else "Richardson-extrapolated differences"
+        self.line()
+        self.line(f"reverse (jacrev) and forward (jacfwd) mode against {method}; {report['dtype']}, "
+                  f"rtol {report['rtol']:g}, atol {report['atol']:g}", "bold")
+        table = Table(show_edge=False, pad_edge=False)
+        for col in ("input", "shape", "max abs error", "max rel error", "forward vs reverse", "result"):
+            table.add_column(col)
+        notes = []
+        for name, info in report["inputs"].items():
+            if info["passed"] is None:
+                table.add_row(name, fmt(tuple(info["shape"])), "—", "—", "—", "[dim]not checked (not in --wrt)[/]")
+                continue
+            modes = info["forward_vs_reverse"]
+            table.add_row(escape(name), fmt(tuple(info["shape"])), _short(info["max_abs_error"]),
+                          _short(info["max_rel_error"]), "agree" if modes["passed"] else
+                          f"[red]differ ({_short(modes['max_abs_error'])})[/]",
+                          "[green]PASS[/]" if info["passed"] else "[bold red]FAIL[/]")
+            notes.extend(_check_notes(name, info, y))
+        if report["inputs"]:
+            self.console.print(table)
+        else:
+            self.line("no inputs to check: bind one (x=1, x:3)", "yellow")
+        for note in notes:
+            self.line("  note: " + note, "yellow")
+        if "limit" in report:
+            self.limit(report)
+        self.line()
+        if report["passed"]:
+            self.line("PASS: the automatic derivatives agree with the finite differences", "bold green")
+        else:
+            self.line("FAIL: the automatic derivatives and the finite differences disagree beyond the tolerance "
+                      "(see --rtol, --atol)", "bold red")
+
+    def limit(self, report: dict) -> None:
+        from rich.table import Table
+
+        name, x = report["_limit_at"]
+        self.line()
+        self.line(f"the difference quotient (f({name}+h) - f({name}))/h as h → 0, at {name} = {_g(x)}:", "bold")
+        table = Table(show_edge=False, pad_edge=False)
+        for col in ("h", "quotient", "quotient - derivative"):
+            table.add_column(col, justify="right")
+        for row in report["limit"]:
+            table.add_row(f"{row['h']:g}", _num(row["quotient"]), _short(row["error"]))
+        self.console.print(table)
+        self.line(f"  → {_num(report['derivative'])}, the derivative d{report['output']['name']}/d{name}", "green")
+
+    def graph(self, report: dict) -> None:
+        max_nodes = report.get("_max_nodes", MAX_TREE_NODES)
+        self.header(report)
+        if report.get("backward"):
+            self.line(f"after {report['output']['name']}.backward(gradient=v), with retain_grad() on every node: "
+                      "leaves show .grad, the others the gradient retain_grad() keeps", "dim")
+        self.line()
+        tree, hidden = graph_tree(report, max_nodes)
+        self.console.print(tree)
+        used = {a for a, _ in report["edges"]} | {report["output"]["id"]}
+        unused = [n["name"] for n in report["nodes"] if n["op"] == "input" and n["id"] not in used]
+        if unused:
+            self.line(f"not used by the output: {', '.join(unused)}", "dim")
+        if hidden:
+            self.line(f"... {hidden:,} of {len(used):,} nodes not shown; --max-nodes N shows more, "
+                      "--json or --dot shows them all", "yellow")
+
+    def dot(self, report: dict) -> None:
+        self.console.file.write(to_dot(report))
+
+    def plot(self, report: dict) -> None:
+        from .plot import tangent_equation
+
+        point, tangent, (lo, hi) = report["point"], report["tangent"], report["range"]
+        y, x = report["output"]["name"], point["name"]
+        self.line(f"wrote {report['out']}: {y} = {report['expression'].strip()} for {x} in [{_g(lo)}, {_g(hi)}]")
+        self.line(f"  tangent at {x} = {_g(point['x'])}: {tangent_equation(tangent['slope'], tangent['intercept'], x)}"
+                  f"   (slope d{y}/d{x} = {_g(tangent['slope'])})", "green")
+
     def error(self, err) -> None:
         """One message on stderr: what, where, and a caret under the column."""
         self.line(f"jac: error ({err.kind}): {err.message}", "bold red")
@@ -315,6 +456,15 @@ def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | Non
     return "\n".join([title.ljust(total), joined(cells[0], " ┃ "), rule] + body)
 
 
+def _point_text(point: dict) -> str:
+    """``x = 1, A = [[1, 2], [3, 4]]`` (long values are abbreviated)."""
+    parts = []
+    for name, value in point.items():
+        text = " ".join(format_array(value).split())
+        parts.append(f"{name} = {text if len(text) <= 40 else text[:37] + '...'}")
+    return ", ".join(parts)
+
+
 def caret_lines(source: str, position: int) -> tuple:
     """The line of ``source`` holding ``position`` and a caret under that column."""
     position = max(0, min(position, len(source)))
@@ -326,3 +476,155 @@ def caret_lines(source: str, position: int) -> tuple:
         lo = max(0, col - 50)
         line, col = ("…" if lo else "") + line[lo:lo + 100], col - lo + (1 if lo else 0)
     return line, " " * col + "^"
+
+
+# --- the teaching and debugging views ----------------------------------------------------------
+
+
+def _num(v) -> str:
+    return _scalar(float(v)) if v is not None else "—"
+
+
+def _short(v) -> str:
+    """A number for a table: 4 significant digits, exponent when needed."""
+    if v is None:
+        return "—"
+    v = float(v)
+    return "0" if v == 0 else f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 or not np.isfinite(v) else f"{v:.2e}"
+
+
+def _element(name: str, index) -> str:
+    return f"{name}[{', '.join(str(i) for i in index)}]" if index else name
+
+
+def inline(a) -> str:
+    """An array on one line when small, else its shape and range."""
+    a = np.asarray(a)
+    if a.size <= INLINE_ELEMENTS:
+        return " ".join(format_array(a).split())
+    finite = a[np.isfinite(a)]
+    span = f"min {_num(finite.min())}, max {_num(finite.max())}" if finite.size else "no finite values"
+    return f"{fmt(a.shape)} array, {span}"
+
+
+def _g(v) -> str:
+    """A number in a sentence: four significant digits."""
+    return "—" if v is None else f"{float(v):.4g}"
+
+
+def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
+    """What a person needs to read the numbers of one input honestly."""
+    notes = []
+    kinks = list({(k["where"], tuple(k["input_index"])): k for k in reversed(info.get("kinks", []))}.values())
+    for k in reversed(kinks[-shown:]):  # one note per input element, the biggest jump first
+        where = f"∂{_element(y, k['output_index'])}/∂{_element(name, k['input_index'])}"
+        auto, num = _g(k["automatic"]), _g(k["numeric"])
+        if k["where"] == "at_point":
+            notes.append(f"{where}: {y} has a kink here and is not differentiable: its slope is {_g(k['left'])} "
+                         f"from the left and {_g(k['right'])} from the right. jac uses {auto} (PyTorch's choice), "
+                         f"central differences give {num}, " + ("and they agree." if k["passed"] else
+                         "so they disagree: at a kink no derivative is right. Move the point off the kink, "
+                         "or accept the convention."))
+        else:
+            small = k.get("numeric_small_step")
+            agrees = small is not None and np.isclose(float(small), float(k["automatic"]), rtol=1e-3, atol=1e-6)
+            notes.append(f"{where}: a kink lies within the finite-difference step (h = {_g(k['step'])}), so the "
+                         f"estimate {num} straddles it; with h/256 it is {_g(small)}, "
+                         + (f"which matches jac's {auto}." if agrees else f"and jac says {auto}."))
+    if info.get("kink_count", 0) > min(shown, len(kinks)):
+        notes.append(f"{info['kink_count']} element(s) of ∂{y}/∂{name} in all are at a kink; --json lists "
+                     "up to 10")
+    if info.get("nonfinite_automatic"):
+        notes.append(f"{info['nonfinite_automatic']} element(s) of ∂{y}/∂{name} are NaN or infinite: the "
+                     "derivative is not a finite number there (sqrt or log at 0). A zero times an infinite "
+                     "derivative is NaN, as in PyTorch, so forward and reverse mode can put the NaNs in "
+                     "different places; they are compared where both are finite.")
+    if info.get("nonfinite_numeric"):
+        notes.append(f"{info['nonfinite_numeric']} finite-difference estimate(s) are NaN or infinite: {y} is not "
+                     "finite on both sides of the point (a domain edge), so there is nothing to compare there.")
+    if info.get("forward_vs_reverse") and not info["forward_vs_reverse"]["passed"]:
+        notes.append(f"forward and reverse mode disagree (max abs error "
+                     f"{_short(info['forward_vs_reverse']['max_abs_error'])}): an op's JVP and VJP rules differ.")
+    return notes
+
+
+def _graph_label(node: dict, report: dict, constants: dict) -> str:
+    from rich.markup import escape
+
+    shape = f"[cyan]{node['kind']} {escape(fmt(tuple(node['shape'])))}[/]"
+    if node["op"] == "input":
+        head = f"[bold]{escape(node['name'])}[/] input"
+    elif node["op"] == "const":
+        value = constants.get(node["id"])
+        head = "const" + (f" {escape(inline(value))}" if value is not None and np.size(value) <= INLINE_ELEMENTS else "")
+    else:
+        name = node["name"] or (report["output"]["name"] if node["id"] == report["output"]["id"] else None)
+        head = f"[bold]{escape(name)}[/] = {node['op']}" if name else node["op"]
+    flags = ["leaf" if node["leaf"] else "non-leaf"]
+    flags.append("requires grad" if node["requires_grad"] else "no grad")
+    label = f"[dim]#{node['id']}[/] {head}  {shape}  [dim]{', '.join(flags)}[/]"
+    if report.get("backward") and node["grad"] is not None:
+        what = ".grad" if node["leaf"] else "grad"
+        label += f"  [green]{what} = {escape(inline(node['grad']))}[/]"
+    return label
+
+
+def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH):
+    """The graph as a rich Tree from the output down, built with an explicit stack.
+
+    A node used twice is drawn once; later uses point back to it. Returns the tree and
+    how many nodes were left out by ``max_nodes`` / ``max_depth``."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    nodes = {n["id"]: n for n in report["nodes"]}
+    children: dict = {}
+    for a, i in report["edges"]:
+        children.setdefault(i, []).append(a)
+    constants = report.get("_constants", {})
+    root_id = report["output"]["id"]
+    root = Tree(_graph_label(nodes[root_id], report, constants), guide_style="dim")
+    drawn = {root_id}
+    stack = [(a, root, 1) for a in reversed(children.get(root_id, []))]
+    while stack and len(drawn) < max_nodes:
+        i, parent, depth = stack.pop()
+        node = nodes[i]
+        if i in drawn:
+            parent.add(f"[dim]#{i} {escape(node['name'] or node['op'])} (shown above)[/]")
+            continue
+        drawn.add(i)
+        branch = parent.add(_graph_label(node, report, constants))
+        kids = children.get(i, [])
+        if kids and depth >= max_depth:
+            branch.add(f"[dim]... {len(kids)} argument(s) deeper than {max_depth} levels[/]")
+            continue
+        stack.extend((a, branch, depth + 1) for a in reversed(kids))
+    reachable = {root_id} | {a for a, _ in report["edges"]}
+    return root, len(reachable - drawn)
+
+
+def to_dot(report: dict) -> str:
+    """Graphviz DOT: one box per node, edges from each argument to its op (data flow).
+    Leaves that require grad are blue and the output green, as torchviz draws them."""
+    lines = ["digraph jac {", '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica"];']
+    out_id = report["output"]["id"]
+    for node in report["nodes"]:
+        name = node["name"] or (report["output"]["name"] if node["id"] == out_id else None)
+        head = f"{name} = {node['op']}" if name and node["op"] not in ("input",) else (name or node["op"])
+        if node["op"] == "const" and np.size(report.get("_constants", {}).get(node["id"])) <= INLINE_ELEMENTS:
+            head = f"const {inline(report['_constants'][node['id']])}"
+        parts = [head, f"{node['kind']} {fmt(tuple(node['shape']))}",
+                 ("leaf" if node["leaf"] else "non-leaf") + (", requires grad" if node["requires_grad"] else "")]
+        if report.get("backward") and node["grad"] is not None:
+            parts.append(f"grad = {inline(node['grad'])}")
+        label = "\\n".join(_dot_escape(p) for p in parts)
+        color = ("palegreen" if node["id"] == out_id else
+                 "lightblue" if node["leaf"] and node["requires_grad"] else "white")
+        lines.append(f'  n{node["id"]} [label="{label}", fillcolor={color}];')
+    lines.extend(f"  n{a} -> n{i};" for a, i in report["edges"])
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

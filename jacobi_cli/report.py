@@ -6,8 +6,11 @@ private ``"_jacobians"`` key) until :mod:`jacobi_cli.render` draws or serialises
 
 from __future__ import annotations
 
-from . import api, memory
+import numpy as np
+
+from . import api, autodiff, memory
 from .bindings import parse_bindings
+from .errors import JacError, JacUsageError
 from .graph import DEFAULT_MAX_BYTES
 from .parser import parse
 from .shapes import kind, legend, math_shape
@@ -51,8 +54,8 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
     return block
 
 
-def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", mode="auto",
-                max_memory=None, values="dense", on_plan=None) -> dict:
+def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
+                mode="auto", max_memory=None, values="dense", on_plan=None) -> dict:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
@@ -68,7 +71,25 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     report["_jacobians"] = jacobians
     report["_plan"] = plan
     report["_budget"] = budget
+    if symbolic:
+        _add_formulas(report, problem, layout)
     return report
+
+
+def _add_formulas(report: dict, problem, layout: str) -> None:
+    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the numbers."""
+    from . import symbolic
+
+    y, formulas = symbolic.eval_formulas(problem.graph, problem.wrt, layout)
+    report["_sympy"] = {"output": y, **formulas}
+    if y is not None:
+        report["output"].update(expr=symbolic.text(y), latex=symbolic.latex(y))
+    for name, f in formulas.items():
+        block = report["jacobian"][name]
+        if isinstance(f, str):
+            block.update(expr=None, latex=None, note=f"no formula: {f}")
+        else:
+            block.update(expr=symbolic.text(f), latex=symbolic.latex(f))
 
 
 def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> None:
@@ -148,7 +169,168 @@ def shape_report(expr: str, bindings, wrt=None) -> dict:
     return report
 
 
+def diff_report(expr: str, bindings, wrt=None, at=None) -> dict:
+    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``."""
+    from . import symbolic
+
+    result = symbolic.differentiate(expr, bindings, wrt, at)
+    graph = result.graph
+    report = _header("diff", expr, graph, result.wrt)
+    y_shape = tuple(graph.output_shape)
+    of = output_name(graph)
+    report["output"] = {"shape": list(y_shape), "kind": kind(y_shape), "name": of,
+                        "expr": symbolic.text(result.output), "latex": symbolic.latex(result.output)}
+    if result.output_value is not None:
+        report["output"]["value"] = result.output_value
+    if result.point is not None:
+        report["at"] = {name: result.point[name] for name in graph.inputs}
+    report["derivative"] = {name: _derivative_block(d, y_shape, of) for name, d in result.derivatives.items()}
+    report["_sympy"] = {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}}
+    return report
+
+
+def _derivative_block(d, y_shape, of: str) -> dict:
+    from . import symbolic
+
+    x_shape = tuple(d.shape[len(y_shape):])
+    block = {"expr": symbolic.text(d.expr), "latex": symbolic.latex(d.expr), "shape": list(d.shape),
+             "math_shape": list(d.math_shape), "form": d.form, "cell": f"{kind(y_shape)} by {kind(x_shape)}",
+             "legend": legend(d.name, y_shape, x_shape, of=of)}
+    if d.form == "components":
+        block["entries"] = symbolic.entries(d.expr)
+    if d.value is not None:
+        block["value"] = d.value
+    if d.note:
+        block["note"] = d.note
+        block["sizes"] = d.sizes
+    return block
+
+
 def public(report: dict) -> dict:
     """The report without its private keys: what ``--json`` prints."""
     return {k: v for k, v in report.items() if not k.startswith("_")}
 
+
+
+# --- the teaching and debugging views: check, graph, plot ------------------------------------
+
+def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
+                 rtol=None, atol=None, limit=False) -> dict:
+    """Automatic derivatives (reverse and forward) against finite differences."""
+    from . import check
+
+    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
+    rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
+    atol = _tolerance("--atol", default_atol if atol is None else atol)
+    results = check.check(problem, method, rtol, atol)
+    report = _header("check", expr, problem.graph, problem.wrt)
+    report["output"] = _output(problem)
+    for name, info in report["inputs"].items():
+        info.update(_check_entry(results.get(name)))
+    report.update({"method": method, "dtype": np.dtype(problem.graph.dtype).name, "rtol": rtol, "atol": atol,
+                   "passed": all(r.passed for r in results.values())})
+    if limit:
+        name = check.scalar_input(problem, "--limit")
+        derivative = float(np.reshape(autodiff.jacrev(problem.graph, problem.values)[name], -1)[0])
+        report["limit"] = [{"h": h, "quotient": float(np.reshape(q, -1)[0]),
+                            "error": float(np.reshape(q, -1)[0]) - derivative} for h, q in check.limit(problem)]
+        report["derivative"] = derivative
+        report["_limit_at"] = (name, float(np.reshape(problem.env[name], -1)[0]))
+    return report
+
+
+def _tolerance(option: str, value) -> float:
+    value = float(value)
+    if not (value >= 0 and np.isfinite(value)):
+        raise JacUsageError(f"{option} must be a finite number >= 0, not {value}")
+    return value
+
+
+def _check_entry(result) -> dict:
+    """The per-input keys of ``jac check --json`` (``None`` for an input not in --wrt)."""
+    if result is None:
+        return {"max_abs_error": None, "max_rel_error": None, "passed": None}
+
+    def side(c):
+        return {"max_abs_error": c.max_abs_error, "max_rel_error": c.max_rel_error, "passed": c.passed}
+
+    return {"max_abs_error": result.max_abs_error, "max_rel_error": result.max_rel_error,
+            "passed": result.passed, "reverse": side(result.reverse), "forward": side(result.forward),
+            "forward_vs_reverse": side(result.modes), "kinks": result.kinks, "kink_count": result.kink_count,
+            "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic}
+
+
+def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> dict:
+    """The computation graph: every node the output depends on, and every input."""
+    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    g = problem.graph
+    grads = {}
+    report = _header("graph", expr, g, problem.wrt)
+    report["output"] = {**_output(problem), "id": g.output}
+    if backward:
+        cot = api.cotangent(problem, v)
+        grads = api.node_grads(problem, cot)
+        report["v"] = {"shape": list(cot.shape), "value": cot}
+    elif v is not None:
+        raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
+    ids = graph_nodes(g)
+    report["nodes"] = [{"id": i, "op": g.nodes[i].op, "name": g.nodes[i].name, "shape": list(g.nodes[i].shape),
+                        "kind": kind(g.nodes[i].shape), "leaf": g.nodes[i].leaf,
+                        "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
+    report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
+    report["backward"] = bool(backward)
+    report["_constants"] = {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"}
+    return report
+
+
+def graph_nodes(graph) -> list:
+    """Ids of the nodes the output depends on, and of every input, in topological order."""
+    needed = [False] * len(graph.nodes)
+    needed[graph.output] = True
+    for node in reversed(graph.nodes):
+        if needed[node.id]:
+            for a in node.args:
+                needed[a] = True
+    for i in graph.inputs.values():
+        needed[i] = True
+    return [i for i, flag in enumerate(needed) if flag]
+
+
+def parse_range(text: str) -> tuple:
+    """``--range LO:HI``: two constant expressions (``-1:3``, ``-pi:pi``), LO < HI."""
+    from .parser import parse_value
+
+    lo, sep, hi = text.partition(":")
+    if not sep or not lo.strip() or not hi.strip():
+        raise JacUsageError(f"--range {text}: expected LO:HI, e.g. --range=-1:3")
+    try:
+        bounds = [float(np.reshape(parse_value(part), -1)[0]) for part in (lo, hi)]
+    except (JacError, IndexError):
+        raise JacUsageError(f"--range {text}: LO and HI must be numbers, e.g. --range=-pi:pi") from None
+    if not (np.isfinite(bounds).all() and bounds[0] < bounds[1]):
+        raise JacUsageError(f"--range {text}: needs finite LO < HI")
+    return tuple(bounds)
+
+
+def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> dict:
+    """A scalar function of one scalar around a point: the curve and its tangent line."""
+    from . import check
+
+    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    name = check.scalar_input(problem, "jac plot")
+    x0 = float(np.reshape(problem.env[name], -1)[0])
+    y0 = float(np.reshape(problem.output, -1)[0])
+    slope = float(np.reshape(autodiff.jacrev(problem.graph, problem.values)[name], -1)[0])
+    lo, hi = span if span is not None else (x0 - 2 * max(1.0, abs(x0)), x0 + 2 * max(1.0, abs(x0)))
+    f = check.function_of(problem, name)
+    shape = problem.env[name].shape
+    xs = np.linspace(lo, hi, points)
+    ys = np.array([float(np.reshape(f(np.full(shape, x)), -1)[0]) for x in xs])
+    report = _header("plot", expr, problem.graph, problem.wrt)
+    report["output"] = _output(problem)
+    report["point"] = {"name": name, "x": x0, "y": y0}
+    report["tangent"] = {"slope": slope, "intercept": y0 - slope * x0}  # y = slope * x + intercept
+    report["range"] = [lo, hi]
+    report["_curve"] = (xs, ys)
+    return report

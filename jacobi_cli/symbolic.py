@@ -1,0 +1,1018 @@
+"""Symbolic derivatives: the graph, never the user's text, translated into SymPy.
+
+Each op's translation sits in its block in :mod:`jacobi_cli.ops` (``Op.sympy``) as
+``translate(S, *args, **params)``: ``S`` is this module (so ``S.sp`` is SymPy, imported on
+first use), ``args`` are :class:`Value` s and ``params`` the node's params. The helpers
+below (:func:`elementwise`, :func:`add`, :func:`matmul`, ...) carry the two forms a value takes:
+
+- **components** (concrete sizes): a NumPy object array of SymPy scalars with exactly the
+  node's shape, so NumPy's broadcasting, axes and indexing carry over unchanged. The
+  Jacobian is ``Matrix.jacobian`` of the flattened output by the flattened input.
+- **matrix form** (symbolic sizes, ``x:n``): a SymPy scalar for a 0-d node (or a 1×1 matrix
+  expression when it comes from matrices), an n×1 ``MatrixSymbol`` expression for a
+  vector, n×k for a matrix. SymPy's matrix derivative (``expr.diff(X)``) gives d/dX.
+
+SymPy's matrix derivative is incomplete, and in places silently wrong (``d(tr A + tr A²)/dA``
+comes back as 0), so every matrix-form answer is checked against jac's automatic derivative
+at concrete sizes before it is shown. Where there is no matrix form, or it does not check
+out, the derivative falls back to components at concrete sizes, with a one-line note.
+
+>>> d = differentiate("x.T @ A @ x", ["x:n", "A:nxn"], wrt=["x"]).derivatives["x"]
+>>> str(d.expr), d.shape
+('A*x + A.T*x', ('n',))
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from . import autodiff
+from .errors import JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from .shapes import broadcast as broadcast_shapes, fmt, is_concrete, math_shape, reduce as reduce_shape
+
+MAX_COMPONENT_ELEMENTS = 4096  # per node: components are formulas, one per element
+MAX_JACOBIAN_ENTRIES = 10_000
+# SymPy's simplify takes 0.1 to 1 s an entry: it runs on Jacobians of at most 9 formulas
+# (nonzero entries) of at most 40 operations each; bigger ones are shown as SymPy's diff builds them.
+SIMPLIFY_MAX_ENTRIES = 9
+SIMPLIFY_MAX_OPS = 40
+FALLBACK_SIZES = (3, 4, 5, 6, 7, 8)  # symbolic sizes, in order of appearance, for components
+
+
+def __getattr__(name):
+    if name == "sp":  # S.sp in a translation: SymPy, imported by the first symbolic command
+        return _sp()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _sp():
+    import sympy
+
+    return sympy
+
+
+class Value(NamedTuple):
+    """A node's SymPy value (``expr``) and the node's shape (symbolic sizes as strings)."""
+
+    expr: object
+    shape: tuple
+
+
+class NoMatrixForm(Exception):
+    """SymPy has no matrix-form expression for this op or shape: use components."""
+
+
+class NoTranslation(JacValueError):
+    """An op that has no SymPy translation (``Op.sympy`` is None)."""
+
+
+# --- helpers the translations share -----------------------------------------------------------
+
+def components(*values: Value) -> bool:
+    return isinstance(values[0].expr, np.ndarray)
+
+
+def objects(f, *arrays) -> np.ndarray:
+    """``f`` element by element over broadcast object arrays; always an array (0-d too)."""
+    with np.errstate(all="ignore"):  # SymPy's own float work may leave the FPU flags set
+        out = np.frompyfunc(f, len(arrays), 1)(*arrays)
+    return out if isinstance(out, np.ndarray) else _scalar_array(out)
+
+
+def _scalar_array(v) -> np.ndarray:
+    arr = np.empty((), dtype=object)
+    arr[()] = v
+    return arr
+
+
+def _is_matrix(e) -> bool:
+    return bool(getattr(e, "is_Matrix", False))
+
+
+def _has_matrices(e) -> bool:
+    sp = _sp()
+    return _is_matrix(e) or (isinstance(e, sp.Basic) and bool(e.atoms(sp.MatrixSymbol)))
+
+
+def _dims(shape: tuple) -> tuple:
+    """The matrix-form shape of a node shape: a vector is a column, a scalar 1×1."""
+    if len(shape) > 2:
+        raise NoMatrixForm(f"a {len(shape)}-d array")
+    sizes = tuple(size_symbol(d) for d in shape)
+    return sizes + (1,) * (2 - len(sizes))
+
+
+def size_symbol(d):
+    """A symbolic size ``n`` as a positive integer SymPy symbol; numbers stay numbers."""
+    return _sp().Symbol(d, integer=True, positive=True) if isinstance(d, str) else d
+
+
+def to_matrix(v: Value, shape: tuple):
+    """``v`` broadcast (NumPy's rules) to the matrix form of ``shape``, with all-ones matrices."""
+    sp = _sp()
+    rows, cols = _dims(shape)
+    e = v.expr
+    if not _is_matrix(e):
+        return e * sp.OneMatrix(rows, cols)
+    if len(v.shape) == 1 and len(shape) == 2 and tuple(e.shape) != (rows, cols):
+        e = e.T  # a vector broadcasts as a row
+    r, c = e.shape
+    if (r, c) == (rows, cols):
+        return e
+    left = sp.OneMatrix(rows, 1) if r == 1 and rows != 1 else None
+    right = sp.OneMatrix(1, cols) if c == 1 and cols != 1 else None
+    if (r != rows and left is None) or (c != cols and right is None):
+        raise NoMatrixForm(f"broadcasting {fmt(v.shape)} to {fmt(shape)}")
+    return sp.MatMul(*[m for m in (left, e, right) if m is not None])
+
+
+def elementwise(f, *values: Value):
+    """``f`` (on SymPy scalars) element by element, with NumPy broadcasting."""
+    if components(*values):
+        return objects(f, *[v.expr for v in values])
+    exprs = [v.expr for v in values]
+    matrices = [i for i, e in enumerate(exprs) if _is_matrix(e)]
+    if not matrices:
+        return f(*exprs)
+    if len(matrices) > 1:
+        raise NoMatrixForm("an element-wise function of several matrices")
+    k = matrices[0]
+    return _apply(lambda d: f(*[d if i == k else e for i, e in enumerate(exprs)]), exprs[k])
+
+
+def _apply(f, matrix):
+    """``f`` applied to each element of a matrix expression (``sin.(x)`` in SymPy)."""
+    sp = _sp()
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    d = sp.Dummy("d")
+    return ElementwiseApplyFunction(sp.Lambda(d, f(d)), matrix)
+
+
+def neg(a: Value):
+    return -a.expr
+
+
+def add(a: Value, b: Value):
+    if components(a, b):
+        return a.expr + b.expr
+    if not (_has_matrices(a.expr) or _has_matrices(b.expr)):
+        return a.expr + b.expr
+    out = broadcast_shapes(a.shape, b.shape)
+    return to_matrix(a, out) + to_matrix(b, out)
+
+
+def sub(a: Value, b: Value):
+    return a.expr - b.expr if components(a, b) else add(a, Value(-b.expr, b.shape))
+
+
+def mul(a: Value, b: Value):
+    """The element-wise product: a scalar scales, vectors and matrices multiply Hadamard-wise."""
+    sp = _sp()
+    if components(a, b):
+        return a.expr * b.expr
+    ea, eb = a.expr, b.expr
+    if not _is_matrix(ea) or not _is_matrix(eb):
+        return ea * eb
+    if a.shape == () or b.shape == ():  # a 1×1 matrix standing for a scalar
+        s, m = (a, b) if a.shape == () else (b, a)
+        if len(m.shape) <= 1:
+            return m.expr * s.expr  # (n×1)(1×1)
+        return sp.Trace(s.expr) * m.expr
+    out = broadcast_shapes(a.shape, b.shape)
+    return sp.HadamardProduct(to_matrix(a, out), to_matrix(b, out))
+
+
+def div(a: Value, b: Value):
+    sp = _sp()
+    if components(a, b):
+        return a.expr / b.expr
+    if not _is_matrix(b.expr):
+        return a.expr / b.expr
+    return mul(a, Value(sp.HadamardPower(b.expr, -1), b.shape))
+
+
+def power(a: Value, b: Value):
+    sp = _sp()
+    if components(a, b):
+        return a.expr ** b.expr
+    if _is_matrix(a.expr) and not _is_matrix(b.expr) and b.expr.is_number:
+        return sp.HadamardPower(a.expr, b.expr)
+    return elementwise(lambda u, v: u ** v, a, b)
+
+
+def matmul(a: Value, b: Value):
+    """NumPy's matmul; in matrix form a 1-d left operand is a row (xᵀ)."""
+    if components(a, b):
+        return np.matmul(a.expr, b.expr)
+    if len(a.shape) > 2 or len(b.shape) > 2:
+        raise NoMatrixForm("a batched matmul")
+    left = a.expr.T if len(a.shape) == 1 else a.expr
+    return left * b.expr
+
+
+def transpose(a: Value, axes: tuple):
+    if components(a):
+        return np.transpose(a.expr, axes)
+    if tuple(axes) == tuple(range(len(axes))):
+        return a.expr
+    if tuple(axes) == (1, 0):
+        return a.expr.T
+    raise NoMatrixForm(f"transpose with axes {tuple(axes)}")
+
+
+def reshape(a: Value, shape: tuple):
+    if components(a):
+        return np.reshape(a.expr, shape)
+    e = a.expr
+    if not _is_matrix(e) or len(shape) > 2:
+        raise NoMatrixForm(f"reshape to {fmt(shape)}")
+    want = _dims(shape)
+    if tuple(e.shape) == want:
+        return e
+    if tuple(e.T.shape) == want and 1 in want:  # a row and a column hold the same elements
+        return e.T
+    raise NoMatrixForm(f"reshape {fmt(a.shape)} to {fmt(shape)}")
+
+
+def reduce_groups(a: Value, axes: tuple, keepdims: bool, combine):
+    """``combine(list of SymPy scalars)`` over ``axes`` (components only)."""
+    if not components(a):
+        raise NoMatrixForm("")
+    arr = a.expr
+    rest = [i for i in range(arr.ndim) if i not in axes]
+    count = int(np.prod([arr.shape[i] for i in axes], dtype=np.int64))
+    moved = np.transpose(arr, rest + list(axes)).reshape(tuple(arr.shape[i] for i in rest) + (count,))
+    out = np.empty(moved.shape[:-1], dtype=object)
+    for idx in np.ndindex(*out.shape):
+        out[idx] = combine(list(moved[idx]))
+    return out.reshape(reduce_shape(arr.shape, axes, True)) if keepdims else out
+
+
+def total(a: Value, axes: tuple, keepdims: bool = False):
+    """``sum``: a sum of components, or all-ones products in matrix form (1ᵀ A 1)."""
+    sp = _sp()
+    if components(a):
+        return reduce_groups(a, axes, keepdims, lambda group: sp.Add(*group))
+    e = a.expr
+    if not _is_matrix(e) or not axes:
+        return e
+    if len(a.shape) > 2:
+        raise NoMatrixForm("a sum over a tensor")
+    rows, cols = e.shape
+    if 0 in axes:
+        e = sp.OneMatrix(1, rows) * e
+    if 1 in axes:
+        e = e * sp.OneMatrix(cols, 1)
+    return e
+
+
+def count(shape: tuple, axes: tuple):
+    """How many elements a reduction over ``axes`` takes (a SymPy expression for symbolic sizes)."""
+    sp = _sp()
+    return sp.Mul(*[sp.Integer(shape[i]) if isinstance(shape[i], int) else size_symbol(shape[i]) for i in axes])
+
+
+def explicit(fn, *values: Value, **params):
+    """An op that only components can express: its NumPy ``fn`` on object arrays."""
+    if not components(*values):
+        raise NoMatrixForm("")
+    return fn(*[v.expr for v in values], **params)
+
+
+def per_matrix(a: Value, fn):
+    """``fn(Matrix)`` for each matrix of the last two axes (components)."""
+    sp = _sp()
+    arr = a.expr
+    out = np.empty(arr.shape[:-2], dtype=object)
+    for idx in np.ndindex(*out.shape):
+        out[idx] = _checked(fn, sp.Matrix(arr[idx].tolist()))
+    return out
+
+
+def stack_matrices(a: Value, fn):
+    """Like :func:`per_matrix`, for a ``fn`` that returns a matrix of the same size."""
+    arr = a.expr
+    out = np.empty(arr.shape, dtype=object)
+    for idx in np.ndindex(*arr.shape[:-2]):
+        out[idx] = np.array(_checked(fn, _sp().Matrix(arr[idx].tolist())).tolist(), dtype=object)
+    return out
+
+
+def _checked(fn, matrix):
+    from sympy.matrices.exceptions import NonInvertibleMatrixError
+
+    try:
+        return fn(matrix)
+    except NonInvertibleMatrixError:
+        raise JacValueError("the matrix is singular whatever the values of its symbols") from None
+
+
+# --- from graph to SymPy ------------------------------------------------------------------------
+
+def number(v):
+    """A constant of the expression as an exact SymPy number where it is short (0.1 -> 1/10)."""
+    sp = _sp()
+    v = float(v)
+    if math.isnan(v):
+        return sp.nan
+    if math.isinf(v):
+        return sp.oo if v > 0 else -sp.oo
+    if v == math.pi:
+        return sp.pi
+    if v == math.e:
+        return sp.E
+    if v.is_integer():
+        return sp.Integer(int(v))
+    text = repr(v)
+    return sp.Rational(text) if len(text) <= 8 else sp.Float(v)
+
+
+def _constant(value, as_components: bool):
+    arr = np.asarray(value, dtype=np.float64)
+    if as_components or arr.ndim == 0:
+        out = objects(number, arr)
+        return out if as_components else out.item()
+    if arr.ndim > 2:
+        raise NoMatrixForm("a constant tensor")
+    column = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+    return _sp().ImmutableMatrix([[number(v) for v in row] for row in column])
+
+
+def component_symbols(name: str, shape: tuple) -> np.ndarray:
+    """The input ``x`` as symbols ``x[0], x[1], ...`` (real), an object array of its shape."""
+    sp = _sp()
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(*shape):
+        label = f"{name}[{', '.join(str(i) for i in idx)}]" if idx else name
+        out[idx] = sp.Symbol(label, real=True)
+    return out
+
+
+def matrix_symbol(name: str, shape: tuple):
+    """The input ``x`` in matrix form: a real symbol, or an n×1 / n×k ``MatrixSymbol``."""
+    sp = _sp()
+    if not shape:
+        return sp.Symbol(name, real=True)
+    rows, cols = _dims(shape)
+    return sp.MatrixSymbol(name, rows, cols)
+
+
+def _needed(graph) -> list:
+    """Which nodes the output depends on (a reverse sweep, no recursion)."""
+    need = [False] * len(graph.nodes)
+    need[graph.output] = True
+    for node in reversed(graph.nodes):
+        if need[node.id]:
+            for a in node.args:
+                need[a] = True
+    return need
+
+
+def translate(graph, as_components: bool) -> tuple:
+    """Every needed node's SymPy :class:`Value`, and the inputs' SymPy leaves by name.
+
+    Components need concrete sizes; the matrix form raises :class:`NoMatrixForm` where SymPy
+    cannot express a node. An op without a translation is a :class:`NoTranslation` error.
+    """
+    import sys
+
+    from .ops import OPS
+
+    S = sys.modules[__name__]
+    need = _needed(graph)
+    values: list = [None] * len(graph.nodes)
+    leaves = {}
+    for node in graph.nodes:
+        if not need[node.id]:
+            continue
+        if as_components and _size(node.shape) > MAX_COMPONENT_ELEMENTS:
+            raise JacLimitError(f"{node.op} makes {_size(node.shape):,} elements, more than the "
+                                f"{MAX_COMPONENT_ELEMENTS:,} that components are shown for; use symbolic sizes "
+                                "(x:n) for the matrix form, or jac eval for numbers", node.position)
+        if OPS.get(node.op) is not None and OPS[node.op].sympy is None:
+            raise NoTranslation(f"the op '{node.op}' has no SymPy translation, so jac cannot differentiate it "
+                                "symbolically (jac eval differentiates it numerically)", node.position)
+        try:
+            expr = _translate_node(S, OPS, node, values, leaves, as_components)
+            values[node.id] = Value(_normalize(expr, tuple(node.shape), as_components), tuple(node.shape))
+        except JacError as err:
+            err.position = node.position if err.position is None else err.position
+            raise
+        except NoMatrixForm as err:
+            raise NoMatrixForm(f"{node.name or node.op}{_column(node)}{': ' if str(err) else ''}{err}") from None
+        except (RecursionError, MemoryError):
+            raise
+        except Exception as err:
+            if as_components:  # pragma: no cover - a translation bug
+                raise
+            # SymPy's matrix expressions refuse some combinations outright: no matrix form then
+            raise NoMatrixForm(f"{node.op}{_column(node)}: SymPy cannot build it ({type(err).__name__})") from None
+    return values, leaves
+
+
+def _translate_node(S, OPS, node, values, leaves, as_components):
+    if node.op == "input":
+        expr = (component_symbols if as_components else matrix_symbol)(node.name, tuple(node.shape))
+        leaves[node.name] = expr
+        return expr
+    if node.op == "const":
+        return _constant(node.value, as_components)
+    return OPS[node.op].sympy(S, *[values[a] for a in node.args], **node.params)
+
+
+def _column(node) -> str:
+    return f" at column {node.position}" if node.position is not None else ""
+
+
+def _size(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64)) if is_concrete(shape) else 0
+
+
+def _normalize(expr, shape: tuple, as_components: bool):
+    """A translation's result in the node's form: an object array of the node's shape, or a
+    SymPy scalar / matrix whose matrix form fits the shape (a 1-d row becomes a column)."""
+    if as_components:
+        arr = expr if isinstance(expr, np.ndarray) else _scalar_array(expr)
+        arr = arr.astype(object) if arr.dtype != object else arr
+        if arr.shape != shape:  # pragma: no cover - a translation bug
+            raise AssertionError(f"translation gave shape {arr.shape}, the node has {shape}")
+        return objects(_as_sympy, arr)
+    if not _is_matrix(expr):
+        if shape != ():
+            raise NoMatrixForm(f"a scalar standing for shape {fmt(shape)}")
+        return expr
+    want = _dims(shape)
+    if tuple(expr.shape) == want:
+        return expr
+    if len(shape) == 1 and tuple(expr.shape) == (1, want[0]):
+        return expr.T
+    raise NoMatrixForm(f"a {expr.shape[0]}×{expr.shape[1]} matrix standing for shape {fmt(shape)}")
+
+
+def _as_sympy(v):
+    sp = _sp()
+    return v if isinstance(v, sp.Basic) else number(v)
+
+
+# --- derivatives -------------------------------------------------------------------------------
+
+@dataclass
+class Derivative:
+    """d y / d ``name`` as a SymPy expression in the array layout (``y.shape + x.shape``).
+
+    ``form`` is ``"matrix"`` (a matrix expression with symbolic sizes; a gradient has the
+    input's shape) or ``"components"`` (a SymPy ``Array`` of formulas, or a scalar).
+    """
+
+    name: str
+    form: str
+    expr: object
+    shape: tuple
+    math_shape: tuple
+    value: np.ndarray | None = None
+    note: str | None = None
+    sizes: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """What ``jac diff`` computes: the graph, the output's SymPy form, one derivative per input."""
+
+    graph: object
+    output: object
+    derivatives: dict
+    wrt: list
+    point: dict | None = None
+    output_value: np.ndarray | None = None
+
+
+def jacobian_components(graph, names, values=None, leaves=None) -> dict:
+    """``{name: object array y.shape + x.shape}`` of formulas, at concrete sizes."""
+    if values is None:
+        values, leaves = translate(graph, as_components=True)
+    sp = _sp()
+    y = values[graph.output].expr
+    y_shape = tuple(graph.output_shape)
+    out = {}
+    for name in names:
+        x = leaves.get(name)
+        x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+        if x is None:  # the output does not depend on it
+            out[name] = np.full(y_shape + x_shape, sp.Integer(0), dtype=object)
+            continue
+        if y.size * x.size > MAX_JACOBIAN_ENTRIES:
+            raise JacLimitError(f"the Jacobian by {name} has {y.size * x.size:,} entries, more than the "
+                                f"{MAX_JACOBIAN_ENTRIES:,} shown as formulas; use symbolic sizes (x:n) or jac eval")
+        jac = sp.Matrix(list(y.ravel())).jacobian(sp.Matrix(list(x.ravel()))) if y.size and x.size else None
+        flat = np.array(jac.tolist(), dtype=object) if jac is not None else np.empty((y.size, x.size), dtype=object)
+        if sum(1 for e in flat.ravel() if e != 0) <= SIMPLIFY_MAX_ENTRIES:
+            flat = objects(simplify, flat)
+        out[name] = flat.reshape(y_shape + x_shape)
+    return out
+
+
+def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) -> tuple:
+    """For ``jac eval --symbolic``: ``(output formula, {name: object array or reason})``.
+
+    Only for small Jacobians (``max_entries`` each); a bigger one gets the reason instead.
+    """
+    from .shapes import math_layout, size
+
+    try:
+        values, leaves = translate(graph, as_components=True)
+    except (JacLimitError, NoTranslation) as err:
+        return None, {name: err.message for name in names}
+    y_shape = tuple(graph.output_shape)
+    small, out = [], {}
+    for name in names:
+        x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+        entries = size(y_shape) * size(x_shape)
+        if entries > max_entries:
+            out[name] = f"{entries:,} entries, more than {max_entries} (jac diff prints up to {MAX_JACOBIAN_ENTRIES:,})"
+        else:
+            small.append(name)
+    for name, arr in jacobian_components(graph, small, values, leaves).items():
+        if layout == "numerator":
+            axes, expand = math_layout(len(y_shape), arr.ndim - len(y_shape))
+            arr = np.transpose(arr, axes)
+            arr = np.expand_dims(arr, expand) if expand is not None else arr
+        out[name] = as_array(arr)
+    return as_array(values[graph.output].expr), out
+
+
+def simplify(e):
+    """SymPy's ``simplify`` for entries small enough for it to be quick."""
+    sp = _sp()
+    if not isinstance(e, sp.Basic) or e.is_number or e.count_ops() > SIMPLIFY_MAX_OPS:
+        return e
+    return sp.simplify(e)
+
+
+def as_array(arr: np.ndarray):
+    """An object array of formulas as a SymPy scalar (0-d) or ``Array``."""
+    sp = _sp()
+    if arr.ndim == 0:
+        return arr.item()
+    return sp.ImmutableDenseNDimArray(arr.tolist(), arr.shape) if arr.size else sp.ImmutableDenseNDimArray([], arr.shape)
+
+
+def matrix_derivative(y: Value, x: Value):
+    """d y / d x in matrix form, laid out as the array layout, or raise :class:`NoMatrixForm`.
+
+    SymPy writes a vector-by-vector derivative in the denominator layout (n × m), so it is
+    transposed to the m × n of the table; a gradient keeps its input's shape.
+    """
+    sp = _sp()
+    out_shape = tuple(y.shape) + tuple(x.shape)
+    if len(out_shape) > 2:
+        raise NoMatrixForm(f"a {len(out_shape)}-d derivative, {fmt(y.shape)} by {fmt(x.shape)}")
+    if x.expr is None:  # the output does not depend on it
+        return sp.ZeroMatrix(*_dims(out_shape)) if out_shape else sp.Integer(0)
+    try:
+        d = y.expr.diff(x.expr)
+        if not _matrix_or_scalar(d):  # an array expression: SymPy can sometimes turn it into matrices
+            from sympy.tensor.array.expressions import convert_array_to_matrix
+            d = convert_array_to_matrix(d)
+        if not _matrix_or_scalar(d):
+            raise NoMatrixForm("SymPy's derivative is an array expression")
+        if d.has(sp.Derivative):
+            raise NoMatrixForm("SymPy leaves the derivative unevaluated")
+        if len(y.shape) == 1 and len(x.shape) == 1:
+            d = d.T
+        d = d.doit()
+    except (NoMatrixForm, RecursionError):
+        raise
+    except Exception as err:  # SymPy's matrix derivative is experimental: any failure means components
+        raise NoMatrixForm(f"SymPy's matrix derivative failed ({type(err).__name__})") from None
+    if not _is_matrix(d):
+        if out_shape and d != 0:
+            raise NoMatrixForm("SymPy's derivative is a scalar")
+        return sp.ZeroMatrix(*_dims(out_shape)) if out_shape else d
+    if tuple(d.shape) != _dims(out_shape):
+        raise NoMatrixForm(f"SymPy's derivative has shape {tuple(d.shape)}")
+    return d
+
+
+def _matrix_or_scalar(d) -> bool:
+    sp = _sp()
+    return _is_matrix(d) or (isinstance(d, sp.Expr) and not hasattr(d, "shape"))
+
+
+# --- numbers from formulas -----------------------------------------------------------------------
+
+def _to_float(v) -> float:
+    sp = _sp()
+    try:
+        z = complex(sp.N(v, 17)) if isinstance(v, sp.Basic) else complex(v)
+    except (TypeError, ValueError):  # zoo, or a symbol left over
+        return math.nan
+    return z.real if abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) else math.nan
+
+
+def evaluate_components(arr: np.ndarray, leaves: dict, point: dict) -> np.ndarray:
+    """Object array of formulas -> float array at ``point`` ({name: array})."""
+    sp = _sp()
+    subs = {}
+    for name, sym in leaves.items():
+        values = np.asarray(point[name], dtype=np.float64)
+        for s, v in zip(np.asarray(sym, dtype=object).ravel(), values.ravel()):
+            subs[s] = sp.Float(float(v), 17)
+    flat = [_to_float(sp.sympify(e).xreplace(subs)) if isinstance(e, sp.Basic) else float(e) for e in arr.ravel()]
+    return np.array(flat, dtype=np.float64).reshape(arr.shape)
+
+
+def evaluate_matrix_form(expr, leaves: dict, point: dict, sizes: dict, shape: tuple) -> np.ndarray:
+    """A matrix-form expression at concrete ``sizes`` ({letter: int}) and values, in ``shape``."""
+    sp = _sp()
+    size_subs = {size_symbol(k): v for k, v in sizes.items()}
+    e = expr.subs(size_subs) if size_subs else expr
+    repl = {}
+    for name, leaf in leaves.items():
+        value = np.asarray(point[name], dtype=np.float64)
+        concrete = leaf.subs(size_subs) if size_subs else leaf
+        if _is_matrix(leaf):
+            column = value.reshape(-1, 1) if value.ndim == 1 else value.reshape(concrete.shape)
+            repl[concrete] = sp.ImmutableMatrix([[sp.Float(float(v), 17) for v in row] for row in column])
+        else:
+            repl[concrete] = sp.Float(float(value), 17)
+    e = e.xreplace(repl).doit()
+    if _is_matrix(e):
+        e = e.as_explicit()
+        values = [_to_float(v) for v in e]
+    else:
+        values = [_to_float(e)]
+    return np.array(values, dtype=np.float64).reshape(concrete_shape(shape, sizes))
+
+
+def concrete_shape(shape: tuple, sizes: dict) -> tuple:
+    return tuple(sizes[d] if isinstance(d, str) else d for d in shape)
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def free_names(text: str, known) -> list:
+    """Names the expression reads that nothing binds or assigns: ``jac diff``'s scalar symbols.
+
+    Found on Python's syntax tree (``ast.walk`` keeps its own queue: no recursion); calls,
+    functions, constants and module names are not free.
+    """
+    from .functions import CONSTANTS, FUNCTIONS, MODULES
+    from .parser import _syntax_tree
+
+    tree = _syntax_tree(text)
+    assigned = {t.id for stmt in tree.body if isinstance(stmt, ast.Assign)
+                for t in stmt.targets if isinstance(t, ast.Name)}
+    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    found = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in callees:
+            if n.id in known or n.id in assigned or n.id in FUNCTIONS or n.id in CONSTANTS or n.id in MODULES:
+                continue
+            found.setdefault(n.id, (n.lineno, n.col_offset))
+    return sorted(found, key=found.get)
+
+
+def _parse_at(items) -> dict:
+    from .bindings import parse_bindings
+
+    point = {}
+    for item in items or []:
+        name, sep, rest = item.partition("=")
+        if not sep or not name.strip() or not rest.strip():
+            raise JacUsageError(f"--at '{item}' must be NAME=VALUE")
+        parsed = parse_bindings([f"{name.strip()}={rest}"], symbolic=False)
+        for key, value in parsed.values.items():
+            if key in point:
+                raise JacUsageError(f"--at {key} is given twice")
+            point[key] = value
+    return point
+
+
+def _unify_sizes(shapes: dict, point: dict) -> dict:
+    """Letters fixed by the values of ``point`` ({letter: int}); a mismatch is a shape error."""
+    sizes: dict = {}
+    for name, value in point.items():
+        shape = shapes[name]
+        got = np.shape(value)
+        if len(got) != len(shape):
+            raise JacShapeError(f"the value of '{name}' has shape {fmt(got)}, but '{name}' has shape {fmt(shape)}")
+        for d, g in zip(shape, got):
+            if isinstance(d, str):
+                if sizes.setdefault(d, g) != g:
+                    raise JacShapeError(f"size {d} is {sizes[d]} by one value and {g} by the value of '{name}'")
+            elif d != g:
+                raise JacShapeError(f"the value of '{name}' has shape {fmt(got)}, but '{name}' has shape {fmt(shape)}")
+    return sizes
+
+
+def _fallback_sizes(shapes: dict, fixed: dict) -> dict:
+    sizes = dict(fixed)
+    spare = iter(FALLBACK_SIZES)
+    for shape in shapes.values():
+        for d in shape:
+            if isinstance(d, str) and d not in sizes:
+                sizes[d] = next(spare, 3)
+    return sizes
+
+
+def _random_point(shapes: dict) -> dict:
+    """Values where the check compares the matrix form with autodiff: small and positive (so
+    log, sqrt, arcsin are defined), square matrices shifted by I (so inverses are tame)."""
+    rng = np.random.default_rng(0)
+    point = {}
+    for name, shape in shapes.items():
+        value = rng.uniform(0.1, 0.4, shape)
+        if len(shape) == 2 and shape[0] == shape[1]:
+            value = value + np.eye(shape[0])
+        point[name] = value
+    return point
+
+
+def differentiate(text: str, bindings=None, wrt=None, at=None) -> Result:
+    """Symbolic derivatives of ``text`` by each input in ``wrt`` (default: every input).
+
+    ``bindings`` as for :func:`jacobi_cli.api.prepare` (``x:n`` keeps a size symbolic, a value
+    fixes the shape and a point); names bound nowhere are scalar symbols. ``at`` is a list of
+    ``NAME=VALUE`` (or a dict): where the derivatives are also evaluated.
+    """
+    from .api import check_wrt, to_bindings
+    from .parser import parse
+
+    bound = to_bindings(bindings, np.float64)
+    point = dict(bound.values)
+    extra = _parse_at(at) if not isinstance(at, dict) else {k: np.asarray(v, dtype=np.float64) for k, v in at.items()}
+    for name, value in extra.items():
+        if name in point:
+            raise JacUsageError(f"'{name}' has a value already ({name}=...); give it once")
+        point[name] = value
+    shapes = dict(bound.shapes)
+    for name in free_names(text, set(shapes)):
+        shapes[name] = np.shape(point[name]) if name in point else ()
+    for name in extra:
+        if name not in shapes:
+            raise JacNameError(f"--at {name}: the expression has no input named '{name}' "
+                               f"(inputs: {', '.join(shapes) or 'none'})")
+    sizes = _unify_sizes(shapes, point)
+    graph = parse(text, shapes)
+    names = check_wrt(wrt, graph.inputs)
+    complete = bool(graph.inputs) and all(name in point for name in graph.inputs)
+    if extra and not complete:
+        missing = [n for n in graph.inputs if n not in point]
+        raise JacUsageError(f"--at needs a value for every input; missing: {', '.join(missing)}")
+    try:
+        result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, point if complete else None, sizes))
+    except RecursionError:
+        raise JacLimitError("the expression is nested too deeply for SymPy") from None
+    except JacError as err:
+        raise err.with_source(text)
+    if complete:
+        concrete = parse(text, {n: np.shape(point[n]) for n in graph.inputs})
+        result.output_value = np.asarray(autodiff.evaluate(concrete, point)[concrete.output])
+    return result
+
+
+def with_deep_stack(fn):
+    """``fn()`` on a thread with a large stack and recursion limit: SymPy recurses over the
+    depth of a formula, and ``sin(sin(...))`` 200 deep (the parser's limit) must not fail."""
+    import sys
+    import threading
+
+    result: dict = {}
+
+    def run():
+        limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(max(limit, 200_000))
+            result["value"] = fn()
+        except BaseException as err:  # handed to the caller's thread
+            result["error"] = err
+        finally:
+            sys.setrecursionlimit(limit)
+
+    old = threading.stack_size()
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def _derivatives(text, graph, shapes, names, point, sizes) -> Result:
+    if graph.is_concrete():
+        values, leaves = translate(graph, as_components=True)
+        result = Result(graph, as_array(values[graph.output].expr), {}, names, point)
+        jac = jacobian_components(graph, names, values, leaves)
+        for name in names:
+            result.derivatives[name] = _component_result(graph, name, jac[name], leaves, point, {})
+        return result
+    return _matrix_derivatives(text, graph, shapes, names, point, sizes)
+
+
+def _component_result(graph, name, arr, leaves, point, sizes, note=None) -> Derivative:
+    y_shape = tuple(graph.output_shape)
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    d = Derivative(name, "components", as_array(arr), y_shape + x_shape, math_shape(y_shape, x_shape),
+                   note=note, sizes=sizes)
+    if point is not None:
+        d.value = evaluate_components(arr, leaves, point)
+    return d
+
+
+def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
+    """Matrix forms where SymPy has one that checks out; components at concrete sizes elsewhere."""
+    try:
+        values, leaves = translate(graph, as_components=False)
+        result, reason = Result(graph, values[graph.output].expr, {}, names, point), None
+    except NoMatrixForm as err:
+        values, leaves, reason = None, {}, str(err)
+        result = Result(graph, None, {}, names, point)
+    fallback = _Fallback(text, shapes, fixed, point)
+    for name in names:
+        try:
+            if reason is not None:
+                raise NoMatrixForm(reason)
+            result.derivatives[name] = _matrix_result(text, graph, shapes, values, leaves, name, point, fixed)
+        except NoMatrixForm as err:
+            result.derivatives[name] = fallback.derivative(name, str(err))
+    if result.output is None:
+        result.output = fallback.output()
+    return result
+
+
+def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> Derivative:
+    y_shape = tuple(graph.output_shape)
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    d = matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape))
+    check_sizes = _fallback_sizes(shapes, {})  # distinct sizes 3, 4, 5, so that a transposition shows
+    if not _agrees(text, shapes, d, leaves, name, check_sizes, y_shape + x_shape):
+        raise NoMatrixForm("SymPy's answer does not match the numeric derivative")
+    deriv = Derivative(name, "matrix", d, y_shape + x_shape, math_shape(y_shape, x_shape))
+    if point is not None:
+        deriv.value = evaluate_matrix_form(d, leaves, point, fixed, y_shape + x_shape)
+    return deriv
+
+
+class _Fallback:
+    """Components at concrete sizes (the point's, else 3, 4, 5, ...), translated on first use."""
+
+    def __init__(self, text, shapes, fixed, point):
+        self.text, self.shapes, self.point = text, shapes, point
+        self.sizes = _fallback_sizes(shapes, fixed)
+        self.graph = None
+
+    def _translated(self):
+        from .parser import parse
+
+        if self.graph is None:
+            self.graph = parse(self.text, {n: concrete_shape(s, self.sizes) for n, s in self.shapes.items()})
+            self.values, self.leaves = translate(self.graph, as_components=True)
+        return self.graph
+
+    def derivative(self, name: str, why: str) -> Derivative:
+        graph = self._translated()
+        arr = jacobian_components(graph, [name], self.values, self.leaves)[name]
+        used = {k: v for k, v in self.sizes.items() if k in _letters(self.shapes)}
+        note = f"no matrix form ({why}); components at {', '.join(f'{k} = {v}' for k, v in used.items())} instead"
+        return _component_result(graph, name, arr, self.leaves, self.point, used, note)
+
+    def output(self):
+        return as_array(self.values[self._translated().output].expr)
+
+
+def _letters(shapes: dict) -> set:
+    return {d for s in shapes.values() for d in s if isinstance(d, str)}
+
+
+def _agrees(text, shapes, d, leaves, name, sizes, shape) -> bool:
+    """The matrix form against autodiff at concrete sizes and a random point (rtol 1e-9)."""
+    from .parser import parse
+
+    concrete_shapes = {n: concrete_shape(s, sizes) for n, s in shapes.items()}
+    graph = parse(text, concrete_shapes).with_wrt([name])
+    point = _random_point(concrete_shapes)
+    numeric = autodiff.jacrev(graph, autodiff.evaluate(graph, point))[name]
+    try:
+        symbolic = evaluate_matrix_form(d, leaves, point, sizes, shape)
+    except Exception:  # a form SymPy cannot evaluate explicitly is not one to show
+        return False
+    numeric = np.asarray(numeric, dtype=np.float64).reshape(symbolic.shape)
+    return bool(np.all(np.isfinite(numeric)) and np.allclose(symbolic, numeric, rtol=1e-9, atol=1e-12))
+
+
+# --- printing ---------------------------------------------------------------------------------------
+# SymPy writes an element-wise function of a matrix as Lambda(_d, sin(_d)).(x); these printers
+# write sin.(x) (sin˳(x) pretty), all-ones matrices as ones(1, n), and x[0] as x_{0} in LaTeX.
+
+def _function_name(f):
+    """``sin`` for ``Lambda(d, sin(d))``; None for any other body."""
+    sp = _sp()
+    if isinstance(f, sp.Lambda) and len(f.variables) == 1:
+        body = f.expr
+        if isinstance(body, sp.Function) and body.args == f.variables:
+            return type(body).__name__
+    return None
+
+
+def _printers():
+    global _PRINTERS
+    if _PRINTERS is None:
+        _PRINTERS = _make_printers()
+    return _PRINTERS
+
+
+_PRINTERS = None
+
+
+def _make_printers():
+    import re
+
+    from sympy.printing.latex import LatexPrinter
+    from sympy.printing.pretty.pretty import PrettyPrinter
+    from sympy.printing.str import StrPrinter
+
+    indexed = re.compile(r"(.+)\[(.+)\]\Z")
+
+    class Text(StrPrinter):
+        def _print_ElementwiseApplyFunction(self, e):
+            name = _function_name(e.function)
+            if name is None:
+                (var,), body = e.function.variables, e.function.expr
+                name = f"({self._print(var)} -> {self._print(body)})"
+            return f"{name}.({self._print(e.expr)})"
+
+        def _print_OneMatrix(self, e):
+            return f"ones({self._print(e.rows)}, {self._print(e.cols)})"
+
+        def _print_DiagMatrix(self, e):
+            return f"diag({self._print(e.args[0])})"
+
+    class Pretty(PrettyPrinter):
+        def _print_ElementwiseApplyFunction(self, e):
+            name = _function_name(e.function)
+            if name is None:
+                return super()._print_ElementwiseApplyFunction(e)
+            return self._helper_print_function(e.function, [e.expr], delimiter="", elementwise=True, func_name=name)
+
+        def _print_DiagMatrix(self, e):
+            return self._helper_print_function(None, [e.args[0]], func_name="diag")
+
+    class Latex(LatexPrinter):
+        def _print_ElementwiseApplyFunction(self, e):
+            name = _function_name(e.function)
+            if name is None:
+                return super()._print_ElementwiseApplyFunction(e)
+            return r"{%s}_{\circ}\left(%s\right)" % (self._hprint_Function(name), self._print(e.expr))
+
+        def _print_DiagMatrix(self, e):
+            return r"\operatorname{diag}\left(%s\right)" % self._print(e.args[0])
+
+        def _print_Symbol(self, e, style="plain"):
+            match = indexed.match(e.name)
+            if match:  # x[0, 1] -> x_{0,1}
+                return "%s_{%s}" % (self._print(type(e)(match.group(1))), match.group(2).replace(" ", ""))
+            return super()._print_Symbol(e, style)
+
+    return Text(), Pretty, Latex()
+
+
+def _printed(fn):
+    try:
+        return with_deep_stack(fn)
+    except RecursionError:
+        raise JacLimitError("the formula is nested too deeply for SymPy to print") from None
+
+
+def text(expr) -> str:
+    """A formula as plain text (``A*x + A.T*x``, ``cos(x[0])*y[0]``)."""
+    return _printed(lambda: _printers()[0].doprint(expr))
+
+
+def latex(expr) -> str:
+    return _printed(lambda: _printers()[2].doprint(expr))
+
+
+def pretty(expr, width: int = 80) -> str:
+    """SymPy's 2-d Unicode rendering, wrapped at ``width`` columns."""
+    return _printed(lambda: _printers()[1]({"use_unicode": True, "num_columns": width}).doprint(expr))
+
+
+def entries(expr):
+    """A formula as nested lists of text, one string per element (a scalar: one string)."""
+    sp = _sp()
+    if isinstance(expr, sp.NDimArray):
+        arr = np.empty(expr.shape, dtype=object)
+        for idx in np.ndindex(*expr.shape):
+            arr[idx] = text(expr[idx])
+        return arr.tolist()
+    return text(expr)

@@ -1,0 +1,123 @@
+"""jac graph: the computation graph, its leaves, and every node's gradient after backward."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli import api, autodiff
+from jacobi_cli.cli import app
+
+runner = CliRunner()
+CHAIN = "F = a * b; G = 2 * F; G.sum()"
+
+
+def jac(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def graph_json(*args):
+    result = jac("graph", *args, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    return out, {n["name"] or n["op"]: n for n in out["nodes"]}
+
+
+def test_vjp_retain_keeps_every_cotangent_and_changes_nothing_else():
+    problem = api.prepare(CHAIN, {"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    g, seed = problem.graph, np.ones((1,))
+    plain = autodiff.vjp(g, problem.values, seed)
+    grads, kept = autodiff.vjp(g, problem.values, seed, retain=True)
+    assert plain.keys() == grads.keys() and all(np.array_equal(plain[k], grads[k]) for k in plain)
+    by_name = {g.nodes[i].name: ct[0] for i, ct in kept.items()}
+    assert by_name["G"].tolist() == [1.0, 1.0]  # dy/dG for y = G.sum()
+    assert by_name["F"].tolist() == [2.0, 2.0]  # dy/dF = 2
+    assert by_name["a"].tolist() == [6.0, 8.0]  # 2 b
+    assert not any(g.nodes[i].op == "const" for i in kept)
+
+
+def test_chain_backward_shows_intermediate_and_leaf_gradients():
+    out, nodes = graph_json(CHAIN, "a=[1, 2]", "b=[3, 4]", "--backward")
+    assert out["command"] == "graph" and out["output"]["value"] == 22.0
+    assert nodes["G"]["grad"] == [1.0, 1.0] and nodes["F"]["grad"] == [2.0, 2.0]
+    assert nodes["a"]["grad"] == [6.0, 8.0] and nodes["b"]["grad"] == [2.0, 4.0]
+    assert nodes["sum"]["grad"] == 1.0 and nodes["sum"]["name"] is None
+    assert nodes["const"]["grad"] is None and nodes["const"]["requires_grad"] is False
+    assert (nodes["a"]["leaf"], nodes["F"]["leaf"], nodes["const"]["leaf"]) == (True, False, True)
+    assert nodes["F"]["op"] == "mul" and nodes["F"]["kind"] == "vector" and nodes["F"]["shape"] == [2]
+    ids = {k: n["id"] for k, n in nodes.items()}
+    assert sorted(out["edges"]) == sorted([[ids["a"], ids["F"]], [ids["b"], ids["F"]], [ids["const"], ids["G"]],
+                                           [ids["F"], ids["G"]], [ids["G"], ids["sum"]]])
+    assert out["output"]["id"] == ids["sum"]
+
+
+def test_without_backward_there_are_no_gradients():
+    out, nodes = graph_json(CHAIN, "a=[1, 2]", "b=[3, 4]")
+    assert all(n["grad"] is None for n in out["nodes"])
+    assert set(n["id"] for n in out["nodes"]) == set(range(6))
+
+
+def test_gradients_match_jac_vjp_for_a_non_scalar_output():
+    out, nodes = graph_json("sin(x) * y", "x=[0, 1]", "y=[2, 3]", "--backward", "--v", "[1, 10]")
+    grads = api.vjp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, v=[1.0, 10.0])
+    assert nodes["x"]["grad"] == pytest.approx(grads["x"].tolist())
+    assert nodes["y"]["grad"] == pytest.approx(grads["y"].tolist())
+    assert nodes["mul"]["grad"] == [1.0, 10.0] and out["v"]["value"] == [1.0, 10.0]
+
+
+def test_inputs_outside_wrt_do_not_require_grad():
+    out, nodes = graph_json("x * c", "x=2", "c=3", "--wrt", "x", "--backward")
+    assert nodes["c"]["requires_grad"] is False and nodes["c"]["grad"] is None
+    assert nodes["x"]["grad"] == 3.0
+
+
+def test_tree_draws_names_flags_and_gradients():
+    result = jac("graph", CHAIN, "a=[1, 2]", "b=[3, 4]", "--backward")
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "G = mul" in text and "F = mul" in text and "y = sum" in text
+    assert ".grad = [6. 8.]" in text and "grad = [2. 2.]" in text
+    assert "leaf, requires grad" in text and "non-leaf" in text
+    assert text.index("G = mul") < text.index("F = mul") < text.index("a input")  # from the output down
+
+
+def test_a_shared_node_is_drawn_once():
+    text = jac("graph", "x * x + x", "x=2").stdout
+    assert text.count("x input") == 1 and text.count("#0 x (shown above)") == 2
+
+
+def test_big_graph_is_capped_and_says_so():
+    expr = " + ".join(f"x * {i}" for i in range(1100))  # a chain deeper than Python's recursion limit
+    result = jac("graph", expr, "x=2", "--backward", "--max-nodes", "50")
+    assert result.exit_code == 0
+    assert "nodes not shown" in result.stdout and "--max-nodes" in result.stdout
+    assert result.stdout.count("\n") < 80
+    out, _ = graph_json(expr, "x=2", "--backward")
+    assert len(out["nodes"]) == 1 + 1100 * 2 + 1099 and out["nodes"][-1]["grad"] == 1.0
+
+
+def test_dot_to_stdout_and_to_a_file(tmp_path):
+    result = jac("graph", CHAIN, "a=[1, 2]", "b=[3, 4]", "--dot", "--backward")
+    assert result.exit_code == 0
+    dot = result.stdout
+    assert dot.startswith("digraph jac {") and dot.rstrip().endswith("}")
+    assert "n0 -> n2;" in dot and "F = mul" in dot and "grad = [6. 8.]" in dot
+    path = tmp_path / "g.dot"
+    result = jac("graph", CHAIN, "a=[1, 2]", "b=[3, 4]", "--out", path, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["command"] == "graph"
+    assert path.read_text().startswith("digraph jac {")
+
+
+@pytest.mark.parametrize("args,kind", [
+    (["x * y", "x=[1, 2]", "y=[3, 4]", "--backward"], "value"),  # a non-scalar output needs --v
+    (["x", "x=1", "--v", "1"], "usage"),
+    (["x", "x=1", "--dot"], "usage"),  # DOT and JSON both on stdout
+    (["x", "x=1", "--out", "g.png"], "usage"),
+    (["x", "x=1", "--max-nodes", "0"], "usage"),
+    (["x", "x=[1, 2]", "--backward", "--v", "[1, 2, 3]"], "shape"),
+])
+def test_bad_input_exits_2(args, kind):
+    result = jac("graph", *args, "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["kind"] == kind

@@ -1,0 +1,295 @@
+"""Symbolic derivatives (SymPy) against the automatic ones, op by op and for matrix calculus.
+
+The op cases come from the registry's own table in ``test_ops.py``, so an op is checked here
+the moment it has a SymPy translation (``Op.sympy``).
+"""
+
+import numpy as np
+import pytest
+
+from jacobi_cli import api, autodiff, symbolic
+from jacobi_cli.errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from jacobi_cli.graph import Builder
+from jacobi_cli.ops import OPS
+from test_ops import CASES, _draw, _normalize
+
+# The masks carry no derivative; their symbolic derivative must be 0 too.
+MASK_CASES = {"sign": [((3,),)], "gt": [((3,), (3,))], "ge": [((2, 3), (3,))], "eq": [((3,), ())]}
+NO_SYMPY: set = set()  # ops SymPy cannot express, each with a reason in a comment
+
+
+def _translated_cases():
+    for name, op in OPS.items():
+        if op.sympy is None:
+            continue
+        for k, case in enumerate(CASES.get(name, MASK_CASES.get(name, []))):
+            yield pytest.param(name, case, id=f"{name}-{k}")
+
+
+def test_every_op_has_a_translation_or_a_reason():
+    assert {name for name, op in OPS.items() if op.sympy is None} == NO_SYMPY
+    assert set(MASK_CASES) | set(CASES) >= {name for name, op in OPS.items() if op.sympy is not None}
+
+
+@pytest.mark.parametrize("name,case", list(_translated_cases()))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_symbolic_jacobian_agrees_with_autodiff(name, case, seed):
+    """Matrix.jacobian of the translated op, evaluated at a random point of the op's domain,
+    equals jacrev there to 1e-10, for every argument."""
+    op = OPS[name]
+    shapes, params = _normalize(case)
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(_draw(op, s, rng), dtype=np.float64) for s in shapes]
+    b = Builder()
+    tracers = [b.input(f"a{i}", a.shape) for i, a in enumerate(arrays)]
+    graph = b.graph(b.apply(name, *tracers, **params))
+    env = {f"a{i}": a for i, a in enumerate(arrays)}
+    names = [f"a{i}" for i, s in enumerate(shapes) if s != "mask"]
+    graph = graph.with_wrt(names)
+    numeric = autodiff.jacrev(graph, autodiff.evaluate(graph, env))
+    values, leaves = symbolic.translate(graph, as_components=True)
+    formulas = symbolic.jacobian_components(graph, names, values, leaves)
+    output = symbolic.evaluate_components(values[graph.output].expr, leaves, env)
+    np.testing.assert_allclose(output, op.impl(*arrays, **params), rtol=1e-10, atol=1e-10)
+    for n in names:
+        value = symbolic.evaluate_components(formulas[n], leaves, env)
+        np.testing.assert_allclose(value, numeric[n], rtol=1e-10, atol=1e-10, err_msg=f"{name} by {n}")
+
+
+# --- matrix calculus with symbolic sizes --------------------------------------------------------
+
+MATRIX_FORMS = [
+    # expression, bindings, wrt, the matrix form, its shape
+    ("x.T @ A @ x", ["x:n", "A:nxn"], "x", "A*x + A.T*x", ("n",)),
+    ("x.T @ A @ x", ["x:n", "A:nxn"], "A", "x*x.T", ("n", "n")),
+    ("A @ x", ["A:mxn", "x:n"], "x", "A", ("m", "n")),
+    ("x @ y", ["x:n", "y:n"], "y", "x", ("n",)),
+    ("2 * x + 1", ["x:n"], "x", "2*I", ("n", "n")),
+    ("x * x", ["x:n"], "x", "2*diag(x)", ("n", "n")),
+    ("sin(x)", ["x:n"], "x", "diag(cos.(x))", ("n", "n")),
+    ("trace(A @ B)", ["A:nxm", "B:mxn"], "A", "B.T", ("n", "m")),
+    ("trace(A.T @ A)", ["A:nxm"], "A", "2*A", ("n", "m")),
+    ("trace(inv(A))", ["A:nxn"], "A", "-A.T**(-2)", ("n", "n")),
+    ("x @ inv(A) @ x", ["x:n", "A:nxn"], "x", "A**(-1)*x + A.T**(-1)*x", ("n",)),
+    ("s * x", ["x:n"], "s", "x", ("n",)),
+    ("(x @ A @ x) * s**2", ["x:n", "A:nxn"], "s", "(2*s)*x.T*A*x", ()),
+]
+
+
+@pytest.mark.parametrize("expr,bindings,wrt,form,shape", MATRIX_FORMS, ids=[f"{m[0]}-{m[2]}" for m in MATRIX_FORMS])
+def test_matrix_forms_with_symbolic_sizes(expr, bindings, wrt, form, shape):
+    d = api.diff(expr, bindings, wrt=[wrt])[wrt]
+    assert (d.form, symbolic.text(d.expr), d.shape, d.note) == ("matrix", form, shape, None)
+
+
+@pytest.mark.parametrize("expr,bindings,wrt,form,shape", MATRIX_FORMS, ids=[f"{m[0]}-{m[2]}" for m in MATRIX_FORMS])
+def test_matrix_forms_evaluated_agree_with_autodiff(expr, bindings, wrt, form, shape):
+    rng = np.random.default_rng(7)
+    sizes = {"n": 3, "m": 2}
+    point = {}
+    for b in bindings:
+        name, spec = b.split(":")
+        dims = tuple(sizes[d] for d in spec.split("x"))
+        point[name] = rng.uniform(0.2, 0.8, dims) + (np.eye(dims[0]) if len(dims) == 2 and dims[0] == dims[1] else 0)
+    if "s" in symbolic.free_names(expr, set(point)):
+        point["s"] = np.array(1.3)
+    d = api.diff(expr, bindings, wrt=[wrt], at=point)[wrt]
+    assert d.form == "matrix"
+    numeric = api.jacobian(expr, point, wrt=[wrt])[wrt]
+    np.testing.assert_allclose(d.value, numeric, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("expr,bindings,wrt,note", [
+    ("A @ x", ["A:mxn", "x:n"], "A", "a 3-d derivative"),
+    ("sum(sin(x))", ["x:n"], "x", "SymPy's derivative is an array expression"),  # ArrayDiagonal(...)
+    ("log(det(A))", ["A:nxn"], "A", "does not match"),  # SymPy says 0: the check catches it
+    ("trace(A) + trace(A @ A)", ["A:nxn"], "A", "SymPy"),  # SymPy answers with a scalar
+    ("norm(x)", ["x:n"], "x", "(norm at column 0)"),
+])
+def test_without_a_matrix_form_components_at_concrete_sizes(expr, bindings, wrt, note):
+    d = api.diff(expr, bindings, wrt=[wrt])[wrt]
+    assert d.form == "components" and d.note.startswith("no matrix form") and note in d.note
+    assert d.note.endswith("components at " + ", ".join(f"{k} = {v}" for k, v in d.sizes.items()) + " instead")
+    rng = np.random.default_rng(1)
+    point = {}
+    for b in bindings:
+        name, spec = b.split(":")
+        dims = tuple(d.sizes[k] for k in spec.split("x"))
+        point[name] = rng.uniform(0.2, 0.8, dims) + (np.eye(dims[0]) if len(dims) == 2 and dims[0] == dims[1] else 0)
+    leaves = {name: symbolic.component_symbols(name, v.shape) for name, v in point.items()}
+    value = symbolic.evaluate_components(np.array(d.expr.tolist(), dtype=object), leaves, point)
+    np.testing.assert_allclose(value, api.jacobian(expr, point, wrt=[wrt])[wrt], rtol=1e-10, atol=1e-10)
+
+
+# --- components, scalars, --at --------------------------------------------------------------------
+
+def test_scalar_derivative_simplified_and_at_a_point():
+    d = api.diff("3*x**2 - 4*x", at=["x=1"])["x"]
+    assert (symbolic.text(d.expr), d.shape, d.math_shape, float(d.value)) == ("6*x - 4", (), (1,), 2.0)
+    assert symbolic.text(api.diff("2 * dot(x, w)", wrt=["w"])["w"].expr) == "2*x"
+    assert symbolic.text(api.diff("x / (1 + x)")["x"].expr) == "(x + 1)**(-2)"
+
+
+def test_components_are_the_jacobian_of_formulas():
+    d = api.diff("sin(x) * y", ["x:3", "y:3"], wrt=["x"])["x"]
+    assert d.form == "components" and d.shape == (3, 3)
+    assert symbolic.entries(d.expr) == [["y[0]*cos(x[0])", "0", "0"], ["0", "y[1]*cos(x[1])", "0"],
+                                        ["0", "0", "y[2]*cos(x[2])"]]
+    assert symbolic.latex(d.expr).count(r"y_{1} \cos{\left(x_{1} \right)}") == 1
+
+
+def test_values_bind_shapes_and_the_point():
+    x, A = np.array([0.5, -1.0]), np.array([[1.0, 2.0], [0.0, 3.0]])
+    result = symbolic.differentiate("tanh(A @ x)", {"x": x, "A": A})
+    np.testing.assert_allclose(result.output_value, np.tanh(A @ x))
+    for name, d in result.derivatives.items():
+        np.testing.assert_allclose(d.value, api.jacobian("tanh(A @ x)", {"x": x, "A": A})[name], rtol=1e-12)
+
+
+def test_at_fixes_symbolic_sizes_and_free_names_take_the_shape_of_their_value():
+    d = api.diff("sum(x**2)", at={"x": [1.0, 2.0, 3.0]})["x"]
+    np.testing.assert_allclose(d.value, [2.0, 4.0, 6.0])
+    m = api.diff("x @ x", ["x:n"], at=["x=[1, 2]"])["x"]
+    assert m.form == "matrix" and m.shape == ("n",)
+    np.testing.assert_allclose(m.value, [2.0, 4.0])
+
+
+def test_free_names_skip_functions_modules_constants_and_assignments():
+    assert symbolic.free_names("F = a * b; torch.dot(F, c).sum() + pi * exp(d)", set()) == ["a", "b", "c", "d"]
+    assert symbolic.free_names("x.T @ A @ x", {"A"}) == ["x"]
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(JacNameError, match="--wrt q: no input named 'q'"):
+        api.diff("x * y", wrt=["q"])
+    with pytest.raises(JacNameError, match="--at z: the expression has no input named 'z'"):
+        api.diff("x * y", at=["z=1", "x=1", "y=2"])
+    with pytest.raises(JacUsageError, match="missing: y"):
+        api.diff("x * y", at=["x=1"])
+    with pytest.raises(JacShapeError, match="size n is 2 by one value and 3"):
+        api.diff("x @ y", ["x:n", "y:n"], at=["x=[1, 2]", "y=[1, 2, 3]"])
+    with pytest.raises(JacValueError, match="singular whatever"):
+        api.diff("inv(x * ones((2, 2)))")
+    with pytest.raises(JacLimitError, match="more than the 10,000"):
+        api.diff("x * 2", ["x:101"])
+
+
+def test_an_op_without_translation_is_named(monkeypatch):
+    import dataclasses
+
+    monkeypatch.setitem(OPS, "tanh", dataclasses.replace(OPS["tanh"], sympy=None))
+    with pytest.raises(JacValueError, match="'tanh' has no SymPy translation") as err:
+        api.diff("1 + tanh(x)")
+    assert err.value.position == 4 and err.value.source == "1 + tanh(x)"
+
+
+def test_deep_nesting_does_not_hit_the_recursion_limit():
+    d = api.diff("sin(" * 120 + "x" + ")" * 120)["x"]
+    assert len(symbolic.text(d.expr)) > 1000
+
+
+# --- the commands ----------------------------------------------------------------------------------
+
+def jac(*args, code=0):
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_diff_prints_the_formula_plainly_and_its_value_at_a_point():
+    out = jac("diff", "3*x**2 - 4*x", "--wrt", "x", "--at", "x=1").stdout
+    assert "∂y/∂x: scalar by scalar, shape (), math_shape (1,)" in out
+    assert "6⋅x - 4" in out and "at x = 1.0:\n    2.0" in out
+    assert "Derivative shapes" in out
+
+
+def test_diff_matrix_calculus_keeps_dimensions_symbolic():
+    out = jac("diff", "x.T @ A @ x", "--wrt", "x", "x:n", "A:nxn").stdout
+    assert "∂y/∂x: scalar by vector, matrix form, shape (n,), math_shape (1, n)" in out
+    assert "         T  \n  A⋅x + A ⋅x" in out  # SymPy's pretty printer: Aᵀ with the T raised
+    assert "input  A: matrix (n, n), symbol, held constant (not in --wrt)" in out
+
+
+def test_diff_components_and_latex():
+    out = jac("diff", "sin(x) * y", "--wrt", "x", "x:3", "y:3").stdout
+    assert "∂z/∂x: vector by vector, components, shape (3, 3), math_shape (3, 3)" in out
+    assert "J[i, j] = ∂z[i] / ∂x[j]" in out and "y[2]⋅cos(x[2])" in out
+    latex = jac("diff", "2 * dot(x, w)", "--wrt", "w", "--latex").stdout
+    assert "\n  2 x\n" in latex and "2 w x" in latex
+
+
+def test_diff_fallback_says_so_in_one_line():
+    out = jac("diff", "sum(sin(x))", "x:n").stdout
+    notes = [line for line in out.splitlines() if "no matrix form" in line]
+    assert notes == ["  no matrix form (SymPy's derivative is an array expression); components at n = 3 instead"]
+
+
+def test_diff_json():
+    import json
+
+    out = json.loads(jac("diff", "x.T @ A @ x", "x:n", "A:nxn", "--at", "x=[1, 2]", "--at",
+                         "A=[[1, 2], [3, 4]]", "--json").stdout)
+    assert set(out) == {"jac_version", "command", "expression", "inputs", "output", "at", "derivative"}
+    assert out["command"] == "diff" and out["inputs"]["A"] == {"shape": ["n", "n"], "kind": "matrix",
+                                                               "requires_grad": True}
+    assert out["output"] == {"shape": [], "kind": "scalar", "name": "y", "expr": "x.T*A*x",
+                             "latex": "x^{T} A x", "value": 27.0}
+    assert out["derivative"]["x"] == {"expr": "A*x + A.T*x", "latex": "A x + A^{T} x", "shape": ["n"],
+                                      "math_shape": [1, "n"], "form": "matrix", "cell": "scalar by vector",
+                                      "legend": "J[i] = ∂y / ∂x[i]", "value": [12.0, 21.0]}
+    assert out["derivative"]["A"]["expr"] == "x*x.T" and out["derivative"]["A"]["value"] == [[1, 2], [2, 4]]
+    comp = json.loads(jac("diff", "sum(sin(x))", "x:n", "--json").stdout)["derivative"]["x"]
+    assert comp["form"] == "components" and comp["shape"] == [3] and comp["sizes"] == {"n": 3}
+    assert comp["entries"] == ["cos(x[0])", "cos(x[1])", "cos(x[2])"] and "note" in comp
+    plain = json.loads(jac("diff", "3*x**2 - 4*x", "--json").stdout)
+    assert set(plain) == {"jac_version", "command", "expression", "inputs", "output", "derivative"}
+    assert "value" not in plain["output"] and "value" not in plain["derivative"]["x"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (("x * y", "--wrt", "q"), "jac: error (name): --wrt q: no input named 'q' is bound (inputs: x, y)"),
+    (("x * y", "--at", "x=1"), "--at needs a value for every input; missing: y"),
+    (("x * y", "--at", "x"), "--at 'x' must be NAME=VALUE"),
+    (("x +",), "jac: error (parse): invalid syntax"),
+])
+def test_diff_bad_input_exits_2_with_a_message(args, message):
+    result = jac("diff", *args, "--json", code=2)
+    assert message in result.stderr and "Traceback" not in result.output
+    assert '"error"' in result.stdout
+
+
+def test_eval_symbolic_adds_the_formula_beside_the_numbers():
+    import json
+
+    out = jac("eval", "sin(x) * y", "x=[0, 1]", "y=[2, 3]", "--symbolic").stdout
+    assert "formula:" in out and "y[1]⋅cos(x[1])" in out and "[[2.       0.      ]" in out
+    block = json.loads(jac("eval", "x**2", "x=[2, 3]", "--symbolic", "--json").stdout)["jacobian"]["x"]
+    assert block["expr"] == "[[2*x[0], 0], [0, 2*x[1]]]" and block["value"] == [[4, 0], [0, 6]]
+    big = json.loads(jac("eval", "sum(x)", "x:65", "--symbolic", "--json").stdout)["jacobian"]["x"]
+    assert big["expr"] is None and "65 entries, more than 64" in big["note"]
+
+
+def test_eval_without_symbolic_does_not_import_sympy():
+    import subprocess
+    import sys
+
+    code = ("import sys, contextlib, io\n"
+            "from jacobi_cli.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['eval', 'sin(x) * y', 'x=[0, 1]', 'y=[2, 3]']) == 0\n"
+            "    assert main(['shape', 'x.T @ A @ x', 'x:n', 'A:nxn']) == 0\n"
+            "assert 'sympy' not in sys.modules, 'jac eval imported sympy'\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['diff', 'x**2']) == 0\n"
+            "assert 'sympy' in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_shows_diff_examples():
+    out = jac("diff", "--help").stdout
+    assert "jac diff" in out and "--at" in out and "--latex" in out
