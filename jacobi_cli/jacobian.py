@@ -78,7 +78,7 @@ class Jacobian:
 
     def describe(self) -> str:
         """The structure as printed: ``dense``, ``diagonal``, ``sparse (nnz 3)``, ``zero``."""
-        return "sparse (nnz %d)" % self.nnz if self.structure == "sparse" else self.structure
+        return f"sparse (nnz {self.nnz:,})" if self.structure == "sparse" else self.structure
 
     def to_array(self, layout: str = "array") -> np.ndarray:
         """The dense values, in the ``array`` layout or the ``numerator`` layout of the table."""

@@ -229,13 +229,13 @@ class Renderer:
             self.value(jac.to_array(layout), "J", what="the Jacobian")
         elif jac.structure == "zero":
             self.line(f"  all {jac.size:,} elements are 0: the output does not depend on {jac.name}")
-        elif jac.structure == "diagonal":
+        elif jac.structure == "diagonal" and jac.nnz <= MAX_PRINTED:
             self.line(f"  the diagonal (J[i, i], shaped like {jac.name}), the rest is 0:")
-            self.value(jac.diagonal(), "diag", what="the Jacobian (a .npz is a SciPy sparse matrix)")
+            self.value(jac.diagonal(), "diag")
         else:
-            self.line(f"  {jac.nnz:,} stored values of {jac.size:,} elements (the rest is 0)")
-            for text in summary_lines(jac.values, "the Jacobian with --out FILE.npz (a SciPy sparse matrix)")[:1]:
-                self.line("  " + text)
+            what = "on the diagonal" if jac.structure == "diagonal" else "stored"
+            self.line(f"  {jac.nnz:,} values {what}, of {jac.size:,} elements (the rest is 0): "
+                      + summary_lines(jac.values)[0].split(": ", 1)[1])
             self.line("  save it with --out FILE.npz (a SciPy sparse matrix), or see its entries with --json --sparse")
 
     def plan(self, plan) -> None:
