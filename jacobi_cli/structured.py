@@ -243,6 +243,8 @@ def _lifted(a: np.ndarray, ndim: int) -> np.ndarray:
 
 def _expanded(t: SparseBatch, s: tuple):
     """``col``, ``val`` broadcast to element shape ``s``."""
+    if t.col.shape[1:] == tuple(s):
+        return t.col, t.val
     col = np.broadcast_to(_lifted(t.col, len(s)), (t.k,) + tuple(s))
     val = None if t.pattern else np.broadcast_to(_lifted(t.val, len(s)), col.shape)
     return col, val
@@ -253,7 +255,8 @@ def _scaled(t: SparseBatch, d, fn) -> SparseBatch:
     d = _unbatched(d, t.ndim)
     if d is None:
         return NotImplemented
-    s = np.broadcast_shapes(t.shape[1:], np.shape(d))
+    own, other = t.shape[1:], np.shape(d)
+    s = own if other == own or not other else np.broadcast_shapes(own, other)
     col, val = _expanded(t, s)
     return t.with_(col, None if t.pattern else fn(val, d))
 
@@ -335,6 +338,8 @@ def _merged(a: SparseBatch, b: SparseBatch, sign: int):
     ca, va = _expanded(a, s)
     cb, vb = _expanded(b, s)
     pattern = a.pattern or b.pattern
+    if ca is cb or (ca.shape == cb.shape and np.array_equal(ca, cb)):  # the common case: x * x, sin(x) * x
+        return a.with_(ca, None if pattern else (va + vb if sign > 0 else va - vb))  # empty slots' values are unread
     if ca.shape[0] == cb.shape[0] and bool(np.all((ca == cb) | (ca < 0) | (cb < 0))):
         col = np.where(ca >= 0, ca, cb)
         val = None if pattern else np.where(ca >= 0, va, 0) + sign * np.where(cb >= 0, vb, 0)
