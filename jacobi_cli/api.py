@@ -71,7 +71,7 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":
                 raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
-            out.values[name] = array.astype(dtype)
+            out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
             out.shapes[name] = out.values[name].shape
         return out
     return parse_bindings(list(bindings), dtype, seed, max_bytes)
@@ -155,7 +155,17 @@ def jacobians(problem: Problem, plan: Plan | None = None) -> dict:
     """``{name: Jacobian}`` for every input in ``wrt``, computed as ``plan`` says (default:
     the automatic plan). Structured Jacobians stay structured."""
     plan = plan_of(problem) if plan is None else plan
-    return run_plan(check_plan(plan), problem.graph, problem.values)
+    found = run_plan(check_plan(plan), problem.graph, problem.values)
+    return {name: _unaliased(j, problem.env) for name, j in found.items()}
+
+
+def _unaliased(j: Jacobian, env: dict) -> Jacobian:
+    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself): the caller's
+    arrays are read without copying, and a result must not change when they do."""
+    array = j._array
+    if array is not None and any(np.may_share_memory(array, v) for v in env.values()):
+        return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
+    return j
 
 
 def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:

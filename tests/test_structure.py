@@ -211,3 +211,11 @@ def test_dry_run_predicts_the_peak_of_a_dense_pass():
     problem = api.prepare("tanh(A @ x)", {"A": RNG.normal(size=(300, 300)), "x": np.ones(300)}, ["x"])
     probe = planner.probe_reverse(problem.graph, problem.values, ["x"])
     assert 300 * 300 * 8 <= probe.peak <= 1.1 * 300 * 300 * 8
+
+
+def test_inputs_are_not_copied_and_results_do_not_alias_them():
+    A, x = RNG.normal(size=(5, 4)), np.ones(4)
+    j = api.jacobian("A @ x", {"A": A, "x": x}, wrt=["x"])["x"]
+    np.testing.assert_array_equal(j, A)
+    A[0, 0] = 99.0
+    assert j[0, 0] != 99.0  # J was A itself inside; the caller gets its own copy
