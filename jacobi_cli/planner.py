@@ -35,6 +35,7 @@ from .shapes import fmt, size
 
 MODES = ("auto", "forward", "reverse")
 SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)
+FEW = 8  # a pass of at most this many basis vectors runs dense whatever the sizes
 PATTERN_MAX = 2**16  # a plan keeps the entries' positions of a structured Jacobian up to this nnz
 
 
@@ -299,14 +300,16 @@ def run(plan: Plan, graph: Graph, values: list) -> dict:
 
 
 def _small(plan: Plan, graph: Graph) -> bool:
+    """Dense passes when every Jacobian is small or its pass has few basis vectors (a scalar
+    output's reverse pass has one), and the structure's positions are known."""
     m = size(graph.output_shape)
-    return all(m * size(p.x_shape) <= SMALL and p.passes <= 1 and (p.structure == "dense" or p.pattern is not None)
-               for p in plan.inputs.values())
+    return all((m * size(p.x_shape) <= SMALL or p.basis <= FEW) and p.passes <= 1
+               and (p.structure == "dense" or p.pattern is not None) for p in plan.inputs.values())
 
 
 def _run_small(plan: Plan, graph: Graph, values: list) -> dict:
-    """Small Jacobians: plain dense passes (less Python per op than sparse batches), then
-    the structure the plan's dry run found, read off the dense result."""
+    """Small Jacobians and passes of few basis vectors: plain dense passes (less Python per
+    op than sparse batches), then the structure the plan's dry run found, read off the result."""
     out = {}
     rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
     if rev:

@@ -56,6 +56,7 @@ def passes(request, monkeypatch):
     """Every test runs with sparse batches, and with the dense passes small Jacobians take."""
     if request.param == "sparse passes":
         monkeypatch.setattr(planner, "SMALL", 0)
+        monkeypatch.setattr(planner, "FEW", 0)
     return request.param
 
 
