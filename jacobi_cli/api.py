@@ -255,31 +255,47 @@ def hessians(problem: Problem) -> dict:
 
 
 # --- the public one-call functions -------------------------------------------------------
+#
+# Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
+# errors (JacError subclasses, which the commands turn into exit 2), NumPy arrays back.
 
 def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.ndarray:
-    """The value of ``expr``."""
+    """The value of ``expr`` (``output.value`` of ``jac eval``).
+
+    >>> evaluate("x * y", {"x": [1.0, 2.0], "y": "[3, 4]"})
+    array([3., 8.])
+    """
     return prepare(expr, bindings, None, dtype, seed).output
 
 
-def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
-             max_memory=None, structured: bool = False) -> dict:
-    """``{name: dy/dx}`` in the array layout ``y.shape + x.shape``.
+def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array",
+             mode: str = "auto", max_memory=None, structured: bool = False) -> dict:
+    """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
+
+    The ``array`` layout is ``y.shape + x.shape`` (as ``torch.autograd.functional.jacobian``
+    and ``jax.jacrev``); ``layout="numerator"`` gives the ``math_shape`` of the table.
+
+    >>> J = jacobian("A @ x", {"A": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "x": [1.0, 1.0]})
+    >>> J["x"].shape, J["A"].shape, jacobian("sum(X)", {"X": ":3x2"}, layout="numerator")["X"].shape
+    ((3, 2), (3, 3, 2), (2, 3))
 
     ``mode`` is ``"auto"`` (per input, the cheaper of forward and reverse), ``"forward"`` or
     ``"reverse"``; ``max_memory`` the budget (bytes or ``"2G"``; default half the available
     memory): passes are chunked to fit it, and a result that cannot fit raises
     :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated. With
     ``structured=True`` the values are :class:`~jacobi_cli.jacobian.Jacobian` objects that
-    keep their structure (``.structure``, ``.to_array()``, ``np.asarray(J)``):
+    keep their structure (``.structure``, ``.to_array(layout)``, ``np.asarray(J)``):
 
     >>> J = jacobian("sin(x) * x**2", {"x": [1.0, 2.0, 3.0]}, structured=True)["x"]
     >>> J.structure, J.diagonal().round(3).tolist()
     ('diagonal', [2.223, 1.973, -8.063])
     """
+    if layout not in ("array", "numerator"):
+        raise JacValueError(f"layout must be array or numerator, not {layout!r}")
     limit = memory.budget(max_memory)
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
     found = jacobians(problem, plan_of(problem, mode, limit))
-    return found if structured else {name: dense(j, budget=limit) for name, j in found.items()}
+    return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
 
 
 def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
@@ -296,19 +312,35 @@ def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mod
 
 
 def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
-    """``{name: x.grad}`` after ``y.backward(gradient=v)`` (``v`` may be omitted for a scalar)."""
+    """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
+
+    ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
+    output (otherwise :class:`~jacobi_cli.errors.JacValueError`, as PyTorch refuses).
+
+    >>> vjp("x * y", {"x": [1.0, 2.0], "y": [3.0, 4.0]}, v=[2.0, 3.0])["x"]
+    array([ 6., 12.])
+    """
     problem = prepare(expr, bindings, wrt, dtype, seed)
     return vjp_of(problem, cotangent(problem, v))
 
 
 def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0) -> np.ndarray:
-    """The Jacobian-vector product J·t for ``tangents = {name: t}``."""
+    """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
+
+    >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
+    array([2., 0.])
+    """
     problem = prepare(expr, bindings, None, dtype, seed)
     return jvp_of(problem, tangents_of(problem, tangents or {}))
 
 
 def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
-    """``{(a, b): d²y / da db}`` for a scalar output."""
+    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape`` for a scalar output, as ``jac hessian``.
+
+    >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
+    array([[2., 5.],
+           [5., 8.]])
+    """
     return hessians(prepare(expr, bindings, wrt, dtype, seed))
 
 

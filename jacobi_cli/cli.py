@@ -165,6 +165,8 @@ def diff_command(
         return report
 
     _run(as_json, build, "diff")
+
+
 @app.command("check", epilog="Examples:  jac check \"3*x**2 - 4*x\" x=1 --limit  ·  "
                              "jac check \"tanh(A @ x)\" A:3x4 x:4 --method richardson  ·  "
                              "jac check \"abs(x)\" x=\"[0, 1]\" --json   (exit 1 when a derivative disagrees)")
@@ -250,6 +252,71 @@ def plot_command(
         return report
 
     _run(as_json, build, "plot")
+
+
+@app.command("run", epilog="Examples:  jac run examples/seeds.toml  ·  jac run suite.toml -k jacobian --junit "
+                           "report.xml  ·  jac run suite.toml --shard 2/4 --json  (the suite format: README, "
+                           "\"Derivative tests in CI\")")
+def run_command(
+    suite: Annotated[str, typer.Argument(help="The suite file (TOML): \\[\\[case]] tables with an expression, "
+                                         "bindings and expectations.", show_default=False)],
+    k: Annotated[Optional[list[str]], typer.Option("-k", help="Run only the cases whose name contains PATTERN "
+                                                  "(ignoring case; repeatable: a case runs if any matches).",
+                                                  metavar="PATTERN")] = None,
+    shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: run every N-th case, starting with the "
+                                                 "K-th (1-based), to split a suite across CI machines.", metavar="K/N")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).")] = 0,
+    junit: Annotated[Optional[str], typer.Option("--junit", help="Also write a JUnit XML report to FILE.",
+                                                 metavar="FILE")] = None,
+    as_json: Json = False,
+):
+    """Run a suite of derivative tests; exit 1 if an expectation fails, 2 if the suite is bad."""
+    report = _run(as_json, lambda: _run_suite(suite, k or [], shard, jobs, junit, as_json), "run")
+    raise typer.Exit(report["exit_code"])
+
+
+def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool) -> dict:
+    import time
+
+    from . import suite as suites
+    from .render import RunProgress, junit_xml
+    from .report import run_report
+
+    if jobs < 0:
+        raise JacUsageError(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    shard = suites.parse_shard(shard_text) if shard_text is not None else None
+    loaded = suites.load_suite(path)
+    cases = suites.select(loaded.cases, patterns, shard)
+    workers = max(1, min(jobs or suites.default_jobs(), len(cases) or 1))
+    start = time.perf_counter()
+    if as_json:
+        results = suites.run_cases(cases, workers)
+    else:
+        with RunProgress(len(cases)) as progress:
+            results = suites.run_cases(cases, workers, progress)
+    report = run_report(loaded, results, time.perf_counter() - start, workers, patterns, shard)
+    if junit:
+        suites.write_text(junit, junit_xml(report))
+    return report
+
+
+@app.command("schema", epilog="Examples:  jac schema eval  ·  jac schema error  ·  jac schema run > run.schema.json")
+def schema_command(
+    command: Annotated[Optional[str], typer.Argument(help="eval, vjp, jvp, hessian, shape, diff, check, graph, "
+                                                     "plot, run, or error (the object printed on bad input).",
+                                                     show_default=False)] = None,
+):
+    """Print the JSON Schema of a command's --json output; without COMMAND, list them."""
+    import json
+
+    from . import schema
+
+    try:
+        text = "\n".join(schema.names()) if command is None else json.dumps(schema.load(command), indent=2,
+                                                                            ensure_ascii=False)
+    except JacError as err:
+        _fail(err, False)
+    print(text)
 
 
 def _version(value: bool):

@@ -53,3 +53,19 @@ class JacLimitError(JacError):
 
 class JacUsageError(JacError):
     kind = "usage"
+
+
+class JacSuiteError(JacError):
+    """A suite file (``jac run``) that cannot be run; names the case and the key.
+
+    ``kind`` is the kind of the underlying problem: ``parse`` for TOML syntax or an
+    expression that does not parse, ``name`` for an unknown input, ``value`` for a key
+    of the wrong type or an unknown key, and so on.
+    """
+
+    def __init__(self, message: str, case: str | None = None, key: str | None = None, kind: str = "value",
+                 position: int | None = None, source: str | None = None):
+        where = ", ".join(part for part in (f"case '{case}'" if case is not None else "",
+                                            f"key '{key}'" if key else "") if part)
+        super().__init__(f"{where}: {message}" if where else message, position, source)
+        self.case, self.key, self.kind = case, key, kind

@@ -10,12 +10,18 @@ console, a rich object from another command) goes through rich.
 from __future__ import annotations
 
 import os
+import re
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .report import public
+from .report import case_entry, public
 from .shapes import fmt, kind
+
+if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
+    from rich.console import Console
+    from rich.table import Table
 
 MAX_PRINTED = 400  # elements; bigger arrays print a summary and point to --out
 RICH_ENV = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES")
@@ -50,8 +56,11 @@ def to_json(report: dict) -> str:
 def error_json(err) -> str:
     import json
 
-    return json.dumps({"error": {"kind": err.kind, "message": err.message, "position": err.position}},
-                      ensure_ascii=False)
+    body = {"kind": err.kind, "message": err.message, "position": err.position}
+    for extra in ("case", "key"):  # a suite error (jac run) names the case and the key
+        if getattr(err, extra, None) is not None:
+            body[extra] = getattr(err, extra)
+    return json.dumps({"error": body}, ensure_ascii=False)
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -428,6 +437,33 @@ class Renderer:
         self.line(f"  tangent at {x} = {_g(point['x'])}: {tangent_equation(tangent['slope'], tangent['intercept'], x)}"
                   f"   (slope d{y}/d{x} = {_g(tangent['slope'])})", "green")
 
+    def run(self, report: dict) -> None:
+        """The summary table, every case that did not pass in full, and the totals."""
+        if report["cases"]:
+            self.console.print(_run_summary_table(report, self.console.width))
+        else:
+            self.line("no cases in this selection", "yellow")
+        for case in report["cases"]:
+            if case["status"] != "passed":
+                self.case_details(case)
+        self.line()
+        self.line(_run_totals(report), "bold green" if report["passed"] else "bold red")
+
+    def case_details(self, case: dict) -> None:
+        self.line()
+        self.line(f"{STATUS_WORD[case['status']]} {case['name']}: {case['expression'].strip()}",
+                  STATUS_STYLE[case["status"]])
+        for item in case["expectations"]:
+            if not item["passed"]:
+                self.line(f"  {item['key']}: {item['message']}")
+        err = case["error"]
+        if err:
+            self.line(f"  {first_problem(case)}")
+            if err.get("position") is not None:
+                text, caret = caret_lines(case["expression"], err["position"])
+                self.line("    " + text)
+                self.line("    " + caret, "red")
+
     def error(self, err) -> None:
         """One message on stderr: what, where, and a caret under the column."""
         self.line(f"jac: error ({err.kind}): {err.message}", "bold red")
@@ -628,3 +664,141 @@ def to_dot(report: dict) -> str:
 
 def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+# --- jac run ----------------------------------------------------------------------------------------
+
+STATUS_STYLE = {"passed": "green", "failed": "bold red", "error": "bold magenta"}
+STATUS_WORD = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}
+
+
+def first_problem(case: dict) -> str:
+    """One line on why a case did not pass ('' if it did)."""
+    if case["error"]:
+        err = case["error"]
+        return f"{err['kind']} error{' at ' + err['key'] if err.get('key') else ''}: {err['message']}"
+    failing = [e for e in case["expectations"] if not e["passed"]]
+    return f"{failing[0]['key']}: {failing[0]['message']}" if failing else ""
+
+
+class RunProgress:
+    """Cases as they finish: a rich progress bar on an interactive terminal (failures
+    printed above it), one plain line per case otherwise (CI logs)."""
+
+    def __init__(self, total: int, console: Console | None = None):
+        from rich.console import Console
+
+        self.console = console or Console(highlight=False)
+        self.total, self.done, self.failed = total, 0, 0
+        self.bar = None
+
+    def __enter__(self) -> "RunProgress":
+        if self.console.is_interactive and self.total:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                       TimeElapsedColumn)
+
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[failed]}"), TimeElapsedColumn(), console=self.console,
+                                transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("running", total=self.total, failed="")
+        return self
+
+    def __call__(self, result) -> None:
+        from rich.markup import escape
+
+        self.done += 1
+        case = case_entry(result)
+        self.failed += case["status"] != "passed"
+        line = self._line(case)
+        if self.bar is None:
+            Renderer(self.console).line(line)
+            return
+        if case["status"] != "passed":
+            self.bar.console.print(f"[{STATUS_STYLE[case['status']]}]{escape(line)}[/]", soft_wrap=True)
+        self.bar.update(self.task, advance=1, failed=f"[red]{self.failed} not passed[/]" if self.failed else "")
+
+    def _line(self, case: dict) -> str:
+        width = len(str(self.total))
+        text = f"[{self.done:>{width}}/{self.total}] {STATUS_WORD[case['status']]:<5} {case['name']} " \
+               f"({_duration(case['seconds'])})"
+        problem = first_problem(case)
+        return f"{text}: {problem}" if problem else text
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _run_summary_table(report: dict, width: int) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{report['name']}: {_plural(report['summary']['cases'], 'case')}", title_justify="left",
+                  show_edge=False, pad_edge=False)
+    details = [first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met" for c in report["cases"]]
+    room = width - 22  # result and time columns, separators
+    longest = max(len(c["name"]) for c in report["cases"])
+    name_width = min(longest, max(12, room - min(max(map(len, details)), room // 2)))
+    table.add_column("case", overflow="fold", max_width=name_width)
+    table.add_column("result", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    # one line per case; the full text follows the table
+    table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=max(16, room - name_width))
+    for case, detail in zip(report["cases"], details):
+        status = case["status"]
+        table.add_row(escape(case["name"]), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",
+                      _duration(case["seconds"]), escape(detail))
+    return table
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _run_totals(report: dict) -> str:
+    s = report["summary"]
+    shard = report["selection"]["shard"]
+    where = f", shard {shard[0]}/{shard[1]}" if shard else ""
+    return (f"{s['passed']} passed, {s['failed']} failed, {_plural(s['errors'], 'error')} in {s['seconds']:.2f} s "
+            f"({s['cases']} of {s['in_suite']} cases{where}, {_plural(s['jobs'], 'worker')})")
+
+
+# --- JUnit XML --------------------------------------------------------------------------------------
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text) -> str:
+    """Text that XML 1.0 can hold: control characters are written as \\xNN."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
+
+
+def junit_xml(report: dict) -> str:
+    """The report of ``jac run`` as JUnit XML: one <testsuite>, one <testcase> per case,
+    <failure> for unmet expectations, <error> for a case that could not run."""
+    import xml.etree.ElementTree as ET
+
+    s = report["summary"]
+    counts = {"tests": str(s["cases"]), "failures": str(s["failed"]), "errors": str(s["errors"]),
+              "time": f"{s['seconds']:.3f}"}
+    root = ET.Element("testsuites", name="jac run", **counts)
+    suite = ET.SubElement(root, "testsuite", name=_xml(report["name"]), skipped="0", **counts)
+    for case in report["cases"]:
+        node = ET.SubElement(suite, "testcase", classname=_xml(report["name"]), name=_xml(case["name"]),
+                             time=f"{case['seconds']:.3f}")
+        failing = [e for e in case["expectations"] if not e["passed"]]
+        if case["error"]:
+            ET.SubElement(node, "error", message=_xml(first_problem(case)), type=case["error"]["kind"]).text = \
+                _xml(first_problem(case))
+        elif failing:
+            ET.SubElement(node, "failure", message=_xml(first_problem(case)), type="expectation").text = \
+                _xml("\n".join(f"{e['key']}: {e['message']}" for e in failing))
+        ET.SubElement(node, "system-out").text = _xml("\n".join(
+            [f"expression: {case['expression']}"] +
+            [f"{'ok  ' if e['passed'] else 'FAIL'} {e['key']}: {e['message']}" for e in case["expectations"]]))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

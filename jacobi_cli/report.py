@@ -211,7 +211,6 @@ def public(report: dict) -> dict:
     return {k: v for k, v in report.items() if not k.startswith("_")}
 
 
-
 # --- the teaching and debugging views: check, graph, plot ------------------------------------
 
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
@@ -334,3 +333,26 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
     report["range"] = [lo, hi]
     report["_curve"] = (xs, ys)
     return report
+
+
+def run_report(suite, results: list, seconds: float, jobs: int, patterns=(), shard=None) -> dict:
+    """``jac run``: the summary and every selected case's expectations, in file order."""
+    from .suite import exit_code
+
+    code = exit_code(results)
+    counts = {status: sum(r.status == status for r in results) for status in ("passed", "failed", "error")}
+    return {"jac_version": JSON_VERSION, "command": "run", "suite": suite.path, "name": suite.name,
+            "passed": code == 0, "exit_code": code,
+            "summary": {"cases": len(results), "passed": counts["passed"], "failed": counts["failed"],
+                        "errors": counts["error"], "in_suite": len(suite.cases), "seconds": seconds, "jobs": jobs},
+            "selection": {"k": list(patterns), "shard": list(shard) if shard else None},
+            "cases": [case_entry(r) for r in results]}
+
+
+def case_entry(result) -> dict:
+    return {"name": result.name, "expression": result.expression, "status": result.status,
+            "seconds": result.seconds,
+            "expectations": [{"key": o.key, "passed": o.passed, "message": o.message,
+                              "max_abs_error": o.max_abs_error, "max_rel_error": o.max_rel_error}
+                             for o in result.outcomes],
+            "error": result.error}

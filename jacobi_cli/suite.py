@@ -1,0 +1,820 @@
+"""Derivative test suites: the library behind ``jac run SUITE.toml``.
+
+A suite is a TOML file of ``[[case]]`` tables. Each case names an expression, its
+bindings, and what to expect of it: the value, Jacobian blocks, VJPs for given vectors,
+JVPs for given tangents, Hessian blocks, shapes and math_shapes, an error, or
+``check = true`` (the automatic Jacobian against central differences and forward mode).
+The format is documented in the README ("Derivative tests in CI").
+
+>>> suite = parse_suite('''
+... [[case]]
+... name = "square"
+... expr = "x**2"
+... bindings = { x = [2, 3] }
+... jacobian.x = [[4, 0], [0, 6]]
+... ''')
+>>> [result.status for result in run_cases(suite.cases)]
+['passed']
+
+Loading checks everything that can be checked without computing: TOML syntax, every
+key and its type (unknown keys are errors, so a typo cannot pass silently), the
+bindings, the expression (parsed, shapes inferred) and every input name an expectation
+refers to. Its errors are :class:`~jacobi_cli.errors.JacSuiteError` naming the case and
+the key. Running a case never raises: a :class:`CaseResult` says passed, failed or error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import api
+from .bindings import Bindings
+from .errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsageError, JacValueError
+from .numeric import METHODS
+from .parser import parse, parse_value
+from .shapes import fmt, math_shape
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+MAX_SUITE_BYTES = 64 * 2**20
+DTYPES = ("float64", "float32")
+ERROR_KINDS = ("parse", "name", "shape", "value", "io", "limit", "usage")
+
+# Default tolerances of expectations per dtype, as (rtol, atol): those of
+# torch.testing.assert_close. ``check = true`` is ``jac check``, with its own defaults.
+EXACT_TOLERANCE = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
+
+SUITE_KEYS = ("name", "defaults", "case")
+DEFAULT_KEYS = ("dtype", "seed", "rtol", "atol")
+EXPECTATION_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "output_shape", "jacobian_shape",
+                    "math_shape", "check", "error")
+CASE_KEYS = ("name", "description", "expr", "bindings", "wrt", "dtype", "seed", "rtol", "atol",
+             "layout") + EXPECTATION_KEYS
+VALUED_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "check")  # need numbers, not just shapes
+
+
+# --- what a suite is -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An expected array (float64) and the tolerance it is compared with."""
+
+    value: np.ndarray
+    tolerance: Tolerance
+
+
+@dataclass
+class VjpExpectation:
+    """One ``[[case.vjp]]``: ``v`` (None, ``"ones"`` or an array) and ``{name: x.grad}``."""
+
+    v: object
+    grad: dict
+
+
+@dataclass
+class JvpExpectation:
+    """One ``[[case.jvp]]``: ``{name: tangent}`` and the expected J·t (or None)."""
+
+    tangent: dict
+    expected: Expected | None
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """``check = true`` or ``{ rtol, atol, method }``: ``jac check`` (None: its defaults for the dtype)."""
+
+    rtol: float | None = None
+    atol: float | None = None
+    method: str = "central"
+
+
+@dataclass(frozen=True)
+class ErrorExpectation:
+    kind: str
+    match: str | None = None
+
+
+@dataclass
+class Case:
+    """One ``[[case]]`` of a suite, checked and ready to run (picklable)."""
+
+    name: str
+    expr: str
+    bindings: Bindings
+    wrt: list | None = None
+    dtype: str = "float64"
+    seed: int = 0
+    layout: str = "array"
+    description: str = ""
+    value: Expected | None = None
+    jacobian: dict = field(default_factory=dict)
+    vjp: list = field(default_factory=list)
+    jvp: list = field(default_factory=list)
+    hessian: dict = field(default_factory=dict)  # (a, b) -> Expected
+    output_shape: tuple | None = None
+    jacobian_shape: dict = field(default_factory=dict)
+    math_shape: dict = field(default_factory=dict)
+    check: CheckSpec | None = None
+    error: ErrorExpectation | None = None
+
+    @property
+    def needs_values(self) -> bool:
+        """False for a case that expects only shapes: it runs without values (sizes may be symbolic)."""
+        return any(getattr(self, key) for key in VALUED_KEYS)
+
+
+@dataclass
+class Suite:
+    name: str
+    path: str
+    cases: list
+
+
+# --- results -------------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """One expectation's result; ``key`` is its place in the case (``jacobian.x``, ``vjp[0].grad.y``)."""
+
+    key: str
+    passed: bool
+    message: str = ""
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+
+
+@dataclass
+class CaseResult:
+    """``status`` is ``passed``, ``failed`` (an expectation not met) or ``error`` (the case
+    could not run: ``error`` holds ``kind``, ``message``, ``position``, ``key``)."""
+
+    name: str
+    expression: str
+    status: str
+    seconds: float
+    outcomes: list = field(default_factory=list)
+    error: dict | None = None
+
+    @property
+    def failures(self) -> list:
+        return [o for o in self.outcomes if not o.passed]
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+def load_suite(path: str) -> Suite:
+    """Read and check the suite file at ``path``; relative ``@file`` paths in it are
+    relative to the suite file's folder."""
+    try:
+        with open(path, "rb") as fp:
+            data = fp.read(MAX_SUITE_BYTES + 1)
+    except IsADirectoryError:
+        raise JacIOError(f"cannot read the suite '{path}': it is a directory") from None
+    except OSError as err:
+        raise JacIOError(f"cannot read the suite '{path}': {err.strerror or err}") from None
+    if len(data) > MAX_SUITE_BYTES:
+        raise JacLimitError(f"the suite '{path}' is larger than {MAX_SUITE_BYTES:,} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise JacIOError(f"the suite '{path}' is not UTF-8 text (byte {err.start})") from None
+    try:
+        return parse_suite(text, Path(path).stem, str(Path(path).parent), path)
+    except JacError as err:
+        err.message = f"{path}: {err.message}"
+        err.args = (err.message,)
+        raise
+
+
+def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str = "") -> Suite:
+    """A suite from TOML text (see :func:`load_suite`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise JacSuiteError(f"not valid TOML: {err}", kind="parse") from None
+    _known(data, SUITE_KEYS, None, "")
+    name = _string(data, "name", None, "") or name
+    defaults = _defaults(data.get("defaults", {}))
+    cases = data.get("case")
+    if not isinstance(cases, list) or not cases:
+        raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
+    loaded = [_case(table, i, defaults, base_dir) for i, table in enumerate(cases)]
+    _unique([case.name for case in loaded])
+    return Suite(name, path, loaded)
+
+
+def _defaults(spec) -> dict:
+    """``[defaults]``: dtype, seed, rtol, atol for every case that does not set its own."""
+    table = _table(spec, DEFAULT_KEYS, None, "defaults.")
+    _string(table, "dtype", None, "defaults.", choices=DTYPES)
+    if "seed" in table:
+        _integer(table, "seed", None, "defaults.")
+    _tolerance(table, None, "defaults.", Tolerance(0.0, 0.0))
+    return table
+
+
+def _unique(names: list) -> None:
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise JacSuiteError("two cases have this name; names must be unique", name, "name")
+        seen.add(name)
+
+
+def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
+    label = table.get("name") if isinstance(table, dict) and isinstance(table.get("name"), str) else f"#{index + 1}"
+    _table(table, CASE_KEYS, label, "")
+    name = _string(table, "name", label, "", required=True)
+    dtype = _string(table, "dtype", name, "", choices=DTYPES) or defaults.get("dtype", "float64")
+    seed = _integer(table, "seed", name, "") if "seed" in table else defaults.get("seed", 0)
+    exact = _tolerance(table, name, "", _tolerance(defaults, None, "defaults.", Tolerance(*EXACT_TOLERANCE[dtype])))
+    case = Case(name=name, expr=_string(table, "expr", name, "", required=True),
+                bindings=_bindings(table.get("bindings", {}), name, dtype, seed, base_dir),
+                wrt=_wrt(table.get("wrt"), name), dtype=dtype, seed=seed,
+                layout=_string(table, "layout", name, "", choices=("array", "numerator")) or "array",
+                description=_string(table, "description", name, "") or "")
+    _expectations(case, table, exact, base_dir)
+    _check_against_graph(case)
+    return case
+
+
+def _expectations(case: Case, table: dict, exact: Tolerance, base_dir: str) -> None:
+    name = case.name
+    if "value" in table:
+        case.value = _expected(table["value"], name, "value", exact, base_dir)
+    case.jacobian = _named_expected(table, "jacobian", name, exact, base_dir)
+    case.vjp = [_vjp(item, name, f"vjp[{i}]", exact, base_dir) for i, item in enumerate(_list(table, "vjp", name))]
+    case.jvp = [_jvp(item, name, f"jvp[{i}]", exact, base_dir) for i, item in enumerate(_list(table, "jvp", name))]
+    case.hessian = {_pair(key, name): block for key, block in
+                    _named_expected(table, "hessian", name, exact, base_dir).items()}
+    if "output_shape" in table:
+        case.output_shape = _shape(table["output_shape"], name, "output_shape")
+    for key in ("jacobian_shape", "math_shape"):
+        shapes = _table(table.get(key, {}), None, name, f"{key}.")
+        setattr(case, key, {n: _shape(s, name, f"{key}.{n}") for n, s in shapes.items()})
+    if "check" in table:
+        case.check = _check(table["check"], name)
+    if "error" in table:
+        case.error = _error(table["error"], name)
+    if not (case.needs_values or case.output_shape is not None or case.jacobian_shape or case.math_shape
+            or case.error):
+        raise JacSuiteError("the case expects nothing: add one of " + ", ".join(EXPECTATION_KEYS), name,
+                            "check" if "check" in table else None)
+
+
+# --- typed access that names the case and key ---------------------------------------------------
+
+def _known(table: dict, allowed, case, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            hint = difflib.get_close_matches(key, allowed, 1)
+            also = f" (did you mean '{hint[0]}'?)" if hint else f"; known keys: {', '.join(allowed)}"
+            raise JacSuiteError(f"unknown key{also}", case, prefix + key)
+
+
+def _table(value, allowed, case, prefix: str) -> dict:
+    """``value`` checked to be a table (``allowed`` keys only, unless None)."""
+    if not isinstance(value, dict):
+        raise JacSuiteError(f"must be a table, not {_describe(value)}", case, prefix.rstrip(".") or None)
+    if allowed is not None:
+        _known(value, allowed, case, prefix)
+    return value
+
+
+def _list(table: dict, key: str, case) -> list:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise JacSuiteError(f"must be an array of tables ([[case.{key}]]), not {_describe(value)}", case, key)
+    return value
+
+
+def _string(table: dict, key: str, case, prefix: str, required: bool = False, choices=None):
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise JacSuiteError("is required", case, prefix + key)
+        return None
+    if not isinstance(value, str):
+        raise JacSuiteError(f"must be a string, not {_describe(value)}", case, prefix + key)
+    if choices and value not in choices:
+        raise JacSuiteError(f"must be one of {', '.join(choices)}, not {value!r}", case, prefix + key)
+    return value
+
+
+def _integer(table: dict, key: str, case, prefix: str) -> int:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise JacSuiteError(f"must be a non-negative integer, not {_describe(value)}", case, prefix + key)
+    return value
+
+
+def _nonnegative(value, case, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or math.isinf(value):
+        raise JacSuiteError(f"must be a finite number >= 0, not {_describe(value)}", case, key)
+    return float(value)
+
+
+def _tolerance(table: dict, case, prefix: str, fallback: Tolerance) -> Tolerance:
+    rtol = _nonnegative(table["rtol"], case, prefix + "rtol") if "rtol" in table else fallback.rtol
+    atol = _nonnegative(table["atol"], case, prefix + "atol") if "atol" in table else fallback.atol
+    return Tolerance(rtol, atol)
+
+
+def _describe(value) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array",
+             dict: "a table"}
+    return names.get(type(value), type(value).__name__) + (f" ({value!r})" if isinstance(value, (bool, int, float, str)) else "")
+
+
+# --- values, bindings, shapes -------------------------------------------------------------------
+
+def _array(spec, case, key: str, base_dir: str, dtype=np.float64) -> np.ndarray:
+    """A number, a rectangular array of numbers, or a string in the binding language."""
+    if isinstance(spec, str):
+        return _parsed(spec, case, key, base_dir, dtype)
+    if isinstance(spec, bool) or not isinstance(spec, (int, float, list)) or _has_non_number(spec):
+        raise JacSuiteError("must be a number, an array of numbers or a string such as \"arange(4.0)\", "
+                            f"not {_describe(spec)}", case, key)
+    try:
+        return np.array(spec, dtype=dtype)
+    except ValueError:
+        raise JacSuiteError("the nested arrays are ragged: every row must have the same length", case, key) from None
+
+
+def _has_non_number(spec) -> bool:
+    stack = [spec]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            return True
+    return False
+
+
+def _parsed(text: str, case, key: str, base_dir: str, dtype) -> np.ndarray:
+    try:
+        if text.strip().startswith("@"):
+            from .fileio import load_array
+            return np.asarray(load_array(_resolve(text.strip()[1:], base_dir), dtype=dtype))
+        return parse_value(text, dtype=dtype)
+    except JacError as err:
+        raise JacSuiteError(err.message, case, key, err.kind) from None
+
+
+def _resolve(path: str, base_dir: str) -> str:
+    return path if os.path.isabs(path) else os.path.join(base_dir, path)
+
+
+def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str) -> Bindings:
+    """``{NAME: number | array | "VALUE" | "@file" | ":SHAPE"}`` as :class:`Bindings`."""
+    out = Bindings()
+    for name, value in _table(spec, None, case, "bindings.").items():
+        if isinstance(value, str) and value.strip().startswith("@"):
+            value = "@" + _resolve(value.strip()[1:], base_dir)
+        elif not isinstance(value, str):
+            value = _array(value, case, f"bindings.{name}", base_dir)
+        try:
+            bound = api.to_bindings({name: value}, api.resolve_dtype(dtype), seed)
+        except JacError as err:
+            raise JacSuiteError(err.message, case, f"bindings.{name}", err.kind) from None
+        out.shapes.update(bound.shapes)
+        out.values.update(bound.values)
+        out.random.update(bound.random)
+    return out
+
+
+def _wrt(spec, case: str) -> list | None:
+    if spec is None:
+        return None
+    names = [spec] if isinstance(spec, str) else spec
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise JacSuiteError("must be an input name or a non-empty array of names", case, "wrt")
+    return list(dict.fromkeys(names))
+
+
+def _shape(spec, case: str, key: str) -> tuple:
+    ok = isinstance(spec, list) and all(
+        (isinstance(d, int) and not isinstance(d, bool) and d >= 0) or (isinstance(d, str) and d.isidentifier())
+        for d in spec)
+    if not ok:
+        raise JacSuiteError("must be a shape: an array of sizes such as [3, 4], [] for a scalar, or "
+                            "[\"n\"] for a symbolic size", case, key)
+    return tuple(spec)
+
+
+# --- expectations --------------------------------------------------------------------------------
+
+def _expected(spec, case: str, key: str, tolerance: Tolerance, base_dir: str) -> Expected:
+    """A bare value, or ``{expected = VALUE, rtol = ..., atol = ...}``."""
+    if isinstance(spec, dict):
+        _known(spec, ("expected", "rtol", "atol"), case, key + ".")
+        if "expected" not in spec:
+            raise JacSuiteError("is required in an expectation table", case, key + ".expected")
+        tolerance = _tolerance(spec, case, key + ".", tolerance)
+        spec = spec["expected"]
+        key += ".expected"
+    return Expected(_array(spec, case, key, base_dir), tolerance)
+
+
+def _named_expected(table: dict, key: str, case: str, tolerance: Tolerance, base_dir: str) -> dict:
+    blocks = _table(table.get(key, {}), None, case, f"{key}.")
+    return {name: _expected(spec, case, f"{key}.{name}", tolerance, base_dir) for name, spec in blocks.items()}
+
+
+def _pair(key: str, case: str) -> tuple:
+    parts = [p.strip() for p in key.split(",")]
+    if len(parts) != 2 or not all(p.isidentifier() for p in parts):
+        raise JacSuiteError('Hessian blocks are named "a,b" (two input names)', case, f"hessian.{key}")
+    return tuple(parts)
+
+
+def _vjp(table: dict, case: str, key: str, exact: Tolerance, base_dir: str) -> VjpExpectation:
+    _known(table, ("v", "grad", "rtol", "atol"), case, key + ".")
+    tolerance = _tolerance(table, case, key + ".", exact)
+    v = table.get("v")
+    if v is not None and not (isinstance(v, str) and v.strip() == "ones"):
+        v = _array(v, case, f"{key}.v", base_dir)
+    grads = _table(table.get("grad", {}), None, case, f"{key}.grad.")
+    return VjpExpectation(v, {name: _expected(spec, case, f"{key}.grad.{name}", tolerance, base_dir)
+                              for name, spec in grads.items()})
+
+
+def _jvp(table: dict, case: str, key: str, exact: Tolerance, base_dir: str) -> JvpExpectation:
+    _known(table, ("tangent", "expected", "rtol", "atol"), case, key + ".")
+    tangents = _table(table.get("tangent"), None, case, f"{key}.tangent.")
+    if not tangents:
+        raise JacSuiteError("needs at least one tangent: tangent = { x = [...] }", case, f"{key}.tangent")
+    tangents = {name: t if isinstance(t, str) and t.strip() == "ones" else _array(t, case, f"{key}.tangent.{name}", base_dir)
+                for name, t in tangents.items()}
+    tolerance = _tolerance(table, case, key + ".", exact)
+    expected = _expected(table["expected"], case, f"{key}.expected", tolerance, base_dir) if "expected" in table else None
+    return JvpExpectation(tangents, expected)
+
+
+def _check(spec, case: str) -> CheckSpec | None:
+    if isinstance(spec, bool):
+        return CheckSpec() if spec else None
+    if isinstance(spec, dict):
+        _known(spec, ("rtol", "atol", "method"), case, "check.")
+        rtol = _nonnegative(spec["rtol"], case, "check.rtol") if "rtol" in spec else None
+        atol = _nonnegative(spec["atol"], case, "check.atol") if "atol" in spec else None
+        return CheckSpec(rtol, atol, _string(spec, "method", case, "check.", choices=METHODS) or "central")
+    raise JacSuiteError("must be true, false or { rtol = ..., atol = ..., method = ... }, not "
+                        f"{_describe(spec)}", case, "check")
+
+
+def _error(spec, case: str) -> ErrorExpectation:
+    if isinstance(spec, str):
+        spec = {"kind": spec}
+    if not isinstance(spec, dict):
+        raise JacSuiteError(f"must be an error kind or {{ kind = ..., match = ... }}, not {_describe(spec)}",
+                            case, "error")
+    _known(spec, ("kind", "match"), case, "error.")
+    kind = _string(spec, "kind", case, "error.", required=True, choices=ERROR_KINDS)
+    match = _string(spec, "match", case, "error.")
+    if match is not None:
+        try:
+            re.compile(match)
+        except re.error as err:
+            raise JacSuiteError(f"not a regular expression: {err}", case, "error.match") from None
+    return ErrorExpectation(kind, match)
+
+
+# --- checks against the graph (still before anything is computed) --------------------------------
+
+def _check_against_graph(case: Case) -> None:
+    """Parse the expression and check every input name the case refers to."""
+    try:
+        graph = parse(case.expr, case.bindings.shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+    except JacError as err:
+        if case.error is not None:
+            return  # the error may be the one expected
+        raise JacSuiteError(err.message, case.name, "expr", err.kind, err.position, err.source) from None
+    inputs = list(graph.inputs)
+    for i, item in enumerate(case.jvp):
+        for name in item.tangent:
+            if name not in inputs:
+                raise JacSuiteError(f"no input named '{name}' is bound (inputs: {', '.join(inputs) or 'none'})",
+                                    case.name, f"jvp[{i}].tangent.{name}", "name")
+    for name in case.wrt or []:
+        if name not in inputs:
+            raise JacSuiteError(f"no input named '{name}' is bound (inputs: {', '.join(inputs) or 'none'})",
+                                case.name, "wrt", "name")
+    wrt = case.wrt or inputs
+    for key, name in _referenced_names(case):
+        if name not in wrt:
+            why = "is not in wrt" if name in inputs else f"is not bound (inputs: {', '.join(inputs) or 'none'})"
+            raise JacSuiteError(f"'{name}' {why}", case.name, key, "name")
+    if case.needs_values:
+        _require_concrete(case)
+
+
+def _referenced_names(case: Case):
+    for key in ("jacobian", "jacobian_shape", "math_shape"):
+        for name in getattr(case, key):
+            yield f"{key}.{name}", name
+    for (a, b) in case.hessian:
+        yield f"hessian.{a},{b}", a
+        yield f"hessian.{a},{b}", b
+    for i, item in enumerate(case.vjp):
+        for name in item.grad:
+            yield f"vjp[{i}].grad.{name}", name
+
+
+def _require_concrete(case: Case) -> None:
+    for name, shape in case.bindings.shapes.items():
+        symbolic = [d for d in shape if not isinstance(d, int)]
+        if symbolic:
+            raise JacSuiteError(f"symbolic size {symbolic[0]!r} needs numbers for value, jacobian, vjp, jvp, "
+                                "hessian or check; a case with only shape expectations may keep it symbolic",
+                                case.name, f"bindings.{name}")
+
+
+# --- selecting -----------------------------------------------------------------------------------
+
+def parse_shard(text: str) -> tuple:
+    """``"K/N"`` -> ``(K, N)`` with 1 <= K <= N."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise JacUsageError(f"--shard must be K/N with 1 <= K <= N (e.g. 1/4), not {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def matches(name: str, pattern: str) -> bool:
+    """``-k``: the pattern occurs in the name, ignoring case (names such as ``x**2``
+    hold ``*``, so the pattern is plain text, not a glob)."""
+    return pattern.lower() in name.lower()
+
+
+def select(cases: list, patterns=(), shard: tuple | None = None) -> list:
+    """The cases whose name matches any pattern (all without patterns), then every N-th
+    of those, starting at the K-th, for ``shard = (K, N)``."""
+    chosen = [c for c in cases if not patterns or any(matches(c.name, p) for p in patterns)]
+    if patterns and not chosen:
+        raise JacUsageError(f"-k {' -k '.join(patterns)}: no case matches (cases: "
+                            f"{', '.join(c.name for c in cases[:10])}{', ...' if len(cases) > 10 else ''})")
+    if shard:
+        k, n = shard
+        chosen = chosen[k - 1::n]
+    return chosen
+
+
+# --- running ------------------------------------------------------------------------------------
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_cases(cases: list, jobs: int = 1, on_result=None) -> list:
+    """Run every case, on ``jobs`` processes; ``on_result(result)`` is called (in this
+    process) as each case finishes. Results come back in the order of ``cases``."""
+    if jobs <= 1 or len(cases) <= 1:
+        results = []
+        for case in cases:
+            results.append(run_case(case))
+            if on_result:
+                on_result(results[-1])
+        return results
+    return _run_in_pool(cases, min(jobs, len(cases)), on_result)
+
+
+def _run_in_pool(cases: list, jobs: int, on_result) -> list:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results = [None] * len(cases)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_case, case): i for i, case in enumerate(cases)}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = _result_of(future, cases[i])
+                if on_result:
+                    on_result(results[i])
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return results
+
+
+def _result_of(future, case: Case) -> CaseResult:
+    try:
+        return future.result()
+    except Exception as err:  # the worker process died (killed, out of memory)
+        return CaseResult(case.name, case.expr, "error", 0.0,
+                          error={"kind": "internal", "message": f"the worker process failed: {err!r}",
+                                 "position": None, "key": None})
+
+
+def run_case(case: Case) -> CaseResult:
+    """Run one case; never raises (a bug in jac is reported as an ``internal`` error)."""
+    start = time.perf_counter()
+    try:
+        outcomes = _error_outcomes(case) if case.error else _computed(case)
+    except JacError as err:
+        return _errored(case, start, err.kind, err.message, err.position, getattr(err, "suite_key", None))
+    except Exception as err:  # noqa: BLE001 - a bug; reported, not fatal to the other cases
+        return _errored(case, start, "internal", f"a bug in jac: {type(err).__name__}: {err}", None, None)
+    status = "passed" if all(o.passed for o in outcomes) else "failed"
+    return CaseResult(case.name, case.expr, status, time.perf_counter() - start, outcomes)
+
+
+def _errored(case, start, kind, message, position, key) -> CaseResult:
+    return CaseResult(case.name, case.expr, "error", time.perf_counter() - start,
+                      error={"kind": kind, "message": message, "position": position, "key": key})
+
+
+def exit_code(results: list) -> int:
+    """2 if a case could not run for bad input, else 1 if any failed (or hit a bug), else 0."""
+    if any(r.status == "error" and r.error["kind"] != "internal" for r in results):
+        return 2
+    return 1 if any(r.status != "passed" for r in results) else 0
+
+
+@contextmanager
+def _at(key: str):
+    """Tags a JacError raised inside with the suite key being checked."""
+    try:
+        yield
+    except JacError as err:
+        if not hasattr(err, "suite_key"):
+            err.suite_key = key
+        raise
+
+
+def _computed(case: Case) -> list:
+    """The outcomes of a case; NumPy's failures become JacErrors, as in the commands."""
+    try:
+        return _outcomes(case)
+    except MemoryError:
+        raise JacLimitError("not enough memory for this case; try smaller inputs") from None
+    except np.linalg.LinAlgError as err:
+        raise JacValueError(f"linear algebra failed: {err}") from None
+
+
+def _error_outcomes(case: Case) -> list:
+    expected = case.error
+    try:
+        _computed(case)
+    except JacError as err:
+        kind_ok = err.kind == expected.kind
+        match_ok = expected.match is None or re.search(expected.match, err.message) is not None
+        verdict = "" if kind_ok and match_ok else (
+            f"expected a {expected.kind} error" + (f" matching {expected.match!r}" if expected.match else "") + ", got ")
+        return [Outcome("error", kind_ok and match_ok, f"{verdict}{err.kind} error: {err.message}")]
+    return [Outcome("error", False, f"expected a {expected.kind} error, but the case ran without one")]
+
+
+def _outcomes(case: Case) -> list:
+    if not case.needs_values:
+        with _at("expr"):
+            graph = parse(case.expr, case.bindings.shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+        return _shape_outcomes(case, graph, api.check_wrt(case.wrt, graph.inputs))
+    with _at("expr"):
+        problem = api.prepare(case.expr, case.bindings, case.wrt, case.dtype, case.seed)
+    outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
+    if case.value is not None:
+        outcomes.append(compare("value", problem.output, case.value))
+    jacobians = api.jacobians(problem) if case.jacobian else {}
+    for name, expected in case.jacobian.items():
+        outcomes.append(compare(f"jacobian.{name}", jacobians[name].to_array(case.layout), expected))
+    outcomes += _vjp_outcomes(case, problem) + _jvp_outcomes(case, problem) + _hessian_outcomes(case, problem)
+    if case.check:
+        outcomes += _check_outcomes(problem, case.check)
+    return outcomes
+
+
+def _shape_outcomes(case: Case, graph, wrt: list) -> list:
+    y_shape = tuple(graph.output_shape)
+    x_shapes = graph.input_shapes()
+    outcomes = []
+    if case.output_shape is not None:
+        outcomes.append(compare_shape("output_shape", y_shape, case.output_shape))
+    for name, expected in case.jacobian_shape.items():
+        outcomes.append(compare_shape(f"jacobian_shape.{name}", y_shape + tuple(x_shapes[name]), expected))
+    for name, expected in case.math_shape.items():
+        outcomes.append(compare_shape(f"math_shape.{name}", math_shape(y_shape, tuple(x_shapes[name])), expected))
+    return outcomes
+
+
+def _vjp_outcomes(case: Case, problem) -> list:
+    outcomes = []
+    for i, item in enumerate(case.vjp):
+        with _at(f"vjp[{i}].v"):
+            grads = api.vjp_of(problem, api.cotangent(problem, item.v))
+        outcomes += [compare(f"vjp[{i}].grad.{name}", grads[name], expected) for name, expected in item.grad.items()]
+    return outcomes
+
+
+def _jvp_outcomes(case: Case, problem) -> list:
+    outcomes = []
+    for i, item in enumerate(case.jvp):
+        with _at(f"jvp[{i}].tangent"):
+            out = api.jvp_of(problem, api.tangents_of(problem, item.tangent))
+        if item.expected is not None:
+            outcomes.append(compare(f"jvp[{i}].expected", out, item.expected))
+    return outcomes
+
+
+def _hessian_outcomes(case: Case, problem) -> list:
+    if not case.hessian:
+        return []
+    with _at("hessian"):
+        blocks = api.hessians(problem)
+    return [compare(f"hessian.{a},{b}", blocks[(a, b)], expected) for (a, b), expected in case.hessian.items()]
+
+
+def _check_outcomes(problem, spec: CheckSpec) -> list:
+    """``jac check`` per input: reverse and forward mode against finite differences and each other."""
+    from . import check
+
+    results = check.check(problem, spec.method, spec.rtol, spec.atol)
+    return [_check_outcome(f"check.{name}", result) for name, result in results.items()]
+
+
+def _check_outcome(key: str, result) -> Outcome:
+    errors = (result.max_abs_error, result.max_rel_error)
+    if result.passed:
+        return Outcome(key, True, f"max abs error {errors[0]:.3g}", *errors)
+    parts = [f"{what} disagree (max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g})"
+             for what, c in (("reverse mode and finite differences", result.reverse),
+                             ("forward mode and finite differences", result.forward),
+                             ("forward and reverse mode", result.modes)) if not c.passed]
+    for kink in result.kinks[:1]:
+        parts.append(f"{result.name}{kink['input_index']} is at a kink (slope {_num(kink['left'])} from the left, "
+                     f"{_num(kink['right'])} from the right): jac gives {_num(kink['automatic'])}, the "
+                     f"differences {_num(kink['numeric'])}")
+    if result.nonfinite_automatic:
+        parts.append(f"{result.nonfinite_automatic} element(s) of the derivative are NaN or infinite")
+    return Outcome(key, False, "; ".join(parts), *errors)
+
+
+# --- comparing -----------------------------------------------------------------------------------
+
+def compare(key: str, actual, expected: Expected) -> Outcome:
+    """``|actual - expected| <= atol + rtol * |expected|`` element-wise, shapes equal.
+
+    NaN matches NaN and an infinity only itself, as written in the suite.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected.value, dtype=np.float64)
+    tol = expected.tolerance
+    if a.shape != e.shape:
+        return Outcome(key, False, f"shape {fmt(a.shape)}, expected {fmt(e.shape)}")
+    with np.errstate(all="ignore"):
+        same = (a == e) | (np.isnan(a) & np.isnan(e))
+        diff = np.where(same, 0.0, np.abs(a - e))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        allowed = np.where(np.isfinite(e), tol.atol + tol.rtol * np.abs(e), 0.0)
+        rel = np.where(diff == 0, 0.0, diff / np.abs(e))
+    max_abs, max_rel = (float(diff.max()), float(rel.max())) if diff.size else (0.0, 0.0)
+    bad = diff > allowed
+    if not bad.any():
+        return Outcome(key, True, f"max abs error {max_abs:.3g}", max_abs, max_rel)
+    worst = np.unravel_index(int(np.argmax(np.where(bad, diff - allowed, -np.inf))), a.shape)
+    where = f" at {list(map(int, worst))}" if a.ndim else ""
+    return Outcome(key, False, f"{int(bad.sum())} of {a.size} elements differ beyond atol={tol.atol:g} + "
+                               f"rtol={tol.rtol:g}·|expected|; worst{where}: expected {_num(e[worst])}, got "
+                               f"{_num(a[worst])} (abs error {_num(diff[worst])})", max_abs, max_rel)
+
+
+def compare_shape(key: str, actual: tuple, expected: tuple) -> Outcome:
+    actual, expected = tuple(actual), tuple(expected)
+    if actual == expected:
+        return Outcome(key, True, f"{fmt(actual)}")
+    return Outcome(key, False, f"shape {fmt(actual)}, expected {fmt(expected)}")
+
+
+def _num(x) -> str:
+    return f"{float(x):.10g}"
+
+
+def write_text(path: str, text: str) -> None:
+    """Write a report file (``--junit``); a failure is a JacIOError naming the path."""
+    try:
+        with open(path, "w", encoding="utf-8") as fp:
+            fp.write(text)
+    except OSError as err:
+        raise JacIOError(f"cannot write '{path}': {err.strerror or err}") from None
