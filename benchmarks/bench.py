@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))  # benchmark the jacobi_cli of this checkout
 
 RTOL, ATOL = 1e-9, 1e-12
 MAX_REPEAT = 100_000
+SLOW_CALL = 1.0  # seconds: a tool whose first call takes longer is timed once more, not three times
 
 
 # --- the suite ------------------------------------------------------------------------------------
@@ -123,7 +124,11 @@ def jac_family() -> Family:
     import jacobi_cli
     jacobian, vjp = jacobi_cli.jacobian, jacobi_cli.vjp  # AttributeError until the API exists
     return Family("jac", lambda p: (p.case.expr, p.bindings, p.v), {
-        "jacobian": {"jac": lambda e, b, v: lambda: jacobian(e, b, wrt=["x"])["x"]},
+        "jacobian": {
+            "jac": lambda e, b, v: lambda: jacobian(e, b, wrt=["x"])["x"],  # a dense array, as the peers give
+            # the Jacobian as jac keeps it (diagonal, sparse or dense); np.asarray makes it dense for the check
+            "jac structured": lambda e, b, v: lambda: jacobian(e, b, wrt=["x"], structured=True)["x"],
+        },
         "vjp": {"jac": lambda e, b, v: lambda: vjp(e, b, v, wrt=["x"])["x"]},
     }, error_prefix="jacobi_cli API not available")
 
@@ -254,7 +259,8 @@ def measure(thunk, opts) -> tuple:
     warm = [first]
     while sum(warm) < opts.target / 10 and len(warm) < 1000:
         warm.append(timed(thunk))
-    return answer, first, repetitions(thunk, opts.target, opts.min_repeat, opts.repeat)
+    min_repeat = 1 if first > SLOW_CALL else opts.min_repeat  # fewer repeats for the slow rows (n = 3000)
+    return answer, first, repetitions(thunk, opts.target, min_repeat, opts.repeat)
 
 
 def repetitions(thunk, target: float, min_repeat: int, repeat: int | None) -> list[float]:
@@ -355,20 +361,34 @@ def measure_memory(result: Result) -> dict:
 # --- the run --------------------------------------------------------------------------------------
 
 def run_case(case: Case, sizes, families: dict[str, Family], opts) -> list[list[Result]]:
-    groups = []
+    groups, seen = [], {}
     for n in sizes:
         inputs = make_inputs(n)
         for mode in MODES:
             problem = make_problem(case, n, mode, inputs)
-            results = [run_tool(fam, tool, problem, opts) for fam in families.values()
-                       for tool in fam.tools[mode]]
+            results = [too_slow(seen.get((mode, fam.name, tool)), fam, tool, problem, opts)
+                       or run_tool(fam, tool, problem, opts) for fam in families.values() for tool in fam.tools[mode]]
+            seen.update({(mode, r.family, r.tool): r for r in results if r.times})
             check_answers(results)
-            if opts.memory:
+            if opts.memory and n in opts.memory_sizes and mode == "jacobian":
                 for r in results:
                     r.memory = measure_memory(r) if r.error is None else None
             groups.append(results)
             progress(f"  {case.name} n={n} {mode}: done")
     return groups
+
+
+def too_slow(before: Result | None, family: Family, tool: str, problem: Problem, opts) -> Result | None:
+    """A skipped Result when the tool's time at a smaller n, grown as n³, passes 2 x --max-call."""
+    if before is None or opts.repeat:
+        return None
+    predicted = before.median * (problem.n / before.problem.n) ** 3
+    if predicted <= 2 * opts.max_call:
+        return None
+    result = Result(family.name, tool, problem)
+    result.error = (f"skipped: {fmt_time(before.median)} at n={before.problem.n}, about {fmt_time(predicted)} "
+                    f"predicted (n³) here, over 2 x --max-call")
+    return result
 
 
 def progress(message: str) -> None:
@@ -421,15 +441,16 @@ def memory_cells(memory: dict | None) -> list[str]:
 
 
 def summary_row(results: list[Result], width: int) -> list[str]:
-    jac = next((r for r in results if r.family == "jac" and r.times), None)
+    jacs = [r for r in results if r.family == "jac" and r.times]
     peers = [r for r in results if r.family != "jac" and r.times]
     if not peers:
         text = "no peer ran"
-    elif jac is None:
+    elif not jacs:
         text = "jac vs fastest peer: jac not available"
     else:
         best = min(peers, key=lambda r: r.median)
-        text = f"jac vs fastest peer ({best.tool}): {fmt_ratio(jac.median / best.median)}"
+        text = f"vs fastest peer ({best.tool}): " + ", ".join(
+            f"{jac.tool} {fmt_ratio(jac.median / best.median)}" for jac in jacs)
     return ["", "", text] + [""] * (width - 3)
 
 
@@ -619,6 +640,7 @@ def parse_args(argv=None):
                     help="a tool whose first call takes longer is timed by that call alone (default 30)")
     ap.add_argument("--markdown", metavar="FILE", help="also write the results as Markdown")
     ap.add_argument("--memory", action="store_true", help="peak RSS per case, one subprocess each (slow)")
+    ap.add_argument("--memory-n", help="sizes whose full Jacobians get a peak RSS (default: the two largest)")
     ap.add_argument("--cases", help="comma-separated case names (default: all)")
     ap.add_argument("--tools", help=f"comma-separated families (default: {','.join(FAMILIES)})")
     ap.add_argument("--jac-cmd", default="jac", help="the jac command for the CLI timing (default: jac)")
@@ -629,6 +651,7 @@ def parse_args(argv=None):
     opts = ap.parse_args(argv)
     default_sizes = [10, 100] if opts.quick else [10, 100, 1000, 3000]
     opts.sizes = [int(s) for s in opts.n.split(",")] if opts.n else default_sizes
+    opts.memory_sizes = [int(s) for s in opts.memory_n.split(",")] if opts.memory_n else sorted(opts.sizes)[-2:]
     opts.target, opts.min_repeat = (0.05, 3) if opts.quick else (0.2, 3)
     opts.cli_runs = opts.cli_runs or (5 if opts.quick else 10)
     return opts

@@ -11,19 +11,23 @@ binding language (``"arange(4.0)"``, ``"@data.npy"``).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import _export, autodiff
+from . import _export, autodiff, memory
 from .bindings import Bindings, parse_bindings
 from .errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
 from .jacobian import Jacobian
+from .memory import fmt_bytes
 from .parser import parse
+from .planner import Plan, check as check_plan, make_plan, run as run_plan
 from .shapes import fmt
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+UNLIMITED = sys.maxsize
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Problem:
     env: dict
     wrt: list
     values: list  # every node's value
+    plans: dict = field(default_factory=dict)  # plans without a budget, shared by problems of one graph
 
     @property
     def output(self):
@@ -66,7 +71,7 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":
                 raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
-            out.values[name] = array.astype(dtype)
+            out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
             out.shapes[name] = out.values[name].shape
         return out
     return parse_bindings(list(bindings), dtype, seed, max_bytes)
@@ -90,25 +95,96 @@ def check_wrt(wrt, inputs) -> list:
     return list(dict.fromkeys(wrt))
 
 
+class _Compiled:
+    """What depends only on the expression and the input shapes, kept between calls (as
+    ``jax.jit`` keeps its traces): the parsed graph, its copy per ``wrt``, and the plans."""
+
+    __slots__ = ("graph", "by_wrt", "plans")
+
+    def __init__(self, graph: Graph):
+        self.graph, self.by_wrt, self.plans = graph, {}, {}
+
+
+_COMPILED: OrderedDict = OrderedDict()
+COMPILED_CACHE_SIZE = 64
+
+
+def _compiled(expr: str, shapes: dict, dtype, seed: int, max_bytes: int) -> _Compiled:
+    key = (expr, tuple(shapes.items()), np.dtype(dtype).str, seed, max_bytes)
+    entry = _COMPILED.get(key)
+    if entry is None:
+        entry = _COMPILED[key] = _Compiled(parse(expr, shapes, dtype=dtype, seed=seed, max_bytes=max_bytes))
+        if len(_COMPILED) > COMPILED_CACHE_SIZE:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return entry
+
+
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
             max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
-    """Parse, bind and evaluate: the common first step of every computing command."""
+    """Parse, bind and evaluate: the common first step of every computing command.
+
+    The parse of an expression for given input shapes is cached (64 entries), so calling
+    again with new values of the same shapes only evaluates.
+    """
     dtype = resolve_dtype(dtype)
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    graph = parse(expr, bound.shapes, dtype=dtype, seed=seed, max_bytes=max_bytes)
-    names = check_wrt(wrt, graph.inputs)
-    graph = graph.with_wrt(names)
+    entry = _compiled(expr, bound.shapes, dtype, seed, max_bytes)
+    names = check_wrt(wrt, entry.graph.inputs)
+    graph = entry.by_wrt.get(tuple(names))
+    if graph is None:
+        graph = entry.by_wrt[tuple(names)] = entry.graph.with_wrt(names)
     env = {name: bound.values[name] for name in graph.inputs}
-    return Problem(graph, env, names, autodiff.evaluate(graph, env))
+    return Problem(graph, env, names, autodiff.evaluate(graph, env), entry.plans)
 
 
-def jacobians(problem: Problem) -> dict:
-    """``{name: Jacobian}`` for every input in ``wrt``: one batched reverse pass."""
-    g = problem.graph
-    arrays = autodiff.jacrev(g, problem.values) if problem.wrt else {}
-    return {name: Jacobian(name, g.output_shape, g.nodes[g.inputs[name]].shape, arrays[name])
-            for name in problem.wrt}
+def plan_of(problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
+    """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.planner`);
+    a plan that does not fit ``budget`` has a ``refusal`` (``check_plan`` raises it).
+
+    A plan depends on the graph and the shapes only, never on values: the plan without a
+    budget is kept with the graph and reused whenever it fits the budget."""
+    budget = memory.default_budget() if budget is None else int(budget)
+    key = (tuple(problem.wrt), mode)
+    free = problem.plans.get(key)
+    if free is None:
+        free = problem.plans[key] = make_plan(problem.graph, problem.values, problem.wrt, mode, UNLIMITED)
+    if free.peak_bytes > budget:
+        return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
+    fitted = problem.plans.get(key + ("fitted",))  # the last budget's copy: budgets rarely change
+    if fitted is None or fitted.budget != budget:
+        fitted = problem.plans[key + ("fitted",)] = replace(free, budget=budget)
+    return fitted
+
+
+def jacobians(problem: Problem, plan: Plan | None = None) -> dict:
+    """``{name: Jacobian}`` for every input in ``wrt``, computed as ``plan`` says (default:
+    the automatic plan). Structured Jacobians stay structured."""
+    plan = plan_of(problem) if plan is None else plan
+    found = run_plan(check_plan(plan), problem.graph, problem.values)
+    return {name: _unaliased(j, problem.env) for name, j in found.items()}
+
+
+def _unaliased(j: Jacobian, env: dict) -> Jacobian:
+    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself): the caller's
+    arrays are read without copying, and a result must not change when they do."""
+    array = j._array
+    if array is not None and any(np.may_share_memory(array, v) for v in env.values()):
+        return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
+    return j
+
+
+def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
+    """``j.to_array(layout)``, refused before allocation when the dense array passes ``budget``."""
+    if j.structure != "dense" and budget is not None and j.dense_nbytes > budget:
+        raise JacLimitError(
+            f"∂y/∂{j.name} is {j.describe()} ({j.nnz:,} stored values), but as a dense array of shape "
+            f"{fmt(j.shape)} it needs {j.dense_nbytes:,} bytes ({fmt_bytes(j.dense_nbytes)}), more than the "
+            f"memory budget of {budget:,} bytes ({fmt_bytes(budget)}); nothing was allocated. Keep it sparse "
+            f"(--sparse with --json, --out FILE.npz) or raise --max-memory")
+    return j.to_array(layout)
 
 
 def cotangent(problem: Problem, v=None) -> np.ndarray:
@@ -218,7 +294,8 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
     return prepare(expr, bindings, None, dtype, seed).output
 
 
-def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array") -> dict:
+def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array",
+             mode: str = "auto", max_memory=None, structured: bool = False) -> dict:
     """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
 
     The ``array`` layout is ``y.shape + x.shape`` (as ``torch.autograd.functional.jacobian``
@@ -227,10 +304,37 @@ def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     >>> J = jacobian("A @ x", {"A": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "x": [1.0, 1.0]})
     >>> J["x"].shape, J["A"].shape, jacobian("sum(X)", {"X": ":3x2"}, layout="numerator")["X"].shape
     ((3, 2), (3, 3, 2), (2, 3))
+
+    ``mode`` is ``"auto"`` (per input, the cheaper of forward and reverse), ``"forward"`` or
+    ``"reverse"``; ``max_memory`` the budget (bytes or ``"2G"``; default half the available
+    memory): passes are chunked to fit it, and a result that cannot fit raises
+    :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated. With
+    ``structured=True`` the values are :class:`~jacobi_cli.jacobian.Jacobian` objects that
+    keep their structure (``.structure``, ``.to_array(layout)``, ``np.asarray(J)``):
+
+    >>> J = jacobian("sin(x) * x**2", {"x": [1.0, 2.0, 3.0]}, structured=True)["x"]
+    >>> J.structure, J.diagonal().round(3).tolist()
+    ('diagonal', [2.223, 1.973, -8.063])
     """
     if layout not in ("array", "numerator"):
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    return {name: j.to_array(layout) for name, j in jacobians(prepare(expr, bindings, wrt, dtype, seed)).items()}
+    limit = memory.budget(max_memory)
+    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
+    found = jacobians(problem, plan_of(problem, mode, limit))
+    return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
+
+
+def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
+         max_memory=None) -> Plan:
+    """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input.
+
+    >>> print("\\n".join(plan("tanh(A @ x)", {"A": "eye(3)", "x": "ones(3)"}, wrt=["x"]).explain()[:2]))
+    ... # doctest: +ELLIPSIS
+    plan (--mode auto): output (3,), 3 elements
+      x (3,): ... mode, 1 pass of 3 basis vectors; structure dense, ...
+    """
+    limit = memory.budget(max_memory)
+    return plan_of(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), mode, limit)
 
 
 def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int = 0) -> dict:

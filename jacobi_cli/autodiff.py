@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import structured
 from .errors import JacError
 from .graph import Builder, Graph, Tracer
 from .ops import OPS, P, shape_of
@@ -67,11 +68,17 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
             for i, a in enumerate(node.args):
                 if nodes[a].requires_grad:
                     _accumulate(ct, a, rules[i](g, values[node.id], *args, **node.params))
-    batch = shape_of(cotangent)[0]
     for name, i in graph.inputs.items():
         if nodes[i].requires_grad and name not in grads:
-            grads[name] = np.zeros((batch,) + nodes[i].shape, dtype=graph.dtype)
+            grads[name] = _zeros_like_batch(cotangent, nodes[i].shape, graph.dtype)
     return (grads, kept) if retain else grads
+
+
+def _zeros_like_batch(batch, shape: tuple, dtype):
+    """Zeros of ``(B, *shape)`` in the kind of ``batch``: structured stays structured."""
+    if structured.is_batch(batch):
+        return structured.zeros(shape_of(batch)[0], shape, dtype)
+    return np.zeros((shape_of(batch)[0],) + tuple(shape), dtype=dtype)
 
 
 def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
@@ -81,7 +88,9 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     output); a node no tangent reaches gets zeros.
     """
     outputs = [graph.output] if outputs is None else list(outputs)
-    batch = shape_of(next(iter(tangents.values())))[0]
+    seed = next(iter(tangents.values()))
+    batch = shape_of(seed)[0]
+    last = _last_uses(graph, outputs)
     tan: dict = {}
     with np.errstate(all="ignore"):
         for node in graph.nodes:
@@ -102,8 +111,22 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
                 total = part if total is None else P.add(total, part)
             full = (batch,) + tuple(node.shape)
             tan[node.id] = total if tuple(shape_of(total)) == full else P.broadcast_to(total, shape=full)
-    return {o: tan[o] if o in tan else np.zeros((batch,) + graph.nodes[o].shape, dtype=graph.dtype)
+            for _, a in reached:  # a tangent no later node reads is dropped at once
+                if last[a] == node.id:
+                    tan.pop(a, None)
+    return {o: tan[o] if o in tan else _zeros_like_batch(seed, graph.nodes[o].shape, graph.dtype)
             for o in outputs}
+
+
+def _last_uses(graph: Graph, keep) -> list:
+    """For each node, the id of the last node that reads it (the outputs in ``keep``: never)."""
+    last = list(range(len(graph.nodes)))
+    for node in graph.nodes:
+        for a in node.args:
+            last[a] = node.id
+    for o in keep:
+        last[o] = -1
+    return last
 
 
 def basis(shape: tuple, dtype) -> np.ndarray:
@@ -112,23 +135,52 @@ def basis(shape: tuple, dtype) -> np.ndarray:
     return np.eye(n, dtype=dtype).reshape((n,) + tuple(shape))
 
 
-def jacrev(graph: Graph, values: list) -> dict:
-    """Full Jacobians ``{name: y.shape + x.shape}`` in one batched reverse pass."""
-    y_shape = graph.output_shape
-    grads = vjp(graph, values, basis(y_shape, graph.dtype))
-    return {name: np.reshape(g, tuple(y_shape) + tuple(g.shape[1:])) for name, g in grads.items()}
+def reverse_part(graph: Graph, values: list, start: int = 0, stop: int | None = None) -> dict:
+    """Rows ``start..stop`` of every Jacobian (inputs that require grad): one reverse pass
+    whose cotangent is that part of the output's basis, kept sparse while it can be.
+
+    Returns ``{name: batch (stop - start, *x.shape)}``: a :class:`~jacobi_cli.structured.SparseBatch`
+    or an array (inside :func:`~jacobi_cli.structured.dry_run`: their stand-ins).
+    """
+    return vjp(graph, values, structured.basis(graph.output_shape, graph.dtype, start, stop))
 
 
-def jacfwd(graph: Graph, values: list, names) -> dict:
+def forward_part(graph: Graph, values: list, name: str, start: int = 0, stop: int | None = None):
+    """Columns ``start..stop`` of dy/d``name``: one forward pass whose tangent is that part
+    of the input's basis. Returns a batch ``(stop - start, *y.shape)`` (see :func:`reverse_part`)."""
+    x_shape = graph.nodes[graph.inputs[name]].shape
+    return jvp(graph, values, {name: structured.basis(x_shape, graph.dtype, start, stop)})[graph.output]
+
+
+def jacrev(graph: Graph, values: list, structure: bool = False) -> dict:
+    """Full Jacobians ``{name: y.shape + x.shape}`` in one batched reverse pass.
+
+    Arrays, or :class:`~jacobi_cli.jacobian.Jacobian` objects with ``structure=True``.
+    """
+    builders = _builders(graph, [n for n, i in graph.inputs.items() if graph.nodes[i].requires_grad], "reverse")
+    for name, part in reverse_part(graph, values).items():
+        builders[name].add(part, 0)
+    return _finished(builders, structure)
+
+
+def jacfwd(graph: Graph, values: list, names, structure: bool = False) -> dict:
     """Full Jacobians ``{name: y.shape + x.shape}``, one batched forward pass per input."""
-    y_shape = tuple(graph.output_shape)
-    out = {}
+    builders = _builders(graph, names, "forward")
     for name in names:
-        x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-        t = jvp(graph, values, {name: basis(x_shape, graph.dtype)})[graph.output]
-        t = np.reshape(t, (size(x_shape),) + y_shape)
-        out[name] = np.moveaxis(t, 0, -1).reshape(y_shape + x_shape)
-    return out
+        builders[name].add(forward_part(graph, values, name), 0)
+    return _finished(builders, structure)
+
+
+def _builders(graph: Graph, names, mode: str) -> dict:
+    from .jacobian import JacobianBuilder
+
+    return {name: JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, mode, graph.dtype)
+            for name in names}
+
+
+def _finished(builders: dict, structure: bool) -> dict:
+    out = {name: b.finish() for name, b in builders.items()}
+    return out if structure else {name: j.to_array() for name, j in out.items()}
 
 
 def grad_graph(graph: Graph) -> tuple:

@@ -43,7 +43,7 @@ class Bindings:
                 if count * np.dtype(dtype).itemsize > max_bytes:
                     raise too_large(f"{name}:{_fmt_spec(shape)}", count, dtype, max_bytes, hint=(
                         "use a smaller shape (`jac shape` needs no values and takes any size)"))
-        rng = np.random.default_rng(seed)
+        rng = None  # made on first use: numpy.random costs ~10 ms to import
         for name, shape in self.shapes.items():
             if name in self.values:
                 continue
@@ -51,6 +51,7 @@ class Bindings:
             if symbolic:
                 raise JacValueError(f"{name}:{_fmt_spec(shape)} has symbolic size {symbolic[0]!r}; numbers are "
                                     f"needed to compute values (symbolic sizes work with `jac shape` and `jac diff`)")
+            rng = rng or np.random.default_rng(seed)
             self.values[name] = rng.standard_normal(shape).astype(dtype)
         return self
 

@@ -13,8 +13,9 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from . import __version__
-from .errors import JacError, JacIOError, JacLimitError, JacUsageError, JacValueError
+from . import __version__, commands
+from .commands import MAX_EXPRESSION_FILE, read_expression  # noqa: F401  (MAX_EXPRESSION_FILE: kept for importers)
+from .errors import JacError, JacUsageError
 
 app = typer.Typer(
     name="jac",
@@ -24,8 +25,6 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-MAX_EXPRESSION_FILE = 10 * 2**20
 
 # --- shared options ----------------------------------------------------------------------------
 
@@ -43,75 +42,16 @@ Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or
                                       "infinities (otherwise a warning on stderr names the op that made them).")]
 
 
-def read_expression(expr: str) -> str:
-    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input)."""
-    if expr == "-":
-        stream = getattr(sys.stdin, "buffer", None)
-        if stream is None:  # a text stream without bytes underneath
-            return sys.stdin.read(MAX_EXPRESSION_FILE + 1)
-        return _decoded(stream.read(MAX_EXPRESSION_FILE + 1), "standard input")
-    if not expr.startswith("@"):
-        return expr
-    from .fileio import open_regular_file
-
-    path = expr[1:]
-    try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
-        with open_regular_file(path, "the expression from") as fp:
-            data = fp.read(MAX_EXPRESSION_FILE + 1)
-    except OSError as err:
-        raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
-    return _decoded(data, f"the expression file '{path}'")
-
-
-def _decoded(data: bytes, what: str) -> str:
-    if len(data) > MAX_EXPRESSION_FILE:
-        raise JacLimitError(f"{what} is larger than {MAX_EXPRESSION_FILE:,} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise JacIOError(f"{what} is not UTF-8 text (byte {err.start}: 0x{data[err.start]:02x})") from None
-
-
 def _fail(err: JacError, as_json: bool) -> None:
-    from .render import Renderer, error_json
-    from rich.console import Console
-
-    Renderer(Console(stderr=True, highlight=False)).error(err)
-    if as_json:
-        print(error_json(err))
-    raise typer.Exit(2)
+    raise typer.Exit(commands.fail(err, as_json))
 
 
 def _run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> dict:
-    """Build a report, then print it (rich or JSON) and its warnings (stderr); bad input
-    exits 2, and so does a non-finite result under ``--strict``."""
-    import numpy as np
-
-    try:
-        try:
-            report = build()
-        except MemoryError:
-            raise JacLimitError("not enough memory for this computation; try smaller inputs") from None
-        except np.linalg.LinAlgError as err:
-            raise JacValueError(f"linear algebra failed: {err}") from None
-        warnings = report.get("warnings") or []
-        if strict and warnings:
-            first = warnings[0]
-            raise JacValueError(f"{first['message']} (--strict: NaN and infinities are errors)",
-                                first["position"], report.get("expression"))
-    except JacError as err:
-        _fail(err, as_json)
-    from rich.console import Console
-
-    from .render import Renderer, to_json
-
-    if as_json:
-        print(to_json(report))
-    else:
-        getattr(Renderer(), draw)(report)
-    stderr = Renderer(Console(stderr=True, highlight=False))
-    for warning in warnings:
-        stderr.warning(warning, report.get("expression"))
+    """Build a report, then print it (human or JSON) and return it; bad input exits 2, and so
+    does a NaN or infinity in the result under ``--strict``."""
+    code, report = commands.run(as_json, build, draw, strict)
+    if code:
+        raise typer.Exit(code)
     return report
 
 
@@ -126,33 +66,26 @@ def eval_command(
     layout: Annotated[str, typer.Option("--layout", help="array (y.shape + x.shape, as torch/jax) or "
                                         "numerator (the math_shape of the table).")] = "array",
     out: Annotated[Optional[str], typer.Option("--out", help="Save the Jacobians: .npy (one input), .npz "
-                                               "(one array per input), .json.")] = None,
+                                               "(one array per input; a SciPy sparse matrix for one "
+                                               "structured Jacobian), .json.")] = None,
     symbolic: Annotated[bool, typer.Option("--symbolic", help="Also show each Jacobian as formulas (SymPy), "
                                            "for Jacobians of up to 64 entries.")] = False,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Draw each Jacobian as a heatmap with its "
                                                 "sparsity pattern to FILE.png or FILE.svg (needs matplotlib).")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="auto (per input, the cheaper of forward and reverse), "
+                                      "forward or reverse.")] = "auto",
+    explain: Annotated[bool, typer.Option("--explain", help="Print the plan before running it: mode per input, "
+                                          "passes and batch size, structure, predicted peak memory.")] = False,
+    sparse: Annotated[bool, typer.Option("--sparse", help="With --json: a diagonal or sparse Jacobian as "
+                                         "\"coo\": {indices, values} instead of a dense \"value\".")] = False,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% "
+                                                      "(default: half the available memory). Bigger plans are "
+                                                      "chunked, or refused with exit 2.")] = None,
     strict: Strict = False,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
-    from .report import eval_report
-
-    def build():
-        if layout not in ("array", "numerator"):
-            raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
-        if plot:
-            from .plot import check_path, require_matplotlib
-            check_path(plot, "--plot")
-            require_matplotlib()
-        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic)
-        if out:
-            from .fileio import save_array
-            save_array(out, {name: block["value"] for name, block in report["jacobian"].items()})
-        if plot:
-            from .plot import jacobian_plot
-            jacobian_plot(report, plot)
-        return report
-
-    _run(as_json, build, "eval", strict)
+    _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
+                                      max_memory, symbolic, plot), "eval", strict)
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "

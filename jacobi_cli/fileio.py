@@ -100,6 +100,22 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
         raise _os_error("cannot write", path, error) from None
 
 
+def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
+    """Write a 2-d sparse matrix to a ``.npz`` file in SciPy's format (COO), without SciPy:
+    ``scipy.sparse.load_npz(path)`` reads it back. ``rows[k], cols[k]`` hold ``values[k]``.
+    """
+    if _suffix(path, WRITE_SUFFIXES, "writes") != ".npz":
+        raise JacIOError(f"'{path}': a sparse matrix is written to a .npz file")
+    arrays = {"format": np.array(b"coo"), "shape": np.array(shape, dtype=np.int64),
+              "row": np.asarray(rows, dtype=np.int64), "col": np.asarray(cols, dtype=np.int64),
+              "data": np.asarray(values)}
+    try:
+        with _open_for_writing(path) as fp:
+            _write_npz(fp, arrays)
+    except OSError as error:
+        raise _os_error("cannot write", path, error) from None
+
+
 def write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` (a picture, a DOT file); an OS error becomes a JacIOError."""
     try:

@@ -97,14 +97,27 @@ def tangent_warnings(graph, values: list, where: str, tangents: dict) -> list:
 
 
 def jacobian_warnings(graph, values: list, where: str, name: str, array) -> list:
-    """Warnings for a derivative array whose trailing axes are the shape of input ``name``."""
-    a = np.asarray(array)
+    """Warnings for a derivative whose trailing axes are the shape of input ``name``: an
+    array, or a :class:`~jacobi_cli.jacobian.Jacobian` (a structured one is read from its
+    stored values, never made dense)."""
+    if getattr(array, "structure", "dense") != "dense":
+        return _structured_warnings(graph, values, where, name, array)
+    a = np.asarray(array.to_array() if hasattr(array, "structure") else array)
     if all_finite(a):
         return []
     x_size = int(np.prod(graph.nodes[graph.inputs[name]].shape, dtype=np.int64))
     columns = ~np.isfinite(a.reshape(-1, x_size)).all(axis=0)
     found = derivative_warnings(graph, values, where, name, int(np.argmax(columns)))
     return [_with_kinds(w, a) for w in found]
+
+
+def _structured_warnings(graph, values: list, where: str, name: str, jacobian) -> list:
+    stored = np.asarray(jacobian.values if jacobian.values is not None else [])
+    bad = ~np.isfinite(stored)
+    if not bad.any():
+        return []
+    column = int(np.asarray(jacobian.cols)[np.argmax(bad)])
+    return [_with_kinds(w, stored) for w in derivative_warnings(graph, values, where, name, column)]
 
 
 # --- describing the culprit ---------------------------------------------------------------

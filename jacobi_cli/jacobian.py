@@ -3,31 +3,46 @@
 A :class:`Jacobian` is dy/dx for one input. Its array layout is ``y.shape + x.shape``
 (as ``torch.autograd.functional.jacobian`` and ``jax.jacrev`` return it); its numerator
 layout follows the derivative-shape table (``math_shape``). Commands ask it for what
-they print, so a structured Jacobian (diagonal, sparse) can stand in for a dense one.
+they print, so a structured Jacobian stands in for a dense one: a
+:class:`SparseJacobian` keeps only its nonzeros (``structure`` is ``"diagonal"``,
+``"sparse"`` or ``"zero"``) and is made dense only when ``to_array`` is called.
 
 >>> import numpy as np
 >>> J = Jacobian("x", (2,), (2,), np.diag([4.0, 6.0]))
 >>> J.math_shape, J.legend()
 ((2, 2), 'J[i, j] = ∂y[i] / ∂x[j]')
+>>> D = SparseJacobian("x", (2,), (2,), [0, 1], [0, 1], [4.0, 6.0])
+>>> D.structure, D.nnz, D.to_array().tolist()
+('diagonal', 2, [[4.0, 0.0], [0.0, 6.0]])
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .shapes import kind, legend, math_layout, math_shape
+from .structured import ShapeOnly, SparseBatch, account
+
+INDEX_BYTES = 8  # one stored index of a sparse Jacobian (row or column)
+DENSE_FROM = 3  # a sparse (not diagonal) Jacobian with nnz ≥ size / 3 is smaller stored dense
 
 
 class Jacobian:
-    """dy/dx for input ``name``: ``y_shape + x_shape`` in the array layout."""
+    """dy/dx for input ``name``: ``y_shape + x_shape`` in the array layout, stored dense.
+
+    ``array`` may be ``None`` for a Jacobian known only by its shape (a plan's dry run).
+    """
 
     structure = "dense"
 
-    def __init__(self, name: str, y_shape: tuple, x_shape: tuple, array: np.ndarray):
+    def __init__(self, name: str, y_shape: tuple, x_shape: tuple, array, dtype=None):
         self.name = name
         self.y_shape = tuple(y_shape)
         self.x_shape = tuple(x_shape)
-        self._array = np.asarray(array).reshape(self.shape)
+        self._array = None if array is None else np.asarray(array).reshape(self.shape)
+        self.dtype = np.dtype(dtype if dtype is not None else getattr(self._array, "dtype", np.float64))
 
     @property
     def shape(self) -> tuple:
@@ -44,16 +59,41 @@ class Jacobian:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
+
+    @property
+    def nnz(self) -> int:
+        """Stored values: every element for a dense Jacobian."""
+        return self.size
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes this Jacobian keeps in memory."""
+        return self.size * self.dtype.itemsize
+
+    @property
+    def dense_nbytes(self) -> int:
+        """Bytes of its dense array (what ``to_array`` allocates when it is not dense)."""
+        return self.size * self.dtype.itemsize
+
+    def describe(self) -> str:
+        """The structure as printed: ``dense``, ``diagonal``, ``sparse (nnz 3)``, ``zero``."""
+        return f"sparse (nnz {self.nnz:,})" if self.structure == "sparse" else self.structure
 
     def to_array(self, layout: str = "array") -> np.ndarray:
         """The dense values, in the ``array`` layout or the ``numerator`` layout of the table."""
-        array = self._array
+        return self._in_layout(self._array, layout)
+
+    def _in_layout(self, array: np.ndarray, layout: str) -> np.ndarray:
         if layout == "array":
             return array
         axes, expand = math_layout(len(self.y_shape), len(self.x_shape))
         out = np.transpose(array, axes)
         return np.expand_dims(out, expand) if expand is not None else out
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.to_array()
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     def layout_shape(self, layout: str = "array") -> tuple:
         return self.shape if layout == "array" else self.math_shape
@@ -62,4 +102,161 @@ class Jacobian:
         return legend(self.name, self.y_shape, self.x_shape, layout, of)
 
     def __repr__(self) -> str:
-        return f"Jacobian(d y/d {self.name}, shape={self.shape}, {self.structure})"
+        return f"Jacobian(d y/d {self.name}, shape={self.shape}, {self.describe()})"
+
+
+class SparseJacobian(Jacobian):
+    """dy/dx kept as its nonzeros: ``values[k]`` at flat index ``rows[k]`` of y and
+    ``cols[k]`` of x. Entries are sorted by (row, column), repeated ones summed.
+
+    ``structure`` is ``"diagonal"`` (y and x of one shape, every entry on the diagonal),
+    ``"zero"`` (no entries) or ``"sparse"``. ``values`` may be ``None`` (a plan's dry run);
+    ``coalesced=True`` says the entries are sorted and distinct already.
+    """
+
+    def __init__(self, name: str, y_shape: tuple, x_shape: tuple, rows, cols, values, dtype=None,
+                 coalesced: bool = False):
+        super().__init__(name, y_shape, x_shape, None, dtype if dtype is not None else
+                         getattr(values, "dtype", np.float64))
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        values = None if values is None else np.asarray(values, self.dtype)
+        self.rows, self.cols, self.values = (rows, cols, values) if coalesced else \
+            _coalesce(rows, cols, values, self._n)
+
+    @property
+    def _n(self) -> int:
+        return math.prod(self.x_shape)
+
+    @property
+    def structure(self) -> str:
+        if self.rows.size == 0:
+            return "zero"
+        same = self.y_shape == self.x_shape and np.array_equal(self.rows, self.cols)
+        return "diagonal" if same else "sparse"
+
+    @property
+    def nnz(self) -> int:
+        return int(self.rows.size)
+
+    @property
+    def nbytes(self) -> int:
+        return self.nnz * (2 * INDEX_BYTES + self.dtype.itemsize)
+
+    def to_array(self, layout: str = "array") -> np.ndarray:
+        flat = np.zeros(self.size, dtype=self.dtype)
+        flat[self.rows * self._n + self.cols] = self.values
+        return self._in_layout(flat.reshape(self.shape), layout)
+
+    def diagonal(self) -> np.ndarray:
+        """The diagonal, shaped like x (for any structure; zeros where nothing is stored)."""
+        out = np.zeros(self._n, dtype=self.dtype)
+        on = self.rows == self.cols
+        out[self.cols[on]] = self.values[on]
+        return out.reshape(self.x_shape)
+
+    def coo(self, layout: str = "array") -> tuple:
+        """``(indices, values)``: ``indices`` is (ndim, nnz), one row per axis of the layout
+        (as ``torch.sparse_coo_tensor`` takes them), so ``J[tuple(indices)] = values``."""
+        y_idx = np.unravel_index(self.rows, self.y_shape) if self.y_shape else ()
+        x_idx = np.unravel_index(self.cols, self.x_shape) if self.x_shape else ()
+        indices = np.array(list(y_idx) + list(x_idx), dtype=np.int64).reshape(-1, self.nnz)
+        if layout != "array":
+            axes, expand = math_layout(len(self.y_shape), len(self.x_shape))
+            indices = indices[list(axes)]
+            if expand is not None:
+                indices = np.insert(indices, expand, 0, axis=0)
+        return indices, self.values
+
+    def matrix(self) -> tuple:
+        """``(rows, cols, values, (y.size, x.size))``: the 2-d matrix dvec(y)/dvec(x) in COO form."""
+        return self.rows, self.cols, self.values, (math.prod(self.y_shape), self._n)
+
+
+def _coalesce(rows: np.ndarray, cols: np.ndarray, values, n: int) -> tuple:
+    """Sort entries by (row, column) and sum repeated ones."""
+    key = rows * n + cols
+    if key.size < 2 or bool(np.all(key[1:] > key[:-1])):
+        return rows, cols, values
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    if values is not None:
+        values = np.add.reduceat(values[order], starts) if key.size else values
+    key = key[starts]
+    return key // n, key % n, values
+
+
+class JacobianBuilder:
+    """One input's Jacobian, from the parts that passes over chunks of a basis return.
+
+    A forward part is ``(batch, *y.shape)``: columns ``start, start + 1, ...``; a reverse
+    part is ``(batch, *x.shape)``: rows. Sparse parts stay sparse until a dense part
+    arrives; a dense part that is the whole Jacobian is kept as it is (no copy).
+    Parts from a plan's dry run (pattern-only or :class:`ShapeOnly`) give a Jacobian
+    without values, whose structure and size are those the real pass will have.
+    """
+
+    def __init__(self, name: str, y_shape: tuple, x_shape: tuple, mode: str, dtype):
+        self.name, self.y_shape, self.x_shape, self.mode = name, tuple(y_shape), tuple(x_shape), mode
+        self.dtype = np.dtype(dtype)
+        self.m = math.prod(self.y_shape)
+        self.n = math.prod(self.x_shape)
+        self.basis = self.n if mode == "forward" else self.m
+        self.triplets: list = []
+        self.dense = None
+
+    def add(self, part, start: int) -> None:
+        if isinstance(part, SparseBatch):
+            self._add_sparse(part, start)
+        elif isinstance(part, ShapeOnly):
+            self._add_dense_shape(part, start)
+        else:
+            self._add_dense(np.asarray(part), start)
+
+    def _oriented(self, where, cols, start):
+        return (where, cols + start) if self.mode == "forward" else (cols + start, where)
+
+    def _add_sparse(self, part: SparseBatch, start: int) -> None:
+        for _, where, cols, vals in part.entries():
+            rows, columns = self._oriented(where, cols, start)
+            if isinstance(self.dense, np.ndarray):
+                np.add.at(self.dense, (rows, columns), vals)
+            elif self.dense is None:
+                self.triplets.append((rows, columns, vals))
+                account(rows.size * (2 * INDEX_BYTES + self.dtype.itemsize))
+
+    def _add_dense(self, part: np.ndarray, start: int) -> None:
+        batch = part.shape[0]
+        flat = part.reshape(batch, -1)
+        if start == 0 and batch == self.basis and not self.triplets:
+            self.dense = flat.T if self.mode == "forward" else flat  # the whole Jacobian: a view
+            return
+        if self.dense is None:
+            self.dense = np.zeros((self.m, self.n), dtype=self.dtype)
+            for rows, cols, vals in self.triplets:
+                np.add.at(self.dense, (rows, cols), vals)
+            self.triplets = []
+        if self.mode == "forward":
+            self.dense[:, start:start + batch] += flat.T
+        else:
+            self.dense[start:start + batch, :] += flat
+
+    def _add_dense_shape(self, part: ShapeOnly, start: int) -> None:
+        if self.dense is not None:
+            return
+        whole = start == 0 and part.shape[0] == self.basis
+        self.dense = ShapeOnly((self.m, self.n), self.dtype, base=part if whole else None)
+        self.triplets = []
+
+    def finish(self) -> Jacobian:
+        if self.dense is not None:
+            array = None if isinstance(self.dense, ShapeOnly) else self.dense
+            return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
+        parts = self.triplets or [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, self.dtype))]
+        rows, cols = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        vals = None if any(p[2] is None for p in parts) else np.concatenate([p[2] for p in parts])
+        sparse = SparseJacobian(self.name, self.y_shape, self.x_shape, rows, cols, vals, self.dtype)
+        if sparse.structure == "sparse" and sparse.nnz * DENSE_FROM >= sparse.size:
+            array = None if vals is None else sparse.to_array()
+            return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
+        return sparse

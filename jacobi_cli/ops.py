@@ -51,15 +51,31 @@ def defop(name, impl, shape, vjp=(), jvp=(), **kw) -> Op:
     return op
 
 
+class Batched:
+    """Base of the structured batches (:mod:`jacobi_cli.structured`): an op on one is
+    handed to its ``bind``, as NumPy hands a function to ``__array_function__``."""
+
+    __slots__ = ()
+
+    def bind(self, name: str, args: tuple, params: dict):
+        raise NotImplementedError
+
+
 def bind(name: str, *args, **params):
-    """Apply op ``name``: NumPy on arrays, a new graph node if any argument is traced."""
+    """Apply op ``name``: NumPy on arrays, a new graph node if any argument is traced,
+    the batch's own rule if one is a structured batch."""
     for a in args:
         if isinstance(a, Tracer):
             return a.builder.apply(name, *args, **params)
-    out = OPS[name].impl(*args, **params)
+        if isinstance(a, Batched):
+            return a.bind(name, args, params)
+    return _weak(OPS[name].impl(*args, **params), args)
+
+
+def _weak(out, args):
+    """Python numbers in, a Python number out: np.float64(0.5) would make a float32 rule
+    (pow's y - 1 with y = 1.5) promote its result to float64."""
     if isinstance(out, np.generic) and all(type(a) in (int, float) for a in args):
-        # Python numbers in, a Python number out: np.float64(0.5) would make a float32 rule
-        # (pow's y - 1 with y = 1.5) promote its result to float64.
         return out.item()
     return out
 
@@ -70,9 +86,13 @@ class _Prims:
     def __getattr__(self, name):
         if name not in OPS:
             raise AttributeError(name)
+        impl = OPS[name].impl
 
         def prim(*args, **params):
-            return bind(name, *args, **params)
+            for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
+                if isinstance(a, (Tracer, Batched)):
+                    return bind(name, *args, **params)
+            return _weak(impl(*args, **params), args)
 
         prim.__name__ = name
         setattr(self, name, prim)
@@ -259,6 +279,8 @@ binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y:
 
 def _pow_dx(ans, x, y):
     # y * x**(y-1), and 0 where y == 0 (PyTorch's choice: d/dx x**0 = 0 even at x = 0)
+    if isinstance(y, (int, float)):  # a constant exponent (x**2): no masks needed
+        return 0.0 if y == 0 else P.mul(y, P.pow(x, y - 1.0))
     return P.where(P.eq(y, 0.0), 0.0, P.mul(y, P.pow(x, P.sub(y, 1.0))))
 
 

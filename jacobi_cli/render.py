@@ -1,23 +1,30 @@
 """Drawing reports for people (rich) and serialising them for programs (JSON).
 
-This is the only module that imports rich.
+This is the only module that imports rich, and only when it draws for a terminal: to a
+pipe or a file rich prints plain text, and :class:`Renderer` writes that same text itself
+(lines, and the one table it draws), so a ``jac eval`` in a script does not pay rich's
+import. Anything it cannot match exactly (a control character, a table wider than the
+console, a rich object from another command) goes through rich.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import re
+import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from .fileio import to_jsonable
 from .report import case_entry, public
 from .shapes import fmt, kind
 
+if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
+    from rich.console import Console
+    from rich.table import Table
+
 MAX_PRINTED = 400  # elements; bigger arrays print a summary and point to --out
+RICH_ENV = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES")
 MAX_TREE_NODES = 200  # lines of the human graph tree; --json and --dot always hold every node
 MAX_TREE_DEPTH = 40
 INLINE_ELEMENTS = 6  # a gradient up to this size is printed in the tree, else summarised
@@ -34,6 +41,8 @@ def _jsonable(obj):
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, (np.ndarray, np.generic, float, int)) and not isinstance(obj, bool):
+        from .fileio import to_jsonable
+
         return to_jsonable(np.asarray(obj))
     return obj
 
@@ -45,10 +54,14 @@ def printable(text: str) -> str:
 
 
 def to_json(report: dict) -> str:
+    import json
+
     return printable(json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False))
 
 
 def error_json(err) -> str:
+    import json
+
     body = {"kind": err.kind, "message": err.message, "position": err.position}
     for extra in ("case", "key"):  # a suite error (jac run) names the case and the key
         if getattr(err, extra, None) is not None:
@@ -97,17 +110,82 @@ def summary_lines(a, what: str = "it") -> list:
 
 # --- human output ------------------------------------------------------------------------------
 
+def plain_output(stream) -> bool:
+    """Whether rich would print plain text to ``stream``: not a terminal, and nothing in
+    the environment that makes rich treat it as one."""
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty is not None and isatty()) and not any(os.environ.get(k) for k in RICH_ENV)
+
+
+def console_width() -> int:
+    """The width rich's Console takes: the terminal of stdin, stdout or stderr, else 80; ``COLUMNS`` wins."""
+    width = 0
+    for fd in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(fd).columns
+            break
+        except (AttributeError, ValueError, OSError):
+            continue
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else (width or 80)
+
+
+def _plain_safe(text: str) -> bool:
+    """Text that rich prints unchanged: no control characters but newlines."""
+    return all(ch >= " " or ch == "\n" for ch in text) and "\x7f" not in text
+
+
 class Renderer:
-    def __init__(self, console: Console | None = None):
-        self.console = console or Console(highlight=False)
+    """Draws reports: through rich for a terminal (or a ``console`` passed in), as the same
+    plain text written directly otherwise. ``self.console`` is a rich Console, made on first use."""
+
+    def __init__(self, console=None, stderr: bool = False):
+        self._console = console
+        self.stderr = stderr
+        self.plain = console is None and plain_output(sys.stderr if stderr else sys.stdout)
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False, emoji=False, stderr=self.stderr)
+        return self._console
+
+    @property
+    def width(self) -> int:
+        return console_width() if self.plain else self.console.width
+
+    def write(self, text: str) -> None:
+        (sys.stderr if self.stderr else sys.stdout).write(text + "\n")
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        text = escape(printable(text))
-        self.console.print(text if style is None else f"[{style}]{text}[/]", soft_wrap=True)
+        text = printable(text)
+        if self.plain and _plain_safe(text):
+            self.write(text)
+            return
+        from rich.markup import escape
+
+        self.console.print(escape(text) if style is None else f"[{style}]{escape(text)}[/]", soft_wrap=True)
+
+    def table(self, title: str, columns: tuple, rows: list) -> None:
+        """A table as rich draws ``Table(title, title_justify="left", show_edge=False, pad_edge=False)``."""
+        text = plain_table(title, columns, rows, self.width) if self.plain else None
+        if text is not None:
+            self.write(text)
+            return
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*row)
+        self.console.print(table)
 
     def value(self, a, label: str, indent: str = "  ", what: str = "it") -> None:
         a = np.asarray(a)
-        width = max(self.console.width - len(indent), 40)
+        width = max(self.width - len(indent), 40)
         lines = array_lines(a, label, width) if a.size <= MAX_PRINTED else summary_lines(a, what)
         for text in lines:
             self.line(indent + text)
@@ -125,14 +203,10 @@ class Renderer:
         self.value(out["value"], out["name"], what="the value")
 
     def shape_table(self, rows: list, title: str = "Derivative shapes") -> None:
-        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-        for col in ("input", "input kind", "output kind", "array shape", "math_shape"):
-            table.add_column(col)
-        for name, x_shape, y_shape, array_shape, m_shape in rows:
-            table.add_row(name, f"{kind(x_shape)} {fmt(x_shape)}", f"{kind(y_shape)} {fmt(y_shape)}",
-                          fmt(array_shape), fmt(m_shape))
+        cells = [(name, f"{kind(x_shape)} {fmt(x_shape)}", f"{kind(y_shape)} {fmt(y_shape)}", fmt(array_shape),
+                  fmt(m_shape)) for name, x_shape, y_shape, array_shape, m_shape in rows]
         self.line()
-        self.console.print(table)
+        self.table(title, ("input", "input kind", "output kind", "array shape", "math_shape"), cells)
 
     # one method per command ------------------------------------------------------------------
 
@@ -147,11 +221,16 @@ class Renderer:
         rows = []
         for name, block in report["jacobian"].items():
             x_shape = tuple(report["inputs"][name]["shape"])
+            jac = report.get("_jacobians", {}).get(name)
+            structure = jac.describe() if jac is not None else block["structure"]
             self.line()
-            self.line(f"∂{y}/∂{name}: {block['cell']}, {block['structure']}, {block['layout']} layout "
+            self.line(f"∂{y}/∂{name}: {block['cell']}, {structure}, {block['layout']} layout "
                       f"{fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             self.line(f"  {block['legend']}", "dim")
-            self.value(block["value"], "J", what="the Jacobian")
+            if "value" in block:
+                self.value(block["value"], "J", what="the Jacobian")
+            else:
+                self.structured(jac, block["layout"])
             if "expr" in block:
                 self.eval_formula(block, report["_sympy"][name])
             rows.append((name, x_shape, y_shape, y_shape + x_shape, tuple(block["math_shape"])))
@@ -159,6 +238,29 @@ class Renderer:
             self.line("\nno inputs to differentiate (bind one, or check --wrt)")
         else:
             self.shape_table(rows)
+
+    def structured(self, jac, layout: str) -> None:
+        """A diagonal, sparse or zero Jacobian: whole when small, else what it stores."""
+        if jac.size <= MAX_PRINTED:
+            self.value(jac.to_array(layout), "J", what="the Jacobian")
+        elif jac.structure == "zero":
+            self.line(f"  all {jac.size:,} elements are 0: the output does not depend on {jac.name}")
+        elif jac.structure == "diagonal" and jac.nnz <= MAX_PRINTED:
+            self.line(f"  the diagonal (J[i, i], shaped like {jac.name}), the rest is 0:")
+            self.value(jac.diagonal(), "diag")
+        else:
+            what = "on the diagonal" if jac.structure == "diagonal" else "stored"
+            self.line(f"  {jac.nnz:,} values {what}, of {jac.size:,} elements (the rest is 0): "
+                      + summary_lines(jac.values)[0].split(": ", 1)[1])
+            self.line("  save it with --out FILE.npz (a SciPy sparse matrix), or see its entries with --json --sparse")
+
+    def plan(self, plan) -> None:
+        """``--explain``: the plan, before it runs."""
+        lines = plan.explain()
+        self.line(lines[0], "bold")
+        for text in lines[1:]:
+            self.line(text, "dim" if text.lstrip().startswith("why:") else None)
+        self.line()
 
     def eval_formula(self, block: dict, formula) -> None:
         if block["expr"] is None:
@@ -258,7 +360,11 @@ class Renderer:
             rows.append((name, x_shape, y_shape, tuple(block["shape"]), tuple(block["math_shape"])))
         if rows:
             self.shape_table(rows)
+
     def check(self, report: dict) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
         self.header(report)
         self.output(report)
         y = report["output"]["name"]
@@ -296,6 +402,8 @@ class Renderer:
                       "(see --rtol, --atol)", "bold red")
 
     def limit(self, report: dict) -> None:
+        from rich.table import Table
+
         name, x = report["_limit_at"]
         self.line()
         self.line(f"the difference quotient (f({name}+h) - f({name}))/h as h → 0, at {name} = {_g(x)}:", "bold")
@@ -378,6 +486,25 @@ class Renderer:
             text, caret = caret_lines(source, position)
             self.line("  " + text)
             self.line("  " + caret, style)
+
+
+def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | None:
+    """The text rich prints for our table to a pipe, or None where only rich knows it
+    (cells that are not printable ASCII, or a table wider than the console)."""
+    cells = [tuple(columns)] + [tuple(r) for r in rows]
+    if not all(c.isascii() and c.isprintable() for row in cells for c in row) or not title.isascii():
+        return None
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    total = sum(widths) + 3 * (len(widths) - 1)  # " ┃ " between columns, no outer padding
+    if total > width or len(title) > total:
+        return None
+
+    def joined(row, sep):
+        return sep.join(c.ljust(w) for c, w in zip(row, widths))
+
+    rule = "╇".join("━" * (w + (1 if i in (0, len(widths) - 1) else 2)) for i, w in enumerate(widths))
+    body = [joined(r, " │ ") for r in cells[1:]]
+    return "\n".join([title.ljust(total), joined(cells[0], " ┃ "), rule] + body)
 
 
 def _point_text(point: dict) -> str:
@@ -473,6 +600,8 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
 
 
 def _graph_label(node: dict, report: dict, constants: dict) -> str:
+    from rich.markup import escape
+
     shape = f"[cyan]{node['kind']} {escape(fmt(tuple(node['shape'])))}[/]"
     if node["op"] == "input":
         head = f"[bold]{escape(node['name'])}[/] input"
@@ -496,6 +625,7 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
 
     A node used twice is drawn once; later uses point back to it. Returns the tree and
     how many nodes were left out by ``max_nodes`` / ``max_depth``."""
+    from rich.markup import escape
     from rich.tree import Tree
 
     nodes = {n["id"]: n for n in report["nodes"]}
@@ -570,6 +700,8 @@ class RunProgress:
     printed above it), one plain line per case otherwise (CI logs)."""
 
     def __init__(self, total: int, console: Console | None = None):
+        from rich.console import Console
+
         self.console = console or Console(highlight=False)
         self.total, self.done, self.failed = total, 0, 0
         self.bar = None
@@ -587,6 +719,8 @@ class RunProgress:
         return self
 
     def __call__(self, result) -> None:
+        from rich.markup import escape
+
         self.done += 1
         case = case_entry(result)
         self.failed += case["status"] != "passed"
@@ -615,6 +749,9 @@ def _duration(seconds: float) -> str:
 
 
 def _run_summary_table(report: dict, width: int) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"{report['name']}: {_plural(report['summary']['cases'], 'case')}", title_justify="left",
                   show_edge=False, pad_edge=False)
     details = [first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met" for c in report["cases"]]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api, autodiff, finite
+from . import api, autodiff, finite, memory
 from .bindings import parse_bindings
 from .errors import JacError, JacUsageError
+from .graph import DEFAULT_MAX_BYTES
 from .parser import parse
 from .shapes import kind, legend, math_shape
 
@@ -39,22 +40,38 @@ def _output(problem: api.Problem) -> dict:
             "name": output_name(problem.graph)}
 
 
-def jacobian_block(j, layout: str = "array", of: str = "y") -> dict:
-    return {"shape": list(j.layout_shape(layout)),
-            "math_shape": list(j.math_shape), "layout": layout, "value": j.to_array(layout),
-            "structure": j.structure, "cell": j.cell, "legend": j.legend(layout, of)}
+def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense", budget=None) -> dict:
+    """One Jacobian's entry of ``"jacobian"``. ``values``: ``"dense"`` adds ``"value"``;
+    ``"coo"`` adds ``"coo"`` for a structured Jacobian (``"value"`` for a dense one);
+    ``"none"`` adds neither for a structured one (the renderer asks the Jacobian itself)."""
+    block = {"shape": list(j.layout_shape(layout)), "math_shape": list(j.math_shape), "layout": layout,
+             "structure": j.structure, "nnz": j.nnz, "cell": j.cell, "legend": j.legend(layout, of)}
+    if j.structure == "dense" or values == "dense":
+        block["value"] = api.dense(j, layout, budget)
+    elif values == "coo":
+        indices, stored = j.coo(layout)
+        block["coo"] = {"indices": indices, "values": stored}
+    return block
 
 
-def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array",
-                symbolic: bool = False) -> dict:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
-    jacobians = api.jacobians(problem)
+def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
+                mode="auto", max_memory=None, values="dense", on_plan=None) -> dict:
+    """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
+    (``--explain``); a plan that does not fit the budget is refused after that call."""
+    budget = memory.budget(max_memory)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    plan = api.plan_of(problem, mode, budget)
+    if on_plan is not None:
+        on_plan(plan)
+    jacobians = api.jacobians(problem, plan)
     report = _header("eval", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
     of = report["output"]["name"]
-    report["jacobian"] = {name: jacobian_block(j, layout, of) for name, j in jacobians.items()}
+    report["jacobian"] = {name: jacobian_block(j, layout, of, values, budget) for name, j in jacobians.items()}
     report["_jacobians"] = jacobians
-    _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j.to_array()) for name, j in jacobians.items()]))
+    report["_plan"] = plan
+    report["_budget"] = budget
+    _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
     if symbolic:
         _add_formulas(report, problem, layout)
     return report
@@ -74,6 +91,19 @@ def _add_formulas(report: dict, problem, layout: str) -> None:
             block.update(expr=None, latex=None, note=f"no formula: {f}")
         else:
             block.update(expr=symbolic.text(f), latex=symbolic.latex(f))
+
+
+def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> None:
+    """``--out``: a ``.npz`` of one structured Jacobian is a SciPy sparse matrix (COO) of
+    dvec(y)/dvec(x); otherwise the dense arrays (``.npy``, ``.npz`` by name, ``.json``)."""
+    from .fileio import save_array, save_sparse
+
+    blocks = list(jacobians.values())
+    if path.lower().endswith(".npz") and len(blocks) == 1 and blocks[0].structure != "dense":
+        rows, cols, values, shape = blocks[0].matrix()
+        save_sparse(path, rows, cols, values, shape)
+        return
+    save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
 
 
 def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> dict:

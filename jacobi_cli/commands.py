@@ -1,0 +1,125 @@
+"""What the commands share, without typer: reading ``EXPR``, running a report builder,
+turning :class:`~jacobi_cli.errors.JacError` into a message and exit code 2, and the
+body of ``jac eval``.
+
+:mod:`jacobi_cli.cli` (typer) and the fast path of :mod:`jacobi_cli.entry` both call
+these, so a command behaves the same whichever parsed its arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+from .errors import JacError, JacIOError, JacLimitError, JacUsageError, JacValueError
+
+MAX_EXPRESSION_FILE = 10 * 2**20
+
+
+def read_expression(expr: str) -> str:
+    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input)."""
+    if expr == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream without bytes underneath
+            return sys.stdin.read(MAX_EXPRESSION_FILE + 1)
+        return _decoded(stream.read(MAX_EXPRESSION_FILE + 1), "standard input")
+    if not expr.startswith("@"):
+        return expr
+    from .fileio import open_regular_file
+
+    path = expr[1:]
+    try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
+        with open_regular_file(path, "the expression from") as fp:
+            data = fp.read(MAX_EXPRESSION_FILE + 1)
+    except OSError as err:
+        raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
+    return _decoded(data, f"the expression file '{path}'")
+
+
+def _decoded(data: bytes, what: str) -> str:
+    if len(data) > MAX_EXPRESSION_FILE:
+        raise JacLimitError(f"{what} is larger than {MAX_EXPRESSION_FILE:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise JacIOError(f"{what} is not UTF-8 text (byte {err.start}: 0x{data[err.start]:02x})") from None
+
+
+def fail(err: JacError, as_json: bool) -> int:
+    """The error on stderr (and as JSON on stdout with ``--json``); returns exit code 2."""
+    from .render import Renderer, error_json
+
+    sys.stdout.flush()
+    Renderer(stderr=True).error(err)
+    if as_json:
+        print(error_json(err))
+    return 2
+
+
+def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> tuple:
+    """Build a report, then print it (human or JSON) and its warnings (stderr); returns
+    ``(exit code, report)``: ``(0, report)``, or ``(2, None)`` for bad input and, under
+    ``strict``, for a NaN or infinity in the value or a derivative."""
+    import numpy as np
+
+    try:
+        try:
+            report = build()
+        except MemoryError:
+            raise JacLimitError("not enough memory for this computation; try smaller inputs") from None
+        except np.linalg.LinAlgError as err:
+            raise JacValueError(f"linear algebra failed: {err}") from None
+        warnings = report.get("warnings") or []
+        if strict and warnings:
+            first = warnings[0]
+            raise JacValueError(f"{first['message']} (--strict: NaN and infinities are errors)",
+                                first["position"], report.get("expression"))
+    except JacError as err:
+        return fail(err, as_json), None
+    from .render import Renderer, to_json
+
+    if as_json:
+        print(to_json(report))
+    else:
+        getattr(Renderer(), draw)(report)
+    if warnings:
+        sys.stdout.flush()
+        stderr = Renderer(stderr=True)
+        for warning in warnings:
+            stderr.warning(warning, report.get("expression"))
+    return 0, report
+
+
+def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
+               layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
+               sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
+               plot: str | None = None) -> Callable[[], dict]:
+    """The report builder of ``jac eval``, for :func:`run`."""
+    from .report import eval_report, save_jacobians
+
+    def show_plan(plan):
+        if explain and not as_json:
+            from .render import Renderer
+
+            Renderer().plan(plan)
+
+    def build():
+        if layout not in ("array", "numerator"):
+            raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
+        if plot:
+            from .plot import check_path, require_matplotlib
+            check_path(plot, "--plot")
+            require_matplotlib()
+        values = ("coo" if sparse else "dense") if as_json else "none"
+        report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
+                             max_memory=max_memory, values=values, on_plan=show_plan)
+        if explain and as_json:
+            report["plan"] = report["_plan"].to_dict()
+        if out:
+            save_jacobians(out, report["_jacobians"], layout, report["_budget"])
+        if plot:
+            from .plot import jacobian_plot
+            jacobian_plot(report, plot)
+        return report
+
+    return build

@@ -1,0 +1,115 @@
+"""The memory budget: how many bytes a computation may use, read and written as people do.
+
+The default is half of what the machine can give now: ``MemAvailable`` of
+``/proc/meminfo``, or the cgroup's limit less its usage when that is smaller (a
+container is killed at its cgroup limit, not at the machine's). Plans that would pass the
+budget are chunked or refused before anything is allocated (:mod:`jacobi_cli.planner`).
+
+>>> parse_size("1.5G"), parse_size("512MiB"), fmt_bytes(3 * 2**30)
+(1610612736, 536870912, '3.0 GiB')
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from .errors import JacUsageError
+
+SAFE_FRACTION = 0.5
+FALLBACK_BYTES = 2 * 2**30  # when the machine does not say
+_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
+_SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgtp]?)(?:i?b)?\s*\Z", re.IGNORECASE)
+_CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                 ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+
+
+def available_bytes() -> int | None:
+    """Bytes this process can still get: ``MemAvailable``, capped by a cgroup limit; None if unknown."""
+    known = [n for n in (_meminfo_available(), _cgroup_room()) if n is not None]
+    return min(known) if known else None
+
+
+def default_budget() -> int:
+    """A safe fraction of :func:`available_bytes` (2 GiB when the machine does not say),
+    read at most once a second."""
+    now = time.monotonic()
+    if _default[1] is None or now - _default[0] > 1.0:
+        available = available_bytes()
+        _default[:] = [now, int(available * SAFE_FRACTION) if available else FALLBACK_BYTES]
+    return _default[1]
+
+
+_default: list = [0.0, None]  # [when, bytes]
+
+
+def budget(max_memory=None) -> int:
+    """The budget in bytes for ``--max-memory``: None for the default, a number of bytes,
+    a size such as ``"2G"`` / ``"512MiB"``, or a share of the available memory (``"80%"``)."""
+    if max_memory is None:
+        return default_budget()
+    if isinstance(max_memory, (int, float)) and not isinstance(max_memory, bool):
+        return _positive(int(max_memory), str(max_memory))
+    text = str(max_memory).strip()
+    if text.endswith("%"):
+        return _percent(text)
+    return _positive(parse_size(text), text)
+
+
+def parse_size(text: str) -> int:
+    """``"2G"`` → 2 GiB in bytes; units k, M, G, T, P are powers of 1024, with an optional ``B``/``iB``."""
+    match = _SIZE.match(text)
+    if not match:
+        raise JacUsageError(f"--max-memory {text!r} is not a size such as 2G, 512M, 1.5GiB, 1000000 or 50%")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def fmt_bytes(n: int) -> str:
+    """``1536`` → ``"1.5 KiB"``."""
+    value, unit = float(n), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if abs(value) < 1024 or unit == "EiB":
+            break
+        value /= 1024
+    return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+
+
+def _percent(text: str) -> int:
+    try:
+        share = float(text[:-1]) / 100
+    except ValueError:
+        raise JacUsageError(f"--max-memory {text!r} is not a percentage such as 50%") from None
+    if not 0 < share <= 1:
+        raise JacUsageError(f"--max-memory {text!r}: a share of the available memory is between 0% and 100%")
+    return _positive(int((available_bytes() or FALLBACK_BYTES) * share), text)
+
+
+def _positive(n: int, text: str) -> int:
+    if n <= 0:
+        raise JacUsageError(f"--max-memory {text}: the budget must be more than 0 bytes")
+    return n
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fp:
+            for line in fp:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cgroup_room() -> int | None:
+    for limit_file, usage_file in _CGROUP_FILES:
+        try:
+            with open(limit_file, encoding="ascii") as fp:
+                limit = fp.read().strip()
+            with open(usage_file, encoding="ascii") as fp:
+                usage = int(fp.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 2**60:
+            return max(int(limit) - usage, 0)
+    return None

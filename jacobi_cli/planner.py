@@ -1,0 +1,349 @@
+"""Plans: how each Jacobian will be computed, decided before anything big is computed.
+
+For every input the plan names the mode (forward: one pass per input over its basis;
+reverse: one pass for all reverse inputs over the output's basis), the structure the
+Jacobian will have, the number of basis vectors per pass (the chunk) and the predicted
+peak memory. It comes from dry runs of the passes themselves
+(:func:`jacobi_cli.structured.dry_run`): the same rules on shapes and sparsity patterns,
+no values, so the prediction follows the code that will run.
+
+- ``mode="auto"`` takes, per input, the mode whose dry run does less work. That is
+  reverse when the output is smaller than the input and forward when it is larger, as
+  usual, except where structure changes the count (an element-wise chain costs O(n)
+  either way; ``tanh(A @ x)`` is a gather of ``A`` in reverse).
+- A plan whose results alone pass the budget is refused (:class:`JacLimitError`) with the
+  sizes. One whose passes would pass it is chunked: fewer basis vectors per pass.
+
+>>> import numpy as np
+>>> from jacobi_cli import api
+>>> p = api.prepare("sin(x) * x**2", {"x": np.ones(1000)})
+>>> plan = make_plan(p.graph, p.values, p.wrt)
+>>> plan.inputs["x"].structure, plan.inputs["x"].nnz
+('diagonal', 1000)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from . import autodiff, structured
+from .errors import JacLimitError, JacUsageError
+from .graph import Graph
+from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
+from .memory import fmt_bytes
+from .shapes import fmt, size
+
+MODES = ("auto", "forward", "reverse")
+SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)
+FEW = 8  # a pass of at most this many basis vectors runs dense whatever the sizes
+PATTERN_MAX = 2**16  # a plan keeps the entries' positions of a structured Jacobian up to this nnz
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a dry run of one pass predicts: per input structure, nnz and result bytes;
+    the pass's work (elements touched) and its peak bytes, results included."""
+
+    structures: dict
+    nnz: dict
+    result_bytes: dict
+    work: int
+    peak: int
+    patterns: dict  # name -> (rows, cols) of a small structured Jacobian, else None
+
+
+@dataclass(frozen=True)
+class InputPlan:
+    """How dy/d``name`` is computed."""
+
+    name: str
+    x_shape: tuple
+    mode: str  # "forward" or "reverse"
+    structure: str  # "dense", "diagonal", "sparse" or "zero", as the dry run found it
+    nnz: int
+    basis: int  # basis vectors in all: x.size forward, y.size reverse
+    batch: int  # basis vectors per pass
+    result_bytes: int
+    reason: str
+    pattern: tuple | None = None  # (rows, cols) of a small structured Jacobian (see SMALL)
+
+    @property
+    def passes(self) -> int:
+        return -(-self.basis // self.batch) if self.basis else 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every input's :class:`InputPlan`, the predicted peak memory and the budget."""
+
+    requested: str
+    y_shape: tuple
+    inputs: dict
+    values_bytes: int
+    pass_peak: int  # the largest pass, with the results before it
+    budget: int
+    notes: tuple = field(default=())
+    refusal: str | None = None  # why the plan cannot fit its budget (see :func:`check`)
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.values_bytes + self.pass_peak
+
+    @property
+    def result_bytes(self) -> int:
+        return sum(p.result_bytes for p in self.inputs.values())
+
+    def explain(self) -> list:
+        """The plan in words, one line each (what ``jac eval --explain`` prints)."""
+        lines = [f"plan (--mode {self.requested}): output {fmt(self.y_shape)}, {size(self.y_shape):,} elements"]
+        for p in self.inputs.values():
+            passes = f"{p.passes} pass{'es' if p.passes != 1 else ''} of {p.batch:,} basis vector" \
+                     f"{'s' if p.batch != 1 else ''}" if p.basis else "no pass (nothing to differentiate)"
+            lines.append(f"  {p.name} {fmt(p.x_shape)}: {p.mode} mode, {passes}; structure {_described(p)}, "
+                         f"{fmt_bytes(p.result_bytes)}")
+            lines.append(f"    why: {p.reason}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        lines.append(f"  predicted peak memory {fmt_bytes(self.peak_bytes)} (values {fmt_bytes(self.values_bytes)}, "
+                     f"Jacobians {fmt_bytes(self.result_bytes)}, passes included); budget {fmt_bytes(self.budget)}")
+        if self.refusal:
+            lines.append("  refused: it does not fit the budget (see the error)")
+        return lines
+
+    def to_dict(self) -> dict:
+        inputs = {p.name: {"mode": p.mode, "structure": p.structure, "nnz": p.nnz, "basis": p.basis,
+                           "batch": p.batch, "passes": p.passes, "result_bytes": p.result_bytes,
+                           "reason": p.reason} for p in self.inputs.values()}
+        return {"mode": self.requested, "inputs": inputs, "peak_bytes": self.peak_bytes,
+                "values_bytes": self.values_bytes, "result_bytes": self.result_bytes, "budget_bytes": self.budget,
+                "notes": list(self.notes), "refused": self.refusal}
+
+
+def _described(p: InputPlan) -> str:
+    return f"sparse (nnz {p.nnz:,})" if p.structure == "sparse" else p.structure
+
+
+# --- dry runs -------------------------------------------------------------------------------------
+
+def probe_reverse(graph: Graph, values: list, names: list, batch: int | None = None) -> Probe:
+    """Dry-run one reverse pass of ``batch`` output basis vectors (default: all)."""
+    with structured.dry_run() as ledger:
+        builders = autodiff._builders(graph, names, "reverse")
+        parts = autodiff.reverse_part(graph, values, 0, batch)
+        for name in names:
+            builders[name].add(parts.pop(name), 0)
+        del parts
+        return _probe(builders, ledger)
+
+
+def probe_forward(graph: Graph, values: list, name: str, batch: int | None = None) -> Probe:
+    """Dry-run one forward pass of ``batch`` basis vectors of input ``name`` (default: all)."""
+    with structured.dry_run() as ledger:
+        builders = autodiff._builders(graph, [name], "forward")
+        builders[name].add(autodiff.forward_part(graph, values, name, 0, batch), 0)
+        return _probe(builders, ledger)
+
+
+def _probe(builders: dict, ledger) -> Probe:
+    done = {name: b.finish() for name, b in builders.items()}
+    patterns = {n: (j.rows, j.cols) if j.structure != "dense" and j.nnz <= PATTERN_MAX else None
+                for n, j in done.items()}
+    return Probe({n: j.structure for n, j in done.items()}, {n: j.nnz for n, j in done.items()},
+                 {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns)
+
+
+# --- making a plan ----------------------------------------------------------------------------------
+
+def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int | None = None) -> Plan:
+    """The plan for the Jacobians of ``graph``'s output with respect to ``wrt``.
+
+    A plan that cannot fit ``budget`` bytes says why in ``refusal``; :func:`check` raises it.
+    """
+    if mode not in MODES:
+        raise JacUsageError(f"--mode must be auto, forward or reverse, not {mode!r}")
+    from .memory import default_budget
+
+    budget = default_budget() if budget is None else int(budget)
+    names = list(wrt)
+    forward = {n: probe_forward(graph, values, n) for n in names} if mode != "reverse" else {}
+    reverse = _reverse_probes(graph, values, names, mode)
+    plans = {n: _choose(graph, n, mode, reverse.get(n), forward.get(n)) for n in names}
+    values_bytes = sum(getattr(v, "nbytes", 8) for v in values)
+    plan = Plan(mode, tuple(graph.output_shape), plans, values_bytes, 0, budget)
+    refusal = _results_too_big(plan)
+    if refusal:
+        return replace(plan, pass_peak=plan.result_bytes, refusal=refusal)
+    return _fit(plan, graph, values, forward)
+
+
+def check(plan: Plan) -> Plan:
+    """``plan``, or :class:`JacLimitError` with the sizes when it cannot fit its budget."""
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    return plan
+
+
+def _reverse_probes(graph: Graph, values: list, names: list, mode: str) -> dict:
+    """``{name: Probe}``: in auto mode one reverse dry run per input alone (its own cost);
+    with ``--mode reverse`` the one pass for all of them."""
+    if mode == "forward" or not names:
+        return {}
+    if mode == "reverse" or len(names) == 1:
+        probe = probe_reverse(graph, values, names)
+        return {n: probe for n in names}
+    return {n: probe_reverse(graph.with_wrt([n]), values, [n]) for n in names}
+
+
+def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: Probe | None) -> InputPlan:
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    m, n = size(graph.output_shape), size(x_shape)
+    if mode == "auto":
+        chosen = "forward" if forward.work < reverse.work or (forward.work == reverse.work and m > n) else "reverse"
+        reason = _why(m, n, chosen, forward, reverse)
+    else:
+        chosen, reason = mode, f"--mode {mode}"
+    probe = forward if chosen == "forward" else reverse
+    basis = n if chosen == "forward" else m
+    return InputPlan(name, x_shape, chosen, probe.structures[name], probe.nnz[name], basis, basis,
+                     probe.result_bytes[name], reason, probe.patterns[name])
+
+
+def _why(m: int, n: int, chosen: str, forward: Probe, reverse: Probe) -> str:
+    sizes = "smaller than" if m < n else "larger than" if m > n else "as large as"
+    usual = "reverse" if m < n else "forward" if m > n else chosen
+    cost = f"dry runs: forward touches {forward.work:,} elements, reverse {reverse.work:,}"
+    if chosen == usual:
+        return f"the output ({m:,}) is {sizes} the input ({n:,}); {cost}"
+    return f"the output ({m:,}) is {sizes} the input ({n:,}), but the structure makes {chosen} cheaper; {cost}"
+
+
+def _results_too_big(plan: Plan) -> str | None:
+    need = plan.values_bytes + plan.result_bytes
+    if need <= plan.budget:
+        return None
+    biggest = max(plan.inputs.values(), key=lambda p: p.result_bytes)
+    m = size(plan.y_shape)
+    return (
+        f"the Jacobian ∂y/∂{biggest.name} is {_described(biggest)}, {m:,} × {size(biggest.x_shape):,}: "
+        f"it needs {biggest.result_bytes:,} bytes ({fmt_bytes(biggest.result_bytes)}), and with the other "
+        f"results and the values {need:,} bytes ({fmt_bytes(need)}), more than the memory budget of "
+        f"{plan.budget:,} bytes ({fmt_bytes(plan.budget)}); nothing was allocated. Raise --max-memory, "
+        f"differentiate fewer inputs (--wrt), or use jac vjp / jac jvp for products with J")
+
+
+def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
+    """Predict each pass's peak, in the order the passes run, and chunk passes that do not fit."""
+    inputs, done, worst, notes = dict(plan.inputs), 0, 0, []
+    rev = [n for n, p in inputs.items() if p.mode == "reverse"]
+    order = ([("reverse", rev)] if rev else []) + [("forward", [n]) for n, p in inputs.items() if p.mode == "forward"]
+    for mode, names in order:
+        first = inputs[names[0]]
+        if mode == "reverse":
+            graph_r = reverse_graph(graph, rev, len(inputs))
+            full = probe_reverse(graph_r, values, names).peak
+        else:
+            graph_r, full = graph, forward[names[0]].peak
+        room = plan.budget - plan.values_bytes - done
+        batch, peak, refusal = _chunk(graph_r, values, mode, names, first.basis, full, room, plan.budget)
+        if refusal:
+            return replace(plan, inputs=inputs, pass_peak=max(worst, done + peak), refusal=refusal)
+        if batch < first.basis:
+            notes.append(f"{', '.join(names)}: a pass of all {first.basis:,} basis vectors would need about "
+                         f"{fmt_bytes(full)}, more than the {fmt_bytes(room)} left; chunked")
+        for n in names:
+            inputs[n] = replace(inputs[n], batch=batch)
+        worst = max(worst, done + peak)
+        done += sum(inputs[n].result_bytes for n in names)
+    return replace(plan, inputs=inputs, pass_peak=worst, notes=tuple(notes))
+
+
+def _chunk(graph: Graph, values: list, mode: str, names: list, basis: int, full_peak: int, room: int,
+           budget: int) -> tuple:
+    """``(batch, peak, refusal)``: all basis vectors in one pass if that fits in ``room``, else
+    the largest batch that does (the peak is about linear in the batch: two probes fit the
+    line); ``refusal`` says why when not even one vector per pass fits."""
+    if full_peak <= room:
+        return max(basis, 1), full_peak, None
+    probe = (lambda b: probe_reverse(graph, values, names, b).peak) if mode == "reverse" else \
+        (lambda b: probe_forward(graph, values, names[0], b).peak)
+    one = probe(1)
+    per_vector = max((full_peak - one) / (basis - 1), 1.0)
+    batch = max(1, min(basis, int((room - one) / per_vector) + 1))
+    peak = probe(batch)
+    while peak > room and batch > 1:
+        batch //= 2
+        peak = probe(batch)
+    if peak > room:
+        return batch, peak, (
+            f"even one basis vector per pass needs about {peak:,} bytes ({fmt_bytes(peak)}) for "
+            f"{', '.join(names)} in {mode} mode, more than the {max(room, 0):,} bytes ({fmt_bytes(max(room, 0))}) "
+            f"left of the memory budget of {fmt_bytes(budget)}; nothing was allocated. Raise --max-memory")
+    return batch, peak, None
+
+
+# --- running a plan -------------------------------------------------------------------------------
+
+def run(plan: Plan, graph: Graph, values: list) -> dict:
+    """``{name: Jacobian}``, computed as ``plan`` says (passes in chunks, structure kept)."""
+    if _small(plan, graph):
+        return _run_small(plan, graph, values)
+    out = {}
+    rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
+    if rev:
+        out.update(_run_reverse(plan, reverse_graph(graph, rev, len(plan.inputs)), values, rev))
+    for name, p in plan.inputs.items():
+        if p.mode == "forward":
+            builder = autodiff._builders(graph, [name], "forward")[name]
+            for start in range(0, p.basis, p.batch):
+                builder.add(autodiff.forward_part(graph, values, name, start, min(start + p.batch, p.basis)), start)
+            out[name] = builder.finish()
+    return {name: out[name] for name in plan.inputs}
+
+
+def _small(plan: Plan, graph: Graph) -> bool:
+    """Dense passes when every Jacobian is small or its pass has few basis vectors (a scalar
+    output's reverse pass has one), and the structure's positions are known."""
+    m = size(graph.output_shape)
+    return all((m * size(p.x_shape) <= SMALL or p.basis <= FEW) and p.passes <= 1
+               and (p.structure == "dense" or p.pattern is not None) for p in plan.inputs.values())
+
+
+def _run_small(plan: Plan, graph: Graph, values: list) -> dict:
+    """Small Jacobians and passes of few basis vectors: plain dense passes (less Python per
+    op than sparse batches), then the structure the plan's dry run found, read off the result."""
+    out = {}
+    rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
+    if rev:
+        seed = autodiff.basis(graph.output_shape, graph.dtype)
+        grads = autodiff.vjp(reverse_graph(graph, rev, len(plan.inputs)), values, seed)
+        out.update({n: _structured(plan.inputs[n], graph, grads[n]) for n in rev})
+    for name, p in plan.inputs.items():
+        if p.mode == "forward":
+            seed = autodiff.basis(p.x_shape, graph.dtype)
+            out[name] = _structured(p, graph, autodiff.jvp(graph, values, {name: seed})[graph.output])
+    return {name: out[name] for name in plan.inputs}
+
+
+def _structured(p: InputPlan, graph: Graph, part) -> Jacobian:
+    builder = JacobianBuilder(p.name, graph.output_shape, p.x_shape, p.mode, graph.dtype)
+    builder.add(part, 0)
+    if p.pattern is None:
+        return builder.finish()
+    rows, cols = p.pattern
+    return SparseJacobian(p.name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
+                          graph.dtype, coalesced=True)
+
+
+def reverse_graph(graph: Graph, names: list, n_wrt: int) -> Graph:
+    """The graph whose reverse pass reaches exactly ``names`` (the others go forward)."""
+    return graph.with_wrt(names) if len(names) < n_wrt else graph
+
+
+def _run_reverse(plan: Plan, graph: Graph, values: list, names: list) -> dict:
+    first = plan.inputs[names[0]]
+    builders = autodiff._builders(graph, names, "reverse")
+    for start in range(0, first.basis, first.batch):
+        parts = autodiff.reverse_part(graph, values, start, min(start + first.batch, first.basis))
+        for name in names:
+            builders[name].add(parts.pop(name), start)
+        del parts
+    return {name: b.finish() for name, b in builders.items()}

@@ -1,0 +1,578 @@
+"""Structured batches: Jacobians that keep their structure while they are computed.
+
+A full Jacobian is one batched pass whose seed is a basis (the identity). Stored dense,
+that seed costs ``n²`` and every op after it too. Here the seed is a :class:`SparseBatch`:
+a batch ``(B, *s)`` in which every element has at most ``K`` nonzeros along the batch
+axis, ``T[b, i] = Σ_k val[k, i] · [col[k, i] == b]`` (``col = -1``: an empty slot). The
+identity is ``K = 1, col = arange, val = 1``.
+
+The derivative rules of :mod:`jacobi_cli.ops` are linear in the tangent (or cotangent)
+and are written with ``P``; ``P`` hands an op on a batch here (:meth:`Batched.bind`),
+where a short table of rules keeps the batch sparse: scaling by an unbatched array
+(every element-wise rule), reshape, transpose, indexing, broadcasting, sums, sums of two
+sparse batches, and a product with a constant matrix (a gather: ``A @ I = A`` costs
+``n²``, not ``n³``). Any other op makes the batch dense and runs NumPy. So one general
+mechanism gives: element-wise chains a diagonal, indexing and reshapes a selection or
+permutation, ``A @ x`` the matrix ``A`` itself and ``tanh(A @ x)`` ``diag(1 - tanh²) A``.
+
+Whether a batch stays sparse depends only on the graph and the shapes (the ``col``
+patterns), never on values. A *dry run* (:func:`dry_run`) exploits this: ``val`` is
+``None`` and dense batches are :class:`ShapeOnly` (a shape, no data), so the same pass
+predicts the structure of every Jacobian, the work, and the bytes of the batches alive
+at each moment (a :class:`Ledger` counts them as they are created and freed) before
+anything big is allocated.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from .ops import OPS, Batched
+
+K_MAX = 8  # nonzeros per element beyond which a batch goes dense
+VIEW_OPS = ("reshape", "transpose", "broadcast_to")  # NumPy returns views: no new bytes
+
+
+class Ledger:
+    """Bytes of the batches alive during a dry run, their peak, and a work count."""
+
+    def __init__(self):
+        self.live = 0
+        self.peak = 0
+        self.work = 0
+
+    def charge(self, nbytes: int) -> None:
+        self.live += nbytes
+        self.peak = max(self.peak, self.live)
+
+    def release(self, nbytes: int) -> None:
+        self.live -= nbytes
+
+    def transient(self, nbytes: int) -> None:
+        """Bytes that exist only while one op runs (a batch made dense for it)."""
+        self.peak = max(self.peak, self.live + nbytes)
+
+
+_ledger: Ledger | None = None
+
+
+@contextmanager
+def dry_run():
+    """Count instead of compute: inside, :func:`basis` makes pattern-only seeds."""
+    global _ledger
+    outer, _ledger = _ledger, Ledger()
+    try:
+        yield _ledger
+    finally:
+        _ledger = outer
+
+
+def account(nbytes: int) -> None:
+    """Count bytes that a dry run's caller keeps to the end (a Jacobian's entries)."""
+    if _ledger is not None:
+        _ledger.charge(nbytes)
+
+
+class _Counted(Batched):
+    """A batch whose bytes a dry run's ledger counts for as long as it lives."""
+
+    __slots__ = ()
+
+    def _count(self, nbytes: int) -> None:
+        self._ledger, self._nbytes = _ledger, nbytes
+        if _ledger is not None:
+            _ledger.charge(nbytes)
+
+    def __del__(self):
+        if getattr(self, "_ledger", None) is not None:
+            self._ledger.release(self._nbytes)
+
+    def bind(self, name: str, args: tuple, params: dict):
+        return apply(name, args, params)
+
+
+class ShapeOnly(_Counted):
+    """A dense batch in a dry run: its shape and dtype, no data."""
+
+    __slots__ = ("shape", "dtype", "base", "_ledger", "_nbytes")
+
+    def __init__(self, shape: tuple, dtype, base: "ShapeOnly | None" = None):
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.base = base  # a view keeps its base alive and costs nothing of its own
+        self._count(0 if base is not None else _size(self.shape) * self.dtype.itemsize)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class SparseBatch(_Counted):
+    """A batch ``(batch, *s)`` with at most ``K`` nonzeros per element along the batch axis.
+
+    ``col`` and ``val`` have shape ``(K, *s)``; ``val`` is ``None`` in a dry run (only
+    the pattern is known). ``to_dense()`` gives the NumPy array it stands for.
+    """
+
+    __slots__ = ("batch", "col", "val", "dtype", "_ledger", "_nbytes")
+
+    def __init__(self, batch: int, col: np.ndarray, val: np.ndarray | None, dtype, empty: bool = False):
+        self.batch, self.col, self.val, self.dtype = int(batch), col, val, np.dtype(dtype)
+        self._count(0 if empty else col.size * (col.itemsize + self.dtype.itemsize))
+        if _ledger is not None and not empty:
+            _ledger.work += col.size
+
+    @property
+    def shape(self) -> tuple:
+        return (self.batch,) + self.col.shape[1:]
+
+    @property
+    def ndim(self) -> int:
+        return self.col.ndim
+
+    @property
+    def k(self) -> int:
+        return self.col.shape[0]
+
+    @property
+    def pattern(self) -> bool:
+        return self.val is None
+
+    def with_(self, col, val) -> "SparseBatch":
+        return SparseBatch(self.batch, col, val, self.dtype)
+
+    def entries(self):
+        """``(k, flat element index, batch index, value)`` of every stored entry."""
+        for k in range(self.k):
+            col = self.col[k].reshape(-1)
+            where = np.flatnonzero(col >= 0)
+            yield k, where, col[where], None if self.pattern else self.val[k].reshape(-1)[where]
+
+    def __array__(self, dtype=None, copy=None):
+        """Rules written with raw NumPy (not ``P``) see the dense array."""
+        dense = self.to_dense()
+        return dense if dtype is None else dense.astype(dtype, copy=False)
+
+    def to_dense(self) -> np.ndarray:
+        if self.pattern:
+            raise TypeError("a dry run's batch has no values")
+        out = np.zeros((self.batch, _size(self.shape[1:])), dtype=self.dtype)
+        for _, where, cols, vals in self.entries():
+            out[cols, where] += vals  # (col, element) pairs are distinct within one k
+        return out.reshape(self.shape)
+
+
+def basis(shape: tuple, dtype, start: int = 0, stop: int | None = None) -> SparseBatch:
+    """Basis vectors ``e_start, ..., e_(stop-1)`` of arrays of ``shape``: a batch ``(stop - start, *shape)``.
+
+    Pattern-only inside :func:`dry_run`.
+    """
+    n = _size(shape)
+    stop = n if stop is None else stop
+    col = np.arange(n, dtype=np.intp) - start
+    if start or stop < n:
+        col[(col < 0) | (col >= stop - start)] = -1
+    col = col.reshape((1,) + tuple(shape))
+    val = None if _ledger is not None else np.ones(col.shape, dtype=dtype)
+    return SparseBatch(stop - start, col, val, dtype)
+
+
+def zeros(batch: int, shape: tuple, dtype) -> SparseBatch:
+    """The zero batch ``(batch, *shape)``: no stored entries."""
+    col = np.broadcast_to(np.intp(-1), (1,) + tuple(shape))
+    val = None if _ledger is not None else np.broadcast_to(np.zeros((), dtype=dtype), col.shape)
+    return SparseBatch(batch, col, val, dtype, empty=True)  # broadcast views: no bytes, no work
+
+
+def is_batch(value) -> bool:
+    return isinstance(value, (SparseBatch, ShapeOnly))
+
+
+# --- dispatch ----------------------------------------------------------------------------------
+
+def apply(name: str, args: tuple, params: dict):
+    """``OPS[name]`` on arguments of which at least one is a structured batch."""
+    rule = RULES.get(name)
+    if rule is not None and not any(isinstance(a, ShapeOnly) for a in args):
+        out = rule(*args, **params)
+        if out is not NotImplemented:
+            return out
+    return _densely(name, args, params)
+
+
+def _densely(name: str, args: tuple, params: dict):
+    """The op on dense arrays: sparse batches are made dense first (in a dry run, counted)."""
+    batches = [a for a in args if is_batch(a)]
+    dtype = batches[0].dtype
+    if any(isinstance(a, ShapeOnly) or a.pattern for a in batches):
+        return _dry_dense(name, args, params, dtype)
+    return OPS[name].impl(*[a.to_dense() if isinstance(a, SparseBatch) else a for a in args], **params)
+
+
+def _dry_dense(name: str, args: tuple, params: dict, dtype) -> ShapeOnly:
+    shapes = [a.shape if is_batch(a) else np.shape(a) for a in args]
+    shape = OPS[name].shape(*shapes, **params)
+    view_of = args[0] if name in VIEW_OPS and isinstance(args[0], ShapeOnly) else None
+    if _ledger is not None and view_of is None:
+        made_dense = sum(_size(a.shape) * dtype.itemsize for a in args if isinstance(a, SparseBatch))
+        _ledger.transient(made_dense + _size(shape) * dtype.itemsize)  # the inputs made dense, then the result
+        _ledger.work += _size(shape) * (shapes[0][-1] if name == "matmul" and shapes[0] else 1)
+    return ShapeOnly(shape, dtype, base=view_of)
+
+
+# --- rules: each returns a batch, or NotImplemented to fall back to dense --------------------
+
+def _unbatched(d, ndim: int):
+    """An unbatched operand as it broadcasts against the element axes of a batch of ``ndim``
+    axes; ``None`` when it would touch the batch axis (it is then not a constant)."""
+    if is_batch(d):
+        return None
+    if np.ndim(d) < ndim:
+        return d
+    d = np.asarray(d)
+    return d[0] if d.ndim == ndim and d.shape[0] == 1 else None
+
+
+def _lifted(a: np.ndarray, ndim: int) -> np.ndarray:
+    """``(K, *s)`` with length-1 axes after K so that ``s`` has ``ndim`` axes."""
+    extra = ndim - (a.ndim - 1)
+    return a.reshape(a.shape[:1] + (1,) * extra + a.shape[1:]) if extra > 0 else a
+
+
+def _expanded(t: SparseBatch, s: tuple):
+    """``col``, ``val`` broadcast to element shape ``s``."""
+    if t.col.shape[1:] == tuple(s):
+        return t.col, t.val
+    col = np.broadcast_to(_lifted(t.col, len(s)), (t.k,) + tuple(s))
+    val = None if t.pattern else np.broadcast_to(_lifted(t.val, len(s)), col.shape)
+    return col, val
+
+
+def _scaled(t: SparseBatch, d, fn) -> SparseBatch:
+    """The batch with ``val`` replaced by ``fn(val, d)`` for an unbatched ``d`` (broadcast)."""
+    d = _unbatched(d, t.ndim)
+    if d is None:
+        return NotImplemented
+    own, other = t.shape[1:], np.shape(d)
+    s = own if other == own or not other else np.broadcast_shapes(own, other)
+    col, val = _expanded(t, s)
+    return t.with_(col, None if t.pattern else fn(val, d))
+
+
+def _split(a, b):
+    """``(batch, other)`` when exactly one of ``a``, ``b`` is a sparse batch."""
+    if isinstance(a, SparseBatch) and not is_batch(b):
+        return a, b
+    if isinstance(b, SparseBatch) and not is_batch(a):
+        return b, a
+    return None, None
+
+
+def _mul(a, b):
+    t, d = _split(a, b)
+    return NotImplemented if t is None else _scaled(t, d, np.multiply)
+
+
+def _div(a, b):
+    if not isinstance(a, SparseBatch) or is_batch(b):
+        return NotImplemented
+    return _scaled(a, b, np.true_divide)
+
+
+def _neg(a):
+    return a.with_(a.col, None if a.pattern else np.negative(a.val))
+
+
+def _where(c, a, b):
+    t, other = _split(a, b)
+    if t is None or is_batch(c) or np.ndim(other) != 0 or other != 0:
+        return NotImplemented
+    keep = np.asarray(c) != 0
+    return _scaled(t, keep, (lambda v, m: np.where(m, v, 0)) if t is a else (lambda v, m: np.where(m, 0, v)))
+
+
+def _add(a, b):
+    return _sum_of(a, b, 1)
+
+
+def _sub(a, b):
+    return _sum_of(a, b, -1)
+
+
+def _sum_of(a, b, sign: int):
+    if isinstance(a, SparseBatch) and isinstance(b, SparseBatch):
+        return _merged(a, b, sign) if a.batch == b.batch else NotImplemented
+    if isinstance(a, SparseBatch) and _is_dense_batch(b, a):
+        return _into_dense(a, b, 1, sign)
+    if isinstance(b, SparseBatch) and _is_dense_batch(a, b):
+        return _into_dense(b, a, sign, 1)
+    return NotImplemented
+
+
+def _is_dense_batch(d, t: SparseBatch) -> bool:
+    return isinstance(d, np.ndarray) and d.ndim == t.ndim and d.shape[0] in (1, t.batch)
+
+
+def _into_dense(t: SparseBatch, d: np.ndarray, t_sign: int, d_sign: int):
+    """``t_sign * t + d_sign * d`` for a dense batched ``d``: one dense array, written once."""
+    if t.pattern:
+        return NotImplemented
+    shape = np.broadcast_shapes(t.shape, d.shape)
+    if shape[0] != t.batch:
+        return NotImplemented
+    out = np.array(np.broadcast_to(d if d_sign > 0 else -d, shape), dtype=np.result_type(d, t.dtype), order="C")
+    col, val = _expanded(t, shape[1:])
+    flat = out.reshape(shape[0], -1)
+    for k in range(col.shape[0]):
+        c = col[k].reshape(-1)
+        where = np.flatnonzero(c >= 0)
+        flat[c[where], where] += val[k].reshape(-1)[where] * t_sign
+    return out
+
+
+def _merged(a: SparseBatch, b: SparseBatch, sign: int):
+    """``a + sign * b``: slot by slot where they share columns, else side by side (K grows)."""
+    s = np.broadcast_shapes(a.shape[1:], b.shape[1:])
+    ca, va = _expanded(a, s)
+    cb, vb = _expanded(b, s)
+    pattern = a.pattern or b.pattern
+    if ca is cb or (ca.shape == cb.shape and np.array_equal(ca, cb)):  # the common case: x * x, sin(x) * x
+        return a.with_(ca, None if pattern else (va + vb if sign > 0 else va - vb))  # empty slots' values are unread
+    if ca.shape[0] == cb.shape[0] and bool(np.all((ca == cb) | (ca < 0) | (cb < 0))):
+        col = np.where(ca >= 0, ca, cb)
+        val = None if pattern else np.where(ca >= 0, va, 0) + sign * np.where(cb >= 0, vb, 0)
+        return a.with_(col, val)
+    k = ca.shape[0] + cb.shape[0]
+    if k > K_MAX or k >= a.batch:
+        return NotImplemented
+    col = np.concatenate([ca, cb])
+    return a.with_(col, None if pattern else np.concatenate([va, sign * vb]))
+
+
+def _reshape(a, shape):
+    if not isinstance(a, SparseBatch) or shape[0] != a.batch:
+        return NotImplemented
+    new = (a.k,) + tuple(shape[1:])
+    return a.with_(a.col.reshape(new), None if a.pattern else a.val.reshape(new))
+
+
+def _transpose(a, axes):
+    if not isinstance(a, SparseBatch) or axes[0] != 0:
+        return NotImplemented  # the K axis of col stands where the batch axis is
+    return a.with_(a.col.transpose(axes), None if a.pattern else a.val.transpose(axes))
+
+
+def _getitem(a, index):
+    if not isinstance(a, SparseBatch) or index[:1] != (slice(None),):
+        return NotImplemented
+    return a.with_(a.col[index], None if a.pattern else a.val[index])
+
+
+def _broadcast_to(a, shape):
+    if not isinstance(a, SparseBatch) or shape[0] != a.batch:
+        return NotImplemented
+    col, val = _expanded(a, tuple(shape[1:]))
+    return a.with_(col, val)
+
+
+def _scatter(a, index, shape):
+    """Zeros of ``shape`` with ``a`` added at ``index``. Entries that land on one element
+    take separate slots (an index list that repeats an element gives it K = 2)."""
+    if not isinstance(a, SparseBatch) or index[:1] != (slice(None),) or shape[0] != a.batch:
+        return NotImplemented
+    target = np.arange(_size(shape[1:])).reshape(shape[1:])[index[1:]]  # where each element of a lands
+    where = np.broadcast_to(target, a.shape[1:]).reshape(1, -1).repeat(a.k, axis=0)
+    col, valid = a.col.reshape(a.k, -1), a.col.reshape(a.k, -1) >= 0
+    pos, cols = where[valid], col[valid]
+    slot = _occurrence(pos)
+    k = int(slot.max(initial=0)) + 1
+    if k > K_MAX or k >= a.batch > 1:
+        return NotImplemented
+    out_col = np.full((k, _size(shape[1:])), -1, dtype=np.intp)
+    out_col[slot, pos] = cols
+    out_val = None
+    if not a.pattern:
+        out_val = np.zeros(out_col.shape, dtype=a.dtype)
+        out_val[slot, pos] = a.val.reshape(a.k, -1)[valid]
+    new = (k,) + tuple(shape[1:])
+    return a.with_(out_col.reshape(new), None if a.pattern else out_val.reshape(new))
+
+
+def _occurrence(pos: np.ndarray) -> np.ndarray:
+    """For each entry, how many earlier entries have the same value (0, 1, ...)."""
+    if pos.size == 0:
+        return pos
+    order = np.argsort(pos, kind="stable")
+    sorted_pos = pos[order]
+    start = np.flatnonzero(np.concatenate([[True], sorted_pos[1:] != sorted_pos[:-1]]))
+    counts = np.diff(np.append(start, pos.size))
+    rank = np.arange(pos.size) - np.repeat(start, counts)
+    out = np.empty_like(rank)
+    out[order] = rank
+    return out
+
+
+def _sum(a, axes, keepdims=False):
+    if not isinstance(a, SparseBatch) or 0 in axes:
+        return NotImplemented
+    return _reduced(a, tuple(ax - 1 for ax in axes), keepdims)
+
+
+def _mean(a, axes, keepdims=False):
+    out = _sum(a, axes, keepdims)
+    if out is NotImplemented:
+        return out
+    count = float(_size([a.shape[ax] for ax in axes]))
+    if isinstance(out, SparseBatch):
+        return _scaled(out, count, np.true_divide)
+    return out / count if isinstance(out, np.ndarray) else _dry_dense_shape(out.shape, out.dtype)
+
+
+def _sum_to(a, shape):
+    if not isinstance(a, SparseBatch) or len(shape) != a.ndim:
+        return NotImplemented
+    axes = tuple(i for i, (d, s) in enumerate(zip(a.shape[1:], shape[1:])) if s == 1 and d != 1)
+    return _reduced(a, axes, True) if axes else a
+
+
+def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
+    """Sum over element axes ``axes``: sparse when each group holds one column, else dense."""
+    s = t.shape[1:]
+    kept = tuple(1 if i in axes else d for i, d in enumerate(s)) if keepdims else \
+        tuple(d for i, d in enumerate(s) if i not in axes)
+    rest = [i + 1 for i in range(len(s)) if i not in axes]
+    order = [0] + rest + [ax + 1 for ax in axes]
+    groups, width = _size([s[i - 1] for i in rest]), _size([s[ax] for ax in axes])
+    col = t.col.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, -1)
+    val = None if t.pattern else t.val.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, -1)
+    valid = col >= 0
+    top = col.max(axis=1, initial=-1)
+    if bool(np.all((col == top[:, None]) | ~valid)):
+        vals = None if t.pattern else np.where(valid, val, 0).sum(axis=1, dtype=t.dtype)
+        return t.with_(top.reshape((1,) + kept), None if t.pattern else vals.reshape((1,) + kept))
+    if t.pattern:
+        return _dry_dense_shape((t.batch,) + kept, t.dtype)
+    rows, where = col[valid], np.nonzero(valid)[0]
+    out = np.bincount(rows * groups + where, weights=val[valid], minlength=t.batch * groups)
+    return out.astype(t.dtype, copy=False).reshape((t.batch,) + kept)
+
+
+def _dry_dense_shape(shape: tuple, dtype) -> ShapeOnly:
+    if _ledger is not None:
+        _ledger.work += _size(shape)
+    return ShapeOnly(shape, dtype)
+
+
+def _matmul(a, b):
+    """A sparse batch times a constant matrix, or the reverse. Sparse when every row (or
+    column) that is summed over holds one batch index; else a gather into a dense result."""
+    t, c = _split(a, b)
+    if t is None or t.ndim != 3 or np.ndim(c) != 2:
+        return NotImplemented
+    c = np.asarray(c)
+    if t.k == 1:
+        one = _one_col(t.col[0], axis=0 if t is b else 1)
+        if one is not None:
+            return _matmul_kept_sparse(t, c, one, left=t is b)
+    return _matmul_const_left(c, t) if t is b else _matmul_const_right(t, c)
+
+
+def _one_col(col: np.ndarray, axis: int):
+    """The one batch index of each line of ``col`` along ``axis`` (the axis a matmul sums), or None."""
+    top = col.max(axis=axis, initial=-1)
+    same = (col == np.expand_dims(top, axis)) | (col < 0)
+    return top if bool(np.all(same)) else None
+
+
+def _matmul_kept_sparse(t: SparseBatch, c: np.ndarray, one: np.ndarray, left: bool) -> SparseBatch:
+    """``C @ T`` (left) or ``T @ C`` when each summed line of T holds one batch index: the
+    result keeps it, and its values are the product of the values (empty slots as 0)."""
+    r = c.shape[0] if left else t.shape[1]
+    p = t.shape[2] if left else c.shape[1]
+    col = np.broadcast_to(one[None, :] if left else one[:, None], (r, p))[None]
+    if t.pattern:
+        return t.with_(col, None)
+    v = np.where(t.col[0] >= 0, t.val[0], 0)
+    return t.with_(col, (c @ v if left else v @ c)[None])
+
+
+def _matmul_const_left(c: np.ndarray, t: SparseBatch):
+    """``C @ T``: C (r, k), T (B, k, p). Column j, q of T sends ``val · C[:, j]`` to ``out[col, :, q]``."""
+    r, p = c.shape[0], t.shape[2]
+    if t.pattern:
+        return _dry_dense_shape((t.batch, r, p), t.dtype)
+    out = None
+    for _, where, cols, vals in t.entries():
+        j, q = np.divmod(where, p)
+        part = _rows_scaled(c.T, j, vals)  # (nnz, r): val · (row j of Cᵀ) per entry
+        out = _place(out, part, cols, q, (t.batch, r, p), rows_axis=1)
+    return out
+
+
+def _matmul_const_right(t: SparseBatch, c: np.ndarray):
+    """``T @ C``: T (B, r, k), C (k, p). Entry i, j of T sends ``val · C[j, :]`` to ``out[col, i, :]``."""
+    r, p = t.shape[1], c.shape[1]
+    if t.pattern:
+        return _dry_dense_shape((t.batch, r, p), t.dtype)
+    out = None
+    for _, where, cols, vals in t.entries():
+        i, j = np.divmod(where, t.shape[2])
+        part = _rows_scaled(c, j, vals)  # (nnz, p): val · (row j of C) per entry
+        out = _place(out, part, cols, i, (t.batch, r, p), rows_axis=2)
+    return out
+
+
+def _rows_scaled(m: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """``m[rows] * vals[:, None]``, without a copy when that is ``m`` itself (an identity
+    seed through ``A @ x`` gives ``A``, not a copy of it)."""
+    if _is_identity(rows) and rows.size == m.shape[0]:
+        return m if bool(np.all(vals == 1)) else m * vals[:, None]
+    part = m[rows]
+    part *= vals[:, None]
+    return part
+
+
+def _place(out, part, cols, other, shape, rows_axis):
+    """Add gathered vectors ``part`` (nnz, L) at ``out[cols, :, other]`` (rows_axis=1) or
+    ``out[cols, other, :]`` (rows_axis=2), allocating ``out`` on first use."""
+    b, n_other = shape[0], shape[3 - rows_axis]
+    if out is None and n_other == 1 and part.shape[0] == b and _is_permutation(cols, b):
+        if not _is_identity(cols):
+            part = part[np.argsort(cols)]
+        return part.reshape(shape)  # every batch row filled once: the gathered rows are the result
+    if out is None:
+        out = np.zeros(shape, dtype=part.dtype)
+    key = (cols, slice(None), other) if rows_axis == 1 else (cols, other, slice(None))
+    if _distinct(cols * n_other + other, b * n_other):
+        out[key] += part
+    else:
+        np.add.at(out, key, part)
+    return out
+
+
+def _is_permutation(cols: np.ndarray, b: int) -> bool:
+    return cols.size == b and _distinct(cols, b)
+
+
+def _is_identity(cols: np.ndarray) -> bool:
+    return bool(np.all(cols == np.arange(cols.size)))
+
+
+def _distinct(keys: np.ndarray, bound: int) -> bool:
+    return keys.size == 0 or int(np.bincount(keys, minlength=bound).max()) <= 1
+
+
+RULES = {
+    "mul": _mul, "div": _div, "neg": _neg, "where": _where, "add": _add, "sub": _sub,
+    "reshape": _reshape, "transpose": _transpose, "getitem": _getitem, "broadcast_to": _broadcast_to,
+    "scatter": _scatter, "sum": _sum, "mean": _mean, "sum_to": _sum_to, "matmul": _matmul,
+}
+
+
+def _size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
