@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _export, autodiff, memory
 from .bindings import Bindings, parse_bindings
-from .errors import JacLimitError, JacNameError, JacShapeError, JacValueError
+from .errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
 from .jacobian import Jacobian
 from .memory import fmt_bytes
@@ -77,6 +77,13 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
     return parse_bindings(list(bindings), dtype, seed, max_bytes)
 
 
+def check_seed(seed) -> int:
+    """``--seed``: a non-negative integer, as NumPy's generators take (any size)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise JacUsageError(f"--seed must be an integer >= 0, not {seed!r}")
+    return int(seed)
+
+
 def check_wrt(wrt, inputs) -> list:
     """``--wrt`` names, checked against the bound inputs (default: all of them)."""
     if not wrt:
@@ -122,7 +129,8 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     again with new values of the same shapes only evaluates.
     """
     dtype = resolve_dtype(dtype)
-    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed)
+    seed = check_seed(seed)
+    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
     entry = _compiled(expr, bound.shapes, dtype, seed, max_bytes)
     names = check_wrt(wrt, entry.graph.inputs)
     graph = entry.by_wrt.get(tuple(names))
@@ -251,7 +259,25 @@ def hessians(problem: Problem) -> dict:
     if int(np.prod(y_shape, dtype=np.int64)) != 1:
         raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
                             "reduce it first, e.g. sum(...)")
+    check_hessian_size(problem)
     return autodiff.hessian(problem.graph, problem.env, problem.wrt)
+
+
+def check_hessian_size(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Refuse, before anything is allocated, a Hessian whose forward passes would carry
+    arrays over ``max_bytes``: the pass for input ``b`` pushes ``b.size`` tangents through
+    every node (and the block ``(a, b)`` holds ``a.size * b.size`` numbers)."""
+    g = problem.graph
+    itemsize = np.dtype(g.dtype).itemsize
+    biggest = max(int(np.prod(n.shape, dtype=np.int64)) for n in g.nodes)
+    for name in problem.wrt:
+        n = int(np.prod(g.nodes[g.inputs[name]].shape, dtype=np.int64))
+        count = n * max(n, biggest)
+        if count * itemsize > max_bytes:
+            raise JacLimitError(
+                f"the Hessian with respect to '{name}' ({n:,} elements) needs arrays of {count:,} values "
+                f"({count * itemsize:,} bytes), over the limit of {max_bytes:,} bytes per array; differentiate "
+                f"fewer or smaller inputs (--wrt), or use jac vjp / jac jvp for products with vectors")
 
 
 # --- the public one-call functions -------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import structured
+from .errors import JacError
 from .graph import Builder, Graph, Tracer
 from .ops import OPS, P, shape_of
 from .shapes import size
@@ -29,7 +30,11 @@ def evaluate(graph: Graph, env: dict) -> list:
             elif node.op == "const":
                 values.append(node.value)
             else:
-                values.append(OPS[node.op].impl(*[values[a] for a in node.args], **node.params))
+                try:
+                    values.append(OPS[node.op].impl(*[values[a] for a in node.args], **node.params))
+                except JacError as err:  # an op that refuses its values (inv of a singular matrix)
+                    err.position = node.position if err.position is None else err.position
+                    raise err.with_source(graph.source)
     return values
 
 

@@ -7,12 +7,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import JacError, JacNameError, JacUsageError, JacValueError
+from .errors import JacError, JacNameError, JacUsageError, JacValueError, too_large
 from .graph import DEFAULT_MAX_BYTES
 from .shapes import fmt
 
@@ -32,8 +33,16 @@ class Bindings:
     values: dict = field(default_factory=dict)
     random: set = field(default_factory=set)
 
-    def realize(self, dtype=np.float64, seed: int = 0) -> "Bindings":
-        """Draw the ``NAME:SHAPE`` inputs: N(0, 1) samples from a generator seeded by ``seed``."""
+    def realize(self, dtype=np.float64, seed: int = 0, max_bytes: int | None = DEFAULT_MAX_BYTES) -> "Bindings":
+        """Draw the ``NAME:SHAPE`` inputs: N(0, 1) samples from a generator seeded by ``seed``.
+
+        A shape over ``max_bytes`` is refused before anything is drawn."""
+        for name, shape in self.shapes.items():
+            if name not in self.values and max_bytes is not None and all(isinstance(d, int) for d in shape):
+                count = math.prod(shape)
+                if count * np.dtype(dtype).itemsize > max_bytes:
+                    raise too_large(f"{name}:{_fmt_spec(shape)}", count, dtype, max_bytes, hint=(
+                        "use a smaller shape (`jac shape` needs no values and takes any size)"))
         rng = None  # made on first use: numpy.random costs ~10 ms to import
         for name, shape in self.shapes.items():
             if name in self.values:

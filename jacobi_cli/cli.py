@@ -38,15 +38,18 @@ Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate w
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (see the README for its keys).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
+                                      "infinities (otherwise a warning on stderr names the op that made them).")]
 
 
 def _fail(err: JacError, as_json: bool) -> None:
     raise typer.Exit(commands.fail(err, as_json))
 
 
-def _run(as_json: bool, build: Callable[[], dict], draw: str) -> dict:
-    """Build a report, then print it (human or JSON) and return it; bad input exits 2."""
-    code, report = commands.run(as_json, build, draw)
+def _run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> dict:
+    """Build a report, then print it (human or JSON) and its warnings and return it; bad
+    input exits 2, and so does a non-finite result under ``--strict``."""
+    code, report = commands.run(as_json, build, draw, strict)
     if code:
         raise typer.Exit(code)
     return report
@@ -78,10 +81,11 @@ def eval_command(
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% "
                                                       "(default: half the available memory). Bigger plans are "
                                                       "chunked, or refused with exit 2.")] = None,
+    strict: Strict = False,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
-                                      max_memory, symbolic, plot), "eval")
+                                      max_memory, symbolic, plot), "eval", strict)
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "
@@ -91,11 +95,12 @@ def vjp_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     v: Annotated[Optional[str], typer.Option("--v", help="The vector v of y.backward(gradient=v), shaped like "
                                              "the output; 'ones' for all ones. Optional for a one-element output.")] = None,
+    strict: Strict = False,
 ):
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
     from .report import vjp_report
 
-    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed), "vjp")
+    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed), "vjp", strict)
 
 
 @app.command("jvp", epilog="Example:  jac jvp \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --tangent x=\"[1, 0]\"")
@@ -104,6 +109,7 @@ def jvp_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     tangent: Annotated[Optional[list[str]], typer.Option("--tangent", help="NAME=VALUE: the direction for an "
                                                          "input (repeatable; 'ones' allowed).")] = None,
+    strict: Strict = False,
 ):
     """The Jacobian-vector product J·t (forward mode) along the given tangents."""
     from .report import jvp_report
@@ -119,18 +125,19 @@ def jvp_command(
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
         return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed)
 
-    _run(as_json, build, "jvp")
+    _run(as_json, build, "jvp", strict)
 
 
 @app.command("hessian", epilog="Example:  jac hessian \"x @ A @ x\" x=\"[1, 2]\" A=\"[[1, 2], [3, 4]]\" --wrt x")
 def hessian_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-    dtype: Dtype = "float64", seed: Seed = 0,
+    dtype: Dtype = "float64", seed: Seed = 0, strict: Strict = False,
 ):
     """Second derivatives of a scalar output, one block per pair of inputs."""
     from .report import hessian_report
 
-    _run(as_json, lambda: hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed), "hessian")
+    _run(as_json, lambda: hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed), "hessian",
+         strict)
 
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
@@ -352,7 +359,8 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool) -> None:
-    usage = JacUsageError(err.format_message() + " (see jac --help)")
+    message = err.format_message() or "a command is needed: eval, vjp, jvp, hessian, shape, diff, check, graph or plot"
+    usage = JacUsageError(message + " (see jac --help)")
     try:
         _fail(usage, as_json)
     except typer.Exit:

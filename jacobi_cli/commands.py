@@ -19,23 +19,30 @@ MAX_EXPRESSION_FILE = 10 * 2**20
 def read_expression(expr: str) -> str:
     """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input)."""
     if expr == "-":
-        return sys.stdin.read(MAX_EXPRESSION_FILE + 1)[:MAX_EXPRESSION_FILE + 1] or ""
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream without bytes underneath
+            return sys.stdin.read(MAX_EXPRESSION_FILE + 1)
+        return _decoded(stream.read(MAX_EXPRESSION_FILE + 1), "standard input")
     if not expr.startswith("@"):
         return expr
+    from .fileio import open_regular_file
+
     path = expr[1:]
-    try:
-        with open(path, "rb") as fp:
+    try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
+        with open_regular_file(path, "the expression from") as fp:
             data = fp.read(MAX_EXPRESSION_FILE + 1)
-    except IsADirectoryError:
-        raise JacIOError(f"cannot read the expression from '{path}': it is a directory") from None
     except OSError as err:
         raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
+    return _decoded(data, f"the expression file '{path}'")
+
+
+def _decoded(data: bytes, what: str) -> str:
     if len(data) > MAX_EXPRESSION_FILE:
-        raise JacLimitError(f"the expression file '{path}' is larger than {MAX_EXPRESSION_FILE:,} bytes")
+        raise JacLimitError(f"{what} is larger than {MAX_EXPRESSION_FILE:,} bytes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise JacIOError(f"the expression file '{path}' is not UTF-8 text (byte {err.start})") from None
+        raise JacIOError(f"{what} is not UTF-8 text (byte {err.start}: 0x{data[err.start]:02x})") from None
 
 
 def fail(err: JacError, as_json: bool) -> int:
@@ -49,9 +56,10 @@ def fail(err: JacError, as_json: bool) -> int:
     return 2
 
 
-def run(as_json: bool, build: Callable[[], dict], draw: str) -> tuple:
-    """Build a report, then print it (human or JSON); returns ``(exit code, report)``:
-    ``(0, report)``, or ``(2, None)`` for bad input."""
+def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> tuple:
+    """Build a report, then print it (human or JSON) and its warnings (stderr); returns
+    ``(exit code, report)``: ``(0, report)``, or ``(2, None)`` for bad input and, under
+    ``strict``, for a NaN or infinity in the value or a derivative."""
     import numpy as np
 
     try:
@@ -61,6 +69,11 @@ def run(as_json: bool, build: Callable[[], dict], draw: str) -> tuple:
             raise JacLimitError("not enough memory for this computation; try smaller inputs") from None
         except np.linalg.LinAlgError as err:
             raise JacValueError(f"linear algebra failed: {err}") from None
+        warnings = report.get("warnings") or []
+        if strict and warnings:
+            first = warnings[0]
+            raise JacValueError(f"{first['message']} (--strict: NaN and infinities are errors)",
+                                first["position"], report.get("expression"))
     except JacError as err:
         return fail(err, as_json), None
     from .render import Renderer, to_json
@@ -69,6 +82,10 @@ def run(as_json: bool, build: Callable[[], dict], draw: str) -> tuple:
         print(to_json(report))
     else:
         getattr(Renderer(), draw)(report)
+    sys.stdout.flush()
+    stderr = Renderer(stderr=True)
+    for warning in warnings:
+        stderr.warning(warning, report.get("expression"))
     return 0, report
 
 

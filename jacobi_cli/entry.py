@@ -19,6 +19,7 @@ EVAL_OPTIONS = {
     "--seed": ("seed", "int"), "--layout": ("layout", "value"), "--out": ("out", "value"),
     "--mode": ("mode", "value"), "--explain": ("explain", "flag"), "--sparse": ("sparse", "flag"),
     "--max-memory": ("max_memory", "value"), "--symbolic": ("symbolic", "flag"), "--plot": ("plot", "value"),
+    "--strict": ("strict", "flag"),
 }
 
 
@@ -33,7 +34,8 @@ def main(argv: list | None = None) -> int:
     from . import commands
 
     try:
-        return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval")[0]
+        strict = parsed.pop("strict", False)
+        return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval", strict)[0]
     except KeyboardInterrupt:
         return 130
 

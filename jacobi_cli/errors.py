@@ -69,3 +69,17 @@ class JacSuiteError(JacError):
                                             f"key '{key}'" if key else "") if part)
         super().__init__(f"{where}: {message}" if where else message, position, source)
         self.case, self.key, self.kind = case, key, kind
+
+
+def too_large(what: str, count, dtype, limit: int, position: int | None = None,
+              hint: str = "use smaller sizes (`jac shape` computes nothing and takes any size)") -> JacLimitError:
+    """The refusal of an array over the memory limit, with its size in bytes and the way around it."""
+    import numpy as np
+
+    itemsize = np.dtype(dtype).itemsize
+    nbytes = count * itemsize
+    exact = count < 10**18
+    values = f"{count:,}" if exact else f"{float(count):.3g}"
+    size = f"{nbytes:,}" if exact else f"{float(nbytes):.3g}"
+    return JacLimitError(f"{what} would hold {values} {np.dtype(dtype).name} values ({size} bytes), over the "
+                         f"limit of {limit:,} bytes per array; {hint}", position)

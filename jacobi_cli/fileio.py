@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import array
 import ast
+import errno
 import io
 import json
 import math
@@ -87,7 +88,7 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
     if suffix == ".json":  # converted before the file is opened: a failure leaves no file
         text = json.dumps({name: to_jsonable(a) for name, a in arrays.items()}, allow_nan=False)
     try:
-        with open(path, "wb") as fp:
+        with _open_for_writing(path) as fp:
             if suffix == ".json":
                 fp.write((text + "\n").encode("utf-8"))
             elif suffix == ".npy":
@@ -118,7 +119,7 @@ def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
 def write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` (a picture, a DOT file); an OS error becomes a JacIOError."""
     try:
-        with open(path, "wb") as fp:
+        with _open_for_writing(path) as fp:
             fp.write(data)
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
@@ -162,31 +163,50 @@ def _suffix(path: str, accepted: tuple[str, ...], verb: str) -> str:
     return suffix
 
 
-def _open_regular_file(path: str) -> io.BufferedReader:
-    """Open for reading, refusing directories, FIFOs and devices before and after opening."""
+def open_regular_file(path: str, what: str = "") -> io.BufferedReader:
+    """Open ``path`` for reading in binary, refusing (a :class:`JacIOError` that says
+    "cannot read {what} '{path}'") a directory, FIFO or device before it could block."""
+    return _open_regular_file(path, what)
+
+
+def _open_for_writing(path: str) -> io.BufferedWriter:
+    """Open ``path`` to write without ever waiting: a FIFO that nobody reads is refused at
+    once (ENXIO) instead of blocking ``open()`` forever."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        _require_regular(os.stat(path), path)
+        fd = os.open(path, flags, 0o666)
+    except ValueError:  # an embedded NUL byte
+        raise JacIOError(f"cannot write '{path}': the path contains a NUL byte") from None
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "wb")
+
+
+def _open_regular_file(path: str, what: str = "") -> io.BufferedReader:
+    """Open for reading, refusing directories, FIFOs and devices before and after opening."""
+    verb = f"cannot read {what}".rstrip()
+    try:
+        _require_regular(os.stat(path), path, verb)
         # O_NONBLOCK: should the path become a FIFO after the stat, open() must not wait.
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
     except OSError as error:
-        raise _os_error("cannot read", path, error) from None
+        raise _os_error(verb, path, error) from None
     except ValueError:  # an embedded NUL byte
-        raise JacIOError(f"cannot read '{path}': the path contains a NUL byte") from None
+        raise JacIOError(f"{verb} '{path}': the path contains a NUL byte") from None
     try:
-        _require_regular(os.fstat(fd), path)
+        _require_regular(os.fstat(fd), path, verb)
     except BaseException:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
 
 
-def _require_regular(info: os.stat_result, path: str) -> None:
+def _require_regular(info: os.stat_result, path: str, verb: str = "cannot read") -> None:
     if stat.S_ISDIR(info.st_mode):
-        raise JacIOError(f"cannot read '{path}': it is a directory")
+        raise JacIOError(f"{verb} '{path}': it is a directory")
     if not stat.S_ISREG(info.st_mode):
         raise JacIOError(
-            f"cannot read '{path}': it is not a regular file (a FIFO, device or socket)"
+            f"{verb} '{path}': it is not a regular file (a FIFO, device or socket)"
         )
 
 
@@ -198,6 +218,8 @@ def _os_error(what: str, path: str, error: OSError) -> JacIOError:
         IsADirectoryError: "it is a directory",
     }
     reason = reasons.get(type(error)) or error.strerror or str(error)
+    if error.errno == errno.ENXIO:
+        reason = "it is a FIFO (or device) that nothing reads"
     return JacIOError(f"{what} '{path}': {reason}")
 
 

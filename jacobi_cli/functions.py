@@ -84,9 +84,16 @@ def static(b: Builder, value, what: str, position):
     return v
 
 
+def _is_integer(v) -> bool:
+    """An int, or a float with an integer value; never inf or NaN (``int()`` would raise)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return isinstance(v, int) or (math.isfinite(v) and v.is_integer())
+
+
 def static_int(b, value, what, position) -> int:
     v = static(b, value, what, position)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+    if not _is_integer(v):
         raise JacValueError(f"{what} must be an integer, got {v!r}", position)
     return int(v)
 
@@ -94,7 +101,7 @@ def static_int(b, value, what, position) -> int:
 def static_ints(b, value, what, position) -> tuple:
     v = static(b, value, what, position)
     items = v if isinstance(v, tuple) else (v,)
-    if not all(isinstance(i, (int, float)) and not isinstance(i, bool) and int(i) == i for i in items):
+    if not all(_is_integer(i) for i in items):
         raise JacValueError(f"{what} must be integers, got {v!r}", position)
     return tuple(int(i) for i in items)
 
@@ -181,11 +188,27 @@ def _extreme(op_name, pairwise):
     reduce = _reduction(op_name)
 
     def lower(b, args, kwargs, position):
-        # torch.max(a, b) with a second array is the element-wise maximum.
-        if len(args) == 2 and isinstance(args[1], Tracer) and b.nodes[args[1].id].op != "const":
+        # torch.max(a, b) with a second array is the element-wise maximum; max(x, 1) and
+        # max(x, (0, 1)) reduce along axes, as in NumPy and torch.max(x, dim).
+        if len(args) == 2 and isinstance(args[1], Tracer) and not _axis_like(b.nodes[args[1].id], args[0]):
             return FUNCTIONS[pairwise](b, args, kwargs, position)
         return reduce(b, args, kwargs, position)
     return lower
+
+
+def _axis_like(node, x) -> bool:
+    """A constant that reads as axes of ``x``: an integer, or distinct integers in range
+    (``max(x, 0.5)`` and ``torch.max(v, 2 * ones(3))`` are element-wise maxima)."""
+    if node.op != "const":
+        return False
+    value = node.value
+    if isinstance(value, (int, float)) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return _is_integer(float(value))
+    if not (isinstance(value, np.ndarray) and value.ndim == 1 and value.size) or not isinstance(x, Tracer):
+        return False
+    ndim = x.ndim
+    return bool(np.array_equal(value, np.round(value)) and np.all((value >= -ndim) & (value < ndim))
+                and len(set((value % max(ndim, 1)).tolist())) == value.size)
 
 
 FUNCTIONS["max"] = FUNCTIONS["amax"] = _extreme("max", "maximum")
@@ -386,11 +409,9 @@ def _shape_args(b, args, kwargs, fname, position) -> tuple:
 
 
 def _checked(b: Builder, shape: tuple, fname, position) -> tuple:
-    n = int(np.prod(shape, dtype=np.float64)) if shape else 1
-    nbytes = n * np.dtype(b.dtype).itemsize
-    if nbytes > b.max_bytes:
-        raise JacLimitError(f"{fname}{shape} would hold {n:,} elements ({nbytes:,} bytes), more than the "
-                            f"limit of {b.max_bytes:,} bytes (--max-memory)", position)
+    if any(d < 0 for d in shape):
+        raise JacValueError(f"{fname}(): negative size in {shape}", position)
+    b.check_size(shape, f"{fname}{fmt(shape)}" if max(shape, default=0) < 10**15 else f"{fname}()", position)
     return shape
 
 
@@ -433,9 +454,12 @@ def _arange(b, args, kwargs, position):
     start, stop, step = nums
     if stop is None:
         start, stop = 0, start
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise JacValueError(f"arange(): the bounds and step must be finite, got {(start, stop, step)}", position)
     if step == 0:
         raise JacValueError("arange(): step must not be 0", position)
-    n = max(0, math.ceil((stop - start) / step))
+    count = (stop - start) / step
+    n = max(0, math.ceil(count)) if math.isfinite(count) else math.inf
     _checked(b, (n,), "arange", position)
     return b.const(np.arange(start, stop, step).astype(b.dtype), position)
 
@@ -448,7 +472,10 @@ def _linspace(b, args, kwargs, position):
         raise JacValueError("linspace(): the count must not be negative", position)
     _checked(b, (n,), "linspace", position)
     start, stop = (static(b, a[k], "linspace bounds", position) for k in ("start", "stop"))
-    return b.const(np.linspace(start, stop, n, dtype=b.dtype), position)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)):
+        raise JacValueError("linspace() takes numbers", position)
+    with np.errstate(all="ignore"):  # linspace(0, inf, 3) is [nan, inf, inf], as in NumPy, without a warning
+        return b.const(np.linspace(start, stop, n, dtype=b.dtype), position)
 
 
 def _random(fname, draw):

@@ -10,13 +10,14 @@ which is how the derivative rules in :mod:`jacobi_cli.ops` build graphs of their
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from .errors import JacError, JacLimitError
-from .shapes import Shape, is_concrete
+from .errors import JacError, JacLimitError, too_large
+from .shapes import Shape, fmt, is_concrete
 
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
@@ -92,6 +93,20 @@ class Graph:
         return all(is_concrete(n.shape) for n in self.nodes)
 
 
+_EXACT_INT_OPS = {"add", "sub", "mul", "neg", "pow", "maximum", "minimum", "abs", "square"}
+
+
+def _fold_ints(op, values: list, params: dict):
+    """Python ints fold as Python computes them, never wrapping around as int64 does:
+    exactly while the result fits, else as a float (``10**19`` is 1e19, ``2**-1`` is 0.5)."""
+    with np.errstate(all="ignore"):
+        approx = float(op.impl(*[float(v) for v in values], **params))
+    negative_power = op.name == "pow" and values[1] < 0
+    if op.name in _EXACT_INT_OPS and not negative_power and abs(approx) < 2**62:
+        return int(op.impl(*values, **params))
+    return approx
+
+
 def _ops() -> dict:
     """The op registry (imported late: ops.py builds on this module)."""
     global _OPS
@@ -151,14 +166,15 @@ class Builder:
     """Appends nodes; folds ops whose arguments are all constants."""
 
     def __init__(self, source: str = "", dtype=np.float64, fold: bool = True, seed: int = 0,
-                 max_bytes: int = DEFAULT_MAX_BYTES):
+                 max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False):
         self.nodes: list[Node] = []
         self.inputs: dict[str, int] = {}
         self.source = source
         self.dtype = np.dtype(dtype).type
         self.fold = fold
         self.seed = seed
-        self.max_bytes = max_bytes
+        self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
+        self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
         self._rng = None
 
     @property
@@ -167,6 +183,14 @@ class Builder:
         if self._rng is None:
             self._rng = np.random.default_rng(self.seed)
         return self._rng
+
+    def check_size(self, shape: Shape, what, position: int | None = None) -> None:
+        """Refuse, before it is allocated, an array of ``shape`` over ``max_bytes``;
+        ``what`` names it (a callable is called only then)."""
+        if self.max_bytes is not None and is_concrete(shape):
+            count = math.prod(shape)
+            if count * np.dtype(self.dtype).itemsize > self.max_bytes:
+                raise too_large(what() if callable(what) else what, count, self.dtype, self.max_bytes, position)
 
     def _append(self, **fields) -> Tracer:
         if len(self.nodes) >= MAX_NODES:
@@ -204,13 +228,19 @@ class Builder:
                 err.message = f"{label}: {err.message}"
                 err.args = (err.message,)
             raise
-        if self.fold and all(self.nodes[t.id].op == "const" for t in tracers):
+        folds = self.fold and all(self.nodes[t.id].op == "const" for t in tracers)
+        if folds or not self.shapes_only:  # before anything is allocated: x[:, None] * x at x:100000
+            self.check_size(shape, lambda: f"the result of {_OPERATORS.get(op_name, op_name)}, shape {fmt(shape)},",
+                            position)
+        if folds:
             return self._fold(op, tracers, params, position)
         return self._append(op=op_name, args=tuple(t.id for t in tracers), params=params,
                             shape=shape, position=position, name=name)
 
     def _fold(self, op, tracers, params, position) -> Tracer:
         values = [self.nodes[t.id].value for t in tracers]
+        if values and all(type(v) is int for v in values):
+            return self.const(_fold_ints(op, values, params), position)
         with np.errstate(all="ignore"):
             value = op.impl(*values, **params)
         if all(isinstance(v, (int, float)) for v in values) and np.ndim(value) == 0:

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import JacShapeError
+from .errors import JacShapeError, JacValueError
 from .graph import Tracer
 from .shapes import broadcast, fmt, reduce as reduce_shape
 
@@ -69,7 +69,12 @@ def bind(name: str, *args, **params):
             return a.builder.apply(name, *args, **params)
         if isinstance(a, Batched):
             return a.bind(name, args, params)
-    return OPS[name].impl(*args, **params)
+    out = OPS[name].impl(*args, **params)
+    if isinstance(out, np.generic) and all(type(a) in (int, float) for a in args):
+        # Python numbers in, a Python number out: np.float64(0.5) would make a float32 rule
+        # (pow's y - 1 with y = 1.5) promote its result to float64.
+        return out.item()
+    return out
 
 
 class _Prims:
@@ -277,9 +282,12 @@ def _pow_dx(ans, x, y):
 
 
 def _pow_dy(ans, x, y):
-    # x**y * log(x), and 0 where x == 0 and y >= 0 (PyTorch's choice)
-    safe = P.where(P.eq(x, 0.0), 1.0, x)
-    return P.where(P.mul(P.eq(x, 0.0), P.ge(y, 0.0)), 0.0, P.mul(ans, P.log(safe)))
+    # x**y * log(x), and 0 where x == 0 and y >= 0 (PyTorch's choice; x = 0, y < 0 gives
+    # inf * log(0) = -inf as in PyTorch). ``safe`` keeps log(0) out of the masked branch,
+    # whose derivative would otherwise be 0 * inf = NaN in a Hessian.
+    masked = P.mul(P.eq(x, 0.0), P.ge(y, 0.0))
+    safe = P.where(masked, 1.0, x)
+    return P.where(masked, 0.0, P.mul(ans, P.log(safe)))
 
 
 binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, b: S.power(a, b))
@@ -298,7 +306,15 @@ def _where_shape(c, a, b):
     return broadcast(c, a, b)
 
 
-defop("where", lambda c, a, b: np.where(np.asarray(c) != 0, a, b), _where_shape,
+def _where_impl(c, a, b):
+    # The mask's dtype counts: np.where(mask, 1.0, 2.0) of two Python numbers would be float64
+    # and promote a float32 rule (pow's d/dy at a constant base).
+    out = np.where(np.asarray(c) != 0, a, b)
+    dtype = np.result_type(c, a, b)
+    return out.astype(dtype, copy=False) if dtype.kind == "f" and out.dtype != dtype else out
+
+
+defop("where", _where_impl, _where_shape,
       (None,
        lambda g, ans, c, a, b: unbroadcast(P.where(c, g, 0.0), shape_of(a)),
        lambda g, ans, c, a, b: unbroadcast(P.where(c, 0.0, g), shape_of(b))),
@@ -317,14 +333,23 @@ def _clip_impl(x, lo, hi):
     return out
 
 
-# clip(x, lo, hi): the derivative passes where lo <= x <= hi, as torch.clamp's does.
-defop("clip", _clip_impl, broadcast,
-      (lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, P.mul(P.ge(x, lo), P.ge(hi, x))), shape_of(x)),
-       lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, P.gt(lo, x)), shape_of(lo)),
-       lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, P.mul(P.gt(x, hi), P.ge(x, lo))), shape_of(hi))),
-      (lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.mul(P.ge(x, lo), P.ge(hi, x))),
-       lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.gt(lo, x)),
-       lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), P.mul(P.gt(x, hi), P.ge(x, lo)))),
+# clip(x, lo, hi): torch.clamp's masks (checked against PyTorch 2.13 in tests/test_kinks.py):
+# x where lo <= x <= hi; lo where x < lo < hi; hi where x > hi or lo > hi (the value is then hi).
+def _clip_masks(x, lo, hi):
+    return (P.mul(P.ge(x, lo), P.ge(hi, x)),
+            P.mul(P.gt(lo, x), P.gt(hi, lo)),
+            P.sub(1.0, P.mul(P.ge(hi, x), P.ge(hi, lo))))
+
+
+def _clip_vjp(i):
+    return lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, _clip_masks(x, lo, hi)[i]), shape_of((x, lo, hi)[i]))
+
+
+def _clip_jvp(i):
+    return lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), _clip_masks(x, lo, hi)[i])
+
+
+defop("clip", _clip_impl, broadcast, [_clip_vjp(i) for i in range(3)], [_clip_jvp(i) for i in range(3)],
       sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo), hi)))
 
 
@@ -477,7 +502,13 @@ defop("sum", lambda a, axes, keepdims=False: np.sum(a, axis=axes, keepdims=keepd
       (lambda g, ans, a, axes, keepdims=False: expand_reduced(g, shape_of(a), axes, keepdims),),
       (lambda t, ans, a, axes, keepdims=False: P.sum(t, axes=shifted(axes), keepdims=keepdims),),
       sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims))
-defop("mean", lambda a, axes, keepdims=False: np.mean(a, axis=axes, keepdims=keepdims), _reduction_shape,
+def _mean_impl(a, axes, keepdims=False):
+    # sum / count: the mean of an empty group is NaN (as in PyTorch) without NumPy's RuntimeWarning
+    with np.errstate(all="ignore"):
+        return np.true_divide(np.sum(a, axis=axes, keepdims=keepdims), _count(np.shape(a), axes))
+
+
+defop("mean", _mean_impl, _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.div(expand_reduced(g, shape_of(a), axes, keepdims), float(_count(shape_of(a), axes))),),
       (lambda t, ans, a, axes, keepdims=False: P.mean(t, axes=shifted(axes), keepdims=keepdims),),
@@ -498,7 +529,12 @@ def _extreme(name, impl, sympy=None):
     def jvp(t, ans, a, axes, keepdims=False):
         return P.sum(P.mul(t, mask(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims)
 
-    defop(name, impl, _reduction_shape, (vjp,), (jvp,), sympy=sympy)
+    def shape(s, axes, keepdims=False):
+        if any(s[a] == 0 for a in axes):  # NumPy and PyTorch refuse it too
+            raise JacShapeError(f"{name} of an empty array (shape {fmt(s)}, axes {axes}) has no value")
+        return reduce_shape(s, axes, keepdims)
+
+    defop(name, impl, shape, (vjp,), (jvp,), sympy=sympy)
 
 
 _extreme("max", lambda a, axes, keepdims=False: np.max(a, axis=axes, keepdims=keepdims),
@@ -513,7 +549,7 @@ def _move_to_end(a, axes):
     rest = [i for i in range(a.ndim) if i not in axes]
     moved = np.transpose(a, rest + list(axes))
     lead = moved.shape[:len(rest)]
-    flat = moved.reshape(lead + (-1,))
+    flat = moved.reshape(lead + (int(np.prod(moved.shape[len(rest):], dtype=np.int64)),))  # -1 fails when empty
 
     def undo(b):
         b = b.reshape(moved.shape)
@@ -527,6 +563,8 @@ def _prod_except_impl(a, axes):
 
     Exclusive cumulative products from both sides: exact when some elements are 0.
     """
+    if np.size(a) == 0:  # no group has an element
+        return np.array(a, copy=True)
     flat, undo = _move_to_end(a, axes)
     ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
@@ -549,6 +587,8 @@ def _prod_pairs(a, axes):
 
 def _prod_except_jvp(t, ans, a, axes):
     # d/da_j prod_{k != i} a_k = prod_{k != i, j} a_k: a matrix per group, applied to t.
+    if np.size(a) == 0:
+        return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)
     tb = np.stack([_move_to_end(ti, axes)[0] for ti in np.asarray(t)])
     out = np.einsum("...ij,b...j->b...i", pairs, tb)
@@ -590,6 +630,9 @@ defop("norm", lambda a, axes, keepdims=False: np.sqrt(np.sum(np.square(a), axis=
 
 def _logsumexp_impl(a, axes, keepdims=False):
     a = np.asarray(a)
+    if a.size == 0:  # log(0) = -inf for an empty group, as torch.logsumexp gives
+        out = np.full(reduce_shape(a.shape, axes, True), -np.inf, dtype=a.dtype)
+        return out if keepdims else np.squeeze(out, axis=axes)
     m = np.max(a, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
@@ -611,6 +654,8 @@ defop("logsumexp", _logsumexp_impl, _reduction_shape,
 
 def _softmax_impl(a, axis):
     a = np.asarray(a)
+    if a.size == 0:
+        return a.copy()
     e = np.exp(a - np.max(a, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -731,8 +776,19 @@ defop("trace", lambda a: np.trace(a, axis1=-2, axis2=-1), _trace_shape,
       sympy=lambda S, a: np.trace(a.expr, axis1=-2, axis2=-1) if S.components(a) else S.sp.Trace(a.expr))
 
 
+def _inv_impl(a):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise JacValueError(f"inv: the matrix is singular, so it has no inverse (shape {fmt(np.shape(a))})") from None
+
+
 def _inv_of(a):
-    return P.inv(a)
+    try:
+        return P.inv(a)
+    except JacValueError:  # on arrays: the derivative of det at a singular matrix
+        raise JacValueError("det: its derivative is computed as det(A)·A⁻ᵀ, which needs A⁻¹, but the matrix is "
+                            "singular (PyTorch uses an SVD there; jac does not)") from None
 
 
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
@@ -740,7 +796,7 @@ defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       (lambda g, ans, a: P.mul(P.reshape(P.mul(g, ans), shape=(batch_size(g), 1, 1)), mT(_inv_of(a))),),
       (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: m.det()) if S.components(a) else S.sp.Determinant(a.expr))
-defop("inv", lambda a: np.linalg.inv(a), lambda s: _square_shape("inv", s),
+defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
       (lambda g, ans, a: P.neg(P.matmul(P.matmul(mT(ans), g), mT(ans))),),
       (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, t), ans)),),

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 import sys
 import threading
+import warnings
 
 import numpy as np
 
@@ -23,7 +25,11 @@ from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
 from .graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from .shapes import fmt
 
-MAX_SOURCE_CHARS = 10_000_000
+# Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
+# jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
+MAX_SOURCE_CHARS = 1_000_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MODULE_DEPTH = max(m.count(".") for m in MODULES)
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _UNSUPPORTED = {
@@ -63,10 +69,13 @@ class Source:
 
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
-          max_bytes: int = DEFAULT_MAX_BYTES) -> Graph:
-    """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`."""
+          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False) -> Graph:
+    """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
+
+    Every node whose result would pass ``max_bytes`` is refused here, before anything
+    runs; with ``shapes_only`` (nothing will be evaluated) only the constants are."""
     inputs = inputs or {}
-    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes)
+    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
     try:
         module = _syntax_tree(text)
         return _Lowering(builder, Source(text), inputs).program(module)
@@ -90,9 +99,16 @@ def _syntax_tree(text: str) -> ast.Module:
     if not text.strip():
         raise JacParseError("the expression is empty", 0)
     if len(text) > MAX_SOURCE_CHARS:
-        raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,}", None)
+        raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,} "
+                            "(put long lists of numbers in a file: NAME=@data.npy)", None)
     if "\x00" in text:
         raise JacParseError("the expression contains a NUL character", text.index("\x00"))
+    undecodable = _SURROGATE.search(text)  # bytes of the command line that were not UTF-8
+    if undecodable:
+        byte = ord(undecodable.group()) - 0xDC00
+        raise JacParseError(f"the expression is not UTF-8 text (byte 0x{byte:02x})"
+                            if byte >= 0x80 else "the expression holds a lone surrogate character",
+                            undecodable.start())
     try:
         return _parse_deep(text)
     except SyntaxError as err:
@@ -104,7 +120,8 @@ def _syntax_tree(text: str) -> ast.Module:
         raise JacParseError("invalid syntax" if detail == "invalid syntax" else f"invalid syntax: {detail}",
                             position) from None
     except (RecursionError, MemoryError):
-        raise JacLimitError("the expression is nested too deeply to parse", None) from None
+        raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
+                            "operators or 2,900 '**' in a row; see Robustness in the README)", None) from None
 
 
 def _parse_deep(text: str) -> ast.Module:
@@ -116,14 +133,18 @@ def _parse_deep(text: str) -> ast.Module:
         limit = sys.getrecursionlimit()
         try:
             sys.setrecursionlimit(max(limit, 1_000_000))
-            result["tree"] = ast.parse(text, mode="exec")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result["tree"] = ast.parse(text, mode="exec")
         except BaseException as err:  # handed to the caller's thread
             result["error"] = err
         finally:
             sys.setrecursionlimit(limit)
 
     if len(text) < 2000:
-        return ast.parse(text, mode="exec")
+        with warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
+            warnings.simplefilter("ignore")
+            return ast.parse(text, mode="exec")
     old = threading.stack_size()
     threading.stack_size(512 * 1024 * 1024)
     try:
@@ -315,6 +336,8 @@ class _Lowering:
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
+            if len(parts) > _MODULE_DEPTH:  # x.T.T.T...: no module is that deep; stop in O(1)
+                return None
         if not isinstance(node, ast.Name) or node.id in self.scope:
             return None
         path = ".".join([node.id] + parts[::-1])
@@ -392,7 +415,7 @@ class _Lowering:
         node = self.b.nodes[part.id] if isinstance(part, Tracer) else None
         if node is not None and node.op == "const" and np.ndim(node.value) == 1:
             array = np.asarray(node.value)
-            if array.size and not np.array_equal(array, np.round(array)):
+            if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
                 raise JacValueError("an index list must hold integers", position)
             return array.astype(np.intp)
         return self.index_int(part, position)

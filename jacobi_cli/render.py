@@ -47,10 +47,16 @@ def _jsonable(obj):
     return obj
 
 
+def printable(text: str) -> str:
+    """``text`` that any UTF-8 stream can print: bytes that were not UTF-8 on the command
+    line (Python keeps them as lone surrogates) are shown as ``\\udcff``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def to_json(report: dict) -> str:
     import json
 
-    return json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False)
+    return printable(json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False))
 
 
 def error_json(err) -> str:
@@ -60,7 +66,7 @@ def error_json(err) -> str:
     for extra in ("case", "key"):  # a suite error (jac run) names the case and the key
         if getattr(err, extra, None) is not None:
             body[extra] = getattr(err, extra)
-    return json.dumps({"error": body}, ensure_ascii=False)
+    return printable(json.dumps({"error": body}, ensure_ascii=False))
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -154,12 +160,14 @@ class Renderer:
         (sys.stderr if self.stderr else sys.stdout).write(text + "\n")
 
     def line(self, text: str = "", style: str | None = None) -> None:
+        text = printable(text)
         if self.plain and _plain_safe(text):
             self.write(text)
             return
         from rich.markup import escape
 
-        self.console.print(escape(text) if style is None else f"[{style}]{escape(text)}[/]", soft_wrap=True)
+        text = escape(text)
+        self.console.print(text if style is None else f"[{style}]{text}[/]", soft_wrap=True)
 
     def table(self, title: str, columns: tuple, rows: list) -> None:
         """A table as rich draws ``Table(title, title_justify="left", show_edge=False, pad_edge=False)``."""
@@ -467,10 +475,18 @@ class Renderer:
     def error(self, err) -> None:
         """One message on stderr: what, where, and a caret under the column."""
         self.line(f"jac: error ({err.kind}): {err.message}", "bold red")
-        if err.position is not None and err.source:
-            text, caret = caret_lines(err.source, err.position)
+        self.caret(err.source, err.position, "red")
+
+    def warning(self, warning: dict, source: str) -> None:
+        """A ``"warnings"`` entry of a report (a NaN or infinity and the op that made it)."""
+        self.line(f"jac: warning ({warning['kind']}): {warning['message']}", "bold yellow")
+        self.caret(source, warning["position"], "yellow")
+
+    def caret(self, source, position, style: str) -> None:
+        if position is not None and source:
+            text, caret = caret_lines(source, position)
             self.line("  " + text)
-            self.line("  " + caret, "red")
+            self.line("  " + caret, style)
 
 
 def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | None:

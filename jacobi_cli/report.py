@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api, autodiff, memory
+from . import api, autodiff, finite, memory
 from .bindings import parse_bindings
 from .errors import JacError, JacUsageError
 from .graph import DEFAULT_MAX_BYTES
@@ -71,6 +71,10 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     report["_jacobians"] = jacobians
     report["_plan"] = plan
     report["_budget"] = budget
+    # A structured Jacobian is densified only when its stored numbers hold a NaN or infinity.
+    bad = [(f"∂{of}/∂{name}", name, j.to_array()) for name, j in jacobians.items()
+           if not finite.all_finite(j.values if hasattr(j, "rows") else j.to_array())]
+    _warn(report, finite.warnings(problem, bad))
     if symbolic:
         _add_formulas(report, problem, layout)
     return report
@@ -113,6 +117,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -
     report["output"] = _output(problem)
     report["v"] = {"shape": list(cot.shape), "value": cot}
     report["vjp"] = {name: {"shape": list(g.shape), "value": g} for name, g in grads.items()}
+    _warn(report, finite.warnings(problem, [(f"{name}.grad", name, g) for name, g in grads.items()]))
     return report
 
 
@@ -124,6 +129,7 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     report["output"] = _output(problem)
     report["tangent"] = {name: {"shape": list(t.shape), "value": t} for name, t in checked.items()}
     report["jvp"] = {"shape": list(out.shape), "value": out}
+    _warn(report, finite.jvp_warnings(problem, checked, out))
     return report
 
 
@@ -139,7 +145,15 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0) -> di
             "shape": list(h.shape), "value": h,
             "math_shape": list(math_shape(a_shape, b_shape)),
             "legend": _hessian_legend(a, b, a_shape, b_shape, report["output"]["name"])}
+    _warn(report, finite.hessian_warnings(problem, blocks, report["output"]["name"]))
     return report
+
+
+def _warn(report: dict, found: list) -> None:
+    """``"warnings"``: where NaN or infinities first appeared; the key is there only when
+    there is one, so a clean report keeps exactly the contract's keys."""
+    if found:
+        report["warnings"] = [w.as_dict() for w in found]
 
 
 def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y") -> str:
@@ -154,7 +168,7 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y") -> str:
 def shape_report(expr: str, bindings, wrt=None) -> dict:
     """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic)."""
     bound = parse_bindings(list(bindings or []), symbolic=True)
-    graph = parse(expr, bound.shapes)
+    graph = parse(expr, bound.shapes, shapes_only=True)
     names = api.check_wrt(wrt, graph.inputs)
     report = _header("shape", expr, graph, names)
     y_shape = tuple(graph.output_shape)

@@ -55,7 +55,7 @@ def broadcast(*shapes: Shape) -> Shape:
 
 
 def normalize_axis(axis: int, ndim: int, shape: Shape | None = None) -> int:
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    if not -max(ndim, 1) <= axis < max(ndim, 1):  # a 0-d array takes axis 0 or -1, as in PyTorch
         where = f" of shape {fmt(shape)}" if shape is not None else ""
         raise JacShapeError(f"axis {axis} is out of range for an array{where} with {ndim} dimension(s)")
     return axis % ndim if ndim else 0
@@ -69,7 +69,7 @@ def normalize_axes(axis, ndim: int, shape: Shape | None = None) -> tuple:
     normalized = tuple(sorted(normalize_axis(a, ndim, shape) for a in axes))
     if len(set(normalized)) != len(normalized):
         raise JacShapeError(f"repeated axis in {axis}")
-    return normalized
+    return normalized if ndim else ()  # torch.sum(s, 0) of a 0-d s: axis 0 or -1 reduces nothing
 
 
 def reduce(shape: Shape, axes: tuple, keepdims: bool) -> Shape:

@@ -1,0 +1,228 @@
+"""Where a NaN or an infinity first appears: in the value, or in a derivative.
+
+One mechanism for every command. When a result (the value, a Jacobian, ``x.grad``,
+``J·t``, a Hessian) holds a non-finite number, find the first node, in topological order,
+that is non-finite although everything it was computed from is finite: that op, at that
+column, made it. For values the scan runs over the node values the evaluation already
+has; for derivatives over the tangents of one forward pass along the input element whose
+column holds the non-finite number (so an op whose derivative is infinite, ``sqrt`` at 0,
+is found even where its value is finite).
+
+>>> from jacobi_cli import api
+>>> problem = api.prepare("2 * log(x)", {"x": [1.0, -1.0]})
+>>> [w.message for w in value_warnings(problem.graph, problem.values)]
+['log at column 4 made NaN: log(-1) = NaN']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import autodiff
+from .ops import OPS
+
+MAX_WARNINGS = 5  # per command: one per result that holds non-finite numbers
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """A non-finite number in a result, and the op that first made it.
+
+    ``where`` names the result (``"value"``, ``"∂y/∂x"``, ``"x.grad"``, ``"jvp"``,
+    ``"∂²y/∂x∂x"``); ``op`` the culprit (``"log"``, or ``"input"``/``"const"`` when the
+    number was given); ``position`` its column in the expression, or ``None``.
+    """
+
+    where: str
+    op: str
+    position: int | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"kind": "nonfinite", "in": self.where, "op": self.op, "position": self.position,
+                "message": self.message}
+
+
+def all_finite(array) -> bool:
+    a = np.asarray(array)
+    return a.dtype.kind not in "fc" or bool(np.isfinite(a).all())
+
+
+def value_warnings(graph, values: list) -> list:
+    """Why the output value holds NaN or infinities (``[]`` when it does not)."""
+    if all_finite(values[graph.output]):
+        return []
+    needed = _ancestors(graph)
+    for node in graph.nodes:
+        if not needed[node.id] or all_finite(values[node.id]):
+            continue
+        if all(all_finite(values[a]) for a in node.args):
+            return [_culprit("value", node, values, values[node.id])]
+    return []  # pragma: no cover - the output itself is such a node
+
+
+def derivative_warnings(graph, values: list, where: str, name: str, flat_column) -> list:
+    """Why a derivative with respect to input ``name`` holds NaN or infinities.
+
+    ``flat_column`` is the element of ``name`` (a flat index) whose column of the Jacobian
+    holds the non-finite number; one forward pass along that basis vector is scanned.
+    """
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    tangent = np.zeros((1, int(np.prod(x_shape, dtype=np.int64))), dtype=graph.dtype)
+    tangent[0, flat_column] = 1
+    return tangent_warnings(graph, values, where, {name: tangent.reshape((1,) + x_shape)})
+
+
+def tangent_warnings(graph, values: list, where: str, tangents: dict) -> list:
+    """The first node whose tangent is non-finite while its arguments' tangents are finite,
+    in one forward pass with ``tangents`` (``{name: (1, *x.shape)}``)."""
+    needed = _ancestors(graph)
+    ids = [n.id for n in graph.nodes if needed[n.id]]
+    pushed = autodiff.jvp(graph, values, tangents, outputs=ids)
+    reached = {i for i in ids if graph.nodes[i].op == "input" and graph.nodes[i].name in tangents}
+    for i in ids:
+        node = graph.nodes[i]
+        if node.op in ("input", "const") or OPS[node.op].nondiff:
+            continue
+        if not any(a in reached for a in node.args):
+            continue
+        reached.add(i)
+        if all_finite(pushed[i]) or not all(all_finite(pushed[a]) for a in node.args if a in reached):
+            continue
+        return [_culprit(where, node, values, np.asarray(pushed[i])[0], derivative=True)]
+    return [NonFinite(where, "", None, f"{where} holds {_kinds(None)}; every op's derivative was finite, "
+                      "so they overflowed when multiplied or summed")]
+
+
+def jacobian_warnings(graph, values: list, where: str, name: str, array) -> list:
+    """Warnings for a derivative array whose trailing axes are the shape of input ``name``."""
+    a = np.asarray(array)
+    if all_finite(a):
+        return []
+    x_size = int(np.prod(graph.nodes[graph.inputs[name]].shape, dtype=np.int64))
+    columns = ~np.isfinite(a.reshape(-1, x_size)).all(axis=0)
+    found = derivative_warnings(graph, values, where, name, int(np.argmax(columns)))
+    return [_with_kinds(w, a) for w in found]
+
+
+# --- describing the culprit ---------------------------------------------------------------
+
+def _culprit(where: str, node, values: list, result, derivative: bool = False) -> NonFinite:
+    result = np.asarray(result)
+    bad = _kinds(result)
+    position = node.position
+    at = f" at column {position}" if position is not None else ""
+    if node.op == "input":
+        return NonFinite(where, "input", position, f"the input '{node.name}' holds {bad}")
+    if node.op == "const":
+        return NonFinite(where, "const", position, f"the constant{at} is {bad}")
+    call = _call(node, values, result)
+    if derivative:
+        text = f"{where}: the derivative of {node.op}{at} is {bad}"
+        text += f" at {call}" if call else ""
+        if not all_finite(values[node.id]):
+            text += f" (where its value is {_kinds(values[node.id])})"
+        return NonFinite(where, node.op, position, text)
+    detail = f": {call} = {_scalar(result[_first_bad(result)])}" if call else " from finite inputs"
+    if not call and np.isinf(result).any():
+        detail += " (overflow)"
+    return NonFinite(where, node.op, position, f"{node.op}{at} made {bad}{detail}")
+
+
+def _call(node, values: list, result) -> str:
+    """``log(-1)``: the arguments of an element-wise op at the first non-finite element."""
+    args = [np.asarray(values[a]) for a in node.args]
+    shape = result.shape
+    try:
+        if np.broadcast_shapes(*(a.shape for a in args), shape) != shape:
+            return ""
+    except ValueError:
+        return ""
+    if node.params and node.op != "clip":
+        return ""
+    index = _first_bad(result)
+    parts = [_scalar(np.broadcast_to(a, shape)[index]) for a in args]
+    return f"{node.op}({', '.join(parts)})"
+
+
+def _first_bad(a) -> tuple:
+    a = np.asarray(a)
+    flat = int(np.argmax(~np.isfinite(a).reshape(-1))) if a.size else 0
+    return np.unravel_index(flat, a.shape) if a.ndim else ()
+
+
+def _kinds(a) -> str:
+    """``NaN``, ``inf``, ``-inf`` or several of them: what is in ``a``."""
+    if a is None:
+        return "NaN or infinite values"
+    a = np.asarray(a)
+    found = [word for word, test in (("NaN", np.isnan), ("inf", np.isposinf), ("-inf", np.isneginf))
+             if test(a).any()]
+    return " and ".join(found) or "finite values"
+
+
+def _with_kinds(warning: NonFinite, array) -> NonFinite:
+    if warning.op:
+        return warning
+    message = warning.message.replace(_kinds(None), _kinds(array))
+    return NonFinite(warning.where, warning.op, warning.position, message)
+
+
+def _scalar(v) -> str:
+    v = float(v)
+    if np.isnan(v):
+        return "NaN"
+    return f"{v:.6g}" if np.isfinite(v) else ("inf" if v > 0 else "-inf")
+
+
+def _ancestors(graph) -> list:
+    """``needed[i]``: does the output depend on node ``i``?"""
+    needed = [False] * len(graph.nodes)
+    needed[graph.output] = True
+    for node in reversed(graph.nodes):
+        if needed[node.id]:
+            for a in node.args:
+                needed[a] = True
+    return needed
+
+
+# --- per command ------------------------------------------------------------------------------
+
+def warnings(problem, derivatives=()) -> list:
+    """The value's warnings, then one per derivative ``(where, input name, array)`` that holds
+    non-finite numbers (its trailing axes are the input's shape)."""
+    found = value_warnings(problem.graph, problem.values)
+    for where, name, array in derivatives:
+        found += jacobian_warnings(problem.graph, problem.values, where, name, array)
+    return found[:MAX_WARNINGS]
+
+
+def jvp_warnings(problem, tangents: dict, result) -> list:
+    """Warnings for ``jac jvp``: the value, and ``J·t`` along the given ``tangents``."""
+    found = value_warnings(problem.graph, problem.values)
+    if not all_finite(result):
+        batched = {name: np.asarray(t)[None] for name, t in tangents.items()}
+        found += [_with_kinds(w, result) for w in tangent_warnings(problem.graph, problem.values, "jvp", batched)]
+    return found[:MAX_WARNINGS]
+
+
+def hessian_warnings(problem, blocks: dict, of: str = "y") -> list:
+    """Warnings for ``jac hessian``: the value, the gradient, then the second derivatives
+    (scanned in the traced gradient graph, whose derivative-rule nodes have no column)."""
+    if all(all_finite(h) for h in blocks.values()):
+        return value_warnings(problem.graph, problem.values)
+    graph, values = problem.graph, problem.values
+    seed = np.ones((1,) + tuple(graph.output_shape), dtype=graph.dtype)
+    grads = autodiff.vjp(graph, values, seed)
+    first = [(f"∂{of}/∂{name}", name, grads[name][0]) for name in problem.wrt]
+    found = warnings(problem, first)
+    if any(not all_finite(g) for _, _, g in first):
+        return found
+    g2, ids = autodiff.grad_graph(graph)
+    values2 = autodiff.evaluate(g2, problem.env)
+    for (a, b), h in blocks.items():
+        if not all_finite(h):
+            found += jacobian_warnings(g2.with_output(ids[a]), values2, f"∂²{of}/∂{a}∂{b}", b, h)
+    return found[:MAX_WARNINGS]

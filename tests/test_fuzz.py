@@ -1,0 +1,593 @@
+"""Property tests and fuzzing with Hypothesis: nothing crashes jac, nothing fools it.
+
+1. Random expressions from a grammar of the user functions (functions.py), with shapes
+   tracked so that most are well-typed: reverse and forward mode agree (⟨u, J v⟩ = ⟨Jᵀu, v⟩
+   and the full Jacobians), both agree with central differences away from kinks, Hessians
+   are symmetric, and ``jac shape`` predicts the shapes ``jac eval`` produces.
+2. Ill-typed expressions, random text, random bindings and random command lines into the
+   parser and the CLI (typer's CliRunner on ``cli.app``, and ``cli.main``): the only
+   outcomes are a result (exit 0) or exit 2 with one message and the JSON error object,
+   never another exception, never exit 1 outside ``jac check``.
+
+The suite runs a small, derandomized budget. The big run sets the number of examples per
+test (the README records it and what it found)::
+
+    JAC_FUZZ_EXAMPLES=20000 python -m pytest tests/test_fuzz.py -p no:randomly
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from jacobi_cli import api, autodiff
+from jacobi_cli.cli import app, main
+from jacobi_cli.errors import JacError
+from jacobi_cli.functions import FUNCTIONS, MODULES
+from jacobi_cli.numeric import central_jacobian
+from jacobi_cli.parser import parse
+from jacobi_cli.report import shape_report
+
+BIG = "JAC_FUZZ_EXAMPLES" in os.environ
+EXAMPLES = int(os.environ.get("JAC_FUZZ_EXAMPLES", "25"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not BIG, database=None if not BIG else None,
+                suppress_health_check=list(HealthCheck), print_blob=True)
+ERROR_KINDS = {"parse", "name", "shape", "value", "io", "limit", "usage"}
+runner = CliRunner()
+
+# --- the grammar --------------------------------------------------------------------------------
+
+INPUTS = {"s": (), "v": (3,), "w": (3,), "A": (2, 3), "B": (3, 3)}
+SHAPES = [(), (3,), (2, 3), (3, 3)]
+
+
+@dataclass(frozen=True)
+class E:
+    """An expression's text and the shape it must have (``None``: ill-typed on purpose)."""
+
+    text: str
+    shape: tuple | None
+
+
+def _spec(shape) -> str:
+    return "x".join(map(str, shape)) if shape else "()"
+
+
+def _ones(shape) -> str:
+    return f"ones({', '.join(map(str, shape))})" if shape else "1.0"
+
+
+def atom(text: str) -> str:
+    """``text`` ready for a postfix (``.T``, ``[0]``, ``.sum()``): a name, or in parentheses."""
+    return text if text.isidentifier() else f"({text})"
+
+
+def broadcastable(a, b) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+# Element-wise functions and the wrapper that keeps their argument inside the domain.
+POSITIVE = "(softplus({}) + 0.5)"
+UNIT = "(0.9 * tanh({}))"
+BOUNDED = "(2 * tanh({}))"
+UNARY = {"exp": BOUNDED, "log": POSITIVE, "log1p": "softplus({})", "sqrt": POSITIVE, "abs": "{}",
+         "sin": "{}", "cos": "{}", "tan": UNIT, "tanh": "{}", "sinh": BOUNDED, "cosh": BOUNDED,
+         "arcsin": UNIT, "arccos": UNIT, "arctan": "{}", "sigmoid": "{}", "relu": "{}", "softplus": "{}",
+         "square": "{}", "neg": "{}", "asin": UNIT, "atan": "{}", "absolute": "{}", "expit": "{}"}
+PREFIXES = ["", "", "", "torch.", "np.", "numpy."]
+REDUCTIONS = ["sum", "mean", "prod", "max", "min", "norm", "logsumexp", "amax", "amin"]
+
+
+class Grammar:
+    """Draws expressions; ``sloppy`` is the chance that an op ignores the shape rules."""
+
+    def __init__(self, draw, sloppy: float = 0.0):
+        self.draw = draw
+        self.sloppy = sloppy
+        self.broken = 0  # ill-typed choices so far: an expression holding one has no shape
+
+    def pick(self, items):
+        return self.draw(st.sampled_from(items))
+
+    def chance(self, p: float) -> bool:
+        return self.draw(st.floats(0, 1)) < p
+
+    def careless(self) -> bool:
+        if self.sloppy > 0 and self.chance(self.sloppy):
+            self.broken += 1
+            return True
+        return False
+
+    # leaves and adapters
+
+    def leaf(self, shape=None) -> E:
+        names = [n for n, s in INPUTS.items() if shape is None or s == shape]
+        if names and not self.chance(0.15):
+            name = self.pick(names)
+            return E(name, INPUTS[name])
+        shape = self.pick(SHAPES) if shape is None else shape
+        if shape == ():
+            return E(self.pick(["0.5", "2", "-1.5", "3", "pi", "e", "(1/3)"]), ())
+        value = np.round(np.linspace(-1.2, 1.7, int(np.prod(shape))), 2).reshape(shape).tolist()
+        return E(self.pick([str(value), _ones(shape), f"(0.5 * {_ones(shape)})"]), shape)
+
+    def to_shape(self, e: E, shape) -> E:
+        """``e`` made to have ``shape``: reduced to a scalar, then broadcast."""
+        if e.shape == shape:
+            return e
+        if e.shape is None or self.careless():
+            return E(e.text, None)
+        if e.shape != () and shape != () and len(e.shape) <= len(shape) and broadcastable(e.shape, shape) \
+                and np.broadcast_shapes(e.shape, shape) == shape:
+            return E(f"({e.text} * {_ones(shape)})", shape)
+        red = f"{self.pick(['sum', 'mean'])}({e.text})" if e.shape != () else e.text
+        return E(f"({red} * {_ones(shape)})" if shape else red, shape)
+
+    def sub(self, depth: int, shape=None) -> E:
+        e = self.expr(depth - 1)
+        return e if shape is None else self.to_shape(e, shape)
+
+    # the expression
+
+    def expr(self, depth: int) -> E:
+        if depth <= 0 or self.chance(0.2):
+            return self.leaf()
+        kind = self.pick(["unary", "unary", "binary", "binary", "special", "reduce", "linalg", "shape", "index"])
+        before = self.broken
+        e = getattr(self, kind)(depth)
+        return e if self.broken == before and e.shape is not None else E(e.text, None)
+
+    def unary(self, depth: int) -> E:
+        a = self.sub(depth)
+        f = self.pick(sorted(UNARY))
+        arg = UNARY[f].format(a.text)
+        if self.chance(0.2) and a.shape is not None:
+            return E(f"{atom(arg)}.{f}()", a.shape)
+        return E(f"{self.pick(PREFIXES)}{f}({arg})", a.shape)
+
+    def binary(self, depth: int) -> E:
+        a = self.sub(depth)
+        if a.shape is None or self.careless():
+            b = self.sub(depth)
+        else:
+            target = self.pick([s for s in SHAPES if broadcastable(s, a.shape)])
+            b = self.sub(depth, target)
+        shape = np.broadcast_shapes(a.shape, b.shape) if None not in (a.shape, b.shape) and \
+            broadcastable(a.shape, b.shape) else None
+        op = self.pick(["+", "-", "*", "/", "**", "max"])
+        if op == "/":
+            return E(f"({a.text} / (1.5 + square({b.text})))", shape)
+        if op == "**":
+            if self.chance(0.5):
+                return E(f"({a.text} ** {self.pick(['2', '3', '2.0', '0'])})", a.shape)
+            return E(f"({POSITIVE.format(a.text)} ** {BOUNDED.format(b.text)})", shape)
+        if op == "max":  # torch.max(a, 2) reduces along axis 2: a second argument must be an array
+            f = self.pick(["maximum", "minimum", "np.maximum"] + (["torch.max", "torch.min"] if b.shape else []))
+            return E(f"{f}({a.text}, {b.text})", shape)
+        return E(f"({a.text} {op} {b.text})", shape)
+
+    def special(self, depth: int) -> E:
+        a = self.sub(depth)
+        choice = self.pick(["clip", "clamp", "pow", "softmax"])
+        if choice in ("clip", "clamp"):
+            lo, hi = self.pick([("-0.5", "0.5"), ("0.25", "None"), ("None", "0.3")])
+            return E(f"{choice}({a.text}, {lo}, {hi})" if self.chance(0.5) else
+                     f"{choice}({a.text}, min={lo}, max={hi})", a.shape)
+        if choice == "softmax":
+            if a.shape is None:
+                return E(f"softmax({a.text})", None)
+            if a.shape == ():
+                a = E(f"({a.text} * ones(3))", (3,))
+            axis = self.pick([None, "last"] + list(range(-len(a.shape), len(a.shape))))
+            if axis == "last":
+                return E(f"softmax({a.text})", a.shape)
+            return E(f"softmax({a.text}, axis={axis})" if self.chance(0.5) else f"torch.softmax({a.text}, dim={axis})",
+                     a.shape)
+        return E(f"{self.pick(PREFIXES)}pow({POSITIVE.format(a.text)}, 1.5)", a.shape)
+
+    def program(self, depth: int) -> E:
+        """An expression, sometimes as statements: ``F = ...; G = F * 2 + ...; G``."""
+        before = self.broken
+        e = self.expr(depth)
+        if not self.chance(0.25):
+            return e
+        if self.broken > before:
+            e = E(e.text, None)
+        b = self.to_shape(self.expr(depth - 1), e.shape) if e.shape is not None else self.expr(depth - 1)
+        return E(f"F = {e.text}; G = F * 2 + {b.text}\nG", e.shape if b.shape == e.shape else None)
+
+    def reduce(self, depth: int) -> E:
+        a = self.sub(depth)
+        f = self.pick(REDUCTIONS)
+        prefix = self.pick(PREFIXES)
+        if a.shape is None:
+            return E(f"{prefix}{f}({a.text}, {self.pick(['0', '1', '5'])})", None)
+        nd = len(a.shape)
+        axis = self.pick([None] + list(range(-nd, nd)) + ([(0, 1)] if nd == 2 else []))
+        if self.careless():
+            axis = nd + 1
+        keep = self.chance(0.3)
+        kept = tuple(range(nd)) if axis is None else tuple(a % nd for a in (axis if isinstance(axis, tuple) else (axis,))) \
+            if axis != nd + 1 else None
+        if kept is None:
+            return E(f"{f}({a.text}, axis={axis})", None)
+        shape = tuple(1 if i in kept else d for i, d in enumerate(a.shape)) if keep else \
+            tuple(d for i, d in enumerate(a.shape) if i not in kept)
+        arg = f"{POSITIVE.format(a.text)}" if f == "prod" else a.text
+        word = self.pick(["axis", "dim"])
+        keepword = "keepdims" if word == "axis" else "keepdim"
+        args = [arg] + ([f"{word}={axis}"] if axis is not None else []) + ([f"{keepword}=True"] if keep else [])
+        if f == "norm" and axis is None and nd == 2 and self.chance(0.5):
+            args = [arg, "'fro'"] + ([f"{keepword}=True"] if keep else [])
+        if self.chance(0.15) and axis is not None and not keep and f not in ("norm",):
+            return E(f"{atom(arg)}.{f}({axis})", shape)
+        return E(f"{prefix}{f}({', '.join(args)})", shape)
+
+    def linalg(self, depth: int) -> E:
+        f = self.pick(["@", "dot", "mm", "mv", "matmul", "outer", "trace", "det", "inv", "inner"])
+        sloppy = self.careless()
+
+        def operand(shape):
+            return self.sub(depth) if sloppy else self.sub(depth, shape)
+
+        if f in ("@", "matmul"):
+            left, right, out = self.pick([((3,), (3,), ()), ((2, 3), (3,), (2,)), ((3,), (3, 3), (3,)),
+                                          ((2, 3), (3, 3), (2, 3)), ((3, 3), (3, 3), (3, 3))])
+            a, b = operand(left), operand(right)
+            text = f"({a.text} @ {b.text})" if f == "@" else f"matmul({a.text}, {b.text})"
+        elif f in ("dot", "inner"):
+            a, b = operand((3,)), operand((3,))
+            text, out = (f"{f}({a.text}, {b.text})" if self.chance(0.7) else f"{atom(a.text)}.dot({b.text})"), ()
+        elif f == "mm":
+            a, b = operand((2, 3)), operand((3, 3))
+            text, out = f"torch.mm({a.text}, {b.text})", (2, 3)
+        elif f == "mv":
+            a, b = operand((2, 3)), operand((3,))
+            text, out = f"torch.mv({a.text}, {b.text})", (2,)
+        elif f == "outer":
+            a, b = operand((3,)), operand((3,))
+            text, out = f"outer({a.text}, {b.text})", (3, 3)
+        elif f == "trace":
+            a = operand((3, 3))
+            text, out = f"trace({a.text})", ()
+        else:  # det, inv: kept away from singular matrices
+            a = operand((3, 3))
+            text = f"{self.pick(['', 'np.linalg.', 'torch.linalg.'])}{f}(0.3 * tanh({a.text}) + 2 * eye(3))"
+            out = () if f == "det" else (3, 3)
+        return E(text, None if sloppy else out)
+
+    def shape(self, depth: int) -> E:
+        a = self.sub(depth)
+        if a.shape is None:
+            return E(f"{atom(a.text)}.reshape(7)", None)
+        n = int(np.prod(a.shape))
+        choice = self.pick(["T", "transpose", "reshape", "flatten", "t"])
+        if choice == "T" or (choice == "t" and len(a.shape) <= 2):
+            return E(f"{atom(a.text)}.T" if choice == "T" else f"{atom(a.text)}.t()", tuple(reversed(a.shape)))
+        if choice == "transpose" and len(a.shape) == 2:
+            return E(f"transpose({a.text})" if self.chance(0.5) else f"{atom(a.text)}.transpose(1, 0)",
+                     tuple(reversed(a.shape)))
+        if choice == "flatten":
+            return E(f"{atom(a.text)}.flatten()", (n,))
+        targets = {(): [(1,), (1, 1)], 3: [(3, 1), (1, 3)], 6: [(3, 2), (6,)], 9: [(9,), (1, 9)]}
+        options = targets.get(() if n == 1 else n, [(n,)])
+        shape = self.pick(options)
+        if self.careless():
+            return E(f"{atom(a.text)}.reshape({n + 1})", None)
+        spelled = ", ".join(map(str, shape)) if not self.chance(0.3) else \
+            ", ".join(map(str, shape[:-1] + (-1,)))
+        return E(f"{atom(a.text)}.reshape({spelled})" if self.chance(0.7) else f"reshape({a.text}, ({spelled},))", shape)
+
+    def index(self, depth: int) -> E:
+        a = self.sub(depth)
+        if a.shape == () and not self.careless():
+            index, shape = self.pick([("None", (1,)), ("...", ()), ("None, None", (1, 1))])
+            return E(f"{atom(a.text)}[{index}]", shape)
+        if a.shape is None or a.shape == () or self.careless():
+            return E(f"{atom(a.text)}[{self.pick(['0', '5', ':', '1:2', '[0, 0]'])}]", None if a.shape != (3,) else None)
+        indices = ["0", "-1", "1:", "::-1", "[0, 2, 1]", "[0, 0]", "None", "..."]
+        if len(a.shape) == 2:
+            indices += [":, 0", "..., 1", "0:1, ::2", ":, None", "-1, 1:"]
+        options = []
+        for index in indices:  # NumPy says which fit and what shape they give
+            try:
+                options.append((index, np.zeros(a.shape)[eval(f"np.s_[{index}]")].shape))
+            except IndexError:
+                pass
+        index, shape = self.pick(options)
+        return E(f"{atom(a.text)}[{index}]", shape)
+
+
+@st.composite
+def typed_expressions(draw, depth=3):
+    return Grammar(draw).program(draw(st.integers(1, depth)))
+
+
+@st.composite
+def any_expressions(draw, depth=3):
+    return Grammar(draw, sloppy=0.3).program(draw(st.integers(1, depth)))
+
+
+def environment(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(-1, 1, shape) for name, shape in INPUTS.items()}
+
+
+# --- 1. properties of well-typed expressions ---------------------------------------------------------
+
+KINKS = {"abs", "relu", "maximum", "minimum", "clip", "max", "min", "norm"}
+
+
+def near_kink(graph, values, margin=1e-3) -> bool:
+    """Is some kink op's argument within ``margin`` of its kink (where differences mislead)?"""
+    for node in graph.nodes:
+        if node.op not in KINKS:
+            continue
+        args = [np.asarray(values[a], dtype=np.float64) for a in node.args]
+        if node.op in ("abs", "relu"):
+            gaps = np.abs(args[0])
+        elif node.op in ("maximum", "minimum"):
+            gaps = np.abs(args[0] - args[1])
+        elif node.op == "clip":
+            gaps = np.minimum(np.abs(args[0] - args[1]), np.abs(args[0] - args[2]))
+        elif node.op == "norm":
+            gaps = np.asarray(values[node.id])
+        else:  # max / min reductions: the gap between the extreme and the others
+            extreme = np.asarray(values[node.id], dtype=np.float64)
+            kept = extreme if node.params.get("keepdims") else np.expand_dims(
+                extreme, tuple(node.params["axes"])) if node.params["axes"] else extreme
+            diff = np.abs(args[0] - kept)
+            gaps = np.where(diff == 0, np.inf, diff)  # the extreme itself
+            if np.sum(diff == 0) > np.size(extreme):  # a tie
+                return True
+        if np.size(gaps) and np.min(gaps) < margin:
+            return True
+    return False
+
+
+def prepared(e: E, seed: int):
+    try:
+        problem = api.prepare(e.text, environment(seed))
+    except JacError as err:  # a well-typed expression must parse and evaluate
+        raise AssertionError(f"{e.text!r}: {err.kind}: {err.message}") from None
+    return problem
+
+
+def moderate(problem) -> bool:
+    return all(np.all(np.isfinite(v)) and np.max(np.abs(v), initial=0) < 1e5
+               for v in problem.values if isinstance(v, np.ndarray) or np.isscalar(v))
+
+
+@FUZZ
+@given(e=typed_expressions(), seed=st.integers(0, 2**16))
+def test_forward_and_reverse_agree(e, seed):
+    note(e.text)
+    problem = prepared(e, seed)
+    assert problem.output.shape == e.shape, (e.text, problem.output.shape, e.shape)
+    assume(moderate(problem))
+    g, values = problem.graph, problem.values
+    rev = autodiff.jacrev(g, values)
+    fwd = autodiff.jacfwd(g, values, problem.wrt)
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=(1,) + tuple(g.output_shape))
+    v = {name: rng.normal(size=(1,) + INPUTS[name]) for name in problem.wrt}
+    jv = autodiff.jvp(g, values, v)[g.output]
+    jtu = autodiff.vjp(g, values, u)
+    lhs = float(np.sum(u * jv))
+    rhs = sum(float(np.sum(jtu[k] * v[k])) for k in v)
+    scale = 1 + sum(float(np.sum(np.abs(rev[k]))) for k in rev)
+    assert abs(lhs - rhs) <= 1e-9 * scale, (e.text, lhs, rhs)
+    for name in problem.wrt:
+        np.testing.assert_allclose(fwd[name], rev[name], rtol=1e-9, atol=1e-9 * scale, err_msg=e.text)
+
+
+@FUZZ
+@given(e=typed_expressions(), seed=st.integers(0, 2**16))
+def test_derivatives_agree_with_central_differences(e, seed):
+    note(e.text)
+    problem = prepared(e, seed)
+    assume(moderate(problem) and not near_kink(problem.graph, problem.values))
+    g = problem.graph
+    rev = autodiff.jacrev(g, problem.values)
+    for name in problem.wrt:
+        env = dict(problem.env)
+
+        def f(x, name=name):
+            env[name] = x
+            return autodiff.evaluate(g, env)[g.output]
+
+        numeric = central_jacobian(f, problem.env[name].copy())
+        scale = 1 + np.max(np.abs(numeric), initial=0)
+        np.testing.assert_allclose(rev[name], numeric, rtol=1e-4, atol=1e-5 * scale, err_msg=f"{e.text} d/d{name}")
+
+
+@FUZZ
+@given(e=typed_expressions(depth=2), seed=st.integers(0, 2**16))
+def test_hessians_are_symmetric(e, seed):
+    note(e.text)
+    head, _, last = e.text.rpartition("\n")  # a program's last statement follows its last newline
+    text = e.text if e.shape == () else f"{head}\nsum({last})" if head else f"sum({last})"
+    problem = prepared(E(text, ()), seed)
+    assume(moderate(problem))
+    blocks = api.hessians(problem)
+    scale = 1 + max(float(np.max(np.abs(h), initial=0)) for h in blocks.values())
+    for (a, b), h in blocks.items():
+        other = blocks[(b, a)]
+        na = len(INPUTS[a])
+        swapped = np.moveaxis(other, list(range(len(INPUTS[b]))), list(range(na, na + len(INPUTS[b]))))
+        np.testing.assert_allclose(h, swapped, rtol=1e-8, atol=1e-9 * scale, err_msg=f"{text} ({a}, {b})")
+
+
+@FUZZ
+@given(e=typed_expressions(), seed=st.integers(0, 2**16))
+def test_shape_predicts_the_shapes_eval_produces(e, seed):
+    note(e.text)
+    predicted = shape_report(e.text, [f"{n}:{_spec(s)}" for n, s in INPUTS.items()])
+    problem = prepared(e, seed)
+    assert tuple(predicted["output"]["shape"]) == problem.output.shape == e.shape
+    for name, jac in api.jacobians(problem).items():
+        assert tuple(predicted["derivatives"][name]["shape"]) == jac.shape
+        assert tuple(predicted["derivatives"][name]["math_shape"]) == jac.math_shape
+
+
+# --- 2. nothing crashes it ---------------------------------------------------------------------------
+
+def run_cli(args, via_main: bool):
+    """Run jac; return (exit code, stdout, stderr). Anything but exit 0/2 (1 for check) fails."""
+    if via_main:
+        import contextlib
+        import io
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+        return code, out.getvalue(), err.getvalue()
+    result = runner.invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_clean(args, code, out, err):
+    allowed = {0, 1, 2} if args and args[0] == "check" else {0, 2}
+    assert code in allowed, (args, code, out, err)
+    assert "Traceback" not in out + err, (args, out, err)
+    if "--json" in args and code == 2 and out.strip():
+        error = json.loads(out)["error"]
+        assert error["kind"] in ERROR_KINDS and error["message"]
+        assert error["position"] is None or isinstance(error["position"], int)
+    if code == 2:  # a message on stderr (typer's own usage errors through CliRunner: help on stdout)
+        assert err.strip().startswith("jac: error") or "Usage" in err + out or "Error" in err, (args, out, err)
+
+
+BINDINGS = [f"{n}:{_spec(s)}" for n, s in INPUTS.items()]
+
+
+@FUZZ
+@given(e=any_expressions(), command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph"]),
+       json_flag=st.booleans(), via_main=st.booleans(), dtype=st.sampled_from(["float64", "float32"]))
+def test_any_expression_gives_a_result_or_exit_2(e, command, json_flag, via_main, dtype):
+    args = [command] + (["--json"] if json_flag else [])
+    if command != "shape":
+        args += ["--dtype", dtype]
+    if command == "vjp":
+        args += ["--v", "ones"]
+    if command == "jvp":
+        args += ["--tangent", "v=ones"]
+    args += ["--", e.text] + BINDINGS
+    note(args)
+    code, out, err = run_cli(args, via_main)
+    assert_clean(args, code, out, err)
+    if e.shape is not None and command in ("eval", "shape"):
+        assert code == 0, (args, err)
+
+
+NAMES = sorted(FUNCTIONS) + sorted(MODULES) + list(INPUTS) + ["x", "y", "T", "pi", "e", "inf", "nan", "None",
+                                                            "True", "lambda", "import", "__import__", "os"]
+TOKENS = NAMES + list("+-*/@%()[]{},:;.=<>!~^&|#'\"\\ \n\t") + ["**", "//", "...", "0", "1", "2.5", "1e308",
+                                                                 "1e999", "-0", "10**400", "0x1f", "1j", "_"]
+
+
+@st.composite
+def token_text(draw):
+    return "".join(draw(st.lists(st.sampled_from(TOKENS), min_size=0, max_size=25)))
+
+
+@FUZZ
+@given(text=st.one_of(token_text(), st.text(max_size=40),
+                      st.text(alphabet=string.printable, max_size=60)),
+       command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "graph"]), via_main=st.booleans())
+def test_random_text_gives_a_result_or_exit_2(text, command, via_main):
+    if text == "-" and via_main:
+        text = "- "  # "-" reads the real standard input (CliRunner gives an empty one)
+    args = [command, "--json", "--", text] + BINDINGS[:3]
+    code, out, err = run_cli(args, via_main)
+    assert_clean(args, code, out, err)
+    try:  # and the parser alone raises nothing but JacError
+        parse(text, {"s": (), "v": (3,), "w": (3,)})
+    except JacError:
+        pass
+
+
+VALUE_TOKENS = TOKENS + ["arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn", "@", "@/dev/null",
+                         "@/nonexistent.npy", "@.", "@/etc/passwd", "reshape", "(2, 3)", "[1, 2]", "[[1], [2, 3]]"]
+
+
+@st.composite
+def bindings(draw):
+    name = draw(st.sampled_from(["x", "y", "v", "_", "1x", "x y", "", "é", "x-1"]))
+    sep = draw(st.sampled_from(["=", ":", "=", "==", ":="]))
+    value = "".join(draw(st.lists(st.sampled_from(VALUE_TOKENS), max_size=8)))
+    if sep == ":":
+        value = draw(st.one_of(st.text(alphabet="0123456789xXn*×,()[] ", max_size=12), st.just(value)))
+    return name + sep + value
+
+
+@FUZZ
+@given(items=st.lists(bindings(), max_size=3), expr=st.sampled_from(["x", "x * y", "sum(x)", "v", "x @ y", "1"]),
+       command=st.sampled_from(["eval", "vjp", "shape", "hessian"]), via_main=st.booleans(),
+       dtype=st.sampled_from(["float64", "float32"]), seed=st.integers(-5, 2**70))
+def test_random_bindings_give_a_result_or_exit_2(items, expr, command, via_main, dtype, seed):
+    args = [command, "--json", expr, *items]
+    if command != "shape":
+        args += ["--dtype", dtype, "--seed", str(seed)]
+    code, out, err = run_cli(args, via_main)
+    assert_clean(args, code, out, err)
+
+
+OPTIONS = ["--json", "--wrt", "x", "--dtype", "float16", "float32", "--seed", "-1", "--v", "ones", "[1, 2]",
+           "--tangent", "x=1", "x", "--layout", "numerator", "diagonal", "--out", "/nonexistent/out.npy",
+           "--strict", "--symbolic", "--method", "richardson", "--rtol", "-1", "nan", "--limit", "--backward",
+           "--dot", "--max-nodes", "0", "--help", "--version", "-h", "--", "-", "@", "@/nonexistent", "x=1",
+           "x:2", "y=[1, 2]", "sin(x)", "x*y", "eval", "vjp", "jvp", "hessian", "shape", "check", "graph", ""]
+
+
+@FUZZ
+@given(command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph", "nonsense", ""]),
+       rest=st.lists(st.sampled_from(OPTIONS), max_size=8), via_main=st.booleans())
+def test_random_command_lines_give_a_result_or_exit_2(command, rest, via_main):
+    args = [command, *rest] if command else rest
+    if any(a in ("-", "--out") for a in args):
+        return  # stdin and writing files have tests of their own (test_hostile_files.py)
+    code, out, err = run_cli(args, via_main)
+    assert_clean(args, code, out, err)
+
+
+@FUZZ
+@given(e=typed_expressions(), seed=st.integers(0, 2**16))
+def test_float32_matches_float64_to_float32_precision(e, seed):
+    """The same inputs (rounded to float32 first) in float32 and float64: values and Jacobians
+    agree to what float32 holds, and float32 stays float32 end to end."""
+    note(e.text)
+    env = {name: value.astype(np.float32) for name, value in environment(seed).items()}
+    p64 = prepared_with(e, {name: value.astype(np.float64) for name, value in env.items()}, "float64")
+    assume(moderate(p64) and not near_kink(p64.graph, p64.values, margin=1e-2))
+    p32 = prepared_with(e, env, "float32")
+    assert p32.output.dtype == np.float32
+    scale = 1 + float(np.max(np.abs(p64.output), initial=0))
+    np.testing.assert_allclose(p32.output, p64.output, rtol=2e-3, atol=2e-4 * scale, err_msg=e.text)
+    j64, j32 = api.jacobians(p64), api.jacobians(p32)
+    for name in j64:
+        a32, a64 = j32[name].to_array(), j64[name].to_array()
+        assert a32.dtype == np.float32, (e.text, name, a32.dtype)
+        scale = 1 + float(np.max(np.abs(a64), initial=0))
+        np.testing.assert_allclose(a32, a64, rtol=2e-3, atol=2e-4 * scale, err_msg=f"{e.text} d/d{name}")
+
+
+def prepared_with(e: E, env: dict, dtype: str):
+    try:
+        return api.prepare(e.text, env, dtype=dtype)
+    except JacError as err:
+        raise AssertionError(f"{e.text!r} ({dtype}): {err.kind}: {err.message}") from None

@@ -1,0 +1,100 @@
+"""NaN and infinities: a warning naming the op and column that first made them; --strict makes it exit 2."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli import api, finite
+from jacobi_cli.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+# (command arguments, the warning's "in", op, position, words of the message)
+CASES = [
+    (["eval", "2 * log(x)", "x=[1, -1]"], "value", "log", 4, ["log(-1) = NaN"]),
+    (["eval", "exp(x) + 1", "x=1000"], "value", "exp", 0, ["exp(1000) = inf"]),
+    (["eval", "x / y", "x=1", "y=0"], "value", "div", 2, ["div(1, 0) = inf"]),
+    (["eval", "sum(x)", "x=[1e308, 1e308]"], "value", "sum", 0, ["overflow"]),
+    (["eval", "A @ x", "A=[[1e308, 1e308]]", "x=[10, 10]"], "value", "matmul", 2, ["overflow"]),
+    (["eval", "x * 2", "x=[1, inf]"], "value", "input", None, ["input 'x' holds inf"]),
+    (["eval", "x + 10**400", "x=1"], "value", "const", 6, ["constant", "inf"]),
+    (["eval", "x**y", "x=-8", "y=0.5"], "value", "pow", 1, ["pow(-8, 0.5) = NaN"]),
+    (["eval", "sqrt(x)", "x=[0, 1]"], "∂y/∂x", "sqrt", 0, ["derivative of sqrt", "inf", "sqrt(0)"]),
+    (["eval", "3 * arcsin(x)", "x=1"], "∂y/∂x", "arcsin", 4, ["derivative of arcsin", "arcsin(1)"]),
+    (["eval", "exp(-exp(x))", "x=1000"], "∂y/∂x", "exp", 5, ["derivative of exp"]),  # the value is 0
+    (["eval", "sqrt(x)[1]", "x=[0, 1]"], "∂y/∂x", "sqrt", 0, ["sqrt(0)"]),  # 0 * inf in the reverse pass
+    (["vjp", "sum(sqrt(x))", "x=[4, 0]"], "x.grad", "sqrt", 4, ["derivative of sqrt"]),
+    (["jvp", "x**0.5", "x=0", "--tangent", "x=1"], "jvp", "pow", 1, ["derivative of pow", "pow(0, 0.5)"]),
+    (["hessian", "sqrt(x)", "x=0"], "∂y/∂x", "sqrt", 0, ["derivative of sqrt"]),
+    (["hessian", "x**1.5", "x=0"], "∂²y/∂x∂x", "pow", None, ["derivative of pow"]),  # value, gradient finite
+]
+
+
+@pytest.mark.parametrize("args, where, op, position, words", CASES, ids=[" ".join(c[0][:2]) for c in CASES])
+def test_warning_names_the_op_and_column_and_exit_is_0(args, where, op, position, words):
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    first = report["warnings"][0]
+    assert (first["kind"], first["in"], first["op"], first["position"]) == ("nonfinite", where, op, position)
+    for word in words:
+        assert word in first["message"]
+    assert "jac: warning (nonfinite): " + first["message"] in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, where, op, position, words", CASES, ids=[" ".join(c[0][:2]) for c in CASES])
+def test_strict_makes_it_exit_2_with_the_json_error(args, where, op, position, words):
+    result = invoke(*args, "--json", "--strict")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "value" and error["position"] == position
+    assert words[0] in error["message"] and "--strict" in error["message"]
+    assert "jac: error (value)" in result.stderr
+
+
+def test_human_output_has_the_warning_and_a_caret_on_stderr():
+    result = invoke("eval", "2 * log(x)", "x=[1, -1]")
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    at = lines.index("jac: warning (nonfinite): log at column 4 made NaN: log(-1) = NaN")
+    assert lines[at + 1:at + 3] == ["  2 * log(x)", "      ^"]
+    assert "nan" in result.stdout  # the value is still printed
+
+
+def test_nan_and_infinities_are_written_as_the_contract_strings():
+    report = json.loads(invoke("eval", "log(x)", "x=[-1, 0, 1]", "--json").stdout)
+    assert report["output"]["value"] == ["NaN", "-Infinity", 0.0]
+    # log'(x) = 1/x: an element-wise Jacobian is diagonal, so its off-diagonal zeros are exact (a dense
+    # reverse pass, as PyTorch's, would multiply 0 * (1/0) there and write NaN)
+    assert report["jacobian"]["x"]["value"] == [[-1.0, 0.0, 0.0], [0.0, "Infinity", 0.0], [0.0, 0.0, 1.0]]
+
+
+def test_finite_results_have_no_warnings_key():
+    for args in (["eval", "x * 2", "x=[1, 2]"], ["vjp", "sum(x)", "x=[1, 2]"], ["hessian", "x @ x", "x=[1, 2]"],
+                 ["jvp", "x", "x=1", "--tangent", "x=1"]):
+        result = invoke(*args, "--json", "--strict")
+        assert result.exit_code == 0, result.output
+        assert "warnings" not in json.loads(result.stdout)
+        assert result.stderr == ""
+
+
+def test_a_nan_that_does_not_reach_the_output_is_not_reported():
+    # F is NaN, but the output does not use it; sigmoid(inf) = 1 is a finite value from an infinite input.
+    result = invoke("eval", "F = log(x); sigmoid(x * 1e308 * 10)", "x=-1", "--json", "--strict")
+    assert result.exit_code == 0, result.output
+
+
+def test_library_returns_the_diagnostics():
+    problem = api.prepare("y = 1 / (x - 1); y * 2", {"x": [1.0, 2.0]})
+    (warning,) = finite.value_warnings(problem.graph, problem.values)
+    assert (warning.op, warning.position, warning.where) == ("div", 6, "value")
+    assert warning.message == "div at column 6 made inf: div(1, 0) = inf"
+    assert finite.value_warnings(api.prepare("x", {"x": [1.0]}).graph, [np.ones(1)]) == []
