@@ -47,8 +47,8 @@ def _fail(err: JacError, as_json: bool) -> None:
 
 
 def _run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> dict:
-    """Build a report, then print it (human or JSON) and return it; bad input exits 2, and so
-    does a NaN or infinity in the result under ``--strict``."""
+    """Build a report, then print it (human or JSON) and its warnings and return it; bad
+    input exits 2, and so does a non-finite result under ``--strict``."""
     code, report = commands.run(as_json, build, draw, strict)
     if code:
         raise typer.Exit(code)

@@ -82,11 +82,10 @@ def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = Fals
         print(to_json(report))
     else:
         getattr(Renderer(), draw)(report)
-    if warnings:
-        sys.stdout.flush()
-        stderr = Renderer(stderr=True)
-        for warning in warnings:
-            stderr.warning(warning, report.get("expression"))
+    sys.stdout.flush()
+    stderr = Renderer(stderr=True)
+    for warning in warnings:
+        stderr.warning(warning, report.get("expression"))
     return 0, report
 
 

@@ -11,6 +11,7 @@ paths print the same and that this table matches the typer command's options.
 
 from __future__ import annotations
 
+import os
 import sys
 
 # jac eval's options: name -> (parameter, kind); kind is "flag", "value", "int" or "many"
@@ -26,6 +27,14 @@ EVAL_OPTIONS = {
 def main(argv: list | None = None) -> int:
     """Run ``jac`` with ``argv`` (default: the command line); returns the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:  # the reader went away (jac ... | head): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _dispatch(args: list) -> int:
     parsed = parse_eval(args)
     if parsed is None:
         from .cli import main as typer_main

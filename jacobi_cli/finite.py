@@ -54,7 +54,7 @@ def value_warnings(graph, values: list) -> list:
     """Why the output value holds NaN or infinities (``[]`` when it does not)."""
     if all_finite(values[graph.output]):
         return []
-    needed = _ancestors(graph)
+    needed = graph.needed()
     for node in graph.nodes:
         if not needed[node.id] or all_finite(values[node.id]):
             continue
@@ -78,7 +78,7 @@ def derivative_warnings(graph, values: list, where: str, name: str, flat_column)
 def tangent_warnings(graph, values: list, where: str, tangents: dict) -> list:
     """The first node whose tangent is non-finite while its arguments' tangents are finite,
     in one forward pass with ``tangents`` (``{name: (1, *x.shape)}``)."""
-    needed = _ancestors(graph)
+    needed = graph.needed()
     ids = [n.id for n in graph.nodes if needed[n.id]]
     pushed = autodiff.jvp(graph, values, tangents, outputs=ids)
     reached = {i for i in ids if graph.nodes[i].op == "input" and graph.nodes[i].name in tangents}
@@ -188,17 +188,6 @@ def _scalar(v) -> str:
     if np.isnan(v):
         return "NaN"
     return f"{v:.6g}" if np.isfinite(v) else ("inf" if v > 0 else "-inf")
-
-
-def _ancestors(graph) -> list:
-    """``needed[i]``: does the output depend on node ``i``?"""
-    needed = [False] * len(graph.nodes)
-    needed[graph.output] = True
-    for node in reversed(graph.nodes):
-        if needed[node.id]:
-            for a in node.args:
-                needed[a] = True
-    return needed
 
 
 # --- per command ------------------------------------------------------------------------------

@@ -89,6 +89,16 @@ class Graph:
     def with_output(self, output: int) -> "Graph":
         return dataclasses.replace(self, output=output)
 
+    def needed(self) -> list:
+        """``needed[i]``: does the output depend on node ``i``? (one reverse sweep)"""
+        flags = [False] * len(self.nodes)
+        flags[self.output] = True
+        for node in reversed(self.nodes):
+            if flags[node.id]:
+                for a in node.args:
+                    flags[a] = True
+        return flags
+
     def is_concrete(self) -> bool:
         return all(is_concrete(n.shape) for n in self.nodes)
 

@@ -159,7 +159,8 @@ class SparseJacobian(Jacobian):
         (as ``torch.sparse_coo_tensor`` takes them), so ``J[tuple(indices)] = values``."""
         y_idx = np.unravel_index(self.rows, self.y_shape) if self.y_shape else ()
         x_idx = np.unravel_index(self.cols, self.x_shape) if self.x_shape else ()
-        indices = np.array(list(y_idx) + list(x_idx), dtype=np.int64).reshape(-1, self.nnz)
+        ndim = len(self.y_shape) + len(self.x_shape)
+        indices = np.array(list(y_idx) + list(x_idx), dtype=np.int64).reshape(ndim, self.nnz)
         if layout != "array":
             axes, expand = math_layout(len(self.y_shape), len(self.x_shape))
             indices = indices[list(axes)]

@@ -14,12 +14,11 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-import sys
-import threading
 import warnings
 
 import numpy as np
 
+from .deep import with_deep_stack
 from .errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
 from .graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
@@ -127,35 +126,15 @@ def _syntax_tree(text: str) -> ast.Module:
 def _parse_deep(text: str) -> ast.Module:
     """``ast.parse`` on a thread with a large stack, so long chains (a sum of 200,000
     terms) parse instead of overflowing the C stack or the recursion limit."""
-    result: dict = {}
-
-    def run():
-        limit = sys.getrecursionlimit()
-        try:
-            sys.setrecursionlimit(max(limit, 1_000_000))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result["tree"] = ast.parse(text, mode="exec")
-        except BaseException as err:  # handed to the caller's thread
-            result["error"] = err
-        finally:
-            sys.setrecursionlimit(limit)
-
     if len(text) < 2000:
-        with warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
-            warnings.simplefilter("ignore")
-            return ast.parse(text, mode="exec")
-    old = threading.stack_size()
-    threading.stack_size(512 * 1024 * 1024)
-    try:
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join()
-    finally:
-        threading.stack_size(old)
-    if "error" in result:
-        raise result["error"]
-    return result["tree"]
+        return _parse_quietly(text)
+    return with_deep_stack(lambda: _parse_quietly(text), recursion_limit=1_000_000)
+
+
+def _parse_quietly(text: str) -> ast.Module:
+    with warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
+        warnings.simplefilter("ignore")
+        return ast.parse(text, mode="exec")
 
 
 class _Lowering:

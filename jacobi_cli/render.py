@@ -166,7 +166,8 @@ class Renderer:
             return
         from rich.markup import escape
 
-        self.console.print(escape(text) if style is None else f"[{style}]{escape(text)}[/]", soft_wrap=True)
+        text = escape(text)
+        self.console.print(text if style is None else f"[{style}]{text}[/]", soft_wrap=True)
 
     def table(self, title: str, columns: tuple, rows: list) -> None:
         """A table as rich draws ``Table(title, title_justify="left", show_edge=False, pad_edge=False)``."""

@@ -296,12 +296,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
 
 def graph_nodes(graph) -> list:
     """Ids of the nodes the output depends on, and of every input, in topological order."""
-    needed = [False] * len(graph.nodes)
-    needed[graph.output] = True
-    for node in reversed(graph.nodes):
-        if needed[node.id]:
-            for a in node.args:
-                needed[a] = True
+    needed = graph.needed()
     for i in graph.inputs.values():
         needed[i] = True
     return [i for i, flag in enumerate(needed) if flag]

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .deep import with_deep_stack  # noqa: F401  (callers import it from here too)
 from . import autodiff
 from .errors import JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from .shapes import broadcast as broadcast_shapes, fmt, is_concrete, math_shape, reduce as reduce_shape
@@ -775,37 +776,6 @@ def differentiate(text: str, bindings=None, wrt=None, at=None) -> Result:
         concrete = parse(text, {n: np.shape(point[n]) for n in graph.inputs})
         result.output_value = np.asarray(autodiff.evaluate(concrete, point)[concrete.output])
     return result
-
-
-def with_deep_stack(fn):
-    """``fn()`` on a thread with a large stack and recursion limit: SymPy recurses over the
-    depth of a formula, and ``sin(sin(...))`` 200 deep (the parser's limit) must not fail."""
-    import sys
-    import threading
-
-    result: dict = {}
-
-    def run():
-        limit = sys.getrecursionlimit()
-        try:
-            sys.setrecursionlimit(max(limit, 200_000))
-            result["value"] = fn()
-        except BaseException as err:  # handed to the caller's thread
-            result["error"] = err
-        finally:
-            sys.setrecursionlimit(limit)
-
-    old = threading.stack_size()
-    threading.stack_size(512 * 1024 * 1024)
-    try:
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join()
-    finally:
-        threading.stack_size(old)
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 def _derivatives(text, graph, shapes, names, point, sizes) -> Result:

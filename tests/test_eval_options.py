@@ -143,3 +143,16 @@ def test_bad_mode_and_budget_are_usage_errors(args, word):
     assert result.exit_code == 2
     error = json.loads(result.stdout)["error"]
     assert error["kind"] == "usage" and word in error["message"]
+
+
+def test_a_closed_pipe_ends_quietly():
+    import shutil
+    import subprocess
+
+    jac = shutil.which("jac") or pytest.skip("the jac command is not installed")
+    proc = subprocess.Popen([jac, "eval", "x * 2", "x=ones(200000)", "--json", "--sparse"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()  # as `jac ... | head -c 10` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) in (0, 141) and "Traceback" not in err, err

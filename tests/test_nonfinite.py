@@ -72,7 +72,8 @@ def test_human_output_has_the_warning_and_a_caret_on_stderr():
 def test_nan_and_infinities_are_written_as_the_contract_strings():
     report = json.loads(invoke("eval", "log(x)", "x=[-1, 0, 1]", "--json").stdout)
     assert report["output"]["value"] == ["NaN", "-Infinity", 0.0]
-    # log'(x) = 1/x: finite at -1, infinite at 0; off the diagonal exactly 0 (PyTorch's dense pass has 0 * inf = NaN)
+    # log'(x) = 1/x: an element-wise Jacobian is diagonal, so its off-diagonal zeros are exact (a dense
+    # reverse pass, as PyTorch's, would multiply 0 * (1/0) there and write NaN)
     assert report["jacobian"]["x"]["value"] == [[-1.0, 0.0, 0.0], [0.0, "Infinity", 0.0], [0.0, 0.0, 1.0]]
 
 

@@ -26,7 +26,9 @@ SEEDS = str(Path(__file__).resolve().parent.parent / "examples" / "seeds.toml")
 SAMPLES = {
     "eval": [["2 * torch.dot(x, y)", "x=arange(4.0)", "y=[3, 1, 2, 5]"],
              ["A @ x", "A:3x4", "x:4", "--layout", "numerator", "--wrt", "A"],
-             ["log(x)", "x=[-1, 0, 1]"]],  # NaN and -Infinity as strings
+             ["log(x)", "x=[-1, 0, 1]"],  # NaN and -Infinity as strings
+             ["x[1:] - x[:-1]", "x:40", "--sparse", "--explain", "--max-memory", "1G"],  # coo and the plan
+             ["y * 2", "x:3", "y:3", "--sparse", "--mode", "forward", "--explain"]],  # a zero block
     "vjp": [["x * y", "x=[1, 2]", "y=[3, 4]", "--v", "ones"], ["(x * y).sum()", "x=[1, 2]", "y=[3, 4]", "--wrt", "x"]],
     "jvp": [["sin(x) * y", "x=[0, 1]", "y=[2, 3]", "--tangent", "x=[1, 0]"]],
     "hessian": [["x @ A @ x", "x=[1, 2]", "A=[[1, 2], [3, 4]]"], ["x * y", "x=1", "y=2"]],
