@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import JacLimitError, JacParseError, JacShapeError, JacValueError
+from .errors import JacParseError, JacShapeError, JacValueError
 from .graph import Builder, Tracer
 from .shapes import fmt, is_concrete, normalize_axes, normalize_axis
 
@@ -283,28 +283,19 @@ def _dot(b, args, kwargs, position):
     return b.apply("matmul", x, y, position=position)
 
 
-@function("mm")
-def _mm(b, args, kwargs, position):
-    x, y = _two("mm", b, args, kwargs, position)
-    _need_ndim("mm", x, (2,), position, "first argument")
-    _need_ndim("mm", y, (2,), position, "second argument")
-    return b.apply("matmul", x, y, position=position)
+def _matrix_product(fname, x_ndim, y_ndim):
+    """``mm``, ``mv``, ``inner``: matmul with the operand ranks PyTorch requires."""
+    def lower(b, args, kwargs, position):
+        x, y = _two(fname, b, args, kwargs, position)
+        _need_ndim(fname, x, (x_ndim,), position, "first argument")
+        _need_ndim(fname, y, (y_ndim,), position, "second argument")
+        return b.apply("matmul", x, y, position=position)
+    return lower
 
 
-@function("mv")
-def _mv(b, args, kwargs, position):
-    x, y = _two("mv", b, args, kwargs, position)
-    _need_ndim("mv", x, (2,), position, "first argument")
-    _need_ndim("mv", y, (1,), position, "second argument")
-    return b.apply("matmul", x, y, position=position)
-
-
-@function("inner", "vdot")
-def _inner(b, args, kwargs, position):
-    x, y = _two("inner", b, args, kwargs, position)
-    _need_ndim("inner", x, (1,), position, "first argument")
-    _need_ndim("inner", y, (1,), position, "second argument")
-    return b.apply("matmul", x, y, position=position)
+FUNCTIONS["mm"] = _matrix_product("mm", 2, 2)
+FUNCTIONS["mv"] = _matrix_product("mv", 2, 1)
+FUNCTIONS["inner"] = FUNCTIONS["vdot"] = _matrix_product("inner", 1, 1)
 
 
 @function("outer", "ger")

@@ -364,17 +364,6 @@ def matrix_symbol(name: str, shape: tuple):
     return sp.MatrixSymbol(name, rows, cols)
 
 
-def _needed(graph) -> list:
-    """Which nodes the output depends on (a reverse sweep, no recursion)."""
-    need = [False] * len(graph.nodes)
-    need[graph.output] = True
-    for node in reversed(graph.nodes):
-        if need[node.id]:
-            for a in node.args:
-                need[a] = True
-    return need
-
-
 def translate(graph, as_components: bool) -> tuple:
     """Every needed node's SymPy :class:`Value`, and the inputs' SymPy leaves by name.
 
@@ -386,7 +375,7 @@ def translate(graph, as_components: bool) -> tuple:
     from .ops import OPS
 
     S = sys.modules[__name__]
-    need = _needed(graph)
+    need = graph.needed()
     values: list = [None] * len(graph.nodes)
     leaves = {}
     for node in graph.nodes:
