@@ -16,14 +16,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import _export, autodiff, memory
+from . import _export, autodiff, kernels, memory
 from .bindings import Bindings, parse_bindings
 from .errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
 from .jacobian import Jacobian
 from .memory import fmt_bytes
 from .parser import parse
-from .planner import Plan, check as check_plan, make_plan, run as run_plan
+from .planner import Plan, _small, check as check_plan, make_plan, run as run_plan
 from .shapes import fmt
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -280,6 +280,92 @@ def check_hessian_size(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> 
                 f"fewer or smaller inputs (--wrt), or use jac vjp / jac jvp for products with vectors")
 
 
+# --- hot calls: compiled kernels -----------------------------------------------------------
+#
+# A call repeated with the same expression, options and input shapes runs a kernel
+# (:mod:`jacobi_cli.kernels`): the forward and derivative passes compiled into one Python
+# function. It is made at the second such call, as a JIT compiles what runs again, checked
+# once against the interpreter's answer, and used while it fits the memory budget. A kernel
+# that fails (an op refusing its values) hands the call back to the interpreter, which
+# raises the error with its position.
+
+_HOT: OrderedDict = OrderedDict()  # key -> calls seen (int), a kernel, or None (cannot compile)
+HOT_AFTER = 2
+HOT_CACHE_SIZE = 64
+
+
+def _hot_inputs(bindings, dtype) -> tuple | None:
+    """``(key, env)`` for bindings that are a dict of arrays or numbers, else None (the
+    interpreter's path parses binding strings and reports bad values)."""
+    if type(bindings) is not dict:
+        return None
+    key, env = [], {}
+    for name, value in bindings.items():
+        array = value if type(value) is np.ndarray else np.asarray(value) if not isinstance(value, str) else None
+        if array is None or array.dtype.kind not in "biuf":
+            return None
+        key.append((name, array.shape, array.dtype.char))
+        env[name] = array if array.dtype == dtype else array.astype(dtype)
+    return tuple(key), env
+
+
+def _hot(key):
+    """The kernel for ``key``, or None; counts the calls that have none yet."""
+    entry = _HOT.get(key, 0)
+    if type(entry) is int:
+        _HOT[key] = entry + 1
+        if len(_HOT) > HOT_CACHE_SIZE:
+            _HOT.popitem(last=False)
+        return None
+    return entry
+
+
+def _due(key) -> bool:
+    """Is it time to compile a kernel for ``key`` (the call was seen often enough)?"""
+    entry = _HOT.get(key)
+    return type(entry) is int and entry >= HOT_AFTER
+
+
+def _store(key, kernel, expected, got) -> None:
+    """Keep ``kernel`` if its first answer ``got`` is the interpreter's ``expected``."""
+    _HOT[key] = kernel if kernel is not None and _same(expected, got) else None
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, Jacobian) or isinstance(b, Jacobian):
+        if not (isinstance(a, Jacobian) and isinstance(b, Jacobian)) or a.structure != b.structure:
+            return False
+        if a.structure != "dense":
+            return (np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols)
+                    and _same(np.asarray(a.values), np.asarray(b.values)))
+        a, b = a.to_array(), b.to_array()
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-9, atol=0, equal_nan=True))
+
+
+def _compile(make, *args):
+    """``make(*args)``, or None when the computation cannot be traced into a kernel (a rule
+    that needs concrete values): the interpreter keeps running it."""
+    try:
+        return make(*args)
+    except Exception:  # noqa: BLE001 - compiling is an optimisation, never an error
+        return None
+
+
+def _run_kernel(kernel, *args):
+    """The kernel's answer, or None when it fails (the interpreter then runs the call)."""
+    try:
+        return kernel(*args)
+    except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
+        return None
+
+
+def _wrt_key(wrt) -> tuple | None:
+    return None if not wrt else tuple(wrt)
+
+
 # --- the public one-call functions -------------------------------------------------------
 #
 # Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
@@ -291,7 +377,19 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
     >>> evaluate("x * y", {"x": [1.0, 2.0], "y": "[3, 4]"})
     array([3., 8.])
     """
-    return prepare(expr, bindings, None, dtype, seed).output
+    dtype = resolve_dtype(dtype)
+    hot = _hot_inputs(bindings, dtype)
+    key = ("evaluate", expr, hot[0], dtype, seed) if hot else None
+    kernel = _hot(key) if hot else None
+    if kernel is not None:
+        found = _run_kernel(kernel, hot[1])
+        if found is not None:
+            return found[0]
+    problem = prepare(expr, bindings, None, dtype, seed)
+    if hot and _due(key):
+        kernel = _compile(kernels.evaluate_kernel, problem.graph)
+        _store(key, kernel, problem.output, _run_kernel(kernel, hot[1])[0] if kernel else None)
+    return problem.output
 
 
 def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array",
@@ -319,9 +417,26 @@ def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     if layout not in ("array", "numerator"):
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
     limit = memory.budget(max_memory)
+    dtype = resolve_dtype(dtype)
+    hot = _hot_inputs(bindings, dtype)
+    key = ("jacobian", expr, hot[0], dtype, seed, _wrt_key(wrt), mode, max_memory) if hot else None
+    kernel = _hot(key) if hot else None
+    if kernel is not None and kernel.peak <= limit:
+        found = _run_kernel(kernel, hot[1], structured)
+        if found is not None:
+            return found if structured or layout == "array" else _in_layout(found, kernel, layout)
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
-    found = jacobians(problem, plan_of(problem, mode, limit))
+    plan = plan_of(problem, mode, limit)
+    found = jacobians(problem, plan)
+    if hot and _due(key):
+        kernel = _compile(kernels.jacobian_kernel, problem.graph, plan, _small(plan, problem.graph))
+        _store(key, kernel, found, _run_kernel(kernel, hot[1], True) if kernel else None)
     return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
+
+
+def _in_layout(found: dict, kernel, layout: str) -> dict:
+    return {n: Jacobian(n, kernel.y_shape, x_shape, a, kernel.dtype).to_array(layout)
+            for (n, a), x_shape in zip(found.items(), kernel.x_shapes)}
 
 
 def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
@@ -346,8 +461,22 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
     >>> vjp("x * y", {"x": [1.0, 2.0], "y": [3.0, 4.0]}, v=[2.0, 3.0])["x"]
     array([ 6., 12.])
     """
+    dtype = resolve_dtype(dtype)
+    hot = _hot_inputs(bindings, dtype)
+    v_hot = None if v is None or isinstance(v, str) else np.asarray(v, dtype=dtype)
+    key = ("vjp", expr, hot[0], dtype, seed, _wrt_key(wrt), v_hot.shape) if hot and v_hot is not None else None
+    kernel = _hot(key) if key else None
+    if kernel is not None:
+        found = _run_kernel(kernel, {**hot[1], kernels.V: v_hot})
+        if found is not None:
+            return dict(zip(kernel.names, found))
     problem = prepare(expr, bindings, wrt, dtype, seed)
-    return vjp_of(problem, cotangent(problem, v))
+    found = vjp_of(problem, cotangent(problem, v))
+    if key and _due(key):
+        kernel = _compile(kernels.vjp_kernel, problem.graph, problem.wrt)
+        got = _run_kernel(kernel, {**hot[1], kernels.V: v_hot}) if kernel else None
+        _store(key, kernel, found, dict(zip(problem.wrt, got)) if got is not None else None)
+    return found
 
 
 def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0) -> np.ndarray:
@@ -356,8 +485,23 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
     >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
     array([2., 0.])
     """
+    dtype = resolve_dtype(dtype)
+    hot = _hot_inputs(bindings, dtype)
+    hot_t = _hot_inputs(dict(tangents), dtype) if hot and tangents and type(tangents) is dict else None
+    key = ("jvp", expr, hot[0], dtype, seed, hot_t[0]) if hot_t else None
+    kernel = _hot(key) if key else None
+    env = {**hot[1], **{kernels.T + n: t for n, t in hot_t[1].items()}} if key else None
+    if kernel is not None:
+        found = _run_kernel(kernel, env)
+        if found is not None:
+            return found[0]
     problem = prepare(expr, bindings, None, dtype, seed)
-    return jvp_of(problem, tangents_of(problem, tangents or {}))
+    found = jvp_of(problem, tangents_of(problem, tangents or {}))
+    if key and _due(key):
+        kernel = _compile(kernels.jvp_kernel, problem.graph, list(hot_t[1]))
+        got = _run_kernel(kernel, env) if kernel else None
+        _store(key, kernel, found, got[0] if got is not None else None)
+    return found
 
 
 def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:

@@ -1,0 +1,421 @@
+"""Compiled passes: a whole computation traced once, then run as straight-line Python.
+
+The interpreter in :mod:`jacobi_cli.autodiff` looks up every node's op and rule on every
+call, and that bookkeeping, not NumPy, is most of the time of a small Jacobian. A kernel
+removes it the way ``jax.jit`` does, without a compiler: the forward pass and the
+derivative pass (batched over a basis, as the interpreter runs it) are traced into one
+graph with the derivative rules themselves (they are written against ``P``, so tracing
+needs nothing new), constants are folded (the basis, and every rule applied to it only),
+and the graph is turned into one Python function, one assignment per node::
+
+    def kernel(v0):
+        v1 = f1(v0)           # sin
+        v3 = f3(v0, c2)       # pow
+        ...
+        return (v12,)
+
+The source is made here from node numbers only; the user's text never reaches it, and
+``f1``, ``c2`` are the op's NumPy function and the folded constants, handed to ``exec`` in
+its namespace. A variable is deleted after its last use, so a kernel holds no more memory
+than the interpreter does.
+
+Jacobians with a known sparsity pattern (a diagonal, a band) are compressed by the usual
+greedy colouring of Curtis, Powell and Reid: columns (forward mode) or rows (reverse mode)
+that share no entry get one colour and one basis vector between them, so an element-wise
+chain of any length is one forward pass with a tangent of ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from . import autodiff
+from .graph import Builder, Graph, Tracer
+from .jacobian import Jacobian, SparseJacobian
+from .ops import OPS, P
+from .shapes import broadcast as _broadcast, size
+
+VIEW_OPS = frozenset({"reshape", "transpose", "broadcast_to", "getitem", "sum_to"})  # may return a view
+MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
+MAX_COLORS = 16  # a pattern needing more colours is left to the structured passes
+
+
+# --- tracing ------------------------------------------------------------------------------------
+
+def replay(graph: Graph, builder: Builder) -> list:
+    """``graph``'s nodes added to ``builder``: the traced value of every node, by id."""
+    traced: list = []
+    for node in graph.nodes:
+        if node.op == "input":
+            traced.append(builder.input(node.name, node.shape, node.position))
+        elif node.op == "const":
+            traced.append(builder.const(node.value, node.position))
+        else:
+            traced.append(builder.apply(node.op, *[traced[a] for a in node.args], position=node.position,
+                                        **node.params))
+    return traced
+
+
+class KernelBuilder(Builder):
+    """A builder that also drops the identities the derivative rules meet on a basis:
+    ``g * 1`` and ``g + 0`` (the seed of a scalar output is ones, a diagonal's tangent too).
+    Both are exact, NaN and infinity included, so the kernel's answers are the interpreter's."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self._seen: dict = {}  # (op, args, params) -> tracer: one node per distinct computation
+
+    def apply(self, op_name: str, *args, position=None, name=None, **params):
+        if op_name in _IDENTITY and len(args) == 2:
+            kept = self._without_identity(op_name, args)
+            if kept is not None:
+                return kept
+        key = self._key(op_name, args, params)
+        if key is not None and key in self._seen:
+            return self._seen[key]
+        out = super().apply(op_name, *args, position=position, name=name, **params)
+        if key is not None:
+            self._seen[key] = out
+        return out
+
+    @staticmethod
+    def _key(op_name: str, args: tuple, params: dict):
+        """What identifies the node: its op, argument nodes and params; None when an
+        argument is not a node or a param is not hashable (a fancy index)."""
+        if not all(isinstance(a, Tracer) for a in args):
+            return None
+        key = (op_name, tuple(a.id for a in args), tuple(sorted(params.items())))
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def _without_identity(self, op_name: str, args: tuple):
+        unit, sides = _IDENTITY[op_name]
+        for side in sides:
+            const, other = args[side], args[1 - side]
+            if not isinstance(other, Tracer) or not self._is_constant(const, unit):
+                continue
+            shape = _broadcast(tuple(other.shape), const.shape if isinstance(const, Tracer) else np.shape(const))
+            if shape == tuple(other.shape):
+                return other
+            if size(shape) == size(other.shape):
+                return self.apply("reshape", other, shape=shape)
+        return None
+
+    def _is_constant(self, value, unit: float) -> bool:
+        if isinstance(value, Tracer):
+            node = self.nodes[value.id]
+            if node.op != "const":
+                return False
+            value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value == unit
+        array = np.asarray(value)
+        return array.dtype == self.dtype and array.size > 0 and bool(np.all(array == unit))
+
+
+_IDENTITY = {"mul": (1.0, (0, 1)), "add": (0.0, (0, 1)), "sub": (0.0, (1,))}  # unit, the sides it may be on
+
+
+def _new_builder(graph: Graph) -> Builder:
+    return KernelBuilder(graph.source, dtype=graph.dtype)
+
+
+# --- code generation ----------------------------------------------------------------------------
+
+def generate(nodes: list, args: list, outputs: list):
+    """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values.
+
+    ``nodes`` is a builder's node list (topological). An output whose value may be a view
+    of an input or a constant is copied, so a caller can never write into either.
+    """
+    needed = _needed(nodes, outputs)
+    last = _last_uses(nodes, outputs)
+    namespace: dict = {"_copy": np.array}
+    lines = [f"def kernel({', '.join(f'v{i}' for i in args)}):"]
+    name = {i: f"v{i}" for i in args}
+    for node in nodes:
+        if not needed[node.id] or node.id in name:
+            continue
+        if node.op == "const":
+            name[node.id] = f"c{node.id}"
+            namespace[name[node.id]] = node.value
+            continue
+        if node.op == "input":
+            raise ValueError(f"input {node.name!r} is not an argument of the kernel")
+        impl = OPS[node.op].impl
+        namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
+        name[node.id] = f"v{node.id}"
+        lines.append(f"    v{node.id} = f{node.id}({', '.join(name[a] for a in node.args)})")
+        dead = sorted({a for a in node.args if last[a] == node.id and nodes[a].op not in ("const", "input")})
+        if dead:
+            lines.append(f"    del {', '.join(name[a] for a in dead)}")
+    results = [f"_copy({name[o]}, copy=True)" if _may_alias_leaf(nodes, o) else name[o] for o in outputs]
+    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
+    return namespace["kernel"]
+
+
+def _needed(nodes: list, outputs: list) -> list:
+    flags = [False] * len(nodes)
+    for o in outputs:
+        flags[o] = True
+    for node in reversed(nodes):
+        if flags[node.id]:
+            for a in node.args:
+                flags[a] = True
+    return flags
+
+
+def _last_uses(nodes: list, outputs: list) -> list:
+    last = [-1] * len(nodes)
+    for node in nodes:
+        for a in node.args:
+            last[a] = node.id
+    for o in outputs:
+        last[o] = len(nodes)  # never deleted
+    return last
+
+
+def _may_alias_leaf(nodes: list, i: int) -> bool:
+    """Can node ``i``'s value be an input, a constant, or a view of one?"""
+    while nodes[i].op in VIEW_OPS:
+        i = nodes[i].args[0]
+    return nodes[i].op in ("input", "const")
+
+
+def _const_bytes(nodes: list, first: int) -> int:
+    """Bytes of the constants folded while tracing (nodes from ``first`` on)."""
+    return sum(getattr(n.value, "nbytes", 0) for n in nodes[first:] if n.op == "const")
+
+
+# --- kernels ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kernel:
+    """A compiled computation: ``fn(*arrays of args) -> tuple``; ``peak`` its predicted bytes."""
+
+    fn: object
+    args: tuple  # input names, in the order ``fn`` takes them
+    peak: int = 0
+    names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
+
+    def __call__(self, env: dict) -> tuple:
+        with np.errstate(all="ignore"):
+            return self.fn(*[env[a] for a in self.args])
+
+
+def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = ()):
+    """The kernel of ``outputs`` (tracers or constants) over the inputs ``args``; None when
+    tracing folded more constants than a kernel may keep."""
+    ids = [builder.lift(o).id for o in outputs]
+    if _const_bytes(builder.nodes, first) > MAX_CONST_BYTES:
+        return None
+    fn = generate(builder.nodes, [builder.inputs[a] for a in args], ids)
+    return Kernel(fn, tuple(args), peak, names)
+
+
+def evaluate_kernel(graph: Graph) -> Kernel | None:
+    """The output's value."""
+    b = _new_builder(graph)
+    traced = replay(graph, b)
+    first = len(b.nodes)
+    return _finish(b, [traced[graph.output]], tuple(graph.inputs), first, 0)
+
+
+def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
+    """``x.grad`` for each of ``names`` (inputs that require grad) from a cotangent ``v``,
+    which the kernel takes as its last argument."""
+    b = _new_builder(graph)
+    traced = replay(graph, b)
+    first = len(b.nodes)
+    v = b.input(V, graph.output_shape)
+    seed = P.reshape(v, shape=(1,) + tuple(graph.output_shape))
+    grads = autodiff.vjp(graph, traced, seed)
+    outs = [P.reshape(b.lift(grads[n]), shape=_shape_of(graph, n)) for n in names]
+    return _finish(b, outs, tuple(graph.inputs) + (V,), first, 0, tuple(names))
+
+
+def jvp_kernel(graph: Graph, names: list) -> Kernel | None:
+    """J·t for tangents of the inputs ``names``, which the kernel takes after the inputs
+    (as ``T + name``)."""
+    b = _new_builder(graph)
+    traced = replay(graph, b)
+    first = len(b.nodes)
+    tangents = {n: P.reshape(b.input(T + n, _shape_of(graph, n)), shape=(1,) + _shape_of(graph, n)) for n in names}
+    out = autodiff.jvp(graph, traced, tangents)[graph.output]
+    out = P.reshape(b.lift(out), shape=tuple(graph.output_shape))
+    return _finish(b, [out], tuple(graph.inputs) + tuple(T + n for n in names), first, 0)
+
+
+V = "\0v"  # names no expression can bind: the kernel's cotangent and tangent arguments
+T = "\0t:"
+
+
+def _shape_of(graph: Graph, name: str) -> tuple:
+    return tuple(graph.nodes[graph.inputs[name]].shape)
+
+
+# --- Jacobian kernels -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JacobianKernel:
+    """Every Jacobian of a plan in one compiled call. Per input, ``kernel`` returns the dense
+    Jacobian (array layout) or, for a coloured one, the compressed products; ``gathers``
+    says where each stored value of a structured Jacobian lies in that result."""
+
+    kernel: Kernel
+    names: tuple
+    y_shape: tuple
+    x_shapes: tuple
+    gathers: tuple  # per input: None (dense) or (compressed, flat index or None for all, rows, cols)
+    dtype: object
+
+    @property
+    def peak(self) -> int:
+        return self.kernel.peak
+
+    def __call__(self, env: dict, structured: bool) -> dict:
+        """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
+        results = self.kernel(env)
+        return {n: self._jacobian(n, x_shape, r, g, structured)
+                for n, x_shape, r, g in zip(self.names, self.x_shapes, results, self.gathers)}
+
+    def _jacobian(self, name, x_shape, result, gather, structured: bool):
+        if gather is None:
+            return Jacobian(name, self.y_shape, x_shape, result, self.dtype) if structured else result
+        compressed, flat, rows, cols = gather
+        if not (structured or compressed):
+            return result
+        values = result.reshape(-1)[flat] if flat is not None else result.reshape(-1)
+        if structured:
+            return SparseJacobian(name, self.y_shape, x_shape, rows, cols, values, self.dtype, coalesced=True)
+        dense = np.zeros((size(self.y_shape), size(x_shape)), dtype=self.dtype)
+        dense[rows, cols] = values
+        return dense.reshape(self.y_shape + x_shape)
+
+
+def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
+    """The kernel for ``plan``'s Jacobians of ``graph`` (``requires_grad`` set for its
+    inputs), or None when the plan needs the structured or chunked passes.
+
+    ``small``: the plan runs dense passes (:func:`jacobi_cli.planner._small`); else every
+    Jacobian needs a sparsity pattern and few colours.
+    """
+    if plan.refusal or any(p.passes > 1 for p in plan.inputs.values()):
+        return None
+    b = _new_builder(graph)
+    traced = replay(graph, b)
+    first = len(b.nodes)
+    y_shape = tuple(graph.output_shape)
+    outs, gathers, peak = {}, {}, plan.peak_bytes
+    if small:
+        _dense_passes(graph, plan, traced, y_shape, outs)
+        gathers = {n: _pattern_gather(p, y_shape) for n, p in plan.inputs.items()}
+    else:
+        for name, p in plan.inputs.items():
+            colored = _colored_pass(graph, p, traced, y_shape)
+            if colored is None:
+                return None
+            outs[name], gathers[name], colors = colored
+            peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
+    names = tuple(plan.inputs)
+    kernel = _finish(b, [outs[n] for n in names], tuple(graph.inputs), first, peak)
+    if kernel is None:
+        return None
+    return JacobianKernel(kernel, names, y_shape, tuple(_shape_of(graph, n) for n in names),
+                          tuple(gathers[n] for n in names), graph.dtype)
+
+
+def _dense_passes(graph: Graph, plan, traced: list, y_shape: tuple, outs: dict) -> None:
+    """One reverse pass over the output's basis for the reverse inputs, one forward pass
+    over its basis per forward input (as :func:`jacobi_cli.planner._run_small`)."""
+    rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
+    if rev:
+        g = graph.with_wrt(rev) if len(rev) < len(plan.inputs) else graph
+        grads = autodiff.vjp(g, traced, autodiff.basis(y_shape, graph.dtype))
+        for n in rev:  # (m, *x) is y.shape + x.shape already
+            outs[n] = P.reshape(_lifted(traced, grads[n]), shape=y_shape + _shape_of(graph, n))
+    for n, p in plan.inputs.items():
+        if p.mode == "forward":
+            x_shape = _shape_of(graph, n)
+            t = autodiff.jvp(graph, traced, {n: autodiff.basis(x_shape, graph.dtype)})[graph.output]
+            t = P.transpose(P.reshape(_lifted(traced, t), shape=(size(x_shape), size(y_shape))), axes=(1, 0))
+            outs[n] = P.reshape(t, shape=y_shape + x_shape)
+
+
+def _pattern_gather(p, y_shape: tuple):
+    """Where a small structured Jacobian's values lie in its dense result (None: dense)."""
+    if p.structure == "dense" or p.pattern is None:
+        return None
+    rows, cols = (np.asarray(a, dtype=np.intp) for a in p.pattern)
+    return False, rows * size(p.x_shape) + cols, rows, cols
+
+
+def _lifted(traced: list, value):
+    return value if isinstance(value, Tracer) else traced[0].builder.lift(value)
+
+
+def _colored_pass(graph: Graph, p, traced: list, y_shape: tuple):
+    """``(compressed products, gather, colours)`` for a Jacobian with a known pattern, or None."""
+    if p.pattern is None:
+        return None
+    rows, cols = (np.asarray(a, dtype=np.intp) for a in p.pattern)
+    m, n = size(y_shape), size(p.x_shape)
+    forward = p.mode == "forward"
+    # forward mode colours the columns (x) so that no row meets a colour twice; reverse the rows
+    color, colors = greedy_coloring(cols, rows, n) if forward else greedy_coloring(rows, cols, m)
+    if colors > MAX_COLORS:
+        return None
+    colors = max(colors, 1)
+    if forward:
+        seed = _color_basis(color, colors, p.x_shape, graph.dtype)
+        out = autodiff.jvp(graph, traced, {p.name: seed})[graph.output]  # (colors, *y)
+        flat = color[cols] * m + rows
+    else:
+        seed = _color_basis(color, colors, y_shape, graph.dtype)
+        g = graph.with_wrt([p.name]) if len(graph.inputs) > 1 else graph
+        out = autodiff.vjp(g, traced, seed)[p.name]  # (colors, *x)
+        flat = color[rows] * n + cols
+    identity = colors == 1 and len(flat) == (m if forward else n) and np.array_equal(flat, np.arange(len(flat)))
+    return _lifted(traced, out), (True, None if identity else flat, rows, cols), colors
+
+
+def greedy_coloring(items, others, count: int) -> tuple:
+    """Colour ``count`` items so that two items meeting one ``other`` (an entry at
+    ``(items[k], others[k])``) differ: ``(colour of each item, number of colours)``."""
+    color = np.full(count, -1, dtype=np.intp)
+    if len(items) == 0:
+        return np.zeros(count, dtype=np.intp), 0
+    by_other: dict = {}
+    for item, other in zip(items.tolist(), others.tolist()):
+        by_other.setdefault(other, []).append(item)
+    if max(len(v) for v in by_other.values()) > MAX_COLORS:
+        return color, MAX_COLORS + 1
+    by_item: dict = {}
+    for group in by_other.values():
+        for item in group:
+            by_item.setdefault(item, []).append(group)
+    used = 0
+    for item in sorted(by_item):
+        taken = {color[j] for group in by_item[item] for j in group}
+        c = next(k for k in itertools.count() if k not in taken)
+        color[item] = c
+        used = max(used, c + 1)
+        if used > MAX_COLORS:
+            return color, used
+    color[color < 0] = 0  # an item no entry meets: any colour
+    return color, used
+
+
+def _color_basis(color: np.ndarray, colors: int, shape: tuple, dtype) -> np.ndarray:
+    """``(colors, *shape)``: basis vector k is the sum of the unit vectors of colour k."""
+    seed = np.zeros((colors, size(shape)), dtype=dtype)
+    seed[color, np.arange(len(color))] = 1
+    return seed.reshape((colors,) + tuple(shape))

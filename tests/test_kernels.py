@@ -1,0 +1,235 @@
+"""Compiled kernels give the interpreter's answers, for every op and every way they are used.
+
+A kernel is an optimisation: whatever it returns must be what the interpreter returns
+(the plan's dense passes, the structured passes, VJPs and JVPs), its arrays must belong
+to the caller, and a kernel that fails must hand the call back to the interpreter.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import jacobi_cli
+from jacobi_cli import api, autodiff, kernels, planner
+from jacobi_cli.errors import JacValueError
+from jacobi_cli.graph import Builder
+from jacobi_cli.jacobian import SparseJacobian
+from test_ops import CASES, _draw, _normalize
+from jacobi_cli.ops import OPS
+
+
+def _op_problem(name, case):
+    op = OPS[name]
+    shapes, params = _normalize(case)
+    rng = np.random.default_rng(1)
+    arrays = [_draw(op, s, rng) for s in shapes]
+    b = Builder()
+    out = b.apply(name, *[b.input(f"a{i}", np.shape(a)) for i, a in enumerate(arrays)], **params)
+    env = {f"a{i}": np.asarray(a, dtype=np.float64) for i, a in enumerate(arrays)}
+    wrt = [f"a{i}" for i in range(len(arrays)) if i < len(op.vjp) and op.vjp[i] is not None
+           and shapes[i] not in ("mask",)]
+    graph = b.graph(out).with_wrt(wrt)
+    return graph, env, wrt
+
+
+def _op_cases(skip=()):
+    for name, cases in CASES.items():
+        for k, case in enumerate(cases):
+            if name not in skip:
+                yield pytest.param(name, case, id=f"{name}-{k}")
+
+
+UNTRACEABLE = {"prod_except"}  # an internal op whose rules need values (only prod's second order uses them)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("name,case", list(_op_cases(UNTRACEABLE)))
+def test_every_op_compiles_to_the_interpreters_jacobian(name, case, mode):
+    graph, env, wrt = _op_problem(name, case)
+    values = autodiff.evaluate(graph, env)
+    plan = planner.make_plan(graph, values, wrt, mode, 2**30)
+    expected = planner.run(plan, graph, values)
+    kernel = kernels.jacobian_kernel(graph, plan, planner._small(plan, graph))
+    assert kernel is not None, f"{name} did not compile"
+    got = kernel(env, structured=True)
+    for n in wrt:
+        np.testing.assert_allclose(np.asarray(got[n]), np.asarray(expected[n]), rtol=1e-12, atol=0)
+        assert got[n].structure == expected[n].structure
+
+
+@pytest.mark.parametrize("name,case", list(_op_cases(UNTRACEABLE)))
+def test_every_op_compiles_to_the_interpreters_vjp_and_jvp(name, case):
+    graph, env, wrt = _op_problem(name, case)
+    values = autodiff.evaluate(graph, env)
+    rng = np.random.default_rng(2)
+    v = rng.standard_normal(graph.output_shape)
+    grads = autodiff.vjp(graph, values, v[None])
+    got = kernels.vjp_kernel(graph, wrt)({**env, kernels.V: v})
+    for n, g in zip(wrt, got):
+        np.testing.assert_allclose(g, grads[n][0], rtol=1e-12, atol=0)
+    tangents = {n: rng.standard_normal(env[n].shape) for n in wrt}
+    expected = autodiff.jvp(graph, values, {n: t[None] for n, t in tangents.items()})[graph.output][0]
+    (jt,) = kernels.jvp_kernel(graph, wrt)({**env, **{kernels.T + n: t for n, t in tangents.items()}})
+    np.testing.assert_allclose(jt, expected, rtol=1e-12, atol=0)
+
+
+STRUCTURED = [  # big enough that the plan is not small: the kernel colours the pattern
+    ("sin(x) * x**2 + exp(-x)", {"x": 200}, "diagonal", 1),
+    ("x[1:] - x[:-1]", {"x": 200}, "sparse", 2),
+    ("x[2:] * x[1:-1] * x[:-2]", {"x": 100}, "sparse", 3),
+    ("tanh(X) * 2", {"X": (20, 30)}, "diagonal", 1),
+    ("sum(X, 1) + 0 * y", {"X": (40, 50), "y": 40}, "sparse", None),
+]
+
+
+@pytest.mark.parametrize("expr,sizes,structure,colors", STRUCTURED)
+def test_colored_kernels_match_the_structured_passes(expr, sizes, structure, colors):
+    rng = np.random.default_rng(3)
+    b = {k: rng.standard_normal(s) for k, s in sizes.items()}
+    name = next(iter(sizes))
+    problem = api.prepare(expr, b, [name])
+    plan = api.plan_of(problem)
+    assert not planner._small(plan, problem.graph)
+    expected = api.jacobians(problem, plan)[name]
+    kernel = kernels.jacobian_kernel(problem.graph, plan, False)
+    assert kernel is not None
+    got = kernel(problem.env, structured=True)[name]
+    assert isinstance(got, SparseJacobian) and got.structure == expected.structure == structure
+    np.testing.assert_array_equal(got.rows, expected.rows)
+    np.testing.assert_array_equal(got.cols, expected.cols)
+    np.testing.assert_allclose(got.values, expected.values, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(kernel(problem.env, structured=False)[name], expected.to_array(), rtol=1e-13)
+    if colors is not None:  # the colouring needs as many colours as the band is wide, no more
+        p = plan.inputs[name]
+        rows, cols = p.pattern
+        items, others, count = (cols, rows, np.prod(p.x_shape)) if p.mode == "forward" else \
+            (rows, cols, np.prod(plan.y_shape))
+        assert kernels.greedy_coloring(np.asarray(items), np.asarray(others), int(count))[1] == colors
+
+
+def test_greedy_coloring_never_gives_one_colour_to_items_that_meet():
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        count, nnz = int(rng.integers(1, 30)), int(rng.integers(0, 60))
+        items, others = rng.integers(0, count, nnz), rng.integers(0, 12, nnz)
+        color, used = kernels.greedy_coloring(items, others, count)
+        if used > kernels.MAX_COLORS:
+            continue
+        assert color.shape == (count,) and (color >= 0).all() and (color < max(used, 1)).all()
+        for o in set(others.tolist()):
+            met = sorted(set(items[others == o].tolist()))
+            assert len({color[i] for i in met}) == len(met)
+
+
+def test_a_dense_pattern_is_not_coloured():
+    rows, cols = np.divmod(np.arange(40 * 40), 40)
+    assert kernels.greedy_coloring(cols, rows, 40)[1] > kernels.MAX_COLORS
+
+
+# --- the API's hot path ---------------------------------------------------------------------
+
+def _kernel_for(kind, expr):
+    return [k for key, k in api._HOT.items() if key[0] == kind and key[1] == expr and not isinstance(k, int)]
+
+
+@pytest.mark.parametrize("expr,bindings", [
+    ("sin(x) * x**2 + exp(-x)", {"x": np.linspace(-1, 1, 5)}),
+    ("x @ A @ x", {"x": np.arange(3.0), "A": np.arange(9.0).reshape(3, 3)}),
+    ("softmax(X, axis=0)", {"X": np.arange(6.0).reshape(2, 3) / 7}),
+    ("x", {"x": np.arange(4.0)}),
+    ("A @ x", {"A": np.arange(6.0).reshape(2, 3), "x": np.ones(3)}),
+    ("sin(x) * x", {"x": np.linspace(-1, 1, 400)}),
+])
+def test_repeated_calls_use_a_kernel_with_the_same_answers(expr, bindings):
+    api._HOT.clear()
+    first = [jacobi_cli.jacobian(expr, bindings) for _ in range(2)]
+    assert _kernel_for("jacobian", expr) and _kernel_for("jacobian", expr)[0] is not None
+    hot = jacobi_cli.jacobian(expr, bindings)
+    for name, value in first[0].items():
+        np.testing.assert_allclose(hot[name], value, rtol=1e-12, atol=0)
+        hot[name][...] = 7.0  # the caller's to write: neither the kernel nor the inputs change
+    again = jacobi_cli.jacobian(expr, bindings)
+    for name, value in first[0].items():
+        np.testing.assert_allclose(again[name], value, rtol=1e-12, atol=0)
+    structured = jacobi_cli.jacobian(expr, bindings, structured=True)
+    slow = api.jacobians(api.prepare(expr, bindings))
+    for name in slow:
+        assert structured[name].structure == slow[name].structure
+        np.testing.assert_allclose(np.asarray(structured[name]), np.asarray(slow[name]), rtol=1e-12)
+    numerator = jacobi_cli.jacobian(expr, bindings, layout="numerator")
+    for name in slow:
+        np.testing.assert_allclose(numerator[name], slow[name].to_array("numerator"), rtol=1e-12)
+
+
+def test_vjp_jvp_and_evaluate_repeat_through_kernels():
+    api._HOT.clear()
+    b = {"x": np.linspace(0.1, 1, 4), "y": np.arange(4.0)}
+    for _ in range(3):
+        assert np.allclose(jacobi_cli.evaluate("x * y + exp(x)", b), b["x"] * b["y"] + np.exp(b["x"]))
+        g = jacobi_cli.vjp("x * y + exp(x)", b, v=[1.0, 2.0, 3.0, 4.0])
+        assert np.allclose(g["x"], [1, 2, 3, 4] * (b["y"] + np.exp(b["x"]))) and np.allclose(g["y"], [1, 2, 3, 4] * b["x"])
+        jt = jacobi_cli.jvp("x * y + exp(x)", b, {"x": np.ones(4)})
+        assert np.allclose(jt, b["y"] + np.exp(b["x"]))
+    for kind in ("evaluate", "vjp", "jvp"):
+        assert _kernel_for(kind, "x * y + exp(x)")[0] is not None, kind
+
+
+def test_a_kernel_that_fails_hands_the_call_to_the_interpreter():
+    api._HOT.clear()
+    good = {"A": np.eye(2) * 2}
+    for _ in range(3):
+        jacobi_cli.jacobian("inv(A)", good)
+    assert _kernel_for("jacobian", "inv(A)")[0] is not None
+    with pytest.raises(JacValueError) as err:  # singular: the interpreter's error, with its column
+        jacobi_cli.jacobian("inv(A)", {"A": np.zeros((2, 2))})
+    assert "singular" in str(err.value) and err.value.position == 0
+
+
+def test_the_budget_still_applies_to_hot_calls():
+    api._HOT.clear()
+    b = {"x": np.ones(300)}
+    for _ in range(3):
+        jacobi_cli.jacobian("exp(x)", b, max_memory="1G")
+    with pytest.raises(jacobi_cli.errors.JacLimitError):
+        jacobi_cli.jacobian("exp(x)", b, max_memory=1000)
+
+
+def test_an_untraceable_rule_leaves_the_call_to_the_interpreter():
+    api._HOT.clear()
+    graph, env, wrt = _op_problem("prod_except", CASES["prod_except"][0])
+    with pytest.raises(Exception):
+        kernels.vjp_kernel(graph, wrt)
+    assert api._compile(kernels.vjp_kernel, graph, wrt) is None
+
+
+def test_binding_strings_and_new_shapes_take_the_interpreter():
+    api._HOT.clear()
+    for _ in range(3):
+        jacobi_cli.jacobian("x**2", {"x": "[1, 2]"})
+    assert not [k for k in api._HOT if k[1] == "x**2"]  # strings are parsed every time: never hot
+    for n in (2, 3, 2, 3, 2, 3):
+        assert jacobi_cli.jacobian("x**2", {"x": np.arange(float(n))})["x"].shape == (n, n)
+
+
+def test_kernel_source_holds_node_numbers_only():
+    """The generated Python is made from node numbers: a hostile name or expression text
+    never becomes code."""
+    b = Builder("__import__('os').system('x')")
+    x = b.input("__import__('os')", (3,))
+    out = b.apply("sin", b.apply("mul", x, 2.0))
+    seen = []
+    real_compile = kernels.compile if hasattr(kernels, "compile") else compile
+
+    def spy(source, *args, **kw):
+        seen.append(source)
+        return real_compile(source, *args, **kw)
+
+    kernels.compile = spy
+    try:
+        kernels.evaluate_kernel(b.graph(out))
+    finally:
+        del kernels.compile
+    line = re.compile(r"^(def kernel\((v\d+(, v\d+)*)?\):|    v\d+ = f\d+\(((v|c)\d+(, (v|c)\d+)*)?\)|"
+                      r"    del (v\d+(, v\d+)*)|    return \(((_copy\()?(v|c)\d+(, copy=True\))?,? ?)+\))$")
+    assert seen and all(line.match(text) for text in seen[0].splitlines()), seen[0]
