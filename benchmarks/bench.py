@@ -426,7 +426,7 @@ def result_row(r: Result, jac: Result | None, with_memory: bool) -> list[str]:
 
 
 def result_note(r: Result) -> str:
-    notes = [f"first call {fmt_time(r.first_call)}"] if "jit" in r.tool else []
+    notes = [f"first call {fmt_time(r.first_call)}"] if "jit" in r.tool or r.family == "jac" else []
     if r.one_call:
         notes.append("one call only: it took over --max-call")
     return "; ".join(notes)

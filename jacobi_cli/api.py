@@ -301,11 +301,15 @@ def _hot_inputs(bindings, dtype) -> tuple | None:
         return None
     key, env = [], {}
     for name, value in bindings.items():
-        array = value if type(value) is np.ndarray else np.asarray(value) if not isinstance(value, str) else None
-        if array is None or array.dtype.kind not in "biuf":
+        if type(value) is not np.ndarray:
+            if isinstance(value, str):
+                return None
+            value = np.asarray(value)
+        kind = value.dtype
+        if kind.kind not in "biuf":
             return None
-        key.append((name, array.shape, array.dtype.char))
-        env[name] = array if array.dtype == dtype else array.astype(dtype)
+        key.append((name, value.shape, kind.char))
+        env[name] = value if kind.type is dtype else value.astype(dtype)
     return tuple(key), env
 
 

@@ -74,6 +74,10 @@ class KernelBuilder(Builder):
             kept = self._without_identity(op_name, args)
             if kept is not None:
                 return kept
+        if op_name == "reshape" and self._op_of(args[0]) == "reshape":  # one reshape of the source
+            args = (self._tracer(self.nodes[args[0].id].args[0]),)
+        if op_name in _BROADCASTING and len(args) == 2:
+            args = self._unbroadcast_args(op_name, args)
         key = self._key(op_name, args, params)
         if key is not None and key in self._seen:
             return self._seen[key]
@@ -81,6 +85,26 @@ class KernelBuilder(Builder):
         if key is not None:
             self._seen[key] = out
         return out
+
+    def _tracer(self, i: int) -> Tracer:
+        return Tracer(self, i, self.nodes[i].shape)
+
+    def _op_of(self, value):
+        return self.nodes[value.id].op if isinstance(value, Tracer) else None
+
+    def _unbroadcast_args(self, op_name: str, args: tuple) -> tuple:
+        """An element-wise op broadcasts by itself: ``mul(broadcast_to(g), x)`` is
+        ``mul(g, x)`` when that has the same shape (a broadcast_to call costs microseconds)."""
+        shapes = [a.shape if isinstance(a, Tracer) else np.shape(a) for a in args]
+        out = _broadcast(*map(tuple, shapes))
+        for i, a in enumerate(args):
+            if self._op_of(a) == "broadcast_to":
+                source = self.nodes[a.id].args[0]
+                src_shape = self.nodes[source].shape
+                if _broadcast(tuple(src_shape), tuple(shapes[1 - i])) == out:
+                    args = args[:i] + (self._tracer(source),) + args[i + 1:]
+                    shapes[i] = src_shape
+        return args
 
     @staticmethod
     def _key(op_name: str, args: tuple, params: dict):
@@ -120,6 +144,7 @@ class KernelBuilder(Builder):
         return array.dtype == self.dtype and array.size > 0 and bool(np.all(array == unit))
 
 
+_BROADCASTING = frozenset({"add", "sub", "mul", "div", "pow", "maximum", "minimum"})
 _IDENTITY = {"mul": (1.0, (0, 1)), "add": (0.0, (0, 1)), "sub": (0.0, (1,))}  # unit, the sides it may be on
 
 
@@ -149,10 +174,8 @@ def generate(nodes: list, args: list, outputs: list):
             continue
         if node.op == "input":
             raise ValueError(f"input {node.name!r} is not an argument of the kernel")
-        impl = OPS[node.op].impl
-        namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
         name[node.id] = f"v{node.id}"
-        lines.append(f"    v{node.id} = f{node.id}({', '.join(name[a] for a in node.args)})")
+        lines.append(_assignment(node, name, namespace))
         dead = sorted({a for a in node.args if last[a] == node.id and nodes[a].op not in ("const", "input")})
         if dead:
             lines.append(f"    del {', '.join(name[a] for a in dead)}")
@@ -160,6 +183,23 @@ def generate(nodes: list, args: list, outputs: list):
     lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
+
+
+def _assignment(node, name: dict, namespace: dict) -> str:
+    """``v5 = f5(v3, c4)``: the op's NumPy function with its params bound, or for a
+    reshape or transpose of a computed array the method itself (NumPy's function form
+    costs a microsecond more per call, and a small kernel is a few microseconds)."""
+    args = [name[a] for a in node.args]
+    method = _METHODS.get(node.op)
+    if method and args[0].startswith("v"):
+        namespace[f"k{node.id}"] = node.params[method[1]]
+        return f"    v{node.id} = {args[0]}.{method[0]}(k{node.id})"
+    impl = OPS[node.op].impl
+    namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
+    return f"    v{node.id} = f{node.id}({', '.join(args)})"
+
+
+_METHODS = {"reshape": ("reshape", "shape"), "transpose": ("transpose", "axes")}  # op -> (method, its param)
 
 
 def _needed(nodes: list, outputs: list) -> list:
@@ -281,9 +321,16 @@ class JacobianKernel:
     def peak(self) -> int:
         return self.kernel.peak
 
+    @property
+    def all_dense(self) -> bool:
+        """Does the kernel return every Jacobian as its dense array?"""
+        return all(g is None or not g[0] for g in self.gathers)
+
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
         results = self.kernel(env)
+        if not structured and self.all_dense:
+            return dict(zip(self.names, results))
         return {n: self._jacobian(n, x_shape, r, g, structured)
                 for n, x_shape, r, g in zip(self.names, self.x_shapes, results, self.gathers)}
 
