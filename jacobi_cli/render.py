@@ -192,7 +192,7 @@ class Renderer:
             self.line(indent + text)
 
     def header(self, report: dict, on: str = "requires grad", off: str = "constant (not in --wrt)") -> None:
-        self.line(report["expression"].strip(), "bold")
+        self.line(echo(report["expression"]), "bold")
         for name, info in report["inputs"].items():
             grad = on if info["requires_grad"] else off
             self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}", "dim")
@@ -441,7 +441,7 @@ class Renderer:
 
         point, tangent, (lo, hi) = report["point"], report["tangent"], report["range"]
         y, x = report["output"]["name"], point["name"]
-        self.line(f"wrote {report['out']}: {y} = {report['expression'].strip()} for {x} in [{_g(lo)}, {_g(hi)}]")
+        self.line(f"wrote {report['out']}: {y} = {echo(report['expression'])} for {x} in [{_g(lo)}, {_g(hi)}]")
         self.line(f"  tangent at {x} = {_g(point['x'])}: {tangent_equation(tangent['slope'], tangent['intercept'], x)}"
                   f"   (slope d{y}/d{x} = {_g(tangent['slope'])})", "green")
 
@@ -459,7 +459,7 @@ class Renderer:
 
     def case_details(self, case: dict) -> None:
         self.line()
-        self.line(f"{STATUS_WORD[case['status']]} {case['name']}: {case['expression'].strip()}",
+        self.line(f"{STATUS_WORD[case['status']]} {case['name']}: {echo(case['expression'])}",
                   STATUS_STYLE[case["status"]])
         for item in case["expectations"]:
             if not item["passed"]:
@@ -515,6 +515,18 @@ def _point_text(point: dict) -> str:
         text = " ".join(format_array(value).split())
         parts.append(f"{name} = {text if len(text) <= 40 else text[:37] + '...'}")
     return ", ".join(parts)
+
+
+ECHO_CHARS = 200  # an expression longer than this is echoed shortened (@file may hold megabytes)
+
+
+def echo(expression: str) -> str:
+    """The expression as a report shows it: a long one cut to its start, with its length, so
+    ``jac eval @big.txt`` does not print the file before the answer."""
+    text = expression.strip()
+    if len(text) <= ECHO_CHARS:
+        return text
+    return f"{text[:ECHO_CHARS].rstrip()}… ({len(text):,} characters)"
 
 
 def caret_lines(source: str, position: int) -> tuple:

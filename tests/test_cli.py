@@ -149,3 +149,18 @@ def test_installed_command():
     assert out["output"]["value"] == 40 and out["jacobian"]["x"]["value"] == [6, 2, 4, 10]
     bad = subprocess.run(["jac", "eval", "x +", "x=1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.startswith("jac: error (parse)")
+
+
+def test_a_long_expression_is_echoed_shortened_and_kept_whole_in_json(tmp_path):
+    """`jac eval @big.txt` prints the answer, not the file: the echo stops at 200 characters."""
+    expr = " + ".join(f"x*{i}" for i in range(2000))
+    path = tmp_path / "big.txt"
+    path.write_text(expr)
+    result = runner.invoke(app, ["eval", f"@{path}", "x=2"])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith("x*0 + x*1 + ") and first.endswith(f"… ({len(expr):,} characters)")
+    assert len(first) < 260 and len(result.output) < 2000
+    assert str(2 * sum(range(2000))) in result.output.replace(",", "").replace(".0", "")
+    as_json = json.loads(runner.invoke(app, ["eval", f"@{path}", "x=2", "--json"]).output)
+    assert as_json["expression"] == expr
