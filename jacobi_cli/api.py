@@ -235,6 +235,9 @@ def tangents_of(problem: Problem, tangents: dict) -> dict:
     for name, t in tangents.items():
         if name not in g.inputs:
             raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
+        if name not in problem.wrt:  # it would move a constant: the header says it is not differentiated
+            raise JacNameError(f"--tangent {name}: '{name}' is held constant (--wrt {' '.join(problem.wrt)}); "
+                               f"add --wrt {name}, or drop its tangent")
         shape = tuple(g.nodes[g.inputs[name]].shape)
         if isinstance(t, str):
             t = np.ones(shape) if t.strip() == "ones" else to_bindings([f"{name}={t}"], g.dtype).values[name]

@@ -35,6 +35,8 @@ BAD = [
     (["hessian", "x * 2", "x:3"], "shape", None, ["scalar output"]),
     (["vjp", "x", "x=[1, 2]", "--v", "[1, 2, 3]"], "shape", None, ["(3,)", "(2,)"]),
     (["jvp", "x", "x=[1, 2]", "--tangent", "x=[1]"], "shape", None, ["tangent", "(1,)"]),
+    (["jvp", "x * y", "x=2", "y=3", "--tangent", "y=1", "--wrt", "x"], "name", None,
+     ["--tangent y", "held constant", "--wrt y"]),
     (["eval", "x", "x=[[1, 2], [3]]"], "value", 0, ["rectangular"]),
     (["eval", "x", "x=[1, y]"], "name", 4, ["unknown name 'y'"]),
     (["eval", "x[x]", "x=[1, 2]"], "value", 2, ["constant"]),
