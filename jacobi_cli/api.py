@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import _export, autodiff, kernels, memory
+from . import _export, autodiff, memory
 from .bindings import Bindings, parse_bindings
 from .errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from .graph import DEFAULT_MAX_BYTES, Graph
@@ -352,11 +352,14 @@ def _same(a, b) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-9, atol=0, equal_nan=True))
 
 
-def _compile(make, *args):
-    """``make(*args)``, or None when the computation cannot be traced into a kernel (a rule
-    that needs concrete values): the interpreter keeps running it."""
+def _compile(make: str, *args):
+    """``kernels.<make>(*args)``, or None when the computation cannot be traced into a kernel
+    (a rule that needs concrete values): the interpreter keeps running it. (The module is
+    imported here: a command runs once and never compiles, so ``jac eval`` never loads it.)"""
+    from . import kernels
+
     try:
-        return make(*args)
+        return getattr(kernels, make)(*args)
     except Exception:  # noqa: BLE001 - compiling is an optimisation, never an error
         return None
 
@@ -394,7 +397,7 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
             return found[0]
     problem = prepare(expr, bindings, None, dtype, seed)
     if hot and _due(key):
-        kernel = _compile(kernels.evaluate_kernel, problem.graph)
+        kernel = _compile("evaluate_kernel", problem.graph)
         _store(key, kernel, problem.output, _run_kernel(kernel, hot[1])[0] if kernel else None)
     return problem.output
 
@@ -436,7 +439,7 @@ def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     plan = plan_of(problem, mode, limit)
     found = jacobians(problem, plan)
     if hot and _due(key):
-        kernel = _compile(kernels.jacobian_kernel, problem.graph, plan, _small(plan, problem.graph))
+        kernel = _compile("jacobian_kernel", problem.graph, plan, _small(plan, problem.graph))
         _store(key, kernel, found, _run_kernel(kernel, hot[1], True) if kernel else None)
     return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
 
@@ -474,14 +477,14 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
     key = ("vjp", expr, hot[0], dtype, seed, _wrt_key(wrt), v_hot.shape) if hot and v_hot is not None else None
     kernel = _hot(key) if key else None
     if kernel is not None:
-        found = _run_kernel(kernel, {**hot[1], kernels.V: v_hot})
+        found = _run_kernel(kernel, hot[1], v_hot)
         if found is not None:
             return dict(zip(kernel.names, found))
     problem = prepare(expr, bindings, wrt, dtype, seed)
     found = vjp_of(problem, cotangent(problem, v))
     if key and _due(key):
-        kernel = _compile(kernels.vjp_kernel, problem.graph, problem.wrt)
-        got = _run_kernel(kernel, {**hot[1], kernels.V: v_hot}) if kernel else None
+        kernel = _compile("vjp_kernel", problem.graph, problem.wrt)
+        got = _run_kernel(kernel, hot[1], v_hot) if kernel else None
         _store(key, kernel, found, dict(zip(problem.wrt, got)) if got is not None else None)
     return found
 
@@ -497,16 +500,15 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
     hot_t = _hot_inputs(dict(tangents), dtype) if hot and tangents and type(tangents) is dict else None
     key = ("jvp", expr, hot[0], dtype, seed, hot_t[0]) if hot_t else None
     kernel = _hot(key) if key else None
-    env = {**hot[1], **{kernels.T + n: t for n, t in hot_t[1].items()}} if key else None
     if kernel is not None:
-        found = _run_kernel(kernel, env)
+        found = _run_kernel(kernel, hot[1], *hot_t[1].values())
         if found is not None:
             return found[0]
     problem = prepare(expr, bindings, None, dtype, seed)
     found = jvp_of(problem, tangents_of(problem, tangents or {}))
     if key and _due(key):
-        kernel = _compile(kernels.jvp_kernel, problem.graph, list(hot_t[1]))
-        got = _run_kernel(kernel, env) if kernel else None
+        kernel = _compile("jvp_kernel", problem.graph, list(hot_t[1]))
+        got = _run_kernel(kernel, hot[1], *hot_t[1].values()) if kernel else None
         _store(key, kernel, found, got[0] if got is not None else None)
     return found
 

@@ -239,25 +239,28 @@ def _const_bytes(nodes: list, first: int) -> int:
 
 @dataclass(frozen=True)
 class Kernel:
-    """A compiled computation: ``fn(*arrays of args) -> tuple``; ``peak`` its predicted bytes."""
+    """A compiled computation: ``kernel(env, *extra)`` calls ``fn`` with the arrays of
+    ``args`` from ``env``, then ``extra`` (a VJP's cotangent, a JVP's tangents);
+    ``peak`` is its predicted bytes and ``names`` what its results are."""
 
     fn: object
     args: tuple  # input names, in the order ``fn`` takes them
     peak: int = 0
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
 
-    def __call__(self, env: dict) -> tuple:
+    def __call__(self, env: dict, *extra) -> tuple:
         with np.errstate(all="ignore"):
-            return self.fn(*[env[a] for a in self.args])
+            return self.fn(*[env[a] for a in self.args], *extra)
 
 
-def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = ()):
-    """The kernel of ``outputs`` (tracers or constants) over the inputs ``args``; None when
-    tracing folded more constants than a kernel may keep."""
+def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),
+            extra: tuple = ()):
+    """The kernel of ``outputs`` (tracers or constants) over the inputs ``args`` and then
+    ``extra``; None when tracing folded more constants than a kernel may keep."""
     ids = [builder.lift(o).id for o in outputs]
     if _const_bytes(builder.nodes, first) > MAX_CONST_BYTES:
         return None
-    fn = generate(builder.nodes, [builder.inputs[a] for a in args], ids)
+    fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids)
     return Kernel(fn, tuple(args), peak, names)
 
 
@@ -270,8 +273,8 @@ def evaluate_kernel(graph: Graph) -> Kernel | None:
 
 
 def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
-    """``x.grad`` for each of ``names`` (inputs that require grad) from a cotangent ``v``,
-    which the kernel takes as its last argument."""
+    """``x.grad`` for each of ``names`` (inputs that require grad) from a cotangent ``v``:
+    ``kernel(env, v)``."""
     b = _new_builder(graph)
     traced = replay(graph, b)
     first = len(b.nodes)
@@ -279,19 +282,18 @@ def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
     seed = P.reshape(v, shape=(1,) + tuple(graph.output_shape))
     grads = autodiff.vjp(graph, traced, seed)
     outs = [P.reshape(b.lift(grads[n]), shape=_shape_of(graph, n)) for n in names]
-    return _finish(b, outs, tuple(graph.inputs) + (V,), first, 0, tuple(names))
+    return _finish(b, outs, tuple(graph.inputs), first, 0, tuple(names), (V,))
 
 
 def jvp_kernel(graph: Graph, names: list) -> Kernel | None:
-    """J·t for tangents of the inputs ``names``, which the kernel takes after the inputs
-    (as ``T + name``)."""
+    """J·t for tangents of the inputs ``names``: ``kernel(env, *tangents in that order)``."""
     b = _new_builder(graph)
     traced = replay(graph, b)
     first = len(b.nodes)
     tangents = {n: P.reshape(b.input(T + n, _shape_of(graph, n)), shape=(1,) + _shape_of(graph, n)) for n in names}
     out = autodiff.jvp(graph, traced, tangents)[graph.output]
     out = P.reshape(b.lift(out), shape=tuple(graph.output_shape))
-    return _finish(b, [out], tuple(graph.inputs) + tuple(T + n for n in names), first, 0)
+    return _finish(b, [out], tuple(graph.inputs), first, 0, (), tuple(T + n for n in names))
 
 
 V = "\0v"  # names no expression can bind: the kernel's cotangent and tangent arguments
