@@ -322,7 +322,10 @@ def _hot(key):
     if type(entry) is int:
         _HOT[key] = entry + 1
         if len(_HOT) > HOT_CACHE_SIZE:
-            _HOT.popitem(last=False)
+            try:
+                _HOT.popitem(last=False)
+            except KeyError:  # another thread emptied it first
+                pass
         return None
     return entry
 
