@@ -247,3 +247,21 @@ def test_commands_never_load_the_compiler():
             "assert 'jacobi_cli.kernels' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_threads_share_kernels_and_get_their_own_answers():
+    from concurrent.futures import ThreadPoolExecutor
+
+    api._HOT.clear()
+    exprs = ["sin(x) * x", "x @ A @ x", "softmax(x)", "sum(x * x)"]
+    A = np.arange(9.0).reshape(3, 3) / 10
+
+    def work(k):
+        x = np.linspace(-1, 1, 3) + k / 100
+        e = exprs[k % len(exprs)]
+        got = jacobi_cli.jacobian(e, {"x": x, "A": A}, wrt=["x"])["x"]
+        want = api.jacobians(api.prepare(e, {"x": x, "A": A}, ["x"]))["x"].to_array()
+        return np.allclose(got, want, rtol=1e-12, atol=0)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(200)))
