@@ -243,7 +243,10 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
         else:
             graph_r, full = graph, forward[names[0]].peak
         room = plan.budget - plan.values_bytes - done
-        batch, peak, refusal = _chunk(graph_r, values, mode, names, first.basis, full, room, plan.budget)
+        probe = (lambda b: probe_reverse(graph_r, values, names, b).peak) if mode == "reverse" else \
+            (lambda b: probe_forward(graph, values, names[0], b).peak)
+        batch, peak, refusal = chunk(probe, first.basis, full, room, plan.budget,
+                                     f"for {', '.join(names)} in {mode} mode")
         if refusal:
             return replace(plan, inputs=inputs, pass_peak=max(worst, done + peak), refusal=refusal)
         if batch < first.basis:
@@ -256,27 +259,26 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
     return replace(plan, inputs=inputs, pass_peak=worst, notes=tuple(notes))
 
 
-def _chunk(graph: Graph, values: list, mode: str, names: list, basis: int, full_peak: int, room: int,
-           budget: int) -> tuple:
-    """``(batch, peak, refusal)``: all basis vectors in one pass if that fits in ``room``, else
-    the largest batch that does (the peak is about linear in the batch: two probes fit the
-    line); ``refusal`` says why when not even one vector per pass fits."""
+def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str) -> tuple:
+    """``(batch, peak, refusal)``: all ``basis`` vectors in one pass if its peak ``full_peak``
+    fits in ``room``, else the largest batch that does. ``probe(batch)`` is the predicted peak
+    of a pass of ``batch`` vectors (a dry run); the peak is about linear in the batch, so two
+    probes fit the line. ``refusal`` says why when not even one vector per pass fits; ``what``
+    names the passes in it (``"for x in forward mode"``)."""
     if full_peak <= room:
         return max(basis, 1), full_peak, None
-    probe = (lambda b: probe_reverse(graph, values, names, b).peak) if mode == "reverse" else \
-        (lambda b: probe_forward(graph, values, names[0], b).peak)
-    one = probe(1)
-    per_vector = max((full_peak - one) / (basis - 1), 1.0)
+    one = probe(1) if basis > 1 else full_peak
+    per_vector = max((full_peak - one) / max(basis - 1, 1), 1.0)
     batch = max(1, min(basis, int((room - one) / per_vector) + 1))
-    peak = probe(batch)
+    peak = probe(batch) if batch < basis else full_peak
     while peak > room and batch > 1:
         batch //= 2
         peak = probe(batch)
     if peak > room:
         return batch, peak, (
-            f"even one basis vector per pass needs about {peak:,} bytes ({fmt_bytes(peak)}) for "
-            f"{', '.join(names)} in {mode} mode, more than the {max(room, 0):,} bytes ({fmt_bytes(max(room, 0))}) "
-            f"left of the memory budget of {fmt_bytes(budget)}; nothing was allocated. Raise --max-memory")
+            f"even one basis vector per pass needs about {peak:,} bytes ({fmt_bytes(peak)}) {what}, more than "
+            f"the {max(room, 0):,} bytes ({fmt_bytes(max(room, 0))}) left of the memory budget of "
+            f"{fmt_bytes(budget)}; nothing was allocated. Raise --max-memory")
     return batch, peak, None
 
 
