@@ -23,7 +23,8 @@ from .graph import DEFAULT_MAX_BYTES, Graph
 from .jacobian import Jacobian
 from .memory import fmt_bytes
 from .parser import parse
-from .planner import Plan, _small, check as check_plan, make_plan, run as run_plan
+from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
+from .planner import hessian_plan as blocks_plan, values_nbytes
 from .shapes import fmt
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -39,6 +40,7 @@ class Problem:
     wrt: list
     values: list  # every node's value
     plans: dict = field(default_factory=dict)  # plans without a budget, shared by problems of one graph
+    traced: tuple | None = None  # (gradient graph, its values, its gradient nodes) once a Hessian needs them
 
     @property
     def output(self):
@@ -256,31 +258,61 @@ def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
     return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
 
 
-def hessians(problem: Problem) -> dict:
-    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape``; needs a one-element output."""
+def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:
+    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape``; needs a one-element output.
+
+    Computed as ``plan`` says (default: :func:`hessian_plan_of` for ``budget``): a plan that
+    does not fit raises :class:`~jacobi_cli.errors.JacLimitError` before a block is allocated."""
+    plan = hessian_plan_of(problem, budget) if plan is None else plan
+    check_plan(plan)
+    g2, values, grad_ids = _traced_gradient(problem)
+    return autodiff.hessian_blocks(g2, values, grad_ids, problem.wrt, plan.batch)
+
+
+def hessian_plan_of(problem: Problem, budget: int | None = None) -> HessianPlan:
+    """How the Hessian of ``problem`` will be computed (see :class:`~jacobi_cli.planner.HessianPlan`);
+    a plan that does not fit ``budget`` has a ``refusal`` (``check_plan`` raises it).
+
+    The blocks are checked against the budget and the limit per array from the input shapes
+    alone, before the gradient graph is traced. As for :func:`plan_of`, the plan without a
+    budget is kept with the graph and reused whenever it fits."""
     y_shape = tuple(problem.graph.output_shape)
     if int(np.prod(y_shape, dtype=np.int64)) != 1:
         raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
                             "reduce it first, e.g. sum(...)")
-    check_hessian_size(problem)
-    return autodiff.hessian(problem.graph, problem.env, problem.wrt)
-
-
-def check_hessian_size(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-    """Refuse, before anything is allocated, a Hessian whose forward passes would carry
-    arrays over ``max_bytes``: the pass for input ``b`` pushes ``b.size`` tangents through
-    every node (and the block ``(a, b)`` holds ``a.size * b.size`` numbers)."""
+    budget = memory.default_budget() if budget is None else int(budget)
     g = problem.graph
-    itemsize = np.dtype(g.dtype).itemsize
-    biggest = max(int(np.prod(n.shape, dtype=np.int64)) for n in g.nodes)
-    for name in problem.wrt:
-        n = int(np.prod(g.nodes[g.inputs[name]].shape, dtype=np.int64))
-        count = n * max(n, biggest)
-        if count * itemsize > max_bytes:
-            raise JacLimitError(
-                f"the Hessian with respect to '{name}' ({n:,} elements) needs arrays of {count:,} values "
-                f"({count * itemsize:,} bytes), over the limit of {max_bytes:,} bytes per array; differentiate "
-                f"fewer or smaller inputs (--wrt), or use jac vjp / jac jvp for products with vectors")
+    shapes = {name: tuple(g.nodes[g.inputs[name]].shape) for name in problem.wrt}
+    values_bytes = values_nbytes(problem.values)
+    plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES))
+    if plan.refusal:  # from the shapes alone: nothing traced, nothing allocated
+        return plan
+    key = ("hessian", tuple(problem.wrt), plan.max_bytes, values_bytes)
+    free = problem.plans.get(key)
+    if free is None:
+        free = problem.plans[key] = _fitted(replace(plan, budget=UNLIMITED), problem)
+    if free.refusal is None and free.peak_bytes <= budget:
+        return replace(free, budget=budget)
+    return _fitted(plan, problem)
+
+
+def _fitted(plan: HessianPlan, problem: Problem) -> HessianPlan:
+    """``plan`` with its passes, the values of the gradient graph counted with the others."""
+    g2, values, grad_ids = _traced_gradient(problem)
+    plan = replace(plan, values_bytes=values_nbytes(problem.values, values))
+    return fit_hessian(plan, g2, values, grad_ids)
+
+
+def _traced_gradient(problem: Problem) -> tuple:
+    """``(g2, values, grad_ids)``: the reverse pass traced into a graph (kept with the
+    parse, per ``wrt``), the values of its nodes at this problem's inputs, and its gradient nodes."""
+    if problem.traced is None:
+        key = ("grad_graph", tuple(problem.wrt))
+        if key not in problem.plans:
+            problem.plans[key] = autodiff.grad_graph(problem.graph)
+        g2, grad_ids = problem.plans[key]
+        problem.traced = (g2, autodiff.evaluate(g2, problem.env), grad_ids)
+    return problem.traced
 
 
 # --- hot calls: compiled kernels -----------------------------------------------------------
@@ -516,14 +548,19 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
     return found
 
 
-def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
+def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, max_memory=None) -> dict:
     """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape`` for a scalar output, as ``jac hessian``.
 
     >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
     array([[2., 5.],
            [5., 8.]])
+
+    ``max_memory`` is the budget, as for :func:`jacobian` (bytes or ``"2G"``; default half the
+    available memory): the passes over an input's basis are chunked to fit it, and blocks that
+    cannot fit raise :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated.
     """
-    return hessians(prepare(expr, bindings, wrt, dtype, seed))
+    limit = memory.budget(max_memory)
+    return hessians(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), budget=limit)
 
 
 def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:

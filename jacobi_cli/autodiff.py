@@ -6,7 +6,8 @@ vectors through the rules, as ``vmap`` does, so a full Jacobian is one pass:
 
 - ``jacrev``: one VJP pass whose cotangent is the basis of the output (B = y.size);
 - ``jacfwd``: one JVP pass per input whose tangent is that input's basis (B = x.size);
-- ``hessian = jacfwd(grad)``: the VJP pass traced into a graph, then a JVP pass over it.
+- ``hessian = jacfwd(grad)``: the VJP pass traced into a graph, then JVP passes over it
+  (in chunks of the basis when memory is short: :func:`hessian_blocks`).
 """
 
 from __future__ import annotations
@@ -205,24 +206,55 @@ def grad_graph(graph: Graph) -> tuple:
     return b.graph(traced[graph.output]), ids
 
 
-def hessian(graph: Graph, env: dict, names) -> dict:
+def hessian(graph: Graph, env: dict, names, batch: dict | None = None) -> dict:
     """Second derivatives of a scalar output: ``{(a, b): a.shape + b.shape}``.
 
-    Forward over reverse: one batched JVP pass per input ``b`` through the traced
-    gradient graph yields the blocks ``(a, b)`` for every ``a`` at once.
+    Forward over reverse: the reverse pass traced into a graph (:func:`grad_graph`), then
+    per input ``b`` forward passes through it over ``b``'s basis yield the blocks ``(a, b)``
+    for every ``a`` at once (see :func:`hessian_blocks`; ``batch`` chunks them).
     """
     names = list(names)
     g2, grad_ids = grad_graph(graph.with_wrt(names))
-    values = evaluate(g2, env)
-    blocks = {}
-    for b_name in names:
-        b_shape = tuple(g2.nodes[g2.inputs[b_name]].shape)
-        tangents = jvp(g2, values, {b_name: basis(b_shape, graph.dtype)}, outputs=[grad_ids[a] for a in names])
-        for a_name in names:
-            a_shape = tuple(g2.nodes[g2.inputs[a_name]].shape)
-            t = np.reshape(tangents[grad_ids[a_name]], (size(b_shape),) + a_shape)
-            blocks[(a_name, b_name)] = np.moveaxis(t, 0, -1).reshape(a_shape + b_shape)
+    return hessian_blocks(g2, evaluate(g2, env), grad_ids, names, batch)
+
+
+def hessian_part(g2: Graph, values: list, name: str, outputs, start: int = 0, stop: int | None = None) -> dict:
+    """Columns ``start..stop`` of the Hessian blocks ``(a, name)``: one forward pass through
+    the traced gradient graph ``g2`` whose tangent is that part of ``name``'s basis, kept
+    sparse while it can be. ``outputs`` are the gradient nodes ``d y / d a``; returns
+    ``{node id: batch (stop - start, 1, *a.shape)}`` (see :func:`reverse_part`)."""
+    x_shape = g2.nodes[g2.inputs[name]].shape
+    return jvp(g2, values, {name: structured.basis(x_shape, g2.dtype, start, stop)}, outputs=outputs)
+
+
+def hessian_blocks(g2: Graph, values: list, grad_ids: dict, names: list, batch: dict | None = None) -> dict:
+    """``{(a, b): a.shape + b.shape}`` from the traced gradient graph ``g2`` (values
+    ``values``, gradient nodes ``grad_ids``): every block is allocated once, then the passes
+    over ``b``'s basis, ``batch[b]`` vectors each (default: all in one), fill its columns."""
+    shapes = {n: tuple(g2.nodes[g2.inputs[n]].shape) for n in names}
+    blocks = {(a, b): np.zeros(shapes[a] + shapes[b], dtype=g2.dtype) for b in names for a in names}
+    outputs = [grad_ids[a] for a in names]
+    for b in names:
+        n = size(shapes[b])
+        step = max(1, (batch or {}).get(b) or n)
+        for start in range(0, n, step):
+            parts = hessian_part(g2, values, b, outputs, start, min(start + step, n))
+            for a in names:
+                _write_columns(blocks[(a, b)], parts[grad_ids[a]], start, size(shapes[a]), n)
+            del parts
     return blocks
+
+
+def _write_columns(block: np.ndarray, part, start: int, rows: int, cols: int) -> None:
+    """Columns ``start..`` of ``block`` seen as ``(a.size, b.size)`` are the pass's batch
+    ``(B, 1, *a.shape)`` transposed: a sparse batch's entries land where they belong."""
+    flat = block.reshape(rows, cols)  # a view: the block was just allocated, contiguous
+    if isinstance(part, structured.SparseBatch):
+        for _, where, col, val in part.entries():
+            flat[where, start + col] += val  # (element, column) pairs are distinct within one slot
+    else:
+        count = shape_of(part)[0]
+        flat[:, start:start + count] = np.reshape(part, (count, rows)).T
 
 
 def is_traced(value) -> bool:

@@ -38,6 +38,9 @@ Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate w
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (see the README for its keys).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
+MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% (default: half "
+                                                 "the available memory). Bigger plans are chunked, or refused with "
+                                                 "exit 2.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
                                       "infinities (otherwise a warning on stderr names the op that made them).")]
 
@@ -78,9 +81,7 @@ def eval_command(
                                           "passes and batch size, structure, predicted peak memory.")] = False,
     sparse: Annotated[bool, typer.Option("--sparse", help="With --json: a diagonal or sparse Jacobian as "
                                          "\"coo\": {indices, values} instead of a dense \"value\".")] = False,
-    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% "
-                                                      "(default: half the available memory). Bigger plans are "
-                                                      "chunked, or refused with exit 2.")] = None,
+    max_memory: MaxMemory = None,
     strict: Strict = False,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
@@ -131,13 +132,28 @@ def jvp_command(
 @app.command("hessian", epilog="Example:  jac hessian \"x @ A @ x\" x=\"[1, 2]\" A=\"[[1, 2], [3, 4]]\" --wrt x")
 def hessian_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-    dtype: Dtype = "float64", seed: Seed = 0, strict: Strict = False,
+    dtype: Dtype = "float64", seed: Seed = 0,
+    explain: Annotated[bool, typer.Option("--explain", help="Print the plan before running it: the blocks, passes "
+                                          "and basis vectors per pass, predicted peak memory.")] = False,
+    max_memory: MaxMemory = None,
+    strict: Strict = False,
 ):
     """Second derivatives of a scalar output, one block per pair of inputs."""
     from .report import hessian_report
 
-    _run(as_json, lambda: hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed), "hessian",
-         strict)
+    def show_plan(plan):
+        if explain and not as_json:
+            from .render import Renderer
+
+            Renderer().plan(plan)
+
+    def build():
+        report = hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed, max_memory, show_plan)
+        if explain and as_json:
+            report["plan"] = report["_plan"].to_dict()
+        return report
+
+    _run(as_json, build, "hessian", strict)
 
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")

@@ -590,6 +590,12 @@ def _prod_pairs(a, axes):
 
 def _prod_except_jvp(t, ans, a, axes):
     # d/da_j prod_{k != i} a_k = prod_{k != i, j} a_k: a matrix per group, applied to t.
+    from .structured import dry_result  # NumPy on t itself: a dry run (no values) gets the shape and the scratch
+
+    group = int(np.prod([np.shape(a)[ax] for ax in axes], dtype=np.int64))
+    dry = dry_result(t, shape_of(t), 3 * np.size(a) * group * np.dtype(_dtype_of(a)).itemsize)  # grid, pairs
+    if dry is not None:
+        return dry
     if np.size(a) == 0:
         return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)

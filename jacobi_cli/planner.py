@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from . import autodiff, structured
 from .errors import JacLimitError, JacUsageError
 from .graph import Graph
@@ -243,7 +245,10 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
         else:
             graph_r, full = graph, forward[names[0]].peak
         room = plan.budget - plan.values_bytes - done
-        batch, peak, refusal = _chunk(graph_r, values, mode, names, first.basis, full, room, plan.budget)
+        probe = (lambda b: probe_reverse(graph_r, values, names, b).peak) if mode == "reverse" else \
+            (lambda b: probe_forward(graph, values, names[0], b).peak)
+        batch, peak, refusal = chunk(probe, first.basis, full, room, plan.budget,
+                                     f"for {', '.join(names)} in {mode} mode")
         if refusal:
             return replace(plan, inputs=inputs, pass_peak=max(worst, done + peak), refusal=refusal)
         if batch < first.basis:
@@ -256,27 +261,26 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
     return replace(plan, inputs=inputs, pass_peak=worst, notes=tuple(notes))
 
 
-def _chunk(graph: Graph, values: list, mode: str, names: list, basis: int, full_peak: int, room: int,
-           budget: int) -> tuple:
-    """``(batch, peak, refusal)``: all basis vectors in one pass if that fits in ``room``, else
-    the largest batch that does (the peak is about linear in the batch: two probes fit the
-    line); ``refusal`` says why when not even one vector per pass fits."""
+def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str) -> tuple:
+    """``(batch, peak, refusal)``: all ``basis`` vectors in one pass if its peak ``full_peak``
+    fits in ``room``, else the largest batch that does. ``probe(batch)`` is the predicted peak
+    of a pass of ``batch`` vectors (a dry run); the peak is about linear in the batch, so two
+    probes fit the line. ``refusal`` says why when not even one vector per pass fits; ``what``
+    names the passes in it (``"for x in forward mode"``)."""
     if full_peak <= room:
         return max(basis, 1), full_peak, None
-    probe = (lambda b: probe_reverse(graph, values, names, b).peak) if mode == "reverse" else \
-        (lambda b: probe_forward(graph, values, names[0], b).peak)
-    one = probe(1)
-    per_vector = max((full_peak - one) / (basis - 1), 1.0)
+    one = probe(1) if basis > 1 else full_peak
+    per_vector = max((full_peak - one) / max(basis - 1, 1), 1.0)
     batch = max(1, min(basis, int((room - one) / per_vector) + 1))
-    peak = probe(batch)
+    peak = probe(batch) if batch < basis else full_peak
     while peak > room and batch > 1:
         batch //= 2
         peak = probe(batch)
     if peak > room:
         return batch, peak, (
-            f"even one basis vector per pass needs about {peak:,} bytes ({fmt_bytes(peak)}) for "
-            f"{', '.join(names)} in {mode} mode, more than the {max(room, 0):,} bytes ({fmt_bytes(max(room, 0))}) "
-            f"left of the memory budget of {fmt_bytes(budget)}; nothing was allocated. Raise --max-memory")
+            f"even one basis vector per pass needs about {peak:,} bytes ({fmt_bytes(peak)}) {what}, more than "
+            f"the {max(room, 0):,} bytes ({fmt_bytes(max(room, 0))}) left of the memory budget of "
+            f"{fmt_bytes(budget)}; nothing was allocated. Raise --max-memory")
     return batch, peak, None
 
 
@@ -347,3 +351,172 @@ def _run_reverse(plan: Plan, graph: Graph, values: list, names: list) -> dict:
             builders[name].add(parts.pop(name), start)
         del parts
     return {name: b.finish() for name, b in builders.items()}
+
+
+# --- Hessians ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HessianPlan:
+    """How ``jac hessian`` computes its blocks ``(a, b)``, decided before any is allocated.
+
+    The blocks are allocated first, every one of them; then for each input ``b`` passes over
+    ``b``'s basis through the traced gradient graph fill the columns of the blocks ``(·, b)``,
+    ``batch[b]`` basis vectors per pass. A pass's peak comes from a dry run of the pass itself
+    (:func:`probe_hessian`: the same rules on shapes and sparsity patterns, no values), so
+    the prediction follows the code that runs, as for Jacobians. The peak is the values
+    (the expression's and its gradient graph's) plus every block plus the largest pass.
+    """
+
+    shapes: dict  # name -> shape, in --wrt order
+    itemsize: int
+    values_bytes: int
+    budget: int
+    max_bytes: int  # the limit per array
+    batch: dict = field(default_factory=dict)  # name -> basis vectors per pass; empty until the passes are fitted
+    pass_peaks: dict = field(default_factory=dict)  # name -> predicted peak of one such pass
+    notes: tuple = field(default=())
+    refusal: str | None = None
+
+    @property
+    def block_bytes(self) -> dict:
+        """``{(a, b): bytes}``, in the order the blocks are computed (``b`` outer)."""
+        return {(a, b): size(self.shapes[a]) * size(self.shapes[b]) * self.itemsize
+                for b in self.shapes for a in self.shapes}
+
+    @property
+    def result_bytes(self) -> int:
+        return sum(self.block_bytes.values())
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.values_bytes + self.result_bytes + max(self.pass_peaks.values(), default=0)
+
+    def passes(self, name: str) -> int:
+        n = size(self.shapes[name])
+        return -(-n // self.batch.get(name, n or 1)) if n else 0
+
+    def explain(self) -> list:
+        """The plan in words, one line each (what ``jac hessian --explain`` prints)."""
+        n = len(self.shapes)
+        lines = [f"hessian plan: {n} input{'s' if n != 1 else ''}, {n * n} block{'s' if n != 1 else ''}"]
+        for (a, b), nbytes in self.block_bytes.items():
+            lines.append(f"  block ∂²y/∂{a}∂{b} {fmt(tuple(self.shapes[a]) + tuple(self.shapes[b]))}: "
+                         f"{fmt_bytes(nbytes)}")
+        for name, shape in self.shapes.items():
+            lines.append(f"  passes over {name} {fmt(shape)}: {self._passes_described(name)}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        lines.append(f"  predicted peak memory {fmt_bytes(self.peak_bytes)} (values {fmt_bytes(self.values_bytes)}, "
+                     f"blocks {fmt_bytes(self.result_bytes)}, passes included); budget {fmt_bytes(self.budget)}")
+        if self.refusal:
+            lines.append("  refused: it does not fit the budget (see the error)")
+        return lines
+
+    def _passes_described(self, name: str) -> str:
+        n = size(self.shapes[name])
+        if name not in self.pass_peaks:
+            return f"{n:,} basis vector{'s' if n != 1 else ''}, not planned (refused)"
+        if not n:
+            return "no pass (an empty input)"
+        count, batch = self.passes(name), self.batch[name]
+        of = f" (of {n:,})" if batch < n else ""
+        return (f"{count:,} pass{'es' if count != 1 else ''} of {batch:,} basis vector{'s' if batch != 1 else ''}"
+                f"{of}, predicted peak {fmt_bytes(self.pass_peaks[name])} each")
+
+    def to_dict(self) -> dict:
+        blocks = {f"{a},{b}": {"shape": list(self.shapes[a]) + list(self.shapes[b]), "bytes": nbytes}
+                  for (a, b), nbytes in self.block_bytes.items()}
+        inputs = {name: {"basis": size(shape), "batch": self.batch.get(name), "passes": self.passes(name)
+                         if name in self.batch else None, "pass_bytes": self.pass_peaks.get(name)}
+                  for name, shape in self.shapes.items()}
+        return {"blocks": blocks, "inputs": inputs, "peak_bytes": self.peak_bytes, "values_bytes": self.values_bytes,
+                "result_bytes": self.result_bytes, "budget_bytes": self.budget, "notes": list(self.notes),
+                "refused": self.refusal}
+
+
+def hessian_plan(shapes: dict, dtype, values_bytes: int, budget: int, max_bytes: int) -> HessianPlan:
+    """The blocks' part of a Hessian plan, from the input shapes alone (nothing traced or
+    allocated yet): refused when the blocks and the values pass the budget, or a block the
+    limit per array. :func:`fit_hessian` adds the passes."""
+    plan = HessianPlan(dict(shapes), np.dtype(dtype).itemsize, values_bytes, int(budget), int(max_bytes))
+    return replace(plan, refusal=_blocks_too_big(plan) or _block_over_array_limit(plan))
+
+
+def fit_hessian(plan: HessianPlan, g2: Graph, values: list, grad_ids: dict) -> HessianPlan:
+    """``plan`` with its passes: for each input the largest batch of basis vectors whose pass
+    fits what the values and the blocks leave of the budget (dry runs through the traced
+    gradient graph ``g2`` at ``values``, whose bytes ``plan.values_bytes`` holds by now: see
+    :func:`values_nbytes`), or a refusal. As for Jacobians, passes answer to the budget; the
+    limit per array is checked on the blocks (:func:`hessian_plan`)."""
+    refusal = _blocks_too_big(plan)
+    if refusal:
+        return replace(plan, refusal=refusal)
+    outputs = [grad_ids[a] for a in plan.shapes]
+    room = plan.budget - plan.values_bytes - plan.result_bytes
+    batch, peaks, notes = {}, {}, []
+    for name in plan.shapes:
+        n = size(plan.shapes[name])
+        probe = (lambda k, name=name: probe_hessian(g2, values, name, outputs, k))
+        full = probe(n)
+        k, peak, refusal = chunk(probe, n, full, room, plan.budget, f"for the Hessian's passes over {name}")
+        if refusal:
+            return replace(plan, batch={**batch, name: k}, pass_peaks={**peaks, name: peak}, refusal=refusal)
+        if k < n:
+            notes.append(f"{name}: a pass of all {n:,} basis vectors would need about {fmt_bytes(full)}, more than "
+                         f"the {fmt_bytes(room)} left after the values and the blocks; chunked")
+        batch[name], peaks[name] = k, peak
+    return replace(plan, batch=batch, pass_peaks=peaks, notes=tuple(notes))
+
+
+def probe_hessian(g2: Graph, values: list, name: str, outputs: list, batch: int | None = None) -> int:
+    """The predicted peak bytes of one Hessian pass over ``batch`` basis vectors of ``name``
+    (default: all), writing its columns into the blocks included."""
+    with structured.dry_run() as ledger:
+        parts = autodiff.hessian_part(g2, values, name, outputs, 0, batch)
+        ledger.transient(max((_write_cost(p) for p in parts.values()), default=0))
+        del parts
+        return ledger.peak
+
+
+def _write_cost(part) -> int:
+    """Bytes :func:`autodiff._write_columns` may make while it writes ``part``: a copy of a
+    dense batch that is a view, or the index arrays of a sparse batch's entries."""
+    if isinstance(part, structured.SparseBatch):
+        return 4 * 8 * size(part.shape[1:])
+    return size(part.shape) * part.dtype.itemsize
+
+
+def values_nbytes(*lists) -> int:
+    """Bytes of node values, each buffer once: a view (``A.T``, a reshape, a broadcast) costs
+    nothing of its own, and a gradient graph's inputs are the expression's."""
+    seen, total = set(), 0
+    for values in lists:
+        for v in values:
+            while isinstance(getattr(v, "base", None), np.ndarray):
+                v = v.base
+            if id(v) not in seen:
+                seen.add(id(v))
+                total += getattr(v, "nbytes", 8)
+    return total
+
+
+def _block_over_array_limit(plan: HessianPlan) -> str | None:
+    for name, shape in plan.shapes.items():  # the largest blocks are the diagonal ones
+        n = size(shape)
+        if n * n * plan.itemsize > plan.max_bytes:
+            return (f"the Hessian with respect to '{name}' ({n:,} elements) needs arrays of {n * n:,} values "
+                    f"({n * n * plan.itemsize:,} bytes), over the limit of {plan.max_bytes:,} bytes per array; "
+                    f"differentiate fewer or smaller inputs (--wrt), or use jac vjp / jac jvp for products with vectors")
+    return None
+
+
+def _blocks_too_big(plan: HessianPlan) -> str | None:
+    need = plan.values_bytes + plan.result_bytes
+    if need <= plan.budget:
+        return None
+    (a, b), biggest = max(plan.block_bytes.items(), key=lambda item: item[1])
+    shape = tuple(plan.shapes[a]) + tuple(plan.shapes[b])
+    return (
+        f"the Hessian block ∂²y/∂{a}∂{b} is {size(plan.shapes[a]):,} × {size(plan.shapes[b]):,}, shape {fmt(shape)}: "
+        f"it needs {biggest:,} bytes ({fmt_bytes(biggest)}), and with the other blocks and the values {need:,} bytes "
+        f"({fmt_bytes(need)}), more than the memory budget of {plan.budget:,} bytes ({fmt_bytes(plan.budget)}); "
+        f"nothing was allocated. Raise --max-memory or differentiate fewer or smaller inputs (--wrt)")

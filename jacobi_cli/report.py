@@ -130,10 +130,17 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     return report
 
 
-def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0) -> dict:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
-    blocks = api.hessians(problem)
+def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None) -> dict:
+    """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
+    (``--explain``); a plan that does not fit the budget is refused after that call."""
+    budget = memory.budget(max_memory)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    plan = api.hessian_plan_of(problem, budget)
+    if on_plan is not None:
+        on_plan(plan)
+    blocks = api.hessians(problem, plan)
     report = _header("hessian", expr, problem.graph, problem.wrt)
+    report["_plan"] = plan
     report["output"] = _output(problem)
     report["hessian"] = {}
     for (a, b), h in blocks.items():

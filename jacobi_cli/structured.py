@@ -186,6 +186,19 @@ def zeros(batch: int, shape: tuple, dtype) -> SparseBatch:
     return SparseBatch(batch, col, val, dtype, empty=True)  # broadcast views: no bytes, no work
 
 
+def dry_result(batch, shape: tuple, scratch: int = 0):
+    """In a dry run, what a rule that runs NumPy on ``batch`` itself (it needs the values, as
+    ``prod_except``'s JVP does) leaves: a dense batch of ``shape``, counted with ``batch`` made
+    dense and ``scratch`` bytes besides while the rule runs. ``None`` outside a dry run, where
+    the rule runs."""
+    if _ledger is None or not is_batch(batch):
+        return None
+    itemsize = batch.dtype.itemsize
+    _ledger.transient(_size(batch.shape) * itemsize + int(scratch) + _size(shape) * itemsize)
+    _ledger.work += _size(shape)
+    return ShapeOnly(shape, batch.dtype)
+
+
 def is_batch(value) -> bool:
     return isinstance(value, (SparseBatch, ShapeOnly))
 

@@ -130,6 +130,15 @@ def test_a_jacobian_over_the_budget_is_refused_with_its_size():
     assert explained.exit_code == 2 and "refused: it does not fit the budget" in explained.stdout
 
 
+def test_a_pass_of_one_basis_vector_over_the_budget_is_refused_not_a_crash():
+    # a scalar output: its reverse pass has one basis vector, so there is nothing to chunk
+    result = invoke("eval", "sum(exp(x) * x)", "x:100000", "--json", "--max-memory", "3.2M")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "limit" and "even one basis vector per pass" in error["message"]
+    assert "for x in reverse mode" in error["message"] and "Traceback" not in result.output
+
+
 def test_a_structured_jacobian_too_big_to_print_dense_in_json_is_refused_unless_sparse():
     result = invoke("eval", "exp(x)", "x=ones(20000)", "--json", "--max-memory", "1G")
     assert result.exit_code == 2 and "--sparse" in json.loads(result.stdout)["error"]["message"]

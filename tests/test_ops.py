@@ -6,7 +6,7 @@ The case table must name every op: a new op without cases fails ``test_every_op_
 import numpy as np
 import pytest
 
-from jacobi_cli import autodiff
+from jacobi_cli import autodiff, planner
 from jacobi_cli.graph import Builder
 from jacobi_cli.numeric import central_jacobian
 from jacobi_cli.ops import OPS
@@ -121,9 +121,9 @@ def test_first_order_against_central_differences(name, case):
         np.testing.assert_allclose(fwd[name_i], numeric, rtol=1e-6, atol=1e-7, err_msg=f"{name} JVP arg {i}")
 
 
-@pytest.mark.parametrize("name,case", [c for c in _cases() if c.values[0] not in ("prod_except",)])
-def test_second_order_against_central_differences(name, case):
-    """d²/dx² of sum(w * op(x)): the traced reverse pass differentiated forward."""
+def _weighted_sum(name, case):
+    """``(graph, env, wrt)`` of sum(w * op(args)): a scalar whose Hessian reaches the op's JVP rules
+    through the traced reverse pass (``prod``'s brings in ``prod_except``)."""
     op = OPS[name]
     shapes, params = _normalize(case)
     rng = np.random.default_rng(1)
@@ -134,8 +134,17 @@ def test_second_order_against_central_differences(name, case):
     b = Builder()
     tracers = [b.input(f"a{i}", np.shape(a)) for i, a in enumerate(arrays)]
     y = b.apply("sum", b.apply("mul", b.apply(name, *tracers, **params), w), axes=tuple(range(len(out_shape))))
-    scalar = b.graph(y)
     wrt = [f"a{i}" for i in range(len(arrays)) if _differentiable(op, i) and shapes[i] != "mask"]
+    return b.graph(y), env, wrt
+
+
+SECOND_ORDER = [c for c in _cases() if c.values[0] not in ("prod_except",)]
+
+
+@pytest.mark.parametrize("name,case", SECOND_ORDER)
+def test_second_order_against_central_differences(name, case):
+    """d²/dx² of sum(w * op(x)): the traced reverse pass differentiated forward."""
+    scalar, env, wrt = _weighted_sum(name, case)
     blocks = autodiff.hessian(scalar.with_wrt(wrt), env, wrt)
     for name_i in wrt:
         i = int(name_i[1:])
@@ -149,6 +158,21 @@ def test_second_order_against_central_differences(name, case):
         numeric = central_jacobian(grad, env[name_i])
         np.testing.assert_allclose(blocks[(name_i, name_i)], numeric, rtol=1e-5, atol=1e-6,
                                    err_msg=f"{name} second derivative arg {i}")
+
+
+@pytest.mark.parametrize("name,case", SECOND_ORDER)
+def test_second_order_in_chunks_as_planned(name, case):
+    """The Hessian passes one basis vector at a time equal the passes over the whole basis,
+    and the dry run that plans them runs through the op's JVP rules without values."""
+    scalar, env, wrt = _weighted_sum(name, case)
+    g2, grad_ids = autodiff.grad_graph(scalar.with_wrt(wrt))
+    values = autodiff.evaluate(g2, env)
+    for name_i in wrt:
+        assert planner.probe_hessian(g2, values, name_i, [grad_ids[a] for a in wrt]) > 0
+    whole = autodiff.hessian_blocks(g2, values, grad_ids, wrt)
+    chunked = autodiff.hessian_blocks(g2, values, grad_ids, wrt, batch={a: 1 for a in wrt})
+    for key, block in whole.items():
+        np.testing.assert_allclose(chunked[key], block, rtol=1e-12, atol=1e-14, err_msg=f"{name} {key}")
 
 
 @pytest.mark.parametrize("name", sorted(NONDIFF))

@@ -31,7 +31,8 @@ SAMPLES = {
              ["y * 2", "x:3", "y:3", "--sparse", "--mode", "forward", "--explain"]],  # a zero block
     "vjp": [["x * y", "x=[1, 2]", "y=[3, 4]", "--v", "ones"], ["(x * y).sum()", "x=[1, 2]", "y=[3, 4]", "--wrt", "x"]],
     "jvp": [["sin(x) * y", "x=[0, 1]", "y=[2, 3]", "--tangent", "x=[1, 0]"]],
-    "hessian": [["x @ A @ x", "x=[1, 2]", "A=[[1, 2], [3, 4]]"], ["x * y", "x=1", "y=2"]],
+    "hessian": [["x @ A @ x", "x=[1, 2]", "A=[[1, 2], [3, 4]]"], ["x * y", "x=1", "y=2"],
+                ["x @ A @ x", "x:30", "A:30x30", "--wrt", "x", "--explain", "--max-memory", "30k"]],  # chunked passes
     "shape": [["A @ x", "A:3x4", "x:4"], ["x.T @ A @ x", "x:n", "A:nxn"]],
     "diff": [["3*x**2 - 4*x", "--wrt", "x"], ["3*x**2 - 4*x", "--wrt", "x", "--at", "x=1"],
              ["x.T @ A @ x", "--wrt", "x", "x:n", "A:nxn"], ["sin(x) * y", "--wrt", "x", "x:3", "y:3"]],
