@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))  # benchmark the jacobi_cli of this checkout
 
 RTOL, ATOL = 1e-9, 1e-12
 MAX_REPEAT = 100_000
+BLOCKS = 20  # rounds of interleaved timing per problem (see interleaved)
 SLOW_CALL = 1.0  # seconds: a tool whose first call takes longer is timed once more, not three times
 
 
@@ -248,42 +249,74 @@ def timed(thunk) -> float:
     return time.perf_counter() - t0
 
 
-def measure(thunk, opts) -> tuple:
-    """(answer, first call's time, times). The first call keeps the answer; more warm-up calls follow
-    until the warm-up has taken ~target/10 s. A first call over --max-call is the only one timed."""
+def start(thunk, opts) -> tuple:
+    """(answer, first call's time, warm-up times, timed later?). The first call keeps the answer;
+    warm-up calls follow until they have taken ~target/10 s. A first call over --max-call is the
+    only one timed."""
     t0 = time.perf_counter()
     answer = thunk()
     first = time.perf_counter() - t0
     if first > opts.max_call and not opts.repeat:
-        return answer, first, [first]
+        return answer, first, False
     warm = [first]
     while sum(warm) < opts.target / 10 and len(warm) < 1000:
         warm.append(timed(thunk))
-    min_repeat = 1 if first > SLOW_CALL else opts.min_repeat  # fewer repeats for the slow rows (n = 3000)
-    return answer, first, repetitions(thunk, opts.target, min_repeat, opts.repeat)
+    return answer, first, True
 
 
-def repetitions(thunk, target: float, min_repeat: int, repeat: int | None) -> list[float]:
-    """Each call timed alone: exactly `repeat` calls, or until `target` s, at least `min_repeat`."""
-    if repeat:
-        return [timed(thunk) for _ in range(repeat)]
-    times = []
-    while len(times) < min_repeat or (sum(times) < target and len(times) < MAX_REPEAT):
-        times.append(timed(thunk))
-    return times
+def interleaved(timers: list, opts) -> None:
+    """Time the tools of one problem in rounds, a block of ~target/BLOCKS s of calls of each per
+    round (the caches stay warm within a block), so that a busy spell of a shared machine slows
+    all of them alike instead of whichever ran then. Each
+    tool stops after `repeat` calls, or once its calls add up to `target` s (at least
+    `min_repeat`, or one for a tool whose first call took over SLOW_CALL)."""
+    def done(result: Result) -> bool:
+        if opts.repeat:
+            return len(result.times) >= opts.repeat
+        least = 1 if result.first_call > SLOW_CALL else opts.min_repeat
+        return len(result.times) >= least and (sum(result.times) >= opts.target or len(result.times) >= MAX_REPEAT)
+
+    active = list(timers)
+    while active:
+        for result, thunk in active:
+            block = time.perf_counter() + opts.target / BLOCKS
+            result.times.append(timed(thunk))
+            while time.perf_counter() < block and not done(result):
+                result.times.append(timed(thunk))
+        active = [(r, t) for r, t in active if not done(r)]
 
 
-def run_tool(family: Family, tool: str, problem: Problem, opts) -> Result:
+def start_tool(family: Family, tool: str, problem: Problem, opts) -> tuple:
+    """(Result, thunk to time, or None when the result is complete: an error or one slow call)."""
     result = Result(family.name, tool, problem)
     try:
         thunk = family.tools[problem.mode][tool](*family.setup(problem))
-        answer, result.first_call, result.times = measure(thunk, opts)
-        result.one_call = result.first_call > opts.max_call and not opts.repeat
+        answer, result.first_call, more = start(thunk, opts)
+        result.one_call = not more
+        if not more:
+            result.times = [result.first_call]
         result.answer = np.asarray(family.to_numpy(answer), dtype=np.float64)
+        return result, thunk if more else None
     except Exception as exc:
         prefix = f"{family.error_prefix}: " if family.name == "jac" else ""
         result.error = f"{prefix}{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return result
+        return result, None
+
+
+def run_tools(pairs: list, problem: Problem, opts) -> list[Result]:
+    """Every (family, tool) on ``problem``: first calls and warm-ups one tool after another, then
+    the timed calls interleaved. A tool skipped as too slow comes as a finished Result."""
+    results, timers = [], []
+    for item in pairs:
+        if isinstance(item, Result):
+            results.append(item)
+            continue
+        result, thunk = start_tool(*item, problem, opts)
+        results.append(result)
+        if thunk is not None:
+            timers.append((result, thunk))
+    interleaved(timers, opts)
+    return results
 
 
 def check_answers(results: list[Result]) -> None:
@@ -366,8 +399,9 @@ def run_case(case: Case, sizes, families: dict[str, Family], opts) -> list[list[
         inputs = make_inputs(n)
         for mode in MODES:
             problem = make_problem(case, n, mode, inputs)
-            results = [too_slow(seen.get((mode, fam.name, tool)), fam, tool, problem, opts)
-                       or run_tool(fam, tool, problem, opts) for fam in families.values() for tool in fam.tools[mode]]
+            pairs = [too_slow(seen.get((mode, fam.name, tool)), fam, tool, problem, opts) or (fam, tool)
+                     for fam in families.values() for tool in fam.tools[mode]]
+            results = run_tools(pairs, problem, opts)
             seen.update({(mode, r.family, r.tool): r for r in results if r.times})
             check_answers(results)
             if opts.memory and n in opts.memory_sizes and mode == "jacobian":
