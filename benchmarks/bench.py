@@ -757,7 +757,8 @@ class Report:
         parts += [f"- skipped {line}" for line in self.skipped]
         parts += ["", f"Answers checked with `np.allclose(rtol={RTOL}, atol={ATOL})` against jac, else "
                   "torch, else autograd. `jac/peer` < 1 means jac is faster. Timings are per call, forward "
-                  "pass included; `first call` of the jit tools includes tracing and compilation; of jac, the parse, the plan and the interpreter (jac compiles at the second call)."]
+                  "pass included; `first call` of the jit tools includes tracing and compilation; of jac, "
+                  "the parse, the plan and the interpreter (jac compiles at the second call)."]
         for title, headers, rows in self.sections:
             parts += ["", f"## {title}", "", render(headers, rows, markdown=True)]
         return "\n".join(parts) + "\n"
