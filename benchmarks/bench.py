@@ -563,27 +563,38 @@ def cli_commands(opts) -> list[tuple[str, list[str] | None, str]]:
     ]
 
 
-def time_command(argv: list[str], runs: int) -> list[float]:
-    """One untimed run (it must succeed), then `runs` timed runs of the whole process."""
+def check_command(argv: list[str]) -> None:
+    """One untimed run, which must succeed (it also warms the file cache)."""
     proc = subprocess.run(argv, capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"exit {proc.returncode}: {(proc.stderr.strip().splitlines() or [''])[-1][:120]}")
-    times = []
+
+
+def time_commands(argvs: list[list[str]], runs: int) -> list[list[float]]:
+    """``runs`` timed runs of each whole process, in rounds (one run of each command per
+    round), so that a busy spell slows every command alike and the ratios hold."""
+    times: list[list[float]] = [[] for _ in argvs]
     for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(argv, capture_output=True, check=True)
-        times.append(time.perf_counter() - t0)
+        for argv, out in zip(argvs, times):
+            t0 = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=True)
+            out.append(time.perf_counter() - t0)
     return times
 
 
 def cli_table(opts) -> tuple[list[str], list[list[str]]]:
-    measured = []
+    measured, ready = [], []
     for label, argv, why in cli_commands(opts):
         try:
-            measured.append((label, time_command(argv, opts.cli_runs) if argv else None, why))
+            if argv:
+                check_command(argv)
+                ready.append((len(measured), argv))
+            measured.append((label, None, why))
         except (RuntimeError, OSError) as exc:
             measured.append((label, None, str(exc)))
-        progress(f"  CLI: {label}: done")
+    for (i, _), times in zip(ready, time_commands([argv for _, argv in ready], opts.cli_runs)):
+        measured[i] = (measured[i][0], times, "")
+    progress("  CLI: done")
     jac = next((statistics.median(t) for label, t, _ in measured if label.startswith("jac") and t), None)
     rows = [cli_row(label, times, why, jac) for label, times, why in measured]
     return ["command", "median", "min - max", "runs", "jac/this", "note"], rows
