@@ -697,7 +697,7 @@ def parse_args(argv=None):
     default_sizes = [10, 100] if opts.quick else [10, 100, 1000, 3000]
     opts.sizes = [int(s) for s in opts.n.split(",")] if opts.n else default_sizes
     opts.memory_sizes = [int(s) for s in opts.memory_n.split(",")] if opts.memory_n else sorted(opts.sizes)[-2:]
-    opts.target, opts.min_repeat = (0.05, 3) if opts.quick else (0.2, 3)
+    opts.target, opts.min_repeat = (0.05, 3) if opts.quick else (0.2, 5)
     opts.cli_runs = opts.cli_runs or (5 if opts.quick else 10)
     return opts
 
