@@ -508,18 +508,20 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
     """
     dtype = resolve_dtype(dtype)
     hot = _hot_inputs(bindings, dtype)
-    v_hot = None if v is None or isinstance(v, str) else np.asarray(v, dtype=dtype)
-    key = ("vjp", expr, hot[0], dtype, seed, _wrt_key(wrt), v_hot.shape) if hot and v_hot is not None else None
+    ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
+    v_hot = None if ones or isinstance(v, str) else np.asarray(v, dtype=dtype)
+    v_key = "ones" if ones else v_hot.shape if v_hot is not None else None
+    key = ("vjp", expr, hot[0], dtype, seed, _wrt_key(wrt), v_key) if hot and v_key is not None else None
     kernel = _hot(key) if key else None
     if kernel is not None:
-        found = _run_kernel(kernel, hot[1], v_hot)
+        found = _run_kernel(kernel, hot[1], np.ones(kernel.y_shape, dtype) if ones else v_hot)
         if found is not None:
             return dict(zip(kernel.names, found))
     problem = prepare(expr, bindings, wrt, dtype, seed)
     found = vjp_of(problem, cotangent(problem, v))
     if key and _due(key):
         kernel = _compile("vjp_kernel", problem.graph, problem.wrt)
-        got = _run_kernel(kernel, hot[1], v_hot) if kernel else None
+        got = _run_kernel(kernel, hot[1], np.ones(kernel.y_shape, dtype) if ones else v_hot) if kernel else None
         _store(key, kernel, found, dict(zip(problem.wrt, got)) if got is not None else None)
     return found
 

@@ -247,6 +247,7 @@ class Kernel:
     args: tuple  # input names, in the order ``fn`` takes them
     peak: int = 0
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
+    y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
 
     def __call__(self, env: dict, *extra) -> tuple:
         with np.errstate(all="ignore"):
@@ -254,14 +255,14 @@ class Kernel:
 
 
 def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),
-            extra: tuple = ()):
+            extra: tuple = (), y_shape: tuple = ()):
     """The kernel of ``outputs`` (tracers or constants) over the inputs ``args`` and then
     ``extra``; None when tracing folded more constants than a kernel may keep."""
     ids = [builder.lift(o).id for o in outputs]
     if _const_bytes(builder.nodes, first) > MAX_CONST_BYTES:
         return None
     fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids)
-    return Kernel(fn, tuple(args), peak, names)
+    return Kernel(fn, tuple(args), peak, names, tuple(y_shape))
 
 
 def evaluate_kernel(graph: Graph) -> Kernel | None:
@@ -282,7 +283,7 @@ def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
     seed = P.reshape(v, shape=(1,) + tuple(graph.output_shape))
     grads = autodiff.vjp(graph, traced, seed)
     outs = [P.reshape(b.lift(grads[n]), shape=_shape_of(graph, n)) for n in names]
-    return _finish(b, outs, tuple(graph.inputs), first, 0, tuple(names), (V,))
+    return _finish(b, outs, tuple(graph.inputs), first, 0, tuple(names), (V,), graph.output_shape)
 
 
 def jvp_kernel(graph: Graph, names: list) -> Kernel | None:

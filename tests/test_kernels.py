@@ -173,6 +173,11 @@ def test_vjp_jvp_and_evaluate_repeat_through_kernels():
         assert np.allclose(jt, b["y"] + np.exp(b["x"]))
     for kind in ("evaluate", "vjp", "jvp"):
         assert _kernel_for(kind, "x * y + exp(x)")[0] is not None, kind
+    for v in (None, "ones"):  # y.backward() of a scalar, and torch.ones_like(y)
+        for _ in range(3):
+            g = jacobi_cli.vjp("sum(x * y)", b, v=v)
+            assert np.allclose(g["x"], b["y"]) and np.allclose(g["y"], b["x"])
+    assert [k.y_shape for k in _kernel_for("vjp", "sum(x * y)")] == [()]  # one kernel: v is ones either way
 
 
 def test_a_kernel_that_fails_hands_the_call_to_the_interpreter():
