@@ -16,7 +16,7 @@ import numpy as np
 
 from . import structured
 from .errors import JacError
-from .graph import Builder, Graph, Tracer
+from .graph import Builder, Graph, Tracer, last_uses
 from .ops import OPS, P, shape_of
 from .shapes import size
 
@@ -91,7 +91,7 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     outputs = [graph.output] if outputs is None else list(outputs)
     seed = next(iter(tangents.values()))
     batch = shape_of(seed)[0]
-    last = _last_uses(graph, outputs)
+    last = last_uses(graph.nodes, outputs)
     tan: dict = {}
     with np.errstate(all="ignore"):
         for node in graph.nodes:
@@ -117,17 +117,6 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
                     tan.pop(a, None)
     return {o: tan[o] if o in tan else _zeros_like_batch(seed, graph.nodes[o].shape, graph.dtype)
             for o in outputs}
-
-
-def _last_uses(graph: Graph, keep) -> list:
-    """For each node, the id of the last node that reads it (the outputs in ``keep``: never)."""
-    last = list(range(len(graph.nodes)))
-    for node in graph.nodes:
-        for a in node.args:
-            last[a] = node.id
-    for o in keep:
-        last[o] = -1
-    return last
 
 
 def basis(shape: tuple, dtype) -> np.ndarray:
@@ -184,6 +173,21 @@ def _finished(builders: dict, structure: bool) -> dict:
     return out if structure else {name: j.to_array() for name, j in out.items()}
 
 
+def replay(graph: Graph, builder: Builder) -> list:
+    """``graph``'s nodes added to ``builder``: the traced value of every node, by id (the
+    start of every pass traced into a graph of its own)."""
+    traced: list = []
+    for node in graph.nodes:
+        if node.op == "input":
+            traced.append(builder.input(node.name, node.shape, node.position))
+        elif node.op == "const":
+            traced.append(builder.const(node.value, node.position))
+        else:
+            traced.append(builder.apply(node.op, *[traced[a] for a in node.args], position=node.position,
+                                        name=node.name, **node.params))
+    return traced
+
+
 def grad_graph(graph: Graph) -> tuple:
     """The reverse pass of a scalar-output ``graph``, traced into a graph of its own.
 
@@ -191,15 +195,7 @@ def grad_graph(graph: Graph) -> tuple:
     has shape ``(1, *x.shape)`` (the batch axis of one cotangent).
     """
     b = Builder(graph.source, dtype=graph.dtype)
-    traced: list = []
-    for node in graph.nodes:
-        if node.op == "input":
-            traced.append(b.input(node.name, node.shape, node.position))
-        elif node.op == "const":
-            traced.append(b.const(node.value, node.position))
-        else:
-            traced.append(b.apply(node.op, *[traced[a] for a in node.args], position=node.position,
-                                  name=node.name, **node.params))
+    traced = replay(graph, b)
     seed = b.const(np.ones((1,) + tuple(graph.output_shape), dtype=graph.dtype))
     grads = vjp(graph, traced, seed)
     ids = {name: b.lift(g).id for name, g in grads.items()}

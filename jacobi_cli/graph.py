@@ -91,16 +91,35 @@ class Graph:
 
     def needed(self) -> list:
         """``needed[i]``: does the output depend on node ``i``? (one reverse sweep)"""
-        flags = [False] * len(self.nodes)
-        flags[self.output] = True
-        for node in reversed(self.nodes):
-            if flags[node.id]:
-                for a in node.args:
-                    flags[a] = True
-        return flags
+        return needed(self.nodes, [self.output])
 
     def is_concrete(self) -> bool:
         return all(is_concrete(n.shape) for n in self.nodes)
+
+
+def needed(nodes, outputs) -> list:
+    """``needed[i]``: does one of the nodes ``outputs`` depend on node ``i``? ``nodes`` are
+    in topological order (a graph's, or a builder's while it grows); one reverse sweep."""
+    flags = [False] * len(nodes)
+    for o in outputs:
+        flags[o] = True
+    for node in reversed(nodes):
+        if flags[node.id]:
+            for a in node.args:
+                flags[a] = True
+    return flags
+
+
+def last_uses(nodes, keep) -> list:
+    """For each node, the id of the last node that reads it (a node no one reads: its own
+    id; the ids in ``keep``: -1, never)."""
+    last = list(range(len(nodes)))
+    for node in nodes:
+        for a in node.args:
+            last[a] = node.id
+    for o in keep:
+        last[o] = -1
+    return last
 
 
 _EXACT_INT_OPS = {"add", "sub", "mul", "neg", "pow", "maximum", "minimum", "abs", "square"}

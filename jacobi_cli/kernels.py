@@ -34,7 +34,7 @@ from functools import partial
 import numpy as np
 
 from . import autodiff
-from .graph import Builder, Graph, Tracer
+from .graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
 from .ops import OPS, P
 from .shapes import broadcast as _broadcast, size
@@ -45,20 +45,6 @@ MAX_COLORS = 16  # a pattern needing more colours is left to the structured pass
 
 
 # --- tracing ------------------------------------------------------------------------------------
-
-def replay(graph: Graph, builder: Builder) -> list:
-    """``graph``'s nodes added to ``builder``: the traced value of every node, by id."""
-    traced: list = []
-    for node in graph.nodes:
-        if node.op == "input":
-            traced.append(builder.input(node.name, node.shape, node.position))
-        elif node.op == "const":
-            traced.append(builder.const(node.value, node.position))
-        else:
-            traced.append(builder.apply(node.op, *[traced[a] for a in node.args], position=node.position,
-                                        **node.params))
-    return traced
-
 
 class KernelBuilder(Builder):
     """A builder that also drops the identities the derivative rules meet on a basis:
@@ -160,13 +146,13 @@ def generate(nodes: list, args: list, outputs: list):
     ``nodes`` is a builder's node list (topological). An output whose value may be a view
     of an input or a constant is copied, so a caller can never write into either.
     """
-    needed = _needed(nodes, outputs)
-    last = _last_uses(nodes, outputs)
+    need = needed(nodes, outputs)
+    last = last_uses(nodes, outputs)
     namespace: dict = {"_copy": np.array}
     lines = [f"def kernel({', '.join(f'v{i}' for i in args)}):"]
     name = {i: f"v{i}" for i in args}
     for node in nodes:
-        if not needed[node.id] or node.id in name:
+        if not need[node.id] or node.id in name:
             continue
         if node.op == "const":
             name[node.id] = f"c{node.id}"
@@ -200,27 +186,6 @@ def _assignment(node, name: dict, namespace: dict) -> str:
 
 
 _METHODS = {"reshape": ("reshape", "shape"), "transpose": ("transpose", "axes")}  # op -> (method, its param)
-
-
-def _needed(nodes: list, outputs: list) -> list:
-    flags = [False] * len(nodes)
-    for o in outputs:
-        flags[o] = True
-    for node in reversed(nodes):
-        if flags[node.id]:
-            for a in node.args:
-                flags[a] = True
-    return flags
-
-
-def _last_uses(nodes: list, outputs: list) -> list:
-    last = [-1] * len(nodes)
-    for node in nodes:
-        for a in node.args:
-            last[a] = node.id
-    for o in outputs:
-        last[o] = len(nodes)  # never deleted
-    return last
 
 
 def _may_alias_leaf(nodes: list, i: int) -> bool:
@@ -268,7 +233,7 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
 def evaluate_kernel(graph: Graph) -> Kernel | None:
     """The output's value."""
     b = _new_builder(graph)
-    traced = replay(graph, b)
+    traced = autodiff.replay(graph, b)
     first = len(b.nodes)
     return _finish(b, [traced[graph.output]], tuple(graph.inputs), first, 0)
 
@@ -277,7 +242,7 @@ def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
     """``x.grad`` for each of ``names`` (inputs that require grad) from a cotangent ``v``:
     ``kernel(env, v)``."""
     b = _new_builder(graph)
-    traced = replay(graph, b)
+    traced = autodiff.replay(graph, b)
     first = len(b.nodes)
     v = b.input(V, graph.output_shape)
     seed = P.reshape(v, shape=(1,) + tuple(graph.output_shape))
@@ -289,7 +254,7 @@ def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
 def jvp_kernel(graph: Graph, names: list) -> Kernel | None:
     """J·t for tangents of the inputs ``names``: ``kernel(env, *tangents in that order)``."""
     b = _new_builder(graph)
-    traced = replay(graph, b)
+    traced = autodiff.replay(graph, b)
     first = len(b.nodes)
     tangents = {n: P.reshape(b.input(T + n, _shape_of(graph, n)), shape=(1,) + _shape_of(graph, n)) for n in names}
     out = autodiff.jvp(graph, traced, tangents)[graph.output]
@@ -361,7 +326,7 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
     if plan.refusal or any(p.passes > 1 for p in plan.inputs.values()):
         return None
     b = _new_builder(graph)
-    traced = replay(graph, b)
+    traced = autodiff.replay(graph, b)
     first = len(b.nodes)
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
