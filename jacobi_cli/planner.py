@@ -104,12 +104,7 @@ class Plan:
             lines.append(f"  {p.name} {fmt(p.x_shape)}: {p.mode} mode, {passes}; structure {_described(p)}, "
                          f"{fmt_bytes(p.result_bytes)}")
             lines.append(f"    why: {p.reason}")
-        lines.extend(f"  note: {note}" for note in self.notes)
-        lines.append(f"  predicted peak memory {fmt_bytes(self.peak_bytes)} (values {fmt_bytes(self.values_bytes)}, "
-                     f"Jacobians {fmt_bytes(self.result_bytes)}, passes included); budget {fmt_bytes(self.budget)}")
-        if self.refusal:
-            lines.append("  refused: it does not fit the budget (see the error)")
-        return lines
+        return lines + _explained_footer(self, "Jacobians")
 
     def to_dict(self) -> dict:
         inputs = {p.name: {"mode": p.mode, "structure": p.structure, "nnz": p.nnz, "basis": p.basis,
@@ -118,6 +113,17 @@ class Plan:
         return {"mode": self.requested, "inputs": inputs, "peak_bytes": self.peak_bytes,
                 "values_bytes": self.values_bytes, "result_bytes": self.result_bytes, "budget_bytes": self.budget,
                 "notes": list(self.notes), "refused": self.refusal}
+
+
+def _explained_footer(plan, results: str) -> list:
+    """The last lines of a plan's ``explain()``: its notes, the predicted peak against the
+    budget (``results`` names what the plan computes), and a refusal."""
+    lines = [f"  note: {note}" for note in plan.notes]
+    lines.append(f"  predicted peak memory {fmt_bytes(plan.peak_bytes)} (values {fmt_bytes(plan.values_bytes)}, "
+                 f"{results} {fmt_bytes(plan.result_bytes)}, passes included); budget {fmt_bytes(plan.budget)}")
+    if plan.refusal:
+        lines.append("  refused: it does not fit the budget (see the error)")
+    return lines
 
 
 def _described(p: InputPlan) -> str:
@@ -404,12 +410,7 @@ class HessianPlan:
                          f"{fmt_bytes(nbytes)}")
         for name, shape in self.shapes.items():
             lines.append(f"  passes over {name} {fmt(shape)}: {self._passes_described(name)}")
-        lines.extend(f"  note: {note}" for note in self.notes)
-        lines.append(f"  predicted peak memory {fmt_bytes(self.peak_bytes)} (values {fmt_bytes(self.values_bytes)}, "
-                     f"blocks {fmt_bytes(self.result_bytes)}, passes included); budget {fmt_bytes(self.budget)}")
-        if self.refusal:
-            lines.append("  refused: it does not fit the budget (see the error)")
-        return lines
+        return lines + _explained_footer(self, "blocks")
 
     def _passes_described(self, name: str) -> str:
         n = size(self.shapes[name])
