@@ -368,9 +368,15 @@ def _due(key) -> bool:
     return type(entry) is int and entry >= HOT_AFTER
 
 
-def _store(key, kernel, expected, got) -> None:
-    """Keep ``kernel`` if its first answer ``got`` is the interpreter's ``expected``."""
-    _HOT[key] = kernel if kernel is not None and _same(expected, got) else None
+def _learn(key, make: str, make_args: tuple, run_args, expected, answer=lambda got: got) -> None:
+    """At the call that makes ``key`` due, compile ``kernels.<make>(*make_args)`` and keep it
+    if its first answer (``answer`` of what it returns for ``run_args(kernel)``) is the
+    interpreter's ``expected``; else remember that ``key`` stays with the interpreter."""
+    if not _due(key):
+        return
+    kernel = _compile(make, *make_args)
+    got = _run_kernel(kernel, *run_args(kernel)) if kernel is not None else None
+    _HOT[key] = kernel if got is not None and _same(expected, answer(got)) else None
 
 
 def _same(a, b) -> bool:
@@ -431,9 +437,8 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
         if found is not None:
             return found[0]
     problem = prepare(expr, bindings, None, dtype, seed)
-    if hot and _due(key):
-        kernel = _compile("evaluate_kernel", problem.graph)
-        _store(key, kernel, problem.output, _run_kernel(kernel, hot[1])[0] if kernel else None)
+    if hot:
+        _learn(key, "evaluate_kernel", (problem.graph,), lambda k: (hot[1],), problem.output, lambda got: got[0])
     return problem.output
 
 
@@ -473,9 +478,9 @@ def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
     plan = plan_of(problem, mode, limit)
     found = jacobians(problem, plan)
-    if hot and _due(key):
-        kernel = _compile("jacobian_kernel", problem.graph, plan, _small(plan, problem.graph))
-        _store(key, kernel, found, _run_kernel(kernel, hot[1], True) if kernel else None)
+    if hot:
+        _learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)), lambda k: (hot[1], True),
+               found)
     return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
 
 
@@ -513,16 +518,19 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
     v_key = "ones" if ones else v_hot.shape if v_hot is not None else None
     key = ("vjp", expr, hot[0], dtype, seed, _wrt_key(wrt), v_key) if hot and v_key is not None else None
     kernel = _hot(key) if key else None
+
+    def run_args(k):  # the inputs, then the cotangent
+        return hot[1], np.ones(k.y_shape, dtype) if ones else v_hot
+
     if kernel is not None:
-        found = _run_kernel(kernel, hot[1], np.ones(kernel.y_shape, dtype) if ones else v_hot)
+        found = _run_kernel(kernel, *run_args(kernel))
         if found is not None:
             return dict(zip(kernel.names, found))
     problem = prepare(expr, bindings, wrt, dtype, seed)
     found = vjp_of(problem, cotangent(problem, v))
-    if key and _due(key):
-        kernel = _compile("vjp_kernel", problem.graph, problem.wrt)
-        got = _run_kernel(kernel, hot[1], np.ones(kernel.y_shape, dtype) if ones else v_hot) if kernel else None
-        _store(key, kernel, found, dict(zip(problem.wrt, got)) if got is not None else None)
+    if key:
+        _learn(key, "vjp_kernel", (problem.graph, problem.wrt), run_args, found,
+               lambda got: dict(zip(problem.wrt, got)))
     return found
 
 
@@ -543,10 +551,9 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
             return found[0]
     problem = prepare(expr, bindings, None, dtype, seed)
     found = jvp_of(problem, tangents_of(problem, tangents or {}))
-    if key and _due(key):
-        kernel = _compile("jvp_kernel", problem.graph, list(hot_t[1]))
-        got = _run_kernel(kernel, hot[1], *hot_t[1].values()) if kernel else None
-        _store(key, kernel, found, got[0] if got is not None else None)
+    if key:
+        _learn(key, "jvp_kernel", (problem.graph, list(hot_t[1])), lambda k: (hot[1], *hot_t[1].values()), found,
+               lambda got: got[0])
     return found
 
 

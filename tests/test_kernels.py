@@ -270,3 +270,26 @@ def test_threads_share_kernels_and_get_their_own_answers():
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(work, range(200)))
+
+
+@pytest.mark.parametrize("make,call", [
+    ("evaluate_kernel", lambda b: jacobi_cli.evaluate("x * 2", b)),
+    ("jacobian_kernel", lambda b: jacobi_cli.jacobian("x * 2", b)["x"]),
+    ("vjp_kernel", lambda b: jacobi_cli.vjp("sum(x * 2)", b)["x"]),
+    ("jvp_kernel", lambda b: jacobi_cli.jvp("x * 2", b, {"x": np.ones(3)})),
+])
+def test_a_kernel_failing_on_its_first_run_is_dropped_not_raised(monkeypatch, make, call):
+    """The check run when a kernel is made may fail too: the call still returns the
+    interpreter's answer, and the key stays with the interpreter."""
+    def fails(*args):
+        raise ZeroDivisionError("a kernel that fails")
+
+    def broken(*args, **kw):
+        return kernels.Kernel(fails, ("x",), 0, ("x",), ())
+
+    api._HOT.clear()
+    monkeypatch.setattr(kernels, make, broken)
+    b = {"x": np.arange(3.0)}
+    answers = [np.asarray(call(b)) for _ in range(4)]
+    assert all(np.array_equal(a, answers[0]) for a in answers)
+    assert [k for k in api._HOT.values() if not isinstance(k, int)] == [None]
