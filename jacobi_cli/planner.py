@@ -97,7 +97,8 @@ class Plan:
 
     def explain(self) -> list:
         """The plan in words, one line each (what ``jac eval --explain`` prints)."""
-        lines = [f"plan (--mode {self.requested}): output {fmt(self.y_shape)}, {size(self.y_shape):,} elements"]
+        m = size(self.y_shape)
+        lines = [f"plan (--mode {self.requested}): output {fmt(self.y_shape)}, {m:,} element{'s' if m != 1 else ''}"]
         for p in self.inputs.values():
             passes = f"{p.passes} pass{'es' if p.passes != 1 else ''} of {p.batch:,} basis vector" \
                      f"{'s' if p.batch != 1 else ''}" if p.basis else "no pass (nothing to differentiate)"
