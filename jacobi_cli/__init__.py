@@ -15,18 +15,7 @@ __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "__v
 def __getattr__(name):
     # Imported on first use, so `import jacobi_cli` stays cheap for the CLI.
     if name in __all__:
-        from . import api
+        from .tools import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'jacobi_cli' has no attribute {name!r}")
-
-
-def _export(api) -> None:
-    """Bind the API functions as attributes of the package.
-
-    Importing the submodule ``jacobi_cli.jacobian`` sets the package attribute
-    ``jacobian`` to that module, which would hide the function ``jacobian`` that
-    ``__getattr__`` serves; :mod:`jacobi_cli.api` calls this once it is loaded.
-    """
-    for name in __all__[:-1]:
-        globals()[name] = getattr(api, name)

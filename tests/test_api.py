@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import jacobi_cli.api
-from jacobi_cli.api import evaluate, hessian, jacobian, jvp, vjp
-from jacobi_cli.cli import app
+import jacobi_cli.tools.api
+from jacobi_cli.tools.api import evaluate, hessian, jacobian, jvp, vjp
+from jacobi_cli.cli.app import app
 from jacobi_cli.errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError
 
 runner = CliRunner()
@@ -121,7 +121,7 @@ def test_errors_are_jac_errors_with_positions():
 def test_docstring_examples(function):
     # diff's example is left to the symbolic tests: importing SymPy under doctest's captured stdout would
     # switch SymPy's pretty printer to ASCII for the rest of the session
-    tests = doctest.DocTestFinder().find(function, globs=vars(jacobi_cli.api))
+    tests = doctest.DocTestFinder().find(function, globs=vars(jacobi_cli.tools.api))
     runner = doctest.DocTestRunner()
     for test in tests:
         runner.run(test)

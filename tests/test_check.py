@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli import api, numeric
-from jacobi_cli.check import check, default_tolerances
-from jacobi_cli.cli import app
-from jacobi_cli.ops import OPS
+from jacobi_cli.tools import api, numeric
+from jacobi_cli.tools.check import check, default_tolerances
+from jacobi_cli.cli.app import app
+from jacobi_cli.ir.ops import OPS
 
 runner = CliRunner()
 

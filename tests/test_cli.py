@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jacobi_cli import __version__
-from jacobi_cli.cli import app
+from jacobi_cli.cli.app import app
 
 runner = CliRunner()
 

@@ -12,9 +12,9 @@ import pytest
 import typer
 from rich.console import Console
 
-from jacobi_cli import cli, entry
-from jacobi_cli.render import Renderer
-from jacobi_cli.report import eval_report, hessian_report, jvp_report, shape_report, vjp_report
+from jacobi_cli.cli import app as cli, entry
+from jacobi_cli.cli.render import Renderer
+from jacobi_cli.tools.report import eval_report, hessian_report, jvp_report, shape_report, vjp_report
 
 SEED = ["eval", "2 * torch.dot(x, y)", "x=arange(4.0)", "y=[3.0, 1.0, 2.0, 5.0]"]
 COMMAND_LINES = [

@@ -6,7 +6,7 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli.cli import app, main
+from jacobi_cli.cli.app import app, main
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli.cli import app
+from jacobi_cli.cli.app import app
 
 runner = CliRunner()
 

@@ -13,7 +13,7 @@ import pytest
 from numpy.lib import format as npy_format
 
 from jacobi_cli.errors import JacError, JacIOError, JacLimitError, JacValueError
-from jacobi_cli.fileio import load_array, save_array, to_jsonable
+from jacobi_cli.lang.fileio import load_array, save_array, to_jsonable
 
 
 def write(tmp_path, name, content):

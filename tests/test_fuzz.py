@@ -28,13 +28,15 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from jacobi_cli import api, autodiff
-from jacobi_cli.cli import app, main
+from jacobi_cli.tools import api
+
+from jacobi_cli.engine import autodiff
+from jacobi_cli.cli.app import app, main
 from jacobi_cli.errors import JacError
-from jacobi_cli.functions import FUNCTIONS, MODULES
-from jacobi_cli.numeric import central_jacobian
-from jacobi_cli.parser import parse
-from jacobi_cli.report import shape_report
+from jacobi_cli.lang.functions import FUNCTIONS, MODULES
+from jacobi_cli.tools.numeric import central_jacobian
+from jacobi_cli.lang.parser import parse
+from jacobi_cli.tools.report import shape_report
 
 BIG = "JAC_FUZZ_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("JAC_FUZZ_EXAMPLES", "25"))

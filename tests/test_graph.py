@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli import api, autodiff
-from jacobi_cli.cli import app
+from jacobi_cli.tools import api
+
+from jacobi_cli.engine import autodiff
+from jacobi_cli.cli.app import app
 
 runner = CliRunner()
 CHAIN = "F = a * b; G = 2 * F; G.sum()"

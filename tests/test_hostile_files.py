@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli.cli import MAX_EXPRESSION_FILE, app
+from jacobi_cli.cli.app import MAX_EXPRESSION_FILE, app
 
 runner = CliRunner()
 

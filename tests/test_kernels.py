@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 import jacobi_cli
-from jacobi_cli import api, autodiff, kernels, planner
+from jacobi_cli.tools import api
+from jacobi_cli.engine import autodiff, kernels, planner
 from jacobi_cli.errors import JacValueError
-from jacobi_cli.graph import Builder
-from jacobi_cli.jacobian import SparseJacobian
+from jacobi_cli.ir.graph import Builder
+from jacobi_cli.engine.jacobian import SparseJacobian
 from test_ops import CASES, _draw, _normalize
-from jacobi_cli.ops import OPS
+from jacobi_cli.ir.ops import OPS
 
 
 def _op_problem(name, case):
@@ -246,7 +247,7 @@ def test_commands_never_load_the_compiler():
     import sys
 
     code = ("import sys, contextlib, io\n"
-            "from jacobi_cli.entry import main\n"
+            "from jacobi_cli.cli.entry import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    main(['eval', 'sin(x) * y', 'x=[0, 1]', 'y=[2, 3]'])\n"
             "assert 'jacobi_cli.kernels' not in sys.modules\n")

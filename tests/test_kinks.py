@@ -11,7 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from jacobi_cli import api, autodiff
+from jacobi_cli.tools import api
+
+from jacobi_cli.engine import autodiff
 
 INF, NAN = math.inf, math.nan
 CASES = [

@@ -4,9 +4,9 @@ its Jacobian matches central differences."""
 import numpy as np
 import pytest
 
-from jacobi_cli import api
-from jacobi_cli.numeric import central_jacobian
-from jacobi_cli.parser import parse, parse_value
+from jacobi_cli.tools import api
+from jacobi_cli.tools.numeric import central_jacobian
+from jacobi_cli.lang.parser import parse, parse_value
 
 rng = np.random.default_rng(7)
 X = rng.uniform(0.2, 0.9, 4)
@@ -111,7 +111,7 @@ def test_jacobian_matches_central_differences(expr):
 
 
 def test_forward_and_reverse_agree_on_every_expression():
-    from jacobi_cli import autodiff
+    from jacobi_cli.engine import autodiff
 
     for expr in EXPRESSIONS:
         problem = api.prepare(expr, ENV)

@@ -14,10 +14,10 @@ import tracemalloc
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli import api
-from jacobi_cli.cli import app
+from jacobi_cli.tools import api
+from jacobi_cli.cli.app import app
 from jacobi_cli.errors import JacLimitError
-from jacobi_cli.parser import MAX_SOURCE_CHARS, _parse_deep, parse
+from jacobi_cli.lang.parser import MAX_SOURCE_CHARS, _parse_deep, parse
 
 runner = CliRunner()
 SLOW = os.environ.get("JAC_SLOW") == "1"

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli import api, finite
-from jacobi_cli.cli import app
+from jacobi_cli.tools import api
+
+from jacobi_cli.engine import finite
+from jacobi_cli.cli.app import app
 
 runner = CliRunner()
 

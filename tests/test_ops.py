@@ -6,10 +6,10 @@ The case table must name every op: a new op without cases fails ``test_every_op_
 import numpy as np
 import pytest
 
-from jacobi_cli import autodiff, planner
-from jacobi_cli.graph import Builder
-from jacobi_cli.numeric import central_jacobian
-from jacobi_cli.ops import OPS
+from jacobi_cli.engine import autodiff, planner
+from jacobi_cli.ir.graph import Builder
+from jacobi_cli.tools.numeric import central_jacobian
+from jacobi_cli.ir.ops import OPS
 
 S = slice(None)
 # op -> list of (argument shapes, params); None as a shape is a fixed argument below.
@@ -190,7 +190,7 @@ def test_masks_carry_no_derivative(name):
 
 def test_vjp_and_jvp_agree_on_random_directions():
     """<u, J v> = <Jᵀ u, v> for a composite expression."""
-    from jacobi_cli.parser import parse
+    from jacobi_cli.lang.parser import parse
 
     rng = np.random.default_rng(3)
     env = {"x": rng.normal(size=4), "A": rng.normal(size=(3, 4))}

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from jacobi_cli.cli import app
-from jacobi_cli.plot import CURVE_COLOR, TANGENT_COLOR, tangent_equation
+from jacobi_cli.cli.app import app
+from jacobi_cli.tools.plot import CURVE_COLOR, TANGENT_COLOR, tangent_equation
 
 runner = CliRunner()
 

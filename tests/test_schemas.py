@@ -16,8 +16,8 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from jacobi_cli import schema
-from jacobi_cli.cli import app
+from jacobi_cli.cli import schema
+from jacobi_cli.cli.app import app
 
 runner = CliRunner()
 SEEDS = str(Path(__file__).resolve().parent.parent / "examples" / "seeds.toml")

@@ -10,9 +10,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from jacobi_cli import api, autodiff, memory, planner
+from jacobi_cli.tools import api
+
+from jacobi_cli.engine import autodiff, memory, planner
 from jacobi_cli.errors import JacLimitError, JacUsageError
-from jacobi_cli.jacobian import SparseJacobian
+from jacobi_cli.engine.jacobian import SparseJacobian
 
 RNG = np.random.default_rng(7)
 N = 12

@@ -12,10 +12,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from jacobi_cli import suite as suites
-from jacobi_cli.cli import app
+from jacobi_cli.tools import suite as suites
+from jacobi_cli.cli.app import app
 from jacobi_cli.errors import JacSuiteError, JacUsageError
-from jacobi_cli.render import RunProgress
+from jacobi_cli.cli.render import RunProgress
 
 runner = CliRunner()
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "seeds.toml"
@@ -328,7 +328,7 @@ def test_random_bindings_follow_seed_as_the_commands_do():
         seed = 7
         jacobian.x = "eye(3)"
     """)
-    from jacobi_cli.api import evaluate
+    from jacobi_cli.tools.api import evaluate
 
     assert suites.run_case(case).status == "passed"
     assert np.array_equal(case.bindings.values["x"], evaluate("x", ["x:3"], seed=7))

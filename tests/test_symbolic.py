@@ -7,10 +7,12 @@ the moment it has a SymPy translation (``Op.sympy``).
 import numpy as np
 import pytest
 
-from jacobi_cli import api, autodiff, symbolic
+from jacobi_cli.tools import api, symbolic
+
+from jacobi_cli.engine import autodiff
 from jacobi_cli.errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
-from jacobi_cli.graph import Builder
-from jacobi_cli.ops import OPS
+from jacobi_cli.ir.graph import Builder
+from jacobi_cli.ir.ops import OPS
 from test_ops import CASES, _draw, _normalize
 
 # The masks carry no derivative; their symbolic derivative must be 0 too.
@@ -193,7 +195,7 @@ def test_deep_nesting_does_not_hit_the_recursion_limit():
 def jac(*args, code=0):
     from typer.testing import CliRunner
 
-    from jacobi_cli.cli import app
+    from jacobi_cli.cli.app import app
 
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == code, result.output
@@ -278,7 +280,7 @@ def test_eval_without_symbolic_does_not_import_sympy():
     import sys
 
     code = ("import sys, contextlib, io\n"
-            "from jacobi_cli.cli import main\n"
+            "from jacobi_cli.cli.app import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    assert main(['eval', 'sin(x) * y', 'x=[0, 1]', 'y=[2, 3]']) == 0\n"
             "    assert main(['shape', 'x.T @ A @ x', 'x:n', 'A:nxn']) == 0\n"

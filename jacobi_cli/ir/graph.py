@@ -3,7 +3,7 @@
 A :class:`Builder` appends nodes and infers each node's shape from its op's shape rule
 before any number is computed, so a shape error names the op and the column at once.
 :class:`Tracer` is the handle a builder hands out; it overloads the arithmetic operators,
-which is how the derivative rules in :mod:`jacobi_cli.ops` build graphs of their own
+which is how the derivative rules in :mod:`jacobi_cli.ir.ops` build graphs of their own
 (the gradient graph that a Hessian differentiates again).
 """
 
@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import JacError, JacLimitError, too_large
+from ..errors import JacError, JacLimitError, too_large
+from .ops import OPS, Proxy
 from .shapes import Shape, fmt, is_concrete
 
 MAX_NODES = 2_000_000
@@ -72,8 +73,6 @@ class Graph:
     def with_wrt(self, wrt) -> "Graph":
         """The same graph with ``requires_grad`` set for the inputs named in ``wrt``
         and every node that depends on one of them."""
-        from .ops import OPS
-
         wrt = set(self.inputs) if wrt is None else set(wrt)
         flags: list[bool] = []
         nodes = []
@@ -136,25 +135,23 @@ def _fold_ints(op, values: list, params: dict):
     return approx
 
 
-def _ops() -> dict:
-    """The op registry (imported late: ops.py builds on this module)."""
-    global _OPS
-    if _OPS is None:
-        from .ops import OPS
-        _OPS = OPS
-    return _OPS
-
-
-_OPS = None
 _OPERATORS = {"add": "add (+)", "sub": "subtract (-)", "mul": "multiply (*)", "div": "divide (/)",
               "pow": "power (**)", "matmul": "matmul (@)"}
 
 
-class Tracer:
+class Tracer(Proxy):
     """A node under construction: carries the shape and builds graph nodes on arithmetic."""
 
     __slots__ = ("builder", "id", "shape")
     __array_priority__ = 1000  # numpy defers to our operators
+    traces = True
+
+    def bind(self, name: str, args: tuple, params: dict):
+        return self.builder.apply(name, *args, **params)
+
+    @property
+    def dtype(self):
+        return self.builder.dtype
 
     def __init__(self, builder: "Builder", id: int, shape: Shape):
         self.builder = builder
@@ -245,7 +242,7 @@ class Builder:
 
     def apply(self, op_name: str, *args, position: int | None = None, name: str | None = None, **params) -> Tracer:
         """Add ``op_name(*args; params)``; its shape comes from the op's shape rule."""
-        op = _ops()[op_name]
+        op = OPS[op_name]
         tracers = [self.lift(a) for a in args]
         try:
             shape = op.shape(*(t.shape for t in tracers), **params)

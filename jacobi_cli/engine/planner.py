@@ -28,12 +28,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import autodiff, structured
-from .errors import JacLimitError, JacUsageError
-from .graph import Graph
+from . import autodiff
+from ..ir import structured
+from ..errors import JacLimitError, JacUsageError
+from ..ir.graph import Graph
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .memory import fmt_bytes
-from .shapes import fmt, size
+from ..ir.shapes import fmt, size
 
 MODES = ("auto", "forward", "reverse")
 SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from .errors import JacUsageError
+from ..errors import JacUsageError
 
 DEFS = "defs"
 _PREFIX = "defs.json#"
@@ -22,12 +22,12 @@ _PREFIX = "defs.json#"
 
 def names() -> list:
     """Every command (and ``error``) that has a schema."""
-    files = resources.files("jacobi_cli").joinpath("schemas").iterdir()
+    files = resources.files("jacobi_cli.cli").joinpath("schemas").iterdir()
     return sorted(f.name[:-5] for f in files if f.name.endswith(".json") and f.name[:-5] != DEFS)
 
 
 def _read(name: str) -> dict:
-    return json.loads(resources.files("jacobi_cli").joinpath("schemas", f"{name}.json").read_text("utf-8"))
+    return json.loads(resources.files("jacobi_cli.cli").joinpath("schemas", f"{name}.json").read_text("utf-8"))
 
 
 def load(name: str) -> dict:

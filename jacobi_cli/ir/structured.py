@@ -7,7 +7,7 @@ axis, ``T[b, i] = Σ_k val[k, i] · [col[k, i] == b]`` (``col = -1``: an empty s
 identity is ``K = 1, col = arange, val = 1``.
 
 The derivative rules of :mod:`jacobi_cli.ops` are linear in the tangent (or cotangent)
-and are written with ``P``; ``P`` hands an op on a batch here (:meth:`Batched.bind`),
+and are written with ``P``; ``P`` hands an op on a batch here (:meth:`~jacobi_cli.ir.ops.Proxy.bind`),
 where a short table of rules keeps the batch sparse: scaling by an unbatched array
 (every element-wise rule), reshape, transpose, indexing, broadcasting, sums, sums of two
 sparse batches, and a product with a constant matrix (a gather: ``A @ I = A`` costs
@@ -26,10 +26,11 @@ anything big is allocated.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
-from .ops import OPS, Batched
+from .ops import OPS, Proxy
 
 K_MAX = 8  # nonzeros per element beyond which a batch goes dense
 VIEW_OPS = ("reshape", "transpose", "broadcast_to")  # NumPy returns views: no new bytes
@@ -55,35 +56,39 @@ class Ledger:
         self.peak = max(self.peak, self.live + nbytes)
 
 
-_ledger: Ledger | None = None
+# The ledger of the dry run in progress in this thread (or asyncio task), or None: a context
+# variable, so a dry run in one thread never turns another thread's basis into a pattern.
+_LEDGER: ContextVar[Ledger | None] = ContextVar("jac_dry_run_ledger", default=None)
 
 
 @contextmanager
 def dry_run():
     """Count instead of compute: inside, :func:`basis` makes pattern-only seeds."""
-    global _ledger
-    outer, _ledger = _ledger, Ledger()
+    ledger = Ledger()
+    token = _LEDGER.set(ledger)
     try:
-        yield _ledger
+        yield ledger
     finally:
-        _ledger = outer
+        _LEDGER.reset(token)
 
 
 def account(nbytes: int) -> None:
     """Count bytes that a dry run's caller keeps to the end (a Jacobian's entries)."""
-    if _ledger is not None:
-        _ledger.charge(nbytes)
+    ledger = _LEDGER.get()
+    if ledger is not None:
+        ledger.charge(nbytes)
 
 
-class _Counted(Batched):
+class _Counted(Proxy):
     """A batch whose bytes a dry run's ledger counts for as long as it lives."""
 
     __slots__ = ()
 
     def _count(self, nbytes: int) -> None:
-        self._ledger, self._nbytes = _ledger, nbytes
-        if _ledger is not None:
-            _ledger.charge(nbytes)
+        ledger = self._ledger = _LEDGER.get()
+        self._nbytes = nbytes
+        if ledger is not None:
+            ledger.charge(nbytes)
 
     def __del__(self):
         if getattr(self, "_ledger", None) is not None:
@@ -91,6 +96,9 @@ class _Counted(Batched):
 
     def bind(self, name: str, args: tuple, params: dict):
         return apply(name, args, params)
+
+    def dry_result(self, shape: tuple, scratch: int = 0):
+        return dry_result(self, shape, scratch)
 
 
 class ShapeOnly(_Counted):
@@ -121,8 +129,8 @@ class SparseBatch(_Counted):
     def __init__(self, batch: int, col: np.ndarray, val: np.ndarray | None, dtype, empty: bool = False):
         self.batch, self.col, self.val, self.dtype = int(batch), col, val, np.dtype(dtype)
         self._count(0 if empty else col.size * (col.itemsize + self.dtype.itemsize))
-        if _ledger is not None and not empty:
-            _ledger.work += col.size
+        if self._ledger is not None and not empty:
+            self._ledger.work += col.size
 
     @property
     def shape(self) -> tuple:
@@ -175,14 +183,14 @@ def basis(shape: tuple, dtype, start: int = 0, stop: int | None = None) -> Spars
     if start or stop < n:
         col[(col < 0) | (col >= stop - start)] = -1
     col = col.reshape((1,) + tuple(shape))
-    val = None if _ledger is not None else np.ones(col.shape, dtype=dtype)
+    val = None if _LEDGER.get() is not None else np.ones(col.shape, dtype=dtype)
     return SparseBatch(stop - start, col, val, dtype)
 
 
 def zeros(batch: int, shape: tuple, dtype) -> SparseBatch:
     """The zero batch ``(batch, *shape)``: no stored entries."""
     col = np.broadcast_to(np.intp(-1), (1,) + tuple(shape))
-    val = None if _ledger is not None else np.broadcast_to(np.zeros((), dtype=dtype), col.shape)
+    val = None if _LEDGER.get() is not None else np.broadcast_to(np.zeros((), dtype=dtype), col.shape)
     return SparseBatch(batch, col, val, dtype, empty=True)  # broadcast views: no bytes, no work
 
 
@@ -191,11 +199,12 @@ def dry_result(batch, shape: tuple, scratch: int = 0):
     ``prod_except``'s JVP does) leaves: a dense batch of ``shape``, counted with ``batch`` made
     dense and ``scratch`` bytes besides while the rule runs. ``None`` outside a dry run, where
     the rule runs."""
-    if _ledger is None or not is_batch(batch):
+    ledger = _LEDGER.get()
+    if ledger is None or not is_batch(batch):
         return None
     itemsize = batch.dtype.itemsize
-    _ledger.transient(_size(batch.shape) * itemsize + int(scratch) + _size(shape) * itemsize)
-    _ledger.work += _size(shape)
+    ledger.transient(_size(batch.shape) * itemsize + int(scratch) + _size(shape) * itemsize)
+    ledger.work += _size(shape)
     return ShapeOnly(shape, batch.dtype)
 
 
@@ -228,10 +237,11 @@ def _dry_dense(name: str, args: tuple, params: dict, dtype) -> ShapeOnly:
     shapes = [a.shape if is_batch(a) else np.shape(a) for a in args]
     shape = OPS[name].shape(*shapes, **params)
     view_of = args[0] if name in VIEW_OPS and isinstance(args[0], ShapeOnly) else None
-    if _ledger is not None and view_of is None:
+    ledger = _LEDGER.get()
+    if ledger is not None and view_of is None:
         made_dense = sum(_size(a.shape) * dtype.itemsize for a in args if isinstance(a, SparseBatch))
-        _ledger.transient(made_dense + _size(shape) * dtype.itemsize)  # the inputs made dense, then the result
-        _ledger.work += _size(shape) * (shapes[0][-1] if name == "matmul" and shapes[0] else 1)
+        ledger.transient(made_dense + _size(shape) * dtype.itemsize)  # the inputs made dense, then the result
+        ledger.work += _size(shape) * (shapes[0][-1] if name == "matmul" and shapes[0] else 1)
     return ShapeOnly(shape, dtype, base=view_of)
 
 
@@ -473,8 +483,9 @@ def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
 
 
 def _dry_dense_shape(shape: tuple, dtype) -> ShapeOnly:
-    if _ledger is not None:
-        _ledger.work += _size(shape)
+    ledger = _LEDGER.get()
+    if ledger is not None:
+        ledger.work += _size(shape)
     return ShapeOnly(shape, dtype)
 
 

@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from . import api
-from .bindings import Bindings
-from .errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsageError, JacValueError
+from ..lang.bindings import Bindings
+from ..errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsageError, JacValueError
 from .numeric import METHODS
-from .parser import parse, parse_value
-from .shapes import fmt, math_shape
+from ..lang.parser import parse, parse_value
+from ..ir.shapes import fmt, math_shape
 
 try:
     import tomllib
@@ -373,7 +373,7 @@ def _has_non_number(spec) -> bool:
 def _parsed(text: str, case, key: str, base_dir: str, dtype) -> np.ndarray:
     try:
         if text.strip().startswith("@"):
-            from .fileio import load_array
+            from ..lang.fileio import load_array
             return np.asarray(load_array(_resolve(text.strip()[1:], base_dir), dtype=dtype))
         return parse_value(text, dtype=dtype)
     except JacError as err:

@@ -12,9 +12,9 @@ import os
 
 import numpy as np
 
-from .errors import JacUsageError
-from .fileio import write_bytes
-from .shapes import fmt
+from ..errors import JacUsageError
+from ..lang.fileio import write_bytes
+from ..ir.shapes import fmt
 
 SUFFIXES = (".png", ".svg")
 INSTALL_HINT = "pip install 'jacobi-cli[plot]'"

@@ -12,7 +12,8 @@ leading batch axis in front of the primal's shape, ``(B, *shape)``; ``ans`` and 
 carry none. So a full Jacobian is one pass with ``B`` basis vectors.
 
 Rules are written with the functions of :data:`P`, which evaluate with NumPy on arrays
-and add graph nodes on :class:`~jacobi_cli.graph.Tracer` s. So the VJP pass can itself be
+and hand the op to a :class:`Proxy` (a graph's :class:`~jacobi_cli.ir.graph.Tracer` adds
+a node; a structured batch keeps its structure). So the VJP pass can itself be
 traced into a graph and differentiated again: ``hessian = jacfwd(grad)``.
 """
 
@@ -23,8 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import JacShapeError, JacValueError
-from .graph import Tracer
+from ..errors import JacShapeError, JacValueError
 from .shapes import broadcast, fmt, reduce as reduce_shape
 
 
@@ -51,24 +51,35 @@ def defop(name, impl, shape, vjp=(), jvp=(), **kw) -> Op:
     return op
 
 
-class Batched:
-    """Base of the structured batches (:mod:`jacobi_cli.structured`): an op on one is
-    handed to its ``bind``, as NumPy hands a function to ``__array_function__``."""
+class Proxy:
+    """Stands for an array and applies ops itself, as NumPy hands a function to
+    ``__array_function__``: a graph's :class:`~jacobi_cli.ir.graph.Tracer` adds a node, a
+    structured batch (:mod:`jacobi_cli.ir.structured`) keeps its structure. When both meet
+    in one op, the tracer's ``bind`` wins (``traces``)."""
 
     __slots__ = ()
+    traces = False  # a graph tracer: the op becomes a node
 
     def bind(self, name: str, args: tuple, params: dict):
         raise NotImplementedError
+
+    def dry_result(self, shape: tuple, scratch: int = 0):
+        """In a dry run, the stand-in for what a rule that needs this batch's values (NumPy on
+        it, as ``prod_except``'s JVP) leaves; None when the rule runs."""
+        return None
 
 
 def bind(name: str, *args, **params):
     """Apply op ``name``: NumPy on arrays, a new graph node if any argument is traced,
     the batch's own rule if one is a structured batch."""
+    proxy = None
     for a in args:
-        if isinstance(a, Tracer):
-            return a.builder.apply(name, *args, **params)
-        if isinstance(a, Batched):
-            return a.bind(name, args, params)
+        if isinstance(a, Proxy) and (proxy is None or a.traces):
+            proxy = a
+            if a.traces:
+                break
+    if proxy is not None:
+        return proxy.bind(name, args, params)
     return _weak(OPS[name].impl(*args, **params), args)
 
 
@@ -90,7 +101,7 @@ class _Prims:
 
         def prim(*args, **params):
             for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
-                if isinstance(a, (Tracer, Batched)):
+                if isinstance(a, Proxy):
                     return bind(name, *args, **params)
             return _weak(impl(*args, **params), args)
 
@@ -105,7 +116,7 @@ P = _Prims()
 # --- helpers the rules share ------------------------------------------------------
 
 def shape_of(a) -> tuple:
-    return a.shape if isinstance(a, Tracer) else np.shape(a)
+    return a.shape if isinstance(a, Proxy) else np.shape(a)
 
 
 def lift(t, ndim: int):
@@ -153,7 +164,7 @@ def mT(a):
 
 def _dtype_of(*arrays):
     """The floating dtype of the arrays (Python numbers are weak and do not count)."""
-    kinds = [a.builder.dtype if isinstance(a, Tracer) else a for a in arrays if not isinstance(a, (int, float))]
+    kinds = [a.dtype if isinstance(a, Proxy) else a for a in arrays if not isinstance(a, (int, float))]
     return np.result_type(*kinds) if kinds else np.float64
 
 
@@ -590,12 +601,12 @@ def _prod_pairs(a, axes):
 
 def _prod_except_jvp(t, ans, a, axes):
     # d/da_j prod_{k != i} a_k = prod_{k != i, j} a_k: a matrix per group, applied to t.
-    from .structured import dry_result  # NumPy on t itself: a dry run (no values) gets the shape and the scratch
-
+    # NumPy on t itself: a dry run (no values) gets the shape and the scratch (grid, pairs)
     group = int(np.prod([np.shape(a)[ax] for ax in axes], dtype=np.int64))
-    dry = dry_result(t, shape_of(t), 3 * np.size(a) * group * np.dtype(_dtype_of(a)).itemsize)  # grid, pairs
-    if dry is not None:
-        return dry
+    if isinstance(t, Proxy):
+        dry = t.dry_result(shape_of(t), 3 * np.size(a) * group * np.dtype(_dtype_of(a)).itemsize)
+        if dry is not None:
+            return dry
     if np.size(a) == 0:
         return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)

@@ -34,10 +34,10 @@ from functools import partial
 import numpy as np
 
 from . import autodiff
-from .graph import Builder, Graph, Tracer, last_uses, needed
+from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
-from .ops import OPS, P
-from .shapes import broadcast as _broadcast, size
+from ..ir.ops import OPS, P
+from ..ir.shapes import broadcast as _broadcast, size
 
 VIEW_OPS = frozenset({"reshape", "transpose", "broadcast_to", "getitem", "sum_to"})  # may return a view
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)

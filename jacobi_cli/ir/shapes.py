@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from .errors import JacShapeError
+from ..errors import JacShapeError
 
 Dim = Union[int, str]
 Shape = tuple  # tuple[Dim, ...]

@@ -31,10 +31,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .deep import with_deep_stack  # noqa: F401  (callers import it from here too)
-from . import autodiff
-from .errors import JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
-from .shapes import broadcast as broadcast_shapes, fmt, is_concrete, math_shape, reduce as reduce_shape
+from ..lang.deep import with_deep_stack  # noqa: F401  (callers import it from here too)
+from ..engine import autodiff
+from ..errors import JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from ..ir.shapes import broadcast as broadcast_shapes, fmt, is_concrete, math_shape, reduce as reduce_shape
 
 MAX_COMPONENT_ELEMENTS = 4096  # per node: components are formulas, one per element
 MAX_JACOBIAN_ENTRIES = 10_000
@@ -372,7 +372,7 @@ def translate(graph, as_components: bool) -> tuple:
     """
     import sys
 
-    from .ops import OPS
+    from ..ir.ops import OPS
 
     S = sys.modules[__name__]
     need = graph.needed()
@@ -512,7 +512,7 @@ def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) ->
 
     Only for small Jacobians (``max_entries`` each); a bigger one gets the reason instead.
     """
-    from .shapes import math_layout, size
+    from ..ir.shapes import math_layout, size
 
     try:
         values, leaves = translate(graph, as_components=True)
@@ -652,8 +652,8 @@ def free_names(text: str, known) -> list:
     Found on Python's syntax tree (``ast.walk`` keeps its own queue: no recursion); calls,
     functions, constants and module names are not free.
     """
-    from .functions import CONSTANTS, FUNCTIONS, MODULES
-    from .parser import _syntax_tree
+    from ..lang.functions import CONSTANTS, FUNCTIONS, MODULES
+    from ..lang.parser import _syntax_tree
 
     tree = _syntax_tree(text)
     assigned = {t.id for stmt in tree.body if isinstance(stmt, ast.Assign)
@@ -669,7 +669,7 @@ def free_names(text: str, known) -> list:
 
 
 def _parse_at(items) -> dict:
-    from .bindings import parse_bindings
+    from ..lang.bindings import parse_bindings
 
     point = {}
     for item in items or []:
@@ -731,8 +731,8 @@ def differentiate(text: str, bindings=None, wrt=None, at=None) -> Result:
     fixes the shape and a point); names bound nowhere are scalar symbols. ``at`` is a list of
     ``NAME=VALUE`` (or a dict): where the derivatives are also evaluated.
     """
-    from .api import check_wrt, to_bindings
-    from .parser import parse
+    from ..lang.bindings import check_wrt, to_bindings
+    from ..lang.parser import parse
 
     bound = to_bindings(bindings, np.float64)
     point = dict(bound.values)
@@ -831,7 +831,7 @@ class _Fallback:
         self.graph = None
 
     def _translated(self):
-        from .parser import parse
+        from ..lang.parser import parse
 
         if self.graph is None:
             self.graph = parse(self.text, {n: concrete_shape(s, self.sizes) for n, s in self.shapes.items()})
@@ -855,7 +855,7 @@ def _letters(shapes: dict) -> set:
 
 def _agrees(text, shapes, d, leaves, name, sizes, shape) -> bool:
     """The matrix form against autodiff at concrete sizes and a random point (rtol 1e-9)."""
-    from .parser import parse
+    from ..lang.parser import parse
 
     concrete_shapes = {n: concrete_shape(s, sizes) for n, s in shapes.items()}
     graph = parse(text, concrete_shapes).with_wrt([name])

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import autodiff, numeric
-from .errors import JacShapeError, JacUsageError
-from .shapes import fmt
+from ..engine import autodiff
+from . import numeric
+from ..errors import JacShapeError, JacUsageError
+from ..ir.shapes import fmt
 
 # (rtol, atol) per dtype: central differences are good to about eps**(2/3) relative
 # (4e-11 in float64, 2e-5 in float32) before cancellation in f itself costs more.

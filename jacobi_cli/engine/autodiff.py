@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import structured
-from .errors import JacError
-from .graph import Builder, Graph, Tracer, last_uses
-from .ops import OPS, P, shape_of
-from .shapes import size
+from ..ir import structured
+from ..errors import JacError
+from ..ir.graph import Builder, Graph, Tracer, last_uses
+from ..ir.ops import OPS, P, shape_of
+from ..ir.shapes import size
 
 
 def evaluate(graph: Graph, env: dict) -> list:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api, autodiff, finite, memory
-from .bindings import parse_bindings
-from .errors import JacError, JacUsageError
-from .graph import DEFAULT_MAX_BYTES
-from .parser import parse
-from .shapes import kind, legend, math_shape
+from . import api
+from ..engine import autodiff, finite, memory
+from ..lang.bindings import parse_bindings
+from ..errors import JacError, JacUsageError
+from ..ir.graph import DEFAULT_MAX_BYTES
+from ..lang.parser import parse
+from ..ir.shapes import kind, legend, math_shape
 
 JSON_VERSION = 1
 
@@ -96,7 +97,7 @@ def _add_formulas(report: dict, problem, layout: str) -> None:
 def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> None:
     """``--out``: a ``.npz`` of one structured Jacobian is a SciPy sparse matrix (COO) of
     dvec(y)/dvec(x); otherwise the dense arrays (``.npy``, ``.npz`` by name, ``.json``)."""
-    from .fileio import save_array, save_sparse
+    from ..lang.fileio import save_array, save_sparse
 
     blocks = list(jacobians.values())
     if path.lower().endswith(".npz") and len(blocks) == 1 and blocks[0].structure != "dense":
@@ -311,7 +312,7 @@ def graph_nodes(graph) -> list:
 
 def parse_range(text: str) -> tuple:
     """``--range LO:HI``: two constant expressions (``-1:3``, ``-pi:pi``), LO < HI."""
-    from .parser import parse_value
+    from ..lang.parser import parse_value
 
     lo, sep, hi = text.partition(":")
     if not sep or not lo.strip() or not hi.strip():

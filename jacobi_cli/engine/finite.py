@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import autodiff
-from .ops import OPS
+from ..ir.ops import OPS
 
 MAX_WARNINGS = 5  # per command: one per result that holds non-finite numbers
 

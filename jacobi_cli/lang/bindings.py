@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import JacError, JacNameError, JacUsageError, JacValueError, too_large
-from .graph import DEFAULT_MAX_BYTES
-from .shapes import fmt
+from ..errors import JacError, JacNameError, JacUsageError, JacValueError, too_large
+from ..ir.graph import DEFAULT_MAX_BYTES
+from ..ir.shapes import fmt
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 _DIM = re.compile(r"[0-9]+|[A-Za-z][A-Za-z_0-9]*")
@@ -138,3 +138,56 @@ def _value(name: str, text: str, dtype, seed: int, max_bytes: int) -> np.ndarray
 
 def describe(shapes: dict) -> str:
     return ", ".join(f"{n}: {fmt(s)}" for n, s in shapes.items())
+
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def resolve_dtype(dtype) -> type:
+    if isinstance(dtype, str):
+        if dtype not in DTYPES:
+            raise JacValueError(f"--dtype must be float64 or float32, not {dtype!r}")
+        return DTYPES[dtype]
+    return np.dtype(dtype).type
+
+
+def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> Bindings:
+    """Bindings from a dict (arrays or binding strings), a list of CLI strings, or Bindings."""
+    if isinstance(bindings, Bindings):
+        return bindings
+    if bindings is None:
+        return Bindings()
+    if isinstance(bindings, dict):
+        out = Bindings()
+        for name, value in bindings.items():
+            if isinstance(value, str):
+                sep = ":" if value.startswith(":") else "="
+                parsed = parse_bindings([f"{name}{sep}{value.lstrip(':')}"], dtype, seed, max_bytes)
+                out.shapes.update(parsed.shapes)
+                out.values.update(parsed.values)
+                continue
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
+            out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
+            out.shapes[name] = out.values[name].shape
+        return out
+    return parse_bindings(list(bindings), dtype, seed, max_bytes)
+
+
+def check_seed(seed) -> int:
+    """``--seed``: a non-negative integer, as NumPy's generators take (any size)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise JacUsageError(f"--seed must be an integer >= 0, not {seed!r}")
+    return int(seed)
+
+
+def check_wrt(wrt, inputs) -> list:
+    """``--wrt`` names, checked against the bound inputs (default: all of them)."""
+    if not wrt:
+        return list(inputs)
+    for name in wrt:
+        if name not in inputs:
+            listed = ", ".join(inputs) or "none"
+            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed})")
+    return list(dict.fromkeys(wrt))

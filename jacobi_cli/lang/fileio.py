@@ -38,7 +38,7 @@ from typing import Callable, Iterator
 import numpy as np
 from numpy.lib import format as npy_format
 
-from .errors import JacIOError, JacLimitError, JacValueError
+from ..errors import JacIOError, JacLimitError, JacValueError
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
 WRITE_SUFFIXES = (".npy", ".npz", ".json")

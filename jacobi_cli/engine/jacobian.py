@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 
-from .shapes import kind, legend, math_layout, math_shape
-from .structured import ShapeOnly, SparseBatch, account
+from ..ir.shapes import kind, legend, math_layout, math_shape
+from ..ir.structured import ShapeOnly, SparseBatch, account
 
 INDEX_BYTES = 8  # one stored index of a sparse Jacobian (row or column)
 DENSE_FROM = 3  # a sparse (not diagonal) Jacobian with nnz ≥ size / 3 is smaller stored dense

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 
-from .errors import JacUsageError
+from ..errors import JacUsageError
 
 SAFE_FRACTION = 0.5
 FALLBACK_BYTES = 2 * 2**30  # when the machine does not say

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import JacParseError, JacShapeError, JacValueError
-from .graph import Builder, Tracer
-from .shapes import fmt, is_concrete, normalize_axes, normalize_axis
+from ..errors import JacParseError, JacShapeError, JacValueError
+from ..ir.graph import Builder, Tracer
+from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}

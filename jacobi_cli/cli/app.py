@@ -13,9 +13,10 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from . import __version__, commands
+from .. import __version__
+from . import commands
 from .commands import MAX_EXPRESSION_FILE, read_expression  # noqa: F401  (MAX_EXPRESSION_FILE: kept for importers)
-from .errors import JacError, JacUsageError
+from ..errors import JacError, JacUsageError
 
 app = typer.Typer(
     name="jac",
@@ -99,7 +100,7 @@ def vjp_command(
     strict: Strict = False,
 ):
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
-    from .report import vjp_report
+    from ..tools.report import vjp_report
 
     _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed), "vjp", strict)
 
@@ -113,7 +114,7 @@ def jvp_command(
     strict: Strict = False,
 ):
     """The Jacobian-vector product J·t (forward mode) along the given tangents."""
-    from .report import jvp_report
+    from ..tools.report import jvp_report
 
     def build():
         tangents = {}
@@ -139,7 +140,7 @@ def hessian_command(
     strict: Strict = False,
 ):
     """Second derivatives of a scalar output, one block per pair of inputs."""
-    from .report import hessian_report
+    from ..tools.report import hessian_report
 
     def show_plan(plan):
         if explain and not as_json:
@@ -161,7 +162,7 @@ def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
     Sizes may be letters (x:n, A:nxm) and stay symbolic."""
-    from .report import shape_report
+    from ..tools.report import shape_report
 
     _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt), "shape")
 
@@ -180,7 +181,7 @@ def diff_command(
     Sizes may be letters (x:n, A:nxm): the derivative is then a matrix expression (A*x + A.T*x).
     At concrete sizes (x:3 or values) it is the Jacobian as formulas of the components x[0], x[1], ...
     Names bound nowhere are scalar symbols."""
-    from .report import diff_report
+    from ..tools.report import diff_report
 
     def build():
         report = diff_report(read_expression(expr), bindings or [], wrt, at)
@@ -206,7 +207,7 @@ def check_command(
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
 ):
     """Automatic derivatives (reverse and forward mode) against finite differences; exit 1 on a mismatch."""
-    from .report import check_report
+    from ..tools.report import check_report
 
     report = _run(as_json, lambda: check_report(read_expression(expr), bindings or [], wrt, dtype, seed, method,
                                                 rtol, atol, limit), "check")
@@ -230,7 +231,7 @@ def graph_command(
                                            "always hold them all.")] = 200,
 ):
     """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient."""
-    from .report import graph_report
+    from ..tools.report import graph_report
 
     def build():
         if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
@@ -243,7 +244,7 @@ def graph_command(
         report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v)
         report["_max_nodes"] = max_nodes
         if out:
-            from .fileio import write_bytes
+            from ..lang.fileio import write_bytes
             from .render import to_dot
             write_bytes(out, to_dot(report).encode("utf-8"))
         return report
@@ -261,10 +262,10 @@ def plot_command(
                                                 "2·max(1, |x|)); --range=-1:3 for a negative LO.")] = None,
 ):
     """A scalar function of one scalar and its tangent line at the point, drawn to a file (needs matplotlib)."""
-    from .report import parse_range, plot_report
+    from ..tools.report import parse_range, plot_report
 
     def build():
-        from .plot import check_path, require_matplotlib, tangent_plot
+        from ..tools.plot import check_path, require_matplotlib, tangent_plot
 
         check_path(out)
         require_matplotlib()
@@ -301,9 +302,9 @@ def run_command(
 def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool) -> dict:
     import time
 
-    from . import suite as suites
+    from ..tools import suite as suites
     from .render import RunProgress, junit_xml
-    from .report import run_report
+    from ..tools.report import run_report
 
     if jobs < 0:
         raise JacUsageError(f"--jobs must be 0 (one per core) or more, not {jobs}")

@@ -37,7 +37,7 @@ def main(argv: list | None = None) -> int:
 def _dispatch(args: list) -> int:
     parsed = parse_eval(args)
     if parsed is None:
-        from .cli import main as typer_main
+        from .app import main as typer_main
 
         return typer_main(args)
     from . import commands

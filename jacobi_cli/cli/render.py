@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .report import case_entry, public
-from .shapes import fmt, kind
+from ..tools.report import case_entry, public
+from ..ir.shapes import fmt, kind
 
 if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
     from rich.console import Console
@@ -41,7 +41,7 @@ def _jsonable(obj):
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, (np.ndarray, np.generic, float, int)) and not isinstance(obj, bool):
-        from .fileio import to_jsonable
+        from ..lang.fileio import to_jsonable
 
         return to_jsonable(np.asarray(obj))
     return obj
@@ -325,7 +325,7 @@ class Renderer:
         if as_latex:
             self.line(indent + latex)
             return
-        from .symbolic import pretty
+        from ..tools.symbolic import pretty
 
         for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
             self.line(indent + text)
@@ -437,7 +437,7 @@ class Renderer:
         self.console.file.write(to_dot(report))
 
     def plot(self, report: dict) -> None:
-        from .plot import tangent_equation
+        from ..tools.plot import tangent_equation
 
         point, tangent, (lo, hi) = report["point"], report["tangent"], report["range"]
         y, x = report["output"]["name"], point["name"]

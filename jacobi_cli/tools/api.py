@@ -16,18 +16,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import _export, autodiff, memory
-from .bindings import Bindings, parse_bindings
-from .errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
-from .graph import DEFAULT_MAX_BYTES, Graph
-from .jacobian import Jacobian
-from .memory import fmt_bytes
-from .parser import parse
-from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
-from .planner import hessian_plan as blocks_plan, values_nbytes
-from .shapes import fmt
+from ..engine import autodiff, memory
+from ..lang.bindings import Bindings, check_seed, check_wrt, resolve_dtype, to_bindings
+from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from ..ir.graph import DEFAULT_MAX_BYTES, Graph
+from ..engine.jacobian import Jacobian
+from ..engine.memory import fmt_bytes
+from ..lang.parser import parse
+from ..engine.planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
+from ..engine.planner import hessian_plan as blocks_plan, values_nbytes
+from ..ir.shapes import fmt
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
 UNLIMITED = sys.maxsize
 
 
@@ -45,56 +44,6 @@ class Problem:
     @property
     def output(self):
         return np.asarray(self.values[self.graph.output], dtype=self.graph.dtype)
-
-
-def resolve_dtype(dtype) -> type:
-    if isinstance(dtype, str):
-        if dtype not in DTYPES:
-            raise JacValueError(f"--dtype must be float64 or float32, not {dtype!r}")
-        return DTYPES[dtype]
-    return np.dtype(dtype).type
-
-
-def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> Bindings:
-    """Bindings from a dict (arrays or binding strings), a list of CLI strings, or Bindings."""
-    if isinstance(bindings, Bindings):
-        return bindings
-    if bindings is None:
-        return Bindings()
-    if isinstance(bindings, dict):
-        out = Bindings()
-        for name, value in bindings.items():
-            if isinstance(value, str):
-                sep = ":" if value.startswith(":") else "="
-                parsed = parse_bindings([f"{name}{sep}{value.lstrip(':')}"], dtype, seed, max_bytes)
-                out.shapes.update(parsed.shapes)
-                out.values.update(parsed.values)
-                continue
-            array = np.asarray(value)
-            if array.dtype.kind not in "biuf":
-                raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
-            out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
-            out.shapes[name] = out.values[name].shape
-        return out
-    return parse_bindings(list(bindings), dtype, seed, max_bytes)
-
-
-def check_seed(seed) -> int:
-    """``--seed``: a non-negative integer, as NumPy's generators take (any size)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise JacUsageError(f"--seed must be an integer >= 0, not {seed!r}")
-    return int(seed)
-
-
-def check_wrt(wrt, inputs) -> list:
-    """``--wrt`` names, checked against the bound inputs (default: all of them)."""
-    if not wrt:
-        return list(inputs)
-    for name in wrt:
-        if name not in inputs:
-            listed = ", ".join(inputs) or "none"
-            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed})")
-    return list(dict.fromkeys(wrt))
 
 
 class _Compiled:
@@ -397,7 +346,7 @@ def _compile(make: str, *args):
     """``kernels.<make>(*args)``, or None when the computation cannot be traced into a kernel
     (a rule that needs concrete values): the interpreter keeps running it. (The module is
     imported here: a command runs once and never compiles, so ``jac eval`` never loads it.)"""
-    from . import kernels
+    from ..engine import kernels
 
     try:
         return getattr(kernels, make)(*args)
@@ -587,5 +536,3 @@ def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:
 
     return differentiate(expr, bindings, wrt, at).derivatives
 
-
-_export(sys.modules[__name__])  # the package's `jacobian` is this function, not the submodule

@@ -19,10 +19,10 @@ import warnings
 import numpy as np
 
 from .deep import with_deep_stack
-from .errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
+from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
-from .graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
-from .shapes import fmt
+from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
+from ..ir.shapes import fmt
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.

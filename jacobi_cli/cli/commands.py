@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from .errors import JacError, JacIOError, JacLimitError, JacUsageError, JacValueError
+from ..errors import JacError, JacIOError, JacLimitError, JacUsageError, JacValueError
 
 MAX_EXPRESSION_FILE = 10 * 2**20
 
@@ -25,7 +25,7 @@ def read_expression(expr: str) -> str:
         return _decoded(stream.read(MAX_EXPRESSION_FILE + 1), "standard input")
     if not expr.startswith("@"):
         return expr
-    from .fileio import open_regular_file
+    from ..lang.fileio import open_regular_file
 
     path = expr[1:]
     try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
@@ -94,7 +94,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
                plot: str | None = None) -> Callable[[], dict]:
     """The report builder of ``jac eval``, for :func:`run`."""
-    from .report import eval_report, save_jacobians
+    from ..tools.report import eval_report, save_jacobians
 
     def show_plan(plan):
         if explain and not as_json:
@@ -106,7 +106,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
         if plot:
-            from .plot import check_path, require_matplotlib
+            from ..tools.plot import check_path, require_matplotlib
             check_path(plot, "--plot")
             require_matplotlib()
         values = ("coo" if sparse else "dense") if as_json else "none"
@@ -117,7 +117,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         if out:
             save_jacobians(out, report["_jacobians"], layout, report["_budget"])
         if plot:
-            from .plot import jacobian_plot
+            from ..tools.plot import jacobian_plot
             jacobian_plot(report, plot)
         return report
 
