@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacParseError, JacShapeError, JacValueError
+from ..errors import JacNameError, JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
 from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
@@ -72,10 +72,12 @@ REQUIRED = object()
 
 def static(b: Builder, value, what: str, position):
     """The Python value of a constant argument (an int, a tuple of ints, a float...)."""
-    if value is None or isinstance(value, (int, float, bool)):
-        return value
+    if value is None or isinstance(value, (int, float, bool, str)) or type(value) is tuple:
+        return value  # already a Python value (a default)
     if isinstance(value, Static):
         return value.value
+    if isinstance(value, Items):
+        raise JacValueError(f"{what} must be a constant, not a list of arrays", position)
     node = b.nodes[value.id]
     if node.op != "const":
         raise JacValueError(f"{what} must be a constant, not an expression of the inputs", position)
@@ -110,6 +112,9 @@ def static_ints(b, value, what, position) -> tuple:
 def tensor(b: Builder, value, fname, position) -> Tracer:
     if value is None or isinstance(value, Static):
         raise JacValueError(f"{fname}() needs an array argument here", position)
+    if isinstance(value, Items):
+        raise JacValueError(f"{fname}() needs one array here, not a list or tuple of arrays (make one with "
+                            "stack([...]) or cat([...]), or index it: parts[0])", position)
     return b.lift(value)
 
 
@@ -314,24 +319,6 @@ FUNCTIONS["det"] = _single("det")
 FUNCTIONS["inv"] = FUNCTIONS["inverse"] = _single("inv")
 
 
-@function("transpose", "permute")
-def _transpose(b, args, kwargs, position):
-    if not args:
-        raise JacParseError("transpose() needs an array", position)
-    x = tensor(b, args[0], "transpose", position)
-    rest = list(args[1:]) + [kwargs[k] for k in ("axes", "dims", "axis0", "axis1", "dim0", "dim1") if k in kwargs]
-    axes = tuple(i for r in rest for i in static_ints(b, r, "transpose axes", position))
-    if not axes:
-        return transpose_all(b, x, position)
-    if len(axes) == 2 and x.ndim != 2:  # torch.transpose(x, d0, d1) swaps two axes
-        d0, d1 = (normalize_axis(a, x.ndim, x.shape) for a in axes)
-        perm = list(range(x.ndim))
-        perm[d0], perm[d1] = perm[d1], perm[d0]
-        axes = tuple(perm)
-    axes = tuple(normalize_axis(a, x.ndim, x.shape) for a in axes)
-    return b.apply("transpose", x, axes=axes, position=position)
-
-
 def transpose_all(b: Builder, x: Tracer, position) -> Tracer:
     """``x.T``: all axes reversed, as NumPy does; a scalar or vector is unchanged."""
     if x.ndim < 2:
@@ -354,12 +341,6 @@ def _reshape(b, args, kwargs, position):
     parts = list(args[1:]) + [kwargs[k] for k in ("shape", "newshape") if k in kwargs]
     shape = tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position))
     return b.apply("reshape", x, shape=resolve_shape(x, shape, position), position=position)
-
-
-@function("flatten", "ravel")
-def _flatten(b, args, kwargs, position):
-    x = tensor(b, arguments("flatten", args, kwargs, {"x": REQUIRED}, position)["x"], "flatten", position)
-    return b.apply("reshape", x, shape=(_numel(x, position),), position=position)
 
 
 def resolve_shape(x: Tracer, shape: tuple, position) -> tuple:
@@ -470,3 +451,855 @@ FUNCTIONS["randn"] = _random("randn", lambda rng, shape: rng.standard_normal(sha
 
 def names() -> list:
     return sorted(FUNCTIONS)
+
+
+# --- PART shapes-linalg: which library a spelling follows, tuple results, the transpose family,
+# --- shape and assembly, linear algebra ---------------------------------------------------------
+
+# Where PyTorch and NumPy read one spelling differently, the library named decides: a lowering in
+# VARIANTS[(library, name)] wins over FUNCTIONS[name]; "method" is the x.name(...) form.
+VARIANTS: dict = {}
+_TORCH = {"torch", "torch.linalg", "torch.nn.functional", "F", "torch.special"}
+_NUMPY = {"np", "numpy", "jnp", "jax.numpy", "np.linalg", "numpy.linalg", "jnp.linalg"}
+
+
+def library_of(module: str | None) -> str | None:
+    """``"torch"`` or ``"np"`` for a module path that names one of them, else None (bare)."""
+    return "torch" if module in _TORCH else "np" if module in _NUMPY else None
+
+
+def lookup(fname: str, library: str | None):
+    """The lowering of ``fname`` called as ``library.fname(...)`` (``"method"``: ``x.fname(...)``)."""
+    return VARIANTS.get((library, fname)) or FUNCTIONS.get(fname)
+
+
+def variant(library: str, *names):
+    def register(fn):
+        for name in names:
+            VARIANTS[(library, name)] = fn
+        return fn
+    return register
+
+
+class Items(tuple):
+    """Several arrays in one value: a list written in the expression (``[x, y]`` for ``cat``) or
+    the result of a function with several outputs (``split``, ``qr``). Indexed with a constant
+    (``parts[0]``), by field name where PyTorch names them (``.logabsdet``), or unpacked
+    (``Q, R = qr(A)``)."""
+
+    fields: tuple = ()
+
+    @classmethod
+    def named(cls, items, fields: tuple) -> "Items":
+        out = cls(items)
+        out.fields = tuple(fields)
+        return out
+
+    def part(self, i: int, position) -> Tracer:
+        if not -len(self) <= i < len(self):
+            raise JacValueError(f"index {i} is out of range for a tuple of {len(self)} arrays", position)
+        return self[i]
+
+    def field(self, name: str, position) -> Tracer:
+        if name in self.fields:
+            return self[self.fields.index(name)]
+        known = f" (it has {', '.join('.' + f for f in self.fields)})" if self.fields else ""
+        raise JacNameError(f"a tuple of {len(self)} arrays has no attribute '.{name}'{known}; index it: parts[0]",
+                           position)
+
+
+def _concrete(x: Tracer, fname, position) -> tuple:
+    if not is_concrete(x.shape):
+        raise JacShapeError(f"{fname} needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
+    return tuple(x.shape)
+
+
+def _axis(b, value, ndim: int, fname, position, what="dim") -> int:
+    try:
+        return normalize_axis(static_int(b, value, what, position), ndim)
+    except JacShapeError as err:
+        raise JacShapeError(f"{fname}: {err.message}", position) from None
+
+
+def _int_list(b, value, what, position) -> tuple:
+    """One int or a tuple of ints, as written: ``2`` or ``(2, 3)`` or ``[2, 3]``."""
+    return static_ints(b, value, what, position)
+
+
+def _sizes(b, args, kwargs, keys, what, position) -> tuple:
+    """Sizes given as varargs (``x.expand(3, 4)``) or as one tuple (``x.expand((3, 4))``)."""
+    parts = list(args) + [kwargs[k] for k in keys if k in kwargs]
+    return tuple(i for p in parts for i in static_ints(b, p, what, position))
+
+
+def _take(b, x, index, position) -> Tracer:
+    return b.apply("getitem", x, index=tuple(index), position=position)
+
+
+def _place(b, x, index, shape, position) -> Tracer:
+    """Zeros of ``shape`` with ``x`` at ``index`` (the transpose of a selection)."""
+    return b.apply("scatter", x, index=tuple(index), shape=tuple(shape), position=position)
+
+
+def _permute(b, x, perm, position) -> Tracer:
+    perm = tuple(perm)
+    return x if perm == tuple(range(x.ndim)) else b.apply("transpose", x, axes=perm, position=position)
+
+
+def _reshape_to(b, x, shape, position) -> Tracer:
+    return x if tuple(shape) == tuple(x.shape) else b.apply("reshape", x, shape=tuple(shape), position=position)
+
+
+# -- the transpose family ----------------------------------------------------------------------------
+
+def _swap(b, x, d0, d1, fname, position) -> Tracer:
+    """PyTorch's ``transpose(x, dim0, dim1)``: two axes swapped."""
+    d0, d1 = (_axis(b, d, x.ndim, fname, position) for d in (d0, d1))
+    perm = list(range(x.ndim))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return _permute(b, x, perm, position)
+
+
+def _permutation(b, x, axes, fname, position) -> Tracer:
+    """NumPy's ``transpose(x, axes)`` and PyTorch's ``permute``: every axis named once."""
+    try:
+        axes = tuple(normalize_axis(a, x.ndim, x.shape) for a in axes)
+    except JacShapeError as err:
+        raise JacShapeError(f"{fname}: {err.message}", position) from None
+    if sorted(axes) != list(range(x.ndim)):
+        raise JacShapeError(f"{fname}: axes {axes} are not a permutation of the {x.ndim} axes of shape "
+                            f"{fmt(x.shape)}", position)
+    return _permute(b, x, axes, position)
+
+
+def matrix_transpose(b: Builder, x: Tracer, position, fname=".mT") -> Tracer:
+    """``x.mT``: the last two axes swapped (a batch of matrices transposed), as PyTorch."""
+    if x.ndim < 2:
+        raise JacShapeError(f"{fname} needs at least 2 dimensions, got shape {fmt(x.shape)}", position)
+    return _swap(b, x, -2, -1, fname, position)
+
+
+def _axes_args(b, rest, fname, position) -> tuple:
+    return tuple(i for r in rest for i in static_ints(b, r, f"{fname} axes", position))
+
+
+@variant("torch", "transpose")
+@variant("torch", "swapaxes", "swapdims")
+@variant("np", "swapaxes")
+@function("swapaxes", "swapdims")
+def _torch_transpose(b, args, kwargs, position, fname="transpose"):
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "dim0": REQUIRED, "dim1": REQUIRED},
+                  position) if not {"axis1", "axis2"} & set(kwargs) else \
+        arguments(fname, args, kwargs, {"x": REQUIRED, "axis1": REQUIRED, "axis2": REQUIRED}, position)
+    x = tensor(b, a["x"], fname, position)
+    d0, d1 = (a["dim0"], a["dim1"]) if "dim0" in a else (a["axis1"], a["axis2"])
+    return _swap(b, x, d0, d1, fname, position)
+
+
+@variant("np", "transpose")
+def _np_transpose(b, args, kwargs, position):
+    a = arguments("np.transpose", args, kwargs, {"x": REQUIRED, "axes": None}, position)
+    x = tensor(b, a["x"], "np.transpose", position)
+    if a["axes"] is None:
+        return transpose_all(b, x, position)
+    return _permutation(b, x, _axes_args(b, [a["axes"]], "np.transpose", position), "np.transpose", position)
+
+
+@function("transpose")
+def _transpose(b, args, kwargs, position):
+    # Bare transpose(x, ...): NumPy's transpose(a, axes) takes one tuple (or none), PyTorch's two
+    # ints; so the call itself says which is meant.
+    if not args:
+        raise JacParseError("transpose() needs an array", position)
+    if len(args) == 3 or {"dim0", "dim1"} & set(kwargs):
+        return _torch_transpose(b, args, kwargs, position)
+    return _np_transpose(b, args, kwargs, position)
+
+
+@variant("method", "transpose")
+def _method_transpose(b, args, kwargs, position):
+    if {"dim0", "dim1"} & set(kwargs):
+        return _torch_transpose(b, args, kwargs, position)
+    x = tensor(b, args[0], "transpose", position)
+    rest = list(args[1:]) + [kwargs[k] for k in ("axes",) if k in kwargs]
+    axes = _axes_args(b, rest, "transpose", position)
+    if not axes:  # NumPy: all axes reversed (PyTorch needs two dims)
+        return transpose_all(b, x, position)
+    if len(rest) == 2 and len(axes) == 2:
+        swap = _swap(b, x, axes[0], axes[1], "transpose", position)
+        if x.ndim != 2:  # NumPy would need 3 or more axes here: only PyTorch's reading is left
+            return swap
+        if tuple(a % 2 for a in axes) in ((1, 0), (0, 0), (1, 1)):  # both readings agree (or NumPy's fails)
+            return swap
+        raise JacValueError(
+            "x.transpose(0, 1) of a matrix is ambiguous: PyTorch swaps the two axes (the transpose), NumPy "
+            "reads (0, 1) as the identity permutation (x unchanged). Write what you mean: x.T or x.mT or "
+            "x.swapaxes(0, 1) or torch.transpose(x, 0, 1) for the swap; np.transpose(x, (0, 1)) for the "
+            "permutation", position)
+    return _permutation(b, x, axes, "transpose", position)
+
+
+@function("permute")
+def _permute_fn(b, args, kwargs, position):
+    if not args:
+        raise JacParseError("permute() needs an array and the order of its axes", position)
+    x = tensor(b, args[0], "permute", position)
+    rest = list(args[1:]) + [kwargs[k] for k in ("dims", "axes") if k in kwargs]
+    return _permutation(b, x, _axes_args(b, rest, "permute", position), "permute", position)
+
+
+@function("moveaxis", "movedim")
+def _moveaxis(b, args, kwargs, position):
+    a = arguments("moveaxis", args, kwargs, {"x": REQUIRED, "source": REQUIRED, "destination": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], "moveaxis", position)
+    src = [_axis(b, s, x.ndim, "moveaxis", position) for s in _int_list(b, a["source"], "source", position)]
+    dst = [_axis(b, d, x.ndim, "moveaxis", position) for d in _int_list(b, a["destination"], "destination", position)]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise JacValueError("moveaxis: source and destination must be distinct axes, as many of each", position)
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _permute(b, x, order, position)
+
+
+# -- shape and assembly: selections (getitem), placements (scatter), reshapes and broadcasts, so
+# -- that Jacobians stay sparse through the structure rules those ops already have -------------------
+
+def _arrays(b, value, fname, position) -> list:
+    """The arrays of ``cat([x, y])``: a list of arrays, or the rows of one array (as NumPy)."""
+    if isinstance(value, Items):
+        return list(value)
+    x = tensor(b, value, fname, position)
+    if x.ndim == 0:
+        raise JacValueError(f"{fname}() needs a list of arrays, as {fname}([x, y])", position)
+    return [_take(b, x, (i,), position) for i in range(_concrete(x, fname, position)[0])]
+
+
+def _concat(b, xs, axis, fname, position) -> Tracer:
+    """The arrays joined along ``axis`` (normalised): each placed into the result, then added."""
+    shapes = [_concrete(x, fname, position) for x in xs]
+    first = shapes[0]
+    for s in shapes[1:]:
+        if len(s) != len(first) or any(d != e for i, (d, e) in enumerate(zip(s, first)) if i != axis):
+            raise JacShapeError(f"{fname}: shapes {', '.join(fmt(t) for t in shapes)} do not fit together along "
+                                f"axis {axis} (every other axis must match)", position)
+    out = first[:axis] + (sum(s[axis] for s in shapes),) + first[axis + 1:]
+    if len(xs) == 1:
+        return xs[0]
+    total, start = None, 0
+    for x, s in zip(xs, shapes):
+        index = (slice(None),) * axis + (slice(start, start + s[axis]),)
+        start += s[axis]
+        if s[axis] == 0:
+            continue
+        part = _place(b, x, index, out, position)
+        total = part if total is None else b.apply("add", total, part, position=position)
+    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+
+
+@function("cat", "concatenate", "concat")
+def _cat(b, args, kwargs, position):
+    a = arguments("cat", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
+    if "x" not in kwargs and "tensors" in kwargs:
+        a["x"] = kwargs["tensors"]
+    xs = [tensor(b, x, "cat", position) for x in _arrays(b, a["x"], "cat", position)]
+    if a["axis"] is None:  # NumPy: concatenate(..., axis=None) flattens first
+        xs = [_reshape_to(b, x, (_numel(x, position),), position) for x in xs]
+        return _concat(b, xs, 0, "concatenate", position)
+    if any(x.ndim == 0 for x in xs):
+        raise JacShapeError("cat: zero-dimensional arrays cannot be joined (use stack)", position)
+    return _concat(b, xs, _axis(b, a["axis"], xs[0].ndim, "cat", position, "axis"), "cat", position)
+
+
+def _at_least(b, x, ndim, position) -> Tracer:
+    """NumPy's atleast_2d / atleast_3d: ``(n,)`` -> ``(1, n)`` -> ``(1, n, 1)``."""
+    if x.ndim >= ndim:
+        return x
+    shape = {0: (1,) * ndim, 1: (1, x.shape[0]) + (1,) * (ndim - 2), 2: tuple(x.shape) + (1,)}[x.ndim]
+    return _reshape_to(b, x, shape, position)
+
+
+def _stacker(fname, axis_of):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED}, position)
+        xs = [tensor(b, x, fname, position) for x in _arrays(b, a["x"], fname, position)]
+        xs, axis = axis_of(b, xs, position)
+        return _concat(b, xs, axis, fname, position)
+    return lower
+
+
+FUNCTIONS["hstack"] = _stacker("hstack", lambda b, xs, p: ([_at_least(b, x, 1, p) for x in xs],
+                                                            0 if all(x.ndim <= 1 for x in xs) else 1))
+FUNCTIONS["vstack"] = FUNCTIONS["row_stack"] = _stacker("vstack", lambda b, xs, p: ([_at_least(b, x, 2, p) for x in xs], 0))
+FUNCTIONS["dstack"] = _stacker("dstack", lambda b, xs, p: ([_at_least(b, x, 3, p) for x in xs], 2))
+FUNCTIONS["column_stack"] = _stacker("column_stack", lambda b, xs, p: (
+    [_reshape_to(b, x, (x.shape[0], 1), p) if x.ndim == 1 else _at_least(b, x, 2, p) for x in xs], 1))
+
+
+@function("stack")
+def _stack(b, args, kwargs, position):
+    a = arguments("stack", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
+    xs = [tensor(b, x, "stack", position) for x in _arrays(b, a["x"], "stack", position)]
+    shapes = {tuple(x.shape) for x in xs}
+    if len(shapes) != 1:
+        raise JacShapeError(f"stack needs arrays of one shape, got {', '.join(fmt(x.shape) for x in xs)}", position)
+    axis = _axis(b, a["axis"], xs[0].ndim + 1, "stack", position, "axis")
+    shape = tuple(xs[0].shape)
+    xs = [_reshape_to(b, x, shape[:axis] + (1,) + shape[axis:], position) for x in xs]
+    return _concat(b, xs, axis, "stack", position)
+
+
+def _pieces(b, x, axis, sizes, position) -> Items:
+    parts, start = [], 0
+    for n in sizes:
+        parts.append(_take(b, x, (slice(None),) * axis + (slice(start, start + n),), position))
+        start += n
+    return Items(parts)
+
+
+def _sections(n: int, count: int) -> list:
+    """NumPy's array_split: ``count`` pieces, the first ``n % count`` one longer."""
+    q, r = divmod(n, count)
+    return [q + 1] * r + [q] * (count - r)
+
+
+def _at_indices(n: int, indices: tuple) -> list:
+    """The lengths of the pieces that split ``range(n)`` at ``indices`` (NumPy's split)."""
+    bounds = [0] + [min(max(i if i >= 0 else i + n, 0), n) for i in indices] + [n]
+    return [max(hi - lo, 0) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def _split_args(fname, b, args, kwargs, position, key, default_axis=0):
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, key: REQUIRED, "axis": default_axis}, position)
+    x = tensor(b, a["x"], fname, position)
+    if x.ndim == 0:
+        raise JacShapeError(f"{fname} needs at least 1 dimension, got a scalar", position)
+    axis = _axis(b, a["axis"], x.ndim, fname, position, "axis")
+    n = _concrete(x, fname, position)[axis]
+    spec = static(b, a[key], key, position)
+    return x, axis, n, spec
+
+
+@variant("torch", "split")
+@variant("method", "split")
+def _torch_split(b, args, kwargs, position):
+    kwargs = {("sizes" if k == "split_size_or_sections" else k): v for k, v in kwargs.items()}
+    x, axis, n, spec = _split_args("split", b, args, kwargs, position, "sizes")
+    if isinstance(spec, tuple):  # the length of each piece
+        sizes = static_ints(b, spec, "split sizes", position)
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise JacShapeError(f"split: sizes {sizes} do not add up to the length {n} of axis {axis}", position)
+        return _pieces(b, x, axis, sizes, position)
+    size = static_int(b, spec, "split size", position)
+    if size <= 0:
+        raise JacValueError(f"split: the size of a piece must be positive, got {size}", position)
+    return _pieces(b, x, axis, [min(size, n - i) for i in range(0, n, size)] or [0], position)
+
+
+@variant("np", "split")
+def _np_split(b, args, kwargs, position, even=True):
+    fname = "split" if even else "array_split"
+    x, axis, n, spec = _split_args(fname, b, args, kwargs, position, "indices_or_sections")
+    if isinstance(spec, tuple):  # where to cut
+        return _pieces(b, x, axis, _at_indices(n, static_ints(b, spec, "split indices", position)), position)
+    count = static_int(b, spec, "the number of sections", position)
+    if count <= 0:
+        raise JacValueError(f"{fname}: the number of sections must be positive, got {count}", position)
+    if even and n % count:
+        raise JacShapeError(f"np.split: {count} sections do not divide the length {n} evenly "
+                            "(np.array_split allows it)", position)
+    return _pieces(b, x, axis, _sections(n, count), position)
+
+
+FUNCTIONS["array_split"] = VARIANTS[("torch", "tensor_split")] = VARIANTS[("method", "tensor_split")] = \
+    lambda b, args, kwargs, position: _np_split(b, args, kwargs, position, even=False)
+
+
+@function("split")
+def _split(b, args, kwargs, position):
+    raise JacValueError("split(x, n) is ambiguous: PyTorch's torch.split(x, n) makes pieces of n elements, "
+                        "NumPy's np.split(x, n) makes n pieces. Write torch.split, x.split, np.split or "
+                        "np.array_split (torch.chunk(x, n) makes n pieces too)", position)
+
+
+@function("chunk")
+def _chunk(b, args, kwargs, position):
+    x, axis, n, spec = _split_args("chunk", b, args, kwargs, position, "chunks")
+    chunks = static_int(b, spec, "chunks", position)
+    if chunks <= 0:
+        raise JacValueError(f"chunk: the number of chunks must be positive, got {chunks}", position)
+    size = -(-n // chunks) if n else 0
+    return _pieces(b, x, axis, [min(size, n - i) for i in range(0, n, size)] if size else [0] * chunks, position)
+
+
+@function("unbind", "unstack")
+def _unbind(b, args, kwargs, position):
+    a = arguments("unbind", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
+    x = tensor(b, a["x"], "unbind", position)
+    axis = _axis(b, a["axis"], x.ndim, "unbind", position, "axis")
+    return Items([_take(b, x, (slice(None),) * axis + (i,), position)
+                  for i in range(_concrete(x, "unbind", position)[axis])])
+
+
+@function("squeeze")
+def _squeeze(b, args, kwargs, position):
+    # A named axis that is not 1 is left as it is (PyTorch); np.squeeze refuses it (below).
+    a = arguments("squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "squeeze", position)
+    axes = range(x.ndim) if a["axis"] is None else \
+        [_axis(b, d, x.ndim, "squeeze", position) for d in _int_list(b, a["axis"], "dim", position)]
+    drop = {d for d in axes if x.shape[d] == 1}
+    return _reshape_to(b, x, tuple(s for i, s in enumerate(x.shape) if i not in drop), position)
+
+
+@variant("np", "squeeze")
+def _np_squeeze(b, args, kwargs, position):
+    a = arguments("np.squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "np.squeeze", position)
+    if a["axis"] is not None:
+        for d in _int_list(b, a["axis"], "axis", position):
+            if x.shape[_axis(b, d, x.ndim, "np.squeeze", position, "axis")] != 1:
+                raise JacShapeError(f"np.squeeze: axis {d} of shape {fmt(x.shape)} is not of length 1", position)
+    return _squeeze(b, args, kwargs, position)
+
+
+@function("unsqueeze", "expand_dims")
+def _unsqueeze(b, args, kwargs, position):
+    a = arguments("unsqueeze", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
+    x = tensor(b, a["x"], "unsqueeze", position)
+    new = _int_list(b, a["axis"], "dim", position)
+    ndim = x.ndim + len(new)
+    axes = sorted(_axis(b, d, ndim, "unsqueeze", position) for d in new)
+    if len(set(axes)) != len(axes):
+        raise JacValueError(f"expand_dims: repeated axis in {new}", position)
+    shape, rest = [], iter(x.shape)
+    for i in range(ndim):
+        shape.append(1 if i in axes else next(rest))
+    return _reshape_to(b, x, tuple(shape), position)
+
+
+@function("broadcast_to")
+def _broadcast_to(b, args, kwargs, position):
+    a = arguments("broadcast_to", args, kwargs, {"x": REQUIRED, "shape": REQUIRED}, position)
+    x = tensor(b, a["x"], "broadcast_to", position)
+    shape = static_ints(b, a["shape"], "broadcast_to shape", position)
+    return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
+
+
+@function("expand")
+def _expand(b, args, kwargs, position):
+    if not args:
+        raise JacParseError("expand() needs an array and sizes", position)
+    x = tensor(b, args[0], "expand", position)
+    sizes = _sizes(b, args[1:], kwargs, ("size", "sizes"), "expand sizes", position)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise JacShapeError(f"expand: {len(sizes)} sizes for an array of {x.ndim} dimensions", position)
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    if any(s < 0 for s in shape):
+        raise JacShapeError(f"expand: -1 only keeps an existing axis, got sizes {sizes}", position)
+    return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
+
+
+@function("expand_as", "broadcast_as")
+def _expand_as(b, args, kwargs, position):
+    x, other = _two("expand_as", b, args, kwargs, position)
+    return x if other.shape == x.shape else b.apply("broadcast_to", x, shape=tuple(other.shape), position=position)
+
+
+def _tile(b, x, reps, position) -> Tracer:
+    """np.tile / torch.tile / Tensor.repeat: copies side by side, as a broadcast and a reshape."""
+    ndim = max(len(reps), x.ndim)
+    reps = (1,) * (ndim - len(reps)) + tuple(reps)
+    shape = (1,) * (ndim - x.ndim) + _concrete(x, "tile", position)
+    if any(r < 0 for r in reps):
+        raise JacValueError(f"tile: negative repetitions in {reps}", position)
+    paired = tuple(v for s in shape for v in (1, s))
+    wide = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    x = _reshape_to(b, x, paired, position)
+    if wide != paired:
+        x = b.apply("broadcast_to", x, shape=wide, position=position)
+    return _reshape_to(b, x, tuple(r * s for r, s in zip(reps, shape)), position)
+
+
+@function("tile")
+def _tile_fn(b, args, kwargs, position):
+    a = arguments("tile", args, kwargs, {"x": REQUIRED, "reps": REQUIRED}, position)
+    return _tile(b, tensor(b, a["x"], "tile", position), static_ints(b, a["reps"], "tile reps", position), position)
+
+
+@variant("torch", "repeat")
+def _torch_repeat(b, args, kwargs, position):
+    if not args:
+        raise JacParseError("repeat() needs an array and the repetitions", position)
+    x = tensor(b, args[0], "repeat", position)
+    reps = _sizes(b, args[1:], kwargs, ("repeats", "sizes"), "repeat sizes", position)
+    if len(reps) < x.ndim:
+        raise JacShapeError(f"Tensor.repeat: {len(reps)} repetitions for an array of {x.ndim} dimensions "
+                            "(PyTorch needs at least one per dimension)", position)
+    return _tile(b, x, reps, position)
+
+
+@function("repeat_interleave")
+def _repeat_interleave(b, args, kwargs, position):
+    kwargs = {("axis" if k == "dim" else k): v for k, v in kwargs.items()}
+    a = arguments("repeat_interleave", args, kwargs, {"x": REQUIRED, "repeats": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "repeat_interleave", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "repeat", position, "axis")
+    if x.ndim == 0:
+        x = _reshape_to(b, x, (1,), position)
+    n = _concrete(x, "repeat", position)[axis]
+    reps = static_ints(b, a["repeats"], "repeats", position)
+    if len(reps) not in (1, n) or any(r < 0 for r in reps):
+        raise JacValueError(f"repeat: repeats {reps} must be one count or one count per element ({n}), none "
+                            "negative", position)
+    index = np.repeat(np.arange(n), reps if len(reps) == n else reps[0])
+    return _take(b, x, (slice(None),) * axis + (index,), position)
+
+
+VARIANTS[("np", "repeat")] = _repeat_interleave
+
+
+@function("repeat")
+def _repeat(b, args, kwargs, position):
+    # x.repeat(...): PyTorch's Tensor.repeat tiles (np.tile), NumPy's ndarray.repeat repeats each
+    # element (np.repeat). When both would accept the call, it is refused.
+    if not args:
+        raise JacParseError("repeat() needs an array and the repetitions", position)
+    x, rest = tensor(b, args[0], "repeat", position), args[1:]
+    if kwargs:  # repeats= / axis= are NumPy's keywords
+        return _repeat_interleave(b, args, kwargs, position)
+    torch_ok = len(_sizes(b, rest, {}, (), "repeat sizes", position)) >= max(x.ndim, 1)
+    axis = static(b, rest[1], "axis", position) if len(rest) == 2 else 0
+    numpy_ok = len(rest) in (1, 2) and _is_integer(axis) and -max(x.ndim, 1) <= int(axis) < max(x.ndim, 1)
+    if torch_ok and numpy_ok:
+        raise JacValueError("x.repeat(...) is ambiguous: PyTorch's Tensor.repeat tiles the array (np.tile), "
+                            "NumPy's ndarray.repeat repeats each element (torch.repeat_interleave). Write "
+                            "torch.tile or np.tile for copies side by side, torch.repeat_interleave or "
+                            "np.repeat for repeated elements", position)
+    return _torch_repeat(b, args, kwargs, position) if torch_ok else _repeat_interleave(b, args, kwargs, position)
+
+
+@function("flip")
+def _flip(b, args, kwargs, position):
+    kwargs = {("axis" if k == "dims" else k): v for k, v in kwargs.items()}
+    a = arguments("flip", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "flip", position)
+    axes = range(x.ndim) if a["axis"] is None else \
+        {_axis(b, d, x.ndim, "flip", position) for d in _int_list(b, a["axis"], "dims", position)}
+    return _take(b, x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)), position)
+
+
+FUNCTIONS["fliplr"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(1.0)}, position)
+FUNCTIONS["flipud"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(0.0)}, position)
+
+
+@function("roll")
+def _roll(b, args, kwargs, position):
+    kwargs = {{"dims": "axis", "shifts": "shift"}.get(k, k): v for k, v in kwargs.items()}
+    a = arguments("roll", args, kwargs, {"x": REQUIRED, "shift": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "roll", position)
+    shifts = static_ints(b, a["shift"], "shifts", position)
+    if a["axis"] is None:  # the flattened array rolled, then its shape back
+        if len(shifts) != 1:
+            raise JacValueError("roll: several shifts need as many dims", position)
+        flat = _reshape_to(b, x, (_numel(x, position),), position)
+        return _reshape_to(b, _roll_axis(b, flat, 0, shifts[0], position), tuple(x.shape), position)
+    axes = [_axis(b, d, x.ndim, "roll", position) for d in _int_list(b, a["axis"], "dims", position)]
+    if len(shifts) == 1:
+        shifts = shifts * len(axes)
+    if len(shifts) != len(axes):
+        raise JacValueError(f"roll: {len(shifts)} shifts for {len(axes)} dims", position)
+    for axis, shift in zip(axes, shifts):
+        x = _roll_axis(b, x, axis, shift, position)
+    return x
+
+
+def _roll_axis(b, x, axis, shift, position):
+    n = _concrete(x, "roll", position)[axis]
+    if n == 0 or shift % n == 0:
+        return x
+    return _take(b, x, (slice(None),) * axis + ((np.arange(n) - shift) % n,), position)
+
+
+def _triangle(lower: bool):
+    fname = "tril" if lower else "triu"
+
+    def lower_fn(b, args, kwargs, position):
+        kwargs = {("k" if k == "diagonal" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "k": 0}, position)
+        x = tensor(b, a["x"], fname, position)
+        if x.ndim < 2:
+            raise JacShapeError(f"{fname} needs a matrix (at least 2-d), got shape {fmt(x.shape)}", position)
+        n, m = _concrete(x, fname, position)[-2:]
+        k = static_int(b, a["k"], "diagonal", position)
+        keep = np.tril(np.ones((n, m), dtype=bool), k) if lower else np.triu(np.ones((n, m), dtype=bool), k)
+        if keep.all():
+            return x
+        rows, cols = np.nonzero(keep)
+        index = (slice(None),) * (x.ndim - 2) + (rows, cols)
+        if rows.size == 0:  # nothing kept: zeros, whatever x holds
+            return b.const(np.zeros(x.shape, b.dtype), position)
+        return _place(b, _take(b, x, index, position), index, x.shape, position)
+    return lower_fn
+
+
+FUNCTIONS["tril"] = _triangle(True)
+FUNCTIONS["triu"] = _triangle(False)
+
+
+@function("narrow")
+def _narrow(b, args, kwargs, position):
+    a = arguments("narrow", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "start": REQUIRED, "length": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], "narrow", position)
+    axis = _axis(b, a["axis"], x.ndim, "narrow", position)
+    n = _concrete(x, "narrow", position)[axis]
+    start, length = (static_int(b, a[k], k, position) for k in ("start", "length"))
+    start = start + n if start < 0 else start
+    if not (0 <= start <= n and 0 <= length <= n - start):
+        raise JacShapeError(f"narrow: start {start} and length {length} do not fit axis {axis} of length {n}",
+                            position)
+    return _take(b, x, (slice(None),) * axis + (slice(start, start + length),), position)
+
+
+def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
+    """A constant integer index array, checked against the length ``n`` it selects from."""
+    if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
+        v = np.asarray(b.nodes[value.id].value)
+    else:
+        raise JacValueError(f"{fname}: {what} must be a constant array of integers", position)
+    if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
+        raise JacValueError(f"{fname}: {what} must hold integers", position)
+    v = v.astype(np.intp)
+    if v.size and (v.min() < -n or v.max() >= n):
+        raise JacShapeError(f"{fname}: {what} holds {int(v.min()) if v.min() < -n else int(v.max())}, out of "
+                            f"range for an axis of length {n}", position)
+    if ndim is not None and v.ndim != ndim:
+        raise JacShapeError(f"{fname}: {what} must be {ndim}-d, got shape {fmt(v.shape)}", position)
+    return v % max(n, 1)
+
+
+@function("index_select")
+def _index_select(b, args, kwargs, position):
+    a = arguments("index_select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
+    x = tensor(b, a["x"], "index_select", position)
+    axis = _axis(b, a["axis"], x.ndim, "index_select", position)
+    n = _concrete(x, "index_select", position)[axis]
+    index = _index_array(b, a["index"], n, "index", "index_select", position)
+    if index.ndim > 1:
+        raise JacShapeError("index_select: index must be 0-d or 1-d", position)
+    return _take(b, x, (slice(None),) * axis + (index.reshape(-1),), position)
+
+
+@function("take")
+def _np_take(b, args, kwargs, position):
+    a = arguments("take", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "take", position)
+    if a["axis"] is None:  # torch.take and np.take without an axis: indices into the flattened array
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "take", position, "axis")
+    index = _index_array(b, a["indices"], _concrete(x, "take", position)[axis], "indices", "take", position)
+    return _take(b, x, (slice(None),) * axis + (index,), position)
+
+
+def _along(b, x, index, axis, ranges, fname, position) -> Tracer:
+    """``x`` picked along ``axis`` at ``index``; the other axes run over ``ranges`` (broadcast)."""
+    grids = []
+    for d in range(x.ndim):
+        shape = [1] * x.ndim
+        shape[d] = -1
+        grids.append(index if d == axis else np.arange(ranges[d]).reshape(shape))
+    return _take(b, x, tuple(grids), position)
+
+
+@function("gather")
+def _gather(b, args, kwargs, position):
+    a = arguments("gather", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
+    x = tensor(b, a["x"], "gather", position)
+    shape = _concrete(x, "gather", position)
+    axis = _axis(b, a["axis"], x.ndim, "gather", position)
+    index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim)
+    if any(i > s for d, (i, s) in enumerate(zip(index.shape, shape)) if d != axis):
+        raise JacShapeError(f"gather: index of shape {fmt(index.shape)} is larger than the input {fmt(shape)} "
+                            f"outside dim {axis}", position)
+    return _along(b, x, index, axis, index.shape, "gather", position)
+
+
+@function("take_along_dim", "take_along_axis")
+def _take_along(b, args, kwargs, position):
+    kwargs = {("index" if k in ("indices", "indexes") else k): v for k, v in kwargs.items()}
+    a = arguments("take_along_dim", args, kwargs, {"x": REQUIRED, "index": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "take_along_dim", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "take_along_dim", position)
+    shape = _concrete(x, "take_along_dim", position)
+    index = _index_array(b, a["index"], shape[axis], "indices", "take_along_dim", position, ndim=x.ndim)
+    for d, (i, s) in enumerate(zip(index.shape, shape)):
+        if d != axis and i != s and 1 not in (i, s):
+            raise JacShapeError(f"take_along_dim: indices of shape {fmt(index.shape)} do not broadcast with "
+                                f"{fmt(shape)}", position)
+    return _along(b, x, index, axis, shape, "take_along_dim", position)
+
+
+def _pad_widths(b, value, ndim, torch_order, position) -> list:
+    """Per axis (before, after): F.pad's flat list runs from the last axis back; np.pad's is per axis."""
+    if torch_order:
+        flat = static_ints(b, value, "pad", position)
+        if len(flat) % 2 or len(flat) // 2 > ndim:
+            raise JacValueError(f"F.pad: pad {flat} must hold (left, right) pairs for at most {ndim} axes",
+                                position)
+        widths = [(0, 0)] * ndim
+        for i in range(len(flat) // 2):
+            widths[ndim - 1 - i] = (flat[2 * i], flat[2 * i + 1])
+        return widths
+    w = np.asarray(static(b, value, "pad_width", position), dtype=float)
+    if w.size and not np.array_equal(w, np.round(w)):
+        raise JacValueError("np.pad: pad_width must hold integers", position)
+    try:
+        w = np.broadcast_to(w.astype(np.int64), (ndim, 2))
+    except ValueError:
+        raise JacValueError(f"np.pad: pad_width of shape {fmt(np.shape(w))} does not fit {ndim} axes", position) \
+            from None
+    if (w < 0).any():
+        raise JacValueError("np.pad: pad_width must not be negative", position)
+    return [tuple(int(v) for v in row) for row in w]
+
+
+def _pad(torch_order):
+    def lower(b, args, kwargs, position):
+        kwargs = {{"pad_width": "pad", "constant_values": "value"}.get(k, k): v for k, v in kwargs.items()}
+        a = arguments("pad", args, kwargs, {"x": REQUIRED, "pad": REQUIRED, "mode": "constant", "value": 0.0},
+                      position)
+        x = tensor(b, a["x"], "pad", position)
+        mode = static(b, a["mode"], "mode", position)
+        if mode != "constant":
+            raise JacValueError(f"pad: mode={mode!r} is not supported by jac (only 'constant')", position)
+        value = static(b, a["value"], "value", position)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise JacValueError("pad: the value must be one number", position)
+        shape = _concrete(x, "pad", position)
+        widths = _pad_widths(b, a["pad"], x.ndim, torch_order, position)
+        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, shape))
+        if any(s.start > s.stop for s in crop):
+            raise JacShapeError(f"pad: {widths} crops more than the shape {fmt(shape)} holds", position)
+        if any(lo < 0 or hi < 0 for lo, hi in widths):  # F.pad crops with negative widths
+            x = _take(b, x, crop, position)
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+        if not any(lo or hi for lo, hi in widths):
+            return x
+        out = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
+        index = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
+        placed = _place(b, x, index, out, position)
+        if value == 0:
+            return placed
+        border = np.full(out, float(value), dtype=b.dtype)
+        border[index] = 0.0
+        return b.apply("add", placed, b.const(border, position), position=position)
+    return lower
+
+
+FUNCTIONS["pad"] = _pad(False)
+VARIANTS[("torch", "pad")] = _pad(True)
+
+
+def _diagonal_index(n, m, k):
+    """Rows and columns of the ``k``-th diagonal of an n×m matrix."""
+    length = max(0, min(n, m - k) if k >= 0 else min(n + k, m))
+    i = np.arange(length)
+    return (i, i + k) if k >= 0 else (i - k, i)
+
+
+@function("diagonal")
+def _diagonal(b, args, kwargs, position):
+    kwargs = {{"dim1": "axis1", "dim2": "axis2"}.get(k, k): v for k, v in kwargs.items()}
+    a = arguments("diagonal", args, kwargs, {"x": REQUIRED, "offset": 0, "axis1": 0, "axis2": 1}, position)
+    x = tensor(b, a["x"], "diagonal", position)
+    if x.ndim < 2:
+        raise JacShapeError(f"diagonal needs at least 2 dimensions, got shape {fmt(x.shape)}", position)
+    d1, d2 = (_axis(b, a[k], x.ndim, "diagonal", position) for k in ("axis1", "axis2"))
+    if d1 == d2:
+        raise JacValueError("diagonal: the two axes must differ", position)
+    x = _permute(b, x, [i for i in range(x.ndim) if i not in (d1, d2)] + [d1, d2], position)
+    n, m = _concrete(x, "diagonal", position)[-2:]
+    rows, cols = _diagonal_index(n, m, static_int(b, a["offset"], "offset", position))
+    return _take(b, x, (slice(None),) * (x.ndim - 2) + (rows, cols), position)
+
+
+def _embed(b, x, k, position) -> Tracer:
+    """The last axis of ``x`` put on the ``k``-th diagonal of new square matrices (the last two axes)."""
+    n = _concrete(x, "diag_embed", position)[-1]
+    size = n + abs(k)
+    rows, cols = _diagonal_index(size, size, k)
+    return _place(b, x, (slice(None),) * (x.ndim - 1) + (rows, cols), tuple(x.shape[:-1]) + (size, size), position)
+
+
+@function("diag")
+def _diag(b, args, kwargs, position):
+    kwargs = {("k" if k == "diagonal" else k): v for k, v in kwargs.items()}
+    a = arguments("diag", args, kwargs, {"x": REQUIRED, "k": 0}, position)
+    x = tensor(b, a["x"], "diag", position)
+    k = static_int(b, a["k"], "diagonal", position)
+    if x.ndim == 1:
+        return _embed(b, x, k, position)
+    if x.ndim == 2:
+        n, m = _concrete(x, "diag", position)
+        return _take(b, x, _diagonal_index(n, m, k), position)
+    raise JacShapeError(f"diag needs a vector or a matrix, got shape {fmt(x.shape)}", position)
+
+
+@function("diag_embed")
+def _diag_embed(b, args, kwargs, position):
+    a = arguments("diag_embed", args, kwargs, {"x": REQUIRED, "offset": 0, "dim1": -2, "dim2": -1}, position)
+    x = tensor(b, a["x"], "diag_embed", position)
+    if x.ndim == 0:
+        raise JacShapeError("diag_embed needs at least a vector", position)
+    out = _embed(b, x, static_int(b, a["offset"], "offset", position), position)
+    d1, d2 = (_axis(b, a[k], out.ndim, "diag_embed", position) for k in ("dim1", "dim2"))
+    if d1 == d2:
+        raise JacValueError("diag_embed: dim1 and dim2 must differ", position)
+    order = [i for i in range(out.ndim - 2)]
+    for d, s in sorted(zip((d1, d2), (out.ndim - 2, out.ndim - 1))):
+        order.insert(d, s)
+    return _permute(b, out, order, position)
+
+
+@function("flatten", "ravel")
+def _flatten_dims(b, args, kwargs, position):
+    args = [a for a in args if not (isinstance(a, Static) and a.value in ("C", "K", "A"))]  # NumPy's order='C'
+    kwargs = {k: v for k, v in kwargs.items() if k != "order" or static(b, v, "order", position) in ("C", "K", "A")}
+    if "order" in kwargs:
+        raise JacValueError("flatten: only order='C' is supported", position)
+    a = arguments("flatten", args, kwargs, {"x": REQUIRED, "start_dim": 0, "end_dim": -1}, position)
+    x = tensor(b, a["x"], "flatten", position)
+    if x.ndim == 0:
+        return _reshape_to(b, x, (1,), position)
+    lo, hi = (_axis(b, a[k], x.ndim, "flatten", position) for k in ("start_dim", "end_dim"))
+    if lo > hi:
+        raise JacValueError("flatten: start_dim must not come after end_dim", position)
+    shape = _concrete(x, "flatten", position)
+    return _reshape_to(b, x, shape[:lo] + (int(np.prod(shape[lo:hi + 1], dtype=np.int64)),) + shape[hi + 1:],
+                       position)
+
+
+@function("unflatten")
+def _unflatten(b, args, kwargs, position):
+    a = arguments("unflatten", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "sizes": REQUIRED}, position)
+    x = tensor(b, a["x"], "unflatten", position)
+    axis = _axis(b, a["axis"], x.ndim, "unflatten", position)
+    sizes = static_ints(b, a["sizes"], "sizes", position)
+    shape = _concrete(x, "unflatten", position)
+    known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+    if sizes.count(-1) > 1 or (known == 0 and -1 in sizes) or shape[axis] % max(known, 1):
+        raise JacShapeError(f"unflatten: sizes {sizes} do not fit axis {axis} of length {shape[axis]}", position)
+    sizes = tuple(shape[axis] // known if s == -1 else s for s in sizes)
+    if int(np.prod(sizes, dtype=np.int64)) != shape[axis]:
+        raise JacShapeError(f"unflatten: sizes {sizes} do not multiply to {shape[axis]}", position)
+    return _reshape_to(b, x, shape[:axis] + sizes + shape[axis + 1:], position)

@@ -1,0 +1,193 @@
+"""Parity with PyTorch 2.13 (and NumPy's meaning where the spelling is NumPy's) for the shape,
+assembly and linear-algebra vocabulary (issue 13, part shapes-linalg; see tests/parity.py)."""
+
+import numpy as np
+import pytest
+
+from parity import assert_parity
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+rng = np.random.default_rng(13)
+x4, y4 = rng.uniform(-1.5, 1.5, 4), rng.uniform(-1.5, 1.5, 4)
+x6 = rng.uniform(-1.5, 1.5, 6)
+A = rng.uniform(-1, 1, (2, 3))
+B = rng.uniform(-1, 1, (3, 3))
+C = rng.uniform(-1, 1, (3, 4))
+T = rng.uniform(-1, 1, (2, 3, 4))
+S3 = rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
+I2 = np.array([[0, 2, 1], [1, 1, 0]])
+
+CASES = [
+    # the transpose family
+    ("torch.transpose(A, 0, 1)", {"A": A}, lambda A: torch.transpose(A, 0, 1)),
+    ("A.transpose(1, 0)", {"A": A}, lambda A: A.transpose(1, 0)),
+    ("T.transpose(0, 2)", {"T": T}, lambda T: T.transpose(0, 2)),
+    ("T.mT", {"T": T}, lambda T: T.mT),
+    ("A.mT", {"A": A}, lambda A: A.mT),
+    ("T.swapaxes(1, 2)", {"T": T}, lambda T: T.swapaxes(1, 2)),
+    ("torch.swapdims(T, 0, -1)", {"T": T}, lambda T: torch.swapdims(T, 0, -1)),
+    ("T.permute(2, 0, 1)", {"T": T}, lambda T: T.permute(2, 0, 1)),
+    ("torch.permute(T, (1, 2, 0))", {"T": T}, lambda T: torch.permute(T, (1, 2, 0))),
+    ("torch.movedim(T, 0, -1)", {"T": T}, lambda T: torch.movedim(T, 0, -1)),
+    ("torch.moveaxis(T, (0, 1), (2, 0))", {"T": T}, lambda T: torch.moveaxis(T, (0, 1), (2, 0))),
+    # assembly
+    ("torch.cat([x, y])", {"x": x4, "y": y4}, lambda x, y: torch.cat([x, y])),
+    ("torch.cat((A, B), dim=0)", {"A": A, "B": B}, lambda A, B: torch.cat((A, B), dim=0)),
+    ("torch.cat([A, A @ B[:, :2]], 1).sum(0)", {"A": A, "B": B}, lambda A, B: torch.cat([A, A @ B[:, :2]], 1).sum(0)),
+    ("torch.concat([x, y * x, y])", {"x": x4, "y": y4}, lambda x, y: torch.concat([x, y * x, y])),
+    ("torch.stack([x, y], dim=1)", {"x": x4, "y": y4}, lambda x, y: torch.stack([x, y], dim=1)),
+    ("torch.stack([x, y, x * y])", {"x": x4, "y": y4}, lambda x, y: torch.stack([x, y, x * y])),
+    ("torch.hstack([x, y])", {"x": x4, "y": y4}, lambda x, y: torch.hstack([x, y])),
+    ("torch.vstack([x, y])", {"x": x4, "y": y4}, lambda x, y: torch.vstack([x, y])),
+    ("torch.column_stack([x, y])", {"x": x4, "y": y4}, lambda x, y: torch.column_stack([x, y])),
+    ("torch.dstack([A, A])", {"A": A}, lambda A: torch.dstack([A, A])),
+    ("torch.split(x, 3)[1]", {"x": x6}, lambda x: torch.split(x, 3)[1]),
+    ("x.split([2, 4])[1] * 2", {"x": x6}, lambda x: x.split([2, 4])[1] * 2),
+    ("a, b = torch.chunk(x, 2); a * b", {"x": x6}, lambda x: torch.chunk(x, 2)[0] * torch.chunk(x, 2)[1]),
+    ("T.chunk(3, dim=2)[1]", {"T": T}, lambda T: T.chunk(3, dim=2)[1]),
+    ("torch.tensor_split(x, 4)[3]", {"x": x6}, lambda x: torch.tensor_split(x, 4)[3]),
+    ("torch.unbind(A, 1)[2]", {"A": A}, lambda A: torch.unbind(A, 1)[2]),
+    # reshapes and broadcasts
+    ("x.unsqueeze(1) * y", {"x": x4, "y": y4}, lambda x, y: x.unsqueeze(1) * y),
+    ("torch.unsqueeze(A, -1)", {"A": A}, lambda A: torch.unsqueeze(A, -1)),
+    ("A.unsqueeze(0).squeeze()", {"A": A}, lambda A: A.unsqueeze(0).squeeze()),
+    ("torch.squeeze(A[None], 0)", {"A": A}, lambda A: torch.squeeze(A[None], 0)),
+    ("A.squeeze(0)", {"A": A}, lambda A: A.squeeze(0)),
+    ("x.expand(3, 4)", {"x": x4}, lambda x: x.expand(3, 4)),
+    ("A[:, :1].expand(-1, 3)", {"A": A}, lambda A: A[:, :1].expand(-1, 3)),
+    ("torch.broadcast_to(x, (2, 4))", {"x": x4}, lambda x: torch.broadcast_to(x, (2, 4))),
+    ("x.expand_as(A.T @ A[:, :1] * x)", {"x": x4, "A": C}, lambda x, A: x.expand_as(A.T @ A[:, :1] * x)),
+    ("A.repeat(2, 1, 3)", {"A": A}, lambda A: A.repeat(2, 1, 3)),
+    ("torch.tile(A, (2, 1))", {"A": A}, lambda A: torch.tile(A, (2, 1))),
+    ("torch.tile(x, (2,))", {"x": x4}, lambda x: torch.tile(x, (2,))),
+    ("torch.repeat_interleave(x, 2)", {"x": x4}, lambda x: torch.repeat_interleave(x, 2)),
+    ("A.repeat_interleave(2, dim=1)", {"A": A}, lambda A: A.repeat_interleave(2, dim=1)),
+    ("torch.flatten(T, 1)", {"T": T}, lambda T: torch.flatten(T, 1)),
+    ("T.flatten(0, 1)", {"T": T}, lambda T: T.flatten(0, 1)),
+    ("torch.unflatten(x6, 0, (2, 3))", {"x6": x6}, lambda x6: torch.unflatten(x6, 0, (2, 3))),
+    ("T.unflatten(-1, (2, -1))", {"T": T}, lambda T: T.unflatten(-1, (2, -1))),
+    # selections
+    ("torch.flip(A, (0,))", {"A": A}, lambda A: torch.flip(A, (0,))),
+    ("T.flip(dims=[0, 2])", {"T": T}, lambda T: T.flip(dims=[0, 2])),
+    ("torch.fliplr(A)", {"A": A}, lambda A: torch.fliplr(A)),
+    ("torch.roll(x, 1)", {"x": x4}, lambda x: torch.roll(x, 1)),
+    ("torch.roll(A, -1, 1)", {"A": A}, lambda A: torch.roll(A, -1, 1)),
+    ("torch.roll(A, shifts=(1, 2), dims=(0, 1))", {"A": A}, lambda A: torch.roll(A, shifts=(1, 2), dims=(0, 1))),
+    ("torch.roll(A, 2)", {"A": A}, lambda A: torch.roll(A, 2)),
+    ("torch.tril(B)", {"B": B}, lambda B: torch.tril(B)),
+    ("torch.triu(C, diagonal=1)", {"C": C}, lambda C: torch.triu(C, diagonal=1)),
+    ("T.tril(-1)", {"T": T}, lambda T: T.tril(-1)),
+    ("torch.narrow(x, 0, 1, 2)", {"x": x4}, lambda x: torch.narrow(x, 0, 1, 2)),
+    ("A.narrow(1, -2, 2)", {"A": A}, lambda A: A.narrow(1, -2, 2)),
+    ("torch.index_select(A, 1, [2, 0, 2])", {"A": A},
+     lambda A: torch.index_select(A, 1, torch.tensor([2, 0, 2]))),
+    ("torch.gather(A, 1, [[0, 2, 1], [1, 1, 0]])", {"A": A}, lambda A: torch.gather(A, 1, torch.tensor(I2))),
+    ("A.gather(0, [[1, 0]])", {"A": A}, lambda A: A.gather(0, torch.tensor([[1, 0]]))),
+    ("torch.take_along_dim(A, [[0, 2, 1], [1, 1, 0]], dim=1)", {"A": A},
+     lambda A: torch.take_along_dim(A, torch.tensor(I2), dim=1)),
+    ("torch.take(A, [5, 0])", {"A": A}, lambda A: torch.take(A, torch.tensor([5, 0]))),
+    ("F.pad(A, (1, 2))", {"A": A}, lambda A: F.pad(A, (1, 2))),
+    ("F.pad(A, (1, 0, 0, 2), value=3)", {"A": A}, lambda A: F.pad(A, (1, 0, 0, 2), value=3)),
+    ("F.pad(A, (-1, 1))", {"A": A}, lambda A: F.pad(A, (-1, 1))),
+    ("torch.diag(x)", {"x": x4}, lambda x: torch.diag(x)),
+    ("torch.diag(x, 1)", {"x": x4}, lambda x: torch.diag(x, 1)),
+    ("torch.diag(C, -1)", {"C": C}, lambda C: torch.diag(C, -1)),
+    ("C.diagonal(1)", {"C": C}, lambda C: C.diagonal(1)),
+    ("torch.diagonal(T, 0, 0, 2)", {"T": T}, lambda T: torch.diagonal(T, 0, 0, 2)),
+    ("torch.diag_embed(A)", {"A": A}, lambda A: torch.diag_embed(A)),
+    ("torch.diag_embed(A, 1, 0, 2)", {"A": A}, lambda A: torch.diag_embed(A, 1, 0, 2)),
+    ("sum(torch.diag(x) @ B[:, :1].T.expand(4, 3))", {"x": x4, "B": B},
+     lambda x, B: (torch.diag(x) @ B[:, :1].T.expand(4, 3)).sum()),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", CASES, ids=[c[0] for c in CASES])
+def test_matches_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+NUMPY = [  # NumPy's spellings against NumPy's values (their derivatives are the selections' above)
+    ("np.transpose(T, (1, 0, 2))", lambda T, **_: np.transpose(T, (1, 0, 2))),
+    ("np.transpose(A, (0, 1))", lambda A, **_: np.transpose(A, (0, 1))),
+    ("np.transpose(T)", lambda T, **_: np.transpose(T)),
+    ("T.transpose()", lambda T, **_: T.transpose()),
+    ("T.transpose(2, 0, 1)", lambda T, **_: T.transpose(2, 0, 1)),
+    ("T.transpose((2, 0, 1))", lambda T, **_: T.transpose((2, 0, 1))),
+    ("np.swapaxes(T, 0, 2)", lambda T, **_: np.swapaxes(T, 0, 2)),
+    ("np.moveaxis(T, [0, 1], [-1, -2])", lambda T, **_: np.moveaxis(T, [0, 1], [-1, -2])),
+    ("np.concatenate([A, B])", lambda A, B, **_: np.concatenate([A, B])),
+    ("np.concatenate([A, B], axis=None)", lambda A, B, **_: np.concatenate([A, B], axis=None)),
+    ("np.concatenate(A)", lambda A, **_: np.concatenate(A)),
+    ("np.stack([A, A], axis=-1)", lambda A, **_: np.stack([A, A], axis=-1)),
+    ("np.hstack([A, B[:2]])", lambda A, B, **_: np.hstack([A, B[:2]])),
+    ("np.vstack([x4, x4])", lambda x4, **_: np.vstack([x4, x4])),
+    ("np.split(x6, 3)[2]", lambda x6, **_: np.split(x6, 3)[2]),
+    ("np.split(x6, [1, 4])[1]", lambda x6, **_: np.split(x6, [1, 4])[1]),
+    ("np.array_split(x6, 4)[0]", lambda x6, **_: np.array_split(x6, 4)[0]),
+    ("np.squeeze(A[None, :, None])", lambda A, **_: np.squeeze(A[None, :, None])),
+    ("np.expand_dims(A, (0, 3))", lambda A, **_: np.expand_dims(A, (0, 3))),
+    ("np.broadcast_to(x4, (3, 4))", lambda x4, **_: np.broadcast_to(x4, (3, 4))),
+    ("np.tile(A, 2)", lambda A, **_: np.tile(A, 2)),
+    ("np.tile(x4, (2, 1, 2))", lambda x4, **_: np.tile(x4, (2, 1, 2))),
+    ("np.repeat(A, 2)", lambda A, **_: np.repeat(A, 2)),
+    ("np.repeat(A, [1, 0, 2], axis=1)", lambda A, **_: np.repeat(A, [1, 0, 2], axis=1)),
+    ("A.repeat(3)", lambda A, **_: A.repeat(3)),
+    ("np.flip(T)", lambda T, **_: np.flip(T)),
+    ("np.flipud(A)", lambda A, **_: np.flipud(A)),
+    ("np.roll(A, 1, axis=0)", lambda A, **_: np.roll(A, 1, axis=0)),
+    ("np.tril(C, k=1)", lambda C, **_: np.tril(C, k=1)),
+    ("np.triu(C, -1)", lambda C, **_: np.triu(C, -1)),
+    ("np.take_along_axis(A, [[0, 2, 1], [1, 1, 0]], axis=1)",
+     lambda A, **_: np.take_along_axis(A, I2, axis=1)),
+    ("np.take(A, [2, 0], axis=1)", lambda A, **_: np.take(A, [2, 0], axis=1)),
+    ("np.pad(A, 1)", lambda A, **_: np.pad(A, 1)),
+    ("np.pad(A, ((0, 1), (2, 0)), constant_values=-1)",
+     lambda A, **_: np.pad(A, ((0, 1), (2, 0)), constant_values=-1)),
+    ("np.diag(x4, -2)", lambda x4, **_: np.diag(x4, -2)),
+    ("np.diag(C)", lambda C, **_: np.diag(C)),
+    ("np.diagonal(T, 1, 2, 1)", lambda T, **_: np.diagonal(T, 1, 2, 1)),
+    ("T.flatten()", lambda T, **_: T.flatten()),
+    ("np.ravel(T)", lambda T, **_: np.ravel(T)),
+]
+VALUES = {"A": A, "B": B, "C": C, "T": T, "x4": x4, "x6": x6}
+
+
+@pytest.mark.parametrize("expr, fn", NUMPY, ids=[c[0] for c in NUMPY])
+def test_numpy_spellings_mean_what_numpy_means(expr, fn):
+    np.testing.assert_array_equal(api.evaluate(expr, VALUES), fn(**VALUES))
+
+
+REFUSED = [
+    ("A.transpose(0, 1)", "ambiguous"),
+    ("A.transpose(-2, -1)", "ambiguous"),
+    ("split(x6, 2)", "ambiguous"),
+    ("x4.repeat(2)", "ambiguous"),
+    ("A.repeat(2, 1)", "ambiguous"),
+    ("x4.mT", "at least 2"),
+    ("np.split(x6, 4)", "evenly"),
+    ("np.squeeze(A, 0)", "not of length 1"),
+    ("torch.cat([x4, A])", "do not fit"),
+    ("torch.stack([x4, x6])", "one shape"),
+    ("torch.split(x6, 2) + 1", "list or tuple"),
+    ("torch.split(x6, 2)[5]", "out of range"),
+    ("torch.split(x6, 2).sum()", "no method"),
+    ("F.pad(A, (1, 1), mode='reflect')", "not supported"),
+    ("torch.gather(A, 1, [[0, 3]])", "out of range"),
+    ("exp([x4, x6])", "not a list or tuple"),
+]
+
+
+@pytest.mark.parametrize("expr, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_ambiguous_or_wrong_calls_are_refused_clearly(expr, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(expr, VALUES)
+
+
+def test_the_ambiguous_transpose_names_both_readings_and_the_unambiguous_spellings():
+    with pytest.raises(JacError) as err:
+        api.evaluate("A.transpose(0, 1)", VALUES)
+    for words in ("PyTorch", "NumPy", ".T", ".mT", "swapaxes", "torch.transpose", "np.transpose"):
+        assert words in err.value.message
