@@ -191,3 +191,78 @@ def test_the_ambiguous_transpose_names_both_readings_and_the_unambiguous_spellin
         api.evaluate("A.transpose(0, 1)", VALUES)
     for words in ("PyTorch", "NumPy", ".T", ".mT", "swapaxes", "torch.transpose", "np.transpose"):
         assert words in err.value.message
+
+
+# --- linear algebra
+M3 = rng.uniform(-1, 1, (3, 3))
+SPD = M3 @ M3.T + np.diag([1.0, 2.0, 3.5])  # distinct eigenvalues
+W = rng.uniform(-1, 1, (4, 3))  # full column rank
+Tb = rng.uniform(-1, 1, (2, 3, 3))
+v3, w3 = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 3)
+LA = [
+    ("torch.einsum('ij,jk->ik', A, C)", {"A": A, "C": C}, lambda A, C: torch.einsum("ij,jk->ik", A, C)),
+    ("torch.einsum('ij,ij->', A, A)", {"A": A}, lambda A: torch.einsum("ij,ij->", A, A)),
+    ("torch.einsum('ii->i', B)", {"B": B}, lambda B: torch.einsum("ii->i", B)),
+    ("torch.einsum('ii', B)", {"B": B}, lambda B: torch.einsum("ii", B)),
+    ("torch.einsum('ij->ji', A)", {"A": A}, lambda A: torch.einsum("ij->ji", A)),
+    ("torch.einsum('ij->', A)", {"A": A}, lambda A: torch.einsum("ij->", A)),
+    ("torch.einsum('bij,bjk->bik', T[:, :, :3], Tb)", {"T": T, "Tb": Tb},
+     lambda T, Tb: torch.einsum("bij,bjk->bik", T[:, :, :3], Tb)),
+    ("torch.einsum('...ij,...jk', Tb, B)", {"Tb": Tb, "B": B}, lambda Tb, B: torch.einsum("...ij,...jk", Tb, B)),
+    ("torch.einsum('i,j,k->ijk', x, y, x)", {"x": x4, "y": y4}, lambda x, y: torch.einsum("i,j,k->ijk", x, y, x)),
+    ("torch.einsum('ij,jk,kl->il', A, B, C)", {"A": A, "B": B, "C": C},
+     lambda A, B, C: torch.einsum("ij,jk,kl->il", A, B, C)),
+    ("torch.einsum('ij,jk,ki->', B, B, B)", {"B": B}, lambda B: torch.einsum("ij,jk,ki->", B, B, B)),
+    ("torch.einsum('ij,kj', [A, C.T])", {"A": A, "C": C}, lambda A, C: torch.einsum("ij,kj", [A, C.T])),
+    ("np.einsum('i,i', x, y)", {"x": x4, "y": y4}, lambda x, y: torch.einsum("i,i", x, y)),
+    ("torch.einsum('bii->b', Tb) * 2", {"Tb": Tb}, lambda Tb: torch.einsum("bii->b", Tb) * 2),
+    ("torch.tensordot(T, C, dims=([1, 2], [0, 1]))", {"T": T, "C": C},
+     lambda T, C: torch.tensordot(T, C, dims=([1, 2], [0, 1]))),
+    ("torch.tensordot(A, C, 1)", {"A": A, "C": C}, lambda A, C: torch.tensordot(A, C, 1)),
+    ("np.tensordot(C, C)", {"C": C}, lambda C: torch.tensordot(C, C, 2)),
+    ("torch.bmm(Tb, Tb)", {"Tb": Tb}, lambda Tb: torch.bmm(Tb, Tb)),
+    ("torch.baddbmm(Tb, Tb, Tb, beta=0.5, alpha=2)", {"Tb": Tb},
+     lambda Tb: torch.baddbmm(Tb, Tb, Tb, beta=0.5, alpha=2)),
+    ("torch.addmm(x[:3], B, B)", {"x": x4, "B": B}, lambda x, B: torch.addmm(x[:3], B, B)),
+    ("torch.kron(A, B)", {"A": A, "B": B}, lambda A, B: torch.kron(A, B)),
+    ("torch.kron(x, y)", {"x": x4, "y": y4}, lambda x, y: torch.kron(x, y)),
+    ("torch.linalg.cross(v, w)", {"v": v3, "w": w3}, lambda v, w: torch.linalg.cross(v, w)),
+    ("torch.cross(B, B.flip(0), dim=0)", {"B": B}, lambda B: torch.cross(B, B.flip(0), dim=0)),
+    ("torch.vdot(x, y)", {"x": x4, "y": y4}, lambda x, y: torch.vdot(x, y)),
+    ("torch.linalg.multi_dot([x[:2], A, B, v])", {"x": x4, "A": A, "B": B, "v": v3},
+     lambda x, A, B, v: torch.linalg.multi_dot([x[:2], A, B, v])),
+    ("torch.linalg.matrix_power(B, 3)", {"B": B}, lambda B: torch.linalg.matrix_power(B, 3)),
+    ("torch.linalg.matrix_power(S, -2)", {"S": S3}, lambda S: torch.linalg.matrix_power(S, -2)),
+    ("torch.linalg.solve(S, v)", {"S": S3, "v": v3}, lambda S, v: torch.linalg.solve(S, v)),
+    ("torch.linalg.solve(S, B)", {"S": S3, "B": B}, lambda S, B: torch.linalg.solve(S, B)),
+    ("sum(torch.linalg.solve(S, v) ** 2)", {"S": S3, "v": v3}, lambda S, v: (torch.linalg.solve(S, v) ** 2).sum()),
+    ("torch.linalg.solve(S, B, left=False)", {"S": S3, "B": B}, lambda S, B: torch.linalg.solve(S, B, left=False)),
+    ("torch.linalg.solve(S + Tb, v)", {"S": S3, "Tb": Tb, "v": v3},
+     lambda S, Tb, v: torch.linalg.solve(S + Tb, v)),
+    ("torch.linalg.solve_triangular(S, B, upper=False)", {"S": S3, "B": B},
+     lambda S, B: torch.linalg.solve_triangular(S, B, upper=False)),
+    ("torch.linalg.solve_triangular(S, B, upper=True, left=False, unitriangular=True)", {"S": S3, "B": B},
+     lambda S, B: torch.linalg.solve_triangular(S, B, upper=True, left=False, unitriangular=True)),
+    ("torch.linalg.cholesky(P)", {"P": SPD}, lambda P: torch.linalg.cholesky(P)),
+    ("sum(torch.linalg.cholesky(P, upper=True))", {"P": SPD}, lambda P: torch.linalg.cholesky(P, upper=True).sum()),
+    ("torch.linalg.eigvalsh(P)", {"P": SPD}, lambda P: torch.linalg.eigvalsh(P)),
+    ("torch.linalg.eigh(P).eigenvalues.max()", {"P": SPD}, lambda P: torch.linalg.eigh(P).eigenvalues.max()),
+    ("w, V = torch.linalg.eigh(P); V * V", {"P": SPD}, lambda P: torch.linalg.eigh(P)[1] ** 2),
+    ("w, V = torch.linalg.eigh(P); sum((V * V) @ w)", {"P": SPD},
+     lambda P: ((torch.linalg.eigh(P)[1] ** 2) @ torch.linalg.eigh(P)[0]).sum()),
+    ("torch.linalg.slogdet(S).logabsdet", {"S": S3}, lambda S: torch.linalg.slogdet(S).logabsdet),
+    ("torch.linalg.slogdet(B)[1] * torch.linalg.slogdet(B)[0]", {"B": B},
+     lambda B: torch.linalg.slogdet(B)[1] * torch.linalg.slogdet(B)[0]),
+    ("torch.logdet(P)", {"P": SPD}, lambda P: torch.logdet(P)),
+    ("torch.linalg.pinv(W)", {"W": W}, lambda W: torch.linalg.pinv(W)),
+    ("torch.linalg.pinv(W.T)", {"W": W}, lambda W: torch.linalg.pinv(W.T)),
+    ("torch.linalg.lstsq(W, x).solution", {"W": W, "x": x4},
+     lambda W, x: torch.linalg.lstsq(W, x[:, None]).solution[:, 0]),
+    ("torch.linalg.matrix_exp(B)", {"B": B}, lambda B: torch.linalg.matrix_exp(B)),
+    ("sum(torch.matrix_exp(Tb))", {"Tb": Tb}, lambda Tb: torch.matrix_exp(Tb).sum()),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", LA, ids=[c[0] for c in LA])
+def test_linear_algebra_matches_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn, rtol=1e-8, atol=1e-10)

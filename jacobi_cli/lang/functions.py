@@ -1303,3 +1303,419 @@ def _unflatten(b, args, kwargs, position):
     if int(np.prod(sizes, dtype=np.int64)) != shape[axis]:
         raise JacShapeError(f"unflatten: sizes {sizes} do not multiply to {shape[axis]}", position)
     return _reshape_to(b, x, shape[:axis] + sizes + shape[axis + 1:], position)
+
+
+# -- linear algebra ---------------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_terms(spec: str, ops: list, position):
+    """The subscripts with '...' spelled out: (terms, output, letter sizes)."""
+    spec = spec.replace(" ", "")
+    if spec.count("->") > 1 or any(c not in _LETTERS + ",.->" for c in spec):
+        raise JacValueError(f"einsum: cannot read the subscripts '{spec}'", position)
+    lhs, out = spec.split("->") if "->" in spec else (spec, None)
+    terms = lhs.split(",")
+    if len(terms) != len(ops):
+        raise JacValueError(f"einsum: '{spec}' has {len(terms)} operand(s), {len(ops)} given", position)
+    spare = [c for c in _LETTERS if c not in spec]
+    ells = []
+    for term, x in zip(terms, ops):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            raise JacValueError(f"einsum: cannot read the subscripts '{spec}'", position)
+        named = len(term.replace("...", ""))
+        if ("..." in term and named > x.ndim) or ("..." not in term and named != x.ndim):
+            raise JacShapeError(f"einsum: '{term}' does not fit an operand of shape {fmt(x.shape)}", position)
+        ells.append(x.ndim - named if "..." in term else 0)
+    ell = spare[:max(ells, default=0)]
+    terms = [t.replace("...", "".join(ell[len(ell) - k:])) for t, k in zip(terms, ells)]
+    if out is None:  # implicit output: '...' first, then the letters used once, in order
+        letters = "".join(terms)
+        out = "".join(ell) + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    elif "..." in out:
+        out = out.replace("...", "".join(ell))
+    elif ell and any(ells):
+        raise JacValueError("einsum: the operands have '...' axes, so the output needs '...' too", position)
+    if len(set(out)) != len(out) or not set(out) <= set("".join(terms)) or "." in out:
+        raise JacValueError(f"einsum: the output '{out}' must name distinct subscripts of the operands", position)
+    sizes = {}
+    for term, x in zip(terms, ops):
+        for c, d in zip(term, _concrete(x, "einsum", position)):
+            if sizes.get(c, 1) not in (1, d) and d != 1:
+                raise JacShapeError(f"einsum: subscript '{c}' has sizes {sizes[c]} and {d}", position)
+            sizes[c] = max(sizes.get(c, 1), d)
+    return terms, out, sizes
+
+
+def _einsum_diagonals(b, x, term: str, position):
+    """A repeated subscript within one operand ('ii') becomes its diagonal, as one axis at the end."""
+    while len(set(term)) < len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        p, q = [i for i, d in enumerate(term) if d == c][:2]
+        rest = [i for i in range(len(term)) if i not in (p, q)]
+        x = _permute(b, x, rest + [p, q], position)
+        i = np.arange(x.shape[-1])
+        x = _take(b, x, (slice(None),) * (x.ndim - 2) + (i, i), position)
+        term = "".join(term[k] for k in rest) + c
+    return x, term
+
+
+def _sum_letters(b, x, term, drop, position):
+    axes = tuple(i for i, c in enumerate(term) if c in drop)
+    if not axes:
+        return x, term
+    return b.apply("sum", x, axes=axes, keepdims=False, position=position), "".join(c for c in term if c not in drop)
+
+
+def einsum_of(b, spec: str, ops: list, position) -> Tracer:
+    """``einsum(spec, *ops)`` as two-operand contractions, left to right: diagonals and sums over
+    subscripts used once come first, so every contraction has the exact rules of the ``einsum`` op."""
+    terms, out, sizes = _einsum_terms(spec, ops, position)
+    parts = []
+    for x, term in zip(ops, terms):
+        full = tuple(sizes[c] for c in term)
+        if tuple(x.shape) != full:  # size-1 axes broadcast, as in PyTorch
+            x = b.apply("broadcast_to", x, shape=full, position=position)
+        parts.append(_einsum_diagonals(b, x, term, position))
+    for k, (x, term) in enumerate(parts):  # subscripts of this operand alone, not in the output
+        others = set(out).union(*(t for j, (_, t) in enumerate(parts) if j != k))
+        parts[k] = _sum_letters(b, x, term, set(term) - others, position)
+    cur, ct = parts[0]
+    for k in range(1, len(parts)):
+        nxt, nt = parts[k]
+        later = set(out).union(*(t for _, t in parts[k + 1:]))
+        cur, ct = _sum_letters(b, cur, ct, set(ct) - set(nt) - later, position)
+        nxt, nt = _sum_letters(b, nxt, nt, set(nt) - set(ct) - later, position)
+        keep = "".join(dict.fromkeys(c for c in ct + nt if c in later))
+        cur = b.apply("einsum", cur, nxt, spec=f"{ct},{nt}->{keep}", position=position)
+        ct = keep
+    cur, ct = _sum_letters(b, cur, ct, set(ct) - set(out), position)
+    return _permute(b, cur, [ct.index(c) for c in out], position)
+
+
+@function("einsum")
+def _einsum(b, args, kwargs, position):
+    if not args or not isinstance(args[0], Static) or not isinstance(args[0].value, str):
+        raise JacValueError("einsum needs the subscripts first, as einsum('ij,jk->ik', A, B) (the interleaved "
+                            "form einsum(A, [0, 1], B, [1, 2]) is not supported)", position)
+    if set(kwargs) - {"optimize"}:
+        raise JacParseError(f"einsum() has no argument '{next(iter(set(kwargs) - {'optimize'}))}'", position)
+    ops = list(args[1:])
+    if len(ops) == 1 and isinstance(ops[0], Items):  # torch.einsum('ij,jk', [A, B])
+        ops = list(ops[0])
+    if not ops:
+        raise JacValueError("einsum needs at least one operand", position)
+    return einsum_of(b, args[0].value, [tensor(b, x, "einsum", position) for x in ops], position)
+
+
+@function("tensordot")
+def _tensordot(b, args, kwargs, position):
+    kwargs = {("axes" if k == "dims" else k): v for k, v in kwargs.items()}
+    a = arguments("tensordot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axes": 2}, position)
+    x, y = tensor(b, a["x"], "tensordot", position), tensor(b, a["y"], "tensordot", position)
+    spec = a["axes"]
+    if isinstance(spec, Items):
+        raise JacValueError("tensordot: dims must be constants", position)
+    node = b.nodes[spec.id].value if isinstance(spec, Tracer) and b.nodes[spec.id].op == "const" else spec
+    value = np.asarray(node, dtype=float) if not isinstance(node, Static) else None
+    if value is None or (value.ndim == 0 and not _is_integer(float(value))) or value.ndim > 2 \
+            or (value.ndim >= 1 and (value.shape[0] != 2 or not np.array_equal(value, np.round(value)))):
+        raise JacValueError("tensordot: dims is a count or a pair of axis lists, as (1, 0) or ([1], [0])", position)
+    if value.ndim == 0:
+        n = int(value)
+        if n > min(x.ndim, y.ndim) or n < 0:
+            raise JacShapeError(f"tensordot: cannot contract {n} axes of shapes {fmt(x.shape)} and {fmt(y.shape)}",
+                                position)
+        ax, ay = list(range(x.ndim - n, x.ndim)), list(range(n))
+    else:
+        ax, ay = ([int(v) for v in np.atleast_1d(row)] for row in value)
+        ax = [_axis(b, v, x.ndim, "tensordot", position, "axis") for v in ax]
+        ay = [_axis(b, v, y.ndim, "tensordot", position, "axis") for v in ay]
+    if len(ax) != len(ay):
+        raise JacValueError("tensordot: as many axes of each operand", position)
+    lx = _LETTERS[:x.ndim]
+    ly = list(_LETTERS[x.ndim:x.ndim + y.ndim])
+    for i, j in zip(ax, ay):
+        if x.shape[i] != y.shape[j]:
+            raise JacShapeError(f"tensordot: axis {i} of {fmt(x.shape)} and axis {j} of {fmt(y.shape)} differ",
+                                position)
+        ly[j] = lx[i]
+    out = "".join(c for i, c in enumerate(lx) if i not in ax) + "".join(c for j, c in enumerate(ly) if j not in ay)
+    return einsum_of(b, f"{lx},{''.join(ly)}->{out}", [x, y], position)
+
+
+@function("bmm")
+def _bmm(b, args, kwargs, position):
+    x, y = _two("bmm", b, args, kwargs, position)
+    _need_ndim("bmm", x, (3,), position, "first argument")
+    _need_ndim("bmm", y, (3,), position, "second argument")
+    if x.shape[0] != y.shape[0]:
+        raise JacShapeError(f"bmm: batch sizes {x.shape[0]} and {y.shape[0]} differ", position)
+    return b.apply("matmul", x, y, position=position)
+
+
+def _add_product(fname, product, ndims):
+    """``baddbmm``/``addmm``/``addmv``: beta * input + alpha * (x @ y); beta = 0 ignores input."""
+    def lower(b, args, kwargs, position):
+        kwargs = {{"batch1": "x", "batch2": "y", "mat1": "x", "mat2": "y", "mat": "x", "vec": "y"}.get(k, k): v
+                  for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"input": REQUIRED, "x": REQUIRED, "y": REQUIRED, "beta": 1.0,
+                                             "alpha": 1.0}, position)
+        x, y = tensor(b, a["x"], fname, position), tensor(b, a["y"], fname, position)
+        _need_ndim(fname, x, (ndims[0],), position, "first factor")
+        _need_ndim(fname, y, (ndims[1],), position, "second factor")
+        beta, alpha = (static(b, a[k], k, position) for k in ("beta", "alpha"))
+        if not all(isinstance(v, (int, float)) for v in (beta, alpha)):
+            raise JacValueError(f"{fname}: beta and alpha must be numbers", position)
+        out = b.apply("matmul", x, y, position=position)
+        if alpha != 1:
+            out = b.apply("mul", out, float(alpha), position=position)
+        if beta == 0:  # PyTorch: input is ignored (NaN in it does not spread)
+            return out
+        given = tensor(b, a["input"], fname, position)
+        base = given if beta == 1 else b.apply("mul", given, float(beta), position=position)
+        total = b.apply("add", base, out, position=position)
+        if tuple(total.shape) != tuple(out.shape):
+            raise JacShapeError(f"{fname}: input of shape {fmt(given.shape)} does not broadcast to the product's "
+                                f"shape {fmt(out.shape)}", position)
+        return total
+    return lower
+
+
+FUNCTIONS["baddbmm"] = _add_product("baddbmm", "bmm", (3, 3))
+FUNCTIONS["addmm"] = _add_product("addmm", "mm", (2, 2))
+FUNCTIONS["addmv"] = _add_product("addmv", "mv", (2, 1))
+
+
+@function("kron")
+def _kron(b, args, kwargs, position):
+    x, y = _two("kron", b, args, kwargs, position)
+    nd = max(x.ndim, y.ndim)
+    x = _reshape_to(b, x, (1,) * (nd - x.ndim) + _concrete(x, "kron", position), position)
+    y = _reshape_to(b, y, (1,) * (nd - y.ndim) + _concrete(y, "kron", position), position)
+    lx, ly = _LETTERS[:nd], _LETTERS[nd:2 * nd]
+    out = einsum_of(b, f"{lx},{ly}->{''.join(p + q for p, q in zip(lx, ly))}", [x, y], position)
+    return _reshape_to(b, out, tuple(p * q for p, q in zip(x.shape, y.shape)), position)
+
+
+def _cross(b, x, y, axis, position):
+    """a × b along ``axis`` of the broadcast shape: selections and products."""
+    nd = max(x.ndim, y.ndim)
+
+    def pick(v, order):
+        at = v.ndim - (nd - axis)
+        return _take(b, v, (slice(None),) * at + (np.array(order),), position)
+
+    for v in (x, y):
+        at = v.ndim - (nd - axis)
+        if at < 0 or v.shape[at] != 3:
+            raise JacShapeError(f"cross needs 3 elements along dim {axis - nd}, got shape {fmt(v.shape)}", position)
+    first = b.apply("mul", pick(x, [1, 2, 0]), pick(y, [2, 0, 1]), position=position)
+    second = b.apply("mul", pick(x, [2, 0, 1]), pick(y, [1, 2, 0]), position=position)
+    return b.apply("sub", first, second, position=position)
+
+
+@function("cross")
+def _cross_fn(b, args, kwargs, position):
+    kwargs = {("axis" if k in ("dim", "axisc") else k): v for k, v in kwargs.items()}
+    a = arguments("cross", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axis": -1}, position)
+    x, y = tensor(b, a["x"], "cross", position), tensor(b, a["y"], "cross", position)
+    nd = max(x.ndim, y.ndim)
+    return _cross(b, x, y, _axis(b, a["axis"], nd, "cross", position, "dim"), position)
+
+
+@variant("torch", "cross")
+@variant("method", "cross")
+def _torch_cross(b, args, kwargs, position):
+    # torch.cross without dim takes the first axis of length 3 (deprecated); jac asks when that
+    # is not the last axis, where torch.linalg.cross and np.cross would look
+    if len(args) < 3 and "dim" not in kwargs:
+        x, y = _two("cross", b, args, kwargs, position)
+        nd = max(x.ndim, y.ndim)
+        shape = np.broadcast_shapes(_concrete(x, "cross", position), _concrete(y, "cross", position))
+        first = next((i for i, d in enumerate(shape) if d == 3), None)
+        if first is not None and first != nd - 1:
+            raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
+                                f"{fmt(shape)}), torch.linalg.cross the last: say which with dim=", position)
+    return _cross_fn(b, args, kwargs, position)
+
+
+@function("multi_dot")
+def _multi_dot(b, args, kwargs, position):
+    a = arguments("multi_dot", args, kwargs, {"x": REQUIRED}, position)
+    xs = [tensor(b, x, "multi_dot", position) for x in _arrays(b, a["x"], "multi_dot", position)]
+    if len(xs) < 2:
+        raise JacValueError("multi_dot needs at least two arrays", position)
+    for k, x in enumerate(xs):
+        _need_ndim("multi_dot", x, (1, 2) if k in (0, len(xs) - 1) else (2,), position, f"array {k}")
+    out = xs[0]
+    for x in xs[1:]:
+        out = b.apply("matmul", out, x, position=position)
+    return out
+
+
+@function("matrix_power")
+def _matrix_power(b, args, kwargs, position):
+    a = arguments("matrix_power", args, kwargs, {"x": REQUIRED, "n": REQUIRED}, position)
+    x = tensor(b, a["x"], "matrix_power", position)
+    _square(x, "matrix_power", position)
+    n = static_int(b, a["n"], "the power", position)
+    if n == 0:  # the identity: its derivative is 0
+        return b.const(np.broadcast_to(np.eye(x.shape[-1], dtype=b.dtype), x.shape).copy(), position)
+    if n < 0:
+        x, n = b.apply("inv", x, position=position), -n
+    out, base = None, x
+    while n:
+        if n & 1:
+            out = base if out is None else b.apply("matmul", out, base, position=position)
+        n >>= 1
+        if n:
+            base = b.apply("matmul", base, base, position=position)
+    return out
+
+
+def _square(x, fname, position):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise JacShapeError(f"{fname} needs a square matrix, got shape {fmt(x.shape)}", position)
+
+
+def _solve(b, x, y, vector: bool, position, who="solve") -> Tracer:
+    _square(x, who, position)
+    if vector:
+        y = _reshape_to(b, y, tuple(y.shape) + (1,), position)
+    out = b.apply("solve", x, y, who=who, position=position)
+    return _reshape_to(b, out, tuple(out.shape[:-1]), position) if vector else out
+
+
+def _solve_lowering(library):
+    def lower(b, args, kwargs, position):
+        a = arguments("solve", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "left": True}, position)
+        x, y = tensor(b, a["x"], "solve", position), tensor(b, a["y"], "solve", position)
+        _square(x, "solve", position)
+        batched_vector = y.ndim == x.ndim - 1 and tuple(y.shape) == tuple(x.shape[:-1])
+        vector = y.ndim == 1 or (library != "np" and batched_vector)
+        if library is None and batched_vector and y.ndim >= 2 and y.shape[-2] == x.shape[-1]:
+            raise JacValueError("solve(A, B) with B of shape A.shape[:-1] is ambiguous: PyTorch reads B as a batch "
+                                "of vectors, NumPy 2 as one matrix. Write torch.linalg.solve or np.linalg.solve",
+                                position)
+        if not static(b, a["left"], "left", position):  # X A = B: Aᵀ Xᵀ = Bᵀ
+            return matrix_transpose(b, _solve(b, matrix_transpose(b, x, position),
+                                              matrix_transpose(b, y, position), False, position), position)
+        return _solve(b, x, y, vector, position)
+    return lower
+
+
+FUNCTIONS["solve"] = _solve_lowering(None)
+VARIANTS[("torch", "solve")] = _solve_lowering("torch")
+VARIANTS[("np", "solve")] = _solve_lowering("np")
+
+
+@function("solve_triangular")
+def _solve_triangular(b, args, kwargs, position):
+    a = arguments("solve_triangular", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "upper": REQUIRED,
+                                                     "left": True, "unitriangular": False}, position)
+    x, y = tensor(b, a["x"], "solve_triangular", position), tensor(b, a["y"], "solve_triangular", position)
+    _square(x, "solve_triangular", position)
+    _need_ndim("solve_triangular", y, tuple(range(2, 10)), position, "right-hand side (a matrix)")
+    upper, left, unit = (bool(static(b, a[k], k, position)) for k in ("upper", "left", "unitriangular"))
+    # only the named triangle of A is read, as in PyTorch (its other entries get derivative 0)
+    k = (1 if upper else -1) if unit else 0
+    tri = FUNCTIONS["triu" if upper else "tril"](b, [x], {"k": b.const(float(k))}, position)
+    if unit:
+        eye = np.broadcast_to(np.eye(x.shape[-1], dtype=b.dtype), x.shape).copy()
+        tri = b.apply("add", tri, b.const(eye, position), position=position)
+    if not left:
+        return matrix_transpose(b, _solve(b, matrix_transpose(b, tri, position), matrix_transpose(b, y, position),
+                                          False, position, "solve_triangular"), position)
+    return _solve(b, tri, y, False, position, "solve_triangular")
+
+
+@function("cholesky")
+def _cholesky(b, args, kwargs, position):
+    a = arguments("cholesky", args, kwargs, {"x": REQUIRED, "upper": False}, position)
+    x = tensor(b, a["x"], "cholesky", position)
+    _square(x, "cholesky", position)
+    low = b.apply("cholesky", x, position=position)
+    return matrix_transpose(b, low, position) if static(b, a["upper"], "upper", position) else low
+
+
+def _uplo(b, a, fname, position):
+    uplo = static(b, a["UPLO"], "UPLO", position)
+    if uplo not in ("L", "U"):
+        raise JacValueError(f"{fname}: UPLO must be 'L' or 'U'", position)
+
+
+@function("eigh")
+def _eigh(b, args, kwargs, position):
+    a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
+    x = tensor(b, a["x"], "eigh", position)
+    _square(x, "eigh", position)
+    _uplo(b, a, "eigh", position)
+    return Items.named([b.apply("eigvalsh", x, position=position), b.apply("eigh_vectors", x, position=position)],
+                       ("eigenvalues", "eigenvectors"))
+
+
+@function("eigvalsh")
+def _eigvalsh(b, args, kwargs, position):
+    a = arguments("eigvalsh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
+    x = tensor(b, a["x"], "eigvalsh", position)
+    _square(x, "eigvalsh", position)
+    _uplo(b, a, "eigvalsh", position)
+    return b.apply("eigvalsh", x, position=position)
+
+
+@function("slogdet")
+def _slogdet(b, args, kwargs, position):
+    x = tensor(b, arguments("slogdet", args, kwargs, {"x": REQUIRED}, position)["x"], "slogdet", position)
+    _square(x, "slogdet", position)
+    return Items.named([b.apply("detsign", x, position=position), b.apply("logabsdet", x, position=position)],
+                       ("sign", "logabsdet"))
+
+
+@function("logdet")
+def _logdet(b, args, kwargs, position):
+    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet
+    x = tensor(b, arguments("logdet", args, kwargs, {"x": REQUIRED}, position)["x"], "logdet", position)
+    _square(x, "logdet", position)
+    sign = b.apply("log", b.apply("detsign", x, position=position), position=position)
+    return b.apply("add", b.apply("logabsdet", x, position=position), sign, position=position)
+
+
+def _full_rank_pinv(b, x, position) -> Tracer:
+    """A⁺ of a full-rank A: (AᵀA)⁻¹Aᵀ (tall) or Aᵀ(AAᵀ)⁻¹ (wide); rank-deficient A is refused."""
+    m, n = x.shape[-2:]
+    xt = matrix_transpose(b, x, position)
+    who = "pinv: jac needs a matrix of full rank (its derivative jumps where the rank drops); this one is singular"
+    if m >= n:
+        return b.apply("solve", b.apply("matmul", xt, x, position=position), xt, who=who, position=position)
+    return matrix_transpose(b, b.apply("solve", b.apply("matmul", x, xt, position=position), x, who=who,
+                                       position=position), position)
+
+
+@function("pinv")
+def _pinv(b, args, kwargs, position):
+    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "hermitian": False}, position)
+    x = tensor(b, a["x"], "pinv", position)
+    _need_ndim("pinv", x, tuple(range(2, 10)), position)
+    return _full_rank_pinv(b, x, position)
+
+
+@function("lstsq")
+def _lstsq(b, args, kwargs, position):
+    a = arguments("lstsq", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "rcond": None, "driver": None}, position)
+    x, y = tensor(b, a["x"], "lstsq", position), tensor(b, a["y"], "lstsq", position)
+    _need_ndim("lstsq", x, tuple(range(2, 10)), position)
+    vector = y.ndim == 1
+    if vector:
+        y = _reshape_to(b, y, tuple(y.shape) + (1,), position)
+    out = b.apply("matmul", _full_rank_pinv(b, x, position), y, position=position)
+    out = _reshape_to(b, out, tuple(out.shape[:-1]), position) if vector else out
+    return Items.named([out], ("solution",))
+
+
+@function("matrix_exp", "expm")
+def _matrix_exp(b, args, kwargs, position):
+    x = tensor(b, arguments("matrix_exp", args, kwargs, {"x": REQUIRED}, position)["x"], "matrix_exp", position)
+    _square(x, "matrix_exp", position)
+    return b.apply("matrix_exp", x, position=position)
