@@ -51,6 +51,20 @@ for name in ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan", "tanh", 
     CASES[name] = [(((2, 3),), {})]
 NONDIFF = {"sign", "gt", "ge", "eq"}
 
+# --- PART shapes-linalg
+CASES.update({
+    "einsum": [(((2, 3), (3, 4)), {"spec": "ij,jk->ik"}), (((3,), (3,)), {"spec": "i,i->"}),
+               (((2, 3), (4,)), {"spec": "ij,k->ikj"}), (((2, 3, 3), (3, 3)), {"spec": "bij,jk->bik"})],
+    "solve": [("square", (3, 2)), ("square", (2, 3, 2))],
+    "cholesky": [("spd",)],
+    "eigvalsh": [("spd",)],
+    "eigh_vectors": [("spd",)],
+    "eig_gaps": [((4,),)],
+    "logabsdet": [("square",)],
+    "detsign": [("square",)],
+    "matrix_exp": [((3, 3),), ((2, 2, 2),)],
+})
+
 
 def _normalize(case):
     """A case is ``(shapes, params)``, or just ``shapes`` for an op without params."""
@@ -61,6 +75,9 @@ def _draw(op, shape, rng):
     lo, hi = op.domain
     if shape == "square":
         return rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
+    if shape == "spd":  # symmetric positive definite, eigenvalues apart
+        m = rng.uniform(-1, 1, (3, 3))
+        return m @ m.T + np.diag([1.0, 2.5, 4.0])
     if shape == "mask":
         return np.array([1.0, 0.0, 1.0])
     if shape == "lo":
