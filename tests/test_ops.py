@@ -63,6 +63,12 @@ CASES.update({
     "logabsdet": [("square",)],
     "detsign": [("square",)],
     "matrix_exp": [((3, 3),), ((2, 2, 2),)],
+    "svdvals": [((3, 3),), ((4, 2),)],
+    "svd_u": [((3, 3),), ((4, 2),)],
+    "svd_vh": [((3, 3),), ((4, 2),)],
+    "svd_inv": [((3,),)],
+    "qr_q": [("square",), ((4, 2),)],
+    "qr_r": [("square",), ((4, 2),)],
 })
 
 

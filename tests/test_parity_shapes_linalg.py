@@ -266,3 +266,69 @@ LA = [
 @pytest.mark.parametrize("expr, inputs, fn", LA, ids=[c[0] for c in LA])
 def test_linear_algebra_matches_pytorch(expr, inputs, fn):
     assert_parity(expr, inputs, fn, rtol=1e-8, atol=1e-10)
+
+
+DECOMP = [  # sign-invariant where a decomposition's signs are LAPACK's choice
+    ("torch.linalg.svdvals(C)", {"C": C}, lambda C: torch.linalg.svdvals(C)),
+    ("torch.linalg.svdvals(W)", {"W": W}, lambda W: torch.linalg.svdvals(W)),
+    ("torch.linalg.svd(W, full_matrices=False).S.sum()", {"W": W},
+     lambda W: torch.linalg.svd(W, full_matrices=False).S.sum()),
+    ("U, S, Vh = torch.linalg.svd(B); U * U", {"B": B}, lambda B: torch.linalg.svd(B)[0] ** 2),
+    ("U, S, Vh = torch.linalg.svd(B); Vh * Vh", {"B": B}, lambda B: torch.linalg.svd(B)[2] ** 2),
+    ("U, S, Vh = torch.linalg.svd(W, full_matrices=False); U * Vh[:, 0]", {"W": W},
+     lambda W: torch.linalg.svd(W, full_matrices=False)[0] * torch.linalg.svd(W, full_matrices=False)[2][:, 0]),
+    ("U, S, Vh = torch.linalg.svd(C, full_matrices=False); (U @ Vh) * 1", {"C": C},
+     lambda C: torch.linalg.svd(C, full_matrices=False)[0] @ torch.linalg.svd(C, full_matrices=False)[2]),
+    ("torch.svd(W).V ** 2", {"W": W}, lambda W: torch.svd(W).V ** 2),
+    ("torch.linalg.qr(W).R", {"W": W}, lambda W: torch.linalg.qr(W).R),
+    ("torch.linalg.qr(W).Q", {"W": W}, lambda W: torch.linalg.qr(W).Q),
+    ("Q, R = torch.linalg.qr(S); sum(Q * R)", {"S": S3}, lambda S: (torch.linalg.qr(S)[0] * torch.linalg.qr(S)[1]).sum()),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", DECOMP, ids=[c[0] for c in DECOMP])
+def test_decompositions_match_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn, rtol=1e-8, atol=1e-10)
+
+
+LA_NUMPY = [
+    ("np.linalg.svd(C, compute_uv=False)", lambda C, **_: np.linalg.svd(C, compute_uv=False)),
+    ("np.linalg.qr(W, mode='r')", lambda W, **_: np.linalg.qr(W, mode="r")),
+    ("np.linalg.solve(Tb + 3 * np.eye(3), B)", lambda Tb, B, **_: np.linalg.solve(Tb + 3 * np.eye(3), B)),
+    ("np.linalg.slogdet(B).sign", lambda B, **_: np.linalg.slogdet(B).sign),
+    ("np.linalg.eigh(P).eigenvalues", lambda P, **_: np.linalg.eigh(P).eigenvalues),
+    ("np.linalg.pinv(W)", lambda W, **_: np.linalg.pinv(W)),
+    ("np.linalg.lstsq(W, x4)[0]", lambda W, x4, **_: np.linalg.lstsq(W, x4)[0]),
+    ("np.kron(A, x4)", lambda A, x4, **_: np.kron(A, x4)),
+    ("np.cross(B, B[::-1])", lambda B, **_: np.cross(B, B[::-1])),
+    ("np.einsum('...j,jk->...k', T, C.T)", lambda T, C, **_: np.einsum("...j,jk->...k", T, C.T)),
+    ("np.linalg.matrix_power(B, 5)", lambda B, **_: np.linalg.matrix_power(B, 5)),
+    ("np.linalg.multi_dot([A, B, C])", lambda A, B, C, **_: np.linalg.multi_dot([A, B, C])),
+]
+LA_VALUES = dict(VALUES, W=W, Tb=Tb, P=SPD)
+
+
+@pytest.mark.parametrize("expr, fn", LA_NUMPY, ids=[c[0] for c in LA_NUMPY])
+def test_numpy_linear_algebra_means_what_numpy_means(expr, fn):
+    np.testing.assert_allclose(api.evaluate(expr, LA_VALUES), fn(**LA_VALUES), rtol=1e-10, atol=1e-12)
+
+
+LA_REFUSED = [
+    ("torch.linalg.eigh(E)[1]", {"E": np.diag([1.0, 1.0, 2.0])}, "eigenvalues repeat"),
+    ("torch.linalg.svd(E)[0]", {"E": np.diag([1.0, 1.0, 2.0])}, "singular values repeat"),
+    ("torch.linalg.solve(E, x)", {"E": np.ones((3, 3)), "x": np.ones(3)}, "singular"),
+    ("torch.linalg.pinv(E)", {"E": np.ones((3, 2))}, "full rank"),
+    ("torch.linalg.slogdet(E).logabsdet", {"E": np.ones((3, 3))}, "singular"),
+    ("torch.linalg.cholesky(E)", {"E": -np.eye(3)}, "positive definite"),
+    ("torch.linalg.svd(E)", {"E": np.ones((3, 2))}, "full_matrices=False"),
+    ("torch.linalg.qr(E)", {"E": np.ones((2, 3))}, "wide"),
+    ("torch.einsum('ij,jk->ik', E, E)", {"E": np.ones((2, 3))}, "sizes"),
+    ("torch.einsum(E, [0, 1])", {"E": np.ones((2, 3))}, "subscripts first"),
+    ("torch.cross(E, E)", {"E": np.ones((3, 4))}, "say which"),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, words", LA_REFUSED, ids=[c[0] for c in LA_REFUSED])
+def test_undefined_derivatives_are_refused_not_nan(expr, inputs, words):
+    with pytest.raises(JacError, match=words):
+        api.jacobian(expr, inputs)

@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import JacShapeError, JacValueError
 from . import structured
 from .op import Op, Proxy
-from .shapes import broadcast, fmt, reduce as reduce_shape
+from .shapes import broadcast, fmt, is_concrete, reduce as reduce_shape
 
 
 _BLOCKS: dict[str, Op] = {}  # filled by the blocks below while this module is imported; read through OPS
@@ -967,7 +967,7 @@ def _eigvalsh_vjp(g, w, a):
     return P.matmul(P.mul(v, gv), mT(v))
 
 
-def _gaps_impl(w):
+def _gaps_impl(w, who="eigh"):
     """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it; refused where eigenvalues repeat."""
     w = np.asarray(w)
     d = w[..., None, :] - w[..., :, None]
@@ -975,14 +975,21 @@ def _gaps_impl(w):
     off = ~np.eye(n, dtype=bool)
     tiny = n * np.finfo(w.dtype).eps * max(float(np.max(np.abs(w), initial=0.0)), np.finfo(w.dtype).tiny)
     if np.any(np.abs(d[..., off]) <= tiny):
-        raise JacValueError("eigh: the eigenvectors have no derivative where eigenvalues repeat (a repeated "
-                            "eigenvalue's eigenvectors are not unique); PyTorch's gradient is inf or NaN there. "
-                            "The eigenvalues alone (eigvalsh) have one")
+        raise JacValueError(_REPEATED[who])
     with np.errstate(all="ignore"):
         return np.where(off, 1.0 / np.where(off, d, 1.0), 0.0).astype(w.dtype)
 
 
-def _gaps_jvp(t, f, w):
+_REPEATED = {
+    "eigh": "eigh: the eigenvectors have no derivative where eigenvalues repeat (a repeated eigenvalue's "
+            "eigenvectors are not unique); PyTorch's gradient is inf or NaN there. The eigenvalues alone "
+            "(eigvalsh) have one",
+    "svd": "svd: U and Vh have no derivative where singular values repeat (their singular vectors are not "
+           "unique); PyTorch's gradient is inf or NaN there. The singular values alone (svdvals) have one",
+}
+
+
+def _gaps_jvp(t, f, w, who="eigh"):
     # d(1/(w_j - w_i)) = -F² (dw_j - dw_i)
     n = shape_of(w)[-1]
     lead = tuple(shape_of(t)[:-1])
@@ -990,14 +997,14 @@ def _gaps_jvp(t, f, w):
     return P.neg(P.mul(P.mul(f, f), dt))
 
 
-def _gaps_vjp(g, f, w):
+def _gaps_vjp(g, f, w, who="eigh"):
     h = P.neg(P.mul(P.mul(f, f), g))
     nd = len(shape_of(g))
     return P.sub(P.sum(h, axes=(nd - 2,)), P.sum(h, axes=(nd - 1,)))
 
 
-defop("eig_gaps", _gaps_impl, lambda s: tuple(s) + (s[-1],), (_gaps_vjp,), (_gaps_jvp,),
-      sympy=lambda S, w: S.explicit(lambda x: np.where(np.eye(x.shape[-1], dtype=bool), 0,
+defop("eig_gaps", _gaps_impl, lambda s, who="eigh": tuple(s) + (s[-1],), (_gaps_vjp,), (_gaps_jvp,),
+      sympy=lambda S, w, who="eigh": S.explicit(lambda x: np.where(np.eye(x.shape[-1], dtype=bool), 0,
                                                       1 / np.where(np.eye(x.shape[-1], dtype=bool), 1,
                                                                    x[..., None, :] - x[..., :, None])), w))
 
@@ -1018,6 +1025,156 @@ defop("eigvalsh", lambda a: _eigh(a)[0], lambda s: _square_shape("eigvalsh", s)[
       (_eigvalsh_vjp,), (_eigvalsh_jvp,))
 defop("eigh_vectors", lambda a: _eigh(a)[1], lambda s: _square_shape("eigh", s),
       (_eigh_vectors_vjp,), (_eigh_vectors_jvp,))
+
+
+# SVD of a tall or square A (m ≥ n; the lowering transposes a wide one): A = U diag(s) Vh, reduced.
+# With P = Uᵀ dA V and F[i, j] = 1 / (s_j² - s_i²) (Townsend, "Differentiating the SVD", 2016):
+#   ds = diag(P);  dU = U (F ∘ (P S + S Pᵀ)) + (I - UUᵀ) dA V S⁻¹;  dV = V (F ∘ (S P + Pᵀ S)).
+
+def _svd(a):
+    a = np.asarray(a)
+    return np.linalg.svd(a, full_matrices=False)
+
+
+def _svd_shape(s):
+    if len(s) < 2 or (is_concrete(s[-2:]) and s[-2] < s[-1]):  # pragma: no cover - the lowering transposes
+        raise JacShapeError(f"svd needs a matrix with at least as many rows as columns, got shape {fmt(s)}")
+    return s
+
+
+def _svd_parts(a):
+    u, s, vh = P.svd_u(a), P.svdvals(a), P.svd_vh(a)
+    n = shape_of(a)[-1]
+    lead = tuple(shape_of(s)[:-1])
+    return u, s, vh, P.reshape(s, shape=lead + (1, n)), P.reshape(s, shape=lead + (n, 1))
+
+
+def _diag_of(m):
+    n = shape_of(m)[-1]
+    return P.sum(P.mul(m, np.eye(n, dtype=_dtype_of(m))), axes=(len(shape_of(m)) - 1,))
+
+
+def _tall(a) -> bool:
+    s = shape_of(a)
+    return s[-2] != s[-1]
+
+
+def _svdvals_jvp(t, ans, a):
+    u, s, vh, row, col = _svd_parts(a)
+    return _diag_of(P.matmul(mT(u), P.matmul(t, mT(vh))))
+
+
+def _svdvals_vjp(g, ans, a):
+    u, s, vh, row, col = _svd_parts(a)
+    gs = P.reshape(g, shape=tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
+    return P.matmul(P.mul(u, gs), vh)
+
+
+def _svd_u_jvp(t, ans, a):
+    u, s, vh, row, col = _svd_parts(a)
+    f = P.eig_gaps(P.mul(s, s), who="svd")
+    p = P.matmul(mT(u), P.matmul(t, mT(vh)))
+    du = P.matmul(u, P.mul(f, P.add(P.mul(p, row), P.mul(col, mT(p)))))
+    if _tall(a):  # (I - UUᵀ) dA V S⁻¹
+        du = P.add(du, P.mul(P.sub(P.matmul(t, mT(vh)), P.matmul(u, p)), P.svd_inv(row)))
+    return du
+
+
+def _svd_u_vjp(g, ans, a):
+    u, s, vh, row, col = _svd_parts(a)
+    f = P.eig_gaps(P.mul(s, s), who="svd")
+    utg = P.matmul(mT(u), g)
+    ga = P.matmul(P.matmul(u, P.mul(P.mul(f, P.sub(utg, mT(utg))), row)), vh)
+    if _tall(a):  # (I - UUᵀ) G S⁻¹ Vᵀ
+        ga = P.add(ga, P.matmul(P.mul(P.sub(g, P.matmul(u, utg)), P.svd_inv(row)), vh))
+    return ga
+
+
+def _svd_vh_jvp(t, ans, a):
+    u, s, vh, row, col = _svd_parts(a)
+    f = P.eig_gaps(P.mul(s, s), who="svd")
+    p = P.matmul(mT(u), P.matmul(t, mT(vh)))
+    x = P.mul(f, P.add(P.mul(col, p), P.mul(mT(p), row)))  # dV = V X, so dVh = Xᵀ Vh
+    return P.matmul(mT(x), vh)
+
+
+def _svd_vh_vjp(g, ans, a):
+    u, s, vh, row, col = _svd_parts(a)
+    f = P.eig_gaps(P.mul(s, s), who="svd")
+    vtg = P.matmul(vh, mT(g))  # Vᵀ gV with gV = gVhᵀ
+    return P.matmul(P.matmul(u, P.mul(col, P.mul(f, P.sub(vtg, mT(vtg))))), vh)
+
+
+defop("svdvals", lambda a: _svd(a)[1], lambda s: _svd_shape(s)[:-2] + (s[-1],), (_svdvals_vjp,), (_svdvals_jvp,))
+defop("svd_u", lambda a: _svd(a)[0], _svd_shape, (_svd_u_vjp,), (_svd_u_jvp,))
+defop("svd_vh", lambda a: _svd(a)[2], lambda s: _svd_shape(s)[:-2] + (s[-1], s[-1]), (_svd_vh_vjp,), (_svd_vh_jvp,))
+
+
+def _svd_inv_impl(s):
+    s = np.asarray(s)
+    if np.any(s == 0):
+        raise JacValueError("svd: U of a non-square matrix has no derivative where a singular value is 0")
+    return 1.0 / s
+
+
+defop("svd_inv", _svd_inv_impl, lambda s: s,
+      (lambda g, ans, s: P.neg(P.mul(g, P.mul(ans, ans))),), (lambda t, ans, s: P.neg(P.mul(t, P.mul(ans, ans))),),
+      domain=(0.5, 2.0), sympy=_sympy_elementwise(lambda sp, v: 1 / v))
+
+
+# QR of a tall or square A of full column rank (m ≥ n), reduced: A = QR. With C = Qᵀ dA R⁻¹ and
+# Ω = tril(C, -1) - tril(C, -1)ᵀ (= QᵀdQ): dR = (C - Ω) R and dQ = QΩ + dA R⁻¹ - QC. The cotangent
+# (Liao et al. 2019): M = R gRᵀ - gQᵀQ, gA = (gQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = tril(M) + tril(M, -1)ᵀ.
+
+def _qr(a):
+    return np.linalg.qr(np.asarray(a), mode="reduced")
+
+
+def _strict_lower(m):
+    n = shape_of(m)[-1]
+    return P.mul(m, np.tril(np.ones((n, n), dtype=_dtype_of(m)), -1))
+
+
+def _qr_c(t, q, r):
+    # C = Qᵀ dA R⁻¹ = (R⁻ᵀ (Qᵀ dA)ᵀ)ᵀ
+    return mT(P.solve(mT(r), mT(P.matmul(mT(q), t)), who="qr (R is singular: A does not have full column rank)"))
+
+
+def _qr_q_jvp(t, ans, a):
+    q, r = ans, P.qr_r(a)
+    c = _qr_c(t, q, r)
+    low = _strict_lower(c)
+    omega = P.sub(low, mT(low))
+    ar = mT(P.solve(mT(r), mT(t), who="qr (R is singular: A does not have full column rank)"))  # dA R⁻¹
+    return P.add(P.matmul(q, P.sub(omega, c)), ar)
+
+
+def _qr_r_jvp(t, ans, a):
+    q, r = P.qr_q(a), ans
+    c = _qr_c(t, q, r)
+    low = _strict_lower(c)
+    return P.matmul(P.add(P.sub(c, low), mT(low)), r)  # (C - Ω) R
+
+
+def _copyltu(m):
+    low = _strict_lower(m)
+    n = shape_of(m)[-1]
+    return P.add(P.add(low, mT(low)), P.mul(m, np.eye(n, dtype=_dtype_of(m))))
+
+
+def _qr_vjp(g_q, g_r, a):
+    q, r = P.qr_q(a), P.qr_r(a)
+    m = P.neg(P.matmul(mT(g_q), q)) if g_r is None else P.matmul(r, mT(g_r))
+    x = P.matmul(q, _copyltu(m))
+    if g_r is None:
+        x = P.add(g_q, x)
+    # (X) R⁻ᵀ = (R⁻¹ Xᵀ)ᵀ
+    return mT(P.solve(r, mT(x), who="qr (R is singular: A does not have full column rank)"))
+
+
+defop("qr_q", lambda a: _qr(a)[0], _svd_shape, (lambda g, ans, a: _qr_vjp(g, None, a),), (_qr_q_jvp,))
+defop("qr_r", lambda a: _qr(a)[1], lambda s: _svd_shape(s)[:-2] + (s[-1], s[-1]),
+      (lambda g, ans, a: _qr_vjp(None, g, a),), (_qr_r_jvp,))
 
 
 def _logabsdet_impl(a):

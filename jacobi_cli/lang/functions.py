@@ -468,9 +468,10 @@ def library_of(module: str | None) -> str | None:
     return "torch" if module in _TORCH else "np" if module in _NUMPY else None
 
 
-def lookup(fname: str, library: str | None):
-    """The lowering of ``fname`` called as ``library.fname(...)`` (``"method"``: ``x.fname(...)``)."""
-    return VARIANTS.get((library, fname)) or FUNCTIONS.get(fname)
+def lookup(fname: str, library: str | None, module: str | None = None):
+    """The lowering of ``fname`` called as ``module.fname(...)``: the module's own (``torch.linalg``),
+    its library's (``torch``, ``np``; ``"method"`` for ``x.fname(...)``), or the common one."""
+    return VARIANTS.get((module, fname)) or VARIANTS.get((library, fname)) or FUNCTIONS.get(fname)
 
 
 def variant(library: str, *names):
@@ -1719,3 +1720,69 @@ def _matrix_exp(b, args, kwargs, position):
     x = tensor(b, arguments("matrix_exp", args, kwargs, {"x": REQUIRED}, position)["x"], "matrix_exp", position)
     _square(x, "matrix_exp", position)
     return b.apply("matrix_exp", x, position=position)
+
+
+def _svd_of(b, x, fname, position):
+    """(U, s, Vh) of the reduced SVD; a wide matrix through its transpose (Aᵀ = Vhᵀ S Uᵀ)."""
+    _need_ndim(fname, x, tuple(range(2, 10)), position)
+    m, n = _concrete(x, fname, position)[-2:]
+    if m >= n:
+        return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
+                b.apply("svd_vh", x, position=position))
+    xt = matrix_transpose(b, x, position)
+    return (matrix_transpose(b, b.apply("svd_vh", xt, position=position), position),
+            b.apply("svdvals", xt, position=position),
+            matrix_transpose(b, b.apply("svd_u", xt, position=position), position))
+
+
+def _svd_lowering(v_not_vh: bool):
+    def lower(b, args, kwargs, position):
+        params = {"x": REQUIRED, "some": True} if v_not_vh else \
+            {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False, "driver": None}
+        a = arguments("svd", args, kwargs, params, position)
+        x = tensor(b, a["x"], "svd", position)
+        if not v_not_vh and not static(b, a["compute_uv"], "compute_uv", position):
+            return _svd_of(b, x, "svd", position)[1]
+        full = not static(b, a["some"], "some", position) if v_not_vh else \
+            static(b, a["full_matrices"], "full_matrices", position)
+        if full and x.ndim >= 2 and x.shape[-1] != x.shape[-2]:
+            raise JacValueError("svd with full_matrices=True of a non-square matrix: the extra columns are not "
+                                "unique and have no derivative; write full_matrices=False (or svdvals for the "
+                                "singular values)", position)
+        u, s, vh = _svd_of(b, x, "svd", position)
+        if v_not_vh:  # the deprecated torch.svd returns V
+            return Items.named([u, s, matrix_transpose(b, vh, position)], ("U", "S", "V"))
+        return Items.named([u, s, vh], ("U", "S", "Vh"))
+    return lower
+
+
+FUNCTIONS["svd"] = _svd_lowering(False)
+VARIANTS[("torch", "svd")] = _svd_lowering(True)
+VARIANTS[("torch.linalg", "svd")] = _svd_lowering(False)
+
+
+@function("svdvals")
+def _svdvals(b, args, kwargs, position):
+    x = tensor(b, arguments("svdvals", args, kwargs, {"x": REQUIRED}, position)["x"], "svdvals", position)
+    return _svd_of(b, x, "svdvals", position)[1]
+
+
+@function("qr")
+def _qr(b, args, kwargs, position):
+    a = arguments("qr", args, kwargs, {"x": REQUIRED, "mode": "reduced"}, position)
+    x = tensor(b, a["x"], "qr", position)
+    _need_ndim("qr", x, tuple(range(2, 10)), position)
+    mode = static(b, a["mode"], "mode", position)
+    m, n = _concrete(x, "qr", position)[-2:]
+    if m < n:
+        raise JacValueError(f"qr of a wide matrix ({m}×{n}): jac supports m ≥ n, where Q and R are "
+                            "differentiable (PyTorch cannot differentiate the wide case either)", position)
+    if mode not in ("reduced", "r", "complete"):
+        raise JacValueError(f"qr: mode={mode!r} is not supported (use 'reduced', 'complete' or 'r')", position)
+    if mode == "complete" and m != n:
+        raise JacValueError("qr with mode='complete' of a non-square matrix: the extra columns of Q are not "
+                            "unique and have no derivative; use mode='reduced'", position)
+    r = b.apply("qr_r", x, position=position)
+    if mode == "r":  # NumPy: R alone
+        return r
+    return Items.named([b.apply("qr_q", x, position=position), r], ("Q", "R"))

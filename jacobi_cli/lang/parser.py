@@ -368,9 +368,10 @@ class _Lowering:
             raise JacParseError("only named functions can be called", position)
         if any(k.arg is None for k in node.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
-        library = "method" if kind == "method" else library_of(self.module_path(node.func.value)
-                                                                if isinstance(node.func, ast.Attribute) else None)
-        lower = lookup(fname, library)
+        module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
+            else None
+        library = "method" if kind == "method" else library_of(module)
+        lower = lookup(fname, library, {"F": "torch.nn.functional", "numpy": "np"}.get(module, module))
         if lower is None:
             hint = difflib.get_close_matches(fname, list(FUNCTIONS), n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
