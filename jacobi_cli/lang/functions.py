@@ -1345,7 +1345,7 @@ def _einsum_terms(spec: str, ops: list, position):
         for c, d in zip(term, _concrete(x, "einsum", position)):
             if sizes.get(c, 1) not in (1, d) and d != 1:
                 raise JacShapeError(f"einsum: subscript '{c}' has sizes {sizes[c]} and {d}", position)
-            sizes[c] = max(sizes.get(c, 1), d)
+            sizes[c] = d if sizes.get(c, 1) == 1 else sizes[c]  # a length 1 broadcasts (0 does not)
     return terms, out, sizes
 
 

@@ -154,6 +154,10 @@ class _Lowering:
         value = None
         for stmt in module.body:
             value = self.statement(stmt)
+        if isinstance(value, Items):
+            names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
+            raise JacValueError(f"the last statement is a tuple of {len(value)} arrays: pick one by index "
+                                f"(parts[0]){names}", self.source.at(module.body[-1]))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
         return self.b.graph(value)
