@@ -332,3 +332,36 @@ LA_REFUSED = [
 def test_undefined_derivatives_are_refused_not_nan(expr, inputs, words):
     with pytest.raises(JacError, match=words):
         api.jacobian(expr, inputs)
+
+
+MORE = [
+    ("torch.cat(tensors=[x, y], dim=0)", {"x": x4, "y": y4}, lambda x, y: torch.cat(tensors=[x, y], dim=0)),
+    ("torch.linalg.diagonal(T)", {"T": T}, lambda T: torch.linalg.diagonal(T)),
+    ("torch.inner(A, C.T)", {"A": A, "C": C}, lambda A, C: torch.inner(A, C.T)),
+    ("torch.linalg.vecdot(A, A, dim=0)", {"A": A}, lambda A: torch.linalg.vecdot(A, A, dim=0)),
+    ("torch.block_diag(A, x, B[0, 0])", {"A": A, "x": x4, "B": B}, lambda A, x, B: torch.block_diag(A, x, B[0, 0])),
+    ("X, Y = torch.meshgrid(x, y[:3], indexing='xy'); X * Y", {"x": x4, "y": y4},
+     lambda x, y: (lambda g: g[0] * g[1])(torch.meshgrid(x, y[:3], indexing="xy"))),
+    ("torch.meshgrid(x, y[:3])[1] ** 2", {"x": x4, "y": y4},
+     lambda x, y: torch.meshgrid(x, y[:3], indexing="ij")[1] ** 2),
+    ("torch.atleast_2d(x)", {"x": x4}, lambda x: torch.atleast_2d(x)),
+    ("torch.rot90(A)", {"A": A}, lambda A: torch.rot90(A)),
+    ("torch.rot90(T, 3, (1, 2))", {"T": T}, lambda T: torch.rot90(T, 3, (1, 2))),
+    ("torch.rot90(A, -2)", {"A": A}, lambda A: torch.rot90(A, -2)),
+    ("x.reshape_as(A.T[:2, :2])", {"x": x4, "A": B}, lambda x, A: x.reshape_as(A.T[:2, :2])),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", MORE, ids=[c[0] for c in MORE])
+def test_more_spellings_match_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+def test_meshgrid_follows_the_library_named():
+    x, y = np.arange(3.0), np.arange(2.0)
+    ours = api.evaluate("np.meshgrid(x, y)[0]", {"x": x, "y": y})
+    np.testing.assert_array_equal(ours, np.meshgrid(x, y)[0])
+    with pytest.raises(JacError, match="ambiguous"):
+        api.evaluate("meshgrid(x, y)[0]", {"x": x, "y": y})
+    with pytest.raises(JacError, match="complex"):
+        api.evaluate("torch.linalg.eig(A)", {"A": B})

@@ -701,9 +701,8 @@ def _concat(b, xs, axis, fname, position) -> Tracer:
 
 @function("cat", "concatenate", "concat")
 def _cat(b, args, kwargs, position):
+    kwargs = {("x" if k in ("tensors", "arrays", "seq") else k): v for k, v in kwargs.items()}
     a = arguments("cat", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
-    if "x" not in kwargs and "tensors" in kwargs:
-        a["x"] = kwargs["tensors"]
     xs = [tensor(b, x, "cat", position) for x in _arrays(b, a["x"], "cat", position)]
     if a["axis"] is None:  # NumPy: concatenate(..., axis=None) flattens first
         xs = [_reshape_to(b, x, (_numel(x, position),), position) for x in xs]
@@ -723,6 +722,7 @@ def _at_least(b, x, ndim, position) -> Tracer:
 
 def _stacker(fname, axis_of):
     def lower(b, args, kwargs, position):
+        kwargs = {("x" if k in ("tensors", "tup") else k): v for k, v in kwargs.items()}
         a = arguments(fname, args, kwargs, {"x": REQUIRED}, position)
         xs = [tensor(b, x, fname, position) for x in _arrays(b, a["x"], fname, position)]
         xs, axis = axis_of(b, xs, position)
@@ -740,6 +740,7 @@ FUNCTIONS["column_stack"] = _stacker("column_stack", lambda b, xs, p: (
 
 @function("stack")
 def _stack(b, args, kwargs, position):
+    kwargs = {("x" if k in ("tensors", "arrays") else k): v for k, v in kwargs.items()}
     a = arguments("stack", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
     xs = [tensor(b, x, "stack", position) for x in _arrays(b, a["x"], "stack", position)]
     shapes = {tuple(x.shape) for x in xs}
@@ -1786,3 +1787,144 @@ def _qr(b, args, kwargs, position):
     if mode == "r":  # NumPy: R alone
         return r
     return Items.named([b.apply("qr_q", x, position=position), r], ("Q", "R"))
+
+
+
+# -- more of the everyday vocabulary: variants of the above ---------------------------------------
+
+@variant("torch.linalg", "diagonal")
+def _linalg_diagonal(b, args, kwargs, position):
+    # torch.linalg.diagonal: the last two axes by default (torch.diagonal: the first two)
+    a = arguments("diagonal", args, kwargs, {"x": REQUIRED, "offset": 0, "dim1": -2, "dim2": -1}, position)
+    return _diagonal(b, [a["x"], a["offset"], a["dim1"], a["dim2"]], {}, position)
+
+
+@function("inner")
+def _inner(b, args, kwargs, position):
+    # np.inner / torch.inner: the last axes contracted; a scalar multiplies
+    x, y = _two("inner", b, args, kwargs, position)
+    if x.ndim == 0 or y.ndim == 0:
+        return b.apply("mul", x, y, position=position)
+    lx, ly = _LETTERS[:x.ndim], _LETTERS[x.ndim:x.ndim + y.ndim - 1] + _LETTERS[x.ndim - 1]
+    return einsum_of(b, f"{lx},{ly}->{lx[:-1]}{ly[:-1]}", [x, y], position)
+
+
+@function("vecdot")
+def _vecdot(b, args, kwargs, position):
+    kwargs = {("axis" if k == "dim" else k): v for k, v in kwargs.items()}
+    a = arguments("vecdot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axis": -1}, position)
+    x, y = tensor(b, a["x"], "vecdot", position), tensor(b, a["y"], "vecdot", position)
+    prod = b.apply("mul", x, y, position=position)
+    if prod.ndim == 0:
+        raise JacShapeError("vecdot needs vectors, got scalars", position)
+    return b.apply("sum", prod, axes=(_axis(b, a["axis"], prod.ndim, "vecdot", position),), keepdims=False,
+                   position=position)
+
+
+@function("block_diag")
+def _block_diag(b, args, kwargs, position):
+    # torch.block_diag(A, B, ...): the arrays (0-d, 1-d as rows, 2-d) on the diagonal of one matrix
+    if kwargs:
+        raise JacParseError("block_diag() takes only arrays", position)
+    xs = [tensor(b, x, "block_diag", position) for x in (args[0] if len(args) == 1 and isinstance(args[0], Items)
+                                                          else args)]
+    if not xs:
+        raise JacValueError("block_diag needs at least one array", position)
+    xs = [_reshape_to(b, x, (1,) * (2 - x.ndim) + tuple(x.shape), position) if x.ndim < 2 else x for x in xs]
+    for x in xs:
+        _need_ndim("block_diag", x, (2,), position)
+    shapes = [_concrete(x, "block_diag", position) for x in xs]
+    out = (sum(s[0] for s in shapes), sum(s[1] for s in shapes))
+    total, r, c = None, 0, 0
+    for x, (n, m) in zip(xs, shapes):
+        if n and m:
+            part = _place(b, x, (slice(r, r + n), slice(c, c + m)), out, position)
+            total = part if total is None else b.apply("add", total, part, position=position)
+        r, c = r + n, c + m
+    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+
+
+def _meshgrid(default):
+    def lower(b, args, kwargs, position):
+        if set(kwargs) - {"indexing"}:
+            raise JacParseError("meshgrid() takes arrays and indexing=", position)
+        indexing = static(b, kwargs.get("indexing", default), "indexing", position)
+        if indexing is None:
+            raise JacValueError("meshgrid without indexing= is ambiguous: PyTorch's default is 'ij', NumPy's "
+                                "'xy'. Write indexing='ij' or indexing='xy' (or torch.meshgrid / np.meshgrid)",
+                                position)
+        if indexing not in ("ij", "xy"):
+            raise JacValueError("meshgrid: indexing must be 'ij' or 'xy'", position)
+        xs = [tensor(b, x, "meshgrid", position)
+              for x in (args[0] if len(args) == 1 and isinstance(args[0], Items) else args)]
+        xs = [_reshape_to(b, x, (_numel(x, position),), position) for x in xs]
+        n = len(xs)
+        out = [x.shape[0] for x in xs]
+        if indexing == "xy" and n >= 2:
+            out[0], out[1] = out[1], out[0]
+        grids = []
+        for k, x in enumerate(xs):
+            axis = (1 - k if k < 2 else k) if indexing == "xy" and n >= 2 else k
+            shape = [1] * n
+            shape[axis] = x.shape[0]
+            grids.append(b.apply("broadcast_to", _reshape_to(b, x, tuple(shape), position), shape=tuple(out),
+                                 position=position))
+        return Items(grids)
+    return lower
+
+
+FUNCTIONS["meshgrid"] = _meshgrid(None)
+VARIANTS[("torch", "meshgrid")] = _meshgrid("ij")
+VARIANTS[("np", "meshgrid")] = _meshgrid("xy")
+
+
+def _atleast(ndim):
+    def lower(b, args, kwargs, position):
+        xs = [tensor(b, x, f"atleast_{ndim}d", position) for x in args]
+        if len(xs) != 1 or kwargs:
+            raise JacValueError(f"atleast_{ndim}d: jac takes one array", position)
+        return _at_least(b, xs[0], ndim, position)
+    return lower
+
+
+for _n in (1, 2, 3):
+    FUNCTIONS[f"atleast_{_n}d"] = _atleast(_n)
+
+
+@function("rot90")
+def _rot90(b, args, kwargs, position):
+    kwargs = {("axes" if k == "dims" else k): v for k, v in kwargs.items()}
+    a = arguments("rot90", args, kwargs, {"x": REQUIRED, "k": 1, "axes": (0, 1)}, position)
+    x = tensor(b, a["x"], "rot90", position)
+    d0, d1 = (_axis(b, d, x.ndim, "rot90", position) for d in static_ints(b, a["axes"], "dims", position))
+    if d0 == d1:
+        raise JacValueError("rot90: the two axes must differ", position)
+    k = static_int(b, a["k"], "k", position) % 4
+
+    def flip(v, axis):
+        return _take(b, v, tuple(slice(None, None, -1) if i == axis else slice(None) for i in range(v.ndim)),
+                     position)
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, d0), d1)
+    perm = list(range(x.ndim))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return _permute(b, flip(x, d1), perm, position) if k == 1 else flip(_permute(b, x, perm, position), d1)
+
+
+@function("reshape_as", "view_as")
+def _reshape_as(b, args, kwargs, position):
+    x, other = _two("reshape_as", b, args, kwargs, position)
+    return b.apply("reshape", x, shape=_concrete(other, "reshape_as", position), position=position)
+
+
+def _complex_refusal(name, instead):
+    def lower(b, args, kwargs, position):
+        raise JacValueError(f"{name} of a general matrix has complex results, which jac does not have; "
+                            f"for a symmetric matrix use {instead}", position)
+    return lower
+
+
+FUNCTIONS["eig"] = _complex_refusal("eig", "eigh")
+FUNCTIONS["eigvals"] = _complex_refusal("eigvals", "eigvalsh")
