@@ -463,7 +463,7 @@ _TORCH = {"torch", "torch.linalg", "torch.nn.functional", "F", "torch.special"}
 _NUMPY = {"np", "numpy", "jnp", "jax.numpy", "np.linalg", "numpy.linalg", "jnp.linalg"}
 
 
-def library_of(module: str | None) -> str | None:
+def library_named(module: str | None) -> str | None:
     """``"torch"`` or ``"np"`` for a module path that names one of them, else None (bare)."""
     return "torch" if module in _TORCH else "np" if module in _NUMPY else None
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
-from .functions import CONSTANTS, FUNCTIONS, MODULES, Items, Static, library_of, lookup, matrix_transpose, transpose_all
+from .functions import CONSTANTS, FUNCTIONS, MODULES, Items, Static, library_named, lookup, matrix_transpose, transpose_all
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.shapes import fmt
 
@@ -166,7 +166,7 @@ class _Lowering:
         if isinstance(stmt, ast.Expr):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
-            return self.unpack(stmt)
+            return self.unpack_items(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target = stmt.targets[0].id
             if target in self.input_names:
@@ -184,7 +184,7 @@ class _Lowering:
         raise JacParseError(f"only expressions and assignments 'NAME = EXPR' are allowed, not {what} statements",
                             self.source.at(stmt))
 
-    def unpack(self, stmt: ast.Assign):
+    def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
         targets = stmt.targets[0].elts
         if not all(isinstance(t, ast.Name) for t in targets):
@@ -374,7 +374,7 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
             else None
-        library = "method" if kind == "method" else library_of(module)
+        library = "method" if kind == "method" else library_named(module)
         lower = lookup(fname, library, {"F": "torch.nn.functional", "numpy": "np"}.get(module, module))
         if lower is None:
             hint = difflib.get_close_matches(fname, list(FUNCTIONS), n=1)
