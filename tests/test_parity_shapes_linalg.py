@@ -365,3 +365,19 @@ def test_meshgrid_follows_the_library_named():
         api.evaluate("meshgrid(x, y)[0]", {"x": x, "y": y})
     with pytest.raises(JacError, match="complex"):
         api.evaluate("torch.linalg.eig(A)", {"A": B})
+
+
+CHOLESKY = np.linalg.cholesky(SPD)
+EXTRA_LA = [
+    ("torch.cholesky_solve(B, L)", {"B": B, "L": CHOLESKY}, lambda B, L: torch.cholesky_solve(B, L)),
+    ("torch.cholesky_solve(B, L.T, upper=True)", {"B": B, "L": CHOLESKY},
+     lambda B, L: torch.cholesky_solve(B, L.T, upper=True)),
+    ("torch.cholesky_inverse(L)", {"L": CHOLESKY}, lambda L: torch.cholesky_inverse(L)),
+    ("torch.pinverse(W)", {"W": W}, lambda W: torch.pinverse(W)),
+    ("torch.chain_matmul(A, B, C)", {"A": A, "B": B, "C": C}, lambda A, B, C: torch.linalg.multi_dot([A, B, C])),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", EXTRA_LA, ids=[c[0] for c in EXTRA_LA])
+def test_more_linear_algebra_matches_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn, rtol=1e-8, atol=1e-10)

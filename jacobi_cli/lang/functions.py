@@ -1928,3 +1928,33 @@ def _complex_refusal(name, instead):
 
 FUNCTIONS["eig"] = _complex_refusal("eig", "eigh")
 FUNCTIONS["eigvals"] = _complex_refusal("eigvals", "eigvalsh")
+
+
+@function("cholesky_solve")
+def _cholesky_solve(b, args, kwargs, position):
+    # torch.cholesky_solve(B, L, upper=False): X with (L Lᵀ) X = B
+    a = arguments("cholesky_solve", args, kwargs, {"x": REQUIRED, "L": REQUIRED, "upper": False}, position)
+    rhs, low = tensor(b, a["x"], "cholesky_solve", position), tensor(b, a["L"], "cholesky_solve", position)
+    _square(low, "cholesky_solve", position)
+    _need_ndim("cholesky_solve", rhs, tuple(range(2, 10)), position, "right-hand side (a matrix)")
+    tri = low  # used whole, as PyTorch does (its upper or lower triangle is not masked)
+    gram = b.apply("matmul", *((matrix_transpose(b, tri, position), tri) if static(b, a["upper"], "upper", position)
+                               else (tri, matrix_transpose(b, tri, position))), position=position)
+    return _solve(b, gram, rhs, False, position, "cholesky_solve")
+
+
+@function("cholesky_inverse")
+def _cholesky_inverse(b, args, kwargs, position):
+    a = arguments("cholesky_inverse", args, kwargs, {"x": REQUIRED, "upper": False}, position)
+    low = tensor(b, a["x"], "cholesky_inverse", position)
+    _square(low, "cholesky_inverse", position)
+    eye = b.const(np.eye(low.shape[-1], dtype=b.dtype), position)
+    return _cholesky_solve(b, [eye, low], {"upper": a["upper"]}, position)
+
+
+FUNCTIONS["pinverse"] = FUNCTIONS["pinv"]
+
+
+@function("chain_matmul")
+def _chain_matmul(b, args, kwargs, position):
+    return _multi_dot(b, [Items(args)], kwargs, position)
