@@ -330,7 +330,8 @@ class Grammar:
             return E(f"{f}([{a.text}, {b.text}])", (6,) if choice == "cat" else (2, 3))
         if choice == "split":
             a = self.sub(depth, (3, 3))
-            return self.pick([E(f"torch.split({a.text}, 2)[0]", (2, 3)), E(f"torch.chunk({a.text}, 3, dim=1)[2]", (3, 1)),
+            return self.pick([E(f"torch.split({a.text}, 2)[0]", (2, 3)),
+                              E(f"torch.chunk({a.text}, 3, dim=1)[2]", (3, 1)),
                               E(f"np.split({a.text}, [1])[1]", (2, 3))])
         a = self.sub(depth)
         if choice == "flip":

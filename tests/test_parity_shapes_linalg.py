@@ -282,7 +282,8 @@ DECOMP = [  # sign-invariant where a decomposition's signs are LAPACK's choice
     ("torch.svd(W).V ** 2", {"W": W}, lambda W: torch.svd(W).V ** 2),
     ("torch.linalg.qr(W).R", {"W": W}, lambda W: torch.linalg.qr(W).R),
     ("torch.linalg.qr(W).Q", {"W": W}, lambda W: torch.linalg.qr(W).Q),
-    ("Q, R = torch.linalg.qr(S); sum(Q * R)", {"S": S3}, lambda S: (torch.linalg.qr(S)[0] * torch.linalg.qr(S)[1]).sum()),
+    ("Q, R = torch.linalg.qr(S); sum(Q * R)", {"S": S3},
+     lambda S: (torch.linalg.qr(S)[0] * torch.linalg.qr(S)[1]).sum()),
 ]
 
 

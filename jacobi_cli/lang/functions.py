@@ -732,7 +732,8 @@ def _stacker(fname, axis_of):
 
 FUNCTIONS["hstack"] = _stacker("hstack", lambda b, xs, p: ([_at_least(b, x, 1, p) for x in xs],
                                                             0 if all(x.ndim <= 1 for x in xs) else 1))
-FUNCTIONS["vstack"] = FUNCTIONS["row_stack"] = _stacker("vstack", lambda b, xs, p: ([_at_least(b, x, 2, p) for x in xs], 0))
+FUNCTIONS["vstack"] = FUNCTIONS["row_stack"] = _stacker("vstack",
+                                                         lambda b, xs, p: ([_at_least(b, x, 2, p) for x in xs], 0))
 FUNCTIONS["dstack"] = _stacker("dstack", lambda b, xs, p: ([_at_least(b, x, 3, p) for x in xs], 2))
 FUNCTIONS["column_stack"] = _stacker("column_stack", lambda b, xs, p: (
     [_reshape_to(b, x, (x.shape[0], 1), p) if x.ndim == 1 else _at_least(b, x, 2, p) for x in xs], 1))
@@ -808,6 +809,9 @@ def _np_split(b, args, kwargs, position, even=True):
     count = static_int(b, spec, "the number of sections", position)
     if count <= 0:
         raise JacValueError(f"{fname}: the number of sections must be positive, got {count}", position)
+    if count > max(n, 1) and count > 10_000:
+        raise JacValueError(f"{fname}: {count:,} sections of an axis of length {n} (at most 10,000 empty ones)",
+                            position)
     if even and n % count:
         raise JacShapeError(f"np.split: {count} sections do not divide the length {n} evenly "
                             "(np.array_split allows it)", position)
@@ -832,7 +836,7 @@ def _chunk(b, args, kwargs, position):
     if chunks <= 0:
         raise JacValueError(f"chunk: the number of chunks must be positive, got {chunks}", position)
     size = -(-n // chunks) if n else 0
-    return _pieces(b, x, axis, [min(size, n - i) for i in range(0, n, size)] if size else [0] * chunks, position)
+    return _pieces(b, x, axis, [min(size, n - i) for i in range(0, n, size)] if size else [0], position)
 
 
 @function("unbind", "unstack")
@@ -959,6 +963,8 @@ def _repeat_interleave(b, args, kwargs, position):
     if len(reps) not in (1, n) or any(r < 0 for r in reps):
         raise JacValueError(f"repeat: repeats {reps} must be one count or one count per element ({n}), none "
                             "negative", position)
+    total = sum(reps) if len(reps) == n else n * reps[0]
+    b.check_size((total,), f"repeat's result ({total:,} elements)", position)  # before the index is built
     index = np.repeat(np.arange(n), reps if len(reps) == n else reps[0])
     return _take(b, x, (slice(None),) * axis + (index,), position)
 
@@ -1039,6 +1045,7 @@ def _triangle(lower: bool):
             raise JacShapeError(f"{fname} needs a matrix (at least 2-d), got shape {fmt(x.shape)}", position)
         n, m = _concrete(x, fname, position)[-2:]
         k = static_int(b, a["k"], "diagonal", position)
+        b.check_size((n, m), f"{fname}'s index of a {n}×{m} matrix", position)  # before it is built
         keep = np.tril(np.ones((n, m), dtype=bool), k) if lower else np.triu(np.ones((n, m), dtype=bool), k)
         if keep.all():
             return x
@@ -1202,6 +1209,7 @@ def _pad(torch_order):
         placed = _place(b, x, index, out, position)
         if value == 0:
             return placed
+        b.check_size(out, f"pad's result, shape {fmt(out)},", position)  # before the border is built
         border = np.full(out, float(value), dtype=b.dtype)
         border[index] = 0.0
         return b.apply("add", placed, b.const(border, position), position=position)

@@ -20,7 +20,8 @@ import numpy as np
 
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
-from .functions import CONSTANTS, FUNCTIONS, MODULES, Items, Static, library_named, lookup, matrix_transpose, transpose_all
+from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
+from .functions import Items, library_named, lookup, matrix_transpose
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.shapes import fmt
 
@@ -156,7 +157,8 @@ class _Lowering:
             value = self.statement(stmt)
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
-            raise JacValueError(f"the last statement is a tuple of {len(value)} arrays: pick one by index "
+            arrays = "array" if len(value) == 1 else "arrays"
+            raise JacValueError(f"the last statement is a tuple of {len(value)} {arrays}: pick one by index "
                                 f"(parts[0]){names}", self.source.at(module.body[-1]))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
@@ -165,7 +167,8 @@ class _Lowering:
     def statement(self, stmt: ast.stmt):
         if isinstance(stmt, ast.Expr):
             return self.expression(stmt.value)
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
             return self.unpack_items(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target = stmt.targets[0].id
