@@ -177,6 +177,8 @@ REFUSED = [
     ("F.pad(A, (1, 1), mode='reflect')", "not supported"),
     ("torch.gather(A, 1, [[0, 3]])", "out of range"),
     ("exp([x4, x6])", "not a list or tuple"),
+    ("clip(x4, [x4, x6[:4]], 1.0)", "not one array"),
+    ("x4[[x4, x4]]", "integer constants"),
 ]
 
 
