@@ -384,3 +384,30 @@ EXTRA_LA = [
 @pytest.mark.parametrize("expr, inputs, fn", EXTRA_LA, ids=[c[0] for c in EXTRA_LA])
 def test_more_linear_algebra_matches_pytorch(expr, inputs, fn):
     assert_parity(expr, inputs, fn, rtol=1e-8, atol=1e-10)
+
+
+MORE_SHAPES = [
+    ("torch.hsplit(A, 3)[1]", {"A": A}, lambda A: torch.hsplit(A, 3)[1]),
+    ("torch.vsplit(B, [1])[1]", {"B": B}, lambda B: torch.vsplit(B, [1])[1]),
+    ("torch.select(T, 1, -1)", {"T": T}, lambda T: torch.select(T, 1, -1)),
+    ("T.select(2, 0)", {"T": T}, lambda T: T.select(2, 0)),
+    ("torch.adjoint(T)", {"T": T}, lambda T: torch.adjoint(T)),
+    ("torch.diagflat(A, 1)", {"A": A}, lambda A: torch.diagflat(A, 1)),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", MORE_SHAPES, ids=[c[0] for c in MORE_SHAPES])
+def test_more_shapes_match_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+@pytest.mark.parametrize("expr, fn", [
+    ("np.append(A, x4)", lambda A, x4, **_: np.append(A, x4)),
+    ("np.append(A, B[:1], axis=0)", lambda A, B, **_: np.append(A, B[:1], axis=0)),
+    ("np.linalg.diagonal(T[:, :2, :2])", lambda T, **_: np.linalg.diagonal(T[:, :2, :2])),
+    ("np.permute_dims(T, (2, 0, 1))", lambda T, **_: np.permute_dims(T, (2, 0, 1))),
+    ("np.matrix_transpose(T)", lambda T, **_: np.matrix_transpose(T)),
+    ("np.dsplit(T, [1, 3])[1]", lambda T, **_: np.dsplit(T, [1, 3])[1]),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_more_numpy_spellings(expr, fn):
+    np.testing.assert_array_equal(api.evaluate(expr, VALUES), fn(**VALUES))

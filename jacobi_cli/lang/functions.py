@@ -1966,3 +1966,59 @@ FUNCTIONS["pinverse"] = FUNCTIONS["pinv"]
 @function("chain_matmul")
 def _chain_matmul(b, args, kwargs, position):
     return _multi_dot(b, [Items(args)], kwargs, position)
+
+
+def _split_along(fname, axis_of):
+    """np.hsplit / vsplit / dsplit (and torch's): np.array_split's pieces along a fixed axis, evenly."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "indices_or_sections": REQUIRED}, position)
+        x = tensor(b, a["x"], fname, position)
+        axis = axis_of(x)
+        if axis >= x.ndim:
+            raise JacShapeError(f"{fname} needs at least {axis + 1} dimensions, got shape {fmt(x.shape)}", position)
+        return _np_split(b, [x, a["indices_or_sections"], b.const(float(axis))], {}, position)
+    return lower
+
+
+FUNCTIONS["hsplit"] = _split_along("hsplit", lambda x: 0 if x.ndim == 1 else 1)
+FUNCTIONS["vsplit"] = _split_along("vsplit", lambda x: 0 if x.ndim >= 2 else 2)
+FUNCTIONS["dsplit"] = _split_along("dsplit", lambda x: 2 if x.ndim >= 3 else 3)
+
+
+@function("select")
+def _select(b, args, kwargs, position):
+    a = arguments("select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
+    x = tensor(b, a["x"], "select", position)
+    axis = _axis(b, a["axis"], x.ndim, "select", position)
+    n = _concrete(x, "select", position)[axis]
+    i = static_int(b, a["index"], "index", position)
+    if not -n <= i < n:
+        raise JacShapeError(f"select: index {i} is out of range for axis {axis} of length {n}", position)
+    return _take(b, x, (slice(None),) * axis + (i % n,), position)
+
+
+@function("adjoint", "matrix_transpose")
+def _adjoint(b, args, kwargs, position):
+    x = tensor(b, arguments("adjoint", args, kwargs, {"x": REQUIRED}, position)["x"], "adjoint", position)
+    return matrix_transpose(b, x, position, "matrix_transpose")
+
+
+FUNCTIONS["permute_dims"] = FUNCTIONS["permute"]
+VARIANTS[("np.linalg", "diagonal")] = VARIANTS[("torch.linalg", "diagonal")]
+
+
+@function("diagflat")
+def _diagflat(b, args, kwargs, position):
+    kwargs = {("k" if k in ("offset", "diagonal") else k): v for k, v in kwargs.items()}
+    a = arguments("diagflat", args, kwargs, {"x": REQUIRED, "k": 0}, position)
+    x = tensor(b, a["x"], "diagflat", position)
+    flat = _reshape_to(b, x, (_numel(x, position),), position)
+    return _embed(b, flat, static_int(b, a["k"], "offset", position), position)
+
+
+@function("append")
+def _append(b, args, kwargs, position):
+    # np.append(arr, values, axis=None): both flattened without an axis
+    a = arguments("append", args, kwargs, {"x": REQUIRED, "values": REQUIRED, "axis": None}, position)
+    return _cat(b, [Items([tensor(b, a["x"], "append", position), tensor(b, a["values"], "append", position)])],
+                {"axis": a["axis"]}, position)
