@@ -1229,14 +1229,14 @@ def _expm_frechet(a, e):
                      index=lead + (slice(0, n), slice(n, 2 * n)))
 
 
-def _lifted(a, t):
-    """``a`` (unbatched) with a length-1 batch axis in front, to meet a batched ``t``."""
+def _lifted(a):
+    """``a`` (unbatched) with a length-1 batch axis in front, to meet a batched tangent."""
     return P.reshape(a, shape=(1,) + tuple(shape_of(a)))
 
 
 defop("matrix_exp", _expm, lambda s: _square_shape("matrix_exp", s),
-      (lambda g, ans, a: _expm_frechet(mT(_lifted(a, g)), g),),  # gA = dexp_{Aᵀ}[G]
-      (lambda t, ans, a: _expm_frechet(_lifted(a, t), t),),
+      (lambda g, ans, a: _expm_frechet(mT(_lifted(a)), g),),  # gA = dexp_{Aᵀ}[G]
+      (lambda t, ans, a: _expm_frechet(_lifted(a), t),),
       domain=(-0.5, 0.5))
 
 

@@ -522,11 +522,6 @@ def _axis(b, value, ndim: int, fname, position, what="dim") -> int:
         raise JacShapeError(f"{fname}: {err.message}", position) from None
 
 
-def _int_list(b, value, what, position) -> tuple:
-    """One int or a tuple of ints, as written: ``2`` or ``(2, 3)`` or ``[2, 3]``."""
-    return static_ints(b, value, what, position)
-
-
 def _sizes(b, args, kwargs, keys, what, position) -> tuple:
     """Sizes given as varargs (``x.expand(3, 4)``) or as one tuple (``x.expand((3, 4))``)."""
     parts = list(args) + [kwargs[k] for k in keys if k in kwargs]
@@ -654,8 +649,8 @@ def _moveaxis(b, args, kwargs, position):
     a = arguments("moveaxis", args, kwargs, {"x": REQUIRED, "source": REQUIRED, "destination": REQUIRED},
                   position)
     x = tensor(b, a["x"], "moveaxis", position)
-    src = [_axis(b, s, x.ndim, "moveaxis", position) for s in _int_list(b, a["source"], "source", position)]
-    dst = [_axis(b, d, x.ndim, "moveaxis", position) for d in _int_list(b, a["destination"], "destination", position)]
+    src = [_axis(b, s, x.ndim, "moveaxis", position) for s in static_ints(b, a["source"], "source", position)]
+    dst = [_axis(b, d, x.ndim, "moveaxis", position) for d in static_ints(b, a["destination"], "destination", position)]
     if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise JacValueError("moveaxis: source and destination must be distinct axes, as many of each", position)
     order = [i for i in range(x.ndim) if i not in src]
@@ -854,7 +849,7 @@ def _squeeze(b, args, kwargs, position):
     a = arguments("squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "squeeze", position)
     axes = range(x.ndim) if a["axis"] is None else \
-        [_axis(b, d, x.ndim, "squeeze", position) for d in _int_list(b, a["axis"], "dim", position)]
+        [_axis(b, d, x.ndim, "squeeze", position) for d in static_ints(b, a["axis"], "dim", position)]
     drop = {d for d in axes if x.shape[d] == 1}
     return _reshape_to(b, x, tuple(s for i, s in enumerate(x.shape) if i not in drop), position)
 
@@ -864,7 +859,7 @@ def _np_squeeze(b, args, kwargs, position):
     a = arguments("np.squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "np.squeeze", position)
     if a["axis"] is not None:
-        for d in _int_list(b, a["axis"], "axis", position):
+        for d in static_ints(b, a["axis"], "axis", position):
             if x.shape[_axis(b, d, x.ndim, "np.squeeze", position, "axis")] != 1:
                 raise JacShapeError(f"np.squeeze: axis {d} of shape {fmt(x.shape)} is not of length 1", position)
     return _squeeze(b, args, kwargs, position)
@@ -874,7 +869,7 @@ def _np_squeeze(b, args, kwargs, position):
 def _unsqueeze(b, args, kwargs, position):
     a = arguments("unsqueeze", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "unsqueeze", position)
-    new = _int_list(b, a["axis"], "dim", position)
+    new = static_ints(b, a["axis"], "dim", position)
     ndim = x.ndim + len(new)
     axes = sorted(_axis(b, d, ndim, "unsqueeze", position) for d in new)
     if len(set(axes)) != len(axes):
@@ -998,7 +993,7 @@ def _flip(b, args, kwargs, position):
     a = arguments("flip", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "flip", position)
     axes = range(x.ndim) if a["axis"] is None else \
-        {_axis(b, d, x.ndim, "flip", position) for d in _int_list(b, a["axis"], "dims", position)}
+        {_axis(b, d, x.ndim, "flip", position) for d in static_ints(b, a["axis"], "dims", position)}
     return _take(b, x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)), position)
 
 
@@ -1017,7 +1012,7 @@ def _roll(b, args, kwargs, position):
             raise JacValueError("roll: several shifts need as many dims", position)
         flat = _reshape_to(b, x, (_numel(x, position),), position)
         return _reshape_to(b, _roll_axis(b, flat, 0, shifts[0], position), tuple(x.shape), position)
-    axes = [_axis(b, d, x.ndim, "roll", position) for d in _int_list(b, a["axis"], "dims", position)]
+    axes = [_axis(b, d, x.ndim, "roll", position) for d in static_ints(b, a["axis"], "dims", position)]
     if len(shifts) == 1:
         shifts = shifts * len(axes)
     if len(shifts) != len(axes):
@@ -1465,7 +1460,7 @@ def _bmm(b, args, kwargs, position):
     return b.apply("matmul", x, y, position=position)
 
 
-def _add_product(fname, product, ndims):
+def _add_product(fname, ndims):
     """``baddbmm``/``addmm``/``addmv``: beta * input + alpha * (x @ y); beta = 0 ignores input."""
     def lower(b, args, kwargs, position):
         kwargs = {{"batch1": "x", "batch2": "y", "mat1": "x", "mat2": "y", "mat": "x", "vec": "y"}.get(k, k): v
@@ -1493,9 +1488,9 @@ def _add_product(fname, product, ndims):
     return lower
 
 
-FUNCTIONS["baddbmm"] = _add_product("baddbmm", "bmm", (3, 3))
-FUNCTIONS["addmm"] = _add_product("addmm", "mm", (2, 2))
-FUNCTIONS["addmv"] = _add_product("addmv", "mv", (2, 1))
+FUNCTIONS["baddbmm"] = _add_product("baddbmm", (3, 3))
+FUNCTIONS["addmm"] = _add_product("addmm", (2, 2))
+FUNCTIONS["addmv"] = _add_product("addmv", (2, 1))
 
 
 @function("kron")
