@@ -584,12 +584,9 @@ def _axes_args(b, rest, fname, position) -> tuple:
 @variant("np", "swapaxes")
 @function("swapaxes", "swapdims")
 def _torch_transpose(b, args, kwargs, position, fname="transpose"):
-    a = arguments(fname, args, kwargs, {"x": REQUIRED, "dim0": REQUIRED, "dim1": REQUIRED},
-                  position) if not {"axis1", "axis2"} & set(kwargs) else \
-        arguments(fname, args, kwargs, {"x": REQUIRED, "axis1": REQUIRED, "axis2": REQUIRED}, position)
-    x = tensor(b, a["x"], fname, position)
-    d0, d1 = (a["dim0"], a["dim1"]) if "dim0" in a else (a["axis1"], a["axis2"])
-    return _swap(b, x, d0, d1, fname, position)
+    kwargs = {{"axis1": "dim0", "axis2": "dim1"}.get(k, k): v for k, v in kwargs.items()}  # np.swapaxes' names
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "dim0": REQUIRED, "dim1": REQUIRED}, position)
+    return _swap(b, tensor(b, a["x"], fname, position), a["dim0"], a["dim1"], fname, position)
 
 
 @variant("np", "transpose")
