@@ -115,7 +115,7 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
     if isinstance(value, Items):
         raise JacValueError(f"{fname}() needs one array here, not a list or tuple of arrays (make one with "
                             "stack([...]) or cat([...]), or index it: parts[0])", position)
-    return b.lift(value)
+    return b.lift(Refused.check(value, position))
 
 
 def axes_of(b, value, x: Tracer, position, fname: str):
@@ -499,14 +499,28 @@ class Items(tuple):
     def part(self, i: int, position) -> Tracer:
         if not -len(self) <= i < len(self):
             raise JacValueError(f"index {i} is out of range for a tuple of {len(self)} arrays", position)
-        return self[i]
+        return Refused.check(self[i], position)
 
     def field(self, name: str, position) -> Tracer:
         if name in self.fields:
-            return self[self.fields.index(name)]
+            return Refused.check(self[self.fields.index(name)], position)
         known = f" (it has {', '.join('.' + f for f in self.fields)})" if self.fields else ""
         raise JacNameError(f"a tuple of {len(self)} arrays has no attribute '.{name}'{known}; index it: parts[0]",
                            position)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A part of a result that jac does not compute (the non-unique columns of a full SVD): the
+    other parts work; using this one is refused with ``message``."""
+
+    message: str
+
+    @staticmethod
+    def check(value, position):
+        if isinstance(value, Refused):
+            raise JacValueError(value.message, position)
+        return value
 
 
 def _concrete(x: Tracer, fname, position) -> tuple:
@@ -1746,11 +1760,12 @@ def _svd_lowering(v_not_vh: bool):
             return _svd_of(b, x, "svd", position)[1]
         full = not static(b, a["some"], "some", position) if v_not_vh else \
             static(b, a["full_matrices"], "full_matrices", position)
-        if full and x.ndim >= 2 and x.shape[-1] != x.shape[-2]:
-            raise JacValueError("svd with full_matrices=True of a non-square matrix: the extra columns are not "
-                                "unique and have no derivative; write full_matrices=False (or svdvals for the "
-                                "singular values)", position)
         u, s, vh = _svd_of(b, x, "svd", position)
+        if full and x.shape[-1] != x.shape[-2]:  # the extra columns of U (tall) or Vh (wide) are not unique
+            refused = Refused("svd with full_matrices=True of a non-square matrix: the extra columns of "
+                              f"{'U' if x.shape[-2] > x.shape[-1] else 'Vh'} are not unique and have no "
+                              "derivative; write full_matrices=False (S and the other factor are available)")
+            u, vh = (refused, vh) if x.shape[-2] > x.shape[-1] else (u, refused)
         if v_not_vh:  # the deprecated torch.svd returns V
             return Items.named([u, s, matrix_transpose(b, vh, position)], ("U", "S", "V"))
         return Items.named([u, s, vh], ("U", "S", "Vh"))

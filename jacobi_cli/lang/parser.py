@@ -21,7 +21,7 @@ import numpy as np
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
-from .functions import Items, library_named, lookup, matrix_transpose
+from .functions import Items, Refused, library_named, lookup, matrix_transpose
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.shapes import fmt
 
@@ -203,7 +203,7 @@ class _Lowering:
             if target.id in self.input_names:
                 raise JacNameError(f"'{target.id}' is an input; an assignment cannot replace it (choose another name)",
                                    self.source.at(target))
-            self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part
+            self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
         return value
 
     # -- the walk ------------------------------------------------------------------------
@@ -296,7 +296,7 @@ class _Lowering:
 
     def name(self, name: str, position: int):
         if name in self.scope:
-            return self.scope[name]
+            return Refused.check(self.scope[name], position)
         if name in CONSTANTS:
             return self.b.const(CONSTANTS[name], position)
         if name in FUNCTIONS:
