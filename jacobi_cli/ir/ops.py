@@ -24,7 +24,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import JacShapeError, JacValueError
+from ..errors import JacLimitError, JacShapeError, JacValueError
 from . import structured
 from .op import Op, Proxy
 from .shapes import broadcast, fmt, is_concrete, reduce as reduce_shape
@@ -826,7 +826,10 @@ def _einsum_parts(spec: str):
 
 def _fresh(spec: str) -> str:
     """A subscript letter ``spec`` does not use: the batch axis of a rule's einsum."""
-    return next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in spec)
+    free = [c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in spec]
+    if not free:  # each order of derivative takes one letter; the lowering leaves a few
+        raise JacLimitError("einsum: no subscript letter is left for this order of derivative")
+    return free[0]
 
 
 def _einsum_shape(sa, sb, spec):

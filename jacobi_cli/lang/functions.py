@@ -1344,6 +1344,8 @@ def _einsum_terms(spec: str, ops: list, position):
         if ("..." in term and named > x.ndim) or ("..." not in term and named != x.ndim):
             raise JacShapeError(f"einsum: '{term}' does not fit an operand of shape {fmt(x.shape)}", position)
         ells.append(x.ndim - named if "..." in term else 0)
+    if len(set(spec) - set(",.->")) + max(ells, default=0) > 44:  # 8 letters stay free for derivatives
+        raise JacValueError("einsum: at most 44 distinct subscripts (with the axes of '...') are supported", position)
     ell = spare[:max(ells, default=0)]
     terms = [t.replace("...", "".join(ell[len(ell) - k:])) for t, k in zip(terms, ells)]
     if out is None:  # implicit output: '...' first, then the letters used once, in order
