@@ -218,6 +218,7 @@ LA = [
     ("torch.einsum('ij,kj', [A, C.T])", {"A": A, "C": C}, lambda A, C: torch.einsum("ij,kj", [A, C.T])),
     ("np.einsum('i,i', x, y)", {"x": x4, "y": y4}, lambda x, y: torch.einsum("i,i", x, y)),
     ("torch.einsum('bii->b', Tb) * 2", {"Tb": Tb}, lambda Tb: torch.einsum("bii->b", Tb) * 2),
+    ("torch.einsum('...i->i', T)", {"T": T}, lambda T: torch.einsum("...i->i", T)),
     ("torch.tensordot(T, C, dims=([1, 2], [0, 1]))", {"T": T, "C": C},
      lambda T, C: torch.tensordot(T, C, dims=([1, 2], [0, 1]))),
     ("torch.tensordot(A, C, 1)", {"A": A, "C": C}, lambda A, C: torch.tensordot(A, C, 1)),

@@ -1353,8 +1353,7 @@ def _einsum_terms(spec: str, ops: list, position):
         out = "".join(ell) + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
     elif "..." in out:
         out = out.replace("...", "".join(ell))
-    elif ell and any(ells):
-        raise JacValueError("einsum: the operands have '...' axes, so the output needs '...' too", position)
+    # an output without '...' sums those axes, as torch.einsum does (np.einsum refuses)
     if len(set(out)) != len(out) or not set(out) <= set("".join(terms)) or "." in out:
         raise JacValueError(f"einsum: the output '{out}' must name distinct subscripts of the operands", position)
     sizes = {}
