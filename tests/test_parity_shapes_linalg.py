@@ -416,3 +416,33 @@ def test_more_shapes_match_pytorch(expr, inputs, fn):
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_more_numpy_spellings(expr, fn):
     np.testing.assert_array_equal(api.evaluate(expr, VALUES), fn(**VALUES))
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3, 4])
+def test_the_transpose_family_against_both_libraries(ndim):
+    """Every swap and every permutation of a 1- to 4-d array: the library named gives its
+    meaning, a method call gives the one reading that exists, and only the ambiguous case fails."""
+    import itertools
+
+    x = np.arange(np.prod(range(2, 2 + ndim)), dtype=float).reshape(tuple(range(2, 2 + ndim)))
+    t = torch.tensor(x)
+    env = {"X": x}
+    for d0, d1 in itertools.product(range(-ndim, ndim), repeat=2):
+        swapped = torch.transpose(t, d0, d1).numpy()
+        np.testing.assert_array_equal(api.evaluate(f"torch.transpose(X, {d0}, {d1})", env), swapped)
+        np.testing.assert_array_equal(api.evaluate(f"np.swapaxes(X, {d0}, {d1})", env), swapped)
+        if ndim != 2 or (d0 % 2, d1 % 2) != (0, 1):
+            np.testing.assert_array_equal(api.evaluate(f"X.transpose({d0}, {d1})", env), swapped)
+        else:
+            with pytest.raises(JacError, match="ambiguous"):
+                api.evaluate(f"X.transpose({d0}, {d1})", env)
+    for perm in itertools.permutations(range(ndim)):
+        expected = np.transpose(x, perm)
+        np.testing.assert_array_equal(api.evaluate(f"np.transpose(X, {perm})", env), expected)
+        np.testing.assert_array_equal(api.evaluate(f"torch.permute(X, {perm})", env), t.permute(perm).numpy())
+        if ndim != 2:
+            np.testing.assert_array_equal(api.evaluate(f"X.transpose{perm if ndim > 1 else (perm[0],)}", env),
+                                          x.transpose(perm))
+    if ndim >= 2:
+        np.testing.assert_array_equal(api.evaluate("X.mT", env), t.mT.numpy())
+    np.testing.assert_array_equal(api.evaluate("X.T", env), x.T)
