@@ -73,22 +73,60 @@ def _compiled(expr: str, shapes: dict, dtype, seed: int, max_bytes: int) -> _Com
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
-            max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
+            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command.
 
     The parse of an expression for given input shapes is cached (64 entries), so calling
-    again with new values of the same shapes only evaluates.
+    again with new values of the same shapes only evaluates. An expression that ends in a
+    tuple of several outputs is refused unless the caller handles them (``several``).
     """
     dtype = resolve_dtype(dtype)
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
     entry = _compiled(expr, bound.shapes, dtype, seed, max_bytes)
+    if entry.graph.several and not several:
+        names = ", ".join(name for name, _ in entry.graph.outputs)
+        raise JacUsageError(f"the expression ends in a tuple of {len(entry.graph.outputs)} outputs ({names}); this "
+                            "computes one output: end it in one of them")
     names = check_wrt(wrt, entry.graph.inputs)
     graph = entry.by_wrt.get(tuple(names))
     if graph is None:
         graph = entry.by_wrt[tuple(names)] = entry.graph.with_wrt(names)
     env = {name: bound.values[name] for name in graph.inputs}
     return Problem(graph, env, names, autodiff.evaluate(graph, env), entry.plans)
+
+
+def output_problems(problem: Problem) -> list:
+    """``[(name, Problem)]``: one problem per output of an expression that ends in a tuple
+    (the values are shared; each output keeps its own plans), or ``[(None, problem)]``."""
+    if not problem.graph.several:
+        return [(None, problem)]
+    return [(name, replace(problem, graph=g, plans=problem.plans.setdefault(("output", name), {}), traced=None))
+            for name, g in problem.graph.output_graphs()]
+
+
+def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: int = 0,
+                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> tuple:
+    """``(problem of example 0, Batch, split inputs)`` for ``--batch`` specs (``["x", "W:1"]``):
+    parsed and planned once for the shapes of one example (see :mod:`jacobi_cli.engine.batching`)."""
+    from ..engine import batching
+
+    dtype = resolve_dtype(dtype)
+    seed = check_seed(seed)
+    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
+    found = batching.batch_of(bound.shapes, batching.parse_specs(batch))
+    if found.size == 0:
+        raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
+    split = found.split(bound.values)
+    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several)
+    return problem, found, split
+
+
+def example(problem: Problem, batch, split: dict, b: int) -> Problem:
+    """Example ``b`` of a batch: ``problem``'s graph and plans, that example's inputs and values."""
+    env = batch.example(split, b)
+    env = {name: env[name] for name in problem.graph.inputs}
+    return Problem(problem.graph, env, problem.wrt, autodiff.evaluate(problem.graph, env), problem.plans)
 
 
 def plan_of(problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
@@ -161,6 +199,85 @@ def cotangent(problem: Problem, v=None) -> np.ndarray:
     return v
 
 
+def output_cotangents(units: list, v, batch=None) -> dict:
+    """``{output: v}`` for ``y.backward`` of several outputs or of a batch (``units`` from
+    :func:`output_problems`). ``v``: None, or the ``--v`` strings: one VALUE for a lone output,
+    ``OUT=VALUE`` per output when there are several (the outputs left out get zeros, as
+    ``torch.autograd.backward([outs], [vs])`` counts a tensor it is not given). Without any
+    ``--v`` every output must have one element (each gets 1). With a batch, each v carries
+    the batch axis first: ``(B, *y.shape)``."""
+    items = [] if v is None else [v] if isinstance(v, str) else list(v)
+    shapes = {o: tuple(p.graph.output_shape) for o, p in units}
+    dtype = units[0][1].graph.dtype
+    lead = (batch.size,) if batch else ()
+    if units[0][0] is None:  # one output
+        if len(items) > 1:
+            raise JacUsageError("--v is given more than once, but the expression has one output")
+        return {None: _one_cotangent(units[0][1], items[0] if items else None, batch)}
+    if not items:
+        wide = [o for o, shape in shapes.items() if size_of(shape) != 1]
+        if wide:
+            raise JacValueError(f"output {wide[0]} has shape {fmt(shapes[wide[0]])}, so it needs a vector: pass "
+                                f"--v {wide[0]}=VALUE (outputs left out count as zero). PyTorch says: grad can be "
+                                "implicitly created only for scalar outputs")
+        return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
+    found = {}
+    for item in items:
+        name, sep, text = str(item).partition("=")
+        name = name.strip()
+        if not sep or name not in shapes:
+            raise JacUsageError(f"--v {item}: with several outputs each --v is OUT=VALUE, OUT one of "
+                                f"{', '.join(shapes)}")
+        if name in found:
+            raise JacUsageError(f"--v {name}= is given twice")
+        found[name] = _one_cotangent(dict(units)[name], text, batch, f"--v {name}")
+    return {o: found[o] if o in found else np.zeros(lead + shapes[o], dtype=dtype) for o in shapes}
+
+
+def _one_cotangent(problem: Problem, v, batch, what: str = "v") -> np.ndarray:
+    if batch is None:
+        return cotangent(problem, v)
+    from ..engine.batching import per_example
+
+    y_shape = tuple(problem.graph.output_shape)
+    dtype = problem.graph.dtype
+    if v is None or (isinstance(v, str) and v.strip() == "ones"):
+        cotangent(problem, v)  # the same refusal for a wide output without --v
+        return np.ones((batch.size,) + y_shape, dtype=dtype)
+    if isinstance(v, str):
+        v = to_bindings([f"v={v}"], dtype).values["v"]
+    return per_example(np.asarray(v, dtype=dtype), batch, None, y_shape, what)
+
+
+def batch_tangents(problem: Problem, tangents: dict, batch) -> dict:
+    """``--tangent`` values under ``--batch``: ``{name: (array, per_example)}``: ``(B, *x)``
+    per example for a batched input (given with its batch axis where the input has it), and
+    for a shared input either its own shape (the same tangent for every example, ``per_example``
+    False) or ``(B, *x)``."""
+    from ..engine.batching import per_example
+
+    g = problem.graph
+    out = {}
+    for name, t in tangents.items():
+        if name not in g.inputs:
+            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
+        shape = tuple(g.nodes[g.inputs[name]].shape)
+        if isinstance(t, str) and t.strip() == "ones":
+            out[name] = (np.ones(shape, dtype=g.dtype), False)
+            continue
+        if isinstance(t, str):
+            t = to_bindings([f"{name}={t}"], g.dtype).values[name]
+        t = np.asarray(t, dtype=g.dtype)
+        shared = name not in batch.axes and t.shape == shape
+        out[name] = (t, False) if shared else (per_example(t, batch, name if name in batch.axes else None, shape,
+                                                           f"the tangent for '{name}'"), True)
+    return out
+
+
+def size_of(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
 def vjp_of(problem: Problem, v) -> dict:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
     grads = autodiff.vjp(problem.graph, problem.values, v[None])
@@ -208,7 +325,7 @@ def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
 
 
 def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:
-    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape``; needs a one-element output.
+    """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``.
 
     Computed as ``plan`` says (default: :func:`hessian_plan_of` for ``budget``): a plan that
     does not fit raises :class:`~jacobi_cli.errors.JacLimitError` before a block is allocated."""
@@ -226,14 +343,11 @@ def hessian_plan_of(problem: Problem, budget: int | None = None) -> HessianPlan:
     alone, before the gradient graph is traced. As for :func:`plan_of`, the plan without a
     budget is kept with the graph and reused whenever it fits."""
     y_shape = tuple(problem.graph.output_shape)
-    if int(np.prod(y_shape, dtype=np.int64)) != 1:
-        raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
-                            "reduce it first, e.g. sum(...)")
     budget = memory.default_budget() if budget is None else int(budget)
     g = problem.graph
     shapes = {name: tuple(g.nodes[g.inputs[name]].shape) for name in problem.wrt}
     values_bytes = values_nbytes(problem.values)
-    plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES))
+    plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES), y_shape)
     if plan.refusal:  # from the shapes alone: nothing traced, nothing allocated
         return plan
     key = ("hessian", tuple(problem.wrt), plan.max_bytes, values_bytes)

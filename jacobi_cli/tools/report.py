@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import api
-from ..engine import autodiff, finite, memory
+from ..engine import autodiff, batching, finite, memory
 from ..lang.bindings import parse_bindings
-from ..errors import JacError, JacUsageError
+from ..errors import JacError, JacLimitError, JacUsageError
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.parser import parse
 from ..ir.shapes import kind, legend, math_shape
@@ -56,11 +56,16 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
-                mode="auto", max_memory=None, values="dense", on_plan=None) -> dict:
+                mode="auto", max_memory=None, values="dense", on_plan=None, batch=None) -> dict:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
-    (``--explain``); a plan that does not fit the budget is refused after that call."""
+    (``--explain``); a plan that does not fit the budget is refused after that call.
+    ``batch``: the ``--batch`` specs (``["x", "W:1"]``)."""
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    if _general(problem, found):
+        if symbolic:
+            raise JacUsageError("--symbolic shows one output without a batch")
+        return _eval_general(expr, problem, found, split, layout, mode, budget, values, on_plan)
     plan = api.plan_of(problem, mode, budget)
     if on_plan is not None:
         on_plan(plan)
@@ -107,8 +112,16 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
     save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
 
 
-def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> dict:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None) -> dict:
+    """The vjp report; ``v`` is one VALUE, or the list of ``--v`` options (``OUT=VALUE`` each
+    when there are several outputs)."""
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
+    if _general(problem, found):
+        return _vjp_general(expr, problem, found, split, v)
+    if isinstance(v, (list, tuple)):
+        if len(v) > 1:
+            raise JacUsageError("--v is given more than once, but the expression has one output")
+        v = v[0] if v else None
     cot = api.cotangent(problem, v)
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
@@ -119,8 +132,10 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -
     return report
 
 
-def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0) -> dict:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None) -> dict:
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
+    if _general(problem, found):
+        return _jvp_general(expr, problem, found, split, tangents)
     checked = api.tangents_of(problem, tangents)
     out = api.jvp_of(problem, checked)
     report = _header("jvp", expr, problem.graph, problem.wrt)
@@ -131,11 +146,14 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     return report
 
 
-def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None) -> dict:
+def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None,
+                   batch=None) -> dict:
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    if _general(problem, found):
+        return _hessian_general(expr, problem, found, split, budget, on_plan)
     plan = api.hessian_plan_of(problem, budget)
     if on_plan is not None:
         on_plan(plan)
@@ -143,13 +161,9 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     report = _header("hessian", expr, problem.graph, problem.wrt)
     report["_plan"] = plan
     report["output"] = _output(problem)
-    report["hessian"] = {}
-    for (a, b), h in blocks.items():
-        a_shape, b_shape = problem.env[a].shape, problem.env[b].shape
-        report["hessian"][f"{a},{b}"] = {
-            "shape": list(h.shape), "value": h,
-            "math_shape": list(math_shape(a_shape, b_shape)),
-            "legend": _hessian_legend(a, b, a_shape, b_shape, report["output"]["name"])}
+    y_shape = tuple(problem.graph.output_shape)
+    report["hessian"] = {f"{a},{b}": _hessian_block(h, y_shape, problem.env[a].shape, problem.env[b].shape, a, b,
+                                                    report["output"]["name"]) for (a, b), h in blocks.items()}
     _warn(report, finite.hessian_warnings(problem, blocks, report["output"]["name"]))
     return report
 
@@ -161,13 +175,16 @@ def _warn(report: dict, found: list) -> None:
         report["warnings"] = [w.as_dict() for w in found]
 
 
-def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y") -> str:
-    letters = "ijklmnpq"
-    ai, bi = letters[:len(a_shape)], letters[len(a_shape):len(a_shape) + len(b_shape)]
+def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=()) -> str:
+    letters = "ijklmnpqrstuvw"
+    yi = letters[:len(y_shape)]
+    ai = letters[len(yi):len(yi) + len(a_shape)]
+    bi = letters[len(yi) + len(a_shape):len(yi) + len(a_shape) + len(b_shape)]
     da = f"∂{a}[{', '.join(ai)}]" if ai else f"∂{a}"
     db = f"∂{b}[{', '.join(bi)}]" if bi else f"∂{b}"
-    idx = ", ".join(ai + bi)
-    return f"H[{idx}] = ∂²{of} / {da} {db}" if idx else f"H = ∂²{of} / {da} {db}"
+    y = f"{of}[{', '.join(yi)}]" if yi else of
+    idx = ", ".join(yi + ai + bi)
+    return f"H[{idx}] = ∂²{y} / {da} {db}" if idx else f"H = ∂²{y} / {da} {db}"
 
 
 def shape_report(expr: str, bindings, wrt=None) -> dict:
@@ -370,3 +387,280 @@ def case_entry(result) -> dict:
                               "max_abs_error": o.max_abs_error, "max_rel_error": o.max_rel_error}
                              for o in result.outcomes],
             "error": result.error}
+
+
+# --- several outputs and batches ------------------------------------------------------------
+#
+# An expression that ends in a tuple has several outputs; ``--batch`` runs B examples. Both
+# go through the same loop: every example (just the one without a batch), every output,
+# that output's plan made once for the shapes of one example. Per-example results are
+# stacked batch axis first (engine/batching.Stacked); shapes in the report describe one example.
+
+def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple:
+    """``(problem of example 0, Batch or None, split inputs or None)``; several outputs allowed."""
+    if batch:
+        return api.prepare_batch(expr, bindings, batch, wrt, dtype, seed, max_bytes, several=True)
+    return api.prepare(expr, bindings, wrt, dtype, seed, max_bytes, several=True), None, None
+
+
+def _general(problem, batch) -> bool:
+    return batch is not None or problem.graph.several
+
+
+def _examples(problem, batch, split):
+    """Each example's problem, in order (only ``problem`` without a batch)."""
+    yield problem
+    for b in range(1, batch.size if batch else 1):
+        yield api.example(problem, batch, split, b)
+
+
+def _out_name(name, graph) -> str:
+    return output_name(graph) if name is None else name
+
+
+def _placed(report: dict, problem, stack, one: str, several: str, blocks: dict | None) -> None:
+    """The outputs (values from ``stack[(name,)]``) and the per-output ``blocks`` under the
+    contract's keys: ``"output"`` and ``one`` for a lone output, else ``"outputs"`` and
+    ``several`` (``blocks`` None: the outputs alone)."""
+    outputs = []
+    for name, p in api.output_problems(problem):
+        shape = tuple(p.graph.output_shape)
+        outputs.append({"shape": list(shape), "kind": kind(shape), "value": stack[(name,)],
+                        "name": _out_name(name, p.graph)})
+    if not problem.graph.several:
+        report["output"] = outputs[0]
+        if blocks is not None:
+            report[one] = blocks[None]
+    else:
+        report["outputs"] = outputs
+        if blocks is not None:
+            report[several] = blocks
+
+
+def _value_warnings(problem) -> list:
+    """Where NaN or infinities first appear in the value of each output."""
+    found = []
+    for _, p in api.output_problems(problem):
+        found += finite.value_warnings(p.graph, p.values)
+    return found[:finite.MAX_WARNINGS]
+
+
+def _batch_warnings(report: dict, stacked: list, batch, warn_example) -> None:
+    """``"warnings"`` for the first example whose results hold NaN or infinities:
+    ``warn_example(b)`` gives that example's warnings, named by the example."""
+    b = batching.first_nonfinite(stacked)
+    if b is None:
+        return
+    found = [{**w.as_dict(), "message": f"example {b}: {w.message}"} for w in warn_example(b)]
+    if found:
+        report["warnings"] = found
+
+
+def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_plan) -> dict:
+    if batch and values == "coo":
+        raise JacUsageError("--sparse does not combine with --batch: the per-example Jacobians are stacked dense")
+    units = api.output_problems(problem)
+    plans = {o: api.plan_of(p, mode, budget) for o, p in units}
+    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units))
+    if on_plan is not None:
+        on_plan(plan)
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    stack, first = batching.Stacked(batch.size if batch else None), {}
+    for b, example in enumerate(_examples(problem, batch, split)):
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            found = api.jacobians(p, plans[o])
+            first.setdefault(o, found)
+            if batch:
+                for name, j in found.items():
+                    stack.put((o, name), b, api.dense(j, layout, budget))
+    report = _header("eval", expr, problem.graph, problem.wrt)
+    blocks = {}
+    for (o, p), found in zip(units, first.values()):
+        of = _out_name(o, p.graph)
+        blocks[o] = {name: jacobian_block(j, layout, of, "none" if batch else values, budget)
+                     for name, j in found.items()}
+        for name in found if batch else ():
+            blocks[o][name]["value"] = stack[(o, name)]
+    _placed(report, problem, stack, "jacobian", "jacobians", blocks)
+    report["_jacobians"] = {} if batch or None not in first else first[None]
+    report["_jacobians_by_output"] = {} if batch else first
+    report["_arrays"] = {(o, name): stack[(o, name)] for o in first for name in first[o]} if batch else None
+    report.update(_plan=plan, _budget=budget)
+    if batch:
+        report["batch"] = batch.as_dict()
+
+        def warn_example(b):
+            found = []
+            for o, p in api.output_problems(api.example(problem, batch, split, b)):
+                js = api.jacobians(p, plans[o])
+                found += finite.warnings(p, [(f"∂{_out_name(o, p.graph)}/∂{n}", n, j) for n, j in js.items()])
+            return found
+
+        _batch_warnings(report, list(stack.arrays.values()), batch, warn_example)
+    else:
+        found = []
+        for (o, p), js in zip(units, first.values()):
+            found += finite.warnings(p, [(f"∂{_out_name(o, p.graph)}/∂{n}", n, j) for n, j in js.items()])
+        _warn(report, found[:finite.MAX_WARNINGS])
+    return report
+
+
+def _vjp_general(expr, problem, batch, split, v) -> dict:
+    units = api.output_problems(problem)
+    cot = api.output_cotangents(units, v, batch)
+    stack = batching.Stacked(batch.size if batch else None)
+    for b, example in enumerate(_examples(problem, batch, split)):
+        seeds = {}
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            vb, key = (cot[o][b] if batch else cot[o])[None], p.graph.output
+            seeds[key] = vb if key not in seeds else seeds[key] + vb  # one node listed twice (x, x): they add
+        grads = autodiff.vjp(example.graph, example.values, seeds)
+        for name in problem.wrt:
+            stack.put(("grad", name), b, np.asarray(grads[name][0]))
+    report = _header("vjp", expr, problem.graph, problem.wrt)
+    _placed(report, problem, stack, "v", "v", None)
+    if None in cot:
+        report["v"] = {"shape": list(cot[None].shape), "value": cot[None]}
+    else:
+        report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
+    report["vjp"] = {name: {"shape": list(problem.env[name].shape), "value": stack[("grad", name)]}
+                     for name in problem.wrt}
+    if batch:
+        report["batch"] = batch.as_dict()
+    _warn_values(report, problem, batch, split, stack)
+    return report
+
+
+def _warn_values(report: dict, problem, batch, split, stack) -> None:
+    """Warnings on the value (and the results: the first example that holds NaN)."""
+    if batch:
+        _batch_warnings(report, list(stack.arrays.values()), batch,
+                        lambda b: _value_warnings(api.example(problem, batch, split, b)))
+    else:
+        _warn(report, _value_warnings(problem))
+
+
+def _jvp_general(expr, problem, batch, split, tangents: dict) -> dict:
+    units = api.output_problems(problem)
+    ids = {o: p.graph.output for o, p in units}
+    given = api.batch_tangents(problem, tangents, batch) if batch else \
+        {n: (t, False) for n, t in api.tangents_of(problem, tangents).items()}
+    stack = batching.Stacked(batch.size if batch else None)
+    for b, example in enumerate(_examples(problem, batch, split)):
+        t_b = api.tangents_of(example, {n: t[b] if per else t for n, (t, per) in given.items()})
+        if t_b:
+            found = autodiff.jvp(example.graph, example.values, {n: t[None] for n, t in t_b.items()},
+                                 outputs=list(dict.fromkeys(ids.values())))
+        for o, i in ids.items():
+            stack.put((o,), b, np.asarray(example.values[i], dtype=example.graph.dtype))
+            shape = tuple(example.graph.nodes[i].shape)
+            stack.put(("jvp", o), b, np.asarray(found[i][0]) if t_b else np.zeros(shape, example.graph.dtype))
+    report = _header("jvp", expr, problem.graph, problem.wrt)
+    report["tangent"] = {n: {"shape": list(np.shape(t)), "value": t} for n, (t, _) in given.items()}
+    blocks = {o: {"shape": list(problem.graph.nodes[i].shape), "value": stack[("jvp", o)]} for o, i in ids.items()}
+    _placed(report, problem, stack, "jvp", "jvps", blocks)
+    if batch:
+        report["batch"] = batch.as_dict()
+    _warn_values(report, problem, batch, split, stack)
+    return report
+
+
+def _hessian_general(expr, problem, batch, split, budget, on_plan) -> dict:
+    units = api.output_problems(problem)
+    plans = {o: api.hessian_plan_of(p, budget) for o, p in units}
+    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units))
+    if on_plan is not None:
+        on_plan(plan)
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    stack = batching.Stacked(batch.size if batch else None)
+    for b, example in enumerate(_examples(problem, batch, split)):
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            for pair, h in api.hessians(p, plans[o]).items():
+                stack.put((o, pair), b, h)
+    report = _header("hessian", expr, problem.graph, problem.wrt)
+    report["_plan"] = plan
+    blocks = {}
+    for o, p in units:
+        y_shape, of = tuple(p.graph.output_shape), _out_name(o, p.graph)
+        blocks[o] = {f"{a},{c}": _hessian_block(stack[(o, (a, c))], y_shape, problem.env[a].shape,
+                                                problem.env[c].shape, a, c, of)
+                     for a in problem.wrt for c in problem.wrt}
+    _placed(report, problem, stack, "hessian", "hessians", blocks)
+    if batch:
+        report["batch"] = batch.as_dict()
+    _warn_values(report, problem, batch, split, stack)
+    return report
+
+
+def _hessian_block(h, y_shape, a_shape, b_shape, a, b, of) -> dict:
+    """One block ``"a,b"``: ``shape`` is one example's ``y.shape + a.shape + b.shape``."""
+    a_shape, b_shape, y_shape = tuple(a_shape), tuple(b_shape), tuple(y_shape)
+    return {"shape": list(y_shape + a_shape + b_shape), "value": h,
+            "math_shape": list(y_shape + tuple(math_shape(a_shape, b_shape))),
+            "legend": _hessian_legend(a, b, a_shape, b_shape, of, y_shape)}
+
+
+def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", seed=0, max_memory=None,
+                      sparse: bool = False, on_plan=None, batch=None) -> dict:
+    """``jac derivative``: the ``order``-th derivative with respect to one input, per output
+    and per example (see :mod:`jacobi_cli.engine.higher`)."""
+    from ..engine import higher
+
+    order = higher.check_order(order)
+    budget = memory.budget(max_memory)
+    problem, found_batch, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    if len(problem.wrt) != 1:
+        raise JacUsageError(f"jac derivative differentiates with respect to one input; name it with --wrt "
+                            f"(inputs: {', '.join(problem.wrt) or 'none'})")
+    name = problem.wrt[0]
+    units = api.output_problems(problem)
+    plans = {}
+    for o, p in units:
+        diagonal = api.plan_of(p, "auto", api.UNLIMITED).inputs[name].structure == "diagonal"
+        plans[o] = higher.plan_derivative(p.graph, name, order, diagonal and size_of(p.env[name]) > 1, budget,
+                                          dense=not (sparse and diagonal), max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    plan = batching.BatchPlan(plans, found_batch, budget, sum(p.output.nbytes for _, p in units))
+    if on_plan is not None:
+        on_plan(plan)
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    stack = batching.Stacked(found_batch.size if found_batch else None)
+    for b, example in enumerate(_examples(problem, found_batch, split)):
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            stack.put((o, "d"), b, higher.run(plans[o], p.env))
+    report = _header("derivative", expr, problem.graph, problem.wrt)
+    report["_plan"] = plan
+    blocks = {}
+    for o, p in units:
+        pl = plans[o]
+        block = {"order": order, "shape": list(pl.shape), "structure": pl.structure,
+                 "legend": _derivative_legend(name, pl.y_shape, pl.x_shape, order, _out_name(o, p.graph))}
+        block["value" if pl.dense_result else "diagonal"] = stack[(o, "d")]
+        blocks[o] = {name: block}
+    _placed(report, problem, stack, "derivative", "derivatives", blocks)
+    report["order"] = order
+    if found_batch:
+        report["batch"] = found_batch.as_dict()
+    _warn_values(report, problem, found_batch, split, stack)
+    return report
+
+
+def _derivative_legend(name, y_shape, x_shape, order, of) -> str:
+    letters = iter("ijklmnpqrstuvwabcdefgh" * 4)
+    yi = [next(letters) for _ in y_shape]
+    xs = [[next(letters) for _ in x_shape] for _ in range(order)]
+    at = (lambda idx: f"[{', '.join(idx)}]" if idx else "")
+    dens = " ".join(f"∂{name}{at(x)}" for x in xs)
+    power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
+    idx = ", ".join(yi + [i for x in xs for i in x])
+    return f"D{f'[{idx}]' if idx else ''} = ∂{power}{of}{at(yi)} / {dens}"
+
+
+def size_of(a) -> int:
+    return int(np.size(a))
