@@ -193,14 +193,21 @@ class Renderer:
 
     def header(self, report: dict, on: str = "requires grad", off: str = "constant (not in --wrt)") -> None:
         self.line(echo(report["expression"]), "bold")
+        batch = report.get("batch")
         for name, info in report["inputs"].items():
             grad = on if info["requires_grad"] else off
-            self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}", "dim")
+            axis = f", batched along axis {batch['inputs'][name]}" if batch and name in batch["inputs"] else \
+                ", shared by every example" if batch else ""
+            self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}", "dim")
+        if batch:
+            self.line(f"  batch  {batch['size']:,} examples: shapes are one example's; every value and result "
+                      "carries the batch axis first", "dim")
 
     def output(self, report: dict) -> None:
         out = report["output"]
         self.line()
-        self.line(f"{out['name']} = value: {out['kind']}, shape {fmt(tuple(out['shape']))}", "bold cyan")
+        per = " per example" if report.get("batch") else ""
+        self.line(f"{out['name']} = value: {out['kind']}, shape {fmt(tuple(out['shape']))}{per}", "bold cyan")
         self.value(out["value"], out["name"], what="the value")
 
     def shape_table(self, rows: list, title: str = "Derivative shapes") -> None:
@@ -213,6 +220,10 @@ class Renderer:
 
     def eval(self, report: dict) -> None:
         self.header(report)
+        for sub in per_output(report, "jacobian", "jacobians"):
+            self.eval_output(sub)
+
+    def eval_output(self, report: dict) -> None:
         self.output(report)
         if report["output"].get("expr"):
             self.line("  formula:", "dim")
@@ -272,30 +283,55 @@ class Renderer:
 
     def vjp(self, report: dict) -> None:
         self.header(report)
-        self.output(report)
-        self.line()
-        y = report["output"]["name"]
-        self.line(f"v (as in {y}.backward(gradient=v)): shape {fmt(tuple(report['v']['shape']))}", "bold")
-        self.value(report["v"]["value"], "v")
+        names = []
+        for sub in per_output(report, "v", "v"):
+            self.output(sub)
+            self.line()
+            y = sub["output"]["name"]
+            names.append(y)
+            self.line(f"v (as in {y}.backward(gradient=v)): shape {fmt(tuple(sub['v']['shape']))}", "bold")
+            self.value(sub["v"]["value"], "v")
+        of = names[0] if len(names) == 1 else f"({', '.join(names)})"
         for name, block in report["vjp"].items():
             self.line()
-            self.line(f"{name}.grad = vᵀ·∂{report['output']['name']}/∂{name}: shape {fmt(tuple(block['shape']))}", "bold green")
+            self.line(f"{name}.grad = vᵀ·∂{of}/∂{name}: shape {fmt(tuple(block['shape']))}", "bold green")
             self.value(block["value"], f"{name}.grad")
 
     def jvp(self, report: dict) -> None:
         self.header(report)
-        self.output(report)
         for name, block in report["tangent"].items():
             self.line()
             self.line(f"tangent for {name}: shape {fmt(tuple(block['shape']))}", "bold")
             self.value(block["value"], f"t_{name}")
-        self.line()
-        y = report["output"]["name"]
-        self.line(f"jvp = Σₓ ∂{y}/∂x · t_x: shape {fmt(tuple(report['jvp']['shape']))}", "bold green")
-        self.value(report["jvp"]["value"], "jvp")
+        for sub in per_output(report, "jvp", "jvps"):
+            self.output(sub)
+            self.line()
+            y = sub["output"]["name"]
+            self.line(f"jvp = Σₓ ∂{y}/∂x · t_x: shape {fmt(tuple(sub['jvp']['shape']))}", "bold green")
+            self.value(sub["jvp"]["value"], "jvp")
 
     def hessian(self, report: dict) -> None:
         self.header(report)
+        for sub in per_output(report, "hessian", "hessians"):
+            self.hessian_output(sub)
+
+    def derivative(self, report: dict) -> None:
+        self.header(report)
+        for sub in per_output(report, "derivative", "derivatives"):
+            self.output(sub)
+            for name, block in sub["derivative"].items():
+                self.line()
+                k, y = block["order"], sub["output"]["name"]
+                self.line(f"order {k} of {y} with respect to {name}: shape {fmt(tuple(block['shape']))}, "
+                          f"{block['structure']}", "bold green")
+                self.line(f"  {block['legend']}", "dim")
+                if "value" in block:
+                    self.value(block["value"], "D", what="the derivative")
+                else:
+                    self.line("  the diagonal D[i, i, ..., i] (shaped like the output), the rest is 0:")
+                    self.value(block["diagonal"], "diag")
+
+    def hessian_output(self, report: dict) -> None:
         self.output(report)
         for pair, block in report["hessian"].items():
             a, b = pair.split(",")
@@ -367,8 +403,20 @@ class Renderer:
         from rich.table import Table
 
         self.header(report)
-        self.output(report)
-        y = report["output"]["name"]
+        names = []
+        for sub in per_output(report, "checks", "checks"):
+            self.output(sub)
+            names.append(sub["output"]["name"])
+        y = names[0] if len(names) == 1 else f"({', '.join(names)})"
+        if len(names) > 1:
+            self.line()
+            self.line(f"each input's worst result over the outputs {', '.join(names)} (every one in --json "
+                      "\"checks\")", "dim")
+        if report.get("batch"):
+            failed = report["batch"]["failed"]
+            self.line(f"each input's worst result over {report['batch']['size']:,} examples; "
+                      + (f"failed: examples {', '.join(map(str, failed[:20]))}{' ...' if len(failed) > 20 else ''}"
+                         if failed else "every example passed"), "dim")
         method = "central differences" if report["method"] == "central" else "Richardson-extrapolated differences"
         self.line()
         self.line(f"reverse (jacrev) and forward (jacfwd) mode against {method}; {report['dtype']}, "
@@ -487,6 +535,17 @@ class Renderer:
             text, caret = caret_lines(source, position)
             self.line("  " + text)
             self.line("  " + caret, style)
+
+
+def per_output(report: dict, one: str, several: str):
+    """The report as one report per output (``"output"`` and ``one`` each) when it has several."""
+    if "outputs" not in report:
+        yield report
+        return
+    for entry in report["outputs"]:
+        name = entry["name"]
+        yield {**report, "output": entry, one: report[several][name],
+               "_jacobians": report.get("_jacobians_by_output", {}).get(name, {})}
 
 
 def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | None:

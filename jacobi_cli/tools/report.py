@@ -112,6 +112,22 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
     save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
 
 
+def save_arrays(path: str, report: dict, layout: str = "array") -> None:
+    """``--out`` for every eval report: the Jacobians of one output (see :func:`save_jacobians`),
+    else one array per block named ``OUT,IN`` (several outputs) or ``IN`` (a batch of one output:
+    ``(B, *y, *x)``)."""
+    from ..lang.fileio import save_array
+
+    if report.get("_arrays") is not None:
+        arrays = {(name if o is None else f"{o},{name}"): a for (o, name), a in report["_arrays"].items()}
+        save_array(path, arrays)
+    elif "jacobian" in report:
+        save_jacobians(path, report["_jacobians"], layout, report["_budget"])
+    else:
+        save_array(path, {f"{o},{name}": api.dense(j, layout, report["_budget"])
+                          for o, js in report["_jacobians_by_output"].items() for name, j in js.items()})
+
+
 def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None) -> dict:
     """The vjp report; ``v`` is one VALUE, or the list of ``--v`` options (``OUT=VALUE`` each
     when there are several outputs)."""
@@ -250,14 +266,18 @@ def public(report: dict) -> dict:
 # --- the teaching and debugging views: check, graph, plot ------------------------------------
 
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
-                 rtol=None, atol=None, limit=False) -> dict:
+                 rtol=None, atol=None, limit=False, batch=None) -> dict:
     """Automatic derivatives (reverse and forward) against finite differences."""
     from . import check
 
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
+    if _general(problem, found):
+        if limit:
+            raise JacUsageError("--limit is for a scalar function of a scalar: one output, no batch")
+        return _check_general(expr, problem, found, split, method, rtol, atol)
     results = check.check(problem, method, rtol, atol)
     report = _header("check", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
@@ -273,6 +293,52 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
         report["derivative"] = derivative
         report["_limit_at"] = (name, float(np.reshape(problem.env[name], -1)[0]))
     return report
+
+
+def _check_general(expr, problem, batch, split, method, rtol, atol) -> dict:
+    """``jac check`` of several outputs and/or a batch: every output of every example is
+    checked; per input the worst result is reported (a failing one first), ``"checks"`` holds
+    them per output, and ``"batch"`` names the examples that failed."""
+    from . import check
+
+    stack = batching.Stacked(batch.size if batch else None)
+    worst: dict = {}
+    failed = []
+    for b, example in enumerate(_examples(problem, batch, split)):
+        ok = True
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            for name, result in check.check(p, method, rtol, atol).items():
+                ok = ok and result.passed
+                key = (o, name)
+                if key not in worst or _worse(result, worst[key]):
+                    worst[key] = result
+        if not ok:
+            failed.append(b)
+    report = _header("check", expr, problem.graph, problem.wrt)
+    by_output = {}
+    for o, _ in api.output_problems(problem):
+        by_output[o] = {name: _check_entry(worst.get((o, name))) for name in problem.graph.inputs}
+    for name, info in report["inputs"].items():
+        results = [worst[(o, name)] for o, _ in api.output_problems(problem) if (o, name) in worst]
+        info.update(_check_entry(max(results, key=_rank) if results else None))
+    _placed(report, problem, stack, "_unused", "checks", by_output)
+    report.pop("_unused", None)
+    report.update({"method": method, "dtype": np.dtype(problem.graph.dtype).name, "rtol": rtol, "atol": atol,
+                   "passed": not failed and all(r.passed for r in worst.values())})
+    if batch:
+        report["batch"] = {**batch.as_dict(), "failed": failed}
+    return report
+
+
+def _rank(result) -> tuple:
+    """Failing first, then the larger relative error (NaN counts as the largest)."""
+    rel = result.max_rel_error
+    return (not result.passed, np.inf if rel != rel else rel)
+
+
+def _worse(a, b) -> bool:
+    return _rank(a) > _rank(b)
 
 
 def _tolerance(option: str, value) -> float:
