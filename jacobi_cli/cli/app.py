@@ -221,6 +221,8 @@ def diff_command(
     at: Annotated[Optional[list[str]], typer.Option("--at", help="NAME=VALUE: evaluate the derivatives there "
                                                     "(repeatable; every input needs a value).")] = None,
     latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX.")] = False,
+    order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative's formulas (K > 1 needs "
+                                       "concrete sizes: x:3 or values).")] = 1,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
 
@@ -230,7 +232,7 @@ def diff_command(
     from ..tools.report import diff_report
 
     def build():
-        report = diff_report(read_expression(expr), bindings or [], wrt, at)
+        report = diff_report(read_expression(expr), bindings or [], wrt, at, order)
         report["_latex"] = latex
         return report
 
@@ -270,8 +272,9 @@ def graph_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     backward: Annotated[bool, typer.Option("--backward", help="Run y.backward(gradient=v) and show every "
                                            "node's gradient (.grad for leaves, retain_grad() for the others).")] = False,
-    v: Annotated[Optional[str], typer.Option("--v", help="With --backward: the gradient passed to backward, "
-                                             "shaped like the output ('ones' allowed; optional for one element).")] = None,
+    v: Annotated[Optional[list[str]], typer.Option("--v", help="With --backward: the gradient passed to backward, "
+                                                   "shaped like the output ('ones' allowed; optional for one "
+                                                   "element); OUT=VALUE per output when there are several.")] = None,
     dot: Annotated[bool, typer.Option("--dot", help="Print Graphviz DOT instead of the tree.")] = False,
     out: Annotated[Optional[str], typer.Option("--out", help="Write the DOT to FILE.dot (implies --dot).")] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "

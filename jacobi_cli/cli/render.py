@@ -367,9 +367,20 @@ class Renderer:
             self.line(indent + text)
 
     def diff(self, report: dict) -> None:
+        self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
+        if "outputs" not in report:
+            self.diff_output(report)
+            return
+        for entry in report["outputs"]:
+            output, derivatives = report["_sympy_outputs"][entry["name"]]
+            self.diff_output({**report, "output": entry, "derivative": report["derivatives"][entry["name"]],
+                              "_sympy": {"output": output, **derivatives}})
+
+    def diff_output(self, report: dict) -> None:
         as_latex = report.get("_latex", False)
         formulas = report["_sympy"]
-        self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
+        order = report.get("order", 1)
+        power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
         out = report["output"]
         y_shape = tuple(out["shape"])
         self.line()
@@ -383,7 +394,7 @@ class Renderer:
             x_shape = tuple(report["inputs"][name]["shape"])
             self.line()
             form = {"matrix": "matrix form, ", "components": "components, " if block["shape"] else ""}[block["form"]]
-            self.line(f"∂{out['name']}/∂{name}: {block['cell']}, {form}"
+            self.line(f"∂{power}{out['name']}/∂{name}{power}: {block['cell']}, {form}"
                       f"shape {fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             if block.get("note"):
                 self.line(f"  {block['note']}", "yellow")
@@ -395,7 +406,7 @@ class Renderer:
                 self.line(f"  at {_point_text(report['at'])}:", "dim")
                 self.value(block["value"], "J", indent="    ", what="the derivative")
             rows.append((name, x_shape, y_shape, tuple(block["shape"]), tuple(block["math_shape"])))
-        if rows:
+        if rows and order == 1:
             self.shape_table(rows)
 
     def check(self, report: dict) -> None:
@@ -467,13 +478,19 @@ class Renderer:
     def graph(self, report: dict) -> None:
         max_nodes = report.get("_max_nodes", MAX_TREE_NODES)
         self.header(report)
+        outputs = report["outputs"] if "outputs" in report else [report["output"]]
         if report.get("backward"):
-            self.line(f"after {report['output']['name']}.backward(gradient=v), with retain_grad() on every node: "
+            what = (f"{outputs[0]['name']}.backward(gradient=v)" if len(outputs) == 1 else
+                    f"torch.autograd.backward([{', '.join(o['name'] for o in outputs)}], [v...])")
+            self.line(f"after {what}, with retain_grad() on every node: "
                       "leaves show .grad, the others the gradient retain_grad() keeps", "dim")
-        self.line()
-        tree, hidden = graph_tree(report, max_nodes)
-        self.console.print(tree)
-        used = {a for a, _ in report["edges"]} | {report["output"]["id"]}
+        drawn: set = set()
+        for entry in outputs:
+            self.line()
+            tree, _ = graph_tree({**report, "output": entry}, max_nodes, drawn=drawn)
+            self.console.print(tree)
+        used = {a for a, _ in report["edges"]} | {o["id"] for o in outputs}
+        hidden = len(used - drawn)
         unused = [n["name"] for n in report["nodes"] if n["op"] == "input" and n["id"] not in used]
         if unused:
             self.line(f"not used by the output: {', '.join(unused)}", "dim")
@@ -692,11 +709,12 @@ def _graph_label(node: dict, report: dict, constants: dict) -> str:
     return label
 
 
-def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH):
+def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH, drawn=None):
     """The graph as a rich Tree from the output down, built with an explicit stack.
 
     A node used twice is drawn once; later uses point back to it. Returns the tree and
-    how many nodes were left out by ``max_nodes`` / ``max_depth``."""
+    how many nodes were left out by ``max_nodes`` / ``max_depth``. ``drawn`` (a set) collects
+    the ids drawn, shared by the trees of several outputs."""
     from rich.markup import escape
     from rich.tree import Tree
 
@@ -707,9 +725,11 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
     constants = report.get("_constants", {})
     root_id = report["output"]["id"]
     root = Tree(_graph_label(nodes[root_id], report, constants), guide_style="dim")
-    drawn = {root_id}
+    drawn = set() if drawn is None else drawn
+    start = len(drawn)
+    drawn.add(root_id)
     stack = [(a, root, 1) for a in reversed(children.get(root_id, []))]
-    while stack and len(drawn) < max_nodes:
+    while stack and len(drawn) - start < max_nodes:
         i, parent, depth = stack.pop()
         node = nodes[i]
         if i in drawn:
@@ -730,9 +750,10 @@ def to_dot(report: dict) -> str:
     """Graphviz DOT: one box per node, edges from each argument to its op (data flow).
     Leaves that require grad are blue and the output green, as torchviz draws them."""
     lines = ["digraph jac {", '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica"];']
-    out_id = report["output"]["id"]
+    outputs = report["outputs"] if "outputs" in report else [report["output"]]
+    out_names = {o["id"]: o["name"] for o in reversed(outputs)}
     for node in report["nodes"]:
-        name = node["name"] or (report["output"]["name"] if node["id"] == out_id else None)
+        name = node["name"] or out_names.get(node["id"])
         head = f"{name} = {node['op']}" if name and node["op"] not in ("input",) else (name or node["op"])
         if node["op"] == "const" and np.size(report.get("_constants", {}).get(node["id"])) <= INLINE_ELEMENTS:
             head = f"const {inline(report['_constants'][node['id']])}"
@@ -741,7 +762,7 @@ def to_dot(report: dict) -> str:
         if report.get("backward") and node["grad"] is not None:
             parts.append(f"grad = {inline(node['grad'])}")
         label = "\\n".join(_dot_escape(p) for p in parts)
-        color = ("palegreen" if node["id"] == out_id else
+        color = ("palegreen" if node["id"] in out_names else
                  "lightblue" if node["leaf"] and node["requires_grad"] else "white")
         lines.append(f'  n{node["id"]} [label="{label}", fillcolor={color}];')
     lines.extend(f"  n{a} -> n{i};" for a, i in report["edges"])

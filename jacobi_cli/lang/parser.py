@@ -82,6 +82,20 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         raise err.with_source(text)
 
 
+def split_outputs(text: str) -> list | None:
+    """For an expression that ends in a tuple (``a = f(x); a, sum(a)``): ``[(name, text)]``,
+    each output's own expression (the statements before, then that element), named as
+    :func:`parse` names them; None for any other expression."""
+    module = _syntax_tree(text)
+    last = module.body[-1]
+    if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1):
+        return None
+    source = Source(text)
+    prefix = text[:source.at(last)]
+    return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(text, elt))
+            for i, elt in enumerate(last.value.elts)]
+
+
 def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """A binding's value: a constant expression (literals, constructors, arithmetic)."""
     graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes)

@@ -221,33 +221,75 @@ def shape_report(expr: str, bindings, wrt=None) -> dict:
     return report
 
 
-def diff_report(expr: str, bindings, wrt=None, at=None) -> dict:
-    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``."""
+def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> dict:
+    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``;
+    ``order`` K > 1: the K-th derivative's formulas (concrete sizes). An expression that ends
+    in a tuple gives ``"outputs"`` and ``"derivatives"`` ``{OUT: {IN: block}}``."""
     from . import symbolic
+    from ..engine.higher import check_order
+    from ..lang.parser import split_outputs
 
-    result = symbolic.differentiate(expr, bindings, wrt, at)
-    graph = result.graph
-    report = _header("diff", expr, graph, result.wrt)
-    y_shape = tuple(graph.output_shape)
-    of = output_name(graph)
-    report["output"] = {"shape": list(y_shape), "kind": kind(y_shape), "name": of,
-                        "expr": symbolic.text(result.output), "latex": symbolic.latex(result.output)}
-    if result.output_value is not None:
-        report["output"]["value"] = result.output_value
+    order = check_order(order)
+    parts = split_outputs(expr)
+    if parts:
+        results = [(name, symbolic.differentiate(text, bindings, wrt, at, order)) for name, text in parts]
+        if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
+            return _diff_several(expr, results, order)
+    result = symbolic.differentiate(expr, bindings, wrt, at, order)
+    report = _header("diff", expr, result.graph, result.wrt)
+    of = output_name(result.graph)
+    report["output"] = _diff_output(result, of)
     if result.point is not None:
-        report["at"] = {name: result.point[name] for name in graph.inputs}
-    report["derivative"] = {name: _derivative_block(d, y_shape, of) for name, d in result.derivatives.items()}
+        report["at"] = {name: result.point[name] for name in result.graph.inputs}
+    y_shape = tuple(result.graph.output_shape)
+    report["derivative"] = {name: _derivative_block(d, y_shape, of, order) for name, d in result.derivatives.items()}
     report["_sympy"] = {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}}
+    if order > 1:
+        report["order"] = order
     return report
 
 
-def _derivative_block(d, y_shape, of: str) -> dict:
+def _diff_output(result, of: str) -> dict:
     from . import symbolic
 
-    x_shape = tuple(d.shape[len(y_shape):])
+    y_shape = tuple(result.graph.output_shape)
+    out = {"shape": list(y_shape), "kind": kind(y_shape), "name": of,
+           "expr": symbolic.text(result.output), "latex": symbolic.latex(result.output)}
+    if result.output_value is not None:
+        out["value"] = result.output_value
+    return out
+
+
+def _diff_several(expr: str, results: list, order: int) -> dict:
+    """``jac diff`` of each output of a final tuple (each differentiated on its own)."""
+    first = results[0][1]
+    report = _header("diff", expr, first.graph, first.wrt)
+    for _, r in results[1:]:  # an input that only a later output reads
+        extra = _header("diff", expr, r.graph, r.wrt)["inputs"]
+        for name, info in extra.items():
+            report["inputs"].setdefault(name, info)
+    report["outputs"] = [_diff_output(r, name) for name, r in results]
+    report["derivatives"] = {name: {n: _derivative_block(d, tuple(r.graph.output_shape), name, order)
+                                    for n, d in r.derivatives.items()} for name, r in results}
+    points = [r.point for _, r in results if r.point is not None]
+    if points:
+        report["at"] = {k: v for p in points for k, v in p.items()}
+    report["_sympy_outputs"] = {name: (r.output, {n: d.expr for n, d in r.derivatives.items()}) for name, r in results}
+    if order > 1:
+        report["order"] = order
+    return report
+
+
+def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
+    from . import symbolic
+
+    x_shape = tuple(d.shape[len(y_shape):len(y_shape) + (len(d.shape) - len(y_shape)) // order])
     block = {"expr": symbolic.text(d.expr), "latex": symbolic.latex(d.expr), "shape": list(d.shape),
              "math_shape": list(d.math_shape), "form": d.form, "cell": f"{kind(y_shape)} by {kind(x_shape)}",
-             "legend": legend(d.name, y_shape, x_shape, of=of)}
+             "legend": legend(d.name, y_shape, x_shape, of=of) if order == 1 else
+             _derivative_legend(d.name, y_shape, x_shape, order, of)}
+    if order > 1:
+        block["order"] = order
     if d.form == "components":
         block["entries"] = symbolic.entries(d.expr)
     if d.value is not None:
@@ -364,15 +406,47 @@ def _check_entry(result) -> dict:
 
 def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> dict:
     """The computation graph: every node the output depends on, and every input."""
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, several=True)
     g = problem.graph
     grads = {}
     report = _header("graph", expr, g, problem.wrt)
+    if g.several:
+        return _graph_several(report, problem, backward, v)
     report["output"] = {**_output(problem), "id": g.output}
     if backward:
-        cot = api.cotangent(problem, v)
+        cot = api.cotangent(problem, v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v)
         grads = api.node_grads(problem, cot)
         report["v"] = {"shape": list(cot.shape), "value": cot}
+    elif v is not None:
+        raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
+    ids = graph_nodes(g)
+    report["nodes"] = [{"id": i, "op": g.nodes[i].op, "name": g.nodes[i].name, "shape": list(g.nodes[i].shape),
+                        "kind": kind(g.nodes[i].shape), "leaf": g.nodes[i].leaf,
+                        "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
+    report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
+    report["backward"] = bool(backward)
+    report["_constants"] = {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"}
+    return report
+
+
+def _graph_several(report: dict, problem, backward: bool, v) -> dict:
+    """``jac graph`` of an expression that ends in a tuple: every output with its node id;
+    ``--backward`` is ``torch.autograd.backward([outs], [vs])`` (``--v OUT=VALUE`` each)."""
+    g = problem.graph
+    units = api.output_problems(problem)
+    report["outputs"] = [{**_output(p), "name": o, "id": p.graph.output} for o, p in units]
+    grads = {}
+    if backward:
+        cot = api.output_cotangents(units, v)
+        seeds = {}
+        for o, p in units:
+            key = p.graph.output
+            seeds[key] = cot[o][None] if key not in seeds else seeds[key] + cot[o][None]
+        found, kept = autodiff.vjp(g, problem.values, seeds, retain=True)
+        grads = {i: np.asarray(ct[0]) for i, ct in kept.items()}
+        for name in problem.wrt:
+            grads.setdefault(g.inputs[name], np.asarray(found[name][0]))
+        report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
     ids = graph_nodes(g)
