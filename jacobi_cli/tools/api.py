@@ -499,15 +499,28 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
         found = _run_kernel(kernel, hot[1])
         if found is not None:
             return found[0]
-    problem = prepare(expr, bindings, None, dtype, seed)
+    problem = prepare(expr, bindings, None, dtype, seed, several=True)
+    if problem.graph.several:  # a tuple, as the expression's last statement says
+        return tuple(p.output for _, p in output_problems(problem))
     if hot:
         _learn(key, "evaluate_kernel", (problem.graph,), lambda k: (hot[1],), problem.output, lambda got: got[0])
     return problem.output
 
 
 def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array",
-             mode: str = "auto", max_memory=None, structured: bool = False) -> dict:
+             mode: str = "auto", max_memory=None, structured: bool = False, batch=None) -> dict:
     """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
+
+    An expression that ends in a tuple of several outputs gives ``{output: {name: dy/dx}}``
+    (as ``jax.jacrev`` of a function returning a tuple). ``batch`` (``["x"]``, ``["x:1"]``)
+    marks batch axes as ``torch.func.vmap``'s ``in_dims``: each block is then ``(B, *y, *x)``,
+    per example (an input not batched is shared: per-example gradients of weights):
+
+    >>> J = jacobian("a = x * 2; a, sum(x)", {"x": [1.0, 2.0]})
+    >>> J["a"]["x"].tolist(), J["y1"]["x"].tolist()
+    ([[2.0, 0.0], [0.0, 2.0]], [1.0, 1.0])
+    >>> jacobian("w * x", {"x": [[1.0], [2.0], [3.0]], "w": 2.0}, batch=["x"])["w"].ravel().tolist()
+    [1.0, 2.0, 3.0]
 
     The ``array`` layout is ``y.shape + x.shape`` (as ``torch.autograd.functional.jacobian``
     and ``jax.jacrev``); ``layout="numerator"`` gives the ``math_shape`` of the table.
@@ -531,6 +544,8 @@ def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
     limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
+    if batch:
+        return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
     hot = _hot_inputs(bindings, dtype)
     key = ("jacobian", expr, hot[0], dtype, seed, _wrt_key(wrt), mode, max_memory) if hot else None
     kernel = _hot(key) if hot else None
@@ -538,13 +553,36 @@ def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
         found = _run_kernel(kernel, hot[1], structured)
         if found is not None:
             return found if structured or layout == "array" else _in_layout(found, kernel, layout)
-    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
+    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES), several=True)
+    if problem.graph.several:
+        return {o: (lambda found: found if structured else {n: dense(j, layout, limit) for n, j in found.items()})(
+            jacobians(p, plan_of(p, mode, limit))) for o, p in output_problems(problem)}
     plan = plan_of(problem, mode, limit)
     found = jacobians(problem, plan)
     if hot:
         _learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)), lambda k: (hot[1], True),
                found)
     return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
+
+
+def _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit) -> dict:
+    """:func:`jacobian` with ``batch``: parsed and planned once, each example in turn, stacked."""
+    from ..engine.batching import BatchPlan, Stacked
+
+    problem, found, split = prepare_batch(expr, bindings, batch, wrt, dtype, seed, min(limit, DEFAULT_MAX_BYTES),
+                                          several=True)
+    units = output_problems(problem)
+    plans = {o: plan_of(p, mode, limit) for o, p in units}
+    refusal = BatchPlan(plans, found, limit, sum(p.output.nbytes for _, p in units)).refusal
+    if refusal:
+        raise JacLimitError(refusal)
+    stack = Stacked(found.size)
+    for b in range(found.size):
+        for o, p in output_problems(problem if b == 0 else example(problem, found, split, b)):
+            for name, j in jacobians(p, plans[o]).items():
+                stack.put((o, name), b, dense(j, layout, limit))
+    out = {o: {name: stack[(o, name)] for name in problem.wrt} for o, _ in units}
+    return out[None] if None in out else out
 
 
 def _in_layout(found: dict, kernel, layout: str) -> dict:
@@ -577,7 +615,7 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
     dtype = resolve_dtype(dtype)
     hot = _hot_inputs(bindings, dtype)
     ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
-    v_hot = None if ones or isinstance(v, str) else np.asarray(v, dtype=dtype)
+    v_hot = None if ones or isinstance(v, (str, dict)) else np.asarray(v, dtype=dtype)
     v_key = "ones" if ones else v_hot.shape if v_hot is not None else None
     key = ("vjp", expr, hot[0], dtype, seed, _wrt_key(wrt), v_key) if hot and v_key is not None else None
     kernel = _hot(key) if key else None
@@ -589,12 +627,39 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
         found = _run_kernel(kernel, *run_args(kernel))
         if found is not None:
             return dict(zip(kernel.names, found))
-    problem = prepare(expr, bindings, wrt, dtype, seed)
+    problem = prepare(expr, bindings, wrt, dtype, seed, several=True)
+    if problem.graph.several:
+        return _vjp_several(problem, v)
     found = vjp_of(problem, cotangent(problem, v))
     if key:
         _learn(key, "vjp_kernel", (problem.graph, problem.wrt), run_args, found,
                lambda got: dict(zip(problem.wrt, got)))
     return found
+
+
+def _vjp_several(problem: Problem, v) -> dict:
+    """``torch.autograd.backward([outs], [vs])``: ``v`` is ``{output: v}`` (outputs left out
+    count as zero; None: every output has one element and gets 1)."""
+    units = output_problems(problem)
+    names = [o for o, _ in units]
+    if v is not None and not isinstance(v, dict):
+        raise JacValueError(f"with several outputs ({', '.join(names)}), v is a dict {{output: v}}")
+    if v is not None:
+        unknown = [o for o in v if o not in names]
+        if unknown:
+            raise JacNameError(f"v names no output {unknown[0]!r} (outputs: {', '.join(names)})")
+        shapes = {o: tuple(p.graph.output_shape) for o, p in units}
+        cot = {o: np.zeros(shapes[o], problem.graph.dtype) for o in names}
+        for o, x in v.items():
+            cot[o] = cotangent(dict(units)[o], x)
+    else:
+        cot = output_cotangents(units, None)
+    seeds = {}
+    for o, p in units:
+        key = p.graph.output
+        seeds[key] = cot[o][None] if key not in seeds else seeds[key] + cot[o][None]
+    grads = autodiff.vjp(problem.graph, problem.values, seeds)
+    return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
 def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0) -> np.ndarray:
@@ -612,7 +677,9 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
         found = _run_kernel(kernel, hot[1], *hot_t[1].values())
         if found is not None:
             return found[0]
-    problem = prepare(expr, bindings, None, dtype, seed)
+    problem = prepare(expr, bindings, None, dtype, seed, several=True)
+    if problem.graph.several:  # {output: J·t}
+        return {o: jvp_of(p, tangents_of(p, tangents or {})) for o, p in output_problems(problem)}
     found = jvp_of(problem, tangents_of(problem, tangents or {}))
     if key:
         _learn(key, "jvp_kernel", (problem.graph, list(hot_t[1])), lambda k: (hot[1], *hot_t[1].values()), found,
@@ -632,7 +699,50 @@ def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, 
     cannot fit raise :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated.
     """
     limit = memory.budget(max_memory)
-    return hessians(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), budget=limit)
+    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES), several=True)
+    if problem.graph.several:  # {output: blocks}
+        return {o: hessians(p, budget=limit) for o, p in output_problems(problem)}
+    return hessians(problem, budget=limit)
+
+
+def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float64", seed: int = 0,
+               max_memory=None) -> np.ndarray:
+    """The ``order``-th derivative with respect to one input, shape ``y.shape + x.shape * order``,
+    as ``jac derivative`` (forward over reverse; diagonal for element-wise functions).
+
+    >>> [float(derivative("x**3", {"x": 2.0}, k)) for k in (1, 2, 3)]
+    [12.0, 12.0, 6.0]
+
+    Several outputs give ``{output: derivative}``. ``max_memory`` as for :func:`jacobian`: a
+    derivative that cannot fit raises :class:`~jacobi_cli.errors.JacLimitError` before it is computed.
+    """
+    from ..engine import higher
+
+    order = higher.check_order(order)
+    limit = memory.budget(max_memory)
+    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES), several=True)
+    name = derivative_input(problem)
+    out = {o: higher.run(derivative_plan(p, name, order, limit), p.env) for o, p in output_problems(problem)}
+    return out[None] if None in out else out
+
+
+def derivative_input(problem: Problem) -> str:
+    """The one input a derivative of any order is taken by (``--wrt``, or the only input)."""
+    if len(problem.wrt) != 1:
+        raise JacUsageError(f"a derivative of any order is taken with respect to one input; name it with --wrt "
+                            f"(inputs: {', '.join(problem.wrt) or 'none'})")
+    return problem.wrt[0]
+
+
+def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse: bool = False):
+    """The :class:`~jacobi_cli.engine.higher.DerivativePlan` of one output: diagonal when the
+    Jacobian's dry run finds ``y`` element-wise in ``name`` (from the sparsity pattern alone)."""
+    from ..engine import higher
+
+    diagonal = (plan_of(problem, "auto", UNLIMITED).inputs[name].structure == "diagonal"
+                and int(np.size(problem.env[name])) > 1)
+    return higher.plan_derivative(problem.graph, name, order, diagonal, budget, dense=not (sparse and diagonal),
+                                  max_bytes=min(budget, DEFAULT_MAX_BYTES))
 
 
 def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:

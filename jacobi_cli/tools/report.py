@@ -754,16 +754,9 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     order = higher.check_order(order)
     budget = memory.budget(max_memory)
     problem, found_batch, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
-    if len(problem.wrt) != 1:
-        raise JacUsageError(f"jac derivative differentiates with respect to one input; name it with --wrt "
-                            f"(inputs: {', '.join(problem.wrt) or 'none'})")
-    name = problem.wrt[0]
+    name = api.derivative_input(problem)
     units = api.output_problems(problem)
-    plans = {}
-    for o, p in units:
-        diagonal = api.plan_of(p, "auto", api.UNLIMITED).inputs[name].structure == "diagonal"
-        plans[o] = higher.plan_derivative(p.graph, name, order, diagonal and size_of(p.env[name]) > 1, budget,
-                                          dense=not (sparse and diagonal), max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
     plan = batching.BatchPlan(plans, found_batch, budget, sum(p.output.nbytes for _, p in units))
     if on_plan is not None:
         on_plan(plan)
@@ -801,6 +794,3 @@ def _derivative_legend(name, y_shape, x_shape, order, of) -> str:
     idx = ", ".join(yi + [i for x in xs for i in x])
     return f"D{f'[{idx}]' if idx else ''} = ∂{power}{of}{at(yi)} / {dens}"
 
-
-def size_of(a) -> int:
-    return int(np.size(a))
