@@ -293,3 +293,39 @@ def test_empty_batch_and_zero_d_input_are_refused():
         api.jacobian("x * 2", {"x": np.zeros((0, 3))}, batch=["x"])
     with pytest.raises(JacValueError):
         vjp_report("x * 2", ["x:4x3"], batch=["x"])  # (3,) per example: v is needed
+
+
+SUITE = '''
+name = "batches"
+
+[[case]]
+name = "per-example jacobians"
+expr = "tanh(W @ x)"
+bindings = { x = [[1.0, 2.0], [0.5, -1.0], [0.0, 0.0]], W = [[1.0, 0.0], [0.0, 2.0]] }
+batch = ["x"]
+jacobian_shape = { x = [2, 2] }
+value = [[0.7615941559557649, 0.999329299739067], [0.46211715726000974, -0.9640275800758169], [0.0, 0.0]]
+check = true
+
+[[case]]
+name = "per-sample gradients"
+expr = "sum(w * x)"
+bindings = { x = [[1.0, 2.0], [3.0, 4.0]], w = [10.0, 20.0] }
+batch = "x"
+vjp = [{ grad = { w = [[1.0, 2.0], [3.0, 4.0]], x = [[10.0, 20.0], [10.0, 20.0]] } }]
+jvp = [{ tangent = { x = [[1.0, 0.0], [0.0, 1.0]] }, expected = [10.0, 20.0] }]
+hessian = { "x,x" = [[[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]] }
+jacobian = { w = [[1.0, 2.0], [3.0, 4.0]] }
+'''
+
+
+def test_suites_take_batch(tmp_path):
+    path = tmp_path / "suite.toml"
+    path.write_text(SUITE)
+    out = jac_json("run", str(path), "-j", "1")
+    assert out["passed"] and [len(c["expectations"]) for c in out["cases"]] == [4, 5]
+    path.write_text(SUITE.replace("w = [[1.0, 2.0], [3.0, 4.0]] }\n'", "w = [[1.0, 2.0], [3.0, 5.0]] }\n'")
+                    .replace('jacobian = { w = [[1.0, 2.0], [3.0, 4.0]] }', 'jacobian = { w = [[1.0, 2.0], [3.0, 5.0]] }'))
+    assert not jac("run", str(path), "-j", "1", "--json", code=1).stdout.count('"passed": true, "exit_code"')
+    path.write_text(SUITE.replace('batch = "x"', 'batch = "y"'))
+    assert "key 'batch'" in jac("run", str(path), code=2).output
