@@ -129,8 +129,16 @@ def test_check_graph_and_diff_of_several_outputs():
 
 
 def test_commands_that_take_one_output_say_so():
-    err = jac("plot", "a = sin(x); a, cos(x)", "x=1", "--out", "never.png", code=2)
-    assert "tuple of 2 outputs" in err.output
+    with pytest.raises(JacUsageError, match="tuple of 2 outputs"):
+        api.prepare("a = sin(x); a, cos(x)", {"x": 1.0})
+    err = jac("eval", "a = sin(x); a, cos(x)", "x=1", "--symbolic", code=2)
+    assert "--symbolic" in err.output
+
+
+def test_shape_describes_one_example_and_each_output():
+    out = jac_json("shape", "a = A @ x; a, sum(a)", "A:3x4", "x:10x4", "--batch", "x")
+    assert out["batch"] == {"size": 10, "inputs": {"x": 0}} and out["inputs"]["x"]["shape"] == [4]
+    assert out["derivatives"]["a"]["A"]["shape"] == [3, 3, 4] and out["derivatives"]["y1"]["x"]["math_shape"] == [1, 4]
 
 
 # --- any order -----------------------------------------------------------------------------------

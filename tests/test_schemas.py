@@ -44,7 +44,8 @@ SAMPLES = {
                 ["x @ A @ x", "x:30", "A:30x30", "--wrt", "x", "--explain", "--max-memory", "30k"],  # chunked passes
                 ["x**3", "x:3"], ["a = sin(x) * y; b = sum(x**3); a, b", "x:2", "y:2", "--explain"],
                 ["x @ A @ x", "x:4x2", "A:2x2", "--batch", "x", "--explain"]],
-    "shape": [["A @ x", "A:3x4", "x:4"], ["x.T @ A @ x", "x:n", "A:nxn"]],
+    "shape": [["A @ x", "A:3x4", "x:4"], ["x.T @ A @ x", "x:n", "A:nxn"], ["a = A @ x; a, sum(a)", "A:3x4", "x:4"],
+              ["A @ x", "A:3x4", "x:10x4", "--batch", "x"]],
     "diff": [["3*x**2 - 4*x", "--wrt", "x"], ["3*x**2 - 4*x", "--wrt", "x", "--at", "x=1"],
              ["x.T @ A @ x", "--wrt", "x", "x:n", "A:nxn"], ["sin(x) * y", "--wrt", "x", "x:3", "y:3"],
              ["x**3", "--wrt", "x", "--order", "3", "--at", "x=2"], ["a = sin(x); a, sum(x**2)", "x:2"]],

@@ -343,6 +343,10 @@ class Renderer:
 
     def shape(self, report: dict) -> None:
         self.header(report)
+        for sub in per_output(report, "derivatives", "derivatives"):
+            self.shape_output(sub)
+
+    def shape_output(self, report: dict) -> None:
         out = report["output"]
         self.line()
         self.line(f"{out['name']}: {out['kind']}, shape {fmt(tuple(out['shape']))}", "bold cyan")

@@ -203,21 +203,39 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=())
     return f"H[{idx}] = ∂²{y} / {da} {db}" if idx else f"H = ∂²{y} / {da} {db}"
 
 
-def shape_report(expr: str, bindings, wrt=None) -> dict:
-    """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic)."""
+def shape_report(expr: str, bindings, wrt=None, batch=None) -> dict:
+    """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic). With
+    ``batch`` the shapes are one example's; several outputs give ``"outputs"`` and
+    ``"derivatives"`` ``{OUT: {IN: ...}}``."""
     bound = parse_bindings(list(bindings or []), symbolic=True)
-    graph = parse(expr, bound.shapes, shapes_only=True)
+    shapes, found = dict(bound.shapes), None
+    if batch:
+        found = batching.batch_of(shapes, batching.parse_specs(batch))
+        if not isinstance(found.size, int):
+            raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
+        shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
+                  for n, s in shapes.items()}
+    graph = parse(expr, shapes, shapes_only=True)
     names = api.check_wrt(wrt, graph.inputs)
     report = _header("shape", expr, graph, names)
-    y_shape = tuple(graph.output_shape)
-    report["output"] = {"shape": list(y_shape), "kind": kind(y_shape), "name": output_name(graph)}
-    report["derivatives"] = {}
-    for name in names:
-        x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-        report["derivatives"][name] = {
-            "shape": list(y_shape + x_shape), "math_shape": list(math_shape(y_shape, x_shape)),
-            "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
-            "legend": legend(name, y_shape, x_shape, of=report["output"]["name"])}
+    graphs = graph.output_graphs() if graph.several else [(output_name(graph), graph)]
+    outputs, derivatives = [], {}
+    for of, g in graphs:
+        y_shape = tuple(g.output_shape)
+        outputs.append({"shape": list(y_shape), "kind": kind(y_shape), "name": of})
+        derivatives[of] = {}
+        for name in names:
+            x_shape = tuple(g.nodes[g.inputs[name]].shape)
+            derivatives[of][name] = {
+                "shape": list(y_shape + x_shape), "math_shape": list(math_shape(y_shape, x_shape)),
+                "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
+                "legend": legend(name, y_shape, x_shape, of=of)}
+    if graph.several:
+        report["outputs"], report["derivatives"] = outputs, derivatives
+    else:
+        report["output"], report["derivatives"] = outputs[0], derivatives[outputs[0]["name"]]
+    if found:
+        report["batch"] = found.as_dict()
     return report
 
 
