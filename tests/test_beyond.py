@@ -286,6 +286,9 @@ def test_batched_derivative_and_check():
 def test_batch_results_are_refused_before_allocation_and_explained():
     with pytest.raises(JacLimitError, match="batch of 2,000 examples"):
         eval_report("tanh(W @ x)", ["x:2000x50", "W:50x50"], batch=["x"], max_memory="20M")
+    # dW of one example is structured (10,000 stored of 1,000,000), but the batch stacks it dense: 8 GB
+    with pytest.raises(JacLimitError, match="batch of 1,000 examples"):
+        eval_report("tanh(W @ x)", ["x:1000x100", "W:100x100"], batch=["x"], max_memory="1G")
     out = jac("eval", "tanh(W @ x)", "x:10x5", "W:5x5", "--batch", "x", "--explain")
     assert "batch: 10 examples" in out.stdout and "stacked" in out.stdout
 

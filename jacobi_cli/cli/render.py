@@ -322,7 +322,8 @@ class Renderer:
             for name, block in sub["derivative"].items():
                 self.line()
                 k, y = block["order"], sub["output"]["name"]
-                self.line(f"order {k} of {y} with respect to {name}: shape {fmt(tuple(block['shape']))}, "
+                power = "" if k == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(k))
+                self.line(f"∂{power}{y}/∂{name}{power}: order {k}, shape {fmt(tuple(block['shape']))}, "
                           f"{block['structure']}", "bold green")
                 self.line(f"  {block['legend']}", "dim")
                 if "value" in block:

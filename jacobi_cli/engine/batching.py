@@ -110,9 +110,18 @@ class BatchPlan:
     budget: int
     value_bytes: int = 0  # one example's output values
 
+    itemsize: int = 8
+
     @property
     def example_result_bytes(self) -> int:
-        return sum(p.result_bytes for p in self.plans.values()) + self.value_bytes
+        """One example's results as they are stacked: dense (a structured Jacobian too)."""
+        return sum(self._dense_bytes(p) for p in self.plans.values()) + self.value_bytes
+
+    def _dense_bytes(self, plan) -> int:
+        if hasattr(plan, "inputs") and hasattr(plan, "y_shape"):  # a Jacobian plan: each block made dense
+            m = int(np.prod(plan.y_shape, dtype=np.int64))
+            return sum(m * int(np.prod(p.x_shape, dtype=np.int64)) for p in plan.inputs.values()) * self.itemsize
+        return plan.result_bytes
 
     @property
     def stacked_bytes(self) -> int:
@@ -120,7 +129,10 @@ class BatchPlan:
 
     @property
     def peak_bytes(self) -> int:
-        return max(p.peak_bytes for p in self.plans.values()) + self.stacked_bytes
+        """Every output's plan (their results are kept together), the stacked results, and
+        one example's dense results on their way into the stack."""
+        per_example = sum(p.peak_bytes for p in self.plans.values())
+        return per_example + (self.stacked_bytes + self.example_result_bytes if self.batch else 0)
 
     @property
     def refusal(self) -> str | None:

@@ -573,7 +573,8 @@ def _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, lim
                                           several=True)
     units = output_problems(problem)
     plans = {o: plan_of(p, mode, limit) for o, p in units}
-    refusal = BatchPlan(plans, found, limit, sum(p.output.nbytes for _, p in units)).refusal
+    refusal = BatchPlan(plans, found, limit, sum(p.output.nbytes for _, p in units),
+                       np.dtype(problem.graph.dtype).itemsize).refusal
     if refusal:
         raise JacLimitError(refusal)
     stack = Stacked(found.size)

@@ -619,7 +619,8 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
         raise JacUsageError("--sparse does not combine with --batch: the per-example Jacobians are stacked dense")
     units = api.output_problems(problem)
     plans = {o: api.plan_of(p, mode, budget) for o, p in units}
-    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units))
+    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
+                                np.dtype(problem.graph.dtype).itemsize)
     if on_plan is not None:
         on_plan(plan)
     if plan.refusal:
@@ -729,7 +730,8 @@ def _jvp_general(expr, problem, batch, split, tangents: dict) -> dict:
 def _hessian_general(expr, problem, batch, split, budget, on_plan) -> dict:
     units = api.output_problems(problem)
     plans = {o: api.hessian_plan_of(p, budget) for o, p in units}
-    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units))
+    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
+                                np.dtype(problem.graph.dtype).itemsize)
     if on_plan is not None:
         on_plan(plan)
     if plan.refusal:
@@ -775,7 +777,8 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     name = api.derivative_input(problem)
     units = api.output_problems(problem)
     plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
-    plan = batching.BatchPlan(plans, found_batch, budget, sum(p.output.nbytes for _, p in units))
+    plan = batching.BatchPlan(plans, found_batch, budget, sum(p.output.nbytes for _, p in units),
+                                np.dtype(problem.graph.dtype).itemsize)
     if on_plan is not None:
         on_plan(plan)
     if plan.refusal:
