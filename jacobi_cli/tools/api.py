@@ -577,13 +577,47 @@ def _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, lim
                        np.dtype(problem.graph.dtype).itemsize).refusal
     if refusal:
         raise JacLimitError(refusal)
-    stack = Stacked(found.size)
+    stack, kernels = Stacked(found.size), {}
     for b in range(found.size):
         for o, p in output_problems(problem if b == 0 else example(problem, found, split, b)):
-            for name, j in jacobians(p, plans[o]).items():
-                stack.put((o, name), b, dense(j, layout, limit))
+            fast = kernels.get(o)
+            got = fast(p.env) if fast is not None else None
+            if got is None:
+                got = jacobians(p, plans[o])
+                if b == 0 and layout == "array":
+                    kernels[o] = example_kernel(p, plans[o], got, limit)
+                got = {name: dense(j, layout, limit) for name, j in got.items()}
+            for name, a in got.items():
+                stack.put((o, name), b, a)
     out = {o: {name: stack[(o, name)] for name in problem.wrt} for o, _ in units}
     return out[None] if None in out else out
+
+
+def example_kernel(problem: Problem, plan: Plan, found: dict, budget: int):
+    """For the examples of a batch: ``env -> {name: dense array}``, the plan's passes run
+    dense (one over the output's basis for the reverse inputs, one over each forward input's)
+    and compiled into a kernel, as a repeated call compiles one. Kept only when its answer for
+    ``problem`` is the interpreter's ``found``, and when a bound of its peak fits ``budget``:
+    every node's value, and one cotangent or tangent per node for every basis vector; else
+    None (every example then runs the interpreter's plan). The callable returns None for an
+    example the kernel fails on (the interpreter then computes that one)."""
+    g = problem.graph
+    if plan.refusal or any(p.passes > 1 for p in plan.inputs.values()) or not plan.inputs:
+        return None
+    itemsize = np.dtype(g.dtype).itemsize
+    basis = max(p.basis for p in plan.inputs.values())
+    node_bytes = sum(int(np.prod(n.shape, dtype=np.int64)) for n in g.nodes) * itemsize
+    dense_results = sum(int(np.prod(g.output_shape, dtype=np.int64)) * int(np.prod(p.x_shape, dtype=np.int64))
+                        for p in plan.inputs.values()) * itemsize
+    if node_bytes * (basis + 1) + 2 * dense_results > budget:
+        return None
+    kernel = _compile("jacobian_kernel", g, plan, True)
+    if kernel is None:
+        return None
+    got = _run_kernel(kernel, problem.env, False)
+    if got is None or not _same({n: j.to_array() for n, j in found.items()}, got):
+        return None
+    return lambda env: _run_kernel(kernel, env, False)
 
 
 def _in_layout(found: dict, kernel, layout: str) -> dict:
