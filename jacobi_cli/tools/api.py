@@ -620,6 +620,24 @@ def example_kernel(problem: Problem, plan: Plan, found: dict, budget: int):
     return lambda env: _run_kernel(kernel, env, False)
 
 
+def example_vjp_kernel(problem: Problem, v, found: dict):
+    """For the examples of a batch of one output: ``(env, v) -> {name: x.grad}``, the VJP
+    compiled into a kernel and kept only when its answer for ``problem`` and ``v`` is the
+    interpreter's ``found``; else None. The callable returns None where the kernel fails."""
+    kernel = _compile("vjp_kernel", problem.graph, problem.wrt)
+    if kernel is None or not problem.wrt:
+        return None
+    got = _run_kernel(kernel, problem.env, v)
+    if got is None or not _same(found, dict(zip(problem.wrt, got))):
+        return None
+
+    def run(env, v):
+        got = _run_kernel(kernel, env, v)
+        return None if got is None else dict(zip(problem.wrt, got))
+
+    return run
+
+
 def _in_layout(found: dict, kernel, layout: str) -> dict:
     return {n: Jacobian(n, kernel.y_shape, x_shape, a, kernel.dtype).to_array(layout)
             for (n, a), x_shape in zip(found.items(), kernel.x_shapes)}
