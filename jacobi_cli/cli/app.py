@@ -377,8 +377,9 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
 
 @app.command("schema", epilog="Examples:  jac schema eval  ·  jac schema error  ·  jac schema run > run.schema.json")
 def schema_command(
-    command: Annotated[Optional[str], typer.Argument(help="eval, vjp, jvp, hessian, shape, diff, check, graph, "
-                                                     "plot, run, or error (the object printed on bad input).",
+    command: Annotated[Optional[str], typer.Argument(help="eval, vjp, jvp, hessian, derivative, shape, diff, "
+                                                     "check, graph, plot, run, or error (the object printed on bad "
+                                                     "input).",
                                                      show_default=False)] = None,
 ):
     """Print the JSON Schema of a command's --json output; without COMMAND, list them."""
@@ -427,7 +428,8 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool) -> None:
-    message = err.format_message() or "a command is needed: eval, vjp, jvp, hessian, shape, diff, check, graph or plot"
+    message = err.format_message() or ("a command is needed: eval, vjp, jvp, hessian, derivative, shape, diff, check, "
+                                       "graph or plot")
     usage = JacUsageError(message + " (see jac --help)")
     try:
         _fail(usage, as_json)

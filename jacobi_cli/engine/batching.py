@@ -142,7 +142,8 @@ class BatchPlan:
         if self.batch and self.peak_bytes > self.budget:
             return (f"the batch of {self.batch.size:,} examples needs {self.stacked_bytes:,} bytes of results "
                     f"({fmt_bytes(self.stacked_bytes)}: {fmt_bytes(self.example_result_bytes)} per example) and "
-                    f"{fmt_bytes(self.peak_bytes)} at the peak, more than the memory budget of {fmt_bytes(self.budget)}; "
+                    f"{fmt_bytes(self.peak_bytes)} at the peak, more than the memory budget of "
+                    f"{fmt_bytes(self.budget)}; "
                     "nothing was allocated. Split the batch, or raise --max-memory")
         return None
 
