@@ -340,3 +340,25 @@ def test_suites_take_batch(tmp_path):
     assert not jac("run", str(path), "-j", "1", "--json", code=1).stdout.count('"passed": true, "exit_code"')
     path.write_text(SUITE.replace('batch = "x"', 'batch = "y"'))
     assert "key 'batch'" in jac("run", str(path), code=2).output
+
+
+def test_a_batch_of_several_outputs_against_torch():
+    torch = pytest.importorskip("torch")
+    from torch.func import grad, hessian, jacfwd, jacrev, vmap
+
+    X, W = RNG.normal(size=(5, 3)), RNG.normal(size=(2, 3))
+    tX, tW = torch.tensor(X), torch.tensor(W)
+    expr = "a = tanh(W @ x); b = sum(a**2); a, b"
+    fa = lambda x: torch.tanh(tW @ x)  # noqa: E731
+    fb = lambda W, x: (torch.tanh(W @ x) ** 2).sum()  # noqa: E731
+    r = eval_report(expr, {"x": X, "W": W}, batch=["x"])
+    assert np.allclose(r["jacobians"]["a"]["x"]["value"], vmap(jacrev(fa))(tX).numpy())
+    assert np.shape(r["outputs"][1]["value"]) == (5,)
+    h = hessian_report(expr, {"x": X, "W": W}, wrt=["x"], batch=["x"])
+    assert np.allclose(h["hessians"]["a"]["x,x"]["value"], vmap(jacfwd(jacrev(fa)))(tX).numpy())
+    assert np.allclose(h["hessians"]["b"]["x,x"]["value"], vmap(hessian(lambda x: fb(tW, x)))(tX).numpy())
+    v = vjp_report(expr, {"x": X, "W": W}, v=["b=ones"], batch=["x"])
+    assert np.allclose(v["vjp"]["W"]["value"], vmap(grad(fb), in_dims=(None, 0))(tW, tX).numpy())
+    d = derivative_report(expr, {"x": X, "W": W}, 3, wrt=["x"], batch=["x"])
+    want = vmap(jacfwd(jacfwd(jacrev(lambda x: fb(tW, x)))))(tX).numpy()
+    assert np.allclose(d["derivatives"]["b"]["x"]["value"], want)
