@@ -362,3 +362,12 @@ def test_a_batch_of_several_outputs_against_torch():
     d = derivative_report(expr, {"x": X, "W": W}, 3, wrt=["x"], batch=["x"])
     want = vmap(jacfwd(jacfwd(jacrev(lambda x: fb(tW, x)))))(tX).numpy()
     assert np.allclose(d["derivatives"]["b"]["x"]["value"], want)
+
+
+def test_high_orders_stay_small_and_exact():
+    # d^n/dx^n e^x sin x = 2^(n/2) e^x sin(x + n pi/4): the nested traces are pruned and merged per level
+    graph = parse("sin(x) * exp(x)", {"x": ()})
+    for n in (5, 8):
+        plan = higher.plan_derivative(graph, "x", n, False, 2**30)
+        assert len(plan.graph.nodes) < 2000
+        assert np.isclose(higher.run(plan, {"x": np.array(1.0)}), 2 ** (n / 2) * np.e * np.sin(1 + n * np.pi / 4))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import JacLimitError, JacUsageError
-from ..ir.graph import Builder, Graph
+from ..ir.graph import Graph
 from ..ir.ops import P
 from ..ir.shapes import fmt, size
 from .autodiff import basis, evaluate, jvp, replay, vjp
@@ -42,14 +42,43 @@ def check_order(order) -> int:
     return int(order)
 
 
+MAX_TRACED_NODES = 200_000  # a derivative whose traced passes grow past this is refused (high orders)
+
+
+def _level(g: Graph, name: str):
+    """``(g', builder, traced)``: ``g`` pruned (only the nodes its output needs, and the inputs;
+    repeated computations merged, exact identities ``g * 1`` and ``g + 0`` dropped, so nested
+    traces stay small), and ``g'`` replayed into a builder for the next level's pass."""
+    from .kernels import KernelBuilder
+
+    if len(g.nodes) > MAX_TRACED_NODES:
+        raise JacLimitError(f"the traced passes of this derivative grew past {MAX_TRACED_NODES:,} graph nodes; "
+                            "lower --order (each order differentiates the passes of the one before)")
+    pruned = KernelBuilder(g.source, dtype=g.dtype)
+    keep = g.needed()
+    traced: list = []
+    for node in g.nodes:
+        if node.op == "input":
+            traced.append(pruned.input(node.name, node.shape, node.position))
+        elif not keep[node.id]:
+            traced.append(None)
+        elif node.op == "const":
+            traced.append(pruned.const(node.value, node.position))
+        else:
+            traced.append(pruned.apply(node.op, *[traced[a] for a in node.args], position=node.position,
+                                       **node.params))
+    g = pruned.graph(pruned.lift(traced[g.output])).with_wrt([name])
+    b = KernelBuilder(g.source, dtype=g.dtype)
+    return g, b, replay(g, b)
+
+
 def derivative_graph(graph: Graph, name: str, order: int) -> Graph:
     """A graph whose output is the ``order``-th derivative of ``graph``'s output with respect
     to ``name``, shape ``y.shape + x.shape * order``: forward over reverse, each level traced."""
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
     g = graph.with_wrt([name])
     for level in range(order):
-        b = Builder(g.source, dtype=g.dtype)
-        traced = replay(g, b)
+        g, b, traced = _level(g, name)
         d_shape = tuple(g.output_shape)
         if level == 0:  # D1[y..., x...]: row r of the reverse pass is d y[r] / d x
             grad = vjp(g, traced, b.const(basis(d_shape, g.dtype)))[name]
@@ -70,8 +99,7 @@ def diagonal_graph(graph: Graph, name: str, order: int) -> Graph:
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
     g = graph.with_wrt([name])
     for _ in range(order):
-        b = Builder(g.source, dtype=g.dtype)
-        traced = replay(g, b)
+        g, b, traced = _level(g, name)
         tangent = jvp(g, traced, {name: b.const(np.ones((1,) + x_shape, dtype=g.dtype))})[g.output]
         g = b.graph(b.lift(P.reshape(tangent, shape=tuple(g.output_shape)))).with_wrt([name])
     return g
