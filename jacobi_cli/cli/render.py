@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..tools.report import case_entry, public
+from ..tools.report import case_entry
 from ..ir.shapes import fmt, kind
 
 if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
@@ -53,10 +54,12 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def to_json(report: dict) -> str:
+def to_json(report) -> str:
+    """A result's ``--json`` object (:meth:`~jacobi_cli.tools.report.Result.to_json`) as text."""
     import json
 
-    return printable(json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False))
+    data = report.to_json() if hasattr(report, "to_json") else report
+    return printable(json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False))
 
 
 def error_json(err) -> str:
@@ -227,13 +230,13 @@ class Renderer:
         self.output(report)
         if report["output"].get("expr"):
             self.line("  formula:", "dim")
-            self.formula(report["_sympy"]["output"], report["output"]["latex"], indent="    ")
+            self.formula(report.formulas["output"], report["output"]["latex"], indent="    ")
         y_shape = tuple(report["output"]["shape"])
         y = report["output"]["name"]
         rows = []
         for name, block in report["jacobian"].items():
             x_shape = tuple(report["inputs"][name]["shape"])
-            jac = report.get("_jacobians", {}).get(name)
+            jac = report.jacobians.get(name)
             structure = jac.describe() if jac is not None else block["structure"]
             self.line()
             self.line(f"∂{y}/∂{name}: {block['cell']}, {structure}, {block['layout']} layout "
@@ -244,7 +247,7 @@ class Renderer:
             else:
                 self.structured(jac, block["layout"])
             if "expr" in block:
-                self.eval_formula(block, report["_sympy"][name])
+                self.eval_formula(block, report.formulas[name])
             rows.append((name, x_shape, y_shape, y_shape + x_shape, tuple(block["math_shape"])))
         if not rows:
             self.line("\nno inputs to differentiate (bind one, or check --wrt)")
@@ -371,19 +374,18 @@ class Renderer:
         for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
             self.line(indent + text)
 
-    def diff(self, report: dict) -> None:
+    def diff(self, report, latex: bool = False) -> None:
         self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
         if "outputs" not in report:
-            self.diff_output(report)
+            self.diff_output(report, report.formulas, latex)
             return
         for entry in report["outputs"]:
-            output, derivatives = report["_sympy_outputs"][entry["name"]]
-            self.diff_output({**report, "output": entry, "derivative": report["derivatives"][entry["name"]],
-                              "_sympy": {"output": output, **derivatives}})
+            output, derivatives = report.by_output[entry["name"]]
+            sub = replace(report, data={**report.data, "output": entry,
+                                        "derivative": report["derivatives"][entry["name"]]})
+            self.diff_output(sub, {"output": output, **derivatives}, latex)
 
-    def diff_output(self, report: dict) -> None:
-        as_latex = report.get("_latex", False)
-        formulas = report["_sympy"]
+    def diff_output(self, report, formulas: dict, as_latex: bool = False) -> None:
         order = report.get("order", 1)
         power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
         out = report["output"]
@@ -469,7 +471,7 @@ class Renderer:
     def limit(self, report: dict) -> None:
         from rich.table import Table
 
-        name, x = report["_limit_at"]
+        name, x = report.limit_at
         self.line()
         self.line(f"the difference quotient (f({name}+h) - f({name}))/h as h → 0, at {name} = {_g(x)}:", "bold")
         table = Table(show_edge=False, pad_edge=False)
@@ -480,8 +482,8 @@ class Renderer:
         self.console.print(table)
         self.line(f"  → {_num(report['derivative'])}, the derivative d{report['output']['name']}/d{name}", "green")
 
-    def graph(self, report: dict) -> None:
-        max_nodes = report.get("_max_nodes", MAX_TREE_NODES)
+    def graph(self, report, max_nodes: int = MAX_TREE_NODES) -> None:
+
         self.header(report)
         outputs = report["outputs"] if "outputs" in report else [report["output"]]
         if report.get("backward"):
@@ -492,7 +494,7 @@ class Renderer:
         drawn: set = set()
         for entry in outputs:
             self.line()
-            tree, _ = graph_tree({**report, "output": entry}, max_nodes, drawn=drawn)
+            tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn)
             self.console.print(tree)
         used = {a for a, _ in report["edges"]} | {o["id"] for o in outputs}
         hidden = len(used - drawn)
@@ -559,15 +561,17 @@ class Renderer:
             self.line("  " + caret, style)
 
 
-def per_output(report: dict, one: str, several: str):
-    """The report as one report per output (``"output"`` and ``one`` each) when it has several."""
+def per_output(report, one: str, several: str):
+    """The result as one result per output (``"output"`` and ``one`` each) when it has several."""
     if "outputs" not in report:
         yield report
         return
     for entry in report["outputs"]:
         name = entry["name"]
-        yield {**report, "output": entry, one: report[several][name],
-               "_jacobians": report.get("_jacobians_by_output", {}).get(name, {})}
+        sub = replace(report, data={**report.data, "output": entry, one: report[several][name]})
+        if isinstance(getattr(report, "by_output", None), dict) and hasattr(sub, "jacobians"):
+            sub = replace(sub, jacobians=report.by_output.get(name, {}))
+        yield sub
 
 
 def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | None:
@@ -727,7 +731,7 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
     children: dict = {}
     for a, i in report["edges"]:
         children.setdefault(i, []).append(a)
-    constants = report.get("_constants", {})
+    constants = report.constants
     root_id = report["output"]["id"]
     root = Tree(_graph_label(nodes[root_id], report, constants), guide_style="dim")
     drawn = set() if drawn is None else drawn
@@ -760,8 +764,8 @@ def to_dot(report: dict) -> str:
     for node in report["nodes"]:
         name = node["name"] or out_names.get(node["id"])
         head = f"{name} = {node['op']}" if name and node["op"] not in ("input",) else (name or node["op"])
-        if node["op"] == "const" and np.size(report.get("_constants", {}).get(node["id"])) <= INLINE_ELEMENTS:
-            head = f"const {inline(report['_constants'][node['id']])}"
+        if node["op"] == "const" and np.size(report.constants.get(node["id"])) <= INLINE_ELEMENTS:
+            head = f"const {inline(report.constants[node['id']])}"
         parts = [head, f"{node['kind']} {fmt(tuple(node['shape']))}",
                  ("leaf" if node["leaf"] else "non-leaf") + (", requires grad" if node["requires_grad"] else "")]
         if report.get("backward") and node["grad"] is not None:

@@ -213,7 +213,7 @@ class Compiled:
             return {o: (lambda found: found if structured else {n: dense(j, layout, budget=limit)
                                                                 for n, j in found.items()})(
                 jacobians(p, self.plan_of(p, mode, limit))) for o, p in output_problems(self.bind(env, wrt, True))}
-        key = ("jacobian", _wrt_key(wrt), mode, budget)
+        key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
         kernel = self._kernel(key)
         if kernel is not None and kernel.peak <= limit:
             found = _run(kernel, env, structured)

@@ -1,10 +1,16 @@
-"""What each command reports: plain dicts in the shape of the ``--json`` contract.
+"""What each command reports: a typed result per command.
 
-Values stay NumPy arrays (and :class:`~jacobi_cli.jacobian.Jacobian` objects under the
-private ``"_jacobians"`` key) until :mod:`jacobi_cli.render` draws or serialises them.
+A :class:`Result` holds ``data``, the ``--json`` object in the contract's shape (values
+still NumPy arrays until :mod:`jacobi_cli.cli.render` draws or serialises them;
+``to_json()`` is what ``--json`` prints), and, as typed fields of its subclass, what drawing
+it needs beyond the contract: the Jacobian objects and the plan of ``jac eval``, SymPy
+formulas, the curve of ``jac plot``. Options meant for the renderer (``--latex``,
+``--max-nodes``) are passed to the renderer, never stored here.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +23,73 @@ from ..lang.parser import parse
 from ..ir.shapes import kind, legend, math_shape
 
 JSON_VERSION = 1
+
+
+@dataclass
+class Result:
+    """One command's result: ``data`` is its ``--json`` object. Reading and writing its keys
+    (``result["output"]``) goes to ``data``; what is not in the contract is a typed field."""
+
+    data: dict
+
+    def to_json(self) -> dict:
+        """The ``--json`` object (arrays not yet serialised)."""
+        return self.data
+
+    def __getitem__(self, key: str):
+        return self.data[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        if key.startswith("_"):
+            raise KeyError(f"{key!r}: what is not in the --json contract is a typed field of the result")
+        self.data[key] = value
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, default=None):
+        return self.data.get(key, default)
+
+
+@dataclass
+class EvalResult(Result):
+    jacobians: dict = field(default_factory=dict)  # name -> Jacobian, structure kept (--out, drawing)
+    plan: object = None  # the Plan it followed (--explain; a BatchPlan for several outputs or a batch)
+    budget: int | None = None  # --max-memory, for making a structured Jacobian dense
+    formulas: dict | None = None  # --symbolic: SymPy expressions, "output" and per input
+    by_output: dict | None = None  # several outputs: output -> {name: Jacobian}
+    arrays: dict | None = None  # a batch: (output or None, name) -> the stacked blocks (B, *y, *x)
+
+
+@dataclass
+class HessianResult(Result):
+    plan: object = None  # the HessianPlan it followed (--explain)
+
+
+@dataclass
+class DerivativeResult(Result):
+    plan: object = None  # the BatchPlan of DerivativePlans it followed (--explain)
+
+
+@dataclass
+class DiffResult(Result):
+    formulas: dict = field(default_factory=dict)  # SymPy expressions, "output" and per input
+    by_output: dict | None = None  # several outputs: output -> (its SymPy expression, {name: derivative})
+
+
+@dataclass
+class CheckResult(Result):
+    limit_at: tuple | None = None  # --limit: (input name, x)
+
+
+@dataclass
+class GraphResult(Result):
+    constants: dict = field(default_factory=dict)  # node id -> the constant's value
+
+
+@dataclass
+class PlotResult(Result):
+    curve: tuple = ()  # (xs, ys)
 
 
 def _header(command: str, expr: str, graph, wrt) -> dict:
@@ -56,7 +129,7 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
-                mode="auto", max_memory=None, values="dense", on_plan=None, batch=None) -> dict:
+                mode="auto", max_memory=None, values="dense", on_plan=None, batch=None) -> EvalResult:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call.
     ``batch``: the ``--batch`` specs (``["x", "W:1"]``)."""
@@ -74,21 +147,17 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     report["output"] = _output(problem)
     of = report["output"]["name"]
     report["jacobian"] = {name: jacobian_block(j, layout, of, values, budget) for name, j in jacobians.items()}
-    report["_jacobians"] = jacobians
-    report["_plan"] = plan
-    report["_budget"] = budget
     _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
-    if symbolic:
-        _add_formulas(report, problem, layout)
-    return report
+    formulas = _add_formulas(report, problem, layout) if symbolic else None
+    return EvalResult(report, jacobians, plan, budget, formulas)
 
 
-def _add_formulas(report: dict, problem, layout: str) -> None:
-    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the numbers."""
+def _add_formulas(report: dict, problem, layout: str) -> dict:
+    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the
+    numbers; returns the SymPy expressions."""
     from . import symbolic
 
     y, formulas = symbolic.eval_formulas(problem.graph, problem.wrt, layout)
-    report["_sympy"] = {"output": y, **formulas}
     if y is not None:
         report["output"].update(expr=symbolic.text(y), latex=symbolic.latex(y))
     for name, f in formulas.items():
@@ -97,6 +166,7 @@ def _add_formulas(report: dict, problem, layout: str) -> None:
             block.update(expr=None, latex=None, note=f"no formula: {f}")
         else:
             block.update(expr=symbolic.text(f), latex=symbolic.latex(f))
+    return {"output": y, **formulas}
 
 
 def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> None:
@@ -112,23 +182,23 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
     save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
 
 
-def save_arrays(path: str, report: dict, layout: str = "array") -> None:
+def save_arrays(path: str, report, layout: str = "array") -> None:
     """``--out`` for every eval report: the Jacobians of one output (see :func:`save_jacobians`),
     else one array per block named ``OUT,IN`` (several outputs) or ``IN`` (a batch of one output:
     ``(B, *y, *x)``)."""
     from ..lang.fileio import save_array
 
-    if report.get("_arrays") is not None:
-        arrays = {(name if o is None else f"{o},{name}"): a for (o, name), a in report["_arrays"].items()}
+    if report.arrays is not None:
+        arrays = {(name if o is None else f"{o},{name}"): a for (o, name), a in report.arrays.items()}
         save_array(path, arrays)
     elif "jacobian" in report:
-        save_jacobians(path, report["_jacobians"], layout, report["_budget"])
+        save_jacobians(path, report.jacobians, layout, report.budget)
     else:
-        save_array(path, {f"{o},{name}": api.dense(j, layout, report["_budget"])
-                          for o, js in report["_jacobians_by_output"].items() for name, j in js.items()})
+        save_array(path, {f"{o},{name}": api.dense(j, layout, report.budget)
+                          for o, js in report.by_output.items() for name, j in js.items()})
 
 
-def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None) -> dict:
+def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None) -> Result:
     """The vjp report; ``v`` is one VALUE, or the list of ``--v`` options (``OUT=VALUE`` each
     when there are several outputs)."""
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
@@ -145,10 +215,10 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     report["v"] = {"shape": list(cot.shape), "value": cot}
     report["vjp"] = {name: {"shape": list(g.shape), "value": g} for name, g in grads.items()}
     _warn(report, finite.warnings(problem, [(f"{name}.grad", name, g) for name, g in grads.items()]))
-    return report
+    return Result(report)
 
 
-def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None) -> dict:
+def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None) -> Result:
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
     if _general(problem, found):
         return _jvp_general(expr, problem, found, split, tangents)
@@ -159,11 +229,11 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     report["tangent"] = {name: {"shape": list(t.shape), "value": t} for name, t in checked.items()}
     report["jvp"] = {"shape": list(out.shape), "value": out}
     _warn(report, finite.jvp_warnings(problem, checked, out))
-    return report
+    return Result(report)
 
 
 def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None,
-                   batch=None) -> dict:
+                   batch=None) -> HessianResult:
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
@@ -175,13 +245,12 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
         on_plan(plan)
     blocks = api.hessians(problem, plan)
     report = _header("hessian", expr, problem.graph, problem.wrt)
-    report["_plan"] = plan
     report["output"] = _output(problem)
     y_shape = tuple(problem.graph.output_shape)
     report["hessian"] = {f"{a},{b}": _hessian_block(h, y_shape, problem.env[a].shape, problem.env[b].shape, a, b,
                                                     report["output"]["name"]) for (a, b), h in blocks.items()}
     _warn(report, finite.hessian_warnings(problem, blocks, report["output"]["name"]))
-    return report
+    return HessianResult(report, plan)
 
 
 def _warn(report: dict, found: list) -> None:
@@ -203,7 +272,7 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=())
     return f"H[{idx}] = ∂²{y} / {da} {db}" if idx else f"H = ∂²{y} / {da} {db}"
 
 
-def shape_report(expr: str, bindings, wrt=None, batch=None) -> dict:
+def shape_report(expr: str, bindings, wrt=None, batch=None) -> Result:
     """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic). With
     ``batch`` the shapes are one example's; several outputs give ``"outputs"`` and
     ``"derivatives"`` ``{OUT: {IN: ...}}``."""
@@ -236,10 +305,10 @@ def shape_report(expr: str, bindings, wrt=None, batch=None) -> dict:
         report["output"], report["derivatives"] = outputs[0], derivatives[outputs[0]["name"]]
     if found:
         report["batch"] = found.as_dict()
-    return report
+    return Result(report)
 
 
-def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> dict:
+def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> DiffResult:
     """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``;
     ``order`` K > 1: the K-th derivative's formulas (concrete sizes). An expression that ends
     in a tuple gives ``"outputs"`` and ``"derivatives"`` ``{OUT: {IN: block}}``."""
@@ -261,10 +330,9 @@ def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> dict:
         report["at"] = {name: result.point[name] for name in result.graph.inputs}
     y_shape = tuple(result.graph.output_shape)
     report["derivative"] = {name: _derivative_block(d, y_shape, of, order) for name, d in result.derivatives.items()}
-    report["_sympy"] = {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}}
     if order > 1:
         report["order"] = order
-    return report
+    return DiffResult(report, {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}})
 
 
 def _diff_output(result, of: str) -> dict:
@@ -278,7 +346,7 @@ def _diff_output(result, of: str) -> dict:
     return out
 
 
-def _diff_several(expr: str, results: list, order: int) -> dict:
+def _diff_several(expr: str, results: list, order: int) -> DiffResult:
     """``jac diff`` of each output of a final tuple (each differentiated on its own)."""
     first = results[0][1]
     report = _header("diff", expr, first.graph, first.wrt)
@@ -292,10 +360,10 @@ def _diff_several(expr: str, results: list, order: int) -> dict:
     points = [r.point for _, r in results if r.point is not None]
     if points:
         report["at"] = {k: v for p in points for k, v in p.items()}
-    report["_sympy_outputs"] = {name: (r.output, {n: d.expr for n, d in r.derivatives.items()}) for name, r in results}
     if order > 1:
         report["order"] = order
-    return report
+    return DiffResult(report, {}, {name: (r.output, {n: d.expr for n, d in r.derivatives.items()})
+                                   for name, r in results})
 
 
 def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
@@ -318,15 +386,10 @@ def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
     return block
 
 
-def public(report: dict) -> dict:
-    """The report without its private keys: what ``--json`` prints."""
-    return {k: v for k, v in report.items() if not k.startswith("_")}
-
-
 # --- the teaching and debugging views: check, graph, plot ------------------------------------
 
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
-                 rtol=None, atol=None, limit=False, batch=None) -> dict:
+                 rtol=None, atol=None, limit=False, batch=None) -> CheckResult:
     """Automatic derivatives (reverse and forward) against finite differences."""
     from . import check
 
@@ -351,11 +414,11 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
         report["limit"] = [{"h": h, "quotient": float(np.reshape(q, -1)[0]),
                             "error": float(np.reshape(q, -1)[0]) - derivative} for h, q in check.limit(problem)]
         report["derivative"] = derivative
-        report["_limit_at"] = (name, float(np.reshape(problem.env[name], -1)[0]))
-    return report
+        return CheckResult(report, (name, float(np.reshape(problem.env[name], -1)[0])))
+    return CheckResult(report)
 
 
-def _check_general(expr, problem, batch, split, method, rtol, atol) -> dict:
+def _check_general(expr, problem, batch, split, method, rtol, atol) -> CheckResult:
     """``jac check`` of several outputs and/or a batch: every output of every example is
     checked; per input the worst result is reported (a failing one first), ``"checks"`` holds
     them per output, and ``"batch"`` names the examples that failed."""
@@ -388,7 +451,7 @@ def _check_general(expr, problem, batch, split, method, rtol, atol) -> dict:
                    "passed": not failed and all(r.passed for r in worst.values())})
     if batch:
         report["batch"] = {**batch.as_dict(), "failed": failed}
-    return report
+    return CheckResult(report)
 
 
 def _rank(result) -> tuple:
@@ -422,7 +485,7 @@ def _check_entry(result) -> dict:
             "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic}
 
 
-def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> dict:
+def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> GraphResult:
     """The computation graph: every node the output depends on, and every input."""
     problem = api.prepare(expr, bindings, wrt, dtype, seed, several=True)
     g = problem.graph
@@ -443,11 +506,10 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
                         "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
     report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
     report["backward"] = bool(backward)
-    report["_constants"] = {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"}
-    return report
+    return GraphResult(report, {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"})
 
 
-def _graph_several(report: dict, problem, backward: bool, v) -> dict:
+def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
     """``jac graph`` of an expression that ends in a tuple: every output with its node id;
     ``--backward`` is ``torch.autograd.backward([outs], [vs])`` (``--v OUT=VALUE`` each)."""
     g = problem.graph
@@ -473,8 +535,7 @@ def _graph_several(report: dict, problem, backward: bool, v) -> dict:
                         "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
     report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
     report["backward"] = bool(backward)
-    report["_constants"] = {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"}
-    return report
+    return GraphResult(report, {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"})
 
 
 def graph_nodes(graph) -> list:
@@ -501,7 +562,7 @@ def parse_range(text: str) -> tuple:
     return tuple(bounds)
 
 
-def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> dict:
+def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> PlotResult:
     """A scalar function of one scalar around a point: the curve and its tangent line."""
     from . import check
 
@@ -520,23 +581,22 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
     report["point"] = {"name": name, "x": x0, "y": y0}
     report["tangent"] = {"slope": slope, "intercept": y0 - slope * x0}  # y = slope * x + intercept
     report["range"] = [lo, hi]
-    report["_curve"] = (xs, ys)
-    return report
+    return PlotResult(report, (xs, ys))
 
 
-def run_report(suite, results: list, seconds: float, jobs: int, patterns=(), shard=None) -> dict:
+def run_report(suite, results: list, seconds: float, jobs: int, patterns=(), shard=None) -> Result:
     """``jac run``: the summary and every selected case's expectations, in file order."""
     from .suite import exit_code
 
     code = exit_code(results)
     counts = {status: sum(r.status == status for r in results) for status in ("passed", "failed", "error")}
-    return {"jac_version": JSON_VERSION, "command": "run", "suite": suite.path, "name": suite.name,
-            "passed": code == 0, "exit_code": code,
-            "summary": {"cases": len(results), "passed": counts["passed"], "failed": counts["failed"],
-                        "errors": counts["error"], "in_suite": len(suite.cases), "seconds": seconds, "jobs": jobs},
-            "selection": {"k": list(patterns), "shard": list(shard) if shard else None},
-            "cases": [case_entry(r) for r in results]}
-
+    return Result({"jac_version": JSON_VERSION, "command": "run", "suite": suite.path, "name": suite.name,
+                   "passed": code == 0, "exit_code": code,
+                   "summary": {"cases": len(results), "passed": counts["passed"], "failed": counts["failed"],
+                               "errors": counts["error"], "in_suite": len(suite.cases), "seconds": seconds,
+                               "jobs": jobs},
+                   "selection": {"k": list(patterns), "shard": list(shard) if shard else None},
+                   "cases": [case_entry(r) for r in results]})
 
 def case_entry(result) -> dict:
     return {"name": result.name, "expression": result.expression, "status": result.status,
@@ -614,7 +674,7 @@ def _batch_warnings(report: dict, stacked: list, batch, warn_example) -> None:
         report["warnings"] = found
 
 
-def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_plan) -> dict:
+def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_plan) -> EvalResult:
     if batch and values == "coo":
         raise JacUsageError("--sparse does not combine with --batch: the per-example Jacobians are stacked dense")
     units = api.output_problems(problem)
@@ -648,10 +708,9 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
         for name in found if batch else ():
             blocks[o][name]["value"] = stack[(o, name)]
     _placed(report, problem, stack, "jacobian", "jacobians", blocks)
-    report["_jacobians"] = {} if batch or None not in first else first[None]
-    report["_jacobians_by_output"] = {} if batch else first
-    report["_arrays"] = {(o, name): stack[(o, name)] for o in first for name in first[o]} if batch else None
-    report.update(_plan=plan, _budget=budget)
+    result = EvalResult(report, {} if batch or None not in first else first[None], plan, budget, None,
+                        None if batch else first,
+                        {(o, name): stack[(o, name)] for o in first for name in first[o]} if batch else None)
     if batch:
         report["batch"] = batch.as_dict()
 
@@ -668,10 +727,10 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
         for (o, p), js in zip(units, first.values()):
             found += finite.warnings(p, [(f"∂{_out_name(o, p.graph)}/∂{n}", n, j) for n, j in js.items()])
         _warn(report, found[:finite.MAX_WARNINGS])
-    return report
+    return result
 
 
-def _vjp_general(expr, problem, batch, split, v) -> dict:
+def _vjp_general(expr, problem, batch, split, v) -> Result:
     units = api.output_problems(problem)
     cot = api.output_cotangents(units, v, batch)
     stack, fast = batching.Stacked(batch.size if batch else None), None
@@ -699,7 +758,7 @@ def _vjp_general(expr, problem, batch, split, v) -> dict:
     if batch:
         report["batch"] = batch.as_dict()
     _warn_values(report, problem, batch, split, stack)
-    return report
+    return Result(report)
 
 
 def _warn_values(report: dict, problem, batch, split, stack) -> None:
@@ -711,7 +770,7 @@ def _warn_values(report: dict, problem, batch, split, stack) -> None:
         _warn(report, _value_warnings(problem))
 
 
-def _jvp_general(expr, problem, batch, split, tangents: dict) -> dict:
+def _jvp_general(expr, problem, batch, split, tangents: dict) -> Result:
     units = api.output_problems(problem)
     ids = {o: p.graph.output for o, p in units}
     given = api.batch_tangents(problem, tangents, batch) if batch else \
@@ -733,10 +792,10 @@ def _jvp_general(expr, problem, batch, split, tangents: dict) -> dict:
     if batch:
         report["batch"] = batch.as_dict()
     _warn_values(report, problem, batch, split, stack)
-    return report
+    return Result(report)
 
 
-def _hessian_general(expr, problem, batch, split, budget, on_plan) -> dict:
+def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianResult:
     units = api.output_problems(problem)
     plans = {o: api.hessian_plan_of(p, budget) for o, p in units}
     plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
@@ -752,7 +811,6 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> dict:
             for pair, h in api.hessians(p, plans[o]).items():
                 stack.put((o, pair), b, h)
     report = _header("hessian", expr, problem.graph, problem.wrt)
-    report["_plan"] = plan
     blocks = {}
     for o, p in units:
         y_shape, of = tuple(p.graph.output_shape), _out_name(o, p.graph)
@@ -763,7 +821,7 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> dict:
     if batch:
         report["batch"] = batch.as_dict()
     _warn_values(report, problem, batch, split, stack)
-    return report
+    return HessianResult(report, plan)
 
 
 def _hessian_block(h, y_shape, a_shape, b_shape, a, b, of) -> dict:
@@ -775,7 +833,7 @@ def _hessian_block(h, y_shape, a_shape, b_shape, a, b, of) -> dict:
 
 
 def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", seed=0, max_memory=None,
-                      sparse: bool = False, on_plan=None, batch=None) -> dict:
+                      sparse: bool = False, on_plan=None, batch=None) -> DerivativeResult:
     """``jac derivative``: the ``order``-th derivative with respect to one input, per output
     and per example (see :mod:`jacobi_cli.engine.higher`)."""
     from ..engine import higher
@@ -798,7 +856,6 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
             stack.put((o,), b, p.output)
             stack.put((o, "d"), b, higher.run(plans[o], p.env))
     report = _header("derivative", expr, problem.graph, problem.wrt)
-    report["_plan"] = plan
     blocks = {}
     for o, p in units:
         pl = plans[o]
@@ -811,7 +868,7 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     if found_batch:
         report["batch"] = found_batch.as_dict()
     _warn_values(report, problem, found_batch, split, stack)
-    return report
+    return DerivativeResult(report, plan)
 
 
 def _derivative_legend(name, y_shape, x_shape, order, of) -> str:
