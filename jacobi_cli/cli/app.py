@@ -234,6 +234,9 @@ def graph_command(
     from ..tools.report import graph_report
 
     def build():
+        from ..lang.fileio import check_output
+
+        check_output(out, "--out")
         if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
             raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
         if dot and not out and as_json:
@@ -267,6 +270,9 @@ def plot_command(
     def build():
         from ..tools.plot import check_path, require_matplotlib, tangent_plot
 
+        from ..lang.fileio import check_output
+
+        check_output(out, "--out")
         check_path(out)
         require_matplotlib()
         report = plot_report(read_expression(expr), bindings or [], wrt, dtype, seed,
@@ -308,6 +314,9 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
 
     if jobs < 0:
         raise JacUsageError(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    from ..lang.fileio import check_output
+
+    check_output(junit, "--junit")
     shard = suites.parse_shard(shard_text) if shard_text is not None else None
     loaded = suites.load_suite(path)
     cases = suites.select(loaded.cases, patterns, shard)
@@ -319,7 +328,7 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
         with RunProgress(len(cases)) as progress:
             results = suites.run_cases(cases, workers, progress)
     report = run_report(loaded, results, time.perf_counter() - start, workers, patterns, shard)
-    if junit:
+    if junit is not None:
         suites.write_text(junit, junit_xml(report))
     return report
 

@@ -105,7 +105,11 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
-        if plot:
+        from ..lang.fileio import check_output
+
+        check_output(out, "--out")
+        check_output(plot, "--plot")
+        if plot is not None:
             from ..tools.plot import check_path, require_matplotlib
             check_path(plot, "--plot")
             require_matplotlib()
@@ -114,9 +118,9 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
                              max_memory=max_memory, values=values, on_plan=show_plan)
         if explain and as_json:
             report["plan"] = report["_plan"].to_dict()
-        if out:
+        if out is not None:
             save_jacobians(out, report["_jacobians"], layout, report["_budget"])
-        if plot:
+        if plot is not None:
             from ..tools.plot import jacobian_plot
             jacobian_plot(report, plot)
         return report

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import array
 import ast
+import contextlib
 import errno
 import io
 import json
 import math
 import os
+import secrets
 import stat
 import struct
 import zipfile
@@ -88,7 +90,7 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
     if suffix == ".json":  # converted before the file is opened: a failure leaves no file
         text = json.dumps({name: to_jsonable(a) for name, a in arrays.items()}, allow_nan=False)
     try:
-        with _open_for_writing(path) as fp:
+        with atomic_writer(path) as fp:
             if suffix == ".json":
                 fp.write((text + "\n").encode("utf-8"))
             elif suffix == ".npy":
@@ -110,7 +112,7 @@ def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
               "row": np.asarray(rows, dtype=np.int64), "col": np.asarray(cols, dtype=np.int64),
               "data": np.asarray(values)}
     try:
-        with _open_for_writing(path) as fp:
+        with atomic_writer(path) as fp:
             _write_npz(fp, arrays)
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
@@ -119,10 +121,20 @@ def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
 def write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` (a picture, a DOT file); an OS error becomes a JacIOError."""
     try:
-        with _open_for_writing(path) as fp:
+        with atomic_writer(path) as fp:
             fp.write(data)
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
+
+
+def check_output(path: str | None, option: str) -> None:
+    """Refuse, before any work, an output option given an empty name (``--out ''``) or a
+    target that is not a regular file (a FIFO, a device, a folder)."""
+    if path is None:
+        return
+    if not path:
+        raise JacIOError(f"{option} '': the file name is empty; give a file name or leave {option} out")
+    _writable_target(path)
 
 
 def to_jsonable(value) -> object:
@@ -169,16 +181,65 @@ def open_regular_file(path: str, what: str = "") -> io.BufferedReader:
     return _open_regular_file(path, what)
 
 
-def _open_for_writing(path: str) -> io.BufferedWriter:
-    """Open ``path`` to write without ever waiting: a FIFO that nobody reads is refused at
-    once (ENXIO) instead of blocking ``open()`` forever."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+@contextlib.contextmanager
+def atomic_writer(path: str) -> Iterator[io.BufferedWriter]:
+    """A binary file to write that replaces ``path`` only when complete, as git and pip write.
+
+    The data goes to a new temporary file beside the target (same folder, so the rename
+    cannot cross file systems), is flushed and fsynced, and is renamed over ``path`` only
+    when the block ends without an error: a full disk, a file-size limit, an exception or
+    Ctrl-C leaves the old file byte for byte as it was, and no temporary file behind.
+    A target that exists and is not a regular file (a FIFO, a device, a folder) is refused
+    before anything is written: writing to it could block forever or reach a device.
+    ``with atomic_writer("J.npy") as fp: fp.write(data)``.
+    """
+    target = _writable_target(path)
+    folder, name = os.path.split(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags, 0o666)
-    except ValueError:  # an embedded NUL byte
-        raise JacIOError(f"cannot write '{path}': the path contains a NUL byte") from None
-    os.set_blocking(fd, True)
-    return os.fdopen(fd, "wb")
+        temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, as open() would create it
+    except OSError as error:
+        raise _os_error("cannot write", path, error) from None
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            _keep_mode(target, fd)
+            yield fp
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _writable_target(path: str) -> str:
+    """The real path to replace (a symlink is followed: its target is rewritten, the link
+    kept), refused when it names a folder, FIFO, device or socket, or nothing."""
+    if not path:
+        raise JacIOError("cannot write to '': the file name is empty")
+    if "\0" in path:
+        raise JacIOError(f"cannot write {path!r}: the path contains a NUL byte")
+    target = os.path.realpath(path)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as error:
+        raise _os_error("cannot write", path, error) from None
+    _require_regular(info, path, "cannot write")
+    return target
+
+
+def _keep_mode(target: str, fd: int) -> None:
+    """Give the new file the permissions of the file it replaces."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, mode)
 
 
 def _open_regular_file(path: str, what: str = "") -> io.BufferedReader:

@@ -183,11 +183,11 @@ class CaseResult:
 def load_suite(path: str) -> Suite:
     """Read and check the suite file at ``path``; relative ``@file`` paths in it are
     relative to the suite file's folder."""
-    try:
-        with open(path, "rb") as fp:
+    from ..lang.fileio import open_regular_file
+
+    try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
+        with open_regular_file(path, "the suite") as fp:
             data = fp.read(MAX_SUITE_BYTES + 1)
-    except IsADirectoryError:
-        raise JacIOError(f"cannot read the suite '{path}': it is a directory") from None
     except OSError as err:
         raise JacIOError(f"cannot read the suite '{path}': {err.strerror or err}") from None
     if len(data) > MAX_SUITE_BYTES:
@@ -813,8 +813,10 @@ def _num(x) -> str:
 
 def write_text(path: str, text: str) -> None:
     """Write a report file (``--junit``); a failure is a JacIOError naming the path."""
+    from ..lang.fileio import atomic_writer
+
     try:
-        with open(path, "w", encoding="utf-8") as fp:
-            fp.write(text)
+        with atomic_writer(path) as fp:
+            fp.write(text.encode("utf-8"))
     except OSError as err:
         raise JacIOError(f"cannot write '{path}': {err.strerror or err}") from None
