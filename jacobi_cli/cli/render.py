@@ -53,6 +53,25 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def visible(text: str) -> str:
+    """``text`` as a terminal shows it without obeying it: control characters other than
+    new lines and tabs (an ESC that would recolour or retitle the terminal, a carriage
+    return that would overwrite the line) are shown escaped, as Python writes them:
+    ``visible("x\\x1b[31m")`` is ``'x\\\\x1b[31m'``."""
+    text = printable(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" or not _control(c) else _escaped(c) for c in text)
+
+
+def _control(c: str) -> bool:
+    return ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
+
+
+def _escaped(c: str) -> str:
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
 def to_json(report: dict) -> str:
     import json
 
@@ -160,7 +179,7 @@ class Renderer:
         (sys.stderr if self.stderr else sys.stdout).write(text + "\n")
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        text = printable(text)
+        text = visible(text)
         if self.plain and _plain_safe(text):
             self.write(text)
             return
@@ -171,6 +190,8 @@ class Renderer:
 
     def table(self, title: str, columns: tuple, rows: list) -> None:
         """A table as rich draws ``Table(title, title_justify="left", show_edge=False, pad_edge=False)``."""
+        title, columns = visible(title), tuple(visible(c) for c in columns)
+        rows = [tuple(visible(c) for c in row) for row in rows]
         text = plain_table(title, columns, rows, self.width) if self.plain else None
         if text is not None:
             self.write(text)
@@ -535,7 +556,8 @@ def caret_lines(source: str, position: int) -> tuple:
     start = source.rfind("\n", 0, position) + 1
     end = source.find("\n", position)
     line = source[start:end if end >= 0 else len(source)]
-    col = position - start
+    col = len(visible(line[:position - start]))  # the caret under the character as it is shown
+    line = visible(line)
     if len(line) > 100:  # show a window around a long line
         lo = max(0, col - 50)
         line, col = ("…" if lo else "") + line[lo:lo + 100], col - lo + (1 if lo else 0)
