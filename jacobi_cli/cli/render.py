@@ -40,6 +40,8 @@ def _jsonable(obj):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
         return [_jsonable(v) for v in obj]
+    if type(obj) is int:  # a size past int64 (`jac shape x:10**30`) stays an exact JSON integer
+        return obj
     if isinstance(obj, (np.ndarray, np.generic, float, int)) and not isinstance(obj, bool):
         from ..lang.fileio import to_jsonable
 

@@ -11,6 +11,7 @@ budget are chunked or refused before anything is allocated (:mod:`jacobi_cli.pla
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -61,7 +62,10 @@ def parse_size(text: str) -> int:
     match = _SIZE.match(text)
     if not match:
         raise JacUsageError(f"--max-memory {text!r} is not a size such as 2G, 512M, 1.5GiB, 1000000 or 50%")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    size = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if not math.isfinite(size):
+        raise JacUsageError(f"--max-memory {text!r} is too large to be a size: give one such as 2G or 50%")
+    return int(size)
 
 
 def fmt_bytes(n: int) -> str:

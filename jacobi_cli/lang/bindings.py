@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import JacError, JacNameError, JacUsageError, JacValueError, too_large
 from ..ir.graph import DEFAULT_MAX_BYTES
-from ..ir.shapes import fmt
+from ..ir.shapes import check_array_shape, fmt
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 _DIM = re.compile(r"[0-9]+|[A-Za-z][A-Za-z_0-9]*")
@@ -43,6 +43,8 @@ class Bindings:
                 if count * np.dtype(dtype).itemsize > max_bytes:
                     raise too_large(f"{name}:{_fmt_spec(shape)}", count, dtype, max_bytes, hint=(
                         "use a smaller shape (`jac shape` needs no values and takes any size)"))
+            if name not in self.values:
+                check_array_shape(shape, f"{name}:{_fmt_spec(shape) if len(shape) < 40 else '...'}")
         rng = None  # made on first use: numpy.random costs ~10 ms to import
         for name, shape in self.shapes.items():
             if name in self.values:

@@ -41,12 +41,13 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from ..errors import JacIOError, JacLimitError, JacValueError
+from ..ir.shapes import MAX_RANK, check_array_shape
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
 WRITE_SUFFIXES = (".npy", ".npz", ".json")
 MAX_TEXT_BYTES = 256 * 2**20
 MAX_NPY_HEADER_BYTES = 64 * 2**10
-MAX_NDIM = 64  # NumPy's own limit
+MAX_NDIM = MAX_RANK  # so that a Jacobian (output dimensions + input dimensions) fits NumPy's 64
 NPY_MAGIC = b"\x93NUMPY"
 NPY_HEADER_KEYS = {"descr", "fortran_order", "shape"}
 JSON_CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -359,11 +360,11 @@ def _npy_fields(header: object, path: str) -> tuple[tuple[int, ...], bool, np.dt
     shape, fortran_order, descr = header["shape"], header["fortran_order"], header["descr"]
     if not (
         isinstance(shape, tuple)
-        and len(shape) <= MAX_NDIM
         and all(type(d) is int and d >= 0 for d in shape)
         and isinstance(fortran_order, bool)
     ):
         raise JacIOError(f"cannot read '{path}': its .npy header is malformed")
+    check_array_shape(shape, f"the array in '{path}'")
     if not isinstance(descr, str):
         raise JacValueError(f"'{path}' holds a structured array; jac reads plain numeric arrays")
     try:

@@ -22,7 +22,7 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
-from ..ir.shapes import fmt
+from ..ir.shapes import check_rank, fmt
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
@@ -156,6 +156,7 @@ class _Lowering:
             value = self.statement(stmt)
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
+        check_rank(value.shape, "the output", self.source.at(module.body[-1]))
         return self.b.graph(value)
 
     def statement(self, stmt: ast.stmt):
