@@ -320,7 +320,7 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
     shard = suites.parse_shard(shard_text) if shard_text is not None else None
     loaded = suites.load_suite(path)
     cases = suites.select(loaded.cases, patterns, shard)
-    workers = max(1, min(jobs or suites.default_jobs(), len(cases) or 1))
+    workers = max(1, min(jobs or suites.default_jobs(), suites.default_jobs(), len(cases) or 1))  # at most the cores
     start = time.perf_counter()
     if as_json:
         results = suites.run_cases(cases, workers)

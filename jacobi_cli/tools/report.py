@@ -11,7 +11,7 @@ import numpy as np
 from . import api
 from ..engine import autodiff, finite, memory
 from ..lang.bindings import parse_bindings
-from ..errors import JacError, JacUsageError
+from ..errors import JacError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.parser import parse
 from ..ir.shapes import kind, legend, math_shape
@@ -326,6 +326,14 @@ def parse_range(text: str) -> tuple:
     return tuple(bounds)
 
 
+def _require_drawable(name: str, x0: float, y0: float, slope: float) -> None:
+    """A tangent line needs a finite point, value and slope: refuse NaN and infinities."""
+    for what, v in ((name, x0), ("the value", y0), ("the slope", slope)):
+        if not np.isfinite(v):
+            raise JacValueError(f"jac plot: {what} at {name} = {x0:.4g} is {v}, so there is no tangent line "
+                                f"to draw; pick a point where the function and its derivative are finite")
+
+
 def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> dict:
     """A scalar function of one scalar around a point: the curve and its tangent line."""
     from . import check
@@ -335,11 +343,18 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
     x0 = float(np.reshape(problem.env[name], -1)[0])
     y0 = float(np.reshape(problem.output, -1)[0])
     slope = float(np.reshape(autodiff.jacrev(problem.graph, problem.values)[name], -1)[0])
-    lo, hi = span if span is not None else (x0 - 2 * max(1.0, abs(x0)), x0 + 2 * max(1.0, abs(x0)))
+    _require_drawable(name, x0, y0, slope)
+    with np.errstate(over="ignore"):
+        lo, hi = span if span is not None else (x0 - 2 * max(1.0, abs(x0)), x0 + 2 * max(1.0, abs(x0)))
+        if not np.isfinite(hi - lo):
+            raise JacValueError(f"jac plot: the range around {name} = {x0:.4g} is too wide for floating point; "
+                                f"give a narrower one with --range=LO:HI")
     f = check.function_of(problem, name)
     shape = problem.env[name].shape
     xs = np.linspace(lo, hi, points)
-    ys = np.array([float(np.reshape(f(np.full(shape, x)), -1)[0]) for x in xs])
+    with np.errstate(all="ignore"):
+        ys = np.array([float(np.reshape(f(np.full(shape, x)), -1)[0]) for x in xs])
+    ys[~np.isfinite(ys)] = np.nan  # left out of the curve (a gap), as matplotlib draws NaN
     report = _header("plot", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
     report["point"] = {"name": name, "x": x0, "y": y0}

@@ -49,6 +49,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 MAX_SUITE_BYTES = 64 * 2**20
+MATCH_SECONDS = 1.0  # the time an error.match regular expression may take on one message
 DTYPES = ("float64", "float32")
 ERROR_KINDS = ("parse", "name", "shape", "value", "io", "limit", "usage")
 
@@ -210,6 +211,9 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise JacSuiteError(f"not valid TOML: {err}", kind="parse") from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        raise JacSuiteError("the TOML is nested too deeply (arrays or tables inside each other)",
+                            kind="parse") from None
     _known(data, SUITE_KEYS, None, "")
     name = _string(data, "name", None, "") or name
     defaults = _defaults(data.get("defaults", {}))
@@ -492,9 +496,11 @@ def _error(spec, case: str) -> ErrorExpectation:
     kind = _string(spec, "kind", case, "error.", required=True, choices=ERROR_KINDS)
     match = _string(spec, "match", case, "error.")
     if match is not None:
+        import regex
+
         try:
-            re.compile(match)
-        except re.error as err:
+            regex.compile(match)
+        except regex.error as err:
             raise JacSuiteError(f"not a regular expression: {err}", case, "error.match") from None
     return ErrorExpectation(kind, match)
 
@@ -674,13 +680,27 @@ def _computed(case: Case) -> list:
         raise JacValueError(f"linear algebra failed: {err}") from None
 
 
+def _search(pattern: str, text: str) -> bool:
+    """``re.search`` with a time bound: a pattern such as ``(a+)+$`` can backtrack for
+    minutes on a long message, so it is stopped (TimeoutError) after MATCH_SECONDS."""
+    import regex
+
+    return regex.search(pattern, text, timeout=MATCH_SECONDS) is not None
+
+
 def _error_outcomes(case: Case) -> list:
     expected = case.error
     try:
         _computed(case)
     except JacError as err:
         kind_ok = err.kind == expected.kind
-        match_ok = expected.match is None or re.search(expected.match, err.message) is not None
+        try:
+            match_ok = expected.match is None or _search(expected.match, err.message)
+        except TimeoutError:
+            return [Outcome("error", False, f"error.match {expected.match!r} took more than {MATCH_SECONDS:g} s "
+                                            f"against a message of {len(err.message):,} characters and was "
+                                            f"stopped: it backtracks (nested repeats such as (a+)+); simplify it. "
+                                            f"The {err.kind} error was: {err.message[:200]}")]
         verdict = "" if kind_ok and match_ok else (
             f"expected a {expected.kind} error" + (f" matching {expected.match!r}" if expected.match else "") + ", got ")
         return [Outcome("error", kind_ok and match_ok, f"{verdict}{err.kind} error: {err.message}")]
