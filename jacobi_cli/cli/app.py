@@ -42,6 +42,9 @@ Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/
 MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% (default: half "
                                                  "the available memory). Bigger plans are chunked, or refused with "
                                                  "exit 2.")]
+Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds that symbolic work (SymPy) may take "
+                                               "before it is stopped with a limit error (default 30; 0: no limit).",
+                                               metavar="SECONDS")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
                                       "infinities (otherwise a warning on stderr names the op that made them).")]
 
@@ -84,10 +87,11 @@ def eval_command(
                                          "\"coo\": {indices, values} instead of a dense \"value\".")] = False,
     max_memory: MaxMemory = None,
     strict: Strict = False,
+    timeout: Timeout = None,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
-                                      max_memory, symbolic, plot), "eval", strict)
+                                      max_memory, symbolic, plot, timeout), "eval", strict)
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "
@@ -175,6 +179,7 @@ def diff_command(
     at: Annotated[Optional[list[str]], typer.Option("--at", help="NAME=VALUE: evaluate the derivatives there "
                                                     "(repeatable; every input needs a value).")] = None,
     latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX.")] = False,
+    timeout: Timeout = None,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
 
@@ -184,7 +189,10 @@ def diff_command(
     from ..tools.report import diff_report
 
     def build():
-        report = diff_report(read_expression(expr), bindings or [], wrt, at)
+        from ..tools.bounded import parse_timeout
+
+        seconds = parse_timeout(timeout)
+        report = diff_report(read_expression(expr), bindings or [], wrt, at, seconds)
         report["_latex"] = latex
         return report
 

@@ -92,7 +92,7 @@ def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = Fals
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
-               plot: str | None = None) -> Callable[[], dict]:
+               plot: str | None = None, timeout: str | None = None) -> Callable[[], dict]:
     """The report builder of ``jac eval``, for :func:`run`."""
     from ..tools.report import eval_report, save_jacobians
 
@@ -114,8 +114,11 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
             check_path(plot, "--plot")
             require_matplotlib()
         values = ("coo" if sparse else "dense") if as_json else "none"
+        from ..tools.bounded import parse_timeout
+
+        seconds = parse_timeout(timeout)
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
-                             max_memory=max_memory, values=values, on_plan=show_plan)
+                             max_memory=max_memory, values=values, on_plan=show_plan, timeout=seconds)
         if explain and as_json:
             report["plan"] = report["_plan"].to_dict()
         if out is not None:

@@ -22,7 +22,7 @@ EVAL_OPTIONS = {
     "--seed": ("seed", "int"), "--layout": ("layout", "value"), "--out": ("out", "value"),
     "--mode": ("mode", "value"), "--explain": ("explain", "flag"), "--sparse": ("sparse", "flag"),
     "--max-memory": ("max_memory", "value"), "--symbolic": ("symbolic", "flag"), "--plot": ("plot", "value"),
-    "--strict": ("strict", "flag"),
+    "--strict": ("strict", "flag"), "--timeout": ("timeout", "value"),
 }
 
 

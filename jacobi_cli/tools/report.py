@@ -56,9 +56,10 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
-                mode="auto", max_memory=None, values="dense", on_plan=None) -> dict:
+                mode="auto", max_memory=None, values="dense", on_plan=None, timeout: float | None = None) -> dict:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
-    (``--explain``); a plan that does not fit the budget is refused after that call."""
+    (``--explain``); a plan that does not fit the budget is refused after that call.
+    ``--symbolic`` formulas are stopped after ``timeout`` seconds (None: no limit)."""
     budget = memory.budget(max_memory)
     problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
     plan = api.plan_of(problem, mode, budget)
@@ -74,24 +75,35 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     report["_budget"] = budget
     _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
     if symbolic:
-        _add_formulas(report, problem, layout)
+        from . import bounded
+
+        y, formulas, texts = bounded.call(lambda: _formulas(problem, layout), timeout, "--symbolic",
+                                          "leave --symbolic out for the numbers alone")
+        _add_formulas(report, y, formulas, texts)
     return report
 
 
-def _add_formulas(report: dict, problem, layout: str) -> None:
-    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the numbers."""
+def _formulas(problem, layout: str) -> tuple:
+    """The SymPy formulas of the output and of each (small) Jacobian, with their text and LaTeX."""
     from . import symbolic
 
     y, formulas = symbolic.eval_formulas(problem.graph, problem.wrt, layout)
+    texts = {name: (symbolic.text(f), symbolic.latex(f)) for name, f in [("", y), *formulas.items()]
+             if f is not None and not isinstance(f, str)}
+    return y, formulas, texts
+
+
+def _add_formulas(report: dict, y, formulas: dict, texts: dict) -> None:
+    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the numbers."""
     report["_sympy"] = {"output": y, **formulas}
     if y is not None:
-        report["output"].update(expr=symbolic.text(y), latex=symbolic.latex(y))
+        report["output"].update(expr=texts[""][0], latex=texts[""][1])
     for name, f in formulas.items():
         block = report["jacobian"][name]
         if isinstance(f, str):
             block.update(expr=None, latex=None, note=f"no formula: {f}")
         else:
-            block.update(expr=symbolic.text(f), latex=symbolic.latex(f))
+            block.update(expr=texts[name][0], latex=texts[name][1])
 
 
 def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> None:
@@ -188,8 +200,16 @@ def shape_report(expr: str, bindings, wrt=None) -> dict:
     return report
 
 
-def diff_report(expr: str, bindings, wrt=None, at=None) -> dict:
-    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``."""
+def diff_report(expr: str, bindings, wrt=None, at=None, timeout: float | None = None) -> dict:
+    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``;
+    stopped with a JacLimitError after ``timeout`` seconds (None: no limit)."""
+    from . import bounded
+
+    return bounded.call(lambda: _diff_report(expr, bindings, wrt, at), timeout, "the symbolic derivative",
+                        "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
+
+
+def _diff_report(expr: str, bindings, wrt=None, at=None) -> dict:
     from . import symbolic
 
     result = symbolic.differentiate(expr, bindings, wrt, at)
