@@ -70,8 +70,9 @@ def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = Fals
         except np.linalg.LinAlgError as err:
             raise JacValueError(f"linear algebra failed: {err}") from None
         warnings = report.get("warnings") or []
-        if strict and warnings:
-            first = warnings[0]
+        nonfinite = [w for w in warnings if w["kind"] == "nonfinite"]
+        if strict and nonfinite:
+            first = nonfinite[0]
             raise JacValueError(f"{first['message']} (--strict: NaN and infinities are errors)",
                                 first["position"], report.get("expression"))
     except JacError as err:
