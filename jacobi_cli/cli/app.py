@@ -102,11 +102,13 @@ def vjp_command(
     v: Annotated[Optional[str], typer.Option("--v", help="The vector v of y.backward(gradient=v), shaped like "
                                              "the output; 'ones' for all ones. Optional for a one-element output.")] = None,
     strict: Strict = False,
+    max_memory: MaxMemory = None,
 ):
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
     from ..tools.report import vjp_report
 
-    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed), "vjp", strict)
+    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed, max_memory),
+         "vjp", strict)
 
 
 @app.command("jvp", epilog="Example:  jac jvp \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --tangent x=\"[1, 0]\"")
@@ -116,6 +118,7 @@ def jvp_command(
     tangent: Annotated[Optional[list[str]], typer.Option("--tangent", help="NAME=VALUE: the direction for an "
                                                          "input (repeatable; 'ones' allowed).")] = None,
     strict: Strict = False,
+    max_memory: MaxMemory = None,
 ):
     """The Jacobian-vector product J·t (forward mode) along the given tangents."""
     from ..tools.report import jvp_report
@@ -129,7 +132,7 @@ def jvp_command(
             tangents[name.strip()] = value
         if not tangents:
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
-        return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed)
+        return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed, max_memory)
 
     _run(as_json, build, "jvp", strict)
 
@@ -213,12 +216,13 @@ def check_command(
                                                   "float32: 1e-4).", show_default=False)] = None,
     limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
+    max_memory: MaxMemory = None,
 ):
     """Automatic derivatives (reverse and forward mode) against finite differences; exit 1 on a mismatch."""
     from ..tools.report import check_report
 
     report = _run(as_json, lambda: check_report(read_expression(expr), bindings or [], wrt, dtype, seed, method,
-                                                rtol, atol, limit), "check")
+                                                rtol, atol, limit, max_memory), "check")
     if not report["passed"]:
         raise typer.Exit(1)
 

@@ -15,7 +15,9 @@ import math
 import re
 import time
 
-from ..errors import JacUsageError
+import numpy as np
+
+from ..errors import JacLimitError, JacUsageError
 
 SAFE_FRACTION = 0.5
 FALLBACK_BYTES = 2 * 2**30  # when the machine does not say
@@ -117,3 +119,23 @@ def _cgroup_room() -> int | None:
         if limit.isdigit() and int(limit) < 2**60:
             return max(int(limit) - usage, 0)
     return None
+
+
+def forward_bytes(graph) -> int:
+    """The bytes the forward pass keeps: every node value the output needs (the reverse
+    pass reads them all), the inputs included; constants are already allocated. Known
+    from the shapes alone, so it is checked before anything is computed."""
+    import math
+
+    itemsize = np.dtype(graph.dtype).itemsize
+    needed = graph.needed()
+    return sum(math.prod(node.shape) * itemsize for node in graph.nodes
+               if needed[node.id] and node.op != "const")
+
+
+def require(nbytes: int, budget: int, what: str, position: int | None = None) -> None:
+    """Refuse, before it is allocated, work that needs ``nbytes`` over ``budget``."""
+    if nbytes > budget:
+        raise JacLimitError(f"{what} needs about {fmt_bytes(nbytes)}, over the memory budget of "
+                            f"{fmt_bytes(budget)}; nothing was computed. Use smaller inputs, or raise "
+                            f"the budget with --max-memory", position)

@@ -73,11 +73,13 @@ def _compiled(expr: str, shapes: dict, dtype, seed: int, max_bytes: int) -> _Com
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
-            max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
+            max_bytes: int = DEFAULT_MAX_BYTES, budget: int | None = None) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command.
 
     The parse of an expression for given input shapes is cached (64 entries), so calling
-    again with new values of the same shapes only evaluates.
+    again with new values of the same shapes only evaluates. ``max_bytes`` caps each array
+    and the inputs in total; the values of the forward pass, known from the shapes, must
+    fit ``budget`` (default: :func:`memory.default_budget`) before they are computed.
     """
     dtype = resolve_dtype(dtype)
     seed = check_seed(seed)
@@ -88,6 +90,8 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     if graph is None:
         graph = entry.by_wrt[tuple(names)] = entry.graph.with_wrt(names)
     env = {name: bound.values[name] for name in graph.inputs}
+    memory.require(memory.forward_bytes(graph), memory.default_budget() if budget is None else budget,
+                   "the forward pass (every value the derivatives read)")
     return Problem(graph, env, names, autodiff.evaluate(graph, env), entry.plans)
 
 

@@ -6,6 +6,8 @@ private ``"_jacobians"`` key) until :mod:`jacobi_cli.render` draws or serialises
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import api
@@ -61,7 +63,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     (``--explain``); a plan that does not fit the budget is refused after that call.
     ``--symbolic`` formulas are stopped after ``timeout`` seconds (None: no limit)."""
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES), budget=budget)
     plan = api.plan_of(problem, mode, budget)
     if on_plan is not None:
         on_plan(plan)
@@ -119,8 +121,9 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
     save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
 
 
-def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> dict:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, max_memory=None) -> dict:
+    budget = memory.budget(max_memory)  # half for the values, half for the cotangents of the reverse pass
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES), budget=budget // 2)
     cot = api.cotangent(problem, v)
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
@@ -131,8 +134,9 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -
     return report
 
 
-def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0) -> dict:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, max_memory=None) -> dict:
+    budget = memory.budget(max_memory)  # half for the values, half for the tangents of the forward pass
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES), budget=budget // 2)
     checked = api.tangents_of(problem, tangents)
     out = api.jvp_of(problem, checked)
     report = _header("jvp", expr, problem.graph, problem.wrt)
@@ -147,7 +151,7 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES), budget=budget)
     plan = api.hessian_plan_of(problem, budget)
     if on_plan is not None:
         on_plan(plan)
@@ -253,11 +257,15 @@ def public(report: dict) -> dict:
 # --- the teaching and debugging views: check, graph, plot ------------------------------------
 
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
-                 rtol=None, atol=None, limit=False) -> dict:
+                 rtol=None, atol=None, limit=False, max_memory=None) -> dict:
     """Automatic derivatives (reverse and forward) against finite differences."""
     from . import check
 
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    budget = memory.budget(max_memory)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES), budget=budget)
+    memory.require(memory.forward_bytes(problem.graph) + CHECK_COPIES * _jacobian_bytes(problem), budget,
+                   f"jac check (the Jacobians by reverse mode, forward mode and finite differences, and their "
+                   f"errors: {CHECK_COPIES} arrays of each Jacobian's size)")
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
@@ -276,6 +284,14 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
         report["derivative"] = derivative
         report["_limit_at"] = (name, float(np.reshape(problem.env[name], -1)[0]))
     return report
+
+
+CHECK_COPIES = 6  # Jacobian-sized arrays alive at once in jac check: reverse, forward, numeric, two errors, a spare
+
+
+def _jacobian_bytes(problem) -> int:
+    y = math.prod(problem.graph.output_shape)
+    return sum(y * problem.env[name].size * problem.env[name].itemsize for name in problem.wrt)
 
 
 def _tolerance(option: str, value) -> float:
