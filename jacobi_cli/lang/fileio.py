@@ -31,6 +31,7 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import stat
 import struct
@@ -46,6 +47,8 @@ from ..ir.shapes import MAX_RANK, check_array_shape
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
 WRITE_SUFFIXES = (".npy", ".npz", ".json")
 MAX_TEXT_BYTES = 256 * 2**20
+PIECE_CHARS = 2**20  # a text line longer than this is read in pieces
+_SPACE = re.compile(r"\s")
 MAX_NPY_HEADER_BYTES = 64 * 2**10
 MAX_NDIM = MAX_RANK  # so that a Jacobian (output dimensions + input dimensions) fits NumPy's 64
 NPY_MAGIC = b"\x93NUMPY"
@@ -413,11 +416,43 @@ def _read_text(fp: io.BufferedReader, path: str) -> str:
 
 
 def _data_lines(text: str) -> Iterator[tuple[int, str]]:
-    """``(line number, stripped line)``, skipping blank lines and ``#`` comments."""
-    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
-        line = line.strip()
+    """``(line number, stripped line)``, skipping blank lines and ``#`` comments; one line
+    at a time, never a copy of the whole text (a StringIO holds 4 bytes per character)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    start, number = 0, 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        number += 1
+        line = text[start:end].strip()
+        start = end + 1
         if line and not line.startswith("#"):
             yield number, line
+
+
+def _pieces(line: str, comma: bool) -> Iterator[tuple[int, str]]:
+    """A long line in pieces of about PIECE_CHARS, cut between cells: ``(cells before,
+    piece)``. Splitting a 50 MB line at once makes millions of strings at ~50 bytes each."""
+    start, before = 0, 0
+    while start <= len(line):
+        cut = start + PIECE_CHARS
+        if cut >= len(line):
+            yield before, line[start:]
+            return
+        end = line.find(",", cut) if comma else _space(line, cut)
+        if end < 0:
+            yield before, line[start:]
+            return
+        piece = line[start:end]
+        yield before, piece
+        before += piece.count(",") + 1 if comma else len(piece.split())
+        start = end + 1
+
+
+def _space(line: str, at: int) -> int:
+    match = _SPACE.search(line, at)
+    return match.start() if match else -1
 
 
 def _show(cell: str) -> str:
@@ -445,6 +480,17 @@ def _read_table(
     """All numbers of a table, flat, with its number of rows and columns."""
     values, rows, width = array.array("d"), 0, 0
     for line_number, line in _data_lines(text):
+        if len(line) > PIECE_CHARS:
+            is_header = skip_header and not any(_is_number(cell) for cell in split(next(_pieces(line, True))[1]))
+            skip_header = False
+            if is_header:
+                continue
+            count = _read_long_line(line, split, values, f"'{path}', line {line_number}", hint)
+            if rows and count != width:
+                raise JacValueError(f"'{path}', line {line_number}: {count} columns, but the rows before have {width}")
+            width, rows = count, rows + 1
+            _limit_error(path, len(values), dtype, max_bytes)
+            continue
         cells = split(line)
         is_header = skip_header and not any(_is_number(cell) for cell in cells)
         skip_header = False  # only the first line can be a header
@@ -466,6 +512,23 @@ def _read_table(
     if not rows:
         raise JacValueError(f"'{path}' contains no numbers")
     return values, rows, width
+
+
+def _read_long_line(line: str, split, values: array.array, where: str, hint: str) -> int:
+    """The numbers of one long line appended to ``values``, a piece at a time; their count."""
+    count, base = 0, len(values)
+    for before, piece in _pieces(line, split is _csv_cells):
+        cells = split(piece)
+        try:
+            values.extend([float(cell) for cell in cells] if "_" not in piece else ())
+        except ValueError:
+            pass
+        count += len(cells)
+        if len(values) - base != count:
+            column, cell = next((i, c) for i, c in enumerate(cells, start=1) if not _is_number(c))
+            what = "the cell is empty" if not cell else f"{_show(cell)} is not a number"
+            raise JacValueError(f"{where}, column {before + column}: {what}{hint if ',' in cell else ''}")
+    return count
 
 
 def _csv_cells(line: str) -> list[str]:
