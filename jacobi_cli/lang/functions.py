@@ -75,6 +75,8 @@ def static(b: Builder, value, what: str, position):
         return value
     if isinstance(value, Static):
         return value.value
+    if not hasattr(value, "id"):  # ``...`` or another literal that is no value
+        raise JacValueError(f"{what} must be a constant number, not {value!r}", position)
     node = b.nodes[value.id]
     if node.op != "const":
         raise JacValueError(f"{what} must be a constant, not an expression of the inputs", position)
