@@ -47,7 +47,7 @@ from ..ir.shapes import MAX_RANK, check_array_shape
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
 WRITE_SUFFIXES = (".npy", ".npz", ".json")
 MAX_TEXT_BYTES = 256 * 2**20
-PIECE_CHARS = 2**20  # a text line longer than this is read in pieces
+PIECE_CHARS = 2**16  # a text line longer than this is read in pieces (~1 MB of strings each)
 _SPACE = re.compile(r"\s")
 MAX_NPY_HEADER_BYTES = 64 * 2**10
 MAX_NDIM = MAX_RANK  # so that a Jacobian (output dimensions + input dimensions) fits NumPy's 64
@@ -397,7 +397,8 @@ def _require_numeric_dtype(dtype: np.dtype, path: str) -> None:
 
 def _read_text(fp: io.BufferedReader, path: str) -> str:
     size = os.fstat(fp.fileno()).st_size
-    data = fp.read(MAX_TEXT_BYTES + 1) if size <= MAX_TEXT_BYTES else b""
+    # read(n) allocates n bytes at once: ask for what the file holds (+1 to see it grow)
+    data = fp.read((size or MAX_TEXT_BYTES) + 1) if size <= MAX_TEXT_BYTES else b""
     if size > MAX_TEXT_BYTES or len(data) > MAX_TEXT_BYTES:
         raise JacLimitError(
             f"cannot read '{path}': it has {max(size, len(data))} bytes, over the "
