@@ -90,7 +90,8 @@ def main(argv: list | None = None) -> int:
     (``JAC_DEBUG=1`` shows it)."""
     args = sys.argv[1:] if argv is None else list(argv)
     _reserve_standard_fds()
-    sys.stdout, sys.stderr = _Stdout(sys.stdout), _Stderr(sys.stderr)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Stdout(saved[0]), _Stderr(saved[1])
     try:
         code = _dispatch(args)
         sys.stdout.flush()
@@ -110,6 +111,7 @@ def main(argv: list | None = None) -> int:
         return INTERNAL
     finally:
         _silence_stdout()
+        sys.stdout, sys.stderr = saved  # as they were: main() may run in-process (tests, docs)
 
 
 def _reserve_standard_fds() -> None:
@@ -131,11 +133,14 @@ def _silence_stdout() -> None:
     try:
         sys.stdout.flush()
     except OutputError:
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
         stream = getattr(sys.stdout, "_stream", None)
-        if stream is not None:
+        try:
+            real = stream is not None and stream.fileno() == 1
+        except (OSError, ValueError, AttributeError):
+            real = False  # an in-process stream (a test's capture): nothing to redirect
+        if real:
             with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
                 stream.flush()
 
 
