@@ -220,7 +220,8 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
     cases = data.get("case")
     if not isinstance(cases, list) or not cases:
         raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
-    loaded = [_case(table, i, defaults, base_dir) for i, table in enumerate(cases)]
+    room = [_values_room()]  # bytes the bound values of all cases may still take, while loading
+    loaded = [_case(table, i, defaults, base_dir, room) for i, table in enumerate(cases)]
     _unique([case.name for case in loaded])
     return Suite(name, path, loaded)
 
@@ -243,7 +244,15 @@ def _unique(names: list) -> None:
         seen.add(name)
 
 
-def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
+def _values_room() -> int:
+    """What the input values of a whole suite may take: they are made while it loads."""
+    from ..engine import memory
+    from ..ir.graph import DEFAULT_MAX_BYTES
+
+    return min(DEFAULT_MAX_BYTES, memory.default_budget())
+
+
+def _case(table, index: int, defaults: dict, base_dir: str, room: list) -> Case:
     label = table.get("name") if isinstance(table, dict) and isinstance(table.get("name"), str) else f"#{index + 1}"
     _table(table, CASE_KEYS, label, "")
     name = _string(table, "name", label, "", required=True)
@@ -251,7 +260,7 @@ def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
     seed = _integer(table, "seed", name, "") if "seed" in table else defaults.get("seed", 0)
     exact = _tolerance(table, name, "", _tolerance(defaults, None, "defaults.", Tolerance(*EXACT_TOLERANCE[dtype])))
     case = Case(name=name, expr=_string(table, "expr", name, "", required=True),
-                bindings=_bindings(table.get("bindings", {}), name, dtype, seed, base_dir),
+                bindings=_bindings(table.get("bindings", {}), name, dtype, seed, base_dir, room),
                 wrt=_wrt(table.get("wrt"), name), dtype=dtype, seed=seed,
                 layout=_string(table, "layout", name, "", choices=("array", "numerator")) or "array",
                 description=_string(table, "description", name, "") or "")
@@ -388,8 +397,9 @@ def _resolve(path: str, base_dir: str) -> str:
     return path if os.path.isabs(path) else os.path.join(base_dir, path)
 
 
-def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str) -> Bindings:
-    """``{NAME: number | array | "VALUE" | "@file" | ":SHAPE"}`` as :class:`Bindings`."""
+def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str, room: list) -> Bindings:
+    """``{NAME: number | array | "VALUE" | "@file" | ":SHAPE"}`` as :class:`Bindings`; the
+    values take from ``room[0]``, the bytes left for the values of the whole suite."""
     out = Bindings()
     for name, value in _table(spec, None, case, "bindings.").items():
         if isinstance(value, str) and value.strip().startswith("@"):
@@ -397,9 +407,13 @@ def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str) -> Bindings
         elif not isinstance(value, str):
             value = _array(value, case, f"bindings.{name}", base_dir)
         try:
-            bound = api.to_bindings({name: value}, api.resolve_dtype(dtype), seed)
+            if room[0] <= 0:
+                raise JacLimitError("the values bound by the cases before take all the memory a suite's values "
+                                    "may take; bind smaller values or split the suite")
+            bound = api.to_bindings({name: value}, api.resolve_dtype(dtype), seed, room[0])
         except JacError as err:
             raise JacSuiteError(err.message, case, f"bindings.{name}", err.kind) from None
+        room[0] -= sum(v.nbytes for v in bound.values.values())
         out.shapes.update(bound.shapes)
         out.values.update(bound.values)
         out.random.update(bound.random)
