@@ -336,3 +336,38 @@ def test_a_suites_values_are_capped_in_total_while_it_loads(tmp_path, monkeypatc
                             f'value = {2**20}\n' for i in range(6)))
     error = error_of(invoke(["run", str(case), "--json"]))
     assert error["kind"] == "limit" and error["case"] == "c2"
+
+
+@pytest.mark.parametrize("text", ["[]", "[[]]", "[[[]]]", "[1, 2.5e-3, -0]", "[[1, 2], [3, 4]]", '{"value": [[1], [2]]}',
+                                  '{"J_x": [1e400]}', '["NaN", "Infinity", "-Infinity"]', "[[1, 2], [3]]", "[1, [2]]",
+                                  "[[1], [[2]]]", "[true, 1]", "[1,]", '{"a": [1], "b": [2]}', "3", "[[1],\n [2]]"])
+def test_the_json_reader_reads_what_json_reads_and_refuses_what_it_refuses(tmp_path, text):
+    path = tmp_path / "x.json"
+    path.write_text(text)
+    try:
+        data = json.loads(text, parse_constant={"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}.get)
+        expected = np.array(fileio._json_unwrap(data, str(path)), dtype=np.float64)
+        expected = expected if expected.dtype.kind == "f" else None
+    except (ValueError, Exception):
+        expected = None
+    try:
+        got = fileio.load_array(str(path))
+    except Exception:
+        assert expected is None or text in ("[true, 1]",)
+        return
+    assert expected is not None and got.shape == expected.shape
+    assert np.array_equal(got, expected, equal_nan=True)
+
+
+def test_a_large_json_array_is_read_with_bounded_overhead(tmp_path):
+    values = np.round(np.random.default_rng(0).standard_normal((300, 1000)), 6)
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"value": values.tolist()}))
+    tracemalloc.start()
+    try:
+        loaded = fileio.load_array(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(loaded, values)
+    assert peak < path.stat().st_size + 3 * loaded.nbytes  # json.loads: ~17 times the file

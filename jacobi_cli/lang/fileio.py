@@ -550,6 +550,11 @@ def _read_txt(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> n
 
 
 def _read_json(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
+    fast = _json_lists(text)
+    if fast is not None and len(fast[1]) <= MAX_NDIM:
+        values, shape = fast
+        _limit_error(path, len(values), dtype, max_bytes)
+        return _finish(values, shape, dtype)
     try:
         data = json.loads(text, parse_constant=JSON_CONSTANTS.__getitem__)
     except json.JSONDecodeError as error:
@@ -568,6 +573,62 @@ def _read_json(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> 
     for index, leaf in enumerate(leaves):
         values[index] = _json_number(leaf, path, shape, index)
     return _finish(values, shape, dtype)
+
+
+_JSON_CELL = r'\s*(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|"NaN"|"Infinity"|"-Infinity")\s*'
+_JSON_ROW = re.compile(rf"(?:{_JSON_CELL}(?:,{_JSON_CELL})*)?\s*")
+_JSON_WRAPPER = re.compile(r'\{\s*"[A-Za-z0-9_ ]*"\s*:\s*(\[.*\])\s*\}', re.DOTALL)
+
+
+def _json_lists(text: str) -> tuple | None:
+    """``(flat values, shape)`` of rectangular nested lists of numbers (bare, or the one
+    entry of an object), read without making a Python object per number (``json.loads``
+    takes ~17 times the file); None for anything else, which :mod:`json` then reads and
+    explains. Only brackets are walked one by one; the numbers of a row are checked by
+    one regular expression and converted a piece at a time."""
+    body = text.strip()
+    wrapped = _JSON_WRAPPER.fullmatch(body) if body.startswith("{") else None
+    body = wrapped.group(1) if wrapped else body
+    if not body.startswith("["):
+        return None
+    values, lengths, stack = array.array("d"), {}, []
+    leaf_level, previous, end = None, None, 0
+    for bracket in re.finditer(r"[\[\]]", body):
+        between, char = body[end:bracket.start()], bracket.group()
+        if previous == "[" and char == "]":  # an innermost list: a row of numbers
+            count = _json_row(between, values)
+            if count is None or leaf_level not in (None, len(stack) - 1):
+                return None
+            leaf_level, stack[-1] = len(stack) - 1, count
+        elif between.strip() != ("," if previous == "]" and char == "[" else ""):
+            return None
+        if char == "[":
+            if stack:
+                stack[-1] += 1
+            stack.append(0)
+        else:
+            if not stack:
+                return None
+            count = stack.pop()
+            if lengths.setdefault(len(stack), count) != count:
+                return None
+        previous, end = char, bracket.end()
+    if stack or body[end:].strip() or leaf_level is None:
+        return None
+    shape = tuple(lengths[level] for level in range(leaf_level + 1))
+    return (values, shape) if math.prod(shape) == len(values) else None
+
+
+def _json_row(row: str, values: array.array) -> int | None:
+    """Append the numbers of ``1, 2.5, "NaN"`` to ``values``; their count, or None."""
+    count = 0
+    for _, piece in _pieces(row, True):
+        if not _JSON_ROW.fullmatch(piece):
+            return None
+        cells = [cell.strip() for cell in piece.split(",")] if piece.strip() else []
+        values.extend([JSON_CONSTANTS[c[1:-1]] if c.startswith('"') else float(c) for c in cells])
+        count += len(cells)
+    return count
 
 
 def _json_unwrap(data: object, path: str) -> object:
