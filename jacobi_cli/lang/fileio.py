@@ -626,7 +626,11 @@ def _json_row(row: str, values: array.array) -> int | None:
         if not _JSON_ROW.fullmatch(piece):
             return None
         cells = [cell.strip() for cell in piece.split(",")] if piece.strip() else []
-        values.extend([JSON_CONSTANTS[c[1:-1]] if c.startswith('"') else float(c) for c in cells])
+        numbers = [JSON_CONSTANTS[c[1:-1]] if c.startswith('"') else float(c) for c in cells]
+        if any(math.isinf(v) and not cells[i].startswith('"') and not any(ch in cells[i] for ch in ".eE")
+               for i, v in enumerate(numbers) if math.isinf(v)):
+            return None  # an integer too large for a float: json's reader says so
+        values.extend(numbers)
         count += len(cells)
     return count
 
