@@ -106,10 +106,11 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
-        from ..lang.fileio import check_output
+        if out is not None or plot is not None:  # fileio brings json and zipfile: only when writing
+            from ..lang.fileio import check_output
 
-        check_output(out, "--out")
-        check_output(plot, "--plot")
+            check_output(out, "--out")
+            check_output(plot, "--plot")
         if plot is not None:
             from ..tools.plot import check_path, require_matplotlib
             check_path(plot, "--plot")
