@@ -371,3 +371,11 @@ def test_a_large_json_array_is_read_with_bounded_overhead(tmp_path):
         tracemalloc.stop()
     assert np.array_equal(loaded, values)
     assert peak < path.stat().st_size + 3 * loaded.nbytes  # json.loads: ~17 times the file
+
+
+def test_terminal_escapes_in_a_case_name_are_shown_escaped(tmp_path):
+    case = tmp_path / "s.toml"
+    case.write_text('[[case]]\nname = "a\\u001b[31mred"\nexpr = "x*2"\nbindings = {x = "1"}\nvalue = 3\n')
+    result = invoke(["run", str(case)])
+    assert result.exit_code == 1 and "\x1b" not in result.output + result.stderr
+    assert "a\\x1b[31mred" in result.output + result.stderr

@@ -405,7 +405,7 @@ class Renderer:
                 table.add_row(name, fmt(tuple(info["shape"])), "—", "—", "—", "[dim]not checked (not in --wrt)[/]")
                 continue
             modes = info["forward_vs_reverse"]
-            table.add_row(escape(name), fmt(tuple(info["shape"])), _short(info["max_abs_error"]),
+            table.add_row(escape(visible(name)), fmt(tuple(info["shape"])), _short(info["max_abs_error"]),
                           _short(info["max_rel_error"]), "agree" if modes["passed"] else
                           f"[red]differ ({_short(modes['max_abs_error'])})[/]",
                           "[green]PASS[/]" if info["passed"] else "[bold red]FAIL[/]")
@@ -789,9 +789,10 @@ def _run_summary_table(report: dict, width: int) -> Table:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{report['name']}: {_plural(report['summary']['cases'], 'case')}", title_justify="left",
-                  show_edge=False, pad_edge=False)
-    details = [first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met" for c in report["cases"]]
+    table = Table(title=f"{escape(visible(report['name']))}: {_plural(report['summary']['cases'], 'case')}",
+                  title_justify="left", show_edge=False, pad_edge=False)
+    details = [visible(first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met")
+               for c in report["cases"]]
     room = width - 22  # result and time columns, separators
     longest = max(len(c["name"]) for c in report["cases"])
     name_width = min(longest, max(12, room - min(max(map(len, details)), room // 2)))
@@ -802,7 +803,7 @@ def _run_summary_table(report: dict, width: int) -> Table:
     table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=max(16, room - name_width))
     for case, detail in zip(report["cases"], details):
         status = case["status"]
-        table.add_row(escape(case["name"]), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",
+        table.add_row(escape(visible(case["name"])), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",
                       _duration(case["seconds"]), escape(detail))
     return table
 
