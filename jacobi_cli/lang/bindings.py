@@ -56,7 +56,7 @@ class Bindings:
                 raise JacValueError(f"{name}:{_fmt_spec(shape)} has symbolic size {symbolic[0]!r}; numbers are "
                                     f"needed to compute values (symbolic sizes work with `jac shape` and `jac diff`)")
             rng = rng or np.random.default_rng(seed)
-            self.values[name] = rng.standard_normal(shape).astype(dtype)
+            self.values[name] = rng.standard_normal(shape).astype(dtype, copy=False)
         return self
 
 
