@@ -156,13 +156,20 @@ def test_jobs_are_capped_at_the_cores(tmp_path):
     assert json.loads(result.stdout)["summary"]["jobs"] <= suite.default_jobs()
 
 
-def test_sigint_exits_130():
-    process = subprocess.Popen(JAC + ["diff", "det(A)", "A:7x7", "--timeout", "0"], stdout=subprocess.PIPE,
+@pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"), reason="Linux /proc")
+def test_sigint_exits_130_and_stops_the_symbolic_worker():
+    process = subprocess.Popen(JAC + ["diff", "det(A)", "A:7x7", "--timeout", "600"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    time.sleep(2)
+    children = f"/proc/{process.pid}/task/{process.pid}/children"
+    workers = []
+    while not workers and process.poll() is None:  # until the SymPy worker runs
+        time.sleep(0.05)
+        with open(children) as fp:
+            workers = fp.read().split()
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in err
+    assert not os.path.exists(f"/proc/{workers[0]}/status")  # killed and reaped
 
 
 # --- 3. memory within the budget, values included ------------------------------------------------
