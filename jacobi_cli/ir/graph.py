@@ -235,8 +235,12 @@ class Builder:
 
     def const(self, value, position: int | None = None) -> Tracer:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            _require_number(value, position)
+            if not isinstance(value, (list, tuple)):
+                _require_number(value, position)
             value = np.asarray(value)
+            if value.dtype == object:  # [x, y] of arrays where one array is needed
+                raise JacValueError("a list or tuple of arrays is not one array: make one with stack([...]) or "
+                                    "cat([...]), or index it (parts[0])", position)
             if value.dtype.kind in "biuf" and value.dtype != self.dtype:
                 value = value.astype(self.dtype)
         return self._append(op="const", shape=tuple(np.shape(value)), value=value, position=position)
