@@ -101,8 +101,9 @@ class Compiled:
         names = tuple(check_wrt(wrt, self.graph.inputs))
         return self._memo_get(("wrt", names), lambda: self.graph.with_wrt(names))
 
-    def bind(self, env: dict, wrt=None, several: bool = False) -> Problem:
-        """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``). An
+    def bind(self, env: dict, wrt=None, several: bool = False, budget: int | None = None) -> Problem:
+        """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``); the forward
+        values, known from the shapes, must fit ``budget`` (default: the default budget). An
         expression that ends in a tuple of several outputs is refused unless the caller
         handles them (``several``: see :func:`output_problems`)."""
         if self.graph.several and not several:
@@ -112,6 +113,8 @@ class Compiled:
         names = check_wrt(wrt, self.graph.inputs)
         graph = self.graph_for(names)
         env = {name: env[name] for name in graph.inputs}
+        memory.require(memory.forward_bytes(graph), memory.default_budget() if budget is None else budget,
+                       "the forward pass (every value the derivatives read)")
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
 
     def plan_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:

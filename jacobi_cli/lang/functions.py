@@ -78,6 +78,8 @@ def static(b: Builder, value, what: str, position):
         return value.value
     if isinstance(value, Items):
         raise JacValueError(f"{what} must be a constant, not a list of arrays", position)
+    if not hasattr(value, "id"):  # ``...`` or another literal that is no value
+        raise JacValueError(f"{what} must be a constant number, not {value!r}", position)
     node = b.nodes[value.id]
     if node.op != "const":
         raise JacValueError(f"{what} must be a constant, not an expression of the inputs", position)

@@ -23,7 +23,7 @@ from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacVa
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
 from .functions import Items, Refused, library_named, lookup, matrix_transpose
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
-from ..ir.shapes import fmt
+from ..ir.shapes import check_rank, fmt
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
@@ -182,6 +182,7 @@ class _Lowering:
                                 f"(parts[0]){names}, or list the outputs you want (a, b)", self.source.at(last))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
+        check_rank(value.shape, "the output", self.source.at(module.body[-1]))
         return self.b.graph(value)
 
     def outputs(self, node: ast.Tuple) -> tuple:

@@ -124,21 +124,22 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
-            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> Problem:
+            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command.
 
     The compiled function for the expression and input shapes is cached, so calling again
-    with new values of the same shapes only evaluates. An expression that ends in a tuple of
-    several outputs is refused unless the caller handles them (``several``, then
-    :func:`output_problems`).
+    with new values of the same shapes only evaluates. ``max_bytes`` caps each array and the
+    inputs in total; the forward values must fit ``budget`` (default: the default budget)
+    before they are computed. An expression that ends in a tuple of several outputs is
+    refused unless the caller handles them (``several``, then :func:`output_problems`).
     """
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
-    return compiled.bind(env, wrt, several)
+    return compiled.bind(env, wrt, several, budget)
 
 
 def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: int = 0,
-                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> tuple:
+                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None) -> tuple:
     """``(problem of example 0, Batch, split inputs)`` for ``--batch`` specs (``["x", "W:1"]``):
     compiled and planned once for the shapes of one example; :func:`example` gives the others
     (see :mod:`jacobi_cli.engine.batching`)."""
@@ -151,7 +152,7 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
     if found.size == 0:
         raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
     split = found.split(bound.values)
-    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several)
+    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several, budget)
     return problem, found, split
 
 

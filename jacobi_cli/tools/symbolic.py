@@ -977,7 +977,10 @@ def _printers():
     return Text(), Pretty, Latex()
 
 
-def _printed(fn):
+def _printed(fn, expr=None):
+    shape = getattr(expr, "shape", None)
+    if shape is not None and any(n == 0 for n in shape):
+        return "[]"  # SymPy's printers fail on an array without elements
     try:
         return with_deep_stack(fn)
     except RecursionError:
@@ -986,16 +989,16 @@ def _printed(fn):
 
 def text(expr) -> str:
     """A formula as plain text (``A*x + A.T*x``, ``cos(x[0])*y[0]``)."""
-    return _printed(lambda: _printers()[0].doprint(expr))
+    return _printed(lambda: _printers()[0].doprint(expr), expr)
 
 
 def latex(expr) -> str:
-    return _printed(lambda: _printers()[2].doprint(expr))
+    return _printed(lambda: _printers()[2].doprint(expr), expr)
 
 
 def pretty(expr, width: int = 80) -> str:
     """SymPy's 2-d Unicode rendering, wrapped at ``width`` columns."""
-    return _printed(lambda: _printers()[1]({"use_unicode": True, "num_columns": width}).doprint(expr))
+    return _printed(lambda: _printers()[1]({"use_unicode": True, "num_columns": width}).doprint(expr), expr)
 
 
 def entries(expr):
