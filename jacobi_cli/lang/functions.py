@@ -470,3 +470,426 @@ FUNCTIONS["randn"] = _random("randn", lambda rng, shape: rng.standard_normal(sha
 
 def names() -> list:
     return sorted(FUNCTIONS)
+
+
+# --- PART elementwise: the element-wise vocabulary, comparisons, values as PyTorch users write them --
+#
+# A name that means different things in PyTorch and NumPy is registered per library as
+# ``"torch:NAME"`` / ``"numpy:NAME"`` (see :func:`library_of`); the parser looks that up
+# first. A bare call of a name registered only per library is ambiguous and refused.
+
+LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch",
+             "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "numpy",
+             "numpy.linalg": "numpy", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "numpy",
+             "jax.nn": "jax", "scipy.special": "scipy", "math": "math"}
+# A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
+DTYPES = {"float16": "f", "half": "f", "bfloat16": "f", "float32": "f", "float": "f", "float64": "f",
+          "double": "f", "float_": "f", "int8": "i", "int16": "i", "int32": "i", "int64": "i", "int": "i",
+          "long": "i", "short": "i", "intp": "i", "uint8": "i", "uint16": "i", "uint32": "i", "uint64": "i",
+          "bool": "b", "bool_": "b", "complex64": "c", "complex128": "c", "cfloat": "c", "cdouble": "c"}
+
+
+def library_of(module_path: str | None) -> str | None:
+    """The library a module path belongs to (``F`` and ``torch.special`` are ``torch``)."""
+    return LIBRARIES.get(module_path) if module_path else None
+
+
+@dataclass(frozen=True)
+class DType:
+    """A dtype written in an expression: ``torch.float32`` is ``DType("float32", "f")``."""
+
+    name: str
+    kind: str
+
+
+def booleans(b: Builder) -> set:
+    """The ids of the nodes of ``b`` that hold booleans (0/1 masks): comparisons and their
+    logic. They are never differentiated, and as an index they select (``x[x > 0]``)."""
+    found = getattr(b, "booleans", None)
+    if found is None:
+        found = b.booleans = set()
+    return found
+
+
+def boolean(b: Builder, t: Tracer) -> Tracer:
+    booleans(b).add(t.id)
+    return t
+
+
+def is_boolean(b: Builder, t) -> bool:
+    return isinstance(t, Tracer) and t.id in booleans(b)
+
+
+def _nondiff_unary(op_name, fname=None):
+    fname = fname or op_name
+
+    def lower(b, args, kwargs, position):
+        x = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
+        return b.apply(op_name, tensor(b, x, fname, position), position=position)
+    return lower
+
+
+for _name in ("sign", "floor", "ceil", "trunc"):
+    FUNCTIONS[_name] = _nondiff_unary(_name)
+FUNCTIONS["fix"] = _nondiff_unary("trunc", "fix")
+for _name in ("isnan", "isinf", "isfinite"):
+    FUNCTIONS[_name] = (lambda op: lambda b, args, kwargs, position: boolean(b, _nondiff_unary(op)(b, args, kwargs,
+                                                                                                 position)))(_name)
+
+
+@function("round", "around", "rint")
+def _round(b, args, kwargs, position):
+    a = arguments("round", args, kwargs, {"x": REQUIRED, "decimals": 0}, position)
+    decimals = static_int(b, a["decimals"], "round decimals", position)
+    return b.apply("round", tensor(b, a["x"], "round", position), decimals=decimals, position=position)
+
+
+@function("frac")
+def _frac(b, args, kwargs, position):
+    # x - trunc(x): the derivative is 1, as PyTorch's
+    x = tensor(b, arguments("frac", args, kwargs, {"x": REQUIRED}, position)["x"], "frac", position)
+    return b.apply("sub", x, b.apply("trunc", x, position=position), position=position)
+
+
+@function("logit")
+def _logit(b, args, kwargs, position):
+    # torch.logit(x, eps): x clamped to [eps, 1 - eps] first, the derivative 0 outside (as PyTorch)
+    a = arguments("logit", args, kwargs, {"x": REQUIRED, "eps": None}, position)
+    x = tensor(b, a["x"], "logit", position)
+    eps = static(b, a["eps"], "logit eps", position)
+    if eps is not None:
+        if not isinstance(eps, (int, float)) or not 0 <= eps <= 0.5:
+            raise JacValueError(f"logit(): eps must be a number in [0, 0.5], got {eps!r}", position)
+        x = b.apply("clip", x, b.lift(float(eps)), b.lift(1.0 - eps), position=position)
+    return b.apply("logit", x, position=position)
+
+
+@function("polygamma")
+def _polygamma(b, args, kwargs, position):
+    a = arguments("polygamma", args, kwargs, {"n": REQUIRED, "x": REQUIRED}, position)
+    n = static_int(b, a["n"], "polygamma order n", position)
+    if n < 0:
+        raise JacValueError(f"polygamma(): the order n must be >= 0, got {n}", position)
+    x = tensor(b, a["x"], "polygamma", position)
+    return b.apply("digamma", x, position=position) if n == 0 else b.apply("polygamma", x, n=n, position=position)
+
+
+def _number(b, value, what, position) -> float:
+    v = static(b, value, what, position)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise JacValueError(f"{what} must be a number, got {v!r}", position)
+    return float(v)
+
+
+def _gelu(default_approximate):
+    def lower(b, args, kwargs, position):
+        a = arguments("gelu", args, kwargs, {"x": REQUIRED, "approximate": default_approximate}, position)
+        how = static(b, a["approximate"], "gelu approximate", position)
+        if how not in ("none", "tanh", True, False):
+            raise JacValueError(f"gelu(): approximate must be 'none' or 'tanh', got {how!r}", position)
+        op = "gelu_tanh" if how in ("tanh", True) else "gelu"
+        return b.apply(op, tensor(b, a["x"], "gelu", position), position=position)
+    return lower
+
+
+FUNCTIONS["gelu"] = _gelu("none")  # PyTorch's default: the exact erf form
+FUNCTIONS["jax:gelu"] = _gelu(True)  # jax.nn.gelu's default: the tanh approximation
+
+
+@function("elu")
+def _elu(b, args, kwargs, position):
+    a = arguments("elu", args, kwargs, {"x": REQUIRED, "alpha": 1.0}, position)
+    alpha = _number(b, a["alpha"], "elu alpha", position)
+    return b.apply("elu", tensor(b, a["x"], "elu", position), alpha=alpha, position=position)
+
+
+@function("selu")
+def _selu(b, args, kwargs, position):
+    x = tensor(b, arguments("selu", args, kwargs, {"x": REQUIRED}, position)["x"], "selu", position)
+    return b.apply("elu", x, alpha=1.6732632423543772848170429916717,
+                   scale=1.0507009873554804934193349852946, position=position)
+
+
+@function("celu")
+def _celu(b, args, kwargs, position):
+    # celu(x, alpha) = alpha * elu(x / alpha, 1)
+    a = arguments("celu", args, kwargs, {"x": REQUIRED, "alpha": 1.0}, position)
+    alpha = _number(b, a["alpha"], "celu alpha", position)
+    if alpha == 0:
+        raise JacValueError("celu(): alpha must not be 0", position)
+    x = tensor(b, a["x"], "celu", position)
+    inner = b.apply("elu", b.apply("div", x, alpha, position=position), alpha=1.0, position=position)
+    return b.apply("mul", alpha, inner, position=position)
+
+
+@function("leaky_relu")
+def _leaky_relu(b, args, kwargs, position):
+    a = arguments("leaky_relu", args, kwargs, {"x": REQUIRED, "negative_slope": 0.01}, position)
+    slope = _number(b, a["negative_slope"], "leaky_relu negative_slope", position)
+    return b.apply("leaky_relu", tensor(b, a["x"], "leaky_relu", position), slope=slope, position=position)
+
+
+def _hardtanh_lower(fname, lo_default, hi_default):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "min_val": lo_default, "max_val": hi_default}, position)
+        lo, hi = (_number(b, a[k], f"{fname} {k}", position) for k in ("min_val", "max_val"))
+        if lo > hi:
+            raise JacValueError(f"{fname}(): min_val ({lo}) must not be greater than max_val ({hi})", position)
+        return b.apply("hardtanh", tensor(b, a["x"], fname, position), lo=lo, hi=hi, position=position)
+    return lower
+
+
+FUNCTIONS["hardtanh"] = FUNCTIONS["hard_tanh"] = _hardtanh_lower("hardtanh", -1.0, 1.0)
+FUNCTIONS["relu6"] = _hardtanh_lower("relu6", 0.0, 6.0)  # PyTorch's relu6 is hardtanh(x, 0, 6)
+
+
+def _one_bound(fname, side):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, side: REQUIRED}, position)
+        bound = a[side]
+        lo, hi = (bound, math.inf) if side == "min" else (-math.inf, bound)
+        return b.apply("clip", tensor(b, a["x"], fname, position), b.lift(lo), b.lift(hi), position=position)
+    return lower
+
+
+FUNCTIONS["clamp_min"] = _one_bound("clamp_min", "min")
+FUNCTIONS["clamp_max"] = _one_bound("clamp_max", "max")
+FUNCTIONS["float_power"] = _arithmetic("pow")  # computed in --dtype, as every value
+
+
+@function("lerp")
+def _lerp(b, args, kwargs, position):
+    # start + weight * (end - start), as torch.lerp
+    a = arguments("lerp", args, kwargs, {"x": REQUIRED, "end": REQUIRED, "weight": REQUIRED}, position)
+    start, end, weight = (tensor(b, a[k], "lerp", position) for k in ("x", "end", "weight"))
+    step = b.apply("mul", weight, b.apply("sub", end, start, position=position), position=position)
+    return b.apply("add", start, step, position=position)
+
+
+@function("div", "divide", "true_divide")
+def _div(b, args, kwargs, position):
+    # torch.div(a, b, rounding_mode='floor' | 'trunc'): rounded, so no derivative (as PyTorch)
+    a = arguments("div", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "rounding_mode": None}, position)
+    x, y = tensor(b, a["x"], "div", position), tensor(b, a["y"], "div", position)
+    mode = static(b, a["rounding_mode"], "rounding_mode", position)
+    if mode is None:
+        return b.apply("div", x, y, position=position)
+    if mode == "floor":
+        return b.apply("floor_divide", x, y, position=position)
+    if mode == "trunc":
+        return b.apply("trunc", b.apply("div", x, y, position=position), position=position)
+    raise JacValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got {mode!r}", position)
+
+
+FUNCTIONS["floor_divide"] = _arithmetic("floor_divide")
+
+
+# --- comparisons and selection: booleans are 0/1 masks that carry no derivative
+
+def _comparison(op_name, swap=False):
+    def lower(b, args, kwargs, position):
+        x, y = _two(op_name, b, args, kwargs, position)
+        return boolean(b, b.apply(op_name, *((y, x) if swap else (x, y)), position=position))
+    return lower
+
+
+for _names, _op, _swap in ((("gt", "greater"), "gt", False), (("ge", "greater_equal"), "ge", False),
+                           (("lt", "less"), "lt", False), (("le", "less_equal"), "le", False),
+                           (("eq", "equal"), "eq", False), (("ne", "not_equal"), "ne", False)):
+    for _name in _names:
+        FUNCTIONS[_name] = _comparison(_op, _swap)
+
+
+def truth(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` as a boolean: itself if it is one, else ``x != 0`` (NumPy's and PyTorch's truth)."""
+    return x if is_boolean(b, x) else boolean(b, b.apply("ne", x, 0.0, position=position))
+
+
+def logical(op: str, b: Builder, args: list, position) -> Tracer:
+    """``and``/``or``/``xor``/``not`` of truth values, as 0/1 arithmetic (exact)."""
+    m = [truth(b, a, position) for a in args]
+    if op == "not":
+        return boolean(b, b.apply("sub", 1.0, m[0], position=position))
+    if op == "and":
+        return boolean(b, b.apply("mul", m[0], m[1], position=position))
+    if op == "or":
+        return boolean(b, b.apply("maximum", m[0], m[1], position=position))
+    return boolean(b, b.apply("ne", m[0], m[1], position=position))
+
+
+def _logical(op, arity):
+    def lower(b, args, kwargs, position):
+        params = {"x": REQUIRED} if arity == 1 else {"x": REQUIRED, "y": REQUIRED}
+        a = arguments(f"logical_{op}", args, kwargs, params, position)
+        return logical(op, b, [tensor(b, a[k], f"logical_{op}", position) for k in params], position)
+    return lower
+
+
+for _op in ("and", "or", "xor"):
+    FUNCTIONS[f"logical_{_op}"] = _logical(_op, 2)
+FUNCTIONS["logical_not"] = _logical("not", 1)
+
+
+@function("where")
+def _where(b, args, kwargs, position):
+    if len(args) + len(kwargs) == 1:
+        raise JacValueError("where(condition) with one argument gives the indices of the True elements, whose "
+                            "number depends on the values; jac supports where(condition, x, y)", position)
+    a = arguments("where", args, kwargs, {"condition": REQUIRED, "x": REQUIRED, "y": REQUIRED}, position)
+    c = truth(b, tensor(b, a["condition"], "where", position), position)
+    return b.apply("where", c, tensor(b, a["x"], "where", position), tensor(b, a["y"], "where", position),
+                   position=position)
+
+
+@function("masked_fill")
+def _masked_fill(b, args, kwargs, position):
+    a = arguments("masked_fill", args, kwargs, {"x": REQUIRED, "mask": REQUIRED, "value": REQUIRED}, position)
+    x = tensor(b, a["x"], "masked_fill", position)
+    mask = tensor(b, a["mask"], "masked_fill", position)
+    if not is_boolean(b, mask):
+        raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0), as in PyTorch",
+                            position)
+    out = b.apply("where", mask, tensor(b, a["value"], "masked_fill", position), x, position=position)
+    if out.shape != x.shape:
+        raise JacShapeError(f"masked_fill(): the mask {fmt(mask.shape)} must broadcast to the shape of the array "
+                            f"{fmt(x.shape)}", position)
+    return out
+
+
+@function("nan_to_num")
+def _nan_to_num(b, args, kwargs, position):
+    # NaN -> nan, +inf -> posinf, -inf -> neginf (default: the largest finite numbers of the
+    # dtype); the derivative is 0 where the value was not finite, as PyTorch.
+    a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "nan": 0.0, "posinf": None, "neginf": None}, position)
+    x = tensor(b, a["x"], "nan_to_num", position)
+    big = float(np.finfo(b.dtype).max)
+    nan = _number(b, a["nan"], "nan_to_num nan", position)
+    pos = big if a["posinf"] is None else _number(b, a["posinf"], "nan_to_num posinf", position)
+    neg = -big if a["neginf"] is None else _number(b, a["neginf"], "nan_to_num neginf", position)
+    infinite = b.apply("where", b.apply("gt", x, 0.0, position=position), pos, neg, position=position)
+    fill = b.apply("where", b.apply("isnan", x, position=position), nan, infinite, position=position)
+    return b.apply("where", b.apply("isfinite", x, position=position), x, fill, position=position)
+
+
+# --- values as PyTorch and NumPy users write them
+
+def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
+    """``x`` converted as ``dtype=`` asks: floats stay in --dtype (jac computes in one
+    dtype), integers truncate toward 0 (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
+    if dtype is None:
+        return x
+    if not isinstance(dtype, DType):
+        raise JacValueError(f"dtype must be a dtype such as torch.float32 or np.float64, got {dtype!r}", position)
+    if dtype.kind == "c":
+        raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
+    if dtype.kind == "i":
+        return x if is_boolean(b, x) else b.apply("trunc", x, position=position)
+    if dtype.kind == "b":
+        return truth(b, x, position)
+    return x
+
+
+_VALUE_KEYWORDS = ("dtype", "device", "requires_grad", "pin_memory", "copy", "order", "layout", "like", "ndmin")
+
+
+def _value_options(b, kwargs: dict, fname, position):
+    """Pops the options a constructor takes in PyTorch and NumPy; returns the dtype."""
+    options = {k: kwargs.pop(k) for k in _VALUE_KEYWORDS if k in kwargs}
+    device = static(b, options.get("device"), "device", position)
+    if device not in (None, "cpu"):
+        raise JacValueError(f"{fname}(): device={device!r}: jac computes on the CPU with NumPy", position)
+    if static(b, options.get("requires_grad"), "requires_grad", position):
+        raise JacValueError(f"{fname}(requires_grad=True): jac differentiates the inputs bound on the command line; "
+                            "bind this value as an input (NAME=VALUE) instead", position)
+    for key in ("layout", "like", "ndmin"):
+        if key in options:
+            raise JacValueError(f"{fname}(): the argument '{key}' is not supported by jac", position)
+    dtype = options.get("dtype")
+    return static(b, dtype, "dtype", position) if dtype is not None else None
+
+
+def _with_dtype(fname, lower):
+    def wrapped(b, args, kwargs, position):
+        kwargs = dict(kwargs)
+        dtype = _value_options(b, kwargs, fname, position)
+        return as_dtype(b, lower(b, args, kwargs, position), dtype, position)
+    return wrapped
+
+
+for _name in ("arange", "linspace", "eye", "ones", "zeros", "full", "rand", "randn"):
+    FUNCTIONS[_name] = _with_dtype(_name, FUNCTIONS[_name])
+
+
+def _value_of(fname, detach):
+    """``torch.tensor(v)`` and ``np.array(v)``: a list is a constant; of an expression of the
+    inputs, ``torch.tensor`` is a detached copy (as PyTorch, which warns), the others the
+    value itself (``torch.as_tensor``, ``np.asarray``, ``np.array``)."""
+    def lower(b, args, kwargs, position):
+        kwargs = dict(kwargs)
+        dtype = _value_options(b, kwargs, fname, position)
+        x = tensor(b, arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"], fname, position)
+        if detach and b.nodes[x.id].op != "const":
+            x = b.apply("detach", x, position=position)
+        return as_dtype(b, x, dtype, position)
+    return lower
+
+
+FUNCTIONS["tensor"] = _value_of("tensor", True)
+for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
+    FUNCTIONS[_name] = _value_of(_name, False)
+
+
+def _like(fname, fill):
+    def lower(b, args, kwargs, position):
+        kwargs = dict(kwargs)
+        dtype = _value_options(b, kwargs, fname, position)
+        params = {"x": REQUIRED} if fill is not None else {"x": REQUIRED, "fill_value": REQUIRED}
+        a = arguments(fname, args, kwargs, params, position)
+        x = tensor(b, a["x"], fname, position)
+        value = fill if fill is not None else _number(b, a["fill_value"], f"{fname} fill_value", position)
+        _checked(b, x.shape, fname, position)
+        if not is_concrete(x.shape):
+            raise JacShapeError(f"{fname}() needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
+        return as_dtype(b, b.const(np.full(x.shape, value, dtype=b.dtype), position), dtype, position)
+    return lower
+
+
+FUNCTIONS["zeros_like"] = _like("zeros_like", 0.0)
+FUNCTIONS["ones_like"] = _like("ones_like", 1.0)
+FUNCTIONS["full_like"] = _like("full_like", None)
+
+
+def _identity(fname):
+    def lower(b, args, kwargs, position):
+        return tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
+    return lower
+
+
+# x.clone() / x.copy() keep the derivative (as PyTorch's clone); x.float() / x.double() do too,
+# and the value stays in --dtype: jac computes in one dtype (--dtype float32 for PyTorch's float).
+for _name in ("clone", "copy", "float", "double", "contiguous", "cpu"):
+    FUNCTIONS[_name] = _identity(_name)
+FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
+FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: b.apply(
+    "trunc", _identity("int")(b, args, kwargs, position), position=position)
+
+
+@function("detach", "stop_gradient")
+def _detach(b, args, kwargs, position):
+    # a constant with the value of x: its derivative is 0, as PyTorch's x.detach()
+    x = tensor(b, arguments("detach", args, kwargs, {"x": REQUIRED}, position)["x"], "detach", position)
+    return b.apply("detach", x, position=position)
+
+
+@function("item")
+def _item(b, args, kwargs, position):
+    # a Python number in PyTorch: a constant (derivative 0), from an array of one element
+    x = tensor(b, arguments("item", args, kwargs, {"x": REQUIRED}, position)["x"], "item", position)
+    if not is_concrete(x.shape) or _numel(x, position) != 1:
+        raise JacValueError(f"item() needs an array of one element, got shape {fmt(x.shape)}", position)
+    return b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
+
+
+# What a name means in each library, for the message that refuses an ambiguous bare call
+# (``READINGS["torch:std"] = "divides by n - 1"``); the other parts add theirs.
+READINGS: dict = {}
