@@ -1005,7 +1005,15 @@ _rounding("floor", np.floor)
 _rounding("ceil", np.ceil)
 _rounding("trunc", np.trunc)
 _rounding("round", lambda x, decimals=0: np.round(x, decimals))  # half to even, as NumPy and PyTorch
-defop("floor_divide", lambda a, b: np.floor_divide(a, b), broadcast, nondiff=True, label="floor_divide (//)")
+def _quietly(f):
+    """``f`` without NumPy's warnings for a zero divisor: the NaN or inf is the answer, as in PyTorch."""
+    def impl(*args):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return f(*args)
+    return impl
+
+
+defop("floor_divide", _quietly(np.floor_divide), broadcast, nondiff=True, label="floor_divide (//)")
 defop("ne", lambda a, b: np.not_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Ne(a, b)), (0, True))))
 defop("lt", lambda a, b: np.less(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
@@ -1032,9 +1040,9 @@ binary("hypot", np.hypot, lambda ans, x, y: _hypot_d(ans, x), lambda ans, x, y: 
        sympy=_sympy_elementwise(lambda sp, a, b: sp.sqrt(a**2 + b**2)), spellings=("hypot",))
 # fmod: the sign of the dividend (C's fmod); remainder (Python's %): the sign of the divisor.
 # d/da = 1, d/db = -trunc(a / b) and -floor(a / b), as PyTorch.
-binary("fmod", np.fmod, lambda ans, a, b: 1.0,
+binary("fmod", _quietly(np.fmod), lambda ans, a, b: 1.0,
        lambda ans, a, b: P.neg(P.trunc(P.div(a, b))), domain=(0.5, 2.0), spellings=("fmod",))
-binary("remainder", np.remainder, lambda ans, a, b: 1.0,
+binary("remainder", _quietly(np.remainder), lambda ans, a, b: 1.0,
        lambda ans, a, b: P.neg(P.floor_divide(a, b)), domain=(0.5, 2.0), spellings=("remainder", "mod"),
        label="remainder (%)")
 

@@ -592,7 +592,7 @@ def _gelu(default_approximate):
     return lower
 
 
-FUNCTIONS["gelu"] = _gelu("none")  # PyTorch's default: the exact erf form
+FUNCTIONS["gelu"] = _gelu(Static("none"))  # PyTorch's default: the exact erf form
 FUNCTIONS["jax:gelu"] = _gelu(True)  # jax.nn.gelu's default: the tanh approximation
 
 
