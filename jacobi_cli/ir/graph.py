@@ -63,6 +63,7 @@ class Graph:
     output: int
     source: str = ""
     dtype: type = np.float64
+    by_value: bool = False  # built for given input values (x[x > 0]): valid for those values only
 
     @property
     def output_shape(self) -> Shape:
@@ -198,6 +199,8 @@ class Builder:
         self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
         self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
         self._rng = None
+        self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
+        self.by_value = False  # a node's shape was read off the input values (x[x > 0])
 
     @property
     def rng(self) -> np.random.Generator:
@@ -276,4 +279,5 @@ class Builder:
         return tracer
 
     def graph(self, output: Tracer) -> Graph:
-        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype)
+        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype,
+                     self.by_value)

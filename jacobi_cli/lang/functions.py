@@ -505,10 +505,7 @@ class DType:
 def booleans(b: Builder) -> set:
     """The ids of the nodes of ``b`` that hold booleans (0/1 masks): comparisons and their
     logic. They are never differentiated, and as an index they select (``x[x > 0]``)."""
-    found = getattr(b, "booleans", None)
-    if found is None:
-        found = b.booleans = set()
-    return found
+    return b.booleans
 
 
 def boolean(b: Builder, t: Tracer) -> Tracer:

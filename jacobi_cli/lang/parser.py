@@ -22,7 +22,8 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, DTYPES, FUNCTIONS, MODULES, DType, Static, is_boolean, library_of, logical, \
     transpose_all, truth, boolean
-from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
+from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
+from ..ir.ops import OPS
 from ..ir.shapes import fmt
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
@@ -70,17 +71,25 @@ class Source:
         return self.offset(node.end_lineno, node.end_col_offset)
 
 
+class NeedsValues(JacValueError):
+    """The expression indexes with a boolean mask computed from the inputs (``x[x > 0]``): the
+    shape of the result depends on their values, so the graph can be built only for given
+    values (``parse(..., values=...)``), and is then valid for those values only."""
+
+
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
-          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False) -> Graph:
+          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None) -> Graph:
     """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
 
     Every node whose result would pass ``max_bytes`` is refused here, before anything
-    runs; with ``shapes_only`` (nothing will be evaluated) only the constants are."""
+    runs; with ``shapes_only`` (nothing will be evaluated) only the constants are.
+    ``values`` (name -> array) are needed only by a mask computed from the inputs; without
+    them such a mask raises :class:`NeedsValues`."""
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
     try:
         module = _syntax_tree(text)
-        return _Lowering(builder, Source(text), inputs).program(module)
+        return _Lowering(builder, Source(text), inputs, values).program(module)
     except JacError as err:
         raise err.with_source(text)
 
@@ -143,8 +152,9 @@ def _parse_quietly(text: str) -> ast.Module:
 class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
-    def __init__(self, builder: Builder, source: Source, inputs: dict):
+    def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None):
         self.b = builder
+        self.values = values
         self.source = source
         self.scope: dict[str, Tracer] = {}
         for name, shape in inputs.items():
@@ -457,16 +467,36 @@ class _Lowering:
         if len(parts) != 1:
             raise JacValueError("a boolean mask must be the whole index (x[mask]), not one of several", position)
         mask = parts[0]
-        node = self.b.nodes[mask.id]
-        if node.op != "const":
-            raise JacValueError("x[mask] with a mask computed from the inputs: the shape of the result depends on "
-                                "their values, which jac does not support (its shapes are known before values); "
-                                "where(mask, x, 0) keeps the shape", position)
-        flags = np.asarray(node.value) != 0
+        flags = np.asarray(self.value_of(mask, position)) != 0
         if flags.ndim == 0 or flags.shape != tuple(value.shape[:flags.ndim]):
             raise JacShapeError(f"the boolean mask has shape {fmt(flags.shape)}, which does not match the leading "
                                 f"axes of the array, shape {fmt(value.shape)}", position)
         return self.b.apply("getitem", value, index=tuple(np.nonzero(flags)), position=position)
+
+    def value_of(self, t: Tracer, position: int):
+        """The value of node ``t``: a constant's, or computed from the input values (then the
+        graph holds for these values only)."""
+        node = self.b.nodes[t.id]
+        if node.op == "const":
+            return node.value
+        if self.values is None or self.b.shapes_only:
+            raise NeedsValues("x[mask] with a mask computed from the inputs: the shape of the result depends on "
+                              "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
+                              "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
+        self.b.by_value = True
+        found: dict = {}
+        need = needed(self.b.nodes[:t.id + 1], [t.id])
+        with np.errstate(all="ignore"):
+            for n in self.b.nodes[:t.id + 1]:
+                if not need[n.id]:
+                    continue
+                if n.op == "input":
+                    found[n.id] = np.asarray(self.values[n.name], dtype=self.b.dtype)
+                elif n.op == "const":
+                    found[n.id] = n.value
+                else:
+                    found[n.id] = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
+        return found[t.id]
 
     def lookup(self, kind: str, fname: str, module: str | None, position: int):
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own

@@ -22,7 +22,7 @@ from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, 
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
 from ..engine.jacobian import Jacobian
 from ..engine.memory import fmt_bytes
-from ..lang.parser import parse
+from ..lang.parser import NeedsValues, parse
 from ..engine.planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
 from ..engine.planner import hessian_plan as blocks_plan, values_nbytes
 from ..ir.shapes import fmt
@@ -82,7 +82,10 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     dtype = resolve_dtype(dtype)
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    entry = _compiled(expr, bound.shapes, dtype, seed, max_bytes)
+    try:
+        entry = _compiled(expr, bound.shapes, dtype, seed, max_bytes)
+    except NeedsValues:  # x[x > 0]: a graph for these values only, never cached
+        entry = _Compiled(parse(expr, bound.shapes, dtype=dtype, seed=seed, max_bytes=max_bytes, values=bound.values))
     names = check_wrt(wrt, entry.graph.inputs)
     graph = entry.by_wrt.get(tuple(names))
     if graph is None:
@@ -348,6 +351,8 @@ def _compile(make: str, *args):
     imported here: a command runs once and never compiles, so ``jac eval`` never loads it.)"""
     from ..engine import kernels
 
+    if getattr(args[0], "by_value", False):  # built for one call's values (x[x > 0]): never reused
+        return None
     try:
         return getattr(kernels, make)(*args)
     except Exception:  # noqa: BLE001 - compiling is an optimisation, never an error
