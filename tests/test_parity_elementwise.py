@@ -153,3 +153,71 @@ def test_polygamma_is_exact():
         np.testing.assert_allclose(api.evaluate(f"torch.polygamma({n}, x)", {"x": x4}), exact, rtol=2e-15)
     hessian = api.hessian("sum(lgamma(x))", {"x": x4})[("x", "x")]
     np.testing.assert_allclose(np.diagonal(hessian), [float(mpmath.polygamma(1, v)) for v in x4], rtol=2e-15)
+
+
+# --- at the kinks: PyTorch's choice of one-sided derivative -------------------------------------
+K = {"x": np.array([0.0, -1.0, 1.0, 3.0, -3.0, 6.0])}
+KINKS = [
+    ("F.elu(x, alpha=0.5) + F.selu(x) + F.celu(x, alpha=2.0)", K,
+     lambda x: F.elu(x, alpha=0.5) + F.selu(x) + F.celu(x, alpha=2.0)),
+    ("F.leaky_relu(x, 0.2) + F.softsign(x)", K, lambda x: F.leaky_relu(x, 0.2) + F.softsign(x)),
+    ("F.hardtanh(x) + F.relu6(x) + F.hardtanh(x, -3.0, 3.0)", K,
+     lambda x: F.hardtanh(x) + F.relu6(x) + F.hardtanh(x, -3.0, 3.0)),
+    ("F.hardsigmoid(x) * x", K, lambda x: F.hardsigmoid(x) * x, {"rtol": 1e-7}),  # PyTorch's 1/6 in float32
+    ("floor(x) + ceil(x) + round(x / 2) + trunc(x) + frac(x)", K,
+     lambda x: x.floor() + x.ceil() + (x / 2).round() + x.trunc() + x.frac()),
+    ("torch.fmod(x, 1.5) + torch.remainder(x, 1.5) + x % -2", K,
+     lambda x: torch.fmod(x, 1.5) + torch.remainder(x, 1.5) + x % -2),
+    ("torch.fmax(x, y) + torch.fmin(x, y)", {"x": np.array([1.0, 2.0, np.nan, 1.0]), "y": np.array([1.0, np.nan, 3.0, 2.0])},
+     lambda x, y: torch.fmax(x, y) + torch.fmin(x, y)),
+    ("torch.atan2(x, y)", {"x": np.array([0.0, 0.0, 1.0]), "y": np.array([0.0, -1.0, 0.0])},
+     lambda x, y: torch.atan2(x, y)),
+    ("sum(torch.atan2(x, y))", {"x": np.array(0.0), "y": np.array(0.0)}, lambda x, y: torch.atan2(x, y).sum(),
+     {"differs": ("hessian",)}),  # at the origin: PyTorch's Hessian is NaN, jac's 0
+    ("torch.xlogy(x, y)", {"x": np.array([0.0, 0.0, 2.0, 0.0]), "y": np.array([2.0, 0.5, 1.0, -1.0])},
+     lambda x, y: torch.xlogy(x, y)),
+    # xlogy(0, nan) is nan; off the diagonal PyTorch's dense Jacobian has 0 * nan = nan, jac's exact 0
+    ("torch.xlogy(x, y)", {"x": np.array([2.0, 0.0]), "y": np.array([0.0, np.nan])}, lambda x, y: torch.xlogy(x, y),
+     {"differs": ("jacobian",)}),
+    ("torch.where(x > 0, torch.log(x), x)", {"x": np.array([1.0, -1.0, 2.0])},
+     lambda x: torch.where(x > 0, torch.log(x), x)),
+    ("sinc(x)", {"x": np.array([0.0, 1.0, -2.0])}, lambda x: torch.sinc(x)),
+    ("sum(sinc(x))", {"x": np.array(0.0)}, lambda x: torch.sinc(x).sum(),
+     {"differs": ("hessian",)}),  # PyTorch's is NaN at 0, jac's -pi²/3 (test_sinc_is_exact_at_and_near_zero)
+]
+
+
+@pytest.mark.parametrize("case", KINKS, ids=[c[0] for c in KINKS])
+def test_kinks_match_pytorch(case):
+    expr, inputs, fn, *options = case
+    assert_parity(expr, inputs, fn, **(options[0] if options else {}))
+
+
+def test_where_jac_gives_exact_zeros_and_pytorch_nan():
+    """hypot at the origin: 0 (the subgradient norm() has, in PyTorch too), where torch.hypot
+    gives 0/0; xlogy(0, 0) by y: 0 (xlogy(0, y) is 0 for every y), where PyTorch gives 0/0."""
+    from jacobi_cli.tools import api
+
+    zero = {"x": np.zeros(2), "y": np.zeros(2)}
+    for name, j in api.jacobian("torch.hypot(x, y)", zero).items():
+        np.testing.assert_array_equal(j, np.zeros((2, 2)), err_msg=name)
+    np.testing.assert_array_equal(api.jacobian("torch.xlogy(x, y)", zero)["y"], np.zeros((2, 2)))
+    x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    assert torch.isnan(torch.autograd.grad(torch.hypot(x, x).sum(), x)[0]).all()
+
+
+def test_sinc_is_exact_at_and_near_zero():
+    """sinc's Hessian at 0 is -pi²/3 (PyTorch's masked formula gives 0 there), and near 0 the
+    derivatives do not cancel: they match the series to the last bits."""
+    from jacobi_cli.tools import api
+
+    x = np.array([0.0, 1e-9, 1e-3, 0.09, 0.11, -0.5])
+    h = np.diagonal(api.hessian("sum(sinc(x))", {"x": x})[("x", "x")])
+    g = api.vjp("sum(sinc(x))", {"x": x})["x"]
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    sinc = lambda v: mp.sin(mp.pi * v) / (mp.pi * v) if v != 0 else mp.mpf(1)  # noqa: E731
+    for i, v in enumerate(x):
+        np.testing.assert_allclose(g[i], float(mp.diff(sinc, mp.mpf(v), 1)), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(h[i], float(mp.diff(sinc, mp.mpf(v), 2)), rtol=1e-12)
+    assert h[0] == pytest.approx(-np.pi**2 / 3, rel=1e-15)

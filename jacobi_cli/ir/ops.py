@@ -1025,9 +1025,13 @@ for _name, _test in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.i
 
 
 # Two-argument functions.
-binary("atan2", np.arctan2,
-       lambda ans, y, x: P.div(x, P.add(P.mul(x, x), P.mul(y, y))),
-       lambda ans, y, x: P.neg(P.div(y, P.add(P.mul(x, x), P.mul(y, y)))),
+def _atan2_d(num, y, x):  # num / (x² + y²), and 0 at the origin (PyTorch's choice)
+    r2 = P.add(P.mul(x, x), P.mul(y, y))
+    zero = P.eq(r2, 0.0)
+    return P.where(zero, 0.0, P.div(num, P.where(zero, 1.0, r2)))
+
+
+binary("atan2", np.arctan2, lambda ans, y, x: _atan2_d(x, y, x), lambda ans, y, x: _atan2_d(P.neg(y), y, x),
        sympy=_sympy_elementwise(lambda sp, y, x: sp.atan2(y, x)), spellings=("atan2", "arctan2"))
 
 
@@ -1050,12 +1054,13 @@ binary("remainder", _quietly(np.remainder), lambda ans, a, b: 1.0,
 def _xlogy_impl(x, y):
     x, y = np.asarray(x), np.asarray(y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x == 0, np.zeros((), dtype=np.result_type(x, y, np.float32)), x * np.log(y))
+        zero = np.zeros((), dtype=np.result_type(x, y, np.float32))
+        return np.where((x == 0) & ~np.isnan(y), zero, x * np.log(y))
 
 
-def _xlogy_dx(ans, x, y):  # log(y), 0 where x == 0 (PyTorch: xlogy(x != 0, y))
-    zero = P.eq(x, 0.0)
-    return P.where(zero, 0.0, P.log(P.where(zero, 1.0, y)))
+def _xlogy_dx(ans, x, y):  # log(y), and 0 where x == 0 and y <= 0 (PyTorch's mask)
+    masked = P.mul(P.eq(x, 0.0), P.le(y, 0.0))
+    return P.where(masked, 0.0, P.log(P.where(masked, 1.0, y)))
 
 
 def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 where x == 0 (PyTorch gives 0/0 = NaN at x = y = 0)
