@@ -1063,8 +1063,8 @@ def _xlogy_dx(ans, x, y):  # log(y), and 0 where x == 0 and y <= 0 (PyTorch's ma
     return P.where(masked, 0.0, P.log(P.where(masked, 1.0, y)))
 
 
-def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 where x == 0 (PyTorch gives 0/0 = NaN at x = y = 0)
-    zero = P.eq(x, 0.0)
+def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 where x == 0 (PyTorch gives 0/0 = NaN at x = y = 0), y not NaN
+    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
     return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, y)))
 
 
