@@ -474,9 +474,13 @@ def names() -> list:
 
 # --- PART elementwise: the element-wise vocabulary, comparisons, values as PyTorch users write them --
 #
-# A name that means different things in PyTorch and NumPy is registered per library as
-# ``"torch:NAME"`` / ``"numpy:NAME"`` (see :func:`library_of`); the parser looks that up
-# first. A bare call of a name registered only per library is ambiguous and refused.
+# A name that means different things in PyTorch and NumPy is registered per library in
+# ``LIBRARY_FUNCTIONS[(library, NAME)]`` (library: ``torch``, ``numpy``, ``jax``, see
+# :func:`library_of`); the parser looks that up first, then ``FUNCTIONS[NAME]``. A bare call or
+# a method of a name registered per library only (not in ``FUNCTIONS``) is ambiguous and refused,
+# with the readings of ``READINGS[(library, NAME)]``.
+LIBRARY_FUNCTIONS: dict = {}
+READINGS: dict = {}  # (library, NAME) -> what it means there, for the message refusing a bare call
 
 LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch",
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "numpy",
@@ -590,7 +594,7 @@ def _gelu(default_approximate):
 
 
 FUNCTIONS["gelu"] = _gelu(Static("none"))  # PyTorch's default: the exact erf form
-FUNCTIONS["jax:gelu"] = _gelu(True)  # jax.nn.gelu's default: the tanh approximation
+LIBRARY_FUNCTIONS[("jax", "gelu")] = _gelu(True)  # jax.nn.gelu's default: the tanh approximation
 
 
 @function("elu")
@@ -796,8 +800,9 @@ def _value_options(b, kwargs: dict, fname, position):
     if device not in (None, "cpu"):
         raise JacValueError(f"{fname}(): device={device!r}: jac computes on the CPU with NumPy", position)
     if static(b, options.get("requires_grad"), "requires_grad", position):
-        raise JacValueError(f"{fname}(requires_grad=True): jac differentiates the inputs bound on the command line; "
-                            "bind this value as an input (NAME=VALUE) instead", position)
+        raise JacValueError(f"{fname}(requires_grad=True): jac differentiates with respect to the inputs bound on "
+                            "the command line (NAME=VALUE; --wrt chooses among them): drop requires_grad, and bind "
+                            "a value to differentiate as an input", position)
     for key in ("layout", "like", "ndmin"):
         if key in options:
             raise JacValueError(f"{fname}(): the argument '{key}' is not supported by jac", position)
@@ -886,7 +891,3 @@ def _item(b, args, kwargs, position):
         raise JacValueError(f"item() needs an array of one element, got shape {fmt(x.shape)}", position)
     return b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
 
-
-# What a name means in each library, for the message that refuses an ambiguous bare call
-# (``READINGS["torch:std"] = "divides by n - 1"``); the other parts add theirs.
-READINGS: dict = {}

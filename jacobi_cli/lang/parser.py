@@ -20,8 +20,8 @@ import numpy as np
 
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
-from .functions import CONSTANTS, DTYPES, FUNCTIONS, MODULES, DType, Static, is_boolean, library_of, logical, \
-    transpose_all, truth, boolean
+from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, DType, Static, boolean, is_boolean, \
+    library_of, logical, transpose_all
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import fmt
@@ -502,16 +502,18 @@ class _Lowering:
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own
         reading first (``torch:NAME``, ``numpy:NAME``), then the shared one."""
         lib = library_of(module)
-        if lib and f"{lib}:{fname}" in FUNCTIONS:
-            return FUNCTIONS[f"{lib}:{fname}"]
+        if (lib, fname) in LIBRARY_FUNCTIONS:
+            return LIBRARY_FUNCTIONS[(lib, fname)]
         if fname in FUNCTIONS:
             return FUNCTIONS[fname]
-        readings = [key for key in (f"torch:{fname}", f"numpy:{fname}") if key in FUNCTIONS]
-        if readings and lib is None:
+        readings = [other for other in ("torch", "numpy") if (other, fname) in LIBRARY_FUNCTIONS]
+        if len(readings) == 2 and lib is None:
             raise JacNameError(ambiguous_message(fname, kind), position)
-        if readings:  # a reading of another library only: not this one's function
-            raise JacNameError(f"'{module}.{fname}' is not supported by jac (only {readings[0].split(':')[0]}'s "
-                               f"{fname} is)", position)
+        if readings and lib is None:
+            return LIBRARY_FUNCTIONS[(readings[0], fname)]  # one library has it: no other reading
+        if readings:  # only another library's reading: not a function of this one
+            raise JacNameError(f"'{module}.{fname}' is not supported by jac (only {readings[0]}'s {fname} is)",
+                               position)
         what = f"method '.{fname}()'" if kind == "method" else f"function '{module}.{fname}'" if module else \
             f"function '{fname}'"
         raise JacNameError(unknown_message(what, fname), position)
@@ -524,8 +526,8 @@ def ambiguous_message(fname: str, kind: str) -> str:
     from .functions import READINGS
 
     written = f"x.{fname}()" if kind == "method" else f"{fname}()"
-    meanings = "; ".join(f"{'np' if lib == 'numpy' else lib}.{fname}: {READINGS.get(f'{lib}:{fname}', 'its own')}"
-                         for lib in ("torch", "numpy") if f"{lib}:{fname}" in FUNCTIONS)
+    meanings = "; ".join(f"{'np' if lib == 'numpy' else lib}.{fname}: {READINGS.get((lib, fname), 'its own')}"
+                         for lib in ("torch", "numpy"))
     return (f"{written} means different things in PyTorch and NumPy ({meanings}); write torch.{fname}(...) or "
             f"np.{fname}(...) to say which")
 
@@ -539,7 +541,7 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
 
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
-    close = [c for c in difflib.get_close_matches(name, [f for f in FUNCTIONS if ":" not in f], n=3, cutoff=0.8)
+    close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
              if _edits(name, c) <= max(1, len(name) // 4)]
     if close:
         return f"unknown {what}; did you mean '{close[0]}'?"
