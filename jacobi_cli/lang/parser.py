@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from .deep import with_deep_stack
-from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
+from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, DType, Static, boolean, is_boolean, \
     library_of, logical, transpose_all
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -444,8 +444,8 @@ class _Lowering:
             raise JacParseError("chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)", position)
         op = _COMPARISONS.get(type(node.ops[0]))
         if op is None:
-            raise JacParseError(f"the comparison '{_op_text(node.ops[0])}' is not supported (use < <= > >= == !=)",
-                                position)
+            word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}.get(type(node.ops[0]), "?")
+            raise JacParseError(f"the comparison '{word}' is not supported (use < <= > >= == !=)", position)
         left, right = kids
         if not (isinstance(left, Tracer) or isinstance(right, Tracer)):
             raise JacValueError("a comparison needs numbers or arrays on both sides", position)
