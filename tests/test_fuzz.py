@@ -93,7 +93,8 @@ UNARY.update({"asinh": "{}", "arcsinh": "{}", "acosh": "(1.5 + softplus({}))", "
               "exp2": BOUNDED, "expm1": BOUNDED, "log2": POSITIVE, "log10": POSITIVE, "rsqrt": POSITIVE,
               "reciprocal": POSITIVE, "erf": "{}", "erfc": "{}", "logit": "(0.5 + 0.4 * tanh({}))", "sinc": "{}",
               "lgamma": POSITIVE, "digamma": POSITIVE, "gelu": "{}", "silu": "{}", "mish": "{}", "logsigmoid": "{}",
-              "softsign": "{}"})
+              "softsign": "{}", "erfinv": UNIT, "cbrt": POSITIVE, "hardswish": BOUNDED, "tanhshrink": "{}",
+              "ndtr": "{}", "deg2rad": "{}"})
 BINARY_FUNCTIONS = {"atan2": ("{}", "(1.5 + square({}))"), "hypot": ("{}", "(0.5 + square({}))"),
                     "logaddexp": ("{}", "{}"), "logaddexp2": ("{}", "{}"), "xlogy": ("{}", POSITIVE)}
 PREFIXES = ["", "", "", "torch.", "np.", "numpy."]

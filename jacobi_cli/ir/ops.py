@@ -1091,6 +1091,22 @@ binary("fmin", np.fmin, lambda ans, a, b: _nan_ignoring_first(P.ge(b, a), b),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b)), spellings=("fmin",))
 
 
+unary("erfinv", _special("erfinv"), lambda x, ans: P.mul(float(np.sqrt(np.pi) / 2), P.exp(P.mul(ans, ans))),
+      domain=(-0.8, 0.8), sympy=_sympy_call(lambda sp, v: sp.erfinv(v)))
+unary("cbrt", np.cbrt, lambda x, ans: P.div(1.0 / 3.0, P.mul(ans, ans)), domain=(0.2, 3.0),
+      sympy=_sympy_call(lambda sp, v: sp.cbrt(v)))
+
+
+def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, (2x + 3)/6 strictly between, 1 from 3 on
+    inside = P.mul(P.gt(x, -3.0), P.lt(x, 3.0))
+    return P.add(P.mul(inside, P.div(P.add(P.mul(2.0, x), 3.0), 6.0)), P.ge(x, 3.0))
+
+
+unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
+      lambda x, ans: _hardswish_deriv(x), domain=(-4.0, 4.0),
+      sympy=_sympy_call(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0), 6) / 6), spellings=("hardswish", "hard_swish"))
+
+
 # detach: the value itself, with no derivative (x.detach(), x.item(), torch.tensor(x) of an expression)
 defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always")
 

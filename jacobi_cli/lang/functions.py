@@ -891,3 +891,72 @@ def _item(b, args, kwargs, position):
         raise JacValueError(f"item() needs an array of one element, got shape {fmt(x.shape)}", position)
     return b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
 
+
+
+FUNCTIONS["sgn"] = FUNCTIONS["sign"]
+
+
+def _scaled(fname, factor):
+    def lower(b, args, kwargs, position):
+        x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
+        return b.apply("mul", x, factor, position=position)
+    return lower
+
+
+FUNCTIONS["deg2rad"] = FUNCTIONS["radians"] = _scaled("deg2rad", math.pi / 180)
+FUNCTIONS["rad2deg"] = FUNCTIONS["degrees"] = _scaled("rad2deg", 180 / math.pi)
+
+
+@function("ndtr")
+def _ndtr(b, args, kwargs, position):
+    # the standard normal CDF: erfc(-x / √2) / 2
+    x = tensor(b, arguments("ndtr", args, kwargs, {"x": REQUIRED}, position)["x"], "ndtr", position)
+    inner = b.apply("erfc", b.apply("mul", x, -1 / math.sqrt(2.0), position=position), position=position)
+    return b.apply("mul", 0.5, inner, position=position)
+
+
+@function("tanhshrink")
+def _tanhshrink(b, args, kwargs, position):
+    x = tensor(b, arguments("tanhshrink", args, kwargs, {"x": REQUIRED}, position)["x"], "tanhshrink", position)
+    return b.apply("sub", x, b.apply("tanh", x, position=position), position=position)
+
+
+def _shrink(fname, soft):
+    # |x| <= lambd: 0 (and derivative 0 at ±lambd, as PyTorch); outside: x, or x ∓ lambd
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "lambd": 0.5}, position)
+        x = tensor(b, a["x"], fname, position)
+        lambd = _number(b, a["lambd"], f"{fname} lambd", position)
+        above, below = b.apply("gt", x, lambd, position=position), b.apply("lt", x, -lambd, position=position)
+        hi = b.apply("sub", x, lambd, position=position) if soft else x
+        lo = b.apply("add", x, lambd, position=position) if soft else x
+        return b.apply("where", above, hi, b.apply("where", below, lo, 0.0, position=position), position=position)
+    return lower
+
+
+FUNCTIONS["softshrink"] = _shrink("softshrink", True)
+FUNCTIONS["hardshrink"] = _shrink("hardshrink", False)
+
+
+@function("threshold")
+def _threshold(b, args, kwargs, position):
+    # F.threshold(x, threshold, value): x where x > threshold, else value
+    a = arguments("threshold", args, kwargs, {"x": REQUIRED, "threshold": REQUIRED, "value": REQUIRED}, position)
+    x = tensor(b, a["x"], "threshold", position)
+    above = b.apply("gt", x, _number(b, a["threshold"], "threshold", position), position=position)
+    return b.apply("where", above, x, _number(b, a["value"], "threshold value", position), position=position)
+
+
+def _torch_softplus(b, args, kwargs, position):
+    # F.softplus(x, beta=1, threshold=20): log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
+    a = arguments("softplus", args, kwargs, {"x": REQUIRED, "beta": 1.0, "threshold": 20.0}, position)
+    x = tensor(b, a["x"], "softplus", position)
+    beta, threshold = (_number(b, a[k], f"softplus {k}", position) for k in ("beta", "threshold"))
+    if beta == 0:
+        raise JacValueError("softplus(): beta must not be 0", position)
+    bx = b.apply("mul", x, beta, position=position)
+    smooth = b.apply("div", b.apply("softplus", bx, position=position), beta, position=position)
+    return b.apply("where", b.apply("gt", bx, threshold, position=position), x, smooth, position=position)
+
+
+LIBRARY_FUNCTIONS[("torch", "softplus")] = _torch_softplus  # jax.nn.softplus and the bare name: no threshold
