@@ -294,7 +294,10 @@ class _Lowering:
         if name in MODULES:
             raise JacNameError(f"'{name}' is a module; use its functions, as in {name}.exp(x)", position)
         known = sorted(self.scope)
-        hint = difflib.get_close_matches(name, known + list(FUNCTIONS) + list(CONSTANTS), n=1)
+        from .vocabulary import LIBRARY_NAMES  # a name of PyTorch / NumPy is no misspelt function of jac's
+
+        others = [] if name in LIBRARY_NAMES else list(FUNCTIONS) + list(CONSTANTS)
+        hint = difflib.get_close_matches(name, known + others, n=1)
         bound = f"the inputs are {', '.join(known)}" if known else "no inputs are bound"
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         raise JacNameError(f"unknown name '{name}' ({bound}: give it a value with {name}=VALUE or a shape "
@@ -449,8 +452,9 @@ class _Lowering:
         left, right = kids
         if not (isinstance(left, Tracer) or isinstance(right, Tracer)):
             raise JacValueError("a comparison needs numbers or arrays on both sides", position)
-        at = self.source.end(node.left)
-        return boolean(self.b, self.b.apply(op, left, right, position=at if at < len(self.source.text) else position))
+        start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
+        found = self.source.text.find(_COMPARISON_TEXT[op], start, stop)  # the caret under the operator
+        return boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
 
     def logical_operator(self, node: ast.BinOp, kids: list):
         position = self.operator_position(node)
@@ -520,6 +524,7 @@ class _Lowering:
 
 
 _COMPARISONS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
+_COMPARISON_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 
 
 def ambiguous_message(fname: str, kind: str) -> str:
