@@ -389,6 +389,8 @@ class _Lowering:
                 return self.b.const(CONSTANTS[node.attr], position)
             if node.attr in DTYPES:
                 return Static(DType(node.attr, DTYPES[node.attr]))
+            if node.attr == "newaxis":  # x[:, np.newaxis]
+                return None
             raise JacNameError(f"'{node.attr}' is not a known constant of {self.module_path(node.value)}; "
                                "functions must be called", position)
         value = kids[0]
