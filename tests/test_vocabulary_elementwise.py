@@ -155,3 +155,8 @@ def test_rounding_follows_numpy_and_pytorch_half_to_even():
                                   [0.2, 1.4])
     np.testing.assert_array_equal(api.evaluate("x % 2 + x // 2", {"x": np.array([-3.0, 3.0])}), [-1.0, 2.0])
     np.testing.assert_array_equal(api.evaluate("torch.fmod(x, 2)", {"x": np.array([-3.0, 3.0])}), [-1.0, 1.0])
+
+
+def test_numpy_newaxis_indexes_as_none():
+    np.testing.assert_array_equal(api.evaluate("x[:, np.newaxis] * x", {"x": np.array([1.0, 2.0])}),
+                                  [[1.0, 2.0], [2.0, 4.0]])
