@@ -837,40 +837,37 @@ _TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
 _INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
 
 
-def _sympy_call(f):
-    return _sympy_elementwise(f)
-
-
 unary("asinh", np.arcsinh, lambda x, ans: P.div(1.0, P.sqrt(P.add(1.0, P.mul(x, x)))),
-      sympy=_sympy_call(lambda sp, v: sp.asinh(v)), spellings=("asinh", "arcsinh"))
+      sympy=_sympy_elementwise(lambda sp, v: sp.asinh(v)), spellings=("asinh", "arcsinh"))
 unary("acosh", np.arccosh, lambda x, ans: P.div(1.0, P.sqrt(P.sub(P.mul(x, x), 1.0))), domain=(1.2, 3.0),
-      sympy=_sympy_call(lambda sp, v: sp.acosh(v)), spellings=("acosh", "arccosh"))
+      sympy=_sympy_elementwise(lambda sp, v: sp.acosh(v)), spellings=("acosh", "arccosh"))
 unary("atanh", np.arctanh, lambda x, ans: P.div(1.0, P.sub(1.0, P.mul(x, x))), domain=(-0.8, 0.8),
-      sympy=_sympy_call(lambda sp, v: sp.atanh(v)), spellings=("atanh", "arctanh"))
+      sympy=_sympy_elementwise(lambda sp, v: sp.atanh(v)), spellings=("atanh", "arctanh"))
 unary("exp2", np.exp2, lambda x, ans: P.mul(ans, _LN2),
-      sympy=_sympy_call(lambda sp, v: 2**v))
+      sympy=_sympy_elementwise(lambda sp, v: 2**v))
 unary("expm1", np.expm1, lambda x, ans: P.exp(x),
-      sympy=_sympy_call(lambda sp, v: sp.exp(v) - 1))
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) - 1))
 unary("log2", np.log2, lambda x, ans: P.div(1.0 / _LN2, x), domain=(0.2, 3.0),
-      sympy=_sympy_call(lambda sp, v: sp.log(v, 2)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 2)))
 unary("log10", np.log10, lambda x, ans: P.div(1.0 / _LN10, x), domain=(0.2, 3.0),
-      sympy=_sympy_call(lambda sp, v: sp.log(v, 10)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 10)))
 unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda x, ans: P.mul(-0.5, P.div(ans, x)), domain=(0.2, 3.0),
-      sympy=_sympy_call(lambda sp, v: 1 / sp.sqrt(v)))
+      sympy=_sympy_elementwise(lambda sp, v: 1 / sp.sqrt(v)))
 unary("reciprocal", lambda x: np.reciprocal(np.asarray(x, dtype=np.result_type(x, np.float32))),
       lambda x, ans: P.neg(P.mul(ans, ans)), domain=(0.5, 2.0),
-      sympy=_sympy_call(lambda sp, v: 1 / v))
+      sympy=_sympy_elementwise(lambda sp, v: 1 / v))
 unary("erf", _special("erf"), lambda x, ans: P.mul(_TWO_OVER_SQRT_PI, P.exp(P.neg(P.mul(x, x)))),
-      sympy=_sympy_call(lambda sp, v: sp.erf(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.erf(v)))
 unary("erfc", _special("erfc"), lambda x, ans: P.mul(-_TWO_OVER_SQRT_PI, P.exp(P.neg(P.mul(x, x)))),
-      sympy=_sympy_call(lambda sp, v: sp.erfc(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.erfc(v)))
 unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), lambda x, ans: P.div(1.0, P.mul(x, P.sub(1.0, x))),
-      domain=(0.1, 0.9), sympy=_sympy_call(lambda sp, v: sp.log(v / (1 - v))))
+      domain=(0.1, 0.9), sympy=_sympy_elementwise(lambda sp, v: sp.log(v / (1 - v))))
 unary("lgamma", _special("gammaln"), lambda x, ans: P.digamma(x), domain=(0.5, 3.0),
-      sympy=_sympy_call(lambda sp, v: sp.loggamma(v)), spellings=("lgamma", "gammaln"))
+      sympy=_sympy_elementwise(lambda sp, v: sp.loggamma(v)), spellings=("lgamma", "gammaln"))
 unary("digamma", _special("psi"), lambda x, ans: P.polygamma(x, n=1), domain=(0.5, 3.0),
-      sympy=_sympy_call(lambda sp, v: sp.polygamma(0, v)), spellings=("digamma", "psi"))
-defop("polygamma", lambda x, n: _special("polygamma")(x, n), lambda s, n: s,
+      sympy=_sympy_elementwise(lambda sp, v: sp.polygamma(0, v)), spellings=("digamma", "psi"))
+_polygamma = _special("polygamma")
+defop("polygamma", lambda x, n: _polygamma(x, n), lambda s, n: s,
       (lambda g, ans, x, n: P.mul(g, P.polygamma(x, n=n + 1)),),
       (lambda t, ans, x, n: P.mul(t, P.polygamma(x, n=n + 1)),),
       domain=(0.5, 3.0), sympy=lambda S, x, n: S.elementwise(lambda v: S.sp.polygamma(n, v), x))
@@ -895,12 +892,15 @@ def _sinc_deriv(x, ans):
 
 
 unary("sinc", np.sinc, _sinc_deriv,
-      sympy=_sympy_call(lambda sp, v: sp.Piecewise((1, sp.Eq(v, 0)), (sp.sin(sp.pi * v) / (sp.pi * v), True))))
+      sympy=_sympy_elementwise(lambda sp, v: sp.Piecewise((1, sp.Eq(v, 0)), (sp.sin(sp.pi * v) / (sp.pi * v), True))))
 
 
 # Activations (torch.nn.functional). At a kink the derivative is PyTorch's choice, noted per op.
+_erf = _special("erf")
+
+
 def _gelu(x):
-    return 0.5 * x * (1.0 + _special("erf")(np.asarray(x) / np.sqrt(2.0)))
+    return 0.5 * x * (1.0 + _erf(np.asarray(x) / np.sqrt(2.0)))
 
 
 def _gelu_deriv(x, ans):  # Φ(x) + x φ(x)
@@ -925,17 +925,17 @@ def _gelu_tanh_deriv(x, ans):
 
 
 unary("gelu", _gelu, _gelu_deriv, spellings=(),
-      sympy=_sympy_call(lambda sp, v: v * (1 + sp.erf(v / sp.sqrt(2))) / 2))
+      sympy=_sympy_elementwise(lambda sp, v: v * (1 + sp.erf(v / sp.sqrt(2))) / 2))
 unary("gelu_tanh", _gelu_tanh, _gelu_tanh_deriv, spellings=(),
-      sympy=_sympy_call(lambda sp, v: v * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (v + sp.Rational(44715, 10**6) * v**3))) / 2))
+      sympy=_sympy_elementwise(lambda sp, v: v * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (v + sp.Rational(44715, 10**6) * v**3))) / 2))
 unary("silu", lambda x: np.asarray(x) * _sigmoid(x),
       lambda x, ans: P.mul(P.sigmoid(x), P.add(1.0, P.mul(x, P.sub(1.0, P.sigmoid(x))))),
-      sympy=_sympy_call(lambda sp, v: v / (1 + sp.exp(-v))), spellings=("silu", "swish"))
+      sympy=_sympy_elementwise(lambda sp, v: v / (1 + sp.exp(-v))), spellings=("silu", "swish"))
 unary("softsign", lambda x: np.asarray(x) / (1.0 + np.abs(x)),
       lambda x, ans: P.div(1.0, P.square(P.add(1.0, P.abs(x)))),
-      sympy=_sympy_call(lambda sp, v: v / (1 + sp.Abs(v))))
+      sympy=_sympy_elementwise(lambda sp, v: v / (1 + sp.Abs(v))))
 unary("logsigmoid", lambda x: -np.logaddexp(0, -np.asarray(x)), lambda x, ans: P.sigmoid(P.neg(x)),
-      sympy=_sympy_call(lambda sp, v: -sp.log(1 + sp.exp(-v))), spellings=("logsigmoid", "log_sigmoid"))
+      sympy=_sympy_elementwise(lambda sp, v: -sp.log(1 + sp.exp(-v))), spellings=("logsigmoid", "log_sigmoid"))
 
 
 def _mish_deriv(x, ans):  # tanh(sp) + x σ(x) (1 - tanh²(sp)), sp = softplus(x)
@@ -944,7 +944,7 @@ def _mish_deriv(x, ans):  # tanh(sp) + x σ(x) (1 - tanh²(sp)), sp = softplus(x
 
 
 unary("mish", lambda x: np.asarray(x) * np.tanh(np.logaddexp(0, x)), _mish_deriv,
-      sympy=_sympy_call(lambda sp, v: v * sp.tanh(sp.log(1 + sp.exp(v)))))
+      sympy=_sympy_elementwise(lambda sp, v: v * sp.tanh(sp.log(1 + sp.exp(v)))))
 
 
 def _elu_impl(x, alpha, scale=1.0):
@@ -990,7 +990,7 @@ def _hardsigmoid_deriv(x):  # 1/6 strictly inside (-3, 3), 0 elsewhere, as PyTor
 
 
 unary("hardsigmoid", lambda x: np.clip(np.asarray(x) / 6.0 + 0.5, 0.0, 1.0), lambda x, ans: _hardsigmoid_deriv(x),
-      domain=(-4.0, 4.0), sympy=_sympy_call(lambda sp, v: sp.Min(sp.Max(v / 6 + sp.Rational(1, 2), 0), 1)),
+      domain=(-4.0, 4.0), sympy=_sympy_elementwise(lambda sp, v: sp.Min(sp.Max(v / 6 + sp.Rational(1, 2), 0), 1)),
       spellings=("hardsigmoid", "hard_sigmoid"))
 
 
@@ -1092,9 +1092,9 @@ binary("fmin", np.fmin, lambda ans, a, b: _nan_ignoring_first(P.ge(b, a), b),
 
 
 unary("erfinv", _special("erfinv"), lambda x, ans: P.mul(float(np.sqrt(np.pi) / 2), P.exp(P.mul(ans, ans))),
-      domain=(-0.8, 0.8), sympy=_sympy_call(lambda sp, v: sp.erfinv(v)))
+      domain=(-0.8, 0.8), sympy=_sympy_elementwise(lambda sp, v: sp.erfinv(v)))
 unary("cbrt", np.cbrt, lambda x, ans: P.div(1.0 / 3.0, P.mul(ans, ans)), domain=(0.2, 3.0),
-      sympy=_sympy_call(lambda sp, v: sp.cbrt(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.cbrt(v)))
 
 
 def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, (2x + 3)/6 strictly between, 1 from 3 on
@@ -1104,7 +1104,7 @@ def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, (2x + 3)/6 strictly 
 
 unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
       lambda x, ans: _hardswish_deriv(x), domain=(-4.0, 4.0),
-      sympy=_sympy_call(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0), 6) / 6), spellings=("hardswish", "hard_swish"))
+      sympy=_sympy_elementwise(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0), 6) / 6), spellings=("hardswish", "hard_swish"))
 
 
 # detach: the value itself, with no derivative (x.detach(), x.item(), torch.tensor(x) of an expression)

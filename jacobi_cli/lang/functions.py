@@ -748,8 +748,8 @@ def _masked_fill(b, args, kwargs, position):
     x = tensor(b, a["x"], "masked_fill", position)
     mask = tensor(b, a["mask"], "masked_fill", position)
     if not is_boolean(b, mask):
-        raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0), as in PyTorch",
-                            position)
+        raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0, or m.bool() of "
+                            "a 0/1 array), as in PyTorch", position)
     out = b.apply("where", mask, tensor(b, a["value"], "masked_fill", position), x, position=position)
     if out.shape != x.shape:
         raise JacShapeError(f"masked_fill(): the mask {fmt(mask.shape)} must broadcast to the shape of the array "
@@ -831,7 +831,8 @@ def _value_of(fname, detach):
         dtype = _value_options(b, kwargs, fname, position)
         x = tensor(b, arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"], fname, position)
         if detach and b.nodes[x.id].op != "const":
-            x = b.apply("detach", x, position=position)
+            x = boolean(b, b.apply("detach", x, position=position)) if is_boolean(b, x) else \
+                b.apply("detach", x, position=position)
         return as_dtype(b, x, dtype, position)
     return lower
 
