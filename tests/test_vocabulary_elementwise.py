@@ -160,3 +160,19 @@ def test_rounding_follows_numpy_and_pytorch_half_to_even():
 def test_numpy_newaxis_indexes_as_none():
     np.testing.assert_array_equal(api.evaluate("x[:, np.newaxis] * x", {"x": np.array([1.0, 2.0])}),
                                   [[1.0, 2.0], [2.0, 4.0]])
+
+
+def test_scipy_is_imported_only_by_the_ops_that_need_it():
+    import subprocess
+    import sys
+
+    code = ("import sys, contextlib, io\n"
+            "from jacobi_cli.cli.entry import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['eval', 'F.gelu(x, approximate=\"tanh\") + (x > 0) * sinc(x)', 'x=[0, 1]']) == 0\n"
+            "assert 'scipy' not in sys.modules, 'jac eval imported scipy'\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['eval', 'lgamma(x)', 'x=[1, 2]']) == 0\n"
+            "assert 'scipy.special' in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
