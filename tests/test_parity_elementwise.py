@@ -131,6 +131,16 @@ CASES = [
      lambda x: torch.nan_to_num(1 / (x - x[0]), posinf=3.0, neginf=-3.0), {"differs": ("jacobian", "vjp")}),
     ("x[torch.tensor([True, False, True, True])]", X, lambda x: x[torch.tensor([True, False, True, True])]),
     ("sum(x[np.arange(4) > 1] ** 2)", X, lambda x: (x[torch.arange(4) > 1] ** 2).sum()),
+    ("x.where(x > 1, y) * y", XY, lambda x, y: x.where(x > 1, y) * y),  # Tensor.where: x where the condition
+    ("sum(x.polygamma(1) * x)", X, lambda x: (x.polygamma(1) * x).sum(), {"rtol": 1e-8}),  # PyTorch's trigamma
+    ("torch.addcmul(x, x, y, value=0.5) + torch.addcdiv(y, x, y)", XY,
+     lambda x, y: torch.addcmul(x, x, y, value=0.5) + torch.addcdiv(y, x, y)),
+    ("x * (x > 1).all() + y * torch.any(x > 1, dim=0) + x * np.all(x > 0) + x * (y > 9).any()", XY,
+     lambda x, y: x * (x > 1).all() + y * torch.any(x > 1, dim=0) + x * torch.all(x > 0) + x * (y > 9).any()),
+    ("x * torch.count_nonzero(x > 1) + y * torch.isposinf(1 / (x - x)) + y * torch.isneginf(-1 / (y - y))", XY,
+     lambda x, y: x * torch.count_nonzero(x > 1) + y * torch.isposinf(1 / (x - x)) + y * torch.isneginf(-1 / (y - y))),
+    ("x.to(torch.float64) * y.type_as(x) + np.fabs(x - 1) + x.detach().numpy() * y", XY,
+     lambda x, y: x.to(torch.float64) * y.type_as(x) + (x - 1).abs() + x.detach() * y),
     # values as PyTorch and NumPy users write them
     ("torch.tensor([1.0, 2, 3, 4]) * x", X, lambda x: torch.tensor([1.0, 2, 3, 4], dtype=torch.float64) * x),
     ("np.array([1, 2, 3, 4]) @ x + np.asarray(x) @ x", X, lambda x: torch.arange(1.0, 5, dtype=torch.float64) @ x + x @ x),

@@ -481,6 +481,10 @@ def names() -> list:
 # with the readings of ``READINGS[(library, NAME)]``.
 LIBRARY_FUNCTIONS: dict = {}
 READINGS: dict = {}  # (library, NAME) -> what it means there, for the message refusing a bare call
+# A method whose arguments are not the function's with the array first (``x.where(c, y)`` is
+# ``where(c, x, y)``; ``x.polygamma(n)`` is ``polygamma(n, x)``): the parser looks here first for
+# ``x.NAME(...)``, and the lowering gets the array first.
+METHODS: dict = {}
 
 LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch",
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "numpy",
@@ -961,3 +965,104 @@ def _torch_softplus(b, args, kwargs, position):
 
 
 LIBRARY_FUNCTIONS[("torch", "softplus")] = _torch_softplus  # jax.nn.softplus and the bare name: no threshold
+
+
+# --- methods whose arguments differ from the function's
+
+def _method_where(b, args, kwargs, position):
+    # Tensor.where(condition, y): x where condition, else y
+    a = arguments("where", args, kwargs, {"x": REQUIRED, "condition": REQUIRED, "y": REQUIRED}, position)
+    return _where(b, [a["condition"], a["x"], a["y"]], {}, position)
+
+
+def _method_polygamma(b, args, kwargs, position):
+    # Tensor.polygamma(n)
+    a = arguments("polygamma", args, kwargs, {"x": REQUIRED, "n": REQUIRED}, position)
+    return _polygamma(b, [a["n"], a["x"]], {}, position)
+
+
+def _method_to(b, args, kwargs, position):
+    # x.to(dtype) / x.to(device) / x.to(dtype=...): the value, converted as dtype= says
+    kwargs = dict(kwargs)
+    x, rest = (args[0], list(args[1:])) if args else (kwargs.pop("x", None), [])
+    for value in rest:
+        kwargs.setdefault("dtype" if isinstance(value, Static) and isinstance(value.value, DType) else "device", value)
+    dtype = _value_options(b, kwargs, "to", position)
+    if kwargs:
+        raise JacValueError(f"to(): the argument '{next(iter(kwargs))}' is not supported by jac", position)
+    return as_dtype(b, tensor(b, x, "to", position), dtype, position)
+
+
+METHODS["where"] = _method_where
+METHODS["polygamma"] = _method_polygamma
+METHODS["to"] = _method_to
+FUNCTIONS["numpy"] = _identity("numpy")  # x.detach().numpy()
+FUNCTIONS["fabs"] = FUNCTIONS["abs"]
+FUNCTIONS["positive"] = _identity("positive")
+
+
+@function("type_as")
+def _type_as(b, args, kwargs, position):
+    # x.type_as(y): x in y's dtype, which is --dtype already
+    a = arguments("type_as", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    tensor(b, a["other"], "type_as", position)
+    return tensor(b, a["x"], "type_as", position)
+
+
+def _addc_lower(fname, op):
+    # torch.addcmul(input, t1, t2, value=1) = input + value * t1 * t2 (addcdiv: t1 / t2)
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "tensor1": REQUIRED, "tensor2": REQUIRED, "value": 1.0},
+                      position)
+        x, t1, t2 = (tensor(b, a[k], fname, position) for k in ("x", "tensor1", "tensor2"))
+        term = b.apply(op, t1, t2, position=position)
+        value = _number(b, a["value"], f"{fname} value", position)
+        if value != 1.0:
+            term = b.apply("mul", value, term, position=position)
+        return b.apply("add", x, term, position=position)
+    return lower
+
+
+FUNCTIONS["addcmul"] = _addc_lower("addcmul", "mul")
+FUNCTIONS["addcdiv"] = _addc_lower("addcdiv", "div")
+
+
+def _boolean_reduction(fname):
+    # all: the product of the truth values; any: 1 - the product of their negations (an empty
+    # group: all True, any False, as NumPy and PyTorch)
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+        m = truth(b, tensor(b, a["x"], fname, position), position)
+        axes = axes_of(b, a["axis"], m, position, fname)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if fname == "any":
+            m = b.apply("sub", 1.0, m, position=position)
+        out = b.apply("prod", m, axes=axes, keepdims=keepdims, position=position)
+        return boolean(b, b.apply("sub", 1.0, out, position=position) if fname == "any" else out)
+    return lower
+
+
+FUNCTIONS["all"] = _boolean_reduction("all")
+FUNCTIONS["any"] = _boolean_reduction("any")
+
+
+@function("count_nonzero")
+def _count_nonzero(b, args, kwargs, position):
+    a = arguments("count_nonzero", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+    x = tensor(b, a["x"], "count_nonzero", position)
+    axes = axes_of(b, a["axis"], x, position, "count_nonzero")
+    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    mask = b.apply("ne", x, 0.0, position=position)
+    return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
+
+
+def _signed_infinity(fname, positive):
+    def lower(b, args, kwargs, position):
+        x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
+        side = b.apply("gt" if positive else "lt", x, 0.0, position=position)
+        return boolean(b, b.apply("mul", b.apply("isinf", x, position=position), side, position=position))
+    return lower
+
+
+FUNCTIONS["isposinf"] = _signed_infinity("isposinf", True)
+FUNCTIONS["isneginf"] = _signed_infinity("isneginf", False)

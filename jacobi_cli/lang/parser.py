@@ -20,7 +20,7 @@ import numpy as np
 
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
-from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, DType, Static, boolean, is_boolean, \
+from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, METHODS, MODULES, DType, Static, boolean, is_boolean, \
     library_of, logical, transpose_all
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
@@ -508,6 +508,8 @@ class _Lowering:
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own
         reading first (``torch:NAME``, ``numpy:NAME``), then the shared one."""
         lib = library_of(module)
+        if kind == "method" and fname in METHODS:
+            return METHODS[fname]
         if (lib, fname) in LIBRARY_FUNCTIONS:
             return LIBRARY_FUNCTIONS[(lib, fname)]
         if fname in FUNCTIONS:
