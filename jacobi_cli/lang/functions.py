@@ -1066,3 +1066,5 @@ def _signed_infinity(fname, positive):
 
 FUNCTIONS["isposinf"] = _signed_infinity("isposinf", True)
 FUNCTIONS["isneginf"] = _signed_infinity("isneginf", False)
+FUNCTIONS["soft_sign"] = FUNCTIONS["softsign"]  # jax.nn's spellings
+FUNCTIONS["hard_silu"] = FUNCTIONS["hardswish"]
