@@ -55,7 +55,7 @@ NONDIFF_UNARY = {"sign"}  # masks of one argument (the others compare two)
 # --- PART elementwise -------------------------------------------------------------------------
 for name in ["asinh", "acosh", "atanh", "exp2", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf", "erfc",
              "logit", "lgamma", "digamma", "sinc", "gelu", "gelu_tanh", "silu", "softsign", "logsigmoid", "mish",
-             "hardsigmoid", "erfinv", "cbrt", "hardswish"]:
+             "hardsigmoid", "erfinv", "cbrt", "hardswish", "erfcx", "log_ndtr", "ndtri"]:
     CASES[name] = [(((2, 3),), {})]
 CASES.update({
     "polygamma": [(((2, 3),), {"n": 1}), (((4,),), {"n": 2})],
@@ -67,6 +67,7 @@ CASES.update({
     "fmod": [((2, 3), (3,)), ((3,), ())],
     "remainder": [((2, 3), (3,)), ((3,), ())],
     "xlogy": [((2, 3), (3,)), ((), (2,))],
+    "xlog1py": [((2, 3), (3,))],
     "logaddexp": [((2, 3), (3,))],
     "logaddexp2": [((2, 3), (3,))],
     "fmax": [((3,), (3,)), ((2, 3), ())],
@@ -74,7 +75,8 @@ CASES.update({
 })
 NONDIFF |= {"floor", "ceil", "trunc", "round", "floor_divide", "ne", "lt", "le", "isnan", "isinf", "isfinite",
             "detach"}
-NONDIFF_UNARY |= {"floor", "ceil", "trunc", "round", "isnan", "isinf", "isfinite", "detach"}
+NONDIFF_UNARY |= {"floor", "ceil", "trunc", "round", "isnan", "isinf", "isfinite", "detach", "signbit"}
+NONDIFF.add("signbit")
 
 
 def _normalize(case):

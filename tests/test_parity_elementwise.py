@@ -79,6 +79,13 @@ CASES = [
     ("sum(F.threshold(x, 1.0, -2.0) * x)", X, lambda x: (F.threshold(x, 1.0, -2.0) * x).sum()),
     ("sum(F.softplus(x - 1, beta=2.0) * x + F.softplus(30 * x, threshold=25.0))", X,
      lambda x: (F.softplus(x - 1, beta=2.0) * x + F.softplus(30 * x, threshold=25.0)).sum()),
+    ("sum(torch.special.erfcx(x) * x + torch.special.log_ndtr(x - 1) + scipy.special.ndtri(x / 2))", X,
+     lambda x: (torch.special.erfcx(x) * x + torch.special.log_ndtr(x - 1) + torch.special.ndtri(x / 2)).sum()),
+    ("sum(torch.special.xlog1py(x, y) * x)", XY, lambda x, y: (torch.special.xlog1py(x, y) * x).sum()),
+    # PyTorch has no derivative for heaviside ("not implemented"); jac's is that of its where: 1 by values at x = 0
+    ("x * torch.signbit(x - 1) + torch.heaviside(x - 1, y) * y + np.heaviside(x - x, y)", XY,
+     lambda x, y: x * torch.signbit(x - 1) + torch.heaviside(x - 1, y).detach() * y
+     + torch.where(x - x > 0, 1.0, torch.where(x - x == 0, y, 0.0))),
     # rounding: no derivative through the rounded part, as PyTorch
     ("sum(torch.floor(3 * x) * x + torch.ceil(3 * y) * y)", XY,
      lambda x, y: (torch.floor(3 * x) * x + torch.ceil(3 * y) * y).sum()),

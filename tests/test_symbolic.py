@@ -22,7 +22,7 @@ NO_SYMPY: set = set()  # ops SymPy cannot express, each with a reason in a comme
 # remainder) unevaluated where jac's is 0; isnan/isinf/isfinite test values SymPy's symbols never
 # take; detach is a stop-gradient, which SymPy has no way to say.
 NO_SYMPY |= {"floor", "ceil", "trunc", "round", "floor_divide", "fmod", "remainder", "isnan", "isinf", "isfinite",
-             "detach"}
+             "detach", "signbit"}
 MASK_CASES.update({"ne": [((3,), ())], "lt": [((3,), (3,))], "le": [((2, 3), (3,))]})
 
 

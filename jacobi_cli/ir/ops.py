@@ -1107,6 +1107,42 @@ unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6
       sympy=_sympy_elementwise(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0), 6) / 6), spellings=("hardswish", "hard_swish"))
 
 
+# torch.special / scipy.special extras
+_LOG_SQRT_2PI = float(0.5 * np.log(2.0 * np.pi))
+unary("erfcx", _special("erfcx"),  # exp(x²) erfc(x); d/dx = 2x erfcx(x) - 2/√π
+      lambda x, ans: P.sub(P.mul(P.mul(2.0, x), ans), _TWO_OVER_SQRT_PI),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(v**2) * sp.erfc(v)))
+unary("log_ndtr", _special("log_ndtr"),  # log Φ(x); d/dx = φ(x) / Φ(x), as exp(log φ - log Φ)
+      lambda x, ans: P.exp(P.sub(P.sub(P.mul(-0.5, P.mul(x, x)), _LOG_SQRT_2PI), ans)),
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(sp.erfc(-v / sp.sqrt(2)) / 2)))
+unary("ndtri", _special("ndtri"),  # Φ⁻¹(p); d/dp = √(2π) exp(ans² / 2)
+      lambda x, ans: P.exp(P.add(P.mul(0.5, P.mul(ans, ans)), _LOG_SQRT_2PI)), domain=(0.1, 0.9),
+      sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(2) * sp.erfinv(2 * v - 1)))
+
+
+def _xlog1py_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zero = np.zeros((), dtype=np.result_type(x, y, np.float32))
+        return np.where((x == 0) & ~np.isnan(y), zero, x * np.log1p(y))
+
+
+def _xlog1py_dx(ans, x, y):  # log1p(y), and 0 where x == 0 and y <= -1 (PyTorch's mask)
+    masked = P.mul(P.eq(x, 0.0), P.le(y, -1.0))
+    return P.where(masked, 0.0, P.log1p(P.where(masked, 0.0, y)))
+
+
+def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 where x == 0, y not NaN
+    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
+    return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, P.add(y, 1.0))))
+
+
+binary("xlog1py", _xlog1py_impl, _xlog1py_dx, _xlog1py_dy, domain=(0.2, 2.0),
+       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(1 + y), True))),
+       spellings=("xlog1py",))
+defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nondiff=True)
+
+
 # detach: the value itself, with no derivative (x.detach(), x.item(), torch.tensor(x) of an expression)
 defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always")
 

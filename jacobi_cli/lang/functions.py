@@ -1068,3 +1068,13 @@ FUNCTIONS["isposinf"] = _signed_infinity("isposinf", True)
 FUNCTIONS["isneginf"] = _signed_infinity("isneginf", False)
 FUNCTIONS["soft_sign"] = FUNCTIONS["softsign"]  # jax.nn's spellings
 FUNCTIONS["hard_silu"] = FUNCTIONS["hardswish"]
+FUNCTIONS["signbit"] = lambda b, args, kwargs, position: boolean(b, _nondiff_unary("signbit")(b, args, kwargs, position))
+
+
+@function("heaviside")
+def _heaviside(b, args, kwargs, position):
+    # 0 where x < 0, values where x == 0, 1 where x > 0 (np.heaviside(x, values), torch.heaviside)
+    a = arguments("heaviside", args, kwargs, {"x": REQUIRED, "values": REQUIRED}, position)
+    x, values = tensor(b, a["x"], "heaviside", position), tensor(b, a["values"], "heaviside", position)
+    at_zero = b.apply("where", b.apply("eq", x, 0.0, position=position), values, 0.0, position=position)
+    return b.apply("where", b.apply("gt", x, 0.0, position=position), 1.0, at_zero, position=position)
