@@ -94,9 +94,9 @@ UNARY.update({"asinh": "{}", "arcsinh": "{}", "acosh": "(1.5 + softplus({}))", "
               "reciprocal": POSITIVE, "erf": "{}", "erfc": "{}", "logit": "(0.5 + 0.4 * tanh({}))", "sinc": "{}",
               "lgamma": POSITIVE, "digamma": POSITIVE, "gelu": "{}", "silu": "{}", "mish": "{}", "logsigmoid": "{}",
               "softsign": "{}", "erfinv": UNIT, "cbrt": POSITIVE, "hardswish": BOUNDED, "tanhshrink": "{}",
-              "ndtr": "{}", "deg2rad": "{}"})
+              "ndtr": "{}", "deg2rad": "{}", "erfcx": BOUNDED, "log_ndtr": BOUNDED, "ndtri": "(0.5 + 0.4 * tanh({}))"})
 BINARY_FUNCTIONS = {"atan2": ("{}", "(1.5 + square({}))"), "hypot": ("{}", "(0.5 + square({}))"),
-                    "logaddexp": ("{}", "{}"), "logaddexp2": ("{}", "{}"), "xlogy": ("{}", POSITIVE)}
+                    "logaddexp": ("{}", "{}"), "logaddexp2": ("{}", "{}"), "xlogy": ("{}", POSITIVE), "xlog1py": ("{}", "softplus({})")}
 PREFIXES = ["", "", "", "torch.", "np.", "numpy."]
 REDUCTIONS = ["sum", "mean", "prod", "max", "min", "norm", "logsumexp", "amax", "amin"]
 
