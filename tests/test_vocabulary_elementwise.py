@@ -122,6 +122,7 @@ def test_constructors_take_dtype_device_and_refuse_what_jac_cannot_honour():
     assert api.evaluate("torch.tensor([1.7, -1.7], dtype=torch.int64)").tolist() == [1.0, -1.0]
     assert api.evaluate("np.arange(3, dtype=float) + torch.eye(3, dtype=torch.float32)[0]").tolist() == [1, 1, 2]
     assert api.evaluate("torch.ones(2, device='cpu', dtype=torch.bool) * 3").tolist() == [3.0, 3.0]
+    assert api.evaluate("np.array([1.5, -2.5], dtype='int32') + np.zeros(2, 'float32')").tolist() == [1.0, -2.0]
     assert api.evaluate("x", {"x": "torch.tensor([[1, 2], [3, 4]], dtype=torch.float64)"}).shape == (2, 2)
     for expr, words in [("torch.zeros(2, device='cuda')", "CPU"), ("torch.tensor([1.0], dtype=torch.complex64)",
                                                                     "complex"),

@@ -783,6 +783,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     dtype), integers truncate toward 0 (as PyTorch's and NumPy's casts), bool is ``x != 0``."""
     if dtype is None:
         return x
+    if isinstance(dtype, str) and dtype in DTYPES:  # dtype='float32', as NumPy takes it
+        dtype = DType(dtype, DTYPES[dtype])
     if not isinstance(dtype, DType):
         raise JacValueError(f"dtype must be a dtype such as torch.float32 or np.float64, got {dtype!r}", position)
     if dtype.kind == "c":
@@ -814,9 +816,17 @@ def _value_options(b, kwargs: dict, fname, position):
     return static(b, dtype, "dtype", position) if dtype is not None else None
 
 
+def _is_dtype(value) -> bool:
+    return isinstance(value, Static) and (isinstance(value.value, DType) or value.value in DTYPES)
+
+
 def _with_dtype(fname, lower):
     def wrapped(b, args, kwargs, position):
         kwargs = dict(kwargs)
+        dtypes = [a for a in args if _is_dtype(a)]  # np.zeros(3, 'float32'), np.arange(3, dtype): positional
+        if dtypes and "dtype" not in kwargs:
+            kwargs["dtype"] = dtypes[-1]
+        args = [a for a in args if not _is_dtype(a)]
         dtype = _value_options(b, kwargs, fname, position)
         return as_dtype(b, lower(b, args, kwargs, position), dtype, position)
     return wrapped
