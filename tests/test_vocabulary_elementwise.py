@@ -177,3 +177,12 @@ def test_scipy_is_imported_only_by_the_ops_that_need_it():
             "assert 'scipy.special' in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_equal_is_read_as_the_library_named_says():
+    y = np.array([0.5, -1.0, 3.0])
+    np.testing.assert_array_equal(api.evaluate("np.equal(x, y)", {**X, "y": y}), [1.0, 1.0, 0.0])
+    assert api.evaluate("torch.equal(x, y)", {**X, "y": y}) == 0.0
+    assert api.evaluate("x.equal(x) + torch.equal(x, x[:2])", X) == 1.0
+    message = error_of("equal(x, y)", {**X, "y": y}).message
+    assert "torch.equal: one boolean" in message and "np.equal: element-wise" in message

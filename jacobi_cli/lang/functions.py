@@ -700,9 +700,25 @@ def _comparison(op_name, swap=False):
 
 for _names, _op, _swap in ((("gt", "greater"), "gt", False), (("ge", "greater_equal"), "ge", False),
                            (("lt", "less"), "lt", False), (("le", "less_equal"), "le", False),
-                           (("eq", "equal"), "eq", False), (("ne", "not_equal"), "ne", False)):
+                           (("eq",), "eq", False), (("ne", "not_equal"), "ne", False)):
     for _name in _names:
         FUNCTIONS[_name] = _comparison(_op, _swap)
+
+
+def _all_equal(b, args, kwargs, position):
+    # torch.equal(a, b) / a.equal(b): one boolean, True when the shapes and every element agree
+    x, y = _two("equal", b, args, kwargs, position)
+    if x.shape != y.shape:
+        return boolean(b, b.const(0.0, position))
+    same = b.apply("eq", x, y, position=position)
+    return boolean(b, b.apply("prod", same, axes=tuple(range(x.ndim)), position=position))
+
+
+# np.equal is element-wise, torch.equal one boolean for the whole arrays: the library decides
+LIBRARY_FUNCTIONS[("numpy", "equal")] = _comparison("eq")
+LIBRARY_FUNCTIONS[("torch", "equal")] = METHODS["equal"] = _all_equal
+READINGS[("numpy", "equal")] = "element-wise, an array of booleans"
+READINGS[("torch", "equal")] = "one boolean, True when the shapes and all elements agree"
 
 
 def truth(b: Builder, x: Tracer, position) -> Tracer:
