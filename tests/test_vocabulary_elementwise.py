@@ -186,3 +186,9 @@ def test_equal_is_read_as_the_library_named_says():
     assert api.evaluate("x.equal(x) + torch.equal(x, x[:2])", X) == 1.0
     message = error_of("equal(x, y)", {**X, "y": y}).message
     assert "torch.equal: one boolean" in message and "np.equal: element-wise" in message
+
+
+def test_math_remainder_is_not_numpys_and_inplace_is_accepted():
+    assert "IEEE" in error_of("math.remainder(x, 2)").message
+    np.testing.assert_array_equal(api.evaluate("F.relu(x, inplace=True) + F.elu(x, inplace=False)", X),
+                                  [1.0, np.expm1(-1.0), 4.0])

@@ -54,6 +54,8 @@ def arguments(fname, args, kwargs, params, position):
     bound = dict(zip(names, args))
     for key, value in kwargs.items():
         key = ALIASES.get(key, key)
+        if key == "inplace" and key not in params:  # F.relu(x, inplace=True): jac's values are never changed
+            continue
         if key not in params:
             raise JacParseError(f"{fname}() has no argument '{key}' (it takes {', '.join(names)})", position)
         if key in bound:
@@ -1104,3 +1106,12 @@ def _heaviside(b, args, kwargs, position):
     x, values = tensor(b, a["x"], "heaviside", position), tensor(b, a["values"], "heaviside", position)
     at_zero = b.apply("where", b.apply("eq", x, 0.0, position=position), values, 0.0, position=position)
     return b.apply("where", b.apply("gt", x, 0.0, position=position), 1.0, at_zero, position=position)
+
+
+def _math_remainder(b, args, kwargs, position):
+    raise JacValueError("math.remainder is IEEE's remainder (x - n y with n the integer nearest x / y), which jac "
+                        "does not have; torch.remainder, np.remainder and % take the sign of the divisor, "
+                        "torch.fmod and np.fmod that of the dividend", position)
+
+
+LIBRARY_FUNCTIONS[("math", "remainder")] = _math_remainder  # not Python's %: refused, never answered otherwise
