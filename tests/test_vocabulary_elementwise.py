@@ -192,3 +192,9 @@ def test_math_remainder_is_not_numpys_and_inplace_is_accepted():
     assert "IEEE" in error_of("math.remainder(x, 2)").message
     np.testing.assert_array_equal(api.evaluate("F.relu(x, inplace=True) + F.elu(x, inplace=False)", X),
                                   [1.0, np.expm1(-1.0), 4.0])
+
+
+def test_sign_of_nan_follows_the_library_named():
+    x = {"x": np.array([np.nan, -2.0, 0.0])}
+    np.testing.assert_array_equal(api.evaluate("torch.sign(x) + torch.sgn(x)", x), [0.0, -2.0, 0.0])
+    np.testing.assert_array_equal(api.evaluate("np.sign(x)", x), [np.nan, -1.0, 0.0])

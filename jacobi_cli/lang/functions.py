@@ -2675,3 +2675,13 @@ def _append(b, args, kwargs, position):
     a = arguments("append", args, kwargs, {"x": REQUIRED, "values": REQUIRED, "axis": None}, position)
     return _cat(b, [Items([tensor(b, a["x"], "append", position), tensor(b, a["values"], "append", position)])],
                 {"axis": a["axis"]}, position)
+
+
+def _torch_sign(b, args, kwargs, position):
+    # torch.sign(nan) is 0 (np.sign(nan) is nan): the library decides
+    x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
+    return b.apply("where", b.apply("isnan", x, position=position), 0.0, b.apply("sign", x, position=position),
+                   position=position)
+
+
+LIBRARY_FUNCTIONS[("torch", "sign")] = LIBRARY_FUNCTIONS[("torch", "sgn")] = _torch_sign
