@@ -198,3 +198,10 @@ def test_sign_of_nan_follows_the_library_named():
     x = {"x": np.array([np.nan, -2.0, 0.0])}
     np.testing.assert_array_equal(api.evaluate("torch.sign(x) + torch.sgn(x)", x), [0.0, -2.0, 0.0])
     np.testing.assert_array_equal(api.evaluate("np.sign(x)", x), [np.nan, -1.0, 0.0])
+
+
+def test_a_mask_from_the_inputs_refuses_batches():
+    """Each example's mask selects its own elements: --batch would reuse example 0's selection."""
+    result = runner.invoke(app, ["eval", "--json", "--batch", "x", "sum(x[x > 0])", "x=[[1, -1], [2, 3]]"])
+    assert result.exit_code == 2
+    assert "cannot take --batch" in json.loads(result.stdout)["error"]["message"]
