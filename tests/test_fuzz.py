@@ -88,6 +88,15 @@ UNARY = {"exp": BOUNDED, "log": POSITIVE, "log1p": "softplus({})", "sqrt": POSIT
          "sin": "{}", "cos": "{}", "tan": UNIT, "tanh": "{}", "sinh": BOUNDED, "cosh": BOUNDED,
          "arcsin": UNIT, "arccos": UNIT, "arctan": "{}", "sigmoid": "{}", "relu": "{}", "softplus": "{}",
          "square": "{}", "neg": "{}", "asin": UNIT, "atan": "{}", "absolute": "{}", "expit": "{}"}
+# --- PART elementwise: the smooth element-wise functions and two-argument ones (kinks have their own tests)
+UNARY.update({"asinh": "{}", "arcsinh": "{}", "acosh": "(1.5 + softplus({}))", "atanh": UNIT, "arctanh": UNIT,
+              "exp2": BOUNDED, "expm1": BOUNDED, "log2": POSITIVE, "log10": POSITIVE, "rsqrt": POSITIVE,
+              "reciprocal": POSITIVE, "erf": "{}", "erfc": "{}", "logit": "(0.5 + 0.4 * tanh({}))", "sinc": "{}",
+              "lgamma": POSITIVE, "digamma": POSITIVE, "gelu": "{}", "silu": "{}", "mish": "{}", "logsigmoid": "{}",
+              "softsign": "{}", "erfinv": UNIT, "cbrt": POSITIVE, "hardswish": BOUNDED, "tanhshrink": "{}",
+              "ndtr": "{}", "deg2rad": "{}", "erfcx": BOUNDED, "log_ndtr": BOUNDED, "ndtri": "(0.5 + 0.4 * tanh({}))"})
+BINARY_FUNCTIONS = {"atan2": ("{}", "(1.5 + square({}))"), "hypot": ("{}", "(0.5 + square({}))"),
+                    "logaddexp": ("{}", "{}"), "logaddexp2": ("{}", "{}"), "xlogy": ("{}", POSITIVE), "xlog1py": ("{}", "softplus({})")}
 PREFIXES = ["", "", "", "torch.", "np.", "numpy."]
 REDUCTIONS = ["sum", "mean", "prod", "max", "min", "norm", "logsumexp", "amax", "amin"]
 
@@ -169,7 +178,11 @@ class Grammar:
             b = self.sub(depth, target)
         shape = np.broadcast_shapes(a.shape, b.shape) if None not in (a.shape, b.shape) and \
             broadcastable(a.shape, b.shape) else None
-        op = self.pick(["+", "-", "*", "/", "**", "max"])
+        op = self.pick(["+", "-", "*", "/", "**", "max", "fn"])
+        if op == "fn":
+            f = self.pick(sorted(BINARY_FUNCTIONS))
+            left, right = BINARY_FUNCTIONS[f]
+            return E(f"{self.pick(PREFIXES)}{f}({left.format(a.text)}, {right.format(b.text)})", shape)
         if op == "/":
             return E(f"({a.text} / (1.5 + square({b.text})))", shape)
         if op == "**":

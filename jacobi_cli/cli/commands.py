@@ -97,7 +97,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
                plot: str | None = None, batch: list | None = None,
                timeout: str | None = None) -> Callable[[], object]:
     """The report builder of ``jac eval``, for :func:`run`."""
-    from ..tools.report import eval_report, save_jacobians, save_arrays
+    from ..tools.report import eval_report, save_arrays
 
     def show_plan(plan):
         if explain and not as_json:

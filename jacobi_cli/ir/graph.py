@@ -64,6 +64,7 @@ class Graph:
     source: str = ""
     dtype: type = np.float64
     outputs: tuple = ()  # several outputs (a final tuple): ((name, node id), ...); empty for one
+    by_value: bool = False  # built for given input values (x[x > 0]): valid for those values only
 
     @property
     def several(self) -> bool:
@@ -211,6 +212,8 @@ class Builder:
         self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
         self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
         self._rng = None
+        self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
+        self.by_value = False  # a node's shape was read off the input values (x[x > 0])
 
     @property
     def rng(self) -> np.random.Generator:
@@ -304,7 +307,8 @@ class Builder:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
         expression ends in a tuple of several outputs (``output`` is then the first)."""
         named = tuple((name, self.lift(t).id) for name, t in outputs)
-        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named)
+        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
+                     by_value=self.by_value)
 
 
 def _require_number(value, position: int | None) -> None:

@@ -27,6 +27,7 @@ from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, 
 from ..ir.shapes import fmt
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import check_seed, check_wrt, resolve_dtype, to_bindings
+from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
            "prepare", "Problem", "plan_of", "hessian_plan_of", "jacobians", "dense", "cotangent", "vjp_of",
@@ -119,7 +120,10 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     key = (expr, tuple((n, np.shape(bound.values[n])) for n in bound.shapes), np.dtype(dtype).str, seed, max_bytes)
     found = _CACHE.get(key)
     if found is None:
-        found = _CACHE.put(key, Compiled(expr, bound.shapes, dtype, seed, max_bytes))
+        try:
+            found = _CACHE.put(key, Compiled(expr, bound.shapes, dtype, seed, max_bytes))
+        except NeedsValues:  # x[x > 0]: compiled for these values only, never kept
+            return Compiled(expr, bound.shapes, dtype, seed, max_bytes, values=bound.values), bound.values
     return found, bound.values
 
 
@@ -153,6 +157,10 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
         raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
     split = found.split(bound.values)
     problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several, budget)
+    if problem.graph.by_value:  # built for example 0's values: the others may select other elements
+        raise JacValueError("x[mask] with a mask computed from the inputs cannot take --batch: each example's mask "
+                            "selects its own elements, so the examples have results of different shapes; "
+                            "where(mask, x, 0) keeps one shape")
     return problem, found, split
 
 
