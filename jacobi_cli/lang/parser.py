@@ -21,6 +21,7 @@ import numpy as np
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
+from .functions import library_of, pair_attribute, pair_item, spelled
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.shapes import fmt
 
@@ -339,13 +340,16 @@ class _Lowering:
             raise JacParseError("only named functions can be called", position)
         if any(k.arg is None for k in node.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
-        if fname not in FUNCTIONS:
+        module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
+            else None
+        lower = spelled(library_of(module, kind == "method"), fname) or FUNCTIONS.get(fname)
+        if lower is None:
             hint = difflib.get_close_matches(fname, list(FUNCTIONS), n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
             raise JacNameError(f"unknown function '{fname}'{suggestion}", position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
-        return FUNCTIONS[fname](self.b, args, kwargs, position)
+        return lower(self.b, args, kwargs, position)
 
     def attribute(self, node: ast.Attribute, kids: list):
         position = self.source.end(node) - len(node.attr)
@@ -355,6 +359,9 @@ class _Lowering:
             raise JacNameError(f"'{node.attr}' is not a known constant of {self.module_path(node.value)}; "
                                "functions must be called", position)
         value = kids[0]
+        part = pair_attribute(value, node.attr, position)
+        if part is not None:
+            return part
         if node.attr in ("T", "mT") and isinstance(value, Tracer):
             return transpose_all(self.b, value, position)
         if node.attr in FUNCTIONS:
@@ -383,6 +390,9 @@ class _Lowering:
         position = self.source.at(node.slice)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        item = pair_item(self.b, value, parts, position)
+        if item is not None:
+            return item
         index = tuple(self.index_item(p, position) for p in parts)
         return self.b.apply("getitem", value, index=expand_ellipsis(index, value.ndim, position), position=position)
 
