@@ -910,6 +910,8 @@ def _norm_by(library):
         if order == "nuc":
             return _matrix_norm(b, x, order, axes, keepdims, position)
         matrix = len(axes) == 2 and (a["axis"] is not None or x.ndim == 2)
+        if matrix and a["axis"] is not None:  # in the order given: (rows, columns)
+            axes = tuple(normalize_axis(i, x.ndim, x.shape) for i in static_ints(b, a["axis"], "axis", position))
         if library in ("torch", "method") or not matrix:
             if library in ("numpy", "torch.linalg") and a["axis"] is None and x.ndim > 2:
                 raise JacShapeError(f"norm with ord={order!r} needs a vector or a matrix, or axis=, "
