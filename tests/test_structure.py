@@ -51,6 +51,16 @@ CASES = [
     ("(M @ M.T) * 1", ["M"], {"M": "dense"}),
     ("trace(S) * x", ["x", "S"], {"x": "diagonal", "S": "dense"}),  # the zeros of eye(n) are values, not structure
 ]
+# PART reductions (issue 13): selections keep a pattern that does not depend on the values
+# (every element of the line the index could pick), so plans and kernels kept per shapes stay right.
+CASES += [
+    ("torch.max(A, 0).values", ["A"], {"A": "sparse"}),
+    ("torch.sort(M, dim=0).values * 2", ["M"], {"M": "sparse"}),
+    ("torch.topk(A, 2, dim=0).values", ["A"], {"A": "sparse"}),
+    ("torch.median(A, 0).values + A[0]", ["A"], {"A": "sparse"}),
+    ("torch.sort(x).values", ["x"], {"x": "dense"}),
+    ("sum(torch.sort(A, 0)[0], 0)", ["A"], {"A": "sparse"}),
+]
 
 
 @pytest.fixture(params=["sparse passes", "small dense passes"], autouse=True)

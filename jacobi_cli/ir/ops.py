@@ -881,6 +881,7 @@ defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
 def _full_index(idx, ndim: int):
     """An index array for an array of ``ndim`` axes: a missing leading (batch) axis is added."""
     idx = np.asarray(idx)
+    idx = idx.astype(np.intp) if idx.dtype.kind == "f" else idx  # integers held as floats (an input)
     return idx.reshape((1,) * (ndim - idx.ndim) + idx.shape)
 
 
@@ -919,23 +920,12 @@ def _put_along_vjp(g, ans, a, idx, axis, shape):
 
 defop("take_along", _take_along_impl, _along_shape,
       (_take_along_vjp, None), (lambda t, ans, a, idx, axis: P.take_along(t, idx, axis=axis + 1), None),
-      sympy=lambda S, a, idx, axis: S.explicit(lambda e: np.take_along_axis(e, _full_index(idx.expr, e.ndim), axis), a),
       structure=structured.take_along_rule)
 defop("put_along", _put_along_impl, lambda s, idx, axis, shape: tuple(shape),
       (_put_along_vjp, None),
       (lambda t, ans, a, idx, axis, shape: P.put_along(t, idx, axis=axis + 1, shape=(batch_size(t),) + tuple(shape)),
        None),
-      sympy=lambda S, a, idx, axis, shape: S.explicit(_put_along_sympy, a, idx=idx.expr, axis=axis, shape=shape),
       structure=structured.put_along_rule)
-
-
-def _put_along_sympy(g, idx, axis, shape):
-    out = np.zeros(shape, dtype=object)
-    idx = _full_index(np.asarray(idx, dtype=np.int64), g.ndim)
-    grid = list(np.ogrid[tuple(slice(0, d) for d in g.shape)])
-    grid[axis] = idx
-    np.add.at(out, tuple(np.broadcast_arrays(*grid)), g)
-    return out
 
 
 # cumsum along ``axis``; ``reverse``: from the end (the VJP of a cumsum is the reversed one).
@@ -1034,7 +1024,7 @@ defop("pnorm", _pnorm_impl, _reduction_shape,
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _pnorm_grad(ans, a, ord, axes, keepdims)),),
       (lambda t, ans, a, ord, axes, keepdims=False:
           P.sum(P.mul(t, _pnorm_grad(ans, a, ord, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
-      sympy=lambda S, a, ord, axes, keepdims=False: S.reduce_groups(
+      domain=(0.3, 2.0), sympy=lambda S, a, ord, axes, keepdims=False: S.reduce_groups(
           a, axes, keepdims, lambda g: S.sp.Add(*[S.sp.Abs(v) ** S.sp.nsimplify(ord) for v in g]) ** (1 / S.sp.nsimplify(ord))))
 
 

@@ -603,12 +603,12 @@ def _size(shape) -> int:
 
 def _along(idx, ndim: int) -> np.ndarray:
     idx = np.asarray(idx)
+    idx = idx.astype(np.intp) if idx.dtype.kind == "f" else idx
     return idx.reshape((1,) * (ndim - idx.ndim) + idx.shape)
 
 
 def _one_column_along(col: np.ndarray, axis: int) -> bool:
-    first = np.take(col, [0], axis=axis)
-    return col.shape[axis] > 0 and bool(np.all(col == first))
+    return col.shape[axis] > 0 and bool(np.all(col == np.take(col, [0], axis=axis)))
 
 
 def take_along_rule(a, idx, axis):
@@ -626,7 +626,7 @@ def take_along_rule(a, idx, axis):
         val = None if a.pattern else np.take_along_axis(a.val, np.broadcast_to(idx, (1,) + out[1:]), axis=axis)
         return a.with_(col, val)
     n = a.col.shape[axis]
-    if a.k * n > K_MAX or a.k * n >= a.batch:
+    if n == 0 or a.k * n > K_MAX or a.k * n >= a.batch:
         return NotImplemented
     cols = [np.broadcast_to(np.take(a.col, [line], axis=axis), out) for line in range(n)]
     vals = None if a.pattern else [np.broadcast_to(np.take(a.val, [line], axis=axis), out) * (idx == line)
@@ -653,7 +653,7 @@ def put_along_rule(g, idx, axis, shape):
             val = val + np.take(g.val, [j], axis=axis) * (np.take(idx, [j], axis=axis) == lines)
         return g.with_(col, val)
     m = g.col.shape[axis]
-    if g.k * m > K_MAX or g.k * m >= g.batch:
+    if m == 0 or g.k * m > K_MAX or g.k * m >= g.batch:
         return NotImplemented
     cols = [np.broadcast_to(np.take(g.col, [j], axis=axis), out) for j in range(m)]
     vals = None if g.pattern else [np.broadcast_to(np.take(g.val, [j], axis=axis) * (np.take(idx, [j], axis=axis) == lines), out)
