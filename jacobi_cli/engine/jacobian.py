@@ -228,7 +228,7 @@ class JacobianBuilder:
 
     def _add_dense(self, part: np.ndarray, start: int) -> None:
         batch = part.shape[0]
-        flat = part.reshape(batch, -1)
+        flat = part.reshape(batch, math.prod(part.shape[1:]))  # -1 fails when batch is 0
         if start == 0 and batch == self.basis and not self.triplets:
             self.dense = flat.T if self.mode == "forward" else flat  # the whole Jacobian: a view
             return

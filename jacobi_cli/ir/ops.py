@@ -842,19 +842,30 @@ defop("argmax", _argmax_impl, _arg_shape, nondiff=True)
 defop("argmin", _argmin_impl, _arg_shape, nondiff=True)
 
 
-def _argsort_impl(a, axis, descending=False):
+def _argsort_impl(a, axis, descending=False, k=None):
     # Stable, as torch.sort orders ties on CPU; NaN sorts as the largest (last ascending, first
     # descending). Descending: a stable ascending sort of the reversed line, read backwards,
-    # keeps equal elements in their original order.
+    # keeps equal elements in their original order. ``k``: only the first k (topk).
     a = np.asarray(a)
     if not descending:
-        return np.argsort(a, axis=axis, kind="stable").astype(np.int64)
-    n = a.shape[axis]
-    rev = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
-    return (n - 1 - np.flip(rev, axis)).astype(np.int64)
+        out = np.argsort(a, axis=axis, kind="stable")
+    else:
+        n = a.shape[axis]
+        out = n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
+    if k is not None:
+        out = np.take(out, np.arange(k), axis=axis)
+    return out.astype(np.int64)
 
 
-defop("argsort", _argsort_impl, lambda s, axis, descending=False: s, nondiff=True)
+def _argsort_shape(s, axis, descending=False, k=None):
+    if k is None:
+        return s
+    if isinstance(s[axis], int) and not 0 <= k <= s[axis]:
+        raise JacShapeError(f"topk: k = {k} is out of range for {s[axis]} elements")
+    return tuple(s[:axis]) + (k,) + tuple(s[axis + 1:])
+
+
+defop("argsort", _argsort_impl, _argsort_shape, nondiff=True)
 
 
 def _argmedian_impl(a, axis, upper=False):

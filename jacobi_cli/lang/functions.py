@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacParseError, JacShapeError, JacValueError
+from ..errors import JacNameError, JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
 from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
@@ -730,6 +730,8 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             return reduction_lower(b, args, kwargs, position) if array is None else array
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
+        if isinstance(static(b, a["axis"], "dim", position), tuple):  # several axes: amax's reading, no pair
+            return reduction_lower(b, args, kwargs, position) if array is None else array
         axis = _one_axis(b, a["axis"], x, position, op_name)
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         made = {}
@@ -804,9 +806,8 @@ def _topk(b, args, kwargs, position):
     n = x.shape[axis]
     if k < 0 or (isinstance(n, int) and k > n):
         raise JacValueError(f"topk: k = {k} is out of range for {n} elements", position)
-    order = b.apply("argsort", x, axis=axis, descending=bool(static(b, a["largest"], "largest", position)),
-                    position=position)
-    idx = b.apply("getitem", order, index=(slice(None),) * axis + (slice(0, k),), position=position)
+    idx = b.apply("argsort", x, axis=axis, descending=bool(static(b, a["largest"], "largest", position)), k=k,
+                  position=position)
     values = b.apply("take_along", x, idx, axis=axis, position=position)
     return Pair(values, {"values": values, "indices": idx}, "torch", "topk")
 
