@@ -1063,6 +1063,18 @@ defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True)
 
 
+def _xlogx_impl(t):
+    t = np.asarray(t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t == 0, 0.0, t * np.log(np.where(t == 0, 1.0, t))).astype(np.result_type(t, np.float32))
+
+
+# xlogx: t log t, 0 at t = 0 (kl_div's target term); its derivative log t + 1 is -inf there (the
+# limit from the right; PyTorch's xlogy writes NaN): never a finite number that is not a derivative.
+unary("xlogx", _xlogx_impl, lambda x, ans: P.add(P.log(x), 1.0), domain=(0.2, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: v * sp.log(v)), spellings=())
+
+
 def _bce_impl(x, t):
     x = np.asarray(x)
     if np.any(~((x >= 0) & (x <= 1))):

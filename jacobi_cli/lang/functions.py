@@ -1230,7 +1230,7 @@ def _nll_loss(b, args, kwargs, position):
 
 @function("kl_div")
 def _kl_div(b, args, kwargs, position):
-    """t (log t - x) (0 where t = 0), or with log_target e^t (t - x); reduction 'mean' is over
+    """t (log t - x) (0 where t = 0, the derivative by t there -inf), or with log_target e^t (t - x); reduction 'mean' is over
     every element as PyTorch's (which recommends 'batchmean': the sum over the first axis' length)."""
     fname = "kl_div"
     a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "reduction": Static("mean"), "log_target": False},
@@ -1241,9 +1241,7 @@ def _kl_div(b, args, kwargs, position):
         loss = b.apply("mul", b.apply("exp", t, position=position), b.apply("sub", t, x, position=position),
                        position=position)
     else:
-        zero = b.apply("eq", t, 0.0, position=position)
-        safe = b.apply("where", zero, 1.0, t, position=position)
-        tlogt = b.apply("mul", t, b.apply("log", safe, position=position), position=position)
+        tlogt = b.apply("xlogx", t, position=position)
         loss = b.apply("sub", tlogt, b.apply("mul", t, x, position=position), position=position)
     if reduction != "batchmean":
         return _reduced_loss(b, loss, reduction, position)
