@@ -223,3 +223,22 @@ def test_cross_entropy_ignores_the_ignore_index_and_means_over_the_rest():
     expected = -(A[0, 2] - np.log(np.sum(np.exp(A[0]))))
     assert value("F.cross_entropy(A, t)", A=A, t=t) == pytest.approx(expected, rel=1e-12)
     assert np.isnan(value("F.cross_entropy(A, t, ignore_index=2)", A=A[:1], t=t[:1]))  # nothing left: 0/0
+
+
+def test_a_pair_unpacks_into_values_and_indices():
+    assert value("v, i = torch.max(A, 1); v * i", A=A) == pytest.approx([4.0, 0.0])
+    assert value("s, k = torch.sort(x, descending=True)\nk", x=x4) == pytest.approx([2, 3, 0, 1])
+    with pytest.raises(JacError, match="can be unpacked"):
+        api.evaluate("a, b = x; a", {"x": x4})
+    with pytest.raises(JacError, match="two parts"):
+        api.evaluate("a, b, c = torch.sort(x); a", {"x": x4})
+    with pytest.raises(JacError, match="is an input"):
+        api.evaluate("x, i = torch.sort(y); i", {"x": x4, "y": x4})
+
+
+def test_scipy_softmaxes_without_an_axis_take_every_element():
+    flat = A.ravel() - np.log(np.sum(np.exp(A)))
+    np.testing.assert_allclose(value("scipy.special.log_softmax(A)", A=A).ravel(), flat, rtol=1e-12)
+    np.testing.assert_allclose(value("scipy.special.softmax(A)", A=A).ravel(), np.exp(flat), rtol=1e-12)
+    np.testing.assert_allclose(value("torch.log_softmax(A, 1)", A=A),
+                               A - np.log(np.sum(np.exp(A), axis=1, keepdims=True)), rtol=1e-12)

@@ -479,7 +479,8 @@ def names() -> list:
 
 LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.special": "torch",
              "torch.linalg": "torch.linalg", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
-             "jax.numpy": "numpy", "np.linalg": "numpy", "numpy.linalg": "numpy", "jnp.linalg": "numpy"}
+             "jax.numpy": "numpy", "np.linalg": "numpy", "numpy.linalg": "numpy", "jnp.linalg": "numpy",
+             "scipy.special": "scipy"}
 SPELLED: dict = {}
 
 
@@ -548,6 +549,16 @@ def pair_item(b: Builder, value, parts: list, position):
             f"(values, indices) pair, in NumPy an array to index. Write .values / .indices (PyTorch) or "
             f"torch.{value.fname}(...)[0], or np.{value.fname}(...)[0] for NumPy's element", position)
     return value.part("values" if float(node.value) in (0.0, -2.0) else "indices")
+
+
+def unpack_pair(value, count: int, position) -> list:
+    """``values, indices = pair``: the parts in order (PyTorch's reading of the pair)."""
+    if not isinstance(value, Pair):
+        raise JacValueError("only the (values, indices) pair of torch.max / min / sort / topk / median along a dim "
+                            "can be unpacked ('a, b = ...')", position)
+    if count != 2:
+        raise JacValueError(f"{value.fname}(...) gives two parts (values, indices), not {count}", position)
+    return [value.part("values"), value.part("indices")]
 
 
 def _ambiguous(fname: str, torch_reading: str, numpy_reading: str, fix: str, position):
@@ -641,14 +652,27 @@ def _softmax_axis(b, value, x, position, fname) -> int:
 
 
 @function("log_softmax")
-def _log_softmax(b, args, kwargs, position):
+def _log_softmax(b, args, kwargs, position, over_all=False):
     a = arguments("log_softmax", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "log_softmax", position)
     if x.ndim == 0:
         return b.apply("sub", x, x, position=position)  # log_softmax of one element is 0
-    axis = _one_axis(b, _softmax_axis(b, a["axis"], x, position, "log_softmax"), x, position, "log_softmax")
-    lse = b.apply("logsumexp", x, axes=(axis,), keepdims=True, position=position)
+    if over_all and a["axis"] is None:  # scipy.special.log_softmax(x): over every element
+        axes = tuple(range(x.ndim))
+    else:
+        axes = (_one_axis(b, _softmax_axis(b, a["axis"], x, position, "log_softmax"), x, position, "log_softmax"),)
+    lse = b.apply("logsumexp", x, axes=axes, keepdims=True, position=position)
     return b.apply("sub", x, lse, position=position)
+
+
+def _scipy_softmax(b, args, kwargs, position):
+    """scipy.special.softmax(x): over every element without an axis (torch and jax take the last)."""
+    a = arguments("softmax", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    return FUNCTIONS["softmax"](b, [a["x"]], {"axis": a["axis"]}, position)
+
+
+SPELLED[("scipy", "log_softmax")] = lambda b, args, kwargs, position: _log_softmax(b, args, kwargs, position, True)
+SPELLED[("scipy", "softmax")] = _scipy_softmax
 
 
 @function("softmin")

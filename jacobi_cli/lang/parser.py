@@ -21,7 +21,7 @@ import numpy as np
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
-from .functions import library_of, pair_attribute, pair_item, spelled
+from .functions import library_of, pair_attribute, pair_item, spelled, unpack_pair
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.shapes import fmt
 
@@ -172,9 +172,24 @@ class _Lowering:
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
             return value
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple):
+            return self.unpack(stmt.targets[0], self.expression(stmt.value), self.source.at(stmt.value))
         what = type(stmt).__name__.lower()
         raise JacParseError(f"only expressions and assignments 'NAME = EXPR' are allowed, not {what} statements",
                             self.source.at(stmt))
+
+    def unpack(self, target: ast.Tuple, value, position: int):
+        """``values, indices = torch.max(x, 1)``: the two parts of a pair, each a name."""
+        names = [t.id if isinstance(t, ast.Name) else None for t in target.elts]
+        parts = unpack_pair(value, len(names), position)
+        for name, elt, part in zip(names, target.elts, parts):
+            if name is None:
+                raise JacParseError("only names can be assigned: 'a, b = ...'", self.source.at(elt))
+            if name in self.input_names:
+                raise JacNameError(f"'{name}' is an input; an assignment cannot replace it (choose another name)",
+                                   self.source.at(elt))
+            self.scope[name] = self.b.name(part, name)
+        return parts[-1]
 
     # -- the walk ------------------------------------------------------------------------
 
