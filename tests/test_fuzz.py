@@ -357,7 +357,7 @@ def _reductions_part(self: Grammar, depth: int) -> E:
                           E(f"np.sort({a.text}, axis={axis})", shape),
                           E(f"{atom(a.text)}.sort({axis}, descending=True)[0]", shape)])
     if choice == "topk":
-        k = self.pick(list(range(shape[axis] + 1)))
+        k = self.pick(list(range(1, shape[axis] + 1)))  # k = 0 (empty) is in tests/test_reductions.py
         return E(f"torch.topk({a.text}, {k}, dim={axis}, largest={self.pick(['True', 'False'])}).values",
                  tuple(k if i == axis % nd else d for i, d in enumerate(shape)))
     if choice == "extreme":

@@ -224,4 +224,4 @@ def test_vjp_and_jvp_agree_on_random_directions():
 
 
 # --- PART reductions (issue 13): index ops, never differentiated (tests/test_reductions.py)
-NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "one_hot", "clamp_excess"}
+NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}

@@ -173,3 +173,67 @@ CASES = [
 def test_matches_pytorch(case):
     expr, inputs, fn = case[:3]
     assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+nx = np.array([0.4, np.nan, -1.1, 2.2])
+labels_pm = np.array([1.0, -1.0, -1.0])
+MORE = [
+    ("torch.nansum(x)", {"x": nx}, lambda x: torch.nansum(x)),
+    ("np.nanmean(A, axis=1)", {"A": A}, lambda A: torch.nanmean(A, 1)),
+    ("torch.nanmean(x)", {"x": nx}, lambda x: torch.nanmean(x)),
+    ("np.average(A, axis=1, weights=[0.5, 1, 2, 1.5])", {"A": A},
+     lambda A: (A * W4).sum(1) / W4.sum()),
+    ("np.average(A, weights=B * B)", {"A": A, "B": B}, lambda A, B: (A * B * B).sum() / (B * B).sum()),
+    ("torch.count_nonzero(x) + x", {"x": zx}, lambda x: torch.count_nonzero(x) + x),
+    ("torch.logcumsumexp(A, dim=1)", {"A": A}, lambda A: torch.logcumsumexp(A, 1)),
+    ("torch.cummax(x, 0).values", {"x": x5}, lambda x: torch.cummax(x, 0).values),
+    ("torch.cummin(A, dim=1)[0] + torch.cummin(A, 1)[1]", {"A": A},
+     lambda A: torch.cummin(A, 1)[0] + torch.cummin(A, 1)[1]),
+    ("torch.kthvalue(x, 2).values", {"x": x5}, lambda x: torch.kthvalue(x, 2).values),
+    ("A.kthvalue(3, dim=1, keepdim=True)[0]", {"A": A}, lambda A: A.kthvalue(3, dim=1, keepdim=True)[0]),
+    ("v, m = torch.var_mean(A, 1); v * m", {"A": A}, lambda A: torch.var_mean(A, 1)[0] * torch.var_mean(A, 1)[1]),
+    ("torch.std_mean(x, unbiased=False)[0]", {"x": x5}, lambda x: torch.std_mean(x, unbiased=False)[0]),
+    ("torch.aminmax(A, dim=0).max - torch.aminmax(A, dim=0).min", {"A": A},
+     lambda A: torch.aminmax(A, dim=0).max - torch.aminmax(A, dim=0).min),
+    ("torch.quantile(x, 0.3)", {"x": x5}, lambda x: torch.quantile(x, 0.3)),
+    ("torch.quantile(A, 0.75, dim=1, keepdim=True)", {"A": A}, lambda A: torch.quantile(A, 0.75, dim=1, keepdim=True)),
+    ("torch.quantile(A, 0.4, dim=0, interpolation='midpoint')", {"A": A},
+     lambda A: torch.quantile(A, 0.4, dim=0, interpolation="midpoint")),
+    ("np.quantile(A, 0.4, axis=0, method='lower')", {"A": A},
+     lambda A: torch.quantile(A, 0.4, dim=0, interpolation="lower")),
+    ("np.percentile(x, 90)", {"x": x5}, lambda x: torch.quantile(x, 0.9)),
+    ("torch.quantile(x, 0.5)", {"x": nx}, lambda x: torch.quantile(x, 0.5)),
+    ("F.pairwise_distance(A, B)", {"A": A, "B": B}, lambda A, B: F.pairwise_distance(A, B)),
+    ("F.pairwise_distance(A, B, p=1, keepdim=True)", {"A": A, "B": B},
+     lambda A, B: F.pairwise_distance(A, B, p=1, keepdim=True)),
+    ("torch.cdist(A, B)", {"A": A, "B": B}, lambda A, B: torch.cdist(A, B)),
+    ("torch.cdist(A, B, p=1)", {"A": A, "B": B}, lambda A, B: torch.cdist(A, B, p=1)),
+    ("torch.cdist(T, T[:, :2] * 2, p=3)", {"T": T}, lambda T: torch.cdist(T, T[:, :2] * 2, p=3)),
+    ("F.soft_margin_loss(x, [1, -1, 1, 1, -1])", {"x": x5},
+     lambda x: F.soft_margin_loss(x, torch.tensor([1, -1, 1, 1, -1.0], dtype=torch.float64))),
+    ("F.margin_ranking_loss(x, y, [1, -1, 1, 1, -1], margin=0.2)", {"x": x5, "y": y5},
+     lambda x, y: F.margin_ranking_loss(x, y, torch.tensor([1, -1, 1, 1, -1.0], dtype=torch.float64), margin=0.2)),
+    ("F.hinge_embedding_loss(A, [[1, -1, 1, -1]] * ones(3, 1), reduction='none')", {"A": A},
+     lambda A: F.hinge_embedding_loss(A, torch.tensor([[1, -1, 1, -1.0]], dtype=torch.float64).expand(3, 4),
+                                      reduction="none")),
+    ("F.cosine_embedding_loss(A, B, [1, -1, -1])", {"A": A, "B": B},
+     lambda A, B: F.cosine_embedding_loss(A, B, torch.tensor([1, -1, -1.0], dtype=torch.float64))),
+    ("F.cosine_embedding_loss(A, B, [1, -1, -1], margin=-0.5, reduction='sum')", {"A": A, "B": B},
+     lambda A, B: F.cosine_embedding_loss(A, B, torch.tensor([1, -1, -1.0], dtype=torch.float64), margin=-0.5,
+                                          reduction="sum")),
+    ("F.triplet_margin_loss(A, B, 2 * A - B)", {"A": A, "B": B}, lambda A, B: F.triplet_margin_loss(A, B, 2 * A - B)),
+    ("F.triplet_margin_loss(A, B, B[::-1], margin=2, p=1, swap=True)", {"A": A, "B": B},
+     lambda A, B: F.triplet_margin_loss(A, B, B.flip(0), margin=2, p=1, swap=True)),
+    ("F.poisson_nll_loss(A, P)", {"A": A, "P": P}, lambda A, P: F.poisson_nll_loss(A, P)),
+    ("F.poisson_nll_loss(P, 3 * Q, log_input=False, full=True, reduction='sum')", {"P": P, "Q": Q},
+     lambda P, Q: F.poisson_nll_loss(P, 3 * Q, log_input=False, full=True, reduction="sum")),
+    ("F.gaussian_nll_loss(A, B, P)", {"A": A, "B": B, "P": P}, lambda A, B, P: F.gaussian_nll_loss(A, B, P)),
+    ("F.gaussian_nll_loss(A, B, Q[:, 0], full=True, reduction='none')", {"A": A, "B": B, "Q": Q},
+     lambda A, B, Q: F.gaussian_nll_loss(A, B, Q[:, 0], full=True, reduction="none")),
+    ("F.multilabel_soft_margin_loss(A, Q)", {"A": A, "Q": Q}, lambda A, Q: F.multilabel_soft_margin_loss(A, Q)),
+]
+
+
+@pytest.mark.parametrize("case", MORE, ids=[f"more-{k}-{c[0]}" for k, c in enumerate(MORE)])
+def test_more_of_the_vocabulary_matches_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())

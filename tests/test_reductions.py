@@ -115,7 +115,7 @@ def test_index_results_are_integers_without_a_derivative(expr):
         assert j.structure == "zero"
 
 
-@pytest.mark.parametrize("name", ["argmax", "argmin", "argsort", "argmedian", "one_hot", "clamp_excess"])
+@pytest.mark.parametrize("name", ["argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"])
 def test_index_ops_are_never_differentiated(name):
     op = OPS[name]
     assert op.nondiff and op.vjp == () and op.jvp == ()
@@ -242,3 +242,11 @@ def test_scipy_softmaxes_without_an_axis_take_every_element():
     np.testing.assert_allclose(value("scipy.special.softmax(A)", A=A).ravel(), np.exp(flat), rtol=1e-12)
     np.testing.assert_allclose(value("torch.log_softmax(A, 1)", A=A),
                                A - np.log(np.sum(np.exp(A), axis=1, keepdims=True)), rtol=1e-12)
+
+
+def test_second_derivatives_of_empty_selections():
+    """An empty result (topk with k = 0, an empty slice) has empty Hessian blocks, not a crash."""
+    h = api.hessian("sum(torch.topk(A, 0, dim=0).values)", {"A": A})[("A", "A")]
+    assert h.shape == A.shape * 2 and not np.any(h)
+    h = api.hessian("sum(sum(A[:0], axis=1, keepdims=True))", {"A": A})[("A", "A")]
+    assert h.shape == A.shape * 2 and not np.any(h)

@@ -19,9 +19,10 @@ from test_ops import CASES, _draw, _normalize
 MASK_CASES = {"sign": [((3,),)], "gt": [((3,), (3,))], "ge": [((2, 3), (3,))], "eq": [((3,), ())]}
 NO_SYMPY: set = set()  # ops SymPy cannot express, each with a reason in a comment
 # PART reductions: which element an index op picks depends on the values (argmax argmin argsort
-# argmedian, and take_along / put_along by such an index); one_hot and clamp_excess carry no derivative
+# argmedian argcum, and take_along / put_along by such an index); one_hot and clamp_excess carry no derivative
 # and are made only for losses and cosine_similarity from those index ops' kind of values.
-NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "take_along", "put_along", "one_hot", "clamp_excess"}
+NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "put_along", "one_hot",
+             "clamp_excess"}
 
 
 def _translated_cases():

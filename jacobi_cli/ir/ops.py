@@ -889,6 +889,27 @@ def _argmedian_shape(s, axis, upper=False):
 defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
 
 
+def _argcum_impl(a, axis, minimum=False):
+    """For each position along ``axis``, the index of the running maximum (``minimum``: minimum):
+    the latest of equal elements wins and the first NaN stays, as torch.cummax / cummin."""
+    a = np.moveaxis(np.asarray(a), axis, 0)
+    out = np.zeros(a.shape, dtype=np.int64)
+    if a.shape[0] == 0:
+        return np.moveaxis(out, 0, axis)
+    best, idx = a[0].copy(), np.zeros(a.shape[1:], dtype=np.int64)
+    for i in range(1, a.shape[0]):
+        v = a[i]
+        with np.errstate(invalid="ignore"):
+            better = (v <= best) if minimum else (v >= best)
+        take = ~np.isnan(best) & (np.isnan(v) | better)
+        best, idx = np.where(take, v, best), np.where(take, i, idx)
+        out[i] = idx
+    return np.moveaxis(out, 0, axis)
+
+
+defop("argcum", _argcum_impl, lambda s, axis, minimum=False: s, nondiff=True)
+
+
 def _full_index(idx, ndim: int):
     """An index array for an array of ``ndim`` axes: a missing leading (batch) axis is added."""
     idx = np.asarray(idx)

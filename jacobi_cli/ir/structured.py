@@ -468,8 +468,9 @@ def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
     rest = [i + 1 for i in range(len(s)) if i not in axes]
     order = [0] + rest + [ax + 1 for ax in axes]
     groups, width = _size([s[i - 1] for i in rest]), _size([s[ax] for ax in axes])
-    col = t.col.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, -1)
-    val = None if t.pattern else t.val.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, -1)
+    col = t.col.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, t.k * width)
+    val = None if t.pattern else \
+        t.val.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, t.k * width)
     valid = col >= 0
     top = col.max(axis=1, initial=-1)
     if bool(np.all((col == top[:, None]) | ~valid)):

@@ -513,11 +513,11 @@ class Pair(Tracer):
     give the parts, made when asked for. ``reading`` is "torch", or "ambiguous" for a bare or
     method spelling NumPy reads otherwise (``[0]`` is then refused)."""
 
-    __slots__ = ("parts", "reading", "fname")
+    __slots__ = ("parts", "reading", "fname", "names")
 
-    def __init__(self, array: Tracer, parts: dict, reading: str, fname: str):
+    def __init__(self, array: Tracer, parts: dict, reading: str, fname: str, names=("values", "indices")):
         super().__init__(array.builder, array.id, array.shape)
-        self.parts, self.reading, self.fname = parts, reading, fname
+        self.parts, self.reading, self.fname, self.names = parts, reading, fname, tuple(names)
 
     def part(self, name: str) -> Tracer:
         made = self.parts[name]
@@ -527,7 +527,10 @@ class Pair(Tracer):
 
 
 def pair_attribute(value, attr: str, position):
-    """``.values`` / ``.indices`` of a pair; None for any other attribute or value."""
+    """``.values`` / ``.indices`` of a pair (``.min`` / ``.max`` of aminmax); None for any other
+    attribute or value."""
+    if isinstance(value, Pair) and attr in value.names:
+        return value.part(attr)
     if attr not in ("values", "indices"):
         return None
     if not isinstance(value, Pair):
@@ -548,7 +551,7 @@ def pair_item(b: Builder, value, parts: list, position):
             f"{value.fname}(...)[{int(float(node.value))}] is ambiguous: in PyTorch the result along a dim is a "
             f"(values, indices) pair, in NumPy an array to index. Write .values / .indices (PyTorch) or "
             f"torch.{value.fname}(...)[0], or np.{value.fname}(...)[0] for NumPy's element", position)
-    return value.part("values" if float(node.value) in (0.0, -2.0) else "indices")
+    return value.part(value.names[0] if float(node.value) in (0.0, -2.0) else value.names[1])
 
 
 def unpack_pair(value, count: int, position) -> list:
@@ -557,8 +560,8 @@ def unpack_pair(value, count: int, position) -> list:
         raise JacValueError("only the (values, indices) pair of torch.max / min / sort / topk / median along a dim "
                             "can be unpacked ('a, b = ...')", position)
     if count != 2:
-        raise JacValueError(f"{value.fname}(...) gives two parts (values, indices), not {count}", position)
-    return [value.part("values"), value.part("indices")]
+        raise JacValueError(f"{value.fname}(...) gives two parts ({', '.join(value.names)}), not {count}", position)
+    return [value.part(name) for name in value.names]
 
 
 def _ambiguous(fname: str, torch_reading: str, numpy_reading: str, fix: str, position):
@@ -1271,3 +1274,376 @@ def _kl_div(b, args, kwargs, position):
         return _reduced_loss(b, loss, reduction, position)
     total = b.apply("sum", loss, axes=tuple(range(loss.ndim)), position=position)
     return b.apply("div", total, float(loss.shape[0]) if loss.ndim else 1.0, position=position)
+
+
+# --- more statistics: NaN-aware sums, weighted averages, counts, quantiles, running extremes ---
+
+def _nan_reduction(fname: str, mean: bool):
+    """nansum / nanmean: NaN elements count as absent (their derivative is 0, as PyTorch's)."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        axes = axes_of(b, a["axis"], x, position, fname)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        present = b.apply("eq", x, x, position=position)
+        total = b.apply("sum", b.apply("where", present, x, 0.0, position=position), axes=axes, keepdims=keepdims,
+                        position=position)
+        if not mean:
+            return total
+        count = b.apply("sum", present, axes=axes, keepdims=keepdims, position=position)
+        return b.apply("div", total, count, position=position)
+    return lower
+
+
+FUNCTIONS["nansum"] = _nan_reduction("nansum", False)
+FUNCTIONS["nanmean"] = _nan_reduction("nanmean", True)
+
+
+@function("count_nonzero")
+def _count_nonzero(b, args, kwargs, position):
+    a = arguments("count_nonzero", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+    x = tensor(b, a["x"], "count_nonzero", position)
+    nonzero = b.apply("sub", 1.0, b.apply("eq", x, 0.0, position=position), position=position)
+    return b.apply("sum", nonzero, axes=axes_of(b, a["axis"], x, position, "count_nonzero"),
+                   keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+
+
+@function("average")
+def _average(b, args, kwargs, position):
+    """np.average(a, axis=None, weights=None): Σ a·w / Σ w; 1-d weights lie along ``axis``."""
+    a = arguments("average", args, kwargs, {"x": REQUIRED, "axis": None, "weights": None, "keepdims": False},
+                  position)
+    x = tensor(b, a["x"], "average", position)
+    axes = axes_of(b, a["axis"], x, position, "average")
+    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    if a["weights"] is None:
+        return b.apply("mean", x, axes=axes, keepdims=keepdims, position=position)
+    w = tensor(b, a["weights"], "average", position)
+    if w.shape != x.shape:
+        if w.ndim != 1 or len(axes) != 1 or w.shape[0] != x.shape[axes[0]]:
+            raise JacShapeError(f"average: weights of shape {fmt(w.shape)} must have the shape of a "
+                                f"{fmt(x.shape)} or be 1-d along the one axis", position)
+        w = b.apply("reshape", w, shape=tuple(d if i == axes[0] else 1 for i, d in enumerate(x.shape)),
+                    position=position)
+    total = b.apply("sum", b.apply("mul", x, w, position=position), axes=axes, keepdims=keepdims, position=position)
+    weight = b.apply("sum", b.apply("broadcast_to", w, shape=x.shape, position=position) if w.shape != x.shape else w,
+                     axes=axes, keepdims=keepdims, position=position)
+    return b.apply("div", total, weight, position=position)
+
+
+@function("logcumsumexp")
+def _logcumsumexp(b, args, kwargs, position):
+    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow)."""
+    a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
+    x = tensor(b, a["x"], "logcumsumexp", position)
+    if x.ndim == 0:
+        return x
+    axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")
+    if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
+        return x
+    m = b.apply("max", x, axes=(axis,), keepdims=True, position=position)
+    m = b.apply("where", b.apply("eq", m, m, position=position), m, 0.0, position=position)  # NaN lines: no shift
+    e = b.apply("exp", b.apply("sub", x, m, position=position), position=position)
+    return b.apply("add", b.apply("log", b.apply("cumsum", e, axis=axis, position=position), position=position), m,
+                   position=position)
+
+
+def _cumulative_extreme(fname: str, minimum: bool):
+    """cummax / cummin: (values, indices); the latest of equal elements is taken, as PyTorch."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
+        x = tensor(b, a["x"], fname, position)
+        if x.ndim == 0:
+            x = b.apply("reshape", x, shape=(1,), position=position)
+        axis = _one_axis(b, a["axis"], x, position, fname)
+        idx = b.apply("argcum", x, axis=axis, minimum=minimum, position=position)
+        values = b.apply("take_along", x, idx, axis=axis, position=position)
+        return Pair(values, {"values": values, "indices": idx}, "torch", fname)
+    return lower
+
+
+FUNCTIONS["cummax"] = _cumulative_extreme("cummax", False)
+FUNCTIONS["cummin"] = _cumulative_extreme("cummin", True)
+
+
+@function("kthvalue")
+def _kthvalue(b, args, kwargs, position):
+    """torch.kthvalue(x, k, dim=-1): the k-th smallest (1-based) and its index."""
+    a = arguments("kthvalue", args, kwargs, {"x": REQUIRED, "k": REQUIRED, "axis": -1, "keepdims": False}, position)
+    x = tensor(b, a["x"], "kthvalue", position)
+    if x.ndim == 0:
+        x = b.apply("reshape", x, shape=(1,), position=position)
+    axis = _one_axis(b, a["axis"], x, position, "kthvalue")
+    k = static_int(b, a["k"], "k", position)
+    n = x.shape[axis]
+    if k < 1 or (isinstance(n, int) and k > n):
+        raise JacValueError(f"kthvalue: k = {k} is out of range for {n} elements (k counts from 1)", position)
+    first = b.apply("argsort", x, axis=axis, k=k, position=position)
+    idx = b.apply("getitem", first, index=(slice(None),) * axis + (slice(k - 1, k),), position=position)
+    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    return Pair(_selection(b, x, idx, axis, keepdims, position),
+                {"values": lambda: _selection(b, x, idx, axis, keepdims, position),
+                 "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}, "torch", "kthvalue")
+
+
+def _statistic_and_mean(fname: str):
+    """var_mean / std_mean: the pair (statistic, mean), as torch.var_mean."""
+    stat = _var_std(fname[:3])("torch")
+
+    def lower(b, args, kwargs, position):
+        out = stat(b, args, kwargs, position)
+        if len(args) >= 2 and isinstance(args[1], bool):  # the unbiased overload
+            args = args[:1] + args[2:]
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "correction": None, "unbiased": None,
+                                            "keepdims": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        mean = b.apply("mean", x, axes=axes_of(b, a["axis"], x, position, fname),
+                       keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+        return Pair(out, {"0": out, "1": mean}, "torch", fname, names=("0", "1"))
+    return lower
+
+
+FUNCTIONS["var_mean"] = _statistic_and_mean("var_mean")
+FUNCTIONS["std_mean"] = _statistic_and_mean("std_mean")
+
+
+@function("aminmax")
+def _aminmax(b, args, kwargs, position):
+    """torch.aminmax(x, dim=None, keepdim=False): the pair (.min, .max), as amin and amax."""
+    lo = FUNCTIONS["amin"](b, args, kwargs, position)
+    hi = FUNCTIONS["amax"](b, args, kwargs, position)
+    return Pair(lo, {"min": lo, "max": hi}, "torch", "aminmax", names=("min", "max"))
+
+
+QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint")
+
+
+def _quantile(fname: str, scale: float):
+    """quantile(x, q, dim=None, keepdim=False, interpolation='linear') (NumPy: axis=, method=), and
+    np.percentile (q in percent): between the sorted elements at floor and ceil of q·(n - 1); a
+    line holding NaN gives its NaN (the derivative goes to it, as PyTorch's)."""
+    def lower(b, args, kwargs, position):
+        kwargs = {("interpolation" if k == "method" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "q": REQUIRED, "axis": None, "keepdims": False,
+                                            "interpolation": Static("linear")}, position)
+        x = tensor(b, a["x"], fname, position)
+        q = static(b, a["q"], "q", position)
+        if isinstance(q, bool) or not isinstance(q, (int, float)):
+            raise JacValueError(f"{fname}: q must be one number (jac takes one quantile at a time), got {q!r}",
+                                position)
+        q = q / scale
+        if not 0 <= q <= 1:
+            raise JacValueError(f"{fname}: q must be in [0, {int(scale)}], got {q * scale:g}", position)
+        method = static(b, a["interpolation"], "interpolation", position)
+        if method not in QUANTILE_METHODS:
+            raise JacValueError(f"{fname}: interpolation must be one of {', '.join(QUANTILE_METHODS)}, got "
+                                f"{method!r}", position)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if a["axis"] is None or x.ndim == 0:
+            x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
+            axis, keep = 0, False
+        else:
+            axis, keep = _one_axis(b, a["axis"], x, position, fname), keepdims
+        n = x.shape[axis]
+        if not isinstance(n, int) or n == 0:
+            raise JacShapeError(f"{fname} needs a concrete, non-empty axis, got {fmt(x.shape)}", position)
+        srt = b.apply("take_along", x, b.apply("argsort", x, axis=axis, position=position), axis=axis,
+                      position=position)
+        pos = q * (n - 1)
+        lo, hi = math.floor(pos), math.ceil(pos)
+
+        def at(i):
+            return b.apply("getitem", srt, index=(slice(None),) * axis + (slice(i, i + 1),), position=position)
+
+        if method == "lower" or lo == hi:
+            out = at(lo)
+        elif method == "higher":
+            out = at(hi)
+        else:
+            frac = 0.5 if method == "midpoint" else pos - lo
+            out = b.apply("add", at(lo), b.apply("mul", b.apply("sub", at(hi), at(lo), position=position), frac,
+                                                 position=position), position=position)
+        clean = b.apply("prod", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True,
+                        position=position)
+        out = b.apply("where", clean, out, at(n - 1), position=position)  # NaN sorts last: PyTorch takes it
+        return _squeezed(b, out, axis, keep, position)
+    return lower
+
+
+FUNCTIONS["quantile"] = _quantile("quantile", 1.0)
+FUNCTIONS["percentile"] = _quantile("percentile", 100.0)
+
+
+# --- distances ---
+
+@function("pairwise_distance")
+def _pairwise_distance(b, args, kwargs, position):
+    """F.pairwise_distance(x1, x2, p=2, eps=1e-6, keepdim=False): ‖x1 - x2 + eps‖_p along the last axis."""
+    a = arguments("pairwise_distance", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED, "ord": 2.0, "eps": 1e-6,
+                                                      "keepdims": False}, position)
+    x1, x2 = tensor(b, a["x1"], "pairwise_distance", position), tensor(b, a["x2"], "pairwise_distance", position)
+    d = b.apply("add", b.apply("sub", x1, x2, position=position), static(b, a["eps"], "eps", position),
+                position=position)
+    if d.ndim == 0:
+        d = b.apply("reshape", d, shape=(1,), position=position)
+    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,),
+                        bool(static(b, a["keepdims"], "keepdim", position)), position)
+
+
+@function("cdist")
+def _cdist(b, args, kwargs, position):
+    """torch.cdist(x1 (..., P, M), x2 (..., R, M), p=2): the (..., P, R) p-norm distances."""
+    a = arguments("cdist", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED, "ord": 2.0}, position)
+    x1, x2 = tensor(b, a["x1"], "cdist", position), tensor(b, a["x2"], "cdist", position)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise JacShapeError(f"cdist needs (..., P, M) and (..., R, M), got {fmt(x1.shape)} and {fmt(x2.shape)}",
+                            position)
+    left = b.apply("reshape", x1, shape=x1.shape[:-1] + (1, x1.shape[-1]), position=position)
+    right = b.apply("reshape", x2, shape=x2.shape[:-2] + (1,) + x2.shape[-2:], position=position)
+    d = b.apply("sub", left, right, position=position)
+    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), False, position)
+
+
+# --- more losses ---
+
+def _target_loss(fname: str, params: dict, pointwise):
+    def lower(b, args, kwargs, position):
+        a = _loss_args(fname, args, kwargs, {**params, "reduction": Static("mean")}, position)
+        loss = pointwise(b, a, position)
+        return _reduced_loss(b, loss, _reduction_of(b, a["reduction"], fname, position), position)
+    return lower
+
+
+def _t(b, a, key, fname, position):
+    return tensor(b, a[key], fname, position)
+
+
+def _soft_margin(b, a, position):
+    x, y = _t(b, a, "x", "soft_margin_loss", position), _t(b, a, "target", "soft_margin_loss", position)
+    return b.apply("softplus", b.apply("neg", b.apply("mul", y, x, position=position), position=position),
+                   position=position)
+
+
+def _margin_ranking(b, a, position):
+    f = "margin_ranking_loss"
+    x1, x2, y = _t(b, a, "x1", f, position), _t(b, a, "x2", f, position), _t(b, a, "target", f, position)
+    d = b.apply("mul", b.apply("neg", y, position=position), b.apply("sub", x1, x2, position=position),
+                position=position)
+    return b.apply("relu", b.apply("add", d, static(b, a["margin"], "margin", position), position=position),
+                   position=position)
+
+
+def _hinge_embedding(b, a, position):
+    f = "hinge_embedding_loss"
+    x, y = _t(b, a, "x", f, position), _t(b, a, "target", f, position)
+    margin = b.apply("relu", b.apply("sub", static(b, a["margin"], "margin", position), x, position=position),
+                     position=position)
+    on_margin = b.apply("where", b.apply("eq", y, 1.0, position=position), 0.0, margin, position=position)
+    on_self = b.apply("where", b.apply("eq", y, -1.0, position=position), 0.0, x, position=position)
+    return b.apply("add", on_margin, on_self, position=position)
+
+
+def _cosine_embedding(b, a, position):
+    f = "cosine_embedding_loss"
+    x1, x2, y = _t(b, a, "x1", f, position), _t(b, a, "x2", f, position), _t(b, a, "target", f, position)
+    axis = x1.ndim - 1
+    if axis < 0 or x1.shape != x2.shape:
+        raise JacShapeError(f"{f} needs two inputs of one shape with at least one axis", position)
+
+    def total(u, v):
+        return b.apply("sum", b.apply("mul", u, v, position=position), axes=(axis,), position=position)
+
+    mags = b.apply("mul", b.apply("add", total(x1, x1), 1e-12, position=position),
+                   b.apply("add", total(x2, x2), 1e-12, position=position), position=position)
+    cos = b.apply("div", total(x1, x2), b.apply("sqrt", mags, position=position), position=position)
+    pos = b.apply("sub", 1.0, cos, position=position)
+    neg = b.apply("relu", b.apply("sub", cos, static(b, a["margin"], "margin", position), position=position),
+                  position=position)
+    pos = b.apply("where", b.apply("eq", y, 1.0, position=position), pos, 0.0, position=position)
+    neg = b.apply("where", b.apply("eq", y, -1.0, position=position), neg, 0.0, position=position)
+    return b.apply("add", pos, neg, position=position)
+
+
+def _triplet_margin(b, a, position):
+    f = "triplet_margin_loss"
+    anchor, pos, neg = (_t(b, a, k, f, position) for k in ("anchor", "positive", "negative"))
+    p, eps = a["ord"], a["eps"]
+
+    def dist(u, v):
+        return _pairwise_distance(b, [u, v], {"p": p, "eps": eps}, position)
+
+    d_pos, d_neg = dist(anchor, pos), dist(anchor, neg)
+    if static(b, a["swap"], "swap", position):
+        d_neg = b.apply("minimum", d_neg, dist(pos, neg), position=position)
+    gap = b.apply("add", b.apply("sub", d_pos, d_neg, position=position), static(b, a["margin"], "margin", position),
+                  position=position)
+    return b.apply("clip", gap, 0.0, math.inf, position=position)
+
+
+def _poisson_nll(b, a, position):
+    f = "poisson_nll_loss"
+    x, t = _t(b, a, "x", f, position), _t(b, a, "target", f, position)
+    if static(b, a["log_input"], "log_input", position):
+        loss = b.apply("sub", b.apply("exp", x, position=position), b.apply("mul", t, x, position=position),
+                       position=position)
+    else:
+        eps = static(b, a["eps"], "eps", position)
+        logx = b.apply("log", b.apply("add", x, eps, position=position), position=position)
+        loss = b.apply("sub", x, b.apply("mul", t, logx, position=position), position=position)
+    if static(b, a["full"], "full", position):  # Stirling's term where target > 1
+        stirling = b.apply("add", b.apply("sub", b.apply("xlogx", t, position=position), t, position=position),
+                           b.apply("mul", 0.5, b.apply("log", b.apply("mul", 2 * math.pi, t, position=position),
+                                                       position=position), position=position), position=position)
+        loss = b.apply("add", loss, b.apply("where", b.apply("gt", t, 1.0, position=position), stirling, 0.0,
+                                            position=position), position=position)
+    return loss
+
+
+def _gaussian_nll(b, a, position):
+    """0.5 (log v + (x - t)² / v) with v clamped at eps for its value only (PyTorch clamps under no_grad)."""
+    f = "gaussian_nll_loss"
+    x, t, var = _t(b, a, "x", f, position), _t(b, a, "target", f, position), _t(b, a, "var", f, position)
+    var = b.apply("add", var, b.apply("clamp_excess", var, static(b, a["eps"], "eps", position), position=position),
+                  position=position)
+    if var.ndim == x.ndim - 1 and var.shape == x.shape[:-1]:  # one variance per sample: the last axis is 1
+        var = b.apply("reshape", var, shape=var.shape + (1,), position=position)
+    d = b.apply("sub", x, t, position=position)
+    loss = b.apply("mul", 0.5, b.apply("add", b.apply("log", var, position=position),
+                                       b.apply("div", b.apply("mul", d, d, position=position), var, position=position),
+                                       position=position), position=position)
+    if static(b, a["full"], "full", position):
+        loss = b.apply("add", loss, 0.5 * math.log(2 * math.pi), position=position)
+    return loss
+
+
+def _multilabel_soft_margin(b, a, position):
+    f = "multilabel_soft_margin_loss"
+    x, t = _t(b, a, "x", f, position), _t(b, a, "target", f, position)
+    if x.ndim == 0:
+        raise JacShapeError(f"{f} needs scores with a class axis, got a scalar", position)
+    on = b.apply("mul", t, b.apply("softplus", b.apply("neg", x, position=position), position=position),
+                 position=position)
+    off = b.apply("mul", b.apply("sub", 1.0, t, position=position), b.apply("softplus", x, position=position),
+                  position=position)
+    loss = _weighted(b, b.apply("add", on, off, position=position), a["weight"], f, position)
+    return b.apply("mean", loss, axes=(x.ndim - 1,), position=position)
+
+
+FUNCTIONS["soft_margin_loss"] = _target_loss("soft_margin_loss", {"x": REQUIRED, "target": REQUIRED}, _soft_margin)
+FUNCTIONS["margin_ranking_loss"] = _target_loss(
+    "margin_ranking_loss", {"x1": REQUIRED, "x2": REQUIRED, "target": REQUIRED, "margin": 0.0}, _margin_ranking)
+FUNCTIONS["hinge_embedding_loss"] = _target_loss(
+    "hinge_embedding_loss", {"x": REQUIRED, "target": REQUIRED, "margin": 1.0}, _hinge_embedding)
+FUNCTIONS["cosine_embedding_loss"] = _target_loss(
+    "cosine_embedding_loss", {"x1": REQUIRED, "x2": REQUIRED, "target": REQUIRED, "margin": 0.0}, _cosine_embedding)
+FUNCTIONS["triplet_margin_loss"] = _target_loss(
+    "triplet_margin_loss", {"anchor": REQUIRED, "positive": REQUIRED, "negative": REQUIRED, "margin": 1.0,
+                            "ord": 2.0, "eps": 1e-6, "swap": False}, _triplet_margin)
+FUNCTIONS["poisson_nll_loss"] = _target_loss(
+    "poisson_nll_loss", {"x": REQUIRED, "target": REQUIRED, "log_input": True, "full": False, "eps": 1e-8},
+    _poisson_nll)
+FUNCTIONS["gaussian_nll_loss"] = _target_loss(
+    "gaussian_nll_loss", {"x": REQUIRED, "target": REQUIRED, "var": REQUIRED, "full": False, "eps": 1e-6},
+    _gaussian_nll)
+FUNCTIONS["multilabel_soft_margin_loss"] = _target_loss(
+    "multilabel_soft_margin_loss", {"x": REQUIRED, "target": REQUIRED, "weight": None}, _multilabel_soft_margin)
