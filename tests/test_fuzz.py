@@ -338,7 +338,13 @@ def _reductions_part(self: Grammar, depth: int) -> E:
     out = _reduced(shape, axis, keep)
     kd = ", keepdim=True" if keep else ""
     choice = self.pick(["var", "std", "logsoftmax", "cumulative", "sort", "topk", "extreme", "median", "argmax",
-                        "vector_norm", "matrix_norm", "normalize", "cosine", "loss"])
+                        "vector_norm", "matrix_norm", "normalize", "cosine", "loss", "more"])
+    if choice == "more":
+        return self.pick([E(f"torch.nansum({a.text}, dim={axis}{kd})", out),
+                          E(f"torch.logcumsumexp({a.text}, {axis})", shape),
+                          E(f"torch.cummax({a.text}, {axis}).values", shape),
+                          E(f"torch.kthvalue({a.text}, 1, dim={axis}{kd}).values", out),
+                          E(f"torch.quantile({a.text}, 0.3, dim={axis}{kd})", out)])
     if choice in ("var", "std"):
         return self.pick([E(f"torch.{choice}({a.text})", ()), E(f"np.{choice}({a.text}, axis={axis})", _reduced(shape, axis, False)),
                           E(f"{atom(a.text)}.{choice}(dim={axis}, unbiased=False{kd})", out),
@@ -407,7 +413,7 @@ def _special_with_reductions(self: Grammar, depth: int) -> E:
 
 
 Grammar.special = _special_with_reductions
-SELECTIONS = {"argsort", "argmax", "argmin", "argmedian"}
+SELECTIONS = {"argsort", "argmax", "argmin", "argmedian", "argcum"}
 
 
 def _near_a_tie(graph, values, margin=1e-3) -> bool:
