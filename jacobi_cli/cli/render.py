@@ -592,8 +592,8 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
         else:
             small = k.get("numeric_small_step")
             agrees = small is not None and np.isclose(float(small), float(k["automatic"]), rtol=1e-3, atol=1e-6)
-            notes.append(f"{where}: a kink lies within the finite-difference step (h = {_g(k['step'])}), so the "
-                         f"estimate {num} straddles it; with h/256 it is {_g(small)}, "
+            notes.append(f"{where}: a kink lies within the finite-difference step (h = {_g(k['step'])}): the "
+                         f"estimates jump as the step shrinks; at smaller steps it is {_g(small)}, "
                          + (f"which matches jac's {auto}." if agrees else f"and jac says {auto}."))
     if info.get("kink_count", 0) > min(shown, len(kinks)):
         notes.append(f"{info['kink_count']} element(s) of ∂{y}/∂{name} in all are at a kink; --json lists "
