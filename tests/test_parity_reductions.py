@@ -237,3 +237,25 @@ MORE = [
 def test_more_of_the_vocabulary_matches_pytorch(case):
     expr, inputs, fn = case[:3]
     assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+
+LAST = [
+    ("torch.diff(x)", {"x": x5}, lambda x: torch.diff(x)),
+    ("np.diff(A, n=2, axis=1)", {"A": A}, lambda A: torch.diff(A, n=2, dim=1)),
+    ("torch.trapezoid(A)", {"A": A}, lambda A: torch.trapezoid(A)),
+    ("torch.trapezoid(A, dx=0.5, dim=0)", {"A": A}, lambda A: torch.trapezoid(A, dx=0.5, dim=0)),
+    ("np.trapezoid(y, x)", {"y": y5, "x": np.sort(x5)}, lambda y, x: torch.trapezoid(y, x)),
+    ("torch.trapz(A, B)", {"A": A, "B": B}, lambda A, B: torch.trapz(A, B)),
+    ("np.ptp(A, axis=1)", {"A": A}, lambda A: A.amax(1) - A.amin(1)),
+    ("torch.cov(A)", {"A": A}, lambda A: torch.cov(A)),
+    ("np.cov(A, rowvar=False, bias=True)", {"A": A}, lambda A: torch.cov(A.T, correction=0)),
+    ("torch.cov(x, correction=0)", {"x": x5}, lambda x: torch.cov(x, correction=0)),
+    ("torch.corrcoef(A)", {"A": A}, lambda A: torch.corrcoef(A)),
+    ("np.corrcoef(A.T)", {"A": A}, lambda A: torch.corrcoef(A.T)),
+]
+
+
+@pytest.mark.parametrize("case", LAST, ids=[f"last-{k}-{c[0]}" for k, c in enumerate(LAST)])
+def test_differences_integrals_and_covariances_match_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())

@@ -64,6 +64,12 @@ def test_the_library_named_decides(expr, expected):
     ("F.smooth_l1_loss(x, x, beta=-1)", ["beta"]),
     ("torch.topk(x, 5)", ["k = 5"]),
     ("F.nll_loss(A, [0, 1], weight=[1, 2])", ["one entry per class"]),
+    ("torch.diff(x, prepend=x)", ["prepend= is not supported"]),
+    ("torch.quantile(x, [0.2, 0.5])", ["one quantile at a time"]),
+    ("torch.quantile(x, 1.5)", ["q must be in [0, 1]"]),
+    ("torch.sort(x)[2]", ["is a pair", "0 or 1"]),
+    ("np.cov(x, aweights=x)", ["aweights= is not supported"]),
+    ("torch.kthvalue(x, 0)", ["counts from 1"]),
 ])
 def test_refused_with_a_clear_message(expr, words):
     with pytest.raises(JacError) as info:

@@ -541,10 +541,18 @@ def pair_attribute(value, attr: str, position):
 
 def pair_item(b: Builder, value, parts: list, position):
     """``pair[0]`` / ``pair[1]`` in PyTorch's reading; None when not a pair's item."""
-    if not isinstance(value, Pair) or len(parts) != 1 or not isinstance(parts[0], Tracer):
+    if not isinstance(value, Pair):
+        return None
+    if len(parts) != 1 or not isinstance(parts[0], Tracer):
+        if value.reading == "torch":
+            raise JacValueError(f"{value.fname}(...) is a pair ({', '.join(value.names)}): index it with 0 or 1",
+                                position)
         return None
     node = b.nodes[parts[0].id]
     if node.op != "const" or np.ndim(node.value) != 0 or float(node.value) not in (0.0, 1.0, -1.0, -2.0):
+        if value.reading == "torch":
+            raise JacValueError(f"{value.fname}(...) is a pair ({', '.join(value.names)}): index it with 0 or 1",
+                                position)
         return None
     if value.reading != "torch":
         raise JacValueError(
@@ -1647,3 +1655,107 @@ FUNCTIONS["gaussian_nll_loss"] = _target_loss(
     _gaussian_nll)
 FUNCTIONS["multilabel_soft_margin_loss"] = _target_loss(
     "multilabel_soft_margin_loss", {"x": REQUIRED, "target": REQUIRED, "weight": None}, _multilabel_soft_margin)
+
+
+# --- differences, integrals, spreads, covariances ---
+
+def _line(b, x: Tracer, axis: int, part: slice, position) -> Tracer:
+    return b.apply("getitem", x, index=(slice(None),) * axis + (part,), position=position)
+
+
+@function("diff")
+def _diff(b, args, kwargs, position):
+    """diff(x, n=1, dim=-1): differences of neighbours along ``dim``, ``n`` times."""
+    for key in ("prepend", "append"):
+        if kwargs.get(key) is not None:
+            raise JacValueError(f"diff(): {key}= is not supported by jac", position)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("prepend", "append")}
+    a = arguments("diff", args, kwargs, {"x": REQUIRED, "n": 1, "axis": -1}, position)
+    x = tensor(b, a["x"], "diff", position)
+    if x.ndim == 0:
+        raise JacShapeError("diff needs at least a vector, got a scalar", position)
+    n = static_int(b, a["n"], "n", position)
+    if n < 0:
+        raise JacValueError(f"diff(): n must be >= 0, got {n}", position)
+    axis = _one_axis(b, a["axis"], x, position, "diff")
+    for _ in range(n):
+        if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
+            break
+        x = b.apply("sub", _line(b, x, axis, slice(1, None), position), _line(b, x, axis, slice(None, -1), position),
+                    position=position)
+    return x
+
+
+@function("trapezoid", "trapz")
+def _trapezoid(b, args, kwargs, position):
+    """The trapezoidal rule along ``dim`` (-1): Σ (x_(i+1) - x_i)(y_i + y_(i+1)) / 2, or with spacing dx."""
+    a = arguments("trapezoid", args, kwargs, {"y": REQUIRED, "x": None, "dx": None, "axis": -1}, position)
+    y = tensor(b, a["y"], "trapezoid", position)
+    if y.ndim == 0:
+        raise JacShapeError("trapezoid needs at least a vector, got a scalar", position)
+    axis = _one_axis(b, a["axis"], y, position, "trapezoid")
+    mids = b.apply("add", _line(b, y, axis, slice(1, None), position), _line(b, y, axis, slice(None, -1), position),
+                   position=position)
+    if a["x"] is not None:
+        x = tensor(b, a["x"], "trapezoid", position)
+        if x.ndim == 1 and y.ndim > 1:
+            x = b.apply("reshape", x, shape=tuple(d if i == axis else 1 for i, d in enumerate(y.shape)) if
+                        x.shape[0] == y.shape[axis] else x.shape, position=position)
+        step = _diff(b, [x], {"axis": axis if x.ndim == y.ndim else -1}, position)
+    else:
+        dx = 1.0 if a["dx"] is None else static(b, a["dx"], "dx", position)
+        step = dx
+    terms = b.apply("mul", b.apply("mul", mids, step, position=position), 0.5, position=position)
+    return b.apply("sum", terms, axes=(axis,), position=position)
+
+
+@function("ptp")
+def _ptp(b, args, kwargs, position):
+    """np.ptp: max - min (amax and amin: ties share the derivative)."""
+    return b.apply("sub", FUNCTIONS["amax"](b, args, kwargs, position), FUNCTIONS["amin"](b, args, kwargs, position),
+                   position=position)
+
+
+def _covariance(b, args, kwargs, position, fname):
+    for key in ("fweights", "aweights", "y"):
+        if kwargs.get(key) is not None:
+            raise JacValueError(f"{fname}(): {key}= is not supported by jac", position)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("fweights", "aweights", "y")}
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "rowvar": True, "bias": False, "ddof": None,
+                                        "correction": None}, position)
+    x = tensor(b, a["x"], fname, position)
+    if x.ndim > 2:
+        raise JacShapeError(f"{fname} needs a vector or a matrix, got shape {fmt(x.shape)}", position)
+    if x.ndim == 0:
+        x = b.apply("reshape", x, shape=(1,), position=position)
+    if not static(b, a["rowvar"], "rowvar", position) and x.ndim == 2:
+        x = transpose_all(b, x, position)
+    rows = x if x.ndim == 2 else b.apply("reshape", x, shape=(1,) + x.shape, position=position)
+    count = _numel(rows, position) // max(rows.shape[0], 1)
+    ddof = next((static(b, a[k], k, position) for k in ("ddof", "correction") if a[k] is not None), None)
+    if ddof is None:
+        ddof = 0 if static(b, a["bias"], "bias", position) else 1
+    d = b.apply("sub", rows, b.apply("mean", rows, axes=(1,), keepdims=True, position=position), position=position)
+    c = b.apply("div", b.apply("matmul", d, transpose_all(b, d, position), position=position),
+                float(max(count - ddof, 0)), position=position)
+    return c if x.ndim == 2 else b.apply("reshape", c, shape=(), position=position)
+
+
+@function("cov")
+def _cov(b, args, kwargs, position):
+    """cov(x): rows are variables (NumPy's rowvar=True; torch.cov's), divided by n - 1 (ddof / correction)."""
+    return _covariance(b, args, kwargs, position, "cov")
+
+
+@function("corrcoef")
+def _corrcoef(b, args, kwargs, position):
+    """corrcoef(x): cov / sqrt(outer(diag, diag)), clipped to [-1, 1] as NumPy and PyTorch do."""
+    c = _covariance(b, args, kwargs, position, "corrcoef")
+    if c.ndim == 0:
+        return b.apply("div", c, c, position=position)
+    n = c.shape[0]
+    diag = b.apply("getitem", c, index=(np.arange(n), np.arange(n)), position=position)
+    s = b.apply("sqrt", diag, position=position)
+    outer = b.apply("mul", b.apply("reshape", s, shape=(n, 1), position=position),
+                    b.apply("reshape", s, shape=(1, n), position=position), position=position)
+    return b.apply("clip", b.apply("div", c, outer, position=position), -1.0, 1.0, position=position)
