@@ -72,6 +72,10 @@ CASES = [
     ("torch.median(A, 1).values", {"A": A}, lambda A: torch.median(A, 1).values),
     ("A.median(dim=0, keepdim=True)[0]", {"A": A}, lambda A: A.median(dim=0, keepdim=True)[0]),
     ("torch.median(A, 1).indices + A[:, 0]", {"A": A}, lambda A: torch.median(A, 1).indices + A[:, 0]),
+    ("np.median(A, axis=1)", {"A": A}, lambda A: torch.quantile(A, 0.5, dim=1)),
+    ("np.median(x[:3])", {"x": x5}, lambda x: torch.median(x[:3])),
+    ("np.argsort(x) + x", {"x": x5}, lambda x: torch.argsort(x) + x),
+    ("np.argmax(A) + A", {"A": A}, lambda A: torch.argmax(A) + A),
     ("torch.argmax(A, dim=1) + A[:, 0]", {"A": A}, lambda A: torch.argmax(A, dim=1) + A[:, 0]),
     ("np.argmin(A, axis=0) * A[0]", {"A": A}, lambda A: torch.argmin(A, dim=0) * A[0]),
     ("x.argmax() + x", {"x": x5}, lambda x: x.argmax() + x),
@@ -169,6 +173,7 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")  # PyTorch's own advice on kl_div
 @pytest.mark.parametrize("case", CASES, ids=[f"{k}-{c[0]}" for k, c in enumerate(CASES)])
 def test_matches_pytorch(case):
     expr, inputs, fn = case[:3]
@@ -178,6 +183,7 @@ nx = np.array([0.4, np.nan, -1.1, 2.2])
 labels_pm = np.array([1.0, -1.0, -1.0])
 MORE = [
     ("torch.nansum(x)", {"x": nx}, lambda x: torch.nansum(x)),
+    ("np.nansum(A, axis=0, keepdims=True)", {"A": A}, lambda A: torch.nansum(A, 0, keepdim=True)),
     ("np.nanmean(A, axis=1)", {"A": A}, lambda A: torch.nanmean(A, 1)),
     ("torch.nanmean(x)", {"x": nx}, lambda x: torch.nanmean(x)),
     ("np.average(A, axis=1, weights=[0.5, 1, 2, 1.5])", {"A": A},

@@ -477,16 +477,16 @@ def names() -> list:
 # SPELLED[(library, name)] is the lowering of ``torch.name`` / ``np.name`` / ``x.name``
 # ("method"); FUNCTIONS[name] stays the bare spelling, which refuses what is ambiguous.
 
-LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.special": "torch",
+SPELLING_LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.special": "torch",
              "torch.linalg": "torch.linalg", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
              "jax.numpy": "numpy", "np.linalg": "numpy", "numpy.linalg": "numpy", "jnp.linalg": "numpy",
              "scipy.special": "scipy"}
 SPELLED: dict = {}
 
 
-def library_of(module: str | None, method: bool) -> str | None:
+def spelling_library(module: str | None, method: bool) -> str | None:
     """The library a call names: "torch", "torch.linalg", "numpy", "method" (``x.f()``) or None."""
-    return "method" if method else LIBRARIES.get(module) if module else None
+    return "method" if method else SPELLING_LIBRARIES.get(module) if module else None
 
 
 def spelled(library: str | None, name: str):

@@ -21,7 +21,7 @@ import numpy as np
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
-from .functions import library_of, pair_attribute, pair_item, spelled, unpack_pair
+from .functions import pair_attribute, pair_item, spelled, spelling_library, unpack_pair
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.shapes import fmt
 
@@ -357,7 +357,7 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
             else None
-        lower = spelled(library_of(module, kind == "method"), fname) or FUNCTIONS.get(fname)
+        lower = spelled(spelling_library(module, kind == "method"), fname) or FUNCTIONS.get(fname)
         if lower is None:
             hint = difflib.get_close_matches(fname, list(FUNCTIONS), n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
