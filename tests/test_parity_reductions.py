@@ -32,6 +32,7 @@ CASES = [
     ("A.var(dim=0, unbiased=False, keepdim=True)", {"A": A}, lambda A: A.var(0, unbiased=False, keepdim=True)),
     ("torch.var(A, dim=(0, 1), correction=2)", {"A": A}, lambda A: A.var(dim=(0, 1), correction=2)),
     ("torch.std(x)", {"x": x5}, lambda x: x.std()),
+    ("torch.std(A, 1, False, True)", {"A": A}, lambda A: torch.std(A, 1, False, True)),
     ("np.std(A, axis=0)", {"A": A}, lambda A: A.std(0, unbiased=False)),
     ("A.std(1, keepdim=True, correction=0)", {"A": A}, lambda A: A.std(1, keepdim=True, correction=0)),
     ("numpy.std(T, axis=(1, 2), ddof=1)", {"T": T}, lambda T: T.std(dim=(1, 2))),

@@ -602,6 +602,12 @@ def _var_std(fname: str):
             kwargs = dict(kwargs)
             if len(args) >= 2 and isinstance(args[1], bool):  # torch.var(x, False): the unbiased overload
                 kwargs["unbiased"], args = args[1], args[:1] + args[2:]
+            if len(args) > 2:  # torch.var(x, dim, unbiased, keepdim); NumPy's third is a dtype
+                if library == "numpy" or not isinstance(args[2], bool):
+                    raise JacValueError(f"{fname}(): give ddof=, correction=, unbiased= and keepdims= by keyword",
+                                        position)
+                kwargs.update(zip(("unbiased", "keepdim"), args[2:4]))
+                args = args[:2] + args[4:]
             a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": None, "correction": None,
                                                 "unbiased": None, "keepdims": False}, position)
             x = tensor(b, a["x"], fname, position)
