@@ -983,7 +983,8 @@ def _vector_norm_fn(b, args, kwargs, position):
 
 @function("matrix_norm")
 def _matrix_norm_fn(b, args, kwargs, position):
-    a = arguments("matrix_norm", args, kwargs, {"x": REQUIRED, "ord": Static("fro"), "axis": Static((-2, -1)), "keepdims": False},
+    a = arguments("matrix_norm", args, kwargs, {"x": REQUIRED, "ord": Static("fro"), "axis": Static((-2, -1)),
+                                                "keepdims": False},
                   position)
     x = tensor(b, a["x"], "matrix_norm", position)
     if x.ndim < 2:
@@ -1132,7 +1133,8 @@ def _same_shape(fname, x, t, position):
 @function("binary_cross_entropy")
 def _bce(b, args, kwargs, position):
     fname = "binary_cross_entropy"
-    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "weight": None, "reduction": Static("mean")},
+    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "weight": None,
+                                         "reduction": Static("mean")},
                    position)
     x, t = tensor(b, a["x"], fname, position), tensor(b, a["target"], fname, position)
     _same_shape(fname, x, t, position)
@@ -1271,10 +1273,12 @@ def _nll_loss(b, args, kwargs, position):
 
 @function("kl_div")
 def _kl_div(b, args, kwargs, position):
-    """t (log t - x) (0 where t = 0, the derivative by t there -inf), or with log_target e^t (t - x); reduction 'mean' is over
+    """t (log t - x) (0 where t = 0, the derivative by t there -inf), or with log_target e^t (t - x);
+    reduction 'mean' is over
     every element as PyTorch's (which recommends 'batchmean': the sum over the first axis' length)."""
     fname = "kl_div"
-    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "reduction": Static("mean"), "log_target": False},
+    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "reduction": Static("mean"),
+                                         "log_target": False},
                    position)
     x, t = tensor(b, a["x"], fname, position), tensor(b, a["target"], fname, position)
     reduction = _reduction_of(b, a["reduction"], fname, position, ("mean", "sum", "none", "batchmean"))
@@ -1528,19 +1532,19 @@ def _target_loss(fname: str, params: dict, pointwise):
     return lower
 
 
-def _t(b, a, key, fname, position):
+def _arg_tensor(b, a, key, fname, position):
     return tensor(b, a[key], fname, position)
 
 
 def _soft_margin(b, a, position):
-    x, y = _t(b, a, "x", "soft_margin_loss", position), _t(b, a, "target", "soft_margin_loss", position)
+    x, y = (_arg_tensor(b, a, k, "soft_margin_loss", position) for k in ("x", "target"))
     return b.apply("softplus", b.apply("neg", b.apply("mul", y, x, position=position), position=position),
                    position=position)
 
 
 def _margin_ranking(b, a, position):
     f = "margin_ranking_loss"
-    x1, x2, y = _t(b, a, "x1", f, position), _t(b, a, "x2", f, position), _t(b, a, "target", f, position)
+    x1, x2, y = (_arg_tensor(b, a, k, f, position) for k in ("x1", "x2", "target"))
     d = b.apply("mul", b.apply("neg", y, position=position), b.apply("sub", x1, x2, position=position),
                 position=position)
     return b.apply("relu", b.apply("add", d, static(b, a["margin"], "margin", position), position=position),
@@ -1549,7 +1553,7 @@ def _margin_ranking(b, a, position):
 
 def _hinge_embedding(b, a, position):
     f = "hinge_embedding_loss"
-    x, y = _t(b, a, "x", f, position), _t(b, a, "target", f, position)
+    x, y = _arg_tensor(b, a, "x", f, position), _arg_tensor(b, a, "target", f, position)
     margin = b.apply("relu", b.apply("sub", static(b, a["margin"], "margin", position), x, position=position),
                      position=position)
     on_margin = b.apply("where", b.apply("eq", y, 1.0, position=position), 0.0, margin, position=position)
@@ -1559,7 +1563,7 @@ def _hinge_embedding(b, a, position):
 
 def _cosine_embedding(b, a, position):
     f = "cosine_embedding_loss"
-    x1, x2, y = _t(b, a, "x1", f, position), _t(b, a, "x2", f, position), _t(b, a, "target", f, position)
+    x1, x2, y = (_arg_tensor(b, a, k, f, position) for k in ("x1", "x2", "target"))
     axis = x1.ndim - 1
     if axis < 0 or x1.shape != x2.shape:
         raise JacShapeError(f"{f} needs two inputs of one shape with at least one axis", position)
@@ -1580,7 +1584,7 @@ def _cosine_embedding(b, a, position):
 
 def _triplet_margin(b, a, position):
     f = "triplet_margin_loss"
-    anchor, pos, neg = (_t(b, a, k, f, position) for k in ("anchor", "positive", "negative"))
+    anchor, pos, neg = (_arg_tensor(b, a, k, f, position) for k in ("anchor", "positive", "negative"))
     p, eps = a["ord"], a["eps"]
 
     def dist(u, v):
@@ -1596,7 +1600,7 @@ def _triplet_margin(b, a, position):
 
 def _poisson_nll(b, a, position):
     f = "poisson_nll_loss"
-    x, t = _t(b, a, "x", f, position), _t(b, a, "target", f, position)
+    x, t = _arg_tensor(b, a, "x", f, position), _arg_tensor(b, a, "target", f, position)
     if static(b, a["log_input"], "log_input", position):
         loss = b.apply("sub", b.apply("exp", x, position=position), b.apply("mul", t, x, position=position),
                        position=position)
@@ -1616,7 +1620,7 @@ def _poisson_nll(b, a, position):
 def _gaussian_nll(b, a, position):
     """0.5 (log v + (x - t)² / v) with v clamped at eps for its value only (PyTorch clamps under no_grad)."""
     f = "gaussian_nll_loss"
-    x, t, var = _t(b, a, "x", f, position), _t(b, a, "target", f, position), _t(b, a, "var", f, position)
+    x, t, var = (_arg_tensor(b, a, k, f, position) for k in ("x", "target", "var"))
     var = b.apply("add", var, b.apply("clamp_excess", var, static(b, a["eps"], "eps", position), position=position),
                   position=position)
     if var.ndim == x.ndim - 1 and var.shape == x.shape[:-1]:  # one variance per sample: the last axis is 1
@@ -1632,7 +1636,7 @@ def _gaussian_nll(b, a, position):
 
 def _multilabel_soft_margin(b, a, position):
     f = "multilabel_soft_margin_loss"
-    x, t = _t(b, a, "x", f, position), _t(b, a, "target", f, position)
+    x, t = _arg_tensor(b, a, "x", f, position), _arg_tensor(b, a, "target", f, position)
     if x.ndim == 0:
         raise JacShapeError(f"{f} needs scores with a class axis, got a scalar", position)
     on = b.apply("mul", t, b.apply("softplus", b.apply("neg", x, position=position), position=position),
