@@ -79,6 +79,12 @@ def test_refused_with_a_clear_message(expr, words):
         assert word in info.value.message, (expr, info.value.message)
 
 
+def test_pairs_of_constants():
+    assert value("ones(3).max(dim=-1, keepdim=True).values") == pytest.approx([1.0])
+    assert value("torch.sort([3, 1, 2]).indices") == pytest.approx([1, 2, 0])
+    assert value("torch.max([[1, 5], [7, 2]], 1)[1]") == pytest.approx([1, 0])
+
+
 def test_the_library_of_a_pair_decides_what_an_index_means():
     # torch.max(A, 1)[0] is the values; np.max(A, 1)[0] the first row's maximum
     assert value("torch.max(A, 1)[0]", A=A) == pytest.approx([2.0, 1.5])

@@ -763,16 +763,14 @@ def _extreme_pair(op_name: str, reduction_lower, library):
     def lower(b, args, kwargs, position):
         axis_given = len(args) >= 2 or any(k in kwargs for k in ("dim", "axis"))
         torch_named = library in ("torch", "torch.linalg")
-        array = None if torch_named else reduction_lower(b, args, kwargs, position)
-        if torch_named and len(args) == 2 and isinstance(args[1], Tracer) \
-                and not _axis_like(b.nodes[args[1].id], args[0]):
-            return reduction_lower(b, args, kwargs, position)  # torch.max(a, b): the element-wise maximum
-        if library == "numpy" or not axis_given or (array is not None and not _reduces(b, array)):
-            return reduction_lower(b, args, kwargs, position) if array is None else array
+        pairwise = len(args) == 2 and isinstance(args[1], Tracer) and not _axis_like(b.nodes[args[1].id], args[0])
+        if pairwise or library == "numpy" or not axis_given:  # torch.max(a, b) is the element-wise maximum
+            return reduction_lower(b, args, kwargs, position)
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         if isinstance(static(b, a["axis"], "dim", position), tuple):  # several axes: amax's reading, no pair
-            return reduction_lower(b, args, kwargs, position) if array is None else array
+            return reduction_lower(b, args, kwargs, position)
+        array = None if torch_named else reduction_lower(b, args, kwargs, position)
         axis = _one_axis(b, a["axis"], x, position, op_name)
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         made = {}
@@ -789,11 +787,6 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             return Pair(array, parts, "torch", op_name)
         return Pair(array, parts, "ambiguous", op_name)
     return lower
-
-
-def _reduces(b, array) -> bool:
-    """Did the lowering reduce (and not take the element-wise maximum of two arrays)?"""
-    return isinstance(array, Tracer) and b.nodes[array.id].op in ("max", "min")
 
 
 for _op_name in ("max", "min"):
