@@ -23,6 +23,14 @@ NO_SYMPY: set = set()  # ops SymPy cannot express, each with a reason in a comme
 # and are made only for losses and cosine_similarity from those index ops' kind of values.
 NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "put_along", "one_hot",
              "clamp_excess"}
+# --- PART shapes-linalg
+NO_SYMPY |= {
+    "eigvalsh", "eigh_vectors",  # eigenvalues are roots of the characteristic polynomial: no closed form past 4×4
+    "matrix_exp",  # SymPy's Matrix.exp of symbols needs the eigen-decomposition: the same
+    "svdvals", "svd_u", "svd_vh",  # singular values: square roots of eigenvalues, the same
+    "qr_q", "qr_r",  # Gram-Schmidt of symbols is possible but grows past use (nested square roots)
+}
+MASK_CASES["detsign"] = [((3, 3),)]
 
 
 def _translated_cases():
