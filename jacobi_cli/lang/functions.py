@@ -2467,7 +2467,7 @@ def _vector_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
     return b.apply("pnorm", x, ord=float(order), axes=axes, keepdims=keepdims, position=position)
 
 
-MATRIX_ORDS = "'fro', 1, -1, inf, -inf (2, -2 and 'nuc' need singular values, which jac does not have)"
+MATRIX_ORDS = "'fro', 'nuc', 1, -1, 2, -2, inf, -inf"
 
 
 def _matrix_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> Tracer:
@@ -2485,6 +2485,16 @@ def _matrix_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
         if keepdims:
             return m
         return b.apply("reshape", m, shape=tuple(d for i, d in enumerate(x.shape) if i not in axes), position=position)
+    if order in (2, -2, "nuc"):  # the largest / smallest singular value, or their sum
+        rest = tuple(i for i in range(x.ndim) if i not in axes)
+        moved = x if rest + tuple(axes) == tuple(range(x.ndim)) else \
+            b.apply("transpose", x, axes=rest + tuple(axes), position=position)
+        s = FUNCTIONS["svdvals"](b, [moved], {}, position)
+        out = b.apply({2: "max", -2: "min", "nuc": "sum"}[order], s, axes=(s.ndim - 1,), position=position)
+        if not keepdims:
+            return out
+        return b.apply("reshape", out, shape=tuple(1 if i in axes else d for i, d in enumerate(x.shape)),
+                       position=position)
     raise JacValueError(f"matrix norm: ord={order!r} is not supported; jac has {MATRIX_ORDS}", position)
 
 
