@@ -176,15 +176,19 @@ def test_kernels_give_the_interpreters_answers_for_every_value(e, sets):
     note(e.text)
     f = Compiled(e.text, INPUTS)
     tangents = {n: np.ones(s) for n, s in INPUTS.items()}
+    accepted = 0
     for k, env in enumerate(sets):
         note(f"values {k}: {env}")
-        for structured in (True, False):
-            try:
-                interpreted = jacobians(f.bind(env))
-            except JacError:  # an op refusing these values (inv of a singular matrix): both refuse
+        try:
+            f.bind(env)
+        except JacError:  # an op refusing these values (inv of a singular matrix): every path refuses
+            for structured in (True, False):
                 with pytest.raises(JacError):
                     f.jacobian(env, structured=structured)
-                continue
+            continue
+        accepted += 1
+        for structured in (True, False):
+            interpreted = jacobians(f.bind(env))
             got = f.jacobian(env, structured=structured)
             want = interpreted if structured else {n: j.to_array() for n, j in interpreted.items()}
             assert _same(got, want), (k, structured)
@@ -193,4 +197,4 @@ def test_kernels_give_the_interpreters_answers_for_every_value(e, sets):
         assert _same(f.vjp(env, v), vjp_of(problem, v)), k
         assert _same(f.jvp(env, tangents), jvp_of(problem, tangents_of(problem, tangents))), k
         assert _same(f.value(env), problem.output), k
-    assert f.kernels(), "no call was compiled"
+    assert f.kernels() or accepted < 2, "no call was compiled"

@@ -78,6 +78,21 @@ NONDIFF |= {"floor", "ceil", "trunc", "round", "floor_divide", "ne", "lt", "le",
 NONDIFF_UNARY |= {"floor", "ceil", "trunc", "round", "isnan", "isinf", "isfinite", "detach", "signbit"}
 NONDIFF.add("signbit")
 
+# --- PART reductions (issue 13): cumulative ops, gathers by an index, p-norms, binary cross-entropy
+FIXED = {"idx_take": np.array([[0, 2], [3, 3], [1, 0]]), "idx_rows": np.array([[2, 0, 1, 1]])}
+CASES.update({
+    "take_along": [(((3, 4), "idx_take"), {"axis": 1}), (((3, 4), "idx_rows"), {"axis": 0})],
+    "put_along": [(((3, 2), "idx_take"), {"axis": 1, "shape": (3, 4)}),
+                  (((1, 4), "idx_rows"), {"axis": 0, "shape": (3, 4)})],
+    "cumsum": [(((2, 3),), {"axis": 1}), (((4,),), {"axis": 0, "reverse": True})],
+    "cumprod": [(((2, 3),), {"axis": 1}), (((4,),), {"axis": 0}), (((3, 2),), {"axis": 0})],
+    "linrec": [(((4,), (4,)), {"axis": -1}), (((2, 3), (2, 3)), {"axis": -2, "reverse": True}),
+               (((3,), (2, 3)), {"axis": -1}), (((4,), (4,)), {"axis": -1, "reverse": True})],
+    "pnorm": [(((3,),), {"ord": 3.0, "axes": (0,)}), (((2, 3),), {"ord": 0.5, "axes": (1,), "keepdims": True}),
+              (((2, 3),), {"ord": -1.5, "axes": (0, 1)})],
+    "bce": [(((2, 3), (2, 3)), {})],
+    "xlogx": [(((2, 3),), {})],
+})
 # --- PART shapes-linalg
 CASES.update({
     "einsum": [(((2, 3), (3, 4)), {"spec": "ij,jk->ik"}), (((3,), (3,)), {"spec": "i,i->"}),
@@ -107,6 +122,8 @@ def _normalize(case):
 
 def _draw(op, shape, rng):
     lo, hi = op.domain
+    if isinstance(shape, str) and shape in FIXED:
+        return FIXED[shape]
     if shape == "square":
         return rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
     if shape == "spd":  # symmetric positive definite, eigenvalues apart
@@ -254,3 +271,7 @@ def test_vjp_and_jvp_agree_on_random_directions():
     lhs = float(np.sum(u * jv))
     rhs = sum(float(np.sum(jtu[k] * v[k])) for k in v)
     assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+# --- PART reductions (issue 13): index ops, never differentiated (tests/test_reductions.py)
+NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}

@@ -64,6 +64,16 @@ CASES += [
     ("nan_to_num(log(x)) + x.masked_fill(x < 0, 1.0)", ["x"], {"x": "diagonal"}),
     ("x[x > 0] * 2", ["x"], {"x": "sparse"}),
 ]
+# PART reductions (issue 13): selections keep a pattern that does not depend on the values
+# (every element of the line the index could pick), so plans and kernels kept per shapes stay right.
+CASES += [
+    ("torch.max(A, 0).values", ["A"], {"A": "sparse"}),
+    ("torch.sort(M, dim=0).values * 2", ["M"], {"M": "sparse"}),
+    ("torch.topk(A, 2, dim=0).values", ["A"], {"A": "sparse"}),
+    ("torch.median(A, 0).values + A[0]", ["A"], {"A": "sparse"}),
+    ("torch.sort(x).values", ["x"], {"x": "dense"}),
+    ("sum(torch.sort(A, 0)[0], 0)", ["A"], {"A": "sparse"}),
+]
 # --- PART shapes-linalg: assembly and selections stay sparse
 CASES += [
     ("torch.cat([x, x * y])", ["x", "y"], {"x": "sparse", "y": "sparse"}),

@@ -24,6 +24,11 @@ NO_SYMPY: set = set()  # ops SymPy cannot express, each with a reason in a comme
 NO_SYMPY |= {"floor", "ceil", "trunc", "round", "floor_divide", "fmod", "remainder", "isnan", "isinf", "isfinite",
              "detach", "signbit"}
 MASK_CASES.update({"ne": [((3,), ())], "lt": [((3,), (3,))], "le": [((2, 3), (3,))]})
+# PART reductions: which element an index op picks depends on the values (argmax argmin argsort
+# argmedian argcum, and take_along / put_along by such an index); one_hot and clamp_excess carry no derivative
+# and are made only for losses and cosine_similarity from those index ops' kind of values.
+NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "put_along", "one_hot",
+             "clamp_excess"}
 # --- PART shapes-linalg
 NO_SYMPY |= {
     "eigvalsh", "eigh_vectors",  # eigenvalues are roots of the characteristic polynomial: no closed form past 4×4

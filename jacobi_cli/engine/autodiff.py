@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import structured
-from ..errors import JacError
+from ..errors import JacError, JacValueError
 from ..ir.graph import Builder, Graph, Tracer, last_uses
 from ..ir.ops import OPS, P, shape_of
 from ..ir.shapes import size
@@ -36,6 +36,9 @@ def evaluate(graph: Graph, env: dict) -> list:
                 except JacError as err:  # an op that refuses its values (inv of a singular matrix)
                     err.position = node.position if err.position is None else err.position
                     raise err.with_source(graph.source)
+                except np.linalg.LinAlgError as err:  # LAPACK refusing them (eigenvalues of inf do not converge)
+                    raise JacValueError(f"{OPS[node.op].title}: linear algebra failed on these values ({err})",
+                                        node.position, graph.source) from None
     return values
 
 

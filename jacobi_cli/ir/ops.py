@@ -1574,5 +1574,309 @@ defop("matrix_exp", _expm, lambda s: _square_shape("matrix_exp", s),
       domain=(-0.5, 0.5))
 
 
+# --- PART reductions: statistics, cumulative ops, selections, norms, losses (issue 13) -------
+# Selections (sort, topk, max along a dim, median) are a nondiff index op (argsort, argmax,
+# argmedian) and a gather by it (take_along), whose VJP is the scatter put_along. Index
+# results are int64 arrays, never differentiated.
+
+def _arg_shape(s, axis=None, keepdims=False, **_):
+    axes = tuple(range(len(s))) if axis is None else (axis,)
+    if any(s[a] == 0 for a in axes):
+        raise JacShapeError(f"an index of an empty array (shape {fmt(s)}) does not exist")
+    if axis is None:
+        return (1,) * len(s) if keepdims else ()
+    return reduce_shape(s, (axis,), keepdims)
+
+
+def _argmax_impl(a, axis=None, keepdims=False):
+    return np.argmax(a, axis=axis, keepdims=keepdims).astype(np.int64)  # NaN is the maximum, first wins
+
+
+def _argmin_impl(a, axis=None, keepdims=False):
+    return np.argmin(a, axis=axis, keepdims=keepdims).astype(np.int64)
+
+
+defop("argmax", _argmax_impl, _arg_shape, nondiff=True)
+defop("argmin", _argmin_impl, _arg_shape, nondiff=True)
+
+
+def _argsort_impl(a, axis, descending=False, k=None):
+    # Stable, as torch.sort orders ties on CPU; NaN sorts as the largest (last ascending, first
+    # descending). Descending: a stable ascending sort of the reversed line, read backwards,
+    # keeps equal elements in their original order. ``k``: only the first k (topk).
+    a = np.asarray(a)
+    if not descending:
+        out = np.argsort(a, axis=axis, kind="stable")
+    else:
+        n = a.shape[axis]
+        out = n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
+    if k is not None:
+        out = np.take(out, np.arange(k), axis=axis)
+    return out.astype(np.int64)
+
+
+def _argsort_shape(s, axis, descending=False, k=None):
+    if k is None:
+        return s
+    if isinstance(s[axis], int) and not 0 <= k <= s[axis]:
+        raise JacShapeError(f"topk: k = {k} is out of range for {s[axis]} elements")
+    return tuple(s[:axis]) + (k,) + tuple(s[axis + 1:])
+
+
+defop("argsort", _argsort_impl, _argsort_shape, nondiff=True)
+
+
+def _argmedian_impl(a, axis, upper=False):
+    """The index (kept axis) of the lower (``upper``: upper) median along ``axis``: the element
+    at position (n-1)//2 (n//2) of the stable sort; a line holding NaN gives its first NaN."""
+    a = np.asarray(a)
+    n = a.shape[axis]
+    order = np.argsort(a, axis=axis, kind="stable")
+    pick = np.take(order, [n // 2 if upper else (n - 1) // 2], axis=axis)
+    nan = np.isnan(a)
+    first_nan = np.argmax(nan, axis=axis, keepdims=True)
+    return np.where(np.any(nan, axis=axis, keepdims=True), first_nan, pick).astype(np.int64)
+
+
+def _argmedian_shape(s, axis, upper=False):
+    if s[axis] == 0:
+        raise JacShapeError(f"the median of an empty array (shape {fmt(s)}) has no value")
+    return reduce_shape(s, (axis,), True)
+
+
+defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
+
+
+def _argcum_impl(a, axis, minimum=False):
+    """For each position along ``axis``, the index of the running maximum (``minimum``: minimum):
+    the latest of equal elements wins and the first NaN stays, as torch.cummax / cummin."""
+    a = np.moveaxis(np.asarray(a), axis, 0)
+    out = np.zeros(a.shape, dtype=np.int64)
+    if a.shape[0] == 0:
+        return np.moveaxis(out, 0, axis)
+    best, idx = a[0].copy(), np.zeros(a.shape[1:], dtype=np.int64)
+    for i in range(1, a.shape[0]):
+        v = a[i]
+        with np.errstate(invalid="ignore"):
+            better = (v <= best) if minimum else (v >= best)
+        take = ~np.isnan(best) & (np.isnan(v) | better)
+        best, idx = np.where(take, v, best), np.where(take, i, idx)
+        out[i] = idx
+    return np.moveaxis(out, 0, axis)
+
+
+defop("argcum", _argcum_impl, lambda s, axis, minimum=False: s, nondiff=True)
+
+
+def _full_index(idx, ndim: int):
+    """An index array for an array of ``ndim`` axes: a missing leading (batch) axis is added."""
+    idx = np.asarray(idx)
+    idx = idx.astype(np.intp) if idx.dtype.kind == "f" else idx  # integers held as floats (an input)
+    return idx.reshape((1,) * (ndim - idx.ndim) + idx.shape)
+
+
+def _along_shape(s, idx, axis):
+    """The shape of ``take_along(a, idx, axis)``: ``a``'s, with the axis as long as ``idx``'s."""
+    idx = (1,) * (len(s) - len(idx)) + tuple(idx)
+    if len(idx) != len(s):
+        raise JacShapeError(f"an index of shape {fmt(idx)} does not fit shape {fmt(s)}")
+    rest = broadcast(tuple(d for i, d in enumerate(s) if i != axis), tuple(d for i, d in enumerate(idx) if i != axis))
+    return rest[:axis] + (idx[axis],) + rest[axis:]
+
+
+def _take_along_impl(a, idx, axis):
+    a = np.asarray(a)
+    return np.take_along_axis(a, _full_index(idx, a.ndim), axis=axis)
+
+
+def _put_along_impl(g, idx, axis, shape):
+    """Zeros of ``shape`` with ``g`` added where ``idx`` points along ``axis`` (repeats add up)."""
+    g = np.asarray(g)
+    out = np.zeros(shape, dtype=np.result_type(g, np.float32))
+    idx = _full_index(idx, g.ndim)
+    grid = list(np.ogrid[tuple(slice(0, d) for d in g.shape)])
+    grid[axis] = idx
+    np.add.at(out, tuple(np.broadcast_arrays(*grid)), g)
+    return out
+
+
+def _take_along_vjp(g, ans, a, idx, axis):
+    return P.put_along(g, idx, axis=axis + 1, shape=(batch_size(g),) + tuple(shape_of(a)))
+
+
+def _put_along_vjp(g, ans, a, idx, axis, shape):
+    return P.take_along(g, idx, axis=axis + 1)
+
+
+defop("take_along", _take_along_impl, _along_shape,
+      (_take_along_vjp, None), (lambda t, ans, a, idx, axis: P.take_along(t, idx, axis=axis + 1), None),
+      structure=structured.take_along_rule)
+defop("put_along", _put_along_impl, lambda s, idx, axis, shape: tuple(shape),
+      (_put_along_vjp, None),
+      (lambda t, ans, a, idx, axis, shape: P.put_along(t, idx, axis=axis + 1, shape=(batch_size(t),) + tuple(shape)),
+       None),
+      structure=structured.put_along_rule)
+
+
+# cumsum along ``axis``; ``reverse``: from the end (the VJP of a cumsum is the reversed one).
+def _cumsum_impl(a, axis, reverse=False):
+    if not reverse:
+        return np.cumsum(a, axis=axis)
+    return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
+
+
+defop("cumsum", _cumsum_impl, lambda s, axis, reverse=False: s,
+      (lambda g, ans, a, axis, reverse=False: P.cumsum(g, axis=axis + 1, reverse=not reverse),),
+      (lambda t, ans, a, axis, reverse=False: P.cumsum(t, axis=axis + 1, reverse=reverse),),
+      sympy=lambda S, a, axis, reverse=False: S.explicit(_cumsum_impl, a, axis=axis, reverse=reverse),
+      exact_int=True)
+
+
+# linrec: the first-order linear recurrence along ``axis`` (counted from the end, so that a
+# batched tangent keeps it): z_i = a_i z_(i-1) + b_i (z_-1 = 0), or with ``reverse``
+# z_i = a_(i+1) z_(i+1) + b_i (z_n = 0), the transposed map. cumprod's derivatives are
+# recurrences, which keeps them exact when elements are 0 (no division) and O(n).
+def _linrec_impl(a, b, axis, reverse=False):
+    a, b = np.broadcast_arrays(a, b)
+    a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
+    out = np.empty(b.shape, dtype=np.result_type(a, b))
+    n = b.shape[0]
+    for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
+        out[i] = b[i] if step == 0 else (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+    return np.moveaxis(out, 0, axis)
+
+
+def _shift(z, axis, toward_end: bool):
+    """z moved one place along ``axis`` (from the end), a zero coming in:
+    toward_end: out_i = z_(i-1); else out_i = z_(i+1)."""
+    s = shape_of(z)
+    lead = (slice(None),) * (len(s) + axis)
+    src, dst = (slice(None, -1), slice(1, None)) if toward_end else (slice(1, None), slice(None, -1))
+    return P.scatter(P.getitem(z, index=lead + (src,)), index=lead + (dst,), shape=tuple(s))
+
+
+def _linrec_vjp_a(g, ans, a, b, axis, reverse=False):
+    if not reverse:  # d z = F(a, da * prev(z)): the cotangent is prev(z) * R(a, g)
+        return unbroadcast(P.mul(_shift(ans, axis, True), P.linrec(a, g, axis=axis, reverse=True)), shape_of(a))
+    # d z = R(a, next(da * z)): the cotangent is z * prev(F(a, g))
+    return unbroadcast(P.mul(ans, _shift(P.linrec(a, g, axis=axis), axis, True)), shape_of(a))
+
+
+def _linrec_jvp_a(t, ans, a, b, axis, reverse=False):
+    t = lift(t, len(shape_of(ans)))
+    if not reverse:
+        return P.linrec(a, P.mul(t, _shift(ans, axis, True)), axis=axis)
+    return P.linrec(a, _shift(P.mul(t, ans), axis, False), axis=axis, reverse=True)
+
+
+defop("linrec", _linrec_impl, lambda sa, sb, axis, reverse=False: broadcast(sa, sb),
+      (_linrec_vjp_a,
+       lambda g, ans, a, b, axis, reverse=False: unbroadcast(P.linrec(a, g, axis=axis, reverse=not reverse), shape_of(b))),
+      (_linrec_jvp_a,
+       lambda t, ans, a, b, axis, reverse=False: P.linrec(a, lift(t, len(shape_of(ans))), axis=axis, reverse=reverse)),
+      sympy=lambda S, a, b, axis, reverse=False: S.explicit(_linrec_impl, a, b, axis=axis, reverse=reverse))
+
+
+def _exclusive_cumprod(ans, a, axis):
+    """prod_(k<i) a_k along ``axis`` (1 first): the running product before each element."""
+    s = shape_of(a)
+    first = np.zeros(s, dtype=_dtype_of(a))
+    first[(slice(None),) * axis + (slice(0, 1),)] = 1
+    return P.add(_shift(ans, axis - len(s), True), first)
+
+
+# d cumprod(a)_i / d a_j = prod_(k<j) a_k * prod_(j<k<=i) a_k (j <= i): the exclusive product
+# times the recurrence's transfer from j to i. No division, so zeros are exact (as prod's rule).
+defop("cumprod", lambda a, axis: np.cumprod(a, axis=axis), lambda s, axis: s,
+      (lambda g, ans, a, axis: P.mul(_exclusive_cumprod(ans, a, axis),
+                                     P.linrec(a, g, axis=axis - len(shape_of(a)), reverse=True)),),
+      (lambda t, ans, a, axis: P.linrec(a, P.mul(t, _exclusive_cumprod(ans, a, axis)), axis=axis - len(shape_of(a))),),
+      domain=(0.5, 1.5), sympy=lambda S, a, axis: S.explicit(lambda e: np.cumprod(e, axis=axis), a), exact_int=True)
+
+
+# pnorm: (sum |a|^p)^(1/p) for a finite p other than 0; the derivative sign(a) (|a| / n)^(p-1),
+# and 0 where a = 0 or the norm is 0 (PyTorch's choice; p < 1 would give inf there).
+def _pnorm_impl(a, ord, axes, keepdims=False):
+    with np.errstate(divide="ignore"):
+        return np.power(np.sum(np.power(np.abs(a), ord), axis=axes, keepdims=keepdims), 1.0 / ord)
+
+
+def _pnorm_grad(ans, a, ord, axes, keepdims):
+    n = _kept(ans, a, axes, keepdims)
+    absa = P.abs(a)
+    zero = P.add(P.eq(absa, 0.0), P.eq(n, 0.0))
+    ratio = P.div(P.where(zero, 1.0, absa), P.where(P.eq(n, 0.0), 1.0, n))
+    return P.where(zero, 0.0, P.mul(P.sign(a), P.pow(ratio, ord - 1.0)))
+
+
+defop("pnorm", _pnorm_impl, _reduction_shape,
+      (lambda g, ans, a, ord, axes, keepdims=False:
+          P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _pnorm_grad(ans, a, ord, axes, keepdims)),),
+      (lambda t, ans, a, ord, axes, keepdims=False:
+          P.sum(P.mul(t, _pnorm_grad(ans, a, ord, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
+      domain=(0.3, 2.0), sympy=lambda S, a, ord, axes, keepdims=False: S.reduce_groups(
+          a, axes, keepdims, lambda g: S.sp.Add(*[S.sp.Abs(v) ** S.sp.nsimplify(ord) for v in g]) ** (1 / S.sp.nsimplify(ord))))
+
+
+def _one_hot_shape(s, classes, axis, ignore_index=None):
+    return tuple(s[:axis]) + (classes,) + tuple(s[axis:])
+
+
+def _one_hot_impl(t, classes, axis, ignore_index=None):
+    """1 at each target's class along a new ``axis``, 0 elsewhere (and everywhere for a target
+    equal to ``ignore_index``); a target that is not a class index is refused, as PyTorch does."""
+    t = np.asarray(t)
+    ignored = np.zeros(t.shape, dtype=bool) if ignore_index is None else t == ignore_index
+    bad = ~ignored & ~((t == np.round(t)) & (t >= 0) & (t < classes))
+    if np.any(bad):
+        raise JacValueError(f"a class index target must be an integer from 0 to {classes - 1}, got "
+                            f"{float(np.asarray(t[bad]).ravel()[0]):g}")
+    cls = np.arange(classes).reshape((classes,) + (1,) * (t.ndim - axis))
+    hot = (np.expand_dims(np.where(ignored, -1, t), axis) == cls)
+    return hot.astype(_dtype_of(t) if t.dtype.kind == "f" else np.float64)
+
+
+defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
+# clamp_excess(a, lo) = max(a, lo) - a, as a constant: PyTorch's cosine_similarity clamps the
+# norms in place under no_grad, so the clamp changes the value but not the derivative.
+defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True)
+
+
+def _xlogx_impl(t):
+    t = np.asarray(t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t == 0, 0.0, t * np.log(np.where(t == 0, 1.0, t))).astype(np.result_type(t, np.float32))
+
+
+# xlogx: t log t, 0 at t = 0 (kl_div's target term); its derivative log t + 1 is -inf there (the
+# limit from the right; PyTorch's xlogy writes NaN): never a finite number that is not a derivative.
+unary("xlogx", _xlogx_impl, lambda x, ans: P.add(P.log(x), 1.0), domain=(0.2, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: v * sp.log(v)), spellings=())
+
+
+def _bce_impl(x, t):
+    x = np.asarray(x)
+    if np.any(~((x >= 0) & (x <= 1))):
+        raise JacValueError("binary_cross_entropy: every input must be between 0 and 1 (probabilities), got "
+                            f"{float(x[~((x >= 0) & (x <= 1))].ravel()[0]):g}; for logits use "
+                            "binary_cross_entropy_with_logits")
+    with np.errstate(divide="ignore"):
+        return -(t * np.maximum(np.log(x), -100.0) + (1 - t) * np.maximum(np.log(1 - x), -100.0))
+
+
+def _bce_dx(ans, x, t):
+    # PyTorch's: (x - t) / max(x (1 - x), 1e-12)
+    return P.div(P.sub(x, t), P.clip(P.mul(x, P.sub(1.0, x)), 1e-12, np.inf))
+
+
+def _bce_dt(ans, x, t):
+    # PyTorch's: log(1 - x) - log(x), not clamped (inf at x = 0, as PyTorch gives)
+    return P.sub(P.log(P.sub(1.0, x)), P.log(x))
+
+
+binary("bce", _bce_impl, _bce_dx, _bce_dt, domain=(0.05, 0.95),
+       sympy=_sympy_elementwise(lambda sp, x, t: -(t * sp.log(x) + (1 - t) * sp.log(1 - x))))
+
+
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

@@ -468,8 +468,9 @@ def _reduced(t: SparseBatch, axes: tuple, keepdims: bool):
     rest = [i + 1 for i in range(len(s)) if i not in axes]
     order = [0] + rest + [ax + 1 for ax in axes]
     groups, width = _size([s[i - 1] for i in rest]), _size([s[ax] for ax in axes])
-    col = t.col.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, -1)
-    val = None if t.pattern else t.val.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, -1)
+    col = t.col.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, t.k * width)
+    val = None if t.pattern else \
+        t.val.transpose(order).reshape(t.k, groups, width).transpose(1, 0, 2).reshape(groups, t.k * width)
     valid = col >= 0
     top = col.max(axis=1, initial=-1)
     if bool(np.all((col == top[:, None]) | ~valid)):
@@ -593,3 +594,69 @@ def _size(shape) -> int:
     for d in shape:
         n *= int(d)
     return n
+
+
+# --- PART reductions: gathers and scatters by an index array (sort, topk, max along a dim) ----
+# Which element a selection picks depends on the values, but a pattern must not (plans and
+# kernels are kept per shapes): the pattern is every element the index could pick (each
+# column of the line), and the values are 0 except at the one picked. A line whose columns
+# are all one column (a broadcast cotangent) keeps that one column.
+
+def _along(idx, ndim: int) -> np.ndarray:
+    idx = np.asarray(idx)
+    idx = idx.astype(np.intp) if idx.dtype.kind == "f" else idx
+    return idx.reshape((1,) * (ndim - idx.ndim) + idx.shape)
+
+
+def _one_column_along(col: np.ndarray, axis: int) -> bool:
+    return col.shape[axis] > 0 and bool(np.all(col == np.take(col, [0], axis=axis)))
+
+
+def take_along_rule(a, idx, axis):
+    """``take_along(a, idx, axis)`` of a sparse batch (axis counted with the batch axis,
+    which is K's place in ``col``)."""
+    if not isinstance(a, SparseBatch) or np.ndim(idx) != a.ndim - 1 or isinstance(idx, (SparseBatch, ShapeOnly)):
+        return NotImplemented
+    idx = _along(idx, a.ndim)
+    out = np.broadcast_shapes(tuple(1 if i == axis else d for i, d in enumerate(a.col.shape)),
+                              tuple(1 if i == axis else d for i, d in enumerate(idx.shape)))
+    out = out[:axis] + (idx.shape[axis],) + out[axis + 1:]
+    out = (a.k,) + out[1:]
+    if _one_column_along(a.col, axis):
+        col = np.broadcast_to(np.take(a.col, [0], axis=axis), out)
+        val = None if a.pattern else np.take_along_axis(a.val, np.broadcast_to(idx, (1,) + out[1:]), axis=axis)
+        return a.with_(col, val)
+    n = a.col.shape[axis]
+    if n == 0 or a.k * n > K_MAX or a.k * n >= a.batch:
+        return NotImplemented
+    cols = [np.broadcast_to(np.take(a.col, [line], axis=axis), out) for line in range(n)]
+    vals = None if a.pattern else [np.broadcast_to(np.take(a.val, [line], axis=axis), out) * (idx == line)
+                                   for line in range(n)]
+    return a.with_(np.concatenate(cols), None if a.pattern else np.concatenate(vals))
+
+
+def put_along_rule(g, idx, axis, shape):
+    """``put_along(g, idx, axis, shape)``: zeros of ``shape`` with ``g`` added where ``idx``
+    points along ``axis``, for a sparse batch ``g``."""
+    if not isinstance(g, SparseBatch) or np.ndim(idx) != g.ndim - 1 or shape[0] != g.batch \
+            or isinstance(idx, (SparseBatch, ShapeOnly)):
+        return NotImplemented
+    idx = _along(idx, g.ndim)
+    out = (g.k,) + tuple(shape[1:])
+    n = shape[axis]
+    lines = np.arange(n).reshape((1,) * axis + (n,) + (1,) * (len(shape) - axis - 1))
+    if _one_column_along(g.col, axis):
+        col = np.broadcast_to(np.take(g.col, [0], axis=axis), out)
+        if g.pattern:
+            return g.with_(col, None)
+        val = np.zeros(out, dtype=g.dtype)
+        for j in range(g.col.shape[axis]):
+            val = val + np.take(g.val, [j], axis=axis) * (np.take(idx, [j], axis=axis) == lines)
+        return g.with_(col, val)
+    m = g.col.shape[axis]
+    if m == 0 or g.k * m > K_MAX or g.k * m >= g.batch:
+        return NotImplemented
+    cols = [np.broadcast_to(np.take(g.col, [j], axis=axis), out) for j in range(m)]
+    vals = None if g.pattern else [np.broadcast_to(np.take(g.val, [j], axis=axis) * (np.take(idx, [j], axis=axis) == lines), out)
+                                   for j in range(m)]
+    return g.with_(np.concatenate(cols), None if g.pattern else np.concatenate(vals))

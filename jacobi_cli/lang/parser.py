@@ -22,6 +22,7 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, METHODS, MODULES, VARIANTS, DType, Static, \
     boolean, is_boolean, library_of, logical, transpose_all
+from .functions import Pair, pair_attribute, pair_item, spelled, spelling_library, unpack_pair
 from .functions import Items, Refused, library_named, matrix_transpose
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
@@ -247,6 +248,8 @@ class _Lowering:
         if not all(isinstance(t, ast.Name) for t in targets):
             raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
         value = self.expression(stmt.value)
+        if isinstance(value, Pair):  # values, indices = torch.max(x, 1)
+            value = Items(unpack_pair(value, len(targets), self.source.at(stmt.value)))
         if not isinstance(value, Items):
             raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
                                 self.source.at(stmt.value))
@@ -457,7 +460,8 @@ class _Lowering:
             else None
         library = "method" if kind == "method" else library_named(module)
         key = {"F": "torch.nn.functional", "numpy": "np"}.get(module, module)
-        lower = VARIANTS.get((key, fname)) or VARIANTS.get((library, fname)) or self.lookup(kind, fname, module, position)
+        lower = spelled(spelling_library(module, kind == "method"), fname) or VARIANTS.get((key, fname)) \
+            or VARIANTS.get((library, fname)) or self.lookup(kind, fname, module, position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
         if kind == "method" and isinstance(args[0], Items):
@@ -479,6 +483,9 @@ class _Lowering:
         value = kids[0]
         if isinstance(value, Items):
             return value.field(node.attr, position)
+        part = pair_attribute(value, node.attr, position)
+        if part is not None:
+            return part
         if node.attr == "T" and isinstance(value, Tracer):
             return transpose_all(self.b, value, position)
         if node.attr in ("mT", "mH") and isinstance(value, Tracer):  # PyTorch: the last two axes swapped
@@ -514,6 +521,9 @@ class _Lowering:
             return value.part(self.index_int(parts[0], position), position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        item = pair_item(self.b, value, parts, position)
+        if item is not None:
+            return item
         if any(is_boolean(self.b, p) for p in parts):
             return self.masked(value, parts, position)
         index = tuple(self.index_item(p, position) for p in parts)
