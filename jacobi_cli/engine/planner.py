@@ -69,6 +69,7 @@ class InputPlan:
     result_bytes: int
     reason: str
     pattern: tuple | None = None  # (rows, cols) of a small structured Jacobian (see SMALL)
+    work: int = 0  # elements the chosen pass touches, by its dry run
 
     @property
     def passes(self) -> int:
@@ -214,7 +215,7 @@ def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: 
     probe = forward if chosen == "forward" else reverse
     basis = n if chosen == "forward" else m
     return InputPlan(name, x_shape, chosen, probe.structures[name], probe.nnz[name], basis, basis,
-                     probe.result_bytes[name], reason, probe.patterns[name])
+                     probe.result_bytes[name], reason, probe.patterns[name], probe.work)
 
 
 def _why(m: int, n: int, chosen: str, forward: Probe, reverse: Probe) -> str:

@@ -30,7 +30,7 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from .ops import OPS, Proxy
+from .ops import OPS, Proxy, softmax_vjp_composed
 
 K_MAX = 8  # nonzeros per element beyond which a batch goes dense
 VIEW_OPS = ("reshape", "transpose", "broadcast_to")  # NumPy returns views: no new bytes
@@ -588,10 +588,30 @@ def _distinct(keys: np.ndarray, bound: int) -> bool:
     return keys.size == 0 or int(np.bincount(keys, minlength=bound).max()) <= 1
 
 
+def _softmax_vjp(g, s, axis, basis=False):
+    """softmax's rule ``s * (g - <g, s>)`` on a sparse ``g`` with one slot (a basis), 1-d ``s``:
+    the dense result written once, ``-<g, s>_b s_i`` everywhere and ``s_i (g - <g, s>_b)`` at
+    the entries, as the rule's ops would write it step by step (the same products, the same bits).
+    Otherwise the rule's ops, each kept sparse where it can be."""
+    if not isinstance(g, SparseBatch) or is_batch(s) or np.ndim(s) != 1 or g.ndim != 2 or g.k != 1:
+        return softmax_vjp_composed(g, s, axis)
+    if g.pattern:
+        return _dry_dense_shape(g.shape, g.dtype)
+    s = np.asarray(s)
+    col, val = g.col[0], g.val[0]
+    where = np.flatnonzero(col >= 0)
+    rows = col[where]
+    inner = np.bincount(rows, weights=val[where] * s[where], minlength=g.batch).astype(g.dtype, copy=False)
+    out = np.multiply.outer(-inner, s)
+    out[rows, where] = s[where] * (-inner[rows] + val[where])
+    return out
+
+
 RULES = {
     "mul": _mul, "div": _div, "neg": _neg, "where": _where, "add": _add, "sub": _sub,
     "reshape": _reshape, "transpose": _transpose, "getitem": _getitem, "broadcast_to": _broadcast_to,
     "scatter": _scatter, "sum": _sum, "mean": _mean, "sum_to": _sum_to, "matmul": _matmul,
+    "softmax_vjp": _softmax_vjp,
 }
 
 
