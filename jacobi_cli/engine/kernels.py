@@ -34,6 +34,7 @@ from functools import partial
 import numpy as np
 
 from . import autodiff
+from .blas import product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import OPS, P
@@ -381,9 +382,10 @@ class Kernel:
     peak: int = 0
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
     y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
+    products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
 
     def __call__(self, env: dict, *extra) -> tuple:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), threads_for(self.products):
             return self.fn(*[env[a] for a in self.args], *extra)
 
 
@@ -395,7 +397,8 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
     fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids)
-    return Kernel(fn, tuple(args), peak, names, tuple(y_shape))
+    products = product_work(builder.nodes, needed(builder.nodes, ids))
+    return Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
 
 
 def evaluate_kernel(graph: Graph) -> Kernel | None:

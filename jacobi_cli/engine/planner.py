@@ -33,6 +33,7 @@ from ..ir import structured
 from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
+from .blas import product_work, threads_for
 from .memory import fmt_bytes
 from ..ir.shapes import fmt, size
 
@@ -296,7 +297,13 @@ def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str) 
 # --- running a plan -------------------------------------------------------------------------------
 
 def run(plan: Plan, graph: Graph, values: list) -> dict:
-    """``{name: Jacobian}``, computed as ``plan`` says (passes in chunks, structure kept)."""
+    """``{name: Jacobian}``, computed as ``plan`` says (passes in chunks, structure kept),
+    with the BLAS threads that the graph's products call for (:mod:`jacobi_cli.engine.blas`)."""
+    with threads_for(product_work(graph.nodes)):
+        return _run(plan, graph, values)
+
+
+def _run(plan: Plan, graph: Graph, values: list) -> dict:
     if _small(plan, graph):
         return _run_small(plan, graph, values)
     out = {}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..engine import autodiff, memory
+from ..engine.blas import product_work, threads_for
 from ..lang.bindings import Bindings, check_seed, check_wrt, resolve_dtype, to_bindings
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
@@ -163,7 +164,8 @@ def cotangent(problem: Problem, v=None) -> np.ndarray:
 
 def vjp_of(problem: Problem, v) -> dict:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
-    grads = autodiff.vjp(problem.graph, problem.values, v[None])
+    with threads_for(product_work(problem.graph.nodes)):
+        grads = autodiff.vjp(problem.graph, problem.values, v[None])
     return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
@@ -204,7 +206,8 @@ def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
     if not tangents:
         return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
     batched = {name: t[None] for name, t in tangents.items()}
-    return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
+    with threads_for(product_work(problem.graph.nodes)):
+        return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
 
 
 def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:
