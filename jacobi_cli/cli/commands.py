@@ -111,10 +111,10 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
             require_matplotlib()
         values = ("coo" if sparse else "dense") if as_json else "none"
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
-                             max_memory=max_memory, values=values, on_plan=show_plan)
+                             max_memory=max_memory, values=values, on_plan=show_plan, out=out)
         if explain and as_json:
             report["plan"] = report["_plan"].to_dict()
-        if out:
+        if out and not report.get("_streamed"):
             save_jacobians(out, report["_jacobians"], layout, report["_budget"])
         if plot:
             from ..tools.plot import jacobian_plot

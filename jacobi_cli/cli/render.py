@@ -230,6 +230,9 @@ class Renderer:
             self.line(f"  {block['legend']}", "dim")
             if "value" in block:
                 self.value(block["value"], "J", what="the Jacobian")
+            elif "file" in block:
+                self.line(f"  streamed to {block['file']['path']} ({block['file']['bytes']:,} bytes): larger than the "
+                          "memory budget, it was never whole in memory")
             else:
                 self.structured(jac, block["layout"])
             if "expr" in block:

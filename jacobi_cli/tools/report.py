@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import api
-from ..engine import autodiff, finite, memory
+from ..engine import autodiff, finite, memory, planner
+from ..engine.jacobian import Jacobian
 from ..lang.bindings import parse_bindings
 from ..errors import JacError, JacUsageError
 from ..ir.graph import DEFAULT_MAX_BYTES
@@ -56,12 +57,17 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
-                mode="auto", max_memory=None, values="dense", on_plan=None) -> dict:
+                mode="auto", max_memory=None, values="dense", on_plan=None, out: str | None = None) -> dict:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
-    (``--explain``); a plan that does not fit the budget is refused after that call."""
+    (``--explain``); a plan that does not fit the budget is refused after that call.
+
+    ``out``: the ``--out`` file. When it is a ``.npy`` and the Jacobian (one input) does not
+    fit the budget, it is streamed there pass by pass (:func:`stream_report`) instead of refused."""
     budget = memory.budget(max_memory)
     problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
     plan = api.plan_of(problem, mode, budget)
+    if plan.refusal and _streamable(out, problem, layout):
+        return stream_report(expr, problem, out, layout, mode, budget, on_plan)
     if on_plan is not None:
         on_plan(plan)
     jacobians = api.jacobians(problem, plan)
@@ -105,6 +111,44 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
         save_sparse(path, rows, cols, values, shape)
         return
     save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
+
+
+def _streamable(out: str | None, problem: api.Problem, layout: str) -> bool:
+    """Can the Jacobian go to ``out`` pass by pass: a ``.npy`` file, one input, and a layout
+    whose rows are the output's elements (the array layout, or a numerator layout that is the same)?"""
+    if not out or not out.lower().endswith(".npy") or len(problem.wrt) != 1:
+        return False
+    if layout == "array":
+        return True
+    g = problem.graph
+    j = Jacobian(problem.wrt[0], tuple(g.output_shape), tuple(g.nodes[g.inputs[problem.wrt[0]]].shape), None, g.dtype)
+    return tuple(j.layout_shape(layout)) == tuple(j.layout_shape("array"))
+
+
+def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: str, budget: int, on_plan=None) -> dict:
+    """``jac eval --out FILE.npy`` for a Jacobian larger than the budget: planned with only the
+    values and one pass in memory, each pass's part written to the file as it is computed
+    (atomically: the file appears whole or not at all). The block names the file instead of
+    holding the value."""
+    from ..lang.fileio import NpyStream
+
+    g = problem.graph
+    plan = planner.make_plan(g, problem.values, problem.wrt, mode, budget, stream=True)
+    if on_plan is not None:
+        on_plan(plan)
+    planner.check(plan)
+    (name,) = problem.wrt
+    j = Jacobian(name, tuple(g.output_shape), tuple(g.nodes[g.inputs[name]].shape), None, g.dtype)
+    with NpyStream(out, j.layout_shape(layout), g.dtype, rows=int(np.prod(j.y_shape, dtype=np.int64))) as written:
+        planner.stream(plan, g, problem.values, written)
+    report = _header("eval", expr, g, problem.wrt)
+    report["output"] = _output(problem)
+    block = {"shape": list(j.layout_shape(layout)), "math_shape": list(j.math_shape), "layout": layout,
+             "structure": "dense", "cell": j.cell, "legend": j.legend(layout, report["output"]["name"]),
+             "file": {"path": out, "bytes": written.nbytes}}
+    report["jacobian"] = {name: block}
+    report["_jacobians"], report["_plan"], report["_budget"], report["_streamed"] = {}, plan, budget, True
+    return report
 
 
 def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> dict:
