@@ -195,7 +195,7 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     refusal = None if stream else _results_too_big(plan)
     if refusal:
         return replace(plan, pass_peak=plan.result_bytes, refusal=refusal)
-    return _fit(plan, graph, values, forward)
+    return _fit(plan, graph, values, forward, reverse)
 
 
 def check(plan: Plan) -> Plan:
@@ -253,7 +253,7 @@ def _results_too_big(plan: Plan) -> str | None:
         f"differentiate fewer inputs (--wrt), or use jac vjp / jac jvp for products with J")
 
 
-def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
+def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | None = None) -> Plan:
     """Predict each pass's peak, in the order the passes run, and chunk passes that do not fit."""
     inputs, done, worst, notes = dict(plan.inputs), 0, 0, []
     rev = [n for n, p in inputs.items() if p.mode == "reverse"]
@@ -266,7 +266,8 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
             full = probe(first.basis)
         elif mode == "reverse":
             graph_r = reverse_graph(graph, rev, len(inputs))
-            full = probe_reverse(graph_r, values, names).peak
+            known = (reverse or {}).get(names[0]) if len(inputs) == 1 else None  # the same dry run, made already
+            full = known.peak if known is not None else probe_reverse(graph_r, values, names).peak
             probe = (lambda b, graph_r=graph_r: probe_reverse(graph_r, values, names, b).peak)
         else:
             full = forward[names[0]].peak
