@@ -112,11 +112,12 @@ def test_colored_kernels_match_the_structured_passes(expr, sizes, structure, col
 BENCHMARK = ["sin(x) * x**2 + exp(-x)", "x @ A @ x", "tanh(A @ x)", "sum(x * x)", "softmax(x)",
              "sum(tanh(A @ tanh(A @ x)))"]
 DENSE_BIG = ["tanh(A @ x)", "softmax(x)", "softmax(A @ x) * x", "softmax(tanh(x)) + sin(x)", "A @ (x * x)",
-             "(x @ A) * x", "tanh(A @ x) + x"]
+             "(x @ A) * x", "tanh(A @ x) + x", "A @ log(abs(x))", "A @ (x / (x * x))", "-(A @ sqrt(abs(x)))"]
+MAY_STAY = ["(eye(40) * x) @ A @ x", "x * (eye(40) * x).sum(0)"]  # the expression's own identity: NumPy's 0 * inf
 
 
 @pytest.mark.parametrize("mode", ["auto", "forward", "reverse"])
-@pytest.mark.parametrize("expr", sorted(set(BENCHMARK + DENSE_BIG)))
+@pytest.mark.parametrize("expr", sorted(set(BENCHMARK + DENSE_BIG + MAY_STAY)))
 def test_dense_jacobians_past_the_small_size_compile_to_the_structured_passes_bits(expr, mode):
     """A dense Jacobian too big for the small path gets a kernel whose basis is a diagonal
     (a product with a matrix scales its rows; softmax's rule is written at once), with the
@@ -129,6 +130,8 @@ def test_dense_jacobians_past_the_small_size_compile_to_the_structured_passes_bi
         plan = api.plan_of(problem, mode)
         expected = api.jacobians(problem, plan)["x"]
         kernel = kernels.jacobian_kernel(problem.graph, plan, planner._small(plan, problem.graph))
+        if kernel is None and expr in MAY_STAY:  # a kernel that would cost more than the interpreter
+            continue
         assert kernel is not None, f"{expr} did not compile"
         got = kernel(problem.env, structured=True)["x"]
         assert got.structure == expected.structure

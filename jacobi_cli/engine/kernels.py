@@ -59,6 +59,7 @@ class KernelBuilder(Builder):
         # with size(s) == B whose element i is nonzero only at batch index i; see _diagonal_rule
         self._diagonals: dict | None = {} if diagonals else None
         self._masks: dict = {}  # shape -> the const boolean identity of that shape
+        self.derivatives_from: int | None = None  # the first node of the derivative passes
 
     def lift(self, value) -> Tracer:
         if type(value) is np.ndarray and value.ndim >= 2:
@@ -108,10 +109,15 @@ class KernelBuilder(Builder):
         if value.id in self._diagonals:
             return True, self._diagonals[value.id]
         node = self.nodes[value.id]
-        if node.op == "const" and _is_identity_basis(node.value):
-            self._diagonals[value.id] = None
-            return True, None
-        return False, None
+        # a constant of the derivative passes (the basis); the expression's own (eye(n) * x) keep
+        # NumPy's arithmetic, as the interpreter evaluates them
+        ours = self.derivatives_from is not None and value.id >= self.derivatives_from
+        diagonal = _basis_diagonal(node.value) if node.op == "const" and ours else None
+        if diagonal is None:
+            return False, None
+        d = None if bool(np.all(diagonal == 1)) else self.const(diagonal.reshape(node.shape[1:]))
+        self._diagonals[value.id] = d
+        return True, d
 
     def _diagonal_rule(self, op_name: str, args: tuple, params: dict):
         if op_name == "mul":
@@ -122,6 +128,11 @@ class KernelBuilder(Builder):
             return None
         if op_name in ("add", "sub"):
             return self._summed_diagonals(op_name, args)
+        if op_name == "div":  # diag(d) / w: only the diagonal is divided (no 0 / 0 off it)
+            found, d = self._diagonal(args[0])
+            if not found or self._diagonal(args[1])[0]:
+                return None
+            return self._scaled_diagonal(args[0], d, args[1], "div")
         found, d = self._diagonal(args[0])
         if op_name == "neg" and found:
             return self._diagonal_of(args[0], self._plain("neg", self._ones_if_none(d, args[0])))
@@ -149,15 +160,19 @@ class KernelBuilder(Builder):
         finally:
             self._diagonals = saved
 
-    def _scaled_diagonal(self, batch, d, w):
-        """``diag(d) * w`` for a ``w`` that does not vary along the batch axis: ``diag(d * w)``."""
+    def _scaled_diagonal(self, batch, d, w, op_name: str = "mul"):
+        """``diag(d) * w`` (or ``/ w``) for a ``w`` that does not vary along the batch axis:
+        ``diag(d * w)``."""
         shape, w_shape = _shape(batch), _shape(w)
         if _broadcast(shape, w_shape) != shape or (len(w_shape) == len(shape) and w_shape[0] != 1):
             return None
         s = shape[1:]
         if len(w_shape) == len(shape):
             w = self._plain("reshape", w, shape=s)
-        new = w if d is None else self._plain("mul", d, w)
+        if op_name == "div":
+            new = self._plain("div", 1.0 if d is None else d, w)
+        else:
+            new = w if d is None else self._plain("mul", d, w)
         if _shape(new) != s:
             new = self._plain("broadcast_to", new, shape=s)
         return self._diagonal_of(batch, new)  # zeros off the diagonal, whatever d * w is there
@@ -274,19 +289,21 @@ def _shape(value) -> tuple:
     return tuple(value.shape) if isinstance(value, Tracer) else tuple(np.shape(value))
 
 
-def _is_identity_basis(value) -> bool:
-    """Is ``value`` the basis ``(B, *s)`` with ``size(s) == B``: the identity, reshaped?"""
+def _basis_diagonal(value):
+    """The diagonal of ``value`` when it is a batch ``(B, *s)`` with ``size(s) == B`` that is
+    zero off the diagonal (the basis, or a rule's constant multiple of it), else None."""
     shape = np.shape(value)
     if len(shape) < 2 or size(shape[1:]) != shape[0] or not isinstance(value, np.ndarray) \
             or value.dtype.kind != "f":
-        return False
+        return None
     flat = value.reshape(shape[0], shape[0])
-    return bool(np.all(flat.diagonal() == 1)) and np.count_nonzero(flat) == shape[0]
+    diagonal = flat.diagonal().copy()
+    return diagonal if np.count_nonzero(flat) == np.count_nonzero(diagonal) else None
 
 
 # the ops the kernel builder follows a diagonal basis through (KernelBuilder._diagonal_rule): the
 # algebra of diagonals is the kernel's, not a fact of each op
-_DIAGONAL_OPS = frozenset({"mul", "add", "sub", "neg", "reshape", "sum", "matmul", "softmax_vjp"})
+_DIAGONAL_OPS = frozenset({"mul", "div", "add", "sub", "neg", "reshape", "sum", "matmul", "softmax_vjp"})
 
 
 def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
@@ -497,7 +514,7 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
         return None
     b = _new_builder(graph, diagonals=not small)
     traced = autodiff.replay(graph, b)
-    first = len(b.nodes)
+    first = b.derivatives_from = len(b.nodes)
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
     if small:
