@@ -503,3 +503,34 @@ def test_example_github_workflow_runs_a_suite():
     text = path.read_text()
     assert "pip install" in text and "jac run" in text and "--junit" in text and "--shard" in text
     assert os.path.exists(SEEDS)
+
+
+def test_the_plain_summary_table_is_the_text_rich_prints(tmp_path):
+    """jac run's summary table to a pipe is written without rich (ms per row for big suites):
+    the same text rich prints, failures included; rich keeps what it must fold or cut."""
+    import io
+    import json as _json
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli import render
+    from jacobi_cli.cli.app import app
+
+    suite = tmp_path / "s.toml"
+    suite.write_text('name = "plain"\n'
+                     '[[case]]\nname = "passes"\nexpr = "x * 2"\nbindings = { x = [1.0, 2.0] }\nvalue = [2, 4]\n'
+                     '[[case]]\nname = "fails"\nexpr = "x * 2"\nbindings = { x = [1.0, 2.0] }\nvalue = [2, 5]\n')
+    report = _json.loads(CliRunner().invoke(app, ["run", str(suite), "--json"]).stdout)
+    passing = _json.loads(CliRunner().invoke(app, ["run", str(suite), "--json", "-k", "passes"]).stdout)
+    written = 0
+    for rep in (report, passing):
+        for width in (60, 80, 120):
+            buffer = io.StringIO()
+            Console(file=buffer, width=width, color_system=None, highlight=False, emoji=False).print(
+                render._run_summary_table(rep, width))
+            plain = render._plain_run_table(rep, width)
+            if plain is not None:
+                assert plain == buffer.getvalue().rstrip("\n")
+                written += 1
+    assert written >= 3  # the passing suite's table at every width
