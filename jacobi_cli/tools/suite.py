@@ -216,7 +216,8 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
     cases = data.get("case")
     if not isinstance(cases, list) or not cases:
         raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
-    loaded = [_case(table, i, defaults, base_dir) for i, table in enumerate(cases)]
+    graphs: dict = {}  # (expr, shapes, dtype, seed) -> graph: one parse for the cases that share them
+    loaded = [_case(table, i, defaults, base_dir, graphs) for i, table in enumerate(cases)]
     _unique([case.name for case in loaded])
     return Suite(name, path, loaded)
 
@@ -239,7 +240,7 @@ def _unique(names: list) -> None:
         seen.add(name)
 
 
-def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
+def _case(table, index: int, defaults: dict, base_dir: str, graphs: dict | None = None) -> Case:
     label = table.get("name") if isinstance(table, dict) and isinstance(table.get("name"), str) else f"#{index + 1}"
     _table(table, CASE_KEYS, label, "")
     name = _string(table, "name", label, "", required=True)
@@ -252,7 +253,7 @@ def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
                 layout=_string(table, "layout", name, "", choices=("array", "numerator")) or "array",
                 description=_string(table, "description", name, "") or "")
     _expectations(case, table, exact, base_dir)
-    _check_against_graph(case)
+    _check_against_graph(case, graphs)
     return case
 
 
@@ -501,10 +502,16 @@ def _error(spec, case: str) -> ErrorExpectation:
 
 # --- checks against the graph (still before anything is computed) --------------------------------
 
-def _check_against_graph(case: Case) -> None:
-    """Parse the expression and check every input name the case refers to."""
+def _check_against_graph(case: Case, graphs: dict | None = None) -> None:
+    """Parse the expression (once per expression, shapes, dtype and seed in ``graphs``) and
+    check every input name the case refers to."""
+    key = (case.expr, tuple(case.bindings.shapes.items()), case.dtype, case.seed)
     try:
-        graph = parse(case.expr, case.bindings.shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+        graph = graphs.get(key) if graphs is not None else None
+        if graph is None:
+            graph = parse(case.expr, case.bindings.shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+            if graphs is not None:
+                graphs[key] = graph
     except JacError as err:
         if case.error is not None:
             return  # the error may be the one expected
