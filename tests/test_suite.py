@@ -139,12 +139,28 @@ bindings = {{ x = [1, 2] }}
 value = [{i}, {2 * i}]
 """ for i in range(6))
     seen = []
-    results = suites.run_cases(load(text).cases, jobs=2, on_result=lambda r: seen.append(r.name))
+    results = suites.run_cases(load(text).cases, jobs=2, on_result=lambda r: seen.append(r.name), in_process=0)
     assert [r.name for r in results] == [f"case {i}" for i in range(6)]
     assert sorted(seen) == sorted(r.name for r in results) and all(r.status == "passed" for r in results)
 
 
 # --- expectations ---------------------------------------------------------------------------------
+
+def test_quick_cases_run_before_a_pool_would_start_and_the_rest_goes_to_workers():
+    text = "".join(f"""
+[[case]]
+name = "case {i}"
+expr = "x * {i}"
+bindings = {{ x = [1, 2] }}
+value = [{i}, {2 * i}]
+""" for i in range(4))
+    cases = load(text).cases
+    assert [r.name for r in suites.run_cases(cases, jobs=2)] == [f"case {i}" for i in range(4)]
+    seen = []  # no time in this process: every case goes to the pool, and comes back in order
+    results = suites.run_cases(cases, jobs=2, on_result=lambda r: seen.append(r.name), in_process=0)
+    assert [r.name for r in results] == [f"case {i}" for i in range(4)] and sorted(seen) == sorted(r.name for r in results)
+    assert all(r.status == "passed" for r in results)
+
 
 def test_every_kind_of_expectation_passes_on_right_values():
     result, by_key = outcomes("""

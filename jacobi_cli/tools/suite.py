@@ -595,17 +595,30 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_cases(cases: list, jobs: int = 1, on_result=None) -> list:
+IN_PROCESS_SECONDS = 0.5  # a pool's workers take about this long to start (each imports NumPy and jac)
+
+
+def run_cases(cases: list, jobs: int = 1, on_result=None, in_process: float = IN_PROCESS_SECONDS) -> list:
     """Run every case, on ``jobs`` processes; ``on_result(result)`` is called (in this
-    process) as each case finishes. Results come back in the order of ``cases``."""
-    if jobs <= 1 or len(cases) <= 1:
-        results = []
-        for case in cases:
-            results.append(run_case(case))
-            if on_result:
-                on_result(results[-1])
-        return results
-    return _run_in_pool(cases, min(jobs, len(cases)), on_result)
+    process) as each case finishes. Results come back in the order of ``cases``.
+
+    With several jobs, cases first run in this process for up to ``in_process`` seconds: a
+    suite of quick cases is done before a pool of workers would have started, and only the
+    rest of a slow one goes to the pool."""
+    import time
+
+    results = []
+    start = time.perf_counter()
+    for case in cases:
+        if jobs > 1 and len(cases) - len(results) > 1 and time.perf_counter() - start >= in_process:
+            break
+        results.append(run_case(case))
+        if on_result:
+            on_result(results[-1])
+    rest = cases[len(results):]
+    if rest:
+        results += _run_in_pool(rest, min(jobs, len(rest)), on_result)
+    return results
 
 
 def _run_in_pool(cases: list, jobs: int, on_result) -> list:
