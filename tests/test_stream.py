@@ -83,3 +83,10 @@ def test_a_failed_stream_leaves_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         report.eval_report("x * sum(x)", ["x:400"], ["x"], max_memory=128_000, out=str(out))
     assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["J.npy"]
+
+
+def test_a_plot_needs_the_jacobian_in_memory_so_it_is_refused_not_streamed(tmp_path):
+    out = tmp_path / "J.npy"
+    result = runner.invoke(app, ["eval", "x * sum(x)", "x:400", "--max-memory", "128000", "--out", str(out),
+                                 "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 2 and "budget" in result.output and not out.exists()

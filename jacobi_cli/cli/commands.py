@@ -111,7 +111,8 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
             require_matplotlib()
         values = ("coo" if sparse else "dense") if as_json else "none"
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
-                             max_memory=max_memory, values=values, on_plan=show_plan, out=out)
+                             max_memory=max_memory, values=values, on_plan=show_plan,
+                             out=None if plot else out)  # a plot needs the Jacobian in memory: no streaming
         if explain and as_json:
             report["plan"] = report["_plan"].to_dict()
         if out and not report.get("_streamed"):
