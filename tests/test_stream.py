@@ -38,7 +38,7 @@ def test_a_jacobian_ten_times_the_budget_is_streamed_within_it(tmp_path, expr, b
         peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
-    plan = rep["_plan"]
+    plan = rep.plan
     assert plan.stream and plan.refusal is None and plan.peak_bytes <= BUDGET
     assert plan.inputs[name].passes >= 10
     assert peak <= 2 * BUDGET  # the passes within the budget, and never the whole Jacobian (10 x)
