@@ -34,7 +34,7 @@ from functools import partial
 import numpy as np
 
 from . import autodiff
-from .blas import product_work, threads_for
+from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import OPS, P
@@ -399,8 +399,12 @@ class Kernel:
     products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
 
     def __call__(self, env: dict, *extra) -> tuple:
-        with np.errstate(all="ignore"), threads_for(self.products):
-            return self.fn(*[env[a] for a in self.args], *extra)
+        args = [env[a] for a in self.args]
+        with np.errstate(all="ignore"):
+            if SPLIT <= self.products < LARGE:  # engine/blas.py: middle-sized products run on one thread
+                with threads_for(self.products):
+                    return self.fn(*args, *extra)
+            return self.fn(*args, *extra)
 
 
 def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),
