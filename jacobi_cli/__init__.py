@@ -17,5 +17,6 @@ def __getattr__(name):
     if name in __all__:
         from .tools import api
 
-        return getattr(api, name)
+        value = globals()[name] = getattr(api, name)  # found once: later calls skip this function
+        return value
     raise AttributeError(f"module 'jacobi_cli' has no attribute {name!r}")

@@ -109,6 +109,47 @@ def test_colored_kernels_match_the_structured_passes(expr, sizes, structure, col
         assert kernels.greedy_coloring(np.asarray(items), np.asarray(others), int(count))[1] == colors
 
 
+BENCHMARK = ["sin(x) * x**2 + exp(-x)", "x @ A @ x", "tanh(A @ x)", "sum(x * x)", "softmax(x)",
+             "sum(tanh(A @ tanh(A @ x)))"]
+DENSE_BIG = ["tanh(A @ x)", "softmax(x)", "softmax(A @ x) * x", "softmax(tanh(x)) + sin(x)", "A @ (x * x)",
+             "(x @ A) * x", "tanh(A @ x) + x", "A @ log(abs(x))", "A @ (x / (x * x))", "-(A @ sqrt(abs(x)))"]
+MAY_STAY = ["(eye(40) * x) @ A @ x", "x * (eye(40) * x).sum(0)"]  # the expression's own identity: NumPy's 0 * inf
+
+
+@pytest.mark.parametrize("mode", ["auto", "forward", "reverse"])
+@pytest.mark.parametrize("expr", sorted(set(BENCHMARK + DENSE_BIG + MAY_STAY)))
+def test_dense_jacobians_past_the_small_size_compile_to_the_structured_passes_bits(expr, mode):
+    """A dense Jacobian too big for the small path gets a kernel whose basis is a diagonal
+    (a product with a matrix scales its rows; softmax's rule is written at once), with the
+    structured interpreter's bits, infinities and NaN included."""
+    rng = np.random.default_rng(5)
+    n = 40
+    for x in (rng.standard_normal(n), np.array([np.inf, -np.inf, np.nan, 0.0] + [1.0] * (n - 4))):
+        b = {"x": x, "A": rng.standard_normal((n, n)) / n}
+        problem = api.prepare(expr, b, ["x"])
+        plan = api.plan_of(problem, mode)
+        expected = api.jacobians(problem, plan)["x"]
+        kernel = kernels.jacobian_kernel(problem.graph, plan, planner._small(plan, problem.graph))
+        if kernel is None and expr in MAY_STAY:  # a kernel that would cost more than the interpreter
+            continue
+        assert kernel is not None, f"{expr} did not compile"
+        got = kernel(problem.env, structured=True)["x"]
+        assert got.structure == expected.structure
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+
+
+def test_a_kernel_that_would_cost_more_than_the_interpreter_is_not_built():
+    """The diagonal stops at an op it has no rule for (a permutation); past it, a dense pass
+    through a matrix product costs n³ where the structured interpreter gathers rows: no kernel."""
+    rng = np.random.default_rng(6)
+    n = 60
+    b = {"x": rng.standard_normal(n), "A": rng.standard_normal((n, n))}
+    problem = api.prepare("A @ (x[::-1] * 2)", b, ["x"])
+    plan = api.plan_of(problem, "forward")
+    assert not planner._small(plan, problem.graph)
+    assert kernels.jacobian_kernel(problem.graph, plan, False) is None
+
+
 def test_greedy_coloring_never_gives_one_colour_to_items_that_meet():
     rng = np.random.default_rng(4)
     for _ in range(50):

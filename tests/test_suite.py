@@ -139,12 +139,28 @@ bindings = {{ x = [1, 2] }}
 value = [{i}, {2 * i}]
 """ for i in range(6))
     seen = []
-    results = suites.run_cases(load(text).cases, jobs=2, on_result=lambda r: seen.append(r.name))
+    results = suites.run_cases(load(text).cases, jobs=2, on_result=lambda r: seen.append(r.name), in_process=0)
     assert [r.name for r in results] == [f"case {i}" for i in range(6)]
     assert sorted(seen) == sorted(r.name for r in results) and all(r.status == "passed" for r in results)
 
 
 # --- expectations ---------------------------------------------------------------------------------
+
+def test_quick_cases_run_before_a_pool_would_start_and_the_rest_goes_to_workers():
+    text = "".join(f"""
+[[case]]
+name = "case {i}"
+expr = "x * {i}"
+bindings = {{ x = [1, 2] }}
+value = [{i}, {2 * i}]
+""" for i in range(4))
+    cases = load(text).cases
+    assert [r.name for r in suites.run_cases(cases, jobs=2)] == [f"case {i}" for i in range(4)]
+    seen = []  # no time in this process: every case goes to the pool, and comes back in order
+    results = suites.run_cases(cases, jobs=2, on_result=lambda r: seen.append(r.name), in_process=0)
+    assert [r.name for r in results] == [f"case {i}" for i in range(4)] and sorted(seen) == sorted(r.name for r in results)
+    assert all(r.status == "passed" for r in results)
+
 
 def test_every_kind_of_expectation_passes_on_right_values():
     result, by_key = outcomes("""
@@ -503,3 +519,34 @@ def test_example_github_workflow_runs_a_suite():
     text = path.read_text()
     assert "pip install" in text and "jac run" in text and "--junit" in text and "--shard" in text
     assert os.path.exists(SEEDS)
+
+
+def test_the_plain_summary_table_is_the_text_rich_prints(tmp_path):
+    """jac run's summary table to a pipe is written without rich (ms per row for big suites):
+    the same text rich prints, failures included; rich keeps what it must fold or cut."""
+    import io
+    import json as _json
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli import render
+    from jacobi_cli.cli.app import app
+
+    suite = tmp_path / "s.toml"
+    suite.write_text('name = "plain"\n'
+                     '[[case]]\nname = "passes"\nexpr = "x * 2"\nbindings = { x = [1.0, 2.0] }\nvalue = [2, 4]\n'
+                     '[[case]]\nname = "fails"\nexpr = "x * 2"\nbindings = { x = [1.0, 2.0] }\nvalue = [2, 5]\n')
+    report = _json.loads(CliRunner().invoke(app, ["run", str(suite), "--json"]).stdout)
+    passing = _json.loads(CliRunner().invoke(app, ["run", str(suite), "--json", "-k", "passes"]).stdout)
+    written = 0
+    for rep in (report, passing):
+        for width in (60, 80, 120):
+            buffer = io.StringIO()
+            Console(file=buffer, width=width, color_system=None, highlight=False, emoji=False).print(
+                render._run_summary_table(rep, width))
+            plain = render._plain_run_table(rep, width)
+            if plain is not None:
+                assert plain == buffer.getvalue().rstrip("\n")
+                written += 1
+    assert written >= 3  # the passing suite's table at every width

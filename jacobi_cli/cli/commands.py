@@ -122,10 +122,11 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
 
         seconds = parse_timeout(timeout)
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
-                             max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds)
+                             max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds,
+                             out=None if plot else out)  # a plot needs the Jacobian in memory: no streaming
         if explain and as_json:
             report["plan"] = report.plan.to_dict()
-        if out is not None:
+        if out is not None and report.streamed is None:
             save_arrays(out, report, layout)
         if plot is not None:
             if "jacobian" not in report or "batch" in report:

@@ -201,9 +201,10 @@ class Renderer:
         if text is not None:
             self.write(text)
             return
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+        table = Table(title=escape(title), title_justify="left", show_edge=False, pad_edge=False)
         for col in columns:
             table.add_column(col)
         for row in rows:
@@ -267,6 +268,9 @@ class Renderer:
             self.line(f"  {block['legend']}", "dim")
             if "value" in block:
                 self.value(block["value"], "J", what="the Jacobian")
+            elif "file" in block:
+                self.line(f"  streamed to {block['file']['path']} ({block['file']['bytes']:,} bytes): larger than the "
+                          "memory budget, it was never whole in memory")
             else:
                 self.structured(jac, block["layout"])
             if "expr" in block:
@@ -543,7 +547,11 @@ class Renderer:
     def run(self, report: dict) -> None:
         """The summary table, every case that did not pass in full, and the totals."""
         if report["cases"]:
-            self.console.print(_run_summary_table(report, self.console.width))
+            text = _plain_run_table(report, self.width) if self.plain else None
+            if text is not None:  # the same text, without building a rich Table (ms per row for 1,000 cases)
+                self.write(text)
+            else:
+                self.console.print(_run_summary_table(report, self.console.width))
         else:
             self.line("no cases in this selection", "yellow")
         for case in report["cases"]:
@@ -597,9 +605,10 @@ def per_output(report, one: str, several: str):
         yield sub
 
 
-def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | None:
+def plain_table(title: str, columns: tuple, rows: list, width: int, right: tuple = ()) -> str | None:
     """The text rich prints for our table to a pipe, or None where only rich knows it
-    (cells that are not printable ASCII, or a table wider than the console)."""
+    (cells that are not printable ASCII, or a table wider than the console); the columns
+    numbered in ``right`` are right-justified."""
     cells = [tuple(columns)] + [tuple(r) for r in rows]
     if not all(c.isascii() and c.isprintable() for row in cells for c in row) or not title.isascii():
         return None
@@ -609,7 +618,7 @@ def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | Non
         return None
 
     def joined(row, sep):
-        return sep.join(c.ljust(w) for c, w in zip(row, widths))
+        return sep.join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
 
     rule = "╇".join("━" * (w + (1 if i in (0, len(widths) - 1) else 2)) for i, w in enumerate(widths))
     body = [joined(r, " │ ") for r in cells[1:]]
@@ -874,22 +883,39 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def _run_table_layout(report: dict, width: int) -> tuple:
+    """``(title, details, name_width, detail_width)`` of the summary table of ``jac run``, with
+    terminal escapes in names and messages shown escaped."""
+    details = [visible(first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met")
+               for c in report["cases"]]
+    room = width - 22  # result and time columns, separators
+    longest = max(len(visible(c["name"])) for c in report["cases"])
+    name_width = min(longest, max(12, room - min(max(map(len, details)), room // 2)))
+    title = f"{visible(report['name'])}: {_plural(report['summary']['cases'], 'case')}"
+    return title, details, name_width, max(16, room - name_width)
+
+
+def _plain_run_table(report: dict, width: int) -> str | None:
+    """The text rich prints for the summary table to a pipe, when no cell is folded or cut."""
+    title, details, name_width, detail_width = _run_table_layout(report, width)
+    rows = [(visible(c["name"]), STATUS_WORD[c["status"]], _duration(c["seconds"]), d)
+            for c, d in zip(report["cases"], details)]
+    if any(len(r[0]) > name_width or len(r[3]) > detail_width for r in rows):
+        return None
+    return plain_table(title, ("case", "result", "time", "detail"), rows, width, right=(2,))
+
+
 def _run_summary_table(report: dict, width: int) -> Table:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{escape(visible(report['name']))}: {_plural(report['summary']['cases'], 'case')}",
-                  title_justify="left", show_edge=False, pad_edge=False)
-    details = [visible(first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met")
-               for c in report["cases"]]
-    room = width - 22  # result and time columns, separators
-    longest = max(len(c["name"]) for c in report["cases"])
-    name_width = min(longest, max(12, room - min(max(map(len, details)), room // 2)))
+    title, details, name_width, detail_width = _run_table_layout(report, width)
+    table = Table(title=escape(title), title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("case", overflow="fold", max_width=name_width)
     table.add_column("result", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
     # one line per case; the full text follows the table
-    table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=max(16, room - name_width))
+    table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=detail_width)
     for case, detail in zip(report["cases"], details):
         status = case["status"]
         table.add_row(escape(visible(case["name"])), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",

@@ -35,6 +35,7 @@ from ..lang.parser import parse
 from . import autodiff, memory
 from .jacobian import Jacobian
 from .memory import fmt_bytes
+from .blas import product_work, threads_for
 from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
 from .planner import hessian_plan as blocks_plan, values_nbytes
 
@@ -387,7 +388,8 @@ def cotangent(problem: Problem, v=None) -> np.ndarray:
 
 def vjp_of(problem: Problem, v) -> dict:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
-    grads = autodiff.vjp(problem.graph, problem.values, v[None])
+    with threads_for(product_work(problem.graph.nodes)):
+        grads = autodiff.vjp(problem.graph, problem.values, v[None])
     return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
@@ -428,7 +430,8 @@ def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
     if not tangents:
         return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
     batched = {name: t[None] for name, t in tangents.items()}
-    return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
+    with threads_for(product_work(problem.graph.nodes)):
+        return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
 
 
 def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:

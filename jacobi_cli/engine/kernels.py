@@ -34,6 +34,7 @@ from functools import partial
 import numpy as np
 
 from . import autodiff
+from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import OPS, P
@@ -50,11 +51,31 @@ class KernelBuilder(Builder):
     ``g * 1`` and ``g + 0`` (the seed of a scalar output is ones, a diagonal's tangent too).
     Both are exact, NaN and infinity included, so the kernel's answers are the interpreter's."""
 
-    def __init__(self, *args, **kw):
+    def __init__(self, *args, diagonals: bool = False, **kw):
         super().__init__(*args, **kw)
         self._seen: dict = {}  # (op, args, params) -> tracer: one node per distinct computation
+        self._lifted: dict = {}  # id(array) -> (array, its const node): the basis is lifted once
+        # node id -> its diagonal (element-shaped tracer; None for ones), for a batch (B, *s)
+        # with size(s) == B whose element i is nonzero only at batch index i; see _diagonal_rule
+        self._diagonals: dict | None = {} if diagonals else None
+        self._masks: dict = {}  # shape -> the const boolean identity of that shape
+        self.derivatives_from: int | None = None  # the first node of the derivative passes
+
+    def lift(self, value) -> Tracer:
+        if type(value) is np.ndarray and value.ndim >= 2:
+            hit = self._lifted.get(id(value))
+            if hit is not None and hit[0] is value:
+                return hit[1]
+            tracer = self.const(value)
+            self._lifted[id(value)] = (value, tracer)
+            return tracer
+        return super().lift(value)
 
     def apply(self, op_name: str, *args, position=None, name=None, **params):
+        if self._diagonals is not None and op_name in _DIAGONAL_OPS:
+            out = self._diagonal_rule(op_name, args, params)
+            if out is not None:
+                return out
         op = OPS[op_name]
         if op.identity and len(args) == 2:
             kept = self._without_identity(op, args)
@@ -71,6 +92,140 @@ class KernelBuilder(Builder):
         if key is not None:
             self._seen[key] = out
         return out
+
+    # --- the basis of a structured pass, kept as a diagonal -------------------------------------
+    #
+    # A full Jacobian's pass starts from the identity; element-wise rules scale it to diag(d), and
+    # a product with a matrix is then a scaling of the matrix's rows (n² work), not a matmul (n³).
+    # These are the structured interpreter's rules (ir/structured.py: _scaled, _reduced,
+    # _rows_scaled) on the same products in the same order, so the answers are the same bits.
+
+    def _diagonal(self, value):
+        """``(True, diagonal)`` when ``value`` is a known diagonal batch, else ``(False, None)``."""
+        if not isinstance(value, Tracer):
+            if type(value) is not np.ndarray or value.ndim < 2:
+                return False, None
+            value = self.lift(value)
+        if value.id in self._diagonals:
+            return True, self._diagonals[value.id]
+        node = self.nodes[value.id]
+        # a constant of the derivative passes (the basis); the expression's own (eye(n) * x) keep
+        # NumPy's arithmetic, as the interpreter evaluates them
+        ours = self.derivatives_from is not None and value.id >= self.derivatives_from
+        diagonal = _basis_diagonal(node.value) if node.op == "const" and ours else None
+        if diagonal is None:
+            return False, None
+        d = None if bool(np.all(diagonal == 1)) else self.const(diagonal.reshape(node.shape[1:]))
+        self._diagonals[value.id] = d
+        return True, d
+
+    def _diagonal_rule(self, op_name: str, args: tuple, params: dict):
+        if op_name == "mul":
+            for side in (0, 1):
+                found, d = self._diagonal(args[side])
+                if found and not self._diagonal(args[1 - side])[0]:
+                    return self._scaled_diagonal(args[side], d, args[1 - side])
+            return None
+        if op_name in ("add", "sub"):
+            return self._summed_diagonals(op_name, args)
+        if op_name == "div":  # diag(d) / w: only the diagonal is divided (no 0 / 0 off it)
+            found, d = self._diagonal(args[0])
+            if not found or self._diagonal(args[1])[0]:
+                return None
+            return self._scaled_diagonal(args[0], d, args[1], "div")
+        found, d = self._diagonal(args[0])
+        if op_name == "neg" and found:
+            return self._diagonal_of(args[0], self._plain("neg", self._ones_if_none(d, args[0])))
+        if op_name == "reshape" and found:
+            shape = tuple(params["shape"])
+            if shape[0] != _shape(args[0])[0] or size(shape[1:]) != shape[0]:
+                return None
+            out = self._plain("reshape", args[0], shape=shape)
+            self._diagonals[out.id] = None if d is None else self._plain("reshape", d, shape=shape[1:])
+            return out
+        if op_name == "sum" and found:
+            return self._summed_diagonal(args[0], d, tuple(params["axes"]), params.get("keepdims", False))
+        if op_name == "matmul":
+            return self._matmul_diagonal(args)
+        if op_name == "softmax_vjp" and found and len(_shape(args[0])) == 2 and len(_shape(args[1])) == 1 \
+                and not params.get("basis"):  # the structured rule's one pass (ir/structured.py)
+            return self._plain("softmax_vjp", 1.0 if d is None else d, args[1], axis=params["axis"], basis=True)
+        return None
+
+    def _plain(self, op_name: str, *args, **params) -> Tracer:
+        """The op as a node, past the diagonal rules."""
+        saved, self._diagonals = self._diagonals, None
+        try:
+            return self.apply(op_name, *args, **params)
+        finally:
+            self._diagonals = saved
+
+    def _scaled_diagonal(self, batch, d, w, op_name: str = "mul"):
+        """``diag(d) * w`` (or ``/ w``) for a ``w`` that does not vary along the batch axis:
+        ``diag(d * w)``."""
+        shape, w_shape = _shape(batch), _shape(w)
+        if _broadcast(shape, w_shape) != shape or (len(w_shape) == len(shape) and w_shape[0] != 1):
+            return None
+        s = shape[1:]
+        if len(w_shape) == len(shape):
+            w = self._plain("reshape", w, shape=s)
+        if op_name == "div":
+            new = self._plain("div", 1.0 if d is None else d, w)
+        else:
+            new = w if d is None else self._plain("mul", d, w)
+        if _shape(new) != s:
+            new = self._plain("broadcast_to", new, shape=s)
+        return self._diagonal_of(batch, new)  # zeros off the diagonal, whatever d * w is there
+
+    def _ones_if_none(self, d, batch):
+        return self.lift(np.ones(_shape(batch)[1:], dtype=self.dtype)) if d is None else d
+
+    def _diagonal_of(self, like, d) -> Tracer:
+        """The batch ``diag(d)`` of ``like``'s shape, as a node: zeros off the diagonal."""
+        shape = _shape(like)
+        mask = self._masks.get(shape)
+        if mask is None:
+            mask = self._masks[shape] = self.const(np.eye(shape[0], dtype=bool).reshape(shape))
+        out = self._plain("where", mask, d, 0.0)
+        self._diagonals[out.id] = d
+        return out
+
+    def _summed_diagonals(self, op_name: str, args: tuple):
+        """``diag(a) ± diag(b)`` is ``diag(a ± b)`` (the interpreter's slots share columns)."""
+        (fa, da), (fb, db) = self._diagonal(args[0]), self._diagonal(args[1])
+        if not (fa and fb) or _shape(args[0]) != _shape(args[1]):
+            return None
+        d = self._plain(op_name, self._ones_if_none(da, args[0]), self._ones_if_none(db, args[1]))
+        return self._diagonal_of(args[0], d)
+
+    def _summed_diagonal(self, batch, d, axes: tuple, keepdims: bool):
+        shape = _shape(batch)
+        if sorted(axes) != list(range(1, len(shape))):
+            return None
+        kept = (shape[0],) + ((1,) * (len(shape) - 1) if keepdims else ())
+        if d is None:
+            return self.lift(np.ones(kept, dtype=self.dtype))
+        return self._plain("reshape", d, shape=kept)
+
+    def _matmul_diagonal(self, args: tuple):
+        """``C @ D`` with D (B, k, 1) and ``D @ C`` with D (B, 1, k) or (B, k), C a matrix:
+        rows of C scaled by the diagonal (row b of the result is C's row or column b times d_b)."""
+        a, b = args
+        for batch, c, left in ((b, a, True), (a, b, False)):
+            found, d = self._diagonal(batch)
+            if not found or self._diagonal(c)[0] or len(_shape(c)) != 2:
+                continue
+            shape = _shape(batch)
+            if left and not (len(shape) == 3 and shape[2] == 1):
+                continue
+            if not left and not (len(shape) == 2 or (len(shape) == 3 and shape[1] == 1)):
+                continue
+            rows = self._plain("transpose", c, axes=(1, 0)) if left else c  # row j: what entry j meets
+            if d is not None:
+                rows = self._plain("mul", rows, self._plain("reshape", d, shape=(shape[0], 1)))
+            out_shape = (shape[0], _shape(c)[0], 1) if left else shape[:-1] + (_shape(c)[1],)
+            return self._plain("reshape", rows, shape=out_shape)
+        return None
 
     def _tracer(self, i: int) -> Tracer:
         return Tracer(self, i, self.nodes[i].shape)
@@ -130,8 +285,29 @@ class KernelBuilder(Builder):
         return array.dtype == self.dtype and array.size > 0 and bool(np.all(array == unit))
 
 
-def _new_builder(graph: Graph) -> Builder:
-    return KernelBuilder(graph.source, dtype=graph.dtype)
+def _shape(value) -> tuple:
+    return tuple(value.shape) if isinstance(value, Tracer) else tuple(np.shape(value))
+
+
+def _basis_diagonal(value):
+    """The diagonal of ``value`` when it is a batch ``(B, *s)`` with ``size(s) == B`` that is
+    zero off the diagonal (the basis, or a rule's constant multiple of it), else None."""
+    shape = np.shape(value)
+    if len(shape) < 2 or size(shape[1:]) != shape[0] or not isinstance(value, np.ndarray) \
+            or value.dtype.kind != "f":
+        return None
+    flat = value.reshape(shape[0], shape[0])
+    diagonal = flat.diagonal().copy()
+    return diagonal if np.count_nonzero(flat) == np.count_nonzero(diagonal) else None
+
+
+# the ops the kernel builder follows a diagonal basis through (KernelBuilder._diagonal_rule): the
+# algebra of diagonals is the kernel's, not a fact of each op
+_DIAGONAL_OPS = frozenset({"mul", "div", "add", "sub", "neg", "reshape", "sum", "matmul", "softmax_vjp"})
+
+
+def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
+    return KernelBuilder(graph.source, dtype=graph.dtype, diagonals=diagonals)
 
 
 # --- code generation ----------------------------------------------------------------------------
@@ -188,9 +364,23 @@ def _may_alias_leaf(nodes: list, i: int) -> bool:
     return nodes[i].op in ("input", "const")
 
 
-def _const_bytes(nodes: list, first: int) -> int:
-    """Bytes of the constants folded while tracing (nodes from ``first`` on)."""
-    return sum(getattr(n.value, "nbytes", 0) for n in nodes[first:] if n.op == "const")
+def _const_bytes(nodes: list, first: int, outputs: list) -> int:
+    """Bytes of the constants folded while tracing (nodes from ``first`` on) that the
+    kernel keeps (those its outputs need)."""
+    need = needed(nodes, outputs)
+    return sum(getattr(n.value, "nbytes", 0) for n in nodes[first:] if n.op == "const" and need[n.id])
+
+
+def work(nodes: list, outputs: list) -> int:
+    """Elements the kernel's nodes write, a product counted with its inner length: what one
+    call costs, roughly (a dry run's ``work`` for the interpreter's passes)."""
+    need = needed(nodes, outputs)
+    total = 0
+    for node in nodes:
+        if need[node.id] and node.op not in ("const", "input") and OPS[node.op].view != "always":
+            inner = nodes[node.args[0]].shape[-1] if node.op == "matmul" and nodes[node.args[0]].shape else 1
+            total += size(node.shape) * inner
+    return total
 
 
 # --- kernels ------------------------------------------------------------------------------------
@@ -206,10 +396,15 @@ class Kernel:
     peak: int = 0
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
     y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
+    products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
 
     def __call__(self, env: dict, *extra) -> tuple:
+        args = [env[a] for a in self.args]
         with np.errstate(all="ignore"):
-            return self.fn(*[env[a] for a in self.args], *extra)
+            if SPLIT <= self.products < LARGE:  # engine/blas.py: middle-sized products run on one thread
+                with threads_for(self.products):
+                    return self.fn(*args, *extra)
+            return self.fn(*args, *extra)
 
 
 def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),
@@ -217,10 +412,11 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     """The kernel of ``outputs`` (tracers or constants) over the inputs ``args`` and then
     ``extra``; None when tracing folded more constants than a kernel may keep."""
     ids = [builder.lift(o).id for o in outputs]
-    if _const_bytes(builder.nodes, first) > MAX_CONST_BYTES:
+    if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
     fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids)
-    return Kernel(fn, tuple(args), peak, names, tuple(y_shape))
+    products = product_work(builder.nodes, needed(builder.nodes, ids))
+    return Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
 
 
 def evaluate_kernel(graph: Graph) -> Kernel | None:
@@ -311,29 +507,38 @@ class JacobianKernel:
 
 def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
     """The kernel for ``plan``'s Jacobians of ``graph`` (``requires_grad`` set for its
-    inputs), or None when the plan needs the structured or chunked passes.
+    inputs), or None when the plan needs chunked passes (:func:`unfit` says why).
 
-    ``small``: the plan runs dense passes (:func:`jacobi_cli.planner._small`); else every
-    Jacobian needs a sparsity pattern and few colours.
+    ``small``: the plan runs dense passes (:func:`jacobi_cli.planner._small`), and so does the
+    kernel. Else the interpreter runs structured passes, and the kernel traces, per input, a
+    pass over the basis kept as a diagonal (a dense Jacobian) or the compressed products of
+    a coloured one (a known sparsity pattern with few colours).
     """
-    if plan.refusal or any(p.passes > 1 for p in plan.inputs.values()):
+    if unfit(plan) is not None:
         return None
-    b = _new_builder(graph)
+    b = _new_builder(graph, diagonals=not small)
     traced = autodiff.replay(graph, b)
-    first = len(b.nodes)
+    first = b.derivatives_from = len(b.nodes)
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
     if small:
-        _dense_passes(graph, plan, traced, y_shape, outs)
+        _dense_passes(graph, plan.inputs, traced, y_shape, outs)
         gathers = {n: _pattern_gather(p, y_shape) for n, p in plan.inputs.items()}
     else:
+        dense = {n: p for n, p in plan.inputs.items() if p.structure == "dense"}
+        _dense_passes(graph, dense, traced, y_shape, outs)
+        gathers = dict.fromkeys(dense)
         for name, p in plan.inputs.items():
+            if name in dense:
+                continue
             colored = _colored_pass(graph, p, traced, y_shape)
             if colored is None:
                 return None
             outs[name], gathers[name], colors = colored
             peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
     names = tuple(plan.inputs)
+    if not small and work(b.nodes, [b.lift(outs[n]).id for n in names]) > _work_allowed(graph, plan):
+        return None  # the pass as NumPy arrays costs more than the structured interpreter's
     kernel = _finish(b, [outs[n] for n in names], tuple(graph.inputs), first, peak)
     if kernel is None:
         return None
@@ -341,16 +546,37 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
                           tuple(gathers[n] for n in names), graph.dtype)
 
 
-def _dense_passes(graph: Graph, plan, traced: list, y_shape: tuple, outs: dict) -> None:
+WORK_FACTOR = 8  # a kernel may touch this many times the elements of its results and values
+
+
+def _work_allowed(graph: Graph, plan) -> int:
+    """What a kernel may cost: a few passes over the results and values, or what the
+    interpreter's passes cost (their dry runs' work) when that is more."""
+    values = sum(size(n.shape) for n in graph.nodes)
+    results = sum(size(plan.y_shape) * size(p.x_shape) for p in plan.inputs.values())
+    return max(WORK_FACTOR * (results + values), 2 * sum(p.work for p in plan.inputs.values()))
+
+
+def unfit(plan) -> str | None:
+    """Why no kernel can run ``plan`` (None: one may): a refused plan, or passes in chunks."""
+    if plan.refusal:
+        return "the plan is refused"
+    chunked = [p.name for p in plan.inputs.values() if p.passes > 1]
+    if chunked:
+        return f"the passes for {', '.join(chunked)} run in chunks to fit the memory budget"
+    return None
+
+
+def _dense_passes(graph: Graph, inputs: dict, traced: list, y_shape: tuple, outs: dict) -> None:
     """One reverse pass over the output's basis for the reverse inputs, one forward pass
     over its basis per forward input (as :func:`jacobi_cli.planner._run_small`)."""
-    rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
+    rev = [n for n, p in inputs.items() if p.mode == "reverse"]
     if rev:
-        g = graph.with_wrt(rev) if len(rev) < len(plan.inputs) else graph
+        g = graph.with_wrt(rev) if len(rev) < sum(n.requires_grad for n in graph.nodes if n.op == "input") else graph
         grads = autodiff.vjp(g, traced, autodiff.basis(y_shape, graph.dtype))
         for n in rev:  # (m, *x) is y.shape + x.shape already
             outs[n] = P.reshape(_lifted(traced, grads[n]), shape=y_shape + _shape_of(graph, n))
-    for n, p in plan.inputs.items():
+    for n, p in inputs.items():
         if p.mode == "forward":
             x_shape = _shape_of(graph, n)
             t = autodiff.jvp(graph, traced, {n: autodiff.basis(x_shape, graph.dtype)})[graph.output]

@@ -33,6 +33,7 @@ from ..ir import structured
 from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
+from .blas import product_work, threads_for
 from .memory import fmt_bytes
 from ..ir.shapes import fmt, size
 
@@ -69,6 +70,7 @@ class InputPlan:
     result_bytes: int
     reason: str
     pattern: tuple | None = None  # (rows, cols) of a small structured Jacobian (see SMALL)
+    work: int = 0  # elements the chosen pass touches, by its dry run
 
     @property
     def passes(self) -> int:
@@ -87,6 +89,7 @@ class Plan:
     budget: int
     notes: tuple = field(default=())
     refusal: str | None = None  # why the plan cannot fit its budget (see :func:`check`)
+    stream: bool = False  # the results go to a file chunk by chunk (:func:`stream`), never whole in memory
 
     @property
     def peak_bytes(self) -> int:
@@ -106,7 +109,10 @@ class Plan:
             lines.append(f"  {p.name} {fmt(p.x_shape)}: {p.mode} mode, {passes}; structure {_described(p)}, "
                          f"{fmt_bytes(p.result_bytes)}")
             lines.append(f"    why: {p.reason}")
-        return lines + _explained_footer(self, "Jacobians")
+        if self.stream:
+            lines.append(f"  streamed: each pass's rows or columns are written to the --out file as they are computed, "
+                         f"{fmt_bytes(self.result_bytes)} on disk; memory holds one pass at a time")
+        return lines + _explained_footer(self, "Jacobians on disk" if self.stream else "Jacobians")
 
     def to_dict(self) -> dict:
         inputs = {p.name: {"mode": p.mode, "structure": p.structure, "nnz": p.nnz, "basis": p.basis,
@@ -114,15 +120,16 @@ class Plan:
                            "reason": p.reason} for p in self.inputs.values()}
         return {"mode": self.requested, "inputs": inputs, "peak_bytes": self.peak_bytes,
                 "values_bytes": self.values_bytes, "result_bytes": self.result_bytes, "budget_bytes": self.budget,
-                "notes": list(self.notes), "refused": self.refusal}
+                "notes": list(self.notes), "refused": self.refusal, "stream": self.stream}
 
 
 def _explained_footer(plan, results: str) -> list:
     """The last lines of a plan's ``explain()``: its notes, the predicted peak against the
     budget (``results`` names what the plan computes), and a refusal."""
     lines = [f"  note: {note}" for note in plan.notes]
+    held = "" if getattr(plan, "stream", False) else f"{results} {fmt_bytes(plan.result_bytes)}, "
     lines.append(f"  predicted peak memory {fmt_bytes(plan.peak_bytes)} (values {fmt_bytes(plan.values_bytes)}, "
-                 f"{results} {fmt_bytes(plan.result_bytes)}, passes included); budget {fmt_bytes(plan.budget)}")
+                 f"{held}passes included); budget {fmt_bytes(plan.budget)}")
     if plan.refusal:
         lines.append("  refused: it does not fit the budget (see the error)")
     return lines
@@ -163,10 +170,13 @@ def _probe(builders: dict, ledger) -> Probe:
 
 # --- making a plan ----------------------------------------------------------------------------------
 
-def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int | None = None) -> Plan:
+def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int | None = None,
+              stream: bool = False) -> Plan:
     """The plan for the Jacobians of ``graph``'s output with respect to ``wrt``.
 
     A plan that cannot fit ``budget`` bytes says why in ``refusal``; :func:`check` raises it.
+    With ``stream`` (one input) the Jacobian is not kept: :func:`stream` hands each pass's
+    part, made dense, to a writer, so only the values and one pass must fit the budget.
     """
     if mode not in MODES:
         raise JacUsageError(f"--mode must be auto, forward or reverse, not {mode!r}")
@@ -178,11 +188,14 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     reverse = _reverse_probes(graph, values, names, mode)
     plans = {n: _choose(graph, n, mode, reverse.get(n), forward.get(n)) for n in names}
     values_bytes = sum(getattr(v, "nbytes", 8) for v in values)
-    plan = Plan(mode, tuple(graph.output_shape), plans, values_bytes, 0, budget)
-    refusal = _results_too_big(plan)
+    if stream and len(names) != 1:
+        raise JacUsageError(f"a Jacobian is streamed to a file for one input at a time, not {len(names)}; "
+                            "name one with --wrt")
+    plan = Plan(mode, tuple(graph.output_shape), plans, values_bytes, 0, budget, stream=stream)
+    refusal = None if stream else _results_too_big(plan)
     if refusal:
         return replace(plan, pass_peak=plan.result_bytes, refusal=refusal)
-    return _fit(plan, graph, values, forward)
+    return _fit(plan, graph, values, forward, reverse)
 
 
 def check(plan: Plan) -> Plan:
@@ -214,7 +227,7 @@ def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: 
     probe = forward if chosen == "forward" else reverse
     basis = n if chosen == "forward" else m
     return InputPlan(name, x_shape, chosen, probe.structures[name], probe.nnz[name], basis, basis,
-                     probe.result_bytes[name], reason, probe.patterns[name])
+                     probe.result_bytes[name], reason, probe.patterns[name], probe.work)
 
 
 def _why(m: int, n: int, chosen: str, forward: Probe, reverse: Probe) -> str:
@@ -240,21 +253,25 @@ def _results_too_big(plan: Plan) -> str | None:
         f"differentiate fewer inputs (--wrt), or use jac vjp / jac jvp for products with J")
 
 
-def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
+def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | None = None) -> Plan:
     """Predict each pass's peak, in the order the passes run, and chunk passes that do not fit."""
     inputs, done, worst, notes = dict(plan.inputs), 0, 0, []
     rev = [n for n, p in inputs.items() if p.mode == "reverse"]
     order = ([("reverse", rev)] if rev else []) + [("forward", [n]) for n, p in inputs.items() if p.mode == "forward"]
     for mode, names in order:
         first = inputs[names[0]]
-        if mode == "reverse":
-            graph_r = reverse_graph(graph, rev, len(inputs))
-            full = probe_reverse(graph_r, values, names).peak
-        else:
-            graph_r, full = graph, forward[names[0]].peak
         room = plan.budget - plan.values_bytes - done
-        probe = (lambda b: probe_reverse(graph_r, values, names, b).peak) if mode == "reverse" else \
-            (lambda b: probe_forward(graph, values, names[0], b).peak)
+        if plan.stream:
+            probe = (lambda b, mode=mode: probe_stream(graph, values, names[0], mode, b))
+            full = probe(first.basis)
+        elif mode == "reverse":
+            graph_r = reverse_graph(graph, rev, len(inputs))
+            known = (reverse or {}).get(names[0]) if len(inputs) == 1 else None  # the same dry run, made already
+            full = known.peak if known is not None else probe_reverse(graph_r, values, names).peak
+            probe = (lambda b, graph_r=graph_r: probe_reverse(graph_r, values, names, b).peak)
+        else:
+            full = forward[names[0]].peak
+            probe = (lambda b, names=names: probe_forward(graph, values, names[0], b).peak)
         batch, peak, refusal = chunk(probe, first.basis, full, room, plan.budget,
                                      f"for {', '.join(names)} in {mode} mode")
         if refusal:
@@ -265,7 +282,7 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict) -> Plan:
         for n in names:
             inputs[n] = replace(inputs[n], batch=batch)
         worst = max(worst, done + peak)
-        done += sum(inputs[n].result_bytes for n in names)
+        done += 0 if plan.stream else sum(inputs[n].result_bytes for n in names)
     return replace(plan, inputs=inputs, pass_peak=worst, notes=tuple(notes))
 
 
@@ -292,10 +309,50 @@ def chunk(probe, basis: int, full_peak: int, room: int, budget: int, what: str) 
     return batch, peak, None
 
 
+def probe_stream(graph: Graph, values: list, name: str, mode: str, batch: int | None = None) -> int:
+    """The predicted peak of one streamed pass of ``batch`` basis vectors: the pass, and its
+    part made dense (and, for columns, made contiguous) to be written; no Jacobian is kept."""
+    with structured.dry_run() as ledger:
+        if mode == "reverse":
+            part = autodiff.reverse_part(graph, values, 0, batch)[name]
+        else:
+            part = autodiff.forward_part(graph, values, name, 0, batch)
+        ledger.transient((1 if mode == "reverse" else 2) * size(part.shape) * np.dtype(graph.dtype).itemsize)
+        del part
+        return ledger.peak
+
+
+def stream(plan: Plan, graph: Graph, values: list, out) -> None:
+    """Run a streamed plan's passes (one input), handing each part to ``out``: rows of the
+    Jacobian seen as ``(y.size, x.size)`` to ``out.write_rows(first, block)`` (reverse mode),
+    columns to ``out.write_columns(first, block)`` (forward mode)."""
+    (name, p), = plan.inputs.items()
+    with threads_for(product_work(graph.nodes)):
+        for start in range(0, p.basis, p.batch):
+            stop = min(start + p.batch, p.basis)
+            if p.mode == "reverse":
+                part = autodiff.reverse_part(graph, values, start, stop)[name]
+            else:
+                part = autodiff.forward_part(graph, values, name, start, stop)
+            block = (part.to_dense() if isinstance(part, structured.SparseBatch) else np.asarray(part))
+            block = block.reshape(stop - start, -1)
+            if p.mode == "reverse":
+                out.write_rows(start, block)
+            else:
+                out.write_columns(start, block.T)
+            del part, block
+
+
 # --- running a plan -------------------------------------------------------------------------------
 
 def run(plan: Plan, graph: Graph, values: list) -> dict:
-    """``{name: Jacobian}``, computed as ``plan`` says (passes in chunks, structure kept)."""
+    """``{name: Jacobian}``, computed as ``plan`` says (passes in chunks, structure kept),
+    with the BLAS threads that the graph's products call for (:mod:`jacobi_cli.engine.blas`)."""
+    with threads_for(product_work(graph.nodes)):
+        return _run(plan, graph, values)
+
+
+def _run(plan: Plan, graph: Graph, values: list) -> dict:
     if _small(plan, graph):
         return _run_small(plan, graph, values)
     out = {}

@@ -673,8 +673,64 @@ def _softmax_impl(a, axis):
 
 def _softmax_rule(g, ans, a, axis):
     # J^T g = s * (g - <g, s>) along the axis; J is symmetric, so the JVP is the same.
-    inner = P.sum(P.mul(g, ans), axes=(axis + 1,), keepdims=True)
-    return P.mul(ans, P.sub(g, inner))
+    return P.softmax_vjp(g, ans, axis=axis)
+
+
+def softmax_vjp_composed(g, s, axis):
+    """``s * (g - <g, s>)`` along ``axis`` for a batched ``g`` (B, *s), written with ``P``:
+    what a structured batch falls back to when the fused rule does not apply."""
+    inner = P.sum(P.mul(g, s), axes=(axis + 1,), keepdims=True)
+    return P.mul(s, P.sub(g, inner))
+
+
+def _softmax_vjp_impl(g, s, axis, basis=False):
+    if basis:  # g is d of the batch diag(d) (1: the identity), s 1-d: one pass, diag(s) - s sᵀ for d = 1
+        inner = np.multiply(g, s)
+        out = np.multiply.outer(-inner, s)
+        i = np.arange(s.shape[0])
+        out[i, i] = s * (-inner + g)
+        return out
+    inner = np.sum(np.multiply(g, s), axis=axis + 1, keepdims=True)
+    return np.multiply(s, np.subtract(g, inner))
+
+
+def _softmax_vjp_s(h, ans, g, s, axis, basis=False):
+    # out = s g - s <g, s>: d/ds <h, out> = h (g - <g, s>) - g <h, s>, summed over g's batch axis
+    lifted_g, lifted_s = lift_batch(g), s
+    inner = P.sum(P.mul(lifted_g, lifted_s), axes=(axis + 2,), keepdims=True)
+    hs = P.sum(P.mul(h, lifted_s), axes=(axis + 2,), keepdims=True)
+    lead = len(shape_of(g)) - len(shape_of(s))  # g's batch axes (two in the rule's own derivative)
+    return P.sum(P.sub(P.mul(h, P.sub(lifted_g, inner)), P.mul(lifted_g, hs)), axes=tuple(range(1, 1 + lead)))
+
+
+def _softmax_vjp_jvp_s(t, ans, g, s, axis, basis=False):
+    lead = len(shape_of(g)) - len(shape_of(s))  # (C, 1, *s) against g's (B, *s)
+    t2 = P.reshape(t, shape=(batch_size(t),) + (1,) * lead + tuple(shape_of(s)))
+    inner = P.sum(P.mul(g, s), axes=(axis + 1,), keepdims=True)
+    return P.sub(P.mul(t2, P.sub(g, inner)), P.mul(s, P.sum(P.mul(g, t2), axes=(axis + 2,), keepdims=True)))
+
+
+def lift_batch(g):
+    """A batched argument ``(B, *s)`` of an op, seen from a batch of its tangents: ``(1, B, *s)``."""
+    return P.reshape(g, shape=(1,) + tuple(shape_of(g)))
+
+
+# softmax's derivative rule as one op: linear and symmetric in g, so its VJP and JVP in g are itself
+def _softmax_vjp_structure(g, s, axis, basis=False):
+    """The fused rule on a sparse basis, else the rule's ops (each keeps what structure it can)."""
+    out = structured.softmax_vjp_rule(g, s, axis, basis)
+    return softmax_vjp_composed(g, s, axis) if out is NotImplemented and not basis else out
+
+
+def _softmax_vjp_shape(g, s, axis, basis=False):
+    return (s[0],) + tuple(s) if basis else g
+
+
+defop("softmax_vjp", _softmax_vjp_impl, _softmax_vjp_shape,
+      (lambda h, ans, g, s, axis, basis=False: P.softmax_vjp(h, s, axis=axis + 1), _softmax_vjp_s),
+      (lambda t, ans, g, s, axis, basis=False: P.softmax_vjp(t, s, axis=axis + 1), _softmax_vjp_jvp_s),
+      sympy=lambda S, g, s, axis, basis=False: S.explicit(_softmax_vjp_impl, g, s, axis=axis),
+      structure=_softmax_vjp_structure)
 
 
 def _softmax_sympy(S, a, axis):

@@ -589,6 +589,26 @@ def _distinct(keys: np.ndarray, bound: int) -> bool:
     return keys.size == 0 or int(np.bincount(keys, minlength=bound).max()) <= 1
 
 
+def softmax_vjp_rule(g, s, axis, basis=False):
+    """softmax's rule ``s * (g - <g, s>)`` on a sparse ``g`` with one slot (a basis), 1-d ``s``:
+    the dense result written once, ``-<g, s>_b s_i`` everywhere and ``s_i (g - <g, s>_b)`` at
+    the entries, as the rule's ops would write it step by step (the same products, the same bits).
+    ``NotImplemented`` otherwise (the op's block then runs the rule's ops, each kept sparse
+    where it can be)."""
+    if not isinstance(g, SparseBatch) or is_batch(s) or np.ndim(s) != 1 or g.ndim != 2 or g.k != 1 or basis:
+        return NotImplemented
+    if g.pattern:
+        return _dry_dense_shape(g.shape, g.dtype)
+    s = np.asarray(s)
+    col, val = g.col[0], g.val[0]
+    where = np.flatnonzero(col >= 0)
+    rows = col[where]
+    inner = np.bincount(rows, weights=val[where] * s[where], minlength=g.batch).astype(g.dtype, copy=False)
+    out = np.multiply.outer(-inner, s)
+    out[rows, where] = s[where] * (-inner[rows] + val[where])
+    return out
+
+
 def _size(shape) -> int:
     n = 1
     for d in shape:

@@ -720,3 +720,121 @@ def _write_npz(fp, arrays: dict[str, np.ndarray]) -> None:
         for name, value in arrays.items():
             with archive.open(name + ".npy", "w", force_zip64=True) as member:
                 npy_format.write_array(member, np.asarray(value), allow_pickle=False)
+
+
+class NpyStream:
+    """A ``.npy`` file of ``shape`` (C order) written block by block, for an array that need not
+    fit in memory: the header first, then rows or columns as they are computed.
+
+    Written like every file jac writes: to a temporary file beside ``path``, moved into place by
+    :meth:`commit` only when complete (flushed and synced); :meth:`abort` (or an exception
+    in a ``with`` block) removes it and leaves ``path`` as it was. The file is sized at once
+    (sparse where the file system allows), so a full disk shows at the first block.
+
+    >>> with NpyStream("J.npy", (2, 3), np.float64) as out:   # doctest: +SKIP
+    ...     out.write_rows(0, np.ones((2, 3)))
+    """
+
+    def __init__(self, path: str, shape: tuple, dtype, rows: int | None = None):
+        if _suffix(path, WRITE_SUFFIXES, "writes") != ".npy":
+            raise JacIOError(f"'{path}': an array is streamed to a .npy file only")
+        self.path, self.shape, self.dtype = path, tuple(int(d) for d in shape), np.dtype(dtype)
+        self.rows = rows if rows is not None else self.shape[0] if self.shape else 1  # seen as (rows, -1)
+        self.row_bytes = math.prod(self.shape) // max(self.rows, 1) * self.dtype.itemsize
+        self.fd = None
+        directory, name = os.path.split(os.path.abspath(path))
+        import tempfile
+
+        try:
+            self.fd, self.tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        except OSError as error:
+            raise _os_error("cannot write", path, error) from None
+        try:
+            os.fchmod(self.fd, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
+            header = io.BytesIO()
+            fields = {"descr": npy_format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
+            npy_format.write_array_header_2_0(header, fields) if _header_too_long(fields) else \
+                npy_format.write_array_header_1_0(header, fields)
+            self.start = header.tell()
+            self._write(header.getvalue(), 0)
+            os.ftruncate(self.fd, self.start + self.rows * self.row_bytes)
+        except BaseException:
+            self.abort()
+            raise
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the file, header included."""
+        return self.start + self.rows * self.row_bytes
+
+    def write_rows(self, first: int, block: np.ndarray) -> None:
+        """Rows ``first, first + 1, ...`` (along the first axis): one contiguous write."""
+        block = np.ascontiguousarray(block, dtype=self.dtype)
+        self._write(memoryview(block).cast("B"), self.start + first * self.row_bytes)
+
+    def write_columns(self, first: int, block: np.ndarray) -> None:
+        """Columns ``first, ...`` of the array seen as ``(rows, -1)``: ``block`` is ``(rows, k)``."""
+        block = np.ascontiguousarray(block, dtype=self.dtype).reshape(self.rows, -1)
+        if block.shape[1] * self.dtype.itemsize == self.row_bytes:
+            self.write_rows(0, block)
+            return
+        offset = self.start + first * self.dtype.itemsize
+        for i in range(self.rows):  # one write per row: the block's part of it is contiguous
+            self._write(memoryview(block[i]).cast("B"), offset + i * self.row_bytes)
+
+    def _write(self, data, offset: int) -> None:
+        view = memoryview(data)
+        try:
+            while len(view):
+                done = os.pwrite(self.fd, view, offset)
+                view, offset = view[done:], offset + done
+        except OSError as error:
+            raise _os_error("cannot write", self.path, error) from None
+
+    def commit(self) -> None:
+        """Sync the file and move it into place."""
+        try:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = None
+            os.replace(self.tmp, self.path)
+        except OSError as error:
+            self.abort()
+            raise _os_error("cannot write", self.path, error) from None
+
+    def abort(self) -> None:
+        """Remove the temporary file; the target is left as it was."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace):
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+        return False
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask would, for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _header_too_long(fields: dict) -> bool:
+    """Does the header need format 2.0 (over 65,535 bytes: a shape of very many axes)?"""
+    return len(repr(fields)) > 60000

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import api
-from ..engine import autodiff, batching, finite, memory
+from ..engine import autodiff, batching, finite, memory, planner
+from ..engine.jacobian import Jacobian
 from ..lang.bindings import parse_bindings
 from ..errors import JacError, JacLimitError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES
@@ -60,6 +61,7 @@ class EvalResult(Result):
     formulas: dict | None = None  # --symbolic: SymPy expressions, "output" and per input
     by_output: dict | None = None  # several outputs: output -> {name: Jacobian}
     arrays: dict | None = None  # a batch: (output or None, name) -> the stacked blocks (B, *y, *x)
+    streamed: str | None = None  # the --out file the Jacobian was streamed to (past the budget), else None
 
 
 @dataclass
@@ -131,11 +133,14 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
                 mode="auto", max_memory=None, values="dense", on_plan=None, batch=None,
-                timeout: float | None = None) -> EvalResult:
+                timeout: float | None = None, out: str | None = None) -> EvalResult:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call.
     ``batch``: the ``--batch`` specs (``["x", "W:1"]``). ``--symbolic`` formulas are stopped
-    after ``timeout`` seconds (None: no limit)."""
+    after ``timeout`` seconds (None: no limit).
+
+    ``out``: the ``--out`` file. When it is a ``.npy`` and the Jacobian (one input) does not
+    fit the budget, it is streamed there pass by pass (:func:`stream_report`) instead of refused."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     if _general(problem, found):
@@ -143,6 +148,8 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
             raise JacUsageError("--symbolic shows one output without a batch")
         return _eval_general(expr, problem, found, split, layout, mode, budget, values, on_plan)
     plan = api.plan_of(problem, mode, budget)
+    if plan.refusal and _streamable(out, problem, layout):
+        return stream_report(expr, problem, out, layout, mode, budget, on_plan)
     if on_plan is not None:
         on_plan(plan)
     jacobians = api.jacobians(problem, plan)
@@ -212,6 +219,44 @@ def save_arrays(path: str, report, layout: str = "array") -> None:
     else:
         save_array(path, {f"{o},{name}": api.dense(j, layout, report.budget)
                           for o, js in report.by_output.items() for name, j in js.items()})
+
+
+def _streamable(out: str | None, problem: api.Problem, layout: str) -> bool:
+    """Can the Jacobian go to ``out`` pass by pass: a ``.npy`` file, one input, and a layout
+    whose rows are the output's elements (the array layout, or a numerator layout that is the same)?"""
+    if not out or not out.lower().endswith(".npy") or len(problem.wrt) != 1:
+        return False
+    if layout == "array":
+        return True
+    g = problem.graph
+    j = Jacobian(problem.wrt[0], tuple(g.output_shape), tuple(g.nodes[g.inputs[problem.wrt[0]]].shape), None, g.dtype)
+    return tuple(j.layout_shape(layout)) == tuple(j.layout_shape("array"))
+
+
+def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: str, budget: int,
+                  on_plan=None) -> EvalResult:
+    """``jac eval --out FILE.npy`` for a Jacobian larger than the budget: planned with only the
+    values and one pass in memory, each pass's part written to the file as it is computed
+    (atomically: the file appears whole or not at all). The block names the file instead of
+    holding the value."""
+    from ..lang.fileio import NpyStream
+
+    g = problem.graph
+    plan = planner.make_plan(g, problem.values, problem.wrt, mode, budget, stream=True)
+    if on_plan is not None:
+        on_plan(plan)
+    planner.check(plan)
+    (name,) = problem.wrt
+    j = Jacobian(name, tuple(g.output_shape), tuple(g.nodes[g.inputs[name]].shape), None, g.dtype)
+    with NpyStream(out, j.layout_shape(layout), g.dtype, rows=int(np.prod(j.y_shape, dtype=np.int64))) as written:
+        planner.stream(plan, g, problem.values, written)
+    report = _header("eval", expr, g, problem.wrt)
+    report["output"] = _output(problem)
+    block = {"shape": list(j.layout_shape(layout)), "math_shape": list(j.math_shape), "layout": layout,
+             "structure": "dense", "cell": j.cell, "legend": j.legend(layout, report["output"]["name"]),
+             "file": {"path": out, "bytes": written.nbytes}}
+    report["jacobian"] = {name: block}
+    return EvalResult(report, {}, plan, budget, None, streamed=out)
 
 
 def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None,

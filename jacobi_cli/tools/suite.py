@@ -222,7 +222,8 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
     if not isinstance(cases, list) or not cases:
         raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
     room = [_values_room()]  # bytes the bound values of all cases may still take, while loading
-    loaded = [_case(table, i, defaults, base_dir, room) for i, table in enumerate(cases)]
+    graphs: dict = {}  # (expr, shapes, dtype, seed) -> graph: one parse for the cases that share them
+    loaded = [_case(table, i, defaults, base_dir, room, graphs) for i, table in enumerate(cases)]
     _unique([case.name for case in loaded])
     return Suite(name, path, loaded)
 
@@ -253,7 +254,7 @@ def _values_room() -> int:
     return min(DEFAULT_MAX_BYTES, memory.default_budget())
 
 
-def _case(table, index: int, defaults: dict, base_dir: str, room: list) -> Case:
+def _case(table, index: int, defaults: dict, base_dir: str, room: list, graphs: dict | None = None) -> Case:
     label = table.get("name") if isinstance(table, dict) and isinstance(table.get("name"), str) else f"#{index + 1}"
     _table(table, CASE_KEYS, label, "")
     name = _string(table, "name", label, "", required=True)
@@ -266,7 +267,7 @@ def _case(table, index: int, defaults: dict, base_dir: str, room: list) -> Case:
                 layout=_string(table, "layout", name, "", choices=("array", "numerator")) or "array",
                 description=_string(table, "description", name, "") or "", batch=_batch(table.get("batch"), name))
     _expectations(case, table, exact, base_dir)
-    _check_against_graph(case)
+    _check_against_graph(case, graphs)
     return case
 
 
@@ -553,10 +554,17 @@ def _error(spec, case: str) -> ErrorExpectation:
 
 # --- checks against the graph (still before anything is computed) --------------------------------
 
-def _check_against_graph(case: Case) -> None:
-    """Parse the expression and check every input name the case refers to."""
+def _check_against_graph(case: Case, graphs: dict | None = None) -> None:
+    """Parse the expression (once per expression, shapes, dtype and seed in ``graphs``) and
+    check every input name the case refers to."""
     try:
-        graph = parse(case.expr, _example_shapes(case), dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+        shapes = _example_shapes(case)
+        key = (case.expr, tuple(shapes.items()), case.dtype, case.seed)
+        graph = graphs.get(key) if graphs is not None else None
+        if graph is None:
+            graph = parse(case.expr, shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+            if graphs is not None:
+                graphs[key] = graph
     except JacSuiteError:
         if case.error is not None:
             return
@@ -644,17 +652,30 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_cases(cases: list, jobs: int = 1, on_result=None) -> list:
+IN_PROCESS_SECONDS = 0.5  # a pool's workers take about this long to start (each imports NumPy and jac)
+
+
+def run_cases(cases: list, jobs: int = 1, on_result=None, in_process: float = IN_PROCESS_SECONDS) -> list:
     """Run every case, on ``jobs`` processes; ``on_result(result)`` is called (in this
-    process) as each case finishes. Results come back in the order of ``cases``."""
-    if jobs <= 1 or len(cases) <= 1:
-        results = []
-        for case in cases:
-            results.append(run_case(case))
-            if on_result:
-                on_result(results[-1])
-        return results
-    return _run_in_pool(cases, min(jobs, len(cases)), on_result)
+    process) as each case finishes. Results come back in the order of ``cases``.
+
+    With several jobs, cases first run in this process for up to ``in_process`` seconds: a
+    suite of quick cases is done before a pool of workers would have started, and only the
+    rest of a slow one goes to the pool."""
+    import time
+
+    results = []
+    start = time.perf_counter()
+    for case in cases:
+        if jobs > 1 and len(cases) - len(results) > 1 and time.perf_counter() - start >= in_process:
+            break
+        results.append(run_case(case))
+        if on_result:
+            on_result(results[-1])
+    rest = cases[len(results):]
+    if rest:
+        results += _run_in_pool(rest, min(jobs, len(rest)), on_result)
+    return results
 
 
 def _run_in_pool(cases: list, jobs: int, on_result) -> list:

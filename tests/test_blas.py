@@ -1,0 +1,47 @@
+"""BLAS threads per call (engine/blas.py): which calls run on one thread, and the count restored."""
+
+from contextlib import nullcontext
+
+import numpy as np
+import pytest
+
+import jacobi_cli
+from jacobi_cli.engine import blas
+from jacobi_cli.ir.graph import Builder
+
+
+def _work(a_shape, b_shape) -> int:
+    b = Builder()
+    out = b.apply("matmul", b.input("A", a_shape), b.input("x", b_shape))
+    return blas.product_work(b.graph(out).nodes)
+
+
+def test_middle_sized_products_run_on_one_thread_and_large_or_tiny_ones_as_blas_is():
+    assert isinstance(blas.threads_for(_work((10, 10), (10,))), nullcontext)  # never split by BLAS
+    assert isinstance(blas.threads_for(_work((1000, 1000), (1000,))), blas.OneThread)  # a gemv, ~1 ms
+    assert isinstance(blas.threads_for(_work((300, 300), (300, 300))), blas.OneThread)
+    assert isinstance(blas.threads_for(_work((3000, 3000), (3000,))), nullcontext)  # reads 72 MB
+    assert isinstance(blas.threads_for(_work((1000, 1000), (1000, 1000))), nullcontext)  # 10⁹ multiply-adds
+
+
+def test_one_thread_inside_and_the_count_restored_after():
+    lib = blas._blas()
+    if lib is None:
+        pytest.skip("no BLAS that threadpoolctl controls")
+    before = lib.get_num_threads()
+    with blas.OneThread():
+        assert lib.get_num_threads() == 1
+    assert lib.get_num_threads() == before
+
+
+def test_a_kernel_with_a_middle_sized_product_gives_the_same_answer_on_one_thread():
+    rng = np.random.default_rng(0)
+    b = {"x": rng.standard_normal(400), "A": rng.standard_normal((400, 400)) / 20}
+    lib = blas._blas()
+    before = lib.get_num_threads() if lib is not None else None
+    expected = jacobi_cli.vjp("x @ A @ x", b, wrt=["x"])["x"]
+    for _ in range(3):  # the third call runs the kernel, whose product is middle-sized
+        got = jacobi_cli.vjp("x @ A @ x", b, wrt=["x"])["x"]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    if lib is not None:  # the count the call found is the count it left
+        assert lib.get_num_threads() == before
