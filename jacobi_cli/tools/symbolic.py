@@ -962,8 +962,22 @@ def latex(expr) -> str:
 
 
 def pretty(expr, width: int = 80) -> str:
-    """SymPy's 2-d Unicode rendering, wrapped at ``width`` columns."""
-    return _printed(lambda: _printers()[1]({"use_unicode": True, "num_columns": width}).doprint(expr))
+    """SymPy's 2-d Unicode rendering, wrapped at ``width`` columns.
+
+    SymPy draws some atoms (``OneMatrix``, ``⋅``) from a process-wide flag that it sets from
+    ``sys.stdout``'s encoding, not from the printer's ``use_unicode``: left alone, the output
+    depended on the stream SymPy first met, and ``OneMatrix`` under an ASCII stream raised
+    KeyError. So the flag is set for the call, as ``sympy.pretty`` itself does."""
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    def draw():
+        previous = pretty_use_unicode(True)
+        try:
+            return _printers()[1]({"use_unicode": True, "num_columns": width}).doprint(expr)
+        finally:
+            pretty_use_unicode(previous)
+
+    return _printed(draw)
 
 
 def entries(expr):
