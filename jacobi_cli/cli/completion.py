@@ -1,0 +1,112 @@
+"""Shell completion (bash, zsh, fish) and the help conventions of the typer commands.
+
+The shell calls ``jac`` with ``_JAC_COMPLETE`` set and the words typed so far; typer's
+completion machinery answers from the click commands. This module adds what typer cannot
+know: the choices of options typed as plain strings (``--layout array|numerator``) and the
+input names of the expression typed so far (``jac eval "A @ x" <TAB>`` offers ``A=`` and
+``x=``; ``--wrt <TAB>`` offers ``A`` and ``x``). Nothing here runs for ``jac eval`` itself:
+the entry point's fast path never imports typer.
+"""
+
+from __future__ import annotations
+
+import ast
+
+COMPLETE_VAR = "_JAC_COMPLETE"
+SHELLS = ("bash", "zsh", "fish")
+
+# options whose value is one of a few words: shown as [a|b] in --help, offered by completion
+CHOICES = {
+    "--dtype": ("float64", "float32"),
+    "--layout": ("array", "numerator"),
+    "--mode": ("auto", "forward", "reverse"),
+    "--method": ("central", "richardson"),
+    "--v": ("ones",),
+}
+# what the value of an option is, in --help (instead of <str>)
+METAVARS = {"--wrt": "NAME", "--out": "FILE", "--plot": "FILE", "--seed": "N", "--max-memory": "SIZE",
+            "--tangent": "NAME=VALUE", "--at": "NAME=VALUE", "--range": "LO:HI", "--max-nodes": "N",
+            "--rtol": "RTOL", "--atol": "ATOL", "--jobs": "N"}
+# options whose value names an input of the expression
+NAME_OPTIONS = ("--wrt",)
+
+
+def input_names(expr: str) -> list:
+    """The names an expression reads and does not assign or know as a function, constant or
+    module, in order of appearance; [] when it does not parse (completion never fails)."""
+    from ..lang.functions import CONSTANTS, FUNCTIONS, MODULES
+
+    try:
+        tree = ast.parse(expr)
+    except (SyntaxError, ValueError):
+        return []
+    known = set(FUNCTIONS) | set(CONSTANTS) | {m.split(".")[0] for m in MODULES}
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return list(dict.fromkeys(n for n in names if n not in known | assigned | called))
+
+
+def _expression(ctx) -> str:
+    expr = ctx.params.get("expr") or ""
+    return "" if expr.startswith("@") or expr == "-" else expr
+
+
+def complete_bindings(ctx, param, incomplete: str) -> list:
+    """``NAME=`` for each input of the expression not bound yet."""
+    from typer._click.shell_completion import CompletionItem
+
+    if "=" in incomplete or ":" in incomplete:
+        return []
+    bound = {b.replace(":", "=").partition("=")[0] for b in ctx.params.get(param.name) or []}
+    return [CompletionItem(f"{name}=", type="plain") for name in input_names(_expression(ctx))
+            if name not in bound and name.startswith(incomplete)]
+
+
+def complete_names(ctx, param, incomplete: str) -> list:
+    from typer._click.shell_completion import CompletionItem
+
+    return [CompletionItem(name) for name in input_names(_expression(ctx)) if name.startswith(incomplete)]
+
+
+def complete_choices(choices: tuple):
+    def complete(ctx, param, incomplete: str) -> list:
+        from typer._click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in choices if c.startswith(incomplete)]
+    return complete
+
+
+def conventions(command) -> None:
+    """Give a click command's parameters jac's help and completion: a flag shows no type
+    (``--json``, not ``--json <bool>``), an option with choices lists them
+    (``--layout [array|numerator]``) and completes them, ``--wrt`` and the bindings
+    complete the expression's input names."""
+    for param in command.params:
+        opts = getattr(param, "opts", [])
+        name = next((o for o in opts if o in CHOICES), None)
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif param.param_type_name == "option" and param.metavar is None and not name:
+            param.metavar = METAVARS.get(opts[0], param.name.upper())
+        elif name:
+            param.metavar = "[" + "|".join(CHOICES[name]) + "]" if name != "--v" else "VALUE|ones"
+            param.shell_complete = _completer(complete_choices(CHOICES[name]), param)
+        elif any(o in NAME_OPTIONS for o in opts):
+            param.shell_complete = _completer(complete_names, param)
+        elif param.param_type_name == "argument" and param.name == "bindings":
+            param.shell_complete = _completer(complete_bindings, param)
+
+
+def _completer(fn, param):
+    """The parameter's ``shell_complete(ctx, incomplete)``, answering with ``fn``."""
+    return lambda ctx, incomplete: fn(ctx, param, incomplete)
+
+
+def script(shell: str) -> str:
+    """The completion script for ``shell``, to source from the shell's start-up file."""
+    from typer._completion_classes import completion_init
+    from typer._completion_shared import get_completion_script
+
+    completion_init()
+    return get_completion_script(prog_name="jac", complete_var=COMPLETE_VAR, shell=shell)
