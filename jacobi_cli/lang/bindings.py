@@ -88,6 +88,7 @@ def parse_bindings(items, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
                    symbolic: bool = True) -> Bindings:
     """Parse command-line bindings. Values are converted to ``dtype``."""
     out = Bindings()
+    _check_shell_split(list(items))
     for item in items:
         name, sep, rest = _split(item)
         if name in out.shapes:
@@ -100,6 +101,25 @@ def parse_bindings(items, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
         out.values[name] = value
         out.shapes[name] = value.shape
     return out
+
+
+def _check_shell_split(items: list) -> None:
+    """A value the shell split at its spaces (``x=[2, 3]`` unquoted arrives as ``x=[2,`` and
+    ``3]``) is refused with the quoted binding to write instead."""
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or "=" not in item:
+            continue
+        depth = sum(item.count(c) for c in "([{") - sum(item.count(c) for c in ")]}")
+        for j in range(i + 1, len(items) if depth > 0 else i + 1):
+            part = items[j]
+            if not isinstance(part, str) or "=" in part or ":" in part:
+                break
+            depth += sum(part.count(c) for c in "([{") - sum(part.count(c) for c in ")]}")
+            if depth <= 0:
+                name, _, value = item.partition("=")
+                joined = " ".join([value, *items[i + 1:j + 1]])
+                raise JacUsageError(f"the shell split the value of '{name}' at its spaces "
+                                    f"({' '.join(repr(t) for t in items[i:j + 1])}): quote it, {name}=\"{joined}\"")
 
 
 def _split(item: str):

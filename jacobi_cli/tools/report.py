@@ -27,12 +27,16 @@ def _header(command: str, expr: str, graph, wrt) -> dict:
 
 
 def output_name(graph) -> str:
-    """What to call the output: its assigned name (``G = ...``), else ``y`` (or ``z``,
-    ``f``, ``out`` when an input already has that name)."""
+    """What to call the output: its assigned name (``G = ...``), else the first of ``y``,
+    ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
+    ``y = x * 2; z = y ** 2; z.sum()`` the output is ``f``)."""
     node = graph.nodes[graph.output]
     if node.name and node.op != "input":
         return node.name
-    return next(n for n in ("y", "z", "f", "out", "output") if n not in graph.inputs)
+    taken = set(graph.inputs) | {n.name for n in graph.nodes if n.name}
+    candidates = ("y", "z", "f", "out", "output")
+    return next((n for n in candidates if n not in taken),
+                next(f"output{i}" for i in range(1, len(taken) + 2) if f"output{i}" not in taken))
 
 
 def _output(problem: api.Problem) -> dict:
