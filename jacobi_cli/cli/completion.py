@@ -48,8 +48,27 @@ def input_names(expr: str) -> list:
 
 
 def _expression(ctx) -> str:
-    expr = ctx.params.get("expr") or ""
+    """The expression typed so far: parsed by click, or, when an option still waits for its
+    value (``--wrt <TAB>``, where click's resilient parse gives up), read off the words the
+    shell passed (``COMP_WORDS`` for bash, ``_TYPER_COMPLETE_ARGS`` for zsh and fish)."""
+    expr = ctx.params.get("expr") or _first_argument(ctx)
     return "" if expr.startswith("@") or expr == "-" else expr
+
+
+def _first_argument(ctx) -> str:
+    import os
+
+    from typer._click.shell_completion import split_arg_string
+
+    words = split_arg_string(os.environ.get("COMP_WORDS") or os.environ.get("_TYPER_COMPLETE_ARGS") or "")
+    takes_value = {o for p in ctx.command.params if p.param_type_name == "option" and not p.is_flag for o in p.opts}
+    rest = iter(words[2:])
+    for word in rest:
+        if word in takes_value:
+            next(rest, None)
+        elif not word.startswith("--"):
+            return word
+    return ""
 
 
 def complete_bindings(ctx, param, incomplete: str) -> list:
@@ -82,6 +101,7 @@ def conventions(command) -> None:
     (``--json``, not ``--json <bool>``), an option with choices lists them
     (``--layout [array|numerator]``) and completes them, ``--wrt`` and the bindings
     complete the expression's input names."""
+    _flag_help_option(command)
     for param in command.params:
         opts = getattr(param, "opts", [])
         name = next((o for o in opts if o in CHOICES), None)
@@ -89,13 +109,26 @@ def conventions(command) -> None:
             param.metavar = ""
         elif param.param_type_name == "option" and param.metavar is None and not name:
             param.metavar = METAVARS.get(opts[0], param.name.upper())
-        elif name:
+        if name and not getattr(param, "is_flag", False):
             param.metavar = "[" + "|".join(CHOICES[name]) + "]" if name != "--v" else "VALUE|ones"
             param.shell_complete = _completer(complete_choices(CHOICES[name]), param)
         elif any(o in NAME_OPTIONS for o in opts):
             param.shell_complete = _completer(complete_names, param)
         elif param.param_type_name == "argument" and param.name == "bindings":
             param.shell_complete = _completer(complete_bindings, param)
+
+
+def _flag_help_option(command) -> None:
+    """``--help`` is made per context by click; it is a flag too."""
+    made = command.get_help_option
+
+    def get_help_option(ctx):
+        option = made(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
 
 
 def _completer(fn, param):
