@@ -54,7 +54,7 @@ BindingArgs = Annotated[Optional[list[str]], typer.Argument(
          "values (x:3, A:3x4, s:()).", show_default=False, metavar="BINDING")]
 Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate with respect to NAME "
                                                   "(repeatable; default: every bound input).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (see the README for its keys).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (its keys: docs/json.md; its schema: jac schema COMMAND).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
 MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% (default: half "
@@ -297,8 +297,8 @@ def plot_command(
 
 
 @app.command("run", epilog="Examples:  jac run examples/seeds.toml  ·  jac run suite.toml -k jacobian --junit "
-                           "report.xml  ·  jac run suite.toml --shard 2/4 --json  (the suite format: README, "
-                           "\"Derivative tests in CI\")")
+                           "report.xml  ·  jac run suite.toml --shard 2/4 --json  (the suite format: "
+                           "docs/suites.md)")
 def run_command(
     suite: Annotated[str, typer.Argument(help="The suite file (TOML): \\[\\[case]] tables with an expression, "
                                          "bindings and expectations.", show_default=False)],
