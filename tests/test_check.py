@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from jacobi_cli.tools import api, numeric
 from jacobi_cli.tools.check import check, default_tolerances
 from jacobi_cli.cli.app import app
-from jacobi_cli.ir.ops import OPS
+from jacobi_cli.ir.ops import _BLOCKS, OPS  # tests patch the registry through _BLOCKS (OPS is read-only)
 
 runner = CliRunner()
 
@@ -77,7 +77,7 @@ def test_every_input_passes_for_a_smooth_expression():
 def test_a_wrong_vjp_rule_fails_reverse_mode_only(monkeypatch):
     sin = OPS["sin"]
     wrong = dataclasses.replace(sin, vjp=(lambda g, ans, x: g * ans,))  # sin' is cos, not sin
-    monkeypatch.setitem(OPS, "sin", wrong)
+    monkeypatch.setitem(_BLOCKS, "sin", wrong)
     r = check(api.prepare("sin(x)", {"x": [0.3, 1.2]}))["x"]
     assert not r.passed
     assert r.forward.passed and not r.reverse.passed and not r.modes.passed

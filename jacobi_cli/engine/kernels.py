@@ -39,7 +39,6 @@ from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import OPS, P
 from ..ir.shapes import broadcast as _broadcast, size
 
-VIEW_OPS = frozenset({"reshape", "transpose", "broadcast_to", "getitem", "sum_to"})  # may return a view
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
 MAX_COLORS = 16  # a pattern needing more colours is left to the structured passes
 
@@ -56,14 +55,15 @@ class KernelBuilder(Builder):
         self._seen: dict = {}  # (op, args, params) -> tracer: one node per distinct computation
 
     def apply(self, op_name: str, *args, position=None, name=None, **params):
-        if op_name in _IDENTITY and len(args) == 2:
-            kept = self._without_identity(op_name, args)
+        op = OPS[op_name]
+        if op.identity and len(args) == 2:
+            kept = self._without_identity(op, args)
             if kept is not None:
                 return kept
         if op_name == "reshape" and self._op_of(args[0]) == "reshape":  # one reshape of the source
             args = (self._tracer(self.nodes[args[0].id].args[0]),)
-        if op_name in _BROADCASTING and len(args) == 2:
-            args = self._unbroadcast_args(op_name, args)
+        if op.broadcasting and len(args) == 2:
+            args = self._unbroadcast_args(args)
         key = self._key(op_name, args, params)
         if key is not None and key in self._seen:
             return self._seen[key]
@@ -78,7 +78,7 @@ class KernelBuilder(Builder):
     def _op_of(self, value):
         return self.nodes[value.id].op if isinstance(value, Tracer) else None
 
-    def _unbroadcast_args(self, op_name: str, args: tuple) -> tuple:
+    def _unbroadcast_args(self, args: tuple) -> tuple:
         """An element-wise op broadcasts by itself: ``mul(broadcast_to(g), x)`` is
         ``mul(g, x)`` when that has the same shape (a broadcast_to call costs microseconds)."""
         shapes = [a.shape if isinstance(a, Tracer) else np.shape(a) for a in args]
@@ -105,8 +105,8 @@ class KernelBuilder(Builder):
             return None
         return key
 
-    def _without_identity(self, op_name: str, args: tuple):
-        unit, sides = _IDENTITY[op_name]
+    def _without_identity(self, op, args: tuple):
+        unit, sides = op.identity
         for side in sides:
             const, other = args[side], args[1 - side]
             if not isinstance(other, Tracer) or not self._is_constant(const, unit):
@@ -128,10 +128,6 @@ class KernelBuilder(Builder):
             return value == unit
         array = np.asarray(value)
         return array.dtype == self.dtype and array.size > 0 and bool(np.all(array == unit))
-
-
-_BROADCASTING = frozenset({"add", "sub", "mul", "div", "pow", "maximum", "minimum"})
-_IDENTITY = {"mul": (1.0, (0, 1)), "add": (0.0, (0, 1)), "sub": (0.0, (1,))}  # unit, the sides it may be on
 
 
 def _new_builder(graph: Graph) -> Builder:
@@ -176,7 +172,7 @@ def _assignment(node, name: dict, namespace: dict) -> str:
     reshape or transpose of a computed array the method itself (NumPy's function form
     costs a microsecond more per call, and a small kernel is a few microseconds)."""
     args = [name[a] for a in node.args]
-    method = _METHODS.get(node.op)
+    method = OPS[node.op].method
     if method and args[0].startswith("v"):
         namespace[f"k{node.id}"] = node.params[method[1]]
         return f"    v{node.id} = {args[0]}.{method[0]}(k{node.id})"
@@ -185,12 +181,9 @@ def _assignment(node, name: dict, namespace: dict) -> str:
     return f"    v{node.id} = f{node.id}({', '.join(args)})"
 
 
-_METHODS = {"reshape": ("reshape", "shape"), "transpose": ("transpose", "axes")}  # op -> (method, its param)
-
-
 def _may_alias_leaf(nodes: list, i: int) -> bool:
     """Can node ``i``'s value be an input, a constant, or a view of one?"""
-    while nodes[i].op in VIEW_OPS:
+    while nodes[i].op not in ("input", "const") and OPS[nodes[i].op].view:
         i = nodes[i].args[0]
     return nodes[i].op in ("input", "const")
 

@@ -17,7 +17,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import JacError, JacLimitError, too_large
-from .ops import OPS, Proxy
+from .op import Proxy
+from .ops import OPS
 from .shapes import Shape, fmt, is_concrete
 
 MAX_NODES = 2_000_000
@@ -121,22 +122,17 @@ def last_uses(nodes, keep) -> list:
     return last
 
 
-_EXACT_INT_OPS = {"add", "sub", "mul", "neg", "pow", "maximum", "minimum", "abs", "square"}
-
-
 def _fold_ints(op, values: list, params: dict):
     """Python ints fold as Python computes them, never wrapping around as int64 does:
     exactly while the result fits, else as a float (``10**19`` is 1e19, ``2**-1`` is 0.5)."""
     with np.errstate(all="ignore"):
         approx = float(op.impl(*[float(v) for v in values], **params))
     negative_power = op.name == "pow" and values[1] < 0
-    if op.name in _EXACT_INT_OPS and not negative_power and abs(approx) < 2**62:
+    if op.exact_int and not negative_power and abs(approx) < 2**62:
         return int(op.impl(*values, **params))
     return approx
 
 
-_OPERATORS = {"add": "add (+)", "sub": "subtract (-)", "mul": "multiply (*)", "div": "divide (/)",
-              "pow": "power (**)", "matmul": "matmul (@)"}
 
 
 class Tracer(Proxy):
@@ -146,8 +142,8 @@ class Tracer(Proxy):
     __array_priority__ = 1000  # numpy defers to our operators
     traces = True
 
-    def bind(self, name: str, args: tuple, params: dict):
-        return self.builder.apply(name, *args, **params)
+    def bind(self, op, args: tuple, params: dict):
+        return self.builder.apply(op.name, *args, **params)
 
     @property
     def dtype(self):
@@ -249,14 +245,13 @@ class Builder:
         except JacError as err:
             if err.position is None:
                 err.position = position
-            label = _OPERATORS.get(op_name, op_name)
             if not err.message.startswith(op_name):
-                err.message = f"{label}: {err.message}"
+                err.message = f"{op.title}: {err.message}"
                 err.args = (err.message,)
             raise
         folds = self.fold and all(self.nodes[t.id].op == "const" for t in tracers)
         if folds or not self.shapes_only:  # before anything is allocated: x[:, None] * x at x:100000
-            self.check_size(shape, lambda: f"the result of {_OPERATORS.get(op_name, op_name)}, shape {fmt(shape)},",
+            self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},",
                             position)
         if folds:
             return self._fold(op, tracers, params, position)

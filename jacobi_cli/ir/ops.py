@@ -19,54 +19,24 @@ traced into a graph and differentiated again: ``hessian = jacfwd(grad)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from types import MappingProxyType
+from typing import Mapping
 
 import numpy as np
 
 from ..errors import JacShapeError, JacValueError
+from . import structured
+from .op import Op, Proxy
 from .shapes import broadcast, fmt, reduce as reduce_shape
 
 
-@dataclass(frozen=True)
-class Op:
-    name: str
-    impl: Callable
-    shape: Callable
-    vjp: tuple = ()
-    jvp: tuple = ()
-    nondiff: bool = False  # outputs carry no derivative (masks, comparisons)
-    domain: tuple = (-2.0, 2.0)  # where the op tests draw inputs
-    sympy: Callable | None = None
-    internal: bool = False  # used by derivative rules, not written by users
-    meta: dict = field(default_factory=dict)
-
-
-OPS: dict[str, Op] = {}
+_BLOCKS: dict[str, Op] = {}  # filled by the blocks below while this module is imported; read through OPS
 
 
 def defop(name, impl, shape, vjp=(), jvp=(), **kw) -> Op:
     op = Op(name, impl, shape, tuple(vjp), tuple(jvp), **kw)
-    OPS[name] = op
+    _BLOCKS[name] = op
     return op
-
-
-class Proxy:
-    """Stands for an array and applies ops itself, as NumPy hands a function to
-    ``__array_function__``: a graph's :class:`~jacobi_cli.ir.graph.Tracer` adds a node, a
-    structured batch (:mod:`jacobi_cli.ir.structured`) keeps its structure. When both meet
-    in one op, the tracer's ``bind`` wins (``traces``)."""
-
-    __slots__ = ()
-    traces = False  # a graph tracer: the op becomes a node
-
-    def bind(self, name: str, args: tuple, params: dict):
-        raise NotImplementedError
-
-    def dry_result(self, shape: tuple, scratch: int = 0):
-        """In a dry run, the stand-in for what a rule that needs this batch's values (NumPy on
-        it, as ``prod_except``'s JVP) leaves; None when the rule runs."""
-        return None
 
 
 def bind(name: str, *args, **params):
@@ -79,7 +49,7 @@ def bind(name: str, *args, **params):
             if a.traces:
                 break
     if proxy is not None:
-        return proxy.bind(name, args, params)
+        return proxy.bind(OPS[name], args, params)
     return _weak(OPS[name].impl(*args, **params), args)
 
 
@@ -92,25 +62,31 @@ def _weak(out, args):
 
 
 class _Prims:
-    """``P.mul(a, b)`` is ``bind("mul", a, b)``; one attribute per registered op."""
+    """``P.mul(a, b)`` is ``bind("mul", a, b)``: one attribute per op of the registry, made
+    once (after the last block) and never changed."""
 
-    def __getattr__(self, name):
-        if name not in OPS:
-            raise AttributeError(name)
-        impl = OPS[name].impl
+    def __init__(self, ops: dict):
+        for op in ops.values():
+            object.__setattr__(self, op.name, _prim(op))
 
-        def prim(*args, **params):
-            for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
-                if isinstance(a, Proxy):
-                    return bind(name, *args, **params)
-            return _weak(impl(*args, **params), args)
-
-        prim.__name__ = name
-        setattr(self, name, prim)
-        return prim
+    def __setattr__(self, name, value):
+        raise AttributeError("P is read-only")
 
 
-P = _Prims()
+def _prim(op: Op):
+    impl = op.impl
+
+    def prim(*args, **params):
+        for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
+            if isinstance(a, Proxy):
+                return bind(op.name, *args, **params)
+        return _weak(impl(*args, **params), args)
+
+    prim.__name__ = op.name
+    return prim
+
+
+
 
 
 # --- helpers the rules share ------------------------------------------------------
@@ -170,7 +146,7 @@ def _dtype_of(*arrays):
 
 # --- element-wise ops ---------------------------------------------------------------
 
-def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None):
+def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, **kw):
     """An element-wise op whose derivative is ``deriv(x, ans)`` (x, ans unbatched)."""
     def vjp(g, ans, x):
         return P.mul(g, deriv(x, ans))
@@ -178,7 +154,8 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None):
     def jvp(t, ans, x):
         return P.mul(t, deriv(x, ans))
 
-    return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy)
+    return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
+                 spellings=(name,) if spellings is None else spellings, **kw)
 
 
 def _sympy_elementwise(f):
@@ -191,13 +168,14 @@ def _sigmoid(x):
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _linear_unary(name, impl, apply, sympy=None):
+def _linear_unary(name, impl, apply, sympy=None, **kw):
     """An element-wise linear op: its VJP and JVP are the op itself."""
     return defop(name, impl, lambda s: s, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
-                 sympy=sympy)
+                 sympy=sympy, **kw)
 
 
-_linear_unary("neg", np.negative, lambda g: P.neg(g), sympy=lambda S, x: S.neg(x))
+_linear_unary("neg", np.negative, lambda g: P.neg(g), sympy=lambda S, x: S.neg(x), spellings=("negative", "neg"),
+              exact_int=True, structure=structured.neg_rule)
 
 unary("exp", np.exp, lambda x, ans: ans,
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v)))
@@ -208,7 +186,7 @@ unary("log1p", np.log1p, lambda x, ans: P.div(1.0, P.add(x, 1.0)), domain=(-0.8,
 unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(v)))
 unary("abs", np.abs, lambda x, ans: P.sign(x),
-      sympy=_sympy_elementwise(lambda sp, v: sp.Abs(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.Abs(v)), spellings=("abs", "absolute"), exact_int=True)
 unary("sin", np.sin, lambda x, ans: P.cos(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.sin(v)))
 unary("cos", np.cos, lambda x, ans: P.neg(P.sin(x)),
@@ -222,32 +200,32 @@ unary("sinh", np.sinh, lambda x, ans: P.cosh(x),
 unary("cosh", np.cosh, lambda x, ans: P.sinh(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.cosh(v)))
 unary("arcsin", np.arcsin, lambda x, ans: P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x)))), domain=(-0.9, 0.9),
-      sympy=_sympy_elementwise(lambda sp, v: sp.asin(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.asin(v)), spellings=("arcsin", "asin"))
 unary("arccos", np.arccos, lambda x, ans: P.neg(P.div(1.0, P.sqrt(P.sub(1.0, P.mul(x, x))))), domain=(-0.9, 0.9),
-      sympy=_sympy_elementwise(lambda sp, v: sp.acos(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.acos(v)), spellings=("arccos", "acos"))
 unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
-      sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
-      sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))))
+      sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
 unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.gt(x, 0.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0)))
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
 unary("square", np.square, lambda x, ans: P.mul(2.0, x),
-      sympy=_sympy_elementwise(lambda sp, v: v**2))
+      sympy=_sympy_elementwise(lambda sp, v: v**2), exact_int=True)
 
 # Masks: no derivative flows through them.
-defop("sign", lambda x: np.sign(x), lambda s: s, nondiff=True, internal=True,
+defop("sign", lambda x: np.sign(x), lambda s: s, nondiff=True,
       sympy=_sympy_elementwise(lambda sp, v: sp.sign(v)))
-defop("gt", lambda a, b: np.greater(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True,
+defop("gt", lambda a, b: np.greater(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a > b), (0, True))))
-defop("ge", lambda a, b: np.greater_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True,
+defop("ge", lambda a, b: np.greater_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a >= b), (0, True))))
-defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True, internal=True,
+defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True))))
 
 
-def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None):
+def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, **kw):
     """An element-wise op with broadcasting; ``dx(ans, x, y)`` and ``dy`` are the partials."""
     def vjp_x(g, ans, x, y):
         return unbroadcast(P.mul(g, dx(ans, x, y)), shape_of(x))
@@ -261,10 +239,11 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None):
     def jvp_y(t, ans, x, y):
         return P.mul(lift(t, len(shape_of(ans))), dy(ans, x, y))
 
-    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), domain=domain, sympy=sympy)
+    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), domain=domain, sympy=sympy,
+                 broadcasting=True, **kw)
 
 
-def _add_like(name, impl, sign, sympy=None):
+def _add_like(name, impl, sign, sympy=None, **kw):
     def vjp_x(g, ans, x, y):
         return unbroadcast(g, shape_of(x))
 
@@ -278,14 +257,20 @@ def _add_like(name, impl, sign, sympy=None):
         t = lift(t, len(shape_of(ans)))
         return t if sign > 0 else P.neg(t)
 
-    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), sympy=sympy)
+    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), sympy=sympy, broadcasting=True,
+                 exact_int=True, **kw)
 
 
-_add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b))
-_add_like("sub", np.subtract, -1, sympy=lambda S, a, b: S.sub(a, b))
-binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, sympy=lambda S, a, b: S.mul(a, b))
+_add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b), spellings=("add",), label="add (+)",
+          identity=(0.0, (0, 1)), structure=structured.add_rule)
+_add_like("sub", np.subtract, -1, sympy=lambda S, a, b: S.sub(a, b), spellings=("sub", "subtract"),
+          label="subtract (-)", identity=(0.0, (1,)), structure=structured.sub_rule)
+binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, sympy=lambda S, a, b: S.mul(a, b),
+       spellings=("mul", "multiply"), label="multiply (*)", exact_int=True, identity=(1.0, (0, 1)),
+       structure=structured.mul_rule)
 binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y: P.neg(P.div(ans, y)),
-       domain=(0.5, 2.0), sympy=lambda S, a, b: S.div(a, b))
+       domain=(0.5, 2.0), sympy=lambda S, a, b: S.div(a, b), spellings=("div", "divide", "true_divide"),
+       label="divide (/)", structure=structured.div_rule)
 
 
 def _pow_dx(ans, x, y):
@@ -304,16 +289,17 @@ def _pow_dy(ans, x, y):
     return P.where(masked, 0.0, P.mul(ans, P.log(safe)))
 
 
-binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, b: S.power(a, b))
+binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, b: S.power(a, b),
+       spellings=("pow", "power"), label="power (**)", exact_int=True)
 # maximum / minimum at ties split the derivative evenly between both sides, as PyTorch does.
 binary("maximum", np.maximum,
        lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
        lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b)))
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b)), spellings=("maximum",), exact_int=True)
 binary("minimum", np.minimum,
        lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
        lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b)))
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b)), spellings=("minimum",), exact_int=True)
 
 
 def _where_shape(c, a, b):
@@ -335,7 +321,7 @@ defop("where", _where_impl, _where_shape,
       (None,
        lambda t, ans, c, a, b: P.where(c, lift(t, len(shape_of(ans))), 0.0),
        lambda t, ans, c, a, b: P.where(c, 0.0, lift(t, len(shape_of(ans))))),
-      internal=True, sympy=_sympy_elementwise(lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))))
+      sympy=_sympy_elementwise(lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))), structure=structured.where_rule)
 
 
 def _clip_impl(x, lo, hi):
@@ -388,12 +374,13 @@ def _sum_to_impl(a, shape):
 defop("broadcast_to", lambda a, shape: np.broadcast_to(a, shape), _broadcast_to_shape,
       (lambda g, ans, a, shape: unbroadcast(g, shape_of(a)),),
       (lambda t, ans, a, shape: P.broadcast_to(lift(t, len(shape)), shape=(batch_size(t),) + tuple(shape)),),
-      internal=True, sympy=lambda S, a, shape: S.explicit(np.broadcast_to, a, shape=shape))
+      sympy=lambda S, a, shape: S.explicit(np.broadcast_to, a, shape=shape), view="always",
+      structure=structured.broadcast_to_rule)
 # sum_to: the same number of axes in and out; sums the axes where ``shape`` has 1.
 defop("sum_to", _sum_to_impl, lambda s, shape: tuple(shape),
       (lambda g, ans, a, shape: P.broadcast_to(g, shape=(batch_size(g),) + tuple(shape_of(a))),),
       (lambda t, ans, a, shape: P.sum_to(t, shape=(batch_size(t),) + tuple(shape)),),
-      internal=True, sympy=lambda S, a, shape: S.explicit(_sum_to_impl, a, shape=shape))
+      sympy=lambda S, a, shape: S.explicit(_sum_to_impl, a, shape=shape), view="maybe", structure=structured.sum_to_rule)
 
 
 def _reshape_shape(s, shape):
@@ -406,7 +393,8 @@ def _reshape_shape(s, shape):
 defop("reshape", lambda a, shape: np.reshape(a, shape), _reshape_shape,
       (lambda g, ans, a, shape: P.reshape(g, shape=(batch_size(g),) + tuple(shape_of(a))),),
       (lambda t, ans, a, shape: P.reshape(t, shape=(batch_size(t),) + tuple(shape)),),
-      sympy=lambda S, a, shape: S.reshape(a, shape))
+      sympy=lambda S, a, shape: S.reshape(a, shape), view="always", method=("reshape", "shape"),
+      structure=structured.reshape_rule)
 
 
 def _transpose_shape(s, axes):
@@ -425,7 +413,8 @@ def _inverse_perm(axes):
 defop("transpose", lambda a, axes: np.transpose(a, axes), _transpose_shape,
       (lambda g, ans, a, axes: P.transpose(g, axes=(0,) + shifted(_inverse_perm(axes))),),
       (lambda t, ans, a, axes: P.transpose(t, axes=(0,) + shifted(tuple(axes))),),
-      sympy=lambda S, a, axes: S.transpose(a, axes))
+      sympy=lambda S, a, axes: S.transpose(a, axes), view="always", method=("transpose", "axes"),
+      structure=structured.transpose_rule)
 
 
 def index_shape(s, index):
@@ -491,12 +480,13 @@ def _batched(index):
 defop("getitem", lambda a, index: np.asarray(a)[index], index_shape,
       (lambda g, ans, a, index: P.scatter(g, index=_batched(index), shape=(batch_size(g),) + tuple(shape_of(a))),),
       (lambda t, ans, a, index: P.getitem(t, index=_batched(index)),),
-      sympy=lambda S, a, index: S.explicit(lambda e: e[index], a))
+      sympy=lambda S, a, index: S.explicit(lambda e: e[index], a), view="maybe", structure=structured.getitem_rule)
 # scatter: zeros of ``shape`` with ``g`` added at ``index``; the transpose of getitem.
 defop("scatter", _scatter_impl, lambda s, index, shape: tuple(shape),
       (lambda g, ans, a, index, shape: P.getitem(g, index=_batched(index)),),
       (lambda t, ans, a, index, shape: P.scatter(t, index=_batched(index), shape=(batch_size(t),) + tuple(shape)),),
-      internal=True, sympy=lambda S, a, index, shape: S.explicit(_scatter_impl, a, index=index, shape=shape))
+      sympy=lambda S, a, index, shape: S.explicit(_scatter_impl, a, index=index, shape=shape),
+      structure=structured.scatter_rule)
 
 
 # --- reductions ---------------------------------------------------------------------
@@ -515,7 +505,7 @@ def _count(shape, axes) -> int:
 defop("sum", lambda a, axes, keepdims=False: np.sum(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False: expand_reduced(g, shape_of(a), axes, keepdims),),
       (lambda t, ans, a, axes, keepdims=False: P.sum(t, axes=shifted(axes), keepdims=keepdims),),
-      sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims))
+      sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims), structure=structured.sum_rule)
 def _mean_impl(a, axes, keepdims=False):
     # sum / count: the mean of an empty group is NaN (as in PyTorch) without NumPy's RuntimeWarning
     with np.errstate(all="ignore"):
@@ -526,7 +516,8 @@ defop("mean", _mean_impl, _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.div(expand_reduced(g, shape_of(a), axes, keepdims), float(_count(shape_of(a), axes))),),
       (lambda t, ans, a, axes, keepdims=False: P.mean(t, axes=shifted(axes), keepdims=keepdims),),
-      sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims) / S.count(a.shape, axes))
+      sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims) / S.count(a.shape, axes),
+      structure=structured.mean_rule)
 
 
 def _extreme(name, impl, sympy=None):
@@ -617,7 +608,7 @@ def _prod_except_jvp(t, ans, a, axes):
 
 defop("prod_except", _prod_except_impl, lambda s, axes: s,
       (lambda g, ans, a, axes: _prod_except_jvp(g, ans, a, axes),),  # the pair matrix is symmetric
-      (_prod_except_jvp,), internal=True, sympy=lambda S, a, axes: S.explicit(_prod_except_impl, a, axes=axes))
+      (_prod_except_jvp,), sympy=lambda S, a, axes: S.explicit(_prod_except_impl, a, axes=axes))
 defop("prod", lambda a, axes, keepdims=False: np.prod(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), P.prod_except(a, axes=axes)),),
@@ -769,7 +760,8 @@ def _matmul_jvp_b(t, ans, a, b):
 
 
 defop("matmul", lambda a, b: np.matmul(a, b), _matmul_shape,
-      (_matmul_vjp_a, _matmul_vjp_b), (_matmul_jvp_a, _matmul_jvp_b), sympy=lambda S, a, b: S.matmul(a, b))
+      (_matmul_vjp_a, _matmul_vjp_b), (_matmul_jvp_a, _matmul_jvp_b), sympy=lambda S, a, b: S.matmul(a, b),
+      label="matmul (@)", structure=structured.matmul_rule)
 
 
 def _square_shape(name, s):
@@ -822,3 +814,7 @@ defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, t), ans)),),
       domain=(-1.0, 1.0),
       sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv()) if S.components(a) else S.sp.Inverse(a.expr))
+
+
+OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
+P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

@@ -30,10 +30,9 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from .ops import OPS, Proxy
+from .op import Op, Proxy
 
 K_MAX = 8  # nonzeros per element beyond which a batch goes dense
-VIEW_OPS = ("reshape", "transpose", "broadcast_to")  # NumPy returns views: no new bytes
 
 
 class Ledger:
@@ -94,8 +93,8 @@ class _Counted(Proxy):
         if getattr(self, "_ledger", None) is not None:
             self._ledger.release(self._nbytes)
 
-    def bind(self, name: str, args: tuple, params: dict):
-        return apply(name, args, params)
+    def bind(self, op: Op, args: tuple, params: dict):
+        return apply(op, args, params)
 
     def dry_result(self, shape: tuple, scratch: int = 0):
         return dry_result(self, shape, scratch)
@@ -214,34 +213,35 @@ def is_batch(value) -> bool:
 
 # --- dispatch ----------------------------------------------------------------------------------
 
-def apply(name: str, args: tuple, params: dict):
-    """``OPS[name]`` on arguments of which at least one is a structured batch."""
-    rule = RULES.get(name)
+def apply(op: Op, args: tuple, params: dict):
+    """``op`` on arguments of which at least one is a structured batch: its ``structure``
+    rule, or the op on dense arrays."""
+    rule = op.structure
     if rule is not None and not any(isinstance(a, ShapeOnly) for a in args):
         out = rule(*args, **params)
         if out is not NotImplemented:
             return out
-    return _densely(name, args, params)
+    return _densely(op, args, params)
 
 
-def _densely(name: str, args: tuple, params: dict):
+def _densely(op: Op, args: tuple, params: dict):
     """The op on dense arrays: sparse batches are made dense first (in a dry run, counted)."""
     batches = [a for a in args if is_batch(a)]
     dtype = batches[0].dtype
     if any(isinstance(a, ShapeOnly) or a.pattern for a in batches):
-        return _dry_dense(name, args, params, dtype)
-    return OPS[name].impl(*[a.to_dense() if isinstance(a, SparseBatch) else a for a in args], **params)
+        return _dry_dense(op, args, params, dtype)
+    return op.impl(*[a.to_dense() if isinstance(a, SparseBatch) else a for a in args], **params)
 
 
-def _dry_dense(name: str, args: tuple, params: dict, dtype) -> ShapeOnly:
+def _dry_dense(op: Op, args: tuple, params: dict, dtype) -> ShapeOnly:
     shapes = [a.shape if is_batch(a) else np.shape(a) for a in args]
-    shape = OPS[name].shape(*shapes, **params)
-    view_of = args[0] if name in VIEW_OPS and isinstance(args[0], ShapeOnly) else None
+    shape = op.shape(*shapes, **params)
+    view_of = args[0] if op.view == "always" and isinstance(args[0], ShapeOnly) else None
     ledger = _LEDGER.get()
     if ledger is not None and view_of is None:
         made_dense = sum(_size(a.shape) * dtype.itemsize for a in args if isinstance(a, SparseBatch))
         ledger.transient(made_dense + _size(shape) * dtype.itemsize)  # the inputs made dense, then the result
-        ledger.work += _size(shape) * (shapes[0][-1] if name == "matmul" and shapes[0] else 1)
+        ledger.work += _size(shape) * (shapes[0][-1] if op.name == "matmul" and shapes[0] else 1)
     return ShapeOnly(shape, dtype, base=view_of)
 
 
@@ -293,22 +293,22 @@ def _split(a, b):
     return None, None
 
 
-def _mul(a, b):
+def mul_rule(a, b):
     t, d = _split(a, b)
     return NotImplemented if t is None else _scaled(t, d, np.multiply)
 
 
-def _div(a, b):
+def div_rule(a, b):
     if not isinstance(a, SparseBatch) or is_batch(b):
         return NotImplemented
     return _scaled(a, b, np.true_divide)
 
 
-def _neg(a):
+def neg_rule(a):
     return a.with_(a.col, None if a.pattern else np.negative(a.val))
 
 
-def _where(c, a, b):
+def where_rule(c, a, b):
     t, other = _split(a, b)
     if t is None or is_batch(c) or np.ndim(other) != 0 or other != 0:
         return NotImplemented
@@ -316,11 +316,11 @@ def _where(c, a, b):
     return _scaled(t, keep, (lambda v, m: np.where(m, v, 0)) if t is a else (lambda v, m: np.where(m, 0, v)))
 
 
-def _add(a, b):
+def add_rule(a, b):
     return _sum_of(a, b, 1)
 
 
-def _sub(a, b):
+def sub_rule(a, b):
     return _sum_of(a, b, -1)
 
 
@@ -374,33 +374,33 @@ def _merged(a: SparseBatch, b: SparseBatch, sign: int):
     return a.with_(col, None if pattern else np.concatenate([va, sign * vb]))
 
 
-def _reshape(a, shape):
+def reshape_rule(a, shape):
     if not isinstance(a, SparseBatch) or shape[0] != a.batch:
         return NotImplemented
     new = (a.k,) + tuple(shape[1:])
     return a.with_(a.col.reshape(new), None if a.pattern else a.val.reshape(new))
 
 
-def _transpose(a, axes):
+def transpose_rule(a, axes):
     if not isinstance(a, SparseBatch) or axes[0] != 0:
         return NotImplemented  # the K axis of col stands where the batch axis is
     return a.with_(a.col.transpose(axes), None if a.pattern else a.val.transpose(axes))
 
 
-def _getitem(a, index):
+def getitem_rule(a, index):
     if not isinstance(a, SparseBatch) or index[:1] != (slice(None),):
         return NotImplemented
     return a.with_(a.col[index], None if a.pattern else a.val[index])
 
 
-def _broadcast_to(a, shape):
+def broadcast_to_rule(a, shape):
     if not isinstance(a, SparseBatch) or shape[0] != a.batch:
         return NotImplemented
     col, val = _expanded(a, tuple(shape[1:]))
     return a.with_(col, val)
 
 
-def _scatter(a, index, shape):
+def scatter_rule(a, index, shape):
     """Zeros of ``shape`` with ``a`` added at ``index``. Entries that land on one element
     take separate slots (an index list that repeats an element gives it K = 2)."""
     if not isinstance(a, SparseBatch) or index[:1] != (slice(None),) or shape[0] != a.batch:
@@ -437,14 +437,14 @@ def _occurrence(pos: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sum(a, axes, keepdims=False):
+def sum_rule(a, axes, keepdims=False):
     if not isinstance(a, SparseBatch) or 0 in axes:
         return NotImplemented
     return _reduced(a, tuple(ax - 1 for ax in axes), keepdims)
 
 
-def _mean(a, axes, keepdims=False):
-    out = _sum(a, axes, keepdims)
+def mean_rule(a, axes, keepdims=False):
+    out = sum_rule(a, axes, keepdims)
     if out is NotImplemented:
         return out
     count = float(_size([a.shape[ax] for ax in axes]))
@@ -453,7 +453,7 @@ def _mean(a, axes, keepdims=False):
     return out / count if isinstance(out, np.ndarray) else _dry_dense_shape(out.shape, out.dtype)
 
 
-def _sum_to(a, shape):
+def sum_to_rule(a, shape):
     if not isinstance(a, SparseBatch) or len(shape) != a.ndim:
         return NotImplemented
     axes = tuple(i for i, (d, s) in enumerate(zip(a.shape[1:], shape[1:])) if s == 1 and d != 1)
@@ -489,7 +489,7 @@ def _dry_dense_shape(shape: tuple, dtype) -> ShapeOnly:
     return ShapeOnly(shape, dtype)
 
 
-def _matmul(a, b):
+def matmul_rule(a, b):
     """A sparse batch times a constant matrix, or the reverse. Sparse when every row (or
     column) that is summed over holds one batch index; else a gather into a dense result."""
     t, c = _split(a, b)
@@ -586,13 +586,6 @@ def _is_identity(cols: np.ndarray) -> bool:
 
 def _distinct(keys: np.ndarray, bound: int) -> bool:
     return keys.size == 0 or int(np.bincount(keys, minlength=bound).max()) <= 1
-
-
-RULES = {
-    "mul": _mul, "div": _div, "neg": _neg, "where": _where, "add": _add, "sub": _sub,
-    "reshape": _reshape, "transpose": _transpose, "getitem": _getitem, "broadcast_to": _broadcast_to,
-    "scatter": _scatter, "sum": _sum, "mean": _mean, "sum_to": _sum_to, "matmul": _matmul,
-}
 
 
 def _size(shape) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Builder, Tracer
+from ..ir.ops import OPS
 from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
@@ -124,22 +125,11 @@ def axes_of(b, value, x: Tracer, position, fname: str):
 
 # --- element-wise -----------------------------------------------------------------------
 
-UNARY = {"exp": "exp", "log": "log", "log1p": "log1p", "sqrt": "sqrt", "abs": "abs", "absolute": "abs",
-         "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh",
-         "arcsin": "arcsin", "asin": "arcsin", "arccos": "arccos", "acos": "arccos", "arctan": "arctan",
-         "atan": "arctan", "sigmoid": "sigmoid", "expit": "sigmoid", "relu": "relu", "softplus": "softplus",
-         "square": "square", "negative": "neg", "neg": "neg"}
-
-
 def _unary(op_name):
     def lower(b, args, kwargs, position, fname=op_name):
         x = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
         return b.apply(op_name, tensor(b, x, fname, position), position=position)
     return lower
-
-
-for _name, _op in UNARY.items():
-    FUNCTIONS[_name] = _unary(_op)
 
 
 def _arithmetic(op_name):
@@ -151,11 +141,9 @@ def _arithmetic(op_name):
     return lower
 
 
-for _names, _op in ((("add",), "add"), (("sub", "subtract"), "sub"), (("mul", "multiply"), "mul"),
-                    (("div", "divide", "true_divide"), "div"), (("pow", "power"), "pow"),
-                    (("maximum",), "maximum"), (("minimum",), "minimum")):
-    for _name in _names:
-        FUNCTIONS[_name] = _arithmetic(_op)
+for _op in OPS.values():  # the element-wise ops by the names users call them (the op's spellings)
+    for _name in _op.spellings:
+        FUNCTIONS[_name] = (_unary if len(_op.vjp) == 1 else _arithmetic)(_op.name)
 
 
 @function("clip", "clamp")
