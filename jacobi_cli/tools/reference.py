@@ -162,15 +162,21 @@ def functions_table() -> list:
 
 
 def ops_table() -> list:
+    """Every op of the registry, with the functions that apply it; an op no function applies is
+    one the derivative rules and the parser use (``jac graph`` shows them too)."""
     from ..ir.ops import OPS
 
-    lines = ["| op | differentiated arguments | symbolic (`jac diff`) | tested on |", "|---|---|---|---|"]
+    callers: dict = {}
+    for names, fn in function_groups():
+        for op in ops_used(fn):
+            callers.setdefault(op, []).append(_primary(names))
+    lines = ["| op | called by | differentiated arguments | symbolic (`jac diff`) | tested on |",
+             "|---|---|---|---|---|"]
     for name, op in OPS.items():
-        if op.internal:
-            continue
+        used = _code(sorted(callers.get(name, []))) or "derivative rules and the parser"
         arity = "none" if op.nondiff else len(op.vjp)
         lo, hi = op.domain
-        lines.append(f"| `{name}` | {arity} | {'yes' if op.sympy else 'no'} | [{lo:g}, {hi:g}] |")
+        lines.append(f"| `{name}` | {used} | {arity} | {'yes' if op.sympy else 'no'} | [{lo:g}, {hi:g}] |")
     return lines
 
 
@@ -188,8 +194,9 @@ def render() -> str:
              "\n".join(functions_table()) + "\n",
              "Constructors, constants inside an expression and values of bindings: " + _code(CONSTRUCTORS) + ".\n",
              "## Ops\n",
-             "The op registry: what the functions above become in the graph. Every op is tested against central "
-             "differences in forward and reverse mode and to second order, on inputs drawn from its domain.\n",
+             "The op registry: what the functions above become in the graph (the ops `jac graph` shows). Every op "
+             "is tested against central differences in forward and reverse mode and to second order, on inputs "
+             "drawn from its domain.\n",
              "\n".join(ops_table()) + "\n"]
     return "\n".join(parts)
 
