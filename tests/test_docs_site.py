@@ -82,3 +82,19 @@ def test_every_folder_of_the_package_is_a_package_with_its_data():
     assert folders | {"jacobi_cli"} <= found
     assert config["package-data"]["jacobi_cli.cli.schemas"] == ["*.json"]
     assert config["package-data"]["jacobi_cli"] == ["py.typed"] and (ROOT / "jacobi_cli" / "py.typed").exists()
+
+
+def test_the_public_api_is_fully_typed():
+    import inspect
+    import typing
+
+    import jacobi_cli
+    from jacobi_cli.tools import symbolic
+
+    for name in (n for n in jacobi_cli.__all__ if n != "__version__"):
+        fn = getattr(jacobi_cli, name)
+        signature = inspect.signature(fn)
+        missing = [p for p, param in signature.parameters.items() if param.annotation is inspect.Parameter.empty]
+        assert not missing and signature.return_annotation is not inspect.Signature.empty, (name, missing)
+        hints = typing.get_type_hints(fn, localns={"Derivative": symbolic.Derivative})  # every hint resolves
+        assert set(hints) == set(signature.parameters) | {"return"}, name

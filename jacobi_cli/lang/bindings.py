@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -54,6 +55,16 @@ class Bindings:
             rng = rng or np.random.default_rng(seed)
             self.values[name] = rng.standard_normal(shape).astype(dtype)
         return self
+
+
+# The types of the Python API's arguments (:mod:`jacobi_cli.tools.api`).
+Value = Union[np.ndarray, float, int, Sequence[Any], str]
+"""An input's value: an array, a number, nested lists, or text of the binding language
+(``"arange(4.0)"``, ``"@data.npy"``, ``":3x4"`` for seeded random values)."""
+BindingsLike = Union[Mapping[str, Value], Sequence[str], "Bindings", None]
+"""``{name: value}``, command-line bindings (``["x=[1, 2]", "A:3x4"]``), or None for none."""
+DType = Union[str, type, np.dtype]
+"""``"float64"`` (default) or ``"float32"``, or the NumPy type."""
 
 
 def _fmt_spec(shape) -> str:

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..engine import autodiff, memory
-from ..lang.bindings import Bindings, check_seed, check_wrt, resolve_dtype, to_bindings
+from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
+
+from ..lang.bindings import Bindings, BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
 from ..engine.jacobian import Jacobian
@@ -28,6 +30,12 @@ from ..engine.planner import hessian_plan as blocks_plan, values_nbytes
 from ..ir.shapes import fmt
 
 UNLIMITED = sys.maxsize
+
+if TYPE_CHECKING:
+    from .symbolic import Derivative
+
+Wrt = Union[Sequence[str], None]  # the inputs to differentiate (default: every bound input)
+Size = Union[int, str, None]  # a memory budget: bytes, "2G", "512M", "50%"; None: half the available memory
 
 
 @dataclass
@@ -371,7 +379,7 @@ def _wrt_key(wrt) -> tuple | None:
 # Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
 # errors (JacError subclasses, which the commands turn into exit 2), NumPy arrays back.
 
-def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.ndarray:
+def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0) -> np.ndarray:
     """The value of ``expr`` (``output.value`` of ``jac eval``).
 
     >>> evaluate("x * y", {"x": [1.0, 2.0], "y": "[3, 4]"})
@@ -391,8 +399,9 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
     return problem.output
 
 
-def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array",
-             mode: str = "auto", max_memory=None, structured: bool = False) -> dict:
+def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
+             layout: Literal["array", "numerator"] = "array", mode: Literal["auto", "forward", "reverse"] = "auto",
+             max_memory: Size = None, structured: bool = False) -> dict[str, Union[np.ndarray, Jacobian]]:
     """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
 
     The ``array`` layout is ``y.shape + x.shape`` (as ``torch.autograd.functional.jacobian``
@@ -438,8 +447,8 @@ def _in_layout(found: dict, kernel, layout: str) -> dict:
             for (n, a), x_shape in zip(found.items(), kernel.x_shapes)}
 
 
-def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
-         max_memory=None) -> Plan:
+def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
+         mode: Literal["auto", "forward", "reverse"] = "auto", max_memory: Size = None) -> Plan:
     """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input.
 
     >>> print("\\n".join(plan("tanh(A @ x)", {"A": "eye(3)", "x": "ones(3)"}, wrt=["x"]).explain()[:2]))
@@ -451,7 +460,8 @@ def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mod
     return plan_of(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), mode, limit)
 
 
-def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
+def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
+        seed: int = 0) -> dict[str, np.ndarray]:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
 
     ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
@@ -483,7 +493,8 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
     return found
 
 
-def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0) -> np.ndarray:
+def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
+        seed: int = 0) -> np.ndarray:
     """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
 
     >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
@@ -506,7 +517,8 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
     return found
 
 
-def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, max_memory=None) -> dict:
+def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
+            max_memory: Size = None) -> dict[tuple[str, str], np.ndarray]:
     """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape`` for a scalar output, as ``jac hessian``.
 
     >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
@@ -521,7 +533,8 @@ def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, 
     return hessians(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), budget=limit)
 
 
-def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:
+def diff(expr: str, bindings: BindingsLike = None, wrt: Wrt = None,
+         at: Mapping[str, Value] | Sequence[str] | None = None) -> dict[str, Derivative]:
     """``{name: Derivative}``: symbolic derivatives by SymPy (imported on first call).
 
     ``bindings`` may keep sizes symbolic (``{"x": ":n"}``); names bound nowhere are scalar
