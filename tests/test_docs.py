@@ -8,7 +8,8 @@ output left out), the commands run in-process through :func:`jacobi_cli.cli.entr
 milliseconds and not a fresh interpreter), and a new docs/*.md file is picked up by the glob
 with nothing to register. Standard output comes first, then standard error, as jac prints
 them (it flushes stdout before any message). Lines are compared without trailing spaces.
-``$`` lines that do not run ``jac`` (``$ dot -Tpng ...``) are shown, not run.
+``$`` lines that do not run ``jac`` (``$ dot -Tpng ...``) are shown, not run. ``pycon``
+blocks (``>>>`` sessions of the Python API) run as doctests, one session per page.
 
 The commands run in a scratch directory holding ``examples/`` and ``docs/`` of the
 repository, so a block may read ``examples/seeds.toml`` and write ``tangent.png``.
@@ -44,8 +45,8 @@ def doc_files() -> list:
     return [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 
 
-def console_blocks(text: str):
-    """(first line number, lines) of each ```console block."""
+def console_blocks(text: str, language: str = "console"):
+    """(first line number, lines) of each ```console block (or of another ``language``)."""
     lines = text.splitlines()
     i = 0
     while i < len(lines):
@@ -57,7 +58,7 @@ def console_blocks(text: str):
         j = i + 1
         while j < len(lines) and not lines[j].strip().startswith(fence):
             j += 1
-        if lang == "console":
+        if lang == language:
             yield i + 2, [line[len(indent):] if line.startswith(indent) else line.lstrip() for line in lines[i + 1:j]]
         i = j + 1
 
@@ -123,6 +124,25 @@ def test_console_block_output_is_what_jac_prints(example, scratch, capsys):
 def test_the_collector_finds_the_blocks_of_every_file():
     assert len(ALL) >= 20
     assert {e.path for e in ALL} >= {ROOT / "README.md"} | {p for p in doc_files() if "$ jac " in p.read_text()}
+
+
+PYCON = [path for path in doc_files() if any(console_blocks(path.read_text(encoding="utf-8"), "pycon"))]
+
+
+@pytest.mark.parametrize("path", PYCON, ids=[str(p.relative_to(ROOT)) for p in PYCON])
+def test_python_sessions_print_what_the_docs_show(path, scratch):
+    """```pycon blocks are doctests, the blocks of one page one session (names carry over);
+    ``...`` in an output leaves text out, as in the console blocks."""
+    import doctest
+
+    text = path.read_text(encoding="utf-8")
+    session = "\n".join("\n".join(lines) for _, lines in console_blocks(text, "pycon"))
+    test = doctest.DocTestParser().get_doctest(session, {}, path.name, str(path), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    failures = []
+    runner.run(test, out=failures.append)
+    assert runner.failures == 0, "".join(failures)
+    assert test.examples
 
 
 @pytest.mark.parametrize("expected, actual, ok", [
