@@ -265,3 +265,13 @@ def test_zero_is_printed_as_zero_in_arrays():
 
     assert format_array(np.array([-0.0, 1.0])) == "[0. 1.]"
     assert format_array(np.array(-0.0)) == "0.0"
+
+
+def test_a_structural_zero_is_exact_at_every_size(capsys, monkeypatch):
+    """sqrt(x)[1] does not depend on x[0]: its derivative there is 0, not PyTorch's 0 * inf = NaN,
+    at n = 2 as at n = 2000 (at n = 2 the Jacobian used to be stored dense, and kept the NaN)."""
+    for n in (2, 2000):  # x[0] = 0, where sqrt has an infinite slope; x[1] = 1
+        code, out, err = jac(["eval", "sqrt(x)[1]", f"x=arange({n}.0)", "--json", "--sparse"], capsys, monkeypatch)
+        block = json.loads(out)["jacobian"]["x"]
+        assert code == 0 and "warning" not in err
+        assert block["structure"] == "sparse" and block["coo"] == {"indices": [[1]], "values": [0.5]}
