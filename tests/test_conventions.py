@@ -275,3 +275,10 @@ def test_a_structural_zero_is_exact_at_every_size(capsys, monkeypatch):
         block = json.loads(out)["jacobian"]["x"]
         assert code == 0 and "warning" not in err
         assert block["structure"] == "sparse" and block["coo"] == {"indices": [[1]], "values": [0.5]}
+
+
+def test_vjp_errors_name_the_real_output(capsys, monkeypatch):
+    code, _, err = jac(["vjp", "x * y", "x=[1, 2]", "y=[3, 4]"], capsys, monkeypatch)
+    assert code == 2 and "the output z has shape (2,)" in err
+    code, _, err = jac(["vjp", "x * y", "x=[1, 2]", "y=[3, 4]", "--v", "[1, 2, 3]"], capsys, monkeypatch)
+    assert code == 2 and "as in z.backward(gradient=v)" in err and "y.backward" not in err

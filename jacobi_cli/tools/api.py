@@ -146,14 +146,15 @@ def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.n
     return j.to_array(layout)
 
 
-def cotangent(problem: Problem, v=None) -> np.ndarray:
-    """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required."""
+def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
+    """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required.
+    ``name`` is what the messages call the output (``z`` in ``jac vjp "x * y"``)."""
     y_shape = tuple(problem.graph.output_shape)
     dtype = problem.graph.dtype
     if v is None:
         if int(np.prod(y_shape, dtype=np.int64)) != 1:
             raise JacValueError(
-                f"the output has shape {fmt(y_shape)}, so a vector v of that shape is needed: pass --v VALUE "
+                f"the output {name} has shape {fmt(y_shape)}, so a vector v of that shape is needed: pass --v VALUE "
                 f"(or --v ones). PyTorch says: grad can be implicitly created only for scalar outputs")
         return np.ones(y_shape, dtype=dtype)
     if isinstance(v, str) and v.strip() == "ones":
@@ -164,8 +165,8 @@ def cotangent(problem: Problem, v=None) -> np.ndarray:
     if v.shape != y_shape:
         if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:
             return v.reshape(y_shape)
-        raise JacShapeError(f"v has shape {fmt(v.shape)} but the output has shape {fmt(y_shape)}; "
-                            "they must match, as in y.backward(gradient=v)")
+        raise JacShapeError(f"v has shape {fmt(v.shape)} but the output {name} has shape {fmt(y_shape)}; "
+                            f"they must match, as in {name}.backward(gradient=v)")
     return v
 
 

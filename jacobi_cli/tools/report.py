@@ -113,7 +113,7 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
 
 def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> dict:
     problem = api.prepare(expr, bindings, wrt, dtype, seed)
-    cot = api.cotangent(problem, v)
+    cot = api.cotangent(problem, v, output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
@@ -291,7 +291,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     report = _header("graph", expr, g, problem.wrt)
     report["output"] = {**_output(problem), "id": g.output}
     if backward:
-        cot = api.cotangent(problem, v)
+        cot = api.cotangent(problem, v, output_name(g))
         grads = api.node_grads(problem, cot)
         report["v"] = {"shape": list(cot.shape), "value": cot}
     elif v is not None:
