@@ -12,7 +12,7 @@ import pytest
 
 import jacobi_cli
 from jacobi_cli.tools import api
-from jacobi_cli.engine import autodiff, kernels, planner
+from jacobi_cli.engine import autodiff, compiled, kernels, planner
 from jacobi_cli.errors import JacValueError
 from jacobi_cli.ir.graph import Builder
 from jacobi_cli.engine.jacobian import SparseJacobian
@@ -130,8 +130,10 @@ def test_a_dense_pattern_is_not_coloured():
 
 # --- the API's hot path ---------------------------------------------------------------------
 
-def _kernel_for(kind, expr):
-    return [k for key, k in api._HOT.items() if key[0] == kind and key[1] == expr and not isinstance(k, int)]
+def _kernel_for(kind, expr, bindings):
+    """The kernels the API's compiled function for ``expr`` at these shapes has made for ``kind`` calls."""
+    compiled = api.prepare(expr, bindings).compiled
+    return [k for key, k in compiled.kernels().items() if key[0] == kind]
 
 
 @pytest.mark.parametrize("expr,bindings", [
@@ -143,9 +145,9 @@ def _kernel_for(kind, expr):
     ("sin(x) * x", {"x": np.linspace(-1, 1, 400)}),
 ])
 def test_repeated_calls_use_a_kernel_with_the_same_answers(expr, bindings):
-    api._HOT.clear()
+    api._CACHE.clear()
     first = [jacobi_cli.jacobian(expr, bindings) for _ in range(2)]
-    assert _kernel_for("jacobian", expr) and _kernel_for("jacobian", expr)[0] is not None
+    assert _kernel_for("jacobian", expr, bindings) and _kernel_for("jacobian", expr, bindings)[0] is not None
     hot = jacobi_cli.jacobian(expr, bindings)
     for name, value in first[0].items():
         np.testing.assert_allclose(hot[name], value, rtol=1e-12, atol=0)
@@ -164,7 +166,7 @@ def test_repeated_calls_use_a_kernel_with_the_same_answers(expr, bindings):
 
 
 def test_vjp_jvp_and_evaluate_repeat_through_kernels():
-    api._HOT.clear()
+    api._CACHE.clear()
     b = {"x": np.linspace(0.1, 1, 4), "y": np.arange(4.0)}
     for _ in range(3):
         assert np.allclose(jacobi_cli.evaluate("x * y + exp(x)", b), b["x"] * b["y"] + np.exp(b["x"]))
@@ -172,28 +174,28 @@ def test_vjp_jvp_and_evaluate_repeat_through_kernels():
         assert np.allclose(g["x"], [1, 2, 3, 4] * (b["y"] + np.exp(b["x"]))) and np.allclose(g["y"], [1, 2, 3, 4] * b["x"])
         jt = jacobi_cli.jvp("x * y + exp(x)", b, {"x": np.ones(4)})
         assert np.allclose(jt, b["y"] + np.exp(b["x"]))
-    for kind in ("evaluate", "vjp", "jvp"):
-        assert _kernel_for(kind, "x * y + exp(x)")[0] is not None, kind
+    for kind in ("value", "vjp", "jvp"):
+        assert _kernel_for(kind, "x * y + exp(x)", b)[0] is not None, kind
     for v in (None, "ones"):  # y.backward() of a scalar, and torch.ones_like(y)
         for _ in range(3):
             g = jacobi_cli.vjp("sum(x * y)", b, v=v)
             assert np.allclose(g["x"], b["y"]) and np.allclose(g["y"], b["x"])
-    assert [k.y_shape for k in _kernel_for("vjp", "sum(x * y)")] == [()]  # one kernel: v is ones either way
+    assert [k.y_shape for k in _kernel_for("vjp", "sum(x * y)", b)] == [()]  # one kernel: v is ones either way
 
 
 def test_a_kernel_that_fails_hands_the_call_to_the_interpreter():
-    api._HOT.clear()
+    api._CACHE.clear()
     good = {"A": np.eye(2) * 2}
     for _ in range(3):
         jacobi_cli.jacobian("inv(A)", good)
-    assert _kernel_for("jacobian", "inv(A)")[0] is not None
+    assert _kernel_for("jacobian", "inv(A)", good)[0] is not None
     with pytest.raises(JacValueError) as err:  # singular: the interpreter's error, with its column
         jacobi_cli.jacobian("inv(A)", {"A": np.zeros((2, 2))})
     assert "singular" in str(err.value) and err.value.position == 0
 
 
 def test_the_budget_still_applies_to_hot_calls():
-    api._HOT.clear()
+    api._CACHE.clear()
     b = {"x": np.ones(300)}
     for _ in range(3):
         jacobi_cli.jacobian("exp(x)", b, max_memory="1G")
@@ -202,18 +204,20 @@ def test_the_budget_still_applies_to_hot_calls():
 
 
 def test_an_untraceable_rule_leaves_the_call_to_the_interpreter():
-    api._HOT.clear()
+    api._CACHE.clear()
     graph, env, wrt = _op_problem("prod_except", CASES["prod_except"][0])
     with pytest.raises(Exception):
         kernels.vjp_kernel(graph, wrt)
-    assert api._compile("vjp_kernel", graph, wrt) is None
+    assert compiled._compile("vjp_kernel", graph, wrt) is None
 
 
-def test_binding_strings_and_new_shapes_take_the_interpreter():
-    api._HOT.clear()
+def test_binding_strings_are_parsed_every_call_and_new_shapes_compile_anew():
+    api._CACHE.clear()
     for _ in range(3):
-        jacobi_cli.jacobian("x**2", {"x": "[1, 2]"})
-    assert not [k for k in api._HOT if k[1] == "x**2"]  # strings are parsed every time: never hot
+        assert jacobi_cli.jacobian("x**2", {"x": "[1, 2]"})["x"].tolist() == [[2, 0], [0, 4]]
+    assert _kernel_for("jacobian", "x**2", {"x": "[1, 2]"})  # the same compiled function as arrays get
+    with pytest.raises(jacobi_cli.errors.JacError):  # a bad string is still reported, kernel or not
+        jacobi_cli.jacobian("x**2", {"x": "[1, 'a']"})
     for n in (2, 3, 2, 3, 2, 3):
         assert jacobi_cli.jacobian("x**2", {"x": np.arange(float(n))})["x"].shape == (n, n)
 
@@ -250,7 +254,7 @@ def test_commands_never_load_the_compiler():
             "from jacobi_cli.cli.entry import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    main(['eval', 'sin(x) * y', 'x=[0, 1]', 'y=[2, 3]'])\n"
-            "assert 'jacobi_cli.kernels' not in sys.modules\n")
+            "assert 'jacobi_cli.engine.kernels' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
@@ -258,7 +262,7 @@ def test_commands_never_load_the_compiler():
 def test_threads_share_kernels_and_get_their_own_answers():
     from concurrent.futures import ThreadPoolExecutor
 
-    api._HOT.clear()
+    api._CACHE.clear()
     exprs = ["sin(x) * x", "x @ A @ x", "softmax(x)", "sum(x * x)"]
     A = np.arange(9.0).reshape(3, 3) / 10
 
@@ -288,9 +292,10 @@ def test_a_kernel_failing_on_its_first_run_is_dropped_not_raised(monkeypatch, ma
     def broken(*args, **kw):
         return kernels.Kernel(fails, ("x",), 0, ("x",), ())
 
-    api._HOT.clear()
+    api._CACHE.clear()
     monkeypatch.setattr(kernels, make, broken)
     b = {"x": np.arange(3.0)}
     answers = [np.asarray(call(b)) for _ in range(4)]
     assert all(np.array_equal(a, answers[0]) for a in answers)
-    assert [k for k in api._HOT.values() if not isinstance(k, int)] == [None]
+    (found,) = api._CACHE._entries.values()
+    assert list(found.kernels().values()) == [None]

@@ -284,8 +284,8 @@ class JacobianKernel:
 
     @property
     def all_dense(self) -> bool:
-        """Does the kernel return every Jacobian as its dense array?"""
-        return all(g is None or not g[0] for g in self.gathers)
+        """Does the kernel return every Jacobian as its dense array (no structure to read off)?"""
+        return all(g is None for g in self.gathers)
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
@@ -299,8 +299,8 @@ class JacobianKernel:
         if gather is None:
             return Jacobian(name, self.y_shape, x_shape, result, self.dtype) if structured else result
         compressed, flat, rows, cols = gather
-        if not (structured or compressed):
-            return result
+        # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
+        # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0.
         values = result.reshape(-1)[flat] if flat is not None else result.reshape(-1)
         if structured:
             return SparseJacobian(name, self.y_shape, x_shape, rows, cols, values, self.dtype, coalesced=True)

@@ -61,7 +61,7 @@ class Bindings:
 Value = Union[np.ndarray, float, int, Sequence[Any], str]
 """An input's value: an array, a number, nested lists, or text of the binding language
 (``"arange(4.0)"``, ``"@data.npy"``, ``":3x4"`` for seeded random values)."""
-BindingsLike = Union[Mapping[str, Value], Sequence[str], "Bindings", None]
+BindingsLike = Union[Mapping[str, Value], Sequence[str], Bindings, None]
 """``{name: value}``, command-line bindings (``["x=[1, 2]", "A:3x4"]``), or None for none."""
 DType = Union[str, type, np.dtype]
 """``"float64"`` (default) or ``"float32"``, or the NumPy type."""

@@ -6,30 +6,35 @@ array([ 6.,  2.,  4., 10.])
 
 Bindings are arrays (or anything ``np.asarray`` takes), or strings in the command-line
 binding language (``"arange(4.0)"``, ``"@data.npy"``).
+
+Each function is a few lines over a :class:`~jacobi_cli.engine.compiled.Compiled`: the
+expression compiled for the input shapes, which owns the graph, plans and kernels. The
+functions find it in a small cache (bounded, safe to share between threads); to hold one
+yourself, as ``jax.jit`` users hold a compiled function, call :func:`compile`.
 """
 
 from __future__ import annotations
 
-import sys
+import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..engine import autodiff, memory
 from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
 
-from ..lang.bindings import Bindings, BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
-from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
-from ..ir.graph import DEFAULT_MAX_BYTES, Graph
+from ..engine import memory
+from ..engine.compiled import (Compiled, Problem, cotangent, dense, hessians, jacobians, jvp_of, node_grads,
+                               tangents_of, vjp_of)
 from ..engine.jacobian import Jacobian
-from ..engine.memory import fmt_bytes
-from ..lang.parser import parse
-from ..engine.planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
-from ..engine.planner import hessian_plan as blocks_plan, values_nbytes
-from ..ir.shapes import fmt
+from ..engine.planner import Plan
+from ..errors import JacValueError
+from ..ir.graph import DEFAULT_MAX_BYTES
+from ..lang.bindings import BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
 
-UNLIMITED = sys.maxsize
+__all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
+           "prepare", "Problem", "plan_of", "hessian_plan_of", "jacobians", "dense", "cotangent", "vjp_of",
+           "node_grads", "tangents_of", "jvp_of", "hessians", "check_wrt", "to_bindings", "resolve_dtype"]
+CACHE_SIZE = 64
 
 if TYPE_CHECKING:
     from .symbolic import Derivative
@@ -38,341 +43,115 @@ Wrt = Union[Sequence[str], None]  # the inputs to differentiate (default: every 
 Size = Union[int, str, None]  # a memory budget: bytes, "2G", "512M", "50%"; None: half the available memory
 
 
-@dataclass
-class Problem:
-    """A parsed expression, its input values, and the inputs to differentiate."""
+class CompiledCache:
+    """The compiled functions of recent calls, least recently used dropped first: bounded,
+    and safe to share between threads (one lock around the dict)."""
 
-    graph: Graph  # requires_grad set for ``wrt``
-    env: dict
-    wrt: list
-    values: list  # every node's value
-    plans: dict = field(default_factory=dict)  # plans without a budget, shared by problems of one graph
-    traced: tuple | None = None  # (gradient graph, its values, its gradient nodes) once a Hessian needs them
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict = OrderedDict()
 
-    @property
-    def output(self):
-        return np.asarray(self.values[self.graph.output], dtype=self.graph.dtype)
+    def get(self, key) -> Compiled | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key, compiled: Compiled) -> Compiled:
+        """Keep ``compiled`` under ``key``; a compiled function another thread kept first wins."""
+        with self._lock:
+            kept = self._entries.setdefault(key, compiled)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return kept
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
-class _Compiled:
-    """What depends only on the expression and the input shapes, kept between calls (as
-    ``jax.jit`` keeps its traces): the parsed graph, its copy per ``wrt``, and the plans."""
-
-    __slots__ = ("graph", "by_wrt", "plans")
-
-    def __init__(self, graph: Graph):
-        self.graph, self.by_wrt, self.plans = graph, {}, {}
+_CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
 
 
-_COMPILED: OrderedDict = OrderedDict()
-COMPILED_CACHE_SIZE = 64
+def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0,
+            max_memory: Size = None) -> Compiled:
+    """``expr`` compiled for the shapes of ``bindings`` (values, or shapes as ``":3x4"``):
+    hold it and call its ``value``, ``jacobian``, ``vjp``, ``jvp`` and ``hessian`` with input
+    arrays of those shapes, as ``jax.jit(f).lower(x).compile()``.
+
+    >>> f = compile("tanh(W @ x)", {"W": ":2x3", "x": ":3"})
+    >>> J = f.jacobian({"W": np.ones((2, 3)), "x": np.zeros(3)}, wrt=["x"])["x"]
+    >>> J.shape, J[0].tolist()
+    ((2, 3), [1.0, 1.0, 1.0])
+    """
+    dtype = resolve_dtype(dtype)
+    limit = memory.budget(max_memory)
+    shapes = to_bindings(bindings, dtype, check_seed(seed), min(limit, DEFAULT_MAX_BYTES)).shapes
+    return Compiled(expr, shapes, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
 
 
-def _compiled(expr: str, shapes: dict, dtype, seed: int, max_bytes: int) -> _Compiled:
-    key = (expr, tuple(shapes.items()), np.dtype(dtype).str, seed, max_bytes)
-    entry = _COMPILED.get(key)
-    if entry is None:
-        entry = _COMPILED[key] = _Compiled(parse(expr, shapes, dtype=dtype, seed=seed, max_bytes=max_bytes))
-        if len(_COMPILED) > COMPILED_CACHE_SIZE:
-            _COMPILED.popitem(last=False)
-    else:
-        _COMPILED.move_to_end(key)
-    return entry
+def _fast_env(bindings, dtype) -> dict | None:
+    """``{name: array}`` for bindings that are a dict of arrays or numbers, else None (the
+    full path parses binding strings and reports bad values)."""
+    if type(bindings) is not dict:
+        return None
+    env = {}
+    for name, value in bindings.items():
+        if type(value) is not np.ndarray:
+            if isinstance(value, str):
+                return None
+            value = np.asarray(value)
+        if value.dtype.kind not in "biuf":
+            return None
+        env[name] = value if value.dtype.type is dtype else value.astype(dtype)
+    return env
+
+
+def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
+    """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
+    seen, else the bindings are parsed and checked and the expression compiled."""
+    env = _fast_env(bindings, dtype)
+    if env is not None:
+        key = (expr, tuple((n, a.shape) for n, a in env.items()), np.dtype(dtype).str, seed, max_bytes)
+        found = _CACHE.get(key)
+        if found is not None:
+            return found, env
+    seed = check_seed(seed)
+    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
+    key = (expr, tuple((n, np.shape(bound.values[n])) for n in bound.shapes), np.dtype(dtype).str, seed, max_bytes)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _CACHE.put(key, Compiled(expr, bound.shapes, dtype, seed, max_bytes))
+    return found, bound.values
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
             max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command.
 
-    The parse of an expression for given input shapes is cached (64 entries), so calling
-    again with new values of the same shapes only evaluates.
+    The compiled function for the expression and input shapes is cached, so calling again
+    with new values of the same shapes only evaluates.
     """
     dtype = resolve_dtype(dtype)
-    seed = check_seed(seed)
-    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    entry = _compiled(expr, bound.shapes, dtype, seed, max_bytes)
-    names = check_wrt(wrt, entry.graph.inputs)
-    graph = entry.by_wrt.get(tuple(names))
-    if graph is None:
-        graph = entry.by_wrt[tuple(names)] = entry.graph.with_wrt(names)
-    env = {name: bound.values[name] for name in graph.inputs}
-    return Problem(graph, env, names, autodiff.evaluate(graph, env), entry.plans)
+    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
+    return compiled.bind(env, wrt)
 
 
-def plan_of(problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
-    """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.planner`);
-    a plan that does not fit ``budget`` has a ``refusal`` (``check_plan`` raises it).
-
-    A plan depends on the graph and the shapes only, never on values: the plan without a
-    budget is kept with the graph and reused whenever it fits the budget."""
-    budget = memory.default_budget() if budget is None else int(budget)
-    key = (tuple(problem.wrt), mode)
-    free = problem.plans.get(key)
-    if free is None:
-        free = problem.plans[key] = make_plan(problem.graph, problem.values, problem.wrt, mode, UNLIMITED)
-    if free.peak_bytes > budget:
-        return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
-    fitted = problem.plans.get(key + ("fitted",))  # the last budget's copy: budgets rarely change
-    if fitted is None or fitted.budget != budget:
-        fitted = problem.plans[key + ("fitted",)] = replace(free, budget=budget)
-    return fitted
+def plan_of(problem: Problem, mode: str = "auto", budget: int | None = None):
+    """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.engine.planner`)."""
+    return problem.compiled.plan_of(problem, mode, budget)
 
 
-def jacobians(problem: Problem, plan: Plan | None = None) -> dict:
-    """``{name: Jacobian}`` for every input in ``wrt``, computed as ``plan`` says (default:
-    the automatic plan). Structured Jacobians stay structured."""
-    plan = plan_of(problem) if plan is None else plan
-    found = run_plan(check_plan(plan), problem.graph, problem.values)
-    return {name: _unaliased(j, problem.env) for name, j in found.items()}
-
-
-def _unaliased(j: Jacobian, env: dict) -> Jacobian:
-    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself): the caller's
-    arrays are read without copying, and a result must not change when they do."""
-    array = j._array
-    if array is not None and any(np.may_share_memory(array, v) for v in env.values()):
-        return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
-    return j
-
-
-def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
-    """``j.to_array(layout)``, refused before allocation when the dense array passes ``budget``."""
-    if j.structure != "dense" and budget is not None and j.dense_nbytes > budget:
-        raise JacLimitError(
-            f"∂y/∂{j.name} is {j.describe()} ({j.nnz:,} stored values), but as a dense array of shape "
-            f"{fmt(j.shape)} it needs {j.dense_nbytes:,} bytes ({fmt_bytes(j.dense_nbytes)}), more than the "
-            f"memory budget of {budget:,} bytes ({fmt_bytes(budget)}); nothing was allocated. Keep it sparse "
-            f"(--sparse with --json, --out FILE.npz) or raise --max-memory")
-    return j.to_array(layout)
-
-
-def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
-    """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required.
-    ``name`` is what the messages call the output (``z`` in ``jac vjp "x * y"``)."""
-    y_shape = tuple(problem.graph.output_shape)
-    dtype = problem.graph.dtype
-    if v is None:
-        if int(np.prod(y_shape, dtype=np.int64)) != 1:
-            raise JacValueError(
-                f"the output {name} has shape {fmt(y_shape)}, so a vector v of that shape is needed: pass --v VALUE "
-                f"(or --v ones). PyTorch says: grad can be implicitly created only for scalar outputs")
-        return np.ones(y_shape, dtype=dtype)
-    if isinstance(v, str) and v.strip() == "ones":
-        return np.ones(y_shape, dtype=dtype)
-    if isinstance(v, str):
-        v = to_bindings([f"v={v}"], dtype).values["v"]
-    v = np.asarray(v, dtype=dtype)
-    if v.shape != y_shape:
-        if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:
-            return v.reshape(y_shape)
-        raise JacShapeError(f"v has shape {fmt(v.shape)} but the output {name} has shape {fmt(y_shape)}; "
-                            f"they must match, as in {name}.backward(gradient=v)")
-    return v
-
-
-def vjp_of(problem: Problem, v) -> dict:
-    """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
-    grads = autodiff.vjp(problem.graph, problem.values, v[None])
-    return {name: np.asarray(grads[name][0]) for name in problem.wrt}
-
-
-def node_grads(problem: Problem, v) -> dict:
-    """``{node_id: gradient}`` after ``y.backward(gradient=v)`` with ``retain_grad()`` on
-    every node: ``.grad`` for the leaves that require grad, the cotangent for the others.
-    Nodes that do not require grad have none (``.grad`` is ``None`` in PyTorch)."""
-    g = problem.graph
-    grads, kept = autodiff.vjp(g, problem.values, v[None], retain=True)
-    out = {i: np.asarray(ct[0]) for i, ct in kept.items()}
-    for name in problem.wrt:  # an input the output does not use gets zeros, as in jac vjp
-        out.setdefault(g.inputs[name], np.asarray(grads[name][0]))
-    return out
-
-
-def tangents_of(problem: Problem, tangents: dict) -> dict:
-    """Checked tangents ``{name: array of x's shape}``; inputs not named get none."""
-    g = problem.graph
-    out = {}
-    for name, t in tangents.items():
-        if name not in g.inputs:
-            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
-        if name not in problem.wrt:  # it would move a constant: the header says it is not differentiated
-            raise JacNameError(f"--tangent {name}: '{name}' is held constant (--wrt {' '.join(problem.wrt)}); "
-                               f"add --wrt {name}, or drop its tangent")
-        shape = tuple(g.nodes[g.inputs[name]].shape)
-        if isinstance(t, str):
-            t = np.ones(shape) if t.strip() == "ones" else to_bindings([f"{name}={t}"], g.dtype).values[name]
-        t = np.asarray(t, dtype=g.dtype)
-        if t.shape != shape:
-            raise JacShapeError(f"the tangent for '{name}' has shape {fmt(t.shape)}, but '{name}' has shape {fmt(shape)}")
-        out[name] = t
-    return out
-
-
-def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
-    """J·t: the output's directional derivative along ``tangents``."""
-    if not tangents:
-        return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
-    batched = {name: t[None] for name, t in tangents.items()}
-    return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
-
-
-def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:
-    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape``; needs a one-element output.
-
-    Computed as ``plan`` says (default: :func:`hessian_plan_of` for ``budget``): a plan that
-    does not fit raises :class:`~jacobi_cli.errors.JacLimitError` before a block is allocated."""
-    plan = hessian_plan_of(problem, budget) if plan is None else plan
-    check_plan(plan)
-    g2, values, grad_ids = _traced_gradient(problem)
-    return autodiff.hessian_blocks(g2, values, grad_ids, problem.wrt, plan.batch)
-
-
-def hessian_plan_of(problem: Problem, budget: int | None = None) -> HessianPlan:
-    """How the Hessian of ``problem`` will be computed (see :class:`~jacobi_cli.planner.HessianPlan`);
-    a plan that does not fit ``budget`` has a ``refusal`` (``check_plan`` raises it).
-
-    The blocks are checked against the budget and the limit per array from the input shapes
-    alone, before the gradient graph is traced. As for :func:`plan_of`, the plan without a
-    budget is kept with the graph and reused whenever it fits."""
-    y_shape = tuple(problem.graph.output_shape)
-    if int(np.prod(y_shape, dtype=np.int64)) != 1:
-        raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
-                            "reduce it first, e.g. sum(...)")
-    budget = memory.default_budget() if budget is None else int(budget)
-    g = problem.graph
-    shapes = {name: tuple(g.nodes[g.inputs[name]].shape) for name in problem.wrt}
-    values_bytes = values_nbytes(problem.values)
-    plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES))
-    if plan.refusal:  # from the shapes alone: nothing traced, nothing allocated
-        return plan
-    key = ("hessian", tuple(problem.wrt), plan.max_bytes, values_bytes)
-    free = problem.plans.get(key)
-    if free is None:
-        free = problem.plans[key] = _fitted(replace(plan, budget=UNLIMITED), problem)
-    if free.refusal is None and free.peak_bytes <= budget:
-        return replace(free, budget=budget)
-    return _fitted(plan, problem)
-
-
-def _fitted(plan: HessianPlan, problem: Problem) -> HessianPlan:
-    """``plan`` with its passes, the values of the gradient graph counted with the others."""
-    g2, values, grad_ids = _traced_gradient(problem)
-    plan = replace(plan, values_bytes=values_nbytes(problem.values, values))
-    return fit_hessian(plan, g2, values, grad_ids)
-
-
-def _traced_gradient(problem: Problem) -> tuple:
-    """``(g2, values, grad_ids)``: the reverse pass traced into a graph (kept with the
-    parse, per ``wrt``), the values of its nodes at this problem's inputs, and its gradient nodes."""
-    if problem.traced is None:
-        key = ("grad_graph", tuple(problem.wrt))
-        if key not in problem.plans:
-            problem.plans[key] = autodiff.grad_graph(problem.graph)
-        g2, grad_ids = problem.plans[key]
-        problem.traced = (g2, autodiff.evaluate(g2, problem.env), grad_ids)
-    return problem.traced
-
-
-# --- hot calls: compiled kernels -----------------------------------------------------------
-#
-# A call repeated with the same expression, options and input shapes runs a kernel
-# (:mod:`jacobi_cli.kernels`): the forward and derivative passes compiled into one Python
-# function. It is made at the second such call, as a JIT compiles what runs again, checked
-# once against the interpreter's answer, and used while it fits the memory budget. A kernel
-# that fails (an op refusing its values) hands the call back to the interpreter, which
-# raises the error with its position.
-
-_HOT: OrderedDict = OrderedDict()  # key -> calls seen (int), a kernel, or None (cannot compile)
-HOT_AFTER = 2
-HOT_CACHE_SIZE = 64
-
-
-def _hot_inputs(bindings, dtype) -> tuple | None:
-    """``(key, env)`` for bindings that are a dict of arrays or numbers, else None (the
-    interpreter's path parses binding strings and reports bad values)."""
-    if type(bindings) is not dict:
-        return None
-    key, env = [], {}
-    for name, value in bindings.items():
-        if type(value) is not np.ndarray:
-            if isinstance(value, str):
-                return None
-            value = np.asarray(value)
-        kind = value.dtype
-        if kind.kind not in "biuf":
-            return None
-        key.append((name, value.shape, kind.char))
-        env[name] = value if kind.type is dtype else value.astype(dtype)
-    return tuple(key), env
-
-
-def _hot(key):
-    """The kernel for ``key``, or None; counts the calls that have none yet."""
-    entry = _HOT.get(key, 0)
-    if type(entry) is int:
-        _HOT[key] = entry + 1
-        if len(_HOT) > HOT_CACHE_SIZE:
-            try:
-                _HOT.popitem(last=False)
-            except KeyError:  # another thread emptied it first
-                pass
-        return None
-    return entry
-
-
-def _due(key) -> bool:
-    """Is it time to compile a kernel for ``key`` (the call was seen often enough)?"""
-    entry = _HOT.get(key)
-    return type(entry) is int and entry >= HOT_AFTER
-
-
-def _learn(key, make: str, make_args: tuple, run_args, expected, answer=lambda got: got) -> None:
-    """At the call that makes ``key`` due, compile ``kernels.<make>(*make_args)`` and keep it
-    if its first answer (``answer`` of what it returns for ``run_args(kernel)``) is the
-    interpreter's ``expected``; else remember that ``key`` stays with the interpreter."""
-    if not _due(key):
-        return
-    kernel = _compile(make, *make_args)
-    got = _run_kernel(kernel, *run_args(kernel)) if kernel is not None else None
-    _HOT[key] = kernel if got is not None and _same(expected, answer(got)) else None
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, Jacobian) or isinstance(b, Jacobian):
-        if not (isinstance(a, Jacobian) and isinstance(b, Jacobian)) or a.structure != b.structure:
-            return False
-        if a.structure != "dense":
-            return (np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols)
-                    and _same(np.asarray(a.values), np.asarray(b.values)))
-        a, b = a.to_array(), b.to_array()
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-9, atol=0, equal_nan=True))
-
-
-def _compile(make: str, *args):
-    """``kernels.<make>(*args)``, or None when the computation cannot be traced into a kernel
-    (a rule that needs concrete values): the interpreter keeps running it. (The module is
-    imported here: a command runs once and never compiles, so ``jac eval`` never loads it.)"""
-    from ..engine import kernels
-
-    try:
-        return getattr(kernels, make)(*args)
-    except Exception:  # noqa: BLE001 - compiling is an optimisation, never an error
-        return None
-
-
-def _run_kernel(kernel, *args):
-    """The kernel's answer, or None when it fails (the interpreter then runs the call)."""
-    try:
-        return kernel(*args)
-    except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
-        return None
-
-
-def _wrt_key(wrt) -> tuple | None:
-    return None if not wrt else tuple(wrt)
+def hessian_plan_of(problem: Problem, budget: int | None = None):
+    """How the Hessian of ``problem`` will be computed (see :class:`~jacobi_cli.engine.planner.HessianPlan`)."""
+    return problem.compiled.hessian_plan_of(problem, budget)
 
 
 # --- the public one-call functions -------------------------------------------------------
@@ -387,17 +166,8 @@ def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64",
     array([3., 8.])
     """
     dtype = resolve_dtype(dtype)
-    hot = _hot_inputs(bindings, dtype)
-    key = ("evaluate", expr, hot[0], dtype, seed) if hot else None
-    kernel = _hot(key) if hot else None
-    if kernel is not None:
-        found = _run_kernel(kernel, hot[1])
-        if found is not None:
-            return found[0]
-    problem = prepare(expr, bindings, None, dtype, seed)
-    if hot:
-        _learn(key, "evaluate_kernel", (problem.graph,), lambda k: (hot[1],), problem.output, lambda got: got[0])
-    return problem.output
+    compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
+    return compiled.value(env)
 
 
 def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
@@ -416,7 +186,7 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     ``"reverse"``; ``max_memory`` the budget (bytes or ``"2G"``; default half the available
     memory): passes are chunked to fit it, and a result that cannot fit raises
     :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated. With
-    ``structured=True`` the values are :class:`~jacobi_cli.jacobian.Jacobian` objects that
+    ``structured=True`` the values are :class:`~jacobi_cli.engine.jacobian.Jacobian` objects that
     keep their structure (``.structure``, ``.to_array(layout)``, ``np.asarray(J)``):
 
     >>> J = jacobian("sin(x) * x**2", {"x": [1.0, 2.0, 3.0]}, structured=True)["x"]
@@ -425,27 +195,11 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     """
     if layout not in ("array", "numerator"):
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
+    budget = None if max_memory is None else memory.budget(max_memory)  # None: half the memory available now
     limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
-    hot = _hot_inputs(bindings, dtype)
-    key = ("jacobian", expr, hot[0], dtype, seed, _wrt_key(wrt), mode, max_memory) if hot else None
-    kernel = _hot(key) if hot else None
-    if kernel is not None and kernel.peak <= limit:
-        found = _run_kernel(kernel, hot[1], structured)
-        if found is not None:
-            return found if structured or layout == "array" else _in_layout(found, kernel, layout)
-    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
-    plan = plan_of(problem, mode, limit)
-    found = jacobians(problem, plan)
-    if hot:
-        _learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)), lambda k: (hot[1], True),
-               found)
-    return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
-
-
-def _in_layout(found: dict, kernel, layout: str) -> dict:
-    return {n: Jacobian(n, kernel.y_shape, x_shape, a, kernel.dtype).to_array(layout)
-            for (n, a), x_shape in zip(found.items(), kernel.x_shapes)}
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    return compiled.jacobian(env, wrt, mode, budget, structured, layout)
 
 
 def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
@@ -458,7 +212,8 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
       x (3,): ... mode, 1 pass of 3 basis vectors; structure dense, ...
     """
     limit = memory.budget(max_memory)
-    return plan_of(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), mode, limit)
+    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
+    return problem.compiled.plan_of(problem, mode, limit)
 
 
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
@@ -472,26 +227,8 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     array([ 6., 12.])
     """
     dtype = resolve_dtype(dtype)
-    hot = _hot_inputs(bindings, dtype)
-    ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
-    v_hot = None if ones or isinstance(v, str) else np.asarray(v, dtype=dtype)
-    v_key = "ones" if ones else v_hot.shape if v_hot is not None else None
-    key = ("vjp", expr, hot[0], dtype, seed, _wrt_key(wrt), v_key) if hot and v_key is not None else None
-    kernel = _hot(key) if key else None
-
-    def run_args(k):  # the inputs, then the cotangent
-        return hot[1], np.ones(k.y_shape, dtype) if ones else v_hot
-
-    if kernel is not None:
-        found = _run_kernel(kernel, *run_args(kernel))
-        if found is not None:
-            return dict(zip(kernel.names, found))
-    problem = prepare(expr, bindings, wrt, dtype, seed)
-    found = vjp_of(problem, cotangent(problem, v))
-    if key:
-        _learn(key, "vjp_kernel", (problem.graph, problem.wrt), run_args, found,
-               lambda got: dict(zip(problem.wrt, got)))
-    return found
+    compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
+    return compiled.vjp(env, v, wrt)
 
 
 def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
@@ -502,20 +239,8 @@ def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] 
     array([2., 0.])
     """
     dtype = resolve_dtype(dtype)
-    hot = _hot_inputs(bindings, dtype)
-    hot_t = _hot_inputs(dict(tangents), dtype) if hot and tangents and type(tangents) is dict else None
-    key = ("jvp", expr, hot[0], dtype, seed, hot_t[0]) if hot_t else None
-    kernel = _hot(key) if key else None
-    if kernel is not None:
-        found = _run_kernel(kernel, hot[1], *hot_t[1].values())
-        if found is not None:
-            return found[0]
-    problem = prepare(expr, bindings, None, dtype, seed)
-    found = jvp_of(problem, tangents_of(problem, tangents or {}))
-    if key:
-        _learn(key, "jvp_kernel", (problem.graph, list(hot_t[1])), lambda k: (hot[1], *hot_t[1].values()), found,
-               lambda got: got[0])
-    return found
+    compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
+    return compiled.jvp(env, tangents)
 
 
 def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
@@ -531,7 +256,9 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     cannot fit raise :class:`~jacobi_cli.errors.JacLimitError` before anything is allocated.
     """
     limit = memory.budget(max_memory)
-    return hessians(prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES)), budget=limit)
+    dtype = resolve_dtype(dtype)
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    return compiled.hessian(env, wrt, limit)
 
 
 def diff(expr: str, bindings: BindingsLike = None, wrt: Wrt = None,

@@ -1,0 +1,434 @@
+"""One compiled function: an expression for given input shapes, and all that depends on them.
+
+In the spirit of ``jax.jit(f).lower(x).compile()``, a :class:`Compiled` is an explicit
+object for one (expression, input shapes, dtype, seed): it owns the parsed graph, its copy
+per ``wrt``, the plans (which depend on shapes only, never on values), the traced gradient
+graph of a Hessian, and the kernels of repeated calls. It offers ``value``, ``jacobian``,
+``vjp``, ``jvp``, ``hessian`` and ``plan`` on input values, and :meth:`Compiled.bind` for
+the commands, which need the evaluated :class:`Problem` itself.
+
+Everything it learns is kept in one dict guarded by a lock; what is stored is immutable
+(graphs, plans, kernels), so threads share a compiled function safely. Two threads that
+need the same missing entry may both compute it; the first one stored wins, and both are
+the same. No state lives outside the object: a caller that holds it holds all of it.
+
+Kernels: a call repeated with the same options (``wrt``, mode, budget, the cotangent's or
+tangents' shapes) is compiled at its second occurrence, as a JIT compiles what runs again
+(:mod:`jacobi_cli.engine.kernels`), checked once against the interpreter's answer, and run
+from then on. A kernel that fails (an op refusing its values) hands the call back to the
+interpreter, which raises the error with its position.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import JacLimitError, JacNameError, JacShapeError, JacValueError
+from ..ir.graph import DEFAULT_MAX_BYTES, Graph
+from ..ir.shapes import fmt
+from ..lang.bindings import check_wrt, to_bindings
+from ..lang.parser import parse
+from . import autodiff, memory
+from .jacobian import Jacobian
+from .memory import fmt_bytes
+from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
+from .planner import hessian_plan as blocks_plan, values_nbytes
+
+UNLIMITED = sys.maxsize
+HOT_AFTER = 2  # calls seen before a kernel is compiled
+MAX_KERNELS = 32  # kernels (and call counts) one compiled function keeps
+
+
+@dataclass
+class Problem:
+    """A compiled function bound to input values: the graph for ``wrt``, the inputs, every
+    node's value. Made per call by :meth:`Compiled.bind`; never shared between calls."""
+
+    graph: Graph  # requires_grad set for ``wrt``
+    env: dict
+    wrt: list
+    values: list  # every node's value
+    compiled: "Compiled"
+    traced: tuple | None = None  # (gradient graph, its values, its gradient nodes) once a Hessian needs them
+
+    @property
+    def output(self) -> np.ndarray:
+        return np.asarray(self.values[self.graph.output], dtype=self.graph.dtype)
+
+
+class Compiled:
+    """``expr`` compiled for inputs of ``shapes`` (``{name: shape}``), ``dtype`` and ``seed``
+    (random constants in the expression); ``max_bytes`` caps each array the graph makes.
+
+    >>> f = Compiled("sin(x) * y", {"x": (2,), "y": (2,)})
+    >>> f.jacobian({"x": np.array([0.0, 1.0]), "y": np.array([2.0, 3.0])})["x"].round(3)
+    array([[2.   , 0.   ],
+           [0.   , 1.621]])
+    """
+
+    def __init__(self, expr: str, shapes: dict, dtype=np.float64, seed: int = 0,
+                 max_bytes: int = DEFAULT_MAX_BYTES):
+        self.expr = expr
+        self.shapes = dict(shapes)
+        self.dtype = np.dtype(dtype).type
+        self.seed = seed
+        self.max_bytes = max_bytes
+        self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes)
+        self._lock = threading.Lock()
+        self._memo: dict = {}  # graphs per wrt, plans, traced gradients: immutable values
+        self._hot: dict = {}  # call key -> calls seen (int), a kernel, or None (stays interpreted)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{n}: {fmt(s)}" for n, s in self.shapes.items())
+        return f"Compiled({self.expr!r}, {{{shapes}}}, {np.dtype(self.dtype).name})"
+
+    # --- what depends on shapes only: made once, kept ------------------------------------
+
+    def _memo_get(self, key, make):
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = make()  # outside the lock: plans and traces can take a while
+        with self._lock:
+            return self._memo.setdefault(key, value)
+
+    def graph_for(self, wrt: Sequence[str] | None = None) -> Graph:
+        """The graph with ``requires_grad`` set for ``wrt`` (default: every input)."""
+        names = tuple(check_wrt(wrt, self.graph.inputs))
+        return self._memo_get(("wrt", names), lambda: self.graph.with_wrt(names))
+
+    def bind(self, env: dict, wrt: Sequence[str] | None = None) -> Problem:
+        """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``)."""
+        names = check_wrt(wrt, self.graph.inputs)
+        graph = self.graph_for(names)
+        env = {name: env[name] for name in graph.inputs}
+        return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
+
+    def plan_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
+        """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.engine.planner`);
+        a plan that does not fit ``budget`` has a ``refusal`` (``planner.check`` raises it).
+
+        The plan without a budget is kept and reused whenever it fits the budget."""
+        budget = memory.default_budget() if budget is None else int(budget)
+        free = self._memo_get(("plan", tuple(problem.wrt), mode),
+                              lambda: make_plan(problem.graph, problem.values, problem.wrt, mode, UNLIMITED))
+        if free.peak_bytes > budget:
+            return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
+        return replace(free, budget=budget)
+
+    def hessian_plan_of(self, problem: Problem, budget: int | None = None) -> HessianPlan:
+        """How the Hessian of ``problem`` will be computed; blocks are checked against the budget
+        from the input shapes alone, before the gradient graph is traced."""
+        y_shape = tuple(problem.graph.output_shape)
+        if int(np.prod(y_shape, dtype=np.int64)) != 1:
+            raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
+                                "reduce it first, e.g. sum(...)")
+        budget = memory.default_budget() if budget is None else int(budget)
+        g = problem.graph
+        shapes = {name: tuple(g.nodes[g.inputs[name]].shape) for name in problem.wrt}
+        values_bytes = values_nbytes(problem.values)
+        plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES))
+        if plan.refusal:  # from the shapes alone: nothing traced, nothing allocated
+            return plan
+        free = self._memo_get(("hessian", tuple(problem.wrt), plan.max_bytes, values_bytes),
+                              lambda: self._fitted(replace(plan, budget=UNLIMITED), problem))
+        if free.refusal is None and free.peak_bytes <= budget:
+            return replace(free, budget=budget)
+        return self._fitted(plan, problem)
+
+    def _fitted(self, plan: HessianPlan, problem: Problem) -> HessianPlan:
+        g2, values, grad_ids = self.traced_gradient(problem)
+        plan = replace(plan, values_bytes=values_nbytes(problem.values, values))
+        return fit_hessian(plan, g2, values, grad_ids)
+
+    def traced_gradient(self, problem: Problem) -> tuple:
+        """``(g2, values, grad_ids)``: the reverse pass traced into a graph (kept, per ``wrt``),
+        the values of its nodes at the problem's inputs, and its gradient nodes."""
+        if problem.traced is None:
+            g2, grad_ids = self._memo_get(("grad_graph", tuple(problem.wrt)),
+                                          lambda: autodiff.grad_graph(problem.graph))
+            problem.traced = (g2, autodiff.evaluate(g2, problem.env), grad_ids)
+        return problem.traced
+
+    # --- kernels for repeated calls ---------------------------------------------------------
+
+    def _kernel(self, key):
+        """The kernel for ``key``, or None; counts the calls that have none yet."""
+        with self._lock:
+            entry = self._hot.get(key, 0)
+            if type(entry) is not int:
+                return entry
+            if key not in self._hot and len(self._hot) >= MAX_KERNELS:
+                return None  # full: this call stays with the interpreter
+            self._hot[key] = entry + 1
+            return None
+
+    def _learn(self, key, make: str, make_args: tuple, run_args, expected, answer=lambda got: got) -> None:
+        """At the call that makes ``key`` due, compile ``kernels.<make>(*make_args)`` and keep it
+        if its first answer is the interpreter's ``expected``; else ``key`` stays interpreted."""
+        with self._lock:
+            due = type(self._hot.get(key)) is int and self._hot[key] >= HOT_AFTER
+        if not due:
+            return
+        kernel = _compile(make, *make_args)
+        got = _run(kernel, *run_args(kernel)) if kernel is not None else None
+        keep = kernel if got is not None and same(expected, answer(got)) else None
+        with self._lock:
+            self._hot[key] = keep
+
+    def kernels(self) -> dict:
+        """``{call key: kernel}`` for the calls decided so far (None: it stays interpreted)."""
+        with self._lock:
+            return {key: k for key, k in self._hot.items() if type(k) is not int}
+
+    # --- the one-call methods -----------------------------------------------------------------
+
+    def value(self, env: dict) -> np.ndarray:
+        """The output's value at ``env``."""
+        key = ("value",)
+        kernel = self._kernel(key)
+        if kernel is not None:
+            found = _run(kernel, env)
+            if found is not None:
+                return found[0]
+        problem = self.bind(env)
+        self._learn(key, "evaluate_kernel", (problem.graph,), lambda k: (env,), problem.output, lambda got: got[0])
+        return problem.output
+
+    def jacobian(self, env: dict, wrt: Sequence[str] | None = None, mode: str = "auto", budget: int | None = None,
+                 structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
+        """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
+        :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
+        limit = memory.default_budget() if budget is None else int(budget)
+        key = ("jacobian", _wrt_key(wrt), mode, budget)
+        kernel = self._kernel(key)
+        if kernel is not None and kernel.peak <= limit:
+            found = _run(kernel, env, structured)
+            if found is not None:
+                return found if structured or layout == "array" else _in_layout(found, kernel, layout)
+        problem = self.bind(env, wrt)
+        plan = self.plan_of(problem, mode, limit)
+        found = jacobians(problem, plan)
+        self._learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)),
+                    lambda k: (env, True), found)
+        return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
+
+    def vjp(self, env: dict, v: np.ndarray | float | str | None = None,
+            wrt: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it."""
+        ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
+        v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
+        key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
+        kernel = self._kernel(key) if key[2] is not None else None
+
+        def run_args(k):  # the inputs, then the cotangent
+            return env, np.ones(k.y_shape, self.dtype) if ones else v_array
+
+        if kernel is not None:
+            found = _run(kernel, *run_args(kernel))
+            if found is not None:
+                return dict(zip(kernel.names, found))
+        problem = self.bind(env, wrt)
+        found = vjp_of(problem, cotangent(problem, v))
+        if key[2] is not None:
+            self._learn(key, "vjp_kernel", (problem.graph, problem.wrt), run_args, found,
+                        lambda got: dict(zip(problem.wrt, got)))
+        return found
+
+    def jvp(self, env: dict, tangents: dict | None = None) -> np.ndarray:
+        """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none)."""
+        tangents = tangents or {}
+        arrays = _arrays(tangents, self.dtype)
+        key = ("jvp", tuple((n, t.shape) for n, t in arrays.items())) if arrays is not None and arrays else None
+        kernel = self._kernel(key) if key else None
+        if kernel is not None:
+            found = _run(kernel, env, *arrays.values())
+            if found is not None:
+                return found[0]
+        problem = self.bind(env)
+        found = jvp_of(problem, tangents_of(problem, tangents))
+        if key:
+            self._learn(key, "jvp_kernel", (problem.graph, list(arrays)), lambda k: (env, *arrays.values()), found,
+                        lambda got: got[0])
+        return found
+
+    def hessian(self, env: dict, wrt: Sequence[str] | None = None,
+                budget: int | None = None) -> dict[tuple[str, str], np.ndarray]:
+        """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape`` for a one-element output."""
+        return hessians(self.bind(env, wrt), budget=budget)
+
+
+# --- what a bound problem computes (the commands call these on the Problem they print) ---------
+
+def jacobians(problem: Problem, plan: Plan | None = None) -> dict:
+    """``{name: Jacobian}`` for every input in ``wrt``, computed as ``plan`` says (default:
+    the automatic plan). Structured Jacobians stay structured."""
+    plan = problem.compiled.plan_of(problem) if plan is None else plan
+    found = run_plan(check_plan(plan), problem.graph, problem.values)
+    return {name: _unaliased(j, problem.env) for name, j in found.items()}
+
+
+def _unaliased(j: Jacobian, env: dict) -> Jacobian:
+    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself): the caller's
+    arrays are read without copying, and a result must not change when they do."""
+    array = j._array
+    if array is not None and any(np.may_share_memory(array, v) for v in env.values()):
+        return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
+    return j
+
+
+def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
+    """``j.to_array(layout)``, refused before allocation when the dense array passes ``budget``."""
+    if j.structure != "dense" and budget is not None and j.dense_nbytes > budget:
+        raise JacLimitError(
+            f"∂y/∂{j.name} is {j.describe()} ({j.nnz:,} stored values), but as a dense array of shape "
+            f"{fmt(j.shape)} it needs {j.dense_nbytes:,} bytes ({fmt_bytes(j.dense_nbytes)}), more than the "
+            f"memory budget of {budget:,} bytes ({fmt_bytes(budget)}); nothing was allocated. Keep it sparse "
+            f"(--sparse with --json, --out FILE.npz) or raise --max-memory")
+    return j.to_array(layout)
+
+
+def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
+    """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required.
+    ``name`` is what the messages call the output (``z`` in ``jac vjp "x * y"``)."""
+    y_shape = tuple(problem.graph.output_shape)
+    dtype = problem.graph.dtype
+    if v is None:
+        if int(np.prod(y_shape, dtype=np.int64)) != 1:
+            raise JacValueError(
+                f"the output {name} has shape {fmt(y_shape)}, so a vector v of that shape is needed: pass --v VALUE "
+                f"(or --v ones). PyTorch says: grad can be implicitly created only for scalar outputs")
+        return np.ones(y_shape, dtype=dtype)
+    if isinstance(v, str) and v.strip() == "ones":
+        return np.ones(y_shape, dtype=dtype)
+    if isinstance(v, str):
+        v = to_bindings([f"v={v}"], dtype).values["v"]
+    v = np.asarray(v, dtype=dtype)
+    if v.shape != y_shape:
+        if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:
+            return v.reshape(y_shape)
+        raise JacShapeError(f"v has shape {fmt(v.shape)} but the output {name} has shape {fmt(y_shape)}; "
+                            f"they must match, as in {name}.backward(gradient=v)")
+    return v
+
+
+def vjp_of(problem: Problem, v) -> dict:
+    """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
+    grads = autodiff.vjp(problem.graph, problem.values, v[None])
+    return {name: np.asarray(grads[name][0]) for name in problem.wrt}
+
+
+def node_grads(problem: Problem, v) -> dict:
+    """``{node_id: gradient}`` after ``y.backward(gradient=v)`` with ``retain_grad()`` on
+    every node: ``.grad`` for the leaves that require grad, the cotangent for the others.
+    Nodes that do not require grad have none (``.grad`` is ``None`` in PyTorch)."""
+    g = problem.graph
+    grads, kept = autodiff.vjp(g, problem.values, v[None], retain=True)
+    out = {i: np.asarray(ct[0]) for i, ct in kept.items()}
+    for name in problem.wrt:  # an input the output does not use gets zeros, as in jac vjp
+        out.setdefault(g.inputs[name], np.asarray(grads[name][0]))
+    return out
+
+
+def tangents_of(problem: Problem, tangents: dict) -> dict:
+    """Checked tangents ``{name: array of x's shape}``; inputs not named get none."""
+    g = problem.graph
+    out = {}
+    for name, t in tangents.items():
+        if name not in g.inputs:
+            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
+        if name not in problem.wrt:  # it would move a constant: the header says it is not differentiated
+            raise JacNameError(f"--tangent {name}: '{name}' is held constant (--wrt {' '.join(problem.wrt)}); "
+                               f"add --wrt {name}, or drop its tangent")
+        shape = tuple(g.nodes[g.inputs[name]].shape)
+        if isinstance(t, str):
+            t = np.ones(shape) if t.strip() == "ones" else to_bindings([f"{name}={t}"], g.dtype).values[name]
+        t = np.asarray(t, dtype=g.dtype)
+        if t.shape != shape:
+            raise JacShapeError(f"the tangent for '{name}' has shape {fmt(t.shape)}, but '{name}' has shape {fmt(shape)}")
+        out[name] = t
+    return out
+
+
+def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
+    """J·t: the output's directional derivative along ``tangents``."""
+    if not tangents:
+        return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
+    batched = {name: t[None] for name, t in tangents.items()}
+    return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
+
+
+def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:
+    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape``; needs a one-element output.
+
+    Computed as ``plan`` says (default: the plan for ``budget``): a plan that does not fit
+    raises :class:`~jacobi_cli.errors.JacLimitError` before a block is allocated."""
+    plan = problem.compiled.hessian_plan_of(problem, budget) if plan is None else plan
+    check_plan(plan)
+    g2, values, grad_ids = problem.compiled.traced_gradient(problem)
+    return autodiff.hessian_blocks(g2, values, grad_ids, problem.wrt, plan.batch)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def same(a, b) -> bool:
+    """Do two answers agree: structure identical, values equal to rounding, NaN where NaN?"""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, Jacobian) or isinstance(b, Jacobian):
+        if not (isinstance(a, Jacobian) and isinstance(b, Jacobian)) or a.structure != b.structure:
+            return False
+        if a.structure != "dense":
+            return (np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols)
+                    and same(np.asarray(a.values), np.asarray(b.values)))
+        a, b = a.to_array(), b.to_array()
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-9, atol=0, equal_nan=True))
+
+
+def _compile(make: str, *args):
+    """``kernels.<make>(*args)``, or None when the computation cannot be traced into a kernel
+    (a rule that needs concrete values): the interpreter keeps running it. (Imported here: a
+    command runs once and never compiles, so ``jac eval`` never loads the compiler.)"""
+    from . import kernels
+
+    try:
+        return getattr(kernels, make)(*args)
+    except Exception:  # noqa: BLE001 - compiling is an optimisation, never an error
+        return None
+
+
+def _run(kernel, *args):
+    """The kernel's answer, or None when it fails (the interpreter then runs the call)."""
+    try:
+        return kernel(*args)
+    except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
+        return None
+
+
+def _wrt_key(wrt) -> tuple | None:
+    return None if not wrt else tuple(wrt)
+
+
+def _arrays(tangents: dict, dtype) -> dict | None:
+    """The tangents as arrays of ``dtype``, or None when one is a string (the interpreter's
+    path parses it and reports a bad value)."""
+    out = {}
+    for name, t in tangents.items():
+        if isinstance(t, str):
+            return None
+        t = np.asarray(t)
+        if t.dtype.kind not in "biuf":
+            return None
+        out[name] = t.astype(dtype, copy=False)
+    return out
+
+
+def _in_layout(found: dict, kernel, layout: str) -> dict:
+    return {n: Jacobian(n, kernel.y_shape, x_shape, a, kernel.dtype).to_array(layout)
+            for (n, a), x_shape in zip(found.items(), kernel.x_shapes)}

@@ -1,0 +1,196 @@
+"""The compiled function: no hidden state, so threads and repeated calls get the interpreter's answers.
+
+- Eight threads call every API function at once, on mixed expressions and shapes, while
+  others plan new expressions (their dry runs must never leak into another thread's pass);
+  every answer equals the single-threaded one, and the process is still right afterwards.
+- A kernel (a repeated call compiled) gives what the interpreter gives for every value:
+  random expressions from the fuzz grammar, values with 0, inf and NaN, values changing
+  from call to call; structure and values identical, NaN where NaN.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+import jacobi_cli
+from jacobi_cli.engine import compiled as compiled_module
+from jacobi_cli.engine.compiled import Compiled, jacobians, jvp_of, tangents_of, vjp_of
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from test_fuzz import INPUTS, typed_expressions
+
+CALLS = [
+    ("jacobian", "tanh(x) * x", {"x": (3000,)}),
+    ("jacobian", "sin(x) * x**2 + exp(-x)", {"x": (7,)}),
+    ("jacobian", "tanh(A @ x)", {"A": (5, 4), "x": (4,)}),
+    ("jacobian", "softmax(x)", {"x": (6,)}),
+    ("vjp", "sum(x * y) + x @ y", {"x": (9,), "y": (9,)}),
+    ("vjp", "log1p(x**2) * 3", {"x": (5,)}),
+    ("jvp", "x @ A @ x", {"x": (3,), "A": (3, 3)}),
+    ("evaluate", "prod(x) + norm(x)", {"x": (4,)}),
+    ("hessian", "sum(sin(x) * y)", {"x": (3,), "y": (3,)}),
+    ("plan", "x[:, None] * y", {"x": (40,), "y": (30,)}),
+]
+
+
+def _inputs(shapes: dict, k: int) -> dict:
+    rng = np.random.default_rng(k)
+    return {n: rng.uniform(-1, 1, s) for n, s in shapes.items()}
+
+
+def _call(kind: str, expr: str, inputs: dict):
+    if kind == "jacobian":
+        return jacobi_cli.jacobian(expr, inputs)
+    if kind == "vjp":
+        return jacobi_cli.vjp(expr, inputs, v="ones")
+    if kind == "jvp":
+        return jacobi_cli.jvp(expr, inputs, {n: np.ones_like(v) for n, v in inputs.items()})
+    if kind == "evaluate":
+        return jacobi_cli.evaluate(expr, inputs)
+    if kind == "hessian":
+        return jacobi_cli.hessian(expr, inputs)
+    return jacobi_cli.plan(expr, inputs, max_memory="1G").explain()  # the default budget moves with the machine
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, Exception):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return a == b
+    return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+
+
+def test_eight_threads_get_the_single_threaded_answers():
+    old = sys.getswitchinterval()
+    jobs = [(kind, expr, _inputs(shapes, k)) for k in range(6) for kind, expr, shapes in CALLS]
+    api._CACHE.clear()
+    expected = [_call(*job) for job in jobs]
+    api._CACHE.clear()
+    stop = threading.Event()
+
+    def planner():  # new expressions and shapes, planned while the others compute
+        n = 3
+        while not stop.is_set():
+            jacobi_cli.plan(f"tanh(x) * sum(x) + {n}", {"x": np.ones(n % 50 + 2)})
+            n += 1
+
+    def answer(i):
+        try:
+            return i, _call(*jobs[i])
+        except Exception as err:  # noqa: BLE001 - a wrong answer, reported below
+            return i, err
+
+    order = list(range(len(jobs))) * 3
+    np.random.default_rng(0).shuffle(order)
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            background = [pool.submit(planner) for _ in range(2)]
+            try:
+                got = list(pool.map(answer, order))
+            finally:
+                stop.set()
+            for b in background:
+                b.result()
+    finally:
+        sys.setswitchinterval(old)
+    wrong = [jobs[i][:2] for i, found in got if not _equal(found, expected[i])]
+    assert not wrong, f"{len(wrong)} of {len(got)} answers differ from the single-threaded ones: {wrong[:5]}"
+    after = [_call(*job) for job in jobs]  # the process is still right afterwards
+    assert all(_equal(a, e) for a, e in zip(after, expected))
+
+
+def test_the_cache_of_compiled_functions_is_bounded():
+    cache = api.CompiledCache(size=3)
+    for n in range(10):
+        cache.put(n, Compiled("x * 2", {"x": (n + 1,)}))
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(9) is not None
+
+
+def test_a_compiled_function_keeps_a_bounded_number_of_kernels():
+    f = Compiled("x * y", {"x": (3,), "y": (3,)})
+    env = {"x": np.ones(3), "y": np.arange(3.0)}
+    for k in range(compiled_module.MAX_KERNELS + 10):
+        for _ in range(2):
+            f.vjp(env, np.full(3, float(k)))
+        f.jacobian(env, mode="auto", budget=10**9 + k)
+    assert len(f._hot) <= compiled_module.MAX_KERNELS
+
+
+def test_compile_is_the_public_handle():
+    f = jacobi_cli.compile("tanh(W @ x)", {"W": ":2x3", "x": ":3"})
+    env = {"W": np.arange(6.0).reshape(2, 3) / 10, "x": np.array([0.5, -1.0, 2.0])}
+    for _ in range(3):  # the third call runs the kernel
+        J = f.jacobian(env)
+    want = jacobi_cli.jacobian("tanh(W @ x)", env)
+    assert all(np.array_equal(J[n], want[n]) for n in want)
+    assert "W" in repr(f) and f.kernels()
+
+
+# --- kernels against the interpreter, for every value ----------------------------------------------
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 1e300]
+
+
+@st.composite
+def hostile_values(draw, shape):
+    n = int(np.prod(shape, dtype=np.int64))
+    items = draw(st.lists(st.one_of(st.sampled_from(SPECIAL), st.floats(-3, 3)), min_size=n, max_size=n))
+    return np.array(items, dtype=np.float64).reshape(shape)
+
+
+@st.composite
+def value_sets(draw):
+    return [{n: draw(hostile_values(s)) for n, s in INPUTS.items()} for _ in range(4)]
+
+
+def _same(kernel_answer, interpreted) -> bool:
+    if isinstance(interpreted, dict):
+        return all(_same(kernel_answer[k], interpreted[k]) for k in interpreted)
+    if hasattr(interpreted, "structure"):
+        if kernel_answer.structure != interpreted.structure:
+            return False
+        a, b = np.asarray(kernel_answer), np.asarray(interpreted)
+    else:
+        a, b = np.asarray(kernel_answer), np.asarray(interpreted)
+    if a.shape != b.shape or not np.array_equal(np.isnan(a), np.isnan(b)):
+        return False
+    finite = np.isfinite(a) & np.isfinite(b)
+    if not np.array_equal(a[~finite & ~np.isnan(a)], b[~finite & ~np.isnan(b)]):
+        return False  # the same infinities in the same places
+    return bool(np.allclose(a[finite], b[finite], rtol=1e-9, atol=1e-300))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(e=typed_expressions(), sets=value_sets())
+def test_kernels_give_the_interpreters_answers_for_every_value(e, sets):
+    note(e.text)
+    f = Compiled(e.text, INPUTS)
+    tangents = {n: np.ones(s) for n, s in INPUTS.items()}
+    for k, env in enumerate(sets):
+        note(f"values {k}: {env}")
+        for structured in (True, False):
+            try:
+                interpreted = jacobians(f.bind(env))
+            except JacError:  # an op refusing these values (inv of a singular matrix): both refuse
+                with pytest.raises(JacError):
+                    f.jacobian(env, structured=structured)
+                continue
+            got = f.jacobian(env, structured=structured)
+            want = interpreted if structured else {n: j.to_array() for n, j in interpreted.items()}
+            assert _same(got, want), (k, structured)
+        problem = f.bind(env)
+        v = np.ones(problem.graph.output_shape)
+        assert _same(f.vjp(env, v), vjp_of(problem, v)), k
+        assert _same(f.jvp(env, tangents), jvp_of(problem, tangents_of(problem, tangents))), k
+        assert _same(f.value(env), problem.output), k
+    assert f.kernels(), "no call was compiled"
