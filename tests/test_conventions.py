@@ -121,7 +121,8 @@ def complete(words: str, monkeypatch, capsys) -> list:
     ("jac eval 'A @ x + sin(b)' ", {"A=", "x=", "b="}),
     ("jac eval 'A @ x + sin(b)' A:3x3 ", {"x=", "b="}),
     ("jac eval 'F = a * b; F.sum()' --wrt ", {"a", "b"}),
-    ("jac completion ", set()),
+    ("jac completion ", {"bash", "zsh", "fish"}),
+    ("jac schema e", {"eval", "error"}),
 ])
 def test_completion_offers_commands_options_values_and_input_names(words, offered, monkeypatch, capsys):
     assert set(complete(words, monkeypatch, capsys)) >= offered

@@ -27,6 +27,8 @@ CHOICES = {
 METAVARS = {"--wrt": "NAME", "--out": "FILE", "--plot": "FILE", "--seed": "N", "--max-memory": "SIZE",
             "--tangent": "NAME=VALUE", "--at": "NAME=VALUE", "--range": "LO:HI", "--max-nodes": "N",
             "--rtol": "RTOL", "--atol": "ATOL", "--jobs": "N"}
+# arguments of a few words: (command, argument) -> a function giving the words
+ARGUMENT_CHOICES = {("completion", "shell"): lambda: SHELLS, ("schema", "command"): lambda: _schema_names()}
 # options whose value names an input of the expression
 NAME_OPTIONS = ("--wrt",)
 
@@ -96,6 +98,20 @@ def complete_choices(choices: tuple):
     return complete
 
 
+def complete_lazy(words):
+    def complete(ctx, param, incomplete: str) -> list:
+        from typer._click.shell_completion import CompletionItem
+
+        return [CompletionItem(w) for w in words() if w.startswith(incomplete)]
+    return complete
+
+
+def _schema_names() -> list:
+    from .schema import names
+
+    return names()
+
+
 def conventions(command) -> None:
     """Give a click command's parameters jac's help and completion: a flag shows no type
     (``--json``, not ``--json <bool>``), an option with choices lists them
@@ -116,6 +132,8 @@ def conventions(command) -> None:
             param.shell_complete = _completer(complete_names, param)
         elif param.param_type_name == "argument" and param.name == "bindings":
             param.shell_complete = _completer(complete_bindings, param)
+        elif param.param_type_name == "argument" and (command.name, param.name) in ARGUMENT_CHOICES:
+            param.shell_complete = _completer(complete_lazy(ARGUMENT_CHOICES[command.name, param.name]), param)
 
 
 def _flag_help_option(command) -> None:
