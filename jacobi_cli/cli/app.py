@@ -68,10 +68,10 @@ def _fail(err: JacError, as_json: bool) -> None:
     raise typer.Exit(commands.fail(err, as_json))
 
 
-def _run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> dict:
-    """Build a report, then print it (human or JSON) and its warnings and return it; bad
-    input exits 2, and so does a non-finite result under ``--strict``."""
-    code, report = commands.run(as_json, build, draw, strict)
+def _run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = False, **options):
+    """Build a result, then print it (human or JSON; ``options`` go to the renderer) and its
+    warnings and return it; bad input exits 2, and so does a non-finite result under ``--strict``."""
+    code, report = commands.run(as_json, build, draw, strict, **options)
     if code:
         raise typer.Exit(code)
     return report
@@ -169,7 +169,7 @@ def hessian_command(
     def build():
         report = hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed, max_memory, show_plan)
         if explain and as_json:
-            report["plan"] = report["_plan"].to_dict()
+            report["plan"] = report.plan.to_dict()
         return report
 
     _run(as_json, build, "hessian", strict)
@@ -201,12 +201,7 @@ def diff_command(
     Names bound nowhere are scalar symbols."""
     from ..tools.report import diff_report
 
-    def build():
-        report = diff_report(read_expression(expr), bindings or [], wrt, at)
-        report["_latex"] = latex
-        return report
-
-    _run(as_json, build, "diff")
+    _run(as_json, lambda: diff_report(read_expression(expr), bindings or [], wrt, at), "diff", latex=latex)
 
 
 @app.command("check", epilog="Examples:  jac check \"3*x**2 - 4*x\" x=1 --limit  ·  "
@@ -260,14 +255,13 @@ def graph_command(
         if max_nodes < 1:
             raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
         report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v)
-        report["_max_nodes"] = max_nodes
         if out:
             from ..lang.fileio import write_bytes
             from .render import to_dot
             write_bytes(out, to_dot(report).encode("utf-8"))
         return report
 
-    _run(as_json, build, "dot" if dot and not out else "graph")
+    _run(as_json, build, "dot" if dot and not out else "graph", **({} if dot and not out else {"max_nodes": max_nodes}))
 
 
 @app.command("plot", epilog="Examples:  jac plot \"3*x**2 - 4*x\" x=1 --out tangent.png  ·  "

@@ -56,10 +56,11 @@ def fail(err: JacError, as_json: bool) -> int:
     return 2
 
 
-def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = False) -> tuple:
-    """Build a report, then print it (human or JSON) and its warnings (stderr); returns
-    ``(exit code, report)``: ``(0, report)``, or ``(2, None)`` for bad input and, under
-    ``strict``, for a NaN or infinity in the value or a derivative."""
+def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = False, **options) -> tuple:
+    """Build a result, then print it (human or JSON) and its warnings (stderr); returns
+    ``(exit code, result)``: ``(0, result)``, or ``(2, None)`` for bad input and, under
+    ``strict``, for a NaN or infinity in the value or a derivative. ``options`` go to the
+    renderer's ``draw`` method (``latex=``, ``max_nodes=``)."""
     import numpy as np
 
     try:
@@ -81,7 +82,7 @@ def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = Fals
     if as_json:
         print(to_json(report))
     else:
-        getattr(Renderer(), draw)(report)
+        getattr(Renderer(), draw)(report, **options)
     sys.stdout.flush()
     stderr = Renderer(stderr=True)
     for warning in warnings:
@@ -94,7 +95,7 @@ def run(as_json: bool, build: Callable[[], dict], draw: str, strict: bool = Fals
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
-               plot: str | None = None) -> Callable[[], dict]:
+               plot: str | None = None) -> Callable[[], object]:
     """The report builder of ``jac eval``, for :func:`run`."""
     from ..tools.report import eval_report, save_jacobians
 
@@ -115,9 +116,9 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
                              max_memory=max_memory, values=values, on_plan=show_plan)
         if explain and as_json:
-            report["plan"] = report["_plan"].to_dict()
+            report["plan"] = report.plan.to_dict()
         if out:
-            save_jacobians(out, report["_jacobians"], layout, report["_budget"])
+            save_jacobians(out, report.jacobians, layout, report.budget)
         if plot:
             from ..tools.plot import jacobian_plot
             jacobian_plot(report, plot)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..tools.report import case_entry, public
+from ..tools.report import case_entry
 from ..ir.shapes import fmt, kind
 
 if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
@@ -53,10 +53,12 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def to_json(report: dict) -> str:
+def to_json(report) -> str:
+    """A result's ``--json`` object (:meth:`~jacobi_cli.tools.report.Result.to_json`) as text."""
     import json
 
-    return printable(json.dumps(_jsonable(public(report)), ensure_ascii=False, allow_nan=False))
+    data = report.to_json() if hasattr(report, "to_json") else report
+    return printable(json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False))
 
 
 def error_json(err) -> str:
@@ -220,13 +222,13 @@ class Renderer:
         self.output(report)
         if report["output"].get("expr"):
             self.line("  formula:", "dim")
-            self.formula(report["_sympy"]["output"], report["output"]["latex"], indent="    ")
+            self.formula(report.formulas["output"], report["output"]["latex"], indent="    ")
         y_shape = tuple(report["output"]["shape"])
         y = report["output"]["name"]
         rows = []
         for name, block in report["jacobian"].items():
             x_shape = tuple(report["inputs"][name]["shape"])
-            jac = report.get("_jacobians", {}).get(name)
+            jac = report.jacobians.get(name)
             structure = jac.describe() if jac is not None else block["structure"]
             self.line()
             self.line(f"∂{y}/∂{name}: {block['cell']}, {structure}, {block['layout']} layout "
@@ -237,7 +239,7 @@ class Renderer:
             else:
                 self.structured(jac, block["layout"])
             if "expr" in block:
-                self.eval_formula(block, report["_sympy"][name])
+                self.eval_formula(block, report.formulas[name])
             rows.append((name, x_shape, y_shape, y_shape + x_shape, tuple(block["math_shape"])))
         if not rows:
             self.line("\nno inputs to differentiate (bind one, or check --wrt)")
@@ -334,9 +336,9 @@ class Renderer:
         for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
             self.line(indent + text)
 
-    def diff(self, report: dict) -> None:
-        as_latex = report.get("_latex", False)
-        formulas = report["_sympy"]
+    def diff(self, report, latex: bool = False) -> None:
+        as_latex = latex
+        formulas = report.formulas
         self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
         out = report["output"]
         y_shape = tuple(out["shape"])
@@ -409,7 +411,7 @@ class Renderer:
     def limit(self, report: dict) -> None:
         from rich.table import Table
 
-        name, x = report["_limit_at"]
+        name, x = report.limit_at
         self.line()
         self.line(f"the difference quotient (f({name}+h) - f({name}))/h as h → 0, at {name} = {_g(x)}:", "bold")
         table = Table(show_edge=False, pad_edge=False)
@@ -420,8 +422,8 @@ class Renderer:
         self.console.print(table)
         self.line(f"  → {_num(report['derivative'])}, the derivative d{report['output']['name']}/d{name}", "green")
 
-    def graph(self, report: dict) -> None:
-        max_nodes = report.get("_max_nodes", MAX_TREE_NODES)
+    def graph(self, report, max_nodes: int = MAX_TREE_NODES) -> None:
+
         self.header(report)
         if report.get("backward"):
             self.line(f"after {report['output']['name']}.backward(gradient=v), with retain_grad() on every node: "
@@ -596,8 +598,8 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
         else:
             small = k.get("numeric_small_step")
             agrees = small is not None and np.isclose(float(small), float(k["automatic"]), rtol=1e-3, atol=1e-6)
-            notes.append(f"{where}: a kink lies within the finite-difference step (h = {_g(k['step'])}), so the "
-                         f"estimate {num} straddles it; with h/256 it is {_g(small)}, "
+            notes.append(f"{where}: a kink lies within the finite-difference step (h = {_g(k['step'])}): the "
+                         f"estimates jump as the step shrinks; at smaller steps it is {_g(small)}, "
                          + (f"which matches jac's {auto}." if agrees else f"and jac says {auto}."))
     if info.get("kink_count", 0) > min(shown, len(kinks)):
         notes.append(f"{info['kink_count']} element(s) of ∂{y}/∂{name} in all are at a kink; --json lists "
@@ -649,7 +651,7 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
     children: dict = {}
     for a, i in report["edges"]:
         children.setdefault(i, []).append(a)
-    constants = report.get("_constants", {})
+    constants = report.constants
     root_id = report["output"]["id"]
     root = Tree(_graph_label(nodes[root_id], report, constants), guide_style="dim")
     drawn = {root_id}
@@ -679,8 +681,8 @@ def to_dot(report: dict) -> str:
     for node in report["nodes"]:
         name = node["name"] or (report["output"]["name"] if node["id"] == out_id else None)
         head = f"{name} = {node['op']}" if name and node["op"] not in ("input",) else (name or node["op"])
-        if node["op"] == "const" and np.size(report.get("_constants", {}).get(node["id"])) <= INLINE_ELEMENTS:
-            head = f"const {inline(report['_constants'][node['id']])}"
+        if node["op"] == "const" and np.size(report.constants.get(node["id"])) <= INLINE_ELEMENTS:
+            head = f"const {inline(report.constants[node['id']])}"
         parts = [head, f"{node['kind']} {fmt(tuple(node['shape']))}",
                  ("leaf" if node["leaf"] else "non-leaf") + (", requires grad" if node["requires_grad"] else "")]
         if report.get("backward") and node["grad"] is not None:

@@ -13,7 +13,7 @@ for the estimate's own rounding error: ``|automatic - numeric| <= atol + rtol |n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -128,15 +128,22 @@ def check(problem, method: str = "central", rtol: float | None = None, atol: flo
 def _check_input(problem, name, reverse, forward, method, rtol, atol) -> InputCheck:
     f, x = function_of(problem, name), problem.env[name]
     est = numeric.differences(f, x, method)
-    failing = ~(close(reverse, est.estimate, rtol, atol, est.rounding)
-                & close(forward, est.estimate, rtol, atol, est.rounding))
     y_ndim = len(problem.graph.output_shape)
-    return InputCheck(name, compare(reverse, est.estimate, rtol, atol, est.rounding),
-                      compare(forward, est.estimate, rtol, atol, est.rounding),
+    first = _failing(reverse, forward, est.estimate, est.rounding, rtol, atol)
+    estimate, rounding, straddled = _refine(f, x, est, first, y_ndim)
+    failing = _failing(reverse, forward, estimate, rounding, rtol, atol)
+    straddled = {key: v for key, v in straddled.items() if failing[key]}  # resolved ones need no note
+    est = replace(est, estimate=estimate, rounding=rounding, kink=_confirmed_kinks(f, x, est, y_ndim))
+    return InputCheck(name, compare(reverse, estimate, rtol, atol, rounding),
+                      compare(forward, estimate, rtol, atol, rounding),
                       _compare_modes(forward, reverse, rtol, atol),
-                      nonfinite_numeric=int(np.sum(~np.isfinite(est.estimate))),
+                      nonfinite_numeric=int(np.sum(~np.isfinite(estimate))),
                       nonfinite_automatic=int(np.sum(~(np.isfinite(reverse) & np.isfinite(forward)))),
-                      **_kinks(est, reverse, failing, y_ndim, _straddled(f, x, est, failing, y_ndim, rtol, atol)))
+                      **_kinks(est, reverse, failing, y_ndim, straddled))
+
+
+def _failing(reverse, forward, estimate, rounding, rtol, atol) -> np.ndarray:
+    return ~(close(reverse, estimate, rtol, atol, rounding) & close(forward, estimate, rtol, atol, rounding))
 
 
 def _compare_modes(forward, reverse, rtol, atol) -> Comparison:
@@ -146,20 +153,36 @@ def _compare_modes(forward, reverse, rtol, atol) -> Comparison:
     return compare(forward[finite], reverse[finite], rtol, atol)
 
 
-def _straddled(f, x, est, failing, y_ndim, rtol, atol) -> dict:
-    """``{index: estimate at a much smaller step}`` where a failing estimate changes
-    with the step more than a smooth ``f`` allows: a kink lies within the step."""
-    out = {}
-    suspects = np.argwhere(failing)
-    for x_index in dict.fromkeys(tuple(int(i) for i in k[y_ndim:]) for k in suspects[:MAX_REFINED]):
-        small, rounding = numeric.refined(f, x, x_index, est.step[x_index])
+def _confirmed_kinks(f, x, est, y_ndim) -> np.ndarray:
+    """The kinks at the point that persist at much smaller steps (a smooth ``f`` varying on a
+    scale finer than the step looks kinked at that step only)."""
+    kink = est.kink.copy()
+    for x_index in dict.fromkeys(tuple(int(i) for i in k[y_ndim:]) for k in np.argwhere(kink)[:MAX_REFINED]):
         at = (...,) + x_index
-        moved = (~close(small, est.estimate[at], rtol, atol, rounding + est.rounding[at]) & failing[at]
-                 & np.isfinite(small) & np.isfinite(est.estimate[at]))
-        for y_index in np.argwhere(np.atleast_1d(moved)):
+        kink[at] = kink[at] & numeric.kink_persists(f, x, x_index, est.step[x_index])
+    return kink
+
+
+def _refine(f, x, est, failing, y_ndim) -> tuple:
+    """A better yardstick where the first estimate fails: ``(estimate, rounding, straddled)``.
+
+    For the input elements of failing estimates, central differences at shrinking steps
+    (:func:`numeric.refined`) replace the estimate and its error bound there: the step scaled
+    to ``|x|`` can be far too coarse for an ``f`` that varies on a finer scale. ``straddled``
+    maps the elements where the estimates jumped as the step shrank (a kink within the first
+    step, or a scale finer than it) to the refined estimate; where that estimate agrees with
+    jac, the first step was only too coarse, and nothing is reported."""
+    estimate, rounding, straddled = est.estimate.copy(), est.rounding.copy(), {}
+    for x_index in dict.fromkeys(tuple(int(i) for i in k[y_ndim:]) for k in np.argwhere(failing)[:MAX_REFINED]):
+        better = numeric.refined(f, x, x_index, est.step[x_index])
+        at = (...,) + x_index
+        mask = np.asarray(failing[at]) & np.isfinite(better.estimate)
+        estimate[at] = np.where(mask, better.estimate, estimate[at])
+        rounding[at] = np.where(mask, better.error, rounding[at])
+        for y_index in np.argwhere(np.atleast_1d(mask & better.kink)):
             key = tuple(int(i) for i in y_index[:y_ndim]) + x_index
-            out[key] = np.asarray(small)[key[:y_ndim]]
-    return out
+            straddled[key] = np.asarray(better.estimate)[key[:y_ndim]]
+    return estimate, rounding, straddled
 
 
 def _kinks(est, automatic, failing, y_ndim: int, straddled: dict) -> dict:

@@ -78,7 +78,7 @@ def tangent_equation(slope: float, intercept: float, x: str = "x") -> str:
 
 def tangent_plot(report: dict, path: str) -> None:
     """The function over the range and its tangent line at the point (``jac plot``)."""
-    xs, ys = report["_curve"]
+    xs, ys = report.curve
     point, tangent = report["point"], report["tangent"]
     name, x0, y0 = point["name"], point["x"], point["y"]
     fig = _figure(figsize=(7, 4.5))
@@ -117,7 +117,7 @@ def jacobian_plot(report: dict, path: str) -> None:
     axes = fig.subplots(2, len(blocks), squeeze=False)
     for col, (name, block) in enumerate(blocks.items()):
         x_shape = tuple(report["inputs"][name]["shape"])
-        matrix = np.asarray(report["_jacobians"][name].to_array("array"), dtype=np.float64).reshape(y_size, -1)
+        matrix = np.asarray(report.jacobians[name].to_array("array"), dtype=np.float64).reshape(y_size, -1)
         _heatmap(fig, axes[0, col], matrix, f"∂{y}/∂{name}: {fmt(tuple(block['shape']))}")
         _sparsity(axes[1, col], matrix, f"{name} {fmt(x_shape)}", y)
         for ax in axes[:, col]:

@@ -1,10 +1,16 @@
-"""What each command reports: plain dicts in the shape of the ``--json`` contract.
+"""What each command reports: a typed result per command.
 
-Values stay NumPy arrays (and :class:`~jacobi_cli.jacobian.Jacobian` objects under the
-private ``"_jacobians"`` key) until :mod:`jacobi_cli.render` draws or serialises them.
+A :class:`Result` holds ``data``, the ``--json`` object in the contract's shape (values
+still NumPy arrays until :mod:`jacobi_cli.cli.render` draws or serialises them;
+``to_json()`` is what ``--json`` prints), and, as typed fields of its subclass, what drawing
+it needs beyond the contract: the Jacobian objects and the plan of ``jac eval``, SymPy
+formulas, the curve of ``jac plot``. Options meant for the renderer (``--latex``,
+``--max-nodes``) are passed to the renderer, never stored here.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +23,65 @@ from ..lang.parser import parse
 from ..ir.shapes import kind, legend, math_shape
 
 JSON_VERSION = 1
+
+
+@dataclass
+class Result:
+    """One command's result: ``data`` is its ``--json`` object. Reading and writing its keys
+    (``result["output"]``) goes to ``data``; what is not in the contract is a typed field."""
+
+    data: dict
+
+    def to_json(self) -> dict:
+        """The ``--json`` object (arrays not yet serialised)."""
+        return self.data
+
+    def __getitem__(self, key: str):
+        return self.data[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        if key.startswith("_"):
+            raise KeyError(f"{key!r}: what is not in the --json contract is a typed field of the result")
+        self.data[key] = value
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, default=None):
+        return self.data.get(key, default)
+
+
+@dataclass
+class EvalResult(Result):
+    jacobians: dict = field(default_factory=dict)  # name -> Jacobian, structure kept (--out, drawing)
+    plan: object = None  # the Plan it followed (--explain)
+    budget: int | None = None  # --max-memory, for making a structured Jacobian dense
+    formulas: dict | None = None  # --symbolic: SymPy expressions, "output" and per input
+
+
+@dataclass
+class HessianResult(Result):
+    plan: object = None  # the HessianPlan it followed (--explain)
+
+
+@dataclass
+class DiffResult(Result):
+    formulas: dict = field(default_factory=dict)  # SymPy expressions, "output" and per input
+
+
+@dataclass
+class CheckResult(Result):
+    limit_at: tuple | None = None  # --limit: (input name, x)
+
+
+@dataclass
+class GraphResult(Result):
+    constants: dict = field(default_factory=dict)  # node id -> the constant's value
+
+
+@dataclass
+class PlotResult(Result):
+    curve: tuple = ()  # (xs, ys)
 
 
 def _header(command: str, expr: str, graph, wrt) -> dict:
@@ -60,7 +125,7 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
-                mode="auto", max_memory=None, values="dense", on_plan=None) -> dict:
+                mode="auto", max_memory=None, values="dense", on_plan=None) -> EvalResult:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
@@ -73,21 +138,17 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     report["output"] = _output(problem)
     of = report["output"]["name"]
     report["jacobian"] = {name: jacobian_block(j, layout, of, values, budget) for name, j in jacobians.items()}
-    report["_jacobians"] = jacobians
-    report["_plan"] = plan
-    report["_budget"] = budget
     _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
-    if symbolic:
-        _add_formulas(report, problem, layout)
-    return report
+    formulas = _add_formulas(report, problem, layout) if symbolic else None
+    return EvalResult(report, jacobians, plan, budget, formulas)
 
 
-def _add_formulas(report: dict, problem, layout: str) -> None:
-    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the numbers."""
+def _add_formulas(report: dict, problem, layout: str) -> dict:
+    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the
+    numbers; returns the SymPy expressions."""
     from . import symbolic
 
     y, formulas = symbolic.eval_formulas(problem.graph, problem.wrt, layout)
-    report["_sympy"] = {"output": y, **formulas}
     if y is not None:
         report["output"].update(expr=symbolic.text(y), latex=symbolic.latex(y))
     for name, f in formulas.items():
@@ -96,6 +157,7 @@ def _add_formulas(report: dict, problem, layout: str) -> None:
             block.update(expr=None, latex=None, note=f"no formula: {f}")
         else:
             block.update(expr=symbolic.text(f), latex=symbolic.latex(f))
+    return {"output": y, **formulas}
 
 
 def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> None:
@@ -111,7 +173,7 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
     save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
 
 
-def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> dict:
+def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> Result:
     problem = api.prepare(expr, bindings, wrt, dtype, seed)
     cot = api.cotangent(problem, v, output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
@@ -120,10 +182,10 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -
     report["v"] = {"shape": list(cot.shape), "value": cot}
     report["vjp"] = {name: {"shape": list(g.shape), "value": g} for name, g in grads.items()}
     _warn(report, finite.warnings(problem, [(f"{name}.grad", name, g) for name, g in grads.items()]))
-    return report
+    return Result(report)
 
 
-def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0) -> dict:
+def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0) -> Result:
     problem = api.prepare(expr, bindings, wrt, dtype, seed)
     checked = api.tangents_of(problem, tangents)
     out = api.jvp_of(problem, checked)
@@ -132,10 +194,11 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     report["tangent"] = {name: {"shape": list(t.shape), "value": t} for name, t in checked.items()}
     report["jvp"] = {"shape": list(out.shape), "value": out}
     _warn(report, finite.jvp_warnings(problem, checked, out))
-    return report
+    return Result(report)
 
 
-def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None) -> dict:
+def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None,
+                   on_plan=None) -> HessianResult:
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
@@ -145,7 +208,6 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
         on_plan(plan)
     blocks = api.hessians(problem, plan)
     report = _header("hessian", expr, problem.graph, problem.wrt)
-    report["_plan"] = plan
     report["output"] = _output(problem)
     report["hessian"] = {}
     for (a, b), h in blocks.items():
@@ -155,7 +217,7 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
             "math_shape": list(math_shape(a_shape, b_shape)),
             "legend": _hessian_legend(a, b, a_shape, b_shape, report["output"]["name"])}
     _warn(report, finite.hessian_warnings(problem, blocks, report["output"]["name"]))
-    return report
+    return HessianResult(report, plan)
 
 
 def _warn(report: dict, found: list) -> None:
@@ -174,7 +236,7 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y") -> str:
     return f"H[{idx}] = ∂²{of} / {da} {db}" if idx else f"H = ∂²{of} / {da} {db}"
 
 
-def shape_report(expr: str, bindings, wrt=None) -> dict:
+def shape_report(expr: str, bindings, wrt=None) -> Result:
     """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic)."""
     bound = parse_bindings(list(bindings or []), symbolic=True)
     graph = parse(expr, bound.shapes, shapes_only=True)
@@ -189,10 +251,10 @@ def shape_report(expr: str, bindings, wrt=None) -> dict:
             "shape": list(y_shape + x_shape), "math_shape": list(math_shape(y_shape, x_shape)),
             "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
             "legend": legend(name, y_shape, x_shape, of=report["output"]["name"])}
-    return report
+    return Result(report)
 
 
-def diff_report(expr: str, bindings, wrt=None, at=None) -> dict:
+def diff_report(expr: str, bindings, wrt=None, at=None) -> DiffResult:
     """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``."""
     from . import symbolic
 
@@ -208,8 +270,7 @@ def diff_report(expr: str, bindings, wrt=None, at=None) -> dict:
     if result.point is not None:
         report["at"] = {name: result.point[name] for name in graph.inputs}
     report["derivative"] = {name: _derivative_block(d, y_shape, of) for name, d in result.derivatives.items()}
-    report["_sympy"] = {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}}
-    return report
+    return DiffResult(report, {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}})
 
 
 def _derivative_block(d, y_shape, of: str) -> dict:
@@ -229,15 +290,10 @@ def _derivative_block(d, y_shape, of: str) -> dict:
     return block
 
 
-def public(report: dict) -> dict:
-    """The report without its private keys: what ``--json`` prints."""
-    return {k: v for k, v in report.items() if not k.startswith("_")}
-
-
 # --- the teaching and debugging views: check, graph, plot ------------------------------------
 
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
-                 rtol=None, atol=None, limit=False) -> dict:
+                 rtol=None, atol=None, limit=False) -> CheckResult:
     """Automatic derivatives (reverse and forward) against finite differences."""
     from . import check
 
@@ -258,8 +314,8 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
         report["limit"] = [{"h": h, "quotient": float(np.reshape(q, -1)[0]),
                             "error": float(np.reshape(q, -1)[0]) - derivative} for h, q in check.limit(problem)]
         report["derivative"] = derivative
-        report["_limit_at"] = (name, float(np.reshape(problem.env[name], -1)[0]))
-    return report
+        return CheckResult(report, (name, float(np.reshape(problem.env[name], -1)[0])))
+    return CheckResult(report)
 
 
 def _tolerance(option: str, value) -> float:
@@ -283,7 +339,7 @@ def _check_entry(result) -> dict:
             "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic}
 
 
-def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> dict:
+def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> GraphResult:
     """The computation graph: every node the output depends on, and every input."""
     problem = api.prepare(expr, bindings, wrt, dtype, seed)
     g = problem.graph
@@ -302,8 +358,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
                         "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
     report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
     report["backward"] = bool(backward)
-    report["_constants"] = {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"}
-    return report
+    return GraphResult(report, {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"})
 
 
 def graph_nodes(graph) -> list:
@@ -330,7 +385,7 @@ def parse_range(text: str) -> tuple:
     return tuple(bounds)
 
 
-def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> dict:
+def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> PlotResult:
     """A scalar function of one scalar around a point: the curve and its tangent line."""
     from . import check
 
@@ -349,23 +404,22 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
     report["point"] = {"name": name, "x": x0, "y": y0}
     report["tangent"] = {"slope": slope, "intercept": y0 - slope * x0}  # y = slope * x + intercept
     report["range"] = [lo, hi]
-    report["_curve"] = (xs, ys)
-    return report
+    return PlotResult(report, (xs, ys))
 
 
-def run_report(suite, results: list, seconds: float, jobs: int, patterns=(), shard=None) -> dict:
+def run_report(suite, results: list, seconds: float, jobs: int, patterns=(), shard=None) -> Result:
     """``jac run``: the summary and every selected case's expectations, in file order."""
     from .suite import exit_code
 
     code = exit_code(results)
     counts = {status: sum(r.status == status for r in results) for status in ("passed", "failed", "error")}
-    return {"jac_version": JSON_VERSION, "command": "run", "suite": suite.path, "name": suite.name,
-            "passed": code == 0, "exit_code": code,
-            "summary": {"cases": len(results), "passed": counts["passed"], "failed": counts["failed"],
-                        "errors": counts["error"], "in_suite": len(suite.cases), "seconds": seconds, "jobs": jobs},
-            "selection": {"k": list(patterns), "shard": list(shard) if shard else None},
-            "cases": [case_entry(r) for r in results]}
-
+    return Result({"jac_version": JSON_VERSION, "command": "run", "suite": suite.path, "name": suite.name,
+                   "passed": code == 0, "exit_code": code,
+                   "summary": {"cases": len(results), "passed": counts["passed"], "failed": counts["failed"],
+                               "errors": counts["error"], "in_suite": len(suite.cases), "seconds": seconds,
+                               "jobs": jobs},
+                   "selection": {"k": list(patterns), "shard": list(shard) if shard else None},
+                   "cases": [case_entry(r) for r in results]})
 
 def case_entry(result) -> dict:
     return {"name": result.name, "expression": result.expression, "status": result.status,
