@@ -87,8 +87,8 @@ def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = Fa
     stderr = Renderer(stderr=True)
     for warning in warnings:
         stderr.warning(warning, report.get("expression"))
-    for line in report.get("_wrote", []):  # files written beside the report (eval --plot): on stderr,
-        print(line, file=sys.stderr)      # so that --json keeps stdout to its one object
+    for line in getattr(report, "wrote", ()):  # files written beside the report (eval --plot): on stderr,
+        print(line, file=sys.stderr)          # so that --json keeps stdout to its one object
     return 0, report
 
 
@@ -122,8 +122,8 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         if plot:
             from ..tools.plot import jacobian_plot
             jacobian_plot(report, plot)
-            report["_wrote"] = [f"wrote {plot}: the Jacobian{'s' if len(report['jacobian']) != 1 else ''} of "
-                                f"{', '.join(report['jacobian'])} as heatmaps with their sparsity patterns"]
+            report.wrote.append(f"wrote {plot}: the Jacobian{'s' if len(report['jacobian']) != 1 else ''} of "
+                                f"{', '.join(report['jacobian'])} as heatmaps with their sparsity patterns")
         return report
 
     return build

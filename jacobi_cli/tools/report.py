@@ -57,6 +57,7 @@ class EvalResult(Result):
     plan: object = None  # the Plan it followed (--explain)
     budget: int | None = None  # --max-memory, for making a structured Jacobian dense
     formulas: dict | None = None  # --symbolic: SymPy expressions, "output" and per input
+    wrote: list = field(default_factory=list)  # files written beside the report (--plot): said on stderr
 
 
 @dataclass
