@@ -195,11 +195,10 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     """
     if layout not in ("array", "numerator"):
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    budget = None if max_memory is None else memory.budget(max_memory)  # None: half the memory available now
     limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
-    return compiled.jacobian(env, wrt, mode, budget, structured, layout)
+    return compiled.jacobian(env, wrt, mode, limit, structured, layout)
 
 
 def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,

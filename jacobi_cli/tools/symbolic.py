@@ -25,6 +25,7 @@ out, the derivative falls back to components at concrete sizes, with a one-line 
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -883,17 +884,8 @@ def _function_name(f):
     return None
 
 
+@functools.cache  # made once, on the first formula printed (SymPy's printers are imported then)
 def _printers():
-    global _PRINTERS
-    if _PRINTERS is None:
-        _PRINTERS = _make_printers()
-    return _PRINTERS
-
-
-_PRINTERS = None
-
-
-def _make_printers():
     import re
 
     from sympy.printing.latex import LatexPrinter
