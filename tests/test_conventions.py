@@ -250,15 +250,14 @@ def test_pretty_formulas_do_not_depend_on_the_stream_sympy_met_first():
 
     from jacobi_cli.tools import symbolic
 
+    import sympy as sp
+
     previous = pretty_use_unicode(False)  # as after an import under an ASCII stdout
     try:
-        report = symbolic  # noqa: F841
-        import sympy as sp
-
         text = symbolic.pretty(sp.OneMatrix(1, 3) * sp.MatrixSymbol("x", 3, 1))
     finally:
         pretty_use_unicode(previous)
-    assert "𝟙" in text or "1" in text
+    assert "𝟙" in text and "⋅" in text
 
 
 def test_zero_is_printed_as_zero_in_arrays():
@@ -283,3 +282,24 @@ def test_vjp_errors_name_the_real_output(capsys, monkeypatch):
     assert code == 2 and "the output z has shape (2,)" in err
     code, _, err = jac(["vjp", "x * y", "x=[1, 2]", "y=[3, 4]", "--v", "[1, 2, 3]"], capsys, monkeypatch)
     assert code == 2 and "as in z.backward(gradient=v)" in err and "y.backward" not in err
+
+
+def test_pretty_formulas_from_threads():
+    """The unicode flag is SymPy's and process-wide: threads drawing at once must not restore it
+    under each other (OneMatrix raised KeyError when one did)."""
+    pytest.importorskip("sympy")
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sympy as sp
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    from jacobi_cli.tools import symbolic
+
+    expr = sp.OneMatrix(1, 3) * sp.MatrixSymbol("x", 3, 1)
+    previous = pretty_use_unicode(False)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            drawn = set(pool.map(lambda _: symbolic.pretty(expr), range(200)))
+    finally:
+        pretty_use_unicode(previous)
+    assert len(drawn) == 1
