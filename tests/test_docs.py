@@ -27,6 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
 ELLIPSIS = "..."
+SHELL_OPERATORS = {"|", "||", "&&", ";", ">", ">>", "<", "2>&1", "&"}
 
 
 @dataclass
@@ -38,7 +39,8 @@ class Example:
 
     @property
     def id(self) -> str:
-        return f"{self.path.relative_to(ROOT)}:{self.line}"
+        where = self.path.relative_to(ROOT) if self.path.is_relative_to(ROOT) else self.path.name
+        return f"{where}:{self.line}"
 
 
 def doc_files() -> list:
@@ -87,6 +89,8 @@ def run_example(example: Example, capsys) -> list:
     from jacobi_cli.cli import entry
 
     argv = shlex.split(example.command, comments=True)[1:]
+    operators = SHELL_OPERATORS.intersection(argv)
+    assert not operators, f"{example.id}: a $ jac line runs jac alone, without {' '.join(sorted(operators))}"
     entry.main(argv)
     out = capsys.readouterr()
     text = out.out + out.err
@@ -156,6 +160,13 @@ def test_python_sessions_print_what_the_docs_show(path, scratch):
 ])
 def test_an_ellipsis_line_and_only_it_leaves_output_out(expected, actual, ok):
     assert matches(expected, actual) is ok
+
+
+def test_a_dollar_jac_line_with_a_pipe_is_refused(tmp_path, capsys):
+    doc = tmp_path / "x.md"
+    doc.write_text("```console\n$ jac schema eval | head -3\n...\n```\n")
+    with pytest.raises(AssertionError, match="without [|]"):
+        run_example(examples(doc)[0], capsys)
 
 
 def test_blocks_are_split_at_each_dollar_line(tmp_path):
