@@ -74,13 +74,15 @@ def _first_argument(ctx) -> str:
 
 
 def complete_bindings(ctx, param, incomplete: str) -> list:
-    """``NAME=`` for each input of the expression not bound yet."""
+    """``NAME=`` for each input of the expression not bound yet (``NAME:`` for ``jac shape``,
+    which takes shapes)."""
     from typer._click.shell_completion import CompletionItem
 
     if "=" in incomplete or ":" in incomplete:
         return []
+    sep = ":" if ctx.command.name == "shape" else "="
     bound = {b.replace(":", "=").partition("=")[0] for b in ctx.params.get(param.name) or []}
-    return [CompletionItem(f"{name}=", type="plain") for name in input_names(_expression(ctx))
+    return [CompletionItem(f"{name}{sep}", type="plain") for name in input_names(_expression(ctx))
             if name not in bound and name.startswith(incomplete)]
 
 
