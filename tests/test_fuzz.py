@@ -146,7 +146,8 @@ class Grammar:
     def expr(self, depth: int) -> E:
         if depth <= 0 or self.chance(0.2):
             return self.leaf()
-        kind = self.pick(["unary", "unary", "binary", "binary", "special", "reduce", "linalg", "shape", "index"])
+        kind = self.pick(["unary", "unary", "binary", "binary", "special", "reduce", "linalg", "shape", "index",
+                          "assembly", "matrices"])
         before = self.broken
         e = getattr(self, kind)(depth)
         return e if self.broken == before and e.shape is not None else E(e.text, None)
@@ -310,6 +311,98 @@ class Grammar:
                 pass
         index, shape = self.pick(options)
         return E(f"{atom(a.text)}[{index}]", shape)
+
+
+    # --- PART shapes-linalg: assembly, selections and linear algebra
+
+    def assembly(self, depth: int) -> E:
+        choice = self.pick(["cat", "stack", "split", "flip", "roll", "tril", "diag", "expand", "tile", "swap",
+                            "interleave", "pad", "gather"])
+        p = self.pick(["torch.", "np.", ""])
+        if self.careless():
+            a, b = self.sub(depth), self.sub(depth)
+            return E(f"torch.{choice if choice not in ('swap', 'interleave') else 'cat'}([{a.text}, {b.text}])",
+                     None)
+        if choice in ("cat", "stack"):
+            a, b = self.sub(depth, (3,)), self.sub(depth, (3,))
+            f = {"cat": self.pick(["torch.cat", "np.concatenate", "torch.hstack"]),
+                 "stack": self.pick(["torch.stack", "np.stack", "np.vstack"])}[choice]
+            return E(f"{f}([{a.text}, {b.text}])", (6,) if choice == "cat" else (2, 3))
+        if choice == "split":
+            a = self.sub(depth, (3, 3))
+            return self.pick([E(f"torch.split({a.text}, 2)[0]", (2, 3)),
+                              E(f"torch.chunk({a.text}, 3, dim=1)[2]", (3, 1)),
+                              E(f"np.split({a.text}, [1])[1]", (2, 3))])
+        a = self.sub(depth)
+        if choice == "flip":
+            return E(f"{p or 'torch.'}flip({a.text}, {'(0,)' if a.shape else '()'})" if p != "np." else
+                     f"np.flip({a.text})", a.shape)
+        if choice == "roll":
+            return E(f"{p}roll({a.text}, {self.pick(['1', '-2', '4'])})", a.shape)
+        if choice in ("tril", "diag", "gather") and len(a.shape) != 2:
+            a = self.sub(depth, (3, 3))
+        if choice == "tril":
+            return E(f"{p}{self.pick(['tril', 'triu'])}({a.text}, {self.pick(['0', '1', '-1'])})", a.shape)
+        if choice == "diag":
+            if self.chance(0.5):
+                return E(f"{p}diag({p}diag({a.text}))", (a.shape[0], a.shape[0]) if a.shape[0] <= a.shape[1]
+                         else (a.shape[1], a.shape[1]))
+            return E(f"{atom(a.text)}.diagonal(1)", (min(a.shape[0], a.shape[1] - 1),))
+        if choice == "gather":
+            return E(f"torch.gather({a.text}, 1, [[0, 0], [2, 1]])", (2, 2))
+        if choice == "expand":
+            return E(f"torch.broadcast_to({a.text}, {(2,) + tuple(a.shape)})", (2,) + a.shape)
+        if choice == "tile":
+            return E(f"{self.pick(['np.', 'torch.'])}tile({a.text}, (2,))", a.shape[:-1] + (2 * a.shape[-1],)
+                     if a.shape else (2,))
+        if choice == "interleave":
+            n = int(np.prod(a.shape))
+            return E(f"torch.repeat_interleave({a.text}, 2)", (2 * n,))
+        if choice == "pad":
+            return E(f"F.pad({a.text}, (1, 0), value=0.5)", a.shape[:-1] + (a.shape[-1] + 1,)) if a.shape else a
+        if len(a.shape) < 2:
+            return E(f"{atom(a.text)}.unsqueeze(0).squeeze(0)", a.shape)
+        return self.pick([E(f"torch.transpose({a.text}, 0, 1)", a.shape[::-1]), E(f"{atom(a.text)}.mT", a.shape[::-1]),
+                          E(f"np.swapaxes({a.text}, 0, -1)", a.shape[::-1]),
+                          E(f"torch.movedim({a.text}, 0, 1)", a.shape[::-1])])
+
+    def matrices(self, depth: int) -> E:
+        choice = self.pick(["einsum", "solve", "slogdet", "expm", "cholesky", "eigvalsh", "svdvals", "cross", "kron"])
+        sloppy = self.careless()
+
+        def operand(shape):
+            return self.sub(depth) if sloppy else self.sub(depth, shape)
+
+        well = "(0.3 * tanh({}) + 2 * eye(3))"  # kept away from singular matrices
+        if choice == "einsum":
+            spec, shapes, out = self.pick([("ij,jk->ik", ((2, 3), (3, 3)), (2, 3)), ("i,i", ((3,), (3,)), ()),
+                                           ("ii->i", ((3, 3),), (3,)), ("ij->ji", ((2, 3),), (3, 2)),
+                                           ("...j,jk", ((2, 3), (3, 3)), (2, 3))])
+            ops = [operand(sh) for sh in shapes]
+            text = f"{self.pick(['torch.', 'np.'])}einsum('{spec}', {', '.join(o.text for o in ops)})"
+        elif choice == "solve":
+            a, b = operand((3, 3)), operand((3,))
+            text, out = f"{self.pick(['torch.linalg.', 'np.linalg.'])}solve({well.format(a.text)}, {b.text})", (3,)
+        elif choice == "slogdet":
+            a = operand((3, 3))
+            text, out = f"torch.linalg.slogdet({well.format(a.text)}).logabsdet", ()
+        elif choice == "expm":
+            a = operand((3, 3))
+            text, out = f"torch.linalg.matrix_exp(0.5 * tanh({a.text}))", (3, 3)
+        elif choice in ("cholesky", "eigvalsh"):
+            a = operand((3, 3))
+            spd = f"({atom(a.text)} @ {atom(a.text)}.T * 0.1 + diag([1.0, 2.0, 3.5]))"
+            text, out = f"torch.linalg.{choice}({spd})", (3, 3) if choice == "cholesky" else (3,)
+        elif choice == "svdvals":
+            a = operand((2, 3))
+            text, out = f"torch.linalg.svdvals({a.text} + [[1.0, 0, 0], [0, 2.5, 0]])", (2,)
+        elif choice == "cross":
+            a, b = operand((3,)), operand((3,))
+            text, out = f"{self.pick(['torch.linalg.', 'np.'])}cross({a.text}, {b.text})", (3,)
+        else:
+            a, b = operand((3,)), operand((2, 3))
+            text, out = f"torch.kron({a.text}, {b.text})", (2, 9)
+        return E(text, None if sloppy else out)
 
 
 @st.composite

@@ -51,6 +51,27 @@ for name in ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan", "tanh", 
     CASES[name] = [(((2, 3),), {})]
 NONDIFF = {"sign", "gt", "ge", "eq"}
 
+# --- PART shapes-linalg
+CASES.update({
+    "einsum": [(((2, 3), (3, 4)), {"spec": "ij,jk->ik"}), (((3,), (3,)), {"spec": "i,i->"}),
+               (((2, 3), (4,)), {"spec": "ij,k->ikj"}), (((2, 3, 3), (3, 3)), {"spec": "bij,jk->bik"})],
+    "solve": [("square", (3, 2)), ("square", (2, 3, 2))],
+    "cholesky": [("spd",)],
+    "eigvalsh": [("spd",)],
+    "eigh_vectors": [("spd",)],
+    "eig_gaps": [((4,),)],
+    "logabsdet": [("square",)],
+    "matrix_exp": [((3, 3),), ((2, 2, 2),)],
+    "svdvals": [((3, 3),), ((4, 2),)],
+    "svd_u": [((3, 3),), ((4, 2),)],
+    "svd_vh": [((3, 3),), ((4, 2),)],
+    "svd_inv": [((3,),)],
+    "qr_q": [("square",), ((4, 2),)],
+    "qr_r": [("square",), ((4, 2),)],
+})
+MATRIX_NONDIFF = {"detsign"}  # the sign of det(A): no derivative, tested through slogdet in test_parity_shapes_linalg
+NONDIFF |= MATRIX_NONDIFF
+
 
 def _normalize(case):
     """A case is ``(shapes, params)``, or just ``shapes`` for an op without params."""
@@ -61,6 +82,9 @@ def _draw(op, shape, rng):
     lo, hi = op.domain
     if shape == "square":
         return rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
+    if shape == "spd":  # symmetric positive definite, eigenvalues apart
+        m = rng.uniform(-1, 1, (3, 3))
+        return m @ m.T + np.diag([1.0, 2.5, 4.0])
     if shape == "mask":
         return np.array([1.0, 0.0, 1.0])
     if shape == "lo":
@@ -175,7 +199,7 @@ def test_second_order_in_chunks_as_planned(name, case):
         np.testing.assert_allclose(chunked[key], block, rtol=1e-12, atol=1e-14, err_msg=f"{name} {key}")
 
 
-@pytest.mark.parametrize("name", sorted(NONDIFF))
+@pytest.mark.parametrize("name", sorted(NONDIFF - MATRIX_NONDIFF))
 def test_masks_carry_no_derivative(name):
     assert OPS[name].nondiff
     b = Builder()

@@ -52,6 +52,21 @@ CASES = [
     ("(M @ M.T) * 1", ["M"], {"M": "dense"}),
     ("trace(S) * x", ["x", "S"], {"x": "diagonal", "S": "dense"}),  # the zeros of eye(n) are values, not structure
 ]
+# --- PART shapes-linalg: assembly and selections stay sparse
+CASES += [
+    ("torch.cat([x, x * y])", ["x", "y"], {"x": "sparse", "y": "sparse"}),
+    ("torch.stack([x, y], 1)", ["x"], {"x": "sparse"}),
+    ("torch.flip(x, (0,))", ["x"], {"x": "sparse"}),
+    ("torch.roll(x, 3)", ["x"], {"x": "sparse"}),
+    ("torch.tril(S)", ["S"], {"S": "diagonal"}),
+    ("torch.diag(x)", ["x"], {"x": "sparse"}),
+    ("torch.diagonal(S, 1)", ["S"], {"S": "sparse"}),
+    ("torch.gather(M, 1, [[0, 4], [1, 1], [2, 3]])", ["M"], {"M": "sparse"}),
+    ("F.pad(x, (1, 2), value=1)", ["x"], {"x": "sparse"}),
+    ("torch.tile(M, (2, 1))", ["M"], {"M": "sparse"}),
+    ("x.repeat_interleave(2)", ["x"], {"x": "sparse"}),
+    ("torch.split(x, 5)[1] * 2", ["x"], {"x": "sparse"}),
+]
 
 
 @pytest.fixture(params=["sparse passes", "small dense passes"], autouse=True)

@@ -18,6 +18,14 @@ from test_ops import CASES, _draw, _normalize
 # The masks carry no derivative; their symbolic derivative must be 0 too.
 MASK_CASES = {"sign": [((3,),)], "gt": [((3,), (3,))], "ge": [((2, 3), (3,))], "eq": [((3,), ())]}
 NO_SYMPY: set = set()  # ops SymPy cannot express, each with a reason in a comment
+# --- PART shapes-linalg
+NO_SYMPY |= {
+    "eigvalsh", "eigh_vectors",  # eigenvalues are roots of the characteristic polynomial: no closed form past 4×4
+    "matrix_exp",  # SymPy's Matrix.exp of symbols needs the eigen-decomposition: the same
+    "svdvals", "svd_u", "svd_vh",  # singular values: square roots of eigenvalues, the same
+    "qr_q", "qr_r",  # Gram-Schmidt of symbols is possible but grows past use (nested square roots)
+}
+MASK_CASES["detsign"] = [((3, 3),)]
 
 
 def _translated_cases():

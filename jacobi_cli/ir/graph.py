@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import JacError, JacLimitError, too_large
+from ..errors import JacError, JacLimitError, JacValueError, too_large
 from .op import Proxy
 from .ops import OPS
 from .shapes import Shape, fmt, is_concrete
@@ -229,6 +229,9 @@ class Builder:
     def const(self, value, position: int | None = None) -> Tracer:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             value = np.asarray(value)
+            if value.dtype == object:  # [x, y] of arrays where one array is needed
+                raise JacValueError("a list or tuple of arrays is not one array: make one with stack([...]) or "
+                                    "cat([...]), or index it (parts[0])", position)
             if value.dtype.kind in "biuf" and value.dtype != self.dtype:
                 value = value.astype(self.dtype)
         return self._append(op="const", shape=tuple(np.shape(value)), value=value, position=position)

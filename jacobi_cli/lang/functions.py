@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacParseError, JacShapeError, JacValueError
+from ..errors import JacNameError, JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
 from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
@@ -72,10 +72,12 @@ REQUIRED = object()
 
 def static(b: Builder, value, what: str, position):
     """The Python value of a constant argument (an int, a tuple of ints, a float...)."""
-    if value is None or isinstance(value, (int, float, bool)):
-        return value
+    if value is None or isinstance(value, (int, float, bool, str)) or type(value) is tuple:
+        return value  # already a Python value (a default)
     if isinstance(value, Static):
         return value.value
+    if isinstance(value, Items):
+        raise JacValueError(f"{what} must be a constant, not a list of arrays", position)
     node = b.nodes[value.id]
     if node.op != "const":
         raise JacValueError(f"{what} must be a constant, not an expression of the inputs", position)
@@ -110,7 +112,10 @@ def static_ints(b, value, what, position) -> tuple:
 def tensor(b: Builder, value, fname, position) -> Tracer:
     if value is None or isinstance(value, Static):
         raise JacValueError(f"{fname}() needs an array argument here", position)
-    return b.lift(value)
+    if isinstance(value, Items):
+        raise JacValueError(f"{fname}() needs one array here, not a list or tuple of arrays (make one with "
+                            "stack([...]) or cat([...]), or index it: parts[0])", position)
+    return b.lift(Refused.check(value, position))
 
 
 def axes_of(b, value, x: Tracer, position, fname: str):
@@ -314,24 +319,6 @@ FUNCTIONS["det"] = _single("det")
 FUNCTIONS["inv"] = FUNCTIONS["inverse"] = _single("inv")
 
 
-@function("transpose", "permute")
-def _transpose(b, args, kwargs, position):
-    if not args:
-        raise JacParseError("transpose() needs an array", position)
-    x = tensor(b, args[0], "transpose", position)
-    rest = list(args[1:]) + [kwargs[k] for k in ("axes", "dims", "axis0", "axis1", "dim0", "dim1") if k in kwargs]
-    axes = tuple(i for r in rest for i in static_ints(b, r, "transpose axes", position))
-    if not axes:
-        return transpose_all(b, x, position)
-    if len(axes) == 2 and x.ndim != 2:  # torch.transpose(x, d0, d1) swaps two axes
-        d0, d1 = (normalize_axis(a, x.ndim, x.shape) for a in axes)
-        perm = list(range(x.ndim))
-        perm[d0], perm[d1] = perm[d1], perm[d0]
-        axes = tuple(perm)
-    axes = tuple(normalize_axis(a, x.ndim, x.shape) for a in axes)
-    return b.apply("transpose", x, axes=axes, position=position)
-
-
 def transpose_all(b: Builder, x: Tracer, position) -> Tracer:
     """``x.T``: all axes reversed, as NumPy does; a scalar or vector is unchanged."""
     if x.ndim < 2:
@@ -354,12 +341,6 @@ def _reshape(b, args, kwargs, position):
     parts = list(args[1:]) + [kwargs[k] for k in ("shape", "newshape") if k in kwargs]
     shape = tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position))
     return b.apply("reshape", x, shape=resolve_shape(x, shape, position), position=position)
-
-
-@function("flatten", "ravel")
-def _flatten(b, args, kwargs, position):
-    x = tensor(b, arguments("flatten", args, kwargs, {"x": REQUIRED}, position)["x"], "flatten", position)
-    return b.apply("reshape", x, shape=(_numel(x, position),), position=position)
 
 
 def resolve_shape(x: Tracer, shape: tuple, position) -> tuple:
@@ -470,3 +451,1582 @@ FUNCTIONS["randn"] = _random("randn", lambda rng, shape: rng.standard_normal(sha
 
 def names() -> list:
     return sorted(FUNCTIONS)
+
+
+# --- PART shapes-linalg: which library a spelling follows, tuple results, the transpose family,
+# --- shape and assembly, linear algebra ---------------------------------------------------------
+
+# Where PyTorch and NumPy read one spelling differently, the library named decides: a lowering in
+# VARIANTS[(library, name)] wins over FUNCTIONS[name]; "method" is the x.name(...) form.
+VARIANTS: dict = {}
+_TORCH = {"torch", "torch.linalg", "torch.nn.functional", "F", "torch.special"}
+_NUMPY = {"np", "numpy", "jnp", "jax.numpy", "np.linalg", "numpy.linalg", "jnp.linalg"}
+
+
+def library_named(module: str | None) -> str | None:
+    """``"torch"`` or ``"np"`` for a module path that names one of them, else None (bare)."""
+    return "torch" if module in _TORCH else "np" if module in _NUMPY else None
+
+
+def lookup(fname: str, library: str | None, module: str | None = None):
+    """The lowering of ``fname`` called as ``module.fname(...)``: the module's own (``torch.linalg``),
+    its library's (``torch``, ``np``; ``"method"`` for ``x.fname(...)``), or the common one."""
+    return VARIANTS.get((module, fname)) or VARIANTS.get((library, fname)) or FUNCTIONS.get(fname)
+
+
+def variant(library: str, *names):
+    def register(fn):
+        for name in names:
+            VARIANTS[(library, name)] = fn
+        return fn
+    return register
+
+
+class Items(tuple):
+    """Several arrays in one value: a list written in the expression (``[x, y]`` for ``cat``) or
+    the result of a function with several outputs (``split``, ``qr``). Indexed with a constant
+    (``parts[0]``), by field name where PyTorch names them (``.logabsdet``), or unpacked
+    (``Q, R = qr(A)``)."""
+
+    fields: tuple = ()
+
+    @classmethod
+    def named(cls, items, fields: tuple) -> "Items":
+        out = cls(items)
+        out.fields = tuple(fields)
+        return out
+
+    def part(self, i: int, position) -> Tracer:
+        if not -len(self) <= i < len(self):
+            raise JacValueError(f"index {i} is out of range for a tuple of {len(self)} arrays", position)
+        return Refused.check(self[i], position)
+
+    def field(self, name: str, position) -> Tracer:
+        if name in self.fields:
+            return Refused.check(self[self.fields.index(name)], position)
+        known = f" (it has {', '.join('.' + f for f in self.fields)})" if self.fields else ""
+        raise JacNameError(f"a tuple of {len(self)} arrays has no attribute '.{name}'{known}; index it: parts[0]",
+                           position)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A part of a result that jac does not compute (the non-unique columns of a full SVD): the
+    other parts work; using this one is refused with ``message``."""
+
+    message: str
+
+    @staticmethod
+    def check(value, position):
+        if isinstance(value, Refused):
+            raise JacValueError(value.message, position)
+        return value
+
+
+def _concrete(x: Tracer, fname, position) -> tuple:
+    if not is_concrete(x.shape):
+        raise JacShapeError(f"{fname} needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
+    return tuple(x.shape)
+
+
+def _axis(b, value, ndim: int, fname, position, what="dim") -> int:
+    try:
+        return normalize_axis(static_int(b, value, what, position), ndim)
+    except JacShapeError as err:
+        raise JacShapeError(f"{fname}: {err.message}", position) from None
+
+
+def _sizes(b, args, kwargs, keys, what, position) -> tuple:
+    """Sizes given as varargs (``x.expand(3, 4)``) or as one tuple (``x.expand((3, 4))``)."""
+    parts = list(args) + [kwargs[k] for k in keys if k in kwargs]
+    return tuple(i for p in parts for i in static_ints(b, p, what, position))
+
+
+def _take(b, x, index, position) -> Tracer:
+    return b.apply("getitem", x, index=tuple(index), position=position)
+
+
+def _place(b, x, index, shape, position) -> Tracer:
+    """Zeros of ``shape`` with ``x`` at ``index`` (the transpose of a selection)."""
+    return b.apply("scatter", x, index=tuple(index), shape=tuple(shape), position=position)
+
+
+def _permute(b, x, perm, position) -> Tracer:
+    perm = tuple(perm)
+    return x if perm == tuple(range(x.ndim)) else b.apply("transpose", x, axes=perm, position=position)
+
+
+def _reshape_to(b, x, shape, position) -> Tracer:
+    return x if tuple(shape) == tuple(x.shape) else b.apply("reshape", x, shape=tuple(shape), position=position)
+
+
+# -- the transpose family ----------------------------------------------------------------------------
+
+def _swap(b, x, d0, d1, fname, position) -> Tracer:
+    """PyTorch's ``transpose(x, dim0, dim1)``: two axes swapped."""
+    d0, d1 = (_axis(b, d, x.ndim, fname, position) for d in (d0, d1))
+    perm = list(range(x.ndim))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return _permute(b, x, perm, position)
+
+
+def _permutation(b, x, axes, fname, position) -> Tracer:
+    """NumPy's ``transpose(x, axes)`` and PyTorch's ``permute``: every axis named once."""
+    try:
+        axes = tuple(normalize_axis(a, x.ndim, x.shape) for a in axes)
+    except JacShapeError as err:
+        raise JacShapeError(f"{fname}: {err.message}", position) from None
+    if sorted(axes) != list(range(x.ndim)):
+        raise JacShapeError(f"{fname}: axes {axes} are not a permutation of the {x.ndim} axes of shape "
+                            f"{fmt(x.shape)}", position)
+    return _permute(b, x, axes, position)
+
+
+def matrix_transpose(b: Builder, x: Tracer, position, fname=".mT") -> Tracer:
+    """``x.mT``: the last two axes swapped (a batch of matrices transposed), as PyTorch."""
+    if x.ndim < 2:
+        raise JacShapeError(f"{fname} needs at least 2 dimensions, got shape {fmt(x.shape)}", position)
+    return _swap(b, x, -2, -1, fname, position)
+
+
+def _axes_args(b, rest, fname, position) -> tuple:
+    return tuple(i for r in rest for i in static_ints(b, r, f"{fname} axes", position))
+
+
+@variant("torch", "transpose")
+@variant("torch", "swapaxes", "swapdims")
+@variant("np", "swapaxes")
+@function("swapaxes", "swapdims")
+def _torch_transpose(b, args, kwargs, position, fname="transpose"):
+    kwargs = {{"axis1": "dim0", "axis2": "dim1"}.get(k, k): v for k, v in kwargs.items()}  # np.swapaxes' names
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "dim0": REQUIRED, "dim1": REQUIRED}, position)
+    return _swap(b, tensor(b, a["x"], fname, position), a["dim0"], a["dim1"], fname, position)
+
+
+@variant("np", "transpose")
+def _np_transpose(b, args, kwargs, position):
+    a = arguments("np.transpose", args, kwargs, {"x": REQUIRED, "axes": None}, position)
+    x = tensor(b, a["x"], "np.transpose", position)
+    if a["axes"] is None:
+        return transpose_all(b, x, position)
+    return _permutation(b, x, _axes_args(b, [a["axes"]], "np.transpose", position), "np.transpose", position)
+
+
+@function("transpose")
+def _transpose(b, args, kwargs, position):
+    # Bare transpose(x, ...): NumPy's transpose(a, axes) takes one tuple (or none), PyTorch's two
+    # ints; so the call itself says which is meant.
+    if not args:
+        raise JacParseError("transpose() needs an array", position)
+    if len(args) == 3 or {"dim0", "dim1"} & set(kwargs):
+        return _torch_transpose(b, args, kwargs, position)
+    return _np_transpose(b, args, kwargs, position)
+
+
+@variant("method", "transpose")
+def _method_transpose(b, args, kwargs, position):
+    if {"dim0", "dim1"} & set(kwargs):
+        return _torch_transpose(b, args, kwargs, position)
+    x = tensor(b, args[0], "transpose", position)
+    rest = list(args[1:]) + [kwargs[k] for k in ("axes",) if k in kwargs]
+    axes = _axes_args(b, rest, "transpose", position)
+    if not axes:  # NumPy: all axes reversed (PyTorch needs two dims)
+        return transpose_all(b, x, position)
+    if len(rest) == 2 and len(axes) == 2:
+        swap = _swap(b, x, axes[0], axes[1], "transpose", position)
+        if x.ndim != 2:  # NumPy would need 3 or more axes here: only PyTorch's reading is left
+            return swap
+        if tuple(a % 2 for a in axes) in ((1, 0), (0, 0), (1, 1)):  # both readings agree (or NumPy's fails)
+            return swap
+        raise JacValueError(
+            "x.transpose(0, 1) of a matrix is ambiguous: PyTorch swaps the two axes (the transpose), NumPy "
+            "reads (0, 1) as the identity permutation (x unchanged). Write what you mean: x.T or x.mT or "
+            "x.swapaxes(0, 1) or torch.transpose(x, 0, 1) for the swap; np.transpose(x, (0, 1)) for the "
+            "permutation", position)
+    return _permutation(b, x, axes, "transpose", position)
+
+
+@function("permute")
+def _permute_fn(b, args, kwargs, position):
+    if not args:
+        raise JacParseError("permute() needs an array and the order of its axes", position)
+    x = tensor(b, args[0], "permute", position)
+    rest = list(args[1:]) + [kwargs[k] for k in ("dims", "axes") if k in kwargs]
+    return _permutation(b, x, _axes_args(b, rest, "permute", position), "permute", position)
+
+
+@function("moveaxis", "movedim")
+def _moveaxis(b, args, kwargs, position):
+    a = arguments("moveaxis", args, kwargs, {"x": REQUIRED, "source": REQUIRED, "destination": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], "moveaxis", position)
+    src = [_axis(b, s, x.ndim, "moveaxis", position) for s in static_ints(b, a["source"], "source", position)]
+    dst = [_axis(b, d, x.ndim, "moveaxis", position) for d in static_ints(b, a["destination"], "destination", position)]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise JacValueError("moveaxis: source and destination must be distinct axes, as many of each", position)
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _permute(b, x, order, position)
+
+
+# -- shape and assembly: selections (getitem), placements (scatter), reshapes and broadcasts, so
+# -- that Jacobians stay sparse through the structure rules those ops already have -------------------
+
+def _arrays(b, value, fname, position) -> list:
+    """The arrays of ``cat([x, y])``: a list of arrays, or the rows of one array (as NumPy)."""
+    if isinstance(value, Items):
+        return list(value)
+    x = tensor(b, value, fname, position)
+    if x.ndim == 0:
+        raise JacValueError(f"{fname}() needs a list of arrays, as {fname}([x, y])", position)
+    return [_take(b, x, (i,), position) for i in range(_concrete(x, fname, position)[0])]
+
+
+def _concat(b, xs, axis, fname, position) -> Tracer:
+    """The arrays joined along ``axis`` (normalised): each placed into the result, then added."""
+    shapes = [_concrete(x, fname, position) for x in xs]
+    first = shapes[0]
+    for s in shapes[1:]:
+        if len(s) != len(first) or any(d != e for i, (d, e) in enumerate(zip(s, first)) if i != axis):
+            raise JacShapeError(f"{fname}: shapes {', '.join(fmt(t) for t in shapes)} do not fit together along "
+                                f"axis {axis} (every other axis must match)", position)
+    out = first[:axis] + (sum(s[axis] for s in shapes),) + first[axis + 1:]
+    if len(xs) == 1:
+        return xs[0]
+    total, start = None, 0
+    for x, s in zip(xs, shapes):
+        index = (slice(None),) * axis + (slice(start, start + s[axis]),)
+        start += s[axis]
+        if s[axis] == 0:
+            continue
+        part = _place(b, x, index, out, position)
+        total = part if total is None else b.apply("add", total, part, position=position)
+    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+
+
+@function("cat", "concatenate", "concat")
+def _cat(b, args, kwargs, position):
+    kwargs = {("x" if k in ("tensors", "arrays", "seq") else k): v for k, v in kwargs.items()}
+    a = arguments("cat", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
+    xs = [tensor(b, x, "cat", position) for x in _arrays(b, a["x"], "cat", position)]
+    if a["axis"] is None:  # NumPy: concatenate(..., axis=None) flattens first
+        xs = [_reshape_to(b, x, (_numel(x, position),), position) for x in xs]
+        return _concat(b, xs, 0, "concatenate", position)
+    if any(x.ndim == 0 for x in xs):
+        raise JacShapeError("cat: zero-dimensional arrays cannot be joined (use stack)", position)
+    return _concat(b, xs, _axis(b, a["axis"], xs[0].ndim, "cat", position, "axis"), "cat", position)
+
+
+def _at_least(b, x, ndim, position) -> Tracer:
+    """NumPy's atleast_2d / atleast_3d: ``(n,)`` -> ``(1, n)`` -> ``(1, n, 1)``."""
+    if x.ndim >= ndim:
+        return x
+    shape = {0: (1,) * ndim, 1: (1, x.shape[0]) + (1,) * (ndim - 2), 2: tuple(x.shape) + (1,)}[x.ndim]
+    return _reshape_to(b, x, shape, position)
+
+
+def _stacker(fname, axis_of):
+    def lower(b, args, kwargs, position):
+        kwargs = {("x" if k in ("tensors", "tup") else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED}, position)
+        xs = [tensor(b, x, fname, position) for x in _arrays(b, a["x"], fname, position)]
+        xs, axis = axis_of(b, xs, position)
+        return _concat(b, xs, axis, fname, position)
+    return lower
+
+
+FUNCTIONS["hstack"] = _stacker("hstack", lambda b, xs, p: ([_at_least(b, x, 1, p) for x in xs],
+                                                            0 if all(x.ndim <= 1 for x in xs) else 1))
+FUNCTIONS["vstack"] = FUNCTIONS["row_stack"] = _stacker("vstack",
+                                                         lambda b, xs, p: ([_at_least(b, x, 2, p) for x in xs], 0))
+FUNCTIONS["dstack"] = _stacker("dstack", lambda b, xs, p: ([_at_least(b, x, 3, p) for x in xs], 2))
+FUNCTIONS["column_stack"] = _stacker("column_stack", lambda b, xs, p: (
+    [_reshape_to(b, x, (x.shape[0], 1), p) if x.ndim == 1 else _at_least(b, x, 2, p) for x in xs], 1))
+
+
+@function("stack")
+def _stack(b, args, kwargs, position):
+    kwargs = {("x" if k in ("tensors", "arrays") else k): v for k, v in kwargs.items()}
+    a = arguments("stack", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
+    xs = [tensor(b, x, "stack", position) for x in _arrays(b, a["x"], "stack", position)]
+    shapes = {tuple(x.shape) for x in xs}
+    if len(shapes) != 1:
+        raise JacShapeError(f"stack needs arrays of one shape, got {', '.join(fmt(x.shape) for x in xs)}", position)
+    axis = _axis(b, a["axis"], xs[0].ndim + 1, "stack", position, "axis")
+    shape = tuple(xs[0].shape)
+    xs = [_reshape_to(b, x, shape[:axis] + (1,) + shape[axis:], position) for x in xs]
+    return _concat(b, xs, axis, "stack", position)
+
+
+def _pieces(b, x, axis, sizes, position) -> Items:
+    parts, start = [], 0
+    for n in sizes:
+        parts.append(_take(b, x, (slice(None),) * axis + (slice(start, start + n),), position))
+        start += n
+    return Items(parts)
+
+
+def _sections(n: int, count: int) -> list:
+    """NumPy's array_split: ``count`` pieces, the first ``n % count`` one longer."""
+    q, r = divmod(n, count)
+    return [q + 1] * r + [q] * (count - r)
+
+
+def _at_indices(n: int, indices: tuple) -> list:
+    """The lengths of the pieces that split ``range(n)`` at ``indices`` (NumPy's split)."""
+    bounds = [0] + [min(max(i if i >= 0 else i + n, 0), n) for i in indices] + [n]
+    return [max(hi - lo, 0) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def _split_args(fname, b, args, kwargs, position, key, default_axis=0):
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, key: REQUIRED, "axis": default_axis}, position)
+    x = tensor(b, a["x"], fname, position)
+    if x.ndim == 0:
+        raise JacShapeError(f"{fname} needs at least 1 dimension, got a scalar", position)
+    axis = _axis(b, a["axis"], x.ndim, fname, position, "axis")
+    n = _concrete(x, fname, position)[axis]
+    spec = static(b, a[key], key, position)
+    return x, axis, n, spec
+
+
+@variant("torch", "split")
+@variant("method", "split")
+def _torch_split(b, args, kwargs, position):
+    kwargs = {("sizes" if k == "split_size_or_sections" else k): v for k, v in kwargs.items()}
+    x, axis, n, spec = _split_args("split", b, args, kwargs, position, "sizes")
+    if isinstance(spec, tuple):  # the length of each piece
+        sizes = static_ints(b, spec, "split sizes", position)
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise JacShapeError(f"split: sizes {sizes} do not add up to the length {n} of axis {axis}", position)
+        return _pieces(b, x, axis, sizes, position)
+    size = static_int(b, spec, "split size", position)
+    if size <= 0:
+        raise JacValueError(f"split: the size of a piece must be positive, got {size}", position)
+    return _pieces(b, x, axis, [min(size, n - i) for i in range(0, n, size)] or [0], position)
+
+
+@variant("np", "split")
+def _np_split(b, args, kwargs, position, even=True):
+    fname = "split" if even else "array_split"
+    x, axis, n, spec = _split_args(fname, b, args, kwargs, position, "indices_or_sections")
+    if isinstance(spec, tuple):  # where to cut
+        return _pieces(b, x, axis, _at_indices(n, static_ints(b, spec, "split indices", position)), position)
+    count = static_int(b, spec, "the number of sections", position)
+    if count <= 0:
+        raise JacValueError(f"{fname}: the number of sections must be positive, got {count}", position)
+    if count > max(n, 1) and count > 10_000:
+        raise JacValueError(f"{fname}: {count:,} sections of an axis of length {n} (at most 10,000 empty ones)",
+                            position)
+    if even and n % count:
+        raise JacShapeError(f"np.split: {count} sections do not divide the length {n} evenly "
+                            "(np.array_split allows it)", position)
+    return _pieces(b, x, axis, _sections(n, count), position)
+
+
+FUNCTIONS["array_split"] = VARIANTS[("torch", "tensor_split")] = VARIANTS[("method", "tensor_split")] = \
+    lambda b, args, kwargs, position: _np_split(b, args, kwargs, position, even=False)
+
+
+@function("split")
+def _split(b, args, kwargs, position):
+    raise JacValueError("split(x, n) is ambiguous: PyTorch's torch.split(x, n) makes pieces of n elements, "
+                        "NumPy's np.split(x, n) makes n pieces. Write torch.split, x.split, np.split or "
+                        "np.array_split (torch.chunk(x, n) makes n pieces too)", position)
+
+
+@function("chunk")
+def _chunk(b, args, kwargs, position):
+    x, axis, n, spec = _split_args("chunk", b, args, kwargs, position, "chunks")
+    chunks = static_int(b, spec, "chunks", position)
+    if chunks <= 0:
+        raise JacValueError(f"chunk: the number of chunks must be positive, got {chunks}", position)
+    size = -(-n // chunks) if n else 0
+    return _pieces(b, x, axis, [min(size, n - i) for i in range(0, n, size)] if size else [0], position)
+
+
+@function("unbind", "unstack")
+def _unbind(b, args, kwargs, position):
+    a = arguments("unbind", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
+    x = tensor(b, a["x"], "unbind", position)
+    axis = _axis(b, a["axis"], x.ndim, "unbind", position, "axis")
+    return Items([_take(b, x, (slice(None),) * axis + (i,), position)
+                  for i in range(_concrete(x, "unbind", position)[axis])])
+
+
+@function("squeeze")
+def _squeeze(b, args, kwargs, position):
+    # A named axis that is not 1 is left as it is (PyTorch); np.squeeze refuses it (below).
+    a = arguments("squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "squeeze", position)
+    axes = range(x.ndim) if a["axis"] is None else \
+        [_axis(b, d, x.ndim, "squeeze", position) for d in static_ints(b, a["axis"], "dim", position)]
+    drop = {d for d in axes if x.shape[d] == 1}
+    return _reshape_to(b, x, tuple(s for i, s in enumerate(x.shape) if i not in drop), position)
+
+
+@variant("np", "squeeze")
+def _np_squeeze(b, args, kwargs, position):
+    a = arguments("np.squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "np.squeeze", position)
+    if a["axis"] is not None:
+        for d in static_ints(b, a["axis"], "axis", position):
+            if x.shape[_axis(b, d, x.ndim, "np.squeeze", position, "axis")] != 1:
+                raise JacShapeError(f"np.squeeze: axis {d} of shape {fmt(x.shape)} is not of length 1", position)
+    return _squeeze(b, args, kwargs, position)
+
+
+@function("unsqueeze", "expand_dims")
+def _unsqueeze(b, args, kwargs, position):
+    a = arguments("unsqueeze", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
+    x = tensor(b, a["x"], "unsqueeze", position)
+    new = static_ints(b, a["axis"], "dim", position)
+    ndim = x.ndim + len(new)
+    axes = sorted(_axis(b, d, ndim, "unsqueeze", position) for d in new)
+    if len(set(axes)) != len(axes):
+        raise JacValueError(f"expand_dims: repeated axis in {new}", position)
+    shape, rest = [], iter(x.shape)
+    for i in range(ndim):
+        shape.append(1 if i in axes else next(rest))
+    return _reshape_to(b, x, tuple(shape), position)
+
+
+@function("broadcast_to")
+def _broadcast_to(b, args, kwargs, position):
+    a = arguments("broadcast_to", args, kwargs, {"x": REQUIRED, "shape": REQUIRED}, position)
+    x = tensor(b, a["x"], "broadcast_to", position)
+    shape = static_ints(b, a["shape"], "broadcast_to shape", position)
+    return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
+
+
+@function("expand")
+def _expand(b, args, kwargs, position):
+    if not args:
+        raise JacParseError("expand() needs an array and sizes", position)
+    x = tensor(b, args[0], "expand", position)
+    sizes = _sizes(b, args[1:], kwargs, ("size", "sizes"), "expand sizes", position)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise JacShapeError(f"expand: {len(sizes)} sizes for an array of {x.ndim} dimensions", position)
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    if any(s < 0 for s in shape):
+        raise JacShapeError(f"expand: -1 only keeps an existing axis, got sizes {sizes}", position)
+    return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
+
+
+@function("expand_as", "broadcast_as")
+def _expand_as(b, args, kwargs, position):
+    x, other = _two("expand_as", b, args, kwargs, position)
+    return x if other.shape == x.shape else b.apply("broadcast_to", x, shape=tuple(other.shape), position=position)
+
+
+def _tile(b, x, reps, position) -> Tracer:
+    """np.tile / torch.tile / Tensor.repeat: copies side by side, as a broadcast and a reshape."""
+    ndim = max(len(reps), x.ndim)
+    reps = (1,) * (ndim - len(reps)) + tuple(reps)
+    shape = (1,) * (ndim - x.ndim) + _concrete(x, "tile", position)
+    if any(r < 0 for r in reps):
+        raise JacValueError(f"tile: negative repetitions in {reps}", position)
+    paired = tuple(v for s in shape for v in (1, s))
+    wide = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    x = _reshape_to(b, x, paired, position)
+    if wide != paired:
+        x = b.apply("broadcast_to", x, shape=wide, position=position)
+    return _reshape_to(b, x, tuple(r * s for r, s in zip(reps, shape)), position)
+
+
+@function("tile")
+def _tile_fn(b, args, kwargs, position):
+    a = arguments("tile", args, kwargs, {"x": REQUIRED, "reps": REQUIRED}, position)
+    return _tile(b, tensor(b, a["x"], "tile", position), static_ints(b, a["reps"], "tile reps", position), position)
+
+
+@variant("torch", "repeat")
+def _torch_repeat(b, args, kwargs, position):
+    if not args:
+        raise JacParseError("repeat() needs an array and the repetitions", position)
+    x = tensor(b, args[0], "repeat", position)
+    reps = _sizes(b, args[1:], kwargs, ("repeats", "sizes"), "repeat sizes", position)
+    if len(reps) < x.ndim:
+        raise JacShapeError(f"Tensor.repeat: {len(reps)} repetitions for an array of {x.ndim} dimensions "
+                            "(PyTorch needs at least one per dimension)", position)
+    return _tile(b, x, reps, position)
+
+
+@function("repeat_interleave")
+def _repeat_interleave(b, args, kwargs, position):
+    kwargs = {("axis" if k == "dim" else k): v for k, v in kwargs.items()}
+    a = arguments("repeat_interleave", args, kwargs, {"x": REQUIRED, "repeats": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "repeat_interleave", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "repeat", position, "axis")
+    if x.ndim == 0:
+        x = _reshape_to(b, x, (1,), position)
+    n = _concrete(x, "repeat", position)[axis]
+    reps = static_ints(b, a["repeats"], "repeats", position)
+    if len(reps) not in (1, n) or any(r < 0 for r in reps):
+        raise JacValueError(f"repeat: repeats {reps} must be one count or one count per element ({n}), none "
+                            "negative", position)
+    total = sum(reps) if len(reps) == n else n * reps[0]
+    b.check_size((total,), f"repeat's result ({total:,} elements)", position)  # before the index is built
+    index = np.repeat(np.arange(n), reps if len(reps) == n else reps[0])
+    return _take(b, x, (slice(None),) * axis + (index,), position)
+
+
+VARIANTS[("np", "repeat")] = _repeat_interleave
+
+
+@function("repeat")
+def _repeat(b, args, kwargs, position):
+    # x.repeat(...): PyTorch's Tensor.repeat tiles (np.tile), NumPy's ndarray.repeat repeats each
+    # element (np.repeat). When both would accept the call, it is refused.
+    if not args:
+        raise JacParseError("repeat() needs an array and the repetitions", position)
+    x, rest = tensor(b, args[0], "repeat", position), args[1:]
+    if kwargs:  # repeats= / axis= are NumPy's keywords
+        return _repeat_interleave(b, args, kwargs, position)
+    torch_ok = len(_sizes(b, rest, {}, (), "repeat sizes", position)) >= max(x.ndim, 1)
+    axis = static(b, rest[1], "axis", position) if len(rest) == 2 else 0
+    numpy_ok = len(rest) in (1, 2) and _is_integer(axis) and -max(x.ndim, 1) <= int(axis) < max(x.ndim, 1)
+    if torch_ok and numpy_ok:
+        raise JacValueError("x.repeat(...) is ambiguous: PyTorch's Tensor.repeat tiles the array (np.tile), "
+                            "NumPy's ndarray.repeat repeats each element (torch.repeat_interleave). Write "
+                            "torch.tile or np.tile for copies side by side, torch.repeat_interleave or "
+                            "np.repeat for repeated elements", position)
+    return _torch_repeat(b, args, kwargs, position) if torch_ok else _repeat_interleave(b, args, kwargs, position)
+
+
+@function("flip")
+def _flip(b, args, kwargs, position):
+    kwargs = {("axis" if k == "dims" else k): v for k, v in kwargs.items()}
+    a = arguments("flip", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "flip", position)
+    axes = range(x.ndim) if a["axis"] is None else \
+        {_axis(b, d, x.ndim, "flip", position) for d in static_ints(b, a["axis"], "dims", position)}
+    return _take(b, x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)), position)
+
+
+FUNCTIONS["fliplr"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(1.0)}, position)
+FUNCTIONS["flipud"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(0.0)}, position)
+
+
+@function("roll")
+def _roll(b, args, kwargs, position):
+    kwargs = {{"dims": "axis", "shifts": "shift"}.get(k, k): v for k, v in kwargs.items()}
+    a = arguments("roll", args, kwargs, {"x": REQUIRED, "shift": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "roll", position)
+    shifts = static_ints(b, a["shift"], "shifts", position)
+    if a["axis"] is None:  # the flattened array rolled, then its shape back
+        if len(shifts) != 1:
+            raise JacValueError("roll: several shifts need as many dims", position)
+        flat = _reshape_to(b, x, (_numel(x, position),), position)
+        return _reshape_to(b, _roll_axis(b, flat, 0, shifts[0], position), tuple(x.shape), position)
+    axes = [_axis(b, d, x.ndim, "roll", position) for d in static_ints(b, a["axis"], "dims", position)]
+    if len(shifts) == 1:
+        shifts = shifts * len(axes)
+    if len(shifts) != len(axes):
+        raise JacValueError(f"roll: {len(shifts)} shifts for {len(axes)} dims", position)
+    for axis, shift in zip(axes, shifts):
+        x = _roll_axis(b, x, axis, shift, position)
+    return x
+
+
+def _roll_axis(b, x, axis, shift, position):
+    n = _concrete(x, "roll", position)[axis]
+    if n == 0 or shift % n == 0:
+        return x
+    return _take(b, x, (slice(None),) * axis + ((np.arange(n) - shift) % n,), position)
+
+
+def _triangle(lower: bool):
+    fname = "tril" if lower else "triu"
+
+    def lower_fn(b, args, kwargs, position):
+        kwargs = {("k" if k == "diagonal" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "k": 0}, position)
+        x = tensor(b, a["x"], fname, position)
+        if x.ndim < 2:
+            raise JacShapeError(f"{fname} needs a matrix (at least 2-d), got shape {fmt(x.shape)}", position)
+        n, m = _concrete(x, fname, position)[-2:]
+        k = static_int(b, a["k"], "diagonal", position)
+        b.check_size((n, m), f"{fname}'s index of a {n}×{m} matrix", position)  # before it is built
+        keep = np.tril(np.ones((n, m), dtype=bool), k) if lower else np.triu(np.ones((n, m), dtype=bool), k)
+        if keep.all():
+            return x
+        rows, cols = np.nonzero(keep)
+        index = (slice(None),) * (x.ndim - 2) + (rows, cols)
+        if rows.size == 0:  # nothing kept: zeros, whatever x holds
+            return b.const(np.zeros(x.shape, b.dtype), position)
+        return _place(b, _take(b, x, index, position), index, x.shape, position)
+    return lower_fn
+
+
+FUNCTIONS["tril"] = _triangle(True)
+FUNCTIONS["triu"] = _triangle(False)
+
+
+@function("narrow")
+def _narrow(b, args, kwargs, position):
+    a = arguments("narrow", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "start": REQUIRED, "length": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], "narrow", position)
+    axis = _axis(b, a["axis"], x.ndim, "narrow", position)
+    n = _concrete(x, "narrow", position)[axis]
+    start, length = (static_int(b, a[k], k, position) for k in ("start", "length"))
+    start = start + n if start < 0 else start
+    if not (0 <= start <= n and 0 <= length <= n - start):
+        raise JacShapeError(f"narrow: start {start} and length {length} do not fit axis {axis} of length {n}",
+                            position)
+    return _take(b, x, (slice(None),) * axis + (slice(start, start + length),), position)
+
+
+def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
+    """A constant integer index array, checked against the length ``n`` it selects from."""
+    if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
+        v = np.asarray(b.nodes[value.id].value)
+    else:
+        raise JacValueError(f"{fname}: {what} must be a constant array of integers", position)
+    if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
+        raise JacValueError(f"{fname}: {what} must hold integers", position)
+    v = v.astype(np.intp)
+    if v.size and (v.min() < -n or v.max() >= n):
+        raise JacShapeError(f"{fname}: {what} holds {int(v.min()) if v.min() < -n else int(v.max())}, out of "
+                            f"range for an axis of length {n}", position)
+    if ndim is not None and v.ndim != ndim:
+        raise JacShapeError(f"{fname}: {what} must be {ndim}-d, got shape {fmt(v.shape)}", position)
+    return v % max(n, 1)
+
+
+@function("index_select")
+def _index_select(b, args, kwargs, position):
+    a = arguments("index_select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
+    x = tensor(b, a["x"], "index_select", position)
+    axis = _axis(b, a["axis"], x.ndim, "index_select", position)
+    n = _concrete(x, "index_select", position)[axis]
+    index = _index_array(b, a["index"], n, "index", "index_select", position)
+    if index.ndim > 1:
+        raise JacShapeError("index_select: index must be 0-d or 1-d", position)
+    return _take(b, x, (slice(None),) * axis + (index.reshape(-1),), position)
+
+
+@function("take")
+def _np_take(b, args, kwargs, position):
+    a = arguments("take", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "take", position)
+    if a["axis"] is None:  # torch.take and np.take without an axis: indices into the flattened array
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "take", position, "axis")
+    index = _index_array(b, a["indices"], _concrete(x, "take", position)[axis], "indices", "take", position)
+    return _take(b, x, (slice(None),) * axis + (index,), position)
+
+
+def _along(b, x, index, axis, ranges, fname, position) -> Tracer:
+    """``x`` picked along ``axis`` at ``index``; the other axes run over ``ranges`` (broadcast)."""
+    grids = []
+    for d in range(x.ndim):
+        shape = [1] * x.ndim
+        shape[d] = -1
+        grids.append(index if d == axis else np.arange(ranges[d]).reshape(shape))
+    return _take(b, x, tuple(grids), position)
+
+
+@function("gather")
+def _gather(b, args, kwargs, position):
+    a = arguments("gather", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
+    x = tensor(b, a["x"], "gather", position)
+    shape = _concrete(x, "gather", position)
+    axis = _axis(b, a["axis"], x.ndim, "gather", position)
+    index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim)
+    if any(i > s for d, (i, s) in enumerate(zip(index.shape, shape)) if d != axis):
+        raise JacShapeError(f"gather: index of shape {fmt(index.shape)} is larger than the input {fmt(shape)} "
+                            f"outside dim {axis}", position)
+    return _along(b, x, index, axis, index.shape, "gather", position)
+
+
+@function("take_along_dim", "take_along_axis")
+def _take_along(b, args, kwargs, position):
+    kwargs = {("index" if k in ("indices", "indexes") else k): v for k, v in kwargs.items()}
+    a = arguments("take_along_dim", args, kwargs, {"x": REQUIRED, "index": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "take_along_dim", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "take_along_dim", position)
+    shape = _concrete(x, "take_along_dim", position)
+    index = _index_array(b, a["index"], shape[axis], "indices", "take_along_dim", position, ndim=x.ndim)
+    for d, (i, s) in enumerate(zip(index.shape, shape)):
+        if d != axis and i != s and 1 not in (i, s):
+            raise JacShapeError(f"take_along_dim: indices of shape {fmt(index.shape)} do not broadcast with "
+                                f"{fmt(shape)}", position)
+    return _along(b, x, index, axis, shape, "take_along_dim", position)
+
+
+def _pad_widths(b, value, ndim, torch_order, position) -> list:
+    """Per axis (before, after): F.pad's flat list runs from the last axis back; np.pad's is per axis."""
+    if torch_order:
+        flat = static_ints(b, value, "pad", position)
+        if len(flat) % 2 or len(flat) // 2 > ndim:
+            raise JacValueError(f"F.pad: pad {flat} must hold (left, right) pairs for at most {ndim} axes",
+                                position)
+        widths = [(0, 0)] * ndim
+        for i in range(len(flat) // 2):
+            widths[ndim - 1 - i] = (flat[2 * i], flat[2 * i + 1])
+        return widths
+    w = np.asarray(static(b, value, "pad_width", position), dtype=float)
+    if w.size and not np.array_equal(w, np.round(w)):
+        raise JacValueError("np.pad: pad_width must hold integers", position)
+    try:
+        w = np.broadcast_to(w.astype(np.int64), (ndim, 2))
+    except ValueError:
+        raise JacValueError(f"np.pad: pad_width of shape {fmt(np.shape(w))} does not fit {ndim} axes", position) \
+            from None
+    if (w < 0).any():
+        raise JacValueError("np.pad: pad_width must not be negative", position)
+    return [tuple(int(v) for v in row) for row in w]
+
+
+def _pad(torch_order):
+    def lower(b, args, kwargs, position):
+        kwargs = {{"pad_width": "pad", "constant_values": "value"}.get(k, k): v for k, v in kwargs.items()}
+        a = arguments("pad", args, kwargs, {"x": REQUIRED, "pad": REQUIRED, "mode": "constant", "value": 0.0},
+                      position)
+        x = tensor(b, a["x"], "pad", position)
+        mode = static(b, a["mode"], "mode", position)
+        if mode != "constant":
+            raise JacValueError(f"pad: mode={mode!r} is not supported by jac (only 'constant')", position)
+        value = static(b, a["value"], "value", position)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise JacValueError("pad: the value must be one number", position)
+        shape = _concrete(x, "pad", position)
+        widths = _pad_widths(b, a["pad"], x.ndim, torch_order, position)
+        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, shape))
+        if any(s.start > s.stop for s in crop):
+            raise JacShapeError(f"pad: {widths} crops more than the shape {fmt(shape)} holds", position)
+        if any(lo < 0 or hi < 0 for lo, hi in widths):  # F.pad crops with negative widths
+            x = _take(b, x, crop, position)
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+        if not any(lo or hi for lo, hi in widths):
+            return x
+        out = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
+        index = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
+        placed = _place(b, x, index, out, position)
+        if value == 0:
+            return placed
+        b.check_size(out, f"pad's result, shape {fmt(out)},", position)  # before the border is built
+        border = np.full(out, float(value), dtype=b.dtype)
+        border[index] = 0.0
+        return b.apply("add", placed, b.const(border, position), position=position)
+    return lower
+
+
+FUNCTIONS["pad"] = _pad(False)
+VARIANTS[("torch", "pad")] = _pad(True)
+
+
+def _diagonal_index(n, m, k):
+    """Rows and columns of the ``k``-th diagonal of an n×m matrix."""
+    length = max(0, min(n, m - k) if k >= 0 else min(n + k, m))
+    i = np.arange(length)
+    return (i, i + k) if k >= 0 else (i - k, i)
+
+
+@function("diagonal")
+def _diagonal(b, args, kwargs, position):
+    kwargs = {{"dim1": "axis1", "dim2": "axis2"}.get(k, k): v for k, v in kwargs.items()}
+    a = arguments("diagonal", args, kwargs, {"x": REQUIRED, "offset": 0, "axis1": 0, "axis2": 1}, position)
+    x = tensor(b, a["x"], "diagonal", position)
+    if x.ndim < 2:
+        raise JacShapeError(f"diagonal needs at least 2 dimensions, got shape {fmt(x.shape)}", position)
+    d1, d2 = (_axis(b, a[k], x.ndim, "diagonal", position) for k in ("axis1", "axis2"))
+    if d1 == d2:
+        raise JacValueError("diagonal: the two axes must differ", position)
+    x = _permute(b, x, [i for i in range(x.ndim) if i not in (d1, d2)] + [d1, d2], position)
+    n, m = _concrete(x, "diagonal", position)[-2:]
+    rows, cols = _diagonal_index(n, m, static_int(b, a["offset"], "offset", position))
+    return _take(b, x, (slice(None),) * (x.ndim - 2) + (rows, cols), position)
+
+
+def _embed(b, x, k, position) -> Tracer:
+    """The last axis of ``x`` put on the ``k``-th diagonal of new square matrices (the last two axes)."""
+    n = _concrete(x, "diag_embed", position)[-1]
+    size = n + abs(k)
+    rows, cols = _diagonal_index(size, size, k)
+    return _place(b, x, (slice(None),) * (x.ndim - 1) + (rows, cols), tuple(x.shape[:-1]) + (size, size), position)
+
+
+@function("diag")
+def _diag(b, args, kwargs, position):
+    kwargs = {("k" if k == "diagonal" else k): v for k, v in kwargs.items()}
+    a = arguments("diag", args, kwargs, {"x": REQUIRED, "k": 0}, position)
+    x = tensor(b, a["x"], "diag", position)
+    k = static_int(b, a["k"], "diagonal", position)
+    if x.ndim == 1:
+        return _embed(b, x, k, position)
+    if x.ndim == 2:
+        n, m = _concrete(x, "diag", position)
+        return _take(b, x, _diagonal_index(n, m, k), position)
+    raise JacShapeError(f"diag needs a vector or a matrix, got shape {fmt(x.shape)}", position)
+
+
+@function("diag_embed")
+def _diag_embed(b, args, kwargs, position):
+    a = arguments("diag_embed", args, kwargs, {"x": REQUIRED, "offset": 0, "dim1": -2, "dim2": -1}, position)
+    x = tensor(b, a["x"], "diag_embed", position)
+    if x.ndim == 0:
+        raise JacShapeError("diag_embed needs at least a vector", position)
+    out = _embed(b, x, static_int(b, a["offset"], "offset", position), position)
+    d1, d2 = (_axis(b, a[k], out.ndim, "diag_embed", position) for k in ("dim1", "dim2"))
+    if d1 == d2:
+        raise JacValueError("diag_embed: dim1 and dim2 must differ", position)
+    order = [i for i in range(out.ndim - 2)]
+    for d, s in sorted(zip((d1, d2), (out.ndim - 2, out.ndim - 1))):
+        order.insert(d, s)
+    return _permute(b, out, order, position)
+
+
+@function("flatten", "ravel")
+def _flatten_dims(b, args, kwargs, position):
+    args = [a for a in args if not (isinstance(a, Static) and a.value in ("C", "K", "A"))]  # NumPy's order='C'
+    kwargs = {k: v for k, v in kwargs.items() if k != "order" or static(b, v, "order", position) in ("C", "K", "A")}
+    if "order" in kwargs:
+        raise JacValueError("flatten: only order='C' is supported", position)
+    a = arguments("flatten", args, kwargs, {"x": REQUIRED, "start_dim": 0, "end_dim": -1}, position)
+    x = tensor(b, a["x"], "flatten", position)
+    if x.ndim == 0:
+        return _reshape_to(b, x, (1,), position)
+    lo, hi = (_axis(b, a[k], x.ndim, "flatten", position) for k in ("start_dim", "end_dim"))
+    if lo > hi:
+        raise JacValueError("flatten: start_dim must not come after end_dim", position)
+    shape = _concrete(x, "flatten", position)
+    return _reshape_to(b, x, shape[:lo] + (int(np.prod(shape[lo:hi + 1], dtype=np.int64)),) + shape[hi + 1:],
+                       position)
+
+
+@function("unflatten")
+def _unflatten(b, args, kwargs, position):
+    a = arguments("unflatten", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "sizes": REQUIRED}, position)
+    x = tensor(b, a["x"], "unflatten", position)
+    axis = _axis(b, a["axis"], x.ndim, "unflatten", position)
+    sizes = static_ints(b, a["sizes"], "sizes", position)
+    shape = _concrete(x, "unflatten", position)
+    known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+    if sizes.count(-1) > 1 or (known == 0 and -1 in sizes) or shape[axis] % max(known, 1):
+        raise JacShapeError(f"unflatten: sizes {sizes} do not fit axis {axis} of length {shape[axis]}", position)
+    sizes = tuple(shape[axis] // known if s == -1 else s for s in sizes)
+    if int(np.prod(sizes, dtype=np.int64)) != shape[axis]:
+        raise JacShapeError(f"unflatten: sizes {sizes} do not multiply to {shape[axis]}", position)
+    return _reshape_to(b, x, shape[:axis] + sizes + shape[axis + 1:], position)
+
+
+# -- linear algebra ---------------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_terms(spec: str, ops: list, position):
+    """The subscripts with '...' spelled out: (terms, output, letter sizes)."""
+    spec = spec.replace(" ", "")
+    if spec.count("->") > 1 or any(c not in _LETTERS + ",.->" for c in spec):
+        raise JacValueError(f"einsum: cannot read the subscripts '{spec}'", position)
+    lhs, out = spec.split("->") if "->" in spec else (spec, None)
+    terms = lhs.split(",")
+    if len(terms) != len(ops):
+        raise JacValueError(f"einsum: '{spec}' has {len(terms)} operand(s), {len(ops)} given", position)
+    spare = [c for c in _LETTERS if c not in spec]
+    ells = []
+    for term, x in zip(terms, ops):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            raise JacValueError(f"einsum: cannot read the subscripts '{spec}'", position)
+        named = len(term.replace("...", ""))
+        if ("..." in term and named > x.ndim) or ("..." not in term and named != x.ndim):
+            raise JacShapeError(f"einsum: '{term}' does not fit an operand of shape {fmt(x.shape)}", position)
+        ells.append(x.ndim - named if "..." in term else 0)
+    if len(set(spec) - set(",.->")) + max(ells, default=0) > 44:  # 8 letters stay free for derivatives
+        raise JacValueError("einsum: at most 44 distinct subscripts (with the axes of '...') are supported", position)
+    ell = spare[:max(ells, default=0)]
+    terms = [t.replace("...", "".join(ell[len(ell) - k:])) for t, k in zip(terms, ells)]
+    if out is None:  # implicit output: '...' first, then the letters used once, in order
+        letters = "".join(terms)
+        out = "".join(ell) + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    elif "..." in out:
+        out = out.replace("...", "".join(ell))
+    # an output without '...' sums those axes, as torch.einsum does (np.einsum refuses)
+    if len(set(out)) != len(out) or not set(out) <= set("".join(terms)) or "." in out:
+        raise JacValueError(f"einsum: the output '{out}' must name distinct subscripts of the operands", position)
+    sizes = {}
+    for term, x in zip(terms, ops):
+        for c, d in zip(term, _concrete(x, "einsum", position)):
+            if sizes.get(c, 1) not in (1, d) and d != 1:
+                raise JacShapeError(f"einsum: subscript '{c}' has sizes {sizes[c]} and {d}", position)
+            sizes[c] = d if sizes.get(c, 1) == 1 else sizes[c]  # a length 1 broadcasts (0 does not)
+    return terms, out, sizes
+
+
+def _einsum_diagonals(b, x, term: str, position):
+    """A repeated subscript within one operand ('ii') becomes its diagonal, as one axis at the end."""
+    while len(set(term)) < len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        p, q = [i for i, d in enumerate(term) if d == c][:2]
+        rest = [i for i in range(len(term)) if i not in (p, q)]
+        x = _permute(b, x, rest + [p, q], position)
+        i = np.arange(x.shape[-1])
+        x = _take(b, x, (slice(None),) * (x.ndim - 2) + (i, i), position)
+        term = "".join(term[k] for k in rest) + c
+    return x, term
+
+
+def _sum_letters(b, x, term, drop, position):
+    axes = tuple(i for i, c in enumerate(term) if c in drop)
+    if not axes:
+        return x, term
+    return b.apply("sum", x, axes=axes, keepdims=False, position=position), "".join(c for c in term if c not in drop)
+
+
+def einsum_of(b, spec: str, ops: list, position) -> Tracer:
+    """``einsum(spec, *ops)`` as two-operand contractions, left to right: diagonals and sums over
+    subscripts used once come first, so every contraction has the exact rules of the ``einsum`` op."""
+    terms, out, sizes = _einsum_terms(spec, ops, position)
+    parts = []
+    for x, term in zip(ops, terms):
+        full = tuple(sizes[c] for c in term)
+        if tuple(x.shape) != full:  # size-1 axes broadcast, as in PyTorch
+            x = b.apply("broadcast_to", x, shape=full, position=position)
+        parts.append(_einsum_diagonals(b, x, term, position))
+    for k, (x, term) in enumerate(parts):  # subscripts of this operand alone, not in the output
+        others = set(out).union(*(t for j, (_, t) in enumerate(parts) if j != k))
+        parts[k] = _sum_letters(b, x, term, set(term) - others, position)
+    cur, ct = parts[0]
+    for k in range(1, len(parts)):
+        nxt, nt = parts[k]
+        later = set(out).union(*(t for _, t in parts[k + 1:]))
+        cur, ct = _sum_letters(b, cur, ct, set(ct) - set(nt) - later, position)
+        nxt, nt = _sum_letters(b, nxt, nt, set(nt) - set(ct) - later, position)
+        keep = "".join(dict.fromkeys(c for c in ct + nt if c in later))
+        cur = b.apply("einsum", cur, nxt, spec=f"{ct},{nt}->{keep}", position=position)
+        ct = keep
+    cur, ct = _sum_letters(b, cur, ct, set(ct) - set(out), position)
+    return _permute(b, cur, [ct.index(c) for c in out], position)
+
+
+@function("einsum")
+def _einsum(b, args, kwargs, position):
+    if not args or not isinstance(args[0], Static) or not isinstance(args[0].value, str):
+        raise JacValueError("einsum needs the subscripts first, as einsum('ij,jk->ik', A, B) (the interleaved "
+                            "form einsum(A, [0, 1], B, [1, 2]) is not supported)", position)
+    if set(kwargs) - {"optimize"}:
+        raise JacParseError(f"einsum() has no argument '{next(iter(set(kwargs) - {'optimize'}))}'", position)
+    ops = list(args[1:])
+    if len(ops) == 1 and isinstance(ops[0], Items):  # torch.einsum('ij,jk', [A, B])
+        ops = list(ops[0])
+    if not ops:
+        raise JacValueError("einsum needs at least one operand", position)
+    return einsum_of(b, args[0].value, [tensor(b, x, "einsum", position) for x in ops], position)
+
+
+@function("tensordot")
+def _tensordot(b, args, kwargs, position):
+    kwargs = {("axes" if k == "dims" else k): v for k, v in kwargs.items()}
+    a = arguments("tensordot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axes": 2}, position)
+    x, y = tensor(b, a["x"], "tensordot", position), tensor(b, a["y"], "tensordot", position)
+    spec = a["axes"]
+    if isinstance(spec, Items):
+        raise JacValueError("tensordot: dims must be constants", position)
+    node = b.nodes[spec.id].value if isinstance(spec, Tracer) and b.nodes[spec.id].op == "const" else spec
+    value = np.asarray(node, dtype=float) if not isinstance(node, Static) else None
+    if value is None or (value.ndim == 0 and not _is_integer(float(value))) or value.ndim > 2 \
+            or (value.ndim >= 1 and (value.shape[0] != 2 or not np.array_equal(value, np.round(value)))):
+        raise JacValueError("tensordot: dims is a count or a pair of axis lists, as (1, 0) or ([1], [0])", position)
+    if value.ndim == 0:
+        n = int(value)
+        if n > min(x.ndim, y.ndim) or n < 0:
+            raise JacShapeError(f"tensordot: cannot contract {n} axes of shapes {fmt(x.shape)} and {fmt(y.shape)}",
+                                position)
+        ax, ay = list(range(x.ndim - n, x.ndim)), list(range(n))
+    else:
+        ax, ay = ([int(v) for v in np.atleast_1d(row)] for row in value)
+        ax = [_axis(b, v, x.ndim, "tensordot", position, "axis") for v in ax]
+        ay = [_axis(b, v, y.ndim, "tensordot", position, "axis") for v in ay]
+    if len(ax) != len(ay):
+        raise JacValueError("tensordot: as many axes of each operand", position)
+    lx = _LETTERS[:x.ndim]
+    ly = list(_LETTERS[x.ndim:x.ndim + y.ndim])
+    for i, j in zip(ax, ay):
+        if x.shape[i] != y.shape[j]:
+            raise JacShapeError(f"tensordot: axis {i} of {fmt(x.shape)} and axis {j} of {fmt(y.shape)} differ",
+                                position)
+        ly[j] = lx[i]
+    out = "".join(c for i, c in enumerate(lx) if i not in ax) + "".join(c for j, c in enumerate(ly) if j not in ay)
+    return einsum_of(b, f"{lx},{''.join(ly)}->{out}", [x, y], position)
+
+
+@function("bmm")
+def _bmm(b, args, kwargs, position):
+    x, y = _two("bmm", b, args, kwargs, position)
+    _need_ndim("bmm", x, (3,), position, "first argument")
+    _need_ndim("bmm", y, (3,), position, "second argument")
+    if x.shape[0] != y.shape[0]:
+        raise JacShapeError(f"bmm: batch sizes {x.shape[0]} and {y.shape[0]} differ", position)
+    return b.apply("matmul", x, y, position=position)
+
+
+def _add_product(fname, ndims):
+    """``baddbmm``/``addmm``/``addmv``: beta * input + alpha * (x @ y); beta = 0 ignores input."""
+    def lower(b, args, kwargs, position):
+        kwargs = {{"batch1": "x", "batch2": "y", "mat1": "x", "mat2": "y", "mat": "x", "vec": "y"}.get(k, k): v
+                  for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"input": REQUIRED, "x": REQUIRED, "y": REQUIRED, "beta": 1.0,
+                                             "alpha": 1.0}, position)
+        x, y = tensor(b, a["x"], fname, position), tensor(b, a["y"], fname, position)
+        _need_ndim(fname, x, (ndims[0],), position, "first factor")
+        _need_ndim(fname, y, (ndims[1],), position, "second factor")
+        beta, alpha = (static(b, a[k], k, position) for k in ("beta", "alpha"))
+        if not all(isinstance(v, (int, float)) for v in (beta, alpha)):
+            raise JacValueError(f"{fname}: beta and alpha must be numbers", position)
+        out = b.apply("matmul", x, y, position=position)
+        if alpha != 1:
+            out = b.apply("mul", out, float(alpha), position=position)
+        if beta == 0:  # PyTorch: input is ignored (NaN in it does not spread)
+            return out
+        given = tensor(b, a["input"], fname, position)
+        base = given if beta == 1 else b.apply("mul", given, float(beta), position=position)
+        total = b.apply("add", base, out, position=position)
+        if tuple(total.shape) != tuple(out.shape):
+            raise JacShapeError(f"{fname}: input of shape {fmt(given.shape)} does not broadcast to the product's "
+                                f"shape {fmt(out.shape)}", position)
+        return total
+    return lower
+
+
+FUNCTIONS["baddbmm"] = _add_product("baddbmm", (3, 3))
+FUNCTIONS["addmm"] = _add_product("addmm", (2, 2))
+FUNCTIONS["addmv"] = _add_product("addmv", (2, 1))
+
+
+@function("kron")
+def _kron(b, args, kwargs, position):
+    x, y = _two("kron", b, args, kwargs, position)
+    nd = max(x.ndim, y.ndim)
+    x = _reshape_to(b, x, (1,) * (nd - x.ndim) + _concrete(x, "kron", position), position)
+    y = _reshape_to(b, y, (1,) * (nd - y.ndim) + _concrete(y, "kron", position), position)
+    lx, ly = _LETTERS[:nd], _LETTERS[nd:2 * nd]
+    out = einsum_of(b, f"{lx},{ly}->{''.join(p + q for p, q in zip(lx, ly))}", [x, y], position)
+    return _reshape_to(b, out, tuple(p * q for p, q in zip(x.shape, y.shape)), position)
+
+
+def _cross(b, x, y, axis, position):
+    """a × b along ``axis`` of the broadcast shape: selections and products."""
+    nd = max(x.ndim, y.ndim)
+
+    def pick(v, order):
+        at = v.ndim - (nd - axis)
+        return _take(b, v, (slice(None),) * at + (np.array(order),), position)
+
+    for v in (x, y):
+        at = v.ndim - (nd - axis)
+        if at < 0 or v.shape[at] != 3:
+            raise JacShapeError(f"cross needs 3 elements along dim {axis - nd}, got shape {fmt(v.shape)}", position)
+    first = b.apply("mul", pick(x, [1, 2, 0]), pick(y, [2, 0, 1]), position=position)
+    second = b.apply("mul", pick(x, [2, 0, 1]), pick(y, [1, 2, 0]), position=position)
+    return b.apply("sub", first, second, position=position)
+
+
+@function("cross")
+def _cross_fn(b, args, kwargs, position):
+    kwargs = {("axis" if k in ("dim", "axisc") else k): v for k, v in kwargs.items()}
+    a = arguments("cross", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axis": -1}, position)
+    x, y = tensor(b, a["x"], "cross", position), tensor(b, a["y"], "cross", position)
+    nd = max(x.ndim, y.ndim)
+    return _cross(b, x, y, _axis(b, a["axis"], nd, "cross", position, "dim"), position)
+
+
+@variant("torch", "cross")
+@variant("method", "cross")
+def _torch_cross(b, args, kwargs, position):
+    # torch.cross without dim takes the first axis of length 3 (deprecated); jac asks when that
+    # is not the last axis, where torch.linalg.cross and np.cross would look
+    if len(args) < 3 and "dim" not in kwargs:
+        x, y = _two("cross", b, args, kwargs, position)
+        nd = max(x.ndim, y.ndim)
+        shape = np.broadcast_shapes(_concrete(x, "cross", position), _concrete(y, "cross", position))
+        first = next((i for i, d in enumerate(shape) if d == 3), None)
+        if first is not None and first != nd - 1:
+            raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
+                                f"{fmt(shape)}), torch.linalg.cross the last: say which with dim=", position)
+    return _cross_fn(b, args, kwargs, position)
+
+
+@function("multi_dot")
+def _multi_dot(b, args, kwargs, position):
+    a = arguments("multi_dot", args, kwargs, {"x": REQUIRED}, position)
+    xs = [tensor(b, x, "multi_dot", position) for x in _arrays(b, a["x"], "multi_dot", position)]
+    if len(xs) < 2:
+        raise JacValueError("multi_dot needs at least two arrays", position)
+    for k, x in enumerate(xs):
+        _need_ndim("multi_dot", x, (1, 2) if k in (0, len(xs) - 1) else (2,), position, f"array {k}")
+    out = xs[0]
+    for x in xs[1:]:
+        out = b.apply("matmul", out, x, position=position)
+    return out
+
+
+@function("matrix_power")
+def _matrix_power(b, args, kwargs, position):
+    a = arguments("matrix_power", args, kwargs, {"x": REQUIRED, "n": REQUIRED}, position)
+    x = tensor(b, a["x"], "matrix_power", position)
+    _square(x, "matrix_power", position)
+    n = static_int(b, a["n"], "the power", position)
+    if n == 0:  # the identity: its derivative is 0
+        return b.const(np.broadcast_to(np.eye(x.shape[-1], dtype=b.dtype), x.shape).copy(), position)
+    if n < 0:
+        x, n = b.apply("inv", x, position=position), -n
+    out, base = None, x
+    while n:
+        if n & 1:
+            out = base if out is None else b.apply("matmul", out, base, position=position)
+        n >>= 1
+        if n:
+            base = b.apply("matmul", base, base, position=position)
+    return out
+
+
+def _square(x, fname, position):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise JacShapeError(f"{fname} needs a square matrix, got shape {fmt(x.shape)}", position)
+
+
+def _solve(b, x, y, vector: bool, position, who="solve") -> Tracer:
+    _square(x, who, position)
+    if vector:
+        y = _reshape_to(b, y, tuple(y.shape) + (1,), position)
+    out = b.apply("solve", x, y, who=who, position=position)
+    return _reshape_to(b, out, tuple(out.shape[:-1]), position) if vector else out
+
+
+def _solve_lowering(library):
+    def lower(b, args, kwargs, position):
+        a = arguments("solve", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "left": True}, position)
+        x, y = tensor(b, a["x"], "solve", position), tensor(b, a["y"], "solve", position)
+        _square(x, "solve", position)
+        batched_vector = y.ndim == x.ndim - 1 and tuple(y.shape) == tuple(x.shape[:-1])
+        vector = y.ndim == 1 or (library != "np" and batched_vector)
+        if library is None and batched_vector and y.ndim >= 2 and y.shape[-2] == x.shape[-1]:
+            raise JacValueError("solve(A, B) with B of shape A.shape[:-1] is ambiguous: PyTorch reads B as a batch "
+                                "of vectors, NumPy 2 as one matrix. Write torch.linalg.solve or np.linalg.solve",
+                                position)
+        if not static(b, a["left"], "left", position):  # X A = B: Aᵀ Xᵀ = Bᵀ
+            return matrix_transpose(b, _solve(b, matrix_transpose(b, x, position),
+                                              matrix_transpose(b, y, position), False, position), position)
+        return _solve(b, x, y, vector, position)
+    return lower
+
+
+FUNCTIONS["solve"] = _solve_lowering(None)
+VARIANTS[("torch", "solve")] = _solve_lowering("torch")
+VARIANTS[("np", "solve")] = _solve_lowering("np")
+
+
+@function("solve_triangular")
+def _solve_triangular(b, args, kwargs, position):
+    a = arguments("solve_triangular", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "upper": REQUIRED,
+                                                     "left": True, "unitriangular": False}, position)
+    x, y = tensor(b, a["x"], "solve_triangular", position), tensor(b, a["y"], "solve_triangular", position)
+    _square(x, "solve_triangular", position)
+    _need_ndim("solve_triangular", y, tuple(range(2, 10)), position, "right-hand side (a matrix)")
+    upper, left, unit = (bool(static(b, a[k], k, position)) for k in ("upper", "left", "unitriangular"))
+    # only the named triangle of A is read, as in PyTorch (its other entries get derivative 0)
+    k = (1 if upper else -1) if unit else 0
+    tri = FUNCTIONS["triu" if upper else "tril"](b, [x], {"k": b.const(float(k))}, position)
+    if unit:
+        eye = np.broadcast_to(np.eye(x.shape[-1], dtype=b.dtype), x.shape).copy()
+        tri = b.apply("add", tri, b.const(eye, position), position=position)
+    if not left:
+        return matrix_transpose(b, _solve(b, matrix_transpose(b, tri, position), matrix_transpose(b, y, position),
+                                          False, position, "solve_triangular"), position)
+    return _solve(b, tri, y, False, position, "solve_triangular")
+
+
+@function("cholesky")
+def _cholesky(b, args, kwargs, position):
+    a = arguments("cholesky", args, kwargs, {"x": REQUIRED, "upper": False}, position)
+    x = tensor(b, a["x"], "cholesky", position)
+    _square(x, "cholesky", position)
+    low = b.apply("cholesky", x, position=position)
+    return matrix_transpose(b, low, position) if static(b, a["upper"], "upper", position) else low
+
+
+def _uplo(b, a, fname, position):
+    uplo = static(b, a["UPLO"], "UPLO", position)
+    if uplo not in ("L", "U"):
+        raise JacValueError(f"{fname}: UPLO must be 'L' or 'U'", position)
+
+
+@function("eigh")
+def _eigh(b, args, kwargs, position):
+    a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
+    x = tensor(b, a["x"], "eigh", position)
+    _square(x, "eigh", position)
+    _uplo(b, a, "eigh", position)
+    return Items.named([b.apply("eigvalsh", x, position=position), b.apply("eigh_vectors", x, position=position)],
+                       ("eigenvalues", "eigenvectors"))
+
+
+@function("eigvalsh")
+def _eigvalsh(b, args, kwargs, position):
+    a = arguments("eigvalsh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
+    x = tensor(b, a["x"], "eigvalsh", position)
+    _square(x, "eigvalsh", position)
+    _uplo(b, a, "eigvalsh", position)
+    return b.apply("eigvalsh", x, position=position)
+
+
+@function("slogdet")
+def _slogdet(b, args, kwargs, position):
+    x = tensor(b, arguments("slogdet", args, kwargs, {"x": REQUIRED}, position)["x"], "slogdet", position)
+    _square(x, "slogdet", position)
+    return Items.named([b.apply("detsign", x, position=position), b.apply("logabsdet", x, position=position)],
+                       ("sign", "logabsdet"))
+
+
+@function("logdet")
+def _logdet(b, args, kwargs, position):
+    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet
+    x = tensor(b, arguments("logdet", args, kwargs, {"x": REQUIRED}, position)["x"], "logdet", position)
+    _square(x, "logdet", position)
+    sign = b.apply("log", b.apply("detsign", x, position=position), position=position)
+    return b.apply("add", b.apply("logabsdet", x, position=position), sign, position=position)
+
+
+def _full_rank_pinv(b, x, position) -> Tracer:
+    """A⁺ of a full-rank A: (AᵀA)⁻¹Aᵀ (tall) or Aᵀ(AAᵀ)⁻¹ (wide); rank-deficient A is refused."""
+    m, n = x.shape[-2:]
+    xt = matrix_transpose(b, x, position)
+    who = "pinv: jac needs a matrix of full rank (its derivative jumps where the rank drops); this one is singular"
+    if m >= n:
+        return b.apply("solve", b.apply("matmul", xt, x, position=position), xt, who=who, position=position)
+    return matrix_transpose(b, b.apply("solve", b.apply("matmul", x, xt, position=position), x, who=who,
+                                       position=position), position)
+
+
+@function("pinv")
+def _pinv(b, args, kwargs, position):
+    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "hermitian": False}, position)
+    x = tensor(b, a["x"], "pinv", position)
+    _need_ndim("pinv", x, tuple(range(2, 10)), position)
+    return _full_rank_pinv(b, x, position)
+
+
+@function("lstsq")
+def _lstsq(b, args, kwargs, position):
+    a = arguments("lstsq", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "rcond": None, "driver": None}, position)
+    x, y = tensor(b, a["x"], "lstsq", position), tensor(b, a["y"], "lstsq", position)
+    _need_ndim("lstsq", x, tuple(range(2, 10)), position)
+    vector = y.ndim == 1
+    if vector:
+        y = _reshape_to(b, y, tuple(y.shape) + (1,), position)
+    out = b.apply("matmul", _full_rank_pinv(b, x, position), y, position=position)
+    out = _reshape_to(b, out, tuple(out.shape[:-1]), position) if vector else out
+    return Items.named([out], ("solution",))
+
+
+@function("matrix_exp", "expm")
+def _matrix_exp(b, args, kwargs, position):
+    x = tensor(b, arguments("matrix_exp", args, kwargs, {"x": REQUIRED}, position)["x"], "matrix_exp", position)
+    _square(x, "matrix_exp", position)
+    return b.apply("matrix_exp", x, position=position)
+
+
+def _svd_of(b, x, fname, position):
+    """(U, s, Vh) of the reduced SVD; a wide matrix through its transpose (Aᵀ = Vhᵀ S Uᵀ)."""
+    _need_ndim(fname, x, tuple(range(2, 10)), position)
+    m, n = _concrete(x, fname, position)[-2:]
+    if m >= n:
+        return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
+                b.apply("svd_vh", x, position=position))
+    xt = matrix_transpose(b, x, position)
+    return (matrix_transpose(b, b.apply("svd_vh", xt, position=position), position),
+            b.apply("svdvals", xt, position=position),
+            matrix_transpose(b, b.apply("svd_u", xt, position=position), position))
+
+
+def _svd_lowering(v_not_vh: bool):
+    def lower(b, args, kwargs, position):
+        params = {"x": REQUIRED, "some": True} if v_not_vh else \
+            {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False, "driver": None}
+        a = arguments("svd", args, kwargs, params, position)
+        x = tensor(b, a["x"], "svd", position)
+        if not v_not_vh and not static(b, a["compute_uv"], "compute_uv", position):
+            return _svd_of(b, x, "svd", position)[1]
+        full = not static(b, a["some"], "some", position) if v_not_vh else \
+            static(b, a["full_matrices"], "full_matrices", position)
+        u, s, vh = _svd_of(b, x, "svd", position)
+        if full and x.shape[-1] != x.shape[-2]:  # the extra columns of U (tall) or Vh (wide) are not unique
+            refused = Refused("svd with full_matrices=True of a non-square matrix: the extra columns of "
+                              f"{'U' if x.shape[-2] > x.shape[-1] else 'Vh'} are not unique and have no "
+                              "derivative; write full_matrices=False (S and the other factor are available)")
+            u, vh = (refused, vh) if x.shape[-2] > x.shape[-1] else (u, refused)
+        if v_not_vh:  # the deprecated torch.svd returns V
+            return Items.named([u, s, matrix_transpose(b, vh, position)], ("U", "S", "V"))
+        return Items.named([u, s, vh], ("U", "S", "Vh"))
+    return lower
+
+
+FUNCTIONS["svd"] = _svd_lowering(False)
+VARIANTS[("torch", "svd")] = _svd_lowering(True)
+VARIANTS[("torch.linalg", "svd")] = _svd_lowering(False)
+
+
+@function("svdvals")
+def _svdvals(b, args, kwargs, position):
+    x = tensor(b, arguments("svdvals", args, kwargs, {"x": REQUIRED}, position)["x"], "svdvals", position)
+    return _svd_of(b, x, "svdvals", position)[1]
+
+
+@function("qr")
+def _qr(b, args, kwargs, position):
+    a = arguments("qr", args, kwargs, {"x": REQUIRED, "mode": "reduced"}, position)
+    x = tensor(b, a["x"], "qr", position)
+    _need_ndim("qr", x, tuple(range(2, 10)), position)
+    mode = static(b, a["mode"], "mode", position)
+    m, n = _concrete(x, "qr", position)[-2:]
+    if m < n:
+        raise JacValueError(f"qr of a wide matrix ({m}×{n}): jac supports m ≥ n, where Q and R are "
+                            "differentiable (PyTorch cannot differentiate the wide case either)", position)
+    if mode not in ("reduced", "r", "complete"):
+        raise JacValueError(f"qr: mode={mode!r} is not supported (use 'reduced', 'complete' or 'r')", position)
+    if mode == "complete" and m != n:
+        raise JacValueError("qr with mode='complete' of a non-square matrix: the extra columns of Q are not "
+                            "unique and have no derivative; use mode='reduced'", position)
+    r = b.apply("qr_r", x, position=position)
+    if mode == "r":  # NumPy: R alone
+        return r
+    return Items.named([b.apply("qr_q", x, position=position), r], ("Q", "R"))
+
+
+
+# -- more of the everyday vocabulary: variants of the above ---------------------------------------
+
+@variant("torch.linalg", "diagonal")
+def _linalg_diagonal(b, args, kwargs, position):
+    # torch.linalg.diagonal: the last two axes by default (torch.diagonal: the first two)
+    a = arguments("diagonal", args, kwargs, {"x": REQUIRED, "offset": 0, "dim1": -2, "dim2": -1}, position)
+    return _diagonal(b, [a["x"], a["offset"], a["dim1"], a["dim2"]], {}, position)
+
+
+@function("inner")
+def _inner(b, args, kwargs, position):
+    # np.inner / torch.inner: the last axes contracted; a scalar multiplies
+    x, y = _two("inner", b, args, kwargs, position)
+    if x.ndim == 0 or y.ndim == 0:
+        return b.apply("mul", x, y, position=position)
+    lx, ly = _LETTERS[:x.ndim], _LETTERS[x.ndim:x.ndim + y.ndim - 1] + _LETTERS[x.ndim - 1]
+    return einsum_of(b, f"{lx},{ly}->{lx[:-1]}{ly[:-1]}", [x, y], position)
+
+
+@function("vecdot")
+def _vecdot(b, args, kwargs, position):
+    kwargs = {("axis" if k == "dim" else k): v for k, v in kwargs.items()}
+    a = arguments("vecdot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axis": -1}, position)
+    x, y = tensor(b, a["x"], "vecdot", position), tensor(b, a["y"], "vecdot", position)
+    prod = b.apply("mul", x, y, position=position)
+    if prod.ndim == 0:
+        raise JacShapeError("vecdot needs vectors, got scalars", position)
+    return b.apply("sum", prod, axes=(_axis(b, a["axis"], prod.ndim, "vecdot", position),), keepdims=False,
+                   position=position)
+
+
+@function("block_diag")
+def _block_diag(b, args, kwargs, position):
+    # torch.block_diag(A, B, ...): the arrays (0-d, 1-d as rows, 2-d) on the diagonal of one matrix
+    if kwargs:
+        raise JacParseError("block_diag() takes only arrays", position)
+    xs = [tensor(b, x, "block_diag", position) for x in (args[0] if len(args) == 1 and isinstance(args[0], Items)
+                                                          else args)]
+    if not xs:
+        raise JacValueError("block_diag needs at least one array", position)
+    xs = [_reshape_to(b, x, (1,) * (2 - x.ndim) + tuple(x.shape), position) if x.ndim < 2 else x for x in xs]
+    for x in xs:
+        _need_ndim("block_diag", x, (2,), position)
+    shapes = [_concrete(x, "block_diag", position) for x in xs]
+    out = (sum(s[0] for s in shapes), sum(s[1] for s in shapes))
+    total, r, c = None, 0, 0
+    for x, (n, m) in zip(xs, shapes):
+        if n and m:
+            part = _place(b, x, (slice(r, r + n), slice(c, c + m)), out, position)
+            total = part if total is None else b.apply("add", total, part, position=position)
+        r, c = r + n, c + m
+    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+
+
+def _meshgrid(default):
+    def lower(b, args, kwargs, position):
+        if set(kwargs) - {"indexing"}:
+            raise JacParseError("meshgrid() takes arrays and indexing=", position)
+        indexing = static(b, kwargs.get("indexing", default), "indexing", position)
+        if indexing is None:
+            raise JacValueError("meshgrid without indexing= is ambiguous: PyTorch's default is 'ij', NumPy's "
+                                "'xy'. Write indexing='ij' or indexing='xy' (or torch.meshgrid / np.meshgrid)",
+                                position)
+        if indexing not in ("ij", "xy"):
+            raise JacValueError("meshgrid: indexing must be 'ij' or 'xy'", position)
+        xs = [tensor(b, x, "meshgrid", position)
+              for x in (args[0] if len(args) == 1 and isinstance(args[0], Items) else args)]
+        xs = [_reshape_to(b, x, (_numel(x, position),), position) for x in xs]
+        n = len(xs)
+        out = [x.shape[0] for x in xs]
+        if indexing == "xy" and n >= 2:
+            out[0], out[1] = out[1], out[0]
+        grids = []
+        for k, x in enumerate(xs):
+            axis = (1 - k if k < 2 else k) if indexing == "xy" and n >= 2 else k
+            shape = [1] * n
+            shape[axis] = x.shape[0]
+            grids.append(b.apply("broadcast_to", _reshape_to(b, x, tuple(shape), position), shape=tuple(out),
+                                 position=position))
+        return Items(grids)
+    return lower
+
+
+FUNCTIONS["meshgrid"] = _meshgrid(None)
+VARIANTS[("torch", "meshgrid")] = _meshgrid("ij")
+VARIANTS[("np", "meshgrid")] = _meshgrid("xy")
+
+
+def _atleast(ndim):
+    def lower(b, args, kwargs, position):
+        xs = [tensor(b, x, f"atleast_{ndim}d", position) for x in args]
+        if len(xs) != 1 or kwargs:
+            raise JacValueError(f"atleast_{ndim}d: jac takes one array", position)
+        return _at_least(b, xs[0], ndim, position)
+    return lower
+
+
+for _n in (1, 2, 3):
+    FUNCTIONS[f"atleast_{_n}d"] = _atleast(_n)
+
+
+@function("rot90")
+def _rot90(b, args, kwargs, position):
+    kwargs = {("axes" if k == "dims" else k): v for k, v in kwargs.items()}
+    a = arguments("rot90", args, kwargs, {"x": REQUIRED, "k": 1, "axes": (0, 1)}, position)
+    x = tensor(b, a["x"], "rot90", position)
+    d0, d1 = (_axis(b, d, x.ndim, "rot90", position) for d in static_ints(b, a["axes"], "dims", position))
+    if d0 == d1:
+        raise JacValueError("rot90: the two axes must differ", position)
+    k = static_int(b, a["k"], "k", position) % 4
+
+    def flip(v, axis):
+        return _take(b, v, tuple(slice(None, None, -1) if i == axis else slice(None) for i in range(v.ndim)),
+                     position)
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, d0), d1)
+    perm = list(range(x.ndim))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return _permute(b, flip(x, d1), perm, position) if k == 1 else flip(_permute(b, x, perm, position), d1)
+
+
+@function("reshape_as", "view_as")
+def _reshape_as(b, args, kwargs, position):
+    x, other = _two("reshape_as", b, args, kwargs, position)
+    return b.apply("reshape", x, shape=_concrete(other, "reshape_as", position), position=position)
+
+
+def _complex_refusal(name, instead):
+    def lower(b, args, kwargs, position):
+        raise JacValueError(f"{name} of a general matrix has complex results, which jac does not have; "
+                            f"for a symmetric matrix use {instead}", position)
+    return lower
+
+
+FUNCTIONS["eig"] = _complex_refusal("eig", "eigh")
+FUNCTIONS["eigvals"] = _complex_refusal("eigvals", "eigvalsh")
+
+
+@function("cholesky_solve")
+def _cholesky_solve(b, args, kwargs, position):
+    # torch.cholesky_solve(B, L, upper=False): X with (L Lᵀ) X = B
+    a = arguments("cholesky_solve", args, kwargs, {"x": REQUIRED, "L": REQUIRED, "upper": False}, position)
+    rhs, low = tensor(b, a["x"], "cholesky_solve", position), tensor(b, a["L"], "cholesky_solve", position)
+    _square(low, "cholesky_solve", position)
+    _need_ndim("cholesky_solve", rhs, tuple(range(2, 10)), position, "right-hand side (a matrix)")
+    tri = low  # used whole, as PyTorch does (its upper or lower triangle is not masked)
+    gram = b.apply("matmul", *((matrix_transpose(b, tri, position), tri) if static(b, a["upper"], "upper", position)
+                               else (tri, matrix_transpose(b, tri, position))), position=position)
+    return _solve(b, gram, rhs, False, position, "cholesky_solve")
+
+
+@function("cholesky_inverse")
+def _cholesky_inverse(b, args, kwargs, position):
+    a = arguments("cholesky_inverse", args, kwargs, {"x": REQUIRED, "upper": False}, position)
+    low = tensor(b, a["x"], "cholesky_inverse", position)
+    _square(low, "cholesky_inverse", position)
+    eye = b.const(np.eye(low.shape[-1], dtype=b.dtype), position)
+    return _cholesky_solve(b, [eye, low], {"upper": a["upper"]}, position)
+
+
+FUNCTIONS["pinverse"] = FUNCTIONS["pinv"]
+
+
+@function("chain_matmul")
+def _chain_matmul(b, args, kwargs, position):
+    return _multi_dot(b, [Items(args)], kwargs, position)
+
+
+def _split_along(fname, axis_of):
+    """np.hsplit / vsplit / dsplit (and torch's): np.array_split's pieces along a fixed axis, evenly."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "indices_or_sections": REQUIRED}, position)
+        x = tensor(b, a["x"], fname, position)
+        axis = axis_of(x)
+        if axis >= x.ndim:
+            raise JacShapeError(f"{fname} needs at least {axis + 1} dimensions, got shape {fmt(x.shape)}", position)
+        return _np_split(b, [x, a["indices_or_sections"], b.const(float(axis))], {}, position)
+    return lower
+
+
+FUNCTIONS["hsplit"] = _split_along("hsplit", lambda x: 0 if x.ndim == 1 else 1)
+FUNCTIONS["vsplit"] = _split_along("vsplit", lambda x: 0 if x.ndim >= 2 else 2)
+FUNCTIONS["dsplit"] = _split_along("dsplit", lambda x: 2 if x.ndim >= 3 else 3)
+
+
+@function("select")
+def _select(b, args, kwargs, position):
+    a = arguments("select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
+    x = tensor(b, a["x"], "select", position)
+    axis = _axis(b, a["axis"], x.ndim, "select", position)
+    n = _concrete(x, "select", position)[axis]
+    i = static_int(b, a["index"], "index", position)
+    if not -n <= i < n:
+        raise JacShapeError(f"select: index {i} is out of range for axis {axis} of length {n}", position)
+    return _take(b, x, (slice(None),) * axis + (i % n,), position)
+
+
+@function("adjoint", "matrix_transpose")
+def _adjoint(b, args, kwargs, position):
+    x = tensor(b, arguments("adjoint", args, kwargs, {"x": REQUIRED}, position)["x"], "adjoint", position)
+    return matrix_transpose(b, x, position, "matrix_transpose")
+
+
+FUNCTIONS["permute_dims"] = FUNCTIONS["permute"]
+VARIANTS[("np.linalg", "diagonal")] = VARIANTS[("torch.linalg", "diagonal")]
+
+
+@function("diagflat")
+def _diagflat(b, args, kwargs, position):
+    kwargs = {("k" if k in ("offset", "diagonal") else k): v for k, v in kwargs.items()}
+    a = arguments("diagflat", args, kwargs, {"x": REQUIRED, "k": 0}, position)
+    x = tensor(b, a["x"], "diagflat", position)
+    flat = _reshape_to(b, x, (_numel(x, position),), position)
+    return _embed(b, flat, static_int(b, a["k"], "offset", position), position)
+
+
+@function("append")
+def _append(b, args, kwargs, position):
+    # np.append(arr, values, axis=None): both flattened without an axis
+    a = arguments("append", args, kwargs, {"x": REQUIRED, "values": REQUIRED, "axis": None}, position)
+    return _cat(b, [Items([tensor(b, a["x"], "append", position), tensor(b, a["values"], "append", position)])],
+                {"axis": a["axis"]}, position)

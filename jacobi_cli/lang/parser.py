@@ -21,6 +21,7 @@ import numpy as np
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
 from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
+from .functions import Items, Refused, library_named, lookup, matrix_transpose
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.shapes import fmt
 
@@ -154,6 +155,11 @@ class _Lowering:
         value = None
         for stmt in module.body:
             value = self.statement(stmt)
+        if isinstance(value, Items):
+            names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
+            arrays = "array" if len(value) == 1 else "arrays"
+            raise JacValueError(f"the last statement is a tuple of {len(value)} {arrays}: pick one by index "
+                                f"(parts[0]){names}", self.source.at(module.body[-1]))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
         return self.b.graph(value)
@@ -161,12 +167,18 @@ class _Lowering:
     def statement(self, stmt: ast.stmt):
         if isinstance(stmt, ast.Expr):
             return self.expression(stmt.value)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
+            return self.unpack_items(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target = stmt.targets[0].id
             if target in self.input_names:
                 raise JacNameError(f"'{target}' is an input; an assignment cannot replace it (choose another name)",
                                    self.source.at(stmt.targets[0]))
             value = self.expression(stmt.value)
+            if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
+                self.scope[target] = value
+                return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
@@ -174,6 +186,25 @@ class _Lowering:
         what = type(stmt).__name__.lower()
         raise JacParseError(f"only expressions and assignments 'NAME = EXPR' are allowed, not {what} statements",
                             self.source.at(stmt))
+
+    def unpack_items(self, stmt: ast.Assign):
+        """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
+        targets = stmt.targets[0].elts
+        if not all(isinstance(t, ast.Name) for t in targets):
+            raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
+        value = self.expression(stmt.value)
+        if not isinstance(value, Items):
+            raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
+                                self.source.at(stmt.value))
+        if len(value) != len(targets):
+            raise JacValueError(f"{len(targets)} names for a result of {len(value)} parts",
+                                self.source.at(stmt.targets[0]))
+        for target, part in zip(targets, value):
+            if target.id in self.input_names:
+                raise JacNameError(f"'{target.id}' is an input; an assignment cannot replace it (choose another name)",
+                                   self.source.at(target))
+            self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
+        return value
 
     # -- the walk ------------------------------------------------------------------------
 
@@ -218,6 +249,9 @@ class _Lowering:
             return self.constant(node, position)
         if isinstance(node, ast.Name):
             return self.name(node.id, position)
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)) and any(isinstance(k, Items) for k in kids):
+            raise JacValueError("arithmetic on a list or tuple of arrays is not defined; index it first (parts[0]) "
+                                "or make one array of it with stack([...]) or cat([...])", position)
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if op is None:
@@ -262,7 +296,7 @@ class _Lowering:
 
     def name(self, name: str, position: int):
         if name in self.scope:
-            return self.scope[name]
+            return Refused.check(self.scope[name], position)
         if name in CONSTANTS:
             return self.b.const(CONSTANTS[name], position)
         if name in FUNCTIONS:
@@ -289,8 +323,10 @@ class _Lowering:
         for item in items:
             node = self.b.nodes[item.id] if isinstance(item, Tracer) else None
             if node is None or node.op != "const":
-                raise JacValueError("a list or tuple may hold only numbers (constants), not expressions of the "
-                                    "inputs", position)
+                if items and all(isinstance(i, Tracer) for i in items):  # torch.cat([x, y]): a list of arrays
+                    return Items(items)
+                raise JacValueError("a list or tuple may hold only numbers (constants), or arrays (as the argument "
+                                    "of cat or stack), not lists of arrays", position)
             values.append(node.value)
         try:
             array = np.array(values, dtype=np.float64) if values else np.zeros((0,), dtype=np.float64)
@@ -339,13 +375,20 @@ class _Lowering:
             raise JacParseError("only named functions can be called", position)
         if any(k.arg is None for k in node.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
-        if fname not in FUNCTIONS:
+        module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
+            else None
+        library = "method" if kind == "method" else library_named(module)
+        lower = lookup(fname, library, {"F": "torch.nn.functional", "numpy": "np"}.get(module, module))
+        if lower is None:
             hint = difflib.get_close_matches(fname, list(FUNCTIONS), n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
             raise JacNameError(f"unknown function '{fname}'{suggestion}", position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
-        return FUNCTIONS[fname](self.b, args, kwargs, position)
+        if kind == "method" and isinstance(args[0], Items):
+            raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
+                                position)
+        return lower(self.b, args, kwargs, position)
 
     def attribute(self, node: ast.Attribute, kids: list):
         position = self.source.end(node) - len(node.attr)
@@ -355,8 +398,12 @@ class _Lowering:
             raise JacNameError(f"'{node.attr}' is not a known constant of {self.module_path(node.value)}; "
                                "functions must be called", position)
         value = kids[0]
-        if node.attr in ("T", "mT") and isinstance(value, Tracer):
+        if isinstance(value, Items):
+            return value.field(node.attr, position)
+        if node.attr == "T" and isinstance(value, Tracer):
             return transpose_all(self.b, value, position)
+        if node.attr in ("mT", "mH") and isinstance(value, Tracer):  # PyTorch: the last two axes swapped
+            return matrix_transpose(self.b, value, position, f".{node.attr}")
         if node.attr in FUNCTIONS:
             raise JacNameError(f"'{node.attr}' is a method; call it, as in x.{node.attr}()", position)
         raise JacNameError(f"unknown attribute '.{node.attr}' (jac knows .T and method calls)", position)
@@ -381,6 +428,10 @@ class _Lowering:
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], kids[1:]
         position = self.source.at(node.slice)
+        if isinstance(value, Items):
+            if len(parts) != 1 or isinstance(parts[0], slice) or parts[0] is None:
+                raise JacValueError("a tuple result is indexed with one integer, as parts[0]", position)
+            return value.part(self.index_int(parts[0], position), position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
         index = tuple(self.index_item(p, position) for p in parts)
