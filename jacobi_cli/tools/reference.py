@@ -151,7 +151,7 @@ def _code(items) -> str:
 def functions_table() -> list:
     from ..lang.functions import CONSTRUCTORS
 
-    lines = ["| function | also spelled | built from ops | notes |", "|---|---|---|---|"]
+    lines = ["| function | also spelled | ops it may apply | notes |", "|---|---|---|---|"]
     for names, fn in function_groups():
         primary = _primary(names)
         if primary in CONSTRUCTORS:
@@ -170,7 +170,7 @@ def ops_table() -> list:
     for names, fn in function_groups():
         for op in ops_used(fn):
             callers.setdefault(op, []).append(_primary(names))
-    lines = ["| op | called by | differentiated arguments | symbolic (`jac diff`) | tested on |",
+    lines = ["| op | applied by | differentiated arguments | symbolic (`jac diff`) | tested on |",
              "|---|---|---|---|---|"]
     for name, op in OPS.items():
         used = _code(sorted(callers.get(name, []))) or "derivative rules and the parser"
@@ -189,8 +189,9 @@ def render() -> str:
              _code(sorted(MODULES)) + "\n",
              "## Constants\n", _code(sorted(CONSTANTS)) + "\n",
              "## Functions\n",
-             "Every function of the language, with its other spellings and the ops of the registry it is built "
-             "from. Each op has its own derivative rules, tested against central differences.\n",
+             "Every function of the language, with its other spellings and the ops of the registry it may apply "
+             "(read off its lowering and the helpers it calls, so a branch it seldom takes is listed too). Each op "
+             "has its own derivative rules, tested against central differences.\n",
              "\n".join(functions_table()) + "\n",
              "Constructors, constants inside an expression and values of bindings: " + _code(CONSTRUCTORS) + ".\n",
              "## Ops\n",
