@@ -47,9 +47,11 @@ def torch_results(torch_fn, inputs: dict, v: np.ndarray | None = None) -> dict:
     if v is not None:
         _, grads = vjp(f, args, torch.tensor(v))
         out["vjp"] = {n: g.numpy() for n, g in zip(names, grads)}
-    if value.numel() == 1:
+    if value.numel() == 1:  # blocks y.shape + a.shape + b.shape, as jac hessian gives them for any output
         hess = hessian(lambda *xs: f(*xs).reshape(()), args)
-        out["hessian"] = {(a, b): hess[i][j].numpy() for i, a in enumerate(names) for j, b in enumerate(names)}
+        out["hessian"] = {(a, b): hess[i][j].numpy().reshape(tuple(value.shape) + tuple(args[i].shape)
+                                                              + tuple(args[j].shape))
+                          for i, a in enumerate(names) for j, b in enumerate(names)}
     return out
 
 

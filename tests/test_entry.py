@@ -32,6 +32,8 @@ COMMAND_LINES = [
     ["eval", "x", "x=1", "--layout", "diagonal"],
     ["eval", "x * y", "x=[1, 2]"],
     ["eval", "F = a * b; G = 2 * F; G.sum()", "a=[1, 2]", "b=[3, 4]", "--wrt=a"],
+    ["eval", "tanh(W @ x)", "x:4x3", "W:2x3", "--batch", "x", "--json"],  # a batch, through the fast path too
+    ["eval", "a = sin(x); a, sum(x)", "x:3", "--batch=x:0", "--explain", "--max-memory", "1G"],
     # left to typer: help, unknown or malformed options, missing arguments
     ["eval", "--help"],
     ["eval"],

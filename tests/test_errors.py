@@ -32,7 +32,7 @@ BAD = [
     (["eval", "x.reshape(4)", "x:3"], "shape", 2, ["reshape", "(3,)"]),
     (["eval", "det(A)", "A:2x3"], "shape", 0, ["square"]),
     (["eval", "mm(x, x)", "x:3"], "shape", 0, ["mm needs a 2-d"]),
-    (["hessian", "x * 2", "x:3"], "shape", None, ["scalar output"]),
+    (["hessian", "x * 2", "x:()", "--batch", "x"], "shape", None, ["no axis 0"]),
     (["vjp", "x", "x=[1, 2]", "--v", "[1, 2, 3]"], "shape", None, ["(3,)", "(2,)"]),
     (["jvp", "x", "x=[1, 2]", "--tangent", "x=[1]"], "shape", None, ["tangent", "(1,)"]),
     (["jvp", "x * y", "x=2", "y=3", "--tangent", "y=1", "--wrt", "x"], "name", None,

@@ -28,17 +28,32 @@ SAMPLES = {
              ["A @ x", "A:3x4", "x:4", "--layout", "numerator", "--wrt", "A"],
              ["log(x)", "x=[-1, 0, 1]"],  # NaN and -Infinity as strings
              ["x[1:] - x[:-1]", "x:40", "--sparse", "--explain", "--max-memory", "1G"],  # coo and the plan
-             ["y * 2", "x:3", "y:3", "--sparse", "--mode", "forward", "--explain"]],  # a zero block
-    "vjp": [["x * y", "x=[1, 2]", "y=[3, 4]", "--v", "ones"], ["(x * y).sum()", "x=[1, 2]", "y=[3, 4]", "--wrt", "x"]],
-    "jvp": [["sin(x) * y", "x=[0, 1]", "y=[2, 3]", "--tangent", "x=[1, 0]"]],
+             ["y * 2", "x:3", "y:3", "--sparse", "--mode", "forward", "--explain"],  # a zero block
+             ["a = sin(x) * y; b = sum(x**2); a, b", "x:3", "y:3", "--explain"],  # several outputs
+             ["tanh(W @ x)", "x:5x3", "W:2x3", "--batch", "x", "--explain"]],  # a batch
+    "vjp": [["x * y", "x=[1, 2]", "y=[3, 4]", "--v", "ones"], ["(x * y).sum()", "x=[1, 2]", "y=[3, 4]", "--wrt", "x"],
+            ["a = sin(x) * y; b = sum(x**2); a, b", "x:3", "y:3", "--v", "a=ones"],
+            ["sum(W @ x)", "x:4x3", "W:2x3", "--batch", "x"]],
+    "jvp": [["sin(x) * y", "x=[0, 1]", "y=[2, 3]", "--tangent", "x=[1, 0]"],
+            ["a = sin(x) * y; b = sum(x**2); a, b", "x:3", "y:3", "--tangent", "x=ones"],
+            ["W @ x", "x:4x3", "W:2x3", "--batch", "x", "--tangent", "x=ones(4, 3)"]],
+    "derivative": [["x**3", "x=2", "--order", "3"], ["tanh(x)", "x:4", "--order", "3", "--sparse", "--explain"],
+                   ["a = sin(x); a, sum(a**2)", "x:3", "--order", "2"], ["sin(A @ x)", "A:2x3", "x:5x3", "--wrt", "x",
+                                                                        "--batch", "x", "--order", "3"]],
     "hessian": [["x @ A @ x", "x=[1, 2]", "A=[[1, 2], [3, 4]]"], ["x * y", "x=1", "y=2"],
-                ["x @ A @ x", "x:30", "A:30x30", "--wrt", "x", "--explain", "--max-memory", "30k"]],  # chunked passes
-    "shape": [["A @ x", "A:3x4", "x:4"], ["x.T @ A @ x", "x:n", "A:nxn"]],
+                ["x @ A @ x", "x:30", "A:30x30", "--wrt", "x", "--explain", "--max-memory", "30k"],  # chunked passes
+                ["x**3", "x:3"], ["a = sin(x) * y; b = sum(x**3); a, b", "x:2", "y:2", "--explain"],
+                ["x @ A @ x", "x:4x2", "A:2x2", "--batch", "x", "--explain"]],
+    "shape": [["A @ x", "A:3x4", "x:4"], ["x.T @ A @ x", "x:n", "A:nxn"], ["a = A @ x; a, sum(a)", "A:3x4", "x:4"],
+              ["A @ x", "A:3x4", "x:10x4", "--batch", "x"]],
     "diff": [["3*x**2 - 4*x", "--wrt", "x"], ["3*x**2 - 4*x", "--wrt", "x", "--at", "x=1"],
-             ["x.T @ A @ x", "--wrt", "x", "x:n", "A:nxn"], ["sin(x) * y", "--wrt", "x", "x:3", "y:3"]],
-    "check": [["3*x**2 - 4*x", "x=1"], ["3*x**2 - 4*x", "x=1", "--limit"], ["x * y", "x=[1, 2]", "y=[3, 4]", "--wrt", "x"]],
+             ["x.T @ A @ x", "--wrt", "x", "x:n", "A:nxn"], ["sin(x) * y", "--wrt", "x", "x:3", "y:3"],
+             ["x**3", "--wrt", "x", "--order", "3", "--at", "x=2"], ["a = sin(x); a, sum(x**2)", "x:2"]],
+    "check": [["3*x**2 - 4*x", "x=1"], ["3*x**2 - 4*x", "x=1", "--limit"], ["x * y", "x=[1, 2]", "y=[3, 4]", "--wrt", "x"],
+              ["a = sin(x) * y; b = sum(x**2); a, b", "x:3", "y:3"], ["tanh(W @ x)", "x:3x2", "W:2x2", "--batch", "x"]],
     "graph": [["F = a * b; G = 2 * F; G.sum()", "a=[10, 10]", "b=[20, 20]"],
-              ["F = a * b; G = 2 * F; G.sum()", "a=[10, 10]", "b=[20, 20]", "--backward"]],
+              ["F = a * b; G = 2 * F; G.sum()", "a=[10, 10]", "b=[20, 20]", "--backward"],
+              ["a = sin(x); a, sum(x**2)", "x:2", "--backward", "--v", "a=ones"]],
     "run": [[SEEDS, "-k", "dot"], [SEEDS, "--shard", "2/3", "-j", "1"]],
     "plot": [["3*x**2 - 4*x", "x=1", "--out", "{tmp}/tangent.png"], ["sin(x)", "x=0.5", "--range=-pi:pi", "--out",
                                                                      "{tmp}/sin.svg"]],

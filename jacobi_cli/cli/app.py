@@ -60,6 +60,10 @@ Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/
 MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% (default: half "
                                                  "the available memory). Bigger plans are chunked, or refused with "
                                                  "exit 2.")]
+BatchOpt = Annotated[Optional[list[str]], typer.Option("--batch", help="NAME or NAME:AXIS: that axis of input NAME "
+                                                     "holds a batch of examples, as torch.func.vmap's in_dims "
+                                                     "(repeatable); results per example, batch axis first; inputs "
+                                                     "not named are shared.", metavar="NAME[:AXIS]")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
                                       "infinities (otherwise a warning on stderr names the op that made them).")]
 
@@ -102,10 +106,11 @@ def eval_command(
                                          "\"coo\": {indices, values} instead of a dense \"value\".")] = False,
     max_memory: MaxMemory = None,
     strict: Strict = False,
+    batch: BatchOpt = None,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
-                                      max_memory, symbolic, plot), "eval", strict)
+                                      max_memory, symbolic, plot, batch), "eval", strict)
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "
@@ -113,14 +118,17 @@ def eval_command(
 def vjp_command(
     expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
     dtype: Dtype = "float64", seed: Seed = 0,
-    v: Annotated[Optional[str], typer.Option("--v", help="The vector v of y.backward(gradient=v), shaped like "
-                                             "the output; 'ones' for all ones. Optional for a one-element output.")] = None,
+    v: Annotated[Optional[list[str]], typer.Option("--v", help="The vector v of y.backward(gradient=v), shaped like "
+                                                   "the output; 'ones' for all ones. Optional for a one-element "
+                                                   "output. With several outputs: OUT=VALUE, once per output "
+                                                   "(those left out count as zero).")] = None,
     strict: Strict = False,
+    batch: BatchOpt = None,
 ):
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
     from ..tools.report import vjp_report
 
-    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed), "vjp", strict)
+    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed, batch), "vjp", strict)
 
 
 @app.command("jvp", epilog="Example:  jac jvp \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --tangent x=\"[1, 0]\"")
@@ -130,6 +138,7 @@ def jvp_command(
     tangent: Annotated[Optional[list[str]], typer.Option("--tangent", help="NAME=VALUE: the direction for an "
                                                          "input (repeatable; 'ones' allowed).")] = None,
     strict: Strict = False,
+    batch: BatchOpt = None,
 ):
     """The Jacobian-vector product J·t (forward mode) along the given tangents."""
     from ..tools.report import jvp_report
@@ -143,7 +152,7 @@ def jvp_command(
             tangents[name.strip()] = value
         if not tangents:
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
-        return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed)
+        return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed, batch)
 
     _run(as_json, build, "jvp", strict)
 
@@ -156,8 +165,9 @@ def hessian_command(
                                           "and basis vectors per pass, predicted peak memory.")] = False,
     max_memory: MaxMemory = None,
     strict: Strict = False,
+    batch: BatchOpt = None,
 ):
-    """Second derivatives of a scalar output, one block per pair of inputs."""
+    """Second derivatives, one block per pair of inputs: y.shape + x_i.shape + x_j.shape."""
     from ..tools.report import hessian_report
 
     def show_plan(plan):
@@ -167,7 +177,8 @@ def hessian_command(
             Renderer().plan(plan)
 
     def build():
-        report = hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed, max_memory, show_plan)
+        report = hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed, max_memory, show_plan,
+                                batch)
         if explain and as_json:
             report["plan"] = report.plan.to_dict()
         return report
@@ -175,14 +186,50 @@ def hessian_command(
     _run(as_json, build, "hessian", strict)
 
 
+@app.command("derivative", epilog="Examples:  jac derivative \"x**3\" x=2 --order 3  ·  "
+                                  "jac derivative \"tanh(x)\" x:1000 --order 4 --sparse --json  ·  "
+                                  "jac derivative \"sin(A @ x)\" A:2x3 x:3 --wrt x --order 3")
+def derivative_command(
+    expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+    dtype: Dtype = "float64", seed: Seed = 0,
+    order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative, shape "
+                                       "y.shape + x.shape * K.")] = 2,
+    sparse: Annotated[bool, typer.Option("--sparse", help="For an element-wise output, give only the diagonal "
+                                         "D[i, i, ..., i] (shaped like y) instead of the dense tensor.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Print the plan before running it: the passes, "
+                                          "structure, predicted memory.")] = False,
+    max_memory: MaxMemory = None,
+    strict: Strict = False,
+    batch: BatchOpt = None,
+):
+    """The K-th derivative with respect to one input (--wrt NAME): forward over reverse, no finite differences."""
+    from ..tools.report import derivative_report
+
+    def show_plan(plan):
+        if explain and not as_json:
+            from .render import Renderer
+
+            Renderer().plan(plan)
+
+    def build():
+        report = derivative_report(read_expression(expr), bindings or [], order, wrt, dtype, seed, max_memory,
+                                   sparse, show_plan, batch)
+        if explain and as_json:
+            report["plan"] = report.plan.to_dict()
+        return report
+
+    _run(as_json, build, "derivative", strict)
+
+
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
-def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False):
+def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
+                  batch: BatchOpt = None):
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
-    Sizes may be letters (x:n, A:nxm) and stay symbolic."""
+    Sizes may be letters (x:n, A:nxm) and stay symbolic. With --batch, the shapes of one example."""
     from ..tools.report import shape_report
 
-    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt), "shape")
+    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt, batch), "shape")
 
 
 @app.command("diff", epilog="Examples:  jac diff \"3*x**2 - 4*x\" --wrt x --at x=1  ·  "
@@ -193,6 +240,8 @@ def diff_command(
     at: Annotated[Optional[list[str]], typer.Option("--at", help="NAME=VALUE: evaluate the derivatives there "
                                                     "(repeatable; every input needs a value).")] = None,
     latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX.")] = False,
+    order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative's formulas (K > 1 needs "
+                                       "concrete sizes: x:3 or values).")] = 1,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
 
@@ -201,7 +250,7 @@ def diff_command(
     Names bound nowhere are scalar symbols."""
     from ..tools.report import diff_report
 
-    _run(as_json, lambda: diff_report(read_expression(expr), bindings or [], wrt, at), "diff", latex=latex)
+    _run(as_json, lambda: diff_report(read_expression(expr), bindings or [], wrt, at, order), "diff", latex=latex)
 
 
 @app.command("check", epilog="Examples:  jac check \"3*x**2 - 4*x\" x=1 --limit  ·  "
@@ -218,12 +267,13 @@ def check_command(
                                                   "float32: 1e-4).", show_default=False)] = None,
     limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
+    batch: BatchOpt = None,
 ):
     """Automatic derivatives (reverse and forward mode) against finite differences; exit 1 on a mismatch."""
     from ..tools.report import check_report
 
     report = _run(as_json, lambda: check_report(read_expression(expr), bindings or [], wrt, dtype, seed, method,
-                                                rtol, atol, limit), "check")
+                                                rtol, atol, limit, batch), "check")
     if not report["passed"]:
         raise typer.Exit(1)
 
@@ -236,8 +286,9 @@ def graph_command(
     dtype: Dtype = "float64", seed: Seed = 0,
     backward: Annotated[bool, typer.Option("--backward", help="Run y.backward(gradient=v) and show every "
                                            "node's gradient (.grad for leaves, retain_grad() for the others).")] = False,
-    v: Annotated[Optional[str], typer.Option("--v", help="With --backward: the gradient passed to backward, "
-                                             "shaped like the output ('ones' allowed; optional for one element).")] = None,
+    v: Annotated[Optional[list[str]], typer.Option("--v", help="With --backward: the gradient passed to backward, "
+                                                   "shaped like the output ('ones' allowed; optional for one "
+                                                   "element); OUT=VALUE per output when there are several.")] = None,
     dot: Annotated[bool, typer.Option("--dot", help="Print Graphviz DOT instead of the tree.")] = False,
     out: Annotated[Optional[str], typer.Option("--out", help="Write the DOT to FILE.dot (implies --dot).")] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "
@@ -338,8 +389,9 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
 
 @app.command("schema", epilog="Examples:  jac schema eval  ·  jac schema error  ·  jac schema run > run.schema.json")
 def schema_command(
-    command: Annotated[Optional[str], typer.Argument(help="eval, vjp, jvp, hessian, shape, diff, check, graph, "
-                                                     "plot, run, or error (the object printed on bad input).",
+    command: Annotated[Optional[str], typer.Argument(help="eval, vjp, jvp, hessian, derivative, shape, diff, "
+                                                     "check, graph, plot, run, or error (the object printed on bad "
+                                                     "input).",
                                                      show_default=False)] = None,
 ):
     """Print the JSON Schema of a command's --json output; without COMMAND, list them."""

@@ -95,9 +95,9 @@ def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = Fa
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
-               plot: str | None = None) -> Callable[[], object]:
+               plot: str | None = None, batch: list | None = None) -> Callable[[], object]:
     """The report builder of ``jac eval``, for :func:`run`."""
-    from ..tools.report import eval_report, save_jacobians
+    from ..tools.report import eval_report, save_jacobians, save_arrays
 
     def show_plan(plan):
         if explain and not as_json:
@@ -114,12 +114,14 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
             require_matplotlib()
         values = ("coo" if sparse else "dense") if as_json else "none"
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
-                             max_memory=max_memory, values=values, on_plan=show_plan)
+                             max_memory=max_memory, values=values, on_plan=show_plan, batch=batch)
         if explain and as_json:
             report["plan"] = report.plan.to_dict()
         if out:
-            save_jacobians(out, report.jacobians, layout, report.budget)
+            save_arrays(out, report, layout)
         if plot:
+            if "jacobian" not in report or "batch" in report:
+                raise JacUsageError("--plot draws the Jacobians of one output without a batch")
             from ..tools.plot import jacobian_plot
             jacobian_plot(report, plot)
             report.wrote.append(f"wrote {plot}: the Jacobian{'s' if len(report['jacobian']) != 1 else ''} of "

@@ -20,7 +20,7 @@ EVAL_OPTIONS = {
     "--seed": ("seed", "int"), "--layout": ("layout", "value"), "--out": ("out", "value"),
     "--mode": ("mode", "value"), "--explain": ("explain", "flag"), "--sparse": ("sparse", "flag"),
     "--max-memory": ("max_memory", "value"), "--symbolic": ("symbolic", "flag"), "--plot": ("plot", "value"),
-    "--strict": ("strict", "flag"),
+    "--strict": ("strict", "flag"), "--batch": ("batch", "many"),
 }
 
 
@@ -94,7 +94,7 @@ def _option(token: str, rest, found: dict) -> bool:
         except ValueError:
             return False
     if kind == "many":
-        found[param] = (found[param] or []) + [value]
+        found[param] = (found.get(param) or []) + [value]
     else:
         found[param] = value
     return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -199,14 +200,21 @@ class Renderer:
 
     def header(self, report: dict, on: str = "requires grad", off: str = "constant (not in --wrt)") -> None:
         self.line(echo(report["expression"]), "bold")
+        batch = report.get("batch")
         for name, info in report["inputs"].items():
             grad = on if info["requires_grad"] else off
-            self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}", "dim")
+            axis = f", batched along axis {batch['inputs'][name]}" if batch and name in batch["inputs"] else \
+                ", shared by every example" if batch else ""
+            self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}", "dim")
+        if batch:
+            self.line(f"  batch  {batch['size']:,} examples: shapes are one example's; every value and result "
+                      "carries the batch axis first", "dim")
 
     def output(self, report: dict) -> None:
         out = report["output"]
         self.line()
-        self.line(f"{out['name']} = value: {out['kind']}, shape {fmt(tuple(out['shape']))}", "bold cyan")
+        per = " per example" if report.get("batch") else ""
+        self.line(f"{out['name']} = value: {out['kind']}, shape {fmt(tuple(out['shape']))}{per}", "bold cyan")
         self.value(out["value"], out["name"], what="the value")
 
     def shape_table(self, rows: list, title: str = "Derivative shapes") -> None:
@@ -219,6 +227,10 @@ class Renderer:
 
     def eval(self, report: dict) -> None:
         self.header(report)
+        for sub in per_output(report, "jacobian", "jacobians"):
+            self.eval_output(sub)
+
+    def eval_output(self, report: dict) -> None:
         self.output(report)
         if report["output"].get("expr"):
             self.line("  formula:", "dim")
@@ -278,30 +290,56 @@ class Renderer:
 
     def vjp(self, report: dict) -> None:
         self.header(report)
-        self.output(report)
-        self.line()
-        y = report["output"]["name"]
-        self.line(f"v (as in {y}.backward(gradient=v)): shape {fmt(tuple(report['v']['shape']))}", "bold")
-        self.value(report["v"]["value"], "v")
+        names = []
+        for sub in per_output(report, "v", "v"):
+            self.output(sub)
+            self.line()
+            y = sub["output"]["name"]
+            names.append(y)
+            self.line(f"v (as in {y}.backward(gradient=v)): shape {fmt(tuple(sub['v']['shape']))}", "bold")
+            self.value(sub["v"]["value"], "v")
+        of = names[0] if len(names) == 1 else f"({', '.join(names)})"
         for name, block in report["vjp"].items():
             self.line()
-            self.line(f"{name}.grad = vᵀ·∂{report['output']['name']}/∂{name}: shape {fmt(tuple(block['shape']))}", "bold green")
+            self.line(f"{name}.grad = vᵀ·∂{of}/∂{name}: shape {fmt(tuple(block['shape']))}", "bold green")
             self.value(block["value"], f"{name}.grad")
 
     def jvp(self, report: dict) -> None:
         self.header(report)
-        self.output(report)
         for name, block in report["tangent"].items():
             self.line()
             self.line(f"tangent for {name}: shape {fmt(tuple(block['shape']))}", "bold")
             self.value(block["value"], f"t_{name}")
-        self.line()
-        y = report["output"]["name"]
-        self.line(f"jvp = Σₓ ∂{y}/∂x · t_x: shape {fmt(tuple(report['jvp']['shape']))}", "bold green")
-        self.value(report["jvp"]["value"], "jvp")
+        for sub in per_output(report, "jvp", "jvps"):
+            self.output(sub)
+            self.line()
+            y = sub["output"]["name"]
+            self.line(f"jvp = Σₓ ∂{y}/∂x · t_x: shape {fmt(tuple(sub['jvp']['shape']))}", "bold green")
+            self.value(sub["jvp"]["value"], "jvp")
 
     def hessian(self, report: dict) -> None:
         self.header(report)
+        for sub in per_output(report, "hessian", "hessians"):
+            self.hessian_output(sub)
+
+    def derivative(self, report: dict) -> None:
+        self.header(report)
+        for sub in per_output(report, "derivative", "derivatives"):
+            self.output(sub)
+            for name, block in sub["derivative"].items():
+                self.line()
+                k, y = block["order"], sub["output"]["name"]
+                power = "" if k == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(k))
+                self.line(f"∂{power}{y}/∂{name}{power}: order {k}, shape {fmt(tuple(block['shape']))}, "
+                          f"{block['structure']}", "bold green")
+                self.line(f"  {block['legend']}", "dim")
+                if "value" in block:
+                    self.value(block["value"], "D", what="the derivative")
+                else:
+                    self.line("  the diagonal D[i, i, ..., i] (shaped like the output), the rest is 0:")
+                    self.value(block["diagonal"], "diag")
+
+    def hessian_output(self, report: dict) -> None:
         self.output(report)
         for pair, block in report["hessian"].items():
             a, b = pair.split(",")
@@ -313,6 +351,10 @@ class Renderer:
 
     def shape(self, report: dict) -> None:
         self.header(report)
+        for sub in per_output(report, "derivatives", "derivatives"):
+            self.shape_output(sub)
+
+    def shape_output(self, report: dict) -> None:
         out = report["output"]
         self.line()
         self.line(f"{out['name']}: {out['kind']}, shape {fmt(tuple(out['shape']))}", "bold cyan")
@@ -337,9 +379,19 @@ class Renderer:
             self.line(indent + text)
 
     def diff(self, report, latex: bool = False) -> None:
-        as_latex = latex
-        formulas = report.formulas
         self.header(report, on="symbol, differentiated", off="symbol, held constant (not in --wrt)")
+        if "outputs" not in report:
+            self.diff_output(report, report.formulas, latex)
+            return
+        for entry in report["outputs"]:
+            output, derivatives = report.by_output[entry["name"]]
+            sub = replace(report, data={**report.data, "output": entry,
+                                        "derivative": report["derivatives"][entry["name"]]})
+            self.diff_output(sub, {"output": output, **derivatives}, latex)
+
+    def diff_output(self, report, formulas: dict, as_latex: bool = False) -> None:
+        order = report.get("order", 1)
+        power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
         out = report["output"]
         y_shape = tuple(out["shape"])
         self.line()
@@ -353,7 +405,7 @@ class Renderer:
             x_shape = tuple(report["inputs"][name]["shape"])
             self.line()
             form = {"matrix": "matrix form, ", "components": "components, " if block["shape"] else ""}[block["form"]]
-            self.line(f"∂{out['name']}/∂{name}: {block['cell']}, {form}"
+            self.line(f"∂{power}{out['name']}/∂{name}{power}: {block['cell']}, {form}"
                       f"shape {fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             if block.get("note"):
                 self.line(f"  {block['note']}", "yellow")
@@ -365,7 +417,7 @@ class Renderer:
                 self.line(f"  at {_point_text(report['at'])}:", "dim")
                 self.value(block["value"], "J", indent="    ", what="the derivative")
             rows.append((name, x_shape, y_shape, tuple(block["shape"]), tuple(block["math_shape"])))
-        if rows:
+        if rows and order == 1:
             self.shape_table(rows)
 
     def check(self, report: dict) -> None:
@@ -373,8 +425,20 @@ class Renderer:
         from rich.table import Table
 
         self.header(report)
-        self.output(report)
-        y = report["output"]["name"]
+        names = []
+        for sub in per_output(report, "checks", "checks"):
+            self.output(sub)
+            names.append(sub["output"]["name"])
+        y = names[0] if len(names) == 1 else f"({', '.join(names)})"
+        if len(names) > 1:
+            self.line()
+            self.line(f"each input's worst result over the outputs {', '.join(names)} (every one in --json "
+                      "\"checks\")", "dim")
+        if report.get("batch"):
+            failed = report["batch"]["failed"]
+            self.line(f"each input's worst result over {report['batch']['size']:,} examples; "
+                      + (f"failed: examples {', '.join(map(str, failed[:20]))}{' ...' if len(failed) > 20 else ''}"
+                         if failed else "every example passed"), "dim")
         method = "central differences" if report["method"] == "central" else "Richardson-extrapolated differences"
         self.line()
         self.line(f"reverse (jacrev) and forward (jacfwd) mode against {method}; {report['dtype']}, "
@@ -425,13 +489,19 @@ class Renderer:
     def graph(self, report, max_nodes: int = MAX_TREE_NODES) -> None:
 
         self.header(report)
+        outputs = report["outputs"] if "outputs" in report else [report["output"]]
         if report.get("backward"):
-            self.line(f"after {report['output']['name']}.backward(gradient=v), with retain_grad() on every node: "
+            what = (f"{outputs[0]['name']}.backward(gradient=v)" if len(outputs) == 1 else
+                    f"torch.autograd.backward([{', '.join(o['name'] for o in outputs)}], [v...])")
+            self.line(f"after {what}, with retain_grad() on every node: "
                       "leaves show .grad, the others the gradient retain_grad() keeps", "dim")
-        self.line()
-        tree, hidden = graph_tree(report, max_nodes)
-        self.console.print(tree)
-        used = {a for a, _ in report["edges"]} | {report["output"]["id"]}
+        drawn: set = set()
+        for entry in outputs:
+            self.line()
+            tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn)
+            self.console.print(tree)
+        used = {a for a, _ in report["edges"]} | {o["id"] for o in outputs}
+        hidden = len(used - drawn)
         unused = [n["name"] for n in report["nodes"] if n["op"] == "input" and n["id"] not in used]
         if unused:
             self.line(f"not used by the output: {', '.join(unused)}", "dim")
@@ -493,6 +563,19 @@ class Renderer:
             text, caret = caret_lines(source, position)
             self.line("  " + text)
             self.line("  " + caret, style)
+
+
+def per_output(report, one: str, several: str):
+    """The result as one result per output (``"output"`` and ``one`` each) when it has several."""
+    if "outputs" not in report:
+        yield report
+        return
+    for entry in report["outputs"]:
+        name = entry["name"]
+        sub = replace(report, data={**report.data, "output": entry, one: report[several][name]})
+        if isinstance(getattr(report, "by_output", None), dict) and hasattr(sub, "jacobians"):
+            sub = replace(sub, jacobians=report.by_output.get(name, {}))
+        yield sub
 
 
 def plain_table(title: str, columns: tuple, rows: list, width: int) -> str | None:
@@ -639,11 +722,12 @@ def _graph_label(node: dict, report: dict, constants: dict) -> str:
     return label
 
 
-def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH):
+def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH, drawn=None):
     """The graph as a rich Tree from the output down, built with an explicit stack.
 
     A node used twice is drawn once; later uses point back to it. Returns the tree and
-    how many nodes were left out by ``max_nodes`` / ``max_depth``."""
+    how many nodes were left out by ``max_nodes`` / ``max_depth``. ``drawn`` (a set) collects
+    the ids drawn, shared by the trees of several outputs."""
     from rich.markup import escape
     from rich.tree import Tree
 
@@ -654,9 +738,11 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
     constants = report.constants
     root_id = report["output"]["id"]
     root = Tree(_graph_label(nodes[root_id], report, constants), guide_style="dim")
-    drawn = {root_id}
+    drawn = set() if drawn is None else drawn
+    start = len(drawn)
+    drawn.add(root_id)
     stack = [(a, root, 1) for a in reversed(children.get(root_id, []))]
-    while stack and len(drawn) < max_nodes:
+    while stack and len(drawn) - start < max_nodes:
         i, parent, depth = stack.pop()
         node = nodes[i]
         if i in drawn:
@@ -677,9 +763,10 @@ def to_dot(report: dict) -> str:
     """Graphviz DOT: one box per node, edges from each argument to its op (data flow).
     Leaves that require grad are blue and the output green, as torchviz draws them."""
     lines = ["digraph jac {", '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica"];']
-    out_id = report["output"]["id"]
+    outputs = report["outputs"] if "outputs" in report else [report["output"]]
+    out_names = {o["id"]: o["name"] for o in reversed(outputs)}
     for node in report["nodes"]:
-        name = node["name"] or (report["output"]["name"] if node["id"] == out_id else None)
+        name = node["name"] or out_names.get(node["id"])
         head = f"{name} = {node['op']}" if name and node["op"] not in ("input",) else (name or node["op"])
         if node["op"] == "const" and np.size(report.constants.get(node["id"])) <= INLINE_ELEMENTS:
             head = f"const {inline(report.constants[node['id']])}"
@@ -688,7 +775,7 @@ def to_dot(report: dict) -> str:
         if report.get("backward") and node["grad"] is not None:
             parts.append(f"grad = {inline(node['grad'])}")
         label = "\\n".join(_dot_escape(p) for p in parts)
-        color = ("palegreen" if node["id"] == out_id else
+        color = ("palegreen" if node["id"] in out_names else
                  "lightblue" if node["leaf"] and node["requires_grad"] else "white")
         lines.append(f'  n{node["id"]} [label="{label}", fillcolor={color}];')
     lines.extend(f"  n{a} -> n{i};" for a, i in report["edges"])

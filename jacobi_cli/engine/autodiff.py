@@ -49,9 +49,12 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     Returns ``{name: (B, *x.shape)}``. Each node's cotangent is dropped once passed on,
     unless ``retain``: then returns ``(grads, {node_id: (B, *node.shape)})`` with the
     cotangent of every node it reached, as ``retain_grad()`` keeps it in PyTorch.
+    ``cotangent`` may also be ``{node_id: (B, *node.shape)}``: several outputs pulled back
+    at once, as ``torch.autograd.backward([outs], [vs])`` does (their sum).
     """
     nodes = graph.nodes
-    ct = {graph.output: cotangent}
+    ct = dict(cotangent) if isinstance(cotangent, dict) else {graph.output: cotangent}
+    cotangent = next(iter(ct.values()))
     grads = {}
     kept = {}
     with np.errstate(all="ignore"):
@@ -189,21 +192,22 @@ def replay(graph: Graph, builder: Builder) -> list:
 
 
 def grad_graph(graph: Graph) -> tuple:
-    """The reverse pass of a scalar-output ``graph``, traced into a graph of its own.
+    """The reverse pass of ``graph``, traced into a graph of its own.
 
     Returns ``(graph2, {name: node id of d y / d name in graph2})``; each gradient node
-    has shape ``(1, *x.shape)`` (the batch axis of one cotangent).
+    has shape ``(m, *x.shape)``: the batch axis of the output's basis (m = y.size; a scalar
+    output has one cotangent, 1).
     """
     b = Builder(graph.source, dtype=graph.dtype)
     traced = replay(graph, b)
-    seed = b.const(np.ones((1,) + tuple(graph.output_shape), dtype=graph.dtype))
+    seed = b.const(basis(graph.output_shape, graph.dtype))
     grads = vjp(graph, traced, seed)
     ids = {name: b.lift(g).id for name, g in grads.items()}
     return b.graph(traced[graph.output]), ids
 
 
 def hessian(graph: Graph, env: dict, names, batch: dict | None = None) -> dict:
-    """Second derivatives of a scalar output: ``{(a, b): a.shape + b.shape}``.
+    """Second derivatives: ``{(a, b): y.shape + a.shape + b.shape}``.
 
     Forward over reverse: the reverse pass traced into a graph (:func:`grad_graph`), then
     per input ``b`` forward passes through it over ``b``'s basis yield the blocks ``(a, b)``
@@ -218,32 +222,34 @@ def hessian_part(g2: Graph, values: list, name: str, outputs, start: int = 0, st
     """Columns ``start..stop`` of the Hessian blocks ``(a, name)``: one forward pass through
     the traced gradient graph ``g2`` whose tangent is that part of ``name``'s basis, kept
     sparse while it can be. ``outputs`` are the gradient nodes ``d y / d a``; returns
-    ``{node id: batch (stop - start, 1, *a.shape)}`` (see :func:`reverse_part`)."""
+    ``{node id: batch (stop - start, y.size, *a.shape)}`` (see :func:`reverse_part`)."""
     x_shape = g2.nodes[g2.inputs[name]].shape
     return jvp(g2, values, {name: structured.basis(x_shape, g2.dtype, start, stop)}, outputs=outputs)
 
 
 def hessian_blocks(g2: Graph, values: list, grad_ids: dict, names: list, batch: dict | None = None) -> dict:
-    """``{(a, b): a.shape + b.shape}`` from the traced gradient graph ``g2`` (values
+    """``{(a, b): y.shape + a.shape + b.shape}`` from the traced gradient graph ``g2`` (values
     ``values``, gradient nodes ``grad_ids``): every block is allocated once, then the passes
     over ``b``'s basis, ``batch[b]`` vectors each (default: all in one), fill its columns."""
     shapes = {n: tuple(g2.nodes[g2.inputs[n]].shape) for n in names}
-    blocks = {(a, b): np.zeros(shapes[a] + shapes[b], dtype=g2.dtype) for b in names for a in names}
+    y_shape = tuple(g2.output_shape)
+    m = size(y_shape)
+    blocks = {(a, b): np.zeros(y_shape + shapes[a] + shapes[b], dtype=g2.dtype) for b in names for a in names}
     outputs = [grad_ids[a] for a in names]
     for b in names:
         n = size(shapes[b])
         step = max(1, (batch or {}).get(b) or n)
         for start in range(0, n, step):
             parts = hessian_part(g2, values, b, outputs, start, min(start + step, n))
-            for a in names:
-                _write_columns(blocks[(a, b)], parts[grad_ids[a]], start, size(shapes[a]), n)
+            for a in names:  # block (y, a, b) seen as (y.size * a.size, b.size): the gradient node is (m, *a)
+                _write_columns(blocks[(a, b)], parts[grad_ids[a]], start, m * size(shapes[a]), n)
             del parts
     return blocks
 
 
 def _write_columns(block: np.ndarray, part, start: int, rows: int, cols: int) -> None:
     """Columns ``start..`` of ``block`` seen as ``(a.size, b.size)`` are the pass's batch
-    ``(B, 1, *a.shape)`` transposed: a sparse batch's entries land where they belong."""
+    ``(B, y.size, *a.shape)`` transposed: a sparse batch's entries land where they belong."""
     flat = block.reshape(rows, cols)  # a view: the block was just allocated, contiguous
     if isinstance(part, structured.SparseBatch):
         for _, where, col, val in part.entries():

@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import JacLimitError, JacNameError, JacShapeError, JacValueError
+from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
 from ..ir.shapes import fmt
 from ..lang.bindings import check_wrt, to_bindings
@@ -102,8 +102,14 @@ class Compiled:
         names = tuple(check_wrt(wrt, self.graph.inputs))
         return self._memo_get(("wrt", names), lambda: self.graph.with_wrt(names))
 
-    def bind(self, env: dict, wrt: Sequence[str] | None = None) -> Problem:
-        """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``)."""
+    def bind(self, env: dict, wrt: Sequence[str] | None = None, several: bool = False) -> Problem:
+        """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``). An
+        expression that ends in a tuple of several outputs is refused unless the caller
+        handles them (``several``: see :func:`output_problems`)."""
+        if self.graph.several and not several:
+            names = ", ".join(name for name, _ in self.graph.outputs)
+            raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
+                                "this computes one output: end it in one of them")
         names = check_wrt(wrt, self.graph.inputs)
         graph = self.graph_for(names)
         env = {name: env[name] for name in graph.inputs}
@@ -115,7 +121,7 @@ class Compiled:
 
         The plan without a budget is kept and reused whenever it fits the budget."""
         budget = memory.default_budget() if budget is None else int(budget)
-        free = self._memo_get(("plan", tuple(problem.wrt), mode),
+        free = self._memo_get(("plan", tuple(problem.wrt), mode, problem.graph.output),
                               lambda: make_plan(problem.graph, problem.values, problem.wrt, mode, UNLIMITED))
         if free.peak_bytes > budget:
             return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
@@ -125,17 +131,14 @@ class Compiled:
         """How the Hessian of ``problem`` will be computed; blocks are checked against the budget
         from the input shapes alone, before the gradient graph is traced."""
         y_shape = tuple(problem.graph.output_shape)
-        if int(np.prod(y_shape, dtype=np.int64)) != 1:
-            raise JacShapeError(f"the Hessian needs a scalar output, but the output has shape {fmt(y_shape)}; "
-                                "reduce it first, e.g. sum(...)")
         budget = memory.default_budget() if budget is None else int(budget)
         g = problem.graph
         shapes = {name: tuple(g.nodes[g.inputs[name]].shape) for name in problem.wrt}
         values_bytes = values_nbytes(problem.values)
-        plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES))
+        plan = blocks_plan(shapes, g.dtype, values_bytes, budget, min(budget, DEFAULT_MAX_BYTES), y_shape)
         if plan.refusal:  # from the shapes alone: nothing traced, nothing allocated
             return plan
-        free = self._memo_get(("hessian", tuple(problem.wrt), plan.max_bytes, values_bytes),
+        free = self._memo_get(("hessian", tuple(problem.wrt), plan.max_bytes, values_bytes, g.output),
                               lambda: self._fitted(replace(plan, budget=UNLIMITED), problem))
         if free.refusal is None and free.peak_bytes <= budget:
             return replace(free, budget=budget)
@@ -150,7 +153,7 @@ class Compiled:
         """``(g2, values, grad_ids)``: the reverse pass traced into a graph (kept, per ``wrt``),
         the values of its nodes at the problem's inputs, and its gradient nodes."""
         if problem.traced is None:
-            g2, grad_ids = self._memo_get(("grad_graph", tuple(problem.wrt)),
+            g2, grad_ids = self._memo_get(("grad_graph", tuple(problem.wrt), problem.graph.output),
                                           lambda: autodiff.grad_graph(problem.graph))
             problem.traced = (g2, autodiff.evaluate(g2, problem.env), grad_ids)
         return problem.traced
@@ -190,6 +193,8 @@ class Compiled:
 
     def value(self, env: dict) -> np.ndarray:
         """The output's value at ``env``."""
+        if self.graph.several:  # a tuple, as the expression's last statement says
+            return tuple(p.output for _, p in output_problems(self.bind(env, several=True)))
         key = ("value",)
         kernel = self._kernel(key)
         if kernel is not None:
@@ -205,6 +210,10 @@ class Compiled:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
         limit = memory.default_budget() if budget is None else int(budget)
+        if self.graph.several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
+            return {o: (lambda found: found if structured else {n: dense(j, layout, budget=limit)
+                                                                for n, j in found.items()})(
+                jacobians(p, self.plan_of(p, mode, limit))) for o, p in output_problems(self.bind(env, wrt, True))}
         key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
         kernel = self._kernel(key)
         if kernel is not None and kernel.peak <= limit:
@@ -218,9 +227,12 @@ class Compiled:
                     lambda k: (env, True), found)
         return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
 
-    def vjp(self, env: dict, v: np.ndarray | float | str | None = None,
-            wrt: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-        """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it."""
+    def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
+            wrt: Sequence[str] | None = None) -> dict:
+        """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
+        (several outputs: ``{output: v}``, see :func:`vjp_several`)."""
+        if self.graph.several:
+            return vjp_several(self.bind(env, wrt, True), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
         v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
         key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
@@ -243,6 +255,8 @@ class Compiled:
     def jvp(self, env: dict, tangents: dict | None = None) -> np.ndarray:
         """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none)."""
         tangents = tangents or {}
+        if self.graph.several:  # {output: J·t}
+            return {o: jvp_of(p, tangents_of(p, tangents)) for o, p in output_problems(self.bind(env, several=True))}
         arrays = _arrays(tangents, self.dtype)
         key = ("jvp", tuple((n, t.shape) for n, t in arrays.items())) if arrays is not None and arrays else None
         kernel = self._kernel(key) if key else None
@@ -257,10 +271,13 @@ class Compiled:
                         lambda got: got[0])
         return found
 
-    def hessian(self, env: dict, wrt: Sequence[str] | None = None,
-                budget: int | None = None) -> dict[tuple[str, str], np.ndarray]:
-        """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape`` for a one-element output."""
-        return hessians(self.bind(env, wrt), budget=budget)
+    def hessian(self, env: dict, wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
+        """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape`` (several outputs:
+        ``{output: blocks}``)."""
+        problem = self.bind(env, wrt, several=True)
+        if self.graph.several:
+            return {o: hessians(p, budget=budget) for o, p in output_problems(problem)}
+        return hessians(problem, budget=budget)
 
 
 # --- what a bound problem computes (the commands call these on the Problem they print) ---------
@@ -271,6 +288,50 @@ def jacobians(problem: Problem, plan: Plan | None = None) -> dict:
     plan = problem.compiled.plan_of(problem) if plan is None else plan
     found = run_plan(check_plan(plan), problem.graph, problem.values)
     return {name: _unaliased(j, problem.env) for name, j in found.items()}
+
+
+def output_problems(problem: Problem) -> list:
+    """``[(name, Problem)]``: one problem per output of an expression that ends in a tuple
+    (the values are shared; plans and traces are kept per output), or ``[(None, problem)]``."""
+    if not problem.graph.several:
+        return [(None, problem)]
+    return [(name, replace(problem, graph=g, traced=None)) for name, g in problem.graph.output_graphs()]
+
+
+def example(problem: Problem, batch, split: dict, b: int) -> Problem:
+    """Example ``b`` of a batch (see :mod:`jacobi_cli.engine.batching`): ``problem``'s graph and
+    compiled function, that example's inputs and values."""
+    env = batch.example(split, b)
+    env = {name: env[name] for name in problem.graph.inputs}
+    return Problem(problem.graph, env, problem.wrt, autodiff.evaluate(problem.graph, env), problem.compiled)
+
+
+def vjp_several(problem: Problem, v) -> dict:
+    """``torch.autograd.backward([outs], [vs])``: ``v`` is ``{output: v}`` (outputs left out
+    count as zero; None: every output has one element and gets 1)."""
+    units = output_problems(problem)
+    names = [o for o, _ in units]
+    if v is not None and not isinstance(v, dict):
+        raise JacValueError(f"with several outputs ({', '.join(names)}), v is a dict {{output: v}}")
+    if v is None:
+        wide = [o for o, p in units if int(np.prod(p.graph.output_shape, dtype=np.int64)) != 1]
+        if wide:
+            raise JacValueError(f"output {wide[0]} has shape {fmt(dict(units)[wide[0]].graph.output_shape)}, so it "
+                                "needs a v: pass v={output: v} (outputs left out count as zero)")
+    unknown = [o for o in (v or {}) if o not in names]
+    if unknown:
+        raise JacNameError(f"v names no output {unknown[0]!r} (outputs: {', '.join(names)})")
+    seeds = {}
+    for o, p in units:
+        if v is not None and o not in v:
+            continue
+        c = cotangent(p, None if v is None else v[o])[None]
+        key = p.graph.output  # one node listed twice (x, x): the cotangents add
+        seeds[key] = c if key not in seeds else seeds[key] + c
+    if not seeds:
+        return {name: np.zeros(problem.env[name].shape, problem.graph.dtype) for name in problem.wrt}
+    grads = autodiff.vjp(problem.graph, problem.values, seeds)
+    return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
 def _unaliased(j: Jacobian, env: dict) -> Jacobian:
@@ -364,7 +425,7 @@ def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
 
 
 def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:
-    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape``; needs a one-element output.
+    """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``.
 
     Computed as ``plan`` says (default: the plan for ``budget``): a plan that does not fit
     raises :class:`~jacobi_cli.errors.JacLimitError` before a block is allocated."""

@@ -384,11 +384,13 @@ class HessianPlan:
     pass_peaks: dict = field(default_factory=dict)  # name -> predicted peak of one such pass
     notes: tuple = field(default=())
     refusal: str | None = None
+    y_shape: tuple = ()  # the output's: a block is y.shape + a.shape + b.shape
 
     @property
     def block_bytes(self) -> dict:
         """``{(a, b): bytes}``, in the order the blocks are computed (``b`` outer)."""
-        return {(a, b): size(self.shapes[a]) * size(self.shapes[b]) * self.itemsize
+        m = size(self.y_shape)
+        return {(a, b): m * size(self.shapes[a]) * size(self.shapes[b]) * self.itemsize
                 for b in self.shapes for a in self.shapes}
 
     @property
@@ -408,11 +410,14 @@ class HessianPlan:
         n = len(self.shapes)
         lines = [f"hessian plan: {n} input{'s' if n != 1 else ''}, {n * n} block{'s' if n != 1 else ''}"]
         for (a, b), nbytes in self.block_bytes.items():
-            lines.append(f"  block ∂²y/∂{a}∂{b} {fmt(tuple(self.shapes[a]) + tuple(self.shapes[b]))}: "
+            lines.append(f"  block ∂²y/∂{a}∂{b} {fmt(self.block_shape(a, b))}: "
                          f"{fmt_bytes(nbytes)}")
         for name, shape in self.shapes.items():
             lines.append(f"  passes over {name} {fmt(shape)}: {self._passes_described(name)}")
         return lines + _explained_footer(self, "blocks")
+
+    def block_shape(self, a: str, b: str) -> tuple:
+        return tuple(self.y_shape) + tuple(self.shapes[a]) + tuple(self.shapes[b])
 
     def _passes_described(self, name: str) -> str:
         n = size(self.shapes[name])
@@ -426,7 +431,7 @@ class HessianPlan:
                 f"{of}, predicted peak {fmt_bytes(self.pass_peaks[name])} each")
 
     def to_dict(self) -> dict:
-        blocks = {f"{a},{b}": {"shape": list(self.shapes[a]) + list(self.shapes[b]), "bytes": nbytes}
+        blocks = {f"{a},{b}": {"shape": list(self.block_shape(a, b)), "bytes": nbytes}
                   for (a, b), nbytes in self.block_bytes.items()}
         inputs = {name: {"basis": size(shape), "batch": self.batch.get(name), "passes": self.passes(name)
                          if name in self.batch else None, "pass_bytes": self.pass_peaks.get(name)}
@@ -436,11 +441,13 @@ class HessianPlan:
                 "refused": self.refusal}
 
 
-def hessian_plan(shapes: dict, dtype, values_bytes: int, budget: int, max_bytes: int) -> HessianPlan:
-    """The blocks' part of a Hessian plan, from the input shapes alone (nothing traced or
-    allocated yet): refused when the blocks and the values pass the budget, or a block the
-    limit per array. :func:`fit_hessian` adds the passes."""
-    plan = HessianPlan(dict(shapes), np.dtype(dtype).itemsize, values_bytes, int(budget), int(max_bytes))
+def hessian_plan(shapes: dict, dtype, values_bytes: int, budget: int, max_bytes: int,
+                 y_shape: tuple = ()) -> HessianPlan:
+    """The blocks' part of a Hessian plan, from the input and output shapes alone (nothing
+    traced or allocated yet): refused when the blocks and the values pass the budget, or a
+    block the limit per array. :func:`fit_hessian` adds the passes."""
+    plan = HessianPlan(dict(shapes), np.dtype(dtype).itemsize, values_bytes, int(budget), int(max_bytes),
+                       y_shape=tuple(y_shape))
     return replace(plan, refusal=_blocks_too_big(plan) or _block_over_array_limit(plan))
 
 
@@ -503,11 +510,12 @@ def values_nbytes(*lists) -> int:
 
 
 def _block_over_array_limit(plan: HessianPlan) -> str | None:
+    m = size(plan.y_shape)
     for name, shape in plan.shapes.items():  # the largest blocks are the diagonal ones
         n = size(shape)
-        if n * n * plan.itemsize > plan.max_bytes:
-            return (f"the Hessian with respect to '{name}' ({n:,} elements) needs arrays of {n * n:,} values "
-                    f"({n * n * plan.itemsize:,} bytes), over the limit of {plan.max_bytes:,} bytes per array; "
+        if m * n * n * plan.itemsize > plan.max_bytes:
+            return (f"the Hessian with respect to '{name}' ({n:,} elements) needs arrays of {m * n * n:,} values "
+                    f"({m * n * n * plan.itemsize:,} bytes), over the limit of {plan.max_bytes:,} bytes per array; "
                     f"differentiate fewer or smaller inputs (--wrt), or use jac vjp / jac jvp for products with vectors")
     return None
 
@@ -517,7 +525,7 @@ def _blocks_too_big(plan: HessianPlan) -> str | None:
     if need <= plan.budget:
         return None
     (a, b), biggest = max(plan.block_bytes.items(), key=lambda item: item[1])
-    shape = tuple(plan.shapes[a]) + tuple(plan.shapes[b])
+    shape = plan.block_shape(a, b)
     return (
         f"the Hessian block ∂²y/∂{a}∂{b} is {size(plan.shapes[a]):,} × {size(plan.shapes[b]):,}, shape {fmt(shape)}: "
         f"it needs {biggest:,} bytes ({fmt_bytes(biggest)}), and with the other blocks and the values {need:,} bytes "

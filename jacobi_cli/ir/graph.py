@@ -63,6 +63,16 @@ class Graph:
     output: int
     source: str = ""
     dtype: type = np.float64
+    outputs: tuple = ()  # several outputs (a final tuple): ((name, node id), ...); empty for one
+
+    @property
+    def several(self) -> bool:
+        """Does the expression end in a tuple of outputs?"""
+        return len(self.outputs) > 1
+
+    def output_graphs(self) -> list:
+        """``[(name, graph)]``: one graph per output (the same nodes, that output's id)."""
+        return [(name, dataclasses.replace(self, output=i, outputs=())) for name, i in self.outputs]
 
     @property
     def output_shape(self) -> Shape:
@@ -87,11 +97,14 @@ class Graph:
         return dataclasses.replace(self, nodes=tuple(nodes))
 
     def with_output(self, output: int) -> "Graph":
-        return dataclasses.replace(self, output=output)
+        return dataclasses.replace(self, output=output, outputs=())
+
+    def output_ids(self) -> list:
+        return [i for _, i in self.outputs] if self.outputs else [self.output]
 
     def needed(self) -> list:
-        """``needed[i]``: does the output depend on node ``i``? (one reverse sweep)"""
-        return needed(self.nodes, [self.output])
+        """``needed[i]``: does an output depend on node ``i``? (one reverse sweep)"""
+        return needed(self.nodes, self.output_ids())
 
     def is_concrete(self) -> bool:
         return all(is_concrete(n.shape) for n in self.nodes)
@@ -278,5 +291,8 @@ class Builder:
             self.nodes[tracer.id] = node._replace(name=name)
         return tracer
 
-    def graph(self, output: Tracer) -> Graph:
-        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype)
+    def graph(self, output: Tracer, outputs: tuple = ()) -> Graph:
+        """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
+        expression ends in a tuple of several outputs (``output`` is then the first)."""
+        named = tuple((name, self.lift(t).id) for name, t in outputs)
+        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named)

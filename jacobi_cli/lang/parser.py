@@ -83,6 +83,20 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         raise err.with_source(text)
 
 
+def split_outputs(text: str) -> list | None:
+    """For an expression that ends in a tuple (``a = f(x); a, sum(a)``): ``[(name, text)]``,
+    each output's own expression (the statements before, then that element), named as
+    :func:`parse` names them; None for any other expression."""
+    module = _syntax_tree(text)
+    last = module.body[-1]
+    if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1):
+        return None
+    source = Source(text)
+    prefix = text[:source.at(last)]
+    return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(text, elt))
+            for i, elt in enumerate(last.value.elts)]
+
+
 def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """A binding's value: a constant expression (literals, constructors, arithmetic)."""
     graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes)
@@ -153,16 +167,42 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         value = None
-        for stmt in module.body:
+        for stmt in module.body[:-1]:
             value = self.statement(stmt)
+        last = module.body[-1]
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
+            outputs = self.outputs(last.value)
+            if outputs:
+                return self.b.graph(outputs[0][1], outputs)
+        value = self.statement(last)
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
             arrays = "array" if len(value) == 1 else "arrays"
             raise JacValueError(f"the last statement is a tuple of {len(value)} {arrays}: pick one by index "
-                                f"(parts[0]){names}", self.source.at(module.body[-1]))
+                                f"(parts[0]){names}, or list the outputs you want (a, b)", self.source.at(last))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
         return self.b.graph(value)
+
+    def outputs(self, node: ast.Tuple) -> tuple:
+        """A final tuple of several outputs, ``((name, tracer), ...)``: named by their
+        variable, else ``y0``, ``y1``, ... by position; ``()`` for a tuple of constants
+        (``1, 2`` is a vector, as before)."""
+        values = [self.expression(elt) for elt in node.elts]
+        if not any(isinstance(v, Tracer) and v.node.op != "const" for v in values):
+            return ()
+        named, seen = [], {}
+        for i, (elt, value) in enumerate(zip(node.elts, values)):
+            name = elt.id if isinstance(elt, ast.Name) else f"y{i}"
+            if name in seen:
+                raise JacNameError(f"two outputs are named '{name}' (outputs {seen[name]} and {i}); "
+                                   "assign one to another name first", self.source.at(elt))
+            if not isinstance(elt, ast.Name) and name in self.scope:
+                raise JacNameError(f"output {i} would be named '{name}', which is already a name of the expression; "
+                                   f"assign it to a variable (out = ...) and list that", self.source.at(elt))
+            seen[name] = i
+            named.append((name, self.b.lift(value)))
+        return tuple(named)
 
     def statement(self, stmt: ast.stmt):
         if isinstance(stmt, ast.Expr):

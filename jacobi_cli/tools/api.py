@@ -23,17 +23,19 @@ import numpy as np
 from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
 
 from ..engine import memory
-from ..engine.compiled import (Compiled, Problem, cotangent, dense, hessians, jacobians, jvp_of, node_grads,
-                               tangents_of, vjp_of)
+from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, jacobians, jvp_of,
+                               node_grads, output_problems, tangents_of, vjp_of)
+from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import Plan
-from ..errors import JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
            "prepare", "Problem", "plan_of", "hessian_plan_of", "jacobians", "dense", "cotangent", "vjp_of",
-           "node_grads", "tangents_of", "jvp_of", "hessians", "check_wrt", "to_bindings", "resolve_dtype"]
+           "node_grads", "tangents_of", "jvp_of", "hessians", "check_wrt", "to_bindings", "resolve_dtype",
+           "derivative", "output_problems", "prepare_batch", "example", "output_cotangents", "batch_tangents"]
 CACHE_SIZE = 64
 
 if TYPE_CHECKING:
@@ -133,15 +135,35 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
-            max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
+            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command.
 
     The compiled function for the expression and input shapes is cached, so calling again
-    with new values of the same shapes only evaluates.
+    with new values of the same shapes only evaluates. An expression that ends in a tuple of
+    several outputs is refused unless the caller handles them (``several``, then
+    :func:`output_problems`).
     """
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
-    return compiled.bind(env, wrt)
+    return compiled.bind(env, wrt, several)
+
+
+def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: int = 0,
+                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> tuple:
+    """``(problem of example 0, Batch, split inputs)`` for ``--batch`` specs (``["x", "W:1"]``):
+    compiled and planned once for the shapes of one example; :func:`example` gives the others
+    (see :mod:`jacobi_cli.engine.batching`)."""
+    from ..engine import batching
+
+    dtype = resolve_dtype(dtype)
+    seed = check_seed(seed)
+    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
+    found = batching.batch_of(bound.shapes, batching.parse_specs(batch))
+    if found.size == 0:
+        raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
+    split = found.split(bound.values)
+    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several)
+    return problem, found, split
 
 
 def plan_of(problem: Problem, mode: str = "auto", budget: int | None = None):
@@ -172,8 +194,20 @@ def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64",
 
 def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
              layout: Literal["array", "numerator"] = "array", mode: Literal["auto", "forward", "reverse"] = "auto",
-             max_memory: Size = None, structured: bool = False) -> dict[str, Union[np.ndarray, Jacobian]]:
+             max_memory: Size = None, structured: bool = False,
+             batch: Sequence[str] | None = None) -> dict[str, Union[np.ndarray, Jacobian]]:
     """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
+
+    An expression that ends in a tuple of several outputs gives ``{output: {name: dy/dx}}``
+    (as ``jax.jacrev`` of a function returning a tuple). ``batch`` (``["x"]``, ``["x:1"]``)
+    marks batch axes as ``torch.func.vmap``'s ``in_dims``: each block is then ``(B, *y, *x)``,
+    per example (an input not batched is shared: per-example gradients of weights):
+
+    >>> J = jacobian("a = x * 2; a, sum(x)", {"x": [1.0, 2.0]})
+    >>> J["a"]["x"].tolist(), J["y1"]["x"].tolist()
+    ([[2.0, 0.0], [0.0, 2.0]], [1.0, 1.0])
+    >>> jacobian("w * x", {"x": [[1.0], [2.0], [3.0]], "w": 2.0}, batch=["x"])["w"].ravel().tolist()
+    [1.0, 2.0, 3.0]
 
     The ``array`` layout is ``y.shape + x.shape`` (as ``torch.autograd.functional.jacobian``
     and ``jax.jacrev``); ``layout="numerator"`` gives the ``math_shape`` of the table.
@@ -197,6 +231,8 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
     limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
+    if batch:
+        return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
     return compiled.jacobian(env, wrt, mode, limit, structured, layout)
 
@@ -220,7 +256,8 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
 
     ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
-    output (otherwise :class:`~jacobi_cli.errors.JacValueError`, as PyTorch refuses).
+    output (otherwise :class:`~jacobi_cli.errors.JacValueError`, as PyTorch refuses). With
+    several outputs ``v`` is ``{output: v}``, as ``torch.autograd.backward([outs], [vs])``.
 
     >>> vjp("x * y", {"x": [1.0, 2.0], "y": [3.0, 4.0]}, v=[2.0, 3.0])["x"]
     array([ 6., 12.])
@@ -243,8 +280,8 @@ def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] 
 
 
 def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
-            max_memory: Size = None) -> dict[tuple[str, str], np.ndarray]:
-    """``{(a, b): d²y / da db}`` with shape ``a.shape + b.shape`` for a scalar output, as ``jac hessian``.
+            max_memory: Size = None) -> dict:
+    """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``, as ``jac hessian``.
 
     >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
     array([[2., 5.],
@@ -258,6 +295,206 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
     return compiled.hessian(env, wrt, limit)
+
+
+
+
+# --- several outputs, batches, any order (issue 14) -------------------------------------------
+
+def output_cotangents(units: list, v, batch=None) -> dict:
+    """``{output: v}`` for ``y.backward`` of several outputs or of a batch (``units`` from
+    :func:`output_problems`). ``v``: None, or the ``--v`` strings: one VALUE for a lone output,
+    ``OUT=VALUE`` per output when there are several (the outputs left out get zeros, as
+    ``torch.autograd.backward([outs], [vs])`` counts a tensor it is not given). Without any
+    ``--v`` every output must have one element (each gets 1). With a batch, each v carries
+    the batch axis first: ``(B, *y.shape)``."""
+    items = [] if v is None else [v] if isinstance(v, str) else list(v)
+    shapes = {o: tuple(p.graph.output_shape) for o, p in units}
+    dtype = units[0][1].graph.dtype
+    lead = (batch.size,) if batch else ()
+    if units[0][0] is None:  # one output
+        if len(items) > 1:
+            raise JacUsageError("--v is given more than once, but the expression has one output")
+        return {None: _one_cotangent(units[0][1], items[0] if items else None, batch)}
+    if not items:
+        wide = [o for o, shape in shapes.items() if size_of(shape) != 1]
+        if wide:
+            raise JacValueError(f"output {wide[0]} has shape {fmt(shapes[wide[0]])}, so it needs a vector: pass "
+                                f"--v {wide[0]}=VALUE (outputs left out count as zero). PyTorch says: grad can be "
+                                "implicitly created only for scalar outputs")
+        return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
+    found = {}
+    for item in items:
+        name, sep, text = str(item).partition("=")
+        name = name.strip()
+        if not sep or name not in shapes:
+            raise JacUsageError(f"--v {item}: with several outputs each --v is OUT=VALUE, OUT one of "
+                                f"{', '.join(shapes)}")
+        if name in found:
+            raise JacUsageError(f"--v {name}= is given twice")
+        found[name] = _one_cotangent(dict(units)[name], text, batch, f"--v {name}")
+    return {o: found[o] if o in found else np.zeros(lead + shapes[o], dtype=dtype) for o in shapes}
+
+
+def _one_cotangent(problem: Problem, v, batch, what: str = "v") -> np.ndarray:
+    if batch is None:
+        return cotangent(problem, v)
+    from ..engine.batching import per_example
+
+    y_shape = tuple(problem.graph.output_shape)
+    dtype = problem.graph.dtype
+    if v is None or (isinstance(v, str) and v.strip() == "ones"):
+        cotangent(problem, v)  # the same refusal for a wide output without --v
+        return np.ones((batch.size,) + y_shape, dtype=dtype)
+    if isinstance(v, str):
+        v = to_bindings([f"v={v}"], dtype).values["v"]
+    return per_example(np.asarray(v, dtype=dtype), batch, None, y_shape, what)
+
+
+def batch_tangents(problem: Problem, tangents: dict, batch) -> dict:
+    """``--tangent`` values under ``--batch``: ``{name: (array, per_example)}``: ``(B, *x)``
+    per example for a batched input (given with its batch axis where the input has it), and
+    for a shared input either its own shape (the same tangent for every example, ``per_example``
+    False) or ``(B, *x)``."""
+    from ..engine.batching import per_example
+
+    g = problem.graph
+    out = {}
+    for name, t in tangents.items():
+        if name not in g.inputs:
+            raise JacNameError(f"--tangent {name}: no input named '{name}' is bound (inputs: {', '.join(g.inputs)})")
+        shape = tuple(g.nodes[g.inputs[name]].shape)
+        if isinstance(t, str) and t.strip() == "ones":
+            out[name] = (np.ones(shape, dtype=g.dtype), False)
+            continue
+        if isinstance(t, str):
+            t = to_bindings([f"{name}={t}"], g.dtype).values[name]
+        t = np.asarray(t, dtype=g.dtype)
+        shared = name not in batch.axes and t.shape == shape
+        out[name] = (t, False) if shared else (per_example(t, batch, name if name in batch.axes else None, shape,
+                                                           f"the tangent for '{name}'"), True)
+    return out
+
+
+def size_of(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit) -> dict:
+    """:func:`jacobian` with ``batch``: parsed and planned once, each example in turn, stacked."""
+    from ..engine.batching import BatchPlan, Stacked
+
+    problem, found, split = prepare_batch(expr, bindings, batch, wrt, dtype, seed, min(limit, DEFAULT_MAX_BYTES),
+                                          several=True)
+    units = output_problems(problem)
+    plans = {o: plan_of(p, mode, limit) for o, p in units}
+    refusal = BatchPlan(plans, found, limit, sum(p.output.nbytes for _, p in units),
+                       np.dtype(problem.graph.dtype).itemsize).refusal
+    if refusal:
+        raise JacLimitError(refusal)
+    stack, kernels = Stacked(found.size), {}
+    for b in range(found.size):
+        for o, p in output_problems(problem if b == 0 else example(problem, found, split, b)):
+            fast = kernels.get(o)
+            got = fast(p.env) if fast is not None else None
+            if got is None:
+                got = jacobians(p, plans[o])
+                if b == 0 and layout == "array":
+                    kernels[o] = example_kernel(p, plans[o], got, limit)
+                got = {name: dense(j, layout, limit) for name, j in got.items()}
+            for name, a in got.items():
+                stack.put((o, name), b, a)
+    out = {o: {name: stack[(o, name)] for name in problem.wrt} for o, _ in units}
+    return out[None] if None in out else out
+
+
+def example_kernel(problem: Problem, plan, found: dict, budget: int):
+    """For the examples of a batch: ``env -> {name: dense array}``, the plan's passes run
+    dense (one over the output's basis for the reverse inputs, one over each forward input's)
+    and compiled into a kernel, as a repeated call compiles one. Kept only when its answer for
+    ``problem`` is the interpreter's ``found``, and when a bound of its peak fits ``budget``:
+    every node's value, and one cotangent or tangent per node for every basis vector; else
+    None (every example then runs the interpreter's plan). The callable returns None for an
+    example the kernel fails on (the interpreter then computes that one)."""
+    g = problem.graph
+    if plan.refusal or any(p.passes > 1 for p in plan.inputs.values()) or not plan.inputs:
+        return None
+    itemsize = np.dtype(g.dtype).itemsize
+    basis = max(p.basis for p in plan.inputs.values())
+    node_bytes = sum(int(np.prod(n.shape, dtype=np.int64)) for n in g.nodes) * itemsize
+    dense_results = sum(int(np.prod(g.output_shape, dtype=np.int64)) * int(np.prod(p.x_shape, dtype=np.int64))
+                        for p in plan.inputs.values()) * itemsize
+    if node_bytes * (basis + 1) + 2 * dense_results > budget:
+        return None
+    from ..engine.compiled import _compile, _run, same
+
+    kernel = _compile("jacobian_kernel", g, plan, True)
+    if kernel is None:
+        return None
+    got = _run(kernel, problem.env, False)
+    if got is None or not same({n: j.to_array() for n, j in found.items()}, got):
+        return None
+    return lambda env: _run(kernel, env, False)
+
+
+def example_vjp_kernel(problem: Problem, v, found: dict):
+    """For the examples of a batch of one output: ``(env, v) -> {name: x.grad}``, the VJP
+    compiled into a kernel and kept only when its answer for ``problem`` and ``v`` is the
+    interpreter's ``found``; else None. The callable returns None where the kernel fails."""
+    from ..engine.compiled import _compile, _run, same
+
+    kernel = _compile("vjp_kernel", problem.graph, problem.wrt)
+    if kernel is None or not problem.wrt:
+        return None
+    got = _run(kernel, problem.env, v)
+    if got is None or not same(found, dict(zip(problem.wrt, got))):
+        return None
+
+    def run(env, v):
+        got = _run(kernel, env, v)
+        return None if got is None else dict(zip(problem.wrt, got))
+
+    return run
+
+
+def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float64", seed: int = 0,
+               max_memory=None) -> np.ndarray:
+    """The ``order``-th derivative with respect to one input, shape ``y.shape + x.shape * order``,
+    as ``jac derivative`` (forward over reverse; diagonal for element-wise functions).
+
+    >>> [float(derivative("x**3", {"x": 2.0}, k)) for k in (1, 2, 3)]
+    [12.0, 12.0, 6.0]
+
+    Several outputs give ``{output: derivative}``. ``max_memory`` as for :func:`jacobian`: a
+    derivative that cannot fit raises :class:`~jacobi_cli.errors.JacLimitError` before it is computed.
+    """
+    from ..engine import higher
+
+    order = higher.check_order(order)
+    limit = memory.budget(max_memory)
+    problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES), several=True)
+    name = derivative_input(problem)
+    out = {o: higher.run(derivative_plan(p, name, order, limit), p.env) for o, p in output_problems(problem)}
+    return out[None] if None in out else out
+
+
+def derivative_input(problem: Problem) -> str:
+    """The one input a derivative of any order is taken by (``--wrt``, or the only input)."""
+    if len(problem.wrt) != 1:
+        raise JacUsageError(f"a derivative of any order is taken with respect to one input; name it with --wrt "
+                            f"(inputs: {', '.join(problem.wrt) or 'none'})")
+    return problem.wrt[0]
+
+
+def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse: bool = False):
+    """The :class:`~jacobi_cli.engine.higher.DerivativePlan` of one output: diagonal when the
+    Jacobian's dry run finds ``y`` element-wise in ``name`` (from the sparsity pattern alone)."""
+    from ..engine import higher
+
+    diagonal = (plan_of(problem, "auto", UNLIMITED).inputs[name].structure == "diagonal"
+                and int(np.size(problem.env[name])) > 1)
+    return higher.plan_derivative(problem.graph, name, order, diagonal, budget, dense=not (sparse and diagonal),
+                                  max_bytes=min(budget, DEFAULT_MAX_BYTES))
 
 
 def diff(expr: str, bindings: BindingsLike = None, wrt: Wrt = None,

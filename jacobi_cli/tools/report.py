@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import api
-from ..engine import autodiff, finite, memory
+from ..engine import autodiff, batching, finite, memory
 from ..lang.bindings import parse_bindings
-from ..errors import JacError, JacUsageError
+from ..errors import JacError, JacLimitError, JacUsageError
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.parser import parse
 from ..ir.shapes import kind, legend, math_shape
@@ -54,9 +54,11 @@ class Result:
 @dataclass
 class EvalResult(Result):
     jacobians: dict = field(default_factory=dict)  # name -> Jacobian, structure kept (--out, drawing)
-    plan: object = None  # the Plan it followed (--explain)
+    plan: object = None  # the Plan it followed (--explain; a BatchPlan for several outputs or a batch)
     budget: int | None = None  # --max-memory, for making a structured Jacobian dense
     formulas: dict | None = None  # --symbolic: SymPy expressions, "output" and per input
+    by_output: dict | None = None  # several outputs: output -> {name: Jacobian}
+    arrays: dict | None = None  # a batch: (output or None, name) -> the stacked blocks (B, *y, *x)
     wrote: list = field(default_factory=list)  # files written beside the report (--plot): said on stderr
 
 
@@ -66,8 +68,14 @@ class HessianResult(Result):
 
 
 @dataclass
+class DerivativeResult(Result):
+    plan: object = None  # the BatchPlan of DerivativePlans it followed (--explain)
+
+
+@dataclass
 class DiffResult(Result):
     formulas: dict = field(default_factory=dict)  # SymPy expressions, "output" and per input
+    by_output: dict | None = None  # several outputs: output -> (its SymPy expression, {name: derivative})
 
 
 @dataclass
@@ -126,11 +134,16 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
-                mode="auto", max_memory=None, values="dense", on_plan=None) -> EvalResult:
+                mode="auto", max_memory=None, values="dense", on_plan=None, batch=None) -> EvalResult:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
-    (``--explain``); a plan that does not fit the budget is refused after that call."""
+    (``--explain``); a plan that does not fit the budget is refused after that call.
+    ``batch``: the ``--batch`` specs (``["x", "W:1"]``)."""
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    if _general(problem, found):
+        if symbolic:
+            raise JacUsageError("--symbolic shows one output without a batch")
+        return _eval_general(expr, problem, found, split, layout, mode, budget, values, on_plan)
     plan = api.plan_of(problem, mode, budget)
     if on_plan is not None:
         on_plan(plan)
@@ -174,8 +187,32 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
     save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
 
 
-def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -> Result:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+def save_arrays(path: str, report, layout: str = "array") -> None:
+    """``--out`` for every eval report: the Jacobians of one output (see :func:`save_jacobians`),
+    else one array per block named ``OUT,IN`` (several outputs) or ``IN`` (a batch of one output:
+    ``(B, *y, *x)``)."""
+    from ..lang.fileio import save_array
+
+    if report.arrays is not None:
+        arrays = {(name if o is None else f"{o},{name}"): a for (o, name), a in report.arrays.items()}
+        save_array(path, arrays)
+    elif "jacobian" in report:
+        save_jacobians(path, report.jacobians, layout, report.budget)
+    else:
+        save_array(path, {f"{o},{name}": api.dense(j, layout, report.budget)
+                          for o, js in report.by_output.items() for name, j in js.items()})
+
+
+def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None) -> Result:
+    """The vjp report; ``v`` is one VALUE, or the list of ``--v`` options (``OUT=VALUE`` each
+    when there are several outputs)."""
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
+    if _general(problem, found):
+        return _vjp_general(expr, problem, found, split, v)
+    if isinstance(v, (list, tuple)):
+        if len(v) > 1:
+            raise JacUsageError("--v is given more than once, but the expression has one output")
+        v = v[0] if v else None
     cot = api.cotangent(problem, v, output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
@@ -186,8 +223,10 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0) -
     return Result(report)
 
 
-def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0) -> Result:
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None) -> Result:
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
+    if _general(problem, found):
+        return _jvp_general(expr, problem, found, split, tangents)
     checked = api.tangents_of(problem, tangents)
     out = api.jvp_of(problem, checked)
     report = _header("jvp", expr, problem.graph, problem.wrt)
@@ -198,25 +237,23 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     return Result(report)
 
 
-def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None,
-                   on_plan=None) -> HessianResult:
+def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None,
+                   batch=None) -> HessianResult:
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(budget, DEFAULT_MAX_BYTES))
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    if _general(problem, found):
+        return _hessian_general(expr, problem, found, split, budget, on_plan)
     plan = api.hessian_plan_of(problem, budget)
     if on_plan is not None:
         on_plan(plan)
     blocks = api.hessians(problem, plan)
     report = _header("hessian", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
-    report["hessian"] = {}
-    for (a, b), h in blocks.items():
-        a_shape, b_shape = problem.env[a].shape, problem.env[b].shape
-        report["hessian"][f"{a},{b}"] = {
-            "shape": list(h.shape), "value": h,
-            "math_shape": list(math_shape(a_shape, b_shape)),
-            "legend": _hessian_legend(a, b, a_shape, b_shape, report["output"]["name"])}
+    y_shape = tuple(problem.graph.output_shape)
+    report["hessian"] = {f"{a},{b}": _hessian_block(h, y_shape, problem.env[a].shape, problem.env[b].shape, a, b,
+                                                    report["output"]["name"]) for (a, b), h in blocks.items()}
     _warn(report, finite.hessian_warnings(problem, blocks, report["output"]["name"]))
     return HessianResult(report, plan)
 
@@ -228,59 +265,122 @@ def _warn(report: dict, found: list) -> None:
         report["warnings"] = [w.as_dict() for w in found]
 
 
-def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y") -> str:
-    letters = "ijklmnpq"
-    ai, bi = letters[:len(a_shape)], letters[len(a_shape):len(a_shape) + len(b_shape)]
+def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=()) -> str:
+    letters = "ijklmnpqrstuvw"
+    yi = letters[:len(y_shape)]
+    ai = letters[len(yi):len(yi) + len(a_shape)]
+    bi = letters[len(yi) + len(a_shape):len(yi) + len(a_shape) + len(b_shape)]
     da = f"∂{a}[{', '.join(ai)}]" if ai else f"∂{a}"
     db = f"∂{b}[{', '.join(bi)}]" if bi else f"∂{b}"
-    idx = ", ".join(ai + bi)
-    return f"H[{idx}] = ∂²{of} / {da} {db}" if idx else f"H = ∂²{of} / {da} {db}"
+    y = f"{of}[{', '.join(yi)}]" if yi else of
+    idx = ", ".join(yi + ai + bi)
+    return f"H[{idx}] = ∂²{y} / {da} {db}" if idx else f"H = ∂²{y} / {da} {db}"
 
 
-def shape_report(expr: str, bindings, wrt=None) -> Result:
-    """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic)."""
+def shape_report(expr: str, bindings, wrt=None, batch=None) -> Result:
+    """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic). With
+    ``batch`` the shapes are one example's; several outputs give ``"outputs"`` and
+    ``"derivatives"`` ``{OUT: {IN: ...}}``."""
     bound = parse_bindings(list(bindings or []), symbolic=True)
-    graph = parse(expr, bound.shapes, shapes_only=True)
+    shapes, found = dict(bound.shapes), None
+    if batch:
+        found = batching.batch_of(shapes, batching.parse_specs(batch))
+        if not isinstance(found.size, int):
+            raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
+        shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
+                  for n, s in shapes.items()}
+    graph = parse(expr, shapes, shapes_only=True)
     names = api.check_wrt(wrt, graph.inputs)
     report = _header("shape", expr, graph, names)
-    y_shape = tuple(graph.output_shape)
-    report["output"] = {"shape": list(y_shape), "kind": kind(y_shape), "name": output_name(graph)}
-    report["derivatives"] = {}
-    for name in names:
-        x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-        report["derivatives"][name] = {
-            "shape": list(y_shape + x_shape), "math_shape": list(math_shape(y_shape, x_shape)),
-            "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
-            "legend": legend(name, y_shape, x_shape, of=report["output"]["name"])}
+    graphs = graph.output_graphs() if graph.several else [(output_name(graph), graph)]
+    outputs, derivatives = [], {}
+    for of, g in graphs:
+        y_shape = tuple(g.output_shape)
+        outputs.append({"shape": list(y_shape), "kind": kind(y_shape), "name": of})
+        derivatives[of] = {}
+        for name in names:
+            x_shape = tuple(g.nodes[g.inputs[name]].shape)
+            derivatives[of][name] = {
+                "shape": list(y_shape + x_shape), "math_shape": list(math_shape(y_shape, x_shape)),
+                "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
+                "legend": legend(name, y_shape, x_shape, of=of)}
+    if graph.several:
+        report["outputs"], report["derivatives"] = outputs, derivatives
+    else:
+        report["output"], report["derivatives"] = outputs[0], derivatives[outputs[0]["name"]]
+    if found:
+        report["batch"] = found.as_dict()
     return Result(report)
 
 
-def diff_report(expr: str, bindings, wrt=None, at=None) -> DiffResult:
-    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``."""
+def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> DiffResult:
+    """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``;
+    ``order`` K > 1: the K-th derivative's formulas (concrete sizes). An expression that ends
+    in a tuple gives ``"outputs"`` and ``"derivatives"`` ``{OUT: {IN: block}}``."""
     from . import symbolic
+    from ..engine.higher import check_order
+    from ..lang.parser import split_outputs
 
-    result = symbolic.differentiate(expr, bindings, wrt, at)
-    graph = result.graph
-    report = _header("diff", expr, graph, result.wrt)
-    y_shape = tuple(graph.output_shape)
-    of = output_name(graph)
-    report["output"] = {"shape": list(y_shape), "kind": kind(y_shape), "name": of,
-                        "expr": symbolic.text(result.output), "latex": symbolic.latex(result.output)}
-    if result.output_value is not None:
-        report["output"]["value"] = result.output_value
+    order = check_order(order)
+    parts = split_outputs(expr)
+    if parts:
+        results = [(name, symbolic.differentiate(text, bindings, wrt, at, order)) for name, text in parts]
+        if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
+            return _diff_several(expr, results, order)
+    result = symbolic.differentiate(expr, bindings, wrt, at, order)
+    report = _header("diff", expr, result.graph, result.wrt)
+    of = output_name(result.graph)
+    report["output"] = _diff_output(result, of)
     if result.point is not None:
-        report["at"] = {name: result.point[name] for name in graph.inputs}
-    report["derivative"] = {name: _derivative_block(d, y_shape, of) for name, d in result.derivatives.items()}
+        report["at"] = {name: result.point[name] for name in result.graph.inputs}
+    y_shape = tuple(result.graph.output_shape)
+    report["derivative"] = {name: _derivative_block(d, y_shape, of, order) for name, d in result.derivatives.items()}
+    if order > 1:
+        report["order"] = order
     return DiffResult(report, {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}})
 
 
-def _derivative_block(d, y_shape, of: str) -> dict:
+def _diff_output(result, of: str) -> dict:
     from . import symbolic
 
-    x_shape = tuple(d.shape[len(y_shape):])
+    y_shape = tuple(result.graph.output_shape)
+    out = {"shape": list(y_shape), "kind": kind(y_shape), "name": of,
+           "expr": symbolic.text(result.output), "latex": symbolic.latex(result.output)}
+    if result.output_value is not None:
+        out["value"] = result.output_value
+    return out
+
+
+def _diff_several(expr: str, results: list, order: int) -> DiffResult:
+    """``jac diff`` of each output of a final tuple (each differentiated on its own)."""
+    first = results[0][1]
+    report = _header("diff", expr, first.graph, first.wrt)
+    for _, r in results[1:]:  # an input that only a later output reads
+        extra = _header("diff", expr, r.graph, r.wrt)["inputs"]
+        for name, info in extra.items():
+            report["inputs"].setdefault(name, info)
+    report["outputs"] = [_diff_output(r, name) for name, r in results]
+    report["derivatives"] = {name: {n: _derivative_block(d, tuple(r.graph.output_shape), name, order)
+                                    for n, d in r.derivatives.items()} for name, r in results}
+    points = [r.point for _, r in results if r.point is not None]
+    if points:
+        report["at"] = {k: v for p in points for k, v in p.items()}
+    if order > 1:
+        report["order"] = order
+    return DiffResult(report, {}, {name: (r.output, {n: d.expr for n, d in r.derivatives.items()})
+                                   for name, r in results})
+
+
+def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
+    from . import symbolic
+
+    x_shape = tuple(d.shape[len(y_shape):len(y_shape) + (len(d.shape) - len(y_shape)) // order])
     block = {"expr": symbolic.text(d.expr), "latex": symbolic.latex(d.expr), "shape": list(d.shape),
              "math_shape": list(d.math_shape), "form": d.form, "cell": f"{kind(y_shape)} by {kind(x_shape)}",
-             "legend": legend(d.name, y_shape, x_shape, of=of)}
+             "legend": legend(d.name, y_shape, x_shape, of=of) if order == 1 else
+             _derivative_legend(d.name, y_shape, x_shape, order, of)}
+    if order > 1:
+        block["order"] = order
     if d.form == "components":
         block["entries"] = symbolic.entries(d.expr)
     if d.value is not None:
@@ -294,14 +394,18 @@ def _derivative_block(d, y_shape, of: str) -> dict:
 # --- the teaching and debugging views: check, graph, plot ------------------------------------
 
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
-                 rtol=None, atol=None, limit=False) -> CheckResult:
+                 rtol=None, atol=None, limit=False, batch=None) -> CheckResult:
     """Automatic derivatives (reverse and forward) against finite differences."""
     from . import check
 
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
+    if _general(problem, found):
+        if limit:
+            raise JacUsageError("--limit is for a scalar function of a scalar: one output, no batch")
+        return _check_general(expr, problem, found, split, method, rtol, atol)
     results = check.check(problem, method, rtol, atol)
     report = _header("check", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
@@ -317,6 +421,52 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
         report["derivative"] = derivative
         return CheckResult(report, (name, float(np.reshape(problem.env[name], -1)[0])))
     return CheckResult(report)
+
+
+def _check_general(expr, problem, batch, split, method, rtol, atol) -> CheckResult:
+    """``jac check`` of several outputs and/or a batch: every output of every example is
+    checked; per input the worst result is reported (a failing one first), ``"checks"`` holds
+    them per output, and ``"batch"`` names the examples that failed."""
+    from . import check
+
+    stack = batching.Stacked(batch.size if batch else None)
+    worst: dict = {}
+    failed = []
+    for b, example in enumerate(_examples(problem, batch, split)):
+        ok = True
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            for name, result in check.check(p, method, rtol, atol).items():
+                ok = ok and result.passed
+                key = (o, name)
+                if key not in worst or _worse(result, worst[key]):
+                    worst[key] = result
+        if not ok:
+            failed.append(b)
+    report = _header("check", expr, problem.graph, problem.wrt)
+    by_output = {}
+    for o, _ in api.output_problems(problem):
+        by_output[o] = {name: _check_entry(worst.get((o, name))) for name in problem.graph.inputs}
+    for name, info in report["inputs"].items():
+        results = [worst[(o, name)] for o, _ in api.output_problems(problem) if (o, name) in worst]
+        info.update(_check_entry(max(results, key=_rank) if results else None))
+    _placed(report, problem, stack, "_unused", "checks", by_output)
+    report.pop("_unused", None)
+    report.update({"method": method, "dtype": np.dtype(problem.graph.dtype).name, "rtol": rtol, "atol": atol,
+                   "passed": not failed and all(r.passed for r in worst.values())})
+    if batch:
+        report["batch"] = {**batch.as_dict(), "failed": failed}
+    return CheckResult(report)
+
+
+def _rank(result) -> tuple:
+    """Failing first, then the larger relative error (NaN counts as the largest)."""
+    rel = result.max_rel_error
+    return (not result.passed, np.inf if rel != rel else rel)
+
+
+def _worse(a, b) -> bool:
+    return _rank(a) > _rank(b)
 
 
 def _tolerance(option: str, value) -> float:
@@ -342,15 +492,46 @@ def _check_entry(result) -> dict:
 
 def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> GraphResult:
     """The computation graph: every node the output depends on, and every input."""
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, several=True)
     g = problem.graph
     grads = {}
     report = _header("graph", expr, g, problem.wrt)
+    if g.several:
+        return _graph_several(report, problem, backward, v)
     report["output"] = {**_output(problem), "id": g.output}
     if backward:
-        cot = api.cotangent(problem, v, output_name(g))
+        cot = api.cotangent(problem, v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v, output_name(g))
         grads = api.node_grads(problem, cot)
         report["v"] = {"shape": list(cot.shape), "value": cot}
+    elif v is not None:
+        raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
+    ids = graph_nodes(g)
+    report["nodes"] = [{"id": i, "op": g.nodes[i].op, "name": g.nodes[i].name, "shape": list(g.nodes[i].shape),
+                        "kind": kind(g.nodes[i].shape), "leaf": g.nodes[i].leaf,
+                        "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
+    report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
+    report["backward"] = bool(backward)
+    return GraphResult(report, {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"})
+
+
+def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
+    """``jac graph`` of an expression that ends in a tuple: every output with its node id;
+    ``--backward`` is ``torch.autograd.backward([outs], [vs])`` (``--v OUT=VALUE`` each)."""
+    g = problem.graph
+    units = api.output_problems(problem)
+    report["outputs"] = [{**_output(p), "name": o, "id": p.graph.output} for o, p in units]
+    grads = {}
+    if backward:
+        cot = api.output_cotangents(units, v)
+        seeds = {}
+        for o, p in units:
+            key = p.graph.output
+            seeds[key] = cot[o][None] if key not in seeds else seeds[key] + cot[o][None]
+        found, kept = autodiff.vjp(g, problem.values, seeds, retain=True)
+        grads = {i: np.asarray(ct[0]) for i, ct in kept.items()}
+        for name in problem.wrt:
+            grads.setdefault(g.inputs[name], np.asarray(found[name][0]))
+        report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
     ids = graph_nodes(g)
@@ -429,3 +610,279 @@ def case_entry(result) -> dict:
                               "max_abs_error": o.max_abs_error, "max_rel_error": o.max_rel_error}
                              for o in result.outcomes],
             "error": result.error}
+
+
+# --- several outputs and batches ------------------------------------------------------------
+#
+# An expression that ends in a tuple has several outputs; ``--batch`` runs B examples. Both
+# go through the same loop: every example (just the one without a batch), every output,
+# that output's plan made once for the shapes of one example. Per-example results are
+# stacked batch axis first (engine/batching.Stacked); shapes in the report describe one example.
+
+def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple:
+    """``(problem of example 0, Batch or None, split inputs or None)``; several outputs allowed."""
+    if batch:
+        return api.prepare_batch(expr, bindings, batch, wrt, dtype, seed, max_bytes, several=True)
+    return api.prepare(expr, bindings, wrt, dtype, seed, max_bytes, several=True), None, None
+
+
+def _general(problem, batch) -> bool:
+    return batch is not None or problem.graph.several
+
+
+def _examples(problem, batch, split):
+    """Each example's problem, in order (only ``problem`` without a batch)."""
+    yield problem
+    for b in range(1, batch.size if batch else 1):
+        yield api.example(problem, batch, split, b)
+
+
+def _out_name(name, graph) -> str:
+    return output_name(graph) if name is None else name
+
+
+def _placed(report: dict, problem, stack, one: str, several: str, blocks: dict | None) -> None:
+    """The outputs (values from ``stack[(name,)]``) and the per-output ``blocks`` under the
+    contract's keys: ``"output"`` and ``one`` for a lone output, else ``"outputs"`` and
+    ``several`` (``blocks`` None: the outputs alone)."""
+    outputs = []
+    for name, p in api.output_problems(problem):
+        shape = tuple(p.graph.output_shape)
+        outputs.append({"shape": list(shape), "kind": kind(shape), "value": stack[(name,)],
+                        "name": _out_name(name, p.graph)})
+    if not problem.graph.several:
+        report["output"] = outputs[0]
+        if blocks is not None:
+            report[one] = blocks[None]
+    else:
+        report["outputs"] = outputs
+        if blocks is not None:
+            report[several] = blocks
+
+
+def _value_warnings(problem) -> list:
+    """Where NaN or infinities first appear in the value of each output."""
+    found = []
+    for _, p in api.output_problems(problem):
+        found += finite.value_warnings(p.graph, p.values)
+    return found[:finite.MAX_WARNINGS]
+
+
+def _batch_warnings(report: dict, stacked: list, batch, warn_example) -> None:
+    """``"warnings"`` for the first example whose results hold NaN or infinities:
+    ``warn_example(b)`` gives that example's warnings, named by the example."""
+    b = batching.first_nonfinite(stacked)
+    if b is None:
+        return
+    found = [{**w.as_dict(), "message": f"example {b}: {w.message}"} for w in warn_example(b)]
+    if found:
+        report["warnings"] = found
+
+
+def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_plan) -> EvalResult:
+    if batch and values == "coo":
+        raise JacUsageError("--sparse does not combine with --batch: the per-example Jacobians are stacked dense")
+    units = api.output_problems(problem)
+    plans = {o: api.plan_of(p, mode, budget) for o, p in units}
+    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
+                                np.dtype(problem.graph.dtype).itemsize)
+    if on_plan is not None:
+        on_plan(plan)
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    stack, first, kernels = batching.Stacked(batch.size if batch else None), {}, {}
+    for b, example in enumerate(_examples(problem, batch, split)):
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            fast = kernels.get(o)
+            found = fast(p.env) if fast is not None else None  # dense arrays from a checked kernel
+            if found is None:
+                found = api.jacobians(p, plans[o])
+                first.setdefault(o, found)
+                if batch and b == 0 and layout == "array":
+                    kernels[o] = api.example_kernel(p, plans[o], found, budget)
+                found = {name: api.dense(j, layout, budget) for name, j in found.items()} if batch else found
+            for name, a in found.items() if batch else ():
+                stack.put((o, name), b, a)
+    report = _header("eval", expr, problem.graph, problem.wrt)
+    blocks = {}
+    for (o, p), found in zip(units, first.values()):
+        of = _out_name(o, p.graph)
+        blocks[o] = {name: jacobian_block(j, layout, of, "none" if batch else values, budget)
+                     for name, j in found.items()}
+        for name in found if batch else ():
+            blocks[o][name]["value"] = stack[(o, name)]
+    _placed(report, problem, stack, "jacobian", "jacobians", blocks)
+    result = EvalResult(report, {} if batch or None not in first else first[None], plan, budget, None,
+                        None if batch else first,
+                        {(o, name): stack[(o, name)] for o in first for name in first[o]} if batch else None)
+    if batch:
+        report["batch"] = batch.as_dict()
+
+        def warn_example(b):
+            found = []
+            for o, p in api.output_problems(api.example(problem, batch, split, b)):
+                js = api.jacobians(p, plans[o])
+                found += finite.warnings(p, [(f"∂{_out_name(o, p.graph)}/∂{n}", n, j) for n, j in js.items()])
+            return found
+
+        _batch_warnings(report, list(stack.arrays.values()), batch, warn_example)
+    else:
+        found = []
+        for (o, p), js in zip(units, first.values()):
+            found += finite.warnings(p, [(f"∂{_out_name(o, p.graph)}/∂{n}", n, j) for n, j in js.items()])
+        _warn(report, found[:finite.MAX_WARNINGS])
+    return result
+
+
+def _vjp_general(expr, problem, batch, split, v) -> Result:
+    units = api.output_problems(problem)
+    cot = api.output_cotangents(units, v, batch)
+    stack, fast = batching.Stacked(batch.size if batch else None), None
+    for b, example in enumerate(_examples(problem, batch, split)):
+        seeds = {}
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            vb, key = (cot[o][b] if batch else cot[o])[None], p.graph.output
+            seeds[key] = vb if key not in seeds else seeds[key] + vb  # one node listed twice (x, x): they add
+        grads = fast(example.env, cot[None][b]) if fast is not None else None  # a checked kernel
+        if grads is None:
+            grads = {n: g[0] for n, g in autodiff.vjp(example.graph, example.values, seeds).items()}
+            if b == 0 and batch is not None and None in cot:
+                fast = api.example_vjp_kernel(example, cot[None][0], {n: np.asarray(grads[n]) for n in problem.wrt})
+        for name in problem.wrt:
+            stack.put(("grad", name), b, np.asarray(grads[name]))
+    report = _header("vjp", expr, problem.graph, problem.wrt)
+    _placed(report, problem, stack, "v", "v", None)
+    if None in cot:
+        report["v"] = {"shape": list(cot[None].shape), "value": cot[None]}
+    else:
+        report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
+    report["vjp"] = {name: {"shape": list(problem.env[name].shape), "value": stack[("grad", name)]}
+                     for name in problem.wrt}
+    if batch:
+        report["batch"] = batch.as_dict()
+    _warn_values(report, problem, batch, split, stack)
+    return Result(report)
+
+
+def _warn_values(report: dict, problem, batch, split, stack) -> None:
+    """Warnings on the value (and the results: the first example that holds NaN)."""
+    if batch:
+        _batch_warnings(report, list(stack.arrays.values()), batch,
+                        lambda b: _value_warnings(api.example(problem, batch, split, b)))
+    else:
+        _warn(report, _value_warnings(problem))
+
+
+def _jvp_general(expr, problem, batch, split, tangents: dict) -> Result:
+    units = api.output_problems(problem)
+    ids = {o: p.graph.output for o, p in units}
+    given = api.batch_tangents(problem, tangents, batch) if batch else \
+        {n: (t, False) for n, t in api.tangents_of(problem, tangents).items()}
+    stack = batching.Stacked(batch.size if batch else None)
+    for b, example in enumerate(_examples(problem, batch, split)):
+        t_b = api.tangents_of(example, {n: t[b] if per else t for n, (t, per) in given.items()})
+        if t_b:
+            found = autodiff.jvp(example.graph, example.values, {n: t[None] for n, t in t_b.items()},
+                                 outputs=list(dict.fromkeys(ids.values())))
+        for o, i in ids.items():
+            stack.put((o,), b, np.asarray(example.values[i], dtype=example.graph.dtype))
+            shape = tuple(example.graph.nodes[i].shape)
+            stack.put(("jvp", o), b, np.asarray(found[i][0]) if t_b else np.zeros(shape, example.graph.dtype))
+    report = _header("jvp", expr, problem.graph, problem.wrt)
+    report["tangent"] = {n: {"shape": list(np.shape(t)), "value": t} for n, (t, _) in given.items()}
+    blocks = {o: {"shape": list(problem.graph.nodes[i].shape), "value": stack[("jvp", o)]} for o, i in ids.items()}
+    _placed(report, problem, stack, "jvp", "jvps", blocks)
+    if batch:
+        report["batch"] = batch.as_dict()
+    _warn_values(report, problem, batch, split, stack)
+    return Result(report)
+
+
+def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianResult:
+    units = api.output_problems(problem)
+    plans = {o: api.hessian_plan_of(p, budget) for o, p in units}
+    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
+                                np.dtype(problem.graph.dtype).itemsize)
+    if on_plan is not None:
+        on_plan(plan)
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    stack = batching.Stacked(batch.size if batch else None)
+    for b, example in enumerate(_examples(problem, batch, split)):
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            for pair, h in api.hessians(p, plans[o]).items():
+                stack.put((o, pair), b, h)
+    report = _header("hessian", expr, problem.graph, problem.wrt)
+    blocks = {}
+    for o, p in units:
+        y_shape, of = tuple(p.graph.output_shape), _out_name(o, p.graph)
+        blocks[o] = {f"{a},{c}": _hessian_block(stack[(o, (a, c))], y_shape, problem.env[a].shape,
+                                                problem.env[c].shape, a, c, of)
+                     for a in problem.wrt for c in problem.wrt}
+    _placed(report, problem, stack, "hessian", "hessians", blocks)
+    if batch:
+        report["batch"] = batch.as_dict()
+    _warn_values(report, problem, batch, split, stack)
+    return HessianResult(report, plan)
+
+
+def _hessian_block(h, y_shape, a_shape, b_shape, a, b, of) -> dict:
+    """One block ``"a,b"``: ``shape`` is one example's ``y.shape + a.shape + b.shape``."""
+    a_shape, b_shape, y_shape = tuple(a_shape), tuple(b_shape), tuple(y_shape)
+    return {"shape": list(y_shape + a_shape + b_shape), "value": h,
+            "math_shape": list(y_shape + tuple(math_shape(a_shape, b_shape))),
+            "legend": _hessian_legend(a, b, a_shape, b_shape, of, y_shape)}
+
+
+def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", seed=0, max_memory=None,
+                      sparse: bool = False, on_plan=None, batch=None) -> DerivativeResult:
+    """``jac derivative``: the ``order``-th derivative with respect to one input, per output
+    and per example (see :mod:`jacobi_cli.engine.higher`)."""
+    from ..engine import higher
+
+    order = higher.check_order(order)
+    budget = memory.budget(max_memory)
+    problem, found_batch, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    name = api.derivative_input(problem)
+    units = api.output_problems(problem)
+    plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
+    plan = batching.BatchPlan(plans, found_batch, budget, sum(p.output.nbytes for _, p in units),
+                                np.dtype(problem.graph.dtype).itemsize)
+    if on_plan is not None:
+        on_plan(plan)
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    stack = batching.Stacked(found_batch.size if found_batch else None)
+    for b, example in enumerate(_examples(problem, found_batch, split)):
+        for o, p in api.output_problems(example):
+            stack.put((o,), b, p.output)
+            stack.put((o, "d"), b, higher.run(plans[o], p.env))
+    report = _header("derivative", expr, problem.graph, problem.wrt)
+    blocks = {}
+    for o, p in units:
+        pl = plans[o]
+        block = {"order": order, "shape": list(pl.shape), "structure": pl.structure,
+                 "legend": _derivative_legend(name, pl.y_shape, pl.x_shape, order, _out_name(o, p.graph))}
+        block["value" if pl.dense_result else "diagonal"] = stack[(o, "d")]
+        blocks[o] = {name: block}
+    _placed(report, problem, stack, "derivative", "derivatives", blocks)
+    report["order"] = order
+    if found_batch:
+        report["batch"] = found_batch.as_dict()
+    _warn_values(report, problem, found_batch, split, stack)
+    return DerivativeResult(report, plan)
+
+
+def _derivative_legend(name, y_shape, x_shape, order, of) -> str:
+    letters = iter("ijklmnpqrstuvwabcdefgh" * 4)
+    yi = [next(letters) for _ in y_shape]
+    xs = [[next(letters) for _ in x_shape] for _ in range(order)]
+    at = (lambda idx: f"[{', '.join(idx)}]" if idx else "")
+    dens = " ".join(f"∂{name}{at(x)}" for x in xs)
+    power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
+    idx = ", ".join(yi + [i for x in xs for i in x])
+    return f"D{f'[{idx}]' if idx else ''} = ∂{power}{of}{at(yi)} / {dens}"
+

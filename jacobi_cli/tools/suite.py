@@ -61,7 +61,7 @@ DEFAULT_KEYS = ("dtype", "seed", "rtol", "atol")
 EXPECTATION_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "output_shape", "jacobian_shape",
                     "math_shape", "check", "error")
 CASE_KEYS = ("name", "description", "expr", "bindings", "wrt", "dtype", "seed", "rtol", "atol",
-             "layout") + EXPECTATION_KEYS
+             "layout", "batch") + EXPECTATION_KEYS
 VALUED_KEYS = ("value", "jacobian", "vjp", "jvp", "hessian", "check")  # need numbers, not just shapes
 
 
@@ -134,6 +134,7 @@ class Case:
     math_shape: dict = field(default_factory=dict)
     check: CheckSpec | None = None
     error: ErrorExpectation | None = None
+    batch: list = field(default_factory=list)  # --batch specs: "x", "x:1"; expectations are then per example
 
     @property
     def needs_values(self) -> bool:
@@ -250,7 +251,7 @@ def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
                 bindings=_bindings(table.get("bindings", {}), name, dtype, seed, base_dir),
                 wrt=_wrt(table.get("wrt"), name), dtype=dtype, seed=seed,
                 layout=_string(table, "layout", name, "", choices=("array", "numerator")) or "array",
-                description=_string(table, "description", name, "") or "")
+                description=_string(table, "description", name, "") or "", batch=_batch(table.get("batch"), name))
     _expectations(case, table, exact, base_dir)
     _check_against_graph(case)
     return case
@@ -411,6 +412,37 @@ def _wrt(spec, case: str) -> list | None:
     return list(dict.fromkeys(names))
 
 
+def _batch(spec, case: str) -> list:
+    """``batch = "x"`` or ``["x", "W:1"]``: the batch axes, as ``--batch``."""
+    from ..engine.batching import parse_specs
+
+    if spec is None:
+        return []
+    specs = [spec] if isinstance(spec, str) else spec
+    if not isinstance(specs, list) or not specs or not all(isinstance(s, str) for s in specs):
+        raise JacSuiteError("must be NAME[:AXIS] or a non-empty array of them", case, "batch")
+    try:
+        parse_specs(specs)
+    except JacError as err:
+        raise JacSuiteError(err.message, case, "batch", err.kind) from None
+    return list(specs)
+
+
+def _example_shapes(case: Case) -> dict:
+    """The input shapes of one example (the batch axes removed), checked as ``--batch`` does."""
+    from ..engine.batching import batch_of, parse_specs
+
+    shapes = dict(case.bindings.shapes)
+    if not case.batch:
+        return shapes
+    try:
+        found = batch_of(shapes, parse_specs(case.batch))
+    except JacError as err:
+        raise JacSuiteError(err.message, case.name, "batch", err.kind) from None
+    return {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
+            for n, s in shapes.items()}
+
+
 def _shape(spec, case: str, key: str) -> tuple:
     ok = isinstance(spec, list) and all(
         (isinstance(d, int) and not isinstance(d, bool) and d >= 0) or (isinstance(d, str) and d.isidentifier())
@@ -504,7 +536,11 @@ def _error(spec, case: str) -> ErrorExpectation:
 def _check_against_graph(case: Case) -> None:
     """Parse the expression and check every input name the case refers to."""
     try:
-        graph = parse(case.expr, case.bindings.shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+        graph = parse(case.expr, _example_shapes(case), dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+    except JacSuiteError:
+        if case.error is not None:
+            return
+        raise
     except JacError as err:
         if case.error is not None:
             return  # the error may be the one expected
@@ -690,8 +726,10 @@ def _error_outcomes(case: Case) -> list:
 def _outcomes(case: Case) -> list:
     if not case.needs_values:
         with _at("expr"):
-            graph = parse(case.expr, case.bindings.shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+            graph = parse(case.expr, _example_shapes(case), dtype=api.resolve_dtype(case.dtype), seed=case.seed)
         return _shape_outcomes(case, graph, api.check_wrt(case.wrt, graph.inputs))
+    if case.batch:
+        return _batched_outcomes(case)
     with _at("expr"):
         problem = api.prepare(case.expr, case.bindings, case.wrt, case.dtype, case.seed)
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
@@ -703,6 +741,77 @@ def _outcomes(case: Case) -> list:
     outcomes += _vjp_outcomes(case, problem) + _jvp_outcomes(case, problem) + _hessian_outcomes(case, problem)
     if case.check:
         outcomes += _check_outcomes(problem, case.check)
+    return outcomes
+
+
+def _batched_outcomes(case: Case) -> list:
+    """A case with ``batch``: every example computed with one parse and plan, the results
+    stacked batch axis first and compared with the expectations (which carry it too: ``value``
+    ``(B, *y)``, ``jacobian`` ``(B, *y, *x)``, ``vjp`` v and grads, ``jvp`` tangents of a
+    batched input and the expected products); ``check`` passes when every example does."""
+    from ..engine.batching import Stacked, per_example
+
+    with _at("batch"):
+        problem, found, split = api.prepare_batch(case.expr, case.bindings, case.batch, case.wrt, case.dtype,
+                                                  case.seed)
+    outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
+    y_shape = tuple(problem.graph.output_shape)
+    cots = []
+    for i, item in enumerate(case.vjp):
+        with _at(f"vjp[{i}].v"):
+            v = item.v
+            ones = v is None or (isinstance(v, str) and v.strip() == "ones")
+            cots.append(None if ones else per_example(np.asarray(v, dtype=problem.graph.dtype), found, None, y_shape,
+                                                      f"vjp[{i}].v"))
+    tangents = []
+    for i, item in enumerate(case.jvp):
+        with _at(f"jvp[{i}].tangent"):
+            tangents.append(api.batch_tangents(problem, item.tangent, found))
+    stack = Stacked(found.size)
+    failed = {}
+    for b in range(found.size):
+        p = problem if b == 0 else api.example(problem, found, split, b)
+        stack.put("value", b, p.output)
+        js = api.jacobians(p) if case.jacobian else {}
+        for name in case.jacobian:
+            stack.put(("jacobian", name), b, js[name].to_array(case.layout))
+        for i, item in enumerate(case.vjp):
+            with _at(f"vjp[{i}].v"):
+                grads = api.vjp_of(p, api.cotangent(p, item.v if cots[i] is None else cots[i][b]))
+            for name in item.grad:
+                stack.put(("vjp", i, name), b, grads[name])
+        for i, given in enumerate(tangents):
+            t_b = api.tangents_of(p, {n: t[b] if per else t for n, (t, per) in given.items()})
+            stack.put(("jvp", i), b, api.jvp_of(p, t_b))
+        if case.hessian:
+            with _at("hessian"):
+                blocks = api.hessians(p)
+            for pair in case.hessian:
+                stack.put(("hessian", pair), b, blocks[pair])
+        if case.check:
+            from . import check
+
+            for name, result in check.check(p, case.check.method, case.check.rtol, case.check.atol).items():
+                if not result.passed and name not in failed:
+                    failed[name] = (b, result)
+    if case.value is not None:
+        outcomes.append(compare("value", stack["value"], case.value))
+    outcomes += [compare(f"jacobian.{n}", stack[("jacobian", n)], e) for n, e in case.jacobian.items()]
+    for i, item in enumerate(case.vjp):
+        outcomes += [compare(f"vjp[{i}].grad.{n}", stack[("vjp", i, n)], e) for n, e in item.grad.items()]
+    for i, item in enumerate(case.jvp):
+        if item.expected is not None:
+            outcomes.append(compare(f"jvp[{i}].expected", stack[("jvp", i)], item.expected))
+    outcomes += [compare(f"hessian.{a},{b}", stack[("hessian", (a, b))], e) for (a, b), e in case.hessian.items()]
+    if case.check:
+        for name in problem.wrt:
+            if name in failed:
+                b, result = failed[name]
+                bad = _check_outcome(f"check.{name}", result)
+                outcomes.append(Outcome(bad.key, False, f"example {b}: {bad.message}", bad.max_abs_error,
+                                        bad.max_rel_error))
+            else:
+                outcomes.append(Outcome(f"check.{name}", True, f"every one of {found.size:,} examples passed"))
     return outcomes
 
 

@@ -727,7 +727,7 @@ def _random_point(shapes: dict) -> dict:
     return point
 
 
-def differentiate(text: str, bindings=None, wrt=None, at=None) -> Result:
+def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1) -> Result:
     """Symbolic derivatives of ``text`` by each input in ``wrt`` (default: every input).
 
     ``bindings`` as for :func:`jacobi_cli.api.prepare` (``x:n`` keeps a size symbolic, a value
@@ -759,7 +759,8 @@ def differentiate(text: str, bindings=None, wrt=None, at=None) -> Result:
         missing = [n for n in graph.inputs if n not in point]
         raise JacUsageError(f"--at needs a value for every input; missing: {', '.join(missing)}")
     try:
-        result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, point if complete else None, sizes))
+        result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, point if complete else None, sizes,
+                                                      order))
     except RecursionError:
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
     except JacError as err:
@@ -770,7 +771,16 @@ def differentiate(text: str, bindings=None, wrt=None, at=None) -> Result:
     return result
 
 
-def _derivatives(text, graph, shapes, names, point, sizes) -> Result:
+def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Result:
+    if order > 1:
+        if not graph.is_concrete():
+            raise JacUsageError(f"--order {order} needs concrete sizes (x:3, or values): the derivatives of order "
+                                "above 1 are given as formulas of the components")
+        values, leaves = translate(graph, as_components=True)
+        result = Result(graph, as_array(values[graph.output].expr), {}, names, point)
+        for name, arr in jacobian_components(graph, names, values, leaves).items():
+            result.derivatives[name] = _higher_result(graph, name, arr, leaves, point, order)
+        return result
     if graph.is_concrete():
         values, leaves = translate(graph, as_components=True)
         result = Result(graph, as_array(values[graph.output].expr), {}, names, point)
@@ -779,6 +789,36 @@ def _derivatives(text, graph, shapes, names, point, sizes) -> Result:
             result.derivatives[name] = _component_result(graph, name, jac[name], leaves, point, {})
         return result
     return _matrix_derivatives(text, graph, shapes, names, point, sizes)
+
+
+def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
+    """The ``order``-th derivative by ``name`` as formulas, ``y.shape + x.shape * order``: the
+    Jacobian's entries differentiated again by each component of ``x``, ``order - 1`` times."""
+    sp = _sp()
+    x = leaves.get(name)
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    for _ in range(order - 1):
+        count = arr.size * (x.size if x is not None else size_of_shape(x_shape))
+        if count > MAX_JACOBIAN_ENTRIES:
+            raise JacLimitError(f"the derivative by {name} would have {count:,} entries, more than the "
+                                f"{MAX_JACOBIAN_ENTRIES:,} shown as formulas; use jac derivative for its values")
+        if x is None:
+            arr = np.full(arr.shape + x_shape, sp.Integer(0), dtype=object)
+            continue
+        symbols = list(np.asarray(x, dtype=object).ravel())
+        flat = np.array([[sp.diff(e, s) for s in symbols] for e in arr.ravel()], dtype=object)
+        if sum(1 for e in flat.ravel() if e != 0) <= SIMPLIFY_MAX_ENTRIES:
+            flat = objects(simplify, flat)
+        arr = flat.reshape(arr.shape + x_shape)
+    shape = tuple(arr.shape)
+    d = Derivative(name, "components", as_array(arr), shape, shape)
+    if point is not None:
+        d.value = evaluate_components(arr, leaves, point)
+    return d
+
+
+def size_of_shape(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
 
 
 def _component_result(graph, name, arr, leaves, point, sizes, note=None) -> Derivative:

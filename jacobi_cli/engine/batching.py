@@ -1,0 +1,212 @@
+"""Batches with ``vmap`` semantics: one expression, B examples, per-example results.
+
+``--batch NAME[:AXIS]`` marks axis AXIS of input NAME as the batch axis, as
+``torch.func.vmap(f, in_dims=...)``: example ``b`` sees ``NAME`` with that axis indexed at
+``b``; inputs not named are shared by every example (the weights of per-sample
+gradients). The expression is parsed and planned once, for the shapes of one example;
+then each example is evaluated and differentiated with that graph and plan, and the
+results are stacked with the batch axis first. The cost is B times one example's, never
+that of the ``(B·m) × (B·n)`` Jacobian of the whole batch, which is zero off the
+diagonal of examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import JacNameError, JacShapeError, JacUsageError
+from ..ir.shapes import fmt
+from .memory import fmt_bytes
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The batch: its size and, per batched input, its axis (as given, made non-negative)."""
+
+    size: int
+    axes: dict  # name -> axis
+
+    def split(self, env: dict) -> dict:
+        """``env`` with each batched input's batch axis moved first (views, no copies)."""
+        return {name: np.moveaxis(v, self.axes[name], 0) if name in self.axes else v for name, v in env.items()}
+
+    def example(self, split_env: dict, b: int) -> dict:
+        """The inputs of example ``b`` from a :meth:`split` environment."""
+        return {name: v[b] if name in self.axes else v for name, v in split_env.items()}
+
+    def as_dict(self) -> dict:
+        return {"size": self.size, "inputs": dict(self.axes)}
+
+
+def parse_specs(specs) -> dict:
+    """``["x", "W:1"]`` -> ``{"x": 0, "W": 1}`` (``--batch NAME[:AXIS]``)."""
+    axes: dict = {}
+    for spec in specs or []:
+        name, sep, axis = str(spec).partition(":")
+        name = name.strip()
+        if not name.isidentifier():
+            raise JacUsageError(f"--batch {spec}: expected NAME or NAME:AXIS, e.g. --batch x or --batch x:1")
+        try:
+            value = int(axis) if sep else 0
+        except ValueError:
+            raise JacUsageError(f"--batch {spec}: the axis must be a whole number, not {axis!r}") from None
+        if name in axes:
+            raise JacUsageError(f"--batch {name} is given twice")
+        axes[name] = value
+    return axes
+
+
+def batch_of(shapes: dict, axes: dict) -> Batch:
+    """The :class:`Batch` of inputs with ``shapes`` (name -> full shape), checked: every
+    batched name is bound, its axis exists, and all batch sizes agree."""
+    sizes, fixed = {}, {}
+    for name, axis in axes.items():
+        if name not in shapes:
+            raise JacNameError(f"--batch {name}: no input named '{name}' is bound"
+                               + (f" (inputs: {', '.join(shapes)})" if shapes else ""))
+        shape = tuple(shapes[name])
+        if not -len(shape) <= axis < len(shape):
+            raise JacShapeError(f"--batch {name}:{axis}: '{name}' has shape {fmt(shape)}, with no axis {axis} "
+                                "to hold the batch")
+        fixed[name] = axis % len(shape)
+        sizes[name] = shape[fixed[name]]
+    if len(set(sizes.values())) > 1:
+        listed = ", ".join(f"{n}: {s}" for n, s in sizes.items())
+        raise JacShapeError(f"the batched inputs disagree on the batch size ({listed}); vmap needs one size")
+    return Batch(next(iter(sizes.values())), fixed)
+
+
+def stack(parts: list, shape: tuple, dtype) -> np.ndarray:
+    """Per-example arrays of ``shape`` stacked on a new first axis (an empty batch too)."""
+    out = np.empty((len(parts),) + tuple(shape), dtype=dtype)
+    for b, part in enumerate(parts):
+        out[b] = part
+    return out
+
+
+def per_example(value, batch: Batch, name: str | None, shape: tuple, what: str) -> np.ndarray:
+    """A ``--v`` / ``--tangent`` value that carries the batch axis, as ``(B, *shape)``:
+    for a batched input at its axis (``name`` in ``batch.axes``), else first."""
+    value = np.asarray(value)
+    axis = batch.axes.get(name, 0) if name is not None else 0
+    full = list(shape)
+    full.insert(axis, batch.size)
+    if value.shape != tuple(full):
+        raise JacShapeError(f"{what} has shape {fmt(value.shape)}, but with the batch of {batch.size} it must have "
+                            f"shape {fmt(tuple(full))} (the batch axis at {axis}, then one example's {fmt(shape)})")
+    return np.moveaxis(value, axis, 0)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """The plans of one example, per output (``None`` for a lone output), and what the
+    batch adds: every example runs its output's plan in turn, and the results are stacked,
+    so the peak is one example's plan plus the stacked results (B times an example's)."""
+
+    plans: dict  # output name (None for one output) -> Plan, HessianPlan or DerivativePlan
+    batch: Batch | None
+    budget: int
+    value_bytes: int = 0  # one example's output values
+
+    itemsize: int = 8
+
+    @property
+    def example_result_bytes(self) -> int:
+        """One example's results as they are stacked: dense (a structured Jacobian too)."""
+        return sum(self._dense_bytes(p) for p in self.plans.values()) + self.value_bytes
+
+    def _dense_bytes(self, plan) -> int:
+        if hasattr(plan, "inputs") and hasattr(plan, "y_shape"):  # a Jacobian plan: each block made dense
+            m = int(np.prod(plan.y_shape, dtype=np.int64))
+            return sum(m * int(np.prod(p.x_shape, dtype=np.int64)) for p in plan.inputs.values()) * self.itemsize
+        return plan.result_bytes
+
+    @property
+    def stacked_bytes(self) -> int:
+        return self.example_result_bytes * self.batch.size if self.batch else 0
+
+    @property
+    def peak_bytes(self) -> int:
+        """Every output's plan (their results are kept together), the stacked results, and
+        one example's dense results on their way into the stack."""
+        per_example = sum(p.peak_bytes for p in self.plans.values())
+        return per_example + (self.stacked_bytes + self.example_result_bytes if self.batch else 0)
+
+    @property
+    def refusal(self) -> str | None:
+        for name, p in self.plans.items():
+            if p.refusal:
+                return p.refusal if name is None else f"output {name}: {p.refusal}"
+        if self.batch and self.peak_bytes > self.budget:
+            return (f"the batch of {self.batch.size:,} examples needs {self.stacked_bytes:,} bytes of results "
+                    f"({fmt_bytes(self.stacked_bytes)}: {fmt_bytes(self.example_result_bytes)} per example) and "
+                    f"{fmt_bytes(self.peak_bytes)} at the peak, more than the memory budget of "
+                    f"{fmt_bytes(self.budget)}; "
+                    "nothing was allocated. Split the batch, or raise --max-memory")
+        return None
+
+    def explain(self) -> list:
+        lines = []
+        for name, p in self.plans.items():
+            inner = p.explain()
+            if name is not None:
+                inner = [f"output {name}: {inner[0]}"] + inner[1:]
+            lines += inner
+        if self.batch:
+            axes = ", ".join(f"{n}:{a}" for n, a in self.batch.axes.items())
+            lines += [f"batch: {self.batch.size:,} examples (batched {axes}; other inputs shared), each by the plan "
+                      f"above, one after another",
+                      f"  results per example {fmt_bytes(self.example_result_bytes)}, stacked "
+                      f"{fmt_bytes(self.stacked_bytes)}; predicted peak {fmt_bytes(self.peak_bytes)} of the budget "
+                      f"{fmt_bytes(self.budget)}"]
+            refusal = self.refusal
+            if refusal and not any(p.refusal for p in self.plans.values()):
+                lines.append(f"  refused: {refusal}")
+        return lines
+
+    def to_dict(self) -> dict:
+        dicts = {name: p.to_dict() for name, p in self.plans.items()}
+        out = dict(dicts[None]) if None in dicts else {"outputs": dicts}
+        if self.batch:
+            out["batch"] = {**self.batch.as_dict(), "example_result_bytes": self.example_result_bytes,
+                            "stacked_bytes": self.stacked_bytes, "peak_bytes": self.peak_bytes,
+                            "refused": self.refusal}
+        return out
+
+
+class Stacked:
+    """Per-example results stacked as they come: each key's array is allocated at its first
+    example, ``(B, *shape)``, and filled in place (no list of parts, no second copy).
+    Without a batch (``size`` None) a key holds its one value as it is."""
+
+    def __init__(self, size: int | None):
+        self.size = size
+        self.arrays: dict = {}
+
+    def put(self, key, b: int, value) -> None:
+        if self.size is None:
+            self.arrays[key] = value
+            return
+        value = np.asarray(value)
+        if key not in self.arrays:
+            self.arrays[key] = np.empty((self.size,) + value.shape, dtype=value.dtype)
+        self.arrays[key][b] = value
+
+    def __getitem__(self, key):
+        return self.arrays[key]
+
+
+def first_nonfinite(arrays) -> int | None:
+    """The first example (index along axis 0) where one of the stacked ``arrays`` holds a
+    NaN or an infinity, or None."""
+    first = None
+    for a in arrays:
+        a = np.asarray(a)
+        if a.dtype.kind not in "fc" or a.ndim == 0 or np.isfinite(a).all():
+            continue
+        bad = ~np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
+        b = int(np.argmax(bad))
+        first = b if first is None else min(first, b)
+    return first
