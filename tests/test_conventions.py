@@ -122,6 +122,7 @@ def complete(words: str, monkeypatch, capsys) -> list:
     ("jac eval 'A @ x + sin(b)' A:3x3 ", {"x=", "b="}),
     ("jac shape 'A @ x' A:3x4 ", {"x:"}),
     ("jac eval 'F = a * b; F.sum()' --wrt ", {"a", "b"}),
+    ("jac vjp 'sum(w * x)' --batch ", {"w", "x"}),
     ("jac completion ", {"bash", "zsh", "fish"}),
     ("jac schema e", {"eval", "error"}),
 ])

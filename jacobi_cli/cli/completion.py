@@ -26,11 +26,11 @@ CHOICES = {
 # what the value of an option is, in --help (instead of <str>)
 METAVARS = {"--wrt": "NAME", "--out": "FILE", "--plot": "FILE", "--seed": "N", "--max-memory": "SIZE",
             "--tangent": "NAME=VALUE", "--at": "NAME=VALUE", "--range": "LO:HI", "--max-nodes": "N",
-            "--rtol": "RTOL", "--atol": "ATOL", "--jobs": "N"}
+            "--rtol": "RTOL", "--atol": "ATOL", "--jobs": "N", "--order": "K"}
 # arguments of a few words: (command, argument) -> a function giving the words
 ARGUMENT_CHOICES = {("completion", "shell"): lambda: SHELLS, ("schema", "command"): lambda: _schema_names()}
 # options whose value names an input of the expression
-NAME_OPTIONS = ("--wrt",)
+NAME_OPTIONS = ("--wrt", "--batch")
 
 
 def input_names(expr: str) -> list:
