@@ -20,11 +20,21 @@ class JacError(Exception):
         self.position = position
         self.source = source
 
+    def __reduce__(self):  # pickled whole (a symbolic child process hands its errors back)
+        return _restore, (type(self), self.message, dict(self.__dict__))
+
     def with_source(self, source: str) -> "JacError":
         """Attach the text that ``position`` points into, unless one is already attached."""
         if self.source is None:
             self.source = source
         return self
+
+
+def _restore(cls, message: str, state: dict) -> JacError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class JacParseError(JacError):

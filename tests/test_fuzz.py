@@ -88,6 +88,15 @@ UNARY = {"exp": BOUNDED, "log": POSITIVE, "log1p": "softplus({})", "sqrt": POSIT
          "sin": "{}", "cos": "{}", "tan": UNIT, "tanh": "{}", "sinh": BOUNDED, "cosh": BOUNDED,
          "arcsin": UNIT, "arccos": UNIT, "arctan": "{}", "sigmoid": "{}", "relu": "{}", "softplus": "{}",
          "square": "{}", "neg": "{}", "asin": UNIT, "atan": "{}", "absolute": "{}", "expit": "{}"}
+# --- PART elementwise: the smooth element-wise functions and two-argument ones (kinks have their own tests)
+UNARY.update({"asinh": "{}", "arcsinh": "{}", "acosh": "(1.5 + softplus({}))", "atanh": UNIT, "arctanh": UNIT,
+              "exp2": BOUNDED, "expm1": BOUNDED, "log2": POSITIVE, "log10": POSITIVE, "rsqrt": POSITIVE,
+              "reciprocal": POSITIVE, "erf": "{}", "erfc": "{}", "logit": "(0.5 + 0.4 * tanh({}))", "sinc": "{}",
+              "lgamma": POSITIVE, "digamma": POSITIVE, "gelu": "{}", "silu": "{}", "mish": "{}", "logsigmoid": "{}",
+              "softsign": "{}", "erfinv": UNIT, "cbrt": POSITIVE, "hardswish": BOUNDED, "tanhshrink": "{}",
+              "ndtr": "{}", "deg2rad": "{}", "erfcx": BOUNDED, "log_ndtr": BOUNDED, "ndtri": "(0.5 + 0.4 * tanh({}))"})
+BINARY_FUNCTIONS = {"atan2": ("{}", "(1.5 + square({}))"), "hypot": ("{}", "(0.5 + square({}))"),
+                    "logaddexp": ("{}", "{}"), "logaddexp2": ("{}", "{}"), "xlogy": ("{}", POSITIVE), "xlog1py": ("{}", "softplus({})")}
 PREFIXES = ["", "", "", "torch.", "np.", "numpy."]
 REDUCTIONS = ["sum", "mean", "prod", "max", "min", "norm", "logsumexp", "amax", "amin"]
 
@@ -169,7 +178,11 @@ class Grammar:
             b = self.sub(depth, target)
         shape = np.broadcast_shapes(a.shape, b.shape) if None not in (a.shape, b.shape) and \
             broadcastable(a.shape, b.shape) else None
-        op = self.pick(["+", "-", "*", "/", "**", "max"])
+        op = self.pick(["+", "-", "*", "/", "**", "max", "fn"])
+        if op == "fn":
+            f = self.pick(sorted(BINARY_FUNCTIONS))
+            left, right = BINARY_FUNCTIONS[f]
+            return E(f"{self.pick(PREFIXES)}{f}({left.format(a.text)}, {right.format(b.text)})", shape)
         if op == "/":
             return E(f"({a.text} / (1.5 + square({b.text})))", shape)
         if op == "**":
@@ -686,3 +699,44 @@ def prepared_with(e: E, env: dict, dtype: str):
         return api.prepare(e.text, env, dtype=dtype)
     except JacError as err:
         raise AssertionError(f"{e.text!r} ({dtype}): {err.kind}: {err.message}") from None
+
+
+# --- hostile operands: every Python literal type, empty and high-rank arrays, huge sizes ----------
+
+LITERALS = ["'abc'", '"x"', "''", "b'a'", "None", "True", "False", "...", "0", "-1", "10**30", "2**64", "1e308",
+            "1e999", "1j", "[]", "[[]]", "()", "(1,)", "[1, [2]]", "{}", "{1: 2}", "{1}", "f'{s}'", "[None]",
+            "['a']", "[...]", "(None, 1)"]
+TEMPLATES = ["v + {L}", "{L} * v", "clip(v, {L}, {L})", "sum(v, axis={L})", "v[{L}]", "reshape(v, {L})",
+             "ones({L})", "where({L}, v, v)", "maximum(v, {L})", "norm(v, {L})", "{L}", "v ** {L}", "dot(v, {L})"]
+HOSTILE_SHAPES = ["x:0", "x:0x3", "x:3x0", "x:()", "x:" + "x".join(["1"] * 32), "x:" + "x".join(["1"] * 33),
+                  "x:0x100000000000000000000", "x:100000000000000000000", "x:2x0x2", "x=[]", "x=[[]]",
+                  "x=arange(1, 0, 1)", "x=ones(0, 10**20)"]
+
+
+@FUZZ
+@given(template=st.sampled_from(TEMPLATES), literal=st.sampled_from(LITERALS), in_binding=st.booleans(),
+       command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph", "diff"]),
+       json_flag=st.booleans())
+def test_every_python_literal_as_an_operand_gives_a_result_or_exit_2(template, literal, in_binding, command,
+                                                                     json_flag):
+    expr, binding = (template.replace("{L}", "y"), f"y={literal}") if in_binding else \
+        (template.replace("{L}", literal), "y=1")
+    args = [command] + (["--json"] if json_flag else []) + _hostile_options(command) + ["--", expr, "v=[1, 2, 3]"]
+    args += [binding] if command != "diff" else []
+    code, out, err = run_cli(args, via_main=False)
+    assert_clean(args, code, out, err)
+
+
+@FUZZ
+@given(shape=st.sampled_from(HOSTILE_SHAPES), expr=st.sampled_from(["x * 2", "sum(x)", "x", "sin(x) * x", "x.T"]),
+       command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph", "diff"]))
+def test_empty_high_rank_and_huge_arrays_give_a_result_or_exit_2(shape, expr, command):
+    if command == "shape" and "=" in shape:
+        shape = "x:0"
+    args = [command, "--json"] + _hostile_options(command, "x") + ["--", expr, shape]
+    code, out, err = run_cli(args, via_main=False)
+    assert_clean(args, code, out, err)
+
+
+def _hostile_options(command: str, name: str = "v") -> list:
+    return {"vjp": ["--v", "ones"], "jvp": ["--tangent", f"{name}=ones"], "diff": ["--timeout", "0"]}.get(command, [])

@@ -52,6 +52,18 @@ CASES = [
     ("(M @ M.T) * 1", ["M"], {"M": "dense"}),
     ("trace(S) * x", ["x", "S"], {"x": "diagonal", "S": "dense"}),  # the zeros of eye(n) are values, not structure
 ]
+# --- PART elementwise: the element-wise vocabulary keeps diagonals diagonal; masks and detach carry nothing
+CASES += [
+    ("erf(x) * lgamma(p) + F.gelu(x) + torch.atan2(x, y) + hypot(x, y) + sinc(x)", ["x", "y", "p"],
+     {"x": "diagonal", "y": "diagonal", "p": "diagonal"}),
+    ("torch.where(x > 0, x, y ** 2) + fmod(x, p) + x % p + xlogy(p, p)", ["x", "y", "p"],
+     {"x": "diagonal", "y": "diagonal", "p": "diagonal"}),
+    ("F.elu(x) + F.leaky_relu(x) + F.hardtanh(x) + logaddexp(x, y) + fmax(x, y)", ["x", "y"],
+     {"x": "diagonal", "y": "diagonal"}),
+    ("x.detach() * y + floor(x) + (x > 0)", ["x", "y"], {"x": "zero", "y": "diagonal"}),
+    ("nan_to_num(log(x)) + x.masked_fill(x < 0, 1.0)", ["x"], {"x": "diagonal"}),
+    ("x[x > 0] * 2", ["x"], {"x": "sparse"}),
+]
 # --- PART shapes-linalg: assembly and selections stay sparse
 CASES += [
     ("torch.cat([x, x * y])", ["x", "y"], {"x": "sparse", "y": "sparse"}),

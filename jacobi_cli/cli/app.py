@@ -64,6 +64,9 @@ BatchOpt = Annotated[Optional[list[str]], typer.Option("--batch", help="NAME or 
                                                      "holds a batch of examples, as torch.func.vmap's in_dims "
                                                      "(repeatable); results per example, batch axis first; inputs "
                                                      "not named are shared.", metavar="NAME[:AXIS]")]
+Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Seconds that symbolic work (SymPy) may take "
+                                               "before it is stopped with a limit error (default 30; 0: no limit).",
+                                               metavar="SECONDS")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 2 when the value or a derivative holds NaN or "
                                       "infinities (otherwise a warning on stderr names the op that made them).")]
 
@@ -107,10 +110,11 @@ def eval_command(
     max_memory: MaxMemory = None,
     strict: Strict = False,
     batch: BatchOpt = None,
+    timeout: Timeout = None,
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
-                                      max_memory, symbolic, plot, batch), "eval", strict)
+                                      max_memory, symbolic, plot, batch, timeout), "eval", strict)
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "
@@ -124,11 +128,13 @@ def vjp_command(
                                                    "(those left out count as zero).")] = None,
     strict: Strict = False,
     batch: BatchOpt = None,
+    max_memory: MaxMemory = None,
 ):
     """What y.backward(gradient=v) leaves in x.grad for each input: vᵀ·J."""
     from ..tools.report import vjp_report
 
-    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed, batch), "vjp", strict)
+    _run(as_json, lambda: vjp_report(read_expression(expr), bindings or [], v, wrt, dtype, seed, batch=batch,
+                                     max_memory=max_memory), "vjp", strict)
 
 
 @app.command("jvp", epilog="Example:  jac jvp \"sin(x) * y\" x=\"[0, 1]\" y=\"[2, 3]\" --tangent x=\"[1, 0]\"")
@@ -139,6 +145,7 @@ def jvp_command(
                                                          "input (repeatable; 'ones' allowed).")] = None,
     strict: Strict = False,
     batch: BatchOpt = None,
+    max_memory: MaxMemory = None,
 ):
     """The Jacobian-vector product J·t (forward mode) along the given tangents."""
     from ..tools.report import jvp_report
@@ -152,7 +159,8 @@ def jvp_command(
             tangents[name.strip()] = value
         if not tangents:
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
-        return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed, batch)
+        return jvp_report(read_expression(expr), bindings or [], tangents, wrt, dtype, seed, batch=batch,
+                          max_memory=max_memory)
 
     _run(as_json, build, "jvp", strict)
 
@@ -242,6 +250,7 @@ def diff_command(
     latex: Annotated[bool, typer.Option("--latex", help="Print the formulas as LaTeX.")] = False,
     order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative's formulas (K > 1 needs "
                                        "concrete sizes: x:3 or values).")] = 1,
+    timeout: Timeout = None,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
 
@@ -250,7 +259,12 @@ def diff_command(
     Names bound nowhere are scalar symbols."""
     from ..tools.report import diff_report
 
-    _run(as_json, lambda: diff_report(read_expression(expr), bindings or [], wrt, at, order), "diff", latex=latex)
+    def build():
+        from ..tools.bounded import parse_timeout
+
+        return diff_report(read_expression(expr), bindings or [], wrt, at, order=order, timeout=parse_timeout(timeout))
+
+    _run(as_json, build, "diff", latex=latex)
 
 
 @app.command("check", epilog="Examples:  jac check \"3*x**2 - 4*x\" x=1 --limit  ·  "
@@ -268,12 +282,13 @@ def check_command(
     limit: Annotated[bool, typer.Option("--limit", help="For a scalar function of a scalar, also the table "
                                         "of (f(x+h) - f(x))/h for h = 0.1 ... 1e-5.")] = False,
     batch: BatchOpt = None,
+    max_memory: MaxMemory = None,
 ):
     """Automatic derivatives (reverse and forward mode) against finite differences; exit 1 on a mismatch."""
     from ..tools.report import check_report
 
     report = _run(as_json, lambda: check_report(read_expression(expr), bindings or [], wrt, dtype, seed, method,
-                                                rtol, atol, limit, batch), "check")
+                                                rtol, atol, limit, batch=batch, max_memory=max_memory), "check")
     if not report["passed"]:
         raise typer.Exit(1)
 
@@ -298,6 +313,9 @@ def graph_command(
     from ..tools.report import graph_report
 
     def build():
+        from ..lang.fileio import check_output
+
+        check_output(out, "--out")
         if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
             raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
         if dot and not out and as_json:
@@ -330,6 +348,9 @@ def plot_command(
     def build():
         from ..tools.plot import check_path, require_matplotlib, tangent_plot
 
+        from ..lang.fileio import check_output
+
+        check_output(out, "--out")
         check_path(out)
         require_matplotlib()
         report = plot_report(read_expression(expr), bindings or [], wrt, dtype, seed,
@@ -371,10 +392,13 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
 
     if jobs < 0:
         raise JacUsageError(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    from ..lang.fileio import check_output
+
+    check_output(junit, "--junit")
     shard = suites.parse_shard(shard_text) if shard_text is not None else None
     loaded = suites.load_suite(path)
     cases = suites.select(loaded.cases, patterns, shard)
-    workers = max(1, min(jobs or suites.default_jobs(), len(cases) or 1))
+    workers = max(1, min(jobs or suites.default_jobs(), suites.default_jobs(), len(cases) or 1))  # at most the cores
     start = time.perf_counter()
     if as_json:
         results = suites.run_cases(cases, workers)
@@ -382,7 +406,7 @@ def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json:
         with RunProgress(len(cases)) as progress:
             results = suites.run_cases(cases, workers, progress)
     report = run_report(loaded, results, time.perf_counter() - start, workers, patterns, shard)
-    if junit:
+    if junit is not None:
         suites.write_text(junit, junit_xml(report))
     return report
 

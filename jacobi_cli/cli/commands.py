@@ -71,8 +71,9 @@ def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = Fa
         except np.linalg.LinAlgError as err:
             raise JacValueError(f"linear algebra failed: {err}") from None
         warnings = report.get("warnings") or []
-        if strict and warnings:
-            first = warnings[0]
+        nonfinite = [w for w in warnings if w["kind"] == "nonfinite"]
+        if strict and nonfinite:
+            first = nonfinite[0]
             raise JacValueError(f"{first['message']} (--strict: NaN and infinities are errors)",
                                 first["position"], report.get("expression"))
     except JacError as err:
@@ -95,9 +96,10 @@ def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = Fa
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
-               plot: str | None = None, batch: list | None = None) -> Callable[[], object]:
+               plot: str | None = None, batch: list | None = None,
+               timeout: str | None = None) -> Callable[[], object]:
     """The report builder of ``jac eval``, for :func:`run`."""
-    from ..tools.report import eval_report, save_jacobians, save_arrays
+    from ..tools.report import eval_report, save_arrays
 
     def show_plan(plan):
         if explain and not as_json:
@@ -108,18 +110,26 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     def build():
         if layout not in ("array", "numerator"):
             raise JacUsageError(f"--layout must be array or numerator, not {layout!r}")
-        if plot:
+        if out is not None or plot is not None:  # fileio brings json and zipfile: only when writing
+            from ..lang.fileio import check_output
+
+            check_output(out, "--out")
+            check_output(plot, "--plot")
+        if plot is not None:
             from ..tools.plot import check_path, require_matplotlib
             check_path(plot, "--plot")
             require_matplotlib()
         values = ("coo" if sparse else "dense") if as_json else "none"
+        from ..tools.bounded import parse_timeout
+
+        seconds = parse_timeout(timeout)
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
-                             max_memory=max_memory, values=values, on_plan=show_plan, batch=batch)
+                             max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds)
         if explain and as_json:
             report["plan"] = report.plan.to_dict()
-        if out:
+        if out is not None:
             save_arrays(out, report, layout)
-        if plot:
+        if plot is not None:
             if "jacobian" not in report or "batch" in report:
                 raise JacUsageError("--plot draws the Jacobians of one output without a batch")
             from ..tools.plot import jacobian_plot

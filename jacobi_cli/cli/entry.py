@@ -11,6 +11,8 @@ paths print the same and that this table matches the typer command's options.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 
@@ -20,18 +22,126 @@ EVAL_OPTIONS = {
     "--seed": ("seed", "int"), "--layout": ("layout", "value"), "--out": ("out", "value"),
     "--mode": ("mode", "value"), "--explain": ("explain", "flag"), "--sparse": ("sparse", "flag"),
     "--max-memory": ("max_memory", "value"), "--symbolic": ("symbolic", "flag"), "--plot": ("plot", "value"),
-    "--strict": ("strict", "flag"), "--batch": ("batch", "many"),
+    "--strict": ("strict", "flag"), "--batch": ("batch", "many"), "--timeout": ("timeout", "value"),
 }
 
 
+PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a tool killed by a closed pipe
+INTERRUPTED = 130  # 128 + SIGINT
+INTERNAL = 70  # EX_SOFTWARE: a bug in jac, never bad input (2) nor a failed check (1)
+
+
+class OutputError(Exception):
+    """Writing standard output failed (full, closed, a pipe whose reader left). Not an
+    OSError, so that no library code on the way (click turns EPIPE into exit 1) takes it."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error.strerror or str(error))
+        self.errno = error.errno
+
+
+class _Stdout:
+    """Standard output whose write errors become :class:`OutputError`; a closed one
+    (``>&-``) fails on the first write, like a full disk, instead of going nowhere."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._call("write", text)
+
+    def flush(self):
+        return self._call("flush")
+
+    def _call(self, method, *args):
+        try:
+            if self._stream is None:
+                raise OSError(errno.EBADF, "standard output is closed")
+            return getattr(self._stream, method)(*args)
+        except OSError as error:
+            raise OutputError(error) from None
+
+    def __getattr__(self, name):
+        if self._stream is None:
+            return _CLOSED_STREAM_ATTRIBUTES.get(name, lambda *a: None)
+        return getattr(self._stream, name)
+
+
+_CLOSED_STREAM_ATTRIBUTES = {"isatty": lambda: False, "encoding": "utf-8", "errors": "strict"}
+
+
+class _Stderr(_Stdout):
+    """Standard error that never fails: a message that cannot be shown must not change
+    the exit code (``2> /dev/full`` keeps exit 2)."""
+
+    def _call(self, method, *args):
+        try:
+            return super()._call(method, *args)
+        except OutputError:
+            return None
+
+
 def main(argv: list | None = None) -> int:
-    """Run ``jac`` with ``argv`` (default: the command line); returns the exit code."""
+    """Run ``jac`` with ``argv`` (default: the command line); returns the exit code.
+
+    Whatever the command, a closed output pipe ends quietly with 141, Ctrl-C with 130, a
+    standard output that cannot be written (full, closed) with one message and exit 2,
+    and an error that is a bug in jac with one message and exit 70, never a traceback
+    (``JAC_DEBUG=1`` shows it)."""
     args = sys.argv[1:] if argv is None else list(argv)
+    _reserve_standard_fds()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Stdout(saved[0]), _Stderr(saved[1])
     try:
-        return _dispatch(args)
-    except BrokenPipeError:  # the reader went away (jac ... | head): stop quietly, as other tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        code = _dispatch(args)
+        sys.stdout.flush()
+        return code
+    except OutputError as error:
+        if error.errno == errno.EPIPE:
+            return PIPE_CLOSED
+        sys.stderr.write(f"jac: error (io): cannot write to standard output: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except Exception as error:  # noqa: BLE001  (the last resort: one line, not a traceback)
+        if os.environ.get("JAC_DEBUG"):
+            raise
+        sys.stderr.write(f"jac: internal error ({type(error).__name__}: {error}); this is a bug in jac, "
+                         f"please report it with the command line (JAC_DEBUG=1 shows the traceback)\n")
+        return INTERNAL
+    finally:
+        _silence_stdout()
+        sys.stdout, sys.stderr = saved  # as they were: main() may run in-process (tests, docs)
+
+
+def _reserve_standard_fds() -> None:
+    """Point closed descriptors 0-2 at /dev/null, so that no file jac opens later gets
+    number 1 and receives what was meant for standard output."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+def _silence_stdout() -> None:
+    """After an output error, let the interpreter's final flush of what is left in the
+    buffer go to /dev/null instead of printing "Exception ignored" and exiting 120."""
+    try:
+        sys.stdout.flush()
+    except OutputError:
+        stream = getattr(sys.stdout, "_stream", None)
+        try:
+            real = stream is not None and stream.fileno() == 1
+        except (OSError, ValueError, AttributeError):
+            real = False  # an in-process stream (a test's capture): nothing to redirect
+        if real:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+                stream.flush()
 
 
 def _dispatch(args: list) -> int:
@@ -42,11 +152,8 @@ def _dispatch(args: list) -> int:
         return typer_main(args)
     from . import commands
 
-    try:
-        strict = parsed.pop("strict", False)
-        return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval", strict)[0]
-    except KeyboardInterrupt:
-        return 130
+    strict = parsed.pop("strict", False)
+    return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval", strict)[0]
 
 
 def parse_eval(args: list) -> dict | None:

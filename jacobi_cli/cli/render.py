@@ -41,6 +41,8 @@ def _jsonable(obj):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
         return [_jsonable(v) for v in obj]
+    if type(obj) is int:  # a size past int64 (`jac shape x:10**30`) stays an exact JSON integer
+        return obj
     if isinstance(obj, (np.ndarray, np.generic, float, int)) and not isinstance(obj, bool):
         from ..lang.fileio import to_jsonable
 
@@ -52,6 +54,25 @@ def printable(text: str) -> str:
     """``text`` that any UTF-8 stream can print: bytes that were not UTF-8 on the command
     line (Python keeps them as lone surrogates) are shown as ``\\udcff``."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def visible(text: str) -> str:
+    """``text`` as a terminal shows it without obeying it: control characters other than
+    new lines and tabs (an ESC that would recolour or retitle the terminal, a carriage
+    return that would overwrite the line) are shown escaped, as Python writes them:
+    ``visible("x\\x1b[31m")`` is ``'x\\\\x1b[31m'``."""
+    text = printable(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" or not _control(c) else _escaped(c) for c in text)
+
+
+def _control(c: str) -> bool:
+    return ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
+
+
+def _escaped(c: str) -> str:
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 def to_json(report) -> str:
@@ -167,7 +188,7 @@ class Renderer:
         (sys.stderr if self.stderr else sys.stdout).write(text + "\n")
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        text = printable(text)
+        text = visible(text)
         if self.plain and _plain_safe(text):
             self.write(text)
             return
@@ -178,6 +199,8 @@ class Renderer:
 
     def table(self, title: str, columns: tuple, rows: list) -> None:
         """A table as rich draws ``Table(title, title_justify="left", show_edge=False, pad_edge=False)``."""
+        title, columns = visible(title), tuple(visible(c) for c in columns)
+        rows = [tuple(visible(c) for c in row) for row in rows]
         text = plain_table(title, columns, rows, self.width) if self.plain else None
         if text is not None:
             self.write(text)
@@ -452,7 +475,7 @@ class Renderer:
                 table.add_row(name, fmt(tuple(info["shape"])), "—", "—", "—", "[dim]not checked (not in --wrt)[/]")
                 continue
             modes = info["forward_vs_reverse"]
-            table.add_row(escape(name), fmt(tuple(info["shape"])), _short(info["max_abs_error"]),
+            table.add_row(escape(visible(name)), fmt(tuple(info["shape"])), _short(info["max_abs_error"]),
                           _short(info["max_rel_error"]), "agree" if modes["passed"] else
                           f"[red]differ ({_short(modes['max_abs_error'])})[/]",
                           "[green]PASS[/]" if info["passed"] else "[bold red]FAIL[/]")
@@ -624,7 +647,8 @@ def caret_lines(source: str, position: int) -> tuple:
     start = source.rfind("\n", 0, position) + 1
     end = source.find("\n", position)
     line = source[start:end if end >= 0 else len(source)]
-    col = position - start
+    col = len(visible(line[:position - start]))  # the caret under the character as it is shown
+    line = visible(line)
     if len(line) > 100:  # show a window around a long line
         lo = max(0, col - 50)
         line, col = ("…" if lo else "") + line[lo:lo + 100], col - lo + (1 if lo else 0)
@@ -858,9 +882,10 @@ def _run_summary_table(report: dict, width: int) -> Table:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{report['name']}: {_plural(report['summary']['cases'], 'case')}", title_justify="left",
-                  show_edge=False, pad_edge=False)
-    details = [first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met" for c in report["cases"]]
+    table = Table(title=f"{escape(visible(report['name']))}: {_plural(report['summary']['cases'], 'case')}",
+                  title_justify="left", show_edge=False, pad_edge=False)
+    details = [visible(first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met")
+               for c in report["cases"]]
     room = width - 22  # result and time columns, separators
     longest = max(len(c["name"]) for c in report["cases"])
     name_width = min(longest, max(12, room - min(max(map(len, details)), room // 2)))
@@ -871,7 +896,7 @@ def _run_summary_table(report: dict, width: int) -> Table:
     table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=max(16, room - name_width))
     for case, detail in zip(report["cases"], details):
         status = case["status"]
-        table.add_row(escape(case["name"]), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",
+        table.add_row(escape(visible(case["name"])), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",
                       _duration(case["seconds"]), escape(detail))
     return table
 

@@ -72,13 +72,16 @@ class Compiled:
     """
 
     def __init__(self, expr: str, shapes: dict, dtype=np.float64, seed: int = 0,
-                 max_bytes: int = DEFAULT_MAX_BYTES):
+                 max_bytes: int = DEFAULT_MAX_BYTES, values: dict | None = None):
         self.expr = expr
         self.shapes = dict(shapes)
         self.dtype = np.dtype(dtype).type
         self.seed = seed
         self.max_bytes = max_bytes
-        self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes)
+        # ``values``: only for an expression whose shapes depend on them (x[x > 0]); the graph
+        # then holds for those values alone (graph.by_value), and bind refuses any others
+        self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values)
+        self._built_for = values if self.graph.by_value else None
         self._lock = threading.Lock()
         self._memo: dict = {}  # graphs per wrt, plans, traced gradients: immutable values
         self._hot: dict = {}  # call key -> calls seen (int), a kernel, or None (stays interpreted)
@@ -102,8 +105,10 @@ class Compiled:
         names = tuple(check_wrt(wrt, self.graph.inputs))
         return self._memo_get(("wrt", names), lambda: self.graph.with_wrt(names))
 
-    def bind(self, env: dict, wrt: Sequence[str] | None = None, several: bool = False) -> Problem:
-        """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``). An
+    def bind(self, env: dict, wrt: Sequence[str] | None = None, several: bool = False,
+             budget: int | None = None) -> Problem:
+        """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``); the forward
+        values, known from the shapes, must fit ``budget`` (default: the default budget). An
         expression that ends in a tuple of several outputs is refused unless the caller
         handles them (``several``: see :func:`output_problems`)."""
         if self.graph.several and not several:
@@ -113,6 +118,12 @@ class Compiled:
         names = check_wrt(wrt, self.graph.inputs)
         graph = self.graph_for(names)
         env = {name: env[name] for name in graph.inputs}
+        if self._built_for is not None and not all(np.array_equal(env[n], self._built_for[n], equal_nan=True)
+                                                   for n in env):
+            raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
+                                "(a boolean mask computed from the inputs)")
+        memory.require(memory.forward_bytes(graph), memory.default_budget() if budget is None else budget,
+                       "the forward pass (every value the derivatives read)")
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
 
     def plan_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:

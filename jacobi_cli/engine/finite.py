@@ -39,9 +39,10 @@ class NonFinite:
     op: str
     position: int | None
     message: str
+    kind: str = "nonfinite"  # or "nondifferentiable": a finite number where no derivative exists
 
     def as_dict(self) -> dict:
-        return {"kind": "nonfinite", "in": self.where, "op": self.op, "position": self.position,
+        return {"kind": self.kind, "in": self.where, "op": self.op, "position": self.position,
                 "message": self.message}
 
 
@@ -214,7 +215,7 @@ def hessian_warnings(problem, blocks: dict, of: str = "y") -> list:
     """Warnings for ``jac hessian``: the value, the gradient, then the second derivatives
     (scanned in the traced gradient graph, whose derivative-rule nodes have no column)."""
     if all(all_finite(h) for h in blocks.values()):
-        return value_warnings(problem.graph, problem.values)
+        return (value_warnings(problem.graph, problem.values) + kink_warnings(problem, of))[:MAX_WARNINGS]
     graph, values = problem.graph, problem.values
     seed = np.ones((1,) + tuple(graph.output_shape), dtype=graph.dtype)
     grads = autodiff.vjp(graph, values, seed)
@@ -228,3 +229,24 @@ def hessian_warnings(problem, blocks: dict, of: str = "y") -> list:
         if not all_finite(h):
             found += jacobian_warnings(g2.with_output(ids[a]), values2, f"∂²{of}/∂{a}∂{b}", b, h)
     return found[:MAX_WARNINGS]
+
+
+# ops whose second derivative does not exist where their value is 0, though the first one
+# is defined there (a subgradient, as PyTorch takes): norm(x) at x = 0
+SECOND_ORDER_KINKS = {"norm": "norm"}
+
+
+def kink_warnings(problem, of: str = "y") -> list:
+    """Second derivatives that do not exist: an op of :data:`SECOND_ORDER_KINKS` whose value
+    is 0 on the way to the output. jac's Hessian holds 0 there; PyTorch's holds NaN."""
+    graph, values = problem.graph, problem.values
+    needed = graph.needed()
+    found = []
+    for node in graph.nodes:
+        if node.op in SECOND_ORDER_KINKS and needed[node.id] and np.any(np.asarray(values[node.id]) == 0):
+            column = f" at column {node.position}" if node.position is not None else ""
+            found.append(NonFinite(f"∂²{of}", node.op, node.position,
+                                   f"{node.op}{column} is 0, where its second derivative does not exist (the "
+                                   f"first is taken as 0, as PyTorch does); the Hessian holds 0 for it, PyTorch "
+                                   f"NaN", kind="nondifferentiable"))
+    return found

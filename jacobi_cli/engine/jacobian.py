@@ -230,7 +230,7 @@ class JacobianBuilder:
 
     def _add_dense(self, part: np.ndarray, start: int) -> None:
         batch = part.shape[0]
-        flat = part.reshape(batch, -1)
+        flat = part.reshape(batch, self.m if self.mode == "forward" else self.n)  # not -1: 0 elements
         if start == 0 and batch == self.basis and not self.triplets:
             self.dense = flat.T if self.mode == "forward" else flat  # the whole Jacobian: a view
             return

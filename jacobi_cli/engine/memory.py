@@ -11,10 +11,13 @@ budget are chunked or refused before anything is allocated (:mod:`jacobi_cli.pla
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
-from ..errors import JacUsageError
+import numpy as np
+
+from ..errors import JacLimitError, JacUsageError
 
 SAFE_FRACTION = 0.5
 FALLBACK_BYTES = 2 * 2**30  # when the machine does not say
@@ -61,7 +64,10 @@ def parse_size(text: str) -> int:
     match = _SIZE.match(text)
     if not match:
         raise JacUsageError(f"--max-memory {text!r} is not a size such as 2G, 512M, 1.5GiB, 1000000 or 50%")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    size = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if not math.isfinite(size):
+        raise JacUsageError(f"--max-memory {text!r} is too large to be a size: give one such as 2G or 50%")
+    return int(size)
 
 
 def fmt_bytes(n: int) -> str:
@@ -113,3 +119,23 @@ def _cgroup_room() -> int | None:
         if limit.isdigit() and int(limit) < 2**60:
             return max(int(limit) - usage, 0)
     return None
+
+
+def forward_bytes(graph) -> int:
+    """The bytes the forward pass keeps: every node value the output needs (the reverse
+    pass reads them all), the inputs included; constants are already allocated. Known
+    from the shapes alone, so it is checked before anything is computed."""
+    import math
+
+    itemsize = np.dtype(graph.dtype).itemsize
+    needed = graph.needed()
+    return sum(math.prod(node.shape) * itemsize for node in graph.nodes
+               if needed[node.id] and node.op != "const")
+
+
+def require(nbytes: int, budget: int, what: str, position: int | None = None) -> None:
+    """Refuse, before it is allocated, work that needs ``nbytes`` over ``budget``."""
+    if nbytes > budget:
+        raise JacLimitError(f"{what} needs about {fmt_bytes(nbytes)}, over the memory budget of "
+                            f"{fmt_bytes(budget)}; nothing was computed. Use smaller inputs, or raise "
+                            f"the budget with --max-memory", position)

@@ -16,10 +16,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import JacError, JacLimitError, JacValueError, too_large
+from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_large
 from .op import Proxy
 from .ops import OPS
-from .shapes import Shape, fmt, is_concrete
+from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
 
 MAX_NODES = 2_000_000
 DEFAULT_MAX_BYTES = 2**31  # one array; the memory budget of the commands refines it
@@ -64,6 +64,7 @@ class Graph:
     source: str = ""
     dtype: type = np.float64
     outputs: tuple = ()  # several outputs (a final tuple): ((name, node id), ...); empty for one
+    by_value: bool = False  # built for given input values (x[x > 0]): valid for those values only
 
     @property
     def several(self) -> bool:
@@ -211,6 +212,8 @@ class Builder:
         self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
         self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
         self._rng = None
+        self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
+        self.by_value = False  # a node's shape was read off the input values (x[x > 0])
 
     @property
     def rng(self) -> np.random.Generator:
@@ -222,10 +225,15 @@ class Builder:
     def check_size(self, shape: Shape, what, position: int | None = None) -> None:
         """Refuse, before it is allocated, an array of ``shape`` over ``max_bytes``;
         ``what`` names it (a callable is called only then)."""
+        if len(shape) > NUMPY_MAX_RANK:  # a traced pass adds a batch axis: inputs and outputs have MAX_RANK
+            raise JacShapeError(f"{what() if callable(what) else what} has {len(shape)} dimensions, more than "
+                                f"NumPy's {NUMPY_MAX_RANK}", position)
         if self.max_bytes is not None and is_concrete(shape):
             count = math.prod(shape)
             if count * np.dtype(self.dtype).itemsize > self.max_bytes:
                 raise too_large(what() if callable(what) else what, count, self.dtype, self.max_bytes, position)
+        if is_concrete(shape) and math.prod(d for d in shape if d) > MAX_ELEMENTS:
+            check_array_shape(shape, what() if callable(what) else what, position)
 
     def _append(self, **fields) -> Tracer:
         if len(self.nodes) >= MAX_NODES:
@@ -235,12 +243,16 @@ class Builder:
         return Tracer(self, node.id, node.shape)
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
+        (check_rank if self.shapes_only else check_array_shape)(
+            shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
         tracer = self._append(op="input", shape=tuple(shape), name=name, position=position)
         self.inputs[name] = tracer.id
         return tracer
 
     def const(self, value, position: int | None = None) -> Tracer:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
+            if not isinstance(value, (list, tuple)):
+                _require_number(value, position)
             value = np.asarray(value)
             if value.dtype == object:  # [x, y] of arrays where one array is needed
                 raise JacValueError("a list or tuple of arrays is not one array: make one with stack([...]) or "
@@ -255,7 +267,7 @@ class Builder:
     def apply(self, op_name: str, *args, position: int | None = None, name: str | None = None, **params) -> Tracer:
         """Add ``op_name(*args; params)``; its shape comes from the op's shape rule."""
         op = OPS[op_name]
-        tracers = [self.lift(a) for a in args]
+        tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
             shape = op.shape(*(t.shape for t in tracers), **params)
         except JacError as err:
@@ -295,4 +307,25 @@ class Builder:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
         expression ends in a tuple of several outputs (``output`` is then the first)."""
         named = tuple((name, self.lift(t).id) for name, t in outputs)
-        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named)
+        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
+                     by_value=self.by_value)
+
+
+def _require_number(value, position: int | None) -> None:
+    """Refuse an operand that is not a number or an array of numbers: a string, None,
+    ``...`` (the parser keeps them for arguments such as ``norm(x, 'fro')``)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf":
+            return
+    elif isinstance(value, (bool, int, float, np.generic)) and np.asarray(value).dtype.kind in "biuf":
+        return
+    raw = getattr(value, "value", value)  # lang.functions.Static holds a string
+    if raw is Ellipsis:
+        what = "'...' (Ellipsis)"
+    elif raw is None:
+        what = "None"
+    elif isinstance(raw, str):
+        what = f"the string {raw[:40]!r}"
+    else:
+        what = f"a {type(raw).__name__}"
+    raise JacValueError(f"{what} is not a number: an operand must be a number or an array of numbers", position)

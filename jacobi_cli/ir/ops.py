@@ -816,6 +816,337 @@ defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv()) if S.components(a) else S.sp.Inverse(a.expr))
 
 
+# --- PART elementwise: the element-wise vocabulary of PyTorch and NumPy ---------------------
+
+def _special(name):
+    """``scipy.special.<name>``, imported on first use (``jac eval`` of other ops never loads
+    SciPy): NumPy has no erf, lgamma or digamma, and SciPy's are exact to about an ulp on the
+    whole real line (negative arguments and poles included), which a hand-written series is not."""
+    def impl(x, *params):
+        from scipy import special
+
+        x = np.asarray(x)
+        out = getattr(special, name)(*params, x)
+        kind = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        return out.astype(kind, copy=False)
+    return impl
+
+
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+_TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
+_INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
+
+
+unary("asinh", np.arcsinh, lambda x, ans: P.div(1.0, P.sqrt(P.add(1.0, P.mul(x, x)))),
+      sympy=_sympy_elementwise(lambda sp, v: sp.asinh(v)), spellings=("asinh", "arcsinh"))
+unary("acosh", np.arccosh, lambda x, ans: P.div(1.0, P.sqrt(P.sub(P.mul(x, x), 1.0))), domain=(1.2, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.acosh(v)), spellings=("acosh", "arccosh"))
+unary("atanh", np.arctanh, lambda x, ans: P.div(1.0, P.sub(1.0, P.mul(x, x))), domain=(-0.8, 0.8),
+      sympy=_sympy_elementwise(lambda sp, v: sp.atanh(v)), spellings=("atanh", "arctanh"))
+unary("exp2", np.exp2, lambda x, ans: P.mul(ans, _LN2),
+      sympy=_sympy_elementwise(lambda sp, v: 2**v))
+unary("expm1", np.expm1, lambda x, ans: P.exp(x),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) - 1))
+unary("log2", np.log2, lambda x, ans: P.div(1.0 / _LN2, x), domain=(0.2, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 2)))
+unary("log10", np.log10, lambda x, ans: P.div(1.0 / _LN10, x), domain=(0.2, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 10)))
+unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda x, ans: P.mul(-0.5, P.div(ans, x)), domain=(0.2, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: 1 / sp.sqrt(v)))
+unary("reciprocal", lambda x: np.reciprocal(np.asarray(x, dtype=np.result_type(x, np.float32))),
+      lambda x, ans: P.neg(P.mul(ans, ans)), domain=(0.5, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: 1 / v))
+unary("erf", _special("erf"), lambda x, ans: P.mul(_TWO_OVER_SQRT_PI, P.exp(P.neg(P.mul(x, x)))),
+      sympy=_sympy_elementwise(lambda sp, v: sp.erf(v)))
+unary("erfc", _special("erfc"), lambda x, ans: P.mul(-_TWO_OVER_SQRT_PI, P.exp(P.neg(P.mul(x, x)))),
+      sympy=_sympy_elementwise(lambda sp, v: sp.erfc(v)))
+unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), lambda x, ans: P.div(1.0, P.mul(x, P.sub(1.0, x))),
+      domain=(0.1, 0.9), sympy=_sympy_elementwise(lambda sp, v: sp.log(v / (1 - v))))
+unary("lgamma", _special("gammaln"), lambda x, ans: P.digamma(x), domain=(0.5, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.loggamma(v)), spellings=("lgamma", "gammaln"))
+unary("digamma", _special("psi"), lambda x, ans: P.polygamma(x, n=1), domain=(0.5, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.polygamma(0, v)), spellings=("digamma", "psi"))
+_polygamma = _special("polygamma")
+defop("polygamma", lambda x, n: _polygamma(x, n), lambda s, n: s,
+      (lambda g, ans, x, n: P.mul(g, P.polygamma(x, n=n + 1)),),
+      (lambda t, ans, x, n: P.mul(t, P.polygamma(x, n=n + 1)),),
+      domain=(0.5, 3.0), sympy=lambda S, x, n: S.elementwise(lambda v: S.sp.polygamma(n, v), x))
+
+
+# sinc(x) = sin(pi x) / (pi x), 1 at 0. Its derivative (cos(pi x) - sinc(x)) / x cancels near 0, so
+# there it is the Taylor series instead (|x| < 0.1: 9 terms reach the last bit), whose own
+# derivatives are then exact too: the Hessian at 0 is -pi^2/3 (PyTorch's masked formula gives 0).
+_SINC_D = [(-1) ** n * np.pi ** (2 * n) * 2 * n / float(np.prod(np.arange(1, 2 * n + 2, dtype=float)))
+           for n in range(1, 10)]
+
+
+def _sinc_deriv(x, ans):
+    small = P.lt(P.abs(x), 0.1)
+    x2 = P.mul(x, x)
+    series = _SINC_D[-1]
+    for c in reversed(_SINC_D[:-1]):
+        series = P.add(P.mul(series, x2), c)
+    safe = P.where(small, 1.0, x)
+    far = P.div(P.sub(P.cos(P.mul(np.pi, safe)), P.sinc(safe)), safe)
+    return P.where(small, P.mul(series, x), far)
+
+
+unary("sinc", np.sinc, _sinc_deriv,
+      sympy=_sympy_elementwise(lambda sp, v: sp.Piecewise((1, sp.Eq(v, 0)), (sp.sin(sp.pi * v) / (sp.pi * v), True))))
+
+
+# Activations (torch.nn.functional). At a kink the derivative is PyTorch's choice, noted per op.
+_erf = _special("erf")
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + _erf(np.asarray(x) / np.sqrt(2.0)))
+
+
+def _gelu_deriv(x, ans):  # Φ(x) + x φ(x)
+    cdf = P.mul(0.5, P.add(1.0, P.erf(P.mul(x, float(1 / np.sqrt(2.0))))))
+    return P.add(cdf, P.mul(x, P.mul(_INV_SQRT_2PI, P.exp(P.mul(-0.5, P.mul(x, x))))))
+
+
+_GELU_K = float(np.sqrt(2.0 / np.pi))
+
+
+def _gelu_tanh(x):
+    x = np.asarray(x)
+    return 0.5 * x * (1.0 + np.tanh(_GELU_K * (x + 0.044715 * x**3)))
+
+
+def _gelu_tanh_deriv(x, ans):
+    # u = k (x + c x³); d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x (1 - tanh²u) k (1 + 3c x²)
+    x2 = P.mul(x, x)
+    th = P.tanh(P.mul(_GELU_K, P.add(x, P.mul(0.044715, P.mul(x2, x)))))
+    du = P.mul(_GELU_K, P.add(1.0, P.mul(3 * 0.044715, x2)))
+    return P.add(P.mul(0.5, P.add(1.0, th)), P.mul(P.mul(0.5, x), P.mul(P.sub(1.0, P.mul(th, th)), du)))
+
+
+unary("gelu", _gelu, _gelu_deriv, spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: v * (1 + sp.erf(v / sp.sqrt(2))) / 2))
+unary("gelu_tanh", _gelu_tanh, _gelu_tanh_deriv, spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: v * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (v + sp.Rational(44715, 10**6) * v**3))) / 2))
+unary("silu", lambda x: np.asarray(x) * _sigmoid(x),
+      lambda x, ans: P.mul(P.sigmoid(x), P.add(1.0, P.mul(x, P.sub(1.0, P.sigmoid(x))))),
+      sympy=_sympy_elementwise(lambda sp, v: v / (1 + sp.exp(-v))), spellings=("silu", "swish"))
+unary("softsign", lambda x: np.asarray(x) / (1.0 + np.abs(x)),
+      lambda x, ans: P.div(1.0, P.square(P.add(1.0, P.abs(x)))),
+      sympy=_sympy_elementwise(lambda sp, v: v / (1 + sp.Abs(v))))
+unary("logsigmoid", lambda x: -np.logaddexp(0, -np.asarray(x)), lambda x, ans: P.sigmoid(P.neg(x)),
+      sympy=_sympy_elementwise(lambda sp, v: -sp.log(1 + sp.exp(-v))), spellings=("logsigmoid", "log_sigmoid"))
+
+
+def _mish_deriv(x, ans):  # tanh(sp) + x σ(x) (1 - tanh²(sp)), sp = softplus(x)
+    th = P.tanh(P.softplus(x))
+    return P.add(th, P.mul(P.mul(x, P.sigmoid(x)), P.sub(1.0, P.mul(th, th))))
+
+
+unary("mish", lambda x: np.asarray(x) * np.tanh(np.logaddexp(0, x)), _mish_deriv,
+      sympy=_sympy_elementwise(lambda sp, v: v * sp.tanh(sp.log(1 + sp.exp(v)))))
+
+
+def _elu_impl(x, alpha, scale=1.0):
+    x = np.asarray(x)
+    with np.errstate(over="ignore"):
+        return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _elu_deriv(x, alpha, scale):
+    # x > 0: scale; x <= 0: scale·alpha·exp(x) (PyTorch's branch at 0 is the left one)
+    return P.mul(scale, P.where(P.gt(x, 0.0), 1.0, P.mul(alpha, P.exp(P.minimum(x, 0.0)))))
+
+
+defop("elu", _elu_impl, lambda s, alpha, scale=1.0: s,
+      (lambda g, ans, x, alpha, scale=1.0: P.mul(g, _elu_deriv(x, alpha, scale)),),
+      (lambda t, ans, x, alpha, scale=1.0: P.mul(t, _elu_deriv(x, alpha, scale)),),
+      sympy=lambda S, x, alpha, scale=1.0: S.elementwise(
+          lambda v: scale * S.sp.Piecewise((v, v > 0), (alpha * (S.sp.exp(v) - 1), True)), x))
+
+
+def _leaky_deriv(x, slope):  # PyTorch: slope at 0
+    return P.where(P.gt(x, 0.0), 1.0, slope)
+
+
+defop("leaky_relu", lambda x, slope: np.where(np.asarray(x) > 0, x, np.multiply(slope, x)), lambda s, slope: s,
+      (lambda g, ans, x, slope: P.mul(g, _leaky_deriv(x, slope)),),
+      (lambda t, ans, x, slope: P.mul(t, _leaky_deriv(x, slope)),),
+      sympy=lambda S, x, slope: S.elementwise(lambda v: S.sp.Piecewise((v, v > 0), (slope * v, True)), x))
+
+
+def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners
+    return P.mul(P.gt(x, lo), P.gt(hi, x))
+
+
+defop("hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda s, lo, hi: s,
+      (lambda g, ans, x, lo, hi: P.mul(g, _hardtanh_deriv(x, lo, hi)),),
+      (lambda t, ans, x, lo, hi: P.mul(t, _hardtanh_deriv(x, lo, hi)),),
+      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: S.sp.Min(S.sp.Max(v, lo), hi), x))
+
+
+def _hardsigmoid_deriv(x):  # 1/6 strictly inside (-3, 3), 0 elsewhere, as PyTorch
+    return P.mul(1.0 / 6.0, P.mul(P.gt(x, -3.0), P.gt(3.0, x)))
+
+
+unary("hardsigmoid", lambda x: np.clip(np.asarray(x) / 6.0 + 0.5, 0.0, 1.0), lambda x, ans: _hardsigmoid_deriv(x),
+      domain=(-4.0, 4.0), sympy=_sympy_elementwise(lambda sp, v: sp.Min(sp.Max(v / 6 + sp.Rational(1, 2), 0), 1)),
+      spellings=("hardsigmoid", "hard_sigmoid"))
+
+
+# Rounding: piecewise constant, so no derivative flows (PyTorch's gradient is 0 too). No SymPy
+# translation for these and the ops built on them (fmod, remainder): SymPy leaves the derivative
+# of floor unevaluated, where jac's is 0.
+def _rounding(name, impl, **kw):
+    defop(name, impl, lambda s, **_: s, nondiff=True, **kw)
+
+
+_rounding("floor", np.floor)
+_rounding("ceil", np.ceil)
+_rounding("trunc", np.trunc)
+_rounding("round", lambda x, decimals=0: np.round(x, decimals))  # half to even, as NumPy and PyTorch
+def _quietly(f):
+    """``f`` without NumPy's warnings for a zero divisor: the NaN or inf is the answer, as in PyTorch."""
+    def impl(*args):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return f(*args)
+    return impl
+
+
+defop("floor_divide", _quietly(np.floor_divide), broadcast, nondiff=True, label="floor_divide (//)")
+defop("ne", lambda a, b: np.not_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Ne(a, b)), (0, True))))
+defop("lt", lambda a, b: np.less(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a < b), (0, True))))
+defop("le", lambda a, b: np.less_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a <= b), (0, True))))
+for _name, _test in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
+    defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True)
+
+
+# Two-argument functions.
+def _atan2_d(num, y, x):  # num / (x² + y²), and 0 at the origin (PyTorch's choice)
+    r2 = P.add(P.mul(x, x), P.mul(y, y))
+    zero = P.eq(r2, 0.0)
+    return P.where(zero, 0.0, P.div(num, P.where(zero, 1.0, r2)))
+
+
+binary("atan2", np.arctan2, lambda ans, y, x: _atan2_d(x, y, x), lambda ans, y, x: _atan2_d(P.neg(y), y, x),
+       sympy=_sympy_elementwise(lambda sp, y, x: sp.atan2(y, x)), spellings=("atan2", "arctan2"))
+
+
+def _hypot_d(ans, a):  # a / hypot, and 0 at the origin (the subgradient norm uses)
+    zero = P.eq(ans, 0.0)
+    return P.where(zero, 0.0, P.div(a, P.where(zero, 1.0, ans)))
+
+
+binary("hypot", np.hypot, lambda ans, x, y: _hypot_d(ans, x), lambda ans, x, y: _hypot_d(ans, y),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.sqrt(a**2 + b**2)), spellings=("hypot",))
+# fmod: the sign of the dividend (C's fmod); remainder (Python's %): the sign of the divisor.
+# d/da = 1, d/db = -trunc(a / b) and -floor(a / b), as PyTorch.
+binary("fmod", _quietly(np.fmod), lambda ans, a, b: 1.0,
+       lambda ans, a, b: P.neg(P.trunc(P.div(a, b))), domain=(0.5, 2.0), spellings=("fmod",))
+binary("remainder", _quietly(np.remainder), lambda ans, a, b: 1.0,
+       lambda ans, a, b: P.neg(P.floor_divide(a, b)), domain=(0.5, 2.0), spellings=("remainder", "mod"),
+       label="remainder (%)")
+
+
+def _xlogy_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zero = np.zeros((), dtype=np.result_type(x, y, np.float32))
+        return np.where((x == 0) & ~np.isnan(y), zero, x * np.log(y))
+
+
+def _xlogy_dx(ans, x, y):  # log(y), and 0 where x == 0 and y <= 0 (PyTorch's mask)
+    masked = P.mul(P.eq(x, 0.0), P.le(y, 0.0))
+    return P.where(masked, 0.0, P.log(P.where(masked, 1.0, y)))
+
+
+def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 where x == 0 (PyTorch gives 0/0 = NaN at x = y = 0), y not NaN
+    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
+    return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, y)))
+
+
+binary("xlogy", _xlogy_impl, _xlogy_dx, _xlogy_dy, domain=(0.2, 2.0),
+       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(y), True))),
+       spellings=("xlogy",))
+binary("logaddexp", np.logaddexp, lambda ans, a, b: P.exp(P.sub(a, ans)), lambda ans, a, b: P.exp(P.sub(b, ans)),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b))), spellings=("logaddexp",))
+binary("logaddexp2", np.logaddexp2, lambda ans, a, b: P.exp2(P.sub(a, ans)), lambda ans, a, b: P.exp2(P.sub(b, ans)),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.log(2**a + 2**b, 2)), spellings=("logaddexp2",))
+
+
+# fmax / fmin ignore a NaN; at a tie the whole derivative goes to the first argument (PyTorch's
+# masks: (a >= b) | isnan(b) for fmax; torch.maximum splits a tie instead).
+def _nan_ignoring_first(wins, b):
+    return P.sub(1.0, P.mul(P.sub(1.0, wins), P.sub(1.0, P.isnan(b))))
+
+
+binary("fmax", np.fmax, lambda ans, a, b: _nan_ignoring_first(P.ge(a, b), b),
+       lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(a, b), b)),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b)), spellings=("fmax",))
+binary("fmin", np.fmin, lambda ans, a, b: _nan_ignoring_first(P.ge(b, a), b),
+       lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(b, a), b)),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b)), spellings=("fmin",))
+
+
+unary("erfinv", _special("erfinv"), lambda x, ans: P.mul(float(np.sqrt(np.pi) / 2), P.exp(P.mul(ans, ans))),
+      domain=(-0.8, 0.8), sympy=_sympy_elementwise(lambda sp, v: sp.erfinv(v)))
+unary("cbrt", np.cbrt, lambda x, ans: P.div(1.0 / 3.0, P.mul(ans, ans)), domain=(0.2, 3.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.cbrt(v)))
+
+
+def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, (2x + 3)/6 strictly between, 1 from 3 on
+    inside = P.mul(P.gt(x, -3.0), P.lt(x, 3.0))
+    return P.add(P.mul(inside, P.div(P.add(P.mul(2.0, x), 3.0), 6.0)), P.ge(x, 3.0))
+
+
+unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
+      lambda x, ans: _hardswish_deriv(x), domain=(-4.0, 4.0),
+      sympy=_sympy_elementwise(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0), 6) / 6), spellings=("hardswish", "hard_swish"))
+
+
+# torch.special / scipy.special extras
+_LOG_SQRT_2PI = float(0.5 * np.log(2.0 * np.pi))
+unary("erfcx", _special("erfcx"),  # exp(x²) erfc(x); d/dx = 2x erfcx(x) - 2/√π
+      lambda x, ans: P.sub(P.mul(P.mul(2.0, x), ans), _TWO_OVER_SQRT_PI),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(v**2) * sp.erfc(v)))
+unary("log_ndtr", _special("log_ndtr"),  # log Φ(x); d/dx = φ(x) / Φ(x), as exp(log φ - log Φ)
+      lambda x, ans: P.exp(P.sub(P.sub(P.mul(-0.5, P.mul(x, x)), _LOG_SQRT_2PI), ans)),
+      sympy=_sympy_elementwise(lambda sp, v: sp.log(sp.erfc(-v / sp.sqrt(2)) / 2)))
+unary("ndtri", _special("ndtri"),  # Φ⁻¹(p); d/dp = √(2π) exp(ans² / 2)
+      lambda x, ans: P.exp(P.add(P.mul(0.5, P.mul(ans, ans)), _LOG_SQRT_2PI)), domain=(0.1, 0.9),
+      sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(2) * sp.erfinv(2 * v - 1)))
+
+
+def _xlog1py_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zero = np.zeros((), dtype=np.result_type(x, y, np.float32))
+        return np.where((x == 0) & ~np.isnan(y), zero, x * np.log1p(y))
+
+
+def _xlog1py_dx(ans, x, y):  # log1p(y), and 0 where x == 0 and y <= -1 (PyTorch's mask)
+    masked = P.mul(P.eq(x, 0.0), P.le(y, -1.0))
+    return P.where(masked, 0.0, P.log1p(P.where(masked, 0.0, y)))
+
+
+def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 where x == 0, y not NaN
+    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
+    return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, P.add(y, 1.0))))
+
+
+binary("xlog1py", _xlog1py_impl, _xlog1py_dx, _xlog1py_dy, domain=(0.2, 2.0),
+       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(1 + y), True))),
+       spellings=("xlog1py",))
+defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nondiff=True)
+
+
+# detach: the value itself, with no derivative (x.detach(), x.item(), torch.tensor(x) of an expression)
+defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always")
+
+
 # --- PART shapes-linalg: einsum, solve, and the matrix functions whose derivatives are the
 # --- identities of matrix calculus ------------------------------------------------------------------
 

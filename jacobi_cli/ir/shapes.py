@@ -9,12 +9,37 @@ from __future__ import annotations
 
 from typing import Union
 
-from ..errors import JacShapeError
+from ..errors import JacLimitError, JacShapeError
 
 Dim = Union[int, str]
 Shape = tuple  # tuple[Dim, ...]
 
 KINDS = {0: "scalar", 1: "vector", 2: "matrix"}
+MAX_RANK = 32  # so that a Jacobian block, y.shape + x.shape, stays within NumPy's 64 dimensions
+NUMPY_MAX_RANK = 64
+MAX_ELEMENTS = 2**59  # NumPy counts bytes (zero sizes left out) in a signed 64-bit integer
+MAX_EMPTY_SPAN = 2**31  # an empty input's other sizes: its Jacobian (0, n, 0, n) must fit NumPy's count too
+
+
+def check_rank(shape: Shape, what: str, position: int | None = None) -> None:
+    """Refuse an input or output of more than :data:`MAX_RANK` dimensions."""
+    if len(shape) > MAX_RANK:
+        raise JacShapeError(f"{what} has {len(shape)} dimensions; jac handles at most {MAX_RANK} (a Jacobian "
+                            f"joins the output's and the input's dimensions)", position)
+
+
+def check_array_shape(shape: Shape, what: str, position: int | None = None) -> None:
+    """Refuse a shape that NumPy cannot hold, with a message instead of NumPy's error:
+    more than :data:`MAX_RANK` dimensions, or sizes whose product (zeros left out, as
+    NumPy counts them: ``(0, 10**20)`` too) passes 2**62. Symbolic sizes pass."""
+    check_rank(shape, what, position)
+    count = 1
+    for d in shape:
+        if isinstance(d, int) and d:
+            count *= d
+    if count > (MAX_EMPTY_SPAN if 0 in shape else MAX_ELEMENTS):
+        raise JacLimitError(f"{what} has sizes {fmt(shape) if len(str(shape)) < 80 else '(...)'} too large to "
+                            f"hold in an array, even an empty one (`jac shape` takes any size)", position)
 
 
 def kind(shape: Shape) -> str:

@@ -14,9 +14,9 @@ from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
-from ..errors import JacError, JacNameError, JacUsageError, JacValueError, too_large
+from ..errors import JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, too_large
 from ..ir.graph import DEFAULT_MAX_BYTES
-from ..ir.shapes import fmt
+from ..ir.shapes import check_array_shape, fmt
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 _DIM = re.compile(r"[0-9]+|[A-Za-z][A-Za-z_0-9]*")
@@ -38,12 +38,16 @@ class Bindings:
         """Draw the ``NAME:SHAPE`` inputs: N(0, 1) samples from a generator seeded by ``seed``.
 
         A shape over ``max_bytes`` is refused before anything is drawn."""
+        left = None if max_bytes is None else max_bytes - sum(v.nbytes for v in self.values.values())
         for name, shape in self.shapes.items():
             if name not in self.values and max_bytes is not None and all(isinstance(d, int) for d in shape):
                 count = math.prod(shape)
-                if count * np.dtype(dtype).itemsize > max_bytes:
-                    raise too_large(f"{name}:{_fmt_spec(shape)}", count, dtype, max_bytes, hint=(
-                        "use a smaller shape (`jac shape` needs no values and takes any size)"))
+                if count * np.dtype(dtype).itemsize > left:
+                    raise _in_total(lambda: _raise(too_large(f"{name}:{_fmt_spec(shape)}", count, dtype, left, hint=(
+                        "use a smaller shape (`jac shape` needs no values and takes any size)"))), left, max_bytes)
+                left -= count * np.dtype(dtype).itemsize
+            if name not in self.values:
+                check_array_shape(shape, f"{name}:{_fmt_spec(shape) if len(shape) < 40 else '...'}")
         rng = None  # made on first use: numpy.random costs ~10 ms to import
         for name, shape in self.shapes.items():
             if name in self.values:
@@ -53,7 +57,7 @@ class Bindings:
                 raise JacValueError(f"{name}:{_fmt_spec(shape)} has symbolic size {symbolic[0]!r}; numbers are "
                                     f"needed to compute values (symbolic sizes work with `jac shape` and `jac diff`)")
             rng = rng or np.random.default_rng(seed)
-            self.values[name] = rng.standard_normal(shape).astype(dtype)
+            self.values[name] = rng.standard_normal(shape).astype(dtype, copy=False)
         return self
 
 
@@ -65,6 +69,10 @@ BindingsLike = Union[Mapping[str, Value], Sequence[str], Bindings, None]
 """``{name: value}``, command-line bindings (``["x=[1, 2]", "A:3x4"]``), or None for none."""
 DType = Union[str, type, np.dtype]
 """``"float64"`` (default) or ``"float32"``, or the NumPy type."""
+
+
+def _raise(error: Exception):
+    raise error
 
 
 def _fmt_spec(shape) -> str:
@@ -108,7 +116,11 @@ def parse_bindings(items, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
             out.shapes[name] = parse_shape(rest, name, symbolic)
             out.random.add(name)
             continue
-        value = _value(name, rest, dtype, seed, max_bytes)
+        left = None if max_bytes is None else max_bytes - sum(v.nbytes for v in out.values.values())
+        if left is not None and left <= 0:
+            raise JacLimitError(f"the inputs bound before '{name}' already take the {max_bytes:,} bytes allowed "
+                                f"for all inputs; use smaller inputs or raise --max-memory")
+        value = _in_total(lambda: _value(name, rest, dtype, seed, left), left, max_bytes)
         out.values[name] = value
         out.shapes[name] = value.shape
     return out
@@ -131,6 +143,19 @@ def _check_shell_split(items: list) -> None:
                 joined = " ".join([value, *items[i + 1:j + 1]])
                 raise JacUsageError(f"the shell split the value of '{name}' at its spaces "
                                     f"({' '.join(repr(t) for t in items[i:j + 1])}): quote it, {name}=\"{joined}\"")
+
+
+def _in_total(make, left: int | None, max_bytes: int | None):
+    """``make()`` with the room the inputs bound before left (the cap holds for the inputs
+    in total, not one by one: four ``ones(2**27)`` are refused at the second under 1G)."""
+    try:
+        return make()
+    except JacLimitError as err:
+        if left is not None and left < max_bytes:
+            err.message += (f" (the inputs bound before it take {max_bytes - left:,} of the {max_bytes:,} "
+                            f"bytes allowed for all inputs)")
+            err.args = (err.message,)
+        raise
 
 
 def _split(item: str):

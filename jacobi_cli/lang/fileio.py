@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import array
 import ast
+import contextlib
 import errno
 import io
 import json
 import math
 import os
+import re
+import secrets
 import stat
 import struct
 import zipfile
@@ -39,12 +42,15 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from ..errors import JacIOError, JacLimitError, JacValueError
+from ..ir.shapes import MAX_RANK, check_array_shape
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
 WRITE_SUFFIXES = (".npy", ".npz", ".json")
 MAX_TEXT_BYTES = 256 * 2**20
+PIECE_CHARS = 2**16  # a text line longer than this is read in pieces (~1 MB of strings each)
+_SPACE = re.compile(r"\s")
 MAX_NPY_HEADER_BYTES = 64 * 2**10
-MAX_NDIM = 64  # NumPy's own limit
+MAX_NDIM = MAX_RANK  # so that a Jacobian (output dimensions + input dimensions) fits NumPy's 64
 NPY_MAGIC = b"\x93NUMPY"
 NPY_HEADER_KEYS = {"descr", "fortran_order", "shape"}
 JSON_CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -88,7 +94,7 @@ def save_array(path: str, arrays: dict[str, np.ndarray]) -> None:
     if suffix == ".json":  # converted before the file is opened: a failure leaves no file
         text = json.dumps({name: to_jsonable(a) for name, a in arrays.items()}, allow_nan=False)
     try:
-        with _open_for_writing(path) as fp:
+        with atomic_writer(path) as fp:
             if suffix == ".json":
                 fp.write((text + "\n").encode("utf-8"))
             elif suffix == ".npy":
@@ -110,7 +116,7 @@ def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
               "row": np.asarray(rows, dtype=np.int64), "col": np.asarray(cols, dtype=np.int64),
               "data": np.asarray(values)}
     try:
-        with _open_for_writing(path) as fp:
+        with atomic_writer(path) as fp:
             _write_npz(fp, arrays)
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
@@ -119,10 +125,20 @@ def save_sparse(path: str, rows, cols, values, shape: tuple) -> None:
 def write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` (a picture, a DOT file); an OS error becomes a JacIOError."""
     try:
-        with _open_for_writing(path) as fp:
+        with atomic_writer(path) as fp:
             fp.write(data)
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
+
+
+def check_output(path: str | None, option: str) -> None:
+    """Refuse, before any work, an output option given an empty name (``--out ''``) or a
+    target that is not a regular file (a FIFO, a device, a folder)."""
+    if path is None:
+        return
+    if not path:
+        raise JacIOError(f"{option} '': the file name is empty; give a file name or leave {option} out")
+    _writable_target(path)
 
 
 def to_jsonable(value) -> object:
@@ -169,16 +185,65 @@ def open_regular_file(path: str, what: str = "") -> io.BufferedReader:
     return _open_regular_file(path, what)
 
 
-def _open_for_writing(path: str) -> io.BufferedWriter:
-    """Open ``path`` to write without ever waiting: a FIFO that nobody reads is refused at
-    once (ENXIO) instead of blocking ``open()`` forever."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+@contextlib.contextmanager
+def atomic_writer(path: str) -> Iterator[io.BufferedWriter]:
+    """A binary file to write that replaces ``path`` only when complete, as git and pip write.
+
+    The data goes to a new temporary file beside the target (same folder, so the rename
+    cannot cross file systems), is flushed and fsynced, and is renamed over ``path`` only
+    when the block ends without an error: a full disk, a file-size limit, an exception or
+    Ctrl-C leaves the old file byte for byte as it was, and no temporary file behind.
+    A target that exists and is not a regular file (a FIFO, a device, a folder) is refused
+    before anything is written: writing to it could block forever or reach a device.
+    ``with atomic_writer("J.npy") as fp: fp.write(data)``.
+    """
+    target = _writable_target(path)
+    folder, name = os.path.split(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags, 0o666)
-    except ValueError:  # an embedded NUL byte
-        raise JacIOError(f"cannot write '{path}': the path contains a NUL byte") from None
-    os.set_blocking(fd, True)
-    return os.fdopen(fd, "wb")
+        temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, as open() would create it
+    except OSError as error:
+        raise _os_error("cannot write", path, error) from None
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            _keep_mode(target, fd)
+            yield fp
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _writable_target(path: str) -> str:
+    """The real path to replace (a symlink is followed: its target is rewritten, the link
+    kept), refused when it names a folder, FIFO, device or socket, or nothing."""
+    if not path:
+        raise JacIOError("cannot write to '': the file name is empty")
+    if "\0" in path:
+        raise JacIOError(f"cannot write {path!r}: the path contains a NUL byte")
+    target = os.path.realpath(path)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as error:
+        raise _os_error("cannot write", path, error) from None
+    _require_regular(info, path, "cannot write")
+    return target
+
+
+def _keep_mode(target: str, fd: int) -> None:
+    """Give the new file the permissions of the file it replaces."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, mode)
 
 
 def _open_regular_file(path: str, what: str = "") -> io.BufferedReader:
@@ -298,11 +363,11 @@ def _npy_fields(header: object, path: str) -> tuple[tuple[int, ...], bool, np.dt
     shape, fortran_order, descr = header["shape"], header["fortran_order"], header["descr"]
     if not (
         isinstance(shape, tuple)
-        and len(shape) <= MAX_NDIM
         and all(type(d) is int and d >= 0 for d in shape)
         and isinstance(fortran_order, bool)
     ):
         raise JacIOError(f"cannot read '{path}': its .npy header is malformed")
+    check_array_shape(shape, f"the array in '{path}'")
     if not isinstance(descr, str):
         raise JacValueError(f"'{path}' holds a structured array; jac reads plain numeric arrays")
     try:
@@ -332,7 +397,8 @@ def _require_numeric_dtype(dtype: np.dtype, path: str) -> None:
 
 def _read_text(fp: io.BufferedReader, path: str) -> str:
     size = os.fstat(fp.fileno()).st_size
-    data = fp.read(MAX_TEXT_BYTES + 1) if size <= MAX_TEXT_BYTES else b""
+    # read(n) allocates n bytes at once: ask for what the file holds (+1 to see it grow)
+    data = fp.read((size or MAX_TEXT_BYTES) + 1) if size <= MAX_TEXT_BYTES else b""
     if size > MAX_TEXT_BYTES or len(data) > MAX_TEXT_BYTES:
         raise JacLimitError(
             f"cannot read '{path}': it has {max(size, len(data))} bytes, over the "
@@ -351,11 +417,43 @@ def _read_text(fp: io.BufferedReader, path: str) -> str:
 
 
 def _data_lines(text: str) -> Iterator[tuple[int, str]]:
-    """``(line number, stripped line)``, skipping blank lines and ``#`` comments."""
-    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
-        line = line.strip()
+    """``(line number, stripped line)``, skipping blank lines and ``#`` comments; one line
+    at a time, never a copy of the whole text (a StringIO holds 4 bytes per character)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    start, number = 0, 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        number += 1
+        line = text[start:end].strip()
+        start = end + 1
         if line and not line.startswith("#"):
             yield number, line
+
+
+def _pieces(line: str, comma: bool) -> Iterator[tuple[int, str]]:
+    """A long line in pieces of about PIECE_CHARS, cut between cells: ``(cells before,
+    piece)``. Splitting a 50 MB line at once makes millions of strings at ~50 bytes each."""
+    start, before = 0, 0
+    while start <= len(line):
+        cut = start + PIECE_CHARS
+        if cut >= len(line):
+            yield before, line[start:]
+            return
+        end = line.find(",", cut) if comma else _space(line, cut)
+        if end < 0:
+            yield before, line[start:]
+            return
+        piece = line[start:end]
+        yield before, piece
+        before += piece.count(",") + 1 if comma else len(piece.split())
+        start = end + 1
+
+
+def _space(line: str, at: int) -> int:
+    match = _SPACE.search(line, at)
+    return match.start() if match else -1
 
 
 def _show(cell: str) -> str:
@@ -383,6 +481,17 @@ def _read_table(
     """All numbers of a table, flat, with its number of rows and columns."""
     values, rows, width = array.array("d"), 0, 0
     for line_number, line in _data_lines(text):
+        if len(line) > PIECE_CHARS:
+            is_header = skip_header and not any(_is_number(cell) for cell in split(next(_pieces(line, True))[1]))
+            skip_header = False
+            if is_header:
+                continue
+            count = _read_long_line(line, split, values, f"'{path}', line {line_number}", hint)
+            if rows and count != width:
+                raise JacValueError(f"'{path}', line {line_number}: {count} columns, but the rows before have {width}")
+            width, rows = count, rows + 1
+            _limit_error(path, len(values), dtype, max_bytes)
+            continue
         cells = split(line)
         is_header = skip_header and not any(_is_number(cell) for cell in cells)
         skip_header = False  # only the first line can be a header
@@ -406,6 +515,23 @@ def _read_table(
     return values, rows, width
 
 
+def _read_long_line(line: str, split, values: array.array, where: str, hint: str) -> int:
+    """The numbers of one long line appended to ``values``, a piece at a time; their count."""
+    count, base = 0, len(values)
+    for before, piece in _pieces(line, split is _csv_cells):
+        cells = split(piece)
+        try:
+            values.extend([float(cell) for cell in cells] if "_" not in piece else ())
+        except ValueError:
+            pass
+        count += len(cells)
+        if len(values) - base != count:
+            column, cell = next((i, c) for i, c in enumerate(cells, start=1) if not _is_number(c))
+            what = "the cell is empty" if not cell else f"{_show(cell)} is not a number"
+            raise JacValueError(f"{where}, column {before + column}: {what}{hint if ',' in cell else ''}")
+    return count
+
+
 def _csv_cells(line: str) -> list[str]:
     return [cell.strip().strip('"').strip() for cell in line.split(",")]
 
@@ -424,6 +550,11 @@ def _read_txt(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> n
 
 
 def _read_json(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
+    fast = _json_lists(text)
+    if fast is not None and len(fast[1]) <= MAX_NDIM:
+        values, shape = fast
+        _limit_error(path, len(values), dtype, max_bytes)
+        return _finish(values, shape, dtype)
     try:
         data = json.loads(text, parse_constant=JSON_CONSTANTS.__getitem__)
     except json.JSONDecodeError as error:
@@ -442,6 +573,66 @@ def _read_json(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> 
     for index, leaf in enumerate(leaves):
         values[index] = _json_number(leaf, path, shape, index)
     return _finish(values, shape, dtype)
+
+
+_JSON_CELL = r'\s*(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|"NaN"|"Infinity"|"-Infinity")\s*'
+_JSON_ROW = re.compile(rf"(?:{_JSON_CELL}(?:,{_JSON_CELL})*)?\s*")
+_JSON_WRAPPER = re.compile(r'\{\s*"[A-Za-z0-9_ ]*"\s*:\s*(\[.*\])\s*\}', re.DOTALL)
+
+
+def _json_lists(text: str) -> tuple | None:
+    """``(flat values, shape)`` of rectangular nested lists of numbers (bare, or the one
+    entry of an object), read without making a Python object per number (``json.loads``
+    takes ~17 times the file); None for anything else, which :mod:`json` then reads and
+    explains. Only brackets are walked one by one; the numbers of a row are checked by
+    one regular expression and converted a piece at a time."""
+    body = text.strip()
+    wrapped = _JSON_WRAPPER.fullmatch(body) if body.startswith("{") else None
+    body = wrapped.group(1) if wrapped else body
+    if not body.startswith("["):
+        return None
+    values, lengths, stack = array.array("d"), {}, []
+    leaf_level, previous, end = None, None, 0
+    for bracket in re.finditer(r"[\[\]]", body):
+        between, char = body[end:bracket.start()], bracket.group()
+        if previous == "[" and char == "]":  # an innermost list: a row of numbers
+            count = _json_row(between, values)
+            if count is None or leaf_level not in (None, len(stack) - 1):
+                return None
+            leaf_level, stack[-1] = len(stack) - 1, count
+        elif between.strip() != ("," if previous == "]" and char == "[" else ""):
+            return None
+        if char == "[":
+            if stack:
+                stack[-1] += 1
+            stack.append(0)
+        else:
+            if not stack:
+                return None
+            count = stack.pop()
+            if lengths.setdefault(len(stack), count) != count:
+                return None
+        previous, end = char, bracket.end()
+    if stack or body[end:].strip() or leaf_level is None:
+        return None
+    shape = tuple(lengths[level] for level in range(leaf_level + 1))
+    return (values, shape) if math.prod(shape) == len(values) else None
+
+
+def _json_row(row: str, values: array.array) -> int | None:
+    """Append the numbers of ``1, 2.5, "NaN"`` to ``values``; their count, or None."""
+    count = 0
+    for _, piece in _pieces(row, True):
+        if not _JSON_ROW.fullmatch(piece):
+            return None
+        cells = [cell.strip() for cell in piece.split(",")] if piece.strip() else []
+        numbers = [JSON_CONSTANTS[c[1:-1]] if c.startswith('"') else float(c) for c in cells]
+        if any(math.isinf(v) and not cells[i].startswith('"') and not any(ch in cells[i] for ch in ".eE")
+               for i, v in enumerate(numbers) if math.isinf(v)):
+            return None  # an integer too large for a float: json's reader says so
+        values.extend(numbers)
+        count += len(cells)
+    return count
 
 
 def _json_unwrap(data: object, path: str) -> object:

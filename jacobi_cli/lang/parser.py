@@ -19,21 +19,25 @@ import warnings
 import numpy as np
 
 from .deep import with_deep_stack
-from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacValueError
-from .functions import CONSTANTS, FUNCTIONS, MODULES, Static, transpose_all
-from .functions import Items, Refused, library_named, lookup, matrix_transpose
-from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer
-from ..ir.shapes import fmt
+from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
+from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, METHODS, MODULES, VARIANTS, DType, Static, \
+    boolean, is_boolean, library_of, logical, transpose_all
+from .functions import Items, Refused, library_named, matrix_transpose
+from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
+from ..ir.ops import OPS
+from ..ir.shapes import check_rank, fmt
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
 MAX_SOURCE_CHARS = 1_000_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MODULE_DEPTH = max(m.count(".") for m in MODULES)
-_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
-_BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
+           ast.Mod: "remainder", ast.FloorDiv: "floor_divide"}
+_BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+               ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 _UNSUPPORTED = {
-    ast.Compare: "comparisons", ast.BoolOp: "'and'/'or'", ast.IfExp: "conditional expressions",
+    ast.IfExp: "conditional expressions",
     ast.Lambda: "lambda", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions", ast.GeneratorExp: "generators",
     ast.JoinedStr: "f-strings", ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
@@ -68,17 +72,25 @@ class Source:
         return self.offset(node.end_lineno, node.end_col_offset)
 
 
+class NeedsValues(JacValueError):
+    """The expression indexes with a boolean mask computed from the inputs (``x[x > 0]``): the
+    shape of the result depends on their values, so the graph can be built only for given
+    values (``parse(..., values=...)``), and is then valid for those values only."""
+
+
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
-          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False) -> Graph:
+          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None) -> Graph:
     """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
 
     Every node whose result would pass ``max_bytes`` is refused here, before anything
-    runs; with ``shapes_only`` (nothing will be evaluated) only the constants are."""
+    runs; with ``shapes_only`` (nothing will be evaluated) only the constants are.
+    ``values`` (name -> array) are needed only by a mask computed from the inputs; without
+    them such a mask raises :class:`NeedsValues`."""
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
     try:
         module = _syntax_tree(text)
-        return _Lowering(builder, Source(text), inputs).program(module)
+        return _Lowering(builder, Source(text), inputs, values).program(module)
     except JacError as err:
         raise err.with_source(text)
 
@@ -155,8 +167,9 @@ def _parse_quietly(text: str) -> ast.Module:
 class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
-    def __init__(self, builder: Builder, source: Source, inputs: dict):
+    def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None):
         self.b = builder
+        self.values = values
         self.source = source
         self.scope: dict[str, Tracer] = {}
         for name, shape in inputs.items():
@@ -182,6 +195,7 @@ class _Lowering:
                                 f"(parts[0]){names}, or list the outputs you want (a, b)", self.source.at(last))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
+        check_rank(value.shape, "the output", self.source.at(module.body[-1]))
         return self.b.graph(value)
 
     def outputs(self, node: ast.Tuple) -> tuple:
@@ -267,6 +281,8 @@ class _Lowering:
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
             return [node.operand]
+        if isinstance(node, ast.Compare):
+            return [node.left] + list(node.comparators)
         if isinstance(node, (ast.Tuple, ast.List)):
             return list(node.elts)
         if isinstance(node, ast.Call):
@@ -294,12 +310,19 @@ class _Lowering:
                                 "or make one array of it with stack([...]) or cat([...])", position)
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
+            if isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
+                return self.logical_operator(node, kids)
             if op is None:
-                raise JacParseError(f"the operator {_op_text(node.op)} is not supported (use + - * / ** @)",
-                                    self.operator_position(node))
+                raise JacParseError(f"the operator {_op_text(node.op)} is not supported (use + - * / ** @ % // "
+                                    "and & | ^ ~ on booleans)", self.operator_position(node))
             return self.b.apply(op, kids[0], kids[1], position=self.operator_position(node))
         if isinstance(node, ast.UnaryOp):
             return self.unary(node, kids[0], position)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, kids)
+        if isinstance(node, ast.BoolOp):
+            raise JacParseError("'and'/'or' are not supported: for arrays write & and | (with parentheses: "
+                                "(x > 0) & (x < 1))", position)
         if isinstance(node, (ast.Tuple, ast.List)):
             return self.literal(kids, position)
         if isinstance(node, ast.Call):
@@ -339,12 +362,17 @@ class _Lowering:
             return Refused.check(self.scope[name], position)
         if name in CONSTANTS:
             return self.b.const(CONSTANTS[name], position)
+        if name in ("float", "int", "bool", "complex"):  # dtype=float, as NumPy users write it
+            return Static(DType(name, DTYPES.get(name, "c")))
         if name in FUNCTIONS:
             raise JacNameError(f"'{name}' is a function; call it, as in {name}(x)", position)
         if name in MODULES:
             raise JacNameError(f"'{name}' is a module; use its functions, as in {name}.exp(x)", position)
         known = sorted(self.scope)
-        hint = difflib.get_close_matches(name, known + list(FUNCTIONS) + list(CONSTANTS), n=1)
+        from .vocabulary import LIBRARY_NAMES  # a name of PyTorch / NumPy is no misspelt function of jac's
+
+        others = [] if name in LIBRARY_NAMES else list(FUNCTIONS) + list(CONSTANTS)
+        hint = difflib.get_close_matches(name, known + others, n=1)
         bound = f"the inputs are {', '.join(known)}" if known else "no inputs are bound"
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         raise JacNameError(f"unknown name '{name}' ({bound}: give it a value with {name}=VALUE or a shape "
@@ -355,11 +383,20 @@ class _Lowering:
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
             return operand
+        if isinstance(node.op, ast.Invert):
+            if not is_boolean(self.b, operand):
+                raise JacValueError("~ is the logical not of a boolean (a comparison such as x > 0); jac's numbers are "
+                                    "floats, which have no bitwise not", position)
+            return logical("not", self.b, [operand], position)
+        if isinstance(node.op, ast.Not):
+            raise JacParseError("'not' is not supported: for arrays write ~(x > 0) or logical_not(x)", position)
         raise JacParseError(f"the operator {_op_text(node.op)} is not supported", position)
 
     def literal(self, items: list, position: int):
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
         values = []
+        flags = [isinstance(item, bool) or is_boolean(self.b, item) for item in items]
+        items = [self.b.const(float(item), position) if isinstance(item, bool) else item for item in items]
         for item in items:
             node = self.b.nodes[item.id] if isinstance(item, Tracer) else None
             if node is None or node.op != "const":
@@ -372,7 +409,8 @@ class _Lowering:
             array = np.array(values, dtype=np.float64) if values else np.zeros((0,), dtype=np.float64)
         except ValueError:
             raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
-        return self.b.const(array, position)
+        out = self.b.const(array, position)
+        return boolean(self.b, out) if items and all(flags) else out
 
     def operator_position(self, node: ast.BinOp) -> int:
         """The column of the operator itself, so a caret points at ``@``, not the left operand."""
@@ -418,11 +456,8 @@ class _Lowering:
         module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
             else None
         library = "method" if kind == "method" else library_named(module)
-        lower = lookup(fname, library, {"F": "torch.nn.functional", "numpy": "np"}.get(module, module))
-        if lower is None:
-            hint = difflib.get_close_matches(fname, list(FUNCTIONS), n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise JacNameError(f"unknown function '{fname}'{suggestion}", position)
+        key = {"F": "torch.nn.functional", "numpy": "np"}.get(module, module)
+        lower = VARIANTS.get((key, fname)) or VARIANTS.get((library, fname)) or self.lookup(kind, fname, module, position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
         if kind == "method" and isinstance(args[0], Items):
@@ -435,6 +470,10 @@ class _Lowering:
         if not kids:  # a module attribute: np.pi, torch.e
             if node.attr in CONSTANTS:
                 return self.b.const(CONSTANTS[node.attr], position)
+            if node.attr in DTYPES:
+                return Static(DType(node.attr, DTYPES[node.attr]))
+            if node.attr == "newaxis":  # x[:, np.newaxis]
+                return None
             raise JacNameError(f"'{node.attr}' is not a known constant of {self.module_path(node.value)}; "
                                "functions must be called", position)
         value = kids[0]
@@ -446,7 +485,8 @@ class _Lowering:
             return matrix_transpose(self.b, value, position, f".{node.attr}")
         if node.attr in FUNCTIONS:
             raise JacNameError(f"'{node.attr}' is a method; call it, as in x.{node.attr}()", position)
-        raise JacNameError(f"unknown attribute '.{node.attr}' (jac knows .T and method calls)", position)
+        raise JacNameError(unknown_message(f"attribute '.{node.attr}'", node.attr, "(jac knows .T and method calls)"),
+                           position)
 
     def slice_value(self, node: ast.Slice, kids: list):
         parts = iter(kids)
@@ -474,6 +514,8 @@ class _Lowering:
             return value.part(self.index_int(parts[0], position), position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if any(is_boolean(self.b, p) for p in parts):
+            return self.masked(value, parts, position)
         index = tuple(self.index_item(p, position) for p in parts)
         return self.b.apply("getitem", value, index=expand_ellipsis(index, value.ndim, position), position=position)
 
@@ -489,6 +531,131 @@ class _Lowering:
                 raise JacValueError("an index list must hold integers", position)
             return array.astype(np.intp)
         return self.index_int(part, position)
+
+    # --- PART elementwise: comparisons, logic on booleans, masks, library names ------------
+
+    def compare(self, node: ast.Compare, kids: list):
+        position = self.source.at(node)
+        if len(node.ops) > 1:
+            raise JacParseError("chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)", position)
+        op = _COMPARISONS.get(type(node.ops[0]))
+        if op is None:
+            word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}.get(type(node.ops[0]), "?")
+            raise JacParseError(f"the comparison '{word}' is not supported (use < <= > >= == !=)", position)
+        left, right = kids
+        if not (isinstance(left, Tracer) or isinstance(right, Tracer)):
+            raise JacValueError("a comparison needs numbers or arrays on both sides", position)
+        start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
+        found = self.source.text.find(_COMPARISON_TEXT[op], start, stop)  # the caret under the operator
+        return boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
+
+    def logical_operator(self, node: ast.BinOp, kids: list):
+        position = self.operator_position(node)
+        if not all(is_boolean(self.b, k) for k in kids):
+            raise JacValueError(f"{_op_text(node.op)} is a logical operator on booleans (comparisons, in parentheses: "
+                                "(x > 0) & (x < 1)); jac's numbers are floats, which have no bitwise operators",
+                                position)
+        op = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor"}[type(node.op)]
+        return logical(op, self.b, kids, position)
+
+    def masked(self, value: Tracer, parts: list, position: int):
+        """``x[mask]``: the elements where a boolean mask is true, flattened in order (NumPy's and
+        PyTorch's boolean indexing); the mask covers the leading axes of ``x``."""
+        if len(parts) != 1:
+            raise JacValueError("a boolean mask must be the whole index (x[mask]), not one of several", position)
+        mask = parts[0]
+        flags = np.asarray(self.value_of(mask, position)) != 0
+        if flags.ndim == 0 or flags.shape != tuple(value.shape[:flags.ndim]):
+            raise JacShapeError(f"the boolean mask has shape {fmt(flags.shape)}, which does not match the leading "
+                                f"axes of the array, shape {fmt(value.shape)}", position)
+        return self.b.apply("getitem", value, index=tuple(np.nonzero(flags)), position=position)
+
+    def value_of(self, t: Tracer, position: int):
+        """The value of node ``t``: a constant's, or computed from the input values (then the
+        graph holds for these values only)."""
+        node = self.b.nodes[t.id]
+        if node.op == "const":
+            return node.value
+        if self.values is None or self.b.shapes_only:
+            raise NeedsValues("x[mask] with a mask computed from the inputs: the shape of the result depends on "
+                              "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
+                              "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
+        self.b.by_value = True
+        found: dict = {}
+        need = needed(self.b.nodes[:t.id + 1], [t.id])
+        with np.errstate(all="ignore"):
+            for n in self.b.nodes[:t.id + 1]:
+                if not need[n.id]:
+                    continue
+                if n.op == "input":
+                    found[n.id] = np.asarray(self.values[n.name], dtype=self.b.dtype)
+                elif n.op == "const":
+                    found[n.id] = n.value
+                else:
+                    found[n.id] = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
+        return found[t.id]
+
+    def lookup(self, kind: str, fname: str, module: str | None, position: int):
+        """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own
+        reading first (``torch:NAME``, ``numpy:NAME``), then the shared one."""
+        lib = library_of(module)
+        if kind == "method" and fname in METHODS:
+            return METHODS[fname]
+        if (lib, fname) in LIBRARY_FUNCTIONS:
+            return LIBRARY_FUNCTIONS[(lib, fname)]
+        if fname in FUNCTIONS:
+            return FUNCTIONS[fname]
+        readings = [other for other in ("torch", "numpy") if (other, fname) in LIBRARY_FUNCTIONS]
+        if len(readings) == 2 and lib is None:
+            raise JacNameError(ambiguous_message(fname, kind), position)
+        if readings and lib is None:
+            return LIBRARY_FUNCTIONS[(readings[0], fname)]  # one library has it: no other reading
+        if readings:  # only another library's reading: not a function of this one
+            raise JacNameError(f"'{module}.{fname}' is not supported by jac (only {readings[0]}'s {fname} is)",
+                               position)
+        what = f"method '.{fname}()'" if kind == "method" else f"function '{module}.{fname}'" if module else \
+            f"function '{fname}'"
+        raise JacNameError(unknown_message(what, fname), position)
+
+
+_COMPARISONS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
+_COMPARISON_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+
+
+def ambiguous_message(fname: str, kind: str) -> str:
+    from .functions import READINGS
+
+    written = f"x.{fname}()" if kind == "method" else f"{fname}()"
+    meanings = "; ".join(f"{'np' if lib == 'numpy' else lib}.{fname}: {READINGS.get((lib, fname), 'its own')}"
+                         for lib in ("torch", "numpy"))
+    return (f"{written} means different things in PyTorch and NumPy ({meanings}); write torch.{fname}(...) or "
+            f"np.{fname}(...) to say which")
+
+
+def unknown_message(what: str, name: str, tail: str = "") -> str:
+    """``what`` (``"function 'torch.einsum'"``) is unknown: "not supported by jac" for a name of
+    PyTorch or NumPy, never with a "did you mean" another function (einsum is not a misspelt
+    sum); a suggestion only for a name of neither library that is a letter or two from one
+    jac knows (a typo: sofmax)."""
+    from .vocabulary import LIBRARY_NAMES
+
+    if name in LIBRARY_NAMES:
+        return f"the {what} is not supported by jac"
+    close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
+             if _edits(name, c) <= max(1, len(name) // 4)]
+    if close:
+        return f"unknown {what}; did you mean '{close[0]}'?"
+    return f"unknown {what}{' ' + tail if tail else ''}"
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (short names only)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 def expand_ellipsis(index: tuple, ndim: int, position: int) -> tuple:

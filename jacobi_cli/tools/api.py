@@ -31,6 +31,7 @@ from ..engine.jacobian import Jacobian
 from ..engine.planner import Plan
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
+from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
            "prepare", "Problem", "plan_of", "hessian_plan_of", "jacobians", "dense", "cotangent", "vjp_of",
@@ -130,26 +131,30 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     key = (expr, tuple((n, np.shape(bound.values[n])) for n in bound.shapes), np.dtype(dtype).str, seed, max_bytes)
     found = _CACHE.get(key)
     if found is None:
-        found = _CACHE.put(key, Compiled(expr, bound.shapes, dtype, seed, max_bytes))
+        try:
+            found = _CACHE.put(key, Compiled(expr, bound.shapes, dtype, seed, max_bytes))
+        except NeedsValues:  # x[x > 0]: compiled for these values only, never kept
+            return Compiled(expr, bound.shapes, dtype, seed, max_bytes, values=bound.values), bound.values
     return found, bound.values
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
-            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> Problem:
+            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command.
 
     The compiled function for the expression and input shapes is cached, so calling again
-    with new values of the same shapes only evaluates. An expression that ends in a tuple of
-    several outputs is refused unless the caller handles them (``several``, then
-    :func:`output_problems`).
+    with new values of the same shapes only evaluates. ``max_bytes`` caps each array and the
+    inputs in total; the forward values must fit ``budget`` (default: the default budget)
+    before they are computed. An expression that ends in a tuple of several outputs is
+    refused unless the caller handles them (``several``, then :func:`output_problems`).
     """
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
-    return compiled.bind(env, wrt, several)
+    return compiled.bind(env, wrt, several, budget)
 
 
 def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: int = 0,
-                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False) -> tuple:
+                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None) -> tuple:
     """``(problem of example 0, Batch, split inputs)`` for ``--batch`` specs (``["x", "W:1"]``):
     compiled and planned once for the shapes of one example; :func:`example` gives the others
     (see :mod:`jacobi_cli.engine.batching`)."""
@@ -162,7 +167,11 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
     if found.size == 0:
         raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
     split = found.split(bound.values)
-    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several)
+    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several, budget)
+    if problem.graph.by_value:  # built for example 0's values: the others may select other elements
+        raise JacValueError("x[mask] with a mask computed from the inputs cannot take --batch: each example's mask "
+                            "selects its own elements, so the examples have results of different shapes; "
+                            "where(mask, x, 0) keeps one shape")
     return problem, found, split
 
 

@@ -10,6 +10,7 @@ formulas, the curve of ``jac plot``. Options meant for the renderer (``--latex``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from . import api
 from ..engine import autodiff, batching, finite, memory
 from ..lang.bindings import parse_bindings
-from ..errors import JacError, JacLimitError, JacUsageError
+from ..errors import JacError, JacLimitError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.parser import parse
 from ..ir.shapes import kind, legend, math_shape
@@ -134,12 +135,14 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
-                mode="auto", max_memory=None, values="dense", on_plan=None, batch=None) -> EvalResult:
+                mode="auto", max_memory=None, values="dense", on_plan=None, batch=None,
+                timeout: float | None = None) -> EvalResult:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call.
-    ``batch``: the ``--batch`` specs (``["x", "W:1"]``)."""
+    ``batch``: the ``--batch`` specs (``["x", "W:1"]``). ``--symbolic`` formulas are stopped
+    after ``timeout`` seconds (None: no limit)."""
     budget = memory.budget(max_memory)
-    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     if _general(problem, found):
         if symbolic:
             raise JacUsageError("--symbolic shows one output without a batch")
@@ -153,24 +156,37 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     of = report["output"]["name"]
     report["jacobian"] = {name: jacobian_block(j, layout, of, values, budget) for name, j in jacobians.items()}
     _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
-    formulas = _add_formulas(report, problem, layout) if symbolic else None
+    formulas = None
+    if symbolic:
+        from . import bounded
+
+        y, per_input, texts = bounded.call(lambda: _formulas(problem, layout), timeout, "--symbolic",
+                                           "leave --symbolic out for the numbers alone")
+        formulas = _add_formulas(report, y, per_input, texts)
     return EvalResult(report, jacobians, plan, budget, formulas)
 
 
-def _add_formulas(report: dict, problem, layout: str) -> dict:
-    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the
-    numbers; returns the SymPy expressions."""
+def _formulas(problem, layout: str) -> tuple:
+    """The SymPy formulas of the output and of each (small) Jacobian, with their text and LaTeX."""
     from . import symbolic
 
     y, formulas = symbolic.eval_formulas(problem.graph, problem.wrt, layout)
+    texts = {name: (symbolic.text(f), symbolic.latex(f)) for name, f in [("", y), *formulas.items()]
+             if f is not None and not isinstance(f, str)}
+    return y, formulas, texts
+
+
+def _add_formulas(report: dict, y, formulas: dict, texts: dict) -> dict:
+    """``--symbolic``: the formula of the output and of each (small) Jacobian beside the
+    numbers; returns the SymPy expressions."""
     if y is not None:
-        report["output"].update(expr=symbolic.text(y), latex=symbolic.latex(y))
+        report["output"].update(expr=texts[""][0], latex=texts[""][1])
     for name, f in formulas.items():
         block = report["jacobian"][name]
         if isinstance(f, str):
             block.update(expr=None, latex=None, note=f"no formula: {f}")
         else:
-            block.update(expr=symbolic.text(f), latex=symbolic.latex(f))
+            block.update(expr=texts[name][0], latex=texts[name][1])
     return {"output": y, **formulas}
 
 
@@ -203,10 +219,13 @@ def save_arrays(path: str, report, layout: str = "array") -> None:
                           for o, js in report.by_output.items() for name, j in js.items()})
 
 
-def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None) -> Result:
+def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None,
+               max_memory=None) -> Result:
     """The vjp report; ``v`` is one VALUE, or the list of ``--v`` options (``OUT=VALUE`` each
     when there are several outputs)."""
-    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
+    budget = memory.budget(max_memory)  # half for the values, half for the cotangents of the reverse pass
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
+                                   budget // 2)
     if _general(problem, found):
         return _vjp_general(expr, problem, found, split, v)
     if isinstance(v, (list, tuple)):
@@ -223,8 +242,11 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     return Result(report)
 
 
-def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None) -> Result:
-    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
+def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None,
+               max_memory=None) -> Result:
+    budget = memory.budget(max_memory)  # half for the values, half for the tangents of the forward pass
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
+                                   budget // 2)
     if _general(problem, found):
         return _jvp_general(expr, problem, found, split, tangents)
     checked = api.tangents_of(problem, tangents)
@@ -242,7 +264,7 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
-    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     if _general(problem, found):
         return _hessian_general(expr, problem, found, split, budget, on_plan)
     plan = api.hessian_plan_of(problem, budget)
@@ -313,10 +335,18 @@ def shape_report(expr: str, bindings, wrt=None, batch=None) -> Result:
     return Result(report)
 
 
-def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> DiffResult:
+def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout: float | None = None) -> DiffResult:
     """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``;
     ``order`` K > 1: the K-th derivative's formulas (concrete sizes). An expression that ends
-    in a tuple gives ``"outputs"`` and ``"derivatives"`` ``{OUT: {IN: block}}``."""
+    in a tuple gives ``"outputs"`` and ``"derivatives"`` ``{OUT: {IN: block}}``. Stopped with a
+    JacLimitError after ``timeout`` seconds (None: no limit)."""
+    from . import bounded
+
+    return bounded.call(lambda: _diff_report(expr, bindings, wrt, at, order), timeout, "the symbolic derivative",
+                        "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
+
+
+def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> DiffResult:
     from . import symbolic
     from ..engine.higher import check_order
     from ..lang.parser import split_outputs
@@ -394,11 +424,15 @@ def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
 # --- the teaching and debugging views: check, graph, plot ------------------------------------
 
 def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method="central",
-                 rtol=None, atol=None, limit=False, batch=None) -> CheckResult:
+                 rtol=None, atol=None, limit=False, batch=None, max_memory=None) -> CheckResult:
     """Automatic derivatives (reverse and forward) against finite differences."""
     from . import check
 
-    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed)
+    budget = memory.budget(max_memory)
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
+    memory.require(memory.forward_bytes(problem.graph) + CHECK_COPIES * _jacobian_bytes(problem), budget,
+                   f"jac check (the Jacobians by reverse mode, forward mode and finite differences, and their "
+                   f"errors: {CHECK_COPIES} arrays of each Jacobian's size)")
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
@@ -467,6 +501,13 @@ def _rank(result) -> tuple:
 
 def _worse(a, b) -> bool:
     return _rank(a) > _rank(b)
+CHECK_COPIES = 6  # Jacobian-sized arrays alive at once in jac check: reverse, forward, numeric, two errors, a spare
+
+
+def _jacobian_bytes(problem) -> int:
+    g = problem.graph
+    y = sum(math.prod(o.output_shape) for _, o in g.output_graphs()) if g.several else math.prod(g.output_shape)
+    return sum(y * problem.env[name].size * problem.env[name].itemsize for name in problem.wrt)
 
 
 def _tolerance(option: str, value) -> float:
@@ -567,6 +608,14 @@ def parse_range(text: str) -> tuple:
     return tuple(bounds)
 
 
+def _require_drawable(name: str, x0: float, y0: float, slope: float) -> None:
+    """A tangent line needs a finite point, value and slope: refuse NaN and infinities."""
+    for what, v in ((name, x0), ("the value", y0), ("the slope", slope)):
+        if not np.isfinite(v):
+            raise JacValueError(f"jac plot: {what} at {name} = {x0:.4g} is {v}, so there is no tangent line "
+                                f"to draw; pick a point where the function and its derivative are finite")
+
+
 def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> PlotResult:
     """A scalar function of one scalar around a point: the curve and its tangent line."""
     from . import check
@@ -576,11 +625,18 @@ def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=Non
     x0 = float(np.reshape(problem.env[name], -1)[0])
     y0 = float(np.reshape(problem.output, -1)[0])
     slope = float(np.reshape(autodiff.jacrev(problem.graph, problem.values)[name], -1)[0])
-    lo, hi = span if span is not None else (x0 - 2 * max(1.0, abs(x0)), x0 + 2 * max(1.0, abs(x0)))
+    _require_drawable(name, x0, y0, slope)
+    with np.errstate(over="ignore"):
+        lo, hi = span if span is not None else (x0 - 2 * max(1.0, abs(x0)), x0 + 2 * max(1.0, abs(x0)))
+        if not np.isfinite(hi - lo):
+            raise JacValueError(f"jac plot: the range around {name} = {x0:.4g} is too wide for floating point; "
+                                f"give a narrower one with --range=LO:HI")
     f = check.function_of(problem, name)
     shape = problem.env[name].shape
     xs = np.linspace(lo, hi, points)
-    ys = np.array([float(np.reshape(f(np.full(shape, x)), -1)[0]) for x in xs])
+    with np.errstate(all="ignore"):
+        ys = np.array([float(np.reshape(f(np.full(shape, x)), -1)[0]) for x in xs])
+    ys[~np.isfinite(ys)] = np.nan  # left out of the curve (a gap), as matplotlib draws NaN
     report = _header("plot", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
     report["point"] = {"name": name, "x": x0, "y": y0}
@@ -619,11 +675,13 @@ def case_entry(result) -> dict:
 # that output's plan made once for the shapes of one example. Per-example results are
 # stacked batch axis first (engine/batching.Stacked); shapes in the report describe one example.
 
-def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple:
-    """``(problem of example 0, Batch or None, split inputs or None)``; several outputs allowed."""
+def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAULT_MAX_BYTES,
+           budget: int | None = None) -> tuple:
+    """``(problem of example 0, Batch or None, split inputs or None)``; several outputs allowed;
+    the forward values must fit ``budget`` before they are computed."""
     if batch:
-        return api.prepare_batch(expr, bindings, batch, wrt, dtype, seed, max_bytes, several=True)
-    return api.prepare(expr, bindings, wrt, dtype, seed, max_bytes, several=True), None, None
+        return api.prepare_batch(expr, bindings, batch, wrt, dtype, seed, max_bytes, several=True, budget=budget)
+    return api.prepare(expr, bindings, wrt, dtype, seed, max_bytes, several=True, budget=budget), None, None
 
 
 def _general(problem, batch) -> bool:

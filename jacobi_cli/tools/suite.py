@@ -49,6 +49,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 MAX_SUITE_BYTES = 64 * 2**20
+MATCH_SECONDS = 1.0  # the time an error.match regular expression may take on one message
 DTYPES = ("float64", "float32")
 ERROR_KINDS = ("parse", "name", "shape", "value", "io", "limit", "usage")
 
@@ -184,11 +185,11 @@ class CaseResult:
 def load_suite(path: str) -> Suite:
     """Read and check the suite file at ``path``; relative ``@file`` paths in it are
     relative to the suite file's folder."""
-    try:
-        with open(path, "rb") as fp:
+    from ..lang.fileio import open_regular_file
+
+    try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
+        with open_regular_file(path, "the suite") as fp:
             data = fp.read(MAX_SUITE_BYTES + 1)
-    except IsADirectoryError:
-        raise JacIOError(f"cannot read the suite '{path}': it is a directory") from None
     except OSError as err:
         raise JacIOError(f"cannot read the suite '{path}': {err.strerror or err}") from None
     if len(data) > MAX_SUITE_BYTES:
@@ -211,13 +212,17 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise JacSuiteError(f"not valid TOML: {err}", kind="parse") from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        raise JacSuiteError("the TOML is nested too deeply (arrays or tables inside each other)",
+                            kind="parse") from None
     _known(data, SUITE_KEYS, None, "")
     name = _string(data, "name", None, "") or name
     defaults = _defaults(data.get("defaults", {}))
     cases = data.get("case")
     if not isinstance(cases, list) or not cases:
         raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
-    loaded = [_case(table, i, defaults, base_dir) for i, table in enumerate(cases)]
+    room = [_values_room()]  # bytes the bound values of all cases may still take, while loading
+    loaded = [_case(table, i, defaults, base_dir, room) for i, table in enumerate(cases)]
     _unique([case.name for case in loaded])
     return Suite(name, path, loaded)
 
@@ -240,7 +245,15 @@ def _unique(names: list) -> None:
         seen.add(name)
 
 
-def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
+def _values_room() -> int:
+    """What the input values of a whole suite may take: they are made while it loads."""
+    from ..engine import memory
+    from ..ir.graph import DEFAULT_MAX_BYTES
+
+    return min(DEFAULT_MAX_BYTES, memory.default_budget())
+
+
+def _case(table, index: int, defaults: dict, base_dir: str, room: list) -> Case:
     label = table.get("name") if isinstance(table, dict) and isinstance(table.get("name"), str) else f"#{index + 1}"
     _table(table, CASE_KEYS, label, "")
     name = _string(table, "name", label, "", required=True)
@@ -248,7 +261,7 @@ def _case(table, index: int, defaults: dict, base_dir: str) -> Case:
     seed = _integer(table, "seed", name, "") if "seed" in table else defaults.get("seed", 0)
     exact = _tolerance(table, name, "", _tolerance(defaults, None, "defaults.", Tolerance(*EXACT_TOLERANCE[dtype])))
     case = Case(name=name, expr=_string(table, "expr", name, "", required=True),
-                bindings=_bindings(table.get("bindings", {}), name, dtype, seed, base_dir),
+                bindings=_bindings(table.get("bindings", {}), name, dtype, seed, base_dir, room),
                 wrt=_wrt(table.get("wrt"), name), dtype=dtype, seed=seed,
                 layout=_string(table, "layout", name, "", choices=("array", "numerator")) or "array",
                 description=_string(table, "description", name, "") or "", batch=_batch(table.get("batch"), name))
@@ -385,8 +398,9 @@ def _resolve(path: str, base_dir: str) -> str:
     return path if os.path.isabs(path) else os.path.join(base_dir, path)
 
 
-def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str) -> Bindings:
-    """``{NAME: number | array | "VALUE" | "@file" | ":SHAPE"}`` as :class:`Bindings`."""
+def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str, room: list) -> Bindings:
+    """``{NAME: number | array | "VALUE" | "@file" | ":SHAPE"}`` as :class:`Bindings`; the
+    values take from ``room[0]``, the bytes left for the values of the whole suite."""
     out = Bindings()
     for name, value in _table(spec, None, case, "bindings.").items():
         if isinstance(value, str) and value.strip().startswith("@"):
@@ -394,9 +408,13 @@ def _bindings(spec, case: str, dtype: str, seed: int, base_dir: str) -> Bindings
         elif not isinstance(value, str):
             value = _array(value, case, f"bindings.{name}", base_dir)
         try:
-            bound = api.to_bindings({name: value}, api.resolve_dtype(dtype), seed)
+            if room[0] <= 0:
+                raise JacLimitError("the values bound by the cases before take all the memory a suite's values "
+                                    "may take; bind smaller values or split the suite")
+            bound = api.to_bindings({name: value}, api.resolve_dtype(dtype), seed, room[0])
         except JacError as err:
             raise JacSuiteError(err.message, case, f"bindings.{name}", err.kind) from None
+        room[0] -= sum(v.nbytes for v in bound.values.values())
         out.shapes.update(bound.shapes)
         out.values.update(bound.values)
         out.random.update(bound.random)
@@ -524,9 +542,11 @@ def _error(spec, case: str) -> ErrorExpectation:
     kind = _string(spec, "kind", case, "error.", required=True, choices=ERROR_KINDS)
     match = _string(spec, "match", case, "error.")
     if match is not None:
+        import regex
+
         try:
-            re.compile(match)
-        except re.error as err:
+            regex.compile(match)
+        except regex.error as err:
             raise JacSuiteError(f"not a regular expression: {err}", case, "error.match") from None
     return ErrorExpectation(kind, match)
 
@@ -710,13 +730,27 @@ def _computed(case: Case) -> list:
         raise JacValueError(f"linear algebra failed: {err}") from None
 
 
+def _search(pattern: str, text: str) -> bool:
+    """``re.search`` with a time bound: a pattern such as ``(a+)+$`` can backtrack for
+    minutes on a long message, so it is stopped (TimeoutError) after MATCH_SECONDS."""
+    import regex
+
+    return regex.search(pattern, text, timeout=MATCH_SECONDS) is not None
+
+
 def _error_outcomes(case: Case) -> list:
     expected = case.error
     try:
         _computed(case)
     except JacError as err:
         kind_ok = err.kind == expected.kind
-        match_ok = expected.match is None or re.search(expected.match, err.message) is not None
+        try:
+            match_ok = expected.match is None or _search(expected.match, err.message)
+        except TimeoutError:
+            return [Outcome("error", False, f"error.match {expected.match!r} took more than {MATCH_SECONDS:g} s "
+                                            f"against a message of {len(err.message):,} characters and was "
+                                            f"stopped: it backtracks (nested repeats such as (a+)+); simplify it. "
+                                            f"The {err.kind} error was: {err.message[:200]}")]
         verdict = "" if kind_ok and match_ok else (
             f"expected a {expected.kind} error" + (f" matching {expected.match!r}" if expected.match else "") + ", got ")
         return [Outcome("error", kind_ok and match_ok, f"{verdict}{err.kind} error: {err.message}")]
@@ -922,8 +956,10 @@ def _num(x) -> str:
 
 def write_text(path: str, text: str) -> None:
     """Write a report file (``--junit``); a failure is a JacIOError naming the path."""
+    from ..lang.fileio import atomic_writer
+
     try:
-        with open(path, "w", encoding="utf-8") as fp:
-            fp.write(text)
+        with atomic_writer(path) as fp:
+            fp.write(text.encode("utf-8"))
     except OSError as err:
         raise JacIOError(f"cannot write '{path}': {err.strerror or err}") from None

@@ -979,7 +979,10 @@ def _printers():
     return Text(), Pretty, Latex()
 
 
-def _printed(fn):
+def _printed(fn, expr=None):
+    shape = getattr(expr, "shape", None)
+    if shape is not None and any(n == 0 for n in shape):
+        return "[]"  # SymPy's printers fail on an array without elements
     try:
         return with_deep_stack(fn)
     except RecursionError:
@@ -988,11 +991,11 @@ def _printed(fn):
 
 def text(expr) -> str:
     """A formula as plain text (``A*x + A.T*x``, ``cos(x[0])*y[0]``)."""
-    return _printed(lambda: _printers()[0].doprint(expr))
+    return _printed(lambda: _printers()[0].doprint(expr), expr)
 
 
 def latex(expr) -> str:
-    return _printed(lambda: _printers()[2].doprint(expr))
+    return _printed(lambda: _printers()[2].doprint(expr), expr)
 
 
 _UNICODE_FLAG = threading.Lock()  # guards SymPy's process-wide unicode flag while a formula is drawn
@@ -1016,7 +1019,7 @@ def pretty(expr, width: int = 80) -> str:
             finally:
                 pretty_use_unicode(previous)
 
-    return _printed(draw)
+    return _printed(draw, expr)
 
 
 def entries(expr):

@@ -1,0 +1,157 @@
+"""The public function, method and attribute names of PyTorch 2.13 (``torch``, ``torch.nn.functional``,
+``torch.linalg``, ``torch.special``, ``torch.fft``, ``Tensor``) and NumPy 2.4 (``numpy``, ``numpy.linalg``,
+``numpy.fft``, ``ndarray``), taken from ``dir()`` of each.
+
+The parser reads this only to word an error: a name of these libraries that jac does not know is
+"not supported by jac" (never "did you mean" another function: ``einsum`` is not a misspelt
+``sum``); a "did you mean" is for names that are none of these, typos. Imported on that path only.
+"""
+
+LIBRARY_NAMES = frozenset("""
+abs abs_ absolute absolute_ acos acos_ acosh acosh_ adaptive_avg_pool1d adaptive_avg_pool2d
+adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool1d_with_indices adaptive_max_pool2d
+adaptive_max_pool2d_with_indices adaptive_max_pool3d adaptive_max_pool3d_with_indices add add_ addbmm addbmm_
+addcdiv addcdiv_ addcmul addcmul_ addmm addmm_ addmv addmv_ addr addr_ adjoint affine_grid
+affine_grid_generator airy_ai alias_copy all allclose alpha_dropout alpha_dropout_ amax amin aminmax angle any
+append apply_ apply_along_axis apply_over_axes arange arccos arccos_ arccosh arccosh_ arcsin arcsin_ arcsinh
+arcsinh_ arctan arctan2 arctan2_ arctan_ arctanh arctanh_ are_deterministic_algorithms_enabled argmax argmin
+argpartition argsort argwhere around array array2string array_equal array_equiv array_repr array_split
+array_str as_strided as_strided_ as_strided_copy as_strided_scatter as_subclass as_tensor asanyarray asarray
+asarray_chkfinite ascontiguousarray asfortranarray asin asin_ asinh asinh_ asmatrix assert_int_or_pair astype
+atan atan2 atan2_ atan_ atanh atanh_ atleast_1d atleast_2d atleast_3d autocast autocast_decrement_nesting
+autocast_increment_nesting average avg_pool1d avg_pool2d avg_pool3d backward baddbmm baddbmm_ bartlett
+bartlett_window base base_repr batch_norm batch_norm_backward_elemt batch_norm_backward_reduce
+batch_norm_elemt batch_norm_gather_stats batch_norm_gather_stats_with_counts batch_norm_stats
+batch_norm_update_stats bernoulli bernoulli_ bessel_j0 bessel_j1 bessel_y0 bessel_y1 bfloat16 bilinear
+binary_cross_entropy binary_cross_entropy_with_logits binary_repr bincount binomial bitwise_and bitwise_and_
+bitwise_count bitwise_invert bitwise_left_shift bitwise_left_shift_ bitwise_not bitwise_not_ bitwise_or
+bitwise_or_ bitwise_right_shift bitwise_right_shift_ bitwise_xor bitwise_xor_ blackman blackman_window block
+block_diag bmat bmm bool bool_ boolean_dispatch broadcast broadcast_arrays broadcast_shapes broadcast_tensors
+broadcast_to bucketize busday_count busday_offset busdaycalendar byte bytes_ byteswap can_cast cartesian_prod
+cat cauchy_ cbrt ccol_indices ccol_indices_copy cdist cdouble ceil ceil_ celu celu_ cfloat chain_matmul chalf
+channel_shuffle char character chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v
+chebyshev_polynomial_w cholesky cholesky_ex cholesky_inverse cholesky_solve choose choose_qparams_optimized
+chunk clamp clamp_ clamp_max clamp_max_ clamp_min clamp_min_ classproperty clear_autocast_cache clip clip_
+clone clongdouble coalesce col_indices col_indices_copy column_stack combinations common_type compile
+compiled_with_cxx11_abi complex complex128 complex256 complex64 complexfloating compress concat concatenate
+cond conj conj_physical conj_physical_ conjugate const_data_ptr constant_pad_nd contiguous conv1d conv2d
+conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d convolution convolve copy copy_ copysign
+copysign_ copyto corrcoef correlate cos cos_ cosh cosh_ cosine_embedding_loss cosine_similarity count_nonzero
+cov cpu cross cross_entropy crow_indices crow_indices_copy csingle ctc_loss ctypes cuda
+cudnn_affine_grid_generator cudnn_batch_norm cudnn_convolution cudnn_convolution_add_relu
+cudnn_convolution_relu cudnn_convolution_transpose cudnn_grid_sampler cudnn_is_acceptable cummax cummin
+cumprod cumprod_ cumsum cumsum_ cumulative_prod cumulative_sum cumulative_trapezoid data data_ptr datetime64
+datetime_as_string datetime_data deg2rad deg2rad_ degrees delete dense_dim dequantize det detach detach_
+detach_copy device diag diag_embed diag_indices diag_indices_from diagflat diagonal diagonal_copy
+diagonal_scatter diff digamma digamma_ digitize dim dim_order dist div div_ divide divide_ divmod dot double
+dropout dropout1d dropout2d dropout3d dropout_ dsmm dsplit dstack dtype dump dumps ediff1d eig eigh eigvals
+eigvalsh einsum einsum_path element_size elu elu_ embedding embedding_bag embedding_renorm_ empty empty_like
+empty_permuted empty_quantized empty_strided enable_grad entr eq eq_ equal erf erf_ erfc erfc_ erfcx erfinv
+erfinv_ errstate exp exp2 exp2_ exp_ expand expand_as expand_copy expand_dims expit expm1 expm1_ exponential_
+extract eye fabs fake_quantize_per_channel_affine fake_quantize_per_tensor_affine fbgemm_linear_fp16_weight
+fbgemm_linear_fp16_weight_fp32_activation fbgemm_linear_int8_weight fbgemm_linear_int8_weight_fp32_activation
+fbgemm_linear_quantize_weight fbgemm_pack_gemm_matrix_fp16 fbgemm_pack_quantized_matrix feature_alpha_dropout
+feature_alpha_dropout_ feature_dropout feature_dropout_ fft fft2 fftfreq fftn fftshift fill fill_
+fill_diagonal fill_diagonal_ finfo fix fix_ flags flat flatiter flatnonzero flatten flexible flip fliplr
+flipud float float128 float16 float32 float64 float_power float_power_ floating floor floor_ floor_divide
+floor_divide_ fmax fmin fmod fmod_ fold fork format_float_positional format_float_scientific frac frac_
+fractional_max_pool2d fractional_max_pool2d_with_indices fractional_max_pool3d
+fractional_max_pool3d_with_indices frexp frobenius_norm from_dlpack from_file from_numpy frombuffer fromfile
+fromfunction fromiter frompyfunc fromregex fromstring full full_like fused_moving_avg_obs_fake_quant gammainc
+gammaincc gammaln gather gaussian_nll_loss gcd gcd_ ge ge_ gelu generic genfromtxt geometric_ geomspace geqrf
+ger get_autocast_cpu_dtype get_autocast_dtype get_autocast_gpu_dtype get_autocast_ipu_dtype
+get_autocast_xla_dtype get_default_device get_default_dtype get_deterministic_debug_mode get_device
+get_device_module get_file_path get_float32_matmul_precision get_include get_num_interop_threads
+get_num_threads get_printoptions get_rng_state getbufsize geterr geterrcall getfield glu grad grad_dtype
+grad_fn gradient greater greater_ greater_equal greater_equal_ grid_sample grid_sampler grid_sampler_2d
+grid_sampler_3d group_norm grouped_mm gru gru_cell gt gt_ gumbel_softmax half hamming hamming_window
+handle_torch_function hann_window hanning hardshrink hardsigmoid hardswish hardtanh hardtanh_
+has_torch_function has_torch_function_unary has_torch_function_variadic hash_tensor heaviside heaviside_
+hermite_polynomial_h hermite_polynomial_he hfft hfft2 hfftn hinge_embedding_loss histc histogram histogram2d
+histogram_bin_edges histogramdd householder_product hsmm hsplit hspmm hstack huber_loss hypot hypot_ i0 i0_
+i0e i1 i1e identity ifft ifft2 ifftn ifftshift igamma igamma_ igammac igammac_ ihfft ihfft2 ihfftn iinfo imag
+import_ir_module import_ir_module_from_buffer index index_add index_add_ index_copy index_copy_ index_fill
+index_fill_ index_put index_put_ index_reduce index_reduce_ index_select indices indices_copy inexact
+inference_mode info init_num_threads initial_seed inner insert instance_norm int int16 int32 int64 int8 int_
+int_repr intc integer interp interpolate intersect1d intp inv inv_ex inverse invert ipu irfft irfft2 irfftn
+is_anomaly_check_nan_enabled is_anomaly_enabled is_autocast_cache_enabled is_autocast_cpu_enabled
+is_autocast_enabled is_autocast_ipu_enabled is_autocast_xla_enabled is_busday is_coalesced is_complex is_conj
+is_contiguous is_cpu is_cuda is_deterministic_algorithms_warn_only_enabled is_distributed is_floating_point
+is_grad_enabled is_inference is_inference_mode_enabled is_ipu is_leaf is_maia is_meta is_mkldnn is_mps is_mtia
+is_neg is_nested is_nonzero is_pinned is_quantized is_same_size is_set_to is_shared is_signed is_sparse
+is_sparse_csr is_storage is_tensor is_vulkan is_vulkan_available is_warn_always_enabled is_xla is_xpu isclose
+iscomplex iscomplexobj isdtype isfinite isfortran isin isinf isnan isnat isneginf isposinf isreal isrealobj
+isscalar issubdtype istft item itemsize iterable ix_ kaiser kaiser_window kl_div kron kthvalue l1_loss
+laguerre_polynomial_l layer_norm layout lcm lcm_ ldexp ldexp_ ldl_factor ldl_factor_ex ldl_solve le le_
+leaky_relu leaky_relu_ left_shift legendre_polynomial_p lerp lerp_ less less_ less_equal less_equal_ lexsort
+lgamma lgamma_ linear linear_cross_entropy linspace load loadtxt lobpcg local_response_norm log log10 log10_
+log1p log1p_ log2 log2_ log_ log_ndtr log_normal_ log_softmax logaddexp logaddexp2 logcumsumexp logdet
+logical_and logical_and_ logical_not logical_not_ logical_or logical_or_ logical_xor logical_xor_ logit logit_
+logsigmoid logspace logsumexp long longdouble longlong lp_pool1d lp_pool2d lp_pool3d lstm lstm_cell lstsq lt
+lt_ lu lu_factor lu_factor_ex lu_solve lu_unpack mH mT manual_seed map2_ map_ margin_ranking_loss mask_indices
+masked_fill masked_fill_ masked_scatter masked_scatter_ masked_select matmul matrix matrix_exp matrix_norm
+matrix_power matrix_rank matrix_transpose matvec max max_pool1d max_pool1d_with_indices max_pool2d
+max_pool2d_with_indices max_pool3d max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d maximum
+may_share_memory mean median memmap memory_format merge_type_from_type_comment meshgrid min min_scalar_type
+minimum mintypecode miopen_batch_norm miopen_convolution miopen_convolution_add_relu miopen_convolution_relu
+miopen_convolution_transpose miopen_ctc_loss miopen_depthwise_convolution miopen_rnn mish
+mkldnn_adaptive_avg_pool2d mkldnn_convolution mkldnn_linear_backward_weights mkldnn_max_pool2d
+mkldnn_max_pool3d mkldnn_rnn_layer mm mod mode modf modified_bessel_i0 modified_bessel_i1 modified_bessel_k0
+modified_bessel_k1 module_load moveaxis movedim mse_loss msort mtia mul mul_ multi_dot
+multi_head_attention_forward multi_margin_loss multigammaln multilabel_margin_loss multilabel_soft_margin_loss
+multinomial multiply multiply_ mv mvlgamma mvlgamma_ name nan_to_num nan_to_num_ nanargmax nanargmin
+nancumprod nancumsum nanmax nanmean nanmedian nanmin nanpercentile nanprod nanquantile nanstd nansum nanvar
+narrow narrow_copy native_batch_norm native_channel_shuffle native_dropout native_group_norm native_layer_norm
+native_norm nbytes ndarray ndenumerate ndim ndimension ndindex nditer ndtr ndtri ne ne_ neg neg_ negative
+negative_ nelement nested_iters new new_empty new_empty_strided new_full new_ones new_tensor new_zeros
+nextafter nextafter_ nll_loss no_grad nonzero nonzero_static norm norm_except_dim normal normal_ normalize
+not_equal not_equal_ nuclear_norm number numel numpy object_ one_hot ones ones_like orgqr ormqr outer
+output_nr packbits pad pairwise_distance parse_ir parse_schema parse_type_comment partition pca_lowrank pdist
+percentile permute permute_copy permute_dims piecewise pin_memory pinv pinverse pixel_shuffle pixel_unshuffle
+place poisson poisson_nll_loss polar poly poly1d polyadd polyder polydiv polyfit polygamma polygamma_ polyint
+polymul polysub polyval positive pow pow_ power prelu prepare_multiprocessing_environment printoptions prod
+profiler_allow_cudagraph_cupti_lazy_reinit_cuda12 promote_types psi ptp put put_ put_along_axis putmask
+q_per_channel_axis q_per_channel_scales q_per_channel_zero_points q_scale q_zero_point qr qscheme quantile
+quantize_per_channel quantize_per_tensor quantize_per_tensor_dynamic quantized_batch_norm quantized_gru
+quantized_gru_cell quantized_lstm quantized_lstm_cell quantized_max_pool1d quantized_max_pool2d
+quantized_max_pool3d quantized_rnn_relu_cell quantized_rnn_tanh_cell rad2deg rad2deg_ radians rand rand_like
+randint randint_like randn randn_like random_ randperm range ravel ravel_multi_index real real_if_close
+recarray reciprocal reciprocal_ record record_stream register_hook register_post_accumulate_grad_hook
+reinforce relu relu6 relu_ remainder remainder_ renorm renorm_ repeat repeat_interleave require requires_grad
+requires_grad_ reshape reshape_as resize resize_ resize_as resize_as_ resize_as_sparse_ resolve_conj
+resolve_neg result_type retain_grad retains_grad rfft rfft2 rfftfreq rfftn right_shift rint rms_norm rnn_relu
+rnn_relu_cell rnn_tanh rnn_tanh_cell roll rollaxis roots rot90 round round_ row_indices row_indices_copy
+row_stack rrelu rrelu_ rsqrt rsqrt_ rsub saddmm save savetxt savez savez_compressed scalar_tensor
+scaled_dot_product_attention scaled_grouped_mm scaled_mm scaled_modified_bessel_k0 scaled_modified_bessel_k1
+scatter scatter_ scatter_add scatter_add_ scatter_reduce scatter_reduce_ searchsorted seed segment_reduce
+select select_copy select_scatter selu selu_ set_ set_anomaly_enabled set_autocast_cache_enabled
+set_autocast_cpu_dtype set_autocast_cpu_enabled set_autocast_dtype set_autocast_enabled set_autocast_gpu_dtype
+set_autocast_ipu_dtype set_autocast_ipu_enabled set_autocast_xla_dtype set_autocast_xla_enabled
+set_default_device set_default_dtype set_default_tensor_type set_deterministic_debug_mode
+set_float32_matmul_precision set_flush_denormal set_grad_enabled set_num_interop_threads set_num_threads
+set_printoptions set_rng_state set_warn_always setbufsize setdiff1d seterr seterrcall setfield setflags
+setxor1d sgn sgn_ shape share_memory_ shares_memory shifted_chebyshev_polynomial_t
+shifted_chebyshev_polynomial_u shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w short show_config
+show_runtime sigmoid sigmoid_ sign sign_ signbit signedinteger silu sin sin_ sinc sinc_ single sinh sinh_ size
+slice_copy slice_inverse slice_scatter slogdet smm smooth_l1_loss soft_margin_loss softmax softmin softplus
+softshrink softsign solve solve_ex solve_triangular sort sort_complex spacing sparse_bsc_tensor
+sparse_bsr_tensor sparse_compressed_tensor sparse_coo_tensor sparse_csc_tensor sparse_csr_tensor sparse_dim
+sparse_mask sparse_resize_ sparse_resize_and_clear_ spherical_bessel_j0 split split_copy split_with_sizes
+split_with_sizes_copy spmm sqrt sqrt_ square square_ squeeze squeeze_ squeeze_copy sspaddmm stack std std_mean
+stft storage storage_offset storage_type str_ stride strides sub sub_ subtract subtract_ sum sum_to_size svd
+svd_lowrank svdvals swapaxes swapaxes_ swapdims swapdims_ sym_constrain_range sym_constrain_range_for_size
+sym_float sym_fresh_size sym_int sym_ite sym_max sym_min sym_not sym_sqrt sym_sum symeig t t_ t_copy take
+take_along_axis take_along_dim tan tan_ tanh tanh_ tanhshrink tensor tensor_split tensordot tensorinv
+tensorsolve test thread_safe_generator threshold threshold_ tile timedelta64 to to_dense to_device to_dlpack
+to_mkldnn to_padded_tensor to_sparse to_sparse_bsc to_sparse_bsr to_sparse_coo to_sparse_csc to_sparse_csr
+tobytes tofile tolist topk trace transpose transpose_ transpose_copy trapezoid trapz tri triangular_solve tril
+tril_ tril_indices tril_indices_from trim_zeros triplet_margin_loss triplet_margin_with_distance_loss triu
+triu_ triu_indices triu_indices_from true_divide true_divide_ trunc trunc_ type type_as typename ubyte ufunc
+uint uint16 uint32 uint64 uint8 uintc uintp ulong ulonglong unbind unbind_copy unflatten unfold unfold_copy
+uniform_ unify_type_list union1d unique unique_all unique_consecutive unique_counts unique_inverse
+unique_values unpackbits unravel_index unsafe_chunk unsafe_split unsafe_split_with_sizes unsignedinteger
+unsqueeze unsqueeze_ unsqueeze_copy unstack untyped_storage unwrap upsample upsample_bilinear upsample_nearest
+use_deterministic_algorithms ushort values values_copy vander var var_mean vdot vecdot vecmat vector_norm
+vectorize view view_as view_as_complex view_as_complex_copy view_as_real view_as_real_copy view_copy vmap void
+volatile vsplit vstack wait where while_loop xlog1py xlogy xlogy_ xpu zero_ zeros zeros_like zeta
+""".split())

@@ -1,0 +1,80 @@
+"""Work with a time limit: symbolic differentiation (SymPy) in a process that can be stopped.
+
+SymPy has no way to be interrupted from inside, and a Python thread cannot be killed: a
+``det`` of a 6×6 symbolic matrix simplifies for minutes. So :func:`call` runs the work in
+a forked child process, takes its result back through a pipe, and kills the child (and
+waits for it) when the time is up, when the caller is interrupted (Ctrl-C) or fails: no
+stray work survives the call. The result and any exception must pickle; a
+:class:`~jacobi_cli.errors.JacError` comes back as the same error.
+
+``call(lambda: 6 * 7, 5.0, "the answer")`` is 42; the same with an endless loop raises a
+:class:`~jacobi_cli.errors.JacLimitError` after 5 s.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from ..errors import JacLimitError, JacUsageError
+
+DEFAULT_TIMEOUT = 30.0  # seconds; `jac diff --timeout 0` lifts the limit
+
+
+def parse_timeout(text) -> float | None:
+    """``--timeout SECONDS``: a number of seconds, 0 for no limit (None), default 30."""
+    if text is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except (TypeError, ValueError):
+        raise JacUsageError(f"--timeout {text!r} is not a number of seconds (e.g. --timeout 120; 0: no limit)") from None
+    if math.isnan(seconds) or seconds < 0:
+        raise JacUsageError(f"--timeout {text!r}: give a number of seconds, 0 or more (0: no limit)")
+    return None if seconds == 0 or math.isinf(seconds) else seconds
+
+
+def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str = ""):
+    """``fn()``, computed in a child process that is killed after ``seconds`` (None: no
+    limit, run here). A timeout is a JacLimitError that names ``what``, the limit and
+    ``hint`` (how to get an answer anyway)."""
+    import multiprocessing
+
+    if seconds is None or "fork" not in multiprocessing.get_all_start_methods():
+        return fn()
+    context = multiprocessing.get_context("fork")  # the child inherits fn: nothing to pickle on the way in
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(fn, sender), daemon=True)
+    try:
+        child.start()
+        sender.close()
+        if not receiver.poll(seconds):
+            raise JacLimitError(f"{what} took more than {seconds:g} s and was stopped (--timeout {seconds:g}); "
+                                f"{hint + '; ' if hint else ''}or allow more time with --timeout SECONDS "
+                                f"(0: no limit)")
+        ok, payload = receiver.recv()
+    except EOFError:  # the child died without an answer: killed by the OS, out of memory
+        raise JacLimitError(f"{what} stopped without an answer (exit code {child.exitcode}); "
+                            f"it may have run out of memory") from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        if child.pid is not None:
+            child.join()
+        receiver.close()
+    if ok:
+        return payload
+    raise payload
+
+
+def _child(fn, sender) -> None:
+    try:
+        result = (True, fn())
+    except BaseException as error:  # noqa: BLE001  (handed to the parent, which raises it)
+        result = (False, error)
+    try:
+        sender.send(result)
+    except Exception as error:  # noqa: BLE001  (an unpicklable result or exception)
+        sender.send((False, RuntimeError(f"{type(error).__name__}: {error}")))
+    finally:
+        sender.close()
