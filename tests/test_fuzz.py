@@ -10,7 +10,7 @@
    never another exception, never exit 1 outside ``jac check``.
 
 The suite runs a small, derandomized budget. The big run sets the number of examples per
-test (the README records it and what it found)::
+test (docs/robustness.md records it, CHANGELOG.md what it found)::
 
     JAC_FUZZ_EXAMPLES=20000 python -m pytest tests/test_fuzz.py -p no:randomly
 """

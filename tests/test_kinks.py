@@ -92,6 +92,6 @@ def test_forward_mode_matches_too(expr, bindings, torch_call, expected):
 def test_max_with_an_axis_shares_like_amax_not_like_torch_max_dim():
     """``torch.max(X, 1)`` gives each row's derivative to the index it returns (the first tie:
     [[0, 1, 0], [1, 0, 0]] for this X); jac has no indices, so ``max(X, 1)`` is ``torch.amax(X, 1)``,
-    as the README says."""
+    as docs/expressions.md says."""
     got = api.jacobian("max(X, 1)", {"X": [[1.0, 3.0, 3.0], [5.0, 5.0, 5.0]]})["X"]
     np.testing.assert_array_equal(got.sum(axis=0), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])

@@ -12,16 +12,34 @@ import sys
 from typing import Annotated, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from .. import __version__
 from . import commands
+from .completion import COMPLETE_VAR, SHELLS, conventions
 from .commands import MAX_EXPRESSION_FILE, read_expression  # noqa: F401  (MAX_EXPRESSION_FILE: kept for importers)
 from ..errors import JacError, JacUsageError
 
+EXIT_CODES = "Exit codes: 0 success; 1 a check or an expectation failed; 2 bad input (one message, never a " \
+             "traceback); 130 interrupted."
+
+
+class JacGroup(TyperGroup):
+    """typer's group with jac's help and completion conventions on every command
+    (:func:`jacobi_cli.cli.completion.conventions`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        conventions(self)
+        for command in self.commands.values():
+            conventions(command)
+
+
 app = typer.Typer(
     name="jac",
+    cls=JacGroup,
     help="Jacobians, VJPs, JVPs, Hessians and derivative shapes of NumPy/PyTorch-style expressions.\n\n"
-         "Example: jac eval \"2 * torch.dot(x, y)\" x=\"arange(4.0)\" y=\"[3, 1, 2, 5]\"",
+         "Example: jac eval \"2 * torch.dot(x, y)\" x=\"arange(4.0)\" y=\"[3, 1, 2, 5]\"\n\n" + EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -36,7 +54,7 @@ BindingArgs = Annotated[Optional[list[str]], typer.Argument(
          "values (x:3, A:3x4, s:()).", show_default=False, metavar="BINDING")]
 Wrt = Annotated[Optional[list[str]], typer.Option("--wrt", help="Differentiate with respect to NAME "
                                                   "(repeatable; default: every bound input).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (see the README for its keys).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object (its keys: docs/json.md; its schema: jac schema COMMAND).")]
 Dtype = Annotated[str, typer.Option("--dtype", help="float64 or float32.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed for NAME:SHAPE and rand/randn values.")]
 MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% (default: half "
@@ -345,8 +363,8 @@ def plot_command(
 
 
 @app.command("run", epilog="Examples:  jac run examples/seeds.toml  ·  jac run suite.toml -k jacobian --junit "
-                           "report.xml  ·  jac run suite.toml --shard 2/4 --json  (the suite format: README, "
-                           "\"Derivative tests in CI\")")
+                           "report.xml  ·  jac run suite.toml --shard 2/4 --json  (the suite format: "
+                           "docs/suites.md)")
 def run_command(
     suite: Annotated[str, typer.Argument(help="The suite file (TOML): \\[\\[case]] tables with an expression, "
                                          "bindings and expectations.", show_default=False)],
@@ -419,10 +437,50 @@ def _version(value: bool):
         raise typer.Exit()
 
 
+@app.command("completion", epilog="Examples:  eval \"$(jac completion bash)\"  (in ~/.bashrc)  ·  "
+                                  "jac completion zsh > \"${fpath[1]}/_jac\"  ·  "
+                                  "jac completion fish > ~/.config/fish/completions/jac.fish")
+def completion_command(
+    shell: Annotated[str, typer.Argument(help="bash, zsh or fish.", show_default=False, metavar="SHELL")],
+):
+    """Print the shell completion script: commands, options, option values and input names."""
+    from .completion import script
+
+    if shell not in SHELLS:
+        _fail(JacUsageError(f"jac completion: the shell must be bash, zsh or fish, not {shell!r}"), False)
+    print(script(shell))
+
+
 @app.callback()
-def _root(version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+def _root(version: Annotated[Optional[bool], typer.Option("--version", "-V", callback=_version, is_eager=True,
                                                           help="Show the version and exit.")] = None):
     """Jacobians and derivative shapes from the shell."""
+
+
+def expression_first(args: list) -> list:
+    """The command line with an argument that begins with ``-`` but is none of the command's
+    options (``jac eval "-x" x=1``, ``"-(a + b)"``) read as an argument, as the contract says:
+    the options (with their values) go first and the arguments after a ``--``, in their order.
+    Unknown ``--long`` options stay options, so typer reports them."""
+    command = typer.main.get_command(app).commands.get(args[0]) if args else None
+    if command is None:
+        return args
+    takes_value = {o: not p.is_flag for p in command.params if p.param_type_name == "option" for o in p.opts}
+    takes_value.update({"-h": False, "--help": False})
+    options, positional, rest, moved = [], [], iter(args[1:]), False
+    for token in rest:
+        name = token.partition("=")[0]
+        if token == "--":
+            positional.extend(rest)
+        elif name in takes_value or token.startswith("--"):
+            options.append(token)
+            value = next(rest, None) if takes_value.get(name) and "=" not in token else None
+            if value is not None:
+                options.append(value)
+        else:
+            moved = moved or (token.startswith("-") and token != "-")
+            positional.append(token)
+    return [args[0], *options, "--", *positional] if moved else args
 
 
 def main(argv: list | None = None) -> int:
@@ -430,6 +488,11 @@ def main(argv: list | None = None) -> int:
     from typer._click.exceptions import ClickException, UsageError
 
     args = sys.argv[1:] if argv is None else list(argv)
+    if os.environ.get(COMPLETE_VAR):
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    args = expression_first(args)
     try:
         code = app(args=args, prog_name="jac", standalone_mode=False)
     except UsageError as err:
@@ -446,8 +509,11 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool) -> None:
-    message = err.format_message() or ("a command is needed: eval, vjp, jvp, hessian, derivative, shape, diff, check, "
-                                       "graph or plot")
+    names = list(typer.main.get_command(app).commands)
+    message = err.format_message() or f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
+    if "No such option: -" in message:
+        message += "; an expression that begins with - and could be read as an option goes after --, " \
+                   "as in jac eval -- \"-x\" x=1"
     usage = JacUsageError(message + " (see jac --help)")
     try:
         _fail(usage, as_json)

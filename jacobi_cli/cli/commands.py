@@ -88,6 +88,8 @@ def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = Fa
     stderr = Renderer(stderr=True)
     for warning in warnings:
         stderr.warning(warning, report.get("expression"))
+    for line in getattr(report, "wrote", ()):  # files written beside the report (eval --plot): on stderr,
+        print(line, file=sys.stderr)          # so that --json keeps stdout to its one object
     return 0, report
 
 
@@ -133,6 +135,8 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
                 raise JacUsageError("--plot draws the Jacobians of one output without a batch")
             from ..tools.plot import jacobian_plot
             jacobian_plot(report, plot)
+            report.wrote.append(f"wrote {plot}: the Jacobian{'s' if len(report['jacobian']) != 1 else ''} of "
+                                f"{', '.join(report['jacobian'])} as heatmaps with their sparsity patterns")
         return report
 
     return build

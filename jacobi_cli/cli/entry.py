@@ -145,7 +145,7 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(args: list) -> int:
-    parsed = parse_eval(args)
+    parsed = None if os.environ.get("_JAC_COMPLETE") else parse_eval(args)
     if parsed is None:
         from .app import main as typer_main
 
@@ -168,13 +168,19 @@ def parse_eval(args: list) -> dict | None:
         if token == "--":
             positional.extend(rest)
             break
-        if not token.startswith("-") or token == "-":
+        if not token.startswith("-") or token == "-" or _argument_like(token):
             positional.append(token)
         elif not _option(token, rest, found):
             return None
     if not positional:
         return None
     return {"expr": positional[0], "bindings": positional[1:] or None, **found}
+
+
+def _argument_like(token: str) -> bool:
+    """``-x``, ``-(a + b)``: an argument that begins with ``-``, as :func:`jacobi_cli.cli.app.expression_first`
+    reads it (a single dash and none of eval's options; ``-h`` is help)."""
+    return not token.startswith("--") and token != "-h" and token.partition("=")[0] not in EVAL_OPTIONS
 
 
 def _option(token: str, rest, found: dict) -> bool:

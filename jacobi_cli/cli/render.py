@@ -97,6 +97,8 @@ def error_json(err) -> str:
 
 def format_array(a, width: int = 100) -> str:
     a = np.asarray(a)
+    if a.dtype.kind == "f":
+        a = a + 0.0  # -0.0 prints as 0: the sign of a zero derivative is noise to a reader
     if a.ndim == 0:
         return _scalar(a.item())
     with np.printoptions(precision=6, suppress=True, floatmode="maxprec", linewidth=width, threshold=10**9):
@@ -104,9 +106,11 @@ def format_array(a, width: int = 100) -> str:
 
 
 def _scalar(v) -> str:
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return f"{v:.1f}"
-    return f"{v:.10g}" if isinstance(v, float) else str(v)
+    """A float always looks like one: ``6.0``, and ``-2.0`` for det's -2.0000000000000004 too."""
+    if not isinstance(v, float):
+        return str(v)
+    text = f"{v:.10g}"
+    return text + ".0" if text.lstrip("-").isdigit() else text
 
 
 def array_lines(a, label: str = "J", width: int = 100) -> list:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass, replace
+from typing import Sequence
 
 import numpy as np
 
@@ -100,12 +101,13 @@ class Compiled:
         with self._lock:
             return self._memo.setdefault(key, value)
 
-    def graph_for(self, wrt=None) -> Graph:
+    def graph_for(self, wrt: Sequence[str] | None = None) -> Graph:
         """The graph with ``requires_grad`` set for ``wrt`` (default: every input)."""
         names = tuple(check_wrt(wrt, self.graph.inputs))
         return self._memo_get(("wrt", names), lambda: self.graph.with_wrt(names))
 
-    def bind(self, env: dict, wrt=None, several: bool = False, budget: int | None = None) -> Problem:
+    def bind(self, env: dict, wrt: Sequence[str] | None = None, several: bool = False,
+             budget: int | None = None) -> Problem:
         """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``); the forward
         values, known from the shapes, must fit ``budget`` (default: the default budget). An
         expression that ends in a tuple of several outputs is refused unless the caller
@@ -215,8 +217,8 @@ class Compiled:
         self._learn(key, "evaluate_kernel", (problem.graph,), lambda k: (env,), problem.output, lambda got: got[0])
         return problem.output
 
-    def jacobian(self, env: dict, wrt=None, mode: str = "auto", budget: int | None = None,
-                 structured: bool = False, layout: str = "array") -> dict:
+    def jacobian(self, env: dict, wrt: Sequence[str] | None = None, mode: str = "auto", budget: int | None = None,
+                 structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
         limit = memory.default_budget() if budget is None else int(budget)
@@ -237,7 +239,8 @@ class Compiled:
                     lambda k: (env, True), found)
         return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
 
-    def vjp(self, env: dict, v=None, wrt=None) -> dict:
+    def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
+            wrt: Sequence[str] | None = None) -> dict:
         """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
         (several outputs: ``{output: v}``, see :func:`vjp_several`)."""
         if self.graph.several:
@@ -280,7 +283,7 @@ class Compiled:
                         lambda got: got[0])
         return found
 
-    def hessian(self, env: dict, wrt=None, budget: int | None = None) -> dict:
+    def hessian(self, env: dict, wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
         """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape`` (several outputs:
         ``{output: blocks}``)."""
         problem = self.bind(env, wrt, several=True)
@@ -363,14 +366,15 @@ def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.n
     return j.to_array(layout)
 
 
-def cotangent(problem: Problem, v=None) -> np.ndarray:
-    """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required."""
+def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
+    """The ``v`` of ``y.backward(gradient=v)``: ones for a one-element output, else required.
+    ``name`` is what the messages call the output (``z`` in ``jac vjp "x * y"``)."""
     y_shape = tuple(problem.graph.output_shape)
     dtype = problem.graph.dtype
     if v is None:
         if int(np.prod(y_shape, dtype=np.int64)) != 1:
             raise JacValueError(
-                f"the output has shape {fmt(y_shape)}, so a vector v of that shape is needed: pass --v VALUE "
+                f"the output {name} has shape {fmt(y_shape)}, so a vector v of that shape is needed: pass --v VALUE "
                 f"(or --v ones). PyTorch says: grad can be implicitly created only for scalar outputs")
         return np.ones(y_shape, dtype=dtype)
     if isinstance(v, str) and v.strip() == "ones":
@@ -381,8 +385,8 @@ def cotangent(problem: Problem, v=None) -> np.ndarray:
     if v.shape != y_shape:
         if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:
             return v.reshape(y_shape)
-        raise JacShapeError(f"v has shape {fmt(v.shape)} but the output has shape {fmt(y_shape)}; "
-                            "they must match, as in y.backward(gradient=v)")
+        raise JacShapeError(f"v has shape {fmt(v.shape)} but the output {name} has shape {fmt(y_shape)}; "
+                            f"they must match, as in {name}.backward(gradient=v)")
     return v
 
 

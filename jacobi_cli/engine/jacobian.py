@@ -26,7 +26,9 @@ from ..ir.shapes import kind, legend, math_layout, math_shape
 from ..ir.structured import ShapeOnly, SparseBatch, account
 
 INDEX_BYTES = 8  # one stored index of a sparse Jacobian (row or column)
-DENSE_FROM = 3  # a sparse (not diagonal) Jacobian with nnz ≥ size / 3 is smaller stored dense
+# A Jacobian is "sparse" when its pattern has structural zeros, whatever its size: the label says what
+# the derivative is, so x[1:3] is sparse at n = 3 as at n = 2000 (it once went dense below nnz = size / 3,
+# a storage choice that changed the printed structure with n). Only a pattern without a zero is dense.
 
 
 class Jacobian:
@@ -249,6 +251,11 @@ class JacobianBuilder:
         self.dense = ShapeOnly((self.m, self.n), self.dtype, base=part if whole else None)
         self.triplets = []
 
+    @staticmethod
+    def _one_element(sparse) -> bool:
+        """A one-element Jacobian (scalar by scalar) is a number, not a 1×1 diagonal."""
+        return sparse.size == 1 and sparse.nnz == 1
+
     def finish(self) -> Jacobian:
         if self.dense is not None:
             array = None if isinstance(self.dense, ShapeOnly) else self.dense
@@ -257,7 +264,7 @@ class JacobianBuilder:
         rows, cols = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         vals = None if any(p[2] is None for p in parts) else np.concatenate([p[2] for p in parts])
         sparse = SparseJacobian(self.name, self.y_shape, self.x_shape, rows, cols, vals, self.dtype)
-        if sparse.structure == "sparse" and sparse.nnz * DENSE_FROM >= sparse.size:
+        if sparse.structure == "sparse" and sparse.nnz >= sparse.size or self._one_element(sparse):
             array = None if vals is None else sparse.to_array()
             return Jacobian(self.name, self.y_shape, self.x_shape, array, self.dtype)
         return sparse

@@ -138,8 +138,11 @@ def math_layout(y_ndim: int, x_ndim: int):
 
 
 def legend(name: str, y_shape: Shape, x_shape: Shape, layout: str = "array", of: str = "y") -> str:
-    """The index legend of a Jacobian block, e.g. ``J[i, j, k] = ∂y[i] / ∂X[j, k]``."""
-    letters = "ijklmnpqrstuvw"
+    """The index legend of a Jacobian block, e.g. ``J[i, j, k] = ∂y[i] / ∂X[j, k]``. Letters
+    that are symbolic sizes of the shapes (``X:mxn W:nxk``) are skipped, so an index is never
+    read as a size."""
+    sizes = {d for d in (*y_shape, *x_shape) if isinstance(d, str)}
+    letters = "".join(c for c in "ijklmnpqrstuvwabcdefgh" if c not in sizes)
     ny, nx = len(y_shape), len(x_shape)
     if ny + nx > len(letters):
         return f"J = ∂{of} / ∂{name}, indices y then {name}"

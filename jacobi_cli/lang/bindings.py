@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -60,6 +61,16 @@ class Bindings:
         return self
 
 
+# The types of the Python API's arguments (:mod:`jacobi_cli.tools.api`).
+Value = Union[np.ndarray, float, int, Sequence[Any], str]
+"""An input's value: an array, a number, nested lists, or text of the binding language
+(``"arange(4.0)"``, ``"@data.npy"``, ``":3x4"`` for seeded random values)."""
+BindingsLike = Union[Mapping[str, Value], Sequence[str], Bindings, None]
+"""``{name: value}``, command-line bindings (``["x=[1, 2]", "A:3x4"]``), or None for none."""
+DType = Union[str, type, np.dtype]
+"""``"float64"`` (default) or ``"float32"``, or the NumPy type."""
+
+
 def _raise(error: Exception):
     raise error
 
@@ -96,6 +107,7 @@ def parse_bindings(items, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
                    symbolic: bool = True) -> Bindings:
     """Parse command-line bindings. Values are converted to ``dtype``."""
     out = Bindings()
+    _check_shell_split(list(items))
     for item in items:
         name, sep, rest = _split(item)
         if name in out.shapes:
@@ -112,6 +124,25 @@ def parse_bindings(items, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
         out.values[name] = value
         out.shapes[name] = value.shape
     return out
+
+
+def _check_shell_split(items: list) -> None:
+    """A value the shell split at its spaces (``x=[2, 3]`` unquoted arrives as ``x=[2,`` and
+    ``3]``) is refused with the quoted binding to write instead."""
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or "=" not in item:
+            continue
+        depth = sum(item.count(c) for c in "([{") - sum(item.count(c) for c in ")]}")
+        for j in range(i + 1, len(items) if depth > 0 else i + 1):
+            part = items[j]
+            if not isinstance(part, str) or "=" in part or ":" in part:
+                break
+            depth += sum(part.count(c) for c in "([{") - sum(part.count(c) for c in ")]}")
+            if depth <= 0:
+                name, _, value = item.partition("=")
+                joined = " ".join([value, *items[i + 1:j + 1]])
+                raise JacUsageError(f"the shell split the value of '{name}' at its spaces "
+                                    f"({' '.join(repr(t) for t in items[i:j + 1])}): quote it, {name}=\"{joined}\"")
 
 
 def _in_total(make, left: int | None, max_bytes: int | None):

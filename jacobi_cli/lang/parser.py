@@ -148,7 +148,7 @@ def _syntax_tree(text: str) -> ast.Module:
                             position) from None
     except (RecursionError, MemoryError):
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
-                            "operators or 2,900 '**' in a row; see Robustness in the README)", None) from None
+                            "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
 
 
 def _parse_deep(text: str) -> ast.Module:

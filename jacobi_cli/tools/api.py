@@ -20,13 +20,17 @@ from collections import OrderedDict
 
 import numpy as np
 
+from typing import TYPE_CHECKING, Literal, Mapping, Sequence, Union
+
 from ..engine import memory
 from ..engine.compiled import (UNLIMITED, Compiled, Problem, cotangent, dense, example, hessians, jacobians, jvp_of,
                                node_grads, output_problems, tangents_of, vjp_of)
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.shapes import fmt
+from ..engine.jacobian import Jacobian
+from ..engine.planner import Plan
 from ..ir.graph import DEFAULT_MAX_BYTES
-from ..lang.bindings import check_seed, check_wrt, resolve_dtype, to_bindings
+from ..lang.bindings import BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
 from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
@@ -34,6 +38,12 @@ __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "com
            "node_grads", "tangents_of", "jvp_of", "hessians", "check_wrt", "to_bindings", "resolve_dtype",
            "derivative", "output_problems", "prepare_batch", "example", "output_cotangents", "batch_tangents"]
 CACHE_SIZE = 64
+
+if TYPE_CHECKING:
+    from .symbolic import Derivative
+
+Wrt = Union[Sequence[str], None]  # the inputs to differentiate (default: every bound input)
+Size = Union[int, str, None]  # a memory budget: bytes, "2G", "512M", "50%"; None: half the available memory
 
 
 class CompiledCache:
@@ -73,7 +83,8 @@ class CompiledCache:
 _CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
 
 
-def compile(expr: str, bindings=None, dtype="float64", seed: int = 0, max_memory=None) -> Compiled:
+def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0,
+            max_memory: Size = None) -> Compiled:
     """``expr`` compiled for the shapes of ``bindings`` (values, or shapes as ``":3x4"``):
     hold it and call its ``value``, ``jacobian``, ``vjp``, ``jvp`` and ``hessian`` with input
     arrays of those shapes, as ``jax.jit(f).lower(x).compile()``.
@@ -179,7 +190,7 @@ def hessian_plan_of(problem: Problem, budget: int | None = None):
 # Each is one command: the same parsing, bindings, --wrt, --dtype and --seed, the same
 # errors (JacError subclasses, which the commands turn into exit 2), NumPy arrays back.
 
-def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.ndarray:
+def evaluate(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0) -> np.ndarray:
     """The value of ``expr`` (``output.value`` of ``jac eval``).
 
     >>> evaluate("x * y", {"x": [1.0, 2.0], "y": "[3, 4]"})
@@ -190,8 +201,10 @@ def evaluate(expr: str, bindings=None, dtype="float64", seed: int = 0) -> np.nda
     return compiled.value(env)
 
 
-def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, layout: str = "array",
-             mode: str = "auto", max_memory=None, structured: bool = False, batch=None) -> dict:
+def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
+             layout: Literal["array", "numerator"] = "array", mode: Literal["auto", "forward", "reverse"] = "auto",
+             max_memory: Size = None, structured: bool = False,
+             batch: Sequence[str] | None = None) -> dict[str, Union[np.ndarray, Jacobian]]:
     """``{name: dy/dx}`` for every input in ``wrt`` (default: all), as ``jac eval``.
 
     An expression that ends in a tuple of several outputs gives ``{output: {name: dy/dx}}``
@@ -233,8 +246,8 @@ def jacobian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     return compiled.jacobian(env, wrt, mode, limit, structured, layout)
 
 
-def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mode: str = "auto",
-         max_memory=None):
+def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
+         mode: Literal["auto", "forward", "reverse"] = "auto", max_memory: Size = None) -> Plan:
     """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input.
 
     >>> print("\\n".join(plan("tanh(A @ x)", {"A": "eye(3)", "x": "ones(3)"}, wrt=["x"]).explain()[:2]))
@@ -247,7 +260,8 @@ def plan(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, mod
     return problem.compiled.plan_of(problem, mode, limit)
 
 
-def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int = 0) -> dict:
+def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
+        seed: int = 0) -> dict[str, np.ndarray]:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
 
     ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
@@ -262,7 +276,8 @@ def vjp(expr: str, bindings=None, v=None, wrt=None, dtype="float64", seed: int =
     return compiled.vjp(env, v, wrt)
 
 
-def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0) -> np.ndarray:
+def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
+        seed: int = 0) -> np.ndarray:
     """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
 
     >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
@@ -273,7 +288,8 @@ def jvp(expr: str, bindings=None, tangents=None, dtype="float64", seed: int = 0)
     return compiled.jvp(env, tangents)
 
 
-def hessian(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0, max_memory=None) -> dict:
+def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
+            max_memory: Size = None) -> dict:
     """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape``, as ``jac hessian``.
 
     >>> hessian("x @ A @ x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]}, wrt=["x"])[("x", "x")]
@@ -490,7 +506,8 @@ def derivative_plan(problem: Problem, name: str, order: int, budget: int, sparse
                                   max_bytes=min(budget, DEFAULT_MAX_BYTES))
 
 
-def diff(expr: str, bindings=None, wrt=None, at=None) -> dict:
+def diff(expr: str, bindings: BindingsLike = None, wrt: Wrt = None,
+         at: Mapping[str, Value] | Sequence[str] | None = None) -> dict[str, Derivative]:
     """``{name: Derivative}``: symbolic derivatives by SymPy (imported on first call).
 
     ``bindings`` may keep sizes symbolic (``{"x": ":n"}``); names bound nowhere are scalar

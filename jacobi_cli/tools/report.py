@@ -62,6 +62,7 @@ class EvalResult(Result):
     by_output: dict | None = None  # several outputs: output -> {name: Jacobian}
     arrays: dict | None = None  # a batch: (output or None, name) -> the stacked blocks (B, *y, *x)
     streamed: str | None = None  # the --out file the Jacobian was streamed to (past the budget), else None
+    wrote: list = field(default_factory=list)  # files written beside the report (--plot): said on stderr
 
 
 @dataclass
@@ -103,12 +104,16 @@ def _header(command: str, expr: str, graph, wrt) -> dict:
 
 
 def output_name(graph) -> str:
-    """What to call the output: its assigned name (``G = ...``), else ``y`` (or ``z``,
-    ``f``, ``out`` when an input already has that name)."""
+    """What to call the output: its assigned name (``G = ...``), else the first of ``y``,
+    ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
+    ``y = x * 2; z = y ** 2; z.sum()`` the output is ``f``)."""
     node = graph.nodes[graph.output]
     if node.name and node.op != "input":
         return node.name
-    return next(n for n in ("y", "z", "f", "out", "output") if n not in graph.inputs)
+    taken = set(graph.inputs) | {n.name for n in graph.nodes if n.name}
+    candidates = ("y", "z", "f", "out", "output")
+    return next((n for n in candidates if n not in taken),
+                next(f"output{i}" for i in range(1, len(taken) + 2) if f"output{i}" not in taken))
 
 
 def _output(problem: api.Problem) -> dict:
@@ -272,7 +277,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
         if len(v) > 1:
             raise JacUsageError("--v is given more than once, but the expression has one output")
         v = v[0] if v else None
-    cot = api.cotangent(problem, v)
+    cot = api.cotangent(problem, v, output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
@@ -581,7 +586,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
         return _graph_several(report, problem, backward, v)
     report["output"] = {**_output(problem), "id": g.output}
     if backward:
-        cot = api.cotangent(problem, v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v)
+        cot = api.cotangent(problem, v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v, output_name(g))
         grads = api.node_grads(problem, cot)
         report["v"] = {"shape": list(cot.shape), "value": cot}
     elif v is not None:

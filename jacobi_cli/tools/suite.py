@@ -4,7 +4,7 @@ A suite is a TOML file of ``[[case]]`` tables. Each case names an expression, it
 bindings, and what to expect of it: the value, Jacobian blocks, VJPs for given vectors,
 JVPs for given tangents, Hessian blocks, shapes and math_shapes, an error, or
 ``check = true`` (the automatic Jacobian against central differences and forward mode).
-The format is documented in the README ("Derivative tests in CI").
+The format is documented in docs/suites.md.
 
 >>> suite = parse_suite('''
 ... [[case]]

@@ -24,6 +24,8 @@ out, the derivative falls back to components at concrete sizes, with a one-line 
 
 from __future__ import annotations
 
+import threading
+
 import ast
 import functools
 import math
@@ -996,9 +998,28 @@ def latex(expr) -> str:
     return _printed(lambda: _printers()[2].doprint(expr), expr)
 
 
+_UNICODE_FLAG = threading.Lock()  # guards SymPy's process-wide unicode flag while a formula is drawn
+
+
 def pretty(expr, width: int = 80) -> str:
-    """SymPy's 2-d Unicode rendering, wrapped at ``width`` columns."""
-    return _printed(lambda: _printers()[1]({"use_unicode": True, "num_columns": width}).doprint(expr), expr)
+    """SymPy's 2-d Unicode rendering, wrapped at ``width`` columns.
+
+    SymPy draws some atoms (``OneMatrix``, ``⋅``) from a process-wide flag that it sets from
+    ``sys.stdout``'s encoding, not from the printer's ``use_unicode``: left alone, the output
+    depended on the stream SymPy first met, and ``OneMatrix`` under an ASCII stream raised
+    KeyError. So the flag is set for the call, as ``sympy.pretty`` itself does, under a lock:
+    two threads restoring each other's flag mid-drawing would bring the KeyError back."""
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    def draw():
+        with _UNICODE_FLAG:
+            previous = pretty_use_unicode(True)
+            try:
+                return _printers()[1]({"use_unicode": True, "num_columns": width}).doprint(expr)
+            finally:
+                pretty_use_unicode(previous)
+
+    return _printed(draw, expr)
 
 
 def entries(expr):
