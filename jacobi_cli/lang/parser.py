@@ -58,6 +58,8 @@ class Source:
             self.starts.append(self.starts[-1] + len(line) + 1)
 
     def offset(self, lineno: int, col_byte: int) -> int:
+        if lineno == 1 and self.ascii[0]:  # the common case, a one-line ASCII expression
+            return min(col_byte, len(self.lines[0]))
         lineno = max(1, min(lineno, len(self.lines)))
         line = self.lines[lineno - 1]
         if self.ascii[lineno - 1]:  # bytes are characters: no re-encoding of long lines
@@ -268,15 +270,20 @@ class _Lowering:
     def expression(self, root: ast.expr):
         """Post-order walk with an explicit stack: children first, then the node."""
         results: dict[int, object] = {}
-        stack = [(root, False)]
+        stack = [(root, None)]  # kids is None until the node's children are pushed
+        pop, push, children, lower = stack.pop, stack.append, self.children, self.lower
         while stack:
-            node, ready = stack.pop()
-            kids = self.children(node)
-            if ready:
-                results[id(node)] = self.lower(node, [results.pop(id(k)) for k in kids])
-            else:
-                stack.append((node, True))
-                stack.extend((k, False) for k in reversed(kids))
+            node, kids = pop()
+            if kids is not None:
+                results[id(node)] = lower(node, [results.pop(id(k)) for k in kids])
+                continue
+            kids = children(node)
+            if not kids:  # a leaf: lowered at once, no second visit
+                results[id(node)] = lower(node, kids)
+                continue
+            push((node, kids))
+            for k in reversed(kids):
+                push((k, None))
         return results[id(root)]
 
     def children(self, node: ast.AST) -> list:

@@ -591,13 +591,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
         report["v"] = {"shape": list(cot.shape), "value": cot}
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
-    ids = graph_nodes(g)
-    report["nodes"] = [{"id": i, "op": g.nodes[i].op, "name": g.nodes[i].name, "shape": list(g.nodes[i].shape),
-                        "kind": kind(g.nodes[i].shape), "leaf": g.nodes[i].leaf,
-                        "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
-    report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
-    report["backward"] = bool(backward)
-    return GraphResult(report, {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"})
+    return _graph_nodes(report, g, grads, backward)
 
 
 def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
@@ -620,13 +614,17 @@ def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
         report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
-    ids = graph_nodes(g)
-    report["nodes"] = [{"id": i, "op": g.nodes[i].op, "name": g.nodes[i].name, "shape": list(g.nodes[i].shape),
-                        "kind": kind(g.nodes[i].shape), "leaf": g.nodes[i].leaf,
-                        "requires_grad": g.nodes[i].requires_grad, "grad": grads.get(i)} for i in ids]
-    report["edges"] = [[a, i] for i in ids for a in g.nodes[i].args]
+    return _graph_nodes(report, g, grads, backward)
+
+
+def _graph_nodes(report: dict, g, grads: dict, backward: bool) -> GraphResult:
+    """The ``nodes`` and ``edges`` of ``jac graph``: one pass over the needed nodes (300,000 of them in a long sum)."""
+    picked = [g.nodes[i] for i in graph_nodes(g)]
+    report["nodes"] = [{"id": n.id, "op": n.op, "name": n.name, "shape": list(n.shape), "kind": kind(n.shape),
+                        "leaf": n.leaf, "requires_grad": n.requires_grad, "grad": grads.get(n.id)} for n in picked]
+    report["edges"] = [[a, n.id] for n in picked for a in n.args]
     report["backward"] = bool(backward)
-    return GraphResult(report, {i: g.nodes[i].value for i in ids if g.nodes[i].op == "const"})
+    return GraphResult(report, {n.id: n.value for n in picked if n.op == "const"})
 
 
 def graph_nodes(graph) -> list:
