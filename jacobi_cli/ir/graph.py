@@ -228,11 +228,14 @@ class Builder:
         if len(shape) > NUMPY_MAX_RANK:  # a traced pass adds a batch axis: inputs and outputs have MAX_RANK
             raise JacShapeError(f"{what() if callable(what) else what} has {len(shape)} dimensions, more than "
                                 f"NumPy's {NUMPY_MAX_RANK}", position)
-        if self.max_bytes is not None and is_concrete(shape):
+        if not shape and (self.max_bytes is None or self.max_bytes >= 64):  # a scalar fits (a long sum's nodes)
+            return
+        concrete = is_concrete(shape)
+        if self.max_bytes is not None and concrete:
             count = math.prod(shape)
             if count * np.dtype(self.dtype).itemsize > self.max_bytes:
                 raise too_large(what() if callable(what) else what, count, self.dtype, self.max_bytes, position)
-        if is_concrete(shape) and math.prod(d for d in shape if d) > MAX_ELEMENTS:
+        if concrete and math.prod(d for d in shape if d) > MAX_ELEMENTS:
             check_array_shape(shape, what() if callable(what) else what, position)
 
     def _append(self, **fields) -> Tracer:
