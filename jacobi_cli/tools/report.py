@@ -948,7 +948,8 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
 
     order = higher.check_order(order)
     budget = memory.budget(max_memory)
-    problem, found_batch, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES))
+    problem, found_batch, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
+                                         budget)
     name = api.derivative_input(problem)
     units = api.output_problems(problem)
     plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
