@@ -386,3 +386,12 @@ def test_terminal_escapes_in_a_case_name_are_shown_escaped(tmp_path):
     result = invoke(["run", str(case)])
     assert result.exit_code == 1 and "\x1b" not in result.output + result.stderr
     assert "a\\x1b[31mred" in result.output + result.stderr
+
+
+@pytest.mark.parametrize("command", [["eval", "x**2", "x=2"], ["check", "x**2", "x=2"], ["shape", "A @ x", "A:2x3", "x:3"]])
+def test_an_ascii_only_stream_gets_escapes_not_an_internal_error(command):
+    """PYTHONIOENCODING=ascii (or a C locale): ∂ and the table rules print as \\u escapes."""
+    result = subprocess.run([sys.executable, "-m", "jacobi_cli", *command], capture_output=True,
+                            env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=120)
+    assert result.returncode == 0 and b"internal error" not in result.stderr, result.stderr
+    assert result.stdout.isascii() and (command[0] != "eval" or b"\\u2202" in result.stdout)

@@ -90,6 +90,8 @@ def main(argv: list | None = None) -> int:
     (``JAC_DEBUG=1`` shows it)."""
     args = sys.argv[1:] if argv is None else list(argv)
     _reserve_standard_fds()
+    for stream in (sys.stdout, sys.stderr):
+        _escape_unencodable(stream)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Stdout(saved[0]), _Stderr(saved[1])
     try:
@@ -112,6 +114,14 @@ def main(argv: list | None = None) -> int:
     finally:
         _silence_stdout()
         sys.stdout, sys.stderr = saved  # as they were: main() may run in-process (tests, docs)
+
+
+def _escape_unencodable(stream) -> None:
+    """A stream whose encoding cannot hold what jac prints (``∂`` with PYTHONIOENCODING=ascii or
+    a C locale) writes those characters escaped (``\u2202``) instead of failing."""
+    if getattr(stream, "errors", None) == "strict":
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _reserve_standard_fds() -> None:
