@@ -455,7 +455,7 @@ READINGS: dict = {}  # (library, NAME) -> what it means there, for the message r
 
 LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch.linalg",
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "np.linalg",
-             "numpy.linalg": "numpy", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "numpy",
+             "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "jax.nn": "jax", "scipy.special": "scipy", "math": "math"}
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
