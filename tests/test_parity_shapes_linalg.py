@@ -446,3 +446,12 @@ def test_the_transpose_family_against_both_libraries(ndim):
     if ndim >= 2:
         np.testing.assert_array_equal(api.evaluate("X.mT", env), t.mT.numpy())
     np.testing.assert_array_equal(api.evaluate("X.T", env), x.T)
+
+
+@pytest.mark.parametrize("module", ["np.linalg", "numpy.linalg", "jnp.linalg"])
+def test_every_spelling_of_numpy_linalg_reads_as_np_linalg(module):
+    """np.linalg.diagonal takes the last two axes (np.diagonal the first two): every way of naming
+    numpy.linalg reads the same."""
+    T = np.arange(24.0).reshape(2, 3, 4)
+    assert np.array_equal(api.evaluate(f"{module}.diagonal(T)", {"T": T}), np.linalg.diagonal(T))
+    assert np.array_equal(api.evaluate("np.diagonal(T)", {"T": T}), np.diagonal(T))

@@ -439,22 +439,25 @@ def names() -> list:
 
 # --- PART elementwise: the element-wise vocabulary, comparisons, values as PyTorch users write them --
 #
-# A name that means different things in PyTorch and NumPy is registered per library in
-# ``LIBRARY_FUNCTIONS[(library, NAME)]`` (library: ``torch``, ``numpy``, ``jax``, see
-# :func:`library_of`); the parser looks that up first, then ``FUNCTIONS[NAME]``. A bare call or
-# a method of a name registered per library only (not in ``FUNCTIONS``) is ambiguous and refused,
-# with the readings of ``READINGS[(library, NAME)]``.
+# Which library a spelling follows: where the libraries read one name differently, the library
+# named decides. ``LIBRARY_FUNCTIONS[(library, NAME)]`` is the lowering of ``NAME`` as that library
+# spells it, registered only through :func:`variant` (which refuses a second registration of a
+# key). The library of a call is :func:`library_of`: ``"torch"`` (also ``F.``, ``torch.nn.functional``,
+# ``torch.special``), ``"numpy"`` (also ``jnp``), ``"jax"`` (``jax.nn``), ``"scipy"``, ``"math"``,
+# a submodule whose reading differs (``"torch.linalg"``, ``"np.linalg"``, which fall back to
+# ``FALLBACK``: ``torch`` and ``numpy``), or ``"method"`` for ``x.NAME(...)`` (the lowering gets the
+# array first: ``x.where(c, y)`` is ``where(c, x, y)``). The parser looks up the library, then its
+# fallback, then ``FUNCTIONS[NAME]``, the bare spelling, which must refuse what is ambiguous. A name
+# outside ``FUNCTIONS`` read differently by PyTorch and NumPy (``equal``) lists its meanings in
+# ``READINGS[(library, NAME)]``: a bare call or method is refused naming both.
 LIBRARY_FUNCTIONS: dict = {}
 READINGS: dict = {}  # (library, NAME) -> what it means there, for the message refusing a bare call
-# A method whose arguments are not the function's with the array first (``x.where(c, y)`` is
-# ``where(c, x, y)``; ``x.polygamma(n)`` is ``polygamma(n, x)``): the parser looks here first for
-# ``x.NAME(...)``, and the lowering gets the array first.
-METHODS: dict = {}
 
-LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch",
-             "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "numpy",
-             "numpy.linalg": "numpy", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "numpy",
+LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch.linalg",
+             "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "np.linalg",
+             "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "jax.nn": "jax", "scipy.special": "scipy", "math": "math"}
+FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
 DTYPES = {"float16": "f", "half": "f", "bfloat16": "f", "float32": "f", "float": "f", "float64": "f",
           "double": "f", "float_": "f", "int8": "i", "int16": "i", "int32": "i", "int64": "i", "int": "i",
@@ -462,9 +465,31 @@ DTYPES = {"float16": "f", "half": "f", "bfloat16": "f", "float32": "f", "float":
           "bool": "b", "bool_": "b", "complex64": "c", "complex128": "c", "cfloat": "c", "cdouble": "c"}
 
 
-def library_of(module_path: str | None) -> str | None:
-    """The library a module path belongs to (``F`` and ``torch.special`` are ``torch``)."""
-    return LIBRARIES.get(module_path) if module_path else None
+def library_of(module_path: str | None, method: bool = False) -> str | None:
+    """The library a call names: ``"method"`` for ``x.f()``, the library of a module path
+    (``F`` and ``torch.special`` are ``torch``, ``torch.linalg`` is its own), None for a bare call."""
+    return "method" if method else LIBRARIES.get(module_path) if module_path else None
+
+
+def variant(library: str, *names):
+    """Register the decorated lowering as ``library``'s spelling of each of ``names``."""
+    def register(fn):
+        for name in names:
+            if (library, name) in LIBRARY_FUNCTIONS:
+                raise ValueError(f"({library!r}, {name!r}) is registered twice")
+            LIBRARY_FUNCTIONS[(library, name)] = fn
+        return fn
+    return register
+
+
+def library_function(library: str | None, name: str):
+    """The lowering of ``name`` as ``library`` spells it (or its fallback's), or None."""
+    while library is not None:
+        found = LIBRARY_FUNCTIONS.get((library, name))
+        if found is not None:
+            return found
+        library = FALLBACK.get(library)
+    return None
 
 
 @dataclass(frozen=True)
@@ -563,7 +588,7 @@ def _gelu(default_approximate):
 
 
 FUNCTIONS["gelu"] = _gelu(Static("none"))  # PyTorch's default: the exact erf form
-LIBRARY_FUNCTIONS[("jax", "gelu")] = _gelu(True)  # jax.nn.gelu's default: the tanh approximation
+variant("jax", "gelu")(_gelu(True))  # jax.nn.gelu's default: the tanh approximation
 
 
 @function("elu")
@@ -680,8 +705,8 @@ def _all_equal(b, args, kwargs, position):
 
 
 # np.equal is element-wise, torch.equal one boolean for the whole arrays: the library decides
-LIBRARY_FUNCTIONS[("numpy", "equal")] = _comparison("eq")
-LIBRARY_FUNCTIONS[("torch", "equal")] = METHODS["equal"] = _all_equal
+variant("numpy", "equal")(_comparison("eq"))
+variant("torch", "equal")(variant("method", "equal")(_all_equal))
 READINGS[("numpy", "equal")] = "element-wise, an array of booleans"
 READINGS[("torch", "equal")] = "one boolean, True when the shapes and all elements agree"
 
@@ -955,7 +980,7 @@ def _torch_softplus(b, args, kwargs, position):
     return b.apply("where", b.apply("gt", bx, threshold, position=position), x, smooth, position=position)
 
 
-LIBRARY_FUNCTIONS[("torch", "softplus")] = _torch_softplus  # jax.nn.softplus and the bare name: no threshold
+variant("torch", "softplus")(_torch_softplus)  # jax.nn.softplus and the bare name: no threshold
 
 
 # --- methods whose arguments differ from the function's
@@ -984,9 +1009,9 @@ def _method_to(b, args, kwargs, position):
     return as_dtype(b, tensor(b, x, "to", position), dtype, position)
 
 
-METHODS["where"] = _method_where
-METHODS["polygamma"] = _method_polygamma
-METHODS["to"] = _method_to
+variant("method", "where")(_method_where)
+variant("method", "polygamma")(_method_polygamma)
+variant("method", "to")(_method_to)
 FUNCTIONS["numpy"] = _identity("numpy")  # x.detach().numpy()
 FUNCTIONS["fabs"] = FUNCTIONS["abs"]
 FUNCTIONS["positive"] = _identity("positive")
@@ -1077,30 +1102,14 @@ def _math_remainder(b, args, kwargs, position):
                         "torch.fmod and np.fmod that of the dividend", position)
 
 
-LIBRARY_FUNCTIONS[("math", "remainder")] = _math_remainder  # not Python's %: refused, never answered otherwise
+variant("math", "remainder")(_math_remainder)  # not Python's %: refused, never answered otherwise
 
 
 # --- PART shapes-linalg: which library a spelling follows, tuple results, the transpose family,
 # --- shape and assembly, linear algebra ---------------------------------------------------------
 
-# Where PyTorch and NumPy read one spelling differently, the library named decides: a lowering in
-# VARIANTS[(library, name)] wins over FUNCTIONS[name]; "method" is the x.name(...) form.
-VARIANTS: dict = {}
-_TORCH = {"torch", "torch.linalg", "torch.nn.functional", "F", "torch.special"}
-_NUMPY = {"np", "numpy", "jnp", "jax.numpy", "np.linalg", "numpy.linalg", "jnp.linalg"}
-
-
-def library_named(module: str | None) -> str | None:
-    """``"torch"`` or ``"np"`` for a module path that names one of them, else None (bare)."""
-    return "torch" if module in _TORCH else "np" if module in _NUMPY else None
-
-
-def variant(library: str, *names):
-    def register(fn):
-        for name in names:
-            VARIANTS[(library, name)] = fn
-        return fn
-    return register
+# Where PyTorch and NumPy read one spelling differently, the library named decides
+# (``@variant(library, NAME)``, see LIBRARY_FUNCTIONS above).
 
 
 class Items(tuple):
@@ -1216,7 +1225,7 @@ def _axes_args(b, rest, fname, position) -> tuple:
 
 @variant("torch", "transpose")
 @variant("torch", "swapaxes", "swapdims")
-@variant("np", "swapaxes")
+@variant("numpy", "swapaxes")
 @function("swapaxes", "swapdims")
 def _torch_transpose(b, args, kwargs, position, fname="transpose"):
     kwargs = {{"axis1": "dim0", "axis2": "dim1"}.get(k, k): v for k, v in kwargs.items()}  # np.swapaxes' names
@@ -1224,7 +1233,7 @@ def _torch_transpose(b, args, kwargs, position, fname="transpose"):
     return _swap(b, tensor(b, a["x"], fname, position), a["dim0"], a["dim1"], fname, position)
 
 
-@variant("np", "transpose")
+@variant("numpy", "transpose")
 def _np_transpose(b, args, kwargs, position):
     a = arguments("np.transpose", args, kwargs, {"x": REQUIRED, "axes": None}, position)
     x = tensor(b, a["x"], "np.transpose", position)
@@ -1427,7 +1436,7 @@ def _torch_split(b, args, kwargs, position):
     return _pieces(b, x, axis, [min(size, n - i) for i in range(0, n, size)] or [0], position)
 
 
-@variant("np", "split")
+@variant("numpy", "split")
 def _np_split(b, args, kwargs, position, even=True):
     fname = "split" if even else "array_split"
     x, axis, n, spec = _split_args(fname, b, args, kwargs, position, "indices_or_sections")
@@ -1445,8 +1454,8 @@ def _np_split(b, args, kwargs, position, even=True):
     return _pieces(b, x, axis, _sections(n, count), position)
 
 
-FUNCTIONS["array_split"] = VARIANTS[("torch", "tensor_split")] = VARIANTS[("method", "tensor_split")] = \
-    lambda b, args, kwargs, position: _np_split(b, args, kwargs, position, even=False)
+FUNCTIONS["array_split"] = variant("torch", "tensor_split")(variant("method", "tensor_split")(
+    lambda b, args, kwargs, position: _np_split(b, args, kwargs, position, even=False)))
 
 
 @function("split")
@@ -1486,7 +1495,7 @@ def _squeeze(b, args, kwargs, position):
     return _reshape_to(b, x, tuple(s for i, s in enumerate(x.shape) if i not in drop), position)
 
 
-@variant("np", "squeeze")
+@variant("numpy", "squeeze")
 def _np_squeeze(b, args, kwargs, position):
     a = arguments("np.squeeze", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "np.squeeze", position)
@@ -1596,7 +1605,7 @@ def _repeat_interleave(b, args, kwargs, position):
     return _take(b, x, (slice(None),) * axis + (index,), position)
 
 
-VARIANTS[("np", "repeat")] = _repeat_interleave
+variant("numpy", "repeat")(_repeat_interleave)
 
 
 @function("repeat")
@@ -1844,7 +1853,7 @@ def _pad(torch_order):
 
 
 FUNCTIONS["pad"] = _pad(False)
-VARIANTS[("torch", "pad")] = _pad(True)
+variant("torch", "pad")(_pad(True))
 
 
 def _diagonal_index(n, m, k):
@@ -2245,8 +2254,8 @@ def _solve_lowering(library):
 
 
 FUNCTIONS["solve"] = _solve_lowering(None)
-VARIANTS[("torch", "solve")] = _solve_lowering("torch")
-VARIANTS[("np", "solve")] = _solve_lowering("np")
+variant("torch", "solve")(_solve_lowering("torch"))
+variant("numpy", "solve")(_solve_lowering("np"))
 
 
 @function("solve_triangular")
@@ -2395,8 +2404,8 @@ def _svd_lowering(v_not_vh: bool):
 
 
 FUNCTIONS["svd"] = _svd_lowering(False)
-VARIANTS[("torch", "svd")] = _svd_lowering(True)
-VARIANTS[("torch.linalg", "svd")] = _svd_lowering(False)
+variant("torch", "svd")(_svd_lowering(True))
+variant("torch.linalg", "svd")(_svd_lowering(False))
 
 
 @function("svdvals")
@@ -2511,8 +2520,8 @@ def _meshgrid(default):
 
 
 FUNCTIONS["meshgrid"] = _meshgrid(None)
-VARIANTS[("torch", "meshgrid")] = _meshgrid("ij")
-VARIANTS[("np", "meshgrid")] = _meshgrid("xy")
+variant("torch", "meshgrid")(_meshgrid("ij"))
+variant("numpy", "meshgrid")(_meshgrid("xy"))
 
 
 def _atleast(ndim):
@@ -2633,7 +2642,7 @@ def _adjoint(b, args, kwargs, position):
 
 
 FUNCTIONS["permute_dims"] = FUNCTIONS["permute"]
-VARIANTS[("np.linalg", "diagonal")] = VARIANTS[("torch.linalg", "diagonal")]
+variant("np.linalg", "diagonal")(LIBRARY_FUNCTIONS[("torch.linalg", "diagonal")])
 
 
 @function("diagflat")
@@ -2660,39 +2669,20 @@ def _torch_sign(b, args, kwargs, position):
                    position=position)
 
 
-LIBRARY_FUNCTIONS[("torch", "sign")] = LIBRARY_FUNCTIONS[("torch", "sgn")] = _torch_sign
+variant("torch", "sign", "sgn")(_torch_sign)
 # --- PART reductions: statistics, cumulative ops, selections, norms, losses (issue 13) ---------
-# Where PyTorch and NumPy mean different things by one name, the library named decides:
-# SPELLED[(library, name)] is the lowering of ``torch.name`` / ``np.name`` / ``x.name``
-# ("method"); FUNCTIONS[name] stays the bare spelling, which refuses what is ambiguous.
+# Where PyTorch and NumPy mean different things by one name, the library named decides
+# (LIBRARY_FUNCTIONS, :func:`variant`); FUNCTIONS[name] stays the bare spelling, which refuses what
+# is ambiguous. A lowering made per library, ``make(library)``, is registered by _per_library.
 
-SPELLING_LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.special": "torch",
-             "torch.linalg": "torch.linalg", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
-             "jax.numpy": "numpy", "np.linalg": "numpy", "numpy.linalg": "numpy", "jnp.linalg": "numpy",
-             "scipy.special": "scipy"}
-SPELLED: dict = {}
+PER_LIBRARY = ("torch", "torch.linalg", "numpy", "method")
 
 
-def spelling_library(module: str | None, method: bool) -> str | None:
-    """The library a call names: "torch", "torch.linalg", "numpy", "method" (``x.f()``) or None."""
-    return "method" if method else SPELLING_LIBRARIES.get(module) if module else None
-
-
-def spelled(library: str | None, name: str):
-    """The lowering of ``name`` as ``library`` spells it, or None (then FUNCTIONS[name])."""
-    if library is None:
-        return None
-    found = SPELLED.get((library, name))
-    if found is None and library == "torch.linalg":
-        found = SPELLED.get(("torch", name))
-    return found
-
-
-def _spelled(name: str, make):
+def _per_library(name: str, make):
     """Register ``make(library)`` for the bare name and each library's spelling of ``name``."""
     FUNCTIONS[name] = make(None)
-    for library in ("torch", "torch.linalg", "numpy", "method"):
-        SPELLED[(library, name)] = make(library)
+    for library in PER_LIBRARY:
+        variant(library, name)(make(library))
 
 
 class Pair(Tracer):
@@ -2841,8 +2831,8 @@ def _correction(b, a, library, fname, position) -> float:
                      position)
 
 
-_spelled("var", _var_std("var"))
-_spelled("std", _var_std("std"))
+_per_library("var", _var_std("var"))
+_per_library("std", _var_std("std"))
 
 
 # log_softmax, softmin: PyTorch's implicit dim (deprecated) is the last for 0-, 1- and 2-d
@@ -2877,8 +2867,8 @@ def _scipy_softmax(b, args, kwargs, position):
     return FUNCTIONS["softmax"](b, [a["x"]], {"axis": a["axis"]}, position)
 
 
-SPELLED[("scipy", "log_softmax")] = lambda b, args, kwargs, position: _log_softmax(b, args, kwargs, position, True)
-SPELLED[("scipy", "softmax")] = _scipy_softmax
+variant("scipy", "log_softmax")(lambda b, args, kwargs, position: _log_softmax(b, args, kwargs, position, True))
+variant("scipy", "softmax")(_scipy_softmax)
 
 
 @function("softmin")
@@ -2912,8 +2902,8 @@ def _cumulative(fname: str):
     return make
 
 
-_spelled("cumsum", _cumulative("cumsum"))
-_spelled("cumprod", _cumulative("cumprod"))
+_per_library("cumsum", _cumulative("cumsum"))
+_per_library("cumprod", _cumulative("cumprod"))
 
 
 # argmax, argmin: the same in both libraries; the first index wins ties, NaN is the maximum.
@@ -2981,8 +2971,8 @@ def _extreme_pair(op_name: str, reduction_lower, library):
 for _op_name in ("max", "min"):
     _reduce = FUNCTIONS[_op_name]
     FUNCTIONS[_op_name] = _extreme_pair(_op_name, _reduce, None)
-    for _library in ("torch", "torch.linalg", "numpy", "method"):
-        SPELLED[(_library, _op_name)] = _extreme_pair(_op_name, _reduce, _library)
+    for _library in PER_LIBRARY:
+        variant(_library, _op_name)(_extreme_pair(_op_name, _reduce, _library))
 
 
 def _sort_like(fname: str):
@@ -3013,8 +3003,8 @@ def _sort_like(fname: str):
     return make
 
 
-_spelled("sort", _sort_like("sort"))
-_spelled("argsort", _sort_like("argsort"))
+_per_library("sort", _sort_like("sort"))
+_per_library("argsort", _sort_like("argsort"))
 
 
 @function("topk")
@@ -3070,8 +3060,8 @@ def _median(library):
 
 
 FUNCTIONS["median"] = _median(None)
-for _library in ("torch", "torch.linalg", "numpy", "method"):
-    SPELLED[(_library, "median")] = _median(_library)
+for _library in PER_LIBRARY:
+    variant(_library, "median")(_median(_library))
 
 
 # --- norms ---
@@ -3161,8 +3151,8 @@ def _norm_by(library):
 
 
 FUNCTIONS["norm"] = _norm_by(None)
-for _library in ("torch", "torch.linalg", "numpy", "method"):
-    SPELLED[(_library, "norm")] = _norm_by(_library)
+for _library in PER_LIBRARY:
+    variant(_library, "norm")(_norm_by(_library))
 
 
 @function("vector_norm")

@@ -20,10 +20,10 @@ import numpy as np
 
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
-from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, METHODS, MODULES, VARIANTS, DType, Static, \
-    boolean, is_boolean, library_of, logical, transpose_all
-from .functions import Pair, pair_attribute, pair_item, spelled, spelling_library, unpack_pair
-from .functions import Items, Refused, library_named, matrix_transpose
+from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
+    boolean, is_boolean, library_function, library_of, logical, transpose_all
+from .functions import Pair, pair_attribute, pair_item, unpack_pair
+from .functions import Items, Refused, matrix_transpose
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -465,10 +465,7 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
             else None
-        library = "method" if kind == "method" else library_named(module)
-        key = {"F": "torch.nn.functional", "numpy": "np"}.get(module, module)
-        lower = spelled(spelling_library(module, kind == "method"), fname) or VARIANTS.get((key, fname)) \
-            or VARIANTS.get((library, fname)) or self.lookup(kind, fname, module, position)
+        lower = self.lookup(kind, fname, module, position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
         if kind == "method" and isinstance(args[0], Items):
@@ -614,15 +611,17 @@ class _Lowering:
 
     def lookup(self, kind: str, fname: str, module: str | None, position: int):
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own
-        reading first (``torch:NAME``, ``numpy:NAME``), then the shared one."""
-        lib = library_of(module)
-        if kind == "method" and fname in METHODS:
-            return METHODS[fname]
-        if (lib, fname) in LIBRARY_FUNCTIONS:
-            return LIBRARY_FUNCTIONS[(lib, fname)]
+        reading first (``LIBRARY_FUNCTIONS[(library_of(...), NAME)]``, then its fallback:
+        ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
+        lib = library_of(module, kind == "method")
+        found = library_function(lib, fname)
+        if found is not None:
+            return found
         if fname in FUNCTIONS:
             return FUNCTIONS[fname]
-        readings = [other for other in ("torch", "numpy") if (other, fname) in LIBRARY_FUNCTIONS]
+        if lib == "method":
+            lib = None
+        readings = [other for other in ("torch", "numpy") if (other, fname) in READINGS]
         if len(readings) == 2 and lib is None:
             raise JacNameError(ambiguous_message(fname, kind), position)
         if readings and lib is None:
@@ -640,8 +639,6 @@ _COMPARISON_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "n
 
 
 def ambiguous_message(fname: str, kind: str) -> str:
-    from .functions import READINGS
-
     written = f"x.{fname}()" if kind == "method" else f"{fname}()"
     meanings = "; ".join(f"{'np' if lib == 'numpy' else lib}.{fname}: {READINGS.get((lib, fname), 'its own')}"
                          for lib in ("torch", "numpy"))
