@@ -178,18 +178,12 @@ def hessian_command(
     """Second derivatives, one block per pair of inputs: y.shape + x_i.shape + x_j.shape."""
     from ..tools.report import hessian_report
 
-    def show_plan(plan):
-        if explain and not as_json:
-            from .render import Renderer
-
-            Renderer().plan(plan)
+    show_plan = commands.plan_printer(explain, as_json)
 
     def build():
         report = hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed, max_memory, show_plan,
                                 batch)
-        if explain and as_json:
-            report["plan"] = report.plan.to_dict()
-        return report
+        return commands.with_plan(report, explain, as_json)
 
     _run(as_json, build, "hessian", strict)
 
@@ -213,18 +207,12 @@ def derivative_command(
     """The K-th derivative with respect to one input (--wrt NAME): forward over reverse, no finite differences."""
     from ..tools.report import derivative_report
 
-    def show_plan(plan):
-        if explain and not as_json:
-            from .render import Renderer
-
-            Renderer().plan(plan)
+    show_plan = commands.plan_printer(explain, as_json)
 
     def build():
         report = derivative_report(read_expression(expr), bindings or [], order, wrt, dtype, seed, max_memory,
                                    sparse, show_plan, batch)
-        if explain and as_json:
-            report["plan"] = report.plan.to_dict()
-        return report
+        return commands.with_plan(report, explain, as_json)
 
     _run(as_json, build, "derivative", strict)
 

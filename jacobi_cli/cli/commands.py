@@ -93,6 +93,24 @@ def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = Fa
     return 0, report
 
 
+def plan_printer(explain: bool, as_json: bool):
+    """``--explain``: the callback that prints a plan before it runs (the human output only)."""
+    def show_plan(plan):
+        if explain and not as_json:
+            from .render import Renderer
+
+            Renderer().plan(plan)
+
+    return show_plan
+
+
+def with_plan(report, explain: bool, as_json: bool):
+    """``--explain --json``: the plan the result followed, as its ``"plan"`` key."""
+    if explain and as_json:
+        report["plan"] = report.plan.to_dict()
+    return report
+
+
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
@@ -101,11 +119,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     """The report builder of ``jac eval``, for :func:`run`."""
     from ..tools.report import eval_report, save_arrays
 
-    def show_plan(plan):
-        if explain and not as_json:
-            from .render import Renderer
-
-            Renderer().plan(plan)
+    show_plan = plan_printer(explain, as_json)
 
     def build():
         if layout not in ("array", "numerator"):
@@ -126,8 +140,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
                              max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds,
                              out=None if plot else out)  # a plot needs the Jacobian in memory: no streaming
-        if explain and as_json:
-            report["plan"] = report.plan.to_dict()
+        with_plan(report, explain, as_json)
         if out is not None and report.streamed is None:
             save_arrays(out, report, layout)
         if plot is not None:

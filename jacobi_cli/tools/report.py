@@ -727,6 +727,17 @@ def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAUL
     return api.prepare(expr, bindings, wrt, dtype, seed, max_bytes, several=True, budget=budget), None, None
 
 
+def _batch_plan(plans: dict, batch, budget: int, problem, units, on_plan):
+    """The plans of every output over the batch, shown (``--explain``) before a refusal is raised."""
+    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
+                              np.dtype(problem.graph.dtype).itemsize)
+    if on_plan is not None:
+        on_plan(plan)
+    if plan.refusal:
+        raise JacLimitError(plan.refusal)
+    return plan
+
+
 def _general(problem, batch) -> bool:
     return batch is not None or problem.graph.several
 
@@ -785,12 +796,7 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
         raise JacUsageError("--sparse does not combine with --batch: the per-example Jacobians are stacked dense")
     units = api.output_problems(problem)
     plans = {o: api.plan_of(p, mode, budget) for o, p in units}
-    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
-                                np.dtype(problem.graph.dtype).itemsize)
-    if on_plan is not None:
-        on_plan(plan)
-    if plan.refusal:
-        raise JacLimitError(plan.refusal)
+    plan = _batch_plan(plans, batch, budget, problem, units, on_plan)
     stack, first, kernels = batching.Stacked(batch.size if batch else None), {}, {}
     for b, example in enumerate(_examples(problem, batch, split)):
         for o, p in api.output_problems(example):
@@ -904,12 +910,7 @@ def _jvp_general(expr, problem, batch, split, tangents: dict) -> Result:
 def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianResult:
     units = api.output_problems(problem)
     plans = {o: api.hessian_plan_of(p, budget) for o, p in units}
-    plan = batching.BatchPlan(plans, batch, budget, sum(p.output.nbytes for _, p in units),
-                                np.dtype(problem.graph.dtype).itemsize)
-    if on_plan is not None:
-        on_plan(plan)
-    if plan.refusal:
-        raise JacLimitError(plan.refusal)
+    plan = _batch_plan(plans, batch, budget, problem, units, on_plan)
     stack = batching.Stacked(batch.size if batch else None)
     for b, example in enumerate(_examples(problem, batch, split)):
         for o, p in api.output_problems(example):
@@ -951,12 +952,7 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     name = api.derivative_input(problem)
     units = api.output_problems(problem)
     plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
-    plan = batching.BatchPlan(plans, found_batch, budget, sum(p.output.nbytes for _, p in units),
-                                np.dtype(problem.graph.dtype).itemsize)
-    if on_plan is not None:
-        on_plan(plan)
-    if plan.refusal:
-        raise JacLimitError(plan.refusal)
+    plan = _batch_plan(plans, found_batch, budget, problem, units, on_plan)
     stack = batching.Stacked(found_batch.size if found_batch else None)
     for b, example in enumerate(_examples(problem, found_batch, split)):
         for o, p in api.output_problems(example):
