@@ -223,21 +223,21 @@ class Compiled:
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
         limit = memory.default_budget() if budget is None else int(budget)
         if self.graph.several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
-            return {o: (lambda found: found if structured else {n: dense(j, layout, budget=limit)
-                                                                for n, j in found.items()})(
-                jacobians(p, self.plan_of(p, mode, limit))) for o, p in output_problems(self.bind(env, wrt, True))}
+            problems = output_problems(self.bind(env, wrt, True, limit))
+            return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
+                    for o, p in problems}
         key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
         kernel = self._kernel(key)
         if kernel is not None and kernel.peak <= limit:
             found = _run(kernel, env, structured)
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
-        problem = self.bind(env, wrt)
+        problem = self.bind(env, wrt, budget=limit)
         plan = self.plan_of(problem, mode, limit)
         found = jacobians(problem, plan)
         self._learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)),
                     lambda k: (env, True), found)
-        return found if structured else {name: dense(j, layout, budget=limit) for name, j in found.items()}
+        return _in_arrays(found, structured, layout, limit)
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
             wrt: Sequence[str] | None = None) -> dict:
@@ -286,7 +286,7 @@ class Compiled:
     def hessian(self, env: dict, wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
         """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape`` (several outputs:
         ``{output: blocks}``)."""
-        problem = self.bind(env, wrt, several=True)
+        problem = self.bind(env, wrt, several=True, budget=budget)
         if self.graph.several:
             return {o: hessians(p, budget=budget) for o, p in output_problems(problem)}
         return hessians(problem, budget=budget)
@@ -502,6 +502,11 @@ def _arrays(tangents: dict, dtype) -> dict | None:
             return None
         out[name] = t.astype(dtype, copy=False)
     return out
+
+
+def _in_arrays(found: dict, structured: bool, layout: str, budget: int) -> dict:
+    """``found`` as the caller asked: the Jacobian objects, or dense arrays in ``layout``."""
+    return found if structured else {name: dense(j, layout, budget=budget) for name, j in found.items()}
 
 
 def _in_layout(found: dict, kernel, layout: str) -> dict:

@@ -11,6 +11,7 @@ budget are chunked or refused before anything is allocated (:mod:`jacobi_cli.pla
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -36,14 +37,13 @@ def available_bytes() -> int | None:
 def default_budget() -> int:
     """A safe fraction of :func:`available_bytes` (2 GiB when the machine does not say),
     read at most once a second."""
-    now = time.monotonic()
-    if _default[1] is None or now - _default[0] > 1.0:
-        available = available_bytes()
-        _default[:] = [now, int(available * SAFE_FRACTION) if available else FALLBACK_BYTES]
-    return _default[1]
+    return _budget_in_second(int(time.monotonic()))
 
 
-_default: list = [0.0, None]  # [when, bytes]
+@functools.lru_cache(maxsize=1)  # locked by lru_cache itself: threads share it safely
+def _budget_in_second(second: int) -> int:
+    available = available_bytes()
+    return int(available * SAFE_FRACTION) if available else FALLBACK_BYTES
 
 
 def budget(max_memory=None) -> int:
