@@ -76,7 +76,7 @@ def test_every_input_passes_for_a_smooth_expression():
 
 def test_a_wrong_vjp_rule_fails_reverse_mode_only(monkeypatch):
     sin = OPS["sin"]
-    wrong = dataclasses.replace(sin, vjp=(lambda g, ans, x: g * ans,))  # sin' is cos, not sin
+    wrong = dataclasses.replace(sin, vjp=(lambda g, ans, x: P.mul(g, ans),))  # sin' is cos, not sin (rules use P)
     monkeypatch.setitem(_BLOCKS, "sin", wrong)
     r = check(api.prepare("sin(x)", {"x": [0.3, 1.2]}))["x"]
     assert not r.passed
@@ -99,8 +99,8 @@ def test_smooth_functions_pass_at_large_x(expr):
 def test_a_wrong_rule_is_still_caught_at_large_x(monkeypatch, x):
     """A derivative 1e-4 off at |x| up to 1e6 fails: the better yardstick is also a sharper one."""
     sin = OPS["sin"]
-    off = dataclasses.replace(sin, vjp=(lambda g, ans, x: g * P.cos(x) * 1.0001,),
-                              jvp=(lambda t, ans, x: t * P.cos(x) * 1.0001,))
+    off = dataclasses.replace(sin, vjp=(lambda g, ans, x: P.mul(g, P.cos(x) * 1.0001),),
+                              jvp=(lambda t, ans, x: P.mul(t, P.cos(x) * 1.0001),))
     monkeypatch.setitem(_BLOCKS, "sin", off)
     r = check(api.prepare("sin(x) * x**2", {"x": [x]}))["x"]
     assert not r.passed and not r.forward.passed and not r.reverse.passed

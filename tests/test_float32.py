@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from jacobi_cli.tools import api
 from jacobi_cli.tools.check import check
 from jacobi_cli.cli.app import app
-from jacobi_cli.ir.ops import _BLOCKS, OPS  # tests patch the registry through _BLOCKS (OPS is read-only)
+from jacobi_cli.ir.ops import _BLOCKS, OPS, P  # tests patch the registry through _BLOCKS (OPS is read-only)
 
 runner = CliRunner()
 EXPRESSIONS = [
@@ -54,8 +54,8 @@ def test_check_passes_right_derivatives_in_float32(expr, bindings):
 
 def test_check_still_catches_a_one_percent_error_in_float32(monkeypatch):
     tanh = OPS["tanh"]
-    off = dataclasses.replace(tanh, vjp=(lambda g, ans, x: g * (1 - ans * ans) * 1.01,),
-                              jvp=(lambda t, ans, x: t * (1 - ans * ans) * 1.01,))
+    off = dataclasses.replace(tanh, vjp=(lambda g, ans, x: P.mul(g, (1 - ans * ans) * 1.01),),
+                              jvp=(lambda t, ans, x: P.mul(t, (1 - ans * ans) * 1.01),))
     monkeypatch.setitem(_BLOCKS, "tanh", off)
     result = runner.invoke(app, ["check", "--json", "--dtype", "float32", "tanh(x)", "x=[0.3, -0.7, 1.1]"])
     assert result.exit_code == 1, result.output

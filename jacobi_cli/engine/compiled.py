@@ -38,7 +38,7 @@ from .jacobian import Jacobian
 from .memory import fmt_bytes
 from .blas import product_work, threads_for
 from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
-from .planner import hessian_plan as blocks_plan, values_nbytes
+from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, product_plan, check_product
 
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
@@ -107,9 +107,11 @@ class Compiled:
         return self._memo_get(("wrt", names), lambda: self.graph.with_wrt(names))
 
     def bind(self, env: dict, wrt: Sequence[str] | None = None, several: bool = False,
-             budget: int | None = None) -> Problem:
+             budget: int | None = None, product: tuple | None = None) -> Problem:
         """Evaluate at ``env`` (``{name: array of the compiled shape and dtype}``); the forward
-        values, known from the shapes, must fit ``budget`` (default: the default budget). An
+        values, known from the shapes, must fit ``budget`` (default: the default budget), and
+        with ``product`` (``("vjp", None)`` or ``("jvp", tangent names)``) the forward values
+        and that pass together (:meth:`product_plan`), before anything is computed. An
         expression that ends in a tuple of several outputs is refused unless the caller
         handles them (``several``: see :func:`output_problems`)."""
         if self.graph.several and not several:
@@ -123,9 +125,20 @@ class Compiled:
                                                    for n in env):
             raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
                                 "(a boolean mask computed from the inputs)")
-        memory.require(memory.forward_bytes(graph), memory.default_budget() if budget is None else budget,
-                       "the forward pass (every value the derivatives read)")
+        budget = memory.default_budget() if budget is None else budget
+        if product is None:
+            memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
+        else:
+            kind, tangent_names = product
+            check_product(self.product_plan(names, kind, tangent_names), budget, f"jac {kind}")
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
+
+    def product_plan(self, wrt: Sequence[str] | None, kind: str, tangent_names=None) -> ProductPlan:
+        """The :class:`~jacobi_cli.engine.planner.ProductPlan` of one vjp or jvp pass (shapes only: kept)."""
+        graph = self.graph_for(wrt)
+        names = tuple(n for n in (tangent_names or ()) if n in graph.inputs)
+        return self._memo_get(("product", tuple(check_wrt(wrt, self.graph.inputs)), kind, names),
+                              lambda: product_plan(graph, kind, names))
 
     def plan_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
         """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.engine.planner`);
@@ -240,11 +253,12 @@ class Compiled:
         return _in_arrays(found, structured, layout, limit)
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
-            wrt: Sequence[str] | None = None) -> dict:
+            wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
         """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
-        (several outputs: ``{output: v}``, see :func:`vjp_several`)."""
+        (several outputs: ``{output: v}``, see :func:`vjp_several`). The forward values and the
+        pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
         if self.graph.several:
-            return vjp_several(self.bind(env, wrt, True), v)
+            return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
         v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
         key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
@@ -253,30 +267,33 @@ class Compiled:
         def run_args(k):  # the inputs, then the cotangent
             return env, np.ones(k.y_shape, self.dtype) if ones else v_array
 
-        if kernel is not None:
+        if kernel is not None and self.product_plan(wrt, "vjp").peak_bytes <= _limit(budget):
             found = _run(kernel, *run_args(kernel))
             if found is not None:
                 return dict(zip(kernel.names, found))
-        problem = self.bind(env, wrt)
+        problem = self.bind(env, wrt, budget=budget, product=("vjp", None))
         found = vjp_of(problem, cotangent(problem, v))
         if key[2] is not None:
             self._learn(key, "vjp_kernel", (problem.graph, problem.wrt), run_args, found,
                         lambda got: dict(zip(problem.wrt, got)))
         return found
 
-    def jvp(self, env: dict, tangents: dict | None = None) -> np.ndarray:
-        """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none)."""
+    def jvp(self, env: dict, tangents: dict | None = None, budget: int | None = None) -> np.ndarray:
+        """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none).
+        The forward values and the pass must fit ``budget``, checked before they are computed."""
         tangents = tangents or {}
+        product = ("jvp", tuple(tangents))
         if self.graph.several:  # {output: J·t}
-            return {o: jvp_of(p, tangents_of(p, tangents)) for o, p in output_problems(self.bind(env, several=True))}
+            return {o: jvp_of(p, tangents_of(p, tangents))
+                    for o, p in output_problems(self.bind(env, several=True, budget=budget, product=product))}
         arrays = _arrays(tangents, self.dtype)
         key = ("jvp", tuple((n, t.shape) for n, t in arrays.items())) if arrays is not None and arrays else None
         kernel = self._kernel(key) if key else None
-        if kernel is not None:
+        if kernel is not None and self.product_plan(None, "jvp", tuple(tangents)).peak_bytes <= _limit(budget):
             found = _run(kernel, env, *arrays.values())
             if found is not None:
                 return found[0]
-        problem = self.bind(env)
+        problem = self.bind(env, budget=budget, product=product)
         found = jvp_of(problem, tangents_of(problem, tangents))
         if key:
             self._learn(key, "jvp_kernel", (problem.graph, list(arrays)), lambda k: (env, *arrays.values()), found,
@@ -484,6 +501,10 @@ def _run(kernel, *args):
         return kernel(*args)
     except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
         return None
+
+
+def _limit(budget: int | None) -> int:
+    return memory.default_budget() if budget is None else int(budget)
 
 
 def _wrt_key(wrt) -> tuple | None:

@@ -588,3 +588,66 @@ def _blocks_too_big(plan: HessianPlan) -> str | None:
         f"it needs {biggest:,} bytes ({fmt_bytes(biggest)}), and with the other blocks and the values {need:,} bytes "
         f"({fmt_bytes(need)}), more than the memory budget of {plan.budget:,} bytes ({fmt_bytes(plan.budget)}); "
         f"nothing was allocated. Raise --max-memory or differentiate fewer or smaller inputs (--wrt)")
+
+
+# --- products with J: one vjp or jvp pass, planned as the Jacobians are ---------------------------
+
+@dataclass(frozen=True)
+class ProductPlan:
+    """The predicted peak of ``jac vjp`` / ``jac jvp`` (one pass of one vector): the forward
+    values, then the pass, its seed and its results, from a dry run in which every value is a
+    stand-in of its shape (:class:`~jacobi_cli.ir.structured.ShapeOnly`), so nothing is
+    computed or allocated before the plan is checked. ``exact`` is False when a rule needed
+    real values and the pass was bounded from the shapes instead (see :func:`product_plan`)."""
+
+    kind: str  # "vjp" or "jvp"
+    values_bytes: int
+    pass_peak: int
+    exact: bool
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.values_bytes + self.pass_peak
+
+
+def product_plan(graph: Graph, kind: str, names=None, outputs=None) -> ProductPlan:
+    """The :class:`ProductPlan` of one ``kind`` pass (``"vjp"``: from ``outputs``, default the
+    output, back to the inputs that require grad; ``"jvp"``: from the tangents of ``names``).
+
+    A rule that needs real values (Python logic on them) cannot run on stand-ins; the pass is
+    then bounded by every node's cotangent or tangent alive at once plus three of the largest
+    node (a rule's temporaries), which over-counts but never under-counts a plain pass."""
+    from .memory import forward_bytes
+
+    outputs = graph.output_ids() if outputs is None else list(outputs)
+    values = [node.value if node.op == "const" else structured.ShapeOnly(node.shape, graph.dtype)
+              for node in graph.nodes]  # made outside the dry run: not counted (values_bytes counts them)
+    try:
+        with structured.dry_run() as ledger:
+            if kind == "vjp":
+                seeds = {o: structured.ShapeOnly((1,) + tuple(graph.nodes[o].shape), graph.dtype) for o in outputs}
+                found = autodiff.vjp(graph, values, seeds)
+            else:
+                tangents = {n: structured.ShapeOnly((1,) + tuple(graph.nodes[graph.inputs[n]].shape), graph.dtype)
+                            for n in (names or ())}
+                found = autodiff.jvp(graph, values, tangents, outputs) if tangents else {}
+            del found
+            peak, exact = ledger.peak, True
+    except Exception:  # noqa: BLE001 - a rule that needs values: bounded from the shapes instead
+        peak, exact = _product_bound(graph), False
+    return ProductPlan(kind, forward_bytes(graph), peak, exact)
+
+
+def _product_bound(graph: Graph) -> int:
+    itemsize = np.dtype(graph.dtype).itemsize
+    sizes = [size(node.shape) * itemsize for node in graph.nodes]
+    return sum(sizes) + 3 * max(sizes, default=0)
+
+
+def check_product(plan: ProductPlan, budget: int, what: str) -> None:
+    """Refuse, before the forward pass, a ``plan`` that does not fit ``budget``."""
+    if plan.peak_bytes > budget:
+        raise JacLimitError(
+            f"{what} needs about {fmt_bytes(plan.peak_bytes)} (the forward values {fmt_bytes(plan.values_bytes)}, "
+            f"the {plan.kind} pass {fmt_bytes(plan.pass_peak)}), over the memory budget of {fmt_bytes(budget)}; "
+            f"nothing was computed. Use smaller inputs, or raise the budget with --max-memory")

@@ -139,7 +139,8 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
-            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None) -> Problem:
+            max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None,
+            product: tuple | None = None) -> Problem:
     """Parse, bind and evaluate: the common first step of every computing command.
 
     The compiled function for the expression and input shapes is cached, so calling again
@@ -147,14 +148,17 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     inputs in total; the forward values must fit ``budget`` (default: the default budget)
     before they are computed. An expression that ends in a tuple of several outputs is
     refused unless the caller handles them (``several``, then :func:`output_problems`).
+    ``product`` (``("vjp", None)``, ``("jvp", names)``): the values and that pass must fit
+    ``budget`` together (:meth:`Compiled.product_plan`).
     """
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
-    return compiled.bind(env, wrt, several, budget)
+    return compiled.bind(env, wrt, several, budget, product)
 
 
 def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: int = 0,
-                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None) -> tuple:
+                  max_bytes: int = DEFAULT_MAX_BYTES, several: bool = False, budget: int | None = None,
+                  product: tuple | None = None) -> tuple:
     """``(problem of example 0, Batch, split inputs)`` for ``--batch`` specs (``["x", "W:1"]``):
     compiled and planned once for the shapes of one example; :func:`example` gives the others
     (see :mod:`jacobi_cli.engine.batching`)."""
@@ -167,7 +171,7 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
     if found.size == 0:
         raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to compute")
     split = found.split(bound.values)
-    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several, budget)
+    problem = prepare(expr, found.example(split, 0), wrt, dtype, seed, max_bytes, several, budget, product)
     if problem.graph.by_value:  # built for example 0's values: the others may select other elements
         raise JacValueError("x[mask] with a mask computed from the inputs cannot take --batch: each example's mask "
                             "selects its own elements, so the examples have results of different shapes; "
@@ -261,7 +265,7 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
 
 
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
-        seed: int = 0) -> dict[str, np.ndarray]:
+        seed: int = 0, max_memory: Size = None) -> dict[str, np.ndarray]:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``, as ``jac vjp``: each shaped like its input.
 
     ``v`` is shaped like the output, or ``"ones"``; it may be omitted only for a one-element
@@ -270,22 +274,30 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
 
     >>> vjp("x * y", {"x": [1.0, 2.0], "y": [3.0, 4.0]}, v=[2.0, 3.0])["x"]
     array([ 6., 12.])
+
+    ``max_memory`` is the budget, as for :func:`jacobian`: the forward values and the pass
+    (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
+    is raised before they are computed.
     """
+    limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
-    compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
-    return compiled.vjp(env, v, wrt)
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    return compiled.vjp(env, v, wrt, limit)
 
 
 def jvp(expr: str, bindings: BindingsLike = None, tangents: Mapping[str, Value] | None = None, dtype: DType = "float64",
-        seed: int = 0) -> np.ndarray:
+        seed: int = 0, max_memory: Size = None) -> np.ndarray:
     """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none), as ``jac jvp``.
 
     >>> jvp("sin(x) * y", {"x": [0.0, 1.0], "y": [2.0, 3.0]}, {"x": [1.0, 0.0]})
     array([2., 0.])
+
+    ``max_memory``: the budget, checked as :func:`vjp` checks it.
     """
+    limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
-    compiled, env = _compiled(expr, bindings, dtype, seed, DEFAULT_MAX_BYTES)
-    return compiled.jvp(env, tangents)
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    return compiled.jvp(env, tangents, limit)
 
 
 def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,

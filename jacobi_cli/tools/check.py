@@ -13,13 +13,17 @@ for the estimate's own rounding error: ``|automatic - numeric| <= atol + rtol |n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..engine import autodiff
+from ..engine import autodiff, memory, planner
+from ..engine.blas import product_work, threads_for
+from ..engine.jacobian import SparseJacobian
+from ..ir.structured import SparseBatch
 from . import numeric
-from ..errors import JacShapeError, JacUsageError
+from ..errors import JacLimitError, JacShapeError, JacUsageError
 from ..ir.shapes import fmt
 
 # (rtol, atol) per dtype: central differences are good to about eps**(2/3) relative
@@ -27,6 +31,9 @@ from ..ir.shapes import fmt
 DEFAULT_TOLERANCES = {np.dtype(np.float64): (1e-5, 1e-8), np.dtype(np.float32): (2e-3, 1e-4)}
 MAX_KINKS = 10  # kink points listed per input; all of them are counted
 MAX_REFINED = 1000  # failing elements given a second look at a smaller step
+CHECK_ARRAYS = 28  # output-sized float64 arrays per checked column, measured (tests/test_check.py): forward and
+# reverse columns, the estimates (estimate, rounding, left, right, kink) and their arranged copies, the refined
+# copies, and the comparisons' temporaries
 
 
 def default_tolerances(dtype) -> tuple:
@@ -110,8 +117,15 @@ def function_of(problem, name: str):
     return f
 
 
-def check(problem, method: str = "central", rtol: float | None = None, atol: float | None = None) -> dict:
-    """``{name: InputCheck}`` for every input in ``problem.wrt``."""
+def check(problem, method: str = "central", rtol: float | None = None, atol: float | None = None,
+          budget: int | None = None) -> dict:
+    """``{name: InputCheck}`` for every input in ``problem.wrt``.
+
+    Within ``budget`` bytes (default: the default budget), planned before anything big is
+    allocated: the reverse-mode Jacobians are planned and chunked as ``jac eval``'s are
+    (:mod:`jacobi_cli.engine.planner`, structure kept); forward mode and the finite
+    differences run a chunk of columns at a time (:func:`plan_columns`), so only that chunk
+    of each comparison is in memory. A check that cannot fit raises ``JacLimitError``."""
     if method not in numeric.METHODS:
         raise JacUsageError(f"--method must be {' or '.join(numeric.METHODS)}, not {method!r}")
     default_rtol, default_atol = default_tolerances(problem.graph.dtype)
@@ -119,27 +133,131 @@ def check(problem, method: str = "central", rtol: float | None = None, atol: flo
     atol = default_atol if atol is None else atol
     if not problem.wrt:
         return {}
-    reverse = autodiff.jacrev(problem.graph, problem.values)
-    forward = autodiff.jacfwd(problem.graph, problem.values, problem.wrt)
-    return {name: _check_input(problem, name, reverse[name], forward[name], method, rtol, atol)
+    budget = memory.default_budget() if budget is None else int(budget)
+    g, values = problem.graph, problem.values
+    evaluation = _evaluation_bytes(problem)
+    plan = planner.check(planner.make_plan(g, values, problem.wrt, "reverse", budget - evaluation))
+    reverse = planner.run(plan, g, values)
+    room = budget - plan.values_bytes - plan.result_bytes - evaluation
+    return {name: _check_input(problem, name, reverse[name], method, rtol, atol,
+                               plan_columns(problem, name, room, budget))
             for name in problem.wrt}
 
 
-def _check_input(problem, name, reverse, forward, method, rtol, atol) -> InputCheck:
+def _evaluation_bytes(problem) -> int:
+    """What one evaluation of ``f`` holds while the finite differences run: every node's
+    value, and the two shifted copies of the input."""
+    itemsize = np.dtype(problem.graph.dtype).itemsize
+    nodes = sum(math.prod(n.shape) for n in problem.graph.nodes if n.op != "const")
+    return nodes * itemsize + 2 * max((problem.env[n].nbytes for n in problem.wrt), default=0)
+
+
+def plan_columns(problem, name: str, room: int, budget: int) -> int:
+    """Columns of dy/d``name`` checked at a time: one forward pass over that many basis
+    vectors (its peak from the planner's dry run) and the comparison arrays of that many
+    columns (``CHECK_ARRAYS`` of the output's size, in float64, per column) must fit ``room``."""
+    g, values = problem.graph, problem.values
+    n = problem.env[name].size
+    per_column = CHECK_ARRAYS * math.prod(g.output_shape) * 8
+    if n == 0:
+        return 1
+
+    def probe(batch):
+        return planner.probe_forward(g, values, name, batch).peak + batch * per_column
+
+    batch, _, refusal = planner.chunk(probe, n, probe(n), room, budget,
+                                      f"for jac check of {name} (a forward pass and {CHECK_ARRAYS} comparison "
+                                      f"arrays per column)")
+    if refusal:
+        raise JacLimitError(refusal)
+    return batch
+
+
+def _check_input(problem, name, reverse, method, rtol, atol, batch) -> InputCheck:
+    """``name``'s check, ``batch`` columns at a time, the parts merged (worst errors, all counts)."""
     f, x = function_of(problem, name), problem.env[name]
-    est = numeric.differences(f, x, method)
-    y_ndim = len(problem.graph.output_shape)
+    y0 = np.asarray(problem.output)
+    found, refine_left = None, [MAX_REFINED]
+    for start in range(0, x.size, batch):
+        stop = min(start + batch, x.size)
+        forward = _forward_columns(problem, name, start, stop)
+        part = _check_columns(f, x, y0, (start, stop), _reverse_columns(reverse, start, stop), forward,
+                              method, rtol, atol, refine_left)
+        del forward
+        found = part if found is None else _folded(found, part)  # one summary kept, not one per chunk
+    return _merged(name, found)
+
+
+def _forward_columns(problem, name, start, stop) -> np.ndarray:
+    """Columns ``start..stop`` of dy/d``name`` by forward mode: ``y.shape + (stop - start,)``."""
+    g = problem.graph
+    with threads_for(product_work(g.nodes)):
+        part = autodiff.forward_part(g, problem.values, name, start, stop)
+    part = part.to_dense() if isinstance(part, SparseBatch) else np.asarray(part)
+    return np.moveaxis(part.reshape((stop - start,) + tuple(g.output_shape)), 0, -1)
+
+
+def _reverse_columns(j, start, stop) -> np.ndarray:
+    """Columns ``start..stop`` of the (possibly structured) Jacobian ``j``: ``y.shape + (stop - start,)``."""
+    m = math.prod(j.y_shape)
+    if isinstance(j, SparseJacobian):
+        out = np.zeros((m, stop - start), dtype=j.dtype)
+        keep = (j.cols >= start) & (j.cols < stop)
+        out[j.rows[keep], j.cols[keep] - start] = np.asarray(j.values)[keep]
+    else:
+        out = j.to_array().reshape(m, -1)[:, start:stop]
+    return out.reshape(tuple(j.y_shape) + (stop - start,))
+
+
+def _check_columns(f, x, y0, columns, reverse, forward, method, rtol, atol, refine_left) -> dict:
+    """The check of columns ``start..stop``: arrays ``y.shape + (c,)``, their element ``(..., k)``
+    is input element ``start + k`` (flat)."""
+    start, _ = columns
+    est = numeric.differences(f, x, method, columns=columns, y0=y0)
+    y_ndim = y0.ndim
     first = _failing(reverse, forward, est.estimate, est.rounding, rtol, atol)
-    estimate, rounding, straddled = _refine(f, x, est, first, y_ndim)
+    estimate, rounding, straddled = _refine(f, x, est, first, y_ndim, start, refine_left)
+    del first
     failing = _failing(reverse, forward, estimate, rounding, rtol, atol)
     straddled = {key: v for key, v in straddled.items() if failing[key]}  # resolved ones need no note
-    est = replace(est, estimate=estimate, rounding=rounding, kink=_confirmed_kinks(f, x, est, y_ndim))
-    return InputCheck(name, compare(reverse, estimate, rtol, atol, rounding),
-                      compare(forward, estimate, rtol, atol, rounding),
-                      _compare_modes(forward, reverse, rtol, atol),
-                      nonfinite_numeric=int(np.sum(~np.isfinite(estimate))),
-                      nonfinite_automatic=int(np.sum(~(np.isfinite(reverse) & np.isfinite(forward)))),
-                      **_kinks(est, reverse, failing, y_ndim, straddled))
+    est = replace(est, estimate=estimate, rounding=rounding, kink=_confirmed_kinks(f, x, est, y_ndim, start))
+    return {"reverse": compare(reverse, estimate, rtol, atol, rounding),
+            "forward": compare(forward, estimate, rtol, atol, rounding),
+            "modes": _compare_modes(forward, reverse, rtol, atol),
+            "nonfinite_numeric": int(np.sum(~np.isfinite(estimate))),
+            "nonfinite_automatic": int(np.sum(~(np.isfinite(reverse) & np.isfinite(forward)))),
+            **_kinks(est, reverse, failing, y_ndim, straddled, x.shape, start)}
+
+
+def _folded(a: dict, b: dict) -> dict:
+    """The summary of two column chunks' checks: worst errors, counts added, the first kinks."""
+    def worst(x: Comparison, y: Comparison) -> Comparison:
+        return Comparison(max(x.max_abs_error, y.max_abs_error, key=_nan_first),
+                          max(x.max_rel_error, y.max_rel_error, key=_nan_first), x.passed and y.passed)
+
+    out = {key: worst(a[key], b[key]) for key in ("reverse", "forward", "modes")}
+    out.update({key: a[key] + b[key] for key in ("nonfinite_numeric", "nonfinite_automatic", "kink_count")})
+    out["kinks"] = sorted(a["kinks"] + b["kinks"], key=_kink_order)[:MAX_KINKS]
+    return out
+
+
+def _merged(name: str, found: dict | None) -> InputCheck:
+    """The :class:`InputCheck` of the folded chunks (None: an empty input, nothing to check)."""
+    if found is None:
+        nothing = Comparison(0.0, 0.0, True)
+        return InputCheck(name, nothing, nothing, nothing)
+    kinks = sorted(found["kinks"], key=_kink_order)[:MAX_KINKS]
+    for k in kinks:
+        k.pop("_jump")
+    return InputCheck(name, found["reverse"], found["forward"], found["modes"], kinks=kinks,
+                      kink_count=found["kink_count"], nonfinite_numeric=found["nonfinite_numeric"],
+                      nonfinite_automatic=found["nonfinite_automatic"])
+
+
+def _kink_order(entry: dict) -> tuple:
+    """The biggest jumps first (NaN last), then in the order of the elements (output, input)."""
+    jump = entry["_jump"]
+    return (jump != jump, 0.0 if jump != jump else -jump, entry["output_index"], entry["input_index"])
 
 
 def _failing(reverse, forward, estimate, rounding, rtol, atol) -> np.ndarray:
@@ -153,17 +271,23 @@ def _compare_modes(forward, reverse, rtol, atol) -> Comparison:
     return compare(forward[finite], reverse[finite], rtol, atol)
 
 
-def _confirmed_kinks(f, x, est, y_ndim) -> np.ndarray:
+def _x_index(k: int, start: int, shape: tuple) -> tuple:
+    """The index into ``x`` of column ``k`` of the chunk that starts at ``start``."""
+    return tuple(int(i) for i in np.unravel_index(start + k, shape))
+
+
+def _confirmed_kinks(f, x, est, y_ndim, start) -> np.ndarray:
     """The kinks at the point that persist at much smaller steps (a smooth ``f`` varying on a
     scale finer than the step looks kinked at that step only)."""
     kink = est.kink.copy()
-    for x_index in dict.fromkeys(tuple(int(i) for i in k[y_ndim:]) for k in np.argwhere(kink)[:MAX_REFINED]):
-        at = (...,) + x_index
+    for k in dict.fromkeys(int(w[y_ndim]) for w in np.argwhere(kink)[:MAX_REFINED]):
+        x_index = _x_index(k, start, x.shape)
+        at = (..., k)
         kink[at] = kink[at] & numeric.kink_persists(f, x, x_index, est.step[x_index])
     return kink
 
 
-def _refine(f, x, est, failing, y_ndim) -> tuple:
+def _refine(f, x, est, failing, y_ndim, start, refine_left) -> tuple:
     """A better yardstick where the first estimate fails: ``(estimate, rounding, straddled)``.
 
     For the input elements of failing estimates, central differences at shrinking steps
@@ -171,23 +295,28 @@ def _refine(f, x, est, failing, y_ndim) -> tuple:
     to ``|x|`` can be far too coarse for an ``f`` that varies on a finer scale. ``straddled``
     maps the elements where the estimates jumped as the step shrank (a kink within the first
     step, or a scale finer than it) to the refined estimate; where that estimate agrees with
-    jac, the first step was only too coarse, and nothing is reported."""
+    jac, the first step was only too coarse, and nothing is reported. At most MAX_REFINED
+    failing elements in all (``refine_left``, shared by the chunks) get the second look."""
     estimate, rounding, straddled = est.estimate.copy(), est.rounding.copy(), {}
-    for x_index in dict.fromkeys(tuple(int(i) for i in k[y_ndim:]) for k in np.argwhere(failing)[:MAX_REFINED]):
+    chosen = np.argwhere(failing)[:refine_left[0]]
+    refine_left[0] -= len(chosen)
+    for k in dict.fromkeys(int(w[y_ndim]) for w in chosen):
+        x_index = _x_index(k, start, x.shape)
         better = numeric.refined(f, x, x_index, est.step[x_index])
-        at = (...,) + x_index
+        at = (..., k)
         mask = np.asarray(failing[at]) & np.isfinite(better.estimate)
         estimate[at] = np.where(mask, better.estimate, estimate[at])
         rounding[at] = np.where(mask, better.error, rounding[at])
         for y_index in np.argwhere(np.atleast_1d(mask & better.kink)):
-            key = tuple(int(i) for i in y_index[:y_ndim]) + x_index
+            key = tuple(int(i) for i in y_index[:y_ndim]) + (k,)
             straddled[key] = np.asarray(better.estimate)[key[:y_ndim]]
     return estimate, rounding, straddled
 
 
-def _kinks(est, automatic, failing, y_ndim: int, straddled: dict) -> dict:
+def _kinks(est, automatic, failing, y_ndim: int, straddled: dict, x_shape: tuple, start: int) -> dict:
     """Where ``f`` is not smooth: every kink at the point (the one-sided slopes differ),
-    and the kinks within the step that explain a failure; the biggest jumps first."""
+    and the kinks within the step that explain a failure; the biggest jumps first (each
+    entry keeps its ``_jump`` until the chunks are merged)."""
     mask = est.kink.copy()
     for key in straddled:
         mask[key] = True
@@ -196,10 +325,12 @@ def _kinks(est, automatic, failing, y_ndim: int, straddled: dict) -> dict:
     listed = []
     for k in np.argsort(-jumps, kind="stable")[:MAX_KINKS]:
         index = tuple(int(i) for i in where[k])
+        x_index = _x_index(index[y_ndim], start, x_shape)
         entry = {"where": "within_step" if index in straddled else "at_point",
-                 "output_index": list(index[:y_ndim]), "input_index": list(index[y_ndim:]),
-                 "left": est.left[index], "right": est.right[index], "step": est.step[index[y_ndim:]],
-                 "automatic": automatic[index], "numeric": est.estimate[index], "passed": not failing[index]}
+                 "output_index": list(index[:y_ndim]), "input_index": list(x_index),
+                 "left": est.left[index], "right": est.right[index], "step": est.step[x_index],
+                 "automatic": automatic[index], "numeric": est.estimate[index], "passed": not failing[index],
+                 "_jump": float(jumps[k])}
         if index in straddled:
             entry["numeric_small_step"] = straddled[index]
         listed.append(entry)

@@ -53,12 +53,15 @@ class Differences:
     kink: np.ndarray | None = None
 
 
-def differences(f, x: np.ndarray, method: str = "central", kinks: bool = True) -> Differences:
+def differences(f, x: np.ndarray, method: str = "central", kinks: bool = True, columns: tuple | None = None,
+                y0=None) -> Differences:
     """``df/dx`` for ``f`` from arrays of ``x``'s shape to arrays, one element at a time.
 
     ``method``: ``central`` (error O(h²)) or ``richardson`` (central differences at
     h, h/2, h/4 extrapolated twice, error O(h⁶), as numdifftools does). With ``kinks``,
-    also the one-sided slopes and where they disagree.
+    also the one-sided slopes and where they disagree. ``columns = (start, stop)``: only
+    the elements ``start..stop`` of ``x`` (flat, C order); the arrays then have shape
+    ``f(x).shape + (stop - start,)`` (``step`` keeps ``x``'s shape). ``y0``: ``f(x)``, when known.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
@@ -66,20 +69,24 @@ def differences(f, x: np.ndarray, method: str = "central", kinks: bool = True) -
     # Richardson's larger step: h = eps**(1/6) measured best over the op tests' domains.
     steps = step_sizes(x, 2 if method == "central" else 5)
     keys = ("estimate", "rounding") + (("left", "right", "kink") if kinks else ())
+    start, stop = (0, x.size) if columns is None else columns
     with np.errstate(all="ignore"):
-        y0 = np.asarray(f(x))
+        y0 = np.asarray(f(x)) if y0 is None else y0
         dtype = np.result_type(y0, x, np.float32)
-        columns = {key: np.zeros((x.size,) + y0.shape, dtype=bool if key == "kink" else dtype)
-                   for key in keys}
-        for k in range(x.size):
-            idx = np.unravel_index(k, x.shape)
+        found = {key: np.zeros((stop - start,) + y0.shape, dtype=bool if key == "kink" else dtype)
+                 for key in keys}
+        for k in range(stop - start):
+            idx = np.unravel_index(start + k, x.shape)
             estimate = central_difference if method == "central" else _richardson
-            columns["estimate"][k], columns["rounding"][k] = estimate(f, x, idx, steps[idx])
+            found["estimate"][k], found["rounding"][k] = estimate(f, x, idx, steps[idx])
             if kinks:
                 for key, value in _one_sided(f, x, idx, steps[idx], y0).items():
-                    columns[key][k] = value
-    # (x.size, *y.shape) -> y.shape + x.shape
-    arranged = {key: np.moveaxis(a, 0, -1).reshape(y0.shape + x.shape) for key, a in columns.items()}
+                    found[key][k] = value
+    # (x.size, *y.shape) -> y.shape + x.shape (or + (stop - start,))
+    x_part = x.shape if columns is None else (stop - start,)
+    arranged = {}
+    for key in keys:  # one at a time: each copy is freed before the next is made
+        arranged[key] = np.ascontiguousarray(np.moveaxis(found.pop(key), 0, -1)).reshape(y0.shape + x_part)
     return Differences(step=steps, **arranged)
 
 

@@ -268,9 +268,9 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
                max_memory=None) -> Result:
     """The vjp report; ``v`` is one VALUE, or the list of ``--v`` options (``OUT=VALUE`` each
     when there are several outputs)."""
-    budget = memory.budget(max_memory)  # half for the values, half for the cotangents of the reverse pass
+    budget = memory.budget(max_memory)  # the values and the reverse pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
-                                   budget // 2)
+                                   budget, ("vjp", None))
     if _general(problem, found):
         return _vjp_general(expr, problem, found, split, v)
     if isinstance(v, (list, tuple)):
@@ -289,9 +289,9 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
 
 def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None,
                max_memory=None) -> Result:
-    budget = memory.budget(max_memory)  # half for the values, half for the tangents of the forward pass
+    budget = memory.budget(max_memory)  # the values and the forward pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
-                                   budget // 2)
+                                   budget, ("jvp", tuple(tangents or ())))
     if _general(problem, found):
         return _jvp_general(expr, problem, found, split, tangents)
     checked = api.tangents_of(problem, tangents)
@@ -475,17 +475,14 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
 
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
-    memory.require(memory.forward_bytes(problem.graph) + CHECK_COPIES * _jacobian_bytes(problem), budget,
-                   f"jac check (the Jacobians by reverse mode, forward mode and finite differences, and their "
-                   f"errors: {CHECK_COPIES} arrays of each Jacobian's size)")
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
     if _general(problem, found):
         if limit:
             raise JacUsageError("--limit is for a scalar function of a scalar: one output, no batch")
-        return _check_general(expr, problem, found, split, method, rtol, atol)
-    results = check.check(problem, method, rtol, atol)
+        return _check_general(expr, problem, found, split, method, rtol, atol, budget)
+    results = check.check(problem, method, rtol, atol, budget)
     report = _header("check", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
     for name, info in report["inputs"].items():
@@ -502,7 +499,7 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
     return CheckResult(report)
 
 
-def _check_general(expr, problem, batch, split, method, rtol, atol) -> CheckResult:
+def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None) -> CheckResult:
     """``jac check`` of several outputs and/or a batch: every output of every example is
     checked; per input the worst result is reported (a failing one first), ``"checks"`` holds
     them per output, and ``"batch"`` names the examples that failed."""
@@ -515,7 +512,7 @@ def _check_general(expr, problem, batch, split, method, rtol, atol) -> CheckResu
         ok = True
         for o, p in api.output_problems(example):
             stack.put((o,), b, p.output)
-            for name, result in check.check(p, method, rtol, atol).items():
+            for name, result in check.check(p, method, rtol, atol, budget).items():
                 ok = ok and result.passed
                 key = (o, name)
                 if key not in worst or _worse(result, worst[key]):
@@ -546,15 +543,6 @@ def _rank(result) -> tuple:
 
 def _worse(a, b) -> bool:
     return _rank(a) > _rank(b)
-CHECK_COPIES = 6  # Jacobian-sized arrays alive at once in jac check: reverse, forward, numeric, two errors, a spare
-
-
-def _jacobian_bytes(problem) -> int:
-    g = problem.graph
-    y = sum(math.prod(o.output_shape) for _, o in g.output_graphs()) if g.several else math.prod(g.output_shape)
-    return sum(y * problem.env[name].size * problem.env[name].itemsize for name in problem.wrt)
-
-
 def _tolerance(option: str, value) -> float:
     value = float(value)
     if not (value >= 0 and np.isfinite(value)):
@@ -719,12 +707,14 @@ def case_entry(result) -> dict:
 # stacked batch axis first (engine/batching.Stacked); shapes in the report describe one example.
 
 def _setup(expr: str, bindings, batch, wrt, dtype, seed, max_bytes: int = DEFAULT_MAX_BYTES,
-           budget: int | None = None) -> tuple:
+           budget: int | None = None, product: tuple | None = None) -> tuple:
     """``(problem of example 0, Batch or None, split inputs or None)``; several outputs allowed;
-    the forward values must fit ``budget`` before they are computed."""
+    the forward values (and with ``product`` that pass) must fit ``budget`` before they are computed."""
     if batch:
-        return api.prepare_batch(expr, bindings, batch, wrt, dtype, seed, max_bytes, several=True, budget=budget)
-    return api.prepare(expr, bindings, wrt, dtype, seed, max_bytes, several=True, budget=budget), None, None
+        return api.prepare_batch(expr, bindings, batch, wrt, dtype, seed, max_bytes, several=True, budget=budget,
+                                 product=product)
+    return api.prepare(expr, bindings, wrt, dtype, seed, max_bytes, several=True, budget=budget,
+                       product=product), None, None
 
 
 def _batch_plan(plans: dict, batch, budget: int, problem, units, on_plan):
