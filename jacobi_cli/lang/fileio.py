@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import array
 import ast
+import codecs
 import contextlib
 import errno
 import io
@@ -48,6 +49,8 @@ READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
 WRITE_SUFFIXES = (".npy", ".npz", ".json")
 MAX_TEXT_BYTES = 256 * 2**20
 PIECE_CHARS = 2**16  # a text line longer than this is read in pieces (~1 MB of strings each)
+CHUNK_BYTES = 2**18  # text files are read this much at a time
+JSON_FALLBACK_BYTES = 4 * 2**20  # JSON other than nested lists of numbers is read by json (~17x) up to this size
 _SPACE = re.compile(r"\s")
 MAX_NPY_HEADER_BYTES = 64 * 2**10
 MAX_NDIM = MAX_RANK  # so that a Jacobian (output dimensions + input dimensions) fits NumPy's 64
@@ -73,7 +76,7 @@ def load_array(path: str, dtype=np.float64, max_bytes: int | None = None) -> np.
         with _open_regular_file(path) as fp:
             if suffix == ".npy":
                 return _read_npy(fp, path, dtype, max_bytes)
-            return _TEXT_READERS[suffix](_read_text(fp, path), path, dtype, max_bytes)
+            return _TEXT_READERS[suffix](fp, path, dtype, max_bytes)
     except OSError as error:
         raise _os_error("cannot read", path, error) from None
 
@@ -300,9 +303,11 @@ def _limit_error(path: str, count: int, dtype: np.dtype, max_bytes: int | None) 
 
 def _finish(values, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.ndarray:
     """The flat ``values`` (read in ``order``) as a C-ordered array of ``shape`` and ``dtype``."""
-    flat = np.asarray(values)
+    flat = np.frombuffer(values, dtype=np.float64) if isinstance(values, array.array) else np.asarray(values)
     with np.errstate(over="ignore"):  # a float64 beyond float32's range becomes inf
-        return flat.reshape(shape, order=order).astype(dtype, order="C")
+        out = flat.reshape(shape, order=order).astype(dtype, order="C", copy=False)
+    # text read into an array of doubles is used in place (no second copy); it must be writable
+    return out if out.flags.writeable else out.copy()
 
 
 # ---------------------------------------------------------------------------------------
@@ -395,41 +400,72 @@ def _require_numeric_dtype(dtype: np.dtype, path: str) -> None:
 # Text: .csv, .txt, .json
 
 
-def _read_text(fp: io.BufferedReader, path: str) -> str:
+def _text_chunks(fp: io.BufferedReader, path: str) -> Iterator[str]:
+    """The file's text, decoded, about CHUNK_BYTES at a time (never the whole file: the bytes
+    and their str would be twice its size), with ``\r\n`` and ``\r`` read as ``\n``."""
     size = os.fstat(fp.fileno()).st_size
-    # read(n) allocates n bytes at once: ask for what the file holds (+1 to see it grow)
-    data = fp.read((size or MAX_TEXT_BYTES) + 1) if size <= MAX_TEXT_BYTES else b""
-    if size > MAX_TEXT_BYTES or len(data) > MAX_TEXT_BYTES:
-        raise JacLimitError(
-            f"cannot read '{path}': it has {max(size, len(data))} bytes, over the "
-            f"{MAX_TEXT_BYTES} bytes jac reads from a text file (use .npy for large arrays)"
-        )
-    if not data:
-        raise JacIOError(f"cannot read '{path}': the file is empty")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise JacIOError(
-            f"cannot read '{path}': line {line} is not UTF-8 text "
-            f"(byte 0x{data[error.start]:02x})"
-        ) from None
+    if size > MAX_TEXT_BYTES:
+        raise _text_too_large(path, size)
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    total, lines, held = 0, 0, ""
+    while True:
+        raw = fp.read(CHUNK_BYTES)
+        total += len(raw)
+        if total > MAX_TEXT_BYTES:  # it grew while read
+            raise _text_too_large(path, total)
+        if not total:
+            raise JacIOError(f"cannot read '{path}': the file is empty")
+        try:
+            text = held + decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as error:
+            line = lines + error.object.count(b"\n", 0, error.start) + 1
+            raise JacIOError(f"cannot read '{path}': line {line} is not UTF-8 text "
+                             f"(byte 0x{error.object[error.start]:02x})") from None
+        held = "\r" if raw and text.endswith("\r") else ""  # a "\r\n" cut in two stays one line end
+        text = text[:-1] if held else text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines += text.count("\n")
+        if text:
+            yield text
+        if not raw:
+            return
 
 
-def _data_lines(text: str) -> Iterator[tuple[int, str]]:
-    """``(line number, stripped line)``, skipping blank lines and ``#`` comments; one line
-    at a time, never a copy of the whole text (a StringIO holds 4 bytes per character)."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    start, number = 0, 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        number += 1
-        line = text[start:end].strip()
-        start = end + 1
-        if line and not line.startswith("#"):
-            yield number, line
+def _text_too_large(path: str, size: int) -> JacLimitError:
+    return JacLimitError(f"cannot read '{path}': it has {size} bytes, over the {MAX_TEXT_BYTES} bytes jac reads "
+                         "from a text file (use .npy for large arrays)")
+
+
+def _line_pieces(chunks: Iterator[str], cut: Callable[[str], int]) -> Iterator[tuple[int, str, bool, bool]]:
+    """``(line number, piece, first, last)``: every line of the text, a long one in pieces
+    cut by ``cut(text)`` (the index of the last separator, which is dropped; -1: none), so
+    that no piece holds more than about CHUNK_BYTES characters and no cell is cut in two."""
+    number, carry, first = 1, "", True
+    for text in chunks:
+        text, start = carry + text, 0
+        while True:
+            end = text.find("\n", start)
+            if end < 0:
+                break
+            yield number, text[start:end], first, True
+            number, first, start = number + 1, True, end + 1
+        carry = text[start:]
+        if len(carry) > PIECE_CHARS:
+            at = cut(carry)
+            if at > 0:
+                yield number, carry[:at], first, False
+                first, carry = False, carry[at + 1:]
+    if carry or not first:
+        yield number, carry, first, True
+
+
+def _last_comma(text: str) -> int:
+    return text.rfind(",")
+
+
+def _last_space(text: str) -> int:
+    return max(text.rfind(" "), text.rfind("\t"))
 
 
 def _pieces(line: str, comma: bool) -> Iterator[tuple[int, str]]:
@@ -475,48 +511,83 @@ def _raise_not_a_number(cells: list[str], where: str, hint: str) -> None:
 
 
 def _read_table(
-    text: str, path: str, dtype: np.dtype, max_bytes: int | None,
+    fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int | None,
     split: Callable[[str], list[str]], skip_header: bool, hint: str,
 ) -> tuple[array.array, int, int]:
-    """All numbers of a table, flat, with its number of rows and columns."""
+    """All numbers of a table, flat, with its number of rows and columns; the file is read
+    in chunks and each line's numbers go straight into one array of doubles."""
     values, rows, width = array.array("d"), 0, 0
-    for line_number, line in _data_lines(text):
-        if len(line) > PIECE_CHARS:
-            is_header = skip_header and not any(_is_number(cell) for cell in split(next(_pieces(line, True))[1]))
-            skip_header = False
-            if is_header:
+    comma = split is _csv_cells
+    state = None  # a long line in progress: [cells so far], or "skip" (a comment, a header)
+    blank = False  # the pieces of this long line so far were blank: the next one is its start
+    for line_number, piece, first, last in _line_pieces(_text_chunks(fp, path), _last_comma if comma else _last_space):
+        where = f"'{path}', line {line_number}"
+        first, blank = first or blank, False
+        if first and last:
+            line = piece.strip()
+            if not line or line.startswith("#"):
                 continue
-            count = _read_long_line(line, split, values, f"'{path}', line {line_number}", hint)
-            if rows and count != width:
-                raise JacValueError(f"'{path}', line {line_number}: {count} columns, but the rows before have {width}")
-            width, rows = count, rows + 1
-            _limit_error(path, len(values), dtype, max_bytes)
-            continue
-        cells = split(line)
-        is_header = skip_header and not any(_is_number(cell) for cell in cells)
-        skip_header = False  # only the first line can be a header
-        if is_header:
-            continue
-        if rows and len(cells) != width:
-            raise JacValueError(
-                f"'{path}', line {line_number}: {len(cells)} column{'s' * (len(cells) != 1)}, "
-                f"but the rows before have {width}"
-            )
-        width, rows = len(cells), rows + 1
-        try:  # the fast path; the loop below finds the culprit
-            values.extend([float(cell) for cell in cells] if "_" not in line else ())
-        except ValueError:
-            pass
-        if len(values) != rows * width:
-            _raise_not_a_number(cells, f"'{path}', line {line_number}", hint)
+            if len(line) > PIECE_CHARS:
+                state = _long_line_start(line, split, skip_header)
+                skip_header = False
+                count = 0 if state == "skip" else _read_long_line(line, split, values, where, hint)
+            else:
+                cells = split(line)
+                is_header = skip_header and not any(_is_number(cell) for cell in cells)
+                skip_header = False  # only the first line can be a header
+                if is_header:
+                    continue
+                if rows and len(cells) != width:
+                    raise JacValueError(f"{where}: {len(cells)} column{'s' * (len(cells) != 1)}, "
+                                        f"but the rows before have {width}")
+                try:  # the fast path; the loop below finds the culprit
+                    values.extend([float(cell) for cell in cells] if "_" not in line else ())
+                except ValueError:
+                    pass
+                if len(values) != rows * width + len(cells):
+                    _raise_not_a_number(cells, where, hint)
+                count = len(cells)
+            if state == "skip":
+                state = None
+                continue
+        else:  # a long line, in pieces
+            if first:
+                piece = piece.lstrip()
+                if not piece and not last:
+                    blank = True
+                    continue
+                if not piece or piece.startswith("#"):
+                    state = None if last else "skip"
+                    continue
+                state = _long_line_start(piece, split, skip_header)
+                skip_header = False
+                state = "skip" if state == "skip" else [0]
+            if state == "skip":
+                state = None if last else state
+                continue
+            state[0] += _read_long_line(piece.rstrip() if last else piece, split, values, where, hint, state[0])
+            if not last:
+                _limit_error(path, len(values), dtype, max_bytes)
+                continue
+            count, state = state[0], None
+        if rows and count != width:
+            raise JacValueError(f"{where}: {count} columns, but the rows before have {width}")
+        width, rows = count, rows + 1
         _limit_error(path, len(values), dtype, max_bytes)
     if not rows:
         raise JacValueError(f"'{path}' contains no numbers")
     return values, rows, width
 
 
-def _read_long_line(line: str, split, values: array.array, where: str, hint: str) -> int:
-    """The numbers of one long line appended to ``values``, a piece at a time; their count."""
+def _long_line_start(start: str, split, skip_header: bool):
+    """``"skip"`` when the long line that begins with ``start`` is a header, else None."""
+    header = skip_header and not any(_is_number(cell) for cell in split(next(_pieces(start, True))[1]))
+    return "skip" if header else None
+
+
+def _read_long_line(line: str, split, values: array.array, where: str, hint: str, before0: int = 0) -> int:
+    """The numbers of one long line (or a piece of it, after ``before0`` cells) appended to
+    ``values``, a piece at a time; their count."""
     count, base = 0, len(values)
     for before, piece in _pieces(line, split is _csv_cells):
         cells = split(piece)
@@ -528,7 +599,7 @@ def _read_long_line(line: str, split, values: array.array, where: str, hint: str
         if len(values) - base != count:
             column, cell = next((i, c) for i, c in enumerate(cells, start=1) if not _is_number(c))
             what = "the cell is empty" if not cell else f"{_show(cell)} is not a number"
-            raise JacValueError(f"{where}, column {before + column}: {what}{hint if ',' in cell else ''}")
+            raise JacValueError(f"{where}, column {before0 + before + column}: {what}{hint if ',' in cell else ''}")
     return count
 
 
@@ -536,25 +607,40 @@ def _csv_cells(line: str) -> list[str]:
     return [cell.strip().strip('"').strip() for cell in line.split(",")]
 
 
-def _read_csv(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
-    values, rows, width = _read_table(text, path, dtype, max_bytes, _csv_cells, True, "")
+def _read_csv(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
+    values, rows, width = _read_table(fp, path, dtype, max_bytes, _csv_cells, True, "")
     return _finish(values, (rows, width), dtype)
 
 
-def _read_txt(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
+def _read_txt(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
     hint = " (a .txt file separates numbers by spaces; use .csv for commas)"
-    values, rows, width = _read_table(text, path, dtype, max_bytes, str.split, False, hint)
+    values, rows, width = _read_table(fp, path, dtype, max_bytes, str.split, False, hint)
     if rows > 1:
         return _finish(values, (rows, width), dtype)
     return _finish(values, (width,) if width > 1 else (), dtype)
 
 
-def _read_json(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
-    fast = _json_lists(text)
-    if fast is not None and len(fast[1]) <= MAX_NDIM:
-        values, shape = fast
-        _limit_error(path, len(values), dtype, max_bytes)
+def _read_json(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
+    walk = _JsonWalk(path, dtype, max_bytes)
+    for piece in _json_pieces(_text_chunks(fp, path)):
+        if not walk.feed(piece):
+            break
+    found = walk.finish()
+    if found is not None:
+        values, shape = found
         return _finish(values, shape, dtype)
+    size = os.fstat(fp.fileno()).st_size
+    if size > JSON_FALLBACK_BYTES:  # json.loads would take ~17 times the file
+        raise JacValueError(f"'{path}', line {walk.line}: {walk.why}; a JSON file over "
+                            f"{JSON_FALLBACK_BYTES // 2**20} MiB is read only as nested lists of numbers "
+                            "(rectangular, at most 32 deep, optionally the one entry of an object)")
+    fp.seek(0)
+    text = b"".join(iter(lambda: fp.read(CHUNK_BYTES), b"")).decode("utf-8-sig")
+    return _read_json_text(text, path, dtype, max_bytes)
+
+
+def _read_json_text(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
+    """A small JSON file that is not plain nested lists: :mod:`json` reads it and explains."""
     try:
         data = json.loads(text, parse_constant=JSON_CONSTANTS.__getitem__)
     except json.JSONDecodeError as error:
@@ -577,46 +663,148 @@ def _read_json(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> 
 
 _JSON_CELL = r'\s*(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|"NaN"|"Infinity"|"-Infinity")\s*'
 _JSON_ROW = re.compile(rf"(?:{_JSON_CELL}(?:,{_JSON_CELL})*)?\s*")
-_JSON_WRAPPER = re.compile(r'\{\s*"[A-Za-z0-9_ ]*"\s*:\s*(\[.*\])\s*\}', re.DOTALL)
+_JSON_WRAPPER = re.compile(r'\s*\{\s*"[A-Za-z0-9_ ]*"\s*:\s*')
+_JSON_BRACKET = re.compile(r"[\[\]]")
 
 
-def _json_lists(text: str) -> tuple | None:
-    """``(flat values, shape)`` of rectangular nested lists of numbers (bare, or the one
-    entry of an object), read without making a Python object per number (``json.loads``
-    takes ~17 times the file); None for anything else, which :mod:`json` then reads and
-    explains. Only brackets are walked one by one; the numbers of a row are checked by
-    one regular expression and converted a piece at a time."""
-    body = text.strip()
-    wrapped = _JSON_WRAPPER.fullmatch(body) if body.startswith("{") else None
-    body = wrapped.group(1) if wrapped else body
-    if not body.startswith("["):
-        return None
-    values, lengths, stack = array.array("d"), {}, []
-    leaf_level, previous, end = None, None, 0
-    for bracket in re.finditer(r"[\[\]]", body):
-        between, char = body[end:bracket.start()], bracket.group()
-        if previous == "[" and char == "]":  # an innermost list: a row of numbers
-            count = _json_row(between, values)
-            if count is None or leaf_level not in (None, len(stack) - 1):
-                return None
-            leaf_level, stack[-1] = len(stack) - 1, count
-        elif between.strip() != ("," if previous == "]" and char == "[" else ""):
-            return None
+def _json_pieces(chunks: Iterator[str]) -> Iterator[str]:
+    """The text in pieces of at most about PIECE_CHARS, each cut just before a comma or a
+    bracket, so that no number is cut in two (a piece may start with the comma)."""
+    carry = ""
+    for text in chunks:
+        text = carry + text
+        start = 0
+        while len(text) - start > PIECE_CHARS:
+            stop = start + PIECE_CHARS
+            cut = max(text.rfind(",", start + 1, stop), text.rfind("[", start + 1, stop), text.rfind("]", start + 1, stop))
+            if cut < 0:  # no separator in a whole piece: take the next one after it
+                found = [i for i in (text.find(c, stop) for c in ",[]") if i >= 0]
+                if not found:
+                    break
+                cut = min(found)
+            yield text[start:cut]
+            start = cut
+        carry = text[start:]
+    if carry:
+        yield carry
+
+
+class _JsonWalk:
+    """Nested lists of numbers read as they stream past, without a Python object per number
+    (``json.loads`` takes ~17 times the file): the brackets give the shape, the numbers of each
+    innermost list go into one array of doubles. ``finish()`` is ``(values, shape)``, or None
+    with ``why`` and ``line`` saying what is not plain nested lists of numbers."""
+
+    def __init__(self, path: str, dtype, max_bytes):
+        self.path, self.dtype, self.max_bytes = path, dtype, max_bytes
+        self.values, self.lengths, self.stack = array.array("d"), {}, []
+        self.leaf_level, self.previous = None, None
+        self.row = None  # cells of the list opened last, while no bracket has followed
+        self.between = ""  # what stands between two brackets outside a row, stripped
+        self.line, self.why = 1, None
+        self.started, self.wrapped, self.done = False, False, False
+
+    def fail(self, why: str) -> bool:
+        self.why = self.why or why
+        return False
+
+    def feed(self, piece: str) -> bool:
+        if not self.started:
+            piece = self._start(piece)
+            if piece is None:
+                return False
+        end = 0
+        for match in _JSON_BRACKET.finditer(piece):
+            if not self._text(piece[end:match.start()]) or not self._bracket(match.group()):
+                return False
+            end = match.end()
+        ok = self._text(piece[end:])
+        self.line += piece.count("\n")
+        return ok
+
+    def _start(self, piece: str):
+        stripped = piece.lstrip()
+        if not stripped:
+            return ""
+        self.started = True
+        if stripped.startswith("{"):
+            match = _JSON_WRAPPER.match(piece)
+            if not match:
+                return self.fail("an object other than one entry holding the lists") or None
+            self.wrapped = True
+            return piece[match.end():]
+        if not stripped.startswith("["):
+            return self.fail("it is not a list of numbers") or None
+        return piece
+
+    def _text(self, text: str) -> bool:
+        if not text:
+            return True
+        if self.done:  # after the outermost list: nothing, or the wrapper's closing brace
+            rest = self.between + text.strip()
+            self.between = rest
+            return rest in ("", "}") and (self.wrapped or rest == "") or self.fail("there is more after the lists")
+        if self.row is not None:  # inside an innermost list (so far)
+            if self.row and text.lstrip().startswith(","):  # the rest of a long row
+                text = text.lstrip()[1:]
+                if not text.strip():
+                    return self.fail("a list has an empty element")
+            elif self.row:
+                return self.fail("a list holds something that is not a number")
+            count = _json_row(text, self.values)
+            if count is None:
+                return self.fail("a list holds something other than numbers")
+            self.row += count
+            if self.max_bytes is not None and len(self.values) * self.dtype.itemsize > self.max_bytes:
+                _limit_error(self.path, len(self.values), self.dtype, self.max_bytes)
+            return True
+        self.between += text.strip()
+        return len(self.between) <= 1 or self.fail("something other than a comma stands between two lists")
+
+    def _bracket(self, char: str) -> bool:
+        if self.done:
+            return self.fail("there is more after the lists")
         if char == "[":
-            if stack:
-                stack[-1] += 1
-            stack.append(0)
+            if self.row:  # numbers, then a list: not rectangular
+                return self.fail("a list holds both numbers and lists")
+            if self.previous == "]" and self.between != ",":
+                return self.fail("two lists are not separated by a comma")
+            if self.previous is not None and not self.stack:
+                return self.fail("there is more after the lists")
+            if self.stack:
+                self.stack[-1] += 1
+            self.stack.append(0)
+            if len(self.stack) > MAX_NDIM:
+                return self.fail(f"the lists are nested deeper than {MAX_NDIM} levels")
+            self.row = 0
         else:
-            if not stack:
-                return None
-            count = stack.pop()
-            if lengths.setdefault(len(stack), count) != count:
-                return None
-        previous, end = char, bracket.end()
-    if stack or body[end:].strip() or leaf_level is None:
-        return None
-    shape = tuple(lengths[level] for level in range(leaf_level + 1))
-    return (values, shape) if math.prod(shape) == len(values) else None
+            if not self.stack:
+                return self.fail("a ] closes no list")
+            if self.row is not None:  # an innermost list: a row of numbers
+                if self.leaf_level not in (None, len(self.stack) - 1):
+                    return self.fail("the lists are not rectangular (numbers at different depths)")
+                self.leaf_level, self.stack[-1] = len(self.stack) - 1, self.row
+            elif self.between:
+                return self.fail("a list ends with a comma")
+            count = self.stack.pop()
+            if self.lengths.setdefault(len(self.stack), count) != count:
+                return self.fail("the lists are not rectangular (lists of different lengths)")
+            self.row = None
+            self.done = not self.stack
+        self.previous, self.between = char, ""
+        return True
+
+    def finish(self):
+        if self.why is not None:
+            return None
+        if not self.done or self.stack or self.leaf_level is None or (self.wrapped and self.between != "}"):
+            self.fail("the lists are not closed" if not self.done else "the object is not closed")
+            return None
+        shape = tuple(self.lengths[level] for level in range(self.leaf_level + 1))
+        if math.prod(shape) != len(self.values):
+            self.fail("the lists are not rectangular")
+            return None
+        return self.values, shape
 
 
 def _json_row(row: str, values: array.array) -> int | None:
