@@ -1,5 +1,13 @@
-import sys
+import os
+import signal
 
-from .cli.entry import main
+try:  # first of all, before any import: Ctrl-C while Python imports jac exits 130 quietly
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+except ValueError:  # not the main thread (runpy in a thread): not ours to handle
+    pass
+
+import sys  # noqa: E402
+
+from .cli.entry import main  # noqa: E402
 
 sys.exit(main())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import sys
 
 # jac eval's options: name -> (parameter, kind); kind is "flag", "value", "int" or "many"
@@ -88,7 +89,34 @@ def main(argv: list | None = None) -> int:
     standard output that cannot be written (full, closed) with one message and exit 2,
     and an error that is a bug in jac with one message and exit 70, never a traceback
     (``JAC_DEBUG=1`` shows it)."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    previous = _interruptible()
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:  # Ctrl-C in a handler below, or before its try: still quiet
+        return INTERRUPTED
+    finally:
+        # the work is over: a Ctrl-C from now on (the exit's flush) changes nothing. The
+        # process entry keeps ignoring it to the end; an in-process caller gets its handler back
+        _restore_sigint(signal.SIG_IGN if argv is None else previous)
+
+
+def _interruptible():
+    """SIGINT raises KeyboardInterrupt (which every command turns into exit 130, cleaning up
+    on the way: temporary files, the forked SymPy child), whatever handler came before (the
+    quiet exit ``python -m jacobi_cli`` installs while it imports). Returns the handler before."""
+    try:
+        return signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        return None
+
+
+def _restore_sigint(handler) -> None:
+    if handler is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            signal.signal(signal.SIGINT, handler)
+
+
+def _main(args: list) -> int:
     _reserve_standard_fds()
     for stream in (sys.stdout, sys.stderr):
         _escape_unencodable(stream)
