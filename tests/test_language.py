@@ -194,3 +194,17 @@ def test_deep_nesting_is_a_limit_error(expr):
 def test_deep_but_allowed_nesting_works():
     out = api.jacobian("sin(" * 150 + "x" + ")" * 150, {"x": 0.5})
     assert 0 < out["x"] < 1
+
+
+@pytest.mark.parametrize("expr, operand", [("A.transpose(0, 1)", "A"), ("(A + B).transpose(0, 1)", "(A + B)"),
+                                           ("sin(A).T.transpose(0, 1)", "sin(A).T")])
+def test_the_ambiguous_transpose_names_the_real_operand(expr, operand):
+    """It said "x.transpose(0, 1)" whatever the operand was."""
+    from jacobi_cli.errors import JacValueError
+    from jacobi_cli.tools import api
+
+    with pytest.raises(JacValueError) as info:
+        api.prepare(expr, {"A": ":2x2", "B": ":2x2"})
+    message = info.value.message
+    assert message.startswith(f"{operand}.transpose(") and f"({operand} unchanged)" in message
+    assert "x.T" not in message

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from jacobi_cli.errors import JacValueError
 from jacobi_cli.tools import api
 
 from jacobi_cli.engine import finite
@@ -101,3 +102,61 @@ def test_library_returns_the_diagnostics():
     assert (warning.op, warning.position, warning.where) == ("div", 6, "value")
     assert warning.message == "div at column 6 made inf: div(1, 0) = inf"
     assert finite.value_warnings(api.prepare("x", {"x": [1.0]}).graph, [np.ones(1)]) == []
+
+
+# --- a decomposition of a matrix holding inf or NaN: the derivative is NaN where the value is -----
+
+INF_MATRICES = [[[np.inf, 0.0], [0.0, 1.0]], [[1.0, np.inf], [np.inf, 2.0]], [[np.nan, 0.0], [0.0, 1.0]]]
+
+
+@pytest.mark.parametrize("A", INF_MATRICES)
+@pytest.mark.parametrize("fn", ["eigvalsh", "svdvals"])
+def test_a_nan_eigenvalue_has_a_nan_derivative_in_every_command(A, fn):
+    """LAPACK gives NaN eigenvalues but the identity as eigenvectors for a matrix holding inf;
+    the rules read the eigenvectors, so the Jacobian was finite (only a warning). PyTorch's is
+    NaN: so is jac's, in eval, vjp, jvp, hessian and the API."""
+    import jacobi_cli
+
+    expr, env = f"{fn}(A)", {"A": A}
+    if fn == "svdvals" and np.isnan(A[0][0]):  # LAPACK's SVD refuses NaN outright: a value error
+        with pytest.raises(JacValueError, match="linear algebra failed"):
+            jacobi_cli.jacobian(expr, env)
+        return
+    assert np.all(np.isnan(jacobi_cli.evaluate(expr, env)))
+    assert np.all(np.isnan(jacobi_cli.jacobian(expr, env)["A"]))
+    assert np.all(np.isnan(jacobi_cli.vjp(expr, env, v="ones")["A"]))
+    assert np.all(np.isnan(jacobi_cli.jvp(expr, env, {"A": np.ones((2, 2))})))
+    assert np.all(np.isnan(jacobi_cli.hessian(expr, env)[("A", "A")]))
+    binding = "A=" + str(A).replace("inf", "inf").replace("nan", "nan")
+    for args in (["eval", expr, binding], ["vjp", expr, binding, "--v", "ones"],
+                 ["jvp", expr, binding, "--tangent", "A=ones"]):
+        result = runner.invoke(app, [args[0], "--json", *args[1:]])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        block = out.get("jacobian", {}).get("A") or out.get("vjp", {}).get("A") or out.get("jvp")
+        assert set(np.ravel(block["value"]).tolist()) == {"NaN"}, (args, block["value"])
+
+
+def test_the_nan_derivative_of_eigvalsh_against_pytorch():
+    """PyTorch: NaN values and a NaN Jacobian for inf off the diagonal, as jac; for inf on the
+    diagonal its Jacobian is the identity matrix's (1s), a derivative of no matrix near A:
+    jac says NaN there, consistently (docs/robustness.md)."""
+    torch = pytest.importorskip("torch")
+    import jacobi_cli
+
+    for A, torch_nan in ((INF_MATRICES[1], True), (INF_MATRICES[0], False)):
+        a = torch.tensor(A, dtype=torch.float64)
+        assert torch.isnan(torch.linalg.eigvalsh(a)).all()
+        expected = torch.autograd.functional.jacobian(torch.linalg.eigvalsh, a).numpy()
+        got = jacobi_cli.jacobian("torch.linalg.eigvalsh(A)", {"A": A})["A"]
+        assert np.isnan(expected).all() == torch_nan
+        assert np.isnan(got).all()
+
+
+def test_one_bad_matrix_in_a_batch_leaves_the_others_alone():
+    import jacobi_cli
+
+    B = np.array([[[np.inf, 0.0], [0.0, 1.0]], [[2.0, 0.5], [0.5, 1.0]]])
+    J = jacobi_cli.jacobian("eigvalsh(B)", {"B": B})["B"]
+    assert np.all(np.isnan(J[0, :, 0])) and np.all(np.isfinite(J[1, :, 1]))
+    np.testing.assert_allclose(J[1, :, 1], jacobi_cli.jacobian("eigvalsh(B)", {"B": B[1]})["B"])

@@ -1341,7 +1341,19 @@ defop("cholesky", _cholesky_impl, lambda s: _square_shape("cholesky", s), (_chol
 
 def _eigh(a):
     a = np.asarray(a)
-    return np.linalg.eigh((a + np.swapaxes(a, -1, -2)) / 2)
+    w, v = np.linalg.eigh((a + np.swapaxes(a, -1, -2)) / 2)
+    return _undecomposed(a, w, v)
+
+
+def _undecomposed(a, values, *vectors):
+    """``(values, *vectors)`` with NaN for every matrix holding inf or NaN: LAPACK gives NaN
+    values there but finite vectors (the identity), from which the derivative rules, which read
+    the vectors, would make a finite derivative of a NaN value. PyTorch's derivative is NaN."""
+    bad = ~np.all(np.isfinite(a), axis=(-2, -1))
+    if not np.any(bad):
+        return (values, *vectors)
+    return (np.where(bad[..., None], np.nan, values),
+            *(np.where(bad[..., None, None], np.nan, m) for m in vectors))
 
 
 def _eigvalsh_jvp(t, w, a):
@@ -1423,7 +1435,9 @@ defop("eigh_vectors", lambda a: _eigh(a)[1], lambda s: _square_shape("eigh", s),
 
 def _svd(a):
     a = np.asarray(a)
-    return np.linalg.svd(a, full_matrices=False)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    s, u, vh = _undecomposed(a, s, u, vh)
+    return u, s, vh
 
 
 def _svd_shape(s):

@@ -1268,12 +1268,40 @@ def _method_transpose(b, args, kwargs, position):
             return swap
         if tuple(a % 2 for a in axes) in ((1, 0), (0, 0), (1, 1)):  # both readings agree (or NumPy's fails)
             return swap
+        t = _operand_text(b, position)
+        d0, d1 = axes
         raise JacValueError(
-            "x.transpose(0, 1) of a matrix is ambiguous: PyTorch swaps the two axes (the transpose), NumPy "
-            "reads (0, 1) as the identity permutation (x unchanged). Write what you mean: x.T or x.mT or "
-            "x.swapaxes(0, 1) or torch.transpose(x, 0, 1) for the swap; np.transpose(x, (0, 1)) for the "
-            "permutation", position)
+            f"{t}.transpose({d0}, {d1}) of a matrix is ambiguous: PyTorch swaps the two axes (the transpose), "
+            f"NumPy reads ({d0}, {d1}) as the identity permutation ({t} unchanged). Write what you mean: {t}.T or "
+            f"{t}.mT or {t}.swapaxes(0, 1) or torch.transpose({t}, 0, 1) for the swap; np.transpose({t}, (0, 1)) "
+            "for the permutation", position)
     return _permutation(b, x, axes, "transpose", position)
+
+
+def _operand_text(b, position, fallback: str = "x") -> str:
+    """The source text of the operand of the method called at ``position`` (the method's name):
+    ``A`` in ``A.transpose(0, 1)``, ``(A + B)`` in ``(A + B).transpose(0, 1)``; read backwards
+    from the dot over names, dots and balanced brackets. ``fallback`` when it cannot be read."""
+    source = getattr(b, "source", "") or ""
+    if position is None or not 0 < position <= len(source):
+        return fallback
+    end = source.rfind(".", 0, position)
+    if end <= 0 or source[end + 1:position].strip():
+        return fallback
+    i, depth, closing = end, 0, {")": "(", "]": "["}
+    while i > 0:
+        c = source[i - 1]
+        if c in closing:
+            depth += 1
+        elif c in "([":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and not (c.isalnum() or c in "_."):
+            break
+        i -= 1
+    text = source[i:end].strip()
+    return text if text and len(text) <= 60 and "\n" not in text else fallback
 
 
 @function("permute")
