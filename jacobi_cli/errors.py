@@ -89,7 +89,14 @@ def too_large(what: str, count, dtype, limit: int, position: int | None = None,
     itemsize = np.dtype(dtype).itemsize
     nbytes = count * itemsize
     exact = count < 10**18
-    values = f"{count:,}" if exact else f"{float(count):.3g}"
-    size = f"{nbytes:,}" if exact else f"{float(nbytes):.3g}"
+    values = f"{count:,}" if exact else _approx(count)
+    size = f"{nbytes:,}" if exact else _approx(nbytes)
     return JacLimitError(f"{what} would hold {values} {np.dtype(dtype).name} values ({size} bytes), over the "
                          f"limit of {limit:,} bytes per array; {hint}", position)
+
+
+def _approx(n: int) -> str:
+    """``8e+308``-style text of an integer too large for a float (``float(n)`` overflows)."""
+    digits = str(abs(int(n)))
+    mantissa = digits[0] + ("." + digits[1:3].rstrip("0") if digits[1:3].strip("0") else "")
+    return f"{'-' if n < 0 else ''}{mantissa}e+{len(digits) - 1:02d}"

@@ -830,7 +830,8 @@ def prepared_with(e: E, env: dict, dtype: str):
 
 LITERALS = ["'abc'", '"x"', "''", "b'a'", "None", "True", "False", "...", "0", "-1", "10**30", "2**64", "1e308",
             "1e999", "1j", "[]", "[[]]", "()", "(1,)", "[1, [2]]", "{}", "{1: 2}", "{1}", "f'{s}'", "[None]",
-            "['a']", "[...]", "(None, 1)"]
+            "['a']", "[...]", "(None, 1)", "lambda: 1", "print", "v.__class__", "2**63", "-2**63 - 1", "1e-400",
+            "float('nan')", "{'a': [1]}", "b''", "r'\\x'", "[1j]", "[True, 2]", "(1, 'a')", "NotImplemented"]
 TEMPLATES = ["v + {L}", "{L} * v", "clip(v, {L}, {L})", "sum(v, axis={L})", "v[{L}]", "reshape(v, {L})",
              "ones({L})", "where({L}, v, v)", "maximum(v, {L})", "norm(v, {L})", "{L}", "v ** {L}", "dot(v, {L})"]
 HOSTILE_SHAPES = ["x:0", "x:0x3", "x:3x0", "x:()", "x:" + "x".join(["1"] * 32), "x:" + "x".join(["1"] * 33),
@@ -840,7 +841,7 @@ HOSTILE_SHAPES = ["x:0", "x:0x3", "x:3x0", "x:()", "x:" + "x".join(["1"] * 32), 
 
 @FUZZ
 @given(template=st.sampled_from(TEMPLATES), literal=st.sampled_from(LITERALS), in_binding=st.booleans(),
-       command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph", "diff"]),
+       command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph", "diff", "derivative"]),
        json_flag=st.booleans())
 def test_every_python_literal_as_an_operand_gives_a_result_or_exit_2(template, literal, in_binding, command,
                                                                      json_flag):
@@ -854,7 +855,7 @@ def test_every_python_literal_as_an_operand_gives_a_result_or_exit_2(template, l
 
 @FUZZ
 @given(shape=st.sampled_from(HOSTILE_SHAPES), expr=st.sampled_from(["x * 2", "sum(x)", "x", "sin(x) * x", "x.T"]),
-       command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph", "diff"]))
+       command=st.sampled_from(["eval", "vjp", "jvp", "hessian", "shape", "check", "graph", "diff", "derivative"]))
 def test_empty_high_rank_and_huge_arrays_give_a_result_or_exit_2(shape, expr, command):
     if command == "shape" and "=" in shape:
         shape = "x:0"
@@ -864,4 +865,26 @@ def test_empty_high_rank_and_huge_arrays_give_a_result_or_exit_2(shape, expr, co
 
 
 def _hostile_options(command: str, name: str = "v") -> list:
-    return {"vjp": ["--v", "ones"], "jvp": ["--tangent", f"{name}=ones"], "diff": ["--timeout", "0"]}.get(command, [])
+    return {"vjp": ["--v", "ones"], "jvp": ["--tangent", f"{name}=ones"], "diff": ["--timeout", "0"],
+            "derivative": ["--order", "2", "--wrt", name]}.get(command, [])
+
+
+OPTION_VALUES = ["nan", "inf", "-inf", "1e309", "-1", "0", "-0", "1e-300", "99999999999999999999999", "", " ", "1/0",
+                 "0/0", "abc", "2**70", "\x1b[31m", "١", "0x10", "1_000", "--", "-5M", "0B", "1e-300G"]
+OPTIONS = [("eval", "--max-memory"), ("eval", "--seed"), ("eval", "--timeout"), ("eval", "--dtype"),
+           ("eval", "--layout"), ("eval", "--mode"), ("eval", "--batch"), ("vjp", "--max-memory"), ("vjp", "--v"),
+           ("jvp", "--max-memory"), ("hessian", "--max-memory"), ("check", "--rtol"), ("check", "--atol"),
+           ("check", "--method"), ("check", "--max-memory"), ("derivative", "--order"), ("diff", "--order"),
+           ("diff", "--timeout"), ("graph", "--max-memory"), ("eval", "--wrt")]
+
+
+@FUZZ
+@given(option=st.sampled_from(OPTIONS), value=st.sampled_from(OPTION_VALUES), json_flag=st.booleans())
+def test_hostile_option_values_give_a_result_or_exit_2(option, value, json_flag):
+    command, name = option
+    args = [command] + (["--json"] if json_flag else []) + _hostile_options(command, "x") + [f"{name}={value}", "--",
+                                                                                               "sin(x) * 2", "x=[1, 2]"]
+    if command == "diff":
+        args = args[:-1]
+    code, out, err = run_cli(args, via_main=False)
+    assert_clean(args, code, out, err)

@@ -421,3 +421,38 @@ def test_an_ascii_only_stream_gets_escapes_not_an_internal_error(command):
                             env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=120)
     assert result.returncode == 0 and b"internal error" not in result.stderr, result.stderr
     assert result.stdout.isascii() and (command[0] != "eval" or b"\\u2202" in result.stdout)
+
+
+# --- found by the hostile sweep (benchmarks/hostile_sweep.py) and the extended fuzzing ------------
+
+RANK32 = "x".join(["1"] * 32)
+
+
+@pytest.mark.parametrize("args", [["hessian", "x * 2", f"x:{RANK32}"], ["hessian", "x[0:1] * 2", f"x:{RANK32}"],
+                                  ["derivative", "x * 2", f"x:{RANK32}", "--order", "2"],
+                                  ["derivative", "x * 2", "x:" + "x".join(["1"] * 20), "--order", "3"]])
+def test_a_second_derivative_past_numpys_64_dimensions_is_refused(args):
+    """A 32-d input's Hessian block has 96 dimensions: NumPy's ValueError was exit 70."""
+    error = error_of(invoke(args[:1] + ["--json"] + args[1:]))
+    assert error["kind"] == "limit" and "at most 64" in error["message"]
+
+
+def test_hessian_and_derivative_up_to_64_dimensions_still_work():
+    assert invoke(["hessian", "sum(x)", "x:" + "x".join(["1"] * 32)]).exit_code == 0
+    assert invoke(["derivative", "x * 2", "x:" + "x".join(["1"] * 16), "--order", "3"]).exit_code == 0
+
+
+@pytest.mark.parametrize("index", ["2**63", "2**63 + 5", "-2**63 - 1", "2**64"])
+def test_an_index_past_int64_is_a_shape_error(index):
+    """v[2**63] overflowed NumPy's index type (OverflowError, exit 70)."""
+    error = error_of(invoke(["eval", "--json", f"v[{index}]", "v=[1, 2, 3]"]))
+    assert error["kind"] == "shape" and "does not fit shape (3,)" in error["message"]
+
+
+@pytest.mark.parametrize("expr", ["ones(1e308)", "zeros(1e300, 1e300)", "ones(10**400)"])
+def test_a_size_too_large_for_a_float_is_a_limit_error(expr):
+    """ones(1e308): the message's byte count, 8e308, overflowed float() (exit 70)."""
+    error = error_of(invoke(["eval", "--json", expr]))
+    assert error["kind"] in ("limit", "value"), error
+    if error["kind"] == "limit":
+        assert "e+" in error["message"] and "bytes" in error["message"]

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
 from ..ir.ops import P
-from ..ir.shapes import fmt, size
+from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
 from .autodiff import basis, evaluate, jvp, replay, vjp
 from .memory import fmt_bytes
 
@@ -165,6 +165,11 @@ def plan_derivative(graph: Graph, name: str, order: int, diagonal: bool, budget:
     structure = "diagonal" if diagonal else "dense"
     plan = DerivativePlan(name, order, y_shape, x_shape, structure, itemsize, 0, int(budget), dense)
     limit = budget if max_bytes is None else min(budget, max_bytes)
+    if dense and len(plan.shape) > NUMPY_MAX_RANK:
+        return _refused(plan, f"the derivative of order {order} would have {len(plan.shape)} dimensions (the output's "
+                              f"{len(y_shape)} and {order} times the input's {len(x_shape)}); NumPy holds at most "
+                              f"{NUMPY_MAX_RANK}. Lower --order, or use an input of fewer dimensions"
+                              + (" (it is diagonal: --sparse gives its diagonal alone)" if diagonal else ""))
     if dense and plan.result_bytes > limit:
         return _refused(plan, f"the derivative of order {order} has shape {fmt(plan.shape)}: {size(plan.shape):,} "
                               f"values ({fmt_bytes(plan.result_bytes)}), more than the memory budget of "

@@ -35,7 +35,7 @@ from ..ir.graph import Graph
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .blas import product_work, threads_for
 from .memory import fmt_bytes
-from ..ir.shapes import fmt, size
+from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
 
 MODES = ("auto", "forward", "reverse")
 SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)
@@ -505,7 +505,17 @@ def hessian_plan(shapes: dict, dtype, values_bytes: int, budget: int, max_bytes:
     block the limit per array. :func:`fit_hessian` adds the passes."""
     plan = HessianPlan(dict(shapes), np.dtype(dtype).itemsize, values_bytes, int(budget), int(max_bytes),
                        y_shape=tuple(y_shape))
-    return replace(plan, refusal=_blocks_too_big(plan) or _block_over_array_limit(plan))
+    return replace(plan, refusal=_block_over_rank(plan) or _blocks_too_big(plan) or _block_over_array_limit(plan))
+
+
+def _block_over_rank(plan: HessianPlan) -> str | None:
+    for name, shape in plan.shapes.items():
+        ndim = len(plan.y_shape) + 2 * len(shape)
+        if ndim > NUMPY_MAX_RANK:
+            return (f"the Hessian block '{name},{name}' would have {ndim} dimensions (the output's {len(plan.y_shape)} "
+                    f"and twice the input's {len(shape)}); NumPy holds at most {NUMPY_MAX_RANK}: differentiate an "
+                    "input of fewer dimensions (reshape it), or reduce the output first")
+    return None
 
 
 def fit_hessian(plan: HessianPlan, g2: Graph, values: list, grad_ids: dict) -> HessianPlan:

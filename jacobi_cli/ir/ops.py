@@ -424,7 +424,7 @@ def index_shape(s, index):
         try:
             probe = np.broadcast_to(np.empty((), dtype=np.int8), s)
             return probe[index].shape
-        except IndexError as err:
+        except (IndexError, OverflowError) as err:  # 2**63 overflows NumPy's index type rather than missing
             raise JacShapeError(f"index {format_index(index)} does not fit shape {fmt(s)}: {err}") from None
     out, axis = [], 0
     for item in index:
