@@ -456,3 +456,11 @@ def test_a_size_too_large_for_a_float_is_a_limit_error(expr):
     assert error["kind"] in ("limit", "value"), error
     if error["kind"] == "limit":
         assert "e+" in error["message"] and "bytes" in error["message"]
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "1e300", "inf"])
+def test_a_timeout_past_a_year_is_no_limit(value):
+    """--timeout 1e23 overflowed the pipe's wait (OverflowError in selectors, exit 70)."""
+    assert bounded.parse_timeout(value) is None
+    result = invoke(["diff", "x**2", "--wrt", "x", "--timeout", value])
+    assert result.exit_code == 0 and "2⋅x" in result.stdout + result.output or "2*x" in result.stdout

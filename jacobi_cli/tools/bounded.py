@@ -19,6 +19,7 @@ from typing import Callable
 from ..errors import JacLimitError, JacUsageError
 
 DEFAULT_TIMEOUT = 30.0  # seconds; `jac diff --timeout 0` lifts the limit
+NO_LIMIT_PAST = 365 * 24 * 3600.0  # a --timeout of a year or more is read as no limit
 
 
 def parse_timeout(text) -> float | None:
@@ -31,7 +32,8 @@ def parse_timeout(text) -> float | None:
         raise JacUsageError(f"--timeout {text!r} is not a number of seconds (e.g. --timeout 120; 0: no limit)") from None
     if math.isnan(seconds) or seconds < 0:
         raise JacUsageError(f"--timeout {text!r}: give a number of seconds, 0 or more (0: no limit)")
-    return None if seconds == 0 or math.isinf(seconds) else seconds
+    # past a year the wait is no limit at all (and a selector's wait overflows at 1e23 s)
+    return None if seconds == 0 or seconds >= NO_LIMIT_PAST else seconds
 
 
 def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str = ""):
