@@ -633,7 +633,8 @@ def _read_json(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int
     if size > JSON_FALLBACK_BYTES:  # json.loads would take ~17 times the file
         raise JacValueError(f"'{path}', line {walk.line}: {walk.why}; a JSON file over "
                             f"{JSON_FALLBACK_BYTES // 2**20} MiB is read only as nested lists of numbers "
-                            "(rectangular, at most 32 deep, optionally the one entry of an object)")
+                            "(rectangular, at most 32 deep, optionally the one entry of an object); "
+                            "save a large array as .npy")
     fp.seek(0)
     text = b"".join(iter(lambda: fp.read(CHUNK_BYTES), b"")).decode("utf-8-sig")
     return _read_json_text(text, path, dtype, max_bytes)
@@ -743,7 +744,10 @@ class _JsonWalk:
         if self.done:  # after the outermost list: nothing, or the wrapper's closing brace
             rest = self.between + text.strip()
             self.between = rest
-            return rest in ("", "}") and (self.wrapped or rest == "") or self.fail("there is more after the lists")
+            if rest in ("", "}") and (self.wrapped or rest == ""):
+                return True
+            return self.fail("the object holds more than one entry" if self.wrapped and rest.startswith(",")
+                             else "there is more after the lists")
         if self.row is not None:  # inside an innermost list (so far)
             if self.row and text.lstrip().startswith(","):  # the rest of a long row
                 text = text.lstrip()[1:]
@@ -763,7 +767,8 @@ class _JsonWalk:
 
     def _bracket(self, char: str) -> bool:
         if self.done:
-            return self.fail("there is more after the lists")
+            return self.fail("the object holds more than one entry" if self.wrapped and self.between.startswith(",")
+                             else "there is more after the lists")
         if char == "[":
             if self.row:  # numbers, then a list: not rectangular
                 return self.fail("a list holds both numbers and lists")
