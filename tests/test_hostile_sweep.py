@@ -13,11 +13,7 @@ import hostile_sweep  # noqa: E402
 
 from jacobi_cli.cli import entry  # noqa: E402
 
-HEAVY = ("20000000", "2**27", "x:8000", "x:100000", "huge-values", "many-cases", "deep.toml", "nested-array",
-         "regex.toml", "x" * 1000, "(" * 1000, "-" * 1000, "sin(" * 100, "x**" * 100, "+x" * 100, "--order 40")
-LIGHT = [c for c in hostile_sweep.cases()
-         if not c.process and not any(h in " ".join(c.args) for h in HEAVY) and "fifo" not in " ".join(c.args)
-         and "unreadable" not in " ".join(c.args)]
+LIGHT = [c for c in hostile_sweep.cases() if not hostile_sweep.needs_real_process(c)]
 
 
 @pytest.fixture(scope="module")

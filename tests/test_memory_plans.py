@@ -125,3 +125,27 @@ def test_cli_check_and_vjp_refuse_before_allocating():
         proc = subprocess.run([sys.executable, "-m", "jacobi_cli", *args], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2, (args, proc.stderr)
         assert "error (limit)" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command, extra", [("vjp", ["--v", "ones"]),
+                                            ("jvp", ["--tangent", "x=ones", "--tangent", "y=ones"])])
+def test_a_whole_command_stays_within_its_planned_budget(command, extra, capsys):
+    """x[:, None] * y: the pass holds several outer-product-sized arrays; the old rule (half
+    the budget for the values, the pass unchecked) let `jac vjp ... --max-memory 300M` reach
+    580 MB. Just above the plan the whole command (printing included: a large output is
+    summarised piece by piece) stays within the budget; just below it, it is refused."""
+    from jacobi_cli.cli import entry
+
+    entry.main([command, "sum(x)", "x=[1.0]"])  # imports (typer, rich) are the interpreter's overhead, not the plan's
+    capsys.readouterr()
+    n = 1200
+    f = api.compile("x[:, None] * y", {"x": f":{n}", "y": f":{n}"})
+    planned = f.product_plan(None, command, ("x", "y")).peak_bytes
+    for factor, refused in ((1.1, False), (0.9, True)):
+        budget = int(planned * factor)
+        args = [command, "x[:, None] * y", f"x:{n}", f"y:{n}", *extra, "--max-memory", str(budget)]
+        code, peak = _peak(lambda: entry.main(args))
+        out, err = capsys.readouterr()
+        assert code == (2 if refused else 0), err
+        assert ("error (limit)" in err) == refused
+        assert peak <= (budget if not refused else n * n * 2), (peak, budget)

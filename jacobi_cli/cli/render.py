@@ -126,12 +126,25 @@ def array_lines(a, label: str = "J", width: int = 100) -> list:
     return lines
 
 
+SUMMARY_PIECE = 2**16  # elements summarised at a time: a summary never copies a large array
+
+
 def summary_lines(a, what: str = "it") -> list:
     a = np.asarray(a)
-    finite = a[np.isfinite(a)]
-    nnz = int(np.count_nonzero(a))
-    stats = (f"min {format_array(finite.min())}, max {format_array(finite.max())}, "
-             f"mean |·| {format_array(np.abs(finite).mean())}") if finite.size else "no finite values"
+    flat = a.reshape(-1)  # a view when it can be; the pieces below are the only temporaries
+    count, nnz, low, high, total = 0, 0, np.inf, -np.inf, 0.0
+    with np.errstate(all="ignore"):
+        for start in range(0, flat.size, SUMMARY_PIECE):
+            piece = flat[start:start + SUMMARY_PIECE]
+            nnz += int(np.count_nonzero(piece))
+            finite = piece[np.isfinite(piece)]
+            if finite.size:
+                count += finite.size
+                low, high = min(low, finite.min()), max(high, finite.max())
+                total += float(np.abs(finite).sum(dtype=np.float64))
+    mean = np.asarray(total / count, dtype=a.dtype) if count else None
+    stats = (f"min {format_array(low)}, max {format_array(high)}, mean |·| {format_array(mean)}") if count \
+        else "no finite values"
     return [f"{a.size:,} elements ({nnz:,} nonzero): {stats}",
             f"too large to print; save {what} with --out FILE.npy (or .npz, .json), or use --json"]
 
