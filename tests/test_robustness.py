@@ -464,3 +464,34 @@ def test_a_timeout_past_a_year_is_no_limit(value):
     assert bounded.parse_timeout(value) is None
     result = invoke(["diff", "x**2", "--wrt", "x", "--timeout", value])
     assert result.exit_code == 0 and "2⋅x" in result.stdout + result.output or "2*x" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["ones(2**21)", "arange(2**21)", "rand(2**21)", "randn(2**21)", "full(2**21, 3)",
+                                   "linspace(0, 1, 2**21)"])
+def test_a_constructed_binding_peaks_at_its_own_size(value):
+    """x=ones(2**27) took 2 GiB under --max-memory 1G: the binding's value was copied once more
+    (astype), so four such bindings passed the budget before the cap on all inputs refused one."""
+    from jacobi_cli.lang.bindings import to_bindings
+
+    tracemalloc.start()
+    try:
+        bound = to_bindings([f"x={value}"], np.float64, 0, 2**30)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 1.2 * bound.values["x"].nbytes, (value, peak / bound.values["x"].nbytes)
+
+
+def test_arange_made_as_float64_gives_the_same_numbers():
+    from jacobi_cli.lang.bindings import to_bindings
+
+    for args in ("-7, 2**20, 3", "2.5, 17.1, 0.3", "10", "5, -5, -1", "2**52, 2**52 + 5"):
+        got = to_bindings([f"x=arange({args})"], np.float64).values["x"]
+        expected = np.arange(*eval(f"({args},)")).astype(np.float64)  # noqa: S307 - the test's own literals
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_arange_past_2_53_is_refused_not_empty():
+    """arange(2**60, 2**60 + 5) was empty: both bounds read as the float64 2**60."""
+    error = error_of(invoke(["eval", "--json", "x", "x=arange(2**60, 2**60 + 5)"]))
+    assert error["kind"] == "value" and "2**53" in error["message"]

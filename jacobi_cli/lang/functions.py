@@ -402,9 +402,16 @@ def _arange(b, args, kwargs, position):
         raise JacValueError(f"arange(): the bounds and step must be finite, got {(start, stop, step)}", position)
     if step == 0:
         raise JacValueError("arange(): step must not be 0", position)
+    if any(abs(v) >= 2**53 for v in (start, stop, step)):  # constants are float64: 2**60 + 5 reads as 2**60
+        raise JacValueError(f"arange(): bounds and step must be below 2**53 in size (float64 tells no integers "
+                            f"apart beyond it, so arange{(start, stop, step)} could not be counted right)", position)
     count = (stop - start) / step
     n = max(0, math.ceil(count)) if math.isfinite(count) else math.inf
     _checked(b, (n,), "arange", position)
+    if np.dtype(b.dtype) == np.float64:
+        # made as float64 at once (the same numbers: every integer below 2**53 is exact), not as
+        # int64 then a float64 copy, which doubled the peak of a large arange
+        return b.const(np.arange(start, stop, step, dtype=np.float64), position)
     return b.const(np.arange(start, stop, step).astype(b.dtype), position)
 
 
@@ -425,7 +432,7 @@ def _linspace(b, args, kwargs, position):
 def _random(fname, draw):
     def lower(b, args, kwargs, position):
         shape = _checked(b, _shape_args(b, args, dict(kwargs), fname, position), fname, position)
-        return b.const(draw(b.rng, shape).astype(b.dtype), position)
+        return b.const(draw(b.rng, shape).astype(b.dtype, copy=False), position)  # float64: no copy
     return lower
 
 

@@ -121,7 +121,9 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
     value = np.asarray(node.value)
     if value.dtype.kind not in "biuf":
         raise JacValueError(f"a value must be numeric, got {value.dtype}", 0, text)
-    return value.astype(dtype)
+    # the graph is dropped here: its constant becomes the value as it is (a copy would double a
+    # large constructor's peak: ones(2**27) took 2 GiB under --max-memory 1G)
+    return value.astype(dtype, copy=False)
 
 
 def _syntax_tree(text: str) -> ast.Module:
