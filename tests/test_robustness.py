@@ -329,11 +329,15 @@ def test_a_full_standard_output_is_an_io_error_and_a_full_stderr_keeps_exit_2():
         assert result.returncode == 2 and "Traceback" not in result.stdout
 
 
-def test_a_closed_standard_output_is_an_io_error():
-    for command in (["eval", "x*2", "x:3"], ["vjp", "sum(x)", "x:3"]):
+def test_a_closed_standard_output_is_an_io_error(tmp_path):
+    """jac run >&- was exit 70: the closed stream answered every attribute with a function, and
+    rich took one for its proxied file."""
+    (tmp_path / "ok.toml").write_text('[[case]]\nname = "a"\nexpr = "x*2"\nbindings = {x = "1"}\nvalue = 2\n')
+    for command in (["eval", "x*2", "x:3"], ["vjp", "sum(x)", "x:3"], ["run", "ok.toml"], ["graph", "x*2", "x:2"],
+                    ["completion", "bash"], ["schema", "eval"], ["check", "x*2", "x:2"]):
         result = subprocess.run(" ".join(shlex.quote(a) for a in JAC + command) + " >&-", shell=True,
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 2 and "standard output is closed" in result.stderr, result.stderr
+                                capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert result.returncode == 2 and "standard output is closed" in result.stderr, (command, result.stderr)
 
 
 @pytest.mark.parametrize("command", [["eval", "x*2", "x:3000"], ["vjp", "x*2", "x:3000", "--v", "ones"],

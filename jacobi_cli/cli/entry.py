@@ -63,12 +63,24 @@ class _Stdout:
             raise OutputError(error) from None
 
     def __getattr__(self, name):
-        if self._stream is None:
-            return _CLOSED_STREAM_ATTRIBUTES.get(name, lambda *a: None)
+        if self._stream is None:  # closed (>&-): what a stream is asked, answered; anything else is absent
+            if name in _CLOSED_STREAM_ATTRIBUTES:
+                return _CLOSED_STREAM_ATTRIBUTES[name]
+            if name == "buffer":  # binary writes fail as text writes do
+                return self
+            if name == "fileno":
+                return _closed_fileno
+            # (it answered every name with a function: rich took one for its proxied file, exit 70)
+            raise AttributeError(name)
         return getattr(self._stream, name)
 
 
-_CLOSED_STREAM_ATTRIBUTES = {"isatty": lambda: False, "encoding": "utf-8", "errors": "strict"}
+_CLOSED_STREAM_ATTRIBUTES = {"isatty": lambda: False, "encoding": "utf-8", "errors": "strict", "closed": False,
+                             "writable": lambda: True, "readable": lambda: False, "seekable": lambda: False}
+
+
+def _closed_fileno():
+    raise OSError(errno.EBADF, "standard output is closed")
 
 
 class _Stderr(_Stdout):
