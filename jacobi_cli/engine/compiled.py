@@ -83,9 +83,13 @@ class Compiled:
         # then holds for those values alone (graph.by_value), and bind refuses any others
         self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values)
         self._built_for = values if self.graph.by_value else None
+        self._several = self.graph.several
         self._lock = threading.Lock()
         self._memo: dict = {}  # graphs per wrt, plans, traced gradients: immutable values
         self._hot: dict = {}  # call key -> calls seen (int), a kernel, or None (stays interpreted)
+        # call key -> kernel, for the calls that have one: a dict never changed once made (a new
+        # kernel replaces it by a copy, under the lock), so a repeated call reads it without the lock
+        self._ready: dict = {}
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {fmt(s)}" for n, s in self.shapes.items())
@@ -174,6 +178,9 @@ class Compiled:
 
     def _kernel(self, key):
         """The kernel for ``key``, or None; counts the calls that have none yet."""
+        kernel = self._ready.get(key)  # the snapshot: no lock
+        if kernel is not None:
+            return kernel
         with self._lock:
             entry = self._hot.get(key, 0)
             if type(entry) is not int:
@@ -195,6 +202,8 @@ class Compiled:
         keep = kernel if got is not None and same(expected, answer(got)) else None
         with self._lock:
             self._hot[key] = keep
+            if keep is not None:
+                self._ready = {**self._ready, key: keep}
 
     def kernels(self) -> dict:
         """``{call key: kernel}`` for the calls decided so far (None: it stays interpreted)."""
@@ -205,7 +214,7 @@ class Compiled:
 
     def value(self, env: dict) -> np.ndarray:
         """The output's value at ``env``."""
-        if self.graph.several:  # a tuple, as the expression's last statement says
+        if self._several:  # a tuple, as the expression's last statement says
             return tuple(p.output for _, p in output_problems(self.bind(env, several=True)))
         key = ("value",)
         kernel = self._kernel(key)
@@ -222,7 +231,7 @@ class Compiled:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
         limit = memory.default_budget() if budget is None else int(budget)
-        if self.graph.several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
+        if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit))
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
@@ -243,7 +252,7 @@ class Compiled:
             wrt: Sequence[str] | None = None) -> dict:
         """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
         (several outputs: ``{output: v}``, see :func:`vjp_several`)."""
-        if self.graph.several:
+        if self._several:
             return vjp_several(self.bind(env, wrt, True), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
         v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
@@ -267,7 +276,7 @@ class Compiled:
     def jvp(self, env: dict, tangents: dict | None = None) -> np.ndarray:
         """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none)."""
         tangents = tangents or {}
-        if self.graph.several:  # {output: J·t}
+        if self._several:  # {output: J·t}
             return {o: jvp_of(p, tangents_of(p, tangents)) for o, p in output_problems(self.bind(env, several=True))}
         arrays = _arrays(tangents, self.dtype)
         key = ("jvp", tuple((n, t.shape) for n, t in arrays.items())) if arrays is not None and arrays else None

@@ -400,11 +400,43 @@ class Kernel:
 
     def __call__(self, env: dict, *extra) -> tuple:
         args = [env[a] for a in self.args]
-        with np.errstate(all="ignore"):
+        token = _ignoring_errors()
+        try:
             if SPLIT <= self.products < LARGE:  # engine/blas.py: middle-sized products run on one thread
                 with threads_for(self.products):
                     return self.fn(*args, *extra)
             return self.fn(*args, *extra)
+        finally:
+            _errors_back(token)
+
+
+# ``with np.errstate(all="ignore")`` costs ~2 us a call (it builds NumPy's error state each
+# time), a fifth of a small kernel. NumPy 2 keeps that state in a context variable, so a
+# kernel sets the state made once here and resets it after: per thread and per context, as
+# errstate itself does. Where NumPy keeps it elsewhere, errstate is used as it is.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERROR_STATE
+
+    with np.errstate(all="ignore"):
+        _IGNORE_ALL = _ERROR_STATE.get()
+except (ImportError, AttributeError, LookupError):  # pragma: no cover - other NumPy versions
+    _ERROR_STATE = None
+
+
+def _ignoring_errors():
+    """Enter "ignore every floating-point error"; hand the result to :func:`_errors_back`."""
+    if _ERROR_STATE is None:  # pragma: no cover - other NumPy versions
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+    return _ERROR_STATE.set(_IGNORE_ALL)
+
+
+def _errors_back(token) -> None:
+    if _ERROR_STATE is None:  # pragma: no cover
+        token.__exit__(None, None, None)
+    else:
+        _ERROR_STATE.reset(token)
 
 
 def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),
@@ -473,36 +505,49 @@ class JacobianKernel:
     x_shapes: tuple
     gathers: tuple  # per input: None (dense) or (compressed, flat index or None for all, rows, cols)
     dtype: object
+    peak: int = 0  # the kernel's predicted bytes (made once: a repeated call reads it)
+    all_dense: bool = False  # every Jacobian comes back as its dense array: no structure to read off
+    masks: tuple = ()  # per input: where the pattern lies in the dense array (small, not compressed), or None
 
-    @property
-    def peak(self) -> int:
-        return self.kernel.peak
-
-    @property
-    def all_dense(self) -> bool:
-        """Does the kernel return every Jacobian as its dense array (no structure to read off)?"""
-        return all(g is None for g in self.gathers)
+    @classmethod
+    def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype):
+        masks = tuple(_pattern_mask(g, y_shape, x) for g, x in zip(gathers, x_shapes))
+        return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak, all(g is None for g in gathers),
+                   masks)
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
         results = self.kernel(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
-        return {n: self._jacobian(n, x_shape, r, g, structured)
-                for n, x_shape, r, g in zip(self.names, self.x_shapes, results, self.gathers)}
+        return {n: self._jacobian(n, x_shape, r, g, mask, structured)
+                for n, x_shape, r, g, mask in zip(self.names, self.x_shapes, results, self.gathers, self.masks)}
 
-    def _jacobian(self, name, x_shape, result, gather, structured: bool):
+    def _jacobian(self, name, x_shape, result, gather, mask, structured: bool):
         if gather is None:
             return Jacobian(name, self.y_shape, x_shape, result, self.dtype) if structured else result
-        compressed, flat, rows, cols = gather
         # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
         # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0.
+        if mask is not None and not structured:  # the dense result, exact zeros off the pattern
+            out = np.where(mask, result, self.dtype(0))
+            return out if out.dtype == self.dtype else out.astype(self.dtype)
+        compressed, flat, rows, cols = gather
         values = result.reshape(-1)[flat] if flat is not None else result.reshape(-1)
         if structured:
             return SparseJacobian(name, self.y_shape, x_shape, rows, cols, values, self.dtype, coalesced=True)
         dense = np.zeros((size(self.y_shape), size(x_shape)), dtype=self.dtype)
         dense[rows, cols] = values
         return dense.reshape(self.y_shape + x_shape)
+
+
+def _pattern_mask(gather, y_shape: tuple, x_shape: tuple):
+    """For a small Jacobian computed densely and read off at its pattern: a boolean array of
+    its shape, True on the pattern (one ``np.where`` then reads it off); else None."""
+    if gather is None or gather[0]:
+        return None
+    mask = np.zeros(size(y_shape) * size(x_shape), dtype=bool)
+    mask[gather[1]] = True
+    return mask.reshape(tuple(y_shape) + tuple(x_shape))
 
 
 def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
@@ -542,8 +587,8 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
     kernel = _finish(b, [outs[n] for n in names], tuple(graph.inputs), first, peak)
     if kernel is None:
         return None
-    return JacobianKernel(kernel, names, y_shape, tuple(_shape_of(graph, n) for n in names),
-                          tuple(gathers[n] for n in names), graph.dtype)
+    return JacobianKernel.of(kernel, names, y_shape, tuple(_shape_of(graph, n) for n in names),
+                             tuple(gathers[n] for n in names), graph.dtype)
 
 
 WORK_FACTOR = 8  # a kernel may touch this many times the elements of its results and values

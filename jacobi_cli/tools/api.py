@@ -15,8 +15,9 @@ yourself, as ``jax.jit`` users hold a compiled function, call :func:`compile`.
 
 from __future__ import annotations
 
+import itertools
+import sys
 import threading
-from collections import OrderedDict
 
 import numpy as np
 
@@ -48,36 +49,45 @@ Size = Union[int, str, None]  # a memory budget: bytes, "2G", "512M", "50%"; Non
 
 class CompiledCache:
     """The compiled functions of recent calls, least recently used dropped first: bounded,
-    and safe to share between threads (one lock around the dict)."""
+    and safe to share between threads.
+
+    A lookup takes no lock: the entries are a dict that is never changed once made (``put``
+    replaces it by a changed copy, under the lock), and a hit stamps the key's last use in a
+    dict of its own (one store, atomic). ``put`` drops the least recently stamped entries."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
         self._lock = threading.Lock()
-        self._entries: OrderedDict = OrderedDict()
+        self._entries: dict = {}  # replaced, never changed: read without the lock
+        self._used: dict = {}  # key -> the tick of its last use
+        self._ticks = itertools.count()
 
     def get(self, key) -> Compiled | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
+        found = self._entries.get(key)
+        if found is not None:
+            self._used[key] = next(self._ticks)
+        return found
 
     def put(self, key, compiled: Compiled) -> Compiled:
         """Keep ``compiled`` under ``key``; a compiled function another thread kept first wins."""
         with self._lock:
-            kept = self._entries.setdefault(key, compiled)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            kept = self._entries.get(key)
+            if kept is None:
+                kept, entries = compiled, {**self._entries, key: compiled}
+                used = self._used
+                while len(entries) > self.size:
+                    del entries[min(entries, key=lambda k: used.get(k, -1) if k != key else sys.maxsize)]
+                self._entries = entries
+                self._used = {k: used[k] for k in entries if k in used}
+            self._used[key] = next(self._ticks)
             return kept
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._entries, self._used = {}, {}
 
 
 _CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
@@ -122,13 +132,13 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     seen, else the bindings are parsed and checked and the expression compiled."""
     env = _fast_env(bindings, dtype)
     if env is not None:
-        key = (expr, tuple((n, a.shape) for n, a in env.items()), np.dtype(dtype).str, seed, max_bytes)
+        key = (expr, tuple([(n, a.shape) for n, a in env.items()]), dtype, seed, max_bytes)
         found = _CACHE.get(key)
         if found is not None:
             return found, env
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    key = (expr, tuple((n, np.shape(bound.values[n])) for n in bound.shapes), np.dtype(dtype).str, seed, max_bytes)
+    key = (expr, tuple([(n, np.shape(bound.values[n])) for n in bound.shapes]), dtype, seed, max_bytes)
     found = _CACHE.get(key)
     if found is None:
         try:
