@@ -139,7 +139,8 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         seconds = parse_timeout(timeout)
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
                              max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds,
-                             out=None if plot else out)  # a plot needs the Jacobian in memory: no streaming
+                             out=None if plot else out,  # a plot needs the Jacobian in memory: no streaming
+                             explain=explain)
         with_plan(report, explain, as_json)
         if out is not None and report.streamed is None:
             save_arrays(out, report, layout)

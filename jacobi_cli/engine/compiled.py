@@ -143,6 +143,27 @@ class Compiled:
             return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
         return replace(free, budget=budget)
 
+    def explained(self, problem: Problem, plan: Plan) -> Plan:
+        """``plan`` with its ``kernel`` line: would calls repeated with these shapes and options
+        run a compiled kernel, or why not (``--explain``). Traces the kernel (imported here: a
+        command that does not explain never loads the compiler); nothing is kept."""
+        return replace(plan, kernel=self._kernel_verdict(problem, plan))
+
+    def _kernel_verdict(self, problem: Problem, plan: Plan) -> tuple:
+        if self.graph.by_value:
+            return False, ("none for repeated calls: the graph depends on the input values (a mask computed from "
+                           "them), so it is never compiled nor kept for other values")
+        from . import kernels
+
+        try:
+            kernel, why = kernels.kernel_or_why(problem.graph, plan, _small(plan, problem.graph))
+        except Exception as err:  # noqa: BLE001 - as _compile: a rule that cannot be traced
+            kernel, why = None, f"a derivative rule cannot be traced without values ({type(err).__name__})"
+        if kernel is None:
+            return False, f"none for repeated calls: {why}; they stay with the interpreter"
+        return True, (f"compiled at the {_ordinal(HOT_AFTER)} call repeated through the Python API with these "
+                      "shapes and options (checked once against the interpreter)")
+
     def hessian_plan_of(self, problem: Problem, budget: int | None = None) -> HessianPlan:
         """How the Hessian of ``problem`` will be computed; blocks are checked against the budget
         from the input shapes alone, before the gradient graph is traced."""
@@ -493,6 +514,10 @@ def _run(kernel, *args):
         return kernel(*args)
     except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
         return None
+
+
+def _ordinal(k: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(k, f"{k}th")
 
 
 def _wrt_key(wrt) -> tuple | None:

@@ -552,15 +552,22 @@ def _pattern_mask(gather, y_shape: tuple, x_shape: tuple):
 
 def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
     """The kernel for ``plan``'s Jacobians of ``graph`` (``requires_grad`` set for its
-    inputs), or None when the plan needs chunked passes (:func:`unfit` says why).
+    inputs), or None when none can run it (:func:`kernel_or_why` says why).
 
     ``small``: the plan runs dense passes (:func:`jacobi_cli.planner._small`), and so does the
     kernel. Else the interpreter runs structured passes, and the kernel traces, per input, a
     pass over the basis kept as a diagonal (a dense Jacobian) or the compressed products of
     a coloured one (a known sparsity pattern with few colours).
     """
-    if unfit(plan) is not None:
-        return None
+    return kernel_or_why(graph, plan, small)[0]
+
+
+def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
+    """``(JacobianKernel, None)``, or ``(None, why)``: why no kernel runs ``plan`` (``--explain``
+    says it). Every refusal of :func:`jacobian_kernel` is decided here, in words."""
+    why = unfit(plan)
+    if why is not None:
+        return None, why
     b = _new_builder(graph, diagonals=not small)
     traced = autodiff.replay(graph, b)
     first = b.derivatives_from = len(b.nodes)
@@ -577,18 +584,21 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
             if name in dense:
                 continue
             colored = _colored_pass(graph, p, traced, y_shape)
-            if colored is None:
-                return None
+            if isinstance(colored, str):
+                return None, colored
             outs[name], gathers[name], colors = colored
             peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
     names = tuple(plan.inputs)
-    if not small and work(b.nodes, [b.lift(outs[n]).id for n in names]) > _work_allowed(graph, plan):
-        return None  # the pass as NumPy arrays costs more than the structured interpreter's
+    if not small:
+        cost, allowed = work(b.nodes, [b.lift(outs[n]).id for n in names]), _work_allowed(graph, plan)
+        if cost > allowed:  # the pass as NumPy arrays costs more than the structured interpreter's
+            return None, (f"the traced pass would touch {cost:,} elements, more than the {allowed:,} the "
+                          "structured interpreter's passes are allowed (a product the diagonal basis cannot follow)")
     kernel = _finish(b, [outs[n] for n in names], tuple(graph.inputs), first, peak)
     if kernel is None:
-        return None
+        return None, f"the constants it would keep pass {MAX_CONST_BYTES // 2**20} MiB (a basis it cannot drop)"
     return JacobianKernel.of(kernel, names, y_shape, tuple(_shape_of(graph, n) for n in names),
-                             tuple(gathers[n] for n in names), graph.dtype)
+                             tuple(gathers[n] for n in names), graph.dtype), None
 
 
 WORK_FACTOR = 8  # a kernel may touch this many times the elements of its results and values
@@ -603,9 +613,12 @@ def _work_allowed(graph: Graph, plan) -> int:
 
 
 def unfit(plan) -> str | None:
-    """Why no kernel can run ``plan`` (None: one may): a refused plan, or passes in chunks."""
+    """Why no kernel can run ``plan`` (None: one may): a refused plan, a streamed one, or
+    passes in chunks."""
     if plan.refusal:
         return "the plan is refused"
+    if plan.stream:
+        return "the Jacobian is streamed to the --out file pass by pass"
     chunked = [p.name for p in plan.inputs.values() if p.passes > 1]
     if chunked:
         return f"the passes for {', '.join(chunked)} run in chunks to fit the memory budget"
@@ -642,16 +655,18 @@ def _lifted(traced: list, value):
 
 
 def _colored_pass(graph: Graph, p, traced: list, y_shape: tuple):
-    """``(compressed products, gather, colours)`` for a Jacobian with a known pattern, or None."""
+    """``(compressed products, gather, colours)`` for a Jacobian with a known pattern, or why not."""
     if p.pattern is None:
-        return None
+        return (f"∂y/∂{p.name} is {p.structure} with {p.nnz:,} stored values, more than the plan keeps the "
+                "positions of, so it cannot be coloured")
     rows, cols = (np.asarray(a, dtype=np.intp) for a in p.pattern)
     m, n = size(y_shape), size(p.x_shape)
     forward = p.mode == "forward"
     # forward mode colours the columns (x) so that no row meets a colour twice; reverse the rows
     color, colors = greedy_coloring(cols, rows, n) if forward else greedy_coloring(rows, cols, m)
     if colors > MAX_COLORS:
-        return None
+        return (f"the sparsity pattern of ∂y/∂{p.name} needs more than {MAX_COLORS} colours (basis vectors of "
+                "a compressed pass)")
     colors = max(colors, 1)
     if forward:
         seed = _color_basis(color, colors, p.x_shape, graph.dtype)

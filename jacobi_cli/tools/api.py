@@ -258,7 +258,9 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
 
 def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
          mode: Literal["auto", "forward", "reverse"] = "auto", max_memory: Size = None) -> Plan:
-    """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input.
+    """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input,
+    and whether calls repeated with these shapes run a compiled kernel (``plan.kernel``, the
+    ``kernel:`` line of ``explain()``).
 
     >>> print("\\n".join(plan("tanh(A @ x)", {"A": "eye(3)", "x": "ones(3)"}, wrt=["x"]).explain()[:2]))
     ... # doctest: +ELLIPSIS
@@ -267,7 +269,7 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
     """
     limit = memory.budget(max_memory)
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
-    return problem.compiled.plan_of(problem, mode, limit)
+    return problem.compiled.explained(problem, problem.compiled.plan_of(problem, mode, limit))
 
 
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",
