@@ -400,14 +400,27 @@ class Kernel:
 
     def __call__(self, env: dict, *extra) -> tuple:
         args = [env[a] for a in self.args]
-        token = _ignoring_errors()
+        token = _ERROR_STATE.set(_IGNORE_ALL)  # every floating-point error ignored, as np.errstate(all="ignore")
         try:
             if SPLIT <= self.products < LARGE:  # engine/blas.py: middle-sized products run on one thread
                 with threads_for(self.products):
                     return self.fn(*args, *extra)
             return self.fn(*args, *extra)
         finally:
-            _errors_back(token)
+            _ERROR_STATE.reset(token)
+
+
+class _Errstate:
+    """``set``/``reset`` of "ignore every floating-point error" through ``np.errstate``: where
+    NumPy does not keep its error state in the context variable used below."""
+
+    def set(self, _ignored):  # pragma: no cover - other NumPy versions
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def reset(self, state) -> None:  # pragma: no cover
+        state.__exit__(None, None, None)
 
 
 # ``with np.errstate(all="ignore")`` costs ~2 us a call (it builds NumPy's error state each
@@ -420,23 +433,7 @@ try:
     with np.errstate(all="ignore"):
         _IGNORE_ALL = _ERROR_STATE.get()
 except (ImportError, AttributeError, LookupError):  # pragma: no cover - other NumPy versions
-    _ERROR_STATE = None
-
-
-def _ignoring_errors():
-    """Enter "ignore every floating-point error"; hand the result to :func:`_errors_back`."""
-    if _ERROR_STATE is None:  # pragma: no cover - other NumPy versions
-        state = np.errstate(all="ignore")
-        state.__enter__()
-        return state
-    return _ERROR_STATE.set(_IGNORE_ALL)
-
-
-def _errors_back(token) -> None:
-    if _ERROR_STATE is None:  # pragma: no cover
-        token.__exit__(None, None, None)
-    else:
-        _ERROR_STATE.reset(token)
+    _ERROR_STATE, _IGNORE_ALL = _Errstate(), None
 
 
 def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),

@@ -110,30 +110,30 @@ def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", 
     return Compiled(expr, shapes, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
 
 
-def _fast_env(bindings, dtype) -> dict | None:
-    """``{name: array}`` for bindings that are a dict of arrays or numbers, else None (the
-    full path parses binding strings and reports bad values)."""
+def _fast_env(bindings, dtype) -> tuple:
+    """``({name: array}, ((name, shape), ...))`` for bindings that are a dict of arrays or
+    numbers, else ``(None, None)`` (the full path parses binding strings and reports bad values)."""
     if type(bindings) is not dict:
-        return None
-    env = {}
+        return None, None
+    env, shapes = {}, []
     for name, value in bindings.items():
         if type(value) is not np.ndarray:
             if isinstance(value, str):
-                return None
+                return None, None
             value = np.asarray(value)
         if value.dtype.kind not in "biuf":
-            return None
+            return None, None
         env[name] = value if value.dtype.type is dtype else value.astype(dtype)
-    return env
+        shapes.append((name, value.shape))
+    return env, tuple(shapes)
 
 
 def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
     seen, else the bindings are parsed and checked and the expression compiled."""
-    env = _fast_env(bindings, dtype)
+    env, shapes = _fast_env(bindings, dtype)
     if env is not None:
-        key = (expr, tuple([(n, a.shape) for n, a in env.items()]), dtype, seed, max_bytes)
-        found = _CACHE.get(key)
+        found = _CACHE.get((expr, shapes, dtype, seed, max_bytes))
         if found is not None:
             return found, env
     seed = check_seed(seed)
@@ -246,9 +246,9 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     >>> J.structure, J.diagonal().round(3).tolist()
     ('diagonal', [2.223, 1.973, -8.063])
     """
-    if layout not in ("array", "numerator"):
+    if layout != "array" and layout != "numerator":
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    limit = memory.budget(max_memory)
+    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     if batch:
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
