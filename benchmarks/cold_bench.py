@@ -14,7 +14,8 @@ autograd and torch keep nothing per expression: each of their calls traces and d
 so any call is a first call; theirs are timed the same way, in the same rounds. ``--fresh`` times the
 very first call in a new process (``jacobi_cli.tools.api`` imported, nothing else run) instead: the
 one-time costs of a process (lazy imports, first use of NumPy's functions) included.
-Median of ``--repeat`` rounds; the tools of one (case, n) are interleaved round by round.
+Median of ``--repeat`` rounds (one timed call for a tool whose call takes over half a second); the
+tools of one (case, n) are interleaved round by round, torch on one thread (see torch_tools).
 """
 from __future__ import annotations
 
@@ -28,11 +29,14 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+SLOW = 0.5  # seconds: a tool whose call takes longer is timed once (autograd's n = 1000 Jacobians take seconds)
 
 
 def setup_path(tree: Path) -> None:
+    sys.path.insert(0, str(HERE))
+    import bench  # noqa: F401 - it puts its own checkout first on sys.path: import it, then put ``tree`` first
+
     sys.path.insert(0, str(tree))
-    sys.path.insert(1, str(HERE))
 
 
 def jac_tools(case, x, A, v):
@@ -72,6 +76,10 @@ def torch_tools(case, x, A, v):
         return {}
     from types import SimpleNamespace
 
+    # one intra-op thread: torch's pool spins after each call and would take the core that the next
+    # tool's call (interleaved) runs on, on a 2-core machine; at these sizes one thread is torch's best
+    torch.set_num_threads(1)
+
     ops = SimpleNamespace(sin=torch.sin, exp=torch.exp, tanh=torch.tanh, sum=torch.sum,
                           softmax=lambda t: torch.softmax(t, dim=-1))
     tx, tA, tv = map(torch.from_numpy, (x, A, v))
@@ -95,11 +103,17 @@ def in_process(cases, sizes, repeat: int) -> list:
         for n in sizes:
             x, A, v = problem(case, n)
             tools = {**jac_tools(case, x, A, v), **autograd_tools(case, x, A, v), **torch_tools(case, x, A, v)}
-            for run in tools.values():  # one untimed call each: imports and one-time set-up
+            slow = set()
+            for name, run in tools.items():  # one untimed call each: imports and one-time set-up
+                start = time.perf_counter()
                 run()
+                if time.perf_counter() - start > SLOW:
+                    slow.add(name)
             times = {name: [] for name in tools}
-            for _ in range(repeat):
+            for r in range(repeat):
                 for name, run in tools.items():
+                    if name in slow and r >= 1:  # a call of over SLOW seconds is timed once
+                        continue
                     start = time.perf_counter()
                     run()
                     times[name].append(time.perf_counter() - start)
