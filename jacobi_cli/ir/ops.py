@@ -816,7 +816,7 @@ def _matmul_jvp_b(t, ans, a, b):
     return P.reshape(prod, shape=(batch_size(t),) + tuple(shape_of(ans)))
 
 
-defop("matmul", lambda a, b: np.matmul(a, b), _matmul_shape,
+defop("matmul", np.matmul, _matmul_shape,  # the ufunc itself: a kernel calls it with no Python frame between
       (_matmul_vjp_a, _matmul_vjp_b), (_matmul_jvp_a, _matmul_jvp_b), sympy=lambda S, a, b: S.matmul(a, b),
       label="matmul (@)", structure=structured.matmul_rule)
 
