@@ -98,5 +98,11 @@ def too_large(what: str, count, dtype, limit: int, position: int | None = None,
 def _approx(n: int) -> str:
     """``8e+308``-style text of an integer too large for a float (``float(n)`` overflows)."""
     digits = str(abs(int(n)))
-    mantissa = digits[0] + ("." + digits[1:3].rstrip("0") if digits[1:3].strip("0") else "")
-    return f"{'-' if n < 0 else ''}{mantissa}e+{len(digits) - 1:02d}"
+    lead, exponent = int(digits[:3].ljust(3, "0")), len(digits) - 1
+    if len(digits) > 3 and digits[3] >= "5":  # rounded to three digits, as "%.3g" does
+        lead += 1
+    if lead == 1000:
+        lead, exponent = 100, exponent + 1
+    text = str(lead)
+    mantissa = text[0] + ("." + text[1:].rstrip("0") if text[1:].strip("0") else "")
+    return f"{'-' if n < 0 else ''}{mantissa}e+{exponent:02d}"
