@@ -88,13 +88,19 @@ class Graph:
         wrt = set(self.inputs) if wrt is None else set(wrt)
         flags: list[bool] = []
         nodes = []
-        for node in self.nodes:
+        diff: dict = {}  # op -> carries derivatives (not nondiff)
+        for node in self.nodes:  # one pass, O(1) per argument: 300,000 nodes of a long sum
             if node.op == "input":
                 flag = node.name in wrt
+            elif not node.args:
+                flag = False
             else:
-                flag = bool(node.args) and not OPS[node.op].nondiff and any(flags[a] for a in node.args)
+                carries = diff.get(node.op)
+                if carries is None:
+                    carries = diff[node.op] = not OPS[node.op].nondiff
+                flag = carries and any(map(flags.__getitem__, node.args))
             flags.append(flag)
-            nodes.append(node if node.requires_grad == flag else node._replace(requires_grad=flag))
+            nodes.append(node if node.requires_grad == flag else _flagged(node, flag))
         return dataclasses.replace(self, nodes=tuple(nodes))
 
     def with_output(self, output: int) -> "Graph":
@@ -109,6 +115,15 @@ class Graph:
 
     def is_concrete(self) -> bool:
         return all(is_concrete(n.shape) for n in self.nodes)
+
+
+_new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
+
+
+def _flagged(node: Node, requires_grad: bool) -> Node:
+    """``node._replace(requires_grad=...)``, without ``_replace``'s keyword machinery."""
+    return _new_node(Node, (node.id, node.op, node.args, node.params, node.shape, node.name, node.position,
+                            requires_grad, node.value))
 
 
 def needed(nodes, outputs) -> list:
@@ -147,6 +162,9 @@ def _fold_ints(op, values: list, params: dict):
     return approx
 
 
+
+
+_NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
 
 
 class Tracer(Proxy):
@@ -214,6 +232,9 @@ class Builder:
         self._rng = None
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
         self.by_value = False  # a node's shape was read off the input values (x[x > 0])
+        # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
+        # size check passed: a long sum of like terms applies the rule once, not per node
+        self._binary_shapes: dict = {}
 
     @property
     def rng(self) -> np.random.Generator:
@@ -238,21 +259,25 @@ class Builder:
         if concrete and math.prod(d for d in shape if d) > MAX_ELEMENTS:
             check_array_shape(shape, what() if callable(what) else what, position)
 
-    def _append(self, **fields) -> Tracer:
-        if len(self.nodes) >= MAX_NODES:
+    def _append(self, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (), name=None,
+                position=None, value=None) -> Tracer:
+        nodes = self.nodes
+        i = len(nodes)
+        if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        node = Node(len(self.nodes), **fields)
-        self.nodes.append(node)
-        return Tracer(self, node.id, node.shape)
+        nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, False, value)))
+        return Tracer(self, i, shape)
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
         (check_rank if self.shapes_only else check_array_shape)(
             shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
-        tracer = self._append(op="input", shape=tuple(shape), name=name, position=position)
+        tracer = self._append("input", shape=tuple(shape), name=name, position=position)
         self.inputs[name] = tracer.id
         return tracer
 
     def const(self, value, position: int | None = None) -> Tracer:
+        if type(value) is float:  # a number of the expression: the common case, shape ()
+            return self._append("const", shape=(), value=value, position=position)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             if not isinstance(value, (list, tuple)):
                 _require_number(value, position)
@@ -262,13 +287,20 @@ class Builder:
                                     "cat([...]), or index it (parts[0])", position)
             if value.dtype.kind in "biuf" and value.dtype != self.dtype:
                 value = value.astype(self.dtype)
-        return self._append(op="const", shape=tuple(np.shape(value)), value=value, position=position)
+        return self._append("const", shape=tuple(np.shape(value)), value=value, position=position)
 
     def lift(self, value) -> Tracer:
         return value if isinstance(value, Tracer) else self.const(value)
 
     def apply(self, op_name: str, *args, position: int | None = None, name: str | None = None, **params) -> Tracer:
         """Add ``op_name(*args; params)``; its shape comes from the op's shape rule."""
+        if len(args) == 2 and not params:  # x*1 + x*2 + ...: the shape rule's answer is known
+            a, b = args
+            if type(a) is Tracer and type(b) is Tracer:
+                shape = self._binary_shapes.get((op_name, a.shape, b.shape))
+                if shape is not None and not (self.fold and self.nodes[a.id].op == "const"
+                                              and self.nodes[b.id].op == "const"):
+                    return self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
         op = OPS[op_name]
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
@@ -286,8 +318,9 @@ class Builder:
                             position)
         if folds:
             return self._fold(op, tracers, params, position)
-        return self._append(op=op_name, args=tuple(t.id for t in tracers), params=params,
-                            shape=shape, position=position, name=name)
+        if op.broadcasting and len(args) == 2 and not params and type(args[0]) is Tracer and type(args[1]) is Tracer:
+            self._binary_shapes[(op_name, args[0].shape, args[1].shape)] = shape  # checked: see above
+        return self._append(op_name, tuple(t.id for t in tracers), params or _NO_PARAMS, shape, name, position)
 
     def _fold(self, op, tracers, params, position) -> Tracer:
         values = [self.nodes[t.id].value for t in tracers]
