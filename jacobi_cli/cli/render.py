@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..tools.report import case_entry
+from ..tools.report import JSONReady, case_entry
 from ..ir.shapes import fmt, kind
 
 if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
@@ -37,6 +37,8 @@ MAX_NOTES = 3  # kink notes per input in jac check's human output
 def _jsonable(obj):
     """Reports -> JSON-ready values without recursion over user-sized data (arrays go
     through :func:`to_jsonable`; report dicts are only a few levels deep)."""
+    if type(obj) is JSONReady:  # JSON values already (jac graph's nodes and edges)
+        return obj
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
