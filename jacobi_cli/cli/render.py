@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..tools.report import JSONReady, case_entry
+from ..ir.graph import LEAF_OPS
+from ..tools.report import GraphResult, JSONReady, case_entry
 from ..ir.shapes import fmt, kind
 
 if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
@@ -81,8 +82,55 @@ def to_json(report) -> str:
     """A result's ``--json`` object (:meth:`~jacobi_cli.tools.report.Result.to_json`) as text."""
     import json
 
+    if isinstance(report, GraphResult):
+        text = _graph_json(report)
+        if text is not None:
+            return printable(text)
     data = report.to_json() if hasattr(report, "to_json") else report
     return printable(json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False))
+
+
+_NODE_JSON = ('{"id": %d, "op": %s, "name": %s, "shape": %s, "kind": %s, "leaf": %s, "requires_grad": %s, '
+              '"grad": null}')
+
+
+def _graph_json(report) -> str | None:
+    """``jac graph --json`` written from the graph, node by node, without making the 300,000
+    records and converting them: the text ``json.dumps`` makes of them (``", "`` and ``": "``
+    separators, strings as ``ensure_ascii=False`` writes them), or None where this does not
+    apply (records already made, gradients, a size that is not a Python int)."""
+    import json
+
+    if not report.records_pending() or report.grads:
+        return None
+    nodes, picked = report.graph.nodes, report.picked
+    shapes = {}
+    for shape in {nodes[i].shape for i in picked}:
+        if not all(type(d) is int for d in shape):
+            return None
+        shapes[shape] = json.dumps(list(shape)), json.dumps(kind(shape))
+    strings: dict = {None: "null"}
+
+    def string(text) -> str:
+        found = strings.get(text)
+        if found is None:
+            found = strings[text] = json.dumps(text, ensure_ascii=False)
+        return found
+
+    boolean = {True: "true", False: "false"}
+    rows = []
+    for i in picked:
+        n = nodes[i]
+        shape, what = shapes[n.shape]
+        rows.append(_NODE_JSON % (n.id, string(n.op), string(n.name), shape, what, boolean[n.op in LEAF_OPS],
+                                  boolean[bool(n.requires_grad)]))
+    edges = ", ".join([f"[{a}, {i}]" for i in picked for a in nodes[i].args])
+    parts = []
+    for key, value in report.data.items():
+        text = ("[" + ", ".join(rows) + "]" if key == "nodes" else "[" + edges + "]" if key == "edges" else
+                json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False))
+        parts.append(f"{json.dumps(str(key), ensure_ascii=False)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def error_json(err) -> str:
@@ -529,9 +577,10 @@ class Renderer:
             self.line()
             tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn)
             self.console.print(tree)
-        used = {a for a, _ in report["edges"]} | {o["id"] for o in outputs}
+        nodes = report.graph.nodes
+        used = {a for i in report.picked for a in nodes[i].args} | {o["id"] for o in outputs}
         hidden = len(used - drawn)
-        unused = [n["name"] for n in report["nodes"] if n["op"] == "input" and n["id"] not in used]
+        unused = [nodes[i].name for i in report.picked if nodes[i].op == "input" and i not in used]
         if unused:
             self.line(f"not used by the output: {', '.join(unused)}", "dim")
         if hidden:
@@ -762,35 +811,33 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
 
     A node used twice is drawn once; later uses point back to it. Returns the tree and
     how many nodes were left out by ``max_nodes`` / ``max_depth``. ``drawn`` (a set) collects
-    the ids drawn, shared by the trees of several outputs."""
+    the ids drawn, shared by the trees of several outputs. Only the nodes drawn are read (as
+    ``report.record(i)``, the entry of ``"nodes"``): a 300,000-node graph draws 200."""
     from rich.markup import escape
     from rich.tree import Tree
 
-    nodes = {n["id"]: n for n in report["nodes"]}
-    children: dict = {}
-    for a, i in report["edges"]:
-        children.setdefault(i, []).append(a)
+    graph_nodes = report.graph.nodes
     constants = report.constants
     root_id = report["output"]["id"]
-    root = Tree(_graph_label(nodes[root_id], report, constants), guide_style="dim")
+    root = Tree(_graph_label(report.record(root_id), report, constants), guide_style="dim")
     drawn = set() if drawn is None else drawn
     start = len(drawn)
     drawn.add(root_id)
-    stack = [(a, root, 1) for a in reversed(children.get(root_id, []))]
+    stack = [(a, root, 1) for a in reversed(graph_nodes[root_id].args)]
     while stack and len(drawn) - start < max_nodes:
         i, parent, depth = stack.pop()
-        node = nodes[i]
+        node = report.record(i)
         if i in drawn:
             parent.add(f"[dim]#{i} {escape(node['name'] or node['op'])} (shown above)[/]")
             continue
         drawn.add(i)
         branch = parent.add(_graph_label(node, report, constants))
-        kids = children.get(i, [])
+        kids = graph_nodes[i].args  # the edges into node i, in order
         if kids and depth >= max_depth:
             branch.add(f"[dim]... {len(kids)} argument(s) deeper than {max_depth} levels[/]")
             continue
         stack.extend((a, branch, depth + 1) for a in reversed(kids))
-    reachable = {root_id} | {a for a, _ in report["edges"]}
+    reachable = {root_id} | {a for i in report.picked for a in graph_nodes[i].args}
     return root, len(reachable - drawn)
 
 
