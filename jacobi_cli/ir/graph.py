@@ -294,13 +294,22 @@ class Builder:
 
     def apply(self, op_name: str, *args, position: int | None = None, name: str | None = None, **params) -> Tracer:
         """Add ``op_name(*args; params)``; its shape comes from the op's shape rule."""
-        if len(args) == 2 and not params:  # x*1 + x*2 + ...: the shape rule's answer is known
+        if len(args) == 2 and not params:
             a, b = args
             if type(a) is Tracer and type(b) is Tracer:
-                shape = self._binary_shapes.get((op_name, a.shape, b.shape))
-                if shape is not None and not (self.fold and self.nodes[a.id].op == "const"
-                                              and self.nodes[b.id].op == "const"):
-                    return self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
+                return self._binary(op_name, a, b, position, name)
+        return self._apply(op_name, args, position, name, params)
+
+    def _binary(self, op_name: str, a: Tracer, b: Tracer, position: int | None, name: str | None) -> Tracer:
+        """``apply(op_name, a, b)`` without parameters. For an element-wise op whose result
+        shape for these argument shapes is known (its shape rule and size check passed before:
+        ``x*1 + x*2 + ...``), the node is appended at once; it is the node ``_apply`` makes."""
+        shape = self._binary_shapes.get((op_name, a.shape, b.shape))
+        if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
+            return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
+        return self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
+
+    def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         op = OPS[op_name]
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:

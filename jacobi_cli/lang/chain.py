@@ -21,8 +21,7 @@ import re
 from itertools import accumulate
 
 _SPLIT = re.compile(r"( *)([-+*/])( *)")  # atom, spaces, op, spaces, atom, ...
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"0|[1-9][0-9]{0,17}|[0-9]+\.[0-9]+")
+_FLOAT = re.compile(r"[0-9]+\.[0-9]+")
 MIN_CHARS = 64  # below this, ast.parse is as fast and there is nothing to gain
 
 
@@ -45,11 +44,15 @@ def split_chain(text: str) -> tuple | None:
 
 
 def _atoms_valid(atoms: list) -> bool:
-    """Every atom a name that is no keyword, or a number Python reads as this grammar says."""
+    """Every atom a name that is no keyword, or a number Python reads as this grammar says
+    (the text is ASCII, so ``isdigit`` is [0-9]+ and ``isidentifier`` [A-Za-z_][A-Za-z0-9_]*)."""
     for atom in set(atoms):
-        if _NAME.fullmatch(atom):
+        if atom.isdigit():
+            if len(atom) > 18 or (atom[0] == "0" and len(atom) > 1):  # 01 is a syntax error
+                return False
+        elif atom.isidentifier():
             if keyword.iskeyword(atom):  # None, True, lambda, ...: not names
                 return False
-        elif not _NUMBER.fullmatch(atom):
+        elif not _FLOAT.fullmatch(atom):
             return False
     return True

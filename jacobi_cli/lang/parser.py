@@ -233,30 +233,22 @@ class _Lowering:
                 if total is None:
                     total = term
                 else:
-                    self.arithmetic(total, term, pending_at)
                     total = apply(pending, total, term, position=pending_at)
                 pending, pending_at = _CHAIN_OPS[op], op_columns[k]
                 term = atom(atoms[k + 1], atom_columns[k + 1])
             else:
-                right = atom(atoms[k + 1], atom_columns[k + 1])
-                self.arithmetic(term, right, op_columns[k])
-                term = apply(_CHAIN_OPS[op], term, right, position=op_columns[k])
+                term = apply(_CHAIN_OPS[op], term, atom(atoms[k + 1], atom_columns[k + 1]), position=op_columns[k])
         if total is not None:
-            self.arithmetic(total, term, pending_at)
             term = apply(pending, total, term, position=pending_at)
         return self.output(term, 0)
 
     def atom(self, text: str, position: int):
-        """A name or a number of a chain, lowered as :meth:`lower` lowers its ``ast`` leaf."""
-        if text[0] in "0123456789":
-            return self.number(float(text) if "." in text else int(text), position)
+        """A name or a number of a chain, lowered as :meth:`lower` lowers its ``ast`` leaf. (No
+        atom is a list of arrays, which :meth:`lower` refuses in arithmetic: a chain assigns
+        nothing, so its names are inputs and constants.)"""
+        if text[0] in "0123456789":  # ast reads 12 as an int, 1.5 as a float; float() of either is the same
+            return self.number(float(text), position)
         return self.name(text, position)
-
-    def arithmetic(self, left, right, position: int) -> None:
-        """The check :meth:`lower` makes before any ``BinOp``: no arithmetic on a list of arrays."""
-        if isinstance(left, Items) or isinstance(right, Items):
-            raise JacValueError("arithmetic on a list or tuple of arrays is not defined; index it first (parts[0]) "
-                                "or make one array of it with stack([...]) or cat([...])", position)
 
     def outputs(self, node: ast.Tuple) -> tuple:
         """A final tuple of several outputs, ``((name, tracer), ...)``: named by their
