@@ -577,10 +577,9 @@ class Renderer:
             self.line()
             tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn)
             self.console.print(tree)
-        nodes = report.graph.nodes
-        used = {a for i in report.picked for a in nodes[i].args} | {o["id"] for o in outputs}
+        used = _arguments(report) | {o["id"] for o in outputs}
         hidden = len(used - drawn)
-        unused = [nodes[i].name for i in report.picked if nodes[i].op == "input" and i not in used]
+        unused = [name for name, i in report.graph.inputs.items() if i not in used]  # in node order
         if unused:
             self.line(f"not used by the output: {', '.join(unused)}", "dim")
         if hidden:
@@ -837,8 +836,17 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
             branch.add(f"[dim]... {len(kids)} argument(s) deeper than {max_depth} levels[/]")
             continue
         stack.extend((a, branch, depth + 1) for a in reversed(kids))
-    reachable = {root_id} | {a for i in report.picked for a in graph_nodes[i].args}
+    reachable = {root_id} | _arguments(report)
     return root, len(reachable - drawn)
+
+
+def _arguments(report) -> set:
+    """The ids of every node listed that another one reads (the tails of ``"edges"``)."""
+    from itertools import chain
+    from operator import attrgetter
+
+    nodes = report.graph.nodes
+    return set(chain.from_iterable(map(attrgetter("args"), map(nodes.__getitem__, report.picked))))
 
 
 def to_dot(report: dict) -> str:

@@ -28,20 +28,20 @@ def evaluate(graph: Graph, env: dict) -> list:
     impls: dict = {}  # op -> its impl, looked up once per op (a long sum has 200,000 nodes of two ops)
     with np.errstate(all="ignore"):
         for node in graph.nodes:
-            op, args = node.op, node.args
+            _, op, args, params, _, name, _, _, value = node
             if op == "input":
-                append(env[node.name])
+                append(env[name])
             elif op == "const":
-                append(node.value)
+                append(value)
             else:
                 impl = impls.get(op)
                 if impl is None:
                     impl = impls[op] = OPS[op].impl
                 try:
-                    if len(args) == 2 and not node.params:
+                    if len(args) == 2 and not params:
                         append(impl(values[args[0]], values[args[1]]))
                     else:
-                        append(impl(*[values[a] for a in args], **node.params))
+                        append(impl(*[values[a] for a in args], **params))
                 except JacError as err:  # an op that refuses its values (inv of a singular matrix)
                     err.position = node.position if err.position is None else err.position
                     raise err.with_source(graph.source)

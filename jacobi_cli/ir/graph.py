@@ -89,18 +89,21 @@ class Graph:
         flags: list[bool] = []
         nodes = []
         diff: dict = {}  # op -> carries derivatives (not nondiff)
+        flag_of = flags.__getitem__
         for node in self.nodes:  # one pass, O(1) per argument: 300,000 nodes of a long sum
-            if node.op == "input":
-                flag = node.name in wrt
-            elif not node.args:
+            i, op, args, params, shape, name, position, requires_grad, value = node
+            if op == "input":
+                flag = name in wrt
+            elif not args:
                 flag = False
             else:
-                carries = diff.get(node.op)
+                carries = diff.get(op)
                 if carries is None:
-                    carries = diff[node.op] = not OPS[node.op].nondiff
-                flag = carries and any(map(flags.__getitem__, node.args))
+                    carries = diff[op] = not OPS[op].nondiff
+                flag = carries and any(map(flag_of, args))
             flags.append(flag)
-            nodes.append(node if node.requires_grad == flag else _flagged(node, flag))
+            nodes.append(node if requires_grad == flag else
+                         _new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         return dataclasses.replace(self, nodes=tuple(nodes))
 
     def with_output(self, output: int) -> "Graph":
@@ -118,12 +121,6 @@ class Graph:
 
 
 _new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
-
-
-def _flagged(node: Node, requires_grad: bool) -> Node:
-    """``node._replace(requires_grad=...)``, without ``_replace``'s keyword machinery."""
-    return _new_node(Node, (node.id, node.op, node.args, node.params, node.shape, node.name, node.position,
-                            requires_grad, node.value))
 
 
 def needed(nodes, outputs) -> list:
@@ -299,6 +296,13 @@ class Builder:
             if type(a) is Tracer and type(b) is Tracer:
                 return self._binary(op_name, a, b, position, name)
         return self._apply(op_name, args, position, name, params)
+
+    def binary(self, op_name: str, a, b, position: int | None = None) -> Tracer:
+        """``apply(op_name, a, b, position=position)`` for an op without parameters, with less
+        ceremony when both are tracers (the parser's long chains)."""
+        if type(self) is not Builder or type(a) is not Tracer or type(b) is not Tracer:
+            return self.apply(op_name, a, b, position=position)  # a subclass's apply may do more
+        return self._binary(op_name, a, b, position, None)
 
     def _binary(self, op_name: str, a: Tracer, b: Tracer, position: int | None, name: str | None) -> Tracer:
         """``apply(op_name, a, b)`` without parameters. For an element-wise op whose result

@@ -224,7 +224,7 @@ class _Lowering:
         :meth:`expression` builds it from the syntax tree: each atom lowered when reached, each
         ``*`` ``/`` applied once its right atom is, each ``+`` ``-`` once its right term is complete
         (left-deep, as Python associates them), so nodes come in the walk's post-order."""
-        apply, atom = self.b.apply, self.atom
+        binary, atom = self.b.binary, self.atom
         total = None  # the terms so far, joined by ``pending``
         pending = pending_at = None
         term = atom(atoms[0], atom_columns[0])
@@ -233,13 +233,13 @@ class _Lowering:
                 if total is None:
                     total = term
                 else:
-                    total = apply(pending, total, term, position=pending_at)
+                    total = binary(pending, total, term, pending_at)
                 pending, pending_at = _CHAIN_OPS[op], op_columns[k]
                 term = atom(atoms[k + 1], atom_columns[k + 1])
             else:
-                term = apply(_CHAIN_OPS[op], term, atom(atoms[k + 1], atom_columns[k + 1]), position=op_columns[k])
+                term = binary(_CHAIN_OPS[op], term, atom(atoms[k + 1], atom_columns[k + 1]), op_columns[k])
         if total is not None:
-            term = apply(pending, total, term, position=pending_at)
+            term = binary(pending, total, term, pending_at)
         return self.output(term, 0)
 
     def atom(self, text: str, position: int):
