@@ -145,6 +145,37 @@ def with_plan(report, explain: bool, as_json: bool):
     return report
 
 
+def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
+                backward: bool = False, v: list | None = None, dot: bool = False, out: str | None = None,
+                max_nodes: int = 200) -> tuple:
+    """``jac graph``: ``(build, draw, options)`` for :func:`run` (the report builder, the
+    renderer's method and its options)."""
+    import os
+
+    def build():
+        from ..lang.fileio import check_output
+        from ..tools.report import graph_report
+
+        check_output(out, "--out")
+        if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
+            raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
+        if dot and not out and as_json:
+            raise JacUsageError("--dot prints DOT on standard output, where --json prints JSON: "
+                                "write the DOT to a file with --out FILE.dot")
+        if max_nodes < 1:
+            raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
+        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v)
+        if out:
+            from ..lang.fileio import write_bytes
+            from .render import to_dot
+            write_bytes(out, to_dot(report).encode("utf-8"))
+        return report
+
+    if dot and not out:
+        return build, "dot", {}
+    return build, "graph", {"max_nodes": max_nodes}
+
+
 def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
