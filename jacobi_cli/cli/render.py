@@ -116,91 +116,13 @@ def _graph_json(report) -> str | None:
                 json.dumps(op, ensure_ascii=False), json.dumps(name, ensure_ascii=False), json.dumps(list(shape)),
                 json.dumps(kind(shape)), json.dumps(op in LEAF_OPS), json.dumps(bool(requires_grad)))
         rows.append(f'{{"id": {node_id}, {tail}')
-        for a in args:
-            edges.append(f"[{a}, {node_id}]")
+        if len(args) == 2:  # most nodes: both edges in one piece of text
+            edges.append(f"[{args[0]}, {node_id}], [{args[1]}, {node_id}]")
+        elif args:
+            edges.append(", ".join([f"[{a}, {node_id}]" for a in args]))
     parts = []
     for key, value in report.data.items():
         text = ("[" + ", ".join(rows) + "]" if key == "nodes" else "[" + ", ".join(edges) + "]" if key == "edges" else
-                json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False))
-        parts.append(f"{json.dumps(str(key), ensure_ascii=False)}: {text}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def printable(text: str) -> str:
-    """``text`` that any UTF-8 stream can print: bytes that were not UTF-8 on the command
-    line (Python keeps them as lone surrogates) are shown as ``\\udcff``."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def visible(text: str) -> str:
-    """``text`` as a terminal shows it without obeying it: control characters other than
-    new lines and tabs (an ESC that would recolour or retitle the terminal, a carriage
-    return that would overwrite the line) are shown escaped, as Python writes them:
-    ``visible("x\\x1b[31m")`` is ``'x\\\\x1b[31m'``."""
-    text = printable(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c in "\n\t" or not _control(c) else _escaped(c) for c in text)
-
-
-def _control(c: str) -> bool:
-    return ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
-
-
-def _escaped(c: str) -> str:
-    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-
-
-def to_json(report) -> str:
-    """A result's ``--json`` object (:meth:`~jacobi_cli.tools.report.Result.to_json`) as text."""
-    import json
-
-    if isinstance(report, GraphResult):
-        text = _graph_json(report)
-        if text is not None:
-            return printable(text)
-    data = report.to_json() if hasattr(report, "to_json") else report
-    return printable(json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False))
-
-
-_NODE_JSON = ('{"id": %d, "op": %s, "name": %s, "shape": %s, "kind": %s, "leaf": %s, "requires_grad": %s, '
-              '"grad": null}')
-
-
-def _graph_json(report) -> str | None:
-    """``jac graph --json`` written from the graph, node by node, without making the 300,000
-    records and converting them: the text ``json.dumps`` makes of them (``", "`` and ``": "``
-    separators, strings as ``ensure_ascii=False`` writes them), or None where this does not
-    apply (records already made, gradients, a size that is not a Python int)."""
-    import json
-
-    if not report.records_pending() or report.grads:
-        return None
-    nodes, picked = report.graph.nodes, report.picked
-    shapes = {}
-    for shape in {nodes[i].shape for i in picked}:
-        if not all(type(d) is int for d in shape):
-            return None
-        shapes[shape] = json.dumps(list(shape)), json.dumps(kind(shape))
-    strings: dict = {None: "null"}
-
-    def string(text) -> str:
-        found = strings.get(text)
-        if found is None:
-            found = strings[text] = json.dumps(text, ensure_ascii=False)
-        return found
-
-    boolean = {True: "true", False: "false"}
-    rows = []
-    for i in picked:
-        n = nodes[i]
-        shape, what = shapes[n.shape]
-        rows.append(_NODE_JSON % (n.id, string(n.op), string(n.name), shape, what, boolean[n.op in LEAF_OPS],
-                                  boolean[bool(n.requires_grad)]))
-    edges = ", ".join([f"[{a}, {i}]" for i in picked for a in nodes[i].args])
-    parts = []
-    for key, value in report.data.items():
-        text = ("[" + ", ".join(rows) + "]" if key == "nodes" else "[" + edges + "]" if key == "edges" else
                 json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False))
         parts.append(f"{json.dumps(str(key), ensure_ascii=False)}: {text}")
     return "{" + ", ".join(parts) + "}"
