@@ -274,7 +274,7 @@ class Builder:
 
     def const(self, value, position: int | None = None) -> Tracer:
         if type(value) is float:  # a number of the expression: the common case, shape ()
-            return self._append("const", shape=(), value=value, position=position)
+            return self._append("const", (), _NO_PARAMS, (), None, position, value)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             if not isinstance(value, (list, tuple)):
                 _require_number(value, position)
