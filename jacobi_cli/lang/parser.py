@@ -224,7 +224,22 @@ class _Lowering:
         :meth:`expression` builds it from the syntax tree: each atom lowered when reached, each
         ``*`` ``/`` applied once its right atom is, each ``+`` ``-`` once its right term is complete
         (left-deep, as Python associates them), so nodes come in the walk's post-order."""
-        binary, atom = self.b.binary, self.atom
+        binary = self.b.binary
+        inputs = {name: t for name, t in self.scope.items() if type(t) is Tracer}  # what self.name gives for them
+        const = self.b.const
+
+        def atom(text: str, position: int):
+            """A name or a number, lowered as :meth:`lower` lowers its ``ast`` leaf (no atom is a
+            list of arrays, which :meth:`lower` refuses in arithmetic: a chain assigns nothing)."""
+            found = inputs.get(text)
+            if found is not None:
+                return found
+            if text[0] in "0123456789":
+                # self.number; ast reads 12 as an int, 1.5 as a float: float() of either is this value,
+                # finite or inf, never an OverflowError
+                return const(float(text), position)
+            return self.name(text, position)
+
         total = None  # the terms so far, joined by ``pending``
         pending = pending_at = None
         term = atom(atoms[0], atom_columns[0])
@@ -241,14 +256,6 @@ class _Lowering:
         if total is not None:
             term = binary(pending, total, term, pending_at)
         return self.output(term, 0)
-
-    def atom(self, text: str, position: int):
-        """A name or a number of a chain, lowered as :meth:`lower` lowers its ``ast`` leaf. (No
-        atom is a list of arrays, which :meth:`lower` refuses in arithmetic: a chain assigns
-        nothing, so its names are inputs and constants.)"""
-        if text[0] in "0123456789":  # ast reads 12 as an int, 1.5 as a float; float() of either is the same
-            return self.number(float(text), position)
-        return self.name(text, position)
 
     def outputs(self, node: ast.Tuple) -> tuple:
         """A final tuple of several outputs, ``((name, tracer), ...)``: named by their
