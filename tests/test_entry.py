@@ -147,3 +147,32 @@ def test_a_terminal_gets_rich(monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert not Renderer().plain
+
+
+def test_a_command_runs_with_the_collector_paused_and_restores_it(capsys):
+    """The CLI pauses the cyclic collector for a command (its passes over a big graph only cost
+    time) and leaves it as it found it: on, or off."""
+    import gc
+
+    from jacobi_cli.cli import commands
+
+    from jacobi_cli.tools.report import shape_report
+
+    seen = []
+
+    def build():
+        seen.append(gc.isenabled())
+        return shape_report("x * 2", ["x:3"])
+
+    assert gc.isenabled()
+    assert commands.run(False, build, "shape")[0] == 0
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        commands.run(False, build, "shape")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    commands.run(False, build, "shape", pause_collector=False)
+    assert seen == [False, False, True]
+    capsys.readouterr()

@@ -349,7 +349,8 @@ def run_command(
     as_json: Json = False,
 ):
     """Run a suite of derivative tests; exit 1 if an expectation fails, 2 if the suite is bad."""
-    report = _run(as_json, lambda: _run_suite(suite, k or [], shard, jobs, junit, as_json), "run")
+    report = _run(as_json, lambda: _run_suite(suite, k or [], shard, jobs, junit, as_json), "run",
+                  pause_collector=False)  # its forked workers would inherit a paused collector
     raise typer.Exit(report["exit_code"])
 
 

@@ -84,13 +84,15 @@ def collector_paused():
             gc.enable()
 
 
-def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = False, **options) -> tuple:
+def run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = False, pause_collector: bool = True,
+        **options) -> tuple:
     """Build a result, then print it (human or JSON) and its warnings (stderr); returns
     ``(exit code, result)``: ``(0, result)``, or ``(2, None)`` for bad input and, under
     ``strict``, for a NaN or infinity in the value or a derivative. ``options`` go to the
     renderer's ``draw`` method (``latex=``, ``max_nodes=``). The collector is paused meanwhile
-    (:func:`collector_paused`)."""
-    with collector_paused():
+    (:func:`collector_paused`) unless ``pause_collector`` is False (``jac run``, whose forked
+    workers would inherit a paused collector for a whole suite)."""
+    with collector_paused() if pause_collector else contextlib.nullcontext():
         return _run(as_json, build, draw, strict, **options)
 
 
