@@ -568,11 +568,13 @@ class Renderer:
             self.line(f"after {what}, with retain_grad() on every node: "
                       "leaves show .grad, the others the gradient retain_grad() keeps", "dim")
         drawn: set = set()
+        arguments = _arguments(report)
         for entry in outputs:
             self.line()
-            tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn)
+            tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn,
+                                 arguments=arguments)
             self.console.print(tree)
-        used = _arguments(report) | {o["id"] for o in outputs}
+        used = arguments | {o["id"] for o in outputs}
         hidden = len(used - drawn)
         unused = [name for name, i in report.graph.inputs.items() if i not in used]  # in node order
         if unused:
@@ -800,13 +802,15 @@ def _graph_label(node: dict, report: dict, constants: dict) -> str:
     return label
 
 
-def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH, drawn=None):
+def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH, drawn=None,
+               arguments: set | None = None):
     """The graph as a rich Tree from the output down, built with an explicit stack.
 
     A node used twice is drawn once; later uses point back to it. Returns the tree and
     how many nodes were left out by ``max_nodes`` / ``max_depth``. ``drawn`` (a set) collects
     the ids drawn, shared by the trees of several outputs. Only the nodes drawn are read (as
-    ``report.record(i)``, the entry of ``"nodes"``): a 300,000-node graph draws 200."""
+    ``report.record(i)``, the entry of ``"nodes"``): a 300,000-node graph draws 200.
+    ``arguments``: :func:`_arguments` of the report, when the caller has it."""
     from rich.markup import escape
     from rich.tree import Tree
 
@@ -831,8 +835,8 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
             branch.add(f"[dim]... {len(kids)} argument(s) deeper than {max_depth} levels[/]")
             continue
         stack.extend((a, branch, depth + 1) for a in reversed(kids))
-    reachable = {root_id} | _arguments(report)
-    return root, len(reachable - drawn)
+    arguments = _arguments(report) if arguments is None else arguments
+    return root, len(arguments - drawn) + (root_id not in arguments and root_id not in drawn)
 
 
 def _arguments(report) -> set:
