@@ -115,7 +115,7 @@ def small_parses(count: int) -> None:
         per = (time.perf_counter() - start) / count
         start = time.perf_counter()
         for _ in range(count):
-            api._CACHE.clear()
+            api.clear_cache()
             api.prepare(expr, {k: f"ones({','.join(map(str, v))})" for k, v in inputs.items()})
         prep = (time.perf_counter() - start) / count
         print(f"  {expr:34s} parse {per * 1e6:8.1f} us   prepare (cold) {prep * 1e6:8.1f} us")
