@@ -107,8 +107,9 @@ def _graph_json(report) -> str | None:
     nodes, picked = report.graph.nodes, report.picked
     tails: dict = {}  # (op, name, shape, requires_grad) -> the record's text after its id
     rows, edges = [], []
-    for i in picked:
-        node_id, op, args, _, shape, name, _, requires_grad, _ = nodes[i]
+    row, edge = rows.append, edges.append
+    for node in map(nodes.__getitem__, picked):
+        node_id, op, args, _, shape, name, _, requires_grad, _ = node
         key = (op, name, shape, requires_grad)
         tail = tails.get(key)
         if tail is None:
@@ -117,17 +118,21 @@ def _graph_json(report) -> str | None:
             tail = tails[key] = _NODE_JSON % (
                 json.dumps(op, ensure_ascii=False), json.dumps(name, ensure_ascii=False), json.dumps(list(shape)),
                 json.dumps(kind(shape)), json.dumps(op in LEAF_OPS), json.dumps(bool(requires_grad)))
-        rows.append(f'{{"id": {node_id}, {tail}')
-        if len(args) == 2:  # most nodes: both edges in one piece of text
-            edges.append(f"[{args[0]}, {node_id}], [{args[1]}, {node_id}]")
-        elif args:
-            edges.append(", ".join([f"[{a}, {node_id}]" for a in args]))
-    parts = []
+        row(f'{{"id": {node_id}, {tail}')
+        if args:
+            if len(args) == 2:  # most nodes: both edges in one piece of text
+                edge(f"[{args[0]}, {node_id}], [{args[1]}, {node_id}]")
+            else:
+                edge(", ".join([f"[{a}, {node_id}]" for a in args]))
+    pieces = []
     for key, value in report.data.items():
-        text = ("[" + ", ".join(rows) + "]" if key == "nodes" else "[" + ", ".join(edges) + "]" if key == "edges" else
-                json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False))
-        parts.append(f"{json.dumps(str(key), ensure_ascii=False)}: {text}")
-    return "{" + ", ".join(parts) + "}"
+        pieces.append(f"{', ' if pieces else '{'}{json.dumps(str(key), ensure_ascii=False)}: ")
+        if key in ("nodes", "edges"):
+            pieces += ("[", ", ".join(rows if key == "nodes" else edges), "]")
+        else:
+            pieces.append(json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False))
+    pieces.append("}")
+    return "".join(pieces)
 
 
 def error_json(err) -> str:
