@@ -197,9 +197,8 @@ class _Lowering:
     def program(self, module: ast.Module) -> Graph:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
-        value = None
         for stmt in module.body[:-1]:
-            value = self.statement(stmt)
+            self.statement(stmt)
         last = module.body[-1]
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
             outputs = self.outputs(last.value)
