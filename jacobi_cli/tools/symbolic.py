@@ -771,6 +771,17 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1) -
     return result
 
 
+def differentiate_graph(graph, names, point=None) -> Result:
+    """Symbolic first derivatives of a graph of concrete sizes by each input in ``names``, evaluated
+    at ``point`` ({name: array}) when it is given: what :func:`differentiate` does after parsing."""
+    if not graph.is_concrete():
+        raise JacUsageError("differentiate_graph needs concrete sizes")
+    try:
+        return with_deep_stack(lambda: _derivatives("", graph, {}, list(names), point, {}))
+    except RecursionError:
+        raise JacLimitError("the expression is nested too deeply for SymPy") from None
+
+
 def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Result:
     if order > 1:
         if not graph.is_concrete():
