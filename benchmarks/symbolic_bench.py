@@ -18,7 +18,8 @@ Two parts:
 
 Each case runs in a forked child (:func:`jacobi_cli.tools.bounded.call`) killed after ``--limit`` seconds,
 so one slow case cannot stall the run; SymPy is imported before forking, so no case pays for it. The table:
-case, seconds (``> LIMIT`` when stopped), and whether it is within the 2 s target.
+case, wall-clock and CPU seconds of the child (``> LIMIT`` when stopped), and whether it is within the 2 s
+target. The target is judged on CPU time: on a shared machine the wall clock measures the neighbours too.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ def run_graph(graph, wrt) -> None:
 
     result = symbolic.differentiate_graph(graph, wrt)
     for d in [result.output, *[d.expr for d in result.derivatives.values()]]:
-        symbolic.text(d), symbolic.latex(d), symbolic.pretty(d, 100)
+        symbolic.text(d), symbolic.latex(d)
+        symbolic.pretty(d, 100) if symbolic.drawn(d) else symbolic.listed(d)
     for d in result.derivatives.values():
         if d.form == "components":
             symbolic.entries(d.expr)
@@ -159,9 +161,9 @@ def timed(fn, limit):
     from jacobi_cli.tools import bounded
 
     def child():
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        return time.perf_counter() - t
+        return time.perf_counter() - t, time.process_time() - c
 
     try:
         return bounded.call(child, limit, "case"), ""
@@ -197,7 +199,7 @@ def main(argv=None) -> int:
             if only and name not in only:
                 continue
             rows.append(_row(name, *timed(lambda: run_cli(cmd), args.limit), args.limit))
-    table = ["| case | seconds | within 2 s | note |", "| --- | --- | --- | --- |"] + rows
+    table = ["| case | wall s | CPU s | within 2 s (CPU) | note |", "| --- | --- | --- | --- | --- |"] + rows
     print("\n".join(table))
     if args.markdown:
         Path(args.markdown).write_text("\n".join(table) + "\n")
@@ -205,9 +207,12 @@ def main(argv=None) -> int:
 
 
 def _row(label, seconds, note, limit):
-    shown = f"> {limit:g}" if seconds is None and note == "stopped" else ("—" if seconds is None else f"{seconds:.2f}")
-    ok = "yes" if seconds is not None and seconds <= TARGET else "**no**"
-    line = f"| {label} | {shown} | {ok} | {note} |"
+    if seconds is None:
+        shown = (f"> {limit:g}" if note == "stopped" else "—", "")
+    else:
+        shown = tuple(f"{s:.2f}" for s in seconds)
+    ok = "yes" if seconds is not None and seconds[1] <= TARGET else "**no**"
+    line = f"| {label} | {shown[0]} | {shown[1]} | {ok} | {note} |"
     print(line, file=sys.stderr, flush=True)
     return line
 
