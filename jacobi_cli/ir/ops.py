@@ -635,7 +635,7 @@ defop("norm", lambda a, axes, keepdims=False: np.sqrt(np.sum(np.square(a), axis=
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _norm_grad(ans, a, axes, keepdims)),),
       (lambda t, ans, a, axes, keepdims=False:
           P.sum(P.mul(t, _norm_grad(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
-      sympy=lambda S, a, axes, keepdims=False:
+      sympy=lambda S, a, axes, keepdims=False: S.norm_form(a, axes, keepdims) if not S.components(a) else
           S.reduce_groups(a, axes, keepdims, lambda g: S.sp.sqrt(S.sp.Add(*[v**2 for v in g]))))
 
 
@@ -659,7 +659,7 @@ defop("logsumexp", _logsumexp_impl, _reduction_shape,
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _softmax_of(ans, a, axes, keepdims)),),
       (lambda t, ans, a, axes, keepdims=False:
           P.sum(P.mul(t, _softmax_of(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
-      sympy=lambda S, a, axes, keepdims=False:
+      sympy=lambda S, a, axes, keepdims=False: S.logsumexp_form(a, axes, keepdims) if not S.components(a) else
           S.reduce_groups(a, axes, keepdims, lambda g: S.sp.log(S.sp.Add(*[S.sp.exp(v) for v in g]))))
 
 
@@ -734,6 +734,8 @@ defop("softmax_vjp", _softmax_vjp_impl, _softmax_vjp_shape,
 
 
 def _softmax_sympy(S, a, axis):
+    if not S.components(a):
+        return S.softmax_form(a, axis)
     e = S.Value(S.explicit(lambda x: S.objects(S.sp.exp, x), a), a.shape)
     return e.expr / S.total(e, (axis,), keepdims=True)
 
@@ -863,13 +865,13 @@ defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       # d det(A) = det(A) tr(A⁻¹ dA), so the cotangent is g det(A) A⁻ᵀ.
       (lambda g, ans, a: P.mul(P.reshape(P.mul(g, ans), shape=(batch_size(g), 1, 1)), mT(_inv_of(a))),),
       (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),),
-      sympy=lambda S, a: S.per_matrix(a, lambda m: m.det()) if S.components(a) else S.sp.Determinant(a.expr))
+      sympy=lambda S, a: S.per_matrix(a, lambda m: m.det(), "det") if S.components(a) else S.sp.Determinant(a.expr))
 defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
       (lambda g, ans, a: P.neg(P.matmul(P.matmul(mT(ans), g), mT(ans))),),
       (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, t), ans)),),
       domain=(-1.0, 1.0),
-      sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv()) if S.components(a) else S.sp.Inverse(a.expr))
+      sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv(), "inv") if S.components(a) else S.sp.Inverse(a.expr))
 
 
 # --- PART elementwise: the element-wise vocabulary of PyTorch and NumPy ---------------------
@@ -1291,10 +1293,10 @@ defop("solve", _solve_impl, _solve_shape,
       (lambda t, ans, a, b, who="solve": P.neg(P.solve(a, P.matmul(lift(t, len(shape_of(ans))), ans), who=who)),
        lambda t, ans, a, b, who="solve": P.solve(a, lift(t, len(shape_of(ans))), who=who)),
       domain=(-1.0, 1.0),
-      sympy=lambda S, a, b, who="solve": S.explicit(
+      sympy=lambda S, a, b, who="solve": S.solve_form(a, b) if not S.components(a, b) else S.explicit(
           lambda x, y: np.stack([np.array((S.sp.Matrix(m.tolist()).inv() * S.sp.Matrix(r.tolist())).tolist(),
                                           dtype=object) for m, r in zip(*_paired(x, y))]).reshape(
-              _solve_shape(x.shape, y.shape)), a, b))
+              _solve_shape(x.shape, y.shape)), S.limited(a, "solve"), b))
 
 
 def _paired(x, y):
@@ -1336,7 +1338,7 @@ def _cholesky_vjp(g, L, a):
 
 
 defop("cholesky", _cholesky_impl, lambda s: _square_shape("cholesky", s), (_cholesky_vjp,), (_cholesky_jvp,),
-      domain=(-0.3, 0.3), sympy=lambda S, a: S.stack_matrices(a, lambda m: ((m + m.T) / 2).cholesky(hermitian=False)))
+      domain=(-0.3, 0.3), sympy=lambda S, a: S.stack_matrices(a, lambda m: ((m + m.T) / 2).cholesky(hermitian=False), "cholesky"))
 
 
 def _eigh(a):
@@ -1581,9 +1583,10 @@ defop("logabsdet", _logabsdet_impl, lambda s: _square_shape("logabsdet", s)[:-2]
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)),
                                mT(_inv_for(a, "slogdet's derivative (A⁻ᵀ)"))),),
       (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, "slogdet's derivative (A⁻¹)"), t)),),
-      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det()))))
+      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det())), "logabsdet") if S.components(a) else
+          S.sp.log(S.sp.Abs(S.sp.Determinant(a.expr))))
 defop("detsign", lambda a: np.linalg.slogdet(a)[0], lambda s: _square_shape("slogdet", s)[:-2], nondiff=True,
-      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.sign(m.det())))
+      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.sign(m.det()), "the sign of det"))
 
 
 def _expm(a):

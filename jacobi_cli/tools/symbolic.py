@@ -49,7 +49,11 @@ SIMPLIFY_MAX_OPS = 40
 # entries one a line (at most LISTED_MAX_ENTRIES of them; all are in --json "entries")
 DRAWN_MAX_ENTRIES = 100
 LISTED_MAX_ENTRIES = 200
-FALLBACK_SIZES = (3, 4, 5, 6, 7, 8)  # symbolic sizes, in order of appearance, for components
+FALLBACK_SIZES = (3, 4, 5, 6, 7, 8)
+# det, inv, solve of a symbolic matrix bigger than this are not expanded into components (n! terms:
+# det of 6×6 took minutes); at concrete sizes they get the matrix form (det(A)*A^{-T}) or a refusal
+COMPONENT_MATRIX_MAX = 5
+MATRIX_OPS = ("det", "inv", "solve", "logabsdet", "detsign", "cholesky")  # symbolic sizes, in order of appearance, for components
 
 
 def __getattr__(name):
@@ -286,6 +290,46 @@ def count(shape: tuple, axes: tuple):
     return sp.Mul(*[sp.Integer(shape[i]) if isinstance(shape[i], int) else size_symbol(shape[i]) for i in axes])
 
 
+def whole_vector(a: Value, axes, keepdims: bool = False):
+    """The matrix form of a reduction of a whole vector: its column, or NoMatrixForm."""
+    if components(a) or not _is_matrix(a.expr) or len(a.shape) != 1 or tuple(axes) not in ((0,), (-1,)) \
+            or keepdims:
+        raise NoMatrixForm("a reduction other than of a whole vector")
+    return a.expr
+
+
+def sum_of(column):
+    """The sum of a column's elements as a SymPy scalar: tr(1ᵀ v) (the trace of a 1 × 1 matrix)."""
+    sp = _sp()
+    return sp.Trace(sp.OneMatrix(1, column.shape[0]) * column)
+
+
+def logsumexp_form(a: Value, axes, keepdims: bool = False):
+    """``logsumexp`` of a vector in matrix form: log(tr(1ᵀ exp.(x)))."""
+    sp = _sp()
+    return sp.log(sum_of(_apply(sp.exp, whole_vector(a, axes, keepdims))))
+
+
+def norm_form(a: Value, axes, keepdims: bool = False):
+    """The 2-norm of a vector in matrix form: sqrt(tr(xᵀx))."""
+    sp = _sp()
+    x = whole_vector(a, axes, keepdims)
+    return sp.sqrt(sp.Trace(x.T * x))
+
+
+def softmax_form(a: Value, axis):
+    """``softmax`` of a vector in matrix form: exp.(x) / tr(1ᵀ exp.(x))."""
+    e = _apply(_sp().exp, whole_vector(a, (axis,)))
+    return e * (1 / sum_of(e))
+
+
+def solve_form(a: Value, b: Value):
+    """``solve(A, b)`` in matrix form: A⁻¹ b (never expanded)."""
+    if len(a.shape) != 2 or len(b.shape) > 2:
+        raise NoMatrixForm("a batched solve")
+    return _sp().Inverse(a.expr) * b.expr
+
+
 def explicit(fn, *values: Value, **params):
     """An op that only components can express: its NumPy ``fn`` on object arrays."""
     if not components(*values):
@@ -293,19 +337,30 @@ def explicit(fn, *values: Value, **params):
     return fn(*[v.expr for v in values], **params)
 
 
-def per_matrix(a: Value, fn):
+def limited(a: Value, what: str) -> Value:
+    """``a``, a matrix small enough for ``what`` (det, inv, ...) to be expanded into components;
+    bigger ones are a JacLimitError (their components have n! terms)."""
+    n = a.shape[-1] if len(a.shape) >= 2 else 0
+    if components(a) and n > COMPONENT_MATRIX_MAX:
+        raise JacLimitError(f"{what} of a {n}×{n} matrix of symbols has too many terms to show as formulas of its "
+                            f"components (up to {COMPONENT_MATRIX_MAX}×{COMPONENT_MATRIX_MAX}); its matrix form did "
+                            "not apply here: use jac eval for numbers")
+    return a
+
+
+def per_matrix(a: Value, fn, what: str = "this op"):
     """``fn(Matrix)`` for each matrix of the last two axes (components)."""
     sp = _sp()
-    arr = a.expr
+    arr = limited(a, what).expr
     out = np.empty(arr.shape[:-2], dtype=object)
     for idx in np.ndindex(*out.shape):
         out[idx] = _checked(fn, sp.Matrix(arr[idx].tolist()))
     return out
 
 
-def stack_matrices(a: Value, fn):
+def stack_matrices(a: Value, fn, what: str = "this op"):
     """Like :func:`per_matrix`, for a ``fn`` that returns a matrix of the same size."""
-    arr = a.expr
+    arr = limited(a, what).expr
     out = np.empty(arr.shape, dtype=object)
     for idx in np.ndindex(*arr.shape[:-2]):
         out[idx] = np.array(_checked(fn, _sp().Matrix(arr[idx].tolist())).tolist(), dtype=object)
@@ -639,26 +694,132 @@ def evaluate_components(arr: np.ndarray, leaves: dict, point: dict) -> np.ndarra
 
 
 def evaluate_matrix_form(expr, leaves: dict, point: dict, sizes: dict, shape: tuple) -> np.ndarray:
-    """A matrix-form expression at concrete ``sizes`` ({letter: int}) and values, in ``shape``."""
-    sp = _sp()
-    size_subs = {size_symbol(k): v for k, v in sizes.items()}
-    e = expr.subs(size_subs) if size_subs else expr
-    repl = {}
+    """A matrix-form expression at concrete ``sizes`` ({letter: int}) and values, in ``shape``:
+    evaluated with NumPy on the compact form (:func:`numeric`), never expanded into components
+    (``x.T*A*x`` at n = 2000 is two products, not four million SymPy numbers)."""
+    env = {}
     for name, leaf in leaves.items():
         value = np.asarray(point[name], dtype=np.float64)
-        concrete = leaf.subs(size_subs) if size_subs else leaf
-        if _is_matrix(leaf):
-            column = value.reshape(-1, 1) if value.ndim == 1 else value.reshape(concrete.shape)
-            repl[concrete] = sp.ImmutableMatrix([[sp.Float(float(v), 17) for v in row] for row in column])
-        else:
-            repl[concrete] = sp.Float(float(value), 17)
-    e = e.xreplace(repl).doit()
-    if _is_matrix(e):
-        e = e.as_explicit()
-        values = [_to_float(v) for v in e]
+        env[leaf] = value.reshape(-1, 1) if value.ndim == 1 else value
+    for letter, n in sizes.items():
+        env[size_symbol(letter)] = n
+    out = np.asarray(numeric(expr, env), dtype=np.float64)
+    want = concrete_shape(shape, sizes)
+    if out.size != size_of_shape(want):
+        raise NoMatrixForm(f"the form evaluates to shape {out.shape}, not {fmt(want)}")
+    return out.reshape(want)
+
+
+def numeric(expr, env: dict):
+    """A SymPy expression (matrix expressions included) evaluated with NumPy, bottom-up over its
+    tree with an explicit stack (no recursion). ``env`` maps its symbols and ``MatrixSymbol`` s to
+    numbers and arrays (vectors as columns); an unknown node type raises :class:`NoMatrixForm`."""
+    sp = _sp()
+    done: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in done:
+            continue
+        if e in env:
+            done[e] = env[e]
+            continue
+        args = _numeric_args(e)
+        if not ready and args:
+            stack.append((e, True))
+            stack.extend((a, False) for a in args if a not in done)
+            continue
+        done[e] = _numeric_node(sp, e, [done[a] for a in args], env)
+    return done[expr]
+
+
+def _numeric_args(e) -> tuple:
+    sp = _sp()
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    if isinstance(e, ElementwiseApplyFunction):
+        return (e.expr,)
+    if isinstance(e, (sp.Number, sp.NumberSymbol, sp.MatrixSymbol, sp.Symbol)) or e in (sp.S.ImaginaryUnit,):
+        return ()
+    if isinstance(e, (sp.Identity, sp.ZeroMatrix, sp.OneMatrix, sp.ImmutableMatrix, sp.MatrixBase)):
+        return ()
+    return tuple(e.args)
+
+
+def _numeric_node(sp, e, vals, env):
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+    from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
+
+    def dim(d):
+        return int(d) if d.is_number else int(numeric(d, env))
+
+    if isinstance(e, (sp.Number, sp.NumberSymbol)):
+        return complex(e) if not e.is_real else float(e)
+    if isinstance(e, (sp.Symbol, sp.MatrixSymbol)):
+        raise NoMatrixForm(f"no value for {e}")
+    if isinstance(e, sp.Identity):
+        return np.eye(dim(e.rows))
+    if isinstance(e, sp.ZeroMatrix):
+        return np.zeros((dim(e.rows), dim(e.cols)))
+    if isinstance(e, sp.OneMatrix):
+        return np.ones((dim(e.rows), dim(e.cols)))
+    if isinstance(e, sp.MatrixBase):
+        return np.array(e.tolist(), dtype=np.float64)
+    if isinstance(e, ElementwiseApplyFunction):
+        return _scalar_function(e.function)(vals[0])
+    if isinstance(e, sp.MatMul):
+        out = 1.0
+        for v in vals:
+            out = out @ v if np.ndim(out) == 2 and np.ndim(v) == 2 else out * v
+        return out
+    if isinstance(e, (sp.MatAdd, sp.Add)):
+        return functools.reduce(np.add, vals)
+    if isinstance(e, sp.Mul):
+        return functools.reduce(np.multiply, vals)
+    if isinstance(e, HadamardProduct):
+        return functools.reduce(np.multiply, vals)
+    if isinstance(e, HadamardPower):
+        return np.power(vals[0], vals[1])
+    if isinstance(e, sp.Transpose):
+        return np.transpose(vals[0])
+    if isinstance(e, sp.Inverse):
+        return np.linalg.inv(vals[0])
+    if isinstance(e, sp.MatPow):
+        return np.linalg.matrix_power(vals[0], int(vals[1])) if float(vals[1]).is_integer() else _no(e)
+    if isinstance(e, sp.Determinant):
+        return np.linalg.det(vals[0])
+    if isinstance(e, sp.Trace):
+        return np.trace(vals[0])
+    if isinstance(e, sp.DiagMatrix):
+        return np.diag(np.ravel(vals[0]))
+    if isinstance(e, sp.Pow):
+        with np.errstate(all="ignore"):
+            return np.power(np.asarray(vals[0], dtype=np.float64), vals[1])
+    if isinstance(e, sp.Function) and all(np.ndim(v) == 0 or np.size(v) == 1 for v in vals):
+        return _scalar_function(e.func)(*[np.asarray(v, dtype=np.float64).reshape(()) for v in vals])
+    return _no(e)
+
+
+def _no(e):
+    raise NoMatrixForm(f"no numeric evaluation of {type(e).__name__}")
+
+
+def _scalar_function(f):
+    """A SymPy function or ``Lambda`` of scalars as a NumPy function (SymPy's lambdify)."""
+    sp = _sp()
+    if isinstance(f, sp.Lambda):
+        variables, body = f.variables, f.expr
     else:
-        values = [_to_float(e)]
-    return np.array(values, dtype=np.float64).reshape(concrete_shape(shape, sizes))
+        variables = sp.symbols(f"v0:{max(f.nargs) if f.nargs.is_finite_set else 1}", real=True)
+        variables = variables[:1] if not isinstance(variables, tuple) else variables
+        body = f(*variables)
+    fn = sp.lambdify(variables, body, modules="numpy")
+
+    def call(*arrays):
+        with np.errstate(all="ignore"):
+            return fn(*arrays)
+
+    return call
 
 
 def concrete_shape(shape: tuple, sizes: dict) -> tuple:
@@ -810,7 +971,7 @@ def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Re
         for name, arr in jacobian_components(graph, names, values, leaves).items():
             result.derivatives[name] = _higher_result(graph, name, arr, leaves, point, order)
         return result
-    if graph.is_concrete():
+    if graph.is_concrete() and not _prefer_matrix_form(graph, names):
         values, leaves = translate(graph, as_components=True)
         result = Result(graph, as_array(values[graph.output].expr), {}, names, point)
         jac = jacobian_components(graph, names, values, leaves)
@@ -868,7 +1029,7 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
     except NoMatrixForm as err:
         values, leaves, reason = None, {}, str(err)
         result = Result(graph, None, {}, names, point)
-    fallback = _Fallback(text, shapes, fixed, point)
+    fallback = _Fallback(text, shapes, fixed, point, graph)
     for name in names:
         try:
             if reason is not None:
@@ -881,13 +1042,40 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
     return result
 
 
+def _prefer_matrix_form(graph, names) -> bool:
+    """At concrete sizes, try the matrix form first where components would be big: a Jacobian
+    of more than :data:`DRAWN_MAX_ENTRIES` entries, or a determinant, inverse or solve of a
+    matrix bigger than :data:`COMPONENT_MATRIX_MAX` (whose components have n! terms)."""
+    y = size_of_shape(graph.output_shape)
+    if any(y * size_of_shape(graph.nodes[graph.inputs[n]].shape) > DRAWN_MAX_ENTRIES for n in names):
+        return True
+    return any(node.op in MATRIX_OPS and any(len(s) >= 2 and s[-1] > COMPONENT_MATRIX_MAX for s in
+                                            [graph.nodes[a].shape for a in node.args]) for node in graph.nodes)
+
+
 def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> Derivative:
+    """The derivative in matrix form: SymPy's matrix derivative, else jac's own matrix calculus
+    (:mod:`jacobi_cli.tools.matrixcalc`); each shown only if it agrees with autodiff."""
+    from . import matrixcalc
+
     y_shape = tuple(graph.output_shape)
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-    d = matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape))
     check_sizes = _fallback_sizes(shapes, {})  # distinct sizes 3, 4, 5, so that a transposition shows
-    if not _agrees(text, shapes, d, leaves, name, check_sizes, y_shape + x_shape):
-        raise NoMatrixForm("SymPy's answer does not match the numeric derivative")
+    reasons, d = [], None
+    for make in (lambda: matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape)),
+                 lambda: matrixcalc.derivative(graph, values, leaves, name)):
+        try:
+            candidate = make()
+        except NoMatrixForm as err:
+            reasons.append(str(err))
+            continue
+        if _agrees(text, graph, shapes, candidate, leaves, name, check_sizes, y_shape + x_shape):
+            d = candidate
+            break
+        reasons.append("SymPy's answer does not match the numeric derivative" if not reasons else
+                       "the matrix form does not match the numeric derivative")
+    if d is None:
+        raise NoMatrixForm(reasons[0] if reasons else "")
     deriv = Derivative(name, "matrix", d, y_shape + x_shape, math_shape(y_shape, x_shape))
     if point is not None:
         deriv.value = evaluate_matrix_form(d, leaves, point, fixed, y_shape + x_shape)
@@ -897,16 +1085,18 @@ def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> D
 class _Fallback:
     """Components at concrete sizes (the point's, else 3, 4, 5, ...), translated on first use."""
 
-    def __init__(self, text, shapes, fixed, point):
+    def __init__(self, text, shapes, fixed, point, graph=None):
         self.text, self.shapes, self.point = text, shapes, point
         self.sizes = _fallback_sizes(shapes, fixed)
-        self.graph = None
+        self.graph = graph if graph is not None and graph.is_concrete() else None
+        self.values = None
 
     def _translated(self):
         from ..lang.parser import parse
 
         if self.graph is None:
             self.graph = parse(self.text, {n: concrete_shape(s, self.sizes) for n, s in self.shapes.items()})
+        if self.values is None:
             self.values, self.leaves = translate(self.graph, as_components=True)
         return self.graph
 
@@ -914,7 +1104,8 @@ class _Fallback:
         graph = self._translated()
         arr = jacobian_components(graph, [name], self.values, self.leaves)[name]
         used = {k: v for k, v in self.sizes.items() if k in _letters(self.shapes)}
-        note = f"no matrix form ({why}); components at {', '.join(f'{k} = {v}' for k, v in used.items())} instead"
+        at = f" at {', '.join(f'{k} = {v}' for k, v in used.items())}" if used else ""
+        note = f"no matrix form ({why}); components{at} instead"
         return _component_result(graph, name, arr, self.leaves, self.point, used, note)
 
     def output(self):
@@ -925,12 +1116,17 @@ def _letters(shapes: dict) -> set:
     return {d for s in shapes.values() for d in s if isinstance(d, str)}
 
 
-def _agrees(text, shapes, d, leaves, name, sizes, shape) -> bool:
-    """The matrix form against autodiff at concrete sizes and a random point (rtol 1e-9)."""
+def _agrees(text, graph, shapes, d, leaves, name, sizes, shape) -> bool:
+    """The matrix form against autodiff at concrete sizes (the graph's own, when it has them) and
+    a random point (rtol 1e-9)."""
     from ..lang.parser import parse
 
-    concrete_shapes = {n: concrete_shape(s, sizes) for n, s in shapes.items()}
-    graph = parse(text, concrete_shapes).with_wrt([name])
+    if graph.is_concrete():
+        concrete_shapes, sizes = {n: tuple(graph.nodes[i].shape) for n, i in graph.inputs.items()}, {}
+        graph = graph.with_wrt([name])
+    else:
+        concrete_shapes = {n: concrete_shape(s, sizes) for n, s in shapes.items()}
+        graph = parse(text, concrete_shapes).with_wrt([name])
     point = _random_point(concrete_shapes)
     numeric = autodiff.jacrev(graph, autodiff.evaluate(graph, point))[name]
     try:
@@ -968,8 +1164,10 @@ def _printers():
     class Text(StrPrinter):
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
-            if name is None:
+            if name is None:  # a Dummy's name is _d: write the bound variable as t
                 (var,), body = e.function.variables, e.function.expr
+                if isinstance(var, _sp().Dummy):
+                    var, body = _sp().Symbol("t"), body.xreplace({var: _sp().Symbol("t")})
                 name = f"({self._print(var)} -> {self._print(body)})"
             return f"{name}.({self._print(e.expr)})"
 
