@@ -45,6 +45,9 @@ MAX_JACOBIAN_ENTRIES = 10_000
 # (nonzero entries) of at most 40 operations each; bigger ones are shown as SymPy's diff builds them.
 SIMPLIFY_MAX_ENTRIES = 9
 SIMPLIFY_MAX_OPS = 40
+# ... and of at most 4 symbols: trigsimp of tanh(a*x + b*y + c*z) terms expands for minutes
+# (sum(tanh(A @ x)) + max(A) at 2×3 took 3 min 46 s)
+SIMPLIFY_MAX_SYMBOLS = 4
 # jac diff draws an array of formulas of at most this many entries; a bigger one is listed, its nonzero
 # entries one a line (at most LISTED_MAX_ENTRIES of them; all are in --json "entries")
 DRAWN_MAX_ENTRIES = 100
@@ -342,9 +345,9 @@ def limited(a: Value, what: str) -> Value:
     bigger ones are a JacLimitError (their components have n! terms)."""
     n = a.shape[-1] if len(a.shape) >= 2 else 0
     if components(a) and n > COMPONENT_MATRIX_MAX:
-        raise JacLimitError(f"{what} of a {n}×{n} matrix of symbols has too many terms to show as formulas of its "
-                            f"components (up to {COMPONENT_MATRIX_MAX}×{COMPONENT_MATRIX_MAX}); its matrix form did "
-                            "not apply here: use jac eval for numbers")
+        raise JacLimitError(f"{what} of a {n}×{n} matrix of symbols has too many terms to be written out in its "
+                            f"components (up to {COMPONENT_MATRIX_MAX}×{COMPONENT_MATRIX_MAX}); jac diff writes it "
+                            "in matrix form where it can (det(A)*A.T**(-1)), jac eval gives numbers")
     return a
 
 
@@ -615,7 +618,8 @@ def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) ->
 def simplify(e):
     """SymPy's ``simplify`` for entries small enough for it to be quick."""
     sp = _sp()
-    if not isinstance(e, sp.Basic) or e.is_number or e.count_ops() > SIMPLIFY_MAX_OPS:
+    if not isinstance(e, sp.Basic) or e.is_number or e.count_ops() > SIMPLIFY_MAX_OPS or \
+            len(e.free_symbols) > SIMPLIFY_MAX_SYMBOLS:
         return e
     return sp.simplify(e)
 
