@@ -148,12 +148,13 @@ def run_cli(argv) -> None:
     with open(os.devnull, "w") as null:
         sys.stdout = sys.stderr = null
         try:
-            entry.main(list(argv) + extra)
+            code = entry.main(list(argv) + extra)
         except SystemExit as stop:
-            if stop.code not in (0, None):
-                raise RuntimeError(f"exit {stop.code}") from None
+            code = stop.code
         finally:
             sys.stdout, sys.stderr = saved
+    if code not in (0, None):
+        raise RuntimeError(f"jac exits {code}")
 
 
 def timed(fn, limit):

@@ -317,7 +317,7 @@ def _forward(graph, values, leaves, name):
         if node.op == "input":
             tangent[node.id] = sp.Identity(n)
             continue
-        if len(node.shape) > 1:
+        if not _column(node.shape):
             raise NoMatrixForm(f"{node.op} makes a matrix that depends on {name}")
         args = [values[a] for a in node.args]
         ts = [tangent.get(a) if on[a] else None for a in node.args]
@@ -327,14 +327,19 @@ def _forward(graph, values, leaves, name):
     return tangent.get(graph.output, sp.ZeroMatrix(S._dims(graph.output_shape)[0], n))
 
 
+def _column(shape) -> bool:
+    """A shape whose matrix form is a column (or a scalar): (), (k,), (k, 1)."""
+    return len(shape) <= 1 or (len(shape) == 2 and shape[1] == 1)
+
+
 def _rows(t, arg_shape, out_shape):
     """A tangent of an argument broadcast to the output: a scalar's row repeated for each element."""
     sp = S._sp()
     if t is None:
         return None
-    if len(arg_shape) > 1:
+    if not _column(arg_shape):
         raise NoMatrixForm("a matrix argument that depends on the input")
-    if tuple(arg_shape) == tuple(out_shape) or not out_shape:
+    if S._dims(arg_shape) == S._dims(out_shape) or not out_shape:
         return t
     return sp.OneMatrix(S._dims(out_shape)[0], 1) * t
 
@@ -344,7 +349,7 @@ def _diag(v: Value, out_shape):
     sp = S._sp()
     if not v.shape or not out_shape:
         return _scalar(v.expr)
-    if len(v.shape) > 1:
+    if not _column(v.shape):
         raise NoMatrixForm("an element-wise product by a matrix")
     return sp.DiagMatrix(S.to_matrix(v, out_shape))
 
@@ -392,19 +397,18 @@ def _pow_jvp(ts, ans, out, a, b):
 
 def _matmul_jvp(ts, ans, out, a, b):
     ta, tb = ts
-    if len(a.shape) > 2 or len(b.shape) > 2 or (ta is not None and len(a.shape) > 1) or \
-            (tb is not None and len(b.shape) > 1):
-        raise NoMatrixForm("a product with a matrix that depends on the input")
     if len(a.shape) == 1 and len(b.shape) == 1:  # a·b
         return _sum_terms([None if ta is None else b.expr.T * ta, None if tb is None else a.expr.T * tb])
-    if len(a.shape) == 1:  # aᵀB: (Bᵀ) T_a
+    if len(a.shape) == 1 and len(b.shape) == 2 and tb is None:  # aᵀB: (Bᵀ) T_a
         return b.expr.T * ta
-    return a.expr * tb  # A b
+    if len(a.shape) == 2 and ta is None and _column(b.shape):  # A b
+        return a.expr * tb
+    raise NoMatrixForm("a product with a matrix that depends on the input")
 
 
 def _sum_jvp(ts, ans, out, a, axes, keepdims=False):
     sp = S._sp()
-    if len(a.shape) != 1 or keepdims:
+    if not _column(a.shape) or not a.shape or out:
         raise NoMatrixForm("a sum other than of a whole vector")
     return sp.OneMatrix(1, S._dims(a.shape)[0]) * ts[0]
 
@@ -433,13 +437,13 @@ def _norm_jvp(ts, ans, out, a, axes, keepdims=False):
 
 def _solve_jvp(ts, ans, out, a, b, who="solve"):
     sp = S._sp()
-    if ts[0] is not None or len(a.shape) != 2 or len(b.shape) != 1:
+    if ts[0] is not None or len(a.shape) != 2 or not _column(b.shape):
         raise NoMatrixForm("a solve whose matrix depends on the input")
     return sp.Inverse(a.expr) * ts[1]
 
 
 def _same_elements(ts, ans, out, a, *rest, **params):
-    if len(a.shape) > 1 or len(out) > 1:
+    if not _column(a.shape) or not _column(out):
         raise NoMatrixForm("a reshape of a matrix")
     return ts[0]
 

@@ -800,7 +800,7 @@ def _numeric_node(sp, e, vals, env):
         with np.errstate(all="ignore"):
             return np.power(np.asarray(vals[0], dtype=np.float64), vals[1])
     if isinstance(e, sp.Function) and all(np.ndim(v) == 0 or np.size(v) == 1 for v in vals):
-        return _scalar_function(e.func)(*[np.asarray(v, dtype=np.float64).reshape(()) for v in vals])
+        return _scalar_function(e.func, len(vals))(*[np.asarray(v, dtype=np.float64).reshape(()) for v in vals])
     return _no(e)
 
 
@@ -808,14 +808,14 @@ def _no(e):
     raise NoMatrixForm(f"no numeric evaluation of {type(e).__name__}")
 
 
-def _scalar_function(f):
-    """A SymPy function or ``Lambda`` of scalars as a NumPy function (SymPy's lambdify)."""
+def _scalar_function(f, nargs: int = 1):
+    """A SymPy function (of ``nargs`` arguments) or ``Lambda`` of scalars as a NumPy function
+    (SymPy's lambdify)."""
     sp = _sp()
     if isinstance(f, sp.Lambda):
         variables, body = f.variables, f.expr
     else:
-        variables = sp.symbols(f"v0:{max(f.nargs) if f.nargs.is_finite_set else 1}", real=True)
-        variables = variables[:1] if not isinstance(variables, tuple) else variables
+        variables = tuple(sp.Dummy(f"v{k}", real=True) for k in range(nargs))
         body = f(*variables)
     fn = sp.lambdify(variables, body, modules="numpy")
 
@@ -1048,10 +1048,10 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
 
 def _prefer_matrix_form(graph, names) -> bool:
     """At concrete sizes, try the matrix form first where components would be big: a Jacobian
-    of more than :data:`DRAWN_MAX_ENTRIES` entries, or a determinant, inverse or solve of a
+    of :data:`DRAWN_MAX_ENTRIES` entries or more, or a determinant, inverse or solve of a
     matrix bigger than :data:`COMPONENT_MATRIX_MAX` (whose components have n! terms)."""
     y = size_of_shape(graph.output_shape)
-    if any(y * size_of_shape(graph.nodes[graph.inputs[n]].shape) > DRAWN_MAX_ENTRIES for n in names):
+    if any(y * size_of_shape(graph.nodes[graph.inputs[n]].shape) >= DRAWN_MAX_ENTRIES for n in names):
         return True
     return any(node.op in MATRIX_OPS and any(len(s) >= 2 and s[-1] > COMPONENT_MATRIX_MAX for s in
                                             [graph.nodes[a].shape for a in node.args]) for node in graph.nodes)
