@@ -57,7 +57,7 @@ def _point(shapes, rng):
 def _matrixcalc_value(expr, shapes, wrt, point):
     graph = parse(expr, shapes).with_wrt([wrt])
     values, leaves = symbolic.translate(graph, as_components=False)
-    d = matrixcalc.derivative(graph, values, leaves, wrt)
+    d = matrixcalc.derivative(symbolic, graph, values, leaves, wrt)
     shape = tuple(graph.output_shape) + shapes[wrt]
     return symbolic.evaluate_matrix_form(d, leaves, point, {}, shape)
 

@@ -287,6 +287,40 @@ def total(a: Value, axes: tuple, keepdims: bool = False):
     return e
 
 
+def extreme(group: list, largest: bool = True):
+    """The largest (or smallest) of a group of formulas, for the max/min reductions: ``max(...)``,
+    a function that becomes SymPy's ``Max`` once its arguments are numbers, differentiated to
+    ``Heaviside(x[i] - max(the others))``. SymPy's ``Max`` compares every pair of symbols through
+    its assumptions, and its derivative builds a new ``Max`` of the others: 0.2 s a derivative
+    for 10 elements."""
+    if len(group) == 1:
+        return group[0]
+    return _extremes()[0 if largest else 1](*group)
+
+
+@functools.cache  # the two functions, made once on first use (SymPy is imported then)
+def _extremes():
+    sp = _sp()
+
+    def make(name, combine, sign):
+        def eval(cls, *args):
+            if all(a.is_number for a in args):
+                return combine(*args)
+            return None
+
+        def fdiff(self, argindex=1):
+            args = self.args
+            if not 0 < argindex <= len(args):
+                raise sp.ArgumentIndexError(self, argindex)
+            others = args[:argindex - 1] + args[argindex:]
+            other = others[0] if len(others) == 1 else type(self)(*others)
+            return sp.Heaviside(sign * (args[argindex - 1] - other))
+
+        return type(name, (sp.Function,), {"eval": classmethod(eval), "fdiff": fdiff, "__module__": __name__})
+
+    return make("max", sp.Max, 1), make("min", sp.Min, -1)
+
+
 def count(shape: tuple, axes: tuple):
     """How many elements a reduction over ``axes`` takes (a SymPy expression for symbolic sizes)."""
     sp = _sp()
@@ -1060,6 +1094,8 @@ def _prefer_matrix_form(graph, names) -> bool:
 def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> Derivative:
     """The derivative in matrix form: SymPy's matrix derivative, else jac's own matrix calculus
     (:mod:`jacobi_cli.tools.matrixcalc`); each shown only if it agrees with autodiff."""
+    import sys
+
     from . import matrixcalc
 
     y_shape = tuple(graph.output_shape)
@@ -1067,7 +1103,7 @@ def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> D
     check_sizes = _fallback_sizes(shapes, {})  # distinct sizes 3, 4, 5, so that a transposition shows
     reasons, d = [], None
     for make in (lambda: matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape)),
-                 lambda: matrixcalc.derivative(graph, values, leaves, name)):
+                 lambda: matrixcalc.derivative(sys.modules[__name__], graph, values, leaves, name)):
         try:
             candidate = make()
         except NoMatrixForm as err:
@@ -1159,6 +1195,7 @@ def _function_name(f):
 def _printers():
     import re
 
+    from sympy.core.expr import Expr
     from sympy.printing.latex import LatexPrinter
     from sympy.printing.pretty.pretty import PrettyPrinter
     from sympy.printing.str import StrPrinter
@@ -1192,6 +1229,18 @@ def _printers():
             return self._helper_print_function(None, [e.args[0]], func_name="diag")
 
     class Latex(LatexPrinter):
+        def __init__(self, settings=None, remember: bool = False):
+            super().__init__(settings)
+            self.remembered = {} if remember else None
+
+        def _print(self, expr, **kwargs):
+            if self.remembered is None or kwargs or not isinstance(expr, Expr) or getattr(expr, "is_Matrix", False):
+                return super()._print(expr, **kwargs)
+            text = self.remembered.get(expr)
+            if text is None:
+                text = self.remembered[expr] = super()._print(expr)
+            return text
+
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
             if name is None:
@@ -1278,6 +1327,11 @@ def _objects_of(expr) -> np.ndarray:
 
 
 def latex(expr) -> str:
+    """A formula as LaTeX. An array's distinct entries are printed once each (a printer of its own
+    per call remembers them: 10,000 zeros of a 100 × 100 Jacobian are one)."""
+    sp = _sp()
+    if isinstance(expr, sp.NDimArray):
+        return _printed(lambda: type(_printers()[2])(remember=True).doprint(expr), expr)
     return _printed(lambda: _printers()[2].doprint(expr), expr)
 
 
