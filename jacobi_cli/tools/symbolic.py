@@ -611,12 +611,24 @@ def _jacobian_flat(ys: list, xs: list) -> np.ndarray:
     sp = _sp()
     column = {s: j for j, s in enumerate(xs)}
     flat = np.full((len(ys), len(xs)), sp.Integer(0), dtype=object)
+    slot, seen = sp.Dummy("slot", real=True), {}
     for i, y in enumerate(ys):
-        if isinstance(y, sp.Basic):
-            for s in y.free_symbols:
-                j = column.get(s)
-                if j is not None:
-                    flat[i, j] = y.diff(s)
+        if not isinstance(y, sp.Basic):
+            continue
+        symbols = y.free_symbols
+        if len(symbols) == 1 and not y.has(sp.Max, sp.Min, sp.Piecewise):
+            # an element-wise f(x[k]): differentiate f once, as f(slot), for every element
+            (s,) = symbols
+            if s in column:
+                pattern = y.xreplace({s: slot})
+                if pattern not in seen:
+                    seen[pattern] = pattern.diff(slot)
+                flat[i, column[s]] = seen[pattern].xreplace({slot: s})
+            continue
+        for s in symbols:
+            j = column.get(s)
+            if j is not None:
+                flat[i, j] = y.diff(s)
     return flat
 
 
