@@ -1592,7 +1592,8 @@ defop("logabsdet", _logabsdet_impl, lambda s: _square_shape("logabsdet", s)[:-2]
       sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det())), "logabsdet") if S.components(a) else
           S.sp.log(S.sp.Abs(S.sp.Determinant(a.expr))))
 defop("detsign", lambda a: np.linalg.slogdet(a)[0], lambda s: _square_shape("slogdet", s)[:-2], nondiff=True,
-      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.sign(m.det()), "the sign of det"))
+      sympy=lambda S, a: (S.per_matrix(a, lambda m: S.sp.sign(m.det()), "the sign of det") if S.components(a)
+                                else S.sp.sign(S.sp.Determinant(a.expr))))
 
 
 def _expm(a):

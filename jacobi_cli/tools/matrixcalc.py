@@ -272,10 +272,11 @@ _VJP = {
     "inv": _inv_vjp,
     "trace": _trace_vjp,
     "solve": _solve_vjp,
+    "detsign": lambda S, g, ans, a: [None],  # the sign of det(A): constant where it is defined
 }
 # ops that are not element-wise and have no rule above: never read as element-wise
 _UNARY_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum", "cumprod",
-               "linrec", "einsum", "cholesky", "pnorm", "softmax_vjp", "eig_gaps", "svd_inv", "detsign", "where",
+               "linrec", "einsum", "cholesky", "pnorm", "softmax_vjp", "eig_gaps", "svd_inv", "where",
                "maximum", "minimum", "clip", "fmax", "fmin"}
 
 

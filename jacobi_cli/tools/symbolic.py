@@ -314,7 +314,7 @@ def _extremes():
                 raise sp.ArgumentIndexError(self, argindex)
             others = args[:argindex - 1] + args[argindex:]
             other = others[0] if len(others) == 1 else type(self)(*others)
-            return sp.Heaviside(sign * (args[argindex - 1] - other))
+            return sp.Heaviside(sign * (args[argindex - 1] - other), evaluate=False)  # no sign asked of symbols
 
         return type(name, (sp.Function,), {"eval": classmethod(eval), "fdiff": fdiff, "__module__": __name__})
 
