@@ -165,7 +165,8 @@ def help_text(argv, capsys, monkeypatch) -> str:
 def test_help_shows_flags_as_flags_and_lists_choices(capsys, monkeypatch):
     commands = typer.main.get_command(cli.app).commands
     for name in commands:
-        assert "<bool>" not in help_text([name], capsys, monkeypatch), name
+        text = help_text([name], capsys, monkeypatch)
+        assert "<bool>" not in text and "<str>" not in text and "<list[str]>" not in text, name
     text = help_text(["eval"], capsys, monkeypatch)
     assert "[array|numerator]" in text and "[float64|float32]" in text and "[auto|forward|reverse]" in text
     assert "[central|richardson]" in help_text(["check"], capsys, monkeypatch)

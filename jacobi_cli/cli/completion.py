@@ -125,6 +125,11 @@ def conventions(command) -> None:
         name = next((o for o in opts if o in CHOICES), None)
         if getattr(param, "is_flag", False):
             param.metavar = ""
+        elif param.param_type_name == "argument":
+            # the help text says what an argument is; typer's ``<str>``/``<list[str]>`` says nothing
+            param.display_type_rich = lambda ctx: None
+            if param.metavar is None:
+                param.metavar = param.name.upper()
         elif param.param_type_name == "option" and param.metavar is None and not name:
             param.metavar = METAVARS.get(opts[0], param.name.upper())
         if name and not getattr(param, "is_flag", False):
