@@ -25,6 +25,8 @@ FORMS = [
     ("softmax(A @ x)", {"A": "nn", "x": "n"}, "x"),
     ("logsumexp(x)", {"x": "n"}, "x"),
     ("norm(x)", {"x": "n"}, "x"),
+    ("norm(x, 3)", {"x": "n"}, "x"),
+    ("x / norm(x, 1.5)", {"x": "n"}, "x"),
     ("sum(tanh(A @ x))", {"A": "mn", "x": "n"}, "A"),
     ("sum(tanh(A @ x))", {"A": "mn", "x": "n"}, "x"),
     ("tanh(A @ x)", {"A": "mn", "x": "n"}, "x"),

@@ -1880,7 +1880,8 @@ defop("pnorm", _pnorm_impl, _reduction_shape,
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _pnorm_grad(ans, a, ord, axes, keepdims)),),
       (lambda t, ans, a, ord, axes, keepdims=False:
           P.sum(P.mul(t, _pnorm_grad(ans, a, ord, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
-      domain=(0.3, 2.0), sympy=lambda S, a, ord, axes, keepdims=False: S.reduce_groups(
+      domain=(0.3, 2.0), sympy=lambda S, a, ord, axes, keepdims=False: S.pnorm_form(a, ord, axes, keepdims)
+      if not S.components(a) else S.reduce_groups(
           a, axes, keepdims, lambda g: S.sp.Add(*[S.sp.Abs(v) ** S.sp.nsimplify(ord) for v in g]) ** (1 / S.sp.nsimplify(ord))))
 
 

@@ -118,7 +118,7 @@ def _reshaped(S, expr, have, shape):
     want = S._dims(shape)
     if tuple(expr.shape) == want:
         return expr
-    if tuple(expr.T.shape) == want:
+    if tuple(expr.T.shape) == want and 1 in want:  # a row and a column hold the same elements
         return expr.T
     if want == (1, 1) and shape == ():
         return expr
@@ -211,6 +211,23 @@ def _norm_vjp(S, g, ans, a, axes, keepdims=False):
     return [_times(S, g, S.Value(a.expr * (1 / _scalar(S, ans.expr)), a.shape))]
 
 
+def _pnorm_slope(S, a, ans, ord):
+    """∂‖x‖_p/∂x = sign.(x) ∘ |x|.^(p-1) / ‖x‖_p^(p-1)."""
+    sp = S._sp()
+    p = sp.nsimplify(ord)
+    return S._apply(lambda v: sp.sign(v) * sp.Abs(v) ** (p - 1), a.expr) * _scalar(S, ans.expr) ** (1 - p)
+
+
+def _pnorm_vjp(S, g, ans, a, ord, axes, keepdims=False):
+    _vector_only(S, a, axes, keepdims, "a p-norm")
+    return [_times(S, g, S.Value(_pnorm_slope(S, a, ans, ord), a.shape))]
+
+
+def _pnorm_jvp(S, ts, ans, out, a, ord, axes, keepdims=False):
+    _vector_only(S, a, axes, keepdims, "a p-norm")
+    return _pnorm_slope(S, a, ans, ord).T * ts[0]
+
+
 def _softmax_vjp(S, g, ans, a, axis):
     sp = S._sp()
     if len(a.shape) != 1:
@@ -272,11 +289,12 @@ _VJP = {
     "inv": _inv_vjp,
     "trace": _trace_vjp,
     "solve": _solve_vjp,
+    "pnorm": _pnorm_vjp,
     "detsign": lambda S, g, ans, a: [None],  # the sign of det(A): constant where it is defined
 }
 # ops that are not element-wise and have no rule above: never read as element-wise
 _UNARY_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum", "cumprod",
-               "linrec", "einsum", "cholesky", "pnorm", "softmax_vjp", "eig_gaps", "svd_inv", "where",
+               "linrec", "einsum", "cholesky", "softmax_vjp", "eig_gaps", "svd_inv", "where",
                "maximum", "minimum", "clip", "fmax", "fmin"}
 
 
@@ -465,6 +483,7 @@ _JVP = {
     "softmax": _softmax_jvp,
     "logsumexp": _logsumexp_jvp,
     "norm": _norm_jvp,
+    "pnorm": _pnorm_jvp,
     "solve": _solve_jvp,
 }
 

@@ -354,6 +354,14 @@ def norm_form(a: Value, axes, keepdims: bool = False):
     return sp.sqrt(sp.Trace(x.T * x))
 
 
+def pnorm_form(a: Value, ord, axes, keepdims: bool = False):
+    """The p-norm of a vector in matrix form: tr(1ᵀ |x|.^p)^(1/p)."""
+    sp = _sp()
+    p = sp.nsimplify(ord)
+    x = whole_vector(a, axes, keepdims)
+    return sum_of(_apply(lambda v: sp.Abs(v) ** p, x)) ** (1 / p)
+
+
 def softmax_form(a: Value, axis):
     """``softmax`` of a vector in matrix form: exp.(x) / tr(1ᵀ exp.(x))."""
     e = _apply(_sp().exp, whole_vector(a, (axis,)))
