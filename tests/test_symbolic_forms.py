@@ -163,3 +163,31 @@ def test_nested_deep_stack_calls_run_on_the_same_thread():
 
     outer = with_deep_stack(lambda: (threading.get_ident(), with_deep_stack(threading.get_ident)))
     assert outer[0] == outer[1] != threading.get_ident()
+
+
+def test_the_at_line_shows_the_start_of_a_big_value_and_the_matrix_form_its_value():
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    result = CliRunner().invoke(app, ["diff", "x @ A @ x", "x:n", "A:nxn", "--wrt", "x", "--at", "x=ones(300)",
+                                      "--at", "A=2 * eye(300)"])
+    assert result.exit_code == 0, result.output
+    assert "at x = [1. 1. 1." in result.output and "..., A = [[2. 0. 0." in result.output
+    assert "∂y/∂x: scalar by vector, matrix form, shape (n,)" in result.output
+    import json
+
+    data = json.loads(CliRunner().invoke(app, ["diff", "x @ A @ x", "x:n", "A:nxn", "--wrt", "x", "--at", "x=ones(300)",
+                                               "--at", "A=2 * eye(300)", "--json"]).stdout)
+    assert data["derivative"]["x"]["form"] == "matrix" and data["derivative"]["x"]["value"] == [4.0] * 300
+
+
+def test_a_big_jacobian_of_components_is_listed_by_its_nonzero_entries():
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    out = CliRunner().invoke(app, ["diff", "x[::-1] * x", "x:12"]).output
+    assert "144 entries, 24 nonzero" in out and "  J[0, 11] = x[0]" in out and "⎡" not in out
+    small = CliRunner().invoke(app, ["diff", "x[::-1] * x", "x:3"]).output
+    assert "⎡" in small  # 9 entries: drawn
