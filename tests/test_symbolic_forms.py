@@ -191,3 +191,19 @@ def test_a_big_jacobian_of_components_is_listed_by_its_nonzero_entries():
     assert "144 entries, 24 nonzero" in out and "  J[0, 11] = x[0]" in out and "⎡" not in out
     small = CliRunner().invoke(app, ["diff", "x[::-1] * x", "x:3"]).output
     assert "⎡" in small  # 9 entries: drawn
+
+
+@pytest.mark.parametrize("expr,binding", [("min(x) + max(x)", "x:4"), ("det(A)", "A:6x6"), ("softmax(x)", "x:12")])
+def test_results_come_back_from_the_timed_child_process(expr, binding):
+    """``jac diff`` computes in a forked child (``--timeout``) and pickles the formulas back: the
+    forms and functions made here (max, min, matrix forms) must survive that."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    result = CliRunner().invoke(app, ["diff", expr, binding, "--timeout", "60", "--json"])
+    assert result.exit_code == 0, result.output
+    (block,) = json.loads(result.stdout)["derivative"].values()
+    assert block["expr"] and "error" not in result.stdout

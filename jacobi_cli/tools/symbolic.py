@@ -62,6 +62,8 @@ MATRIX_OPS = ("det", "inv", "solve", "logabsdet", "detsign", "cholesky")  # symb
 def __getattr__(name):
     if name == "sp":  # S.sp in a translation: SymPy, imported by the first symbolic command
         return _sp()
+    if name in ("_extreme_max", "_extreme_min"):  # where pickle finds extreme()'s classes (jac diff's child)
+        return _extremes()[name == "_extreme_min"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -316,7 +318,8 @@ def _extremes():
             other = others[0] if len(others) == 1 else type(self)(*others)
             return sp.Heaviside(sign * (args[argindex - 1] - other), evaluate=False)  # no sign asked of symbols
 
-        return type(name, (sp.Function,), {"eval": classmethod(eval), "fdiff": fdiff, "__module__": __name__})
+        return type(name, (sp.Function,), {"eval": classmethod(eval), "fdiff": fdiff, "__module__": __name__,
+                                           "__qualname__": f"_extreme_{name}"})
 
     return make("max", sp.Max, 1), make("min", sp.Min, -1)
 
