@@ -390,9 +390,9 @@ def limited(a: Value, what: str) -> Value:
     bigger ones are a JacLimitError (their components have n! terms)."""
     n = a.shape[-1] if len(a.shape) >= 2 else 0
     if components(a) and n > COMPONENT_MATRIX_MAX:
-        raise JacLimitError(f"{what} of a {n}×{n} matrix of symbols has too many terms to be written out in its "
-                            f"components (up to {COMPONENT_MATRIX_MAX}×{COMPONENT_MATRIX_MAX}); jac diff writes it "
-                            "in matrix form where it can (det(A)*A.T**(-1)), jac eval gives numbers")
+        raise JacLimitError(f"{what} of a {n}×{n} matrix of symbols has too many terms to be written out in "
+                            f"components (up to {COMPONENT_MATRIX_MAX}×{COMPONENT_MATRIX_MAX}); jac eval gives its "
+                            "numbers")
     return a
 
 
@@ -1090,7 +1090,7 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
     except NoMatrixForm as err:
         values, leaves, reason = None, {}, str(err)
         result = Result(graph, None, {}, names, point)
-    fallback = _Fallback(text, shapes, fixed, point, graph)
+    fallback = _Fallback(text, shapes, fixed, point, graph, names)
     for name in names:
         try:
             if reason is not None:
@@ -1148,8 +1148,8 @@ def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> D
 class _Fallback:
     """Components at concrete sizes (the point's, else 3, 4, 5, ...), translated on first use."""
 
-    def __init__(self, text, shapes, fixed, point, graph=None):
-        self.text, self.shapes, self.point = text, shapes, point
+    def __init__(self, text, shapes, fixed, point, graph=None, names=()):
+        self.text, self.shapes, self.point, self.names = text, shapes, point, list(names)
         self.sizes = _fallback_sizes(shapes, fixed)
         self.graph = graph if graph is not None and graph.is_concrete() else None
         self.values = None
@@ -1164,8 +1164,13 @@ class _Fallback:
         return self.graph
 
     def derivative(self, name: str, why: str) -> Derivative:
-        graph = self._translated()
-        arr = jacobian_components(graph, [name], self.values, self.leaves)[name]
+        try:
+            graph = self._translated()
+            arr = jacobian_components(graph, [name], self.values, self.leaves)[name]
+        except JacLimitError as err:  # say which derivative, and why it needed components
+            raise JacLimitError(f"∂/∂{name} has no matrix form ({why}), and in components: {err.message}"
+                                + (f" (--wrt {', '.join(n for n in self.names if n != name)} alone may work)"
+                                   if len(self.names) > 1 else ""), err.position) from None
         used = {k: v for k, v in self.sizes.items() if k in _letters(self.shapes)}
         at = f" at {', '.join(f'{k} = {v}' for k, v in used.items())}" if used else ""
         note = f"no matrix form ({why}); components{at} instead"
