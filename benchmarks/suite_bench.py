@@ -9,6 +9,11 @@ shared machine slows both alike. Run by hand, never as a test:
 
     python benchmarks/suite_bench.py                  # 1,000 cases, 3 rounds
     python benchmarks/suite_bench.py --cases 200 --rounds 1 --jac-cmd .venv/bin/jac
+    python benchmarks/suite_bench.py --jac-before "/old/venv/bin/jac"   # two jacs in the same rounds
+
+Run jac with its ``.pyc`` files compiled (``python -m compileall jacobi_cli``): where
+``PYTHONDONTWRITEBYTECODE`` is set, every start would otherwise compile jac from source (~0.3-0.6 s),
+while torch's site-packages are compiled at install.
 """
 
 from __future__ import annotations
@@ -109,6 +114,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jac-cmd", default="jac")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs pytest (with torch)")
+    parser.add_argument("--jac-before", default=None, help="another jac command (an older checkout), timed in the "
+                                                             "same rounds as 'jac run (before)'")
     args = parser.parse_args()
     cases = make_cases(args.cases)
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,6 +125,8 @@ def main() -> None:
         commands = {"jac run": [*args.jac_cmd.split(), "run", str(suite)],
                     "pytest + torch.autograd.functional.jacobian": [args.python, "-m", "pytest", "-q", "-p",
                                                                     "no:cacheprovider", str(test)]}
+        if args.jac_before:
+            commands["jac run (before)"] = [*args.jac_before.split(), "run", str(suite)]
         times: dict = {k: [] for k in commands}
         for _ in range(args.rounds):
             for name, cmd in commands.items():

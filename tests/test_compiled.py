@@ -116,6 +116,17 @@ def test_the_cache_of_compiled_functions_is_bounded():
     assert len(cache) == 3 and cache.get(0) is None and cache.get(9) is not None
 
 
+def test_the_cache_drops_the_least_recently_used_and_keeps_the_first_put():
+    cache = api.CompiledCache(size=3)
+    fs = [Compiled("x * 2", {"x": (n + 1,)}) for n in range(4)]
+    for n in range(3):
+        assert cache.put(n, fs[n]) is fs[n]
+    assert cache.get(0) is fs[0]  # used last: 1 is now the least recently used
+    assert cache.put(2, fs[3]) is fs[2]  # another thread's first put wins
+    cache.put(3, fs[3])
+    assert cache.get(1) is None and [cache.get(k) for k in (0, 2, 3)] == [fs[0], fs[2], fs[3]] and len(cache) == 3
+
+
 def test_a_compiled_function_keeps_a_bounded_number_of_kernels():
     f = Compiled("x * y", {"x": (3,), "y": (3,)})
     env = {"x": np.ones(3), "y": np.arange(3.0)}

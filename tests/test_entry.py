@@ -129,3 +129,67 @@ def test_a_terminal_gets_rich(monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert not Renderer().plain
+
+
+# --- jac run through the fast path ----------------------------------------------------------------
+
+SUITE = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "examples" / "seeds.toml")
+BAD_SUITE = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "examples" / "bad-suite.toml")
+RUN_LINES = [
+    ["run", SUITE, "-j", "1"],
+    ["run", SUITE, "--json", "--jobs=1", "-k", "hessian", "-k", "vjp"],
+    ["run", "--shard", "2/3", SUITE, "-j", "1"],
+    ["run", BAD_SUITE, "-j", "1"],
+    ["run", "/nonexistent/suite.toml", "--json"],
+    ["run", SUITE, "--jobs", "-1"],
+    # left to typer
+    ["run"], ["run", SUITE, "--help"], ["run", SUITE, "--nope"], ["run", SUITE, "--jobs", "two"], ["run", SUITE, SUITE],
+]
+
+
+def _timeless(text: str) -> str:
+    """Durations differ between two runs of a suite: every decimal number and duration becomes D,
+    and runs of spaces or of a table's rule (column widths follow the longest duration) one."""
+    import re
+
+    return re.sub(r" +", " ", re.sub(r"━+", "━", re.sub(r"\d+\.\d+(e-?\d+)?|\b\d+ ms\b", "D", text)))
+
+
+@pytest.mark.parametrize("argv", RUN_LINES, ids=[" ".join(a[:1] + a[2:])[:60] for a in RUN_LINES])
+def test_jac_run_prints_the_same_through_the_fast_path_and_typer(argv, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    fast = _through(entry.main, argv, capsys)
+    slow = _through(cli.main, argv, capsys)
+    assert (fast[0], _timeless(fast[1]), _timeless(fast[2])) == (slow[0], _timeless(slow[1]), _timeless(slow[2]))
+
+
+def test_the_fast_path_takes_well_formed_run_lines_only():
+    assert entry.parse_run(["run", "s.toml", "-j", "2", "-k", "a", "-k=b", "--json", "--junit", "r.xml"]) == {
+        "path": "s.toml", "patterns": ["a", "b"], "shard_text": None, "jobs": 2, "junit": "r.xml", "as_json": True}
+    for argv in (["run"], ["run", "a", "b"], ["run", "s", "--help"], ["run", "s", "-j"], ["run", "s", "-j", "x"],
+                 ["run", "s", "--json=1"], ["eval", "x"], ["run", "s", "-x"]):
+        assert entry.parse_run(argv) is None, argv
+
+
+def test_run_fast_path_options_match_the_typer_command():
+    command = typer.main.get_command(cli.app).commands["run"]
+    options = {}
+    for param in command.params:
+        if param.param_type_name == "option" and param.name != "help":
+            kind = "flag" if param.is_flag else "many" if param.multiple else \
+                "int" if str(param.bare_type()) == "int" else "value"
+            assert not param.secondary_opts
+            options.update({opt: (param.name, kind) for opt in param.opts})
+    assert options == entry.RUN_OPTIONS
+
+
+def test_jac_run_on_the_fast_path_does_not_import_typer():
+    import subprocess
+
+    code = ("import sys, contextlib, io\n"
+            "from jacobi_cli.cli.entry import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main(['run', {SUITE!r}, '-j', '1']) == 0\n"
+            "assert 'typer' not in sys.modules and 'sympy' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -340,3 +340,50 @@ def test_a_kernel_failing_on_its_first_run_is_dropped_not_raised(monkeypatch, ma
     assert all(np.array_equal(a, answers[0]) for a in answers)
     (found,) = api._CACHE._entries.values()
     assert list(found.kernels().values()) == [None]
+
+
+# --- --explain: would repeated calls get a kernel? ---------------------------------------------
+
+def _hot_kernels(expr, bindings, **kw):
+    for _ in range(3):
+        jacobi_cli.jacobian(expr, bindings, **kw)
+    return _kernel_for("jacobian", expr, bindings)
+
+
+def test_explain_says_every_benchmark_expression_compiles():
+    rng = np.random.default_rng(7)
+    for n in (10, 100):
+        b = {"x": rng.standard_normal(n), "A": rng.standard_normal((n, n)) / n}
+        for expr in BENCHMARK:
+            p = jacobi_cli.plan(expr, b, wrt=["x"])
+            assert p.kernel[0] is True, (expr, n, p.kernel)
+            assert "  kernel: compiled at the second call" in "\n".join(p.explain())
+            assert p.to_dict()["kernel"] == {"compiled": True, "reason": p.kernel[1]}
+            assert [k is not None for k in _hot_kernels(expr, b, wrt=["x"])] == [True]
+
+
+@pytest.mark.parametrize("expr,bindings,options,why", [
+    ("x * sum(x)", {"x": ":400"}, {"max_memory": "2M"}, "the passes for x run in chunks to fit the memory budget"),
+    ("A @ (x[::-1] * 2)", {"x": ":60", "A": ":60x60"}, {"mode": "forward", "wrt": ["x"]}, "would touch"),
+    ("x[x > 0] * 2", {"x": [1.0, -1.0, 2.0]}, {}, "depends on the input values"),
+])
+def test_explain_says_why_repeated_calls_stay_with_the_interpreter(expr, bindings, options, why):
+    p = jacobi_cli.plan(expr, bindings, **options)
+    assert p.kernel[0] is False and why in p.kernel[1], p.kernel
+    assert f"  kernel: none for repeated calls: " in "\n".join(p.explain())
+    assert p.to_dict()["kernel"] == {"compiled": False, "reason": p.kernel[1]}
+    if "depends" not in why:  # what it says is what the API does: no kernel after repeated calls
+        assert all(k is None for k in _hot_kernels(expr, bindings, **options))
+
+
+def test_eval_explain_prints_the_kernel_line_and_json_has_it():
+    from typer.testing import CliRunner
+    from jacobi_cli.cli.app import app
+
+    out = CliRunner().invoke(app, ["eval", "sin(x) * x", "x:3", "--explain"]).stdout
+    assert "  kernel: compiled at the second call" in out
+    import json
+    found = json.loads(CliRunner().invoke(app, ["eval", "x * sum(x)", "x:400", "--explain", "--json",
+                                                "--max-memory", "2M"]).stdout)
+    assert found["plan"]["kernel"]["compiled"] is False and "chunks" in found["plan"]["kernel"]["reason"]
+    assert "kernel" not in json.loads(CliRunner().invoke(app, ["eval", "sin(x)", "x:3", "--json"]).stdout)

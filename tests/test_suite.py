@@ -123,7 +123,7 @@ def test_a_bug_in_a_case_is_reported_and_the_others_still_run(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(suites.api, "jacobians", broken)
+    monkeypatch.setattr(suites.api.Compiled, "jacobian", broken)  # what a case's Jacobians go through
     results = suites.run_cases(cases, jobs=1)
     assert [r.status for r in results] == ["error", "error"]
     assert results[0].error["kind"] == "internal" and "RuntimeError: boom" in results[0].error["message"]
@@ -160,6 +160,13 @@ value = [{i}, {2 * i}]
     results = suites.run_cases(cases, jobs=2, on_result=lambda r: seen.append(r.name), in_process=0)
     assert [r.name for r in results] == [f"case {i}" for i in range(4)] and sorted(seen) == sorted(r.name for r in results)
     assert all(r.status == "passed" for r in results)
+
+
+def test_the_rest_of_a_suite_goes_to_workers_only_when_they_would_finish_it_sooner():
+    assert not suites.pool_pays(0.3, 300, 700, 2, 0.5)  # still within the pool's start-up
+    assert not suites.pool_pays(0.5, 500, 500, 2, 0.5)  # 0.5 s left here against 0.5 + 0.25 s with workers
+    assert suites.pool_pays(0.5, 100, 900, 2, 0.5)  # 4.5 s left here against 0.5 + 2.25 s
+    assert not suites.pool_pays(0.6, 10, 1, 2, 0.5) and suites.pool_pays(1e-6, 0, 4, 2, 0.0)
 
 
 def test_every_kind_of_expectation_passes_on_right_values():
@@ -550,3 +557,28 @@ def test_the_plain_summary_table_is_the_text_rich_prints(tmp_path):
                 assert plain == buffer.getvalue().rstrip("\n")
                 written += 1
     assert written >= 3  # the passing suite's table at every width
+
+
+def test_suites_read_the_same_with_rtoml_or_tomllib(monkeypatch):
+    """rtoml reads suites when installed; tomllib reads them without it and words every error."""
+    import sys
+
+    text = SEEDS.read_text() + '\n[[case]]\nname = "rows"\nexpr = "A @ x"\nbindings = { A = [[1, 2.5], [3, 4]], ' \
+                               'x = [1.0, -0.0] }\njacobian.x = [[1, 2.5], [3, 4]]\n'
+    fast = suites.parse_suite(text)
+    monkeypatch.setitem(sys.modules, "rtoml", None)  # import rtoml now raises ImportError
+    slow = suites.parse_suite(text)
+    assert [c.name for c in fast.cases] == [c.name for c in slow.cases] and len(fast.cases) > 3
+    for a, b in zip(fast.cases, slow.cases):
+        assert a.expr == b.expr and a.bindings.shapes == b.bindings.shapes
+        for name, value in a.bindings.values.items():
+            np.testing.assert_array_equal(value, b.bindings.values[name])
+            assert np.signbit(value).tolist() == np.signbit(b.bindings.values[name]).tolist()
+    with pytest.raises(JacSuiteError, match="not valid TOML: Cannot overwrite a value"):
+        suites.parse_suite('x = 1\nx = 2\n')
+
+
+def test_a_row_of_numbers_is_checked_as_one_and_a_bool_in_it_is_still_refused():
+    assert not suites._has_non_number([[1.0, 2], [3, 4.5]])
+    assert suites._has_non_number([[1.0, True]]) and suites._has_non_number([1.0, "2"])
+    assert suites._has_non_number([[1.0], [[2.0, None]]])

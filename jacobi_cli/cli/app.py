@@ -367,36 +367,8 @@ def run_command(
     as_json: Json = False,
 ):
     """Run a suite of derivative tests; exit 1 if an expectation fails, 2 if the suite is bad."""
-    report = _run(as_json, lambda: _run_suite(suite, k or [], shard, jobs, junit, as_json), "run")
+    report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json), "run")
     raise typer.Exit(report["exit_code"])
-
-
-def _run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool) -> dict:
-    import time
-
-    from ..tools import suite as suites
-    from .render import RunProgress, junit_xml
-    from ..tools.report import run_report
-
-    if jobs < 0:
-        raise JacUsageError(f"--jobs must be 0 (one per core) or more, not {jobs}")
-    from ..lang.fileio import check_output
-
-    check_output(junit, "--junit")
-    shard = suites.parse_shard(shard_text) if shard_text is not None else None
-    loaded = suites.load_suite(path)
-    cases = suites.select(loaded.cases, patterns, shard)
-    workers = max(1, min(jobs or suites.default_jobs(), suites.default_jobs(), len(cases) or 1))  # at most the cores
-    start = time.perf_counter()
-    if as_json:
-        results = suites.run_cases(cases, workers)
-    else:
-        with RunProgress(len(cases)) as progress:
-            results = suites.run_cases(cases, workers, progress)
-    report = run_report(loaded, results, time.perf_counter() - start, workers, patterns, shard)
-    if junit is not None:
-        suites.write_text(junit, junit_xml(report))
-    return report
 
 
 @app.command("schema", epilog="Examples:  jac schema eval  ·  jac schema error  ·  jac schema run > run.schema.json")

@@ -1,6 +1,6 @@
 """What the commands share, without typer: reading ``EXPR``, running a report builder,
 turning :class:`~jacobi_cli.errors.JacError` into a message and exit code 2, and the
-body of ``jac eval``.
+bodies of ``jac eval`` and ``jac run``.
 
 :mod:`jacobi_cli.cli` (typer) and the fast path of :mod:`jacobi_cli.entry` both call
 these, so a command behaves the same whichever parsed its arguments.
@@ -139,7 +139,8 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         seconds = parse_timeout(timeout)
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
                              max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds,
-                             out=None if plot else out)  # a plot needs the Jacobian in memory: no streaming
+                             out=None if plot else out,  # a plot needs the Jacobian in memory: no streaming
+                             explain=explain)
         with_plan(report, explain, as_json)
         if out is not None and report.streamed is None:
             save_arrays(out, report, layout)
@@ -153,3 +154,33 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         return report
 
     return build
+
+
+def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool) -> dict:
+    """The body of ``jac run``: load, select, run and report a suite (the typer command and the
+    fast path of :mod:`jacobi_cli.cli.entry` both call it)."""
+    import time
+
+    from ..tools import suite as suites
+    from .render import RunProgress, junit_xml
+    from ..tools.report import run_report
+
+    if jobs < 0:
+        raise JacUsageError(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    from ..lang.fileio import check_output
+
+    check_output(junit, "--junit")
+    shard = suites.parse_shard(shard_text) if shard_text is not None else None
+    loaded = suites.load_suite(path)
+    cases = suites.select(loaded.cases, patterns, shard)
+    workers = max(1, min(jobs or suites.default_jobs(), suites.default_jobs(), len(cases) or 1))  # at most the cores
+    start = time.perf_counter()
+    if as_json:
+        results = suites.run_cases(cases, workers)
+    else:
+        with RunProgress(len(cases)) as progress:
+            results = suites.run_cases(cases, workers, progress)
+    report = run_report(loaded, results, time.perf_counter() - start, workers, patterns, shard)
+    if junit is not None:
+        suites.write_text(junit, junit_xml(report))
+    return report

@@ -1,12 +1,13 @@
-"""The ``jac`` command's entry point, with a fast path for ``jac eval``.
+"""The ``jac`` command's entry point, with a fast path for ``jac eval`` and ``jac run``.
 
 Importing typer (and the pydantic it brings) costs about as much as NumPy, more than a
-small ``jac eval`` computes. So :func:`main` parses the common, well-formed ``jac eval``
-command line itself and runs the same command body (:mod:`jacobi_cli.commands`) that the
-typer command runs. Anything else -- another command, ``--help``, an unknown or
-malformed option, a missing argument -- goes to typer (:func:`jacobi_cli.cli.main`), so
-help and usage errors always come from typer. ``tests/test_entry.py`` checks that both
-paths print the same and that this table matches the typer command's options.
+small ``jac eval`` computes, and a third of a quick 1,000-case ``jac run``. So :func:`main`
+parses the common, well-formed ``jac eval`` and ``jac run`` command lines itself and runs
+the same command bodies (:mod:`jacobi_cli.commands`) that the typer commands run. Anything
+else -- another command, ``--help``, an unknown or malformed option, a missing argument --
+goes to typer (:func:`jacobi_cli.cli.main`), so help and usage errors always come from
+typer. ``tests/test_entry.py`` checks that both paths print the same and that these tables
+match the typer commands' options.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ EVAL_OPTIONS = {
     "--mode": ("mode", "value"), "--explain": ("explain", "flag"), "--sparse": ("sparse", "flag"),
     "--max-memory": ("max_memory", "value"), "--symbolic": ("symbolic", "flag"), "--plot": ("plot", "value"),
     "--strict": ("strict", "flag"), "--batch": ("batch", "many"), "--timeout": ("timeout", "value"),
+}
+
+# jac run's options (every spelling), as EVAL_OPTIONS
+RUN_OPTIONS = {
+    "-k": ("k", "many"), "--shard": ("shard", "value"), "--jobs": ("jobs", "int"), "-j": ("jobs", "int"),
+    "--junit": ("junit", "value"), "--json": ("as_json", "flag"),
 }
 
 
@@ -155,15 +162,43 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(args: list) -> int:
-    parsed = None if os.environ.get("_JAC_COMPLETE") else parse_eval(args)
-    if parsed is None:
+    completing = os.environ.get("_JAC_COMPLETE")
+    parsed = None if completing else parse_eval(args)
+    suite = None if completing or parsed is not None else parse_run(args)
+    if parsed is None and suite is None:
         from .app import main as typer_main
 
         return typer_main(args)
     from . import commands
 
+    if suite is not None:
+        as_json = suite.pop("as_json", False)
+        code, report = commands.run(as_json, lambda: commands.run_suite(as_json=as_json, **suite), "run")
+        return code or report["exit_code"]
     strict = parsed.pop("strict", False)
     return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval", strict)[0]
+
+
+def parse_run(args: list) -> dict | None:
+    """The keyword arguments of :func:`jacobi_cli.cli.commands.run_suite` for a well-formed
+    ``jac run SUITE`` command line, or None for anything left to typer."""
+    if not args or args[0] != "run":
+        return None
+    found: dict = {"k": None}
+    positional: list = []
+    rest = iter(args[1:])
+    for token in rest:
+        if token == "--":
+            positional.extend(rest)
+            break
+        if not token.startswith("-") or token == "-":
+            positional.append(token)
+        elif not _option(token, rest, found, RUN_OPTIONS):
+            return None
+    if len(positional) != 1:
+        return None
+    return {"path": positional[0], "patterns": found.pop("k") or [], "shard_text": found.pop("shard", None),
+            "jobs": found.pop("jobs", 0), "junit": found.pop("junit", None), **found}
 
 
 def parse_eval(args: list) -> dict | None:
@@ -193,12 +228,12 @@ def _argument_like(token: str) -> bool:
     return not token.startswith("--") and token != "-h" and token.partition("=")[0] not in EVAL_OPTIONS
 
 
-def _option(token: str, rest, found: dict) -> bool:
+def _option(token: str, rest, found: dict, options: dict = EVAL_OPTIONS) -> bool:
     """Take one option (and its value) into ``found``; False when typer must handle it."""
     name, eq, inline = token.partition("=")
-    if name not in EVAL_OPTIONS:
+    if name not in options:
         return False
-    param, kind = EVAL_OPTIONS[name]
+    param, kind = options[name]
     if kind == "flag":
         found[param] = True
         return not eq

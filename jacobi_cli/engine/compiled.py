@@ -83,9 +83,13 @@ class Compiled:
         # then holds for those values alone (graph.by_value), and bind refuses any others
         self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values)
         self._built_for = values if self.graph.by_value else None
+        self._several = self.graph.several
         self._lock = threading.Lock()
         self._memo: dict = {}  # graphs per wrt, plans, traced gradients: immutable values
         self._hot: dict = {}  # call key -> calls seen (int), a kernel, or None (stays interpreted)
+        # call key -> kernel, for the calls that have one: a dict never changed once made (a new
+        # kernel replaces it by a copy, under the lock), so a repeated call reads it without the lock
+        self._ready: dict = {}
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {fmt(s)}" for n, s in self.shapes.items())
@@ -139,6 +143,27 @@ class Compiled:
             return make_plan(problem.graph, problem.values, problem.wrt, mode, budget)
         return replace(free, budget=budget)
 
+    def explained(self, problem: Problem, plan: Plan) -> Plan:
+        """``plan`` with its ``kernel`` line: would calls repeated with these shapes and options
+        run a compiled kernel, or why not (``--explain``). Traces the kernel (imported here: a
+        command that does not explain never loads the compiler); nothing is kept."""
+        return replace(plan, kernel=self._kernel_verdict(problem, plan))
+
+    def _kernel_verdict(self, problem: Problem, plan: Plan) -> tuple:
+        if self.graph.by_value:
+            return False, ("none for repeated calls: the graph depends on the input values (a mask computed from "
+                           "them), so it is never compiled nor kept for other values")
+        from . import kernels
+
+        try:
+            kernel, why = kernels.kernel_or_why(problem.graph, plan, _small(plan, problem.graph))
+        except Exception as err:  # noqa: BLE001 - as _compile: a rule that cannot be traced
+            kernel, why = None, f"a derivative rule cannot be traced without values ({type(err).__name__})"
+        if kernel is None:
+            return False, f"none for repeated calls: {why}; they stay with the interpreter"
+        return True, (f"compiled at the {_ordinal(HOT_AFTER)} call repeated through the Python API with these "
+                      "shapes and options (checked once against the interpreter)")
+
     def hessian_plan_of(self, problem: Problem, budget: int | None = None) -> HessianPlan:
         """How the Hessian of ``problem`` will be computed; blocks are checked against the budget
         from the input shapes alone, before the gradient graph is traced."""
@@ -174,6 +199,9 @@ class Compiled:
 
     def _kernel(self, key):
         """The kernel for ``key``, or None; counts the calls that have none yet."""
+        kernel = self._ready.get(key)  # the snapshot: no lock
+        if kernel is not None:
+            return kernel
         with self._lock:
             entry = self._hot.get(key, 0)
             if type(entry) is not int:
@@ -195,6 +223,8 @@ class Compiled:
         keep = kernel if got is not None and same(expected, answer(got)) else None
         with self._lock:
             self._hot[key] = keep
+            if keep is not None:
+                self._ready = {**self._ready, key: keep}
 
     def kernels(self) -> dict:
         """``{call key: kernel}`` for the calls decided so far (None: it stays interpreted)."""
@@ -205,7 +235,7 @@ class Compiled:
 
     def value(self, env: dict) -> np.ndarray:
         """The output's value at ``env``."""
-        if self.graph.several:  # a tuple, as the expression's last statement says
+        if self._several:  # a tuple, as the expression's last statement says
             return tuple(p.output for _, p in output_problems(self.bind(env, several=True)))
         key = ("value",)
         kernel = self._kernel(key)
@@ -222,14 +252,17 @@ class Compiled:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
         limit = memory.default_budget() if budget is None else int(budget)
-        if self.graph.several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
+        if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit))
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
-        key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
-        kernel = self._kernel(key)
+        key = ("jacobian", None if not wrt else tuple(wrt), mode)  # any budget: a kernel runs only when its peak fits
+        kernel = self._ready.get(key) or self._kernel(key)
         if kernel is not None and kernel.peak <= limit:
-            found = _run(kernel, env, structured)
+            try:
+                found = kernel(env, structured)
+            except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
+                found = None
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
         problem = self.bind(env, wrt, budget=limit)
@@ -243,20 +276,19 @@ class Compiled:
             wrt: Sequence[str] | None = None) -> dict:
         """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
         (several outputs: ``{output: v}``, see :func:`vjp_several`)."""
-        if self.graph.several:
+        if self._several:
             return vjp_several(self.bind(env, wrt, True), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
         v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
-        key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
-        kernel = self._kernel(key) if key[2] is not None else None
+        key = ("vjp", None if not wrt else tuple(wrt), "ones" if ones else None if v_array is None else v_array.shape)
+        kernel = (self._ready.get(key) or self._kernel(key)) if key[2] is not None else None
+        if kernel is not None:
+            found = _run(kernel, env, np.ones(kernel.y_shape, self.dtype) if ones else v_array)
+            if found is not None:
+                return dict(zip(kernel.names, found))
 
         def run_args(k):  # the inputs, then the cotangent
             return env, np.ones(k.y_shape, self.dtype) if ones else v_array
-
-        if kernel is not None:
-            found = _run(kernel, *run_args(kernel))
-            if found is not None:
-                return dict(zip(kernel.names, found))
         problem = self.bind(env, wrt)
         found = vjp_of(problem, cotangent(problem, v))
         if key[2] is not None:
@@ -267,7 +299,7 @@ class Compiled:
     def jvp(self, env: dict, tangents: dict | None = None) -> np.ndarray:
         """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none)."""
         tangents = tangents or {}
-        if self.graph.several:  # {output: J·t}
+        if self._several:  # {output: J·t}
             return {o: jvp_of(p, tangents_of(p, tangents)) for o, p in output_problems(self.bind(env, several=True))}
         arrays = _arrays(tangents, self.dtype)
         key = ("jvp", tuple((n, t.shape) for n, t in arrays.items())) if arrays is not None and arrays else None
@@ -484,6 +516,10 @@ def _run(kernel, *args):
         return kernel(*args)
     except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
         return None
+
+
+def _ordinal(k: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(k, f"{k}th")
 
 
 def _wrt_key(wrt) -> tuple | None:

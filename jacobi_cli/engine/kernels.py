@@ -400,11 +400,40 @@ class Kernel:
 
     def __call__(self, env: dict, *extra) -> tuple:
         args = [env[a] for a in self.args]
-        with np.errstate(all="ignore"):
+        token = _ERROR_STATE.set(_IGNORE_ALL)  # every floating-point error ignored, as np.errstate(all="ignore")
+        try:
             if SPLIT <= self.products < LARGE:  # engine/blas.py: middle-sized products run on one thread
                 with threads_for(self.products):
                     return self.fn(*args, *extra)
             return self.fn(*args, *extra)
+        finally:
+            _ERROR_STATE.reset(token)
+
+
+class _Errstate:
+    """``set``/``reset`` of "ignore every floating-point error" through ``np.errstate``: where
+    NumPy does not keep its error state in the context variable used below."""
+
+    def set(self, _ignored):  # pragma: no cover - other NumPy versions
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def reset(self, state) -> None:  # pragma: no cover
+        state.__exit__(None, None, None)
+
+
+# ``with np.errstate(all="ignore")`` costs ~2 us a call (it builds NumPy's error state each
+# time), a fifth of a small kernel. NumPy 2 keeps that state in a context variable, so a
+# kernel sets the state made once here and resets it after: per thread and per context, as
+# errstate itself does. Where NumPy keeps it elsewhere, errstate is used as it is.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERROR_STATE
+
+    with np.errstate(all="ignore"):
+        _IGNORE_ALL = _ERROR_STATE.get()
+except (ImportError, AttributeError, LookupError):  # pragma: no cover - other NumPy versions
+    _ERROR_STATE, _IGNORE_ALL = _Errstate(), None
 
 
 def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),
@@ -473,30 +502,42 @@ class JacobianKernel:
     x_shapes: tuple
     gathers: tuple  # per input: None (dense) or (compressed, flat index or None for all, rows, cols)
     dtype: object
+    peak: int = 0  # the kernel's predicted bytes (made once: a repeated call reads it)
+    all_dense: bool = False  # every Jacobian comes back as its dense array: no structure to read off
+    masks: tuple = ()  # per input: where the pattern lies in the dense array (small, not compressed), or None
 
-    @property
-    def peak(self) -> int:
-        return self.kernel.peak
-
-    @property
-    def all_dense(self) -> bool:
-        """Does the kernel return every Jacobian as its dense array (no structure to read off)?"""
-        return all(g is None for g in self.gathers)
+    @classmethod
+    def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype):
+        masks = tuple(_pattern_mask(g, y_shape, x) for g, x in zip(gathers, x_shapes))
+        return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak, all(g is None for g in gathers),
+                   masks)
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
-        results = self.kernel(env)
+        kernel = self.kernel
+        if kernel.products < SPLIT:  # no product that BLAS splits: Kernel.__call__ without its branch (a hot path)
+            args = [env[a] for a in kernel.args]
+            token = _ERROR_STATE.set(_IGNORE_ALL)
+            try:
+                results = kernel.fn(*args)
+            finally:
+                _ERROR_STATE.reset(token)
+        else:
+            results = kernel(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
-        return {n: self._jacobian(n, x_shape, r, g, structured)
-                for n, x_shape, r, g in zip(self.names, self.x_shapes, results, self.gathers)}
+        return {n: self._jacobian(n, x_shape, r, g, mask, structured)
+                for n, x_shape, r, g, mask in zip(self.names, self.x_shapes, results, self.gathers, self.masks)}
 
-    def _jacobian(self, name, x_shape, result, gather, structured: bool):
+    def _jacobian(self, name, x_shape, result, gather, mask, structured: bool):
         if gather is None:
             return Jacobian(name, self.y_shape, x_shape, result, self.dtype) if structured else result
-        compressed, flat, rows, cols = gather
         # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
         # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0.
+        if mask is not None and not structured:  # the dense result, exact zeros off the pattern
+            out = np.where(mask, result, self.dtype(0))
+            return out if out.dtype == self.dtype else out.astype(self.dtype)
+        compressed, flat, rows, cols = gather
         values = result.reshape(-1)[flat] if flat is not None else result.reshape(-1)
         if structured:
             return SparseJacobian(name, self.y_shape, x_shape, rows, cols, values, self.dtype, coalesced=True)
@@ -505,17 +546,34 @@ class JacobianKernel:
         return dense.reshape(self.y_shape + x_shape)
 
 
+def _pattern_mask(gather, y_shape: tuple, x_shape: tuple):
+    """For a small Jacobian computed densely and read off at its pattern: a boolean array of
+    its shape, True on the pattern (one ``np.where`` then reads it off); else None."""
+    if gather is None or gather[0]:
+        return None
+    mask = np.zeros(size(y_shape) * size(x_shape), dtype=bool)
+    mask[gather[1]] = True
+    return mask.reshape(tuple(y_shape) + tuple(x_shape))
+
+
 def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
     """The kernel for ``plan``'s Jacobians of ``graph`` (``requires_grad`` set for its
-    inputs), or None when the plan needs chunked passes (:func:`unfit` says why).
+    inputs), or None when none can run it (:func:`kernel_or_why` says why).
 
     ``small``: the plan runs dense passes (:func:`jacobi_cli.planner._small`), and so does the
     kernel. Else the interpreter runs structured passes, and the kernel traces, per input, a
     pass over the basis kept as a diagonal (a dense Jacobian) or the compressed products of
     a coloured one (a known sparsity pattern with few colours).
     """
-    if unfit(plan) is not None:
-        return None
+    return kernel_or_why(graph, plan, small)[0]
+
+
+def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
+    """``(JacobianKernel, None)``, or ``(None, why)``: why no kernel runs ``plan`` (``--explain``
+    says it). Every refusal of :func:`jacobian_kernel` is decided here, in words."""
+    why = unfit(plan)
+    if why is not None:
+        return None, why
     b = _new_builder(graph, diagonals=not small)
     traced = autodiff.replay(graph, b)
     first = b.derivatives_from = len(b.nodes)
@@ -532,18 +590,21 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
             if name in dense:
                 continue
             colored = _colored_pass(graph, p, traced, y_shape)
-            if colored is None:
-                return None
+            if isinstance(colored, str):
+                return None, colored
             outs[name], gathers[name], colors = colored
             peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
     names = tuple(plan.inputs)
-    if not small and work(b.nodes, [b.lift(outs[n]).id for n in names]) > _work_allowed(graph, plan):
-        return None  # the pass as NumPy arrays costs more than the structured interpreter's
+    if not small:
+        cost, allowed = work(b.nodes, [b.lift(outs[n]).id for n in names]), _work_allowed(graph, plan)
+        if cost > allowed:  # the pass as NumPy arrays costs more than the structured interpreter's
+            return None, (f"the traced pass would touch {cost:,} elements, more than the {allowed:,} the "
+                          "structured interpreter's passes are allowed (a product the diagonal basis cannot follow)")
     kernel = _finish(b, [outs[n] for n in names], tuple(graph.inputs), first, peak)
     if kernel is None:
-        return None
-    return JacobianKernel(kernel, names, y_shape, tuple(_shape_of(graph, n) for n in names),
-                          tuple(gathers[n] for n in names), graph.dtype)
+        return None, f"the constants it would keep pass {MAX_CONST_BYTES // 2**20} MiB (a basis it cannot drop)"
+    return JacobianKernel.of(kernel, names, y_shape, tuple(_shape_of(graph, n) for n in names),
+                             tuple(gathers[n] for n in names), graph.dtype), None
 
 
 WORK_FACTOR = 8  # a kernel may touch this many times the elements of its results and values
@@ -558,9 +619,12 @@ def _work_allowed(graph: Graph, plan) -> int:
 
 
 def unfit(plan) -> str | None:
-    """Why no kernel can run ``plan`` (None: one may): a refused plan, or passes in chunks."""
+    """Why no kernel can run ``plan`` (None: one may): a refused plan, a streamed one, or
+    passes in chunks."""
     if plan.refusal:
         return "the plan is refused"
+    if plan.stream:
+        return "the Jacobian is streamed to the --out file pass by pass"
     chunked = [p.name for p in plan.inputs.values() if p.passes > 1]
     if chunked:
         return f"the passes for {', '.join(chunked)} run in chunks to fit the memory budget"
@@ -597,16 +661,18 @@ def _lifted(traced: list, value):
 
 
 def _colored_pass(graph: Graph, p, traced: list, y_shape: tuple):
-    """``(compressed products, gather, colours)`` for a Jacobian with a known pattern, or None."""
+    """``(compressed products, gather, colours)`` for a Jacobian with a known pattern, or why not."""
     if p.pattern is None:
-        return None
+        return (f"∂y/∂{p.name} is {p.structure} with {p.nnz:,} stored values, more than the plan keeps the "
+                "positions of, so it cannot be coloured")
     rows, cols = (np.asarray(a, dtype=np.intp) for a in p.pattern)
     m, n = size(y_shape), size(p.x_shape)
     forward = p.mode == "forward"
     # forward mode colours the columns (x) so that no row meets a colour twice; reverse the rows
     color, colors = greedy_coloring(cols, rows, n) if forward else greedy_coloring(rows, cols, m)
     if colors > MAX_COLORS:
-        return None
+        return (f"the sparsity pattern of ∂y/∂{p.name} needs more than {MAX_COLORS} colours (basis vectors of "
+                "a compressed pass)")
     colors = max(colors, 1)
     if forward:
         seed = _color_basis(color, colors, p.x_shape, graph.dtype)

@@ -90,6 +90,7 @@ class Plan:
     notes: tuple = field(default=())
     refusal: str | None = None  # why the plan cannot fit its budget (see :func:`check`)
     stream: bool = False  # the results go to a file chunk by chunk (:func:`stream`), never whole in memory
+    kernel: tuple | None = None  # (compiled, why): would repeated calls get a kernel? None: not asked (see explain)
 
     @property
     def peak_bytes(self) -> int:
@@ -112,15 +113,20 @@ class Plan:
         if self.stream:
             lines.append(f"  streamed: each pass's rows or columns are written to the --out file as they are computed, "
                          f"{fmt_bytes(self.result_bytes)} on disk; memory holds one pass at a time")
+        if self.kernel is not None:
+            lines.append(f"  kernel: {self.kernel[1]}")
         return lines + _explained_footer(self, "Jacobians on disk" if self.stream else "Jacobians")
 
     def to_dict(self) -> dict:
         inputs = {p.name: {"mode": p.mode, "structure": p.structure, "nnz": p.nnz, "basis": p.basis,
                            "batch": p.batch, "passes": p.passes, "result_bytes": p.result_bytes,
                            "reason": p.reason} for p in self.inputs.values()}
-        return {"mode": self.requested, "inputs": inputs, "peak_bytes": self.peak_bytes,
-                "values_bytes": self.values_bytes, "result_bytes": self.result_bytes, "budget_bytes": self.budget,
-                "notes": list(self.notes), "refused": self.refusal, "stream": self.stream}
+        out = {"mode": self.requested, "inputs": inputs, "peak_bytes": self.peak_bytes,
+               "values_bytes": self.values_bytes, "result_bytes": self.result_bytes, "budget_bytes": self.budget,
+               "notes": list(self.notes), "refused": self.refusal, "stream": self.stream}
+        if self.kernel is not None:
+            out["kernel"] = {"compiled": self.kernel[0], "reason": self.kernel[1]}
+        return out
 
 
 def _explained_footer(plan, results: str) -> list:
@@ -184,9 +190,12 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
 
     budget = default_budget() if budget is None else int(budget)
     names = list(wrt)
-    forward = {n: probe_forward(graph, values, n) for n in names} if mode != "reverse" else {}
-    reverse = _reverse_probes(graph, values, names, mode)
-    plans = {n: _choose(graph, n, mode, reverse.get(n), forward.get(n)) for n in names}
+    by_size = {n: _by_size(graph, n) for n in names} if mode == "auto" else {}
+    forward = {n: probe_forward(graph, values, n) for n in names
+               if mode == "forward" or (mode == "auto" and by_size[n] != "reverse")}
+    reverse = _reverse_probes(graph, values, [n for n in names if by_size.get(n) != "forward"], mode,
+                              len(names))
+    plans = {n: _choose(graph, n, mode, reverse.get(n), forward.get(n), by_size.get(n)) for n in names}
     values_bytes = sum(getattr(v, "nbytes", 8) for v in values)
     if stream and len(names) != 1:
         raise JacUsageError(f"a Jacobian is streamed to a file for one input at a time, not {len(names)}; "
@@ -205,21 +214,39 @@ def check(plan: Plan) -> Plan:
     return plan
 
 
-def _reverse_probes(graph: Graph, values: list, names: list, mode: str) -> dict:
-    """``{name: Probe}``: in auto mode one reverse dry run per input alone (its own cost);
-    with ``--mode reverse`` the one pass for all of them."""
+def _reverse_probes(graph: Graph, values: list, names: list, mode: str, n_wrt: int) -> dict:
+    """``{name: Probe}`` for ``names`` (of ``n_wrt`` inputs): in auto mode one reverse dry run
+    per input alone (its own cost); with ``--mode reverse`` the one pass for all of them."""
     if mode == "forward" or not names:
         return {}
-    if mode == "reverse" or len(names) == 1:
+    if mode == "reverse" or n_wrt == 1:
         probe = probe_reverse(graph, values, names)
         return {n: probe for n in names}
     return {n: probe_reverse(graph.with_wrt([n]), values, [n]) for n in names}
 
 
-def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: Probe | None) -> InputPlan:
+def _by_size(graph: Graph, name: str) -> str | None:
+    """The mode the sizes alone decide, or None when the dry runs of both must: a pass of one
+    basis vector (a scalar output's reverse pass, a scalar input's forward pass) is never
+    beaten by a pass of many, and a small Jacobian (``SMALL`` elements) runs dense passes of
+    a few basis vectors either way, microseconds apart: the side with fewer basis vectors
+    wins (reverse on a tie: one pass serves every reverse input). This spares a cold call
+    the other mode's dry run, most of its planning."""
+    m, n = size(graph.output_shape), size(graph.nodes[graph.inputs[name]].shape)
+    if m == 1 or n == 1 or m * n <= SMALL:
+        return "reverse" if m <= n else "forward"
+    return None
+
+
+def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: Probe | None,
+            by_size: str | None = None) -> InputPlan:
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
     m, n = size(graph.output_shape), size(x_shape)
-    if mode == "auto":
+    if mode == "auto" and by_size is not None:
+        chosen = by_size
+        probe = forward if chosen == "forward" else reverse
+        reason = _why_by_size(m, n, chosen, probe)
+    elif mode == "auto":
         chosen = "forward" if forward.work < reverse.work or (forward.work == reverse.work and m > n) else "reverse"
         reason = _why(m, n, chosen, forward, reverse)
     else:
@@ -237,6 +264,13 @@ def _why(m: int, n: int, chosen: str, forward: Probe, reverse: Probe) -> str:
     if chosen == usual:
         return f"the output ({m:,}) is {sizes} the input ({n:,}); {cost}"
     return f"the output ({m:,}) is {sizes} the input ({n:,}), but the structure makes {chosen} cheaper; {cost}"
+
+
+def _why_by_size(m: int, n: int, chosen: str, probe: Probe) -> str:
+    sizes = "smaller than" if m < n else "larger than" if m > n else "as large as"
+    why = ("one pass of one basis vector" if m == 1 or n == 1
+           else f"a small Jacobian ({m * n:,} elements): the mode with fewer basis vectors")
+    return f"the output ({m:,}) is {sizes} the input ({n:,}); {why}; dry run: {chosen} touches {probe.work:,} elements"
 
 
 def _results_too_big(plan: Plan) -> str | None:

@@ -15,8 +15,9 @@ yourself, as ``jax.jit`` users hold a compiled function, call :func:`compile`.
 
 from __future__ import annotations
 
+import itertools
+import sys
 import threading
-from collections import OrderedDict
 
 import numpy as np
 
@@ -48,36 +49,45 @@ Size = Union[int, str, None]  # a memory budget: bytes, "2G", "512M", "50%"; Non
 
 class CompiledCache:
     """The compiled functions of recent calls, least recently used dropped first: bounded,
-    and safe to share between threads (one lock around the dict)."""
+    and safe to share between threads.
+
+    A lookup takes no lock: the entries are a dict that is never changed once made (``put``
+    replaces it by a changed copy, under the lock), and a hit stamps the key's last use in a
+    dict of its own (one store, atomic). ``put`` drops the least recently stamped entries."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
         self._lock = threading.Lock()
-        self._entries: OrderedDict = OrderedDict()
+        self._entries: dict = {}  # replaced, never changed: read without the lock
+        self._used: dict = {}  # key -> the tick of its last use
+        self._ticks = itertools.count()
 
     def get(self, key) -> Compiled | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
+        found = self._entries.get(key)
+        if found is not None:
+            self._used[key] = next(self._ticks)
+        return found
 
     def put(self, key, compiled: Compiled) -> Compiled:
         """Keep ``compiled`` under ``key``; a compiled function another thread kept first wins."""
         with self._lock:
-            kept = self._entries.setdefault(key, compiled)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            kept = self._entries.get(key)
+            if kept is None:
+                kept, entries = compiled, {**self._entries, key: compiled}
+                used = self._used
+                while len(entries) > self.size:
+                    del entries[min(entries, key=lambda k: used.get(k, -1) if k != key else sys.maxsize)]
+                self._entries = entries
+                self._used = {k: used[k] for k in entries if k in used}
+            self._used[key] = next(self._ticks)
             return kept
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._entries, self._used = {}, {}
 
 
 _CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
@@ -100,35 +110,35 @@ def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", 
     return Compiled(expr, shapes, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
 
 
-def _fast_env(bindings, dtype) -> dict | None:
-    """``{name: array}`` for bindings that are a dict of arrays or numbers, else None (the
-    full path parses binding strings and reports bad values)."""
+def _fast_env(bindings, dtype) -> tuple:
+    """``({name: array}, ((name, shape), ...))`` for bindings that are a dict of arrays or
+    numbers, else ``(None, None)`` (the full path parses binding strings and reports bad values)."""
     if type(bindings) is not dict:
-        return None
-    env = {}
+        return None, None
+    env, shapes = {}, []
     for name, value in bindings.items():
         if type(value) is not np.ndarray:
             if isinstance(value, str):
-                return None
+                return None, None
             value = np.asarray(value)
         if value.dtype.kind not in "biuf":
-            return None
+            return None, None
         env[name] = value if value.dtype.type is dtype else value.astype(dtype)
-    return env
+        shapes.append((name, value.shape))
+    return env, tuple(shapes)
 
 
 def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
     seen, else the bindings are parsed and checked and the expression compiled."""
-    env = _fast_env(bindings, dtype)
+    env, shapes = _fast_env(bindings, dtype)
     if env is not None:
-        key = (expr, tuple((n, a.shape) for n, a in env.items()), np.dtype(dtype).str, seed, max_bytes)
-        found = _CACHE.get(key)
+        found = _CACHE.get((expr, shapes, dtype, seed, max_bytes))
         if found is not None:
             return found, env
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    key = (expr, tuple((n, np.shape(bound.values[n])) for n in bound.shapes), np.dtype(dtype).str, seed, max_bytes)
+    key = (expr, tuple([(n, np.shape(bound.values[n])) for n in bound.shapes]), dtype, seed, max_bytes)
     found = _CACHE.get(key)
     if found is None:
         try:
@@ -236,9 +246,9 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     >>> J.structure, J.diagonal().round(3).tolist()
     ('diagonal', [2.223, 1.973, -8.063])
     """
-    if layout not in ("array", "numerator"):
+    if layout != "array" and layout != "numerator":
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    limit = memory.budget(max_memory)
+    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     if batch:
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
@@ -248,7 +258,9 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
 
 def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType = "float64", seed: int = 0,
          mode: Literal["auto", "forward", "reverse"] = "auto", max_memory: Size = None) -> Plan:
-    """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input.
+    """The plan :func:`jacobian` would follow: mode, chunks, structure and predicted memory per input,
+    and whether calls repeated with these shapes run a compiled kernel (``plan.kernel``, the
+    ``kernel:`` line of ``explain()``).
 
     >>> print("\\n".join(plan("tanh(A @ x)", {"A": "eye(3)", "x": "ones(3)"}, wrt=["x"]).explain()[:2]))
     ... # doctest: +ELLIPSIS
@@ -257,7 +269,7 @@ def plan(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DType
     """
     limit = memory.budget(max_memory)
     problem = prepare(expr, bindings, wrt, dtype, seed, max_bytes=min(limit, DEFAULT_MAX_BYTES))
-    return problem.compiled.plan_of(problem, mode, limit)
+    return problem.compiled.explained(problem, problem.compiled.plan_of(problem, mode, limit))
 
 
 def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: Wrt = None, dtype: DType = "float64",

@@ -138,14 +138,15 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
                 mode="auto", max_memory=None, values="dense", on_plan=None, batch=None,
-                timeout: float | None = None, out: str | None = None) -> EvalResult:
+                timeout: float | None = None, out: str | None = None, explain: bool = False) -> EvalResult:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call.
     ``batch``: the ``--batch`` specs (``["x", "W:1"]``). ``--symbolic`` formulas are stopped
     after ``timeout`` seconds (None: no limit).
 
     ``out``: the ``--out`` file. When it is a ``.npy`` and the Jacobian (one input) does not
-    fit the budget, it is streamed there pass by pass (:func:`stream_report`) instead of refused."""
+    fit the budget, it is streamed there pass by pass (:func:`stream_report`) instead of refused.
+    ``explain``: the plan also says whether repeated calls would run a kernel (``Plan.kernel``)."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     if _general(problem, found):
@@ -155,6 +156,8 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     plan = api.plan_of(problem, mode, budget)
     if plan.refusal and _streamable(out, problem, layout):
         return stream_report(expr, problem, out, layout, mode, budget, on_plan)
+    if explain:
+        plan = problem.compiled.explained(problem, plan)
     if on_plan is not None:
         on_plan(plan)
     jacobians = api.jacobians(problem, plan)

@@ -209,7 +209,7 @@ def load_suite(path: str) -> Suite:
 def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str = "") -> Suite:
     """A suite from TOML text (see :func:`load_suite`)."""
     try:
-        data = tomllib.loads(text)
+        data = _toml(text)
     except tomllib.TOMLDecodeError as err:
         raise JacSuiteError(f"not valid TOML: {err}", kind="parse") from None
     except RecursionError:  # tomllib recurses into nested arrays and tables
@@ -226,6 +226,21 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
     loaded = [_case(table, i, defaults, base_dir, room, graphs) for i, table in enumerate(cases)]
     _unique([case.name for case in loaded])
     return Suite(name, path, loaded)
+
+
+def _toml(text: str) -> dict:
+    """The TOML document as tomllib reads it. rtoml (a Rust parser, a dependency for this) reads
+    it when it can: 1,000 cases of 10 x 10 arrays take it 0.1 s where tomllib takes 0.6-1 s, most
+    of a quick suite's time. A document rtoml refuses (or without rtoml) is read by tomllib, which
+    decides and words any error, so every suite reads the same and fails with the same message."""
+    try:
+        import rtoml
+    except ImportError:
+        return tomllib.loads(text)
+    try:
+        return rtoml.loads(text)
+    except Exception:  # noqa: BLE001 - tomllib decides, and words the error
+        return tomllib.loads(text)
 
 
 def _defaults(spec) -> dict:
@@ -374,11 +389,16 @@ def _array(spec, case, key: str, base_dir: str, dtype=np.float64) -> np.ndarray:
         raise JacSuiteError("the nested arrays are ragged: every row must have the same length", case, key) from None
 
 
+_PLAIN_NUMBERS = frozenset({int, float})
+
+
 def _has_non_number(spec) -> bool:
     stack = [spec]
     while stack:
         item = stack.pop()
         if isinstance(item, list):
+            if set(map(type, item)) <= _PLAIN_NUMBERS:  # a row of numbers, checked at C speed (1,000 cases of
+                continue                               # 10 x 10 values took 0.2 s one by one)
             stack.extend(item)
         elif isinstance(item, bool) or not isinstance(item, (int, float)):
             return True
@@ -659,15 +679,17 @@ def run_cases(cases: list, jobs: int = 1, on_result=None, in_process: float = IN
     """Run every case, on ``jobs`` processes; ``on_result(result)`` is called (in this
     process) as each case finishes. Results come back in the order of ``cases``.
 
-    With several jobs, cases first run in this process for up to ``in_process`` seconds: a
-    suite of quick cases is done before a pool of workers would have started, and only the
-    rest of a slow one goes to the pool."""
+    With several jobs, cases first run in this process for up to ``in_process`` seconds (what a
+    pool of workers takes to start): a suite of quick cases is done before a pool would have
+    started. Past that, the rest goes to the pool only when the pool would finish it sooner
+    (:func:`pool_pays`), so a quick suite of many cases is not slowed by workers starting."""
     import time
 
     results = []
     start = time.perf_counter()
     for case in cases:
-        if jobs > 1 and len(cases) - len(results) > 1 and time.perf_counter() - start >= in_process:
+        if jobs > 1 and len(cases) - len(results) > 1 and \
+                pool_pays(time.perf_counter() - start, len(results), len(cases) - len(results), jobs, in_process):
             break
         results.append(run_case(case))
         if on_result:
@@ -676,6 +698,16 @@ def run_cases(cases: list, jobs: int = 1, on_result=None, in_process: float = IN
     if rest:
         results += _run_in_pool(rest, min(jobs, len(rest)), on_result)
     return results
+
+
+def pool_pays(elapsed: float, done: int, left: int, jobs: int, startup: float) -> bool:
+    """After ``elapsed`` seconds and ``done`` cases in this process: would a pool of ``jobs``
+    workers, which takes ``startup`` seconds to start, finish the ``left`` cases sooner than this
+    process at its pace so far?"""
+    if elapsed < startup:
+        return False
+    rest = elapsed / max(done, 1) * left
+    return rest > startup + rest / jobs
 
 
 def _run_in_pool(cases: list, jobs: int, on_result) -> list:
@@ -790,9 +822,11 @@ def _outcomes(case: Case) -> list:
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
     if case.value is not None:
         outcomes.append(compare("value", problem.output, case.value))
-    jacobians = api.jacobians(problem) if case.jacobian else {}
+    # through the compiled function, as the API's jacobian(): the cases of a suite that share an expression
+    # and shapes run its kernel from the second on (checked once against the interpreter)
+    jacobians = problem.compiled.jacobian(problem.env, problem.wrt, layout=case.layout) if case.jacobian else {}
     for name, expected in case.jacobian.items():
-        outcomes.append(compare(f"jacobian.{name}", jacobians[name].to_array(case.layout), expected))
+        outcomes.append(compare(f"jacobian.{name}", jacobians[name], expected))
     outcomes += _vjp_outcomes(case, problem) + _jvp_outcomes(case, problem) + _hessian_outcomes(case, problem)
     if case.check:
         outcomes += _check_outcomes(problem, case.check)
