@@ -447,13 +447,23 @@ class Renderer:
         if rows:
             self.shape_table(rows)
 
-    def formula(self, expr, latex: str, as_latex: bool = False, indent: str = "  ") -> None:
-        """A SymPy formula: SymPy's pretty printer (Unicode, 2-d), or its LaTeX."""
+    def formula(self, expr, latex: str, as_latex: bool = False, indent: str = "  ", label: str = "J") -> None:
+        """A SymPy formula: SymPy's pretty printer (Unicode, 2-d), or its LaTeX; an array too big
+        to draw is listed, its nonzero entries one a line (``J[0, 1] = cos(x[1])``)."""
         if as_latex:
             self.line(indent + latex)
             return
-        from ..tools.symbolic import pretty
+        from ..tools.symbolic import drawn, listed, pretty
 
+        if not drawn(expr):
+            lines, nonzero = listed(expr)
+            total = int(np.prod(expr.shape))
+            self.line(f"{indent}{total:,} entries, {nonzero:,} nonzero"
+                      + (f", the first {len(lines):,} listed" if len(lines) < nonzero else "")
+                      + " (entries not listed are 0; every entry: --json \"entries\")", "dim")
+            for text in lines:
+                self.line(indent + label + text)
+            return
         for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
             self.line(indent + text)
 
@@ -475,7 +485,7 @@ class Renderer:
         y_shape = tuple(out["shape"])
         self.line()
         self.line(f"{out['name']}: {out['kind']}, shape {fmt(y_shape)}", "bold cyan")
-        self.formula(formulas["output"], out["latex"], as_latex)
+        self.formula(formulas["output"], out["latex"], as_latex, label=out["name"])
         if "value" in out:
             self.line(f"  at {_point_text(report['at'])}:", "dim")
             self.value(out["value"], out["name"], indent="    ")
@@ -687,7 +697,10 @@ def _point_text(point: dict) -> str:
     """``x = 1, A = [[1, 2], [3, 4]]`` (long values are abbreviated)."""
     parts = []
     for name, value in point.items():
-        text = " ".join(format_array(value).split())
+        value = np.asarray(value)  # only its start is shown: format no more than that (4M numbers took 37 s)
+        head = value[tuple(slice(0, 16) for _ in value.shape)] if value.size > 256 else value
+        text = " ".join(format_array(head).split())
+        text = text if head is value else text + "..."
         parts.append(f"{name} = {text if len(text) <= 40 else text[:37] + '...'}")
     return ", ".join(parts)
 
