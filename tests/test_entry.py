@@ -43,6 +43,20 @@ COMMAND_LINES = [
     ["eval", "x", "x=1", "--seed", "-3"],
     ["eval", "x", "x=1", "--wrt"],
     ["eval", "x", "-x=1"],
+    # jac graph takes the fast path too
+    ["graph", "F = a * b; G = 2 * F; G.sum()", "a=[1, 2]", "b=[3, 4]", "--backward"],
+    ["graph", " + ".join(f"x*{i}" for i in range(1, 300)), "x:3", "--max-nodes", "7"],
+    ["graph", " + ".join(f"x*{i}" for i in range(1, 300)), "x:3", "--json"],
+    ["graph", "a = sin(x); b = sum(x**2); a, b", "x:3", "--backward", "--v", "a=ones", "--v=b=1", "--json"],
+    ["graph", "A @ x", "A:2x3", "x:3", "--dot", "--wrt", "x", "--seed", "4", "--dtype", "float32"],
+    ["graph", "--", "-x", "x=1"],
+    ["graph", "x +", "x=1", "--json"],
+    ["graph", "x", "x=1", "--max-nodes", "0"],
+    ["graph", "x", "x=1", "--dot", "--json"],
+    ["graph", "x", "x=1", "--max-nodes", "-3"],
+    ["graph", "x", "x=1", "--backward=1"],
+    ["graph", "x", "x=1", "--help"],
+    ["graph"],
 ]
 
 
@@ -67,10 +81,14 @@ def test_the_fast_path_takes_well_formed_eval_lines_only():
     for argv in (["vjp", "x"], ["eval"], ["eval", "x", "--help"], ["eval", "x", "-h"], ["eval", "x", "--out"],
                  ["eval", "x", "--sparse=1"], ["--version"], []):
         assert entry.parse_eval(argv) is None, argv
+    assert entry.parse_command(["graph", "x", "x=1", "--max-nodes=3", "--dot"]) == {
+        "expr": "x", "bindings": ["x=1"], "wrt": None, "max_nodes": 3, "dot": True}
+    assert entry.parse_command(["graph", "x", "--layout", "array"]) is None  # eval's option, not graph's
 
 
-def test_fast_path_options_match_the_typer_command():
-    command = typer.main.get_command(cli.app).commands["eval"]
+@pytest.mark.parametrize("name", ["eval", "graph"])
+def test_fast_path_options_match_the_typer_command(name):
+    command = typer.main.get_command(cli.app).commands[name]
     options = {}
     for param in command.params:
         if param.param_type_name == "option" and param.name != "help":
@@ -78,7 +96,7 @@ def test_fast_path_options_match_the_typer_command():
                 "int" if str(param.bare_type()) == "int" else "value"
             assert not param.secondary_opts  # no --x/--no-x pairs
             options[param.opts[0]] = (param.name, kind)
-    assert options == entry.EVAL_OPTIONS
+    assert options == entry.FAST_COMMANDS[name]
 
 
 # --- plain text against rich ---------------------------------------------------------------------
@@ -129,6 +147,34 @@ def test_a_terminal_gets_rich(monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert not Renderer().plain
+
+
+def test_a_command_runs_with_the_collector_paused_and_restores_it(capsys):
+    """The CLI pauses the cyclic collector for a command (its passes over a big graph only cost
+    time) and leaves it as it found it: on, or off."""
+    import gc
+
+    from jacobi_cli.cli import commands
+    from jacobi_cli.tools.report import shape_report
+
+    seen = []
+
+    def build():
+        seen.append(gc.isenabled())
+        return shape_report("x * 2", ["x:3"])
+
+    assert gc.isenabled()
+    assert commands.run(False, build, "shape")[0] == 0
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        commands.run(False, build, "shape")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    commands.run(False, build, "shape", pause_collector=False)
+    assert seen == [False, False, True]
+    capsys.readouterr()
 
 
 # --- jac run through the fast path ----------------------------------------------------------------

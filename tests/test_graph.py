@@ -123,3 +123,34 @@ def test_bad_input_exits_2(args, kind):
     result = jac("graph", *args, "--json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["kind"] == kind
+
+
+@pytest.mark.parametrize("expr, bindings", [
+    (CHAIN, ["a=[1, 2]", "b=[3, 4]"]),
+    ("é = x * 2; q = é + y; q", ["x:3", "y:3"]),  # a name json.dumps writes as it is (ensure_ascii=False)
+    ("a = sin(x); b = sum(x**2); a, b", ["x:3"]),
+    ("x.reshape(2, -1) * 2 + 0 * sum(y)", ["x:6", "y:2"]),
+    ("x * 2", ["x:3", "y:2"]),  # an input the output does not use
+    (" + ".join(f"x*{i}" for i in range(1, 200)), ["x:2x2"]),
+])
+def test_graph_json_written_from_the_graph_is_the_records_text(expr, bindings):
+    """--json writes the nodes and edges straight from the graph (300,000 records are not made);
+    the text must be exactly what json.dumps makes of the records."""
+    from jacobi_cli.cli.render import to_json
+    from jacobi_cli.tools.report import graph_report
+
+    fast = to_json(graph_report(expr, bindings))
+    report = graph_report(expr, bindings)
+    assert report["nodes"] and report["edges"]  # the records made: the generic path
+    assert to_json(report) == fast
+    assert json.loads(fast)["nodes"] == report["nodes"]
+
+
+def test_the_tree_reads_only_the_nodes_it_draws():
+    from jacobi_cli.cli.render import Renderer
+    from jacobi_cli.tools.report import graph_report
+
+    report = graph_report(" + ".join(f"x*{i}" for i in range(1, 2000)), ["x:3"])
+    Renderer().graph(report, max_nodes=20)
+    assert report.data["nodes"] is None  # not made: the tree asked for 20 records, not 6,000
+    assert len(report["nodes"]) == 3 * 1999 and report.data["nodes"] is not None

@@ -298,27 +298,9 @@ def graph_command(
                                            "always hold them all.")] = 200,
 ):
     """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient."""
-    from ..tools.report import graph_report
-
-    def build():
-        from ..lang.fileio import check_output
-
-        check_output(out, "--out")
-        if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
-            raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
-        if dot and not out and as_json:
-            raise JacUsageError("--dot prints DOT on standard output, where --json prints JSON: "
-                                "write the DOT to a file with --out FILE.dot")
-        if max_nodes < 1:
-            raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
-        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v)
-        if out:
-            from ..lang.fileio import write_bytes
-            from .render import to_dot
-            write_bytes(out, to_dot(report).encode("utf-8"))
-        return report
-
-    _run(as_json, build, "dot" if dot and not out else "graph", **({} if dot and not out else {"max_nodes": max_nodes}))
+    build, draw, options = commands.graph_build(expr, bindings, wrt, as_json, dtype, seed, backward, v, dot, out,
+                                                max_nodes)
+    _run(as_json, build, draw, **options)
 
 
 @app.command("plot", epilog="Examples:  jac plot \"3*x**2 - 4*x\" x=1 --out tangent.png  ·  "
@@ -367,7 +349,8 @@ def run_command(
     as_json: Json = False,
 ):
     """Run a suite of derivative tests; exit 1 if an expectation fails, 2 if the suite is bad."""
-    report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json), "run")
+    report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json), "run",
+                  pause_collector=False)  # its forked workers would inherit a paused collector
     raise typer.Exit(report["exit_code"])
 
 

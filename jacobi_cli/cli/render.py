@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..tools.report import case_entry
+from ..ir.graph import LEAF_OPS
+from ..tools.report import GraphResult, JSONReady, case_entry
 from ..ir.shapes import fmt, kind
 
 if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
@@ -37,6 +38,8 @@ MAX_NOTES = 3  # kink notes per input in jac check's human output
 def _jsonable(obj):
     """Reports -> JSON-ready values without recursion over user-sized data (arrays go
     through :func:`to_jsonable`; report dicts are only a few levels deep)."""
+    if type(obj) is JSONReady:  # JSON values already (jac graph's nodes and edges)
+        return obj
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)) and not any(isinstance(v, (np.ndarray, np.generic)) for v in obj):
@@ -53,6 +56,8 @@ def _jsonable(obj):
 def printable(text: str) -> str:
     """``text`` that any UTF-8 stream can print: bytes that were not UTF-8 on the command
     line (Python keeps them as lone surrogates) are shown as ``\\udcff``."""
+    if text.isascii():  # nothing to replace (45 MB of jac graph --json: not copied twice)
+        return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -79,8 +84,55 @@ def to_json(report) -> str:
     """A result's ``--json`` object (:meth:`~jacobi_cli.tools.report.Result.to_json`) as text."""
     import json
 
+    if isinstance(report, GraphResult):
+        text = _graph_json(report)
+        if text is not None:
+            return printable(text)
     data = report.to_json() if hasattr(report, "to_json") else report
     return printable(json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False))
+
+
+_NODE_JSON = '"op": %s, "name": %s, "shape": %s, "kind": %s, "leaf": %s, "requires_grad": %s, "grad": null}'
+
+
+def _graph_json(report) -> str | None:
+    """``jac graph --json`` written from the graph, node by node, without making the 300,000
+    records and converting them: the text ``json.dumps`` makes of them (``", "`` and ``": "``
+    separators, strings as ``ensure_ascii=False`` writes them), or None where this does not
+    apply (records already made, gradients, a size that is not a Python int)."""
+    import json
+
+    if not report.records_pending() or report.grads:
+        return None
+    nodes, picked = report.graph.nodes, report.picked
+    tails: dict = {}  # (op, name, shape, requires_grad) -> the record's text after its id
+    rows, edges = [], []
+    row, edge = rows.append, edges.append
+    for node in map(nodes.__getitem__, picked):
+        node_id, op, args, _, shape, name, _, requires_grad, _ = node
+        key = (op, name, shape, requires_grad)
+        tail = tails.get(key)
+        if tail is None:
+            if not all(type(d) is int for d in shape):
+                return None
+            tail = tails[key] = _NODE_JSON % (
+                json.dumps(op, ensure_ascii=False), json.dumps(name, ensure_ascii=False), json.dumps(list(shape)),
+                json.dumps(kind(shape)), json.dumps(op in LEAF_OPS), json.dumps(bool(requires_grad)))
+        row(f'{{"id": {node_id}, {tail}')
+        if args:
+            if len(args) == 2:  # most nodes: both edges in one piece of text
+                edge(f"[{args[0]}, {node_id}], [{args[1]}, {node_id}]")
+            else:
+                edge(", ".join([f"[{a}, {node_id}]" for a in args]))
+    pieces = []
+    for key, value in report.data.items():
+        pieces.append(f"{', ' if pieces else '{'}{json.dumps(str(key), ensure_ascii=False)}: ")
+        if key in ("nodes", "edges"):
+            pieces += ("[", ", ".join(rows if key == "nodes" else edges), "]")
+        else:
+            pieces.append(json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False))
+    pieces.append("}")
+    return "".join(pieces)
 
 
 def error_json(err) -> str:
@@ -408,13 +460,23 @@ class Renderer:
         if rows:
             self.shape_table(rows)
 
-    def formula(self, expr, latex: str, as_latex: bool = False, indent: str = "  ") -> None:
-        """A SymPy formula: SymPy's pretty printer (Unicode, 2-d), or its LaTeX."""
+    def formula(self, expr, latex: str, as_latex: bool = False, indent: str = "  ", label: str = "J") -> None:
+        """A SymPy formula: SymPy's pretty printer (Unicode, 2-d), or its LaTeX; an array too big
+        to draw is listed, its nonzero entries one a line (``J[0, 1] = cos(x[1])``)."""
         if as_latex:
             self.line(indent + latex)
             return
-        from ..tools.symbolic import pretty
+        from ..tools.symbolic import drawn, listed, pretty
 
+        if not drawn(expr):
+            lines, nonzero = listed(expr)
+            total = int(np.prod(expr.shape))
+            self.line(f"{indent}{total:,} entries, {nonzero:,} nonzero"
+                      + (f", the first {len(lines):,} listed" if len(lines) < nonzero else "")
+                      + " (entries not listed are 0; every entry: --json \"entries\")", "dim")
+            for text in lines:
+                self.line(indent + label + text)
+            return
         for text in pretty(expr, max(self.console.width - len(indent), 40)).splitlines():
             self.line(indent + text)
 
@@ -436,7 +498,7 @@ class Renderer:
         y_shape = tuple(out["shape"])
         self.line()
         self.line(f"{out['name']}: {out['kind']}, shape {fmt(y_shape)}", "bold cyan")
-        self.formula(formulas["output"], out["latex"], as_latex)
+        self.formula(formulas["output"], out["latex"], as_latex, label=out["name"])
         if "value" in out:
             self.line(f"  at {_point_text(report['at'])}:", "dim")
             self.value(out["value"], out["name"], indent="    ")
@@ -536,13 +598,15 @@ class Renderer:
             self.line(f"after {what}, with retain_grad() on every node: "
                       "leaves show .grad, the others the gradient retain_grad() keeps", "dim")
         drawn: set = set()
+        arguments = _arguments(report)
         for entry in outputs:
             self.line()
-            tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn)
+            tree, _ = graph_tree(replace(report, data={**report.data, "output": entry}), max_nodes, drawn=drawn,
+                                 arguments=arguments)
             self.console.print(tree)
-        used = {a for a, _ in report["edges"]} | {o["id"] for o in outputs}
+        used = arguments | {o["id"] for o in outputs}
         hidden = len(used - drawn)
-        unused = [n["name"] for n in report["nodes"] if n["op"] == "input" and n["id"] not in used]
+        unused = [name for name, i in report.graph.inputs.items() if i not in used]  # in node order
         if unused:
             self.line(f"not used by the output: {', '.join(unused)}", "dim")
         if hidden:
@@ -646,7 +710,10 @@ def _point_text(point: dict) -> str:
     """``x = 1, A = [[1, 2], [3, 4]]`` (long values are abbreviated)."""
     parts = []
     for name, value in point.items():
-        text = " ".join(format_array(value).split())
+        value = np.asarray(value)  # only its start is shown: format no more than that (4M numbers took 37 s)
+        head = value[tuple(slice(0, 16) for _ in value.shape)] if value.size > 256 else value
+        text = " ".join(format_array(head).split())
+        text = text if head is value else text + "..."
         parts.append(f"{name} = {text if len(text) <= 40 else text[:37] + '...'}")
     return ", ".join(parts)
 
@@ -768,41 +835,50 @@ def _graph_label(node: dict, report: dict, constants: dict) -> str:
     return label
 
 
-def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH, drawn=None):
+def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = MAX_TREE_DEPTH, drawn=None,
+               arguments: set | None = None):
     """The graph as a rich Tree from the output down, built with an explicit stack.
 
     A node used twice is drawn once; later uses point back to it. Returns the tree and
     how many nodes were left out by ``max_nodes`` / ``max_depth``. ``drawn`` (a set) collects
-    the ids drawn, shared by the trees of several outputs."""
+    the ids drawn, shared by the trees of several outputs. Only the nodes drawn are read (as
+    ``report.record(i)``, the entry of ``"nodes"``): a 300,000-node graph draws 200.
+    ``arguments``: :func:`_arguments` of the report, when the caller has it."""
     from rich.markup import escape
     from rich.tree import Tree
 
-    nodes = {n["id"]: n for n in report["nodes"]}
-    children: dict = {}
-    for a, i in report["edges"]:
-        children.setdefault(i, []).append(a)
+    graph_nodes = report.graph.nodes
     constants = report.constants
     root_id = report["output"]["id"]
-    root = Tree(_graph_label(nodes[root_id], report, constants), guide_style="dim")
+    root = Tree(_graph_label(report.record(root_id), report, constants), guide_style="dim")
     drawn = set() if drawn is None else drawn
     start = len(drawn)
     drawn.add(root_id)
-    stack = [(a, root, 1) for a in reversed(children.get(root_id, []))]
+    stack = [(a, root, 1) for a in reversed(graph_nodes[root_id].args)]
     while stack and len(drawn) - start < max_nodes:
         i, parent, depth = stack.pop()
-        node = nodes[i]
+        node = report.record(i)
         if i in drawn:
             parent.add(f"[dim]#{i} {escape(node['name'] or node['op'])} (shown above)[/]")
             continue
         drawn.add(i)
         branch = parent.add(_graph_label(node, report, constants))
-        kids = children.get(i, [])
+        kids = graph_nodes[i].args  # the edges into node i, in order
         if kids and depth >= max_depth:
             branch.add(f"[dim]... {len(kids)} argument(s) deeper than {max_depth} levels[/]")
             continue
         stack.extend((a, branch, depth + 1) for a in reversed(kids))
-    reachable = {root_id} | {a for a, _ in report["edges"]}
-    return root, len(reachable - drawn)
+    arguments = _arguments(report) if arguments is None else arguments
+    return root, len(arguments - drawn) + (root_id not in arguments and root_id not in drawn)
+
+
+def _arguments(report) -> set:
+    """The ids of every node listed that another one reads (the tails of ``"edges"``)."""
+    from itertools import chain
+    from operator import attrgetter
+
+    nodes = report.graph.nodes
+    return set(chain.from_iterable(map(attrgetter("args"), map(nodes.__getitem__, report.picked))))
 
 
 def to_dot(report: dict) -> str:

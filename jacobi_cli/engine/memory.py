@@ -129,8 +129,15 @@ def forward_bytes(graph) -> int:
 
     itemsize = np.dtype(graph.dtype).itemsize
     needed = graph.needed()
-    return sum(math.prod(node.shape) * itemsize for node in graph.nodes
-               if needed[node.id] and node.op != "const")
+    sizes: dict = {}  # shape -> its number of elements (a long sum has a few shapes, 300,000 nodes)
+    total = 0
+    for node, need in zip(graph.nodes, needed):
+        if need and node.op != "const":
+            count = sizes.get(node.shape)
+            if count is None:
+                count = sizes[node.shape] = math.prod(node.shape)
+            total += count
+    return total * itemsize
 
 
 def require(nbytes: int, budget: int, what: str, position: int | None = None) -> None:

@@ -88,13 +88,22 @@ class Graph:
         wrt = set(self.inputs) if wrt is None else set(wrt)
         flags: list[bool] = []
         nodes = []
-        for node in self.nodes:
-            if node.op == "input":
-                flag = node.name in wrt
+        diff: dict = {}  # op -> carries derivatives (not nondiff)
+        flag_of = flags.__getitem__
+        for node in self.nodes:  # one pass, O(1) per argument: 300,000 nodes of a long sum
+            i, op, args, params, shape, name, position, requires_grad, value = node
+            if op == "input":
+                flag = name in wrt
+            elif not args:
+                flag = False
             else:
-                flag = bool(node.args) and not OPS[node.op].nondiff and any(flags[a] for a in node.args)
+                carries = diff.get(op)
+                if carries is None:
+                    carries = diff[op] = not OPS[op].nondiff
+                flag = carries and any(map(flag_of, args))
             flags.append(flag)
-            nodes.append(node if node.requires_grad == flag else node._replace(requires_grad=flag))
+            nodes.append(node if requires_grad == flag else
+                         _new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         return dataclasses.replace(self, nodes=tuple(nodes))
 
     def with_output(self, output: int) -> "Graph":
@@ -109,6 +118,9 @@ class Graph:
 
     def is_concrete(self) -> bool:
         return all(is_concrete(n.shape) for n in self.nodes)
+
+
+_new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
 
 
 def needed(nodes, outputs) -> list:
@@ -147,6 +159,9 @@ def _fold_ints(op, values: list, params: dict):
     return approx
 
 
+
+
+_NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
 
 
 class Tracer(Proxy):
@@ -214,6 +229,9 @@ class Builder:
         self._rng = None
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
         self.by_value = False  # a node's shape was read off the input values (x[x > 0])
+        # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
+        # size check passed: a long sum of like terms applies the rule once, not per node
+        self._binary_shapes: dict = {}
 
     @property
     def rng(self) -> np.random.Generator:
@@ -238,21 +256,25 @@ class Builder:
         if concrete and math.prod(d for d in shape if d) > MAX_ELEMENTS:
             check_array_shape(shape, what() if callable(what) else what, position)
 
-    def _append(self, **fields) -> Tracer:
-        if len(self.nodes) >= MAX_NODES:
+    def _append(self, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (), name=None,
+                position=None, value=None) -> Tracer:
+        nodes = self.nodes
+        i = len(nodes)
+        if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        node = Node(len(self.nodes), **fields)
-        self.nodes.append(node)
-        return Tracer(self, node.id, node.shape)
+        nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, False, value)))
+        return Tracer(self, i, shape)
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
         (check_rank if self.shapes_only else check_array_shape)(
             shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
-        tracer = self._append(op="input", shape=tuple(shape), name=name, position=position)
+        tracer = self._append("input", shape=tuple(shape), name=name, position=position)
         self.inputs[name] = tracer.id
         return tracer
 
     def const(self, value, position: int | None = None) -> Tracer:
+        if type(value) is float:  # a number of the expression: the common case, shape ()
+            return self._append("const", (), _NO_PARAMS, (), None, position, value)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             if not isinstance(value, (list, tuple)):
                 _require_number(value, position)
@@ -262,13 +284,36 @@ class Builder:
                                     "cat([...]), or index it (parts[0])", position)
             if value.dtype.kind in "biuf" and value.dtype != self.dtype:
                 value = value.astype(self.dtype)
-        return self._append(op="const", shape=tuple(np.shape(value)), value=value, position=position)
+        return self._append("const", shape=tuple(np.shape(value)), value=value, position=position)
 
     def lift(self, value) -> Tracer:
         return value if isinstance(value, Tracer) else self.const(value)
 
     def apply(self, op_name: str, *args, position: int | None = None, name: str | None = None, **params) -> Tracer:
         """Add ``op_name(*args; params)``; its shape comes from the op's shape rule."""
+        if len(args) == 2 and not params:
+            a, b = args
+            if type(a) is Tracer and type(b) is Tracer:
+                return self._binary(op_name, a, b, position, name)
+        return self._apply(op_name, args, position, name, params)
+
+    def binary(self, op_name: str, a, b, position: int | None = None) -> Tracer:
+        """``apply(op_name, a, b, position=position)`` for an op without parameters, with less
+        ceremony when both are tracers (the parser's long chains)."""
+        if type(self) is not Builder or type(a) is not Tracer or type(b) is not Tracer:
+            return self.apply(op_name, a, b, position=position)  # a subclass's apply may do more
+        return self._binary(op_name, a, b, position, None)
+
+    def _binary(self, op_name: str, a: Tracer, b: Tracer, position: int | None, name: str | None) -> Tracer:
+        """``apply(op_name, a, b)`` without parameters. For an element-wise op whose result
+        shape for these argument shapes is known (its shape rule and size check passed before:
+        ``x*1 + x*2 + ...``), the node is appended at once; it is the node ``_apply`` makes."""
+        shape = self._binary_shapes.get((op_name, a.shape, b.shape))
+        if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
+            return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
+        return self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
+
+    def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         op = OPS[op_name]
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
@@ -286,8 +331,9 @@ class Builder:
                             position)
         if folds:
             return self._fold(op, tracers, params, position)
-        return self._append(op=op_name, args=tuple(t.id for t in tracers), params=params,
-                            shape=shape, position=position, name=name)
+        if op.broadcasting and len(args) == 2 and not params and type(args[0]) is Tracer and type(args[1]) is Tracer:
+            self._binary_shapes[(op_name, args[0].shape, args[1].shape)] = shape  # checked: see above
+        return self._append(op_name, tuple(t.id for t in tracers), params or _NO_PARAMS, shape, name, position)
 
     def _fold(self, op, tracers, params, position) -> Tracer:
         values = [self.nodes[t.id].value for t in tracers]

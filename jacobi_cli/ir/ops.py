@@ -159,7 +159,10 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, **k
 
 
 def _sympy_elementwise(f):
-    """The SymPy translation of an element-wise op: ``f(sp, *scalars)`` on each element."""
+    """The SymPy translation of an element-wise op: ``f(sp, *scalars)`` on each element.
+
+    ``Max`` and ``Min`` are built with ``evaluate=False``: evaluated, SymPy compares their
+    arguments through its assumptions, 16 ms an element (hardsigmoid of 10 × 10: 16 s)."""
     return lambda S, *args: S.elementwise(lambda *v: f(S.sp, *v), *args)
 
 
@@ -208,7 +211,7 @@ unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
 unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.gt(x, 0.0),
-      sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0, evaluate=False)))
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
 unary("square", np.square, lambda x, ans: P.mul(2.0, x),
@@ -295,11 +298,11 @@ binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, 
 binary("maximum", np.maximum,
        lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
        lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b)), spellings=("maximum",), exact_int=True)
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("maximum",), exact_int=True)
 binary("minimum", np.minimum,
        lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
        lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b)), spellings=("minimum",), exact_int=True)
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("minimum",), exact_int=True)
 
 
 def _where_shape(c, a, b):
@@ -350,7 +353,7 @@ def _clip_jvp(i):
 
 
 defop("clip", _clip_impl, broadcast, [_clip_vjp(i) for i in range(3)], [_clip_jvp(i) for i in range(3)],
-      sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo), hi)))
+      sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo, evaluate=False), hi, evaluate=False)))
 
 
 # --- broadcasting, reshaping, indexing (linear; each one's VJP is its twin) ----------
@@ -545,9 +548,9 @@ def _extreme(name, impl, sympy=None):
 
 
 _extreme("max", lambda a, axes, keepdims=False: np.maximum.reduce(a, axis=axes, keepdims=keepdims),
-         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.sp.Max(*g)))
+         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.extreme(g)))
 _extreme("min", lambda a, axes, keepdims=False: np.minimum.reduce(a, axis=axes, keepdims=keepdims),
-         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.sp.Min(*g)))
+         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.extreme(g, largest=False)))
 
 
 def _move_to_end(a, axes):
@@ -637,7 +640,7 @@ defop("norm", lambda a, axes, keepdims=False: np.sqrt(np.sum(np.square(a), axis=
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _norm_grad(ans, a, axes, keepdims)),),
       (lambda t, ans, a, axes, keepdims=False:
           P.sum(P.mul(t, _norm_grad(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
-      sympy=lambda S, a, axes, keepdims=False:
+      sympy=lambda S, a, axes, keepdims=False: S.norm_form(a, axes, keepdims) if not S.components(a) else
           S.reduce_groups(a, axes, keepdims, lambda g: S.sp.sqrt(S.sp.Add(*[v**2 for v in g]))))
 
 
@@ -661,7 +664,7 @@ defop("logsumexp", _logsumexp_impl, _reduction_shape,
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _softmax_of(ans, a, axes, keepdims)),),
       (lambda t, ans, a, axes, keepdims=False:
           P.sum(P.mul(t, _softmax_of(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
-      sympy=lambda S, a, axes, keepdims=False:
+      sympy=lambda S, a, axes, keepdims=False: S.logsumexp_form(a, axes, keepdims) if not S.components(a) else
           S.reduce_groups(a, axes, keepdims, lambda g: S.sp.log(S.sp.Add(*[S.sp.exp(v) for v in g]))))
 
 
@@ -735,6 +738,8 @@ defop("softmax_vjp", _softmax_vjp_impl, _softmax_vjp_shape,
 
 
 def _softmax_sympy(S, a, axis):
+    if not S.components(a):
+        return S.softmax_form(a, axis)
     e = S.Value(S.explicit(lambda x: S.objects(S.sp.exp, x), a), a.shape)
     return e.expr / S.total(e, (axis,), keepdims=True)
 
@@ -864,13 +869,13 @@ defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
       # d det(A) = det(A) tr(A⁻¹ dA), so the cotangent is g det(A) A⁻ᵀ.
       (lambda g, ans, a: P.mul(P.reshape(P.mul(g, ans), shape=(batch_size(g), 1, 1)), mT(_inv_of(a))),),
       (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),),
-      sympy=lambda S, a: S.per_matrix(a, lambda m: m.det()) if S.components(a) else S.sp.Determinant(a.expr))
+      sympy=lambda S, a: S.per_matrix(a, lambda m: m.det(), "det") if S.components(a) else S.sp.Determinant(a.expr))
 defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
       (lambda g, ans, a: P.neg(P.matmul(P.matmul(mT(ans), g), mT(ans))),),
       (lambda t, ans, a: P.neg(P.matmul(P.matmul(ans, t), ans)),),
       domain=(-1.0, 1.0),
-      sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv()) if S.components(a) else S.sp.Inverse(a.expr))
+      sympy=lambda S, a: S.stack_matrices(a, lambda m: m.inv(), "inv") if S.components(a) else S.sp.Inverse(a.expr))
 
 
 # --- PART elementwise: the element-wise vocabulary of PyTorch and NumPy ---------------------
@@ -1039,7 +1044,7 @@ def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners
 defop("hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda s, lo, hi: s,
       (lambda g, ans, x, lo, hi: P.mul(g, _hardtanh_deriv(x, lo, hi)),),
       (lambda t, ans, x, lo, hi: P.mul(t, _hardtanh_deriv(x, lo, hi)),),
-      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: S.sp.Min(S.sp.Max(v, lo), hi), x))
+      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: S.sp.Min(S.sp.Max(v, lo, evaluate=False), hi, evaluate=False), x))
 
 
 def _hardsigmoid_deriv(x):  # 1/6 strictly inside (-3, 3), 0 elsewhere, as PyTorch
@@ -1047,7 +1052,9 @@ def _hardsigmoid_deriv(x):  # 1/6 strictly inside (-3, 3), 0 elsewhere, as PyTor
 
 
 unary("hardsigmoid", lambda x: np.clip(np.asarray(x) / 6.0 + 0.5, 0.0, 1.0), lambda x, ans: _hardsigmoid_deriv(x),
-      domain=(-4.0, 4.0), sympy=_sympy_elementwise(lambda sp, v: sp.Min(sp.Max(v / 6 + sp.Rational(1, 2), 0), 1)),
+      domain=(-4.0, 4.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Min(sp.Max(v / 6 + sp.Rational(1, 2), 0, evaluate=False), 1,
+                                                    evaluate=False)),
       spellings=("hardsigmoid", "hard_sigmoid"))
 
 
@@ -1142,10 +1149,10 @@ def _nan_ignoring_first(wins, b):
 
 binary("fmax", np.fmax, lambda ans, a, b: _nan_ignoring_first(P.ge(a, b), b),
        lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(a, b), b)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b)), spellings=("fmax",))
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("fmax",))
 binary("fmin", np.fmin, lambda ans, a, b: _nan_ignoring_first(P.ge(b, a), b),
        lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(b, a), b)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b)), spellings=("fmin",))
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("fmin",))
 
 
 unary("erfinv", _special("erfinv"), lambda x, ans: P.mul(float(np.sqrt(np.pi) / 2), P.exp(P.mul(ans, ans))),
@@ -1161,7 +1168,8 @@ def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, (2x + 3)/6 strictly 
 
 unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
       lambda x, ans: _hardswish_deriv(x), domain=(-4.0, 4.0),
-      sympy=_sympy_elementwise(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0), 6) / 6), spellings=("hardswish", "hard_swish"))
+      sympy=_sympy_elementwise(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0, evaluate=False), 6, evaluate=False) / 6),
+      spellings=("hardswish", "hard_swish"))
 
 
 # torch.special / scipy.special extras
@@ -1292,10 +1300,10 @@ defop("solve", _solve_impl, _solve_shape,
       (lambda t, ans, a, b, who="solve": P.neg(P.solve(a, P.matmul(lift(t, len(shape_of(ans))), ans), who=who)),
        lambda t, ans, a, b, who="solve": P.solve(a, lift(t, len(shape_of(ans))), who=who)),
       domain=(-1.0, 1.0),
-      sympy=lambda S, a, b, who="solve": S.explicit(
+      sympy=lambda S, a, b, who="solve": S.solve_form(a, b) if not S.components(a, b) else S.explicit(
           lambda x, y: np.stack([np.array((S.sp.Matrix(m.tolist()).inv() * S.sp.Matrix(r.tolist())).tolist(),
                                           dtype=object) for m, r in zip(*_paired(x, y))]).reshape(
-              _solve_shape(x.shape, y.shape)), a, b))
+              _solve_shape(x.shape, y.shape)), S.limited(a, "solve"), b))
 
 
 def _paired(x, y):
@@ -1337,7 +1345,7 @@ def _cholesky_vjp(g, L, a):
 
 
 defop("cholesky", _cholesky_impl, lambda s: _square_shape("cholesky", s), (_cholesky_vjp,), (_cholesky_jvp,),
-      domain=(-0.3, 0.3), sympy=lambda S, a: S.stack_matrices(a, lambda m: ((m + m.T) / 2).cholesky(hermitian=False)))
+      domain=(-0.3, 0.3), sympy=lambda S, a: S.stack_matrices(a, lambda m: ((m + m.T) / 2).cholesky(hermitian=False), "cholesky"))
 
 
 def _eigh(a):
@@ -1596,9 +1604,11 @@ defop("logabsdet", _logabsdet_impl, lambda s: _square_shape("logabsdet", s)[:-2]
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)),
                                mT(_inv_for(a, "slogdet's derivative (A⁻ᵀ)"))),),
       (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, "slogdet's derivative (A⁻¹)"), t)),),
-      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det()))))
+      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det())), "logabsdet") if S.components(a) else
+          S.sp.log(S.sp.Abs(S.sp.Determinant(a.expr))))
 defop("detsign", lambda a: np.linalg.slogdet(a)[0], lambda s: _square_shape("slogdet", s)[:-2], nondiff=True,
-      sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.sign(m.det())))
+      sympy=lambda S, a: (S.per_matrix(a, lambda m: S.sp.sign(m.det()), "the sign of det") if S.components(a)
+                                else S.sp.sign(S.sp.Determinant(a.expr))))
 
 
 def _expm(a):
@@ -1885,7 +1895,8 @@ defop("pnorm", _pnorm_impl, _reduction_shape,
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _pnorm_grad(ans, a, ord, axes, keepdims)),),
       (lambda t, ans, a, ord, axes, keepdims=False:
           P.sum(P.mul(t, _pnorm_grad(ans, a, ord, axes, keepdims)), axes=shifted(axes), keepdims=keepdims),),
-      domain=(0.3, 2.0), sympy=lambda S, a, ord, axes, keepdims=False: S.reduce_groups(
+      domain=(0.3, 2.0), sympy=lambda S, a, ord, axes, keepdims=False: S.pnorm_form(a, ord, axes, keepdims)
+      if not S.components(a) else S.reduce_groups(
           a, axes, keepdims, lambda g: S.sp.Add(*[S.sp.Abs(v) ** S.sp.nsimplify(ord) for v in g]) ** (1 / S.sp.nsimplify(ord))))
 
 

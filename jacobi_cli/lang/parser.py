@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .chain import split_chain
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
@@ -92,7 +93,11 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
     try:
-        module = _syntax_tree(text)
+        _check_text(text)
+        chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
+        if chain is not None:
+            return _Lowering(builder, Source(text), inputs, values).chain(*chain)
+        module = _ast_tree(text)
         return _Lowering(builder, Source(text), inputs, values).program(module)
     except JacError as err:
         raise err.with_source(text)
@@ -127,19 +132,12 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
 
 
 def _syntax_tree(text: str) -> ast.Module:
-    if not text.strip():
-        raise JacParseError("the expression is empty", 0)
-    if len(text) > MAX_SOURCE_CHARS:
-        raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,} "
-                            "(put long lists of numbers in a file: NAME=@data.npy)", None)
-    if "\x00" in text:
-        raise JacParseError("the expression contains a NUL character", text.index("\x00"))
-    undecodable = _SURROGATE.search(text)  # bytes of the command line that were not UTF-8
-    if undecodable:
-        byte = ord(undecodable.group()) - 0xDC00
-        raise JacParseError(f"the expression is not UTF-8 text (byte 0x{byte:02x})"
-                            if byte >= 0x80 else "the expression holds a lone surrogate character",
-                            undecodable.start())
+    _check_text(text)
+    return _ast_tree(text)
+
+
+def _ast_tree(text: str) -> ast.Module:
+    """Python's syntax tree of a checked text; its syntax errors as parse errors with a column."""
     try:
         return _parse_deep(text)
     except SyntaxError as err:
@@ -153,6 +151,23 @@ def _syntax_tree(text: str) -> ast.Module:
     except (RecursionError, MemoryError):
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
                             "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
+
+
+def _check_text(text: str) -> None:
+    """What is refused before any parsing: empty, too long, NUL, bytes that were not UTF-8."""
+    if not text.strip():
+        raise JacParseError("the expression is empty", 0)
+    if len(text) > MAX_SOURCE_CHARS:
+        raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,} "
+                            "(put long lists of numbers in a file: NAME=@data.npy)", None)
+    if "\x00" in text:
+        raise JacParseError("the expression contains a NUL character", text.index("\x00"))
+    undecodable = _SURROGATE.search(text)  # bytes of the command line that were not UTF-8
+    if undecodable:
+        byte = ord(undecodable.group()) - 0xDC00
+        raise JacParseError(f"the expression is not UTF-8 text (byte 0x{byte:02x})"
+                            if byte >= 0x80 else "the expression holds a lone surrogate character",
+                            undecodable.start())
 
 
 def _parse_deep(text: str) -> ast.Module:
@@ -184,24 +199,64 @@ class _Lowering:
     def program(self, module: ast.Module) -> Graph:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
-        value = None
         for stmt in module.body[:-1]:
-            value = self.statement(stmt)
+            self.statement(stmt)
         last = module.body[-1]
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
             outputs = self.outputs(last.value)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
-        value = self.statement(last)
+        return self.output(self.statement(last), self.source.at(last))
+
+    def output(self, value, position: int) -> Graph:
+        """The graph whose output is ``value``, the last statement's (at ``position``)."""
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
             arrays = "array" if len(value) == 1 else "arrays"
             raise JacValueError(f"the last statement is a tuple of {len(value)} {arrays}: pick one by index "
-                                f"(parts[0]){names}, or list the outputs you want (a, b)", self.source.at(last))
+                                f"(parts[0]){names}, or list the outputs you want (a, b)", position)
         if not isinstance(value, Tracer):
-            raise JacValueError("the last statement must be an array expression", self.source.at(module.body[-1]))
-        check_rank(value.shape, "the output", self.source.at(module.body[-1]))
+            raise JacValueError("the last statement must be an array expression", position)
+        check_rank(value.shape, "the output", position)
         return self.b.graph(value)
+
+    def chain(self, atoms: list, atom_columns: list, ops: list, op_columns: list) -> Graph:
+        """The graph of a flat chain (:func:`~jacobi_cli.lang.chain.split_chain`), built as
+        :meth:`expression` builds it from the syntax tree: each atom lowered when reached, each
+        ``*`` ``/`` applied once its right atom is, each ``+`` ``-`` once its right term is complete
+        (left-deep, as Python associates them), so nodes come in the walk's post-order."""
+        binary = self.b.binary
+        inputs = {name: t for name, t in self.scope.items() if type(t) is Tracer}  # what self.name gives for them
+        const = self.b.const
+
+        def atom(text: str, position: int):
+            """A name or a number, lowered as :meth:`lower` lowers its ``ast`` leaf (no atom is a
+            list of arrays, which :meth:`lower` refuses in arithmetic: a chain assigns nothing)."""
+            found = inputs.get(text)
+            if found is not None:
+                return found
+            if text[0] in "0123456789":
+                # self.number; ast reads 12 as an int, 1.5 as a float: float() of either is this value,
+                # finite or inf, never an OverflowError
+                return const(float(text), position)
+            return self.name(text, position)
+
+        total = None  # the terms so far, joined by ``pending``
+        pending = pending_at = None
+        term = atom(atoms[0], atom_columns[0])
+        for k, op in enumerate(ops):
+            if op in "+-":  # the term before is complete: join it to the total, then read the next
+                if total is None:
+                    total = term
+                else:
+                    total = binary(pending, total, term, pending_at)
+                pending, pending_at = _CHAIN_OPS[op], op_columns[k]
+                term = atom(atoms[k + 1], atom_columns[k + 1])
+            else:
+                term = binary(_CHAIN_OPS[op], term, atom(atoms[k + 1], atom_columns[k + 1]), op_columns[k])
+        if total is not None:
+            term = binary(pending, total, term, pending_at)
+        return self.output(term, 0)
 
     def outputs(self, node: ast.Tuple) -> tuple:
         """A final tuple of several outputs, ``((name, tracer), ...)``: named by their
@@ -359,15 +414,18 @@ class _Lowering:
         if isinstance(value, bool):
             return value
         if isinstance(value, (int, float)):
-            # Numbers are floats, as every value becomes --dtype: 2**10000 overflows to inf
-            # rather than wrapping around in a fixed-width integer.
-            try:
-                return self.b.const(float(value), position)
-            except OverflowError:
-                raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
+            return self.number(value, position)
         if isinstance(value, str):
             return Static(value)
         raise JacParseError(f"{type(value).__name__} constants are not supported", position)
+
+    def number(self, value, position: int):
+        # Numbers are floats, as every value becomes --dtype: 2**10000 overflows to inf
+        # rather than wrapping around in a fixed-width integer.
+        try:
+            return self.b.const(float(value), position)
+        except OverflowError:
+            raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
 
     def name(self, name: str, position: int):
         if name in self.scope:
@@ -636,6 +694,7 @@ class _Lowering:
         raise JacNameError(unknown_message(what, fname), position)
 
 
+_CHAIN_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
 _COMPARISONS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 _COMPARISON_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 

@@ -93,6 +93,11 @@ class CompiledCache:
 _CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
 
 
+def clear_cache() -> None:
+    """Forget the compiled functions of earlier calls (the only thing the API keeps)."""
+    _CACHE.clear()
+
+
 def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", seed: int = 0,
             max_memory: Size = None) -> Compiled:
     """``expr`` compiled for the shapes of ``bindings`` (values, or shapes as ``":3x4"``):

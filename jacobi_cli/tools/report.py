@@ -20,7 +20,7 @@ from ..engine import autodiff, batching, finite, memory, planner
 from ..engine.jacobian import Jacobian
 from ..lang.bindings import parse_bindings
 from ..errors import JacError, JacLimitError, JacUsageError, JacValueError
-from ..ir.graph import DEFAULT_MAX_BYTES
+from ..ir.graph import DEFAULT_MAX_BYTES, LEAF_OPS
 from ..lang.parser import parse
 from ..ir.shapes import kind, legend, math_shape
 
@@ -86,9 +86,48 @@ class CheckResult(Result):
     limit_at: tuple | None = None  # --limit: (input name, x)
 
 
+class JSONReady(list):
+    """A list of JSON values already (Python ints, strings, bools, None, and dicts and lists of
+    them: no NumPy, no float), which ``--json`` writes as it is instead of converting each item:
+    the 300,000 nodes and edges of ``jac graph`` on a long sum."""
+
+
 @dataclass
 class GraphResult(Result):
+    """``jac graph``: ``"nodes"`` and ``"edges"`` (one record per node the output depends on)
+    are made from ``graph`` when first read, so that drawing 200 of 300,000 nodes makes 200."""
+
     constants: dict = field(default_factory=dict)  # node id -> the constant's value
+    graph: object = None  # the Graph listed, requires_grad set
+    picked: list = field(default_factory=list)  # ids of its nodes listed (graph_nodes), in order
+    grads: dict = field(default_factory=dict)  # node id -> gradient (--backward)
+
+    def record(self, i: int) -> dict:
+        """The entry of ``"nodes"`` for node ``i``."""
+        n = self.graph.nodes[i]
+        return {"id": n.id, "op": n.op, "name": n.name, "shape": list(n.shape), "kind": kind(n.shape),
+                "leaf": n.op in LEAF_OPS, "requires_grad": n.requires_grad, "grad": self.grads.get(n.id)}
+
+    def records_pending(self) -> bool:
+        return self.data.get("nodes") is None and self.graph is not None
+
+    def _records(self) -> None:
+        if self.records_pending():
+            self.data["nodes"], self.data["edges"] = _graph_records(self.graph, self.picked, self.grads)
+
+    def to_json(self) -> dict:
+        self._records()
+        return self.data
+
+    def __getitem__(self, key: str):
+        if key in ("nodes", "edges"):
+            self._records()
+        return self.data[key]
+
+    def get(self, key: str, default=None):
+        if key in ("nodes", "edges"):
+            self._records()
+        return self.data.get(key, default)
 
 
 @dataclass
@@ -609,13 +648,26 @@ def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
 
 
 def _graph_nodes(report: dict, g, grads: dict, backward: bool) -> GraphResult:
-    """The ``nodes`` and ``edges`` of ``jac graph``: one pass over the needed nodes (300,000 of them in a long sum)."""
-    picked = [g.nodes[i] for i in graph_nodes(g)]
-    report["nodes"] = [{"id": n.id, "op": n.op, "name": n.name, "shape": list(n.shape), "kind": kind(n.shape),
-                        "leaf": n.leaf, "requires_grad": n.requires_grad, "grad": grads.get(n.id)} for n in picked]
-    report["edges"] = [[a, n.id] for n in picked for a in n.args]
+    """``jac graph``'s result: the ``nodes`` and ``edges`` keys are made when first read
+    (:class:`GraphResult`), in their place among the keys."""
+    picked = graph_nodes(g)
+    report["nodes"] = report["edges"] = None
     report["backward"] = bool(backward)
-    return GraphResult(report, {n.id: n.value for n in picked if n.op == "const"})
+    nodes = g.nodes
+    constants = {i: nodes[i].value for i in picked if nodes[i].op == "const"}
+    return GraphResult(report, constants, g, picked, grads)
+
+
+def _graph_records(g, picked: list, grads: dict) -> tuple:
+    """``(nodes, edges)`` of ``jac graph``: one pass over the needed nodes (300,000 of them in a long sum)."""
+    picked = [g.nodes[i] for i in picked]
+    kinds = {s: kind(s) for s in {n.shape for n in picked}}
+    nodes = [{"id": n.id, "op": n.op, "name": n.name, "shape": list(n.shape), "kind": kinds[n.shape],
+              "leaf": n.op in LEAF_OPS, "requires_grad": n.requires_grad, "grad": grads.get(n.id)} for n in picked]
+    # ids and arguments are ints, requires_grad a bool, names strings, by construction (Builder,
+    # Graph.with_wrt); a size could be a NumPy integer, and a gradient is an array
+    ready = not grads and all(type(d) is int for s in kinds for d in s)
+    return JSONReady(nodes) if ready else nodes, JSONReady([a, n.id] for n in picked for a in n.args)
 
 
 def graph_nodes(graph) -> list:

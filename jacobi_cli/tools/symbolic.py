@@ -45,12 +45,25 @@ MAX_JACOBIAN_ENTRIES = 10_000
 # (nonzero entries) of at most 40 operations each; bigger ones are shown as SymPy's diff builds them.
 SIMPLIFY_MAX_ENTRIES = 9
 SIMPLIFY_MAX_OPS = 40
-FALLBACK_SIZES = (3, 4, 5, 6, 7, 8)  # symbolic sizes, in order of appearance, for components
+# ... and of at most 4 symbols: trigsimp of tanh(a*x + b*y + c*z) terms expands for minutes
+# (sum(tanh(A @ x)) + max(A) at 2×3 took 3 min 46 s)
+SIMPLIFY_MAX_SYMBOLS = 4
+# jac diff draws an array of formulas of at most this many entries; a bigger one is listed, its nonzero
+# entries one a line (at most LISTED_MAX_ENTRIES of them; all are in --json "entries")
+DRAWN_MAX_ENTRIES = 100
+LISTED_MAX_ENTRIES = 200
+FALLBACK_SIZES = (3, 4, 5, 6, 7, 8)
+# det, inv, solve of a symbolic matrix bigger than this are not expanded into components (n! terms:
+# det of 6×6 took minutes); at concrete sizes they get the matrix form (det(A)*A^{-T}) or a refusal
+COMPONENT_MATRIX_MAX = 5
+MATRIX_OPS = ("det", "inv", "solve", "logabsdet", "detsign", "cholesky")  # symbolic sizes, in order of appearance, for components
 
 
 def __getattr__(name):
     if name == "sp":  # S.sp in a translation: SymPy, imported by the first symbolic command
         return _sp()
+    if name in ("_extreme_max", "_extreme_min"):  # where pickle finds extreme()'s classes (jac diff's child)
+        return _extremes()[name == "_extreme_min"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -276,10 +289,93 @@ def total(a: Value, axes: tuple, keepdims: bool = False):
     return e
 
 
+def extreme(group: list, largest: bool = True):
+    """The largest (or smallest) of a group of formulas, for the max/min reductions: ``max(...)``,
+    a function that becomes SymPy's ``Max`` once its arguments are numbers, differentiated to
+    ``Heaviside(x[i] - max(the others))``. SymPy's ``Max`` compares every pair of symbols through
+    its assumptions, and its derivative builds a new ``Max`` of the others: 0.2 s a derivative
+    for 10 elements."""
+    if len(group) == 1:
+        return group[0]
+    return _extremes()[0 if largest else 1](*group)
+
+
+@functools.cache  # the two functions, made once on first use (SymPy is imported then)
+def _extremes():
+    sp = _sp()
+
+    def make(name, combine, sign):
+        def eval(cls, *args):
+            if all(a.is_number for a in args):
+                return combine(*args)
+            return None
+
+        def fdiff(self, argindex=1):
+            args = self.args
+            if not 0 < argindex <= len(args):
+                raise sp.ArgumentIndexError(self, argindex)
+            others = args[:argindex - 1] + args[argindex:]
+            other = others[0] if len(others) == 1 else type(self)(*others)
+            return sp.Heaviside(sign * (args[argindex - 1] - other), evaluate=False)  # no sign asked of symbols
+
+        return type(name, (sp.Function,), {"eval": classmethod(eval), "fdiff": fdiff, "__module__": __name__,
+                                           "__qualname__": f"_extreme_{name}"})
+
+    return make("max", sp.Max, 1), make("min", sp.Min, -1)
+
+
 def count(shape: tuple, axes: tuple):
     """How many elements a reduction over ``axes`` takes (a SymPy expression for symbolic sizes)."""
     sp = _sp()
     return sp.Mul(*[sp.Integer(shape[i]) if isinstance(shape[i], int) else size_symbol(shape[i]) for i in axes])
+
+
+def whole_vector(a: Value, axes, keepdims: bool = False):
+    """The matrix form of a reduction of a whole vector: its column, or NoMatrixForm."""
+    if components(a) or not _is_matrix(a.expr) or len(a.shape) != 1 or tuple(axes) not in ((0,), (-1,)) \
+            or keepdims:
+        raise NoMatrixForm("a reduction other than of a whole vector")
+    return a.expr
+
+
+def sum_of(column):
+    """The sum of a column's elements as a SymPy scalar: tr(1ᵀ v) (the trace of a 1 × 1 matrix)."""
+    sp = _sp()
+    return sp.Trace(sp.OneMatrix(1, column.shape[0]) * column)
+
+
+def logsumexp_form(a: Value, axes, keepdims: bool = False):
+    """``logsumexp`` of a vector in matrix form: log(tr(1ᵀ exp.(x)))."""
+    sp = _sp()
+    return sp.log(sum_of(_apply(sp.exp, whole_vector(a, axes, keepdims))))
+
+
+def norm_form(a: Value, axes, keepdims: bool = False):
+    """The 2-norm of a vector in matrix form: sqrt(tr(xᵀx))."""
+    sp = _sp()
+    x = whole_vector(a, axes, keepdims)
+    return sp.sqrt(sp.Trace(x.T * x))
+
+
+def pnorm_form(a: Value, ord, axes, keepdims: bool = False):
+    """The p-norm of a vector in matrix form: tr(1ᵀ |x|.^p)^(1/p)."""
+    sp = _sp()
+    p = sp.nsimplify(ord)
+    x = whole_vector(a, axes, keepdims)
+    return sum_of(_apply(lambda v: sp.Abs(v) ** p, x)) ** (1 / p)
+
+
+def softmax_form(a: Value, axis):
+    """``softmax`` of a vector in matrix form: exp.(x) / tr(1ᵀ exp.(x))."""
+    e = _apply(_sp().exp, whole_vector(a, (axis,)))
+    return e * (1 / sum_of(e))
+
+
+def solve_form(a: Value, b: Value):
+    """``solve(A, b)`` in matrix form: A⁻¹ b (never expanded)."""
+    if len(a.shape) != 2 or len(b.shape) > 2:
+        raise NoMatrixForm("a batched solve")
+    return _sp().Inverse(a.expr) * b.expr
 
 
 def explicit(fn, *values: Value, **params):
@@ -289,19 +385,30 @@ def explicit(fn, *values: Value, **params):
     return fn(*[v.expr for v in values], **params)
 
 
-def per_matrix(a: Value, fn):
+def limited(a: Value, what: str) -> Value:
+    """``a``, a matrix small enough for ``what`` (det, inv, ...) to be expanded into components;
+    bigger ones are a JacLimitError (their components have n! terms)."""
+    n = a.shape[-1] if len(a.shape) >= 2 else 0
+    if components(a) and n > COMPONENT_MATRIX_MAX:
+        raise JacLimitError(f"{what} of a {n}×{n} matrix of symbols has too many terms to be written out in "
+                            f"components (up to {COMPONENT_MATRIX_MAX}×{COMPONENT_MATRIX_MAX}); jac eval gives its "
+                            "numbers")
+    return a
+
+
+def per_matrix(a: Value, fn, what: str = "this op"):
     """``fn(Matrix)`` for each matrix of the last two axes (components)."""
     sp = _sp()
-    arr = a.expr
+    arr = limited(a, what).expr
     out = np.empty(arr.shape[:-2], dtype=object)
     for idx in np.ndindex(*out.shape):
         out[idx] = _checked(fn, sp.Matrix(arr[idx].tolist()))
     return out
 
 
-def stack_matrices(a: Value, fn):
+def stack_matrices(a: Value, fn, what: str = "this op"):
     """Like :func:`per_matrix`, for a ``fn`` that returns a matrix of the same size."""
-    arr = a.expr
+    arr = limited(a, what).expr
     out = np.empty(arr.shape, dtype=object)
     for idx in np.ndindex(*arr.shape[:-2]):
         out[idx] = np.array(_checked(fn, _sp().Matrix(arr[idx].tolist())).tolist(), dtype=object)
@@ -502,12 +609,38 @@ def jacobian_components(graph, names, values=None, leaves=None) -> dict:
         if y.size * x.size > MAX_JACOBIAN_ENTRIES:
             raise JacLimitError(f"the Jacobian by {name} has {y.size * x.size:,} entries, more than the "
                                 f"{MAX_JACOBIAN_ENTRIES:,} shown as formulas; use symbolic sizes (x:n) or jac eval")
-        jac = sp.Matrix(list(y.ravel())).jacobian(sp.Matrix(list(x.ravel()))) if y.size and x.size else None
-        flat = np.array(jac.tolist(), dtype=object) if jac is not None else np.empty((y.size, x.size), dtype=object)
+        flat = _jacobian_flat(list(y.ravel()), list(np.asarray(x, dtype=object).ravel()))
         if sum(1 for e in flat.ravel() if e != 0) <= SIMPLIFY_MAX_ENTRIES:
             flat = objects(simplify, flat)
         out[name] = flat.reshape(y_shape + x_shape)
     return out
+
+
+def _jacobian_flat(ys: list, xs: list) -> np.ndarray:
+    """``Matrix(ys).jacobian(xs)`` as an object array, differentiating each formula only by the
+    symbols it holds (the rest are 0): 100 derivatives, not 10,000, for ``sin(x)`` at n = 100."""
+    sp = _sp()
+    column = {s: j for j, s in enumerate(xs)}
+    flat = np.full((len(ys), len(xs)), sp.Integer(0), dtype=object)
+    slot, seen = sp.Dummy("slot", real=True), {}
+    for i, y in enumerate(ys):
+        if not isinstance(y, sp.Basic):
+            continue
+        symbols = y.free_symbols
+        if len(symbols) == 1 and not y.has(sp.Max, sp.Min, sp.Piecewise):
+            # an element-wise f(x[k]): differentiate f once, as f(slot), for every element
+            (s,) = symbols
+            if s in column:
+                pattern = y.xreplace({s: slot})
+                if pattern not in seen:
+                    seen[pattern] = pattern.diff(slot)
+                flat[i, column[s]] = seen[pattern].xreplace({slot: s})
+            continue
+        for s in symbols:
+            j = column.get(s)
+            if j is not None:
+                flat[i, j] = y.diff(s)
+    return flat
 
 
 def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) -> tuple:
@@ -542,7 +675,8 @@ def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) ->
 def simplify(e):
     """SymPy's ``simplify`` for entries small enough for it to be quick."""
     sp = _sp()
-    if not isinstance(e, sp.Basic) or e.is_number or e.count_ops() > SIMPLIFY_MAX_OPS:
+    if not isinstance(e, sp.Basic) or e.is_number or e.count_ops() > SIMPLIFY_MAX_OPS or \
+            len(e.free_symbols) > SIMPLIFY_MAX_SYMBOLS:
         return e
     return sp.simplify(e)
 
@@ -621,26 +755,132 @@ def evaluate_components(arr: np.ndarray, leaves: dict, point: dict) -> np.ndarra
 
 
 def evaluate_matrix_form(expr, leaves: dict, point: dict, sizes: dict, shape: tuple) -> np.ndarray:
-    """A matrix-form expression at concrete ``sizes`` ({letter: int}) and values, in ``shape``."""
-    sp = _sp()
-    size_subs = {size_symbol(k): v for k, v in sizes.items()}
-    e = expr.subs(size_subs) if size_subs else expr
-    repl = {}
+    """A matrix-form expression at concrete ``sizes`` ({letter: int}) and values, in ``shape``:
+    evaluated with NumPy on the compact form (:func:`numeric`), never expanded into components
+    (``x.T*A*x`` at n = 2000 is two products, not four million SymPy numbers)."""
+    env = {}
     for name, leaf in leaves.items():
         value = np.asarray(point[name], dtype=np.float64)
-        concrete = leaf.subs(size_subs) if size_subs else leaf
-        if _is_matrix(leaf):
-            column = value.reshape(-1, 1) if value.ndim == 1 else value.reshape(concrete.shape)
-            repl[concrete] = sp.ImmutableMatrix([[sp.Float(float(v), 17) for v in row] for row in column])
-        else:
-            repl[concrete] = sp.Float(float(value), 17)
-    e = e.xreplace(repl).doit()
-    if _is_matrix(e):
-        e = e.as_explicit()
-        values = [_to_float(v) for v in e]
+        env[leaf] = value.reshape(-1, 1) if value.ndim == 1 else value
+    for letter, n in sizes.items():
+        env[size_symbol(letter)] = n
+    out = np.asarray(numeric(expr, env), dtype=np.float64)
+    want = concrete_shape(shape, sizes)
+    if out.size != size_of_shape(want):
+        raise NoMatrixForm(f"the form evaluates to shape {out.shape}, not {fmt(want)}")
+    return out.reshape(want)
+
+
+def numeric(expr, env: dict):
+    """A SymPy expression (matrix expressions included) evaluated with NumPy, bottom-up over its
+    tree with an explicit stack (no recursion). ``env`` maps its symbols and ``MatrixSymbol`` s to
+    numbers and arrays (vectors as columns); an unknown node type raises :class:`NoMatrixForm`."""
+    sp = _sp()
+    done: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in done:
+            continue
+        if e in env:
+            done[e] = env[e]
+            continue
+        args = _numeric_args(e)
+        if not ready and args:
+            stack.append((e, True))
+            stack.extend((a, False) for a in args if a not in done)
+            continue
+        done[e] = _numeric_node(sp, e, [done[a] for a in args], env)
+    return done[expr]
+
+
+def _numeric_args(e) -> tuple:
+    sp = _sp()
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    if isinstance(e, ElementwiseApplyFunction):
+        return (e.expr,)
+    if isinstance(e, (sp.Number, sp.NumberSymbol, sp.MatrixSymbol, sp.Symbol)) or e in (sp.S.ImaginaryUnit,):
+        return ()
+    if isinstance(e, (sp.Identity, sp.ZeroMatrix, sp.OneMatrix, sp.ImmutableMatrix, sp.MatrixBase)):
+        return ()
+    return tuple(e.args)
+
+
+def _numeric_node(sp, e, vals, env):
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+    from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
+
+    def dim(d):
+        return int(d) if d.is_number else int(numeric(d, env))
+
+    if isinstance(e, (sp.Number, sp.NumberSymbol)):
+        return complex(e) if not e.is_real else float(e)
+    if isinstance(e, (sp.Symbol, sp.MatrixSymbol)):
+        raise NoMatrixForm(f"no value for {e}")
+    if isinstance(e, sp.Identity):
+        return np.eye(dim(e.rows))
+    if isinstance(e, sp.ZeroMatrix):
+        return np.zeros((dim(e.rows), dim(e.cols)))
+    if isinstance(e, sp.OneMatrix):
+        return np.ones((dim(e.rows), dim(e.cols)))
+    if isinstance(e, sp.MatrixBase):
+        return np.array(e.tolist(), dtype=np.float64)
+    if isinstance(e, ElementwiseApplyFunction):
+        return _scalar_function(e.function)(vals[0])
+    if isinstance(e, sp.MatMul):
+        out = 1.0
+        for v in vals:
+            out = out @ v if np.ndim(out) == 2 and np.ndim(v) == 2 else out * v
+        return out
+    if isinstance(e, (sp.MatAdd, sp.Add)):
+        return functools.reduce(np.add, vals)
+    if isinstance(e, sp.Mul):
+        return functools.reduce(np.multiply, vals)
+    if isinstance(e, HadamardProduct):
+        return functools.reduce(np.multiply, vals)
+    if isinstance(e, HadamardPower):
+        return np.power(vals[0], vals[1])
+    if isinstance(e, sp.Transpose):
+        return np.transpose(vals[0])
+    if isinstance(e, sp.Inverse):
+        return np.linalg.inv(vals[0])
+    if isinstance(e, sp.MatPow):
+        return np.linalg.matrix_power(vals[0], int(vals[1])) if float(vals[1]).is_integer() else _no(e)
+    if isinstance(e, sp.Determinant):
+        return np.linalg.det(vals[0])
+    if isinstance(e, sp.Trace):
+        return np.trace(vals[0])
+    if isinstance(e, sp.DiagMatrix):
+        return np.diag(np.ravel(vals[0]))
+    if isinstance(e, sp.Pow):
+        with np.errstate(all="ignore"):
+            return np.power(np.asarray(vals[0], dtype=np.float64), vals[1])
+    if isinstance(e, sp.Function) and all(np.ndim(v) == 0 or np.size(v) == 1 for v in vals):
+        return _scalar_function(e.func, len(vals))(*[np.asarray(v, dtype=np.float64).reshape(()) for v in vals])
+    return _no(e)
+
+
+def _no(e):
+    raise NoMatrixForm(f"no numeric evaluation of {type(e).__name__}")
+
+
+def _scalar_function(f, nargs: int = 1):
+    """A SymPy function (of ``nargs`` arguments) or ``Lambda`` of scalars as a NumPy function
+    (SymPy's lambdify)."""
+    sp = _sp()
+    if isinstance(f, sp.Lambda):
+        variables, body = f.variables, f.expr
     else:
-        values = [_to_float(e)]
-    return np.array(values, dtype=np.float64).reshape(concrete_shape(shape, sizes))
+        variables = tuple(sp.Dummy(f"v{k}", real=True) for k in range(nargs))
+        body = f(*variables)
+    fn = sp.lambdify(variables, body, modules="numpy")
+
+    def call(*arrays):
+        with np.errstate(all="ignore"):
+            return fn(*arrays)
+
+    return call
 
 
 def concrete_shape(shape: tuple, sizes: dict) -> tuple:
@@ -771,6 +1011,17 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1) -
     return result
 
 
+def differentiate_graph(graph, names, point=None) -> Result:
+    """Symbolic first derivatives of a graph of concrete sizes by each input in ``names``, evaluated
+    at ``point`` ({name: array}) when it is given: what :func:`differentiate` does after parsing."""
+    if not graph.is_concrete():
+        raise JacUsageError("differentiate_graph needs concrete sizes")
+    try:
+        return with_deep_stack(lambda: _derivatives("", graph, {}, list(names), point, {}))
+    except RecursionError:
+        raise JacLimitError("the expression is nested too deeply for SymPy") from None
+
+
 def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Result:
     if order > 1:
         if not graph.is_concrete():
@@ -781,7 +1032,7 @@ def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Re
         for name, arr in jacobian_components(graph, names, values, leaves).items():
             result.derivatives[name] = _higher_result(graph, name, arr, leaves, point, order)
         return result
-    if graph.is_concrete():
+    if graph.is_concrete() and not _prefer_matrix_form(graph, names):
         values, leaves = translate(graph, as_components=True)
         result = Result(graph, as_array(values[graph.output].expr), {}, names, point)
         jac = jacobian_components(graph, names, values, leaves)
@@ -839,7 +1090,7 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
     except NoMatrixForm as err:
         values, leaves, reason = None, {}, str(err)
         result = Result(graph, None, {}, names, point)
-    fallback = _Fallback(text, shapes, fixed, point)
+    fallback = _Fallback(text, shapes, fixed, point, graph, names)
     for name in names:
         try:
             if reason is not None:
@@ -852,13 +1103,42 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
     return result
 
 
+def _prefer_matrix_form(graph, names) -> bool:
+    """At concrete sizes, try the matrix form first where components would be big: a Jacobian
+    of :data:`DRAWN_MAX_ENTRIES` entries or more, or a determinant, inverse or solve of a
+    matrix bigger than :data:`COMPONENT_MATRIX_MAX` (whose components have n! terms)."""
+    y = size_of_shape(graph.output_shape)
+    if any(y * size_of_shape(graph.nodes[graph.inputs[n]].shape) >= DRAWN_MAX_ENTRIES for n in names):
+        return True
+    return any(node.op in MATRIX_OPS and any(len(s) >= 2 and s[-1] > COMPONENT_MATRIX_MAX for s in
+                                            [graph.nodes[a].shape for a in node.args]) for node in graph.nodes)
+
+
 def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> Derivative:
+    """The derivative in matrix form: SymPy's matrix derivative, else jac's own matrix calculus
+    (:mod:`jacobi_cli.tools.matrixcalc`); each shown only if it agrees with autodiff."""
+    import sys
+
+    from . import matrixcalc
+
     y_shape = tuple(graph.output_shape)
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-    d = matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape))
     check_sizes = _fallback_sizes(shapes, {})  # distinct sizes 3, 4, 5, so that a transposition shows
-    if not _agrees(text, shapes, d, leaves, name, check_sizes, y_shape + x_shape):
-        raise NoMatrixForm("SymPy's answer does not match the numeric derivative")
+    reasons, d = [], None
+    for make in (lambda: matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape)),
+                 lambda: matrixcalc.derivative(sys.modules[__name__], graph, values, leaves, name)):
+        try:
+            candidate = make()
+        except NoMatrixForm as err:
+            reasons.append(str(err))
+            continue
+        if _agrees(text, graph, shapes, candidate, leaves, name, check_sizes, y_shape + x_shape):
+            d = candidate
+            break
+        reasons.append("SymPy's answer does not match the numeric derivative" if not reasons else
+                       "the matrix form does not match the numeric derivative")
+    if d is None:
+        raise NoMatrixForm(reasons[0] if reasons else "")
     deriv = Derivative(name, "matrix", d, y_shape + x_shape, math_shape(y_shape, x_shape))
     if point is not None:
         deriv.value = evaluate_matrix_form(d, leaves, point, fixed, y_shape + x_shape)
@@ -868,24 +1148,32 @@ def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> D
 class _Fallback:
     """Components at concrete sizes (the point's, else 3, 4, 5, ...), translated on first use."""
 
-    def __init__(self, text, shapes, fixed, point):
-        self.text, self.shapes, self.point = text, shapes, point
+    def __init__(self, text, shapes, fixed, point, graph=None, names=()):
+        self.text, self.shapes, self.point, self.names = text, shapes, point, list(names)
         self.sizes = _fallback_sizes(shapes, fixed)
-        self.graph = None
+        self.graph = graph if graph is not None and graph.is_concrete() else None
+        self.values = None
 
     def _translated(self):
         from ..lang.parser import parse
 
         if self.graph is None:
             self.graph = parse(self.text, {n: concrete_shape(s, self.sizes) for n, s in self.shapes.items()})
+        if self.values is None:
             self.values, self.leaves = translate(self.graph, as_components=True)
         return self.graph
 
     def derivative(self, name: str, why: str) -> Derivative:
-        graph = self._translated()
-        arr = jacobian_components(graph, [name], self.values, self.leaves)[name]
+        try:
+            graph = self._translated()
+            arr = jacobian_components(graph, [name], self.values, self.leaves)[name]
+        except JacLimitError as err:  # say which derivative, and why it needed components
+            raise JacLimitError(f"∂/∂{name} has no matrix form ({why}), and in components: {err.message}"
+                                + (f" (--wrt {', '.join(n for n in self.names if n != name)} alone may work)"
+                                   if len(self.names) > 1 else ""), err.position) from None
         used = {k: v for k, v in self.sizes.items() if k in _letters(self.shapes)}
-        note = f"no matrix form ({why}); components at {', '.join(f'{k} = {v}' for k, v in used.items())} instead"
+        at = f" at {', '.join(f'{k} = {v}' for k, v in used.items())}" if used else ""
+        note = f"no matrix form ({why}); components{at} instead"
         return _component_result(graph, name, arr, self.leaves, self.point, used, note)
 
     def output(self):
@@ -896,12 +1184,17 @@ def _letters(shapes: dict) -> set:
     return {d for s in shapes.values() for d in s if isinstance(d, str)}
 
 
-def _agrees(text, shapes, d, leaves, name, sizes, shape) -> bool:
-    """The matrix form against autodiff at concrete sizes and a random point (rtol 1e-9)."""
+def _agrees(text, graph, shapes, d, leaves, name, sizes, shape) -> bool:
+    """The matrix form against autodiff at concrete sizes (the graph's own, when it has them) and
+    a random point (rtol 1e-9)."""
     from ..lang.parser import parse
 
-    concrete_shapes = {n: concrete_shape(s, sizes) for n, s in shapes.items()}
-    graph = parse(text, concrete_shapes).with_wrt([name])
+    if graph.is_concrete():
+        concrete_shapes, sizes = {n: tuple(graph.nodes[i].shape) for n, i in graph.inputs.items()}, {}
+        graph = graph.with_wrt([name])
+    else:
+        concrete_shapes = {n: concrete_shape(s, sizes) for n, s in shapes.items()}
+        graph = parse(text, concrete_shapes).with_wrt([name])
     point = _random_point(concrete_shapes)
     numeric = autodiff.jacrev(graph, autodiff.evaluate(graph, point))[name]
     try:
@@ -930,6 +1223,7 @@ def _function_name(f):
 def _printers():
     import re
 
+    from sympy.core.expr import Expr
     from sympy.printing.latex import LatexPrinter
     from sympy.printing.pretty.pretty import PrettyPrinter
     from sympy.printing.str import StrPrinter
@@ -939,8 +1233,10 @@ def _printers():
     class Text(StrPrinter):
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
-            if name is None:
+            if name is None:  # a Dummy's name is _d: write the bound variable as t
                 (var,), body = e.function.variables, e.function.expr
+                if isinstance(var, _sp().Dummy):
+                    var, body = _sp().Symbol("t"), body.xreplace({var: _sp().Symbol("t")})
                 name = f"({self._print(var)} -> {self._print(body)})"
             return f"{name}.({self._print(e.expr)})"
 
@@ -961,6 +1257,18 @@ def _printers():
             return self._helper_print_function(None, [e.args[0]], func_name="diag")
 
     class Latex(LatexPrinter):
+        def __init__(self, settings=None, remember: bool = False):
+            super().__init__(settings)
+            self.remembered = {} if remember else None
+
+        def _print(self, expr, **kwargs):
+            if self.remembered is None or kwargs or not isinstance(expr, Expr) or getattr(expr, "is_Matrix", False):
+                return super()._print(expr, **kwargs)
+            text = self.remembered.get(expr)
+            if text is None:
+                text = self.remembered[expr] = super()._print(expr)
+            return text
+
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
             if name is None:
@@ -990,11 +1298,68 @@ def _printed(fn, expr=None):
 
 
 def text(expr) -> str:
-    """A formula as plain text (``A*x + A.T*x``, ``cos(x[0])*y[0]``)."""
+    """A formula as plain text (``A*x + A.T*x``, ``cos(x[0])*y[0]``); an array as SymPy's
+    printer writes it (``[[cos(x[0]), 0], [0, cos(x[1])]]``), each distinct entry printed once."""
+    sp = _sp()
+    if isinstance(expr, sp.NDimArray) and expr.shape and all(expr.shape):
+        return _printed(lambda: _nested(_entry_texts(expr).tolist()), expr)
     return _printed(lambda: _printers()[0].doprint(expr), expr)
 
 
+def _nested(rows) -> str:
+    """Nested lists of strings as ``[[a, b], [c, d]]`` (an explicit stack: no recursion)."""
+    out, stack = [], [iter([rows])]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            if stack:
+                out.append("]")
+            continue
+        if out and out[-1] not in ("[",):
+            out.append(", ")
+        if isinstance(item, list):
+            out.append("[")
+            stack.append(iter(item))
+        else:
+            out.append(item)
+    return "".join(out)
+
+
+def _entry_texts(expr) -> np.ndarray:
+    """Each entry of an array of formulas as text (an object array), each distinct one printed once."""
+    printer, seen = _printers()[0], {}
+    arr = _objects_of(expr)
+    flat = arr.reshape(-1)
+    for k, e in enumerate(flat):
+        t = seen.get(e)
+        if t is None:
+            t = seen[e] = printer.doprint(e)
+        flat[k] = t
+    return arr
+
+
+def _objects_of(expr) -> np.ndarray:
+    """A SymPy array's entries as a (new) object array of its shape. A dense array keeps them in
+    a flat list, C order (``_array``); read through it, as indexing costs ~40 us an entry."""
+    arr = np.empty(expr.shape, dtype=object)
+    stored = getattr(expr, "_array", None)
+    if isinstance(stored, list) and len(stored) == arr.size:
+        flat = arr.reshape(-1)
+        for k, e in enumerate(stored):
+            flat[k] = e
+    else:
+        for idx in np.ndindex(*expr.shape):
+            arr[idx] = expr[idx]
+    return arr
+
+
 def latex(expr) -> str:
+    """A formula as LaTeX. An array's distinct entries are printed once each (a printer of its own
+    per call remembers them: 10,000 zeros of a 100 × 100 Jacobian are one)."""
+    sp = _sp()
+    if isinstance(expr, sp.NDimArray):
+        return _printed(lambda: type(_printers()[2])(remember=True).doprint(expr), expr)
     return _printed(lambda: _printers()[2].doprint(expr), expr)
 
 
@@ -1026,8 +1391,30 @@ def entries(expr):
     """A formula as nested lists of text, one string per element (a scalar: one string)."""
     sp = _sp()
     if isinstance(expr, sp.NDimArray):
-        arr = np.empty(expr.shape, dtype=object)
-        for idx in np.ndindex(*expr.shape):
-            arr[idx] = text(expr[idx])
-        return arr.tolist()
+        return _printed(lambda: _entry_texts(expr).tolist(), expr)
     return text(expr)
+
+
+def listed(expr, most: int = LISTED_MAX_ENTRIES) -> tuple:
+    """A big array of formulas as lines ``[i, j] = formula`` of its nonzero entries (at most
+    ``most``), with how many entries are nonzero: what ``jac diff`` prints instead of drawing
+    an array of more than :data:`DRAWN_MAX_ENTRIES` entries."""
+    def each():
+        printer, lines, nonzero = _printers()[0], [], 0
+        arr = _objects_of(expr)
+        for idx in np.ndindex(*expr.shape):
+            e = arr[idx]
+            if e != 0:
+                nonzero += 1
+                if len(lines) < most:
+                    lines.append(f"[{', '.join(map(str, idx))}] = {printer.doprint(e)}")
+        return lines, nonzero
+
+    return _printed(each, expr)
+
+
+def drawn(expr) -> bool:
+    """Is a formula small enough to be drawn by the pretty printer? (an array of at most
+    :data:`DRAWN_MAX_ENTRIES` entries; any formula that is not an array)"""
+    sp = _sp()
+    return not isinstance(expr, sp.NDimArray) or size_of_shape(expr.shape) <= DRAWN_MAX_ENTRIES

@@ -1,0 +1,140 @@
+"""The reader of flat chains (lang/chain.py) against the walk over Python's syntax tree.
+
+A chain ``x*1 + x*2 + ...`` is read without ``ast``; whatever it reads must give exactly the graph
+the ``ast`` path gives (every field of every node, in the same order) or exactly the same error
+(kind, message, column), and whatever it does not read goes to ``ast`` unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.ir import graph as graph_module
+from jacobi_cli.lang import chain, parser
+
+ATOMS = ["x", "y", "s", "A", "pi", "e", "zz", "float", "_", "match", "sin", "None", "True", "lambda",
+         "0", "1", "2", "7", "10", "01", "00", "0.5", "00.5", "2.25", "1.", ".5", "1e5", "1_0", "3j",
+         "123456789012345678", "1234567890123456789", "x1", "é"]
+OPS = ["+", "-", "*", "/", "**", "//", "@", "%", " ", ""]
+SPACES = ["", " ", "  ", "\t"]
+SHAPES = [{"x": (3,), "y": (3,), "s": (), "A": (2, 3)},
+          {"x": (), "y": (4,), "s": (), "A": (4, 4)},
+          {"x": (2, 1), "y": (1, 5), "s": (), "A": (5,)},
+          {"x": ("n",), "y": (1,), "s": (), "A": ("m", "n")},  # symbolic sizes (jac shape x:n)
+          {}]
+
+
+def _node(n):
+    value = n.value
+    if isinstance(value, np.ndarray):
+        value = ("array", value.dtype.str, value.shape, value.tobytes())
+    else:
+        value = (type(value).__name__, repr(value))
+    return (n.id, n.op, n.args, dict(n.params), n.shape, n.name, n.position, n.requires_grad, value)
+
+
+def outcome(text: str, inputs: dict, via_ast: bool, **kw):
+    """The graph (every node's fields) or the error of ``parse``, through the chain reader or ast."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(chain, "MIN_CHARS", 0)  # short chains too
+        if via_ast:
+            m.setattr(parser, "split_chain", lambda text: None)
+        try:
+            g = parser.parse(text, inputs, **kw)
+        except JacError as err:
+            return ("error", type(err).__name__, err.kind, err.message, err.position, err.source)
+    return ("graph", [_node(n) for n in g.nodes], g.output, g.inputs, g.outputs, g.dtype, g.source, g.by_value,
+            [_node(n) for n in g.with_wrt(None).nodes])
+
+
+def same(text: str, **kw) -> None:
+    for inputs in SHAPES:
+        assert outcome(text, inputs, False, **kw) == outcome(text, inputs, True, **kw), (text, inputs)
+
+
+@st.composite
+def chains(draw):
+    """Texts near the chain grammar: mostly in it, often just outside (a keyword, ``**``, a
+    leading space, a bad number), so both sides of the boundary are compared."""
+    count = draw(st.integers(1, 12))
+    parts = [draw(st.sampled_from(SPACES[:2] if draw(st.booleans()) else SPACES))]
+    for k in range(count):
+        if k:
+            parts += [draw(st.sampled_from(SPACES)), draw(st.sampled_from(OPS[:4] * 4 + OPS)),
+                      draw(st.sampled_from(SPACES))]
+        parts.append(draw(st.sampled_from(ATOMS[:10] * 2 + ATOMS)))
+    parts.append(draw(st.sampled_from(["", "", "\n", " \n", "\n\n", " "])))
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=chains())
+def test_a_chain_gives_the_graph_and_errors_of_the_syntax_tree(text):
+    same(text)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(text=chains(), dtype=st.sampled_from([np.float32, np.float64]), shapes_only=st.booleans(),
+       max_bytes=st.sampled_from([16, 64, 10**9]))
+def test_chains_agree_under_every_builder_setting(text, dtype, shapes_only, max_bytes):
+    same(text, dtype=dtype, shapes_only=shapes_only, max_bytes=max_bytes)
+
+
+@pytest.mark.parametrize("text", [
+    "x*1 + x*2 - x/3 * y + 2*3*s - 4/0",  # precedence, folding, division by zero folded
+    "x + A", "A*x - x/A",  # shape errors at the operator's column
+    "x + zz", "x + float", "float", "sin + x",  # name errors, a dtype where a number is needed
+    "x*1 + x*2\n", "x + 1  \n",  # a file's trailing new line
+    " x + 1", "x + 1\n\n", "x ** 2", "x + -1", "x + None", "x + 01", "x + 1e5",  # left to ast
+])
+def test_chain_examples(text):
+    same(text)
+
+
+def test_only_the_grammar_is_read_without_ast():
+    long = " + ".join(f"x*{i}" for i in range(1, 40))
+    assert chain.split_chain(long) is not None
+    assert chain.split_chain(long + "\n") is not None
+    for bad in (" " + long, long + "\n\n", long + " ** 2", long + " + None", long + " + 01", long + " + 1e5",
+                long + " + (x)", long + " + sin(x)", long + "; x", long + " + x\t", long + " + é"):
+        assert chain.split_chain(bad) is None, bad
+    assert chain.split_chain("x + 1") is None  # short: ast is as fast
+
+
+def test_a_long_sum_is_read_without_ast_and_matches_it():
+    text = " + ".join(f"x*{i}" for i in range(1, 3001)) + " - y/7"
+    assert chain.split_chain(text) is not None
+    same(text)
+    graph = parser.parse(text, {"x": (3,), "y": (3,)})
+    assert len(graph.nodes) == 2 + 2 * 3000 + 2 + 3000  # inputs, x*i, y/7, the joins
+
+
+class _Forgetful(dict):
+    def __setitem__(self, key, value):
+        pass
+
+
+def test_the_builder_shortcut_makes_the_nodes_the_shape_rule_makes(monkeypatch):
+    """Builder.apply remembers a binary op's result shape per argument shapes; the nodes must
+    be those of the full path (the shape rule and size check every time)."""
+    text = "a = x * y; b = a + x; c = b / y - a * 2; d = c * c + s * x * y; sum(d - c * c) + s"
+    inputs = {"x": (3, 1), "y": (1, 4), "s": ()}
+    builder = graph_module.Builder()
+    x = builder.input("x", (3,))
+    x * x, x * x
+    assert builder._binary_shapes == {("mul", (3,), (3,)): (3,)}  # the second product took the shortcut
+    fast = [_node(n) for n in parser.parse(text, inputs).nodes]
+    init = graph_module.Builder.__init__
+
+    def forgetful(self, *args, **kw):
+        init(self, *args, **kw)
+        self._binary_shapes = _Forgetful()
+
+    with monkeypatch.context() as m:
+        m.setattr(graph_module.Builder, "__init__", forgetful)
+        slow = [_node(n) for n in parser.parse(text, inputs).nodes]
+    assert fast == slow
