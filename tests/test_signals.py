@@ -85,3 +85,23 @@ def test_ctrl_c_during_a_real_out_write_keeps_the_old_file(tmp_path):
     assert b"Traceback" not in err
     assert target.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["J.npz"]
+
+
+def test_an_error_raised_while_handling_ctrl_c_is_still_130(capsys):
+    """NumPy turns a KeyboardInterrupt inside its own import into an ImportError ("IMPORTANT:
+    PLEASE READ THIS..."): that was exit 70, a bug report for a Ctrl-C."""
+    from jacobi_cli.cli import entry
+
+    def dispatch(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise ImportError("numpy's import failed") from err
+
+    original = entry._dispatch
+    entry._dispatch = dispatch
+    try:
+        assert entry.main(["eval", "x", "x=1"]) == 130
+    finally:
+        entry._dispatch = original
+    assert "internal error" not in capsys.readouterr().err

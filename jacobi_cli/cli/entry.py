@@ -164,6 +164,8 @@ def _main(args: list, process: bool = False) -> int:
     except KeyboardInterrupt:
         return INTERRUPTED
     except Exception as error:  # noqa: BLE001  (the last resort: one line, not a traceback)
+        if _caused_by_interrupt(error):  # Ctrl-C inside NumPy's import comes back as its ImportError
+            return INTERRUPTED
         if os.environ.get("JAC_DEBUG"):
             raise
         sys.stderr.write(f"jac: internal error ({type(error).__name__}: {error}); this is a bug in jac, "
@@ -172,6 +174,17 @@ def _main(args: list, process: bool = False) -> int:
     finally:
         _silence_stdout()
         sys.stdout, sys.stderr = saved  # as they were: main() may run in-process (tests, docs)
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` was raised while handling a KeyboardInterrupt (its cause or context)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _before_exit() -> None:
