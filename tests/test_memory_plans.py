@@ -149,3 +149,23 @@ def test_a_whole_command_stays_within_its_planned_budget(command, extra, capsys)
         assert code == (2 if refused else 0), err
         assert ("error (limit)" in err) == refused
         assert peak <= (budget if not refused else n * n * 2), (peak, budget)
+
+
+@pytest.mark.parametrize("kind", ["vjp", "jvp"])
+def test_batched_products_count_the_stacked_results_of_every_example(kind):
+    """One example's pass fits; the batch's inputs and the results stacked for all 1000 examples
+    (outputs and gradients, or outputs and tangents: about 23 MiB) do not fit 20 MiB."""
+    x = np.random.default_rng(0).standard_normal((1000, 1000))
+
+    def run(budget):
+        if kind == "vjp":
+            return report.vjp_report("sin(x) * 2", {"x": x}, v="ones", batch=["x"], max_memory=budget)
+        return report.jvp_report("sin(x) * 2", {"x": x}, {"x": "ones"}, batch=["x"], max_memory=budget)
+
+    out, peak = _peak(lambda: run(20 * MIB))
+    assert isinstance(out, JacLimitError), out
+    assert "stacked results of 1000 examples" in str(out) and "over the memory budget of 20.0 MiB" in str(out)
+    assert peak < 4 * MIB  # refused before any example ran
+    out, peak = _peak(lambda: run(64 * MIB))
+    assert not isinstance(out, JacLimitError), out
+    assert peak <= 64 * MIB

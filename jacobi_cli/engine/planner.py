@@ -688,10 +688,13 @@ def _product_bound(graph: Graph) -> int:
     return sum(sizes) + 3 * max(sizes, default=0)
 
 
-def check_product(plan: ProductPlan, budget: int, what: str) -> None:
-    """Refuse, before the forward pass, a ``plan`` that does not fit ``budget``."""
-    if plan.peak_bytes > budget:
+def check_product(plan: ProductPlan, budget: int, what: str, stacked: int = 0, examples: int = 0) -> None:
+    """Refuse, before the forward pass, a ``plan`` that does not fit ``budget``; with a batch,
+    ``stacked`` bytes of per-example results of ``examples`` examples are held beside one example's plan."""
+    if plan.peak_bytes + stacked > budget:
+        held = f", the inputs and stacked results of {examples} examples {fmt_bytes(stacked)}" if examples else ""
         raise JacLimitError(
-            f"{what} needs about {fmt_bytes(plan.peak_bytes)} (the forward values {fmt_bytes(plan.values_bytes)}, "
-            f"the {plan.kind} pass {fmt_bytes(plan.pass_peak)}), over the memory budget of {fmt_bytes(budget)}; "
-            f"nothing was computed. Use smaller inputs, or raise the budget with --max-memory")
+            f"{what} needs about {fmt_bytes(plan.peak_bytes + stacked)} (the forward values "
+            f"{fmt_bytes(plan.values_bytes)}, the {plan.kind} pass {fmt_bytes(plan.pass_peak)}{held}), over the "
+            f"memory budget of {fmt_bytes(budget)}; nothing was computed. Use smaller inputs, or raise the budget "
+            f"with --max-memory")

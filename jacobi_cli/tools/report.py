@@ -314,7 +314,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("vjp", None))
     if _general(problem, found):
-        return _vjp_general(expr, problem, found, split, v)
+        return _vjp_general(expr, problem, found, split, v, budget)
     if isinstance(v, (list, tuple)):
         if len(v) > 1:
             raise JacUsageError("--v is given more than once, but the expression has one output")
@@ -335,7 +335,7 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("jvp", tuple(tangents or ())))
     if _general(problem, found):
-        return _jvp_general(expr, problem, found, split, tangents)
+        return _jvp_general(expr, problem, found, split, tangents, budget)
     checked = api.tangents_of(problem, tangents)
     out = api.jvp_of(problem, checked)
     report = _header("jvp", expr, problem.graph, problem.wrt)
@@ -887,8 +887,26 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
     return result
 
 
-def _vjp_general(expr, problem, batch, split, v) -> Result:
+def _stacked_fits(problem, batch, budget, kind: str, per_example: int, names=None) -> None:
+    """A batch holds ``per_example`` bytes of results per example (outputs and gradients or
+    tangents), stacked for all of them beside one example's pass: refuse before the first if
+    that does not fit ``budget`` (one example's values and pass were checked by :func:`_setup`)."""
+    if batch is None:
+        return
+    plan = planner.product_plan(problem.graph, kind, names)
+    inputs = sum(problem.env[n].nbytes for n in batch.axes if n in problem.env)  # example 0's are in the plan
+    held = batch.size * per_example + (batch.size - 1) * inputs
+    planner.check_product(plan, budget, f"jac {kind} --batch", held, batch.size)
+
+
+def _nbytes(problem, shapes) -> int:
+    return sum(math.prod(s) for s in shapes) * np.dtype(problem.graph.dtype).itemsize
+
+
+def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     units = api.output_problems(problem)
+    _stacked_fits(problem, batch, budget, "vjp", _nbytes(problem, [p.graph.output_shape for _, p in units]
+                                                         + [problem.env[n].shape for n in problem.wrt]))
     cot = api.output_cotangents(units, v, batch)
     stack, fast = batching.Stacked(batch.size if batch else None), None
     for b, example in enumerate(_examples(problem, batch, split)):
@@ -927,8 +945,10 @@ def _warn_values(report: dict, problem, batch, split, stack) -> None:
         _warn(report, _value_warnings(problem))
 
 
-def _jvp_general(expr, problem, batch, split, tangents: dict) -> Result:
+def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
     units = api.output_problems(problem)
+    _stacked_fits(problem, batch, budget, "jvp", 2 * _nbytes(problem, [p.graph.output_shape for _, p in units]),
+                  tuple(tangents or ()))
     ids = {o: p.graph.output for o, p in units}
     given = api.batch_tangents(problem, tangents, batch) if batch else \
         {n: (t, False) for n, t in api.tangents_of(problem, tangents).items()}
