@@ -263,20 +263,28 @@ def parse_run(args: list) -> dict | None:
     if not args or args[0] != "run":
         return None
     found: dict = {"k": None}
+    positional = _scan(args[1:], RUN_OPTIONS, found, lambda token: False)
+    if positional is None or len(positional) != 1:
+        return None
+    return {"path": positional[0], "patterns": found.pop("k") or [], "shard_text": found.pop("shard", None),
+            "jobs": found.pop("jobs", 0), "junit": found.pop("junit", None), **found}
+
+
+def _scan(tokens: list, table: dict, found: dict, argument_like) -> list | None:
+    """The positional arguments of ``tokens``, the options of ``table`` put into ``found``;
+    None at an option the fast path leaves to typer. Everything after ``--`` is positional,
+    as is ``-`` and a token ``argument_like`` says is one (an expression starting with ``-``)."""
     positional: list = []
-    rest = iter(args[1:])
+    rest = iter(tokens)
     for token in rest:
         if token == "--":
             positional.extend(rest)
             break
-        if not token.startswith("-") or token == "-":
+        if not token.startswith("-") or token == "-" or argument_like(token):
             positional.append(token)
-        elif not _option(token, rest, found, RUN_OPTIONS):
+        elif not _option(token, rest, found, table):
             return None
-    if len(positional) != 1:
-        return None
-    return {"path": positional[0], "patterns": found.pop("k") or [], "shard_text": found.pop("shard", None),
-            "jobs": found.pop("jobs", 0), "junit": found.pop("junit", None), **found}
+    return positional
 
 
 def parse_eval(args: list) -> dict | None:
@@ -293,16 +301,7 @@ def parse_command(args: list) -> dict | None:
         return None
     table = FAST_COMMANDS[args[0]]
     found: dict = {"wrt": None}
-    positional: list = []
-    rest = iter(args[1:])
-    for token in rest:
-        if token == "--":
-            positional.extend(rest)
-            break
-        if not token.startswith("-") or token == "-" or _argument_like(token, table):
-            positional.append(token)
-        elif not _option(token, rest, found, table):
-            return None
+    positional = _scan(args[1:], table, found, lambda token: _argument_like(token, table))
     if not positional:
         return None
     return {"expr": positional[0], "bindings": positional[1:] or None, **found}
