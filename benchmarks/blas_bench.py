@@ -1,7 +1,9 @@
-"""BLAS threads per call (jacobi_cli/engine/blas.py), measured: the same jac calls with the policy
-(one BLAS thread for middle-sized products) and without it (BLAS's own thread count), interleaved
+"""BLAS threads per call (jacobi_cli/engine/blas.py), measured: the same jac calls with jac's choice
+(one BLAS thread for middle-sized products when the machine is busy), with one thread always for them,
+and with BLAS's own thread count, interleaved
 in rounds so that a busy spell slows both alike. Run it quiet, and with a busy loop on the other
-core (``python -c "while True: pass" &``) to see the stalls the policy avoids. Never a test.
+core (``python -c "while True: pass" &``, started a minute before, so that the load average
+sees it) to see the stalls the policy avoids. Never a test.
 
     python benchmarks/blas_bench.py
 """
@@ -41,12 +43,14 @@ def main() -> None:
                 continue
             for _ in range(3):  # the kernel is compiled at the second call
                 call()
-            times = {"one thread for middle-sized products": [], "BLAS as it is": []}
+            arms = {"jac's choice (one thread when busy)": policy,
+                    "always one thread": lambda work: policy(work, busy=True),
+                    "BLAS as it is": lambda work: nullcontext()}
+            times = {k: [] for k in arms}
             for _ in range(10):
-                kernels.threads_for = policy
-                times["one thread for middle-sized products"] += timed(call, 5 if n < 3000 else 2)
-                kernels.threads_for = lambda work: nullcontext()
-                times["BLAS as it is"] += timed(call, 5 if n < 3000 else 2)
+                for k, arm in arms.items():
+                    kernels.threads_for = arm
+                    times[k] += timed(call, 5 if n < 3000 else 2)
             kernels.threads_for = policy
             print(n, label, "  ".join(f"{k}: median {np.median(v) * 1e6:.0f} us, p90 {np.percentile(v, 90) * 1e6:.0f} us"
                                       for k, v in times.items()), flush=True)

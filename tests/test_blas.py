@@ -18,8 +18,9 @@ def _work(a_shape, b_shape) -> int:
 
 def test_middle_sized_products_run_on_one_thread_and_large_or_tiny_ones_as_blas_is():
     assert isinstance(blas.threads_for(_work((10, 10), (10,))), nullcontext)  # never split by BLAS
-    assert isinstance(blas.threads_for(_work((1000, 1000), (1000,))), blas.OneThread)  # a gemv, ~1 ms
-    assert isinstance(blas.threads_for(_work((300, 300), (300, 300))), blas.OneThread)
+    assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=True), blas.OneThread)  # a gemv, ~1 ms
+    assert isinstance(blas.threads_for(_work((300, 300), (300, 300)), busy=True), blas.OneThread)
+    assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=False), nullcontext)  # a free core helps
     assert isinstance(blas.threads_for(_work((3000, 3000), (3000,))), nullcontext)  # reads 72 MB
     assert isinstance(blas.threads_for(_work((1000, 1000), (1000, 1000))), nullcontext)  # 10⁹ multiply-adds
 
@@ -45,3 +46,19 @@ def test_a_kernel_with_a_middle_sized_product_gives_the_same_answer_on_one_threa
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     if lib is not None:  # the count the call found is the count it left
         assert lib.get_num_threads() == before
+
+
+def test_the_machine_is_busy_when_its_load_average_nears_the_cores(monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 1.0, 1.0))  # this process and a little more
+    assert not blas.machine_busy()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # another task on the second core
+    assert blas.machine_busy()
+
+    def unknown():
+        raise OSError("no load average")
+
+    monkeypatch.setattr(os, "getloadavg", unknown)
+    assert blas.machine_busy()  # unknown: one thread, slower at worst, never stalled

@@ -11,6 +11,10 @@ one BLAS thread; products too small to be split are left alone (setting the coun
 1000 × 1000 matrix product is 10⁹ multiply-adds) keep BLAS's own count: they gain from the
 second core even when it is shared, and a stall is small beside them.
 
+On a quiet machine the second thread is free, and a middle-sized product gains from it, so the
+one-thread choice is made only when the machine is busy (:func:`machine_busy`: the load average
+near the number of cores this process may use).
+
 The cost of a product is counted in multiply-adds plus 16 per operand element read (on this
 kind of machine one core does ~2·10¹⁰ multiply-adds a second from cache and reads ~10¹⁰
 bytes a second from memory).
@@ -50,12 +54,31 @@ def _size(shape) -> int:
     return n
 
 
-def threads_for(work: int):
+def threads_for(work: int, busy: bool | None = None):
     """A context in which a call whose largest product costs ``work`` runs: one BLAS thread
-    for middle-sized products, else BLAS as it is."""
+    for middle-sized products when the machine is ``busy`` (default: :func:`machine_busy`),
+    else BLAS as it is. On a quiet machine the second thread is free and a middle-sized
+    product gains from it (1.6-1.7 x at n = 1000 in benchmarks/blas_bench.py), so it keeps it."""
     if work < SPLIT or work >= LARGE:
         return nullcontext()
-    return OneThread()
+    if busy is None:
+        busy = machine_busy()
+    return OneThread() if busy else nullcontext()
+
+
+def machine_busy() -> bool:
+    """Whether the cores this process may use are taken by other work: the 1-minute load
+    average (which counts this process's running thread too) within half a task of their
+    number. A read of /proc/loadavg (~2 us); where the load average is unknown, busy (one
+    thread is slower on a quiet machine, never stalled on a busy one)."""
+    import os
+
+    try:
+        load = os.getloadavg()[0]
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    except OSError:
+        return True
+    return load > cores - 0.5
 
 
 class OneThread:
