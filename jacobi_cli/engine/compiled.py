@@ -138,11 +138,21 @@ class Compiled:
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
 
     def product_plan(self, wrt: Sequence[str] | None, kind: str, tangent_names=None) -> ProductPlan:
-        """The :class:`~jacobi_cli.engine.planner.ProductPlan` of one vjp or jvp pass (shapes only: kept)."""
+        """The :class:`~jacobi_cli.engine.planner.ProductPlan` of one vjp or jvp pass (shapes only: kept).
+        A repeated call finds it by its arguments as given, without the lock (a dict read is
+        atomic; the plan is immutable): it is asked on every kernel call of :meth:`vjp`/:meth:`jvp`."""
+        asked = ("product as asked", None if wrt is None else tuple(wrt), kind,
+                 None if tangent_names is None else tuple(tangent_names))
+        found = self._memo.get(asked)
+        if found is not None:
+            return found
         graph = self.graph_for(wrt)
         names = tuple(n for n in (tangent_names or ()) if n in graph.inputs)
-        return self._memo_get(("product", tuple(check_wrt(wrt, self.graph.inputs)), kind, names),
+        plan = self._memo_get(("product", tuple(check_wrt(wrt, self.graph.inputs)), kind, names),
                               lambda: product_plan(graph, kind, names))
+        with self._lock:
+            self._memo.setdefault(asked, plan)
+        return plan
 
     def plan_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> Plan:
         """How the Jacobians of ``problem`` will be computed (see :mod:`jacobi_cli.engine.planner`);
