@@ -17,10 +17,10 @@ import signal
 import subprocess
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 import pytest
+from traced import traced_peak
 from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
@@ -224,12 +224,7 @@ def test_a_long_csv_line_is_read_with_bounded_overhead(tmp_path):
     values = np.random.default_rng(0).standard_normal(300_000)  # past the fixed cost of one 64 KiB piece
     path = tmp_path / "x.csv"
     path.write_text(",".join(f"{v:.6f}" for v in values) + "\n")
-    tracemalloc.start()
-    try:
-        loaded = fileio.load_array(str(path))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    loaded, peak = traced_peak(lambda: fileio.load_array(str(path)))
     assert loaded.shape == (1, values.size) and np.allclose(loaded[0], values, atol=1e-6)
     assert peak < path.stat().st_size + 3 * loaded.nbytes  # before: ~36 times the file
     path.write_text(",".join(["1"] * 200_000 + ["oops"]) + "\n")
@@ -401,12 +396,7 @@ def test_a_large_json_array_is_read_with_bounded_overhead(tmp_path):
     values = np.round(np.random.default_rng(0).standard_normal((200, 400)), 6)
     path = tmp_path / "x.json"
     path.write_text(json.dumps({"value": values.tolist()}))
-    tracemalloc.start()
-    try:
-        loaded = fileio.load_array(str(path))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    loaded, peak = traced_peak(lambda: fileio.load_array(str(path)))
     assert np.array_equal(loaded, values)
     assert peak < path.stat().st_size + 3 * loaded.nbytes  # json.loads: ~17 times the file
 
@@ -478,12 +468,7 @@ def test_a_constructed_binding_peaks_at_its_own_size(value):
     (astype), so four such bindings passed the budget before the cap on all inputs refused one."""
     from jacobi_cli.lang.bindings import to_bindings
 
-    tracemalloc.start()
-    try:
-        bound = to_bindings([f"x={value}"], np.float64, 0, 2**30)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    bound, peak = traced_peak(lambda: to_bindings([f"x={value}"], np.float64, 0, 2**30))
     assert peak <= 1.2 * bound.values["x"].nbytes, (value, peak / bound.values["x"].nbytes)
 
 

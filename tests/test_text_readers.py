@@ -2,10 +2,10 @@
 whatever the chunk and piece sizes, and a peak within ~3x the result's bytes (tracemalloc)."""
 
 import json
-import tracemalloc
 
 import numpy as np
 import pytest
+from traced import traced_peak
 
 from jacobi_cli.errors import JacError, JacLimitError, JacValueError
 from jacobi_cli.lang import fileio
@@ -124,10 +124,5 @@ def test_reading_a_text_file_peaks_within_three_times_the_result(tmp_path, name)
     x = -np.random.default_rng(1).standard_normal(400_000)
     path = tmp_path / name
     path.write_text(FORMS[name](x))
-    tracemalloc.start()
-    try:
-        got = fileio.load_array(str(path))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    got, peak = traced_peak(lambda: fileio.load_array(str(path)))
     assert peak <= 3 * got.nbytes, (peak, got.nbytes, peak / got.nbytes)
