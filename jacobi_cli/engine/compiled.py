@@ -129,7 +129,7 @@ class Compiled:
                                                    for n in env):
             raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
                                 "(a boolean mask computed from the inputs)")
-        budget = memory.default_budget() if budget is None else budget
+        budget = _limit(budget)
         if product is None:
             memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
         else:
@@ -274,18 +274,15 @@ class Compiled:
                  structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
-        limit = memory.default_budget() if budget is None else int(budget)
+        limit = _limit(budget)
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit))
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
-        key = ("jacobian", None if not wrt else tuple(wrt), mode)  # any budget: a kernel runs only when its peak fits
-        kernel = self._ready.get(key) or self._kernel(key)
+        key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
+        kernel = self._kernel(key)
         if kernel is not None and kernel.peak <= limit:
-            try:
-                found = kernel(env, structured)
-            except Exception:  # noqa: BLE001 - the interpreter's path reports every error properly
-                found = None
+            found = _run(kernel, env, structured)
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
         problem = self.bind(env, wrt, budget=limit)
@@ -304,8 +301,8 @@ class Compiled:
             return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
         v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
-        key = ("vjp", None if not wrt else tuple(wrt), "ones" if ones else None if v_array is None else v_array.shape)
-        kernel = (self._ready.get(key) or self._kernel(key)) if key[2] is not None else None
+        key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
+        kernel = self._kernel(key) if key[2] is not None else None
         if kernel is not None and self.product_plan(wrt, "vjp").peak_bytes <= _limit(budget):
             found = _run(kernel, env, np.ones(kernel.y_shape, self.dtype) if ones else v_array)
             if found is not None:
