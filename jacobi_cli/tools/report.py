@@ -105,8 +105,7 @@ class GraphResult(Result):
     def record(self, i: int) -> dict:
         """The entry of ``"nodes"`` for node ``i``."""
         n = self.graph.nodes[i]
-        return {"id": n.id, "op": n.op, "name": n.name, "shape": list(n.shape), "kind": kind(n.shape),
-                "leaf": n.op in LEAF_OPS, "requires_grad": n.requires_grad, "grad": self.grads.get(n.id)}
+        return _node_record(n, kind(n.shape), self.grads)
 
     def records_pending(self) -> bool:
         return self.data.get("nodes") is None and self.graph is not None
@@ -658,12 +657,17 @@ def _graph_nodes(report: dict, g, grads: dict, backward: bool) -> GraphResult:
     return GraphResult(report, constants, g, picked, grads)
 
 
+def _node_record(n, kind_of: str, grads: dict) -> dict:
+    """The entry of ``"nodes"`` for node ``n`` (its kind given: the caller may have it already)."""
+    return {"id": n.id, "op": n.op, "name": n.name, "shape": list(n.shape), "kind": kind_of,
+            "leaf": n.op in LEAF_OPS, "requires_grad": n.requires_grad, "grad": grads.get(n.id)}
+
+
 def _graph_records(g, picked: list, grads: dict) -> tuple:
     """``(nodes, edges)`` of ``jac graph``: one pass over the needed nodes (300,000 of them in a long sum)."""
     picked = [g.nodes[i] for i in picked]
     kinds = {s: kind(s) for s in {n.shape for n in picked}}
-    nodes = [{"id": n.id, "op": n.op, "name": n.name, "shape": list(n.shape), "kind": kinds[n.shape],
-              "leaf": n.op in LEAF_OPS, "requires_grad": n.requires_grad, "grad": grads.get(n.id)} for n in picked]
+    nodes = [_node_record(n, kinds[n.shape], grads) for n in picked]
     # ids and arguments are ints, requires_grad a bool, names strings, by construction (Builder,
     # Graph.with_wrt); a size could be a NumPy integer, and a gradient is an array
     ready = not grads and all(type(d) is int for s in kinds for d in s)
@@ -893,7 +897,7 @@ def _stacked_fits(problem, batch, budget, kind: str, per_example: int, names=Non
     that does not fit ``budget`` (one example's values and pass were checked by :func:`_setup`)."""
     if batch is None:
         return
-    plan = planner.product_plan(problem.graph, kind, names)
+    plan = problem.compiled.product_plan(problem.wrt, kind, names)  # the one _setup checked: kept, not redone
     inputs = sum(problem.env[n].nbytes for n in batch.axes if n in problem.env)  # example 0's are in the plan
     held = batch.size * per_example + (batch.size - 1) * inputs
     planner.check_product(plan, budget, f"jac {kind} --batch", held, batch.size)
