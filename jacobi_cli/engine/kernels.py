@@ -514,16 +514,7 @@ class JacobianKernel:
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
-        kernel = self.kernel
-        if kernel.products < SPLIT:  # no product that BLAS splits: Kernel.__call__ without its branch (a hot path)
-            args = [env[a] for a in kernel.args]
-            token = _ERROR_STATE.set(_IGNORE_ALL)
-            try:
-                results = kernel.fn(*args)
-            finally:
-                _ERROR_STATE.reset(token)
-        else:
-            results = kernel(env)
+        results = self.kernel(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
         return {n: self._jacobian(n, x_shape, r, g, mask, structured)
