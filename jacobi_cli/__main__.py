@@ -1,8 +1,8 @@
+import _signal  # the interpreter's built-in module: `signal` would import enum first, interruptible
 import os
-import signal
 
 try:  # first of all, before any import: Ctrl-C while Python imports jac exits 130 quietly
-    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+    _signal.signal(_signal.SIGINT, lambda signum, frame: os._exit(130))
 except ValueError:  # not the main thread (runpy in a thread): not ours to handle
     pass
 

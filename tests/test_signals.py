@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENTRY = "import sys; from jacobi_cli.cli.entry import main; sys.exit(main())"  # what the jac script runs
+ENTRY = "import sys; from jacobi_cli.cli.console import main; sys.exit(main())"  # what the jac script runs
 ENV = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
@@ -105,3 +105,16 @@ def test_an_error_raised_while_handling_ctrl_c_is_still_130(capsys):
     finally:
         entry._dispatch = original
     assert "internal error" not in capsys.readouterr().err
+
+
+def test_the_jac_script_starts_in_the_module_that_handles_ctrl_c_first():
+    """pip's `jac` script imports jacobi_cli.cli.console, whose first lines make Ctrl-C quiet;
+    importing jac as a library does not touch SIGINT."""
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        assert tomllib.load(f)["project"]["scripts"]["jac"] == "jacobi_cli.cli.console:main"
+    code = ("import signal, jacobi_cli, jacobi_cli.cli.entry\n"
+            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr

@@ -203,12 +203,14 @@ def atomic_writer(path: str) -> Iterator[io.BufferedWriter]:
     target = _writable_target(path)
     folder, name = os.path.split(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-        fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, as open() would create it
-    except OSError as error:
-        raise _os_error("cannot write", path, error) from None
-    try:
+    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    not_created = False
+    try:  # one try from the open on: a Ctrl-C just after os.open returns still removes the file
+        try:
+            fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, as open() would create it
+        except OSError as error:
+            not_created = True
+            raise _os_error("cannot write", path, error) from None
         with os.fdopen(fd, "wb") as fp:
             _keep_mode(target, fd)
             yield fp
@@ -216,8 +218,9 @@ def atomic_writer(path: str) -> Iterator[io.BufferedWriter]:
             os.fsync(fp.fileno())
         os.replace(temp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+        if not not_created:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
         raise
 
 
