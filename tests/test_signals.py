@@ -107,6 +107,24 @@ def test_an_error_raised_while_handling_ctrl_c_is_still_130(capsys):
     assert "internal error" not in capsys.readouterr().err
 
 
+def test_an_error_after_a_real_ctrl_c_that_lost_its_chain_is_still_130(capsys, monkeypatch):
+    """A C module's import can catch the KeyboardInterrupt and raise an ImportError that does
+    not chain it ("cannot initialise module strings", seen in CI): the SIGINT itself is noted."""
+    from jacobi_cli.cli import entry
+
+    def dispatch(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass
+        raise ImportError("cannot initialise module strings")  # outside the except: no context
+
+    monkeypatch.setattr(entry, "_dispatch", dispatch)
+    assert entry.main(["eval", "x", "x=1"]) == 130
+    assert "internal error" not in capsys.readouterr().err
+
+
 def test_the_jac_script_starts_in_the_module_that_handles_ctrl_c_first():
     """pip's `jac` script imports jacobi_cli.cli.console, whose first lines make Ctrl-C quiet;
     importing jac as a library does not touch SIGINT."""

@@ -115,9 +115,10 @@ def main(argv: list | None = None) -> int:
     standard output that cannot be written (full, closed) with one message and exit 2,
     and an error that is a bug in jac with one message and exit 70, never a traceback
     (``JAC_DEBUG=1`` shows it)."""
-    previous = _interruptible()
+    arrived: list = []  # the Ctrl-Cs of this call (a library may turn one into its own error)
+    previous = _interruptible(arrived)
     try:
-        return _main(sys.argv[1:] if argv is None else list(argv), process=argv is None)
+        return _main(sys.argv[1:] if argv is None else list(argv), process=argv is None, arrived=arrived)
     except KeyboardInterrupt:  # Ctrl-C in a handler below, or before its try: still quiet
         return INTERRUPTED
     finally:
@@ -126,12 +127,19 @@ def main(argv: list | None = None) -> int:
         _restore_sigint(signal.SIG_IGN if argv is None else previous)
 
 
-def _interruptible():
+def _interruptible(arrived: list):
     """SIGINT raises KeyboardInterrupt (which every command turns into exit 130, cleaning up
     on the way: temporary files, the forked SymPy child), whatever handler came before (the
-    quiet exit ``python -m jacobi_cli`` installs while it imports). Returns the handler before."""
+    quiet exit ``python -m jacobi_cli`` installs while it imports), and is noted in ``arrived``:
+    a library that catches it in its import and raises an error of its own (NumPy's C modules
+    do, without chaining it) still ends the command with 130. Returns the handler before."""
+
+    def interrupted(signum, frame):
+        arrived.append(signum)
+        raise KeyboardInterrupt
+
     try:
-        return signal.signal(signal.SIGINT, signal.default_int_handler)
+        return signal.signal(signal.SIGINT, interrupted)
     except ValueError:  # not the main thread: signals are not ours to handle
         return None
 
@@ -142,7 +150,7 @@ def _restore_sigint(handler) -> None:
             signal.signal(signal.SIGINT, handler)
 
 
-def _main(args: list, process: bool = False) -> int:
+def _main(args: list, process: bool = False, arrived: tuple | list = ()) -> int:
     """The command's body; ``process``: this is the command line itself, not ``main()`` run
     in-process (see :func:`_before_exit`)."""
     _reserve_standard_fds()
@@ -164,7 +172,7 @@ def _main(args: list, process: bool = False) -> int:
     except KeyboardInterrupt:
         return INTERRUPTED
     except Exception as error:  # noqa: BLE001  (the last resort: one line, not a traceback)
-        if _caused_by_interrupt(error):  # Ctrl-C inside NumPy's import comes back as its ImportError
+        if arrived or _caused_by_interrupt(error):  # Ctrl-C inside NumPy's import comes back as its ImportError
             return INTERRUPTED
         if os.environ.get("JAC_DEBUG"):
             raise
