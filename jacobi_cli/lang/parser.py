@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -178,8 +179,15 @@ def _parse_deep(text: str) -> ast.Module:
     return with_deep_stack(lambda: _parse_quietly(text), recursion_limit=1_000_000)
 
 
+# CPython 3.11 keeps the AST constructor's recursion depth, and the warnings filters, per
+# process: two threads parsing at once can fail with "SystemError: AST constructor recursion
+# depth mismatch" (seen in tests/test_compiled.py's threads). Parses take turns behind this lock
+# (a guard for the interpreter's state, holding none of jac's).
+_AST_LOCK = threading.Lock()
+
+
 def _parse_quietly(text: str) -> ast.Module:
-    with warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
+    with _AST_LOCK, warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
         warnings.simplefilter("ignore")
         return ast.parse(text, mode="exec")
 
