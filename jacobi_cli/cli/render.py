@@ -506,7 +506,8 @@ class Renderer:
         for name, block in report["derivative"].items():
             x_shape = tuple(report["inputs"][name]["shape"])
             self.line()
-            form = {"matrix": "matrix form, ", "components": "components, " if block["shape"] else ""}[block["form"]]
+            form = {"matrix": "matrix form, ", "index": "index form (one entry), ",
+                    "components": "components, " if block["shape"] else ""}[block["form"]]
             self.line(f"∂{power}{out['name']}/∂{name}{power}: {block['cell']}, {form}"
                       f"shape {fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             if block.get("note"):
@@ -515,6 +516,8 @@ class Renderer:
             if block["form"] == "matrix" and not y_shape and x_shape:
                 self.line(f"  (the gradient, shaped like {name}; math_shape is its transpose)", "dim")
             self.formula(formulas[name], block["latex"], as_latex)
+            for line in block.get("where", ()):
+                self.line(f"  where {line}", "dim")
             if "value" in block:
                 self.line(f"  at {_point_text(report['at'])}:", "dim")
                 self.value(block["value"], "J", indent="    ", what="the derivative")

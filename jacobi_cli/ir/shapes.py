@@ -137,12 +137,18 @@ def math_layout(y_ndim: int, x_ndim: int):
     return axes, None
 
 
+def legend_letters(y_shape: Shape, x_shape: Shape) -> str:
+    """The index letters of a legend, in order (y's, then x's, then spare ones): those that are
+    symbolic sizes of the shapes are skipped."""
+    sizes = {d for d in (*y_shape, *x_shape) if isinstance(d, str)}
+    return "".join(c for c in "ijklmnpqrstuvwabcdefgh" if c not in sizes)
+
+
 def legend(name: str, y_shape: Shape, x_shape: Shape, layout: str = "array", of: str = "y") -> str:
     """The index legend of a Jacobian block, e.g. ``J[i, j, k] = ∂y[i] / ∂X[j, k]``. Letters
     that are symbolic sizes of the shapes (``X:mxn W:nxk``) are skipped, so an index is never
     read as a size."""
-    sizes = {d for d in (*y_shape, *x_shape) if isinstance(d, str)}
-    letters = "".join(c for c in "ijklmnpqrstuvwabcdefgh" if c not in sizes)
+    letters = legend_letters(y_shape, x_shape)
     ny, nx = len(y_shape), len(x_shape)
     if ny + nx > len(letters):
         return f"J = ∂{of} / ∂{name}, indices y then {name}"

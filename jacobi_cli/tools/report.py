@@ -499,6 +499,8 @@ def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
         block["order"] = order
     if d.form == "components":
         block["entries"] = symbolic.entries(d.expr)
+    if d.where:
+        block["where"] = list(d.where)
     if d.value is not None:
         block["value"] = d.value
     if d.note:

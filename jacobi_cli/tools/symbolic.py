@@ -567,7 +567,9 @@ class Derivative:
     """d y / d ``name`` as a SymPy expression in the array layout (``y.shape + x.shape``).
 
     ``form`` is ``"matrix"`` (a matrix expression with symbolic sizes; a gradient has the
-    input's shape) or ``"components"`` (a SymPy ``Array`` of formulas, or a scalar).
+    input's shape), ``"index"`` (one entry ``J[i, j, k, l]`` of a 3- or 4-axis derivative as a
+    formula in those indices, :mod:`jacobi_cli.tools.indexform`; ``where`` names the values it
+    reads) or ``"components"`` (a SymPy ``Array`` of formulas, or a scalar).
     """
 
     name: str
@@ -578,6 +580,7 @@ class Derivative:
     value: np.ndarray | None = None
     note: str | None = None
     sizes: dict = field(default_factory=dict)
+    where: list = field(default_factory=list)
 
 
 @dataclass
@@ -954,14 +957,15 @@ def _fallback_sizes(shapes: dict, fixed: dict) -> dict:
     return sizes
 
 
-def _random_point(shapes: dict) -> dict:
+def _random_point(shapes: dict, shift: bool = True) -> dict:
     """Values where the check compares the matrix form with autodiff: small and positive (so
-    log, sqrt, arcsin are defined), square matrices shifted by I (so inverses are tame)."""
+    log, sqrt, arcsin are defined), square matrices shifted by I (so inverses are tame) unless
+    ``shift`` is False."""
     rng = np.random.default_rng(0)
     point = {}
     for name, shape in shapes.items():
         value = rng.uniform(0.1, 0.4, shape)
-        if len(shape) == 2 and shape[0] == shape[1]:
+        if shift and len(shape) == 2 and shape[0] == shape[1]:
             value = value + np.eye(shape[0])
         point[name] = value
     return point
@@ -1097,10 +1101,86 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
                 raise NoMatrixForm(reason)
             result.derivatives[name] = _matrix_result(text, graph, shapes, values, leaves, name, point, fixed)
         except NoMatrixForm as err:
-            result.derivatives[name] = fallback.derivative(name, str(err))
+            try:
+                result.derivatives[name] = _index_result(text, graph, shapes, name, point, fixed)
+            except NoMatrixForm:
+                result.derivatives[name] = fallback.derivative(name, str(err))
     if result.output is None:
-        result.output = fallback.output()
+        try:
+            result.output = fallback.output()
+        except JacLimitError:  # components too big: the output as the index form names it (L)
+            if not any(d.form == "index" for d in result.derivatives.values()):
+                raise
+            import sys
+
+            from . import indexform
+            result.output = indexform.output_symbol(sys.modules[__name__], graph)
     return result
+
+
+def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
+    """A 3- or 4-axis derivative in index form (:mod:`jacobi_cli.tools.indexform`), shown only if its
+    numbers agree with autodiff at a random point (at the graph's own sizes, else at 3, 4, 5, ...)."""
+    import sys
+
+    from . import indexform
+    from ..ir.shapes import legend_letters
+
+    y_shape = tuple(graph.output_shape)
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    if len(y_shape) + len(x_shape) < 3:
+        raise NoMatrixForm("")
+    S = sys.modules[__name__]
+    form = indexform.build(S, graph, name)
+    check = graph if graph.is_concrete() else _same_graph(graph, text, _fallback_sizes(shapes, {}))
+    shapes_at = {n: tuple(check.nodes[i].shape) for n, i in check.inputs.items()}
+    wrt = check.with_wrt([name])
+    for at in (_random_point(shapes_at), _random_point(shapes_at, shift=False)):
+        try:  # square matrices shifted by I (tame inverses); unshifted where values must stay in (0, 1)
+            node_values = autodiff.evaluate(wrt, at)
+            break
+        except JacValueError:
+            continue
+    else:
+        raise NoMatrixForm("no point to check the index form at")
+    numeric_j = autodiff.jacrev(wrt, node_values)[name]
+    try:
+        got = indexform.tensor(form, node_values, tuple(check.output_shape), shapes_at[name])
+    except Exception:  # noqa: BLE001 - a form that cannot be evaluated is not one to show
+        raise NoMatrixForm("the index form cannot be evaluated") from None
+    numeric_j = np.asarray(numeric_j, dtype=np.float64).reshape(got.shape)
+    if not (np.all(np.isfinite(numeric_j)) and np.allclose(got, numeric_j, rtol=1e-9, atol=1e-12)):
+        raise NoMatrixForm("the index form does not match the numeric derivative")
+    letters = legend_letters(y_shape, x_shape)
+    sp = _sp()
+    index = [sp.Symbol(c, integer=True) for c in letters]
+    ny = len(y_shape)
+
+    def pair(idx, nd):
+        return (idx[0], idx[1]) if nd == 2 else (idx[0], sp.Integer(0)) if nd == 1 else (sp.Integer(0),) * 2
+
+    expr = indexform.formula(S, form, pair(index[:ny], ny), pair(index[ny:ny + len(x_shape)], len(x_shape)),
+                             tuple(index[ny + len(x_shape):ny + len(x_shape) + 2]))
+    d = Derivative(name, "index", expr, y_shape + x_shape, math_shape(y_shape, x_shape), where=list(form.where))
+    if point is not None:
+        where = graph if graph.is_concrete() else _same_graph(graph, text, fixed, point)
+        d.value = indexform.tensor(form, autodiff.evaluate(where, point), tuple(where.output_shape),
+                                   tuple(where.nodes[where.inputs[name]].shape))
+    return d
+
+
+def _same_graph(graph, text, sizes, point=None):
+    """``text`` parsed at concrete ``sizes`` (or the shapes of ``point``): the graph with the same
+    nodes as the symbolic ``graph``, so that node ids carry over, else NoMatrixForm."""
+    from ..lang.parser import parse
+
+    shapes = {n: (np.shape(point[n]) if point is not None else
+                  concrete_shape(tuple(graph.nodes[i].shape), sizes)) for n, i in graph.inputs.items()}
+    concrete = parse(text, shapes)
+    if [(n.op, tuple(n.args)) for n in concrete.nodes] != [(n.op, tuple(n.args)) for n in graph.nodes] \
+            or concrete.output != graph.output:
+        raise NoMatrixForm("the graph differs at concrete sizes")
+    return concrete
 
 
 def _prefer_matrix_form(graph, names) -> bool:
@@ -1177,7 +1257,8 @@ class _Fallback:
         return _component_result(graph, name, arr, self.leaves, self.point, used, note)
 
     def output(self):
-        return as_array(self.values[self._translated().output].expr)
+        graph = self._translated()  # first: it sets self.values
+        return as_array(self.values[graph.output].expr)
 
 
 def _letters(shapes: dict) -> set:
@@ -1224,6 +1305,8 @@ def _printers():
     import re
 
     from sympy.core.expr import Expr
+    from sympy.printing.precedence import PRECEDENCE
+    from sympy.printing.pretty.stringpict import prettyForm, stringPict
     from sympy.printing.latex import LatexPrinter
     from sympy.printing.pretty.pretty import PrettyPrinter
     from sympy.printing.str import StrPrinter
@@ -1246,6 +1329,11 @@ def _printers():
         def _print_DiagMatrix(self, e):
             return f"diag({self._print(e.args[0])})"
 
+        def _print_MatrixElement(self, e):
+            if _vector_element(e):  # x[k, 0] of a column is x[k]
+                return self.parenthesize(e.parent, PRECEDENCE["Atom"], strict=True) + f"[{self._print(e.i)}]"
+            return super()._print_MatrixElement(e)
+
     class Pretty(PrettyPrinter):
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
@@ -1255,6 +1343,13 @@ def _printers():
 
         def _print_DiagMatrix(self, e):
             return self._helper_print_function(None, [e.args[0]], func_name="diag")
+
+        def _print_MatrixElement(self, e):
+            if not _vector_element(e):
+                return super()._print_MatrixElement(e)
+            func = prettyForm(*self._print(e.parent).parens())
+            index = self._print_seq((e.i,), delimiter=", ").parens(left="[", right="]")[0]
+            return prettyForm(binding=prettyForm.FUNC, *stringPict.next(func, index))
 
     class Latex(LatexPrinter):
         def __init__(self, settings=None, remember: bool = False):
@@ -1278,6 +1373,11 @@ def _printers():
         def _print_DiagMatrix(self, e):
             return r"\operatorname{diag}\left(%s\right)" % self._print(e.args[0])
 
+        def _print_MatrixElement(self, e):
+            if not _vector_element(e):
+                return super()._print_MatrixElement(e)
+            return "{%s}_{%s}" % (self.parenthesize(e.parent, PRECEDENCE["Atom"], strict=True), self._print(e.i))
+
         def _print_Symbol(self, e, style="plain"):
             match = indexed.match(e.name)
             if match:  # x[0, 1] -> x_{0,1}
@@ -1285,6 +1385,11 @@ def _printers():
             return super()._print_Symbol(e, style)
 
     return Text(), Pretty, Latex()
+
+
+def _vector_element(e) -> bool:
+    """An element ``x[k, 0]`` of a column (printed ``x[k]``: the index form's vectors)."""
+    return e.parent.shape[1] == 1 and e.j == 0
 
 
 def _printed(fn, expr=None):

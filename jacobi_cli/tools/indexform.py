@@ -1,0 +1,446 @@
+"""Index form for ``jac diff``: one entry of a 3- or 4-axis Jacobian as a formula in index notation.
+
+A matrix by a matrix (``inv(A)`` by ``A``, ``A @ B @ C`` by ``B``) or a vector by a matrix has no
+matrix form, and its components can be hopeless (a 10 × 10 symbolic inverse has 10! terms an entry).
+Matrix calculus writes such a derivative through its differential, ``d(A⁻¹) = -A⁻¹ dA A⁻¹``, and
+one entry of it in index notation, ``∂(A⁻¹)[i, j]/∂A[k, l] = -(A⁻¹)[i, k]·(A⁻¹)[l, j]``. This
+module composes that differential on the graph in forward mode, from one rule per op, as a sum of
+terms of one shape:
+
+    c · L · (H ∘ (P · dX · Q)) · R        (or ``dXᵀ``)
+
+``L P Q R`` are products of matrices that do not depend on ``X`` (the values of nodes: an input,
+``A⁻¹``, the Cholesky factor), ``H`` an element-wise factor (``f'.(u)`` of an element-wise op, or
+none), ``c`` a number. Products and inverses act on ``P`` and ``Q`` while there is no ``H``, on
+``L`` and ``R`` after one; transposes swap everything; element-wise ops multiply ``H`` (only where
+``L`` and ``R`` are the identity: otherwise there is no such term, and the caller falls back). One entry of a term is then
+``c Σ_p Σ_q L[i, p] H[p, q] P[p, k] Q[l, q] R[q, j]``, the sums dropped where ``L`` or ``R`` is the
+identity.
+
+The same terms give numbers: every factor knows its value from the graph's node values, and a
+term is one ``einsum``. ``symbolic`` shows the formula only where those numbers agree with jac's
+automatic derivative at a random point, as for the matrix forms. Values that have no short matrix
+form (``cholesky(A)``) are named (``L``) and listed under ``where``. The first parameter of every
+function is the module ``symbolic`` (``S``), as for :mod:`jacobi_cli.tools.matrixcalc`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+NAMED_MAX_CHARS = 24  # a value whose matrix form prints longer than this is named (v1 = ...)
+INDEX_OPS_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum",
+                  "cumprod", "linrec", "einsum", "softmax_vjp", "eig_gaps", "svd_inv", "where", "maximum",
+                  "minimum", "clip", "fmax", "fmin", "sum", "mean", "logsumexp", "norm", "pnorm", "softmax", "det",
+                  "logabsdet", "detsign", "trace", "argsort", "take_along", "put_along"}
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A matrix that does not depend on the input: ``sym`` (SymPy, shown) and ``num(values)``
+    (its value as a 2-d array, from the graph's node values)."""
+
+    sym: object
+    num: Callable
+
+    def T(self, S):
+        sym = self.sym.T if S._is_matrix(self.sym) else self.sym
+        return Factor(sym, lambda v, f=self.num: np.transpose(f(v)))
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """``H``: an element-wise factor, ``sym(p, q)`` its entry (a SymPy scalar) and ``num(values)`` its
+    array (broadcasting)."""
+
+    sym: Callable
+    num: Callable
+
+    def times(self, other: "Elementwise") -> "Elementwise":
+        return Elementwise(lambda p, q, a=self.sym, b=other.sym: a(p, q) * b(p, q),
+                           lambda v, a=self.num, b=other.num: a(v) * b(v))
+
+    def T(self):
+        return Elementwise(lambda p, q, f=self.sym: f(q, p), lambda v, f=self.num: np.transpose(f(v)))
+
+
+@dataclass(frozen=True)
+class Term:
+    """``coef · L (H ∘ (P · D · Q)) R`` with ``D = dX`` (``dXᵀ`` when ``t``); the tuples are products."""
+
+    coef: object = 1
+    L: tuple = ()
+    H: Elementwise | None = None
+    P: tuple = ()
+    Q: tuple = ()
+    R: tuple = ()
+    t: bool = False
+
+    def transposed(self, S) -> "Term":
+        def flip(chain):
+            return tuple(f.T(S) for f in reversed(chain))
+        return Term(self.coef, flip(self.R), None if self.H is None else self.H.T(), flip(self.Q), flip(self.P),
+                    flip(self.L), not self.t)
+
+    def hadamard(self, S, h: Elementwise) -> "Term":
+        if self.L or self.R:
+            raise S.NoMatrixForm("an element-wise op after a matrix product of the derivative")
+        return replace(self, H=h if self.H is None else h.times(self.H))
+
+
+@dataclass
+class IndexForm:
+    """The derivative's terms, the nodes' factors, and the names introduced for values (``where``)."""
+
+    terms: list
+    where: list
+    y_dims: tuple
+    x_dims: tuple
+
+
+def build(S, graph, name: str) -> IndexForm:
+    """The terms of d output / d ``name`` (the graph's nodes of at most 2 axes), or NoMatrixForm."""
+    from ..ir.ops import OPS
+
+    on = [False] * len(graph.nodes)
+    for node in graph.nodes:
+        on[node.id] = (node.op == "input" and node.name == name) or any(on[a] for a in node.args)
+    need = graph.needed()
+    for node in graph.nodes:
+        if need[node.id] and len(node.shape) > 2:
+            raise S.NoMatrixForm(f"{node.op} makes a {len(node.shape)}-d array")
+    values = _Values(S, graph)
+    tangents: dict = {}
+    for node in graph.nodes:
+        if not (need[node.id] and on[node.id]):
+            continue
+        if node.op == "input":
+            tangents[node.id] = [Term()]
+            continue
+        ts = [tangents.get(a) if on[a] else None for a in node.args]
+        tangents[node.id] = _rule(S, OPS, node, ts, values)
+    y = graph.output
+    return IndexForm(tangents.get(y, []), values.where, S._dims(tuple(graph.output_shape)),
+                     S._dims(tuple(graph.nodes[graph.inputs[name]].shape)))
+
+
+class _Values:
+    """Each node's value as a :class:`Factor`: its matrix form where short (``A``, ``A**(-1)``,
+    ``A*B``), else a name (``L = cholesky(A)``) added to ``where``."""
+
+    def __init__(self, S, graph):
+        self.S, self.graph, self.factors, self.where = S, graph, {}, []
+        self.taken = set(graph.inputs)
+
+    def __call__(self, i) -> Factor:
+        if i not in self.factors:
+            self.factors[i] = self._make(i)
+        return self.factors[i]
+
+    def _make(self, i) -> Factor:
+        from ..ir.ops import OPS
+
+        S, node = self.S, self.graph.nodes[i]
+        shape = tuple(node.shape)
+        dims = S._dims(shape)
+
+        def num(v, i=i, dims=dims):
+            return np.asarray(v[i], dtype=np.float64).reshape(tuple(int(d) for d in _concrete(dims, v[i])))
+
+        sym = None
+        try:
+            if node.op == "input":
+                sym = S.matrix_symbol(node.name, shape)
+            elif node.op == "const":
+                sym = S._constant(node.value, False)
+            else:
+                args = [S.Value(self(a).sym, tuple(self.graph.nodes[a].shape)) for a in node.args]
+                sym = S._normalize(OPS[node.op].sympy(S, *args, **node.params), shape, False)
+                if len(str(sym)) > NAMED_MAX_CHARS:
+                    sym = None
+        except Exception:  # no (short) matrix form: the value gets a name
+            sym = None
+        if sym is None:
+            label = self._name(node)
+            sym = S._sp().MatrixSymbol(label, *dims) if shape else S._sp().Symbol(label, real=True)
+            args = ", ".join(str(self(a).sym) for a in node.args)
+            self.where.append(f"{label} = {node.op}({args})")
+        return Factor(sym, num)
+
+    def _name(self, node) -> str:
+        base = {"cholesky": "L", "solve": "X", "inv": "Ainv"}.get(node.op, "v")
+        k, label = 1, base if base != "v" else "v1"
+        while label in self.taken:
+            k += 1
+            label = f"{base}{k}"
+        self.taken.add(label)
+        return label
+
+
+def output_symbol(S, graph):
+    """The output's value as the index form names it (its short matrix form, or ``L``)."""
+    return _Values(S, graph)(graph.output).sym
+
+
+def _concrete(dims, value):
+    """The matrix-form dims of a node with concrete sizes taken from its value."""
+    arr = np.asarray(value)
+    if arr.ndim == 2:
+        return arr.shape
+    if arr.ndim == 1:
+        return (arr.shape[0], 1)
+    return (1, 1)
+
+
+def _left(t: Term, f: Factor, sign: int = 1) -> Term:
+    """``f · t``: into P while there is no element-wise factor (L P = (L P)), else into L."""
+    coef = t.coef if sign == 1 else -t.coef
+    return replace(t, coef=coef, P=(f,) + t.P) if t.H is None else replace(t, coef=coef, L=(f,) + t.L)
+
+
+def _right(t: Term, f: Factor) -> Term:
+    return replace(t, Q=t.Q + (f,)) if t.H is None else replace(t, R=t.R + (f,))
+
+
+def _inverse(S, a: Factor) -> Factor:
+    return Factor(S._sp().Inverse(a.sym), lambda v, f=a.num: np.linalg.inv(f(v)))
+
+
+def _rule(S, OPS, node, ts, values) -> list:
+    op, args, shape = node.op, node.args, tuple(node.shape)
+    shapes = [tuple(values.graph.nodes[a].shape) for a in args]
+    if op == "neg":
+        return [replace(t, coef=-t.coef) for t in ts[0]]
+    if op in ("add", "sub"):
+        out = []
+        for k, (t, s) in enumerate(zip(ts, shapes)):
+            if t is None:
+                continue
+            if S._dims(s) != S._dims(shape):
+                raise S.NoMatrixForm(f"{op} broadcasting a term of the derivative")
+            out += t if k == 0 or op == "add" else [replace(x, coef=-x.coef) for x in t]
+        return out
+    if op == "matmul":
+        return _matmul(S, ts, [values(a) for a in args], shapes)
+    if op == "transpose":
+        if tuple(node.params["axes"]) == (0, 1):
+            return ts[0]
+        if tuple(node.params["axes"]) != (1, 0):
+            raise S.NoMatrixForm("a transpose of a tensor")
+        return [t.transposed(S) for t in ts[0]]
+    if op == "reshape":
+        have, want = S._dims(shapes[0]), S._dims(shape)
+        if have == want:
+            return ts[0]
+        if (have[1], have[0]) == want and 1 in want:
+            return [t.transposed(S) for t in ts[0]]
+        raise S.NoMatrixForm(f"reshape {shapes[0]} to {shape}")
+    if op == "inv":  # d A⁻¹ = -A⁻¹ dA A⁻¹
+        y = values(node.id)
+        return [_right(_left(t, y, -1), y) for t in ts[0]]
+    if op == "solve":  # X = A⁻¹B: dX = A⁻¹ dB - A⁻¹ dA X
+        if len(shapes[0]) != 2:
+            raise S.NoMatrixForm("a batched solve")
+        ainv, x = _inverse(S, values(args[0])), values(node.id)
+        out = [_right(_left(t, ainv, -1), x) for t in ts[0] or []]
+        return out + [_left(t, ainv) for t in ts[1] or []]
+    if op == "cholesky":
+        return _cholesky(S, ts[0], values(node.id), shape, values)
+    if op in INDEX_OPS_SKIP or op not in OPS or OPS[op].sympy is None:
+        raise S.NoMatrixForm(f"no index-form rule for {op}")
+    return _elementwise(S, OPS, node, ts, values, shapes)
+
+
+def _matmul(S, ts, factors, shapes) -> list:
+    (ta, tb), (fa, fb), (sa, sb) = ts, factors, shapes
+    if len(sa) > 2 or len(sb) > 2:
+        raise S.NoMatrixForm("a batched matmul")
+    if len(sa) == 1:  # aᵀ B (a column in matrix form): the result's column is Bᵀ a; aᵀ b a 1 × 1
+        out = [_left(t, fb.T(S)) for t in ta or []]
+        rows = [_left(t, fa.T(S)) for t in tb or []]
+        return out + ([t.transposed(S) for t in rows] if len(sb) == 2 else rows)
+    return [_right(t, fb) for t in ta or []] + [_left(t, fa) for t in tb or []]
+
+
+def _cholesky(S, ta, lval: Factor, shape, values) -> list:
+    """dL = L (W ∘ (L⁻¹ sym(dA) L⁻ᵀ)), sym(dA) = (dA + dAᵀ)/2, W the lower triangle with the diagonal
+    halved (the op's own rule)."""
+    sp = S._sp()
+    if len(shape) != 2:
+        raise S.NoMatrixForm("a batched cholesky")
+    linv = _inverse(S, lval)
+    n = S._dims(shape)[0]
+    w = sp.MatrixSymbol("W", n, n)
+    if "W" in values.taken:
+        raise S.NoMatrixForm("an input named W")
+    line = "W[p, q] = 1 if p > q, 1/2 if p = q, 0 if p < q"
+    if line not in values.where:
+        values.where.append(line)
+
+    def wnum(v, f=lval.num):
+        m = f(v).shape[0]
+        return np.tril(np.ones((m, m)), -1) + 0.5 * np.eye(m)
+
+    h = Elementwise(lambda p, q: w[p, q], wnum)
+    out = []
+    for t in ta:
+        if t.H is not None:
+            raise S.NoMatrixForm("cholesky of an element-wise function of the input")
+        for u in (t, t.transposed(S)):
+            out.append(Term(u.coef * sp.Rational(1, 2), (lval,), h, (linv,) + u.P, u.Q + (linv.T(S),), (), u.t))
+    return out
+
+
+def _elementwise(S, OPS, node, ts, values, shapes) -> list:
+    """f(a, b, ...) element by element: each varying argument's terms times ∂f/∂a_m, entry by entry."""
+    sp = S._sp()
+    shape = tuple(node.shape)
+    dummies = [sp.Dummy(f"a{m}", real=True) for m in range(len(node.args))]
+    try:
+        f = OPS[node.op].sympy(S, *[S.Value(d, ()) for d in dummies], **node.params)
+    except Exception:
+        raise S.NoMatrixForm(f"no index-form rule for {node.op}") from None
+    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.has(sp.Piecewise) or f.free_symbols - set(dummies):
+        raise S.NoMatrixForm(f"no index-form rule for {node.op}")
+    for s, t in zip(shapes, ts):
+        if (s and s != shape) or (t is not None and s != shape):
+            raise S.NoMatrixForm(f"{node.op} broadcasting {s} to {shape}")
+    factors = [values(a) for a in node.args]
+    out = []
+    for m, t in enumerate(ts):
+        if t is None:
+            continue
+        df = sp.diff(f, dummies[m])
+        if df.has(sp.Derivative, sp.Subs):
+            raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
+        if df == 0:
+            continue
+        fn = sp.lambdify(dummies, df, modules="numpy")
+
+        def entry(p, q, df=df):
+            return df.xreplace({d: element(S, (fa,), p, q) for d, fa in zip(dummies, factors)})
+
+        def num(v, fn=fn):
+            with np.errstate(all="ignore"):
+                return np.asarray(fn(*[fa.num(v) for fa in factors]), dtype=np.float64)
+
+        h = Elementwise(entry, num)
+        out += [u.hadamard(S, h) for u in t]
+    return out
+
+
+# --- one entry as a formula, and the whole derivative as numbers ---------------------------------
+
+def element(S, chain: tuple, a, b):
+    """Entry ``[a, b]`` of the product ``chain`` (δ(a, b) for the identity), an index of a size-1
+    axis written 0."""
+    sp = S._sp()
+    if not chain:
+        return sp.KroneckerDelta(a, b)
+    m = chain[0].sym if len(chain) == 1 else sp.MatMul(*[f.sym for f in chain])
+    if not S._is_matrix(m):
+        return m
+    rows, cols = m.shape
+    from sympy.matrices.expressions.matexpr import MatrixElement
+
+    a, b = (0 if rows == 1 else a), (0 if cols == 1 else b)
+    if isinstance(m, sp.Transpose):  # (Xᵀ)[a, b] is X[b, a]
+        return MatrixElement(m.arg, b, a)
+    if isinstance(m, sp.Inverse) and isinstance(m.arg, sp.Transpose):  # (X⁻ᵀ)[a, b] is (X⁻¹)[b, a]
+        return MatrixElement(sp.Inverse(m.arg.arg), b, a)
+    return MatrixElement(m, a, b)
+
+
+def formula(S, form: IndexForm, y_index: tuple, x_index: tuple, spare: tuple):
+    """One entry ``J[y_index + x_index]`` as a SymPy scalar; ``spare`` are two letters for sums.
+    The indices are SymPy integer symbols, or 0 for a size-1 axis."""
+    sp = S._sp()
+    (i, j), (k, l) = y_index, x_index
+    total = sp.Integer(0)
+    for t in form.terms:
+        if t.t:
+            k_, l_ = l, k
+        else:
+            k_, l_ = k, l
+        p = spare[0] if t.L else i
+        q = spare[1] if t.R else j
+        e = t.coef * element(S, t.L, i, p) if t.L else t.coef
+        if t.H is not None:
+            e = e * t.H.sym(p, q)
+        e = e * element(S, t.P, p, k_) * element(S, t.Q, l_, q)
+        if t.R:
+            e = e * element(S, t.R, q, j)
+        if t.L:
+            e = _summed(S, e, p, _size(S, t.L[-1].sym, 1))
+        if t.R:
+            e = _summed(S, e, q, _size(S, t.R[0].sym, 0))
+        total = total + e
+    return total
+
+
+def _size(S, m, axis):
+    return m.shape[axis] if S._is_matrix(m) else 1
+
+
+def _summed(S, e, idx, size):
+    """Σ over ``idx`` in 0..size-1 of ``e``: a Kronecker δ(idx, m) in a product picks idx = m."""
+    sp = S._sp()
+    if size == 1:
+        return e.xreplace({idx: sp.Integer(0)})
+    for d in e.atoms(sp.KroneckerDelta):
+        a, b = d.args
+        other = b if a == idx else a if b == idx else None
+        if other is not None and d in sp.Mul.make_args(e) and not other.has(idx):
+            return e.xreplace({d: sp.Integer(1)}).xreplace({idx: other})
+    return sp.Sum(e, (idx, 0, size - 1))
+
+
+def tensor(form: IndexForm, values: list, y_shape: tuple, x_shape: tuple) -> np.ndarray:
+    """The derivative as an array ``y_shape + x_shape`` (concrete sizes) from the node ``values``."""
+    out = None
+    for t in form.terms:
+        p_ = _product([f.num(values) for f in t.P])
+        q_ = _product([f.num(values) for f in t.Q])
+        rows = p_.shape[0] if p_ is not None else None
+        cols = q_.shape[1] if q_ is not None else None
+        xa, xb = _xdims(x_shape)
+        if t.t:
+            xa, xb = xb, xa
+        if p_ is None:
+            p_ = np.eye(xa)
+            rows = xa
+        if q_ is None:
+            q_ = np.eye(xb)
+            cols = xb
+        h = np.ones((rows, cols)) if t.H is None else np.broadcast_to(t.H.num(values), (rows, cols))
+        left = _product([f.num(values) for f in t.L])
+        right = _product([f.num(values) for f in t.R])
+        left = np.eye(rows) if left is None else left
+        right = np.eye(cols) if right is None else right
+        part = float(t.coef) * np.einsum("ip,pq,pk,lq,qj->ijkl", left, h, p_, q_, right)
+        if t.t:
+            part = np.swapaxes(part, 2, 3)
+        out = part if out is None else out + part
+    if out is None:
+        out = np.zeros(_ydims(y_shape) + _xdims(x_shape))
+    return out.reshape(tuple(y_shape) + tuple(x_shape))
+
+
+def _product(arrays):
+    if not arrays:
+        return None
+    m = arrays[0]
+    for a in arrays[1:]:
+        m = m @ a
+    return m
+
+
+def _xdims(shape):
+    shape = tuple(shape)
+    return shape if len(shape) == 2 else (shape[0], 1) if shape else (1, 1)
+
+
+_ydims = _xdims

@@ -1,0 +1,199 @@
+"""The index form of 3- and 4-axis symbolic Jacobians (``tools/indexform.py``) against autodiff.
+
+Two checks per case: the form's numbers (``indexform.tensor``, what ``--at`` shows and what ``jac diff``
+checks before showing a formula) against ``jacobi_cli.jacobian``, and the printed formula itself, one
+entry at a time with SymPy, against the same Jacobian: a wrong sign, index order or missing term in
+either fails here.
+"""
+
+import itertools
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacLimitError
+from jacobi_cli.lang.parser import parse
+from jacobi_cli.tools import api, indexform, symbolic
+
+# expression, input shapes with the letters n and m, the input differentiated
+INDEX_FORMS = [
+    ("inv(A)", {"A": "nn"}, "A"),
+    ("solve(A, b)", {"A": "nn", "b": "n"}, "A"),
+    ("solve(A, B)", {"A": "nn", "B": "nm"}, "A"),
+    ("solve(A, B)", {"A": "nn", "B": "nm"}, "B"),
+    ("cholesky(A)", {"A": "nn"}, "A"),
+    ("A @ B @ C", {"A": "nm", "B": "mm", "C": "mn"}, "B"),
+    ("A @ B @ C", {"A": "nm", "B": "mm", "C": "mn"}, "A"),
+    ("A @ B @ C", {"A": "nm", "B": "mm", "C": "mn"}, "C"),
+    ("tanh(A @ B)", {"A": "nm", "B": "mn"}, "B"),
+    ("A.T @ inv(B) + 2 * A.T", {"A": "mn", "B": "mm"}, "A"),
+    ("A @ x", {"A": "nm", "x": "m"}, "A"),
+    ("x @ A", {"A": "nm", "x": "n"}, "A"),
+    ("inv(A) @ b * 3 - b", {"A": "nn", "b": "n"}, "A"),
+    ("A * B + exp(A)", {"A": "nm", "B": "nm"}, "A"),
+    ("F.binary_cross_entropy(A, B, reduction='none')", {"A": "nm", "B": "nm"}, "A"),
+    ("F.binary_cross_entropy(A, B, reduction='none')", {"A": "nm", "B": "nm"}, "B"),
+    ("sin(inv(A)).T", {"A": "nn"}, "A"),
+]
+SIZES = [(2, 3), (3, 2), (4, 4)]
+
+
+def _shapes(spec, n, m):
+    return {name: tuple({"n": n, "m": m}[c] for c in dims) for name, dims in spec.items()}
+
+
+def _point(shapes, rng, shift=True):
+    point = {}
+    for name, shape in shapes.items():
+        value = rng.uniform(0.1, 0.4, shape)  # bce reads probabilities
+        if shift and len(shape) == 2 and shape[0] == shape[1]:
+            value = value + shape[0] * np.eye(shape[0])  # far from singular, positive definite
+        point[name] = value
+    return point
+
+
+def _form(expr, shapes, wrt):
+    graph = parse(expr, shapes).with_wrt([wrt])
+    return graph, indexform.build(symbolic, graph, wrt)
+
+
+@pytest.mark.parametrize("expr, spec, wrt", INDEX_FORMS)
+@pytest.mark.parametrize("n, m", SIZES)
+def test_index_form_numbers_match_autodiff(expr, spec, wrt, n, m):
+    from jacobi_cli.engine import autodiff
+
+    shapes = _shapes(spec, n, m)
+    rng = np.random.default_rng(n * 10 + m)
+    for _ in range(2):
+        point = _point(shapes, rng, shift="binary_cross_entropy" not in expr)
+        graph, form = _form(expr, shapes, wrt)
+        got = indexform.tensor(form, autodiff.evaluate(graph, point), tuple(graph.output_shape), shapes[wrt])
+        want = np.asarray(api.jacobian(expr, point, wrt=[wrt])[wrt])
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def _formula_values(d, point, where_values, sizes):
+    """Every entry of the printed index formula, evaluated by SymPy at ``point``."""
+    import sympy as sp
+
+    mats = {}
+    for name, value in {**point, **where_values}.items():
+        value = np.asarray(value, dtype=np.float64)
+        column = value.reshape(-1, 1) if value.ndim == 1 else value
+        mats[name] = sp.ImmutableMatrix(column.tolist())
+    expr = d.expr
+    subs = {s: sizes[s.name] for s in expr.free_symbols if s.name in sizes}
+    expr = expr.xreplace({s: sp.Integer(v) for s, v in subs.items()})
+    expr = expr.replace(lambda e: isinstance(e, sp.MatrixSymbol) and e.name in mats,
+                        lambda e: mats[e.name])
+    from jacobi_cli.ir.shapes import legend_letters
+
+    letters = legend_letters(d.shape, ())[:len(d.shape)]
+    out = np.empty(d.shape)
+    for idx in itertools.product(*[range(k) for k in d.shape]):
+        e = expr.xreplace({sp.Symbol(c, integer=True): sp.Integer(v) for c, v in zip(letters, idx)})
+        out[idx] = float(e.doit())
+    return out
+
+
+@pytest.mark.parametrize("expr, spec, wrt", INDEX_FORMS)
+def test_printed_index_formula_matches_autodiff(expr, spec, wrt):
+    """The formula as shown (symbolic sizes n, m), entry by entry, at n = 3, m = 2."""
+    bindings = [f"{name}:{'x'.join(dims)}" for name, dims in spec.items()]
+    result = symbolic.differentiate(expr, bindings, wrt=[wrt])
+    d = result.derivatives[wrt]
+    assert d.form == "index", d.note
+    shapes = _shapes(spec, 3, 2)
+    point = _point(shapes, np.random.default_rng(7), shift="binary_cross_entropy" not in expr)
+    where_values = {}
+    for line in d.where:
+        if line.startswith("L = cholesky("):
+            a = point["A"]
+            where_values["L"] = np.linalg.cholesky((a + a.T) / 2)
+        elif line.startswith("W["):
+            where_values["W"] = np.tril(np.ones((3, 3)), -1) + 0.5 * np.eye(3)
+        else:
+            pytest.fail(f"a name the test cannot evaluate: {line}")
+    d.shape = tuple({"n": 3, "m": 2}.get(s, s) for s in d.shape)
+    got = _formula_values(d, point, where_values, {"n": 3, "m": 2})
+    want = np.asarray(api.jacobian(expr, point, wrt=[wrt])[wrt])
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_named_formulas():
+    """What a reader sees for the classic cases."""
+    text = {}
+    for expr, bindings, wrt in [("inv(A)", ["A:nxn"], "A"), ("A @ B @ C", ["A:nxn", "B:nxn", "C:nxn"], "B"),
+                                ("solve(A, b)", ["A:nxn", "b:n"], "A")]:
+        text[expr] = symbolic.text(symbolic.differentiate(expr, bindings, wrt=[wrt]).derivatives[wrt].expr)
+    assert text == {"inv(A)": "-(A**(-1))[i, k]*(A**(-1))[l, j]", "A @ B @ C": "A[i, k]*C[l, j]",
+                    "solve(A, b)": "-(A**(-1)*b)[k]*(A**(-1))[i, j]"}
+
+
+def test_a_wrong_form_is_never_shown(monkeypatch):
+    """The check against autodiff refuses a form whose numbers are off (here: a flipped sign)."""
+    real = indexform.build
+
+    def wrong(S, graph, name):
+        form = real(S, graph, name)
+        form.terms = [indexform.replace(t, coef=-t.coef) for t in form.terms]
+        return form
+
+    monkeypatch.setattr(indexform, "build", wrong)
+    with pytest.raises(symbolic.NoMatrixForm, match="does not match"):
+        graph = parse("inv(A)", {"A": (4, 4)}).with_wrt(["A"])
+        symbolic._index_result("inv(A)", graph, {"A": (4, 4)}, "A", None, {})
+    d = symbolic.differentiate("inv(A)", ["A:3x3"], wrt=["A"]).derivatives["A"]  # falls back to components
+    assert d.form == "components"
+
+
+@pytest.mark.parametrize("expr, bindings, wrt", [
+    ("inv(A)", ["A:10x10"], "A"),
+    ("cholesky(A)", ["A:10x10"], "A"),
+    ("solve(A, b)", ["A:10x10", "b:10"], "A"),
+    ("solve(A, B)", ["A:10x10", "B:10x10"], "B"),
+    ("A @ B @ C", ["A:10x10", "B:10x10", "C:10x10"], "B"),
+])
+def test_big_concrete_sizes_get_the_index_form_and_at_values(expr, bindings, wrt):
+    rng = np.random.default_rng(3)
+    shapes = {b.split(":")[0]: tuple(int(k) for k in b.split(":")[1].split("x")) for b in bindings}
+    point = _point(shapes, rng)
+    at = {name: value for name, value in point.items()}
+    result = symbolic.differentiate(expr, bindings, wrt=[wrt], at=at)
+    d = result.derivatives[wrt]
+    assert d.form == "index"
+    want = np.asarray(api.jacobian(expr, point, wrt=[wrt])[wrt])
+    np.testing.assert_allclose(d.value, want, rtol=1e-9, atol=1e-12)
+
+
+def test_cli_json_block(capsys):
+    from jacobi_cli.cli import entry
+
+    code = entry.main(["diff", "cholesky(A)", "A:nxn", "--json"])
+    assert code in (0, None)
+    data = json.loads(capsys.readouterr().out)
+    block = data["derivative"]["A"]
+    assert block["form"] == "index" and block["shape"] == ["n", "n", "n", "n"]
+    assert block["where"] == ["L = cholesky(A)", "W[p, q] = 1 if p > q, 1/2 if p = q, 0 if p < q"]
+    assert "Sum(" in block["expr"] and "L[i, m]" in block["expr"]
+
+
+def test_cli_text(capsys):
+    from jacobi_cli.cli import entry
+
+    entry.main(["diff", "inv(A)", "A:10x10"])
+    out = capsys.readouterr().out
+    assert "index form (one entry)" in out and "J[i, j, k, l] = ∂y[i, j] / ∂A[k, l]" in out
+
+
+def test_no_index_form_for_what_it_cannot_write():
+    """A sum after a matrix-valued step, or cumsum: no index form (components or a refusal instead)."""
+    with pytest.raises(symbolic.NoMatrixForm):
+        _form("cumsum(A, 0)", {"A": (3, 3)}, "A")
+    with pytest.raises(symbolic.NoMatrixForm):
+        _form("tanh(tanh(A @ B) @ B)", {"A": (3, 3), "B": (3, 3)}, "B")  # f.(M (H ∘ dB)): no such term
+    assert "sympy" in sys.modules
+    with pytest.raises(JacLimitError):
+        symbolic.differentiate("cumsum(A @ B, 0) @ inv(B)", ["A:10x10", "B:10x10"], wrt=["B"])
