@@ -183,13 +183,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=float, default=20.0, help="seconds per case before it is stopped")
     parser.add_argument("--part", choices=("ops", "issue", "all"), default="all")
-    parser.add_argument("--only", default="", help="comma-separated op names or issue case names")
+    parser.add_argument("--only", default="", help="comma-separated op names or issue case names (';'-separated "
+                                                   "when a name holds a comma)")
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args(argv)
     import sympy  # noqa: F401  (imported once, before forking: no case pays for it)
     import jacobi_cli.tools.symbolic  # noqa: F401
 
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    only = {s.strip() for s in args.only.split(";" if ";" in args.only else ",") if s.strip()}
     rows = []
     if args.part in ("ops", "all"):
         for name, case in op_cases(only):

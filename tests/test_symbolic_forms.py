@@ -38,6 +38,10 @@ FORMS = [
     ("exp(x) / sum(exp(x))", {"x": "n"}, "x"),
     ("log(softmax(x))", {"x": "n"}, "x"),
     ("sum(A * B) + trace(A.T @ B)", {"A": "nm", "B": "nm"}, "A"),
+    ("max(x)", {"x": "n"}, "x"),  # the indicator of the largest element (random points have no ties)
+    ("min(A) * 2 + sum(A)", {"A": "nm"}, "A"),
+    ("sum(tanh(A @ x)) + max(A)", {"A": "mn", "x": "n"}, "A"),
+    ("x @ x - max(-x)", {"x": "n"}, "x"),
 ]
 SIZES = [(2, 3), (4, 2), (7, 5)]  # (n, m): past 5, det and inv are never expanded into components
 
@@ -124,7 +128,8 @@ def test_small_concrete_sizes_keep_their_components():
 
 def test_det_and_inv_of_big_matrices_of_symbols_are_refused_not_expanded():
     with pytest.raises(JacLimitError, match="inv of a 6×6 matrix of symbols has too many terms"):
-        api.diff("inv(A)", ["A:6x6"])  # 4-d: no matrix form, and never its 6! terms per entry
+        api.diff("cumsum(inv(A), 0)", ["A:6x6"])  # 4-d: no matrix or index form, and never 6! terms per entry
+    assert api.diff("inv(A)", ["A:6x6"])["A"].form == "index"  # -(A**(-1))[i, k]*(A**(-1))[l, j]
     problem = api.prepare("det(A)", {"A": np.eye(6) + 0.1})
     y, formulas = symbolic.eval_formulas(problem.graph, ["A"])
     assert y is None and "det of a 6×6 matrix of symbols" in formulas["A"]

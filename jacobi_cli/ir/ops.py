@@ -548,9 +548,9 @@ def _extreme(name, impl, sympy=None):
 
 
 _extreme("max", lambda a, axes, keepdims=False: np.maximum.reduce(a, axis=axes, keepdims=keepdims),
-         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.extreme(g)))
+         sympy=lambda S, a, axes, keepdims=False: S.extremum(a, axes, keepdims))
 _extreme("min", lambda a, axes, keepdims=False: np.minimum.reduce(a, axis=axes, keepdims=keepdims),
-         sympy=lambda S, a, axes, keepdims=False: S.reduce_groups(a, axes, keepdims, lambda g: S.extreme(g, largest=False)))
+         sympy=lambda S, a, axes, keepdims=False: S.extremum(a, axes, keepdims, largest=False))
 
 
 def _move_to_end(a, axes):
@@ -1855,7 +1855,8 @@ defop("linrec", _linrec_impl, lambda sa, sb, axis, reverse=False: broadcast(sa, 
        lambda g, ans, a, b, axis, reverse=False: unbroadcast(P.linrec(a, g, axis=axis, reverse=not reverse), shape_of(b))),
       (_linrec_jvp_a,
        lambda t, ans, a, b, axis, reverse=False: P.linrec(a, lift(t, len(shape_of(ans))), axis=axis, reverse=reverse)),
-      sympy=lambda S, a, b, axis, reverse=False: S.explicit(_linrec_impl, a, b, axis=axis, reverse=reverse))
+      sympy=lambda S, a, b, axis, reverse=False: S.explicit(_linrec_impl, S.recurrence(a, b, axis), b, axis=axis,
+                                                            reverse=reverse))
 
 
 def _exclusive_cumprod(ans, a, axis):

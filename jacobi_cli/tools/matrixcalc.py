@@ -264,6 +264,23 @@ def _solve_vjp(S, g, ans, a, b, who="solve"):
     return [-(gb * ans.expr.T), gb]
 
 
+def _extreme_vjp(largest: bool):
+    """max(A) (min(A)) of a whole vector or matrix: G times the indicator of the elements equal to it,
+    θ.(A - max(A)) with θ(0) = 1 (which element autodiff credits at a tie is its own choice: the
+    formula is checked away from ties)."""
+    def rule(S, g, ans, a, axes, keepdims=False):
+        sp = S._sp()
+        if not a.shape:
+            return [g.expr]
+        if not S._is_matrix(a.expr) or keepdims or sorted(k % len(a.shape) for k in axes) != \
+                list(range(len(a.shape))):
+            raise S.NoMatrixForm("a max or min over some of the axes")
+        m = _scalar(S, ans.expr) * sp.OneMatrix(*a.expr.shape)
+        gap = a.expr - m if largest else m - a.expr
+        return [S.mul(g, S.Value(S._apply(lambda d: sp.Heaviside(d, 1), gap), a.shape))]
+    return rule
+
+
 def _transpose_vjp(S, g, ans, a, axes):
     return [g.expr.T if tuple(axes) == (1, 0) else g.expr]
 
@@ -291,9 +308,11 @@ _VJP = {
     "solve": _solve_vjp,
     "pnorm": _pnorm_vjp,
     "detsign": lambda S, g, ans, a: [None],  # the sign of det(A): constant where it is defined
+    "max": _extreme_vjp(True),
+    "min": _extreme_vjp(False),
 }
 # ops that are not element-wise and have no rule above: never read as element-wise
-_UNARY_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum", "cumprod",
+_UNARY_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "prod", "prod_except", "cumsum", "cumprod",
                "linrec", "einsum", "cholesky", "softmax_vjp", "eig_gaps", "svd_inv", "where",
                "maximum", "minimum", "clip", "fmax", "fmin"}
 

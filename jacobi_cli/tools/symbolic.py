@@ -56,6 +56,7 @@ FALLBACK_SIZES = (3, 4, 5, 6, 7, 8)
 # det, inv, solve of a symbolic matrix bigger than this are not expanded into components (n! terms:
 # det of 6×6 took minutes); at concrete sizes they get the matrix form (det(A)*A^{-T}) or a refusal
 COMPONENT_MATRIX_MAX = 5
+MAX_RECURRENCE_STEPS = 24  # linrec in components: each element holds every earlier step
 MATRIX_OPS = ("det", "inv", "solve", "logabsdet", "detsign", "cholesky")  # symbolic sizes, in order of appearance, for components
 
 
@@ -64,6 +65,8 @@ def __getattr__(name):
         return _sp()
     if name in ("_extreme_max", "_extreme_min"):  # where pickle finds extreme()'s classes (jac diff's child)
         return _extremes()[name == "_extreme_min"]
+    if name in ("_whole_max", "_whole_min"):  # and extremum()'s
+        return _whole_extremes()[name == "_whole_min"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -324,6 +327,31 @@ def _extremes():
     return make("max", sp.Max, 1), make("min", sp.Min, -1)
 
 
+def extremum(a: Value, axes: tuple, keepdims: bool = False, largest: bool = True):
+    """The max (min) reduction: of each group of components (:func:`extreme`), or in matrix form
+    of a whole vector or matrix, ``max(A)``, a scalar (:func:`_whole_extremes`)."""
+    if components(a):
+        return reduce_groups(a, axes, keepdims, lambda g: extreme(g, largest))
+    nd = len(a.shape)
+    if not _is_matrix(a.expr) or keepdims or sorted(k % nd for k in axes) != list(range(nd)):
+        raise NoMatrixForm("a max or min over some of the axes")
+    return _whole_extremes()[0 if largest else 1](a.expr)
+
+
+@functools.cache  # made once on first use (SymPy is imported then)
+def _whole_extremes():
+    """``max(A)`` and ``min(A)`` of a whole matrix expression: scalar functions that SymPy never
+    differentiates itself (its matrix derivative answers 0: the check refuses that, and
+    :mod:`jacobi_cli.tools.matrixcalc` has the rule); :func:`numeric` evaluates them."""
+    sp = _sp()
+
+    def make(name):
+        return type(name, (sp.Function,), {"is_commutative": True, "is_real": True, "nargs": 1,
+                                           "__module__": __name__, "__qualname__": f"_whole_{name}"})
+
+    return make("max"), make("min")
+
+
 def count(shape: tuple, axes: tuple):
     """How many elements a reduction over ``axes`` takes (a SymPy expression for symbolic sizes)."""
     sp = _sp()
@@ -393,6 +421,19 @@ def limited(a: Value, what: str) -> Value:
         raise JacLimitError(f"{what} of a {n}×{n} matrix of symbols has too many terms to be written out in "
                             f"components (up to {COMPONENT_MATRIX_MAX}×{COMPONENT_MATRIX_MAX}); jac eval gives its "
                             "numbers")
+    return a
+
+
+def recurrence(a: Value, b: Value, axis: int) -> Value:
+    """``a``, the factors of a linear recurrence (``linrec``) short enough to be written out in
+    components: each element is a sum of products over the elements before it, so a long one is a
+    :class:`JacLimitError` at once (at 100 steps, minutes of SymPy for 10,000 nested formulas)."""
+    if components(a, b):
+        n = np.broadcast_shapes(a.expr.shape, b.expr.shape)[axis]
+        if n > MAX_RECURRENCE_STEPS:
+            raise JacLimitError(f"a linear recurrence of {n} steps has formulas of up to {n} nested terms per "
+                                f"element, too many to write out in components (up to {MAX_RECURRENCE_STEPS} steps); "
+                                "jac eval gives its derivative's numbers, and a shorter one has formulas")
     return a
 
 
@@ -859,6 +900,8 @@ def _numeric_node(sp, e, vals, env):
     if isinstance(e, sp.Pow):
         with np.errstate(all="ignore"):
             return np.power(np.asarray(vals[0], dtype=np.float64), vals[1])
+    if type(e) in _whole_extremes():
+        return float((np.max if type(e) is _whole_extremes()[0] else np.min)(vals[0]))
     if isinstance(e, sp.Function) and all(np.ndim(v) == 0 or np.size(v) == 1 for v in vals):
         return _scalar_function(e.func, len(vals))(*[np.asarray(v, dtype=np.float64).reshape(()) for v in vals])
     return _no(e)
