@@ -36,6 +36,9 @@ INDEX_FORMS = [
     ("F.binary_cross_entropy(A, B, reduction='none')", {"A": "nm", "B": "nm"}, "A"),
     ("F.binary_cross_entropy(A, B, reduction='none')", {"A": "nm", "B": "nm"}, "B"),
     ("sin(inv(A)).T", {"A": "nn"}, "A"),
+    ("einsum('ij,jk->ik', A, B)", {"A": "nm", "B": "mn"}, "A"),
+    ("einsum('ij,kj->ki', A, B)", {"A": "nm", "B": "nm"}, "B"),
+    ("einsum('ji,jk->ki', A, B) + B.T @ A", {"A": "nm", "B": "nn"}, "A"),
 ]
 SIZES = [(2, 3), (3, 2), (4, 4)]
 
@@ -101,11 +104,16 @@ def _formula_values(d, point, where_values, sizes):
 @pytest.mark.parametrize("expr, spec, wrt", INDEX_FORMS)
 def test_printed_index_formula_matches_autodiff(expr, spec, wrt):
     """The formula as shown (symbolic sizes n, m), entry by entry, at n = 3, m = 2."""
-    bindings = [f"{name}:{'x'.join(dims)}" for name, dims in spec.items()]
-    result = symbolic.differentiate(expr, bindings, wrt=[wrt])
-    d = result.derivatives[wrt]
-    assert d.form == "index", d.note
+    sizes = {"n": 3, "m": 2}
+    concrete = "einsum" in expr  # einsum needs concrete sizes
+    bindings = [f"{name}:{'x'.join(str(sizes[c]) if concrete else c for c in dims)}" for name, dims in spec.items()]
     shapes = _shapes(spec, 3, 2)
+    if concrete:  # small concrete sizes are shown in components: ask for the index form itself
+        graph = parse(expr, shapes).with_wrt([wrt])
+        d = symbolic.with_deep_stack(lambda: symbolic._index_result(expr, graph, {}, wrt, None, {}))
+    else:
+        d = symbolic.differentiate(expr, bindings, wrt=[wrt]).derivatives[wrt]
+    assert d.form == "index", d.note
     point = _point(shapes, np.random.default_rng(7), shift="binary_cross_entropy" not in expr)
     where_values = {}
     for line in d.where:
@@ -197,3 +205,21 @@ def test_no_index_form_for_what_it_cannot_write():
     assert "sympy" in sys.modules
     with pytest.raises(JacLimitError):
         symbolic.differentiate("cumsum(A @ B, 0) @ inv(B)", ["A:10x10", "B:10x10"], wrt=["B"])
+
+
+def test_long_linear_recurrences_are_refused_at_once():
+    """linrec's components each hold every earlier step: past 24 steps a limit error, not minutes."""
+    from jacobi_cli.ir.graph import Builder
+
+    b = Builder()
+    graph = b.graph(b.apply("linrec", b.input("a", (100,)), b.input("b", (100,)), axis=-1))
+    with pytest.raises(JacLimitError, match="linear recurrence of 100 steps"):
+        symbolic.differentiate_graph(graph.with_wrt(["a", "b"]), ["a", "b"])
+
+
+def test_einsum_has_a_matrix_form_only_as_a_product():
+    assert symbolic.matmul_like("ij,jk->ik") == (False, False, False)
+    assert symbolic.matmul_like("ji,kj->ki") == (True, True, False)
+    assert symbolic.matmul_like("ij,jk->ki") == (False, False, True)
+    assert symbolic.matmul_like("ij,ij->ij") is None and symbolic.matmul_like("ii,ij->ij") is None
+    assert symbolic.matmul_like("ij,jk->i") is None and symbolic.matmul_like("ij,j->i") is None

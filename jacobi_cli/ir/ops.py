@@ -1263,7 +1263,7 @@ def _einsum_rule(which: int, mode: str):
 
 defop("einsum", _einsum_impl, _einsum_shape,
       (_einsum_rule(0, "vjp"), _einsum_rule(1, "vjp")), (_einsum_rule(0, "jvp"), _einsum_rule(1, "jvp")),
-      sympy=lambda S, a, b, spec: S.explicit(lambda x, y: np.einsum(spec, x, y), a, b))
+      sympy=lambda S, a, b, spec: S.einsum_form(a, b, spec))
 
 
 def _solve_shape(sa, sb, who="solve"):

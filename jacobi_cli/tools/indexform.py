@@ -33,7 +33,7 @@ import numpy as np
 
 NAMED_MAX_CHARS = 24  # a value whose matrix form prints longer than this is named (v1 = ...)
 INDEX_OPS_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum",
-                  "cumprod", "linrec", "einsum", "softmax_vjp", "eig_gaps", "svd_inv", "where", "maximum",
+                  "cumprod", "linrec", "softmax_vjp", "eig_gaps", "svd_inv", "where", "maximum",
                   "minimum", "clip", "fmax", "fmin", "sum", "mean", "logsumexp", "norm", "pnorm", "softmax", "det",
                   "logabsdet", "detsign", "trace", "argsort", "take_along", "put_along"}
 
@@ -225,6 +225,15 @@ def _rule(S, OPS, node, ts, values) -> list:
         return out
     if op == "matmul":
         return _matmul(S, ts, [values(a) for a in args], shapes)
+    if op == "einsum":  # a product of (transposed) matrices, or no rule
+        like = S.matmul_like(node.params["spec"])
+        if like is None:
+            raise S.NoMatrixForm(f"einsum '{node.params['spec']}'")
+        flips = like[:2]
+        ts2 = [None if t is None else [u.transposed(S) for u in t] if f else t for t, f in zip(ts, flips)]
+        fs = [values(a).T(S) if f else values(a) for a, f in zip(args, flips)]
+        out = _matmul(S, ts2, fs, [(0, 0), (0, 0)])
+        return [u.transposed(S) for u in out] if like[2] else out
     if op == "transpose":
         if tuple(node.params["axes"]) == (0, 1):
             return ts[0]

@@ -406,6 +406,37 @@ def solve_form(a: Value, b: Value):
     return _sp().Inverse(a.expr) * b.expr
 
 
+def matmul_like(spec: str):
+    """For a two-operand ``einsum`` of matrices that is a product of (transposed) matrices
+    (``ij,jk->ik``, ``ij,kj->ki``, ...): ``(ta, tb, tout)``, which of A, B and the product are
+    transposed (``out = op(op(A) op(B))``); else None."""
+    ins, out = spec.split("->")
+    parts = ins.split(",")
+    if len(parts) != 2 or any(len(p) != 2 or p[0] == p[1] for p in parts) or len(out) != 2:
+        return None
+    la, lb = parts
+    shared = set(la) & set(lb)
+    if len(shared) != 1:
+        return None
+    (c,) = shared
+    u, v = la.replace(c, ""), lb.replace(c, "")
+    if c in out or u == v or set(out) != {u, v}:
+        return None
+    return la[0] == c, lb[1] == c, out == v + u
+
+
+def einsum_form(a: Value, b: Value, spec: str):
+    """``einsum``: NumPy's on components; in matrix form only a product of (transposed) matrices."""
+    if components(a, b):
+        return np.einsum(spec, a.expr, b.expr)
+    like = matmul_like(spec)
+    if like is None:
+        raise NoMatrixForm(f"einsum '{spec}'")
+    ta, tb, tout = like
+    product = (a.expr.T if ta else a.expr) * (b.expr.T if tb else b.expr)
+    return product.T if tout else product
+
+
 def explicit(fn, *values: Value, **params):
     """An op that only components can express: its NumPy ``fn`` on object arrays."""
     if not components(*values):
