@@ -219,7 +219,8 @@ def test_long_linear_recurrences_are_refused_at_once():
 
 def test_einsum_has_a_matrix_form_only_as_a_product():
     assert symbolic.matmul_like("ij,jk->ik") == (False, False, False)
-    assert symbolic.matmul_like("ji,kj->ki") == (True, True, False)
+    assert symbolic.matmul_like("ji,kj->ki") == (True, True, True)  # (Aᵀ Bᵀ)ᵀ
+    assert symbolic.matmul_like("ji,kj->ik") == (True, True, False)
     assert symbolic.matmul_like("ij,jk->ki") == (False, False, True)
     assert symbolic.matmul_like("ij,ij->ij") is None and symbolic.matmul_like("ii,ij->ij") is None
     assert symbolic.matmul_like("ij,jk->i") is None and symbolic.matmul_like("ij,j->i") is None
