@@ -207,6 +207,24 @@ def test_no_index_form_for_what_it_cannot_write():
         symbolic.differentiate("cumsum(A @ B, 0) @ inv(B)", ["A:10x10", "B:10x10"], wrt=["B"])
 
 
+@pytest.mark.parametrize("g_shape", [(3, 4), (1, 4)])
+def test_softmax_vjp_index_form(g_shape):
+    """softmax's derivative rule (an op of traced gradients) by g and by s, against autodiff."""
+    from jacobi_cli.engine import autodiff
+    from jacobi_cli.ir.graph import Builder
+
+    rng = np.random.default_rng(4)
+    for wrt in ("g", "s"):
+        b = Builder()
+        graph = b.graph(b.apply("softmax_vjp", b.input("g", g_shape), b.input("s", (4,)), axis=0)).with_wrt([wrt])
+        form = indexform.build(symbolic, graph, wrt)
+        point = {"g": rng.normal(size=g_shape), "s": rng.uniform(0.1, 0.4, 4)}
+        values = autodiff.evaluate(graph, point)
+        want = autodiff.jacrev(graph, values)[wrt]
+        got = indexform.tensor(form, values, g_shape, point[wrt].shape)
+        np.testing.assert_allclose(got, np.asarray(want).reshape(got.shape), rtol=1e-10, atol=1e-12)
+
+
 def test_long_linear_recurrences_are_refused_at_once():
     """linrec's components each hold every earlier step: past 24 steps a limit error, not minutes."""
     from jacobi_cli.ir.graph import Builder

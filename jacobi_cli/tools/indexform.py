@@ -33,7 +33,7 @@ import numpy as np
 
 NAMED_MAX_CHARS = 24  # a value whose matrix form prints longer than this is named (v1 = ...)
 INDEX_OPS_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum",
-                  "cumprod", "linrec", "softmax_vjp", "eig_gaps", "svd_inv", "where", "maximum",
+                  "cumprod", "linrec", "eig_gaps", "svd_inv", "where", "maximum",
                   "minimum", "clip", "fmax", "fmin", "sum", "mean", "logsumexp", "norm", "pnorm", "softmax", "det",
                   "logabsdet", "detsign", "trace", "argsort", "take_along", "put_along"}
 
@@ -256,6 +256,8 @@ def _rule(S, OPS, node, ts, values) -> list:
         ainv, x = _inverse(S, values(args[0])), values(node.id)
         out = [_right(_left(t, ainv, -1), x) for t in ts[0] or []]
         return out + [_left(t, ainv) for t in ts[1] or []]
+    if op == "softmax_vjp":
+        return _softmax_vjp(S, node, ts, values, shapes)
     if op == "cholesky":
         return _cholesky(S, ts[0], values(node.id), shape, values)
     if op in INDEX_OPS_SKIP or op not in OPS or OPS[op].sympy is None:
@@ -301,6 +303,29 @@ def _cholesky(S, ta, lval: Factor, shape, values) -> list:
         for u in (t, t.transposed(S)):
             out.append(Term(u.coef * sp.Rational(1, 2), (lval,), h, (linv,) + u.P, u.Q + (linv.T(S),), (), u.t))
     return out
+
+
+def _softmax_vjp(S, node, ts, values, shapes) -> list:
+    """softmax's derivative rule, out = s ∘ g - s ⟨g, s⟩ along s's one axis (rows of g):
+    d/dg: dg ∘ s - dg s sᵀ; d/ds: ds ∘ (g - ⟨g, s⟩) - s (gᵀ ds) (a row of g at a time)."""
+    sp = S._sp()
+    (sg, ss), (tg, tsv) = shapes, ts
+    if len(ss) != 1 or len(sg) not in (1, 2) or node.params.get("basis") or node.params["axis"] not in (0, -1):
+        raise S.NoMatrixForm("softmax_vjp other than of a vector or rows")
+    g, s = values(node.args[0]), values(node.args[1])
+    out = []
+    if len(sg) == 2:  # rows: G (B × n), s a column
+        along = Elementwise(lambda p, q: element(S, (s,), q, 0), lambda v: np.transpose(s.num(v)))
+        out += [u.hadamard(S, along) for u in tg or []]
+        out += [_right(_right(replace(u, coef=-u.coef), s), s.T(S)) for u in tg or []]
+        gap = Elementwise(lambda p, q: element(S, (g,), p, q) - element(S, (g, s), p, 0),
+                          lambda v: g.num(v) - g.num(v) @ s.num(v))
+        rows = sg[0]
+        ones = Factor(sp.OneMatrix(S.size_symbol(rows), 1), lambda v: np.ones((g.num(v).shape[0], 1)))
+        out += [_left(u.transposed(S), ones).hadamard(S, gap) for u in tsv or []]
+        out += [_right(_left(replace(u, coef=-u.coef), g), s.T(S)) for u in tsv or []]
+        return out
+    raise S.NoMatrixForm("softmax_vjp of a single row")  # the op's g always has a batch axis
 
 
 def _elementwise(S, OPS, node, ts, values, shapes) -> list:
@@ -349,6 +374,11 @@ def element(S, chain: tuple, a, b):
     sp = S._sp()
     if not chain:
         return sp.KroneckerDelta(a, b)
+    for k, f in enumerate(chain[:-1]):  # (u vᵀ)[a, b] = u[a] v[b]: a column splits the product
+        if S._is_matrix(f.sym) and f.sym.shape[1] == 1:
+            return element(S, chain[:k + 1], a, 0) * element(S, chain[k + 1:], 0, b)
+    if len(chain) == 1 and isinstance(chain[0].sym, sp.OneMatrix):
+        return sp.Integer(1)
     m = chain[0].sym if len(chain) == 1 else sp.MatMul(*[f.sym for f in chain])
     if not S._is_matrix(m):
         return m
