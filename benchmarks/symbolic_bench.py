@@ -19,7 +19,7 @@ Two parts:
 Each case runs in a forked child (:func:`jacobi_cli.tools.bounded.call`) killed after ``--limit`` seconds,
 so one slow case cannot stall the run; SymPy is imported before forking, so no case pays for it. The table:
 case, wall-clock and CPU seconds of the child (``> LIMIT`` when stopped), and whether it is within the 2 s
-target. The target is judged on CPU time: on a shared machine the wall clock measures the neighbours too.
+target (a refusal, an error that jac exits 2 with, is timed too and never counts as met). The target is judged on CPU time: on a shared machine the wall clock measures the neighbours too.
 """
 
 from __future__ import annotations
@@ -168,11 +168,16 @@ def timed(fn, limit):
 
     def child():
         t, c = time.perf_counter(), time.process_time()
-        fn()
-        return time.perf_counter() - t, time.process_time() - c
+        try:
+            fn()
+            note = ""
+        except Exception as err:  # noqa: BLE001  (a refusal: how long it took to say so is the number)
+            note = f"refused: {str(err)[:60]}"
+        return time.perf_counter() - t, time.process_time() - c, note
 
     try:
-        return bounded.call(child, limit, "case"), ""
+        *seconds, note = bounded.call(child, limit, "case")
+        return tuple(seconds), note
     except JacLimitError as err:
         return None, "stopped" if "took more than" in str(err) else str(err)[:60]
     except Exception as err:  # noqa: BLE001  (reported in the table)
@@ -219,6 +224,8 @@ def _row(label, seconds, note, limit):
     else:
         shown = tuple(f"{s:.2f}" for s in seconds)
     ok = "yes" if seconds is not None and seconds[1] <= TARGET else "**no**"
+    if note.startswith("refused"):  # a refusal meets no target: it is fast, or not
+        ok = "refused " + ("fast" if seconds is not None and seconds[1] <= TARGET else "**slowly**")
     line = f"| {label} | {shown[0]} | {shown[1]} | {ok} | {note} |"
     print(line, file=sys.stderr, flush=True)
     return line

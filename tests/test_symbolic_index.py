@@ -163,6 +163,7 @@ def test_a_wrong_form_is_never_shown(monkeypatch):
     ("solve(A, b)", ["A:10x10", "b:10"], "A"),
     ("solve(A, B)", ["A:10x10", "B:10x10"], "B"),
     ("A @ B @ C", ["A:10x10", "B:10x10", "C:10x10"], "B"),
+    ("A @ (2 * eye(10) + 1) @ inv(A)", ["A:10x10"], "A"),  # a constant matrix: named C, listed under where
 ])
 def test_big_concrete_sizes_get_the_index_form_and_at_values(expr, bindings, wrt):
     rng = np.random.default_rng(3)
@@ -172,6 +173,7 @@ def test_big_concrete_sizes_get_the_index_form_and_at_values(expr, bindings, wrt
     result = symbolic.differentiate(expr, bindings, wrt=[wrt], at=at)
     d = result.derivatives[wrt]
     assert d.form == "index"
+    assert "eye" not in expr or d.where == ["C = the constant of shape (10, 10) (3, 1, 1, ...)"]
     want = np.asarray(api.jacobian(expr, point, wrt=[wrt])[wrt])
     np.testing.assert_allclose(d.value, want, rtol=1e-9, atol=1e-12)
 

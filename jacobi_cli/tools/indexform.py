@@ -159,25 +159,38 @@ class _Values:
             else:
                 args = [S.Value(self(a).sym, tuple(self.graph.nodes[a].shape)) for a in node.args]
                 sym = S._normalize(OPS[node.op].sympy(S, *args, **node.params), shape, False)
-                if len(str(sym)) > NAMED_MAX_CHARS:
-                    sym = None
+            if len(str(sym)) > NAMED_MAX_CHARS:
+                sym = None
         except Exception:  # no (short) matrix form: the value gets a name
             sym = None
         if sym is None:
             label = self._name(node)
             sym = S._sp().MatrixSymbol(label, *dims) if shape else S._sp().Symbol(label, real=True)
-            args = ", ".join(str(self(a).sym) for a in node.args)
-            self.where.append(f"{label} = {node.op}({args})")
+            if node.op == "const":
+                self.where.append(f"{label} = the constant {_brief(node.value)}")
+            else:
+                args = ", ".join(str(self(a).sym) for a in node.args)
+                self.where.append(f"{label} = {node.op}({args})")
         return Factor(sym, num)
 
     def _name(self, node) -> str:
-        base = {"cholesky": "L", "solve": "X", "inv": "Ainv"}.get(node.op, "v")
+        base = {"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C"}.get(node.op, "v")
         k, label = 1, base if base != "v" else "v1"
+        if label in self.taken and base != "v":
+            k, label = 2, f"{base}2"
         while label in self.taken:
             k += 1
             label = f"{base}{k}"
         self.taken.add(label)
         return label
+
+
+def _brief(value) -> str:
+    """A constant array in a few words: its entries when few, else its shape and first entries."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.size <= 6:
+        return np.array2string(arr, separator=", ")
+    return f"of shape {arr.shape} ({', '.join(f'{v:g}' for v in arr.ravel()[:3])}, ...)"
 
 
 def output_symbol(S, graph):
@@ -379,7 +392,8 @@ def element(S, chain: tuple, a, b):
             return element(S, chain[:k + 1], a, 0) * element(S, chain[k + 1:], 0, b)
     if len(chain) == 1 and isinstance(chain[0].sym, sp.OneMatrix):
         return sp.Integer(1)
-    m = chain[0].sym if len(chain) == 1 else sp.MatMul(*[f.sym for f in chain])
+    factors = [a for f in chain for a in (f.sym.args if isinstance(f.sym, sp.MatMul) else (f.sym,))]
+    m = chain[0].sym if len(chain) == 1 else sp.MatMul(*factors)
     if not S._is_matrix(m):
         return m
     rows, cols = m.shape

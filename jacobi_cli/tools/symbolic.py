@@ -1177,7 +1177,9 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
         except NoMatrixForm as err:
             try:
                 result.derivatives[name] = _index_result(text, graph, shapes, name, point, fixed)
-            except NoMatrixForm:
+            except (RecursionError, MemoryError):
+                raise
+            except Exception:  # noqa: BLE001 - no index form (NoMatrixForm), or none that checks out: components
                 result.derivatives[name] = fallback.derivative(name, str(err))
     if result.output is None:
         try:
