@@ -128,6 +128,43 @@ def test_printed_index_formula_matches_autodiff(expr, spec, wrt):
     got = _formula_values(d, point, where_values, {"n": 3, "m": 2})
     want = np.asarray(api.jacobian(expr, point, wrt=[wrt])[wrt])
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    if d.differential is not None:  # dy = -A**(-1)*dA*A**(-1): each direction dX gives J·dX
+        _check_differential(d, expr, spec, wrt, point, want, concrete)
+
+
+def _check_differential(d, expr, spec, wrt, point, want, concrete):
+    env = {}
+    for name, dims in spec.items():
+        value = point[name]
+        shape = tuple({"n": 3, "m": 2}[c] if concrete else c for c in dims)
+        env[symbolic.matrix_symbol(name, shape)] = value.reshape(-1, 1) if value.ndim == 1 else value
+    env.update({symbolic.size_symbol("n"): 3, symbolic.size_symbol("m"): 2})
+    x_shape = point[wrt].shape
+    dx = [s for s in d.differential.atoms(symbolic._sp().MatrixSymbol) if s.name == f"d{wrt}"][0]
+    for k in range(point[wrt].size):
+        direction = np.zeros(point[wrt].size)
+        direction[k] = 1.0
+        env[dx] = direction.reshape(x_shape).reshape(-1, 1) if len(x_shape) == 1 else direction.reshape(x_shape)
+        got = np.asarray(symbolic.numeric(d.differential, env), dtype=np.float64)
+        column = want.reshape(-1, point[wrt].size)[:, k]
+        np.testing.assert_allclose(got.ravel(), column, rtol=1e-9, atol=1e-12)
+
+
+def test_differentials_are_shown_for_products():
+    texts = {}
+    for expr, bindings, wrt in [("inv(A)", ["A:nxn"], "A"), ("A @ B @ C", ["A:nxn", "B:nxn", "C:nxn"], "B"),
+                                ("solve(A, B)", ["A:nxn", "B:nxm"], "A"), ("cholesky(A)", ["A:nxn"], "A")]:
+        d = symbolic.differentiate(expr, bindings, wrt=[wrt]).derivatives[wrt]
+        texts[expr] = None if d.differential is None else symbolic.text(d.differential)
+    assert texts == {"inv(A)": "-A**(-1)*dA*A**(-1)", "A @ B @ C": "A*dB*C",
+                     "solve(A, B)": "-A**(-1)*dA*A**(-1)*B", "cholesky(A)": None}  # W ∘ (...): no product
+
+
+def test_a_wrong_differential_is_dropped(monkeypatch):
+    real = indexform.differential
+    monkeypatch.setattr(indexform, "differential", lambda S, form, name: -real(S, form, name))
+    d = symbolic.differentiate("inv(A)", ["A:nxn"], wrt=["A"]).derivatives["A"]
+    assert d.form == "index" and d.differential is None
 
 
 def test_named_formulas():

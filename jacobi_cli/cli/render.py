@@ -513,6 +513,8 @@ class Renderer:
             if block.get("note"):
                 self.line(f"  {block['note']}", "yellow")
             self.line(f"  {block['legend']}", "dim")
+            if "differential" in block:
+                self.line(f"  d{out['name']} = {block['differential']}", "dim")
             if block["form"] == "matrix" and not y_shape and x_shape:
                 self.line(f"  (the gradient, shaped like {name}; math_shape is its transpose)", "dim")
             self.formula(formulas[name], block["latex"], as_latex)

@@ -365,18 +365,37 @@ def _elementwise(S, OPS, node, ts, values, shapes) -> list:
             raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
         if df == 0:
             continue
-        fn = sp.lambdify(dummies, df, modules="numpy")
+        fn = _vectorized(sp, dummies, df)
 
         def entry(p, q, df=df):
             return df.xreplace({d: element(S, (fa,), p, q) for d, fa in zip(dummies, factors)})
 
         def num(v, fn=fn):
-            with np.errstate(all="ignore"):
-                return np.asarray(fn(*[fa.num(v) for fa in factors]), dtype=np.float64)
+            return fn(*[fa.num(v) for fa in factors])
 
         h = Elementwise(entry, num)
         out += [u.hadamard(S, h) for u in t]
     return out
+
+
+def _vectorized(sp, variables, body):
+    """``body`` as a function of arrays: NumPy's functions, else (erf, erfc, digamma: NumPy has none)
+    mpmath's, element by element (cheap for the arrays formulas are shown for)."""
+    fast = sp.lambdify(variables, body, modules="numpy")
+    slow = None
+
+    def call(*arrays):
+        nonlocal slow
+        with np.errstate(all="ignore"):
+            try:
+                return np.asarray(fast(*arrays), dtype=np.float64)
+            except (NameError, TypeError, AttributeError):
+                if slow is None:
+                    scalar = sp.lambdify(variables, body, modules="mpmath")
+                    slow = np.frompyfunc(lambda *xs: float(scalar(*xs)), len(variables), 1)
+                return np.asarray(slow(*arrays), dtype=np.float64)
+
+    return call
 
 
 # --- one entry as a formula, and the whole derivative as numbers ---------------------------------
@@ -449,6 +468,20 @@ def _summed(S, e, idx, size):
         if other is not None and d in sp.Mul.make_args(e) and not other.has(idx):
             return e.xreplace({d: sp.Integer(1)}).xreplace({idx: other})
     return sp.Sum(e, (idx, 0, size - 1))
+
+
+def differential(S, form: IndexForm, name: str):
+    """``d(output)`` as a matrix expression in ``dNAME`` (a ``MatrixSymbol``: ``-A**(-1)*dA*A**(-1)``),
+    or None where a term has an element-wise factor (``H ∘ ...`` has no such product)."""
+    sp = S._sp()
+    if any(t.H is not None or t.L or t.R for t in form.terms) or not form.terms:
+        return None
+    dx = sp.MatrixSymbol(f"d{name}", *form.x_dims)
+    total = None
+    for t in form.terms:
+        e = t.coef * sp.MatMul(*[f.sym for f in t.P], dx.T if t.t else dx, *[f.sym for f in t.Q])
+        total = e if total is None else total + e
+    return total
 
 
 def tensor(form: IndexForm, values: list, y_shape: tuple, x_shape: tuple) -> np.ndarray:

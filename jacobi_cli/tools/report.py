@@ -501,6 +501,8 @@ def _derivative_block(d, y_shape, of: str, order: int = 1) -> dict:
         block["entries"] = symbolic.entries(d.expr)
     if d.where:
         block["where"] = list(d.where)
+    if getattr(d, "differential", None) is not None:
+        block["differential"] = symbolic.text(d.differential)
     if d.value is not None:
         block["value"] = d.value
     if d.note:

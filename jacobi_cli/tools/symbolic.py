@@ -653,6 +653,7 @@ class Derivative:
     note: str | None = None
     sizes: dict = field(default_factory=dict)
     where: list = field(default_factory=list)
+    differential: object = None  # index form: d(output) in dX where it is a sum of products
 
 
 @dataclass
@@ -1238,11 +1239,40 @@ def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
     expr = indexform.formula(S, form, pair(index[:ny], ny), pair(index[ny:ny + len(x_shape)], len(x_shape)),
                              tuple(index[ny + len(x_shape):ny + len(x_shape) + 2]))
     d = Derivative(name, "index", expr, y_shape + x_shape, math_shape(y_shape, x_shape), where=list(form.where))
+    d.differential = _checked_differential(S, form, graph, name, node_values, got, shapes_at[name],
+                                           {} if graph.is_concrete() else _fallback_sizes(shapes, {}))
     if point is not None:
         where = graph if graph.is_concrete() else _same_graph(graph, text, fixed, point)
         d.value = indexform.tensor(form, autodiff.evaluate(where, point), tuple(where.output_shape),
                                    tuple(where.nodes[where.inputs[name]].shape))
     return d
+
+
+def _checked_differential(S, form, graph, name, node_values, jacobian, x_shape, sizes):
+    """The index form's differential (``-A**(-1)*dA*A**(-1)``), if it has one and, evaluated with NumPy
+    in one random direction ``dX``, it gives the checked Jacobian's product with that direction."""
+    from . import indexform
+
+    expr = indexform.differential(S, form, name)
+    if expr is None:
+        return None
+    rng = np.random.default_rng(1)
+    direction = rng.standard_normal(x_shape)
+    env = {f.sym: f.num(node_values) for t in form.terms for f in (*t.P, *t.Q) if _is_matrix(f.sym)}
+    for leaf, i in graph.inputs.items():  # the inputs, as the formula names them (symbolic sizes)
+        value = np.asarray(node_values[i], dtype=np.float64)
+        env[matrix_symbol(leaf, tuple(graph.nodes[i].shape))] = value.reshape(-1, 1) if value.ndim == 1 else value
+    env.update({size_symbol(letter): n for letter, n in sizes.items()})
+    env[_sp().MatrixSymbol(f"d{name}", *form.x_dims)] = direction.reshape(tuple(int(d) for d in
+                                                                              indexform._xdims(x_shape)))
+    try:
+        got = np.asarray(numeric(expr, env), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - a differential NumPy cannot evaluate is not shown
+        return None
+    want = np.tensordot(jacobian, direction, axes=len(x_shape))
+    if got.size != want.size or not np.allclose(got.reshape(want.shape), want, rtol=1e-9, atol=1e-12):
+        return None
+    return expr
 
 
 def _same_graph(graph, text, sizes, point=None):
