@@ -36,6 +36,10 @@ INDEX_FORMS = [
     ("F.binary_cross_entropy(A, B, reduction='none')", {"A": "nm", "B": "nm"}, "A"),
     ("F.binary_cross_entropy(A, B, reduction='none')", {"A": "nm", "B": "nm"}, "B"),
     ("sin(inv(A)).T", {"A": "nn"}, "A"),
+    ("hypot(A, b)", {"A": "nm", "b": "m"}, "A"),  # b broadcast as the rows of A
+    ("hypot(A, b)", {"A": "nm", "b": "m"}, "b"),
+    ("(A * x) @ B", {"A": "nm", "x": "m", "B": "mn"}, "x"),  # x broadcast as the rows, then a product
+    ("maximum(x, y) * 2 - clip(x, y, 3 * y)", {"x": "n", "y": "n"}, "x"),  # 2-d: index form past the matrix forms
     ("einsum('ij,jk->ik', A, B)", {"A": "nm", "B": "mn"}, "A"),
     ("einsum('ij,kj->ki', A, B)", {"A": "nm", "B": "nm"}, "B"),
     ("einsum('ji,jk->ki', A, B) + B.T @ A", {"A": "nm", "B": "nn"}, "A"),

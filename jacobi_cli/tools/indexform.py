@@ -33,8 +33,7 @@ import numpy as np
 
 NAMED_MAX_CHARS = 24  # a value whose matrix form prints longer than this is named (v1 = ...)
 INDEX_OPS_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum",
-                  "cumprod", "linrec", "eig_gaps", "svd_inv", "where", "maximum",
-                  "minimum", "clip", "fmax", "fmin", "sum", "mean", "logsumexp", "norm", "pnorm", "softmax", "det",
+                  "cumprod", "linrec", "eig_gaps", "svd_inv", "sum", "mean", "logsumexp", "norm", "pnorm", "softmax", "det",
                   "logabsdet", "detsign", "trace", "argsort", "take_along", "put_along"}
 
 
@@ -169,8 +168,8 @@ class _Values:
             if node.op == "const":
                 self.where.append(f"{label} = the constant {_brief(node.value)}")
             else:
-                args = ", ".join(str(self(a).sym) for a in node.args)
-                self.where.append(f"{label} = {node.op}({args})")
+                args = [str(self(a).sym) for a in node.args] + [f"{k}={v!r}" for k, v in node.params.items()]
+                self.where.append(f"{label} = {node.op}({', '.join(args)})")
         return Factor(sym, num)
 
     def _name(self, node) -> str:
@@ -350,10 +349,10 @@ def _elementwise(S, OPS, node, ts, values, shapes) -> list:
         f = OPS[node.op].sympy(S, *[S.Value(d, ()) for d in dummies], **node.params)
     except Exception:
         raise S.NoMatrixForm(f"no index-form rule for {node.op}") from None
-    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.has(sp.Piecewise) or f.free_symbols - set(dummies):
+    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.free_symbols - set(dummies):
         raise S.NoMatrixForm(f"no index-form rule for {node.op}")
-    for s, t in zip(shapes, ts):
-        if (s and s != shape) or (t is not None and s != shape):
+    for s in shapes:
+        if s != shape and not _fits(s, shape):
             raise S.NoMatrixForm(f"{node.op} broadcasting {s} to {shape}")
     factors = [values(a) for a in node.args]
     out = []
@@ -368,14 +367,53 @@ def _elementwise(S, OPS, node, ts, values, shapes) -> list:
         fn = _vectorized(sp, dummies, df)
 
         def entry(p, q, df=df):
-            return df.xreplace({d: element(S, (fa,), p, q) for d, fa in zip(dummies, factors)})
+            return df.xreplace({d: _broadcast_element(S, fa, s, shape, p, q)
+                                for d, fa, s in zip(dummies, factors, shapes)})
 
         def num(v, fn=fn):
-            return fn(*[fa.num(v) for fa in factors])
+            return fn(*[_broadcast_value(fa.num(v), s, shape) for fa, s in zip(factors, shapes)])
 
         h = Elementwise(entry, num)
-        out += [u.hadamard(S, h) for u in t]
+        out += [_broadcast_term(S, u, shapes[m], shape, node.id).hadamard(S, h) for u in t]
     return out
+
+
+def _fits(s, shape) -> bool:
+    """The broadcasts the index form writes: a scalar, or a vector as the rows of a matrix."""
+    return s == () or (len(s) == 1 and len(shape) == 2 and s[0] == shape[1])
+
+
+def _broadcast_element(S, f: Factor, s, shape, p, q):
+    """Entry [p, q] of the result's shape of an argument of shape ``s`` (broadcast)."""
+    if s == shape:
+        return element(S, (f,), p, q)
+    if s == ():
+        return element(S, (f,), 0, 0)
+    return element(S, (f,), q, 0)  # a vector, a row of the matrix: its column form's entry q
+
+
+def _broadcast_value(arr, s, shape):
+    return np.transpose(arr) if s != shape and len(s) == 1 else arr  # the column as a row
+
+
+def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
+    """A term of an argument of shape ``s`` broadcast to ``shape``: ones(r, 1) · dxᵀ for a vector of
+    rows, ones(r, 1) · dx · ones(1, c) for a scalar."""
+    sp = S._sp()
+    if s == shape:
+        return u
+    rows, cols = S._dims(shape)
+
+    def ones(r, c, which):  # sized at concrete sizes by the op's value (node ``result``)
+        def num(v):
+            dims = _concrete(None, v[result])
+            return np.ones((dims[0], 1) if which == 0 else (1, dims[1]))
+        return Factor(sp.OneMatrix(r, c), num)
+
+    if s == ():
+        u = _left(u, ones(rows, 1, 0)) if rows != 1 else u
+        return _right(u, ones(1, cols, 1)) if cols != 1 else u
+    return _left(u.transposed(S), ones(rows, 1, 0))
 
 
 def _vectorized(sp, variables, body):

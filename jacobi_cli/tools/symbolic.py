@@ -1196,7 +1196,7 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
 
 
 def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
-    """A 3- or 4-axis derivative in index form (:mod:`jacobi_cli.tools.indexform`), shown only if its
+    """A derivative of 2 to 4 axes in index form (:mod:`jacobi_cli.tools.indexform`), shown only if its
     numbers agree with autodiff at a random point (at the graph's own sizes, else at 3, 4, 5, ...)."""
     import sys
 
@@ -1205,7 +1205,7 @@ def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
 
     y_shape = tuple(graph.output_shape)
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-    if len(y_shape) + len(x_shape) < 3:
+    if len(y_shape) + len(x_shape) < 2:
         raise NoMatrixForm("")
     S = sys.modules[__name__]
     form = indexform.build(S, graph, name)
@@ -1238,9 +1238,11 @@ def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
 
     expr = indexform.formula(S, form, pair(index[:ny], ny), pair(index[ny:ny + len(x_shape)], len(x_shape)),
                              tuple(index[ny + len(x_shape):ny + len(x_shape) + 2]))
-    d = Derivative(name, "index", expr, y_shape + x_shape, math_shape(y_shape, x_shape), where=list(form.where))
+    d = Derivative(name, "index", expr, y_shape + x_shape, math_shape(y_shape, x_shape))
     d.differential = _checked_differential(S, form, graph, name, node_values, got, shapes_at[name],
                                            {} if graph.is_concrete() else _fallback_sizes(shapes, {}))
+    shown = {str(s) for e in (expr, d.differential) if e is not None for s in e.atoms(sp.Symbol, sp.MatrixSymbol)}
+    d.where = [line for line in form.where if line.split(" = ")[0].split("[")[0] in shown]  # the names it reads
     if point is not None:
         where = graph if graph.is_concrete() else _same_graph(graph, text, fixed, point)
         d.value = indexform.tensor(form, autodiff.evaluate(where, point), tuple(where.output_shape),
@@ -1455,7 +1457,9 @@ def _printers():
                 return super()._print_MatrixElement(e)
             func = prettyForm(*self._print(e.parent).parens())
             index = self._print_seq((e.i,), delimiter=", ").parens(left="[", right="]")[0]
-            return prettyForm(binding=prettyForm.FUNC, *stringPict.next(func, index))
+            pform = prettyForm(binding=prettyForm.FUNC, *stringPict.next(func, index))
+            pform.prettyFunc, pform.prettyArgs = func, index  # as SymPy's own: read when it is raised to a power
+            return pform
 
     class Latex(LatexPrinter):
         def __init__(self, settings=None, remember: bool = False):
