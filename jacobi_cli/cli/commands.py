@@ -114,10 +114,10 @@ def _run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = F
                                 first["position"], report.get("expression"))
     except JacError as err:
         return fail(err, as_json), None
-    from .render import Renderer, to_json
+    from .render import Renderer, write_json
 
     if as_json:
-        print(to_json(report))
+        write_json(report, sys.stdout)
     else:
         getattr(Renderer(), draw)(report, **options)
     sys.stdout.flush()

@@ -85,54 +85,104 @@ def to_json(report) -> str:
     import json
 
     if isinstance(report, GraphResult):
-        text = _graph_json(report)
-        if text is not None:
-            return printable(text)
+        pieces = _graph_json(report)
+        if pieces is not None:
+            return printable("".join(pieces))
     data = report.to_json() if hasattr(report, "to_json") else report
     return printable(json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False))
 
 
+def write_json(report, stream) -> None:
+    """``print(to_json(report), file=stream)``: the same characters, and for ``jac graph``
+    (45 MB of text on a 300,000-node sum) written piece by piece as they are made, never
+    joined into one string (nor encoded in one piece)."""
+    pieces = _graph_json(report) if isinstance(report, GraphResult) else None
+    if pieces is None:
+        print(to_json(report), file=stream)
+        return
+    for piece in pieces:
+        stream.write(printable(piece))
+    stream.write("\n")
+
+
 _NODE_JSON = '"op": %s, "name": %s, "shape": %s, "kind": %s, "leaf": %s, "requires_grad": %s, "grad": null}'
+JSON_BLOCK = 16384  # nodes per piece of jac graph's --json text
 
 
-def _graph_json(report) -> str | None:
-    """``jac graph --json`` written from the graph, node by node, without making the 300,000
-    records and converting them: the text ``json.dumps`` makes of them (``", "`` and ``": "``
-    separators, strings as ``ensure_ascii=False`` writes them), or None where this does not
-    apply (records already made, gradients, a size that is not a Python int)."""
+def _graph_json(report):
+    """``jac graph --json`` written from the graph, without making the 300,000 records and
+    converting them: an iterator of pieces whose concatenation is the text ``json.dumps``
+    makes of the records (``", "`` and ``": "`` separators, strings as ``ensure_ascii=False``
+    writes them), or None where this does not apply (records already made, gradients, a size
+    that is not a Python int, keys in another order), decided before the first piece."""
     import json
 
     if not report.records_pending() or report.grads:
         return None
-    nodes, picked = report.graph.nodes, report.picked
-    tails: dict = {}  # (op, name, shape, requires_grad) -> the record's text after its id
+    names = list(report.data)
+    if "nodes" not in names or "edges" not in names or names.index("nodes") > names.index("edges"):
+        return None
+    nodes = report.graph.nodes
+    listed = list(map(nodes.__getitem__, report.picked))
+    if not all(type(d) is int for shape in {n.shape for n in listed} for d in shape):
+        return None
+    keys = [f"{', ' if k else '{'}{json.dumps(str(name), ensure_ascii=False)}: " for k, name in enumerate(names)]
+    values = [None if name in ("nodes", "edges") else json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False)
+              for name, value in report.data.items()]  # the small values first: nothing fails once writing began
+    return _graph_json_pieces(names, keys, values, listed, len(nodes))
+
+
+def _graph_json_pieces(names: list, keys: list, values: list, listed: list, count: int):
+    edges: list = []  # each block's edges, written after the nodes
+    for name, key, value in zip(names, keys, values):
+        yield key
+        if name == "nodes":
+            yield "["
+            numbers = list(map(str, range(count)))  # every id's text (str of an int is json.dumps's)
+            tails: dict = {}  # (op, name, shape, requires_grad) -> the record's text after its id
+            for start in range(0, len(listed), JSON_BLOCK):
+                rows, edge_text = _graph_block(listed[start:start + JSON_BLOCK], numbers, tails)
+                yield ", " + rows if start else rows
+                if edge_text:
+                    edges.append(edge_text)
+            yield "]"
+        elif name == "edges":
+            yield "["
+            yield ", ".join(edges)
+            yield "]"
+        else:
+            yield value
+    yield "}"
+
+
+def _graph_block(block: list, numbers: list, tails: dict) -> tuple:
+    """``(records, edges)`` of ``block``'s nodes as text, each ``", "``-joined; ``numbers[i]`` is
+    ``str(i)``, ``tails`` keeps each distinct record's text after its id."""
     rows, edges = [], []
     row, edge = rows.append, edges.append
-    for node in map(nodes.__getitem__, picked):
+    for node in block:
         node_id, op, args, _, shape, name, _, requires_grad, _ = node
         key = (op, name, shape, requires_grad)
         tail = tails.get(key)
         if tail is None:
-            if not all(type(d) is int for d in shape):
-                return None
-            tail = tails[key] = _NODE_JSON % (
-                json.dumps(op, ensure_ascii=False), json.dumps(name, ensure_ascii=False), json.dumps(list(shape)),
-                json.dumps(kind(shape)), json.dumps(op in LEAF_OPS), json.dumps(bool(requires_grad)))
-        row(f'{{"id": {node_id}, {tail}')
+            tail = tails[key] = _record_tail(*key)
+        i = numbers[node_id]
+        row(f'{{"id": {i}, {tail}')
         if args:
             if len(args) == 2:  # most nodes: both edges in one piece of text
-                edge(f"[{args[0]}, {node_id}], [{args[1]}, {node_id}]")
+                a, b = args
+                edge(f"[{numbers[a]}, {i}], [{numbers[b]}, {i}]")
             else:
-                edge(", ".join([f"[{a}, {node_id}]" for a in args]))
-    pieces = []
-    for key, value in report.data.items():
-        pieces.append(f"{', ' if pieces else '{'}{json.dumps(str(key), ensure_ascii=False)}: ")
-        if key in ("nodes", "edges"):
-            pieces += ("[", ", ".join(rows if key == "nodes" else edges), "]")
-        else:
-            pieces.append(json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False))
-    pieces.append("}")
-    return "".join(pieces)
+                edge(", ".join([f"[{numbers[a]}, {i}]" for a in args]))
+    return ", ".join(rows), ", ".join(edges)
+
+
+def _record_tail(op: str, name, shape: tuple, requires_grad) -> str:
+    import json
+
+    return _NODE_JSON % (json.dumps(op, ensure_ascii=False), json.dumps(name, ensure_ascii=False),
+                         json.dumps(list(shape)), json.dumps(kind(shape)), json.dumps(op in LEAF_OPS),
+                         json.dumps(bool(requires_grad)))
 
 
 def error_json(err) -> str:
