@@ -864,14 +864,14 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
     return notes
 
 
-def _graph_label(node: dict, report: dict, constants: dict) -> str:
+def _graph_label(node: dict, report) -> str:
     from rich.markup import escape
 
     shape = f"[cyan]{node['kind']} {escape(fmt(tuple(node['shape'])))}[/]"
     if node["op"] == "input":
         head = f"[bold]{escape(node['name'])}[/] input"
     elif node["op"] == "const":
-        value = constants.get(node["id"])
+        value = report.constant(node["id"])
         head = "const" + (f" {escape(inline(value))}" if value is not None and np.size(value) <= INLINE_ELEMENTS else "")
     else:
         name = node["name"] or (report["output"]["name"] if node["id"] == report["output"]["id"] else None)
@@ -898,9 +898,8 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
     from rich.tree import Tree
 
     graph_nodes = report.graph.nodes
-    constants = report.constants
     root_id = report["output"]["id"]
-    root = Tree(_graph_label(report.record(root_id), report, constants), guide_style="dim")
+    root = Tree(_graph_label(report.record(root_id), report), guide_style="dim")
     drawn = set() if drawn is None else drawn
     start = len(drawn)
     drawn.add(root_id)
@@ -912,7 +911,7 @@ def graph_tree(report: dict, max_nodes: int = MAX_TREE_NODES, max_depth: int = M
             parent.add(f"[dim]#{i} {escape(node['name'] or node['op'])} (shown above)[/]")
             continue
         drawn.add(i)
-        branch = parent.add(_graph_label(node, report, constants))
+        branch = parent.add(_graph_label(node, report))
         kids = graph_nodes[i].args  # the edges into node i, in order
         if kids and depth >= max_depth:
             branch.add(f"[dim]... {len(kids)} argument(s) deeper than {max_depth} levels[/]")
@@ -940,8 +939,8 @@ def to_dot(report: dict) -> str:
     for node in report["nodes"]:
         name = node["name"] or out_names.get(node["id"])
         head = f"{name} = {node['op']}" if name and node["op"] not in ("input",) else (name or node["op"])
-        if node["op"] == "const" and np.size(report.constants.get(node["id"])) <= INLINE_ELEMENTS:
-            head = f"const {inline(report.constants[node['id']])}"
+        if node["op"] == "const" and np.size(report.constant(node["id"])) <= INLINE_ELEMENTS:
+            head = f"const {inline(report.constant(node['id']))}"
         parts = [head, f"{node['kind']} {fmt(tuple(node['shape']))}",
                  ("leaf" if node["leaf"] else "non-leaf") + (", requires grad" if node["requires_grad"] else "")]
         if report.get("backward") and node["grad"] is not None:
