@@ -155,10 +155,12 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
     import os
 
     def build():
-        from ..lang.fileio import check_output
         from ..tools.report import graph_report
 
-        check_output(out, "--out")
+        if out is not None:  # fileio brings json, zipfile and secrets: only when writing
+            from ..lang.fileio import check_output
+
+            check_output(out, "--out")
         if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
             raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
         if dot and not out and as_json:
