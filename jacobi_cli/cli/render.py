@@ -22,6 +22,8 @@ from ..tools.report import GraphResult, JSONReady, case_entry
 from ..ir.shapes import fmt, kind
 
 if TYPE_CHECKING:  # rich is imported where it draws, not when this module loads
+    from collections.abc import Iterator
+
     from rich.console import Console
     from rich.table import Table
 
@@ -109,7 +111,7 @@ _NODE_JSON = '"op": %s, "name": %s, "shape": %s, "kind": %s, "leaf": %s, "requir
 JSON_BLOCK = 16384  # nodes per piece of jac graph's --json text
 
 
-def _graph_json(report):
+def _graph_json(report) -> Iterator[str] | None:
     """``jac graph --json`` written from the graph, without making the 300,000 records and
     converting them: an iterator of pieces whose concatenation is the text ``json.dumps``
     makes of the records (``", "`` and ``": "`` separators, strings as ``ensure_ascii=False``
@@ -132,7 +134,7 @@ def _graph_json(report):
     return _graph_json_pieces(names, keys, values, listed, len(nodes))
 
 
-def _graph_json_pieces(names: list, keys: list, values: list, listed: list, count: int):
+def _graph_json_pieces(names: list, keys: list, values: list, listed: list, count: int) -> Iterator[str]:
     edges: list = []  # each block's edges, written after the nodes
     for name, key, value in zip(names, keys, values):
         yield key
@@ -142,7 +144,9 @@ def _graph_json_pieces(names: list, keys: list, values: list, listed: list, coun
             tails: dict = {}  # (op, name, shape, requires_grad) -> the record's text after its id
             for start in range(0, len(listed), JSON_BLOCK):
                 rows, edge_text = _graph_block(listed[start:start + JSON_BLOCK], numbers, tails)
-                yield ", " + rows if start else rows
+                if start:
+                    yield ", "
+                yield rows
                 if edge_text:
                     edges.append(edge_text)
             yield "]"
