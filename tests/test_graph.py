@@ -211,3 +211,27 @@ def test_the_tree_reads_only_the_nodes_it_draws():
     Renderer().graph(report, max_nodes=20)
     assert report.data["nodes"] is None  # not made: the tree asked for 20 records, not 6,000
     assert len(report["nodes"]) == 3 * 1999 and report.data["nodes"] is not None
+
+
+@pytest.mark.parametrize("expr, bindings, limit", [
+    (" + ".join(f"x*{i}" for i in range(1, 400)), ["x:3"], "5"),
+    (" + ".join(f"x*{i}" for i in range(1, 400)), ["x:3", "y:2"], "60"),  # an unused input too
+    ("a = sin(x) + x; b = sum(x**2) * a; a, b, a * 2", ["x:3"], "2"),  # several outputs, one read by another
+])
+def test_the_tree_counts_the_nodes_it_leaves_out(expr, bindings, limit):
+    """"N of M nodes not shown": M the nodes another reads plus the outputs (from the --json
+    edges), N those of them the tree did not draw (the ids it printed)."""
+    import re
+
+    out, _ = graph_json(expr, *bindings)
+    outputs = out["outputs"] if "outputs" in out else [out["output"]]
+    used = {a for a, _ in out["edges"]} | {o["id"] for o in outputs}
+    wide = {"COLUMNS": "400"}  # no label wrapped under the 40 levels of guides: every id drawn is read back
+    text = runner.invoke(app, ["graph", expr, *bindings, "--max-nodes", limit], env=wide).stdout
+    drawn = {int(i) for i in re.findall(r"#(\d+) ", text)}
+    found = re.search(r"\.\.\. ([\d,]+) of ([\d,]+) nodes not shown", text)
+    assert found and int(found[2].replace(",", "")) == len(used)
+    assert int(found[1].replace(",", "")) == len(used - drawn) > 0
+    unused = [name for name, i in out["inputs"].items() if out["nodes"] and name not in
+              {n["name"] for n in out["nodes"] if n["id"] in used}]
+    assert ("not used by the output: y" in text) == (unused == ["y"])
