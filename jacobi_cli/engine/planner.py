@@ -168,9 +168,10 @@ def probe_forward(graph: Graph, values: list, name: str, batch: int | None = Non
 
 def _probe(builders: dict, ledger) -> Probe:
     done = {name: b.finish() for name, b in builders.items()}
-    patterns = {n: (j.rows, j.cols) if j.structure != "dense" and j.nnz <= PATTERN_MAX else None
+    structures = {n: j.structure for n, j in done.items()}
+    patterns = {n: (j.rows, j.cols) if structures[n] != "dense" and j.nnz <= PATTERN_MAX else None
                 for n, j in done.items()}
-    return Probe({n: j.structure for n, j in done.items()}, {n: j.nnz for n, j in done.items()},
+    return Probe(structures, {n: j.nnz for n, j in done.items()},
                  {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns)
 
 
