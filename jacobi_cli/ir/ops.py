@@ -398,7 +398,7 @@ def _reshape_shape(s, shape):
     return tuple(shape)
 
 
-defop("reshape", lambda a, shape: np.reshape(a, shape), _reshape_shape,
+defop("reshape", lambda a, shape: a.reshape(shape) if type(a) is np.ndarray else np.reshape(a, shape), _reshape_shape,
       (lambda g, ans, a, shape: P.reshape(g, shape=(batch_size(g),) + tuple(shape_of(a))),),
       (lambda t, ans, a, shape: P.reshape(t, shape=(batch_size(t),) + tuple(shape)),),
       sympy=lambda S, a, shape: S.reshape(a, shape), view="always", method=("reshape", "shape"),
@@ -418,7 +418,8 @@ def _inverse_perm(axes):
     return tuple(inv)
 
 
-defop("transpose", lambda a, axes: np.transpose(a, axes), _transpose_shape,
+defop("transpose", lambda a, axes: a.transpose(axes) if type(a) is np.ndarray else np.transpose(a, axes),
+      _transpose_shape,
       (lambda g, ans, a, axes: P.transpose(g, axes=(0,) + shifted(_inverse_perm(axes))),),
       (lambda t, ans, a, axes: P.transpose(t, axes=(0,) + shifted(tuple(axes))),),
       sympy=lambda S, a, axes: S.transpose(a, axes), view="always", method=("transpose", "axes"),

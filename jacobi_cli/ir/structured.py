@@ -215,7 +215,7 @@ def is_batch(value) -> bool:
     return isinstance(value, (SparseBatch, ShapeOnly))
 
 
-_BATCHES = (SparseBatch, ShapeOnly)  # neither is subclassed: ``type(a) in _BATCHES`` is is_batch(a)
+_SHAPED = (SparseBatch, ShapeOnly, np.ndarray)  # ``type(a) in _SHAPED``: ``a.shape`` is ``np.shape(a)`` (no dispatch)
 
 
 # --- dispatch ----------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def _densely(op: Op, args: tuple, params: dict):
 
 
 def _dry_dense(op: Op, args: tuple, params: dict, dtype) -> ShapeOnly:
-    shapes = [a.shape if type(a) in _BATCHES else np.shape(a) for a in args]
+    shapes = [a.shape if type(a) in _SHAPED else np.shape(a) for a in args]
     shape = op.shape(*shapes, **params)
     view_of = args[0] if op.view == "always" and type(args[0]) is ShapeOnly else None
     ledger = _LEDGER.get()
@@ -270,7 +270,7 @@ def _unbatched(d, ndim: int):
     axes; ``None`` when it would touch the batch axis (it is then not a constant)."""
     if is_batch(d):
         return None
-    if np.ndim(d) < ndim:
+    if (d.ndim if type(d) is np.ndarray else np.ndim(d)) < ndim:
         return d
     d = np.asarray(d)
     return d[0] if d.ndim == ndim and d.shape[0] == 1 else None
@@ -296,7 +296,7 @@ def _scaled(t: SparseBatch, d, fn) -> SparseBatch:
     d = _unbatched(d, t.ndim)
     if d is None:
         return NotImplemented
-    own, other = t.shape[1:], np.shape(d)
+    own, other = t.shape[1:], (d.shape if type(d) is np.ndarray else np.shape(d))
     s = own if other == own or not other else np.broadcast_shapes(own, other)
     col, val = _expanded(t, s)
     return t.with_(col, None if t.pattern else fn(val, d))
@@ -375,7 +375,8 @@ def _into_dense(t: SparseBatch, d: np.ndarray, t_sign: int, d_sign: int):
 
 def _merged(a: SparseBatch, b: SparseBatch, sign: int):
     """``a + sign * b``: slot by slot where they share columns, else side by side (K grows)."""
-    s = np.broadcast_shapes(a.shape[1:], b.shape[1:])
+    sa, sb = a.shape[1:], b.shape[1:]
+    s = sa if sa == sb else np.broadcast_shapes(sa, sb)
     ca, va = _expanded(a, s)
     cb, vb = _expanded(b, s)
     pattern = a.pattern or b.pattern
@@ -512,7 +513,7 @@ def matmul_rule(a, b):
     """A sparse batch times a constant matrix, or the reverse. Sparse when every row (or
     column) that is summed over holds one batch index; else a gather into a dense result."""
     t, c = _split(a, b)
-    if t is None or t.ndim != 3 or np.ndim(c) != 2:
+    if t is None or t.ndim != 3 or (c.ndim if type(c) is np.ndarray else np.ndim(c)) != 2:
         return NotImplemented
     c = np.asarray(c)
     if t.k == 1:
