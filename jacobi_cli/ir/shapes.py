@@ -55,7 +55,10 @@ def fmt(shape: Shape) -> str:
 
 
 def is_concrete(shape: Shape) -> bool:
-    return all(isinstance(d, int) for d in shape)
+    for d in shape:  # a loop, not all() over a generator: every node's size check asks
+        if not isinstance(d, int):
+            return False
+    return True
 
 
 def size(shape: Shape) -> int:
