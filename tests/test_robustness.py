@@ -186,8 +186,8 @@ def test_jobs_are_capped_at_the_cores(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"), reason="Linux /proc")
 def test_sigint_exits_130_and_stops_the_symbolic_worker():
-    process = subprocess.Popen(JAC + ["diff", "inv(A)", "A:5x5", "--timeout", "600"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    slow = ["diff", "cumsum(inv(A), 0)", "A:5x5", "--timeout", "600"]  # seconds of components (inv alone: < 1 s)
+    process = subprocess.Popen(JAC + slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     children = f"/proc/{process.pid}/task/{process.pid}/children"
     workers = []
     while not workers and process.poll() is None:  # until the SymPy worker runs
