@@ -281,8 +281,9 @@ def test_kernel_source_holds_node_numbers_only():
         kernels.evaluate_kernel(b.graph(out))
     finally:
         del kernels.compile
-    line = re.compile(r"^(def kernel\((v\d+(, v\d+)*)?\):|    v\d+ = f\d+\(((v|c)\d+(, (v|c)\d+)*)?\)|"
-                      r"    del (v\d+(, v\d+)*)|    return \(((_copy\()?(v|c)\d+(, copy=True\))?,? ?)+\))$")
+    line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|"
+                      r"        v\d+ = f\d+\(((v|c)\d+(, (v|c)\d+)*)?\)|        del (v\d+(, v\d+)*)|"
+                      r"        return \(((_copy\()?(v|c)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
     assert seen and all(line.match(text) for text in seen[0].splitlines()), seen[0]
 
 
@@ -387,3 +388,54 @@ def test_eval_explain_prints_the_kernel_line_and_json_has_it():
                                                 "--max-memory", "2M"]).stdout)
     assert found["plan"]["kernel"]["compiled"] is False and "chunks" in found["plan"]["kernel"]["reason"]
     assert "kernel" not in json.loads(CliRunner().invoke(app, ["eval", "sin(x)", "x:3", "--json"]).stdout)
+
+
+# --- what the kernel builder drops: exact identities only ---------------------------------------
+
+def _ops_in(kernel) -> set:
+    """The op implementations a kernel calls (its namespace's functions)."""
+    return {v for k, v in kernel.fn.__globals__.items() if k[:1] == "f" and k[1:].isdigit()}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("expr", ["x**2", "sin(x) * x**2 + exp(-x)", "x**3.5 + x**-1", "sum(x**2 * y)"])
+def test_pow_at_a_constant_exponent_compiles_without_its_mask_and_keeps_the_bits(expr, dtype):
+    """pow's d/dx is ``where(y == 0, 0, y * x**(y - 1))``; at a constant exponent the mask is
+    known, the kernel keeps the branch alone, and its answers are the interpreter's bits and
+    dtype, at 0, -0, infinities, NaN and subnormals too."""
+    x = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 1e-310, 3.0], dtype=dtype)
+    y = np.linspace(-1, 1, 9).astype(dtype)
+    problem = api.prepare(expr, {"x": x, "y": y}, ["x"], dtype=np.dtype(dtype).name)
+    g = problem.graph
+    v = np.linspace(-2, 2, int(np.prod(g.output_shape))).reshape(g.output_shape).astype(dtype)
+    kernel = kernels.vjp_kernel(g, ["x"])
+    assert OPS["where"].impl not in _ops_in(kernel)
+    (got,) = kernel(problem.env, v)
+    expected = autodiff.vjp(g, problem.values, v[None])["x"][0]
+    assert got.dtype == expected.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_a_where_is_dropped_only_when_its_branch_is_the_answer():
+    """``where(c, a, b)`` with a constant all-true (all-false, NaN counts as true) mask is ``a``
+    (``b``) only when that branch has the result's shape and is a float node; else it stays."""
+    b = Builder()
+    x = b.input("x", (3,))
+    s = b.input("s", ())
+    cases = {"true": b.apply("where", 1.0, b.apply("sin", x), 0.0),
+             "false": b.apply("where", 0.0, 2.0, b.apply("exp", x)),
+             "nan": b.apply("where", float("nan"), b.apply("neg", x), 5.0),
+             "broadcast": b.apply("where", 1.0, b.apply("sin", s), b.lift(np.zeros(3))),
+             "integer": b.apply("where", 1.0, b.apply("argmax", x, axis=None, keepdims=False), 0.5)}
+    env = {"x": np.array([0.5, -np.inf, np.nan]), "s": np.array(2.0)}
+    for name, out in cases.items():
+        graph = b.graph(out)
+        values = autodiff.evaluate(graph, env)
+        kernel = kernels.evaluate_kernel(graph)
+        (got,) = kernel(env)
+        expected = np.asarray(values[graph.output])
+        assert got.shape == expected.shape and got.dtype == expected.dtype, name
+        np.testing.assert_array_equal(got, expected)
+        dropped = OPS["where"].impl not in _ops_in(kernel)
+        assert dropped == (name in ("true", "false", "nan")), name

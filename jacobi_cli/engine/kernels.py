@@ -81,6 +81,12 @@ class KernelBuilder(Builder):
             kept = self._without_identity(op, args)
             if kept is not None:
                 return kept
+        if op_name == "where" and len(args) == 3:
+            kept = self._decided_branch(args)
+            if kept is not None:
+                return kept
+        if op_name == "reshape" and isinstance(args[0], Tracer) and tuple(params["shape"]) == tuple(args[0].shape):
+            return args[0]  # to its own shape: the array itself (a view of it otherwise)
         if op_name == "reshape" and self._op_of(args[0]) == "reshape":  # one reshape of the source
             args = (self._tracer(self.nodes[args[0].id].args[0]),)
         if op.broadcasting and len(args) == 2:
@@ -273,6 +279,44 @@ class KernelBuilder(Builder):
                 return self.apply("reshape", other, shape=shape)
         return None
 
+    def _decided_branch(self, args: tuple):
+        """``where(c, a, b)`` with a constant mask ``c`` that is all true (or all false) is ``a``
+        (or ``b``): pow's d/dx at a constant exponent, ``where(y == 0, 0, y * x**(y - 1))``.
+        Only when ``np.where`` would give that branch's own bits, shape and dtype: ``c`` and the
+        other branch are Python numbers (weak: they never promote), and the branch is a float
+        node of the result's shape (``np.where`` copies it; the interpreter's copy is never
+        written to, as no op writes into its arguments)."""
+        c, a, b = (self._python_number(x) for x in args)
+        if c is None:
+            return None
+        chosen, other = (args[1], b) if c != 0 else (args[2], a)  # NaN != 0: true, as np.where reads it
+        if other is None or not isinstance(chosen, Tracer) or not self._is_float(chosen.id):
+            return None
+        if _broadcast(*(_shape(x) for x in args)) != tuple(chosen.shape):
+            return None
+        return chosen
+
+    def _python_number(self, value):
+        """``value`` (or the constant node it stands for) when it is a Python number, else None."""
+        if isinstance(value, Tracer):
+            node = self.nodes[value.id]
+            value = node.value if node.op == "const" else None
+        return value if type(value) in (int, float) else None
+
+    def _is_float(self, i: int) -> bool:
+        """Is node ``i``'s value a floating-point array? Inputs are (bound at the dtype), and so
+        is what a NumPy ufunc op or a view makes of one; anything else is not known to be."""
+        node = self.nodes[i]
+        if node.op == "input":
+            return True
+        if node.op == "const":
+            return isinstance(node.value, np.ndarray) and node.value.dtype.kind == "f"
+        op = OPS[node.op]
+        if op.view == "always":
+            return self._is_float(node.args[0])
+        return (isinstance(op.impl, np.ufunc) and op.impl.nout == 1 and not op.nondiff
+                and any(self._is_float(a) for a in node.args))
+
     def _is_constant(self, value, unit: float) -> bool:
         if isinstance(value, Tracer):
             node = self.nodes[value.id]
@@ -312,16 +356,32 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 
 # --- code generation ----------------------------------------------------------------------------
 
-def generate(nodes: list, args: list, outputs: list):
-    """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values.
+def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0):
+    """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
+    ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
+    by those names and the others are positional (a VJP's cotangent, a JVP's tangents).
 
     ``nodes`` is a builder's node list (topological). An output whose value may be a view
-    of an input or a constant is copied, so a caller can never write into either.
+    of an input or a constant is copied, so a caller can never write into either. The body
+    runs with every floating-point error ignored (as ``np.errstate(all="ignore")``) and, for a
+    middle-sized largest matrix product (``products``, see :mod:`jacobi_cli.engine.blas`), in
+    ``threads_for``: the whole call is this one function, no wrapper around it.
     """
     need = needed(nodes, outputs)
     last = last_uses(nodes, outputs)
-    namespace: dict = {"_copy": np.array}
-    lines = [f"def kernel({', '.join(f'v{i}' for i in args)}):"]
+    namespace: dict = {"_copy": np.array, "_set": _ERROR_STATE.set, "_reset": _ERROR_STATE.reset,
+                       "_ignore": _IGNORE_ALL}
+    rest = [f"v{i}" for i in args[len(names):]]
+    lines = [f"def kernel({', '.join(['env'] + rest)}):"]
+    for k, (i, input_name) in enumerate(zip(args, names)):  # the names are data, never source
+        namespace[f"a{k}"] = input_name
+        lines.append(f"    v{i} = env[a{k}]")
+    lines += ["    _token = _set(_ignore)", "    try:"]
+    indent = "        "
+    if SPLIT <= products < LARGE:  # engine/blas.py: middle-sized products run on one thread
+        namespace["_threads"] = partial(threads_for, products)
+        lines.append(f"{indent}with _threads():")
+        indent += "    "
     name = {i: f"v{i}" for i in args}
     for node in nodes:
         if not need[node.id] or node.id in name:
@@ -333,12 +393,13 @@ def generate(nodes: list, args: list, outputs: list):
         if node.op == "input":
             raise ValueError(f"input {node.name!r} is not an argument of the kernel")
         name[node.id] = f"v{node.id}"
-        lines.append(_assignment(node, name, namespace))
+        lines.append(indent + _assignment(node, name, namespace))
         dead = sorted({a for a in node.args if last[a] == node.id and nodes[a].op not in ("const", "input")})
         if dead:
-            lines.append(f"    del {', '.join(name[a] for a in dead)}")
+            lines.append(f"{indent}del {', '.join(name[a] for a in dead)}")
     results = [f"_copy({name[o]}, copy=True)" if _may_alias_leaf(nodes, o) else name[o] for o in outputs]
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    lines.append(f"{indent}return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
 
@@ -351,10 +412,10 @@ def _assignment(node, name: dict, namespace: dict) -> str:
     method = OPS[node.op].method
     if method and args[0].startswith("v"):
         namespace[f"k{node.id}"] = node.params[method[1]]
-        return f"    v{node.id} = {args[0]}.{method[0]}(k{node.id})"
+        return f"v{node.id} = {args[0]}.{method[0]}(k{node.id})"
     impl = OPS[node.op].impl
     namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
-    return f"    v{node.id} = f{node.id}({', '.join(args)})"
+    return f"v{node.id} = f{node.id}({', '.join(args)})"
 
 
 def _may_alias_leaf(nodes: list, i: int) -> bool:
@@ -387,27 +448,19 @@ def work(nodes: list, outputs: list) -> int:
 
 @dataclass(frozen=True)
 class Kernel:
-    """A compiled computation: ``kernel(env, *extra)`` calls ``fn`` with the arrays of
-    ``args`` from ``env``, then ``extra`` (a VJP's cotangent, a JVP's tangents);
+    """A compiled computation: ``kernel(env, *extra)`` is ``fn(env, *extra)``, which reads the
+    arrays of ``args`` from ``env``, then takes ``extra`` (a VJP's cotangent, a JVP's tangents);
     ``peak`` is its predicted bytes and ``names`` what its results are."""
 
-    fn: object
-    args: tuple  # input names, in the order ``fn`` takes them
+    fn: object  # made by generate: error state and BLAS threads are set inside it
+    args: tuple  # input names, in the order ``fn`` reads them
     peak: int = 0
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
     y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
     products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
 
     def __call__(self, env: dict, *extra) -> tuple:
-        args = [env[a] for a in self.args]
-        token = _ERROR_STATE.set(_IGNORE_ALL)  # every floating-point error ignored, as np.errstate(all="ignore")
-        try:
-            if SPLIT <= self.products < LARGE:  # engine/blas.py: middle-sized products run on one thread
-                with threads_for(self.products):
-                    return self.fn(*args, *extra)
-            return self.fn(*args, *extra)
-        finally:
-            _ERROR_STATE.reset(token)
+        return self.fn(env, *extra)
 
 
 class _Errstate:
@@ -443,8 +496,8 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     ids = [builder.lift(o).id for o in outputs]
     if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
-    fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids)
     products = product_work(builder.nodes, needed(builder.nodes, ids))
+    fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids, tuple(args), products)
     return Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
 
 
@@ -514,7 +567,7 @@ class JacobianKernel:
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
-        results = self.kernel(env)
+        results = self.kernel.fn(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
         return {n: self._jacobian(n, x_shape, r, g, mask, structured)
