@@ -279,12 +279,16 @@ def test_kernel_source_holds_node_numbers_only():
     kernels.compile = spy
     try:
         kernels.evaluate_kernel(b.graph(out))
+        kernels.vjp_kernel(b.graph(out).with_wrt(["__import__('os')"]), ["__import__('os')"])
     finally:
         del kernels.compile
+    call = r"f\d+\(((v|c|u)\d+(, (v|c|u)\d+)*)?\)|(v|u)\d+\.(reshape|transpose)\(k\d+\)|v\d+"
     line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|"
-                      r"        v\d+ = f\d+\(((v|c)\d+(, (v|c)\d+)*)?\)|        del (v\d+(, v\d+)*)|"
-                      r"        return \(((_copy\()?(v|c)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
-    assert seen and all(line.match(text) for text in seen[0].splitlines()), seen[0]
+                      rf"        v\d+ = ({call})|        u\d+ = v\d+\.reshape\(s\d+\)|        del (v|u)\d+(, (v|u)\d+)*|"
+                      r"        return \(((_copy\()?(v|c|u)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
+    assert len(seen) == 2
+    for source in seen:
+        assert all(line.match(text) for text in source.splitlines()), source
 
 
 def test_commands_never_load_the_compiler():
@@ -439,3 +443,56 @@ def test_a_where_is_dropped_only_when_its_branch_is_the_answer():
         np.testing.assert_array_equal(got, expected)
         dropped = OPS["where"].impl not in _ops_in(kernel)
         assert dropped == (name in ("true", "false", "nan")), name
+
+
+@pytest.mark.parametrize("structured", [False, True])
+def test_a_small_structured_jacobian_is_read_off_at_its_pattern_inside_the_kernel(structured):
+    """A small diagonal Jacobian is computed densely, where ``eye * exp(x)`` holds 0 * inf = NaN
+    off the diagonal at x = inf: the kernel reads it off at the pattern (exact zeros elsewhere),
+    dense or structured, with the interpreter's bits."""
+    api._CACHE.clear()
+    b = {"x": np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 2.0])}
+    expr = "exp(x) * x + x**2"
+    expected = api.jacobians(api.prepare(expr, b))["x"]
+    assert expected.structure == "diagonal"
+    for _ in range(4):
+        got = jacobi_cli.jacobian(expr, b, structured=structured)["x"]
+    kernel = _kernel_for("jacobian", expr, b)[0]
+    assert kernel is not None and kernel.all_dense
+    if structured:
+        assert got.structure == "diagonal"
+        np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(np.asarray(got), expected.to_array())
+    assert np.count_nonzero(np.isnan(np.asarray(got))) == np.count_nonzero(np.isnan(expected.diagonal()))
+
+
+SQUEEZED = ["sin(x) * x**2 + exp(-x)", "x", "x * 1", "tanh(A @ x) * x", "sum(tanh(A @ tanh(A @ x)))",
+            "softmax(x) * x", "x @ A @ x", "(x * x).reshape(-1) * 2"]
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3)])
+@pytest.mark.parametrize("expr", SQUEEZED)
+def test_a_batch_of_one_held_squeezed_gives_the_interpreters_bits(expr, shape):
+    """A VJP's cotangent and a JVP's tangent are batches of one; the kernel holds them without
+    the leading 1 through element-wise ufuncs and reshapes (NumPy's same-shape path): the
+    answers are the interpreter's bits, shapes and dtypes, never an input's memory."""
+    if "A" in expr and len(shape) > 1:
+        return
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape)
+    x.flat[:4] = [np.inf, -0.0, np.nan, 0.0]
+    b = {"x": x, "A": rng.standard_normal(shape * 2 if len(shape) == 1 else (1, 1))}
+    problem = api.prepare(expr, b, ["x"])
+    g = problem.graph
+    v = rng.standard_normal(g.output_shape)
+    (got,) = kernels.vjp_kernel(g, ["x"])(problem.env, v)
+    expected = autodiff.vjp(g, problem.values, v[None])["x"][0]
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert not np.shares_memory(got, x) and not np.shares_memory(got, v)
+    t = rng.standard_normal(shape)
+    (jt,) = kernels.jvp_kernel(g, ["x"])(problem.env, t)
+    expected = autodiff.jvp(g, problem.values, {"x": t[None]})[g.output][0]
+    assert jt.shape == expected.shape and jt.dtype == expected.dtype
+    np.testing.assert_array_equal(jt, expected)
+    assert not np.shares_memory(jt, t) and not np.shares_memory(jt, x)

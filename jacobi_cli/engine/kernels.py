@@ -61,6 +61,11 @@ class KernelBuilder(Builder):
         self._masks: dict = {}  # shape -> the const boolean identity of that shape
         self.derivatives_from: int | None = None  # the first node of the derivative passes
 
+    def const(self, value, position=None) -> Tracer:
+        if type(value) is np.ndarray and value.dtype == bool:  # a mask: np.where reads it as it is
+            return self._append("const", shape=value.shape, value=value, position=position)
+        return super().const(value, position)
+
     def lift(self, value) -> Tracer:
         if type(value) is np.ndarray and value.ndim >= 2:
             hit = self._lifted.get(id(value))
@@ -382,40 +387,122 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         namespace["_threads"] = partial(threads_for, products)
         lines.append(f"{indent}with _threads():")
         indent += "    "
-    name = {i: f"v{i}" for i in args}
+    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs)
     for node in nodes:
-        if not need[node.id] or node.id in name:
-            continue
-        if node.op == "const":
-            name[node.id] = f"c{node.id}"
-            namespace[name[node.id]] = node.value
-            continue
-        if node.op == "input":
-            raise ValueError(f"input {node.name!r} is not an argument of the kernel")
-        name[node.id] = f"v{node.id}"
-        lines.append(indent + _assignment(node, name, namespace))
-        dead = sorted({a for a in node.args if last[a] == node.id and nodes[a].op not in ("const", "input")})
-        if dead:
-            lines.append(f"{indent}del {', '.join(name[a] for a in dead)}")
-    results = [f"_copy({name[o]}, copy=True)" if _may_alias_leaf(nodes, o) else name[o] for o in outputs]
+        if need[node.id] and node.id not in source.name:
+            source.node(node, last)
+    results = [source.full(o) for o in outputs]
+    results = [f"_copy({r}, copy=True)" if _may_alias_leaf(nodes, o) else r for r, o in zip(results, outputs)]
     lines.append(f"{indent}return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
 
 
-def _assignment(node, name: dict, namespace: dict) -> str:
+class _Source:
+    """The kernel's body, node by node, and the shape each variable holds.
+
+    A batch of one (a VJP's cotangent ``(1, *y)``, a JVP's tangent) meets the forward values
+    ``(*s)`` in element-wise ops, and NumPy's broadcasting path for ``(1, n) * (n,)`` costs
+    twice its same-shape path at small n. So a variable may hold such a node's value with its
+    leading 1 dropped (``squeezed``): the same elements in the same order, which an element-wise
+    ufunc reads with the same answer, bit for bit, and a reshape reads as it is; any other op
+    gets the value at its own shape (``full``: one reshape, kept while the node lives)."""
+
+    def __init__(self, nodes: list, namespace: dict, lines: list, indent: str, name: dict, outputs: list):
+        self.nodes, self.namespace, self.lines, self.indent, self.name = nodes, namespace, lines, indent, name
+        self.outputs = set(outputs)
+        self.squeezed: dict = {}  # node id -> the shape its variable holds (its shape without the leading 1)
+        self.unsqueezed: dict = {}  # node id -> the variable holding it at its own shape, once made
+        self.readers: dict = {}  # node id -> the nodes reading it
+        for n in nodes:
+            for a in n.args:
+                self.readers.setdefault(a, []).append(n)
+
+    def node(self, node, last: list) -> None:
+        i = node.id
+        if node.op == "const":
+            self.name[i] = f"c{i}"
+            self.namespace[self.name[i]] = node.value
+            return
+        if node.op == "input":
+            raise ValueError(f"input {node.name!r} is not an argument of the kernel")
+        self.name[i] = f"v{i}"
+        line = self._squeezed_line(node)
+        if line is None:
+            line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
+        self.lines.append(self.indent + line)
+        dead = sorted({a for a in node.args if last[a] == i and self.nodes[a].op not in ("const", "input")})
+        if dead:
+            names = [self.name[a] for a in dead] + [self.unsqueezed[a] for a in dead if a in self.unsqueezed]
+            self.lines.append(f"{self.indent}del {', '.join(names)}")
+
+    def full(self, i: int) -> str:
+        """The variable holding node ``i`` at its own shape (made here if it is squeezed)."""
+        if i not in self.squeezed:
+            return self.name[i]
+        if i not in self.unsqueezed:
+            self.unsqueezed[i] = f"u{i}"
+            self.namespace[f"s{i}"] = tuple(self.nodes[i].shape)
+            self.lines.append(f"{self.indent}u{i} = v{i}.reshape(s{i})")
+        return self.unsqueezed[i]
+
+    def _held(self, i: int) -> tuple:
+        return self.squeezed.get(i, tuple(self.nodes[i].shape))
+
+    def _squeezed_line(self, node):
+        """The line computing ``node`` on squeezed arguments (or squeezing it), or None."""
+        shape, i = tuple(node.shape), node.id
+        one = len(shape) >= 2 and shape[0] == 1  # a batch of one, squeezed to at least a vector
+        if node.op == "reshape":
+            held = self._held(node.args[0])
+            if held == shape or (one and held == shape[1:]):  # the elements as they are: no call
+                if held != shape:
+                    self.squeezed[i] = held
+                return f"v{i} = {self.name[node.args[0]]}"
+            if one and i not in self.outputs and all(r.op == "reshape" or _elementwise(r)
+                                                     for r in self.readers.get(i, ())):
+                self.squeezed[i] = shape = shape[1:]  # as cheap, and what reads it reads it so
+            elif node.args[0] not in self.squeezed:
+                return None
+            self.namespace[f"k{i}"] = shape  # the same elements in the same order
+            return f"v{i} = {self.name[node.args[0]]}.reshape(k{i})"
+        if not (one and _elementwise(node) and any(a in self.squeezed for a in node.args)):
+            return None
+        held = _broadcast(*(self._held(a) for a in node.args))
+        if held != shape[1:]:
+            return None
+        self.squeezed[i] = held
+        self.namespace[f"f{i}"] = OPS[node.op].impl
+        return f"v{i} = f{i}({', '.join(self.name[a] for a in node.args)})"
+
+
+def _elementwise(node) -> bool:
+    """Is ``node`` a NumPy ufunc called on its arguments as they are (broadcasting them)?"""
+    impl = OPS[node.op].impl
+    return (isinstance(impl, np.ufunc) and impl.signature is None and impl.nin == len(node.args)
+            and not node.params)
+
+
+def _assignment(node, nodes: list, args: list, namespace: dict) -> str:
     """``v5 = f5(v3, c4)``: the op's NumPy function with its params bound, or for a
     reshape or transpose of a computed array the method itself (NumPy's function form
     costs a microsecond more per call, and a small kernel is a few microseconds)."""
-    args = [name[a] for a in node.args]
     method = OPS[node.op].method
-    if method and args[0].startswith("v"):
+    if method and not args[0].startswith("c"):
         namespace[f"k{node.id}"] = node.params[method[1]]
         return f"v{node.id} = {args[0]}.{method[0]}(k{node.id})"
     impl = OPS[node.op].impl
+    if node.op == "where" and _is_mask(nodes[node.args[0]]):
+        # the op's own impl tests c != 0 and promotes with c's dtype: for a boolean mask, a bool
+        # (which never promotes), that is np.where's own answer and dtype
+        impl = np.where
     namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
     return f"v{node.id} = f{node.id}({', '.join(args)})"
+
+
+def _is_mask(node) -> bool:
+    return node.op == "const" and type(node.value) is np.ndarray and node.value.dtype == bool
 
 
 def _may_alias_leaf(nodes: list, i: int) -> bool:
@@ -546,8 +633,9 @@ def _shape_of(graph: Graph, name: str) -> tuple:
 @dataclass(frozen=True)
 class JacobianKernel:
     """Every Jacobian of a plan in one compiled call. Per input, ``kernel`` returns the dense
-    Jacobian (array layout) or, for a coloured one, the compressed products; ``gathers``
-    says where each stored value of a structured Jacobian lies in that result."""
+    Jacobian (array layout; a small one computed densely is read off at its pattern inside the
+    kernel) or, for a coloured one, the compressed products; ``gathers`` says where each stored
+    value of a structured Jacobian lies in that result."""
 
     kernel: Kernel
     names: tuple
@@ -556,31 +644,24 @@ class JacobianKernel:
     gathers: tuple  # per input: None (dense) or (compressed, flat index or None for all, rows, cols)
     dtype: object
     peak: int = 0  # the kernel's predicted bytes (made once: a repeated call reads it)
-    all_dense: bool = False  # every Jacobian comes back as its dense array: no structure to read off
-    masks: tuple = ()  # per input: where the pattern lies in the dense array (small, not compressed), or None
+    all_dense: bool = False  # every result is its Jacobian's dense array: nothing to scatter
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype):
-        masks = tuple(_pattern_mask(g, y_shape, x) for g, x in zip(gathers, x_shapes))
-        return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak, all(g is None for g in gathers),
-                   masks)
+        return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
+                   all(g is None or not g[0] for g in gathers))
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
         results = self.kernel.fn(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
-        return {n: self._jacobian(n, x_shape, r, g, mask, structured)
-                for n, x_shape, r, g, mask in zip(self.names, self.x_shapes, results, self.gathers, self.masks)}
+        return {n: self._jacobian(n, x_shape, r, g, structured)
+                for n, x_shape, r, g in zip(self.names, self.x_shapes, results, self.gathers)}
 
-    def _jacobian(self, name, x_shape, result, gather, mask, structured: bool):
-        if gather is None:
+    def _jacobian(self, name, x_shape, result, gather, structured: bool):
+        if gather is None or (not structured and not gather[0]):  # dense, or read off in the kernel
             return Jacobian(name, self.y_shape, x_shape, result, self.dtype) if structured else result
-        # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
-        # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0.
-        if mask is not None and not structured:  # the dense result, exact zeros off the pattern
-            out = np.where(mask, result, self.dtype(0))
-            return out if out.dtype == self.dtype else out.astype(self.dtype)
         compressed, flat, rows, cols = gather
         values = result.reshape(-1)[flat] if flat is not None else result.reshape(-1)
         if structured:
@@ -591,10 +672,7 @@ class JacobianKernel:
 
 
 def _pattern_mask(gather, y_shape: tuple, x_shape: tuple):
-    """For a small Jacobian computed densely and read off at its pattern: a boolean array of
-    its shape, True on the pattern (one ``np.where`` then reads it off); else None."""
-    if gather is None or gather[0]:
-        return None
+    """A boolean array of the Jacobian's shape, True on the pattern of ``gather`` (flat indices)."""
     mask = np.zeros(size(y_shape) * size(x_shape), dtype=bool)
     mask[gather[1]] = True
     return mask.reshape(tuple(y_shape) + tuple(x_shape))
@@ -626,6 +704,12 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     if small:
         _dense_passes(graph, plan.inputs, traced, y_shape, outs)
         gathers = {n: _pattern_gather(p, y_shape) for n, p in plan.inputs.items()}
+        for n, gather in gathers.items():
+            # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
+            # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0
+            if gather is not None:
+                mask = b.const(_pattern_mask(gather, y_shape, _shape_of(graph, n)))
+                outs[n] = b.apply("where", mask, _lifted(traced, outs[n]), 0.0)
     else:
         dense = {n: p for n, p in plan.inputs.items() if p.structure == "dense"}
         _dense_passes(graph, dense, traced, y_shape, outs)
