@@ -496,3 +496,25 @@ def test_a_batch_of_one_held_squeezed_gives_the_interpreters_bits(expr, shape):
     assert jt.shape == expected.shape and jt.dtype == expected.dtype
     np.testing.assert_array_equal(jt, expected)
     assert not np.shares_memory(jt, t) and not np.shares_memory(jt, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_of_a_vector_and_its_one_vector_rule_keep_the_broadcast_formulas_bits(dtype):
+    """softmax of a 1-d array and its rule on one cotangent ``(1, n)`` take their sums as
+    scalars (NumPy's scalar path); the answers are the keepdims formulas' bits."""
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 7, 8, 9, 17, 100, 1001):
+        for special in (None, np.inf, -np.inf, np.nan, -0.0):
+            a = (rng.standard_normal(n) * 30).astype(dtype)
+            if special is not None:
+                a[n // 2] = special
+            with np.errstate(all="ignore"):
+                e = np.exp(a - np.maximum.reduce(a, axis=0, keepdims=True))
+                s = e / np.add.reduce(e, axis=0, keepdims=True)
+                got = OPS["softmax"].impl(a, axis=0)
+                g = rng.standard_normal((1, n)).astype(dtype)
+                rule = np.multiply(s, np.subtract(g, np.add.reduce(np.multiply(g, s), axis=1, keepdims=True)))
+                got_rule = OPS["softmax_vjp"].impl(g, s, axis=0)
+            for x, y in ((got, s), (got_rule, rule)):
+                assert x.dtype == y.dtype and x.shape == y.shape
+                assert np.array_equal(x.view(np.uint8), y.view(np.uint8))

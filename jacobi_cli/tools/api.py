@@ -119,20 +119,28 @@ def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", 
 
 def _fast_env(bindings, dtype) -> tuple:
     """``({name: array}, ((name, shape), ...))`` for bindings that are a dict of arrays or
-    numbers, else ``(None, None)`` (the full path parses binding strings and reports bad values)."""
+    numbers, else ``(None, None)`` (the full path parses binding strings and reports bad values).
+    A dict of arrays of ``dtype`` is its own env: nothing is copied, and nothing keeps it
+    past the call."""
     if type(bindings) is not dict:
         return None, None
+    shapes = []
+    for name, value in bindings.items():
+        if type(value) is not np.ndarray or value.dtype.type is not dtype:
+            return _converted_env(bindings, dtype)
+        shapes.append((name, value.shape))
+    return bindings, tuple(shapes)
+
+
+def _converted_env(bindings: dict, dtype) -> tuple:
     env, shapes = {}, []
     for name, value in bindings.items():
-        if type(value) is not np.ndarray or value.dtype.type is not dtype:  # else: used as it is
-            if isinstance(value, str):
-                return None, None
-            value = np.asarray(value)
-            if value.dtype.kind not in "biuf":
-                return None, None
-            if value.dtype.type is not dtype:
-                value = value.astype(dtype)
-        env[name] = value
+        if isinstance(value, str):
+            return None, None
+        value = np.asarray(value)
+        if value.dtype.kind not in "biuf":
+            return None, None
+        env[name] = value if value.dtype.type is dtype else value.astype(dtype)
         shapes.append((name, value.shape))
     return env, tuple(shapes)
 
@@ -300,7 +308,7 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
     is raised before they are computed.
     """
-    limit = memory.budget(max_memory)
+    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
     return compiled.vjp(env, v, wrt, limit)
