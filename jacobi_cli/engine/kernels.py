@@ -645,27 +645,35 @@ class JacobianKernel:
     dtype: object
     peak: int = 0  # the kernel's predicted bytes (made once: a repeated call reads it)
     all_dense: bool = False  # every result is its Jacobian's dense array: nothing to scatter
+    diagonals: tuple = ()  # per input: is its pattern the diagonal of a square Jacobian (a strided scatter)
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype):
+        diagonals = tuple(g is not None and size(y_shape) == size(x) and len(g[2]) == size(x)
+                          and np.array_equal(g[2], np.arange(size(x))) and np.array_equal(g[3], g[2])
+                          for g, x in zip(gathers, x_shapes))
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
-                   all(g is None or not g[0] for g in gathers))
+                   all(g is None or not g[0] for g in gathers), diagonals)
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
         results = self.kernel.fn(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
-        return {n: self._jacobian(n, x_shape, r, g, structured)
-                for n, x_shape, r, g in zip(self.names, self.x_shapes, results, self.gathers)}
+        return {n: self._jacobian(n, x_shape, r, g, structured, diagonal)
+                for n, x_shape, r, g, diagonal in zip(self.names, self.x_shapes, results, self.gathers, self.diagonals)}
 
-    def _jacobian(self, name, x_shape, result, gather, structured: bool):
+    def _jacobian(self, name, x_shape, result, gather, structured: bool, diagonal: bool):
         if gather is None or (not structured and not gather[0]):  # dense, or read off in the kernel
             return Jacobian(name, self.y_shape, x_shape, result, self.dtype) if structured else result
         compressed, flat, rows, cols = gather
         values = result.reshape(-1)[flat] if flat is not None else result.reshape(-1)
         if structured:
             return SparseJacobian(name, self.y_shape, x_shape, rows, cols, values, self.dtype, coalesced=True)
+        if diagonal:  # entry (i, i) of the flat n x n array is element i * (n + 1): a strided store
+            dense = np.zeros(size(self.y_shape) * size(x_shape), dtype=self.dtype)
+            dense[::size(x_shape) + 1] = values
+            return dense.reshape(self.y_shape + x_shape)
         dense = np.zeros((size(self.y_shape), size(x_shape)), dtype=self.dtype)
         dense[rows, cols] = values
         return dense.reshape(self.y_shape + x_shape)
