@@ -518,3 +518,21 @@ def test_softmax_of_a_vector_and_its_one_vector_rule_keep_the_broadcast_formulas
             for x, y in ((got, s), (got_rule, rule)):
                 assert x.dtype == y.dtype and x.shape == y.shape
                 assert np.array_equal(x.view(np.uint8), y.view(np.uint8))
+
+
+def test_the_budget_still_applies_to_hot_vjp_and_jvp_calls():
+    """A vjp or jvp kernel carries its product plan's peak: a repeated call whose budget it
+    passes is refused as the first call would be, before anything is computed."""
+    api._CACHE.clear()
+    b = {"x": np.ones(300)}
+    v = np.ones(300)
+    for _ in range(3):
+        jacobi_cli.vjp("exp(x)", b, v, max_memory="1G")
+        jacobi_cli.jvp("exp(x)", b, {"x": v}, max_memory="1G")
+    assert _kernel_for("vjp", "exp(x)", b)[0].peak > 1000
+    assert _kernel_for("jvp", "exp(x)", b)[0].peak > 1000
+    with pytest.raises(jacobi_cli.errors.JacLimitError):
+        jacobi_cli.vjp("exp(x)", b, v, max_memory=1000)
+    with pytest.raises(jacobi_cli.errors.JacLimitError):
+        jacobi_cli.jvp("exp(x)", b, {"x": v}, max_memory=1000)
+    np.testing.assert_array_equal(jacobi_cli.vjp("exp(x)", b, v)["x"], np.exp(b["x"]))
