@@ -523,16 +523,15 @@ def test_softmax_of_a_vector_and_its_one_vector_rule_keep_the_broadcast_formulas
 def test_the_budget_still_applies_to_hot_vjp_and_jvp_calls():
     """A vjp or jvp kernel carries its product plan's peak: a repeated call whose budget it
     passes is refused as the first call would be, before anything is computed."""
-    api._CACHE.clear()
-    b = {"x": np.ones(300)}
-    v = np.ones(300)
+    f = jacobi_cli.compile("exp(x)", {"x": ":300"})
+    env, v = {"x": np.ones(300)}, np.ones(300)
     for _ in range(3):
-        jacobi_cli.vjp("exp(x)", b, v, max_memory="1G")
-        jacobi_cli.jvp("exp(x)", b, {"x": v}, max_memory="1G")
-    assert _kernel_for("vjp", "exp(x)", b)[0].peak > 1000
-    assert _kernel_for("jvp", "exp(x)", b)[0].peak > 1000
+        f.vjp(env, v, budget=2**30)
+        f.jvp(env, {"x": v}, budget=2**30)
+    hot = {key[0]: k for key, k in f.kernels().items()}
+    assert hot["vjp"].peak > 1000 and hot["jvp"].peak > 1000
     with pytest.raises(jacobi_cli.errors.JacLimitError):
-        jacobi_cli.vjp("exp(x)", b, v, max_memory=1000)
+        f.vjp(env, v, budget=1000)
     with pytest.raises(jacobi_cli.errors.JacLimitError):
-        jacobi_cli.jvp("exp(x)", b, {"x": v}, max_memory=1000)
-    np.testing.assert_array_equal(jacobi_cli.vjp("exp(x)", b, v)["x"], np.exp(b["x"]))
+        f.jvp(env, {"x": v}, budget=1000)
+    np.testing.assert_array_equal(f.vjp(env, v, budget=2**30)["x"], np.exp(env["x"]))
