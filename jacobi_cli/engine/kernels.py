@@ -61,10 +61,10 @@ class KernelBuilder(Builder):
         self._masks: dict = {}  # shape -> the const boolean identity of that shape
         self.derivatives_from: int | None = None  # the first node of the derivative passes
 
-    def const(self, value, position=None) -> Tracer:
-        if type(value) is np.ndarray and value.dtype == bool:  # a mask: np.where reads it as it is
-            return self._append("const", shape=value.shape, value=value, position=position)
-        return super().const(value, position)
+    def mask(self, value: np.ndarray) -> Tracer:
+        """A boolean constant kept boolean (``const`` makes an array the dtype), for ``where``:
+        the kernel then calls ``np.where`` on it as it is (see ``_assignment``)."""
+        return self._append("const", shape=tuple(value.shape), value=value)
 
     def lift(self, value) -> Tracer:
         if type(value) is np.ndarray and value.ndim >= 2:
@@ -196,7 +196,7 @@ class KernelBuilder(Builder):
         shape = _shape(like)
         mask = self._masks.get(shape)
         if mask is None:
-            mask = self._masks[shape] = self.const(np.eye(shape[0], dtype=bool).reshape(shape))
+            mask = self._masks[shape] = self.mask(np.eye(shape[0], dtype=bool).reshape(shape))
         out = self._plain("where", mask, d, 0.0)
         self._diagonals[out.id] = d
         return out
@@ -716,7 +716,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
             # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
             # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0
             if gather is not None:
-                mask = b.const(_pattern_mask(gather, y_shape, _shape_of(graph, n)))
+                mask = b.mask(_pattern_mask(gather, y_shape, _shape_of(graph, n)))
                 outs[n] = b.apply("where", mask, _lifted(traced, outs[n]), 0.0)
     else:
         dense = {n: p for n, p in plan.inputs.items() if p.structure == "dense"}
