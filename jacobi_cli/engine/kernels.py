@@ -649,8 +649,7 @@ class JacobianKernel:
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype):
-        diagonals = tuple(g is not None and size(y_shape) == size(x) and len(g[2]) == size(x)
-                          and np.array_equal(g[2], np.arange(size(x))) and np.array_equal(g[3], g[2])
+        diagonals = tuple(g is not None and size(y_shape) == size(x) and _is_diagonal(g[2], g[3], size(x))
                           for g, x in zip(gathers, x_shapes))
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
                    all(g is None or not g[0] for g in gathers), diagonals)
@@ -710,9 +709,20 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
     if small:
-        _dense_passes(graph, plan.inputs, traced, y_shape, outs)
-        gathers = {n: _pattern_gather(p, y_shape) for n, p in plan.inputs.items()}
+        # an element-wise graph's diagonal Jacobian: one pass along ones (the colouring's), whose
+        # element j meets the scalar ops of the dense pass's entry (j, j); the dense pass's other
+        # entries never reach that one, so the bits are the dense pass's read off at its pattern
+        along_ones = {n for n, p in plan.inputs.items() if _diagonal_pattern(p, y_shape)} \
+            if all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const")) else set()
+        dense = {n: p for n, p in plan.inputs.items() if n not in along_ones}
+        _dense_passes(graph, dense, traced, y_shape, outs)
+        gathers = {n: _pattern_gather(p, y_shape) for n, p in dense.items()}
+        for n in along_ones:
+            outs[n], gathers[n], colors = _colored_pass(graph, plan.inputs[n], traced, y_shape)
+            peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
         for n, gather in gathers.items():
+            if n in along_ones:
+                continue
             # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
             # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0
             if gather is not None:
@@ -782,6 +792,17 @@ def _dense_passes(graph: Graph, inputs: dict, traced: list, y_shape: tuple, outs
             t = autodiff.jvp(graph, traced, {n: autodiff.basis(x_shape, graph.dtype)})[graph.output]
             t = P.transpose(P.reshape(_lifted(traced, t), shape=(size(x_shape), size(y_shape))), axes=(1, 0))
             outs[n] = P.reshape(t, shape=y_shape + x_shape)
+
+
+def _diagonal_pattern(p, y_shape: tuple) -> bool:
+    """Is the plan's pattern for ``p`` the diagonal of a square Jacobian?"""
+    if p.pattern is None or size(y_shape) != size(p.x_shape):
+        return False
+    return _is_diagonal(*(np.asarray(a, dtype=np.intp) for a in p.pattern), size(p.x_shape))
+
+
+def _is_diagonal(rows, cols, n: int) -> bool:
+    return len(rows) == n and np.array_equal(rows, np.arange(n)) and np.array_equal(cols, rows)
 
 
 def _pattern_gather(p, y_shape: tuple):
