@@ -456,7 +456,9 @@ class _Source:
         one = len(shape) >= 2 and shape[0] == 1  # a batch of one, squeezed to at least a vector
         if node.op == "reshape":
             held = self._held(node.args[0])
-            if held == shape or (one and held == shape[1:]):  # the elements as they are: no call
+            # the elements as they are, no call: at the node's shape, without the leading 1, or one
+            # element held 0-d (a scalar output's cotangent: NumPy's scalar path, 3 x faster than (1,))
+            if held == shape or (one and (held == shape[1:] or (held == () and size(shape) == 1))):
                 if held != shape:
                     self.squeezed[i] = held
                 return f"v{i} = {self.name[node.args[0]]}"
