@@ -37,7 +37,7 @@ from . import autodiff
 from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
-from ..ir.ops import OPS, P
+from ..ir.ops import OPS, P, softmax_vjp_of_one
 from ..ir.shapes import broadcast as _broadcast, size
 
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
@@ -469,6 +469,12 @@ class _Source:
                 return None
             self.namespace[f"k{i}"] = shape  # the same elements in the same order
             return f"v{i} = {self.name[node.args[0]]}.reshape(k{i})"
+        if node.op == "softmax_vjp" and one and len(shape) == 2 and node.params == {"axis": 0} \
+                and node.args[0] in self.squeezed and self._held(node.args[0]) == self._held(node.args[1]) == shape[1:]:
+            # its rule on one cotangent, held as a vector: the op's own batch-of-one branch, unwrapped
+            self.squeezed[i] = shape[1:]
+            self.namespace[f"f{i}"] = softmax_vjp_of_one
+            return f"v{i} = f{i}({self.name[node.args[0]]}, {self.name[node.args[1]]})"
         if not (one and _elementwise(node) and any(a in self.squeezed for a in node.args)):
             return None
         held = _broadcast(*(self._held(a) for a in node.args))
