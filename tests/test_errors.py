@@ -34,6 +34,8 @@ BAD = [
     (["eval", "x.reshape(4)", "x:3"], "shape", 2, ["reshape", "(3,)"]),
     (["eval", "det(A)", "A:2x3"], "shape", 0, ["square"]),
     (["eval", "mm(x, x)", "x:3"], "shape", 0, ["mm needs a 2-d"]),
+    (["eval", "np.cross(x, y)", "x=1", "y=2"], "shape", 3, ["cross", "scalar"]),  # was an IndexError
+    (["eval", "torch.cross(x, y)", "x=[1, 2]", "y=[3, 4]"], "shape", 6, ["3 elements", "(2,)"]),
     (["hessian", "x * 2", "x:()", "--batch", "x"], "shape", None, ["no axis 0"]),
     (["vjp", "x", "x=[1, 2]", "--v", "[1, 2, 3]"], "shape", None, ["(3,)", "(2,)"]),
     (["jvp", "x", "x=[1, 2]", "--tangent", "x=[1]"], "shape", None, ["tangent", "(1,)"]),

@@ -19,6 +19,7 @@ from ..errors import JacError, JacValueError
 from ..ir.graph import Builder, Graph, Tracer, last_uses
 from ..ir.ops import OPS, P, shape_of
 from ..ir.shapes import size
+from .jacobian import JacobianBuilder
 
 
 def evaluate(graph: Graph, env: dict) -> list:
@@ -177,8 +178,6 @@ def jacfwd(graph: Graph, values: list, names, structure: bool = False) -> dict:
 
 
 def _builders(graph: Graph, names, mode: str) -> dict:
-    from .jacobian import JacobianBuilder
-
     return {name: JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, mode, graph.dtype)
             for name in names}
 

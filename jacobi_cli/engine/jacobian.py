@@ -18,6 +18,7 @@ they print, so a structured Jacobian stands in for a dense one: a
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -129,7 +130,7 @@ class SparseJacobian(Jacobian):
     def _n(self) -> int:
         return math.prod(self.x_shape)
 
-    @property
+    @functools.cached_property  # the entries are set once, in __init__
     def structure(self) -> str:
         if self.rows.size == 0:
             return "zero"

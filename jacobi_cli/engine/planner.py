@@ -34,7 +34,7 @@ from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .blas import product_work, threads_for
-from .memory import fmt_bytes
+from .memory import default_budget, fmt_bytes, forward_bytes
 from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
 
 MODES = ("auto", "forward", "reverse")
@@ -168,9 +168,10 @@ def probe_forward(graph: Graph, values: list, name: str, batch: int | None = Non
 
 def _probe(builders: dict, ledger) -> Probe:
     done = {name: b.finish() for name, b in builders.items()}
-    patterns = {n: (j.rows, j.cols) if j.structure != "dense" and j.nnz <= PATTERN_MAX else None
+    structures = {n: j.structure for n, j in done.items()}
+    patterns = {n: (j.rows, j.cols) if structures[n] != "dense" and j.nnz <= PATTERN_MAX else None
                 for n, j in done.items()}
-    return Probe({n: j.structure for n, j in done.items()}, {n: j.nnz for n, j in done.items()},
+    return Probe(structures, {n: j.nnz for n, j in done.items()},
                  {n: j.nbytes for n, j in done.items()}, ledger.work, ledger.peak, patterns)
 
 
@@ -186,8 +187,6 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     """
     if mode not in MODES:
         raise JacUsageError(f"--mode must be auto, forward or reverse, not {mode!r}")
-    from .memory import default_budget
-
     budget = default_budget() if budget is None else int(budget)
     names = list(wrt)
     by_size = {n: _by_size(graph, n) for n in names} if mode == "auto" else {}
@@ -314,7 +313,8 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
             notes.append(f"{', '.join(names)}: a pass of all {first.basis:,} basis vectors would need about "
                          f"{fmt_bytes(full)}, more than the {fmt_bytes(room)} left; chunked")
         for n in names:
-            inputs[n] = replace(inputs[n], batch=batch)
+            if inputs[n].batch != batch:  # made with batch = basis: replaced only when chunked
+                inputs[n] = replace(inputs[n], batch=batch)
         worst = max(worst, done + peak)
         done += 0 if plan.stream else sum(inputs[n].result_bytes for n in names)
     return replace(plan, inputs=inputs, pass_peak=worst, notes=tuple(notes))
@@ -661,8 +661,6 @@ def product_plan(graph: Graph, kind: str, names=None, outputs=None) -> ProductPl
     A rule that needs real values (Python logic on them) cannot run on stand-ins; the pass is
     then bounded by every node's cotangent or tangent alive at once plus three of the largest
     node (a rule's temporaries), which over-counts but never under-counts a plain pass."""
-    from .memory import forward_bytes
-
     outputs = graph.output_ids() if outputs is None else list(outputs)
     values = [node.value if node.op == "const" else structured.ShapeOnly(node.shape, graph.dtype)
               for node in graph.nodes]  # made outside the dry run: not counted (values_bytes counts them)

@@ -222,6 +222,7 @@ class Builder:
         self.inputs: dict[str, int] = {}
         self.source = source
         self.dtype = np.dtype(dtype).type
+        self._itemsize = np.dtype(dtype).itemsize
         self.fold = fold
         self.seed = seed
         self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
@@ -248,12 +249,12 @@ class Builder:
                                 f"NumPy's {NUMPY_MAX_RANK}", position)
         if not shape and (self.max_bytes is None or self.max_bytes >= 64):  # a scalar fits (a long sum's nodes)
             return
-        concrete = is_concrete(shape)
-        if self.max_bytes is not None and concrete:
-            count = math.prod(shape)
-            if count * np.dtype(self.dtype).itemsize > self.max_bytes:
-                raise too_large(what() if callable(what) else what, count, self.dtype, self.max_bytes, position)
-        if concrete and math.prod(d for d in shape if d) > MAX_ELEMENTS:
+        if not is_concrete(shape):
+            return
+        count = math.prod(shape)
+        if self.max_bytes is not None and count * self._itemsize > self.max_bytes:
+            raise too_large(what() if callable(what) else what, count, self.dtype, self.max_bytes, position)
+        if (count or math.prod(d for d in shape if d)) > MAX_ELEMENTS:  # NumPy counts sizes without the zeros
             check_array_shape(shape, what() if callable(what) else what, position)
 
     def _append(self, op: str, args: tuple = (), params: dict = _NO_PARAMS, shape: Shape = (), name=None,
@@ -266,8 +267,12 @@ class Builder:
         return Tracer(self, i, shape)
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
-        (check_rank if self.shapes_only else check_array_shape)(
-            shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
+        check = check_rank if self.shapes_only else check_array_shape
+        try:  # the message is made only for a shape the check refuses
+            check(shape, "", position)
+        except JacError:
+            check(shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
+            raise
         tracer = self._append("input", shape=tuple(shape), name=name, position=position)
         self.inputs[name] = tracer.id
         return tracer
@@ -317,7 +322,7 @@ class Builder:
         op = OPS[op_name]
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
-            shape = op.shape(*(t.shape for t in tracers), **params)
+            shape = op.shape(*[t.shape for t in tracers], **params)
         except JacError as err:
             if err.position is None:
                 err.position = position
@@ -325,7 +330,8 @@ class Builder:
                 err.message = f"{op.title}: {err.message}"
                 err.args = (err.message,)
             raise
-        folds = self.fold and all(self.nodes[t.id].op == "const" for t in tracers)
+        nodes = self.nodes
+        folds = self.fold and all([nodes[t.id].op == "const" for t in tracers])
         if folds or not self.shapes_only:  # before anything is allocated: x[:, None] * x at x:100000
             self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},",
                             position)
@@ -333,7 +339,7 @@ class Builder:
             return self._fold(op, tracers, params, position)
         if op.broadcasting and len(args) == 2 and not params and type(args[0]) is Tracer and type(args[1]) is Tracer:
             self._binary_shapes[(op_name, args[0].shape, args[1].shape)] = shape  # checked: see above
-        return self._append(op_name, tuple(t.id for t in tracers), params or _NO_PARAMS, shape, name, position)
+        return self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
 
     def _fold(self, op, tracers, params, position) -> Tracer:
         values = [self.nodes[t.id].value for t in tracers]

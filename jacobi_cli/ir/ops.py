@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import JacLimitError, JacShapeError, JacValueError
 from . import structured
 from .op import Op, Proxy
-from .shapes import broadcast, fmt, is_concrete, reduce as reduce_shape
+from .shapes import broadcast, fmt, is_concrete, reduce as reduce_shape, size as shape_size
 
 
 _BLOCKS: dict[str, Op] = {}  # filled by the blocks below while this module is imported; read through OPS
@@ -79,7 +79,11 @@ def _prim(op: Op):
     def prim(*args, **params):
         for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
             if isinstance(a, Proxy):
-                return bind(op.name, *args, **params)
+                if not a.traces:  # a tracer among the later arguments wins, as in bind
+                    for b in args:
+                        if isinstance(b, Proxy) and b.traces:
+                            return b.bind(op, args, params)
+                return a.bind(op, args, params)
         return _weak(impl(*args, **params), args)
 
     prim.__name__ = op.name
@@ -92,7 +96,9 @@ def _prim(op: Op):
 # --- helpers the rules share ------------------------------------------------------
 
 def shape_of(a) -> tuple:
-    return a.shape if isinstance(a, Proxy) else np.shape(a)
+    if isinstance(a, (np.ndarray, Proxy)):  # np.shape's answer, without its dispatch
+        return a.shape
+    return np.shape(a)
 
 
 def lift(t, ndim: int):
@@ -387,13 +393,12 @@ defop("sum_to", _sum_to_impl, lambda s, shape: tuple(shape),
 
 
 def _reshape_shape(s, shape):
-    from .shapes import is_concrete, size
-    if is_concrete(s) and is_concrete(shape) and size(s) != size(shape):
-        raise JacShapeError(f"cannot reshape an array of shape {fmt(s)} ({size(s)} elements) into {fmt(shape)}")
+    if is_concrete(s) and is_concrete(shape) and shape_size(s) != shape_size(shape):
+        raise JacShapeError(f"cannot reshape an array of shape {fmt(s)} ({shape_size(s)} elements) into {fmt(shape)}")
     return tuple(shape)
 
 
-defop("reshape", lambda a, shape: np.reshape(a, shape), _reshape_shape,
+defop("reshape", lambda a, shape: a.reshape(shape) if type(a) is np.ndarray else np.reshape(a, shape), _reshape_shape,
       (lambda g, ans, a, shape: P.reshape(g, shape=(batch_size(g),) + tuple(shape_of(a))),),
       (lambda t, ans, a, shape: P.reshape(t, shape=(batch_size(t),) + tuple(shape)),),
       sympy=lambda S, a, shape: S.reshape(a, shape), view="always", method=("reshape", "shape"),
@@ -413,7 +418,8 @@ def _inverse_perm(axes):
     return tuple(inv)
 
 
-defop("transpose", lambda a, axes: np.transpose(a, axes), _transpose_shape,
+defop("transpose", lambda a, axes: a.transpose(axes) if type(a) is np.ndarray else np.transpose(a, axes),
+      _transpose_shape,
       (lambda g, ans, a, axes: P.transpose(g, axes=(0,) + shifted(_inverse_perm(axes))),),
       (lambda t, ans, a, axes: P.transpose(t, axes=(0,) + shifted(tuple(axes))),),
       sympy=lambda S, a, axes: S.transpose(a, axes), view="always", method=("transpose", "axes"),
@@ -422,7 +428,6 @@ defop("transpose", lambda a, axes: np.transpose(a, axes), _transpose_shape,
 
 def index_shape(s, index):
     """The shape of ``a[index]`` for a basic index (ints, slices, None, int arrays)."""
-    from .shapes import is_concrete
     if is_concrete(s):
         try:
             probe = np.broadcast_to(np.empty((), dtype=np.int8), s)

@@ -55,7 +55,10 @@ def fmt(shape: Shape) -> str:
 
 
 def is_concrete(shape: Shape) -> bool:
-    return all(isinstance(d, int) for d in shape)
+    for d in shape:  # a loop, not all() over a generator: every node's size check asks
+        if not isinstance(d, int):
+            return False
+    return True
 
 
 def size(shape: Shape) -> int:
@@ -69,6 +72,22 @@ def size(shape: Shape) -> int:
 
 def broadcast(*shapes: Shape) -> Shape:
     """NumPy broadcasting, with symbolic sizes: ``n`` meets ``1`` or ``n``, never ``m``."""
+    if len(shapes) == 2:  # the common case, answered as the general loop below answers it
+        a, b = shapes
+        if a == b or not b:
+            return tuple(a)
+        if not a:
+            return tuple(b)
+        ndim = max(len(a), len(b))
+        out = []
+        for p, q in zip((1,) * (ndim - len(a)) + tuple(a), (1,) * (ndim - len(b)) + tuple(b)):
+            if p == q or q == 1:
+                out.append(p)
+            elif p == 1:
+                out.append(q)
+            else:
+                raise JacShapeError("cannot broadcast shapes " + " and ".join(fmt(s) for s in shapes))
+        return tuple(out)
     ndim = max(len(s) for s in shapes)
     out = []
     for axis in range(-ndim, 0):

@@ -45,14 +45,16 @@ class Ledger:
 
     def charge(self, nbytes: int) -> None:
         self.live += nbytes
-        self.peak = max(self.peak, self.live)
+        if self.live > self.peak:
+            self.peak = self.live
 
     def release(self, nbytes: int) -> None:
         self.live -= nbytes
 
     def transient(self, nbytes: int) -> None:
         """Bytes that exist only while one op runs (a batch made dense for it)."""
-        self.peak = max(self.peak, self.live + nbytes)
+        if self.live + nbytes > self.peak:
+            self.peak = self.live + nbytes
 
 
 # The ledger of the dry run in progress in this thread (or asyncio task), or None: a context
@@ -79,15 +81,11 @@ def account(nbytes: int) -> None:
 
 
 class _Counted(Proxy):
-    """A batch whose bytes a dry run's ledger counts for as long as it lives."""
+    """A batch whose bytes a dry run's ledger counts for as long as it lives: each
+    subclass's ``__init__`` sets ``_ledger`` (the dry run's, or None) and ``_nbytes``,
+    and charges them."""
 
     __slots__ = ()
-
-    def _count(self, nbytes: int) -> None:
-        ledger = self._ledger = _LEDGER.get()
-        self._nbytes = nbytes
-        if ledger is not None:
-            ledger.charge(nbytes)
 
     def __del__(self):
         if getattr(self, "_ledger", None) is not None:
@@ -106,10 +104,13 @@ class ShapeOnly(_Counted):
     __slots__ = ("shape", "dtype", "base", "_ledger", "_nbytes")
 
     def __init__(self, shape: tuple, dtype, base: "ShapeOnly | None" = None):
-        self.shape = tuple(int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        self.shape = shape = tuple(map(int, shape))
+        self.dtype = dtype = np.dtype(dtype)
         self.base = base  # a view keeps its base alive and costs nothing of its own
-        self._count(0 if base is not None else _size(self.shape) * self.dtype.itemsize)
+        self._nbytes = nbytes = 0 if base is not None else _size(shape) * dtype.itemsize
+        ledger = self._ledger = _LEDGER.get()  # one per op of a dry run: no call more
+        if ledger is not None:
+            ledger.charge(nbytes)
 
     @property
     def ndim(self) -> int:
@@ -127,9 +128,12 @@ class SparseBatch(_Counted):
 
     def __init__(self, batch: int, col: np.ndarray, val: np.ndarray | None, dtype, empty: bool = False):
         self.batch, self.col, self.val, self.dtype = int(batch), col, val, np.dtype(dtype)
-        self._count(0 if empty else col.size * (col.itemsize + self.dtype.itemsize))
-        if self._ledger is not None and not empty:
-            self._ledger.work += col.size
+        self._nbytes = nbytes = 0 if empty else col.size * (col.itemsize + self.dtype.itemsize)
+        ledger = self._ledger = _LEDGER.get()  # one per op of a pass: no call more
+        if ledger is not None:
+            ledger.charge(nbytes)
+            if not empty:
+                ledger.work += col.size
 
     @property
     def shape(self) -> tuple:
@@ -211,37 +215,51 @@ def is_batch(value) -> bool:
     return isinstance(value, (SparseBatch, ShapeOnly))
 
 
+_SHAPED = (SparseBatch, ShapeOnly, np.ndarray)  # ``type(a) in _SHAPED``: ``a.shape`` is ``np.shape(a)`` (no dispatch)
+
+
 # --- dispatch ----------------------------------------------------------------------------------
 
 def apply(op: Op, args: tuple, params: dict):
     """``op`` on arguments of which at least one is a structured batch: its ``structure``
     rule, or the op on dense arrays."""
     rule = op.structure
-    if rule is not None and not any(isinstance(a, ShapeOnly) for a in args):
-        out = rule(*args, **params)
-        if out is not NotImplemented:
-            return out
+    if rule is not None:
+        for a in args:
+            if type(a) is ShapeOnly:  # a dense stand-in: no rule keeps structure through it
+                break
+        else:
+            out = rule(*args, **params)
+            if out is not NotImplemented:
+                return out
     return _densely(op, args, params)
 
 
 def _densely(op: Op, args: tuple, params: dict):
     """The op on dense arrays: sparse batches are made dense first (in a dry run, counted)."""
-    batches = [a for a in args if is_batch(a)]
-    dtype = batches[0].dtype
-    if any(isinstance(a, ShapeOnly) or a.pattern for a in batches):
+    dtype, dry = None, False
+    for a in args:
+        kind = type(a)
+        if kind is ShapeOnly or (kind is SparseBatch and a.val is None):
+            dtype, dry = a.dtype if dtype is None else dtype, True
+        elif kind is SparseBatch and dtype is None:
+            dtype = a.dtype
+    if dry:
         return _dry_dense(op, args, params, dtype)
     return op.impl(*[a.to_dense() if isinstance(a, SparseBatch) else a for a in args], **params)
 
 
 def _dry_dense(op: Op, args: tuple, params: dict, dtype) -> ShapeOnly:
-    shapes = [a.shape if is_batch(a) else np.shape(a) for a in args]
+    shapes = [a.shape if type(a) in _SHAPED else np.shape(a) for a in args]
     shape = op.shape(*shapes, **params)
-    view_of = args[0] if op.view == "always" and isinstance(args[0], ShapeOnly) else None
+    view_of = args[0] if op.view == "always" and type(args[0]) is ShapeOnly else None
     ledger = _LEDGER.get()
     if ledger is not None and view_of is None:
-        made_dense = sum(_size(a.shape) * dtype.itemsize for a in args if isinstance(a, SparseBatch))
-        ledger.transient(made_dense + _size(shape) * dtype.itemsize)  # the inputs made dense, then the result
-        ledger.work += _size(shape) * (shapes[0][-1] if op.name == "matmul" and shapes[0] else 1)
+        itemsize = dtype.itemsize
+        made_dense = sum(_size(a.shape) * itemsize for a in args if type(a) is SparseBatch)
+        n = _size(shape)
+        ledger.transient(made_dense + n * itemsize)  # the inputs made dense, then the result
+        ledger.work += n * (shapes[0][-1] if op.name == "matmul" and shapes[0] else 1)
     return ShapeOnly(shape, dtype, base=view_of)
 
 
@@ -252,7 +270,7 @@ def _unbatched(d, ndim: int):
     axes; ``None`` when it would touch the batch axis (it is then not a constant)."""
     if is_batch(d):
         return None
-    if np.ndim(d) < ndim:
+    if (d.ndim if type(d) is np.ndarray else np.ndim(d)) < ndim:
         return d
     d = np.asarray(d)
     return d[0] if d.ndim == ndim and d.shape[0] == 1 else None
@@ -278,7 +296,7 @@ def _scaled(t: SparseBatch, d, fn) -> SparseBatch:
     d = _unbatched(d, t.ndim)
     if d is None:
         return NotImplemented
-    own, other = t.shape[1:], np.shape(d)
+    own, other = t.shape[1:], (d.shape if type(d) is np.ndarray else np.shape(d))
     s = own if other == own or not other else np.broadcast_shapes(own, other)
     col, val = _expanded(t, s)
     return t.with_(col, None if t.pattern else fn(val, d))
@@ -357,7 +375,8 @@ def _into_dense(t: SparseBatch, d: np.ndarray, t_sign: int, d_sign: int):
 
 def _merged(a: SparseBatch, b: SparseBatch, sign: int):
     """``a + sign * b``: slot by slot where they share columns, else side by side (K grows)."""
-    s = np.broadcast_shapes(a.shape[1:], b.shape[1:])
+    sa, sb = a.shape[1:], b.shape[1:]
+    s = sa if sa == sb else np.broadcast_shapes(sa, sb)
     ca, va = _expanded(a, s)
     cb, vb = _expanded(b, s)
     pattern = a.pattern or b.pattern
@@ -494,7 +513,7 @@ def matmul_rule(a, b):
     """A sparse batch times a constant matrix, or the reverse. Sparse when every row (or
     column) that is summed over holds one batch index; else a gather into a dense result."""
     t, c = _split(a, b)
-    if t is None or t.ndim != 3 or np.ndim(c) != 2:
+    if t is None or t.ndim != 3 or (c.ndim if type(c) is np.ndarray else np.ndim(c)) != 2:
         return NotImplemented
     c = np.asarray(c)
     if t.k == 1:
@@ -507,8 +526,8 @@ def matmul_rule(a, b):
 def _one_col(col: np.ndarray, axis: int):
     """The one batch index of each line of ``col`` along ``axis`` (the axis a matmul sums), or None."""
     top = col.max(axis=axis, initial=-1)
-    same = (col == np.expand_dims(top, axis)) | (col < 0)
-    return top if bool(np.all(same)) else None
+    same = (col == (top[None] if axis == 0 else top[:, None])) | (col < 0)  # col is 2-d: top put back on its axis
+    return top if bool(same.all()) else None
 
 
 def _matmul_kept_sparse(t: SparseBatch, c: np.ndarray, one: np.ndarray, left: bool) -> SparseBatch:

@@ -2190,6 +2190,8 @@ def _cross(b, x, y, axis, position):
         return _take(b, v, (slice(None),) * at + (np.array(order),), position)
 
     for v in (x, y):
+        if v.ndim == 0:
+            raise JacShapeError("cross needs vectors of 3 elements, got a scalar", position)
         at = v.ndim - (nd - axis)
         if at < 0 or v.shape[at] != 3:
             raise JacShapeError(f"cross needs 3 elements along dim {axis - nd}, got shape {fmt(v.shape)}", position)

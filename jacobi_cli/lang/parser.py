@@ -48,6 +48,9 @@ _UNSUPPORTED = {
 }
 
 
+_LEAVES = (ast.Name, ast.Constant)  # nodes without children (``type(node) in``: their subclasses go the long way)
+
+
 class Source:
     """Maps ``ast`` line/column pairs (UTF-8 byte columns) to character offsets."""
 
@@ -352,6 +355,8 @@ class _Lowering:
         return results[id(root)]
 
     def children(self, node: ast.AST) -> list:
+        if type(node) in _LEAVES:  # names and numbers, the most common nodes
+            return []
         if isinstance(node, ast.BinOp):
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
