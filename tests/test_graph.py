@@ -146,6 +146,63 @@ def test_graph_json_written_from_the_graph_is_the_records_text(expr, bindings):
     assert json.loads(fast)["nodes"] == report["nodes"]
 
 
+AWKWARD = [  # values and names json.dumps writes in its own way: the fast text must be its text
+    ("naïve = x * 2; 日本 = naïve + x; 日本 / 0", ["x=[0, 1, -1]"]),  # non-ASCII names; NaN, inf, -inf
+    ("x * -0.0", ["x=[1, 2]"]),  # negative zeros
+    ("𐐀 = x * 1e308; 𐐀 * 10", ["x=[1, -1, 0]"]),  # a name outside the BMP; overflow to inf
+    ("x + 1", ["x=[9007199254740993]"]),  # an integer past 2**53: the float it becomes
+    ("x * 1e-320 + 123456789012345678", ["x:2"]),  # subnormals, a big integer constant
+    ("a = sin(x); b = sum(x**2); a, b", ["x=[0.1, 2.5e-7, 3e300]"]),  # several outputs
+    ("x.reshape(2, -1) @ y", ["x:4", "y=[[1e16, -0.0], [3.5, 7]]", "z:1"]),  # an unused input
+    ("x", ["x:()"]),  # an input alone: no edges
+]
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 16384])
+@pytest.mark.parametrize("expr, bindings", AWKWARD + [(" + ".join(f"x*{i}" for i in range(1, 40)), ["x:2x2"])])
+def test_graph_json_pieces_are_the_records_text_at_every_block_size(expr, bindings, block, monkeypatch):
+    """The text is made in blocks of nodes (edges kept until the nodes are written): at every
+    block boundary, and for blocks without edges (inputs and constants first), it is the text
+    json.dumps makes of the records, and write_json writes exactly print(to_json(report))."""
+    import io
+
+    from jacobi_cli.cli import render
+    from jacobi_cli.tools.report import graph_report
+
+    monkeypatch.setattr(render, "JSON_BLOCK", block)
+    records = graph_report(expr, bindings)
+    expected = json.dumps(render._jsonable(records.to_json()), ensure_ascii=False, allow_nan=False)
+    assert render.to_json(graph_report(expr, bindings)) == expected
+    written, printed = io.StringIO(), io.StringIO()
+    render.write_json(graph_report(expr, bindings), written)
+    print(expected, file=printed)
+    assert written.getvalue() == printed.getvalue()
+    assert json.loads(expected)["nodes"] == records["nodes"] and json.loads(expected)["edges"] == records["edges"]
+
+
+@pytest.mark.parametrize("expr, bindings", AWKWARD[:3])
+def test_jac_graph_json_prints_the_records_text(expr, bindings):
+    """The command line's --json (written piece by piece) is the records' text and a new line."""
+    from jacobi_cli.cli.render import _jsonable
+    from jacobi_cli.tools.report import graph_report
+
+    result = jac("graph", expr, *bindings, "--json")
+    assert result.exit_code == 0, result.output
+    records = graph_report(expr, bindings).to_json()
+    assert result.stdout == json.dumps(_jsonable(records), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def test_graph_json_with_gradients_takes_the_records_path():
+    """--backward adds each node's gradient (an array): the records are made and converted."""
+    from jacobi_cli.cli.render import _graph_json, to_json
+    from jacobi_cli.tools.report import graph_report
+
+    report = graph_report(CHAIN, ["a=[1, 2]", "b=[3, 4]"], backward=True)
+    assert _graph_json(report) is None
+    grads = {n["name"]: n["grad"] for n in json.loads(to_json(report))["nodes"] if n["name"]}
+    assert grads["a"] == [6.0, 8.0] and grads["F"] == [2.0, 2.0]
+
+
 def test_the_tree_reads_only_the_nodes_it_draws():
     from jacobi_cli.cli.render import Renderer
     from jacobi_cli.tools.report import graph_report
@@ -154,3 +211,27 @@ def test_the_tree_reads_only_the_nodes_it_draws():
     Renderer().graph(report, max_nodes=20)
     assert report.data["nodes"] is None  # not made: the tree asked for 20 records, not 6,000
     assert len(report["nodes"]) == 3 * 1999 and report.data["nodes"] is not None
+
+
+@pytest.mark.parametrize("expr, bindings, limit", [
+    (" + ".join(f"x*{i}" for i in range(1, 400)), ["x:3"], "5"),
+    (" + ".join(f"x*{i}" for i in range(1, 400)), ["x:3", "y:2"], "60"),  # an unused input too
+    ("a = sin(x) + x; b = sum(x**2) * a; a, b, a * 2", ["x:3"], "2"),  # several outputs, one read by another
+])
+def test_the_tree_counts_the_nodes_it_leaves_out(expr, bindings, limit):
+    """"N of M nodes not shown": M the nodes another reads plus the outputs (from the --json
+    edges), N those of them the tree did not draw (the ids it printed)."""
+    import re
+
+    out, _ = graph_json(expr, *bindings)
+    outputs = out["outputs"] if "outputs" in out else [out["output"]]
+    used = {a for a, _ in out["edges"]} | {o["id"] for o in outputs}
+    wide = {"COLUMNS": "400"}  # no label wrapped under the 40 levels of guides: every id drawn is read back
+    text = runner.invoke(app, ["graph", expr, *bindings, "--max-nodes", limit], env=wide).stdout
+    drawn = {int(i) for i in re.findall(r"#(\d+) ", text)}
+    found = re.search(r"\.\.\. ([\d,]+) of ([\d,]+) nodes not shown", text)
+    assert found and int(found[2].replace(",", "")) == len(used)
+    assert int(found[1].replace(",", "")) == len(used - drawn) > 0
+    unused = [name for name, i in out["inputs"].items() if out["nodes"] and name not in
+              {n["name"] for n in out["nodes"] if n["id"] in used}]
+    assert ("not used by the output: y" in text) == (unused == ["y"])

@@ -114,10 +114,10 @@ def _run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = F
                                 first["position"], report.get("expression"))
     except JacError as err:
         return fail(err, as_json), None
-    from .render import Renderer, to_json
+    from .render import Renderer, write_json
 
     if as_json:
-        print(to_json(report))
+        write_json(report, sys.stdout)
     else:
         getattr(Renderer(), draw)(report, **options)
     sys.stdout.flush()
@@ -155,10 +155,12 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
     import os
 
     def build():
-        from ..lang.fileio import check_output
         from ..tools.report import graph_report
 
-        check_output(out, "--out")
+        if out is not None:  # fileio brings json, zipfile and secrets: only when writing
+            from ..lang.fileio import check_output
+
+            check_output(out, "--out")
         if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
             raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
         if dot and not out and as_json:

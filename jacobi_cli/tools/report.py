@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 
 import numpy as np
 
@@ -97,10 +99,14 @@ class GraphResult(Result):
     """``jac graph``: ``"nodes"`` and ``"edges"`` (one record per node the output depends on)
     are made from ``graph`` when first read, so that drawing 200 of 300,000 nodes makes 200."""
 
-    constants: dict = field(default_factory=dict)  # node id -> the constant's value
     graph: object = None  # the Graph listed, requires_grad set
     picked: list = field(default_factory=list)  # ids of its nodes listed (graph_nodes), in order
     grads: dict = field(default_factory=dict)  # node id -> gradient (--backward)
+
+    def constant(self, i: int):
+        """The value of node ``i`` when it is a constant (``const``), else None."""
+        node = self.graph.nodes[i]
+        return node.value if node.op == "const" else None
 
     def record(self, i: int) -> dict:
         """The entry of ``"nodes"`` for node ``i``."""
@@ -141,6 +147,9 @@ def _header(command: str, expr: str, graph, wrt) -> dict:
     return {"jac_version": JSON_VERSION, "command": command, "expression": expr, "inputs": inputs}
 
 
+_NAME = itemgetter(5)  # Node.name, without the NamedTuple property
+
+
 def output_name(graph) -> str:
     """What to call the output: its assigned name (``G = ...``), else the first of ``y``,
     ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
@@ -148,7 +157,7 @@ def output_name(graph) -> str:
     node = graph.nodes[graph.output]
     if node.name and node.op != "input":
         return node.name
-    taken = set(graph.inputs) | {n.name for n in graph.nodes if n.name}
+    taken = set(graph.inputs) | set(filter(None, map(_NAME, graph.nodes)))  # the assigned names (C loop: 300,000 nodes)
     candidates = ("y", "z", "f", "out", "output")
     return next((n for n in candidates if n not in taken),
                 next(f"output{i}" for i in range(1, len(taken) + 2) if f"output{i}" not in taken))
@@ -652,9 +661,7 @@ def _graph_nodes(report: dict, g, grads: dict, backward: bool) -> GraphResult:
     picked = graph_nodes(g)
     report["nodes"] = report["edges"] = None
     report["backward"] = bool(backward)
-    nodes = g.nodes
-    constants = {i: nodes[i].value for i in picked if nodes[i].op == "const"}
-    return GraphResult(report, constants, g, picked, grads)
+    return GraphResult(report, graph=g, picked=picked, grads=grads)
 
 
 def _node_record(n, kind_of: str, grads: dict) -> dict:
@@ -679,7 +686,7 @@ def graph_nodes(graph) -> list:
     needed = graph.needed()
     for i in graph.inputs.values():
         needed[i] = True
-    return [i for i, flag in enumerate(needed) if flag]
+    return list(compress(range(len(needed)), needed))
 
 
 def parse_range(text: str) -> tuple:
