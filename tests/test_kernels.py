@@ -279,11 +279,16 @@ def test_kernel_source_holds_node_numbers_only():
     kernels.compile = spy
     try:
         kernels.evaluate_kernel(b.graph(out))
+        kernels.vjp_kernel(b.graph(out).with_wrt(["__import__('os')"]), ["__import__('os')"])
     finally:
         del kernels.compile
-    line = re.compile(r"^(def kernel\((v\d+(, v\d+)*)?\):|    v\d+ = f\d+\(((v|c)\d+(, (v|c)\d+)*)?\)|"
-                      r"    del (v\d+(, v\d+)*)|    return \(((_copy\()?(v|c)\d+(, copy=True\))?,? ?)+\))$")
-    assert seen and all(line.match(text) for text in seen[0].splitlines()), seen[0]
+    call = r"f\d+\(((v|c|u)\d+(, (v|c|u)\d+)*)?\)|(v|u)\d+\.(reshape|transpose)\(k\d+\)|v\d+"
+    line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|"
+                      rf"        v\d+ = ({call})|        u\d+ = v\d+\.reshape\(s\d+\)|        del (v|u)\d+(, (v|u)\d+)*|"
+                      r"        return \(((_copy\()?(v|c|u)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
+    assert len(seen) == 2
+    for source in seen:
+        assert all(line.match(text) for text in source.splitlines()), source
 
 
 def test_commands_never_load_the_compiler():
@@ -387,3 +392,204 @@ def test_eval_explain_prints_the_kernel_line_and_json_has_it():
                                                 "--max-memory", "2M"]).stdout)
     assert found["plan"]["kernel"]["compiled"] is False and "chunks" in found["plan"]["kernel"]["reason"]
     assert "kernel" not in json.loads(CliRunner().invoke(app, ["eval", "sin(x)", "x:3", "--json"]).stdout)
+
+
+# --- what the kernel builder drops: exact identities only ---------------------------------------
+
+def _ops_in(kernel) -> set:
+    """The op implementations a kernel calls (its namespace's functions)."""
+    return {v for k, v in kernel.fn.__globals__.items() if k[:1] == "f" and k[1:].isdigit()}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("expr", ["x**2", "sin(x) * x**2 + exp(-x)", "x**3.5 + x**-1", "sum(x**2 * y)"])
+def test_pow_at_a_constant_exponent_compiles_without_its_mask_and_keeps_the_bits(expr, dtype):
+    """pow's d/dx is ``where(y == 0, 0, y * x**(y - 1))``; at a constant exponent the mask is
+    known, the kernel keeps the branch alone, and its answers are the interpreter's bits and
+    dtype, at 0, -0, infinities, NaN and subnormals too."""
+    x = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 1e-310, 3.0], dtype=dtype)
+    y = np.linspace(-1, 1, 9).astype(dtype)
+    problem = api.prepare(expr, {"x": x, "y": y}, ["x"], dtype=np.dtype(dtype).name)
+    g = problem.graph
+    v = np.linspace(-2, 2, int(np.prod(g.output_shape))).reshape(g.output_shape).astype(dtype)
+    kernel = kernels.vjp_kernel(g, ["x"])
+    assert OPS["where"].impl not in _ops_in(kernel)
+    (got,) = kernel(problem.env, v)
+    expected = autodiff.vjp(g, problem.values, v[None])["x"][0]
+    assert got.dtype == expected.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_a_where_is_dropped_only_when_its_branch_is_the_answer():
+    """``where(c, a, b)`` with a constant all-true (all-false, NaN counts as true) mask is ``a``
+    (``b``) only when that branch has the result's shape and is a float node; else it stays."""
+    b = Builder()
+    x = b.input("x", (3,))
+    s = b.input("s", ())
+    cases = {"true": b.apply("where", 1.0, b.apply("sin", x), 0.0),
+             "false": b.apply("where", 0.0, 2.0, b.apply("exp", x)),
+             "nan": b.apply("where", float("nan"), b.apply("neg", x), 5.0),
+             "broadcast": b.apply("where", 1.0, b.apply("sin", s), b.lift(np.zeros(3))),
+             "integer": b.apply("where", 1.0, b.apply("argmax", x, axis=None, keepdims=False), 0.5)}
+    env = {"x": np.array([0.5, -np.inf, np.nan]), "s": np.array(2.0)}
+    for name, out in cases.items():
+        graph = b.graph(out)
+        values = autodiff.evaluate(graph, env)
+        kernel = kernels.evaluate_kernel(graph)
+        (got,) = kernel(env)
+        expected = np.asarray(values[graph.output])
+        assert got.shape == expected.shape and got.dtype == expected.dtype, name
+        np.testing.assert_array_equal(got, expected)
+        dropped = OPS["where"].impl not in _ops_in(kernel)
+        assert dropped == (name in ("true", "false", "nan")), name
+
+
+@pytest.mark.parametrize("structured", [False, True])
+def test_a_small_structured_jacobian_is_read_off_at_its_pattern_inside_the_kernel(structured):
+    """A small diagonal Jacobian is computed densely by the interpreter, where ``eye * exp(x)``
+    holds 0 * inf = NaN off the diagonal at x = inf: the kernel's answer is read off at the
+    pattern (exact zeros elsewhere), dense or structured, with the interpreter's bits."""
+    api._CACHE.clear()
+    b = {"x": np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 2.0])}
+    expr = "exp(x) * x + x**2"
+    expected = api.jacobians(api.prepare(expr, b))["x"]
+    assert expected.structure == "diagonal"
+    for _ in range(4):
+        got = jacobi_cli.jacobian(expr, b, structured=structured)["x"]
+    assert _kernel_for("jacobian", expr, b)[0] is not None
+    if structured:
+        assert got.structure == "diagonal"
+        np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(np.asarray(got), expected.to_array())
+    assert np.count_nonzero(np.isnan(np.asarray(got))) == np.count_nonzero(np.isnan(expected.diagonal()))
+
+
+SQUEEZED = ["sin(x) * x**2 + exp(-x)", "x", "x * 1", "tanh(A @ x) * x", "sum(tanh(A @ tanh(A @ x)))",
+            "softmax(x) * x", "softmax(x)", "softmax(tanh(x))", "x @ A @ x", "(x * x).reshape(-1) * 2"]
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3)])
+@pytest.mark.parametrize("expr", SQUEEZED)
+def test_a_batch_of_one_held_squeezed_gives_the_interpreters_bits(expr, shape):
+    """A VJP's cotangent and a JVP's tangent are batches of one; the kernel holds them without
+    the leading 1 through element-wise ufuncs and reshapes (NumPy's same-shape path): the
+    answers are the interpreter's bits, shapes and dtypes, never an input's memory."""
+    if "A" in expr and len(shape) > 1:
+        return
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape)
+    x.flat[:4] = [np.inf, -0.0, np.nan, 0.0]
+    b = {"x": x, "A": rng.standard_normal(shape * 2 if len(shape) == 1 else (1, 1))}
+    problem = api.prepare(expr, b, ["x"])
+    g = problem.graph
+    v = rng.standard_normal(g.output_shape)
+    (got,) = kernels.vjp_kernel(g, ["x"])(problem.env, v)
+    expected = autodiff.vjp(g, problem.values, v[None])["x"][0]
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert not np.shares_memory(got, x) and not np.shares_memory(got, v)
+    t = rng.standard_normal(shape)
+    (jt,) = kernels.jvp_kernel(g, ["x"])(problem.env, t)
+    expected = autodiff.jvp(g, problem.values, {"x": t[None]})[g.output][0]
+    assert jt.shape == expected.shape and jt.dtype == expected.dtype
+    np.testing.assert_array_equal(jt, expected)
+    assert not np.shares_memory(jt, t) and not np.shares_memory(jt, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_of_a_vector_and_its_one_vector_rule_keep_the_broadcast_formulas_bits(dtype):
+    """softmax of a 1-d array and its rule on one cotangent ``(1, n)`` take their sums as
+    scalars (NumPy's scalar path); the answers are the keepdims formulas' bits."""
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 7, 8, 9, 17, 100, 1001):
+        for special in (None, np.inf, -np.inf, np.nan, -0.0):
+            a = (rng.standard_normal(n) * 30).astype(dtype)
+            if special is not None:
+                a[n // 2] = special
+            with np.errstate(all="ignore"):
+                e = np.exp(a - np.maximum.reduce(a, axis=0, keepdims=True))
+                s = e / np.add.reduce(e, axis=0, keepdims=True)
+                got = OPS["softmax"].impl(a, axis=0)
+                g = rng.standard_normal((1, n)).astype(dtype)
+                rule = np.multiply(s, np.subtract(g, np.add.reduce(np.multiply(g, s), axis=1, keepdims=True)))
+                got_rule = OPS["softmax_vjp"].impl(g, s, axis=0)
+            for x, y in ((got, s), (got_rule, rule)):
+                assert x.dtype == y.dtype and x.shape == y.shape
+                assert np.array_equal(x.view(np.uint8), y.view(np.uint8))
+
+
+def test_the_budget_still_applies_to_hot_vjp_and_jvp_calls():
+    """A vjp or jvp kernel carries its product plan's peak: a repeated call whose budget it
+    passes is refused as the first call would be, before anything is computed."""
+    f = jacobi_cli.compile("exp(x)", {"x": ":300"})
+    env, v = {"x": np.ones(300)}, np.ones(300)
+    for _ in range(3):
+        f.vjp(env, v, budget=2**30)
+        f.jvp(env, {"x": v}, budget=2**30)
+    hot = {key[0]: k for key, k in f.kernels().items()}
+    assert hot["vjp"].peak > 1000 and hot["jvp"].peak > 1000
+    with pytest.raises(jacobi_cli.errors.JacLimitError):
+        f.vjp(env, v, budget=1000)
+    with pytest.raises(jacobi_cli.errors.JacLimitError):
+        f.jvp(env, {"x": v}, budget=1000)
+    np.testing.assert_array_equal(f.vjp(env, v, budget=2**30)["x"], np.exp(env["x"]))
+
+
+ELEMENTWISE = ["sin(x) * x**2 + exp(-x)", "exp(x) * x + x**2", "x / (1 + x * x) - sqrt(abs(x))",
+               "tanh(x) * c + x**3.5", "-(x * c) / c"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("mode", ["auto", "forward", "reverse"])
+@pytest.mark.parametrize("expr", ELEMENTWISE)
+def test_a_small_elementwise_diagonal_jacobian_runs_along_ones_with_the_dense_passes_bits(expr, mode, dtype):
+    """An element-wise graph's small diagonal Jacobian: the interpreter runs a dense pass and
+    reads the diagonal off; the kernel runs one pass along ones (entry j meets the same scalar
+    ops as the dense entry (j, j)) and stores it on the diagonal. Same bits, specials included."""
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 2.0, -3.5, 1e-310, 1e300], dtype=dtype)
+    b = {"x": x, "c": np.linspace(-2, 2, x.size).astype(dtype)}
+    problem = api.prepare(expr, b, ["x"], dtype=dtype)
+    plan = api.plan_of(problem, mode)
+    assert planner._small(plan, problem.graph) and plan.inputs["x"].structure == "diagonal"
+    expected = api.jacobians(problem, plan)["x"]
+    kernel = kernels.jacobian_kernel(problem.graph, plan, True)
+    assert kernel is not None and kernel.gathers[0][0]  # compressed: the pass along ones
+    for structured in (False, True):
+        got = kernel(problem.env, structured)["x"]
+        dense = np.asarray(got)
+        assert dense.dtype == expected.to_array().dtype and dense.shape == expected.shape
+        assert np.array_equal(dense.view(np.uint8), expected.to_array().view(np.uint8))
+
+
+def test_a_small_diagonal_jacobian_of_a_graph_with_other_ops_stays_with_the_dense_pass():
+    """Only an element-wise graph runs along ones: a sum, a reshape or a matmul may mix the dense
+    pass's entries, so such a graph keeps the dense pass read off at its pattern."""
+    b = {"x": np.array([np.inf, 1.0, -0.0]), "c": np.ones(3)}
+    for expr in ("x * sum(c)", "(x * 2).reshape(3) * c"):
+        problem = api.prepare(expr, b, ["x"])
+        plan = api.plan_of(problem)
+        assert plan.inputs["x"].structure == "diagonal"
+        kernel = kernels.jacobian_kernel(problem.graph, plan, True)
+        assert kernel is not None and not kernel.gathers[0][0], expr
+        expected = api.jacobians(problem, plan)["x"].to_array()
+        assert np.array_equal(kernel(problem.env, False)["x"], expected, equal_nan=True)
+
+
+@pytest.mark.parametrize("v", [np.array(1.5), np.array([1.5]), np.array([[1.5]]), 1.5, None])
+def test_a_scalar_outputs_cotangent_held_as_it_comes_gives_the_interpreters_answer(v):
+    """A scalar output's cotangent is held 0-d through the element-wise ops (NumPy's scalar
+    path); a one-element v of another shape (accepted, as PyTorch does) gives the same answer."""
+    api._CACHE.clear()
+    rng = np.random.default_rng(12)
+    b = {"x": rng.standard_normal(6), "A": rng.standard_normal((6, 6))}
+    for expr in ("sum(tanh(A @ tanh(A @ x)))", "x @ A @ x", "sum(x * x)"):
+        problem = api.prepare(expr, b)
+        expected = api.vjp_of(problem, api.cotangent(problem, v))
+        for _ in range(4):
+            got = jacobi_cli.vjp(expr, b, v)
+        if v is None or np.ndim(v) == 0:  # another shape may stay with the interpreter: the answer counts
+            assert [k for k in _kernel_for("vjp", expr, b) if k is not None]
+        for name in expected:
+            assert got[name].shape == expected[name].shape and got[name].dtype == expected[name].dtype
+            np.testing.assert_array_equal(got[name], expected[name])

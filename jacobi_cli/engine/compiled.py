@@ -234,14 +234,19 @@ class Compiled:
             self._hot[key] = entry + 1
             return None
 
-    def _learn(self, key, make: str, make_args: tuple, run_args, expected, answer=lambda got: got) -> None:
+    def _learn(self, key, make: str, make_args: tuple, run_args, expected, answer=lambda got: got,
+               peak: int | None = None) -> None:
         """At the call that makes ``key`` due, compile ``kernels.<make>(*make_args)`` and keep it
-        if its first answer is the interpreter's ``expected``; else ``key`` stays interpreted."""
+        if its first answer is the interpreter's ``expected``; else ``key`` stays interpreted.
+        ``peak``: the bytes a call must fit (a vjp's or jvp's product plan, fixed by ``key``),
+        kept as the kernel's own ``peak`` so that a repeated call compares it with its budget."""
         with self._lock:
             due = type(self._hot.get(key)) is int and self._hot[key] >= HOT_AFTER
         if not due:
             return
         kernel = _compile(make, *make_args)
+        if kernel is not None and peak is not None:
+            kernel = replace(kernel, peak=peak)
         got = _run(kernel, *run_args(kernel)) if kernel is not None else None
         keep = kernel if got is not None and same(expected, answer(got)) else None
         with self._lock:
@@ -263,7 +268,7 @@ class Compiled:
         key = ("value",)
         kernel = self._kernel(key)
         if kernel is not None:
-            found = _run(kernel, env)
+            found = _run(kernel.fn, env)
             if found is not None:
                 return found[0]
         problem = self.bind(env)
@@ -274,12 +279,18 @@ class Compiled:
                  structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
-        limit = _limit(budget)
+        limit = budget if type(budget) is int else _limit(budget)
+        key = ("jacobian", tuple(wrt) if wrt else None, mode)  # any budget: a kernel runs only when its peak fits
+        kernel = self._ready.get(key)  # a repeated call's common case, in short
+        if kernel is not None and kernel.peak <= limit and not structured and layout == "array" and kernel.all_dense:
+            try:
+                return dict(zip(kernel.names, kernel.kernel.fn(env)))
+            except Exception:  # noqa: BLE001 - as _run: the interpreter's path below reports every error
+                pass
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit))
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
-        key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
         kernel = self._kernel(key)
         if kernel is not None and kernel.peak <= limit:
             found = _run(kernel, env, structured)
@@ -297,14 +308,22 @@ class Compiled:
         """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
         (several outputs: ``{output: v}``, see :func:`vjp_several`). The forward values and the
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
+        if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
+            kernel = self._ready.get(("vjp", tuple(wrt) if wrt else None, v.shape))  # the key made below
+            if kernel is not None and kernel.peak <= (budget if type(budget) is int else _limit(budget)):
+                try:
+                    return dict(zip(kernel.names, kernel.fn(env, v)))
+                except Exception:  # noqa: BLE001 - as _run: the interpreter's path below reports every error
+                    pass
         if self._several:
             return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
         v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
         key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
         kernel = self._kernel(key) if key[2] is not None else None
-        if kernel is not None and self.product_plan(wrt, "vjp").peak_bytes <= _limit(budget):
-            found = _run(kernel, env, np.ones(kernel.y_shape, self.dtype) if ones else v_array)
+        if kernel is not None and kernel.peak <= _limit(budget):
+            # kernel.peak: the product plan's peak, kept with the kernel (see _learn below)
+            found = _run(kernel.fn, env, np.ones(kernel.y_shape, self.dtype) if ones else v_array)
             if found is not None:
                 return dict(zip(kernel.names, found))
 
@@ -315,7 +334,7 @@ class Compiled:
         found = vjp_of(problem, cotangent(problem, v))
         if key[2] is not None:
             self._learn(key, "vjp_kernel", (problem.graph, problem.wrt), run_args, found,
-                        lambda got: dict(zip(problem.wrt, got)))
+                        lambda got: dict(zip(problem.wrt, got)), self.product_plan(wrt, "vjp").peak_bytes)
         return found
 
     def jvp(self, env: dict, tangents: dict | None = None, budget: int | None = None) -> np.ndarray:
@@ -329,15 +348,15 @@ class Compiled:
         arrays = _arrays(tangents, self.dtype)
         key = ("jvp", tuple((n, t.shape) for n, t in arrays.items())) if arrays is not None and arrays else None
         kernel = self._kernel(key) if key else None
-        if kernel is not None and self.product_plan(None, "jvp", tuple(tangents)).peak_bytes <= _limit(budget):
-            found = _run(kernel, env, *arrays.values())
+        if kernel is not None and kernel.peak <= _limit(budget):
+            found = _run(kernel.fn, env, *arrays.values())  # kernel.peak: the product plan's, as for vjp
             if found is not None:
                 return found[0]
         problem = self.bind(env, budget=budget, product=product)
         found = jvp_of(problem, tangents_of(problem, tangents))
         if key:
             self._learn(key, "jvp_kernel", (problem.graph, list(arrays)), lambda k: (env, *arrays.values()), found,
-                        lambda got: got[0])
+                        lambda got: got[0], self.product_plan(None, "jvp", tuple(tangents)).peak_bytes)
         return found
 
     def hessian(self, env: dict, wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:

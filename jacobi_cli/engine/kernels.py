@@ -37,7 +37,7 @@ from . import autodiff
 from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
-from ..ir.ops import OPS, P
+from ..ir.ops import OPS, P, softmax_vjp_of_one
 from ..ir.shapes import broadcast as _broadcast, size
 
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
@@ -61,6 +61,11 @@ class KernelBuilder(Builder):
         self._masks: dict = {}  # shape -> the const boolean identity of that shape
         self.derivatives_from: int | None = None  # the first node of the derivative passes
 
+    def mask(self, value: np.ndarray) -> Tracer:
+        """A boolean constant kept boolean (``const`` makes an array the dtype), for ``where``:
+        the kernel then calls ``np.where`` on it as it is (see ``_assignment``)."""
+        return self._append("const", shape=tuple(value.shape), value=value)
+
     def lift(self, value) -> Tracer:
         if type(value) is np.ndarray and value.ndim >= 2:
             hit = self._lifted.get(id(value))
@@ -81,6 +86,12 @@ class KernelBuilder(Builder):
             kept = self._without_identity(op, args)
             if kept is not None:
                 return kept
+        if op_name == "where" and len(args) == 3:
+            kept = self._decided_branch(args)
+            if kept is not None:
+                return kept
+        if op_name == "reshape" and isinstance(args[0], Tracer) and tuple(params["shape"]) == tuple(args[0].shape):
+            return args[0]  # to its own shape: the array itself (a view of it otherwise)
         if op_name == "reshape" and self._op_of(args[0]) == "reshape":  # one reshape of the source
             args = (self._tracer(self.nodes[args[0].id].args[0]),)
         if op.broadcasting and len(args) == 2:
@@ -185,7 +196,7 @@ class KernelBuilder(Builder):
         shape = _shape(like)
         mask = self._masks.get(shape)
         if mask is None:
-            mask = self._masks[shape] = self.const(np.eye(shape[0], dtype=bool).reshape(shape))
+            mask = self._masks[shape] = self.mask(np.eye(shape[0], dtype=bool).reshape(shape))
         out = self._plain("where", mask, d, 0.0)
         self._diagonals[out.id] = d
         return out
@@ -273,6 +284,44 @@ class KernelBuilder(Builder):
                 return self.apply("reshape", other, shape=shape)
         return None
 
+    def _decided_branch(self, args: tuple):
+        """``where(c, a, b)`` with a constant mask ``c`` that is all true (or all false) is ``a``
+        (or ``b``): pow's d/dx at a constant exponent, ``where(y == 0, 0, y * x**(y - 1))``.
+        Only when ``np.where`` would give that branch's own bits, shape and dtype: ``c`` and the
+        other branch are Python numbers (weak: they never promote), and the branch is a float
+        node of the result's shape (``np.where`` copies it; the interpreter's copy is never
+        written to, as no op writes into its arguments)."""
+        c, a, b = (self._python_number(x) for x in args)
+        if c is None:
+            return None
+        chosen, other = (args[1], b) if c != 0 else (args[2], a)  # NaN != 0: true, as np.where reads it
+        if other is None or not isinstance(chosen, Tracer) or not self._is_float(chosen.id):
+            return None
+        if _broadcast(*(_shape(x) for x in args)) != tuple(chosen.shape):
+            return None
+        return chosen
+
+    def _python_number(self, value):
+        """``value`` (or the constant node it stands for) when it is a Python number, else None."""
+        if isinstance(value, Tracer):
+            node = self.nodes[value.id]
+            value = node.value if node.op == "const" else None
+        return value if type(value) in (int, float) else None
+
+    def _is_float(self, i: int) -> bool:
+        """Is node ``i``'s value a floating-point array? Inputs are (bound at the dtype), and so
+        is what a NumPy ufunc op or a view makes of one; anything else is not known to be."""
+        node = self.nodes[i]
+        if node.op == "input":
+            return True
+        if node.op == "const":
+            return isinstance(node.value, np.ndarray) and node.value.dtype.kind == "f"
+        op = OPS[node.op]
+        if op.view == "always":
+            return self._is_float(node.args[0])
+        return (isinstance(op.impl, np.ufunc) and op.impl.nout == 1 and not op.nondiff
+                and any(self._is_float(a) for a in node.args))
+
     def _is_constant(self, value, unit: float) -> bool:
         if isinstance(value, Tracer):
             node = self.nodes[value.id]
@@ -312,49 +361,156 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 
 # --- code generation ----------------------------------------------------------------------------
 
-def generate(nodes: list, args: list, outputs: list):
-    """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values.
+def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0):
+    """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
+    ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
+    by those names and the others are positional (a VJP's cotangent, a JVP's tangents).
 
     ``nodes`` is a builder's node list (topological). An output whose value may be a view
-    of an input or a constant is copied, so a caller can never write into either.
+    of an input or a constant is copied, so a caller can never write into either. The body
+    runs with every floating-point error ignored (as ``np.errstate(all="ignore")``) and, for a
+    middle-sized largest matrix product (``products``, see :mod:`jacobi_cli.engine.blas`), in
+    ``threads_for``: the whole call is this one function, no wrapper around it.
     """
     need = needed(nodes, outputs)
     last = last_uses(nodes, outputs)
-    namespace: dict = {"_copy": np.array}
-    lines = [f"def kernel({', '.join(f'v{i}' for i in args)}):"]
-    name = {i: f"v{i}" for i in args}
+    namespace: dict = {"_copy": np.array, "_set": _ERROR_STATE.set, "_reset": _ERROR_STATE.reset,
+                       "_ignore": _IGNORE_ALL}
+    rest = [f"v{i}" for i in args[len(names):]]
+    lines = [f"def kernel({', '.join(['env'] + rest)}):"]
+    for k, (i, input_name) in enumerate(zip(args, names)):  # the names are data, never source
+        namespace[f"a{k}"] = input_name
+        lines.append(f"    v{i} = env[a{k}]")
+    lines += ["    _token = _set(_ignore)", "    try:"]
+    indent = "        "
+    if SPLIT <= products < LARGE:  # engine/blas.py: middle-sized products run on one thread
+        namespace["_threads"] = partial(threads_for, products)
+        lines.append(f"{indent}with _threads():")
+        indent += "    "
+    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs)
     for node in nodes:
-        if not need[node.id] or node.id in name:
-            continue
-        if node.op == "const":
-            name[node.id] = f"c{node.id}"
-            namespace[name[node.id]] = node.value
-            continue
-        if node.op == "input":
-            raise ValueError(f"input {node.name!r} is not an argument of the kernel")
-        name[node.id] = f"v{node.id}"
-        lines.append(_assignment(node, name, namespace))
-        dead = sorted({a for a in node.args if last[a] == node.id and nodes[a].op not in ("const", "input")})
-        if dead:
-            lines.append(f"    del {', '.join(name[a] for a in dead)}")
-    results = [f"_copy({name[o]}, copy=True)" if _may_alias_leaf(nodes, o) else name[o] for o in outputs]
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        if need[node.id] and node.id not in source.name:
+            source.node(node, last)
+    results = [source.full(o) for o in outputs]
+    results = [f"_copy({r}, copy=True)" if _may_alias_leaf(nodes, o) else r for r, o in zip(results, outputs)]
+    lines.append(f"{indent}return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
 
 
-def _assignment(node, name: dict, namespace: dict) -> str:
+class _Source:
+    """The kernel's body, node by node, and the shape each variable holds.
+
+    A batch of one (a VJP's cotangent ``(1, *y)``, a JVP's tangent) meets the forward values
+    ``(*s)`` in element-wise ops, and NumPy's broadcasting path for ``(1, n) * (n,)`` costs
+    twice its same-shape path at small n. So a variable may hold such a node's value with its
+    leading 1 dropped (``squeezed``): the same elements in the same order, which an element-wise
+    ufunc reads with the same answer, bit for bit, and a reshape reads as it is; any other op
+    gets the value at its own shape (``full``: one reshape, kept while the node lives)."""
+
+    def __init__(self, nodes: list, namespace: dict, lines: list, indent: str, name: dict, outputs: list):
+        self.nodes, self.namespace, self.lines, self.indent, self.name = nodes, namespace, lines, indent, name
+        self.outputs = set(outputs)
+        self.squeezed: dict = {}  # node id -> the shape its variable holds (its shape without the leading 1)
+        self.unsqueezed: dict = {}  # node id -> the variable holding it at its own shape, once made
+        self.readers: dict = {}  # node id -> the nodes reading it
+        for n in nodes:
+            for a in n.args:
+                self.readers.setdefault(a, []).append(n)
+
+    def node(self, node, last: list) -> None:
+        i = node.id
+        if node.op == "const":
+            self.name[i] = f"c{i}"
+            self.namespace[self.name[i]] = node.value
+            return
+        if node.op == "input":
+            raise ValueError(f"input {node.name!r} is not an argument of the kernel")
+        self.name[i] = f"v{i}"
+        line = self._squeezed_line(node)
+        if line is None:
+            line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
+        self.lines.append(self.indent + line)
+        dead = sorted({a for a in node.args if last[a] == i and self.nodes[a].op not in ("const", "input")})
+        if dead:
+            names = [self.name[a] for a in dead] + [self.unsqueezed[a] for a in dead if a in self.unsqueezed]
+            self.lines.append(f"{self.indent}del {', '.join(names)}")
+
+    def full(self, i: int) -> str:
+        """The variable holding node ``i`` at its own shape (made here if it is squeezed)."""
+        if i not in self.squeezed:
+            return self.name[i]
+        if i not in self.unsqueezed:
+            self.unsqueezed[i] = f"u{i}"
+            self.namespace[f"s{i}"] = tuple(self.nodes[i].shape)
+            self.lines.append(f"{self.indent}u{i} = v{i}.reshape(s{i})")
+        return self.unsqueezed[i]
+
+    def _held(self, i: int) -> tuple:
+        return self.squeezed.get(i, tuple(self.nodes[i].shape))
+
+    def _squeezed_line(self, node):
+        """The line computing ``node`` on squeezed arguments (or squeezing it), or None."""
+        shape, i = tuple(node.shape), node.id
+        one = len(shape) >= 2 and shape[0] == 1  # a batch of one, squeezed to at least a vector
+        if node.op == "reshape":
+            held = self._held(node.args[0])
+            # the elements as they are, no call: at the node's shape, without the leading 1, or one
+            # element held 0-d (a scalar output's cotangent: NumPy's scalar path, 3 x faster than (1,))
+            if held == shape or (one and (held == shape[1:] or (held == () and size(shape) == 1))):
+                if held != shape:
+                    self.squeezed[i] = held
+                return f"v{i} = {self.name[node.args[0]]}"
+            if one and i not in self.outputs and all(r.op == "reshape" or _elementwise(r)
+                                                     for r in self.readers.get(i, ())):
+                self.squeezed[i] = shape = shape[1:]  # as cheap, and what reads it reads it so
+            elif node.args[0] not in self.squeezed:
+                return None
+            self.namespace[f"k{i}"] = shape  # the same elements in the same order
+            return f"v{i} = {self.name[node.args[0]]}.reshape(k{i})"
+        if node.op == "softmax_vjp" and one and len(shape) == 2 and node.params == {"axis": 0} \
+                and node.args[0] in self.squeezed and self._held(node.args[0]) == self._held(node.args[1]) == shape[1:]:
+            # its rule on one cotangent, held as a vector: the op's own batch-of-one branch, unwrapped
+            self.squeezed[i] = shape[1:]
+            self.namespace[f"f{i}"] = softmax_vjp_of_one
+            return f"v{i} = f{i}({self.name[node.args[0]]}, {self.name[node.args[1]]})"
+        if not (one and _elementwise(node) and any(a in self.squeezed for a in node.args)):
+            return None
+        held = _broadcast(*(self._held(a) for a in node.args))
+        if held != shape[1:]:
+            return None
+        self.squeezed[i] = held
+        self.namespace[f"f{i}"] = OPS[node.op].impl
+        return f"v{i} = f{i}({', '.join(self.name[a] for a in node.args)})"
+
+
+def _elementwise(node) -> bool:
+    """Is ``node`` a NumPy ufunc called on its arguments as they are (broadcasting them)?"""
+    impl = OPS[node.op].impl
+    return (isinstance(impl, np.ufunc) and impl.signature is None and impl.nin == len(node.args)
+            and not node.params)
+
+
+def _assignment(node, nodes: list, args: list, namespace: dict) -> str:
     """``v5 = f5(v3, c4)``: the op's NumPy function with its params bound, or for a
     reshape or transpose of a computed array the method itself (NumPy's function form
     costs a microsecond more per call, and a small kernel is a few microseconds)."""
-    args = [name[a] for a in node.args]
     method = OPS[node.op].method
-    if method and args[0].startswith("v"):
+    if method and not args[0].startswith("c"):
         namespace[f"k{node.id}"] = node.params[method[1]]
-        return f"    v{node.id} = {args[0]}.{method[0]}(k{node.id})"
+        return f"v{node.id} = {args[0]}.{method[0]}(k{node.id})"
     impl = OPS[node.op].impl
+    if node.op == "where" and _is_mask(nodes[node.args[0]]):
+        # the op's own impl tests c != 0 and promotes with c's dtype: for a boolean mask, a bool
+        # (which never promotes), that is np.where's own answer and dtype
+        impl = np.where
     namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
-    return f"    v{node.id} = f{node.id}({', '.join(args)})"
+    return f"v{node.id} = f{node.id}({', '.join(args)})"
+
+
+def _is_mask(node) -> bool:
+    return node.op == "const" and type(node.value) is np.ndarray and node.value.dtype == bool
 
 
 def _may_alias_leaf(nodes: list, i: int) -> bool:
@@ -387,27 +543,19 @@ def work(nodes: list, outputs: list) -> int:
 
 @dataclass(frozen=True)
 class Kernel:
-    """A compiled computation: ``kernel(env, *extra)`` calls ``fn`` with the arrays of
-    ``args`` from ``env``, then ``extra`` (a VJP's cotangent, a JVP's tangents);
+    """A compiled computation: ``kernel(env, *extra)`` is ``fn(env, *extra)``, which reads the
+    arrays of ``args`` from ``env``, then takes ``extra`` (a VJP's cotangent, a JVP's tangents);
     ``peak`` is its predicted bytes and ``names`` what its results are."""
 
-    fn: object
-    args: tuple  # input names, in the order ``fn`` takes them
+    fn: object  # made by generate: error state and BLAS threads are set inside it
+    args: tuple  # input names, in the order ``fn`` reads them
     peak: int = 0
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
     y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
     products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
 
     def __call__(self, env: dict, *extra) -> tuple:
-        args = [env[a] for a in self.args]
-        token = _ERROR_STATE.set(_IGNORE_ALL)  # every floating-point error ignored, as np.errstate(all="ignore")
-        try:
-            if SPLIT <= self.products < LARGE:  # engine/blas.py: middle-sized products run on one thread
-                with threads_for(self.products):
-                    return self.fn(*args, *extra)
-            return self.fn(*args, *extra)
-        finally:
-            _ERROR_STATE.reset(token)
+        return self.fn(env, *extra)
 
 
 class _Errstate:
@@ -443,8 +591,8 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     ids = [builder.lift(o).id for o in outputs]
     if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
-    fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids)
     products = product_work(builder.nodes, needed(builder.nodes, ids))
+    fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids, tuple(args), products)
     return Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
 
 
@@ -493,8 +641,9 @@ def _shape_of(graph: Graph, name: str) -> tuple:
 @dataclass(frozen=True)
 class JacobianKernel:
     """Every Jacobian of a plan in one compiled call. Per input, ``kernel`` returns the dense
-    Jacobian (array layout) or, for a coloured one, the compressed products; ``gathers``
-    says where each stored value of a structured Jacobian lies in that result."""
+    Jacobian (array layout; a small one computed densely is read off at its pattern inside the
+    kernel) or, for a coloured one, the compressed products; ``gathers`` says where each stored
+    value of a structured Jacobian lies in that result."""
 
     kernel: Kernel
     names: tuple
@@ -503,45 +652,42 @@ class JacobianKernel:
     gathers: tuple  # per input: None (dense) or (compressed, flat index or None for all, rows, cols)
     dtype: object
     peak: int = 0  # the kernel's predicted bytes (made once: a repeated call reads it)
-    all_dense: bool = False  # every Jacobian comes back as its dense array: no structure to read off
-    masks: tuple = ()  # per input: where the pattern lies in the dense array (small, not compressed), or None
+    all_dense: bool = False  # every result is its Jacobian's dense array: nothing to scatter
+    diagonals: tuple = ()  # per input: is its pattern the diagonal of a square Jacobian (a strided scatter)
 
     @classmethod
     def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype):
-        masks = tuple(_pattern_mask(g, y_shape, x) for g, x in zip(gathers, x_shapes))
-        return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak, all(g is None for g in gathers),
-                   masks)
+        diagonals = tuple(g is not None and size(y_shape) == size(x) and _is_diagonal(g[2], g[3], size(x))
+                          for g, x in zip(gathers, x_shapes))
+        return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
+                   all(g is None or not g[0] for g in gathers), diagonals)
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
-        results = self.kernel(env)
+        results = self.kernel.fn(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
-        return {n: self._jacobian(n, x_shape, r, g, mask, structured)
-                for n, x_shape, r, g, mask in zip(self.names, self.x_shapes, results, self.gathers, self.masks)}
+        return {n: self._jacobian(n, x_shape, r, g, structured, diagonal)
+                for n, x_shape, r, g, diagonal in zip(self.names, self.x_shapes, results, self.gathers, self.diagonals)}
 
-    def _jacobian(self, name, x_shape, result, gather, mask, structured: bool):
-        if gather is None:
+    def _jacobian(self, name, x_shape, result, gather, structured: bool, diagonal: bool):
+        if gather is None or (not structured and not gather[0]):  # dense, or read off in the kernel
             return Jacobian(name, self.y_shape, x_shape, result, self.dtype) if structured else result
-        # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
-        # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0.
-        if mask is not None and not structured:  # the dense result, exact zeros off the pattern
-            out = np.where(mask, result, self.dtype(0))
-            return out if out.dtype == self.dtype else out.astype(self.dtype)
         compressed, flat, rows, cols = gather
         values = result.reshape(-1)[flat] if flat is not None else result.reshape(-1)
         if structured:
             return SparseJacobian(name, self.y_shape, x_shape, rows, cols, values, self.dtype, coalesced=True)
+        if diagonal:  # entry (i, i) of the flat n x n array is element i * (n + 1): a strided store
+            dense = np.zeros(size(self.y_shape) * size(x_shape), dtype=self.dtype)
+            dense[::size(x_shape) + 1] = values
+            return dense.reshape(self.y_shape + x_shape)
         dense = np.zeros((size(self.y_shape), size(x_shape)), dtype=self.dtype)
         dense[rows, cols] = values
         return dense.reshape(self.y_shape + x_shape)
 
 
 def _pattern_mask(gather, y_shape: tuple, x_shape: tuple):
-    """For a small Jacobian computed densely and read off at its pattern: a boolean array of
-    its shape, True on the pattern (one ``np.where`` then reads it off); else None."""
-    if gather is None or gather[0]:
-        return None
+    """A boolean array of the Jacobian's shape, True on the pattern of ``gather`` (flat indices)."""
     mask = np.zeros(size(y_shape) * size(x_shape), dtype=bool)
     mask[gather[1]] = True
     return mask.reshape(tuple(y_shape) + tuple(x_shape))
@@ -571,8 +717,25 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
     if small:
-        _dense_passes(graph, plan.inputs, traced, y_shape, outs)
-        gathers = {n: _pattern_gather(p, y_shape) for n, p in plan.inputs.items()}
+        # an element-wise graph's diagonal Jacobian: one pass along ones (the colouring's), whose
+        # element j meets the scalar ops of the dense pass's entry (j, j); the dense pass's other
+        # entries never reach that one, so the bits are the dense pass's read off at its pattern
+        along_ones = {n for n, p in plan.inputs.items() if _diagonal_pattern(p, y_shape)} \
+            if all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const")) else set()
+        dense = {n: p for n, p in plan.inputs.items() if n not in along_ones}
+        _dense_passes(graph, dense, traced, y_shape, outs)
+        gathers = {n: _pattern_gather(p, y_shape) for n, p in dense.items()}
+        for n in along_ones:
+            outs[n], gathers[n], colors = _colored_pass(graph, plan.inputs[n], traced, y_shape)
+            peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
+        for n, gather in gathers.items():
+            if n in along_ones:
+                continue
+            # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
+            # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0
+            if gather is not None:
+                mask = b.mask(_pattern_mask(gather, y_shape, _shape_of(graph, n)))
+                outs[n] = b.apply("where", mask, _lifted(traced, outs[n]), 0.0)
     else:
         dense = {n: p for n, p in plan.inputs.items() if p.structure == "dense"}
         _dense_passes(graph, dense, traced, y_shape, outs)
@@ -637,6 +800,17 @@ def _dense_passes(graph: Graph, inputs: dict, traced: list, y_shape: tuple, outs
             t = autodiff.jvp(graph, traced, {n: autodiff.basis(x_shape, graph.dtype)})[graph.output]
             t = P.transpose(P.reshape(_lifted(traced, t), shape=(size(x_shape), size(y_shape))), axes=(1, 0))
             outs[n] = P.reshape(t, shape=y_shape + x_shape)
+
+
+def _diagonal_pattern(p, y_shape: tuple) -> bool:
+    """Is the plan's pattern for ``p`` the diagonal of a square Jacobian?"""
+    if p.pattern is None or size(y_shape) != size(p.x_shape):
+        return False
+    return _is_diagonal(*(np.asarray(a, dtype=np.intp) for a in p.pattern), size(p.x_shape))
+
+
+def _is_diagonal(rows, cols, n: int) -> bool:
+    return len(rows) == n and np.array_equal(rows, np.arange(n)) and np.array_equal(cols, rows)
 
 
 def _pattern_gather(p, y_shape: tuple):

@@ -677,6 +677,9 @@ def _softmax_impl(a, axis):
     a = np.asarray(a)
     if a.size == 0:
         return a.copy()
+    if a.ndim == 1:  # the same reductions as scalars: NumPy's scalar path, not broadcasting (1,)
+        e = np.exp(a - np.maximum.reduce(a))
+        return e / np.add.reduce(e)
     e = np.exp(a - np.maximum.reduce(a, axis=axis, keepdims=True))
     return e / np.add.reduce(e, axis=axis, keepdims=True)
 
@@ -699,8 +702,17 @@ def _softmax_vjp_impl(g, s, axis, basis=False):
         out = np.multiply.outer(-inner, s)
         out.reshape(-1)[::s.shape[0] + 1] = s * (-inner + g)  # the diagonal, in place
         return out
+    if isinstance(g, np.ndarray) and g.ndim == s.ndim + 1 == 2 and g.shape[0] == 1 and axis == 0:
+        # one vector (a VJP's cotangent): the same sum as a scalar, not broadcasting (1, 1)
+        return softmax_vjp_of_one(g.reshape(s.shape), s).reshape(g.shape)
     inner = np.add.reduce(np.multiply(g, s), axis=axis + 1, keepdims=True)
     return np.multiply(s, np.subtract(g, inner))
+
+
+def softmax_vjp_of_one(g, s):
+    """``s * (g - <g, s>)`` for one vector ``g`` shaped like the vector ``s`` (the kernels call it
+    on a cotangent held without its batch axis)."""
+    return np.multiply(s, np.subtract(g, np.add.reduce(np.multiply(g, s))))
 
 
 def _softmax_vjp_s(h, ans, g, s, axis, basis=False):

@@ -52,20 +52,22 @@ class CompiledCache:
     and safe to share between threads.
 
     A lookup takes no lock: the entries are a dict that is never changed once made (``put``
-    replaces it by a changed copy, under the lock), and a hit stamps the key's last use in a
-    dict of its own (one store, atomic). ``put`` drops the least recently stamped entries."""
+    replaces it by a changed copy, under the lock), and a hit stamps the entry's last use in a
+    dict of its own (one store, atomic; keyed by the compiled function, whose hash is its
+    identity, so the key's tuple is hashed once a hit). ``put`` drops the least recently
+    stamped entries."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
         self._lock = threading.Lock()
         self._entries: dict = {}  # replaced, never changed: read without the lock
-        self._used: dict = {}  # key -> the tick of its last use
+        self._used: dict = {}  # compiled function -> the tick of its last use
         self._ticks = itertools.count()
 
     def get(self, key) -> Compiled | None:
         found = self._entries.get(key)
         if found is not None:
-            self._used[key] = next(self._ticks)
+            self._used[found] = next(self._ticks)
         return found
 
     def put(self, key, compiled: Compiled) -> Compiled:
@@ -76,10 +78,10 @@ class CompiledCache:
                 kept, entries = compiled, {**self._entries, key: compiled}
                 used = self._used
                 while len(entries) > self.size:
-                    del entries[min(entries, key=lambda k: used.get(k, -1) if k != key else sys.maxsize)]
+                    del entries[min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)]
                 self._entries = entries
-                self._used = {k: used[k] for k in entries if k in used}
-            self._used[key] = next(self._ticks)
+                self._used = {c: used[c] for c in entries.values() if c in used}
+            self._used[kept] = next(self._ticks)
             return kept
 
     def __len__(self) -> int:
@@ -117,15 +119,25 @@ def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", 
 
 def _fast_env(bindings, dtype) -> tuple:
     """``({name: array}, ((name, shape), ...))`` for bindings that are a dict of arrays or
-    numbers, else ``(None, None)`` (the full path parses binding strings and reports bad values)."""
+    numbers, else ``(None, None)`` (the full path parses binding strings and reports bad values).
+    A dict of arrays of ``dtype`` is its own env: nothing is copied, and nothing keeps it
+    past the call."""
     if type(bindings) is not dict:
         return None, None
+    shapes = []
+    for name, value in bindings.items():
+        if type(value) is not np.ndarray or value.dtype.type is not dtype:
+            return _converted_env(bindings, dtype)
+        shapes.append((name, value.shape))
+    return bindings, tuple(shapes)
+
+
+def _converted_env(bindings: dict, dtype) -> tuple:
     env, shapes = {}, []
     for name, value in bindings.items():
-        if type(value) is not np.ndarray:
-            if isinstance(value, str):
-                return None, None
-            value = np.asarray(value)
+        if isinstance(value, str):
+            return None, None
+        value = np.asarray(value)
         if value.dtype.kind not in "biuf":
             return None, None
         env[name] = value if value.dtype.type is dtype else value.astype(dtype)
@@ -296,7 +308,7 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
     is raised before they are computed.
     """
-    limit = memory.budget(max_memory)
+    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
     return compiled.vjp(env, v, wrt, limit)
