@@ -212,3 +212,45 @@ def test_results_come_back_from_the_timed_child_process(expr, binding):
     assert result.exit_code == 0, result.output
     (block,) = json.loads(result.stdout)["derivative"].values()
     assert block["expr"] and "error" not in result.stdout
+
+
+# --- the value at --at is jac's derivative there, never another number ---------------------------
+
+@pytest.mark.parametrize("expr, shapes, point", [
+    ("max(x)", {"x": "x:4"}, {"x": [1.0, 1.0, 1.0, 0.0]}),  # θ(x[i] - max(others)) is 1/2 at each of three ties
+    ("max(x)", {"x": "x:100"}, {"x": np.ones(100)}),  # the matrix form θ.(x - max(x)): 1 at each of 100
+    ("max(A)", {"A": "A:3x3"}, {"A": [[1.0, 1.0, 1.0], [0, 0, 0], [0, 0, 0]]}),
+])
+def test_a_formula_that_does_not_hold_at_the_point_shows_autodiffs_value(expr, shapes, point):
+    at = [f"{k}={np.asarray(v).tolist()}" for k, v in point.items()]
+    result = symbolic.differentiate(expr, list(shapes.values()), at=at)
+    name = next(iter(point))
+    d = result.derivatives[name]
+    want = api.jacobian(expr, {k: np.asarray(v, float) for k, v in point.items()})[name]
+    np.testing.assert_array_equal(np.asarray(d.value).reshape(want.shape), want)
+    assert "does not hold at this point" in d.note
+
+
+def test_a_formula_that_holds_keeps_its_value_and_no_note():
+    result = symbolic.differentiate("max(x)", ["x:4"], at=["x=[1, 3, 2, 0]"])
+    d = result.derivatives["x"]
+    np.testing.assert_array_equal(d.value, [0.0, 1.0, 0.0, 0.0])
+    assert not d.note
+
+
+def test_the_checked_value_reaches_the_json_and_fits_its_schema():
+    import json
+
+    import jsonschema
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli import schema
+    from jacobi_cli.cli.app import app
+
+    out = CliRunner().invoke(app, ["diff", "max(x)", "x:4", "--at", "x=[2, 2, 2, 0]", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    jsonschema.Draft202012Validator(schema.load("diff")).validate(data)
+    block = data["derivative"]["x"]
+    assert block["value"] == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0.0])
+    assert "does not hold at this point" in block["note"]

@@ -1087,7 +1087,45 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1) -
     if complete:
         concrete = parse(text, {n: np.shape(point[n]) for n in graph.inputs})
         result.output_value = np.asarray(autodiff.evaluate(concrete, point)[concrete.output])
+        for name, d in result.derivatives.items():
+            _check_at_point(d, concrete, name, point, order)
     return result
+
+
+AT_RTOL = 1e-7  # a formula evaluated with NumPy against autodiff at the same point: rounding only
+
+
+def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int) -> None:
+    """The formula's value at ``--at`` against jac's own derivative there (``jac eval``'s).
+
+    A formula holds where the function is differentiable; at a tie of ``max``, a kink of ``abs``
+    or a removable singularity it may not give what autodiff gives (``θ(x[i] - max(others))``
+    is 1 for every tied element, PyTorch splits the gradient between them). A value shown under
+    the formula must never be a different number from the one ``jac eval`` prints: where they
+    differ, the value shown is autodiff's and the note says why."""
+    from ..engine import higher
+    from ..engine.memory import default_budget
+
+    if d.value is None:
+        return
+    plan = higher.plan_derivative(graph, name, order, False, default_budget())
+    if plan.refusal:  # the formula's value stays, unchecked, and says so
+        why = f"the value at this point is not checked against automatic differentiation ({plan.refusal})"
+        d.note = why if not d.note else f"{d.note}; {why}"
+        return
+    numeric = np.asarray(higher.run(plan, point), dtype=np.float64)
+    shown = np.asarray(d.value, dtype=np.float64)
+    if numeric.size != shown.size:
+        return
+    numeric = numeric.reshape(shown.shape)
+    finite = np.isfinite(numeric)
+    scale = float(np.max(np.abs(numeric[finite]), initial=1.0))
+    if np.allclose(shown, numeric, rtol=AT_RTOL, atol=AT_RTOL * scale, equal_nan=True):
+        return
+    d.value = numeric
+    why = ("the formula does not hold at this point (a tie, a kink or a singularity): the value below is jac's "
+           "automatic derivative, as jac eval gives it (PyTorch's choice where the function is not differentiable)")
+    d.note = why if not d.note else f"{d.note}; {why}"
 
 
 def differentiate_graph(graph, names, point=None) -> Result:
