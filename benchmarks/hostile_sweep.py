@@ -296,6 +296,10 @@ def main() -> int:
                         help="only what tests/test_hostile_sweep.py cannot run in-process: streams, FIFOs, heavy cases")
     options = parser.parse_args()
     selected = [c for c in cases() if options.k in c.label() and (not options.real_only or needs_real_process(c))]
+    # no process can receive a NUL byte in its arguments (execve ends a string there): such a case is run
+    # in-process only, by tests/test_hostile_sweep.py
+    unpassable = [c for c in selected if any("\x00" in a for a in c.args)]
+    selected = [c for c in selected if c not in unpassable]
     folder = tempfile.mkdtemp(prefix="jac-hostile-")
     try:
         make_files(folder)
@@ -307,7 +311,8 @@ def main() -> int:
             if problem:
                 failures.append((case, problem))
                 print(f"FAIL {case.label()!r}: {problem}", flush=True)
-        print(f"{len(selected)} cases, {len(failures)} failures, {time.monotonic() - started:.0f} s")
+        skipped = f" ({len(unpassable)} with a NUL byte in an argument left to the in-process test)" if unpassable else ""
+        print(f"{len(selected)} cases, {len(failures)} failures, {time.monotonic() - started:.0f} s{skipped}")
         return 1 if failures else 0
     finally:
         os.chmod(folder, 0o700)
