@@ -81,11 +81,18 @@ def account(nbytes: int) -> None:
 
 
 class _Counted(Proxy):
-    """A batch whose bytes a dry run's ledger counts for as long as it lives: each
-    subclass's ``__init__`` sets ``_ledger`` (the dry run's, or None) and ``_nbytes``,
-    and charges them."""
+    """A batch whose bytes a dry run's ledger counts for as long as it lives."""
 
     __slots__ = ()
+
+    def _count(self, nbytes: int):
+        """Charge ``nbytes`` to the dry run's ledger (None outside one) until this batch is
+        dropped; returns that ledger."""
+        self._nbytes = nbytes
+        ledger = self._ledger = _LEDGER.get()
+        if ledger is not None:
+            ledger.charge(nbytes)
+        return ledger
 
     def __del__(self):
         if getattr(self, "_ledger", None) is not None:
@@ -107,10 +114,7 @@ class ShapeOnly(_Counted):
         self.shape = shape = tuple(map(int, shape))
         self.dtype = dtype = np.dtype(dtype)
         self.base = base  # a view keeps its base alive and costs nothing of its own
-        self._nbytes = nbytes = 0 if base is not None else _size(shape) * dtype.itemsize
-        ledger = self._ledger = _LEDGER.get()  # one per op of a dry run: no call more
-        if ledger is not None:
-            ledger.charge(nbytes)
+        self._count(0 if base is not None else _size(shape) * dtype.itemsize)
 
     @property
     def ndim(self) -> int:
@@ -128,12 +132,9 @@ class SparseBatch(_Counted):
 
     def __init__(self, batch: int, col: np.ndarray, val: np.ndarray | None, dtype, empty: bool = False):
         self.batch, self.col, self.val, self.dtype = int(batch), col, val, np.dtype(dtype)
-        self._nbytes = nbytes = 0 if empty else col.size * (col.itemsize + self.dtype.itemsize)
-        ledger = self._ledger = _LEDGER.get()  # one per op of a pass: no call more
-        if ledger is not None:
-            ledger.charge(nbytes)
-            if not empty:
-                ledger.work += col.size
+        ledger = self._count(0 if empty else col.size * (col.itemsize + self.dtype.itemsize))
+        if ledger is not None and not empty:
+            ledger.work += col.size
 
     @property
     def shape(self) -> tuple:
@@ -218,6 +219,11 @@ def is_batch(value) -> bool:
 _SHAPED = (SparseBatch, ShapeOnly, np.ndarray)  # ``type(a) in _SHAPED``: ``a.shape`` is ``np.shape(a)`` (no dispatch)
 
 
+def _ndim(d) -> int:
+    """``np.ndim(d)``, read off an array directly (NumPy's function dispatches: every op of a pass asks)."""
+    return d.ndim if type(d) is np.ndarray else np.ndim(d)
+
+
 # --- dispatch ----------------------------------------------------------------------------------
 
 def apply(op: Op, args: tuple, params: dict):
@@ -270,7 +276,7 @@ def _unbatched(d, ndim: int):
     axes; ``None`` when it would touch the batch axis (it is then not a constant)."""
     if is_batch(d):
         return None
-    if (d.ndim if type(d) is np.ndarray else np.ndim(d)) < ndim:
+    if _ndim(d) < ndim:
         return d
     d = np.asarray(d)
     return d[0] if d.ndim == ndim and d.shape[0] == 1 else None
@@ -513,7 +519,7 @@ def matmul_rule(a, b):
     """A sparse batch times a constant matrix, or the reverse. Sparse when every row (or
     column) that is summed over holds one batch index; else a gather into a dense result."""
     t, c = _split(a, b)
-    if t is None or t.ndim != 3 or (c.ndim if type(c) is np.ndarray else np.ndim(c)) != 2:
+    if t is None or t.ndim != 3 or _ndim(c) != 2:
         return NotImplemented
     c = np.asarray(c)
     if t.k == 1:
