@@ -279,14 +279,13 @@ class Compiled:
                  structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
-        limit = budget if type(budget) is int else _limit(budget)
-        key = ("jacobian", tuple(wrt) if wrt else None, mode)  # any budget: a kernel runs only when its peak fits
+        limit = _limit(budget)
+        key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
         kernel = self._ready.get(key)  # a repeated call's common case, in short
         if kernel is not None and kernel.peak <= limit and not structured and layout == "array" and kernel.all_dense:
-            try:
-                return dict(zip(kernel.names, kernel.kernel.fn(env)))
-            except Exception:  # noqa: BLE001 - as _run: the interpreter's path below reports every error
-                pass
+            found = _run(kernel.kernel.fn, env)  # the dense arrays as they are: no JacobianKernel layer
+            if found is not None:
+                return dict(zip(kernel.names, found))
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit))
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
@@ -309,12 +308,11 @@ class Compiled:
         (several outputs: ``{output: v}``, see :func:`vjp_several`). The forward values and the
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
         if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
-            kernel = self._ready.get(("vjp", tuple(wrt) if wrt else None, v.shape))  # the key made below
-            if kernel is not None and kernel.peak <= (budget if type(budget) is int else _limit(budget)):
-                try:
-                    return dict(zip(kernel.names, kernel.fn(env, v)))
-                except Exception:  # noqa: BLE001 - as _run: the interpreter's path below reports every error
-                    pass
+            kernel = self._ready.get(("vjp", _wrt_key(wrt), v.shape))  # the key made below
+            if kernel is not None and kernel.peak <= _limit(budget):
+                found = _run(kernel.fn, env, v)
+                if found is not None:
+                    return dict(zip(kernel.names, found))
         if self._several:
             return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)

@@ -269,7 +269,7 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     """
     if layout != "array" and layout != "numerator":
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
+    limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     if batch:
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
@@ -308,7 +308,7 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
     is raised before they are computed.
     """
-    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
+    limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
     return compiled.vjp(env, v, wrt, limit)
