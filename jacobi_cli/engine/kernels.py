@@ -720,34 +720,29 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         # an element-wise graph's diagonal Jacobian: one pass along ones (the colouring's), whose
         # element j meets the scalar ops of the dense pass's entry (j, j); the dense pass's other
         # entries never reach that one, so the bits are the dense pass's read off at its pattern
-        along_ones = {n for n, p in plan.inputs.items() if _diagonal_pattern(p, y_shape)} \
-            if all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const")) else set()
-        dense = {n: p for n, p in plan.inputs.items() if n not in along_ones}
+        elementwise = all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const"))
+        dense = {n: p for n, p in plan.inputs.items() if not (elementwise and _diagonal_pattern(p, y_shape))}
         _dense_passes(graph, dense, traced, y_shape, outs)
         gathers = {n: _pattern_gather(p, y_shape) for n, p in dense.items()}
-        for n in along_ones:
-            outs[n], gathers[n], colors = _colored_pass(graph, plan.inputs[n], traced, y_shape)
-            peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
-        for n, gather in gathers.items():
-            if n in along_ones:
-                continue
-            # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
-            # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0
-            if gather is not None:
-                mask = b.mask(_pattern_mask(gather, y_shape, _shape_of(graph, n)))
-                outs[n] = b.apply("where", mask, _lifted(traced, outs[n]), 0.0)
     else:
         dense = {n: p for n, p in plan.inputs.items() if p.structure == "dense"}
         _dense_passes(graph, dense, traced, y_shape, outs)
         gathers = dict.fromkeys(dense)
-        for name, p in plan.inputs.items():
-            if name in dense:
-                continue
-            colored = _colored_pass(graph, p, traced, y_shape)
-            if isinstance(colored, str):
-                return None, colored
-            outs[name], gathers[name], colors = colored
-            peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
+    for name, p in plan.inputs.items():
+        if name in dense:
+            continue
+        colored = _colored_pass(graph, p, traced, y_shape)
+        if isinstance(colored, str):
+            return None, colored
+        outs[name], gathers[name], colors = colored
+        peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
+    if small:
+        for n, gather in gathers.items():
+            # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
+            # does: outside it the dense pass may hold 0 * inf = NaN where the answer is an exact 0
+            if n in dense and gather is not None:
+                mask = b.mask(_pattern_mask(gather, y_shape, _shape_of(graph, n)))
+                outs[n] = b.apply("where", mask, _lifted(traced, outs[n]), 0.0)
     names = tuple(plan.inputs)
     if not small:
         cost, allowed = work(b.nodes, [b.lift(outs[n]).id for n in names]), _work_allowed(graph, plan)
