@@ -254,3 +254,11 @@ def test_the_checked_value_reaches_the_json_and_fits_its_schema():
     block = data["derivative"]["x"]
     assert block["value"] == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0.0])
     assert "does not hold at this point" in block["note"]
+
+
+def test_differentiate_graph_checks_its_point_too():
+    graph = parse("max(x)", {"x": (4,)}).with_wrt(["x"])
+    point = {"x": np.array([2.0, 2.0, 2.0, 0.0])}
+    d = symbolic.differentiate_graph(graph, ["x"], point).derivatives["x"]
+    np.testing.assert_array_equal(np.asarray(d.value).reshape(4), api.jacobian("max(x)", point)["x"])
+    assert "does not hold at this point" in d.note

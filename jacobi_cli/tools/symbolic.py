@@ -1115,13 +1115,12 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int) ->
         return
     numeric = np.asarray(higher.run(plan, point), dtype=np.float64)
     shown = np.asarray(d.value, dtype=np.float64)
-    if numeric.size != shown.size:
-        return
-    numeric = numeric.reshape(shown.shape)
-    finite = np.isfinite(numeric)
-    scale = float(np.max(np.abs(numeric[finite]), initial=1.0))
-    if np.allclose(shown, numeric, rtol=AT_RTOL, atol=AT_RTOL * scale, equal_nan=True):
-        return
+    if numeric.size == shown.size:  # else the formula's value cannot be the derivative: autodiff's is shown
+        numeric = numeric.reshape(shown.shape)
+        finite = np.isfinite(numeric)
+        scale = float(np.max(np.abs(numeric[finite]), initial=1.0))
+        if np.allclose(shown, numeric, rtol=AT_RTOL, atol=AT_RTOL * scale, equal_nan=True):
+            return
     d.value = numeric
     why = ("the formula does not hold at this point (a tie, a kink or a singularity): the value below is jac's "
            "automatic derivative, as jac eval gives it (PyTorch's choice where the function is not differentiable)")
@@ -1134,9 +1133,13 @@ def differentiate_graph(graph, names, point=None) -> Result:
     if not graph.is_concrete():
         raise JacUsageError("differentiate_graph needs concrete sizes")
     try:
-        return with_deep_stack(lambda: _derivatives("", graph, {}, list(names), point, {}))
+        result = with_deep_stack(lambda: _derivatives("", graph, {}, list(names), point, {}))
     except RecursionError:
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
+    if point is not None:
+        for name, d in result.derivatives.items():
+            _check_at_point(d, graph, name, point, 1)
+    return result
 
 
 def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Result:
