@@ -391,6 +391,14 @@ def test_undecodable_text_is_an_io_error_naming_the_line(tmp_path):
         load_array(path)
 
 
+def test_json_not_utf8_past_the_first_chunk_is_an_io_error(tmp_path):
+    # an object, so the walk stops early and json reads the file; the bad byte lies past the
+    # first 256 KiB (it was an internal UnicodeDecodeError, exit 70)
+    path = write(tmp_path, "a.json", b'{"a": 1,\n "b": "' + b"x," * 200_000 + b'\xff"}')
+    with pytest.raises(JacIOError, match="line 2 is not UTF-8"):
+        load_array(path)
+
+
 def test_text_file_over_256_mib_is_refused_up_front(tmp_path):
     path = tmp_path / "big.txt"
     with open(path, "wb") as fp:

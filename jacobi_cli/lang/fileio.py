@@ -639,7 +639,7 @@ def _read_json(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int
                             "(rectangular, at most 32 deep, optionally the one entry of an object); "
                             "save a large array as .npy")
     fp.seek(0)
-    text = b"".join(iter(lambda: fp.read(CHUNK_BYTES), b"")).decode("utf-8-sig")
+    text = "".join(_text_chunks(fp, path))  # decoded as the walk read it, with its error for a byte not UTF-8
     return _read_json_text(text, path, dtype, max_bytes)
 
 
