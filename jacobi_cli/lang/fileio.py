@@ -540,9 +540,8 @@ def _read_table(
                 skip_header = False  # only the first line can be a header
                 if is_header:
                     continue
-                if rows and len(cells) != width:
-                    raise JacValueError(f"{where}: {len(cells)} column{'s' * (len(cells) != 1)}, "
-                                        f"but the rows before have {width}")
+                if rows and len(cells) != width:  # before the numbers: a short row is named as such
+                    raise _width_error(where, len(cells), width)
                 try:  # the fast path; the loop below finds the culprit
                     values.extend([float(cell) for cell in cells] if "_" not in line else ())
                 except ValueError:
@@ -573,13 +572,17 @@ def _read_table(
                 _limit_error(path, len(values), dtype, max_bytes)
                 continue
             count, state = state[0], None
-        if rows and count != width:
-            raise JacValueError(f"{where}: {count} columns, but the rows before have {width}")
+        if rows and count != width:  # a long line's count is known only once it is read
+            raise _width_error(where, count, width)
         width, rows = count, rows + 1
         _limit_error(path, len(values), dtype, max_bytes)
     if not rows:
         raise JacValueError(f"'{path}' contains no numbers")
     return values, rows, width
+
+
+def _width_error(where: str, count: int, width: int) -> JacValueError:
+    return JacValueError(f"{where}: {count} column{'s' * (count != 1)}, but the rows before have {width}")
 
 
 def _long_line_start(start: str, split, skip_header: bool):
