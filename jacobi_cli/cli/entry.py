@@ -315,13 +315,13 @@ def parse_command(args: list) -> dict | None:
     return {"expr": positional[0], "bindings": positional[1:] or None, **found}
 
 
-def _argument_like(token: str, table: dict = EVAL_OPTIONS) -> bool:
+def _argument_like(token: str, table: dict) -> bool:
     """``-x``, ``-(a + b)``: an argument that begins with ``-``, as :func:`jacobi_cli.cli.app.expression_first`
     reads it (a single dash and none of the command's options; ``-h`` is help)."""
     return not token.startswith("--") and token != "-h" and token.partition("=")[0] not in table
 
 
-def _option(token: str, rest, found: dict, options: dict = EVAL_OPTIONS) -> bool:
+def _option(token: str, rest, found: dict, options: dict) -> bool:
     """Take one option (and its value) into ``found``; False when typer must handle it."""
     name, eq, inline = token.partition("=")
     if name not in options:
