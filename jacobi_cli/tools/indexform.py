@@ -103,10 +103,9 @@ class IndexForm:
 def build(S, graph, name: str) -> IndexForm:
     """The terms of d output / d ``name`` (the graph's nodes of at most 2 axes), or NoMatrixForm."""
     from ..ir.ops import OPS
+    from .matrixcalc import depends
 
-    on = [False] * len(graph.nodes)
-    for node in graph.nodes:
-        on[node.id] = (node.op == "input" and node.name == name) or any(on[a] for a in node.args)
+    on = depends(graph, name)
     need = graph.needed()
     for node in graph.nodes:
         if need[node.id] and len(node.shape) > 2:
@@ -146,8 +145,8 @@ class _Values:
         shape = tuple(node.shape)
         dims = S._dims(shape)
 
-        def num(v, i=i, dims=dims):
-            return np.asarray(v[i], dtype=np.float64).reshape(tuple(int(d) for d in _concrete(dims, v[i])))
+        def num(v, i=i):
+            return np.asarray(v[i], dtype=np.float64).reshape(tuple(int(d) for d in _concrete(v[i])))
 
         sym = None
         try:
@@ -197,7 +196,7 @@ def output_symbol(S, graph):
     return _Values(S, graph)(graph.output).sym
 
 
-def _concrete(dims, value):
+def _concrete(value):
     """The matrix-form dims of a node with concrete sizes taken from its value."""
     arr = np.asarray(value)
     if arr.ndim == 2:
@@ -406,7 +405,7 @@ def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
 
     def ones(r, c, which):  # sized at concrete sizes by the op's value (node ``result``)
         def num(v):
-            dims = _concrete(None, v[result])
+            dims = _concrete(v[result])
             return np.ones((dims[0], 1) if which == 0 else (1, dims[1]))
         return Factor(sp.OneMatrix(r, c), num)
 

@@ -37,7 +37,7 @@ def derivative(S, graph, values: list, leaves: dict, name: str):
     raise S.NoMatrixForm(f"a {len(y_shape) + len(x_shape)}-d derivative")
 
 
-def _depends(S, graph, name: str) -> list:
+def depends(graph, name: str) -> list:
     """``on[i]``: does node ``i`` depend on input ``name``?"""
     on = [False] * len(graph.nodes)
     for node in graph.nodes:
@@ -57,7 +57,7 @@ def _rule(S, table, op):
 
 def _reverse(S, graph, values, name):
     sp = S._sp()
-    on = _depends(S, graph, name)
+    on = depends(graph, name)
     adjoint: dict = {graph.output: sp.Integer(1)}
     for node in reversed(graph.nodes):
         g = adjoint.pop(node.id, None)
@@ -346,7 +346,7 @@ def _elementwise_vjp(S, node, g, args):
 
 def _forward(S, graph, values, leaves, name):
     sp = S._sp()
-    on = _depends(S, graph, name)
+    on = depends(graph, name)
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
     n = S._dims(x_shape)[0] if x_shape else 1
     tangent: dict = {}
@@ -356,7 +356,7 @@ def _forward(S, graph, values, leaves, name):
         if node.op == "input":
             tangent[node.id] = sp.Identity(n)
             continue
-        if not _column(S, node.shape):
+        if not _column(node.shape):
             raise S.NoMatrixForm(f"{node.op} makes a matrix that depends on {name}")
         args = [values[a] for a in node.args]
         ts = [tangent.get(a) if on[a] else None for a in node.args]
@@ -366,7 +366,7 @@ def _forward(S, graph, values, leaves, name):
     return tangent.get(graph.output, sp.ZeroMatrix(S._dims(graph.output_shape)[0], n))
 
 
-def _column(S, shape) -> bool:
+def _column(shape) -> bool:
     """A shape whose matrix form is a column (or a scalar): (), (k,), (k, 1)."""
     return len(shape) <= 1 or (len(shape) == 2 and shape[1] == 1)
 
@@ -376,7 +376,7 @@ def _rows(S, t, arg_shape, out_shape):
     sp = S._sp()
     if t is None:
         return None
-    if not _column(S, arg_shape):
+    if not _column(arg_shape):
         raise S.NoMatrixForm("a matrix argument that depends on the input")
     if S._dims(arg_shape) == S._dims(out_shape) or not out_shape:
         return t
@@ -388,7 +388,7 @@ def _diag(S, v, out_shape):
     sp = S._sp()
     if not v.shape or not out_shape:
         return _scalar(S, v.expr)
-    if not _column(S, v.shape):
+    if not _column(v.shape):
         raise S.NoMatrixForm("an element-wise product by a matrix")
     return sp.DiagMatrix(S.to_matrix(v, out_shape))
 
@@ -440,14 +440,14 @@ def _matmul_jvp(S, ts, ans, out, a, b):
         return _sum_terms(S, [None if ta is None else b.expr.T * ta, None if tb is None else a.expr.T * tb])
     if len(a.shape) == 1 and len(b.shape) == 2 and tb is None:  # aᵀB: (Bᵀ) T_a
         return b.expr.T * ta
-    if len(a.shape) == 2 and ta is None and _column(S, b.shape):  # A b
+    if len(a.shape) == 2 and ta is None and _column(b.shape):  # A b
         return a.expr * tb
     raise S.NoMatrixForm("a product with a matrix that depends on the input")
 
 
 def _sum_jvp(S, ts, ans, out, a, axes, keepdims=False):
     sp = S._sp()
-    if not _column(S, a.shape) or not a.shape or out:
+    if not _column(a.shape) or not a.shape or out:
         raise S.NoMatrixForm("a sum other than of a whole vector")
     return sp.OneMatrix(1, S._dims(a.shape)[0]) * ts[0]
 
@@ -476,13 +476,13 @@ def _norm_jvp(S, ts, ans, out, a, axes, keepdims=False):
 
 def _solve_jvp(S, ts, ans, out, a, b, who="solve"):
     sp = S._sp()
-    if ts[0] is not None or len(a.shape) != 2 or not _column(S, b.shape):
+    if ts[0] is not None or len(a.shape) != 2 or not _column(b.shape):
         raise S.NoMatrixForm("a solve whose matrix depends on the input")
     return sp.Inverse(a.expr) * ts[1]
 
 
 def _same_elements(S, ts, ans, out, a, *rest, **params):
-    if not _column(S, a.shape) or not _column(S, out):
+    if not _column(a.shape) or not _column(out):
         raise S.NoMatrixForm("a reshape of a matrix")
     return ts[0]
 
