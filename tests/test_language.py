@@ -208,3 +208,13 @@ def test_the_ambiguous_transpose_names_the_real_operand(expr, operand):
     message = info.value.message
     assert message.startswith(f"{operand}.transpose(") and f"({operand} unchanged)" in message
     assert "x.T" not in message
+
+
+def test_a_value_from_a_read_only_view_is_a_writable_array():
+    # broadcast_to gives a read-only view with stride 0; the value a caller gets is its own array
+    from jacobi_cli.lang.parser import parse_value
+
+    value = parse_value("broadcast_to(ones(3), (2, 3))")
+    assert value.flags.writeable and value.strides == (24, 8)
+    value[0, 0] = 5.0
+    assert value.tolist() == [[5.0, 1.0, 1.0], [1.0, 1.0, 1.0]]

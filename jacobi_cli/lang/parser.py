@@ -131,8 +131,9 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
     if value.dtype.kind not in "biuf":
         raise JacValueError(f"a value must be numeric, got {value.dtype}", 0, text)
     # the graph is dropped here: its constant becomes the value as it is (a copy would double a
-    # large constructor's peak: ones(2**27) took 2 GiB under --max-memory 1G)
-    return value.astype(dtype, copy=False)
+    # large constructor's peak: ones(2**27) took 2 GiB under --max-memory 1G), unless it is a
+    # read-only view (broadcast_to's stride 0), which a caller could not write into
+    return np.require(value, dtype=dtype, requirements="W")
 
 
 def _syntax_tree(text: str) -> ast.Module:
