@@ -914,11 +914,22 @@ _TEXT_READERS = {".csv": _read_csv, ".txt": _read_txt, ".json": _read_json}
 
 
 def _write_npz(fp, arrays: dict[str, np.ndarray]) -> None:
-    """What ``np.savez`` writes, without its keyword names (``file``) clashing with ours."""
-    with zipfile.ZipFile(fp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+    """What ``np.savez`` writes, without its keyword names (``file``) clashing with ours.
+
+    On any exception (a Ctrl-C among them) the archive is abandoned, not closed: the caller
+    removes the temporary file. A Ctrl-C can land inside ``ZipFile.open`` after it has marked
+    the archive busy but before the member is returned; closing it then raises, and so would
+    ``ZipFile.__del__`` later, printing "Exception ignored ... Traceback" after exit 130.
+    """
+    archive = zipfile.ZipFile(fp, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
+    try:
         for name, value in arrays.items():
             with archive.open(name + ".npy", "w", force_zip64=True) as member:
                 npy_format.write_array(member, np.asarray(value), allow_pickle=False)
+        archive.close()
+    except BaseException:
+        archive.fp = None  # what ZipFile.close checks first: nothing left to finish or to close
+        raise
 
 
 class NpyStream:
