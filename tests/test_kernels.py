@@ -593,3 +593,64 @@ def test_a_scalar_outputs_cotangent_held_as_it_comes_gives_the_interpreters_answ
         for name in expected:
             assert got[name].shape == expected[name].shape and got[name].dtype == expected[name].dtype
             np.testing.assert_array_equal(got[name], expected[name])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("expr,sizes,structure,colors", STRUCTURED + [("exp(x) * x + x**2", {"x": 9}, "diagonal", 1)])
+def test_a_structured_jacobians_dense_twin_stores_the_interpreters_bits(expr, sizes, structure, colors, dtype):
+    """A Jacobian kernel with a compressed result has a twin that stores it densely itself (a
+    diagonal by one strided store), so a repeated dense call is one call: the dense array's
+    bits, shape and dtype are the interpreter's, zeros, infinities, NaN and subnormals included."""
+    rng = np.random.default_rng(4)
+    b = {k: rng.standard_normal(s).astype(dtype) for k, s in sizes.items()}
+    name = next(iter(sizes))
+    if structure == "diagonal":  # a coloured pass over a band mixes columns: 0 * inf there is a NaN
+        b[name].flat[:6] = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-310 if dtype == "float64" else 1e-40]
+    problem = api.prepare(expr, b, [name], dtype=dtype)
+    plan = api.plan_of(problem)
+    expected = api.jacobians(problem, plan)[name].to_array()
+    kernel = kernels.jacobian_kernel(problem.graph, plan, planner._small(plan, problem.graph))
+    assert kernel is not None and kernel.gathers[0][0] and kernel.dense is not kernel.kernel
+    (got,) = kernel.dense.fn(problem.env)
+    stored = kernel(problem.env, True)[name].to_array()  # the compressed result stored outside the kernel
+    for dense in (expected, stored):
+        assert got.dtype == dense.dtype and got.shape == dense.shape
+        assert np.array_equal(got.view(np.uint8), dense.view(np.uint8))
+    assert np.array_equal(kernel(problem.env, False)[name].view(np.uint8), expected.view(np.uint8))
+
+
+def test_repeated_dense_calls_run_the_twin_and_a_structured_first_call_keeps_it_out():
+    """The twin is checked against the interpreter's dense arrays when the kernel is made; a
+    kernel made at a structured call has none at hand, so it keeps no twin (and still answers)."""
+    x = np.array([np.inf, -0.0, np.nan, 2.0, 1e-310])
+    expr = "sin(x) * x**2 + exp(-x)"
+    expected = api.jacobians(api.prepare(expr, {"x": x}))["x"].to_array()
+    for structured, twin in ((False, True), (True, False)):
+        api._CACHE.clear()
+        for _ in range(2):
+            jacobi_cli.jacobian(expr, {"x": x}, structured=structured)
+        (kernel,) = _kernel_for("jacobian", expr, {"x": x})
+        assert (kernel.dense is not None) == twin
+        for _ in range(2):
+            got = jacobi_cli.jacobian(expr, {"x": x})["x"]
+            assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+def test_a_repeated_call_refuses_a_dense_jacobian_past_the_budget_as_the_first_call_does():
+    """dense() refuses a structured Jacobian whose dense array passes the budget; a repeated
+    call through a kernel refuses it too (it made the array past the budget, third call on)."""
+    api._CACHE.clear()
+    x = np.linspace(-1, 1, 2000)  # the diagonal fits 16 MB, its dense array (32 MB) does not
+    for _ in range(4):
+        with pytest.raises(jacobi_cli.errors.JacLimitError):
+            jacobi_cli.jacobian("sin(x) * x**2", {"x": x}, max_memory="16M")
+    for _ in range(3):
+        assert jacobi_cli.jacobian("sin(x) * x**2", {"x": x}, max_memory="16M", structured=True)["x"].nnz == 2000
+    f = jacobi_cli.compile("sin(x) * x**2", {"x": x})
+    for _ in range(3):
+        f.jacobian({"x": x}, budget=2**30)
+    with pytest.raises(jacobi_cli.errors.JacLimitError):
+        f.jacobian({"x": x}, budget=16 * 2**20)
+    with pytest.raises(jacobi_cli.errors.JacLimitError):
+        f.jacobian({"x": x}, budget=16 * 2**20, layout="numerator")
+    assert f.jacobian({"x": x}, budget=16 * 2**20, structured=True)["x"].structure == "diagonal"

@@ -235,11 +235,12 @@ class Compiled:
             return None
 
     def _learn(self, key, make: str, make_args: tuple, run_args, expected, answer=lambda got: got,
-               peak: int | None = None) -> None:
+               peak: int | None = None, settle=lambda kernel: kernel) -> None:
         """At the call that makes ``key`` due, compile ``kernels.<make>(*make_args)`` and keep it
         if its first answer is the interpreter's ``expected``; else ``key`` stays interpreted.
         ``peak``: the bytes a call must fit (a vjp's or jvp's product plan, fixed by ``key``),
-        kept as the kernel's own ``peak`` so that a repeated call compares it with its budget."""
+        kept as the kernel's own ``peak`` so that a repeated call compares it with its budget.
+        ``settle``: the kept kernel as it is kept (its parts that this call could check)."""
         with self._lock:
             due = type(self._hot.get(key)) is int and self._hot[key] >= HOT_AFTER
         if not due:
@@ -248,7 +249,7 @@ class Compiled:
         if kernel is not None and peak is not None:
             kernel = replace(kernel, peak=peak)
         got = _run(kernel, *run_args(kernel)) if kernel is not None else None
-        keep = kernel if got is not None and same(expected, answer(got)) else None
+        keep = settle(kernel) if got is not None and same(expected, answer(got)) else None
         with self._lock:
             self._hot[key] = keep
             if keep is not None:
@@ -279,28 +280,36 @@ class Compiled:
                  structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
-        limit = _limit(budget)
-        key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
-        kernel = self._ready.get(key)  # a repeated call's common case, in short
-        if kernel is not None and kernel.peak <= limit and not structured and layout == "array" and kernel.all_dense:
-            found = _run(kernel.kernel.fn, env)  # the dense arrays as they are: no JacobianKernel layer
+        limit = memory.default_budget() if budget is None else int(budget)
+        # any budget: a kernel runs only when its peak fits (the function calls of a repeated call inline)
+        key = ("jacobian", None if not wrt else tuple(wrt), mode)
+        kernel = self._ready.get(key)
+        if kernel is not None and kernel.dense is not None and kernel.dense_peak <= limit and not structured \
+                and layout == "array":  # a repeated call's common case, in short: one call of the dense kernel
+            try:
+                found = kernel.dense.fn(env)
+            except Exception:  # noqa: BLE001 - as _run: the interpreter below reports every error
+                found = None
             if found is not None:
-                return dict(zip(kernel.names, found))
+                return _named(kernel.names, found)
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit))
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
         kernel = self._kernel(key)
-        if kernel is not None and kernel.peak <= limit:
+        # made dense, a structured Jacobian must fit the budget as dense() requires of the interpreter's
+        if kernel is not None and (kernel.peak if structured else kernel.dense_peak) <= limit:
             found = _run(kernel, env, structured)
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
         problem = self.bind(env, wrt, budget=limit)
         plan = self.plan_of(problem, mode, limit)
         found = jacobians(problem, plan)
+        out = _in_arrays(found, structured, layout, limit)
+        dense = out if not structured and layout == "array" else None  # what the dense kernel must give
         self._learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)),
-                    lambda k: (env, True), found)
-        return _in_arrays(found, structured, layout, limit)
+                    lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
+        return out
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
             wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
@@ -308,11 +317,14 @@ class Compiled:
         (several outputs: ``{output: v}``, see :func:`vjp_several`). The forward values and the
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
         if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
-            kernel = self._ready.get(("vjp", _wrt_key(wrt), v.shape))  # the key made below
-            if kernel is not None and kernel.peak <= _limit(budget):
-                found = _run(kernel.fn, env, v)
+            kernel = self._ready.get(("vjp", None if not wrt else tuple(wrt), v.shape))  # the key made below
+            if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else int(budget)):
+                try:  # as _run, inline
+                    found = kernel.fn(env, v)
+                except Exception:  # noqa: BLE001 - the interpreter below reports every error
+                    found = None
                 if found is not None:
-                    return dict(zip(kernel.names, found))
+                    return _named(kernel.names, found)
         if self._several:
             return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
@@ -540,6 +552,19 @@ def same(a, b) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-9, atol=0, equal_nan=True))
 
 
+def _dense_checked(kernel, env: dict, dense: dict | None):
+    """A Jacobian kernel with its dense twin (each Jacobian as its dense array, one call) when
+    the twin gives the interpreter's ``dense`` arrays at ``env``; without it when it does not,
+    or when this call had no dense arrays to check it against (a structured call)."""
+    if kernel.dense is None or kernel.dense is kernel.kernel:  # no twin, or the kernel itself (checked)
+        return kernel
+    if dense is not None:
+        got = _run(kernel.dense.fn, env)
+        if got is not None and same(dense, dict(zip(kernel.names, got))):
+            return kernel
+    return replace(kernel, dense=None)
+
+
 def _compile(make: str, *args):
     """``kernels.<make>(*args)``, or None when the computation cannot be traced into a kernel
     (a rule that needs concrete values): the interpreter keeps running it. (Imported here: a
@@ -566,6 +591,11 @@ def _limit(budget: int | None) -> int:
 
 def _ordinal(k: int) -> str:
     return {1: "first", 2: "second", 3: "third"}.get(k, f"{k}th")
+
+
+def _named(names: tuple, found: tuple) -> dict:
+    """``dict(zip(names, found))``; one result (the common case) in one dict display, a third of the time."""
+    return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
 
 
 def _wrt_key(wrt) -> tuple | None:

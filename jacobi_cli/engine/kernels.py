@@ -28,7 +28,7 @@ chain of any length is one forward pass with a tangent of ones.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -361,10 +361,12 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 
 # --- code generation ----------------------------------------------------------------------------
 
-def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0):
+def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0, scatters: tuple = ()):
     """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
     ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
     by those names and the others are positional (a VJP's cotangent, a JVP's tangents).
+    ``scatters`` (per output, None or a :class:`Scatter`): that output's values are stored
+    into a new array of zeros instead (a structured Jacobian made dense).
 
     ``nodes`` is a builder's node list (topological). An output whose value may be a view
     of an input or a constant is copied, so a caller can never write into either. The body
@@ -391,8 +393,11 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     for node in nodes:
         if need[node.id] and node.id not in source.name:
             source.node(node, last)
-    results = [source.full(o) for o in outputs]
-    results = [f"_copy({r}, copy=True)" if _may_alias_leaf(nodes, o) else r for r, o in zip(results, outputs)]
+    scatters = tuple(scatters) + (None,) * (len(outputs) - len(scatters))
+    results = [source.scattered(k, o, scatter) if scatter is not None else source.full(o)
+               for k, (o, scatter) in enumerate(zip(outputs, scatters))]
+    results = [f"_copy({r}, copy=True)" if scatter is None and _may_alias_leaf(nodes, o) else r
+               for r, o, scatter in zip(results, outputs, scatters)]
     lines.append(f"{indent}return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
@@ -446,6 +451,19 @@ class _Source:
             self.namespace[f"s{i}"] = tuple(self.nodes[i].shape)
             self.lines.append(f"{self.indent}u{i} = v{i}.reshape(s{i})")
         return self.unsqueezed[i]
+
+    def scattered(self, k: int, i: int, scatter: "Scatter") -> str:
+        """Output ``k`` (node ``i``) stored into zeros at ``scatter``'s positions, as
+        :meth:`JacobianKernel._jacobian` stores it outside a kernel (the same values, one store)."""
+        held = self.name[i]  # squeezed or not, the same elements in the same order
+        values = held if len(self._held(i)) == 1 and scatter.take is None else f"{held}.reshape(-1)"
+        if scatter.take is not None:
+            self.namespace[f"q{k}"] = scatter.take
+            values += f"[q{k}]"
+        self.namespace.update({"_zeros": np.zeros, f"z{k}": scatter.size, f"t{k}": scatter.dtype,
+                               f"p{k}": scatter.at, f"o{k}": scatter.shape})
+        self.lines += [f"{self.indent}w{k} = _zeros(z{k}, t{k})", f"{self.indent}w{k}[p{k}] = {values}"]
+        return f"w{k}.reshape(o{k})"
 
     def _held(self, i: int) -> tuple:
         return self.squeezed.get(i, tuple(self.nodes[i].shape))
@@ -558,6 +576,19 @@ class Kernel:
         return self.fn(env, *extra)
 
 
+@dataclass(frozen=True)
+class Scatter:
+    """Where a structured Jacobian's stored values go in its dense array: ``dense.reshape(-1)[at]
+    = result.reshape(-1)[take]`` (``take`` None: all of them), in a new array of ``size`` zeros
+    of ``dtype`` reshaped to ``shape``; ``at`` is a strided slice for a diagonal."""
+
+    size: int
+    at: object  # a slice (a diagonal: every n + 1-th element) or flat indices
+    take: object  # flat indices into the compressed result, or None
+    dtype: object
+    shape: tuple
+
+
 class _Errstate:
     """``set``/``reset`` of "ignore every floating-point error" through ``np.errstate``: where
     NumPy does not keep its error state in the context variable used below."""
@@ -585,15 +616,22 @@ except (ImportError, AttributeError, LookupError):  # pragma: no cover - other N
 
 
 def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int, names: tuple = (),
-            extra: tuple = (), y_shape: tuple = ()):
+            extra: tuple = (), y_shape: tuple = (), scatters: tuple | None = None):
     """The kernel of ``outputs`` (tracers or constants) over the inputs ``args`` and then
-    ``extra``; None when tracing folded more constants than a kernel may keep."""
+    ``extra``; None when tracing folded more constants than a kernel may keep. With
+    ``scatters``, ``(kernel, its twin whose outputs are stored as scatters says)``."""
     ids = [builder.lift(o).id for o in outputs]
     if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
     products = product_work(builder.nodes, needed(builder.nodes, ids))
-    fn = generate(builder.nodes, [builder.inputs[a] for a in args + extra], ids, tuple(args), products)
-    return Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
+    arg_ids = [builder.inputs[a] for a in args + extra]
+    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products)
+    kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
+    if scatters is None:
+        return kernel
+    dense = kernel if not any(scatters) else replace(
+        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters))
+    return kernel, dense
 
 
 def evaluate_kernel(graph: Graph) -> Kernel | None:
@@ -654,16 +692,23 @@ class JacobianKernel:
     peak: int = 0  # the kernel's predicted bytes (made once: a repeated call reads it)
     all_dense: bool = False  # every result is its Jacobian's dense array: nothing to scatter
     diagonals: tuple = ()  # per input: is its pattern the diagonal of a square Jacobian (a strided scatter)
+    dense: Kernel | None = None  # the same kernel giving every Jacobian as its dense array (kernel itself if all_dense)
+    dense_peak: int = 0  # the budget a dense call needs: the peak, and each compressed Jacobian made dense
 
     @classmethod
-    def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype):
+    def of(cls, kernel: Kernel, names: tuple, y_shape: tuple, x_shapes: tuple, gathers: tuple, dtype,
+           dense: Kernel | None = None):
         diagonals = tuple(g is not None and size(y_shape) == size(x) and _is_diagonal(g[2], g[3], size(x))
                           for g, x in zip(gathers, x_shapes))
+        itemsize = np.dtype(dtype).itemsize  # dense() refuses a Jacobian whose dense array passes the budget
+        made_dense = [size(y_shape) * size(x) * itemsize for g, x in zip(gathers, x_shapes) if g is not None]
         return cls(kernel, names, y_shape, x_shapes, gathers, dtype, kernel.peak,
-                   all(g is None or not g[0] for g in gathers), diagonals)
+                   all(g is None or not g[0] for g in gathers), diagonals, dense, max([kernel.peak] + made_dense))
 
     def __call__(self, env: dict, structured: bool) -> dict:
         """``{name: dense array}``, or ``{name: Jacobian}`` with ``structured``."""
+        if not structured and self.dense is not None:
+            return dict(zip(self.names, self.dense.fn(env)))
         results = self.kernel.fn(env)
         if not structured and self.all_dense:
             return dict(zip(self.names, results))
@@ -749,11 +794,25 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         if cost > allowed:  # the pass as NumPy arrays costs more than the structured interpreter's
             return None, (f"the traced pass would touch {cost:,} elements, more than the {allowed:,} the "
                           "structured interpreter's passes are allowed (a product the diagonal basis cannot follow)")
-    kernel = _finish(b, [outs[n] for n in names], tuple(graph.inputs), first, peak)
-    if kernel is None:
+    x_shapes = tuple(_shape_of(graph, n) for n in names)
+    scatters = tuple(_scatter(gathers[n], y_shape, x, graph.dtype) for n, x in zip(names, x_shapes))
+    made = _finish(b, [outs[n] for n in names], tuple(graph.inputs), first, peak, scatters=scatters)
+    if made is None:
         return None, f"the constants it would keep pass {MAX_CONST_BYTES // 2**20} MiB (a basis it cannot drop)"
-    return JacobianKernel.of(kernel, names, y_shape, tuple(_shape_of(graph, n) for n in names),
-                             tuple(gathers[n] for n in names), graph.dtype), None
+    kernel, dense = made
+    return JacobianKernel.of(kernel, names, y_shape, x_shapes, tuple(gathers[n] for n in names), graph.dtype,
+                             dense), None
+
+
+def _scatter(gather, y_shape: tuple, x_shape: tuple, dtype) -> Scatter | None:
+    """How the dense twin of a Jacobian kernel stores a compressed result (None: it is dense):
+    at the positions :meth:`JacobianKernel._jacobian` stores it, a diagonal by a strided slice."""
+    if gather is None or not gather[0]:
+        return None
+    _, flat, rows, cols = gather
+    m, n = size(y_shape), size(x_shape)
+    at = slice(None, None, n + 1) if m == n and _is_diagonal(rows, cols, n) else rows * n + cols
+    return Scatter(m * n, at, flat, dtype, tuple(y_shape) + tuple(x_shape))
 
 
 WORK_FACTOR = 8  # a kernel may touch this many times the elements of its results and values

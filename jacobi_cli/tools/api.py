@@ -148,6 +148,16 @@ def _converted_env(bindings: dict, dtype) -> tuple:
 def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
     seen, else the bindings are parsed and checked and the expression compiled."""
+    if type(bindings) is dict:  # _fast_env's common case inline: a dict of arrays of the dtype is the env
+        shapes = []
+        for name, value in bindings.items():
+            if type(value) is not np.ndarray or value.dtype.type is not dtype:
+                break
+            shapes.append((name, value.shape))
+        else:
+            found = _CACHE.get((expr, tuple(shapes), dtype, seed, max_bytes))
+            if found is not None:
+                return found, bindings
     env, shapes = _fast_env(bindings, dtype)
     if env is not None:
         found = _CACHE.get((expr, shapes, dtype, seed, max_bytes))
@@ -269,7 +279,7 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     """
     if layout != "array" and layout != "numerator":
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    limit = memory.budget(max_memory)
+    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     if batch:
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
@@ -308,7 +318,7 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
     is raised before they are computed.
     """
-    limit = memory.budget(max_memory)
+    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
     return compiled.vjp(env, v, wrt, limit)
