@@ -654,3 +654,53 @@ def test_a_repeated_call_refuses_a_dense_jacobian_past_the_budget_as_the_first_c
     with pytest.raises(jacobi_cli.errors.JacLimitError):
         f.jacobian({"x": x}, budget=16 * 2**20, layout="numerator")
     assert f.jacobian({"x": x}, budget=16 * 2**20, structured=True)["x"].structure == "diagonal"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numpy_multiplies_a_matrix_by_a_1d_vector_as_by_a_batch_of_one_column(dtype):
+    """What the kernels' 1-d matrix-vector products rest on (see kernels._Source._vector_shape):
+    ``M @ g`` with g 1-d gives the bits of ``M @ g.reshape(1, n, 1)`` (and ``g @ M`` those of
+    ``(1, 1, n)``), for C- and F-ordered matrices, sizes around BLAS's blocking, specials too."""
+    rng = np.random.default_rng(13)
+    for n in (1, 2, 3, 7, 8, 16, 33, 100, 257):
+        for m in {1, n, n + 3}:
+            M = rng.standard_normal((m, n)).astype(dtype)
+            g = rng.standard_normal(n).astype(dtype)
+            if n > 4:
+                g[:4] = [np.inf, np.nan, -0.0, 1e-310 if dtype == np.float64 else 1e-40]
+            for matrix in (M, np.asfortranarray(M), M.T.copy().T):
+                with np.errstate(all="ignore"):
+                    pairs = [(matrix @ g, (matrix @ g.reshape(1, n, 1)).reshape(m)),
+                             (g @ matrix.T, (g.reshape(1, 1, n) @ matrix.T).reshape(m))]
+                for got, expected in pairs:
+                    assert got.dtype == expected.dtype
+                    assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (n, m)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("expr", ["sum(tanh(A @ tanh(A @ x)))", "tanh(A @ x)", "x @ A @ x", "sum((x @ A) * x)",
+                                  "A @ (A @ x)"])
+def test_a_batch_of_one_meets_a_matrix_as_a_1d_vector_with_the_interpreters_bits(expr, dtype):
+    """A VJP's cotangent (a scalar output's Jacobian pass too) multiplied by a matrix is held
+    1-d, no (1, n, 1) reshape: the answers are the interpreter's bits at every size tried."""
+    rng = np.random.default_rng(14)
+    for n in (1, 2, 5, 10, 33, 100):
+        x = rng.standard_normal(n).astype(dtype)
+        if n > 3:
+            x[:3] = [np.inf, -0.0, np.nan]
+        b = {"x": x, "A": (rng.standard_normal((n, n)) / np.sqrt(n)).astype(dtype)}
+        problem = api.prepare(expr, b, ["x"], dtype=dtype)
+        g = problem.graph
+        v = rng.standard_normal(g.output_shape).astype(dtype)
+        kernel = kernels.vjp_kernel(g, ["x"])
+        (got,) = kernel(problem.env, v)
+        expected = autodiff.vjp(g, problem.values, v[None])["x"][0]
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert np.array_equal(got.view(np.uint8), np.asarray(expected).view(np.uint8)), n
+        if "tanh(A @ x)" in expr and n > 1:  # M.T @ g: the cotangent stays 1-d through the product
+            assert not [s for s in kernel.fn.__globals__.values() if s == (1, n, 1)], n
+        plan = api.plan_of(problem)
+        jacobian = kernels.jacobian_kernel(g, plan, planner._small(plan, g))
+        expected = api.jacobians(problem, plan)["x"].to_array()
+        got = jacobian(problem.env, False)["x"]
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), n

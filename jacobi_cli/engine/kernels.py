@@ -480,6 +480,13 @@ class _Source:
                 if held != shape:
                     self.squeezed[i] = held
                 return f"v{i} = {self.name[node.args[0]]}"
+            vector = self._vector_shape(node)
+            if vector is not None:  # read only as a matmul's vector: held 1-d, see _vector_product
+                self.squeezed[i] = vector
+                if self._held(node.args[0]) == vector:
+                    return f"v{i} = {self.name[node.args[0]]}"
+                self.namespace[f"k{i}"] = vector
+                return f"v{i} = {self.name[node.args[0]]}.reshape(k{i})"
             if one and i not in self.outputs and all(r.op == "reshape" or _elementwise(r)
                                                      for r in self.readers.get(i, ())):
                 self.squeezed[i] = shape = shape[1:]  # as cheap, and what reads it reads it so
@@ -493,6 +500,8 @@ class _Source:
             self.squeezed[i] = shape[1:]
             self.namespace[f"f{i}"] = softmax_vjp_of_one
             return f"v{i} = f{i}({self.name[node.args[0]]}, {self.name[node.args[1]]})"
+        if node.op == "matmul":
+            return self._vector_product(node)
         if not (one and _elementwise(node) and any(a in self.squeezed for a in node.args)):
             return None
         held = _broadcast(*(self._held(a) for a in node.args))
@@ -501,6 +510,45 @@ class _Source:
         self.squeezed[i] = held
         self.namespace[f"f{i}"] = OPS[node.op].impl
         return f"v{i} = f{i}({', '.join(self.name[a] for a in node.args)})"
+
+
+    # A batch of one meets a matrix as ``M @ g`` with g ``(1, n, 1)`` (or ``g @ M``, ``(1, 1, n)``).
+    # NumPy's matmul loop (numpy/_core/src/umath/matmul.c.src) picks its BLAS call from the core
+    # sizes (m, n, p) and strides alone, and the gufunc machinery (ufunc_object.c) gives a core
+    # dimension of size 1 and a missing one (a 1-d operand) the same stride, 0; a loop dimension
+    # of size 1 or none is one call of the inner loop. So ``M @ g`` with g 1-d calls the same gemv
+    # with the same arguments on the same data as with g ``(1, n, 1)``: the same bits, two reshapes
+    # fewer (tests/test_kernels.py checks the bits too).
+
+    def _vector_shape(self, node):
+        """``(n,)`` for a reshape node of shape ``(1, n, 1)`` or ``(1, 1, n)`` that is no output and
+        that every reader multiplies by a matrix as its column (row) vector; else None."""
+        shape, readers = tuple(node.shape), self.readers.get(node.id, ())
+        if len(shape) != 3 or shape[0] != 1 or 1 not in shape[1:] or node.id in self.outputs or not readers:
+            return None
+        side = 1 if shape[2] == 1 else 0  # a column is the right operand, a row the left
+        for r in readers:
+            if r.op != "matmul" or r.params or len(r.args) != 2 or r.args[side] != node.id \
+                    or r.args[1 - side] == node.id or len(self.nodes[r.args[1 - side]].shape) != 2 \
+                    or r.args[1 - side] in self.squeezed:
+                return None
+        return (size(shape),)
+
+    def _vector_product(self, node):
+        """``M @ v`` (``v @ M``) on the 1-d vector held for a ``(1, n, 1)`` (``(1, 1, n)``) operand,
+        held itself as the 1-d ``(m,)`` of its ``(1, m, 1)`` (``(1, 1, m)``); None otherwise."""
+        shape = tuple(node.shape)
+        if node.params or len(node.args) != 2 or len(shape) != 3 or shape[0] != 1:
+            return None
+        for side in (0, 1):
+            v, matrix = node.args[side], node.args[1 - side]
+            if v in self.squeezed and len(self._held(v)) == 1 and len(self.nodes[v].shape) == 3 \
+                    and len(self.nodes[matrix].shape) == 2 and matrix not in self.squeezed:
+                self.squeezed[node.id] = (size(shape),)
+                self.namespace[f"f{node.id}"] = OPS[node.op].impl
+                args = (self.name[matrix], self.name[v]) if side == 1 else (self.name[v], self.name[matrix])
+                return f"v{node.id} = f{node.id}({', '.join(args)})"
+        return None
 
 
 def _elementwise(node) -> bool:
