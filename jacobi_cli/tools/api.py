@@ -117,22 +117,9 @@ def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", 
     return Compiled(expr, shapes, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
 
 
-def _fast_env(bindings, dtype) -> tuple:
-    """``({name: array}, ((name, shape), ...))`` for bindings that are a dict of arrays or
-    numbers, else ``(None, None)`` (the full path parses binding strings and reports bad values).
-    A dict of arrays of ``dtype`` is its own env: nothing is copied, and nothing keeps it
-    past the call."""
-    if type(bindings) is not dict:
-        return None, None
-    shapes = []
-    for name, value in bindings.items():
-        if type(value) is not np.ndarray or value.dtype.type is not dtype:
-            return _converted_env(bindings, dtype)
-        shapes.append((name, value.shape))
-    return bindings, tuple(shapes)
-
-
 def _converted_env(bindings: dict, dtype) -> tuple:
+    """``({name: array of dtype}, ((name, shape), ...))`` for a dict of arrays or numbers, else
+    ``(None, None)`` (the full path parses binding strings and reports bad values)."""
     env, shapes = {}, []
     for name, value in bindings.items():
         if isinstance(value, str):
@@ -148,17 +135,16 @@ def _converted_env(bindings: dict, dtype) -> tuple:
 def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
     seen, else the bindings are parsed and checked and the expression compiled."""
-    if type(bindings) is dict:  # _fast_env's common case inline: a dict of arrays of the dtype is the env
+    env = None
+    if type(bindings) is dict:  # a repeated call's common case, inline: a dict of arrays or numbers
         shapes = []
         for name, value in bindings.items():
             if type(value) is not np.ndarray or value.dtype.type is not dtype:
+                env, shapes = _converted_env(bindings, dtype)
                 break
             shapes.append((name, value.shape))
-        else:
-            found = _CACHE.get((expr, tuple(shapes), dtype, seed, max_bytes))
-            if found is not None:
-                return found, bindings
-    env, shapes = _fast_env(bindings, dtype)
+        else:  # arrays of the dtype: the dict is its own env, nothing copied, nothing kept past the call
+            env, shapes = bindings, tuple(shapes)
     if env is not None:
         found = _CACHE.get((expr, shapes, dtype, seed, max_bytes))
         if found is not None:
