@@ -363,7 +363,7 @@ def _elementwise(S, OPS, node, ts, values, shapes) -> list:
             raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
         if df == 0:
             continue
-        fn = _vectorized(sp, dummies, df)
+        fn = vectorized(sp, dummies, df)
 
         def entry(p, q, df=df):
             return df.xreplace({d: _broadcast_element(S, fa, s, shape, p, q)
@@ -415,9 +415,11 @@ def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
     return _left(u.transposed(S), ones(rows, 1, 0))
 
 
-def _vectorized(sp, variables, body):
-    """``body`` as a function of arrays: NumPy's functions, else (erf, erfc, digamma: NumPy has none)
-    mpmath's, element by element (cheap for the arrays formulas are shown for)."""
+def vectorized(sp, variables, body):
+    """``body`` (a SymPy expression of the scalars ``variables``) as a function of arrays, as SymPy's
+    lambdify writes it: NumPy's functions, else (erf, erfc, digamma: NumPy has none) mpmath's, element
+    by element (cheap for the arrays formulas are shown for). The index form's factors and
+    ``symbolic.numeric`` (a matrix form's element-wise functions) both evaluate through it."""
     fast = sp.lambdify(variables, body, modules="numpy")
     slow = None
 

@@ -945,20 +945,16 @@ def _no(e):
 
 def _scalar_function(f, nargs: int = 1):
     """A SymPy function (of ``nargs`` arguments) or ``Lambda`` of scalars as a NumPy function
-    (SymPy's lambdify)."""
+    (:func:`jacobi_cli.tools.indexform.vectorized`: mpmath where NumPy has no such function)."""
+    from .indexform import vectorized
+
     sp = _sp()
     if isinstance(f, sp.Lambda):
         variables, body = f.variables, f.expr
     else:
         variables = tuple(sp.Dummy(f"v{k}", real=True) for k in range(nargs))
         body = f(*variables)
-    fn = sp.lambdify(variables, body, modules="numpy")
-
-    def call(*arrays):
-        with np.errstate(all="ignore"):
-            return fn(*arrays)
-
-    return call
+    return vectorized(sp, variables, body)
 
 
 def concrete_shape(shape: tuple, sizes: dict) -> tuple:
