@@ -46,11 +46,15 @@ def depends(graph, name: str) -> list:
 
 
 def _rule(S, table, op):
+    """The op's rule in ``table``; None for an element-wise op without one (its f' is read off its
+    translation: :func:`partials`); else NoMatrixForm."""
+    from ..ir.ops import OPS
+
     if op in table:
         return table[op]
-    if op in _UNARY_SKIP:
-        raise S.NoMatrixForm(f"no matrix-calculus rule for {op}")
-    return None  # try the element-wise rule
+    if OPS[op].elementwise:
+        return None
+    raise S.NoMatrixForm(f"no matrix-calculus rule for {op}")
 
 
 # --- reverse mode: the gradient of a scalar output -------------------------------------------
@@ -311,29 +315,43 @@ _VJP = {
     "max": _extreme_vjp(True),
     "min": _extreme_vjp(False),
 }
-# ops that are not element-wise and have no rule above: never read as element-wise
-_UNARY_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "prod", "prod_except", "cumsum", "cumprod",
-               "linrec", "einsum", "cholesky", "softmax_vjp", "eig_gaps", "svd_inv", "where",
-               "maximum", "minimum", "clip", "fmax", "fmin"}
-
-
-def _derivative_of(S, node, args):
-    """``f'`` of an element-wise op of one varying argument, as a function of SymPy scalars."""
+def partials(S, node, form: str, which=None):
+    """The partial derivatives of an element-wise op (``Op.elementwise``) read off its SymPy translation
+    of scalars: ``(f, dummies, dfs)``, one real Dummy per argument (``d`` for the only one: the name a
+    matrix form prints, ``d ↦ f'(d)``), ``dfs[m] = ∂f/∂a_m`` for ``m`` in ``which`` (default: all), None
+    for the others; else NoMatrixForm naming ``form`` ("matrix-calculus", "index-form"). Both forms of
+    ``jac diff`` derive element-wise ops here (:mod:`jacobi_cli.tools.indexform` too)."""
     from ..ir.ops import OPS
 
     sp = S._sp()
+    op = OPS[node.op]
+    if not op.elementwise or op.sympy is None:
+        raise S.NoMatrixForm(f"no {form} rule for {node.op}")
+    n = len(node.args)
+    dummies = [sp.Dummy("d" if n == 1 else f"a{m}", real=True) for m in range(n)]
+    try:
+        f = op.sympy(S, *[S.Value(d, ()) for d in dummies], **node.params)
+    except Exception:  # noqa: BLE001 - a translation that needs more than scalars gives no rule
+        raise S.NoMatrixForm(f"no {form} rule for {node.op}") from None
+    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.free_symbols - set(dummies):
+        raise S.NoMatrixForm(f"no {form} rule for {node.op}")
+    dfs = [None] * n
+    for m in range(n) if which is None else which:
+        dfs[m] = sp.diff(f, dummies[m])
+        if dfs[m].has(sp.Derivative, sp.Subs):
+            raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
+    return f, dummies, dfs
+
+
+def _derivative_of(S, node, args):
+    """``f'`` of an element-wise op of one argument, as a function of SymPy scalars (a Piecewise
+    ``f`` has none here)."""
+    sp = S._sp()
     if len(args) != 1 or len(node.shape) != len(args[0].shape):
         raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}")
-    d = sp.Dummy("d", real=True)
-    try:
-        f = OPS[node.op].sympy(S, S.Value(d, ()), **node.params)
-    except S.NoMatrixForm:
-        raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}") from None
-    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.has(sp.Piecewise) or f.free_symbols - {d}:
+    f, (d,), (df,) = partials(S, node, "matrix-calculus")
+    if f.has(sp.Piecewise):
         raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}")
-    df = sp.diff(f, d)
-    if df.has(sp.Derivative, sp.Subs):
-        raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
     return lambda u: df.xreplace({d: u})
 
 
