@@ -72,7 +72,7 @@ def _reverse(S, graph, values, name):
         args = [values[a] for a in node.args]
         rule = _rule(S, _VJP, node.op)
         grads = rule(S, S.Value(g, tuple(node.shape)), values[node.id], *args, **node.params) if rule else \
-            _elementwise_vjp(S, node, S.Value(g, tuple(node.shape)), args)
+            _elementwise_vjp(S, node, S.Value(g, tuple(node.shape)), args, [on[a] for a in node.args])
         for a, ga in zip(node.args, grads):
             if ga is not None and on[a]:
                 ga = _fit(S, ga, tuple(graph.nodes[a].shape))
@@ -317,10 +317,10 @@ _VJP = {
 }
 def partials(S, node, form: str, which=None):
     """The partial derivatives of an element-wise op (``Op.elementwise``) read off its SymPy translation
-    of scalars: ``(f, dummies, dfs)``, one real Dummy per argument (``d`` for the only one: the name a
-    matrix form prints, ``d ↦ f'(d)``), ``dfs[m] = ∂f/∂a_m`` for ``m`` in ``which`` (default: all), None
-    for the others; else NoMatrixForm naming ``form`` ("matrix-calculus", "index-form"). Both forms of
-    ``jac diff`` derive element-wise ops here (:mod:`jacobi_cli.tools.indexform` too)."""
+    of scalars: ``(f, dummies, dfs)``, one real Dummy per argument, ``dfs[m] = ∂f/∂a_m`` for ``m`` in
+    ``which`` (default: all), None for the others; else NoMatrixForm naming ``form`` ("matrix-calculus",
+    "index-form"). Both forms of ``jac diff`` derive element-wise ops here (:mod:`jacobi_cli.tools.indexform`
+    too)."""
     from ..ir.ops import OPS
 
     sp = S._sp()
@@ -328,7 +328,7 @@ def partials(S, node, form: str, which=None):
     if not op.elementwise or op.sympy is None:
         raise S.NoMatrixForm(f"no {form} rule for {node.op}")
     n = len(node.args)
-    dummies = [sp.Dummy("d" if n == 1 else f"a{m}", real=True) for m in range(n)]
+    dummies = [sp.Dummy(f"a{m}", real=True) for m in range(n)]
     try:
         f = op.sympy(S, *[S.Value(d, ()) for d in dummies], **node.params)
     except Exception:  # noqa: BLE001 - a translation that needs more than scalars gives no rule
@@ -343,21 +343,24 @@ def partials(S, node, form: str, which=None):
     return f, dummies, dfs
 
 
-def _derivative_of(S, node, args):
-    """``f'`` of an element-wise op of one argument, as a function of SymPy scalars (a Piecewise
-    ``f`` has none here)."""
+def _slopes(S, node, args, which):
+    """``∂f/∂a_m`` of an element-wise op at its arguments, ``f_m'.(u, c, ...)`` in matrix form, for ``m`` in
+    ``which`` (None for the others): one argument a matrix, the others scalars (``maximum(x, 0.5)``); a
+    Piecewise ``f`` (``where``, masks) has none here."""
     sp = S._sp()
-    if len(args) != 1 or len(node.shape) != len(args[0].shape):
-        raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}")
-    f, (d,), (df,) = partials(S, node, "matrix-calculus")
+    f, dummies, dfs = partials(S, node, "matrix-calculus", which)
     if f.has(sp.Piecewise):
         raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}")
-    return lambda u: df.xreplace({d: u})
+    out = tuple(node.shape)
+    return [None if df is None else
+            S.Value(S.elementwise(lambda *u, df=df: df.xreplace(dict(zip(dummies, u))), *args), out) for df in dfs]
 
 
-def _elementwise_vjp(S, node, g, args):
-    fprime = _derivative_of(S, node, args)
-    return [_times(S, g, S.Value(S.elementwise(fprime, args[0]), args[0].shape))]
+def _elementwise_vjp(S, node, g, args, varies):
+    """``G ∘ f_m'.(u, ...)`` for each varying argument, summed over the axes it was broadcast along."""
+    slopes = _slopes(S, node, args, [m for m, v in enumerate(varies) if v])
+    return [None if s is None else _unbroadcast(S, S.Value(_times(S, g, s), tuple(node.shape)), a.shape)
+            for s, a in zip(slopes, args)]
 
 
 # --- forward mode: the Jacobian of a vector output -------------------------------------------------
@@ -526,5 +529,5 @@ _JVP = {
 
 
 def _elementwise_jvp(S, node, ts, args):
-    fprime = _derivative_of(S, node, args)
-    return _product_jvp(S, ts, tuple(node.shape), args, [S.Value(S.elementwise(fprime, args[0]), args[0].shape)])
+    slopes = _slopes(S, node, args, [m for m, t in enumerate(ts) if t is not None])
+    return _product_jvp(S, ts, tuple(node.shape), args, slopes)
