@@ -41,16 +41,8 @@ def defop(name, impl, shape, vjp=(), jvp=(), **kw) -> Op:
 
 def bind(name: str, *args, **params):
     """Apply op ``name``: NumPy on arrays, a new graph node if any argument is traced,
-    the batch's own rule if one is a structured batch."""
-    proxy = None
-    for a in args:
-        if isinstance(a, Proxy) and (proxy is None or a.traces):
-            proxy = a
-            if a.traces:
-                break
-    if proxy is not None:
-        return proxy.bind(OPS[name], args, params)
-    return _weak(OPS[name].impl(*args, **params), args)
+    the batch's own rule if one is a structured batch (``P.name(...)``: one dispatch, :func:`_prim`)."""
+    return getattr(P, name)(*args, **params)
 
 
 def _weak(out, args):
@@ -62,7 +54,7 @@ def _weak(out, args):
 
 
 class _Prims:
-    """``P.mul(a, b)`` is ``bind("mul", a, b)``: one attribute per op of the registry, made
+    """``P.mul(a, b)`` applies op ``mul`` (:func:`_prim`): one attribute per op of the registry, made
     once (after the last block) and never changed."""
 
     def __init__(self, ops: dict):
@@ -74,12 +66,14 @@ class _Prims:
 
 
 def _prim(op: Op):
+    """``op`` as a function: NumPy on arrays; else the first :class:`Proxy` among the arguments
+    applies it (its ``bind``), a tracer before a structured batch."""
     impl = op.impl
 
     def prim(*args, **params):
-        for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
+        for a in args:  # no helper call: rules call this for every op of a pass
             if isinstance(a, Proxy):
-                if not a.traces:  # a tracer among the later arguments wins, as in bind
+                if not a.traces:  # a tracer among the later arguments wins
                     for b in args:
                         if isinstance(b, Proxy) and b.traces:
                             return b.bind(op, args, params)

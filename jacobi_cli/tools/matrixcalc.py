@@ -194,13 +194,8 @@ def _mean_vjp(S, g, ans, a, axes, keepdims=False):
     return [_expand(S, g, a, tuple(axes), keepdims) / S.count(a.shape, tuple(axes))]
 
 
-def _vector_only(S, a, axes, keepdims, what):
-    if len(a.shape) != 1 or tuple(axes) not in ((0,), (-1,)) or keepdims:
-        raise S.NoMatrixForm(f"{what} other than of a whole vector")
-
-
 def _logsumexp_vjp(S, g, ans, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "logsumexp")
+    S.whole_vector(a, axes, keepdims, "logsumexp")
     return [_times(S, g, S.Value(softmax_of(S, a, ans.expr), a.shape))]
 
 
@@ -211,7 +206,7 @@ def softmax_of(S, a, lse):
 
 
 def _norm_vjp(S, g, ans, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "norm")
+    S.whole_vector(a, axes, keepdims, "norm")
     return [_times(S, g, S.Value(a.expr * (1 / _scalar(S, ans.expr)), a.shape))]
 
 
@@ -223,12 +218,12 @@ def _pnorm_slope(S, a, ans, ord):
 
 
 def _pnorm_vjp(S, g, ans, a, ord, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "a p-norm")
+    S.whole_vector(a, axes, keepdims, "a p-norm")
     return [_times(S, g, S.Value(_pnorm_slope(S, a, ans, ord), a.shape))]
 
 
 def _pnorm_jvp(S, ts, ans, out, a, ord, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "a p-norm")
+    S.whole_vector(a, axes, keepdims, "a p-norm")
     return _pnorm_slope(S, a, ans, ord).T * ts[0]
 
 
@@ -276,9 +271,7 @@ def _extreme_vjp(largest: bool):
         sp = S._sp()
         if not a.shape:
             return [g.expr]
-        if not S._is_matrix(a.expr) or keepdims or sorted(k % len(a.shape) for k in axes) != \
-                list(range(len(a.shape))):
-            raise S.NoMatrixForm("a max or min over some of the axes")
+        S.whole_array(a, axes, keepdims)
         m = _scalar(S, ans.expr) * sp.OneMatrix(*a.expr.shape)
         gap = a.expr - m if largest else m - a.expr
         return [S.mul(g, S.Value(S._apply(lambda d: sp.Heaviside(d, 1), gap), a.shape))]
@@ -486,12 +479,12 @@ def _softmax_jvp(S, ts, ans, out, a, axis):
 
 
 def _logsumexp_jvp(S, ts, ans, out, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "logsumexp")
+    S.whole_vector(a, axes, keepdims, "logsumexp")
     return softmax_of(S, a, ans.expr).T * ts[0]
 
 
 def _norm_jvp(S, ts, ans, out, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "norm")
+    S.whole_vector(a, axes, keepdims, "norm")
     return (a.expr.T * (1 / _scalar(S, ans.expr))) * ts[0]
 
 

@@ -332,10 +332,16 @@ def extremum(a: Value, axes: tuple, keepdims: bool = False, largest: bool = True
     of a whole vector or matrix, ``max(A)``, a scalar (:func:`_whole_extremes`)."""
     if components(a):
         return reduce_groups(a, axes, keepdims, lambda g: extreme(g, largest))
+    return _whole_extremes()[0 if largest else 1](whole_array(a, axes, keepdims))
+
+
+def whole_array(a: Value, axes, keepdims: bool = False):
+    """The matrix form of a max or min over every axis of a vector or matrix, or NoMatrixForm (the
+    translation here and matrixcalc's rule ask the same)."""
     nd = len(a.shape)
-    if not _is_matrix(a.expr) or keepdims or sorted(k % nd for k in axes) != list(range(nd)):
+    if components(a) or not _is_matrix(a.expr) or keepdims or sorted(k % nd for k in axes) != list(range(nd)):
         raise NoMatrixForm("a max or min over some of the axes")
-    return _whole_extremes()[0 if largest else 1](a.expr)
+    return a.expr
 
 
 @functools.cache  # made once on first use (SymPy is imported then)
@@ -358,11 +364,12 @@ def count(shape: tuple, axes: tuple):
     return sp.Mul(*[sp.Integer(shape[i]) if isinstance(shape[i], int) else size_symbol(shape[i]) for i in axes])
 
 
-def whole_vector(a: Value, axes, keepdims: bool = False):
-    """The matrix form of a reduction of a whole vector: its column, or NoMatrixForm."""
+def whole_vector(a: Value, axes, keepdims: bool = False, what: str = "a reduction"):
+    """The matrix form of a reduction of a whole vector: its column, or NoMatrixForm ("``what`` other
+    than of a whole vector"; the translations here and matrixcalc's rules ask the same)."""
     if components(a) or not _is_matrix(a.expr) or len(a.shape) != 1 or tuple(axes) not in ((0,), (-1,)) \
             or keepdims:
-        raise NoMatrixForm("a reduction other than of a whole vector")
+        raise NoMatrixForm(f"{what} other than of a whole vector")
     return a.expr
 
 
