@@ -308,6 +308,8 @@ _VJP = {
     "max": _extreme_vjp(True),
     "min": _extreme_vjp(False),
 }
+
+
 def partials(S, node, form: str, which=None):
     """The partial derivatives of an element-wise op (``Op.elementwise``) read off its SymPy translation
     of scalars: ``(f, dummies, dfs)``, one real Dummy per argument, ``dfs[m] = ∂f/∂a_m`` for ``m`` in
