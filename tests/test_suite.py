@@ -123,7 +123,7 @@ def test_a_bug_in_a_case_is_reported_and_the_others_still_run(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(suites.api.Compiled, "jacobian", broken)  # what a case's Jacobians go through
+    monkeypatch.setattr(suites.api.Compiled, "jacobians_of", broken)  # what a case's Jacobians go through
     results = suites.run_cases(cases, jobs=1)
     assert [r.status for r in results] == ["error", "error"]
     assert results[0].error["kind"] == "internal" and "RuntimeError: boom" in results[0].error["message"]
@@ -582,3 +582,30 @@ def test_a_row_of_numbers_is_checked_as_one_and_a_bool_in_it_is_still_refused():
     assert not suites._has_non_number([[1.0, 2], [3, 4.5]])
     assert suites._has_non_number([[1.0, True]]) and suites._has_non_number([1.0, "2"])
     assert suites._has_non_number([[1.0], [[2.0, None]]])
+
+
+def test_each_case_evaluates_once_and_repeated_shapes_run_a_kernel(monkeypatch):
+    """A case binds its inputs once (value, Jacobian, VJP all read that one forward pass); the
+    cases that share an expression and shapes run a kernel from the third on, checked once
+    against the interpreter, and a kernel answers as the interpreter does."""
+    from jacobi_cli.engine import autodiff
+    from jacobi_cli.tools import api
+
+    expr = "sin(x) * x**2 + 0.625 * x"  # an expression no other test compiles: its counts start at 0
+    cases = "".join(f"""
+[[case]]
+name = "case {i}"
+expr = "{expr}"
+bindings = {{ x = [{i}.5, 2, -1] }}
+value = {np.round(np.sin([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) ** 2 + 0.625 * np.array([i + .5, 2, -1]), 12).tolist()}
+jacobian.x = {np.diag(np.round(np.cos([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) ** 2 + 2 * np.sin([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) + 0.625, 12)).tolist()}
+""" for i in range(5))
+    suite = load(cases)
+    evaluations = []
+    evaluate = autodiff.evaluate
+    monkeypatch.setattr(autodiff, "evaluate", lambda graph, env: evaluations.append(1) or evaluate(graph, env))
+    results = suites.run_cases(suite.cases)
+    assert [r.status for r in results] == ["passed"] * 5, [r.failures for r in results]
+    assert len(evaluations) == 5  # one forward pass per case (it was two for each case without a kernel)
+    compiled = api.prepare(expr, {"x": [1.0, 2.0, 3.0]}).compiled
+    assert [k for key, k in compiled.kernels().items() if key[0] == "jacobian"][0] is not None

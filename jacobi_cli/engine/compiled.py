@@ -296,11 +296,29 @@ class Compiled:
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
         problem = self.bind(env, wrt, budget=limit)
+        return _in_arrays(self._planned_jacobians(problem, key, mode, limit), structured, layout, limit)
+
+    def jacobians_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> dict:
+        """``{name: Jacobian}`` (structure kept) of a ``problem`` the caller has bound already
+        (``jac run``, which also reads its values): as :meth:`jacobian` computes them, a kernel
+        for calls repeated with these shapes and options included, without evaluating again."""
+        limit = _limit(budget)
+        key = ("jacobian", _wrt_key(problem.wrt), mode, problem.graph.output)  # apart from jacobian()'s keys
+        kernel = self._kernel(key)
+        if kernel is not None and kernel.peak <= limit:
+            found = _run(kernel, problem.env, True)
+            if found is not None:
+                return found
+        return self._planned_jacobians(problem, key, mode, limit)
+
+    def _planned_jacobians(self, problem: Problem, key, mode: str, limit: int) -> dict:
+        """The interpreter's Jacobians of ``problem``, as planned for ``limit``; at the call
+        that makes ``key`` due, its kernel is compiled and checked against them (:meth:`_learn`)."""
         plan = self.plan_of(problem, mode, limit)
         found = jacobians(problem, plan)
         self._learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)),
-                    lambda k: (env, True), found)
-        return _in_arrays(found, structured, layout, limit)
+                    lambda k: (problem.env, True), found)
+        return found
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
             wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
