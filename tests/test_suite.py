@@ -123,7 +123,7 @@ def test_a_bug_in_a_case_is_reported_and_the_others_still_run(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(suites.api.Compiled, "jacobians_of", broken)  # what a case's Jacobians go through
+    monkeypatch.setattr(suites.api.Compiled, "jacobian", broken)  # what a case's Jacobians go through
     results = suites.run_cases(cases, jobs=1)
     assert [r.status for r in results] == ["error", "error"]
     assert results[0].error["kind"] == "internal" and "RuntimeError: boom" in results[0].error["message"]

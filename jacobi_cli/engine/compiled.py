@@ -276,9 +276,12 @@ class Compiled:
         return problem.output
 
     def jacobian(self, env: dict, wrt: Sequence[str] | None = None, mode: str = "auto", budget: int | None = None,
-                 structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
+                 structured: bool = False, layout: str = "array", *,
+                 problem: Problem | None = None) -> dict[str, np.ndarray | Jacobian]:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
-        :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
+        :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``. A caller that
+        holds what :meth:`bind` made of ``env`` and ``wrt`` passes it as ``problem``: its values
+        are read where no kernel answers, not evaluated again (``jac run``)."""
         limit = _limit(budget)
         key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
         kernel = self._ready.get(key)  # a repeated call's common case, in short
@@ -287,7 +290,7 @@ class Compiled:
             if found is not None:
                 return dict(zip(kernel.names, found))
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
-            problems = output_problems(self.bind(env, wrt, True, limit))
+            problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
         kernel = self._kernel(key)
@@ -295,30 +298,13 @@ class Compiled:
             found = _run(kernel, env, structured)
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
-        problem = self.bind(env, wrt, budget=limit)
-        return _in_arrays(self._planned_jacobians(problem, key, mode, limit), structured, layout, limit)
-
-    def jacobians_of(self, problem: Problem, mode: str = "auto", budget: int | None = None) -> dict:
-        """``{name: Jacobian}`` (structure kept) of a ``problem`` the caller has bound already
-        (``jac run``, which also reads its values): as :meth:`jacobian` computes them, a kernel
-        for calls repeated with these shapes and options included, without evaluating again."""
-        limit = _limit(budget)
-        key = ("jacobian", _wrt_key(problem.wrt), mode, problem.graph.output)  # apart from jacobian()'s keys
-        kernel = self._kernel(key)
-        if kernel is not None and kernel.peak <= limit:
-            found = _run(kernel, problem.env, True)
-            if found is not None:
-                return found
-        return self._planned_jacobians(problem, key, mode, limit)
-
-    def _planned_jacobians(self, problem: Problem, key, mode: str, limit: int) -> dict:
-        """The interpreter's Jacobians of ``problem``, as planned for ``limit``; at the call
-        that makes ``key`` due, its kernel is compiled and checked against them (:meth:`_learn`)."""
+        if problem is None:
+            problem = self.bind(env, wrt, budget=limit)
         plan = self.plan_of(problem, mode, limit)
         found = jacobians(problem, plan)
         self._learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)),
-                    lambda k: (problem.env, True), found)
-        return found
+                    lambda k: (env, True), found)
+        return _in_arrays(found, structured, layout, limit)
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
             wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:

@@ -822,23 +822,17 @@ def _outcomes(case: Case) -> list:
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
     if case.value is not None:
         outcomes.append(compare("value", problem.output, case.value))
-    jacobians = _jacobian_arrays(problem, case.layout) if case.jacobian else {}
+    # through the compiled function, as the API's jacobian(): the cases of a suite that share an expression
+    # and shapes run its kernel from the third on (checked once against the interpreter); the problem's
+    # values are read, not evaluated again
+    jacobians = (problem.compiled.jacobian(problem.env, problem.wrt, layout=case.layout, problem=problem)
+                 if case.jacobian else {})
     for name, expected in case.jacobian.items():
         outcomes.append(compare(f"jacobian.{name}", jacobians[name], expected))
     outcomes += _vjp_outcomes(case, problem) + _jvp_outcomes(case, problem) + _hessian_outcomes(case, problem)
     if case.check:
         outcomes += _check_outcomes(problem, case.check)
     return outcomes
-
-
-def _jacobian_arrays(problem, layout: str) -> dict:
-    """``{name: dense Jacobian}`` of the bound ``problem``, through its compiled function as the
-    API's jacobian(): the cases of a suite that share an expression and shapes run its kernel
-    from the third on (checked once against the interpreter), and no case is evaluated twice."""
-    from ..engine import memory
-
-    budget = memory.default_budget()
-    return {name: api.dense(j, layout, budget) for name, j in problem.compiled.jacobians_of(problem).items()}
 
 
 def _batched_outcomes(case: Case) -> list:
