@@ -609,3 +609,31 @@ jacobian.x = {np.diag(np.round(np.cos([i + .5, 2, -1]) * np.array([i + .5, 2, -1
     assert len(evaluations) == 5  # one forward pass per case (it was two for each case without a kernel)
     compiled = api.prepare(expr, {"x": [1.0, 2.0, 3.0]}).compiled
     assert [k for key, k in compiled.kernels().items() if key[0] == "jacobian"][0] is not None
+
+
+def test_progress_draws_every_line_with_one_renderer(monkeypatch, capsys):
+    """Plain lines (a CI log) come from one Renderer, not one made per case; on a terminal the
+    failures above the bar show control characters in a name escaped, as every other line does."""
+    from jacobi_cli.cli import render
+
+    made = []
+
+    class Counted(render.Renderer):
+        def __init__(self, *args, **kwargs):
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    results = suites.run_cases(load(PASSING + FAILING).cases)
+    results[1].name = "wrong \x1b[2J jacobian"
+    monkeypatch.setattr(render, "Renderer", Counted)
+    with RunProgress(len(results)) as progress:
+        for result in results:
+            progress(result)
+    out = capsys.readouterr().out
+    assert len(made) == 1 and out.count("\n") == 2 and "\\x1b[2J" in out and "\x1b" not in out
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, force_interactive=True, width=100)
+    with RunProgress(len(results), console) as progress:
+        for result in results:
+            progress(result)
+    assert "FAIL  wrong \\x1b" in buffer.getvalue() and "wrong \x1b" not in buffer.getvalue()  # (rich styles the rest)
