@@ -637,3 +637,39 @@ def test_progress_draws_every_line_with_one_renderer(monkeypatch, capsys):
         for result in results:
             progress(result)
     assert "FAIL  wrong \\x1b" in buffer.getvalue() and "wrong \x1b" not in buffer.getvalue()  # (rich styles the rest)
+
+
+TOML_1_1 = {  # what TOML 1.1 added: rtoml 0.14 reads it, tomllib (TOML 1.0, the reference) refuses it
+    "an inline table over lines": 'bindings = {\n  x = [2, 3]\n}',
+    "a trailing comma": 'bindings = { x = [2, 3], }',
+    "a comment in an inline table": 'bindings = { x = [2, 3], # the point\n }',
+    "a nested inline table over lines": 'bindings = { x = [2, 3] }\ncheck = { rtol = 1e-5,\n atol = 1e-8 }',
+    "an inline table after a string": 'bindings = { x = "[2, 3]",\n }',
+    "\\e": 'bindings = { x = [2, 3] }\ndescription = "\\e[1m"',
+    "\\x": 'bindings = { x = [2, 3] }\ndescription = """sq\\x75are"""',
+    "a time without seconds": 'bindings = { x = [2, 3] }\ndescription = 10:30',
+    "a date-time without seconds": 'bindings = { x = [2, 3] }\ndescription = 2026-11-30T10:30Z',
+}
+
+
+@pytest.mark.parametrize("what", list(TOML_1_1))
+def test_toml_1_1_is_refused_as_tomllib_refuses_it(what):
+    """A suite that rtoml reads but tomllib refuses must not pass in jac and fail elsewhere
+    (Python 3.10 without rtoml, other TOML tools): it is refused as not valid TOML."""
+    text = f'[[case]]\nname = "square"\nexpr = "x**2"\n{TOML_1_1[what]}\njacobian.x = [[4, 0], [0, 6]]\n'
+    assert suites._may_be_toml_1_1(text)
+    with pytest.raises(JacSuiteError, match="not valid TOML"):
+        suites.parse_suite(text)
+
+
+def test_toml_1_0_with_look_alikes_reads_as_tomllib_reads_it():
+    """Strings, comments and slices that look like TOML 1.1 read as tomllib reads them (by
+    tomllib, or by rtoml where nothing looks like it); a plain suite stays with rtoml."""
+    plain = '[[case]]\nname = "a { b"  # a } brace { in a comment\nexpr = "x[1:3] * 2"\n' \
+            'bindings = { x = "arange(4.0)", y = \'{\' } # {\nvalue = [2, 4]\n'
+    assert not suites._may_be_toml_1_1(plain) and not suites._may_be_toml_1_1(SEEDS.read_text())
+    looks_like = ['a = "x[10:20]"\n', "a = 'C:\\examples'\n", 'a = "\\\\e"\n', 'a = 1979-05-27T07:32:00+07:00\n',
+                  'a = """\n{\n"""\n', 'a = { b = "}", c = 1 }\n', 'a = { b = "{" }\n', "a = { b = '\"' }\n",
+                  'a = [\n { b = 1 },\n { c = 2 },\n]\n']
+    for text in looks_like:
+        assert suites._toml(text) == suites.tomllib.loads(text), text
