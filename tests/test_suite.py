@@ -673,3 +673,30 @@ def test_toml_1_0_with_look_alikes_reads_as_tomllib_reads_it():
                   'a = [\n { b = 1 },\n { c = 2 },\n]\n']
     for text in looks_like:
         assert suites._toml(text) == suites.tomllib.loads(text), text
+
+
+INVALID_TOML = [  # kinds of toml-test's invalid cases: tomllib refuses each; rtoml must not let one through
+    'a = 1\na = 2\n', 'a = 1\n"a" = 2\n', '[t]\nx=1\n[t]\ny=2\n', '[a]\nb = 1\n[a.b]\nc = 2\n', 'a.b = 1\n[a]\nc = 2\n',
+    'a = 1\na.b = 2\n', 'a = {b = 1}\na.c = 2\n', 'a = {b = 1}\n[a]\nc = 2\n', 'a = {b = 1, b.c = 2}\n',
+    '[[a]]\nx=1\n[a]\ny=2\n', 'a = [1]\n[[a]]\n', '[a]\n[[a]]\n', '[fruit]\napple.color = "red"\n[fruit.apple]\n',
+    'a = []\n[[a.b]]\n', '[[a]]\nb = 1\n[a.b]\n', 'a = {b = {c = 1}}\n[a.b.d]\n', 'a = [{b = 1}]\n[[a]]\n',
+    'a = "\\q"\n', 'a = "\\uD800"\n', 'a = "\\u12"\n', 'a = "\\x41"\n', 'a = "\\e"\n', 'a = "\\U0011FFFF"\n',
+    'a = 012\n', 'a = 01.5\n', 'a = +012\n', 'a = -01\n', 'a = _1\n', 'a = 1_\n', 'a = 1__2\n', 'a = 1.\n', 'a = .5\n',
+    'a = 1e\n', 'a = 1_e2\n', 'a = 0X1F\n', 'a = 0x1.8p1\n', 'a = 0b102\n', 'a = -0x1\n', 'a = +0o7\n', 'a = Inf\n',
+    'a = NaN\n', 'a = ++inf\n', 'a = True\n', 'a = 2020-13-01\n', 'a = 2021-02-30\n', 'a = 2021-02-29\n',
+    'a = 2020-01-01T25:00:00Z\n', 'a = 2020-01-01T10:61:00Z\n', 'a = 2020-01-01T10:00:61Z\n', 'a = 2020-1-01\n',
+    'a = 10:00\n', 'a = 1979-05-27T07:32Z\n', 'a = 1979-05-27 07:32\n', 'a = 1979-05-27T07:32:00+25:00\n',
+    'a = 1979-05-27T07:32:00Zx\n', 'a = 1979-05-2707:32:00Z\n', 'a = 07:32:00.\n', 'a = "x\ny"\n', "a = 'x\ny'\n",
+    'a = "x\x01y"\n', 'a = "x\x7fy"\n', '# x\x01\na = 1\n', '# x\x7f\na = 1\n', 'a = 1\rb = 2\n', 'a =\n', 'a 1\n',
+    'a = 1 b = 2\n', 'a = {b = 1,}\n', 'a = {b = 1,\nc = 2}\n', 'a = {\n b = 1\n}\n', 'a = {b = 1, # c\n c = 2}\n',
+    'a = {,}\n', 'a = [1 2]\n', 'a = [,1]\n', 'a = [1, 2\n', 'a = "x\n', 'a = """x\n', ' = 1\n', 'a.b! = 1\n',
+    'a b = 1\n', 'é = 1\n', '[]\n', '[a.]\n', '[[a]\n', '[a] b = 1\n', 'a = """x""""""\n', 'a = """x\\ y"""\n',
+]
+
+
+def test_every_invalid_toml_document_is_refused():
+    for text in INVALID_TOML:
+        with pytest.raises(suites.tomllib.TOMLDecodeError):
+            suites.tomllib.loads(text)
+        with pytest.raises(suites.tomllib.TOMLDecodeError):
+            suites._toml(text)
