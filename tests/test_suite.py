@@ -589,6 +589,7 @@ def test_each_case_evaluates_once_and_repeated_shapes_run_a_kernel(monkeypatch):
     cases that share an expression and shapes run a kernel from the third on, checked once
     against the interpreter, and a kernel answers as the interpreter does."""
     from jacobi_cli.engine import autodiff
+    from jacobi_cli.engine import compiled as compiled_module
     from jacobi_cli.tools import api
 
     expr = "sin(x) * x**2 + 0.625 * x"  # an expression no other test compiles: its counts start at 0
@@ -601,12 +602,14 @@ value = {np.round(np.sin([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) ** 2 + 0.6
 jacobian.x = {np.diag(np.round(np.cos([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) ** 2 + 2 * np.sin([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) + 0.625, 12)).tolist()}
 """ for i in range(5))
     suite = load(cases)
-    evaluations = []
-    evaluate = autodiff.evaluate
+    evaluations, interpreted = [], []
+    evaluate, jacobians = autodiff.evaluate, compiled_module.jacobians
     monkeypatch.setattr(autodiff, "evaluate", lambda graph, env: evaluations.append(1) or evaluate(graph, env))
+    monkeypatch.setattr(compiled_module, "jacobians", lambda *args: interpreted.append(1) or jacobians(*args))
     results = suites.run_cases(suite.cases)
     assert [r.status for r in results] == ["passed"] * 5, [r.failures for r in results]
     assert len(evaluations) == 5  # one forward pass per case (it was two for each case without a kernel)
+    assert len(interpreted) == 2  # the kernel, built at the second case, runs the third to the fifth
     compiled = api.prepare(expr, {"x": [1.0, 2.0, 3.0]}).compiled
     assert [k for key, k in compiled.kernels().items() if key[0] == "jacobian"][0] is not None
 
