@@ -1452,6 +1452,16 @@ def _function_name(f):
     return None
 
 
+def _bound_as_t(f) -> tuple:
+    """``((t,), body)`` of an element-wise ``Lambda``: its bound variable written ``t`` when it is a
+    Dummy (whose name prints as ``d`` where bound and ``_d`` inside some bodies, ``Max(1/2, _d)``)."""
+    (var,), body = f.variables, f.expr
+    sp = _sp()
+    if isinstance(var, sp.Dummy):
+        var, body = sp.Symbol("t"), body.xreplace({var: sp.Symbol("t")})
+    return (var,), body
+
+
 @functools.cache  # made once, on the first formula printed (SymPy's printers are imported then)
 def _printers():
     import re
@@ -1468,10 +1478,8 @@ def _printers():
     class Text(StrPrinter):
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
-            if name is None:  # a Dummy's name is _d: write the bound variable as t
-                (var,), body = e.function.variables, e.function.expr
-                if isinstance(var, _sp().Dummy):
-                    var, body = _sp().Symbol("t"), body.xreplace({var: _sp().Symbol("t")})
+            if name is None:
+                (var,), body = _bound_as_t(e.function)
                 name = f"({self._print(var)} -> {self._print(body)})"
             return f"{name}.({self._print(e.expr)})"
 
@@ -1490,7 +1498,7 @@ def _printers():
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
             if name is None:
-                return super()._print_ElementwiseApplyFunction(e)
+                return super()._print_ElementwiseApplyFunction(type(e)(_sp().Lambda(*_bound_as_t(e.function)), e.expr))
             return self._helper_print_function(e.function, [e.expr], delimiter="", elementwise=True, func_name=name)
 
         def _print_DiagMatrix(self, e):
@@ -1521,7 +1529,7 @@ def _printers():
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
             if name is None:
-                return super()._print_ElementwiseApplyFunction(e)
+                return super()._print_ElementwiseApplyFunction(type(e)(_sp().Lambda(*_bound_as_t(e.function)), e.expr))
             return r"{%s}_{\circ}\left(%s\right)" % (self._hprint_Function(name), self._print(e.expr))
 
         def _print_DiagMatrix(self, e):
