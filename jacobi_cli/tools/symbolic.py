@@ -1077,19 +1077,93 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1) -
     if extra and not complete:
         missing = [n for n in graph.inputs if n not in point]
         raise JacUsageError(f"--at needs a value for every input; missing: {', '.join(missing)}")
+    at_point = _AtPoint(text, graph, point) if complete else None
     try:
-        result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, point if complete else None, sizes,
-                                                      order))
+        result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, at_point, sizes, order))
     except RecursionError:
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
     except JacError as err:
         raise err.with_source(text)
     if complete:
-        concrete = parse(text, {n: np.shape(point[n]) for n in graph.inputs})
-        result.output_value = np.asarray(autodiff.evaluate(concrete, point)[concrete.output])
+        result.output_value = np.asarray(at_point.values()[at_point.graph.output])
         for name, d in result.derivatives.items():
-            _check_at_point(d, concrete, name, point, order)
+            _check_at_point(d, at_point.graph, name, point, order)
     return result
+
+
+class _AtPoint:
+    """``--at``'s point, the graph at its shapes and the nodes' values there: parsed and evaluated once
+    per call (the index forms' values of every input and the output's value read them). A local object,
+    handed down; nothing outlives the call."""
+
+    def __init__(self, text, graph, point: dict):
+        from ..lang.parser import parse
+
+        self.point, self._values = point, None
+        self.graph = graph if graph.is_concrete() else parse(text, {n: np.shape(point[n]) for n in graph.inputs})
+        self.same = _same_nodes(self.graph, graph)  # node ids carry over from the symbolic graph
+
+    def values(self) -> list:
+        if self._values is None:
+            self._values = autodiff.evaluate(self.graph, self.point)
+        return self._values
+
+
+class _CheckPoint:
+    """Where every candidate form (SymPy's matrix derivative, :mod:`~jacobi_cli.tools.matrixcalc`'s, the
+    index form) of every input is compared with autodiff: the graph at concrete sizes (its own, else 3, 4,
+    5, ...), one random point, the nodes' values there and each input's Jacobian, each computed once, on
+    first use, per call (a local object, handed down: nothing outlives the call)."""
+
+    def __init__(self, text, graph, shapes):
+        self.text, self.symbolic, self.shapes = text, graph, shapes
+        self.sizes = {} if graph.is_concrete() else _fallback_sizes(shapes, {})
+        self._graph, self._at, self._jacobians = None, None, {}
+
+    @property
+    def graph(self):
+        """The graph at the check's sizes (parsed once; its node ids are the symbolic graph's when
+        :attr:`same`)."""
+        if self._graph is None:
+            from ..lang.parser import parse
+
+            g = self.symbolic
+            self._graph = g if g.is_concrete() else parse(self.text, {
+                n: concrete_shape(tuple(g.nodes[i].shape), self.sizes) for n, i in g.inputs.items()})
+        return self._graph
+
+    @property
+    def same(self) -> bool:
+        return _same_nodes(self.graph, self.symbolic)
+
+    def at(self) -> tuple:
+        """``(point, node values)``: square matrices shifted by I (tame inverses), else unshifted (where
+        values must stay in (0, 1)); NoMatrixForm where the graph evaluates at neither."""
+        if self._at is None:
+            graph = self.graph
+            shapes = {n: tuple(graph.nodes[i].shape) for n, i in graph.inputs.items()}
+            for point in (_random_point(shapes), _random_point(shapes, shift=False)):
+                try:
+                    self._at = point, autodiff.evaluate(graph, point)
+                    break
+                except JacValueError:
+                    continue
+            else:
+                raise NoMatrixForm("no point to check the form at")
+        return self._at
+
+    def jacobian(self, name: str) -> np.ndarray:
+        """Autodiff's Jacobian by ``name`` at the point, ``y.shape + x.shape``."""
+        if name not in self._jacobians:
+            values = self.at()[1]
+            self._jacobians[name] = np.asarray(autodiff.jacrev(self.graph.with_wrt([name]), values)[name],
+                                               dtype=np.float64)
+        return self._jacobians[name]
+
+
+def _same_nodes(concrete, graph) -> bool:
+    return concrete is graph or ([(n.op, tuple(n.args)) for n in concrete.nodes] ==
+                                 [(n.op, tuple(n.args)) for n in graph.nodes] and concrete.output == graph.output)
 
 
 AT_RTOL = 1e-7  # a formula evaluated with NumPy against autodiff at the same point: rounding only
@@ -1132,8 +1206,9 @@ def differentiate_graph(graph, names, point=None) -> Result:
     at ``point`` ({name: array}) when it is given: what :func:`differentiate` does after parsing."""
     if not graph.is_concrete():
         raise JacUsageError("differentiate_graph needs concrete sizes")
+    at_point = _AtPoint("", graph, point) if point is not None else None
     try:
-        result = with_deep_stack(lambda: _derivatives("", graph, {}, list(names), point, {}))
+        result = with_deep_stack(lambda: _derivatives("", graph, {}, list(names), at_point, {}))
     except RecursionError:
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
     if point is not None:
@@ -1142,7 +1217,8 @@ def differentiate_graph(graph, names, point=None) -> Result:
     return result
 
 
-def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Result:
+def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1) -> Result:
+    point = at_point.point if at_point is not None else None
     if order > 1:
         if not graph.is_concrete():
             raise JacUsageError(f"--order {order} needs concrete sizes (x:3, or values): the derivatives of order "
@@ -1159,7 +1235,7 @@ def _derivatives(text, graph, shapes, names, point, sizes, order: int = 1) -> Re
         for name in names:
             result.derivatives[name] = _component_result(graph, name, jac[name], leaves, point, {})
         return result
-    return _matrix_derivatives(text, graph, shapes, names, point, sizes)
+    return _matrix_derivatives(text, graph, shapes, names, at_point, sizes)
 
 
 def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
@@ -1202,8 +1278,11 @@ def _component_result(graph, name, arr, leaves, point, sizes, note=None) -> Deri
     return d
 
 
-def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
-    """Matrix forms where SymPy has one that checks out; components at concrete sizes elsewhere."""
+def _matrix_derivatives(text, graph, shapes, names, at_point, fixed) -> Result:
+    """Matrix forms where SymPy has one that checks out; components at concrete sizes elsewhere. Every
+    candidate form of every input is checked at one :class:`_CheckPoint`."""
+    point = at_point.point if at_point is not None else None
+    check = _CheckPoint(text, graph, shapes)
     try:
         values, leaves = translate(graph, as_components=False)
         result, reason = Result(graph, values[graph.output].expr, {}, names, point), None
@@ -1215,10 +1294,10 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
         try:
             if reason is not None:
                 raise NoMatrixForm(reason)
-            result.derivatives[name] = _matrix_result(text, graph, shapes, values, leaves, name, point, fixed)
+            result.derivatives[name] = _matrix_result(check, values, leaves, name, point, fixed)
         except NoMatrixForm as err:
             try:
-                result.derivatives[name] = _index_result(text, graph, shapes, name, point, fixed)
+                result.derivatives[name] = _index_result(text, graph, shapes, name, at_point, fixed, check)
             except (RecursionError, MemoryError):
                 raise
             except Exception:  # noqa: BLE001 - no index form (NoMatrixForm), or none that checks out: components
@@ -1236,9 +1315,11 @@ def _matrix_derivatives(text, graph, shapes, names, point, fixed) -> Result:
     return result
 
 
-def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
+def _index_result(text, graph, shapes, name, at_point, fixed, check=None) -> Derivative:
     """A derivative of 2 to 4 axes in index form (:mod:`jacobi_cli.tools.indexform`), shown only if its
-    numbers agree with autodiff at a random point (at the graph's own sizes, else at 3, 4, 5, ...)."""
+    numbers agree with autodiff at a random point (at the graph's own sizes, else at 3, 4, 5, ...: the
+    ``check``'s, shared with the matrix forms). ``at_point``: an :class:`_AtPoint` (or a point) where
+    it is evaluated, or None."""
     import sys
 
     from . import indexform
@@ -1250,23 +1331,17 @@ def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
         raise NoMatrixForm("")
     S = sys.modules[__name__]
     form = indexform.build(S, graph, name)
-    check = graph if graph.is_concrete() else _same_graph(graph, text, _fallback_sizes(shapes, {}))
-    shapes_at = {n: tuple(check.nodes[i].shape) for n, i in check.inputs.items()}
-    wrt = check.with_wrt([name])
-    for at in (_random_point(shapes_at), _random_point(shapes_at, shift=False)):
-        try:  # square matrices shifted by I (tame inverses); unshifted where values must stay in (0, 1)
-            node_values = autodiff.evaluate(wrt, at)
-            break
-        except JacValueError:
-            continue
-    else:
-        raise NoMatrixForm("no point to check the index form at")
-    numeric_j = autodiff.jacrev(wrt, node_values)[name]
+    check = _CheckPoint(text, graph, shapes) if check is None else check
+    if not check.same:
+        raise NoMatrixForm("the graph differs at concrete sizes")
+    shapes_at = {n: tuple(check.graph.nodes[i].shape) for n, i in check.graph.inputs.items()}
+    node_values = check.at()[1]
+    numeric_j = check.jacobian(name)
     try:
-        got = indexform.tensor(form, node_values, tuple(check.output_shape), shapes_at[name])
+        got = indexform.tensor(form, node_values, tuple(check.graph.output_shape), shapes_at[name])
     except Exception:  # noqa: BLE001 - a form that cannot be evaluated is not one to show
         raise NoMatrixForm("the index form cannot be evaluated") from None
-    numeric_j = np.asarray(numeric_j, dtype=np.float64).reshape(got.shape)
+    numeric_j = numeric_j.reshape(got.shape)
     if not (np.all(np.isfinite(numeric_j)) and np.allclose(got, numeric_j, rtol=1e-9, atol=1e-12)):
         raise NoMatrixForm("the index form does not match the numeric derivative")
     letters = legend_letters(y_shape, x_shape)
@@ -1281,12 +1356,15 @@ def _index_result(text, graph, shapes, name, point, fixed) -> Derivative:
                              tuple(index[ny + len(x_shape):ny + len(x_shape) + 2]))
     d = Derivative(name, "index", expr, y_shape + x_shape, math_shape(y_shape, x_shape))
     d.differential = _checked_differential(S, form, graph, name, node_values, got, shapes_at[name],
-                                           {} if graph.is_concrete() else _fallback_sizes(shapes, {}))
+                                           check.sizes)
     shown = {str(s) for e in (expr, d.differential) if e is not None for s in e.atoms(sp.Symbol, sp.MatrixSymbol)}
     d.where = [line for line in form.where if line.split(" = ")[0].split("[")[0] in shown]  # the names it reads
-    if point is not None:
-        where = graph if graph.is_concrete() else _same_graph(graph, text, fixed, point)
-        d.value = indexform.tensor(form, autodiff.evaluate(where, point), tuple(where.output_shape),
+    if at_point is not None:
+        at_point = at_point if isinstance(at_point, _AtPoint) else _AtPoint(text, graph, at_point)
+        if not at_point.same:
+            raise NoMatrixForm("the graph differs at concrete sizes")
+        where = at_point.graph
+        d.value = indexform.tensor(form, at_point.values(), tuple(where.output_shape),
                                    tuple(where.nodes[where.inputs[name]].shape))
     return d
 
@@ -1318,20 +1396,6 @@ def _checked_differential(S, form, graph, name, node_values, jacobian, x_shape, 
     return expr
 
 
-def _same_graph(graph, text, sizes, point=None):
-    """``text`` parsed at concrete ``sizes`` (or the shapes of ``point``): the graph with the same
-    nodes as the symbolic ``graph``, so that node ids carry over, else NoMatrixForm."""
-    from ..lang.parser import parse
-
-    shapes = {n: (np.shape(point[n]) if point is not None else
-                  concrete_shape(tuple(graph.nodes[i].shape), sizes)) for n, i in graph.inputs.items()}
-    concrete = parse(text, shapes)
-    if [(n.op, tuple(n.args)) for n in concrete.nodes] != [(n.op, tuple(n.args)) for n in graph.nodes] \
-            or concrete.output != graph.output:
-        raise NoMatrixForm("the graph differs at concrete sizes")
-    return concrete
-
-
 def _prefer_matrix_form(graph, names) -> bool:
     """At concrete sizes, try the matrix form first where components would be big: a Jacobian
     of :data:`DRAWN_MAX_ENTRIES` entries or more, or a determinant, inverse or solve of a
@@ -1343,16 +1407,16 @@ def _prefer_matrix_form(graph, names) -> bool:
                                             [graph.nodes[a].shape for a in node.args]) for node in graph.nodes)
 
 
-def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> Derivative:
+def _matrix_result(check, values, leaves, name, point, fixed) -> Derivative:
     """The derivative in matrix form: SymPy's matrix derivative, else jac's own matrix calculus
-    (:mod:`jacobi_cli.tools.matrixcalc`); each shown only if it agrees with autodiff."""
+    (:mod:`jacobi_cli.tools.matrixcalc`); each shown only if it agrees with autodiff at ``check``."""
     import sys
 
     from . import matrixcalc
 
+    graph = check.symbolic
     y_shape = tuple(graph.output_shape)
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
-    check_sizes = _fallback_sizes(shapes, {})  # distinct sizes 3, 4, 5, so that a transposition shows
     reasons, d = [], None
     for make in (lambda: matrix_derivative(values[graph.output], Value(leaves.get(name), x_shape)),
                  lambda: matrixcalc.derivative(sys.modules[__name__], graph, values, leaves, name)):
@@ -1361,7 +1425,7 @@ def _matrix_result(text, graph, shapes, values, leaves, name, point, fixed) -> D
         except NoMatrixForm as err:
             reasons.append(str(err))
             continue
-        if _agrees(text, graph, shapes, candidate, leaves, name, check_sizes, y_shape + x_shape):
+        if _agrees(check, candidate, leaves, name, y_shape + x_shape):
             d = candidate
             break
         reasons.append("SymPy's answer does not match the numeric derivative" if not reasons else
@@ -1414,24 +1478,16 @@ def _letters(shapes: dict) -> set:
     return {d for s in shapes.values() for d in s if isinstance(d, str)}
 
 
-def _agrees(text, graph, shapes, d, leaves, name, sizes, shape) -> bool:
-    """The matrix form against autodiff at concrete sizes (the graph's own, when it has them) and
-    a random point (rtol 1e-9)."""
-    from ..lang.parser import parse
-
-    if graph.is_concrete():
-        concrete_shapes, sizes = {n: tuple(graph.nodes[i].shape) for n, i in graph.inputs.items()}, {}
-        graph = graph.with_wrt([name])
-    else:
-        concrete_shapes = {n: concrete_shape(s, sizes) for n, s in shapes.items()}
-        graph = parse(text, concrete_shapes).with_wrt([name])
-    point = _random_point(concrete_shapes)
-    numeric = autodiff.jacrev(graph, autodiff.evaluate(graph, point))[name]
+def _agrees(check, d, leaves, name, shape) -> bool:
+    """The matrix form against autodiff at the check's concrete sizes (the graph's own, when it has them;
+    else 3, 4, 5, ...: distinct, so that a transposition shows) and random point (rtol 1e-9)."""
+    point = check.at()[0]
+    numeric = check.jacobian(name)
     try:
-        symbolic = evaluate_matrix_form(d, leaves, point, sizes, shape)
+        symbolic = evaluate_matrix_form(d, leaves, point, check.sizes, shape)
     except Exception:  # a form SymPy cannot evaluate explicitly is not one to show
         return False
-    numeric = np.asarray(numeric, dtype=np.float64).reshape(symbolic.shape)
+    numeric = numeric.reshape(symbolic.shape)
     return bool(np.all(np.isfinite(numeric)) and np.allclose(symbolic, numeric, rtol=1e-9, atol=1e-12))
 
 
