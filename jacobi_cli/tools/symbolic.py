@@ -715,8 +715,21 @@ def _jacobian_flat(ys: list, xs: list) -> np.ndarray:
         for s in symbols:
             j = column.get(s)
             if j is not None:
-                flat[i, j] = y.diff(s)
+                flat[i, j] = _diff(sp, y, s)
     return flat
+
+
+def _diff(sp, y, s):
+    """``y.diff(s)``. A product with one factor that holds ``s`` is that factor's derivative times the
+    others, in their order: the expression SymPy's Leibniz rule builds (its other terms are 0), without
+    differentiating every factor first (``prod_except`` at 10 × 10: 900 products of 9 symbols, 1.2 s)."""
+    if isinstance(y, sp.Mul):
+        args = y.args
+        holding = [k for k, a in enumerate(args) if s in a.free_symbols]
+        if len(holding) == 1:
+            k = holding[0]
+            return sp.Mul(*args[:k], args[k].diff(s), *args[k + 1:])
+    return y.diff(s)
 
 
 def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) -> tuple:
@@ -1577,6 +1590,9 @@ def _printers():
                 return super()._print_ElementwiseApplyFunction(e)
             return r"{%s}_{\circ}\left(%s\right)" % (self._hprint_Function(name), self._print(e.expr))
 
+        def _print_NDimArray(self, e):
+            return super()._print_NDimArray(_Entries(e) if isinstance(e, _sp().NDimArray) else e)
+
         def _print_DiagMatrix(self, e):
             return r"\operatorname{diag}\left(%s\right)" % self._print(e.args[0])
 
@@ -1592,6 +1608,21 @@ def _printers():
             return super()._print_Symbol(e, style)
 
     return Text(), Pretty, Latex()
+
+
+class _Entries:
+    """An array as SymPy's LaTeX printer reads it (``rank()``, ``shape``, ``[index]``), its entries taken
+    from one object array: SymPy's own indexing parses every index (~40 us an entry, 0.5 s of the LaTeX
+    of a 100 × 100 Jacobian)."""
+
+    def __init__(self, expr):
+        self.shape, self._entries = tuple(expr.shape), _objects_of(expr)
+
+    def rank(self) -> int:
+        return len(self.shape)
+
+    def __getitem__(self, index):
+        return self._entries[index]
 
 
 def _vector_element(e) -> bool:
