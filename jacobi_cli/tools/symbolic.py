@@ -1366,7 +1366,7 @@ def _index_result(text, graph, shapes, name, at_point, fixed, check=None) -> Der
         return (idx[0], idx[1]) if nd == 2 else (idx[0], sp.Integer(0)) if nd == 1 else (sp.Integer(0),) * 2
 
     expr = indexform.formula(S, form, pair(index[:ny], ny), pair(index[ny:ny + len(x_shape)], len(x_shape)),
-                             tuple(index[ny + len(x_shape):ny + len(x_shape) + 2]))
+                             tuple(index[ny + len(x_shape):ny + len(x_shape) + 3]))
     d = Derivative(name, "index", expr, y_shape + x_shape, math_shape(y_shape, x_shape))
     d.differential = _checked_differential(S, form, graph, name, node_values, got, shapes_at[name],
                                            check.sizes)
