@@ -105,3 +105,63 @@ def test_a_recurrence_along_a_matrix_axis_keeps_the_refusal():
     graph = b.graph(b.apply("linrec", b.input("a", (30, 2)), b.input("b", (30, 2)), axis=-2)).with_wrt(["a"])
     with pytest.raises(symbolic.JacLimitError, match="linear recurrence of 30 steps"):
         symbolic.differentiate_graph(graph, ["a"])
+
+
+# --- sort, topk: the permutation P[i, j] = δ(j, sigma[i]), sigma = argsort(x) ------------------------------
+
+def _sort_entries(d, sigma):
+    import sympy as sp
+
+    expr = d.expr.replace(lambda e: isinstance(e, sp.MatrixSymbol) and e.name == "sigma",
+                          lambda e: sp.ImmutableMatrix(np.asarray(sigma, dtype=np.float64).reshape(-1, 1).tolist()))
+    out = np.empty(d.shape)
+    for i, j in itertools.product(range(d.shape[0]), range(d.shape[1])):
+        e = expr.xreplace({sp.Symbol("i", integer=True): sp.Integer(i), sp.Symbol("j", integer=True): sp.Integer(j)})
+        out[i, j] = float(e.doit())
+    return out
+
+
+@pytest.mark.parametrize("text, binding", [("sort(x)", "x:n"), ("torch.sort(x, descending=True).values", "x:n"),
+                                           ("topk(x, 3).values", "x:n"), ("sort(x)", "x:6"), ("sort(x) * x", "x:n"),
+                                           ("np.sort(x)", "x:100")])
+@pytest.mark.parametrize("ties", [False, True])
+def test_sort_is_a_permutation_as_printed_and_at_values(text, binding, ties):
+    """The printed entry (with sigma's value put in) and the value at --at are autodiff's Jacobian, ties
+    included (the stable order jac eval and PyTorch use)."""
+    from jacobi_cli.tools import api
+
+    n = int(binding[2:]) if binding[2:].isdigit() else 6
+    x = np.random.default_rng(n).uniform(-2, 2, n)
+    if ties:
+        x[1] = x[4] = x[2]
+    d = symbolic.differentiate(text, [binding], at={"x": x}).derivatives["x"]
+    want = np.asarray(api.jacobian(text, {"x": x}, wrt=["x"])["x"])
+    assert d.form == "index" and d.note is None, d.note
+    np.testing.assert_array_equal(d.value, want)
+    if "*" not in text:
+        graph = api.prepare(text, {"x": x}).graph
+        sigma = autodiff.evaluate(graph, {"x": x})[next(n.id for n in graph.nodes if n.op == "argsort")]
+        d.shape = want.shape
+        np.testing.assert_array_equal(_sort_entries(d, sigma), want)
+        assert symbolic.text(d.expr) == "KroneckerDelta(j, sigma[i])"
+        assert any(line.startswith("sigma = argsort(x") for line in d.where)
+
+
+def test_a_wrong_permutation_is_not_shown(monkeypatch):
+    """The check refuses P read backwards: the refusal then (sort has no components)."""
+    real = indexform._take_along
+
+    def backwards(S, node, ts, values, shapes):
+        def flipped(f):
+            return indexform.Factor(f.sym, lambda v: f.num(v)[::-1], f.entry)
+        return [indexform.replace(t, P=(flipped(t.P[0]),) + t.P[1:]) for t in real(S, node, ts, values, shapes)]
+
+    monkeypatch.setattr(indexform, "_take_along", backwards)
+    with pytest.raises(symbolic.JacValueError, match="picks elements by the order of their values"):
+        symbolic.differentiate("sort(x)", ["x:5"])
+
+
+@pytest.mark.parametrize("text, binding", [("sort(A, axis=0)", "A:nxn"), ("max(A, axis=1).values", "A:3x3")])
+def test_other_selections_are_refused_saying_why(text, binding):
+    with pytest.raises(symbolic.JacValueError, match=r"order of their values.*jac eval differentiates it numerically"):
+        symbolic.differentiate(text, [binding])

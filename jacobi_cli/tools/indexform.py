@@ -176,7 +176,8 @@ class _Values:
         return Factor(sym, num)
 
     def _name(self, node) -> str:
-        return self.fresh({"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C", "linrec": "z"}.get(node.op, "v"))
+        return self.fresh({"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C", "linrec": "z",
+                           "argsort": "sigma"}.get(node.op, "v"))
 
     def fresh(self, base: str) -> str:
         """A name for a value that no input or earlier value has: ``base``, else ``base2``, ``base3``, ..."""
@@ -201,6 +202,14 @@ def _brief(value) -> str:
 def output_symbol(S, graph):
     """The output's value as the index form names it (its short matrix form, or ``L``)."""
     return _Values(S, graph)(graph.output).sym
+
+
+def output_where(S, graph) -> list:
+    """The ``where`` lines that name the output's value and the values its definition reads (the output
+    of a sort: ``v1 = take_along(x, sigma, axis=0)``, ``sigma = argsort(...)``)."""
+    values = _Values(S, graph)
+    values(graph.output)
+    return values.where
 
 
 def _concrete(value):
@@ -280,6 +289,10 @@ def _rule(S, OPS, node, ts, values) -> list:
         return _cholesky(S, ts[0], values(node.id), shape, values)
     if op == "linrec":
         return _linrec(S, node, ts, values, shapes)
+    if op == "take_along":
+        return _take_along(S, node, ts, values, shapes)
+    if op in OPS and OPS[op].nondiff:  # an index (argsort, argmax): constant where it is defined
+        return []
     if op in INDEX_OPS_SKIP or op not in OPS or OPS[op].sympy is None:
         raise S.NoMatrixForm(f"no index-form rule for {op}")
     return _elementwise(S, OPS, node, ts, values, shapes)
@@ -373,6 +386,27 @@ def _linrec(S, node, ts, values, shapes) -> list:
         values.where.append(f"{label}[p, q] = {S.text(entry(*sp.symbols('p q r', integer=True)))}")
         out += [_left(u, factor) for u in t]
     return out
+
+
+def _take_along(S, node, ts, values, shapes) -> list:
+    """``y = x[sigma]`` of a vector (sort, topk: ``sigma = argsort(x)``, the node's index, named): dy = P dx
+    with P[p, q] = δ(q, sigma[p]), the rows of the identity that sigma picks. PyTorch's and JAX's
+    derivative; at a tie, sigma is the order the (stable) sort gave, as in jac eval."""
+    sp = S._sp()
+    if len(shapes[0]) != 1 or len(shapes[1]) != 1 or node.params["axis"] not in (0, -1):
+        raise S.NoMatrixForm("take_along other than of a vector")
+    fx, sigma = values(node.args[0]), values(node.args[1])
+
+    def num(v):
+        return np.eye(np.size(fx.num(v)))[np.ravel(sigma.num(v)).astype(np.intp)]
+
+    def entry(p, q, r):
+        return sp.KroneckerDelta(q, element(S, (sigma,), p, 0))
+
+    label = values.fresh("P")
+    factor = Factor(sp.MatrixSymbol(label, S._dims(tuple(node.shape))[0], S._dims(shapes[0])[0]), num, entry)
+    values.where.append(f"{label}[p, q] = {S.text(entry(*sp.symbols('p q r', integer=True)))}")
+    return [_left(u, factor) for u in ts[0] or []]
 
 
 def _transfer(a: np.ndarray, reverse: bool) -> np.ndarray:

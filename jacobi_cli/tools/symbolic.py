@@ -568,8 +568,8 @@ def translate(graph, as_components: bool) -> tuple:
                                 f"{MAX_COMPONENT_ELEMENTS:,} that components are shown for; use symbolic sizes "
                                 "(x:n) for the matrix form, or jac eval for numbers", node.position)
         if OPS.get(node.op) is not None and OPS[node.op].sympy is None:
-            raise NoTranslation(f"the op '{node.op}' has no SymPy translation, so jac cannot differentiate it "
-                                "symbolically (jac eval differentiates it numerically)", node.position)
+            raise NoTranslation(f"the op '{node.op}' has no SymPy translation{_why_none(node.op)}, so jac cannot "
+                                "differentiate it symbolically (jac eval differentiates it numerically)", node.position)
         try:
             expr = _translate_node(S, OPS, node, values, leaves, as_components)
             values[node.id] = Value(_normalize(expr, tuple(node.shape), as_components), tuple(node.shape))
@@ -586,6 +586,16 @@ def translate(graph, as_components: bool) -> tuple:
             # SymPy's matrix expressions refuse some combinations outright: no matrix form then
             raise NoMatrixForm(f"{node.op}{_column(node)}: SymPy cannot build it ({type(err).__name__})") from None
     return values, leaves
+
+
+SELECTIONS = ("argsort", "argmax", "argmin", "argmedian", "argcum", "take_along", "put_along")
+
+
+def _why_none(op: str) -> str:
+    if op in SELECTIONS:  # sort, topk, median, cummax: which element is picked depends on the values
+        return (" (it picks elements by the order of their values: a formula exists only as the permutation "
+                "of an index form, J[i, j] = δ(j, sigma[i]) for sort or topk of a vector, not here)")
+    return ""
 
 
 def _translate_node(S, OPS, node, values, leaves, as_components):
@@ -1241,7 +1251,7 @@ def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1) ->
         for name, arr in jacobian_components(graph, names, values, leaves).items():
             result.derivatives[name] = _higher_result(graph, name, arr, leaves, point, order)
         return result
-    if graph.is_concrete() and not _prefer_matrix_form(graph, names):
+    if graph.is_concrete() and not _prefer_matrix_form(graph, names) and not _selects(graph):
         values, leaves = translate(graph, as_components=True)
         result = Result(graph, as_array(values[graph.output].expr), {}, names, point)
         jac = jacobian_components(graph, names, values, leaves)
@@ -1249,6 +1259,13 @@ def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1) ->
             result.derivatives[name] = _component_result(graph, name, jac[name], leaves, point, {})
         return result
     return _matrix_derivatives(text, graph, shapes, names, at_point, sizes)
+
+
+def _selects(graph) -> bool:
+    """Does the graph pick elements by their order (sort: argsort, take_along)? Those have no components,
+    only an index form (a permutation)."""
+    need = graph.needed()
+    return any(need[n.id] and n.op in SELECTIONS for n in graph.nodes)
 
 
 def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
@@ -1299,7 +1316,7 @@ def _matrix_derivatives(text, graph, shapes, names, at_point, fixed) -> Result:
     try:
         values, leaves = translate(graph, as_components=False)
         result, reason = Result(graph, values[graph.output].expr, {}, names, point), None
-    except NoMatrixForm as err:
+    except (NoMatrixForm, NoTranslation) as err:  # an index form may still have a rule (sort's argsort)
         values, leaves, reason = None, {}, str(err)
         result = Result(graph, None, {}, names, point)
     fallback = _Fallback(text, shapes, fixed, point, graph, names)
@@ -1318,7 +1335,7 @@ def _matrix_derivatives(text, graph, shapes, names, at_point, fixed) -> Result:
     if result.output is None:
         try:
             result.output = fallback.output()
-        except JacLimitError:  # components too big: the output as the index form names it (L)
+        except (JacLimitError, NoTranslation):  # no components: the output as the index form names it (L)
             if not any(d.form == "index" for d in result.derivatives.values()):
                 raise
             import sys
@@ -1372,6 +1389,8 @@ def _index_result(text, graph, shapes, name, at_point, fixed, check=None) -> Der
                                            check.sizes)
     shown = {str(s) for e in (expr, d.differential) if e is not None for s in e.atoms(sp.Symbol, sp.MatrixSymbol)}
     d.where = [line for line in form.where if line.split(" = ")[0].split("[")[0] in shown]  # the names it reads
+    if graph.nodes[graph.output].op in SELECTIONS:  # the output has no formula, only a name: defined here too
+        d.where += [line for line in indexform.output_where(S, graph) if line not in d.where]
     if at_point is not None:
         at_point = at_point if isinstance(at_point, _AtPoint) else _AtPoint(text, graph, at_point)
         if not at_point.same:
