@@ -270,7 +270,7 @@ def test_softmax_vjp_index_form(g_shape):
 
 def test_long_linear_recurrences_are_refused_at_once():
     """linrec's components each hold every earlier step: past 24 steps a limit error, not minutes (where
-    there is no index form: a recurrence along an axis of matrices; of vectors, tests/test_symbolic_recurrence.py)."""
+    there is no index form: a recurrence along an axis of matrices; of vectors, tests/test_symbolic_index_ops.py)."""
     from jacobi_cli.ir.graph import Builder
 
     b = Builder()

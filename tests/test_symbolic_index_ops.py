@@ -1,5 +1,5 @@
-"""linrec's index form: dz[t]/db[s] = a[s+1]···a[t] (s ≤ t), dz[t]/da[s] = that times z[s-1], checked
-entry by entry as printed and as NumPy evaluates it, against autodiff."""
+"""Index forms of single ops: linrec (dz[t]/db[s] = a[s+1]···a[t], s ≤ t; dz[t]/da[s] that times z[s-1]), sort and
+topk (a permutation), eig_gaps; each checked entry by entry as printed and as NumPy evaluates it, against autodiff."""
 
 import itertools
 
@@ -165,3 +165,40 @@ def test_a_wrong_permutation_is_not_shown(monkeypatch):
 def test_other_selections_are_refused_saying_why(text, binding):
     with pytest.raises(symbolic.JacValueError, match=r"order of their values.*jac eval differentiates it numerically"):
         symbolic.differentiate(text, [binding])
+
+
+# --- eig_gaps: F[i, j] = 1/(w[j] - w[i]) off the diagonal; dF[i, j]/dw[k] = F[i, j]²·(δ(i, k) - δ(j, k)) ------------
+
+def _gaps_graph(n):
+    b = Builder()
+    return b.graph(b.apply("eig_gaps", b.input("w", (n,)))).with_wrt(["w"])
+
+
+def test_eig_gaps_printed_formula_is_the_jacobian():
+    import sympy as sp
+
+    n = 5
+    graph = _gaps_graph(n)
+    d = symbolic.with_deep_stack(lambda: symbolic._index_result("", graph, {}, "w", None, {}))
+    assert d.form == "index" and d.where == ["F = eig_gaps(w)"]
+    point = {"w": np.array([0.3, -1.2, 2.0, 0.7, 1.1])}
+    values = autodiff.evaluate(graph, point)
+    want = autodiff.jacrev(graph, values)["w"]
+    f = sp.ImmutableMatrix(values[graph.output].tolist())
+    expr = d.expr.replace(lambda e: isinstance(e, sp.MatrixSymbol) and e.name == "F", lambda e: f)
+    letters = [sp.Symbol(c, integer=True) for c in "ijk"]
+    got = np.empty(d.shape)
+    for idx in itertools.product(range(n), repeat=3):
+        got[idx] = float(expr.xreplace(dict(zip(letters, map(sp.Integer, idx)))).doit())
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_eig_gaps_of_100_has_its_index_form_and_values():
+    """Refused before (10,000 elements in components); the value at a point is autodiff's."""
+    graph = _gaps_graph(100)
+    point = {"w": np.arange(100) * 0.37 + np.sin(np.arange(100))}
+    result = symbolic.differentiate_graph(graph, ["w"], point)
+    d = result.derivatives["w"]
+    assert d.form == "index" and d.note is None and symbolic.text(result.output) == "F"
+    values = autodiff.evaluate(graph, point)
+    np.testing.assert_allclose(d.value, autodiff.jacrev(graph, values)["w"], rtol=1e-12, atol=1e-15)
