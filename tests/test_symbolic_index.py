@@ -269,11 +269,12 @@ def test_softmax_vjp_index_form(g_shape):
 
 
 def test_long_linear_recurrences_are_refused_at_once():
-    """linrec's components each hold every earlier step: past 24 steps a limit error, not minutes."""
+    """linrec's components each hold every earlier step: past 24 steps a limit error, not minutes (where
+    there is no index form: a recurrence along an axis of matrices; of vectors, tests/test_symbolic_index_ops.py)."""
     from jacobi_cli.ir.graph import Builder
 
     b = Builder()
-    graph = b.graph(b.apply("linrec", b.input("a", (100,)), b.input("b", (100,)), axis=-1))
+    graph = b.graph(b.apply("linrec", b.input("a", (100, 2)), b.input("b", (100, 2)), axis=-2))
     with pytest.raises(JacLimitError, match="linear recurrence of 100 steps"):
         symbolic.differentiate_graph(graph.with_wrt(["a", "b"]), ["a", "b"])
 

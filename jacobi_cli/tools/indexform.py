@@ -37,14 +37,18 @@ NAMED_MAX_CHARS = 24  # a value whose matrix form prints longer than this is nam
 @dataclass(frozen=True)
 class Factor:
     """A matrix that does not depend on the input: ``sym`` (SymPy, shown) and ``num(values)``
-    (its value as a 2-d array, from the graph's node values)."""
+    (its value as a 2-d array, from the graph's node values). ``entry(a, b, r)``, where given, writes
+    its entry ``[a, b]`` out (``r``: a letter free for a product's index), as a formula of one entry
+    does where the factor stands alone (linrec's transfer matrix)."""
 
     sym: object
     num: Callable
+    entry: Callable | None = None
 
     def T(self, S):
         sym = self.sym.T if S._is_matrix(self.sym) else self.sym
-        return Factor(sym, lambda v, f=self.num: np.transpose(f(v)))
+        entry = None if self.entry is None else (lambda a, b, r, f=self.entry: f(b, a, r))
+        return Factor(sym, lambda v, f=self.num: np.transpose(f(v)), entry)
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,11 @@ class _Values:
         return Factor(sym, num)
 
     def _name(self, node) -> str:
-        base = {"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C"}.get(node.op, "v")
+        return self.fresh({"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C", "linrec": "z",
+                           "argsort": "sigma", "eig_gaps": "F"}.get(node.op, "v"))
+
+    def fresh(self, base: str) -> str:
+        """A name for a value that no input or earlier value has: ``base``, else ``base2``, ``base3``, ..."""
         k, label = 1, base if base != "v" else "v1"
         if label in self.taken and base != "v":
             k, label = 2, f"{base}2"
@@ -191,6 +199,14 @@ def _brief(value) -> str:
 def output_symbol(S, graph):
     """The output's value as the index form names it (its short matrix form, or ``L``)."""
     return _Values(S, graph)(graph.output).sym
+
+
+def output_where(S, graph) -> list:
+    """The ``where`` lines that name the output's value and the values its definition reads (the output
+    of a sort: ``v1 = take_along(x, sigma, axis=0)``, ``sigma = argsort(...)``)."""
+    values = _Values(S, graph)
+    values(graph.output)
+    return values.where
 
 
 def _concrete(value):
@@ -268,6 +284,14 @@ def _rule(S, OPS, node, ts, values) -> list:
         return _softmax_vjp(S, node, ts, values, shapes)
     if op == "cholesky":
         return _cholesky(S, ts[0], values(node.id), shape, values)
+    if op == "linrec":
+        return _linrec(S, node, ts, values, shapes)
+    if op == "take_along":
+        return _take_along(S, node, ts, values, shapes)
+    if op == "eig_gaps":
+        return _eig_gaps(S, node, ts, values, shapes)
+    if OPS[op].nondiff:  # an index (argsort, argmax): constant where it is defined
+        return []
     if not OPS[op].elementwise:
         raise S.NoMatrixForm(f"no index-form rule for {op}")
     return _elementwise(S, node, ts, values, shapes)
@@ -311,6 +335,111 @@ def _cholesky(S, ta, lval: Factor, shape, values) -> list:
         for u in (t, t.transposed(S)):
             out.append(Term(u.coef * sp.Rational(1, 2), (lval,), h, (linv,) + u.P, u.Q + (linv.T(S),), (), u.t))
     return out
+
+
+def _linrec(S, node, ts, values, shapes) -> list:
+    """The recurrence ``z[t] = a[t]·z[t-1] + b[t]`` (``z[-1] = 0``) of vectors, or reversed
+    ``z[t] = a[t+1]·z[t+1] + b[t]`` (``z[n] = 0``), is linear in b and in a at fixed z:
+    ``dz = T·db + K·da``, T[t, s] = ∂z[t]/∂b[s] = a[s+1]···a[t] (s ≤ t; reversed a[t+1]···a[s], s ≥ t),
+    K[t, s] = ∂z[t]/∂a[s] = T[t, s]·z[s-1] (s ≥ 1; reversed T[t, s-1]·z[s], s > t). Both written out
+    entry by entry with a product over the steps between, named T and K where they stand in a product."""
+    sp = S._sp()
+    shape, reverse = tuple(node.shape), bool(node.params.get("reverse", False))
+    if len(shape) != 1 or any(tuple(s) != shape for s in shapes) or node.params["axis"] not in (0, -1):
+        raise S.NoMatrixForm("linrec other than of two vectors of one length")
+    fa, fz = values(node.args[0]), values(node.id)
+    n = S._dims(shape)[0]
+
+    def a_(k):
+        return element(S, (fa,), k, 0)
+
+    def between(first, last, r):  # a[first]···a[last] (1 when empty)
+        return sp.Product(a_(r), (r, first, last))
+
+    if not reverse:
+        t_entry = lambda p, q, r: sp.Piecewise((between(q + 1, p, r), p >= q), (0, True))  # noqa: E731
+        k_entry = lambda p, q, r: sp.Piecewise((element(S, (fz,), q - 1, 0) * between(q + 1, p, r),  # noqa: E731
+                                                (p >= q) & (q >= 1)), (0, True))
+    else:
+        t_entry = lambda p, q, r: sp.Piecewise((between(p + 1, q, r), q >= p), (0, True))  # noqa: E731
+        k_entry = lambda p, q, r: sp.Piecewise((element(S, (fz,), q, 0) * between(p + 1, q - 1, r), q > p),  # noqa: E731
+                                               (0, True))
+
+    def t_num(v):
+        return _transfer(np.ravel(fa.num(v)), reverse)
+
+    def k_num(v):
+        t, z = t_num(v), np.ravel(fz.num(v))
+        if not reverse:  # T diag(z shifted down)
+            return t * np.concatenate([[0.0], z[:-1]])[None, :]
+        out = np.zeros_like(t)  # T shifted right a column, times diag(z)
+        out[:, 1:] = t[:, :-1] * z[None, 1:]
+        return out
+
+    out = []
+    for which, (t, entry, num) in enumerate(((ts[0], k_entry, k_num), (ts[1], t_entry, t_num))):
+        if not t:
+            continue
+        label = values.fresh("K" if which == 0 else "T")
+        factor = Factor(sp.MatrixSymbol(label, n, n), num, entry)
+        values.where.append(f"{label}[p, q] = {S.text(entry(*sp.symbols('p q r', integer=True)))}")
+        out += [_left(u, factor) for u in t]
+    return out
+
+
+def _take_along(S, node, ts, values, shapes) -> list:
+    """``y = x[sigma]`` of a vector (sort, topk: ``sigma = argsort(x)``, the node's index, named): dy = P dx
+    with P[p, q] = δ(q, sigma[p]), the rows of the identity that sigma picks. PyTorch's and JAX's
+    derivative; at a tie, sigma is the order the (stable) sort gave, as in jac eval."""
+    sp = S._sp()
+    if len(shapes[0]) != 1 or len(shapes[1]) != 1 or node.params["axis"] not in (0, -1):
+        raise S.NoMatrixForm("take_along other than of a vector")
+    fx, sigma = values(node.args[0]), values(node.args[1])
+
+    def num(v):
+        return np.eye(np.size(fx.num(v)))[np.ravel(sigma.num(v)).astype(np.intp)]
+
+    def entry(p, q, r):
+        return sp.KroneckerDelta(q, element(S, (sigma,), p, 0))
+
+    label = values.fresh("P")
+    factor = Factor(sp.MatrixSymbol(label, S._dims(tuple(node.shape))[0], S._dims(shapes[0])[0]), num, entry)
+    values.where.append(f"{label}[p, q] = {S.text(entry(*sp.symbols('p q r', integer=True)))}")
+    return [_left(u, factor) for u in ts[0] or []]
+
+
+def _eig_gaps(S, node, ts, values, shapes) -> list:
+    """F[i, j] = 1/(w[j] - w[i]) off the diagonal, 0 on it (eigh's and svd's rules): dF = F∘F∘(dw 1ᵀ - 1 dwᵀ),
+    each entry -F[i, j]²·(dw[j] - dw[i])."""
+    sp = S._sp()
+    if len(shapes[0]) != 1:
+        raise S.NoMatrixForm("eig_gaps of a batch")
+    f = values(node.id)
+    n = S._dims(shapes[0])[0]
+    h = Elementwise(lambda p, q: element(S, (f,), p, q) ** 2, lambda v: f.num(v) ** 2)
+
+    def ones(rows, cols, which):
+        return Factor(sp.OneMatrix(rows, cols),
+                      lambda v: np.ones((f.num(v).shape[0], 1) if which == 0 else (1, f.num(v).shape[0])))
+
+    out = []
+    for u in ts[0]:
+        if u.H is not None or u.L or u.R:
+            raise S.NoMatrixForm("eig_gaps of an element-wise function of the input")
+        out.append(_right(u, ones(1, n, 1)).hadamard(S, h))  # dw[i]: dw as the columns
+        out.append(replace(_left(u.transposed(S), ones(n, 1, 0)), coef=-u.coef).hadamard(S, h))  # dw[j]: the rows
+    return out
+
+
+def _transfer(a: np.ndarray, reverse: bool) -> np.ndarray:
+    """T[t, s] = a[s+1]···a[t] for s ≤ t, 0 above the diagonal (running products: exact where an a is 0);
+    reversed, its transpose."""
+    n = a.shape[0]
+    t = np.zeros((n, n))
+    for s in range(n):
+        t[s, s] = 1.0
+        t[s + 1:, s] = np.cumprod(a[s + 1:])
+    return t.T if reverse else t
 
 
 def _softmax_vjp(S, node, ts, values, shapes) -> list:
@@ -431,12 +560,14 @@ def vectorized(sp, variables, body):
 
 # --- one entry as a formula, and the whole derivative as numbers ---------------------------------
 
-def element(S, chain: tuple, a, b):
+def element(S, chain: tuple, a, b, bound=None):
     """Entry ``[a, b]`` of the product ``chain`` (δ(a, b) for the identity), an index of a size-1
-    axis written 0."""
+    axis written 0; a factor alone with an ``entry`` written out (``bound``: its product's letter)."""
     sp = S._sp()
     if not chain:
         return sp.KroneckerDelta(a, b)
+    if len(chain) == 1 and chain[0].entry is not None:
+        return chain[0].entry(a, b, bound if bound is not None else sp.Symbol("r", integer=True))
     for k, f in enumerate(chain[:-1]):  # (u vᵀ)[a, b] = u[a] v[b]: a column splits the product
         if S._is_matrix(f.sym) and f.sym.shape[1] == 1:
             return element(S, chain[:k + 1], a, 0) * element(S, chain[k + 1:], 0, b)
@@ -458,10 +589,12 @@ def element(S, chain: tuple, a, b):
 
 
 def formula(S, form: IndexForm, y_index: tuple, x_index: tuple, spare: tuple):
-    """One entry ``J[y_index + x_index]`` as a SymPy scalar; ``spare`` are two letters for sums.
-    The indices are SymPy integer symbols, or 0 for a size-1 axis."""
+    """One entry ``J[y_index + x_index]`` as a SymPy scalar; ``spare`` are two letters for sums (and a
+    third, where given, for the index of a product written out). The indices are SymPy integer symbols,
+    or 0 for a size-1 axis."""
     sp = S._sp()
     (i, j), (k, l) = y_index, x_index
+    bound = spare[2] if len(spare) > 2 else None
     total = sp.Integer(0)
     for t in form.terms:
         if t.t:
@@ -470,12 +603,12 @@ def formula(S, form: IndexForm, y_index: tuple, x_index: tuple, spare: tuple):
             k_, l_ = k, l
         p = spare[0] if t.L else i
         q = spare[1] if t.R else j
-        e = t.coef * element(S, t.L, i, p) if t.L else t.coef
+        e = t.coef * element(S, t.L, i, p, bound) if t.L else t.coef
         if t.H is not None:
             e = e * t.H.sym(p, q)
-        e = e * element(S, t.P, p, k_) * element(S, t.Q, l_, q)
+        e = e * element(S, t.P, p, k_, bound) * element(S, t.Q, l_, q, bound)
         if t.R:
-            e = e * element(S, t.R, q, j)
+            e = e * element(S, t.R, q, j, bound)
         if t.L:
             e = _summed(S, e, p, _size(S, t.L[-1].sym, 1))
         if t.R:
@@ -537,7 +670,10 @@ def tensor(form: IndexForm, values: list, y_shape: tuple, x_shape: tuple) -> np.
         right = _product([f.num(values) for f in t.R])
         left = np.eye(rows) if left is None else left
         right = np.eye(cols) if right is None else right
-        part = float(t.coef) * np.einsum("ip,pq,pk,lq,qj->ijkl", left, h, p_, q_, right)
+        if not t.L and not t.R:  # L = R = I: no sums over p and q (100⁶ steps of einsum's loop for 100 × 100)
+            part = float(t.coef) * np.einsum("ij,ik,lj->ijkl", h, p_, q_)
+        else:
+            part = float(t.coef) * np.einsum("ip,pq,pk,lq,qj->ijkl", left, h, p_, q_, right)
         if t.t:
             part = np.swapaxes(part, 2, 3)
         out = part if out is None else out + part
