@@ -3979,3 +3979,362 @@ def _corrcoef(b, args, kwargs, position):
     outer = b.apply("mul", b.apply("reshape", s, shape=(n, 1), position=position),
                     b.apply("reshape", s, shape=(1, n), position=position), position=position)
     return b.apply("clip", b.apply("div", c, outer, position=position), -1.0, 1.0, position=position)
+
+
+# --- layers of torch.nn.functional: linear, normalization, dropout, glu, embedding, attention ---
+#
+# Each lowers onto existing ops (matmul, mean, rsqrt, softmax, getitem...), which carry the
+# derivatives; the checks refuse what PyTorch refuses, naming the function and the argument.
+
+def _optional(b, value, fname, position):
+    return None if value is None else tensor(b, value, fname, position)
+
+
+def _per_channel(b, t: Tracer, what: str, x: Tracer, fname, position) -> Tracer:
+    """A (C,) weight, bias or running statistic shaped to broadcast along axis 1 of ``x``."""
+    channels = x.shape[1]
+    if t.shape != (channels,):
+        raise JacShapeError(f"{fname}: {what} must have one entry per channel ({channels},), got {fmt(t.shape)}",
+                            position)
+    return _reshape_to(b, t, (channels,) + (1,) * (x.ndim - 2), position)
+
+
+def _affine(b, y: Tracer, weight, bias, position) -> Tracer:
+    if weight is not None:
+        y = b.apply("mul", y, weight, position=position)
+    return y if bias is None else b.apply("add", y, bias, position=position)
+
+
+def _standardized(b, x: Tracer, axes: tuple, eps: float, position) -> Tracer:
+    """(x - mean) / sqrt(var + eps) over ``axes``, the variance biased (divided by n), as PyTorch's norms."""
+    d = b.apply("sub", x, b.apply("mean", x, axes=axes, keepdims=True, position=position), position=position)
+    var = b.apply("mean", b.apply("mul", d, d, position=position), axes=axes, keepdims=True, position=position)
+    return b.apply("mul", d, b.apply("rsqrt", b.apply("add", var, eps, position=position), position=position),
+                   position=position)
+
+
+def _eps(b, value, fname, position, default=None) -> float:
+    eps = static(b, value, "eps", position) if value is not None else default
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0:
+        raise JacValueError(f"{fname}(): eps must be a number >= 0, got {eps!r}", position)
+    return float(eps)
+
+
+@function("linear")
+def _linear(b, args, kwargs, position):
+    """F.linear(x, W, b=None): x Wᵀ + b, W of shape (out, in), or (in,) for one output."""
+    a = arguments("linear", args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None}, position)
+    x, w = tensor(b, a["x"], "linear", position), tensor(b, a["weight"], "linear", position)
+    if w.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        raise JacShapeError(f"linear: weight must be (out, in) or (in,) with in = the input's last size, got input "
+                            f"{fmt(x.shape)} and weight {fmt(w.shape)}", position)
+    y = b.apply("matmul", x, transpose_all(b, w, position) if w.ndim == 2 else w, position=position)
+    bias = _optional(b, a["bias"], "linear", position)
+    if bias is None:
+        return y
+    from ..ir.shapes import broadcast
+    try:
+        fits = broadcast(y.shape, bias.shape) == tuple(y.shape)
+    except JacShapeError:
+        fits = False
+    if not fits:
+        raise JacShapeError(f"linear: bias of shape {fmt(bias.shape)} does not broadcast to the output's "
+                            f"{fmt(y.shape)}", position)
+    return b.apply("add", y, bias, position=position)
+
+
+def _normalized_axes(b, value, x: Tracer, fname, position) -> tuple:
+    shape = static_ints(b, value, "normalized_shape", position)
+    if not shape:
+        raise JacValueError(f"{fname}(): normalized_shape must have at least one size", position)
+    if len(shape) > x.ndim or tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise JacShapeError(f"{fname}: normalized_shape={list(shape)} must be the last sizes of the input, got "
+                            f"shape {fmt(x.shape)}", position)
+    return tuple(range(x.ndim - len(shape), x.ndim))
+
+
+def _trailing(b, value, x: Tracer, axes: tuple, what: str, fname, position):
+    """A weight or bias of normalized_shape's shape (it broadcasts along the last axes)."""
+    t = _optional(b, value, fname, position)
+    if t is not None and tuple(t.shape) != tuple(x.shape[axes[0]:]):
+        raise JacShapeError(f"{fname}: {what} must have the shape normalized_shape {fmt(tuple(x.shape[axes[0]:]))}, "
+                            f"got {fmt(t.shape)}", position)
+    return t
+
+
+@function("layer_norm")
+def _layer_norm(b, args, kwargs, position):
+    """F.layer_norm: (x - mean) / sqrt(var + eps) · weight + bias over the last axes (normalized_shape),
+    the variance biased (divided by n), as PyTorch."""
+    a = arguments("layer_norm", args, kwargs, {"x": REQUIRED, "normalized_shape": REQUIRED, "weight": None,
+                                               "bias": None, "eps": 1e-5}, position)
+    x = tensor(b, a["x"], "layer_norm", position)
+    axes = _normalized_axes(b, a["normalized_shape"], x, "layer_norm", position)
+    weight = _trailing(b, a["weight"], x, axes, "weight", "layer_norm", position)
+    bias = _trailing(b, a["bias"], x, axes, "bias", "layer_norm", position)
+    y = _standardized(b, x, axes, _eps(b, a["eps"], "layer_norm", position), position)
+    return _affine(b, y, weight, bias, position)
+
+
+@function("rms_norm")
+def _rms_norm(b, args, kwargs, position):
+    """F.rms_norm: x / sqrt(mean(x²) + eps) · weight over the last axes; eps=None is the dtype's
+    machine epsilon, as PyTorch."""
+    a = arguments("rms_norm", args, kwargs, {"x": REQUIRED, "normalized_shape": REQUIRED, "weight": None,
+                                             "eps": None}, position)
+    x = tensor(b, a["x"], "rms_norm", position)
+    axes = _normalized_axes(b, a["normalized_shape"], x, "rms_norm", position)
+    weight = _trailing(b, a["weight"], x, axes, "weight", "rms_norm", position)
+    eps = _eps(b, a["eps"], "rms_norm", position, float(np.finfo(b.dtype).eps))
+    ms = b.apply("mean", b.apply("mul", x, x, position=position), axes=axes, keepdims=True, position=position)
+    y = b.apply("mul", x, b.apply("rsqrt", b.apply("add", ms, eps, position=position), position=position),
+                position=position)
+    return _affine(b, y, weight, None, position)
+
+
+def _channels_first(x: Tracer, fname, position, least=2):
+    if x.ndim < least:
+        raise JacShapeError(f"{fname} needs an input (N, C, ...) of at least {least} dimensions, got shape "
+                            f"{fmt(x.shape)}", position)
+    _concrete(x, fname, position)
+
+
+@function("group_norm")
+def _group_norm(b, args, kwargs, position):
+    """F.group_norm(x (N, C, *), num_groups): each sample's channels in num_groups groups, each
+    group standardized (biased variance), then weight (C,) and bias (C,)."""
+    fname = "group_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "num_groups": REQUIRED, "weight": None, "bias": None,
+                                        "eps": 1e-5}, position)
+    x = tensor(b, a["x"], fname, position)
+    _channels_first(x, fname, position)
+    groups, channels = static_int(b, a["num_groups"], "num_groups", position), x.shape[1]
+    if groups <= 0 or channels % groups:
+        raise JacValueError(f"group_norm(): num_groups={groups} must be a positive divisor of the {channels} "
+                            f"channels of the input, shape {fmt(x.shape)}", position)
+    grouped = _reshape_to(b, x, (x.shape[0], groups, channels // groups) + tuple(x.shape[2:]), position)
+    y = _standardized(b, grouped, tuple(range(2, grouped.ndim)), _eps(b, a["eps"], fname, position), position)
+    y = _reshape_to(b, y, x.shape, position)
+    weight, bias = (None if a[k] is None else _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+                    for k in ("weight", "bias"))
+    return _affine(b, y, weight, bias, position)
+
+
+def _running(b, a, x, fname, position):
+    """(x - running_mean) / sqrt(running_var + eps): both statistics required, (C,) each."""
+    if a["running_mean"] is None or a["running_var"] is None:
+        raise JacValueError(f"{fname}(): running_mean and running_var are needed to normalize without the input's "
+                            "own statistics", position)
+    mean, var = (_per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+                 for k in ("running_mean", "running_var"))
+    inv = b.apply("rsqrt", b.apply("add", var, _eps(b, a["eps"], fname, position), position=position),
+                  position=position)
+    return b.apply("mul", b.apply("sub", x, mean, position=position), inv, position=position)
+
+
+def _batch_stats(b, x, axes, a, fname, position):
+    count = _count(b, x, axes, position, fname)
+    if count <= 1:
+        raise JacValueError(f"{fname}(): the input's own statistics need more than 1 value per channel, got input "
+                            f"shape {fmt(x.shape)}", position)
+    return _standardized(b, x, axes, _eps(b, a["eps"], fname, position), position)
+
+
+def _channel_affine(b, y, a, x, fname, position):
+    weight, bias = (None if a[k] is None else _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+                    for k in ("weight", "bias"))
+    return _affine(b, y, weight, bias, position)
+
+
+@function("batch_norm")
+def _batch_norm(b, args, kwargs, position):
+    """F.batch_norm(x (N, C, *), running_mean, running_var, weight, bias, training=False): with
+    training=False the running statistics, with training=True the batch's (over N and the spatial
+    axes, variance biased); the running statistics' update is a side effect jac leaves out."""
+    fname = "batch_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "running_mean": REQUIRED, "running_var": REQUIRED,
+                                        "weight": None, "bias": None, "training": False, "momentum": 0.1,
+                                        "eps": 1e-5}, position)
+    x = tensor(b, a["x"], fname, position)
+    _channels_first(x, fname, position)
+    for k in ("running_mean", "running_var"):
+        if a[k] is not None:
+            _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+    if static(b, a["training"], "training", position):
+        y = _batch_stats(b, x, (0,) + tuple(range(2, x.ndim)), a, fname, position)
+    else:
+        y = _running(b, a, x, fname, position)
+    return _channel_affine(b, y, a, x, fname, position)
+
+
+@function("instance_norm")
+def _instance_norm(b, args, kwargs, position):
+    """F.instance_norm(x (N, C, *)): each sample's channel standardized over the spatial axes
+    (variance biased); use_input_stats=False uses running_mean and running_var instead."""
+    fname = "instance_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "running_mean": None, "running_var": None, "weight": None,
+                                        "bias": None, "use_input_stats": True, "momentum": 0.1, "eps": 1e-5},
+                  position)
+    x = tensor(b, a["x"], fname, position)
+    _channels_first(x, fname, position, least=3)
+    for k in ("running_mean", "running_var"):
+        if a[k] is not None:
+            _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+    if static(b, a["use_input_stats"], "use_input_stats", position):
+        y = _batch_stats(b, x, tuple(range(2, x.ndim)), a, fname, position)
+    else:
+        y = _running(b, a, x, fname, position)
+    return _channel_affine(b, y, a, x, fname, position)
+
+
+def _dropout(fname, training_default):
+    def lower(b, args, kwargs, position):
+        kwargs = {("training" if k == "train" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "ord": 0.5, "training": training_default}, position)
+        x = tensor(b, a["x"], fname, position)
+        p = static(b, a["ord"], "p", position)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise JacValueError(f"{fname}(): the dropout probability p must be between 0 and 1, got {p!r}", position)
+        if p == 0 or not static(b, a["training"], "training", position):
+            return x
+        raise JacValueError(f"F.{fname}(x, p={p:g}, training=True) is random: each call keeps other elements, so it "
+                            "has no one Jacobian. Write training=False (evaluation: the identity) or p=0, or bind "
+                            f"a 0/1 mask m and write x * m / (1 - p)", position)
+    lower.__doc__ = (f"F.{fname}: the identity when training=False (the default: {training_default}) or p=0; "
+                     "random otherwise, which jac refuses")
+    return lower
+
+
+for _name, _training in (("dropout", True), ("dropout1d", True), ("dropout2d", True), ("dropout3d", True),
+                         ("alpha_dropout", False), ("feature_alpha_dropout", False)):
+    FUNCTIONS[_name] = _dropout(_name, _training)
+
+
+@function("glu")
+def _glu(b, args, kwargs, position):
+    """F.glu(x, dim=-1): a · sigmoid(b), a and b the two halves of x along dim."""
+    a = arguments("glu", args, kwargs, {"x": REQUIRED, "axis": -1}, position)
+    x = tensor(b, a["x"], "glu", position)
+    if x.ndim == 0:
+        raise JacShapeError("glu needs at least a vector, got a scalar", position)
+    axis = _one_axis(b, a["axis"], x, position, "glu")
+    n = _concrete(x, "glu", position)[axis]
+    if n % 2:
+        raise JacShapeError(f"glu: the halved dim {axis} must have an even size, got {n} (shape {fmt(x.shape)})",
+                            position)
+    first, second = _line(b, x, axis, slice(0, n // 2), position), _line(b, x, axis, slice(n // 2, n), position)
+    return b.apply("mul", first, b.apply("sigmoid", second, position=position), position=position)
+
+
+@function("embedding")
+def _embedding(b, args, kwargs, position):
+    """F.embedding(indices, weight (V, D)): the rows of weight at constant integer indices; rows
+    at padding_idx get no derivative, as PyTorch."""
+    fname = "embedding"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "padding_idx": None, "max_norm": None,
+                                        "norm_type": 2.0, "scale_grad_by_freq": False, "sparse": False}, position)
+    if static(b, a["max_norm"], "max_norm", position) is not None:
+        raise JacValueError("embedding(): max_norm= renormalizes the weight in place, which jac does not do; "
+                            "leave it out", position)
+    if static(b, a["scale_grad_by_freq"], "scale_grad_by_freq", position):
+        raise JacValueError("embedding(): scale_grad_by_freq=True scales PyTorch's gradient, which is then no "
+                            "derivative; jac computes derivatives only", position)
+    w = tensor(b, a["weight"], fname, position)
+    if w.ndim != 2:
+        raise JacShapeError(f"embedding: weight must be 2-d (rows of the table), got shape {fmt(w.shape)}", position)
+    rows = _concrete(w, fname, position)[0]
+    index = _index_array(b, a["x"], rows, "indices", fname, position)
+    if index.size and _constant_of(b, a["x"]).min() < 0:
+        raise JacShapeError(f"embedding: indices must be >= 0 (rows 0 to {rows - 1})", position)
+    picked = _take(b, w, (index,), position)
+    pad = a["padding_idx"]
+    if pad is None:
+        return picked
+    pad = static_int(b, pad, "padding_idx", position)
+    if not -rows <= pad < rows:
+        raise JacValueError(f"embedding(): padding_idx={pad} must be a row of the weight (0 to {rows - 1})", position)
+    at_pad = np.broadcast_to((index == pad % rows)[..., None], picked.shape)
+    if not at_pad.any():
+        return picked
+    frozen = _take(b, b.apply("detach", w, position=position), (index,), position)
+    return b.apply("where", b.const(at_pad.astype(b.dtype), position), frozen, picked, position=position)
+
+
+def _constant_of(b, value) -> np.ndarray:
+    return np.asarray(b.nodes[value.id].value)
+
+
+@function("one_hot")
+def _one_hot(b, args, kwargs, position):
+    """F.one_hot(indices, num_classes=-1): 1 at each index along a new last axis, a constant (its
+    derivative is zero); num_classes=-1 (the largest index + 1) needs constant indices."""
+    a = arguments("one_hot", args, kwargs, {"x": REQUIRED, "num_classes": -1}, position)
+    t = tensor(b, a["x"], "one_hot", position)
+    classes = static_int(b, a["num_classes"], "num_classes", position)
+    if classes == -1:
+        if b.nodes[t.id].op != "const":
+            raise JacValueError("one_hot(): num_classes=-1 reads the largest index off the values; give "
+                                "num_classes= for indices that are inputs", position)
+        v = _constant_of(b, t)
+        if v.size == 0:
+            raise JacValueError("one_hot(): num_classes=-1 cannot be read off empty indices; give num_classes=",
+                                position)
+        classes = int(np.max(v)) + 1
+    if classes < 0:
+        raise JacValueError(f"one_hot(): num_classes must be -1 or >= 0, got {classes}", position)
+    return _folded_at(position, lambda: b.apply("one_hot", t, classes=classes, axis=t.ndim, position=position))
+
+
+@function("scaled_dot_product_attention")
+def _sdpa(b, args, kwargs, position):
+    """F.scaled_dot_product_attention(q (…, L, E), k (…, S, E), v (…, S, Ev)): softmax(q kᵀ · scale +
+    mask) v, scale 1/√E by default; a boolean attn_mask (or is_causal) keeps where true, a float
+    one is added; a row masked entirely gives 0, as PyTorch. dropout_p > 0 is random: refused."""
+    fname = "scaled_dot_product_attention"
+    a = arguments(fname, args, kwargs, {"query": REQUIRED, "key": REQUIRED, "value": REQUIRED, "attn_mask": None,
+                                        "dropout_p": 0.0, "is_causal": False, "scale": None, "enable_gqa": False},
+                  position)
+    q, k, v = (tensor(b, a[n], fname, position) for n in ("query", "key", "value"))
+    if min(q.ndim, k.ndim, v.ndim) < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise JacShapeError(f"{fname}: query (..., L, E), key (..., S, E) and value (..., S, Ev) do not fit: got "
+                            f"{fmt(q.shape)}, {fmt(k.shape)} and {fmt(v.shape)}", position)
+    p = static(b, a["dropout_p"], "dropout_p", position)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise JacValueError(f"{fname}(): dropout_p must be between 0 and 1, got {p!r}", position)
+    if p > 0:
+        raise JacValueError(f"{fname}(..., dropout_p={p:g}) drops attention weights at random, so it has no one "
+                            "Jacobian; write dropout_p=0 (evaluation)", position)
+    if static(b, a["enable_gqa"], "enable_gqa", position):
+        raise JacValueError(f"{fname}(): enable_gqa=True is not supported by jac", position)
+    causal = bool(static(b, a["is_causal"], "is_causal", position))
+    if causal and a["attn_mask"] is not None:
+        raise JacValueError(f"{fname}(): give attn_mask= or is_causal=True, not both (PyTorch refuses both)",
+                            position)
+    scale = static(b, a["scale"], "scale", position)
+    if scale is None:
+        scale = 1.0 / math.sqrt(_concrete(q, fname, position)[-1])
+    scores = b.apply("mul", b.apply("matmul", q, matrix_transpose(b, k, position, fname), position=position),
+                     float(scale), position=position)
+    return b.apply("matmul", _attention_weights(b, scores, a["attn_mask"], causal, fname, position), v,
+                   position=position)
+
+
+def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tracer:
+    """softmax over the last axis of the masked scores ``s``; rows masked entirely are 0 (PyTorch's
+    safe softmax), computed from finite scores there so that no NaN reaches a derivative."""
+    L, S = _concrete(s, fname, position)[-2:]
+    if causal:
+        mask = boolean(b, b.const(np.tril(np.ones((L, S))).astype(b.dtype), position))
+    if mask is None:
+        return b.apply("softmax", s, axis=s.ndim - 1, position=position)
+    m = tensor(b, mask, fname, position)
+    if is_boolean(b, m):
+        s = b.apply("where", m, s, -math.inf, position=position)
+    else:
+        s = b.apply("add", s, m, position=position)
+    last = s.ndim - 1
+    masked = b.apply("sum", b.apply("eq", s, -math.inf, position=position), axes=(last,), keepdims=True,
+                     position=position)
+    empty = b.apply("eq", masked, float(S), position=position)
+    w = b.apply("softmax", b.apply("where", empty, 0.0, s, position=position), axis=last, position=position)
+    return b.apply("where", empty, 0.0, w, position=position)

@@ -1,0 +1,163 @@
+"""Parity with PyTorch 2.13 for the layers of torch.nn.functional that lower onto jac's ops:
+linear, the normalizations, dropout, glu, embedding, one_hot, scaled_dot_product_attention
+(see tests/parity.py), and the argument errors PyTorch refuses too."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from parity import assert_parity
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+rng = np.random.default_rng(29)
+x4 = rng.uniform(-1, 1, 4)
+A = rng.uniform(-1, 1, (3, 4))
+W = rng.uniform(-1, 1, (2, 4))
+b2 = rng.uniform(-1, 1, 2)
+w4, c4 = rng.uniform(0.5, 1.5, 4), rng.uniform(-1, 1, 4)
+T = rng.uniform(-1, 1, (2, 3, 4))
+N4 = rng.uniform(-1, 1, (2, 4, 3))        # (N, C, L) with 4 channels
+w3, c3 = rng.uniform(0.5, 1.5, 3), rng.uniform(-1, 1, 3)
+E = rng.uniform(-1, 1, (5, 3))            # an embedding table
+Q, K, V = rng.uniform(-1, 1, (2, 3, 4)), rng.uniform(-1, 1, (2, 5, 4)), rng.uniform(-1, 1, (2, 5, 2))
+RM, RV = [0.1, -0.2, 0.3, 0.0], [0.5, 1.0, 2.0, 0.7]
+
+
+def _t(v):
+    return torch.tensor(v, dtype=torch.float64)
+
+
+CASES = [
+    ("F.linear(x, W)", {"x": x4, "W": W}, lambda x, W: F.linear(x, W)),
+    ("F.linear(A, W, b)", {"A": A, "W": W, "b": b2}, lambda A, W, b: F.linear(A, W, b)),
+    ("F.linear(T, W, bias=b)", {"T": T, "W": W, "b": b2}, lambda T, W, b: F.linear(T, W, bias=b)),
+    ("F.linear(A, x)", {"A": A, "x": x4}, lambda A, x: F.linear(A, x)),
+    ("F.linear(x, W, b).sum() ** 2", {"x": x4, "W": W, "b": b2}, lambda x, W, b: F.linear(x, W, b).sum() ** 2),
+    ("F.layer_norm(A, (4,))", {"A": A}, lambda A: F.layer_norm(A, (4,))),
+    ("F.layer_norm(A, [4], w, c)", {"A": A, "w": w4, "c": c4}, lambda A, w, c: F.layer_norm(A, [4], w, c)),
+    ("F.layer_norm(T, (3, 4), eps=0.1)", {"T": T}, lambda T: F.layer_norm(T, (3, 4), eps=0.1)),
+    ("(F.layer_norm(x, (4,), weight=w) * c).sum()", {"x": x4, "w": w4, "c": c4},
+     lambda x, w, c: (F.layer_norm(x, (4,), weight=w) * c).sum()),
+    ("F.layer_norm(x * 0 + 2, (4,))", {"x": x4}, lambda x: F.layer_norm(x * 0 + 2, (4,))),
+    ("F.rms_norm(A, (4,))", {"A": A}, lambda A: F.rms_norm(A, (4,))),
+    ("F.rms_norm(T, (3, 4), eps=1e-3)", {"T": T}, lambda T: F.rms_norm(T, (3, 4), eps=1e-3)),
+    ("(F.rms_norm(x, [4], w) * c).sum()", {"x": x4, "w": w4, "c": c4},
+     lambda x, w, c: (F.rms_norm(x, [4], w) * c).sum()),
+    ("F.group_norm(N, 2)", {"N": N4}, lambda N: F.group_norm(N, 2)),
+    ("F.group_norm(N, 4, w, c, eps=0.01)", {"N": N4, "w": w4, "c": c4},
+     lambda N, w, c: F.group_norm(N, 4, w, c, eps=0.01)),
+    ("F.group_norm(N, 1, weight=w)", {"N": N4, "w": w4}, lambda N, w: F.group_norm(N, 1, weight=w)),
+    ("F.instance_norm(N)", {"N": N4}, lambda N: F.instance_norm(N)),
+    ("F.instance_norm(N, weight=w, bias=c)", {"N": N4, "w": w4, "c": c4},
+     lambda N, w, c: F.instance_norm(N, weight=w, bias=c)),
+    (f"F.instance_norm(N, {RM}, {RV}, use_input_stats=False)", {"N": N4},
+     lambda N: F.instance_norm(N, _t(RM), _t(RV), use_input_stats=False)),
+    (f"F.batch_norm(N, {RM}, {RV})", {"N": N4}, lambda N: F.batch_norm(N, _t(RM), _t(RV))),
+    (f"F.batch_norm(N, {RM}, {RV}, w, c, eps=0.1)", {"N": N4, "w": w4, "c": c4},
+     lambda N, w, c: F.batch_norm(N, _t(RM), _t(RV), w, c, eps=0.1)),
+    ("F.batch_norm(A, None, None, training=True)", {"A": A}, lambda A: F.batch_norm(A, None, None, training=True)),
+    (f"F.batch_norm(N, {RM}, {RV}, w, c, training=True)", {"N": N4, "w": w4, "c": c4},
+     lambda N, w, c: F.batch_norm(N, _t(RM), _t(RV), w, c, training=True)),
+    ("(F.batch_norm(N, None, None, training=True) ** 3).sum()", {"N": N4},
+     lambda N: (F.batch_norm(N, None, None, training=True) ** 3).sum()),
+    ("F.dropout(A, training=False)", {"A": A}, lambda A: F.dropout(A, training=False)),
+    ("F.dropout(A, p=0)", {"A": A}, lambda A: F.dropout(A, p=0)),
+    ("F.dropout2d(T, 0.3, False)", {"T": T}, lambda T: F.dropout2d(T, 0.3, False)),
+    ("F.alpha_dropout(A)", {"A": A}, lambda A: F.alpha_dropout(A)),
+    ("F.glu(A)", {"A": A}, lambda A: F.glu(A)),
+    ("F.glu(T, dim=1 - 2)", {"T": T}, lambda T: F.glu(T, dim=-1)),
+    ("F.glu(x).sum()", {"x": x4}, lambda x: F.glu(x).sum()),
+    ("F.embedding(torch.tensor([[0, 4], [2, 0]]), E)", {"E": E},
+     lambda E: F.embedding(torch.tensor([[0, 4], [2, 0]]), E)),
+    ("F.embedding(torch.tensor([1, 3, 1]), E, padding_idx=1)", {"E": E},
+     lambda E: F.embedding(torch.tensor([1, 3, 1]), E, padding_idx=1)),
+    ("(F.embedding([4, 3], E, padding_idx=-1) ** 2).sum()", {"E": E},
+     lambda E: (F.embedding(torch.tensor([4, 3]), E, padding_idx=-1) ** 2).sum()),
+    ("F.one_hot(torch.tensor([0, 2, 1]), 4) * x", {"x": x4},
+     lambda x: F.one_hot(torch.tensor([0, 2, 1]), 4) * x),
+    ("F.one_hot(torch.tensor([[0, 2], [3, 1]])) @ x", {"x": x4},
+     lambda x: F.one_hot(torch.tensor([[0, 2], [3, 1]])).double() @ x),
+    ("F.scaled_dot_product_attention(Q, K, V)", {"Q": Q, "K": K, "V": V},
+     lambda Q, K, V: F.scaled_dot_product_attention(Q, K, V)),
+    ("F.scaled_dot_product_attention(Q, K, V, is_causal=True, scale=0.7)", {"Q": Q, "K": K, "V": V},
+     lambda Q, K, V: F.scaled_dot_product_attention(Q, K, V, is_causal=True, scale=0.7)),
+    ("F.scaled_dot_product_attention(K, Q, Q, is_causal=True)", {"Q": Q, "K": K},
+     lambda Q, K: F.scaled_dot_product_attention(K, Q, Q, is_causal=True)),
+    ("F.scaled_dot_product_attention(Q, K, V, attn_mask=M)", {"Q": Q, "K": K, "V": V, "M": A[:, :1] + E.T[:, :5]},
+     lambda Q, K, V, M: F.scaled_dot_product_attention(Q, K, V, attn_mask=M)),
+    ("F.scaled_dot_product_attention(Q, K, V, torch.tensor([[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]]) > 0)",
+     {"Q": Q, "K": K, "V": V},
+     lambda Q, K, V: F.scaled_dot_product_attention(
+         Q, K, V, torch.tensor([[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]]) > 0)),
+    ("F.scaled_dot_product_attention(Q, K, V, attn_mask=M)",
+     {"Q": Q, "K": K, "V": V, "M": np.where([[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]], 0.5, -np.inf)},
+     lambda Q, K, V, M: F.scaled_dot_product_attention(Q, K, V, attn_mask=M)),
+    ("F.scaled_dot_product_attention(x[:2].reshape(1, 2), K[0][:, :2], V[0]).sum()", {"x": x4, "K": K, "V": V},
+     lambda x, K, V: F.scaled_dot_product_attention(x[:2].reshape(1, 2), K[0][:, :2], V[0]).sum()),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{k}-{c[0]}" for k, c in enumerate(CASES)])
+def test_layers_match_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+
+VALUES = {"x": x4, "A": A, "W": W, "b": b2, "T": T, "N": N4, "E": E, "Q": Q, "K": K, "V": V}
+REFUSED = [
+    ("F.linear(A, W.T)", "weight must be"),
+    ("F.linear(A, T)", "weight must be"),
+    ("F.linear(A, W, x)", "bias of shape"),
+    ("F.layer_norm(A, (3,))", "normalized_shape=\\[3\\]"),
+    ("F.layer_norm(A, ())", "at least one size"),
+    ("F.layer_norm(A, (4,), weight=b)", "weight must have the shape"),
+    ("F.layer_norm(A, (4,), eps=-1)", "eps"),
+    ("F.rms_norm(T, (2, 4))", "normalized_shape"),
+    ("F.group_norm(N, 3)", "num_groups=3"),
+    ("F.group_norm(x, 1)", "at least 2 dimensions"),
+    ("F.group_norm(N, 2, weight=b)", "weight must have one entry per channel"),
+    ("F.instance_norm(A)", "at least 3 dimensions"),
+    ("F.instance_norm(N[:, :, :1])", "more than 1 value"),
+    ("F.instance_norm(N, use_input_stats=False)", "running_mean and running_var"),
+    ("F.batch_norm(N, None, None)", "running_mean and running_var"),
+    ("F.batch_norm(N, b, b)", "running_mean must have one entry"),
+    ("F.batch_norm(A[:1], None, None, training=True)", "more than 1 value"),
+    ("F.batch_norm(N)", "missing its argument 'running_mean'"),
+    ("F.dropout(A)", "random.*training=False"),
+    ("F.dropout(A, 0.2, True)", "random"),
+    ("F.dropout(A, p=1.5, training=False)", "between 0 and 1"),
+    ("F.feature_alpha_dropout(A, training=True)", "random"),
+    ("F.glu(A[:, :3])", "even size"),
+    ("F.glu(x[0])", "scalar"),
+    ("F.glu(A, dim=2)", "glu"),
+    ("F.embedding([0, 5], E)", "out of range"),
+    ("F.embedding([0, -1], E)", ">= 0"),
+    ("F.embedding([0.5], E)", "integers"),
+    ("F.embedding(x, E)", "constant"),
+    ("F.embedding([0], x)", "2-d"),
+    ("F.embedding([0], E, max_norm=1.0)", "max_norm"),
+    ("F.embedding([0], E, scale_grad_by_freq=True)", "scale_grad_by_freq"),
+    ("F.embedding([0], E, padding_idx=5)", "padding_idx=5"),
+    ("F.one_hot([0, 3], 3)", "from 0 to 2"),
+    ("F.one_hot([0, -1], 3)", "from 0 to 2"),
+    ("F.one_hot(x, -1)", "num_classes="),
+    ("F.scaled_dot_product_attention(Q, K, V, dropout_p=0.1)", "random"),
+    ("F.scaled_dot_product_attention(Q, K, V, A, is_causal=True)", "not both"),
+    ("F.scaled_dot_product_attention(Q, V, V)", "do not fit"),
+    ("F.scaled_dot_product_attention(Q, K, V[:, :4])", "do not fit"),
+    ("F.scaled_dot_product_attention(Q, K, V, enable_gqa=True)", "enable_gqa"),
+]
+
+
+@pytest.mark.parametrize("expr, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_what_pytorch_refuses_is_refused_naming_the_argument(expr, words):
+    with pytest.raises(JacError, match=words):
+        api.jacobian(expr, {k: v for k, v in VALUES.items() if k in expr})
+
+
+def test_a_one_hot_of_inputs_is_a_constant():
+    value = api.evaluate("F.one_hot(i, 4) * x", {"i": np.array([3.0, 0.0]), "x": x4})
+    assert np.array_equal(value, np.array([[0, 0, 0, x4[3]], [x4[0], 0, 0, 0]]))
+    assert not api.jacobian("F.one_hot(i, 4) * x", {"i": np.array([3.0, 0.0]), "x": x4})["i"].any()
