@@ -444,7 +444,9 @@ def _reductions_part(self: Grammar, depth: int) -> E:
     out = _reduced(shape, axis, keep)
     kd = ", keepdim=True" if keep else ""
     choice = self.pick(["var", "std", "logsoftmax", "cumulative", "sort", "topk", "extreme", "median", "argmax",
-                        "vector_norm", "matrix_norm", "normalize", "cosine", "loss", "more"])
+                        "vector_norm", "matrix_norm", "normalize", "cosine", "loss", "more", "layers"])
+    if choice == "layers":
+        return _layers(self, a, nd, shape)
     if choice == "more":
         return self.pick([E(f"torch.nansum({a.text}, dim={axis}{kd})", out),
                           E(f"torch.logcumsumexp({a.text}, {axis})", shape),
@@ -509,6 +511,22 @@ def _reductions_part(self: Grammar, depth: int) -> E:
         return E(f"torch.nn.functional.cross_entropy({a.text}, {target.text}, reduction='{reduction}')",
                  () if reduction != "none" else _reduced(shape, cls, False))
     return E(f"torch.nn.functional.{f}({a.text}, {b.text}, reduction='{reduction}')", loss_shape)
+
+
+def _layers(self: Grammar, a: E, nd: int, shape: tuple) -> E:
+    """torch.nn.functional's layers on ``a``: every one keeps the shape but glu, embedding."""
+    f = "torch.nn.functional"
+    last = shape[-1]
+    options = [E(f"{f}.layer_norm({a.text}, ({last},))", shape), E(f"{f}.rms_norm({a.text}, [{last}], eps=1e-3)", shape),
+               E(f"{f}.linear({a.text}, B, w)", shape), E(f"{f}.dropout({a.text}, 0.5, training=False)", shape)]
+    if nd == 2:
+        options += [E(f"{f}.batch_norm({a.text}, None, None, training=True)", shape),
+                    E(f"{f}.group_norm({a.text}, 1, w)", shape),
+                    E(f"{f}.scaled_dot_product_attention({a.text}, {a.text}, {a.text}, is_causal=True)", shape),
+                    E(f"{f}.embedding([1, 0, 1], {a.text})", (3, shape[1]))]
+        if shape[0] == 2:
+            options.append(E(f"{f}.glu({a.text}, 0)", (1, shape[1])))
+    return self.pick(options)
 
 
 _special = Grammar.special
