@@ -161,3 +161,107 @@ def test_a_one_hot_of_inputs_is_a_constant():
     value = api.evaluate("F.one_hot(i, 4) * x", {"i": np.array([3.0, 0.0]), "x": x4})
     assert np.array_equal(value, np.array([[0, 0, 0, x4[3]], [x4[0], 0, 0, 0]]))
     assert not api.jacobian("F.one_hot(i, 4) * x", {"i": np.array([3.0, 0.0]), "x": x4})["i"].any()
+
+
+X1 = rng.uniform(-1, 1, (2, 4, 7))        # (N, C, L)
+W1 = rng.uniform(-1, 1, (6, 2, 3))        # 6 outputs, 4 channels in 2 groups
+X2 = rng.uniform(-1, 1, (1, 2, 5, 6))     # (N, C, H, W)
+W2 = rng.uniform(-1, 1, (3, 2, 2, 3))
+c6 = rng.uniform(-1, 1, 6)
+TIES = np.array([[[1.0, 3.0, 3.0, 2.0, 2.0, 2.0, -1.0, 5.0, 5.0]]])   # ties inside windows, and across them
+NANS = np.array([[[1.0, np.nan, 2.0, np.nan, np.nan, 3.0, 0.5, np.nan]]])
+MINUS_INF = np.array([[[-np.inf, -np.inf, 1.0, -np.inf, -np.inf, -np.inf, 2.0, -np.inf]]])
+TIES2 = np.round(rng.uniform(-1, 1, (1, 1, 4, 6)) * 2) / 2            # many ties
+
+CONVS = [
+    ("F.conv1d(X, W)", {"X": X1, "W": W1[:, :, :2].repeat(2, axis=1)},
+     lambda X, W: F.conv1d(X, W)),
+    ("F.conv1d(X, W, c, groups=2)", {"X": X1, "W": W1, "c": c6}, lambda X, W, c: F.conv1d(X, W, c, groups=2)),
+    ("F.conv1d(X, W, stride=2, padding=1, dilation=2, groups=2)", {"X": X1, "W": W1},
+     lambda X, W: F.conv1d(X, W, stride=2, padding=1, dilation=2, groups=2)),
+    ("F.conv1d(X, W, padding='same', groups=2)", {"X": X1, "W": W1},
+     lambda X, W: F.conv1d(X, W, padding="same", groups=2)),
+    ("F.conv1d(X[0], W[:, :, :2], padding='same', dilation=3, groups=2)", {"X": X1, "W": W1},
+     lambda X, W: F.conv1d(X[0], W[:, :, :2], padding="same", dilation=3, groups=2)),
+    ("F.conv1d(X, W, padding='valid', groups=4)", {"X": X1, "W": W1[:4, :1]},
+     lambda X, W: F.conv1d(X, W, padding="valid", groups=4)),
+    ("(F.conv1d(X, W, groups=2) ** 2).sum()", {"X": X1[:1, :, :4], "W": W1[:2]},
+     lambda X, W: (F.conv1d(X, W, groups=2) ** 2).sum()),
+    ("F.conv2d(X, W)", {"X": X2, "W": W2}, lambda X, W: F.conv2d(X, W)),
+    ("F.conv2d(X, W, c, stride=(2, 1), padding=(1, 2), dilation=(1, 2))", {"X": X2, "W": W2, "c": c6[:3]},
+     lambda X, W, c: F.conv2d(X, W, c, stride=(2, 1), padding=(1, 2), dilation=(1, 2))),
+    ("F.conv2d(X, W, padding='same')", {"X": X2, "W": W2}, lambda X, W: F.conv2d(X, W, padding="same")),
+    ("F.conv2d(X[0], W, groups=2, stride=2)", {"X": X2, "W": W2[:2, :1]},
+     lambda X, W: F.conv2d(X[0], W, groups=2, stride=2)),
+    ("F.avg_pool1d(X, 3)", {"X": X1}, lambda X: F.avg_pool1d(X, 3)),
+    ("F.avg_pool1d(X, 3, stride=2, padding=1)", {"X": X1}, lambda X: F.avg_pool1d(X, 3, stride=2, padding=1)),
+    ("F.avg_pool1d(X, 4, 2, 2, count_include_pad=False)", {"X": X1},
+     lambda X: F.avg_pool1d(X, 4, 2, 2, count_include_pad=False)),
+    ("F.avg_pool1d(X, 2, ceil_mode=True)", {"X": X1[:, :, :6]}, lambda X: F.avg_pool1d(X, 2, ceil_mode=True)),
+    ("F.avg_pool2d(X, 2)", {"X": X2}, lambda X: F.avg_pool2d(X, 2)),
+    ("F.avg_pool2d(X, (3, 2), stride=(1, 2), padding=(1, 0), count_include_pad=False)", {"X": X2},
+     lambda X: F.avg_pool2d(X, (3, 2), stride=(1, 2), padding=(1, 0), count_include_pad=False)),
+    ("F.avg_pool2d(X[0], 2, padding=1, divisor_override=3)", {"X": X2},
+     lambda X: F.avg_pool2d(X[0], 2, padding=1, divisor_override=3)),
+    ("F.max_pool1d(X, 3)", {"X": X1}, lambda X: F.max_pool1d(X, 3)),
+    ("F.max_pool1d(X, 3, stride=1, padding=1, dilation=2)", {"X": X1},
+     lambda X: F.max_pool1d(X, 3, stride=1, padding=1, dilation=2)),
+    ("F.max_pool1d(X, 3, 1)", {"X": TIES}, lambda X: F.max_pool1d(X, 3, 1)),
+    ("F.max_pool1d(X, 2, padding=1)", {"X": -np.abs(TIES)}, lambda X: F.max_pool1d(X, 2, padding=1)),
+    ("F.max_pool2d(X, 2)", {"X": X2}, lambda X: F.max_pool2d(X, 2)),
+    ("F.max_pool2d(X, (2, 3), stride=1, padding=(1, 1), dilation=(2, 1))", {"X": X2},
+     lambda X: F.max_pool2d(X, (2, 3), stride=1, padding=(1, 1), dilation=(2, 1))),
+    ("F.max_pool2d(X, 2, 1)", {"X": TIES2}, lambda X: F.max_pool2d(X, 2, 1)),
+    ("F.max_pool2d(X, 3, 2, 1)", {"X": TIES2}, lambda X: F.max_pool2d(X, 3, 2, 1)),
+    ("(F.max_pool2d(X[0], 2, 1) ** 2).sum()", {"X": TIES2}, lambda X: (F.max_pool2d(X[0], 2, 1) ** 2).sum()),
+    # a NaN in a window: PyTorch's derivative goes to the window's last NaN
+    ("F.max_pool1d(X, 3, 1)", {"X": NANS}, lambda X: F.max_pool1d(X, 3, 1)),
+    ("F.max_pool2d(X, 2, 1, padding=1)", {"X": NANS.reshape(1, 2, 4)}, lambda X: F.max_pool2d(X, 2, 1, padding=1)),
+    # windows of -inf beside padding: the derivative goes to a real element, never to the padding
+    ("F.max_pool1d(X, 3, 2, padding=1)", {"X": MINUS_INF}, lambda X: F.max_pool1d(X, 3, 2, padding=1)),
+    ("F.max_pool2d(X, 3, 1, padding=1, dilation=(1, 2))", {"X": MINUS_INF.reshape(1, 2, 4)},
+     lambda X: F.max_pool2d(X, 3, 1, padding=1, dilation=(1, 2))),
+]
+
+
+@pytest.mark.parametrize("case", CONVS, ids=[f"conv-{k}-{c[0]}" for k, c in enumerate(CONVS)])
+def test_convolutions_and_pooling_match_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+
+CONV_VALUES = {"X": X1, "W": W1, "c": c6, "Y": X2, "V": W2}
+CONV_REFUSED = [
+    ("F.conv1d(X, W)", "groups=1"),
+    ("F.conv1d(X, W, groups=3)", "groups=3"),
+    ("F.conv1d(X, W, groups=0)", "groups=0"),
+    ("F.conv1d(X, W[0], groups=2)", "weight must be"),
+    ("F.conv1d(X[0, 0], W, groups=2)", "input must be"),
+    ("F.conv1d(X, W, c[:5], groups=2)", "bias must have one entry"),
+    ("F.conv1d(X, W, groups=2, stride=0)", "stride must be >= 1"),
+    ("F.conv1d(X, W, groups=2, padding=-1)", "padding must be >= 0"),
+    ("F.conv1d(X, W, groups=2, padding='same', stride=2)", "strided"),
+    ("F.conv1d(X, W, groups=2, padding='full')", "'valid', 'same'"),
+    ("F.conv1d(X, W, groups=2, dilation=4)", "kernel spans 9"),
+    ("F.conv2d(Y, V, stride=(1, 2, 3))", "stride must be one integer or 2"),
+    ("F.conv2d(X[0], V)", "input must be"),
+    ("F.avg_pool1d(X, 3, padding=2)", "at most half"),
+    ("F.avg_pool1d(X, 2, ceil_mode=True)", "ceil_mode=True"),
+    ("F.avg_pool1d(X, 8)", "kernel spans 8"),
+    ("F.avg_pool2d(Y, 2, divisor_override=0)", "divisor_override"),
+    ("F.avg_pool2d(X[0], 2)", "avg_pool2d"),
+    ("F.max_pool1d(X, 2, return_indices=True)", "return_indices"),
+    ("F.max_pool2d(Y, 0)", "kernel_size must be >= 1"),
+    ("F.max_pool2d(Y, 2, padding=2)", "at most half"),
+]
+
+
+@pytest.mark.parametrize("expr, words", CONV_REFUSED, ids=[c[0] for c in CONV_REFUSED])
+def test_what_pytorch_refuses_in_convolutions_is_refused(expr, words):
+    with pytest.raises(JacError, match=words):
+        api.jacobian(expr, {k: v for k, v in CONV_VALUES.items() if k in expr})
+
+
+def test_max_pooling_gives_a_tie_to_the_first_maximum_of_the_window():
+    grad = api.jacobian("F.max_pool1d(x, 3)", {"x": np.array([[2.0, 1.0, 2.0]])})["x"]
+    assert np.array_equal(grad, np.array([[[[1.0, 0.0, 0.0]]]]))

@@ -4338,3 +4338,234 @@ def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tra
     empty = b.apply("eq", masked, float(S), position=position)
     w = b.apply("softmax", b.apply("where", empty, 0.0, s, position=position), axis=last, position=position)
     return b.apply("where", empty, 0.0, w, position=position)
+
+
+# --- convolutions and pooling (torch.nn.functional), 1-d and 2-d ---
+#
+# The windows are gathered with one constant index per spatial axis (``getitem``: its derivative
+# adds overlapping windows back), then contracted with the weight by ``einsum``, summed, or their
+# maximum taken by ``argmax`` + ``take_along`` (the window's element PyTorch's scan picks).
+
+def _per_axis(b, value, nd: int, what: str, fname, position, least: int) -> tuple:
+    v = static_ints(b, value, what, position)
+    if len(v) == 1:
+        v = v * nd
+    if len(v) != nd:
+        raise JacValueError(f"{fname}(): {what} must be one integer or {nd}, got {list(v)}", position)
+    if any(i < least for i in v):
+        raise JacValueError(f"{fname}(): {what} must be >= {least}, got {list(v)}", position)
+    return v
+
+
+def _spatial_input(x: Tracer, nd: int, fname, position, what="input") -> None:
+    if x.ndim not in (nd + 1, nd + 2):
+        raise JacShapeError(f"{fname}: the {what} must be (N, C, {', '.join('LHW'[-nd:] if nd == 1 else 'HW')}) or "
+                            f"unbatched (C, ...), {nd + 2} or {nd + 1} dimensions; got shape {fmt(x.shape)}", position)
+    _concrete(x, fname, position)
+
+
+def _padded(b, x: Tracer, widths: list, position) -> Tracer:
+    """``x`` with its last ``len(widths)`` axes padded with zeros by (before, after)."""
+    widths = [(0, 0)] * (x.ndim - len(widths)) + list(widths)
+    if not any(lo or hi for lo, hi in widths):
+        return x
+    out = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
+    return _place(b, x, tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths)), out, position)
+
+
+def _window_count(n: int, k: int, stride: int, dilation: int, fname, position) -> int:
+    span = dilation * (k - 1) + 1
+    if span > n:
+        raise JacShapeError(f"{fname}: the kernel spans {span} elements (size {k}, dilation {dilation}), more than "
+                            f"the {n} of the padded input", position)
+    return (n - span) // stride + 1
+
+
+def _windows(b, x: Tracer, kernel, stride, dilation, fname, position) -> Tracer:
+    """The windows of the last ``len(kernel)`` axes: (..., O1, K1) or (..., O1, K1, O2, K2)."""
+    nd = len(kernel)
+    index = []
+    for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
+        n = x.shape[x.ndim - nd + i]
+        o = _window_count(n, k, s, d, fname, position)
+        at = np.arange(o)[:, None] * s + np.arange(k)[None, :] * d
+        index.append(at.reshape(at.shape + (1, 1) * (nd - 1 - i)) if i < nd - 1 else at)
+    return _take(b, x, (slice(None),) * (x.ndim - nd) + tuple(index), position)
+
+
+def _conv_padding(b, value, kernel, stride, dilation, fname, position) -> list:
+    mode = static(b, value, "padding", position)
+    if mode == "valid":
+        return [(0, 0)] * len(kernel)
+    if mode == "same":
+        if any(s != 1 for s in stride):
+            raise JacValueError(f"{fname}(): padding='same' is not supported for strided convolutions (PyTorch "
+                                "refuses it too)", position)
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return [(t // 2, t - t // 2) for t in totals]  # the odd one more on the right, as PyTorch
+    if isinstance(mode, str):
+        raise JacValueError(f"{fname}(): padding must be 'valid', 'same' or integers, got {mode!r}", position)
+    return [(p, p) for p in _per_axis(b, value, len(kernel), "padding", fname, position, 0)]
+
+
+def _conv(nd: int):
+    fname = f"conv{nd}d"
+    letters = ("o", "k") if nd == 1 else ("o", "k", "p", "l")
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None, "stride": 1,
+                                            "padding": 0, "dilation": 1, "groups": 1}, position)
+        x, w = tensor(b, a["x"], fname, position), tensor(b, a["weight"], fname, position)
+        _spatial_input(x, nd, fname, position)
+        if w.ndim != nd + 2:
+            raise JacShapeError(f"{fname}: weight must be (out_channels, in_channels / groups, {nd} kernel sizes), "
+                                f"{nd + 2} dimensions; got shape {fmt(w.shape)}", position)
+        unbatched = x.ndim == nd + 1
+        if unbatched:
+            x = _reshape_to(b, x, (1,) + tuple(x.shape), position)
+        groups = static_int(b, a["groups"], "groups", position)
+        channels, out_channels, kernel = x.shape[1], w.shape[0], tuple(_concrete(w, fname, position)[2:])
+        if groups < 1 or out_channels % groups or channels != w.shape[1] * groups:
+            raise JacValueError(f"{fname}(): groups={groups} must divide the weight's {out_channels} output "
+                                f"channels, and the input's {channels} channels must be groups × the weight's "
+                                f"{w.shape[1]} input channels (input {fmt(x.shape)}, weight {fmt(w.shape)})", position)
+        stride = _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
+        dilation = _per_axis(b, a["dilation"], nd, "dilation", fname, position, 1)
+        pads = _conv_padding(b, a["padding"], kernel, stride, dilation, fname, position)
+        win = _windows(b, _padded(b, x, pads, position), kernel, stride, dilation, fname, position)
+        g, per = groups, channels // groups
+        win = _reshape_to(b, win, (x.shape[0], g, per) + tuple(win.shape[2:]), position)
+        w = _reshape_to(b, w, (g, out_channels // g, per) + kernel, position)
+        spatial = "".join(letters)
+        y = einsum_of(b, f"ngc{spatial},gfc{spatial[1::2]}->ngf{spatial[0::2]}", [win, w], position)
+        y = _reshape_to(b, y, (x.shape[0], out_channels) + tuple(y.shape[3:]), position)
+        if a["bias"] is not None:
+            y = b.apply("add", y, _per_channel(b, tensor(b, a["bias"], fname, position), "bias", y, fname, position),
+                        position=position)
+        return _reshape_to(b, y, tuple(y.shape[1:]), position) if unbatched else y
+    lower.__doc__ = (f"F.{fname}(input (N, C, …), weight (out, C / groups, …), bias=None, stride=1, padding=0, "
+                     "dilation=1, groups=1): cross-correlation, as PyTorch; padding 'valid', 'same' or sizes")
+    return lower
+
+
+FUNCTIONS["conv1d"] = _conv(1)
+FUNCTIONS["conv2d"] = _conv(2)
+
+
+def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
+    """(kernel, stride, padding, dilation), checked as PyTorch checks them; ceil_mode=True only
+    where it gives no extra window."""
+    _spatial_input(x, nd, fname, position)
+    kernel = _per_axis(b, a["kernel_size"], nd, "kernel_size", fname, position, 1)
+    stride = kernel if static(b, a["stride"], "stride", position) in (None, ()) else \
+        _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
+    padding = _per_axis(b, a["padding"], nd, "padding", fname, position, 0)
+    dilation = _per_axis(b, a["dilation"], nd, "dilation", fname, position, 1) if dilated else (1,) * nd
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise JacValueError(f"{fname}(): padding {list(padding)} must be at most half of kernel_size "
+                            f"{list(kernel)}", position)
+    if static(b, a["ceil_mode"], "ceil_mode", position):
+        for n, k, s, p, d in zip(x.shape[x.ndim - nd:], kernel, stride, padding, dilation):
+            span = d * (k - 1) + 1
+            floor = _window_count(n + 2 * p, k, s, d, fname, position)
+            ceil = -(-(n + 2 * p - span) // s) + 1
+            if (ceil - 1) * s >= n + p:
+                ceil -= 1
+            if ceil != floor:
+                raise JacValueError(f"{fname}(): ceil_mode=True adds a partial window at the end here, which jac "
+                                    "does not support; pad the input or leave ceil_mode out", position)
+    return kernel, stride, padding, dilation
+
+
+def _avg_pool(nd: int):
+    fname = f"avg_pool{nd}d"
+    extra = {"divisor_override": None} if nd == 2 else {}
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
+                                            "ceil_mode": False, "count_include_pad": True, **extra}, position)
+        x = tensor(b, a["x"], fname, position)
+        kernel, stride, padding, ones = _pool_geometry(b, a, x, nd, fname, position, False)
+        pads = [(p, p) for p in padding]
+        win = _windows(b, _padded(b, x, pads, position), kernel, stride, ones, fname, position)
+        total = b.apply("sum", win, axes=tuple(range(x.ndim - nd + 1, win.ndim, 2)), position=position)
+        override = static(b, a.get("divisor_override"), "divisor_override", position)
+        if override is not None:
+            if not _is_integer(override) or override == 0:
+                raise JacValueError(f"{fname}(): divisor_override must be a nonzero integer, got {override!r}",
+                                    position)
+            return b.apply("div", total, float(override), position=position)
+        if static(b, a["count_include_pad"], "count_include_pad", position) or not any(padding):
+            return b.apply("div", total, float(np.prod(kernel)), position=position)
+        inside = np.ones(tuple(n + 2 * p for n, p in zip(x.shape[x.ndim - nd:], padding)))
+        inside[tuple(slice(p, p + n) for n, p in zip(x.shape[x.ndim - nd:], padding))] = 2.0
+        counts = _windows_of(inside == 2.0, kernel, stride)
+        return b.apply("div", total, b.const(counts.astype(b.dtype), position), position=position)
+    lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, count_include_pad=True): the "
+                     "mean of each window (padding counted unless count_include_pad=False)")
+    return lower
+
+
+def _windows_of(mask: np.ndarray, kernel, stride) -> np.ndarray:
+    """How many true elements each window of ``mask`` holds (a constant divisor)."""
+    for axis, (k, s) in enumerate(zip(kernel, stride)):
+        o = (mask.shape[axis] - k) // s + 1
+        at = np.arange(o)[:, None] * s + np.arange(k)[None, :]
+        mask = np.take(mask, at, axis=axis).sum(axis=axis + 1)
+    return mask
+
+
+def _max_pool_index(n: int, k: int, s: int, p: int, d: int, fname, position) -> np.ndarray:
+    """The (O, K) positions of each window in the unpadded axis of length ``n``: a padded slot
+    before the window's first element points at that element, one after its last at the last,
+    so that neither is the first maximum nor the last NaN of the window unless the element is."""
+    o = _window_count(n + 2 * p, k, s, d, fname, position)
+    at = np.arange(o)[:, None] * s + np.arange(k)[None, :] * d - p
+    real = (at >= 0) & (at < n)
+    if not real.any(axis=1).all():
+        raise JacValueError(f"{fname}(): a window holds only padding (kernel_size {k}, padding {p}, dilation {d})",
+                            position)
+    lo = np.where(real, at, n).min(axis=1, keepdims=True)
+    hi = np.where(real, at, -1).max(axis=1, keepdims=True)
+    return np.clip(at, lo, hi)
+
+
+def _max_pool(nd: int):
+    fname = f"max_pool{nd}d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
+                                            "dilation": 1, "ceil_mode": False, "return_indices": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        if static(b, a["return_indices"], "return_indices", position):
+            raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
+        kernel, stride, padding, dilation = _pool_geometry(b, a, x, nd, fname, position, True)
+        lead = x.ndim - nd
+        index = [_max_pool_index(x.shape[lead + i], *geometry, fname, position)
+                 for i, geometry in enumerate(zip(kernel, stride, padding, dilation))]
+        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
+            index = [index[0][:, None, :, None], index[1][:, None, :]]
+        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (int(np.prod(kernel)),), position)
+        return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
+    lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, dilation=1): the maximum of "
+                     "each window; the derivative goes to the first maximum in the window's row-major order (to "
+                     "the last NaN where there is one), as PyTorch's")
+    return lower
+
+
+def _pool_argmax(b, win: Tracer, position) -> Tracer:
+    """Where the last axis of ``win`` has its maximum, as PyTorch's max pooling scans a window: the
+    first of equal maxima, but the last NaN (each NaN replaces the one before)."""
+    axis, k = win.ndim - 1, win.shape[-1]
+    first = b.apply("argmax", win, axis=axis, keepdims=True, position=position)
+    flipped = _take(b, win, (Ellipsis, slice(None, None, -1)), position)
+    last = b.apply("sub", float(k - 1), b.apply("argmax", flipped, axis=axis, keepdims=True, position=position),
+                   position=position)
+    nan = b.apply("isnan", b.apply("take_along", win, first, axis=axis, position=position), position=position)
+    return b.apply("where", nan, last, first, position=position)
+
+
+for _nd in (1, 2):
+    FUNCTIONS[f"avg_pool{_nd}d"] = _avg_pool(_nd)
+    FUNCTIONS[f"max_pool{_nd}d"] = _max_pool(_nd)
