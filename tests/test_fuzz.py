@@ -526,6 +526,12 @@ def _layers(self: Grammar, a: E, nd: int, shape: tuple) -> E:
                     E(f"{f}.embedding([1, 0, 1], {a.text})", (3, shape[1]))]
         if shape[0] == 2:
             options.append(E(f"{f}.glu({a.text}, 0)", (1, shape[1])))
+        c, n = shape  # unbatched (C, L) for the 1-d layers, (1, C, L) as (C, H, W) for the 2-d ones
+        options += [E(f"{f}.conv1d({a.text}, ones(2, {c}, 2) * 0.5, padding=1)", (2, n + 1)),
+                    E(f"{f}.conv2d({a.text}.reshape(1, {c}, {n}), ones(1, 1, 2, 2), padding='same')", (1, c, n)),
+                    E(f"{f}.max_pool1d({a.text}, 2, 1, padding=1)", (c, n + 1)),
+                    E(f"{f}.max_pool2d({a.text}.reshape(1, {c}, {n}), 2, 1)", (1, c - 1, n - 1)),
+                    E(f"{f}.avg_pool1d({a.text}, 3, 1, 1, count_include_pad=False)", shape)]
     return self.pick(options)
 
 
