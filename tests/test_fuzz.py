@@ -514,11 +514,15 @@ def _reductions_part(self: Grammar, depth: int) -> E:
 
 
 def _layers(self: Grammar, a: E, nd: int, shape: tuple) -> E:
-    """torch.nn.functional's layers on ``a``: every one keeps the shape but glu, embedding."""
+    """torch.nn.functional's layers, windows, padding modes and polynomials of ``a``."""
     f = "torch.nn.functional"
     last = shape[-1]
     options = [E(f"{f}.layer_norm({a.text}, ({last},))", shape), E(f"{f}.rms_norm({a.text}, [{last}], eps=1e-3)", shape),
-               E(f"{f}.linear({a.text}, B, w)", shape), E(f"{f}.dropout({a.text}, 0.5, training=False)", shape)]
+               E(f"{f}.linear({a.text}, B, w)", shape), E(f"{f}.dropout({a.text}, 0.5, training=False)", shape),
+               E(f"np.polyval(w, {a.text})", shape), E(f"{atom(a.text)}.unfold(-1, 2, 1)", shape[:-1] + (last - 1, 2)),
+               E(f"np.pad({a.text}, 2, mode='{self.pick(['reflect', 'symmetric', 'wrap', 'edge'])}')",
+                 tuple(d + 4 for d in shape)),
+               E(f"np.convolve({atom(a.text)}.flatten(), w, 'same')", (max(int(np.prod(shape)), 3),))]
     if nd == 2:
         options += [E(f"{f}.batch_norm({a.text}, None, None, training=True)", shape),
                     E(f"{f}.group_norm({a.text}, 1, w)", shape),
@@ -526,6 +530,8 @@ def _layers(self: Grammar, a: E, nd: int, shape: tuple) -> E:
                     E(f"{f}.embedding([1, 0, 1], {a.text})", (3, shape[1]))]
         if shape[0] == 2:
             options.append(E(f"{f}.glu({a.text}, 0)", (1, shape[1])))
+        options.append(E(f"{f}.pad({a.text}, (1, 2), mode='{self.pick(['reflect', 'replicate', 'circular'])}')",
+                         (shape[0], shape[1] + 3)))
         c, n = shape  # unbatched (C, L) for the 1-d layers, (1, C, L) as (C, H, W) for the 2-d ones
         options += [E(f"{f}.conv1d({a.text}, ones(2, {c}, 2) * 0.5, padding=1)", (2, n + 1)),
                     E(f"{f}.conv2d({a.text}.reshape(1, {c}, {n}), ones(1, 1, 2, 2), padding='same')", (1, c, n)),

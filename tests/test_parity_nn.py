@@ -265,3 +265,102 @@ def test_what_pytorch_refuses_in_convolutions_is_refused(expr, words):
 def test_max_pooling_gives_a_tie_to_the_first_maximum_of_the_window():
     grad = api.jacobian("F.max_pool1d(x, 3)", {"x": np.array([[2.0, 1.0, 2.0]])})["x"]
     assert np.array_equal(grad, np.array([[[[1.0, 0.0, 0.0]]]]))
+
+
+def _torch_convolve(a, v, mode="full"):
+    if v.shape[0] > a.shape[0]:
+        a, v = v, a
+    n, m = a.shape[0], v.shape[0]
+    full = F.conv1d(a[None, None], v.flip(0)[None, None], padding=m - 1)[0, 0]
+    start, count = {"full": (0, n + m - 1), "same": ((m - 1) // 2, n), "valid": (m - 1, n - m + 1)}[mode]
+    return full[start:start + count]
+
+
+def _torch_polyval(p, x):
+    y = torch.zeros_like(x)
+    for c in p:
+        y = y * x + c
+    return y
+
+
+p4 = rng.uniform(-1, 1, 4)
+a7, v3 = rng.uniform(-1, 1, 7), rng.uniform(-1, 1, 3)
+LAST = [
+    ("F.pad(X, (1, 2), mode='reflect')", {"X": X1}, lambda X: F.pad(X, (1, 2), mode="reflect")),
+    ("F.pad(X, (2, 1, 0, 3), mode='replicate')", {"X": X1}, lambda X: F.pad(X, (2, 1, 0, 3), mode="replicate")),
+    ("F.pad(Y, (6, 1, 5, 0), mode='circular')", {"Y": X2}, lambda Y: F.pad(Y, (6, 1, 5, 0), mode="circular")),
+    ("(F.pad(X[0], (3, 3), 'reflect') ** 2).sum()", {"X": X1[:, :, :4]},
+     lambda X: (F.pad(X[0], (3, 3), "reflect") ** 2).sum()),
+    ("np.pad(x, 2, mode='edge')", {"x": x4}, lambda x: F.pad(x[None], (2, 2), mode="replicate")[0]),
+    ("np.pad(A, ((1, 2), (3, 0)), mode='reflect')", {"A": A},
+     lambda A: F.pad(A[None], (3, 0, 1, 2), mode="reflect")[0]),
+    ("np.pad(A, ((1, 3), (2, 0)), mode='wrap')", {"A": A}, lambda A: F.pad(A[None], (2, 0, 1, 3), mode="circular")[0]),
+    ("np.pad(x, (2, 3), mode='symmetric')", {"x": x4}, lambda x: torch.cat([x[:2].flip(0), x, x[1:].flip(0)])),
+    ("np.pad(x, 9, mode='reflect')", {"x": x4}, lambda x: x[torch.tensor(
+        [abs((i + 3) % 6 - 3) for i in range(-9, 13)])]),
+    ("x.unfold(0, 2, 1)", {"x": x4}, lambda x: x.unfold(0, 2, 1)),
+    ("T.unfold(2, 3, 1)", {"T": T}, lambda T: T.unfold(2, 3, 1)),
+    ("T.unfold(dimension=1, size=2, step=2)", {"T": T}, lambda T: T.unfold(dimension=1, size=2, step=2)),
+    ("(A.unfold(-1, 3, 1) ** 2).sum()", {"A": A}, lambda A: (A.unfold(-1, 3, 1) ** 2).sum()),
+    ("np.convolve(a, v)", {"a": a7, "v": v3}, lambda a, v: _torch_convolve(a, v)),
+    ("np.convolve(v, a, 'same')", {"a": a7, "v": v3}, lambda a, v: _torch_convolve(v, a, "same")),
+    ("np.convolve(a[:4], v[:2], mode='same')", {"a": a7, "v": v3}, lambda a, v: _torch_convolve(a[:4], v[:2], "same")),
+    ("np.convolve(a, v, mode='valid')", {"a": a7, "v": v3}, lambda a, v: _torch_convolve(a, v, "valid")),
+    ("np.convolve(a, v).sum() ** 2", {"a": a7, "v": v3}, lambda a, v: _torch_convolve(a, v).sum() ** 2),
+    ("np.polyval(p, x)", {"p": p4, "x": x4}, lambda p, x: _torch_polyval(p, x)),
+    ("np.polyval(p, A)", {"p": p4, "A": A}, lambda p, A: _torch_polyval(p, A)),
+    ("np.polyval(p, x[0])", {"p": p4, "x": x4}, lambda p, x: _torch_polyval(p, x[0])),
+]
+
+
+@pytest.mark.parametrize("case", LAST, ids=[f"last-{k}-{c[0]}" for k, c in enumerate(LAST)])
+def test_padding_windows_and_polynomials_match_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric", "wrap"])
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_np_pad_modes_equal_numpy_for_any_width(mode, n):
+    x = rng.uniform(-1, 1, (2, n))
+    for width in (1, 2, n, 2 * n + 1, ((1, 3), (0, 9))):
+        assert np.array_equal(api.evaluate(f"np.pad(x, {width}, mode='{mode}')", {"x": x}), np.pad(x, width, mode=mode))
+
+
+def test_polyval_and_convolve_equal_numpy():
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1.5])
+    assert np.array_equal(api.evaluate("np.polyval(p, x)", {"p": p4, "x": x}), np.polyval(p4, x), equal_nan=True)
+    assert np.array_equal(api.evaluate("np.polyval(torch.tensor([]), x)", {"x": x}), np.zeros(6))
+    for mode in ("full", "same", "valid"):
+        for a, v in ((a7, v3), (v3, a7), (a7[:1], v3), (a7[:2], v3[:2])):
+            np.testing.assert_allclose(api.evaluate(f"np.convolve(a, v, '{mode}')", {"a": a, "v": v}),
+                                       np.convolve(a, v, mode), rtol=1e-14, atol=1e-15)
+
+
+MORE_REFUSED = [
+    ("F.pad(x, (1, 1), mode='reflect')", "1 to 3 last axes"),
+    ("F.pad(A, (1, 1, 1, 1), mode='reflect')", "1 to 3 last axes"),
+    ("F.pad(A, (4, 0), mode='reflect')", "at most 3"),
+    ("F.pad(A, (5, 0), mode='circular')", "at most 4"),
+    ("F.pad(A, (-1, 0), mode='replicate')", "cannot pad"),
+    ("F.pad(A, (1, 0), mode='edge')", "'reflect', 'replicate', 'circular'"),
+    ("np.pad(A, 1, mode='mean')", "not supported"),
+    ("F.pad(A, (1, 0), mode='reflect', value=2.0)", "takes no value"),
+    ("np.pad(A, 1, mode='reflect', reflect_type='odd')", "reflect_type"),
+    ("np.pad(A[:0], 1, mode='wrap')", "length 0"),
+    ("x.unfold(0, 5, 1)", "size must be from 0"),
+    ("x.unfold(0, 2, 0)", "step > 0"),
+    ("x.unfold(1, 2, 1)", "unfold"),
+    ("x[0].unfold(0, 1, 1)", "scalar"),
+    ("F.unfold(A, 2)", "not supported"),
+    ("np.convolve(A, x)", "two vectors"),
+    ("np.convolve(x, x[:0])", "empty"),
+    ("np.convolve(x, x, 'circular')", "'full', 'same' or 'valid'"),
+    ("np.polyval(A, x)", "vector"),
+]
+
+
+@pytest.mark.parametrize("expr, words", MORE_REFUSED, ids=[c[0] for c in MORE_REFUSED])
+def test_bad_padding_windows_and_polynomials_are_refused(expr, words):
+    with pytest.raises(JacError, match=words):
+        api.jacobian(expr, {k: v for k, v in VALUES.items() if k in expr})

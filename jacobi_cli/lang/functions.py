@@ -1861,7 +1861,9 @@ def _pad(torch_order):
         x = tensor(b, a["x"], "pad", position)
         mode = static(b, a["mode"], "mode", position)
         if mode != "constant":
-            raise JacValueError(f"pad: mode={mode!r} is not supported by jac (only 'constant')", position)
+            if static(b, a["value"], "value", position) not in (0, None):
+                raise JacValueError(f"pad: mode={mode!r} takes no value (it repeats the input's elements)", position)
+            return _pad_by_index(b, x, a["pad"], mode, torch_order, position)
         value = static(b, a["value"], "value", position)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise JacValueError("pad: the value must be one number", position)
@@ -1889,6 +1891,52 @@ def _pad(torch_order):
 
 FUNCTIONS["pad"] = _pad(False)
 variant("torch", "pad")(_pad(True))
+
+# The padding modes that repeat elements, as a position in the axis for each padded position
+# (i counted from the first element): edge / replicate, wrap / circular, reflect (the edge not
+# repeated) and symmetric (repeated), periodic for widths past the axis' length, as np.pad.
+PAD_MODES = {"torch": ("reflect", "replicate", "circular"), "numpy": ("edge", "reflect", "symmetric", "wrap")}
+
+
+def _pad_positions(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
+    i = np.arange(-lo, n + hi)
+    if mode in ("edge", "replicate"):
+        return np.clip(i, 0, n - 1)
+    if mode in ("wrap", "circular"):
+        return i % n
+    if mode == "symmetric":
+        j = i % (2 * n)
+        return np.where(j < n, j, 2 * n - 1 - j)
+    if n == 1:  # reflect
+        return np.zeros_like(i)
+    j = i % (2 * (n - 1))
+    return np.where(j < n, j, 2 * (n - 1) - j)
+
+
+def _pad_by_index(b, x: Tracer, pad, mode, torch_order: bool, position) -> Tracer:
+    """F.pad's reflect / replicate / circular and np.pad's edge / reflect / symmetric / wrap: each
+    padded axis gathered by constant positions (its derivative adds the repeats back)."""
+    library = "torch" if torch_order else "numpy"
+    fname = "F.pad" if torch_order else "np.pad"
+    if mode not in PAD_MODES[library]:
+        raise JacValueError(f"{fname}: mode={mode!r} is not supported by jac (only 'constant', "
+                            f"{', '.join(repr(m) for m in PAD_MODES[library])})", position)
+    shape = _concrete(x, "pad", position)
+    widths = _pad_widths(b, pad, x.ndim, torch_order, position)
+    if torch_order:
+        k = len(static_ints(b, pad, "pad", position)) // 2
+        if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
+            raise JacValueError(f"F.pad: mode={mode!r} pads 1 to 3 last axes of an input with 1 or 2 more axes "
+                                f"(as PyTorch); got {2 * k} pad sizes for shape {fmt(shape)}", position)
+    for axis, ((lo, hi), n) in enumerate(zip(widths, shape)):
+        if not (lo or hi):
+            continue
+        limit = n - 1 if mode == "reflect" and torch_order else n if mode == "circular" else None
+        if lo < 0 or hi < 0 or n == 0 or (limit is not None and max(lo, hi) > limit):
+            raise JacValueError(f"{fname}: mode={mode!r} cannot pad axis {axis} of length {n} by ({lo}, {hi})"
+                                + (f": at most {limit}" if limit is not None else ""), position)
+        x = _take(b, x, (slice(None),) * axis + (_pad_positions(mode, n, lo, hi),), position)
+    return x
 
 
 def _diagonal_index(n, m, k):
@@ -4569,3 +4617,71 @@ def _pool_argmax(b, win: Tracer, position) -> Tracer:
 for _nd in (1, 2):
     FUNCTIONS[f"avg_pool{_nd}d"] = _avg_pool(_nd)
     FUNCTIONS[f"max_pool{_nd}d"] = _max_pool(_nd)
+
+
+# --- windows and polynomials: x.unfold, np.convolve, np.polyval ---
+
+@variant("method", "unfold")
+def _method_unfold(b, args, kwargs, position):
+    """x.unfold(dimension, size, step): the windows of ``size`` along ``dimension``, ``step`` apart,
+    as a new last axis (Tensor.unfold; F.unfold, PyTorch's im2col, is another function)."""
+    kwargs = {("axis" if k == "dimension" else k): v for k, v in kwargs.items()}
+    a = arguments(".unfold", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "size": REQUIRED, "step": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], ".unfold", position)
+    if x.ndim == 0:
+        raise JacShapeError(".unfold() needs at least a vector, got a scalar", position)
+    axis = _one_axis(b, a["axis"], x, position, ".unfold")
+    n = _concrete(x, ".unfold", position)[axis]
+    size, step = (static_int(b, a[k], k, position) for k in ("size", "step"))
+    if step <= 0 or not 0 <= size <= n:
+        raise JacValueError(f".unfold(): size must be from 0 to the dim's length {n} and step > 0, got size={size}, "
+                            f"step={step}", position)
+    at = np.arange((n - size) // step + 1)[:, None] * step + np.arange(size)[None, :]
+    win = _take(b, x, (slice(None),) * axis + (at,), position)  # (..., O, size, ...)
+    order = [d for d in range(win.ndim) if d != axis + 1] + [axis + 1]
+    return _permute(b, win, order, position)
+
+
+@function("convolve")
+def _convolve(b, args, kwargs, position):
+    """np.convolve(a, v, mode='full'): Σₖ a[k] v[n - k] of two vectors; 'same' keeps the longer's
+    length, 'valid' only where they overlap fully."""
+    a = arguments("convolve", args, kwargs, {"x": REQUIRED, "v": REQUIRED, "mode": Static("full")}, position)
+    x, v = tensor(b, a["x"], "convolve", position), tensor(b, a["v"], "convolve", position)
+    mode = static(b, a["mode"], "mode", position)
+    if mode not in ("full", "same", "valid"):
+        raise JacValueError(f"convolve(): mode must be 'full', 'same' or 'valid', got {mode!r}", position)
+    x, v = (_reshape_to(b, t, (1,), position) if t.ndim == 0 else t for t in (x, v))
+    if x.ndim != 1 or v.ndim != 1:
+        raise JacShapeError(f"convolve needs two vectors, got shapes {fmt(x.shape)} and {fmt(v.shape)}", position)
+    n, m = _concrete(x, "convolve", position)[0], _concrete(v, "convolve", position)[0]
+    if n == 0 or m == 0:
+        raise JacValueError("convolve(): neither vector may be empty (NumPy refuses)", position)
+    if m > n:  # NumPy swaps them: the longer one slides
+        x, v, n, m = v, x, m, n
+    full = _padded(b, x, [(m - 1, m - 1)], position)
+    start = {"full": 0, "same": (m - 1) // 2, "valid": m - 1}[mode]
+    count = {"full": n + m - 1, "same": n, "valid": n - m + 1}[mode]
+    at = np.arange(start, start + count)[:, None] + np.arange(m)[None, :]
+    win = _take(b, full, (at,), position)
+    flipped = _take(b, v, (slice(None, None, -1),), position)
+    return einsum_of(b, "ok,k->o", [win, flipped], position)
+
+
+@function("polyval")
+def _polyval(b, args, kwargs, position):
+    """np.polyval(p, x): p[0] xⁿ⁻¹ + … + p[n-1] by Horner's rule, as NumPy (which starts from 0 · x)."""
+    a = arguments("polyval", args, kwargs, {"p": REQUIRED, "x": REQUIRED}, position)
+    p, x = tensor(b, a["p"], "polyval", position), tensor(b, a["x"], "polyval", position)
+    if p.ndim != 1:
+        raise JacShapeError(f"polyval: the coefficients p must be a vector, got shape {fmt(p.shape)}", position)
+    count = _concrete(p, "polyval", position)[0]
+    if count == 0:  # NumPy's zeros_like(x)
+        shape = _concrete(x, "polyval", position)
+        b.check_size(shape, f"polyval's result, shape {fmt(shape)},", position)
+        return b.const(np.zeros(shape, dtype=b.dtype), position)
+    y = b.apply("mul", x, 0.0, position=position)
+    for i in range(count):
+        y = b.apply("add", b.apply("mul", y, x, position=position), _take(b, p, (i,), position), position=position)
+    return y
