@@ -148,6 +148,8 @@ REFUSED = [
     ("F.scaled_dot_product_attention(Q, V, V)", "do not fit"),
     ("F.scaled_dot_product_attention(Q, K, V[:, :4])", "do not fit"),
     ("F.scaled_dot_product_attention(Q, K, V, enable_gqa=True)", "enable_gqa"),
+    ("F.scaled_dot_product_attention(Q, K, V, Q[0] > 0)", "attn_mask of shape \\(3, 4\\)"),
+    ("F.scaled_dot_product_attention(Q[0], K[0], V[0], ones(2, 3, 5) > 0)", "attn_mask of shape \\(2, 3, 5\\)"),
 ]
 
 

@@ -4376,6 +4376,14 @@ def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tra
     if mask is None:
         return b.apply("softmax", s, axis=s.ndim - 1, position=position)
     m = tensor(b, mask, fname, position)
+    from ..ir.shapes import broadcast
+    try:
+        fits = broadcast(s.shape, m.shape) == tuple(s.shape)
+    except JacShapeError:
+        fits = False
+    if not fits:
+        raise JacShapeError(f"{fname}: attn_mask of shape {fmt(m.shape)} does not broadcast to the attention "
+                            f"weights' shape {fmt(s.shape)} (..., L, S)", position)
     if is_boolean(b, m):
         s = b.apply("where", m, s, -math.inf, position=position)
     else:
