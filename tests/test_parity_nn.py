@@ -125,6 +125,7 @@ REFUSED = [
     ("F.batch_norm(N, b, b)", "running_mean must have one entry"),
     ("F.batch_norm(A[:1], None, None, training=True)", "more than 1 value"),
     ("F.batch_norm(N)", "missing its argument 'running_mean'"),
+    ("F.batch_norm(N, None, None, training='yes')", "training must be True or False"),
     ("F.dropout(A)", "random.*training=False"),
     ("F.dropout(A, 0.2, True)", "random"),
     ("F.dropout(A, p=1.5, training=False)", "between 0 and 1"),
@@ -148,6 +149,7 @@ REFUSED = [
     ("F.scaled_dot_product_attention(Q, V, V)", "do not fit"),
     ("F.scaled_dot_product_attention(Q, K, V[:, :4])", "do not fit"),
     ("F.scaled_dot_product_attention(Q, K, V, enable_gqa=True)", "enable_gqa"),
+    ("F.scaled_dot_product_attention(Q, K, V, scale='x')", "scale must be a number"),
     ("F.scaled_dot_product_attention(Q, K, V, Q[0] > 0)", "attn_mask of shape \\(3, 4\\)"),
     ("F.scaled_dot_product_attention(Q[0], K[0], V[0], ones(2, 3, 5) > 0)", "attn_mask of shape \\(2, 3, 5\\)"),
 ]

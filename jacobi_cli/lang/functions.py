@@ -4034,6 +4034,13 @@ def _corrcoef(b, args, kwargs, position):
 # Each lowers onto existing ops (matmul, mean, rsqrt, softmax, getitem...), which carry the
 # derivatives; the checks refuse what PyTorch refuses, naming the function and the argument.
 
+def _flag(b, value, what: str, fname, position) -> bool:
+    v = static(b, value, what, position)
+    if not isinstance(v, (bool, int, float)):
+        raise JacValueError(f"{fname}(): {what} must be True or False, got {v!r}", position)
+    return bool(v)
+
+
 def _optional(b, value, fname, position):
     return None if value is None else tensor(b, value, fname, position)
 
@@ -4208,7 +4215,7 @@ def _batch_norm(b, args, kwargs, position):
     for k in ("running_mean", "running_var"):
         if a[k] is not None:
             _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
-    if static(b, a["training"], "training", position):
+    if _flag(b, a["training"], "training", fname, position):
         y = _batch_stats(b, x, (0,) + tuple(range(2, x.ndim)), a, fname, position)
     else:
         y = _running(b, a, x, fname, position)
@@ -4228,7 +4235,7 @@ def _instance_norm(b, args, kwargs, position):
     for k in ("running_mean", "running_var"):
         if a[k] is not None:
             _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
-    if static(b, a["use_input_stats"], "use_input_stats", position):
+    if _flag(b, a["use_input_stats"], "use_input_stats", fname, position):
         y = _batch_stats(b, x, tuple(range(2, x.ndim)), a, fname, position)
     else:
         y = _running(b, a, x, fname, position)
@@ -4243,7 +4250,7 @@ def _dropout(fname, training_default):
         p = static(b, a["ord"], "p", position)
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise JacValueError(f"{fname}(): the dropout probability p must be between 0 and 1, got {p!r}", position)
-        if p == 0 or not static(b, a["training"], "training", position):
+        if p == 0 or not _flag(b, a["training"], "training", fname, position):
             return x
         raise JacValueError(f"F.{fname}(x, p={p:g}, training=True) is random: each call keeps other elements, so it "
                             "has no one Jacobian. Write training=False (evaluation: the identity) or p=0, or bind "
@@ -4284,7 +4291,7 @@ def _embedding(b, args, kwargs, position):
     if static(b, a["max_norm"], "max_norm", position) is not None:
         raise JacValueError("embedding(): max_norm= renormalizes the weight in place, which jac does not do; "
                             "leave it out", position)
-    if static(b, a["scale_grad_by_freq"], "scale_grad_by_freq", position):
+    if _flag(b, a["scale_grad_by_freq"], "scale_grad_by_freq", fname, position):
         raise JacValueError("embedding(): scale_grad_by_freq=True scales PyTorch's gradient, which is then no "
                             "derivative; jac computes derivatives only", position)
     w = tensor(b, a["weight"], fname, position)
@@ -4352,13 +4359,15 @@ def _sdpa(b, args, kwargs, position):
     if p > 0:
         raise JacValueError(f"{fname}(..., dropout_p={p:g}) drops attention weights at random, so it has no one "
                             "Jacobian; write dropout_p=0 (evaluation)", position)
-    if static(b, a["enable_gqa"], "enable_gqa", position):
+    if _flag(b, a["enable_gqa"], "enable_gqa", fname, position):
         raise JacValueError(f"{fname}(): enable_gqa=True is not supported by jac", position)
-    causal = bool(static(b, a["is_causal"], "is_causal", position))
+    causal = _flag(b, a["is_causal"], "is_causal", fname, position)
     if causal and a["attn_mask"] is not None:
         raise JacValueError(f"{fname}(): give attn_mask= or is_causal=True, not both (PyTorch refuses both)",
                             position)
     scale = static(b, a["scale"], "scale", position)
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))):
+        raise JacValueError(f"{fname}(): scale must be a number, got {scale!r}", position)
     if scale is None:
         scale = 1.0 / math.sqrt(_concrete(q, fname, position)[-1])
     scores = b.apply("mul", b.apply("matmul", q, matrix_transpose(b, k, position, fname), position=position),
@@ -4520,7 +4529,7 @@ def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         raise JacValueError(f"{fname}(): padding {list(padding)} must be at most half of kernel_size "
                             f"{list(kernel)}", position)
-    if static(b, a["ceil_mode"], "ceil_mode", position):
+    if _flag(b, a["ceil_mode"], "ceil_mode", fname, position):
         for n, k, s, p, d in zip(x.shape[x.ndim - nd:], kernel, stride, padding, dilation):
             span = d * (k - 1) + 1
             floor = _window_count(n + 2 * p, k, s, d, fname, position)
@@ -4551,7 +4560,7 @@ def _avg_pool(nd: int):
                 raise JacValueError(f"{fname}(): divisor_override must be a nonzero integer, got {override!r}",
                                     position)
             return b.apply("div", total, float(override), position=position)
-        if static(b, a["count_include_pad"], "count_include_pad", position) or not any(padding):
+        if _flag(b, a["count_include_pad"], "count_include_pad", fname, position) or not any(padding):
             return b.apply("div", total, float(np.prod(kernel)), position=position)
         inside = np.ones(tuple(n + 2 * p for n, p in zip(x.shape[x.ndim - nd:], padding)))
         inside[tuple(slice(p, p + n) for n, p in zip(x.shape[x.ndim - nd:], padding))] = 2.0
@@ -4593,7 +4602,7 @@ def _max_pool(nd: int):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
                                             "dilation": 1, "ceil_mode": False, "return_indices": False}, position)
         x = tensor(b, a["x"], fname, position)
-        if static(b, a["return_indices"], "return_indices", position):
+        if _flag(b, a["return_indices"], "return_indices", fname, position):
             raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
         kernel, stride, padding, dilation = _pool_geometry(b, a, x, nd, fname, position, True)
         lead = x.ndim - nd
