@@ -94,6 +94,14 @@ CASES = [
     ("F.scaled_dot_product_attention(Q, K, V, attn_mask=M)",
      {"Q": Q, "K": K, "V": V, "M": np.where([[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]], 0.5, -np.inf)},
      lambda Q, K, V, M: F.scaled_dot_product_attention(Q, K, V, attn_mask=M)),
+    # boolean masks through a triangle, a transpose, an index; float masks with -inf
+    ("F.scaled_dot_product_attention(Q, K, V, torch.tril(torch.ones(3, 5, dtype=torch.bool), 1))",
+     {"Q": Q, "K": K, "V": V},
+     lambda Q, K, V: F.scaled_dot_product_attention(Q, K, V, torch.tril(torch.ones(3, 5, dtype=torch.bool), 1))),
+    ("F.scaled_dot_product_attention(Q, K, V, (M.T > 0).T[None])", {"Q": Q, "K": K, "V": V, "M": A[:, :1] - E.T},
+     lambda Q, K, V, M: F.scaled_dot_product_attention(Q, K, V, (M > 0)[None])),
+    ("F.scaled_dot_product_attention(Q, K, V, M.masked_fill(M > 0, -inf))", {"Q": Q, "K": K, "V": V, "M": A[:, :1] - E.T},
+     lambda Q, K, V, M: F.scaled_dot_product_attention(Q, K, V, M.masked_fill(M > 0, -np.inf))),
     ("F.scaled_dot_product_attention(x[:2].reshape(1, 2), K[0][:, :2], V[0]).sum()", {"x": x4, "K": K, "V": V},
      lambda x, K, V: F.scaled_dot_product_attention(x[:2].reshape(1, 2), K[0][:, :2], V[0]).sum()),
 ]
@@ -150,6 +158,9 @@ REFUSED = [
     ("F.scaled_dot_product_attention(Q, K, V[:, :4])", "do not fit"),
     ("F.scaled_dot_product_attention(Q, K, V, enable_gqa=True)", "enable_gqa"),
     ("F.scaled_dot_product_attention(Q, K, V, scale='x')", "scale must be a number"),
+    ("F.scaled_dot_product_attention(Q, K, V, torch.tril(torch.ones(3, 5)))", "cannot tell"),
+    ("F.scaled_dot_product_attention(Q, K, V, [[1.0, 0, 1, 1, 0]])", "cannot tell"),
+    ("F.scaled_dot_product_attention(Q, K, V, torch.where(Q[0, :, :1] > K[0, :, 0], True, False))", "cannot tell"),
     ("F.scaled_dot_product_attention(Q, K, V, Q[0] > 0)", "attn_mask of shape \\(3, 4\\)"),
     ("F.scaled_dot_product_attention(Q[0], K[0], V[0], ones(2, 3, 5) > 0)", "attn_mask of shape \\(2, 3, 5\\)"),
 ]

@@ -1723,8 +1723,10 @@ def _triangle(lower: bool):
         rows, cols = np.nonzero(keep)
         index = (slice(None),) * (x.ndim - 2) + (rows, cols)
         if rows.size == 0:  # nothing kept: zeros, whatever x holds
-            return b.const(np.zeros(x.shape, b.dtype), position)
-        return _place(b, _take(b, x, index, position), index, x.shape, position)
+            out = b.const(np.zeros(x.shape, b.dtype), position)
+        else:
+            out = _place(b, _take(b, x, index, position), index, x.shape, position)
+        return boolean(b, out) if is_boolean(b, x) else out  # a triangle of a mask is a mask
     return lower_fn
 
 
@@ -4376,6 +4378,29 @@ def _sdpa(b, args, kwargs, position):
                    position=position)
 
 
+SHAPE_OPS = ("reshape", "transpose", "getitem", "broadcast_to", "scatter", "detach")
+
+
+def _mask_kind(b, m: Tracer, fname, position) -> bool:
+    """Is attn_mask PyTorch's boolean mask (True keeps) rather than a float one (added)? jac keeps
+    no dtypes: a mask is boolean when made by a comparison or logic, also through reshapes,
+    transposes, indexing and broadcasts; 0/1 values of no such origin are refused as ambiguous."""
+    node = b.nodes[m.id]
+    while node.id not in booleans(b) and node.op in SHAPE_OPS:
+        node = b.nodes[node.args[0]]
+    if node.id in booleans(b):
+        return True
+    zero_one = node.op == "const" and np.isin(np.asarray(node.value), (0.0, 1.0)).all()
+    if node.op == "where":
+        branches = [b.nodes[a] for a in node.args[1:]]
+        zero_one = all(n.op == "const" and np.isin(np.asarray(n.value), (0.0, 1.0)).all() for n in branches)
+    if zero_one:
+        raise JacValueError(f"{fname}(): attn_mask holds 0s and 1s that jac cannot tell to be booleans (keep where "
+                            "true) or floats (added to the scores); write a comparison (mask > 0) for a boolean "
+                            "mask, or 0 and -inf for a float one", position)
+    return False
+
+
 def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tracer:
     """softmax over the last axis of the masked scores ``s``; rows masked entirely are 0 (PyTorch's
     safe softmax), computed from finite scores there so that no NaN reaches a derivative."""
@@ -4385,6 +4410,7 @@ def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tra
     if mask is None:
         return b.apply("softmax", s, axis=s.ndim - 1, position=position)
     m = tensor(b, mask, fname, position)
+    boolean_mask = _mask_kind(b, m, fname, position)
     from ..ir.shapes import broadcast
     try:
         fits = broadcast(s.shape, m.shape) == tuple(s.shape)
@@ -4393,7 +4419,7 @@ def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tra
     if not fits:
         raise JacShapeError(f"{fname}: attn_mask of shape {fmt(m.shape)} does not broadcast to the attention "
                             f"weights' shape {fmt(s.shape)} (..., L, S)", position)
-    if is_boolean(b, m):
+    if boolean_mask:
         s = b.apply("where", m, s, -math.inf, position=position)
     else:
         s = b.apply("add", s, m, position=position)
