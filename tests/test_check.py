@@ -215,3 +215,22 @@ def test_bad_input_exits_2(args, kind):
 def test_installed_command_exits_1_on_a_mismatch():
     bad = subprocess.run([sys.executable, "-m", "jacobi_cli", "check", "relu(x)", "x=0"], capture_output=True, text=True)
     assert bad.returncode == 1 and "FAIL" in bad.stdout and not bad.stderr
+
+
+def test_a_check_in_chunks_enters_the_blas_threads_once_and_finds_what_one_chunk_finds(monkeypatch):
+    """jac check runs forward mode a chunk of columns at a time (planner.dense_part, as a streamed
+    Jacobian's passes); the BLAS thread choice is made once per check, not once per chunk."""
+    from jacobi_cli.tools import check as check_module
+
+    problem = api.prepare("tanh(A @ x) + abs(sum(x) - 3.5)", {"A": "arange(12.0).reshape(4, 3) / 5", "x": [1.0, 0.5, 2.0]})
+    whole = check(problem)
+    entered = []
+    threads_for = check_module.threads_for
+    monkeypatch.setattr(check_module, "threads_for", lambda work: entered.append(work) or threads_for(work))
+    monkeypatch.setattr(check_module, "plan_columns", lambda *args: 1)  # one column per chunk: 12 + 3 chunks
+    chunked = check(problem)
+    assert len(entered) == 1
+    assert chunked.keys() == whole.keys() == {"A", "x"}
+    for name in whole:
+        assert dataclasses.astuple(chunked[name]) == dataclasses.astuple(whole[name])
+    assert whole["x"].kink_count == 12  # |sum(x) - 3.5| at sum(x) = 3.5: a kink in every element, listed per chunk

@@ -209,3 +209,23 @@ def test_kernels_give_the_interpreters_answers_for_every_value(e, sets):
         assert _same(f.jvp(env, tangents), jvp_of(problem, tangents_of(problem, tangents))), k
         assert _same(f.value(env), problem.output), k
     assert f.kernels() or accepted < 2, "no call was compiled"
+
+
+@pytest.mark.parametrize("expr", ["tanh(W @ x) * 1.25", "a = sin(x); a, sum(W @ x)"])
+def test_jacobian_of_a_bound_problem_reads_its_values(expr, monkeypatch):
+    """jacobian(..., problem=p) (jac run) evaluates nothing again where no kernel answers, and
+    answers as jacobian() does, for one output and for several."""
+    from jacobi_cli.engine import autodiff
+
+    f = Compiled(expr, {"W": (2, 3), "x": (3,)})
+    env = {"W": np.arange(6.0).reshape(2, 3) / 7, "x": np.array([0.5, -1.0, 2.0])}
+    want = f.jacobian(env)
+    problem = f.bind(env, several=f.graph.several)
+    evaluations = []
+    evaluate = autodiff.evaluate
+    monkeypatch.setattr(autodiff, "evaluate", lambda graph, e: evaluations.append(1) or evaluate(graph, e))
+    got = f.jacobian(env, problem=problem)
+    assert not evaluations
+    flat = (lambda d: d) if not f.graph.several else (lambda d: {(o, n): a for o, js in d.items() for n, a in js.items()})
+    assert flat(got).keys() == flat(want).keys()
+    assert all(np.array_equal(flat(got)[k], flat(want)[k]) for k in flat(want))

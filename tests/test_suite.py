@@ -582,3 +582,124 @@ def test_a_row_of_numbers_is_checked_as_one_and_a_bool_in_it_is_still_refused():
     assert not suites._has_non_number([[1.0, 2], [3, 4.5]])
     assert suites._has_non_number([[1.0, True]]) and suites._has_non_number([1.0, "2"])
     assert suites._has_non_number([[1.0], [[2.0, None]]])
+
+
+def test_each_case_evaluates_once_and_repeated_shapes_run_a_kernel(monkeypatch):
+    """A case binds its inputs once (value, Jacobian, VJP all read that one forward pass); the
+    cases that share an expression and shapes run a kernel from the third on, checked once
+    against the interpreter, and a kernel answers as the interpreter does."""
+    from jacobi_cli.engine import autodiff
+    from jacobi_cli.engine import compiled as compiled_module
+    from jacobi_cli.tools import api
+
+    expr = "sin(x) * x**2 + 0.625 * x"  # an expression no other test compiles: its counts start at 0
+    cases = "".join(f"""
+[[case]]
+name = "case {i}"
+expr = "{expr}"
+bindings = {{ x = [{i}.5, 2, -1] }}
+value = {np.round(np.sin([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) ** 2 + 0.625 * np.array([i + .5, 2, -1]), 12).tolist()}
+jacobian.x = {np.diag(np.round(np.cos([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) ** 2 + 2 * np.sin([i + .5, 2, -1]) * np.array([i + .5, 2, -1]) + 0.625, 12)).tolist()}
+""" for i in range(5))
+    suite = load(cases)
+    evaluations, interpreted = [], []
+    evaluate, jacobians = autodiff.evaluate, compiled_module.jacobians
+    monkeypatch.setattr(autodiff, "evaluate", lambda graph, env: evaluations.append(1) or evaluate(graph, env))
+    monkeypatch.setattr(compiled_module, "jacobians", lambda *args: interpreted.append(1) or jacobians(*args))
+    results = suites.run_cases(suite.cases)
+    assert [r.status for r in results] == ["passed"] * 5, [r.failures for r in results]
+    assert len(evaluations) == 5  # one forward pass per case (it was two for each case without a kernel)
+    assert len(interpreted) == 2  # the kernel, built at the second case, runs the third to the fifth
+    compiled = api.prepare(expr, {"x": [1.0, 2.0, 3.0]}).compiled
+    assert [k for key, k in compiled.kernels().items() if key[0] == "jacobian"][0] is not None
+
+
+def test_progress_draws_every_line_with_one_renderer(monkeypatch, capsys):
+    """Plain lines (a CI log) come from one Renderer, not one made per case; on a terminal the
+    failures above the bar show control characters in a name escaped, as every other line does."""
+    from jacobi_cli.cli import render
+
+    made = []
+
+    class Counted(render.Renderer):
+        def __init__(self, *args, **kwargs):
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    results = suites.run_cases(load(PASSING + FAILING).cases)
+    results[1].name = "wrong \x1b[2J jacobian"
+    monkeypatch.setattr(render, "Renderer", Counted)
+    with RunProgress(len(results)) as progress:
+        for result in results:
+            progress(result)
+    out = capsys.readouterr().out
+    assert len(made) == 1 and out.count("\n") == 2 and "\\x1b[2J" in out and "\x1b" not in out
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, force_interactive=True, width=100)
+    with RunProgress(len(results), console) as progress:
+        for result in results:
+            progress(result)
+    assert "FAIL  wrong \\x1b" in buffer.getvalue() and "wrong \x1b" not in buffer.getvalue()  # (rich styles the rest)
+
+
+TOML_1_1 = {  # what TOML 1.1 added: rtoml 0.14 reads it, tomllib (TOML 1.0, the reference) refuses it
+    "an inline table over lines": 'bindings = {\n  x = [2, 3]\n}',
+    "a trailing comma": 'bindings = { x = [2, 3], }',
+    "a comment in an inline table": 'bindings = { x = [2, 3], # the point\n }',
+    "a nested inline table over lines": 'bindings = { x = [2, 3] }\ncheck = { rtol = 1e-5,\n atol = 1e-8 }',
+    "an inline table after a string": 'bindings = { x = "[2, 3]",\n }',
+    "\\e": 'bindings = { x = [2, 3] }\ndescription = "\\e[1m"',
+    "\\x": 'bindings = { x = [2, 3] }\ndescription = """sq\\x75are"""',
+    "a time without seconds": 'bindings = { x = [2, 3] }\ndescription = 10:30',
+    "a date-time without seconds": 'bindings = { x = [2, 3] }\ndescription = 2026-11-30T10:30Z',
+}
+
+
+@pytest.mark.parametrize("what", list(TOML_1_1))
+def test_toml_1_1_is_refused_as_tomllib_refuses_it(what):
+    """A suite that rtoml reads but tomllib refuses must not pass in jac and fail elsewhere
+    (Python 3.10 without rtoml, other TOML tools): it is refused as not valid TOML."""
+    text = f'[[case]]\nname = "square"\nexpr = "x**2"\n{TOML_1_1[what]}\njacobian.x = [[4, 0], [0, 6]]\n'
+    assert suites._may_be_toml_1_1(text)
+    with pytest.raises(JacSuiteError, match="not valid TOML"):
+        suites.parse_suite(text)
+
+
+def test_toml_1_0_with_look_alikes_reads_as_tomllib_reads_it():
+    """Strings, comments and slices that look like TOML 1.1 read as tomllib reads them (by
+    tomllib, or by rtoml where nothing looks like it); a plain suite stays with rtoml."""
+    plain = '[[case]]\nname = "a { b"  # a } brace { in a comment\nexpr = "x[1:3] * 2"\n' \
+            'bindings = { x = "arange(4.0)", y = \'{\' } # {\nvalue = [2, 4]\n'
+    assert not suites._may_be_toml_1_1(plain) and not suites._may_be_toml_1_1(SEEDS.read_text())
+    looks_like = ['a = "x[10:20]"\n', "a = 'C:\\examples'\n", 'a = "\\\\e"\n', 'a = 1979-05-27T07:32:00+07:00\n',
+                  'a = """\n{\n"""\n', 'a = { b = "}", c = 1 }\n', 'a = { b = "{" }\n', "a = { b = '\"' }\n",
+                  'a = [\n { b = 1 },\n { c = 2 },\n]\n']
+    for text in looks_like:
+        assert suites._toml(text) == suites.tomllib.loads(text), text
+
+
+INVALID_TOML = [  # kinds of toml-test's invalid cases: tomllib refuses each; rtoml must not let one through
+    'a = 1\na = 2\n', 'a = 1\n"a" = 2\n', '[t]\nx=1\n[t]\ny=2\n', '[a]\nb = 1\n[a.b]\nc = 2\n', 'a.b = 1\n[a]\nc = 2\n',
+    'a = 1\na.b = 2\n', 'a = {b = 1}\na.c = 2\n', 'a = {b = 1}\n[a]\nc = 2\n', 'a = {b = 1, b.c = 2}\n',
+    '[[a]]\nx=1\n[a]\ny=2\n', 'a = [1]\n[[a]]\n', '[a]\n[[a]]\n', '[fruit]\napple.color = "red"\n[fruit.apple]\n',
+    'a = []\n[[a.b]]\n', '[[a]]\nb = 1\n[a.b]\n', 'a = {b = {c = 1}}\n[a.b.d]\n', 'a = [{b = 1}]\n[[a]]\n',
+    'a = "\\q"\n', 'a = "\\uD800"\n', 'a = "\\u12"\n', 'a = "\\x41"\n', 'a = "\\e"\n', 'a = "\\U0011FFFF"\n',
+    'a = 012\n', 'a = 01.5\n', 'a = +012\n', 'a = -01\n', 'a = _1\n', 'a = 1_\n', 'a = 1__2\n', 'a = 1.\n', 'a = .5\n',
+    'a = 1e\n', 'a = 1_e2\n', 'a = 0X1F\n', 'a = 0x1.8p1\n', 'a = 0b102\n', 'a = -0x1\n', 'a = +0o7\n', 'a = Inf\n',
+    'a = NaN\n', 'a = ++inf\n', 'a = True\n', 'a = 2020-13-01\n', 'a = 2021-02-30\n', 'a = 2021-02-29\n',
+    'a = 2020-01-01T25:00:00Z\n', 'a = 2020-01-01T10:61:00Z\n', 'a = 2020-01-01T10:00:61Z\n', 'a = 2020-1-01\n',
+    'a = 10:00\n', 'a = 1979-05-27T07:32Z\n', 'a = 1979-05-27 07:32\n', 'a = 1979-05-27T07:32:00+25:00\n',
+    'a = 1979-05-27T07:32:00Zx\n', 'a = 1979-05-2707:32:00Z\n', 'a = 07:32:00.\n', 'a = "x\ny"\n', "a = 'x\ny'\n",
+    'a = "x\x01y"\n', 'a = "x\x7fy"\n', '# x\x01\na = 1\n', '# x\x7f\na = 1\n', 'a = 1\rb = 2\n', 'a =\n', 'a 1\n',
+    'a = 1 b = 2\n', 'a = {b = 1,}\n', 'a = {b = 1,\nc = 2}\n', 'a = {\n b = 1\n}\n', 'a = {b = 1, # c\n c = 2}\n',
+    'a = {,}\n', 'a = [1 2]\n', 'a = [,1]\n', 'a = [1, 2\n', 'a = "x\n', 'a = """x\n', ' = 1\n', 'a.b! = 1\n',
+    'a b = 1\n', 'é = 1\n', '[]\n', '[a.]\n', '[[a]\n', '[a] b = 1\n', 'a = """x""""""\n', 'a = """x\\ y"""\n',
+]
+
+
+def test_every_invalid_toml_document_is_refused():
+    for text in INVALID_TOML:
+        with pytest.raises(suites.tomllib.TOMLDecodeError):
+            suites.tomllib.loads(text)
+        with pytest.raises(suites.tomllib.TOMLDecodeError):
+            suites._toml(text)

@@ -988,44 +988,33 @@ class RunProgress:
     printed above it), one plain line per case otherwise (CI logs)."""
 
     def __init__(self, total: int, console: Console | None = None):
-        self._console = console
-        # to a pipe or a file, the lines are written as plain text without rich (~0.1 ms a line)
-        self.plain = console is None and plain_output(sys.stdout)
+        # one Renderer draws every line: to a pipe or a file, plain text without rich (~0.1 ms a line)
+        self.out = Renderer(console)
         self.total, self.done, self.failed = total, 0, 0
         self.bar = None
 
-    @property
-    def console(self):
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(highlight=False)
-        return self._console
-
     def __enter__(self) -> "RunProgress":
-        if not self.plain and self.total and self.console.is_interactive:
+        if not self.out.plain and self.total and self.out.console.is_interactive:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                                        TimeElapsedColumn)
 
             self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[failed]}"), TimeElapsedColumn(), console=self.console,
+                                TextColumn("{task.fields[failed]}"), TimeElapsedColumn(), console=self.out.console,
                                 transient=True)
             self.bar.start()
             self.task = self.bar.add_task("running", total=self.total, failed="")
         return self
 
     def __call__(self, result) -> None:
-        from rich.markup import escape
-
         self.done += 1
         case = case_entry(result)
         self.failed += case["status"] != "passed"
         line = self._line(case)
         if self.bar is None:
-            (Renderer() if self.plain else Renderer(self.console)).line(line)
+            self.out.line(line)
             return
-        if case["status"] != "passed":
-            self.bar.console.print(f"[{STATUS_STYLE[case['status']]}]{escape(line)}[/]", soft_wrap=True)
+        if case["status"] != "passed":  # above the bar: the bar's console is the renderer's
+            self.out.line(line, STATUS_STYLE[case["status"]])
         self.bar.update(self.task, advance=1, failed=f"[red]{self.failed} not passed[/]" if self.failed else "")
 
     def _line(self, case: dict) -> str:

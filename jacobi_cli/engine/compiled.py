@@ -276,9 +276,12 @@ class Compiled:
         return problem.output
 
     def jacobian(self, env: dict, wrt: Sequence[str] | None = None, mode: str = "auto", budget: int | None = None,
-                 structured: bool = False, layout: str = "array") -> dict[str, np.ndarray | Jacobian]:
+                 structured: bool = False, layout: str = "array", *,
+                 problem: Problem | None = None) -> dict[str, np.ndarray | Jacobian]:
         """``{name: dy/dx}`` for each input of ``wrt``: arrays in ``layout``, or
-        :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``."""
+        :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``. A caller that
+        holds what :meth:`bind` made of ``env`` and ``wrt`` passes it as ``problem``: its values
+        are read where no kernel answers, not evaluated again (``jac run``)."""
         limit = _limit(budget)
         key = ("jacobian", _wrt_key(wrt), mode)  # any budget: a kernel runs only when its peak fits
         kernel = self._ready.get(key)  # a repeated call's common case, in short
@@ -287,7 +290,7 @@ class Compiled:
             if found is not None:
                 return dict(zip(kernel.names, found))
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
-            problems = output_problems(self.bind(env, wrt, True, limit))
+            problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
         kernel = self._kernel(key)
@@ -295,7 +298,8 @@ class Compiled:
             found = _run(kernel, env, structured)
             if found is not None:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
-        problem = self.bind(env, wrt, budget=limit)
+        if problem is None:
+            problem = self.bind(env, wrt, budget=limit)
         plan = self.plan_of(problem, mode, limit)
         found = jacobians(problem, plan)
         self._learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)),

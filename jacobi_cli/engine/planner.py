@@ -364,17 +364,24 @@ def stream(plan: Plan, graph: Graph, values: list, out) -> None:
     with threads_for(product_work(graph.nodes)):
         for start in range(0, p.basis, p.batch):
             stop = min(start + p.batch, p.basis)
-            if p.mode == "reverse":
-                part = autodiff.reverse_part(graph, values, start, stop)[name]
-            else:
-                part = autodiff.forward_part(graph, values, name, start, stop)
-            block = (part.to_dense() if isinstance(part, structured.SparseBatch) else np.asarray(part))
-            block = block.reshape(stop - start, -1)
+            block = dense_part(graph, values, name, p.mode, start, stop)
             if p.mode == "reverse":
                 out.write_rows(start, block)
             else:
                 out.write_columns(start, block.T)
-            del part, block
+            del block
+
+
+def dense_part(graph: Graph, values: list, name: str, mode: str, start: int, stop: int) -> np.ndarray:
+    """One pass over basis vectors ``start..stop`` of ``name``'s Jacobian, dense, as
+    ``(stop - start, -1)``: rows of the Jacobian seen as ``(y.size, x.size)`` in reverse mode,
+    columns in forward mode. BLAS threads are the caller's (:func:`threads_for` around its passes)."""
+    if mode == "reverse":
+        part = autodiff.reverse_part(graph, values, start, stop)[name]
+    else:
+        part = autodiff.forward_part(graph, values, name, start, stop)
+    block = part.to_dense() if isinstance(part, structured.SparseBatch) else np.asarray(part)
+    return block.reshape(stop - start, -1)
 
 
 # --- running a plan -------------------------------------------------------------------------------

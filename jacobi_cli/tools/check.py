@@ -21,7 +21,6 @@ import numpy as np
 from ..engine import autodiff, memory, planner
 from ..engine.blas import product_work, threads_for
 from ..engine.jacobian import SparseJacobian
-from ..ir.structured import SparseBatch
 from . import numeric
 from ..errors import JacLimitError, JacShapeError, JacUsageError
 from ..ir.shapes import fmt
@@ -137,11 +136,12 @@ def check(problem, method: str = "central", rtol: float | None = None, atol: flo
     g, values = problem.graph, problem.values
     evaluation = _evaluation_bytes(problem)
     plan = planner.check(planner.make_plan(g, values, problem.wrt, "reverse", budget - evaluation))
-    reverse = planner.run(plan, g, values)
     room = budget - plan.values_bytes - plan.result_bytes - evaluation
-    return {name: _check_input(problem, name, reverse[name], method, rtol, atol,
-                               plan_columns(problem, name, room, budget))
-            for name in problem.wrt}
+    with threads_for(product_work(g.nodes)):  # once for the whole check: its passes and differences alike
+        reverse = planner.run(plan, g, values)
+        return {name: _check_input(problem, name, reverse[name], method, rtol, atol,
+                                   plan_columns(problem, name, room, budget))
+                for name in problem.wrt}
 
 
 def _evaluation_bytes(problem) -> int:
@@ -191,9 +191,7 @@ def _check_input(problem, name, reverse, method, rtol, atol, batch) -> InputChec
 def _forward_columns(problem, name, start, stop) -> np.ndarray:
     """Columns ``start..stop`` of dy/d``name`` by forward mode: ``y.shape + (stop - start,)``."""
     g = problem.graph
-    with threads_for(product_work(g.nodes)):
-        part = autodiff.forward_part(g, problem.values, name, start, stop)
-    part = part.to_dense() if isinstance(part, SparseBatch) else np.asarray(part)
+    part = planner.dense_part(g, problem.values, name, "forward", start, stop)
     return np.moveaxis(part.reshape((stop - start,) + tuple(g.output_shape)), 0, -1)
 
 
