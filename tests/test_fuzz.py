@@ -352,7 +352,7 @@ class Grammar:
                      f"np.flip({a.text})", a.shape)
         if choice == "roll":
             return E(f"{p}roll({a.text}, {self.pick(['1', '-2', '4'])})", a.shape)
-        if choice in ("tril", "diag", "gather") and len(a.shape) != 2:
+        if choice in ("tril", "diag", "gather") and (a.shape is None or len(a.shape) != 2):
             a = self.sub(depth, (3, 3))
         if choice == "tril":
             return E(f"{p}{self.pick(['tril', 'triu'])}({a.text}, {self.pick(['0', '1', '-1'])})", a.shape)
