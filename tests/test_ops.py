@@ -276,3 +276,48 @@ def test_vjp_and_jvp_agree_on_random_directions():
 
 # --- PART reductions (issue 13): index ops, never differentiated (tests/test_reductions.py)
 NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}
+
+
+# --- the element-wise flag: what the symbolic forms read f' off (never a hand-kept list of names)
+FLAG_CASES = {  # cases for the ops without derivative cases above: (shapes, params)
+    "argmax": [(((2, 3),), {"axis": 1})], "argmin": [(((2, 3),), {"axis": 0})],
+    "argsort": [(((2, 3),), {"axis": 1})], "argmedian": [(((2, 3),), {"axis": 1})],
+    "argcum": [(((2, 3),), {"axis": 1})], "one_hot": [((None,), {"classes": 3, "axis": -1})],
+    "detsign": [(("square",), {})], "clamp_excess": [(((2, 3), (3,)), {})],
+}
+
+
+def _flag_cases(name):
+    if name in CASES:
+        return CASES[name]
+    if name in FLAG_CASES:
+        return FLAG_CASES[name]
+    return [(((2, 3),), {})] if name in NONDIFF_UNARY else [(((2, 3), (3,)), {})]  # masks: one or two arrays
+
+
+def _one_by_one(op, arrays, params):
+    """``op`` on each position's elements (the arrays broadcast), one call per element."""
+    shape = np.broadcast_shapes(*[np.shape(a) for a in arrays])
+    wide = [np.broadcast_to(np.asarray(a, dtype=np.float64), shape) for a in arrays]
+    return np.array([op.impl(*[w[i] for w in wide], **params) for i in np.ndindex(shape)],
+                    dtype=np.float64).reshape(shape)
+
+
+def _acts_element_by_element(op, case, rng) -> bool:
+    shapes, params = _normalize(case)
+    arrays = [np.array([0.0, 2.0, 1.0, 0.0]) if s is None else _draw(op, s, rng) for s in shapes]
+    try:
+        whole = np.asarray(op.impl(*arrays, **params), dtype=np.float64)
+        parts = _one_by_one(op, arrays, params)
+    except Exception:  # noqa: BLE001 - an op that refuses scalars is not element-wise
+        return False
+    return whole.shape == parts.shape and bool(np.allclose(whole, parts, rtol=1e-12, atol=0, equal_nan=True))
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_the_elementwise_flag_says_whether_the_op_acts_element_by_element(name):
+    """``Op.elementwise`` is set exactly for the ops that are the same function applied at each position:
+    ``op(a)[i] == op(a[i])`` on every case (the symbolic forms treat a flagged op as f.(u))."""
+    op, rng = OPS[name], np.random.default_rng(7)
+    acts = all(_acts_element_by_element(op, case, rng) for case in _flag_cases(name))
+    assert op.elementwise == acts

@@ -253,6 +253,16 @@ def test_diff_components_and_latex():
     assert "\n  2 x\n" in latex and "2 w x" in latex
 
 
+def test_an_element_wise_function_without_a_name_binds_t_in_every_printer():
+    """Max built with evaluate=False kept the Dummy's own name: the pretty and LaTeX printers wrote
+    (d ↦ Max(1/2, _d)), a bound d and a free _d; every printer now writes t in both places."""
+    pretty = jac("diff", "sum(maximum(x, 0.5))", "x:n").stdout
+    assert "(t ↦ Max(1/2, t))˳(x)" in pretty and "(t ↦ θ(t - 1/2))˳(x)" in pretty, pretty
+    latex = jac("diff", "sum(maximum(x, 0.5))", "x:n", "--latex").stdout
+    assert r"t \mapsto \max\left(\frac{1}{2}, t\right)" in latex, latex
+    assert "_d" not in pretty + latex and "d ↦" not in pretty
+
+
 def test_diff_fallback_says_so_in_one_line():
     out = jac("diff", "prod(x)", "x:n").stdout
     notes = [line for line in out.splitlines() if "no matrix form" in line]

@@ -42,6 +42,14 @@ FORMS = [
     ("min(A) * 2 + sum(A)", {"A": "nm"}, "A"),
     ("sum(tanh(A @ x)) + max(A)", {"A": "mn", "x": "n"}, "A"),
     ("x @ x - max(-x)", {"x": "n"}, "x"),
+    # functions NumPy lacks: the forms are evaluated with mpmath's (they were refused as not evaluable)
+    ("sum(gelu(A @ x))", {"A": "mn", "x": "n"}, "A"),
+    ("erf(x) * log_ndtr(x)", {"x": "n"}, "x"),
+    ("sum(digamma(exp(x)) + erfinv(x / 2))", {"x": "n"}, "x"),
+    # element-wise ops of a matrix and scalars (they had no matrix-calculus rule: one argument only)
+    ("sum(maximum(x, 0.5) * x)", {"x": "n"}, "x"),
+    ("clip(A @ x, -0.5, 0.5)", {"A": "mn", "x": "n"}, "x"),
+    ("sum(fmin(A, 0.3) ** 2)", {"A": "nm"}, "A"),
 ]
 SIZES = [(2, 3), (4, 2), (7, 5)]  # (n, m): past 5, det and inv are never expanded into components
 

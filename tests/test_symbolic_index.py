@@ -285,3 +285,29 @@ def test_einsum_has_a_matrix_form_only_as_a_product():
     assert symbolic.matmul_like("ij,jk->ki") == (False, False, True)
     assert symbolic.matmul_like("ij,ij->ij") is None and symbolic.matmul_like("ii,ij->ij") is None
     assert symbolic.matmul_like("ij,jk->i") is None and symbolic.matmul_like("ij,j->i") is None
+
+
+def test_svd_inv_is_element_wise_in_both_forms():
+    """1/s (svd's inverted singular values): both hand-kept lists of ops that are not element-wise named it,
+    so neither form had a rule; ``Op.elementwise`` says what it is, and both forms answer, checked here."""
+    from jacobi_cli.engine import autodiff
+    from jacobi_cli.ir.graph import Builder
+    from jacobi_cli.tools import matrixcalc
+
+    rng = np.random.default_rng(6)
+    for op_shape, total in (((4,), True), ((3, 3), False)):
+        b = Builder()
+        s = b.input("s", op_shape)
+        out = b.apply("svd_inv", s)
+        graph = b.graph(b.apply("sum", out, axes=tuple(range(len(op_shape)))) if total else out).with_wrt(["s"])
+        point = {"s": rng.uniform(0.5, 2.0, op_shape)}
+        values = autodiff.evaluate(graph, point)
+        want = np.asarray(autodiff.jacrev(graph, values)["s"])
+        if total:  # the gradient -1/s² in matrix form
+            sym, leaves = symbolic.translate(graph, as_components=False)
+            d = matrixcalc.derivative(symbolic, graph, sym, leaves, "s")
+            got = symbolic.evaluate_matrix_form(d, leaves, point, {}, op_shape)
+        else:  # a matrix by a matrix: the index form
+            form = indexform.build(symbolic, graph, "s")
+            got = indexform.tensor(form, values, op_shape, op_shape)
+        np.testing.assert_allclose(got, want.reshape(got.shape), rtol=1e-12, atol=1e-14)

@@ -25,7 +25,10 @@ class Op:
     - ``view``: ``"always"`` when NumPy returns a view of the first argument (no new bytes),
       ``"maybe"`` when it can; ``method``: ``(ndarray method, its param)`` a kernel may call
       instead; ``broadcasting``: element-wise, broadcasting its arguments itself;
-      ``identity``: ``(unit, sides)``: ``op(x, unit) == x`` exactly for a unit on those sides.
+      ``identity``: ``(unit, sides)``: ``op(x, unit) == x`` exactly for a unit on those sides;
+    - ``elementwise``: each element of the output is the op of the arguments' elements at its
+      position (broadcast), with the same params: ``op(a)[i] == op(a[i])``. The symbolic forms
+      read ``f'`` off the ``sympy`` translation of scalars for such an op (and only for one).
     """
 
     name: str
@@ -44,6 +47,7 @@ class Op:
     method: tuple | None = None
     broadcasting: bool = False
     identity: tuple | None = None
+    elementwise: bool = False
 
     @property
     def title(self) -> str:

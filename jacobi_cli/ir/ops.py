@@ -41,16 +41,8 @@ def defop(name, impl, shape, vjp=(), jvp=(), **kw) -> Op:
 
 def bind(name: str, *args, **params):
     """Apply op ``name``: NumPy on arrays, a new graph node if any argument is traced,
-    the batch's own rule if one is a structured batch."""
-    proxy = None
-    for a in args:
-        if isinstance(a, Proxy) and (proxy is None or a.traces):
-            proxy = a
-            if a.traces:
-                break
-    if proxy is not None:
-        return proxy.bind(OPS[name], args, params)
-    return _weak(OPS[name].impl(*args, **params), args)
+    the batch's own rule if one is a structured batch (``P.name(...)``: one dispatch, :func:`_prim`)."""
+    return getattr(P, name)(*args, **params)
 
 
 def _weak(out, args):
@@ -62,7 +54,7 @@ def _weak(out, args):
 
 
 class _Prims:
-    """``P.mul(a, b)`` is ``bind("mul", a, b)``: one attribute per op of the registry, made
+    """``P.mul(a, b)`` applies op ``mul`` (:func:`_prim`): one attribute per op of the registry, made
     once (after the last block) and never changed."""
 
     def __init__(self, ops: dict):
@@ -74,12 +66,14 @@ class _Prims:
 
 
 def _prim(op: Op):
+    """``op`` as a function: NumPy on arrays; else the first :class:`Proxy` among the arguments
+    applies it (its ``bind``), a tracer before a structured batch."""
     impl = op.impl
 
     def prim(*args, **params):
-        for a in args:  # bind's dispatch, inlined: rules call this for every op of a pass
+        for a in args:  # no helper call: rules call this for every op of a pass
             if isinstance(a, Proxy):
-                if not a.traces:  # a tracer among the later arguments wins, as in bind
+                if not a.traces:  # a tracer among the later arguments wins
                     for b in args:
                         if isinstance(b, Proxy) and b.traces:
                             return b.bind(op, args, params)
@@ -161,7 +155,7 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, **k
         return P.mul(t, deriv(x, ans))
 
     return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
-                 spellings=(name,) if spellings is None else spellings, **kw)
+                 spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
 
 
 def _sympy_elementwise(f):
@@ -180,7 +174,7 @@ def _sigmoid(x):
 def _linear_unary(name, impl, apply, sympy=None, **kw):
     """An element-wise linear op: its VJP and JVP are the op itself."""
     return defop(name, impl, lambda s: s, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
-                 sympy=sympy, **kw)
+                 sympy=sympy, elementwise=True, **kw)
 
 
 _linear_unary("neg", np.negative, lambda g: P.neg(g), sympy=lambda S, x: S.neg(x), spellings=("negative", "neg"),
@@ -225,13 +219,13 @@ unary("square", np.square, lambda x, ans: P.mul(2.0, x),
 
 # Masks: no derivative flows through them.
 defop("sign", lambda x: np.sign(x), lambda s: s, nondiff=True,
-      sympy=_sympy_elementwise(lambda sp, v: sp.sign(v)))
+      sympy=_sympy_elementwise(lambda sp, v: sp.sign(v)), elementwise=True)
 defop("gt", lambda a, b: np.greater(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
-      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a > b), (0, True))))
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a > b), (0, True))), elementwise=True)
 defop("ge", lambda a, b: np.greater_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
-      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a >= b), (0, True))))
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a >= b), (0, True))), elementwise=True)
 defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
-      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True))))
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True))), elementwise=True)
 
 
 def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, **kw):
@@ -249,7 +243,7 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, **kw):
         return P.mul(lift(t, len(shape_of(ans))), dy(ans, x, y))
 
     return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), domain=domain, sympy=sympy,
-                 broadcasting=True, **kw)
+                 broadcasting=True, elementwise=True, **kw)
 
 
 def _add_like(name, impl, sign, sympy=None, **kw):
@@ -267,7 +261,7 @@ def _add_like(name, impl, sign, sympy=None, **kw):
         return t if sign > 0 else P.neg(t)
 
     return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), sympy=sympy, broadcasting=True,
-                 exact_int=True, **kw)
+                 exact_int=True, elementwise=True, **kw)
 
 
 _add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b), spellings=("add",), label="add (+)",
@@ -330,7 +324,8 @@ defop("where", _where_impl, _where_shape,
       (None,
        lambda t, ans, c, a, b: P.where(c, lift(t, len(shape_of(ans))), 0.0),
        lambda t, ans, c, a, b: P.where(c, 0.0, lift(t, len(shape_of(ans))))),
-      sympy=_sympy_elementwise(lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))), structure=structured.where_rule)
+      sympy=_sympy_elementwise(lambda sp, c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True))), structure=structured.where_rule,
+      elementwise=True)
 
 
 def _clip_impl(x, lo, hi):
@@ -359,7 +354,8 @@ def _clip_jvp(i):
 
 
 defop("clip", _clip_impl, broadcast, [_clip_vjp(i) for i in range(3)], [_clip_jvp(i) for i in range(3)],
-      sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo, evaluate=False), hi, evaluate=False)))
+      sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo, evaluate=False), hi, evaluate=False)),
+      elementwise=True)
 
 
 # --- broadcasting, reshaping, indexing (linear; each one's VJP is its twin) ----------
@@ -949,7 +945,7 @@ _polygamma = _special("polygamma")
 defop("polygamma", lambda x, n: _polygamma(x, n), lambda s, n: s,
       (lambda g, ans, x, n: P.mul(g, P.polygamma(x, n=n + 1)),),
       (lambda t, ans, x, n: P.mul(t, P.polygamma(x, n=n + 1)),),
-      domain=(0.5, 3.0), sympy=lambda S, x, n: S.elementwise(lambda v: S.sp.polygamma(n, v), x))
+      domain=(0.5, 3.0), sympy=lambda S, x, n: S.elementwise(lambda v: S.sp.polygamma(n, v), x), elementwise=True)
 
 
 # sinc(x) = sin(pi x) / (pi x), 1 at 0. Its derivative (cos(pi x) - sinc(x)) / x cancels near 0, so
@@ -1041,7 +1037,7 @@ defop("elu", _elu_impl, lambda s, alpha, scale=1.0: s,
       (lambda g, ans, x, alpha, scale=1.0: P.mul(g, _elu_deriv(x, alpha, scale)),),
       (lambda t, ans, x, alpha, scale=1.0: P.mul(t, _elu_deriv(x, alpha, scale)),),
       sympy=lambda S, x, alpha, scale=1.0: S.elementwise(
-          lambda v: scale * S.sp.Piecewise((v, v > 0), (alpha * (S.sp.exp(v) - 1), True)), x))
+          lambda v: scale * S.sp.Piecewise((v, v > 0), (alpha * (S.sp.exp(v) - 1), True)), x), elementwise=True)
 
 
 def _leaky_deriv(x, slope):  # PyTorch: slope at 0
@@ -1051,7 +1047,8 @@ def _leaky_deriv(x, slope):  # PyTorch: slope at 0
 defop("leaky_relu", lambda x, slope: np.where(np.asarray(x) > 0, x, np.multiply(slope, x)), lambda s, slope: s,
       (lambda g, ans, x, slope: P.mul(g, _leaky_deriv(x, slope)),),
       (lambda t, ans, x, slope: P.mul(t, _leaky_deriv(x, slope)),),
-      sympy=lambda S, x, slope: S.elementwise(lambda v: S.sp.Piecewise((v, v > 0), (slope * v, True)), x))
+      sympy=lambda S, x, slope: S.elementwise(lambda v: S.sp.Piecewise((v, v > 0), (slope * v, True)), x),
+      elementwise=True)
 
 
 def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners
@@ -1061,7 +1058,8 @@ def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners
 defop("hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda s, lo, hi: s,
       (lambda g, ans, x, lo, hi: P.mul(g, _hardtanh_deriv(x, lo, hi)),),
       (lambda t, ans, x, lo, hi: P.mul(t, _hardtanh_deriv(x, lo, hi)),),
-      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: S.sp.Min(S.sp.Max(v, lo, evaluate=False), hi, evaluate=False), x))
+      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: S.sp.Min(S.sp.Max(v, lo, evaluate=False), hi, evaluate=False), x),
+      elementwise=True)
 
 
 def _hardsigmoid_deriv(x):  # 1/6 strictly inside (-3, 3), 0 elsewhere, as PyTorch
@@ -1079,7 +1077,7 @@ unary("hardsigmoid", lambda x: np.clip(np.asarray(x) / 6.0 + 0.5, 0.0, 1.0), lam
 # translation for these and the ops built on them (fmod, remainder): SymPy leaves the derivative
 # of floor unevaluated, where jac's is 0.
 def _rounding(name, impl, **kw):
-    defop(name, impl, lambda s, **_: s, nondiff=True, **kw)
+    defop(name, impl, lambda s, **_: s, nondiff=True, elementwise=True, **kw)
 
 
 _rounding("floor", np.floor)
@@ -1094,15 +1092,15 @@ def _quietly(f):
     return impl
 
 
-defop("floor_divide", _quietly(np.floor_divide), broadcast, nondiff=True, label="floor_divide (//)")
+defop("floor_divide", _quietly(np.floor_divide), broadcast, nondiff=True, label="floor_divide (//)", elementwise=True)
 defop("ne", lambda a, b: np.not_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
-      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Ne(a, b)), (0, True))))
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Ne(a, b)), (0, True))), elementwise=True)
 defop("lt", lambda a, b: np.less(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
-      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a < b), (0, True))))
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a < b), (0, True))), elementwise=True)
 defop("le", lambda a, b: np.less_equal(a, b).astype(_dtype_of(a, b)), broadcast, nondiff=True,
-      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a <= b), (0, True))))
+      sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, a <= b), (0, True))), elementwise=True)
 for _name, _test in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
-    defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True)
+    defop(_name, (lambda f: lambda x: f(x).astype(_dtype_of(x)))(_test), lambda s: s, nondiff=True, elementwise=True)
 
 
 # Two-argument functions.
@@ -1222,11 +1220,11 @@ def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 where x == 0, y not Na
 binary("xlog1py", _xlog1py_impl, _xlog1py_dx, _xlog1py_dy, domain=(0.2, 2.0),
        sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(1 + y), True))),
        spellings=("xlog1py",))
-defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nondiff=True)
+defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nondiff=True, elementwise=True)
 
 
 # detach: the value itself, with no derivative (x.detach(), x.item(), torch.tensor(x) of an expression)
-defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always")
+defop("detach", lambda x: x, lambda s: s, nondiff=True, view="always", elementwise=True)
 
 
 # --- PART shapes-linalg: einsum, solve, and the matrix functions whose derivatives are the
@@ -1549,7 +1547,7 @@ def _svd_inv_impl(s):
 
 defop("svd_inv", _svd_inv_impl, lambda s: s,
       (lambda g, ans, s: P.neg(P.mul(g, P.mul(ans, ans))),), (lambda t, ans, s: P.neg(P.mul(t, P.mul(ans, ans))),),
-      domain=(0.5, 2.0), sympy=_sympy_elementwise(lambda sp, v: 1 / v))
+      domain=(0.5, 2.0), sympy=_sympy_elementwise(lambda sp, v: 1 / v), elementwise=True)
 
 
 # QR of a tall or square A of full column rank (m ≥ n), reduced: A = QR. With C = Qᵀ dA R⁻¹ and
@@ -1939,7 +1937,7 @@ def _one_hot_impl(t, classes, axis, ignore_index=None):
 defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 # clamp_excess(a, lo) = max(a, lo) - a, as a constant: PyTorch's cosine_similarity clamps the
 # norms in place under no_grad, so the clamp changes the value but not the derivative.
-defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True)
+defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True, elementwise=True)
 
 
 def _xlogx_impl(t):

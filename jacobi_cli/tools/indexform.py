@@ -32,9 +32,6 @@ from typing import Callable
 import numpy as np
 
 NAMED_MAX_CHARS = 24  # a value whose matrix form prints longer than this is named (v1 = ...)
-INDEX_OPS_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "max", "min", "prod", "prod_except", "cumsum",
-                  "cumprod", "linrec", "eig_gaps", "svd_inv", "sum", "mean", "logsumexp", "norm", "pnorm", "softmax", "det",
-                  "logabsdet", "detsign", "trace", "argsort", "take_along", "put_along"}
 
 
 @dataclass(frozen=True)
@@ -271,9 +268,9 @@ def _rule(S, OPS, node, ts, values) -> list:
         return _softmax_vjp(S, node, ts, values, shapes)
     if op == "cholesky":
         return _cholesky(S, ts[0], values(node.id), shape, values)
-    if op in INDEX_OPS_SKIP or op not in OPS or OPS[op].sympy is None:
+    if not OPS[op].elementwise:
         raise S.NoMatrixForm(f"no index-form rule for {op}")
-    return _elementwise(S, OPS, node, ts, values, shapes)
+    return _elementwise(S, node, ts, values, shapes)
 
 
 def _matmul(S, ts, factors, shapes) -> list:
@@ -339,17 +336,14 @@ def _softmax_vjp(S, node, ts, values, shapes) -> list:
     raise S.NoMatrixForm("softmax_vjp of a single row")  # the op's g always has a batch axis
 
 
-def _elementwise(S, OPS, node, ts, values, shapes) -> list:
-    """f(a, b, ...) element by element: each varying argument's terms times ∂f/∂a_m, entry by entry."""
+def _elementwise(S, node, ts, values, shapes) -> list:
+    """f(a, b, ...) element by element: each varying argument's terms times ∂f/∂a_m (matrixcalc's
+    :func:`~jacobi_cli.tools.matrixcalc.partials`), entry by entry."""
+    from .matrixcalc import partials
+
     sp = S._sp()
     shape = tuple(node.shape)
-    dummies = [sp.Dummy(f"a{m}", real=True) for m in range(len(node.args))]
-    try:
-        f = OPS[node.op].sympy(S, *[S.Value(d, ()) for d in dummies], **node.params)
-    except Exception:
-        raise S.NoMatrixForm(f"no index-form rule for {node.op}") from None
-    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.free_symbols - set(dummies):
-        raise S.NoMatrixForm(f"no index-form rule for {node.op}")
+    _, dummies, dfs = partials(S, node, "index-form", [m for m, t in enumerate(ts) if t is not None])
     for s in shapes:
         if s != shape and not _fits(s, shape):
             raise S.NoMatrixForm(f"{node.op} broadcasting {s} to {shape}")
@@ -358,12 +352,10 @@ def _elementwise(S, OPS, node, ts, values, shapes) -> list:
     for m, t in enumerate(ts):
         if t is None:
             continue
-        df = sp.diff(f, dummies[m])
-        if df.has(sp.Derivative, sp.Subs):
-            raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
+        df = dfs[m]
         if df == 0:
             continue
-        fn = _vectorized(sp, dummies, df)
+        fn = vectorized(sp, dummies, df)
 
         def entry(p, q, df=df):
             return df.xreplace({d: _broadcast_element(S, fa, s, shape, p, q)
@@ -415,9 +407,11 @@ def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
     return _left(u.transposed(S), ones(rows, 1, 0))
 
 
-def _vectorized(sp, variables, body):
-    """``body`` as a function of arrays: NumPy's functions, else (erf, erfc, digamma: NumPy has none)
-    mpmath's, element by element (cheap for the arrays formulas are shown for)."""
+def vectorized(sp, variables, body):
+    """``body`` (a SymPy expression of the scalars ``variables``) as a function of arrays, as SymPy's
+    lambdify writes it: NumPy's functions, else (erf, erfc, digamma: NumPy has none) mpmath's, element
+    by element (cheap for the arrays formulas are shown for). The index form's factors and
+    ``symbolic.numeric`` (a matrix form's element-wise functions) both evaluate through it."""
     fast = sp.lambdify(variables, body, modules="numpy")
     slow = None
 

@@ -46,11 +46,15 @@ def depends(graph, name: str) -> list:
 
 
 def _rule(S, table, op):
+    """The op's rule in ``table``; None for an element-wise op without one (its f' is read off its
+    translation: :func:`partials`); else NoMatrixForm."""
+    from ..ir.ops import OPS
+
     if op in table:
         return table[op]
-    if op in _UNARY_SKIP:
-        raise S.NoMatrixForm(f"no matrix-calculus rule for {op}")
-    return None  # try the element-wise rule
+    if OPS[op].elementwise:
+        return None
+    raise S.NoMatrixForm(f"no matrix-calculus rule for {op}")
 
 
 # --- reverse mode: the gradient of a scalar output -------------------------------------------
@@ -68,7 +72,7 @@ def _reverse(S, graph, values, name):
         args = [values[a] for a in node.args]
         rule = _rule(S, _VJP, node.op)
         grads = rule(S, S.Value(g, tuple(node.shape)), values[node.id], *args, **node.params) if rule else \
-            _elementwise_vjp(S, node, S.Value(g, tuple(node.shape)), args)
+            _elementwise_vjp(S, node, S.Value(g, tuple(node.shape)), args, [on[a] for a in node.args])
         for a, ga in zip(node.args, grads):
             if ga is not None and on[a]:
                 ga = _fit(S, ga, tuple(graph.nodes[a].shape))
@@ -190,13 +194,8 @@ def _mean_vjp(S, g, ans, a, axes, keepdims=False):
     return [_expand(S, g, a, tuple(axes), keepdims) / S.count(a.shape, tuple(axes))]
 
 
-def _vector_only(S, a, axes, keepdims, what):
-    if len(a.shape) != 1 or tuple(axes) not in ((0,), (-1,)) or keepdims:
-        raise S.NoMatrixForm(f"{what} other than of a whole vector")
-
-
 def _logsumexp_vjp(S, g, ans, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "logsumexp")
+    S.whole_vector(a, axes, keepdims, "logsumexp")
     return [_times(S, g, S.Value(softmax_of(S, a, ans.expr), a.shape))]
 
 
@@ -207,7 +206,7 @@ def softmax_of(S, a, lse):
 
 
 def _norm_vjp(S, g, ans, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "norm")
+    S.whole_vector(a, axes, keepdims, "norm")
     return [_times(S, g, S.Value(a.expr * (1 / _scalar(S, ans.expr)), a.shape))]
 
 
@@ -219,12 +218,12 @@ def _pnorm_slope(S, a, ans, ord):
 
 
 def _pnorm_vjp(S, g, ans, a, ord, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "a p-norm")
+    S.whole_vector(a, axes, keepdims, "a p-norm")
     return [_times(S, g, S.Value(_pnorm_slope(S, a, ans, ord), a.shape))]
 
 
 def _pnorm_jvp(S, ts, ans, out, a, ord, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "a p-norm")
+    S.whole_vector(a, axes, keepdims, "a p-norm")
     return _pnorm_slope(S, a, ans, ord).T * ts[0]
 
 
@@ -272,9 +271,7 @@ def _extreme_vjp(largest: bool):
         sp = S._sp()
         if not a.shape:
             return [g.expr]
-        if not S._is_matrix(a.expr) or keepdims or sorted(k % len(a.shape) for k in axes) != \
-                list(range(len(a.shape))):
-            raise S.NoMatrixForm("a max or min over some of the axes")
+        S.whole_array(a, axes, keepdims)
         m = _scalar(S, ans.expr) * sp.OneMatrix(*a.expr.shape)
         gap = a.expr - m if largest else m - a.expr
         return [S.mul(g, S.Value(S._apply(lambda d: sp.Heaviside(d, 1), gap), a.shape))]
@@ -311,35 +308,54 @@ _VJP = {
     "max": _extreme_vjp(True),
     "min": _extreme_vjp(False),
 }
-# ops that are not element-wise and have no rule above: never read as element-wise
-_UNARY_SKIP = {"getitem", "scatter", "broadcast_to", "sum_to", "prod", "prod_except", "cumsum", "cumprod",
-               "linrec", "einsum", "cholesky", "softmax_vjp", "eig_gaps", "svd_inv", "where",
-               "maximum", "minimum", "clip", "fmax", "fmin"}
 
 
-def _derivative_of(S, node, args):
-    """``f'`` of an element-wise op of one varying argument, as a function of SymPy scalars."""
+def partials(S, node, form: str, which=None):
+    """The partial derivatives of an element-wise op (``Op.elementwise``) read off its SymPy translation
+    of scalars: ``(f, dummies, dfs)``, one real Dummy per argument, ``dfs[m] = ∂f/∂a_m`` for ``m`` in
+    ``which`` (default: all), None for the others; else NoMatrixForm naming ``form`` ("matrix-calculus",
+    "index-form"). Both forms of ``jac diff`` derive element-wise ops here (:mod:`jacobi_cli.tools.indexform`
+    too)."""
     from ..ir.ops import OPS
 
     sp = S._sp()
-    if len(args) != 1 or len(node.shape) != len(args[0].shape):
-        raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}")
-    d = sp.Dummy("d", real=True)
+    op = OPS[node.op]
+    if not op.elementwise or op.sympy is None:
+        raise S.NoMatrixForm(f"no {form} rule for {node.op}")
+    n = len(node.args)
+    dummies = [sp.Dummy(f"a{m}", real=True) for m in range(n)]
     try:
-        f = OPS[node.op].sympy(S, S.Value(d, ()), **node.params)
-    except S.NoMatrixForm:
-        raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}") from None
-    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.has(sp.Piecewise) or f.free_symbols - {d}:
+        f = op.sympy(S, *[S.Value(d, ()) for d in dummies], **node.params)
+    except Exception:  # noqa: BLE001 - a translation that needs more than scalars gives no rule
+        raise S.NoMatrixForm(f"no {form} rule for {node.op}") from None
+    if not isinstance(f, sp.Expr) or S._is_matrix(f) or f.free_symbols - set(dummies):
+        raise S.NoMatrixForm(f"no {form} rule for {node.op}")
+    dfs = [None] * n
+    for m in range(n) if which is None else which:
+        dfs[m] = sp.diff(f, dummies[m])
+        if dfs[m].has(sp.Derivative, sp.Subs):
+            raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
+    return f, dummies, dfs
+
+
+def _slopes(S, node, args, which):
+    """``∂f/∂a_m`` of an element-wise op at its arguments, ``f_m'.(u, c, ...)`` in matrix form, for ``m`` in
+    ``which`` (None for the others): one argument a matrix, the others scalars (``maximum(x, 0.5)``); a
+    Piecewise ``f`` (``where``, masks) has none here."""
+    sp = S._sp()
+    f, dummies, dfs = partials(S, node, "matrix-calculus", which)
+    if f.has(sp.Piecewise):
         raise S.NoMatrixForm(f"no matrix-calculus rule for {node.op}")
-    df = sp.diff(f, d)
-    if df.has(sp.Derivative, sp.Subs):
-        raise S.NoMatrixForm(f"SymPy leaves the derivative of {node.op} unevaluated")
-    return lambda u: df.xreplace({d: u})
+    out = tuple(node.shape)
+    return [None if df is None else
+            S.Value(S.elementwise(lambda *u, df=df: df.xreplace(dict(zip(dummies, u))), *args), out) for df in dfs]
 
 
-def _elementwise_vjp(S, node, g, args):
-    fprime = _derivative_of(S, node, args)
-    return [_times(S, g, S.Value(S.elementwise(fprime, args[0]), args[0].shape))]
+def _elementwise_vjp(S, node, g, args, varies):
+    """``G ∘ f_m'.(u, ...)`` for each varying argument, summed over the axes it was broadcast along."""
+    slopes = _slopes(S, node, args, [m for m, v in enumerate(varies) if v])
+    return [None if s is None else _unbroadcast(S, S.Value(_times(S, g, s), tuple(node.shape)), a.shape)
+            for s, a in zip(slopes, args)]
 
 
 # --- forward mode: the Jacobian of a vector output -------------------------------------------------
@@ -465,12 +481,12 @@ def _softmax_jvp(S, ts, ans, out, a, axis):
 
 
 def _logsumexp_jvp(S, ts, ans, out, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "logsumexp")
+    S.whole_vector(a, axes, keepdims, "logsumexp")
     return softmax_of(S, a, ans.expr).T * ts[0]
 
 
 def _norm_jvp(S, ts, ans, out, a, axes, keepdims=False):
-    _vector_only(S, a, axes, keepdims, "norm")
+    S.whole_vector(a, axes, keepdims, "norm")
     return (a.expr.T * (1 / _scalar(S, ans.expr))) * ts[0]
 
 
@@ -508,5 +524,5 @@ _JVP = {
 
 
 def _elementwise_jvp(S, node, ts, args):
-    fprime = _derivative_of(S, node, args)
-    return _product_jvp(S, ts, tuple(node.shape), args, [S.Value(S.elementwise(fprime, args[0]), args[0].shape)])
+    slopes = _slopes(S, node, args, [m for m, t in enumerate(ts) if t is not None])
+    return _product_jvp(S, ts, tuple(node.shape), args, slopes)

@@ -332,10 +332,16 @@ def extremum(a: Value, axes: tuple, keepdims: bool = False, largest: bool = True
     of a whole vector or matrix, ``max(A)``, a scalar (:func:`_whole_extremes`)."""
     if components(a):
         return reduce_groups(a, axes, keepdims, lambda g: extreme(g, largest))
+    return _whole_extremes()[0 if largest else 1](whole_array(a, axes, keepdims))
+
+
+def whole_array(a: Value, axes, keepdims: bool = False):
+    """The matrix form of a max or min over every axis of a vector or matrix, or NoMatrixForm (the
+    translation here and matrixcalc's rule ask the same)."""
     nd = len(a.shape)
-    if not _is_matrix(a.expr) or keepdims or sorted(k % nd for k in axes) != list(range(nd)):
+    if components(a) or not _is_matrix(a.expr) or keepdims or sorted(k % nd for k in axes) != list(range(nd)):
         raise NoMatrixForm("a max or min over some of the axes")
-    return _whole_extremes()[0 if largest else 1](a.expr)
+    return a.expr
 
 
 @functools.cache  # made once on first use (SymPy is imported then)
@@ -358,11 +364,12 @@ def count(shape: tuple, axes: tuple):
     return sp.Mul(*[sp.Integer(shape[i]) if isinstance(shape[i], int) else size_symbol(shape[i]) for i in axes])
 
 
-def whole_vector(a: Value, axes, keepdims: bool = False):
-    """The matrix form of a reduction of a whole vector: its column, or NoMatrixForm."""
+def whole_vector(a: Value, axes, keepdims: bool = False, what: str = "a reduction"):
+    """The matrix form of a reduction of a whole vector: its column, or NoMatrixForm ("``what`` other
+    than of a whole vector"; the translations here and matrixcalc's rules ask the same)."""
     if components(a) or not _is_matrix(a.expr) or len(a.shape) != 1 or tuple(axes) not in ((0,), (-1,)) \
             or keepdims:
-        raise NoMatrixForm("a reduction other than of a whole vector")
+        raise NoMatrixForm(f"{what} other than of a whole vector")
     return a.expr
 
 
@@ -945,20 +952,16 @@ def _no(e):
 
 def _scalar_function(f, nargs: int = 1):
     """A SymPy function (of ``nargs`` arguments) or ``Lambda`` of scalars as a NumPy function
-    (SymPy's lambdify)."""
+    (:func:`jacobi_cli.tools.indexform.vectorized`: mpmath where NumPy has no such function)."""
+    from .indexform import vectorized
+
     sp = _sp()
     if isinstance(f, sp.Lambda):
         variables, body = f.variables, f.expr
     else:
         variables = tuple(sp.Dummy(f"v{k}", real=True) for k in range(nargs))
         body = f(*variables)
-    fn = sp.lambdify(variables, body, modules="numpy")
-
-    def call(*arrays):
-        with np.errstate(all="ignore"):
-            return fn(*arrays)
-
-    return call
+    return vectorized(sp, variables, body)
 
 
 def concrete_shape(shape: tuple, sizes: dict) -> tuple:
@@ -1449,6 +1452,16 @@ def _function_name(f):
     return None
 
 
+def _bound_as_t(f) -> tuple:
+    """``((t,), body)`` of an element-wise ``Lambda``: its bound variable written ``t`` when it is a
+    Dummy (whose name prints as ``d`` where bound and ``_d`` inside some bodies, ``Max(1/2, _d)``)."""
+    (var,), body = f.variables, f.expr
+    sp = _sp()
+    if isinstance(var, sp.Dummy):
+        var, body = sp.Symbol("t"), body.xreplace({var: sp.Symbol("t")})
+    return (var,), body
+
+
 @functools.cache  # made once, on the first formula printed (SymPy's printers are imported then)
 def _printers():
     import re
@@ -1465,10 +1478,8 @@ def _printers():
     class Text(StrPrinter):
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
-            if name is None:  # a Dummy's name is _d: write the bound variable as t
-                (var,), body = e.function.variables, e.function.expr
-                if isinstance(var, _sp().Dummy):
-                    var, body = _sp().Symbol("t"), body.xreplace({var: _sp().Symbol("t")})
+            if name is None:
+                (var,), body = _bound_as_t(e.function)
                 name = f"({self._print(var)} -> {self._print(body)})"
             return f"{name}.({self._print(e.expr)})"
 
@@ -1487,7 +1498,7 @@ def _printers():
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
             if name is None:
-                return super()._print_ElementwiseApplyFunction(e)
+                return super()._print_ElementwiseApplyFunction(type(e)(_sp().Lambda(*_bound_as_t(e.function)), e.expr))
             return self._helper_print_function(e.function, [e.expr], delimiter="", elementwise=True, func_name=name)
 
         def _print_DiagMatrix(self, e):
@@ -1518,7 +1529,7 @@ def _printers():
         def _print_ElementwiseApplyFunction(self, e):
             name = _function_name(e.function)
             if name is None:
-                return super()._print_ElementwiseApplyFunction(e)
+                return super()._print_ElementwiseApplyFunction(type(e)(_sp().Lambda(*_bound_as_t(e.function)), e.expr))
             return r"{%s}_{\circ}\left(%s\right)" % (self._hprint_Function(name), self._print(e.expr))
 
         def _print_DiagMatrix(self, e):
