@@ -47,7 +47,7 @@ def test_ctrl_c_at_any_moment_of_start_up_exits_130_quietly(how, delay_ms):
 # installs it (None: the whole module runs first). Python raises a pending KeyboardInterrupt at the
 # start of a module's code, before its first line: a SIGINT that arrived while the interpreter
 # imported the package (`python -m jacobi_cli` imports jacobi_cli/__init__.py first) shows that
-# module in the traceback (seen once in about 60 full runs on a loaded machine).
+# module in the traceback (seen once, in a full run on a loaded machine).
 BEFORE_HANDLER = {("jacobi_cli", "__init__.py"): None, ("jacobi_cli", "cli", "__init__.py"): None,
                   ("jacobi_cli", "__main__.py"): "_signal.signal(",
                   ("jacobi_cli", "cli", "console.py"): "_signal.signal("}
