@@ -352,7 +352,7 @@ class Grammar:
                      f"np.flip({a.text})", a.shape)
         if choice == "roll":
             return E(f"{p}roll({a.text}, {self.pick(['1', '-2', '4'])})", a.shape)
-        if choice in ("tril", "diag", "gather") and len(a.shape) != 2:
+        if choice in ("tril", "diag", "gather") and (a.shape is None or len(a.shape) != 2):
             a = self.sub(depth, (3, 3))
         if choice == "tril":
             return E(f"{p}{self.pick(['tril', 'triu'])}({a.text}, {self.pick(['0', '1', '-1'])})", a.shape)
@@ -444,7 +444,9 @@ def _reductions_part(self: Grammar, depth: int) -> E:
     out = _reduced(shape, axis, keep)
     kd = ", keepdim=True" if keep else ""
     choice = self.pick(["var", "std", "logsoftmax", "cumulative", "sort", "topk", "extreme", "median", "argmax",
-                        "vector_norm", "matrix_norm", "normalize", "cosine", "loss", "more"])
+                        "vector_norm", "matrix_norm", "normalize", "cosine", "loss", "more", "layers"])
+    if choice == "layers":
+        return _layers(self, a, nd, shape)
     if choice == "more":
         return self.pick([E(f"torch.nansum({a.text}, dim={axis}{kd})", out),
                           E(f"torch.logcumsumexp({a.text}, {axis})", shape),
@@ -509,6 +511,34 @@ def _reductions_part(self: Grammar, depth: int) -> E:
         return E(f"torch.nn.functional.cross_entropy({a.text}, {target.text}, reduction='{reduction}')",
                  () if reduction != "none" else _reduced(shape, cls, False))
     return E(f"torch.nn.functional.{f}({a.text}, {b.text}, reduction='{reduction}')", loss_shape)
+
+
+def _layers(self: Grammar, a: E, nd: int, shape: tuple) -> E:
+    """torch.nn.functional's layers, windows, padding modes and polynomials of ``a``."""
+    f = "torch.nn.functional"
+    last = shape[-1]
+    options = [E(f"{f}.layer_norm({a.text}, ({last},))", shape), E(f"{f}.rms_norm({a.text}, [{last}], eps=1e-3)", shape),
+               E(f"{f}.linear({a.text}, B, w)", shape), E(f"{f}.dropout({a.text}, 0.5, training=False)", shape),
+               E(f"np.polyval(w, {a.text})", shape), E(f"{atom(a.text)}.unfold(-1, 2, 1)", shape[:-1] + (last - 1, 2)),
+               E(f"np.pad({a.text}, 2, mode='{self.pick(['reflect', 'symmetric', 'wrap', 'edge'])}')",
+                 tuple(d + 4 for d in shape)),
+               E(f"np.convolve({atom(a.text)}.flatten(), w, 'same')", (max(int(np.prod(shape)), 3),))]
+    if nd == 2:
+        options += [E(f"{f}.batch_norm({a.text}, None, None, training=True)", shape),
+                    E(f"{f}.group_norm({a.text}, 1, w)", shape),
+                    E(f"{f}.scaled_dot_product_attention({a.text}, {a.text}, {a.text}, is_causal=True)", shape),
+                    E(f"{f}.embedding([1, 0, 1], {a.text})", (3, shape[1]))]
+        if shape[0] == 2:
+            options.append(E(f"{f}.glu({a.text}, 0)", (1, shape[1])))
+        options.append(E(f"{f}.pad({a.text}, (1, 2), mode='{self.pick(['reflect', 'replicate', 'circular'])}')",
+                         (shape[0], shape[1] + 3)))
+        c, n = shape  # unbatched (C, L) for the 1-d layers, (1, C, L) as (C, H, W) for the 2-d ones
+        options += [E(f"{f}.conv1d({a.text}, ones(2, {c}, 2) * 0.5, padding=1)", (2, n + 1)),
+                    E(f"{f}.conv2d({a.text}.reshape(1, {c}, {n}), ones(1, 1, 2, 2), padding='same')", (1, c, n)),
+                    E(f"{f}.max_pool1d({a.text}, 2, 1, padding=1)", (c, n + 1)),
+                    E(f"{f}.max_pool2d({a.text}.reshape(1, {c}, {n}), 2, 1)", (1, c - 1, n - 1)),
+                    E(f"{f}.avg_pool1d({a.text}, 3, 1, 1, count_include_pad=False)", shape)]
+    return self.pick(options)
 
 
 _special = Grammar.special

@@ -1723,8 +1723,10 @@ def _triangle(lower: bool):
         rows, cols = np.nonzero(keep)
         index = (slice(None),) * (x.ndim - 2) + (rows, cols)
         if rows.size == 0:  # nothing kept: zeros, whatever x holds
-            return b.const(np.zeros(x.shape, b.dtype), position)
-        return _place(b, _take(b, x, index, position), index, x.shape, position)
+            out = b.const(np.zeros(x.shape, b.dtype), position)
+        else:
+            out = _place(b, _take(b, x, index, position), index, x.shape, position)
+        return boolean(b, out) if is_boolean(b, x) else out  # a triangle of a mask is a mask
     return lower_fn
 
 
@@ -1861,7 +1863,9 @@ def _pad(torch_order):
         x = tensor(b, a["x"], "pad", position)
         mode = static(b, a["mode"], "mode", position)
         if mode != "constant":
-            raise JacValueError(f"pad: mode={mode!r} is not supported by jac (only 'constant')", position)
+            if static(b, a["value"], "value", position) not in (0, None):
+                raise JacValueError(f"pad: mode={mode!r} takes no value (it repeats the input's elements)", position)
+            return _pad_by_index(b, x, a["pad"], mode, torch_order, position)
         value = static(b, a["value"], "value", position)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise JacValueError("pad: the value must be one number", position)
@@ -1889,6 +1893,52 @@ def _pad(torch_order):
 
 FUNCTIONS["pad"] = _pad(False)
 variant("torch", "pad")(_pad(True))
+
+# The padding modes that repeat elements, as a position in the axis for each padded position
+# (i counted from the first element): edge / replicate, wrap / circular, reflect (the edge not
+# repeated) and symmetric (repeated), periodic for widths past the axis' length, as np.pad.
+PAD_MODES = {"torch": ("reflect", "replicate", "circular"), "numpy": ("edge", "reflect", "symmetric", "wrap")}
+
+
+def _pad_positions(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
+    i = np.arange(-lo, n + hi)
+    if mode in ("edge", "replicate"):
+        return np.clip(i, 0, n - 1)
+    if mode in ("wrap", "circular"):
+        return i % n
+    if mode == "symmetric":
+        j = i % (2 * n)
+        return np.where(j < n, j, 2 * n - 1 - j)
+    if n == 1:  # reflect
+        return np.zeros_like(i)
+    j = i % (2 * (n - 1))
+    return np.where(j < n, j, 2 * (n - 1) - j)
+
+
+def _pad_by_index(b, x: Tracer, pad, mode, torch_order: bool, position) -> Tracer:
+    """F.pad's reflect / replicate / circular and np.pad's edge / reflect / symmetric / wrap: each
+    padded axis gathered by constant positions (its derivative adds the repeats back)."""
+    library = "torch" if torch_order else "numpy"
+    fname = "F.pad" if torch_order else "np.pad"
+    if mode not in PAD_MODES[library]:
+        raise JacValueError(f"{fname}: mode={mode!r} is not supported by jac (only 'constant', "
+                            f"{', '.join(repr(m) for m in PAD_MODES[library])})", position)
+    shape = _concrete(x, "pad", position)
+    widths = _pad_widths(b, pad, x.ndim, torch_order, position)
+    if torch_order:
+        k = len(static_ints(b, pad, "pad", position)) // 2
+        if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
+            raise JacValueError(f"F.pad: mode={mode!r} pads 1 to 3 last axes of an input with 1 or 2 more axes "
+                                f"(as PyTorch); got {2 * k} pad sizes for shape {fmt(shape)}", position)
+    for axis, ((lo, hi), n) in enumerate(zip(widths, shape)):
+        if not (lo or hi):
+            continue
+        limit = n - 1 if mode == "reflect" and torch_order else n if mode == "circular" else None
+        if lo < 0 or hi < 0 or n == 0 or (limit is not None and max(lo, hi) > limit):
+            raise JacValueError(f"{fname}: mode={mode!r} cannot pad axis {axis} of length {n} by ({lo}, {hi})"
+                                + (f": at most {limit}" if limit is not None else ""), position)
+        x = _take(b, x, (slice(None),) * axis + (_pad_positions(mode, n, lo, hi),), position)
+    return x
 
 
 def _diagonal_index(n, m, k):
@@ -3979,3 +4029,702 @@ def _corrcoef(b, args, kwargs, position):
     outer = b.apply("mul", b.apply("reshape", s, shape=(n, 1), position=position),
                     b.apply("reshape", s, shape=(1, n), position=position), position=position)
     return b.apply("clip", b.apply("div", c, outer, position=position), -1.0, 1.0, position=position)
+
+
+# --- layers of torch.nn.functional: linear, normalization, dropout, glu, embedding, attention ---
+#
+# Each lowers onto existing ops (matmul, mean, rsqrt, softmax, getitem...), which carry the
+# derivatives; the checks refuse what PyTorch refuses, naming the function and the argument.
+
+def _flag(b, value, what: str, fname, position) -> bool:
+    v = static(b, value, what, position)
+    if not isinstance(v, (bool, int, float)):
+        raise JacValueError(f"{fname}(): {what} must be True or False, got {v!r}", position)
+    return bool(v)
+
+
+def _optional(b, value, fname, position):
+    return None if value is None else tensor(b, value, fname, position)
+
+
+def _per_channel(b, t: Tracer, what: str, x: Tracer, fname, position) -> Tracer:
+    """A (C,) weight, bias or running statistic shaped to broadcast along axis 1 of ``x``."""
+    channels = x.shape[1]
+    if t.shape != (channels,):
+        raise JacShapeError(f"{fname}: {what} must have one entry per channel ({channels},), got {fmt(t.shape)}",
+                            position)
+    return _reshape_to(b, t, (channels,) + (1,) * (x.ndim - 2), position)
+
+
+def _affine(b, y: Tracer, weight, bias, position) -> Tracer:
+    if weight is not None:
+        y = b.apply("mul", y, weight, position=position)
+    return y if bias is None else b.apply("add", y, bias, position=position)
+
+
+def _standardized(b, x: Tracer, axes: tuple, eps: float, position) -> Tracer:
+    """(x - mean) / sqrt(var + eps) over ``axes``, the variance biased (divided by n), as PyTorch's norms."""
+    d = b.apply("sub", x, b.apply("mean", x, axes=axes, keepdims=True, position=position), position=position)
+    var = b.apply("mean", b.apply("mul", d, d, position=position), axes=axes, keepdims=True, position=position)
+    return b.apply("mul", d, b.apply("rsqrt", b.apply("add", var, eps, position=position), position=position),
+                   position=position)
+
+
+def _eps(b, value, fname, position, default=None) -> float:
+    eps = static(b, value, "eps", position) if value is not None else default
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0:
+        raise JacValueError(f"{fname}(): eps must be a number >= 0, got {eps!r}", position)
+    return float(eps)
+
+
+@function("linear")
+def _linear(b, args, kwargs, position):
+    """F.linear(x, W, b=None): x Wᵀ + b, W of shape (out, in), or (in,) for one output."""
+    a = arguments("linear", args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None}, position)
+    x, w = tensor(b, a["x"], "linear", position), tensor(b, a["weight"], "linear", position)
+    if w.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        raise JacShapeError(f"linear: weight must be (out, in) or (in,) with in = the input's last size, got input "
+                            f"{fmt(x.shape)} and weight {fmt(w.shape)}", position)
+    y = b.apply("matmul", x, transpose_all(b, w, position) if w.ndim == 2 else w, position=position)
+    bias = _optional(b, a["bias"], "linear", position)
+    if bias is None:
+        return y
+    from ..ir.shapes import broadcast
+    try:
+        fits = broadcast(y.shape, bias.shape) == tuple(y.shape)
+    except JacShapeError:
+        fits = False
+    if not fits:
+        raise JacShapeError(f"linear: bias of shape {fmt(bias.shape)} does not broadcast to the output's "
+                            f"{fmt(y.shape)}", position)
+    return b.apply("add", y, bias, position=position)
+
+
+def _normalized_axes(b, value, x: Tracer, fname, position) -> tuple:
+    shape = static_ints(b, value, "normalized_shape", position)
+    if not shape:
+        raise JacValueError(f"{fname}(): normalized_shape must have at least one size", position)
+    if len(shape) > x.ndim or tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise JacShapeError(f"{fname}: normalized_shape={list(shape)} must be the last sizes of the input, got "
+                            f"shape {fmt(x.shape)}", position)
+    return tuple(range(x.ndim - len(shape), x.ndim))
+
+
+def _trailing(b, value, x: Tracer, axes: tuple, what: str, fname, position):
+    """A weight or bias of normalized_shape's shape (it broadcasts along the last axes)."""
+    t = _optional(b, value, fname, position)
+    if t is not None and tuple(t.shape) != tuple(x.shape[axes[0]:]):
+        raise JacShapeError(f"{fname}: {what} must have the shape normalized_shape {fmt(tuple(x.shape[axes[0]:]))}, "
+                            f"got {fmt(t.shape)}", position)
+    return t
+
+
+@function("layer_norm")
+def _layer_norm(b, args, kwargs, position):
+    """F.layer_norm: (x - mean) / sqrt(var + eps) · weight + bias over the last axes (normalized_shape),
+    the variance biased (divided by n), as PyTorch."""
+    a = arguments("layer_norm", args, kwargs, {"x": REQUIRED, "normalized_shape": REQUIRED, "weight": None,
+                                               "bias": None, "eps": 1e-5}, position)
+    x = tensor(b, a["x"], "layer_norm", position)
+    axes = _normalized_axes(b, a["normalized_shape"], x, "layer_norm", position)
+    weight = _trailing(b, a["weight"], x, axes, "weight", "layer_norm", position)
+    bias = _trailing(b, a["bias"], x, axes, "bias", "layer_norm", position)
+    y = _standardized(b, x, axes, _eps(b, a["eps"], "layer_norm", position), position)
+    return _affine(b, y, weight, bias, position)
+
+
+@function("rms_norm")
+def _rms_norm(b, args, kwargs, position):
+    """F.rms_norm: x / sqrt(mean(x²) + eps) · weight over the last axes; eps=None is the dtype's
+    machine epsilon, as PyTorch."""
+    a = arguments("rms_norm", args, kwargs, {"x": REQUIRED, "normalized_shape": REQUIRED, "weight": None,
+                                             "eps": None}, position)
+    x = tensor(b, a["x"], "rms_norm", position)
+    axes = _normalized_axes(b, a["normalized_shape"], x, "rms_norm", position)
+    weight = _trailing(b, a["weight"], x, axes, "weight", "rms_norm", position)
+    eps = _eps(b, a["eps"], "rms_norm", position, float(np.finfo(b.dtype).eps))
+    ms = b.apply("mean", b.apply("mul", x, x, position=position), axes=axes, keepdims=True, position=position)
+    y = b.apply("mul", x, b.apply("rsqrt", b.apply("add", ms, eps, position=position), position=position),
+                position=position)
+    return _affine(b, y, weight, None, position)
+
+
+def _channels_first(x: Tracer, fname, position, least=2):
+    if x.ndim < least:
+        raise JacShapeError(f"{fname} needs an input (N, C, ...) of at least {least} dimensions, got shape "
+                            f"{fmt(x.shape)}", position)
+    _concrete(x, fname, position)
+
+
+@function("group_norm")
+def _group_norm(b, args, kwargs, position):
+    """F.group_norm(x (N, C, *), num_groups): each sample's channels in num_groups groups, each
+    group standardized (biased variance), then weight (C,) and bias (C,)."""
+    fname = "group_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "num_groups": REQUIRED, "weight": None, "bias": None,
+                                        "eps": 1e-5}, position)
+    x = tensor(b, a["x"], fname, position)
+    _channels_first(x, fname, position)
+    groups, channels = static_int(b, a["num_groups"], "num_groups", position), x.shape[1]
+    if groups <= 0 or channels % groups:
+        raise JacValueError(f"group_norm(): num_groups={groups} must be a positive divisor of the {channels} "
+                            f"channels of the input, shape {fmt(x.shape)}", position)
+    grouped = _reshape_to(b, x, (x.shape[0], groups, channels // groups) + tuple(x.shape[2:]), position)
+    y = _standardized(b, grouped, tuple(range(2, grouped.ndim)), _eps(b, a["eps"], fname, position), position)
+    y = _reshape_to(b, y, x.shape, position)
+    weight, bias = (None if a[k] is None else _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+                    for k in ("weight", "bias"))
+    return _affine(b, y, weight, bias, position)
+
+
+def _running(b, a, x, fname, position):
+    """(x - running_mean) / sqrt(running_var + eps): both statistics required, (C,) each."""
+    if a["running_mean"] is None or a["running_var"] is None:
+        raise JacValueError(f"{fname}(): running_mean and running_var are needed to normalize without the input's "
+                            "own statistics", position)
+    mean, var = (_per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+                 for k in ("running_mean", "running_var"))
+    inv = b.apply("rsqrt", b.apply("add", var, _eps(b, a["eps"], fname, position), position=position),
+                  position=position)
+    return b.apply("mul", b.apply("sub", x, mean, position=position), inv, position=position)
+
+
+def _batch_stats(b, x, axes, a, fname, position):
+    count = _count(b, x, axes, position, fname)
+    if count <= 1:
+        raise JacValueError(f"{fname}(): the input's own statistics need more than 1 value per channel, got input "
+                            f"shape {fmt(x.shape)}", position)
+    return _standardized(b, x, axes, _eps(b, a["eps"], fname, position), position)
+
+
+def _channel_affine(b, y, a, x, fname, position):
+    weight, bias = (None if a[k] is None else _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+                    for k in ("weight", "bias"))
+    return _affine(b, y, weight, bias, position)
+
+
+@function("batch_norm")
+def _batch_norm(b, args, kwargs, position):
+    """F.batch_norm(x (N, C, *), running_mean, running_var, weight, bias, training=False): with
+    training=False the running statistics, with training=True the batch's (over N and the spatial
+    axes, variance biased); the running statistics' update is a side effect jac leaves out."""
+    fname = "batch_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "running_mean": REQUIRED, "running_var": REQUIRED,
+                                        "weight": None, "bias": None, "training": False, "momentum": 0.1,
+                                        "eps": 1e-5}, position)
+    x = tensor(b, a["x"], fname, position)
+    _channels_first(x, fname, position)
+    for k in ("running_mean", "running_var"):
+        if a[k] is not None:
+            _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+    if _flag(b, a["training"], "training", fname, position):
+        y = _batch_stats(b, x, (0,) + tuple(range(2, x.ndim)), a, fname, position)
+    else:
+        y = _running(b, a, x, fname, position)
+    return _channel_affine(b, y, a, x, fname, position)
+
+
+@function("instance_norm")
+def _instance_norm(b, args, kwargs, position):
+    """F.instance_norm(x (N, C, *)): each sample's channel standardized over the spatial axes
+    (variance biased); use_input_stats=False uses running_mean and running_var instead."""
+    fname = "instance_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "running_mean": None, "running_var": None, "weight": None,
+                                        "bias": None, "use_input_stats": True, "momentum": 0.1, "eps": 1e-5},
+                  position)
+    x = tensor(b, a["x"], fname, position)
+    _channels_first(x, fname, position, least=3)
+    for k in ("running_mean", "running_var"):
+        if a[k] is not None:
+            _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
+    if _flag(b, a["use_input_stats"], "use_input_stats", fname, position):
+        y = _batch_stats(b, x, tuple(range(2, x.ndim)), a, fname, position)
+    else:
+        y = _running(b, a, x, fname, position)
+    return _channel_affine(b, y, a, x, fname, position)
+
+
+def _dropout(fname, training_default):
+    def lower(b, args, kwargs, position):
+        kwargs = {("training" if k == "train" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "ord": 0.5, "training": training_default}, position)
+        x = tensor(b, a["x"], fname, position)
+        p = static(b, a["ord"], "p", position)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise JacValueError(f"{fname}(): the dropout probability p must be between 0 and 1, got {p!r}", position)
+        if p == 0 or not _flag(b, a["training"], "training", fname, position):
+            return x
+        raise JacValueError(f"F.{fname}(x, p={p:g}, training=True) is random: each call keeps other elements, so it "
+                            "has no one Jacobian. Write training=False (evaluation: the identity) or p=0, or bind "
+                            f"a 0/1 mask m and write x * m / (1 - p)", position)
+    lower.__doc__ = (f"F.{fname}: the identity when training=False (the default: {training_default}) or p=0; "
+                     "random otherwise, which jac refuses")
+    return lower
+
+
+for _name, _training in (("dropout", True), ("dropout1d", True), ("dropout2d", True), ("dropout3d", True),
+                         ("alpha_dropout", False), ("feature_alpha_dropout", False)):
+    FUNCTIONS[_name] = _dropout(_name, _training)
+
+
+@function("glu")
+def _glu(b, args, kwargs, position):
+    """F.glu(x, dim=-1): a · sigmoid(b), a and b the two halves of x along dim."""
+    a = arguments("glu", args, kwargs, {"x": REQUIRED, "axis": -1}, position)
+    x = tensor(b, a["x"], "glu", position)
+    if x.ndim == 0:
+        raise JacShapeError("glu needs at least a vector, got a scalar", position)
+    axis = _one_axis(b, a["axis"], x, position, "glu")
+    n = _concrete(x, "glu", position)[axis]
+    if n % 2:
+        raise JacShapeError(f"glu: the halved dim {axis} must have an even size, got {n} (shape {fmt(x.shape)})",
+                            position)
+    first, second = _line(b, x, axis, slice(0, n // 2), position), _line(b, x, axis, slice(n // 2, n), position)
+    return b.apply("mul", first, b.apply("sigmoid", second, position=position), position=position)
+
+
+@function("embedding")
+def _embedding(b, args, kwargs, position):
+    """F.embedding(indices, weight (V, D)): the rows of weight at constant integer indices; rows
+    at padding_idx get no derivative, as PyTorch."""
+    fname = "embedding"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "padding_idx": None, "max_norm": None,
+                                        "norm_type": 2.0, "scale_grad_by_freq": False, "sparse": False}, position)
+    if static(b, a["max_norm"], "max_norm", position) is not None:
+        raise JacValueError("embedding(): max_norm= renormalizes the weight in place, which jac does not do; "
+                            "leave it out", position)
+    if _flag(b, a["scale_grad_by_freq"], "scale_grad_by_freq", fname, position):
+        raise JacValueError("embedding(): scale_grad_by_freq=True scales PyTorch's gradient, which is then no "
+                            "derivative; jac computes derivatives only", position)
+    w = tensor(b, a["weight"], fname, position)
+    if w.ndim != 2:
+        raise JacShapeError(f"embedding: weight must be 2-d (rows of the table), got shape {fmt(w.shape)}", position)
+    rows = _concrete(w, fname, position)[0]
+    index = _index_array(b, a["x"], rows, "indices", fname, position)
+    if index.size and _constant_of(b, a["x"]).min() < 0:
+        raise JacShapeError(f"embedding: indices must be >= 0 (rows 0 to {rows - 1})", position)
+    picked = _take(b, w, (index,), position)
+    pad = a["padding_idx"]
+    if pad is None:
+        return picked
+    pad = static_int(b, pad, "padding_idx", position)
+    if not -rows <= pad < rows:
+        raise JacValueError(f"embedding(): padding_idx={pad} must be a row of the weight (0 to {rows - 1})", position)
+    at_pad = np.broadcast_to((index == pad % rows)[..., None], picked.shape)
+    if not at_pad.any():
+        return picked
+    frozen = _take(b, b.apply("detach", w, position=position), (index,), position)
+    return b.apply("where", b.const(at_pad.astype(b.dtype), position), frozen, picked, position=position)
+
+
+def _constant_of(b, value) -> np.ndarray:
+    return np.asarray(b.nodes[value.id].value)
+
+
+@function("one_hot")
+def _one_hot(b, args, kwargs, position):
+    """F.one_hot(indices, num_classes=-1): 1 at each index along a new last axis, a constant (its
+    derivative is zero); num_classes=-1 (the largest index + 1) needs constant indices."""
+    a = arguments("one_hot", args, kwargs, {"x": REQUIRED, "num_classes": -1}, position)
+    t = tensor(b, a["x"], "one_hot", position)
+    classes = static_int(b, a["num_classes"], "num_classes", position)
+    if classes == -1:
+        if b.nodes[t.id].op != "const":
+            raise JacValueError("one_hot(): num_classes=-1 reads the largest index off the values; give "
+                                "num_classes= for indices that are inputs", position)
+        v = _constant_of(b, t)
+        if v.size == 0:
+            raise JacValueError("one_hot(): num_classes=-1 cannot be read off empty indices; give num_classes=",
+                                position)
+        classes = int(np.max(v)) + 1
+    if classes < 0:
+        raise JacValueError(f"one_hot(): num_classes must be -1 or >= 0, got {classes}", position)
+    return _folded_at(position, lambda: b.apply("one_hot", t, classes=classes, axis=t.ndim, position=position))
+
+
+@function("scaled_dot_product_attention")
+def _sdpa(b, args, kwargs, position):
+    """F.scaled_dot_product_attention(q (…, L, E), k (…, S, E), v (…, S, Ev)): softmax(q kᵀ · scale +
+    mask) v, scale 1/√E by default; a boolean attn_mask (or is_causal) keeps where true, a float
+    one is added; a row masked entirely gives 0, as PyTorch. dropout_p > 0 is random: refused."""
+    fname = "scaled_dot_product_attention"
+    a = arguments(fname, args, kwargs, {"query": REQUIRED, "key": REQUIRED, "value": REQUIRED, "attn_mask": None,
+                                        "dropout_p": 0.0, "is_causal": False, "scale": None, "enable_gqa": False},
+                  position)
+    q, k, v = (tensor(b, a[n], fname, position) for n in ("query", "key", "value"))
+    if min(q.ndim, k.ndim, v.ndim) < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise JacShapeError(f"{fname}: query (..., L, E), key (..., S, E) and value (..., S, Ev) do not fit: got "
+                            f"{fmt(q.shape)}, {fmt(k.shape)} and {fmt(v.shape)}", position)
+    p = static(b, a["dropout_p"], "dropout_p", position)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise JacValueError(f"{fname}(): dropout_p must be between 0 and 1, got {p!r}", position)
+    if p > 0:
+        raise JacValueError(f"{fname}(..., dropout_p={p:g}) drops attention weights at random, so it has no one "
+                            "Jacobian; write dropout_p=0 (evaluation)", position)
+    if _flag(b, a["enable_gqa"], "enable_gqa", fname, position):
+        raise JacValueError(f"{fname}(): enable_gqa=True is not supported by jac", position)
+    causal = _flag(b, a["is_causal"], "is_causal", fname, position)
+    if causal and a["attn_mask"] is not None:
+        raise JacValueError(f"{fname}(): give attn_mask= or is_causal=True, not both (PyTorch refuses both)",
+                            position)
+    scale = static(b, a["scale"], "scale", position)
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))):
+        raise JacValueError(f"{fname}(): scale must be a number, got {scale!r}", position)
+    if scale is None:
+        scale = 1.0 / math.sqrt(_concrete(q, fname, position)[-1])
+    scores = b.apply("mul", b.apply("matmul", q, matrix_transpose(b, k, position, fname), position=position),
+                     float(scale), position=position)
+    return b.apply("matmul", _attention_weights(b, scores, a["attn_mask"], causal, fname, position), v,
+                   position=position)
+
+
+SHAPE_OPS = ("reshape", "transpose", "getitem", "broadcast_to", "scatter", "detach")
+
+
+def _mask_kind(b, m: Tracer, fname, position) -> bool:
+    """Is attn_mask PyTorch's boolean mask (True keeps) rather than a float one (added)? jac keeps
+    no dtypes: a mask is boolean when made by a comparison or logic, also through reshapes,
+    transposes, indexing and broadcasts; 0/1 values of no such origin are refused as ambiguous."""
+    node = b.nodes[m.id]
+    while node.id not in booleans(b) and node.op in SHAPE_OPS:
+        node = b.nodes[node.args[0]]
+    if node.id in booleans(b):
+        return True
+    zero_one = node.op == "const" and np.isin(np.asarray(node.value), (0.0, 1.0)).all()
+    if node.op == "where":
+        branches = [b.nodes[a] for a in node.args[1:]]
+        zero_one = all(n.op == "const" and np.isin(np.asarray(n.value), (0.0, 1.0)).all() for n in branches)
+    if zero_one:
+        raise JacValueError(f"{fname}(): attn_mask holds 0s and 1s that jac cannot tell to be booleans (keep where "
+                            "true) or floats (added to the scores); write a comparison (mask > 0) for a boolean "
+                            "mask, or 0 and -inf for a float one", position)
+    return False
+
+
+def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tracer:
+    """softmax over the last axis of the masked scores ``s``; rows masked entirely are 0 (PyTorch's
+    safe softmax), computed from finite scores there so that no NaN reaches a derivative."""
+    L, S = _concrete(s, fname, position)[-2:]
+    if causal:
+        mask = boolean(b, b.const(np.tril(np.ones((L, S))).astype(b.dtype), position))
+    if mask is None:
+        return b.apply("softmax", s, axis=s.ndim - 1, position=position)
+    m = tensor(b, mask, fname, position)
+    boolean_mask = _mask_kind(b, m, fname, position)
+    from ..ir.shapes import broadcast
+    try:
+        fits = broadcast(s.shape, m.shape) == tuple(s.shape)
+    except JacShapeError:
+        fits = False
+    if not fits:
+        raise JacShapeError(f"{fname}: attn_mask of shape {fmt(m.shape)} does not broadcast to the attention "
+                            f"weights' shape {fmt(s.shape)} (..., L, S)", position)
+    if boolean_mask:
+        s = b.apply("where", m, s, -math.inf, position=position)
+    else:
+        s = b.apply("add", s, m, position=position)
+    last = s.ndim - 1
+    masked = b.apply("sum", b.apply("eq", s, -math.inf, position=position), axes=(last,), keepdims=True,
+                     position=position)
+    empty = b.apply("eq", masked, float(S), position=position)
+    w = b.apply("softmax", b.apply("where", empty, 0.0, s, position=position), axis=last, position=position)
+    return b.apply("where", empty, 0.0, w, position=position)
+
+
+# --- convolutions and pooling (torch.nn.functional), 1-d and 2-d ---
+#
+# The windows are gathered with one constant index per spatial axis (``getitem``: its derivative
+# adds overlapping windows back), then contracted with the weight by ``einsum``, summed, or their
+# maximum taken by ``argmax`` + ``take_along`` (the window's element PyTorch's scan picks).
+
+def _per_axis(b, value, nd: int, what: str, fname, position, least: int) -> tuple:
+    v = static_ints(b, value, what, position)
+    if len(v) == 1:
+        v = v * nd
+    if len(v) != nd:
+        raise JacValueError(f"{fname}(): {what} must be one integer or {nd}, got {list(v)}", position)
+    if any(i < least for i in v):
+        raise JacValueError(f"{fname}(): {what} must be >= {least}, got {list(v)}", position)
+    return v
+
+
+def _spatial_input(x: Tracer, nd: int, fname, position, what="input") -> None:
+    if x.ndim not in (nd + 1, nd + 2):
+        raise JacShapeError(f"{fname}: the {what} must be (N, C, {', '.join('LHW'[-nd:] if nd == 1 else 'HW')}) or "
+                            f"unbatched (C, ...), {nd + 2} or {nd + 1} dimensions; got shape {fmt(x.shape)}", position)
+    _concrete(x, fname, position)
+
+
+def _padded(b, x: Tracer, widths: list, position) -> Tracer:
+    """``x`` with its last ``len(widths)`` axes padded with zeros by (before, after)."""
+    widths = [(0, 0)] * (x.ndim - len(widths)) + list(widths)
+    if not any(lo or hi for lo, hi in widths):
+        return x
+    out = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
+    return _place(b, x, tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths)), out, position)
+
+
+def _window_count(n: int, k: int, stride: int, dilation: int, fname, position) -> int:
+    span = dilation * (k - 1) + 1
+    if span > n:
+        raise JacShapeError(f"{fname}: the kernel spans {span} elements (size {k}, dilation {dilation}), more than "
+                            f"the {n} of the padded input", position)
+    return (n - span) // stride + 1
+
+
+def _windows(b, x: Tracer, kernel, stride, dilation, fname, position) -> Tracer:
+    """The windows of the last ``len(kernel)`` axes: (..., O1, K1) or (..., O1, K1, O2, K2)."""
+    nd = len(kernel)
+    index = []
+    for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
+        n = x.shape[x.ndim - nd + i]
+        o = _window_count(n, k, s, d, fname, position)
+        at = np.arange(o)[:, None] * s + np.arange(k)[None, :] * d
+        index.append(at.reshape(at.shape + (1, 1) * (nd - 1 - i)) if i < nd - 1 else at)
+    return _take(b, x, (slice(None),) * (x.ndim - nd) + tuple(index), position)
+
+
+def _conv_padding(b, value, kernel, stride, dilation, fname, position) -> list:
+    mode = static(b, value, "padding", position)
+    if mode == "valid":
+        return [(0, 0)] * len(kernel)
+    if mode == "same":
+        if any(s != 1 for s in stride):
+            raise JacValueError(f"{fname}(): padding='same' is not supported for strided convolutions (PyTorch "
+                                "refuses it too)", position)
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return [(t // 2, t - t // 2) for t in totals]  # the odd one more on the right, as PyTorch
+    if isinstance(mode, str):
+        raise JacValueError(f"{fname}(): padding must be 'valid', 'same' or integers, got {mode!r}", position)
+    return [(p, p) for p in _per_axis(b, value, len(kernel), "padding", fname, position, 0)]
+
+
+def _conv(nd: int):
+    fname = f"conv{nd}d"
+    letters = ("o", "k") if nd == 1 else ("o", "k", "p", "l")
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None, "stride": 1,
+                                            "padding": 0, "dilation": 1, "groups": 1}, position)
+        x, w = tensor(b, a["x"], fname, position), tensor(b, a["weight"], fname, position)
+        _spatial_input(x, nd, fname, position)
+        if w.ndim != nd + 2:
+            raise JacShapeError(f"{fname}: weight must be (out_channels, in_channels / groups, {nd} kernel sizes), "
+                                f"{nd + 2} dimensions; got shape {fmt(w.shape)}", position)
+        unbatched = x.ndim == nd + 1
+        if unbatched:
+            x = _reshape_to(b, x, (1,) + tuple(x.shape), position)
+        groups = static_int(b, a["groups"], "groups", position)
+        channels, out_channels, kernel = x.shape[1], w.shape[0], tuple(_concrete(w, fname, position)[2:])
+        if groups < 1 or out_channels % groups or channels != w.shape[1] * groups:
+            raise JacValueError(f"{fname}(): groups={groups} must divide the weight's {out_channels} output "
+                                f"channels, and the input's {channels} channels must be groups × the weight's "
+                                f"{w.shape[1]} input channels (input {fmt(x.shape)}, weight {fmt(w.shape)})", position)
+        stride = _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
+        dilation = _per_axis(b, a["dilation"], nd, "dilation", fname, position, 1)
+        pads = _conv_padding(b, a["padding"], kernel, stride, dilation, fname, position)
+        win = _windows(b, _padded(b, x, pads, position), kernel, stride, dilation, fname, position)
+        g, per = groups, channels // groups
+        win = _reshape_to(b, win, (x.shape[0], g, per) + tuple(win.shape[2:]), position)
+        w = _reshape_to(b, w, (g, out_channels // g, per) + kernel, position)
+        spatial = "".join(letters)
+        y = einsum_of(b, f"ngc{spatial},gfc{spatial[1::2]}->ngf{spatial[0::2]}", [win, w], position)
+        y = _reshape_to(b, y, (x.shape[0], out_channels) + tuple(y.shape[3:]), position)
+        if a["bias"] is not None:
+            y = b.apply("add", y, _per_channel(b, tensor(b, a["bias"], fname, position), "bias", y, fname, position),
+                        position=position)
+        return _reshape_to(b, y, tuple(y.shape[1:]), position) if unbatched else y
+    lower.__doc__ = (f"F.{fname}(input (N, C, …), weight (out, C / groups, …), bias=None, stride=1, padding=0, "
+                     "dilation=1, groups=1): cross-correlation, as PyTorch; padding 'valid', 'same' or sizes")
+    return lower
+
+
+FUNCTIONS["conv1d"] = _conv(1)
+FUNCTIONS["conv2d"] = _conv(2)
+
+
+def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
+    """(kernel, stride, padding, dilation), checked as PyTorch checks them; ceil_mode=True only
+    where it gives no extra window."""
+    _spatial_input(x, nd, fname, position)
+    kernel = _per_axis(b, a["kernel_size"], nd, "kernel_size", fname, position, 1)
+    stride = kernel if static(b, a["stride"], "stride", position) in (None, ()) else \
+        _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
+    padding = _per_axis(b, a["padding"], nd, "padding", fname, position, 0)
+    dilation = _per_axis(b, a["dilation"], nd, "dilation", fname, position, 1) if dilated else (1,) * nd
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise JacValueError(f"{fname}(): padding {list(padding)} must be at most half of kernel_size "
+                            f"{list(kernel)}", position)
+    if _flag(b, a["ceil_mode"], "ceil_mode", fname, position):
+        for n, k, s, p, d in zip(x.shape[x.ndim - nd:], kernel, stride, padding, dilation):
+            span = d * (k - 1) + 1
+            floor = _window_count(n + 2 * p, k, s, d, fname, position)
+            ceil = -(-(n + 2 * p - span) // s) + 1
+            if (ceil - 1) * s >= n + p:
+                ceil -= 1
+            if ceil != floor:
+                raise JacValueError(f"{fname}(): ceil_mode=True adds a partial window at the end here, which jac "
+                                    "does not support; pad the input or leave ceil_mode out", position)
+    return kernel, stride, padding, dilation
+
+
+def _avg_pool(nd: int):
+    fname = f"avg_pool{nd}d"
+    extra = {"divisor_override": None} if nd == 2 else {}
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
+                                            "ceil_mode": False, "count_include_pad": True, **extra}, position)
+        x = tensor(b, a["x"], fname, position)
+        kernel, stride, padding, ones = _pool_geometry(b, a, x, nd, fname, position, False)
+        pads = [(p, p) for p in padding]
+        win = _windows(b, _padded(b, x, pads, position), kernel, stride, ones, fname, position)
+        total = b.apply("sum", win, axes=tuple(range(x.ndim - nd + 1, win.ndim, 2)), position=position)
+        override = static(b, a.get("divisor_override"), "divisor_override", position)
+        if override is not None:
+            if not _is_integer(override) or override == 0:
+                raise JacValueError(f"{fname}(): divisor_override must be a nonzero integer, got {override!r}",
+                                    position)
+            return b.apply("div", total, float(override), position=position)
+        if _flag(b, a["count_include_pad"], "count_include_pad", fname, position) or not any(padding):
+            return b.apply("div", total, float(np.prod(kernel)), position=position)
+        inside = np.ones(tuple(n + 2 * p for n, p in zip(x.shape[x.ndim - nd:], padding)))
+        inside[tuple(slice(p, p + n) for n, p in zip(x.shape[x.ndim - nd:], padding))] = 2.0
+        counts = _windows_of(inside == 2.0, kernel, stride)
+        return b.apply("div", total, b.const(counts.astype(b.dtype), position), position=position)
+    lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, count_include_pad=True): the "
+                     "mean of each window (padding counted unless count_include_pad=False)")
+    return lower
+
+
+def _windows_of(mask: np.ndarray, kernel, stride) -> np.ndarray:
+    """How many true elements each window of ``mask`` holds (a constant divisor)."""
+    for axis, (k, s) in enumerate(zip(kernel, stride)):
+        o = (mask.shape[axis] - k) // s + 1
+        at = np.arange(o)[:, None] * s + np.arange(k)[None, :]
+        mask = np.take(mask, at, axis=axis).sum(axis=axis + 1)
+    return mask
+
+
+def _max_pool_index(n: int, k: int, s: int, p: int, d: int, fname, position) -> np.ndarray:
+    """The (O, K) positions of each window in the unpadded axis of length ``n``: a padded slot
+    before the window's first element points at that element, one after its last at the last,
+    so that neither is the first maximum nor the last NaN of the window unless the element is."""
+    o = _window_count(n + 2 * p, k, s, d, fname, position)
+    at = np.arange(o)[:, None] * s + np.arange(k)[None, :] * d - p
+    real = (at >= 0) & (at < n)
+    if not real.any(axis=1).all():
+        raise JacValueError(f"{fname}(): a window holds only padding (kernel_size {k}, padding {p}, dilation {d})",
+                            position)
+    lo = np.where(real, at, n).min(axis=1, keepdims=True)
+    hi = np.where(real, at, -1).max(axis=1, keepdims=True)
+    return np.clip(at, lo, hi)
+
+
+def _max_pool(nd: int):
+    fname = f"max_pool{nd}d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
+                                            "dilation": 1, "ceil_mode": False, "return_indices": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        if _flag(b, a["return_indices"], "return_indices", fname, position):
+            raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
+        kernel, stride, padding, dilation = _pool_geometry(b, a, x, nd, fname, position, True)
+        lead = x.ndim - nd
+        index = [_max_pool_index(x.shape[lead + i], *geometry, fname, position)
+                 for i, geometry in enumerate(zip(kernel, stride, padding, dilation))]
+        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
+            index = [index[0][:, None, :, None], index[1][:, None, :]]
+        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (int(np.prod(kernel)),), position)
+        return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
+    lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, dilation=1): the maximum of "
+                     "each window; the derivative goes to the first maximum in the window's row-major order (to "
+                     "the last NaN where there is one), as PyTorch's")
+    return lower
+
+
+def _pool_argmax(b, win: Tracer, position) -> Tracer:
+    """Where the last axis of ``win`` has its maximum, as PyTorch's max pooling scans a window: the
+    first of equal maxima, but the last NaN (each NaN replaces the one before)."""
+    axis, k = win.ndim - 1, win.shape[-1]
+    first = b.apply("argmax", win, axis=axis, keepdims=True, position=position)
+    flipped = _take(b, win, (Ellipsis, slice(None, None, -1)), position)
+    last = b.apply("sub", float(k - 1), b.apply("argmax", flipped, axis=axis, keepdims=True, position=position),
+                   position=position)
+    nan = b.apply("isnan", b.apply("take_along", win, first, axis=axis, position=position), position=position)
+    return b.apply("where", nan, last, first, position=position)
+
+
+for _nd in (1, 2):
+    FUNCTIONS[f"avg_pool{_nd}d"] = _avg_pool(_nd)
+    FUNCTIONS[f"max_pool{_nd}d"] = _max_pool(_nd)
+
+
+# --- windows and polynomials: x.unfold, np.convolve, np.polyval ---
+
+@variant("method", "unfold")
+def _method_unfold(b, args, kwargs, position):
+    """x.unfold(dimension, size, step): the windows of ``size`` along ``dimension``, ``step`` apart,
+    as a new last axis (Tensor.unfold; F.unfold, PyTorch's im2col, is another function)."""
+    kwargs = {("axis" if k == "dimension" else k): v for k, v in kwargs.items()}
+    a = arguments(".unfold", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "size": REQUIRED, "step": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], ".unfold", position)
+    if x.ndim == 0:
+        raise JacShapeError(".unfold() needs at least a vector, got a scalar", position)
+    axis = _one_axis(b, a["axis"], x, position, ".unfold")
+    n = _concrete(x, ".unfold", position)[axis]
+    size, step = (static_int(b, a[k], k, position) for k in ("size", "step"))
+    if step <= 0 or not 0 <= size <= n:
+        raise JacValueError(f".unfold(): size must be from 0 to the dim's length {n} and step > 0, got size={size}, "
+                            f"step={step}", position)
+    at = np.arange((n - size) // step + 1)[:, None] * step + np.arange(size)[None, :]
+    win = _take(b, x, (slice(None),) * axis + (at,), position)  # (..., O, size, ...)
+    order = [d for d in range(win.ndim) if d != axis + 1] + [axis + 1]
+    return _permute(b, win, order, position)
+
+
+@function("convolve")
+def _convolve(b, args, kwargs, position):
+    """np.convolve(a, v, mode='full'): Σₖ a[k] v[n - k] of two vectors; 'same' keeps the longer's
+    length, 'valid' only where they overlap fully."""
+    a = arguments("convolve", args, kwargs, {"x": REQUIRED, "v": REQUIRED, "mode": Static("full")}, position)
+    x, v = tensor(b, a["x"], "convolve", position), tensor(b, a["v"], "convolve", position)
+    mode = static(b, a["mode"], "mode", position)
+    if mode not in ("full", "same", "valid"):
+        raise JacValueError(f"convolve(): mode must be 'full', 'same' or 'valid', got {mode!r}", position)
+    x, v = (_reshape_to(b, t, (1,), position) if t.ndim == 0 else t for t in (x, v))
+    if x.ndim != 1 or v.ndim != 1:
+        raise JacShapeError(f"convolve needs two vectors, got shapes {fmt(x.shape)} and {fmt(v.shape)}", position)
+    n, m = _concrete(x, "convolve", position)[0], _concrete(v, "convolve", position)[0]
+    if n == 0 or m == 0:
+        raise JacValueError("convolve(): neither vector may be empty (NumPy refuses)", position)
+    if m > n:  # NumPy swaps them: the longer one slides
+        x, v, n, m = v, x, m, n
+    full = _padded(b, x, [(m - 1, m - 1)], position)
+    start = {"full": 0, "same": (m - 1) // 2, "valid": m - 1}[mode]
+    count = {"full": n + m - 1, "same": n, "valid": n - m + 1}[mode]
+    at = np.arange(start, start + count)[:, None] + np.arange(m)[None, :]
+    win = _take(b, full, (at,), position)
+    flipped = _take(b, v, (slice(None, None, -1),), position)
+    return einsum_of(b, "ok,k->o", [win, flipped], position)
+
+
+@function("polyval")
+def _polyval(b, args, kwargs, position):
+    """np.polyval(p, x): p[0] xⁿ⁻¹ + … + p[n-1] by Horner's rule, as NumPy (which starts from 0 · x)."""
+    a = arguments("polyval", args, kwargs, {"p": REQUIRED, "x": REQUIRED}, position)
+    p, x = tensor(b, a["p"], "polyval", position), tensor(b, a["x"], "polyval", position)
+    if p.ndim != 1:
+        raise JacShapeError(f"polyval: the coefficients p must be a vector, got shape {fmt(p.shape)}", position)
+    count = _concrete(p, "polyval", position)[0]
+    if count == 0:  # NumPy's zeros_like(x)
+        shape = _concrete(x, "polyval", position)
+        b.check_size(shape, f"polyval's result, shape {fmt(shape)},", position)
+        return b.const(np.zeros(shape, dtype=b.dtype), position)
+    y = b.apply("mul", x, 0.0, position=position)
+    for i in range(count):
+        y = b.apply("add", b.apply("mul", y, x, position=position), _take(b, p, (i,), position), position=position)
+    return y
