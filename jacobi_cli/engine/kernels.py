@@ -809,11 +809,11 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     first = b.derivatives_from = len(b.nodes)
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
+    # an element-wise graph's diagonal Jacobian: one pass along ones (the colouring's), whose
+    # element j meets the scalar ops of entry (j, j) only: the dense pass's bits read off at its
+    # pattern, and the structured interpreter's (which keeps the diagonal)
+    elementwise = all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const"))
     if small:
-        # an element-wise graph's diagonal Jacobian: one pass along ones (the colouring's), whose
-        # element j meets the scalar ops of the dense pass's entry (j, j); the dense pass's other
-        # entries never reach that one, so the bits are the dense pass's read off at its pattern
-        elementwise = all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const"))
         dense = {n: p for n, p in plan.inputs.items() if not (elementwise and _diagonal_pattern(p, y_shape))}
         _dense_passes(graph, dense, traced, y_shape, outs)
         gathers = {n: _pattern_gather(p, y_shape) for n, p in dense.items()}
@@ -824,6 +824,13 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     for name, p in plan.inputs.items():
         if name in dense:
             continue
+        if not (elementwise and _diagonal_pattern(p, y_shape)):
+            # Any other colouring adds, into each entry, the products of the basis vectors' other
+            # ones with partials that the structured interpreter never forms: 0 * inf = NaN where
+            # it gives inf or an exact value (x[1:] / x[:-1] at a zero of x), +0 where it gives -0
+            return None, (f"∂y/∂{name} is sparse but not the diagonal of an element-wise function: a "
+                          "coloured pass would add 0 · ∞ = NaN (and +0 for -0) where the structured "
+                          "passes give the exact entry")
         colored = _colored_pass(graph, p, traced, y_shape)
         if isinstance(colored, str):
             return None, colored
