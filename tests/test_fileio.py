@@ -489,3 +489,47 @@ def test_to_jsonable():
     assert to_jsonable(np.array([0.1, np.nan], dtype=np.float32)) == [0.1, "NaN"]
     assert to_jsonable(np.array([1, 2])) == [1, 2]
     assert json.dumps(to_jsonable(np.array([[np.inf]]))) == '[["Infinity"]]'
+
+
+def test_deep_json_is_refused_before_json_recurses_even_with_the_limit_raised(tmp_path):
+    """json's C parser recursed once per level and stopped only at the recursion limit: with the
+    limit raised (as a deep-stack thread does, for the whole process) 200,000 levels overflowed
+    the 8 MiB stack, a segfault in a test run. The depth is now measured first; a subprocess,
+    so that a regression is a failed test and not a crashed run."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "deep.json", '{"a": ' + "[" * 200000 + "]" * 200000 + "}")
+    code = ("import sys; sys.setrecursionlimit(1_000_000)\n"
+            "from jacobi_cli.errors import JacValueError\nfrom jacobi_cli.lang.fileio import load_array\n"
+            f"try:\n    load_array({path!r})\nexcept JacValueError as e:\n    print(e.message)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert "nested too deeply (200,001 levels; at most 512)" in done.stdout
+    ok = write(tmp_path, "ok.json", '{"value": [[1, 2], [3, 4]], "note": "[[[[ \\" ]"}')
+    assert load_array(ok).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_overlapping_deep_stack_calls_leave_the_recursion_limit_as_it_was():
+    """Two threads' save-and-restore of the process's recursion limit interleaved and left it
+    at 1,000,000 for good; the calls now share one count."""
+    import sys
+    import threading
+    import time
+
+    from jacobi_cli.lang.deep import with_deep_stack
+
+    before = sys.getrecursionlimit()
+
+    def calls(limit):
+        for _ in range(10):
+            with_deep_stack(lambda: time.sleep(0.005), recursion_limit=limit)
+
+    threads = [threading.Thread(target=calls, args=(200_000 if k % 2 else 1_000_000,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sys.getrecursionlimit() == before

@@ -646,8 +646,20 @@ def _read_json(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int
     return _read_json_text(text, path, dtype, max_bytes)
 
 
+JSON_MAX_DEPTH = 512  # arrays and objects inside each other that json.loads is given
+
+
 def _read_json_text(text: str, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
-    """A small JSON file that is not plain nested lists: :mod:`json` reads it and explains."""
+    """A small JSON file that is not plain nested lists: :mod:`json` reads it and explains.
+
+    Its nesting is measured first: json's C parser recurses once per level on the caller's
+    stack and stops only at the recursion limit, which is the whole process's (a thread of
+    :func:`~jacobi_cli.lang.deep.with_deep_stack` raises it meanwhile): 200,000 levels then
+    overflow an 8 MiB stack (a segfault, seen in a test run) instead of raising RecursionError."""
+    depth = _json_depth(text)
+    if depth > JSON_MAX_DEPTH:
+        raise JacValueError(f"'{path}': the JSON is nested too deeply ({depth:,} levels; at most "
+                            f"{JSON_MAX_DEPTH})")
     try:
         data = json.loads(text, parse_constant=JSON_CONSTANTS.__getitem__)
     except json.JSONDecodeError as error:
@@ -878,6 +890,19 @@ def _describe(node: object) -> str:
     if isinstance(node, list):
         return f"a list of length {len(node)}"
     return _show(json.dumps(node))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in ``text`` (brackets inside strings skipped;
+    an unterminated string or a stray bracket only miscounts text that json refuses anyway)."""
+    raw = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
+    if raw.size == 0:
+        return 0
+    steps = ((raw == ord("[")) | (raw == ord("{"))).astype(np.int32) - ((raw == ord("]")) | (raw == ord("}")))
+    return int(np.cumsum(steps).max())
 
 
 def _ragged(path: str, outer: list[int], index: int, node: object, length: int):
