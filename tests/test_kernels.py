@@ -401,7 +401,7 @@ def test_explain_says_every_benchmark_expression_compiles():
 def test_explain_says_why_repeated_calls_stay_with_the_interpreter(expr, bindings, options, why):
     p = jacobi_cli.plan(expr, bindings, **options)
     assert p.kernel[0] is False and why in p.kernel[1], p.kernel
-    assert f"  kernel: none for repeated calls: " in "\n".join(p.explain())
+    assert "  kernel: none for repeated calls: " in "\n".join(p.explain())
     assert p.to_dict()["kernel"] == {"compiled": False, "reason": p.kernel[1]}
     if "depends" not in why:  # what it says is what the API does: no kernel after repeated calls
         assert all(k is None for k in _hot_kernels(expr, bindings, **options))
