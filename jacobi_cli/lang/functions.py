@@ -4077,6 +4077,16 @@ def _eps(b, value, fname, position, default=None) -> float:
     return float(eps)
 
 
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without growing it (a bias, a mask)."""
+    from ..ir.shapes import broadcast
+
+    try:
+        return broadcast(target, shape) == tuple(target)
+    except JacShapeError:
+        return False
+
+
 @function("linear")
 def _linear(b, args, kwargs, position):
     """F.linear(x, W, b=None): x Wᵀ + b, W of shape (out, in), or (in,) for one output."""
@@ -4089,12 +4099,7 @@ def _linear(b, args, kwargs, position):
     bias = _optional(b, a["bias"], "linear", position)
     if bias is None:
         return y
-    from ..ir.shapes import broadcast
-    try:
-        fits = broadcast(y.shape, bias.shape) == tuple(y.shape)
-    except JacShapeError:
-        fits = False
-    if not fits:
+    if not _broadcasts_to(bias.shape, y.shape):
         raise JacShapeError(f"linear: bias of shape {fmt(bias.shape)} does not broadcast to the output's "
                             f"{fmt(y.shape)}", position)
     return b.apply("add", y, bias, position=position)
@@ -4411,12 +4416,7 @@ def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tra
         return b.apply("softmax", s, axis=s.ndim - 1, position=position)
     m = tensor(b, mask, fname, position)
     boolean_mask = _mask_kind(b, m, fname, position)
-    from ..ir.shapes import broadcast
-    try:
-        fits = broadcast(s.shape, m.shape) == tuple(s.shape)
-    except JacShapeError:
-        fits = False
-    if not fits:
+    if not _broadcasts_to(m.shape, s.shape):
         raise JacShapeError(f"{fname}: attn_mask of shape {fmt(m.shape)} does not broadcast to the attention "
                             f"weights' shape {fmt(s.shape)} (..., L, S)", position)
     if boolean_mask:
