@@ -533,3 +533,20 @@ def test_overlapping_deep_stack_calls_leave_the_recursion_limit_as_it_was():
     for t in threads:
         t.join()
     assert sys.getrecursionlimit() == before
+
+
+def test_the_json_depth_scan_reads_an_unterminated_string_to_the_end_in_one_match():
+    """The string pattern failed on an unterminated string and was retried from every later quote:
+    quadratic (40 KB of \\" took 10 s, a 4 MiB file hours). Each match now succeeds and ends at the
+    text's end, so the scan is one pass; the file is still refused by json, naming the string."""
+    from jacobi_cli.lang.fileio import _JSON_STRING, _json_depth
+
+    for text in ['"' + '\\"' * 1000, '"abc\\', '"[[[', '"\\\\\\"']:
+        assert _JSON_STRING.match(text).end() == len(text), text
+    assert _json_depth('{"a": "[[[ \\" ]]", "b": [[1]]}') == 3
+    assert _json_depth('[["' + '\\"' * 1000) == 2
+
+
+def test_a_json_file_with_an_unterminated_string_is_an_io_error(tmp_path):
+    with pytest.raises(JacIOError, match="Unterminated string"):
+        load_array(write(tmp_path, "q.json", '["' + '\\"' * 20000))
