@@ -703,3 +703,14 @@ def test_every_invalid_toml_document_is_refused():
             suites.tomllib.loads(text)
         with pytest.raises(suites.tomllib.TOMLDecodeError):
             suites._toml(text)
+
+
+def test_the_toml_1_1_scan_reads_an_unterminated_string_to_the_line_end_in_one_match():
+    """As the JSON depth scan: the string pattern failed on an unterminated basic string and was
+    retried from every later quote (a 40 KB line of \\" took 10 s); it now matches to the line's
+    end, and the suite is still refused by the TOML reader."""
+    from jacobi_cli.tools.suite import _ONE_LINE_STRING
+
+    for line in ['"' + '\\"' * 1000, '"abc\\', '"{ {']:
+        assert _ONE_LINE_STRING.match(line).end() == len(line), line
+    assert _ONE_LINE_STRING.sub("s", 'x = {a = "}", b = \'{\'}') == "x = {a = s, b = s}"

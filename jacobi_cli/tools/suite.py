@@ -255,7 +255,9 @@ def _toml(text: str) -> dict:
 # tomllib's time: a suite of numbers, names and expressions is still read by rtoml.
 _NEW_ESCAPE = re.compile(r"\\[ex]")
 _MINUTES = re.compile(r":\d\d(?!:\d)")  # of HH:MM without :SS (a colon first: quick to find among numbers)
-_ONE_LINE_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
+# a basic string, or an unterminated one up to the line's end (invalid TOML either way, and one
+# forward pass: a pattern failing on it was retried from each later quote, 40 KB of \" taking 10 s)
+_ONE_LINE_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*(?:"|\\?\Z)|\'[^\'\n]*\'')
 
 
 def _may_be_toml_1_1(text: str) -> bool:
