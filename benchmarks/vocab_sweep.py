@@ -45,6 +45,13 @@ def _pool() -> dict:
         "W": rng.uniform(-1, 1, (2, 4)), "S": S, "P": G @ G.T + np.eye(3), "U": np.triu(S),
         "T": rng.uniform(-1, 1, (2, 3, 4)), "L": rng.uniform(-2, 2, (4, 5)), "R": R / R.sum(1, keepdims=True),
         "Y": rng.uniform(0.1, 0.9, (4, 5)), "D": rng.uniform(0.5, 2, (3, 4)),
+        # edge values: zeros and ties (e), signed zeros (o), the corners of clamp/hardtanh (k), -inf (n),
+        # a zero row (Z), a repeated row (H)
+        "e": np.array([0.0, 1.0, 1.0, -0.5, 0.0]), "o": np.array([0.0, -0.0, 0.0, 1.0, -1.0]),
+        "k": np.array([-1.0, 1.0, 0.1, -0.3, 0.5]), "n": np.array([-np.inf, 0.0, 1.0, -np.inf, 2.0]),
+        "Z": np.array([[0.0, 0.0, 0.0, 0.0], [0.5, -1.0, 0.25, 2.0], [1.0, 1.0, -1.0, 0.0]]),
+        "H": np.array([[1.0, 2.0, 2.0], [0.5, -1.0, 0.25], [1.0, 2.0, 2.0]]),
+        "j": np.array([1.0, np.inf, 2.0]), "m": np.array([-np.inf, -np.inf, -np.inf]),
     }
 
 
@@ -584,13 +591,102 @@ def cases() -> list:  # noqa: PLR0915 - one line per case
         n("np.cov(A)", lambda A: np.cov(A)),
         n("np.corrcoef(A)", lambda A: np.corrcoef(A)),
         n("np.histogram(x)[0]", lambda x: np.histogram(x)[0], nondiff=True),
+    ] + edge_cases()
+
+
+def edge_cases() -> list:
+    """Kinks, ties, zeros and -inf, where a silently wrong derivative hides; PyTorch decides (what jac
+    documents as a deliberate difference is marked and reported as ``differs``)."""
+    import torch
+    F = torch.nn.functional
+    la = torch.linalg
+    return [
+        t("e.norm(p=1)", lambda e: e.norm(p=1)),
+        t("e.abs()", lambda e: e.abs()),
+        t("F.relu(e)", lambda e: F.relu(e)),
+        t("F.leaky_relu(e, 0.2)", lambda e: F.leaky_relu(e, 0.2)),
+        t("F.elu(e)", lambda e: F.elu(e)),
+        t("F.prelu(e, e[3:4])", lambda e: F.prelu(e, e[3:4])),
+        t("F.hardtanh(k)", lambda k: F.hardtanh(k)),
+        t("k.clamp(-1, 1)", lambda k: k.clamp(-1, 1)),
+        t("k.clamp_min(0.1)", lambda k: k.clamp_min(0.1)),
+        t("F.threshold(k, 0.1, 0.0)", lambda k: F.threshold(k, 0.1, 0.0)),
+        t("F.softshrink(k, 0.5)", lambda k: F.softshrink(k, 0.5)),
+        t("F.hardsigmoid(3 * k)", lambda k: F.hardsigmoid(3 * k)),
+        t("F.hardswish(3 * k)", lambda k: F.hardswish(3 * k)),
+        t("F.relu6(6 * k)", lambda k: F.relu6(6 * k)),
+        t("torch.maximum(e, e.flip(0))", lambda e: torch.maximum(e, e.flip(0))),
+        t("e.max()", lambda e: e.max()),
+        t("e.amax(0)", lambda e: e.amax(0)),
+        t("torch.max(e, 0).values", lambda e: torch.max(e, 0).values),
+        t("e.sort().values", lambda e: e.sort().values),
+        t("e.median()", lambda e: e.median()),
+        t("e.prod()", lambda e: e.prod()),
+        t("e[1:].prod()", lambda e: e[1:].prod()),
+        t("e.cumprod(0)", lambda e: e.cumprod(0)),
+        t("e.pow(2)", lambda e: e.pow(2)),
+        t("e ** 3", lambda e: e ** 3),
+        t("o.sign() * o", lambda o: o.sign() * o),
+        t("o.copysign(o)", lambda o: o.copysign(o)),
+        t("torch.where(e > 0, e, 0.0)", lambda e: torch.where(e > 0, e, 0.0)),
+        t("e.xlogy(e + 1)", lambda e: e.xlogy(e + 1)),
+        t("n.logsumexp(0)", lambda n: n.logsumexp(0)),
+        t("n.softmax(0)", lambda n: n.softmax(0)),
+        t("n.log_softmax(0)", lambda n: n.log_softmax(0)),
+        t("n.logcumsumexp(0)", lambda n: n.logcumsumexp(0)),
+        t("j.logsumexp(0)", lambda j: j.logsumexp(0)),
+        t("j.logcumsumexp(0)", lambda j: j.logcumsumexp(0)),
+        t("m.logsumexp(0)", lambda m: m.logsumexp(0)),
+        t("m.logcumsumexp(0)", lambda m: m.logcumsumexp(0)),
+        t("m.softmax(0)", lambda m: m.softmax(0)),
+        t("j.softmax(0)", lambda j: j.softmax(0)),
+        t("j.log_softmax(0)", lambda j: j.log_softmax(0)),
+        t("j.cumsum(0)", lambda j: j.cumsum(0)),
+        t("j.cumprod(0)", lambda j: j.cumprod(0)),
+        t("j.norm()", lambda j: j.norm()),
+        t("F.normalize(j, dim=0)", lambda j: F.normalize(j, dim=0)),
+        t("F.softplus(j)", lambda j: F.softplus(j)),
+        t("F.logsigmoid(-j)", lambda j: F.logsigmoid(-j)),
+        t("torch.sigmoid(m)", lambda m: torch.sigmoid(m)),
+        t("F.gelu(m)", lambda m: F.gelu(m)),
+        t("F.silu(m)", lambda m: F.silu(m)),
+        t("F.mish(m)", lambda m: F.mish(m)),
+        t("F.elu(m)", lambda m: F.elu(m)),
+        t("F.binary_cross_entropy_with_logits(j, j / j)", lambda j: F.binary_cross_entropy_with_logits(j, j / j)),
+        t("F.cross_entropy(n[None], torch.tensor([4]))", lambda n: F.cross_entropy(n[None], torch.tensor([4]))),
+        t("F.normalize(Z)", lambda Z: F.normalize(Z)),
+        t("F.cosine_similarity(Z, Z.flip(0))", lambda Z: F.cosine_similarity(Z, Z.flip(0))),
+        t("F.pairwise_distance(Z, Z)", lambda Z: F.pairwise_distance(Z, Z)),
+        t("torch.cdist(Z, Z)", lambda Z: torch.cdist(Z, Z)),
+        t("F.pdist(H)", lambda H: F.pdist(H)),
+        t("Z.norm(dim=1)", lambda Z: Z.norm(dim=1)),
+        t("torch.linalg.vector_norm(Z, ord=3, dim=1)", lambda Z: la.vector_norm(Z, ord=3, dim=1)),
+        t("torch.linalg.vector_norm(Z, ord=float('inf'), dim=1)",
+          lambda Z: la.vector_norm(Z, ord=float("inf"), dim=1)),
+        t("torch.linalg.matrix_rank(H)", lambda H: la.matrix_rank(H), nondiff=True),
+        t("torch.linalg.svdvals(H)", lambda H: la.svdvals(H)),
+        t("F.mse_loss(e, e.flip(0))", lambda e: F.mse_loss(e, e.flip(0))),
+        t("F.l1_loss(e, e.flip(0))", lambda e: F.l1_loss(e, e.flip(0))),
+        t("F.smooth_l1_loss(e, e.flip(0))", lambda e: F.smooth_l1_loss(e, e.flip(0))),
+        t("F.huber_loss(e, 2 * e.flip(0), delta=0.5)", lambda e: F.huber_loss(e, 2 * e.flip(0), delta=0.5)),
+        t("F.hinge_embedding_loss(e, torch.tensor([1, -1, 1, -1, -1]))",
+          lambda e: F.hinge_embedding_loss(e, torch.tensor([1, -1, 1, -1, -1]))),
+        t("F.margin_ranking_loss(e, e.flip(0), torch.tensor([1, 1, -1, 1, -1]))",
+          lambda e: F.margin_ranking_loss(e, e.flip(0), torch.tensor([1, 1, -1, 1, -1]))),
+        t("x.hypot(o)", lambda x, o: x.hypot(o)),
+        t("x.atan2(o)", lambda x, o: x.atan2(o)),
+        t("(3 * e).fmod(1.5)", lambda e: (3 * e).fmod(1.5)),
+        t("(3 * e).remainder(1.5)", lambda e: (3 * e).remainder(1.5)),
+        t("e.diff(prepend=e[:1])", lambda e: e.diff(prepend=e[:1])),
+        t("torch.quantile(e, 0.5)", lambda e: torch.quantile(e, 0.5)),
     ]
 
 
 # -- running one case ----------------------------------------------------------------------------
 
 def _literal(v: np.ndarray) -> str:
-    return json.dumps(np.asarray(v, dtype=np.float64).tolist())
+    text = json.dumps(np.asarray(v, dtype=np.float64).tolist())
+    return text.replace("-Infinity", "-inf").replace("Infinity", "inf").replace("NaN", "nan")
 
 
 def _decode(v):
@@ -695,10 +791,11 @@ def classify(case: Case) -> tuple:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("-k", default="", help="only cases whose expression contains this")
+    parser.add_argument("--edges", action="store_true", help="only the edge-value cases")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--verbose", action="store_true", help="a line for every case, ok included")
     opts = parser.parse_args()
-    todo = [c for c in cases() if opts.k in c.expr]
+    todo = [c for c in (edge_cases() if opts.edges else cases()) if opts.k in c.expr]
     with ThreadPoolExecutor(opts.jobs) as pool:
         results = list(pool.map(classify, todo))
     counts: dict = {}

@@ -115,6 +115,53 @@ CASES = [
 ]
 
 
+# Found wrong by the sweep's edge values (benchmarks/vocab_sweep.py --edges) and fixed: a class masked with a
+# -inf logit made cross_entropy / nll_loss NaN (0 · -inf from the one-hot), logcumsumexp of a line of -inf or
+# holding +inf was NaN (and a leading -inf made every derivative NaN), and the margin losses' kink took
+# relu's derivative 0 where PyTorch's clamp_min passes it.
+MASKED = np.array([[-np.inf, 0.3, 1.0, -np.inf, 2.0], [0.5, -np.inf, 1.0, 0.2, 0.0]])
+KINKED = np.array([1.0, 0.5, -0.25, 1.0])
+FOUND = [
+    ("F.cross_entropy(L, torch.tensor([4, 2]))", {"L": MASKED}, lambda L: F.cross_entropy(L, torch.tensor([4, 2])),
+     ("hessian",)),  # PyTorch's second derivative at -inf is NaN
+    ("F.cross_entropy(L, torch.tensor([4, -100]), weight=torch.tensor([1.0, 2, 3, 4, 5]), reduction='sum')",
+     {"L": MASKED}, lambda L: F.cross_entropy(L, torch.tensor([4, -100]), weight=torch.tensor([1.0, 2, 3, 4, 5],
+                                                                                                 dtype=L.dtype),
+                                               reduction="sum"), ("hessian",)),
+    ("F.nll_loss(F.log_softmax(L, 1), torch.tensor([2, 0]))", {"L": MASKED},
+     lambda L: F.nll_loss(F.log_softmax(L, 1), torch.tensor([2, 0])), ("hessian",)),
+    ("F.nll_loss(L, torch.tensor([2, 0]), reduction='none')", {"L": MASKED},
+     lambda L: F.nll_loss(L, torch.tensor([2, 0]), reduction="none")),
+    ("F.hinge_embedding_loss(x, torch.tensor([-1, -1, 1, -1]))", {"x": KINKED},
+     lambda x: F.hinge_embedding_loss(x, torch.tensor([-1, -1, 1, -1]))),
+    ("F.margin_ranking_loss(x, x.flip(0), torch.tensor([1, -1, 1, -1]), margin=0.0)", {"x": KINKED},
+     lambda x: F.margin_ranking_loss(x, x.flip(0), torch.tensor([1, -1, 1, -1]), margin=0.0)),
+    ("F.cosine_embedding_loss(A, B, torch.tensor([-1, 1]), margin=0.0)",
+     {"A": np.array([[1.0, 0.0], [0.5, 0.5]]), "B": np.array([[0.0, 2.0], [1.0, 0.0]])},
+     lambda A, B: F.cosine_embedding_loss(A, B, torch.tensor([-1, 1]), margin=0.0)),
+]
+
+
+@pytest.mark.parametrize("case", FOUND, ids=[f"found-{k}-{c[0]}" for k, c in enumerate(FOUND)])
+def test_what_the_edge_sweep_found_matches_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+
+@pytest.mark.parametrize("line", [[-np.inf, -np.inf, -np.inf], [1.0, np.inf, 2.0], [-np.inf, 0.3, 1.0, -np.inf, 2.0],
+                                  [np.nan, 1.0], [0.5, -1.0, 3.0]])
+def test_logcumsumexp_of_infinities_is_pytorch_s_value_and_the_limit_derivative(line):
+    x = np.array(line)
+    value = api.evaluate("torch.logcumsumexp(x, 0)", {"x": x})
+    np.testing.assert_allclose(value, torch.logcumsumexp(torch.tensor(x), 0).numpy(), rtol=1e-15, equal_nan=True)
+    ours = api.jacobian("torch.logcumsumexp(x, 0)", {"x": x})["x"]
+    theirs = torch.autograd.functional.jacobian(lambda t: torch.logcumsumexp(t, 0), torch.tensor(x)).numpy()
+    # PyTorch writes NaN in the column of a -inf element, whose weight exp(-inf - y) is 0 (jac's 0)
+    minus_inf = np.isneginf(x)
+    np.testing.assert_allclose(ours[:, ~minus_inf], theirs[:, ~minus_inf], rtol=1e-12, atol=1e-15, equal_nan=True)
+    assert not ours[:, minus_inf].any()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{k}-{c[0]}" for k, c in enumerate(CASES)])
 def test_everyday_calls_match_pytorch(case):
     expr, inputs, fn = case[:3]

@@ -3462,7 +3462,10 @@ def _class_weight(b, weight, x: Tracer, axis: int, fname, position) -> Tracer:
 
 def _nll(b, logp, t, weight, ignore_index, reduction, label_smoothing, fname, position):
     axis, hot, hot_w, weight = _class_targets(b, logp, t, weight, ignore_index, fname, position)
-    picked = b.apply("sum", b.apply("mul", hot_w, logp, position=position), axes=(axis,), position=position)
+    # the target's log-probability selected, not multiplied by the one-hot: 0 · (-inf) is NaN, and a class
+    # masked with a -inf logit (or log-probability) is common; PyTorch picks it out
+    target = b.apply("where", b.apply("ne", hot, 0.0, position=position), logp, 0.0, position=position)
+    picked = b.apply("sum", b.apply("mul", hot_w, target, position=position), axes=(axis,), position=position)
     loss = b.apply("neg", picked, position=position)
     if label_smoothing:
         classes = logp.shape[axis]
@@ -3611,7 +3614,9 @@ def _average(b, args, kwargs, position):
 
 @function("logcumsumexp")
 def _logcumsumexp(b, args, kwargs, position):
-    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow)."""
+    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow); where the running sum
+    is 0 (the line so far all -inf) the value is -inf and the log is taken of 1 instead, so its derivative
+    (0 / 0) does not spread NaN into the other outputs' derivatives."""
     a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "logcumsumexp", position)
     if x.ndim == 0:
@@ -3620,10 +3625,13 @@ def _logcumsumexp(b, args, kwargs, position):
     if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
         return x
     m = b.apply("max", x, axes=(axis,), keepdims=True, position=position)
-    m = b.apply("where", b.apply("eq", m, m, position=position), m, 0.0, position=position)  # NaN lines: no shift
+    # lines of NaN or ±inf: no shift (-inf - -inf would be NaN)
+    m = b.apply("where", b.apply("isfinite", m, position=position), m, 0.0, position=position)
     e = b.apply("exp", b.apply("sub", x, m, position=position), position=position)
-    return b.apply("add", b.apply("log", b.apply("cumsum", e, axis=axis, position=position), position=position), m,
-                   position=position)
+    c = b.apply("cumsum", e, axis=axis, position=position)
+    empty = b.apply("eq", c, 0.0, position=position)
+    safe = b.apply("log", b.apply("where", empty, 1.0, c, position=position), position=position)
+    return b.apply("where", empty, -math.inf, b.apply("add", safe, m, position=position), position=position)
 
 
 def _cumulative_extreme(fname: str, minimum: bool):
@@ -3811,15 +3819,16 @@ def _margin_ranking(b, a, position):
     x1, x2, y = (_arg_tensor(b, a, k, f, position) for k in ("x1", "x2", "target"))
     d = b.apply("mul", b.apply("neg", y, position=position), b.apply("sub", x1, x2, position=position),
                 position=position)
-    return b.apply("relu", b.apply("add", d, static(b, a["margin"], "margin", position), position=position),
-                   position=position)
+    # clamp_min(0), as PyTorch: at the kink the derivative passes (relu's would be 0)
+    return b.apply("clip", b.apply("add", d, static(b, a["margin"], "margin", position), position=position), 0.0,
+                   math.inf, position=position)
 
 
 def _hinge_embedding(b, a, position):
     f = "hinge_embedding_loss"
     x, y = _arg_tensor(b, a, "x", f, position), _arg_tensor(b, a, "target", f, position)
-    margin = b.apply("relu", b.apply("sub", static(b, a["margin"], "margin", position), x, position=position),
-                     position=position)
+    margin = b.apply("clip", b.apply("sub", static(b, a["margin"], "margin", position), x, position=position),
+                     0.0, math.inf, position=position)  # clamp_min(0), as PyTorch (the kink passes)
     on_margin = b.apply("where", b.apply("eq", y, 1.0, position=position), 0.0, margin, position=position)
     on_self = b.apply("where", b.apply("eq", y, -1.0, position=position), 0.0, x, position=position)
     return b.apply("add", on_margin, on_self, position=position)
@@ -3839,8 +3848,8 @@ def _cosine_embedding(b, a, position):
                    b.apply("add", total(x2, x2), 1e-12, position=position), position=position)
     cos = b.apply("div", total(x1, x2), b.apply("sqrt", mags, position=position), position=position)
     pos = b.apply("sub", 1.0, cos, position=position)
-    neg = b.apply("relu", b.apply("sub", cos, static(b, a["margin"], "margin", position), position=position),
-                  position=position)
+    neg = b.apply("clip", b.apply("sub", cos, static(b, a["margin"], "margin", position), position=position),
+                  0.0, math.inf, position=position)  # clamp_min(0), as PyTorch (the kink passes)
     pos = b.apply("where", b.apply("eq", y, 1.0, position=position), pos, 0.0, position=position)
     neg = b.apply("where", b.apply("eq", y, -1.0, position=position), neg, 0.0, position=position)
     return b.apply("add", pos, neg, position=position)
