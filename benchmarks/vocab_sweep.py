@@ -381,6 +381,9 @@ def cases() -> list:  # noqa: PLR0915 - one line per case
         t("F.multilabel_soft_margin_loss(L, Y)", lambda L, Y: F.multilabel_soft_margin_loss(L, Y)),
         t("F.multi_margin_loss(L, torch.tensor([0, 2, 4, 1]))",
           lambda L: F.multi_margin_loss(L, torch.tensor([0, 2, 4, 1]))),
+        t("F.multi_margin_loss(L, torch.tensor([0, 2, 4, 1]), p=2, margin=0.5, weight=p, reduction='sum')",
+          lambda L, p: F.multi_margin_loss(L, torch.tensor([0, 2, 4, 1]), p=2, margin=0.5, weight=p,
+                                           reduction="sum")),
         # F activations
         t("F.hardtanh(2 * x)", lambda x: F.hardtanh(2 * x)),
         t("F.hardtanh(x, -0.5, 0.2)", lambda x: F.hardtanh(x, -0.5, 0.2)),
@@ -521,6 +524,7 @@ def cases() -> list:  # noqa: PLR0915 - one line per case
         n("np.nanmean(A, axis=0)", lambda A: np.nanmean(A, axis=0)),
         n("np.nansum(x)", lambda x: np.nansum(x)),
         n("np.nanstd(x)", lambda x: np.nanstd(x)),
+        n("np.nanvar(A, axis=1, ddof=1)", lambda A: np.nanvar(A, axis=1, ddof=1)),
         n("np.nanmax(A, axis=1)", lambda A: np.nanmax(A, axis=1)),
         n("np.hypot(x, y)", lambda x, y: np.hypot(x, y)),
         n("np.arctan2(x, y)", lambda x, y: np.arctan2(x, y)),

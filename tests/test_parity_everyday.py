@@ -32,6 +32,13 @@ def _torch_interp(x, xp, fp):
     return torch.where(x < xp[0], fp[0], torch.where(x > xp[-1], fp[-1], y))
 
 
+def _torch_multi_margin(x, target):
+    own = x[range(len(target)), target][:, None]
+    z = torch.relu(1.0 - own + x)
+    z = z * (torch.arange(x.shape[1])[None, :] != torch.tensor(target)[:, None])
+    return z.sum(1) / x.shape[1]
+
+
 CASES = [
     ("F.prelu(A, c[:1])", {"A": A, "c": c4}, lambda A, c: F.prelu(A, c[:1])),
     ("F.prelu(T, a)", {"T": T, "a": a3}, lambda T, a: F.prelu(T, a)),
@@ -112,6 +119,17 @@ CASES = [
      lambda A: torch.quantile(A, torch.tensor([0.25, 0.9], dtype=A.dtype), dim=1)),
     ("np.percentile(x, [10, 50, 75])", {"x": x5},
      lambda x: torch.quantile(x, torch.tensor([0.1, 0.5, 0.75], dtype=x.dtype))),
+    # PyTorch has no second derivative of multi_margin_loss: written out with relu (0 at the kink, as its own)
+    ("F.multi_margin_loss(A, torch.tensor([0, 3, 1]))", {"A": A},
+     lambda A: _torch_multi_margin(A, [0, 3, 1]).mean()),
+    ("F.multi_margin_loss(A, torch.tensor([2, 0, 0]), p=2, margin=0.5, weight=torch.tensor([1.0, 2, 0.5, 3]), "
+     "reduction='none')", {"A": A},
+     lambda A: F.multi_margin_loss(A, torch.tensor([2, 0, 0]), p=2, margin=0.5,
+                                   weight=torch.tensor([1.0, 2, 0.5, 3], dtype=A.dtype), reduction="none")),
+    ("F.multi_margin_loss(x, torch.tensor(1), reduction='sum')", {"x": np.array([0.5, 1.5, 0.5, -1.0])},
+     lambda x: _torch_multi_margin(x[None], [1]).sum()),   # two terms at the kink
+    ("np.nanvar(A, axis=1, ddof=1) + np.nanstd(A, 0).sum()", {"A": A},
+     lambda A: A.var(1, correction=1) + A.std(0, correction=0).sum()),
 ]
 
 
@@ -183,6 +201,10 @@ def test_numpy_only_values_equal_numpy():
         with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning):
             want = getattr(np, fn)(nans, axis=1)
         assert np.array_equal(api.evaluate(f"np.{fn}(A, axis=1)", {"A": nans}), want, equal_nan=True)
+    for fn, ddof in (("nanvar", 0), ("nanstd", 1)):
+        want = getattr(np, fn)(nans[[0, 2]], axis=1, ddof=ddof)
+        np.testing.assert_allclose(api.evaluate(f"np.{fn}(A, axis=1, ddof={ddof})", {"A": nans[[0, 2]]}), want,
+                                   rtol=1e-14)
     signs = np.array([1.0, -0.0, 0.0, -2.0, np.inf, np.nan])
     assert np.array_equal(api.evaluate("np.copysign(x, y)", {"x": np.full(6, x5[0]), "y": signs}),
                           np.copysign(x5[:1], signs), equal_nan=True)
@@ -191,6 +213,13 @@ def test_numpy_only_values_equal_numpy():
     assert np.array_equal(api.evaluate("np.gradient(A)[1]", {"A": A}), np.gradient(A)[1])
     assert np.array_equal(api.evaluate("np.gradient(x, 0.3, edge_order=2)", {"x": x5}),
                           np.gradient(x5, 0.3, edge_order=2))
+
+
+def test_multi_margin_loss_is_pytorch_s_and_has_second_derivative_0_for_p_1():
+    expr = "F.multi_margin_loss(A, torch.tensor([0, 3, 1]), reduction='none')"
+    np.testing.assert_allclose(api.evaluate(expr, {"A": A}), F.multi_margin_loss(
+        torch.tensor(A), torch.tensor([0, 3, 1]), reduction="none").numpy(), rtol=1e-15)
+    assert not api.hessian("F.multi_margin_loss(A, torch.tensor([0, 3, 1]))", {"A": A})[("A", "A")].any()
 
 
 def test_matrix_rank_counts_singular_values_above_the_tolerance():
@@ -252,6 +281,10 @@ REFUSED = [
     ("np.diff(A, prepend=x)", "must match x"),
     ("np.quantile(x, [0.5, 2])", "q must be in"),
     ("np.quantile(x, 'a')", "a number or a list of numbers"),
+    ("F.multi_margin_loss(A, torch.tensor([0, 4, 1]))", "from 0 to 3"),
+    ("F.multi_margin_loss(A, torch.tensor([0, 1]))", "target \\(N,\\)"),
+    ("F.multi_margin_loss(A, torch.tensor([0, 1, 1]), p=3)", "p must be 1 or 2"),
+    ("F.multi_margin_loss(A, torch.tensor([0, 1, 1]), weight=a)", "one entry per class"),
 ]
 
 

@@ -5237,3 +5237,65 @@ def _interp(b, args, kwargs, position):
         out = b.apply("where", inside, line, out, position=position)
     out = b.apply("where", b.apply("gt", x, float(knots[-1]), position=position), right, out, position=position)
     return b.apply("where", b.apply("lt", x, float(knots[0]), position=position), left, out, position=position)
+
+
+@function("multi_margin_loss")
+def _multi_margin_loss(b, args, kwargs, position):
+    """F.multi_margin_loss(input (N, C) or (C,), target, p=1, margin=1, weight=None): Σ_(j ≠ y)
+    max(0, margin − x[y] + x[j])^p / C per sample, times weight[y]; the derivative is 0 at the kink, as
+    PyTorch's (which tests z > 0)."""
+    fname = "multi_margin_loss"
+    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "ord": 1, "margin": 1.0, "weight": None,
+                                         "reduction": Static("mean")}, position)
+    x, t = tensor(b, a["x"], fname, position), tensor(b, a["target"], fname, position)
+    if x.ndim not in (1, 2) or t.shape != x.shape[:-1]:
+        raise JacShapeError(f"{fname} needs input (N, C) with target (N,), or (C,) with one target, got "
+                            f"{fmt(x.shape)} and {fmt(t.shape)}", position)
+    p = static(b, a["ord"], "p", position)
+    if p not in (1, 2) or isinstance(p, bool):
+        raise JacValueError(f"{fname}(): p must be 1 or 2 (as PyTorch), got {p!r}", position)
+    margin = _number(b, a["margin"], "margin", position)
+    reduction = _reduction_of(b, a["reduction"], fname, position)
+    axis, hot, _, weight = _class_targets(b, x, t, a["weight"], None, fname, position)
+    mine = b.apply("ne", hot, 0.0, position=position)
+    own = b.apply("sum", b.apply("where", mine, x, 0.0, position=position), axes=(axis,), keepdims=True,
+                  position=position)
+    z = b.apply("relu", b.apply("add", b.apply("sub", x, own, position=position), margin, position=position),
+                position=position)
+    if p == 2:
+        z = b.apply("mul", z, z, position=position)
+    others = b.apply("where", mine, 0.0, z, position=position)
+    loss = b.apply("div", b.apply("sum", others, axes=(axis,), position=position), float(x.shape[axis]),
+                   position=position)
+    if weight is not None:
+        picked = b.apply("sum", b.apply("where", mine, weight, 0.0, position=position), axes=(axis,),
+                         position=position)
+        loss = b.apply("mul", loss, picked, position=position)
+    return _reduced_loss(b, loss, reduction, position)
+
+
+def _nan_spread(fname: str, root: bool):
+    """np.nanvar / np.nanstd(x, axis=None, ddof=0, keepdims=False): of the elements that are not NaN."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": 0, "keepdims": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        axes = axes_of(b, a["axis"], x, position, fname)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        ddof = _number(b, a["ddof"], "ddof", position)
+        present = b.apply("eq", x, x, position=position)
+        count = b.apply("sum", present, axes=axes, keepdims=True, position=position)
+        clean = b.apply("where", present, x, 0.0, position=position)
+        mean = b.apply("div", b.apply("sum", clean, axes=axes, keepdims=True, position=position), count,
+                       position=position)
+        d = b.apply("where", present, b.apply("sub", x, mean, position=position), 0.0, position=position)
+        total = b.apply("sum", b.apply("mul", d, d, position=position), axes=axes, keepdims=keepdims,
+                        position=position)
+        if not keepdims:
+            count = b.apply("sum", present, axes=axes, keepdims=False, position=position)
+        var = b.apply("div", total, b.apply("sub", count, ddof, position=position), position=position)
+        return b.apply("sqrt", var, position=position) if root else var
+    return lower
+
+
+FUNCTIONS["nanvar"] = _nan_spread("nanvar", False)
+FUNCTIONS["nanstd"] = _nan_spread("nanstd", True)
