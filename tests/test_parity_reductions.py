@@ -301,6 +301,8 @@ ZERO_D = [
     ("np.squeeze(s, axis=-1)", {"s": s0}, lambda s: s.squeeze(-1)),
     ("torch.atleast_1d(s)", {"s": s0}, lambda s: torch.atleast_1d(s)),
     ("torch.atleast_2d(s)", {"s": s0}, lambda s: torch.atleast_2d(s)),
+    ("s.index_select(0, torch.tensor([0])) * s", {"s": s0}, lambda s: s.index_select(0, torch.tensor([0])) * s),
+    ("F.cosine_similarity(s, 2 * s + 1, dim=0)", {"s": s0}, lambda s: F.cosine_similarity(s, 2 * s + 1, dim=0)),
     # a 0-d tensor as the second argument is an array, never a dim: the element-wise maximum
     ("torch.max(x, torch.tensor(0.0))", {"x": x5}, lambda x: torch.max(x, torch.tensor(0.0, dtype=x.dtype))),
     ("torch.min(x, torch.tensor(1.0))", {"x": x5}, lambda x: torch.min(x, torch.tensor(1.0, dtype=x.dtype))),
@@ -318,6 +320,7 @@ def test_zero_d_tensors_and_tensor_arguments_match_pytorch(case):
     ("torch.max(s, 1)", "axis 1 is out of range"),
     ("torch.topk(s, 2)", "0-d array is read as shape (1,)"),
     ("torch.max(x, (0,))", "torch.maximum(x, y)"),
+    ("torch.index_select(s, 0, torch.tensor([0, 0]))", "a 0-d array takes one index, got 2"),
     ("torch.min(x, torch.tensor([0.0]))", "torch.amin(x, dim=...)"),
 ])
 def test_zero_d_dims_and_constant_arrays_that_read_as_dims_are_refused(expr, words):

@@ -1779,11 +1779,17 @@ def _index_select(b, args, kwargs, position):
     a = arguments("index_select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
     x = tensor(b, a["x"], "index_select", position)
     axis = _axis(b, a["axis"], x.ndim, "index_select", position)
+    scalar = x.ndim == 0  # PyTorch: a 0-d x takes dim 0 and one index, and stays 0-d
+    if scalar:
+        x = _reshape_to(b, x, (1,), position)
     n = _concrete(x, "index_select", position)[axis]
     index = _index_array(b, a["index"], n, "index", "index_select", position)
     if index.ndim > 1:
         raise JacShapeError("index_select: index must be 0-d or 1-d", position)
-    return _take(b, x, (slice(None),) * axis + (index.reshape(-1),), position)
+    if scalar and index.size != 1:
+        raise JacShapeError(f"index_select: a 0-d array takes one index, got {index.size}", position)
+    out = _take(b, x, (slice(None),) * axis + (index.reshape(-1),), position)
+    return _reshape_to(b, out, (), position) if scalar else out
 
 
 @function("take")
@@ -3313,6 +3319,8 @@ def _cosine_similarity(b, args, kwargs, position):
     shape = broadcast(x1.shape, x2.shape)
     x1, x2 = (b.apply("broadcast_to", t, shape=shape, position=position) if t.shape != shape else t for t in (x1, x2))
     axis = _one_axis(b, a["axis"], x1, position, "cosine_similarity")
+    if not shape:  # 0-d: PyTorch's dim 0 is one axis of length 1, summed away
+        x1, x2 = (_reshape_to(b, t, (1,), position) for t in (x1, x2))
     eps = static(b, a["eps"], "eps", position)
     units = []
     for t in (x1, x2):
