@@ -61,6 +61,8 @@ class Source:
         self.starts = [0]
         for line in self.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
+        self.one_line = len(self.lines) == 1 and self.ascii[0]  # a node on line 1: offset is min(col, width)
+        self.width = len(self.lines[0])
 
     def offset(self, lineno: int, col_byte: int) -> int:
         if lineno == 1 and self.ascii[0]:  # the common case, a one-line ASCII expression
@@ -74,9 +76,15 @@ class Source:
         return self.starts[lineno - 1] + col
 
     def at(self, node: ast.AST) -> int:
+        if self.one_line:  # offset's common case, inline: every node of the walk asks
+            col = node.col_offset
+            return col if col < self.width else self.width
         return self.offset(node.lineno, node.col_offset)
 
     def end(self, node: ast.AST) -> int:
+        if self.one_line:
+            col = node.end_col_offset
+            return col if col < self.width else self.width
         return self.offset(node.end_lineno, node.end_col_offset)
 
 
@@ -356,8 +364,13 @@ class _Lowering:
         return results[id(root)]
 
     def children(self, node: ast.AST) -> list:
-        if type(node) in _LEAVES:  # names and numbers, the most common nodes
+        kind = type(node)
+        if kind in _LEAVES:  # names and numbers, the most common nodes
             return []
+        if kind is ast.BinOp:
+            return [node.left, node.right]
+        if kind is ast.Call and type(node.func) is ast.Name:  # f(...): no method's owner among them
+            return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
         if isinstance(node, ast.BinOp):
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
@@ -381,6 +394,14 @@ class _Lowering:
         return list(index.elts) if isinstance(index, ast.Tuple) else [index]
 
     def lower(self, node: ast.AST, kids: list):
+        kind = type(node)  # the common nodes first, by their exact type: the isinstance chain below, shortened
+        if kind is ast.Name:
+            return self.name(node.id, self.source.at(node))
+        if kind is ast.Call:
+            return self.call(node, kids)
+        if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
+                and not isinstance(kids[1], Items):
+            return self.b.apply(_BINOPS[type(node.op)], kids[0], kids[1], position=self.operator_position(node))
         position = self.source.at(node)
         if isinstance(node, ast.Constant):
             return self.constant(node, position)
