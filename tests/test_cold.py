@@ -291,3 +291,26 @@ def test_the_bound_is_above_the_dry_runs_of_expressions(e, seed):
     if problem.graph.several:
         return
     _bound_holds(problem.graph, problem.values, problem.wrt)
+
+
+class _Plain(np.ndarray):
+    """An array that is not exactly np.ndarray: the matmul rules take their general path (P's ops)."""
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 4), (4,)), ((4,), (4, 3)), ((4,), (4,)), ((3, 4), (4, 2)),
+                                              ((1, 4), (4, 1)), ((3, 1), (1,))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_matmul_rules_on_arrays_make_the_calls_of_their_general_path(a_shape, b_shape, dtype):
+    from jacobi_cli.ir.ops import OPS
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=a_shape).astype(dtype), rng.normal(size=b_shape).astype(dtype)
+    a.reshape(-1)[::3] = np.array([0.0, -0.0, np.inf, np.nan, 5e-324], dtype)[: a.reshape(-1)[::3].size]
+    out_shape = np.matmul(a, b).shape
+    g = rng.normal(size=(5,) + out_shape).astype(dtype)
+    for i, rule in enumerate(OPS["matmul"].vjp):
+        fast = rule(g, None, a, b)
+        general = rule(g.view(_Plain), None, a.view(_Plain), b.view(_Plain))
+        assert type(fast) is np.ndarray and fast.shape == (5,) + (a_shape, b_shape)[i]
+        with np.errstate(all="ignore"):
+            assert np.asarray(general).view(np.uint8).tobytes() == fast.view(np.uint8).tobytes()
