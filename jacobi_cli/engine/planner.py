@@ -503,8 +503,10 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
         return None, None  # the plan might chunk the passes, or refuse them
     with threads_for(product_work(graph.nodes)):
         arrays = _dense_passes(graph, values, modes)
-    if not all(bool((np.abs(a) > 0).all()) for a in arrays.values()):  # a zero or a NaN: plan it
-        return None, (modes, arrays)
+    for a in arrays.values():
+        total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
+        if not (a.all() and total == total):  # a zero or a NaN: plan it
+            return None, (modes, arrays)
     out = {}
     for name in names:
         builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
