@@ -463,9 +463,10 @@ PASS_BOUND_LINEAR = 64  # pass_bound's bytes per element of the graph and basis 
 def pass_bound(graph: Graph, batch: int) -> int:
     """Bytes that no dry run of one pass of ``batch`` basis vectors over ``graph`` predicts more
     of (:func:`probe_reverse`, :func:`probe_forward`, :func:`product_plan`): with S the elements
-    of every node, ``itemsize · (batch + 1) · (64·S + S²)``. A rule's batches are batched node
-    shapes and products of two of them at most (``cdist``'s differences), each counted as
-    if alive at once; ``tests/test_cold.py`` checks it against the dry run of every op case."""
+    of every node, ``itemsize · (batch + 1) · (64·S + S²)``: an over-estimate by design (the dry
+    runs seen stay under 11 · batch · S · itemsize; S² leaves room for a rule whose batches are
+    products of two nodes, as ``cdist``'s differences), checked rather than proven:
+    ``tests/test_cold.py`` compares it with the dry runs of every op case and of the fuzz grammar."""
     total = 0
     for node in graph.nodes:
         total += size(node.shape)
