@@ -257,6 +257,8 @@ def _bound_holds(graph, values, names):
         assert planner.probe_forward(graph, values, name).peak <= planner.pass_bound(graph, n), name
         one = graph.with_wrt([name])
         assert planner.probe_reverse(one, values, [name]).peak <= planner.pass_bound(graph, m), name
+    m = int(np.prod(graph.output_shape))
+    assert planner.probe_reverse(graph, values, list(names)).peak <= planner.pass_bound(graph, m)  # one pass, all
     vjp = planner.product_plan(graph, "vjp")
     assert vjp.pass_peak <= planner.pass_bound(graph, 1) and vjp.values_bytes == forward_bytes(graph)
     assert planner.product_plan(graph, "jvp", names).pass_peak <= planner.pass_bound(graph, 1)
