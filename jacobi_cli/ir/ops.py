@@ -210,7 +210,7 @@ unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
-unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.gt(x, 0.0),
+unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
       sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0, evaluate=False)))
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
@@ -294,14 +294,15 @@ def _pow_dy(ans, x, y):
 
 binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, b: S.power(a, b),
        spellings=("pow", "power"), label="power (**)", exact_int=True)
-# maximum / minimum at ties split the derivative evenly between both sides, as PyTorch does.
-binary("maximum", np.maximum,
-       lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
-       lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
+# maximum / minimum at ties split the derivative evenly between both sides, and at a NaN pass it
+# to both, as PyTorch does: x's share is 1 - [x loses] - [tie] / 2.
+def _extremum_share(lose):
+    return lambda ans, x, y: P.sub(P.sub(1.0, lose(x, y)), P.mul(0.5, P.eq(x, y)))
+
+
+binary("maximum", np.maximum, _extremum_share(lambda x, y: P.gt(y, x)), _extremum_share(lambda x, y: P.gt(x, y)),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("maximum",), exact_int=True)
-binary("minimum", np.minimum,
-       lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
-       lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
+binary("minimum", np.minimum, _extremum_share(lambda x, y: P.gt(x, y)), _extremum_share(lambda x, y: P.gt(y, x)),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("minimum",), exact_int=True)
 
 
