@@ -222,6 +222,10 @@ KINKS = [
      lambda x, y: torch.maximum(x, y) * 2 + torch.minimum(x, y)),
     ("torch.max(x, y) + 3 * torch.min(y, x)", {"x": np.array([np.nan, 1.0, -1.0]), "y": np.array([0.5, np.nan, 0.0])},
      lambda x, y: torch.max(x, y) + 3 * torch.min(y, x)),
+    # lgamma near 0 and at -inf (SciPy's gammaln gives inf below ~5e-309 and -inf at -inf)
+    ("torch.lgamma(x) + torch.special.gammaln(x)", {"x": np.array([1e-310, -1e-310, 5e-324, -np.inf, np.inf, 2.2e-308])},
+     lambda x: torch.lgamma(x) + torch.special.gammaln(x), {"differs": ("jacobian", "vjp")}),
+    ("torch.lgamma(x)", {"x": np.array([1e-305, -2.5, 3.0])}, lambda x: torch.lgamma(x)),
     # softshrink's value at NaN is NaN and -0 inside below 0 (PyTorch's x * 0); its derivative at NaN is 0 (PyTorch: 1)
     ("F.softshrink(x, 1.0)", {"x": np.array([np.nan, -0.5, 0.5, 2.0])}, lambda x: F.softshrink(x, 1.0),
      {"differs": ("jacobian", "vjp")}),

@@ -956,7 +956,19 @@ unary("erfc", _special("erfc"), lambda x, ans: P.mul(-_TWO_OVER_SQRT_PI, P.exp(P
       sympy=_sympy_elementwise(lambda sp, v: sp.erfc(v)))
 unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), lambda x, ans: P.div(1.0, P.mul(x, P.sub(1.0, x))),
       domain=(0.1, 0.9), sympy=_sympy_elementwise(lambda sp, v: sp.log(v / (1 - v))))
-unary("lgamma", _special("gammaln"), lambda x, ans: P.digamma(x), domain=(0.5, 3.0),
+def _lgamma_impl(x):
+    """SciPy's gammaln, but -log|x| where 0 < |x| < 1e-300 (gammaln(1e-310) is inf there, from 1 / x: the next
+    term, -γx, is far below an ulp of -log|x|) and +inf at -inf (C's lgamma; gammaln gives -inf)."""
+    out = _special("gammaln")(x)
+    x = np.asarray(x)
+    tiny = (np.abs(x) < 1e-300) & (x != 0)
+    if tiny.any() or np.isneginf(x).any():
+        with np.errstate(divide="ignore"):
+            out = np.where(tiny, -np.log(np.abs(x)), np.where(np.isneginf(x), np.inf, out)).astype(out.dtype, copy=False)
+    return out
+
+
+unary("lgamma", _lgamma_impl, lambda x, ans: P.digamma(x), domain=(0.5, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.loggamma(v)), spellings=("lgamma", "gammaln"))
 unary("digamma", _special("psi"), lambda x, ans: P.polygamma(x, n=1), domain=(0.5, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.polygamma(0, v)), spellings=("digamma", "psi"))
