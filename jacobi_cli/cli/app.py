@@ -156,6 +156,8 @@ def jvp_command(
             name, sep, value = item.partition("=")
             if not sep or not name.strip():
                 raise JacUsageError(f"--tangent '{item}' must be NAME=VALUE")
+            if name.strip() in tangents:  # as a binding or --v given twice: never one silently replacing the other
+                raise JacUsageError(f"--tangent {name.strip()} is given twice")
             tangents[name.strip()] = value
         if not tangents:
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
