@@ -164,3 +164,17 @@ def test_a_long_expression_is_echoed_shortened_and_kept_whole_in_json(tmp_path):
     assert str(2 * sum(range(2000))) in result.output.replace(",", "").replace(".0", "")
     as_json = json.loads(runner.invoke(app, ["eval", f"@{path}", "x=2", "--json"]).output)
     assert as_json["expression"] == expr
+
+
+@pytest.mark.parametrize("extra", [[], ["--batch", "x"]])
+@pytest.mark.parametrize("v", ["ones", "[2, 3]"])
+def test_v_named_after_the_lone_output(v, extra):
+    # --v OUT=VALUE is how several outputs take v; a script writing it for one output too got
+    # "'ones' is a function" for y=ones. The output's own name is read as that form
+    x = "x=[[1, 2], [3, 4]]" if extra else "x=[1, 2]"
+    value = f"[{v}, {v}]" if extra and v != "ones" else v
+    plain = json.loads(run("vjp", "x * 2", x, "--v", value, "--json", *extra))
+    named = json.loads(run("vjp", "x * 2", x, "--v", f"y={value}", "--json", *extra))
+    assert named == plain
+    backward = json.loads(run("graph", "x * 2", "x=[1, 2]", "--backward", "--v", f"y={v}", "--json"))
+    assert backward["v"] == json.loads(run("graph", "x * 2", "x=[1, 2]", "--backward", "--v", v, "--json"))["v"]

@@ -150,6 +150,20 @@ def _header(command: str, expr: str, graph, wrt) -> dict:
 _NAME = itemgetter(5)  # Node.name, without the NamedTuple property
 
 
+def lone_v(v, graph):
+    """One output's ``--v``: ``None`` or its one VALUE (given more than once is refused), with
+    ``OUT=`` dropped when OUT is the output's name (the form several outputs take: ``y=ones``)."""
+    if isinstance(v, (list, tuple)):
+        if len(v) > 1:
+            raise JacUsageError("--v is given more than once, but the expression has one output")
+        v = v[0] if v else None
+    if isinstance(v, str):
+        name, sep, rest = v.partition("=")
+        if sep and name.strip() == output_name(graph) and not rest.startswith("="):
+            return rest
+    return v
+
+
 def output_name(graph) -> str:
     """What to call the output: its assigned name (``G = ...``), else the first of ``y``,
     ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
@@ -323,11 +337,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
                                    budget, ("vjp", None))
     if _general(problem, found):
         return _vjp_general(expr, problem, found, split, v, budget)
-    if isinstance(v, (list, tuple)):
-        if len(v) > 1:
-            raise JacUsageError("--v is given more than once, but the expression has one output")
-        v = v[0] if v else None
-    cot = api.cotangent(problem, v, output_name(problem.graph))
+    cot = api.cotangent(problem, lone_v(v, problem.graph), output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
@@ -628,7 +638,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
         return _graph_several(report, problem, backward, v)
     report["output"] = {**_output(problem), "id": g.output}
     if backward:
-        cot = api.cotangent(problem, v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v, output_name(g))
+        cot = api.cotangent(problem, lone_v(v, g), output_name(g))
         grads = api.node_grads(problem, cot)
         report["v"] = {"shape": list(cot.shape), "value": cot}
     elif v is not None:
@@ -922,7 +932,7 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     units = api.output_problems(problem)
     _stacked_fits(problem, batch, budget, "vjp", _nbytes(problem, [p.graph.output_shape for _, p in units]
                                                          + [problem.env[n].shape for n in problem.wrt]))
-    cot = api.output_cotangents(units, v, batch)
+    cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch)
     stack, fast = batching.Stacked(batch.size if batch else None), None
     for b, example in enumerate(_examples(problem, batch, split)):
         seeds = {}
