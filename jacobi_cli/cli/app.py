@@ -298,10 +298,11 @@ def graph_command(
     out: Annotated[Optional[str], typer.Option("--out", help="Write the DOT to FILE.dot (implies --dot).")] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "
                                            "always hold them all.")] = 200,
+    max_memory: MaxMemory = None,
 ):
     """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient."""
     build, draw, options = commands.graph_build(expr, bindings, wrt, as_json, dtype, seed, backward, v, dot, out,
-                                                max_nodes)
+                                                max_nodes, max_memory)
     _run(as_json, build, draw, **options)
 
 

@@ -628,10 +628,18 @@ def _check_entry(result) -> dict:
             "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic}
 
 
-def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> GraphResult:
-    """The computation graph: every node the output depends on, and every input."""
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, several=True)
+def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None,
+                 max_memory=None) -> GraphResult:
+    """The computation graph: every node the output depends on, and every input. The values
+    must fit ``max_memory`` before they are computed, and with ``backward`` the gradient
+    every node keeps (``retain_grad()``) too, before the backward pass."""
+    budget = memory.budget(max_memory)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), several=True,
+                          budget=budget)
     g = problem.graph
+    if backward:
+        memory.require(memory.forward_bytes(g) + _kept_gradient_bytes(g), budget,
+                       "jac graph --backward (every node's value and the gradient it keeps)")
     grads = {}
     report = _header("graph", expr, g, problem.wrt)
     if g.several:
@@ -644,6 +652,11 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
     return _graph_nodes(report, g, grads, backward)
+
+
+def _kept_gradient_bytes(g) -> int:
+    """The bytes of the gradients ``--backward`` keeps: one per node that requires grad."""
+    return sum(math.prod(n.shape) for n in g.nodes if n.requires_grad) * np.dtype(g.dtype).itemsize
 
 
 def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
