@@ -455,9 +455,15 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool) -> None:
-    names = list(typer.main.get_command(app).commands)
+    commands = typer.main.get_command(app).commands
+    names = list(commands)
     message = err.format_message() or f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
-    if "No such option: -" in message:
+    option = getattr(err, "option_name", None)
+    takers = [name for name, command in commands.items()
+              if any(option in getattr(p, "opts", ()) for p in command.params)] if option else []
+    if takers:  # an option of other commands (jac vjp --layout), not an expression read as an option
+        message += f"; {', '.join('jac ' + name for name in takers)} {'takes' if len(takers) == 1 else 'take'} it"
+    elif "No such option: -" in message:
         message += "; an expression that begins with - and could be read as an option goes after --, " \
                    "as in jac eval -- \"-x\" x=1"
     usage = JacUsageError(message + " (see jac --help)")
