@@ -178,3 +178,14 @@ def test_v_named_after_the_lone_output(v, extra):
     assert named == plain
     backward = json.loads(run("graph", "x * 2", "x=[1, 2]", "--backward", "--v", f"y={v}", "--json"))
     assert backward["v"] == json.loads(run("graph", "x * 2", "x=[1, 2]", "--backward", "--v", v, "--json"))["v"]
+
+
+@pytest.mark.parametrize("args", [["x + ones(100000)", "x:3x1"], ["sum(x)", "x=ones(100000)"]])
+def test_shape_takes_max_memory_for_the_arrays_it_makes(args):
+    """jac shape computes no values, but its constants and bound values are real arrays: the
+    contract's --max-memory (it bounds every command) caps them, checked before allocation."""
+    assert runner.invoke(app, ["shape", *args, "--max-memory", "1M"]).exit_code == 0
+    result = runner.invoke(app, ["shape", *args, "--max-memory", "100k", "--json"])
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["error"]["kind"] == "limit"
+    assert runner.invoke(app, ["shape", "A @ x", "A:100000x100000", "x:100000", "--max-memory", "1k"]).exit_code == 0

@@ -221,13 +221,14 @@ def derivative_command(
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
 def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-                  batch: BatchOpt = None):
+                  batch: BatchOpt = None, max_memory: MaxMemory = None):
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
     Sizes may be letters (x:n, A:nxm) and stay symbolic. With --batch, the shapes of one example."""
     from ..tools.report import shape_report
 
-    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt, batch), "shape")
+    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt, batch, max_memory),
+         "shape")
 
 
 @app.command("diff", epilog="Examples:  jac diff \"3*x**2 - 4*x\" --wrt x --at x=1  ·  "

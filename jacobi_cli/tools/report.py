@@ -404,11 +404,13 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=())
     return f"H[{idx}] = ∂²{y} / {da} {db}" if idx else f"H = ∂²{y} / {da} {db}"
 
 
-def shape_report(expr: str, bindings, wrt=None, batch=None) -> Result:
+def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> Result:
     """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic). With
     ``batch`` the shapes are one example's; several outputs give ``"outputs"`` and
-    ``"derivatives"`` ``{OUT: {IN: ...}}``."""
-    bound = parse_bindings(list(bindings or []), symbolic=True)
+    ``"derivatives"`` ``{OUT: {IN: ...}}``. ``max_memory`` caps the arrays it does make:
+    bound values and constants."""
+    limit = DEFAULT_MAX_BYTES if max_memory is None else min(memory.budget(max_memory), DEFAULT_MAX_BYTES)
+    bound = parse_bindings(list(bindings or []), max_bytes=limit, symbolic=True)
     shapes, found = dict(bound.shapes), None
     if batch:
         found = batching.batch_of(shapes, batching.parse_specs(batch))
@@ -416,7 +418,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None) -> Result:
             raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
         shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
                   for n, s in shapes.items()}
-    graph = parse(expr, shapes, shapes_only=True)
+    graph = parse(expr, shapes, max_bytes=limit, shapes_only=True)
     names = api.check_wrt(wrt, graph.inputs)
     report = _header("shape", expr, graph, names)
     graphs = graph.output_graphs() if graph.several else [(output_name(graph), graph)]
