@@ -315,6 +315,7 @@ def plot_command(
     out: Annotated[str, typer.Option("--out", help="The picture: FILE.png or FILE.svg.", show_default=False)] = ...,
     span: Annotated[Optional[str], typer.Option("--range", help="LO:HI, the x-axis (default: the point ± "
                                                 "2·max(1, |x|)); --range=-1:3 for a negative LO.")] = None,
+    max_memory: MaxMemory = None,
 ):
     """A scalar function of one scalar and its tangent line at the point, drawn to a file (needs matplotlib)."""
     from ..tools.report import parse_range, plot_report
@@ -328,7 +329,7 @@ def plot_command(
         check_path(out)
         require_matplotlib()
         report = plot_report(read_expression(expr), bindings or [], wrt, dtype, seed,
-                             parse_range(span) if span is not None else None)
+                             parse_range(span) if span is not None else None, max_memory=max_memory)
         tangent_plot(report, out)
         report["out"] = out
         return report

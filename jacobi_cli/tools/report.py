@@ -742,11 +742,14 @@ def _require_drawable(name: str, x0: float, y0: float, slope: float) -> None:
                                 f"to draw; pick a point where the function and its derivative are finite")
 
 
-def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> PlotResult:
-    """A scalar function of one scalar around a point: the curve and its tangent line."""
+def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401,
+                max_memory=None) -> PlotResult:
+    """A scalar function of one scalar around a point: the curve and its tangent line. The
+    values (one point's at a time) must fit ``max_memory`` before they are computed."""
     from . import check
 
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    budget = memory.budget(max_memory)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget=budget)
     name = check.scalar_input(problem, "jac plot")
     x0 = float(np.reshape(problem.env[name], -1)[0])
     y0 = float(np.reshape(problem.output, -1)[0])
