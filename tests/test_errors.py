@@ -56,6 +56,9 @@ BAD = [
     (["eval", "x", "x=1", "--dtype", "float16"], "value", None, ["float16"]),
     (["jvp", "x * 2", "x=1"], "usage", None, ["--tangent"]),
     (["eval", "x", "x=1", "x=2"], "usage", None, ["twice"]),
+    # an option's value names the option, not "the value of 'x'" (the binding x is another thing)
+    (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1,"], "parse", 0, ["in --tangent x:", "never closed"]),
+    (["vjp", "sin(x)", "x=[1, 2]", "--v", "[1,"], "parse", 0, ["in --v:", "never closed"]),
     # a second tangent for the same input silently replaced the first
     (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1, 0]", "--tangent", "x=[0, 1]"], "usage", None,
      ["--tangent x", "twice"]),

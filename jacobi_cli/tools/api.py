@@ -31,7 +31,8 @@ from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import Plan
 from ..ir.graph import DEFAULT_MAX_BYTES
-from ..lang.bindings import BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
+from ..lang.bindings import (BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
+                             to_bindings)
 from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
@@ -393,7 +394,7 @@ def _one_cotangent(problem: Problem, v, batch, what: str = "v") -> np.ndarray:
         cotangent(problem, v)  # the same refusal for a wide output without --v
         return np.ones((batch.size,) + y_shape, dtype=dtype)
     if isinstance(v, str):
-        v = to_bindings([f"v={v}"], dtype).values["v"]
+        v = option_value("--v" if what == "v" else what, v, dtype)
     return per_example(np.asarray(v, dtype=dtype), batch, None, y_shape, what)
 
 
@@ -414,7 +415,7 @@ def batch_tangents(problem: Problem, tangents: dict, batch) -> dict:
             out[name] = (np.ones(shape, dtype=g.dtype), False)
             continue
         if isinstance(t, str):
-            t = to_bindings([f"{name}={t}"], g.dtype).values[name]
+            t = option_value(f"--tangent {name}", t, g.dtype)
         t = np.asarray(t, dtype=g.dtype)
         shared = name not in batch.axes and t.shape == shape
         out[name] = (t, False) if shared else (per_example(t, batch, name if name in batch.axes else None, shape,
