@@ -125,7 +125,7 @@ def vjp_command(
     v: Annotated[Optional[list[str]], typer.Option("--v", help="The vector v of y.backward(gradient=v), shaped like "
                                                    "the output; 'ones' for all ones. Optional for a one-element "
                                                    "output. With several outputs: OUT=VALUE, once per output "
-                                                   "(those left out count as zero).")] = None,
+                                                   "(those left out count as zero), or 'ones' for all.")] = None,
     strict: Strict = False,
     batch: BatchOpt = None,
     max_memory: MaxMemory = None,

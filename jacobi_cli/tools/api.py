@@ -353,7 +353,7 @@ def output_cotangents(units: list, v, batch=None) -> dict:
     :func:`output_problems`). ``v``: None, or the ``--v`` strings: one VALUE for a lone output,
     ``OUT=VALUE`` per output when there are several (the outputs left out get zeros, as
     ``torch.autograd.backward([outs], [vs])`` counts a tensor it is not given). Without any
-    ``--v`` every output must have one element (each gets 1). With a batch, each v carries
+    ``--v`` every output must have one element (each gets 1); ``--v ones`` alone is ones for all. With a batch, each v carries
     the batch axis first: ``(B, *y.shape)``."""
     items = [] if v is None else [v] if isinstance(v, str) else list(v)
     shapes = {o: tuple(p.graph.output_shape) for o, p in units}
@@ -369,6 +369,8 @@ def output_cotangents(units: list, v, batch=None) -> dict:
             raise JacValueError(f"output {wide[0]} has shape {fmt(shapes[wide[0]])}, so it needs a vector: pass "
                                 f"--v {wide[0]}=VALUE (outputs left out count as zero). PyTorch says: grad can be "
                                 "implicitly created only for scalar outputs")
+        return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
+    if len(items) == 1 and str(items[0]).strip() == "ones":  # the shorthand: every output's v is ones
         return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
     found = {}
     for item in items:
