@@ -84,6 +84,19 @@ def test_shape_with_symbolic_sizes():
     assert out["derivatives"]["A"]["shape"] == ["m", "n", "m", "k"]
 
 
+def test_symbolic_sizes_keep_their_case():
+    # N and n are two sizes: both were read as n, so W:Nxn was square and x:N + y:n added without a word
+    out = json.loads(run("shape", "W @ x", "W:Nxn", "x:n", "--json"))
+    assert out["inputs"]["W"]["shape"] == ["N", "n"] and out["output"]["shape"] == ["N"]
+    assert out["derivatives"]["W"]["shape"] == ["N", "N", "n"]
+    result = runner.invoke(app, ["shape", "x + y", "x:N", "y:n", "--json"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["kind"] == "shape"
+    # X is still a separator, as x is: 3X4, NXM
+    assert json.loads(run("shape", "A", "A:3X4", "--json"))["inputs"]["A"]["shape"] == [3, 4]
+    assert json.loads(run("shape", "A", "A:NXM", "--json"))["inputs"]["A"]["shape"] == ["N", "M"]
+    assert json.loads(run("shape", "A", "A:Scalar", "--json"))["inputs"]["A"]["shape"] == []
+
+
 def test_large_jacobian_prints_a_summary_and_points_to_out(tmp_path):
     out = run("eval", "A @ x", "A:30x30", "x:30", "--wrt", "A")
     assert "27,000 elements" in out and "--out" in out

@@ -80,10 +80,11 @@ def _fmt_spec(shape) -> str:
 
 
 def parse_shape(spec: str, name: str = "", symbolic: bool = True) -> tuple:
-    """``3x4`` -> (3, 4); ``()`` or ``scalar`` -> (); ``n`` / ``nxm`` -> symbolic sizes."""
-    text = spec.strip().lower().replace("×", "x").replace("*", "x").replace(",", "x")
+    """``3x4`` -> (3, 4); ``()`` or ``scalar`` -> (); ``n`` / ``nxm`` -> symbolic sizes, their
+    case kept (``N`` and ``n`` are two sizes); ``X`` separates as ``x`` does."""
+    text = spec.strip().replace("×", "x").replace("X", "x").replace("*", "x").replace(",", "x")
     text = text.strip("()[] ")
-    if text in ("", "scalar"):
+    if text.lower() in ("", "scalar"):
         return ()
     dims = []
     for part in text.split("x") if not _is_single_symbol(text) else [text]:
