@@ -1078,8 +1078,20 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     report["order"] = order
     if found_batch:
         report["batch"] = found_batch.as_dict()
-    _warn_values(report, problem, found_batch, split, stack)
+        _batch_warnings(report, list(stack.arrays.values()), found_batch,
+                        lambda b: _order_warnings(api.example(problem, found_batch, split, b), name, order,
+                                                  {o: stack[(o, "d")][b] for o, _ in units}))
+    else:
+        _warn(report, _order_warnings(problem, name, order, {o: stack[(o, "d")] for o, _ in units}))
     return DerivativeResult(report, plan)
+
+
+def _order_warnings(problem, name: str, order: int, results: dict) -> list:
+    """The values' warnings, then each output's ``order``-th derivative's (``results`` by output)."""
+    found = _value_warnings(problem)
+    for o, p in api.output_problems(problem):
+        found += finite.order_warnings(p.graph, p.values, name, order, results[o], _out_name(o, p.graph))
+    return found[:finite.MAX_WARNINGS]
 
 
 def _derivative_legend(name, y_shape, x_shape, order, of) -> str:
