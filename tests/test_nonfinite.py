@@ -178,3 +178,21 @@ def test_a_non_finite_derivative_of_any_order_warns_and_strict_refuses_it(args, 
         assert word in first["message"], first
     strict = invoke(*args, "--json", "--strict")
     assert strict.exit_code == 2 and "--strict" in json.loads(strict.stdout)["error"]["message"]
+
+
+@pytest.mark.parametrize("args, op", [
+    (["vjp", "sqrt(x)", "x=[[1, 0], [1, 1]]", "--batch", "x", "--v", "ones"], "sqrt"),
+    (["vjp", "a = sqrt(x); a, x * 2", "x=[1, 0]", "--v", "ones"], "sqrt"),
+    (["jvp", "sqrt(x)", "x=[[1, 0], [1, 1]]", "--batch", "x", "--tangent", "x=ones"], "sqrt"),
+    (["jvp", "a = sqrt(x); a, x * 2", "x=[1, 0]", "--tangent", "x=ones"], "sqrt"),
+    (["hessian", "sqrt(x)", "x=[[1, 0], [1, 1]]", "--batch", "x"], "sqrt"),
+    (["hessian", "a = sqrt(x); a, x * 2", "x=[1, 0]"], "sqrt"),
+    (["hessian", "a = x**1.5; a, x * 2", "x=[1, 0]"], ""),  # the first derivative is finite
+])
+def test_several_outputs_and_batches_warn_about_derivatives_too(args, op):
+    # with several outputs or --batch only the values were scanned: x.grad = inf passed --strict
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["warnings"][0]
+    assert first["in"] != "value" and first["op"] == op, first
+    assert invoke(*args, "--json", "--strict").exit_code == 2

@@ -112,6 +112,11 @@ def jacobian_warnings(graph, values: list, where: str, name: str, array) -> list
     return [_with_kinds(w, a) for w in found]
 
 
+def result_warning(where: str, array) -> NonFinite:
+    """A result that holds NaN or infinities when no op's derivative is found to have made them."""
+    return NonFinite(where, "", None, f"{where} holds {_kinds(array)}")
+
+
 def order_warnings(graph, values: list, name: str, order: int, result, of: str = "y") -> list:
     """Warnings for ``jac derivative``: the ``order``-th derivative ``result`` by ``name`` (its
     trailing axes ``name``'s elements; a diagonal result holds one per element). The op whose

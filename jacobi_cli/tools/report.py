@@ -975,17 +975,47 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
                      for name in problem.wrt}
     if batch:
         report["batch"] = batch.as_dict()
-    _warn_values(report, problem, batch, split, stack)
+    _warn_values(report, problem, batch, split, stack,
+                 lambda b: [(f"{n}.grad", n, stack[("grad", n)] if b is None else stack[("grad", n)][b], None)
+                            for n in problem.wrt])
     return Result(report)
 
 
-def _warn_values(report: dict, problem, batch, split, stack) -> None:
-    """Warnings on the value (and the results: the first example that holds NaN)."""
+def _warn_values(report: dict, problem, batch, split, stack, results=None) -> None:
+    """Warnings on the value, then on the derivative results (the first example that holds NaN):
+    ``results(b)`` gives ``[(where, input name or None, array, tangents or None)]`` for example
+    ``b`` (``None`` without a batch); an input's name when the array's trailing axes are its
+    elements, tangents for a jvp."""
+    def found(b, example):
+        return (_value_warnings(example) + _result_warnings(example, results(b) if results else []))[
+            :finite.MAX_WARNINGS]
+
     if batch:
         _batch_warnings(report, list(stack.arrays.values()), batch,
-                        lambda b: _value_warnings(api.example(problem, batch, split, b)))
+                        lambda b: found(b, api.example(problem, batch, split, b)))
     else:
-        _warn(report, _value_warnings(problem))
+        _warn(report, found(None, problem))
+
+
+def _result_warnings(problem, results: list) -> list:
+    """Per non-finite result, the op whose derivative made it, searched in each output's graph
+    (a vjp of several outputs sums theirs), else the result named alone."""
+    out = []
+    for where, name, array, tangents in results:
+        if finite.all_finite(array):
+            continue
+        culprit = []
+        for _, p in api.output_problems(problem):
+            if tangents is not None:
+                found = finite.tangent_warnings(p.graph, p.values, where, {n: np.asarray(t)[None]
+                                                                           for n, t in tangents.items()})
+            else:
+                found = finite.jacobian_warnings(p.graph, p.values, where, name, array)
+            culprit = [w for w in found if w.op]
+            if culprit:
+                break
+        out += culprit or [finite.result_warning(where, array)]
+    return out
 
 
 def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
@@ -1011,7 +1041,10 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
     _placed(report, problem, stack, "jvp", "jvps", blocks)
     if batch:
         report["batch"] = batch.as_dict()
-    _warn_values(report, problem, batch, split, stack)
+    _warn_values(report, problem, batch, split, stack,
+                 lambda b: [("jvp" if o is None else f"jvp of {o}", None,
+                             stack[("jvp", o)] if b is None else stack[("jvp", o)][b],
+                             {n: t[b] if per else t for n, (t, per) in given.items()}) for o in ids])
     return Result(report)
 
 
@@ -1035,7 +1068,10 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianRes
     _placed(report, problem, stack, "hessian", "hessians", blocks)
     if batch:
         report["batch"] = batch.as_dict()
-    _warn_values(report, problem, batch, split, stack)
+    _warn_values(report, problem, batch, split, stack,
+                 lambda b: [(f"∂²{_out_name(o, p.graph)}/∂{a}∂{c}", c,
+                             stack[(o, (a, c))] if b is None else stack[(o, (a, c))][b], None)
+                            for o, p in units for a in problem.wrt for c in problem.wrt])
     return HessianResult(report, plan)
 
 
