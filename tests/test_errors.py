@@ -59,6 +59,9 @@ BAD = [
     # an option's value names the option, not "the value of 'x'" (the binding x is another thing)
     (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1,"], "parse", 0, ["in --tangent x:", "never closed"]),
     (["vjp", "sin(x)", "x=[1, 2]", "--v", "[1,"], "parse", 0, ["in --v:", "never closed"]),
+    # a value cannot name anything: the hint to bind the name was wrong advice there
+    (["eval", "x", "x=[1, foo]"], "name", 4, ["unknown name 'foo'", "a value is a constant"]),
+    (["vjp", "x", "x=[1, 2]", "--v", "x"], "name", 0, ["in --v", "a value is a constant"]),
     # a second tangent for the same input silently replaced the first
     (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1, 0]", "--tangent", "x=[0, 1]"], "usage", None,
      ["--tangent x", "twice"]),
