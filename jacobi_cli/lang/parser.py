@@ -23,7 +23,7 @@ from .chain import split_chain
 from .short import short_tree
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
-from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
+from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all
 from .functions import Pair, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, matrix_transpose
@@ -637,6 +637,8 @@ class _Lowering:
             return transpose_all(self.b, value, position)
         if node.attr in ("mT", "mH") and isinstance(value, Tracer):  # PyTorch: the last two axes swapped
             return matrix_transpose(self.b, value, position, f".{node.attr}")
+        if node.attr in ATTRIBUTES and isinstance(value, Tracer):  # x.shape, x.ndim, x.size: constants
+            return ATTRIBUTES[node.attr](self.b, value, position)
         if node.attr in FUNCTIONS:
             raise JacNameError(f"'{node.attr}' is a method; call it, as in x.{node.attr}()", position)
         raise JacNameError(unknown_message(f"attribute '.{node.attr}'", node.attr, "(jac knows .T and method calls)"),
