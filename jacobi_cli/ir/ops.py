@@ -278,9 +278,26 @@ binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y:
 
 def _pow_dx(ans, x, y):
     # y * x**(y-1), and 0 where y == 0 (PyTorch's choice: d/dx x**0 = 0 even at x = 0)
+    if _is_two(y):  # x**1 is x itself (IEEE 754 pow(x, 1) = x for every x, NaN and -0 too): one power less
+        return P.mul(y, x)
     if isinstance(y, (int, float)):  # a constant exponent (x**2): no masks needed
         return 0.0 if y == 0 else P.mul(y, P.pow(x, y - 1.0))
     return P.where(P.eq(y, 0.0), 0.0, P.mul(y, P.pow(x, P.sub(y, 1.0))))
+
+
+def _is_two(y) -> bool:
+    """Whether the exponent ``y`` is the one-element constant 2, as a number, a 0-d array or a
+    traced constant node: every pass (interpreter, traced gradient, kernel) then takes the same
+    rule."""
+    if isinstance(y, (int, float, np.generic)):
+        return bool(y == 2)
+    if type(y) is np.ndarray:
+        return y.ndim == 0 and bool(y == 2)
+    builder = getattr(y, "builder", None)  # a Tracer: its node may be a constant
+    if builder is not None and getattr(y, "id", None) is not None:
+        node = builder.nodes[y.id]
+        return node.op == "const" and _is_two(node.value)
+    return False
 
 
 def _pow_dy(ans, x, y):
