@@ -277,3 +277,54 @@ LAST = [
 def test_differences_integrals_and_covariances_match_pytorch(case):
     expr, inputs, fn = case[:3]
     assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+
+s0 = np.array(-1.5)  # a 0-d tensor: PyTorch reads its dim 0 (or -1) as one axis of length 1, results 0-d
+ZERO_D = [
+    ("torch.max(s, 0).values", {"s": s0}, lambda s: torch.max(s, 0).values),
+    ("torch.max(s, 0, keepdim=True)[0]", {"s": s0}, lambda s: torch.max(s, 0, keepdim=True)[0]),
+    ("torch.min(s, dim=-1).values + torch.min(s, dim=-1).indices", {"s": s0},
+     lambda s: torch.min(s, dim=-1).values + torch.min(s, dim=-1).indices),
+    ("s * torch.argmax(s, 0)", {"s": s0}, lambda s: s * torch.argmax(s, 0)),
+    ("torch.sort(s, descending=True).values", {"s": s0}, lambda s: torch.sort(s, descending=True).values),
+    ("s.sort()[0] * 2", {"s": s0}, lambda s: s.sort()[0] * 2),
+    ("torch.topk(s, 1).values", {"s": s0}, lambda s: torch.topk(s, 1).values),
+    ("torch.cummax(s, 0).values", {"s": s0}, lambda s: torch.cummax(s, 0).values),
+    ("s + torch.argsort(s)", {"s": s0}, lambda s: s + torch.argsort(s)),
+    ("torch.softmax(s, 0) * s", {"s": s0}, lambda s: torch.softmax(s, 0) * s),
+    ("F.log_softmax(s, dim=-1) + s", {"s": s0}, lambda s: F.log_softmax(s, dim=-1) + s),
+    ("F.softmin(s, dim=0) * s", {"s": s0}, lambda s: F.softmin(s, dim=0) * s),
+    ("F.normalize(s, dim=0) * s", {"s": s0}, lambda s: F.normalize(s, dim=0) * s),
+    ("torch.median(s, 0).values", {"s": s0}, lambda s: torch.median(s, 0).values),
+    ("torch.kthvalue(s, 1, 0).values", {"s": s0}, lambda s: torch.kthvalue(s, 1, 0).values),
+    ("torch.squeeze(s, 0)", {"s": s0}, lambda s: torch.squeeze(s, 0)),
+    ("np.squeeze(s, axis=-1)", {"s": s0}, lambda s: s.squeeze(-1)),
+    ("torch.atleast_1d(s)", {"s": s0}, lambda s: torch.atleast_1d(s)),
+    ("torch.atleast_2d(s)", {"s": s0}, lambda s: torch.atleast_2d(s)),
+    ("s.index_select(0, torch.tensor([0])) * s", {"s": s0}, lambda s: s.index_select(0, torch.tensor([0])) * s),
+    ("F.cosine_similarity(s, 2 * s + 1, dim=0)", {"s": s0}, lambda s: F.cosine_similarity(s, 2 * s + 1, dim=0)),
+    # a 0-d tensor as the second argument is an array, never a dim: the element-wise maximum
+    ("torch.max(x, torch.tensor(0.0))", {"x": x5}, lambda x: torch.max(x, torch.tensor(0.0, dtype=x.dtype))),
+    ("torch.min(x, torch.tensor(1.0))", {"x": x5}, lambda x: torch.min(x, torch.tensor(1.0, dtype=x.dtype))),
+    ("torch.max(x, 0).values", {"x": x5}, lambda x: torch.max(x, 0).values),
+]
+
+
+@pytest.mark.parametrize("case", ZERO_D, ids=[f"zero-d-{k}-{c[0]}" for k, c in enumerate(ZERO_D)])
+def test_zero_d_tensors_and_tensor_arguments_match_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn, differs=case[3] if len(case) > 3 else ())
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("torch.max(s, 1)", "axis 1 is out of range"),
+    ("torch.topk(s, 2)", "0-d array is read as shape (1,)"),
+    ("torch.max(x, (0,))", "torch.maximum(x, y)"),
+    ("torch.index_select(s, 0, torch.tensor([0, 0]))", "a 0-d array takes one index, got 2"),
+    ("torch.min(x, torch.tensor([0.0]))", "torch.amin(x, dim=...)"),
+])
+def test_zero_d_dims_and_constant_arrays_that_read_as_dims_are_refused(expr, words):
+    from jacobi_cli import evaluate
+    from jacobi_cli.errors import JacError
+    with pytest.raises(JacError, match=__import__("re").escape(words)):
+        evaluate(expr, {"s": s0, "x": x5})

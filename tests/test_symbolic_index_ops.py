@@ -147,6 +147,19 @@ def test_sort_is_a_permutation_as_printed_and_at_values(text, binding, ties):
         assert any(line.startswith("sigma = argsort(x") for line in d.where)
 
 
+def test_a_sorted_output_is_defined_under_it():
+    """The output of a sort has no formula, only a name: jac diff defines it under the output too, as x read in
+    sigma's order, and sigma beside it."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "jacobi_cli", "diff", "torch.topk(x, 2).values", "x:4"],
+                         capture_output=True, text=True, check=True).stdout
+    value = out.split("∂y/∂x")[0]
+    assert "where v1[i] = x[sigma[i]]" in value and "where sigma = argsort(x, axis=0, descending=True, k=2)" in value
+    assert "take_along" not in out
+
+
 def test_a_wrong_permutation_is_not_shown(monkeypatch):
     """The check refuses P read backwards: the refusal then (sort has no components)."""
     real = indexform._take_along

@@ -553,6 +553,8 @@ class Renderer:
         self.line()
         self.line(f"{out['name']}: {out['kind']}, shape {fmt(y_shape)}", "bold cyan")
         self.formula(formulas["output"], out["latex"], as_latex, label=out["name"])
+        for line in _output_where(str(formulas["output"]), report["derivative"].values()):
+            self.line(f"  where {line}", "dim")
         if "value" in out:
             self.line(f"  at {_point_text(report['at'])}:", "dim")
             self.value(out["value"], out["name"], indent="    ")
@@ -836,6 +838,19 @@ def inline(a) -> str:
 def _g(v) -> str:
     """A number in a sentence: four significant digits."""
     return "—" if v is None else f"{float(v):.4g}"
+
+
+def _output_where(named: str, blocks) -> list:
+    """The ``where`` lines of jac diff's derivatives that define an output without a formula (a
+    sort's values, ``v1[i] = x[sigma[i]]``) and the names that definition reads (``sigma = ...``)."""
+    import re
+
+    lines = list(dict.fromkeys(line for block in blocks for line in block.get("where", ())))
+    defined = {line.split(" = ")[0].split("[")[0]: line for line in lines}
+    if named not in defined:
+        return []
+    read = set(re.findall(r"[A-Za-z_]\w*", defined[named].split(" = ", 1)[1]))
+    return [defined[named]] + [line for name, line in defined.items() if name in read and name != named]
 
 
 def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:

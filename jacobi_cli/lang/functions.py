@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacNameError, JacParseError, JacShapeError, JacValueError
+from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
 from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
@@ -195,11 +195,12 @@ def _extreme(op_name, pairwise):
 
 def _axis_like(node, x) -> bool:
     """A constant that reads as axes of ``x``: an integer, or distinct integers in range
-    (``max(x, 0.5)`` and ``torch.max(v, 2 * ones(3))`` are element-wise maxima)."""
+    (``max(x, 0.5)``, ``torch.max(v, 2 * ones(3))`` and ``torch.max(x, torch.tensor(0.0))`` are
+    element-wise maxima)."""
     if node.op != "const":
         return False
     value = node.value
-    if isinstance(value, (int, float)) or (isinstance(value, np.ndarray) and value.ndim == 0):
+    if isinstance(value, (int, float)):  # a number written in the expression (a 0-d array is an array)
         return _is_integer(float(value))
     if not (isinstance(value, np.ndarray) and value.ndim == 1 and value.size) or not isinstance(x, Tracer):
         return False
@@ -857,9 +858,12 @@ def _value_of(fname, detach):
         kwargs = dict(kwargs)
         dtype = _value_options(b, kwargs, fname, position)
         x = tensor(b, arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"], fname, position)
-        if detach and b.nodes[x.id].op != "const":
+        node = b.nodes[x.id]
+        if detach and node.op != "const":
             x = boolean(b, b.apply("detach", x, position=position)) if is_boolean(b, x) else \
                 b.apply("detach", x, position=position)
+        elif type(node.value) is float and not is_boolean(b, x):  # a 0-d array, never a number read as a dim:
+            x = b.const(np.asarray(node.value, dtype=b.dtype), position)  # torch.max(x, torch.tensor(0.0))
         return as_dtype(b, x, dtype, position)
     return lower
 
@@ -1387,7 +1391,8 @@ def _at_least(b, x, ndim, position) -> Tracer:
     """NumPy's atleast_2d / atleast_3d: ``(n,)`` -> ``(1, n)`` -> ``(1, n, 1)``."""
     if x.ndim >= ndim:
         return x
-    shape = {0: (1,) * ndim, 1: (1, x.shape[0]) + (1,) * (ndim - 2), 2: tuple(x.shape) + (1,)}[x.ndim]
+    shape = (1,) * ndim if x.ndim == 0 else (1, x.shape[0]) + (1,) * (ndim - 2) if x.ndim == 1 else \
+        tuple(x.shape) + (1,)
     return _reshape_to(b, x, shape, position)
 
 
@@ -1526,7 +1531,7 @@ def _squeeze(b, args, kwargs, position):
     x = tensor(b, a["x"], "squeeze", position)
     axes = range(x.ndim) if a["axis"] is None else \
         [_axis(b, d, x.ndim, "squeeze", position) for d in static_ints(b, a["axis"], "dim", position)]
-    drop = {d for d in axes if x.shape[d] == 1}
+    drop = {d for d in axes if d < x.ndim and x.shape[d] == 1}  # a 0-d array's dim 0 drops nothing
     return _reshape_to(b, x, tuple(s for i, s in enumerate(x.shape) if i not in drop), position)
 
 
@@ -1536,6 +1541,9 @@ def _np_squeeze(b, args, kwargs, position):
     x = tensor(b, a["x"], "np.squeeze", position)
     if a["axis"] is not None:
         for d in static_ints(b, a["axis"], "axis", position):
+            if x.ndim == 0:  # NumPy takes axis 0 or -1 of a 0-d array and leaves it as it is
+                _axis(b, d, x.ndim, "np.squeeze", position, "axis")
+                continue
             if x.shape[_axis(b, d, x.ndim, "np.squeeze", position, "axis")] != 1:
                 raise JacShapeError(f"np.squeeze: axis {d} of shape {fmt(x.shape)} is not of length 1", position)
     return _squeeze(b, args, kwargs, position)
@@ -1771,11 +1779,17 @@ def _index_select(b, args, kwargs, position):
     a = arguments("index_select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
     x = tensor(b, a["x"], "index_select", position)
     axis = _axis(b, a["axis"], x.ndim, "index_select", position)
+    scalar = x.ndim == 0  # PyTorch: a 0-d x takes dim 0 and one index, and stays 0-d
+    if scalar:
+        x = _reshape_to(b, x, (1,), position)
     n = _concrete(x, "index_select", position)[axis]
     index = _index_array(b, a["index"], n, "index", "index_select", position)
     if index.ndim > 1:
         raise JacShapeError("index_select: index must be 0-d or 1-d", position)
-    return _take(b, x, (slice(None),) * axis + (index.reshape(-1),), position)
+    if scalar and index.size != 1:
+        raise JacShapeError(f"index_select: a 0-d array takes one index, got {index.size}", position)
+    out = _take(b, x, (slice(None),) * axis + (index.reshape(-1),), position)
+    return _reshape_to(b, out, (), position) if scalar else out
 
 
 @function("take")
@@ -3029,6 +3043,8 @@ def _extreme_pair(op_name: str, reduction_lower, library):
     def lower(b, args, kwargs, position):
         axis_given = len(args) >= 2 or any(k in kwargs for k in ("dim", "axis"))
         torch_named = library in ("torch", "torch.linalg")
+        if torch_named and len(args) == 2 and isinstance(args[1], Tracer):
+            _refuse_several_dims(b, args, op_name, position)
         pairwise = len(args) == 2 and isinstance(args[1], Tracer) and not _axis_like(b.nodes[args[1].id], args[0])
         if pairwise or library == "numpy" or not axis_given:  # torch.max(a, b) is the element-wise maximum
             return reduction_lower(b, args, kwargs, position)
@@ -3053,6 +3069,17 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             return Pair(array, parts, "torch", op_name)
         return Pair(array, parts, "ambiguous", op_name)
     return lower
+
+
+def _refuse_several_dims(b, args, op_name: str, position) -> None:
+    """torch.max(x, y) takes one int dim or a tensor y: an array of constants that reads as dims
+    (``(0, 1)``, ``torch.tensor([0.0])``) is one or the other, so it is refused naming both."""
+    node = b.nodes[args[1].id]
+    if node.op == "const" and np.ndim(node.value) > 0 and _axis_like(node, args[0]):
+        raise JacValueError(f"torch.{op_name}(x, y) with a constant array y reads as the element-wise {op_name}imum "
+                            f"in PyTorch, but these values also read as dims: write torch.{op_name}imum(x, y) for "
+                            f"the element-wise {op_name}imum, or torch.a{op_name}(x, dim=...) for several dims",
+                            position)
 
 
 for _op_name in ("max", "min"):
@@ -3292,6 +3319,8 @@ def _cosine_similarity(b, args, kwargs, position):
     shape = broadcast(x1.shape, x2.shape)
     x1, x2 = (b.apply("broadcast_to", t, shape=shape, position=position) if t.shape != shape else t for t in (x1, x2))
     axis = _one_axis(b, a["axis"], x1, position, "cosine_similarity")
+    if not shape:  # 0-d: PyTorch's dim 0 is one axis of length 1, summed away
+        x1, x2 = (_reshape_to(b, t, (1,), position) for t in (x1, x2))
     eps = static(b, a["eps"], "eps", position)
     units = []
     for t in (x1, x2):
@@ -4728,3 +4757,48 @@ def _polyval(b, args, kwargs, position):
     for i in range(count):
         y = b.apply("add", b.apply("mul", y, x, position=position), _take(b, p, (i,), position), position=position)
     return y
+
+
+# --- a 0-d tensor along dim 0 ---------------------------------------------------------------------
+# PyTorch reads dim 0 (or -1) of a 0-d tensor as one axis of length 1 and returns 0-d results:
+# torch.sort(s) and torch.max(s, 0) give 0-d values and indices, torch.softmax(s, 0) gives 1.0. These
+# selections and normalizations are lowered on the 0-d array seen as (1,), and each result of
+# shape (1,) seen as () again (their lowerings index axis 0 of the array, which a 0-d one lacks).
+SCALAR_AS_VECTOR = ("max", "min", "argmax", "argmin", "sort", "argsort", "msort", "topk", "cummax", "cummin",
+                    "softmax", "log_softmax", "softmin", "normalize", "median", "kthvalue")
+
+
+def _scalar_as_vector(lower):
+    def lowered(b, args, kwargs, position):
+        arrays = [v for v in list(args) + list(kwargs.values()) if isinstance(v, Tracer)]
+        x = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a")))
+        if not isinstance(x, Tracer) or x.ndim != 0 or any(v.ndim != 0 for v in arrays):
+            return lower(b, args, kwargs, position)  # anything broadcasting a (1,) result is left alone
+        one = b.apply("reshape", x, shape=(1,), position=position)
+        if args:
+            args = (one,) + tuple(args[1:])
+        else:
+            kwargs = {k: one if v is x else v for k, v in kwargs.items()}
+        try:
+            return _as_scalar(b, lower(b, args, kwargs, position), position)
+        except JacError as err:
+            raise type(err)(f"{err.message} (a 0-d array is read as shape (1,) along dim 0, as PyTorch does)",
+                            err.position if err.position is not None else position) from None
+    return lowered
+
+
+def _as_scalar(b, out, position):
+    """``out`` (an array or a pair of them) with each part of shape (1,) seen as ()."""
+    def scalar(t):
+        return b.apply("reshape", t, shape=(), position=position) if tuple(t.shape) == (1,) else t
+    if isinstance(out, Pair):
+        parts = {name: (lambda name=name: scalar(out.part(name))) for name in out.names}
+        return Pair(scalar(out), parts, out.reading, out.fname, out.names)
+    return scalar(out) if isinstance(out, Tracer) else out
+
+
+for _name in SCALAR_AS_VECTOR:
+    if _name in FUNCTIONS:
+        FUNCTIONS[_name] = _scalar_as_vector(FUNCTIONS[_name])
+    for _key in [k for k in LIBRARY_FUNCTIONS if k[1] == _name]:
+        LIBRARY_FUNCTIONS[_key] = _scalar_as_vector(LIBRARY_FUNCTIONS[_key])

@@ -169,7 +169,10 @@ class _Values:
                 self.where.append(f"{label} = the constant {_brief(node.value)}")
             else:
                 args = [str(self(a).sym) for a in node.args] + [f"{k}={v!r}" for k, v in node.params.items()]
-                self.where.append(f"{label} = {node.op}({', '.join(args)})")
+                if node.op == "take_along" and len(shape) == 1:  # a sort's values: x read in sigma's order
+                    self.where.append(f"{label}[i] = {args[0]}[{args[1]}[i]]")
+                else:
+                    self.where.append(f"{label} = {node.op}({', '.join(args)})")
         return Factor(sym, num)
 
     def _name(self, node) -> str:
