@@ -19,6 +19,7 @@ traced into a graph and differentiated again: ``hessian = jacfwd(grad)``.
 
 from __future__ import annotations
 
+from math import isfinite as _isfinite
 from types import MappingProxyType
 from typing import Mapping
 
@@ -720,6 +721,19 @@ def _softmax_vjp_impl(g, s, axis, basis=False):
         return softmax_vjp_of_one(g.reshape(s.shape), s).reshape(g.shape)
     inner = np.add.reduce(np.multiply(g, s), axis=axis + 1, keepdims=True)
     return np.multiply(s, np.subtract(g, inner))
+
+
+def softmax_vjp_of_identity(eye, s):
+    """``_softmax_vjp_impl(eye, s, 0)`` for the identity ``eye`` (n, n) and a vector ``s`` (n,),
+    the same bits, what a small dense Jacobian's kernel calls: where every ``s_j`` is finite, the
+    row sums ``inner_b = Σ_j eye[b, j] s_j`` are ``s_b`` itself (``0 · s_j`` is ±0, and adding
+    zeros of any sign to a nonzero finite ``s_b`` gives ``s_b`` in any order; for ``s_b = ±0`` the
+    sum is some signed zero, and ``eye - inner`` is then 1 or +0 either way), so two of the four
+    10 × 10 broadcasting NumPy calls are skipped. ``s · s`` is finite only when every ``s_j`` is
+    (an inf or a NaN makes it inf or NaN; an overflow of finite values only takes the full path)."""
+    if _isfinite(np.dot(s, s)):
+        return np.multiply(s, np.subtract(eye, s.reshape((s.shape[0], 1))))
+    return np.multiply(s, np.subtract(eye, np.add.reduce(np.multiply(eye, s), axis=1, keepdims=True)))
 
 
 def softmax_vjp_of_one(g, s):
