@@ -214,6 +214,21 @@ KINKS = [
     ("torch.where(x > 0, torch.log(x), x)", {"x": np.array([1.0, -1.0, 2.0])},
      lambda x: torch.where(x > 0, torch.log(x), x)),
     ("sinc(x)", {"x": np.array([0.0, 1.0, -2.0])}, lambda x: torch.sinc(x)),
+    # a NaN stays NaN in the value, and relu / maximum / minimum pass the derivative at it, as PyTorch's kernels
+    ("torch.relu(x) + F.hardshrink(x, 1.0) + F.threshold(x, 1.0, 5.0)", {"x": np.array([np.nan, -2.0, 0.5, 3.0])},
+     lambda x: torch.relu(x) + F.hardshrink(x, 1.0) + F.threshold(x, 1.0, 5.0)),
+    ("torch.maximum(x, y) * 2 + torch.minimum(x, y)", {"x": np.array([np.nan, 1.0, 2.0, 1.0, np.nan]),
+                                                     "y": np.array([0.5, np.nan, 2.0, 3.0, np.nan])},
+     lambda x, y: torch.maximum(x, y) * 2 + torch.minimum(x, y)),
+    ("torch.max(x, y) + 3 * torch.min(y, x)", {"x": np.array([np.nan, 1.0, -1.0]), "y": np.array([0.5, np.nan, 0.0])},
+     lambda x, y: torch.max(x, y) + 3 * torch.min(y, x)),
+    # lgamma near 0 and at -inf (SciPy's gammaln gives inf below ~5e-309 and -inf at -inf)
+    ("torch.lgamma(x) + torch.special.gammaln(x)", {"x": np.array([1e-310, -1e-310, 5e-324, -np.inf, np.inf, 2.2e-308])},
+     lambda x: torch.lgamma(x) + torch.special.gammaln(x), {"differs": ("jacobian", "vjp")}),
+    ("torch.lgamma(x)", {"x": np.array([1e-305, -2.5, 3.0])}, lambda x: torch.lgamma(x)),
+    # softshrink's value at NaN is NaN and -0 inside below 0 (PyTorch's x * 0); its derivative at NaN is 0 (PyTorch: 1)
+    ("F.softshrink(x, 1.0)", {"x": np.array([np.nan, -0.5, 0.5, 2.0])}, lambda x: F.softshrink(x, 1.0),
+     {"differs": ("jacobian", "vjp")}),
     ("sum(sinc(x))", {"x": np.array(0.0)}, lambda x: torch.sinc(x).sum(),
      {"differs": ("hessian",)}),  # PyTorch's is NaN at 0, jac's -pi²/3 (test_sinc_is_exact_at_and_near_zero)
 ]

@@ -211,7 +211,7 @@ unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
-unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.gt(x, 0.0),
+unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
       sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0, evaluate=False)))
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
@@ -312,14 +312,15 @@ def _pow_dy(ans, x, y):
 
 binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), sympy=lambda S, a, b: S.power(a, b),
        spellings=("pow", "power"), label="power (**)", exact_int=True)
-# maximum / minimum at ties split the derivative evenly between both sides, as PyTorch does.
-binary("maximum", np.maximum,
-       lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
-       lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
+# maximum / minimum at ties split the derivative evenly between both sides, and at a NaN pass it
+# to both, as PyTorch does: x's share is 1 - [x loses] - [tie] / 2.
+def _extremum_share(lose):
+    return lambda ans, x, y: P.sub(P.sub(1.0, lose(x, y)), P.mul(0.5, P.eq(x, y)))
+
+
+binary("maximum", np.maximum, _extremum_share(lambda x, y: P.gt(y, x)), _extremum_share(lambda x, y: P.gt(x, y)),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("maximum",), exact_int=True)
-binary("minimum", np.minimum,
-       lambda ans, x, y: P.add(P.gt(y, x), P.mul(0.5, P.eq(x, y))),
-       lambda ans, x, y: P.add(P.gt(x, y), P.mul(0.5, P.eq(x, y))),
+binary("minimum", np.minimum, _extremum_share(lambda x, y: P.gt(x, y)), _extremum_share(lambda x, y: P.gt(y, x)),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("minimum",), exact_int=True)
 
 
@@ -968,7 +969,19 @@ unary("erfc", _special("erfc"), lambda x, ans: P.mul(-_TWO_OVER_SQRT_PI, P.exp(P
       sympy=_sympy_elementwise(lambda sp, v: sp.erfc(v)))
 unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), lambda x, ans: P.div(1.0, P.mul(x, P.sub(1.0, x))),
       domain=(0.1, 0.9), sympy=_sympy_elementwise(lambda sp, v: sp.log(v / (1 - v))))
-unary("lgamma", _special("gammaln"), lambda x, ans: P.digamma(x), domain=(0.5, 3.0),
+def _lgamma_impl(x):
+    """SciPy's gammaln, but -log|x| where 0 < |x| < 1e-300 (gammaln(1e-310) is inf there, from 1 / x: the next
+    term, -γx, is far below an ulp of -log|x|) and +inf at -inf (C's lgamma; gammaln gives -inf)."""
+    out = _special("gammaln")(x)
+    x = np.asarray(x)
+    tiny = (np.abs(x) < 1e-300) & (x != 0)
+    if tiny.any() or np.isneginf(x).any():
+        with np.errstate(divide="ignore"):
+            out = np.where(tiny, -np.log(np.abs(x)), np.where(np.isneginf(x), np.inf, out)).astype(out.dtype, copy=False)
+    return out
+
+
+unary("lgamma", _lgamma_impl, lambda x, ans: P.digamma(x), domain=(0.5, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.loggamma(v)), spellings=("lgamma", "gammaln"))
 unary("digamma", _special("psi"), lambda x, ans: P.polygamma(x, n=1), domain=(0.5, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.polygamma(0, v)), spellings=("digamma", "psi"))

@@ -954,15 +954,20 @@ def _tanhshrink(b, args, kwargs, position):
 
 
 def _shrink(fname, soft):
-    # |x| <= lambd: 0 (and derivative 0 at ±lambd, as PyTorch); outside: x, or x ∓ lambd
+    # |x| <= lambd: 0 (and derivative 0 at ±lambd, as PyTorch); outside: x, or x ∓ lambd. A NaN stays NaN,
+    # as in PyTorch's kernels: softshrink's middle is x * 0 (-0 below 0), hardshrink keeps x unless inside.
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "lambd": 0.5}, position)
         x = tensor(b, a["x"], fname, position)
         lambd = _number(b, a["lambd"], f"{fname} lambd", position)
+        if not soft:
+            inside = b.apply("mul", b.apply("ge", x, -lambd, position=position),
+                             b.apply("le", x, lambd, position=position), position=position)
+            return b.apply("where", boolean(b, inside), 0.0, x, position=position)
         above, below = b.apply("gt", x, lambd, position=position), b.apply("lt", x, -lambd, position=position)
-        hi = b.apply("sub", x, lambd, position=position) if soft else x
-        lo = b.apply("add", x, lambd, position=position) if soft else x
-        return b.apply("where", above, hi, b.apply("where", below, lo, 0.0, position=position), position=position)
+        hi, lo = b.apply("sub", x, lambd, position=position), b.apply("add", x, lambd, position=position)
+        middle = b.apply("mul", x, 0.0, position=position)
+        return b.apply("where", above, hi, b.apply("where", below, lo, middle, position=position), position=position)
     return lower
 
 
@@ -972,11 +977,12 @@ FUNCTIONS["hardshrink"] = _shrink("hardshrink", False)
 
 @function("threshold")
 def _threshold(b, args, kwargs, position):
-    # F.threshold(x, threshold, value): x where x > threshold, else value
+    # F.threshold(x, threshold, value): value where x <= threshold, else x (a NaN stays NaN, as PyTorch's)
     a = arguments("threshold", args, kwargs, {"x": REQUIRED, "threshold": REQUIRED, "value": REQUIRED}, position)
     x = tensor(b, a["x"], "threshold", position)
-    above = b.apply("gt", x, _number(b, a["threshold"], "threshold", position), position=position)
-    return b.apply("where", above, x, _number(b, a["value"], "threshold value", position), position=position)
+    below = b.apply("le", x, _number(b, a["threshold"], "threshold", position), position=position)
+    return b.apply("where", boolean(b, below), _number(b, a["value"], "threshold value", position), x,
+                   position=position)
 
 
 def _torch_softplus(b, args, kwargs, position):
