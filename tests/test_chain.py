@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.ir import graph as graph_module
-from jacobi_cli.lang import chain, parser
+from jacobi_cli.lang import chain, parser, short
 
 ATOMS = ["x", "y", "s", "A", "pi", "e", "zz", "float", "_", "match", "sin", "None", "True", "lambda",
          "0", "1", "2", "7", "10", "01", "00", "0.5", "00.5", "2.25", "1.", ".5", "1e5", "1_0", "3j",
@@ -43,6 +43,7 @@ def outcome(text: str, inputs: dict, via_ast: bool, **kw):
         m.setattr(chain, "MIN_CHARS", 0)  # short chains too
         if via_ast:
             m.setattr(parser, "split_chain", lambda text: None)
+            m.setattr(parser, "short_tree", lambda text: None)
         try:
             g = parser.parse(text, inputs, **kw)
         except JacError as err:
@@ -138,3 +139,69 @@ def test_the_builder_shortcut_makes_the_nodes_the_shape_rule_makes(monkeypatch):
         m.setattr(graph_module.Builder, "__init__", forgetful)
         slow = [_node(n) for n in parser.parse(text, inputs).nodes]
     assert fast == slow
+
+
+# --- short expressions (lang/short.py): calls, parentheses, ** @ and unary minus, read without ast ----
+
+FUNCTIONS = ["sin", "exp", "tanh", "sum", "softmax", "relu", "dot", "outer", "maximum", "qr", "split", "zz", "None",
+             "x", "ones", "arange", "norm", "mean", "cumsum", "float", "max"]
+SHORT_ATOMS = ["x", "y", "s", "A", "pi", "e", "zz", "float", "match", "sin", "None", "True", "0", "1", "2", "0.5",
+               "01", "00.5", "1e5", "1.", "3j", "123456789012345678", "1234567890123456789", "x1", "_"]
+SHORT_OPS = ["+", "-", "*", "/", "@", "**", "//", "%", ",", ""]
+
+
+@st.composite
+def short_texts(draw, depth=3):
+    """Expressions of the short grammar with random spacing and parentheses, often just outside
+    it (a keyword, a bad number, ``//``, a trailing comma, a space first), some ill-typed."""
+    def sp():
+        return draw(st.sampled_from(["", "", " ", "  "]))
+
+    def expr(d):
+        kind = draw(st.integers(0, 5 if d > 0 else 0))
+        if kind == 0:
+            return draw(st.sampled_from(SHORT_ATOMS))
+        if kind == 1:
+            return f"-{sp()}{expr(d - 1)}"
+        if kind == 2:
+            return f"({sp()}{expr(d - 1)}{sp()})"
+        if kind == 3:
+            args = [expr(d - 1) for _ in range(draw(st.integers(0, 3)))]
+            tail = draw(st.sampled_from(["", "", "", ",", " ,"]))
+            return f"{draw(st.sampled_from(FUNCTIONS))}({(',' + sp()).join(args)}{tail})"
+        op = draw(st.sampled_from(SHORT_OPS[:6] * 3 + SHORT_OPS))
+        return f"{expr(d - 1)}{sp()}{op}{sp()}{expr(d - 1)}"
+
+    return draw(st.sampled_from(["", "", "", " ", "\t"])) + expr(depth) + draw(st.sampled_from(["", "", " ", "\n"]))
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(text=short_texts())
+def test_a_short_expression_gives_the_graph_and_errors_of_the_syntax_tree(text):
+    same(text)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(text=short_texts(), dtype=st.sampled_from([np.float32, np.float64]), shapes_only=st.booleans(),
+       max_bytes=st.sampled_from([16, 64, 10**9]))
+def test_short_expressions_agree_under_every_builder_setting(text, dtype, shapes_only, max_bytes):
+    same(text, dtype=dtype, shapes_only=shapes_only, max_bytes=max_bytes)
+
+
+@pytest.mark.parametrize("text", [
+    "sin(x) * x**2 + exp(-x)", "x @ A @ x", "tanh(A @ x)", "sum(x * x)", "softmax(x)", "sum(tanh(A @ tanh(A @ x)))",
+    "(x + y) * s", "x * (y + s)", "((x))", "-x**2", "2**-1", "x**y**s", "- - x", "x - -1", "-(x)", "(-x)**2",
+    "x@A", "A @ x + x", "qr(A) * 2", "-qr(A)", "split(x, 1) + x", "sin(x, y)", "sin()", "zz(x)", "x(1)", "pi * x",
+    "sum(x) / 0", "2 ** 1024", "maximum(x,y)", "dot( x , y )", "(x + A)", "x + (A)", "(x) + A", "x @ s", "-(A @ x)",
+    "float(x)", "None(x)", "match + x", "_ + x", "x\t+ y", "x +\n y", "sin(x)\n", "f(x,)", "x // y",
+])
+def test_short_examples(text):
+    same(text)
+
+
+def test_only_the_short_grammar_is_read_without_ast():
+    for good in ("sin(x) * x**2 + exp(-x)", "sum(tanh(A @ tanh(A @ x)))", "(x)", "x  ", "-x", "f(x, y)"):
+        assert short.short_tree(good) is not None, good
+    for bad in (" x", "x\n", "x.T", "x[0]", "f(x,)", "f()", "f(y=x)", "x // y", "+x", "1e5", "01", "x if y else s",
+                "None", "a, b", "x = 1; x", "x\t", "é", "(" * 50 + "x" + ")" * 50, "-" * 50 + "x", "x" + "**x" * 50):
+        assert short.short_tree(bad) is None, bad

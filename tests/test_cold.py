@@ -103,3 +103,216 @@ def test_a_refused_input_is_named_in_the_message(shape, message):
     with pytest.raises(JacError) as err:
         Builder("x").input("x", shape)
     assert message in str(err.value)
+
+
+# --- a first call without a plan (planner.unplanned) ----------------------------------------------
+#
+# A cold Jacobian of a small problem runs the plan's dense passes first and makes no plan when
+# their result has no zero and no NaN (then the dry run's structure is certainly dense); a
+# product's dry run is skipped when planner.pass_bound fits the budget. These tests pin that
+# the answers are the planned path's, bit for bit, structure included, and that the bound is
+# never below what a dry run predicts.
+
+from hypothesis import HealthCheck, given, note, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from jacobi_cli.engine import autodiff  # noqa: E402
+from jacobi_cli.engine.compiled import Compiled  # noqa: E402
+from jacobi_cli.engine.jacobian import SparseJacobian  # noqa: E402
+from jacobi_cli.engine.memory import forward_bytes  # noqa: E402
+
+from test_fuzz import INPUTS, typed_expressions  # noqa: E402
+
+SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 1e300]
+COLD = settings(max_examples=int(__import__("os").environ.get("JAC_FUZZ_EXAMPLES", "150")), deadline=None,
+                derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+
+
+def _environment(seed: int, special: float, dtype) -> dict:
+    rng = np.random.default_rng(seed)
+    env = {name: rng.uniform(-1, 1, shape) for name, shape in INPUTS.items()}
+    if special > 0:  # some entries 0, -0, inf, NaN, subnormal
+        for name, value in env.items():
+            flat = value.reshape(-1)
+            hit = rng.uniform(size=flat.size) < special
+            flat[hit] = rng.choice(SPECIAL, size=int(hit.sum()))
+    return {name: np.asarray(value, dtype=dtype) for name, value in env.items()}
+
+
+def _result_or_error(call):
+    try:
+        return "ok", call()
+    except JacError as err:
+        return "error", (type(err).__name__, str(err))
+
+
+def _record(j):
+    """Everything an answer says, as bytes: structure, shapes, dtype, entries."""
+    if isinstance(j, SparseJacobian):
+        return (j.structure, j.shape, j.dtype.str, j.rows.tobytes(), j.cols.tobytes(),
+                np.ascontiguousarray(j.values).view(np.uint8).tobytes())
+    a = np.ascontiguousarray(j.to_array())
+    return j.structure, j.shape, a.dtype.str, a.view(np.uint8).tobytes()
+
+
+def _compare_cold_with_planned(text: str, env: dict, dtype, mode: str, wrt):
+    shapes = {name: value.shape for name, value in env.items()}
+    try:
+        cold = Compiled(text, shapes, dtype)
+        planned = Compiled(text, shapes, dtype)
+    except JacError:
+        return None
+    if cold.graph.several:
+        return None
+    budget = 2**30
+
+    def first_call():
+        return cold.jacobian(env, wrt, mode, budget, structured=True)
+
+    def planned_call():  # the plan made first and kept: the call reads the result off at it
+        problem = planned.bind(env, wrt, budget=budget)
+        planned.plan_of(problem, mode, budget)
+        return planned.jacobian(env, wrt, mode, budget, structured=True)
+
+    got, want = _result_or_error(first_call), _result_or_error(planned_call)
+    assert got[0] == want[0], (text, got, want)
+    if got[0] == "error":
+        assert got == want, text
+        return None
+    assert list(got[1]) == list(want[1]), text
+    for name in want[1]:
+        assert _record(got[1][name]) == _record(want[1][name]), (text, name, mode)
+    return any(key[0] == "plan" for key in cold._memo)  # True: the first call made the plan after all
+
+
+@COLD
+@given(e=typed_expressions(), seed=st.integers(0, 2**16),
+       special=st.sampled_from([0.0, 0.0, 0.2, 0.6]), dtype=st.sampled_from([np.float64, np.float32]),
+       mode=st.sampled_from(["auto", "auto", "forward", "reverse"]), few=st.booleans())
+def test_a_first_call_without_a_plan_gives_the_planned_answer(e, seed, special, dtype, mode, few):
+    """Values, dtype, structure and pattern of every Jacobian, byte for byte, and the same
+    errors: a cold call (no plan when its dense passes show the structure) against the call
+    whose plan was made first."""
+    note(e.text)
+    wrt = ["v", "A"] if few else None
+    env = _environment(seed, special, dtype)
+    _compare_cold_with_planned(e.text, env, dtype, mode, wrt)
+
+
+CASES_COLD = ["sin(x) * x**2 + exp(-x)", "x @ A @ x", "tanh(A @ x)", "sum(x * x)", "softmax(x)",
+              "sum(tanh(A @ tanh(A @ x)))", "A @ x", "x[1:3] * 2", "cumsum(x)", "sort(x)[:2]", "x * 0",
+              "where(x > 0, x, 0)", "outer(x, x)", "relu(A @ x)", "x / x", "sum(x) * x", "A.T @ relu(x)"]
+
+
+@pytest.mark.parametrize("special", [0.0, 0.3])
+@pytest.mark.parametrize("expr", CASES_COLD)
+def test_a_first_call_without_a_plan_gives_the_planned_answer_here_too(expr, special):
+    rng = np.random.default_rng(3)
+    for dtype in (np.float64, np.float32):
+        env = {"x": rng.uniform(-1, 1, 10), "A": rng.uniform(-1, 1, (10, 10))}
+        if special:
+            env["x"][::3] = [0.0, np.inf, -0.0, np.nan]
+        env = {n: v.astype(dtype) for n, v in env.items() if n in expr}
+        for mode in ("auto", "forward", "reverse"):
+            _compare_cold_with_planned(expr, env, dtype, mode, None)
+
+
+@pytest.mark.parametrize("expr", CASES_COLD[1:6])
+def test_the_benchmark_cases_make_no_plan_at_their_first_call(expr):
+    """E2-E6 at n = 10: dense Jacobians, no zero in them, so no dry run (E1's diagonal has
+    zeros: it makes its plan); the second call makes the plan its kernel needs."""
+    env = {"x": np.linspace(-1, 1, 10) + 0.05, "A": np.random.default_rng(0).uniform(-1, 1, (10, 10))}
+    env = {n: v for n, v in env.items() if n in expr}
+    f = Compiled(expr, {n: v.shape for n, v in env.items()})
+    first = f.jacobian(env, ["x"])
+    assert not any(key[0] == "plan" for key in f._memo)
+    second = f.jacobian(env, ["x"])
+    assert any(key[0] == "plan" for key in f._memo)
+    assert first["x"].tobytes() == second["x"].tobytes()
+    assert api.plan(expr, env, wrt=["x"]).inputs["x"].structure == "dense"
+
+
+def test_a_zero_in_the_dense_pass_makes_the_plan():
+    """sin(x) * x**2: the dense pass is zero off the diagonal, so the plan's dry run says
+    where the entries are (a diagonal), and the pass already run is read off at it."""
+    f = Compiled("sin(x) * x**2", {"x": (4,)})
+    j = f.jacobian({"x": np.array([1.0, np.inf, 0.0, -2.0])}, structured=True)["x"]
+    assert j.structure == "diagonal" and any(key[0] == "plan" for key in f._memo)
+    assert np.isnan(j.values[1]) and j.values[2] == 0.0
+
+
+def test_the_first_call_takes_the_plan_when_the_bound_passes_the_budget():
+    """A budget under the bound: the plan decides (here it refuses), as before."""
+    env = {"x": np.ones(10), "A": np.ones((10, 10))}
+    f = Compiled("tanh(A @ x)", {"x": (10,), "A": (10, 10)})
+    with pytest.raises(JacError, match="memory budget"):
+        f.jacobian(env, ["x"], budget=1500)
+    assert planner.pass_bound(f.graph, 10) > 10**5
+
+
+def _bound_holds(graph, values, names):
+    """pass_bound is above every dry run's peak: both passes per input, and the products."""
+    for name in names:
+        m, n = int(np.prod(graph.output_shape)), int(np.prod(graph.nodes[graph.inputs[name]].shape))
+        assert planner.probe_forward(graph, values, name).peak <= planner.pass_bound(graph, n), name
+        one = graph.with_wrt([name])
+        assert planner.probe_reverse(one, values, [name]).peak <= planner.pass_bound(graph, m), name
+    m = int(np.prod(graph.output_shape))
+    assert planner.probe_reverse(graph, values, list(names)).peak <= planner.pass_bound(graph, m)  # one pass, all
+    vjp = planner.product_plan(graph, "vjp")
+    assert vjp.pass_peak <= planner.pass_bound(graph, 1) and vjp.values_bytes == forward_bytes(graph)
+    assert planner.product_plan(graph, "jvp", names).pass_peak <= planner.pass_bound(graph, 1)
+
+
+def test_the_bound_is_above_every_ops_dry_runs():
+    """Every op case of tests/test_ops.py (so a new op is checked the moment it has cases)."""
+    from test_ops import CASES, _differentiable, _draw, _graph, _normalize
+    from jacobi_cli.ir.ops import OPS
+
+    for name, cases in CASES.items():
+        op = OPS[name]
+        for case in cases:
+            shapes, params = _normalize(case)
+            rng = np.random.default_rng(0)
+            arrays = [_draw(op, s, rng) for s in shapes]
+            graph, env = _graph(name, arrays, params)
+            wrt = [f"a{i}" for i in range(len(arrays)) if _differentiable(op, i) and shapes[i] != "mask"]
+            if wrt:
+                graph = graph.with_wrt(wrt)
+                _bound_holds(graph, autodiff.evaluate(graph, env), wrt)
+
+
+@COLD
+@given(e=typed_expressions(), seed=st.integers(0, 2**16))
+def test_the_bound_is_above_the_dry_runs_of_expressions(e, seed):
+    note(e.text)
+    try:
+        problem = api.prepare(e.text, _environment(seed, 0.0, np.float64))
+    except JacError:
+        return
+    if problem.graph.several:
+        return
+    _bound_holds(problem.graph, problem.values, problem.wrt)
+
+
+class _Plain(np.ndarray):
+    """An array that is not exactly np.ndarray: the matmul rules take their general path (P's ops)."""
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 4), (4,)), ((4,), (4, 3)), ((4,), (4,)), ((3, 4), (4, 2)),
+                                              ((1, 4), (4, 1)), ((3, 1), (1,))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_matmul_rules_on_arrays_make_the_calls_of_their_general_path(a_shape, b_shape, dtype):
+    from jacobi_cli.ir.ops import OPS
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=a_shape).astype(dtype), rng.normal(size=b_shape).astype(dtype)
+    a.reshape(-1)[::3] = np.array([0.0, -0.0, np.inf, np.nan, 5e-324], dtype)[: a.reshape(-1)[::3].size]
+    out_shape = np.matmul(a, b).shape
+    g = rng.normal(size=(5,) + out_shape).astype(dtype)
+    for i, rule in enumerate(OPS["matmul"].vjp):
+        fast = rule(g, None, a, b)
+        general = rule(g.view(_Plain), None, a.view(_Plain), b.view(_Plain))
+        assert type(fast) is np.ndarray and fast.shape == (5,) + (a_shape, b_shape)[i]
+        with np.errstate(all="ignore"):
+            assert np.asarray(general).view(np.uint8).tobytes() == fast.view(np.uint8).tobytes()

@@ -39,6 +39,7 @@ from .memory import fmt_bytes
 from .blas import product_work, threads_for
 from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
 from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, product_plan, check_product
+from .planner import pass_bound, unplanned
 
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
@@ -134,8 +135,19 @@ class Compiled:
             memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
         else:
             kind, tangent_names = product
-            check_product(self.product_plan(names, kind, tangent_names), budget, f"jac {kind}")
+            if not self._product_fits(graph, budget, names, kind, tangent_names):
+                check_product(self.product_plan(names, kind, tangent_names), budget, f"jac {kind}")
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
+
+    def _product_fits(self, graph: Graph, budget: int, names, kind: str, tangent_names) -> bool:
+        """Does the product pass certainly fit ``budget``, with no dry run made yet? Its plan
+        is kept once made (a repeated call's kernel reads it); until then, the forward values
+        and :func:`~jacobi_cli.engine.planner.pass_bound` of one vector fitting the budget says
+        that the plan's check would pass, and the first call skips its dry run."""
+        made = ("product", tuple(names), kind, tuple(n for n in (tangent_names or ()) if n in graph.inputs))
+        if made in self._memo:  # as product_plan keys it: its own check is as cheap
+            return False
+        return memory.forward_bytes(graph) + pass_bound(graph, 1) <= budget
 
     def product_plan(self, wrt: Sequence[str] | None, kind: str, tangent_names=None) -> ProductPlan:
         """The :class:`~jacobi_cli.engine.planner.ProductPlan` of one vjp or jvp pass (shapes only: kept).
@@ -234,20 +246,25 @@ class Compiled:
             self._hot[key] = entry + 1
             return None
 
-    def _learn(self, key, make: str, make_args: tuple, run_args, expected, answer=lambda got: got,
-               peak: int | None = None, settle=lambda kernel: kernel) -> None:
-        """At the call that makes ``key`` due, compile ``kernels.<make>(*make_args)`` and keep it
-        if its first answer is the interpreter's ``expected``; else ``key`` stays interpreted.
-        ``peak``: the bytes a call must fit (a vjp's or jvp's product plan, fixed by ``key``),
-        kept as the kernel's own ``peak`` so that a repeated call compares it with its budget.
-        ``settle``: the kept kernel as it is kept (its parts that this call could check)."""
+    def _due(self, key) -> bool:
+        """Is a kernel for ``key`` compiled at this call (see :meth:`_learn`)?"""
         with self._lock:
-            due = type(self._hot.get(key)) is int and self._hot[key] >= HOT_AFTER
-        if not due:
+            return type(self._hot.get(key)) is int and self._hot[key] >= HOT_AFTER
+
+    def _learn(self, key, make: str, make_args, run_args, expected, answer=lambda got: got,
+               peak=None, settle=lambda kernel: kernel) -> None:
+        """At the call that makes ``key`` due, compile ``kernels.<make>(*make_args())`` and keep it
+        if its first answer is the interpreter's ``expected``; else ``key`` stays interpreted.
+        ``peak()``: the bytes a call must fit (a vjp's or jvp's product plan, fixed by ``key``),
+        kept as the kernel's own ``peak`` so that a repeated call compares it with its budget.
+        ``settle``: the kept kernel as it is kept (its parts that this call could check).
+        ``make_args`` and ``peak`` are functions: what only a compile needs (a plan, a product
+        plan's dry run) is made at the call that compiles, never at a first call."""
+        if not self._due(key):
             return
-        kernel = _compile(make, *make_args)
+        kernel = _compile(make, *make_args())
         if kernel is not None and peak is not None:
-            kernel = replace(kernel, peak=peak)
+            kernel = replace(kernel, peak=peak())
         got = _run(kernel, *run_args(kernel)) if kernel is not None else None
         keep = settle(kernel) if got is not None and same(expected, answer(got)) else None
         with self._lock:
@@ -273,7 +290,7 @@ class Compiled:
             if found is not None:
                 return found[0]
         problem = self.bind(env)
-        self._learn(key, "evaluate_kernel", (problem.graph,), lambda k: (env,), problem.output, lambda got: got[0])
+        self._learn(key, "evaluate_kernel", lambda: (problem.graph,), lambda k: (env,), problem.output, lambda got: got[0])
         return problem.output
 
     def jacobian(self, env: dict, wrt: Sequence[str] | None = None, mode: str = "auto", budget: int | None = None,
@@ -308,12 +325,20 @@ class Compiled:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
         if problem is None:
             problem = self.bind(env, wrt, budget=limit)
+        due, parts = self._due(key), None
+        if not due and ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo:
+            # a first call: no plan yet, and none needed when the dense passes show the structure
+            found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit)
+            if found is not None:
+                return _in_arrays({n: _unaliased(j, problem.env) for n, j in found.items()}, structured, layout,
+                                  limit)
         plan = self.plan_of(problem, mode, limit)
-        found = jacobians(problem, plan)
+        found = jacobians(problem, plan, parts)
         out = _in_arrays(found, structured, layout, limit)
-        dense = out if not structured and layout == "array" else None  # what the dense kernel must give
-        self._learn(key, "jacobian_kernel", (problem.graph, plan, _small(plan, problem.graph)),
-                    lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
+        if due:
+            dense = out if not structured and layout == "array" else None  # what the dense kernel must give
+            self._learn(key, "jacobian_kernel", lambda: (problem.graph, plan, _small(plan, problem.graph)),
+                        lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
         return out
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
@@ -349,8 +374,8 @@ class Compiled:
         problem = self.bind(env, wrt, budget=budget, product=("vjp", None))
         found = vjp_of(problem, cotangent(problem, v))
         if key[2] is not None:
-            self._learn(key, "vjp_kernel", (problem.graph, problem.wrt), run_args, found,
-                        lambda got: dict(zip(problem.wrt, got)), self.product_plan(wrt, "vjp").peak_bytes)
+            self._learn(key, "vjp_kernel", lambda: (problem.graph, problem.wrt), run_args, found,
+                        lambda got: dict(zip(problem.wrt, got)), lambda: self.product_plan(wrt, "vjp").peak_bytes)
         return found
 
     def jvp(self, env: dict, tangents: dict | None = None, budget: int | None = None) -> np.ndarray:
@@ -371,8 +396,8 @@ class Compiled:
         problem = self.bind(env, budget=budget, product=product)
         found = jvp_of(problem, tangents_of(problem, tangents))
         if key:
-            self._learn(key, "jvp_kernel", (problem.graph, list(arrays)), lambda k: (env, *arrays.values()), found,
-                        lambda got: got[0], self.product_plan(None, "jvp", tuple(tangents)).peak_bytes)
+            self._learn(key, "jvp_kernel", lambda: (problem.graph, list(arrays)), lambda k: (env, *arrays.values()),
+                        found, lambda got: got[0], lambda: self.product_plan(None, "jvp", tuple(tangents)).peak_bytes)
         return found
 
     def hessian(self, env: dict, wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
@@ -386,11 +411,12 @@ class Compiled:
 
 # --- what a bound problem computes (the commands call these on the Problem they print) ---------
 
-def jacobians(problem: Problem, plan: Plan | None = None) -> dict:
+def jacobians(problem: Problem, plan: Plan | None = None, parts: tuple | None = None) -> dict:
     """``{name: Jacobian}`` for every input in ``wrt``, computed as ``plan`` says (default:
-    the automatic plan). Structured Jacobians stay structured."""
+    the automatic plan). Structured Jacobians stay structured. ``parts``: the dense passes
+    :func:`~jacobi_cli.engine.planner.unplanned` ran, read off here if the plan runs them."""
     plan = problem.compiled.plan_of(problem) if plan is None else plan
-    found = run_plan(check_plan(plan), problem.graph, problem.values)
+    found = run_plan(check_plan(plan), problem.graph, problem.values, parts)
     return {name: _unaliased(j, problem.env) for name, j in found.items()}
 
 

@@ -386,16 +386,18 @@ def dense_part(graph: Graph, values: list, name: str, mode: str, start: int, sto
 
 # --- running a plan -------------------------------------------------------------------------------
 
-def run(plan: Plan, graph: Graph, values: list) -> dict:
+def run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> dict:
     """``{name: Jacobian}``, computed as ``plan`` says (passes in chunks, structure kept),
-    with the BLAS threads that the graph's products call for (:mod:`jacobi_cli.engine.blas`)."""
+    with the BLAS threads that the graph's products call for (:mod:`jacobi_cli.engine.blas`).
+    ``parts``: the dense passes :func:`unplanned` ran already (``(modes, arrays)``), read off
+    here when the plan runs those passes, not run again."""
     with threads_for(product_work(graph.nodes)):
-        return _run(plan, graph, values)
+        return _run(plan, graph, values, parts)
 
 
-def _run(plan: Plan, graph: Graph, values: list) -> dict:
+def _run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> dict:
     if _small(plan, graph):
-        return _run_small(plan, graph, values)
+        return _run_small(plan, graph, values, parts)
     out = {}
     rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
     if rev:
@@ -417,20 +419,102 @@ def _small(plan: Plan, graph: Graph) -> bool:
                and (p.structure == "dense" or p.pattern is not None) for p in plan.inputs.values())
 
 
-def _run_small(plan: Plan, graph: Graph, values: list) -> dict:
+def _run_small(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> dict:
     """Small Jacobians and passes of few basis vectors: plain dense passes (less Python per
-    op than sparse batches), then the structure the plan's dry run found, read off the result."""
+    op than sparse batches), then the structure the plan's dry run found, read off the result.
+    ``parts`` (``(modes, arrays)``): those passes, run already by :func:`unplanned`."""
+    modes = {name: p.mode for name, p in plan.inputs.items()}
+    if parts is None or parts[0] != modes:
+        parts = (modes, _dense_passes(graph, values, modes))
+    return {name: _structured(p, graph, parts[1][name]) for name, p in plan.inputs.items()}
+
+
+def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
+    """``{name: dense part}``: one reverse pass over the output's whole basis for the inputs
+    in reverse mode, one forward pass over its own basis for each input in forward mode."""
     out = {}
-    rev = [n for n, p in plan.inputs.items() if p.mode == "reverse"]
+    rev = [n for n, mode in modes.items() if mode == "reverse"]
     if rev:
         seed = autodiff.basis(graph.output_shape, graph.dtype)
-        grads = autodiff.vjp(reverse_graph(graph, rev, len(plan.inputs)), values, seed)
-        out.update({n: _structured(plan.inputs[n], graph, grads[n]) for n in rev})
-    for name, p in plan.inputs.items():
-        if p.mode == "forward":
-            seed = autodiff.basis(p.x_shape, graph.dtype)
-            out[name] = _structured(p, graph, autodiff.jvp(graph, values, {name: seed})[graph.output])
-    return {name: out[name] for name in plan.inputs}
+        grads = autodiff.vjp(reverse_graph(graph, rev, len(modes)), values, seed)
+        out.update({n: grads[n] for n in rev})
+    for name, mode in modes.items():
+        if mode == "forward":
+            seed = autodiff.basis(graph.nodes[graph.inputs[name]].shape, graph.dtype)
+            out[name] = autodiff.jvp(graph, values, {name: seed})[graph.output]
+    return out
+
+
+# --- a first call without a plan ------------------------------------------------------------------
+#
+# A plan dry-runs a pass for two things: its peak (to chunk it, or refuse it) and the structure
+# the answer is read off at. For a small Jacobian the first call can do without: the peak is
+# bounded from the shapes (pass_bound), far below the budget, so the plan would run one dense
+# pass per mode (_run_small); and the structure is dense whenever that pass's result is zero
+# nowhere. Outside its pattern a pass holds only +0, -0 or NaN (the rules are linear in the
+# seed, and the pattern holds every entry a rule can make of a nonzero one: _run_small drops
+# the rest, which is why the pattern must be sound), so a result with no zero and no NaN has
+# every entry in its pattern: dense, nnz m·n, as the dry run would have found. Anything else
+# (a zero somewhere: E1's diagonal) makes the plan after all, and reads these passes off at it.
+
+PASS_BOUND_LINEAR = 64  # pass_bound's bytes per element of the graph and basis vector (dry runs: at most ~11)
+
+
+def pass_bound(graph: Graph, batch: int) -> int:
+    """Bytes that no dry run of one pass of ``batch`` basis vectors over ``graph`` predicts more
+    of (:func:`probe_reverse`, :func:`probe_forward`, :func:`product_plan`): with S the elements
+    of every node, ``itemsize · (batch + 1) · (64·S + S²)``: an over-estimate by design (the dry
+    runs seen stay under 11 · batch · S · itemsize; S² leaves room for a rule whose batches are
+    products of two nodes, as ``cdist``'s differences), checked rather than proven:
+    ``tests/test_cold.py`` compares it with the dry runs of every op case and of the fuzz grammar."""
+    total = 0
+    for node in graph.nodes:
+        total += size(node.shape)
+    return np.dtype(graph.dtype).itemsize * (batch + 1) * (PASS_BOUND_LINEAR * total + total * total)
+
+
+def _small_modes(graph: Graph, names: list, mode: str) -> dict | None:
+    """``{name: mode}`` that a plan of small Jacobians takes (by the sizes in auto mode: no
+    dry run decides it), or None when a Jacobian is empty or not small."""
+    m = size(graph.output_shape)
+    if mode not in MODES or not names:
+        return None
+    modes = {}
+    for name in names:
+        n = size(graph.nodes[graph.inputs[name]].shape)
+        if not 0 < m * n <= SMALL:
+            return None
+        modes[name] = _by_size(graph, name) if mode == "auto" else mode
+    return modes
+
+
+def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -> tuple:
+    """``(jacobians, parts)`` of a first call, before any plan: ``jacobians`` (``{name:
+    Jacobian}``, dense) when they are provably what :func:`make_plan` and :func:`run` would
+    give (see above), else None; ``parts`` the dense passes run meanwhile, or None, for
+    :func:`run` to read off at the plan (``run(plan, graph, values, parts)``)."""
+    modes = _small_modes(graph, names, mode)
+    if modes is None:
+        return None, None
+    m, itemsize = size(graph.output_shape), np.dtype(graph.dtype).itemsize
+    inputs = [size(graph.nodes[graph.inputs[name]].shape) for name in names]
+    values_bytes = sum(getattr(v, "nbytes", 8) for v in values)  # as make_plan counts them
+    batch = max(m if modes[name] == "reverse" else n for name, n in zip(names, inputs))
+    if values_bytes + m * sum(inputs) * itemsize + pass_bound(graph, batch) > budget:
+        return None, None  # the plan might chunk the passes, or refuse them
+    with threads_for(product_work(graph.nodes)):
+        arrays = _dense_passes(graph, values, modes)
+    for a in arrays.values():
+        total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
+        if not (a.all() and total == total):  # a zero or a NaN: plan it
+            return None, (modes, arrays)
+    out = {}
+    for name in names:
+        builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
+                                  graph.dtype)
+        builder.add(arrays[name], 0)
+        out[name] = builder.finish()  # as _structured makes a dense one
+    return out, (modes, arrays)
 
 
 def _structured(p: InputPlan, graph: Graph, part) -> Jacobian:

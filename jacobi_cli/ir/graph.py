@@ -104,7 +104,8 @@ class Graph:
             flags.append(flag)
             nodes.append(node if requires_grad == flag else
                          _new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
-        return dataclasses.replace(self, nodes=tuple(nodes))
+        # the fields as they are but the nodes (dataclasses.replace, without its per-field introspection)
+        return Graph(tuple(nodes), self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value)
 
     def with_output(self, output: int) -> "Graph":
         return dataclasses.replace(self, output=output, outputs=())

@@ -836,13 +836,31 @@ def _back_to(grad, shape, promoted_shape):
     return P.reshape(grad, shape=(b,) + tuple(shape)) if tuple(promoted_shape) != tuple(shape) else grad
 
 
+def _plain_matrices(g, a, b) -> bool:
+    """Are ``g``, ``a`` and ``b`` arrays (no tracer, no structured batch) and the operands 1-d or
+    2-d? The rules below then make the NumPy calls that their ``P`` ops make, without the dispatch
+    (a cold call's pass runs them once each: E6 twice)."""
+    return type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray \
+        and 0 < a.ndim <= 2 and 0 < b.ndim <= 2
+
+
 def _matmul_vjp_a(g, ans, a, b):
+    if _plain_matrices(g, a, b):  # _promoted, G Bᵀ and _back_to below, call for call
+        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+        grad = np.matmul(g.reshape((g.shape[0], a2.shape[0], b2.shape[1])), b2.transpose((1, 0)))
+        return grad.reshape((g.shape[0],) + a.shape) if a.ndim == 1 else grad
     a2, b2, out2 = _promoted(a, b)
     g2 = P.reshape(g, shape=(batch_size(g),) + out2)
     return _back_to(P.matmul(g2, mT(b2)), shape_of(a), shape_of(a2))  # dA = G Bᵀ
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if _plain_matrices(g, a, b):  # as _matmul_vjp_a: the calls of the lines below, without P's dispatch
+        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+        grad = np.matmul(a2.transpose((1, 0)), g.reshape((g.shape[0], a2.shape[0], b2.shape[1])))
+        return grad.reshape((g.shape[0],) + b.shape) if b.ndim == 1 else grad
     a2, b2, out2 = _promoted(a, b)
     g2 = P.reshape(g, shape=(batch_size(g),) + out2)
     return _back_to(P.matmul(mT(a2), g2), shape_of(b), shape_of(b2))  # dB = Aᵀ G

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from .chain import split_chain
+from .short import short_tree
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
@@ -61,6 +62,8 @@ class Source:
         self.starts = [0]
         for line in self.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
+        self.one_line = len(self.lines) == 1 and self.ascii[0]  # a node on line 1: offset is min(col, width)
+        self.width = len(self.lines[0])
 
     def offset(self, lineno: int, col_byte: int) -> int:
         if lineno == 1 and self.ascii[0]:  # the common case, a one-line ASCII expression
@@ -74,9 +77,15 @@ class Source:
         return self.starts[lineno - 1] + col
 
     def at(self, node: ast.AST) -> int:
+        if self.one_line:  # offset's common case, inline: every node of the walk asks
+            col = node.col_offset
+            return col if col < self.width else self.width
         return self.offset(node.lineno, node.col_offset)
 
     def end(self, node: ast.AST) -> int:
+        if self.one_line:
+            col = node.end_col_offset
+            return col if col < self.width else self.width
         return self.offset(node.end_lineno, node.end_col_offset)
 
 
@@ -101,6 +110,9 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values).chain(*chain)
+        tree = short_tree(text)  # sin(x) * x**2 + exp(-x) read without ast: the same graph, the same errors
+        if tree is not None:
+            return _Lowering(builder, Source(text), inputs, values).short(tree)
         module = _ast_tree(text)
         return _Lowering(builder, Source(text), inputs, values).program(module)
     except JacError as err:
@@ -270,6 +282,44 @@ class _Lowering:
             term = binary(pending, total, term, pending_at)
         return self.output(term, 0)
 
+    def short(self, tree: tuple) -> Graph:
+        """The graph of a short expression (:func:`~jacobi_cli.lang.short.short_tree`), built as
+        :meth:`program` builds it from the syntax tree: the same lowering calls, in the walk's
+        post-order, at the columns ``ast`` gives (``operator_position``'s search included)."""
+        results: list = []
+        stack = [(tree, False)]
+        while stack:
+            node, ready = stack.pop()
+            kind = node[0]
+            if not ready and kind != "name" and kind != "number":  # children first, left to right
+                stack.append((node, True))
+                kids = node[3] if kind == "call" else (node[2],) if kind == "neg" else (node[3], node[4])
+                stack.extend((k, False) for k in reversed(kids))
+                continue
+            start = node[1][0]
+            if kind == "name":
+                results.append(self.name(node[2], start))
+            elif kind == "number":
+                text = node[2]
+                results.append(self.number(float(text) if "." in text else int(text), start))
+            elif kind == "call":
+                args = results[len(results) - len(node[3]):]
+                del results[len(results) - len(node[3]):]
+                results.append(self.lookup("function", node[2], None, start)(self.b, args, {}, start))
+            elif kind == "neg":
+                operand = results.pop()
+                if isinstance(operand, Items):
+                    raise JacValueError(_ITEMS_ARITHMETIC, start)
+                results.append(self.b.apply("neg", operand, position=start))
+            else:  # binary
+                right, left = results.pop(), results.pop()
+                if isinstance(left, Items) or isinstance(right, Items):
+                    raise JacValueError(_ITEMS_ARITHMETIC, start)
+                op, left_node, right_node = node[2], node[3], node[4]
+                found = self.source.text.find(_SHORT_TEXT[op], left_node[1][1], right_node[1][0])
+                results.append(self.b.apply(op, left, right, position=found if found >= 0 else start))
+        return self.output(results[0], 0)
+
     def outputs(self, node: ast.Tuple) -> tuple:
         """A final tuple of several outputs, ``((name, tracer), ...)``: named by their
         variable, else ``y0``, ``y1``, ... by position; ``()`` for a tuple of constants
@@ -356,8 +406,13 @@ class _Lowering:
         return results[id(root)]
 
     def children(self, node: ast.AST) -> list:
-        if type(node) in _LEAVES:  # names and numbers, the most common nodes
+        kind = type(node)
+        if kind in _LEAVES:  # names and numbers, the most common nodes
             return []
+        if kind is ast.BinOp:
+            return [node.left, node.right]
+        if kind is ast.Call and type(node.func) is ast.Name:  # f(...): no method's owner among them
+            return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
         if isinstance(node, ast.BinOp):
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
@@ -381,14 +436,21 @@ class _Lowering:
         return list(index.elts) if isinstance(index, ast.Tuple) else [index]
 
     def lower(self, node: ast.AST, kids: list):
+        kind = type(node)  # the common nodes first, by their exact type: the isinstance chain below, shortened
+        if kind is ast.Name:
+            return self.name(node.id, self.source.at(node))
+        if kind is ast.Call:
+            return self.call(node, kids)
+        if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
+                and not isinstance(kids[1], Items):
+            return self.b.apply(_BINOPS[type(node.op)], kids[0], kids[1], position=self.operator_position(node))
         position = self.source.at(node)
         if isinstance(node, ast.Constant):
             return self.constant(node, position)
         if isinstance(node, ast.Name):
             return self.name(node.id, position)
         if isinstance(node, (ast.BinOp, ast.UnaryOp)) and any(isinstance(k, Items) for k in kids):
-            raise JacValueError("arithmetic on a list or tuple of arrays is not defined; index it first (parts[0]) "
-                                "or make one array of it with stack([...]) or cat([...])", position)
+            raise JacValueError(_ITEMS_ARITHMETIC, position)
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
@@ -709,6 +771,9 @@ class _Lowering:
 
 
 _CHAIN_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
+_SHORT_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}  # as _BINOP_TEXT
+_ITEMS_ARITHMETIC = ("arithmetic on a list or tuple of arrays is not defined; index it first (parts[0]) or make one "
+                     "array of it with stack([...]) or cat([...])")
 _COMPARISONS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 _COMPARISON_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 
