@@ -84,6 +84,19 @@ def test_shape_with_symbolic_sizes():
     assert out["derivatives"]["A"]["shape"] == ["m", "n", "m", "k"]
 
 
+def test_symbolic_sizes_keep_their_case():
+    # N and n are two sizes: both were read as n, so W:Nxn was square and x:N + y:n added without a word
+    out = json.loads(run("shape", "W @ x", "W:Nxn", "x:n", "--json"))
+    assert out["inputs"]["W"]["shape"] == ["N", "n"] and out["output"]["shape"] == ["N"]
+    assert out["derivatives"]["W"]["shape"] == ["N", "N", "n"]
+    result = runner.invoke(app, ["shape", "x + y", "x:N", "y:n", "--json"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["kind"] == "shape"
+    # X is still a separator, as x is: 3X4, NXM
+    assert json.loads(run("shape", "A", "A:3X4", "--json"))["inputs"]["A"]["shape"] == [3, 4]
+    assert json.loads(run("shape", "A", "A:NXM", "--json"))["inputs"]["A"]["shape"] == ["N", "M"]
+    assert json.loads(run("shape", "A", "A:Scalar", "--json"))["inputs"]["A"]["shape"] == []
+
+
 def test_large_jacobian_prints_a_summary_and_points_to_out(tmp_path):
     out = run("eval", "A @ x", "A:30x30", "x:30", "--wrt", "A")
     assert "27,000 elements" in out and "--out" in out
@@ -164,3 +177,28 @@ def test_a_long_expression_is_echoed_shortened_and_kept_whole_in_json(tmp_path):
     assert str(2 * sum(range(2000))) in result.output.replace(",", "").replace(".0", "")
     as_json = json.loads(runner.invoke(app, ["eval", f"@{path}", "x=2", "--json"]).output)
     assert as_json["expression"] == expr
+
+
+@pytest.mark.parametrize("extra", [[], ["--batch", "x"]])
+@pytest.mark.parametrize("v", ["ones", "[2, 3]"])
+def test_v_named_after_the_lone_output(v, extra):
+    # --v OUT=VALUE is how several outputs take v; a script writing it for one output too got
+    # "'ones' is a function" for y=ones. The output's own name is read as that form
+    x = "x=[[1, 2], [3, 4]]" if extra else "x=[1, 2]"
+    value = f"[{v}, {v}]" if extra and v != "ones" else v
+    plain = json.loads(run("vjp", "x * 2", x, "--v", value, "--json", *extra))
+    named = json.loads(run("vjp", "x * 2", x, "--v", f"y={value}", "--json", *extra))
+    assert named == plain
+    backward = json.loads(run("graph", "x * 2", "x=[1, 2]", "--backward", "--v", f"y={v}", "--json"))
+    assert backward["v"] == json.loads(run("graph", "x * 2", "x=[1, 2]", "--backward", "--v", v, "--json"))["v"]
+
+
+@pytest.mark.parametrize("args", [["x + ones(100000)", "x:3x1"], ["sum(x)", "x=ones(100000)"]])
+def test_shape_takes_max_memory_for_the_arrays_it_makes(args):
+    """jac shape computes no values, but its constants and bound values are real arrays: the
+    contract's --max-memory (it bounds every command) caps them, checked before allocation."""
+    assert runner.invoke(app, ["shape", *args, "--max-memory", "1M"]).exit_code == 0
+    result = runner.invoke(app, ["shape", *args, "--max-memory", "100k", "--json"])
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["error"]["kind"] == "limit"
+    assert runner.invoke(app, ["shape", "A @ x", "A:100000x100000", "x:100000", "--max-memory", "1k"]).exit_code == 0

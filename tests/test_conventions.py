@@ -306,3 +306,12 @@ def test_pretty_formulas_from_threads():
     finally:
         pretty_use_unicode(previous)
     assert len(drawn) == 1
+
+
+def test_an_option_of_another_command_is_named_as_such(capsys, monkeypatch):
+    # "No such option: --layout" on jac vjp is not an expression read as an option: the hint about
+    # expressions that begin with - was noise there; it says which commands take it instead
+    code, out, err = jac(["vjp", "x", "x=1", "--layout", "numerator", "--json"], capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1
+    message = json.loads(out)["error"]["message"]
+    assert "No such option: --layout" in message and "jac eval" in message and "goes after --" not in message

@@ -56,6 +56,19 @@ BAD = [
     (["eval", "x", "x=1", "--dtype", "float16"], "value", None, ["float16"]),
     (["jvp", "x * 2", "x=1"], "usage", None, ["--tangent"]),
     (["eval", "x", "x=1", "x=2"], "usage", None, ["twice"]),
+    # an option's value names the option, not "the value of 'x'" (the binding x is another thing)
+    (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1,"], "parse", 0, ["in --tangent x:", "never closed"]),
+    (["vjp", "sin(x)", "x=[1, 2]", "--v", "[1,"], "parse", 0, ["in --v:", "never closed"]),
+    # a value cannot name anything: the hint to bind the name was wrong advice there
+    (["eval", "x", "x=[1, foo]"], "name", 4, ["unknown name 'foo'", "a value is a constant"]),
+    (["vjp", "x", "x=[1, 2]", "--v", "x"], "name", 0, ["in --v", "a value is a constant"]),
+    # a second tangent for the same input silently replaced the first
+    (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1, 0]", "--tangent", "x=[0, 1]"], "usage", None,
+     ["--tangent x", "twice"]),
+    # an op's derivative rule refusing the values points at the op, as its evaluation does
+    (["eval", "x + det(A)", "A=[[1, 2], [2, 4]]", "x=1"], "value", 4, ["det", "singular"]),
+    (["vjp", "x + det(A)", "A=[[1, 2], [2, 4]]", "x=1"], "value", 4, ["det", "singular"]),
+    (["jvp", "x + det(A)", "A=[[1, 2], [2, 4]]", "x=1", "--tangent", "A=ones(2, 2)"], "value", 4, ["det", "singular"]),
 ]
 
 

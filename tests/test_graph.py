@@ -235,3 +235,21 @@ def test_the_tree_counts_the_nodes_it_leaves_out(expr, bindings, limit):
     unused = [name for name, i in out["inputs"].items() if out["nodes"] and name not in
               {n["name"] for n in out["nodes"] if n["id"] in used}]
     assert ("not used by the output: y" in text) == (unused == ["y"])
+
+
+def test_max_memory_bounds_the_values_and_the_kept_gradients(capsys):
+    """--max-memory bounds every command (the contract): jac graph keeps every node's value, and
+    with --backward every node's gradient too; both are refused before they are allocated."""
+    # sin(sin(x)) at x:10000 holds three vectors of 80 kB: 240 kB of values, as much again of gradients
+    args = ["graph", "sum(sin(sin(x)))", "x:10000"]
+    assert jac(*args, "--max-memory", "1M").exit_code == 0
+    values = jac(*args, "--max-memory", "200k", "--json")
+    assert values.exit_code == 2 and json.loads(values.stdout)["error"]["kind"] == "limit"
+    assert jac(*args, "--max-memory", "400k").exit_code == 0
+    kept = jac(*args, "--backward", "--max-memory", "400k", "--json")
+    assert kept.exit_code == 2 and "gradient" in json.loads(kept.stdout)["error"]["message"]
+    assert jac(*args, "--backward", "--max-memory", "1M").exit_code == 0
+    # the entry point's own parser (no typer) takes it too
+    from jacobi_cli.cli import entry
+    assert entry.main([*args, "--max-memory", "200k", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["error"]["kind"] == "limit"

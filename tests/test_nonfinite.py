@@ -160,3 +160,39 @@ def test_one_bad_matrix_in_a_batch_leaves_the_others_alone():
     J = jacobi_cli.jacobian("eigvalsh(B)", {"B": B})["B"]
     assert np.all(np.isnan(J[0, :, 0])) and np.all(np.isfinite(J[1, :, 1]))
     np.testing.assert_allclose(J[1, :, 1], jacobi_cli.jacobian("eigvalsh(B)", {"B": B[1]})["B"])
+
+
+@pytest.mark.parametrize("args, op, words", [
+    (["derivative", "sqrt(x)", "x=0", "--order", "2"], "sqrt", ["∂²y/∂x²", "derivative of sqrt"]),
+    (["derivative", "x**1.5", "x=0", "--order", "2"], "", ["∂²y/∂x²", "inf"]),  # the first derivative is 0
+    (["derivative", "sqrt(x)", "x=[1, 0]", "--order", "1"], "sqrt", ["∂y/∂x", "derivative of sqrt"]),
+    (["derivative", "sqrt(x)", "x=[1, 0]", "--batch", "x", "--order", "3"], "sqrt", ["example 1", "∂³y/∂x³"]),
+])
+def test_a_non_finite_derivative_of_any_order_warns_and_strict_refuses_it(args, op, words):
+    # jac derivative warned only about the value: -inf in the derivative passed --strict with exit 0
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["warnings"][0]
+    assert first["kind"] == "nonfinite" and first["op"] == op
+    for word in words:
+        assert word in first["message"], first
+    strict = invoke(*args, "--json", "--strict")
+    assert strict.exit_code == 2 and "--strict" in json.loads(strict.stdout)["error"]["message"]
+
+
+@pytest.mark.parametrize("args, op", [
+    (["vjp", "sqrt(x)", "x=[[1, 0], [1, 1]]", "--batch", "x", "--v", "ones"], "sqrt"),
+    (["vjp", "a = sqrt(x); a, x * 2", "x=[1, 0]", "--v", "ones"], "sqrt"),
+    (["jvp", "sqrt(x)", "x=[[1, 0], [1, 1]]", "--batch", "x", "--tangent", "x=ones"], "sqrt"),
+    (["jvp", "a = sqrt(x); a, x * 2", "x=[1, 0]", "--tangent", "x=ones"], "sqrt"),
+    (["hessian", "sqrt(x)", "x=[[1, 0], [1, 1]]", "--batch", "x"], "sqrt"),
+    (["hessian", "a = sqrt(x); a, x * 2", "x=[1, 0]"], "sqrt"),
+    (["hessian", "a = x**1.5; a, x * 2", "x=[1, 0]"], ""),  # the first derivative is finite
+])
+def test_several_outputs_and_batches_warn_about_derivatives_too(args, op):
+    # with several outputs or --batch only the values were scanned: x.grad = inf passed --strict
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["warnings"][0]
+    assert first["in"] != "value" and first["op"] == op, first
+    assert invoke(*args, "--json", "--strict").exit_code == 2

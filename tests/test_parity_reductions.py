@@ -328,3 +328,39 @@ def test_zero_d_dims_and_constant_arrays_that_read_as_dims_are_refused(expr, wor
     from jacobi_cli.errors import JacError
     with pytest.raises(JacError, match=__import__("re").escape(words)):
         evaluate(expr, {"s": s0, "x": x5})
+
+
+SIZES = [  # sizes as numbers: constants of the graph, as PyTorch's Python ints
+    ("x / x.shape[0]", {"x": x5}, lambda x: x / x.shape[0]),
+    ("A.sum() / len(A) + A.size(1) * A.mean()", {"A": A}, lambda A: A.sum() / len(A) + A.size(1) * A.mean()),
+    ("A.reshape(A.shape[0], -1) * A.numel() + A.dim()", {"A": A}, lambda A: A.reshape(A.shape[0], -1) * A.numel() + A.dim()),
+    ("torch.ones(T.shape) * T / T.size(-1) + T.ndim", {"T": T}, lambda T: torch.ones(T.shape) * T / T.size(-1) + T.ndim),
+    ("x * x.size()[0] + torch.numel(x) + x.nelement()", {"x": x5}, lambda x: x * x.size()[0] + torch.numel(x) + x.nelement()),
+    ("np.size(A) * A + np.size(A, 1) + np.shape(A)[0] + A.size + np.ndim(A)", {"A": A},
+     lambda A: A.numel() * A + A.shape[1] + A.shape[0] + A.numel() + A.dim()),
+]
+
+
+@pytest.mark.parametrize("case", SIZES, ids=[f"sizes-{k}-{c[0]}" for k, c in enumerate(SIZES)])
+def test_sizes_as_numbers_match_pytorch(case):
+    expr, inputs, fn = case[:3]
+    assert_parity(expr, inputs, fn)
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("len(s)", "len() of a 0-d array"),
+    ("s.size(0)", "a 0-d array has no dimension"),
+    ("x.size(1)", "axis 1 is out of range"),
+])
+def test_sizes_that_do_not_exist_are_refused(expr, words):
+    from jacobi_cli import evaluate
+    from jacobi_cli.errors import JacError
+    with pytest.raises(JacError, match=__import__("re").escape(words)):
+        evaluate(expr, {"s": s0, "x": x5})
+
+
+def test_a_symbolic_size_is_not_a_number():
+    from jacobi_cli.errors import JacShapeError
+    from jacobi_cli.lang.parser import parse
+    with pytest.raises(JacShapeError, match="needs concrete sizes"):
+        parse("x / x.shape[0]", {"x": ("n",)}, shapes_only=True)

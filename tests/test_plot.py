@@ -110,3 +110,14 @@ def test_without_matplotlib_says_how_to_get_it(command, tmp_path, monkeypatch):
     assert error["kind"] == "usage" and "pip install 'jacobi-cli[plot]'" in error["message"]
     assert "pip install 'jacobi-cli[plot]'" in result.stderr
     assert not path.exists()
+
+
+def test_max_memory_bounds_the_values(tmp_path, needs_matplotlib):
+    # the contract's --max-memory bounds every command: jac plot's values (here 800 kB of constant
+    # summed at every point) are refused before they are computed, with the old picture kept
+    args = ["plot", "x * sum(ones(100000))", "x=1", "--out", tmp_path / "p.png"]
+    assert jac(*args, "--max-memory", "10M").exit_code == 0
+    before = (tmp_path / "p.png").read_bytes()
+    result = jac(*args, "--max-memory", "500k", "--json")
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["kind"] == "limit"
+    assert (tmp_path / "p.png").read_bytes() == before

@@ -38,3 +38,25 @@ def test_the_fields_hold_what_drawing_needs():
     assert BUILDS["check"]().limit_at == ("x", 3.0)
     assert np.size(BUILDS["plot"]().curve[0]) == 5
     assert BUILDS["hessian"]().plan is not None and set(BUILDS["diff"]().formulas) == {"output", "x"}
+
+
+@pytest.mark.parametrize("extra", [[], ["--batch", "x"]])
+def test_v_ones_with_several_outputs_is_every_output_ones(extra):
+    # the contract accepts --v ones as a shorthand; with several outputs it was refused ("each --v is
+    # OUT=VALUE"): it is torch.autograd.backward([a, b], [ones_like(a), ones_like(b)])
+    from typer.testing import CliRunner
+    from jacobi_cli.cli.app import app
+
+    x = "x=[[1, 2], [3, 4]]" if extra else "x=[1, 2]"
+    expr = "a = sin(x); b = x * x; a, b"
+
+    def vjp(*v):
+        result = CliRunner().invoke(app, ["vjp", expr, x, *v, "--json", *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert vjp("--v", "ones") == vjp("--v", "a=ones", "--v", "b=ones")
+    for command in (["graph", expr, "x=[1, 2]", "--backward"],):
+        one = CliRunner().invoke(app, [*command, "--v", "ones", "--json"])
+        both = CliRunner().invoke(app, [*command, "--v", "a=ones", "--v", "b=ones", "--json"])
+        assert one.exit_code == 0 and one.stdout == both.stdout

@@ -125,7 +125,7 @@ def vjp_command(
     v: Annotated[Optional[list[str]], typer.Option("--v", help="The vector v of y.backward(gradient=v), shaped like "
                                                    "the output; 'ones' for all ones. Optional for a one-element "
                                                    "output. With several outputs: OUT=VALUE, once per output "
-                                                   "(those left out count as zero).")] = None,
+                                                   "(those left out count as zero), or 'ones' for all.")] = None,
     strict: Strict = False,
     batch: BatchOpt = None,
     max_memory: MaxMemory = None,
@@ -156,6 +156,8 @@ def jvp_command(
             name, sep, value = item.partition("=")
             if not sep or not name.strip():
                 raise JacUsageError(f"--tangent '{item}' must be NAME=VALUE")
+            if name.strip() in tangents:  # as a binding or --v given twice: never one silently replacing the other
+                raise JacUsageError(f"--tangent {name.strip()} is given twice")
             tangents[name.strip()] = value
         if not tangents:
             raise JacUsageError("jvp needs at least one --tangent NAME=VALUE")
@@ -219,13 +221,14 @@ def derivative_command(
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
 def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-                  batch: BatchOpt = None):
+                  batch: BatchOpt = None, max_memory: MaxMemory = None):
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
     Sizes may be letters (x:n, A:nxm) and stay symbolic. With --batch, the shapes of one example."""
     from ..tools.report import shape_report
 
-    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt, batch), "shape")
+    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt, batch, max_memory),
+         "shape")
 
 
 @app.command("diff", epilog="Examples:  jac diff \"3*x**2 - 4*x\" --wrt x --at x=1  ·  "
@@ -296,10 +299,11 @@ def graph_command(
     out: Annotated[Optional[str], typer.Option("--out", help="Write the DOT to FILE.dot (implies --dot).")] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "
                                            "always hold them all.")] = 200,
+    max_memory: MaxMemory = None,
 ):
     """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient."""
     build, draw, options = commands.graph_build(expr, bindings, wrt, as_json, dtype, seed, backward, v, dot, out,
-                                                max_nodes)
+                                                max_nodes, max_memory)
     _run(as_json, build, draw, **options)
 
 
@@ -311,6 +315,7 @@ def plot_command(
     out: Annotated[str, typer.Option("--out", help="The picture: FILE.png or FILE.svg.", show_default=False)] = ...,
     span: Annotated[Optional[str], typer.Option("--range", help="LO:HI, the x-axis (default: the point ± "
                                                 "2·max(1, |x|)); --range=-1:3 for a negative LO.")] = None,
+    max_memory: MaxMemory = None,
 ):
     """A scalar function of one scalar and its tangent line at the point, drawn to a file (needs matplotlib)."""
     from ..tools.report import parse_range, plot_report
@@ -324,7 +329,7 @@ def plot_command(
         check_path(out)
         require_matplotlib()
         report = plot_report(read_expression(expr), bindings or [], wrt, dtype, seed,
-                             parse_range(span) if span is not None else None)
+                             parse_range(span) if span is not None else None, max_memory=max_memory)
         tangent_plot(report, out)
         report["out"] = out
         return report
@@ -452,9 +457,15 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool) -> None:
-    names = list(typer.main.get_command(app).commands)
+    commands = typer.main.get_command(app).commands
+    names = list(commands)
     message = err.format_message() or f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
-    if "No such option: -" in message:
+    option = getattr(err, "option_name", None)
+    takers = [name for name, command in commands.items()
+              if any(option in getattr(p, "opts", ()) for p in command.params)] if option else []
+    if takers:  # an option of other commands (jac vjp --layout), not an expression read as an option
+        message += f"; {', '.join('jac ' + name for name in takers)} {'takes' if len(takers) == 1 else 'take'} it"
+    elif "No such option: -" in message:
         message += "; an expression that begins with - and could be read as an option goes after --, " \
                    "as in jac eval -- \"-x\" x=1"
     usage = JacUsageError(message + " (see jac --help)")

@@ -149,7 +149,7 @@ def with_plan(report, explain: bool, as_json: bool):
 
 def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                 backward: bool = False, v: list | None = None, dot: bool = False, out: str | None = None,
-                max_nodes: int = 200) -> tuple:
+                max_nodes: int = 200, max_memory: str | None = None) -> tuple:
     """``jac graph``: ``(build, draw, options)`` for :func:`run` (the report builder, the
     renderer's method and its options)."""
     import os
@@ -168,7 +168,7 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
                                 "write the DOT to a file with --out FILE.dot")
         if max_nodes < 1:
             raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
-        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v)
+        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v, max_memory)
         if out:
             from ..lang.fileio import write_bytes
             from .render import to_dot

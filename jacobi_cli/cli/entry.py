@@ -30,7 +30,7 @@ EVAL_OPTIONS = {
 GRAPH_OPTIONS = {
     "--wrt": ("wrt", "many"), "--json": ("as_json", "flag"), "--dtype": ("dtype", "value"),
     "--seed": ("seed", "int"), "--backward": ("backward", "flag"), "--v": ("v", "many"), "--dot": ("dot", "flag"),
-    "--out": ("out", "value"), "--max-nodes": ("max_nodes", "int"),
+    "--out": ("out", "value"), "--max-nodes": ("max_nodes", "int"), "--max-memory": ("max_memory", "value"),
 }
 FAST_COMMANDS = {"eval": EVAL_OPTIONS, "graph": GRAPH_OPTIONS}
 

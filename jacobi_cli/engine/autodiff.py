@@ -52,6 +52,12 @@ def evaluate(graph: Graph, env: dict) -> list:
     return values
 
 
+def _located(err: JacError, node, graph: Graph) -> JacError:
+    """``err`` pointing at ``node`` in the expression, unless it points somewhere already."""
+    err.position = node.position if err.position is None else err.position
+    return err.with_source(graph.source)
+
+
 def _accumulate(store: dict, key: int, value) -> None:
     store[key] = value if key not in store else P.add(store[key], value)
 
@@ -82,9 +88,12 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
                 continue
             rules = OPS[node.op].vjp
             args = [values[a] for a in node.args]
-            for i, a in enumerate(node.args):
-                if nodes[a].requires_grad:
-                    _accumulate(ct, a, rules[i](g, values[node.id], *args, **node.params))
+            try:
+                for i, a in enumerate(node.args):
+                    if nodes[a].requires_grad:
+                        _accumulate(ct, a, rules[i](g, values[node.id], *args, **node.params))
+            except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
+                raise _located(err, node, graph)
     for name, i in graph.inputs.items():
         if nodes[i].requires_grad and name not in grads:
             grads[name] = _zeros_like_batch(cotangent, nodes[i].shape, graph.dtype)
@@ -123,9 +132,12 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
             rules = OPS[node.op].jvp
             args = [values[a] for a in node.args]
             total = None
-            for i, a in reached:
-                part = rules[i](tan[a], values[node.id], *args, **node.params)
-                total = part if total is None else P.add(total, part)
+            try:
+                for i, a in reached:
+                    part = rules[i](tan[a], values[node.id], *args, **node.params)
+                    total = part if total is None else P.add(total, part)
+            except JacError as err:
+                raise _located(err, node, graph)
             full = (batch,) + tuple(node.shape)
             tan[node.id] = total if tuple(shape_of(total)) == full else P.broadcast_to(total, shape=full)
             for _, a in reached:  # a tangent no later node reads is dropped at once

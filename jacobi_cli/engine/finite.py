@@ -112,6 +112,30 @@ def jacobian_warnings(graph, values: list, where: str, name: str, array) -> list
     return [_with_kinds(w, a) for w in found]
 
 
+def result_warning(where: str, array) -> NonFinite:
+    """A result that holds NaN or infinities when no op's derivative is found to have made them."""
+    return NonFinite(where, "", None, f"{where} holds {_kinds(array)}")
+
+
+def order_warnings(graph, values: list, name: str, order: int, result, of: str = "y") -> list:
+    """Warnings for ``jac derivative``: the ``order``-th derivative ``result`` by ``name`` (its
+    trailing axes ``name``'s elements; a diagonal result holds one per element). The op whose
+    first derivative is non-finite along the column that holds the number, else past order 1
+    the result named alone (an op's higher derivative is infinite there: x**1.5 at 0)."""
+    a = np.asarray(result)
+    if all_finite(a):
+        return []
+    power = "" if order == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(order))
+    where = f"∂{power}{of}/∂{name}{power}"
+    if order == 1:
+        return jacobian_warnings(graph, values, where, name, a)
+    x_size = int(np.prod(graph.nodes[graph.inputs[name]].shape, dtype=np.int64))
+    column = int(np.argmax(~np.isfinite(a.reshape(-1, x_size)).all(axis=0)))
+    found = [w for w in derivative_warnings(graph, values, where, name, column) if w.op]
+    return found or [NonFinite(where, "", None, f"{where} holds {_kinds(a)}: the first derivative is finite, so "
+                               f"an op's derivative of a higher order is infinite or undefined at this point")]
+
+
 def _structured_warnings(graph, values: list, where: str, name: str, jacobian) -> list:
     stored = np.asarray(jacobian.values if jacobian.values is not None else [])
     bad = ~np.isfinite(stored)

@@ -80,10 +80,11 @@ def _fmt_spec(shape) -> str:
 
 
 def parse_shape(spec: str, name: str = "", symbolic: bool = True) -> tuple:
-    """``3x4`` -> (3, 4); ``()`` or ``scalar`` -> (); ``n`` / ``nxm`` -> symbolic sizes."""
-    text = spec.strip().lower().replace("×", "x").replace("*", "x").replace(",", "x")
+    """``3x4`` -> (3, 4); ``()`` or ``scalar`` -> (); ``n`` / ``nxm`` -> symbolic sizes, their
+    case kept (``N`` and ``n`` are two sizes); ``X`` separates as ``x`` does."""
+    text = spec.strip().replace("×", "x").replace("X", "x").replace("*", "x").replace(",", "x")
     text = text.strip("()[] ")
-    if text in ("", "scalar"):
+    if text.lower() in ("", "scalar"):
         return ()
     dims = []
     for part in text.split("x") if not _is_single_symbol(text) else [text]:
@@ -169,27 +170,35 @@ def _split(item: str):
     return name, item[cut], item[cut + 1:]
 
 
-def _value(name: str, text: str, dtype, seed: int, max_bytes: int) -> np.ndarray:
+def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str | None = None) -> np.ndarray:
+    """The array of ``NAME=VALUE``; ``option`` (``--tangent x``) names where the text came from
+    in errors when it is not a binding."""
     from .parser import parse_value
 
     text = text.strip()
     if not text:
-        raise JacValueError(f"'{name}=' has no value")
+        raise JacValueError(f"'{option or name + '='}' has no value")
     if text.startswith("@"):
         from .fileio import load_array
         try:
             return np.asarray(load_array(text[1:], dtype=dtype, max_bytes=max_bytes))
         except JacError as err:
-            err.message = f"{name}: {err.message}"
+            err.message = f"{option or name}: {err.message}"
             err.args = (err.message,)
             raise
     try:
         value = parse_value(text, dtype=dtype, seed=seed, max_bytes=max_bytes)
     except JacError as err:
-        err.message = f"in the value of '{name}': {err.message}"
+        err.message = f"in {option or f'the value of {name!r}'}: {err.message}"
         err.args = (err.message,)
         raise
     return value
+
+
+def option_value(option: str, text: str, dtype=np.float64) -> np.ndarray:
+    """The VALUE of an option (``--tangent x=VALUE``, ``--v VALUE``) as a binding's value is
+    read, its errors naming the option: "in the value of 'x'" read as the binding x."""
+    return _value("v", text, dtype, 0, DEFAULT_MAX_BYTES, option)
 
 
 def describe(shapes: dict) -> str:

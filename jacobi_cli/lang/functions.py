@@ -21,7 +21,8 @@ from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
 FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
-           "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special"}
+           "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
+           "np.random", "numpy.random"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -464,6 +465,7 @@ READINGS: dict = {}  # (library, NAME) -> what it means there, for the message r
 LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch.linalg",
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "np.linalg",
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
+             "np.random": "numpy.random", "numpy.random": "numpy.random",
              "jax.nn": "jax", "scipy.special": "scipy", "math": "math"}
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
@@ -488,6 +490,10 @@ def variant(library: str, *names):
             LIBRARY_FUNCTIONS[(library, name)] = fn
         return fn
     return register
+
+
+for _name in ("rand", "randn"):  # np.random.rand(3): the constructors, seeded by --seed; nothing else of np.random
+    variant("numpy.random", _name)(FUNCTIONS[_name])
 
 
 def library_function(library: str | None, name: str):
@@ -4808,3 +4814,76 @@ for _name in SCALAR_AS_VECTOR:
         FUNCTIONS[_name] = _scalar_as_vector(FUNCTIONS[_name])
     for _key in [k for k in LIBRARY_FUNCTIONS if k[1] == _name]:
         LIBRARY_FUNCTIONS[_key] = _scalar_as_vector(LIBRARY_FUNCTIONS[_key])
+
+
+# --- sizes as numbers: x.shape, x.size(d), len(x), x.numel(), x.ndim ------------------------------
+# Constants of the graph (a graph is made per input shapes), never differentiated, as in PyTorch,
+# where they are Python ints: x.sum() / x.shape[0], x.reshape(x.shape[0], -1), torch.ones(x.shape).
+
+def sizes_of(b, x: Tracer, what: str, position) -> Tracer:
+    """``x.shape`` as a constant vector of its sizes (floats, as every number; ``x.shape[0]`` is one)."""
+    if not is_concrete(x.shape):
+        raise JacShapeError(f"{what} needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
+    return b.const(np.array([float(d) for d in x.shape], dtype=b.dtype), position)
+
+
+def _size_number(b, x: Tracer, axis, what: str, position) -> Tracer:
+    if axis is None:
+        return b.const(float(_numel(x, position)), position)
+    axis = _one_axis(b, axis, x, position, what) if x.ndim else None
+    if axis is None:
+        raise JacShapeError(f"{what}: a 0-d array has no dimension to take the size of", position)
+    if not isinstance(x.shape[axis], int):
+        raise JacShapeError(f"{what} needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
+    return b.const(float(x.shape[axis]), position)
+
+
+@variant("method", "size")
+def _torch_size(b, args, kwargs, position):
+    """PyTorch's ``x.size()`` (the shape) and ``x.size(dim)`` (one size)."""
+    a = arguments("size", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "size", position)
+    if a["axis"] is None:
+        return sizes_of(b, x, ".size()", position)
+    return _size_number(b, x, a["axis"], ".size(dim)", position)
+
+
+@function("size")
+def _np_size(b, args, kwargs, position):
+    """NumPy's ``np.size(x)`` (the number of elements) and ``np.size(x, axis)``."""
+    a = arguments("size", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    return _size_number(b, tensor(b, a["x"], "size", position), a["axis"], "size", position)
+
+
+@function("numel", "nelement")
+def _numel_of(b, args, kwargs, position):
+    x = tensor(b, arguments("numel", args, kwargs, {"x": REQUIRED}, position)["x"], "numel", position)
+    return _size_number(b, x, None, "numel", position)
+
+
+@function("ndim", "dim")
+def _ndim_of(b, args, kwargs, position):
+    x = tensor(b, arguments("ndim", args, kwargs, {"x": REQUIRED}, position)["x"], "ndim", position)
+    return b.const(float(x.ndim), position)
+
+
+@function("shape")
+def _shape_of(b, args, kwargs, position):
+    x = tensor(b, arguments("shape", args, kwargs, {"x": REQUIRED}, position)["x"], "shape", position)
+    return sizes_of(b, x, "shape", position)
+
+
+@function("len")
+def _len(b, args, kwargs, position):
+    """Python's ``len(x)``: the size of the first dimension."""
+    x = tensor(b, arguments("len", args, kwargs, {"x": REQUIRED}, position)["x"], "len", position)
+    if x.ndim == 0:
+        raise JacShapeError("len() of a 0-d array is not defined (PyTorch and NumPy refuse it)", position)
+    return _size_number(b, x, 0, "len", position)
+
+
+ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
+    "shape": lambda b, x, position: sizes_of(b, x, ".shape", position),
+    "ndim": lambda b, x, position: b.const(float(x.ndim), position),
+    "size": lambda b, x, position: _size_number(b, x, None, ".size", position),  # NumPy's attribute
+}

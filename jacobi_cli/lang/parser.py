@@ -23,7 +23,7 @@ from .chain import split_chain
 from .short import short_tree
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
-from .functions import CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
+from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all
 from .functions import Pair, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, matrix_transpose
@@ -96,25 +96,27 @@ class NeedsValues(JacValueError):
 
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
-          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None) -> Graph:
+          max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None,
+          constant: bool = False) -> Graph:
     """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
 
     Every node whose result would pass ``max_bytes`` is refused here, before anything
     runs; with ``shapes_only`` (nothing will be evaluated) only the constants are.
     ``values`` (name -> array) are needed only by a mask computed from the inputs; without
-    them such a mask raises :class:`NeedsValues`."""
+    them such a mask raises :class:`NeedsValues`. ``constant``: the text is a binding's value,
+    which names nothing (an unknown name is not an input to bind)."""
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
-            return _Lowering(builder, Source(text), inputs, values).chain(*chain)
+            return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
         tree = short_tree(text)  # sin(x) * x**2 + exp(-x) read without ast: the same graph, the same errors
         if tree is not None:
-            return _Lowering(builder, Source(text), inputs, values).short(tree)
+            return _Lowering(builder, Source(text), inputs, values, constant).short(tree)
         module = _ast_tree(text)
-        return _Lowering(builder, Source(text), inputs, values).program(module)
+        return _Lowering(builder, Source(text), inputs, values, constant).program(module)
     except JacError as err:
         raise err.with_source(text)
 
@@ -135,7 +137,7 @@ def split_outputs(text: str) -> list | None:
 
 def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """A binding's value: a constant expression (literals, constructors, arithmetic)."""
-    graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes)
+    graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes, constant=True)
     node = graph.nodes[graph.output]
     if node.op != "const":  # pragma: no cover - without inputs every op folds
         raise JacValueError("a value must be a constant expression", 0, text)
@@ -211,9 +213,11 @@ def _parse_quietly(text: str) -> ast.Module:
 class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
-    def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None):
+    def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None,
+                 constant: bool = False):
         self.b = builder
         self.values = values
+        self.value_only = constant
         self.source = source
         self.scope: dict[str, Tracer] = {}
         for name, shape in inputs.items():
@@ -521,6 +525,9 @@ class _Lowering:
         hint = difflib.get_close_matches(name, known + others, n=1)
         bound = f"the inputs are {', '.join(known)}" if known else "no inputs are bound"
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        if self.value_only:
+            raise JacNameError(f"unknown name '{name}': a value is a constant expression (numbers, lists, "
+                               f"constructors such as ones(3)) and names no input{suggestion}", position)
         raise JacNameError(f"unknown name '{name}' ({bound}: give it a value with {name}=VALUE or a shape "
                            f"with {name}:SHAPE){suggestion}", position)
 
@@ -630,6 +637,8 @@ class _Lowering:
             return transpose_all(self.b, value, position)
         if node.attr in ("mT", "mH") and isinstance(value, Tracer):  # PyTorch: the last two axes swapped
             return matrix_transpose(self.b, value, position, f".{node.attr}")
+        if node.attr in ATTRIBUTES and isinstance(value, Tracer):  # x.shape, x.ndim, x.size: constants
+            return ATTRIBUTES[node.attr](self.b, value, position)
         if node.attr in FUNCTIONS:
             raise JacNameError(f"'{node.attr}' is a method; call it, as in x.{node.attr}()", position)
         raise JacNameError(unknown_message(f"attribute '.{node.attr}'", node.attr, "(jac knows .T and method calls)"),
@@ -753,6 +762,9 @@ class _Lowering:
         found = library_function(lib, fname)
         if found is not None:
             return found
+        if lib == "numpy.random":
+            raise JacNameError(f"'{module}.{fname}' is not supported by jac: of {module}, jac has rand and randn "
+                               "(seeded by --seed)", position)
         if fname in FUNCTIONS:
             return FUNCTIONS[fname]
         if lib == "method":

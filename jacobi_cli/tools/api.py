@@ -32,7 +32,8 @@ from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import Plan
 from ..ir.graph import DEFAULT_MAX_BYTES
-from ..lang.bindings import DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, resolve_dtype, to_bindings
+from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
+                             to_bindings)
 from ..lang.parser import NeedsValues
 
 __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "compile", "Compiled",
@@ -356,7 +357,7 @@ def output_cotangents(units: list, v, batch=None) -> dict:
     :func:`output_problems`). ``v``: None, or the ``--v`` strings: one VALUE for a lone output,
     ``OUT=VALUE`` per output when there are several (the outputs left out get zeros, as
     ``torch.autograd.backward([outs], [vs])`` counts a tensor it is not given). Without any
-    ``--v`` every output must have one element (each gets 1). With a batch, each v carries
+    ``--v`` every output must have one element (each gets 1); ``--v ones`` alone is ones for all. With a batch, each v carries
     the batch axis first: ``(B, *y.shape)``."""
     items = [] if v is None else [v] if isinstance(v, str) else list(v)
     shapes = {o: tuple(p.graph.output_shape) for o, p in units}
@@ -372,6 +373,8 @@ def output_cotangents(units: list, v, batch=None) -> dict:
             raise JacValueError(f"output {wide[0]} has shape {fmt(shapes[wide[0]])}, so it needs a vector: pass "
                                 f"--v {wide[0]}=VALUE (outputs left out count as zero). PyTorch says: grad can be "
                                 "implicitly created only for scalar outputs")
+        return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
+    if len(items) == 1 and str(items[0]).strip() == "ones":  # the shorthand: every output's v is ones
         return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
     found = {}
     for item in items:
@@ -397,7 +400,7 @@ def _one_cotangent(problem: Problem, v, batch, what: str = "v") -> np.ndarray:
         cotangent(problem, v)  # the same refusal for a wide output without --v
         return np.ones((batch.size,) + y_shape, dtype=dtype)
     if isinstance(v, str):
-        v = to_bindings([f"v={v}"], dtype).values["v"]
+        v = option_value("--v" if what == "v" else what, v, dtype)
     return per_example(np.asarray(v, dtype=dtype), batch, None, y_shape, what)
 
 
@@ -418,7 +421,7 @@ def batch_tangents(problem: Problem, tangents: dict, batch) -> dict:
             out[name] = (np.ones(shape, dtype=g.dtype), False)
             continue
         if isinstance(t, str):
-            t = to_bindings([f"{name}={t}"], g.dtype).values[name]
+            t = option_value(f"--tangent {name}", t, g.dtype)
         t = np.asarray(t, dtype=g.dtype)
         shared = name not in batch.axes and t.shape == shape
         out[name] = (t, False) if shared else (per_example(t, batch, name if name in batch.axes else None, shape,

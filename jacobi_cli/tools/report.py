@@ -150,6 +150,20 @@ def _header(command: str, expr: str, graph, wrt) -> dict:
 _NAME = itemgetter(5)  # Node.name, without the NamedTuple property
 
 
+def lone_v(v, graph):
+    """One output's ``--v``: ``None`` or its one VALUE (given more than once is refused), with
+    ``OUT=`` dropped when OUT is the output's name (the form several outputs take: ``y=ones``)."""
+    if isinstance(v, (list, tuple)):
+        if len(v) > 1:
+            raise JacUsageError("--v is given more than once, but the expression has one output")
+        v = v[0] if v else None
+    if isinstance(v, str):
+        name, sep, rest = v.partition("=")
+        if sep and name.strip() == output_name(graph) and not rest.startswith("="):
+            return rest
+    return v
+
+
 def output_name(graph) -> str:
     """What to call the output: its assigned name (``G = ...``), else the first of ``y``,
     ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
@@ -323,11 +337,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
                                    budget, ("vjp", None))
     if _general(problem, found):
         return _vjp_general(expr, problem, found, split, v, budget)
-    if isinstance(v, (list, tuple)):
-        if len(v) > 1:
-            raise JacUsageError("--v is given more than once, but the expression has one output")
-        v = v[0] if v else None
-    cot = api.cotangent(problem, v, output_name(problem.graph))
+    cot = api.cotangent(problem, lone_v(v, problem.graph), output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
@@ -394,11 +404,13 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=())
     return f"H[{idx}] = ∂²{y} / {da} {db}" if idx else f"H = ∂²{y} / {da} {db}"
 
 
-def shape_report(expr: str, bindings, wrt=None, batch=None) -> Result:
+def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> Result:
     """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic). With
     ``batch`` the shapes are one example's; several outputs give ``"outputs"`` and
-    ``"derivatives"`` ``{OUT: {IN: ...}}``."""
-    bound = parse_bindings(list(bindings or []), symbolic=True)
+    ``"derivatives"`` ``{OUT: {IN: ...}}``. ``max_memory`` caps the arrays it does make:
+    bound values and constants."""
+    limit = DEFAULT_MAX_BYTES if max_memory is None else min(memory.budget(max_memory), DEFAULT_MAX_BYTES)
+    bound = parse_bindings(list(bindings or []), max_bytes=limit, symbolic=True)
     shapes, found = dict(bound.shapes), None
     if batch:
         found = batching.batch_of(shapes, batching.parse_specs(batch))
@@ -406,7 +418,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None) -> Result:
             raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
         shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
                   for n, s in shapes.items()}
-    graph = parse(expr, shapes, shapes_only=True)
+    graph = parse(expr, shapes, max_bytes=limit, shapes_only=True)
     names = api.check_wrt(wrt, graph.inputs)
     report = _header("shape", expr, graph, names)
     graphs = graph.output_graphs() if graph.several else [(output_name(graph), graph)]
@@ -618,22 +630,35 @@ def _check_entry(result) -> dict:
             "nonfinite_numeric": result.nonfinite_numeric, "nonfinite_automatic": result.nonfinite_automatic}
 
 
-def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None) -> GraphResult:
-    """The computation graph: every node the output depends on, and every input."""
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, several=True)
+def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None,
+                 max_memory=None) -> GraphResult:
+    """The computation graph: every node the output depends on, and every input. The values
+    must fit ``max_memory`` before they are computed, and with ``backward`` the gradient
+    every node keeps (``retain_grad()``) too, before the backward pass."""
+    budget = memory.budget(max_memory)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), several=True,
+                          budget=budget)
     g = problem.graph
+    if backward:
+        memory.require(memory.forward_bytes(g) + _kept_gradient_bytes(g), budget,
+                       "jac graph --backward (every node's value and the gradient it keeps)")
     grads = {}
     report = _header("graph", expr, g, problem.wrt)
     if g.several:
         return _graph_several(report, problem, backward, v)
     report["output"] = {**_output(problem), "id": g.output}
     if backward:
-        cot = api.cotangent(problem, v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v, output_name(g))
+        cot = api.cotangent(problem, lone_v(v, g), output_name(g))
         grads = api.node_grads(problem, cot)
         report["v"] = {"shape": list(cot.shape), "value": cot}
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
     return _graph_nodes(report, g, grads, backward)
+
+
+def _kept_gradient_bytes(g) -> int:
+    """The bytes of the gradients ``--backward`` keeps: one per node that requires grad."""
+    return sum(math.prod(n.shape) for n in g.nodes if n.requires_grad) * np.dtype(g.dtype).itemsize
 
 
 def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
@@ -717,11 +742,14 @@ def _require_drawable(name: str, x0: float, y0: float, slope: float) -> None:
                                 f"to draw; pick a point where the function and its derivative are finite")
 
 
-def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401) -> PlotResult:
-    """A scalar function of one scalar around a point: the curve and its tangent line."""
+def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401,
+                max_memory=None) -> PlotResult:
+    """A scalar function of one scalar around a point: the curve and its tangent line. The
+    values (one point's at a time) must fit ``max_memory`` before they are computed."""
     from . import check
 
-    problem = api.prepare(expr, bindings, wrt, dtype, seed)
+    budget = memory.budget(max_memory)
+    problem = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget=budget)
     name = check.scalar_input(problem, "jac plot")
     x0 = float(np.reshape(problem.env[name], -1)[0])
     y0 = float(np.reshape(problem.output, -1)[0])
@@ -922,7 +950,7 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     units = api.output_problems(problem)
     _stacked_fits(problem, batch, budget, "vjp", _nbytes(problem, [p.graph.output_shape for _, p in units]
                                                          + [problem.env[n].shape for n in problem.wrt]))
-    cot = api.output_cotangents(units, v, batch)
+    cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch)
     stack, fast = batching.Stacked(batch.size if batch else None), None
     for b, example in enumerate(_examples(problem, batch, split)):
         seeds = {}
@@ -947,17 +975,47 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
                      for name in problem.wrt}
     if batch:
         report["batch"] = batch.as_dict()
-    _warn_values(report, problem, batch, split, stack)
+    _warn_values(report, problem, batch, split, stack,
+                 lambda b: [(f"{n}.grad", n, stack[("grad", n)] if b is None else stack[("grad", n)][b], None)
+                            for n in problem.wrt])
     return Result(report)
 
 
-def _warn_values(report: dict, problem, batch, split, stack) -> None:
-    """Warnings on the value (and the results: the first example that holds NaN)."""
+def _warn_values(report: dict, problem, batch, split, stack, results=None) -> None:
+    """Warnings on the value, then on the derivative results (the first example that holds NaN):
+    ``results(b)`` gives ``[(where, input name or None, array, tangents or None)]`` for example
+    ``b`` (``None`` without a batch); an input's name when the array's trailing axes are its
+    elements, tangents for a jvp."""
+    def found(b, example):
+        return (_value_warnings(example) + _result_warnings(example, results(b) if results else []))[
+            :finite.MAX_WARNINGS]
+
     if batch:
         _batch_warnings(report, list(stack.arrays.values()), batch,
-                        lambda b: _value_warnings(api.example(problem, batch, split, b)))
+                        lambda b: found(b, api.example(problem, batch, split, b)))
     else:
-        _warn(report, _value_warnings(problem))
+        _warn(report, found(None, problem))
+
+
+def _result_warnings(problem, results: list) -> list:
+    """Per non-finite result, the op whose derivative made it, searched in each output's graph
+    (a vjp of several outputs sums theirs), else the result named alone."""
+    out = []
+    for where, name, array, tangents in results:
+        if finite.all_finite(array):
+            continue
+        culprit = []
+        for _, p in api.output_problems(problem):
+            if tangents is not None:
+                found = finite.tangent_warnings(p.graph, p.values, where, {n: np.asarray(t)[None]
+                                                                           for n, t in tangents.items()})
+            else:
+                found = finite.jacobian_warnings(p.graph, p.values, where, name, array)
+            culprit = [w for w in found if w.op]
+            if culprit:
+                break
+        out += culprit or [finite.result_warning(where, array)]
+    return out
 
 
 def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
@@ -983,7 +1041,10 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
     _placed(report, problem, stack, "jvp", "jvps", blocks)
     if batch:
         report["batch"] = batch.as_dict()
-    _warn_values(report, problem, batch, split, stack)
+    _warn_values(report, problem, batch, split, stack,
+                 lambda b: [("jvp" if o is None else f"jvp of {o}", None,
+                             stack[("jvp", o)] if b is None else stack[("jvp", o)][b],
+                             {n: t[b] if per else t for n, (t, per) in given.items()}) for o in ids])
     return Result(report)
 
 
@@ -1007,7 +1068,10 @@ def _hessian_general(expr, problem, batch, split, budget, on_plan) -> HessianRes
     _placed(report, problem, stack, "hessian", "hessians", blocks)
     if batch:
         report["batch"] = batch.as_dict()
-    _warn_values(report, problem, batch, split, stack)
+    _warn_values(report, problem, batch, split, stack,
+                 lambda b: [(f"∂²{_out_name(o, p.graph)}/∂{a}∂{c}", c,
+                             stack[(o, (a, c))] if b is None else stack[(o, (a, c))][b], None)
+                            for o, p in units for a in problem.wrt for c in problem.wrt])
     return HessianResult(report, plan)
 
 
@@ -1050,8 +1114,20 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     report["order"] = order
     if found_batch:
         report["batch"] = found_batch.as_dict()
-    _warn_values(report, problem, found_batch, split, stack)
+        _batch_warnings(report, list(stack.arrays.values()), found_batch,
+                        lambda b: _order_warnings(api.example(problem, found_batch, split, b), name, order,
+                                                  {o: stack[(o, "d")][b] for o, _ in units}))
+    else:
+        _warn(report, _order_warnings(problem, name, order, {o: stack[(o, "d")] for o, _ in units}))
     return DerivativeResult(report, plan)
+
+
+def _order_warnings(problem, name: str, order: int, results: dict) -> list:
+    """The values' warnings, then each output's ``order``-th derivative's (``results`` by output)."""
+    found = _value_warnings(problem)
+    for o, p in api.output_problems(problem):
+        found += finite.order_warnings(p.graph, p.values, name, order, results[o], _out_name(o, p.graph))
+    return found[:finite.MAX_WARNINGS]
 
 
 def _derivative_legend(name, y_shape, x_shape, order, of) -> str:
