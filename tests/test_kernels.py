@@ -17,6 +17,7 @@ from jacobi_cli.errors import JacValueError
 from jacobi_cli.ir.graph import Builder
 from jacobi_cli.engine.jacobian import SparseJacobian
 from test_ops import CASES, _draw, _normalize
+from jacobi_cli.ir import ops
 from jacobi_cli.ir.ops import OPS
 
 
@@ -730,3 +731,73 @@ def test_a_batch_of_one_meets_a_matrix_as_a_1d_vector_with_the_interpreters_bits
         expected = api.jacobians(problem, plan)["x"].to_array()
         got = jacobian(problem.env, False)["x"]
         assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), n
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("expr", ["x**2", "x**2.0", "pow(x, 2)", "torch.pow(x, 2.0) * 1.0"])
+def test_the_derivative_of_a_square_is_two_x_without_a_power_in_every_pass(expr, dtype):
+    """d/dx x**2 = 2 * x**1 = 2 * x: x**1 is x for every x (IEEE 754), so the rule multiplies x
+    itself, one power call less per pass. The interpreter, the kernel and the traced gradient
+    take the same rule: the bits are 2 * x's, NaN payloads, -0, infinities and subnormals too."""
+    nan_payload = np.frombuffer(np.array([0x7FF8000000000123], dtype=np.uint64).tobytes(), np.float64)[0]
+    x = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, nan_payload, 1e-310, 3e300], dtype=dtype)
+    two_x = np.multiply(2.0, x, dtype=dtype)
+    problem = api.prepare(expr, {"x": x}, ["x"], dtype=np.dtype(dtype).name)
+    g, v = problem.graph, np.ones(x.shape, dtype)
+    interpreted = autodiff.vjp(g, problem.values, v[None])["x"][0]
+    kernel = kernels.vjp_kernel(g, ["x"])
+    (got,) = kernel(problem.env, v)
+    forward = autodiff.jvp(g, problem.values, {"x": v[None]})[g.output][0]
+    for answer in (interpreted, got, forward):
+        assert answer.dtype == dtype and np.array_equal(answer.view(np.uint8), two_x.view(np.uint8))
+    powers = [n for n in kernel.fn.__globals__.values() if n is np.power]
+    assert not powers  # the VJP never needs the value x**2 itself, and its derivative has no power
+    hess = api.hessian(expr, {"x": x[2:4]}, dtype=np.dtype(dtype).name)[("x", "x")]
+    expected = np.zeros((2, 2, 2), dtype)
+    expected[[0, 1], [0, 1], [0, 1]] = 2.0  # d²y_i / dx_i²
+    np.testing.assert_array_equal(hess, expected)
+
+
+def _nan_with_payload(payload: int, dtype) -> np.ndarray:
+    bits = np.array([0x7FF8000000000000 | payload], dtype=np.uint64)
+    return np.frombuffer(bits.tobytes(), np.float64).astype(dtype)  # float32 keeps the payload's top bits
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_vjp_of_the_identity_skips_the_row_sums_with_the_general_branchs_bits(dtype):
+    """A small softmax Jacobian's dense pass is ``softmax_vjp(eye, s)``: where every s_j is finite
+    its row sums are s itself (zeros of either sign added to s_b); with an inf or NaN (two NaNs of
+    different payloads: the row sums mix them) the kernel's function runs the row sums as the
+    op's impl does. Bit for bit, for every vector here."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    nan_a, nan_b = _nan_with_payload(0x123, dtype)[0], _nan_with_payload(0x456 << 29, dtype)[0]
+    vectors = [np.array([0.1, 0.2, 0.7]), np.array([0.0, -0.0, 1.0, 0.0]), np.array([-0.0, -0.0]),
+               np.array([-2.5, 0.0, 3.0, -0.0, tiny, -tiny]), np.array([1e300, 2.0, -1e300]),
+               np.array([1e200, 1e200, 0.5]), np.array([np.inf, 0.5, 0.0]), np.array([0.2, -np.inf, -0.0]),
+               np.array([nan_a, 0.3, nan_b, -0.0]), np.array([0.5, nan_b, 0.5]), np.array([nan_a, nan_b])]
+    for s in vectors:
+        with np.errstate(all="ignore"):
+            s = s.astype(dtype)  # 1e300 is inf in float32
+            eye = np.eye(s.size, dtype=dtype)
+            expected = OPS["softmax_vjp"].impl(eye, s, axis=0)
+            got = ops.softmax_vjp_of_identity(eye, s)
+        assert got.dtype == expected.dtype == dtype
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), s
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_small_softmax_jacobian_kernel_calls_the_identitys_rule_with_the_interpreters_bits(dtype):
+    nan_a, nan_b = _nan_with_payload(0x123, np.float64)[0], _nan_with_payload(0x456 << 29, np.float64)[0]
+    inputs = [np.linspace(-3, 3, 7), np.array([0.0, -0.0, 800.0, -800.0, 1e-310]),
+              np.array([np.inf, 1.0, 2.0, -np.inf]), np.array([nan_a, 1.0, nan_b, 0.0]), np.array([-np.inf] * 3)]
+    for x in inputs:
+        x = x.astype(dtype)
+        for expr in ("softmax(x)", "softmax(x * 2.0)"):
+            problem = api.prepare(expr, {"x": x}, ["x"], dtype=dtype)
+            plan = api.plan_of(problem)
+            assert planner._small(plan, problem.graph)
+            expected = api.jacobians(problem, plan)["x"].to_array()
+            kernel = kernels.jacobian_kernel(problem.graph, plan, True)
+            assert ops.softmax_vjp_of_identity in _ops_in(kernel.kernel)
+            got = kernel(problem.env, False)["x"]
+            assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (expr, x)

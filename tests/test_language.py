@@ -140,6 +140,15 @@ def test_random_constructors_follow_the_seed():
     assert np.all((parse_value("rand(5)") >= 0) & (parse_value("rand(5)") < 1))
 
 
+def test_np_random_spells_the_seeded_constructors_and_nothing_else():
+    np.testing.assert_array_equal(parse_value("np.random.randn(2, 3)", seed=4), parse_value("randn(2, 3)", seed=4))
+    np.testing.assert_array_equal(parse_value("numpy.random.rand(3)", seed=4), parse_value("rand(3)", seed=4))
+    from jacobi_cli.errors import JacNameError
+    for text in ("np.random.normal(size=3)", "np.random.sin(3)"):
+        with pytest.raises(JacNameError, match="jac has rand and randn"):
+            parse_value(text)
+
+
 def test_float32_everywhere():
     out = api.jacobian("sin(x) * 2 + eye(3) @ x", {"x": [1, 2, 3]}, dtype="float32")["x"]
     assert out.dtype == np.float32

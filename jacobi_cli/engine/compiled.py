@@ -310,8 +310,9 @@ class Compiled:
                 found = kernel.dense.fn(env)
             except Exception:  # noqa: BLE001 - as _run: the interpreter below reports every error
                 found = None
-            if found is not None:
-                return _named(kernel.names, found)
+            if found is not None:  # _named, inline
+                names = kernel.names
+                return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
@@ -352,8 +353,9 @@ class Compiled:
                     found = kernel.fn(env, v)
                 except Exception:  # noqa: BLE001 - the interpreter below reports every error
                     found = None
-                if found is not None:
-                    return _named(kernel.names, found)
+                if found is not None:  # _named, inline
+                    names = kernel.names
+                    return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
         if self._several:
             return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
@@ -626,11 +628,6 @@ def _limit(budget: int | None) -> int:
 
 def _ordinal(k: int) -> str:
     return {1: "first", 2: "second", 3: "third"}.get(k, f"{k}th")
-
-
-def _named(names: tuple, found: tuple) -> dict:
-    """``dict(zip(names, found))``; one result (the common case) in one dict display, a third of the time."""
-    return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
 
 
 def _wrt_key(wrt) -> tuple | None:

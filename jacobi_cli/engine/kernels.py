@@ -37,7 +37,7 @@ from . import autodiff
 from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
-from ..ir.ops import OPS, P, softmax_vjp_of_one
+from ..ir.ops import OPS, P, softmax_vjp_of_identity, softmax_vjp_of_one
 from ..ir.shapes import broadcast as _broadcast, size
 
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
@@ -571,8 +571,25 @@ def _assignment(node, nodes: list, args: list, namespace: dict) -> str:
         # the op's own impl tests c != 0 and promotes with c's dtype: for a boolean mask, a bool
         # (which never promotes), that is np.where's own answer and dtype
         impl = np.where
+    if _is_softmax_vjp_of_identity(node, nodes):  # a small softmax Jacobian's dense pass: same bits
+        namespace[f"f{node.id}"] = softmax_vjp_of_identity
+        return f"v{node.id} = f{node.id}({', '.join(args)})"
     namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
     return f"v{node.id} = f{node.id}({', '.join(args)})"
+
+
+def _is_softmax_vjp_of_identity(node, nodes: list) -> bool:
+    """``softmax_vjp(eye, s, axis=0)`` with the constant identity (n ≥ 2, +0 off its diagonal)
+    and a vector ``s``: the op's impl takes its general branch, which
+    :func:`~jacobi_cli.ir.ops.softmax_vjp_of_identity` computes with the same bits."""
+    if node.op != "softmax_vjp" or node.params.get("axis") != 0 or node.params.get("basis"):
+        return False
+    g, s = (nodes[a] for a in node.args)
+    n = s.shape[0] if len(s.shape) == 1 else 0
+    if g.op != "const" or type(g.value) is not np.ndarray or g.value.shape != (n, n) or n < 2:
+        return False
+    eye = np.eye(n, dtype=g.value.dtype)
+    return g.value.dtype.kind == "f" and np.array_equal(g.value.view(np.uint8), eye.view(np.uint8))
 
 
 def _is_mask(node) -> bool:

@@ -19,6 +19,7 @@ traced into a graph and differentiated again: ``hessian = jacfwd(grad)``.
 
 from __future__ import annotations
 
+from math import isfinite as _isfinite
 from types import MappingProxyType
 from typing import Mapping
 
@@ -278,9 +279,26 @@ binary("div", np.true_divide, lambda ans, x, y: P.div(1.0, y), lambda ans, x, y:
 
 def _pow_dx(ans, x, y):
     # y * x**(y-1), and 0 where y == 0 (PyTorch's choice: d/dx x**0 = 0 even at x = 0)
+    if _is_two(y):  # x**1 is x itself (IEEE 754 pow(x, 1) = x for every x, NaN and -0 too): one power less
+        return P.mul(y, x)
     if isinstance(y, (int, float)):  # a constant exponent (x**2): no masks needed
         return 0.0 if y == 0 else P.mul(y, P.pow(x, y - 1.0))
     return P.where(P.eq(y, 0.0), 0.0, P.mul(y, P.pow(x, P.sub(y, 1.0))))
+
+
+def _is_two(y) -> bool:
+    """Whether the exponent ``y`` is the one-element constant 2, as a number, a 0-d array or a
+    traced constant node: every pass (interpreter, traced gradient, kernel) then takes the same
+    rule."""
+    if isinstance(y, (int, float, np.generic)):
+        return bool(y == 2)
+    if type(y) is np.ndarray:
+        return y.ndim == 0 and bool(y == 2)
+    builder = getattr(y, "builder", None)  # a Tracer: its node may be a constant
+    if builder is not None and getattr(y, "id", None) is not None:
+        node = builder.nodes[y.id]
+        return node.op == "const" and _is_two(node.value)
+    return False
 
 
 def _pow_dy(ans, x, y):
@@ -704,6 +722,19 @@ def _softmax_vjp_impl(g, s, axis, basis=False):
         return softmax_vjp_of_one(g.reshape(s.shape), s).reshape(g.shape)
     inner = np.add.reduce(np.multiply(g, s), axis=axis + 1, keepdims=True)
     return np.multiply(s, np.subtract(g, inner))
+
+
+def softmax_vjp_of_identity(eye, s):
+    """``_softmax_vjp_impl(eye, s, 0)`` for the identity ``eye`` (n, n) and a vector ``s`` (n,),
+    the same bits, what a small dense Jacobian's kernel calls: where every ``s_j`` is finite, the
+    row sums ``inner_b = Σ_j eye[b, j] s_j`` are ``s_b`` itself (``0 · s_j`` is ±0, and adding
+    zeros of any sign to a nonzero finite ``s_b`` gives ``s_b`` in any order; for ``s_b = ±0`` the
+    sum is some signed zero, and ``eye - inner`` is then 1 or +0 either way), so two of the four
+    10 × 10 broadcasting NumPy calls are skipped. ``s · s`` is finite only when every ``s_j`` is
+    (an inf or a NaN makes it inf or NaN; an overflow of finite values only takes the full path)."""
+    if _isfinite(np.dot(s, s)):
+        return np.multiply(s, np.subtract(eye, s.reshape((s.shape[0], 1))))
+    return np.multiply(s, np.subtract(eye, np.add.reduce(np.multiply(eye, s), axis=1, keepdims=True)))
 
 
 def softmax_vjp_of_one(g, s):

@@ -21,7 +21,8 @@ from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
 FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
-           "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special"}
+           "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
+           "np.random", "numpy.random"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -464,6 +465,7 @@ READINGS: dict = {}  # (library, NAME) -> what it means there, for the message r
 LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "torch.linalg": "torch.linalg",
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "np.linalg",
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
+             "np.random": "numpy.random", "numpy.random": "numpy.random",
              "jax.nn": "jax", "scipy.special": "scipy", "math": "math"}
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
@@ -488,6 +490,10 @@ def variant(library: str, *names):
             LIBRARY_FUNCTIONS[(library, name)] = fn
         return fn
     return register
+
+
+for _name in ("rand", "randn"):  # np.random.rand(3): the constructors, seeded by --seed; nothing else of np.random
+    variant("numpy.random", _name)(FUNCTIONS[_name])
 
 
 def library_function(library: str | None, name: str):

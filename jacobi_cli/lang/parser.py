@@ -762,6 +762,9 @@ class _Lowering:
         found = library_function(lib, fname)
         if found is not None:
             return found
+        if lib == "numpy.random":
+            raise JacNameError(f"'{module}.{fname}' is not supported by jac: of {module}, jac has rand and randn "
+                               "(seeded by --seed)", position)
         if fname in FUNCTIONS:
             return FUNCTIONS[fname]
         if lib == "method":

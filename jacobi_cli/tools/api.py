@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
+from time import monotonic
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import Plan
 from ..ir.graph import DEFAULT_MAX_BYTES
-from ..lang.bindings import (BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
+from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
                              to_bindings)
 from ..lang.parser import NeedsValues
 
@@ -146,9 +147,10 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
             shapes.append((name, value.shape))
         else:  # arrays of the dtype: the dict is its own env, nothing copied, nothing kept past the call
             env, shapes = bindings, tuple(shapes)
-    if env is not None:
-        found = _CACHE.get((expr, shapes, dtype, seed, max_bytes))
+    if env is not None:  # CompiledCache.get, inline
+        found = _CACHE._entries.get((expr, shapes, dtype, seed, max_bytes))
         if found is not None:
+            _CACHE._used[found] = next(_CACHE._ticks)
             return found, env
     seed = check_seed(seed)
     bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
@@ -266,8 +268,9 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     """
     if layout != "array" and layout != "numerator":
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
-    dtype = resolve_dtype(dtype)
+    # memory.default_budget() and resolve_dtype(dtype), inline for a repeated call
+    limit = memory.budget_in_second(int(monotonic())) if max_memory is None else memory.budget(max_memory)
+    dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
     if batch:
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
@@ -305,8 +308,9 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
     is raised before they are computed.
     """
-    limit = memory.default_budget() if max_memory is None else memory.budget(max_memory)
-    dtype = resolve_dtype(dtype)
+    # memory.default_budget() and resolve_dtype(dtype), inline for a repeated call
+    limit = memory.budget_in_second(int(monotonic())) if max_memory is None else memory.budget(max_memory)
+    dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
     compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
     return compiled.vjp(env, v, wrt, limit)
 
