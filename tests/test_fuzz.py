@@ -522,7 +522,16 @@ def _layers(self: Grammar, a: E, nd: int, shape: tuple) -> E:
                E(f"np.polyval(w, {a.text})", shape), E(f"{atom(a.text)}.unfold(-1, 2, 1)", shape[:-1] + (last - 1, 2)),
                E(f"np.pad({a.text}, 2, mode='{self.pick(['reflect', 'symmetric', 'wrap', 'edge'])}')",
                  tuple(d + 4 for d in shape)),
-               E(f"np.convolve({atom(a.text)}.flatten(), w, 'same')", (max(int(np.prod(shape)), 3),))]
+               E(f"np.convolve({atom(a.text)}.flatten(), w, 'same')", (max(int(np.prod(shape)), 3),)),
+               # the second everyday sweep's lowerings
+               E(f"{f}.prelu({a.text}, w[:1])", shape), E(f"{f}.rrelu({a.text})", shape),
+               E(f"np.copysign({a.text}, -0.0)", shape), E(f"np.diff({a.text}, prepend=0.5)", shape),
+               E(f"np.vander({atom(a.text)}.flatten(), 3)", (int(np.prod(shape)), 3))]
+    if last >= 1:
+        options += [E(f"torch.cumulative_trapezoid({a.text})", shape[:-1] + (last - 1,)),
+                    E(f"np.nanmax({a.text}, axis=-1)", shape[:-1])]
+    if last >= 2:
+        options.append(E(f"np.gradient({a.text}, 0.5, axis=-1)", shape))
     if nd == 2:
         options += [E(f"{f}.batch_norm({a.text}, None, None, training=True)", shape),
                     E(f"{f}.group_norm({a.text}, 1, w)", shape),

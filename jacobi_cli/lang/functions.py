@@ -3503,7 +3503,10 @@ def _class_weight(b, weight, x: Tracer, axis: int, fname, position) -> Tracer:
 
 def _nll(b, logp, t, weight, ignore_index, reduction, label_smoothing, fname, position):
     axis, hot, hot_w, weight = _class_targets(b, logp, t, weight, ignore_index, fname, position)
-    picked = b.apply("sum", b.apply("mul", hot_w, logp, position=position), axes=(axis,), position=position)
+    # the target's log-probability selected, not multiplied by the one-hot: 0 · (-inf) is NaN, and a class
+    # masked with a -inf logit (or log-probability) is common; PyTorch picks it out
+    target = b.apply("where", b.apply("ne", hot, 0.0, position=position), logp, 0.0, position=position)
+    picked = b.apply("sum", b.apply("mul", hot_w, target, position=position), axes=(axis,), position=position)
     loss = b.apply("neg", picked, position=position)
     if label_smoothing:
         classes = logp.shape[axis]
@@ -3652,7 +3655,9 @@ def _average(b, args, kwargs, position):
 
 @function("logcumsumexp")
 def _logcumsumexp(b, args, kwargs, position):
-    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow)."""
+    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow); where the running sum
+    is 0 (the line so far all -inf) the value is -inf and the log is taken of 1 instead, so its derivative
+    (0 / 0) does not spread NaN into the other outputs' derivatives."""
     a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "logcumsumexp", position)
     if x.ndim == 0:
@@ -3661,10 +3666,13 @@ def _logcumsumexp(b, args, kwargs, position):
     if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
         return x
     m = b.apply("max", x, axes=(axis,), keepdims=True, position=position)
-    m = b.apply("where", b.apply("eq", m, m, position=position), m, 0.0, position=position)  # NaN lines: no shift
+    # lines of NaN or ±inf: no shift (-inf - -inf would be NaN)
+    m = b.apply("where", b.apply("isfinite", m, position=position), m, 0.0, position=position)
     e = b.apply("exp", b.apply("sub", x, m, position=position), position=position)
-    return b.apply("add", b.apply("log", b.apply("cumsum", e, axis=axis, position=position), position=position), m,
-                   position=position)
+    c = b.apply("cumsum", e, axis=axis, position=position)
+    empty = b.apply("eq", c, 0.0, position=position)
+    safe = b.apply("log", b.apply("where", empty, 1.0, c, position=position), position=position)
+    return b.apply("where", empty, -math.inf, b.apply("add", safe, m, position=position), position=position)
 
 
 def _cumulative_extreme(fname: str, minimum: bool):
@@ -3747,9 +3755,13 @@ def _quantile(fname: str, scale: float):
                                             "interpolation": Static("linear")}, position)
         x = tensor(b, a["x"], fname, position)
         q = static(b, a["q"], "q", position)
+        if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
+            # several quantiles: stacked along a new first axis, as NumPy and PyTorch
+            parts = [lower(b, [a["x"], float(v)], {k: a[k] for k in ("axis", "keepdims", "interpolation")},
+                           position) for v in q]
+            return _stack(b, [Items(parts)], {"axis": 0}, position)
         if isinstance(q, bool) or not isinstance(q, (int, float)):
-            raise JacValueError(f"{fname}: q must be one number (jac takes one quantile at a time), got {q!r}",
-                                position)
+            raise JacValueError(f"{fname}: q must be a number or a list of numbers, got {q!r}", position)
         q = q / scale
         if not 0 <= q <= 1:
             raise JacValueError(f"{fname}: q must be in [0, {int(scale)}], got {q * scale:g}", position)
@@ -3848,15 +3860,16 @@ def _margin_ranking(b, a, position):
     x1, x2, y = (_arg_tensor(b, a, k, f, position) for k in ("x1", "x2", "target"))
     d = b.apply("mul", b.apply("neg", y, position=position), b.apply("sub", x1, x2, position=position),
                 position=position)
-    return b.apply("relu", b.apply("add", d, static(b, a["margin"], "margin", position), position=position),
-                   position=position)
+    # clamp_min(0), as PyTorch: at the kink the derivative passes (relu's would be 0)
+    return b.apply("clip", b.apply("add", d, static(b, a["margin"], "margin", position), position=position), 0.0,
+                   math.inf, position=position)
 
 
 def _hinge_embedding(b, a, position):
     f = "hinge_embedding_loss"
     x, y = _arg_tensor(b, a, "x", f, position), _arg_tensor(b, a, "target", f, position)
-    margin = b.apply("relu", b.apply("sub", static(b, a["margin"], "margin", position), x, position=position),
-                     position=position)
+    margin = b.apply("clip", b.apply("sub", static(b, a["margin"], "margin", position), x, position=position),
+                     0.0, math.inf, position=position)  # clamp_min(0), as PyTorch (the kink passes)
     on_margin = b.apply("where", b.apply("eq", y, 1.0, position=position), 0.0, margin, position=position)
     on_self = b.apply("where", b.apply("eq", y, -1.0, position=position), 0.0, x, position=position)
     return b.apply("add", on_margin, on_self, position=position)
@@ -3876,8 +3889,8 @@ def _cosine_embedding(b, a, position):
                    b.apply("add", total(x2, x2), 1e-12, position=position), position=position)
     cos = b.apply("div", total(x1, x2), b.apply("sqrt", mags, position=position), position=position)
     pos = b.apply("sub", 1.0, cos, position=position)
-    neg = b.apply("relu", b.apply("sub", cos, static(b, a["margin"], "margin", position), position=position),
-                  position=position)
+    neg = b.apply("clip", b.apply("sub", cos, static(b, a["margin"], "margin", position), position=position),
+                  0.0, math.inf, position=position)  # clamp_min(0), as PyTorch (the kink passes)
     pos = b.apply("where", b.apply("eq", y, 1.0, position=position), pos, 0.0, position=position)
     neg = b.apply("where", b.apply("eq", y, -1.0, position=position), neg, 0.0, position=position)
     return b.apply("add", pos, neg, position=position)
@@ -3976,12 +3989,10 @@ def _line(b, x: Tracer, axis: int, part: slice, position) -> Tracer:
 
 @function("diff")
 def _diff(b, args, kwargs, position):
-    """diff(x, n=1, dim=-1): differences of neighbours along ``dim``, ``n`` times."""
-    for key in ("prepend", "append"):
-        if kwargs.get(key) is not None:
-            raise JacValueError(f"diff(): {key}= is not supported by jac", position)
-    kwargs = {k: v for k, v in kwargs.items() if k not in ("prepend", "append")}
-    a = arguments("diff", args, kwargs, {"x": REQUIRED, "n": 1, "axis": -1}, position)
+    """diff(x, n=1, dim=-1, prepend=None, append=None): differences of neighbours along ``dim``, ``n``
+    times, of x with prepend and append joined to it along dim (a number fills one slice, as NumPy)."""
+    a = arguments("diff", args, kwargs, {"x": REQUIRED, "n": 1, "axis": -1, "prepend": None, "append": None},
+                  position)
     x = tensor(b, a["x"], "diff", position)
     if x.ndim == 0:
         raise JacShapeError("diff needs at least a vector, got a scalar", position)
@@ -3989,12 +4000,30 @@ def _diff(b, args, kwargs, position):
     if n < 0:
         raise JacValueError(f"diff(): n must be >= 0, got {n}", position)
     axis = _one_axis(b, a["axis"], x, position, "diff")
+    if a["prepend"] is not None or a["append"] is not None:
+        x = _diff_ends(b, x, axis, a["prepend"], a["append"], position)
     for _ in range(n):
         if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
             break
         x = b.apply("sub", _line(b, x, axis, slice(1, None), position), _line(b, x, axis, slice(None, -1), position),
                     position=position)
     return x
+
+
+def _diff_ends(b, x, axis, prepend, append, position) -> Tracer:
+    parts = []
+    for value in (prepend, x, append):
+        if value is None:
+            continue
+        t = tensor(b, value, "diff", position)
+        if t.ndim == 0:  # one slice of that value along the axis
+            t = b.apply("broadcast_to", t, shape=tuple(1 if i == axis else d for i, d in enumerate(x.shape)),
+                        position=position)
+        if t.ndim != x.ndim or any(d != e for i, (d, e) in enumerate(zip(t.shape, x.shape)) if i != axis):
+            raise JacShapeError(f"diff: prepend/append of shape {fmt(t.shape)} must match x {fmt(x.shape)} except "
+                                f"along axis {axis}", position)
+        parts.append(t)
+    return _concat(b, parts, axis, "diff", position)
 
 
 @function("trapezoid", "trapz")
@@ -4769,6 +4798,548 @@ def _polyval(b, args, kwargs, position):
     for i in range(count):
         y = b.apply("add", b.apply("mul", y, x, position=position), _take(b, p, (i,), position), position=position)
     return y
+
+
+# --- the second everyday sweep (benchmarks/vocab_sweep.py): activations, constructors, integrals,
+# conditioning, interpolation. Each lowers onto existing ops, which carry the derivatives.
+
+@function("prelu")
+def _prelu(b, args, kwargs, position):
+    """F.prelu(x, weight): x where x > 0, else weight · x; weight has one element or one per channel
+    (axis 1), as PyTorch (whose derivative at 0 is weight's side too)."""
+    a = arguments("prelu", args, kwargs, {"x": REQUIRED, "weight": REQUIRED}, position)
+    x, w = tensor(b, a["x"], "prelu", position), tensor(b, a["weight"], "prelu", position)
+    if w.ndim > 1:
+        raise JacShapeError(f"prelu: weight must be a scalar or a vector, got shape {fmt(w.shape)}", position)
+    count = _numel(w, position)
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if count != 1 and count != channels:
+        raise JacShapeError(f"prelu: weight has {count} elements; it needs 1 or one per channel (axis 1 of the "
+                            f"input, {channels})", position)
+    w = _reshape_to(b, w, (count,) + (1,) * (x.ndim - 2) if count > 1 else (), position)
+    slope = b.apply("mul", w, x, position=position)
+    return b.apply("where", b.apply("gt", x, 0.0, position=position), x, slope, position=position)
+
+
+@function("rrelu")
+def _rrelu(b, args, kwargs, position):
+    """F.rrelu(x, lower=1/8, upper=1/3, training=False): leaky_relu with slope (lower + upper) / 2; in
+    training it draws a random slope per element, which jac refuses."""
+    a = arguments("rrelu", args, kwargs, {"x": REQUIRED, "lower": 1 / 8, "upper": 1 / 3, "training": False},
+                  position)
+    lower, upper = (_number(b, a[k], f"rrelu {k}", position) for k in ("lower", "upper"))
+    if lower > upper:
+        raise JacValueError(f"rrelu(): lower ({lower:g}) must not be greater than upper ({upper:g})", position)
+    if _flag(b, a["training"], "training", "rrelu", position):
+        raise JacValueError("F.rrelu(x, training=True) is random: each element gets a slope drawn between lower "
+                            "and upper, so it has no one Jacobian. Write training=False (slope (lower + upper) / "
+                            "2), or bind the slopes r and write torch.where(x >= 0, x, r * x)", position)
+    return b.apply("leaky_relu", tensor(b, a["x"], "rrelu", position), slope=(lower + upper) / 2, position=position)
+
+
+@function("gumbel_softmax")
+def _gumbel_softmax(b, args, kwargs, position):
+    """F.gumbel_softmax: random (Gumbel noise), refused with what to write instead."""
+    raise JacValueError("F.gumbel_softmax adds random Gumbel noise: each call gives other values, so it has no one "
+                        "Jacobian. Bind the noise as an input g (g = -log(-log(u)) for uniform u) and write "
+                        "F.softmax((logits + g) / tau, dim=-1)", position)
+
+
+def _float_of(b, args, kwargs, position):
+    # float('inf'), float('-inf'), float('nan'), float('1.5'): a number, as Python reads it; float(x)
+    # of an array keeps it (jac computes in one dtype)
+    a = arguments("float", args, kwargs, {"x": REQUIRED}, position)
+    text = a["x"].value if isinstance(a["x"], Static) else None
+    if not isinstance(text, str):
+        return _identity("float")(b, args, kwargs, position)
+    try:
+        return b.const(float(text), position)
+    except ValueError:
+        raise JacValueError(f"float(): {text!r} is not a number", position) from None
+
+
+FUNCTIONS["float"] = _float_of
+
+
+def _new_filled(fname, fill):
+    """x.new_zeros(size) / new_ones / new_full(size, fill_value): a constant of that size."""
+    def lower(b, args, kwargs, position):
+        kwargs = dict(kwargs)
+        dtype = _value_options(b, kwargs, fname, position)
+        if not args:
+            raise JacParseError(f"{fname}() is missing its array", position)
+        tensor(b, args[0], fname, position)
+        rest = list(args[1:])
+        value = fill
+        if fill is None:
+            if "fill_value" in kwargs:
+                value = kwargs.pop("fill_value")
+            elif len(rest) == 2:
+                value = rest.pop()
+            else:
+                raise JacParseError(f"{fname}() takes (size, fill_value)", position)
+            value = _number(b, value, f"{fname} fill_value", position)
+        for key in [k for k in kwargs if k not in ("size", "shape")]:
+            raise JacParseError(f"{fname}() has no argument '{key}' (it takes size)", position)
+        if "size" in kwargs:
+            kwargs["shape"] = kwargs.pop("size")
+        shape = _checked(b, _shape_args(b, rest, kwargs, fname, position), fname, position)
+        return as_dtype(b, b.const(np.full(shape, value, dtype=b.dtype), position), dtype, position)
+    return lower
+
+
+FUNCTIONS["new_zeros"] = _new_filled("new_zeros", 0.0)
+FUNCTIONS["new_ones"] = _new_filled("new_ones", 1.0)
+FUNCTIONS["new_full"] = _new_filled("new_full", None)
+
+
+@function("vander")
+def _vander(b, args, kwargs, position):
+    """vander(x, N=len(x), increasing=False): the columns x⁰, x¹, … (reversed unless increasing), each
+    the one before times x, as NumPy and PyTorch build them (so x = 0 has its derivative)."""
+    a = arguments("vander", args, kwargs, {"x": REQUIRED, "N": None, "increasing": False}, position)
+    x = tensor(b, a["x"], "vander", position)
+    _need_ndim("vander", x, (1,), position)
+    n = _concrete(x, "vander", position)[0]
+    count = n if a["N"] is None else static_int(b, a["N"], "N", position)
+    if count < 0:
+        raise JacValueError(f"vander(): N must be >= 0, got {count}", position)
+    _checked(b, (n, count), "vander", position)
+    if count == 0:
+        return b.const(np.zeros((n, 0), dtype=b.dtype), position)
+    column = b.const(np.ones(n, dtype=b.dtype), position)
+    columns = [column]
+    for _ in range(count - 1):
+        column = x if len(columns) == 1 else b.apply("mul", column, x, position=position)
+        columns.append(column)
+    if not _flag(b, a["increasing"], "increasing", "vander", position):
+        columns.reverse()
+    return _stack(b, [Items(columns)], {"axis": 1}, position)
+
+
+@function("cumulative_trapezoid", "cumtrapz")
+def _cumulative_trapezoid(b, args, kwargs, position):
+    """torch.cumulative_trapezoid(y, x=None, dx=1, dim=-1): the running trapezoidal sums (one fewer than y)."""
+    a = arguments("cumulative_trapezoid", args, kwargs, {"y": REQUIRED, "x": None, "dx": None, "axis": -1}, position)
+    y = tensor(b, a["y"], "cumulative_trapezoid", position)
+    if y.ndim == 0:
+        raise JacShapeError("cumulative_trapezoid needs at least a vector, got a scalar", position)
+    axis = _one_axis(b, a["axis"], y, position, "cumulative_trapezoid")
+    if a["x"] is not None and a["dx"] is not None:
+        raise JacValueError("cumulative_trapezoid(): give x or dx, not both", position)
+    mids = b.apply("add", _line(b, y, axis, slice(1, None), position), _line(b, y, axis, slice(None, -1), position),
+                   position=position)
+    if a["x"] is not None:
+        x = tensor(b, a["x"], "cumulative_trapezoid", position)
+        if x.ndim == 1 and y.ndim > 1:
+            if x.shape[0] != y.shape[axis]:
+                raise JacShapeError(f"cumulative_trapezoid: x of shape {fmt(x.shape)} must have the length of y's "
+                                    f"axis {axis}, {y.shape[axis]}", position)
+            x = b.apply("reshape", x, shape=tuple(d if i == axis else 1 for i, d in enumerate(y.shape)),
+                        position=position)
+        step = _diff(b, [x], {"axis": axis if x.ndim == y.ndim else -1}, position)
+    else:
+        step = 1.0 if a["dx"] is None else _number(b, a["dx"], "dx", position)
+    terms = b.apply("mul", b.apply("mul", mids, step, position=position), 0.5, position=position)
+    if terms.shape != mids.shape:
+        raise JacShapeError(f"cumulative_trapezoid: x does not match y of shape {fmt(y.shape)}", position)
+    if terms.shape[axis] == 0:
+        return terms
+    return b.apply("cumsum", terms, axis=axis, position=position)
+
+
+@function("cartesian_prod")
+def _cartesian_prod(b, args, kwargs, position):
+    """torch.cartesian_prod(a, b, ...): every combination of the vectors' elements, one per row."""
+    if kwargs:
+        raise JacParseError("cartesian_prod() takes only vectors", position)
+    if not args:
+        raise JacParseError("cartesian_prod() needs at least one vector", position)
+    xs = [tensor(b, x, "cartesian_prod", position) for x in args]
+    for x in xs:
+        _need_ndim("cartesian_prod", x, (1,), position)
+    if len(xs) == 1:
+        return xs[0]
+    sizes = tuple(_concrete(x, "cartesian_prod", position)[0] for x in xs)
+    _checked(b, (int(np.prod(sizes)), len(xs)), "cartesian_prod", position)
+    grid = np.indices(sizes).reshape(len(xs), -1)
+    return _stack(b, [Items([_take(b, x, (g,), position) for x, g in zip(xs, grid)])], {"axis": 1}, position)
+
+
+def _triangle_indices(fname, lower_part, library):
+    """torch.tril_indices(row, col, offset=0): a (2, N) constant; np.tril_indices(n, k=0, m=n): two."""
+    def lower(b, args, kwargs, position):
+        kwargs = {("offset" if k == "k" else k): v for k, v in kwargs.items()}
+        params = {"row": REQUIRED, "col": REQUIRED, "offset": 0} if library == "torch" else \
+            {"row": REQUIRED, "offset": 0, "col": None}
+        kwargs = {({"n": "row", "m": "col"}.get(k, k) if library != "torch" else k): v for k, v in kwargs.items()}
+        a = arguments(fname, args, kwargs, params, position)
+        row = static_int(b, a["row"], "row", position)
+        col = row if a["col"] is None else static_int(b, a["col"], "col", position)
+        if row < 0 or col < 0:
+            raise JacValueError(f"{fname}(): sizes must be >= 0, got {row} and {col}", position)
+        _checked(b, (row, col), fname, position)
+        offset = static_int(b, a["offset"], "offset", position)
+        pick = (np.tril_indices if lower_part else np.triu_indices)(row, offset, col)
+        if library == "torch":
+            return b.const(np.asarray(pick, dtype=b.dtype).reshape(2, -1), position)
+        return Items([b.const(np.asarray(i, dtype=b.dtype), position) for i in pick])
+    lower.__doc__ = (f"the rows and columns of the {'lower' if lower_part else 'upper'} triangle (constants): "
+                     "PyTorch's as one (2, N) array, NumPy's as two")
+    return lower
+
+
+for _library in ("torch", "numpy"):
+    variant(_library, "tril_indices")(_triangle_indices("tril_indices", True, _library))
+    variant(_library, "triu_indices")(_triangle_indices("triu_indices", False, _library))
+
+
+@function("gradient")
+def _gradient(b, args, kwargs, position, library="numpy"):
+    """np.gradient(f, spacing, axis=None, edge_order=1): central differences inside, one-sided (first or
+    second order) at the ends, as NumPy; several axes give a tuple. A number per axis as the spacing;
+    coordinate arrays are refused."""
+    edge = static_int(b, kwargs.get("edge_order", 1), "edge_order", position)
+    if edge not in (1, 2):
+        raise JacValueError(f"gradient(): edge_order must be 1 or 2, got {edge}", position)
+    kwargs = {("axis" if k == "dim" else k): v for k, v in kwargs.items() if k != "edge_order"}
+    if library == "torch":
+        a = arguments("gradient", args, kwargs, {"f": REQUIRED, "spacing": 1.0, "axis": None}, position)
+        f, spacing = tensor(b, a["f"], "gradient", position), a["spacing"]
+        if isinstance(spacing, Items):
+            spacing = list(spacing)
+        else:  # spacing=[0.5, 2.0]: PyTorch's list of numbers, one per dim
+            values = static(b, spacing, "spacing", position)
+            spacing = [float(v) for v in values] if type(values) is tuple else [spacing]
+    else:
+        a = arguments("gradient", args[:1], {k: v for k, v in kwargs.items() if k == "axis"},
+                      {"f": REQUIRED, "axis": None}, position)
+        for key in kwargs:
+            if key != "axis":
+                raise JacParseError(f"gradient() has no argument '{key}' (it takes f, *varargs, axis, edge_order)",
+                                    position)
+        f, spacing = tensor(b, a["f"], "gradient", position), list(args[1:]) or [1.0]
+    axes = axes_of(b, a["axis"], f, position, "gradient")
+    if len(spacing) == 1:
+        spacing = spacing * len(axes)
+    if len(spacing) != len(axes):
+        raise JacValueError(f"gradient(): {len(spacing)} spacings for {len(axes)} axes", position)
+    steps = []
+    for h in spacing:
+        if isinstance(h, Tracer) and b.nodes[h.id].op == "const" and np.ndim(b.nodes[h.id].value) > 0:
+            raise JacValueError("gradient(): coordinate arrays (non-uniform spacing) are not supported by jac; "
+                                "give the spacing as a number", position)
+        steps.append(_number(b, h, "gradient spacing", position))
+    parts = [_gradient_along(b, f, axis, h, edge, position) for axis, h in zip(axes, steps)]
+    return parts[0] if len(parts) == 1 and library != "torch" else Items(parts)
+
+
+def _gradient_along(b, f, axis, h, edge, position) -> Tracer:
+    n = _concrete(f, "gradient", position)[axis]
+    if n < edge + 1:
+        raise JacShapeError(f"gradient needs at least {edge + 1} elements along axis {axis} for edge_order={edge}, "
+                            f"got {n}", position)
+
+    def at(part):
+        return _line(b, f, axis, part, position)
+
+    def combination(terms):
+        out = None
+        for weight, part in terms:
+            term = b.apply("mul", at(part), weight, position=position)
+            out = term if out is None else b.apply("add", out, term, position=position)
+        return out
+
+    inner = b.apply("div", b.apply("sub", at(slice(2, None)), at(slice(None, -2)), position=position), 2.0 * h,
+                    position=position)
+    if edge == 1:
+        first = b.apply("div", b.apply("sub", at(slice(1, 2)), at(slice(0, 1)), position=position), h,
+                        position=position)
+        last = b.apply("div", b.apply("sub", at(slice(n - 1, n)), at(slice(n - 2, n - 1)), position=position), h,
+                       position=position)
+    else:
+        first = combination([(-1.5 / h, slice(0, 1)), (2.0 / h, slice(1, 2)), (-0.5 / h, slice(2, 3))])
+        last = combination([(0.5 / h, slice(n - 3, n - 2)), (-2.0 / h, slice(n - 2, n - 1)),
+                            (1.5 / h, slice(n - 1, n))])
+    return _concat(b, [first, inner, last], axis, "gradient", position)
+
+
+variant("torch", "gradient")(lambda b, args, kwargs, position: _gradient(b, args, kwargs, position, "torch"))
+
+
+def _singular_values(b, x, fname, position) -> Tracer:
+    if x.ndim < 2:
+        raise JacShapeError(f"{fname} needs a matrix, got shape {fmt(x.shape)}", position)
+    return _svd_of(b, x, fname, position)[1]
+
+
+@function("cond")
+def _cond(b, args, kwargs, position):
+    """cond(A, p=None): σ_max / σ_min for p None, 2 (-2: its inverse); otherwise ‖A‖_p ‖A⁻¹‖_p."""
+    a = arguments("cond", args, kwargs, {"x": REQUIRED, "ord": None}, position)
+    x = tensor(b, a["x"], "cond", position)
+    order = static(b, a["ord"], "p", position)
+    if order in (None, 2, -2):
+        s = _singular_values(b, x, "cond", position)
+        big = b.apply("max", s, axes=(s.ndim - 1,), position=position)
+        small = b.apply("min", s, axes=(s.ndim - 1,), position=position)
+        return b.apply("div", *((big, small) if order != -2 else (small, big)), position=position)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise JacShapeError(f"cond with p={order!r} needs square matrices, got shape {fmt(x.shape)}", position)
+    axes = (x.ndim - 2, x.ndim - 1)
+    inverse = b.apply("inv", x, position=position)
+    return b.apply("mul", _matrix_norm(b, x, order, axes, False, position),
+                   _matrix_norm(b, inverse, order, axes, False, position), position=position)
+
+
+@function("matrix_rank")
+def _matrix_rank(b, args, kwargs, position):
+    """matrix_rank(A, tol=None, hermitian=False; PyTorch also atol=, rtol=): the count of singular values
+    above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch; no derivative."""
+    a = arguments("matrix_rank", args, kwargs, {"x": REQUIRED, "tol": None, "hermitian": False, "atol": None,
+                                                "rtol": None}, position)
+    x = tensor(b, a["x"], "matrix_rank", position)
+    _flag(b, a["hermitian"], "hermitian", "matrix_rank", position)  # the same singular values either way
+    if x.ndim < 2:
+        if x.ndim == 0:
+            raise JacShapeError("matrix_rank needs a vector or a matrix, got a scalar", position)
+        x = _reshape_to(b, x, (1,) + tuple(x.shape), position)  # NumPy: a vector's rank is 0 or 1
+    s = b.apply("detach", _singular_values(b, x, "matrix_rank", position), position=position)
+    top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
+    given = {k: None if a[k] is None else _number(b, a[k], k, position) for k in ("tol", "atol", "rtol")}
+    if given["tol"] is not None:
+        tol = given["tol"]
+    else:
+        rtol = given["rtol"]
+        if rtol is None:
+            rtol = 0.0 if given["atol"] is not None else float(np.finfo(b.dtype).eps) * max(x.shape[-2:])
+        tol = b.apply("mul", top, rtol, position=position)
+        if given["atol"] is not None:
+            tol = b.apply("maximum", tol, given["atol"], position=position)
+    above = b.apply("gt", s, tol, position=position)
+    return b.apply("sum", above, axes=(s.ndim - 1,), position=position)
+
+
+@variant("numpy", "vdot")
+def _np_vdot(b, args, kwargs, position):
+    """np.vdot(a, b): the dot product of the two arrays flattened (same number of elements)."""
+    x, y = _two("vdot", b, args, kwargs, position)
+    if _numel(x, position) != _numel(y, position):
+        raise JacShapeError(f"vdot needs arrays of one size, got shapes {fmt(x.shape)} and {fmt(y.shape)}", position)
+    x, y = (_reshape_to(b, t, (_numel(t, position),), position) for t in (x, y))
+    return b.apply("sum", b.apply("mul", x, y, position=position), axes=(0,), position=position)
+
+
+@variant("numpy", "trace")
+def _np_trace(b, args, kwargs, position):
+    """np.trace(a, offset=0, axis1=0, axis2=1): the sum of the diagonal (the other axes kept)."""
+    a = arguments("trace", args, kwargs, {"x": REQUIRED, "offset": 0, "axis1": 0, "axis2": 1}, position)
+    d = _diagonal(b, [a["x"], a["offset"], a["axis1"], a["axis2"]], {}, position)
+    return b.apply("sum", d, axes=(d.ndim - 1,), position=position)
+
+
+@function("correlate")
+def _correlate(b, args, kwargs, position):
+    """np.correlate(a, v, mode='valid'): Σₙ a[n + k] v[n], the convolution with v reversed."""
+    a = arguments("correlate", args, kwargs, {"x": REQUIRED, "v": REQUIRED, "mode": Static("valid")}, position)
+    x, v = tensor(b, a["x"], "correlate", position), tensor(b, a["v"], "correlate", position)
+    if v.ndim != 1:
+        raise JacShapeError(f"correlate needs two vectors, got shapes {fmt(x.shape)} and {fmt(v.shape)}", position)
+    flipped = _take(b, v, (slice(None, None, -1),), position)
+    return _convolve(b, [x, flipped], {"mode": a["mode"]}, position)
+
+
+@function("addr")
+def _addr(b, args, kwargs, position):
+    """torch.addr(input, vec1, vec2, beta=1, alpha=1): beta · input + alpha · outer(vec1, vec2)."""
+    a = arguments("addr", args, kwargs, {"input": REQUIRED, "vec1": REQUIRED, "vec2": REQUIRED, "beta": 1.0,
+                                         "alpha": 1.0}, position)
+    x, y = tensor(b, a["vec1"], "addr", position), tensor(b, a["vec2"], "addr", position)
+    _need_ndim("addr", x, (1,), position, "first vector")
+    _need_ndim("addr", y, (1,), position, "second vector")
+    column = _reshape_to(b, x, (x.shape[0], 1), position)
+    row = _reshape_to(b, y, (1, y.shape[0]), position)
+    return FUNCTIONS["addmm"](b, [a["input"], column, row], {"beta": a["beta"], "alpha": a["alpha"]}, position)
+
+
+@function("pdist")
+def _pdist(b, args, kwargs, position):
+    """F.pdist(x, p=2): the p-norm distances between rows i < j of an (N, M) matrix, row by row."""
+    a = arguments("pdist", args, kwargs, {"x": REQUIRED, "ord": 2.0}, position)
+    x = tensor(b, a["x"], "pdist", position)
+    _need_ndim("pdist", x, (2,), position)
+    n = _concrete(x, "pdist", position)[0]
+    i, j = np.triu_indices(n, 1)
+    _checked(b, (len(i), x.shape[1]), "pdist", position)
+    d = b.apply("sub", _take(b, x, (i,), position), _take(b, x, (j,), position), position=position)
+    return _vector_norm(b, d, static(b, a["ord"], "p", position), (1,), False, position)
+
+
+@function("bilinear")
+def _bilinear(b, args, kwargs, position):
+    """F.bilinear(x1 (..., n), x2 (..., m), weight (o, n, m), bias=None (o,)): x1ᵀ W_k x2 + b_k."""
+    a = arguments("bilinear", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED, "weight": REQUIRED, "bias": None},
+                  position)
+    x1, x2, w = (tensor(b, a[k], "bilinear", position) for k in ("x1", "x2", "weight"))
+    if w.ndim != 3 or x1.ndim < 1 or x2.ndim < 1 or x1.shape[-1] != w.shape[1] or x2.shape[-1] != w.shape[2] \
+            or x1.shape[:-1] != x2.shape[:-1]:
+        raise JacShapeError(f"bilinear needs x1 (..., n), x2 (..., m) and weight (o, n, m), got {fmt(x1.shape)}, "
+                            f"{fmt(x2.shape)} and {fmt(w.shape)}", position)
+    out = einsum_of(b, "...i,kij,...j->...k", [x1, w, x2], position)
+    if a["bias"] is None:
+        return out
+    bias = tensor(b, a["bias"], "bilinear", position)
+    if bias.shape != (w.shape[0],):
+        raise JacShapeError(f"bilinear: bias must have shape ({w.shape[0]},), got {fmt(bias.shape)}", position)
+    return b.apply("add", out, bias, position=position)
+
+
+def _nan_extreme(fname: str, maximum: bool):
+    """np.nanmax / np.nanmin: NaN elements skipped; a line of NaN alone gives NaN (as NumPy)."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        axes = axes_of(b, a["axis"], x, position, fname)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        present = b.apply("eq", x, x, position=position)
+        filled = b.apply("where", present, x, -math.inf if maximum else math.inf, position=position)
+        out = b.apply("max" if maximum else "min", filled, axes=axes, keepdims=keepdims, position=position)
+        some = b.apply("max", present, axes=axes, keepdims=keepdims, position=position)
+        return b.apply("where", some, out, math.nan, position=position)
+    return lower
+
+
+FUNCTIONS["nanmax"] = _nan_extreme("nanmax", True)
+FUNCTIONS["nanmin"] = _nan_extreme("nanmin", False)
+
+
+@function("copysign")
+def _copysign(b, args, kwargs, position):
+    """copysign(x, y): |x| with the sign bit of y (-0 counts as negative); no derivative by y, and by x
+    0 at x = 0, as PyTorch."""
+    x, y = _two("copysign", b, args, kwargs, position)
+    size = b.apply("abs", x, position=position)
+    negative = boolean(b, b.apply("signbit", y, position=position))
+    return b.apply("where", negative, b.apply("neg", size, position=position), size, position=position)
+
+
+@variant("numpy", "select")
+def _np_select(b, args, kwargs, position):
+    """np.select(condlist, choicelist, default=0): the choice of the first true condition, element by element."""
+    a = arguments("select", args, kwargs, {"condlist": REQUIRED, "choicelist": REQUIRED, "default": 0.0}, position)
+    if not isinstance(a["condlist"], Items) or not isinstance(a["choicelist"], Items):
+        raise JacValueError("np.select needs a list of conditions and a list of choices: "
+                            "np.select([x > 0, x < -1], [x, -x], 0)", position)
+    conditions = [tensor(b, c, "select", position) for c in a["condlist"]]
+    choices = [tensor(b, c, "select", position) for c in a["choicelist"]]
+    if len(conditions) != len(choices):
+        raise JacValueError(f"np.select: {len(conditions)} conditions and {len(choices)} choices; they must pair up",
+                            position)
+    for c in conditions:
+        if not is_boolean(b, c):
+            raise JacValueError("np.select: each condition must be a boolean (a comparison such as x > 0)", position)
+    out = tensor(b, a["default"], "select", position)
+    for c, choice in reversed(list(zip(conditions, choices))):
+        out = b.apply("where", c, choice, out, position=position)
+    return out
+
+
+@function("interp")
+def _interp(b, args, kwargs, position):
+    """np.interp(x, xp, fp, left=fp[0], right=fp[-1]): piecewise linear through (xp, fp); xp a constant,
+    increasing vector, x and fp may be inputs. At a knot the segment to its right is used (its slope
+    is the derivative there)."""
+    a = arguments("interp", args, kwargs, {"x": REQUIRED, "xp": REQUIRED, "fp": REQUIRED, "left": None,
+                                           "right": None, "period": None}, position)
+    if a["period"] is not None:
+        raise JacValueError("interp(): period= is not supported by jac", position)
+    x, fp = tensor(b, a["x"], "interp", position), tensor(b, a["fp"], "interp", position)
+    xp = tensor(b, a["xp"], "interp", position)
+    if b.nodes[xp.id].op != "const":
+        raise JacValueError("interp(): xp (the knots) must be a constant; x and fp may be inputs", position)
+    knots = np.asarray(b.nodes[xp.id].value, dtype=np.float64)
+    if knots.ndim != 1 or fp.ndim != 1 or fp.shape[0] != knots.shape[0] or knots.shape[0] == 0:
+        raise JacShapeError(f"interp needs xp and fp of one length, got shapes {fmt(knots.shape)} and "
+                            f"{fmt(fp.shape)}", position)
+    if not np.all(np.diff(knots) > 0):
+        raise JacValueError("interp(): xp must be strictly increasing", position)
+    at = [_take(b, fp, (k,), position) for k in range(len(knots))]
+    left = at[0] if a["left"] is None else tensor(b, a["left"], "interp", position)
+    right = at[-1] if a["right"] is None else tensor(b, a["right"], "interp", position)
+    out = b.apply("where", b.apply("eq", x, float(knots[-1]), position=position), at[-1], math.nan,
+                  position=position)  # NaN where x is NaN: no comparison below holds
+    for k in range(len(knots) - 1):
+        lo, hi = float(knots[k]), float(knots[k + 1])
+        slope = b.apply("div", b.apply("sub", at[k + 1], at[k], position=position), hi - lo, position=position)
+        line = b.apply("add", b.apply("mul", slope, b.apply("sub", x, lo, position=position), position=position),
+                       at[k], position=position)
+        inside = logical("and", b, [boolean(b, b.apply("ge", x, lo, position=position)),
+                                    boolean(b, b.apply("lt", x, hi, position=position))], position)
+        out = b.apply("where", inside, line, out, position=position)
+    out = b.apply("where", b.apply("gt", x, float(knots[-1]), position=position), right, out, position=position)
+    return b.apply("where", b.apply("lt", x, float(knots[0]), position=position), left, out, position=position)
+
+
+@function("multi_margin_loss")
+def _multi_margin_loss(b, args, kwargs, position):
+    """F.multi_margin_loss(input (N, C) or (C,), target, p=1, margin=1, weight=None): Σ_(j ≠ y)
+    max(0, margin − x[y] + x[j])^p / C per sample, times weight[y]; the derivative is 0 at the kink, as
+    PyTorch's (which tests z > 0)."""
+    fname = "multi_margin_loss"
+    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "ord": 1, "margin": 1.0, "weight": None,
+                                         "reduction": Static("mean")}, position)
+    x, t = tensor(b, a["x"], fname, position), tensor(b, a["target"], fname, position)
+    if x.ndim not in (1, 2) or t.shape != x.shape[:-1]:
+        raise JacShapeError(f"{fname} needs input (N, C) with target (N,), or (C,) with one target, got "
+                            f"{fmt(x.shape)} and {fmt(t.shape)}", position)
+    p = static(b, a["ord"], "p", position)
+    if p not in (1, 2) or isinstance(p, bool):
+        raise JacValueError(f"{fname}(): p must be 1 or 2 (as PyTorch), got {p!r}", position)
+    margin = _number(b, a["margin"], "margin", position)
+    reduction = _reduction_of(b, a["reduction"], fname, position)
+    axis, hot, _, weight = _class_targets(b, x, t, a["weight"], None, fname, position)
+    mine = b.apply("ne", hot, 0.0, position=position)
+    own = b.apply("sum", b.apply("where", mine, x, 0.0, position=position), axes=(axis,), keepdims=True,
+                  position=position)
+    z = b.apply("relu", b.apply("add", b.apply("sub", x, own, position=position), margin, position=position),
+                position=position)
+    if p == 2:
+        z = b.apply("mul", z, z, position=position)
+    others = b.apply("where", mine, 0.0, z, position=position)
+    loss = b.apply("div", b.apply("sum", others, axes=(axis,), position=position), float(x.shape[axis]),
+                   position=position)
+    if weight is not None:
+        picked = b.apply("sum", b.apply("where", mine, weight, 0.0, position=position), axes=(axis,),
+                         position=position)
+        loss = b.apply("mul", loss, picked, position=position)
+    return _reduced_loss(b, loss, reduction, position)
+
+
+def _nan_spread(fname: str, root: bool):
+    """np.nanvar / np.nanstd(x, axis=None, ddof=0, keepdims=False): of the elements that are not NaN."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": 0, "keepdims": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        axes = axes_of(b, a["axis"], x, position, fname)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        ddof = _number(b, a["ddof"], "ddof", position)
+        present = b.apply("eq", x, x, position=position)
+        count = b.apply("sum", present, axes=axes, keepdims=True, position=position)
+        clean = b.apply("where", present, x, 0.0, position=position)
+        mean = b.apply("div", b.apply("sum", clean, axes=axes, keepdims=True, position=position), count,
+                       position=position)
+        d = b.apply("where", present, b.apply("sub", x, mean, position=position), 0.0, position=position)
+        total = b.apply("sum", b.apply("mul", d, d, position=position), axes=axes, keepdims=keepdims,
+                        position=position)
+        if not keepdims:
+            count = b.apply("sum", present, axes=axes, keepdims=False, position=position)
+        var = b.apply("div", total, b.apply("sub", count, ddof, position=position), position=position)
+        return b.apply("sqrt", var, position=position) if root else var
+    return lower
+
+
+FUNCTIONS["nanvar"] = _nan_spread("nanvar", False)
+FUNCTIONS["nanstd"] = _nan_spread("nanstd", True)
 
 
 # --- a 0-d tensor along dim 0 ---------------------------------------------------------------------
