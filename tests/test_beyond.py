@@ -193,8 +193,10 @@ def test_derivative_is_planned_against_the_budget():
     err = jac("derivative", "sin(A @ x)", "A:30x30", "x:30", "--wrt", "x", "--order", "4", "--max-memory", "1M", code=2)
     assert "nothing was allocated" in err.output
     assert jac("derivative", "x", "x=1", "--order", "0", code=2)
-    with pytest.raises(JacUsageError, match="one input"):
+    with pytest.raises(JacUsageError, match=r"one input, not 2 \(x, y\): name one with --wrt .*jac hessian"):
         api.derivative("x * y", {"x": 1.0, "y": 2.0})
+    err = jac("derivative", "x * y", "x=1", "y=2", "--order", "2", "--wrt", "x", "--wrt", "y", code=2)
+    assert "not 2 (x, y): name one with --wrt" in err.output
 
 
 def test_diff_order_k_is_the_symbolic_counterpart():

@@ -533,9 +533,13 @@ def derivative(expr: str, bindings=None, order: int = 2, wrt=None, dtype="float6
 
 def derivative_input(problem: Problem) -> str:
     """The one input a derivative of any order is taken by (``--wrt``, or the only input)."""
-    if len(problem.wrt) != 1:
-        raise JacUsageError(f"a derivative of any order is taken with respect to one input; name it with --wrt "
-                            f"(inputs: {', '.join(problem.wrt) or 'none'})")
+    if not problem.wrt:
+        raise JacUsageError("a derivative of any order is taken with respect to one input, and this expression "
+                            "has none to differentiate")
+    if len(problem.wrt) != 1:  # the inputs by default, or several --wrt: either way, one must be chosen
+        raise JacUsageError(f"a derivative of any order is taken with respect to one input, not {len(problem.wrt)} "
+                            f"({', '.join(problem.wrt)}): name one with --wrt (mixed second derivatives, every "
+                            "pair of inputs: jac hessian)")
     return problem.wrt[0]
 
 
