@@ -4034,19 +4034,29 @@ def _trapezoid(b, args, kwargs, position):
     if y.ndim == 0:
         raise JacShapeError("trapezoid needs at least a vector, got a scalar", position)
     axis = _one_axis(b, a["axis"], y, position, "trapezoid")
+    dx = None if a["x"] is not None else 1.0 if a["dx"] is None else static(b, a["dx"], "dx", position)  # x wins
+    terms, _ = _trapezoids(b, y, axis, a["x"], dx, "trapezoid", position)
+    return b.apply("sum", terms, axes=(axis,), position=position)
+
+
+def _trapezoids(b, y, axis: int, x, dx, fname: str, position, strict: bool = False) -> tuple:
+    """``(terms, mids)``: each trapezoid's area along ``axis``, ``(x_(i+1) - x_i)(y_i + y_(i+1)) / 2`` (or ``dx``
+    for the step when ``x`` is None), and the sums ``y_i + y_(i+1)``. A vector ``x`` beside an array ``y`` is laid
+    along ``axis``; with ``strict`` one of another length is refused here (else broadcasting refuses it later)."""
     mids = b.apply("add", _line(b, y, axis, slice(1, None), position), _line(b, y, axis, slice(None, -1), position),
                    position=position)
-    if a["x"] is not None:
-        x = tensor(b, a["x"], "trapezoid", position)
+    if x is None:
+        step = dx
+    else:
+        x = tensor(b, x, fname, position)
         if x.ndim == 1 and y.ndim > 1:
+            if strict and x.shape[0] != y.shape[axis]:
+                raise JacShapeError(f"{fname}: x of shape {fmt(x.shape)} must have the length of y's "
+                                    f"axis {axis}, {y.shape[axis]}", position)
             x = b.apply("reshape", x, shape=tuple(d if i == axis else 1 for i, d in enumerate(y.shape)) if
                         x.shape[0] == y.shape[axis] else x.shape, position=position)
         step = _diff(b, [x], {"axis": axis if x.ndim == y.ndim else -1}, position)
-    else:
-        dx = 1.0 if a["dx"] is None else static(b, a["dx"], "dx", position)
-        step = dx
-    terms = b.apply("mul", b.apply("mul", mids, step, position=position), 0.5, position=position)
-    return b.apply("sum", terms, axes=(axis,), position=position)
+    return b.apply("mul", b.apply("mul", mids, step, position=position), 0.5, position=position), mids
 
 
 @function("ptp")
@@ -4927,20 +4937,8 @@ def _cumulative_trapezoid(b, args, kwargs, position):
     axis = _one_axis(b, a["axis"], y, position, "cumulative_trapezoid")
     if a["x"] is not None and a["dx"] is not None:
         raise JacValueError("cumulative_trapezoid(): give x or dx, not both", position)
-    mids = b.apply("add", _line(b, y, axis, slice(1, None), position), _line(b, y, axis, slice(None, -1), position),
-                   position=position)
-    if a["x"] is not None:
-        x = tensor(b, a["x"], "cumulative_trapezoid", position)
-        if x.ndim == 1 and y.ndim > 1:
-            if x.shape[0] != y.shape[axis]:
-                raise JacShapeError(f"cumulative_trapezoid: x of shape {fmt(x.shape)} must have the length of y's "
-                                    f"axis {axis}, {y.shape[axis]}", position)
-            x = b.apply("reshape", x, shape=tuple(d if i == axis else 1 for i, d in enumerate(y.shape)),
-                        position=position)
-        step = _diff(b, [x], {"axis": axis if x.ndim == y.ndim else -1}, position)
-    else:
-        step = 1.0 if a["dx"] is None else _number(b, a["dx"], "dx", position)
-    terms = b.apply("mul", b.apply("mul", mids, step, position=position), 0.5, position=position)
+    dx = None if a["x"] is not None else 1.0 if a["dx"] is None else _number(b, a["dx"], "dx", position)
+    terms, mids = _trapezoids(b, y, axis, a["x"], dx, "cumulative_trapezoid", position, strict=True)
     if terms.shape != mids.shape:
         raise JacShapeError(f"cumulative_trapezoid: x does not match y of shape {fmt(y.shape)}", position)
     if terms.shape[axis] == 0:
