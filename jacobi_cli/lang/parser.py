@@ -228,6 +228,11 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         for stmt in module.body[:-1]:
+            if isinstance(stmt, ast.Expr):  # no effect in a language without side effects: a slip (1;2 for [1, 2])
+                raise JacParseError("this statement's value is never used: only the last statement is the result "
+                                    "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
+                                    "a vector is [1, 2], a matrix [[1, 2], [3, 4]])",
+                                    self.source.at(stmt))
             self.statement(stmt)
         last = module.body[-1]
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
