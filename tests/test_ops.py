@@ -45,6 +45,7 @@ CASES = {
     "matmul": [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 2))],
     "trace": [(((3, 3),), {})],
     "det": [(("square",), {})],
+    "cofactor": [(("square",), {})],
     "inv": [(("square",), {})],
 }
 for name in ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin",

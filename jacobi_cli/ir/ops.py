@@ -920,18 +920,70 @@ def _inv_impl(a):
         raise JacValueError(f"inv: the matrix is singular, so it has no inverse (shape {fmt(np.shape(a))})") from None
 
 
-def _inv_of(a):
+def _cofactor_impl(a):
+    """The cofactor matrix adj(A)ᵀ = d det(A) / dA, a polynomial in A, so defined at a singular A too:
+    det(A) A⁻ᵀ where det(A) != 0, else U diag(∏_{j≠i} σ_j) Vᵀ · det(U) det(V) from A = U Σ Vᵀ
+    (adj(A) = adj(Vᵀ) adj(Σ) adj(U)): PyTorch's two branches of det's derivative."""
+    a = np.asarray(a)
+    a = a.astype(np.result_type(a, np.float32), copy=False)
+    n = a.shape[-1]
+    out = np.zeros(a.shape, a.dtype)
+    if not out.size:
+        return out
+    flat, res = a.reshape((-1, n, n)), out.reshape((-1, n, n))
+    with np.errstate(all="ignore"):
+        det = np.linalg.det(flat)
+        for k in range(len(flat)):
+            res[k] = _cofactor_of_one(flat[k], det[k])
+    return out
+
+
+def _cofactor_of_one(m, det):
+    if det != 0:  # NaN too: its inverse (or the refusal below) is NaN
+        try:
+            return det * np.linalg.inv(m).T
+        except np.linalg.LinAlgError:
+            pass
     try:
-        return P.inv(a)
-    except JacValueError:  # on arrays: the derivative of det at a singular matrix
-        raise JacValueError("det: its derivative is computed as det(A)·A⁻ᵀ, which needs A⁻¹, but the matrix is "
-                            "singular (PyTorch uses an SVD there; jac does not)") from None
+        u, s, vh = np.linalg.svd(m)
+    except np.linalg.LinAlgError:  # no SVD of NaN or inf
+        return np.full(m.shape, np.nan, m.dtype)
+    before = np.concatenate([np.ones(1, m.dtype), np.cumprod(s[:-1])])
+    after = np.concatenate([np.cumprod(s[:0:-1])[::-1], np.ones(1, m.dtype)])
+    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    return (sign * (u * (before * after))) @ vh
 
 
+def _inv_of(a):
+    # d det(A) / dA is the cofactor matrix det(A) A⁻ᵀ; its own derivative needs A⁻¹
+    return _inv_for(a, "the second derivative of det (computed with A⁻¹, which a singular matrix has not)")
+
+
+def _last_two(t) -> tuple:
+    nd = len(shape_of(t))
+    return (nd - 2, nd - 1)
+
+
+def _cofactor_vjp(g, ans, a):
+    # C = det(A) A⁻ᵀ: dC = tr(A⁻¹ dA) C - C dAᵀ A⁻ᵀ, so gA = <G, C> A⁻ᵀ - C Gᵀ A⁻ᵀ
+    x = mT(_inv_of(a))
+    dot = P.sum(P.mul(g, ans), axes=_last_two(g), keepdims=True)
+    return P.sub(P.mul(dot, x), P.matmul(P.matmul(ans, mT(g)), x))
+
+
+def _cofactor_jvp(t, ans, a):
+    inv = _inv_of(a)
+    trace = P.reshape(P.trace(P.matmul(inv, t)), shape=tuple(shape_of(t)[:-2]) + (1, 1))
+    return P.sub(P.mul(trace, ans), P.matmul(P.matmul(ans, mT(t)), mT(inv)))
+
+
+defop("cofactor", _cofactor_impl, lambda s: _square_shape("det", s), (_cofactor_vjp,), (_cofactor_jvp,),
+      sympy=lambda S, a: (S.stack_matrices(a, lambda m: m.adjugate().T, "cofactor") if S.components(a) else
+                          S.sp.Determinant(a.expr) * S.sp.Transpose(S.sp.Inverse(a.expr))))
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
-      # d det(A) = det(A) tr(A⁻¹ dA), so the cotangent is g det(A) A⁻ᵀ.
-      (lambda g, ans, a: P.mul(P.reshape(P.mul(g, ans), shape=(batch_size(g), 1, 1)), mT(_inv_of(a))),),
-      (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),),
+      # d det(A) = <cofactor(A), dA>: the cotangent g cofactor(A), defined at a singular A too
+      (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)), P.cofactor(a)),),
+      (lambda t, ans, a: P.sum(P.mul(P.cofactor(a), t), axes=_last_two(t)),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: m.det(), "det") if S.components(a) else S.sp.Determinant(a.expr))
 defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
@@ -1677,10 +1729,12 @@ def _inv_for(a, who):
 
 
 # d log|det A| = tr(A⁻¹ dA): the cotangent g A⁻ᵀ
+_LOGDET_WHY = ("the derivative of log|det A| (A⁻ᵀ, which does not exist where det A = 0 and log|det A| = -inf; "
+               "det(A) has one there)")
 defop("logabsdet", _logabsdet_impl, lambda s: _square_shape("logabsdet", s)[:-2],
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)),
-                               mT(_inv_for(a, "slogdet's derivative (A⁻ᵀ)"))),),
-      (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, "slogdet's derivative (A⁻¹)"), t)),),
+                               mT(_inv_for(a, _LOGDET_WHY))),),
+      (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, _LOGDET_WHY), t)),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det())), "logabsdet") if S.components(a) else
           S.sp.log(S.sp.Abs(S.sp.Determinant(a.expr))))
 defop("detsign", lambda a: np.linalg.slogdet(a)[0], lambda s: _square_shape("slogdet", s)[:-2], nondiff=True,
