@@ -1838,19 +1838,26 @@ def _argsort_shape(s, axis, descending=False, k=None):
 defop("argsort", _argsort_impl, _argsort_shape, nondiff=True)
 
 
-def _argmedian_impl(a, axis, upper=False):
+def _argmedian_impl(a, axis, upper=False, skip_nan=False):
     """The index (kept axis) of the lower (``upper``: upper) median along ``axis``: the element
-    at position (n-1)//2 (n//2) of the stable sort; a line holding NaN gives its first NaN."""
+    at position (n-1)//2 (n//2) of the stable sort; a line holding NaN gives its first NaN. With
+    ``skip_nan`` (nanmedian) the NaN are left out: n counts the others (the stable sort puts NaN
+    last), and only a line of NaN alone gives its first NaN."""
     a = np.asarray(a)
     n = a.shape[axis]
     order = np.argsort(a, axis=axis, kind="stable")
-    pick = np.take(order, [n // 2 if upper else (n - 1) // 2], axis=axis)
     nan = np.isnan(a)
     first_nan = np.argmax(nan, axis=axis, keepdims=True)
+    if skip_nan:
+        count = n - np.sum(nan, axis=axis, keepdims=True)
+        at = np.maximum(count // 2 if upper else (count - 1) // 2, 0)
+        pick = np.take_along_axis(order, at, axis=axis)
+        return np.where(count == 0, first_nan, pick).astype(np.int64)
+    pick = np.take(order, [n // 2 if upper else (n - 1) // 2], axis=axis)
     return np.where(np.any(nan, axis=axis, keepdims=True), first_nan, pick).astype(np.int64)
 
 
-def _argmedian_shape(s, axis, upper=False):
+def _argmedian_shape(s, axis, upper=False, skip_nan=False):
     if s[axis] == 0:
         raise JacShapeError(f"the median of an empty array (shape {fmt(s)}) has no value")
     return reduce_shape(s, (axis,), True)
@@ -2054,6 +2061,32 @@ defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 # clamp_excess(a, lo) = max(a, lo) - a, as a constant: PyTorch's cosine_similarity clamps the
 # norms in place under no_grad, so the clamp changes the value but not the derivative.
 defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True, elementwise=True)
+
+
+def _safe_nonzero(x):
+    """x with 0 replaced by 1: a division by it is finite, so the branch ``where`` drops at 0 sends no NaN."""
+    return P.where(P.eq(x, 0.0), 1.0, x)
+
+
+def _i1_deriv(x, ans):  # I1' = I0 - I1 / x, 1/2 at 0
+    xs = _safe_nonzero(x)
+    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.i0(x), P.div(P.i1(xs), xs)))
+
+
+def _i1e_deriv(x, ans):  # (e^-|x| I1)' = I0e - I1e (sign x + 1/x), 1/2 at 0
+    xs = _safe_nonzero(x)
+    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.i0e(x), P.mul(P.i1e(xs), P.add(P.sign(x), P.div(1.0, xs)))))
+
+
+# The modified Bessel functions of the first kind (SciPy's, as torch.special's): I0' = I1, (e^-|x| I0)' =
+# I1e - sign(x) I0e (PyTorch's sgn: 0 at 0).
+unary("i0", _special("i0"), lambda x, ans: P.i1(x), spellings=("i0",),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besseli(0, v)))
+unary("i0e", _special("i0e"), lambda x, ans: P.sub(P.i1e(x), P.mul(P.sign(x), ans)), domain=(0.2, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(-sp.Abs(v)) * sp.besseli(0, v)))
+unary("i1", _special("i1"), _i1_deriv, sympy=_sympy_elementwise(lambda sp, v: sp.besseli(1, v)))
+unary("i1e", _special("i1e"), _i1e_deriv, domain=(0.2, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(-sp.Abs(v)) * sp.besseli(1, v)))
 
 
 def _xlogx_impl(t):
