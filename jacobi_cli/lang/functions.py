@@ -5495,10 +5495,13 @@ def _entr(b, args, kwargs, position):
     """torch.special.entr(x) = -x log x: 0 at 0, -inf for x < 0 (derivative 0 there, the limit, where
     PyTorch writes NaN); d/dx = -(log x + 1), +inf at 0 as PyTorch's."""
     x = tensor(b, arguments("entr", args, kwargs, {"x": REQUIRED}, position)["x"], "entr", position)
-    xlogx = b.apply("xlogx", x, position=position)  # PyTorch's zeros: +0 at x = ±0, -0 at x = 1
+    negative = b.apply("lt", x, 0.0, position=position)
+    # x log x of 1 where x < 0, so no NaN of log reaches the derivative of the -inf taken there (both modes 0);
+    # PyTorch's zeros: +0 at x = ±0, -0 at x = 1
+    xlogx = b.apply("xlogx", b.apply("where", negative, 1.0, x, position=position), position=position)
     inside = b.apply("where", b.apply("eq", x, 0.0, position=position), b.apply("sub", 0.0, xlogx, position=position),
                      b.apply("neg", xlogx, position=position), position=position)
-    return b.apply("where", b.apply("lt", x, 0.0, position=position), -math.inf, inside, position=position)
+    return b.apply("where", negative, -math.inf, inside, position=position)
 
 
 def _pixel_shuffle(unshuffle: bool):
@@ -5530,6 +5533,9 @@ def _pixel_shuffle(unshuffle: bool):
 
 FUNCTIONS["pixel_shuffle"] = _pixel_shuffle(False)
 FUNCTIONS["pixel_unshuffle"] = _pixel_shuffle(True)
+FUNCTIONS["pixel_shuffle"].__doc__ = ("F.pixel_shuffle(x, r): (*, C r², H, W) to (*, C, H r, W r), a reshape and a "
+                                      "permutation, as PyTorch.")
+FUNCTIONS["pixel_unshuffle"].__doc__ = "F.pixel_unshuffle(x, r): its inverse, (*, C, H r, W r) to (*, C r², H, W)."
 
 
 @function("local_response_norm")
@@ -5624,7 +5630,7 @@ def _tensorsolve(b, args, kwargs, position):
     return _reshape_to(b, out, rest, position)
 
 
-@variant("numpy", "unwrap")
+@function("unwrap")
 def _unwrap(b, args, kwargs, position):
     """np.unwrap(p, discont=None, axis=-1, period=2π): NumPy's steps (the jumps' corrections, whole periods,
     added up along axis); the corrections are constant between jumps, so d unwrap(p) / dp = I."""
@@ -5656,7 +5662,7 @@ def _unwrap(b, args, kwargs, position):
                        b.apply("add", rest, correct, position=position)], axis, "unwrap", position)
 
 
-@variant("numpy", "polyfit")
+@function("polyfit")
 def _polyfit(b, args, kwargs, position):
     """np.polyfit(x, y, deg, w=None): least squares over NumPy's column-scaled Vandermonde matrix, solved
     by its normal equations (full rank needed); NaN where NumPy's lstsq would drop a singular value below
@@ -5733,6 +5739,7 @@ def _nanmedian(library):
 
 
 FUNCTIONS["nanmedian"] = _nanmedian(None)
+FUNCTIONS["nanmedian"].__doc__ = _nanmedian.__doc__
 for _library in PER_LIBRARY:
     variant(_library, "nanmedian")(_nanmedian(_library))
 
@@ -5859,7 +5866,7 @@ def _interpolate(b, args, kwargs, position):
     return x
 
 
-@variant("numpy", "piecewise")
+@function("piecewise")
 def _np_piecewise(b, args, kwargs, position):
     """np.piecewise(x, condlist, funclist) with scalar pieces (NumPy's constant functions): zeros of x's shape,
     each condition's value written in turn (a later one wins), one piece more than conditions for where none
@@ -5898,7 +5905,7 @@ def _np_piecewise(b, args, kwargs, position):
     return out
 
 
-@variant("numpy", "histogram")
+@function("histogram")
 def _np_histogram(b, args, kwargs, position):
     """np.histogram(a, bins=10, range=None, density=None, weights=None): (counts, edges), counts as floats. An
     element is in bin j where edges[j] <= a < edges[j + 1] (the last bin closed), which is NumPy's assignment;
@@ -5972,3 +5979,12 @@ def _histogram_edges(b, x, n: int, span, position) -> tuple:
                     first, position=position)
     edges = _concat(b, [inner, _reshape_to(b, last, (1,), position)], 0, "histogram", position)
     return (edges, first, last) if found else (edges, None, None)
+
+
+def _torch_histogram(b, args, kwargs, position):
+    raise JacNameError("'torch.histogram' is not supported by jac (PyTorch has no derivative for it, and its bins "
+                       "differ from NumPy's: 100 by default); np.histogram(x, bins) is", position)
+
+
+variant("torch", "histogram")(_torch_histogram)  # else the bare spelling, NumPy's, would answer for it
+variant("method", "histogram")(_torch_histogram)
