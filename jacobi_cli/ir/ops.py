@@ -933,7 +933,12 @@ def _cofactor_impl(a):
     flat, res = a.reshape((-1, n, n)), out.reshape((-1, n, n))
     with np.errstate(all="ignore"):
         det = np.linalg.det(flat)
-        for k in range(len(flat)):
+        regular = det != 0  # NaN too: its inverse is NaN
+        try:  # the usual case at once: LAPACK inverts each matrix of a batch as it would alone
+            res[regular] = det[regular, None, None] * np.swapaxes(np.linalg.inv(flat[regular]), -1, -2)
+        except np.linalg.LinAlgError:
+            regular[:] = False
+        for k in np.flatnonzero(~regular):
             res[k] = _cofactor_of_one(flat[k], det[k])
     return out
 
