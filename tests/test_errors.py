@@ -68,9 +68,9 @@ BAD = [
     (["jvp", "sin(x)", "x=[1, 2]", "--tangent", "x=[1, 0]", "--tangent", "x=[0, 1]"], "usage", None,
      ["--tangent x", "twice"]),
     # an op's derivative rule refusing the values points at the op, as its evaluation does
-    (["eval", "x + det(A)", "A=[[1, 2], [2, 4]]", "x=1"], "value", 4, ["det", "singular"]),
-    (["vjp", "x + det(A)", "A=[[1, 2], [2, 4]]", "x=1"], "value", 4, ["det", "singular"]),
-    (["jvp", "x + det(A)", "A=[[1, 2], [2, 4]]", "x=1", "--tangent", "A=ones(2, 2)"], "value", 4, ["det", "singular"]),
+    (["eval", "x + logdet(A)", "A=[[1, 2], [2, 4]]", "x=1"], "value", 4, ["det", "singular"]),
+    (["vjp", "x + logdet(A)", "A=[[1, 2], [2, 4]]", "x=1"], "value", 4, ["det", "singular"]),
+    (["jvp", "x + logdet(A)", "A=[[1, 2], [2, 4]]", "x=1", "--tangent", "A=ones(2, 2)"], "value", 4, ["det", "singular"]),
 ]
 
 

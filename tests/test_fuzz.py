@@ -94,7 +94,8 @@ UNARY.update({"asinh": "{}", "arcsinh": "{}", "acosh": "(1.5 + softplus({}))", "
               "reciprocal": POSITIVE, "erf": "{}", "erfc": "{}", "logit": "(0.5 + 0.4 * tanh({}))", "sinc": "{}",
               "lgamma": POSITIVE, "digamma": POSITIVE, "gelu": "{}", "silu": "{}", "mish": "{}", "logsigmoid": "{}",
               "softsign": "{}", "erfinv": UNIT, "cbrt": POSITIVE, "hardswish": BOUNDED, "tanhshrink": "{}",
-              "ndtr": "{}", "deg2rad": "{}", "erfcx": BOUNDED, "log_ndtr": BOUNDED, "ndtri": "(0.5 + 0.4 * tanh({}))"})
+              "ndtr": "{}", "deg2rad": "{}", "erfcx": BOUNDED, "log_ndtr": BOUNDED, "ndtri": "(0.5 + 0.4 * tanh({}))",
+              "i0": BOUNDED, "i0e": BOUNDED, "i1": BOUNDED, "i1e": BOUNDED})
 BINARY_FUNCTIONS = {"atan2": ("{}", "(1.5 + square({}))"), "hypot": ("{}", "(0.5 + square({}))"),
                     "logaddexp": ("{}", "{}"), "logaddexp2": ("{}", "{}"), "xlogy": ("{}", POSITIVE), "xlog1py": ("{}", "softplus({})")}
 PREFIXES = ["", "", "", "torch.", "np.", "numpy."]

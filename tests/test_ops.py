@@ -45,6 +45,7 @@ CASES = {
     "matmul": [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 2))],
     "trace": [(((3, 3),), {})],
     "det": [(("square",), {})],
+    "cofactor": [(("square",), {})],
     "inv": [(("square",), {})],
 }
 for name in ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin",
@@ -56,7 +57,7 @@ NONDIFF_UNARY = {"sign"}  # masks of one argument (the others compare two)
 # --- PART elementwise -------------------------------------------------------------------------
 for name in ["asinh", "acosh", "atanh", "exp2", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf", "erfc",
              "logit", "lgamma", "digamma", "sinc", "gelu", "gelu_tanh", "silu", "softsign", "logsigmoid", "mish",
-             "hardsigmoid", "erfinv", "cbrt", "hardswish", "erfcx", "log_ndtr", "ndtri"]:
+             "hardsigmoid", "erfinv", "cbrt", "hardswish", "erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e"]:
     CASES[name] = [(((2, 3),), {})]
 CASES.update({
     "polygamma": [(((2, 3),), {"n": 1}), (((4,),), {"n": 2})],

@@ -26,7 +26,7 @@ def error_of(expr, bindings=None):
 # --- unknown names ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("expr, shown", [("torch.histc(x)", "'torch.histc'"), ("x.requires_grad_()", "'.requires_grad_()'"),
-                                         ("np.unwrap(x)", "'np.unwrap'"), ("bucketize(x)", "'bucketize'"),
+                                         ("np.spacing(x)", "'np.spacing'"), ("bucketize(x)", "'bucketize'"),
                                          ("x.grad", "'.grad'")])
 def test_a_name_of_pytorch_or_numpy_is_not_supported_without_a_misleading_hint(expr, shown):
     err = error_of(expr)

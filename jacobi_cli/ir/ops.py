@@ -920,18 +920,75 @@ def _inv_impl(a):
         raise JacValueError(f"inv: the matrix is singular, so it has no inverse (shape {fmt(np.shape(a))})") from None
 
 
-def _inv_of(a):
+def _cofactor_impl(a):
+    """The cofactor matrix adj(A)ᵀ = d det(A) / dA, a polynomial in A, so defined at a singular A too:
+    det(A) A⁻ᵀ where det(A) != 0, else U diag(∏_{j≠i} σ_j) Vᵀ · det(U) det(V) from A = U Σ Vᵀ
+    (adj(A) = adj(Vᵀ) adj(Σ) adj(U)): PyTorch's two branches of det's derivative."""
+    a = np.asarray(a)
+    a = a.astype(np.result_type(a, np.float32), copy=False)
+    n = a.shape[-1]
+    out = np.zeros(a.shape, a.dtype)
+    if not out.size:
+        return out
+    flat, res = a.reshape((-1, n, n)), out.reshape((-1, n, n))
+    with np.errstate(all="ignore"):
+        det = np.linalg.det(flat)
+        regular = det != 0  # NaN too: its inverse is NaN
+        try:  # the usual case at once: LAPACK inverts each matrix of a batch as it would alone
+            res[regular] = det[regular, None, None] * np.swapaxes(np.linalg.inv(flat[regular]), -1, -2)
+        except np.linalg.LinAlgError:
+            regular[:] = False
+        for k in np.flatnonzero(~regular):
+            res[k] = _cofactor_of_one(flat[k], det[k])
+    return out
+
+
+def _cofactor_of_one(m, det):
+    if det != 0:  # NaN too: its inverse (or the refusal below) is NaN
+        try:
+            return det * np.linalg.inv(m).T
+        except np.linalg.LinAlgError:
+            pass
     try:
-        return P.inv(a)
-    except JacValueError:  # on arrays: the derivative of det at a singular matrix
-        raise JacValueError("det: its derivative is computed as det(A)·A⁻ᵀ, which needs A⁻¹, but the matrix is "
-                            "singular (PyTorch uses an SVD there; jac does not)") from None
+        u, s, vh = np.linalg.svd(m)
+    except np.linalg.LinAlgError:  # no SVD of NaN or inf
+        return np.full(m.shape, np.nan, m.dtype)
+    before = np.concatenate([np.ones(1, m.dtype), np.cumprod(s[:-1])])
+    after = np.concatenate([np.cumprod(s[:0:-1])[::-1], np.ones(1, m.dtype)])
+    sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+    return (sign * (u * (before * after))) @ vh
 
 
+def _inv_of(a):
+    # d det(A) / dA is the cofactor matrix det(A) A⁻ᵀ; its own derivative needs A⁻¹
+    return _inv_for(a, "the second derivative of det (computed with A⁻¹, which a singular matrix has not)")
+
+
+def _last_two(t) -> tuple:
+    nd = len(shape_of(t))
+    return (nd - 2, nd - 1)
+
+
+def _cofactor_vjp(g, ans, a):
+    # C = det(A) A⁻ᵀ: dC = tr(A⁻¹ dA) C - C dAᵀ A⁻ᵀ, so gA = <G, C> A⁻ᵀ - C Gᵀ A⁻ᵀ
+    x = mT(_inv_of(a))
+    dot = P.sum(P.mul(g, ans), axes=_last_two(g), keepdims=True)
+    return P.sub(P.mul(dot, x), P.matmul(P.matmul(ans, mT(g)), x))
+
+
+def _cofactor_jvp(t, ans, a):
+    inv = _inv_of(a)
+    trace = P.reshape(P.trace(P.matmul(inv, t)), shape=tuple(shape_of(t)[:-2]) + (1, 1))
+    return P.sub(P.mul(trace, ans), P.matmul(P.matmul(ans, mT(t)), mT(inv)))
+
+
+defop("cofactor", _cofactor_impl, lambda s: _square_shape("det", s), (_cofactor_vjp,), (_cofactor_jvp,),
+      sympy=lambda S, a: (S.stack_matrices(a, lambda m: m.adjugate().T, "cofactor") if S.components(a) else
+                          S.sp.Determinant(a.expr) * S.sp.Transpose(S.sp.Inverse(a.expr))))
 defop("det", lambda a: np.linalg.det(a), lambda s: _square_shape("det", s)[:-2],
-      # d det(A) = det(A) tr(A⁻¹ dA), so the cotangent is g det(A) A⁻ᵀ.
-      (lambda g, ans, a: P.mul(P.reshape(P.mul(g, ans), shape=(batch_size(g), 1, 1)), mT(_inv_of(a))),),
-      (lambda t, ans, a: P.mul(ans, P.trace(P.matmul(_inv_of(a), t))),),
+      # d det(A) = <cofactor(A), dA>: the cotangent g cofactor(A), defined at a singular A too
+      (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)), P.cofactor(a)),),
+      (lambda t, ans, a: P.sum(P.mul(P.cofactor(a), t), axes=_last_two(t)),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: m.det(), "det") if S.components(a) else S.sp.Determinant(a.expr))
 defop("inv", _inv_impl, lambda s: _square_shape("inv", s),
       # d A⁻¹ = -A⁻¹ dA A⁻¹
@@ -1677,10 +1734,12 @@ def _inv_for(a, who):
 
 
 # d log|det A| = tr(A⁻¹ dA): the cotangent g A⁻ᵀ
+_LOGDET_WHY = ("the derivative of log|det A| (A⁻ᵀ, which does not exist where det A = 0 and log|det A| = -inf; "
+               "det(A) has one there)")
 defop("logabsdet", _logabsdet_impl, lambda s: _square_shape("logabsdet", s)[:-2],
       (lambda g, ans, a: P.mul(P.reshape(g, shape=tuple(shape_of(g)) + (1, 1)),
-                               mT(_inv_for(a, "slogdet's derivative (A⁻ᵀ)"))),),
-      (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, "slogdet's derivative (A⁻¹)"), t)),),
+                               mT(_inv_for(a, _LOGDET_WHY))),),
+      (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, _LOGDET_WHY), t)),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det())), "logabsdet") if S.components(a) else
           S.sp.log(S.sp.Abs(S.sp.Determinant(a.expr))))
 defop("detsign", lambda a: np.linalg.slogdet(a)[0], lambda s: _square_shape("slogdet", s)[:-2], nondiff=True,
@@ -1784,19 +1843,26 @@ def _argsort_shape(s, axis, descending=False, k=None):
 defop("argsort", _argsort_impl, _argsort_shape, nondiff=True)
 
 
-def _argmedian_impl(a, axis, upper=False):
+def _argmedian_impl(a, axis, upper=False, skip_nan=False):
     """The index (kept axis) of the lower (``upper``: upper) median along ``axis``: the element
-    at position (n-1)//2 (n//2) of the stable sort; a line holding NaN gives its first NaN."""
+    at position (n-1)//2 (n//2) of the stable sort; a line holding NaN gives its first NaN. With
+    ``skip_nan`` (nanmedian) the NaN are left out: n counts the others (the stable sort puts NaN
+    last), and only a line of NaN alone gives its first NaN."""
     a = np.asarray(a)
     n = a.shape[axis]
     order = np.argsort(a, axis=axis, kind="stable")
-    pick = np.take(order, [n // 2 if upper else (n - 1) // 2], axis=axis)
     nan = np.isnan(a)
     first_nan = np.argmax(nan, axis=axis, keepdims=True)
+    if skip_nan:
+        count = n - np.sum(nan, axis=axis, keepdims=True)
+        at = np.maximum(count // 2 if upper else (count - 1) // 2, 0)
+        pick = np.take_along_axis(order, at, axis=axis)
+        return np.where(count == 0, first_nan, pick).astype(np.int64)
+    pick = np.take(order, [n // 2 if upper else (n - 1) // 2], axis=axis)
     return np.where(np.any(nan, axis=axis, keepdims=True), first_nan, pick).astype(np.int64)
 
 
-def _argmedian_shape(s, axis, upper=False):
+def _argmedian_shape(s, axis, upper=False, skip_nan=False):
     if s[axis] == 0:
         raise JacShapeError(f"the median of an empty array (shape {fmt(s)}) has no value")
     return reduce_shape(s, (axis,), True)
@@ -2000,6 +2066,32 @@ defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 # clamp_excess(a, lo) = max(a, lo) - a, as a constant: PyTorch's cosine_similarity clamps the
 # norms in place under no_grad, so the clamp changes the value but not the derivative.
 defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True, elementwise=True)
+
+
+def _safe_nonzero(x):
+    """x with 0 replaced by 1: a division by it is finite, so the branch ``where`` drops at 0 sends no NaN."""
+    return P.where(P.eq(x, 0.0), 1.0, x)
+
+
+def _i1_deriv(x, ans):  # I1' = I0 - I1 / x, 1/2 at 0
+    xs = _safe_nonzero(x)
+    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.i0(x), P.div(P.i1(xs), xs)))
+
+
+def _i1e_deriv(x, ans):  # (e^-|x| I1)' = I0e - I1e (sign x + 1/x), 1/2 at 0
+    xs = _safe_nonzero(x)
+    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.i0e(x), P.mul(P.i1e(xs), P.add(P.sign(x), P.div(1.0, xs)))))
+
+
+# The modified Bessel functions of the first kind (SciPy's, as torch.special's): I0' = I1, (e^-|x| I0)' =
+# I1e - sign(x) I0e (PyTorch's sgn: 0 at 0).
+unary("i0", _special("i0"), lambda x, ans: P.i1(x), spellings=("i0",),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besseli(0, v)))
+unary("i0e", _special("i0e"), lambda x, ans: P.sub(P.i1e(x), P.mul(P.sign(x), ans)), domain=(0.2, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(-sp.Abs(v)) * sp.besseli(0, v)))
+unary("i1", _special("i1"), _i1_deriv, sympy=_sympy_elementwise(lambda sp, v: sp.besseli(1, v)))
+unary("i1e", _special("i1e"), _i1e_deriv, domain=(0.2, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(-sp.Abs(v)) * sp.besseli(1, v)))
 
 
 def _xlogx_impl(t):

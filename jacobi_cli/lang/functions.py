@@ -5481,3 +5481,535 @@ ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     "ndim": lambda b, x, position: b.const(float(x.ndim), position),
     "size": lambda b, x, position: _size_number(b, x, None, ".size", position),  # NumPy's attribute
 }
+
+
+# --- PART vocab2: the calls the sweep (benchmarks/vocab_sweep.py) still found refused. Each lowers onto
+# existing ops, which carry the derivatives (the Bessel functions i0 i0e i1 i1e are ops of their own).
+
+def _positive_int(b, value, what, fname, position, least=1) -> int:
+    v = static_int(b, value, what, position)
+    if v < least:
+        raise JacValueError(f"{fname}(): {what} must be >= {least}, got {v}", position)
+    return v
+
+
+@function("renorm")
+def _renorm(b, args, kwargs, position):
+    """torch.renorm(x, p, dim, maxnorm): each slice along dim whose p-norm exceeds maxnorm scaled by
+    maxnorm / (norm + 1e-7), as PyTorch (its derivative is this product's, the norm's included)."""
+    a = arguments("renorm", args, kwargs, {"x": REQUIRED, "ord": REQUIRED, "axis": REQUIRED, "maxnorm": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], "renorm", position)
+    if x.ndim < 2:
+        raise JacShapeError(f"renorm: the input needs at least 2 dimensions (as PyTorch), got shape {fmt(x.shape)}",
+                            position)
+    p, maxnorm = _number(b, a["ord"], "renorm's p", position), _number(b, a["maxnorm"], "renorm's maxnorm", position)
+    if not p > 0:
+        raise JacValueError(f"renorm(): p must be positive (PyTorch refuses a non-positive norm), got {p!r}", position)
+    if not maxnorm >= 0:
+        raise JacValueError(f"renorm(): maxnorm must be >= 0, got {maxnorm!r}", position)
+    axis = _axis(b, a["axis"], x.ndim, "renorm", position)
+    norm = _vector_norm(b, x, p, tuple(i for i in range(x.ndim) if i != axis), True, position)
+    factor = b.apply("div", maxnorm, b.apply("add", norm, 1e-7, position=position), position=position)
+    return b.apply("where", b.apply("gt", norm, maxnorm, position=position),
+                   b.apply("mul", x, factor, position=position), x, position=position)
+
+
+@function("entr")
+def _entr(b, args, kwargs, position):
+    """torch.special.entr(x) = -x log x: 0 at 0, -inf for x < 0 (derivative 0 there, the limit, where
+    PyTorch writes NaN); d/dx = -(log x + 1), +inf at 0 as PyTorch's."""
+    x = tensor(b, arguments("entr", args, kwargs, {"x": REQUIRED}, position)["x"], "entr", position)
+    negative = b.apply("lt", x, 0.0, position=position)
+    # x log x of 1 where x < 0, so no NaN of log reaches the derivative of the -inf taken there (both modes 0);
+    # PyTorch's zeros: +0 at x = ±0, -0 at x = 1
+    xlogx = b.apply("xlogx", b.apply("where", negative, 1.0, x, position=position), position=position)
+    inside = b.apply("where", b.apply("eq", x, 0.0, position=position), b.apply("sub", 0.0, xlogx, position=position),
+                     b.apply("neg", xlogx, position=position), position=position)
+    return b.apply("where", negative, -math.inf, inside, position=position)
+
+
+def _pixel_shuffle(unshuffle: bool):
+    fname, key = ("pixel_unshuffle", "downscale_factor") if unshuffle else ("pixel_shuffle", "upscale_factor")
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, key: REQUIRED}, position)
+        x = tensor(b, a["x"], fname, position)
+        r = _positive_int(b, a[key], key, fname, position)
+        if x.ndim < 3:
+            raise JacShapeError(f"{fname}: the input must be (*, C, H, W), at least 3 dimensions; got shape "
+                                f"{fmt(x.shape)}", position)
+        *lead, c, h, w = _concrete(x, fname, position)
+        lead, n = tuple(lead), len(lead)
+        if unshuffle:  # (*, C, H r, W r) -> (*, C, H, r, W, r) -> (*, C, r, r, H, W) -> (*, C r², H, W)
+            if h % r or w % r:
+                raise JacShapeError(f"{fname}: the height and width, {h} and {w}, must be multiples of "
+                                    f"{key} {r}", position)
+            y = _reshape_to(b, x, lead + (c, h // r, r, w // r, r), position)
+            y = _permute(b, y, tuple(range(n)) + tuple(n + i for i in (0, 2, 4, 1, 3)), position)
+            return _reshape_to(b, y, lead + (c * r * r, h // r, w // r), position)
+        if c % (r * r):  # (*, C r², H, W) -> (*, C, r, r, H, W) -> (*, C, H, r, W, r) -> (*, C, H r, W r)
+            raise JacShapeError(f"{fname}: the channels, {c}, must be a multiple of {key}² = {r * r}", position)
+        y = _reshape_to(b, x, lead + (c // (r * r), r, r, h, w), position)
+        y = _permute(b, y, tuple(range(n)) + tuple(n + i for i in (0, 3, 1, 4, 2)), position)
+        return _reshape_to(b, y, lead + (c // (r * r), h * r, w * r), position)
+    return lower
+
+
+FUNCTIONS["pixel_shuffle"] = _pixel_shuffle(False)
+FUNCTIONS["pixel_unshuffle"] = _pixel_shuffle(True)
+FUNCTIONS["pixel_shuffle"].__doc__ = ("F.pixel_shuffle(x, r): (*, C r², H, W) to (*, C, H r, W r), a reshape and a "
+                                      "permutation, as PyTorch.")
+FUNCTIONS["pixel_unshuffle"].__doc__ = "F.pixel_unshuffle(x, r): its inverse, (*, C, H r, W r) to (*, C r², H, W)."
+
+
+@function("local_response_norm")
+def _local_response_norm(b, args, kwargs, position):
+    """F.local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0): x / (k + alpha · mean of x² over
+    ``size`` neighbouring channels, zeros past the ends)^beta, as PyTorch (an average pool of the squares)."""
+    a = arguments("local_response_norm", args, kwargs,
+                  {"x": REQUIRED, "size": REQUIRED, "alpha": 1e-4, "beta": 0.75, "k": 1.0}, position)
+    x = tensor(b, a["x"], "local_response_norm", position)
+    if x.ndim < 3:
+        raise JacShapeError(f"local_response_norm: the input must be (N, C, ...), at least 3 dimensions; got shape "
+                            f"{fmt(x.shape)}", position)
+    size = _positive_int(b, a["size"], "size", "local_response_norm", position)
+    alpha, beta, k = (_number(b, a[key], f"local_response_norm's {key}", position) for key in ("alpha", "beta", "k"))
+    shape = _concrete(x, "local_response_norm", position)
+    c = shape[1]
+    padded = b.apply("scatter", b.apply("mul", x, x, position=position),
+                     index=(slice(None), slice(size // 2, size // 2 + c)),
+                     shape=(shape[0], c + size - 1) + shape[2:], position=position)
+    total = None
+    for j in range(size):
+        part = _take(b, padded, (slice(None), slice(j, j + c)), position)
+        total = part if total is None else b.apply("add", total, part, position=position)
+    mean = b.apply("div", total, float(size), position=position)
+    scale = b.apply("add", b.apply("mul", mean, alpha, position=position), k, position=position)
+    return b.apply("div", x, b.apply("pow", scale, beta, position=position), position=position)
+
+
+@function("householder_product", "orgqr")
+def _householder_product(b, args, kwargs, position):
+    """torch.linalg.householder_product(A, tau): the first n columns of H₁ ⋯ H_k, Hᵢ = I - τᵢ vᵢ vᵢᵀ with vᵢ
+    column i of A below the diagonal and 1 on it (LAPACK's orgqr), applied right to left to I."""
+    a = arguments("householder_product", args, kwargs, {"x": REQUIRED, "tau": REQUIRED}, position)
+    x, tau = tensor(b, a["x"], "householder_product", position), tensor(b, a["tau"], "householder_product", position)
+    if x.ndim < 2 or tau.ndim != x.ndim - 1:
+        raise JacShapeError(f"householder_product: needs A (*, m, n) and tau (*, k), got shapes {fmt(x.shape)} and "
+                            f"{fmt(tau.shape)}", position)
+    shape, k = _concrete(x, "householder_product", position), _concrete(tau, "householder_product", position)[-1]
+    m, n = shape[-2:]
+    if not m >= n >= k or tuple(tau.shape[:-1]) != shape[:-2]:
+        raise JacShapeError(f"householder_product: A (*, m, n) and tau (*, k) need m >= n >= k and one batch shape, "
+                            f"got {fmt(x.shape)} and {fmt(tau.shape)}", position)
+    eye = np.eye(m, n, dtype=b.dtype)
+    v = b.apply("add", b.apply("mul", x, b.const(np.tril(np.ones((m, n), dtype=b.dtype), -1), position),
+                               position=position), b.const(eye, position), position=position)
+    q = b.const(np.broadcast_to(eye, shape).copy(), position)
+    lead = (slice(None),) * (len(shape) - 2)
+    for i in reversed(range(k)):
+        column = _take(b, v, lead + (slice(None), slice(i, i + 1)), position)                  # (*, m, 1)
+        row = b.apply("matmul", matrix_transpose(b, column, position), q, position=position)  # vᵀ Q: (*, 1, n)
+        t = _reshape_to(b, _take(b, tau, lead + (slice(i, i + 1),), position), shape[:-2] + (1, 1), position)
+        q = b.apply("sub", q, b.apply("mul", t, b.apply("mul", column, row, position=position), position=position),
+                    position=position)
+    return q
+
+
+@function("tensorinv")
+def _tensorinv(b, args, kwargs, position):
+    """tensorinv(a, ind=2): the inverse of a read as a prod(shape[:ind]) × prod(shape[ind:]) matrix, shaped
+    shape[ind:] + shape[:ind] (NumPy's and PyTorch's)."""
+    a = arguments("tensorinv", args, kwargs, {"x": REQUIRED, "ind": 2}, position)
+    x = tensor(b, a["x"], "tensorinv", position)
+    ind = _positive_int(b, a["ind"], "ind", "tensorinv", position)
+    shape = _concrete(x, "tensorinv", position)
+    rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
+    if ind > x.ndim or rows != cols:
+        raise JacShapeError(f"tensorinv: shape {fmt(shape)} with ind={ind} is not square: the product of the first "
+                            f"{ind} sizes ({rows}) must equal the product of the rest ({cols})", position)
+    inverse = b.apply("inv", _reshape_to(b, x, (rows, cols), position), position=position)
+    return _reshape_to(b, inverse, shape[ind:] + shape[:ind], position)
+
+
+@function("tensorsolve")
+def _tensorsolve(b, args, kwargs, position):
+    """tensorsolve(a, b, axes=None): x with tensordot(a, x, x.ndim) = b; ``axes`` (PyTorch's ``dims``) of a
+    are moved to the end first (NumPy's and PyTorch's)."""
+    kwargs = {("axes" if k == "dims" else k): v for k, v in kwargs.items()}
+    a = arguments("tensorsolve", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axes": None}, position)
+    x, y = tensor(b, a["x"], "tensorsolve", position), tensor(b, a["y"], "tensorsolve", position)
+    if a["axes"] is not None:
+        moved = [_axis(b, k, x.ndim, "tensorsolve", position, "axes") for k in static_ints(b, a["axes"], "axes",
+                                                                                            position)]
+        x = _permute(b, x, [i for i in range(x.ndim) if i not in moved] + moved, position)
+    shape = _concrete(x, "tensorsolve", position)
+    rest = shape[y.ndim:]
+    count = math.prod(rest)
+    if math.prod(shape) != count * count or math.prod(_concrete(y, "tensorsolve", position)) != count:
+        raise JacShapeError(f"tensorsolve: a of shape {fmt(shape)} and b of shape {fmt(y.shape)} need "
+                            "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim]) == b.size", position)
+    matrix = _reshape_to(b, x, (count, count), position)
+    out = b.apply("solve", matrix, _reshape_to(b, y, (count, 1), position), position=position)
+    return _reshape_to(b, out, rest, position)
+
+
+@function("unwrap")
+def _unwrap(b, args, kwargs, position):
+    """np.unwrap(p, discont=None, axis=-1, period=2π): NumPy's steps (the jumps' corrections, whole periods,
+    added up along axis); the corrections are constant between jumps, so d unwrap(p) / dp = I."""
+    a = arguments("unwrap", args, kwargs, {"p": REQUIRED, "discont": None, "axis": -1, "period": 2 * math.pi},
+                  position)
+    p = tensor(b, a["p"], "unwrap", position)
+    if p.ndim == 0:
+        raise JacShapeError("unwrap: needs an array of at least 1 dimension, got a 0-d one", position)
+    axis = _axis(b, a["axis"], p.ndim, "unwrap", position, "axis")
+    period = _number(b, a["period"], "unwrap's period", position)
+    discont = period / 2 if a["discont"] is None else _number(b, a["discont"], "unwrap's discont", position)
+    n = _concrete(p, "unwrap", position)[axis]
+    if n < 2:
+        return p
+    lead = (slice(None),) * axis
+    rest = _take(b, p, lead + (slice(1, None),), position)
+    dd = b.apply("sub", rest, _take(b, p, lead + (slice(None, -1),), position), position=position)
+    high = period / 2
+    ddmod = b.apply("sub", b.apply("remainder", b.apply("add", dd, high, position=position), period,
+                                   position=position), high, position=position)
+    ambiguous = b.apply("mul", b.apply("eq", ddmod, -high, position=position), b.apply("gt", dd, 0.0,
+                                                                                        position=position),
+                        position=position)
+    ddmod = b.apply("where", ambiguous, high, ddmod, position=position)
+    small = b.apply("lt", b.apply("abs", dd, position=position), discont, position=position)
+    correct = b.apply("where", small, 0.0, b.apply("sub", ddmod, dd, position=position), position=position)
+    correct = b.apply("detach", b.apply("cumsum", correct, axis=axis, position=position), position=position)
+    return _concat(b, [_take(b, p, lead + (slice(0, 1),), position),
+                       b.apply("add", rest, correct, position=position)], axis, "unwrap", position)
+
+
+@function("polyfit")
+def _polyfit(b, args, kwargs, position):
+    """np.polyfit(x, y, deg, w=None): least squares over NumPy's column-scaled Vandermonde matrix, solved
+    by its normal equations (full rank needed); NaN where NumPy's lstsq would drop a singular value below
+    rcond (its default len(x)·eps), so never a different fit. Derivatives by x, y and w."""
+    a = arguments("polyfit", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "deg": REQUIRED, "rcond": None,
+                                            "full": False, "w": None, "cov": False}, position)
+    x, y = tensor(b, a["x"], "polyfit", position), tensor(b, a["y"], "polyfit", position)
+    deg = _positive_int(b, a["deg"], "deg", "polyfit", position, least=0)
+    for key, what in (("full", "residuals, rank and singular values"), ("cov", "covariance")):
+        if _flag(b, a[key], key, "polyfit", position):
+            raise JacValueError(f"polyfit(): {key}=True (the {what}) is not supported; jac gives the coefficients",
+                                position)
+    if x.ndim != 1 or not x.shape[0] or y.ndim not in (1, 2) or y.shape[0] != x.shape[0]:
+        raise JacShapeError(f"polyfit: needs x, a non-empty vector, and y of its length (1-d or 2-d), got shapes "
+                            f"{fmt(x.shape)} and {fmt(y.shape)}", position)
+    count = _concrete(x, "polyfit", position)[0]
+    rcond = count * float(np.finfo(b.dtype).eps) if a["rcond"] is None else _number(b, a["rcond"], "rcond", position)
+    lhs = _vander(b, [x, float(deg + 1)], {}, position)
+    rhs = y
+    if a["w"] is not None:
+        w = tensor(b, a["w"], "polyfit", position)
+        if tuple(w.shape) != (count,):
+            raise JacShapeError(f"polyfit: w must be a vector of x's length, got shape {fmt(w.shape)}", position)
+        column = _reshape_to(b, w, (count, 1), position)
+        lhs = b.apply("mul", lhs, column, position=position)
+        rhs = b.apply("mul", rhs, column if y.ndim == 2 else w, position=position)
+    scale = b.apply("sqrt", b.apply("sum", b.apply("mul", lhs, lhs, position=position), axes=(0,),
+                                    position=position), position=position)
+    lhs = b.apply("div", lhs, scale, position=position)
+    who = ("polyfit: the least-squares fit is not unique (fewer distinct x than deg + 1 coefficients: the "
+           "Vandermonde matrix is rank-deficient), and has no derivative there")
+    normal = b.apply("matmul", matrix_transpose(b, lhs, position), lhs, position=position)
+    column = rhs if y.ndim == 2 else _reshape_to(b, rhs, (count, 1), position)
+    c = b.apply("solve", normal, b.apply("matmul", matrix_transpose(b, lhs, position), column, position=position),
+                who=who, position=position)
+    c = b.apply("div", c, _reshape_to(b, scale, (deg + 1, 1), position), position=position)
+    c = c if y.ndim == 2 else _reshape_to(b, c, (deg + 1,), position)
+    s = b.apply("svdvals", lhs, position=position)
+    kept = b.apply("gt", _take(b, s, (-1,), position), b.apply("mul", _take(b, s, (0,), position), rcond,
+                                                               position=position), position=position)
+    return b.apply("where", kept, c, math.nan, position=position)
+
+
+def _nanmedian(library):
+    """torch.nanmedian: the lower median of the elements that are not NaN (with a dim: values, indices);
+    np.nanmedian: the mean of the two middle ones. A line of NaN alone gives NaN."""
+    def lower(b, args, kwargs, position):
+        a = arguments("nanmedian", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+        if library is None:
+            raise _ambiguous("nanmedian(x)", "torch.nanmedian is the lower of the two middle elements",
+                             "np.nanmedian their mean", "Write torch.nanmedian(x) or np.nanmedian(x).", position)
+        x = tensor(b, a["x"], "nanmedian", position)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        axis_given = a["axis"] is not None and x.ndim > 0
+        if not axis_given:
+            if keepdims and library == "numpy" and x.ndim:
+                raise JacValueError("np.nanmedian(x, keepdims=True) without an axis is not supported; give axis=",
+                                    position)
+            x = _reshape_to(b, x, (_numel(x, position),), position)
+            axis, keepdims = 0, False
+        else:
+            axis = _one_axis(b, a["axis"], x, position, "nanmedian")
+        lower_idx = b.apply("argmedian", x, axis=axis, skip_nan=True, position=position)
+        values = _selection(b, x, lower_idx, axis, keepdims, position)
+        if library == "numpy":
+            upper = _selection(b, x, b.apply("argmedian", x, axis=axis, upper=True, skip_nan=True, position=position),
+                               axis, keepdims, position)
+            return b.apply("mul", b.apply("add", values, upper, position=position), 0.5, position=position)
+        if not axis_given:
+            return values
+        parts = {"values": values, "indices": lambda: _squeezed(b, lower_idx, axis, keepdims, position)}
+        return Pair(values, parts, "torch", "nanmedian")
+    return lower
+
+
+FUNCTIONS["nanmedian"] = _nanmedian(None)
+FUNCTIONS["nanmedian"].__doc__ = _nanmedian.__doc__
+for _library in PER_LIBRARY:
+    variant(_library, "nanmedian")(_nanmedian(_library))
+
+
+def _python_sequence(fname):
+    def lower(b, args, kwargs, position):
+        value = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
+        if isinstance(value, Items):
+            return Items(value)
+        x = tensor(b, value, fname, position)
+        if x.ndim == 0:
+            raise JacValueError(f"{fname}() of a 0-d array: it has no rows to iterate over (PyTorch and NumPy "
+                                "refuse it too)", position)
+        return Items(_take(b, x, (i,), position) for i in range(_concrete(x, fname, position)[0]))
+    lower.__doc__ = (f"Python's {fname}(x): the rows of x (x[0], x[1], …), as a tuple of arrays: x[{fname}(idx)] "
+                     "indexes with each row, as x[idx[0], idx[1]].")
+    return lower
+
+
+FUNCTIONS["tuple"] = _python_sequence("tuple")
+FUNCTIONS["list"] = _python_sequence("list")
+
+
+_INTERPOLATE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _interpolate_sizes(b, a, x: Tracer, nd: int, position) -> tuple:
+    """(output sizes, the scales PyTorch's kernels read: 1/scale_factor, or None for in/out)."""
+    if (a["size"] is None) == (a["scale_factor"] is None):
+        raise JacValueError("interpolate(): give either size or scale_factor (exactly one)", position)
+    spatial = tuple(x.shape[2:])
+    if a["size"] is not None:
+        sizes = static_ints(b, a["size"], "size", position)
+        sizes = sizes * nd if len(sizes) == 1 else sizes
+        if len(sizes) != nd or min(sizes) < 1:
+            raise JacValueError(f"interpolate(): size must be {nd} positive integer(s) for an input of shape "
+                                f"{fmt(x.shape)}, got {sizes}", position)
+        return sizes, (None,) * nd
+    factors = static(b, a["scale_factor"], "scale_factor", position)
+    factors = factors if isinstance(factors, tuple) else (factors,) * nd
+    if len(factors) != nd or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and f > 0
+                                     and math.isfinite(f) for f in factors):
+        raise JacValueError(f"interpolate(): scale_factor must be {nd} positive number(s), got {factors}", position)
+    sizes = tuple(int(math.floor(float(n) * float(f))) for n, f in zip(spatial, factors))
+    if min(sizes) < 1:
+        raise JacValueError(f"interpolate(): scale_factor {factors} makes an empty output from {fmt(x.shape)}",
+                            position)
+    recompute = static(b, a["recompute_scale_factor"], "recompute_scale_factor", position)
+    return sizes, (None,) * nd if recompute else tuple(float(f) for f in factors)
+
+
+def _nearest_source(n_in: int, n_out: int, factor, exact: bool) -> np.ndarray:
+    """PyTorch's source index of each output (``nearest_idx`` / ``nearest_exact_idx``: a float32 scale)."""
+    scale = np.float32(1.0 / factor) if factor is not None else np.float32(n_in) / np.float32(n_out)
+    i = np.arange(n_out)
+    if exact:
+        src = np.floor(((i + 0.5) * np.float64(scale)).astype(np.float32))
+    elif n_out == n_in:
+        return i
+    elif n_out == 2 * n_in:
+        return i >> 1
+    else:
+        src = np.floor(i.astype(np.float32) * scale)
+    return np.minimum(src.astype(np.int64), n_in - 1)
+
+
+def _linear_source(n_in: int, n_out: int, factor, align: bool, dtype) -> tuple:
+    """PyTorch's two source indices and weights per output (``area_pixel_compute_source_index`` and
+    ``guard_index_and_lambda``, in the input's float type)."""
+    real = np.dtype(dtype).type
+    i = np.arange(n_out).astype(dtype)
+    if align:
+        scale = real(n_in - 1) / real(n_out - 1) if n_out > 1 else real(0)
+        src = scale * i
+    else:
+        scale = real(1.0 / factor) if factor is not None else real(n_in) / real(n_out)
+        src = np.maximum(scale * (i + real(0.5)) - real(0.5), real(0))
+    low = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
+    weight = np.clip(src - low.astype(dtype), real(0), real(1))
+    high = low + (low < n_in - 1)
+    return low, high, (real(1) - weight).astype(dtype), weight.astype(dtype)
+
+
+@function("interpolate", "upsample")
+def _interpolate(b, args, kwargs, position):
+    """F.interpolate(x, size=None, scale_factor=None, mode='nearest', align_corners=None,
+    recompute_scale_factor=None): modes nearest, nearest-exact, linear, bilinear, trilinear, with PyTorch's
+    source indices and weights (align_corners both ways), one spatial axis at a time from the last, as its
+    kernel nests them; the derivative gathers back. bicubic and area are refused."""
+    a = arguments("interpolate", args, kwargs, {"x": REQUIRED, "size": None, "scale_factor": None, "mode": "nearest",
+                                                "align_corners": None, "recompute_scale_factor": None,
+                                                "antialias": False}, position)
+    x = tensor(b, a["x"], "interpolate", position)
+    mode = static(b, a["mode"], "mode", position)
+    if mode not in _INTERPOLATE_MODES:
+        raise JacValueError(f"interpolate(): mode {mode!r} is not supported by jac (it has "
+                            f"{', '.join(map(repr, _INTERPOLATE_MODES))}; not bicubic or area)", position)
+    nd = x.ndim - 2
+    if nd not in (1, 2, 3) or _INTERPOLATE_MODES[mode] not in (None, nd):
+        raise JacShapeError(f"interpolate(): mode {mode!r} needs a {2 + (_INTERPOLATE_MODES[mode] or nd)}-d input "
+                            f"(N, C, spatial...) with 1 to 3 spatial axes, got shape {fmt(x.shape)}", position)
+    if _flag(b, a["antialias"], "antialias", "interpolate", position):
+        raise JacValueError("interpolate(): antialias=True is not supported by jac", position)
+    align = a["align_corners"]
+    if align is not None and _INTERPOLATE_MODES[mode] is None:
+        raise JacValueError("interpolate(): align_corners can only be set with the modes linear, bilinear, "
+                            "trilinear (as PyTorch)", position)
+    align = align is not None and _flag(b, align, "align_corners", "interpolate", position)
+    shape = _concrete(x, "interpolate", position)
+    sizes, factors = _interpolate_sizes(b, a, x, nd, position)
+    _checked(b, shape[:2] + tuple(sizes), "interpolate", position)
+    for axis in reversed(range(2, x.ndim)):
+        n_in, n_out, factor = shape[axis], sizes[axis - 2], factors[axis - 2]
+        lead = (slice(None),) * axis
+        if _INTERPOLATE_MODES[mode] is None:
+            x = _take(b, x, lead + (_nearest_source(n_in, n_out, factor, mode == "nearest-exact"),), position)
+            continue
+        low, high, w_low, w_high = _linear_source(n_in, n_out, factor, align, b.dtype)
+        along = (n_out,) + (1,) * (x.ndim - 1 - axis)
+        x = b.apply("add", b.apply("mul", _take(b, x, lead + (low,), position),
+                                   b.const(w_low.reshape(along), position), position=position),
+                    b.apply("mul", _take(b, x, lead + (high,), position), b.const(w_high.reshape(along), position),
+                            position=position), position=position)
+    return x
+
+
+@function("piecewise")
+def _np_piecewise(b, args, kwargs, position):
+    """np.piecewise(x, condlist, funclist) with scalar pieces (NumPy's constant functions): zeros of x's shape,
+    each condition's value written in turn (a later one wins), one piece more than conditions for where none
+    holds. Pieces that are functions (lambdas) have no spelling in jac: write np.select([...], [-x, x ** 2])."""
+    a = arguments("piecewise", args, kwargs, {"x": REQUIRED, "condlist": REQUIRED, "funclist": REQUIRED}, position)
+    x = tensor(b, a["x"], "piecewise", position)
+    conditions = list(a["condlist"]) if isinstance(a["condlist"], Items) else [a["condlist"]]
+    conditions = [tensor(b, c, "piecewise", position) for c in conditions]
+    if len(conditions) == 1 and conditions[0].ndim == x.ndim + 1 and is_boolean(b, conditions[0]):
+        conditions = [_take(b, conditions[0], (i,), position) for i in range(conditions[0].shape[0])]
+    for c in conditions:
+        if not is_boolean(b, c) or tuple(c.shape) != tuple(x.shape):
+            raise JacValueError(f"np.piecewise: each condition must be a boolean of x's shape {fmt(x.shape)} (a "
+                                "comparison such as x < 0)", position)
+    pieces = a["funclist"]
+    if isinstance(pieces, Items):
+        pieces = [tensor(b, p, "piecewise", position) for p in pieces]
+    else:
+        pieces = tensor(b, pieces, "piecewise", position)
+        pieces = [pieces] if pieces.ndim == 0 else [_take(b, pieces, (i,), position) for i in range(pieces.shape[0])]
+    if any(p.ndim for p in pieces):
+        raise JacValueError("np.piecewise: each piece must be a scalar (NumPy's constant function); for pieces that "
+                            "are expressions of x write np.select([x < 0, x >= 0], [-x, x ** 2])", position)
+    if len(pieces) not in (len(conditions), len(conditions) + 1):
+        raise JacValueError(f"np.piecewise: with {len(conditions)} condition(s), either {len(conditions)} or "
+                            f"{len(conditions) + 1} pieces are expected, got {len(pieces)}", position)
+    out = b.const(np.zeros(_concrete(x, "piecewise", position), dtype=b.dtype), position)
+    if len(pieces) > len(conditions):
+        out = b.apply("add", out, pieces[-1], position=position)
+        taken = conditions[0]
+        for c in conditions[1:]:
+            taken = logical("or", b, [taken, c], position)
+        out = b.apply("where", taken, 0.0, out, position=position)
+    for c, piece in zip(conditions, pieces):
+        out = b.apply("where", c, piece, out, position=position)
+    return out
+
+
+@function("histogram")
+def _np_histogram(b, args, kwargs, position):
+    """np.histogram(a, bins=10, range=None, density=None, weights=None): (counts, edges), counts as floats. An
+    element is in bin j where edges[j] <= a < edges[j + 1] (the last bin closed), which is NumPy's assignment;
+    the edges are linspace(min a, max a) (or of range) computed as NumPy does. The counts have derivative 0
+    in a (piecewise constant, as floor; jnp.histogram's too; torch.histc has none), the edges the derivative of
+    min and max; weights and density carry theirs. A NaN or inf in a without range gives NaN counts (NumPy
+    raises)."""
+    a = arguments("histogram", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "density": None,
+                                              "weights": None}, position)
+    x = tensor(b, a["x"], "histogram", position)
+    x = _reshape_to(b, x, (_numel(x, position),), position)
+    m = x.shape[0]
+    bins = static(b, a["bins"], "bins", position)
+    if isinstance(bins, tuple):
+        if len(bins) < 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bins) \
+                or any(p > q for p, q in zip(bins, bins[1:])):
+            raise JacValueError("np.histogram: bins given as edges must be at least 2 finite numbers, increasing",
+                                position)
+        edges, first, last = b.const(np.array(bins, dtype=b.dtype), position), None, None
+    else:
+        if not _is_integer(bins) or bins < 1:
+            raise JacValueError(f"np.histogram: bins must be a positive integer or a list of edges, got {bins!r}",
+                                position)
+        edges, first, last = _histogram_edges(b, x, int(bins), static(b, a["range"], "range", position), position)
+    n = edges.shape[0] - 1
+    column = _reshape_to(b, x, (m, 1), position)
+    lower = b.apply("ge", column, _take(b, edges, (slice(0, n),), position), position=position)
+    upper = _take(b, edges, (slice(1, None),), position)
+    closed = b.const(np.arange(n) == n - 1, position)
+    below = b.apply("where", closed, b.apply("le", column, upper, position=position),
+                    b.apply("lt", column, upper, position=position), position=position)
+    inside = b.apply("mul", lower, below, position=position)
+    if a["weights"] is not None:
+        w = tensor(b, a["weights"], "histogram", position)
+        if tuple(w.shape) != tuple(tensor(b, a["x"], "histogram", position).shape):
+            raise JacShapeError(f"np.histogram: weights must have the shape of a, got {fmt(w.shape)}", position)
+        inside = b.apply("mul", inside, _reshape_to(b, w, (m, 1), position), position=position)
+    counts = b.apply("sum", inside, axes=(0,), position=position)
+    if first is not None:  # NaN where the range found is not finite: 0 · (last - first)
+        counts = b.apply("add", counts, b.apply("mul", 0.0, b.apply("sub", last, first, position=position),
+                                                position=position), position=position)
+    if a["density"] is not None and _flag(b, a["density"], "density", "histogram", position):
+        widths = b.apply("sub", upper, _take(b, edges, (slice(0, n),), position), position=position)
+        counts = b.apply("div", b.apply("div", counts, widths, position=position),
+                         b.apply("sum", counts, axes=(0,), position=position), position=position)
+    return Items([counts, edges])
+
+
+def _histogram_edges(b, x, n: int, span, position) -> tuple:
+    """NumPy's equal bins: linspace(first, last, n + 1) as arange · step + first with the last set to last."""
+    if span is not None:
+        if not (isinstance(span, tuple) and len(span) == 2 and all(math.isfinite(v) for v in span)):
+            raise JacValueError(f"np.histogram: range must be two finite numbers (min, max), got {span!r}", position)
+        if span[0] > span[1]:
+            raise JacValueError("np.histogram: max must be larger than min in range", position)
+        lo, hi = (span[0] - 0.5, span[1] + 0.5) if span[0] == span[1] else span
+        first, last, found = b.const(np.array(lo, dtype=b.dtype), position), b.const(
+            np.array(hi, dtype=b.dtype), position), False
+    elif x.shape[0] == 0:
+        first, last, found = b.const(np.array(0.0, dtype=b.dtype), position), b.const(
+            np.array(1.0, dtype=b.dtype), position), False
+    else:
+        first = b.apply("min", x, axes=(0,), position=position)
+        last = b.apply("max", x, axes=(0,), position=position)
+        same = b.apply("eq", first, last, position=position)
+        first = b.apply("where", same, b.apply("sub", first, 0.5, position=position), first, position=position)
+        last = b.apply("where", same, b.apply("add", last, 0.5, position=position), last, position=position)
+        found = True
+    step = b.apply("div", b.apply("sub", last, first, position=position), float(n), position=position)
+    inner = b.apply("add", b.apply("mul", b.const(np.arange(n, dtype=b.dtype), position), step, position=position),
+                    first, position=position)
+    edges = _concat(b, [inner, _reshape_to(b, last, (1,), position)], 0, "histogram", position)
+    return (edges, first, last) if found else (edges, None, None)
+
+
+def _torch_histogram(b, args, kwargs, position):
+    raise JacNameError("'torch.histogram' is not supported by jac (PyTorch has no derivative for it, and its bins "
+                       "differ from NumPy's: 100 by default); np.histogram(x, bins) is", position)
+
+
+variant("torch", "histogram")(_torch_histogram)  # else the bare spelling, NumPy's, would answer for it
+variant("method", "histogram")(_torch_histogram)

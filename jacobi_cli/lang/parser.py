@@ -479,6 +479,10 @@ class _Lowering:
             return self.subscript(node, kids)
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
+        if isinstance(node, ast.Lambda):
+            raise JacParseError("lambda (a function written inline) is not part of jac's expression language: write "
+                                "the expression itself (np.piecewise's pieces as np.select([x < 0, x >= 0], "
+                                "[-x, x ** 2]))", position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -669,6 +673,8 @@ class _Lowering:
             return value.part(self.index_int(parts[0], position), position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if len(parts) == 1 and isinstance(parts[0], Items):  # x[tuple(idx)], x[np.triu_indices(3)]: x[idx[0], idx[1]]
+            parts = list(parts[0])
         item = pair_item(self.b, value, parts, position)
         if item is not None:
             return item
