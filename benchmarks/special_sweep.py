@@ -316,6 +316,7 @@ class Sweep:
         if got is None:
             return
         value, grads = got
+        self.check_diagonal(expr, inputs, names, grads)
         tdtype = getattr(torch, self.dtype)
         for k, p in enumerate(points):
             args = list(p) + ([] if target is None else [target])
@@ -324,6 +325,19 @@ class Sweep:
             self.record(expr, "value", point, value[k], tv[0], bv[0])
             for i, n in enumerate(names):
                 self.record(expr, f"d/d{n}", point, grads[n][k], tg[i][0], bg[i][0])
+
+    def check_diagonal(self, expr, inputs, names, grads):
+        """The Jacobian's diagonal (``jac eval``'s answer) has the VJP's bits; a mismatch is jac's own."""
+        from jacobi_cli.tools import api
+
+        jac = api.jacobian(expr, inputs, wrt=names, dtype=self.dtype)
+        for n in names:
+            diagonal = np.diagonal(np.asarray(jac[n]))
+            for k in range(len(diagonal)):
+                if diagonal[k:k + 1].tobytes() == np.asarray(grads[n][k:k + 1], diagonal.dtype).tobytes():
+                    continue
+                self.rows.append((expr, f"jacobian d/d{n}", f"element {k}", "differs", diagonal[k], grads[n][k],
+                                  grads[n][k]))
 
     def rows_of(self, expr, fn, extra: dict, specials):
         """A function of rows: x is (len(specials), 3), the special value in column 0 of each row."""
