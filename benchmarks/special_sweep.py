@@ -114,6 +114,10 @@ def _binary():
     ]
 
 
+# binary_cross_entropy takes probabilities: its own special inputs (jac refuses others, as PyTorch)
+PROBABILITIES = (0.0, -0.0, 5e-324, 1e-300, 1.0, 1.0 - 2.0**-53, 0.5, 1e-45)
+
+
 def _losses():
     """(jac expression of x (and the constant target t), PyTorch function, target): reduction 'none' where
     the loss has it, so each element's derivative is its own."""
@@ -133,7 +137,11 @@ def _losses():
         ("F.binary_cross_entropy_with_logits(x, t, reduction='none')",
          lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction="none"), 0.25),
         ("F.binary_cross_entropy(x, t, reduction='none')",
-         lambda x, t: F.binary_cross_entropy(x, t, reduction="none"), 0.25),
+         lambda x, t: F.binary_cross_entropy(x, t, reduction="none"), 0.25, PROBABILITIES),
+        ("F.binary_cross_entropy(x, t, reduction='none')",
+         lambda x, t: F.binary_cross_entropy(x, t, reduction="none"), 1.0, PROBABILITIES),
+        ("F.gaussian_nll_loss(x, t, t * 0 + 2.0, reduction='none')",
+         lambda x, t: F.gaussian_nll_loss(x, t, t * 0 + 2.0, reduction="none"), 0.5),
         ("F.kl_div(x, t, reduction='none')", lambda x, t: F.kl_div(x, t, reduction="none"), 0.25),
         ("F.kl_div(x, t, reduction='none', log_target=True)",
          lambda x, t: F.kl_div(x, t, reduction="none", log_target=True), -1.5),
@@ -173,6 +181,10 @@ def _vector_losses():
         ("F.cosine_embedding_loss(x, c, t, reduction='none')",
          lambda x: F.cosine_embedding_loss(x, torch.tensor(c, dtype=x.dtype), -torch.ones(x.shape[0], dtype=x.dtype),
                                            reduction="none"), {"c": c, "t": -1.0}),
+        ("F.nll_loss(x, i, reduction='none')",
+         lambda x: F.nll_loss(x, torch.zeros(x.shape[0], dtype=torch.long), reduction="none"), {"i": 0}),
+        ("F.nll_loss(x, i, reduction='none')",
+         lambda x: F.nll_loss(x, torch.ones(x.shape[0], dtype=torch.long), reduction="none"), {"i": 1}),
         ("F.cross_entropy(x, i, reduction='none')",
          lambda x: F.cross_entropy(x, torch.zeros(x.shape[0], dtype=torch.long), reduction="none"), {"i": 0}),
         ("F.soft_margin_loss(x, c * 0 + 1)", lambda x: F.soft_margin_loss(x, torch.ones_like(x)), {"c": c}),
@@ -229,6 +241,11 @@ KNOWN: dict = {
                           "(+0 at -inf, +inf at -0)",
     ("torch.clamp(x, min=y)", "d/dy"): "a missing max is read as +inf: clamp(x, min=inf) gives min's derivative "
                                        "to neither (PyTorch's min < max test), PyTorch without max gives it to min",
+    ("F.binary_cross_entropy(x, t, reduction='none')", "d/dx"):
+        "near 0 and 1 both divide by max(x (1 - x), 1e-12); PyTorch's 1e-12 is the float32 constant "
+        "(0.999999996e-12) in float64 too, so its clamped derivative is 4e-9 larger",
+    ("F.gaussian_nll_loss(x, t, t * 0 + 2.0, reduction='none')", "d/dx"):
+        "at ±1e308 the derivative (x - t) / var is ±5e307; PyTorch's 2(x - t) overflows first (±inf)",
     ("F.binary_cross_entropy_with_logits(x, t, reduction='none')", "d/dx"):
         "float32 at x = -1: σ(-1) - 0.25 cancels 4 bits; each is within an ulp of σ(-1) (jac 1.9e-8 off, "
         "PyTorch 1.1e-8)",
@@ -383,9 +400,11 @@ class Sweep:
         for expr, fn in _binary():
             if k in expr:
                 self.elementwise(expr, fn, [(a, b) for a in pairs for b in pairs])
-        for expr, fn, target in _losses():
+        for expr, fn, target, *points in _losses():
             if k in expr:
-                self.elementwise(expr, fn, [(v,) for v in specials + [target, target + 1, target - 1]], target)
+                values = [v for v in points[0] if not f32 or v == 0 or abs(v) >= 1e-45] if points else \
+                    specials + [target, target + 1, target - 1]
+                self.elementwise(expr, fn, [(v,) for v in values], target)
         for expr, fn, extra in _vector_losses():
             if k in expr:
                 self.rows_of(expr, fn, extra, specials)
