@@ -36,6 +36,8 @@ CASES = [
      lambda x, y: torch.lerp(x, y, 0.5)),
     ("torch.lerp(x, y, w)", {"x": np.array([0.0, 0.1, 1.0]), "y": np.array([1.0, 0.7, 3.0]),
                              "w": np.array([0.25, 0.5, 0.9])}, lambda x, y, w: torch.lerp(x, y, w)),
+    ("torch.lerp(x, y, w)", {"x": np.array([0.0, 1.0, -inf]), "y": np.array([inf, 2.0, 0.0]),
+                             "w": np.array([0.25, 0.75, 0.6])}, lambda x, y, w: torch.lerp(x, y, w), OFF_DIAGONAL_NAN),
     ("x.lerp(y, 0.25)", {"x": np.array([0.0, inf, 0.1]), "y": np.array([inf, 1.0, 0.3])}, lambda x, y: x.lerp(y, 0.25)),
     # hardswish at ±inf and ±1e308: 1 and 0 (0 · inf made them NaN)
     ("F.hardswish(x)", {"x": np.array([inf, -inf, 1e308, -1e308, 2.5, -1.0])}, lambda x: F.hardswish(x)),

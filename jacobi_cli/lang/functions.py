@@ -676,17 +676,20 @@ def _lerp(b, args, kwargs, position):
     start, end, weight = (tensor(b, a[k], "lerp", position) for k in ("x", "end", "weight"))
     gap = b.apply("sub", end, start, position=position)
 
-    def low():
+    def low(gap):
         return b.apply("add", start, b.apply("mul", weight, gap, position=position), position=position)
 
-    def high():
+    def high(gap):
         rest = b.apply("sub", 1.0, weight, position=position)
         return b.apply("sub", end, b.apply("mul", gap, rest, position=position), position=position)
 
     node = b.nodes[weight.id]
     if node.op == "const" and np.ndim(node.value) == 0:  # a number: its formula alone
-        return low() if float(node.value) < 0.5 else high()
-    return b.apply("where", b.apply("lt", weight, 0.5, position=position), low(), high(), position=position)
+        return low(gap) if float(node.value) < 0.5 else high(gap)
+    # a tensor weight: each formula sees the gap only where it is taken (the other's d/dweight, 0 · inf, was NaN)
+    below = b.apply("lt", weight, 0.5, position=position)
+    return b.apply("where", below, low(b.apply("where", below, gap, 0.0, position=position)),
+                   high(b.apply("where", below, 0.0, gap, position=position)), position=position)
 
 
 @function("div", "divide", "true_divide")
