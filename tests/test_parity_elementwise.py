@@ -240,7 +240,8 @@ KINKS = [
     ("torch.lgamma(x) + torch.special.gammaln(x)", {"x": np.array([1e-310, -1e-310, 5e-324, -np.inf, np.inf, 2.2e-308])},
      lambda x: torch.lgamma(x) + torch.special.gammaln(x), {"differs": ("jacobian", "vjp")}),
     ("torch.lgamma(x)", {"x": np.array([1e-305, -2.5, 3.0])}, lambda x: torch.lgamma(x)),
-    # softshrink's value at NaN is NaN and -0 inside below 0 (PyTorch's x * 0); its derivative at NaN is 0 (PyTorch: 1)
+    # softshrink's value at NaN is NaN and -0 inside below 0 (PyTorch's x * 0); its derivative at NaN is 0 (PyTorch:
+    # 1 in its kernel's scalar tail, here, 0 in its vectorised body: tests/test_parity_special.py)
     ("F.softshrink(x, 1.0)", {"x": np.array([np.nan, -0.5, 0.5, 2.0])}, lambda x: F.softshrink(x, 1.0),
      {"differs": ("jacobian", "vjp")}),
     ("sum(sinc(x))", {"x": np.array(0.0)}, lambda x: torch.sinc(x).sum(),

@@ -189,7 +189,7 @@ unary("log1p", np.log1p, lambda x, ans: P.div(1.0, P.add(x, 1.0)), domain=(-0.8,
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + v)))
 unary("sqrt", np.sqrt, lambda x, ans: P.div(0.5, ans), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(v)))
-unary("abs", np.abs, lambda x, ans: P.sign(x),
+unary("abs", np.abs, lambda x, ans: P.sub(P.gt(x, 0.0), P.gt(0.0, x)),  # sign(x), 0 at NaN as PyTorch's sgn
       sympy=_sympy_elementwise(lambda sp, v: sp.Abs(v)), spellings=("abs", "absolute"), exact_int=True)
 unary("sin", np.sin, lambda x, ans: P.cos(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.sin(v)))
@@ -361,7 +361,7 @@ def _clip_impl(x, lo, hi):
 def _clip_masks(x, lo, hi):
     return (P.mul(P.ge(x, lo), P.ge(hi, x)),
             P.mul(P.gt(lo, x), P.gt(hi, lo)),
-            P.sub(1.0, P.mul(P.ge(hi, x), P.ge(hi, lo))))
+            P.sub(1.0, P.mul(P.sub(1.0, P.gt(x, hi)), P.sub(1.0, P.gt(lo, hi)))))
 
 
 def _clip_vjp(i):
@@ -547,19 +547,22 @@ defop("mean", _mean_impl, _reduction_shape,
 
 def _extreme(name, impl, sympy=None):
     # The derivative is shared evenly among the elements that tie for the extreme, as
-    # torch.amax / torch.max() without dim do.
-    def mask(ans, a, axes, keepdims):
+    # torch.amax / torch.max() without dim do. A NaN extreme: NaN everywhere (torch.amax, JAX), or
+    # with ``nan_share`` shared among the NaN elements (torch.max(x): PyTorch's evenly_distribute_backward).
+    def mask(ans, a, axes, keepdims, nan_share):
         kept = ans if keepdims else P.reshape(ans, shape=reduce_shape(shape_of(a), axes, True))
         m = P.eq(a, kept)
+        if nan_share:
+            m = P.where(P.isnan(kept), P.isnan(a), m)
         return P.div(m, P.sum(m, axes=axes, keepdims=True))
 
-    def vjp(g, ans, a, axes, keepdims=False):
-        return P.mul(expand_reduced(g, shape_of(a), axes, keepdims), mask(ans, a, axes, keepdims))
+    def vjp(g, ans, a, axes, keepdims=False, nan_share=False):
+        return P.mul(expand_reduced(g, shape_of(a), axes, keepdims), mask(ans, a, axes, keepdims, nan_share))
 
-    def jvp(t, ans, a, axes, keepdims=False):
-        return P.sum(P.mul(t, mask(ans, a, axes, keepdims)), axes=shifted(axes), keepdims=keepdims)
+    def jvp(t, ans, a, axes, keepdims=False, nan_share=False):
+        return P.sum(P.mul(t, mask(ans, a, axes, keepdims, nan_share)), axes=shifted(axes), keepdims=keepdims)
 
-    def shape(s, axes, keepdims=False):
+    def shape(s, axes, keepdims=False, nan_share=False):
         if any(s[a] == 0 for a in axes):  # NumPy and PyTorch refuse it too
             raise JacShapeError(f"{name} of an empty array (shape {fmt(s)}, axes {axes}) has no value")
         return reduce_shape(s, axes, keepdims)
@@ -567,10 +570,10 @@ def _extreme(name, impl, sympy=None):
     defop(name, impl, shape, (vjp,), (jvp,), sympy=sympy)
 
 
-_extreme("max", lambda a, axes, keepdims=False: np.maximum.reduce(a, axis=axes, keepdims=keepdims),
-         sympy=lambda S, a, axes, keepdims=False: S.extremum(a, axes, keepdims))
-_extreme("min", lambda a, axes, keepdims=False: np.minimum.reduce(a, axis=axes, keepdims=keepdims),
-         sympy=lambda S, a, axes, keepdims=False: S.extremum(a, axes, keepdims, largest=False))
+_extreme("max", lambda a, axes, keepdims=False, nan_share=False: np.maximum.reduce(a, axis=axes, keepdims=keepdims),
+         sympy=lambda S, a, axes, keepdims=False, nan_share=False: S.extremum(a, axes, keepdims))
+_extreme("min", lambda a, axes, keepdims=False, nan_share=False: np.minimum.reduce(a, axis=axes, keepdims=keepdims),
+         sympy=lambda S, a, axes, keepdims=False, nan_share=False: S.extremum(a, axes, keepdims, largest=False))
 
 
 def _move_to_end(a, axes):
@@ -1042,7 +1045,12 @@ unary("erf", _special("erf"), lambda x, ans: P.mul(_TWO_OVER_SQRT_PI, P.exp(P.ne
       sympy=_sympy_elementwise(lambda sp, v: sp.erf(v)))
 unary("erfc", _special("erfc"), lambda x, ans: P.mul(-_TWO_OVER_SQRT_PI, P.exp(P.neg(P.mul(x, x)))),
       sympy=_sympy_elementwise(lambda sp, v: sp.erfc(v)))
-unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), lambda x, ans: P.div(1.0, P.mul(x, P.sub(1.0, x))),
+def _logit_deriv(x, ans):  # 1 / (x (1 - x)), NaN outside [0, 1] where the value is NaN (PyTorch's mask)
+    outside = P.add(P.gt(0.0, x), P.gt(x, 1.0))
+    return P.where(outside, np.nan, P.div(1.0, P.mul(x, P.sub(1.0, x))))
+
+
+unary("logit", lambda x: np.log(x) - np.log1p(-np.asarray(x)), _logit_deriv,
       domain=(0.1, 0.9), sympy=_sympy_elementwise(lambda sp, v: sp.log(v / (1 - v))))
 def _lgamma_impl(x):
     """SciPy's gammaln, but -log|x| where 0 < |x| < 1e-300 (gammaln(1e-310) is inf there, from 1 / x: the next
@@ -1269,9 +1277,13 @@ def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 where x == 0 (PyTorch gives 0/
 binary("xlogy", _xlogy_impl, _xlogy_dx, _xlogy_dy, domain=(0.2, 2.0),
        sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(y), True))),
        spellings=("xlogy",))
-binary("logaddexp", np.logaddexp, lambda ans, a, b: P.exp(P.sub(a, ans)), lambda ans, a, b: P.exp(P.sub(b, ans)),
+# d/da = 1 / (1 + exp(b - a)) (PyTorch's form): 1 at a = inf > b and 1/2 at a tie of huge numbers, where
+# exp(a - ans) gave inf - inf = NaN and exp(0) = 1
+binary("logaddexp", np.logaddexp, lambda ans, a, b: P.div(1.0, P.add(1.0, P.exp(P.sub(b, a)))),
+       lambda ans, a, b: P.div(1.0, P.add(1.0, P.exp(P.sub(a, b)))),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b))), spellings=("logaddexp",))
-binary("logaddexp2", np.logaddexp2, lambda ans, a, b: P.exp2(P.sub(a, ans)), lambda ans, a, b: P.exp2(P.sub(b, ans)),
+binary("logaddexp2", np.logaddexp2, lambda ans, a, b: P.div(1.0, P.add(1.0, P.exp2(P.sub(b, a)))),
+       lambda ans, a, b: P.div(1.0, P.add(1.0, P.exp2(P.sub(a, b)))),
        sympy=_sympy_elementwise(lambda sp, a, b: sp.log(2**a + 2**b, 2)), spellings=("logaddexp2",))
 
 
@@ -1295,9 +1307,11 @@ unary("cbrt", np.cbrt, lambda x, ans: P.div(1.0 / 3.0, P.mul(ans, ans)), domain=
       sympy=_sympy_elementwise(lambda sp, v: sp.cbrt(v)))
 
 
-def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, (2x + 3)/6 strictly between, 1 from 3 on
-    inside = P.mul(P.gt(x, -3.0), P.lt(x, 3.0))
-    return P.add(P.mul(inside, P.div(P.add(P.mul(2.0, x), 3.0), 6.0)), P.ge(x, 3.0))
+def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, x/3 + 1/2 strictly between, 1 from 3 on
+    # a where, not a product with the mask: at ±inf the middle branch is inf, and 0 · inf = NaN. A NaN
+    # takes the middle branch (NaN, as PyTorch's vectorised kernel; its scalar tail gives 1)
+    inside = P.mul(P.sub(1.0, P.le(x, -3.0)), P.sub(1.0, P.ge(x, 3.0)))
+    return P.where(inside, P.add(P.div(x, 3.0), 0.5), P.ge(x, 3.0))
 
 
 unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,

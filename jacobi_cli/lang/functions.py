@@ -168,13 +168,13 @@ def _clip(b, args, kwargs, position):
 
 # --- reductions ---------------------------------------------------------------------------
 
-def _reduction(op_name):
+def _reduction(op_name, **params):
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
-        return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position)
+        return b.apply(op_name, x, axes=axes, keepdims=keepdims, position=position, **params)
     return lower
 
 
@@ -621,14 +621,16 @@ def _selu(b, args, kwargs, position):
 
 @function("celu")
 def _celu(b, args, kwargs, position):
-    # celu(x, alpha) = alpha * elu(x / alpha, 1)
+    # celu(x, alpha) = x for x > 0, else alpha * elu(x / alpha, 1): x / alpha overflows for a large x
+    # and a small alpha (celu(1e308, 0.5) was inf)
     a = arguments("celu", args, kwargs, {"x": REQUIRED, "alpha": 1.0}, position)
     alpha = _number(b, a["alpha"], "celu alpha", position)
     if alpha == 0:
         raise JacValueError("celu(): alpha must not be 0", position)
     x = tensor(b, a["x"], "celu", position)
     inner = b.apply("elu", b.apply("div", x, alpha, position=position), alpha=1.0, position=position)
-    return b.apply("mul", alpha, inner, position=position)
+    return b.apply("where", b.apply("gt", x, 0.0, position=position), x,
+                   b.apply("mul", alpha, inner, position=position), position=position)
 
 
 @function("leaky_relu")
@@ -668,11 +670,26 @@ FUNCTIONS["float_power"] = _arithmetic("pow")  # computed in --dtype, as every v
 
 @function("lerp")
 def _lerp(b, args, kwargs, position):
-    # start + weight * (end - start), as torch.lerp
+    # torch.lerp's two formulas: start + weight (end - start) for weight < 0.5, else
+    # end - (end - start)(1 - weight), exact at weight = 1 (and NaN for lerp(0, inf, 0.5), as PyTorch)
     a = arguments("lerp", args, kwargs, {"x": REQUIRED, "end": REQUIRED, "weight": REQUIRED}, position)
     start, end, weight = (tensor(b, a[k], "lerp", position) for k in ("x", "end", "weight"))
-    step = b.apply("mul", weight, b.apply("sub", end, start, position=position), position=position)
-    return b.apply("add", start, step, position=position)
+    gap = b.apply("sub", end, start, position=position)
+
+    def low(gap):
+        return b.apply("add", start, b.apply("mul", weight, gap, position=position), position=position)
+
+    def high(gap):
+        rest = b.apply("sub", 1.0, weight, position=position)
+        return b.apply("sub", end, b.apply("mul", gap, rest, position=position), position=position)
+
+    node = b.nodes[weight.id]
+    if node.op == "const" and np.ndim(node.value) == 0:  # a number: its formula alone
+        return low(gap) if float(node.value) < 0.5 else high(gap)
+    # a tensor weight: each formula sees the gap only where it is taken (the other's d/dweight, 0 · inf, was NaN)
+    below = b.apply("lt", weight, 0.5, position=position)
+    return b.apply("where", below, low(b.apply("where", below, gap, 0.0, position=position)),
+                   high(b.apply("where", below, 0.0, gap, position=position)), position=position)
 
 
 @function("div", "divide", "true_divide")
@@ -3051,6 +3068,7 @@ def _extreme_pair(op_name: str, reduction_lower, library):
     choice); bare and method spellings keep NumPy's reading as an array (ties share the
     derivative), with the pair's parts made when asked for."""
     arg_op = "argmax" if op_name == "max" else "argmin"
+    whole = _reduction(op_name, nan_share=True)
 
     def lower(b, args, kwargs, position):
         axis_given = len(args) >= 2 or any(k in kwargs for k in ("dim", "axis"))
@@ -3058,6 +3076,8 @@ def _extreme_pair(op_name: str, reduction_lower, library):
         if torch_named and len(args) == 2 and isinstance(args[1], Tracer):
             _refuse_several_dims(b, args, op_name, position)
         pairwise = len(args) == 2 and isinstance(args[1], Tracer) and not _axis_like(b.nodes[args[1].id], args[0])
+        if torch_named and not (pairwise or axis_given):  # torch.max(x): a NaN maximum's derivative to the NaNs
+            return whole(b, args, kwargs, position)
         if pairwise or library == "numpy" or not axis_given:  # torch.max(a, b) is the element-wise maximum
             return reduction_lower(b, args, kwargs, position)
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
@@ -3396,9 +3416,11 @@ def _absolute(b, d, a, position):
 def _quadratic_then_linear(b, d, width: float, scale_quadratic: float, scale_linear: float, position):
     """Where |d| < width: scale_quadratic · d²/2, else scale_linear · (|d| - width/2)."""
     ad = b.apply("abs", d, position=position)
-    inner = b.apply("mul", b.apply("mul", d, d, position=position), 0.5 * scale_quadratic, position=position)
-    outer = b.apply("mul", b.apply("sub", ad, 0.5 * width, position=position), scale_linear, position=position)
     mask = b.apply("sub", 1.0, b.apply("ge", ad, width, position=position), position=position)
+    # the quadratic branch reads d only where it is taken: at d = ±inf its derivative, 0 · inf, was NaN
+    near = b.apply("where", mask, d, 0.0, position=position)
+    inner = b.apply("mul", b.apply("mul", near, near, position=position), 0.5 * scale_quadratic, position=position)
+    outer = b.apply("mul", b.apply("sub", ad, 0.5 * width, position=position), scale_linear, position=position)
     return b.apply("where", mask, inner, outer, position=position)
 
 

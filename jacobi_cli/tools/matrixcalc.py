@@ -267,7 +267,7 @@ def _extreme_vjp(largest: bool):
     """max(A) (min(A)) of a whole vector or matrix: G times the indicator of the elements equal to it,
     θ.(A - max(A)) with θ(0) = 1 (which element autodiff credits at a tie is its own choice: the
     formula is checked away from ties)."""
-    def rule(S, g, ans, a, axes, keepdims=False):
+    def rule(S, g, ans, a, axes, keepdims=False, nan_share=False):
         sp = S._sp()
         if not a.shape:
             return [g.expr]
