@@ -801,3 +801,48 @@ def test_a_small_softmax_jacobian_kernel_calls_the_identitys_rule_with_the_inter
             assert ops.softmax_vjp_of_identity in _ops_in(kernel.kernel)
             got = kernel(problem.env, False)["x"]
             assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (expr, x)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", [33, 40, 67, 129])
+def test_a_softmax_jacobian_past_the_small_size_forms_its_outer_product_as_the_interpreter_does(n, dtype):
+    """Past the small size the structured interpreter (``softmax_vjp_rule``) and the kernel
+    (``softmax_vjp``'s basis branch) both write ``-<g, s>_b s_i`` with ``structured.outer_product``:
+    NumPy's buffered and unbuffered loops may pass on different NaNs of two NaN operands, so the
+    two passes must call the same function. Bit for bit, NaNs of two payloads and -0 included."""
+    nan_a, nan_b = _nan_with_payload(0x123, np.float64)[0], _nan_with_payload(0x456 << 29, np.float64)[0]
+    rng = np.random.default_rng(n)
+    inputs = [rng.standard_normal(n), np.where(np.arange(n) % 5 == 1, nan_a, rng.standard_normal(n)),
+              np.where(np.arange(n) % 3 == 0, nan_b, np.where(np.arange(n) % 3 == 1, nan_a, -np.inf)),
+              np.where(np.arange(n) % 4 == 0, np.inf, -0.0), np.full(n, -np.inf)]
+    for x in inputs:
+        x = x.astype(dtype)
+        problem = api.prepare("softmax(x)", {"x": x}, ["x"], dtype=dtype)
+        plan = api.plan_of(problem)
+        assert not planner._small(plan, problem.graph)
+        expected = api.jacobians(problem, plan)["x"].to_array()
+        kernel = kernels.jacobian_kernel(problem.graph, plan, False)
+        got = kernel(problem.env, False)["x"]
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), x
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_unbuffered_outer_product_is_numpys_outer_product_on_numbers(dtype):
+    """``outer_product`` runs NumPy's multiply with a 16-element iteration buffer: every product
+    of numbers (±0, subnormals, ±inf, overflow) is the IEEE product np.multiply.outer gives, for
+    rows shorter and longer than the buffer; the error state of the caller is kept."""
+    from jacobi_cli.ir.structured import outer_product
+    tiny = np.finfo(dtype).smallest_subnormal
+    values = np.array([0.0, -0.0, tiny, -tiny, 1.5, -3.25, np.inf, -np.inf, 1e30, -7e-30], dtype)
+    rng = np.random.default_rng(0)
+    for n in (1, 3, 16, 17, 100, 1000):
+        a, b = rng.choice(values, n), rng.choice(values, n) * rng.standard_normal(n).astype(dtype)
+        with np.errstate(all="ignore"):
+            expected, got = np.multiply.outer(a, b), outer_product(a, b)
+        assert got.dtype == dtype and got.shape == (n, n) and got.flags.c_contiguous
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), n
+    with np.errstate(all="raise"):
+        with pytest.raises(FloatingPointError):
+            outer_product(np.array([1e300]), np.array([1e300]))
+    assert np.getbufsize() == 8192
