@@ -597,11 +597,12 @@ class _Source:
     # m, n, alpha, a, lda, x, incx and incy (and the same thread count, chosen from m·n), on an
     # output of +0 (matmul's is scaled by beta = 0, dot's is zeroed first as well). So the bits are
     # the same. The kernel takes np.dot only where that holds: the matrix an input (or its
-    # transpose) that is C- or F-contiguous and aligned, the vector an input that is C-contiguous
-    # and aligned or a new array a ufunc made (contiguous and aligned, through reshapes too: a
-    # compact array made 1-d is), both float32 or float64 of one dtype, checked per call; else the
-    # op itself. np.dot skips the ufunc machinery: about 2,300 of matmul's 8,600 instructions at
-    # n = 10 (tests/test_kernels.py checks the bits over layouts, sizes and values).
+    # transpose) that is C- or F-contiguous and aligned (checked once per call), the vector a new
+    # array a ufunc made (contiguous and aligned, through reshapes too: a compact array made 1-d
+    # is), both float32 or float64 of one dtype (checked per product); else the op itself. np.dot
+    # skips the ufunc machinery: about 2,300 of matmul's 8,600 instructions at n = 10, of which
+    # the checks take 400-800 (a vector input's own check would take the rest, so it stays a
+    # matmul). tests/test_kernels.py checks the bits over layouts, sizes and values.
 
     def _matvec_line(self, node):
         """``np.matmul`` of a 2-d matrix and a 1-d vector (either order) as :meth:`_product`, else None."""
@@ -640,15 +641,15 @@ class _Source:
         return [self._input_check(node.id, f"(_f := v{node.id}.flags).forc and _f.aligned", "m")]
 
     def _vector_checks(self, v: int):
-        """Checks that the 1-d vector held for node ``v`` is contiguous and aligned: a new
-        array of a ufunc (no check), or an input C-contiguous and aligned; None: never."""
+        """Checks that the 1-d vector held for node ``v`` is contiguous and aligned: none for a
+        new array of a ufunc; None (never) otherwise."""
         if size(self.nodes[v].shape) < 2:
             return None
         while self.nodes[v].op == "reshape":
             v = self.nodes[v].args[0]
         node = self.nodes[v]
-        if node.op == "input":
-            return [self._input_check(v, f"(_f := v{v}.flags).c_contiguous and _f.aligned", "v")]
+        if node.op == "input":  # a check per call costs about what np.dot saves on one product
+            return None
         if node.op != "const" and isinstance(OPS[node.op].impl, np.ufunc) and OPS[node.op].view is None:
             return []
         return None
