@@ -621,9 +621,11 @@ class _Source:
         i = node.id
         args = (self.name[matrix], self.name[vector]) if side == 1 else (self.name[vector], self.name[matrix])
         call = f"f{i}({', '.join(args)})"
+        vector_checks = self._vector_checks(vector)  # first: a matrix's check is a line, made once
+        if vector_checks is None or min(self.nodes[matrix].shape) < 2:
+            return f"v{i} = {call}"
         checks = self._matrix_checks(matrix)
-        vector_checks = self._vector_checks(vector)
-        if checks is None or vector_checks is None or min(self.nodes[matrix].shape) < 2:
+        if checks is None:
             return f"v{i} = {call}"
         self.namespace["_dot"] = np.dot
         checks += vector_checks + [f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype"]
