@@ -801,3 +801,156 @@ def test_a_small_softmax_jacobian_kernel_calls_the_identitys_rule_with_the_inter
             assert ops.softmax_vjp_of_identity in _ops_in(kernel.kernel)
             got = kernel(problem.env, False)["x"]
             assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (expr, x)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", [33, 40, 67, 129])
+def test_a_softmax_jacobian_past_the_small_size_forms_its_outer_product_as_the_interpreter_does(n, dtype):
+    """Past the small size the structured interpreter (``softmax_vjp_rule``) and the kernel
+    (``softmax_vjp``'s basis branch) both write ``-<g, s>_b s_i`` with ``structured.outer_product``:
+    NumPy's buffered and unbuffered loops may pass on different NaNs of two NaN operands, so the
+    two passes must call the same function. Bit for bit, NaNs of two payloads and -0 included."""
+    nan_a, nan_b = _nan_with_payload(0x123, np.float64)[0], _nan_with_payload(0x456 << 29, np.float64)[0]
+    rng = np.random.default_rng(n)
+    inputs = [rng.standard_normal(n), np.where(np.arange(n) % 5 == 1, nan_a, rng.standard_normal(n)),
+              np.where(np.arange(n) % 3 == 0, nan_b, np.where(np.arange(n) % 3 == 1, nan_a, -np.inf)),
+              np.where(np.arange(n) % 4 == 0, np.inf, -0.0), np.full(n, -np.inf)]
+    for x in inputs:
+        x = x.astype(dtype)
+        problem = api.prepare("softmax(x)", {"x": x}, ["x"], dtype=dtype)
+        plan = api.plan_of(problem)
+        assert not planner._small(plan, problem.graph)
+        expected = api.jacobians(problem, plan)["x"].to_array()
+        kernel = kernels.jacobian_kernel(problem.graph, plan, False)
+        got = kernel(problem.env, False)["x"]
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), x
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_unbuffered_outer_product_is_numpys_outer_product_on_numbers(dtype):
+    """``outer_product`` runs NumPy's multiply with a 16-element iteration buffer: every product
+    of numbers (±0, subnormals, ±inf, overflow) is the IEEE product np.multiply.outer gives, for
+    rows shorter and longer than the buffer; the error state of the caller is kept."""
+    from jacobi_cli.ir.structured import outer_product
+    tiny = np.finfo(dtype).smallest_subnormal
+    values = np.array([0.0, -0.0, tiny, -tiny, 1.5, -3.25, np.inf, -np.inf, 1e30, -7e-30], dtype)
+    rng = np.random.default_rng(0)
+    for n in (1, 3, 16, 17, 100, 1000):
+        a, b = rng.choice(values, n), rng.choice(values, n) * rng.standard_normal(n).astype(dtype)
+        with np.errstate(all="ignore"):
+            expected, got = np.multiply.outer(a, b), outer_product(a, b)
+        assert got.dtype == dtype and got.shape == (n, n) and got.flags.c_contiguous
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), n
+    with np.errstate(all="raise"):
+        with pytest.raises(FloatingPointError):
+            outer_product(np.array([1e300]), np.array([1e300]))
+    assert np.getbufsize() == 8192
+
+
+def _layouts(M: np.ndarray) -> list:
+    """The matrix C- and F-contiguous, a strided view, and (float64) a misaligned copy."""
+    out = [M, np.asfortranarray(M), np.repeat(M, 2, axis=1)[:, ::2]]
+    raw = np.zeros(M.nbytes + 1, np.uint8)[1:]  # one byte off the allocation's alignment
+    out.append(np.frombuffer(raw, M.dtype).reshape(M.shape))
+    out[-1][...] = M
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numpy_dot_and_matmul_make_the_same_gemv_call_for_blas_laid_out_operands(dtype):
+    """What the kernels' np.dot rests on (kernels._Source._product): for a C- or F-contiguous,
+    aligned 2-d matrix (m, n >= 2) and a contiguous, aligned vector, ``np.dot`` gives
+    ``np.matmul``'s bits, either order; random values with ±0, ±inf, NaNs of two payloads,
+    subnormals and overflows, at sizes around OpenBLAS's blocking and its threading (m·n ≥ 9216)."""
+    rng = np.random.default_rng(17)
+    nan_a, nan_b = _nan_with_payload(0x123, dtype)[0], _nan_with_payload(0x456 << 29, dtype)[0]
+    tiny, big = np.finfo(dtype).smallest_subnormal, np.finfo(dtype).max / 4
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, nan_a, nan_b, tiny, -tiny, big, -big], dtype)
+    for m, n in [(2, 2), (2, 3), (3, 2), (4, 4), (5, 17), (10, 10), (16, 33), (31, 8), (64, 65), (100, 100), (130, 97)]:
+        for trial in range(4):
+            M = rng.standard_normal((m, n)).astype(dtype)
+            v, w = rng.standard_normal(n).astype(dtype), rng.standard_normal(m).astype(dtype)
+            if trial:  # sprinkle specials into both operands
+                for a in (M.reshape(-1), v, w):
+                    at = rng.integers(0, a.size, max(1, a.size // (3 * trial)))
+                    a[at] = rng.choice(specials, at.size)
+            for matrix in (M, np.asfortranarray(M)):
+                assert matrix.flags.aligned and (matrix.flags.c_contiguous or matrix.flags.f_contiguous)
+                with np.errstate(all="ignore"):
+                    pairs = [(np.dot(matrix, v), np.matmul(matrix, v)), (np.dot(w, matrix), np.matmul(w, matrix)),
+                             (np.dot(matrix.T, w), np.matmul(matrix.T, w))]
+                for got, expected in pairs:
+                    assert got.dtype == expected.dtype == dtype and got.shape == expected.shape
+                    assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (m, n, trial)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("expr", ["sum(tanh(A @ tanh(A @ x)))", "tanh(A @ x)", "x @ A @ x", "A @ (A @ x)",
+                                  "(x @ A) * x", "B @ tanh(A @ x)"])
+def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits(expr, dtype):
+    """A kernel's matrix-vector product is np.dot where the matrix input is C- or F-contiguous and
+    aligned (and the vector too, or made by a ufunc), np.matmul otherwise: a strided or misaligned
+    input, given on a later call of the same kernel, still gets the interpreter's bits."""
+    rng = np.random.default_rng(18)
+    for n in (2, 10, 33):
+        x = rng.standard_normal(n).astype(dtype)
+        x[:2] = [np.inf, -0.0]
+        A = (rng.standard_normal((n, n)) / np.sqrt(n)).astype(dtype)
+        B = rng.standard_normal((3, n)).astype(dtype)
+        problem = api.prepare(expr, {"x": x, "A": A, "B": B} if "B" in expr else {"x": x, "A": A}, ["x"], dtype=dtype)
+        g = problem.graph
+        kernel = kernels.vjp_kernel(g, ["x"])
+        assert kernel.fn.__globals__.get("_dot") is np.dot
+        v = rng.standard_normal(g.output_shape).astype(dtype)
+        plan = api.plan_of(problem)
+        jacobian = kernels.jacobian_kernel(g, plan, planner._small(plan, g))
+        for A2 in _layouts(A):
+            for x2 in (x.copy(), x.repeat(2)[::2], _layouts(x[None])[3][0]):
+                env = dict(problem.env, A=A2, x=x2)
+                p2 = api.prepare(expr, env, ["x"], dtype=dtype)  # the interpreter on the same arrays
+                (got,) = kernel(env, v)
+                expected = autodiff.vjp(g, p2.values, v[None])["x"][0]
+                assert got.tobytes() == np.asarray(expected).tobytes(), n
+                # Jacobians at finite x: past the small size the diagonal kernel of (x @ A) * x
+                # gives +0 where the structured interpreter gives -0 at x_i = -0 (found here, left)
+                env["x"][...] = np.where(np.isfinite(x) & (x != 0), x, 0.5)
+                p2 = api.prepare(expr, env, ["x"], dtype=dtype)
+                got = jacobian(env, False)["x"]
+                expected = api.jacobians(p2, api.plan_of(p2))["x"].to_array()
+                assert got.tobytes() == expected.tobytes(), n
+
+
+def _signalling_nan(dtype) -> np.ndarray:
+    bits = np.array([0x7FF0000000000001 | (0x5A << 32)], dtype=np.uint64)  # quiet bit clear
+    if dtype == np.float32:
+        return np.frombuffer(np.array([0x7F80005A], np.uint32).tobytes(), np.float32)
+    return np.frombuffer(bits.tobytes(), np.float64)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("expr", ["x @ A @ x", "x @ x", "sum(x @ A)", "(x @ A) @ (A @ x)", "x @ A @ x * 2.0"])
+def test_a_product_with_the_scalar_seed_is_an_add_of_zero_with_the_interpreters_bits(expr, dtype):
+    """A scalar output's seed (1, 1, 1) of ones meets a row or a column in a matmul whose inner
+    length is 1: NumPy's no-BLAS loop computes 0 + 1 · v, which the kernel writes as v + 0 (no
+    matmul call): -0 becomes +0, a signalling NaN is quieted, NaN payloads kept, the same bits."""
+    rng = np.random.default_rng(19)
+    nan_a, nan_b = _nan_with_payload(0x123, dtype)[0], _nan_with_payload(0x456 << 29, dtype)[0]
+    snan, tiny = _signalling_nan(np.dtype(dtype))[0], np.finfo(dtype).smallest_subnormal
+    for n in (2, 10, 40):
+        for specials in ([], [-0.0, 0.0], [nan_a, -0.0, np.inf], [snan, -np.inf, tiny, -tiny], [nan_b, -nan_a]):
+            x = rng.standard_normal(n).astype(dtype)
+            specials = specials[:n]
+            x[:len(specials)] = specials
+            A = rng.standard_normal((n, n)).astype(dtype)
+            A[0, :2] = [-0.0, 0.0]
+            problem = api.prepare(expr, {"x": x, "A": A}, ["x"], dtype=dtype)
+            plan = api.plan_of(problem)
+            kernel = kernels.jacobian_kernel(problem.graph, plan, planner._small(plan, problem.graph))
+            with np.errstate(all="ignore"):
+                expected = api.jacobians(problem, plan)["x"].to_array()
+                got = kernel(problem.env, False)["x"]
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            assert got.tobytes() == expected.tobytes(), (n, specials)
+    seeds = [k for k, v in kernel.kernel.fn.__globals__.items() if isinstance(v, np.ndarray) and v.shape == (1, 1, 1)]
+    assert bool(seeds) == ("2.0" in expr)  # a seed of 2 (x @ A @ x * 2.0) is a product left as it is

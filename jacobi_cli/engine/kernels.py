@@ -37,7 +37,7 @@ from . import autodiff
 from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
-from ..ir.ops import OPS, P, softmax_vjp_of_identity, softmax_vjp_of_one
+from ..ir.ops import OPS, P, _matmul_shape, softmax_vjp_of_identity, softmax_vjp_of_one
 from ..ir.shapes import broadcast as _broadcast, size
 
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
@@ -84,6 +84,10 @@ class KernelBuilder(Builder):
         op = OPS[op_name]
         if op.identity and len(args) == 2:
             kept = self._without_identity(op, args)
+            if kept is not None:
+                return kept
+        if op_name == "matmul" and len(args) == 2 and not params:
+            kept = self._times_one(args)
             if kept is not None:
                 return kept
         if op_name == "where" and len(args) == 3:
@@ -284,6 +288,30 @@ class KernelBuilder(Builder):
                 return self.apply("reshape", other, shape=shape)
         return None
 
+    def _times_one(self, args: tuple):
+        """``ones @ b`` (``a @ ones``) for ones of shape (1, ..., 1, 1), the seed of a scalar output:
+        ``b + 0``, reshaped to the product's shape. The 1 x 1 core (inner length 1) sends NumPy's
+        matmul loop (numpy/_core/src/umath/matmul.c.src) to its no-BLAS loop whenever the other
+        core length is not 1 too (that is the dot path: left alone): ``out = 0; out += 1 * b``,
+        each element on its own. ``1 * b`` is b (a NaN quieted: the only NaN operand), and
+        ``0 + (1 * b)`` is ``b + 0`` (-0 becomes +0 in both; with a fused multiply-add too), in the
+        type both promote to: the zero is a 0-d array of the ones' dtype, which promotes as they
+        do. One add instead of a matmul (9,000 instructions at n = 10, on 10 elements)."""
+        for side in (0, 1):
+            ones, other = args[side], args[1 - side]
+            if not isinstance(other, Tracer) or len(other.shape) < 2 or not self._is_constant(ones, 1.0):
+                continue
+            one_shape, b_shape = _shape(ones), tuple(other.shape)
+            inner, kept = (b_shape[-2], b_shape[-1]) if side == 0 else (b_shape[-1], b_shape[-2])
+            if len(one_shape) < 2 or size(one_shape) != 1 or inner != 1 or kept == 1 or size(b_shape) == 0:
+                continue
+            shape = tuple(_matmul_shape(*(_shape(a) for a in args)))
+            value = self.nodes[ones.id].value if isinstance(ones, Tracer) else np.asarray(ones)
+            zero = self.const(np.zeros((), dtype=value.dtype))
+            total = Builder.apply(self, "add", other, zero)  # not g + 0 dropped: -0 + 0 is +0
+            return total if shape == b_shape else self.apply("reshape", total, shape=shape)
+        return None
+
     def _decided_branch(self, args: tuple):
         """``where(c, a, b)`` with a constant mask ``c`` that is all true (or all false) is ``a``
         (or ``b``): pow's d/dx at a constant exponent, ``where(y == 0, 0, y * x**(y - 1))``.
@@ -420,6 +448,7 @@ class _Source:
         self.squeezed: dict = {}  # node id -> the shape its variable holds (its shape without the leading 1)
         self.unsqueezed: dict = {}  # node id -> the variable holding it at its own shape, once made
         self.readers: dict = {}  # node id -> the nodes reading it
+        self.checked: set = set()  # the variables holding an input's layout check (see _input_check)
         for n in nodes:
             for a in n.args:
                 self.readers.setdefault(a, []).append(n)
@@ -474,6 +503,11 @@ class _Source:
         one = len(shape) >= 2 and shape[0] == 1  # a batch of one, squeezed to at least a vector
         if node.op == "reshape":
             held = self._held(node.args[0])
+            vector = self._vector_shape(node) if len(held) >= 2 else None
+            if vector is not None:  # a row (1, n) made (1, 1, n) for a product: held 1-d, a reshape
+                self.squeezed[i] = vector
+                self.namespace[f"k{i}"] = vector
+                return f"v{i} = {self.name[node.args[0]]}.reshape(k{i})"
             # the elements as they are, no call: at the node's shape, without the leading 1, or one
             # element held 0-d (a scalar output's cotangent: NumPy's scalar path, 3 x faster than (1,))
             if held == shape or (one and (held == shape[1:] or (held == () and size(shape) == 1))):
@@ -501,7 +535,7 @@ class _Source:
             self.namespace[f"f{i}"] = softmax_vjp_of_one
             return f"v{i} = f{i}({self.name[node.args[0]]}, {self.name[node.args[1]]})"
         if node.op == "matmul":
-            return self._vector_product(node)
+            return self._vector_product(node) or self._matvec_line(node)
         if not (one and _elementwise(node) and any(a in self.squeezed for a in node.args)):
             return None
         held = _broadcast(*(self._held(a) for a in node.args))
@@ -546,9 +580,90 @@ class _Source:
                     and len(self.nodes[matrix].shape) == 2 and matrix not in self.squeezed:
                 self.squeezed[node.id] = (size(shape),)
                 self.namespace[f"f{node.id}"] = OPS[node.op].impl
-                args = (self.name[matrix], self.name[v]) if side == 1 else (self.name[v], self.name[matrix])
-                return f"v{node.id} = f{node.id}({', '.join(args)})"
+                return self._product(node, matrix, v, side)
         return None
+
+    # np.dot for a matrix and a vector, where it makes the same BLAS call as np.matmul. NumPy 2.4's
+    # matmul loop (numpy/_core/src/umath/matmul.c.src) sends a 2-d matrix of m, n >= 2 whose rows or
+    # columns are contiguous and a vector of positive stride to @TYPE@_gemv: for a C-contiguous
+    # matrix cblas_?gemv(ColMajor, Trans, n, m, lda = n), for an F-contiguous one (RowMajor, Trans,
+    # n, m, lda = m), alpha 1, beta 0, incx the vector's stride; a vector times a matrix is the same
+    # call on the matrix's transpose. np.dot (cblas_matrixproduct, numpy/_core/src/common/cblasfuncs.c)
+    # sends the same operands, aligned and C- or F-contiguous (else it copies them), to
+    # cblas_?gemv(RowMajor, NoTrans, m, n, lda = n) for a C-contiguous matrix, (ColMajor, NoTrans,
+    # m, n, lda = m) for an F-contiguous one, and for a vector times a matrix with Trans. OpenBLAS's
+    # cblas_?gemv (interface/gemv.c) turns RowMajor into ColMajor by swapping m and n and flipping
+    # the transpose, so each pair is one call of the same gemv_n or gemv_t kernel with the same
+    # m, n, alpha, a, lda, x, incx and incy (and the same thread count, chosen from m·n), on an
+    # output of +0 (matmul's is scaled by beta = 0, dot's is zeroed first as well). So the bits are
+    # the same. The kernel takes np.dot only where that holds: the matrix an input (or its
+    # transpose) that is C- or F-contiguous and aligned (checked once per call), the vector a new
+    # array a ufunc made (contiguous and aligned, through reshapes too: a compact array made 1-d
+    # is), both float32 or float64 of one dtype (checked per product); else the op itself. np.dot
+    # skips the ufunc machinery: about 2,300 of matmul's 8,600 instructions at n = 10, of which
+    # the checks take 400-800 (a vector input's own check would take the rest, so it stays a
+    # matmul). tests/test_kernels.py checks the bits over layouts, sizes and values.
+
+    def _matvec_line(self, node):
+        """``np.matmul`` of a 2-d matrix and a 1-d vector (either order) as :meth:`_product`, else None."""
+        if node.params or len(node.args) != 2:
+            return None
+        ranks = tuple(len(self.nodes[x].shape) for x in node.args)
+        if ranks not in ((2, 1), (1, 2)) or any(x in self.squeezed for x in node.args):
+            return None
+        side = 1 if ranks == (2, 1) else 0
+        self.namespace[f"f{node.id}"] = OPS[node.op].impl
+        return self._product(node, node.args[1 - side], node.args[side], side)
+
+    def _product(self, node, matrix: int, vector: int, side: int) -> str:
+        """The line of ``matrix @ vector`` (side 1) or ``vector @ matrix`` (side 0), vector held
+        1-d: ``np.dot`` under the checks of the comment above when they can hold, else the op."""
+        i = node.id
+        args = (self.name[matrix], self.name[vector]) if side == 1 else (self.name[vector], self.name[matrix])
+        call = f"f{i}({', '.join(args)})"
+        vector_checks = self._vector_checks(vector)  # first: a matrix's check is a line, made once
+        if vector_checks is None or min(self.nodes[matrix].shape) < 2:
+            return f"v{i} = {call}"
+        checks = self._matrix_checks(matrix)
+        if checks is None:
+            return f"v{i} = {call}"
+        self.namespace["_dot"] = np.dot
+        checks += vector_checks + [f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype"]
+        return f"v{i} = _dot({', '.join(args)}) if {' and '.join(checks)} else {call}"
+
+    def _matrix_checks(self, m: int):
+        """Checks that the 2-d matrix of node ``m`` is laid out for BLAS: an input (or its
+        transpose) C- or F-contiguous and aligned, of float32 or float64; None: never."""
+        node = self.nodes[m]
+        if node.op == "transpose" and tuple(node.params.get("axes", ())) == (1, 0):
+            node = self.nodes[node.args[0]]
+        if node.op != "input" or len(node.shape) != 2:
+            return None
+        # flags.forc (C or F), not farray: NumPy's farray is true for any aligned or writeable array
+        return [self._input_check(node.id, f"(_f := v{node.id}.flags).forc and _f.aligned", "m")]
+
+    def _vector_checks(self, v: int):
+        """Checks that the 1-d vector held for node ``v`` is contiguous and aligned: none for a
+        new array of a ufunc; None (never) otherwise."""
+        if size(self.nodes[v].shape) < 2:
+            return None
+        while self.nodes[v].op == "reshape":
+            v = self.nodes[v].args[0]
+        node = self.nodes[v]
+        if node.op == "input":  # a check per call costs about what np.dot saves on one product
+            return None
+        if node.op != "const" and isinstance(OPS[node.op].impl, np.ufunc) and OPS[node.op].view is None:
+            return []
+        return None
+
+    def _input_check(self, i: int, layout: str, kind: str) -> str:
+        """The name of a variable set once, before its first use, to the check of input ``i``."""
+        name = f"_{kind}{i}"
+        if name not in self.checked:
+            self.checked.add(name)
+            self.namespace["_floats"] = (np.dtype(np.float64), np.dtype(np.float32))
+            self.lines.append(f"{self.indent}{name} = v{i}.dtype in _floats and ({layout})")
+        return name
 
 
 def _elementwise(node) -> bool:

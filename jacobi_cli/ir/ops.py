@@ -717,7 +717,7 @@ def softmax_vjp_composed(g, s, axis):
 def _softmax_vjp_impl(g, s, axis, basis=False):
     if basis:  # g is d of the batch diag(d) (1: the identity), s 1-d: one pass, diag(s) - s sᵀ for d = 1
         inner = np.multiply(g, s)
-        out = np.multiply.outer(-inner, s)
+        out = structured.outer_product(-inner, s)
         out.reshape(-1)[::s.shape[0] + 1] = s * (-inner + g)  # the diagonal, in place
         return out
     if isinstance(g, np.ndarray) and g.ndim == s.ndim + 1 == 2 and g.shape[0] == 1 and axis == 0:
