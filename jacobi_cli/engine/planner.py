@@ -32,6 +32,7 @@ from . import autodiff
 from ..ir import structured
 from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
+from ..ir.ops import OPS
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .blas import product_work, threads_for
 from .memory import default_budget, fmt_bytes, forward_bytes
@@ -504,17 +505,55 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
         return None, None  # the plan might chunk the passes, or refuse them
     with threads_for(product_work(graph.nodes)):
         arrays = _dense_passes(graph, values, modes)
-    for a in arrays.values():
-        total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
-        if not (a.all() and total == total):  # a zero or a NaN: plan it
-            return None, (modes, arrays)
     out = {}
     for name in names:
         builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
                                   graph.dtype)
         builder.add(arrays[name], 0)
+        if elementwise_diagonal(graph, name):  # the dry run's pattern, known from the graph: _structured's read
+            n = builder.n
+            rows, cols = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
+            out[name] = SparseJacobian(name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
+                                       graph.dtype, coalesced=True)
+            continue
+        a = arrays[name]
+        total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
+        if not (a.all() and total == total):  # a zero or a NaN: plan it
+            return None, (modes, arrays)
         out[name] = builder.finish()  # as _structured makes a dense one
     return out, (modes, arrays)
+
+
+def elementwise_diagonal(graph: Graph, name: str) -> bool:
+    """Whether every dry run of ``graph`` finds dy/d``name`` diagonal (nnz = n, rows and columns
+    ``0..n-1``), read off the graph: every node the derivative passes through (it depends on the
+    input by ops that are not ``nondiff``) is an element-wise op (``Op.elementwise``) of the
+    input's shape, and the output is one of them; n > 1. Such an op's rules scale the seed by
+    unbatched arrays of its shape (``unary``/``binary``: ``P.mul(g, f'(x))``; add, sub, neg,
+    where, clip: the seed itself, negated or masked), which the structured rules keep at the
+    seed's pattern, and two batches of one pattern add at that pattern (``_merged``): the
+    identity's pattern from the seed to every input. ``tests/test_cold.py`` checks each such op's
+    dry runs in both modes, every argument position, and compositions of them (cold == planned)."""
+    nodes = graph.nodes
+    x = graph.inputs[name]
+    shape = nodes[x].shape
+    if size(shape) < 2 or tuple(graph.output_shape) != tuple(shape):
+        return False
+    carries = {x}
+    for node in nodes[x + 1:]:
+        args = node.args
+        if not args or not any(a in carries for a in args):
+            continue
+        op = OPS[node.op]
+        if op.nondiff:
+            continue  # no derivative passes: an unbatched value to the nodes after it
+        if not op.elementwise or node.shape != shape:
+            return False
+        for i, a in enumerate(args):
+            if a in carries and (i >= len(op.vjp) or op.vjp[i] is None or i >= len(op.jvp) or op.jvp[i] is None):
+                return False
+        carries.add(node.id)
+    return graph.output in carries
 
 
 def _structured(p: InputPlan, graph: Graph, part) -> Jacobian:
