@@ -455,8 +455,10 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
 # nowhere. Outside its pattern a pass holds only +0, -0 or NaN (the rules are linear in the
 # seed, and the pattern holds every entry a rule can make of a nonzero one: _run_small drops
 # the rest, which is why the pattern must be sound), so a result with no zero and no NaN has
-# every entry in its pattern: dense, nnz m·n, as the dry run would have found. Anything else
-# (a zero somewhere: E1's diagonal) makes the plan after all, and reads these passes off at it.
+# every entry in its pattern: dense, nnz m·n, as the dry run would have found. A zero or a NaN in
+# the Jacobian of an element-wise graph (E1's diagonal) is read off at the diagonal, which every
+# dry run of such a graph finds (elementwise_diagonal). Anything else (a zero somewhere: x[1:3],
+# a sparse A @ x) makes the plan after all, and reads these passes off at it.
 
 PASS_BOUND_LINEAR = 64  # pass_bound's bytes per element of the graph and basis vector (dry runs: at most ~11)
 
@@ -491,9 +493,10 @@ def _small_modes(graph: Graph, names: list, mode: str) -> dict | None:
 
 def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -> tuple:
     """``(jacobians, parts)`` of a first call, before any plan: ``jacobians`` (``{name:
-    Jacobian}``, dense) when they are provably what :func:`make_plan` and :func:`run` would
-    give (see above), else None; ``parts`` the dense passes run meanwhile, or None, for
-    :func:`run` to read off at the plan (``run(plan, graph, values, parts)``)."""
+    Jacobian}``, dense, or diagonal for an element-wise graph) when they are provably what
+    :func:`make_plan` and :func:`run` would give (see above), else None; ``parts`` the dense
+    passes run meanwhile, or None, for :func:`run` to read off at the plan
+    (``run(plan, graph, values, parts)``)."""
     modes = _small_modes(graph, names, mode)
     if modes is None:
         return None, None
@@ -507,20 +510,22 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
         arrays = _dense_passes(graph, values, modes)
     out = {}
     for name in names:
-        builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
-                                  graph.dtype)
-        builder.add(arrays[name], 0)
-        if elementwise_diagonal(graph, name):  # the dry run's pattern, known from the graph: _structured's read
-            n = builder.n
-            rows, cols = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
-            out[name] = SparseJacobian(name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
-                                       graph.dtype, coalesced=True)
-            continue
         a = arrays[name]
         total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
-        if not (a.all() and total == total):  # a zero or a NaN: plan it
+        dense = a.all() and total == total
+        if not dense and not elementwise_diagonal(graph, name):  # a zero or a NaN: plan it
             return None, (modes, arrays)
-        out[name] = builder.finish()  # as _structured makes a dense one
+        builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
+                                  graph.dtype)
+        builder.add(a, 0)
+        if dense:
+            out[name] = builder.finish()  # as _structured makes a dense one
+            continue
+        # the dry run's pattern, known from the graph (n > 1: such a pass always holds a zero or a
+        # NaN off the diagonal), read off as _structured reads it
+        rows, cols = np.arange(builder.n, dtype=np.int64), np.arange(builder.n, dtype=np.int64)
+        out[name] = SparseJacobian(name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
+                                   graph.dtype, coalesced=True)
     return out, (modes, arrays)
 
 
