@@ -420,3 +420,41 @@ def test_an_element_wise_first_call_gives_the_planned_answer(text, seed, special
         flat[hit] = rng.choice(SPECIAL, size=int(hit.sum()))
     env = {n: v.astype(dtype) for n, v in env.items()}
     _compare_cold_with_planned(text, env, dtype, mode, ["x", "y"] if both else ["x"])
+
+
+def test_a_unary_function_of_one_array_lowers_as_its_general_path():
+    """f(x) with one array argument skips arguments() and tensor(): the same node (op, args,
+    shape, position) as f(x=x), the general path, for every element-wise spelling."""
+    from jacobi_cli.lang.functions import FUNCTIONS
+
+    unary = {name: fn for name, fn in FUNCTIONS.items() if fn.__qualname__ == "_unary.<locals>.lower"}
+    assert {"sin", "exp", "tanh", "sigmoid"} <= set(unary)
+    for name, lower in unary.items():
+        built = []
+        for call in (lambda b, x: lower(b, [x], {}, 7), lambda b, x: lower(b, [], {"x": x}, 7)):
+            b = Builder("f(x)")
+            try:
+                out = call(b, b.input("x", (3, 2)))
+                built.append(("ok", [tuple(n) for n in b.nodes], out.shape))
+            except JacError as err:
+                built.append(("error", type(err).__name__, str(err), err.position))
+        assert built[0] == built[1], name
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_dict_of_arrays_is_its_own_bindings_at_a_first_call(dtype):
+    """api._compiled takes a dict of arrays of the dtype as to_bindings and realize would give
+    it (no copy): the same compiled shapes, answers and errors as the same values given as lists."""
+    x = np.array([0.5, -0.0, np.inf, 2.0], dtype=dtype)
+    A = np.arange(8.0, dtype=dtype).reshape(2, 4)
+    for expr in ("A @ sin(x)", "sin(x) * x**2", "x[x > 1] * 2"):
+        got, want = [], []
+        for bindings, out in (({"x": x, "A": A}, got), ({"x": x.tolist(), "A": A.tolist()}, want)):
+            api.clear_cache()
+            compiled, env = api._compiled(expr, bindings, np.dtype(dtype).type, 0, 2**30)
+            out.append(compiled.shapes)
+            out.append({n: (v.dtype.str, v.tobytes()) for n, v in env.items()})
+            out.append(_result_or_error(lambda: {n: j.tobytes() for n, j in
+                                                 jacobi_cli.jacobian(expr, bindings, dtype=dtype).items()}))
+            out.append(_result_or_error(lambda: jacobi_cli.jacobian(expr, bindings, dtype=dtype, seed=-1)))
+        assert got == want, expr
