@@ -25,6 +25,7 @@ no values, so the prediction follows the code that will run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -529,36 +530,49 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
     return out, (modes, arrays)
 
 
+def _rule_positions(op) -> frozenset:
+    return frozenset(i for i in range(max(len(op.vjp), len(op.jvp)))
+                     if i < len(op.vjp) and op.vjp[i] is not None and i < len(op.jvp) and op.jvp[i] is not None)
+
+
+# read-only tables of the registry, for elementwise_diagonal: the ops no derivative passes, and
+# per differentiable element-wise op the argument positions with both rules (vjp and jvp)
+_NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)
+_ELEMENTWISE_RULES = MappingProxyType({name: _rule_positions(op) for name, op in OPS.items()
+                                       if op.elementwise and not op.nondiff})
+
+
 def elementwise_diagonal(graph: Graph, name: str) -> bool:
     """Whether every dry run of ``graph`` finds dy/d``name`` diagonal (nnz = n, rows and columns
     ``0..n-1``), read off the graph: every node the derivative passes through (it depends on the
     input by ops that are not ``nondiff``) is an element-wise op (``Op.elementwise``) of the
-    input's shape, and the output is one of them; n > 1. Such an op's rules scale the seed by
-    unbatched arrays of its shape (``unary``/``binary``: ``P.mul(g, f'(x))``; add, sub, neg,
-    where, clip: the seed itself, negated or masked), which the structured rules keep at the
-    seed's pattern, and two batches of one pattern add at that pattern (``_merged``): the
-    identity's pattern from the seed to every input. ``tests/test_cold.py`` checks each such op's
-    dry runs in both modes, every argument position, and compositions of them (cold == planned)."""
+    input's shape, with rules at the positions it passes through, and the output is one of them;
+    n > 1. Such an op's rules scale the seed by unbatched arrays of its shape (``unary``/``binary``:
+    ``P.mul(g, f'(x))``; add, sub, neg, where, clip: the seed itself, negated or masked), which the
+    structured rules keep at the seed's pattern, and two batches of one pattern add at that
+    pattern (``_merged``): the identity's pattern from the seed to every input.
+    ``tests/test_cold.py`` checks each such op's dry runs in both modes, every argument position,
+    and compositions of them (cold == planned)."""
     nodes = graph.nodes
     x = graph.inputs[name]
     shape = nodes[x].shape
-    if size(shape) < 2 or tuple(graph.output_shape) != tuple(shape):
+    if tuple(graph.output_shape) != tuple(shape) or size(shape) < 2:
         return False
-    carries = {x}
+    flags = [False] * len(nodes)  # flags[i]: the derivative passes through node i
+    flags[x] = True
+    passes = flags.__getitem__
     for node in nodes[x + 1:]:
         args = node.args
-        if not args or not any(a in carries for a in args):
-            continue
-        op = OPS[node.op]
-        if op.nondiff:
+        if not any(map(passes, args)) or node.op in _NONDIFF:
             continue  # no derivative passes: an unbatched value to the nodes after it
-        if not op.elementwise or node.shape != shape:
+        positions = _ELEMENTWISE_RULES.get(node.op)
+        if positions is None or node.shape != shape:
             return False
         for i, a in enumerate(args):
-            if a in carries and (i >= len(op.vjp) or op.vjp[i] is None or i >= len(op.jvp) or op.jvp[i] is None):
+            if flags[a] and i not in positions:
                 return False
-        carries.add(node.id)
-    return graph.output in carries
+        flags[node.id] = True
+    return flags[graph.output]
 
 
 def _structured(p: InputPlan, graph: Graph, part) -> Jacobian:
