@@ -458,3 +458,5 @@ def test_a_dict_of_arrays_is_its_own_bindings_at_a_first_call(dtype):
                                                  jacobi_cli.jacobian(expr, bindings, dtype=dtype).items()}))
             out.append(_result_or_error(lambda: jacobi_cli.jacobian(expr, bindings, dtype=dtype, seed=-1)))
         assert got == want, expr
+    api.clear_cache()
+    assert api.evaluate("ones(2) * 2", None, dtype=dtype).tolist() == [2.0, 2.0]  # no bindings: not a dict of arrays

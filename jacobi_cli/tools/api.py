@@ -153,7 +153,7 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
             _CACHE._used[found] = next(_CACHE._ticks)
             return found, env
     seed = check_seed(seed)
-    if env is bindings:  # arrays of the dtype: what to_bindings and realize would give (no copy, no draw)
+    if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
         values, shapes = env, dict(shapes)
     else:
         bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
