@@ -233,12 +233,25 @@ def test_the_benchmark_cases_make_no_plan_at_their_first_call(expr):
 
 
 def test_a_zero_in_the_dense_pass_makes_the_plan():
-    """sin(x) * x**2: the dense pass is zero off the diagonal, so the plan's dry run says
-    where the entries are (a diagonal), and the pass already run is read off at it."""
-    f = Compiled("sin(x) * x**2", {"x": (4,)})
+    """x[1:3] * 2: the dense pass is zero off two entries, so the plan's dry run says where
+    the entries are (a selection), and the pass already run is read off at it."""
+    f = Compiled("x[1:3] * 2", {"x": (4,)})
     j = f.jacobian({"x": np.array([1.0, np.inf, 0.0, -2.0])}, structured=True)["x"]
-    assert j.structure == "diagonal" and any(key[0] == "plan" for key in f._memo)
-    assert np.isnan(j.values[1]) and j.values[2] == 0.0
+    assert j.structure == "sparse" and j.nnz == 2 and any(key[0] == "plan" for key in f._memo)
+
+
+def test_an_element_wise_graph_is_diagonal_without_a_plan():
+    """sin(x) * x**2: every node on the derivative's way is element-wise over x's shape, so the
+    dry run would find the diagonal (planner.elementwise_diagonal): no plan at the first call, and
+    the entries off it (NaN at inf: 0 * inf) are left out as the planned call leaves them."""
+    f = Compiled("sin(x) * x**2", {"x": (4,)})
+    x = np.array([1.0, np.inf, 0.0, -2.0])
+    j = f.jacobian({"x": x}, structured=True)["x"]
+    assert j.structure == "diagonal" and not any(key[0] == "plan" for key in f._memo)
+    assert np.isnan(j.values[1]) and j.values[2] == 0.0 and j.rows.tolist() == j.cols.tolist() == [0, 1, 2, 3]
+    planned = Compiled("sin(x) * x**2", {"x": (4,)})
+    planned.plan_of(planned.bind({"x": x}), "auto", 2**30)
+    assert _record(planned.jacobian({"x": x}, structured=True)["x"]) == _record(j)
 
 
 def test_the_first_call_takes_the_plan_when_the_bound_passes_the_budget():
@@ -316,3 +329,134 @@ def test_the_matmul_rules_on_arrays_make_the_calls_of_their_general_path(a_shape
         assert type(fast) is np.ndarray and fast.shape == (5,) + (a_shape, b_shape)[i]
         with np.errstate(all="ignore"):
             assert np.asarray(general).view(np.uint8).tobytes() == fast.view(np.uint8).tobytes()
+
+
+# --- the diagonal of an element-wise graph, known without a dry run (planner.elementwise_diagonal) -------
+
+def test_every_element_wise_op_keeps_the_seeds_pattern_in_its_dry_runs():
+    """Each differentiable element-wise op (every case of tests/test_ops.py, so a new op is
+    checked the moment it has cases), with the input in each argument position of the result's
+    shape and in several at once, the others inputs of their own: the dry runs of both modes find
+    the diagonal that elementwise_diagonal claims, rows and columns 0..n-1."""
+    from test_ops import CASES, _differentiable, _draw, _normalize
+    from jacobi_cli.ir.ops import OPS
+
+    checked = set()
+    for name, cases in CASES.items():
+        op = OPS[name]
+        if not op.elementwise or op.nondiff:
+            continue
+        for case in cases:
+            shapes, params = _normalize(case)
+            rng = np.random.default_rng(0)
+            arrays = [np.asarray(_draw(op, s, rng), dtype=np.float64) for s in shapes]
+            out = np.broadcast_shapes(*[a.shape for a in arrays])
+            spots = [i for i, a in enumerate(arrays) if _differentiable(op, i) and a.shape == out]
+            for r in range(1, len(spots) + 1):
+                for chosen in itertools.combinations(spots, r):
+                    b = Builder()
+                    x = b.input("x", out)
+                    args = [x if i in chosen else b.input(f"a{i}", a.shape) for i, a in enumerate(arrays)]
+                    graph = b.graph(b.apply(name, *args, **params)).with_wrt(["x"])
+                    if int(np.prod(out)) < 2:
+                        assert not planner.elementwise_diagonal(graph, "x")
+                        continue
+                    assert planner.elementwise_diagonal(graph, "x"), (name, chosen)
+                    env = {"x": arrays[chosen[0]], **{f"a{i}": a for i, a in enumerate(arrays) if i not in chosen}}
+                    values = autodiff.evaluate(graph, env)
+                    for mode in ("reverse", "forward"):
+                        p = planner.make_plan(graph, values, ["x"], mode, 2**30).inputs["x"]
+                        n = int(np.prod(out))
+                        assert p.structure == "diagonal" and p.nnz == n, (name, chosen, mode)
+                        assert p.pattern[0].tolist() == p.pattern[1].tolist() == list(range(n))
+                    checked.add(name)
+    assert {"sin", "mul", "add", "sub", "div", "pow", "neg", "where", "clip", "maximum"} <= checked
+
+
+UNARY_EW = ["sin", "cos", "exp", "tanh", "sigmoid", "relu", "abs", "sqrt", "log", "log1p", "expm1", "softplus",
+            "torch.special.erf", "square", "reciprocal", "F.gelu", "F.silu", "sign", "floor", "torch.detach"]
+BINARY_EW = ["+", "-", "*", "/", "**"]
+CALL2_EW = ["maximum", "minimum", "atan2", "hypot", "logaddexp", "fmod"]
+
+
+@st.composite
+def elementwise_texts(draw, depth=3):
+    """Expressions over x, y (shape (2, 3)), a row r (3,), numbers and, rarely, one that is not
+    element-wise (a sum, a slice, a transpose, a product): the cases elementwise_diagonal takes
+    and those next to them it must refuse."""
+    def term(d):
+        if d == 0:
+            return draw(st.sampled_from(["x", "x", "y", "r", "2.5", "-0.0", "x"]))
+        kind = draw(st.integers(0, 9))
+        a = term(d - 1)
+        if kind <= 3:
+            return f"{draw(st.sampled_from(UNARY_EW))}({a})"
+        if kind <= 6:
+            return f"({a} {draw(st.sampled_from(BINARY_EW))} {term(d - 1)})"
+        if kind == 7:
+            return f"{draw(st.sampled_from(CALL2_EW))}({a}, {term(d - 1)})"
+        if kind == 8:
+            return draw(st.sampled_from([f"where({a} > 0, {term(d - 1)}, 0)", f"clip({a}, -0.5, 0.5)",
+                                         f"where(x > 0, 1.0, {a})"]))
+        return draw(st.sampled_from([f"({a} * sum(x))", f"({a})[::-1, :]", f"({a} + x[:, :1])",
+                                     f"(({a}).T).T", f"(({a}) @ eye(3))"]))
+    return term(draw(st.integers(1, depth)))
+
+
+@COLD
+@given(text=elementwise_texts(), seed=st.integers(0, 2**16), special=st.sampled_from([0.0, 0.3, 0.7]),
+       dtype=st.sampled_from([np.float64, np.float32]), mode=st.sampled_from(["auto", "forward", "reverse"]),
+       both=st.booleans())
+def test_an_element_wise_first_call_gives_the_planned_answer(text, seed, special, dtype, mode, both):
+    """Element-wise compositions, with 0, -0, inf, NaN and subnormals: the first call (the
+    diagonal read off the graph, or the dense check, or a plan) against the planned call, byte
+    for byte, structure and pattern included, for x alone and for x and y."""
+    note(text)
+    rng = np.random.default_rng(seed)
+    env = {"x": rng.uniform(-1, 1, (2, 3)), "y": rng.uniform(-1, 1, (2, 3)), "r": rng.uniform(-1, 1, 3)}
+    for value in env.values():
+        flat = value.reshape(-1)
+        hit = rng.uniform(size=flat.size) < special
+        flat[hit] = rng.choice(SPECIAL, size=int(hit.sum()))
+    env = {n: v.astype(dtype) for n, v in env.items()}
+    _compare_cold_with_planned(text, env, dtype, mode, ["x", "y"] if both else ["x"])
+
+
+def test_a_unary_function_of_one_array_lowers_as_its_general_path():
+    """f(x) with one array argument skips arguments() and tensor(): the same node (op, args,
+    shape, position) as f(x=x), the general path, for every element-wise spelling."""
+    from jacobi_cli.lang.functions import FUNCTIONS
+
+    unary = {name: fn for name, fn in FUNCTIONS.items() if fn.__qualname__ == "_unary.<locals>.lower"}
+    assert {"sin", "exp", "tanh", "sigmoid"} <= set(unary)
+    for name, lower in unary.items():
+        built = []
+        for call in (lambda b, x: lower(b, [x], {}, 7), lambda b, x: lower(b, [], {"x": x}, 7)):
+            b = Builder("f(x)")
+            try:
+                out = call(b, b.input("x", (3, 2)))
+                built.append(("ok", [tuple(n) for n in b.nodes], out.shape))
+            except JacError as err:
+                built.append(("error", type(err).__name__, str(err), err.position))
+        assert built[0] == built[1], name
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_dict_of_arrays_is_its_own_bindings_at_a_first_call(dtype):
+    """api._compiled takes a dict of arrays of the dtype as to_bindings and realize would give
+    it (no copy): the same compiled shapes, answers and errors as the same values given as lists."""
+    x = np.array([0.5, -0.0, np.inf, 2.0], dtype=dtype)
+    A = np.arange(8.0, dtype=dtype).reshape(2, 4)
+    for expr in ("A @ sin(x)", "sin(x) * x**2", "x[x > 1] * 2"):
+        got, want = [], []
+        for bindings, out in (({"x": x, "A": A}, got), ({"x": x.tolist(), "A": A.tolist()}, want)):
+            api.clear_cache()
+            compiled, env = api._compiled(expr, bindings, np.dtype(dtype).type, 0, 2**30)
+            out.append(compiled.shapes)
+            out.append({n: (v.dtype.str, v.tobytes()) for n, v in env.items()})
+            out.append(_result_or_error(lambda: {n: j.tobytes() for n, j in
+                                                 jacobi_cli.jacobian(expr, bindings, dtype=dtype).items()}))
+            out.append(_result_or_error(lambda: jacobi_cli.jacobian(expr, bindings, dtype=dtype, seed=-1)))
+        assert got == want, expr
+    api.clear_cache()
+    assert api.evaluate("ones(2) * 2", None, dtype=dtype).tolist() == [2.0, 2.0]  # no bindings: not a dict of arrays

@@ -76,9 +76,9 @@ def test_every_op_compiles_to_the_interpreters_vjp_and_jvp(name, case):
     np.testing.assert_allclose(jt, expected, rtol=1e-12, atol=0)
 
 
-STRUCTURED = [  # big enough that the plan is not small: the kernel colours the pattern
-    ("sin(x) * x**2 + exp(-x)", {"x": 200}, "diagonal", 1),
-    ("tanh(X) * 2", {"X": (20, 30)}, "diagonal", 1),
+STRUCTURED = [  # big enough that the plan is not small: the kernel runs one pass along ones
+    ("sin(x) * x**2 + exp(-x)", {"x": 200}, "diagonal"),
+    ("tanh(X) * 2", {"X": (20, 30)}, "diagonal"),
 ]
 # Sparse patterns other than an element-wise diagonal: a coloured pass adds each basis vector's other
 # ones times partials the structured passes never form (0 * inf = NaN, +0 for -0), so no kernel
@@ -111,8 +111,8 @@ def test_no_colored_kernel_where_the_colouring_would_change_bits(expr, sizes):
     assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
-@pytest.mark.parametrize("expr,sizes,structure,colors", STRUCTURED)
-def test_colored_kernels_match_the_structured_passes(expr, sizes, structure, colors):
+@pytest.mark.parametrize("expr,sizes,structure", STRUCTURED)
+def test_diagonal_kernels_match_the_structured_passes(expr, sizes, structure):
     rng = np.random.default_rng(3)
     b = {k: rng.standard_normal(s) for k, s in sizes.items()}
     name = next(iter(sizes))
@@ -128,12 +128,6 @@ def test_colored_kernels_match_the_structured_passes(expr, sizes, structure, col
     np.testing.assert_array_equal(got.cols, expected.cols)
     np.testing.assert_allclose(got.values, expected.values, rtol=1e-13, atol=0)
     np.testing.assert_allclose(kernel(problem.env, structured=False)[name], expected.to_array(), rtol=1e-13)
-    if colors is not None:  # the colouring needs as many colours as the band is wide, no more
-        p = plan.inputs[name]
-        rows, cols = p.pattern
-        items, others, count = (cols, rows, np.prod(p.x_shape)) if p.mode == "forward" else \
-            (rows, cols, np.prod(plan.y_shape))
-        assert kernels.greedy_coloring(np.asarray(items), np.asarray(others), int(count))[1] == colors
 
 
 BENCHMARK = ["sin(x) * x**2 + exp(-x)", "x @ A @ x", "tanh(A @ x)", "sum(x * x)", "softmax(x)",
@@ -175,25 +169,6 @@ def test_a_kernel_that_would_cost_more_than_the_interpreter_is_not_built():
     plan = api.plan_of(problem, "forward")
     assert not planner._small(plan, problem.graph)
     assert kernels.jacobian_kernel(problem.graph, plan, False) is None
-
-
-def test_greedy_coloring_never_gives_one_colour_to_items_that_meet():
-    rng = np.random.default_rng(4)
-    for _ in range(50):
-        count, nnz = int(rng.integers(1, 30)), int(rng.integers(0, 60))
-        items, others = rng.integers(0, count, nnz), rng.integers(0, 12, nnz)
-        color, used = kernels.greedy_coloring(items, others, count)
-        if used > kernels.MAX_COLORS:
-            continue
-        assert color.shape == (count,) and (color >= 0).all() and (color < max(used, 1)).all()
-        for o in set(others.tolist()):
-            met = sorted(set(items[others == o].tolist()))
-            assert len({color[i] for i in met}) == len(met)
-
-
-def test_a_dense_pattern_is_not_coloured():
-    rows, cols = np.divmod(np.arange(40 * 40), 40)
-    assert kernels.greedy_coloring(cols, rows, 40)[1] > kernels.MAX_COLORS
 
 
 # --- the API's hot path ---------------------------------------------------------------------
@@ -623,15 +598,15 @@ def test_a_scalar_outputs_cotangent_held_as_it_comes_gives_the_interpreters_answ
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("expr,sizes,structure,colors", STRUCTURED + [("exp(x) * x + x**2", {"x": 9}, "diagonal", 1)])
-def test_a_structured_jacobians_dense_twin_stores_the_interpreters_bits(expr, sizes, structure, colors, dtype):
+@pytest.mark.parametrize("expr,sizes,structure", STRUCTURED + [("exp(x) * x + x**2", {"x": 9}, "diagonal")])
+def test_a_structured_jacobians_dense_twin_stores_the_interpreters_bits(expr, sizes, structure, dtype):
     """A Jacobian kernel with a compressed result has a twin that stores it densely itself (a
     diagonal by one strided store), so a repeated dense call is one call: the dense array's
     bits, shape and dtype are the interpreter's, zeros, infinities, NaN and subnormals included."""
     rng = np.random.default_rng(4)
     b = {k: rng.standard_normal(s).astype(dtype) for k, s in sizes.items()}
     name = next(iter(sizes))
-    if structure == "diagonal":  # a coloured pass over a band mixes columns: 0 * inf there is a NaN
+    if structure == "diagonal":  # 0 * inf, -0 and subnormals on the diagonal
         b[name].flat[:6] = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-310 if dtype == "float64" else 1e-40]
     problem = api.prepare(expr, b, [name], dtype=dtype)
     plan = api.plan_of(problem)

@@ -19,15 +19,15 @@ The source is made here from node numbers only; the user's text never reaches it
 its namespace. A variable is deleted after its last use, so a kernel holds no more memory
 than the interpreter does.
 
-Jacobians with a known sparsity pattern (a diagonal, a band) are compressed by the usual
-greedy colouring of Curtis, Powell and Reid: columns (forward mode) or rows (reverse mode)
-that share no entry get one colour and one basis vector between them, so an element-wise
-chain of any length is one forward pass with a tangent of ones.
+The diagonal Jacobian of an element-wise graph is one pass along ones (a tangent or a
+cotangent of ones: entry j of the result is entry (j, j), and no other entry meets it), so an
+element-wise chain of any length is one pass. No other sparsity pattern is compressed: a
+compressed pass (a colouring) adds, into each entry, the basis vectors' other ones times
+partials the structured interpreter never forms (0 · inf = NaN, +0 for -0).
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -41,7 +41,6 @@ from ..ir.ops import OPS, P, _matmul_shape, softmax_vjp_of_identity, softmax_vjp
 from ..ir.shapes import broadcast as _broadcast, size
 
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
-MAX_COLORS = 16  # a pattern needing more colours is left to the structured passes
 
 
 # --- tracing ------------------------------------------------------------------------------------
@@ -860,7 +859,7 @@ def _shape_of(graph: Graph, name: str) -> tuple:
 class JacobianKernel:
     """Every Jacobian of a plan in one compiled call. Per input, ``kernel`` returns the dense
     Jacobian (array layout; a small one computed densely is read off at its pattern inside the
-    kernel) or, for a coloured one, the compressed products; ``gathers`` says where each stored
+    kernel) or, for an element-wise diagonal one, the pass along ones; ``gathers`` says where each stored
     value of a structured Jacobian lies in that result."""
 
     kernel: Kernel
@@ -924,8 +923,8 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
 
     ``small``: the plan runs dense passes (:func:`jacobi_cli.planner._small`), and so does the
     kernel. Else the interpreter runs structured passes, and the kernel traces, per input, a
-    pass over the basis kept as a diagonal (a dense Jacobian) or the compressed products of
-    a coloured one (a known sparsity pattern with few colours).
+    pass over the basis kept as a diagonal (a dense Jacobian) or, for the diagonal Jacobian of
+    an element-wise graph, one pass along ones (:func:`_diagonal_pass`).
     """
     return kernel_or_why(graph, plan, small)[0]
 
@@ -941,7 +940,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     first = b.derivatives_from = len(b.nodes)
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
-    # an element-wise graph's diagonal Jacobian: one pass along ones (the colouring's), whose
+    # an element-wise graph's diagonal Jacobian: one pass along ones (_diagonal_pass), whose
     # element j meets the scalar ops of entry (j, j) only: the dense pass's bits read off at its
     # pattern, and the structured interpreter's (which keeps the diagonal)
     elementwise = all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const"))
@@ -957,17 +956,14 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
         if name in dense:
             continue
         if not (elementwise and _diagonal_pattern(p, y_shape)):
-            # Any other colouring adds, into each entry, the products of the basis vectors' other
-            # ones with partials that the structured interpreter never forms: 0 * inf = NaN where
-            # it gives inf or an exact value (x[1:] / x[:-1] at a zero of x), +0 where it gives -0
+            # Any compressed pass (a colouring) would add, into each entry, the products of the basis
+            # vectors' other ones with partials that the structured interpreter never forms: 0 * inf =
+            # NaN where it gives inf or an exact value (x[1:] / x[:-1] at a zero of x), +0 where it gives -0
             return None, (f"∂y/∂{name} is sparse but not the diagonal of an element-wise function: a "
                           "coloured pass would add 0 · ∞ = NaN (and +0 for -0) where the structured "
                           "passes give the exact entry")
-        colored = _colored_pass(graph, p, traced, y_shape)
-        if isinstance(colored, str):
-            return None, colored
-        outs[name], gathers[name], colors = colored
-        peak = max(peak, plan.values_bytes * (colors + 2) + plan.result_bytes)
+        outs[name], gathers[name] = _diagonal_pass(graph, p, traced, y_shape)
+        peak = max(peak, plan.values_bytes * 3 + plan.result_bytes)
     if small:
         for n, gather in gathers.items():
             # Even a small Jacobian computed densely is read off at its pattern, as the interpreter
@@ -1066,62 +1062,16 @@ def _lifted(traced: list, value):
     return value if isinstance(value, Tracer) else traced[0].builder.lift(value)
 
 
-def _colored_pass(graph: Graph, p, traced: list, y_shape: tuple):
-    """``(compressed products, gather, colours)`` for a Jacobian with a known pattern, or why not."""
-    if p.pattern is None:
-        return (f"∂y/∂{p.name} is {p.structure} with {p.nnz:,} stored values, more than the plan keeps the "
-                "positions of, so it cannot be coloured")
-    rows, cols = (np.asarray(a, dtype=np.intp) for a in p.pattern)
-    m, n = size(y_shape), size(p.x_shape)
+def _diagonal_pass(graph: Graph, p, traced: list, y_shape: tuple):
+    """``(products, gather)`` for the diagonal Jacobian of an element-wise graph: one pass
+    along ones (forward: a tangent of ones; reverse: a cotangent of ones), whose element j is
+    entry (j, j) (no other entry meets it), stored as it is (the gather of the identity)."""
     forward = p.mode == "forward"
-    # forward mode colours the columns (x) so that no row meets a colour twice; reverse the rows
-    color, colors = greedy_coloring(cols, rows, n) if forward else greedy_coloring(rows, cols, m)
-    if colors > MAX_COLORS:
-        return (f"the sparsity pattern of ∂y/∂{p.name} needs more than {MAX_COLORS} colours (basis vectors of "
-                "a compressed pass)")
-    colors = max(colors, 1)
+    seed = np.ones((1,) + tuple(p.x_shape if forward else y_shape), dtype=graph.dtype)
     if forward:
-        seed = _color_basis(color, colors, p.x_shape, graph.dtype)
-        out = autodiff.jvp(graph, traced, {p.name: seed})[graph.output]  # (colors, *y)
-        flat = color[cols] * m + rows
+        out = autodiff.jvp(graph, traced, {p.name: seed})[graph.output]  # (1, *y)
     else:
-        seed = _color_basis(color, colors, y_shape, graph.dtype)
         g = graph.with_wrt([p.name]) if len(graph.inputs) > 1 else graph
-        out = autodiff.vjp(g, traced, seed)[p.name]  # (colors, *x)
-        flat = color[rows] * n + cols
-    identity = colors == 1 and len(flat) == (m if forward else n) and np.array_equal(flat, np.arange(len(flat)))
-    return _lifted(traced, out), (True, None if identity else flat, rows, cols), colors
-
-
-def greedy_coloring(items, others, count: int) -> tuple:
-    """Colour ``count`` items so that two items meeting one ``other`` (an entry at
-    ``(items[k], others[k])``) differ: ``(colour of each item, number of colours)``."""
-    color = np.full(count, -1, dtype=np.intp)
-    if len(items) == 0:
-        return np.zeros(count, dtype=np.intp), 0
-    by_other: dict = {}
-    for item, other in zip(items.tolist(), others.tolist()):
-        by_other.setdefault(other, []).append(item)
-    if max(len(v) for v in by_other.values()) > MAX_COLORS:
-        return color, MAX_COLORS + 1
-    by_item: dict = {}
-    for group in by_other.values():
-        for item in group:
-            by_item.setdefault(item, []).append(group)
-    used = 0
-    for item in sorted(by_item):
-        taken = {color[j] for group in by_item[item] for j in group}
-        c = next(k for k in itertools.count() if k not in taken)
-        color[item] = c
-        used = max(used, c + 1)
-        if used > MAX_COLORS:
-            return color, used
-    color[color < 0] = 0  # an item no entry meets: any colour
-    return color, used
-
-
-def _color_basis(color: np.ndarray, colors: int, shape: tuple, dtype) -> np.ndarray:
-    """``(colors, *shape)``: basis vector k is the sum of the unit vectors of colour k."""
-    seed = np.zeros((colors, size(shape)), dtype=dtype)
-    seed[color, np.arange(len(color))] = 1
-    return seed.reshape((colors,) + tuple(shape))
+        out = autodiff.vjp(g, traced, seed)[p.name]  # (1, *x)
+    rows, cols = (np.asarray(a, dtype=np.intp) for a in p.pattern)
+    return _lifted(traced, out), (True, None, rows, cols)

@@ -25,6 +25,7 @@ no values, so the prediction follows the code that will run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from . import autodiff
 from ..ir import structured
 from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
+from ..ir.ops import OPS
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .blas import product_work, threads_for
 from .memory import default_budget, fmt_bytes, forward_bytes
@@ -454,8 +456,10 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
 # nowhere. Outside its pattern a pass holds only +0, -0 or NaN (the rules are linear in the
 # seed, and the pattern holds every entry a rule can make of a nonzero one: _run_small drops
 # the rest, which is why the pattern must be sound), so a result with no zero and no NaN has
-# every entry in its pattern: dense, nnz m·n, as the dry run would have found. Anything else
-# (a zero somewhere: E1's diagonal) makes the plan after all, and reads these passes off at it.
+# every entry in its pattern: dense, nnz m·n, as the dry run would have found. A zero or a NaN in
+# the Jacobian of an element-wise graph (E1's diagonal) is read off at the diagonal, which every
+# dry run of such a graph finds (elementwise_diagonal). Anything else (a zero somewhere: x[1:3],
+# a sparse A @ x) makes the plan after all, and reads these passes off at it.
 
 PASS_BOUND_LINEAR = 64  # pass_bound's bytes per element of the graph and basis vector (dry runs: at most ~11)
 
@@ -490,9 +494,10 @@ def _small_modes(graph: Graph, names: list, mode: str) -> dict | None:
 
 def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -> tuple:
     """``(jacobians, parts)`` of a first call, before any plan: ``jacobians`` (``{name:
-    Jacobian}``, dense) when they are provably what :func:`make_plan` and :func:`run` would
-    give (see above), else None; ``parts`` the dense passes run meanwhile, or None, for
-    :func:`run` to read off at the plan (``run(plan, graph, values, parts)``)."""
+    Jacobian}``, dense, or diagonal for an element-wise graph) when they are provably what
+    :func:`make_plan` and :func:`run` would give (see above), else None; ``parts`` the dense
+    passes run meanwhile, or None, for :func:`run` to read off at the plan
+    (``run(plan, graph, values, parts)``)."""
     modes = _small_modes(graph, names, mode)
     if modes is None:
         return None, None
@@ -504,17 +509,70 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
         return None, None  # the plan might chunk the passes, or refuse them
     with threads_for(product_work(graph.nodes)):
         arrays = _dense_passes(graph, values, modes)
-    for a in arrays.values():
-        total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
-        if not (a.all() and total == total):  # a zero or a NaN: plan it
-            return None, (modes, arrays)
     out = {}
     for name in names:
+        a = arrays[name]
+        total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
+        dense = a.all() and total == total
+        if not dense and not elementwise_diagonal(graph, name):  # a zero or a NaN: plan it
+            return None, (modes, arrays)
         builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
                                   graph.dtype)
-        builder.add(arrays[name], 0)
-        out[name] = builder.finish()  # as _structured makes a dense one
+        builder.add(a, 0)
+        if dense:
+            out[name] = builder.finish()  # as _structured makes a dense one
+            continue
+        # the dry run's pattern, known from the graph (n > 1: such a pass always holds a zero or a
+        # NaN off the diagonal), read off as _structured reads it
+        rows, cols = np.arange(builder.n, dtype=np.int64), np.arange(builder.n, dtype=np.int64)
+        out[name] = SparseJacobian(name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
+                                   graph.dtype, coalesced=True)
     return out, (modes, arrays)
+
+
+def _rule_positions(op) -> frozenset:
+    return frozenset(i for i in range(max(len(op.vjp), len(op.jvp)))
+                     if i < len(op.vjp) and op.vjp[i] is not None and i < len(op.jvp) and op.jvp[i] is not None)
+
+
+# read-only tables of the registry, for elementwise_diagonal: the ops no derivative passes, and
+# per differentiable element-wise op the argument positions with both rules (vjp and jvp)
+_NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)
+_ELEMENTWISE_RULES = MappingProxyType({name: _rule_positions(op) for name, op in OPS.items()
+                                       if op.elementwise and not op.nondiff})
+
+
+def elementwise_diagonal(graph: Graph, name: str) -> bool:
+    """Whether every dry run of ``graph`` finds dy/d``name`` diagonal (nnz = n, rows and columns
+    ``0..n-1``), read off the graph: every node the derivative passes through (it depends on the
+    input by ops that are not ``nondiff``) is an element-wise op (``Op.elementwise``) of the
+    input's shape, with rules at the positions it passes through, and the output is one of them;
+    n > 1. Such an op's rules scale the seed by unbatched arrays of its shape (``unary``/``binary``:
+    ``P.mul(g, f'(x))``; add, sub, neg, where, clip: the seed itself, negated or masked), which the
+    structured rules keep at the seed's pattern, and two batches of one pattern add at that
+    pattern (``_merged``): the identity's pattern from the seed to every input.
+    ``tests/test_cold.py`` checks each such op's dry runs in both modes, every argument position,
+    and compositions of them (cold == planned)."""
+    nodes = graph.nodes
+    x = graph.inputs[name]
+    shape = nodes[x].shape
+    if tuple(graph.output_shape) != tuple(shape) or size(shape) < 2:
+        return False
+    flags = [False] * len(nodes)  # flags[i]: the derivative passes through node i
+    flags[x] = True
+    passes = flags.__getitem__
+    for node in nodes[x + 1:]:
+        args = node.args
+        if not any(map(passes, args)) or node.op in _NONDIFF:
+            continue  # no derivative passes: an unbatched value to the nodes after it
+        positions = _ELEMENTWISE_RULES.get(node.op)
+        if positions is None or node.shape != shape:
+            return False
+        for i, a in enumerate(args):
+            if flags[a] and i not in positions:
+                return False
+        flags[node.id] = True
+    return flags[graph.output]
 
 
 def _structured(p: InputPlan, graph: Graph, part) -> Jacobian:

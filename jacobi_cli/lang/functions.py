@@ -137,6 +137,8 @@ def axes_of(b, value, x: Tracer, position, fname: str):
 
 def _unary(op_name):
     def lower(b, args, kwargs, position, fname=op_name):
+        if not kwargs and len(args) == 1 and type(args[0]) is Tracer:  # f(x): what arguments and tensor give
+            return b.apply(op_name, args[0], position=position)
         x = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
         return b.apply(op_name, tensor(b, x, fname, position), position=position)
     return lower

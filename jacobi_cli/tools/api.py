@@ -153,15 +153,19 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
             _CACHE._used[found] = next(_CACHE._ticks)
             return found, env
     seed = check_seed(seed)
-    bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
-    key = (expr, tuple([(n, np.shape(bound.values[n])) for n in bound.shapes]), dtype, seed, max_bytes)
+    if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
+        values, shapes = env, dict(shapes)
+    else:
+        bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
+        values, shapes = bound.values, bound.shapes
+    key = (expr, tuple([(n, np.shape(values[n])) for n in shapes]), dtype, seed, max_bytes)
     found = _CACHE.get(key)
     if found is None:
         try:
-            found = _CACHE.put(key, Compiled(expr, bound.shapes, dtype, seed, max_bytes))
+            found = _CACHE.put(key, Compiled(expr, shapes, dtype, seed, max_bytes))
         except NeedsValues:  # x[x > 0]: compiled for these values only, never kept
-            return Compiled(expr, bound.shapes, dtype, seed, max_bytes, values=bound.values), bound.values
-    return found, bound.values
+            return Compiled(expr, shapes, dtype, seed, max_bytes, values=values), values
+    return found, values
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,

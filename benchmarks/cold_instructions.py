@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Instructions per cold call, counted by valgrind (timings on a shared machine are noise).
+
+Run by hand, never as a test (see benchmarks/README.md). One case and one call kind per run:
+
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --dump-before=getppid --callgrind-out-file=cg.out \\
+        /work/venv/bin/python benchmarks/cold_instructions.py --tree . --case E1 --call jacobian
+    grep '^summary:' cg.out.2      # the instructions of --calls calls: divide by --calls
+
+A call is cold as in ``cold_bench.py``: it follows ``jacobi_cli.tools.api._CACHE.clear()``. After five
+warm-up calls the garbage collector is stopped (a collection falling in or out of the counted window
+moves the count by ±20 k per call) and ``os.getppid()`` marks the window's two ends: callgrind's
+``--dump-before=getppid`` writes the window to ``cg.out.2``.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+
+import numpy as np
+
+EXPRESSIONS = {"E1": "sin(x) * x**2 + exp(-x)", "E2": "x @ A @ x", "E3": "tanh(A @ x)", "E4": "sum(x * x)",
+               "E5": "softmax(x)", "E6": "sum(tanh(A @ tanh(A @ x)))"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tree", default=".", help="the checkout whose jacobi_cli is counted")
+    ap.add_argument("--case", choices=sorted(EXPRESSIONS), default="E1")
+    ap.add_argument("--call", choices=["jacobian", "vjp"], default="jacobian")
+    ap.add_argument("--n", type=int, default=10)
+    ap.add_argument("--calls", type=int, default=20)
+    args = ap.parse_args()
+    sys.path.insert(0, os.path.abspath(args.tree))
+    import jacobi_cli
+    from jacobi_cli.tools import api
+
+    expr = EXPRESSIONS[args.case]
+    rng = np.random.default_rng(0)
+    x, A = rng.standard_normal(args.n), rng.standard_normal((args.n, args.n)) / 3
+    b = {"x": x, "A": A} if "A" in expr else {"x": x}
+    v = np.ones(np.shape(jacobi_cli.evaluate(expr, b)))
+
+    def call():
+        api._CACHE.clear()
+        if args.call == "jacobian":
+            return jacobi_cli.jacobian(expr, b, wrt=["x"])
+        return jacobi_cli.vjp(expr, b, v, wrt=["x"])
+
+    for _ in range(5):
+        call()
+    gc.collect()
+    gc.disable()
+    os.getppid()  # the window starts
+    for _ in range(args.calls):
+        call()
+    os.getppid()  # and ends
+    gc.enable()
+
+
+if __name__ == "__main__":
+    main()
