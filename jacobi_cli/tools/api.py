@@ -375,6 +375,11 @@ def output_cotangents(units: list, v, batch=None) -> dict:
                                 "implicitly created only for scalar outputs")
         return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
     if len(items) == 1 and str(items[0]).strip() == "ones":  # the shorthand: every output's v is ones
+        if "ones" in shapes:  # an output named ones: "ones for all" or "output ones" (its VALUE left out)?
+            others = " ".join(f"--v {o}=ones" for o in shapes if o != "ones")
+            raise JacUsageError(f"--v ones is ambiguous here: an output is named ones. For all ones give each output "
+                                f"its v (--v ones=ones {others}); for the output ones alone, --v ones=ones (the "
+                                f"others count as zero)")
         return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
     found = {}
     for item in items:
