@@ -405,7 +405,7 @@ def _one_cotangent(problem: Problem, v, batch, what: str = "v") -> np.ndarray:
         cotangent(problem, v)  # the same refusal for a wide output without --v
         return np.ones((batch.size,) + y_shape, dtype=dtype)
     if isinstance(v, str):
-        v = option_value("--v" if what == "v" else what, v, dtype)
+        v = option_value("--v" if what == "v" else what, v, dtype, (batch.size,) + y_shape)
     return per_example(np.asarray(v, dtype=dtype), batch, None, y_shape, what)
 
 
@@ -426,7 +426,7 @@ def batch_tangents(problem: Problem, tangents: dict, batch) -> dict:
             out[name] = (np.ones(shape, dtype=g.dtype), False)
             continue
         if isinstance(t, str):
-            t = option_value(f"--tangent {name}", t, g.dtype)
+            t = option_value(f"--tangent {name}", t, g.dtype, (batch.size,) + shape)
         t = np.asarray(t, dtype=g.dtype)
         shared = name not in batch.axes and t.shape == shape
         out[name] = (t, False) if shared else (per_example(t, batch, name if name in batch.axes else None, shape,
