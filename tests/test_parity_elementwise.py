@@ -162,6 +162,9 @@ CASES = [
     # jac computes in --dtype throughout: x.float() keeps float64 here (PyTorch would round to float32)
     ("x.float() * 2 + x.double()", X, lambda x: x * 2 + x.double()),
     ("x * x[0].item()", X, lambda x: x * x[0].item()),
+    # Python's float() / int() / bool() of a tensor: a Python number, so a constant (t.float() keeps the derivative)
+    ("x * float(x[0]) + int(3 * x[1]) * x + bool(x[2]) * x + float(x[3:]) * x.float()", X,
+     lambda x: x * float(x[0]) + int(3 * x[1]) * x + bool(x[2]) * x + float(x[3:]) * x),
 ]
 
 
@@ -169,6 +172,17 @@ CASES = [
 def test_matches_pytorch(case):
     expr, inputs, fn, *options = case
     assert_parity(expr, inputs, fn, **(options[0] if options else {}))
+
+
+@pytest.mark.parametrize("expr", ["float(x) * x", "int(x)", "bool(x * 2)", "float(torch.ones(2, 2))"])
+def test_python_numbers_need_one_element(expr):
+    """PyTorch: "only one element tensors can be converted to Python scalars"; jac refuses, at the call."""
+    from jacobi_cli.errors import JacValueError
+    from jacobi_cli.tools import api
+
+    with pytest.raises(JacValueError, match=r"Python number of an array of one element") as caught:
+        api.evaluate(expr, X)
+    assert caught.value.position == expr.index(expr.split("(")[0])
 
 
 def test_polygamma_is_exact():

@@ -209,6 +209,32 @@ def test_bounded_call_returns_results_and_raises_the_childs_errors():
     assert bounded.parse_timeout("0") is None and bounded.parse_timeout(None) == bounded.DEFAULT_TIMEOUT
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_a_ctrl_c_while_the_child_starts_still_stops_it(monkeypatch):
+    """SIGINT right after the fork, before the parent has noted the child (a test's SIGINT as soon as the worker
+    shows in /proc lands there on a busy machine): the child must still be killed, not left to run to its
+    timeout holding the output pipes."""
+    from multiprocessing import popen_fork
+
+    forked = []
+    launch = popen_fork.Popen._launch
+
+    def launch_then_interrupt(self, process_obj):
+        launch(self, process_obj)
+        forked.append(self.pid)
+        os.kill(os.getpid(), signal.SIGINT)  # delivered at once, unless the parent holds it back
+        time.sleep(0.05)
+
+    monkeypatch.setattr(popen_fork.Popen, "_launch", launch_then_interrupt)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            bounded.call(lambda: time.sleep(60), 30, "sleeping")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert forked and not os.path.exists(f"/proc/{forked[0]}/status")  # killed and reaped
+
+
 @pytest.mark.parametrize("value", ["-1", "nan", "soon"])
 def test_a_bad_timeout_is_a_usage_error(value):
     assert error_of(invoke(["diff", "x", "--timeout", value, "--json"]))["kind"] == "usage"

@@ -4871,6 +4871,31 @@ def _float_of(b, args, kwargs, position):
 FUNCTIONS["float"] = _float_of
 
 
+def _python_number(fname):
+    """Python's ``float(t)`` / ``int(t)`` / ``bool(t)`` of an array (a bare call; ``t.float()`` is the method): a
+    Python number, as PyTorch makes it from a tensor of one element, so a constant (derivative 0, as ``.item()``);
+    an array of several elements is refused, as PyTorch and NumPy do."""
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED}, position)
+        if fname == "float" and isinstance(a["x"], Static) and isinstance(a["x"].value, str):
+            return _float_of(b, args, kwargs, position)
+        x = tensor(b, a["x"], fname, position)
+        if not is_concrete(x.shape) or _numel(x, position) != 1:
+            raise JacValueError(f"{fname}() makes a Python number of an array of one element, got shape "
+                                f"{fmt(x.shape)} (for every element, write x.{'long' if fname == 'int' else fname}()"
+                                ")", position)
+        number = b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
+        if fname == "int":
+            return b.apply("trunc", number, position=position)
+        return truth(b, number, position) if fname == "bool" else number
+    return lower
+
+
+for _name in ("float", "int", "bool"):  # bare calls: Python's own float(), int(), bool()
+    variant("builtins", _name)(_python_number(_name))
+
+
 def _new_filled(fname, fill):
     """x.new_zeros(size) / new_ones / new_full(size, fill_value): a constant of that size."""
     def lower(b, args, kwargs, position):

@@ -753,7 +753,8 @@ class _Lowering:
         reading first (``LIBRARY_FUNCTIONS[(library_of(...), NAME)]``, then its fallback:
         ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
         lib = library_of(module, kind == "method")
-        found = library_function(lib, fname)
+        found = library_function(lib, fname) if lib is not None or kind != "function" else \
+            LIBRARY_FUNCTIONS.get(("builtins", fname))  # float(t): Python's, not the method t.float()
         if found is not None:
             return found
         if lib == "numpy.random":

@@ -48,7 +48,7 @@ def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str =
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(fn, sender), daemon=True)
     try:
-        child.start()
+        _start(child)
         sender.close()
         if not receiver.poll(seconds):
             raise JacLimitError(f"{what} took more than {seconds:g} s and was stopped (--timeout {seconds:g}); "
@@ -67,6 +67,23 @@ def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str =
     if ok:
         return payload
     raise payload
+
+
+def _start(child) -> None:
+    """``child.start()`` with SIGINT held back until the parent knows the child: a Ctrl-C between the fork
+    and ``child.pid`` would otherwise leave the child running to its timeout (holding the output pipes)
+    while the parent exits. The forked child keeps SIGINT blocked: a Ctrl-C at the terminal, which reaches
+    the whole process group, is the parent's to act on, by killing it."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        child.start()
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        child.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a Ctrl-C held back is raised now, the child known
 
 
 def _child(fn, sender) -> None:

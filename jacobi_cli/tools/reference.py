@@ -38,6 +38,9 @@ names on this page are known.
   first (`jac eval -- "-x" x=1`).
 - The constructors of bindings (`arange linspace ones zeros full eye rand randn`) are constants inside an
   expression, never differentiated.
+- `float(t)`, `int(t)`, `bool(t)` (bare calls) are Python's: a number made of an array of one element, so a
+  constant (derivative 0) as in PyTorch, like `t.item()`; the methods `t.float()`, `t.double()` keep the
+  array and its derivative.
 
 Choices where NumPy and PyTorch differ: `softmax(x)` without an axis works along the last axis (as
 `jax.nn.softmax` and `torch.softmax(x, -1)`; `axis=None` takes all elements); `norm(A)` of a matrix is the
