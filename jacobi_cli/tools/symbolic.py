@@ -1131,12 +1131,13 @@ class _AtPoint:
     per call (the index forms' values of every input and the output's value read them). A local object,
     handed down; nothing outlives the call."""
 
-    def __init__(self, text, graph, point: dict, max_bytes: int):
+    def __init__(self, text, graph, point: dict, max_bytes: int | None = None):
+        from ..ir.graph import DEFAULT_MAX_BYTES
         from ..lang.parser import parse
 
         self.point, self._values = point, None
         self.graph = graph if graph.is_concrete() else parse(text, {n: np.shape(point[n]) for n in graph.inputs},
-                                                             max_bytes=max_bytes)
+                                                             max_bytes=max_bytes or DEFAULT_MAX_BYTES)
         self.same = _same_nodes(self.graph, graph)  # node ids carry over from the symbolic graph
 
     def values(self) -> list:
