@@ -242,18 +242,21 @@ def diff_command(
     order: Annotated[int, typer.Option("--order", help="K >= 1: the K-th derivative's formulas (K > 1 needs "
                                        "concrete sizes: x:3 or values).")] = 1,
     timeout: Timeout = None,
+    max_memory: MaxMemory = None,
+    batch: BatchOpt = None,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
 
     Sizes may be letters (x:n, A:nxm): the derivative is then a matrix expression (A*x + A.T*x).
     At concrete sizes (x:3 or values) it is the Jacobian as formulas of the components x[0], x[1], ...
-    Names bound nowhere are scalar symbols."""
+    Names bound nowhere are scalar symbols. With --batch (shapes only), the formulas of one example."""
     from ..tools.report import diff_report
 
     def build():
         from ..tools.bounded import parse_timeout
 
-        return diff_report(read_expression(expr), bindings or [], wrt, at, order=order, timeout=parse_timeout(timeout))
+        return diff_report(read_expression(expr), bindings or [], wrt, at, order=order, timeout=parse_timeout(timeout),
+                           max_memory=max_memory, batch=batch)
 
     _run(as_json, build, "diff", latex=latex)
 
@@ -300,10 +303,14 @@ def graph_command(
     max_nodes: Annotated[int, typer.Option("--max-nodes", help="Nodes drawn in the tree; --json and --dot "
                                            "always hold them all.")] = 200,
     max_memory: MaxMemory = None,
+    batch: BatchOpt = None,
 ):
-    """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient."""
+    """The computation graph from the output down: op, name, shape, kind, leaf, requires-grad, gradient.
+
+    With --batch, the graph of one example (its shapes); the outputs' values and, with --backward, every
+    node's gradient per example, batch axis first."""
     build, draw, options = commands.graph_build(expr, bindings, wrt, as_json, dtype, seed, backward, v, dot, out,
-                                                max_nodes, max_memory)
+                                                max_nodes, max_memory, batch)
     _run(as_json, build, draw, **options)
 
 
@@ -316,8 +323,11 @@ def plot_command(
     span: Annotated[Optional[str], typer.Option("--range", help="LO:HI, the x-axis (default: the point ± "
                                                 "2·max(1, |x|)); --range=-1:3 for a negative LO.")] = None,
     max_memory: MaxMemory = None,
+    batch: BatchOpt = None,
 ):
-    """A scalar function of one scalar and its tangent line at the point, drawn to a file (needs matplotlib)."""
+    """A scalar function of one scalar and its tangent line at the point, drawn to a file (needs matplotlib).
+
+    With --batch, one curve and tangent line per example (at most 100), in one picture."""
     from ..tools.report import parse_range, plot_report
 
     def build():
@@ -329,7 +339,7 @@ def plot_command(
         check_path(out)
         require_matplotlib()
         report = plot_report(read_expression(expr), bindings or [], wrt, dtype, seed,
-                             parse_range(span) if span is not None else None, max_memory=max_memory)
+                             parse_range(span) if span is not None else None, max_memory=max_memory, batch=batch)
         tangent_plot(report, out)
         report["out"] = out
         return report
@@ -352,9 +362,13 @@ def run_command(
     junit: Annotated[Optional[str], typer.Option("--junit", help="Also write a JUnit XML report to FILE.",
                                                  metavar="FILE")] = None,
     as_json: Json = False,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory budget: 2G, 512M, 50% "
+                                                     "(default: half the available memory), for the values the "
+                                                     "suite loads and, shared among the --jobs workers, each "
+                                                     "case; a case over it is a limit error (exit 2).")] = None,
 ):
     """Run a suite of derivative tests; exit 1 if an expectation fails, 2 if the suite is bad."""
-    report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json), "run",
+    report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json, max_memory), "run",
                   pause_collector=False)  # its forked workers would inherit a paused collector
     raise typer.Exit(report["exit_code"])
 
@@ -405,12 +419,13 @@ def _root(version: Annotated[Optional[bool], typer.Option("--version", "-V", cal
     """Jacobians and derivative shapes from the shell."""
 
 
-def expression_first(args: list) -> list:
+def expression_first(args: list, group=None) -> list:
     """The command line with an argument that begins with ``-`` but is none of the command's
     options (``jac eval "-x" x=1``, ``"-(a + b)"``) read as an argument, as the contract says:
     the options (with their values) go first and the arguments after a ``--``, in their order.
-    Unknown ``--long`` options stay options, so typer reports them."""
-    command = typer.main.get_command(app).commands.get(args[0]) if args else None
+    Unknown ``--long`` options stay options, so typer reports them. ``group``: the click group
+    of ``app`` when the caller has it (making it takes longer than most commands run)."""
+    command = (group or typer.main.get_command(app)).commands.get(args[0]) if args else None
     if command is None:
         return args
     takes_value = {o: not p.is_flag for p in command.params if p.param_type_name == "option" for o in p.opts}
@@ -431,6 +446,34 @@ def expression_first(args: list) -> list:
     return [args[0], *options, "--", *positional] if moved else args
 
 
+def given_twice(args: list, group=None) -> str | None:
+    """The message for an option that takes one value given more than once (``--dtype float32
+    --dtype float64``), or None: click would keep the last silently, and a CI line that sets an
+    option twice has one of them wrong (as a binding or a ``--tangent`` given twice)."""
+    command = (group or typer.main.get_command(app)).commands.get(args[0]) if args else None
+    if command is None:
+        return None
+    single = {o: p for p in command.params if p.param_type_name == "option" and not p.is_flag and not p.multiple
+              for o in p.opts}
+    takes_value = {o: not p.is_flag for p in command.params if p.param_type_name == "option" for o in p.opts}
+    seen: dict = {}
+    rest = iter(args[1:])
+    for token in rest:
+        if token == "--":
+            break
+        name, eq, inline = token.partition("=")
+        if name not in takes_value:
+            continue
+        value = inline if eq else next(rest, None) if takes_value[name] else None
+        param = single.get(name)
+        if param is None:
+            continue
+        if param.name in seen:
+            return f"{name} is given twice ({seen[param.name]!r}, then {value!r}); give it once"
+        seen[param.name] = value
+    return None
+
+
 def main(argv: list | None = None) -> int:
     """The console entry point: typer's usage errors become exit 2 with our message."""
     from typer._click.exceptions import ClickException, UsageError
@@ -440,11 +483,16 @@ def main(argv: list | None = None) -> int:
         from typer._completion_classes import completion_init
 
         completion_init()
-    args = expression_first(args)
+    group = typer.main.get_command(app)  # once: typer builds it from the signatures, 0.1 s and more
+    args = expression_first(args, group)
+    options = args[:args.index("--")] if "--" in args else args
+    twice = given_twice(args, group)
+    if twice is not None and not {"-h", "--help"} & set(options):
+        return commands.fail(JacUsageError(twice), "--json" in options)
     try:
-        code = app(args=args, prog_name="jac", standalone_mode=False)
+        code = group.main(args=args, prog_name="jac", standalone_mode=False)
     except UsageError as err:
-        _fail_usage(err, "--json" in args)
+        _fail_usage(err, "--json" in args, group)
         return 2
     except ClickException as err:
         err.show()
@@ -456,8 +504,8 @@ def main(argv: list | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
-def _fail_usage(err, as_json: bool) -> None:
-    commands = typer.main.get_command(app).commands
+def _fail_usage(err, as_json: bool, group=None) -> None:
+    commands = (group or typer.main.get_command(app)).commands
     names = list(commands)
     message = err.format_message() or f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
     option = getattr(err, "option_name", None)

@@ -149,7 +149,7 @@ def with_plan(report, explain: bool, as_json: bool):
 
 def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str = "float64", seed: int = 0,
                 backward: bool = False, v: list | None = None, dot: bool = False, out: str | None = None,
-                max_nodes: int = 200, max_memory: str | None = None) -> tuple:
+                max_nodes: int = 200, max_memory: str | None = None, batch: list | None = None) -> tuple:
     """``jac graph``: ``(build, draw, options)`` for :func:`run` (the report builder, the
     renderer's method and its options)."""
     import os
@@ -168,7 +168,8 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
                                 "write the DOT to a file with --out FILE.dot")
         if max_nodes < 1:
             raise JacUsageError(f"--max-nodes must be at least 1, not {max_nodes}")
-        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v, max_memory)
+        report = graph_report(read_expression(expr), bindings or [], wrt, dtype, seed, backward, v, max_memory,
+                              batch)
         if out:
             from ..lang.fileio import write_bytes
             from .render import to_dot
@@ -225,9 +226,11 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     return build
 
 
-def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool) -> dict:
+def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool, max_memory=None) -> dict:
     """The body of ``jac run``: load, select, run and report a suite (the typer command and the
-    fast path of :mod:`jacobi_cli.cli.entry` both call it)."""
+    fast path of :mod:`jacobi_cli.cli.entry` both call it). ``max_memory`` bounds the values the
+    suite loads (all cases together) and, shared among the workers running at once, each case."""
+    import dataclasses
     import time
 
     from ..tools import suite as suites
@@ -240,9 +243,16 @@ def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: 
 
     check_output(junit, "--junit")
     shard = suites.parse_shard(shard_text) if shard_text is not None else None
-    loaded = suites.load_suite(path)
+    budget = None
+    if max_memory is not None:
+        from ..engine import memory
+
+        budget = memory.budget(max_memory)
+    loaded = suites.load_suite(path, budget)
     cases = suites.select(loaded.cases, patterns, shard)
     workers = max(1, min(jobs or suites.default_jobs(), suites.default_jobs(), len(cases) or 1))  # at most the cores
+    if budget is not None:  # cases run at once on the workers share it (a suite has no per-case setting)
+        cases = [dataclasses.replace(case, budget=budget // workers) for case in cases]
     start = time.perf_counter()
     if as_json:
         results = suites.run_cases(cases, workers)

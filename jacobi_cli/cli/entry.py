@@ -31,13 +31,14 @@ GRAPH_OPTIONS = {
     "--wrt": ("wrt", "many"), "--json": ("as_json", "flag"), "--dtype": ("dtype", "value"),
     "--seed": ("seed", "int"), "--backward": ("backward", "flag"), "--v": ("v", "many"), "--dot": ("dot", "flag"),
     "--out": ("out", "value"), "--max-nodes": ("max_nodes", "int"), "--max-memory": ("max_memory", "value"),
+    "--batch": ("batch", "many"),
 }
 FAST_COMMANDS = {"eval": EVAL_OPTIONS, "graph": GRAPH_OPTIONS}
 
 # jac run's options (every spelling), as EVAL_OPTIONS
 RUN_OPTIONS = {
     "-k": ("k", "many"), "--shard": ("shard", "value"), "--jobs": ("jobs", "int"), "-j": ("jobs", "int"),
-    "--junit": ("junit", "value"), "--json": ("as_json", "flag"),
+    "--junit": ("junit", "value"), "--json": ("as_json", "flag"), "--max-memory": ("max_memory", "value"),
 }
 
 
@@ -330,6 +331,8 @@ def _option(token: str, rest, found: dict, options: dict) -> bool:
     if kind == "flag":
         found[param] = True
         return not eq
+    if kind != "many" and param in found:  # given twice: typer's path refuses it (app.given_twice)
+        return False
     value = inline if eq else next(rest, None)
     if value is None or (not eq and value.startswith("-") and value != "-"):
         return False

@@ -683,9 +683,14 @@ class Renderer:
 
         point, tangent, (lo, hi) = report["point"], report["tangent"], report["range"]
         y, x = report["output"]["name"], point["name"]
-        self.line(f"wrote {report['out']}: {y} = {echo(report['expression'])} for {x} in [{_g(lo)}, {_g(hi)}]")
-        self.line(f"  tangent at {x} = {_g(point['x'])}: {tangent_equation(tangent['slope'], tangent['intercept'], x)}"
-                  f"   (slope d{y}/d{x} = {_g(tangent['slope'])})", "green")
+        batch = report.get("batch")
+        many = f", one curve per example ({batch['size']:,})" if batch else ""
+        self.line(f"wrote {report['out']}: {y} = {echo(report['expression'])} for {x} in [{_g(lo)}, {_g(hi)}]{many}")
+        rows = zip(*(v if batch else [v] for v in (point["x"], tangent["slope"], tangent["intercept"])))
+        for b, (x0, slope, intercept) in enumerate(rows):
+            which = f"example {b}: " if batch else ""
+            self.line(f"  {which}tangent at {x} = {_g(x0)}: {tangent_equation(slope, intercept, x)}"
+                      f"   (slope d{y}/d{x} = {_g(slope)})", "green")
 
     def run(self, report: dict) -> None:
         """The summary table, every case that did not pass in full, and the totals."""

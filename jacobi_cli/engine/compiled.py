@@ -498,7 +498,7 @@ def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
     if isinstance(v, str) and v.strip() == "ones":
         return np.ones(y_shape, dtype=dtype)
     if isinstance(v, str):
-        v = option_value("--v", v, dtype)
+        v = option_value("--v", v, dtype, y_shape)
     v = np.asarray(v, dtype=dtype)
     if v.shape != y_shape:
         if v.size == int(np.prod(y_shape, dtype=np.int64)) and v.size == 1:
@@ -539,7 +539,7 @@ def tangents_of(problem: Problem, tangents: dict) -> dict:
                                f"add --wrt {name}, or drop its tangent")
         shape = tuple(g.nodes[g.inputs[name]].shape)
         if isinstance(t, str):
-            t = np.ones(shape) if t.strip() == "ones" else option_value(f"--tangent {name}", t, g.dtype)
+            t = np.ones(shape) if t.strip() == "ones" else option_value(f"--tangent {name}", t, g.dtype, shape)
         t = np.asarray(t, dtype=g.dtype)
         if t.shape != shape:
             raise JacShapeError(f"the tangent for '{name}' has shape {fmt(t.shape)}, but '{name}' has shape {fmt(shape)}")

@@ -140,6 +140,22 @@ def math_shape(y: Shape, x: Shape) -> Shape:
     return tuple(y) + x_part
 
 
+def higher_math_shape(y: Shape, x: Shape, order: int) -> Shape:
+    """The ``math_shape`` of the ``order``-th derivative of y by x: the table's for order 1;
+    past it, y's shape and the table's derivative of the (K-1)-th derivative's x part by x
+    (a Hessian block ``y.shape + math_shape(x, x)``), so ``jac diff --order K`` and
+    ``jac hessian`` agree: a scalar by a scalar is ``(1)`` at every order.
+
+    >>> higher_math_shape((), (), 2)
+    (1,)
+    >>> higher_math_shape((), (3,), 3)
+    (3, 3, 3)
+    """
+    if order == 1:
+        return math_shape(y, x)
+    return tuple(y) + math_shape(tuple(x) * (order - 1), x)
+
+
 def math_layout(y_ndim: int, x_ndim: int):
     """How an array-layout block ``y.shape + x.shape`` becomes the numerator layout.
 

@@ -195,10 +195,25 @@ def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str |
     return value
 
 
-def option_value(option: str, text: str, dtype=np.float64) -> np.ndarray:
+OPTION_VALUE_SLACK = 2**20  # bytes an option's VALUE may take past its shape's (ones(100).sum() for a scalar)
+
+
+def option_value(option: str, text: str, dtype=np.float64, shape: tuple | None = None) -> np.ndarray:
     """The VALUE of an option (``--tangent x=VALUE``, ``--v VALUE``) as a binding's value is
-    read, its errors naming the option: "in the value of 'x'" read as the binding x."""
-    return _value("v", text, dtype, 0, DEFAULT_MAX_BYTES, option)
+    read, its errors naming the option: "in the value of 'x'" read as the binding x. ``shape``:
+    the largest shape the value may have (the output's or the input's, with a batch axis):
+    arrays much past its size are refused before they are made, whatever --max-memory allows
+    (``--v "ones(10**8)"`` for a vector of 3 would take 800 MB only to be refused)."""
+    if shape is None:
+        return _value("v", text, dtype, 0, DEFAULT_MAX_BYTES, option)
+    room = min(DEFAULT_MAX_BYTES, max(int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize,
+                                      OPTION_VALUE_SLACK))
+    try:
+        return _value("v", text, dtype, 0, room, option)
+    except JacLimitError as err:
+        err.message += f" ({option} must have shape {fmt(tuple(shape))})"
+        err.args = (err.message,)
+        raise
 
 
 def describe(shapes: dict) -> str:

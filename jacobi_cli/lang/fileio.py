@@ -42,7 +42,7 @@ from typing import Callable, Iterator
 import numpy as np
 from numpy.lib import format as npy_format
 
-from ..errors import JacIOError, JacLimitError, JacValueError
+from ..errors import JacIOError, JacLimitError, JacUsageError, JacValueError
 from ..ir.shapes import MAX_RANK, check_array_shape
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
@@ -141,6 +141,9 @@ def check_output(path: str | None, option: str) -> None:
         return
     if not path:
         raise JacIOError(f"{option} '': the file name is empty; give a file name or leave {option} out")
+    if path == "-":  # the usual spelling of standard output, which holds the report: never a file named -
+        raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
+                            f"report goes); give a file name (./- for a file named -)")
     _writable_target(path)
 
 

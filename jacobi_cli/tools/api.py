@@ -379,6 +379,11 @@ def output_cotangents(units: list, v, batch=None) -> dict:
                                 "implicitly created only for scalar outputs")
         return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
     if len(items) == 1 and str(items[0]).strip() == "ones":  # the shorthand: every output's v is ones
+        if "ones" in shapes:  # an output named ones: "ones for all" or "output ones" (its VALUE left out)?
+            others = " ".join(f"--v {o}=ones" for o in shapes if o != "ones")
+            raise JacUsageError(f"--v ones is ambiguous here: an output is named ones. For all ones give each output "
+                                f"its v (--v ones=ones {others}); for the output ones alone, --v ones=ones (the "
+                                f"others count as zero)")
         return {o: np.ones(lead + shape, dtype=dtype) for o, shape in shapes.items()}
     found = {}
     for item in items:
@@ -404,7 +409,7 @@ def _one_cotangent(problem: Problem, v, batch, what: str = "v") -> np.ndarray:
         cotangent(problem, v)  # the same refusal for a wide output without --v
         return np.ones((batch.size,) + y_shape, dtype=dtype)
     if isinstance(v, str):
-        v = option_value("--v" if what == "v" else what, v, dtype)
+        v = option_value("--v" if what == "v" else what, v, dtype, (batch.size,) + y_shape)
     return per_example(np.asarray(v, dtype=dtype), batch, None, y_shape, what)
 
 
@@ -425,7 +430,7 @@ def batch_tangents(problem: Problem, tangents: dict, batch) -> dict:
             out[name] = (np.ones(shape, dtype=g.dtype), False)
             continue
         if isinstance(t, str):
-            t = option_value(f"--tangent {name}", t, g.dtype)
+            t = option_value(f"--tangent {name}", t, g.dtype, (batch.size,) + shape)
         t = np.asarray(t, dtype=g.dtype)
         shared = name not in batch.axes and t.shape == shape
         out[name] = (t, False) if shared else (per_example(t, batch, name if name in batch.axes else None, shape,

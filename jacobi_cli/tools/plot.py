@@ -77,22 +77,29 @@ def tangent_equation(slope: float, intercept: float, x: str = "x") -> str:
 
 
 def tangent_plot(report: dict, path: str) -> None:
-    """The function over the range and its tangent line at the point (``jac plot``)."""
-    xs, ys = report.curve
+    """The function over the range and its tangent line at the point (``jac plot``); with a
+    batch, one curve and tangent per example, in matplotlib's colour cycle."""
+    xs, curves = report.curve
     point, tangent = report["point"], report["tangent"]
-    name, x0, y0 = point["name"], point["x"], point["y"]
+    name = point["name"]
+    batched = "batch" in report
     fig = _figure(figsize=(7, 4.5))
     ax = fig.add_subplot()
-    ys = np.where(np.isfinite(ys), ys, np.nan)
-    ax.plot(xs, ys, color=CURVE_COLOR, linewidth=2, label=f"{report['output']['name']} = {report['expression'].strip()}")
-    line = tangent["slope"] * xs + tangent["intercept"]
-    ax.plot(xs, line, color=TANGENT_COLOR, linewidth=1.5, linestyle="--",
-            label=f"tangent at {name} = {_number(x0)}: {tangent_equation(tangent['slope'], tangent['intercept'], name)}"
-                  f" (slope {_number(tangent['slope'])})")
-    ax.plot([x0], [y0], "o", color="black", zorder=3)
-    finite = ys[np.isfinite(ys)]
-    if finite.size:  # the curve sets the view; the tangent line runs off it
-        lo, hi = min(finite.min(), y0), max(finite.max(), y0)
+    rows = zip(np.atleast_2d(curves), *(np.atleast_1d(v) for v in (point["x"], point["y"], tangent["slope"],
+                                                                    tangent["intercept"])))
+    for b, (ys, x0, y0, slope, intercept) in enumerate(rows):
+        ys = np.where(np.isfinite(ys), ys, np.nan)
+        which = f"example {b}: " if batched else ""
+        curve = ax.plot(xs, ys, color=None if batched else CURVE_COLOR, linewidth=2,
+                        label=f"{which}{report['output']['name']} = {report['expression'].strip()}")[0]
+        ax.plot(xs, slope * xs + intercept, color=curve.get_color() if batched else TANGENT_COLOR, linewidth=1.5,
+                linestyle="--", label=f"tangent at {name} = {_number(x0)}: {tangent_equation(slope, intercept, name)}"
+                                      f" (slope {_number(slope)})")
+        ax.plot([x0], [y0], "o", color="black", zorder=3)
+    finite = np.asarray(curves)[np.isfinite(curves)]
+    y0 = np.atleast_1d(point["y"])
+    if finite.size:  # the curves set the view; the tangent lines run off it
+        lo, hi = min(finite.min(), y0.min()), max(finite.max(), y0.max())
         pad = 0.08 * (hi - lo) or 1.0
         ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlim(xs[0], xs[-1])

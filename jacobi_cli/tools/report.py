@@ -159,7 +159,10 @@ def lone_v(v, graph):
         v = v[0] if v else None
     if isinstance(v, str):
         name, sep, rest = v.partition("=")
-        if sep and name.strip() == output_name(graph) and not rest.startswith("="):
+        if sep and name.strip().isidentifier() and not rest.startswith("="):
+            if name.strip() != output_name(graph):  # read as a VALUE it was an assignment, its value taken
+                raise JacUsageError(f"--v {v}: the output is named {output_name(graph)}, not {name.strip()}; "
+                                    f"give --v VALUE, or --v {output_name(graph)}=VALUE")
             return rest
     return v
 
@@ -442,18 +445,45 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> 
     return Result(report)
 
 
-def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout: float | None = None) -> DiffResult:
+def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout: float | None = None,
+                max_memory=None, batch=None) -> DiffResult:
     """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``;
     ``order`` K > 1: the K-th derivative's formulas (concrete sizes). An expression that ends
     in a tuple gives ``"outputs"`` and ``"derivatives"`` ``{OUT: {IN: block}}``. Stopped with a
-    JacLimitError after ``timeout`` seconds (None: no limit)."""
+    JacLimitError after ``timeout`` seconds (None: no limit); ``max_memory`` bounds the values
+    (bindings, ``--at``, constants, the point's node values), checked before they are made.
+    ``batch`` (vmap): the formulas of one example, the same for every example (shapes only)."""
     from . import bounded
 
-    return bounded.call(lambda: _diff_report(expr, bindings, wrt, at, order), timeout, "the symbolic derivative",
-                        "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
+    budget = memory.budget(max_memory)  # a bad --max-memory is refused here, before any fork
+    found = None
+    if batch:
+        bindings, found = _one_example_shapes(bindings, at, batch, min(budget, DEFAULT_MAX_BYTES))
+    report = bounded.call(lambda: _diff_report(expr, bindings, wrt, at, order, budget), timeout,
+                          "the symbolic derivative",
+                          "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
+    if found is not None:
+        report["batch"] = found.as_dict()
+    return report
 
 
-def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> DiffResult:
+def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
+    """``jac diff --batch``: ``({name: ":SHAPE"} of one example, Batch)``. The formulas are the
+    same for every example, so only shapes are taken: values (a binding's or ``--at``) would
+    ask for per-example numbers, which ``jac eval --batch`` gives."""
+    bound = parse_bindings(list(bindings or []), max_bytes=limit, symbolic=True)
+    if bound.values or at:
+        raise JacUsageError("jac diff --batch takes shapes (x:8x3), not values: its formulas are one example's, "
+                            "the same for every example; per-example numbers come from jac eval --batch")
+    found = batching.batch_of(dict(bound.shapes), batching.parse_specs(batch))
+    if not isinstance(found.size, int):
+        raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
+    shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
+              for n, s in bound.shapes.items()}
+    return {n: ":" + ("x".join(map(str, s)) if s else "()") for n, s in shapes.items()}, found
+
+
+def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget: int | None = None) -> DiffResult:
     from . import symbolic
     from ..engine.higher import check_order
     from ..lang.parser import split_outputs
@@ -461,10 +491,10 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1) -> Diff
     order = check_order(order)
     parts = split_outputs(expr)
     if parts:
-        results = [(name, symbolic.differentiate(text, bindings, wrt, at, order)) for name, text in parts]
+        results = [(name, symbolic.differentiate(text, bindings, wrt, at, order, budget)) for name, text in parts]
         if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
             return _diff_several(expr, results, order)
-    result = symbolic.differentiate(expr, bindings, wrt, at, order)
+    result = symbolic.differentiate(expr, bindings, wrt, at, order, budget)
     report = _header("diff", expr, result.graph, result.wrt)
     of = output_name(result.graph)
     report["output"] = _diff_output(result, of)
@@ -631,19 +661,27 @@ def _check_entry(result) -> dict:
 
 
 def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backward=False, v=None,
-                 max_memory=None) -> GraphResult:
+                 max_memory=None, batch=None) -> GraphResult:
     """The computation graph: every node the output depends on, and every input. The values
     must fit ``max_memory`` before they are computed, and with ``backward`` the gradient
-    every node keeps (``retain_grad()``) too, before the backward pass."""
+    every node keeps (``retain_grad()``) too, before the backward pass. With ``batch`` (vmap)
+    the graph is one example's (its shapes), the output values and gradients per example."""
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), several=True,
-                          budget=budget)
+    problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     g = problem.graph
+    size = found.size if found else 1
     if backward:
-        memory.require(memory.forward_bytes(g) + _kept_gradient_bytes(g), budget,
-                       "jac graph --backward (every node's value and the gradient it keeps)")
+        memory.require(memory.forward_bytes(g) + size * _kept_gradient_bytes(g), budget,
+                       "jac graph --backward (every node's value and the gradient it keeps"
+                       f"{', for each of the examples' if found else ''})")
+    elif found:
+        memory.require(memory.forward_bytes(g) + size * _nbytes(problem, [p.graph.output_shape for _, p in
+                                                                        api.output_problems(problem)]),
+                       budget, "jac graph --batch (one example's values and every example's output)")
     grads = {}
     report = _header("graph", expr, g, problem.wrt)
+    if found:
+        return _graph_batch(report, problem, found, split, backward, v)
     if g.several:
         return _graph_several(report, problem, backward, v)
     report["output"] = {**_output(problem), "id": g.output}
@@ -681,6 +719,43 @@ def _graph_several(report: dict, problem, backward: bool, v) -> GraphResult:
         report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
+    return _graph_nodes(report, g, grads, backward)
+
+
+def _graph_batch(report: dict, problem, batch, split, backward: bool, v) -> GraphResult:
+    """``jac graph --batch``: one example's graph; each output's value, and with ``backward``
+    each node's gradient, stacked over the examples, batch axis first (``--v`` carries it)."""
+    g = problem.graph
+    units = api.output_problems(problem)
+    if v is not None and not backward:
+        raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
+    cot = api.output_cotangents(units, v if g.several else lone_v(v, g), batch) if backward else {}
+    stack = batching.Stacked(batch.size)
+    for b, example in enumerate(_examples(problem, batch, split)):
+        seeds = {}
+        for o, p in api.output_problems(example):
+            stack.put(("value", o), b, p.output)
+            if backward:
+                key, vb = p.graph.output, cot[o][b][None]
+                seeds[key] = vb if key not in seeds else seeds[key] + vb  # one node listed twice: they add
+        if backward:
+            found, kept = autodiff.vjp(example.graph, example.values, seeds, retain=True)
+            for i, ct in kept.items():
+                stack.put(("grad", i), b, ct[0])
+            for name in problem.wrt:
+                if g.inputs[name] not in kept:
+                    stack.put(("grad", g.inputs[name]), b, found[name][0])
+    outputs = [{**_output(p), "value": stack[("value", o)], "name": _out_name(o, p.graph), "id": p.graph.output}
+               for o, p in units]
+    if g.several:
+        report["outputs"] = outputs
+    else:
+        report["output"] = outputs[0]
+    if backward:
+        report["v"] = {"shape": list(cot[None].shape), "value": cot[None]} if None in cot else \
+            {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
+    report["batch"] = batch.as_dict()
+    grads = {key[1]: a for key, a in stack.arrays.items() if key[0] == "grad"}
     return _graph_nodes(report, g, grads, backward)
 
 
@@ -742,36 +817,81 @@ def _require_drawable(name: str, x0: float, y0: float, slope: float) -> None:
                                 f"to draw; pick a point where the function and its derivative are finite")
 
 
+MAX_CURVES = 100  # jac plot --batch: one curve per example, and a picture of more is no longer read
+
+
 def plot_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, span=None, points=401,
-                max_memory=None) -> PlotResult:
+                max_memory=None, batch=None) -> PlotResult:
     """A scalar function of one scalar around a point: the curve and its tangent line. The
-    values (one point's at a time) must fit ``max_memory`` before they are computed."""
+    values (one point's at a time) must fit ``max_memory`` before they are computed. With
+    ``batch`` (vmap), one curve and tangent per example: ``"point"`` and ``"tangent"`` hold
+    lists, batch axis first, and the range covers every example's point."""
     from . import check
 
     budget = memory.budget(max_memory)
-    problem = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget=budget)
+    if batch:
+        problem, found, split = api.prepare_batch(expr, bindings, batch, wrt, dtype, seed,
+                                                  min(budget, DEFAULT_MAX_BYTES), budget=budget)
+        if found.size > MAX_CURVES:
+            raise JacUsageError(f"jac plot --batch draws one curve per example, at most {MAX_CURVES}; the batch has "
+                                f"{found.size:,} (pick fewer examples, or use jac eval --batch for the numbers)")
+        memory.require(found.size * points * 8, budget, "jac plot --batch (every example's curve)")
+    else:
+        problem, found, split = api.prepare(expr, bindings, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
+                                            budget=budget), None, None
     name = check.scalar_input(problem, "jac plot")
+    tangents = [_tangent_at(p, name, None if found is None else b)
+                for b, p in enumerate(_examples(problem, found, split))]
+    with np.errstate(over="ignore"):
+        lo, hi = span if span is not None else (min(x0 - 2 * max(1.0, abs(x0)) for _, x0, _, _ in tangents),
+                                                max(x0 + 2 * max(1.0, abs(x0)) for _, x0, _, _ in tangents))
+        if not np.isfinite(hi - lo):
+            raise JacValueError(f"jac plot: the range around {name} = {tangents[0][1]:.4g} is too wide for floating "
+                                f"point; give a narrower one with --range=LO:HI")
+    xs = np.linspace(lo, hi, points)
+    curves = np.array([_curve(p, name, xs) for p, _, _, _ in tangents])
+    report = _header("plot", expr, problem.graph, problem.wrt)
+    report["output"] = _output(problem)
+    x0s, y0s, slopes = ([t[k] for t in tangents] for k in (1, 2, 3))
+    if found is None:
+        report["point"] = {"name": name, "x": x0s[0], "y": y0s[0]}
+        report["tangent"] = {"slope": slopes[0], "intercept": y0s[0] - slopes[0] * x0s[0]}  # y = slope * x + intercept
+    else:
+        report["output"]["value"] = np.array([np.asarray(p.output) for p, _, _, _ in tangents])
+        report["point"] = {"name": name, "x": x0s, "y": y0s}
+        report["tangent"] = {"slope": slopes, "intercept": [y - k * x for x, y, k in zip(x0s, y0s, slopes)]}
+    report["range"] = [lo, hi]
+    if found is not None:
+        report["batch"] = found.as_dict()
+    return PlotResult(report, (xs, curves[0] if found is None else curves))
+
+
+def _tangent_at(problem, name: str, b: int | None) -> tuple:
+    """``(problem, x0, y0, slope)`` of one example (``b``; None without a batch), refused
+    where there is no tangent line to draw."""
     x0 = float(np.reshape(problem.env[name], -1)[0])
     y0 = float(np.reshape(problem.output, -1)[0])
     slope = float(np.reshape(autodiff.jacrev(problem.graph, problem.values)[name], -1)[0])
-    _require_drawable(name, x0, y0, slope)
-    with np.errstate(over="ignore"):
-        lo, hi = span if span is not None else (x0 - 2 * max(1.0, abs(x0)), x0 + 2 * max(1.0, abs(x0)))
-        if not np.isfinite(hi - lo):
-            raise JacValueError(f"jac plot: the range around {name} = {x0:.4g} is too wide for floating point; "
-                                f"give a narrower one with --range=LO:HI")
+    try:
+        _require_drawable(name, x0, y0, slope)
+    except JacValueError as err:
+        if b is not None:
+            err.message = f"example {b}: {err.message}"
+            err.args = (err.message,)
+        raise
+    return problem, x0, y0, slope
+
+
+def _curve(problem, name: str, xs) -> np.ndarray:
+    """The output at each of ``xs`` (the other inputs held), NaN where it is not finite."""
+    from . import check
+
     f = check.function_of(problem, name)
     shape = problem.env[name].shape
-    xs = np.linspace(lo, hi, points)
     with np.errstate(all="ignore"):
         ys = np.array([float(np.reshape(f(np.full(shape, x)), -1)[0]) for x in xs])
     ys[~np.isfinite(ys)] = np.nan  # left out of the curve (a gap), as matplotlib draws NaN
-    report = _header("plot", expr, problem.graph, problem.wrt)
-    report["output"] = _output(problem)
-    report["point"] = {"name": name, "x": x0, "y": y0}
-    report["tangent"] = {"slope": slope, "intercept": y0 - slope * x0}  # y = slope * x + intercept
-    report["range"] = [lo, hi]
-    return PlotResult(report, (xs, ys))
+    return ys
 
 
 def run_report(suite, results: list, seconds: float, jobs: int, patterns=(), shard=None) -> Result:
@@ -1079,7 +1199,7 @@ def _hessian_block(h, y_shape, a_shape, b_shape, a, b, of) -> dict:
     """One block ``"a,b"``: ``shape`` is one example's ``y.shape + a.shape + b.shape``."""
     a_shape, b_shape, y_shape = tuple(a_shape), tuple(b_shape), tuple(y_shape)
     return {"shape": list(y_shape + a_shape + b_shape), "value": h,
-            "math_shape": list(y_shape + tuple(math_shape(a_shape, b_shape))),
+            "math_shape": list(y_shape + tuple(math_shape(a_shape, b_shape))),  # = higher_math_shape(y, a, 2) at a == b
             "legend": _hessian_legend(a, b, a_shape, b_shape, of, y_shape)}
 
 

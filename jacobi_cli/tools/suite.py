@@ -136,6 +136,7 @@ class Case:
     check: CheckSpec | None = None
     error: ErrorExpectation | None = None
     batch: list = field(default_factory=list)  # --batch specs: "x", "x:1"; expectations are then per example
+    budget: int | None = None  # jac run --max-memory's share for one case, bytes (None: the default budget)
 
     @property
     def needs_values(self) -> bool:
@@ -182,9 +183,10 @@ class CaseResult:
 
 # --- loading -------------------------------------------------------------------------------------
 
-def load_suite(path: str) -> Suite:
+def load_suite(path: str, budget: int | None = None) -> Suite:
     """Read and check the suite file at ``path``; relative ``@file`` paths in it are
-    relative to the suite file's folder."""
+    relative to the suite file's folder. ``budget`` (bytes, ``--max-memory``) bounds the
+    values of all cases together, made while it loads (None: the default budget)."""
     from ..lang.fileio import open_regular_file
 
     try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
@@ -199,14 +201,15 @@ def load_suite(path: str) -> Suite:
     except UnicodeDecodeError as err:
         raise JacIOError(f"the suite '{path}' is not UTF-8 text (byte {err.start})") from None
     try:
-        return parse_suite(text, Path(path).stem, str(Path(path).parent), path)
+        return parse_suite(text, Path(path).stem, str(Path(path).parent), path, budget)
     except JacError as err:
         err.message = f"{path}: {err.message}"
         err.args = (err.message,)
         raise
 
 
-def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str = "") -> Suite:
+def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str = "",
+                budget: int | None = None) -> Suite:
     """A suite from TOML text (see :func:`load_suite`)."""
     try:
         data = _toml(text)
@@ -221,7 +224,7 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
     cases = data.get("case")
     if not isinstance(cases, list) or not cases:
         raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
-    room = [_values_room()]  # bytes the bound values of all cases may still take, while loading
+    room = [_values_room(budget)]  # bytes the bound values of all cases may still take, while loading
     graphs: dict = {}  # (expr, shapes, dtype, seed) -> graph: one parse for the cases that share them
     loaded = [_case(table, i, defaults, base_dir, room, graphs) for i, table in enumerate(cases)]
     _unique([case.name for case in loaded])
@@ -324,12 +327,19 @@ def _unique(names: list) -> None:
         seen.add(name)
 
 
-def _values_room() -> int:
+def _values_room(budget: int | None = None) -> int:
     """What the input values of a whole suite may take: they are made while it loads."""
     from ..engine import memory
     from ..ir.graph import DEFAULT_MAX_BYTES
 
-    return min(DEFAULT_MAX_BYTES, memory.default_budget())
+    return min(DEFAULT_MAX_BYTES, memory.default_budget() if budget is None else budget)
+
+
+def _max_bytes(case: Case) -> int:
+    """The cap on one array of ``case`` (its budget's, or the default cap)."""
+    from ..ir.graph import DEFAULT_MAX_BYTES
+
+    return DEFAULT_MAX_BYTES if case.budget is None else min(DEFAULT_MAX_BYTES, case.budget)
 
 
 def _case(table, index: int, defaults: dict, base_dir: str, room: list, graphs: dict | None = None) -> Case:
@@ -876,25 +886,28 @@ def _error_outcomes(case: Case) -> list:
 def _outcomes(case: Case) -> list:
     if not case.needs_values:
         with _at("expr"):
-            graph = parse(case.expr, _example_shapes(case), dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+            graph = parse(case.expr, _example_shapes(case), dtype=api.resolve_dtype(case.dtype), seed=case.seed,
+                          max_bytes=_max_bytes(case))
         return _shape_outcomes(case, graph, api.check_wrt(case.wrt, graph.inputs))
     if case.batch:
         return _batched_outcomes(case)
     with _at("expr"):
-        problem = api.prepare(case.expr, case.bindings, case.wrt, case.dtype, case.seed)
+        problem = api.prepare(case.expr, case.bindings, case.wrt, case.dtype, case.seed, _max_bytes(case),
+                              budget=case.budget)
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
     if case.value is not None:
         outcomes.append(compare("value", problem.output, case.value))
     # through the compiled function, as the API's jacobian(): the cases of a suite that share an expression
     # and shapes run its kernel from the third on (checked once against the interpreter); the problem's
     # values are read, not evaluated again
-    jacobians = (problem.compiled.jacobian(problem.env, problem.wrt, layout=case.layout, problem=problem)
+    jacobians = (problem.compiled.jacobian(problem.env, problem.wrt, layout=case.layout, problem=problem,
+                                           budget=case.budget)
                  if case.jacobian else {})
     for name, expected in case.jacobian.items():
         outcomes.append(compare(f"jacobian.{name}", jacobians[name], expected))
     outcomes += _vjp_outcomes(case, problem) + _jvp_outcomes(case, problem) + _hessian_outcomes(case, problem)
     if case.check:
-        outcomes += _check_outcomes(problem, case.check)
+        outcomes += _check_outcomes(problem, case.check, case.budget)
     return outcomes
 
 
@@ -907,7 +920,7 @@ def _batched_outcomes(case: Case) -> list:
 
     with _at("batch"):
         problem, found, split = api.prepare_batch(case.expr, case.bindings, case.batch, case.wrt, case.dtype,
-                                                  case.seed)
+                                                  case.seed, _max_bytes(case), budget=case.budget)
     outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
     y_shape = tuple(problem.graph.output_shape)
     cots = []
@@ -926,7 +939,7 @@ def _batched_outcomes(case: Case) -> list:
     for b in range(found.size):
         p = problem if b == 0 else api.example(problem, found, split, b)
         stack.put("value", b, p.output)
-        js = api.jacobians(p) if case.jacobian else {}
+        js = api.jacobians(p, api.plan_of(p, budget=case.budget)) if case.jacobian else {}
         for name in case.jacobian:
             stack.put(("jacobian", name), b, js[name].to_array(case.layout))
         for i, item in enumerate(case.vjp):
@@ -939,13 +952,14 @@ def _batched_outcomes(case: Case) -> list:
             stack.put(("jvp", i), b, api.jvp_of(p, t_b))
         if case.hessian:
             with _at("hessian"):
-                blocks = api.hessians(p)
+                blocks = api.hessians(p, budget=case.budget)
             for pair in case.hessian:
                 stack.put(("hessian", pair), b, blocks[pair])
         if case.check:
             from . import check
 
-            for name, result in check.check(p, case.check.method, case.check.rtol, case.check.atol).items():
+            for name, result in check.check(p, case.check.method, case.check.rtol, case.check.atol,
+                                            case.budget).items():
                 if not result.passed and name not in failed:
                     failed[name] = (b, result)
     if case.value is not None:
@@ -1005,15 +1019,15 @@ def _hessian_outcomes(case: Case, problem) -> list:
     if not case.hessian:
         return []
     with _at("hessian"):
-        blocks = api.hessians(problem)
+        blocks = api.hessians(problem, budget=case.budget)
     return [compare(f"hessian.{a},{b}", blocks[(a, b)], expected) for (a, b), expected in case.hessian.items()]
 
 
-def _check_outcomes(problem, spec: CheckSpec) -> list:
+def _check_outcomes(problem, spec: CheckSpec, budget: int | None = None) -> list:
     """``jac check`` per input: reverse and forward mode against finite differences and each other."""
     from . import check
 
-    results = check.check(problem, spec.method, spec.rtol, spec.atol)
+    results = check.check(problem, spec.method, spec.rtol, spec.atol, budget)
     return [_check_outcome(f"check.{name}", result) for name, result in results.items()]
 
 

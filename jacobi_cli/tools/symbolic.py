@@ -37,7 +37,7 @@ import numpy as np
 from ..lang.deep import with_deep_stack  # noqa: F401  (callers import it from here too)
 from ..engine import autodiff
 from ..errors import JacError, JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
-from ..ir.shapes import broadcast as broadcast_shapes, fmt, is_concrete, math_shape, reduce as reduce_shape
+from ..ir.shapes import broadcast as broadcast_shapes, fmt, higher_math_shape, is_concrete, math_shape, reduce as reduce_shape
 
 MAX_COMPONENT_ELEMENTS = 4096  # per node: components are formulas, one per element
 MAX_JACOBIAN_ENTRIES = 10_000
@@ -1015,7 +1015,7 @@ def free_names(text: str, known) -> list:
     return sorted(found, key=found.get)
 
 
-def _parse_at(items) -> dict:
+def _parse_at(items, max_bytes: int) -> dict:
     from ..lang.bindings import parse_bindings
 
     point = {}
@@ -1023,7 +1023,7 @@ def _parse_at(items) -> dict:
         name, sep, rest = item.partition("=")
         if not sep or not name.strip() or not rest.strip():
             raise JacUsageError(f"--at '{item}' must be NAME=VALUE")
-        parsed = parse_bindings([f"{name.strip()}={rest}"], symbolic=False)
+        parsed = parse_bindings([f"{name.strip()}={rest}"], max_bytes=max_bytes, symbolic=False)
         for key, value in parsed.values.items():
             if key in point:
                 raise JacUsageError(f"--at {key} is given twice")
@@ -1072,19 +1072,26 @@ def _random_point(shapes: dict, shift: bool = True) -> dict:
     return point
 
 
-def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1) -> Result:
+def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, budget: int | None = None) -> Result:
     """Symbolic derivatives of ``text`` by each input in ``wrt`` (default: every input).
 
     ``bindings`` as for :func:`jacobi_cli.api.prepare` (``x:n`` keeps a size symbolic, a value
     fixes the shape and a point); names bound nowhere are scalar symbols. ``at`` is a list of
-    ``NAME=VALUE`` (or a dict): where the derivatives are also evaluated.
+    ``NAME=VALUE`` (or a dict): where the derivatives are also evaluated. ``budget``
+    (``--max-memory``, bytes; None: the default) bounds the values (bindings, ``--at``, the
+    constants and, at a point, every node's value), checked before each is made.
     """
+    from ..engine import memory
+    from ..ir.graph import DEFAULT_MAX_BYTES
     from ..lang.bindings import check_wrt, to_bindings
     from ..lang.parser import parse
 
-    bound = to_bindings(bindings, np.float64)
+    budget = memory.default_budget() if budget is None else budget
+    limit = min(budget, DEFAULT_MAX_BYTES)
+    bound = to_bindings(bindings, np.float64, max_bytes=limit)
     point = dict(bound.values)
-    extra = _parse_at(at) if not isinstance(at, dict) else {k: np.asarray(v, dtype=np.float64) for k, v in at.items()}
+    extra = _parse_at(at, limit) if not isinstance(at, dict) else \
+        {k: np.asarray(v, dtype=np.float64) for k, v in at.items()}
     for name, value in extra.items():
         if name in point:
             raise JacUsageError(f"'{name}' has a value already ({name}=...); give it once")
@@ -1097,13 +1104,15 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1) -
             raise JacNameError(f"--at {name}: the expression has no input named '{name}' "
                                f"(inputs: {', '.join(shapes) or 'none'})")
     sizes = _unify_sizes(shapes, point)
-    graph = parse(text, shapes)
+    graph = parse(text, shapes, max_bytes=limit)
     names = check_wrt(wrt, graph.inputs)
     complete = bool(graph.inputs) and all(name in point for name in graph.inputs)
     if extra and not complete:
         missing = [n for n in graph.inputs if n not in point]
         raise JacUsageError(f"--at needs a value for every input; missing: {', '.join(missing)}")
-    at_point = _AtPoint(text, graph, point) if complete else None
+    at_point = _AtPoint(text, graph, point, limit) if complete else None
+    if at_point is not None:
+        memory.require(memory.forward_bytes(at_point.graph), budget, "jac diff --at (every node's value at the point)")
     try:
         result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, at_point, sizes, order))
     except RecursionError:
@@ -1122,11 +1131,13 @@ class _AtPoint:
     per call (the index forms' values of every input and the output's value read them). A local object,
     handed down; nothing outlives the call."""
 
-    def __init__(self, text, graph, point: dict):
+    def __init__(self, text, graph, point: dict, max_bytes: int | None = None):
+        from ..ir.graph import DEFAULT_MAX_BYTES
         from ..lang.parser import parse
 
         self.point, self._values = point, None
-        self.graph = graph if graph.is_concrete() else parse(text, {n: np.shape(point[n]) for n in graph.inputs})
+        self.graph = graph if graph.is_concrete() else parse(text, {n: np.shape(point[n]) for n in graph.inputs},
+                                                             max_bytes=max_bytes or DEFAULT_MAX_BYTES)
         self.same = _same_nodes(self.graph, graph)  # node ids carry over from the symbolic graph
 
     def values(self) -> list:
@@ -1291,7 +1302,8 @@ def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
             flat = objects(simplify, flat)
         arr = flat.reshape(arr.shape + x_shape)
     shape = tuple(arr.shape)
-    d = Derivative(name, "components", as_array(arr), shape, shape)
+    y_shape = shape[:len(shape) - order * len(x_shape)]
+    d = Derivative(name, "components", as_array(arr), shape, higher_math_shape(y_shape, x_shape, order))
     if point is not None:
         d.value = evaluate_components(arr, leaves, point)
     return d
