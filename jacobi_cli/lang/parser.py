@@ -27,6 +27,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, is_boolean, library_function, library_of, logical, transpose_all
 from .functions import Pair, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, matrix_transpose
+from .scatter import Memory, advanced_targets, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -223,6 +224,7 @@ class _Lowering:
         for name, shape in inputs.items():
             self.scope[name] = builder.input(name, tuple(shape))
         self.input_names = set(inputs)
+        self.memory = Memory(builder, self.scope)
 
     def program(self, module: ast.Module) -> Graph:
         if not module.body:
@@ -358,14 +360,75 @@ class _Lowering:
             value = self.expression(stmt.value)
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
+                self.memory.bind(target, value, False)
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
+            self.memory.bind(target, value, _is_copy(stmt.value))
             return value
-        what = type(stmt).__name__.lower()
-        raise JacParseError(f"only expressions and assignments 'NAME = EXPR' are allowed, not {what} statements",
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+            return self.write(stmt.targets[0], stmt.value, None)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, (ast.Name, ast.Subscript)):
+            return self.write(stmt.target, stmt.value, stmt.op)
+        raise JacParseError(f"only expressions, assignments 'NAME = EXPR', writes 'NAME[INDEX] = EXPR' and "
+                            f"augmented assignments 'NAME += EXPR' are allowed, not {_statement_words(stmt)}",
                             self.source.at(stmt))
+
+    def write(self, target, value_node: ast.expr, op):
+        """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
+        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`)."""
+        position = self.source.at(target)
+        named = target.value if isinstance(target, ast.Subscript) else target
+        text = _BINOP_TEXT.get(type(op), "") + "=" if op is not None else "="
+        what = f"{ast.unparse(target)} {text} ..."
+        if not isinstance(named, ast.Name):
+            raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
+        name = named.id
+        y = self.name(name, self.source.at(named))
+        if not isinstance(y, Tracer):
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        self.memory.check(name, what, position)
+        if op is not None and type(op) not in _BINOPS:
+            raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported (use += -= *= /= **= @= %= //=)",
+                                position)
+        value = self.expression(value_node)
+        if isinstance(value, Items):
+            raise JacValueError(f"{what}: the value must be one array, not a list of arrays", self.source.at(value_node))
+        if isinstance(target, ast.Name):
+            new = self.b.apply(_BINOPS[type(op)], y, value, position=position)
+            if tuple(new.shape) != tuple(y.shape):
+                raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
+                                    f"{fmt(y.shape)}: NumPy and PyTorch write the result into '{name}' itself, and "
+                                    "refuse one that does not fit", position)
+        else:
+            new = self.write_at(y, target, value, op, what, position)
+        self.scope[name] = self.b.name(new, name)
+        self.memory.rebind(name, new)
+        return new
+
+    def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
+        """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
+        written with ``value`` broadcast to them."""
+        parts = [self.expression(p) for p in self.index_parts(target.slice)]
+        shape = tuple(y.shape)
+        if any(is_boolean(self.b, p) for p in parts):
+            read = self.masked(y, parts, position)
+            index = self.b.nodes[read.id].params["index"]
+        else:
+            index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
+            read = None
+        try:
+            targets = advanced_targets(shape, index)
+        except IndexError as err:
+            raise JacShapeError(f"{what}: {err}", position) from None
+        if op is not None:
+            read = read if read is not None else self.b.apply("getitem", y, index=index, position=position)
+            value = self.b.apply(_BINOPS[type(op)], read, value, position=position)
+            if tuple(value.shape) != tuple(targets.shape):
+                raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
+                                    f"have shape {fmt(targets.shape)}", position)
+        return put_values(self.b, y, targets, value, False, what, position)
 
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
@@ -386,6 +449,8 @@ class _Lowering:
                 raise JacNameError(f"'{target.id}' is an input; an assignment cannot replace it (choose another name)",
                                    self.source.at(target))
             self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
+            if isinstance(part, Tracer):
+                self.memory.bind(target.id, part, False)
         return value
 
     # -- the walk ------------------------------------------------------------------------
@@ -817,6 +882,38 @@ def _edits(a: str, b: str) -> int:
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
     return row[-1]
+
+
+_STATEMENT_WORDS = {
+    ast.For: "'for' loops", ast.AsyncFor: "'for' loops", ast.While: "'while' loops", ast.If: "'if' statements",
+    ast.FunctionDef: "function definitions ('def')", ast.AsyncFunctionDef: "function definitions ('def')",
+    ast.ClassDef: "class definitions ('class')", ast.Import: "'import' statements",
+    ast.ImportFrom: "'from ... import' statements", ast.Return: "'return' statements", ast.Delete: "'del' statements",
+    ast.Pass: "'pass' statements", ast.Break: "'break' statements", ast.Continue: "'continue' statements",
+    ast.With: "'with' statements", ast.AsyncWith: "'with' statements", ast.Try: "'try' statements",
+    ast.Raise: "'raise' statements", ast.Assert: "'assert' statements", ast.Global: "'global' statements",
+    ast.Nonlocal: "'nonlocal' statements", ast.AnnAssign: "annotated assignments ('NAME: TYPE = EXPR')",
+    ast.Match: "'match' statements",
+}
+
+
+def _statement_words(stmt: ast.stmt) -> str:
+    """The statement's kind in Python's words (``'for' loops``)."""
+    if isinstance(stmt, ast.Assign):
+        if len(stmt.targets) > 1:
+            return "chained assignments ('a = b = EXPR')"
+        return "assignments to an attribute ('y.NAME = EXPR')" if isinstance(stmt.targets[0], ast.Attribute) \
+            else "assignments to this target"
+    if isinstance(stmt, ast.AugAssign):
+        return "augmented assignments to an attribute"
+    return _STATEMENT_WORDS.get(type(stmt), f"{type(stmt).__name__.lower()} statements")
+
+
+def _is_copy(node: ast.expr) -> bool:
+    """``x.clone()``, ``torch.clone(x)``, ``x.copy()``, ``np.copy(x)``: a new buffer, whatever
+    jac's graph makes of it (it returns the argument's node)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)) and \
+        (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) in ("clone", "copy")
 
 
 def expand_ellipsis(index: tuple, ndim: int, position: int) -> tuple:
