@@ -413,6 +413,11 @@ class _Lowering:
         parts = [self.expression(p) for p in self.index_parts(target.slice)]
         shape = tuple(y.shape)
         if any(is_boolean(self.b, p) for p in parts):
+            if self.b.nodes[parts[0].id].op != "const" and (self.values is None or self.b.shapes_only):
+                raise NeedsValues(f"{what}: which elements a mask computed from the inputs selects depends on their "
+                                  "values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
+                                  "compute it; jac shape and jac diff cannot); where(mask, v, y) writes the same "
+                                  "without them", position)
             read = self.masked(y, parts, position)
             index = self.b.nodes[read.id].params["index"]
         else:
