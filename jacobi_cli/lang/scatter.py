@@ -194,8 +194,8 @@ def _scatter_add(b, args, kwargs, position):
 @function("scatter_reduce")
 def _scatter_reduce(b, args, kwargs, position):
     """PyTorch's ``scatter_reduce(x, dim, index, src, reduce, include_self=True)`` for ``'sum'``,
-    ``'prod'``, ``'mean'``; ``'amax'``/``'amin'`` where each element receives at most one value
-    (PyTorch splits the gradient evenly among ties, which jac's maximum does not follow)."""
+    ``'prod'``, ``'mean'``; ``'amax'``/``'amin'`` are refused (PyTorch's gradient splits among ties
+    by the values, x's own element counted even with ``include_self=False``)."""
     a = arguments("scatter_reduce", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED,
                                                    "src": REQUIRED, "reduce": REQUIRED, "include_self": True},
                   position)
@@ -219,21 +219,21 @@ def reduce_into(b, x, targets, sources, src, reduce, include, what, position) ->
     shape = tuple(x.shape)
     if targets.size == 0:
         return x
-    counts = np.bincount(targets, minlength=int(np.prod(shape, dtype=np.int64)))
-    if reduce in ("amax", "amin") and counts.max() > 1:
-        raise JacValueError(f"{what}: reduce={reduce!r} with several values sent to one element is not supported: "
-                            "PyTorch splits the gradient evenly among ties, which jac does not follow", position)
-    start = x
+    if reduce in ("amax", "amin"):  # checked against PyTorch: ties with x's own element count even without it
+        raise JacValueError(f"{what}: reduce={reduce!r} is not supported: PyTorch's gradient is split evenly among "
+                            "every element equal to the result (x's own element counted even with "
+                            "include_self=False) and is NaN where a NaN takes part, which depends on the values; "
+                            "jac's maximum/minimum do not follow it", position)
+    start, all_targets = x, targets
     if not include:  # the first value sent to each position replaces x's element
         first = _occurrence(targets) == 0
         start = write(b, x, targets[first], sources[first], src, "set", what, position)
         targets, sources = targets[~first], sources[~first]
-        if reduce == "mean":
-            counts = counts - (counts > 0)
     mode = {"sum": "add", "mean": "add", "prod": "mul", "amax": "max", "amin": "min"}[reduce]
     out = write(b, start, targets, sources, src, mode, what, position)
     if reduce == "mean":  # PyTorch: the sum divided by the number of values summed (x's element counted)
-        divisor = np.where(counts > 0, counts + 1, 1).astype(np.float64).reshape(shape)
+        counts = np.bincount(all_targets, minlength=int(np.prod(shape, dtype=np.int64)))
+        divisor = np.where(counts > 0, counts + include, 1).astype(np.float64).reshape(shape)
         if (divisor != 1).any():
             out = b.apply("div", out, b.const(divisor, position), position=position)
     return out
