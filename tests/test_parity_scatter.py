@@ -245,3 +245,36 @@ def test_statements_reach_jac_shape_and_diff():
     assert api.plan("y = x * 2; y[0] = 5; y", {"x": x5}) is not None
     text = str(symbolic.differentiate("y = x * 2; y[1:] += x[0]; y", {"x": (3,)}, wrt="x"))
     assert "x[0]" in text
+
+
+AT = [  # JAX's x.at[idx] updates, which PyTorch spells with index_put / index_add on a copy
+    ("x.at[0].set(v[1])", {"x": x5, "v": v3}, lambda x, v: x.index_put((T([0]),), v[1])),
+    ("A.at[:, 1].set(v[:2] * 2)", {"A": A, "v": v3}, lambda A, v: _set(A.clone(), (slice(None), 1), v[:2] * 2)),
+    ("x.at[[0, 4, 0]].add(v)", {"x": x5, "v": v3},
+     lambda x, v: x.index_put((T([0, 4, 0]),), v, accumulate=True)),
+    ("x.at[[1, 3, 1]].multiply(v)", {"x": x5, "v": v3}, lambda x, v: x.scatter_reduce(0, T([1, 3, 1]), v, "prod")),
+    ("x.at[2:].get() ** 2", {"x": x5}, lambda x: x[2:] ** 2),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", AT, ids=[c[0] for c in AT])
+def test_jax_at_parity(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("x.at[[1, 1]].set(0)", "JAX leaves which value wins undefined"),
+    ("x.at[0].max(1)", ".at[...].max() is not supported by jac"),
+    ("x.at[0].foo(1)", "has no method '.foo()'"),
+    ("x.at[0] + 1", "x.at[index] without .set(v)"),
+    ("x.at[:2].set(x)", "do not broadcast to the (2,) elements"),
+])
+def test_jax_at_refusals(expr, words):
+    with pytest.raises(JacError) as err:
+        api.evaluate(expr, {"x": x5})
+    assert words in err.value.message
+
+
+@pytest.mark.parametrize("expr, inputs, fn", AT, ids=[c[0] for c in AT])
+def test_jax_at_against_central_differences(expr, inputs, fn):
+    test_against_central_differences(expr, inputs, fn)

@@ -27,7 +27,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, is_boolean, library_function, library_of, logical, transpose_all
 from .functions import Pair, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, matrix_transpose
-from .scatter import Memory, advanced_targets, put_values
+from .scatter import At, AtIndex, Memory, advanced_targets, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -411,6 +411,17 @@ class _Lowering:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
         parts = [self.expression(p) for p in self.index_parts(target.slice)]
+        targets, read = self.written(y, parts, what, position)
+        if op is not None:
+            value = self.b.apply(_BINOPS[type(op)], read(), value, position=position)
+            if tuple(value.shape) != tuple(targets.shape):
+                raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
+                                    f"have shape {fmt(targets.shape)}", position)
+        return put_values(self.b, y, targets, value, False, what, position)
+
+    def written(self, y: Tracer, parts: list, what: str, position: int):
+        """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the
+        read itself (made only when asked: a plain write reads nothing)."""
         shape = tuple(y.shape)
         if any(is_boolean(self.b, p) for p in parts):
             if self.b.nodes[parts[0].id].op != "const" and (self.values is None or self.b.shapes_only):
@@ -427,13 +438,8 @@ class _Lowering:
             targets = advanced_targets(shape, index)
         except IndexError as err:
             raise JacShapeError(f"{what}: {err}", position) from None
-        if op is not None:
-            read = read if read is not None else self.b.apply("getitem", y, index=index, position=position)
-            value = self.b.apply(_BINOPS[type(op)], read, value, position=position)
-            if tuple(value.shape) != tuple(targets.shape):
-                raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
-                                    f"have shape {fmt(targets.shape)}", position)
-        return put_values(self.b, y, targets, value, False, what, position)
+        return targets, (lambda: self.b.apply("getitem", y, index=index, position=position)) if read is None else \
+            (lambda: read)
 
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
@@ -672,9 +678,11 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
             else None
-        lower = self.lookup(kind, fname, module, position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+        if kind == "method" and isinstance(args[0], AtIndex):
+            return args[0].call(self.b, fname, args[1:], kwargs, position)
+        lower = self.lookup(kind, fname, module, position)
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
@@ -694,6 +702,8 @@ class _Lowering:
         value = kids[0]
         if isinstance(value, Items):
             return value.field(node.attr, position)
+        if node.attr == "at" and type(value) is Tracer:  # JAX's x.at[idx].set(v)
+            return At(value)
         part = pair_attribute(value, node.attr, position)
         if part is not None:
             return part
@@ -728,6 +738,9 @@ class _Lowering:
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], kids[1:]
         position = self.source.at(node.slice)
+        if isinstance(value, At):
+            targets, read = self.written(value.array, parts, "x.at[...]", position)
+            return AtIndex(value.array, targets, read())
         if isinstance(value, Items):
             if len(parts) != 1 or isinstance(parts[0], slice) or parts[0] is None:
                 raise JacValueError("a tuple result is indexed with one integer, as parts[0]", position)

@@ -484,3 +484,55 @@ class Memory:
                                 f"{name}[1:], {name}.T, {name}.reshape(...)): NumPy and PyTorch would change "
                                 f"'{others[0]}' too, which jac's values cannot follow; make one of them a copy "
                                 f"({others[0]} = ....clone())", position)
+
+
+# --- JAX's x.at[idx].set(v) / .add(v) / .multiply(v) / .get() ---------------------------------
+
+class At:
+    """``x.at``: waits for its index (``x.at[idx]``)."""
+
+    def __init__(self, array: Tracer):
+        self.array = array
+
+
+class AtIndex:
+    """``x.at[idx]``: the positions ``x[idx]`` reads (``targets``) and that read itself, waiting
+    for the method that says what to do there."""
+
+    METHODS = {"set": "set", "add": "add", "multiply": "mul", "mul": "mul"}
+
+    def __init__(self, array: Tracer, targets: np.ndarray, read: Tracer):
+        self.array, self.targets, self.read = array, targets, read
+
+    def call(self, b, method: str, args: list, kwargs: dict, position) -> Tracer:
+        what = f".at[...].{method}()"
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("indices_are_sorted", "unique_indices")}
+        if method == "get":
+            arguments(what, args, kwargs, {"mode": None, "fill_value": None}, position)
+            return self.read
+        if method in ("min", "max", "divide", "power", "subtract", "apply"):
+            raise JacValueError(f"{what} is not supported by jac (set, add, multiply and get are)", position)
+        if method not in self.METHODS:
+            raise JacValueError(f"x.at[...] has no method '.{method}()' (JAX's are set, add, multiply, get, ...)",
+                                position)
+        a = arguments(what, args, kwargs, {"values": REQUIRED, "mode": None}, position)
+        if static(b, a["mode"], "mode", position) not in (None, "promise_in_bounds", "clip", "drop", "fill"):
+            raise JacValueError(f"{what}: mode must be one of JAX's", position)
+        mode = self.METHODS[method]
+        if mode == "set" and duplicates_message(self.targets, tuple(self.array.shape), what):
+            raise JacValueError(f"{what} writes one element more than once: JAX leaves which value wins "
+                                "undefined, so jac refuses repeated indices here (.add and .multiply take them all)",
+                                position)
+        src, _ = _value_or_src(b, a["values"], what, position)
+        shape = tuple(self.targets.shape)
+        try:
+            sources = np.broadcast_to(_positions(tuple(src.shape)), shape)
+        except ValueError:
+            raise JacShapeError(f"{what}: values of shape {fmt(src.shape)} do not broadcast to the {fmt(shape)} "
+                                "elements indexed", position) from None
+        return write(b, self.array, self.targets, sources, src, mode, what, position)
+
+
+# What an error names when either is used as an operand ("a ... is not a number"):
+At.__name__ = "x.at without [index].set(v) / .add(v) / .multiply(v) / .get()"
+AtIndex.__name__ = "x.at[index] without .set(v) / .add(v) / .multiply(v) / .get()"

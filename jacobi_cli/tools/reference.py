@@ -45,6 +45,8 @@ names on this page are known.
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
   (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
   would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
+- JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or
+  multiply; `.set` with one refused, as JAX leaves the winner undefined) and `.get()`; any array may be `x`.
 - `EXPR` may be `@path` (read from a file) or `-` (standard input). An expression that starts with `-`
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
