@@ -278,3 +278,42 @@ def test_jax_at_refusals(expr, words):
 @pytest.mark.parametrize("expr, inputs, fn", AT, ids=[c[0] for c in AT])
 def test_jax_at_against_central_differences(expr, inputs, fn):
     test_against_central_differences(expr, inputs, fn)
+
+
+def _then(y, *steps):
+    for step in steps:
+        step(y)
+    return y
+
+
+IN_PLACE = [  # PyTorch's in-place methods as statements, on a fresh array
+    ("y = x * 2; y.add_(v[0]); y", {"x": x5, "v": v3}, lambda x, v: _then(x * 2, lambda y: y.add_(v[0]))),
+    ("y = x * 2; y.mul_(x); y.clamp_(min=0.5); y", {"x": x5},
+     lambda x: _then(x * 2, lambda y: y.mul_(x), lambda y: y.clamp_(min=0.5))),
+    ("y = x.clone(); y.exp_(); y.sum()", {"x": x5}, lambda x: _then(x.clone(), lambda y: y.exp_()).sum()),
+    ("y = x * 2; y.index_add_(0, torch.tensor([0, 0, 4]), v); y", {"x": x5, "v": v3},
+     lambda x, v: _then(x * 2, lambda y: y.index_add_(0, T([0, 0, 4]), v))),
+    ("Y = A * 1; Y.scatter_(1, torch.tensor([[2], [0]]), S[:, :1]); Y", {"A": A, "S": S},
+     lambda A, S: _then(A * 1, lambda Y: Y.scatter_(1, T([[2], [0]]), S[:, :1]))),
+    ("y = x * 2; y.copy_(v[1]); y", {"x": x5, "v": v3}, lambda x, v: _then(x * 2, lambda y: y.copy_(v[1]))),
+    ("y = x * 2; y.zero_(); y + x", {"x": x5}, lambda x: _then(x * 2, lambda y: y.zero_()) + x),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", IN_PLACE, ids=[c[0] for c in IN_PLACE])
+def test_in_place_method_parity(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+    test_against_central_differences(expr, inputs, fn)
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("x.add_(1); x", "'x' is an input, a leaf that requires grad"),
+    ("y = x * 2; z = y.T; y.mul_(2); z", "'y' shares its memory with 'z'"),
+    ("y = x * 2; y.unsqueeze_(0); y", "the result has shape (1, 5), but 'y' has shape (5,)"),
+    ("y = x * 2; y.foo_(1); y", "'.foo_()' is not supported by jac"),
+    ("y = x * 2; z = y.add_(1); z", "works only as a statement of its own"),
+])
+def test_in_place_method_refusals(expr, words):
+    with pytest.raises(JacError) as err:
+        api.evaluate(expr, {"x": x5})
+    assert words in err.value.message

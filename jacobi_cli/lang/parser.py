@@ -347,7 +347,7 @@ class _Lowering:
         return tuple(named)
 
     def statement(self, stmt: ast.stmt):
-        if isinstance(stmt, ast.Expr):
+        if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
@@ -367,6 +367,8 @@ class _Lowering:
             self.scope[target] = self.b.name(value, target)
             self.memory.bind(target, value, _is_copy(stmt.value))
             return value
+        if isinstance(stmt, ast.Expr) and _in_place_method(stmt.value):  # y.add_(1): PyTorch's in-place methods
+            return self.in_place(stmt.value)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
             return self.write(stmt.targets[0], stmt.value, None)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, (ast.Name, ast.Subscript)):
@@ -403,6 +405,40 @@ class _Lowering:
                                     "refuse one that does not fit", position)
         else:
             new = self.write_at(y, target, value, op, what, position)
+        self.scope[name] = self.b.name(new, name)
+        self.memory.rebind(name, new)
+        return new
+
+    def in_place(self, call: ast.Call):
+        """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
+        place (``y.copy_(v)``: ``v`` broadcast to ``y``'s shape; ``y.zero_()``: zeros)."""
+        name, method = call.func.value.id, call.func.attr
+        position = self.source.end(call.func) - len(method)
+        what = f"{name}.{method}(...)"
+        y = self.name(name, self.source.at(call.func.value))
+        if not isinstance(y, Tracer):
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        self.memory.check(name, what, position)
+        if any(k.arg is None for k in call.keywords):
+            raise JacParseError("'**' unpacking is not supported", position)
+        args = [self.expression(a) for a in call.args]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if method == "zero_" and not args and not kwargs:
+            new = self.b.const(np.zeros(tuple(y.shape)), position)
+        elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
+            new = self.b.apply("broadcast_to", args[0], shape=tuple(y.shape), position=position) \
+                if tuple(args[0].shape) != tuple(y.shape) else args[0]
+        else:
+            try:
+                lower = self.lookup("method", method[:-1], None, position)
+            except JacNameError:
+                raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
+                                   position) from None
+            new = lower(self.b, [y] + args, kwargs, position)
+        if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
+            got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
+            raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
+                                "an in-place result only where it fits the array (rebinding it)", position)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
         return new
@@ -682,6 +718,9 @@ class _Lowering:
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
         if kind == "method" and isinstance(args[0], AtIndex):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
+        if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
+            raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
+                               f"(y.{fname}(...); ...), not inside an expression", position)
         lower = self.lookup(kind, fname, module, position)
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
@@ -925,6 +964,12 @@ def _statement_words(stmt: ast.stmt) -> str:
     if isinstance(stmt, ast.AugAssign):
         return "augmented assignments to an attribute"
     return _STATEMENT_WORDS.get(type(stmt), f"{type(stmt).__name__.lower()} statements")
+
+
+def _in_place_method(node: ast.expr) -> bool:
+    """``y.add_(1)``: a call of a method ending in one underscore on a name."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+        and node.func.attr.endswith("_") and not node.func.attr.startswith("_") and node.func.value.id not in MODULES
 
 
 def _is_copy(node: ast.expr) -> bool:

@@ -33,7 +33,9 @@ names on this page are known.
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
   non-leaf graph nodes; the last statement is the output.
-- Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`) and `y[idx] += v`, where the
+- Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`), `y[idx] += v` and PyTorch's
+  in-place methods as statements of their own (`y.add_(1)`, `y.clamp_(min=0)`, `y.index_add_(...)`,
+  `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`), where the
   result is what NumPy and PyTorch compute in place: `y` must be a name assigned in the expression to an
   array of its own (`y = x * 2`, `y = x.clone()`, `y = torch.zeros(3)`), which no other name can see. Refused,
   saying why: writing into an input or a view or alias of one (PyTorch's "a leaf Variable that requires grad
