@@ -317,3 +317,37 @@ def test_in_place_method_refusals(expr, words):
     with pytest.raises(JacError) as err:
         api.evaluate(expr, {"x": x5})
     assert words in err.value.message
+
+
+PUT_ALONG = [  # NumPy's statement and JAX's function; PyTorch's scatter computes the same
+    ("Y = A * 2; np.put_along_axis(Y, [[0], [2]], S[:, 1:2] ** 2, 1); Y", {"A": A, "S": S},
+     lambda A, S: (A * 2).scatter(1, T([[0], [2]]), S[:, 1:2] ** 2)),
+    ("jnp.put_along_axis(A, [[1, 0, 1]], S[:1], 0, inplace=False)", {"A": A, "S": S},
+     lambda A, S: A.scatter(0, T([[1, 0, 1]]), S[:1])),
+    ("Y = A * 1; np.put_along_axis(Y, [1, 0, 5], v, None); Y", {"A": A, "v": v3},
+     lambda A, v: A.reshape(-1).scatter(0, T([1, 0, 5]), v).reshape(2, 3)),
+]
+
+
+@pytest.mark.parametrize("expr, inputs, fn", PUT_ALONG, ids=[c[0] for c in PUT_ALONG])
+def test_put_along_axis_parity(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+    test_against_central_differences(expr, inputs, fn)
+
+
+def test_put_along_axis_values_are_numpys():
+    Y = A * 2
+    np.put_along_axis(Y, np.array([[0], [2]]), 7.0, 1)
+    np.testing.assert_array_equal(api.evaluate("Y = A * 2; np.put_along_axis(Y, [[0], [2]], 7.0, 1); Y", {"A": A}), Y)
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("np.put_along_axis(A, [[0], [2]], 7.0, 1)", "'A' is an input"),
+    ("np.put_along_axis(A * 1, [[0], [2]], 7.0, 1)", "returns None (NumPy): write it as a statement"),
+    ("Y = A * 1; np.put_along_axis(Y, [[0, 0], [2, 2]], 1.0, 1); Y", "writes element [0, 0] more than once"),
+    ("Y = A * 1; Z = Y.T; np.put_along_axis(Y, [[0], [2]], 1.0, 1); Y", "'Y' shares its memory with 'Z'"),
+])
+def test_put_along_axis_refusals(expr, words):
+    with pytest.raises(JacError) as err:
+        api.evaluate(expr, {"A": A})
+    assert words in err.value.message

@@ -25,9 +25,9 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all
-from .functions import Pair, pair_attribute, pair_item, unpack_pair
+from .functions import REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, matrix_transpose
-from .scatter import At, AtIndex, Memory, advanced_targets, put_values
+from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -347,7 +347,7 @@ class _Lowering:
         return tuple(named)
 
     def statement(self, stmt: ast.stmt):
-        if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value):
+        if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
@@ -369,6 +369,8 @@ class _Lowering:
             return value
         if isinstance(stmt, ast.Expr) and _in_place_method(stmt.value):  # y.add_(1): PyTorch's in-place methods
             return self.in_place(stmt.value)
+        if isinstance(stmt, ast.Expr) and _numpy_put(stmt.value):  # np.put_along_axis(y, idx, v, 1)
+            return self.put_statement(stmt.value)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
             return self.write(stmt.targets[0], stmt.value, None)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, (ast.Name, ast.Subscript)):
@@ -382,7 +384,7 @@ class _Lowering:
         where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`)."""
         position = self.source.at(target)
         named = target.value if isinstance(target, ast.Subscript) else target
-        text = _BINOP_TEXT.get(type(op), "") + "=" if op is not None else "="
+        text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
         what = f"{ast.unparse(target)} {text} ..."
         if not isinstance(named, ast.Name):
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
@@ -392,11 +394,13 @@ class _Lowering:
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
-            raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported (use += -= *= /= **= @= %= //=)",
+            raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
+                                "(use += -= *= /= **= @= %= //=)",
                                 position)
         value = self.expression(value_node)
         if isinstance(value, Items):
-            raise JacValueError(f"{what}: the value must be one array, not a list of arrays", self.source.at(value_node))
+            raise JacValueError(f"{what}: the value must be one array, not a list of arrays",
+                                self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.b.apply(_BINOPS[type(op)], y, value, position=position)
             if tuple(new.shape) != tuple(y.shape):
@@ -439,6 +443,26 @@ class _Lowering:
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
+        self.scope[name] = self.b.name(new, name)
+        self.memory.rebind(name, new)
+        return new
+
+    def put_statement(self, call: ast.Call):
+        """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
+        position = self.source.end(call.func) - len("put_along_axis")
+        name = call.args[0].id
+        what = f"np.put_along_axis({name}, ...)"
+        y = self.name(name, self.source.at(call.args[0]))
+        if not isinstance(y, Tracer):
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        self.memory.check(name, what, position)
+        if any(k.arg is None for k in call.keywords):
+            raise JacParseError("'**' unpacking is not supported", position)
+        rest = [self.expression(a) for a in call.args[1:]]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        a = arguments("put_along_axis", [y] + rest, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
+                                                             "axis": REQUIRED}, position)
+        new = put_along_axis(self.b, y, a["indices"], a["values"], a["axis"], what, position)
         self.scope[name] = self.b.name(new, name)
         self.memory.rebind(name, new)
         return new
@@ -968,8 +992,16 @@ def _statement_words(stmt: ast.stmt) -> str:
 
 def _in_place_method(node: ast.expr) -> bool:
     """``y.add_(1)``: a call of a method ending in one underscore on a name."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
-        and node.func.attr.endswith("_") and not node.func.attr.startswith("_") and node.func.value.id not in MODULES
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and isinstance(node.func.value, ast.Name) and node.func.attr.endswith("_") \
+        and not node.func.attr.startswith("_") and node.func.value.id not in MODULES
+
+
+def _numpy_put(node: ast.expr) -> bool:
+    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "put_along_axis" \
+        and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
+        and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
 
 
 def _is_copy(node: ast.expr) -> bool:

@@ -34,8 +34,8 @@ def duplicates_message(targets: np.ndarray, shape, what: str) -> str | None:
     if (counts <= 1).all():
         return None
     where = tuple(int(i) for i in np.unravel_index(int(np.argmax(counts > 1)), shape)) if shape else ()
-    return (f"{what} writes element {list(where)} more than once: PyTorch leaves which value wins undefined "
-            "(nondeterministic), so jac refuses repeated indices here; an accumulating variant adds them")
+    return (f"{what} writes element {list(where)} more than once: which value wins is undefined in PyTorch "
+            "(NumPy keeps the last), so jac refuses repeated indices here; an accumulating variant adds them")
 
 
 def _flat(b, src: Tracer, position) -> Tracer:
@@ -472,7 +472,8 @@ class Memory:
         if name in inputs:
             raise JacValueError(f"{what}: '{name}' is an input, a leaf that requires grad: PyTorch refuses to write "
                                 "into it in place (\"a leaf Variable that requires grad is being used in an in-place "
-                                f"operation\"); write into a copy: y = {name}.clone()", position)
+                                "operation\"; NumPy would change the input itself); write into a copy: "
+                                f"y = {name}.clone()", position)
         if inputs:
             raise JacValueError(f"{what}: '{name}' is the input '{inputs[0]}' or a view of it (an alias, index, "
                                 "reshape or transpose shares its memory): PyTorch refuses to write into a leaf that "
@@ -536,3 +537,44 @@ class AtIndex:
 # What an error names when either is used as an operand ("a ... is not a number"):
 At.__name__ = "x.at without [index].set(v) / .add(v) / .multiply(v) / .get()"
 AtIndex.__name__ = "x.at[index] without .set(v) / .add(v) / .multiply(v) / .get()"
+
+
+# --- put_along_axis: NumPy's writes into its argument (a statement), JAX's returns the array ---
+
+def along_axis_targets(b, x: Tracer, indices, axis, fname, position) -> np.ndarray:
+    """The flat positions of ``x`` that ``take_along_axis(x, indices, axis)`` reads, shaped as it."""
+    shape = _concrete(x, fname, position)
+    if axis is None:
+        shape = (int(np.prod(shape, dtype=np.int64)),)
+        axis = 0
+    else:
+        axis = _axis(b, axis, len(shape), fname, position, "axis")
+    index = _index_array(b, indices, shape[axis], "indices", fname, position, ndim=len(shape))
+    grids = [np.arange(n).reshape([-1 if d == k else 1 for k in range(len(shape))]) for d, n in enumerate(shape)]
+    grids[axis] = index
+    try:
+        return _positions(shape)[tuple(np.broadcast_arrays(*grids))]
+    except ValueError:
+        raise JacShapeError(f"{fname}: indices of shape {fmt(index.shape)} do not broadcast with {fmt(shape)} "
+                            f"outside axis {axis}", position) from None
+
+
+def put_along_axis(b, x, indices, values, axis, fname, position) -> Tracer:
+    targets = along_axis_targets(b, x, indices, axis, fname, position)
+    return put_values(b, x, targets, values, False, fname, position)
+
+
+@function("put_along_axis")
+def _put_along_axis(b, args, kwargs, position):
+    """JAX's ``jnp.put_along_axis(arr, indices, values, axis, inplace=False)``: ``arr`` with
+    ``values`` written where ``take_along_axis`` reads (a repeated index refused). NumPy's writes
+    into ``arr`` and returns None: a statement of its own, ``np.put_along_axis(y, idx, v, 1)``."""
+    a = arguments("put_along_axis", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
+                                                   "axis": REQUIRED, "inplace": True, "mode": None}, position)
+    if static(b, a["inplace"], "inplace", position) is not False:
+        raise JacValueError("put_along_axis writes into its first argument and returns None (NumPy): write it as a "
+                            "statement of its own, np.put_along_axis(y, indices, values, axis); ...; or pass "
+                            "inplace=False (JAX) for the written array", position)
+    x = tensor(b, a["x"], "put_along_axis", position)
+    axis = None if a["axis"] is None else a["axis"]
+    return put_along_axis(b, x, a["indices"], a["values"], axis, "put_along_axis", position)
