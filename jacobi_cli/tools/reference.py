@@ -49,6 +49,8 @@ names on this page are known.
   would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
 - JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or
   multiply; `.set` with one refused, as JAX leaves the winner undefined) and `.get()`; any array may be `x`.
+- `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
+  the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
 - `EXPR` may be `@path` (read from a file) or `-` (standard input). An expression that starts with `-`
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
