@@ -354,6 +354,13 @@ class Grammar:
             return E(f"{p}roll({a.text}, {self.pick(['1', '-2', '4'])})", a.shape)
         if choice in ("tril", "diag", "gather", "scatter") and (a.shape is None or len(a.shape) != 2):
             a = self.sub(depth, (3, 3))
+        if a.shape is None:  # an ill-typed operand: the text still goes in, with no shape to predict
+            return E({"tril": f"{p}tril({a.text})", "diag": f"{p}diag({a.text})",
+                      "gather": f"torch.gather({a.text}, 1, [[0, 0], [2, 1]])",
+                      "expand": f"torch.broadcast_to({a.text}, (2, 3))", "tile": f"np.tile({a.text}, (2,))",
+                      "interleave": f"torch.repeat_interleave({a.text}, 2)",
+                      "pad": f"torch.nn.functional.pad({a.text}, (1, 0), value=0.5)",
+                      "swap": f"torch.transpose({a.text}, 0, 1)"}[choice], None)
         if choice == "tril":
             return E(f"{p}{self.pick(['tril', 'triu'])}({a.text}, {self.pick(['0', '1', '-1'])})", a.shape)
         if choice == "diag":
@@ -376,7 +383,8 @@ class Grammar:
             n = int(np.prod(a.shape))
             return E(f"torch.repeat_interleave({a.text}, 2)", (2 * n,))
         if choice == "pad":
-            return E(f"F.pad({a.text}, (1, 0), value=0.5)", a.shape[:-1] + (a.shape[-1] + 1,)) if a.shape else a
+            return E(f"torch.nn.functional.pad({a.text}, (1, 0), value=0.5)", a.shape[:-1] + (a.shape[-1] + 1,)) \
+                if a.shape else a
         if len(a.shape) < 2:
             return E(f"{atom(a.text)}.unsqueeze(0).squeeze(0)", a.shape)
         return self.pick([E(f"torch.transpose({a.text}, 0, 1)", a.shape[::-1]), E(f"{atom(a.text)}.mT", a.shape[::-1]),

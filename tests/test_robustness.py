@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -226,6 +227,8 @@ def test_a_ctrl_c_while_the_child_starts_still_stops_it(monkeypatch):
         time.sleep(0.05)
 
     monkeypatch.setattr(popen_fork.Popen, "_launch", launch_then_interrupt)
+    other = threading.Thread(target=time.sleep, args=(2,), daemon=True)  # the kernel may hand SIGINT to it
+    other.start()
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):

@@ -70,20 +70,26 @@ def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str =
 
 
 def _start(child) -> None:
-    """``child.start()`` with SIGINT held back until the parent knows the child: a Ctrl-C between the fork
-    and ``child.pid`` would otherwise leave the child running to its timeout (holding the output pipes)
-    while the parent exits. The forked child keeps SIGINT blocked: a Ctrl-C at the terminal, which reaches
-    the whole process group, is the parent's to act on, by killing it."""
+    """``child.start()`` with a Ctrl-C held back until the parent knows the child: a KeyboardInterrupt between
+    the fork and ``child.pid`` would otherwise leave the child running to its timeout (holding the output
+    pipes) while the parent exits. SIGINT is noted meanwhile and raised again once the child is known (a
+    signal mask would not do: the kernel hands SIGINT to any thread not masking it, OpenBLAS's included, and
+    Python runs the handler in the main thread all the same). The forked child inherits the noting handler:
+    a Ctrl-C at the terminal, which reaches the whole process group, is the parent's to act on, by killing it."""
     import signal
 
-    if not hasattr(signal, "pthread_sigmask"):
+    held: list = []
+    try:
+        before = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    except ValueError:  # not the main thread: KeyboardInterrupt is never raised here
         child.start()
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         child.start()
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a Ctrl-C held back is raised now, the child known
+        signal.signal(signal.SIGINT, before)
+        if held:
+            signal.raise_signal(signal.SIGINT)  # as it came, to the handler before: now the child is known
 
 
 def _child(fn, sender) -> None:
