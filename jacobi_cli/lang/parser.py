@@ -390,7 +390,7 @@ class _Lowering:
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
         y = self.name(name, self.source.at(named))
-        if not isinstance(y, Tracer):
+        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
@@ -420,7 +420,7 @@ class _Lowering:
         position = self.source.end(call.func) - len(method)
         what = f"{name}.{method}(...)"
         y = self.name(name, self.source.at(call.func.value))
-        if not isinstance(y, Tracer):
+        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         self.memory.check(name, what, position)
         if any(k.arg is None for k in call.keywords):
@@ -453,7 +453,7 @@ class _Lowering:
         name = call.args[0].id
         what = f"np.put_along_axis({name}, ...)"
         y = self.name(name, self.source.at(call.args[0]))
-        if not isinstance(y, Tracer):
+        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
         self.memory.check(name, what, position)
         if any(k.arg is None for k in call.keywords):

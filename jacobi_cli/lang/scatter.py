@@ -260,10 +260,9 @@ def _const_of(b, value):
     return b.nodes[value.id].value if isinstance(value, Tracer) and b.nodes[value.id].op == "const" else None
 
 
-def _index_source(b, value, out_shape, fname, position):
+def _index_source(b, value, out_shape, scalar, fname, position):
     src = tensor(b, value, fname, position)
-    if int(np.prod(src.shape, dtype=np.int64)) == int(np.prod(out_shape, dtype=np.int64)) and \
-            (tuple(src.shape) == tuple(out_shape) or src.ndim == 0 or len(out_shape) == 1):
+    if tuple(src.shape) == tuple(out_shape) or (scalar and src.ndim == 0 and out_shape == (1,)):
         return src
     raise JacShapeError(f"{fname}: source of shape {fmt(src.shape)} does not match {fmt(out_shape)} (self's shape "
                         "with dim as long as index)", position)
@@ -276,7 +275,7 @@ def _index_writer(fname, mode):
             params["alpha"] = 1.0
         a = arguments(fname, args, kwargs, params, position)
         x, shape, work_shape, axis, index, out_shape, targets = _index_pairs(b, a, fname, position)
-        src = _index_source(b, a["source"], out_shape, fname, position)
+        src = _index_source(b, a["source"], out_shape, x.ndim == 0, fname, position)
         if mode == "add":
             alpha = static(b, a["alpha"], "alpha", position)
             if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
@@ -453,7 +452,7 @@ class Memory:
         while i not in self.by_node:
             node = nodes[i]
             op = OPS.get(node.op)
-            if op is not None and op.view is not None and node.args:
+            if op is not None and node.args and (op.view is not None or (node.op == "einsum" and len(node.args) == 1)):
                 i = node.args[0]
                 continue
             if node.op == "const" and isinstance(node.value, np.ndarray):  # a view of a constant is folded
