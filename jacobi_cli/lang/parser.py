@@ -422,6 +422,13 @@ class _Lowering:
         y = self.name(name, self.source.at(call.func.value))
         if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
             raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        lower = None
+        if method not in ("zero_", "copy_"):  # an unknown method is "not supported" before any other complaint
+            try:
+                lower = self.lookup("method", method[:-1], None, position)
+            except JacNameError:
+                raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
+                                   position) from None
         self.memory.check(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
@@ -432,12 +439,10 @@ class _Lowering:
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
             new = self.b.apply("broadcast_to", args[0], shape=tuple(y.shape), position=position) \
                 if tuple(args[0].shape) != tuple(y.shape) else args[0]
+        elif lower is None:
+            raise JacValueError(f"{what}: it takes {'no arguments' if method == 'zero_' else 'one array'}",
+                                position)
         else:
-            try:
-                lower = self.lookup("method", method[:-1], None, position)
-            except JacNameError:
-                raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
-                                   position) from None
             new = lower(self.b, [y] + args, kwargs, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
