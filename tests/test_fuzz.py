@@ -331,7 +331,7 @@ class Grammar:
 
     def assembly(self, depth: int) -> E:
         choice = self.pick(["cat", "stack", "split", "flip", "roll", "tril", "diag", "expand", "tile", "swap",
-                            "interleave", "pad", "gather"])
+                            "interleave", "pad", "gather", "scatter"])
         p = self.pick(["torch.", "np.", ""])
         if self.careless():
             a, b = self.sub(depth), self.sub(depth)
@@ -353,7 +353,7 @@ class Grammar:
                      f"np.flip({a.text})", a.shape)
         if choice == "roll":
             return E(f"{p}roll({a.text}, {self.pick(['1', '-2', '4'])})", a.shape)
-        if choice in ("tril", "diag", "gather") and (a.shape is None or len(a.shape) != 2):
+        if choice in ("tril", "diag", "gather", "scatter") and (a.shape is None or len(a.shape) != 2):
             a = self.sub(depth, (3, 3))
         if a.shape is None:  # an ill-typed operand: the text still goes in, with no shape to predict
             return E({"tril": f"{p}tril({a.text})", "diag": f"{p}diag({a.text})",
@@ -371,6 +371,10 @@ class Grammar:
             return E(f"{atom(a.text)}.diagonal(1)", (min(a.shape[0], a.shape[1] - 1),))
         if choice == "gather":
             return E(f"torch.gather({a.text}, 1, [[0, 0], [2, 1]])", (2, 2))
+        if choice == "scatter":
+            return self.pick([E(f"torch.scatter_add({a.text}, 1, [[0, 0], [2, 0]], {a.text})", a.shape),
+                              E(f"{atom(a.text)}.index_copy(0, [2, 0], {atom(a.text)}[:2])", a.shape),
+                              E(f"torch.scatter_reduce({a.text}, 0, [[1, 1, 0]], {a.text}, 'prod')", a.shape)])
         if choice == "expand":
             return E(f"torch.broadcast_to({a.text}, {(2,) + tuple(a.shape)})", (2,) + a.shape)
         if choice == "tile":

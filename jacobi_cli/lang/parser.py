@@ -25,8 +25,9 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all
-from .functions import Pair, pair_attribute, pair_item, unpack_pair
+from .functions import REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, matrix_transpose
+from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -223,12 +224,14 @@ class _Lowering:
         for name, shape in inputs.items():
             self.scope[name] = builder.input(name, tuple(shape))
         self.input_names = set(inputs)
+        self.memory = Memory(builder, self.scope)
 
     def program(self, module: ast.Module) -> Graph:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         for stmt in module.body[:-1]:
-            if isinstance(stmt, ast.Expr):  # no effect in a language without side effects: a slip (1;2 for [1, 2])
+            if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
+                # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
                 raise JacParseError("this statement's value is never used: only the last statement is the result "
                                     "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
                                     "a vector is [1, 2], a matrix [[1, 2], [3, 4]])",
@@ -350,7 +353,7 @@ class _Lowering:
         return tuple(named)
 
     def statement(self, stmt: ast.stmt):
-        if isinstance(stmt, ast.Expr):
+        if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
@@ -363,14 +366,151 @@ class _Lowering:
             value = self.expression(stmt.value)
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
+                self.memory.bind(target, value, False)
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
+            self.memory.bind(target, value, _is_copy(stmt.value))
             return value
-        what = type(stmt).__name__.lower()
-        raise JacParseError(f"only expressions and assignments 'NAME = EXPR' are allowed, not {what} statements",
+        if isinstance(stmt, ast.Expr) and _in_place_method(stmt.value):  # y.add_(1): PyTorch's in-place methods
+            return self.in_place(stmt.value)
+        if isinstance(stmt, ast.Expr) and _numpy_put(stmt.value):  # np.put_along_axis(y, idx, v, 1)
+            return self.put_statement(stmt.value)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+            return self.write(stmt.targets[0], stmt.value, None)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, (ast.Name, ast.Subscript)):
+            return self.write(stmt.target, stmt.value, stmt.op)
+        raise JacParseError(f"only expressions, assignments 'NAME = EXPR', writes 'NAME[INDEX] = EXPR' and "
+                            f"augmented assignments 'NAME += EXPR' are allowed, not {_statement_words(stmt)}",
                             self.source.at(stmt))
+
+    def write(self, target, value_node: ast.expr, op):
+        """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
+        where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`)."""
+        position = self.source.at(target)
+        named = target.value if isinstance(target, ast.Subscript) else target
+        text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
+        what = f"{ast.unparse(target)} {text} ..."
+        if not isinstance(named, ast.Name):
+            raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
+        name = named.id
+        y = self.name(name, self.source.at(named))
+        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        self.memory.check(name, what, position)
+        if op is not None and type(op) not in _BINOPS:
+            raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
+                                "(use += -= *= /= **= @= %= //=)",
+                                position)
+        value = self.expression(value_node)
+        if isinstance(value, Items):
+            raise JacValueError(f"{what}: the value must be one array, not a list of arrays",
+                                self.source.at(value_node))
+        if isinstance(target, ast.Name):
+            new = self.b.apply(_BINOPS[type(op)], y, value, position=position)
+            if tuple(new.shape) != tuple(y.shape):
+                raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
+                                    f"{fmt(y.shape)}: NumPy and PyTorch write the result into '{name}' itself, and "
+                                    "refuse one that does not fit", position)
+        else:
+            new = self.write_at(y, target, value, op, what, position)
+        self.scope[name] = self.b.name(new, name)
+        self.memory.rebind(name, new)
+        return new
+
+    def in_place(self, call: ast.Call):
+        """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
+        place (``y.copy_(v)``: ``v`` broadcast to ``y``'s shape; ``y.zero_()``: zeros)."""
+        name, method = call.func.value.id, call.func.attr
+        position = self.source.end(call.func) - len(method)
+        what = f"{name}.{method}(...)"
+        y = self.name(name, self.source.at(call.func.value))
+        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        lower = None
+        if method not in ("zero_", "copy_"):  # an unknown method is "not supported" before any other complaint
+            try:
+                lower = self.lookup("method", method[:-1], None, position)
+            except JacNameError:
+                raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
+                                   position) from None
+        self.memory.check(name, what, position)
+        if any(k.arg is None for k in call.keywords):
+            raise JacParseError("'**' unpacking is not supported", position)
+        args = [self.expression(a) for a in call.args]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if method == "zero_" and not args and not kwargs:
+            new = self.b.const(np.zeros(tuple(y.shape)), position)
+        elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
+            new = self.b.apply("broadcast_to", args[0], shape=tuple(y.shape), position=position) \
+                if tuple(args[0].shape) != tuple(y.shape) else args[0]
+        elif lower is None:
+            raise JacValueError(f"{what}: it takes {'no arguments' if method == 'zero_' else 'one array'}",
+                                position)
+        else:
+            new = lower(self.b, [y] + args, kwargs, position)
+        if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
+            got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
+            raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
+                                "an in-place result only where it fits the array (rebinding it)", position)
+        self.scope[name] = self.b.name(new, name)
+        self.memory.rebind(name, new)
+        return new
+
+    def put_statement(self, call: ast.Call):
+        """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
+        position = self.source.end(call.func) - len("put_along_axis")
+        name = call.args[0].id
+        what = f"np.put_along_axis({name}, ...)"
+        y = self.name(name, self.source.at(call.args[0]))
+        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        self.memory.check(name, what, position)
+        if any(k.arg is None for k in call.keywords):
+            raise JacParseError("'**' unpacking is not supported", position)
+        rest = [self.expression(a) for a in call.args[1:]]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        a = arguments("put_along_axis", [y] + rest, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
+                                                             "axis": REQUIRED}, position)
+        new = put_along_axis(self.b, y, a["indices"], a["values"], a["axis"], what, position)
+        self.scope[name] = self.b.name(new, name)
+        self.memory.rebind(name, new)
+        return new
+
+    def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
+        """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
+        written with ``value`` broadcast to them."""
+        parts = [self.expression(p) for p in self.index_parts(target.slice)]
+        targets, read = self.written(y, parts, what, position)
+        if op is not None:
+            value = self.b.apply(_BINOPS[type(op)], read(), value, position=position)
+            if tuple(value.shape) != tuple(targets.shape):
+                raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
+                                    f"have shape {fmt(targets.shape)}", position)
+        return put_values(self.b, y, targets, value, False, what, position)
+
+    def written(self, y: Tracer, parts: list, what: str, position: int):
+        """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the
+        read itself (made only when asked: a plain write reads nothing)."""
+        shape = tuple(y.shape)
+        if any(is_boolean(self.b, p) for p in parts):
+            if self.b.nodes[parts[0].id].op != "const" and (self.values is None or self.b.shapes_only):
+                raise NeedsValues(f"{what}: which elements a mask computed from the inputs selects depends on their "
+                                  "values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
+                                  "compute it; jac shape and jac diff cannot); where(mask, v, y) writes the same "
+                                  "without them", position)
+            read = self.masked(y, parts, position)
+            index = self.b.nodes[read.id].params["index"]
+        else:
+            index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
+            read = None
+        try:
+            targets = advanced_targets(shape, index)
+        except IndexError as err:
+            raise JacShapeError(f"{what}: {err}", position) from None
+        return targets, (lambda: self.b.apply("getitem", y, index=index, position=position)) if read is None else \
+            (lambda: read)
 
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
@@ -391,6 +531,8 @@ class _Lowering:
                 raise JacNameError(f"'{target.id}' is an input; an assignment cannot replace it (choose another name)",
                                    self.source.at(target))
             self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
+            if isinstance(part, Tracer):
+                self.memory.bind(target.id, part, False)
         return value
 
     # -- the walk ------------------------------------------------------------------------
@@ -611,9 +753,14 @@ class _Lowering:
             raise JacParseError("'**' unpacking is not supported", position)
         module = self.module_path(node.func.value) if kind == "function" and isinstance(node.func, ast.Attribute) \
             else None
-        lower = self.lookup(kind, fname, module, position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+        if kind == "method" and isinstance(args[0], AtIndex):
+            return args[0].call(self.b, fname, args[1:], kwargs, position)
+        if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
+            raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
+                               f"(y.{fname}(...); ...), not inside an expression", position)
+        lower = self.lookup(kind, fname, module, position)
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
@@ -633,6 +780,8 @@ class _Lowering:
         value = kids[0]
         if isinstance(value, Items):
             return value.field(node.attr, position)
+        if node.attr == "at" and type(value) is Tracer:  # JAX's x.at[idx].set(v)
+            return At(value)
         part = pair_attribute(value, node.attr, position)
         if part is not None:
             return part
@@ -667,6 +816,9 @@ class _Lowering:
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], kids[1:]
         position = self.source.at(node.slice)
+        if isinstance(value, At):
+            targets, read = self.written(value.array, parts, "x.at[...]", position)
+            return AtIndex(value.array, targets, read())
         if isinstance(value, Items):
             if len(parts) != 1 or isinstance(parts[0], slice) or parts[0] is None:
                 raise JacValueError("a tuple result is indexed with one integer, as parts[0]", position)
@@ -828,6 +980,52 @@ def _edits(a: str, b: str) -> int:
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
     return row[-1]
+
+
+_STATEMENT_WORDS = {
+    ast.For: "'for' loops", ast.AsyncFor: "'for' loops", ast.While: "'while' loops", ast.If: "'if' statements",
+    ast.FunctionDef: "function definitions ('def')", ast.AsyncFunctionDef: "function definitions ('def')",
+    ast.ClassDef: "class definitions ('class')", ast.Import: "'import' statements",
+    ast.ImportFrom: "'from ... import' statements", ast.Return: "'return' statements", ast.Delete: "'del' statements",
+    ast.Pass: "'pass' statements", ast.Break: "'break' statements", ast.Continue: "'continue' statements",
+    ast.With: "'with' statements", ast.AsyncWith: "'with' statements", ast.Try: "'try' statements",
+    ast.Raise: "'raise' statements", ast.Assert: "'assert' statements", ast.Global: "'global' statements",
+    ast.Nonlocal: "'nonlocal' statements", ast.AnnAssign: "annotated assignments ('NAME: TYPE = EXPR')",
+    ast.Match: "'match' statements",
+}
+
+
+def _statement_words(stmt: ast.stmt) -> str:
+    """The statement's kind in Python's words (``'for' loops``)."""
+    if isinstance(stmt, ast.Assign):
+        if len(stmt.targets) > 1:
+            return "chained assignments ('a = b = EXPR')"
+        return "assignments to an attribute ('y.NAME = EXPR')" if isinstance(stmt.targets[0], ast.Attribute) \
+            else "assignments to this target"
+    if isinstance(stmt, ast.AugAssign):
+        return "augmented assignments to an attribute"
+    return _STATEMENT_WORDS.get(type(stmt), f"{type(stmt).__name__.lower()} statements")
+
+
+def _in_place_method(node: ast.expr) -> bool:
+    """``y.add_(1)``: a call of a method ending in one underscore on a name."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and isinstance(node.func.value, ast.Name) and node.func.attr.endswith("_") \
+        and not node.func.attr.startswith("_") and node.func.value.id not in MODULES
+
+
+def _numpy_put(node: ast.expr) -> bool:
+    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "put_along_axis" \
+        and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
+        and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
+
+
+def _is_copy(node: ast.expr) -> bool:
+    """``x.clone()``, ``torch.clone(x)``, ``x.copy()``, ``np.copy(x)``: a new buffer, whatever
+    jac's graph makes of it (it returns the argument's node)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)) and \
+        (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) in ("clone", "copy")
 
 
 def expand_ellipsis(index: tuple, ndim: int, position: int) -> tuple:

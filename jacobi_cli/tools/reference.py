@@ -33,6 +33,24 @@ names on this page are known.
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
   non-leaf graph nodes; the last statement is the output.
+- Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`), `y[idx] += v` and PyTorch's
+  in-place methods as statements of their own (`y.add_(1)`, `y.clamp_(min=0)`, `y.index_add_(...)`,
+  `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`), where the
+  result is what NumPy and PyTorch compute in place: `y` must be a name assigned in the expression to an
+  array of its own (`y = x * 2`, `y = x.clone()`, `y = torch.zeros(3)`), which no other name can see. Refused,
+  saying why: writing into an input or a view or alias of one (PyTorch's "a leaf Variable that requires grad
+  is being used in an in-place operation"; NumPy would change the input); writing into `y` while another name
+  shares its memory (`z = y`, `z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`: both
+  libraries would change `z` too); a result that does not fit `y` (`y += big`: both libraries refuse); an
+  index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
+  the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
+  values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
+  (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
+  would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
+- JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or
+  multiply; `.set` with one refused, as JAX leaves the winner undefined) and `.get()`; any array may be `x`.
+- `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
+  the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
 - `EXPR` may be `@path` (read from a file) or `-` (standard input). An expression that starts with `-`
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).

@@ -1,0 +1,579 @@
+"""Writing into an array, functionally: PyTorch's scatter and index families (``scatter``,
+``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill``, ``index_put``,
+``masked_scatter``, ``put``) and the parser's ``y[idx] = v`` (:func:`write`).
+
+Every one of them is a constant map from the positions of the result to the positions of the
+values written there, so each lowers onto existing ops with a constant index:
+``where(M, src.flat[J], x)`` writes (exact: a copy of each element), ``x + src.flat[J]`` or
+``x + scatter(src)`` adds, repeated ``x * src.flat[J_k]`` rounds multiply in PyTorch's order.
+The index is a constant, never differentiated. A write with a repeated position is refused where
+PyTorch leaves the winner undefined (``scatter``, ``index_copy``, ``index_put`` without
+``accumulate``); adds and products take every repeat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import JacShapeError, JacValueError
+from ..ir.graph import Tracer
+from ..ir.shapes import fmt
+from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _reshape_to, arguments, boolean, function, \
+    is_boolean, static, tensor
+
+MAX_ROUNDS = 64  # products and extrema: one full-size node per repeat of a position
+
+
+def _positions(shape) -> np.ndarray:
+    return np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.intp).reshape(shape)
+
+
+def duplicates_message(targets: np.ndarray, shape, what: str) -> str | None:
+    """Why a write to ``targets`` (flat positions in ``shape``) is refused, or None."""
+    counts = np.bincount(targets.reshape(-1), minlength=1)
+    if (counts <= 1).all():
+        return None
+    where = tuple(int(i) for i in np.unravel_index(int(np.argmax(counts > 1)), shape)) if shape else ()
+    return (f"{what} writes element {list(where)} more than once: which value wins is undefined in PyTorch "
+            "(NumPy keeps the last), so jac refuses repeated indices here; an accumulating variant adds them")
+
+
+def _flat(b, src: Tracer, position) -> Tracer:
+    return _reshape_to(b, src, (int(np.prod(src.shape, dtype=np.int64)),), position)
+
+
+def _mask(b, flags: np.ndarray, position) -> Tracer:
+    return boolean(b, b.const(flags.astype(np.float64), position))
+
+
+def write(b, x: Tracer, targets, sources, src, mode: str, what: str, position) -> Tracer:
+    """``x`` with ``src.flat[sources[i]]`` written at flat position ``targets[i]`` of ``x``.
+
+    ``mode``: ``"set"`` (a position may appear once), ``"add"``, ``"mul"``, ``"max"``, ``"min"``
+    (repeats reduce in the order given, starting from ``x``'s element). ``src`` is a Tracer; a
+    0-d one with ``sources`` None is one value for every target (``index_fill``)."""
+    shape = _concrete(x, what, position)
+    targets = np.asarray(targets, dtype=np.intp).reshape(-1)
+    if targets.size == 0:
+        return x
+    flat_src = None if sources is None else _flat(b, src, position)
+    sources = None if sources is None else np.asarray(sources, dtype=np.intp).reshape(-1)
+    occurrence = _occurrence(targets)
+    rounds = int(occurrence.max()) + 1
+    if mode == "set":
+        if rounds > 1:
+            raise JacValueError(duplicates_message(targets, shape, what), position)
+        return b.apply("where", *_round(b, shape, targets, sources, flat_src, src, position), x, position=position)
+    if mode == "add" and rounds > 1:  # the values summed per position first (np.add.at, in order), then added
+        picked = src if sources is None else b.apply("getitem", flat_src, index=(sources,), position=position)
+        if sources is None:
+            picked = b.apply("broadcast_to", src, shape=(targets.size,), position=position)
+        total = b.apply("scatter", picked, index=(targets,), shape=(int(np.prod(shape, dtype=np.int64)),),
+                        position=position)
+        flags = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=bool)
+        flags[targets] = True
+        summed = b.apply("add", x, _reshape_to(b, total, shape, position), position=position)
+        return b.apply("where", _mask(b, flags.reshape(shape), position), summed, x, position=position)
+    if rounds > MAX_ROUNDS:
+        raise JacValueError(f"{what}: {rounds} values go to one element; jac takes at most {MAX_ROUNDS} here",
+                            position)
+    op = {"add": "add", "mul": "mul", "max": "maximum", "min": "minimum"}[mode]
+    out = x
+    for k in range(rounds):
+        pick = occurrence == k
+        mask, value = _round(b, shape, targets[pick], None if sources is None else sources[pick], flat_src, src,
+                             position)
+        out = b.apply("where", mask, b.apply(op, out, value, position=position), out, position=position)
+    return out
+
+
+def _occurrence(targets: np.ndarray) -> np.ndarray:
+    """For each target, how many times the same position came before it."""
+    order = np.argsort(targets, kind="stable")
+    ordered = targets[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(ordered)) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, ordered.size]))
+    out = np.empty_like(targets)
+    out[order] = np.arange(ordered.size) - first
+    return out
+
+
+def _round(b, shape, targets, sources, flat_src, src, position):
+    """The mask of ``targets`` and the values to put there (a full-shape gather, or ``src``)."""
+    size = int(np.prod(shape, dtype=np.int64))
+    flags = np.zeros(size, dtype=bool)
+    flags[targets] = True
+    if sources is None:
+        return _mask(b, flags.reshape(shape), position), src
+    gather = np.zeros(size, dtype=np.intp)
+    gather[targets] = sources
+    value = b.apply("getitem", flat_src, index=(gather.reshape(shape),), position=position)
+    return _mask(b, flags.reshape(shape), position), value
+
+
+# --- the positions each function writes ------------------------------------------------------
+
+def _along_pairs(shape, index: np.ndarray, axis: int, src_shape):
+    """scatter's map: element ``p`` of ``index`` sends ``src[p]`` to ``x[p with p[axis] = index[p]]``."""
+    grids = list(np.indices(index.shape, sparse=True))
+    target = list(grids)
+    target[axis] = index
+    targets = np.ravel_multi_index(tuple(np.broadcast_arrays(*target)), shape) if index.size else \
+        np.zeros(index.shape, dtype=np.intp)
+    sources = np.ravel_multi_index(tuple(np.broadcast_arrays(*grids)), src_shape) if index.size else \
+        np.zeros(index.shape, dtype=np.intp)
+    return targets, sources
+
+
+def _value_or_src(b, value, fname, position):
+    """A source array, or one number: (tracer, is_scalar)."""
+    if isinstance(value, Tracer):
+        return value, value.ndim == 0 and b.nodes[value.id].op == "const"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return b.const(float(value), position), True
+    raise JacValueError(f"{fname}: the source must be an array or a number", position)
+
+
+def _scatter_index(b, a, fname, position):
+    x = tensor(b, a["x"], fname, position)
+    shape = _concrete(x, fname, position)
+    if x.ndim == 0:
+        raise JacShapeError(f"{fname}: a 0-d array has no dim to scatter along (reshape it to (1,))", position)
+    axis = _axis(b, a["axis"], x.ndim, fname, position)
+    index = _index_array(b, a["index"], shape[axis], "index", fname, position, ndim=x.ndim)
+    for d, (i, s) in enumerate(zip(index.shape, shape)):
+        if d != axis and i > s:
+            raise JacShapeError(f"{fname}: index of shape {fmt(index.shape)} is larger than self {fmt(shape)} "
+                                f"along dim {d}", position)
+    return x, shape, axis, index
+
+
+def _scatter_source(b, value, index, fname, position):
+    src, scalar = _value_or_src(b, value, fname, position)
+    if scalar:
+        return src, None
+    if src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
+        raise JacShapeError(f"{fname}: index of shape {fmt(index.shape)} is larger than src {fmt(src.shape)} "
+                            "(src needs as many dims, each at least as long)", position)
+    return src, _concrete(src, fname, position)
+
+
+@function("scatter")
+def _scatter(b, args, kwargs, position):
+    """PyTorch's ``scatter(x, dim, index, src)`` (or a number ``value``): ``x`` with
+    ``x[..index[p]..] = src[p]``; a position written twice is refused (PyTorch leaves the winner
+    undefined). ``reduce=`` is refused: PyTorch has no derivative for it (``scatter_reduce`` has)."""
+    if "value" in kwargs and "src" not in kwargs:
+        kwargs = dict(kwargs, src=kwargs.pop("value"))
+    a = arguments("scatter", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED, "src": REQUIRED,
+                                            "reduce": None}, position)
+    x, shape, axis, index = _scatter_index(b, a, "scatter", position)
+    src, src_shape = _scatter_source(b, a["src"], index, "scatter", position)
+    reduce = static(b, a["reduce"], "reduce", position)
+    if reduce is not None:
+        raise JacValueError(f"scatter(..., reduce={reduce!r}) has no derivative in PyTorch (\"derivative for "
+                            "aten::scatter is not implemented\"): write scatter_reduce(x, dim, index, src, 'sum' or "
+                            "'prod') or scatter_add", position)
+    targets, sources = _along_pairs(shape, index, axis, src_shape or index.shape)
+    return write(b, x, targets, None if src_shape is None else sources, src, "set", "scatter", position)
+
+
+@function("scatter_add")
+def _scatter_add(b, args, kwargs, position):
+    """PyTorch's ``scatter_add(x, dim, index, src)``: ``x[..index[p]..] += src[p]``, repeats added."""
+    a = arguments("scatter_add", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED,
+                                                "src": REQUIRED}, position)
+    x, shape, axis, index = _scatter_index(b, a, "scatter_add", position)
+    src, src_shape = _scatter_source(b, a["src"], index, "scatter_add", position)
+    if src_shape is None:
+        raise JacValueError("scatter_add: src must be an array (PyTorch takes no number here)", position)
+    targets, sources = _along_pairs(shape, index, axis, src_shape)
+    return write(b, x, targets, sources, src, "add", "scatter_add", position)
+
+
+@function("scatter_reduce")
+def _scatter_reduce(b, args, kwargs, position):
+    """PyTorch's ``scatter_reduce(x, dim, index, src, reduce, include_self=True)`` for ``'sum'``,
+    ``'prod'``, ``'mean'``; ``'amax'``/``'amin'`` are refused (PyTorch's gradient splits among ties
+    by the values, x's own element counted even with ``include_self=False``)."""
+    a = arguments("scatter_reduce", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED,
+                                                   "src": REQUIRED, "reduce": REQUIRED, "include_self": True},
+                  position)
+    x, shape, axis, index = _scatter_index(b, a, "scatter_reduce", position)
+    src, src_shape = _scatter_source(b, a["src"], index, "scatter_reduce", position)
+    if src_shape is None:
+        raise JacValueError("scatter_reduce: src must be an array", position)
+    reduce = static(b, a["reduce"], "reduce", position)
+    include = bool(static(b, a["include_self"], "include_self", position))
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise JacValueError(f"scatter_reduce: reduce={reduce!r} is not one of 'sum', 'prod', 'mean', 'amax', "
+                            "'amin'", position)
+    targets, sources = _along_pairs(shape, index, axis, src_shape)
+    return reduce_into(b, x, targets.reshape(-1), sources.reshape(-1), src, reduce, include, "scatter_reduce",
+                       position)
+
+
+def reduce_into(b, x, targets, sources, src, reduce, include, what, position) -> Tracer:
+    """``x``'s elements at ``targets`` reduced with ``src.flat[sources]`` (``include``: with
+    ``x``'s own element, else starting from the first value sent there)."""
+    shape = tuple(x.shape)
+    if targets.size == 0:
+        return x
+    if reduce in ("amax", "amin"):  # checked against PyTorch: ties with x's own element count even without it
+        raise JacValueError(f"{what}: reduce={reduce!r} is not supported: PyTorch's gradient is split evenly among "
+                            "every element equal to the result (x's own element counted even with "
+                            "include_self=False) and is NaN where a NaN takes part, which depends on the values; "
+                            "jac's maximum/minimum do not follow it", position)
+    start, all_targets = x, targets
+    if not include:  # the first value sent to each position replaces x's element
+        first = _occurrence(targets) == 0
+        start = write(b, x, targets[first], sources[first], src, "set", what, position)
+        targets, sources = targets[~first], sources[~first]
+    mode = {"sum": "add", "mean": "add", "prod": "mul", "amax": "max", "amin": "min"}[reduce]
+    out = write(b, start, targets, sources, src, mode, what, position)
+    if reduce == "mean":  # PyTorch: the sum divided by the number of values summed (x's element counted)
+        counts = np.bincount(all_targets, minlength=int(np.prod(shape, dtype=np.int64)))
+        divisor = np.where(counts > 0, counts + include, 1).astype(np.float64).reshape(shape)
+        if (divisor != 1).any():
+            out = b.apply("div", out, b.const(divisor, position), position=position)
+    return out
+
+
+def _index_pairs(b, a, fname, position, source_key="source"):
+    """index_add/index_copy's map: slice ``i`` of ``source`` along ``dim`` goes to slice ``index[i]``."""
+    x = tensor(b, a["x"], fname, position)
+    shape = _concrete(x, fname, position)
+    scalar = x.ndim == 0
+    work_shape = (1,) if scalar else shape
+    axis = _axis(b, a["axis"], max(x.ndim, 1), fname, position)
+    index = _index_array(b, a["index"], work_shape[axis], "index", fname, position).reshape(-1) \
+        if np.ndim(_const_of(b, a["index"])) <= 1 else None
+    if index is None:
+        raise JacShapeError(f"{fname}: index must be 0-d or 1-d", position)
+    out_shape = work_shape[:axis] + (index.size,) + work_shape[axis + 1:]
+    positions = _positions(work_shape)
+    targets = np.take(positions, index, axis=axis)
+    return x, shape, work_shape, axis, index, out_shape, targets
+
+
+def _const_of(b, value):
+    return b.nodes[value.id].value if isinstance(value, Tracer) and b.nodes[value.id].op == "const" else None
+
+
+def _index_source(b, value, out_shape, scalar, fname, position):
+    src = tensor(b, value, fname, position)
+    if tuple(src.shape) == tuple(out_shape) or (scalar and src.ndim == 0 and out_shape == (1,)):
+        return src
+    raise JacShapeError(f"{fname}: source of shape {fmt(src.shape)} does not match {fmt(out_shape)} (self's shape "
+                        "with dim as long as index)", position)
+
+
+def _index_writer(fname, mode):
+    def lower(b, args, kwargs, position):
+        params = {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED, "source": REQUIRED}
+        if mode == "add":
+            params["alpha"] = 1.0
+        a = arguments(fname, args, kwargs, params, position)
+        x, shape, work_shape, axis, index, out_shape, targets = _index_pairs(b, a, fname, position)
+        src = _index_source(b, a["source"], out_shape, x.ndim == 0, fname, position)
+        if mode == "add":
+            alpha = static(b, a["alpha"], "alpha", position)
+            if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
+                raise JacValueError(f"{fname}: alpha must be a number", position)
+            if alpha != 1:
+                src = b.apply("mul", src, b.const(float(alpha), position), position=position)
+        work = _reshape_to(b, x, work_shape, position)
+        out = write(b, work, targets, _positions(out_shape), src, mode, fname, position)
+        return _reshape_to(b, out, shape, position)
+    lower.__doc__ = {"add": f"PyTorch's ``{fname}(x, dim, index, source, alpha=1)``: slice ``i`` of "
+                            "``alpha * source`` along dim added to slice ``index[i]`` of x; repeats add up.",
+                     "set": f"PyTorch's ``{fname}(x, dim, index, source)``: slice ``i`` of source along dim "
+                            "copied to slice ``index[i]``; a repeated index is refused (PyTorch leaves the "
+                            "winner undefined)."}[mode]
+    return lower
+
+
+function("index_add")(_index_writer("index_add", "add"))
+function("index_copy")(_index_writer("index_copy", "set"))
+
+
+@function("index_fill")
+def _index_fill(b, args, kwargs, position):
+    """PyTorch's ``index_fill(x, dim, index, value)``: the slices ``index`` along dim set to
+    ``value`` (a number, or a 0-d array, differentiated)."""
+    a = arguments("index_fill", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED,
+                                               "value": REQUIRED}, position)
+    x, shape, work_shape, axis, index, out_shape, targets = _index_pairs(b, a, "index_fill", position)
+    value, _ = _value_or_src(b, a["value"], "index_fill", position)
+    if value.ndim != 0:
+        raise JacShapeError(f"index_fill: value must be a number or a 0-d array, got shape {fmt(value.shape)}",
+                            position)
+    targets = np.unique(targets)  # filling twice with one value is filling once
+    work = _reshape_to(b, x, work_shape, position)
+    return _reshape_to(b, write(b, work, targets, None, value, "set", "index_fill", position), shape, position)
+
+
+def advanced_targets(shape, index: tuple) -> np.ndarray:
+    """The flat positions ``x[index]`` reads (NumPy's indexing of a constant index), shaped as it."""
+    return _positions(shape)[index]
+
+
+def put_values(b, x, targets: np.ndarray, value, accumulate, what, position) -> Tracer:
+    """``x[index] = value`` (``accumulate``: ``+=`` with repeats added) where ``x[index]`` reads
+    ``targets``; ``value`` broadcasts to ``targets``' shape as in PyTorch and NumPy."""
+    src, _ = _value_or_src(b, value, what, position)
+    shape = tuple(targets.shape)
+    vshape = tuple(src.shape)
+    while len(vshape) > len(shape) and vshape[0] == 1:  # leading ones are dropped, as both libraries do
+        vshape = vshape[1:]
+    try:
+        sources = np.broadcast_to(_positions(vshape), shape)
+    except ValueError:
+        raise JacShapeError(f"{what}: a value of shape {fmt(src.shape)} does not broadcast to the "
+                            f"{fmt(shape)} elements it writes", position) from None
+    if src.ndim == 0:
+        return write(b, x, targets, None if not accumulate else np.zeros(targets.size, np.intp),
+                     src, "add" if accumulate else "set", what, position)
+    return write(b, x, targets, sources, src, "add" if accumulate else "set", what, position)
+
+
+@function("index_put")
+def _index_put(b, args, kwargs, position):
+    """PyTorch's ``index_put(x, indices, values, accumulate=False)``: ``x[indices] = values``
+    (a tuple of index arrays); ``accumulate=True`` adds, repeats included; without it a repeated
+    position is refused (PyTorch leaves the winner undefined)."""
+    a = arguments("index_put", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
+                                              "accumulate": False}, position)
+    x = tensor(b, a["x"], "index_put", position)
+    shape = _concrete(x, "index_put", position)
+    parts = a["indices"]
+    arrays = list(parts) if isinstance(parts, Items) else [parts]
+    if not isinstance(parts, Items):  # a literal tuple of constant lists is one constant array
+        value = _const_of(b, parts)
+        if value is None:
+            raise JacValueError("index_put: indices must be a tuple of constant integer arrays", position)
+        arrays = [b.const(v, position) for v in np.asarray(value)] if np.ndim(value) >= 2 else [parts]
+    if len(arrays) > len(shape):
+        raise JacShapeError(f"index_put: {len(arrays)} index arrays for an array of {len(shape)} dims", position)
+    index = []
+    for d, part in enumerate(arrays):
+        if is_boolean(b, part):
+            raise JacValueError("index_put: a boolean mask as an index is written x[mask] = v", position)
+        index.append(_index_array(b, part, shape[d], "indices", "index_put", position))
+    try:
+        targets = advanced_targets(shape, tuple(index))
+    except IndexError as err:
+        raise JacShapeError(f"index_put: {err}", position) from None
+    accumulate = bool(static(b, a["accumulate"], "accumulate", position))
+    return put_values(b, x, targets, a["values"], accumulate, "index_put", position)
+
+
+@function("put")
+def _put(b, args, kwargs, position):
+    """PyTorch's ``put(x, index, source, accumulate=False)``: ``x.flatten()[index] = source``."""
+    a = arguments("put", args, kwargs, {"x": REQUIRED, "index": REQUIRED, "source": REQUIRED,
+                                        "accumulate": False}, position)
+    x = tensor(b, a["x"], "put", position)
+    size = int(np.prod(_concrete(x, "put", position), dtype=np.int64))
+    index = _index_array(b, a["index"], size, "index", "put", position)
+    src = tensor(b, a["source"], "put", position)
+    if int(np.prod(src.shape, dtype=np.int64)) != index.size:
+        raise JacShapeError(f"put: source has {int(np.prod(src.shape, dtype=np.int64))} elements, index "
+                            f"{index.size}: they must match", position)
+    accumulate = bool(static(b, a["accumulate"], "accumulate", position))
+    return write(b, x, index.reshape(-1), np.arange(index.size), src, "add" if accumulate else "set", "put",
+                 position)
+
+
+@function("masked_scatter")
+def _masked_scatter(b, args, kwargs, position):
+    """PyTorch's ``masked_scatter(x, mask, source)``: where the mask is true, in row-major order,
+    the elements of source one after another. The mask must be a constant."""
+    a = arguments("masked_scatter", args, kwargs, {"x": REQUIRED, "mask": REQUIRED, "source": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], "masked_scatter", position)
+    shape = _concrete(x, "masked_scatter", position)
+    mask = a["mask"]
+    flags = _const_of(b, mask)
+    if not is_boolean(b, mask) or flags is None:
+        raise JacValueError("masked_scatter: the mask must be a constant boolean (where the written elements "
+                            "depend on the inputs, write where(mask, new, x) or x[mask] = v)", position)
+    try:
+        flags = np.broadcast_to(np.asarray(flags) != 0, shape)
+    except ValueError:
+        raise JacShapeError(f"masked_scatter: the mask {fmt(np.shape(flags))} does not broadcast to "
+                            f"{fmt(shape)}", position) from None
+    src = tensor(b, a["source"], "masked_scatter", position)
+    targets = np.flatnonzero(flags)
+    if int(np.prod(src.shape, dtype=np.int64)) < targets.size:
+        raise JacShapeError(f"masked_scatter: the mask selects {targets.size} elements but source has only "
+                            f"{int(np.prod(src.shape, dtype=np.int64))}", position)
+    return write(b, x, targets, np.arange(targets.size), src, "set", "masked_scatter", position)
+
+
+# --- writing into a named array: y[idx] = v, y += v --------------------------------------------
+
+class Memory:
+    """Which names of an expression may share memory, as NumPy's and PyTorch's arrays would.
+
+    Each name holds a set of tokens, one per buffer it may reach: an input its own, a fresh
+    result (``x * 2``, ``x.clone()``) a new one, a view (a reshape, transpose, broadcast, any
+    index, ``detach``, or a function that returns its argument) its base's, found by walking the
+    graph through the view ops. Writing into a name is exact only when it reaches no input and no
+    other name shares a token with it: rebinding it to the written value is then what the
+    libraries do in place."""
+
+    def __init__(self, b, inputs: dict):
+        self.b = b
+        self.tokens: dict = {}
+        self.by_node: dict = {}
+        for name, t in inputs.items():
+            self.tokens[name] = self.by_node[t.id] = frozenset((("input", name),))
+
+    def bind(self, name: str, value, fresh: bool) -> None:
+        """``name = value``; ``fresh``: the expression is a copy (``x.clone()``, ``np.copy(x)``)."""
+        if isinstance(value, Items):
+            found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
+            self.tokens[name] = frozenset((object(),)) if fresh else found
+            return
+        tokens = frozenset((object(),)) if fresh else self._base(value)
+        self.tokens[name] = tokens
+        self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | tokens
+
+    def rebind(self, name: str, value: Tracer) -> None:
+        """``name`` written in place: the same buffers, now holding ``value``."""
+        self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | self.tokens[name]
+
+    def _base(self, value: Tracer) -> frozenset:
+        from ..ir.ops import OPS
+
+        nodes = self.b.nodes
+        i = value.id
+        while i not in self.by_node:
+            node = nodes[i]
+            op = OPS.get(node.op)
+            if op is not None and node.args and (op.view is not None or (node.op == "einsum" and len(node.args) == 1)):
+                i = node.args[0]
+                continue
+            if node.op == "const" and isinstance(node.value, np.ndarray):  # a view of a constant is folded
+                shared = [t for j, t in self.by_node.items() if nodes[j].op == "const"
+                          and isinstance(nodes[j].value, np.ndarray) and np.may_share_memory(nodes[j].value,
+                                                                                             node.value)]
+                return frozenset().union(*shared) if shared else frozenset((object(),))
+            return frozenset((object(),))
+        return self.by_node[i]
+
+    def check(self, name: str, what: str, position) -> None:
+        """Refuse a write into ``name`` (``what``: the statement, ``y[0] = ...``) that the
+        libraries would not make on a fresh array of its own."""
+        tokens = self.tokens.get(name, frozenset())
+        inputs = sorted(t[1] for t in tokens if isinstance(t, tuple))
+        if name in inputs:
+            raise JacValueError(f"{what}: '{name}' is an input, a leaf that requires grad: PyTorch refuses to write "
+                                "into it in place (\"a leaf Variable that requires grad is being used in an in-place "
+                                "operation\"; NumPy would change the input itself); write into a copy: "
+                                f"y = {name}.clone()", position)
+        if inputs:
+            raise JacValueError(f"{what}: '{name}' is the input '{inputs[0]}' or a view of it (an alias, index, "
+                                "reshape or transpose shares its memory): PyTorch refuses to write into a leaf that "
+                                f"requires grad, NumPy would change '{inputs[0]}' too; write into a copy: "
+                                f"{name} = {inputs[0]}.clone()", position)
+        others = sorted(n for n, t in self.tokens.items() if n != name and t & tokens)
+        if others:
+            raise JacValueError(f"{what}: '{name}' shares its memory with '{others[0]}' (an alias, or a view such as "
+                                f"{name}[1:], {name}.T, {name}.reshape(...)): NumPy and PyTorch would change "
+                                f"'{others[0]}' too, which jac's values cannot follow; make one of them a copy "
+                                f"({others[0]} = ....clone())", position)
+
+
+# --- JAX's x.at[idx].set(v) / .add(v) / .multiply(v) / .get() ---------------------------------
+
+class At:
+    """``x.at``: waits for its index (``x.at[idx]``)."""
+
+    def __init__(self, array: Tracer):
+        self.array = array
+
+
+class AtIndex:
+    """``x.at[idx]``: the positions ``x[idx]`` reads (``targets``) and that read itself, waiting
+    for the method that says what to do there."""
+
+    METHODS = {"set": "set", "add": "add", "multiply": "mul", "mul": "mul"}
+
+    def __init__(self, array: Tracer, targets: np.ndarray, read: Tracer):
+        self.array, self.targets, self.read = array, targets, read
+
+    def call(self, b, method: str, args: list, kwargs: dict, position) -> Tracer:
+        what = f".at[...].{method}()"
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("indices_are_sorted", "unique_indices")}
+        if method == "get":
+            arguments(what, args, kwargs, {"mode": None, "fill_value": None}, position)
+            return self.read
+        if method in ("min", "max", "divide", "power", "subtract", "apply"):
+            raise JacValueError(f"{what} is not supported by jac (set, add, multiply and get are)", position)
+        if method not in self.METHODS:
+            raise JacValueError(f"x.at[...] has no method '.{method}()' (JAX's are set, add, multiply, get, ...)",
+                                position)
+        a = arguments(what, args, kwargs, {"values": REQUIRED, "mode": None}, position)
+        if static(b, a["mode"], "mode", position) not in (None, "promise_in_bounds", "clip", "drop", "fill"):
+            raise JacValueError(f"{what}: mode must be one of JAX's", position)
+        mode = self.METHODS[method]
+        if mode == "set" and duplicates_message(self.targets, tuple(self.array.shape), what):
+            raise JacValueError(f"{what} writes one element more than once: JAX leaves which value wins "
+                                "undefined, so jac refuses repeated indices here (.add and .multiply take them all)",
+                                position)
+        src, _ = _value_or_src(b, a["values"], what, position)
+        shape = tuple(self.targets.shape)
+        try:
+            sources = np.broadcast_to(_positions(tuple(src.shape)), shape)
+        except ValueError:
+            raise JacShapeError(f"{what}: values of shape {fmt(src.shape)} do not broadcast to the {fmt(shape)} "
+                                "elements indexed", position) from None
+        return write(b, self.array, self.targets, sources, src, mode, what, position)
+
+
+# What an error names when either is used as an operand ("a ... is not a number"):
+At.__name__ = "x.at without [index].set(v) / .add(v) / .multiply(v) / .get()"
+AtIndex.__name__ = "x.at[index] without .set(v) / .add(v) / .multiply(v) / .get()"
+
+
+# --- put_along_axis: NumPy's writes into its argument (a statement), JAX's returns the array ---
+
+def along_axis_targets(b, x: Tracer, indices, axis, fname, position) -> np.ndarray:
+    """The flat positions of ``x`` that ``take_along_axis(x, indices, axis)`` reads, shaped as it."""
+    shape = _concrete(x, fname, position)
+    if axis is None:
+        shape = (int(np.prod(shape, dtype=np.int64)),)
+        axis = 0
+    else:
+        axis = _axis(b, axis, len(shape), fname, position, "axis")
+    index = _index_array(b, indices, shape[axis], "indices", fname, position, ndim=len(shape))
+    grids = [np.arange(n).reshape([-1 if d == k else 1 for k in range(len(shape))]) for d, n in enumerate(shape)]
+    grids[axis] = index
+    try:
+        return _positions(shape)[tuple(np.broadcast_arrays(*grids))]
+    except ValueError:
+        raise JacShapeError(f"{fname}: indices of shape {fmt(index.shape)} do not broadcast with {fmt(shape)} "
+                            f"outside axis {axis}", position) from None
+
+
+def put_along_axis(b, x, indices, values, axis, fname, position) -> Tracer:
+    targets = along_axis_targets(b, x, indices, axis, fname, position)
+    return put_values(b, x, targets, values, False, fname, position)
+
+
+@function("put_along_axis")
+def _put_along_axis(b, args, kwargs, position):
+    """JAX's ``jnp.put_along_axis(arr, indices, values, axis, inplace=False)``: ``arr`` with
+    ``values`` written where ``take_along_axis`` reads (a repeated index refused). NumPy's writes
+    into ``arr`` and returns None: a statement of its own, ``np.put_along_axis(y, idx, v, 1)``."""
+    a = arguments("put_along_axis", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
+                                                   "axis": REQUIRED, "inplace": True, "mode": None}, position)
+    if static(b, a["inplace"], "inplace", position) is not False:
+        raise JacValueError("put_along_axis writes into its first argument and returns None (NumPy): write it as a "
+                            "statement of its own, np.put_along_axis(y, indices, values, axis); ...; or pass "
+                            "inplace=False (JAX) for the written array", position)
+    x = tensor(b, a["x"], "put_along_axis", position)
+    axis = None if a["axis"] is None else a["axis"]
+    return put_along_axis(b, x, a["indices"], a["values"], axis, "put_along_axis", position)
