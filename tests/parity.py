@@ -83,3 +83,15 @@ def _close(ours, theirs, what: str, expr: str, rtol: float, atol: float) -> None
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     assert ours.shape == theirs.shape, f"{expr}: {what} has shape {ours.shape}, PyTorch {theirs.shape}"
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"{expr}: {what}")
+
+
+def central(f, x, h=1e-5):
+    """d f / d x by central differences: shape f(x).shape + x.shape."""
+    x = np.asarray(x, dtype=np.float64)
+    y0 = np.asarray(f(x))
+    out = np.zeros(y0.shape + x.shape)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        out[(...,) + i] = (np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h)
+    return out

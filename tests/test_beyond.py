@@ -17,6 +17,7 @@ from jacobi_cli.errors import JacLimitError, JacNameError, JacShapeError, JacUsa
 from jacobi_cli.lang.parser import parse, split_outputs
 from jacobi_cli.tools import api
 from jacobi_cli.tools.report import derivative_report, eval_report, hessian_report, jvp_report, vjp_report
+from parity import central
 
 runner = CliRunner()
 RNG = np.random.default_rng(14)
@@ -30,18 +31,6 @@ def jac(*args, code=0):
 
 def jac_json(*args):
     return json.loads(jac(*args, "--json").stdout)
-
-
-def central(f, x, h=1e-5):
-    """d f / d x by central differences: shape f(x).shape + x.shape."""
-    x = np.asarray(x, dtype=np.float64)
-    y0 = np.asarray(f(x))
-    out = np.zeros(y0.shape + x.shape)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        out[(...,) + i] = (np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h)
-    return out
 
 
 # --- several outputs ---------------------------------------------------------------------------

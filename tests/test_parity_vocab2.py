@@ -8,12 +8,14 @@ singular matrix of rank n - 1 ([[1, 2], [2, 4]]: 0 where the cofactors are [[4, 
 references below are ``torch.func`` and the exact adjugate.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
 from jacobi_cli.errors import JacError, JacValueError
 from jacobi_cli.tools import api
-from parity import assert_parity
+from parity import assert_parity, central
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -21,16 +23,7 @@ la = torch.linalg
 rng = np.random.default_rng(2)
 
 
-def central(f, x, h=1e-6):
-    """d f / d x by central differences: shape f(x).shape + x.shape."""
-    x = np.asarray(x, dtype=np.float64)
-    y0 = np.asarray(f(x))
-    out = np.zeros(y0.shape + x.shape)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        out[(...,) + i] = (np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h)
-    return out
+central = functools.partial(central, h=1e-6)  # tests/parity.py's, with a smaller step
 
 
 def assert_central(expr, inputs, rtol=1e-6, atol=1e-7, **kw):
