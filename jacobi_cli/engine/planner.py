@@ -531,8 +531,7 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
 
 
 def _rule_positions(op) -> frozenset:
-    return frozenset(i for i in range(max(len(op.vjp), len(op.jvp)))
-                     if i < len(op.vjp) and op.vjp[i] is not None and i < len(op.jvp) and op.jvp[i] is not None)
+    return frozenset(i for i in range(min(len(op.vjp), len(op.jvp))) if op.vjp[i] is not None and op.jvp[i] is not None)
 
 
 # read-only tables of the registry, for elementwise_diagonal: the ops no derivative passes, and
