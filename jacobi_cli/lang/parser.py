@@ -385,6 +385,19 @@ class _Lowering:
                             f"augmented assignments 'NAME += EXPR' are allowed, not {_statement_words(stmt)}",
                             self.source.at(stmt))
 
+    def target(self, name: str, node: ast.expr, what: str, position: int) -> Tracer:
+        """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple."""
+        y = self.name(name, self.source.at(node))
+        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
+            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        return y
+
+    def rebind(self, name: str, new: Tracer) -> Tracer:
+        """``name`` bound to the written value ``new`` (a write rebinds it, see :meth:`write`)."""
+        self.scope[name] = self.b.name(new, name)
+        self.memory.rebind(name, new)
+        return new
+
     def write(self, target, value_node: ast.expr, op):
         """``y[idx] = v``, ``y op= v``, ``y[idx] op= v``: the name rebound to the written value,
         where that is what NumPy and PyTorch compute in place (:class:`~jacobi_cli.lang.scatter.Memory`)."""
@@ -395,9 +408,7 @@ class _Lowering:
         if not isinstance(named, ast.Name):
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
-        y = self.name(name, self.source.at(named))
-        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
-            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        y = self.target(name, named, what, position)
         self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
@@ -415,9 +426,7 @@ class _Lowering:
                                     "refuse one that does not fit", position)
         else:
             new = self.write_at(y, target, value, op, what, position)
-        self.scope[name] = self.b.name(new, name)
-        self.memory.rebind(name, new)
-        return new
+        return self.rebind(name, new)
 
     def in_place(self, call: ast.Call):
         """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
@@ -425,9 +434,7 @@ class _Lowering:
         name, method = call.func.value.id, call.func.attr
         position = self.source.end(call.func) - len(method)
         what = f"{name}.{method}(...)"
-        y = self.name(name, self.source.at(call.func.value))
-        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
-            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        y = self.target(name, call.func.value, what, position)
         lower = None
         if method not in ("zero_", "copy_"):  # an unknown method is "not supported" before any other complaint
             try:
@@ -454,18 +461,14 @@ class _Lowering:
             got = f"shape {fmt(new.shape)}" if isinstance(new, Tracer) else "no single array"
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
-        self.scope[name] = self.b.name(new, name)
-        self.memory.rebind(name, new)
-        return new
+        return self.rebind(name, new)
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
         position = self.source.end(call.func) - len("put_along_axis")
         name = call.args[0].id
         what = f"np.put_along_axis({name}, ...)"
-        y = self.name(name, self.source.at(call.args[0]))
-        if not isinstance(y, Tracer) or isinstance(y, Pair):  # PyTorch's (values, indices) is a tuple too
-            raise JacValueError(f"{what}: '{name}' is a tuple of arrays; index it first (parts[0])", position)
+        y = self.target(name, call.args[0], what, position)
         self.memory.check(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
@@ -474,9 +477,7 @@ class _Lowering:
         a = arguments("put_along_axis", [y] + rest, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
                                                              "axis": REQUIRED}, position)
         new = put_along_axis(self.b, y, a["indices"], a["values"], a["axis"], what, position)
-        self.scope[name] = self.b.name(new, name)
-        self.memory.rebind(name, new)
-        return new
+        return self.rebind(name, new)
 
     def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
