@@ -41,6 +41,8 @@ def evaluate(graph: Graph, env: dict) -> list:
                 try:
                     if len(args) == 2 and not params:
                         append(impl(values[args[0]], values[args[1]]))
+                    elif len(args) == 1 and not params:
+                        append(impl(values[args[0]]))
                     else:
                         append(impl(*[values[a] for a in args], **params))
                 except JacError as err:  # an op that refuses its values (inv of a singular matrix)
@@ -87,11 +89,14 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
                 grads[node.name] = g
                 continue
             rules = OPS[node.op].vjp
-            args = [values[a] for a in node.args]
+            node_args, params = node.args, node.params
+            args = [values[a] for a in node_args]
+            ans = values[node.id]
             try:
-                for i, a in enumerate(node.args):
-                    if nodes[a].requires_grad:
-                        _accumulate(ct, a, rules[i](g, values[node.id], *args, **node.params))
+                for i, a in enumerate(node_args):
+                    if nodes[a].requires_grad:  # _accumulate, inline
+                        part = rules[i](g, ans, *args, **params)
+                        ct[a] = part if a not in ct else P.add(ct[a], part)
             except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
                 raise _located(err, node, graph)
     for name, i in graph.inputs.items():

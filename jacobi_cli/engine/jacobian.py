@@ -134,7 +134,8 @@ class SparseJacobian(Jacobian):
     def structure(self) -> str:
         if self.rows.size == 0:
             return "zero"
-        same = self.y_shape == self.x_shape and np.array_equal(self.rows, self.cols)
+        rows, cols = self.rows, self.cols  # int64 vectors: np.array_equal's answer, without its dispatch
+        same = self.y_shape == self.x_shape and rows.shape == cols.shape and bool((rows == cols).all())
         return "diagonal" if same else "sparse"
 
     @property

@@ -321,17 +321,38 @@ class Builder:
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         op = OPS[op_name]
+        nodes = self.nodes
+        if len(args) == 1 and isinstance(args[0], Tracer):  # f(x): what the lines below give, without their lists
+            t = args[0]
+            try:
+                shape = op.shape(t.shape, **params)
+            except JacError as err:
+                raise _shape_error(err, op, op_name, position)
+            folds = self.fold and nodes[t.id].op == "const"
+            if folds or not self.shapes_only:
+                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+            if folds:
+                return self._fold(op, [t], params, position)
+            return self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position)
+        if len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:  # a @ b: as f(x) above
+            a, b = args
+            try:
+                shape = op.shape(a.shape, b.shape, **params)
+            except JacError as err:
+                raise _shape_error(err, op, op_name, position)
+            folds = self.fold and nodes[a.id].op == "const" and nodes[b.id].op == "const"
+            if folds or not self.shapes_only:
+                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+            if folds:
+                return self._fold(op, [a, b], params, position)
+            if op.broadcasting and not params:
+                self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
+            return self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
             shape = op.shape(*[t.shape for t in tracers], **params)
         except JacError as err:
-            if err.position is None:
-                err.position = position
-            if not err.message.startswith(op_name):
-                err.message = f"{op.title}: {err.message}"
-                err.args = (err.message,)
-            raise
-        nodes = self.nodes
+            raise _shape_error(err, op, op_name, position)
         folds = self.fold and all([nodes[t.id].op == "const" for t in tracers])
         if folds or not self.shapes_only:  # before anything is allocated: x[:, None] * x at x:100000
             self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},",
@@ -365,6 +386,17 @@ class Builder:
         named = tuple((name, self.lift(t).id) for name, t in outputs)
         return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
                      by_value=self.by_value)
+
+
+def _shape_error(err: JacError, op, op_name: str, position: int | None) -> JacError:
+    """A shape rule's error as :meth:`Builder._apply` raises it: at ``position`` unless it has one,
+    its message led by the op's title."""
+    if err.position is None:
+        err.position = position
+    if not err.message.startswith(op_name):
+        err.message = f"{op.title}: {err.message}"
+        err.args = (err.message,)
+    return err
 
 
 def _require_number(value, position: int | None) -> None:

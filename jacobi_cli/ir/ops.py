@@ -79,7 +79,10 @@ def _prim(op: Op):
                         if isinstance(b, Proxy) and b.traces:
                             return b.bind(op, args, params)
                 return a.bind(op, args, params)
-        return _weak(impl(*args, **params), args)
+        out = impl(*args, **params)
+        if type(out) is np.ndarray:  # _weak's answer for an array, without its call
+            return out
+        return _weak(out, args)
 
     prim.__name__ = op.name
     return prim
@@ -120,7 +123,18 @@ def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
     kept = reduce_shape(in_shape, axes, True)
     if not keepdims:
         g = P.reshape(g, shape=(b,) + kept)
-    return P.broadcast_to(g, shape=(b,) + tuple(in_shape))
+    shape = (b,) + tuple(in_shape)
+    if type(g) is np.ndarray and shape_size(shape) <= _SMALL_EXPAND:
+        # a small array: the same values copied (np.copyto broadcasts as np.broadcast_to does), without
+        # broadcast_to's Python layers (~5 us, a tenth of a small first call's pass); the copy is writable and
+        # holds no view of g, which no rule reads
+        out = np.empty(shape, g.dtype)
+        np.copyto(out, g)
+        return out
+    return P.broadcast_to(g, shape=shape)
+
+
+_SMALL_EXPAND = 4096  # elements: expand_reduced copies up to this size (32 KiB of float64) rather than make a view
 
 
 def shifted(axes: tuple) -> tuple:

@@ -172,6 +172,9 @@ def _clip(b, args, kwargs, position):
 
 def _reduction(op_name, **params):
     def lower(b, args, kwargs, position):
+        if not kwargs and len(args) == 1 and type(args[0]) is Tracer:  # sum(x): what the lines below give
+            x = args[0]
+            return b.apply(op_name, x, axes=tuple(range(x.ndim)), keepdims=False, position=position, **params)
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
@@ -218,8 +221,11 @@ FUNCTIONS["min"] = FUNCTIONS["amin"] = _extreme("min", "minimum")
 
 @function("softmax")
 def _softmax(b, args, kwargs, position):
-    a = arguments("softmax", args, kwargs, {"x": REQUIRED, "axis": -1}, position)
-    x = tensor(b, a["x"], "softmax", position)
+    if not kwargs and len(args) == 1 and type(args[0]) is Tracer:  # softmax(x): what arguments and tensor give
+        a, x = {"axis": -1}, args[0]
+    else:
+        a = arguments("softmax", args, kwargs, {"x": REQUIRED, "axis": -1}, position)
+        x = tensor(b, a["x"], "softmax", position)
     if x.ndim == 0:
         raise JacShapeError("softmax needs at least a vector, got a scalar", position)
     if a["axis"] is None:  # over all elements, as scipy.special.softmax(x) does

@@ -305,8 +305,14 @@ class _Lowering:
             kind = node[0]
             if not ready and kind != "name" and kind != "number":  # children first, left to right
                 stack.append((node, True))
-                kids = node[3] if kind == "call" else (node[2],) if kind == "neg" else (node[3], node[4])
-                stack.extend((k, False) for k in reversed(kids))
+                if kind == "binary":  # the right operand pushed first: the left one is lowered first
+                    stack.append((node[4], False))
+                    stack.append((node[3], False))
+                elif kind == "neg":
+                    stack.append((node[2], False))
+                else:  # a call: its arguments, the last pushed first
+                    for k in reversed(node[3]):
+                        stack.append((k, False))
                 continue
             start = node[1][0]
             if kind == "name":
