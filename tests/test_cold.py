@@ -460,3 +460,115 @@ def test_a_dict_of_arrays_is_its_own_bindings_at_a_first_call(dtype):
         assert got == want, expr
     api.clear_cache()
     assert api.evaluate("ones(2) * 2", None, dtype=dtype).tolist() == [2.0, 2.0]  # no bindings: not a dict of arrays
+
+
+# --- hcold7's fast paths, each against the general path it stands for ------------------------
+
+def _general_apply(b, op_name, args, position, params):
+    """``Builder._apply``'s general path (lists of tracers and shapes), as it was before its fast
+    paths for one and two tracers."""
+    from jacobi_cli.ir.graph import Tracer, _NO_PARAMS
+    from jacobi_cli.ir.ops import OPS
+
+    op = OPS[op_name]
+    tracers = [a if isinstance(a, Tracer) else b.const(a, position) for a in args]
+    try:
+        shape = op.shape(*[t.shape for t in tracers], **params)
+    except JacError as err:
+        if err.position is None:
+            err.position = position
+        if not err.message.startswith(op_name):
+            err.message = f"{op.title}: {err.message}"
+            err.args = (err.message,)
+        raise
+    folds = b.fold and all([b.nodes[t.id].op == "const" for t in tracers])
+    if folds or not b.shapes_only:
+        b.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+    if folds:
+        return b._fold(op, tracers, params, position)
+    return b._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, None, position)
+
+
+def _built(make):
+    """(the nodes, or the error's kind, message and position) of ``make(builder, x, A, c)``."""
+    for shapes_only in (False, True):
+        b = Builder("x", max_bytes=10_000, shapes_only=shapes_only)
+        x, A, c = b.input("x", (3,)), b.input("A", (2, 3)), b.const(2.0, 0)
+        big = b.input("big", (40, 40))
+        try:
+            out = make(b, x, A, c, big)
+            yield [(n.op, n.args, n.params, n.shape, n.position, n.value) for n in b.nodes], out.id
+        except JacError as err:
+            yield type(err).__name__, err.message, err.position
+        except Exception as err:  # noqa: BLE001 - NumPy's own, folding a constant: the same from both paths
+            yield type(err).__name__, str(err)
+
+
+@pytest.mark.parametrize("op_name,params", [("sin", {}), ("neg", {}), ("exp", {}), ("sum", {"axes": (0,), "keepdims": False}),
+                                            ("softmax", {"axis": 0}), ("reshape", {"shape": (3, 1)}),
+                                            ("reshape", {"shape": (2, 2)}), ("transpose", {"axes": (0,)})])
+@pytest.mark.parametrize("arg", ["x", "A", "c", "big"])
+def test_apply_of_one_tracer_is_the_general_path(op_name, params, arg):
+    def fast(b, x, A, c, big):
+        return b._apply(op_name, ({"x": x, "A": A, "c": c, "big": big}[arg],), 7, None, dict(params))
+
+    def general(b, x, A, c, big):
+        return _general_apply(b, op_name, ({"x": x, "A": A, "c": c, "big": big}[arg],), 7, dict(params))
+
+    assert list(_built(fast)) == list(_built(general))
+
+
+@pytest.mark.parametrize("op_name", ["add", "mul", "pow", "matmul", "maximum", "atan2"])
+@pytest.mark.parametrize("left,right", list(itertools.product(["x", "A", "c", "big"], repeat=2)))
+def test_apply_of_two_tracers_is_the_general_path(op_name, left, right):
+    def pick(x, A, c, big, name):
+        return {"x": x, "A": A, "c": c, "big": big}[name]
+
+    def fast(b, x, A, c, big):
+        return b._apply(op_name, (pick(x, A, c, big, left), pick(x, A, c, big, right)), 3, None, {})
+
+    def general(b, x, A, c, big):
+        return _general_apply(b, op_name, (pick(x, A, c, big, left), pick(x, A, c, big, right)), 3, {})
+
+    assert list(_built(fast)) == list(_built(general))
+
+
+@pytest.mark.parametrize("short,general", [("sum(x)", "sum(x, None)"), ("sum(x)", "sum(x, None, False)"),
+                                           ("mean(A)", "mean(A, None)"), ("prod(x)", "prod(x, axis=None)"),
+                                           ("softmax(x)", "softmax(x, -1)"), ("softmax(A)", "softmax(A, axis=-1)"),
+                                           ("softmax(s)", "softmax(s, -1)"), ("max(A)", "max(A, (0, 1))"),
+                                           ("logsumexp(s)", "logsumexp(s, None)")])
+def test_one_argument_reductions_are_the_general_lowering(short, general):
+    from jacobi_cli.lang.parser import parse
+
+    def outcome(text):
+        try:
+            g = parse(text, {"x": (4,), "A": (2, 3), "s": ()})
+        except JacError as err:
+            return type(err).__name__, err.message, err.position
+        # the written arguments add constant nodes (-1, None's folding) that no other node reads
+        kept = [n for n in g.nodes if n.op != "const"]
+        index = {n.id: k for k, n in enumerate(kept)}
+        return [(n.op, tuple(index[a] for a in n.args), n.params, n.shape, n.position) for n in kept], \
+            index[g.output]
+
+    assert outcome(short) == outcome(general)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("in_shape,axes,keepdims", [((5,), (0,), False), ((2, 3), (0, 1), False), ((2, 3), (1,), True),
+                                                    ((2, 3), (0,), False), ((70, 70), (0, 1), False),
+                                                    ((4,), (0,), True)])
+def test_expand_reduced_copies_the_values_broadcast_to_gives(dtype, in_shape, axes, keepdims):
+    from jacobi_cli.ir.ops import expand_reduced
+    from jacobi_cli.ir.shapes import reduce as reduce_shape
+
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1.5, 1e300], dtype)
+    kept = reduce_shape(in_shape, axes, keepdims)
+    for batch in (1, 3):
+        g = np.resize(specials, (batch,) + kept)
+        got = expand_reduced(g, in_shape, axes, keepdims)
+        full = g if keepdims else g.reshape((batch,) + reduce_shape(in_shape, axes, True))
+        want = np.broadcast_to(full, (batch,) + in_shape)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(want).tobytes()
