@@ -22,6 +22,14 @@ BAD = [
     (["eval", "y = x; x * 2; y * 3", "x=1"], "parse", 7, ["never used", "a, b", "a = ..."]),  # a dead statement
     (["eval", "x", "x=1;2"], "parse", 0, ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
     (["eval", "x << 2", "x=1"], "parse", 2, ["<<"]),
+    # a module jac lacks was called "a known constant": torch.fft is a module, called through
+    (["eval", "torch.fft.fft(x)", "x=[1, 2]"], "name", 6, ["module 'torch.fft' is not supported", "complex"]),
+    (["eval", "np.polynomial.polyval(x, [1])", "x=1"], "name", 3, ["module 'np.polynomial'"]),
+    (["eval", "jax.lax.stop_gradient(x)", "x=1"], "name", 4, ["module 'jax.lax'", "x.detach()"]),
+    (["eval", "scipy.stats.norm.cdf(x)", "x=1"], "name", 6, ["module 'scipy.stats'"]),
+    (["eval", "jax.foo(x)", "x=1"], "name", 0, ["jax.nn and jax.numpy"]),
+    (["eval", "torch.nn.Softmax(dim=0)(x)", "x=1"], "parse", 0, ["module objects", "F.softmax(x, dim=0)"]),
+    (["eval", "torch.foo + x", "x=1"], "name", 6, ["'foo' is not a known constant of torch"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
     (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean 'sin'"]),

@@ -37,6 +37,17 @@ from ..ir.shapes import check_rank, fmt
 MAX_SOURCE_CHARS = 1_000_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MODULE_DEPTH = max(m.count(".") for m in MODULES)
+# Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
+# torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
+_SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
+               "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
+               "distributions": " (write the density: for Normal(mu, s).log_prob(x), "
+                                "-((x - mu) / s)**2 / 2 - log(s) - log(2 * pi) / 2)",
+               "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
+               "ma": "", "lax": " (for lax.stop_gradient(x) write x.detach())", "stats": "", "signal": "",
+               "testing": "", "utils": "", "jit": ""}
+# The first names of jac's modules that are not modules themselves (jax of jax.nn, scipy of scipy.special)
+_ROOTS = frozenset(m.split(".")[0] for m in MODULES) - MODULES
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.Mod: "remainder", ast.FloorDiv: "floor_divide"}
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
@@ -575,6 +586,8 @@ class _Lowering:
             owner = [node.func.value] if self.callee(node.func)[0] == "method" else []
             return owner + list(node.args) + [k.value for k in node.keywords]
         if isinstance(node, ast.Attribute):
+            if type(node.value) is ast.Name and node.value.id in _ROOTS and node.value.id not in self.scope:
+                return []  # jax.lax: a module jac lacks under a root of those it has (attribute() says so)
             return [] if self.module_path(node.value) else [node.value]
         if isinstance(node, ast.Subscript):
             return [node.value] + self.index_parts(node.slice)
@@ -664,6 +677,9 @@ class _Lowering:
             raise JacNameError(f"'{name}' is a function; call it, as in {name}(x)", position)
         if name in MODULES:
             raise JacNameError(f"'{name}' is a module; use its functions, as in {name}.exp(x)", position)
+        if name in _ROOTS:  # jax.foo(x), jax + x: jac has jax.nn and jax.numpy, not jax itself
+            modules = " and ".join(sorted(m for m in MODULES if m.startswith(name + ".")))
+            raise JacNameError(f"jac knows '{name}' only as {modules}", position)
         known = sorted(self.scope)
         from .vocabulary import LIBRARY_NAMES  # a name of PyTorch / NumPy is no misspelt function of jac's
 
@@ -749,6 +765,9 @@ class _Lowering:
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         if kind == "other":
+            if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
+                raise JacParseError("only named functions can be called; jac has no module objects such as "
+                                    "torch.nn.Softmax(dim=0): write the function, F.softmax(x, dim=0)", position)
             raise JacParseError("only named functions can be called", position)
         if any(k.arg is None for k in node.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
@@ -776,8 +795,16 @@ class _Lowering:
                 return Static(DType(node.attr, DTYPES[node.attr]))
             if node.attr == "newaxis":  # x[:, np.newaxis]
                 return None
-            raise JacNameError(f"'{node.attr}' is not a known constant of {self.module_path(node.value)}; "
-                               "functions must be called", position)
+            module = self.module_path(node.value)
+            if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
+                module = node.value.id
+                raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
+                                   f"{_SUBMODULES.get(node.attr, '')}", position)
+            if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant
+                raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
+                                   f"{_SUBMODULES[node.attr]}", position)
+            raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
+                               position)
         value = kids[0]
         if isinstance(value, Items):
             return value.field(node.attr, position)
