@@ -817,6 +817,11 @@ class _Lowering:
             return transpose_all(self.b, value, position)
         if node.attr in ("mT", "mH") and isinstance(value, Tracer):  # PyTorch: the last two axes swapped
             return matrix_transpose(self.b, value, position, f".{node.attr}")
+        if node.attr == "H" and isinstance(value, Tracer):  # PyTorch's x.H: a matrix's (real: plain) transpose
+            if value.ndim != 2:
+                raise JacShapeError(f".H is only for matrices (2 dimensions), as in PyTorch; got shape "
+                                    f"{fmt(value.shape)} (x.mH swaps the last two axes of any batch)", position)
+            return matrix_transpose(self.b, value, position, ".H")
         if node.attr in ATTRIBUTES and isinstance(value, Tracer):  # x.shape, x.ndim, x.size: constants
             return ATTRIBUTES[node.attr](self.b, value, position)
         if node.attr in FUNCTIONS:

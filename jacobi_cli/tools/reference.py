@@ -29,7 +29,7 @@ names on this page are known.
   included), unary `-`.
 - Functions, bare or with a module prefix (below): `sin(x)`, `torch.sin(x)`, `np.sin(x)`, `F.relu(x)`.
   Arguments as NumPy or PyTorch name them: `axis=`/`dim=`, `keepdims=`/`keepdim=`.
-- Methods: `x.T`, `x.mT`, and `x.NAME(...)` for any function below: `x.sum()`, `x.dot(y)`, `x.reshape(2, 3)`.
+- Methods: `x.T`, `x.mT`, `A.H`, and `x.NAME(...)` for any function below: `x.sum()`, `x.dot(y)`, `x.reshape(2, 3)`.
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
   non-leaf graph nodes; the last statement is the output.
