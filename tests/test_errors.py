@@ -54,6 +54,10 @@ BAD = [
     (["eval", "x", "x=[[1, 2], [3]]"], "value", 0, ["rectangular"]),
     (["eval", "x", "x=[1, y]"], "name", 4, ["unknown name 'y'"]),
     (["eval", "x[x]", "x=[1, 2]"], "value", 2, ["constant"]),
+    # an input where a constant is needed says it is an input and what to write
+    (["eval", "W[t]", "W:5x2", "t=[1, 0, 3]"], "value", 2, ["integer constants", "'t' is an input", "its value"]),
+    (["eval", "F.embedding(t, W)", "W:5x2", "t=[1, 0]", "--wrt", "W"], "value", 2, ["'t' is an input"]),
+    (["eval", "x.sum(dim=d)", "x:3", "d=0"], "value", 2, ["axis", "'d' is an input"]),
     (["eval", "sum(x, axis=y)", "x:2", "y:()"], "value", 0, ["constant"]),
     (["eval", "x", "x:n"], "value", None, ["symbolic"]),
     (["vjp", "x * 2", "x=[1, 2]"], "value", None, ["--v", "(2,)"]),

@@ -26,6 +26,15 @@ MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linal
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
+def input_not_constant(b, value) -> str:
+    """What to add when a constant was needed and an input came: an input's value may change from call to
+    call of the one compiled expression, so indices, axes and sizes cannot be read off it."""
+    node = b.nodes[value.id] if isinstance(value, Tracer) else None
+    if node is None or node.op != "input":
+        return ""
+    return (f"; '{node.name}' is an input (one compiled expression serves every value of it): write its value "
+            f"into the expression instead")
+
 @dataclass(frozen=True)
 class Static:
     """A non-array argument written in the expression: a string such as ``'fro'``."""
@@ -85,7 +94,8 @@ def static(b: Builder, value, what: str, position):
         raise JacValueError(f"{what} must be a constant number, not {value!r}", position)
     node = b.nodes[value.id]
     if node.op != "const":
-        raise JacValueError(f"{what} must be a constant, not an expression of the inputs", position)
+        raise JacValueError(f"{what} must be a constant, not an expression of the inputs"
+                            f"{input_not_constant(b, value)}", position)
     v = node.value
     if isinstance(v, np.ndarray):
         return v.item() if v.ndim == 0 else tuple(v.tolist())
@@ -1793,7 +1803,8 @@ def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
     if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
         v = np.asarray(b.nodes[value.id].value)
     else:
-        raise JacValueError(f"{fname}: {what} must be a constant array of integers", position)
+        raise JacValueError(f"{fname}: {what} must be a constant array of integers{input_not_constant(b, value)}",
+                            position)
     if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
         raise JacValueError(f"{fname}: {what} must hold integers", position)
     v = v.astype(np.intp)

@@ -26,7 +26,7 @@ from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacSh
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all
 from .functions import REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
-from .functions import Items, Refused, matrix_transpose
+from .functions import Items, Refused, input_not_constant, matrix_transpose
 from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
@@ -840,7 +840,7 @@ class _Lowering:
     def index_int(self, value, position: int) -> int:
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
         if node is None or node.op != "const" or np.ndim(node.value) != 0:
-            raise JacValueError("indices must be integer constants", position)
+            raise JacValueError(f"indices must be integer constants{input_not_constant(self.b, value)}", position)
         v = node.value.item() if isinstance(node.value, np.ndarray) else node.value
         if isinstance(v, float) and not v.is_integer():
             raise JacValueError(f"index {v} is not an integer", position)
