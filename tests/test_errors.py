@@ -22,6 +22,8 @@ BAD = [
     (["eval", "y = x; x * 2; y * 3", "x=1"], "parse", 7, ["never used", "a, b", "a = ..."]),  # a dead statement
     (["eval", "x", "x=1;2"], "parse", 0, ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
     (["eval", "x << 2", "x=1"], "parse", 2, ["<<"]),
+    # PyTorch's implicit softmax dim of a 3-d tensor is 0, not the last axis: jac took the last silently
+    (["eval", "F.softmax(T)", "T:2x3x4"], "value", 2, ["needs dim=", "not the last axis"]),
     # a module jac lacks was called "a known constant": torch.fft is a module, called through
     (["eval", "torch.fft.fft(x)", "x=[1, 2]"], "name", 6, ["module 'torch.fft' is not supported", "complex"]),
     (["eval", "np.polynomial.polyval(x, [1])", "x=1"], "name", 3, ["module 'np.polynomial'"]),

@@ -3010,6 +3010,16 @@ def _scipy_softmax(b, args, kwargs, position):
     return FUNCTIONS["softmax"](b, [a["x"]], {"axis": a["axis"]}, position)
 
 
+@variant("torch", "softmax")
+def _torch_softmax(b, args, kwargs, position):
+    """F.softmax(x) without dim: PyTorch's implicit choice, which for 3-d and up is not the last axis (jax.nn's
+    and jac's default): asked for as log_softmax and softmin ask. It took the last axis silently before."""
+    a = arguments("softmax", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "softmax", position)
+    axis = _softmax_axis(b, a["axis"], x, position, "softmax") if x.ndim else -1
+    return FUNCTIONS["softmax"](b, [x], {"axis": axis}, position)
+
+
 variant("scipy", "log_softmax")(lambda b, args, kwargs, position: _log_softmax(b, args, kwargs, position, True))
 variant("scipy", "softmax")(_scipy_softmax)
 

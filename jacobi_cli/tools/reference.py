@@ -61,7 +61,8 @@ names on this page are known.
   array and its derivative.
 
 Choices where NumPy and PyTorch differ: `softmax(x)` without an axis works along the last axis (as
-`jax.nn.softmax` and `torch.softmax(x, -1)`; `axis=None` takes all elements); `norm(A)` of a matrix is the
+`jax.nn.softmax` and `torch.softmax(x, -1)`; `axis=None` takes all elements; `F.softmax(x)`
+without dim of a 3-d or larger array is refused, PyTorch's implicit dim there being 0); `norm(A)` of a matrix is the
 2-norm of all its elements (Frobenius, as `torch.norm` and `np.linalg.norm` do by default; NumPy's spectral
 `norm(A, 2)` is refused rather than silently answered differently); `max(x, dim)` returns the values only;
 `dot` follows `np.dot` for scalars, vectors and matrices; `transpose(x, 0, 2)` with two axes swaps them as
