@@ -336,9 +336,33 @@ def _reshape(b, args, kwargs, position):
     if not args:
         raise JacParseError("reshape() needs an array and a shape", position)
     x = tensor(b, args[0], "reshape", position)
-    parts = list(args[1:]) + [kwargs[k] for k in ("shape", "newshape") if k in kwargs]
-    shape = tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position))
-    return b.apply("reshape", x, shape=resolve_shape(x, shape, position), position=position)
+    rest = list(args[1:])
+    order = rest.pop() if rest and isinstance(rest[-1], Static) and isinstance(rest[-1].value, str) else None
+    kwargs = dict(kwargs)
+    kwargs.pop("copy", None)  # NumPy 2.1's copy= changes no value
+    order = _memory_order(b, kwargs.pop("order", order), "reshape", position)
+    unknown = set(kwargs) - {"shape", "newshape"}
+    if unknown:
+        raise JacValueError(f"reshape(): the argument '{sorted(unknown)[0]}' is not supported by jac", position)
+    parts = rest + [kwargs[k] for k in ("shape", "newshape") if k in kwargs]
+    shape = resolve_shape(x, tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position)), position)
+    if order == "F":  # column-major: the reversed axes reshaped to the reversed shape, reversed back
+        flipped = b.apply("reshape", transpose_all(b, x, position), shape=shape[::-1], position=position)
+        return transpose_all(b, flipped, position)
+    return b.apply("reshape", x, shape=shape, position=position)
+
+
+def _memory_order(b, value, fname, position) -> str:
+    """NumPy's order= of reshape, ravel and flatten: 'C' (the default) or 'F'. 'A' and 'K' follow the memory
+    layout NumPy happens to have (a transpose is a view in column-major order), which jac's arrays do not
+    model: refused, where they were read as 'C' (or ignored) before."""
+    order = "C" if value is None else static(b, value, "order", position)
+    if order in ("C", "F"):
+        return order
+    if order in ("A", "K"):
+        raise JacValueError(f"{fname}: order={order!r} follows the memory layout NumPy would have (a transpose is "
+                            "column-major), which jac does not model: write order='C' or order='F'", position)
+    raise JacValueError(f"{fname}: order must be 'C' or 'F', got {order!r}", position)
 
 
 def resolve_shape(x: Tracer, shape: tuple, position) -> tuple:
@@ -2060,10 +2084,16 @@ def _diag_embed(b, args, kwargs, position):
 
 @function("flatten", "ravel")
 def _flatten_dims(b, args, kwargs, position):
-    args = [a for a in args if not (isinstance(a, Static) and a.value in ("C", "K", "A"))]  # NumPy's order='C'
-    kwargs = {k: v for k, v in kwargs.items() if k != "order" or static(b, v, "order", position) in ("C", "K", "A")}
-    if "order" in kwargs:
-        raise JacValueError("flatten: only order='C' is supported", position)
+    strings = [a for a in args if isinstance(a, Static) and isinstance(a.value, str)]  # x.ravel('F'): NumPy's order
+    args = [a for a in args if not any(a is s for s in strings)]
+    kwargs = dict(kwargs)
+    if strings or "order" in kwargs:
+        order = _memory_order(b, kwargs.pop("order", strings[0] if strings else None), "flatten", position)
+        if order == "F":  # column-major: the reversed axes, flattened
+            x = tensor(b, args[0] if args else REQUIRED, "flatten", position) if args else None
+            if x is None or len(args) > 1 or kwargs:
+                raise JacValueError("flatten: order='F' takes no start_dim/end_dim", position)
+            return _reshape_to(b, transpose_all(b, x, position), (_numel(x, position),), position)
     a = arguments("flatten", args, kwargs, {"x": REQUIRED, "start_dim": 0, "end_dim": -1}, position)
     x = tensor(b, a["x"], "flatten", position)
     if x.ndim == 0:
