@@ -1334,6 +1334,9 @@ def _method_transpose(b, args, kwargs, position):
     if {"dim0", "dim1"} & set(kwargs):
         return _torch_transpose(b, args, kwargs, position)
     x = tensor(b, args[0], "transpose", position)
+    if set(kwargs) - {"axes"}:  # x.transpose(axes=...) is NumPy's one keyword
+        raise JacValueError(f"transpose(): the argument '{sorted(set(kwargs) - {'axes'})[0]}' is not supported by "
+                            "jac", position)
     rest = list(args[1:]) + [kwargs[k] for k in ("axes",) if k in kwargs]
     axes = _axes_args(b, rest, "transpose", position)
     if not axes:  # NumPy: all axes reversed (PyTorch needs two dims)
@@ -1746,8 +1749,15 @@ def _flip(b, args, kwargs, position):
     return _take(b, x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)), position)
 
 
-FUNCTIONS["fliplr"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(1.0)}, position)
-FUNCTIONS["flipud"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(0.0)}, position)
+def _flip_axis(fname: str, axis: int):
+    def lower(b, args, kwargs, position):  # np.fliplr(m) / np.flipud(m): one argument, no keyword but m=
+        a = arguments(fname, args, kwargs, {"m": REQUIRED}, position)
+        return _flip(b, [a["m"]], {"axis": b.const(float(axis))}, position)
+    return lower
+
+
+FUNCTIONS["fliplr"] = _flip_axis("fliplr", 1)
+FUNCTIONS["flipud"] = _flip_axis("flipud", 0)
 
 
 @function("roll")
