@@ -25,8 +25,9 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all
-from .functions import REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
+from .functions import LIBRARIES, REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, input_not_constant, matrix_transpose
+from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
@@ -775,7 +776,7 @@ class _Lowering:
             else None
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
-        if kind == "method" and isinstance(args[0], AtIndex):
+        if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
@@ -800,6 +801,8 @@ class _Lowering:
                 module = node.value.id
                 raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
                                    f"{_SUBMODULES.get(node.attr, '')}", position)
+            if node.attr in UFUNCS and LIBRARIES.get(module) == "numpy":  # np.add.outer(a, b): waits for its method
+                return Ufunc(module, node.attr)
             if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant
                 raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
                                    f"{_SUBMODULES[node.attr]}", position)
