@@ -420,11 +420,11 @@ def _full(b, args, kwargs, position):
 
 @function("eye")
 def _eye(b, args, kwargs, position):
-    a = arguments("eye", args, kwargs, {"N": REQUIRED, "M": None}, position)
+    a = arguments("eye", args, kwargs, {"N": REQUIRED, "M": None, "k": 0}, position)  # k: NumPy's diagonal offset
     n = static_int(b, a["N"], "eye size", position)
     m = n if a["M"] is None else static_int(b, a["M"], "eye size", position)
     _checked(b, (n, m), "eye", position)
-    return b.const(np.eye(n, m, dtype=b.dtype), position)
+    return b.const(np.eye(n, m, k=static_int(b, a["k"], "eye k", position), dtype=b.dtype), position)
 
 
 @function("arange")
@@ -909,6 +909,13 @@ for _name in ("arange", "linspace", "eye", "ones", "zeros", "full", "rand", "ran
     FUNCTIONS[_name] = _with_dtype(_name, FUNCTIONS[_name])
 
 
+@variant("numpy", "identity")
+def _identity_matrix(b, args, kwargs, position):
+    """np.identity(n): eye(n) (dtype= as every constructor)."""
+    a = arguments("identity", args, kwargs, {"n": REQUIRED, "dtype": None}, position)
+    return FUNCTIONS["eye"](b, [a["n"]], {} if a["dtype"] is None else {"dtype": a["dtype"]}, position)
+
+
 def _value_of(fname, detach):
     """``torch.tensor(v)`` and ``np.array(v)``: a list is a constant; of an expression of the
     inputs, ``torch.tensor`` is a detached copy (as PyTorch, which warns), the others the
@@ -1085,6 +1092,21 @@ def _method_to(b, args, kwargs, position):
     return as_dtype(b, tensor(b, x, "to", position), dtype, position)
 
 
+def _cast(fname: str, dtype_of):
+    """``x.astype(dtype)`` (NumPy), ``x.type(dtype)`` (PyTorch), ``np.float32(x)``: as ``x.to(dtype)``."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED} | ({"dtype": REQUIRED} if dtype_of is None else {}),
+                      position)
+        dtype = a["dtype"] if dtype_of is None else Static(dtype_of)
+        return as_dtype(b, tensor(b, a["x"], fname, position), static(b, dtype, "dtype", position), position)
+    return lower
+
+
+variant("method", "astype")(_cast("astype", None))
+variant("method", "type")(_cast("type", None))
+for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): NumPy's scalar types, called
+    if _name not in ("float", "int", "bool", "long", "short", "half", "double"):  # Python's, or not NumPy's
+        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind)))
 variant("method", "where")(_method_where)
 variant("method", "polygamma")(_method_polygamma)
 variant("method", "to")(_method_to)
