@@ -383,7 +383,7 @@ class _Lowering:
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
-            self.memory.bind(target, value, _is_copy(stmt.value))
+            self.memory.bind(target, value, _is_copy(stmt.value) or _advanced(stmt.value, value, self.b))
             return value
         if isinstance(stmt, ast.Expr) and _in_place_method(stmt.value):  # y.add_(1): PyTorch's in-place methods
             return self.in_place(stmt.value)
@@ -1055,6 +1055,16 @@ def _numpy_put(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "put_along_axis" \
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
         and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
+
+
+def _advanced(node, value, b) -> bool:
+    """``y[[0, 1]]``, ``y[mask]``: indexing written with an integer or boolean array, which NumPy and
+    PyTorch answer with a copy (a slice, an integer or None makes a view). Only the subscript as written
+    counts, read off the getitem it made: functions lowered onto getitem (diagonal, ...) may be views."""
+    if not isinstance(node, ast.Subscript) or not isinstance(value, Tracer):
+        return False
+    made = b.nodes[value.id]
+    return made.op == "getitem" and any(isinstance(i, np.ndarray) for i in made.params["index"])
 
 
 def _is_copy(node: ast.expr) -> bool:
