@@ -808,6 +808,20 @@ for _op in ("and", "or", "xor"):
 FUNCTIONS["logical_not"] = _logical("not", 1)
 
 
+def _bitwise_not(fname):
+    def lower(b, args, kwargs, position):  # torch.bitwise_not(mask), np.invert(mask): ~mask
+        x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
+        if not is_boolean(b, x):
+            raise JacValueError(f"{fname}() is the logical not of a boolean here (a comparison such as x > 0); jac's "
+                                "numbers are floats, which have no bits to flip", position)
+        return logical("not", b, [x], position)
+    return lower
+
+
+for _name in ("bitwise_not", "invert"):
+    FUNCTIONS[_name] = _bitwise_not(_name)
+
+
 @function("where")
 def _where(b, args, kwargs, position):
     if len(args) + len(kwargs) == 1:
@@ -965,8 +979,35 @@ def _identity(fname):
     return lower
 
 
+def _angle(signed_zero: bool):
+    """The angle of a real number: pi where x < 0, else 0, NaN kept; derivative 0. np.angle is
+    arctan2(0, x), so -0 gives pi there (signed_zero); torch.angle gives 0 for -0."""
+    def lower(b, args, kwargs, position):
+        a = arguments("angle", args, kwargs, {"x": REQUIRED} | ({"deg": False} if signed_zero else {}), position)
+        x = tensor(b, a["x"], "angle", position)
+        half_turn = 180.0 if static(b, a.get("deg"), "deg", position) else math.pi
+        negative = b.apply("signbit" if signed_zero else "lt", x, *(() if signed_zero else (0.0,)), position=position)
+        turn = b.apply("where", boolean(b, negative), half_turn, 0.0, position=position)
+        return b.apply("where", b.apply("isnan", x, position=position), x, turn, position=position)
+    return lower
+
+
+FUNCTIONS["angle"] = _angle(False)
+variant("numpy", "angle")(_angle(True))
+
+
+@function("ldexp")
+def _ldexp(b, args, kwargs, position):
+    """ldexp(x, e) = x * 2**e (e integers, as NumPy and PyTorch ask)."""
+    a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    x, e = tensor(b, a["x"], "ldexp", position), tensor(b, a["other"], "ldexp", position)
+    return b.apply("mul", x, b.apply("pow", 2.0, e, position=position), position=position)
+
+
 # x.clone() / x.copy() keep the derivative (as PyTorch's clone); x.float() / x.double() do too,
 # and the value stays in --dtype: jac computes in one dtype (--dtype float32 for PyTorch's float).
+for _name in ("real", "conj", "conj_physical", "resolve_conj", "resolve_neg"):  # of a real number: itself
+    FUNCTIONS[_name] = _identity(_name)
 for _name in ("clone", "copy", "float", "double", "contiguous", "cpu"):
     FUNCTIONS[_name] = _identity(_name)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
@@ -5587,6 +5628,7 @@ ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     "shape": lambda b, x, position: sizes_of(b, x, ".shape", position),
     "ndim": lambda b, x, position: b.const(float(x.ndim), position),
     "size": lambda b, x, position: _size_number(b, x, None, ".size", position),  # NumPy's attribute
+    "real": lambda b, x, position: x,  # the real part of a real array: itself, derivative and all
 }
 
 
