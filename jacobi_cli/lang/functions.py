@@ -4890,6 +4890,65 @@ for _nd in (1, 2):
     FUNCTIONS[f"max_pool{_nd}d"] = _max_pool(_nd)
 
 
+def _adaptive_index(n: int, o: int) -> tuple:
+    """PyTorch's adaptive pooling windows of an axis of length ``n`` into ``o``: window j is
+    [floor(j n / o), ceil((j + 1) n / o)). As (O, K) positions, a window shorter than the longest
+    repeating its last element (so neither the first maximum nor the last NaN moves), and the
+    (O, K) mask of its own elements."""
+    j = np.arange(o)
+    start, end = j * n // o, -(-(j + 1) * n // o)
+    at = start[:, None] + np.arange(int((end - start).max()))[None, :]
+    own = at < end[:, None]
+    return np.minimum(at, end[:, None] - 1), own
+
+
+def _adaptive_pool(nd: int, kind: str):
+    fname = f"adaptive_{kind}_pool{nd}d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "output_size": REQUIRED}
+                      | ({"return_indices": False} if kind == "max" else {}), position)
+        x = tensor(b, a["x"], fname, position)
+        _spatial_input(x, nd, fname, position)
+        if kind == "max" and _flag(b, a["return_indices"], "return_indices", fname, position):
+            raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
+        lead, sizes = x.ndim - nd, static(b, a["output_size"], "output_size", position)
+        sizes = sizes if isinstance(sizes, tuple) else (sizes,) * nd
+        if len(sizes) != nd:
+            raise JacValueError(f"{fname}(): output_size must be one integer or {nd}, got {list(sizes)}", position)
+        sizes = tuple(x.shape[lead + i] if o is None else o for i, o in enumerate(sizes))  # None: the input's size
+        if not all(_is_integer(o) and o >= 1 for o in sizes):
+            raise JacValueError(f"{fname}(): output_size must hold integers >= 1, got {list(sizes)}", position)
+        if any(n == 0 for n in x.shape[lead:]):
+            raise JacShapeError(f"{fname}(): the input {fmt(x.shape)} has an empty spatial axis", position)
+        parts = [_adaptive_index(x.shape[lead + i], int(o)) for i, o in enumerate(sizes)]
+        index, own = [p[0] for p in parts], [p[1] for p in parts]
+        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
+            index = [index[0][:, None, :, None], index[1][:, None, :]]
+            own = own[0][:, None, :, None] & own[1][None, :, None, :]
+        else:
+            own = own[0]
+        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        k = int(np.prod(win.shape[lead + nd:]))
+        win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (k,), position)
+        if kind == "max":
+            return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
+        own = own.reshape(own.shape[:nd] + (k,))
+        kept = b.apply("where", b.const(own.astype(b.dtype), position), win, 0.0, position=position)
+        total = b.apply("sum", kept, axes=(win.ndim - 1,), position=position)
+        return b.apply("div", total, b.const(own.sum(axis=-1).astype(b.dtype), position), position=position)
+    lower.__doc__ = (f"F.{fname}(input, output_size): the {'maximum' if kind == 'max' else 'mean'} of each of "
+                     "PyTorch's adaptive windows [floor(j n / o), ceil((j + 1) n / o)); output_size None keeps an "
+                     "axis" + ("; the derivative goes to the first maximum (the last NaN), as max_pool" if kind == "max"
+                               else ""))
+    return lower
+
+
+for _nd in (1, 2):
+    for _kind in ("avg", "max"):
+        FUNCTIONS[f"adaptive_{_kind}_pool{_nd}d"] = _adaptive_pool(_nd, _kind)
+
+
 # --- windows and polynomials: x.unfold, np.convolve, np.polyval ---
 
 @variant("method", "unfold")
