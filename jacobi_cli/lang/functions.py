@@ -973,6 +973,22 @@ FUNCTIONS["ones_like"] = _like("ones_like", 1.0)
 FUNCTIONS["full_like"] = _like("full_like", None)
 
 
+def _random_like(fname):
+    """torch.rand_like(x) / randn_like(x): rand / randn of x's shape, seeded by --seed as they are."""
+    def lower(b, args, kwargs, position):
+        kwargs = dict(kwargs)
+        dtype = _value_options(b, kwargs, fname, position)
+        x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
+        if not is_concrete(x.shape):
+            raise JacShapeError(f"{fname}() needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
+        return as_dtype(b, FUNCTIONS[fname[:-5]](b, [Static(tuple(x.shape))], {}, position), dtype, position)
+    return lower
+
+
+FUNCTIONS["rand_like"] = _random_like("rand_like")
+FUNCTIONS["randn_like"] = _random_like("randn_like")
+
+
 def _identity(fname):
     def lower(b, args, kwargs, position):
         return tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
