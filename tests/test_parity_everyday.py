@@ -130,6 +130,12 @@ CASES = [
      lambda x: _torch_multi_margin(x[None], [1]).sum()),   # two terms at the kink
     ("np.nanvar(A, axis=1, ddof=1) + np.nanstd(A, 0).sum()", {"A": A},
      lambda A: A.var(1, correction=1) + A.std(0, correction=0).sum()),
+    # of real numbers: the real part, the conjugate and the angle; ldexp; bitwise not of a mask
+    ("torch.real(x) * x.conj() + x.real", {"x": x5}, lambda x: torch.real(x) * x.conj() + x.real),
+    ("torch.conj_physical(x) * torch.angle(x)", {"x": x5}, lambda x: torch.conj_physical(x) * torch.angle(x)),
+    ("torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))", {"x": x5},
+     lambda x: torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))),
+    ("torch.bitwise_not(x > 0) * y", {"x": x5, "y": y5}, lambda x, y: torch.bitwise_not(x > 0) * y),
 ]
 
 
@@ -188,6 +194,11 @@ def test_everyday_calls_match_pytorch(case):
 
 def test_numpy_only_values_equal_numpy():
     edges = np.array([np.nan, -np.inf, np.inf, -1.0, 0.0, -0.0, 0.5, 1.0, 1.25, -3.0])
+    for expr in ("np.angle(x)", "np.angle(x, deg=True)", "np.invert(x > 0)", "np.ldexp(x, 3)", "np.real(x)"):
+        want = eval(expr, {"np": np, "x": edges})
+        assert np.array_equal(api.evaluate(expr, {"x": edges}), want, equal_nan=True), expr
+    assert np.array_equal(api.evaluate("torch.angle(x)", {"x": edges}),  # -0 is 0 to PyTorch, pi to NumPy
+                          torch.angle(torch.tensor(edges)).numpy(), equal_nan=True)
     assert np.array_equal(api.evaluate(f"np.interp(x, {KNOTS}, {VALUES_AT})", {"x": edges}),
                           np.interp(edges, KNOTS, VALUES_AT), equal_nan=True)
     assert np.array_equal(api.evaluate(f"np.interp(x, {KNOTS}, {VALUES_AT}, left=-5, right=7)", {"x": edges}),
