@@ -136,6 +136,10 @@ CASES = [
     ("torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))", {"x": x5},
      lambda x: torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))),
     ("torch.bitwise_not(x > 0) * y", {"x": x5, "y": y5}, lambda x, y: torch.bitwise_not(x > 0) * y),
+    # masked_select: x[mask] of the two broadcast together
+    ("torch.masked_select(A, A > 0) ** 2", {"A": A}, lambda A: torch.masked_select(A, A > 0) ** 2),
+    ("torch.masked_select(A, c > 0)", {"A": A, "c": c4}, lambda A, c: torch.masked_select(A, c > 0)),
+    ("c.masked_select(A > 0) * A.sum()", {"A": A, "c": c4}, lambda A, c: c.masked_select(A > 0) * A.sum()),
 ]
 
 
@@ -251,6 +255,8 @@ def test_the_triangle_indices_are_pytorch_s_and_numpy_s():
 
 VALUES = {"x": x5, "y": y5, "a": a3, "c": c4, "A": A, "B": B, "T": T, "S": S, "W": W3}
 REFUSED = [
+    ("torch.masked_select(A, A)", "must be a boolean"),
+    ("torch.masked_select(A, a > 0)", "do not broadcast"),
     ("F.prelu(A, a)", "1 or one per channel"),
     ("F.prelu(A, A)", "scalar or a vector"),
     ("F.rrelu(x, training=True)", "random.*training=False"),

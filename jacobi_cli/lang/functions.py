@@ -1719,6 +1719,28 @@ def _broadcast_to(b, args, kwargs, position):
     return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
 
 
+@function("masked_select")
+def _masked_select(b, args, kwargs, position):
+    """torch.masked_select(x, mask): x[mask] of x and the mask broadcast together, as PyTorch (a vector)."""
+    a = arguments("masked_select", args, kwargs, {"x": REQUIRED, "mask": REQUIRED}, position)
+    x, mask = tensor(b, a["x"], "masked_select", position), tensor(b, a["mask"], "masked_select", position)
+    if not is_boolean(b, mask):
+        raise JacValueError("masked_select(): the mask must be a boolean (a comparison such as x > 0), as in PyTorch",
+                            position)
+    try:
+        shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(mask.shape)))
+    except ValueError:
+        raise JacShapeError(f"masked_select(): the array {fmt(x.shape)} and the mask {fmt(mask.shape)} do not "
+                            "broadcast together", position) from None
+    if b.masked is None:
+        raise JacValueError("masked_select() needs the parser's boolean indexing", position)
+    x, mask = (v if tuple(v.shape) == shape else b.apply("broadcast_to", v, shape=shape, position=position)
+               for v in (x, mask))
+    if not shape:  # a 0-d mask selects all or nothing of a 0-d array: as a vector of one element first
+        x, mask = (_reshape_to(b, v, (1,), position) for v in (x, mask))
+    return b.masked(x, [mask], position)
+
+
 @function("expand")
 def _expand(b, args, kwargs, position):
     if not args:
