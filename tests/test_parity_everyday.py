@@ -203,6 +203,13 @@ def test_numpy_only_values_equal_numpy():
         assert np.array_equal(api.evaluate(expr, {"x": edges}), want, equal_nan=True), expr
     assert np.array_equal(api.evaluate("torch.angle(x)", {"x": edges}),  # -0 is 0 to PyTorch, pi to NumPy
                           torch.angle(torch.tensor(edges)).numpy(), equal_nan=True)
+    other = np.array([np.nan, np.inf, np.inf, -1.0 - 1e-6, 1e-9, 0.0, 0.5 + 1e-4, np.nan, 1.0, -2.9])
+    for expr in ("isclose(x, y)", "isclose(x, y, equal_nan=True)", "isclose(x, y, rtol=0.1, atol=0)",
+                 "allclose(x[3:5], y[3:5])", "allclose(x, y)", "isclose(x, 1.0)"):
+        for lib, wrap in ((np, np.asarray), (torch, torch.tensor)):
+            want = np.asarray(eval(f"lib.{expr}", {"lib": lib, "x": wrap(edges), "y": wrap(other)}))
+            got = api.evaluate(f"{lib.__name__}.{expr}", {"x": edges, "y": other})
+            assert np.array_equal(got, want.astype(float)), (lib.__name__, expr)
     assert np.array_equal(api.evaluate(f"np.interp(x, {KNOTS}, {VALUES_AT})", {"x": edges}),
                           np.interp(edges, KNOTS, VALUES_AT), equal_nan=True)
     assert np.array_equal(api.evaluate(f"np.interp(x, {KNOTS}, {VALUES_AT}, left=-5, right=7)", {"x": edges}),
