@@ -206,7 +206,7 @@ def test_numpy_only_values_equal_numpy():
     other = np.array([np.nan, np.inf, np.inf, -1.0 - 1e-6, 1e-9, 0.0, 0.5 + 1e-4, np.nan, 1.0, -2.9])
     for expr in ("isclose(x, y)", "isclose(x, y, equal_nan=True)", "isclose(x, y, rtol=0.1, atol=0)",
                  "allclose(x[3:5], y[3:5])", "allclose(x, y)", "isclose(x, 1.0)"):
-        for lib, wrap in ((np, np.asarray), (torch, torch.tensor)):
+        for lib, wrap in ((np, np.asarray), (torch, torch.tensor))[:1 if "1.0" in expr else 2]:  # torch: 2 tensors
             want = np.asarray(eval(f"lib.{expr}", {"lib": lib, "x": wrap(edges), "y": wrap(other)}))
             got = api.evaluate(f"{lib.__name__}.{expr}", {"x": edges, "y": other})
             assert np.array_equal(got, want.astype(float)), (lib.__name__, expr)
