@@ -777,6 +777,37 @@ def _all_equal(b, args, kwargs, position):
     return boolean(b, b.apply("prod", same, axes=tuple(range(x.ndim)), position=position))
 
 
+def _isclose(whole: bool):
+    """isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False): |a - b| <= atol + rtol |b| where b is finite,
+    or a == b (infinities of one sign), or both NaN with equal_nan; as NumPy and PyTorch compute it.
+    allclose: all of them, one boolean. Booleans: derivative 0."""
+    fname = "allclose" if whole else "isclose"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"a": REQUIRED, "b": REQUIRED, "rtol": 1e-05, "atol": 1e-08,
+                                            "equal_nan": False}, position)
+        x, y = (tensor(b, a[k], fname, position) for k in ("a", "b"))
+        rtol, atol = (_number(b, a[k], f"{fname} {k}", position) for k in ("rtol", "atol"))
+        gap = b.apply("abs", b.apply("sub", x, y, position=position), position=position)
+        bound = b.apply("add", atol, b.apply("mul", rtol, b.apply("abs", y, position=position), position=position),
+                        position=position)
+        near = [boolean(b, b.apply("le", gap, bound, position=position)),
+                boolean(b, b.apply("isfinite", y, position=position))]
+        close = logical("or", b, [logical("and", b, near, position),
+                                  boolean(b, b.apply("eq", x, y, position=position))], position)
+        if static(b, a["equal_nan"], "equal_nan", position):
+            nans = [boolean(b, b.apply("isnan", v, position=position)) for v in (x, y)]
+            close = logical("or", b, [close, logical("and", b, nans, position)], position)
+        if not whole:
+            return close
+        return boolean(b, b.apply("prod", close, axes=tuple(range(close.ndim)), position=position))
+    return lower
+
+
+FUNCTIONS["isclose"] = _isclose(False)
+FUNCTIONS["allclose"] = _isclose(True)
+
+
 # np.equal is element-wise, torch.equal one boolean for the whole arrays: the library decides
 variant("numpy", "equal")(_comparison("eq"))
 variant("torch", "equal")(variant("method", "equal")(_all_equal))
@@ -1723,6 +1754,28 @@ def _broadcast_to(b, args, kwargs, position):
     x = tensor(b, a["x"], "broadcast_to", position)
     shape = static_ints(b, a["shape"], "broadcast_to shape", position)
     return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
+
+
+@function("masked_select")
+def _masked_select(b, args, kwargs, position):
+    """torch.masked_select(x, mask): x[mask] of x and the mask broadcast together, as PyTorch (a vector)."""
+    a = arguments("masked_select", args, kwargs, {"x": REQUIRED, "mask": REQUIRED}, position)
+    x, mask = tensor(b, a["x"], "masked_select", position), tensor(b, a["mask"], "masked_select", position)
+    if not is_boolean(b, mask):
+        raise JacValueError("masked_select(): the mask must be a boolean (a comparison such as x > 0), as in PyTorch",
+                            position)
+    try:
+        shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(mask.shape)))
+    except ValueError:
+        raise JacShapeError(f"masked_select(): the array {fmt(x.shape)} and the mask {fmt(mask.shape)} do not "
+                            "broadcast together", position) from None
+    if b.masked is None:
+        raise JacValueError("masked_select() needs the parser's boolean indexing", position)
+    x, mask = (v if tuple(v.shape) == shape else b.apply("broadcast_to", v, shape=shape, position=position)
+               for v in (x, mask))
+    if not shape:  # a 0-d mask selects all or nothing of a 0-d array: as a vector of one element first
+        x, mask = (_reshape_to(b, v, (1,), position) for v in (x, mask))
+    return b.masked(x, [mask], position)
 
 
 @function("expand")

@@ -229,6 +229,7 @@ class _Lowering:
     def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None,
                  constant: bool = False):
         self.b = builder
+        builder.masked = self.masked
         self.values = values
         self.value_only = constant
         self.source = source
