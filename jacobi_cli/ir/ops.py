@@ -266,7 +266,7 @@ def _add_like(name, impl, sign, sympy=None, **kw):
 
 
 _add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b), spellings=("add",), label="add (+)",
-          identity=(0.0, (0, 1)), structure=structured.add_rule)
+          identity=(-0.0, (0, 1)), structure=structured.add_rule)  # x + 0 is +0 at x = -0; x + -0 is x
 _add_like("sub", np.subtract, -1, sympy=lambda S, a, b: S.sub(a, b), spellings=("sub", "subtract"),
           label="subtract (-)", identity=(0.0, (1,)), structure=structured.sub_rule)
 binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, sympy=lambda S, a, b: S.mul(a, b),

@@ -829,10 +829,23 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind == "c":
         raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
     if dtype.kind == "i":
-        return x if is_boolean(b, x) else b.apply("trunc", x, position=position)
+        return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
     if dtype.kind == "b":
         return truth(b, x, position)
-    return x
+    return as_numbers(b, x, position)
+
+
+def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` cast to a number dtype: itself, or for a boolean its 0s and 1s in a node that is not one
+    (PyTorch's ``m.float() + m.float()`` is 2 where ``m + m`` is True, and ``scaled_dot_product_attention``
+    adds a float mask's 0s and 1s to the scores)."""
+    return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
+
+
+def to_integer(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` cast to an integer dtype, held in --dtype: truncated toward 0, and a zero is +0 (an
+    integer has no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0)."""
+    return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
 
 
 _VALUE_KEYWORDS = ("dtype", "device", "requires_grad", "pin_memory", "copy", "order", "layout", "like", "ndmin")
@@ -926,11 +939,13 @@ def _identity(fname):
 
 # x.clone() / x.copy() keep the derivative (as PyTorch's clone); x.float() / x.double() do too,
 # and the value stays in --dtype: jac computes in one dtype (--dtype float32 for PyTorch's float).
-for _name in ("clone", "copy", "float", "double", "contiguous", "cpu"):
+for _name in ("clone", "copy", "contiguous", "cpu"):
     FUNCTIONS[_name] = _identity(_name)
+FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask becomes numbers (x.float(): _float_of)
+    b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
-FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: b.apply(
-    "trunc", _identity("int")(b, args, kwargs, position), position=position)
+FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: to_integer(
+    b, _identity("int")(b, args, kwargs, position), position)
 
 
 @function("detach", "stop_gradient")
@@ -1063,8 +1078,9 @@ FUNCTIONS["positive"] = _identity("positive")
 def _type_as(b, args, kwargs, position):
     # x.type_as(y): x in y's dtype, which is --dtype already
     a = arguments("type_as", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
-    tensor(b, a["other"], "type_as", position)
-    return tensor(b, a["x"], "type_as", position)
+    other = tensor(b, a["other"], "type_as", position)
+    x = tensor(b, a["x"], "type_as", position)
+    return x if is_boolean(b, other) else as_numbers(b, x, position)
 
 
 def _addc_lower(fname, op):
@@ -4880,12 +4896,12 @@ def _gumbel_softmax(b, args, kwargs, position):
 
 
 def _float_of(b, args, kwargs, position):
-    # float('inf'), float('-inf'), float('nan'), float('1.5'): a number, as Python reads it; float(x)
-    # of an array keeps it (jac computes in one dtype)
+    # float('inf'), float('-inf'), float('nan'), float('1.5'): a number, as Python reads it; x.float()
+    # keeps x (jac computes in one dtype), a mask made numbers
     a = arguments("float", args, kwargs, {"x": REQUIRED}, position)
     text = a["x"].value if isinstance(a["x"], Static) else None
     if not isinstance(text, str):
-        return _identity("float")(b, args, kwargs, position)
+        return as_numbers(b, _identity("float")(b, args, kwargs, position), position)
     try:
         return b.const(float(text), position)
     except ValueError:
@@ -4911,7 +4927,7 @@ def _python_number(fname):
                                 ")", position)
         number = b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
         if fname == "int":
-            return b.apply("trunc", number, position=position)
+            return to_integer(b, number, position)
         return truth(b, number, position) if fname == "bool" else number
     return lower
 
