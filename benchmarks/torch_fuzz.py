@@ -21,6 +21,8 @@ number in both; jac computes in one dtype, docs/vocabulary-elementwise.md) and
   sub-expression by one of its arguments while it still mismatches;
 - ``zero-sign``: everything agrees but the sign of a zero in a value (float64): PyTorch's kernels make -0 and
   +0 their own ways (``cumsum`` starts from +0, ``elu(-0)``); counted and the first five shown, not failed;
+- ``pair``: the result is a bare ``(values, indices)`` (``torch.cummax(x, 0)``), which jac reads as its values
+  (DEVELOPERS.md: a ``Pair``): counted, not compared;
 - ``CRASH``: jac raises anything but a JacError (or takes over 20 s).
 
 An integer result of an integer cast of inf or NaN is not compared (PyTorch's is undefined: INT_MIN on x86).
@@ -197,8 +199,8 @@ class Grammar:
     def k_f(self, depth: int) -> T:
         r = self.r
         c = r.choices(["unary", "scalar", "binop", "binfn", "reduce", "shape", "index", "matmul", "where",
-                       "fromint", "frombool", "chain", "cat"],
-                      [10, 5, 10, 6, 9, 7, 7, 4, 3, 2, 2, 2, 2])[0]
+                       "fromint", "frombool", "chain", "cat", "more"],
+                      [10, 5, 10, 6, 9, 7, 7, 4, 3, 2, 2, 2, 2, 8])[0]
         if c == "unary":
             a = self.expr(depth - 1)
             tpl = r.choice(UNARY)
@@ -277,6 +279,8 @@ class Grammar:
             if len(a.shape) == 2 and r.random() < 0.5:
                 t = T(f"{P(a)}.t().reshape(-1)", (size(a.shape),))
             return T(f"{t.code}.{r.choice(['cumsum', 'cumprod', 'softmax', 'log_softmax'])}(0)", t.shape)
+        if c == "more":
+            return self.more(self.expr(depth - 1), depth)
         if c == "cat":
             a = self.expr(depth - 1)
             b = self.leaf("f", a.shape) if r.random() < 0.5 else self.expr(depth - 1)
@@ -291,6 +295,83 @@ class Grammar:
             shape = list(a.shape)
             shape[d] *= 2
             return T(f"torch.{r.choice(['cat', 'concat', 'concatenate'])}(({a.code}, {b.code}), dim={d})", tuple(shape))
+        raise _Retry
+
+    def more(self, a: T, depth: int) -> T:
+        """Gathers, computed indices, tuple dims, splits, norms and padding."""
+        r = self.r
+        n = len(a.shape)
+        if n == 0:
+            raise _Retry
+        d = self.dim(a)
+        c = r.randrange(16)
+        if c == 0:
+            i = self.expr(depth - 1)
+            if not i.shape:
+                raise _Retry
+            return T(f"{P(a)}[{P(i)}.{r.choice(['argmax', 'argmin'])}() % {a.shape[0]}]", a.shape[1:])
+        if c == 1:
+            idx = [r.randrange(a.shape[d]) for _ in range(r.randint(1, 3))]
+            shape = list(a.shape)
+            shape[d] = len(idx)
+            return T(r.choice([f"torch.index_select({a.code}, {d}, torch.tensor({idx}))",
+                               f"{P(a)}.index_select({d}, torch.tensor({idx}))"]), tuple(shape))
+        if c == 2 and n >= 1:
+            idx = np.random.default_rng(r.randrange(10**6)).integers(0, a.shape[d], a.shape).tolist()
+            return T(f"torch.gather({a.code}, {d}, torch.tensor({idx}))", a.shape)
+        if c == 3 and n == 2:
+            dims = r.choice(["(0, 1)", "(-1, 0)", "[0, 1]"])
+            return r.choice([T(f"{P(a)}.sum(dim={dims})", ()), T(f"{P(a)}.mean({dims}, keepdim=True)", (1, 1)),
+                             T(f"torch.amax({a.code}, dim={dims})", ())])
+        if c == 4:
+            k = r.choice([2, 3])
+            if a.shape[d] % k:
+                raise _Retry
+            shape = list(a.shape)
+            shape[d] //= k
+            part = r.randrange(k)
+            return T(r.choice([f"torch.chunk({a.code}, {k}, dim={d})[{part}]", f"{P(a)}.chunk({k}, {d})[{part}]",
+                               f"torch.split({a.code}, {shape[d]}, dim={d})[{part}]"]), tuple(shape))
+        if c == 5:
+            return T(r.choice([f"F.normalize({a.code}, dim={d})", f"F.normalize({a.code}, p=1, dim={d})"]), a.shape)
+        if c == 6:
+            return T(f"F.layer_norm({a.code}, {a.shape[-1:]!r})", a.shape)
+        if c == 7 and n <= 2:
+            shape = a.shape[:-1] + (a.shape[-1] + 3,)
+            return T(f"F.pad({a.code}, (1, 2){r.choice(['', ', value=0.5'])})", shape)
+        if c == 8 and n == 2:
+            return r.choice([T(f"torch.einsum('ij->ji', {a.code})", a.shape[::-1]),
+                             T(f"torch.einsum('ij,ij->i', {a.code}, {a.code})", a.shape[:1]),
+                             T(f"torch.einsum('ij->', {a.code})", ())])
+        if c == 9:
+            v, m = r.choice([("var_mean", 0), ("var_mean", 1), ("std_mean", 0), ("std_mean", 1)])
+            if a.shape[d] < 2:
+                raise _Retry
+            shape = tuple(s for i, s in enumerate(a.shape) if i != d % n)
+            return T(f"torch.{v}({a.code}, dim={d}{r.choice(['', ', unbiased=False', ', correction=0'])})[{m}]",
+                     shape)
+        if c == 10:
+            return T(f"{P(a)}.view_as({a.code})" if r.random() < 0.5 else f"{P(a)}.reshape_as({a.code})", a.shape)
+        if c == 11:
+            return T(f"{P(a)}.squeeze({d})" if a.shape[d] == 1 else f"{P(a)}.unsqueeze(0).squeeze(0)",
+                     tuple(s for i, s in enumerate(a.shape) if i != d % n) if a.shape[d] == 1 else a.shape)
+        if c == 12:
+            b = self.other(a, depth - 1)
+            lo = self.other(a, depth - 1)
+            shape = broadcast(broadcast(a.shape, b.shape) or (9, 9, 9), lo.shape)
+            if shape is None or shape != a.shape:
+                raise _Retry
+            return T(f"torch.clamp({a.code}, min={lo.code}, max={P(lo)} + {P(b)}.abs())", a.shape)
+        if c == 13 and n <= 2 and size(a.shape) * 2 <= MAX_SIZE:
+            return T(f"torch.tile({a.code}, (2,))" if n == 1 else f"torch.tile({a.code}, (1, 2))",
+                     (a.shape[0] * 2,) if n == 1 else (a.shape[0], a.shape[1] * 2))
+        if c == 14 and size(a.shape) * 2 <= MAX_SIZE:
+            shape = list(a.shape)
+            shape[d] *= 2
+            return T(f"torch.repeat_interleave({a.code}, 2, dim={d})", tuple(shape))
+        if c == 15:
+            return T(f"{P(a)}[{P(a)}.argsort(dim=0, stable=True)]" if n == 1 else f"{P(a)}[:, 0].sort(stable=True)[0]",
+                     a.shape if n == 1 else a.shape[:1])
         raise _Retry
 
     def reduce(self, a: T) -> T:
@@ -661,6 +742,7 @@ def run_torch(program: str, inputs: dict, dtype: str):
     lines = program.split("; ")
     body = compile("\n".join(lines[:-1]) or "pass", "<fuzz>", "exec")
     last = compile(lines[-1], "<fuzz>", "eval")
+    pair = []
     ns_base = {"torch": torch, "F": torch.nn.functional, "float": float, "int": int, "len": len}
 
     def f(*xs):
@@ -668,7 +750,10 @@ def run_torch(program: str, inputs: dict, dtype: str):
         ns.update(zip(names, xs))
         exec(body, ns)
         out = eval(last, ns)
-        return out if isinstance(out, tuple) and not hasattr(out, "_fields") else (out,)
+        if hasattr(out, "_fields"):  # a bare (values, indices): jac reads it as its values (a Pair)
+            pair.append(True)
+            return (out[0],)
+        return out if isinstance(out, tuple) else (out,)
 
     args = tuple(torch.tensor(v) for v in inputs.values())
     with warnings.catch_warnings(), _contiguous_expand(torch):
@@ -681,6 +766,8 @@ def run_torch(program: str, inputs: dict, dtype: str):
         def g(*xs):
             return tuple(o for o, fl in zip(f(*xs), floating) if fl)
 
+        if pair:
+            raise _PairResult()
         if not args:
             return tuple(o.detach() for o in outs), tuple(() for _ in outs)
         try:
@@ -697,6 +784,10 @@ def run_torch(program: str, inputs: dict, dtype: str):
         else:
             jacs.append(tuple(np.zeros(tuple(o.shape) + a.shape) for a in args))
     return tuple(o.detach() for o in outs), tuple(jacs)
+
+
+class _PairResult(Exception):
+    """The program's result is PyTorch's (values, indices) named tuple, which jac reads as the values."""
 
 
 class _contiguous_expand:
@@ -764,6 +855,8 @@ def _differ(ours, theirs, alt, dtype: str, derivative: bool = False):
     scale = max(1.0, float(np.abs(t).max()))
     if dtype == "float64":
         bad = np.abs(o - t) > 1e-9 * np.abs(t) + 1e-11 * scale
+    elif alt is None or np.shape(alt) != theirs.shape:  # the float64 run took another shape (a mask)
+        bad = np.abs(o - t) > 1e-4 * np.abs(t) + 1e-5 * scale
     else:
         a = np.asarray(alt, dtype=np.float64)[ok][~inf]
         bad = np.abs(o - t) > 10 * np.abs(t - a) + 1e-4 * np.abs(t) + 1e-5 * scale
@@ -781,6 +874,8 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
     inputs = used_inputs(program, inputs)
     try:
         touts, tjacs = run_torch(program, inputs, dtype)
+    except _PairResult:
+        return "pair", "a (values, indices) result"
     except Exception as e:  # noqa: BLE001
         return "torch-error", f"{type(e).__name__}: {str(e)[:100]}"
     alt = None
@@ -991,7 +1086,7 @@ def main() -> int:
     for msg, c in terrors.most_common(5):
         print(f"  {c:6d}  {msg}")
     print(f"\n{a.n} programs ({a.dtype}{', edges' if a.edges else ''}, seed {a.seed}, {time.monotonic() - start:.0f} s): " +
-          ", ".join(f"{k} {counts[k]}" for k in ("match", "refused", "torch-error", "zero-sign", "MISMATCH", "CRASH")))
+          ", ".join(f"{k} {counts[k]}" for k in ("match", "refused", "torch-error", "pair", "zero-sign", "MISMATCH", "CRASH")))
     return 1 if counts["MISMATCH"] or counts["CRASH"] else 0
 
 
