@@ -122,3 +122,38 @@ def test_a_mask_cast_to_numbers_is_added_to_the_attention_scores():
     # a boolean mask keeps where true, as before
     assert_parity("F.scaled_dot_product_attention(q, k, v, attn_mask=m > 0)", {"q": q, "k": k, "v": v, "m": m},
                   lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m > 0))
+
+
+# --- logcumsumexp shifts each prefix by its own maximum ----------------------------------------------------
+
+@pytest.mark.parametrize("values", [[1.0, 1000.0, 2.0], [-800.0, 5.0, -3.0, 700.0], [0.3, -0.2, 1.5, 0.7],
+                                    [-1000.0, -1001.0], [np.inf, 1.0], [1.0, -np.inf, 2.0]])
+def test_logcumsumexp_does_not_underflow_a_prefix_far_below_the_lines_maximum(values):
+    # the line was shifted by its maximum: logcumsumexp([1, 1000, 2])[0] was -inf (and its derivative 0)
+    x = np.array(values)
+    assert_parity("torch.logcumsumexp(x, 0)", {"x": x}, lambda x: torch.logcumsumexp(x, 0), differs=("hessian",))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_logcumsumexp_along_each_dim_of_a_wide_range(dim):
+    A = rng.standard_normal((3, 4, 2)) * 300
+    assert_parity(f"torch.logcumsumexp(A, {dim})", {"A": A}, lambda A: torch.logcumsumexp(A, dim), rtol=1e-9)
+
+
+# --- a boolean array holds booleans -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("expr, fn", [
+    ("m = x > 0; m[0] = s; m.double() * x", "m[0] = s"),
+    ("m = x > 0; m[1] = 0.5; m.double() * x", "m[1] = 0.5"),
+    ("m = x > 0; m[2:] = x[:2]; m.double() * x", "m[2:] = x[:2]"),
+    ("m = x > 0; m[0] = 2.5; (m & (x < 1)).double()", "m[0] = 2.5"),
+])
+def test_a_number_written_into_a_boolean_array_is_its_truth(expr, fn):
+    x, s = np.array([-0.5, 0.5, -1.5, 2.0]), np.array(-0.3)
+
+    def reference(x, s):
+        m = (x > 0).clone()
+        exec(fn, {"m": m, "x": x, "s": s})
+        return eval(expr.split("; ")[-1], {"m": m, "x": x, "torch": torch})
+
+    assert_parity(expr, {"x": x, "s": s}, reference)

@@ -3888,9 +3888,11 @@ def _average(b, args, kwargs, position):
 
 @function("logcumsumexp")
 def _logcumsumexp(b, args, kwargs, position):
-    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow); where the running sum
-    is 0 (the line so far all -inf) the value is -inf and the log is taken of 1 instead, so its derivative
-    (0 / 0) does not spread NaN into the other outputs' derivatives."""
+    """s_i = m_i + log(sum_{j <= i} exp(x_j - m_i)) along dim, m_i the running maximum (cummax) of the line:
+    each prefix shifted by its own maximum, as PyTorch's scan, so no prefix underflows (a shift by the line's
+    maximum made ``logcumsumexp([1, 1000, 2])[0]`` -inf where it is 1). The sums are of an n x n lower
+    triangle per line. Where the running sum is 0 (the prefix all -inf) the value is -inf and the log is
+    taken of 1 instead, so its derivative (0 / 0) does not spread NaN into the other outputs' derivatives."""
     a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "logcumsumexp", position)
     if x.ndim == 0:
@@ -3898,11 +3900,17 @@ def _logcumsumexp(b, args, kwargs, position):
     axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")
     if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
         return x
-    m = b.apply("max", x, axes=(axis,), keepdims=True, position=position)
-    # lines of NaN or ±inf: no shift (-inf - -inf would be NaN)
+    shape = _concrete(x, "logcumsumexp", position)
+    n, before, after = shape[axis], shape[:axis], shape[axis + 1:]
+    idx = b.apply("argcum", x, axis=axis, minimum=False, position=position)
+    m = b.apply("take_along", x, idx, axis=axis, position=position)
+    # prefixes of NaN or ±inf: no shift (-inf - -inf would be NaN)
     m = b.apply("where", b.apply("isfinite", m, position=position), m, 0.0, position=position)
-    e = b.apply("exp", b.apply("sub", x, m, position=position), position=position)
-    c = b.apply("cumsum", e, axis=axis, position=position)
+    x_j = b.apply("reshape", x, shape=before + (1, n) + after, position=position)
+    m_i = b.apply("reshape", m, shape=before + (n, 1) + after, position=position)
+    lower = boolean(b, b.const(np.tril(np.ones((n, n))).reshape((n, n) + (1,) * len(after)).astype(b.dtype), position))
+    d = b.apply("where", lower, b.apply("sub", x_j, m_i, position=position), -math.inf, position=position)
+    c = b.apply("sum", b.apply("exp", d, position=position), axes=(axis + 1,), position=position)
     empty = b.apply("eq", c, 0.0, position=position)
     safe = b.apply("log", b.apply("where", empty, 1.0, c, position=position), position=position)
     return b.apply("where", empty, -math.inf, b.apply("add", safe, m, position=position), position=position)

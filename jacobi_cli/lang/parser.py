@@ -24,7 +24,7 @@ from .short import short_tree
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
-    boolean, is_boolean, library_function, library_of, logical, transpose_all
+    boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import LIBRARIES, REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, input_not_constant, matrix_transpose
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -502,6 +502,12 @@ class _Lowering:
             if tuple(value.shape) != tuple(targets.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
                                     f"have shape {fmt(targets.shape)}", position)
+        if op is None and is_boolean(self.b, y) and not (isinstance(value, Tracer) and is_boolean(self.b, value)):
+            # a boolean array holds booleans: a number written into it is its truth (x != 0), as PyTorch
+            # and NumPy cast it (m[0] = 0.5 writes True, never 0.5)
+            value = self.b.const(float(value), position) if isinstance(value, (bool, int, float)) else value
+            written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
+            return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
 
     def written(self, y: Tracer, parts: list, what: str, position: int):
