@@ -157,3 +157,20 @@ def test_a_number_written_into_a_boolean_array_is_its_truth(expr, fn):
         return eval(expr.split("; ")[-1], {"m": m, "x": x, "torch": torch})
 
     assert_parity(expr, {"x": x, "s": s}, reference)
+
+
+# --- cummax / cummin: every NaN takes over -----------------------------------------------------------------
+
+@pytest.mark.parametrize("fname", ["cummax", "cummin"])
+@pytest.mark.parametrize("values", [[1.0, 2.0, np.nan, 3.0, np.nan, 0.5], [np.nan, np.nan, 1.0], [np.nan, 1.0, 2.0],
+                                    [1.0, np.nan, 2.0, np.nan, np.nan]])
+def test_cummax_and_cummin_take_the_latest_nan_as_pytorch(fname, values):
+    # the first NaN was kept: torch.cummax([1, 2, nan, 3, nan]) has indices [0, 1, 2, 2, 4], jac said [.., 2, 2, 2];
+    # the derivative of the values went to the first NaN, PyTorch's to the latest
+    x = np.array(values)
+    fn = getattr(torch, fname)
+    ours = api.evaluate(f"torch.{fname}(x, 0)[1]", {"x": x})
+    np.testing.assert_array_equal(ours, fn(torch.tensor(x), 0).indices.numpy())
+    assert_parity(f"torch.{fname}(x, 0)[0]", {"x": x}, lambda x: fn(x, 0).values, differs=("hessian",))
+    X = np.array([values, values[::-1]]).T
+    assert_parity(f"torch.{fname}(X, 0).indices * 1.0", {"X": X}, lambda X: fn(X, 0).indices * 1.0)
