@@ -914,10 +914,23 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind == "c":
         raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
     if dtype.kind == "i":
-        return x if is_boolean(b, x) else b.apply("trunc", x, position=position)
+        return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
     if dtype.kind == "b":
         return truth(b, x, position)
-    return x
+    return as_numbers(b, x, position)
+
+
+def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` cast to a number dtype: itself, or for a boolean its 0s and 1s in a node that is not one
+    (PyTorch's ``m.float() + m.float()`` is 2 where ``m + m`` is True, and ``scaled_dot_product_attention``
+    adds a float mask's 0s and 1s to the scores)."""
+    return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
+
+
+def to_integer(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` cast to an integer dtype, held in --dtype: truncated toward 0, and a zero is +0 (an
+    integer has no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0)."""
+    return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
 
 
 _VALUE_KEYWORDS = ("dtype", "device", "requires_grad", "pin_memory", "copy", "order", "layout", "like", "ndmin")
@@ -1061,11 +1074,13 @@ def _ldexp(b, args, kwargs, position):
 # and the value stays in --dtype: jac computes in one dtype (--dtype float32 for PyTorch's float).
 for _name in ("real", "conj", "conj_physical", "resolve_conj", "resolve_neg"):  # of a real number: itself
     FUNCTIONS[_name] = _identity(_name)
-for _name in ("clone", "copy", "float", "double", "contiguous", "cpu"):
+for _name in ("clone", "copy", "contiguous", "cpu"):
     FUNCTIONS[_name] = _identity(_name)
+FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask becomes numbers (x.float(): _float_of)
+    b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
-FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: b.apply(
-    "trunc", _identity("int")(b, args, kwargs, position), position=position)
+FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: to_integer(
+    b, _identity("int")(b, args, kwargs, position), position)
 
 
 @function("detach", "stop_gradient")
@@ -1213,8 +1228,9 @@ FUNCTIONS["positive"] = _identity("positive")
 def _type_as(b, args, kwargs, position):
     # x.type_as(y): x in y's dtype, which is --dtype already
     a = arguments("type_as", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
-    tensor(b, a["other"], "type_as", position)
-    return tensor(b, a["x"], "type_as", position)
+    other = tensor(b, a["other"], "type_as", position)
+    x = tensor(b, a["x"], "type_as", position)
+    return x if is_boolean(b, other) else as_numbers(b, x, position)
 
 
 def _addc_lower(fname, op):
@@ -3878,9 +3894,11 @@ def _average(b, args, kwargs, position):
 
 @function("logcumsumexp")
 def _logcumsumexp(b, args, kwargs, position):
-    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow); where the running sum
-    is 0 (the line so far all -inf) the value is -inf and the log is taken of 1 instead, so its derivative
-    (0 / 0) does not spread NaN into the other outputs' derivatives."""
+    """s_i = m_i + log(sum_{j <= i} exp(x_j - m_i)) along dim, m_i the running maximum (cummax) of the line:
+    each prefix shifted by its own maximum, as PyTorch's scan, so no prefix underflows (a shift by the line's
+    maximum made ``logcumsumexp([1, 1000, 2])[0]`` -inf where it is 1). The sums are of an n x n lower
+    triangle per line. Where the running sum is 0 (the prefix all -inf) the value is -inf and the log is
+    taken of 1 instead, so its derivative (0 / 0) does not spread NaN into the other outputs' derivatives."""
     a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "logcumsumexp", position)
     if x.ndim == 0:
@@ -3888,11 +3906,17 @@ def _logcumsumexp(b, args, kwargs, position):
     axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")
     if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
         return x
-    m = b.apply("max", x, axes=(axis,), keepdims=True, position=position)
-    # lines of NaN or ±inf: no shift (-inf - -inf would be NaN)
+    shape = _concrete(x, "logcumsumexp", position)
+    n, before, after = shape[axis], shape[:axis], shape[axis + 1:]
+    idx = b.apply("argcum", x, axis=axis, minimum=False, position=position)
+    m = b.apply("take_along", x, idx, axis=axis, position=position)
+    # prefixes of NaN or ±inf: no shift (-inf - -inf would be NaN)
     m = b.apply("where", b.apply("isfinite", m, position=position), m, 0.0, position=position)
-    e = b.apply("exp", b.apply("sub", x, m, position=position), position=position)
-    c = b.apply("cumsum", e, axis=axis, position=position)
+    x_j = b.apply("reshape", x, shape=before + (1, n) + after, position=position)
+    m_i = b.apply("reshape", m, shape=before + (n, 1) + after, position=position)
+    lower = boolean(b, b.const(np.tril(np.ones((n, n))).reshape((n, n) + (1,) * len(after)).astype(b.dtype), position))
+    d = b.apply("where", lower, b.apply("sub", x_j, m_i, position=position), -math.inf, position=position)
+    c = b.apply("sum", b.apply("exp", d, position=position), axes=(axis + 1,), position=position)
     empty = b.apply("eq", c, 0.0, position=position)
     safe = b.apply("log", b.apply("where", empty, 1.0, c, position=position), position=position)
     return b.apply("where", empty, -math.inf, b.apply("add", safe, m, position=position), position=position)
@@ -5138,12 +5162,12 @@ def _gumbel_softmax(b, args, kwargs, position):
 
 
 def _float_of(b, args, kwargs, position):
-    # float('inf'), float('-inf'), float('nan'), float('1.5'): a number, as Python reads it; float(x)
-    # of an array keeps it (jac computes in one dtype)
+    # float('inf'), float('-inf'), float('nan'), float('1.5'): a number, as Python reads it; x.float()
+    # keeps x (jac computes in one dtype), a mask made numbers
     a = arguments("float", args, kwargs, {"x": REQUIRED}, position)
     text = a["x"].value if isinstance(a["x"], Static) else None
     if not isinstance(text, str):
-        return _identity("float")(b, args, kwargs, position)
+        return as_numbers(b, _identity("float")(b, args, kwargs, position), position)
     try:
         return b.const(float(text), position)
     except ValueError:
@@ -5169,7 +5193,7 @@ def _python_number(fname):
                                 ")", position)
         number = b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
         if fname == "int":
-            return b.apply("trunc", number, position=position)
+            return to_integer(b, number, position)
         return truth(b, number, position) if fname == "bool" else number
     return lower
 

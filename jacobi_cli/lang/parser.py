@@ -24,7 +24,7 @@ from .short import short_tree
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
-    boolean, is_boolean, library_function, library_of, logical, transpose_all
+    boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import LIBRARIES, REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, input_not_constant, matrix_transpose
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -348,7 +348,7 @@ class _Lowering:
                     raise JacValueError(_ITEMS_ARITHMETIC, start)
                 op, left_node, right_node = node[2], node[3], node[4]
                 found = self.source.text.find(_SHORT_TEXT[op], left_node[1][1], right_node[1][0])
-                results.append(self.b.apply(op, left, right, position=found if found >= 0 else start))
+                results.append(self.arithmetic(op, left, right, found if found >= 0 else start))
         return self.output(results[0], 0)
 
     def outputs(self, node: ast.Tuple) -> tuple:
@@ -438,7 +438,7 @@ class _Lowering:
             raise JacValueError(f"{what}: the value must be one array, not a list of arrays",
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
-            new = self.b.apply(_BINOPS[type(op)], y, value, position=position)
+            new = self.arithmetic(_BINOPS[type(op)], y, value, position)
             if tuple(new.shape) != tuple(y.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
                                     f"{fmt(y.shape)}: NumPy and PyTorch write the result into '{name}' itself, and "
@@ -504,10 +504,16 @@ class _Lowering:
         parts = [self.expression(p) for p in self.index_parts(target.slice)]
         targets, read = self.written(y, parts, what, position)
         if op is not None:
-            value = self.b.apply(_BINOPS[type(op)], read(), value, position=position)
+            value = self.arithmetic(_BINOPS[type(op)], read(), value, position)
             if tuple(value.shape) != tuple(targets.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
                                     f"have shape {fmt(targets.shape)}", position)
+        if op is None and is_boolean(self.b, y) and not (isinstance(value, Tracer) and is_boolean(self.b, value)):
+            # a boolean array holds booleans: a number written into it is its truth (x != 0), as PyTorch
+            # and NumPy cast it (m[0] = 0.5 writes True, never 0.5)
+            value = self.b.const(float(value), position) if isinstance(value, (bool, int, float)) else value
+            written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
+            return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
 
     def written(self, y: Tracer, parts: list, what: str, position: int):
@@ -614,7 +620,7 @@ class _Lowering:
             return self.call(node, kids)
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items):
-            return self.b.apply(_BINOPS[type(node.op)], kids[0], kids[1], position=self.operator_position(node))
+            return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
         position = self.source.at(node)
         if isinstance(node, ast.Constant):
             return self.constant(node, position)
@@ -627,7 +633,7 @@ class _Lowering:
             if op is None:
                 raise JacParseError(f"the operator {_op_text(node.op)} is not supported (use + - * / ** @ % // "
                                     "and & | ^ ~ on booleans)", self.operator_position(node))
-            return self.b.apply(op, kids[0], kids[1], position=self.operator_position(node))
+            return self.arithmetic(op, kids[0], kids[1], self.operator_position(node))
         if isinstance(node, ast.UnaryOp):
             return self.unary(node, kids[0], position)
         if isinstance(node, ast.Compare):
@@ -907,6 +913,16 @@ class _Lowering:
         start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
         found = self.source.text.find(_COMPARISON_TEXT[op], start, stop)  # the caret under the operator
         return boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
+
+    def arithmetic(self, op: str, left, right, position: int):
+        """``left op right`` for an arithmetic operator. Two booleans (a mask, or a Python bool beside
+        one) added are their logical or and multiplied their logical and, a boolean again: PyTorch's and
+        NumPy's ``bool + bool`` is ``bool`` (``(x > 0) + (x > 0)`` is True where x > 0, never 2)."""
+        if (op == "add" or op == "mul") and (is_boolean(self.b, left) or is_boolean(self.b, right)) \
+                and all(type(k) is bool or is_boolean(self.b, k) for k in (left, right)):
+            kids = [self.b.const(float(k), position) if type(k) is bool else k for k in (left, right)]
+            return logical("or" if op == "add" else "and", self.b, kids, position)
+        return self.b.apply(op, left, right, position=position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
         position = self.operator_position(node)
