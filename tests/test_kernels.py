@@ -929,3 +929,27 @@ def test_a_product_with_the_scalar_seed_is_an_add_of_zero_with_the_interpreters_
             assert got.tobytes() == expected.tobytes(), (n, specials)
     seeds = [k for k, v in kernel.kernel.fn.__globals__.items() if isinstance(v, np.ndarray) and v.shape == (1, 1, 1)]
     assert bool(seeds) == ("2.0" in expr)  # a seed of 2 (x @ A @ x * 2.0) is a product left as it is
+
+
+@pytest.mark.parametrize("broken", ["missing", "signature", "returns"])
+def test_the_outer_product_falls_back_to_numpys_when_its_private_api_changes(monkeypatch, broken):
+    """``outer_product`` leans on NumPy's private ``_extobj_contextvar`` / ``_make_extobj``: gone, with
+    another signature, or making what the ufunc cannot read, it is ``np.multiply.outer`` itself, same
+    bytes, and the caller's error state is still honoured."""
+    from jacobi_cli.ir import structured
+    fakes = {"missing": None,
+             "signature": lambda: None,  # takes no bufsize= any more: TypeError at the call
+             "returns": lambda **kw: "not an extobj"}  # the ufunc raises on it
+    monkeypatch.setattr(structured, "_make_extobj", fakes[broken])
+    if broken == "missing":
+        monkeypatch.setattr(structured, "_EXTOBJ", None)
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(40), rng.standard_normal(40)
+    a[[0, 3]], b[[1, 5]] = [np.inf, -0.0], [np.nan, -np.inf]
+    with np.errstate(all="ignore"):
+        got, expected = structured.outer_product(a, b), np.multiply.outer(a, b)
+    assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+    with np.errstate(all="raise"):
+        with pytest.raises(FloatingPointError):
+            structured.outer_product(np.array([1e300]), np.array([1e300]))
+    assert np.getbufsize() == 8192
