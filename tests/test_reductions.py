@@ -37,6 +37,7 @@ def grad(expr, name="x", **bindings):
     ("torch.median(x)", 0.3), ("np.median(x)", 0.5), ("x.median()", 0.3),
     ("np.cumsum(x)[-1]", x4.sum()), ("np.linalg.norm(A, 1)", 2.75), ("torch.norm(A, 1)", 6.0),
     ("torch.linalg.norm(A, inf)", 3.5), ("A.norm(p=inf)", 2.0), ("np.linalg.norm(A, -1)", 1.25),
+    ("A.max(axis=None)", np.max(A)), ("A.min(None)", np.min(A)),  # NumPy's axis=None: every axis (was refused)
 ])
 def test_the_library_named_decides(expr, expected):
     assert value(expr, x=x4, A=A) == pytest.approx(expected, rel=1e-12)

@@ -3299,7 +3299,8 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             return reduction_lower(b, args, kwargs, position)
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
-        if isinstance(static(b, a["axis"], "dim", position), tuple):  # several axes: amax's reading, no pair
+        axes = static(b, a["axis"], "dim", position)
+        if axes is None or isinstance(axes, tuple):  # axis=None: every axis; several axes: amax's reading, no pair
             return reduction_lower(b, args, kwargs, position)
         array = None if torch_named else reduction_lower(b, args, kwargs, position)
         axis = _one_axis(b, a["axis"], x, position, op_name)
