@@ -22,6 +22,16 @@ BAD = [
     (["eval", "y = x; x * 2; y * 3", "x=1"], "parse", 7, ["never used", "a, b", "a = ..."]),  # a dead statement
     (["eval", "x", "x=1;2"], "parse", 0, ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
     (["eval", "x << 2", "x=1"], "parse", 2, ["<<"]),
+    # PyTorch's implicit softmax dim of a 3-d tensor is 0, not the last axis: jac took the last silently
+    (["eval", "F.softmax(T)", "T:2x3x4"], "value", 2, ["needs dim=", "not the last axis"]),
+    # a module jac lacks was called "a known constant": torch.fft is a module, called through
+    (["eval", "torch.fft.fft(x)", "x=[1, 2]"], "name", 6, ["module 'torch.fft' is not supported", "complex"]),
+    (["eval", "np.polynomial.polyval(x, [1])", "x=1"], "name", 3, ["module 'np.polynomial'"]),
+    (["eval", "jax.lax.stop_gradient(x)", "x=1"], "name", 4, ["module 'jax.lax'", "x.detach()"]),
+    (["eval", "scipy.stats.norm.cdf(x)", "x=1"], "name", 6, ["module 'scipy.stats'"]),
+    (["eval", "jax.foo(x)", "x=1"], "name", 0, ["jax.nn and jax.numpy"]),
+    (["eval", "torch.nn.Softmax(dim=0)(x)", "x=1"], "parse", 0, ["module objects", "F.softmax(x, dim=0)"]),
+    (["eval", "torch.foo + x", "x=1"], "name", 6, ["'foo' is not a known constant of torch"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
     (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean 'sin'"]),
@@ -46,6 +56,10 @@ BAD = [
     (["eval", "x", "x=[[1, 2], [3]]"], "value", 0, ["rectangular"]),
     (["eval", "x", "x=[1, y]"], "name", 4, ["unknown name 'y'"]),
     (["eval", "x[x]", "x=[1, 2]"], "value", 2, ["constant"]),
+    # an input where a constant is needed says it is an input and what to write
+    (["eval", "W[t]", "W:5x2", "t=[1, 0, 3]"], "value", 2, ["integer constants", "'t' is an input", "its value"]),
+    (["eval", "F.embedding(t, W)", "W:5x2", "t=[1, 0]", "--wrt", "W"], "value", 2, ["'t' is an input"]),
+    (["eval", "x.sum(dim=d)", "x:3", "d=0"], "value", 2, ["axis", "'d' is an input"]),
     (["eval", "sum(x, axis=y)", "x:2", "y:()"], "value", 0, ["constant"]),
     (["eval", "x", "x:n"], "value", None, ["symbolic"]),
     (["vjp", "x * 2", "x=[1, 2]"], "value", None, ["--v", "(2,)"]),

@@ -140,6 +140,16 @@ def test_random_constructors_follow_the_seed():
     assert np.all((parse_value("rand(5)") >= 0) & (parse_value("rand(5)") < 1))
 
 
+def test_rand_like_is_rand_of_the_shape_with_the_same_seed():
+    from jacobi_cli.tools import api
+
+    x = np.arange(6.0).reshape(2, 3)
+    for like, plain in (("torch.rand_like(x)", "torch.rand(2, 3)"), ("torch.randn_like(x)", "torch.randn(2, 3)")):
+        np.testing.assert_array_equal(api.evaluate(f"{like} * x", {"x": x}, seed=3),
+                                      api.evaluate(f"{plain} * x", {"x": x}, seed=3))
+    assert np.all(api.jacobian("torch.rand_like(x)", {"x": x})["x"] == 0)  # a constant, as PyTorch's
+
+
 def test_np_random_spells_the_seeded_constructors_and_nothing_else():
     np.testing.assert_array_equal(parse_value("np.random.randn(2, 3)", seed=4), parse_value("randn(2, 3)", seed=4))
     np.testing.assert_array_equal(parse_value("numpy.random.rand(3)", seed=4), parse_value("rand(3)", seed=4))

@@ -130,6 +130,16 @@ CASES = [
      lambda x: _torch_multi_margin(x[None], [1]).sum()),   # two terms at the kink
     ("np.nanvar(A, axis=1, ddof=1) + np.nanstd(A, 0).sum()", {"A": A},
      lambda A: A.var(1, correction=1) + A.std(0, correction=0).sum()),
+    # of real numbers: the real part, the conjugate and the angle; ldexp; bitwise not of a mask
+    ("torch.real(x) * x.conj() + x.real", {"x": x5}, lambda x: torch.real(x) * x.conj() + x.real),
+    ("torch.conj_physical(x) * torch.angle(x)", {"x": x5}, lambda x: torch.conj_physical(x) * torch.angle(x)),
+    ("torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))", {"x": x5},
+     lambda x: torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))),
+    ("torch.bitwise_not(x > 0) * y", {"x": x5, "y": y5}, lambda x, y: torch.bitwise_not(x > 0) * y),
+    # masked_select: x[mask] of the two broadcast together
+    ("torch.masked_select(A, A > 0) ** 2", {"A": A}, lambda A: torch.masked_select(A, A > 0) ** 2),
+    ("torch.masked_select(A, c > 0)", {"A": A, "c": c4}, lambda A, c: torch.masked_select(A, c > 0)),
+    ("c.masked_select(A > 0) * A.sum()", {"A": A, "c": c4}, lambda A, c: c.masked_select(A > 0) * A.sum()),
 ]
 
 
@@ -188,6 +198,18 @@ def test_everyday_calls_match_pytorch(case):
 
 def test_numpy_only_values_equal_numpy():
     edges = np.array([np.nan, -np.inf, np.inf, -1.0, 0.0, -0.0, 0.5, 1.0, 1.25, -3.0])
+    for expr in ("np.angle(x)", "np.angle(x, deg=True)", "np.invert(x > 0)", "np.ldexp(x, 3)", "np.real(x)"):
+        want = eval(expr, {"np": np, "x": edges})
+        assert np.array_equal(api.evaluate(expr, {"x": edges}), want, equal_nan=True), expr
+    assert np.array_equal(api.evaluate("torch.angle(x)", {"x": edges}),  # -0 is 0 to PyTorch, pi to NumPy
+                          torch.angle(torch.tensor(edges)).numpy(), equal_nan=True)
+    other = np.array([np.nan, np.inf, np.inf, -1.0 - 1e-6, 1e-9, 0.0, 0.5 + 1e-4, np.nan, 1.0, -2.9])
+    for expr in ("isclose(x, y)", "isclose(x, y, equal_nan=True)", "isclose(x, y, rtol=0.1, atol=0)",
+                 "allclose(x[3:5], y[3:5])", "allclose(x, y)", "isclose(x, 1.0)"):
+        for lib, wrap in ((np, np.asarray), (torch, torch.tensor))[:1 if "1.0" in expr else 2]:  # torch: 2 tensors
+            want = np.asarray(eval(f"lib.{expr}", {"lib": lib, "x": wrap(edges), "y": wrap(other)}))
+            got = api.evaluate(f"{lib.__name__}.{expr}", {"x": edges, "y": other})
+            assert np.array_equal(got, want.astype(float)), (lib.__name__, expr)
     assert np.array_equal(api.evaluate(f"np.interp(x, {KNOTS}, {VALUES_AT})", {"x": edges}),
                           np.interp(edges, KNOTS, VALUES_AT), equal_nan=True)
     assert np.array_equal(api.evaluate(f"np.interp(x, {KNOTS}, {VALUES_AT}, left=-5, right=7)", {"x": edges}),
@@ -240,6 +262,8 @@ def test_the_triangle_indices_are_pytorch_s_and_numpy_s():
 
 VALUES = {"x": x5, "y": y5, "a": a3, "c": c4, "A": A, "B": B, "T": T, "S": S, "W": W3}
 REFUSED = [
+    ("torch.masked_select(A, A)", "must be a boolean"),
+    ("torch.masked_select(A, a > 0)", "do not broadcast"),
     ("F.prelu(A, a)", "1 or one per channel"),
     ("F.prelu(A, A)", "scalar or a vector"),
     ("F.rrelu(x, training=True)", "random.*training=False"),

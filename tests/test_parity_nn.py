@@ -379,3 +379,40 @@ MORE_REFUSED = [
 def test_bad_padding_windows_and_polynomials_are_refused(expr, words):
     with pytest.raises(JacError, match=words):
         api.jacobian(expr, {k: v for k, v in VALUES.items() if k in expr})
+
+
+# Adaptive pooling: PyTorch's windows [floor(j n / o), ceil((j + 1) n / o)), overlapping and of unequal length
+# when o does not divide n; values to rounding (PyTorch's global mean sums in another order), Jacobians exactly,
+# with ties and NaNs in the max pools (the derivative goes where PyTorch's does).
+ADAPTIVE = [(nd, kind, shape, o) for nd, shapes, sizes in (
+    (1, [(2, 3, 7), (3, 5), (1, 2, 1)], [1, 2, 3, 4, 7, 9]),
+    (2, [(2, 3, 5, 7), (3, 4, 4), (1, 1, 3, 1)], [1, 2, (3, 2), (5, 7), (4, 1)]))
+    for kind in ("avg", "max") for shape in shapes for o in sizes]
+
+
+@pytest.mark.parametrize("nd, kind, shape, o", ADAPTIVE, ids=[f"{c[1]}{c[0]}d-{c[2]}-{c[3]}" for c in ADAPTIVE])
+def test_adaptive_pools_match_pytorch(nd, kind, shape, o):
+    rng = np.random.default_rng(ADAPTIVE.index((nd, kind, shape, o)))  # a seed per case, the same every run
+    x = rng.standard_normal(shape)
+    if kind == "max":
+        x = np.round(x)  # ties
+        x.flat[rng.integers(0, x.size, 2)] = np.nan
+    fn = getattr(F, f"adaptive_{kind}_pool{nd}d")
+    expr = f"F.adaptive_{kind}_pool{nd}d(x, {o!r})"
+    want = fn(torch.tensor(x), o).numpy()
+    got = api.evaluate(expr, {"x": x})
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    tj = torch.autograd.functional.jacobian(lambda u: fn(u, o), torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(api.jacobian(expr, {"x": x})["x"], tj)
+
+
+def test_adaptive_pools_second_derivatives_and_refusals():
+    A = np.random.default_rng(5).standard_normal((2, 5))
+    assert_parity("F.adaptive_avg_pool1d(A, 3).sum() ** 2", {"A": A}, lambda A: F.adaptive_avg_pool1d(A, 3).sum() ** 2)
+    for expr, words in (("F.adaptive_avg_pool1d(A, 0)", ">= 1"), ("F.adaptive_max_pool2d(A, 2)", "(N, C, H, W)"),
+                        ("F.adaptive_max_pool1d(A, 2, return_indices=True)", "return_indices"),
+                        ("F.adaptive_avg_pool2d(A[None], (1, 2, 3))", "one integer or 2")):
+        with pytest.raises(JacError) as err:
+            api.evaluate(expr, {"A": A})
+        assert words in err.value.message, err.value.message

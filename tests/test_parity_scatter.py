@@ -97,7 +97,31 @@ STATEMENTS = [
      lambda v, B: _set(_set(torch.zeros(2, 3, dtype=torch.float64), 0, v), (1, slice(None, None, 2)), v[0]) @ B),
     ("M = B.clone(); M[..., -1] += v; M.sum(0)", {"B": B, "v": v3},
      lambda B, v: _add_at(B.clone(), (Ellipsis, -1), v).sum(0)),
+    # indexing with an integer list or a mask is a copy in NumPy and PyTorch: writing one leaves the other alone
+    ("y = x * 2; z = y[[0, 1]]; y[0] = 5; z * y[0]", {"x": x5}, lambda x: _copy_then_write(x, [0, 1])),
+    ("y = x * 2; z = y[y > 0]; z[0] = 5; y", {"x": x5}, lambda x: _write_copy(x * 2, x * 2 > 0)),
+    ("Y = B * 1; Z = Y[[1, 0], 1:]; Y[0, 1] = 7; Z + Y[0, 1]", {"B": B},
+     lambda B: _index_then_set(B * 1, ([1, 0], slice(1, None)), (0, 1), 7.0)),
 ]
+
+
+def _copy_then_write(x, index):
+    y = x * 2
+    z = y[index]
+    y[0] = 5
+    return z * y[0]
+
+
+def _write_copy(y, mask):
+    z = y[mask]
+    z[0] = 5
+    return y
+
+
+def _index_then_set(Y, index, at, value):
+    Z = Y[index]
+    Y[at] = value
+    return Z + Y[at]
 
 
 def _set(y, index, value):

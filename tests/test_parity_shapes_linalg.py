@@ -27,6 +27,7 @@ CASES = [
     ("T.transpose(0, 2)", {"T": T}, lambda T: T.transpose(0, 2)),
     ("T.mT", {"T": T}, lambda T: T.mT),
     ("A.mT", {"A": A}, lambda A: A.mT),
+    ("A.H", {"A": A}, lambda A: A.H),
     ("T.swapaxes(1, 2)", {"T": T}, lambda T: T.swapaxes(1, 2)),
     ("torch.swapdims(T, 0, -1)", {"T": T}, lambda T: torch.swapdims(T, 0, -1)),
     ("T.permute(2, 0, 1)", {"T": T}, lambda T: T.permute(2, 0, 1)),
@@ -151,13 +152,31 @@ NUMPY = [  # NumPy's spellings against NumPy's values (their derivatives are the
     ("np.diagonal(T, 1, 2, 1)", lambda T, **_: np.diagonal(T, 1, 2, 1)),
     ("T.flatten()", lambda T, **_: T.flatten()),
     ("np.ravel(T)", lambda T, **_: np.ravel(T)),
+    # order='F' was ignored by reshape (a silently wrong answer) and refused by ravel/flatten
+    ("np.reshape(T, (4, -1), order='F')", lambda T, **_: np.reshape(T, (4, -1), order="F")),
+    ("np.reshape(A.T, 6, 'F')", lambda A, **_: np.reshape(A.T, 6, "F")),
+    ("A.reshape(3, 2, order='C')", lambda A, **_: A.reshape(3, 2, order="C")),
+    ("np.ravel(T, order='F')", lambda T, **_: np.ravel(T, order="F")),
+    ("T.flatten('F')", lambda T, **_: T.flatten("F")),
 ]
+ORDER_F = [c for c in NUMPY if "'F'" in c[0]]
 VALUES = {"A": A, "B": B, "C": C, "T": T, "x4": x4, "x6": x6}
 
 
 @pytest.mark.parametrize("expr, fn", NUMPY, ids=[c[0] for c in NUMPY])
 def test_numpy_spellings_mean_what_numpy_means(expr, fn):
     np.testing.assert_array_equal(api.evaluate(expr, VALUES), fn(**VALUES))
+
+
+@pytest.mark.parametrize("expr, fn", ORDER_F, ids=[c[0] for c in ORDER_F])
+def test_column_major_reshapes_move_derivatives_as_numpy_moves_values(expr, fn):
+    """A reshape is linear: its Jacobian's columns are the reshape of each unit input, done by NumPy."""
+    name = "A" if "A" in expr else "T"  # A.T names A
+    x = VALUES[name]
+    got = api.jacobian(expr, {name: x})[name]
+    units = np.eye(x.size).reshape((x.size,) + x.shape)
+    want = np.stack([fn(**{**VALUES, name: u}) for u in units], axis=-1).reshape(got.shape)
+    np.testing.assert_array_equal(got, want)
 
 
 REFUSED = [
@@ -167,6 +186,10 @@ REFUSED = [
     ("x4.repeat(2)", "ambiguous"),
     ("A.repeat(2, 1)", "ambiguous"),
     ("x4.mT", "at least 2"),
+    ("A.T.ravel('K')", "memory layout"),
+    ("np.reshape(A, 6, order='A')", "memory layout"),
+    ("A.reshape(3, 2, orde='F')", "'orde' is not supported"),
+    ("T.H", "only for matrices"),
     ("np.split(x6, 4)", "evenly"),
     ("np.squeeze(A, 0)", "not of length 1"),
     ("torch.cat([x4, A])", "do not fit"),

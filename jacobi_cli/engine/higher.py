@@ -165,6 +165,9 @@ def plan_derivative(graph: Graph, name: str, order: int, diagonal: bool, budget:
     structure = "diagonal" if diagonal else "dense"
     plan = DerivativePlan(name, order, y_shape, x_shape, structure, itemsize, 0, int(budget), dense)
     limit = budget if max_bytes is None else min(budget, max_bytes)
+    # which bound refuses: --max-memory's budget, or jac's cap on one array (which --max-memory does not raise)
+    bound = f"the memory budget of {fmt_bytes(limit)}" if limit == budget else \
+        f"jac's limit of {fmt_bytes(limit)} for one array (whatever --max-memory)"
     if dense and len(plan.shape) > NUMPY_MAX_RANK:
         return _refused(plan, f"the derivative of order {order} would have {len(plan.shape)} dimensions (the output's "
                               f"{len(y_shape)} and {order} times the input's {len(x_shape)}); NumPy holds at most "
@@ -172,15 +175,15 @@ def plan_derivative(graph: Graph, name: str, order: int, diagonal: bool, budget:
                               + (" (it is diagonal: --sparse gives its diagonal alone)" if diagonal else ""))
     if dense and plan.result_bytes > limit:
         return _refused(plan, f"the derivative of order {order} has shape {fmt(plan.shape)}: {size(plan.shape):,} "
-                              f"values ({fmt_bytes(plan.result_bytes)}), more than the memory budget of "
-                              f"{fmt_bytes(limit)}; nothing was allocated" + (
-                                  ". It is diagonal: --sparse gives its diagonal alone" if diagonal else
-                                  ". Lower --order, differentiate a smaller input, or raise --max-memory"))
+                              f"values ({fmt_bytes(plan.result_bytes)}), more than {bound}; nothing was "
+                              "allocated" + (". It is diagonal: --sparse gives its diagonal alone" if diagonal else
+                                             ". Lower --order, differentiate a smaller input" +
+                                             (", or raise --max-memory" if limit == budget else "")))
     if not diagonal:
         for what, n in (("output", size(y_shape)), (f"input {name}", size(x_shape))):
             if n * n * itemsize > limit:
                 return _refused(plan, f"the basis of the {what} ({n:,} × {n:,}) needs {fmt_bytes(n * n * itemsize)}, "
-                                      f"more than the memory budget of {fmt_bytes(limit)}; nothing was allocated")
+                                      f"more than {bound}; nothing was allocated")
     traced = (diagonal_graph if diagonal else derivative_graph)(graph, name, order)
     values = sum(size(n.shape) for n in traced.nodes if n.op != "input") * itemsize
     plan = DerivativePlan(name, order, y_shape, x_shape, structure, itemsize, values, int(budget), dense, traced)

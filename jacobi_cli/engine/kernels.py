@@ -28,6 +28,7 @@ partials the structured interpreter never forms (0 · inf = NaN, +0 for -0).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -350,15 +351,20 @@ class KernelBuilder(Builder):
                 and any(self._is_float(a) for a in node.args))
 
     def _is_constant(self, value, unit: float) -> bool:
+        """Is ``value`` (or the constant node it stands for) ``unit`` everywhere, a zero's sign included
+        (``x + 0.0`` is not ``x`` at x = -0: -0 + 0 is +0; ``x + -0.0`` is ``x``)?"""
         if isinstance(value, Tracer):
             node = self.nodes[value.id]
             if node.op != "const":
                 return False
             value = node.value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value == unit
+            return value == unit and (unit != 0 or (type(value) is float and math.copysign(1.0, value) < 0) == (
+                math.copysign(1.0, unit) < 0))
         array = np.asarray(value)
-        return array.dtype == self.dtype and array.size > 0 and bool(np.all(array == unit))
+        if not (array.dtype == self.dtype and array.size > 0 and bool(np.all(array == unit))):
+            return False
+        return unit != 0 or bool(np.all(np.signbit(array) == (math.copysign(1.0, unit) < 0)))
 
 
 def _shape(value) -> tuple:

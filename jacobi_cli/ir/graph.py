@@ -231,6 +231,9 @@ class Builder:
         self._rng = None
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
         self.by_value = False  # a node's shape was read off the input values (x[x > 0])
+        # the parser's x[mask] (value, [mask], position), for a function whose result's shape is read off a
+        # mask's values as x[mask]'s is (masked_select); set by the parser that owns this builder
+        self.masked = None
         # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
         # size check passed: a long sum of like terms applies the rule once, not per node
         self._binary_shapes: dict = {}

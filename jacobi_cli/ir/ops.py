@@ -266,7 +266,7 @@ def _add_like(name, impl, sign, sympy=None, **kw):
 
 
 _add_like("add", np.add, +1, sympy=lambda S, a, b: S.add(a, b), spellings=("add",), label="add (+)",
-          identity=(0.0, (0, 1)), structure=structured.add_rule)
+          identity=(-0.0, (0, 1)), structure=structured.add_rule)  # x + 0 is +0 at x = -0; x + -0 is x
 _add_like("sub", np.subtract, -1, sympy=lambda S, a, b: S.sub(a, b), spellings=("sub", "subtract"),
           label="subtract (-)", identity=(0.0, (1,)), structure=structured.sub_rule)
 binary("mul", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, sympy=lambda S, a, b: S.mul(a, b),
@@ -1887,7 +1887,8 @@ defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
 
 def _argcum_impl(a, axis, minimum=False):
     """For each position along ``axis``, the index of the running maximum (``minimum``: minimum):
-    the latest of equal elements wins and the first NaN stays, as torch.cummax / cummin."""
+    the latest of equal elements wins and so does every NaN (a NaN takes over from whatever came before,
+    a number never from a NaN), as torch.cummax / cummin: [1, nan, 3, nan] gives indices [0, 1, 1, 3]."""
     a = np.moveaxis(np.asarray(a), axis, 0)
     out = np.zeros(a.shape, dtype=np.int64)
     if a.shape[0] == 0:
@@ -1897,7 +1898,7 @@ def _argcum_impl(a, axis, minimum=False):
         v = a[i]
         with np.errstate(invalid="ignore"):
             better = (v <= best) if minimum else (v >= best)
-        take = ~np.isnan(best) & (np.isnan(v) | better)
+        take = np.isnan(v) | better  # better is False beside a NaN best
         best, idx = np.where(take, v, best), np.where(take, i, idx)
         out[i] = idx
     return np.moveaxis(out, 0, axis)

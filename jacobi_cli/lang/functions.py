@@ -26,6 +26,15 @@ MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linal
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
+def input_not_constant(b, value) -> str:
+    """What to add when a constant was needed and an input came: an input's value may change from call to
+    call of the one compiled expression, so indices, axes and sizes cannot be read off it."""
+    node = b.nodes[value.id] if isinstance(value, Tracer) else None
+    if node is None or node.op != "input":
+        return ""
+    return (f"; '{node.name}' is an input (one compiled expression serves every value of it): write its value "
+            f"into the expression instead")
+
 @dataclass(frozen=True)
 class Static:
     """A non-array argument written in the expression: a string such as ``'fro'``."""
@@ -85,7 +94,8 @@ def static(b: Builder, value, what: str, position):
         raise JacValueError(f"{what} must be a constant number, not {value!r}", position)
     node = b.nodes[value.id]
     if node.op != "const":
-        raise JacValueError(f"{what} must be a constant, not an expression of the inputs", position)
+        raise JacValueError(f"{what} must be a constant, not an expression of the inputs"
+                            f"{input_not_constant(b, value)}", position)
     v = node.value
     if isinstance(v, np.ndarray):
         return v.item() if v.ndim == 0 else tuple(v.tolist())
@@ -326,9 +336,33 @@ def _reshape(b, args, kwargs, position):
     if not args:
         raise JacParseError("reshape() needs an array and a shape", position)
     x = tensor(b, args[0], "reshape", position)
-    parts = list(args[1:]) + [kwargs[k] for k in ("shape", "newshape") if k in kwargs]
-    shape = tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position))
-    return b.apply("reshape", x, shape=resolve_shape(x, shape, position), position=position)
+    rest = list(args[1:])
+    order = rest.pop() if rest and isinstance(rest[-1], Static) and isinstance(rest[-1].value, str) else None
+    kwargs = dict(kwargs)
+    kwargs.pop("copy", None)  # NumPy 2.1's copy= changes no value
+    order = _memory_order(b, kwargs.pop("order", order), "reshape", position)
+    unknown = set(kwargs) - {"shape", "newshape"}
+    if unknown:
+        raise JacValueError(f"reshape(): the argument '{sorted(unknown)[0]}' is not supported by jac", position)
+    parts = rest + [kwargs[k] for k in ("shape", "newshape") if k in kwargs]
+    shape = resolve_shape(x, tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position)), position)
+    if order == "F":  # column-major: the reversed axes reshaped to the reversed shape, reversed back
+        flipped = b.apply("reshape", transpose_all(b, x, position), shape=shape[::-1], position=position)
+        return transpose_all(b, flipped, position)
+    return b.apply("reshape", x, shape=shape, position=position)
+
+
+def _memory_order(b, value, fname, position) -> str:
+    """NumPy's order= of reshape, ravel and flatten: 'C' (the default) or 'F'. 'A' and 'K' follow the memory
+    layout NumPy happens to have (a transpose is a view in column-major order), which jac's arrays do not
+    model: refused, where they were read as 'C' (or ignored) before."""
+    order = "C" if value is None else static(b, value, "order", position)
+    if order in ("C", "F"):
+        return order
+    if order in ("A", "K"):
+        raise JacValueError(f"{fname}: order={order!r} follows the memory layout NumPy would have (a transpose is "
+                            "column-major), which jac does not model: write order='C' or order='F'", position)
+    raise JacValueError(f"{fname}: order must be 'C' or 'F', got {order!r}", position)
 
 
 def resolve_shape(x: Tracer, shape: tuple, position) -> tuple:
@@ -386,11 +420,11 @@ def _full(b, args, kwargs, position):
 
 @function("eye")
 def _eye(b, args, kwargs, position):
-    a = arguments("eye", args, kwargs, {"N": REQUIRED, "M": None}, position)
+    a = arguments("eye", args, kwargs, {"N": REQUIRED, "M": None, "k": 0}, position)  # k: NumPy's diagonal offset
     n = static_int(b, a["N"], "eye size", position)
     m = n if a["M"] is None else static_int(b, a["M"], "eye size", position)
     _checked(b, (n, m), "eye", position)
-    return b.const(np.eye(n, m, dtype=b.dtype), position)
+    return b.const(np.eye(n, m, k=static_int(b, a["k"], "eye k", position), dtype=b.dtype), position)
 
 
 @function("arange")
@@ -737,6 +771,37 @@ def _all_equal(b, args, kwargs, position):
     return boolean(b, b.apply("prod", same, axes=tuple(range(x.ndim)), position=position))
 
 
+def _isclose(whole: bool):
+    """isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False): |a - b| <= atol + rtol |b| where b is finite,
+    or a == b (infinities of one sign), or both NaN with equal_nan; as NumPy and PyTorch compute it.
+    allclose: all of them, one boolean. Booleans: derivative 0."""
+    fname = "allclose" if whole else "isclose"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"a": REQUIRED, "b": REQUIRED, "rtol": 1e-05, "atol": 1e-08,
+                                            "equal_nan": False}, position)
+        x, y = (tensor(b, a[k], fname, position) for k in ("a", "b"))
+        rtol, atol = (_number(b, a[k], f"{fname} {k}", position) for k in ("rtol", "atol"))
+        gap = b.apply("abs", b.apply("sub", x, y, position=position), position=position)
+        bound = b.apply("add", atol, b.apply("mul", rtol, b.apply("abs", y, position=position), position=position),
+                        position=position)
+        near = [boolean(b, b.apply("le", gap, bound, position=position)),
+                boolean(b, b.apply("isfinite", y, position=position))]
+        close = logical("or", b, [logical("and", b, near, position),
+                                  boolean(b, b.apply("eq", x, y, position=position))], position)
+        if static(b, a["equal_nan"], "equal_nan", position):
+            nans = [boolean(b, b.apply("isnan", v, position=position)) for v in (x, y)]
+            close = logical("or", b, [close, logical("and", b, nans, position)], position)
+        if not whole:
+            return close
+        return boolean(b, b.apply("prod", close, axes=tuple(range(close.ndim)), position=position))
+    return lower
+
+
+FUNCTIONS["isclose"] = _isclose(False)
+FUNCTIONS["allclose"] = _isclose(True)
+
+
 # np.equal is element-wise, torch.equal one boolean for the whole arrays: the library decides
 variant("numpy", "equal")(_comparison("eq"))
 variant("torch", "equal")(variant("method", "equal")(_all_equal))
@@ -772,6 +837,20 @@ def _logical(op, arity):
 for _op in ("and", "or", "xor"):
     FUNCTIONS[f"logical_{_op}"] = _logical(_op, 2)
 FUNCTIONS["logical_not"] = _logical("not", 1)
+
+
+def _bitwise_not(fname):
+    def lower(b, args, kwargs, position):  # torch.bitwise_not(mask), np.invert(mask): ~mask
+        x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
+        if not is_boolean(b, x):
+            raise JacValueError(f"{fname}() is the logical not of a boolean here (a comparison such as x > 0); jac's "
+                                "numbers are floats, which have no bits to flip", position)
+        return logical("not", b, [x], position)
+    return lower
+
+
+for _name in ("bitwise_not", "invert"):
+    FUNCTIONS[_name] = _bitwise_not(_name)
 
 
 @function("where")
@@ -829,10 +908,23 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind == "c":
         raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
     if dtype.kind == "i":
-        return x if is_boolean(b, x) else b.apply("trunc", x, position=position)
+        return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
     if dtype.kind == "b":
         return truth(b, x, position)
-    return x
+    return as_numbers(b, x, position)
+
+
+def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` cast to a number dtype: itself, or for a boolean its 0s and 1s in a node that is not one
+    (PyTorch's ``m.float() + m.float()`` is 2 where ``m + m`` is True, and ``scaled_dot_product_attention``
+    adds a float mask's 0s and 1s to the scores)."""
+    return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
+
+
+def to_integer(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` cast to an integer dtype, held in --dtype: truncated toward 0, and a zero is +0 (an
+    integer has no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0)."""
+    return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
 
 
 _VALUE_KEYWORDS = ("dtype", "device", "requires_grad", "pin_memory", "copy", "order", "layout", "like", "ndmin")
@@ -873,6 +965,13 @@ def _with_dtype(fname, lower):
 
 for _name in ("arange", "linspace", "eye", "ones", "zeros", "full", "rand", "randn"):
     FUNCTIONS[_name] = _with_dtype(_name, FUNCTIONS[_name])
+
+
+@variant("numpy", "identity")
+def _identity_matrix(b, args, kwargs, position):
+    """np.identity(n): eye(n) (dtype= as every constructor)."""
+    a = arguments("identity", args, kwargs, {"n": REQUIRED, "dtype": None}, position)
+    return FUNCTIONS["eye"](b, [a["n"]], {} if a["dtype"] is None else {"dtype": a["dtype"]}, position)
 
 
 def _value_of(fname, detach):
@@ -918,19 +1017,64 @@ FUNCTIONS["ones_like"] = _like("ones_like", 1.0)
 FUNCTIONS["full_like"] = _like("full_like", None)
 
 
+def _random_like(fname):
+    """torch.rand_like(x) / randn_like(x): rand / randn of x's shape, seeded by --seed as they are."""
+    def lower(b, args, kwargs, position):
+        kwargs = dict(kwargs)
+        dtype = _value_options(b, kwargs, fname, position)
+        x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
+        if not is_concrete(x.shape):
+            raise JacShapeError(f"{fname}() needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
+        return as_dtype(b, FUNCTIONS[fname[:-5]](b, [Static(tuple(x.shape))], {}, position), dtype, position)
+    return lower
+
+
+FUNCTIONS["rand_like"] = _random_like("rand_like")
+FUNCTIONS["randn_like"] = _random_like("randn_like")
+
+
 def _identity(fname):
     def lower(b, args, kwargs, position):
         return tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
     return lower
 
 
+def _angle(signed_zero: bool):
+    """The angle of a real number: pi where x < 0, else 0, NaN kept; derivative 0. np.angle is
+    arctan2(0, x), so -0 gives pi there (signed_zero); torch.angle gives 0 for -0."""
+    def lower(b, args, kwargs, position):
+        a = arguments("angle", args, kwargs, {"x": REQUIRED} | ({"deg": False} if signed_zero else {}), position)
+        x = tensor(b, a["x"], "angle", position)
+        half_turn = 180.0 if static(b, a.get("deg"), "deg", position) else math.pi
+        negative = b.apply("signbit" if signed_zero else "lt", x, *(() if signed_zero else (0.0,)), position=position)
+        turn = b.apply("where", boolean(b, negative), half_turn, 0.0, position=position)
+        return b.apply("where", b.apply("isnan", x, position=position), x, turn, position=position)
+    return lower
+
+
+FUNCTIONS["angle"] = _angle(False)
+variant("numpy", "angle")(_angle(True))
+
+
+@function("ldexp")
+def _ldexp(b, args, kwargs, position):
+    """ldexp(x, e) = x * 2**e (e integers, as NumPy and PyTorch ask)."""
+    a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    x, e = tensor(b, a["x"], "ldexp", position), tensor(b, a["other"], "ldexp", position)
+    return b.apply("mul", x, b.apply("pow", 2.0, e, position=position), position=position)
+
+
 # x.clone() / x.copy() keep the derivative (as PyTorch's clone); x.float() / x.double() do too,
 # and the value stays in --dtype: jac computes in one dtype (--dtype float32 for PyTorch's float).
-for _name in ("clone", "copy", "float", "double", "contiguous", "cpu"):
+for _name in ("real", "conj", "conj_physical", "resolve_conj", "resolve_neg"):  # of a real number: itself
     FUNCTIONS[_name] = _identity(_name)
+for _name in ("clone", "copy", "contiguous", "cpu"):
+    FUNCTIONS[_name] = _identity(_name)
+FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask becomes numbers (x.float(): _float_of)
+    b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
-FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: b.apply(
-    "trunc", _identity("int")(b, args, kwargs, position), position=position)
+FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: to_integer(
+    b, _identity("int")(b, args, kwargs, position), position)
 
 
 @function("detach", "stop_gradient")
@@ -1051,6 +1195,21 @@ def _method_to(b, args, kwargs, position):
     return as_dtype(b, tensor(b, x, "to", position), dtype, position)
 
 
+def _cast(fname: str, dtype_of):
+    """``x.astype(dtype)`` (NumPy), ``x.type(dtype)`` (PyTorch), ``np.float32(x)``: as ``x.to(dtype)``."""
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED} | ({"dtype": REQUIRED} if dtype_of is None else {}),
+                      position)
+        dtype = a["dtype"] if dtype_of is None else Static(dtype_of)
+        return as_dtype(b, tensor(b, a["x"], fname, position), static(b, dtype, "dtype", position), position)
+    return lower
+
+
+variant("method", "astype")(_cast("astype", None))
+variant("method", "type")(_cast("type", None))
+for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): NumPy's scalar types, called
+    if _name not in ("float", "int", "bool", "long", "short", "half", "double"):  # Python's, or not NumPy's
+        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind)))
 variant("method", "where")(_method_where)
 variant("method", "polygamma")(_method_polygamma)
 variant("method", "to")(_method_to)
@@ -1063,8 +1222,9 @@ FUNCTIONS["positive"] = _identity("positive")
 def _type_as(b, args, kwargs, position):
     # x.type_as(y): x in y's dtype, which is --dtype already
     a = arguments("type_as", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
-    tensor(b, a["other"], "type_as", position)
-    return tensor(b, a["x"], "type_as", position)
+    other = tensor(b, a["other"], "type_as", position)
+    x = tensor(b, a["x"], "type_as", position)
+    return x if is_boolean(b, other) else as_numbers(b, x, position)
 
 
 def _addc_lower(fname, op):
@@ -1300,6 +1460,9 @@ def _method_transpose(b, args, kwargs, position):
     if {"dim0", "dim1"} & set(kwargs):
         return _torch_transpose(b, args, kwargs, position)
     x = tensor(b, args[0], "transpose", position)
+    if set(kwargs) - {"axes"}:  # x.transpose(axes=...) is NumPy's one keyword
+        raise JacValueError(f"transpose(): the argument '{sorted(set(kwargs) - {'axes'})[0]}' is not supported by "
+                            "jac", position)
     rest = list(args[1:]) + [kwargs[k] for k in ("axes",) if k in kwargs]
     axes = _axes_args(b, rest, "transpose", position)
     if not axes:  # NumPy: all axes reversed (PyTorch needs two dims)
@@ -1603,6 +1766,28 @@ def _broadcast_to(b, args, kwargs, position):
     return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
 
 
+@function("masked_select")
+def _masked_select(b, args, kwargs, position):
+    """torch.masked_select(x, mask): x[mask] of x and the mask broadcast together, as PyTorch (a vector)."""
+    a = arguments("masked_select", args, kwargs, {"x": REQUIRED, "mask": REQUIRED}, position)
+    x, mask = tensor(b, a["x"], "masked_select", position), tensor(b, a["mask"], "masked_select", position)
+    if not is_boolean(b, mask):
+        raise JacValueError("masked_select(): the mask must be a boolean (a comparison such as x > 0), as in PyTorch",
+                            position)
+    try:
+        shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(mask.shape)))
+    except ValueError:
+        raise JacShapeError(f"masked_select(): the array {fmt(x.shape)} and the mask {fmt(mask.shape)} do not "
+                            "broadcast together", position) from None
+    if b.masked is None:
+        raise JacValueError("masked_select() needs the parser's boolean indexing", position)
+    x, mask = (v if tuple(v.shape) == shape else b.apply("broadcast_to", v, shape=shape, position=position)
+               for v in (x, mask))
+    if not shape:  # a 0-d mask selects all or nothing of a 0-d array: as a vector of one element first
+        x, mask = (_reshape_to(b, v, (1,), position) for v in (x, mask))
+    return b.masked(x, [mask], position)
+
+
 @function("expand")
 def _expand(b, args, kwargs, position):
     if not args:
@@ -1712,8 +1897,15 @@ def _flip(b, args, kwargs, position):
     return _take(b, x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)), position)
 
 
-FUNCTIONS["fliplr"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(1.0)}, position)
-FUNCTIONS["flipud"] = lambda b, args, kwargs, position: _flip(b, args, {"axis": b.const(0.0)}, position)
+def _flip_axis(fname: str, axis: int):
+    def lower(b, args, kwargs, position):  # np.fliplr(m) / np.flipud(m): one argument, no keyword but m=
+        a = arguments(fname, args, kwargs, {"m": REQUIRED}, position)
+        return _flip(b, [a["m"]], {"axis": b.const(float(axis))}, position)
+    return lower
+
+
+FUNCTIONS["fliplr"] = _flip_axis("fliplr", 1)
+FUNCTIONS["flipud"] = _flip_axis("flipud", 0)
 
 
 @function("roll")
@@ -1793,7 +1985,8 @@ def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
     if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
         v = np.asarray(b.nodes[value.id].value)
     else:
-        raise JacValueError(f"{fname}: {what} must be a constant array of integers", position)
+        raise JacValueError(f"{fname}: {what} must be a constant array of integers{input_not_constant(b, value)}",
+                            position)
     if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
         raise JacValueError(f"{fname}: {what} must hold integers", position)
     v = v.astype(np.intp)
@@ -2049,10 +2242,16 @@ def _diag_embed(b, args, kwargs, position):
 
 @function("flatten", "ravel")
 def _flatten_dims(b, args, kwargs, position):
-    args = [a for a in args if not (isinstance(a, Static) and a.value in ("C", "K", "A"))]  # NumPy's order='C'
-    kwargs = {k: v for k, v in kwargs.items() if k != "order" or static(b, v, "order", position) in ("C", "K", "A")}
-    if "order" in kwargs:
-        raise JacValueError("flatten: only order='C' is supported", position)
+    strings = [a for a in args if isinstance(a, Static) and isinstance(a.value, str)]  # x.ravel('F'): NumPy's order
+    args = [a for a in args if not any(a is s for s in strings)]
+    kwargs = dict(kwargs)
+    if strings or "order" in kwargs:
+        order = _memory_order(b, kwargs.pop("order", strings[0] if strings else None), "flatten", position)
+        if order == "F":  # column-major: the reversed axes, flattened
+            x = tensor(b, args[0] if args else REQUIRED, "flatten", position) if args else None
+            if x is None or len(args) > 1 or kwargs:
+                raise JacValueError("flatten: order='F' takes no start_dim/end_dim", position)
+            return _reshape_to(b, transpose_all(b, x, position), (_numel(x, position),), position)
     a = arguments("flatten", args, kwargs, {"x": REQUIRED, "start_dim": 0, "end_dim": -1}, position)
     x = tensor(b, a["x"], "flatten", position)
     if x.ndim == 0:
@@ -2999,6 +3198,16 @@ def _scipy_softmax(b, args, kwargs, position):
     return FUNCTIONS["softmax"](b, [a["x"]], {"axis": a["axis"]}, position)
 
 
+@variant("torch", "softmax")
+def _torch_softmax(b, args, kwargs, position):
+    """F.softmax(x) without dim: PyTorch's implicit choice, which for 3-d and up is not the last axis (jax.nn's
+    and jac's default): asked for as log_softmax and softmin ask. It took the last axis silently before."""
+    a = arguments("softmax", args, kwargs, {"x": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "softmax", position)
+    axis = _softmax_axis(b, a["axis"], x, position, "softmax") if x.ndim else -1
+    return FUNCTIONS["softmax"](b, [x], {"axis": axis}, position)
+
+
 variant("scipy", "log_softmax")(lambda b, args, kwargs, position: _log_softmax(b, args, kwargs, position, True))
 variant("scipy", "softmax")(_scipy_softmax)
 
@@ -3679,9 +3888,11 @@ def _average(b, args, kwargs, position):
 
 @function("logcumsumexp")
 def _logcumsumexp(b, args, kwargs, position):
-    """log(cumsum(exp(x - m))) + m along dim, m the line's maximum (no overflow); where the running sum
-    is 0 (the line so far all -inf) the value is -inf and the log is taken of 1 instead, so its derivative
-    (0 / 0) does not spread NaN into the other outputs' derivatives."""
+    """s_i = m_i + log(sum_{j <= i} exp(x_j - m_i)) along dim, m_i the running maximum (cummax) of the line:
+    each prefix shifted by its own maximum, as PyTorch's scan, so no prefix underflows (a shift by the line's
+    maximum made ``logcumsumexp([1, 1000, 2])[0]`` -inf where it is 1). The sums are of an n x n lower
+    triangle per line. Where the running sum is 0 (the prefix all -inf) the value is -inf and the log is
+    taken of 1 instead, so its derivative (0 / 0) does not spread NaN into the other outputs' derivatives."""
     a = arguments("logcumsumexp", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
     x = tensor(b, a["x"], "logcumsumexp", position)
     if x.ndim == 0:
@@ -3689,11 +3900,17 @@ def _logcumsumexp(b, args, kwargs, position):
     axis = _one_axis(b, a["axis"], x, position, "logcumsumexp")
     if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
         return x
-    m = b.apply("max", x, axes=(axis,), keepdims=True, position=position)
-    # lines of NaN or ±inf: no shift (-inf - -inf would be NaN)
+    shape = _concrete(x, "logcumsumexp", position)
+    n, before, after = shape[axis], shape[:axis], shape[axis + 1:]
+    idx = b.apply("argcum", x, axis=axis, minimum=False, position=position)
+    m = b.apply("take_along", x, idx, axis=axis, position=position)
+    # prefixes of NaN or ±inf: no shift (-inf - -inf would be NaN)
     m = b.apply("where", b.apply("isfinite", m, position=position), m, 0.0, position=position)
-    e = b.apply("exp", b.apply("sub", x, m, position=position), position=position)
-    c = b.apply("cumsum", e, axis=axis, position=position)
+    x_j = b.apply("reshape", x, shape=before + (1, n) + after, position=position)
+    m_i = b.apply("reshape", m, shape=before + (n, 1) + after, position=position)
+    lower = boolean(b, b.const(np.tril(np.ones((n, n))).reshape((n, n) + (1,) * len(after)).astype(b.dtype), position))
+    d = b.apply("where", lower, b.apply("sub", x_j, m_i, position=position), -math.inf, position=position)
+    c = b.apply("sum", b.apply("exp", d, position=position), axes=(axis + 1,), position=position)
     empty = b.apply("eq", c, 0.0, position=position)
     safe = b.apply("log", b.apply("where", empty, 1.0, c, position=position), position=position)
     return b.apply("where", empty, -math.inf, b.apply("add", safe, m, position=position), position=position)
@@ -4766,6 +4983,65 @@ for _nd in (1, 2):
     FUNCTIONS[f"max_pool{_nd}d"] = _max_pool(_nd)
 
 
+def _adaptive_index(n: int, o: int) -> tuple:
+    """PyTorch's adaptive pooling windows of an axis of length ``n`` into ``o``: window j is
+    [floor(j n / o), ceil((j + 1) n / o)). As (O, K) positions, a window shorter than the longest
+    repeating its last element (so neither the first maximum nor the last NaN moves), and the
+    (O, K) mask of its own elements."""
+    j = np.arange(o)
+    start, end = j * n // o, -(-(j + 1) * n // o)
+    at = start[:, None] + np.arange(int((end - start).max()))[None, :]
+    own = at < end[:, None]
+    return np.minimum(at, end[:, None] - 1), own
+
+
+def _adaptive_pool(nd: int, kind: str):
+    fname = f"adaptive_{kind}_pool{nd}d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "output_size": REQUIRED}
+                      | ({"return_indices": False} if kind == "max" else {}), position)
+        x = tensor(b, a["x"], fname, position)
+        _spatial_input(x, nd, fname, position)
+        if kind == "max" and _flag(b, a["return_indices"], "return_indices", fname, position):
+            raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
+        lead, sizes = x.ndim - nd, static(b, a["output_size"], "output_size", position)
+        sizes = sizes if isinstance(sizes, tuple) else (sizes,) * nd
+        if len(sizes) != nd:
+            raise JacValueError(f"{fname}(): output_size must be one integer or {nd}, got {list(sizes)}", position)
+        sizes = tuple(x.shape[lead + i] if o is None else o for i, o in enumerate(sizes))  # None: the input's size
+        if not all(_is_integer(o) and o >= 1 for o in sizes):
+            raise JacValueError(f"{fname}(): output_size must hold integers >= 1, got {list(sizes)}", position)
+        if any(n == 0 for n in x.shape[lead:]):
+            raise JacShapeError(f"{fname}(): the input {fmt(x.shape)} has an empty spatial axis", position)
+        parts = [_adaptive_index(x.shape[lead + i], int(o)) for i, o in enumerate(sizes)]
+        index, own = [p[0] for p in parts], [p[1] for p in parts]
+        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
+            index = [index[0][:, None, :, None], index[1][:, None, :]]
+            own = own[0][:, None, :, None] & own[1][None, :, None, :]
+        else:
+            own = own[0]
+        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        k = int(np.prod(win.shape[lead + nd:]))
+        win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (k,), position)
+        if kind == "max":
+            return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
+        own = own.reshape(own.shape[:nd] + (k,))
+        kept = b.apply("where", b.const(own.astype(b.dtype), position), win, 0.0, position=position)
+        total = b.apply("sum", kept, axes=(win.ndim - 1,), position=position)
+        return b.apply("div", total, b.const(own.sum(axis=-1).astype(b.dtype), position), position=position)
+    lower.__doc__ = (f"F.{fname}(input, output_size): the {'maximum' if kind == 'max' else 'mean'} of each of "
+                     "PyTorch's adaptive windows [floor(j n / o), ceil((j + 1) n / o)); output_size None keeps an "
+                     "axis" + ("; the derivative goes to the first maximum (the last NaN), as max_pool" if kind == "max"
+                               else ""))
+    return lower
+
+
+for _nd in (1, 2):
+    for _kind in ("avg", "max"):
+        FUNCTIONS[f"adaptive_{_kind}_pool{_nd}d"] = _adaptive_pool(_nd, _kind)
+
+
 # --- windows and polynomials: x.unfold, np.convolve, np.polyval ---
 
 @variant("method", "unfold")
@@ -4880,12 +5156,12 @@ def _gumbel_softmax(b, args, kwargs, position):
 
 
 def _float_of(b, args, kwargs, position):
-    # float('inf'), float('-inf'), float('nan'), float('1.5'): a number, as Python reads it; float(x)
-    # of an array keeps it (jac computes in one dtype)
+    # float('inf'), float('-inf'), float('nan'), float('1.5'): a number, as Python reads it; x.float()
+    # keeps x (jac computes in one dtype), a mask made numbers
     a = arguments("float", args, kwargs, {"x": REQUIRED}, position)
     text = a["x"].value if isinstance(a["x"], Static) else None
     if not isinstance(text, str):
-        return _identity("float")(b, args, kwargs, position)
+        return as_numbers(b, _identity("float")(b, args, kwargs, position), position)
     try:
         return b.const(float(text), position)
     except ValueError:
@@ -4911,7 +5187,7 @@ def _python_number(fname):
                                 ")", position)
         number = b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
         if fname == "int":
-            return b.apply("trunc", number, position=position)
+            return to_integer(b, number, position)
         return truth(b, number, position) if fname == "bool" else number
     return lower
 
@@ -5504,6 +5780,7 @@ ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     "shape": lambda b, x, position: sizes_of(b, x, ".shape", position),
     "ndim": lambda b, x, position: b.const(float(x.ndim), position),
     "size": lambda b, x, position: _size_number(b, x, None, ".size", position),  # NumPy's attribute
+    "real": lambda b, x, position: x,  # the real part of a real array: itself, derivative and all
 }
 
 

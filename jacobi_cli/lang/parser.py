@@ -24,9 +24,10 @@ from .short import short_tree
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
-    boolean, is_boolean, library_function, library_of, logical, transpose_all
-from .functions import REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
-from .functions import Items, Refused, matrix_transpose
+    boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
+from .functions import LIBRARIES, REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
+from .functions import Items, Refused, input_not_constant, matrix_transpose
+from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
@@ -37,6 +38,17 @@ from ..ir.shapes import check_rank, fmt
 MAX_SOURCE_CHARS = 1_000_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MODULE_DEPTH = max(m.count(".") for m in MODULES)
+# Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
+# torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
+_SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
+               "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
+               "distributions": " (write the density: for Normal(mu, s).log_prob(x), "
+                                "-((x - mu) / s)**2 / 2 - log(s) - log(2 * pi) / 2)",
+               "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
+               "ma": "", "lax": " (for lax.stop_gradient(x) write x.detach())", "stats": "", "signal": "",
+               "testing": "", "utils": "", "jit": ""}
+# The first names of jac's modules that are not modules themselves (jax of jax.nn, scipy of scipy.special)
+_ROOTS = frozenset(m.split(".")[0] for m in MODULES) - MODULES
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.Mod: "remainder", ast.FloorDiv: "floor_divide"}
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
@@ -217,6 +229,7 @@ class _Lowering:
     def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None,
                  constant: bool = False):
         self.b = builder
+        builder.masked = self.masked
         self.values = values
         self.value_only = constant
         self.source = source
@@ -329,7 +342,7 @@ class _Lowering:
                     raise JacValueError(_ITEMS_ARITHMETIC, start)
                 op, left_node, right_node = node[2], node[3], node[4]
                 found = self.source.text.find(_SHORT_TEXT[op], left_node[1][1], right_node[1][0])
-                results.append(self.b.apply(op, left, right, position=found if found >= 0 else start))
+                results.append(self.arithmetic(op, left, right, found if found >= 0 else start))
         return self.output(results[0], 0)
 
     def outputs(self, node: ast.Tuple) -> tuple:
@@ -371,7 +384,7 @@ class _Lowering:
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
-            self.memory.bind(target, value, _is_copy(stmt.value))
+            self.memory.bind(target, value, _is_copy(stmt.value) or _advanced(stmt.value, value, self.b))
             return value
         if isinstance(stmt, ast.Expr) and _in_place_method(stmt.value):  # y.add_(1): PyTorch's in-place methods
             return self.in_place(stmt.value)
@@ -419,7 +432,7 @@ class _Lowering:
             raise JacValueError(f"{what}: the value must be one array, not a list of arrays",
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
-            new = self.b.apply(_BINOPS[type(op)], y, value, position=position)
+            new = self.arithmetic(_BINOPS[type(op)], y, value, position)
             if tuple(new.shape) != tuple(y.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
                                     f"{fmt(y.shape)}: NumPy and PyTorch write the result into '{name}' itself, and "
@@ -485,10 +498,16 @@ class _Lowering:
         parts = [self.expression(p) for p in self.index_parts(target.slice)]
         targets, read = self.written(y, parts, what, position)
         if op is not None:
-            value = self.b.apply(_BINOPS[type(op)], read(), value, position=position)
+            value = self.arithmetic(_BINOPS[type(op)], read(), value, position)
             if tuple(value.shape) != tuple(targets.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
                                     f"have shape {fmt(targets.shape)}", position)
+        if op is None and is_boolean(self.b, y) and not (isinstance(value, Tracer) and is_boolean(self.b, value)):
+            # a boolean array holds booleans: a number written into it is its truth (x != 0), as PyTorch
+            # and NumPy cast it (m[0] = 0.5 writes True, never 0.5)
+            value = self.b.const(float(value), position) if isinstance(value, (bool, int, float)) else value
+            written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
+            return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
 
     def written(self, y: Tracer, parts: list, what: str, position: int):
@@ -575,6 +594,8 @@ class _Lowering:
             owner = [node.func.value] if self.callee(node.func)[0] == "method" else []
             return owner + list(node.args) + [k.value for k in node.keywords]
         if isinstance(node, ast.Attribute):
+            if type(node.value) is ast.Name and node.value.id in _ROOTS and node.value.id not in self.scope:
+                return []  # jax.lax: a module jac lacks under a root of those it has (attribute() says so)
             return [] if self.module_path(node.value) else [node.value]
         if isinstance(node, ast.Subscript):
             return [node.value] + self.index_parts(node.slice)
@@ -593,7 +614,7 @@ class _Lowering:
             return self.call(node, kids)
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items):
-            return self.b.apply(_BINOPS[type(node.op)], kids[0], kids[1], position=self.operator_position(node))
+            return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
         position = self.source.at(node)
         if isinstance(node, ast.Constant):
             return self.constant(node, position)
@@ -606,7 +627,7 @@ class _Lowering:
             if op is None:
                 raise JacParseError(f"the operator {_op_text(node.op)} is not supported (use + - * / ** @ % // "
                                     "and & | ^ ~ on booleans)", self.operator_position(node))
-            return self.b.apply(op, kids[0], kids[1], position=self.operator_position(node))
+            return self.arithmetic(op, kids[0], kids[1], self.operator_position(node))
         if isinstance(node, ast.UnaryOp):
             return self.unary(node, kids[0], position)
         if isinstance(node, ast.Compare):
@@ -664,6 +685,9 @@ class _Lowering:
             raise JacNameError(f"'{name}' is a function; call it, as in {name}(x)", position)
         if name in MODULES:
             raise JacNameError(f"'{name}' is a module; use its functions, as in {name}.exp(x)", position)
+        if name in _ROOTS:  # jax.foo(x), jax + x: jac has jax.nn and jax.numpy, not jax itself
+            modules = " and ".join(sorted(m for m in MODULES if m.startswith(name + ".")))
+            raise JacNameError(f"jac knows '{name}' only as {modules}", position)
         known = sorted(self.scope)
         from .vocabulary import LIBRARY_NAMES  # a name of PyTorch / NumPy is no misspelt function of jac's
 
@@ -749,6 +773,9 @@ class _Lowering:
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         if kind == "other":
+            if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
+                raise JacParseError("only named functions can be called; jac has no module objects such as "
+                                    "torch.nn.Softmax(dim=0): write the function, F.softmax(x, dim=0)", position)
             raise JacParseError("only named functions can be called", position)
         if any(k.arg is None for k in node.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
@@ -756,7 +783,7 @@ class _Lowering:
             else None
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
-        if kind == "method" and isinstance(args[0], AtIndex):
+        if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
@@ -776,8 +803,18 @@ class _Lowering:
                 return Static(DType(node.attr, DTYPES[node.attr]))
             if node.attr == "newaxis":  # x[:, np.newaxis]
                 return None
-            raise JacNameError(f"'{node.attr}' is not a known constant of {self.module_path(node.value)}; "
-                               "functions must be called", position)
+            module = self.module_path(node.value)
+            if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
+                module = node.value.id
+                raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
+                                   f"{_SUBMODULES.get(node.attr, '')}", position)
+            if node.attr in UFUNCS and LIBRARIES.get(module) == "numpy":  # np.add.outer(a, b): waits for its method
+                return Ufunc(module, node.attr)
+            if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant
+                raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
+                                   f"{_SUBMODULES[node.attr]}", position)
+            raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
+                               position)
         value = kids[0]
         if isinstance(value, Items):
             return value.field(node.attr, position)
@@ -790,6 +827,11 @@ class _Lowering:
             return transpose_all(self.b, value, position)
         if node.attr in ("mT", "mH") and isinstance(value, Tracer):  # PyTorch: the last two axes swapped
             return matrix_transpose(self.b, value, position, f".{node.attr}")
+        if node.attr == "H" and isinstance(value, Tracer):  # PyTorch's x.H: a matrix's (real: plain) transpose
+            if value.ndim != 2:
+                raise JacShapeError(f".H is only for matrices (2 dimensions), as in PyTorch; got shape "
+                                    f"{fmt(value.shape)} (x.mH swaps the last two axes of any batch)", position)
+            return matrix_transpose(self.b, value, position, ".H")
         if node.attr in ATTRIBUTES and isinstance(value, Tracer):  # x.shape, x.ndim, x.size: constants
             return ATTRIBUTES[node.attr](self.b, value, position)
         if node.attr in FUNCTIONS:
@@ -808,7 +850,7 @@ class _Lowering:
     def index_int(self, value, position: int) -> int:
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
         if node is None or node.op != "const" or np.ndim(node.value) != 0:
-            raise JacValueError("indices must be integer constants", position)
+            raise JacValueError(f"indices must be integer constants{input_not_constant(self.b, value)}", position)
         v = node.value.item() if isinstance(node.value, np.ndarray) else node.value
         if isinstance(v, float) and not v.is_integer():
             raise JacValueError(f"index {v} is not an integer", position)
@@ -865,6 +907,16 @@ class _Lowering:
         start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
         found = self.source.text.find(_COMPARISON_TEXT[op], start, stop)  # the caret under the operator
         return boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
+
+    def arithmetic(self, op: str, left, right, position: int):
+        """``left op right`` for an arithmetic operator. Two booleans (a mask, or a Python bool beside
+        one) added are their logical or and multiplied their logical and, a boolean again: PyTorch's and
+        NumPy's ``bool + bool`` is ``bool`` (``(x > 0) + (x > 0)`` is True where x > 0, never 2)."""
+        if (op == "add" or op == "mul") and (is_boolean(self.b, left) or is_boolean(self.b, right)) \
+                and all(type(k) is bool or is_boolean(self.b, k) for k in (left, right)):
+            kids = [self.b.const(float(k), position) if type(k) is bool else k for k in (left, right)]
+            return logical("or" if op == "add" else "and", self.b, kids, position)
+        return self.b.apply(op, left, right, position=position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
         position = self.operator_position(node)
@@ -1020,6 +1072,16 @@ def _numpy_put(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "put_along_axis" \
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
         and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
+
+
+def _advanced(node, value, b) -> bool:
+    """``y[[0, 1]]``, ``y[mask]``: indexing written with an integer or boolean array, which NumPy and
+    PyTorch answer with a copy (a slice, an integer or None makes a view). Only the subscript as written
+    counts, read off the getitem it made: functions lowered onto getitem (diagonal, ...) may be views."""
+    if not isinstance(node, ast.Subscript) or not isinstance(value, Tracer):
+        return False
+    made = b.nodes[value.id]
+    return made.op == "getitem" and any(isinstance(i, np.ndarray) for i in made.params["index"])
 
 
 def _is_copy(node: ast.expr) -> bool:

@@ -29,7 +29,10 @@ names on this page are known.
   included), unary `-`.
 - Functions, bare or with a module prefix (below): `sin(x)`, `torch.sin(x)`, `np.sin(x)`, `F.relu(x)`.
   Arguments as NumPy or PyTorch name them: `axis=`/`dim=`, `keepdims=`/`keepdim=`.
-- Methods: `x.T`, `x.mT`, and `x.NAME(...)` for any function below: `x.sum()`, `x.dot(y)`, `x.reshape(2, 3)`.
+- Methods: `x.T`, `x.mT`, `A.H`, and `x.NAME(...)` for any function below: `x.sum()`, `x.dot(y)`, `x.reshape(2, 3)`.
+- NumPy's ufunc methods: `np.add.outer(x, y)` (any binary ufunc jac has), `np.add.reduce(A, axis=0)` (add,
+  multiply, maximum, minimum, logical_and, logical_or; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
+  multiply, maximum, minimum).
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
   non-leaf graph nodes; the last statement is the output.
@@ -61,7 +64,8 @@ names on this page are known.
   array and its derivative.
 
 Choices where NumPy and PyTorch differ: `softmax(x)` without an axis works along the last axis (as
-`jax.nn.softmax` and `torch.softmax(x, -1)`; `axis=None` takes all elements); `norm(A)` of a matrix is the
+`jax.nn.softmax` and `torch.softmax(x, -1)`; `axis=None` takes all elements; `F.softmax(x)`
+without dim of a 3-d or larger array is refused, PyTorch's implicit dim there being 0); `norm(A)` of a matrix is the
 2-norm of all its elements (Frobenius, as `torch.norm` and `np.linalg.norm` do by default; NumPy's spectral
 `norm(A, 2)` is refused rather than silently answered differently); `max(x, dim)` returns the values only;
 `dot` follows `np.dot` for scalars, vectors and matrices; `transpose(x, 0, 2)` with two axes swaps them as

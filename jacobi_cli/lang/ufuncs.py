@@ -1,0 +1,62 @@
+"""NumPy's ufunc methods: ``np.add.outer(a, b)``, ``np.add.reduce(a, axis=0)``, ``np.maximum.accumulate(a)``.
+
+``np.add`` (a ufunc named without a call) becomes a :class:`Ufunc`, which waits for its method; each
+method is lowered onto the functions jac already has, so nothing here has a derivative rule of its own:
+``outer`` is the ufunc of ``a`` reshaped to ``a.shape + (1,) * b.ndim`` and ``b`` (as NumPy defines it),
+``reduce`` the reduction of that ufunc (``np.add.reduce`` is ``np.sum``; its axis defaults to 0, not to
+every axis), ``accumulate`` the running one (``np.cumsum``, ``np.cumprod``, and PyTorch's ``cummax`` /
+``cummin`` values for ``maximum`` / ``minimum``). A ufunc or method outside these tables is refused by name.
+"""
+from __future__ import annotations
+
+from ..errors import JacValueError
+from .functions import FUNCTIONS, REQUIRED, arguments, library_function, tensor
+
+# The binary ufuncs of NumPy that jac has, whose outer product is their broadcast of a[..., None...] and b.
+OUTER = frozenset({"add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "power", "float_power",
+                   "mod", "remainder", "fmod", "maximum", "minimum", "fmax", "fmin", "hypot", "arctan2",
+                   "logaddexp", "logaddexp2", "copysign", "heaviside", "greater", "greater_equal", "less",
+                   "less_equal", "equal", "not_equal", "logical_and", "logical_or", "logical_xor"})
+REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min", "logical_and": "all",
+          "logical_or": "any"}
+ACCUMULATE = {"add": "cumsum", "multiply": "cumprod", "maximum": "cummax", "minimum": "cummin"}
+
+
+class Ufunc:
+    """``np.add``: a NumPy ufunc named, not called, waiting for ``.outer`` / ``.reduce`` / ``.accumulate``."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def call(self, b, method: str, args: list, kwargs: dict, position):
+        what = f"{self.module}.{self.name}.{method}"
+        if method == "outer":
+            a = arguments(what, args, kwargs, {"A": REQUIRED, "B": REQUIRED}, position)
+            left, right = tensor(b, a["A"], what, position), tensor(b, a["B"], what, position)
+            if right.ndim:
+                left = b.apply("reshape", left, shape=tuple(left.shape) + (1,) * right.ndim, position=position)
+            return self._numpy(self.name)(b, [left, right], {}, position)
+        table = {"reduce": REDUCE, "accumulate": ACCUMULATE}.get(method)
+        if table is None:
+            raise JacValueError(f"{what}() is not supported by jac (of a ufunc's methods, jac has outer, reduce and "
+                                "accumulate)", position)
+        if self.name not in table:
+            raise JacValueError(f"{what}() is not supported by jac (jac has it for "
+                                f"{', '.join(sorted(table))})", position)
+        params = {"array": REQUIRED, "axis": 0} | ({"keepdims": False} if method == "reduce" else {})
+        a = arguments(what, args, kwargs, params, position)
+        x = tensor(b, a["array"], what, position)
+        axis = a["axis"]  # 0 unless given: NumPy's default for a ufunc's reduce and accumulate; None: every axis
+        if method == "reduce":
+            return self._numpy(table[self.name])(b, [x], {"axis": axis, "keepdims": a["keepdims"]}, position)
+        if x.ndim == 0:
+            raise JacValueError(f"{what}() needs at least a vector, as NumPy", position)
+        if self.name in ("maximum", "minimum"):  # PyTorch's cummax / cummin: their values
+            return FUNCTIONS[table[self.name]](b, [x, axis], {}, position).part("values")
+        return self._numpy(table[self.name])(b, [x], {"axis": axis}, position)
+
+    def _numpy(self, name: str):
+        return library_function("numpy", name) or FUNCTIONS[name]
+
+
+Ufunc.__name__ = "ufunc (np.add) named without its method .outer(a, b), .reduce(a) or .accumulate(a)"  # in messages
