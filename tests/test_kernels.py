@@ -935,3 +935,61 @@ def test_a_product_with_the_scalar_seed_is_an_add_of_zero_with_the_interpreters_
             assert got.tobytes() == expected.tobytes(), (n, specials)
     seeds = [k for k, v in kernel.kernel.fn.__globals__.items() if isinstance(v, np.ndarray) and v.shape == (1, 1, 1)]
     assert bool(seeds) == ("2.0" in expr)  # a seed of 2 (x @ A @ x * 2.0) is a product left as it is
+
+
+@pytest.mark.parametrize("broken", ["missing", "signature", "returns"])
+def test_the_outer_product_falls_back_to_numpys_when_its_private_api_changes(monkeypatch, broken):
+    """``outer_product`` leans on NumPy's private ``_extobj_contextvar`` / ``_make_extobj``: gone, with
+    another signature, or making what the ufunc cannot read, it is ``np.multiply.outer`` itself, same
+    bytes, and the caller's error state is still honoured."""
+    from jacobi_cli.ir import structured
+    fakes = {"missing": None,
+             "signature": lambda: None,  # takes no bufsize= any more: TypeError at the call
+             "returns": lambda **kw: "not an extobj"}  # the ufunc raises on it
+    monkeypatch.setattr(structured, "_make_extobj", fakes[broken])
+    if broken == "missing":
+        monkeypatch.setattr(structured, "_EXTOBJ", None)
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(40), rng.standard_normal(40)
+    a[[0, 3]], b[[1, 5]] = [np.inf, -0.0], [np.nan, -np.inf]
+    with np.errstate(all="ignore"):
+        got, expected = structured.outer_product(a, b), np.multiply.outer(a, b)
+    assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+    with np.errstate(all="raise"):
+        with pytest.raises(FloatingPointError):
+            structured.outer_product(np.array([1e300]), np.array([1e300]))
+    assert np.getbufsize() == 8192
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 16, 33])
+def test_x_at_a_times_x_with_inf_nan_and_signed_zeros_kernel_equals_interpreter(n):
+    """A reported sign-of-zero difference of ``(x @ A) * x`` at n = 33 with inf and -0 in the inputs (kernel +0,
+    interpreter -0): a held compiled function's repeated calls (kernels where built: the Jacobian's at small
+    n, the VJP's and JVP's) give a fresh one's first call (the interpreter) byte for byte."""
+    from jacobi_cli.tools import api
+    rng = np.random.default_rng(n)
+    special = np.array([np.inf, -np.inf, -0.0, 0.0, np.nan, 1.5, -2.0])
+
+    def draw(shape):
+        a = rng.standard_normal(shape)
+        mask = rng.random(shape) < 0.3
+        a[mask] = rng.choice(special, int(mask.sum()))
+        return a
+
+    def same(a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+
+    expr, shapes = "(x @ A) * x", {"x": f":{n}", "A": f":{n}x{n}"}
+    held = api.compile(expr, shapes)
+    for _ in range(3):
+        env, v = {"x": draw(n), "A": draw((n, n))}, draw(n)
+        tangents = {"x": draw(n), "A": draw((n, n))}
+        with np.errstate(all="ignore"):
+            for _ in range(2):
+                kj, kv, kt = held.jacobian(env), held.vjp(env, v), held.jvp(env, tangents)
+            ij = api.compile(expr, shapes).jacobian(env)
+            iv = api.compile(expr, shapes).vjp(env, v)
+            it = api.compile(expr, shapes).jvp(env, tangents)
+        assert all(same(kj[k], ij[k]) and same(kv[k], iv[k]) for k in ij) and same(kt, it)
+    assert held.kernels()[("vjp", None, (n,))] is not None

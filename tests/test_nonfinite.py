@@ -196,3 +196,20 @@ def test_several_outputs_and_batches_warn_about_derivatives_too(args, op):
     first = json.loads(result.stdout)["warnings"][0]
     assert first["in"] != "value" and first["op"] == op, first
     assert invoke(*args, "--json", "--strict").exit_code == 2
+
+
+@pytest.mark.parametrize("args", [["x*2", "x=1", "y=3"], ["a = x*2; b = x + 1; a, b", "x=1", "y=3"],
+                                  ["x*2", "x=[1, 2]", "y=[3, 4]", "--batch", "x", "--batch", "y"],
+                                  ["sin(x)", "sin=1", "x=2"]])
+def test_eval_warns_of_an_input_the_expression_never_reads(args):
+    """An input no output depends on (a leftover binding, a misspelt name; ``sin=1`` beside the function
+    ``sin(x)``) gets a zero Jacobian and a warning of kind ``unused`` naming it, on stderr and in JSON."""
+    unused = "sin" if "sin=1" in args else "y"
+    result = invoke("eval", *args)
+    assert result.exit_code == 0
+    assert f"jac: warning (unused): the input '{unused}' is not used by the expression" in result.stderr
+    report = json.loads(invoke("eval", *args, "--json").stdout)
+    assert [w for w in report["warnings"] if w["kind"] == "unused"] == [
+        {"kind": "unused", "in": unused, "op": "input", "position": None,
+         "message": f"the input '{unused}' is not used by the expression: its derivatives are zero"}]
+    assert "warnings" not in json.loads(invoke("eval", "x*2 + y", "x=1", "y=3", "--json").stdout)

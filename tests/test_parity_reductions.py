@@ -364,3 +364,75 @@ def test_a_symbolic_size_is_not_a_number():
     from jacobi_cli.lang.parser import parse
     with pytest.raises(JacShapeError, match="needs concrete sizes"):
         parse("x / x.shape[0]", {"x": ("n",)}, shapes_only=True)
+
+
+# Every spelling of var/std's correction: PyTorch's default divides by n - 1, NumPy's by n.
+VAR_SPELLINGS = [
+    ("torch.var(x, 0)", lambda t: torch.var(t, 0)),
+    ("x.var(0, unbiased=True)", lambda t: t.var(0, unbiased=True)),
+    ("x.var(dim=0, unbiased=False)", lambda t: t.var(dim=0, unbiased=False)),
+    ("torch.var(x, 0, correction=0)", lambda t: torch.var(t, 0, correction=0)),
+    ("torch.var(x, None, correction=2)", lambda t: torch.var(t, None, correction=2)),
+    ("torch.var(x, 1, keepdim=True)", lambda t: torch.var(t, 1, keepdim=True)),
+    ("torch.var(x, 0, False)", lambda t: torch.var(t, 0, False)),
+    ("torch.std(x, 1, True, True)", lambda t: torch.std(t, 1, True, True)),
+    ("x.std(dim=1, correction=0, keepdim=True)", lambda t: t.std(dim=1, correction=0, keepdim=True)),
+    ("torch.sin(x).var(0, correction=1)", lambda t: torch.sin(t).var(0, correction=1)),
+    ("torch.var_mean(x, 0)[0]", lambda t: torch.var_mean(t, 0)[0]),
+    ("torch.std_mean(x, 1, unbiased=False)[0]", lambda t: torch.std_mean(t, 1, unbiased=False)[0]),
+]
+NP_VAR_SPELLINGS = [
+    ("np.var(x, axis=0)", lambda a: np.var(a, axis=0)),
+    ("np.var(x, axis=0, ddof=1)", lambda a: np.var(a, axis=0, ddof=1)),
+    ("np.var(x, axis=1, keepdims=True)", lambda a: np.var(a, axis=1, keepdims=True)),
+    ("np.var(x, axis=0, correction=1)", lambda a: np.var(a, axis=0, correction=1)),
+    ("np.std(x, 1, keepdims=True, ddof=1)", lambda a: np.std(a, 1, keepdims=True, ddof=1)),
+    ("np.sin(x).var(axis=0, ddof=1)", lambda a: np.sin(a).var(axis=0, ddof=1)),
+    ("np.nanstd(x, axis=0, ddof=1)", lambda a: np.nanstd(a, axis=0, ddof=1)),
+]
+
+
+@pytest.mark.parametrize("expr, f", VAR_SPELLINGS, ids=[e for e, _ in VAR_SPELLINGS])
+def test_var_and_std_spellings_follow_pytorchs_correction(expr, f):
+    from jacobi_cli.tools import api
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    t = torch.tensor(x)
+    np.testing.assert_allclose(api.evaluate(expr, {"x": x}), f(t).numpy(), rtol=1e-13)
+    np.testing.assert_allclose(api.jacobian(expr, {"x": x})["x"], torch.autograd.functional.jacobian(f, t).numpy(),
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("expr, f", NP_VAR_SPELLINGS, ids=[e for e, _ in NP_VAR_SPELLINGS])
+def test_var_and_std_spellings_follow_numpys_ddof(expr, f):
+    from jacobi_cli.tools import api
+    from parity import central
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    np.testing.assert_allclose(api.evaluate(expr, {"x": x}), f(x), rtol=1e-13)
+    np.testing.assert_allclose(api.jacobian(expr, {"x": x})["x"], central(f, x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("expr", ["x.var(0)", "np.sin(x).var()", "(x * 2).std(0, keepdim=True)", "var(x)"])
+def test_var_without_a_correction_on_a_method_or_bare_is_refused_with_both_readings(expr):
+    from jacobi_cli.errors import JacValueError
+    from jacobi_cli.tools import api
+    with pytest.raises(JacValueError, match="ambiguous: PyTorch's torch.(var|std) divides by n - 1"):
+        api.evaluate(expr, {"x": np.ones((3, 2))})
+
+
+@pytest.mark.parametrize("expr, f", [
+    ("torch.clamp(x, min=float('inf'))", lambda t: torch.clamp(t, min=float("inf"))),
+    ("torch.clamp(x, max=-math.inf)", lambda t: torch.clamp(t, max=-math.inf)),
+    ("torch.clamp(x, min=2.0, max=1.0)", lambda t: torch.clamp(t, min=2.0, max=1.0)),
+    ("torch.clamp(x, 0.5, 0.5)", lambda t: torch.clamp(t, 0.5, 0.5))])
+def test_clamp_with_infinite_or_crossed_bounds_matches_pytorch(expr, f):
+    """min = inf sets all to inf (the gradient 1 only at x = inf); min > max sets all to max, gradient 0."""
+    from jacobi_cli.tools import api
+    x = np.array([-2.0, 0.5, 3.0, np.nan, -np.inf, np.inf, -0.0, 1.0, 2.0])
+    t = torch.tensor(x, requires_grad=True)
+    y = f(t)
+    g, = torch.autograd.grad(y.sum(), t)
+    ours = api.evaluate(expr, {"x": x})
+    np.testing.assert_array_equal(ours, y.detach().numpy())
+    for _ in range(2):
+        np.testing.assert_array_equal(np.diagonal(api.jacobian(expr, {"x": x})["x"]), g.numpy())
+    np.testing.assert_array_equal(api.vjp(expr, {"x": x}, v=np.ones(9))["x"], g.numpy())

@@ -288,10 +288,17 @@ def test_edge_values_match_pytorch():
         np.testing.assert_allclose(ours, theirs, rtol=2e-16, equal_nan=True, err_msg=name)
         number = ~np.isnan(theirs)
         assert np.array_equal(np.signbit(ours[number]), np.signbit(theirs[number])), name  # entr(1) = -0
-    # entr: -inf for x < 0, whose derivative jac takes as 0 (the limit of a constant); PyTorch writes NaN
+    # entr: -inf for x < 0 (and at -inf), whose derivative is NaN there, as PyTorch's
+    t = torch.tensor(edges, requires_grad=True)
+    g, = torch.autograd.grad(torch.special.entr(t).sum(), t)
+    assert np.isnan(g.numpy()[[3, 4, 6]]).all()
     for mode in ("forward", "reverse"):
-        d = np.diagonal(api.jacobian("torch.special.entr(x)", {"x": edges}, mode=mode)["x"])
-        assert d[0] == d[1] == np.inf and d[2] == -np.inf and d[3] == d[6] == 0 and np.isnan(d[4]) and d[5] == -1.0
+        for _ in range(3):  # the interpreter, then the compiled kernel
+            d = np.diagonal(api.jacobian("torch.special.entr(x)", {"x": edges}, mode=mode)["x"])
+            np.testing.assert_array_equal(d, g.numpy())
+    np.testing.assert_array_equal(api.vjp("torch.special.entr(x)", {"x": edges}, v=np.ones(7))["x"], g.numpy())
+    np.testing.assert_array_equal(api.jvp("torch.special.entr(x)", {"x": edges}, tangents={"x": np.ones(7)}),
+                                  g.numpy())
     for name in ("i0", "i1", "i0e", "i1e"):
         d = np.diagonal(api.jacobian(f"torch.special.{name}(x)", {"x": edges[[0, 1, 5, 6]]})["x"])
         t = torch.tensor(edges[[0, 1, 5, 6]], requires_grad=True)
@@ -399,3 +406,11 @@ REFUSED = [
 def test_bad_arguments_are_refused_naming_what_is_wrong(expr, words):
     with pytest.raises(JacError, match=words):
         api.jacobian(expr, {k: v for k, v in VALUES.items() if k in expr})
+
+
+def test_gather_and_take_along_refuse_indices_bound_as_inputs():
+    """Indices are constants of the expression: one bound as an input is refused, naming it (exit 2)."""
+    from jacobi_cli.errors import JacValueError
+    for expr in ("torch.gather(x, 0, i)", "np.take_along_axis(x, i, axis=0)", "torch.index_select(x, 0, i)"):
+        with pytest.raises(JacValueError, match="constant array of integers; 'i' is an input"):
+            api.jacobian(expr, {"x": [3.0, 1.0, 2.0], "i": [2, 0, 0]})

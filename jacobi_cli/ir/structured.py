@@ -651,14 +651,21 @@ except ImportError:  # pragma: no cover - other NumPy versions: the default buff
 def outer_product(a, b):
     """``np.multiply.outer(a, b)`` for vectors ``a`` and ``b``, with NumPy's iteration buffer at
     16 elements for this one call (the error state as it is; per thread and context, as
-    ``np.errstate``); see the comment above."""
-    if _make_extobj is None:  # pragma: no cover
+    ``np.errstate``); see the comment above. Where NumPy's private API is missing or not as
+    expected (a future NumPy), the plain ``np.multiply.outer``: the same products."""
+    try:
+        token = _EXTOBJ.set(_make_extobj(bufsize=16))
+    except (AttributeError, TypeError, ValueError):  # None (ImportError) or another signature
         return np.multiply.outer(a, b)
-    token = _EXTOBJ.set(_make_extobj(bufsize=16))
     try:
         return np.multiply.outer(a, b)
-    finally:
+    except (AttributeError, TypeError, ValueError, SystemError):  # an extobj this NumPy does not read
         _EXTOBJ.reset(token)
+        token = None
+        return np.multiply.outer(a, b)
+    finally:
+        if token is not None:
+            _EXTOBJ.reset(token)
 
 
 def _size(shape) -> int:

@@ -5818,8 +5818,8 @@ def _renorm(b, args, kwargs, position):
 
 @function("entr")
 def _entr(b, args, kwargs, position):
-    """torch.special.entr(x) = -x log x: 0 at 0, -inf for x < 0 (derivative 0 there, the limit, where
-    PyTorch writes NaN); d/dx = -(log x + 1), +inf at 0 as PyTorch's."""
+    """torch.special.entr(x) = -x log x: 0 at 0, -inf for x < 0 (derivative NaN there, as PyTorch's);
+    d/dx = -(log x + 1), +inf at 0 as PyTorch's."""
     x = tensor(b, arguments("entr", args, kwargs, {"x": REQUIRED}, position)["x"], "entr", position)
     negative = b.apply("lt", x, 0.0, position=position)
     # x log x of 1 where x < 0, so no NaN of log reaches the derivative of the -inf taken there (both modes 0);
@@ -5827,7 +5827,12 @@ def _entr(b, args, kwargs, position):
     xlogx = b.apply("xlogx", b.apply("where", negative, 1.0, x, position=position), position=position)
     inside = b.apply("where", b.apply("eq", x, 0.0, position=position), b.apply("sub", 0.0, xlogx, position=position),
                      b.apply("neg", xlogx, position=position), position=position)
-    return b.apply("where", negative, -math.inf, inside, position=position)
+    # x < 0: log(0 · max(x, -1)) = log(-0) = -inf, whose derivative is (1 / -0) · 0 = NaN in both modes, as
+    # PyTorch's (max(x, -1) keeps x = -inf out of 0 · x = NaN); log of 1 elsewhere, so that no NaN of this
+    # branch reaches the derivative where it is not taken
+    zero = b.apply("mul", 0.0, b.apply("maximum", x, -1.0, position=position), position=position)
+    outside = b.apply("log", b.apply("where", negative, zero, 1.0, position=position), position=position)
+    return b.apply("where", negative, outside, inside, position=position)
 
 
 def _pixel_shuffle(unshuffle: bool):

@@ -230,6 +230,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     of = report["output"]["name"]
     report["jacobian"] = {name: jacobian_block(j, layout, of, values, budget) for name, j in jacobians.items()}
     _warn(report, finite.warnings(problem, [(f"∂{of}/∂{name}", name, j) for name, j in jacobians.items()]))
+    _unused(report, problem.graph)
     formulas = None
     if symbolic:
         from . import bounded
@@ -392,7 +393,18 @@ def _warn(report: dict, found: list) -> None:
     """``"warnings"``: where NaN or infinities first appeared; the key is there only when
     there is one, so a clean report keeps exactly the contract's keys."""
     if found:
-        report["warnings"] = [w.as_dict() for w in found]
+        report.setdefault("warnings", []).extend(w.as_dict() for w in found)
+
+
+def _unused(report: dict, graph) -> None:
+    """A ``"warnings"`` entry (kind ``unused``) per input that no output depends on: its Jacobian is
+    all zeros because the expression never reads it (a misspelt name, a leftover binding)."""
+    needed = graph.needed()
+    for name, i in graph.inputs.items():
+        if not needed[i]:
+            report.setdefault("warnings", []).append(
+                {"kind": "unused", "in": name, "op": "input", "position": None,
+                 "message": f"the input '{name}' is not used by the expression: its derivatives are zero"})
 
 
 def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=()) -> str:
@@ -996,7 +1008,7 @@ def _batch_warnings(report: dict, stacked: list, batch, warn_example) -> None:
         return
     found = [{**w.as_dict(), "message": f"example {b}: {w.message}"} for w in warn_example(b)]
     if found:
-        report["warnings"] = found
+        report.setdefault("warnings", []).extend(found)
 
 
 def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_plan) -> EvalResult:
@@ -1047,6 +1059,7 @@ def _eval_general(expr, problem, batch, split, layout, mode, budget, values, on_
         for (o, p), js in zip(units, first.values()):
             found += finite.warnings(p, [(f"∂{_out_name(o, p.graph)}/∂{n}", n, j) for n, j in js.items()])
         _warn(report, found[:finite.MAX_WARNINGS])
+    _unused(report, problem.graph)
     return result
 
 
