@@ -854,7 +854,9 @@ def test_numpy_dot_and_matmul_make_the_same_gemv_call_for_blas_laid_out_operands
                 assert matrix.flags.aligned and (matrix.flags.c_contiguous or matrix.flags.f_contiguous)
                 with np.errstate(all="ignore"):
                     pairs = [(np.dot(matrix, v), np.matmul(matrix, v)), (np.dot(w, matrix), np.matmul(w, matrix)),
-                             (np.dot(matrix.T, w), np.matmul(matrix.T, w))]
+                             (np.dot(matrix.T, w), np.matmul(matrix.T, w)),
+                             (kernels._DOT(matrix, v), np.matmul(matrix, v)),  # the kernels' dot
+                             (kernels._DOT(matrix.T, w), np.matmul(matrix.T, w))]
                 for got, expected in pairs:
                     assert got.dtype == expected.dtype == dtype and got.shape == expected.shape
                     assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (m, n, trial)
@@ -876,11 +878,11 @@ def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits
         problem = api.prepare(expr, {"x": x, "A": A, "B": B} if "B" in expr else {"x": x, "A": A}, ["x"], dtype=dtype)
         g = problem.graph
         kernel = kernels.vjp_kernel(g, ["x"])
-        assert kernel.fn.__globals__.get("_dot") is np.dot
+        assert kernel.fn.__globals__.get("_dot") is kernels._DOT  # np.dot's C function, no dispatcher
         v = rng.standard_normal(g.output_shape).astype(dtype)
         plan = api.plan_of(problem)
         jacobian = kernels.jacobian_kernel(g, plan, planner._small(plan, g))
-        for A2 in _layouts(A):
+        for A2 in _layouts(A) + [A.copy().view(_Subclass)]:  # a subclass: matmul, as the interpreter
             for x2 in (x.copy(), x.repeat(2)[::2], _layouts(x[None])[3][0]):
                 env = dict(problem.env, A=A2, x=x2)
                 p2 = api.prepare(expr, env, ["x"], dtype=dtype)  # the interpreter on the same arrays
@@ -894,6 +896,10 @@ def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits
                 got = jacobian(env, False)["x"]
                 expected = api.jacobians(p2, api.plan_of(p2))["x"].to_array()
                 assert got.tobytes() == expected.tobytes(), n
+
+
+class _Subclass(np.ndarray):
+    """An ndarray subclass: a kernel's np.dot (no __array_function__ dispatch) must not take it."""
 
 
 def _signalling_nan(dtype) -> np.ndarray:

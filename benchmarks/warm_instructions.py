@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Instructions per repeated (warm) API call, counted by valgrind (timings on a shared machine are noise).
+
+Run by hand, never as a test (see benchmarks/README.md). One case and one call kind per run:
+
+    PYTHONHASHSEED=0 OPENBLAS_NUM_THREADS=1 valgrind --tool=callgrind --dump-before=getppid \\
+        --callgrind-out-file=cg.out /work/venv/bin/python benchmarks/warm_instructions.py --case E6 --call vjp
+    grep '^summary:' cg.out.2      # the instructions of --calls calls: divide by --calls
+
+The calls are bench.py's (the same inputs, ``wrt=["x"]``, its cotangent). After ten warm-up calls (the
+kernel is made at the second) the garbage collector is stopped, the clock the API reads the budget's
+once-a-second re-read by is pinned (``api.monotonic``, a C callable in its place: under valgrind a second
+passes every few calls), and ``os.getppid()`` marks the window's two ends: callgrind's
+``--dump-before=getppid`` writes the window to ``cg.out.2``. ``OPENBLAS_NUM_THREADS=1``: OpenBLAS's idle
+worker threads spin, which moves the count by thousands per call.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import os
+import sys
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tree", default=".", help="the checkout whose jacobi_cli is counted")
+    ap.add_argument("--case", default="E1", help="a case of bench.py (E1-E6)")
+    ap.add_argument("--call", choices=["jacobian", "vjp"], default="jacobian")
+    ap.add_argument("--n", type=int, default=10)
+    ap.add_argument("--calls", type=int, default=200)
+    args = ap.parse_args()
+    tree = os.path.abspath(args.tree)
+    sys.path[:0] = [tree, os.path.join(tree, "benchmarks")]
+    import bench
+    import jacobi_cli
+    from jacobi_cli.tools import api
+
+    case = {c.name: c for c in bench.CASES}[args.case]
+    p = bench.make_problem(case, args.n, args.call, bench.make_inputs(args.n))
+    expr, b, v = case.expr, p.bindings, p.v
+    jacobian, vjp = jacobi_cli.jacobian, jacobi_cli.vjp
+    api.monotonic = itertools.repeat(1e6).__next__  # the budget read once, as within one second
+
+    if args.call == "jacobian":
+        def call():
+            return jacobian(expr, b, wrt=["x"])["x"]
+    else:
+        def call():
+            return vjp(expr, b, v, wrt=["x"])["x"]
+
+    for _ in range(10):
+        call()
+    gc.collect()
+    gc.disable()
+    os.getppid()  # the window starts
+    for _ in range(args.calls):
+        call()
+    os.getppid()  # and ends
+    gc.enable()
+
+
+if __name__ == "__main__":
+    main()
