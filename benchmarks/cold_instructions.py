@@ -49,12 +49,18 @@ def main() -> None:
             return jacobi_cli.jacobian(expr, b, wrt=["x"])
         return jacobi_cli.vjp(expr, b, v, wrt=["x"])
 
-    for _ in range(5):
+    counted(call, args.calls, warmups=5)
+
+
+def counted(call, calls: int, warmups: int) -> None:
+    """``call`` ``calls`` times between two ``os.getppid()`` (the window callgrind's
+    ``--dump-before=getppid`` cuts out), after ``warmups`` uncounted calls, the collector stopped."""
+    for _ in range(warmups):
         call()
     gc.collect()
     gc.disable()
     os.getppid()  # the window starts
-    for _ in range(args.calls):
+    for _ in range(calls):
         call()
     os.getppid()  # and ends
     gc.enable()

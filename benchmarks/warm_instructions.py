@@ -17,7 +17,6 @@ worker threads spin, which moves the count by thousands per call.
 from __future__ import annotations
 
 import argparse
-import gc
 import itertools
 import os
 import sys
@@ -50,15 +49,9 @@ def main() -> None:
         def call():
             return vjp(expr, b, v, wrt=["x"])["x"]
 
-    for _ in range(10):
-        call()
-    gc.collect()
-    gc.disable()
-    os.getppid()  # the window starts
-    for _ in range(args.calls):
-        call()
-    os.getppid()  # and ends
-    gc.enable()
+    from cold_instructions import counted  # the same counted window as the cold calls
+
+    counted(call, args.calls, warmups=10)
 
 
 if __name__ == "__main__":
