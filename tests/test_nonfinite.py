@@ -213,3 +213,12 @@ def test_eval_warns_of_an_input_the_expression_never_reads(args):
         {"kind": "unused", "in": unused, "op": "input", "position": None,
          "message": f"the input '{unused}' is not used by the expression: its derivatives are zero"}]
     assert "warnings" not in json.loads(invoke("eval", "x*2 + y", "x=1", "y=3", "--json").stdout)
+
+
+def test_an_unused_input_outside_wrt_is_not_said_to_have_derivatives():
+    """With --wrt x, the unused y is not differentiated at all: the warning says so, not "its derivatives are
+    zero"."""
+    result = invoke("eval", "x*2", "x=1", "y=3", "--wrt", "x")
+    assert result.exit_code == 0
+    assert "the input 'y' is not used by the expression (nor in --wrt: no derivatives are taken)" in result.stderr
+    assert "derivatives are zero" not in result.stderr
