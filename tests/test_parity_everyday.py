@@ -136,6 +136,12 @@ CASES = [
     ("torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))", {"x": x5},
      lambda x: torch.ldexp(x, torch.tensor([2.0, -1.0, 0.0, 3.0, 1.0]))),
     ("torch.bitwise_not(x > 0) * y", {"x": x5, "y": y5}, lambda x, y: torch.bitwise_not(x > 0) * y),
+    # np.array / jnp.array of a list of arrays stacks them (the derivative kept); torch.tensor of one-element
+    # tensors copies them (detached), as PyTorch
+    ("np.array([x, y]).T @ a[:2]", {"x": x5, "y": y5, "a": a3}, lambda x, y, a: torch.stack([x, y]).T @ a[:2]),
+    ("jnp.asarray([x[0] * y[1], y[0]]) * x[:2]", {"x": x5, "y": y5},
+     lambda x, y: torch.stack([x[0] * y[1], y[0]]) * x[:2]),
+    ("torch.tensor([x[0], y[1]]) * x[:2]", {"x": x5, "y": y5}, lambda x, y: torch.tensor([x[0], y[1]]) * x[:2]),
     # masked_select: x[mask] of the two broadcast together
     ("torch.masked_select(A, A > 0) ** 2", {"A": A}, lambda A: torch.masked_select(A, A > 0) ** 2),
     ("torch.masked_select(A, c > 0)", {"A": A, "c": c4}, lambda A, c: torch.masked_select(A, c > 0)),
@@ -262,6 +268,8 @@ def test_the_triangle_indices_are_pytorch_s_and_numpy_s():
 
 VALUES = {"x": x5, "y": y5, "a": a3, "c": c4, "A": A, "B": B, "T": T, "S": S, "W": W3}
 REFUSED = [
+    ("torch.tensor([x, y])", "one-element tensors only"),
+    ("np.array([x, x[:2]])", "of one shape only"),
     ("torch.masked_select(A, A)", "must be a boolean"),
     ("torch.masked_select(A, a > 0)", "do not broadcast"),
     ("F.prelu(A, a)", "1 or one per channel"),

@@ -987,7 +987,8 @@ def _value_of(fname, detach):
     def lower(b, args, kwargs, position):
         kwargs = dict(kwargs)
         dtype = _value_options(b, kwargs, fname, position)
-        x = tensor(b, arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"], fname, position)
+        data = arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"]
+        x = _nested(b, data, fname, detach, position) if isinstance(data, Items) else tensor(b, data, fname, position)
         node = b.nodes[x.id]
         if detach and node.op != "const":
             x = boolean(b, b.apply("detach", x, position=position)) if is_boolean(b, x) else \
@@ -998,8 +999,31 @@ def _value_of(fname, detach):
     return lower
 
 
+def _nested(b, items, fname, detach, position) -> Tracer:
+    """``np.array([x, y])``, ``np.array([[a, b], [c, d]])``: the arrays of a (nested) list stacked, as NumPy and
+    jnp.array make them (the derivative kept). PyTorch's ``torch.tensor([x[0], y[0]])`` takes one-element
+    tensors only (numbers), and copies them: the caller detaches."""
+    if fname == "from_numpy":
+        raise JacValueError("from_numpy() takes one array, not a list of arrays", position)
+    parts = [_nested(b, p, fname, detach, position) if isinstance(p, Items) else tensor(b, p, fname, position)
+             for p in items]
+    if not parts:
+        raise JacValueError(f"{fname}([]) of an empty list has no elements to differentiate", position)
+    if detach and any(int(np.prod(p.shape, dtype=np.int64)) != 1 for p in parts):
+        raise JacValueError(f"{fname}() of a list of tensors takes one-element tensors only, as PyTorch ('only one "
+                            "element tensors can be converted to Python scalars'): torch.stack([...]) joins arrays",
+                            position)
+    shapes = {tuple(p.shape) for p in parts}
+    if len(shapes) != 1:
+        raise JacShapeError(f"{fname}() of arrays of shapes {', '.join(fmt(p.shape) for p in parts)}: NumPy makes "
+                            "one array of a list of arrays of one shape only (a ragged list is an error or an object "
+                            "array); stack or pad them first", position)
+    return FUNCTIONS["stack"](b, [Items(parts)], {}, position)
+
+
 FUNCTIONS["tensor"] = _value_of("tensor", True)
-for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
+FUNCTIONS["as_tensor"] = _value_of("as_tensor", False)
+for _name in ("asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
     FUNCTIONS[_name] = _value_of(_name, False)
 
 
