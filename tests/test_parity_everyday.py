@@ -209,6 +209,15 @@ def test_numpy_only_values_equal_numpy():
         assert np.array_equal(api.evaluate(expr, {"x": edges}), want, equal_nan=True), expr
     assert np.array_equal(api.evaluate("torch.angle(x)", {"x": edges}),  # -0 is 0 to PyTorch, pi to NumPy
                           torch.angle(torch.tensor(edges)).numpy(), equal_nan=True)
+    holes = np.array([1.5, np.nan, -2.0, 3.0, np.nan, 0.5])
+    for expr in ("np.nanprod(x)", "np.nanprod(x.reshape(2, 3), axis=1)", "np.nancumsum(x)", "np.nancumprod(x)",
+                 "np.ediff1d(x)", "np.ediff1d(x, to_end=[1, 2], to_begin=-1)", "np.logspace(0, 1, 6) * x",
+                 "np.logspace(0, 2, 6, base=2.0, endpoint=False) * x", "np.geomspace(1, 8, 6) * x",
+                 "np.tri(6, k=1) @ x"):
+        want = eval(expr, {"np": np, "x": holes})
+        assert np.array_equal(api.evaluate(expr, {"x": holes}), want, equal_nan=True), expr
+    jac = api.jacobian("np.nancumprod(x)", {"x": holes})["x"]  # the NaN elements are absent: derivative 0
+    assert np.all(jac[:, [1, 4]] == 0) and jac[3, 3] == -3.0
     other = np.array([np.nan, np.inf, np.inf, -1.0 - 1e-6, 1e-9, 0.0, 0.5 + 1e-4, np.nan, 1.0, -2.9])
     for expr in ("isclose(x, y)", "isclose(x, y, equal_nan=True)", "isclose(x, y, rtol=0.1, atol=0)",
                  "allclose(x[3:5], y[3:5])", "allclose(x, y)", "isclose(x, 1.0)"):

@@ -980,6 +980,42 @@ def _identity_matrix(b, args, kwargs, position):
     return FUNCTIONS["eye"](b, [a["n"]], {} if a["dtype"] is None else {"dtype": a["dtype"]}, position)
 
 
+def _spaced(fname: str):
+    """np.logspace(start, stop, num=50, base=10.0) and np.geomspace(start, stop, num=50): NumPy's constants."""
+    def lower(b, args, kwargs, position):
+        params = {"start": REQUIRED, "stop": REQUIRED, "num": 50, "endpoint": True} | (
+            {"base": 10.0} if fname == "logspace" else {})
+        a = arguments(fname, args, kwargs, params, position)
+        n = static_int(b, a["num"], f"{fname} count", position)
+        if n < 0:
+            raise JacValueError(f"{fname}(): the count must not be negative", position)
+        _checked(b, (n,), fname, position)
+        values = {k: static(b, v, f"{fname} {k}", position) for k, v in a.items() if k != "num"}
+        if not all(isinstance(v, (int, float)) for v in values.values()):
+            raise JacValueError(f"{fname}() takes numbers", position)
+        with np.errstate(all="ignore"):
+            try:
+                made = getattr(np, fname)(num=n, dtype=b.dtype, **values)
+            except ValueError as err:  # geomspace(0, 1): NumPy's own words
+                raise JacValueError(f"{fname}(): {err}", position) from None
+        return b.const(made, position)
+    return lower
+
+
+variant("numpy", "logspace")(_spaced("logspace"))
+variant("numpy", "geomspace")(_spaced("geomspace"))
+
+
+@variant("numpy", "tri")
+def _tri(b, args, kwargs, position):
+    """np.tri(N, M=None, k=0): ones at and below the k-th diagonal, a constant."""
+    a = arguments("tri", args, kwargs, {"N": REQUIRED, "M": None, "k": 0}, position)
+    n = static_int(b, a["N"], "tri size", position)
+    m = n if a["M"] is None else static_int(b, a["M"], "tri size", position)
+    _checked(b, (n, m), "tri", position)
+    return b.const(np.tri(n, m, k=static_int(b, a["k"], "tri k", position), dtype=b.dtype), position)
+
+
 def _value_of(fname, detach):
     """``torch.tensor(v)`` and ``np.array(v)``: a list is a constant; of an expression of the
     inputs, ``torch.tensor`` is a detached copy (as PyTorch, which warns), the others the
@@ -3892,6 +3928,39 @@ def _nan_reduction(fname: str, mean: bool):
 
 FUNCTIONS["nansum"] = _nan_reduction("nansum", False)
 FUNCTIONS["nanmean"] = _nan_reduction("nanmean", True)
+
+
+def _nan_as(fname: str, fill: float, then: str):
+    """np.nanprod / np.nancumsum / np.nancumprod: NaN elements replaced by the operation's identity (1 for
+    products, 0 for sums), then NumPy's prod / cumsum / cumprod with its arguments; their derivative is 0."""
+    def lower(b, args, kwargs, position):
+        if not args:
+            raise JacParseError(f"{fname}() needs an array", position)
+        x = tensor(b, args[0], fname, position)
+        kept = b.apply("where", b.apply("eq", x, x, position=position), x, fill, position=position)
+        return (library_function("numpy", then) or FUNCTIONS[then])(b, [kept] + list(args[1:]), kwargs, position)
+    return lower
+
+
+variant("numpy", "nanprod")(_nan_as("nanprod", 1.0, "prod"))
+variant("numpy", "nancumsum")(_nan_as("nancumsum", 0.0, "cumsum"))
+variant("numpy", "nancumprod")(_nan_as("nancumprod", 1.0, "cumprod"))
+
+
+@variant("numpy", "ediff1d")
+def _ediff1d(b, args, kwargs, position):
+    """np.ediff1d(x, to_end=None, to_begin=None): the differences of x flattened, with to_begin / to_end around."""
+    a = arguments("ediff1d", args, kwargs, {"x": REQUIRED, "to_end": None, "to_begin": None}, position)
+    x = tensor(b, a["x"], "ediff1d", position)
+    flat = _reshape_to(b, x, (_numel(x, position),), position)
+    n = flat.shape[0]
+    parts = [b.apply("sub", _take(b, flat, (slice(1, None),), position), _take(b, flat, (slice(0, max(n - 1, 0)),),
+                                                                               position), position=position)]
+    for key, at in (("to_begin", 0), ("to_end", len(parts) + 1)):
+        if a[key] is not None:
+            extra = tensor(b, a[key], "ediff1d", position)
+            parts.insert(at, _reshape_to(b, extra, (_numel(extra, position),), position))
+    return parts[0] if len(parts) == 1 else _concat(b, parts, 0, "ediff1d", position)
 
 
 @function("average")
