@@ -18,7 +18,7 @@ OUTER = frozenset({"add", "subtract", "multiply", "divide", "true_divide", "floo
                    "logaddexp", "logaddexp2", "copysign", "heaviside", "greater", "greater_equal", "less",
                    "less_equal", "equal", "not_equal", "logical_and", "logical_or", "logical_xor"})
 REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min", "logical_and": "all",
-          "logical_or": "any"}
+          "logical_or": "any", "logaddexp": "logsumexp"}  # logaddexp.reduce: log Σ exp, to rounding
 ACCUMULATE = {"add": "cumsum", "multiply": "cumprod", "maximum": "cummax", "minimum": "cummin"}
 
 

@@ -31,7 +31,7 @@ names on this page are known.
   Arguments as NumPy or PyTorch name them: `axis=`/`dim=`, `keepdims=`/`keepdim=`.
 - Methods: `x.T`, `x.mT`, `A.H`, and `x.NAME(...)` for any function below: `x.sum()`, `x.dot(y)`, `x.reshape(2, 3)`.
 - NumPy's ufunc methods: `np.add.outer(x, y)` (any binary ufunc jac has), `np.add.reduce(A, axis=0)` (add,
-  multiply, maximum, minimum, logical_and, logical_or; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
+  multiply, maximum, minimum, logical_and, logical_or, logaddexp; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
   multiply, maximum, minimum).
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
