@@ -107,6 +107,11 @@ V = rng.uniform(-2, 2, 6)
     ("(x > 0).to(torch.float64) + (x > 1)", lambda x: (x > 0).to(torch.float64) + (x > 1)),
     ("(x > 0).type_as(x) * x + (x > 1)", lambda x: (x > 0).type_as(x) * x + (x > 1)),
     ("(x > 0) + (x > 1) + x", lambda x: (x > 0) + (x > 1) + x),
+    # the operators as functions and methods: the same rule (torch.add of two masks gave 2)
+    ("torch.add(x > 0, x > 1).double() * x", lambda x: torch.add(x > 0, x > 1).double() * x),
+    ("np.add(x > 0, x > 1) * x", lambda x: torch.add(x > 0, x > 1) * x),
+    ("torch.mul(x > 0, x < 1).double() * x", lambda x: torch.mul(x > 0, x < 1).double() * x),
+    ("(x > 0).add(x > 1).double() * x", lambda x: (x > 0).add(x > 1).double() * x),
 ])
 def test_two_booleans_added_are_their_logical_or(expr, fn):
     assert_parity(expr, {"x": V}, fn)

@@ -158,9 +158,20 @@ def _arithmetic(op_name):
     """``torch.add(x, y)``, ``np.multiply(x, y)``...: the operators as functions."""
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-        return b.apply(op_name, tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position),
-                       position=position)
+        return arithmetic(b, op_name, tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position),
+                          position)
     return lower
+
+
+def arithmetic(b: Builder, op: str, left, right, position) -> Tracer:
+    """``left op right``, as the operator and as the function (``torch.add``, ``np.multiply``, ``m.add``). Two
+    booleans (a mask, or a Python bool beside one) added are their logical or and multiplied their logical
+    and, a boolean again: PyTorch's and NumPy's ``bool + bool`` is ``bool`` (True where x > 0, never 2)."""
+    if (op == "add" or op == "mul") and (is_boolean(b, left) or is_boolean(b, right)) \
+            and all(type(k) is bool or is_boolean(b, k) for k in (left, right)):
+        kids = [b.const(float(k), position) if type(k) is bool else k for k in (left, right)]
+        return logical("or" if op == "add" else "and", b, kids, position)
+    return b.apply(op, left, right, position=position)
 
 
 for _op in OPS.values():  # the element-wise ops by the names users call them (the op's spellings)

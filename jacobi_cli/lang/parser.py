@@ -25,7 +25,7 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
-from .functions import LIBRARIES, REQUIRED, Pair, arguments, pair_attribute, pair_item, unpack_pair
+from .functions import LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, input_not_constant, matrix_transpose
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
@@ -915,14 +915,8 @@ class _Lowering:
         return boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
 
     def arithmetic(self, op: str, left, right, position: int):
-        """``left op right`` for an arithmetic operator. Two booleans (a mask, or a Python bool beside
-        one) added are their logical or and multiplied their logical and, a boolean again: PyTorch's and
-        NumPy's ``bool + bool`` is ``bool`` (``(x > 0) + (x > 0)`` is True where x > 0, never 2)."""
-        if (op == "add" or op == "mul") and (is_boolean(self.b, left) or is_boolean(self.b, right)) \
-                and all(type(k) is bool or is_boolean(self.b, k) for k in (left, right)):
-            kids = [self.b.const(float(k), position) if type(k) is bool else k for k in (left, right)]
-            return logical("or" if op == "add" else "and", self.b, kids, position)
-        return self.b.apply(op, left, right, position=position)
+        """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or)."""
+        return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
         position = self.operator_position(node)
