@@ -362,8 +362,6 @@ class Builder:
                             position)
         if folds:
             return self._fold(op, tracers, params, position)
-        if op.broadcasting and len(args) == 2 and not params and type(args[0]) is Tracer and type(args[1]) is Tracer:
-            self._binary_shapes[(op_name, args[0].shape, args[1].shape)] = shape  # checked: see above
         return self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
 
     def _fold(self, op, tracers, params, position) -> Tracer:

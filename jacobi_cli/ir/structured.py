@@ -660,12 +660,10 @@ def outer_product(a, b):
     try:
         return np.multiply.outer(a, b)
     except (AttributeError, TypeError, ValueError, SystemError):  # an extobj this NumPy does not read
-        _EXTOBJ.reset(token)
-        token = None
-        return np.multiply.outer(a, b)
+        pass
     finally:
-        if token is not None:
-            _EXTOBJ.reset(token)
+        _EXTOBJ.reset(token)
+    return np.multiply.outer(a, b)  # with the error state as the caller set it
 
 
 def _size(shape) -> int:

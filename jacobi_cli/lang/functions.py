@@ -35,6 +35,7 @@ def input_not_constant(b, value) -> str:
     return (f"; '{node.name}' is an input (one compiled expression serves every value of it): write its value "
             f"into the expression instead")
 
+
 @dataclass(frozen=True)
 class Static:
     """A non-array argument written in the expression: a string such as ``'fro'``."""
@@ -1069,8 +1070,7 @@ def _nested(b, items, fname, detach, position) -> Tracer:
 
 
 FUNCTIONS["tensor"] = _value_of("tensor", True)
-FUNCTIONS["as_tensor"] = _value_of("as_tensor", False)
-for _name in ("asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
+for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
     FUNCTIONS[_name] = _value_of(_name, False)
 
 
@@ -1123,7 +1123,8 @@ def _angle(signed_zero: bool):
         a = arguments("angle", args, kwargs, {"x": REQUIRED} | ({"deg": False} if signed_zero else {}), position)
         x = tensor(b, a["x"], "angle", position)
         half_turn = 180.0 if static(b, a.get("deg"), "deg", position) else math.pi
-        negative = b.apply("signbit" if signed_zero else "lt", x, *(() if signed_zero else (0.0,)), position=position)
+        negative = b.apply("signbit", x, position=position) if signed_zero else \
+            b.apply("lt", x, 0.0, position=position)
         turn = b.apply("where", boolean(b, negative), half_turn, 0.0, position=position)
         return b.apply("where", b.apply("isnan", x, position=position), x, turn, position=position)
     return lower
@@ -2325,9 +2326,9 @@ def _flatten_dims(b, args, kwargs, position):
     if strings or "order" in kwargs:
         order = _memory_order(b, kwargs.pop("order", strings[0] if strings else None), "flatten", position)
         if order == "F":  # column-major: the reversed axes, flattened
-            x = tensor(b, args[0] if args else REQUIRED, "flatten", position) if args else None
-            if x is None or len(args) > 1 or kwargs:
+            if len(args) != 1 or kwargs:
                 raise JacValueError("flatten: order='F' takes no start_dim/end_dim", position)
+            x = tensor(b, args[0], "flatten", position)
             return _reshape_to(b, transpose_all(b, x, position), (_numel(x, position),), position)
     a = arguments("flatten", args, kwargs, {"x": REQUIRED, "start_dim": 0, "end_dim": -1}, position)
     x = tensor(b, a["x"], "flatten", position)

@@ -402,7 +402,8 @@ def _unused(report: dict, graph) -> None:
     needed = graph.needed()
     for name, i in graph.inputs.items():
         if not needed[i]:
-            zeros = ": its derivatives are zero" if graph.nodes[i].requires_grad else " (nor in --wrt: no derivatives are taken)"
+            zeros = ": its derivatives are zero" if graph.nodes[i].requires_grad else \
+                " (nor in --wrt: no derivatives are taken)"
             report.setdefault("warnings", []).append(
                 {"kind": "unused", "in": name, "op": "input", "position": None,
                  "message": f"the input '{name}' is not used by the expression{zeros}"})
