@@ -156,7 +156,16 @@ def _unary(op_name):
 
 
 def _arithmetic(op_name):
-    """``torch.add(x, y)``, ``np.multiply(x, y)``...: the operators as functions."""
+    """``torch.sub(x, y)``, ``np.divide(x, y)``...: the operators as functions."""
+    def lower(b, args, kwargs, position):
+        a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        return b.apply(op_name, tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position),
+                       position=position)
+    return lower
+
+
+def _or_and(op_name):
+    """``torch.add(x, y)``, ``np.multiply(x, y)``: as the operators, of two masks their logical or / and."""
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
         return arithmetic(b, op_name, tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position),
@@ -177,7 +186,8 @@ def arithmetic(b: Builder, op: str, left, right, position) -> Tracer:
 
 for _op in OPS.values():  # the element-wise ops by the names users call them (the op's spellings)
     for _name in _op.spellings:
-        FUNCTIONS[_name] = (_unary if len(_op.vjp) == 1 else _arithmetic)(_op.name)
+        FUNCTIONS[_name] = (_unary if len(_op.vjp) == 1 else _or_and if _op.name in ("add", "mul") else
+                            _arithmetic)(_op.name)
 
 
 @function("clip", "clamp")
