@@ -113,7 +113,9 @@ CASES.update({
     "qr_q": [("square",), ((4, 2),)],
     "qr_r": [("square",), ((4, 2),)],
 })
-MATRIX_NONDIFF = {"detsign"}  # the sign of det(A): no derivative, tested through slogdet in test_parity_shapes_linalg
+CASES.update({"lu": [(("square",), {"part": "L"}), (("square",), {"part": "U"}), (((2, 3, 3),), {"part": "U"})]})
+# the sign of det(A) and LU's pivots: no derivative, tested through slogdet / lu in the parity tests
+MATRIX_NONDIFF = {"detsign", "lu_pivots", "pivot_matrix"}
 NONDIFF |= MATRIX_NONDIFF
 
 
@@ -277,6 +279,7 @@ def test_vjp_and_jvp_agree_on_random_directions():
 
 # --- PART reductions (issue 13): index ops, never differentiated (tests/test_reductions.py)
 NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}
+NONDIFF |= {"searchsorted", "digitize", "histc"}  # counts and positions: tests/test_parity_lu_search.py
 
 
 # --- the element-wise flag: what the symbolic forms read f' off (never a hand-kept list of names)
@@ -285,6 +288,9 @@ FLAG_CASES = {  # cases for the ops without derivative cases above: (shapes, par
     "argsort": [(((2, 3),), {"axis": 1})], "argmedian": [(((2, 3),), {"axis": 1})],
     "argcum": [(((2, 3),), {"axis": 1})], "one_hot": [((None,), {"classes": 3, "axis": -1})],
     "detsign": [(("square",), {})], "clamp_excess": [(((2, 3), (3,)), {})],
+    "lu_pivots": [(("square",), {})], "pivot_matrix": [((None,), {"m": 4})],
+    "searchsorted": [(((4,), (2, 3)), {"right": True}), (((2, 4), (2, 3)), {})],
+    "digitize": [(((2, 3), (4,)), {})], "histc": [(((2, 3),), {"bins": 4, "lo": -1.0, "hi": 1.0})],
 }
 
 

@@ -1752,6 +1752,115 @@ defop("qr_r", lambda a: _qr(a)[1], lambda s: _svd_shape(s)[:-2] + (s[-1], s[-1])
       (lambda g, ans, a: _qr_vjp(None, g, a),), (_qr_r_jvp,))
 
 
+# --- LU with partial pivoting (LAPACK getrf, as torch.linalg.lu): A = P L U, L unit lower (m×k),
+# U upper (k×n), k = min(m, n). For square nonsingular A the pivots are locally constant, so with
+# dA' = Pᵀ dA and X = L⁻¹ dA' U⁻¹: dL = L strict_lower(X), dU = upper(X) U; the cotangents are
+# gA = P L⁻ᵀ strict_lower(Lᵀ gL) U⁻ᵀ and gA = P L⁻ᵀ upper(gU Uᵀ) U⁻ᵀ.
+
+def _getrf(a):
+    """LAPACK getrf of each matrix of ``a``: (packed LU, pivots 0-based), both stacked."""
+    from scipy.linalg import lapack
+
+    a = np.asarray(a)
+    a = a.astype(np.result_type(a, np.float32) if a.dtype.kind != "f" else a.dtype, copy=False)
+    m, n = a.shape[-2:]
+    packed = np.array(a, copy=True)
+    piv = np.zeros(a.shape[:-2] + (min(m, n),), dtype=np.int64)
+    if min(m, n) == 0:
+        return packed, piv
+    getrf = lapack.get_lapack_funcs("getrf", (packed,))
+    for i in np.ndindex(a.shape[:-2]):
+        lu, p, _ = getrf(packed[i])  # info > 0 (an exact zero pivot, a singular U) is not an error, as in PyTorch
+        packed[i], piv[i] = lu, p
+    return packed, piv
+
+
+def _lu_shape(s, part):
+    if len(s) < 2:
+        raise JacShapeError(f"lu needs a matrix (at least 2 axes), got shape {fmt(s)}")
+    m, n = s[-2:]
+    if not (is_concrete((m, n)) or m == n):
+        raise JacShapeError(f"lu needs the sizes of a non-square matrix, got shape {fmt(s)}")
+    k = min(m, n) if is_concrete((m, n)) else m
+    return tuple(s[:-2]) + {"L": (m, k), "U": (k, n)}[part]
+
+
+def _lu_impl(a, part):
+    packed, _ = _getrf(a)
+    m, n = packed.shape[-2:]
+    k = min(m, n)
+    if part == "L":
+        return np.tril(packed[..., :, :k], -1) + np.eye(m, k, dtype=packed.dtype)
+    return np.triu(packed[..., :k, :])
+
+
+def _pivots_impl(a):
+    return _getrf(a)[1] + 1  # 1-based, as LAPACK and torch.linalg.lu_factor
+
+
+def _pivot_matrix_impl(piv, m, dtype="float64"):
+    """P with A = P L U from 1-based getrf pivots: row i was swapped with row piv[i] - 1, in order."""
+    piv = np.asarray(piv)
+    k = piv.shape[-1]
+    if piv.size and (np.any(piv != np.round(piv)) or np.any(piv < 1) or np.any(piv > m)):
+        raise JacValueError(f"lu pivots must be integers from 1 to {m} (LAPACK's, as lu_factor gives them)")
+    if piv.size and np.any(piv < np.arange(1, k + 1)):  # getrf swaps row i only with a row at or below it
+        raise JacValueError("lu pivots must satisfy pivots[i] ≥ i + 1 (1-based), as getrf writes them")
+    out = np.zeros(piv.shape[:-1] + (m, m), dtype=dtype)
+    for index in np.ndindex(piv.shape[:-1]):
+        perm = np.arange(m)
+        for i, j in enumerate(piv[index].astype(np.int64) - 1):
+            perm[i], perm[j] = perm[j], perm[i]
+        out[index][perm, np.arange(m)] = 1  # A' = A[perm] = L U, so A = P L U with P[perm[i], i] = 1
+    return out
+
+
+def _lu_square(a):
+    s = shape_of(a)
+    if s[-1] != s[-2]:
+        raise JacValueError(f"the derivative of lu is supported for square matrices only (got {s[-2]}×{s[-1]}); "
+                            "its values are not")
+    return P.pivot_matrix(P.lu_pivots(a), m=s[-1], dtype=np.dtype(_dtype_of(a)).name)
+
+
+_LU_WHY = "lu (U is singular: the LU derivative needs a nonsingular matrix)"
+
+
+def _lu_x(t, a):
+    """X = L⁻¹ Pᵀ dA U⁻¹."""
+    p, low, up = _lu_square(a), P.lu(a, part="L"), P.lu(a, part="U")
+    y = P.solve(low, P.matmul(mT(p), t), who=_LU_WHY)
+    return mT(P.solve(mT(up), mT(y), who=_LU_WHY)), low, up
+
+
+def _lu_back(m, a):
+    """P L⁻ᵀ M U⁻ᵀ."""
+    p, low, up = _lu_square(a), P.lu(a, part="L"), P.lu(a, part="U")
+    y = P.solve(mT(low), m, who=_LU_WHY)
+    return P.matmul(p, mT(P.solve(up, mT(y), who=_LU_WHY)))
+
+
+def _upper(m):
+    n = shape_of(m)[-1]
+    return P.mul(m, np.triu(np.ones((n, n), dtype=_dtype_of(m))))
+
+
+def _lu_jvp(t, ans, a, part):
+    x, low, up = _lu_x(t, a)
+    return P.matmul(low, _strict_lower(x)) if part == "L" else P.matmul(_upper(x), up)
+
+
+def _lu_vjp(g, ans, a, part):
+    if part == "L":
+        return _lu_back(_strict_lower(P.matmul(mT(ans), g)), a)
+    return _lu_back(_upper(P.matmul(g, mT(ans))), a)
+
+
+defop("lu", _lu_impl, _lu_shape, (_lu_vjp,), (_lu_jvp,), domain=(-1.0, 1.0))
+defop("lu_pivots", _pivots_impl, lambda s: _lu_shape(s, "U")[:-1], nondiff=True)
+defop("pivot_matrix", _pivot_matrix_impl, lambda s, m, dtype="float64": tuple(s[:-1]) + (m, m), nondiff=True)
+
+
 def _logabsdet_impl(a):
     a = np.asarray(a)
     return np.linalg.slogdet(a)[1] if a.shape[-1] else np.zeros(a.shape[:-2], dtype=a.dtype)
@@ -1897,6 +2006,81 @@ def _argmedian_shape(s, axis, upper=False, skip_nan=False):
 
 
 defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
+
+
+# --- search and bins: integer results of the values, so no derivative (PyTorch's are not differentiable)
+
+def _torch_search(s, v, right):
+    """PyTorch's binary search (aten's cus_lower_bound / cus_upper_bound), all values at once: the
+    same midpoints and comparisons, so an unsorted sequence or a NaN gives PyTorch's very answer."""
+    s, v = np.asarray(s), np.asarray(v)
+    n = s.shape[-1]
+    rows, vals = (s.reshape(1, n), v.reshape(1, -1)) if s.ndim == 1 else (s.reshape(-1, n), v.reshape(-1, v.shape[-1]))
+    start = np.zeros(vals.shape, dtype=np.int64)
+    end = np.full(vals.shape, n, dtype=np.int64)
+    while np.any(start < end):
+        active = start < end
+        mid = start + (end - start) // 2
+        at = np.take_along_axis(rows, np.minimum(mid, max(n - 1, 0)), axis=1) if n else np.zeros(vals.shape)
+        with np.errstate(invalid="ignore"):
+            onward = ~(at > vals) if right else ~(at >= vals)
+        start = np.where(active & onward, mid + 1, start)
+        end = np.where(active & ~onward, mid, end)
+    return start.reshape(v.shape)
+
+
+def _searchsorted_impl(s, v, right=False, library="torch"):
+    if library == "torch":
+        return _torch_search(s, v, right)
+    return np.searchsorted(np.asarray(s), v, side="right" if right else "left").astype(np.int64)
+
+
+def _searchsorted_shape(ss, sv, right=False, library="torch"):
+    if len(ss) == 0:
+        raise JacShapeError("searchsorted: the sorted sequence must have at least one axis, got a scalar")
+    if len(ss) > 1 and (library != "torch" or tuple(ss[:-1]) != tuple(sv[:-1])):
+        raise JacShapeError(f"searchsorted: a sorted sequence of shape {fmt(ss)} needs values whose leading axes "
+                            f"are {fmt(tuple(ss[:-1]))}, got shape {fmt(sv)}" if library == "torch" else
+                            f"np.searchsorted needs a 1-d array, got shape {fmt(ss)}")
+    return tuple(sv)
+
+
+defop("searchsorted", _searchsorted_impl, _searchsorted_shape, nondiff=True)
+
+
+def _digitize_impl(x, bins, right=False):
+    try:
+        return np.digitize(x, bins, right=right).astype(np.int64)
+    except ValueError:
+        raise JacValueError("np.digitize: bins must be monotonically increasing or decreasing") from None
+
+
+defop("digitize", _digitize_impl, lambda sx, sb, right=False: tuple(sx), nondiff=True)
+
+
+def _histc_impl(x, bins, lo, hi):
+    """torch.histc: ``bins`` equal bins over [lo, hi] (the data's range when lo == hi, widened by 1 each
+    side if still equal); an element outside, or NaN, is not counted; pos = (x - lo) · bins / (hi - lo)
+    truncated, the last bin closed, as aten's linear histogram."""
+    x = np.asarray(x)
+    flat = x.reshape(-1)
+    if lo == hi and flat.size:
+        lo, hi = flat.min(), flat.max()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise JacValueError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise JacValueError("torch.histc: max must be larger than min")
+    lo, hi = np.asarray(lo, dtype=x.dtype), np.asarray(hi, dtype=x.dtype)
+    with np.errstate(invalid="ignore"):
+        keep = (flat >= lo) & (flat <= hi)
+    pos = ((flat[keep] - lo) * np.asarray(bins, dtype=x.dtype) / (hi - lo)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    return np.bincount(pos, minlength=bins).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+defop("histc", _histc_impl, lambda s, bins, lo, hi: (bins,), nondiff=True)
 
 
 def _argcum_impl(a, axis, minimum=False):

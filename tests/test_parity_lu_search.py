@@ -1,0 +1,196 @@
+"""Parity with PyTorch 2.13 (and NumPy where the spelling is NumPy's) for LU and its companions
+(lu, lu_factor, lu_solve, inv_ex, cholesky_ex, triangular_solve) and the search/bin vocabulary
+(searchsorted, bucketize, digitize, bincount, histc, isin); see tests/parity.py."""
+
+import numpy as np
+import pytest
+
+from parity import assert_parity, central
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+
+torch = pytest.importorskip("torch")
+rng = np.random.default_rng(29)
+S = rng.uniform(-1, 1, (4, 4))  # pivoting happens: no diagonal dominance
+S2 = rng.uniform(-1, 1, (2, 3, 3))
+R = rng.uniform(-1, 1, (4, 2))
+TALL, WIDE = rng.uniform(-1, 1, (5, 3)), rng.uniform(-1, 1, (3, 5))
+SPD = S @ S.T + 4 * np.eye(4)
+
+LU_CASES = [
+    ("torch.linalg.lu(S).L", {"S": S}, lambda S: torch.linalg.lu(S).L),
+    ("torch.linalg.lu(S).U", {"S": S}, lambda S: torch.linalg.lu(S).U),
+    ("torch.linalg.lu(S).P", {"S": S}, lambda S: torch.linalg.lu(S).P),
+    ("torch.linalg.lu(S2)[1]", {"S2": S2}, lambda S2: torch.linalg.lu(S2)[1]),
+    ("torch.linalg.lu(S2)[2]", {"S2": S2}, lambda S2: torch.linalg.lu(S2)[2]),
+    ("P, L, U = torch.linalg.lu(S); (L * U).sum()", {"S": S},
+     lambda S: (torch.linalg.lu(S)[1] * torch.linalg.lu(S)[2]).sum()),
+    ("P, L, U = torch.linalg.lu(S); P @ L @ U", {"S": S}, lambda S: S * 1),
+    ("torch.linalg.lu_factor(S).LU", {"S": S}, lambda S: torch.linalg.lu_factor(S).LU),
+    ("torch.linalg.lu_factor(S2)[0]", {"S2": S2}, lambda S2: torch.linalg.lu_factor(S2)[0]),
+    ("torch.lu(S)[0]", {"S": S}, lambda S: torch.linalg.lu_factor(S)[0]),
+    ("S.lu()[0].sum()", {"S": S}, lambda S: torch.linalg.lu_factor(S)[0].sum()),
+    ("LU, piv = torch.linalg.lu_factor(S); torch.linalg.lu_solve(LU, piv, R)", {"S": S, "R": R},
+     lambda S, R: torch.linalg.lu_solve(*torch.linalg.lu_factor(S), R)),
+    ("LU, piv = torch.linalg.lu_factor(S); torch.linalg.lu_solve(LU, piv, R, adjoint=True)", {"S": S, "R": R},
+     lambda S, R: torch.linalg.lu_solve(*torch.linalg.lu_factor(S), R, adjoint=True)),
+    ("LU, piv = torch.linalg.lu_factor(S); torch.linalg.lu_solve(LU, piv, R.T, left=False)", {"S": S, "R": R},
+     lambda S, R: torch.linalg.lu_solve(*torch.linalg.lu_factor(S), R.T, left=False)),
+    ("LU, piv = torch.linalg.lu_factor(S); torch.linalg.lu_solve(LU, piv, R.T, left=False, adjoint=True)",
+     {"S": S, "R": R}, lambda S, R: torch.linalg.lu_solve(*torch.linalg.lu_factor(S), R.T, left=False, adjoint=True)),
+    ("LU, piv = torch.lu(S); torch.lu_solve(R, LU, piv)", {"S": S, "R": R},
+     lambda S, R: torch.linalg.lu_solve(*torch.linalg.lu_factor(S), R)),
+    ("torch.linalg.inv_ex(S).inverse", {"S": S}, lambda S: torch.linalg.inv_ex(S).inverse),
+    ("torch.linalg.inv_ex(S)[1]", {"S": S}, lambda S: torch.linalg.inv_ex(S)[1].double()),
+    ("torch.linalg.cholesky_ex(A).L", {"A": SPD}, lambda A: torch.linalg.cholesky_ex(A).L),
+    ("torch.linalg.cholesky_ex(A, upper=True)[0]", {"A": SPD}, lambda A: torch.linalg.cholesky_ex(A, upper=True)[0]),
+    ("torch.triangular_solve(R, S).solution", {"S": S, "R": R}, lambda S, R: torch.triangular_solve(R, S).solution),
+    ("torch.triangular_solve(R, S, upper=False)[0]", {"S": S, "R": R},
+     lambda S, R: torch.triangular_solve(R, S, upper=False)[0]),
+    ("torch.triangular_solve(R, S, transpose=True, unitriangular=True)[0]", {"S": S, "R": R},
+     lambda S, R: torch.triangular_solve(R, S, transpose=True, unitriangular=True)[0]),
+    ("R.triangular_solve(S)[1]", {"S": S, "R": R}, lambda S, R: R.triangular_solve(S)[1]),
+]
+
+
+@pytest.mark.parametrize("expr,inputs,fn", LU_CASES, ids=[c[0] for c in LU_CASES])
+def test_lu_family_matches_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("A", [TALL, WIDE], ids=["tall", "wide"])
+def test_lu_of_a_non_square_matrix_has_pytorchs_values_and_refuses_its_derivative(A):
+    for part in ("P", "L", "U"):
+        ours = api.evaluate(f"torch.linalg.lu(A).{part}", {"A": A})
+        np.testing.assert_allclose(ours, getattr(torch.linalg.lu(torch.tensor(A)), part).numpy(), rtol=1e-12,
+                                   atol=1e-14)
+    LU, piv = torch.linalg.lu_factor(torch.tensor(A))
+    np.testing.assert_allclose(api.evaluate("torch.linalg.lu_factor(A)[0]", {"A": A}), LU.numpy(), atol=1e-14)
+    np.testing.assert_array_equal(api.evaluate("torch.linalg.lu_factor(A)[1]", {"A": A}), piv.numpy())
+    with pytest.raises(JacError, match="square matrices only"):
+        api.jacobian("torch.linalg.lu(A).L", {"A": A})
+
+
+def test_lu_pivots_are_pytorchs_one_based_pivots():
+    for A in (S, S2):
+        ours = api.evaluate("torch.linalg.lu_factor(A).pivots", {"A": A})
+        np.testing.assert_array_equal(ours, torch.linalg.lu_factor(torch.tensor(A)).pivots.numpy())
+
+
+def test_lu_derivative_of_a_singular_matrix_is_refused():
+    A = np.array([[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_allclose(api.evaluate("torch.linalg.lu(A).U", {"A": A}), [[2.0, 4.0], [0.0, 0.0]])
+    with pytest.raises(JacError, match="singular"):
+        api.jacobian("torch.linalg.lu(A).U", {"A": A})
+
+
+def test_lu_solve_refuses_pivots_that_are_no_pivots():
+    with pytest.raises(JacError, match="pivots"):
+        api.evaluate("torch.linalg.lu_solve(A, p, b)", {"A": S, "p": np.array([0.0, 1, 2, 3]), "b": R})
+
+
+def test_inv_ex_and_cholesky_ex_refuse_what_they_would_flag():
+    with pytest.raises(JacError, match="singular"):
+        api.evaluate("torch.linalg.inv_ex(A)[0]", {"A": np.ones((2, 2))})
+    with pytest.raises(JacError, match="positive definite"):
+        api.evaluate("torch.linalg.cholesky_ex(A)[0]", {"A": -np.eye(2)})
+
+
+# --- search and bins: values as PyTorch's / NumPy's; their integer results have derivative 0 (PyTorch's
+# are not differentiable: the parity helper's Jacobian of such an output is zero)
+SEQ = np.array([-1.0, 0.0, 0.0, 0.5, 2.0])
+VALS = np.array([[0.0, 0.3, -5.0], [2.0, 9.0, -1.0]])
+UNSORTED = np.array([3.0, -1.0, 2.0, 0.0, 1.0])
+NANSEQ = np.array([1.0, 2.0, 2.0, 3.0, np.nan])
+NANVALS = np.array([np.nan, 2.0, 0.0, 5.0, np.inf])
+ROWS = np.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]])
+
+SEARCH_CASES = [
+    ("torch.searchsorted(s, v)", {"s": SEQ, "v": VALS}, lambda s, v: torch.searchsorted(s, v).double()),
+    ("torch.searchsorted(s, v, right=True)", {"s": SEQ, "v": VALS},
+     lambda s, v: torch.searchsorted(s, v, right=True).double()),
+    ("torch.searchsorted(s, v, side='right')", {"s": SEQ, "v": VALS},
+     lambda s, v: torch.searchsorted(s, v, side="right").double()),
+    ("torch.searchsorted(s, v)", {"s": UNSORTED, "v": VALS}, lambda s, v: torch.searchsorted(s, v).double()),
+    ("torch.searchsorted(s, v, right=True)", {"s": NANSEQ, "v": NANVALS},
+     lambda s, v: torch.searchsorted(s, v, right=True).double()),
+    ("torch.searchsorted(s, v)", {"s": NANSEQ, "v": NANVALS}, lambda s, v: torch.searchsorted(s, v).double()),
+    ("torch.searchsorted(r, v)", {"r": ROWS, "v": VALS}, lambda r, v: torch.searchsorted(r, v).double()),
+    ("torch.searchsorted(s, v, sorter=[1, 3, 4, 2, 0])", {"s": UNSORTED, "v": VALS},
+     lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([1, 3, 4, 2, 0])).double()),
+    ("torch.searchsorted(s, 0.0) + v.sum()", {"s": SEQ, "v": VALS},
+     lambda s, v: torch.searchsorted(s, torch.tensor(0.0, dtype=torch.float64)) + v.sum()),
+    ("torch.bucketize(v, s)", {"s": SEQ, "v": VALS}, lambda s, v: torch.bucketize(v, s).double()),
+    ("torch.bucketize(v, s, right=True) * v", {"s": SEQ, "v": VALS}, lambda s, v: torch.bucketize(v, s, right=True) * v),
+    ("torch.bucketize(v, s)", {"s": NANSEQ, "v": NANVALS}, lambda s, v: torch.bucketize(v, s).double()),
+    ("torch.histc(v, bins=4)", {"v": VALS}, lambda v: torch.histc(v, bins=4)),
+    ("torch.histc(v, bins=3, min=-1, max=2)", {"v": VALS}, lambda v: torch.histc(v, bins=3, min=-1, max=2)),
+    ("v.histc(5, 0.0, 0.0)", {"v": np.ones(3)}, lambda v: v.histc(5, 0.0, 0.0)),
+    ("torch.histc(v, bins=3, min=0, max=2)", {"v": NANVALS}, lambda v: torch.histc(v, bins=3, min=0, max=2)),
+    ("torch.isin(v, s)", {"s": SEQ, "v": VALS}, lambda s, v: torch.isin(v, s).double()),
+    ("torch.isin(v, s, invert=True)", {"s": NANSEQ, "v": NANVALS},
+     lambda s, v: torch.isin(v, s, invert=True).double()),
+    ("torch.isin(v, s) * v", {"s": SEQ, "v": VALS}, lambda s, v: torch.isin(v, s) * v),
+    ("torch.bincount(torch.tensor([0, 3, 3, 1]), weights=w)", {"w": np.array([0.5, -1.0, 2.0, 3.0])},
+     lambda w: torch.zeros(4, dtype=w.dtype).index_add(0, torch.tensor([0, 3, 3, 1]), w)),
+]
+
+
+@pytest.mark.parametrize("expr,inputs,fn", SEARCH_CASES, ids=[f"{i}:{c[0]}" for i, c in enumerate(SEARCH_CASES)])
+def test_search_and_bins_match_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+NP_CASES = [  # (expression, NumPy's answer)
+    ("np.searchsorted(s, v)", lambda s, v: np.searchsorted(s, v)),
+    ("np.searchsorted(s, v, side='right')", lambda s, v: np.searchsorted(s, v, side="right")),
+    ("np.searchsorted(s, v, sorter=[1, 3, 4, 2, 0])", lambda s, v: np.searchsorted(s, v, sorter=[1, 3, 4, 2, 0])),
+    ("np.digitize(v, s)", lambda s, v: np.digitize(v, s)),
+    ("np.digitize(v, s, right=True)", lambda s, v: np.digitize(v, s, right=True)),
+    ("np.digitize(v, np.flip(s))", lambda s, v: np.digitize(v, s[::-1])),
+    ("np.isin(v, s)", lambda s, v: np.isin(v, s)),
+    ("np.isin(v, s, invert=True, assume_unique=True)", lambda s, v: np.isin(v, s, invert=True)),
+    ("np.bincount([0, 3, 3, 1], minlength=6)", lambda s, v: np.bincount([0, 3, 3, 1], minlength=6)),
+    ("np.bincount([2, 2], weights=v[0, :2])", lambda s, v: np.bincount([2, 2], weights=v[0, :2])),
+]
+
+
+@pytest.mark.parametrize("s", [SEQ, NANSEQ, UNSORTED[[1, 3, 4, 2, 0]]], ids=["sorted", "nan", "sorted-again"])
+@pytest.mark.parametrize("expr,numpy_fn", NP_CASES, ids=[c[0] for c in NP_CASES])
+def test_numpy_search_and_bins_match_numpy(expr, numpy_fn, s):
+    v = np.concatenate([VALS.ravel(), NANVALS, [0.5]]).reshape(3, 4)
+    if "sorter" in expr:
+        s = UNSORTED
+    ours = api.evaluate(expr, {"s": s, "v": v})
+    np.testing.assert_array_equal(ours, numpy_fn(s, v))
+    jac = api.jacobian(expr, {"s": s, "v": v})
+    if "weights" not in expr:
+        assert not np.any(jac["s"]) and not np.any(jac["v"])
+
+
+def test_bincount_weights_derivative_by_central_differences():
+    w = np.array([0.5, -1.0, 2.0, 3.0])
+    expr = "torch.bincount(torch.tensor([0, 3, 3, 1]), weights=w, minlength=5) ** 2"
+    ours = api.jacobian(expr, {"w": w})["w"]
+    np.testing.assert_allclose(ours, central(lambda w: np.bincount([0, 3, 3, 1], weights=w, minlength=5) ** 2, w),
+                               rtol=1e-7, atol=1e-8)
+    assert torch.bincount(torch.tensor([0, 3, 3, 1]), weights=torch.tensor(w)).tolist() == \
+        api.evaluate("torch.bincount(torch.tensor([0, 3, 3, 1]), weights=w)", {"w": w}).tolist()
+
+
+@pytest.mark.parametrize("expr,message", [
+    ("torch.bincount(i)", "constant array of integers"),
+    ("torch.bincount(torch.tensor([0, -1]))", "non-negative"),
+    ("torch.bincount(torch.tensor([0.5]))", "non-negative integers"),
+    ("torch.bincount(torch.tensor([1e15]))", "bincount's result"),
+    ("torch.histc(v, bins=0)", "bins"),
+    ("torch.histc(v, min=2, max=1)", "larger than min"),
+    ("torch.histc(n)", "not finite"),
+    ("np.digitize(v, [1, 0, 2])", "monotonically"),
+    ("np.searchsorted(r, v)", "1-d"),
+    ("torch.searchsorted(r, v[:1])", "leading axes"),
+    ("torch.searchsorted(s, v, side='left', right=True)", "contradict"),
+])
+def test_search_and_bins_refuse_clearly(expr, message):
+    with pytest.raises(JacError, match=message):
+        api.evaluate(expr, {"i": np.array([0.0, 1.0]), "v": VALS, "r": ROWS, "s": SEQ, "n": NANVALS})
