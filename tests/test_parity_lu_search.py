@@ -194,3 +194,76 @@ def test_bincount_weights_derivative_by_central_differences():
 def test_search_and_bins_refuse_clearly(expr, message):
     with pytest.raises(JacError, match=message):
         api.evaluate(expr, {"i": np.array([0.0, 1.0]), "v": VALS, "r": ROWS, "s": SEQ, "n": NANVALS})
+
+
+# --- order statistics: msort, nanquantile / nanpercentile, mode
+NANROWS = np.array([[0.3, np.nan, -1.0, 2.0, 0.3], [np.nan, np.nan, np.nan, np.nan, np.nan],
+                    [1.5, -0.5, 0.25, 4.0, -2.0]])
+TIES = np.array([[1.0, 2.0, 2.0, 1.0, 3.0], [0.5, 0.5, -1.0, -1.0, -1.0], [4.0, 3.0, 2.0, 1.0, 0.0]])
+
+ORDER_CASES = [
+    ("torch.msort(t)", {"t": TIES}, lambda t: torch.msort(t)),
+    ("t.msort()", {"t": TIES.T}, lambda t: t.msort()),
+    ("torch.nanquantile(x, 0.3)", {"x": NANROWS[0]}, lambda x: torch.nanquantile(x, 0.3)),
+    ("torch.nanquantile(x, 0.5, dim=1)", {"x": NANROWS}, lambda x: torch.nanquantile(x, 0.5, dim=1)),
+    ("torch.nanquantile(x, 0.7, dim=1, keepdim=True)", {"x": NANROWS},
+     lambda x: torch.nanquantile(x, 0.7, dim=1, keepdim=True)),
+    ("torch.nanquantile(x, [0.1, 0.9], dim=1)", {"x": NANROWS},
+     lambda x: torch.nanquantile(x, torch.tensor([0.1, 0.9], dtype=x.dtype), dim=1)),
+    ("x.nanquantile(0.6, dim=0)", {"x": NANROWS}, lambda x: x.nanquantile(0.6, dim=0)),
+] + [(f"torch.nanquantile(x, {q}, dim=1, interpolation='{m}')", {"x": NANROWS},
+      (lambda q, m: lambda x: torch.nanquantile(x, q, dim=1, interpolation=m))(q, m))
+     for m in ("linear", "lower", "higher", "midpoint", "nearest") for q in (0.375, 0.5, 1.0)] + [
+    ("torch.nanquantile(x, 0.25)", {"x": TIES[0]}, lambda x: torch.nanquantile(x, 0.25)),
+    ("torch.mode(t).values", {"t": TIES}, lambda t: torch.mode(t).values),
+    ("torch.mode(t, 0)[0]", {"t": TIES}, lambda t: torch.mode(t, 0)[0]),
+    ("torch.mode(t, dim=1, keepdim=True).values", {"t": TIES}, lambda t: torch.mode(t, dim=1, keepdim=True).values),
+    ("torch.mode(t).indices", {"t": TIES}, lambda t: torch.mode(t).indices.double()),
+    ("t.mode(0).indices", {"t": TIES}, lambda t: t.mode(0).indices.double()),
+    ("torch.mode(t[0, 1])[0] * t.sum()", {"t": TIES}, lambda t: torch.mode(t[0, 1])[0] * t.sum()),
+    ("torch.mode(t)[0].sum()", {"t": TIES}, lambda t: torch.mode(t)[0].sum()),
+]
+
+
+@pytest.mark.parametrize("expr,inputs,fn", ORDER_CASES, ids=[f"{i}:{c[0]}" for i, c in enumerate(ORDER_CASES)])
+def test_order_statistics_match_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+def test_mode_matches_pytorch_on_random_ties():
+    r = np.random.default_rng(3)
+    for _ in range(40):
+        t = r.integers(-2, 3, (3, int(r.integers(1, 8)))).astype(float)
+        v, i = torch.mode(torch.tensor(t))
+        np.testing.assert_array_equal(api.evaluate("torch.mode(t).values", {"t": t}), v.numpy())
+        np.testing.assert_array_equal(api.evaluate("torch.mode(t).indices", {"t": t}), i.numpy())
+
+
+def test_mode_of_nan_is_refused():
+    with pytest.raises(JacError, match="NaN"):
+        api.evaluate("torch.mode(t)", {"t": NANROWS})
+
+
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("fname,q", [("nanquantile", 0.375), ("nanquantile", 0.5), ("nanpercentile", 62.5),
+                                     ("nanpercentile", 100)])
+def test_numpy_nanquantile_values_and_derivatives(fname, q, method):
+    expr = f"np.{fname}(x, {q}, axis=1, method='{method}')"
+    x = np.where(np.isnan(NANROWS), np.nan, NANROWS + np.arange(15).reshape(3, 5) * 0.01)
+    np.testing.assert_allclose(api.evaluate(expr, {"x": x}), getattr(np, fname)(x, q, axis=1, method=method),
+                               rtol=1e-13, equal_nan=True)
+    rows = x[[0, 2]]  # the lines holding a number: central differences of NumPy's own function
+    ours = api.jacobian(expr, {"x": rows})["x"]
+    np.testing.assert_allclose(ours, central(lambda v: getattr(np, fname)(v, q, axis=1, method=method), rows),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_numpy_nanquantile_keepdims_and_several_q():
+    x = NANROWS
+    np.testing.assert_allclose(api.evaluate("np.nanquantile(x, [0.2, 0.8], axis=0, keepdims=True)", {"x": x}),
+                               np.nanquantile(x, [0.2, 0.8], axis=0, keepdims=True), equal_nan=True)
+    np.testing.assert_allclose(api.evaluate("np.nanpercentile(x, 30)", {"x": x}), np.nanpercentile(x, 30))
+    with pytest.raises(JacError, match="interpolation must be one of"):
+        api.evaluate("np.nanquantile(x, 0.5, method='weibull')", {"x": x})
+    with pytest.raises(JacError, match="q must be"):
+        api.evaluate("torch.nanquantile(x, 1.5)", {"x": x})

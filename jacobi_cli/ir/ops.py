@@ -2008,6 +2008,50 @@ def _argmedian_shape(s, axis, upper=False, skip_nan=False):
 defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
 
 
+def _argquantile_impl(a, axis, q, rank):
+    """Where the order statistic of rank floor / ceil / round-half-even of q·(k - 1) is in ``a`` along
+    ``axis`` (kept), k the number of elements that are not NaN (NaN sorts last, so a line of NaN alone
+    gives its first NaN): the index nanquantile reads, as PyTorch and NumPy place it."""
+    a = np.asarray(a)
+    order = np.argsort(a, axis=axis, kind="stable")
+    k = a.shape[axis] - np.sum(np.isnan(a), axis=axis, keepdims=True)
+    pos = np.maximum(q * (k - 1.0), 0.0)
+    at = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}[rank](pos)
+    return np.take_along_axis(order, np.minimum(at, a.shape[axis] - 1).astype(np.int64), axis=axis)
+
+
+def _order_shape(what):
+    def shape(s, axis, **_):
+        if s[axis] == 0:
+            raise JacShapeError(f"the {what} of an empty array (shape {fmt(s)}) has no value")
+        return reduce_shape(s, (axis,), True)
+    return shape
+
+
+defop("argquantile", _argquantile_impl, _order_shape("quantile"), nondiff=True)
+
+
+def _argmode_impl(a, axis):
+    """torch.mode's index: the last occurrence of the smallest of the most frequent values along ``axis``
+    (kept); NaN refused (PyTorch's answer then follows its sort, NaN being equal to nothing)."""
+    a = np.asarray(a)
+    if np.any(np.isnan(a)):
+        raise JacValueError("torch.mode of an array holding NaN is not supported: NaN equals no value, and "
+                            "PyTorch's answer then depends on the order its sort leaves")
+    lines = np.moveaxis(a, axis, -1)
+    out = np.zeros(lines.shape[:-1], dtype=np.int64)
+    for i in np.ndindex(lines.shape[:-1]):
+        order = np.argsort(lines[i], kind="stable")
+        s = lines[i][order]
+        run = np.cumsum(np.concatenate([[True], s[1:] != s[:-1]])) - 1
+        best = np.argmax(np.bincount(run))  # the first of the longest runs: the smallest value
+        out[i] = order[run == best].max()
+    return np.expand_dims(out, axis)
+
+
+defop("argmode", _argmode_impl, _order_shape("mode"), nondiff=True)
+
+
 # --- search and bins: integer results of the values, so no derivative (PyTorch's are not differentiable)
 
 def _torch_search(s, v, right):

@@ -6742,3 +6742,110 @@ def _isin_lowering(library):
 
 variant("torch", "isin")(_isin_lowering("torch"))
 variant("numpy", "isin")(_isin_lowering("numpy"))
+
+
+# -- order statistics: msort, nanquantile / nanpercentile, mode ----------------------------------------------
+
+def _msort(b, args, kwargs, position):
+    """torch.msort(x): the values of sort along dim 0."""
+    a = arguments("msort", args, kwargs, {"x": REQUIRED}, position)
+    return _sort_like("sort")("numpy")(b, [a["x"]], {"axis": 0}, position)
+
+
+variant("torch", "msort")(_msort)
+variant("method", "msort")(_msort)
+
+NANQUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _nanquantile(fname: str, scale: float, library: str):
+    """torch.nanquantile(x, q, dim=None, keepdim=False, interpolation='linear'), np.nanquantile(a, q, axis=None,
+    method='linear', keepdims=False) and np.nanpercentile (q in percent): the quantile of the elements that
+    are not NaN, between those of rank floor and ceil of q·(k - 1), k their number (a line of NaN alone gives
+    NaN), interpolated as both libraries do: a + (b - a)·w below w = 1/2, b - (b - a)·(1 - w) from it on."""
+    def lower(b, args, kwargs, position):
+        if library == "torch":
+            params = {"x": REQUIRED, "q": REQUIRED, "axis": None, "keepdims": False, "interpolation": "linear"}
+        else:
+            params = {"x": REQUIRED, "q": REQUIRED, "axis": None, "out": None, "overwrite_input": False,
+                      "method": "linear", "keepdims": False, "weights": None, "interpolation": None}
+        a = arguments(fname, args, kwargs, params, position)
+        if library != "torch":
+            for key in ("out", "weights"):
+                if a[key] is not None:
+                    raise JacValueError(f"np.{fname}: {key}= is not supported", position)
+            static(b, a["overwrite_input"], "overwrite_input", position)
+            given = static(b, a["interpolation"], "interpolation", position)
+            a["interpolation"] = given if given is not None else a["method"]
+        x = tensor(b, a["x"], fname, position)
+        q = static(b, a["q"], "q", position)
+        if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
+            rest = {k: a[k] for k in ("axis", "keepdims", "interpolation")}
+            return _stack(b, [Items([lower(b, [a["x"], float(v)], rest, position) for v in q])], {"axis": 0},
+                          position)
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q / scale <= 1:
+            raise JacValueError(f"{fname}: q must be a number in [0, {int(scale)}] or a list of such numbers, got "
+                                f"{q!r}", position)
+        q = q / scale
+        method = static(b, a["interpolation"], "interpolation", position)
+        if method not in NANQUANTILE_METHODS:
+            raise JacValueError(f"{fname}: interpolation must be one of {', '.join(NANQUANTILE_METHODS)}, got "
+                                f"{method!r}", position)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if a["axis"] is None or x.ndim == 0:
+            if keepdims and x.ndim:
+                raise JacValueError(f"{fname}(x, keepdims=True) without an axis is not supported; give the axis",
+                                    position)
+            x = _reshape_to(b, x, (_numel(x, position),), position)
+            axis, keepdims = 0, False
+        else:
+            axis = _one_axis(b, a["axis"], x, position, fname)
+
+        def at(rank):
+            idx = b.apply("argquantile", x, axis=axis, q=q, rank=rank, position=position)
+            return b.apply("take_along", x, idx, axis=axis, position=position)
+
+        if method in ("lower", "higher", "nearest"):
+            return _squeezed(b, at(method), axis, keepdims, position)
+        lo, hi = at("lower"), at("higher")
+        if method == "midpoint":
+            w = b.const(0.5, position)
+        else:  # the fraction of q·(k - 1): a count of the values, so no derivative
+            k = b.apply("sum", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True, position=position)
+            pos = b.apply("maximum", b.apply("mul", q, b.apply("sub", k, 1.0, position=position), position=position),
+                          0.0, position=position)
+            w = b.apply("sub", pos, b.apply("floor", pos, position=position), position=position)
+        gap = b.apply("sub", hi, lo, position=position)
+        out = b.apply("where", b.apply("ge", w, 0.5, position=position),
+                      b.apply("sub", hi, b.apply("mul", gap, b.apply("sub", 1.0, w, position=position),
+                                                  position=position), position=position),
+                      b.apply("add", lo, b.apply("mul", gap, w, position=position), position=position),
+                      position=position)
+        return _squeezed(b, out, axis, keepdims, position)
+    return lower
+
+
+variant("torch", "nanquantile")(_nanquantile("nanquantile", 1.0, "torch"))
+variant("method", "nanquantile")(_nanquantile("nanquantile", 1.0, "torch"))
+variant("numpy", "nanquantile")(_nanquantile("nanquantile", 1.0, "numpy"))
+variant("numpy", "nanpercentile")(_nanquantile("nanpercentile", 100.0, "numpy"))
+
+
+def _mode(b, args, kwargs, position):
+    """torch.mode(x, dim=-1, keepdim=False): (values, indices), the smallest of the most frequent values and
+    the index of its last occurrence, as PyTorch; the derivative of the values goes to that index, as PyTorch's."""
+    a = arguments("mode", args, kwargs, {"x": REQUIRED, "axis": -1, "keepdims": False}, position)
+    x = tensor(b, a["x"], "mode", position)
+    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    if x.ndim == 0:
+        x, axis, keepdims, scalar = _reshape_to(b, x, (1,), position), 0, False, True
+    else:
+        axis, scalar = _one_axis(b, a["axis"], x, position, "mode"), False
+    idx = b.apply("argmode", x, axis=axis, position=position)
+    values = _selection(b, x, idx, axis, keepdims, position)
+    parts = {"values": values, "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}
+    return Pair(values, parts, "torch", "mode")
+
+
+variant("torch", "mode")(_mode)
+variant("method", "mode")(_mode)
