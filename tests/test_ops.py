@@ -113,6 +113,10 @@ CASES.update({
     "qr_q": [("square",), ((4, 2),)],
     "qr_r": [("square",), ((4, 2),)],
 })
+# scatter_extreme (scatter_reduce's amax / amin): src (2, 3) into x (4,), two values meeting x[1], none x[3]
+CASES.update({"scatter_extreme": [(((4,), (2, 3)), {"targets": np.array([1, 0, 1, 2, 1]), "sources": np.array([0, 1, 2, 3, 5]),
+                                                   "minimum": m, "include": inc}) for m in (False, True)
+                                  for inc in (True, False)]})
 CASES.update({"lu": [(("square",), {"part": "L"}), (("square",), {"part": "U"}), (((2, 3, 3),), {"part": "U"})]})
 # the sign of det(A) and LU's pivots: no derivative, tested through slogdet / lu in the parity tests
 MATRIX_NONDIFF = {"detsign", "lu_pivots", "pivot_matrix"}

@@ -267,3 +267,71 @@ def test_numpy_nanquantile_keepdims_and_several_q():
         api.evaluate("np.nanquantile(x, 0.5, method='weibull')", {"x": x})
     with pytest.raises(JacError, match="q must be"):
         api.evaluate("torch.nanquantile(x, 1.5)", {"x": x})
+
+
+# --- scatter_reduce / index_reduce with amax / amin: PyTorch's derivative, split evenly among ties (x's own
+# element counted even with include_self=False), NaN where a NaN takes part
+XS = np.array([[1.0, 5.0, 2.0, 0.0], [3.0, 3.0, -1.0, 4.0]])
+SRC = np.array([[3.0, 1.0, 2.0, 7.0, 0.0], [3.0, 3.0, -1.0, 4.0, 4.0]])  # ties with each other and with x
+IDX = "torch.tensor([[0, 1, 2, 3, 0], [1, 1, 2, 3, 3]])"
+IDX_T = torch.tensor([[0, 1, 2, 3, 0], [1, 1, 2, 3, 3]])
+EXTREME_CASES = [
+    (f"torch.scatter_reduce(x, 1, {IDX}, s, '{r}', include_self={inc})", {"x": XS, "s": SRC},
+     (lambda r, inc: lambda x, s: torch.scatter_reduce(x, 1, IDX_T, s, r, include_self=inc))(r, inc))
+    for r in ("amax", "amin") for inc in (True, False)] + [
+    (f"x.scatter_reduce(0, torch.tensor([[1, 0, 1, 1]]), s[:1, :4], '{r}', include_self={inc}).sum()",
+     {"x": XS, "s": SRC},
+     (lambda r, inc: lambda x, s: x.scatter_reduce(0, torch.tensor([[1, 0, 1, 1]]), s[:1, :4], r,
+                                                   include_self=inc).sum())(r, inc))
+    for r in ("amax", "amin") for inc in (True, False)] + [
+]
+NAN_EXTREME_CASES = [(f"torch.scatter_reduce(x, 0, torch.tensor([0, 0, 2, 1, 3]), s, '{r}', include_self={inc})",
+                      (lambda r, inc: lambda x, s: torch.scatter_reduce(x, 0, torch.tensor([0, 0, 2, 1, 3]), s, r,
+                                                                        include_self=inc))(r, inc))
+                     for r in ("amax", "amin") for inc in (True, False)]
+
+
+@pytest.mark.parametrize("expr,inputs,fn", EXTREME_CASES, ids=[f"{i}:{c[0]}" for i, c in enumerate(EXTREME_CASES)])
+def test_scatter_reduce_amax_amin_match_pytorch_with_ties(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+@pytest.mark.parametrize("expr,fn", NAN_EXTREME_CASES, ids=[c[0] for c in NAN_EXTREME_CASES])
+def test_scatter_reduce_amax_amin_with_nan_as_pytorch(expr, fn):
+    """NaN where a NaN takes part (N = 0: 0/0), as PyTorch's; its Jacobian, made by one-hot cotangents, also
+    has 0 · NaN = NaN in every row at such a position, where jac's holds the exact 0 outside the pattern."""
+    inputs = {"x": np.array([1.0, 5.0, np.nan, 0.0]), "s": np.array([3.0, np.nan, 2.0, 7.0, -1.0])}
+    assert_parity(expr, inputs, fn, differs=("jacobian",))
+    ours = api.jacobian(expr, inputs)
+    tx, ts = (torch.tensor(inputs[k]) for k in ("x", "s"))
+    theirs = torch.autograd.functional.jacobian(fn, (tx, ts))
+    for name, j in zip(("x", "s"), theirs):
+        j = j.numpy()
+        mine = ours[name]
+        assert not np.any(np.isnan(mine) & ~np.isnan(j))  # NaN only where PyTorch's is
+        np.testing.assert_array_equal(mine[~np.isnan(j)], j[~np.isnan(j)])
+        assert np.all(mine[np.isnan(j) & ~np.isnan(mine)] == 0)  # else the exact 0 outside the pattern
+    assert np.isnan(ours["x"]).any() or np.isnan(ours["s"]).any()
+
+
+IR_X = np.array([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0], [0.5, 0.5, 4.0]])
+IR_SRC = np.array([[1.0, 2.5, 0.5], [3.0, -1.0, 2.0], [2.0, 2.5, -4.0], [1.5, 0.0, 1.0]])  # ties with x and each other
+IR_INDEX = torch.tensor([0, 2, 0, 2])
+INDEX_REDUCE_CASES = [
+    (f"torch.index_reduce(x, 0, torch.tensor([0, 2, 0, 2]), s, '{r}', include_self={inc})", {"x": IR_X, "s": IR_SRC},
+     (lambda r, inc: lambda x, s: torch.index_reduce(x, 0, IR_INDEX, s, r, include_self=inc))(r, inc))
+    for r in ("prod", "mean", "amax", "amin") for inc in (True, False)] + [
+    ("x.index_reduce(1, torch.tensor([2, 2, 0, 1]), s.T, 'amax').sum()", {"x": IR_X, "s": IR_SRC},
+     lambda x, s: x.index_reduce(1, torch.tensor([2, 2, 0, 1]), s.T, "amax").sum()),
+]
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+@pytest.mark.parametrize("expr,inputs,fn", INDEX_REDUCE_CASES, ids=[c[0] for c in INDEX_REDUCE_CASES])
+def test_index_reduce_matches_pytorch(expr, inputs, fn):
+    assert_parity(expr, inputs, fn)
+
+
+def test_index_reduce_refuses_sum():
+    with pytest.raises(JacError, match="is not one of 'prod'"):
+        api.evaluate("x.index_reduce(0, torch.tensor([0]), x[:1], 'sum')", {"x": IR_X})

@@ -2052,6 +2052,62 @@ def _argmode_impl(a, axis):
 defop("argmode", _argmode_impl, _order_shape("mode"), nondiff=True)
 
 
+# scatter_extreme: x with src.flat[sources[i]] reduced by max (min) into flat position targets[i] (without
+# x's own element where include is False: there the first value starts); NaN wins, as PyTorch's amax/amin.
+# PyTorch's derivative, exactly: the cotangent at a position is split evenly among every element equal to
+# the result there, x's own counted even when not included: N = [x == y] + Σ [src_i == y], then
+# gx = [x == y] g / N (0 where values went when x is not included) and gsrc_i = [src_i == y] g / N at its
+# target (0/0 = NaN where a NaN took part).
+
+def _scatter_extreme_impl(x, src, targets, sources, minimum=False, include=True):
+    x = np.asarray(x)
+    out = x.astype(np.result_type(x, src, np.float32)).reshape(-1)
+    if not include:
+        out[targets] = np.inf if minimum else -np.inf
+    (np.minimum if minimum else np.maximum).at(out, targets, np.asarray(src).reshape(-1)[sources])
+    return out.reshape(x.shape)
+
+
+def _extreme_shares(ans, x, src, targets, sources):
+    """([x == y], [src_i == y at its target] per i, N) of scatter_extreme's result y."""
+    n, ns = shape_size(shape_of(x)), shape_size(shape_of(src))
+    at_target = P.getitem(P.reshape(ans, shape=(n,)), index=(targets,))
+    kept_src = P.eq(P.getitem(P.reshape(src, shape=(ns,)), index=(sources,)), at_target)
+    kept_x = P.eq(x, ans)
+    count = P.add(kept_x, P.reshape(P.scatter(kept_src, index=(targets,), shape=(n,)), shape=tuple(shape_of(x))))
+    return kept_x, kept_src, count
+
+
+def _scatter_extreme_vjp_src(g, ans, x, src, targets, sources, minimum=False, include=True):
+    _, kept_src, count = _extreme_shares(ans, x, src, targets, sources)
+    k, n, ns = batch_size(g), shape_size(shape_of(x)), shape_size(shape_of(src))
+    share = P.getitem(P.reshape(P.div(g, count), shape=(k, n)), index=(slice(None), targets))
+    placed = P.scatter(P.mul(kept_src, share), index=(slice(None), sources), shape=(k, ns))
+    return P.reshape(placed, shape=(k,) + tuple(shape_of(src)))
+
+
+def _scatter_extreme_jvp_src(t, ans, x, src, targets, sources, minimum=False, include=True):
+    _, kept_src, count = _extreme_shares(ans, x, src, targets, sources)
+    k, n, ns = batch_size(t), shape_size(shape_of(x)), shape_size(shape_of(src))
+    picked = P.mul(P.getitem(P.reshape(t, shape=(k, ns)), index=(slice(None), sources)), kept_src)
+    summed = P.reshape(P.scatter(picked, index=(slice(None), targets), shape=(k, n)), shape=(k,) + tuple(shape_of(x)))
+    return P.div(summed, count)
+
+
+def _scatter_extreme_x(g, ans, x, src, targets, sources, minimum=False, include=True):
+    kept_x, _, count = _extreme_shares(ans, x, src, targets, sources)
+    out = P.mul(P.div(g, count), kept_x)
+    if include:
+        return out
+    untouched = np.ones(shape_size(shape_of(x)), dtype=_dtype_of(x))  # PyTorch then writes 0 as x's share
+    untouched[targets] = 0  # where values went (though N counted it): 0, never NaN
+    return P.where(untouched.reshape(tuple(shape_of(x))), out, 0.0)
+
+
+defop("scatter_extreme", _scatter_extreme_impl, lambda sx, ss, targets, sources, minimum=False, include=True: sx,
+      (_scatter_extreme_x, _scatter_extreme_vjp_src), (_scatter_extreme_x, _scatter_extreme_jvp_src))
+
+
 # --- search and bins: integer results of the values, so no derivative (PyTorch's are not differentiable)
 
 def _torch_search(s, v, right):
