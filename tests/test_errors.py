@@ -45,6 +45,9 @@ BAD = [
      ["module 'torch.autograd' is not needed"]),
     (["eval", "jax.vmap(jnp.sin)(x)", "x=1"], "parse", 0, ["--batch NAME", "one example"]),
     (["eval", "jax.jit(f)(x)", "x=1"], "parse", 0, ["without jit"]),
+    # a function passed as a value was "not a known constant of np; functions must be called"
+    (["eval", "np.apply_along_axis(np.sum, 0, A)", "A:2x2"], "name", 23, ["'np.sum' is a function", "np.sum(A, axis=0)"]),
+    (["eval", "np.vectorize(np.sin)(x)", "x=1"], "parse", 0, ["element-wise already"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
     (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean 'sin'"]),

@@ -49,7 +49,9 @@ _AUTODIFF = ("jac differentiates the expression itself: write the expression (to
 _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims), and the expression is written for "
                        "one example",
                "jit": "jac compiles repeated calls itself: write the expression without jit",
-               "checkpoint": "write the expression without checkpoint"}
+               "checkpoint": "write the expression without checkpoint",
+               "vectorize": "jac's functions are element-wise already: write f(x)",
+               "poly1d": "write np.polyval(coefficients, x)"}
 # Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
 # torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
 _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
@@ -839,6 +841,10 @@ class _Lowering:
                 return Ufunc(module, node.attr)
             if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
+            if node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None:
+                raise JacNameError(f"'{module}.{node.attr}' is a function: call it, as in {module}.{node.attr}(x); "
+                                   "jac has no functions as values (np.apply_along_axis(np.sum, 0, A) is "
+                                   "np.sum(A, axis=0); np.vectorize(f)(x) is f(x))", position)
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
