@@ -1089,6 +1089,109 @@ defop("polygamma", lambda x, n: _polygamma(x, n), lambda s, n: s,
       domain=(0.5, 3.0), sympy=lambda S, x, n: S.elementwise(lambda v: S.sp.polygamma(n, v), x), elementwise=True)
 
 
+def _mvlgamma_impl(x, p):
+    """log Γ_p(x) = p(p - 1)/4 log π + Σ_(j<p) lgamma(x - j/2), for x > (p - 1)/2 (PyTorch and SciPy refuse
+    the rest)."""
+    x = np.asarray(x)
+    if np.any(~(x > (p - 1) / 2)):
+        raise JacValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2:g}, got "
+                            f"{float(x[~(x > (p - 1) / 2)].ravel()[0]):g}")
+    out = sum(_lgamma_impl(x - j / 2) for j in range(p))
+    return out + np.asarray(p * (p - 1) / 4 * np.log(np.pi), dtype=np.asarray(out).dtype)
+
+
+def _mvlgamma_deriv(x, p):  # Σ_(j<p) digamma(x - j/2)
+    out = P.digamma(x)
+    for j in range(1, p):
+        out = P.add(out, P.digamma(P.sub(x, j / 2)))
+    return out
+
+
+defop("mvlgamma", _mvlgamma_impl, lambda s, p: s,
+      (lambda g, ans, x, p: P.mul(g, _mvlgamma_deriv(x, p)),), (lambda t, ans, x, p: P.mul(t, _mvlgamma_deriv(x, p)),),
+      domain=(2.0, 4.0), elementwise=True,
+      sympy=lambda S, x, p: S.elementwise(lambda v: p * (p - 1) / 4 * S.sp.log(S.sp.pi) + S.sp.Add(
+          *[S.sp.loggamma(v - S.sp.Rational(j, 2)) for j in range(p)]), x))
+
+
+def refused(why: str):
+    """The derivative rule of an argument jac does not differentiate (PyTorch has none): it raises ``why``
+    when asked. Tests read ``rule.refuses``."""
+    def rule(*args, **params):
+        raise JacValueError(why)
+    rule.refuses = why
+    return rule
+
+
+def _igamma_impl(upper):
+    """scipy.special.gammainc / gammaincc with PyTorch's special cases (aten's calc_igamma): NaN for a < 0 or
+    x < 0, then a = 0, x = 0 and the infinities decided before a NaN is looked at."""
+    def impl(a, x):
+        from scipy import special
+
+        a, x = np.asarray(a), np.asarray(x)
+        out = np.asarray((special.gammaincc if upper else special.gammainc)(a, x))
+        one, zero = (0.0, 1.0) if upper else (1.0, 0.0)
+        with np.errstate(invalid="ignore"):
+            bad = (x < 0) | (a < 0)
+            cases = [bad, ~bad & (a == 0) & (x > 0), ~bad & (a == 0), ~bad & (x == 0),
+                     ~bad & np.isinf(a) & np.isinf(x), ~bad & np.isinf(a), ~bad & np.isinf(x)]
+            values = [np.nan, one, np.nan, zero, np.nan, zero, one]
+        picked = np.select(cases, values, default=out)
+        return picked.astype(np.result_type(a, x, np.float32), copy=False)
+    return impl
+
+
+def _igamma_dx(upper):
+    # PyTorch's: ± exp((a - 1) log x - x - lgamma(a))
+    def rule(ans, a, x):
+        d = P.exp(P.sub(P.sub(P.mul(P.sub(a, 1.0), P.log(x)), x), P.lgamma(a)))
+        return P.neg(d) if upper else d
+    return rule
+
+
+def _elementwise_binary(name, impl, rules, domain, **kw):
+    """A broadcasting element-wise op of two arguments from ``rules``: per argument ``dx(ans, x, y)`` or a
+    ``refused`` rule."""
+    def vjp(i, d):
+        if hasattr(d, "refuses"):
+            return d
+        return lambda g, ans, x, y: unbroadcast(P.mul(g, d(ans, x, y)), shape_of((x, y)[i]))
+
+    def jvp(d):
+        if hasattr(d, "refuses"):
+            return d
+        return lambda t, ans, x, y: P.mul(lift(t, len(shape_of(ans))), d(ans, x, y))
+
+    return defop(name, impl, broadcast, tuple(vjp(i, d) for i, d in enumerate(rules)), tuple(jvp(d) for d in rules),
+                 domain=domain, broadcasting=True, elementwise=True, **kw)
+
+
+for _upper, _name in ((False, "igamma"), (True, "igammac")):
+    _elementwise_binary(_name, _igamma_impl(_upper),
+                        (refused(f"the derivative of {_name}(a, x) by a is not supported (PyTorch has none); make a "
+                                 "a constant or leave it out of --wrt"), _igamma_dx(_upper)), (0.5, 3.0),
+                        spellings=(_name, "gammaincc" if _upper else "gammainc"))
+
+
+def _zeta_impl(x, q):
+    from scipy import special
+
+    x, q = np.asarray(x), np.asarray(q)
+    return np.asarray(special.zeta(x, q)).astype(np.result_type(x, q, np.float32), copy=False)
+
+
+# Hurwitz zeta(x, q) = Σ_k (k + q)^-x; d/dq = -x zeta(x + 1, q), as PyTorch's (which has no d/dx)
+_elementwise_binary("zeta", _zeta_impl,
+                    (refused("the derivative of zeta(x, q) by x is not supported (PyTorch has none); make x a "
+                             "constant or leave it out of --wrt"),
+                     lambda ans, x, q: P.mul(P.neg(x), P.zeta(P.add(x, 1.0), q))), (1.5, 3.0), spellings=("zeta",))
+_elementwise_binary("nextafter", lambda x, y: np.nextafter(x, y),
+                    (refused("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose "
+                             "derivative 1 almost everywhere is not the slope of a step function; use x itself"),) * 2,
+                    (-2.0, 2.0), spellings=("nextafter",))
+
+
 # sinc(x) = sin(pi x) / (pi x), 1 at 0. Its derivative (cos(pi x) - sinc(x)) / x cancels near 0, so
 # there it is the Taylor series instead (|x| < 0.1: 9 terms reach the last bit), whose own
 # derivatives are then exact too: the Hessian at 0 is -pi^2/3 (PyTorch's masked formula gives 0).

@@ -6849,3 +6849,43 @@ def _mode(b, args, kwargs, position):
 
 variant("torch", "mode")(_mode)
 variant("method", "mode")(_mode)
+
+
+def _mvlgamma(b, args, kwargs, position):
+    """torch.mvlgamma(x, p) / torch.special.multigammaln(x, p) / scipy.special.multigammaln(a, d): the log of the
+    multivariate gamma function; its derivative Σ_(j<p) digamma(x - j/2)."""
+    kwargs = {("ord" if k == "d" else k): v for k, v in kwargs.items()}  # SciPy's d; p reads as ord (ALIASES)
+    a = arguments("mvlgamma", args, kwargs, {"x": REQUIRED, "ord": REQUIRED}, position)
+    p = static_int(b, a["ord"], "p", position)
+    if p < 1:
+        raise JacValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p}", position)
+    return b.apply("mvlgamma", tensor(b, a["x"], "mvlgamma", position), p=p, position=position)
+
+
+variant("torch", "mvlgamma")(_mvlgamma)
+variant("torch", "multigammaln")(_mvlgamma)
+variant("method", "mvlgamma")(_mvlgamma)
+variant("scipy", "multigammaln")(_mvlgamma)
+
+
+@variant("torch", "combinations")
+def _combinations(b, args, kwargs, position):
+    """torch.combinations(x, r=2, with_replacement=False): the r-element combinations of a vector's elements,
+    in itertools' order, as rows (a gather: the derivative goes back to the elements taken)."""
+    from itertools import combinations, combinations_with_replacement
+
+    a = arguments("combinations", args, kwargs, {"x": REQUIRED, "r": 2, "with_replacement": False}, position)
+    x = tensor(b, a["x"], "combinations", position)
+    _need_ndim("combinations", x, (1,), position)
+    r = static_int(b, a["r"], "r", position)
+    if r < 0:
+        raise JacValueError(f"combinations: r must be non-negative, got {r}", position)
+    n = _concrete(x, "combinations", position)[0]
+    pick = combinations_with_replacement if static(b, a["with_replacement"], "with_replacement", position) \
+        else combinations
+    count = math.comb(n + r - 1, r) if pick is combinations_with_replacement else math.comb(n, r)
+    b.check_size((count, r), "combinations' result", position)
+    if r == 0 or count == 0:  # PyTorch: an empty vector for r = 0, else no rows of r
+        return b.const(np.zeros((0, r) if r else 0), position)
+    rows = np.array(list(pick(range(n), r)), dtype=np.intp)
+    return b.apply("getitem", x, index=(rows,), position=position)
