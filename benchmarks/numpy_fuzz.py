@@ -807,6 +807,7 @@ def worker(args) -> dict:
             sd = checked(small, inputs, dtype, edges)[1] if small != program else detail
             found.append({"seed": seed * 1_000_003 + k, "program": program, "small": small, "status": status,
                           "detail": sd, "inputs": {n: v.tolist() for n, v in used_inputs(small, inputs).items()}})
+            print(f"{status}: {sd}\n  minimal: {small}\n  inputs:  {found[-1]['inputs']}", file=sys.stderr, flush=True)
     return {"counts": counts, "refused": refused, "terrors": terrors, "found": found}
 
 
