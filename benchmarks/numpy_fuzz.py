@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import time
 import warnings
@@ -786,6 +787,12 @@ def checked(program: str, inputs: dict, dtype: str, values_only: bool = False) -
 FOUND = ("MISMATCH", "CRASH", "zero-sign", "ref-deriv")
 
 
+def _kind(status: str, detail: str) -> str:
+    """What a shrunk program must keep: the status and the kind of difference (``value N: NaN positions``,
+    ``d(output N)/dx: max``), so that shrinking does not drift to another finding."""
+    return status + " " + " ".join(re.sub(r"[0-9]+", "N", detail).split()[:3])
+
+
 def worker(args) -> dict:
     seed, n, dtype, do_shrink, edges = args
     warnings.simplefilter("ignore")
@@ -803,7 +810,8 @@ def worker(args) -> dict:
         elif status in FOUND:
             small = program
             if do_shrink and detail != "timeout":
-                small = fuzzkit.shrink(program, lambda p: checked(p, inputs, dtype, edges)[0], status, MODULES)
+                small = fuzzkit.shrink(program, lambda p: _kind(*checked(p, inputs, dtype, edges)),
+                                       _kind(status, detail), MODULES)
             sd = checked(small, inputs, dtype, edges)[1] if small != program else detail
             found.append({"seed": seed * 1_000_003 + k, "program": program, "small": small, "status": status,
                           "detail": sd, "inputs": {n: v.tolist() for n, v in used_inputs(small, inputs).items()}})
