@@ -1,7 +1,7 @@
 """A differential fuzz: random programs in NumPy spelling, run by NumPy and by jac, compared.
 
     PYTHONPATH=. python benchmarks/numpy_fuzz.py [--n 2000] [--seed 0] [--dtype float64|float32]
-                                                 [--edges] [--jobs 1] [--no-shrink] [--show 20]
+                                                 [--edges] [--no-int] [--jobs 1] [--no-shrink] [--show 20]
 
 Programs are drawn from a grammar of ``np.*`` functions (ufuncs, reductions with ``axis=`` / ``keepdims=`` /
 ``ddof=``, NaN-ignoring reductions, cumulative ops, sorting, stacking, ``np.where``, ``np.linalg``, ufunc
@@ -30,7 +30,7 @@ else central differences of NumPy's own program (step 1e-6, float64). Each progr
 holds.
 float32: jac computes in float32 throughout; its answer must be as close to NumPy's as NumPy's is to its own
 float64 answer (×10, + 1e-4 relative). ``--edges``: inputs from 0, -0, ±inf, NaN, subnormals, ±0.5, ±1, 2
-with ties; values only. An integer result of a cast of inf or NaN is not compared (NumPy's is undefined).
+with ties; values only. ``--no-int``: no integer arrays drawn (casts, integer arithmetic). An integer result of a cast of inf or NaN is not compared (NumPy's is undefined).
 Exit 1 if any mismatch, zero-sign or crash.
 """
 
@@ -93,8 +93,9 @@ REDUCE = ["sum", "mean", "prod", "max", "min", "amax", "amin", "std", "var", "na
 
 
 class Grammar(fuzzkit.Grammar):
-    def __init__(self, rng: random.Random, dtype: str):
+    def __init__(self, rng: random.Random, dtype: str, ints: bool = True):
         super().__init__(rng, dtype, INPUT_SHAPES)
+        self.ints = ints  # integer arrays (casts, integer arithmetic) drawn at all
 
     # leaves ----------------------------------------------------------------------------------------------
     def bool_leaf(self, a: T) -> T:
@@ -133,7 +134,7 @@ class Grammar(fuzzkit.Grammar):
         r = self.r
         c = r.choices(["unary", "scalar", "binop", "binfn", "reduce", "shape", "index", "matmul", "where",
                        "fromint", "frombool", "stack", "linalg", "more"],
-                      [10, 5, 10, 6, 10, 7, 8, 4, 3, 2, 2, 3, 3, 5])[0]
+                      [10, 5, 10, 6, 10, 7, 8, 4, 3, 2 * self.ints, 2, 3, 3, 5])[0]
         if c == "unary":
             a = self.expr(depth - 1)
             code = r.choice(UNARY).replace("{P}", P(a)).replace("{}", a.code)
@@ -578,7 +579,7 @@ class Grammar(fuzzkit.Grammar):
         for _ in range(r.choices([0, 1, 2, 3], [3, 3, 2, 2])[0]):
             self.counter += 1
             name = f"t{self.counter}"
-            kind = r.choices("fib", [7, 1, 1])[0]
+            kind = r.choices("fib", [7, self.ints, 1])[0]
             t = self.expr(r.randint(1, 3), kind)
             stmts.append(f"{name} = {t.code}")
             if t.shape == (-1,):
@@ -605,7 +606,7 @@ class Grammar(fuzzkit.Grammar):
             elif c == 3 and t.kind == "f" and len(t.shape) >= 1:
                 stmts[-1] = f"{name} = np.copy({t.code})"
                 stmts.append(f"{name}[{name} < 0] = {r.choice(['0', '-0.0', 'np.nan', '0.5'])}")
-        final = self.expr(r.randint(2, 5), r.choices("fib", [8, 1, 1])[0])
+        final = self.expr(r.randint(2, 5), r.choices("fib", [8, self.ints, 1])[0])
         if r.random() < 0.1:
             return stmts + [f"{final.code}, {self.expr(2).code}"]
         return stmts + [final.code]
@@ -794,12 +795,12 @@ def _kind(status: str, detail: str) -> str:
 
 
 def worker(args) -> dict:
-    seed, n, dtype, do_shrink, edges = args
+    seed, n, dtype, do_shrink, edges, ints = args
     warnings.simplefilter("ignore")
     counts, refused, terrors, found = Counter(), Counter(), Counter(), []
     for k in range(n):
         rng = random.Random(seed * 1_000_003 + k)
-        program = "; ".join(Grammar(rng, dtype).program())
+        program = "; ".join(Grammar(rng, dtype, ints).program())
         inputs = inputs_for(np.random.default_rng(seed * 1_000_003 + k), dtype, edges)
         status, detail = checked(program, inputs, dtype, edges)
         counts[status] += 1
@@ -828,15 +829,16 @@ def main() -> int:
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--edges", action="store_true",
                     help="inputs from 0, -0, ±inf, NaN, subnormals, ±0.5, ±1, 2; values only (kinks, ties)")
+    ap.add_argument("--no-int", action="store_true", help="no integer arrays (casts, integer arithmetic)")
     ap.add_argument("--show", type=int, default=15, help="refusal messages listed")
     ap.add_argument("--print", action="store_true", help="print the programs drawn and stop")
     a = ap.parse_args()
     if a.print:
         for k in range(a.n):
-            print("; ".join(Grammar(random.Random(a.seed * 1_000_003 + k), a.dtype).program()))
+            print("; ".join(Grammar(random.Random(a.seed * 1_000_003 + k), a.dtype, not a.no_int).program()))
         return 0
     start = time.monotonic()
-    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges)
+    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges, not a.no_int)
            for j in range(a.jobs)]
     merged = run_workers(worker, per)
     report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}, seed {a.seed}",
