@@ -30,7 +30,8 @@ else central differences of NumPy's own program (step 1e-6, float64). Each progr
 holds.
 float32: jac computes in float32 throughout; its answer must be as close to NumPy's as NumPy's is to its own
 float64 answer (×10, + 1e-4 relative). ``--edges``: inputs from 0, -0, ±inf, NaN, subnormals, ±0.5, ±1, 2
-with ties; values only. ``--no-int``: no integer arrays drawn (casts, integer arithmetic). An integer result of a cast of inf or NaN is not compared (NumPy's is undefined).
+with ties; values only. ``--no-int``: no integer arrays drawn (casts, integer arithmetic). An integer result
+of a cast of inf or NaN is not compared (NumPy's is undefined).
 Exit 1 if any mismatch, zero-sign or crash.
 """
 
@@ -102,7 +103,8 @@ class Grammar(fuzzkit.Grammar):
         return T(f"{P(a)} > {self.r.choice(['0', '0.3', '-0.2'])}", a.shape, "b", False)
 
     def int_leaf(self, a: T) -> T:
-        return self.r.choice([T(f"{P(a)}.astype(int)", a.shape, "i"), T(f"np.floor({P(a)} * 2).astype(int)", a.shape, "i"),
+        return self.r.choice([T(f"{P(a)}.astype(int)", a.shape, "i"),
+                              T(f"np.floor({P(a)} * 2).astype(int)", a.shape, "i"),
                               T(f"np.round({P(a)} * 3).astype(np.int64)", a.shape, "i")])
 
     def const(self, shape) -> T:
@@ -272,7 +274,8 @@ class Grammar(fuzzkit.Grammar):
         if name == "logsumexp":
             return T(f"np.logaddexp.reduce({a.code}, axis={d})", tuple(s for i, s in enumerate(a.shape) if i != d % n))
         if name == "count_nonzero":
-            return T(f"np.count_nonzero({a.code}, axis={d}) * 1.0", tuple(s for i, s in enumerate(a.shape) if i != d % n),
+            return T(f"np.count_nonzero({a.code}, axis={d}) * 1.0",
+                     tuple(s for i, s in enumerate(a.shape) if i != d % n),
                      "f", False)
         raise Retry
 
@@ -285,7 +288,8 @@ class Grammar(fuzzkit.Grammar):
                      (size(a.shape),))
         if c == 1 and n == 2:
             return T(r.choice([f"{P(a)}.T", f"np.transpose({a.code})", f"{P(a)}.transpose(1, 0)",
-                               f"np.swapaxes({a.code}, 0, 1)", f"np.moveaxis({a.code}, 0, -1)", f"np.rot90({a.code}, 2).T"]),
+                               f"np.swapaxes({a.code}, 0, 1)", f"np.moveaxis({a.code}, 0, -1)",
+                               f"np.rot90({a.code}, 2).T"]),
                      a.shape[::-1])
         if c == 2:
             d = r.randrange(-n - 1, n + 1)
@@ -295,10 +299,12 @@ class Grammar(fuzzkit.Grammar):
             return T(f"np.squeeze({a.code})", tuple(s for s in a.shape if s != 1))
         if c == 4 and n:
             d = self.dim(a)
-            return T(r.choice([f"np.flip({a.code}, {d})", f"np.flip({a.code}, axis={d})", f"np.flip({a.code})"]), a.shape)
+            return T(r.choice([f"np.flip({a.code}, {d})", f"np.flip({a.code}, axis={d})", f"np.flip({a.code})"]),
+                     a.shape)
         if c == 5 and n:
             d = self.dim(a)
-            return T(r.choice([f"np.roll({a.code}, {r.choice([1, -1, 2])}, axis={d})", f"np.roll({a.code}, -3)"]), a.shape)
+            return T(r.choice([f"np.roll({a.code}, {r.choice([1, -1, 2])}, axis={d})", f"np.roll({a.code}, -3)"]),
+                     a.shape)
         if c == 6 and n == 1 and a.shape[0] % 2 == 0:
             return T(f"{P(a)}.reshape(2, -1)", (2, a.shape[0] // 2))
         if c == 7 and size(a.shape) * 2 <= self.max_size:
@@ -315,7 +321,8 @@ class Grammar(fuzzkit.Grammar):
             return r.choice([T(f"np.trace({a.code})", ()), T(f"np.diagonal({a.code})", a.shape[:1]),
                              T(f"np.diag({a.code})", a.shape[:1]), T(f"{P(a)}.diagonal(1)", (a.shape[0] - 1,))])
         if c == 11 and n == 1 and size(a.shape) ** 2 <= self.max_size:
-            return T(r.choice([f"np.diag({a.code})", f"np.outer({a.code}, {a.code})", f"np.multiply.outer({a.code}, {a.code})",
+            return T(r.choice([f"np.diag({a.code})", f"np.outer({a.code}, {a.code})",
+                               f"np.multiply.outer({a.code}, {a.code})",
                                f"np.subtract.outer({a.code}, {a.code})"]), a.shape * 2)
         if c == 12 and n <= 2 and size(a.shape) * 2 <= self.max_size:
             return T(f"np.tile({a.code}, 2)" if n <= 1 else f"np.tile({a.code}, (1, 2))",
@@ -433,7 +440,8 @@ class Grammar(fuzzkit.Grammar):
             return T(r.choice([f"np.vstack([{a.code}, {b.code}])", f"np.column_stack([{a.code}, {b.code}]).T"]),
                      (2,) + a.shape)
         if c == 2 and n >= 1:
-            return T(f"np.split(np.concatenate([{a.code}, {b.code}], axis={d}), 2, axis={d})[{r.randrange(2)}]", a.shape)
+            return T(f"np.split(np.concatenate([{a.code}, {b.code}], axis={d}), 2, axis={d})[{r.randrange(2)}]",
+                     a.shape)
         return T(f"np.concatenate(({a.code}, {b.code}), axis={d})", tuple(shape))
 
     def linalg(self, depth: int) -> T:
@@ -476,7 +484,8 @@ class Grammar(fuzzkit.Grammar):
                 return T(f"np.convolve({a.code}, [1.0, -1.0])", (a.shape[0] + 1,))
         if c == 1 and n == 1:
             return r.choice([T(f"np.interp({a.code}, [-1.0, 0.0, 1.0], [2.0, -1.0, 0.5])", a.shape),
-                             T(f"np.polyval([1.0, -2.0, 0.5], {a.code})", a.shape), T(f"np.polyval({a.code}, 0.5)", ())])
+                             T(f"np.polyval([1.0, -2.0, 0.5], {a.code})", a.shape),
+                             T(f"np.polyval({a.code}, 0.5)", ())])
         if c == 2 and n == 1 and a.shape[0] >= 2:
             return T(r.choice([f"np.gradient({a.code})", f"np.cumsum({a.code})[::-1]"]), a.shape)
         if c == 3 and n == 1:
