@@ -362,11 +362,13 @@ defop("where", _where_impl, _where_shape,
 
 
 def _clip_impl(x, lo, hi):
+    # NumPy's np.clip and torch.clamp: x where lo <= x <= hi (a tie keeps x, and x's sign of zero, which
+    # np.maximum leaves to the platform), a bound where x passes it or it is NaN, hi where lo > hi
     out = x
     if lo is not None:
-        out = np.maximum(out, lo)
+        out = np.where(np.less(out, lo) | np.isnan(lo), lo, out)
     if hi is not None:
-        out = np.minimum(out, hi)
+        out = np.where(np.greater(out, hi) | np.isnan(hi), hi, out)
     return out
 
 

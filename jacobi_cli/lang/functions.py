@@ -1377,13 +1377,21 @@ FUNCTIONS["hard_silu"] = FUNCTIONS["hardswish"]
 FUNCTIONS["signbit"] = lambda b, args, kwargs, position: boolean(b, _nondiff_unary("signbit")(b, args, kwargs, position))
 
 
-@function("heaviside")
-def _heaviside(b, args, kwargs, position):
-    # 0 where x < 0, values where x == 0, 1 where x > 0 (np.heaviside(x, values), torch.heaviside)
-    a = arguments("heaviside", args, kwargs, {"x": REQUIRED, "values": REQUIRED}, position)
-    x, values = tensor(b, a["x"], "heaviside", position), tensor(b, a["values"], "heaviside", position)
-    at_zero = b.apply("where", b.apply("eq", x, 0.0, position=position), values, 0.0, position=position)
-    return b.apply("where", b.apply("gt", x, 0.0, position=position), 1.0, at_zero, position=position)
+def _heaviside(nan: bool):
+    def lower(b, args, kwargs, position):
+        """0 where x < 0, values where x == 0, 1 where x > 0; at x = NaN 0 (torch.heaviside), NaN in
+        NumPy's np.heaviside (and jnp.heaviside)."""
+        a = arguments("heaviside", args, kwargs, {"x": REQUIRED, "values": REQUIRED}, position)
+        x, values = tensor(b, a["x"], "heaviside", position), tensor(b, a["values"], "heaviside", position)
+        at_zero = b.apply("where", b.apply("eq", x, 0.0, position=position), values, 0.0, position=position)
+        out = b.apply("where", b.apply("gt", x, 0.0, position=position), 1.0, at_zero, position=position)
+        return b.apply("where", b.apply("isnan", x, position=position), math.nan, out, position=position) if nan \
+            else out
+    return lower
+
+
+FUNCTIONS["heaviside"] = _heaviside(False)
+variant("numpy", "heaviside")(_heaviside(True))
 
 
 def _math_remainder(b, args, kwargs, position):
@@ -2558,8 +2566,11 @@ def _kron(b, args, kwargs, position):
     nd = max(x.ndim, y.ndim)
     x = _reshape_to(b, x, (1,) * (nd - x.ndim) + _concrete(x, "kron", position), position)
     y = _reshape_to(b, y, (1,) * (nd - y.ndim) + _concrete(y, "kron", position), position)
-    lx, ly = _LETTERS[:nd], _LETTERS[nd:2 * nd]
-    out = einsum_of(b, f"{lx},{ly}->{''.join(p + q for p, q in zip(lx, ly))}", [x, y], position)
+    # x[i, None, j, None] * y[None, k, None, l]: each entry one product, as NumPy's and PyTorch's kron (an einsum
+    # sums its products onto +0, which loses a product's -0)
+    xs = _reshape_to(b, x, tuple(v for p in x.shape for v in (p, 1)), position)
+    ys = _reshape_to(b, y, tuple(v for q in y.shape for v in (1, q)), position)
+    out = b.apply("mul", xs, ys, position=position)
     return _reshape_to(b, out, tuple(p * q for p, q in zip(x.shape, y.shape)), position)
 
 
@@ -4301,9 +4312,12 @@ def _quantile(fname: str, scale: float):
         elif method == "higher":
             out = at(hi)
         else:
+            # NumPy's and PyTorch's lerp: from the nearer end (so an infinite end gives it, not NaN)
             frac = 0.5 if method == "midpoint" else pos - lo
-            out = b.apply("add", at(lo), b.apply("mul", b.apply("sub", at(hi), at(lo), position=position), frac,
-                                                 position=position), position=position)
+            diff = b.apply("sub", at(hi), at(lo), position=position)
+            out = b.apply("add", at(lo), b.apply("mul", diff, frac, position=position), position=position) \
+                if frac < 0.5 else \
+                b.apply("sub", at(hi), b.apply("mul", diff, 1.0 - frac, position=position), position=position)
         clean = b.apply("prod", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True,
                         position=position)
         out = b.apply("where", clean, out, at(n - 1), position=position)  # NaN sorts last: PyTorch takes it
@@ -4598,7 +4612,8 @@ def _covariance(b, args, kwargs, position, fname):
     d = b.apply("sub", rows, b.apply("mean", rows, axes=(1,), keepdims=True, position=position), position=position)
     c = b.apply("div", b.apply("matmul", d, transpose_all(b, d, position), position=position),
                 float(max(count - ddof, 0)), position=position)
-    return c if x.ndim == 2 else b.apply("reshape", c, shape=(), position=position)
+    # one variable (a vector, or a matrix of one row): a 0-d result, as NumPy's c.squeeze() and torch.cov
+    return b.apply("reshape", c, shape=(), position=position) if rows.shape[0] == 1 else c
 
 
 @function("cov")
