@@ -867,8 +867,9 @@ def test_numpy_dot_and_matmul_make_the_same_gemv_call_for_blas_laid_out_operands
                                   "(x @ A) * x", "B @ tanh(A @ x)"])
 def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits(expr, dtype):
     """A kernel's matrix-vector product is np.dot where the matrix input is C- or F-contiguous and
-    aligned (and the vector too, or made by a ufunc), np.matmul otherwise: a strided or misaligned
-    input, given on a later call of the same kernel, still gets the interpreter's bits."""
+    aligned (and the vector too, input or made by a ufunc), np.matmul otherwise: a strided,
+    misaligned, read-only or subclassed input, given on a later call of the same kernel, still
+    gets the interpreter's bits."""
     rng = np.random.default_rng(18)
     for n in (2, 10, 33):
         x = rng.standard_normal(n).astype(dtype)
@@ -879,23 +880,33 @@ def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits
         g = problem.graph
         kernel = kernels.vjp_kernel(g, ["x"])
         assert kernel.fn.__globals__.get("_dot") is kernels._DOT  # np.dot's C function, no dispatcher
+        assert any(n.startswith("_v") for n in kernel.fn.__code__.co_varnames)  # an input vector (x, v): checked
         v = rng.standard_normal(g.output_shape).astype(dtype)
         plan = api.plan_of(problem)
         jacobian = kernels.jacobian_kernel(g, plan, planner._small(plan, g))
         for A2 in _layouts(A) + [A.copy().view(_Subclass)]:  # a subclass: matmul, as the interpreter
-            for x2 in (x.copy(), x.repeat(2)[::2], _layouts(x[None])[3][0]):
+            for x2 in (x.copy(), x.repeat(2)[::2], _layouts(x[None])[3][0], _read_only(x), x.copy().view(_Subclass)):
                 env = dict(problem.env, A=A2, x=x2)
                 p2 = api.prepare(expr, env, ["x"], dtype=dtype)  # the interpreter on the same arrays
-                (got,) = kernel(env, v)
-                expected = autodiff.vjp(g, p2.values, v[None])["x"][0]
-                assert got.tobytes() == np.asarray(expected).tobytes(), n
+                for v2 in (v, v.repeat(2)[::2], _layouts(v[None])[3][0]) if v.ndim == 1 else (v,):  # the cotangent too
+                    (got,) = kernel(env, v2)
+                    expected = autodiff.vjp(g, p2.values, v2[None])["x"][0]
+                    assert got.tobytes() == np.asarray(expected).tobytes(), n
                 # Jacobians at finite x: past the small size the diagonal kernel of (x @ A) * x
                 # gives +0 where the structured interpreter gives -0 at x_i = -0 (found here, left)
+                writeable, x2.flags.writeable = x2.flags.writeable, True  # a read-only one: made so again
                 env["x"][...] = np.where(np.isfinite(x) & (x != 0), x, 0.5)
+                x2.flags.writeable = writeable
                 p2 = api.prepare(expr, env, ["x"], dtype=dtype)
                 got = jacobian(env, False)["x"]
                 expected = api.jacobians(p2, api.plan_of(p2))["x"].to_array()
                 assert got.tobytes() == expected.tobytes(), n
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
 
 
 class _Subclass(np.ndarray):

@@ -604,10 +604,11 @@ class _Source:
     # the same. The kernel takes np.dot only where that holds: the matrix an input (or its
     # transpose) that is C- or F-contiguous and aligned (checked once per call), the vector a new
     # array a ufunc made (contiguous and aligned, through reshapes too: a compact array made 1-d
-    # is), both float32 or float64 of one dtype (checked per product); else the op itself. np.dot
-    # skips the ufunc machinery: about 2,300 of matmul's 8,600 instructions at n = 10, of which
-    # the checks take 400-800 (a vector input's own check would take the rest, so it stays a
-    # matmul). tests/test_kernels.py checks the bits over layouts, sizes and values.
+    # is) or a 1-d input that is an exact ndarray, C-contiguous and aligned (checked once per call),
+    # both float32 or float64 of one dtype (checked per product); else the op itself. np.dot
+    # skips the ufunc machinery: about 3,800 of matmul's 8,500 instructions at n = 10, of which
+    # the checks take 400-800 (a vector input's own, once a call, about 900 more).
+    # tests/test_kernels.py checks the bits over layouts, sizes and values.
 
     def _matvec_line(self, node):
         """``np.matmul`` of a 2-d matrix and a 1-d vector (either order) as :meth:`_product`, else None."""
@@ -626,14 +627,16 @@ class _Source:
         i = node.id
         args = (self.name[matrix], self.name[vector]) if side == 1 else (self.name[vector], self.name[matrix])
         call = f"f{i}({', '.join(args)})"
-        vector_checks = self._vector_checks(vector)  # first: a matrix's check is a line, made once
-        if vector_checks is None or min(self.nodes[matrix].shape) < 2:
+        source = self._vector_source(vector)  # first: a check is a line, made once, where both can hold
+        if source is None or min(self.nodes[matrix].shape) < 2:
             return f"v{i} = {call}"
         checks = self._matrix_checks(matrix)
         if checks is None:
             return f"v{i} = {call}"
         self.namespace["_dot"] = _DOT
-        checks += vector_checks + [f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype"]
+        if source >= 0:  # an input vector: its layout, once a call
+            checks.append(self._vector_check(source))
+        checks.append(f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype")
         return f"v{i} = _dot({', '.join(args)}) if {' and '.join(checks)} else {call}"
 
     def _matrix_checks(self, m: int):
@@ -650,19 +653,31 @@ class _Source:
         return [self._input_check(node.id, f"type(v{node.id}) is _nd and (_f := v{node.id}.flags).forc and _f.aligned",
                                   "m")]
 
-    def _vector_checks(self, v: int):
-        """Checks that the 1-d vector held for node ``v`` is contiguous and aligned: none for a
-        new array of a ufunc; None (never) otherwise."""
+    def _vector_source(self, v: int):
+        """Where the 1-d vector held for node ``v`` comes from, for np.dot: -1 for a new array of
+        a ufunc (contiguous and aligned, no check), the node of a 1-d input (checked per call:
+        :meth:`_vector_check`), None (never np.dot) otherwise."""
         if size(self.nodes[v].shape) < 2:
             return None
         while self.nodes[v].op == "reshape":
             v = self.nodes[v].args[0]
         node = self.nodes[v]
-        if node.op == "input":  # a check per call costs about what np.dot saves on one product
-            return None
+        if node.op == "input":
+            return v if len(node.shape) == 1 else None
         if node.op != "const" and isinstance(OPS[node.op].impl, np.ufunc) and OPS[node.op].view is None:
-            return []
+            return -1
         return None
+
+    def _vector_check(self, i: int) -> str:
+        """The name of a variable set once, before its first use, to the layout check of the 1-d
+        input ``i``: an exact ndarray (as for a matrix), C-contiguous (1-d: a stride of one
+        element) and aligned; its dtype is compared with the matrix's at each product."""
+        name = f"_v{i}"
+        if name not in self.checked:
+            self.checked.add(name)
+            self.namespace["_nd"] = np.ndarray
+            self.lines.append(f"{self.indent}{name} = type(v{i}) is _nd and (_f := v{i}.flags).forc and _f.aligned")
+        return name
 
     def _input_check(self, i: int, layout: str, kind: str) -> str:
         """The name of a variable set once, before its first use, to the check of input ``i``."""
@@ -676,7 +691,8 @@ class _Source:
 
 # np.dot's C function without its __array_function__ dispatcher (about 1,100 instructions of a
 # 6,000-instruction product at n = 10): the same PyArray_MatrixProduct2 call on the same operands,
-# taken only for an exact ndarray matrix (see _matrix_checks) and a vector a ufunc made of it.
+# taken only for an exact ndarray matrix (see _matrix_checks) and a vector a ufunc made, or an exact
+# ndarray input (see _vector_check).
 _DOT = getattr(np.dot, "_implementation", np.dot)
 
 
