@@ -9,7 +9,7 @@ Run by hand, never as a test (see benchmarks/README.md). One case and one call k
 
 The calls are bench.py's (the same inputs, ``wrt=["x"]``, its cotangent). After ten warm-up calls (the
 kernel is made at the second) the garbage collector is stopped, the clock the API reads the budget's
-once-a-second re-read by is pinned (``api.monotonic``, a C callable in its place: under valgrind a second
+once-a-second re-read by is pinned (``api.monotonic_ns``, a C callable in its place: under valgrind a second
 passes every few calls), and ``os.getppid()`` marks the window's two ends: callgrind's
 ``--dump-before=getppid`` writes the window to ``cg.out.2``. ``OPENBLAS_NUM_THREADS=1``: OpenBLAS's idle
 worker threads spin, which moves the count by thousands per call.
@@ -42,7 +42,7 @@ def main() -> None:
     p = bench.make_problem(case, args.n, args.call, bench.make_inputs(args.n))
     expr, b, v = case.expr, p.bindings, p.v
     jacobian, vjp = jacobi_cli.jacobian, jacobi_cli.vjp
-    api.monotonic = itertools.repeat(1e6).__next__  # the budget read once, as within one second
+    api.monotonic_ns = itertools.repeat(10**15).__next__  # the budget read once, as within one second
 
     if args.call == "jacobian":
         def call():
