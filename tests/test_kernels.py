@@ -1004,3 +1004,59 @@ def test_x_at_a_times_x_with_inf_nan_and_signed_zeros_kernel_equals_interpreter(
             it = api.compile(expr, shapes).jvp(env, tangents)
         assert all(same(kj[k], ij[k]) and same(kv[k], iv[k]) for k in ij) and same(kt, it)
     assert held.kernels()[("vjp", None, (n,))] is not None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("expr", ["sin(x) * x**2 + exp(-x)", "tanh(A @ x)", "sum(tanh(A @ tanh(A @ x)))", "x @ A @ x",
+                                  "1 - x * x", "x / 3.0 + 2.5 * x", "x - 0.1", "(x + 1e300) * 2", "7 * x - x / 1e-30"])
+def test_a_constant_made_a_full_array_gives_the_interpreters_bits(expr, dtype, monkeypatch):
+    """A number (or 0-d constant) operand of add, sub, mul or div is a full array of the other
+    operand's shape in the kernel (kernels._Source._full_constant_line), where that operand is an
+    exact ndarray of the kernel's dtype. Its bits are the interpreter's (value, VJP, Jacobian) with
+    -0, NaNs of two payloads, ±inf, subnormals and overflows, and the kernel without full arrays'
+    for inputs the full array must not take (another dtype: a held Compiled's caller; a subclass)
+    and read-only or strided ones."""
+    rng = np.random.default_rng(23)
+    nan_a, nan_b = _nan_with_payload(0x123, dtype)[0], _nan_with_payload(0x456 << 29, dtype)[0]
+    tiny = np.finfo(dtype).smallest_subnormal
+    specials = [-0.0, 0.0, nan_a, -nan_b, np.inf, -np.inf, tiny, -tiny, np.finfo(dtype).max]
+    n = 12
+    x = rng.standard_normal(n).astype(dtype)
+    x[:len(specials)] = specials
+    A = (rng.standard_normal((n, n)) / 4).astype(dtype)
+    problem = api.prepare(expr, {"x": x, "A": A} if "A" in expr else {"x": x}, ["x"], dtype=dtype)
+    g = problem.graph
+    plan = api.plan_of(problem)
+
+    def made():  # value, VJP and Jacobian kernels
+        return (kernels.evaluate_kernel(g), kernels.vjp_kernel(g, ["x"]),
+                kernels.jacobian_kernel(g, plan, planner._small(plan, g)))
+
+    value, vjp, jacobian = made()
+    monkeypatch.setattr(kernels, "_FULL_OPS", ())  # the general path: the constants as they are
+    plain = made()
+    monkeypatch.undo()
+
+    def constants(k):
+        return [a for name, a in k.fn.__globals__.items() if re.fullmatch(r"C\d+", name)]
+    full = constants(value) + constants(vjp) + constants(jacobian.kernel)
+    assert full or (dtype == "float32" and expr == "x - 0.1")  # 0.1 is not exact in float32: left a number
+    assert all(not a.flags.writeable for a in full)
+    assert not constants(plain[0]) + constants(plain[1]) + constants(plain[2].kernel)
+    other = "float32" if dtype == "float64" else "float64"
+    for x2 in (x.copy(), x.repeat(2)[::2], _read_only(x), x.copy().view(_Subclass), x.astype(other)):
+        env = dict(problem.env, x=x2)
+        v = rng.standard_normal(g.output_shape).astype(x2.dtype)
+        with np.errstate(all="ignore"):
+            got = [value(env)[0], vjp(env, v)[0], jacobian(env, False)["x"]]
+            general = [plain[0](env)[0], plain[1](env, v)[0], plain[2](env, False)["x"]]
+            if x2.dtype == dtype:  # the interpreter's (a Compiled's inputs are of its dtype)
+                p2 = compiled.Problem(g, env, ["x"], autodiff.evaluate(g, env), problem.compiled)
+                assert same_bits(general, [p2.output, autodiff.vjp(g, p2.values, v[None])["x"][0],
+                                           api.jacobians(p2, plan)["x"].to_array()])
+        assert same_bits(got, general), x2.dtype
+
+
+def same_bits(got: list, expected: list) -> bool:
+    got, expected = [np.asarray(a) for a in got], [np.asarray(a) for a in expected]
+    return all(a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(got, expected))
