@@ -7,6 +7,9 @@ Run by hand, never as a test (see benchmarks/README.md). One case and one call k
         --callgrind-out-file=cg.out /work/venv/bin/python benchmarks/warm_instructions.py --case E6 --call vjp
     grep '^summary:' cg.out.2      # the instructions of --calls calls: divide by --calls
 
+``--stage compiled`` counts from the held ``Compiled``'s ``jacobian``/``vjp`` (the budget passed as the API
+passes it), ``--stage kernel`` the kernel alone: the API's own share is ``api`` minus ``compiled``.
+
 The calls are bench.py's (the same inputs, ``wrt=["x"]``, its cotangent). After ten warm-up calls (the
 kernel is made at the second) the garbage collector is stopped, the clock the API reads the budget's
 once-a-second re-read by is pinned (``api.monotonic_ns``, a C callable in its place: under valgrind a second
