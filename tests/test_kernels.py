@@ -1060,3 +1060,14 @@ def test_a_constant_made_a_full_array_gives_the_interpreters_bits(expr, dtype, m
 def same_bits(got: list, expected: list) -> bool:
     got, expected = [np.asarray(a) for a in got], [np.asarray(a) for a in expected]
     return all(a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(got, expected))
+
+
+def test_only_exact_numbers_and_float_0d_arrays_without_nan_become_full_arrays():
+    full = kernels._full_constant
+    f64, f32 = np.dtype(np.float64), np.dtype(np.float32)
+    assert full(2, (3,), f32).dtype == f32 and full(2.5, (2, 2), f64).tolist() == [[2.5, 2.5], [2.5, 2.5]]
+    assert full(np.zeros((), f32), (3,), f64).dtype == f32  # a 0-d array keeps its own dtype (it is not weak)
+    for value, dtype in [(0.1, f32), (10**400, f64), (2**60 + 1, f64), (float("nan"), f64), (True, f64),
+                         (np.full((), np.nan), f64), (np.zeros(2), f64), (np.zeros((), int), f64), ("2", f64)]:
+        assert full(value, (3,), dtype) is None, value
+    assert not full(-0.0, (3,), f64).flags.writeable and np.signbit(full(-0.0, (3,), f64)).all()

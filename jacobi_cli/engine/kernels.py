@@ -749,8 +749,11 @@ def _full_constant(value, shape: tuple, dtype: np.dtype):
     if type(value) is np.ndarray and value.shape == () and value.dtype.kind == "f":
         dtype = value.dtype
     elif type(value) in (int, float) and dtype.kind == "f":
-        with np.errstate(all="ignore"):
-            exact = dtype.type(value)
+        try:
+            with np.errstate(all="ignore"):
+                exact = dtype.type(value)
+        except OverflowError:  # an int past the dtype's range
+            return None
         if float(exact) != value:
             return None
     else:
