@@ -285,6 +285,8 @@ def test_kernel_source_holds_node_numbers_only():
     finally:
         del kernels.compile
     call = r"f\d+\(((v|c|u)\d+(, (v|c|u)\d+)*)?\)|(v|u)\d+\.(reshape|transpose)\(k\d+\)|v\d+"
+    full = r"f\d+\((v\d+, C\d+|C\d+, v\d+)\) if type\(v\d+\) is _nd( and v\d+\.dtype is _dt)? else f\d+\((v|c)\d+, (v|c)\d+\)"
+    call = f"{call}|{full}"  # a constant made a full array (_Source._full_constant_line)
     line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|"
                       rf"        v\d+ = ({call})|        u\d+ = v\d+\.reshape\(s\d+\)|        del (v|u)\d+(, (v|u)\d+)*|"
                       r"        return \(((_copy\()?(v|c|u)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
