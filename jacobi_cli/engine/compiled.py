@@ -300,7 +300,7 @@ class Compiled:
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``. A caller that
         holds what :meth:`bind` made of ``env`` and ``wrt`` passes it as ``problem``: its values
         are read where no kernel answers, not evaluated again (``jac run``)."""
-        limit = memory.default_budget() if budget is None else int(budget)
+        limit = memory.default_budget() if budget is None else budget if type(budget) is int else int(budget)
         # any budget: a kernel runs only when its peak fits (the function calls of a repeated call inline)
         key = ("jacobian", None if not wrt else tuple(wrt), mode)
         kernel = self._ready.get(key)
@@ -348,7 +348,8 @@ class Compiled:
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
         if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
             kernel = self._ready.get(("vjp", None if not wrt else tuple(wrt), v.shape))  # the key made below
-            if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else int(budget)):
+            if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else
+                                                      budget if type(budget) is int else int(budget)):
                 try:  # as _run, inline
                     found = kernel.fn(env, v)
                 except Exception:  # noqa: BLE001 - the interpreter below reports every error
