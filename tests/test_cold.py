@@ -182,7 +182,21 @@ def _compare_cold_with_planned(text: str, env: dict, dtype, mode: str, wrt):
     assert list(got[1]) == list(want[1]), text
     for name in want[1]:
         assert _record(got[1][name]) == _record(want[1][name]), (text, name, mode)
+    _compare_cold_arrays(text, shapes, env, dtype, mode, wrt, budget, want[1])
     return any(key[0] == "plan" for key in cold._memo)  # True: the first call made the plan after all
+
+
+def _compare_cold_arrays(text, shapes, env, dtype, mode, wrt, budget, want):
+    """A first call's dense arrays (made without Jacobian objects when no plan is needed:
+    ``planner._cold_array``) against the planned Jacobians' ``to_array()``: dtype, shape, bytes,
+    and never a view of an input."""
+    got = Compiled(text, shapes, dtype).jacobian(env, wrt, mode, budget)
+    assert list(got) == list(want), text
+    for name, j in want.items():
+        a, b = got[name], j.to_array()
+        assert (a.dtype, a.shape) == (b.dtype, b.shape), (text, name, mode)
+        assert np.ascontiguousarray(a).view(np.uint8).tobytes() == np.ascontiguousarray(b).view(np.uint8).tobytes()
+        assert not any(np.may_share_memory(a, v) for v in env.values()), (text, name)
 
 
 @COLD
