@@ -586,3 +586,37 @@ def test_expand_reduced_copies_the_values_broadcast_to_gives(dtype, in_shape, ax
         want = np.broadcast_to(full, (batch,) + in_shape)
         assert got.shape == want.shape and got.dtype == want.dtype
         assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(want).tobytes()
+
+
+def _error_state():
+    return np.geterr(), np.getbufsize(), np.geterrcall()
+
+
+@pytest.mark.parametrize("outer", [{}, {"all": "ignore"}, {"divide": "raise", "over": "warn"}, {"bufsize": 16},
+                                   {"call": print, "all": "call"}])
+def test_a_pass_ignores_errors_as_errstate_does(outer):
+    """autodiff.errors_ignored (the passes' cheap np.errstate(all="ignore")): inside it the error
+    modes, buffer size and callback are errstate's, from NumPy's default state, from "ignore
+    all", and from a caller's own state (which goes through errstate itself); left, the state
+    is the caller's again."""
+    from jacobi_cli.engine import autodiff
+
+    bufsize = outer.pop("bufsize", None)
+    with np.errstate(**outer):
+        previous = np.setbufsize(bufsize) if bufsize else None
+        before = _error_state()
+        with np.errstate(all="ignore"):
+            want = _error_state()
+        entered = autodiff.errors_ignored()
+        try:
+            got = _error_state()
+        finally:
+            autodiff.errors_restored(entered)
+        assert got == want and _error_state() == before
+        if previous:
+            np.setbufsize(previous)
+    with pytest.raises(FloatingPointError):  # and a pass leaves it as it found it, errors or not
+        with np.errstate(divide="raise"):
+            with pytest.raises(JacError):
+                autodiff.evaluate(Compiled("inv(A)", {"A": (2, 2)}).graph, {"A": np.zeros((2, 2))})
+            np.array(1.0) / 0.0
