@@ -620,3 +620,22 @@ def test_a_pass_ignores_errors_as_errstate_does(outer):
             with pytest.raises(JacError):
                 autodiff.evaluate(Compiled("inv(A)", {"A": (2, 2)}).graph, {"A": np.zeros((2, 2))})
             np.array(1.0) / 0.0
+
+
+def test_made_graph_is_the_dataclass_constructor():
+    """graph.made_graph (Builder.graph's and with_wrt's Graph without the frozen dataclass's
+    __init__): the same fields, in the same order, and nothing else the constructor does."""
+    import dataclasses
+
+    from jacobi_cli.ir.graph import Graph, made_graph
+
+    g = Compiled("sin(x) * x**2 + sum(A @ x)", {"x": (3,), "A": (2, 3)}).graph
+    fields = [getattr(g, f.name) for f in dataclasses.fields(Graph)]
+    made, constructed = made_graph(*fields), Graph(*fields)
+    assert type(made) is Graph and list(vars(made).items()) == list(vars(constructed).items())
+    assert [f.name for f in dataclasses.fields(Graph)] == list(vars(made))
+    assert not hasattr(Graph, "__post_init__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.output = 0
+    wrt = g.with_wrt(("x",))
+    assert type(wrt) is Graph and list(vars(wrt)) == list(vars(g))

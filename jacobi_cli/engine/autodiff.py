@@ -130,7 +130,12 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
                 continue
             rules = OPS[node.op].vjp
             node_args, params = node.args, node.params
-            args = [values[a] for a in node_args]
+            if len(node_args) == 1:  # the values the rules read, without a list comprehension's frame
+                args = (values[node_args[0]],)
+            elif len(node_args) == 2:
+                args = (values[node_args[0]], values[node_args[1]])
+            else:
+                args = [values[a] for a in node_args]
             ans = values[node.id]
             try:
                 for i, a in enumerate(node_args):

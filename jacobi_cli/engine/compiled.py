@@ -124,7 +124,8 @@ class Compiled:
             raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
                                 "this computes one output: end it in one of them")
         names = check_wrt(wrt, self.graph.inputs)
-        graph = self.graph_for(names)
+        # graph_for(names), without checking the names again (check_wrt of checked names is the names)
+        graph = self._memo_get(("wrt", tuple(names)), lambda: self.graph.with_wrt(names))
         env = {name: env[name] for name in graph.inputs}
         if self._built_for is not None and not all(np.array_equal(env[n], self._built_for[n], equal_nan=True)
                                                    for n in env):
