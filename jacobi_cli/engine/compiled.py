@@ -124,7 +124,8 @@ class Compiled:
             raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
                                 "this computes one output: end it in one of them")
         names = check_wrt(wrt, self.graph.inputs)
-        graph = self.graph_for(names)
+        # graph_for(names), without checking the names again (check_wrt of checked names is the names)
+        graph = self._memo_get(("wrt", tuple(names)), lambda: self.graph.with_wrt(names))
         env = {name: env[name] for name in graph.inputs}
         if self._built_for is not None and not all(np.array_equal(env[n], self._built_for[n], equal_nan=True)
                                                    for n in env):
@@ -328,8 +329,11 @@ class Compiled:
         due, parts = self._due(key), None
         if not due and ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo:
             # a first call: no plan yet, and none needed when the dense passes show the structure
-            found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit)
+            arrays = not structured and layout == "array"  # the arrays themselves, no Jacobian objects
+            found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit, arrays)
             if found is not None:
+                if arrays:
+                    return {n: _unaliased_array(a, problem.env) for n, a in found.items()}
                 return _in_arrays({n: _unaliased(j, problem.env) for n, j in found.items()}, structured, layout,
                                   limit)
         plan = self.plan_of(problem, mode, limit)
@@ -472,6 +476,14 @@ def _unaliased(j: Jacobian, env: dict) -> Jacobian:
     if array is not None and any(np.may_share_memory(array, v) for v in env.values()):
         return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
     return j
+
+
+def _unaliased_array(array: np.ndarray, env: dict) -> np.ndarray:
+    """:func:`_unaliased` of a Jacobian's array: copied if it is a view of an input."""
+    for v in env.values():
+        if np.may_share_memory(array, v):
+            return array.copy()
+    return array
 
 
 def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
