@@ -285,3 +285,50 @@ def test_threads_repeating_warm_calls_get_the_same_bits():
     finally:
         sys.setswitchinterval(old)
     assert all(found == expected[i] for i, found in got)
+
+
+# --- a held compiled function checks the arrays it is called with --------------------------------------------
+
+def _held(expr="sin(x) * y"):
+    f = jacobi_cli.compile(expr, {"x": ":3", "y": ":3"})
+    ok = {"x": np.array([0.5, -1.0, 2.0]), "y": np.array([1.0, 2.0, 3.0])}
+    for _ in range(3):  # interpreted, then compiled: the kernel's path is the one checked below
+        f.jacobian(ok, wrt=["x"]), f.vjp(ok, "ones"), f.value(ok), f.jvp(ok, {"x": np.ones(3)})
+    return f, ok
+
+
+@pytest.mark.parametrize("call", ["jacobian", "vjp", "value", "jvp", "hessian", "bind"])
+def test_a_held_function_refuses_an_input_of_another_shape(call):
+    # x of shape (1,) broadcast against y in the kernel: a (3, 3) "Jacobian" of a (1,) input, silently
+    f, ok = _held()
+    for bad in ({**ok, "x": np.zeros(1)}, {**ok, "x": np.zeros(4), "y": np.zeros(4)}, {**ok, "x": np.zeros((3, 1))}):
+        with pytest.raises(JacError) as err:
+            getattr(f, call)(bad)
+        assert err.value.kind == "shape" and "compiled for (3,)" in err.value.message
+
+
+@pytest.mark.parametrize("env, kind, words", [
+    ({"x": np.zeros(3)}, "name", "'y' is missing"),  # was a KeyError
+    ({"x": np.zeros(3), "y": np.zeros(3), "z": np.zeros(3)}, "name", "'z' is not an input"),
+    ({"x": np.zeros(3), "y": np.array(["a", "b", "c"])}, "value", "real numbers"),
+    ([np.zeros(3), np.zeros(3)], "usage", "dict"),
+])
+def test_a_held_function_refuses_inputs_it_was_not_compiled_for(env, kind, words):
+    f, _ = _held()
+    with pytest.raises(JacError) as err:
+        f.jacobian(env)
+    assert err.value.kind == kind and words in err.value.message
+
+
+def test_a_held_float64_function_converts_float32_and_lists_as_the_api_does():
+    # float32 arrays went through the float64 function's passes as float32: float32's rounding in a float64 array
+    f, ok = _held("sin(x) * x**2 + exp(-x) * y")
+    x32 = np.array([0.3, -1.7, 2.9], dtype=np.float32)
+    env32, env64 = {"x": x32, "y": ok["y"]}, {"x": x32.astype(np.float64), "y": ok["y"]}
+    for call, extra in (("jacobian", ()), ("vjp", ("ones",))):
+        got, want = getattr(f, call)(env32, *extra), getattr(f, call)(env64, *extra)
+        api_got = getattr(api, call)("sin(x) * x**2 + exp(-x) * y", env32, *extra)
+        for name in want:
+            assert got[name].dtype == np.float64
+            assert got[name].tobytes() == want[name].tobytes() == api_got[name].tobytes()
+    assert f.value({"x": x32.tolist(), "y": [1, 2, 3]}).tobytes() == f.value({**env64, "y": ok["y"]}).tobytes()

@@ -74,8 +74,11 @@ class Compiled:
     """
 
     def __init__(self, expr: str, shapes: dict, dtype=np.float64, seed: int = 0,
-                 max_bytes: int = DEFAULT_MAX_BYTES, values: dict | None = None):
+                 max_bytes: int = DEFAULT_MAX_BYTES, values: dict | None = None, checked: bool = True):
         self.expr = expr
+        # ``checked``: each call's input arrays are checked and converted (:meth:`_inputs`); the API's
+        # own calls pass arrays it has converted and looked up by their shapes, so it skips that
+        self._checked = checked
         self.shapes = dict(shapes)
         self.dtype = np.dtype(dtype).type
         self.seed = seed
@@ -91,6 +94,40 @@ class Compiled:
         # call key -> kernel, for the calls that have one: a dict never changed once made (a new
         # kernel replaces it by a copy, under the lock), so a repeated call reads it without the lock
         self._ready: dict = {}
+
+    def _inputs(self, env) -> dict:
+        """``env`` as the passes take it: every input present, of its compiled shape exactly (a
+        kernel or NumPy would broadcast another, answering for a Jacobian of the wrong shape), an
+        array of the compiled dtype (float32 values given to a float64 function are converted,
+        as the API converts them: the passes would compute in float32)."""
+        if type(env) is dict:  # arrays of the dtype and shape: the dict itself, as the API's fast path
+            shapes, dtype = self.shapes, self.dtype
+            if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype.type is dtype
+                                                and v.shape == shapes.get(n) for n, v in env.items()):
+                return env
+        if not hasattr(env, "items"):
+            raise JacUsageError(f"a compiled function takes its inputs as a dict {{name: array}}, got "
+                                f"{type(env).__name__}")
+        inputs = ", ".join(self.shapes) or "none"
+        out = {}
+        for name, value in env.items():
+            if name not in self.shapes:
+                raise JacNameError(f"'{name}' is not an input of {self.expr!r} as compiled (its inputs: {inputs})")
+            try:
+                array = np.asarray(value)
+            except (TypeError, ValueError) as err:
+                raise JacValueError(f"the input '{name}' is not an array of numbers ({err})") from None
+            if array.dtype.kind not in "biuf":
+                raise JacValueError(f"the input '{name}' is not an array of real numbers (dtype {array.dtype})")
+            shape = tuple(self.shapes[name])
+            if array.shape != shape:
+                raise JacShapeError(f"the input '{name}' has shape {fmt(array.shape)}, but {self.expr!r} was "
+                                    f"compiled for {fmt(shape)}: compile it again for other shapes")
+            out[name] = array if array.dtype.type is self.dtype else array.astype(self.dtype)
+        missing = [n for n in self.shapes if n not in out]
+        if missing:
+            raise JacNameError(f"the input '{missing[0]}' is missing: {self.expr!r} was compiled for {inputs}")
+        return out
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {fmt(s)}" for n, s in self.shapes.items())
@@ -119,6 +156,8 @@ class Compiled:
         and that pass together (:meth:`product_plan`), before anything is computed. An
         expression that ends in a tuple of several outputs is refused unless the caller
         handles them (``several``: see :func:`output_problems`)."""
+        if self._checked:
+            env = self._inputs(env)
         if self.graph.several and not several:
             names = ", ".join(name for name, _ in self.graph.outputs)
             raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
@@ -282,6 +321,8 @@ class Compiled:
 
     def value(self, env: dict) -> np.ndarray:
         """The output's value at ``env``."""
+        if self._checked:
+            env = self._inputs(env)
         if self._several:  # a tuple, as the expression's last statement says
             return tuple(p.output for _, p in output_problems(self.bind(env, several=True)))
         key = ("value",)
@@ -301,6 +342,8 @@ class Compiled:
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``. A caller that
         holds what :meth:`bind` made of ``env`` and ``wrt`` passes it as ``problem``: its values
         are read where no kernel answers, not evaluated again (``jac run``)."""
+        if self._checked:
+            env = self._inputs(env)
         limit = memory.default_budget() if budget is None else budget if type(budget) is int else int(budget)
         # any budget: a kernel runs only when its peak fits (the function calls of a repeated call inline)
         key = ("jacobian", None if not wrt else tuple(wrt), mode)
@@ -350,6 +393,8 @@ class Compiled:
         """``{name: x.grad}`` after ``y.backward(gradient=v)``; ``v`` as :func:`cotangent` takes it
         (several outputs: ``{output: v}``, see :func:`vjp_several`). The forward values and the
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
+        if self._checked:
+            env = self._inputs(env)
         if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
             kernel = self._ready.get(("vjp", None if not wrt else tuple(wrt), v.shape))  # the key made below
             if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else
@@ -386,6 +431,8 @@ class Compiled:
     def jvp(self, env: dict, tangents: dict | None = None, budget: int | None = None) -> np.ndarray:
         """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none).
         The forward values and the pass must fit ``budget``, checked before they are computed."""
+        if self._checked:
+            env = self._inputs(env)
         tangents = tangents or {}
         product = ("jvp", tuple(tangents))
         if self._several:  # {output: J·t}
@@ -408,6 +455,8 @@ class Compiled:
     def hessian(self, env: dict, wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
         """``{(a, b): d²y / da db}`` with shape ``y.shape + a.shape + b.shape`` (several outputs:
         ``{output: blocks}``)."""
+        if self._checked:
+            env = self._inputs(env)
         problem = self.bind(env, wrt, several=True, budget=budget)
         if self.graph.several:
             return {o: hessians(p, budget=budget) for o, p in output_problems(problem)}

@@ -162,9 +162,9 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     found = _CACHE.get(key)
     if found is None:
         try:
-            found = _CACHE.put(key, Compiled(expr, shapes, dtype, seed, max_bytes))
+            found = _CACHE.put(key, Compiled(expr, shapes, dtype, seed, max_bytes, checked=False))
         except NeedsValues:  # x[x > 0]: compiled for these values only, never kept
-            return Compiled(expr, shapes, dtype, seed, max_bytes, values=values), values
+            return Compiled(expr, shapes, dtype, seed, max_bytes, values=values, checked=False), values
     return found, values
 
 
