@@ -504,6 +504,9 @@ def _has_array(index) -> bool:
 def _scatter_impl(g, index, shape):
     out = np.zeros(shape, dtype=np.result_type(g, np.float32))
     if _has_array(index):
+        # The elements written start from -0, addition's identity, so a lone value keeps its bits
+        # (a -0 placed on a diagonal stays -0, as out[index] = g and the structured rule keep it).
+        out[index] = -0.0
         np.add.at(out, index, g)
     else:
         out[index] = g
@@ -2095,6 +2098,21 @@ defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 # clamp_excess(a, lo) = max(a, lo) - a, as a constant: PyTorch's cosine_similarity clamps the
 # norms in place under no_grad, so the clamp changes the value but not the derivative.
 defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True, elementwise=True)
+
+
+def _finite_range_impl(lo, hi, what):
+    """0 where both ends of a range found from the data are finite; else refused, as NumPy refuses
+    np.histogram's autodetected range (a NaN or inf in the data): a count with NaN left out
+    would be silently wrong."""
+    lo, hi = np.asarray(lo), np.asarray(hi)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise JacValueError(f"{what}: the autodetected range of [{float(np.max(lo)):g}, {float(np.max(hi)):g}] is "
+                            "not finite (the data hold NaN or inf; NumPy raises ValueError); give range=(min, max) "
+                            "or the bin edges, which leave NaN out of every bin")
+    return np.zeros(np.broadcast_shapes(lo.shape, hi.shape), dtype=_dtype_of(lo, hi))
+
+
+defop("finite_range", _finite_range_impl, lambda a, b, what: broadcast(a, b), nondiff=True)
 
 
 def _safe_nonzero(x):

@@ -1645,15 +1645,33 @@ def _concat(b, xs, axis, fname, position) -> Tracer:
     out = first[:axis] + (sum(s[axis] for s in shapes),) + first[axis + 1:]
     if len(xs) == 1:
         return xs[0]
-    total, start = None, 0
+    parts, start = [], 0
     for x, s in zip(xs, shapes):
-        index = (slice(None),) * axis + (slice(start, start + s[axis]),)
+        parts.append((x, (slice(None),) * axis + (slice(start, start + s[axis]),)))
         start += s[axis]
-        if s[axis] == 0:
-            continue
-        part = _place(b, x, index, out, position)
-        total = part if total is None else b.apply("add", total, part, position=position)
-    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+    return _assemble(b, [(x, i) for x, i in parts if _numel(x, position)], out, True, position)
+
+
+def _assemble(b, parts, out, covered, position) -> Tracer:
+    """Arrays placed at disjoint ``(x, index)`` of zeros of shape ``out`` (``covered``: the parts fill
+    it), every element with the bits of its part, -0 included. Placed into +0 and added, a -0 would
+    come out +0 (0 + -0); so each part is placed negated and subtracted from -0: -0 - (-v) is v for
+    every v, and v - 0 is v. Where no part lies, -0 - 0 is -0: made +0 by adding a constant that is
+    +0 there and -0 (the identity) under the parts."""
+    if not parts:
+        return b.const(np.zeros(out, dtype=b.dtype), position)
+    total = None
+    for x, index in parts:
+        placed = _place(b, b.apply("neg", x, position=position), index, out, position)
+        total = b.apply("neg", placed, position=position) if total is None else \
+            b.apply("sub", total, placed, position=position)
+    if covered:
+        return total
+    b.check_size(out, f"the zeros around the parts, shape {fmt(out)},", position)
+    border = np.zeros(out, dtype=b.dtype)
+    for x, index in parts:
+        border[index] = -0.0
+    return b.apply("add", total, b.const(border, position), position=position)
 
 
 @function("cat", "concatenate", "concat")
@@ -2212,7 +2230,7 @@ def _pad(torch_order):
             return placed
         b.check_size(out, f"pad's result, shape {fmt(out)},", position)  # before the border is built
         border = np.full(out, float(value), dtype=b.dtype)
-        border[index] = 0.0
+        border[index] = -0.0  # addition's identity: x + -0 is x, -0 included
         return b.apply("add", placed, b.const(border, position), position=position)
     return lower
 
@@ -2900,13 +2918,14 @@ def _block_diag(b, args, kwargs, position):
         _need_ndim("block_diag", x, (2,), position)
     shapes = [_concrete(x, "block_diag", position) for x in xs]
     out = (sum(s[0] for s in shapes), sum(s[1] for s in shapes))
-    total, r, c = None, 0, 0
+    parts, r, c = [], 0, 0
     for x, (n, m) in zip(xs, shapes):
         if n and m:
-            part = _place(b, x, (slice(r, r + n), slice(c, c + m)), out, position)
-            total = part if total is None else b.apply("add", total, part, position=position)
+            parts.append((x, (slice(r, r + n), slice(c, c + m))))
         r, c = r + n, c + m
-    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+    if len(parts) == 1 and parts[0][0].shape == out:
+        return parts[0][0]
+    return _assemble(b, parts, out, False, position)
 
 
 def _meshgrid(default):
@@ -6364,8 +6383,8 @@ def _np_histogram(b, args, kwargs, position):
     element is in bin j where edges[j] <= a < edges[j + 1] (the last bin closed), which is NumPy's assignment;
     the edges are linspace(min a, max a) (or of range) computed as NumPy does. The counts have derivative 0
     in a (piecewise constant, as floor; jnp.histogram's too; torch.histc has none), the edges the derivative of
-    min and max; weights and density carry theirs. A NaN or inf in a without range gives NaN counts (NumPy
-    raises)."""
+    min and max; weights and density carry theirs. A NaN or inf in a without range or edges is refused, as
+    NumPy refuses it; with them it lies in no bin, as in NumPy."""
     a = arguments("histogram", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "density": None,
                                               "weights": None}, position)
     x = tensor(b, a["x"], "histogram", position)
@@ -6377,12 +6396,12 @@ def _np_histogram(b, args, kwargs, position):
                 or any(p > q for p, q in zip(bins, bins[1:])):
             raise JacValueError("np.histogram: bins given as edges must be at least 2 finite numbers, increasing",
                                 position)
-        edges, first, last = b.const(np.array(bins, dtype=b.dtype), position), None, None
+        edges = b.const(np.array(bins, dtype=b.dtype), position)
     else:
         if not _is_integer(bins) or bins < 1:
             raise JacValueError(f"np.histogram: bins must be a positive integer or a list of edges, got {bins!r}",
                                 position)
-        edges, first, last = _histogram_edges(b, x, int(bins), static(b, a["range"], "range", position), position)
+        edges = _histogram_edges(b, x, int(bins), static(b, a["range"], "range", position), position)
     n = edges.shape[0] - 1
     column = _reshape_to(b, x, (m, 1), position)
     lower = b.apply("ge", column, _take(b, edges, (slice(0, n),), position), position=position)
@@ -6397,9 +6416,6 @@ def _np_histogram(b, args, kwargs, position):
             raise JacShapeError(f"np.histogram: weights must have the shape of a, got {fmt(w.shape)}", position)
         inside = b.apply("mul", inside, _reshape_to(b, w, (m, 1), position), position=position)
     counts = b.apply("sum", inside, axes=(0,), position=position)
-    if first is not None:  # NaN where the range found is not finite: 0 · (last - first)
-        counts = b.apply("add", counts, b.apply("mul", 0.0, b.apply("sub", last, first, position=position),
-                                                position=position), position=position)
     if a["density"] is not None and _flag(b, a["density"], "density", "histogram", position):
         widths = b.apply("sub", upper, _take(b, edges, (slice(0, n),), position), position=position)
         counts = b.apply("div", b.apply("div", counts, widths, position=position),
@@ -6407,7 +6423,7 @@ def _np_histogram(b, args, kwargs, position):
     return Items([counts, edges])
 
 
-def _histogram_edges(b, x, n: int, span, position) -> tuple:
+def _histogram_edges(b, x, n: int, span, position) -> Tracer:
     """NumPy's equal bins: linspace(first, last, n + 1) as arange · step + first with the last set to last."""
     if span is not None:
         if not (isinstance(span, tuple) and len(span) == 2 and all(math.isfinite(v) for v in span)):
@@ -6415,23 +6431,23 @@ def _histogram_edges(b, x, n: int, span, position) -> tuple:
         if span[0] > span[1]:
             raise JacValueError("np.histogram: max must be larger than min in range", position)
         lo, hi = (span[0] - 0.5, span[1] + 0.5) if span[0] == span[1] else span
-        first, last, found = b.const(np.array(lo, dtype=b.dtype), position), b.const(
-            np.array(hi, dtype=b.dtype), position), False
+        first, last = b.const(np.array(lo, dtype=b.dtype), position), b.const(np.array(hi, dtype=b.dtype), position)
     elif x.shape[0] == 0:
-        first, last, found = b.const(np.array(0.0, dtype=b.dtype), position), b.const(
-            np.array(1.0, dtype=b.dtype), position), False
+        first, last = b.const(np.array(0.0, dtype=b.dtype), position), b.const(np.array(1.0, dtype=b.dtype), position)
     else:
         first = b.apply("min", x, axes=(0,), position=position)
         last = b.apply("max", x, axes=(0,), position=position)
         same = b.apply("eq", first, last, position=position)
         first = b.apply("where", same, b.apply("sub", first, 0.5, position=position), first, position=position)
         last = b.apply("where", same, b.apply("add", last, 0.5, position=position), last, position=position)
-        found = True
+        # a range found from the data must be finite, as NumPy requires: 0 (subtracted: exact), or refused
+        zero = b.apply("finite_range", first, last, what="np.histogram", position=position)
+        first, last = (b.apply("sub", v, zero, position=position) for v in (first, last))
     step = b.apply("div", b.apply("sub", last, first, position=position), float(n), position=position)
     inner = b.apply("add", b.apply("mul", b.const(np.arange(n, dtype=b.dtype), position), step, position=position),
                     first, position=position)
     edges = _concat(b, [inner, _reshape_to(b, last, (1,), position)], 0, "histogram", position)
-    return (edges, first, last) if found else (edges, None, None)
+    return edges
 
 
 def _torch_histogram(b, args, kwargs, position):

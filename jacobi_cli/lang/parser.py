@@ -353,11 +353,12 @@ class _Lowering:
 
     def outputs(self, node: ast.Tuple) -> tuple:
         """A final tuple of several outputs, ``((name, tracer), ...)``: named by their
-        variable, else ``y0``, ``y1``, ... by position; ``()`` for a tuple of constants
-        (``1, 2`` is a vector, as before)."""
-        values = [self.expression(elt) for elt in node.elts]
-        if not any(isinstance(v, Tracer) and v.node.op != "const" for v in values):
+        variable, else ``y0``, ``y1``, ... by position. Constants are outputs too (``x.sum(), 2``,
+        ``torch.tensor(1.), torch.tensor(2.)``, ``1, 2``), as the contract reads a final tuple; ``()``
+        for a binding's value, where ``x=1,2`` is the vector [1, 2]."""
+        if self.value_only:
             return ()
+        values = [self.expression(elt) for elt in node.elts]
         named, seen = [], {}
         for i, (elt, value) in enumerate(zip(node.elts, values)):
             name = elt.id if isinstance(elt, ast.Name) else f"y{i}"
