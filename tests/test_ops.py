@@ -287,7 +287,7 @@ FLAG_CASES = {  # cases for the ops without derivative cases above: (shapes, par
     "argsort": [(((2, 3),), {"axis": 1})], "argmedian": [(((2, 3),), {"axis": 1})],
     "argcum": [(((2, 3),), {"axis": 1})], "one_hot": [((None,), {"classes": 3, "axis": -1})],
     "detsign": [(("square",), {})], "clamp_excess": [(((2, 3), (3,)), {})],
-    "finite_range": [(((), ()), {"what": "np.histogram"}), (((2, 3), (3,)), {"what": "np.histogram"})],
+    "finite_range": [(((), ()), {"message": "[{lo}, {hi}]"}), (((2, 3), (3,)), {"message": "[{lo}, {hi}]"})],
 }
 
 

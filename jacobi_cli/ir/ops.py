@@ -2100,19 +2100,21 @@ defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True, elementwise=True)
 
 
-def _finite_range_impl(lo, hi, what):
-    """0 where both ends of a range found from the data are finite; else refused, as NumPy refuses
-    np.histogram's autodetected range (a NaN or inf in the data): a count with NaN left out
-    would be silently wrong."""
+def _finite_range_impl(lo, hi, message):
+    """0 where both ends are finite; else refused with ``message`` (``{lo}`` and ``{hi}`` in it
+    stand for the ends): NumPy's refusals that depend on values (np.histogram's autodetected range of
+    data holding NaN or inf, np.nanargmax's all-NaN slice), where an answer would be silently wrong."""
     lo, hi = np.asarray(lo), np.asarray(hi)
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise JacValueError(f"{what}: the autodetected range of [{float(np.max(lo)):g}, {float(np.max(hi)):g}] is "
-                            "not finite (the data hold NaN or inf; NumPy raises ValueError); give range=(min, max) "
-                            "or the bin edges, which leave NaN out of every bin")
+        bad = ~(np.isfinite(lo) & np.isfinite(hi))
+        pick = np.argmax(np.broadcast_to(bad, np.broadcast_shapes(lo.shape, hi.shape)))
+        at = np.unravel_index(pick, bad.shape) if bad.ndim else ()
+        raise JacValueError(message.format(lo=float(np.broadcast_to(lo, bad.shape)[at]),
+                                           hi=float(np.broadcast_to(hi, bad.shape)[at])))
     return np.zeros(np.broadcast_shapes(lo.shape, hi.shape), dtype=_dtype_of(lo, hi))
 
 
-defop("finite_range", _finite_range_impl, lambda a, b, what: broadcast(a, b), nondiff=True)
+defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True)
 
 
 def _safe_nonzero(x):
