@@ -2114,7 +2114,7 @@ def _finite_range_impl(lo, hi, message):
     return np.zeros(np.broadcast_shapes(lo.shape, hi.shape), dtype=_dtype_of(lo, hi))
 
 
-defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True)
+defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True, elementwise=True)
 
 
 def _safe_nonzero(x):
