@@ -273,6 +273,7 @@ PINV = np.array([[1.0, 2.0], [2.0, 4.1], [0.5, -1.0]])
 ])
 def test_pinv_cutoffs_below_every_singular_value_match_pytorch(expr, fn):
     assert_parity(expr, {"A": PINV}, fn, rtol=1e-7, atol=1e-9)
+    assert_parity(expr, {"A": PINV.T.copy()}, fn, rtol=1e-7, atol=1e-9)  # wide too
 
 
 @pytest.mark.parametrize("expr", ["np.linalg.pinv(A, rcond=0.5)", "torch.linalg.pinv(A, atol=2.0)",

@@ -2804,7 +2804,8 @@ def _pinv_with(b, value, rtol, atol, position) -> Tracer:
     for v, what in ((rtol, "rtol"), (atol, "atol")):
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
             raise JacValueError(f"pinv: {what} must be a finite number >= 0, got {v!r}", position)
-    s = b.apply("svdvals", x, position=position)
+    tall = x if m >= n else matrix_transpose(b, x, position)  # svdvals takes a tall matrix: the same values
+    s = b.apply("svdvals", tall, position=position)
     top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
     cut = b.apply("maximum", b.apply("mul", top, float(rtol), position=position), float(atol), position=position)
     flag = b.apply("where", b.apply("le", s, cut, position=position), math.nan, 0.0, position=position)

@@ -750,8 +750,8 @@ class _Lowering:
             if node is None or node.op != "const":
                 if items and all(isinstance(i, Tracer) for i in items):  # torch.cat([x, y]): a list of arrays
                     return Items(items)
-            if isinstance(item, Items) and all(isinstance(i, (Tracer, Items)) for i in items):
-                return Items(items)  # [[a, b], [c, d]] of arrays: np.block, np.array
+                if items and all(isinstance(i, (Tracer, Items)) for i in items):
+                    return Items(items)  # [[a, b], [c, d]] of arrays: np.block, np.array
                 raise JacValueError("a list or tuple may hold only numbers (constants), or arrays (as the argument "
                                     "of cat or stack), not lists of arrays", position)
             values.append(node.value)
