@@ -287,12 +287,9 @@ def test_vjp_and_jvp_agree_on_random_directions():
 
 # --- PART reductions (issue 13): index ops, never differentiated (tests/test_reductions.py)
 NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}
-<<<<<<< HEAD
 # np.histogram's check of a range found from the data (0, or refused where NaN or inf)
 NONDIFF.add("finite_range")
-=======
 NONDIFF |= {"searchsorted", "digitize", "histc", "argquantile", "argmode"}  # tests/test_parity_lu_search.py
->>>>>>> main
 
 
 # --- the element-wise flag: what the symbolic forms read f' off (never a hand-kept list of names)
@@ -301,14 +298,11 @@ FLAG_CASES = {  # cases for the ops without derivative cases above: (shapes, par
     "argsort": [(((2, 3),), {"axis": 1})], "argmedian": [(((2, 3),), {"axis": 1})],
     "argcum": [(((2, 3),), {"axis": 1})], "one_hot": [((None,), {"classes": 3, "axis": -1})],
     "detsign": [(("square",), {})], "clamp_excess": [(((2, 3), (3,)), {})],
-<<<<<<< HEAD
     "finite_range": [(((), ()), {"message": "[{lo}, {hi}]"}), (((2, 3), (3,)), {"message": "[{lo}, {hi}]"})],
-=======
     "lu_pivots": [(("square",), {})], "pivot_matrix": [((None,), {"m": 4})],
     "searchsorted": [(((4,), (2, 3)), {"right": True}), (((2, 4), (2, 3)), {})],
     "digitize": [(((2, 3), (4,)), {})], "histc": [(((2, 3),), {"bins": 4, "lo": -1.0, "hi": 1.0})],
     "argquantile": [(((2, 3),), {"axis": 1, "q": 0.3, "rank": "higher"})], "argmode": [(((2, 3),), {"axis": 0})],
->>>>>>> main
 }
 
 
