@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from jacobi_cli.cli.app import app
 from jacobi_cli.engine import higher
 from jacobi_cli.errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
-from jacobi_cli.lang.parser import parse, split_outputs
+from jacobi_cli.lang.parser import parse, parse_value, split_outputs
 from jacobi_cli.tools import api
 from jacobi_cli.tools.report import derivative_report, eval_report, hessian_report, jvp_report, vjp_report
 from parity import central
@@ -40,7 +40,12 @@ def test_a_final_tuple_is_several_outputs_named_by_variable_or_position():
     assert [n for n, _ in g.outputs] == ["a", "b"]
     g = parse("x * 2, sum(x)", {"x": (3,)})
     assert [n for n, _ in g.outputs] == ["y0", "y1"]
-    assert not parse("1, 2", {}).several  # a tuple of numbers is still a vector
+    # constants are outputs too, as the contract reads a final tuple: neither stacked into one vector
+    # (torch.tensor(1.), torch.tensor(2.) came out as [1, 2]) nor refused as a ragged list
+    for text in ("1, 2", "(1, 2)", "torch.tensor(1.), torch.tensor(2.)", "a = 2; a, 3", "ones(3), zeros(2)"):
+        g = parse(text, {})
+        assert g.several and [g.nodes[i].shape for _, i in g.outputs] in ([(), ()], [(3,), (2,)]), text
+    assert parse_value("1, 2").tolist() == [1.0, 2.0]  # a binding's value x=1,2 is still the vector
     with pytest.raises(JacNameError, match="two outputs are named 'a'"):
         parse("a = x * 2; a, a", {"x": (2,)})
     assert split_outputs("a = x * 2; a, sum(a)") == [("a", "a = x * 2; a"), ("y1", "a = x * 2; sum(a)")]

@@ -276,7 +276,23 @@ def test_histogram_counts_have_derivative_0_and_the_edges_follow_min_and_max():
     w = rng.uniform(0, 1, 6)
     assert np.array_equal(api.evaluate("np.histogram(x, 3, weights=w)[0]", {"x": x, "w": w}),
                           np.histogram(x, 3, weights=w)[0])
-    assert np.isnan(api.evaluate("np.histogram(x)[0]", {"x": np.array([1.0, np.nan])})).all()  # NumPy raises
+
+
+@pytest.mark.parametrize("data", [[1.0, np.nan], [np.nan, np.nan], [1.0, np.inf], [-np.inf, 0.0]])
+def test_histogram_refuses_a_range_found_from_nan_or_inf_and_counts_with_a_given_one(data):
+    x = np.array(data)
+    with pytest.raises(ValueError, match="autodetected range"):
+        np.histogram(x)
+    for part in ("[0]", "[1]", "[0] * 2"):  # counts and edges: NumPy raises for the call
+        with pytest.raises(JacValueError, match="autodetected range of .* is not finite"):
+            api.evaluate(f"np.histogram(x){part}", {"x": x})
+    with pytest.raises(JacValueError, match="autodetected range"):
+        api.jacobian("np.histogram(x, 3)[1]", {"x": x})
+    for args, kwargs in [(", 3, range=(-1, 2)", {"bins": 3, "range": (-1, 2)}), (", [0, 0.5, 2]", {"bins": [0, 0.5, 2]})]:
+        with np.errstate(all="ignore"):
+            counts, edges = np.histogram(x, **kwargs)
+        assert np.array_equal(api.evaluate(f"np.histogram(x{args})[0]", {"x": x}), counts)
+        assert np.array_equal(api.evaluate(f"np.histogram(x{args})[1]", {"x": x}), edges)
 
 
 def test_edge_values_match_pytorch():

@@ -127,7 +127,8 @@ def test_index_results_are_integers_without_a_derivative(expr):
         assert j.structure == "zero"
 
 
-@pytest.mark.parametrize("name", ["argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"])
+@pytest.mark.parametrize("name", ["argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess",
+                                  "finite_range"])
 def test_index_ops_are_never_differentiated(name):
     op = OPS[name]
     assert op.nondiff and op.vjp == () and op.jvp == ()

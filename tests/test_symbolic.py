@@ -29,6 +29,8 @@ MASK_CASES.update({"ne": [((3,), ())], "lt": [((3,), (3,))], "le": [((2, 3), (3,
 # and are made only for losses and cosine_similarity from those index ops' kind of values.
 NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "put_along", "one_hot",
              "clamp_excess"}
+# finite_range is a check (0 or refused) on values, with no derivative
+NO_SYMPY.add("finite_range")
 # --- PART shapes-linalg
 NO_SYMPY |= {
     "eigvalsh", "eigh_vectors",  # eigenvalues are roots of the characteristic polynomial: no closed form past 4×4

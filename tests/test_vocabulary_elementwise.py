@@ -86,7 +86,7 @@ def test_comparisons_are_masks_with_no_derivative():
 @pytest.mark.parametrize("expr, words", [("~x", "logical not of a boolean"), ("x & (x > 0)", "logical operator"),
                                          ("(x > 0) and (x < 1)", "'and'/'or'"), ("not x", "'not'"),
                                          ("0 < x < 1", "chained"), ("x is x", "'is'"),
-                                         ("where(x > 0)", "where(condition, x, y)"),
+                                         ("where(x > 0)", "tuple of 1 array: pick one by index"),  # NumPy's nonzero tuple
                                          ("x.masked_fill(x, 0.0)", "must be a boolean")])
 def test_what_is_refused_says_why(expr, words):
     assert words in error_of(expr).message

@@ -247,6 +247,9 @@ class Builder:
         # the parser's x[mask] (value, [mask], position), for a function whose result's shape is read off a
         # mask's values as x[mask]'s is (masked_select); set by the parser that owns this builder
         self.masked = None
+        # value_of(t, position, what): node t's values for the given inputs (the graph then holds for
+        # them only: np.nonzero, np.unique); set by the same parser
+        self.value_of = None
         # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
         # size check passed: a long sum of like terms applies the rule once, not per node
         self._binary_shapes: dict = {}

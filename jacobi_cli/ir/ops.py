@@ -506,6 +506,9 @@ def _has_array(index) -> bool:
 def _scatter_impl(g, index, shape):
     out = np.zeros(shape, dtype=np.result_type(g, np.float32))
     if _has_array(index):
+        # The elements written start from -0, addition's identity, so a lone value keeps its bits
+        # (a -0 placed on a diagonal stays -0, as out[index] = g and the structured rule keep it).
+        out[index] = -0.0
         np.add.at(out, index, g)
     else:
         out[index] = g
@@ -2484,6 +2487,23 @@ defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 # clamp_excess(a, lo) = max(a, lo) - a, as a constant: PyTorch's cosine_similarity clamps the
 # norms in place under no_grad, so the clamp changes the value but not the derivative.
 defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True, elementwise=True)
+
+
+def _finite_range_impl(lo, hi, message):
+    """0 where both ends are finite; else refused with ``message`` (``{lo}`` and ``{hi}`` in it
+    stand for the ends): NumPy's refusals that depend on values (np.histogram's autodetected range of
+    data holding NaN or inf, np.nanargmax's all-NaN slice), where an answer would be silently wrong."""
+    lo, hi = np.asarray(lo), np.asarray(hi)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        bad = ~(np.isfinite(lo) & np.isfinite(hi))
+        pick = np.argmax(np.broadcast_to(bad, np.broadcast_shapes(lo.shape, hi.shape)))
+        at = np.unravel_index(pick, bad.shape) if bad.ndim else ()
+        raise JacValueError(message.format(lo=float(np.broadcast_to(lo, bad.shape)[at]),
+                                           hi=float(np.broadcast_to(hi, bad.shape)[at])))
+    return np.zeros(np.broadcast_shapes(lo.shape, hi.shape), dtype=_dtype_of(lo, hi))
+
+
+defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True, elementwise=True)
 
 
 def _safe_nonzero(x):

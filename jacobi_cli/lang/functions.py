@@ -883,9 +883,9 @@ for _name in ("bitwise_not", "invert"):
 
 @function("where")
 def _where(b, args, kwargs, position):
-    if len(args) + len(kwargs) == 1:
-        raise JacValueError("where(condition) with one argument gives the indices of the True elements, whose "
-                            "number depends on the values; jac supports where(condition, x, y)", position)
+    if len(args) + len(kwargs) == 1:  # where(condition): nonzero(condition) as a tuple, in both libraries
+        a = arguments("where", args, kwargs, {"condition": REQUIRED}, position)
+        return _where_one(b, a["condition"], position)
     a = arguments("where", args, kwargs, {"condition": REQUIRED, "x": REQUIRED, "y": REQUIRED}, position)
     c = truth(b, tensor(b, a["condition"], "where", position), position)
     return b.apply("where", c, tensor(b, a["x"], "where", position), tensor(b, a["y"], "where", position),
@@ -1653,15 +1653,33 @@ def _concat(b, xs, axis, fname, position) -> Tracer:
     out = first[:axis] + (sum(s[axis] for s in shapes),) + first[axis + 1:]
     if len(xs) == 1:
         return xs[0]
-    total, start = None, 0
+    parts, start = [], 0
     for x, s in zip(xs, shapes):
-        index = (slice(None),) * axis + (slice(start, start + s[axis]),)
+        parts.append((x, (slice(None),) * axis + (slice(start, start + s[axis]),)))
         start += s[axis]
-        if s[axis] == 0:
-            continue
-        part = _place(b, x, index, out, position)
-        total = part if total is None else b.apply("add", total, part, position=position)
-    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+    return _assemble(b, [(x, i) for x, i in parts if _numel(x, position)], out, True, position)
+
+
+def _assemble(b, parts, out, covered, position) -> Tracer:
+    """Arrays placed at disjoint ``(x, index)`` of zeros of shape ``out`` (``covered``: the parts fill
+    it), every element with the bits of its part, -0 included. Placed into +0 and added, a -0 would
+    come out +0 (0 + -0); so each part is placed negated and subtracted from -0: -0 - (-v) is v for
+    every v, and v - 0 is v. Where no part lies, -0 - 0 is -0: made +0 by adding a constant that is
+    +0 there and -0 (the identity) under the parts."""
+    if not parts:
+        return b.const(np.zeros(out, dtype=b.dtype), position)
+    total = None
+    for x, index in parts:
+        placed = _place(b, b.apply("neg", x, position=position), index, out, position)
+        total = b.apply("neg", placed, position=position) if total is None else \
+            b.apply("sub", total, placed, position=position)
+    if covered:
+        return total
+    b.check_size(out, f"the zeros around the parts, shape {fmt(out)},", position)
+    border = np.zeros(out, dtype=b.dtype)
+    for x, index in parts:
+        border[index] = -0.0
+    return b.apply("add", total, b.const(border, position), position=position)
 
 
 @function("cat", "concatenate", "concat")
@@ -2220,7 +2238,7 @@ def _pad(torch_order):
             return placed
         b.check_size(out, f"pad's result, shape {fmt(out)},", position)  # before the border is built
         border = np.full(out, float(value), dtype=b.dtype)
-        border[index] = 0.0
+        border[index] = -0.0  # addition's identity: x + -0 is x, -0 included
         return b.apply("add", placed, b.const(border, position), position=position)
     return lower
 
@@ -2776,10 +2794,73 @@ def _full_rank_pinv(b, x, position) -> Tracer:
 
 @function("pinv")
 def _pinv(b, args, kwargs, position):
+    """A⁺ of a full-rank A: (AᵀA)⁻¹Aᵀ (tall) or Aᵀ(AAᵀ)⁻¹ (wide); a singular value at or below PyTorch's
+    default cutoff, max(m, n)·eps·σmax, is refused (the libraries would zero it: a pseudo-inverse of lower
+    rank, whose derivative jumps where the rank drops)."""
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "hermitian": False}, position)
-    x = tensor(b, a["x"], "pinv", position)
+    return _pinv_with(b, a["x"], None, 0.0, position)
+
+
+def _pinv_with(b, value, rtol, atol, position) -> Tracer:
+    """pinv with NumPy's / PyTorch's cutoff max(atol, rtol·σmax) (``rtol`` None: max(m, n)·eps): a singular
+    value at or below it is refused, since the libraries then zero it (a lower rank)."""
+    x = tensor(b, value, "pinv", position)
     _need_ndim("pinv", x, tuple(range(2, 10)), position)
-    return _full_rank_pinv(b, x, position)
+    out = _full_rank_pinv(b, x, position)
+    m, n = _concrete(x, "pinv", position)[-2:]
+    if not (m and n):
+        return out
+    if rtol is None:
+        rtol = max(m, n) * float(np.finfo(b.dtype).eps)
+    for v, what in ((rtol, "rtol"), (atol, "atol")):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+            raise JacValueError(f"pinv: {what} must be a finite number >= 0, got {v!r}", position)
+    tall = x if m >= n else matrix_transpose(b, x, position)  # svdvals takes a tall matrix: the same values
+    s = b.apply("svdvals", tall, position=position)
+    top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
+    cut = b.apply("maximum", b.apply("mul", top, float(rtol), position=position), float(atol), position=position)
+    flag = b.apply("where", b.apply("le", s, cut, position=position), math.nan, 0.0, position=position)
+    check = b.apply("finite_range", flag, flag, position=position, message=(
+        "pinv: a singular value is at or below the cutoff max(atol, rtol·σmax), which NumPy and PyTorch set to "
+        "zero (a pseudo-inverse of lower rank, whose derivative jumps where the rank drops); jac needs a matrix "
+        "of full rank with every singular value above the cutoff"))
+    zero = b.apply("sum", check, axes=(check.ndim - 1,), keepdims=True, position=position)
+    return b.apply("sub", out, _reshape_to(b, zero, tuple(zero.shape) + (1,), position), position=position)
+
+
+@variant("np.linalg", "pinv")
+def _np_pinv(b, args, kwargs, position):
+    """np.linalg.pinv(a, rcond=None, hermitian=False, *, rtol): NumPy's cutoff rcond·σmax (default 1e-15, or
+    rtol; rtol=None: max(m, n)·eps); a singular value at or below it refused (NumPy zeroes it)"""
+    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "rcond": None, "hermitian": False, "rtol": "unset"},
+                  position)
+    _flag(b, a["hermitian"], "hermitian", "pinv", position)
+    rcond = None if a["rcond"] is None else static(b, a["rcond"], "rcond", position)
+    rtol = a["rtol"] if a["rtol"] in ("unset", None) else static(b, a["rtol"], "rtol", position)
+    if rcond is not None and rtol != "unset":
+        raise JacValueError("np.linalg.pinv: rtol and rcond can't be both set (NumPy refuses it)", position)
+    return _pinv_with(b, a["x"], rcond if rcond is not None else 1e-15 if rtol == "unset" else rtol, 0.0, position)
+
+
+@variant("torch.linalg", "pinv")
+def _torch_pinv(b, args, kwargs, position):
+    """torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False): PyTorch's cutoff max(atol, rtol·σmax)
+    (rtol max(m, n)·eps unless atol > 0 is given); a singular value at or below it refused"""
+    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "atol": None, "rtol": None, "hermitian": False}, position)
+    _flag(b, a["hermitian"], "hermitian", "pinv", position)
+    atol = 0.0 if a["atol"] is None else static(b, a["atol"], "atol", position)
+    rtol = None if a["rtol"] is None else static(b, a["rtol"], "rtol", position)
+    if rtol is None and a["atol"] is not None and isinstance(atol, (int, float)) and atol > 0:
+        rtol = 0.0
+    return _pinv_with(b, a["x"], rtol, atol, position)
+
+
+@variant("torch", "pinverse")
+def _torch_pinverse(b, args, kwargs, position):
+    """torch.pinverse(A, rcond=1e-15): PyTorch's cutoff rcond·σmax; a singular value at or below it refused"""
+    a = arguments("pinverse", args, {("x" if k == "input" else k): v for k, v in kwargs.items()},
+                  {"x": REQUIRED, "rcond": 1e-15}, position)
+    return _pinv_with(b, a["x"], static(b, a["rcond"], "rcond", position), 0.0, position)
 
 
 @function("lstsq")
@@ -3058,13 +3139,14 @@ def _block_diag(b, args, kwargs, position):
         _need_ndim("block_diag", x, (2,), position)
     shapes = [_concrete(x, "block_diag", position) for x in xs]
     out = (sum(s[0] for s in shapes), sum(s[1] for s in shapes))
-    total, r, c = None, 0, 0
+    parts, r, c = [], 0, 0
     for x, (n, m) in zip(xs, shapes):
         if n and m:
-            part = _place(b, x, (slice(r, r + n), slice(c, c + m)), out, position)
-            total = part if total is None else b.apply("add", total, part, position=position)
+            parts.append((x, (slice(r, r + n), slice(c, c + m))))
         r, c = r + n, c + m
-    return total if total is not None else b.const(np.zeros(out, dtype=b.dtype), position)
+    if len(parts) == 1 and parts[0][0].shape == out:
+        return parts[0][0]
+    return _assemble(b, parts, out, False, position)
 
 
 def _meshgrid(default):
@@ -6526,8 +6608,8 @@ def _np_histogram(b, args, kwargs, position):
     element is in bin j where edges[j] <= a < edges[j + 1] (the last bin closed), which is NumPy's assignment;
     the edges are linspace(min a, max a) (or of range) computed as NumPy does. The counts have derivative 0
     in a (piecewise constant, as floor; jnp.histogram's too; torch.histc has none), the edges the derivative of
-    min and max; weights and density carry theirs. A NaN or inf in a without range gives NaN counts (NumPy
-    raises)."""
+    min and max; weights and density carry theirs. A NaN or inf in a without range or edges is refused, as
+    NumPy refuses it; with them it lies in no bin, as in NumPy."""
     a = arguments("histogram", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "density": None,
                                               "weights": None}, position)
     x = tensor(b, a["x"], "histogram", position)
@@ -6539,12 +6621,12 @@ def _np_histogram(b, args, kwargs, position):
                 or any(p > q for p, q in zip(bins, bins[1:])):
             raise JacValueError("np.histogram: bins given as edges must be at least 2 finite numbers, increasing",
                                 position)
-        edges, first, last = b.const(np.array(bins, dtype=b.dtype), position), None, None
+        edges = b.const(np.array(bins, dtype=b.dtype), position)
     else:
         if not _is_integer(bins) or bins < 1:
             raise JacValueError(f"np.histogram: bins must be a positive integer or a list of edges, got {bins!r}",
                                 position)
-        edges, first, last = _histogram_edges(b, x, int(bins), static(b, a["range"], "range", position), position)
+        edges = _histogram_edges(b, x, int(bins), static(b, a["range"], "range", position), position)
     n = edges.shape[0] - 1
     column = _reshape_to(b, x, (m, 1), position)
     lower = b.apply("ge", column, _take(b, edges, (slice(0, n),), position), position=position)
@@ -6559,9 +6641,6 @@ def _np_histogram(b, args, kwargs, position):
             raise JacShapeError(f"np.histogram: weights must have the shape of a, got {fmt(w.shape)}", position)
         inside = b.apply("mul", inside, _reshape_to(b, w, (m, 1), position), position=position)
     counts = b.apply("sum", inside, axes=(0,), position=position)
-    if first is not None:  # NaN where the range found is not finite: 0 · (last - first)
-        counts = b.apply("add", counts, b.apply("mul", 0.0, b.apply("sub", last, first, position=position),
-                                                position=position), position=position)
     if a["density"] is not None and _flag(b, a["density"], "density", "histogram", position):
         widths = b.apply("sub", upper, _take(b, edges, (slice(0, n),), position), position=position)
         counts = b.apply("div", b.apply("div", counts, widths, position=position),
@@ -6569,7 +6648,11 @@ def _np_histogram(b, args, kwargs, position):
     return Items([counts, edges])
 
 
-def _histogram_edges(b, x, n: int, span, position) -> tuple:
+_HISTOGRAM_RANGE = ("np.histogram: the autodetected range of [{lo:g}, {hi:g}] is not finite (the data hold NaN or inf; "
+                    "NumPy raises ValueError); give range=(min, max) or the bin edges, which leave NaN out of every bin")
+
+
+def _histogram_edges(b, x, n: int, span, position) -> Tracer:
     """NumPy's equal bins: linspace(first, last, n + 1) as arange · step + first with the last set to last."""
     if span is not None:
         if not (isinstance(span, tuple) and len(span) == 2 and all(math.isfinite(v) for v in span)):
@@ -6577,23 +6660,23 @@ def _histogram_edges(b, x, n: int, span, position) -> tuple:
         if span[0] > span[1]:
             raise JacValueError("np.histogram: max must be larger than min in range", position)
         lo, hi = (span[0] - 0.5, span[1] + 0.5) if span[0] == span[1] else span
-        first, last, found = b.const(np.array(lo, dtype=b.dtype), position), b.const(
-            np.array(hi, dtype=b.dtype), position), False
+        first, last = b.const(np.array(lo, dtype=b.dtype), position), b.const(np.array(hi, dtype=b.dtype), position)
     elif x.shape[0] == 0:
-        first, last, found = b.const(np.array(0.0, dtype=b.dtype), position), b.const(
-            np.array(1.0, dtype=b.dtype), position), False
+        first, last = b.const(np.array(0.0, dtype=b.dtype), position), b.const(np.array(1.0, dtype=b.dtype), position)
     else:
         first = b.apply("min", x, axes=(0,), position=position)
         last = b.apply("max", x, axes=(0,), position=position)
         same = b.apply("eq", first, last, position=position)
         first = b.apply("where", same, b.apply("sub", first, 0.5, position=position), first, position=position)
         last = b.apply("where", same, b.apply("add", last, 0.5, position=position), last, position=position)
-        found = True
+        # a range found from the data must be finite, as NumPy requires: 0 (subtracted: exact), or refused
+        zero = b.apply("finite_range", first, last, message=_HISTOGRAM_RANGE, position=position)
+        first, last = (b.apply("sub", v, zero, position=position) for v in (first, last))
     step = b.apply("div", b.apply("sub", last, first, position=position), float(n), position=position)
     inner = b.apply("add", b.apply("mul", b.const(np.arange(n, dtype=b.dtype), position), step, position=position),
                     first, position=position)
     edges = _concat(b, [inner, _reshape_to(b, last, (1,), position)], 0, "histogram", position)
-    return (edges, first, last) if found else (edges, None, None)
+    return edges
 
 
 def _torch_histogram(b, args, kwargs, position):
@@ -6603,6 +6686,254 @@ def _torch_histogram(b, args, kwargs, position):
 
 variant("torch", "histogram")(_torch_histogram)  # else the bare spelling, NumPy's, would answer for it
 variant("method", "histogram")(_torch_histogram)
+
+
+# -- results whose shape is read off values: the nonzero family and unique. As x[mask] (the parser's
+# -- ``masked``), the values are computed when the graph is built (``b.value_of``, which marks the graph
+# -- as built for these values: never cached or compiled for others); the results are constants ------
+
+def _values_for(b, x, fname, position) -> np.ndarray:
+    if b.value_of is None:
+        raise JacValueError(f"{fname} needs the parser's values", position)
+    return np.asarray(b.value_of(x, position, fname))
+
+
+def _true_positions(b, value, fname, position) -> tuple:
+    """The indices of the true (nonzero) elements of ``value``, one vector per axis, in row-major
+    order (NumPy's nonzero, PyTorch's nonzero(as_tuple=True))."""
+    c = truth(b, tensor(b, value, fname, position), position)
+    if c.ndim == 0:
+        raise JacValueError(f"{fname} of a 0-d array is not supported (NumPy refuses it): index a vector, "
+                            f"{fname}(x.reshape(1))", position)
+    flags = _values_for(b, c, fname, position) != 0
+    return np.nonzero(flags)
+
+
+def _index_const(b, index, position) -> Tracer:
+    return b.const(np.asarray(index, dtype=b.dtype), position)  # integer-valued, as every index constant
+
+
+def _nonzero_of(library):
+    def lower(b, args, kwargs, position):
+        params = {"x": REQUIRED, "as_tuple": False} if library == "torch" else {"x": REQUIRED}
+        kwargs = {("x" if k in ("input", "a") else k): v for k, v in kwargs.items()}
+        a = arguments("nonzero", args, kwargs, params, position)
+        found = _true_positions(b, a["x"], "nonzero", position)
+        if library == "numpy" or _flag(b, a["as_tuple"], "as_tuple", "nonzero", position):
+            return Items([_index_const(b, i, position) for i in found])
+        return _index_const(b, np.stack(found, axis=1), position)
+    lower.__doc__ = ("the indices of the nonzero (true) elements, read off the values (the graph holds for them "
+                     "only): " + ("an (N, ndim) constant; as_tuple=True one vector per axis" if library == "torch"
+                                  else "one constant vector per axis") + "; usable as an index, x[np.nonzero(m)]")
+    return lower
+
+
+variant("torch", "nonzero")(_nonzero_of("torch"))
+variant("numpy", "nonzero")(_nonzero_of("numpy"))
+READINGS[("torch", "nonzero")] = "an (N, ndim) array of the indices (as_tuple=True: one vector per axis)"
+READINGS[("numpy", "nonzero")] = "a tuple of one index vector per axis"
+
+
+@variant("torch", "argwhere")
+@variant("numpy", "argwhere")
+def _argwhere(b, args, kwargs, position):
+    """the indices of the nonzero (true) elements as an (N, ndim) constant, read off the values (the graph holds
+    for them only)"""
+    kwargs = {("x" if k in ("input", "a") else k): v for k, v in kwargs.items()}
+    a = arguments("argwhere", args, kwargs, {"x": REQUIRED}, position)
+    return _index_const(b, np.stack(_true_positions(b, a["x"], "argwhere", position), axis=1), position)
+
+
+@variant("numpy", "flatnonzero")
+def _flatnonzero(b, args, kwargs, position):
+    """the flat indices of the nonzero elements (a constant vector), read off the values (the graph holds for
+    them only)"""
+    a = arguments("flatnonzero", args, {("x" if k == "a" else k): v for k, v in kwargs.items()}, {"x": REQUIRED},
+                  position)
+    x = tensor(b, a["x"], "flatnonzero", position)
+    return _index_const(b, _true_positions(b, _reshape_to(b, x, (_numel(x, position),), position), "flatnonzero",
+                                           position)[0], position)
+
+
+def _where_one(b, condition, position) -> Items:
+    """where(condition): nonzero(condition) as a tuple, as NumPy and PyTorch give it."""
+    return Items([_index_const(b, i, position) for i in _true_positions(b, condition, "where", position)])
+
+
+def _unique_of(library):
+    def lower(b, args, kwargs, position):
+        fname = "unique"
+        if library == "torch":
+            kwargs = {("x" if k == "input" else "axis" if k == "dim" else k): v for k, v in kwargs.items()}
+            params = {"x": REQUIRED, "sorted": True, "return_inverse": False, "return_counts": False, "axis": None}
+        else:
+            kwargs = {("x" if k == "ar" else k): v for k, v in kwargs.items()}
+            params = {"x": REQUIRED, "return_index": False, "return_inverse": False, "return_counts": False,
+                      "axis": None, "equal_nan": True, "sorted": True}
+        a = arguments(fname, args, kwargs, params, position)
+        x = tensor(b, a["x"], fname, position)
+        if a["axis"] is not None:
+            raise JacValueError(f"{fname}: axis/dim is not supported by jac (unique rows); unique of the elements "
+                                "is", position)
+        if library == "numpy" and not _flag(b, a["equal_nan"], "equal_nan", fname, position):
+            raise JacValueError("np.unique: equal_nan=False is not supported by jac (NaNs are one value)", position)
+        if not _flag(b, a["sorted"], "sorted", fname, position):
+            raise JacValueError(f"{fname}: sorted=False is not supported by jac (the values come sorted)", position)
+        _no_derivative_through(b, x, fname, position)
+        flat = _values_for(b, x, fname, position).reshape(-1)
+        flags = ["return_index", "return_inverse", "return_counts"] if library == "numpy" else \
+            ["return_inverse", "return_counts"]
+        asked = {f: _flag(b, a[f], f, fname, position) for f in flags}
+        if library == "numpy":  # NumPy's own call: which of -0 and 0 stands for both depends on the flags
+            found = np.unique(flat, **asked, equal_nan=True)
+        else:  # PyTorch's: NaNs apart, each value as its first occurrence (a stable sort)
+            found = np.unique(flat, return_index=True, return_inverse=True, return_counts=True, equal_nan=False)
+            found = (found[0],) + tuple(p for f, p in zip(["return_inverse", "return_counts"], found[2:]) if asked[f])
+        if not isinstance(found, tuple) or len(found) == 1:
+            return b.const((found[0] if isinstance(found, tuple) else found).astype(b.dtype), position)
+        parts = [b.const(found[0].astype(b.dtype), position)]
+        for f, part in zip([f for f in flags if asked[f]], found[1:]):
+            # the inverse shaped as the input, as PyTorch's and NumPy 2's
+            parts.append(_index_const(b, part.reshape(tuple(x.shape)) if f == "return_inverse" else part, position))
+        return Items(parts)
+    lower.__doc__ = ("the distinct values, sorted (constants read off the values: the graph holds for them only), "
+                     "with " + ("return_inverse/return_counts" if library == "torch" else
+                                "return_index/return_inverse/return_counts") + "; of an array that depends on a "
+                     "differentiated input refused (PyTorch defines no derivative): detach it first")
+    return lower
+
+
+def _no_derivative_through(b, x, fname, position) -> None:
+    """Refuse ``x`` if an input reaches it through differentiable ops: its result would carry no
+    derivative where PyTorch's has none defined either (unique: a repeated value that moves splits)."""
+    stack, seen = [x.id], set()
+    while stack:
+        node = b.nodes[stack.pop()]
+        if node.id in seen or node.op == "const" or (node.op != "input" and OPS[node.op].nondiff):
+            continue
+        seen.add(node.id)
+        if node.op == "input":
+            raise JacValueError(f"{fname} of an array that depends on the input '{node.name}': the distinct values "
+                                "have no derivative (a repeated value that moves splits in two; PyTorch: 'the "
+                                f"derivative for unique is not implemented'); {fname}(x.detach()) gives the values",
+                                position)
+        stack.extend(node.args)
+
+
+variant("torch", "unique")(_unique_of("torch"))
+variant("numpy", "unique")(_unique_of("numpy"))
+READINGS[("torch", "unique")] = "NaNs kept apart; return_inverse shaped as the input"
+READINGS[("numpy", "unique")] = "NaNs as one value (equal_nan=True); return_index too"
+
+
+# -- uninitialised memory: NaN in every element, so a read of one never written shows --------------
+
+_EMPTY_DOC = ("uninitialised memory in PyTorch and NumPy: jac fills it with NaN, so any element read before it is "
+              "written shows as NaN (and warns), never as a plausible number")
+
+
+FUNCTIONS["empty"] = _with_dtype("empty", _filled("empty", math.nan))
+
+
+FUNCTIONS["empty_like"] = _like("empty_like", math.nan)
+FUNCTIONS["empty"].__doc__ = FUNCTIONS["empty_like"].__doc__ = _EMPTY_DOC
+
+
+# -- NumPy's nanargmax / nanargmin: NaN read as -inf / +inf, an all-NaN slice refused (NumPy raises) -
+
+def _nan_arg(fname):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, {("x" if k == "a" else k): v for k, v in kwargs.items()},
+                      {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        nan = b.apply("isnan", x, position=position)
+        fill = -math.inf if fname == "nanargmax" else math.inf
+        key = b.apply("where", nan, fill, x, position=position)
+        found = FUNCTIONS[fname[3:]](b, [key], {"axis": a["axis"], "keepdims": a["keepdims"]}, position)
+        # an all-NaN slice: NaN (not finite) where every element along the axis is NaN, refused by finite_range
+        axes = tuple(range(x.ndim)) if a["axis"] is None else (_one_axis(b, a["axis"], x, position, fname),)
+        every = b.apply("prod", nan, axes=axes, keepdims=_flag(b, a["keepdims"], "keepdims", fname, position),
+                        position=position) if x.ndim else nan
+        flag = b.apply("where", every, math.nan, 0.0, position=position)
+        check = b.apply("finite_range", flag, flag, message=f"np.{fname}: an all-NaN slice has no index (NumPy "
+                                                             "raises 'All-NaN slice encountered')", position=position)
+        return b.apply("sub", found, check, position=position)
+    lower.__doc__ = (f"np.{fname}: the index of the {'largest' if fname == 'nanargmax' else 'smallest'} element "
+                     "with NaN left out (NumPy's: NaN read as " + ("-inf" if fname == "nanargmax" else "+inf") +
+                     "); an all-NaN slice refused, as NumPy raises")
+    return lower
+
+
+variant("numpy", "nanargmax")(_nan_arg("nanargmax"))
+variant("numpy", "nanargmin")(_nan_arg("nanargmin"))
+
+
+@variant("numpy", "resize")
+def _np_resize(b, args, kwargs, position):
+    """np.resize(a, new_shape): the elements of a, flattened, repeated in order to fill new_shape (zeros when a
+    is empty), as NumPy; a selection, so the derivative is where each element came from"""
+    a = arguments("resize", args, {("x" if k == "a" else k): v for k, v in kwargs.items()},
+                  {"x": REQUIRED, "new_shape": REQUIRED}, position)
+    x = tensor(b, a["x"], "resize", position)
+    shape = _checked(b, tuple(static_ints(b, a["new_shape"], "new_shape", position)), "resize", position)
+    n, total = _numel(x, position), int(np.prod(shape, dtype=np.int64))
+    if n == 0 or total == 0:
+        return b.const(np.zeros(shape, dtype=b.dtype), position)
+    flat = _reshape_to(b, x, (n,), position)
+    return _reshape_to(b, _take(b, flat, (np.arange(total) % n,), position), shape, position)
+
+
+@variant("numpy", "divmod")
+def _np_divmod(b, args, kwargs, position):
+    """np.divmod(x, y): (x // y, x % y), NumPy's floor_divide and remainder (the quotient has derivative 0)"""
+    a = arguments("divmod", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+    return Items([FUNCTIONS["floor_divide"](b, [a["x"], a["y"]], {}, position),
+                  FUNCTIONS["remainder"](b, [a["x"], a["y"]], {}, position)])
+
+
+@variant("numpy", "modf")
+def _np_modf(b, args, kwargs, position):
+    """np.modf(x): (fractional part, integral part), both with x's sign (modf(-1.0) is (-0.0, -1.0), modf(inf)
+    (0.0, inf)); derivatives 1 and 0"""
+    x = tensor(b, arguments("modf", args, kwargs, {"x": REQUIRED}, position)["x"], "modf", position)
+    whole = b.apply("trunc", x, position=position)
+    zero = _copysign(b, [b.const(0.0, position), x], {}, position)  # ±0 with x's sign: no derivative
+    # zero - (whole - x): x - whole exactly where it is not 0, else the zero with x's sign (x - whole
+    # alone is +0 at -1.0); derivative 1, as torch.frac's. inf: 0 with its sign (inf - inf is NaN).
+    frac = b.apply("sub", zero, b.apply("sub", whole, x, position=position), position=position)
+    frac = b.apply("where", b.apply("isinf", x, position=position), zero, frac, position=position)
+    return Items([frac, whole])
+
+
+@variant("numpy", "block")
+def _np_block(b, args, kwargs, position):
+    """np.block(arrays): nested lists joined, the innermost along the last axis, each level out along the one
+    before (arrays given at least as many axes as the lists are deep), as NumPy"""
+    a = arguments("block", args, {("x" if k == "arrays" else k): v for k, v in kwargs.items()},
+                  {"x": REQUIRED}, position)
+    if not isinstance(a["x"], Items):
+        return tensor(b, a["x"], "block", position)
+    depths, stack = [], [(a["x"], 1)]
+    while stack:
+        item, d = stack.pop()
+        if isinstance(item, Items):
+            if not len(item):
+                raise JacValueError("np.block: a list is empty", position)
+            stack.extend((p, d + 1) for p in item)
+        else:
+            depths.append((d - 1, tensor(b, item, "block", position).ndim))
+    if len({d for d, _ in depths}) != 1:
+        raise JacValueError("np.block: the lists are nested to different depths (NumPy refuses them)", position)
+    depth = depths[0][0]
+    ndim = max(depth, max(n for _, n in depths))
+
+    def joined(item, level):  # level 0: the outermost list, joined along axis -depth
+        if not isinstance(item, Items):
+            x = tensor(b, item, "block", position)
+            return _reshape_to(b, x, (1,) * (ndim - x.ndim) + tuple(x.shape), position)
+        parts = [joined(p, level + 1) for p in item]
+        return _concat(b, parts, ndim - depth + level, "block", position)
+    return joined(a["x"], 0)
 
 
 # -- search and bins: searchsorted, bucketize, digitize, bincount, histc, isin -------------------------------

@@ -244,6 +244,7 @@ class _Lowering:
                  constant: bool = False):
         self.b = builder
         builder.masked = self.masked
+        builder.value_of = self.value_of
         self.values = values
         self.value_only = constant
         self.source = source
@@ -376,11 +377,12 @@ class _Lowering:
 
     def outputs(self, node: ast.Tuple) -> tuple:
         """A final tuple of several outputs, ``((name, tracer), ...)``: named by their
-        variable, else ``y0``, ``y1``, ... by position; ``()`` for a tuple of constants
-        (``1, 2`` is a vector, as before)."""
-        values = [self.expression(elt) for elt in node.elts]
-        if not any(isinstance(v, Tracer) and v.node.op != "const" for v in values):
+        variable, else ``y0``, ``y1``, ... by position. Constants are outputs too (``x.sum(), 2``,
+        ``torch.tensor(1.), torch.tensor(2.)``, ``1, 2``), as the contract reads a final tuple; ``()``
+        for a binding's value, where ``x=1,2`` is the vector [1, 2]."""
+        if self.value_only:
             return ()
+        values = [self.expression(elt) for elt in node.elts]
         named, seen = [], {}
         for i, (elt, value) in enumerate(zip(node.elts, values)):
             name = elt.id if isinstance(elt, ast.Name) else f"y{i}"
@@ -753,6 +755,8 @@ class _Lowering:
             if node is None or node.op != "const":
                 if items and all(isinstance(i, Tracer) for i in items):  # torch.cat([x, y]): a list of arrays
                     return Items(items)
+                if items and all(isinstance(i, (Tracer, Items)) for i in items):
+                    return Items(items)  # [[a, b], [c, d]] of arrays: np.block, np.array
                 raise JacValueError("a list or tuple may hold only numbers (constants), or arrays (as the argument "
                                     "of cat or stack), not lists of arrays", position)
             values.append(node.value)
@@ -974,13 +978,18 @@ class _Lowering:
                                 f"axes of the array, shape {fmt(value.shape)}", position)
         return tuple(np.nonzero(flags))
 
-    def value_of(self, t: Tracer, position: int):
+    def value_of(self, t: Tracer, position: int, what: str | None = None):
         """The value of node ``t``: a constant's, or computed from the input values (then the
-        graph holds for these values only)."""
+        graph holds for these values only). ``what`` names the call whose result's shape
+        depends on those values, for the refusal where they are not given."""
         node = self.b.nodes[t.id]
         if node.op == "const":
             return node.value
         if self.values is None or self.b.shapes_only:
+            if what is not None:
+                raise NeedsValues(f"{what} of an array computed from the inputs: the shape of the result depends on "
+                                  "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, "
+                                  "check compute it; jac shape and jac diff cannot)", position)
             raise NeedsValues("x[mask] with a mask computed from the inputs: the shape of the result depends on "
                               "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                               "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
