@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError
+from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
 from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
@@ -474,11 +475,26 @@ def _arange(b, args, kwargs, position):
     count = (stop - start) / step
     n = max(0, math.ceil(count)) if math.isfinite(count) else math.inf
     _checked(b, (n,), "arange", position)
+    if all(_integer_literal(b, a[k]) for k in ("start", "stop", "step")):  # int64 in both libraries
+        made = np.arange(int(start), int(stop), int(step), dtype=np.int64)
+        out = b.const(dtypes.held(b, made, "arange()", position), position)
+        b.typed[out.id] = (made.dtype, constant_library(b))
+        return out
     if np.dtype(b.dtype) == np.float64:
         # made as float64 at once (the same numbers: every integer below 2**53 is exact), not as
         # int64 then a float64 copy, which doubled the peak of a large arange
         return b.const(np.arange(start, stop, step, dtype=np.float64), position)
     return b.const(np.arange(start, stop, step).astype(b.dtype), position)
+
+
+def _integer_literal(b: Builder, v) -> bool:
+    """Is ``v`` absent, a Python int, or an integer constant (a literal ``3``, ``torch.tensor(3)``)?"""
+    if v is None or (type(v) is int):
+        return True
+    if not isinstance(v, Tracer):
+        return False
+    typed = b.typed.get(v.id)
+    return type(b.pyints.get(v.id)) is int or (typed is not None and typed[0].kind in "iu" and not v.shape)
 
 
 @function("linspace")
@@ -576,6 +592,7 @@ class DType:
 
     name: str
     kind: str
+    library: str | None = None  # torch.int (int32) or Python's int (int64)
 
 
 def booleans(b: Builder) -> set:
@@ -935,11 +952,65 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         raise JacValueError(f"dtype must be a dtype such as torch.float32 or np.float64, got {dtype!r}", position)
     if dtype.kind == "c":
         raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
+    if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
+        return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
         return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
     if dtype.kind == "b":
         return truth(b, x, position)
+    if x.id in b.typed:  # an integer constant made float: --dtype, no longer typed
+        return b.const(b.nodes[x.id].value, position)
     return as_numbers(b, x, position)
+
+
+def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, position):
+    """The value written into the integer constant ``y`` (``y[i] = v``, ``y[i] += v``, ``y += v``), cast
+    to ``y``'s dtype as NumPy and PyTorch write it: a float truncated toward 0. A float result of an
+    augmented write is refused for PyTorch (in-place results keep the dtype) and for ``y += v`` by both."""
+    typed = b.typed.get(y.id)
+    if typed is None or typed[0].kind == "b":
+        return value
+    dtype, library = typed
+    v = b.lift(value) if isinstance(value, (bool, int, float)) else value
+    if not isinstance(v, Tracer):
+        return value
+    integer = v.id in b.typed or v.id in b.pyints
+    if augmented and not integer and (library == "torch" or augmented == "whole"):
+        raise JacValueError(f"{what}: the result is a float, which {'PyTorch' if library == 'torch' else 'NumPy'} "
+                            f"does not write in place into the {dtype} array '{b.nodes[y.id].name or 'y'}' (write "
+                            f"y = y.float() first, or y = y + v)", position)
+    if b.nodes[v.id].op == "const":
+        return typed_cast(b, v, dtype, position, library)
+    return to_integer(b, v, position)  # truncated (its derivative 0); the result is computed in --dtype
+
+
+def constant_library(b: Builder, x=None) -> str | None:
+    """The library whose dtypes a constant made now follows: the call's (``torch.arange``), or for a
+    method (``t.long()``) or a bare spelling the library of ``x``."""
+    if b.library in ("torch", "numpy"):
+        return b.library
+    typed = b.typed.get(x.id) if isinstance(x, Tracer) else None
+    return typed[1] if typed is not None else None
+
+
+def typed_cast(b: Builder, x: Tracer, dtype, position, library=None) -> Tracer:
+    """The constant ``x`` cast to the integer or boolean ``dtype`` (a NumPy dtype), as NumPy and PyTorch
+    cast it (floats truncated toward 0; a Python int out of range, NaN or an out-of-range float refused;
+    integers wrap), and remembered as of that dtype."""
+    node = b.nodes[x.id]
+    source = dtypes.operand(b, x.id, node.value)
+    if type(source) is int or (isinstance(source, np.ndarray) and x.id in b.pyints):
+        ints = np.asarray(source, dtype=object)
+        if dtype.kind in "iu" and ints.size and (ints.min() < np.iinfo(dtype).min or ints.max() > np.iinfo(dtype).max):
+            raise JacValueError(f"the integer {ints.min() if ints.min() < np.iinfo(dtype).min else ints.max()} is out "
+                                f"of range for {dtype} (NumPy and PyTorch refuse it)", position)
+        source = (ints != 0) if dtype.kind == "b" else ints.astype(np.int64)
+    elif is_boolean(b, x) and x.id not in b.typed:
+        source = np.asarray(node.value) != 0
+    value = dtypes.cast(b, source, dtype, f"the cast to {dtype}", position)
+    out = b.const(dtypes.held(b, value, f"the cast to {dtype}", position), position)
+    b.typed[out.id] = (np.dtype(dtype), library or constant_library(b, x))
+    return boolean(b, out) if dtype.kind == "b" else out
 
 
 def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
@@ -1051,6 +1122,10 @@ def _value_of(fname, detach):
         if detach and node.op != "const":
             x = boolean(b, b.apply("detach", x, position=position)) if is_boolean(b, x) else \
                 b.apply("detach", x, position=position)
+        elif dtype is None and x.id in b.pyints and node.op == "const":  # [1, 2] and 3 are int64 in both
+            return typed_cast(b, x, np.dtype(np.int64), position, _made_by(b, fname))
+        elif dtype is None and is_boolean(b, x) and node.op == "const" and x.id not in b.typed:
+            return typed_cast(b, x, np.dtype(bool), position, _made_by(b, fname))
         elif type(node.value) is float and not is_boolean(b, x):  # a 0-d array, never a number read as a dim:
             x = b.const(np.asarray(node.value, dtype=b.dtype), position)  # torch.max(x, torch.tensor(0.0))
         return as_dtype(b, x, dtype, position)
@@ -1079,6 +1154,12 @@ def _nested(b, items, fname, detach, position) -> Tracer:
     return FUNCTIONS["stack"](b, [Items(parts)], {}, position)
 
 
+def _made_by(b: Builder, fname: str) -> str | None:
+    return b.library if b.library in ("torch", "numpy") else _CONSTRUCTOR_LIBRARY.get(fname)
+
+
+_CONSTRUCTOR_LIBRARY = {"tensor": "torch", "as_tensor": "torch", "from_numpy": "torch", "asarray": "numpy",
+                        "array": "numpy", "asanyarray": "numpy", "ascontiguousarray": "numpy"}
 FUNCTIONS["tensor"] = _value_of("tensor", True)
 for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
     FUNCTIONS[_name] = _value_of(_name, False)
@@ -1161,8 +1242,10 @@ for _name in ("clone", "copy", "contiguous", "cpu"):
 FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask becomes numbers (x.float(): _float_of)
     b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
-FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: to_integer(
-    b, _identity("int")(b, args, kwargs, position), position)
+FUNCTIONS["int"] = lambda b, args, kwargs, position: as_dtype(  # PyTorch's t.int(): int32
+    b, _identity("int")(b, args, kwargs, position), DType("int32", "i"), position)
+FUNCTIONS["long"] = lambda b, args, kwargs, position: as_dtype(
+    b, _identity("long")(b, args, kwargs, position), DType("int64", "i"), position)
 
 
 @function("detach", "stop_gradient")
