@@ -99,7 +99,7 @@ X = np.array([0.125, -0.875, 0.5])
     ("torch.tensor([200], dtype=torch.uint8) + 100 + x", "torch"),
     ("np.array([200], dtype=np.uint8) + 100 + x", "numpy"),
     ("np.int8(100) * 2 + x", "numpy"),
-    ("torch.arange(3) * -1 + 0 * x", "torch"),
+    ("torch.arange(3) * -1 * x", "torch"),
     ("(torch.tensor([7, -7]) // 2)[[0, 1, 1]] * x", "torch"),
     ("(torch.tensor([7, -7]) % 3)[[0, 1, 1]] * x", "torch"),
     ("torch.tensor(5) / torch.tensor(2) * x", "torch"),
@@ -233,7 +233,7 @@ def _write_cases():
 CASES = list(_binary_cases()) + list(_scalar_cases()) + list(_zero_dim_cases()) + list(_unary_cases())
 
 
-@pytest.mark.parametrize("expr", CASES)
+@pytest.mark.parametrize("expr", CASES, ids=CASES)
 def test_sweep(expr):
     check(expr, allowed_refusal=("integer division by zero", "compute this differently", "out of range for"))
 
