@@ -176,6 +176,41 @@ def test_what_the_libraries_refuse_jac_refuses(expr):
         api.evaluate(expr, {})
 
 
+@pytest.mark.parametrize("expr", [
+    "torch.full((3,), 7) * -1", "np.full(3, 7) * -1", "torch.ones(3, dtype=torch.int32) * -1",
+    "torch.arange(0, 10, 3) // -4", "torch.arange(3.0) * -1", "torch.zeros_like(torch.arange(3)) * -1",
+    "np.ones_like(np.arange(3)) * -1", "torch.arange(3).float() * -1", "torch.tensor([1, 2]).double() / 3",
+    "torch.where(torch.arange(3) > 0, torch.arange(3), 0) * -1", "z = torch.arange(4); z[z > 1] = 0.5; z",
+    "torch.arange(6).reshape(2, 3).T * -1", "torch.tensor([3]) ** 2", "abs(np.int8(-128))", "np.arange(5) % 3 - 1",
+    "torch.arange(5).sum() / 2", "torch.tensor([250], dtype=torch.uint8).sum() * 300", "torch.arange(4).max() * -1",
+    "np.arange(4).astype(np.uint8) - 1", "torch.arange(4).to(torch.uint8) - 1", "torch.arange(4).to(torch.int8) * 100",
+    "np.arange(4).astype(float) * -0", "(torch.arange(3) - 1).abs() * -1", "torch.arange(3).clone() * -1",
+    "torch.tensor(True) + torch.tensor(True)", "(torch.arange(4) > 1).sum() * -1", "torch.arange(4)[1:] * -1",
+    "np.array([3, 4]) @ np.array([1, -1])", "torch.dot(torch.tensor([1, 2]), torch.tensor([0, 0])) * -1",
+    "torch.arange(3).neg()", "torch.maximum(torch.arange(3), torch.tensor(1)) * -1",
+    "torch.tensor([[1, 2], [3, 4]]) @ torch.tensor([[0, 0], [0, 0]]) * -1",
+    "torch.tensor([-7, 7]).div(2, rounding_mode='floor')", "torch.tensor([-7, 7]).div(2, rounding_mode='trunc') * -1",
+    "torch.remainder(torch.tensor([-7, 7]), 3)", "torch.fmod(torch.tensor([-7, 7]), 3)", "np.fmod(np.array([-7, 7]), 3)",
+    "torch.floor_divide(torch.tensor([-7, 7]), 2)", "np.cumprod(np.array([100, 100, 100], dtype=np.int8))",
+    "torch.cumsum(torch.tensor([100, 100], dtype=torch.int8), 0)", "np.square(np.int8(100))",
+    "torch.square(torch.tensor([100], dtype=torch.int8))", "torch.sign(torch.arange(3) - 1) * 0",
+    "torch.clamp(torch.arange(5), 1, 3) * -1", "torch.round(torch.tensor([1, 2])) * -1",
+])
+def test_everyday_spellings(expr):
+    """Constructors, casts, methods and functions of integer constants as users write them."""
+    statements = expr.split("; ")
+    if len(statements) == 1:
+        check(expr)
+        return
+    scope = {"torch": torch, "np": np}
+    for s in statements[:-1]:
+        exec(s, scope)
+    want = np.asarray(eval(statements[-1], scope))
+    got = api.evaluate(expr, {})
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), want < 0)
+
+
 # --- the systematic sweep ---------------------------------------------------------------------------------
 
 BINARY = ["+", "-", "*", "/", "//", "%", "**"]

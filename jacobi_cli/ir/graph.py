@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_large
+from . import dtypes
 from .op import Proxy
 from .ops import OPS
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
@@ -399,8 +400,6 @@ class Builder:
 
     def _fold_typed(self, op, tracers, params, position):
         """The fold of integer constants (see ``ir/dtypes.py``), or None for the fold in --dtype."""
-        from . import dtypes
-
         typed, pyints = self.typed, self.pyints
         if any(t.id in typed for t in tracers):
             return dtypes.fold(self, op, tracers, params, position,

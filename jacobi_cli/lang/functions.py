@@ -444,7 +444,10 @@ def _full(b, args, kwargs, position):
     value = static(b, a["fill_value"], "full value", position)
     if not isinstance(value, (int, float)):
         raise JacValueError("full(): the fill value must be a number", position)
-    return b.const(np.full(shape, value, dtype=b.dtype), position)
+    made = b.const(np.full(shape, value, dtype=b.dtype), position)
+    if type(b.pyints.get(getattr(a["fill_value"], "id", None))) is int and "dtype" not in kwargs:
+        return typed_cast(b, made, np.dtype(np.int64), position, constant_library(b))  # full(3, 7): int64 in both
+    return made
 
 
 @function("eye")
@@ -958,8 +961,6 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
     if dtype.kind == "b":
         return truth(b, x, position)
-    if x.id in b.typed:  # an integer constant made float: --dtype, no longer typed
-        return b.const(b.nodes[x.id].value, position)
     return as_numbers(b, x, position)
 
 
@@ -1017,6 +1018,8 @@ def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
     """``x`` cast to a number dtype: itself, or for a boolean its 0s and 1s in a node that is not one
     (PyTorch's ``m.float() + m.float()`` is 2 where ``m + m`` is True, and ``scaled_dot_product_attention``
     adds a float mask's 0s and 1s to the scores)."""
+    if x.id in b.typed and not is_boolean(b, x):  # an integer constant made float: in --dtype, untyped
+        return b.const(b.nodes[x.id].value, position)
     return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
 
 
@@ -1122,9 +1125,10 @@ def _value_of(fname, detach):
         if detach and node.op != "const":
             x = boolean(b, b.apply("detach", x, position=position)) if is_boolean(b, x) else \
                 b.apply("detach", x, position=position)
-        elif dtype is None and x.id in b.pyints and node.op == "const":  # [1, 2] and 3 are int64 in both
+        elif dtype is None and x.id in b.pyints and type(b.pyints[x.id]) is not bool:  # [1, 2], 3: int64 in both
             return typed_cast(b, x, np.dtype(np.int64), position, _made_by(b, fname))
-        elif dtype is None and is_boolean(b, x) and node.op == "const" and x.id not in b.typed:
+        elif dtype is None and node.op == "const" and x.id not in b.typed and (
+                is_boolean(b, x) or type(b.pyints.get(x.id)) is bool):  # [True, False], True: bool
             return typed_cast(b, x, np.dtype(bool), position, _made_by(b, fname))
         elif type(node.value) is float and not is_boolean(b, x):  # a 0-d array, never a number read as a dim:
             x = b.const(np.asarray(node.value, dtype=b.dtype), position)  # torch.max(x, torch.tensor(0.0))
@@ -1176,7 +1180,11 @@ def _like(fname, fill):
         _checked(b, x.shape, fname, position)
         if not is_concrete(x.shape):
             raise JacShapeError(f"{fname}() needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
-        return as_dtype(b, b.const(np.full(x.shape, value, dtype=b.dtype), position), dtype, position)
+        made = b.const(np.full(x.shape, value, dtype=b.dtype), position)
+        typed = b.typed.get(x.id)
+        if dtype is None and typed is not None:  # zeros_like(t) of an integer t: t's dtype, as both libraries
+            return typed_cast(b, made, typed[0], position, typed[1])
+        return as_dtype(b, made, dtype, position)
     return lower
 
 
@@ -3167,6 +3175,8 @@ def _append(b, args, kwargs, position):
 def _torch_sign(b, args, kwargs, position):
     # torch.sign(nan) is 0 (np.sign(nan) is nan): the library decides
     x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
+    if x.id in b.typed:  # an integer constant has no NaN, and its sign is an integer
+        return b.apply("sign", x, position=position)
     return b.apply("where", b.apply("isnan", x, position=position), 0.0, b.apply("sign", x, position=position),
                    position=position)
 

@@ -536,7 +536,9 @@ class _Lowering:
                                   "compute it; jac shape and jac diff cannot); where(mask, v, y) writes the same "
                                   "without them", position)
             read = self.masked(y, parts, position)
-            index = self.b.nodes[read.id].params["index"]
+            index = self.b.nodes[read.id].params.get("index")
+            if index is None:  # a constant y: the read was folded; the mask's positions
+                index = tuple(np.nonzero(np.asarray(self.value_of(parts[0], position)) != 0))
         else:
             index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
             read = None
