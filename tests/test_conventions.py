@@ -315,3 +315,19 @@ def test_an_option_of_another_command_is_named_as_such(capsys, monkeypatch):
     assert code == 2 and err.count("\n") == 1
     message = json.loads(out)["error"]["message"]
     assert "No such option: --layout" in message and "jac eval" in message and "goes after --" not in message
+
+
+def test_an_option_without_its_value_is_not_sent_to_other_commands(capsys, monkeypatch):
+    # "Option '--wrt' requires an argument.; jac eval, jac vjp, ... take it": the list of the commands that take an
+    # option belongs to an option this command lacks, not to one given without its value
+    code, out, err = jac(["eval", "x", "x=1", "--json", "--wrt"], capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1
+    message = json.loads(out)["error"]["message"]
+    assert "requires an argument" in message and "take it" not in message and ".;" not in message
+
+
+def test_an_unknown_short_option_is_not_called_a_malformed_binding(capsys, monkeypatch):
+    code, out, err = jac(["eval", "x", "x=1", "-k", "--json"], capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1
+    message = json.loads(out)["error"]["message"]
+    assert "'-k' is neither an option of this command" in message and "NAME=VALUE" in message

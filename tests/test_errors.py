@@ -32,6 +32,22 @@ BAD = [
     (["eval", "jax.foo(x)", "x=1"], "name", 0, ["jax.nn and jax.numpy"]),
     (["eval", "torch.nn.Softmax(dim=0)(x)", "x=1"], "parse", 0, ["module objects", "F.softmax(x, dim=0)"]),
     (["eval", "torch.foo + x", "x=1"], "name", 6, ["'foo' is not a known constant of torch"]),
+    # what autodiff libraries make the user write is refused by saying jac does it itself (it said "only named
+    # functions can be called", "statement's value is never used", "'.backward()' is not supported")
+    (["eval", "y = x ** 2; y.sum().backward(); x.grad", "x=1"], "name", 20, ["'.backward()' is not needed",
+                                                                          "jac vjp", "x.grad"]),
+    (["eval", "x.grad", "x=1"], "name", 2, ["'.grad' is not needed", "differentiates the expression itself"]),
+    (["eval", "x.requires_grad_(); x * 2", "x=1"], "name", 2, ["'.requires_grad_()' is not needed"]),
+    (["eval", "jax.grad(jnp.sin)(x)", "x=1"], "parse", 0, ["'jax.grad(...)' is not needed",
+                                                            "write the expression"]),
+    (["eval", "torch.func.jacrev(torch.sin)(x)", "x=1"], "parse", 0, ["'torch.func.jacrev(...)' is not needed"]),
+    (["eval", "torch.autograd.functional.jacobian(torch.sin, x)", "x=1"], "name", 6,
+     ["module 'torch.autograd' is not needed"]),
+    (["eval", "jax.vmap(jnp.sin)(x)", "x=1"], "parse", 0, ["--batch NAME", "one example"]),
+    (["eval", "jax.jit(f)(x)", "x=1"], "parse", 0, ["without jit"]),
+    # a function passed as a value was "not a known constant of np; functions must be called"
+    (["eval", "np.apply_along_axis(np.sum, 0, A)", "A:2x2"], "name", 23, ["'np.sum' is a function", "np.sum(A, axis=0)"]),
+    (["eval", "np.vectorize(np.sin)(x)", "x=1"], "parse", 0, ["element-wise already"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
     (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean 'sin'"]),

@@ -253,6 +253,10 @@ LA = [
     ("torch.kron(A, B)", {"A": A, "B": B}, lambda A, B: torch.kron(A, B)),
     ("torch.kron(x, y)", {"x": x4, "y": y4}, lambda x, y: torch.kron(x, y)),
     ("torch.linalg.cross(v, w)", {"v": v3, "w": w3}, lambda v, w: torch.linalg.cross(v, w)),
+    # torch.linalg.cross's dim is -1 by default (torch.cross's guess at the first axis of length 3 is refused):
+    # jac refused the (3, 3) case as ambiguous
+    ("torch.linalg.cross(B, B.flip(0))", {"B": B}, lambda B: torch.linalg.cross(B, B.flip(0))),
+    ("torch.linalg.cross(B, B.flip(1), dim=0)", {"B": B}, lambda B: torch.linalg.cross(B, B.flip(1), dim=0)),
     ("torch.cross(B, B.flip(0), dim=0)", {"B": B}, lambda B: torch.cross(B, B.flip(0), dim=0)),
     ("torch.vdot(x, y)", {"x": x4, "y": y4}, lambda x, y: torch.vdot(x, y)),
     ("torch.linalg.multi_dot([x[:2], A, B, v])", {"x": x4, "A": A, "B": B, "v": v3},

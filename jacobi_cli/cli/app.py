@@ -505,12 +505,15 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool, group=None) -> None:
+    from typer._click.exceptions import NoSuchOption
+
     commands = (group or typer.main.get_command(app)).commands
     names = list(commands)
     message = err.format_message() or f"a command is needed: {', '.join(names[:-1])} or {names[-1]}"
     option = getattr(err, "option_name", None)
-    takers = [name for name, command in commands.items()
-              if any(option in getattr(p, "opts", ()) for p in command.params)] if option else []
+    takers = [name for name, command in commands.items()  # only for an unknown option: not --wrt without a value
+              if any(option in getattr(p, "opts", ()) for p in command.params)] \
+        if option and isinstance(err, NoSuchOption) else []
     if takers:  # an option of other commands (jac vjp --layout), not an expression read as an option
         message += f"; {', '.join('jac ' + name for name in takers)} {'takes' if len(takers) == 1 else 'take'} it"
     elif "No such option: -" in message:

@@ -163,6 +163,9 @@ def _split(item: str):
     eq, colon = item.find("="), item.find(":")
     cut = min(i for i in (eq, colon) if i >= 0) if max(eq, colon) >= 0 else -1
     if cut < 0:
+        if item.startswith("-"):  # jac eval x x:3 -k: an option that does not exist, read as a binding
+            raise JacUsageError(f"'{item}' is neither an option of this command (see its --help) nor a binding "
+                                "(NAME=VALUE, NAME=@FILE or NAME:SHAPE)")
         raise JacUsageError(f"'{item}' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE")
     name = item[:cut].strip()
     if not _NAME.match(name):

@@ -2682,6 +2682,10 @@ def _cross_fn(b, args, kwargs, position):
     return _cross(b, x, y, _axis(b, a["axis"], nd, "cross", position, "dim"), position)
 
 
+# torch.linalg.cross(x, y, dim=-1): the last axis by default, as np.cross; only torch.cross guesses
+variant("torch.linalg", "cross")(_cross_fn)
+
+
 @variant("torch", "cross")
 @variant("method", "cross")
 def _torch_cross(b, args, kwargs, position):

@@ -38,6 +38,20 @@ from ..ir.shapes import check_rank, fmt
 MAX_SOURCE_CHARS = 1_000_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MODULE_DEPTH = max(m.count(".") for m in MODULES)
+# What autodiff libraries ask the user to write (y.backward(), x.grad, jax.grad(f)(x), torch.func.jacrev,
+# torch.autograd.functional.jacobian): jac does that itself, so each is refused by saying what to write instead.
+_AUTODIFF_NAMES = frozenset({"backward", "grad", "requires_grad", "requires_grad_", "retain_grad", "register_hook",
+                             "zero_grad", "autograd", "func", "functorch", "jacrev", "jacfwd", "jacobian", "hessian",
+                             "value_and_grad", "grad_and_value", "vjp", "jvp", "hvp", "vhp", "linearize"})
+_AUTODIFF = ("jac differentiates the expression itself: write the expression (torch.sin(x) for jacrev(torch.sin)(x)) "
+             "with its inputs bound on the command line; jac eval prints the Jacobians, jac vjp --v V what "
+             "y.backward(gradient=V) leaves in x.grad")
+_TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims), and the expression is written for "
+                       "one example",
+               "jit": "jac compiles repeated calls itself: write the expression without jit",
+               "checkpoint": "write the expression without checkpoint",
+               "vectorize": "jac's functions are element-wise already: write f(x)",
+               "poly1d": "write np.polyval(coefficients, x)"}
 # Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
 # torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
 _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
@@ -243,7 +257,8 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         for stmt in module.body[:-1]:
-            if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
+            if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
+                    and not _autodiff_call(stmt.value):  # y.backward() is refused as what it is, by its lowering
                 # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
                 raise JacParseError("this statement's value is never used: only the last statement is the result "
                                     "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
@@ -460,6 +475,8 @@ class _Lowering:
         what = f"{name}.{method}(...)"
         y = self.target(name, call.func.value, what, position)
         lower = None
+        if method in _AUTODIFF_NAMES:  # x.requires_grad_()
+            raise JacNameError(unknown_message(f"method '.{method}()'", method), position)
         if method not in ("zero_", "copy_"):  # an unknown method is "not supported" before any other complaint
             try:
                 lower = self.lookup("method", method[:-1], None, position)
@@ -800,6 +817,13 @@ class _Lowering:
             if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
                 raise JacParseError("only named functions can be called; jac has no module objects such as "
                                     "torch.nn.Softmax(dim=0): write the function, F.softmax(x, dim=0)", position)
+            if isinstance(node.func, ast.Call):  # jax.grad(f)(x), torch.func.vmap(f)(x): a transform of a function
+                _, inner = self.callee(node.func.func)
+                text = ast.unparse(node.func.func)
+                if inner in _AUTODIFF_NAMES:
+                    raise JacParseError(f"'{text}(...)' is not needed: {_AUTODIFF}", position)
+                if inner in _TRANSFORMS:
+                    raise JacParseError(f"'{text}(...)' is not needed: {_TRANSFORMS[inner]}", position)
             raise JacParseError("only named functions can be called", position)
         if any(k.arg is None for k in node.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
@@ -830,13 +854,15 @@ class _Lowering:
             module = self.module_path(node.value)
             if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
                 module = node.value.id
-                raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
-                                   f"{_SUBMODULES.get(node.attr, '')}", position)
+                raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
             if node.attr in UFUNCS and LIBRARIES.get(module) == "numpy":  # np.add.outer(a, b): waits for its method
                 return Ufunc(module, node.attr)
             if node.attr in _SUBMODULES:  # torch.fft.fft(x), np.polynomial...: a module jac lacks, not a constant
-                raise JacNameError(f"the module '{module}.{node.attr}' is not supported by jac"
-                                   f"{_SUBMODULES[node.attr]}", position)
+                raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
+            if node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None:
+                raise JacNameError(f"'{module}.{node.attr}' is a function: call it, as in {module}.{node.attr}(x); "
+                                   "jac has no functions as values (np.apply_along_axis(np.sum, 0, A) is "
+                                   "np.sum(A, axis=0); np.vectorize(f)(x) is f(x))", position)
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
@@ -1028,6 +1054,12 @@ def ambiguous_message(fname: str, kind: str) -> str:
             f"np.{fname}(...) to say which")
 
 
+def _module_message(path: str, name: str) -> str:
+    if name in _AUTODIFF_NAMES:  # torch.autograd, torch.func
+        return f"the module '{path}' is not needed: {_AUTODIFF}"
+    return f"the module '{path}' is not supported by jac{_SUBMODULES.get(name, '')}"
+
+
 def unknown_message(what: str, name: str, tail: str = "") -> str:
     """``what`` (``"function 'torch.einsum'"``) is unknown: "not supported by jac" for a name of
     PyTorch or NumPy, never with a "did you mean" another function (einsum is not a misspelt
@@ -1035,6 +1067,8 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
     jac knows (a typo: sofmax)."""
     from .vocabulary import LIBRARY_NAMES
 
+    if name in _AUTODIFF_NAMES:
+        return f"the {what} is not needed: {_AUTODIFF}"
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
     close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
@@ -1084,6 +1118,11 @@ def _in_place_method(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
         and isinstance(node.func.value, ast.Name) and node.func.attr.endswith("_") \
         and not node.func.attr.startswith("_") and node.func.value.id not in MODULES
+
+
+def _autodiff_call(node: ast.expr) -> bool:
+    """``y.sum().backward()``, ``x.retain_grad()``: a call of an autodiff library's method."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _AUTODIFF_NAMES
 
 
 def _numpy_put(node: ast.expr) -> bool:

@@ -50,6 +50,9 @@ names on this page are known.
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
   (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
   would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
+- No autodiff calls: jac differentiates the expression itself, so `y.backward()`, `x.grad`, `x.requires_grad_()`,
+  `torch.autograd.*`, `torch.func.jacrev(f)(x)` and `jax.grad(f)(x)` are refused saying what to write instead
+  (`f`'s body as the expression; `jac vjp --v V` for `y.backward(gradient=V)`; `--batch NAME` for `vmap`).
 - JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or
   multiply; `.set` with one refused, as JAX leaves the winner undefined) and `.get()`; any array may be `x`.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
