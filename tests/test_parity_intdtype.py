@@ -195,6 +195,8 @@ def test_what_the_libraries_refuse_jac_refuses(expr):
     "torch.cumsum(torch.tensor([100, 100], dtype=torch.int8), 0)", "np.square(np.int8(100))",
     "torch.square(torch.tensor([100], dtype=torch.int8))", "torch.sign(torch.arange(3) - 1) * 0",
     "torch.clamp(torch.arange(5), 1, 3) * -1", "torch.round(torch.tensor([1, 2])) * -1",
+    "torch.arange(4).masked_fill(torch.arange(4) > 1, 2.7) * -1",
+    "torch.arange(4).masked_fill(torch.arange(4) > 1, -0.5) * 1",
 ])
 def test_everyday_spellings(expr):
     """Constructors, casts, methods and functions of integer constants as users write them."""

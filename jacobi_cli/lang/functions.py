@@ -920,7 +920,10 @@ def _masked_fill(b, args, kwargs, position):
     if not is_boolean(b, mask):
         raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0, or m.bool() of "
                             "a 0/1 array), as in PyTorch", position)
-    out = b.apply("where", mask, tensor(b, a["value"], "masked_fill", position), x, position=position)
+    value = tensor(b, a["value"], "masked_fill", position)
+    if x.id in b.typed:  # into an integer constant: the value in its dtype (1.7 fills 1), as PyTorch
+        value = written_value(b, x, value, False, "masked_fill()", position)
+    out = b.apply("where", mask, value, x, position=position)
     if out.shape != x.shape:
         raise JacShapeError(f"masked_fill(): the mask {fmt(mask.shape)} must broadcast to the shape of the array "
                             f"{fmt(x.shape)}", position)
