@@ -170,6 +170,7 @@ def test_exact_integer_folds(expr, want):
     "z = torch.zeros(3, dtype=torch.long); z += 1.5; z",  # a float result written in place into a long tensor
     "z = np.zeros(3, dtype=int); z += 1.5; z",
     "np.int8(200)",
+    "torch.tensor([2.0**63]).long()", "np.array([float('nan')]).astype(int)",  # casts undefined in both
 ])
 def test_what_the_libraries_refuse_jac_refuses(expr):
     with pytest.raises(JacError):

@@ -75,8 +75,9 @@ def cast(builder, value, dtype: np.dtype, what: str, position) -> np.ndarray:
     info = np.iinfo(dtype)
     with np.errstate(all="ignore"):
         t = np.trunc(value)
-    if not np.all(np.isfinite(t)) or np.any(t < info.min) or np.any(t > info.max):
-        raise JacValueError(f"{what}: casting {_some(value, (~np.isfinite(t)) | (t < info.min) | (t > info.max))} "
+    outside = ~np.isfinite(t) | (t < info.min) | (t >= float(info.max) + 1)  # 2.0**63 is no int64
+    if np.any(outside):
+        raise JacValueError(f"{what}: casting {_some(value, outside)} "
                             f"to {dtype} is undefined in NumPy and PyTorch (outside [{info.min}, {info.max}] or not "
                             "finite); jac refuses it", position)
     return t.astype(dtype)
