@@ -445,8 +445,12 @@ def _full(b, args, kwargs, position):
     if not isinstance(value, (int, float)):
         raise JacValueError("full(): the fill value must be a number", position)
     made = b.const(np.full(shape, value, dtype=b.dtype), position)
-    if type(b.pyints.get(getattr(a["fill_value"], "id", None))) is int and "dtype" not in kwargs:
-        return typed_cast(b, made, np.dtype(np.int64), position, constant_library(b))  # full(3, 7): int64 in both
+    if type(b.pyints.get(getattr(a["fill_value"], "id", None))) is int:  # full(3, 7): int64 in both libraries
+        fill = b.pyints[a["fill_value"].id]
+        if not -2**63 <= fill < 2**63 or int(b.dtype(fill)) != fill:
+            raise JacValueError(f"full(): the int64 fill value {fill} is out of int64's range or one --dtype cannot hold "
+                                "exactly; jac refuses it rather than round", position)
+        b.typed[made.id] = (np.dtype(np.int64), constant_library(b))  # the value as filled: exact
     return made
 
 
@@ -479,9 +483,12 @@ def _arange(b, args, kwargs, position):
     n = max(0, math.ceil(count)) if math.isfinite(count) else math.inf
     _checked(b, (n,), "arange", position)
     if all(_integer_literal(b, a[k]) for k in ("start", "stop", "step")):  # int64 in both libraries
-        made = np.arange(int(start), int(stop), int(step), dtype=np.int64)
-        out = b.const(dtypes.held(b, made, "arange()", position), position)
-        b.typed[out.id] = (made.dtype, constant_library(b))
+        if max(abs(start), abs(stop)) > dtypes.exact_max(b.dtype):  # float32: beyond 2**24
+            made = dtypes.held(b, np.arange(int(start), int(stop), int(step), dtype=np.int64), "arange()", position)
+        else:  # the same numbers made in --dtype at once (no int64 copy: a large arange's peak stays its size)
+            made = np.arange(start, stop, step, dtype=b.dtype)
+        out = b.const(made, position)
+        b.typed[out.id] = (np.dtype(np.int64), constant_library(b))
         return out
     if np.dtype(b.dtype) == np.float64:
         # made as float64 at once (the same numbers: every integer below 2**53 is exact), not as
