@@ -37,60 +37,28 @@ relative), so rounding that PyTorch itself shows is not reported. Exit 1 if any 
 from __future__ import annotations
 
 import argparse
-import ast
-import copy
-import math
-import multiprocessing
 import os
 import random
-import re
-import signal
 import sys
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import fuzzkit  # noqa: E402
+from fuzzkit import (P, Retry, T, Timeout, broadcast, bucket, differ, report, run_workers,  # noqa: E402
+                     signed_zeros_differ, size, used_inputs, with_timeout)
 
 INPUT_SHAPES = {"x": (4,), "y": (4,), "A": (3, 4), "B": (4, 4), "s": ()}
-MAX_SIZE = 64
+MAX_SIZE = fuzzkit.Grammar.max_size
 
 
 # --- the grammar ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class T:
-    """A drawn expression: its text, shape, kind (``f`` float, ``i`` integer, ``b`` bool) and whether it
-    needs no parentheses as an operand or a method's receiver."""
-
-    code: str
-    shape: tuple
-    kind: str = "f"
-    atom: bool = True
-
-
-def P(t: T) -> str:
-    return t.code if t.atom else f"({t.code})"
-
-
-def broadcast(a: tuple, b: tuple):
-    out = []
-    for i in range(1, max(len(a), len(b)) + 1):
-        x = a[-i] if i <= len(a) else 1
-        y = b[-i] if i <= len(b) else 1
-        if x != y and x != 1 and y != 1:
-            return None
-        out.append(max(x, y) if 1 not in (x, y) else x * y)
-    return tuple(reversed(out))
-
-
-def size(shape) -> int:
-    return math.prod(shape)
-
 
 UNARY = [  # (template, domain): "{}" is the argument, "{P}" the argument as a receiver
     "torch.sin({})", "torch.cos({})", "{P}.exp()", "torch.tanh({})", "torch.sigmoid({})", "{P}.sigmoid()",
@@ -125,26 +93,15 @@ BINFNS = ["torch.maximum({a}, {b})", "torch.minimum({a}, {b})", "torch.atan2({a}
 CMPS = ["<", "<=", ">", ">=", "==", "!="]
 
 
-class Grammar:
+class Grammar(fuzzkit.Grammar):
     def __init__(self, rng: random.Random, dtype: str):
-        self.r = rng
-        self.dtype = dtype
-        self.env = {n: T(n, s) for n, s in INPUT_SHAPES.items()}
-        self.counter = 0
+        super().__init__(rng, dtype, INPUT_SHAPES)
 
     # leaves ----------------------------------------------------------------------------------------
-    def leaf(self, kind="f", shape=None) -> T:
-        pool = [t for t in self.env.values() if t.kind == kind and (shape is None or t.shape == shape)]
-        if pool and self.r.random() < 0.85:
-            return self.r.choice(pool)
-        if kind == "f":
-            if shape is None:
-                shape = self.r.choice(list(INPUT_SHAPES.values()))
-            return self.const(shape)
-        if kind == "b":
-            a = self.leaf("f", shape)
-            return T(f"{P(a)} > {self.r.choice(['0', '0.3', '-0.2'])}", a.shape, "b", False)
-        a = self.leaf("f", shape)
+    def bool_leaf(self, a: T) -> T:
+        return T(f"{P(a)} > {self.r.choice(['0', '0.3', '-0.2'])}", a.shape, "b", False)
+
+    def int_leaf(self, a: T) -> T:
         return self.r.choice([T(f"{P(a)}.long()", a.shape, "i"), T(f"({P(a)} * 3).int()", a.shape, "i"),
                               T(f"torch.floor({P(a)} * 2).long()", a.shape, "i")])
 
@@ -172,30 +129,6 @@ class Grammar:
                  f"torch.ones({', '.join(map(str, shape))}) * 0.5", shape, "f", len(shape) == 2 and shape[0] == shape[1])
 
     # expressions ----------------------------------------------------------------------------------
-    def expr(self, depth: int, kind: str = "f") -> T:
-        for _ in range(20):
-            if depth <= 0 or self.r.random() < 0.12:
-                return self.leaf(kind)
-            try:
-                t = getattr(self, "k_" + kind)(depth)
-            except _Retry:
-                continue
-            if t is not None and 0 < size(t.shape) <= MAX_SIZE or (t is not None and t.shape == ()):
-                return t
-        return self.leaf(kind)
-
-    def dim(self, t: T) -> int:
-        n = len(t.shape)
-        return self.r.randrange(-n, n)
-
-    def other(self, a: T, depth: int, kind="f") -> T:
-        """An operand that broadcasts with a."""
-        b = self.expr(depth, kind)
-        if broadcast(a.shape, b.shape) is not None and self.r.random() < 0.8:
-            return b
-        shape = self.r.choice([a.shape, (), a.shape[-1:], (1,) + a.shape[1:]] if a.shape else [()])
-        return self.leaf(kind, shape)
-
     def k_f(self, depth: int) -> T:
         r = self.r
         c = r.choices(["unary", "scalar", "binop", "binfn", "reduce", "shape", "index", "matmul", "where",
@@ -218,7 +151,7 @@ class Grammar:
             b = self.other(a, depth - 1)
             shape = broadcast(a.shape, b.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             op = r.choice(BINOPS)
             if op == "**":
                 return T(f"{P(a)}.abs() ** {P(b)}", shape, "f", False)
@@ -228,11 +161,11 @@ class Grammar:
             b = self.other(a, depth - 1)
             shape = broadcast(a.shape, b.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             tpl = r.choice(BINFNS)
             if any(w in tpl for w in ("dist", "loss")):
                 if a.shape != b.shape:
-                    raise _Retry
+                    raise Retry
                 shape = ()
             return T(tpl.format(a=a.code, b=b.code, Pa=P(a)), shape)
         if c == "reduce":
@@ -249,7 +182,7 @@ class Grammar:
             b = self.other(a, depth - 1)
             shape = broadcast(broadcast(a.shape, m.shape) or (9, 9, 9, 9), b.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             return r.choice([T(f"torch.where({m.code}, {a.code}, {b.code})", shape),
                              T(f"{P(a)}.masked_fill({m.code}, {r.choice(SCALARS)})", a.shape)
                              if broadcast(a.shape, m.shape) == a.shape else
@@ -259,7 +192,7 @@ class Grammar:
             a = self.other(i, depth - 1)
             shape = broadcast(i.shape, a.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             return r.choice([T(f"{P(i)} * {P(a)}", shape, "f", False), T(f"{P(i)} / 2", i.shape, "f", False),
                              T(f"{P(i)} + {P(a)}", shape, "f", False),
                              T(f"{P(i)}.{'double' if self.dtype == 'float64' else 'float'}()", i.shape),
@@ -269,7 +202,7 @@ class Grammar:
             a = self.other(m, depth - 1)
             shape = broadcast(m.shape, a.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             return r.choice([T(f"{P(m)} * {P(a)}", shape, "f", False), T(f"{P(a)} * {P(m)}", shape, "f", False),
                              T(f"{P(m)}.{'double' if self.dtype == 'float64' else 'float'}()", m.shape),
                              T(f"{P(m)} + {P(a)}", shape, "f", False), T(f"{P(a)} - {P(m)}", shape, "f", False)])
@@ -295,20 +228,20 @@ class Grammar:
             shape = list(a.shape)
             shape[d] *= 2
             return T(f"torch.{r.choice(['cat', 'concat', 'concatenate'])}(({a.code}, {b.code}), dim={d})", tuple(shape))
-        raise _Retry
+        raise Retry
 
     def more(self, a: T, depth: int) -> T:
         """Gathers, computed indices, tuple dims, splits, norms and padding."""
         r = self.r
         n = len(a.shape)
         if n == 0:
-            raise _Retry
+            raise Retry
         d = self.dim(a)
         c = r.randrange(16)
         if c == 0:
             i = self.expr(depth - 1)
             if not i.shape:
-                raise _Retry
+                raise Retry
             return T(f"{P(a)}[{P(i)}.{r.choice(['argmax', 'argmin'])}() % {a.shape[0]}]", a.shape[1:])
         if c == 1:
             idx = [r.randrange(a.shape[d]) for _ in range(r.randint(1, 3))]
@@ -326,7 +259,7 @@ class Grammar:
         if c == 4:
             k = r.choice([2, 3])
             if a.shape[d] % k:
-                raise _Retry
+                raise Retry
             shape = list(a.shape)
             shape[d] //= k
             part = r.randrange(k)
@@ -346,7 +279,7 @@ class Grammar:
         if c == 9:
             v, m = r.choice([("var_mean", 0), ("var_mean", 1), ("std_mean", 0), ("std_mean", 1)])
             if a.shape[d] < 2:
-                raise _Retry
+                raise Retry
             shape = tuple(s for i, s in enumerate(a.shape) if i != d % n)
             return T(f"torch.{v}({a.code}, dim={d}{r.choice(['', ', unbiased=False', ', correction=0'])})[{m}]",
                      shape)
@@ -360,7 +293,7 @@ class Grammar:
             lo = self.other(a, depth - 1)
             shape = broadcast(broadcast(a.shape, b.shape) or (9, 9, 9), lo.shape)
             if shape is None or shape != a.shape:
-                raise _Retry
+                raise Retry
             return T(f"torch.clamp({a.code}, min={lo.code}, max={P(lo)} + {P(b)}.abs())", a.shape)
         if c == 13 and n <= 2 and size(a.shape) * 2 <= MAX_SIZE:
             return T(f"torch.tile({a.code}, (2,))" if n == 1 else f"torch.tile({a.code}, (1, 2))",
@@ -372,7 +305,7 @@ class Grammar:
         if c == 15:
             return T(f"{P(a)}[{P(a)}.argsort(dim=0, stable=True)]" if n == 1 else f"{P(a)}[:, 0].sort(stable=True)[0]",
                      a.shape if n == 1 else a.shape[:1])
-        raise _Retry
+        raise Retry
 
     def reduce(self, a: T) -> T:
         r = self.r
@@ -383,7 +316,7 @@ class Grammar:
         if n == 0:
             if name in ("sum", "mean", "prod", "amax", "max", "min", "norm"):
                 return T(r.choice([f"{P(a)}.{name}()", f"torch.{name}({a.code})"]), ())
-            raise _Retry
+            raise Retry
         d = self.dim(a)
         keep = r.random() < 0.3
         kshape = tuple(1 if i == d % n else s for i, s in enumerate(a.shape)) if keep else \
@@ -398,10 +331,10 @@ class Grammar:
             opt = r.choice(["", ", unbiased=False", ", correction=0", ", correction=1", ", unbiased=True"])
             if r.random() < 0.3:
                 if size(a.shape) < 2:
-                    raise _Retry
+                    raise Retry
                 return T(f"{P(a)}.{name}({opt.lstrip(', ')})", ())
             if a.shape[d] < 2:
-                raise _Retry
+                raise Retry
             return T(f"torch.{name}({a.code}, dim={d}{opt}{kw})", kshape)
         if name == "logsumexp":
             return T(f"torch.logsumexp({a.code}, {dimkw}{kw})", kshape)
@@ -444,14 +377,14 @@ class Grammar:
                      tuple(shape))
         if name == "diff":
             if a.shape[d] < 2:
-                raise _Retry
+                raise Retry
             shape = list(a.shape)
             shape[d] -= 1
             return T(f"torch.diff({a.code}, dim={d})", tuple(shape))
         if name == "kthvalue":
             k = r.randint(1, a.shape[d])
             return T(f"torch.kthvalue({a.code}, {k}, {d}{kw})[0]", kshape)
-        raise _Retry
+        raise Retry
 
     def shape_op(self, a: T) -> T:
         r = self.r
@@ -497,7 +430,7 @@ class Grammar:
             return T(f"{P(a)}.flatten()", (size(a.shape),))
         if c == 13 and n == 2:
             return T(f"{P(a)}.sum(0, keepdim=True).expand_as({P(a)})", a.shape)
-        raise _Retry
+        raise Retry
 
     def index(self, a: T) -> T:
         r = self.r
@@ -514,7 +447,7 @@ class Grammar:
             sl = f"{'' if lo is None else lo}:{'' if step is None else ':' + str(step)}"
             length = len(range(s0)[slice(lo, None, step)])
             if length == 0:
-                raise _Retry
+                raise Retry
             return T(f"{P(a)}[{sl}]", (length,) + a.shape[1:])
         if c == 2 and n >= 2:
             j = r.randrange(-a.shape[1], a.shape[1])
@@ -536,13 +469,13 @@ class Grammar:
             return T(f"{P(a)}[-1:]", (1,) + a.shape[1:])
         if c == 9 and n == 2:
             return T(f"{P(a)}[0, -1]", ())
-        raise _Retry
+        raise Retry
 
     def matmul(self, depth: int) -> T:
         r = self.r
         a = self.expr(depth - 1)
         if len(a.shape) not in (1, 2):
-            raise _Retry
+            raise Retry
         k = a.shape[-1]
         want = r.choice([(k,), (k, 3), (k, 4), (k, 2)])
         b = self.expr(depth - 1)
@@ -570,7 +503,7 @@ class Grammar:
         if c == 1:
             a = self.expr(depth - 1)
             if not a.shape:
-                raise _Retry
+                raise Retry
             if r.random() < 0.3:
                 return T(f"{P(a)}.{r.choice(['argmax', 'argmin'])}()", (), "i")
             d = self.dim(a)
@@ -582,7 +515,7 @@ class Grammar:
             j = self.other(i, depth - 1, "i")
             shape = broadcast(i.shape, j.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             op = r.choice(["+", "-", "*", "//", "%"])
             return T(f"{P(i)} {op} {P(j)}", shape, "i", False)
         if c == 3:
@@ -607,15 +540,15 @@ class Grammar:
         if c == 7:
             a = self.expr(depth - 1)
             if not a.shape:
-                raise _Retry
+                raise Retry
             d = self.dim(a)
             return T(f"torch.argsort({a.code}, dim={d}, stable=True{r.choice(['', ', descending=True'])})", a.shape, "i")
         if c == 8:
             a = self.expr(depth - 1)
             if not a.shape:
-                raise _Retry
+                raise Retry
             return T(f"torch.count_nonzero({P(a)} > 0)", (), "i")
-        raise _Retry
+        raise Retry
 
     def k_b(self, depth: int) -> T:
         r = self.r
@@ -625,7 +558,7 @@ class Grammar:
             b = self.other(a, depth - 1) if r.random() < 0.5 else T(r.choice(["0", "0.5", "-0.25"]), ())
             shape = broadcast(a.shape, b.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             return T(f"{P(a)} {r.choice(CMPS)} {P(b)}", shape, "b", False)
         if c == 1:
             a = self.expr(depth - 1, r.choice("fi"))
@@ -637,7 +570,7 @@ class Grammar:
             n = self.other(m, depth - 1, "b")
             shape = broadcast(m.shape, n.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             return r.choice([T(f"{P(m)} {r.choice(['&', '|', '^'])} {P(n)}", shape, "b", False),
                              T(f"torch.logical_and({m.code}, {n.code})", shape, "b"),
                              T(f"torch.logical_or({m.code}, {n.code})", shape, "b"),
@@ -660,12 +593,12 @@ class Grammar:
             j = self.other(i, depth - 1, "i")
             shape = broadcast(i.shape, j.shape)
             if shape is None:
-                raise _Retry
+                raise Retry
             return T(f"{P(i)} {r.choice(CMPS)} {P(j)}", shape, "b", False)
         if c == 6:
             a = self.expr(depth - 1)
             return T(f"{P(a)}.{r.choice(['isnan', 'isinf', 'isfinite', 'isneginf', 'signbit'])}()", a.shape, "b")
-        raise _Retry
+        raise Retry
 
     # programs ------------------------------------------------------------------------------------
     def program(self) -> list:
@@ -711,10 +644,6 @@ class Grammar:
         return stmts + [final.code]
 
 
-class _Retry(Exception):
-    pass
-
-
 # --- running ------------------------------------------------------------------------------------------
 
 EDGES = np.array([-2.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.0])
@@ -726,11 +655,6 @@ def inputs_for(rng: np.random.Generator, dtype: str, edges: bool = False) -> dic
     if edges:
         return {n: rng.choice(EDGES, s).astype(dtype) for n, s in INPUT_SHAPES.items()}
     return {n: rng.standard_normal(s).astype(dtype) for n, s in INPUT_SHAPES.items()}
-
-
-def used_inputs(program: str, inputs: dict) -> dict:
-    names = {node.id for node in ast.walk(ast.parse(program.replace("; ", "\n"))) if isinstance(node, ast.Name)}
-    return {n: v for n, v in inputs.items() if n in names}
 
 
 def run_torch(program: str, inputs: dict, dtype: str):
@@ -824,49 +748,6 @@ def run_jac(program: str, inputs: dict, dtype: str):
     return values, jacs
 
 
-def _signed_zeros_differ(ours, theirs) -> bool:
-    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
-    zero = (ours == 0) & (theirs == 0)
-    return bool((np.signbit(ours[zero]) != np.signbit(theirs[zero])).any())
-
-
-def _differ(ours, theirs, alt, dtype: str, derivative: bool = False):
-    """None when equal enough, else a short description. For a derivative, a NaN on one side only is
-    not reported: PyTorch's dense backward writes 0 · NaN = NaN where jac's structured rules know a 0
-    (``x ** -1.5`` at x < 0: PyTorch's Jacobian is NaN off the diagonal too)."""
-    ours = np.asarray(ours, dtype=np.float64)
-    theirs = np.asarray(theirs, dtype=np.float64)
-    if ours.shape != theirs.shape:
-        return f"shape {ours.shape} vs torch {theirs.shape}"
-    if ours.size == 0:
-        return None
-    nan_o, nan_t = np.isnan(ours), np.isnan(theirs)
-    if dtype == "float64" and not derivative and (nan_o != nan_t).any():
-        return "NaN positions differ"
-    ok = ~(nan_o | nan_t)
-    o, t = ours[ok], theirs[ok]
-    inf = np.isinf(o) | np.isinf(t)
-    if (o[inf] != t[inf]).any() and not derivative:
-        if dtype == "float64" or alt is None:
-            return "infinities differ"
-    o, t = o[~inf], t[~inf]
-    if o.size == 0:
-        return None
-    scale = max(1.0, float(np.abs(t).max()))
-    if dtype == "float64":
-        bad = np.abs(o - t) > 1e-9 * np.abs(t) + 1e-11 * scale
-    elif alt is None or np.shape(alt) != theirs.shape:  # the float64 run took another shape (a mask)
-        bad = np.abs(o - t) > 1e-4 * np.abs(t) + 1e-5 * scale
-    else:
-        a = np.asarray(alt, dtype=np.float64)[ok][~inf]
-        bad = np.abs(o - t) > 10 * np.abs(t - a) + 1e-4 * np.abs(t) + 1e-5 * scale
-        bad &= np.isfinite(a)
-    if bad.any():
-        i = int(np.argmax(bad))
-        return f"max |diff| {np.abs(o - t).max():.3g} (e.g. jac {o[i]!r} vs torch {t[i]!r})"
-    return None
-
-
 def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) -> tuple:
     """("match" | "refused" | "torch-error" | "MISMATCH" | "CRASH", detail)."""
     from jacobi_cli.errors import JacError
@@ -883,7 +764,7 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
         ours, jacs = run_jac(program, inputs, dtype)
     except JacError as e:
         return "refused", str(e).split("\n")[0]
-    except _Timeout:
+    except Timeout:
         return "CRASH", "timeout"
     except Exception as e:  # noqa: BLE001
         return "CRASH", f"{type(e).__name__}: {str(e)[:200]}"
@@ -903,108 +784,26 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
             return "MISMATCH", f"output {k}: torch has a bool, jac numbers {np.asarray(o).ravel()[:6]}"
         if not t.dtype.is_floating_point and not np.isfinite(np.asarray(o)).all():
             continue  # an integer cast of inf or NaN: PyTorch's value is undefined (INT_MIN on x86)
-        why = _differ(o, tv, av, dtype)
+        why = differ(o, tv, av, dtype)
         if why:
             return "MISMATCH", f"value {k}: {why}"
-        if t.dtype.is_floating_point and dtype == "float64" and _signed_zeros_differ(o, tv):
+        if t.dtype.is_floating_point and dtype == "float64" and signed_zeros_differ(o, tv):
             return "zero-sign", f"value {k}: a zero's sign differs"
         if tjacs is None or values_only or (alt and alt[1] is None):
             continue
         for n, j, tj, aj in zip(inputs, jacs[k], tjacs[k], alt[1][k] if alt else [None] * len(inputs)):
-            why = _differ(j, tj, aj, dtype, derivative=True)
+            why = differ(j, tj, aj, dtype, derivative=True)
             if why:
                 return "MISMATCH", f"d(output {k})/d{n}: {why}"
     return "match", ""
 
 
-class _Timeout(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise _Timeout()
-
-
 def checked(program: str, inputs: dict, dtype: str, values_only: bool = False) -> tuple:
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(20)
-    try:
-        return classify(program, inputs, dtype, values_only)
-    except _Timeout:
-        return "CRASH", "timeout"
-    finally:
-        signal.alarm(0)
+    return with_timeout(classify, program, inputs, dtype, values_only)
 
 
-# --- shrinking --------------------------------------------------------------------------------------
-
-def _candidates(program: str):
-    tree = ast.parse(program.replace("; ", "\n"))
-    body = tree.body
-    for i in range(len(body) - 1):  # drop a statement
-        yield "; ".join(ast.unparse(s) for k, s in enumerate(body) if k != i)
-    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.expr)]
-    for idx, node in enumerate(nodes):
-        kids = []
-        if isinstance(node, ast.Call):
-            kids = list(node.args) + [k.value for k in node.keywords]
-            if isinstance(node.func, ast.Attribute) and not _is_module(node.func.value):
-                kids.append(node.func.value)
-        elif isinstance(node, (ast.BinOp,)):
-            kids = [node.left, node.right]
-        elif isinstance(node, ast.UnaryOp):
-            kids = [node.operand]
-        elif isinstance(node, ast.Subscript):
-            kids = [node.value]
-        elif isinstance(node, ast.Compare):
-            kids = [node.left] + node.comparators
-        elif isinstance(node, ast.Attribute) and not _is_module(node.value):
-            kids = [node.value]
-        for kid in kids:
-            if not isinstance(kid, ast.expr):
-                continue
-            t2 = copy.deepcopy(tree)
-            n2 = [n for n in ast.walk(t2) if isinstance(n, ast.expr)]
-            target, new = n2[idx], n2[nodes.index(kid)] if kid in nodes else None
-            if new is None or not _replace(t2, target, new):
-                continue
-            yield "; ".join(ast.unparse(s) for s in t2.body)
-
-
-def _is_module(node) -> bool:
-    return isinstance(node, ast.Name) and node.id in ("torch", "F") or \
-        isinstance(node, ast.Attribute) and _is_module(node.value)
-
-
-def _replace(tree, target, new) -> bool:
-    for parent in ast.walk(tree):
-        for field, value in ast.iter_fields(parent):
-            if value is target:
-                setattr(parent, field, new)
-                return True
-            if isinstance(value, list):
-                for k, v in enumerate(value):
-                    if v is target:
-                        value[k] = new
-                        return True
-    return False
-
-
-def shrink(program: str, inputs: dict, dtype: str, values_only: bool, status: str, budget: int = 300) -> str:
-    tries = 0
-    progress = True
-    while progress and tries < budget:
-        progress = False
-        for cand in _candidates(program):
-            tries += 1
-            if tries > budget:
-                break
-            if len(cand) >= len(program):
-                continue
-            if checked(cand, inputs, dtype, values_only)[0] == status:
-                program, progress = cand, True
-                break
-    return program
+def shrink(program: str, inputs: dict, dtype: str, values_only: bool, status: str) -> str:
+    return fuzzkit.shrink(program, lambda p: checked(p, inputs, dtype, values_only)[0], status)
 
 
 # --- the run ------------------------------------------------------------------------------------------
@@ -1023,7 +822,7 @@ def worker(args) -> dict:
         status, detail = checked(program, inputs, dtype, edges)
         counts[status] += 1
         if status == "refused":
-            refused[_bucket(detail)] += 1
+            refused[bucket(detail)] += 1
         elif status == "torch-error":
             terrors[detail[:60]] += 1
         elif status in ("MISMATCH", "CRASH") or status == "zero-sign" and counts[status] <= 5:
@@ -1032,13 +831,6 @@ def worker(args) -> dict:
             found.append({"seed": seed * 1_000_003 + k, "program": program, "small": small, "status": status,
                           "detail": sd, "inputs": {n: v.tolist() for n, v in used_inputs(small, inputs).items()}})
     return {"counts": counts, "refused": refused, "terrors": terrors, "found": found}
-
-
-def _bucket(message: str) -> str:
-    q = re.findall(r"'([^']+)'", message)
-    if q:
-        return f"{q[0]}: {re.sub(r'[0-9]+', 'N', message)[:90]}"
-    return re.sub(r"[0-9]+", "N", message)[:100]
 
 
 def main() -> int:
@@ -1060,33 +852,10 @@ def main() -> int:
     start = time.monotonic()
     per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges)
            for j in range(a.jobs)]
-    if a.jobs == 1:
-        results = [worker(per[0])]
-    else:
-        with multiprocessing.get_context("fork").Pool(a.jobs) as pool:
-            results = pool.map(worker, per)
-    counts, refused, terrors, found = Counter(), Counter(), Counter(), []
-    for r in results:
-        counts.update(r["counts"])
-        refused.update(r["refused"])
-        terrors.update(r["terrors"])
-        found += r["found"]
-    seen = set()
-    for f in found:
-        key = (f["status"], f["small"])
-        if key in seen:
-            continue
-        seen.add(key)
-        print(f"{f['status']} [seed {f['seed']}] {f['detail']}\n  program: {f['program']}\n  minimal: {f['small']}"
-              f"\n  inputs:  {f['inputs']}")
-    print(f"\ntop refusals ({counts['refused']}):")
-    for msg, c in refused.most_common(a.show):
-        print(f"  {c:6d}  {msg}")
-    print(f"top torch errors ({counts['torch-error']}):")
-    for msg, c in terrors.most_common(5):
-        print(f"  {c:6d}  {msg}")
-    print(f"\n{a.n} programs ({a.dtype}{', edges' if a.edges else ''}, seed {a.seed}, {time.monotonic() - start:.0f} s): " +
-          ", ".join(f"{k} {counts[k]}" for k in ("match", "refused", "torch-error", "pair", "zero-sign", "MISMATCH", "CRASH")))
+    merged = run_workers(worker, per)
+    counts = merged["counts"]
+    report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}, seed {a.seed}",
+           ("match", "refused", "torch-error", "pair", "zero-sign", "MISMATCH", "CRASH"), a.show, "torch-error", start)
     return 1 if counts["MISMATCH"] or counts["CRASH"] else 0
 
 

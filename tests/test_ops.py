@@ -113,7 +113,17 @@ CASES.update({
     "qr_q": [("square",), ((4, 2),)],
     "qr_r": [("square",), ((4, 2),)],
 })
-MATRIX_NONDIFF = {"detsign"}  # the sign of det(A): no derivative, tested through slogdet in test_parity_shapes_linalg
+# scatter_extreme (scatter_reduce's amax / amin): src (2, 3) into x (4,), two values meeting x[1], none x[3]
+CASES.update({"scatter_extreme": [(((4,), (2, 3)), {"targets": np.array([1, 0, 1, 2, 1]), "sources": np.array([0, 1, 2, 3, 5]),
+                                                   "minimum": m, "include": inc}) for m in (False, True)
+                                  for inc in (True, False)]})
+CASES.update({"igamma": [((2, 3), (3,))], "igammac": [((2, 3), (2, 3))], "zeta": [((2, 3), (3,))]})
+REFUSED = {"nextafter"}  # every argument's derivative refused: tests/test_parity_specials2.py
+NONDIFF |= REFUSED
+CASES.update({"mvlgamma": [(((2, 3),), {"p": 1}), (((4,),), {"p": 3})]})
+CASES.update({"lu": [(("square",), {"part": "L"}), (("square",), {"part": "U"}), (((2, 3, 3),), {"part": "U"})]})
+# the sign of det(A) and LU's pivots: no derivative, tested through slogdet / lu in the parity tests
+MATRIX_NONDIFF = {"detsign", "lu_pivots", "pivot_matrix"}
 NONDIFF |= MATRIX_NONDIFF
 
 
@@ -151,8 +161,8 @@ def _graph(op_name, arrays, params):
     return b.graph(out), env
 
 
-def _differentiable(op, i):
-    return i < len(op.vjp) and op.vjp[i] is not None
+def _differentiable(op, i):  # a rule that refuses (ops.refused: PyTorch has no such derivative) is tested apart
+    return i < len(op.vjp) and op.vjp[i] is not None and not hasattr(op.vjp[i], "refuses")
 
 
 def _cases():
@@ -245,7 +255,7 @@ def test_second_order_in_chunks_as_planned(name, case):
         np.testing.assert_allclose(chunked[key], block, rtol=1e-12, atol=1e-14, err_msg=f"{name} {key}")
 
 
-@pytest.mark.parametrize("name", sorted(NONDIFF - MATRIX_NONDIFF))
+@pytest.mark.parametrize("name", sorted(NONDIFF - MATRIX_NONDIFF - REFUSED))
 def test_masks_carry_no_derivative(name):
     assert OPS[name].nondiff
     b = Builder()
@@ -277,6 +287,7 @@ def test_vjp_and_jvp_agree_on_random_directions():
 
 # --- PART reductions (issue 13): index ops, never differentiated (tests/test_reductions.py)
 NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}
+NONDIFF |= {"searchsorted", "digitize", "histc", "argquantile", "argmode"}  # tests/test_parity_lu_search.py
 
 
 # --- the element-wise flag: what the symbolic forms read f' off (never a hand-kept list of names)
@@ -285,6 +296,10 @@ FLAG_CASES = {  # cases for the ops without derivative cases above: (shapes, par
     "argsort": [(((2, 3),), {"axis": 1})], "argmedian": [(((2, 3),), {"axis": 1})],
     "argcum": [(((2, 3),), {"axis": 1})], "one_hot": [((None,), {"classes": 3, "axis": -1})],
     "detsign": [(("square",), {})], "clamp_excess": [(((2, 3), (3,)), {})],
+    "lu_pivots": [(("square",), {})], "pivot_matrix": [((None,), {"m": 4})],
+    "searchsorted": [(((4,), (2, 3)), {"right": True}), (((2, 4), (2, 3)), {})],
+    "digitize": [(((2, 3), (4,)), {})], "histc": [(((2, 3),), {"bins": 4, "lo": -1.0, "hi": 1.0})],
+    "argquantile": [(((2, 3),), {"axis": 1, "q": 0.3, "rank": "higher"})], "argmode": [(((2, 3),), {"axis": 0})],
 }
 
 

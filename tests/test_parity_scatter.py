@@ -250,8 +250,6 @@ def test_edge_values_bit_for_bit(expr, fn, dtype):
     ("x.index_copy(0, torch.tensor([0, 0]), x[:2])", "writes element [0] more than once"),
     ("x.index_put((torch.tensor([2, 2]),), x[:2])", "writes element [2] more than once"),
     ("x.scatter(0, torch.tensor([1, 2]), x, reduce='add')", "has no derivative in PyTorch"),
-    ("x.scatter_reduce(0, torch.tensor([1, 1]), x, 'amax')", "split evenly among every element equal"),
-    ("x.scatter_reduce(0, torch.tensor([1, 2]), x, 'amin', include_self=False)", "x's own element counted"),
     ("x.scatter_reduce(0, torch.tensor([1, 2]), x, 'median')", "is not one of 'sum'"),
     ("x.masked_scatter(x > 0, x)", "the mask must be a constant boolean"),
     ("x.index_add(0, torch.tensor([0, 1]), x)", "source of shape (5,) does not match (2,)"),

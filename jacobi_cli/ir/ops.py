@@ -362,11 +362,13 @@ defop("where", _where_impl, _where_shape,
 
 
 def _clip_impl(x, lo, hi):
+    # NumPy's np.clip and torch.clamp: x where lo <= x <= hi (a tie keeps x, and x's sign of zero, which
+    # np.maximum leaves to the platform), a bound where x passes it or it is NaN, hi where lo > hi
     out = x
     if lo is not None:
-        out = np.maximum(out, lo)
+        out = np.where(np.less(out, lo) | np.isnan(lo), lo, out)
     if hi is not None:
-        out = np.minimum(out, hi)
+        out = np.where(np.greater(out, hi) | np.isnan(hi), hi, out)
     return out
 
 
@@ -1089,6 +1091,109 @@ defop("polygamma", lambda x, n: _polygamma(x, n), lambda s, n: s,
       domain=(0.5, 3.0), sympy=lambda S, x, n: S.elementwise(lambda v: S.sp.polygamma(n, v), x), elementwise=True)
 
 
+def _mvlgamma_impl(x, p):
+    """log Γ_p(x) = p(p - 1)/4 log π + Σ_(j<p) lgamma(x - j/2), for x > (p - 1)/2 (PyTorch and SciPy refuse
+    the rest)."""
+    x = np.asarray(x)
+    if np.any(~(x > (p - 1) / 2)):
+        raise JacValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2:g}, got "
+                            f"{float(x[~(x > (p - 1) / 2)].ravel()[0]):g}")
+    out = sum(_lgamma_impl(x - j / 2) for j in range(p))
+    return out + np.asarray(p * (p - 1) / 4 * np.log(np.pi), dtype=np.asarray(out).dtype)
+
+
+def _mvlgamma_deriv(x, p):  # Σ_(j<p) digamma(x - j/2)
+    out = P.digamma(x)
+    for j in range(1, p):
+        out = P.add(out, P.digamma(P.sub(x, j / 2)))
+    return out
+
+
+defop("mvlgamma", _mvlgamma_impl, lambda s, p: s,
+      (lambda g, ans, x, p: P.mul(g, _mvlgamma_deriv(x, p)),), (lambda t, ans, x, p: P.mul(t, _mvlgamma_deriv(x, p)),),
+      domain=(2.0, 4.0), elementwise=True,
+      sympy=lambda S, x, p: S.elementwise(lambda v: p * (p - 1) / 4 * S.sp.log(S.sp.pi) + S.sp.Add(
+          *[S.sp.loggamma(v - S.sp.Rational(j, 2)) for j in range(p)]), x))
+
+
+def refused(why: str):
+    """The derivative rule of an argument jac does not differentiate (PyTorch has none): it raises ``why``
+    when asked. Tests read ``rule.refuses``."""
+    def rule(*args, **params):
+        raise JacValueError(why)
+    rule.refuses = why
+    return rule
+
+
+def _igamma_impl(upper):
+    """scipy.special.gammainc / gammaincc with PyTorch's special cases (aten's calc_igamma): NaN for a < 0 or
+    x < 0, then a = 0, x = 0 and the infinities decided before a NaN is looked at."""
+    def impl(a, x):
+        from scipy import special
+
+        a, x = np.asarray(a), np.asarray(x)
+        out = np.asarray((special.gammaincc if upper else special.gammainc)(a, x))
+        one, zero = (0.0, 1.0) if upper else (1.0, 0.0)
+        with np.errstate(invalid="ignore"):
+            bad = (x < 0) | (a < 0)
+            cases = [bad, ~bad & (a == 0) & (x > 0), ~bad & (a == 0), ~bad & (x == 0),
+                     ~bad & np.isinf(a) & np.isinf(x), ~bad & np.isinf(a), ~bad & np.isinf(x)]
+            values = [np.nan, one, np.nan, zero, np.nan, zero, one]
+        picked = np.select(cases, values, default=out)
+        return picked.astype(np.result_type(a, x, np.float32), copy=False)
+    return impl
+
+
+def _igamma_dx(upper):
+    # PyTorch's: ± exp((a - 1) log x - x - lgamma(a))
+    def rule(ans, a, x):
+        d = P.exp(P.sub(P.sub(P.mul(P.sub(a, 1.0), P.log(x)), x), P.lgamma(a)))
+        return P.neg(d) if upper else d
+    return rule
+
+
+def _elementwise_binary(name, impl, rules, domain, **kw):
+    """A broadcasting element-wise op of two arguments from ``rules``: per argument ``dx(ans, x, y)`` or a
+    ``refused`` rule."""
+    def vjp(i, d):
+        if hasattr(d, "refuses"):
+            return d
+        return lambda g, ans, x, y: unbroadcast(P.mul(g, d(ans, x, y)), shape_of((x, y)[i]))
+
+    def jvp(d):
+        if hasattr(d, "refuses"):
+            return d
+        return lambda t, ans, x, y: P.mul(lift(t, len(shape_of(ans))), d(ans, x, y))
+
+    return defop(name, impl, broadcast, tuple(vjp(i, d) for i, d in enumerate(rules)), tuple(jvp(d) for d in rules),
+                 domain=domain, broadcasting=True, elementwise=True, **kw)
+
+
+for _upper, _name in ((False, "igamma"), (True, "igammac")):
+    _elementwise_binary(_name, _igamma_impl(_upper),
+                        (refused(f"the derivative of {_name}(a, x) by a is not supported (PyTorch has none); make a "
+                                 "a constant or leave it out of --wrt"), _igamma_dx(_upper)), (0.5, 3.0),
+                        spellings=(_name, "gammaincc" if _upper else "gammainc"))
+
+
+def _zeta_impl(x, q):
+    from scipy import special
+
+    x, q = np.asarray(x), np.asarray(q)
+    return np.asarray(special.zeta(x, q)).astype(np.result_type(x, q, np.float32), copy=False)
+
+
+# Hurwitz zeta(x, q) = Σ_k (k + q)^-x; d/dq = -x zeta(x + 1, q), as PyTorch's (which has no d/dx)
+_elementwise_binary("zeta", _zeta_impl,
+                    (refused("the derivative of zeta(x, q) by x is not supported (PyTorch has none); make x a "
+                             "constant or leave it out of --wrt"),
+                     lambda ans, x, q: P.mul(P.neg(x), P.zeta(P.add(x, 1.0), q))), (1.5, 3.0), spellings=("zeta",))
+_elementwise_binary("nextafter", lambda x, y: np.nextafter(x, y),
+                    (refused("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose "
+                             "derivative 1 almost everywhere is not the slope of a step function; use x itself"),) * 2,
+                    (-2.0, 2.0), spellings=("nextafter",))
+
+
 # sinc(x) = sin(pi x) / (pi x), 1 at 0. Its derivative (cos(pi x) - sinc(x)) / x cancels near 0, so
 # there it is the Taylor series instead (|x| < 0.1: 9 terms reach the last bit), whose own
 # derivatives are then exact too: the Hessian at 0 is -pi^2/3 (PyTorch's masked formula gives 0).
@@ -1752,6 +1857,115 @@ defop("qr_r", lambda a: _qr(a)[1], lambda s: _svd_shape(s)[:-2] + (s[-1], s[-1])
       (lambda g, ans, a: _qr_vjp(None, g, a),), (_qr_r_jvp,))
 
 
+# --- LU with partial pivoting (LAPACK getrf, as torch.linalg.lu): A = P L U, L unit lower (m×k),
+# U upper (k×n), k = min(m, n). For square nonsingular A the pivots are locally constant, so with
+# dA' = Pᵀ dA and X = L⁻¹ dA' U⁻¹: dL = L strict_lower(X), dU = upper(X) U; the cotangents are
+# gA = P L⁻ᵀ strict_lower(Lᵀ gL) U⁻ᵀ and gA = P L⁻ᵀ upper(gU Uᵀ) U⁻ᵀ.
+
+def _getrf(a):
+    """LAPACK getrf of each matrix of ``a``: (packed LU, pivots 0-based), both stacked."""
+    from scipy.linalg import lapack
+
+    a = np.asarray(a)
+    a = a.astype(np.result_type(a, np.float32) if a.dtype.kind != "f" else a.dtype, copy=False)
+    m, n = a.shape[-2:]
+    packed = np.array(a, copy=True)
+    piv = np.zeros(a.shape[:-2] + (min(m, n),), dtype=np.int64)
+    if min(m, n) == 0:
+        return packed, piv
+    getrf = lapack.get_lapack_funcs("getrf", (packed,))
+    for i in np.ndindex(a.shape[:-2]):
+        lu, p, _ = getrf(packed[i])  # info > 0 (an exact zero pivot, a singular U) is not an error, as in PyTorch
+        packed[i], piv[i] = lu, p
+    return packed, piv
+
+
+def _lu_shape(s, part):
+    if len(s) < 2:
+        raise JacShapeError(f"lu needs a matrix (at least 2 axes), got shape {fmt(s)}")
+    m, n = s[-2:]
+    if not (is_concrete((m, n)) or m == n):
+        raise JacShapeError(f"lu needs the sizes of a non-square matrix, got shape {fmt(s)}")
+    k = min(m, n) if is_concrete((m, n)) else m
+    return tuple(s[:-2]) + {"L": (m, k), "U": (k, n)}[part]
+
+
+def _lu_impl(a, part):
+    packed, _ = _getrf(a)
+    m, n = packed.shape[-2:]
+    k = min(m, n)
+    if part == "L":
+        return np.tril(packed[..., :, :k], -1) + np.eye(m, k, dtype=packed.dtype)
+    return np.triu(packed[..., :k, :])
+
+
+def _pivots_impl(a):
+    return _getrf(a)[1] + 1  # 1-based, as LAPACK and torch.linalg.lu_factor
+
+
+def _pivot_matrix_impl(piv, m, dtype="float64"):
+    """P with A = P L U from 1-based getrf pivots: row i was swapped with row piv[i] - 1, in order."""
+    piv = np.asarray(piv)
+    k = piv.shape[-1]
+    if piv.size and (np.any(piv != np.round(piv)) or np.any(piv < 1) or np.any(piv > m)):
+        raise JacValueError(f"lu pivots must be integers from 1 to {m} (LAPACK's, as lu_factor gives them)")
+    if piv.size and np.any(piv < np.arange(1, k + 1)):  # getrf swaps row i only with a row at or below it
+        raise JacValueError("lu pivots must satisfy pivots[i] ≥ i + 1 (1-based), as getrf writes them")
+    out = np.zeros(piv.shape[:-1] + (m, m), dtype=dtype)
+    for index in np.ndindex(piv.shape[:-1]):
+        perm = np.arange(m)
+        for i, j in enumerate(piv[index].astype(np.int64) - 1):
+            perm[i], perm[j] = perm[j], perm[i]
+        out[index][perm, np.arange(m)] = 1  # A' = A[perm] = L U, so A = P L U with P[perm[i], i] = 1
+    return out
+
+
+def _lu_square(a):
+    s = shape_of(a)
+    if s[-1] != s[-2]:
+        raise JacValueError(f"the derivative of lu is supported for square matrices only (got {s[-2]}×{s[-1]}); "
+                            "its values are not")
+    return P.pivot_matrix(P.lu_pivots(a), m=s[-1], dtype=np.dtype(_dtype_of(a)).name)
+
+
+_LU_WHY = "lu (U is singular: the LU derivative needs a nonsingular matrix)"
+
+
+def _lu_x(t, a):
+    """X = L⁻¹ Pᵀ dA U⁻¹."""
+    p, low, up = _lu_square(a), P.lu(a, part="L"), P.lu(a, part="U")
+    y = P.solve(low, P.matmul(mT(p), t), who=_LU_WHY)
+    return mT(P.solve(mT(up), mT(y), who=_LU_WHY)), low, up
+
+
+def _lu_back(m, a):
+    """P L⁻ᵀ M U⁻ᵀ."""
+    p, low, up = _lu_square(a), P.lu(a, part="L"), P.lu(a, part="U")
+    y = P.solve(mT(low), m, who=_LU_WHY)
+    return P.matmul(p, mT(P.solve(up, mT(y), who=_LU_WHY)))
+
+
+def _upper(m):
+    n = shape_of(m)[-1]
+    return P.mul(m, np.triu(np.ones((n, n), dtype=_dtype_of(m))))
+
+
+def _lu_jvp(t, ans, a, part):
+    x, low, up = _lu_x(t, a)
+    return P.matmul(low, _strict_lower(x)) if part == "L" else P.matmul(_upper(x), up)
+
+
+def _lu_vjp(g, ans, a, part):
+    if part == "L":
+        return _lu_back(_strict_lower(P.matmul(mT(ans), g)), a)
+    return _lu_back(_upper(P.matmul(g, mT(ans))), a)
+
+
+defop("lu", _lu_impl, _lu_shape, (_lu_vjp,), (_lu_jvp,), domain=(-1.0, 1.0))
+defop("lu_pivots", _pivots_impl, lambda s: _lu_shape(s, "U")[:-1], nondiff=True)
+defop("pivot_matrix", _pivot_matrix_impl, lambda s, m, dtype="float64": tuple(s[:-1]) + (m, m), nondiff=True)
+
+
 def _logabsdet_impl(a):
     a = np.asarray(a)
     return np.linalg.slogdet(a)[1] if a.shape[-1] else np.zeros(a.shape[:-2], dtype=a.dtype)
@@ -1897,6 +2111,181 @@ def _argmedian_shape(s, axis, upper=False, skip_nan=False):
 
 
 defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
+
+
+def _argquantile_impl(a, axis, q, rank):
+    """Where the order statistic of rank floor / ceil / round-half-even of q·(k - 1) is in ``a`` along
+    ``axis`` (kept), k the number of elements that are not NaN (NaN sorts last, so a line of NaN alone
+    gives its first NaN): the index nanquantile reads, as PyTorch and NumPy place it."""
+    a = np.asarray(a)
+    order = np.argsort(a, axis=axis, kind="stable")
+    k = a.shape[axis] - np.sum(np.isnan(a), axis=axis, keepdims=True)
+    pos = np.maximum(q * (k - 1.0), 0.0)
+    at = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}[rank](pos)
+    return np.take_along_axis(order, np.minimum(at, a.shape[axis] - 1).astype(np.int64), axis=axis)
+
+
+def _order_shape(what):
+    def shape(s, axis, **_):
+        if s[axis] == 0:
+            raise JacShapeError(f"the {what} of an empty array (shape {fmt(s)}) has no value")
+        return reduce_shape(s, (axis,), True)
+    return shape
+
+
+defop("argquantile", _argquantile_impl, _order_shape("quantile"), nondiff=True)
+
+
+def _argmode_impl(a, axis):
+    """torch.mode's index: the last occurrence of the smallest of the most frequent values along ``axis``
+    (kept); NaN refused (PyTorch's answer then follows its sort, NaN being equal to nothing)."""
+    a = np.asarray(a)
+    if np.any(np.isnan(a)):
+        raise JacValueError("torch.mode of an array holding NaN is not supported: NaN equals no value, and "
+                            "PyTorch's answer then depends on the order its sort leaves")
+    lines = np.moveaxis(a, axis, -1)
+    out = np.zeros(lines.shape[:-1], dtype=np.int64)
+    for i in np.ndindex(lines.shape[:-1]):
+        order = np.argsort(lines[i], kind="stable")
+        s = lines[i][order]
+        run = np.cumsum(np.concatenate([[True], s[1:] != s[:-1]])) - 1
+        best = np.argmax(np.bincount(run))  # the first of the longest runs: the smallest value
+        out[i] = order[run == best].max()
+    return np.expand_dims(out, axis)
+
+
+defop("argmode", _argmode_impl, _order_shape("mode"), nondiff=True)
+
+
+# scatter_extreme: x with src.flat[sources[i]] reduced by max (min) into flat position targets[i] (without
+# x's own element where include is False: there the first value starts); NaN wins, as PyTorch's amax/amin.
+# PyTorch's derivative, exactly: the cotangent at a position is split evenly among every element equal to
+# the result there, x's own counted even when not included: N = [x == y] + Σ [src_i == y], then
+# gx = [x == y] g / N (0 where values went when x is not included) and gsrc_i = [src_i == y] g / N at its
+# target (0/0 = NaN where a NaN took part).
+
+def _scatter_extreme_impl(x, src, targets, sources, minimum=False, include=True):
+    x = np.asarray(x)
+    out = x.astype(np.result_type(x, src, np.float32)).reshape(-1)
+    if not include:
+        out[targets] = np.inf if minimum else -np.inf
+    (np.minimum if minimum else np.maximum).at(out, targets, np.asarray(src).reshape(-1)[sources])
+    return out.reshape(x.shape)
+
+
+def _extreme_shares(ans, x, src, targets, sources):
+    """([x == y], [src_i == y at its target] per i, N) of scatter_extreme's result y."""
+    n, ns = shape_size(shape_of(x)), shape_size(shape_of(src))
+    at_target = P.getitem(P.reshape(ans, shape=(n,)), index=(targets,))
+    kept_src = P.eq(P.getitem(P.reshape(src, shape=(ns,)), index=(sources,)), at_target)
+    kept_x = P.eq(x, ans)
+    count = P.add(kept_x, P.reshape(P.scatter(kept_src, index=(targets,), shape=(n,)), shape=tuple(shape_of(x))))
+    return kept_x, kept_src, count
+
+
+def _scatter_extreme_vjp_src(g, ans, x, src, targets, sources, minimum=False, include=True):
+    _, kept_src, count = _extreme_shares(ans, x, src, targets, sources)
+    k, n, ns = batch_size(g), shape_size(shape_of(x)), shape_size(shape_of(src))
+    share = P.getitem(P.reshape(P.div(g, count), shape=(k, n)), index=(slice(None), targets))
+    placed = P.scatter(P.mul(kept_src, share), index=(slice(None), sources), shape=(k, ns))
+    return P.reshape(placed, shape=(k,) + tuple(shape_of(src)))
+
+
+def _scatter_extreme_jvp_src(t, ans, x, src, targets, sources, minimum=False, include=True):
+    _, kept_src, count = _extreme_shares(ans, x, src, targets, sources)
+    k, n, ns = batch_size(t), shape_size(shape_of(x)), shape_size(shape_of(src))
+    picked = P.mul(P.getitem(P.reshape(t, shape=(k, ns)), index=(slice(None), sources)), kept_src)
+    summed = P.reshape(P.scatter(picked, index=(slice(None), targets), shape=(k, n)), shape=(k,) + tuple(shape_of(x)))
+    return P.div(summed, count)
+
+
+def _scatter_extreme_x(g, ans, x, src, targets, sources, minimum=False, include=True):
+    kept_x, _, count = _extreme_shares(ans, x, src, targets, sources)
+    out = P.mul(P.div(g, count), kept_x)
+    if include:
+        return out
+    untouched = np.ones(shape_size(shape_of(x)), dtype=_dtype_of(x))  # PyTorch then writes 0 as x's share
+    untouched[targets] = 0  # where values went (though N counted it): 0, never NaN
+    return P.where(untouched.reshape(tuple(shape_of(x))), out, 0.0)
+
+
+defop("scatter_extreme", _scatter_extreme_impl, lambda sx, ss, targets, sources, minimum=False, include=True: sx,
+      (_scatter_extreme_x, _scatter_extreme_vjp_src), (_scatter_extreme_x, _scatter_extreme_jvp_src))
+
+
+# --- search and bins: integer results of the values, so no derivative (PyTorch's are not differentiable)
+
+def _torch_search(s, v, right):
+    """PyTorch's binary search (aten's cus_lower_bound / cus_upper_bound), all values at once: the
+    same midpoints and comparisons, so an unsorted sequence or a NaN gives PyTorch's very answer."""
+    s, v = np.asarray(s), np.asarray(v)
+    n = s.shape[-1]
+    rows, vals = (s.reshape(1, n), v.reshape(1, -1)) if s.ndim == 1 else (s.reshape(-1, n), v.reshape(-1, v.shape[-1]))
+    start = np.zeros(vals.shape, dtype=np.int64)
+    end = np.full(vals.shape, n, dtype=np.int64)
+    while np.any(start < end):
+        active = start < end
+        mid = start + (end - start) // 2
+        at = np.take_along_axis(rows, np.minimum(mid, max(n - 1, 0)), axis=1) if n else np.zeros(vals.shape)
+        with np.errstate(invalid="ignore"):
+            onward = ~(at > vals) if right else ~(at >= vals)
+        start = np.where(active & onward, mid + 1, start)
+        end = np.where(active & ~onward, mid, end)
+    return start.reshape(v.shape)
+
+
+def _searchsorted_impl(s, v, right=False, library="torch"):
+    if library == "torch":
+        return _torch_search(s, v, right)
+    return np.searchsorted(np.asarray(s), v, side="right" if right else "left").astype(np.int64)
+
+
+def _searchsorted_shape(ss, sv, right=False, library="torch"):
+    if len(ss) == 0:
+        raise JacShapeError("searchsorted: the sorted sequence must have at least one axis, got a scalar")
+    if len(ss) > 1 and (library != "torch" or tuple(ss[:-1]) != tuple(sv[:-1])):
+        raise JacShapeError(f"searchsorted: a sorted sequence of shape {fmt(ss)} needs values whose leading axes "
+                            f"are {fmt(tuple(ss[:-1]))}, got shape {fmt(sv)}" if library == "torch" else
+                            f"np.searchsorted needs a 1-d array, got shape {fmt(ss)}")
+    return tuple(sv)
+
+
+defop("searchsorted", _searchsorted_impl, _searchsorted_shape, nondiff=True)
+
+
+def _digitize_impl(x, bins, right=False):
+    try:
+        return np.digitize(x, bins, right=right).astype(np.int64)
+    except ValueError:
+        raise JacValueError("np.digitize: bins must be monotonically increasing or decreasing") from None
+
+
+defop("digitize", _digitize_impl, lambda sx, sb, right=False: tuple(sx), nondiff=True)
+
+
+def _histc_impl(x, bins, lo, hi):
+    """torch.histc: ``bins`` equal bins over [lo, hi] (the data's range when lo == hi, widened by 1 each
+    side if still equal); an element outside, or NaN, is not counted; pos = (x - lo) · bins / (hi - lo)
+    truncated, the last bin closed, as aten's linear histogram."""
+    x = np.asarray(x)
+    flat = x.reshape(-1)
+    if lo == hi and flat.size:
+        lo, hi = flat.min(), flat.max()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise JacValueError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise JacValueError("torch.histc: max must be larger than min")
+    lo, hi = np.asarray(lo, dtype=x.dtype), np.asarray(hi, dtype=x.dtype)
+    with np.errstate(invalid="ignore"):
+        keep = (flat >= lo) & (flat <= hi)
+    pos = ((flat[keep] - lo) * np.asarray(bins, dtype=x.dtype) / (hi - lo)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    return np.bincount(pos, minlength=bins).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+defop("histc", _histc_impl, lambda s, bins, lo, hi: (bins,), nondiff=True)
 
 
 def _argcum_impl(a, axis, minimum=False):

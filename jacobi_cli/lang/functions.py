@@ -1478,13 +1478,21 @@ FUNCTIONS["hard_silu"] = FUNCTIONS["hardswish"]
 FUNCTIONS["signbit"] = lambda b, args, kwargs, position: boolean(b, _nondiff_unary("signbit")(b, args, kwargs, position))
 
 
-@function("heaviside")
-def _heaviside(b, args, kwargs, position):
-    # 0 where x < 0, values where x == 0, 1 where x > 0 (np.heaviside(x, values), torch.heaviside)
-    a = arguments("heaviside", args, kwargs, {"x": REQUIRED, "values": REQUIRED}, position)
-    x, values = tensor(b, a["x"], "heaviside", position), tensor(b, a["values"], "heaviside", position)
-    at_zero = b.apply("where", b.apply("eq", x, 0.0, position=position), values, 0.0, position=position)
-    return b.apply("where", b.apply("gt", x, 0.0, position=position), 1.0, at_zero, position=position)
+def _heaviside(nan: bool):
+    def lower(b, args, kwargs, position):
+        """0 where x < 0, values where x == 0, 1 where x > 0; at x = NaN 0 (torch.heaviside), NaN in
+        NumPy's np.heaviside (and jnp.heaviside)."""
+        a = arguments("heaviside", args, kwargs, {"x": REQUIRED, "values": REQUIRED}, position)
+        x, values = tensor(b, a["x"], "heaviside", position), tensor(b, a["values"], "heaviside", position)
+        at_zero = b.apply("where", b.apply("eq", x, 0.0, position=position), values, 0.0, position=position)
+        out = b.apply("where", b.apply("gt", x, 0.0, position=position), 1.0, at_zero, position=position)
+        return b.apply("where", b.apply("isnan", x, position=position), math.nan, out, position=position) if nan \
+            else out
+    return lower
+
+
+FUNCTIONS["heaviside"] = _heaviside(False)
+variant("numpy", "heaviside")(_heaviside(True))
 
 
 def _math_remainder(b, args, kwargs, position):
@@ -2659,8 +2667,11 @@ def _kron(b, args, kwargs, position):
     nd = max(x.ndim, y.ndim)
     x = _reshape_to(b, x, (1,) * (nd - x.ndim) + _concrete(x, "kron", position), position)
     y = _reshape_to(b, y, (1,) * (nd - y.ndim) + _concrete(y, "kron", position), position)
-    lx, ly = _LETTERS[:nd], _LETTERS[nd:2 * nd]
-    out = einsum_of(b, f"{lx},{ly}->{''.join(p + q for p, q in zip(lx, ly))}", [x, y], position)
+    # x[i, None, j, None] * y[None, k, None, l]: each entry one product, as NumPy's and PyTorch's kron (an einsum
+    # sums its products onto +0, which loses a product's -0)
+    xs = _reshape_to(b, x, tuple(v for p in x.shape for v in (p, 1)), position)
+    ys = _reshape_to(b, y, tuple(v for q in y.shape for v in (1, q)), position)
+    out = b.apply("mul", xs, ys, position=position)
     return _reshape_to(b, out, tuple(p * q for p, q in zip(x.shape, y.shape)), position)
 
 
@@ -2957,6 +2968,149 @@ def _qr(b, args, kwargs, position):
     if mode == "r":  # NumPy: R alone
         return r
     return Items.named([b.apply("qr_q", x, position=position), r], ("Q", "R"))
+
+
+# -- LU: torch.linalg.lu / lu_factor / lu_solve, torch.lu / lu_solve, inv_ex, cholesky_ex, triangular_solve --
+
+def _lu_input(b, value, fname, position) -> Tracer:
+    x = tensor(b, value, fname, position)
+    _need_ndim(fname, x, tuple(range(2, 10)), position)
+    return x
+
+
+def _lu_packed(b, x, position) -> Tracer:
+    """LAPACK's packed LU (m×n): L's strict lower triangle over U, as tril(L, -1) I(k×n) + I(m×k) U."""
+    m, n = _concrete(x, "lu_factor", position)[-2:]
+    k = min(m, n)
+    low = b.apply("lu", x, part="L", position=position)
+    low = b.apply("mul", low, b.const(np.tril(np.ones((m, k)), -1), position), position=position)
+    up = b.apply("lu", x, part="U", position=position)
+    return b.apply("add", b.apply("matmul", low, b.const(np.eye(k, n), position), position=position),
+                   b.apply("matmul", b.const(np.eye(m, k), position), up, position=position), position=position)
+
+
+@variant("torch.linalg", "lu")
+def _linalg_lu(b, args, kwargs, position):
+    """torch.linalg.lu(A, pivot=True): (P, L, U) with A = P L U, as LAPACK's getrf pivots."""
+    a = arguments("lu", args, kwargs, {"x": REQUIRED, "pivot": True}, position)
+    x = _lu_input(b, a["x"], "lu", position)
+    if not static(b, a["pivot"], "pivot", position):
+        raise JacValueError("lu with pivot=False is not supported (PyTorch computes it on CUDA only)", position)
+    m = _concrete(x, "lu", position)[-2]
+    p = b.apply("pivot_matrix", b.apply("lu_pivots", x, position=position), m=m, dtype=np.dtype(b.dtype).name,
+                position=position)
+    return Items.named([p, b.apply("lu", x, part="L", position=position),
+                        b.apply("lu", x, part="U", position=position)], ("P", "L", "U"))
+
+
+def _lu_factor_lowering(fname, infos):
+    def lower(b, args, kwargs, position):
+        params = {"x": REQUIRED, "pivot": True} | ({"get_infos": False} if infos else {})
+        a = arguments(fname, args, kwargs, params, position)
+        x = _lu_input(b, a["x"], fname, position)
+        if not static(b, a["pivot"], "pivot", position):
+            raise JacValueError(f"{fname} with pivot=False is not supported (PyTorch computes it on CUDA only)",
+                                position)
+        out = [_lu_packed(b, x, position), b.apply("lu_pivots", x, position=position)]
+        if infos and static(b, a["get_infos"], "get_infos", position):
+            raise JacValueError(f"{fname} with get_infos=True is not supported: jac does not report singular "
+                                "factors by a flag", position)
+        return Items.named(out, ("LU", "pivots"))
+    return lower
+
+
+variant("torch.linalg", "lu_factor")(_lu_factor_lowering("lu_factor", False))
+variant("torch", "lu")(_lu_factor_lowering("lu", True))
+variant("method", "lu")(_lu_factor_lowering("lu", True))
+
+
+def _lu_solve(b, lu, pivots, rhs, left, adjoint, fname, position) -> Tracer:
+    """A X = B (or Aᴴ X = B; X A = B when not left) for A = P L U given as lu_factor's (LU, pivots)."""
+    lu, rhs = _lu_input(b, lu, fname, position), _lu_input(b, rhs, fname, position)
+    _square(lu, fname, position)
+    pivots = tensor(b, pivots, fname, position)
+    n = _concrete(lu, fname, position)[-1]
+    if tuple(pivots.shape) != tuple(lu.shape[:-1]):
+        raise JacShapeError(f"{fname}: pivots of shape {fmt(pivots.shape)} do not fit LU of shape {fmt(lu.shape)} "
+                            f"(they must have shape {fmt(tuple(lu.shape[:-1]))})", position)
+    low = b.apply("add", b.apply("mul", lu, b.const(np.tril(np.ones((n, n)), -1), position), position=position),
+                  b.const(np.eye(n), position), position=position)
+    up = b.apply("mul", lu, b.const(np.triu(np.ones((n, n))), position), position=position)
+    perm = b.apply("pivot_matrix", pivots, m=n, dtype=np.dtype(b.dtype).name, position=position)
+    def t(m):
+        return matrix_transpose(b, m, position)
+    if not left:  # X A = B: Aᵀ Xᵀ = Bᵀ
+        return t(_lu_solve_left(b, low, up, perm, t(rhs), not adjoint, t, fname, position))
+    return _lu_solve_left(b, low, up, perm, rhs, adjoint, t, fname, position)
+
+
+def _lu_solve_left(b, low, up, perm, rhs, adjoint, t, fname, position) -> Tracer:
+    if adjoint:  # Aᵀ = Uᵀ Lᵀ Pᵀ: X = P L⁻ᵀ U⁻ᵀ B
+        y = b.apply("solve", t(up), rhs, who=fname, position=position)
+        return b.apply("matmul", perm, b.apply("solve", t(low), y, who=fname, position=position), position=position)
+    y = b.apply("solve", low, b.apply("matmul", t(perm), rhs, position=position), who=fname, position=position)
+    return b.apply("solve", up, y, who=fname, position=position)
+
+
+@variant("torch.linalg", "lu_solve")
+def _linalg_lu_solve(b, args, kwargs, position):
+    a = arguments("lu_solve", args, kwargs, {"LU": REQUIRED, "pivots": REQUIRED, "B": REQUIRED, "left": True,
+                                              "adjoint": False}, position)
+    return _lu_solve(b, a["LU"], a["pivots"], a["B"], bool(static(b, a["left"], "left", position)),
+                     bool(static(b, a["adjoint"], "adjoint", position)), "lu_solve", position)
+
+
+@variant("torch", "lu_solve")
+def _torch_lu_solve(b, args, kwargs, position):
+    """torch.lu_solve(b, LU_data, LU_pivots): the deprecated order, B first."""
+    a = arguments("lu_solve", args, kwargs, {"x": REQUIRED, "LU_data": REQUIRED, "LU_pivots": REQUIRED}, position)
+    return _lu_solve(b, a["LU_data"], a["LU_pivots"], a["x"], True, False, "lu_solve", position)
+
+
+variant("method", "lu_solve")(_torch_lu_solve)
+
+
+def _info(b, x, position) -> Tracer:
+    """The LAPACK info of a factorization jac completed: 0 per matrix (a failed one is refused, never flagged)."""
+    return b.const(np.zeros(_concrete(x, "info", position)[:-2]), position)
+
+
+@variant("torch.linalg", "inv_ex")
+def _inv_ex(b, args, kwargs, position):
+    """torch.linalg.inv_ex(A, check_errors=False): (inverse, info); a singular A is refused, so info is 0."""
+    a = arguments("inv_ex", args, kwargs, {"x": REQUIRED, "check_errors": False}, position)
+    static(b, a["check_errors"], "check_errors", position)
+    x = tensor(b, a["x"], "inv_ex", position)
+    return Items.named([FUNCTIONS["inv"](b, [x], {}, position), _info(b, x, position)], ("inverse", "info"))
+
+
+@variant("torch.linalg", "cholesky_ex")
+def _cholesky_ex(b, args, kwargs, position):
+    """torch.linalg.cholesky_ex(A, upper=False, check_errors=False): (L, info); a matrix that is not positive
+    definite is refused, so info is 0."""
+    a = arguments("cholesky_ex", args, kwargs, {"x": REQUIRED, "upper": False, "check_errors": False}, position)
+    static(b, a["check_errors"], "check_errors", position)
+    x = tensor(b, a["x"], "cholesky_ex", position)
+    return Items.named([_cholesky(b, [x], {"upper": a["upper"]}, position), _info(b, x, position)], ("L", "info"))
+
+
+def _triangular_solve(b, args, kwargs, position):
+    """torch.triangular_solve(b, A, upper=True, transpose=False, unitriangular=False): (solution, A's clone)."""
+    a = arguments("triangular_solve", args, kwargs, {"x": REQUIRED, "A": REQUIRED, "upper": True,
+                                                     "transpose": False, "unitriangular": False}, position)
+    coef = tensor(b, a["A"], "triangular_solve", position)
+    upper = bool(static(b, a["upper"], "upper", position))
+    unit = a["unitriangular"]
+    if static(b, a["transpose"], "transpose", position):  # Aᵀ X = B: Aᵀ is triangular the other way
+        sol = _solve_triangular(b, [matrix_transpose(b, coef, position), a["x"]],
+                                {"upper": not upper, "unitriangular": unit}, position)
+    else:
+        sol = _solve_triangular(b, [coef, a["x"]], {"upper": upper, "unitriangular": unit}, position)
+    return Items.named([sol, coef], ("solution", "cloned_coefficient"))  # the clone: A itself, same bits
+
+
+variant("torch", "triangular_solve")(_triangular_solve)
+variant("method", "triangular_solve")(_triangular_solve)
 
 
 
@@ -4261,9 +4415,12 @@ def _quantile(fname: str, scale: float):
         elif method == "higher":
             out = at(hi)
         else:
+            # NumPy's and PyTorch's lerp: from the nearer end (so an infinite end gives it, not NaN)
             frac = 0.5 if method == "midpoint" else pos - lo
-            out = b.apply("add", at(lo), b.apply("mul", b.apply("sub", at(hi), at(lo), position=position), frac,
-                                                 position=position), position=position)
+            diff = b.apply("sub", at(hi), at(lo), position=position)
+            out = b.apply("add", at(lo), b.apply("mul", diff, frac, position=position), position=position) \
+                if frac < 0.5 else \
+                b.apply("sub", at(hi), b.apply("mul", diff, 1.0 - frac, position=position), position=position)
         clean = b.apply("prod", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True,
                         position=position)
         out = b.apply("where", clean, out, at(n - 1), position=position)  # NaN sorts last: PyTorch takes it
@@ -4558,7 +4715,8 @@ def _covariance(b, args, kwargs, position, fname):
     d = b.apply("sub", rows, b.apply("mean", rows, axes=(1,), keepdims=True, position=position), position=position)
     c = b.apply("div", b.apply("matmul", d, transpose_all(b, d, position), position=position),
                 float(max(count - ddof, 0)), position=position)
-    return c if x.ndim == 2 else b.apply("reshape", c, shape=(), position=position)
+    # one variable (a vector, or a matrix of one row): a 0-d result, as NumPy's c.squeeze() and torch.cov
+    return b.apply("reshape", c, shape=(), position=position) if rows.shape[0] == 1 else c
 
 
 @function("cov")
@@ -6548,3 +6706,304 @@ def _torch_histogram(b, args, kwargs, position):
 
 variant("torch", "histogram")(_torch_histogram)  # else the bare spelling, NumPy's, would answer for it
 variant("method", "histogram")(_torch_histogram)
+
+
+# -- search and bins: searchsorted, bucketize, digitize, bincount, histc, isin -------------------------------
+# Integer results of the values (index counts): derivative 0, as PyTorch's, whose outputs are not differentiable.
+
+def _sorted_by(b, s: Tracer, value, fname, position) -> Tracer:
+    """``s`` reordered by a constant ``sorter`` along its last axis (the search reads s[sorter[mid]])."""
+    if value is None:
+        return s
+    n = _concrete(s, fname, position)[-1]
+    idx = _index_array(b, value, n, "sorter", fname, position)
+    if idx.shape != tuple(s.shape):
+        raise JacShapeError(f"{fname}: sorter must have the sorted sequence's shape {fmt(s.shape)}, got "
+                            f"{fmt(idx.shape)}", position)
+    return b.apply("take_along", s, b.const(np.where(idx < 0, idx + n, idx)), axis=s.ndim - 1, position=position)
+
+
+def _searchsorted_side(b, a, fname, position) -> bool:
+    side = static(b, a["side"], "side", position)
+    right = bool(static(b, a.get("right", False), "right", position))
+    if side is None:
+        return right
+    if side not in ("left", "right"):
+        raise JacValueError(f"{fname}: side must be 'left' or 'right', got {side!r}", position)
+    if right and side == "left":
+        raise JacValueError(f"{fname}: side='left' and right=True contradict each other", position)
+    return side == "right"
+
+
+@variant("torch", "searchsorted")
+def _torch_searchsorted(b, args, kwargs, position):
+    """torch.searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    PyTorch's binary search along the last axis."""
+    a = arguments("searchsorted", args, kwargs, {"sorted_sequence": REQUIRED, "x": REQUIRED, "out_int32": False,
+                                                 "right": False, "side": None, "sorter": None}, position)
+    static(b, a["out_int32"], "out_int32", position)
+    s = tensor(b, a["sorted_sequence"], "searchsorted", position)
+    s = _sorted_by(b, s, a["sorter"], "searchsorted", position)
+    v = tensor(b, a["x"], "searchsorted", position)
+    right = _searchsorted_side(b, a, "searchsorted", position)
+    return b.apply("searchsorted", s, v, right=right, library="torch", position=position)
+
+
+@variant("numpy", "searchsorted")
+def _np_searchsorted(b, args, kwargs, position):
+    """np.searchsorted(a, v, side='left', sorter=None): NumPy's (NaN sorts last)."""
+    a = arguments("searchsorted", args, kwargs, {"x": REQUIRED, "v": REQUIRED, "side": "left", "sorter": None},
+                  position)
+    s = tensor(b, a["x"], "searchsorted", position)
+    _need_ndim("np.searchsorted", s, (1,), position)
+    s = _sorted_by(b, s, a["sorter"], "searchsorted", position)
+    right = _searchsorted_side(b, a, "np.searchsorted", position)
+    return b.apply("searchsorted", s, tensor(b, a["v"], "searchsorted", position), right=right, library="numpy",
+                   position=position)
+
+
+@variant("torch", "bucketize")
+def _bucketize(b, args, kwargs, position):
+    """torch.bucketize(input, boundaries, *, out_int32=False, right=False): searchsorted(boundaries, input)."""
+    a = arguments("bucketize", args, kwargs, {"x": REQUIRED, "boundaries": REQUIRED, "out_int32": False,
+                                              "right": False}, position)
+    static(b, a["out_int32"], "out_int32", position)
+    s = tensor(b, a["boundaries"], "bucketize", position)
+    _need_ndim("bucketize", s, (1,), position, "boundaries")
+    return b.apply("searchsorted", s, tensor(b, a["x"], "bucketize", position),
+                   right=bool(static(b, a["right"], "right", position)), library="torch", position=position)
+
+
+
+
+@variant("numpy", "digitize")
+def _digitize(b, args, kwargs, position):
+    """np.digitize(x, bins, right=False): the bin of each element, bins increasing or decreasing."""
+    a = arguments("digitize", args, kwargs, {"x": REQUIRED, "bins": REQUIRED, "right": False}, position)
+    bins = tensor(b, a["bins"], "digitize", position)
+    _need_ndim("np.digitize", bins, (1,), position, "bins")
+    return b.apply("digitize", tensor(b, a["x"], "digitize", position), bins,
+                   right=bool(static(b, a["right"], "right", position)), position=position)
+
+
+def _bincount(b, args, kwargs, position):
+    """bincount(x, weights=None, minlength=0): how often each integer occurs in the constant x (as numbers),
+    or the sum of the weights sent to it, differentiable in the weights."""
+    a = arguments("bincount", args, kwargs, {"x": REQUIRED, "weights": None, "minlength": 0}, position)
+    x = a["x"]
+    if not (isinstance(x, Tracer) and b.nodes[x.id].op == "const"):
+        raise JacValueError(f"bincount: x must be a constant array of integers{input_not_constant(b, x)}", position)
+    idx = np.asarray(b.nodes[x.id].value)
+    _need_ndim("bincount", b.lift(x), (1,), position)
+    if idx.size and not (np.all(np.isfinite(idx)) and np.array_equal(idx, np.round(idx)) and idx.min() >= 0):
+        raise JacValueError("bincount: x must hold non-negative integers", position)
+    minlength = static_int(b, a["minlength"], "minlength", position)
+    if minlength < 0:
+        raise JacValueError(f"bincount: minlength must be non-negative, got {minlength}", position)
+    n = max(int(idx.max()) + 1 if idx.size else 0, minlength)
+    b.check_size((n,), "bincount's result", position)
+    idx = idx.astype(np.int64)
+    if a["weights"] is None:
+        return b.const(np.bincount(idx, minlength=n).astype(np.float64), position)
+    w = tensor(b, a["weights"], "bincount", position)
+    if tuple(w.shape) != tuple(idx.shape):
+        raise JacShapeError(f"bincount: weights must have x's shape {fmt(idx.shape)}, got {fmt(w.shape)}", position)
+    return FUNCTIONS["index_add"](b, [b.const(np.zeros(n), position), 0, b.const(idx.astype(np.float64)), w], {},
+                                  position)
+
+
+variant("torch", "bincount")(_bincount)
+variant("numpy", "bincount")(_bincount)
+variant("method", "bincount")(_bincount)
+
+
+def _histc(b, args, kwargs, position):
+    """torch.histc(input, bins=100, min=0, max=0): counts in equal bins (PyTorch gives them no derivative; jac 0)."""
+    a = arguments("histc", args, kwargs, {"x": REQUIRED, "bins": 100, "min": 0, "max": 0}, position)
+    x = tensor(b, a["x"], "histc", position)
+    bins = static_int(b, a["bins"], "bins", position)
+    if bins < 1:
+        raise JacValueError(f"torch.histc: bins must be > 0, got {bins}", position)
+    lo, hi = (static(b, a[k], k, position) for k in ("min", "max"))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)):
+        raise JacValueError("torch.histc: min and max must be numbers", position)
+    return b.apply("histc", x, bins=bins, lo=float(lo), hi=float(hi), position=position)
+
+
+variant("torch", "histc")(_histc)
+variant("method", "histc")(_histc)
+
+
+def _isin_lowering(library):
+    def lower(b, args, kwargs, position):
+        """isin(elements, test_elements, assume_unique=False, invert=False): each element equal to any test
+        element (NaN equal to none), a mask."""
+        params = {"x": REQUIRED, "test_elements": REQUIRED, "assume_unique": False, "invert": False}
+        if library == "numpy":
+            params["kind"] = None
+        else:
+            params = {"elements": REQUIRED} | {k: v for k, v in params.items() if k != "x"}
+        a = arguments("isin", args, kwargs, params, position)
+        x = tensor(b, a["x" if library == "numpy" else "elements"], "isin", position)
+        kind = static(b, a.get("kind"), "kind", position)
+        if kind not in (None, "sort", "table"):
+            raise JacValueError(f"np.isin: kind must be None, 'sort' or 'table', got {kind!r}", position)
+        static(b, a["assume_unique"], "assume_unique", position)  # the answer is the same either way
+        t = tensor(b, a["test_elements"], "isin", position)
+        t = _reshape_to(b, t, (_numel(t, position),), position)
+        column = _reshape_to(b, x, tuple(x.shape) + (1,), position)
+        hits = b.apply("sum", b.apply("eq", column, t, position=position), axes=(x.ndim,), position=position)
+        inside = b.apply("eq" if static(b, a["invert"], "invert", position) else "gt", hits, 0.0, position=position)
+        return boolean(b, inside)
+    return lower
+
+
+variant("torch", "isin")(_isin_lowering("torch"))
+variant("numpy", "isin")(_isin_lowering("numpy"))
+
+
+# -- order statistics: msort, nanquantile / nanpercentile, mode ----------------------------------------------
+
+def _msort(b, args, kwargs, position):
+    """torch.msort(x): the values of sort along dim 0."""
+    a = arguments("msort", args, kwargs, {"x": REQUIRED}, position)
+    return _sort_like("sort")("numpy")(b, [a["x"]], {"axis": 0}, position)
+
+
+variant("torch", "msort")(_msort)
+variant("method", "msort")(_msort)
+
+NANQUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _nanquantile(fname: str, scale: float, library: str):
+    """torch.nanquantile(x, q, dim=None, keepdim=False, interpolation='linear'), np.nanquantile(a, q, axis=None,
+    method='linear', keepdims=False) and np.nanpercentile (q in percent): the quantile of the elements that
+    are not NaN, between those of rank floor and ceil of q·(k - 1), k their number (a line of NaN alone gives
+    NaN), interpolated as both libraries do: a + (b - a)·w below w = 1/2, b - (b - a)·(1 - w) from it on."""
+    def lower(b, args, kwargs, position):
+        if library == "torch":
+            params = {"x": REQUIRED, "q": REQUIRED, "axis": None, "keepdims": False, "interpolation": "linear"}
+        else:
+            params = {"x": REQUIRED, "q": REQUIRED, "axis": None, "out": None, "overwrite_input": False,
+                      "method": "linear", "keepdims": False, "weights": None, "interpolation": None}
+        a = arguments(fname, args, kwargs, params, position)
+        if library != "torch":
+            for key in ("out", "weights"):
+                if a[key] is not None:
+                    raise JacValueError(f"np.{fname}: {key}= is not supported", position)
+            static(b, a["overwrite_input"], "overwrite_input", position)
+            given = static(b, a["interpolation"], "interpolation", position)
+            a["interpolation"] = given if given is not None else a["method"]
+        x = tensor(b, a["x"], fname, position)
+        q = static(b, a["q"], "q", position)
+        if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
+            rest = {k: a[k] for k in ("axis", "keepdims", "interpolation")}
+            return _stack(b, [Items([lower(b, [a["x"], float(v)], rest, position) for v in q])], {"axis": 0},
+                          position)
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q / scale <= 1:
+            raise JacValueError(f"{fname}: q must be a number in [0, {int(scale)}] or a list of such numbers, got "
+                                f"{q!r}", position)
+        q = q / scale
+        method = static(b, a["interpolation"], "interpolation", position)
+        if method not in NANQUANTILE_METHODS:
+            raise JacValueError(f"{fname}: interpolation must be one of {', '.join(NANQUANTILE_METHODS)}, got "
+                                f"{method!r}", position)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if a["axis"] is None or x.ndim == 0:
+            if keepdims and x.ndim:
+                raise JacValueError(f"{fname}(x, keepdims=True) without an axis is not supported; give the axis",
+                                    position)
+            x = _reshape_to(b, x, (_numel(x, position),), position)
+            axis, keepdims = 0, False
+        else:
+            axis = _one_axis(b, a["axis"], x, position, fname)
+
+        def at(rank):
+            idx = b.apply("argquantile", x, axis=axis, q=q, rank=rank, position=position)
+            return b.apply("take_along", x, idx, axis=axis, position=position)
+
+        if method in ("lower", "higher", "nearest"):
+            return _squeezed(b, at(method), axis, keepdims, position)
+        lo, hi = at("lower"), at("higher")
+        if method == "midpoint":
+            w = b.const(0.5, position)
+        else:  # the fraction of q·(k - 1): a count of the values, so no derivative
+            k = b.apply("sum", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True, position=position)
+            pos = b.apply("maximum", b.apply("mul", q, b.apply("sub", k, 1.0, position=position), position=position),
+                          0.0, position=position)
+            w = b.apply("sub", pos, b.apply("floor", pos, position=position), position=position)
+        gap = b.apply("sub", hi, lo, position=position)
+        out = b.apply("where", b.apply("ge", w, 0.5, position=position),
+                      b.apply("sub", hi, b.apply("mul", gap, b.apply("sub", 1.0, w, position=position),
+                                                  position=position), position=position),
+                      b.apply("add", lo, b.apply("mul", gap, w, position=position), position=position),
+                      position=position)
+        return _squeezed(b, out, axis, keepdims, position)
+    return lower
+
+
+variant("torch", "nanquantile")(_nanquantile("nanquantile", 1.0, "torch"))
+variant("method", "nanquantile")(_nanquantile("nanquantile", 1.0, "torch"))
+variant("numpy", "nanquantile")(_nanquantile("nanquantile", 1.0, "numpy"))
+variant("numpy", "nanpercentile")(_nanquantile("nanpercentile", 100.0, "numpy"))
+
+
+def _mode(b, args, kwargs, position):
+    """torch.mode(x, dim=-1, keepdim=False): (values, indices), the smallest of the most frequent values and
+    the index of its last occurrence, as PyTorch; the derivative of the values goes to that index, as PyTorch's."""
+    a = arguments("mode", args, kwargs, {"x": REQUIRED, "axis": -1, "keepdims": False}, position)
+    x = tensor(b, a["x"], "mode", position)
+    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    if x.ndim == 0:
+        x, axis, keepdims, scalar = _reshape_to(b, x, (1,), position), 0, False, True
+    else:
+        axis, scalar = _one_axis(b, a["axis"], x, position, "mode"), False
+    idx = b.apply("argmode", x, axis=axis, position=position)
+    values = _selection(b, x, idx, axis, keepdims, position)
+    parts = {"values": values, "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}
+    return Pair(values, parts, "torch", "mode")
+
+
+variant("torch", "mode")(_mode)
+variant("method", "mode")(_mode)
+
+
+def _mvlgamma(b, args, kwargs, position):
+    """torch.mvlgamma(x, p) / torch.special.multigammaln(x, p) / scipy.special.multigammaln(a, d): the log of the
+    multivariate gamma function; its derivative Σ_(j<p) digamma(x - j/2)."""
+    kwargs = {("ord" if k == "d" else k): v for k, v in kwargs.items()}  # SciPy's d; p reads as ord (ALIASES)
+    a = arguments("mvlgamma", args, kwargs, {"x": REQUIRED, "ord": REQUIRED}, position)
+    p = static_int(b, a["ord"], "p", position)
+    if p < 1:
+        raise JacValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p}", position)
+    return b.apply("mvlgamma", tensor(b, a["x"], "mvlgamma", position), p=p, position=position)
+
+
+variant("torch", "mvlgamma")(_mvlgamma)
+variant("torch", "multigammaln")(_mvlgamma)
+variant("method", "mvlgamma")(_mvlgamma)
+variant("scipy", "multigammaln")(_mvlgamma)
+
+
+@variant("torch", "combinations")
+def _combinations(b, args, kwargs, position):
+    """torch.combinations(x, r=2, with_replacement=False): the r-element combinations of a vector's elements,
+    in itertools' order, as rows (a gather: the derivative goes back to the elements taken)."""
+    from itertools import combinations, combinations_with_replacement
+
+    a = arguments("combinations", args, kwargs, {"x": REQUIRED, "r": 2, "with_replacement": False}, position)
+    x = tensor(b, a["x"], "combinations", position)
+    _need_ndim("combinations", x, (1,), position)
+    r = static_int(b, a["r"], "r", position)
+    if r < 0:
+        raise JacValueError(f"combinations: r must be non-negative, got {r}", position)
+    n = _concrete(x, "combinations", position)[0]
+    pick = combinations_with_replacement if static(b, a["with_replacement"], "with_replacement", position) \
+        else combinations
+    count = math.comb(n + r - 1, r) if pick is combinations_with_replacement else math.comb(n, r)
+    b.check_size((count, r), "combinations' result", position)
+    if r == 0 or count == 0:  # PyTorch: an empty vector for r = 0, else no rows of r
+        return b.const(np.zeros((0, r) if r else 0), position)
+    rows = np.array(list(pick(range(n), r)), dtype=np.intp)
+    return b.apply("getitem", x, index=(rows,), position=position)

@@ -552,19 +552,14 @@ class _Lowering:
                                   "values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                                   "compute it; jac shape and jac diff cannot); where(mask, v, y) writes the same "
                                   "without them", position)
-            read = self.masked(y, parts, position)
-            index = self.b.nodes[read.id].params.get("index")
-            if index is None:  # a constant y: the read was folded; the mask's positions
-                index = tuple(np.nonzero(np.asarray(self.value_of(parts[0], position)) != 0))
+            index = self.mask_index(y, parts, position)  # a constant y's read folds: no index to read back
         else:
             index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
-            read = None
         try:
             targets = advanced_targets(shape, index)
         except IndexError as err:
             raise JacShapeError(f"{what}: {err}", position) from None
-        return targets, (lambda: self.b.apply("getitem", y, index=index, position=position)) if read is None else \
-            (lambda: read)
+        return targets, lambda: self.b.apply("getitem", y, index=index, position=position)
 
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
@@ -974,6 +969,10 @@ class _Lowering:
     def masked(self, value: Tracer, parts: list, position: int):
         """``x[mask]``: the elements where a boolean mask is true, flattened in order (NumPy's and
         PyTorch's boolean indexing); the mask covers the leading axes of ``x``."""
+        return self.b.apply("getitem", value, index=self.mask_index(value, parts, position), position=position)
+
+    def mask_index(self, value: Tracer, parts: list, position: int) -> tuple:
+        """The integer index of ``value[mask]``: ``np.nonzero`` of the mask's values."""
         if len(parts) != 1:
             raise JacValueError("a boolean mask must be the whole index (x[mask]), not one of several", position)
         mask = parts[0]
@@ -981,7 +980,7 @@ class _Lowering:
         if flags.ndim == 0 or flags.shape != tuple(value.shape[:flags.ndim]):
             raise JacShapeError(f"the boolean mask has shape {fmt(flags.shape)}, which does not match the leading "
                                 f"axes of the array, shape {fmt(value.shape)}", position)
-        return self.b.apply("getitem", value, index=tuple(np.nonzero(flags)), position=position)
+        return tuple(np.nonzero(flags))
 
     def value_of(self, t: Tracer, position: int):
         """The value of node ``t``: a constant's, or computed from the input values (then the

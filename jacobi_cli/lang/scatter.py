@@ -194,8 +194,8 @@ def _scatter_add(b, args, kwargs, position):
 @function("scatter_reduce")
 def _scatter_reduce(b, args, kwargs, position):
     """PyTorch's ``scatter_reduce(x, dim, index, src, reduce, include_self=True)`` for ``'sum'``,
-    ``'prod'``, ``'mean'``; ``'amax'``/``'amin'`` are refused (PyTorch's gradient splits among ties
-    by the values, x's own element counted even with ``include_self=False``)."""
+    ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'`` (whose derivative is PyTorch's: split evenly among the
+    elements equal to the result, x's own element counted even with ``include_self=False``)."""
     a = arguments("scatter_reduce", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED,
                                                    "src": REQUIRED, "reduce": REQUIRED, "include_self": True},
                   position)
@@ -219,11 +219,10 @@ def reduce_into(b, x, targets, sources, src, reduce, include, what, position) ->
     shape = tuple(x.shape)
     if targets.size == 0:
         return x
-    if reduce in ("amax", "amin"):  # checked against PyTorch: ties with x's own element count even without it
-        raise JacValueError(f"{what}: reduce={reduce!r} is not supported: PyTorch's gradient is split evenly among "
-                            "every element equal to the result (x's own element counted even with "
-                            "include_self=False) and is NaN where a NaN takes part, which depends on the values; "
-                            "jac's maximum/minimum do not follow it", position)
+    if reduce in ("amax", "amin"):  # PyTorch's derivative rule, ties and x's own element included: the op's
+        return b.apply("scatter_extreme", x, src, targets=np.asarray(targets, dtype=np.intp),
+                       sources=np.asarray(sources, dtype=np.intp), minimum=reduce == "amin", include=include,
+                       position=position)
     start, all_targets = x, targets
     if not include:  # the first value sent to each position replaces x's element
         first = _occurrence(targets) == 0
@@ -295,6 +294,28 @@ def _index_writer(fname, mode):
 
 function("index_add")(_index_writer("index_add", "add"))
 function("index_copy")(_index_writer("index_copy", "set"))
+
+
+@function("index_reduce")
+def _index_reduce(b, args, kwargs, position):
+    """PyTorch's ``index_reduce(x, dim, index, source, reduce, include_self=True)``: slice ``i`` of source
+    along dim reduced into slice ``index[i]`` with ``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``, as
+    scatter_reduce (the same derivatives: amax/amin split among ties as PyTorch's)."""
+    a = arguments("index_reduce", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED,
+                                                 "source": REQUIRED, "reduce": REQUIRED, "include_self": True},
+                  position)
+    x, shape, work_shape, axis, index, out_shape, targets = _index_pairs(b, a, "index_reduce", position)
+    src = _index_source(b, a["source"], out_shape, x.ndim == 0, "index_reduce", position)
+    reduce = static(b, a["reduce"], "reduce", position)
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise JacValueError(f"index_reduce: reduce={reduce!r} is not one of 'prod', 'mean', 'amax', 'amin'",
+                            position)
+    include = bool(static(b, a["include_self"], "include_self", position))
+    work = _reshape_to(b, x, work_shape, position)
+    src = _reshape_to(b, src, out_shape, position)
+    out = reduce_into(b, work, targets.reshape(-1), _positions(out_shape).reshape(-1), src, reduce, include,
+                      "index_reduce", position)
+    return _reshape_to(b, out, shape, position)
 
 
 @function("index_fill")

@@ -1,0 +1,293 @@
+"""What the differential fuzzes (torch_fuzz.py, numpy_fuzz.py) share: drawn expressions with their shapes, the
+grammar's skeleton (leaves, depth, broadcasting operands), the comparison of answers, a timeout, shrinking a
+program while it keeps its status, and the run over worker processes with its summary.
+
+A fuzz supplies a ``Grammar`` subclass (``const``, ``int_leaf``, ``bool_leaf``, ``k_f``, ``k_i``, ``k_b``,
+``program``) and a ``worker(args) -> dict``; each library's own vocabulary stays in its own script.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+import multiprocessing
+import re
+import signal
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class T:
+    """A drawn expression: its text, shape, kind (``f`` float, ``i`` integer, ``b`` bool) and whether it
+    needs no parentheses as an operand or a method's receiver."""
+
+    code: str
+    shape: tuple
+    kind: str = "f"
+    atom: bool = True
+
+
+def P(t: T) -> str:
+    return t.code if t.atom else f"({t.code})"
+
+
+def broadcast(a: tuple, b: tuple):
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(max(x, y) if 1 not in (x, y) else x * y)
+    return tuple(reversed(out))
+
+
+def size(shape) -> int:
+    return math.prod(shape)
+
+
+class Retry(Exception):
+    """This draw does not fit (shapes); draw again."""
+
+
+class Grammar:
+    """The skeleton: ``expr(depth, kind)`` draws a ``k_<kind>`` node or a leaf (an input of that kind, else a
+    constant, ``int_leaf`` or ``bool_leaf`` of a float leaf), keeping results of at most ``max_size`` elements."""
+
+    max_size = 64
+
+    def __init__(self, rng, dtype: str, input_shapes: dict):
+        self.r = rng
+        self.dtype = dtype
+        self.input_shapes = input_shapes
+        self.env = {n: T(n, s) for n, s in input_shapes.items()}
+        self.counter = 0
+
+    def leaf(self, kind="f", shape=None) -> T:
+        pool = [t for t in self.env.values() if t.kind == kind and (shape is None or t.shape == shape)]
+        if pool and self.r.random() < 0.85:
+            return self.r.choice(pool)
+        if kind == "f":
+            if shape is None:
+                shape = self.r.choice(list(self.input_shapes.values()))
+            return self.const(shape)
+        if kind == "b":
+            return self.bool_leaf(self.leaf("f", shape))
+        return self.int_leaf(self.leaf("f", shape))
+
+    def expr(self, depth: int, kind: str = "f") -> T:
+        for _ in range(20):
+            if depth <= 0 or self.r.random() < 0.12:
+                return self.leaf(kind)
+            try:
+                t = getattr(self, "k_" + kind)(depth)
+            except Retry:
+                continue
+            if t is not None and 0 < size(t.shape) <= self.max_size or (t is not None and t.shape == ()):
+                return t
+        return self.leaf(kind)
+
+    def dim(self, t: T) -> int:
+        n = len(t.shape)
+        return self.r.randrange(-n, n)
+
+    def other(self, a: T, depth: int, kind="f") -> T:
+        """An operand that broadcasts with a."""
+        b = self.expr(depth, kind)
+        if broadcast(a.shape, b.shape) is not None and self.r.random() < 0.8:
+            return b
+        shape = self.r.choice([a.shape, (), a.shape[-1:], (1,) + a.shape[1:]] if a.shape else [()])
+        return self.leaf(kind, shape)
+
+
+# --- comparing ------------------------------------------------------------------------------------------
+
+def used_inputs(program: str, inputs: dict) -> dict:
+    names = {node.id for node in ast.walk(ast.parse(program.replace("; ", "\n"))) if isinstance(node, ast.Name)}
+    return {n: v for n, v in inputs.items() if n in names}
+
+
+def signed_zeros_differ(ours, theirs) -> bool:
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    zero = (ours == 0) & (theirs == 0)
+    return bool((np.signbit(ours[zero]) != np.signbit(theirs[zero])).any())
+
+
+def differ(ours, theirs, alt, dtype: str, derivative: bool = False, ref: str = "torch", rtol: float = 1e-9):
+    """None when equal enough, else a short description. For a derivative, a NaN on one side only is
+    not reported: a dense backward pass writes 0 · NaN = NaN where jac's structured rules know a 0
+    (``x ** -1.5`` at x < 0: PyTorch's Jacobian is NaN off the diagonal too). float64: ``rtol`` (and
+    ``rtol / 100`` × the largest |value|); float32: within 10 × the reference's own float32-to-float64 gap
+    (``alt``: its float64 answer) + 1e-4 relative."""
+    ours = np.asarray(ours, dtype=np.float64)
+    theirs = np.asarray(theirs, dtype=np.float64)
+    if ours.shape != theirs.shape:
+        return f"shape {ours.shape} vs {ref} {theirs.shape}"
+    if ours.size == 0:
+        return None
+    nan_o, nan_t = np.isnan(ours), np.isnan(theirs)
+    if dtype == "float64" and not derivative and (nan_o != nan_t).any():
+        return "NaN positions differ"
+    ok = ~(nan_o | nan_t)
+    o, t = ours[ok], theirs[ok]
+    inf = np.isinf(o) | np.isinf(t)
+    if (o[inf] != t[inf]).any() and not derivative:
+        if dtype == "float64" or alt is None:
+            return "infinities differ"
+    o, t = o[~inf], t[~inf]
+    if o.size == 0:
+        return None
+    scale = max(1.0, float(np.abs(t).max()))
+    if dtype == "float64":
+        bad = np.abs(o - t) > rtol * np.abs(t) + rtol / 100 * scale
+    elif alt is None or np.shape(alt) != theirs.shape:  # the float64 run took another shape (a mask)
+        bad = np.abs(o - t) > 1e-4 * np.abs(t) + 1e-5 * scale
+    else:
+        a = np.asarray(alt, dtype=np.float64)[ok][~inf]
+        bad = np.abs(o - t) > 10 * np.abs(t - a) + 1e-4 * np.abs(t) + 1e-5 * scale
+        bad &= np.isfinite(a)
+    if bad.any():
+        i = int(np.argmax(bad))
+        return f"max |diff| {np.abs(o - t).max():.3g} (e.g. jac {o[i]!r} vs {ref} {t[i]!r})"
+    return None
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout()
+
+
+def with_timeout(fn, *args, seconds: int = 20) -> tuple:
+    """fn(*args), or ("CRASH", "timeout") after ``seconds``."""
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(seconds)
+    try:
+        return fn(*args)
+    except Timeout:
+        return "CRASH", "timeout"
+    finally:
+        signal.alarm(0)
+
+
+# --- shrinking --------------------------------------------------------------------------------------------
+
+def _is_module(node, modules) -> bool:
+    return isinstance(node, ast.Name) and node.id in modules or \
+        isinstance(node, ast.Attribute) and _is_module(node.value, modules)
+
+
+def _replace(tree, target, new) -> bool:
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is target:
+                setattr(parent, field, new)
+                return True
+            if isinstance(value, list):
+                for k, v in enumerate(value):
+                    if v is target:
+                        value[k] = new
+                        return True
+    return False
+
+
+def candidates(program: str, modules=("torch", "F")):
+    """Smaller programs: one statement dropped, or a sub-expression replaced by one of its operands."""
+    tree = ast.parse(program.replace("; ", "\n"))
+    body = tree.body
+    for i in range(len(body) - 1):  # drop a statement
+        yield "; ".join(ast.unparse(s) for k, s in enumerate(body) if k != i)
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.expr)]
+    for idx, node in enumerate(nodes):
+        kids = []
+        if isinstance(node, ast.Call):
+            kids = list(node.args) + [k.value for k in node.keywords]
+            if isinstance(node.func, ast.Attribute) and not _is_module(node.func.value, modules):
+                kids.append(node.func.value)
+        elif isinstance(node, (ast.BinOp,)):
+            kids = [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp):
+            kids = [node.operand]
+        elif isinstance(node, ast.Subscript):
+            kids = [node.value]
+        elif isinstance(node, ast.Compare):
+            kids = [node.left] + node.comparators
+        elif isinstance(node, ast.Attribute) and not _is_module(node.value, modules):
+            kids = [node.value]
+        for kid in kids:
+            if not isinstance(kid, ast.expr):
+                continue
+            t2 = copy.deepcopy(tree)
+            n2 = [n for n in ast.walk(t2) if isinstance(n, ast.expr)]
+            target, new = n2[idx], n2[nodes.index(kid)] if kid in nodes else None
+            if new is None or not _replace(t2, target, new):
+                continue
+            yield "; ".join(ast.unparse(s) for s in t2.body)
+
+
+def shrink(program: str, status_of, status: str, modules=("torch", "F"), budget: int = 300) -> str:
+    """The shortest program found by ``candidates`` steps for which ``status_of(program)`` is still ``status``."""
+    tries = 0
+    progress = True
+    while progress and tries < budget:
+        progress = False
+        for cand in candidates(program, modules):
+            tries += 1
+            if tries > budget:
+                break
+            if len(cand) >= len(program):
+                continue
+            if status_of(cand) == status:
+                program, progress = cand, True
+                break
+    return program
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+
+def bucket(message: str) -> str:
+    q = re.findall(r"'([^']+)'", message)
+    if q:
+        return f"{q[0]}: {re.sub(r'[0-9]+', 'N', message)[:90]}"
+    return re.sub(r"[0-9]+", "N", message)[:100]
+
+
+def run_workers(worker, per: list) -> dict:
+    """Each worker's ``{"counts", "refused", "terrors", "found"}`` merged (a fork pool when several)."""
+    if len(per) == 1:
+        results = [worker(per[0])]
+    else:
+        with multiprocessing.get_context("fork").Pool(len(per)) as pool:
+            results = pool.map(worker, per)
+    merged = {"counts": Counter(), "refused": Counter(), "terrors": Counter(), "found": []}
+    for r in results:
+        for k in ("counts", "refused", "terrors"):
+            merged[k].update(r[k])
+        merged["found"] += r["found"]
+    return merged
+
+
+def report(merged: dict, title: str, statuses, show: int, ref_errors: str, start: float) -> None:
+    counts = merged["counts"]
+    seen = set()
+    for f in merged["found"]:
+        key = (f["status"], f["small"])
+        if key in seen:
+            continue
+        seen.add(key)
+        print(f"{f['status']} [seed {f['seed']}] {f['detail']}\n  program: {f['program']}\n  minimal: {f['small']}"
+              f"\n  inputs:  {f['inputs']}")
+    print(f"\ntop refusals ({counts['refused']}):")
+    for msg, c in merged["refused"].most_common(show):
+        print(f"  {c:6d}  {msg}")
+    print(f"top {ref_errors}s ({counts[ref_errors]}):")
+    for msg, c in merged["terrors"].most_common(5):
+        print(f"  {c:6d}  {msg}")
+    print(f"\n{title}, {time.monotonic() - start:.0f} s): " + ", ".join(f"{k} {counts[k]}" for k in statuses))
