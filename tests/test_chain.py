@@ -194,6 +194,9 @@ def test_short_expressions_agree_under_every_builder_setting(text, dtype, shapes
     "x@A", "A @ x + x", "qr(A) * 2", "-qr(A)", "split(x, 1) + x", "sin(x, y)", "sin()", "zz(x)", "x(1)", "pi * x",
     "sum(x) / 0", "2 ** 1024", "maximum(x,y)", "dot( x , y )", "(x + A)", "x + (A)", "(x) + A", "x @ s", "-(A @ x)",
     "float(x)", "None(x)", "match + x", "_ + x", "x\t+ y", "x +\n y", "sin(x)\n", "f(x,)", "x // y",
+    # masks (boolean nodes): + and * of two are their logical or / and, which the short walk's shortcut leaves
+    "isnan(x) + isnan(y)", "isnan(x) * isinf(y)", "isnan(x) + x", "x * isnan(y) + 1", "isnan(x) - isinf(x)",
+    "sin(x) * 2 + isnan(x) * isinf(x)", "signbit(x) + signbit(y) * 2",
 ])
 def test_short_examples(text):
     same(text)

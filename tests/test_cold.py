@@ -182,7 +182,21 @@ def _compare_cold_with_planned(text: str, env: dict, dtype, mode: str, wrt):
     assert list(got[1]) == list(want[1]), text
     for name in want[1]:
         assert _record(got[1][name]) == _record(want[1][name]), (text, name, mode)
+    _compare_cold_arrays(text, shapes, env, dtype, mode, wrt, budget, want[1])
     return any(key[0] == "plan" for key in cold._memo)  # True: the first call made the plan after all
+
+
+def _compare_cold_arrays(text, shapes, env, dtype, mode, wrt, budget, want):
+    """A first call's dense arrays (made without Jacobian objects when no plan is needed:
+    ``planner._cold_array``) against the planned Jacobians' ``to_array()``: dtype, shape, bytes,
+    and never a view of an input."""
+    got = Compiled(text, shapes, dtype).jacobian(env, wrt, mode, budget)
+    assert list(got) == list(want), text
+    for name, j in want.items():
+        a, b = got[name], j.to_array()
+        assert (a.dtype, a.shape) == (b.dtype, b.shape), (text, name, mode)
+        assert np.ascontiguousarray(a).view(np.uint8).tobytes() == np.ascontiguousarray(b).view(np.uint8).tobytes()
+        assert not any(np.may_share_memory(a, v) for v in env.values()), (text, name)
 
 
 @COLD
@@ -572,3 +586,56 @@ def test_expand_reduced_copies_the_values_broadcast_to_gives(dtype, in_shape, ax
         want = np.broadcast_to(full, (batch,) + in_shape)
         assert got.shape == want.shape and got.dtype == want.dtype
         assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(want).tobytes()
+
+
+def _error_state():
+    return np.geterr(), np.getbufsize(), np.geterrcall()
+
+
+@pytest.mark.parametrize("outer", [{}, {"all": "ignore"}, {"divide": "raise", "over": "warn"}, {"bufsize": 16},
+                                   {"call": print, "all": "call"}])
+def test_a_pass_ignores_errors_as_errstate_does(outer):
+    """autodiff.errors_ignored (the passes' cheap np.errstate(all="ignore")): inside it the error
+    modes, buffer size and callback are errstate's, from NumPy's default state, from "ignore
+    all", and from a caller's own state (which goes through errstate itself); left, the state
+    is the caller's again."""
+    from jacobi_cli.engine import autodiff
+
+    bufsize = outer.pop("bufsize", None)
+    with np.errstate(**outer):
+        previous = np.setbufsize(bufsize) if bufsize else None
+        before = _error_state()
+        with np.errstate(all="ignore"):
+            want = _error_state()
+        entered = autodiff.errors_ignored()
+        try:
+            got = _error_state()
+        finally:
+            autodiff.errors_restored(entered)
+        assert got == want and _error_state() == before
+        if previous:
+            np.setbufsize(previous)
+    with pytest.raises(FloatingPointError):  # and a pass leaves it as it found it, errors or not
+        with np.errstate(divide="raise"):
+            with pytest.raises(JacError):
+                autodiff.evaluate(Compiled("inv(A)", {"A": (2, 2)}).graph, {"A": np.zeros((2, 2))})
+            np.array(1.0) / 0.0
+
+
+def test_made_graph_is_the_dataclass_constructor():
+    """graph.made_graph (Builder.graph's and with_wrt's Graph without the frozen dataclass's
+    __init__): the same fields, in the same order, and nothing else the constructor does."""
+    import dataclasses
+
+    from jacobi_cli.ir.graph import Graph, made_graph
+
+    g = Compiled("sin(x) * x**2 + sum(A @ x)", {"x": (3,), "A": (2, 3)}).graph
+    fields = [getattr(g, f.name) for f in dataclasses.fields(Graph)]
+    made, constructed = made_graph(*fields), Graph(*fields)
+    assert type(made) is Graph and list(vars(made).items()) == list(vars(constructed).items())
+    assert [f.name for f in dataclasses.fields(Graph)] == list(vars(made))
+    assert not hasattr(Graph, "__post_init__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.output = 0
+    wrt = g.with_wrt(("x",))
+    assert type(wrt) is Graph and list(vars(wrt)) == list(vars(g))

@@ -258,3 +258,30 @@ def test_jacobian_of_a_bound_problem_reads_its_values(expr, monkeypatch):
     flat = (lambda d: d) if not f.graph.several else (lambda d: {(o, n): a for o, js in d.items() for n, a in js.items()})
     assert flat(got).keys() == flat(want).keys()
     assert all(np.array_equal(flat(got)[k], flat(want)[k]) for k in flat(want))
+
+
+def test_threads_repeating_warm_calls_get_the_same_bits():
+    """bench.py's six cases at n = 10 (kernels with np.dot on an input vector and full-array
+    constants), Jacobian and VJP, repeated from eight threads: every answer is the single-threaded
+    one bit for bit (the kernels keep nothing between calls; their constants are read-only)."""
+    rng = np.random.default_rng(5)
+    x, A, v = rng.standard_normal(10), rng.standard_normal((10, 10)) / 3, rng.standard_normal(10)
+    x[:3] = [-0.0, np.inf, np.nan]
+    cases = ["sin(x) * x**2 + exp(-x)", "x @ A @ x", "tanh(A @ x)", "sum(x * x)", "softmax(x)",
+             "sum(tanh(A @ tanh(A @ x)))"]
+    jobs = []
+    for expr in cases:
+        b = {"x": x, "A": A} if "A" in expr else {"x": x}
+        scalar = expr.startswith(("sum", "x @"))
+        jobs += [lambda e=expr, b=b: jacobi_cli.jacobian(e, b, wrt=["x"])["x"],
+                 lambda e=expr, b=b, w=(np.ones(()) if scalar else v): jacobi_cli.vjp(e, b, w, wrt=["x"])["x"]]
+    expected = [[job() for _ in range(3)][-1].tobytes() for job in jobs]  # the third call: a kernel's
+    order = list(range(len(jobs))) * 40
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(lambda i: (i, jobs[i]().tobytes()), order))
+    finally:
+        sys.setswitchinterval(old)
+    assert all(found == expected[i] for i, found in got)

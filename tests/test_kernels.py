@@ -285,6 +285,8 @@ def test_kernel_source_holds_node_numbers_only():
     finally:
         del kernels.compile
     call = r"f\d+\(((v|c|u)\d+(, (v|c|u)\d+)*)?\)|(v|u)\d+\.(reshape|transpose)\(k\d+\)|v\d+"
+    full = r"f\d+\((v\d+, C\d+|C\d+, v\d+)\) if type\(v\d+\) is _nd( and v\d+\.dtype is _dt)? else f\d+\((v|c)\d+, (v|c)\d+\)"
+    call = f"{call}|{full}"  # a constant made a full array (_Source._full_constant_line)
     line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|"
                       rf"        v\d+ = ({call})|        u\d+ = v\d+\.reshape\(s\d+\)|        del (v|u)\d+(, (v|u)\d+)*|"
                       r"        return \(((_copy\()?(v|c|u)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
@@ -700,7 +702,7 @@ def test_a_batch_of_one_meets_a_matrix_as_a_1d_vector_with_the_interpreters_bits
         assert got.dtype == expected.dtype and got.shape == expected.shape
         assert np.array_equal(got.view(np.uint8), np.asarray(expected).view(np.uint8)), n
         if "tanh(A @ x)" in expr and n > 1:  # M.T @ g: the cotangent stays 1-d through the product
-            assert not [s for s in kernel.fn.__globals__.values() if s == (1, n, 1)], n
+            assert not [s for s in kernel.fn.__globals__.values() if type(s) is tuple and s == (1, n, 1)], n
         plan = api.plan_of(problem)
         jacobian = kernels.jacobian_kernel(g, plan, planner._small(plan, g))
         expected = api.jacobians(problem, plan)["x"].to_array()
@@ -867,8 +869,9 @@ def test_numpy_dot_and_matmul_make_the_same_gemv_call_for_blas_laid_out_operands
                                   "(x @ A) * x", "B @ tanh(A @ x)"])
 def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits(expr, dtype):
     """A kernel's matrix-vector product is np.dot where the matrix input is C- or F-contiguous and
-    aligned (and the vector too, or made by a ufunc), np.matmul otherwise: a strided or misaligned
-    input, given on a later call of the same kernel, still gets the interpreter's bits."""
+    aligned (and the vector too, input or made by a ufunc), np.matmul otherwise: a strided,
+    misaligned, read-only or subclassed input, given on a later call of the same kernel, still
+    gets the interpreter's bits."""
     rng = np.random.default_rng(18)
     for n in (2, 10, 33):
         x = rng.standard_normal(n).astype(dtype)
@@ -879,23 +882,33 @@ def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits
         g = problem.graph
         kernel = kernels.vjp_kernel(g, ["x"])
         assert kernel.fn.__globals__.get("_dot") is kernels._DOT  # np.dot's C function, no dispatcher
+        assert any(n.startswith("_v") for n in kernel.fn.__code__.co_varnames)  # an input vector (x, v): checked
         v = rng.standard_normal(g.output_shape).astype(dtype)
         plan = api.plan_of(problem)
         jacobian = kernels.jacobian_kernel(g, plan, planner._small(plan, g))
         for A2 in _layouts(A) + [A.copy().view(_Subclass)]:  # a subclass: matmul, as the interpreter
-            for x2 in (x.copy(), x.repeat(2)[::2], _layouts(x[None])[3][0]):
+            for x2 in (x.copy(), x.repeat(2)[::2], _layouts(x[None])[3][0], _read_only(x), x.copy().view(_Subclass)):
                 env = dict(problem.env, A=A2, x=x2)
                 p2 = api.prepare(expr, env, ["x"], dtype=dtype)  # the interpreter on the same arrays
-                (got,) = kernel(env, v)
-                expected = autodiff.vjp(g, p2.values, v[None])["x"][0]
-                assert got.tobytes() == np.asarray(expected).tobytes(), n
+                for v2 in (v, v.repeat(2)[::2], _layouts(v[None])[3][0]) if v.ndim == 1 else (v,):  # the cotangent too
+                    (got,) = kernel(env, v2)
+                    expected = autodiff.vjp(g, p2.values, v2[None])["x"][0]
+                    assert got.tobytes() == np.asarray(expected).tobytes(), n
                 # Jacobians at finite x: past the small size the diagonal kernel of (x @ A) * x
                 # gives +0 where the structured interpreter gives -0 at x_i = -0 (found here, left)
+                writeable, x2.flags.writeable = x2.flags.writeable, True  # a read-only one: made so again
                 env["x"][...] = np.where(np.isfinite(x) & (x != 0), x, 0.5)
+                x2.flags.writeable = writeable
                 p2 = api.prepare(expr, env, ["x"], dtype=dtype)
                 got = jacobian(env, False)["x"]
                 expected = api.jacobians(p2, api.plan_of(p2))["x"].to_array()
                 assert got.tobytes() == expected.tobytes(), n
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
 
 
 class _Subclass(np.ndarray):
@@ -993,3 +1006,70 @@ def test_x_at_a_times_x_with_inf_nan_and_signed_zeros_kernel_equals_interpreter(
             it = api.compile(expr, shapes).jvp(env, tangents)
         assert all(same(kj[k], ij[k]) and same(kv[k], iv[k]) for k in ij) and same(kt, it)
     assert held.kernels()[("vjp", None, (n,))] is not None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("expr", ["sin(x) * x**2 + exp(-x)", "tanh(A @ x)", "sum(tanh(A @ tanh(A @ x)))", "x @ A @ x",
+                                  "1 - x * x", "x / 3.0 + 2.5 * x", "x - 0.1", "(x + 1e300) * 2", "7 * x - x / 1e-30"])
+def test_a_constant_made_a_full_array_gives_the_interpreters_bits(expr, dtype, monkeypatch):
+    """A number (or 0-d constant) operand of add, sub, mul or div is a full array of the other
+    operand's shape in the kernel (kernels._Source._full_constant_line), where that operand is an
+    exact ndarray of the kernel's dtype. Its bits are the interpreter's (value, VJP, Jacobian) with
+    -0, NaNs of two payloads, ±inf, subnormals and overflows, and the kernel without full arrays'
+    for inputs the full array must not take (another dtype: a held Compiled's caller; a subclass)
+    and read-only or strided ones."""
+    rng = np.random.default_rng(23)
+    nan_a, nan_b = _nan_with_payload(0x123, dtype)[0], _nan_with_payload(0x456 << 29, dtype)[0]
+    tiny = np.finfo(dtype).smallest_subnormal
+    specials = [-0.0, 0.0, nan_a, -nan_b, np.inf, -np.inf, tiny, -tiny, np.finfo(dtype).max]
+    n = 12
+    x = rng.standard_normal(n).astype(dtype)
+    x[:len(specials)] = specials
+    A = (rng.standard_normal((n, n)) / 4).astype(dtype)
+    problem = api.prepare(expr, {"x": x, "A": A} if "A" in expr else {"x": x}, ["x"], dtype=dtype)
+    g = problem.graph
+    plan = api.plan_of(problem)
+
+    def made():  # value, VJP and Jacobian kernels
+        return (kernels.evaluate_kernel(g), kernels.vjp_kernel(g, ["x"]),
+                kernels.jacobian_kernel(g, plan, planner._small(plan, g)))
+
+    value, vjp, jacobian = made()
+    monkeypatch.setattr(kernels, "_FULL_OPS", ())  # the general path: the constants as they are
+    plain = made()
+    monkeypatch.undo()
+
+    def constants(k):
+        return [a for name, a in k.fn.__globals__.items() if re.fullmatch(r"C\d+", name)]
+    full = constants(value) + constants(vjp) + constants(jacobian.kernel)
+    assert full or (dtype == "float32" and expr == "x - 0.1")  # 0.1 is not exact in float32: left a number
+    assert all(not a.flags.writeable for a in full)
+    assert not constants(plain[0]) + constants(plain[1]) + constants(plain[2].kernel)
+    other = "float32" if dtype == "float64" else "float64"
+    for x2 in (x.copy(), x.repeat(2)[::2], _read_only(x), x.copy().view(_Subclass), x.astype(other)):
+        env = dict(problem.env, x=x2)
+        v = rng.standard_normal(g.output_shape).astype(x2.dtype)
+        with np.errstate(all="ignore"):
+            got = [value(env)[0], vjp(env, v)[0], jacobian(env, False)["x"]]
+            general = [plain[0](env)[0], plain[1](env, v)[0], plain[2](env, False)["x"]]
+            if x2.dtype == dtype:  # the interpreter's (a Compiled's inputs are of its dtype)
+                p2 = compiled.Problem(g, env, ["x"], autodiff.evaluate(g, env), problem.compiled)
+                assert same_bits(general, [p2.output, autodiff.vjp(g, p2.values, v[None])["x"][0],
+                                           api.jacobians(p2, plan)["x"].to_array()])
+        assert same_bits(got, general), x2.dtype
+
+
+def same_bits(got: list, expected: list) -> bool:
+    got, expected = [np.asarray(a) for a in got], [np.asarray(a) for a in expected]
+    return all(a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(got, expected))
+
+
+def test_only_exact_numbers_and_float_0d_arrays_without_nan_become_full_arrays():
+    full = kernels._full_constant
+    f64, f32 = np.dtype(np.float64), np.dtype(np.float32)
+    assert full(2, (3,), f32).dtype == f32 and full(2.5, (2, 2), f64).tolist() == [[2.5, 2.5], [2.5, 2.5]]
+    assert full(np.zeros((), f32), (3,), f64).dtype == f32  # a 0-d array keeps its own dtype (it is not weak)
+    for value, dtype in [(0.1, f32), (10**400, f64), (2**60 + 1, f64), (float("nan"), f64), (True, f64),
+                         (np.full((), np.nan), f64), (np.zeros(2), f64), (np.zeros((), int), f64), ("2", f64)]:
+        assert full(value, (3,), dtype) is None, value
+    assert not full(-0.0, (3,), f64).flags.writeable and np.signbit(full(-0.0, (3,), f64)).all()

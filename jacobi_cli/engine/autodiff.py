@@ -22,12 +22,49 @@ from ..ir.shapes import size
 from .jacobian import JacobianBuilder
 
 
+# ``with np.errstate(all="ignore")`` builds NumPy's error state at each entry: ~17 k instructions
+# for its entry and exit, a third of a short expression's forward pass. NumPy 2 keeps the state
+# in a context variable; where it holds NumPy's default state (or "ignore all" already), the
+# state errstate would make from it is the one made here once, so a pass sets that and resets
+# it after (per thread and context, as errstate does). Any other state (a caller's own
+# np.setbufsize or error callback) goes through np.errstate, which keeps it.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERROR_STATE
+
+    _DEFAULT_STATE = _ERROR_STATE.get()
+    with np.errstate(all="ignore"):
+        _IGNORE_ALL = _ERROR_STATE.get()
+except (ImportError, AttributeError, LookupError):  # pragma: no cover - other NumPy versions
+    _ERROR_STATE = _DEFAULT_STATE = _IGNORE_ALL = None
+
+
+def errors_ignored():
+    """Enter "ignore every floating-point error", as ``np.errstate(all="ignore").__enter__()``;
+    returns what :func:`errors_restored` takes to leave it."""
+    if _ERROR_STATE is not None:
+        current = _ERROR_STATE.get()
+        if current is _DEFAULT_STATE or current is _IGNORE_ALL:
+            return _ERROR_STATE.set(_IGNORE_ALL)
+    state = np.errstate(all="ignore")
+    state.__enter__()
+    return state
+
+
+def errors_restored(entered) -> None:
+    """Leave what :func:`errors_ignored` entered."""
+    if type(entered) is np.errstate:
+        entered.__exit__(None, None, None)
+    else:
+        _ERROR_STATE.reset(entered)
+
+
 def evaluate(graph: Graph, env: dict) -> list:
     """The value of every node, indexed by node id; ``env`` maps input names to arrays."""
     values: list = []
     append = values.append
     impls: dict = {}  # op -> its impl, looked up once per op (a long sum has 200,000 nodes of two ops)
-    with np.errstate(all="ignore"):
+    entered = errors_ignored()
+    try:
         for node in graph.nodes:
             _, op, args, params, _, name, _, _, value = node
             if op == "input":
@@ -51,6 +88,8 @@ def evaluate(graph: Graph, env: dict) -> list:
                 except np.linalg.LinAlgError as err:  # LAPACK refusing them (eigenvalues of inf do not converge)
                     raise JacValueError(f"{OPS[node.op].title}: linear algebra failed on these values ({err})",
                                         node.position, graph.source) from None
+    finally:
+        errors_restored(entered)
     return values
 
 
@@ -78,7 +117,8 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     cotangent = next(iter(ct.values()))
     grads = {}
     kept = {}
-    with np.errstate(all="ignore"):
+    entered = errors_ignored()
+    try:
         for node in reversed(nodes):
             g = ct.pop(node.id, None)
             if g is None or not node.requires_grad:
@@ -90,7 +130,12 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
                 continue
             rules = OPS[node.op].vjp
             node_args, params = node.args, node.params
-            args = [values[a] for a in node_args]
+            if len(node_args) == 1:  # the values the rules read, without a list comprehension's frame
+                args = (values[node_args[0]],)
+            elif len(node_args) == 2:
+                args = (values[node_args[0]], values[node_args[1]])
+            else:
+                args = [values[a] for a in node_args]
             ans = values[node.id]
             try:
                 for i, a in enumerate(node_args):
@@ -99,6 +144,8 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
                         ct[a] = part if a not in ct else P.add(ct[a], part)
             except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
                 raise _located(err, node, graph)
+    finally:
+        errors_restored(entered)
     for name, i in graph.inputs.items():
         if nodes[i].requires_grad and name not in grads:
             grads[name] = _zeros_like_batch(cotangent, nodes[i].shape, graph.dtype)
@@ -123,7 +170,8 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     batch = shape_of(seed)[0]
     last = last_uses(graph.nodes, outputs)
     tan: dict = {}
-    with np.errstate(all="ignore"):
+    entered = errors_ignored()
+    try:
         for node in graph.nodes:
             if node.op == "input":
                 if node.name in tangents:
@@ -148,6 +196,8 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
             for _, a in reached:  # a tangent no later node reads is dropped at once
                 if last[a] == node.id:
                     tan.pop(a, None)
+    finally:
+        errors_restored(entered)
     return {o: tan[o] if o in tan else _zeros_like_batch(seed, graph.nodes[o].shape, graph.dtype)
             for o in outputs}
 

@@ -124,7 +124,8 @@ class Compiled:
             raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
                                 "this computes one output: end it in one of them")
         names = check_wrt(wrt, self.graph.inputs)
-        graph = self.graph_for(names)
+        # graph_for(names), without checking the names again (check_wrt of checked names is the names)
+        graph = self._memo_get(("wrt", tuple(names)), lambda: self.graph.with_wrt(names))
         env = {name: env[name] for name in graph.inputs}
         if self._built_for is not None and not all(np.array_equal(env[n], self._built_for[n], equal_nan=True)
                                                    for n in env):
@@ -300,7 +301,7 @@ class Compiled:
         :class:`~jacobi_cli.engine.jacobian.Jacobian` objects with ``structured``. A caller that
         holds what :meth:`bind` made of ``env`` and ``wrt`` passes it as ``problem``: its values
         are read where no kernel answers, not evaluated again (``jac run``)."""
-        limit = memory.default_budget() if budget is None else int(budget)
+        limit = memory.default_budget() if budget is None else budget if type(budget) is int else int(budget)
         # any budget: a kernel runs only when its peak fits (the function calls of a repeated call inline)
         key = ("jacobian", None if not wrt else tuple(wrt), mode)
         kernel = self._ready.get(key)
@@ -328,8 +329,11 @@ class Compiled:
         due, parts = self._due(key), None
         if not due and ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo:
             # a first call: no plan yet, and none needed when the dense passes show the structure
-            found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit)
+            arrays = not structured and layout == "array"  # the arrays themselves, no Jacobian objects
+            found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit, arrays)
             if found is not None:
+                if arrays:
+                    return {n: _unaliased_array(a, problem.env) for n, a in found.items()}
                 return _in_arrays({n: _unaliased(j, problem.env) for n, j in found.items()}, structured, layout,
                                   limit)
         plan = self.plan_of(problem, mode, limit)
@@ -348,7 +352,8 @@ class Compiled:
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
         if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
             kernel = self._ready.get(("vjp", None if not wrt else tuple(wrt), v.shape))  # the key made below
-            if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else int(budget)):
+            if kernel is not None and kernel.peak <= (memory.default_budget() if budget is None else
+                                                      budget if type(budget) is int else int(budget)):
                 try:  # as _run, inline
                     found = kernel.fn(env, v)
                 except Exception:  # noqa: BLE001 - the interpreter below reports every error
@@ -471,6 +476,14 @@ def _unaliased(j: Jacobian, env: dict) -> Jacobian:
     if array is not None and any(np.may_share_memory(array, v) for v in env.values()):
         return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
     return j
+
+
+def _unaliased_array(array: np.ndarray, env: dict) -> np.ndarray:
+    """:func:`_unaliased` of a Jacobian's array: copied if it is a view of an input."""
+    for v in env.values():
+        if np.may_share_memory(array, v):
+            return array.copy()
+    return array
 
 
 def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:

@@ -394,7 +394,8 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 
 # --- code generation ----------------------------------------------------------------------------
 
-def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0, scatters: tuple = ()):
+def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0, scatters: tuple = (),
+             dtype=None):
     """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
     ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
     by those names and the others are positional (a VJP's cotangent, a JVP's tangents).
@@ -405,7 +406,8 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     of an input or a constant is copied, so a caller can never write into either. The body
     runs with every floating-point error ignored (as ``np.errstate(all="ignore")``) and, for a
     middle-sized largest matrix product (``products``, see :mod:`jacobi_cli.engine.blas`), in
-    ``threads_for``: the whole call is this one function, no wrapper around it.
+    ``threads_for``: the whole call is this one function, no wrapper around it. ``dtype``: the
+    inputs' (the builder's), for constants made full arrays (:meth:`_Source._full_constant_line`).
     """
     need = needed(nodes, outputs)
     last = last_uses(nodes, outputs)
@@ -422,7 +424,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         namespace["_threads"] = partial(threads_for, products)
         lines.append(f"{indent}with _threads():")
         indent += "    "
-    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs)
+    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs, dtype)
     for node in nodes:
         if need[node.id] and node.id not in source.name:
             source.node(node, last)
@@ -447,8 +449,10 @@ class _Source:
     ufunc reads with the same answer, bit for bit, and a reshape reads as it is; any other op
     gets the value at its own shape (``full``: one reshape, kept while the node lives)."""
 
-    def __init__(self, nodes: list, namespace: dict, lines: list, indent: str, name: dict, outputs: list):
+    def __init__(self, nodes: list, namespace: dict, lines: list, indent: str, name: dict, outputs: list,
+                 dtype=None):
         self.nodes, self.namespace, self.lines, self.indent, self.name = nodes, namespace, lines, indent, name
+        self.dtype = None if dtype is None else np.dtype(dtype)  # the kernel's inputs' (None: no full constants)
         self.outputs = set(outputs)
         self.squeezed: dict = {}  # node id -> the shape its variable holds (its shape without the leading 1)
         self.unsqueezed: dict = {}  # node id -> the variable holding it at its own shape, once made
@@ -468,6 +472,8 @@ class _Source:
             raise ValueError(f"input {node.name!r} is not an argument of the kernel")
         self.name[i] = f"v{i}"
         line = self._squeezed_line(node)
+        if line is None:
+            line = self._full_constant_line(node)
         if line is None:
             line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
         self.lines.append(self.indent + line)
@@ -498,6 +504,44 @@ class _Source:
                                f"p{k}": scatter.at, f"o{k}": scatter.shape})
         self.lines += [f"{self.indent}w{k} = _zeros(z{k}, t{k})", f"{self.indent}w{k}[p{k}] = {values}"]
         return f"w{k}.reshape(o{k})"
+
+    # A number or a 0-d constant as an operand of add, sub, mul or div costs NumPy 1,200-2,400
+    # instructions more than an array of the other operand's shape (its scalar is converted, and
+    # broadcast), about a third of the call at n = 10. The same ufunc on that full array makes the
+    # same IEEE operation on each pair of elements (correctly rounded: the loop's order and its
+    # vector width do not change a bit; a constant that is no NaN leaves a NaN's bits to the other
+    # operand, as the scalar does), with the same result dtype: a 0-d array promotes by its dtype
+    # as the full one does; a Python number is weak (it takes the other operand's dtype), so the
+    # full array is of the kernel's dtype and is taken only where the operand is of that dtype
+    # (and the number exact in it). Checked per call: an exact ndarray (a subclass's
+    # __array_ufunc__ would see the other argument), of the dtype; else the line as it was.
+
+    def _full_constant_line(self, node):
+        """``f(x, C)`` with ``C`` the constant operand made a read-only array of ``x``'s shape,
+        under the check above, for add, sub, mul or div of one computed array and one constant;
+        else None."""
+        if OPS[node.op].impl not in _FULL_OPS or node.params or len(node.args) != 2 or self.dtype is None:
+            return None
+        shape = tuple(node.shape)
+        for side in (0, 1):
+            c, x = node.args[side], node.args[1 - side]
+            const, other = self.nodes[c], self.nodes[x]
+            if const.op != "const" or other.op == "const" or x in self.squeezed or tuple(other.shape) != shape \
+                    or size(shape) < 2:
+                continue
+            full = _full_constant(const.value, shape, self.dtype)
+            if full is None:
+                continue
+            i = node.id
+            self.namespace.update({f"f{i}": OPS[node.op].impl, f"C{i}": full, "_nd": np.ndarray,
+                                   "_dt": np.dtype(self.dtype)})
+            args = [self.name[x], f"C{i}"] if side == 1 else [f"C{i}", self.name[x]]
+            plain = [self.name[a] for a in node.args]
+            check = f"type({self.name[x]}) is _nd"
+            if type(const.value) is not np.ndarray:  # a Python number: of the kernel's dtype only
+                check += f" and {self.name[x]}.dtype is _dt"
+            return f"v{i} = f{i}({', '.join(args)}) if {check} else f{i}({', '.join(plain)})"
+        return None
 
     def _held(self, i: int) -> tuple:
         return self.squeezed.get(i, tuple(self.nodes[i].shape))
@@ -604,10 +648,11 @@ class _Source:
     # the same. The kernel takes np.dot only where that holds: the matrix an input (or its
     # transpose) that is C- or F-contiguous and aligned (checked once per call), the vector a new
     # array a ufunc made (contiguous and aligned, through reshapes too: a compact array made 1-d
-    # is), both float32 or float64 of one dtype (checked per product); else the op itself. np.dot
-    # skips the ufunc machinery: about 2,300 of matmul's 8,600 instructions at n = 10, of which
-    # the checks take 400-800 (a vector input's own check would take the rest, so it stays a
-    # matmul). tests/test_kernels.py checks the bits over layouts, sizes and values.
+    # is) or a 1-d input that is an exact ndarray, C-contiguous and aligned (checked once per call),
+    # both float32 or float64 of one dtype (checked per product); else the op itself. np.dot
+    # skips the ufunc machinery: about 3,800 of matmul's 8,500 instructions at n = 10, of which
+    # the checks take 400-800 (a vector input's own, once a call, about 900 more).
+    # tests/test_kernels.py checks the bits over layouts, sizes and values.
 
     def _matvec_line(self, node):
         """``np.matmul`` of a 2-d matrix and a 1-d vector (either order) as :meth:`_product`, else None."""
@@ -626,14 +671,16 @@ class _Source:
         i = node.id
         args = (self.name[matrix], self.name[vector]) if side == 1 else (self.name[vector], self.name[matrix])
         call = f"f{i}({', '.join(args)})"
-        vector_checks = self._vector_checks(vector)  # first: a matrix's check is a line, made once
-        if vector_checks is None or min(self.nodes[matrix].shape) < 2:
+        source = self._vector_source(vector)  # first: a check is a line, made once, where both can hold
+        if source is None or min(self.nodes[matrix].shape) < 2:
             return f"v{i} = {call}"
         checks = self._matrix_checks(matrix)
         if checks is None:
             return f"v{i} = {call}"
         self.namespace["_dot"] = _DOT
-        checks += vector_checks + [f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype"]
+        if source >= 0:  # an input vector: its layout, once a call
+            checks.append(self._vector_check(source))
+        checks.append(f"{self.name[vector]}.dtype is {self.name[matrix]}.dtype")
         return f"v{i} = _dot({', '.join(args)}) if {' and '.join(checks)} else {call}"
 
     def _matrix_checks(self, m: int):
@@ -650,19 +697,31 @@ class _Source:
         return [self._input_check(node.id, f"type(v{node.id}) is _nd and (_f := v{node.id}.flags).forc and _f.aligned",
                                   "m")]
 
-    def _vector_checks(self, v: int):
-        """Checks that the 1-d vector held for node ``v`` is contiguous and aligned: none for a
-        new array of a ufunc; None (never) otherwise."""
+    def _vector_source(self, v: int):
+        """Where the 1-d vector held for node ``v`` comes from, for np.dot: -1 for a new array of
+        a ufunc (contiguous and aligned, no check), the node of a 1-d input (checked per call:
+        :meth:`_vector_check`), None (never np.dot) otherwise."""
         if size(self.nodes[v].shape) < 2:
             return None
         while self.nodes[v].op == "reshape":
             v = self.nodes[v].args[0]
         node = self.nodes[v]
-        if node.op == "input":  # a check per call costs about what np.dot saves on one product
-            return None
+        if node.op == "input":
+            return v if len(node.shape) == 1 else None
         if node.op != "const" and isinstance(OPS[node.op].impl, np.ufunc) and OPS[node.op].view is None:
-            return []
+            return -1
         return None
+
+    def _vector_check(self, i: int) -> str:
+        """The name of a variable set once, before its first use, to the layout check of the 1-d
+        input ``i``: an exact ndarray (as for a matrix), C-contiguous (1-d: a stride of one
+        element) and aligned; its dtype is compared with the matrix's at each product."""
+        name = f"_v{i}"
+        if name not in self.checked:
+            self.checked.add(name)
+            self.namespace["_nd"] = np.ndarray
+            self.lines.append(f"{self.indent}{name} = type(v{i}) is _nd and (_f := v{i}.flags).forc and _f.aligned")
+        return name
 
     def _input_check(self, i: int, layout: str, kind: str) -> str:
         """The name of a variable set once, before its first use, to the check of input ``i``."""
@@ -676,8 +735,34 @@ class _Source:
 
 # np.dot's C function without its __array_function__ dispatcher (about 1,100 instructions of a
 # 6,000-instruction product at n = 10): the same PyArray_MatrixProduct2 call on the same operands,
-# taken only for an exact ndarray matrix (see _matrix_checks) and a vector a ufunc made of it.
+# taken only for an exact ndarray matrix (see _matrix_checks) and a vector a ufunc made, or an exact
+# ndarray input (see _vector_check).
 _DOT = getattr(np.dot, "_implementation", np.dot)
+
+
+_FULL_OPS = (np.add, np.subtract, np.multiply, np.true_divide)  # IEEE's correctly rounded operations
+
+
+def _full_constant(value, shape: tuple, dtype: np.dtype):
+    """``value`` (a Python number exact in ``dtype``, or a 0-d float array), no NaN, as a read-only
+    array of ``shape``: of ``dtype``, or of the 0-d array's own; None for anything else."""
+    if type(value) is np.ndarray and value.shape == () and value.dtype.kind == "f":
+        dtype = value.dtype
+    elif type(value) in (int, float) and dtype.kind == "f":
+        try:
+            with np.errstate(all="ignore"):
+                exact = dtype.type(value)
+        except OverflowError:  # an int past the dtype's range
+            return None
+        if float(exact) != value:
+            return None
+    else:
+        return None
+    full = np.full(shape, value, dtype=dtype)
+    if np.isnan(full).any():
+        return None
+    full.flags.writeable = False
+    return full
 
 
 def _elementwise(node) -> bool:
@@ -819,12 +904,12 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
         return None
     products = product_work(builder.nodes, needed(builder.nodes, ids))
     arg_ids = [builder.inputs[a] for a in args + extra]
-    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products)
+    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype)
     kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
     if scatters is None:
         return kernel
     dense = kernel if not any(scatters) else replace(
-        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters))
+        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters, builder.dtype))
     return kernel, dense
 
 

@@ -492,12 +492,13 @@ def _small_modes(graph: Graph, names: list, mode: str) -> dict | None:
     return modes
 
 
-def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -> tuple:
+def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, arrays: bool = False) -> tuple:
     """``(jacobians, parts)`` of a first call, before any plan: ``jacobians`` (``{name:
     Jacobian}``, dense, or diagonal for an element-wise graph) when they are provably what
     :func:`make_plan` and :func:`run` would give (see above), else None; ``parts`` the dense
     passes run meanwhile, or None, for :func:`run` to read off at the plan
-    (``run(plan, graph, values, parts)``)."""
+    (``run(plan, graph, values, parts)``). ``arrays``: each Jacobian as the array its
+    ``to_array()`` gives, made without the Jacobian object (:func:`_cold_array`)."""
     modes = _small_modes(graph, names, mode)
     if modes is None:
         return None, None
@@ -508,14 +509,17 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
     if values_bytes + m * sum(inputs) * itemsize + pass_bound(graph, batch) > budget:
         return None, None  # the plan might chunk the passes, or refuse them
     with threads_for(product_work(graph.nodes)):
-        arrays = _dense_passes(graph, values, modes)
+        parts = _dense_passes(graph, values, modes)
     out = {}
     for name in names:
-        a = arrays[name]
+        a = parts[name]
         total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
         dense = a.all() and total == total
         if not dense and not elementwise_diagonal(graph, name):  # a zero or a NaN: plan it
-            return None, (modes, arrays)
+            return None, (modes, parts)
+        if arrays:
+            out[name] = _cold_array(graph, name, modes[name], a, dense)
+            continue
         builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
                                   graph.dtype)
         builder.add(a, 0)
@@ -527,7 +531,28 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int) -
         rows, cols = np.arange(builder.n, dtype=np.int64), np.arange(builder.n, dtype=np.int64)
         out[name] = SparseJacobian(name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
                                    graph.dtype, coalesced=True)
-    return out, (modes, arrays)
+    return out, (modes, parts)
+
+
+def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool) -> np.ndarray:
+    """``to_array()`` of the Jacobian :func:`unplanned` makes of the dense pass ``part``, made
+    as that Jacobian makes it without making it: the pass (``JacobianBuilder._add_dense``)
+    reshaped to ``y.shape + x.shape`` when dense; else (diagonal) zeros with the pass's
+    diagonal copied in, as ``SparseJacobian.to_array`` writes its values (cast to the graph's
+    dtype) at ``rows * n + cols``. ``dense()``'s budget check cannot refuse it: :func:`unplanned`
+    made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both."""
+    y_shape, x_shape = tuple(graph.output_shape), tuple(graph.nodes[graph.inputs[name]].shape)
+    m, n = size(y_shape), size(x_shape)
+    part = np.asarray(part)
+    if dense:
+        flat = part.reshape(part.shape[0], m if mode == "forward" else n)
+        return np.asarray(flat.T if mode == "forward" else flat).reshape(y_shape + x_shape)
+    dtype = np.dtype(graph.dtype)
+    flat = part.reshape(part.shape[0], m if mode == "forward" else n)
+    square = flat.T if mode == "forward" else flat
+    out = np.zeros(m * n, dtype=dtype)
+    out[::n + 1] = np.asarray(square.diagonal(), dtype)  # entry (j, j) at j * n + j; m == n
+    return out.reshape(y_shape + x_shape)
 
 
 def _rule_positions(op) -> frozenset:

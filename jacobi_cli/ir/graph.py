@@ -106,7 +106,7 @@ class Graph:
             nodes.append(node if requires_grad == flag else
                          _new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         # the fields as they are but the nodes (dataclasses.replace, without its per-field introspection)
-        return Graph(tuple(nodes), self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value)
+        return made_graph(tuple(nodes), self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value)
 
     def with_output(self, output: int) -> "Graph":
         return dataclasses.replace(self, output=output, outputs=())
@@ -123,6 +123,19 @@ class Graph:
 
 
 _new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
+
+
+def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: bool) -> Graph:
+    """``Graph(nodes, inputs, output, source, dtype, outputs, by_value)`` without the frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field, ~13 k instructions): the
+    same fields in the same ``__dict__``; Graph has no ``__post_init__`` (tests/test_cold.py)."""
+    graph = _new_object(Graph)
+    graph.__dict__.update(nodes=nodes, inputs=inputs, output=output, source=source, dtype=dtype, outputs=outputs,
+                          by_value=by_value)
+    return graph
+
+
+_new_object = object.__new__
 
 
 def needed(nodes, outputs) -> list:
@@ -433,8 +446,8 @@ class Builder:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
         expression ends in a tuple of several outputs (``output`` is then the first)."""
         named = tuple((name, self.lift(t).id) for name, t in outputs)
-        return Graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
-                     by_value=self.by_value)
+        return made_graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
+                          self.by_value)
 
 
 def _shape_error(err: JacError, op, op_name: str, position: int | None) -> JacError:

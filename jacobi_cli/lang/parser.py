@@ -347,7 +347,8 @@ class _Lowering:
                 continue
             start = node[1][0]
             if kind == "name":
-                results.append(self.name(node[2], start))
+                found = self.scope.get(node[2])  # self.name's answer for a tracer in scope, without its calls
+                results.append(found if type(found) is Tracer else self.name(node[2], start))
             elif kind == "number":
                 text = node[2]
                 results.append(self.number(float(text) if "." in text else int(text), start))
@@ -366,7 +367,14 @@ class _Lowering:
                     raise JacValueError(_ITEMS_ARITHMETIC, start)
                 op, left_node, right_node = node[2], node[3], node[4]
                 found = self.source.text.find(_SHORT_TEXT[op], left_node[1][1], right_node[1][0])
-                results.append(self.arithmetic(op, left, right, found if found >= 0 else start))
+                position = found if found >= 0 else start
+                b = self.b
+                if type(left) is Tracer and type(right) is Tracer and not b.booleans and type(b) is Builder:
+                    # self.arithmetic's answer without its three calls: with no boolean node there is no
+                    # logical or/and, and Builder.apply of two tracers without parameters is _binary
+                    results.append(b._binary(op, left, right, position, None))
+                else:
+                    results.append(self.arithmetic(op, left, right, position))
         return self.output(results[0], 0)
 
     def outputs(self, node: ast.Tuple) -> tuple:

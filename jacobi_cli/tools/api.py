@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
-from time import monotonic
+from time import monotonic_ns
 
 import numpy as np
 
@@ -272,12 +272,14 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     """
     if layout != "array" and layout != "numerator":
         raise JacValueError(f"layout must be array or numerator, not {layout!r}")
-    # memory.default_budget() and resolve_dtype(dtype), inline for a repeated call
-    limit = memory.budget_in_second(int(monotonic())) if max_memory is None else memory.budget(max_memory)
+    # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
+    limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
+        memory.budget(max_memory)
     dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
     if batch:
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
-    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
+    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
     return compiled.jacobian(env, wrt, mode, limit, structured, layout)
 
 
@@ -312,10 +314,12 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
     (planned from the shapes by a dry run) must fit it, or :class:`~jacobi_cli.errors.JacLimitError`
     is raised before they are computed.
     """
-    # memory.default_budget() and resolve_dtype(dtype), inline for a repeated call
-    limit = memory.budget_in_second(int(monotonic())) if max_memory is None else memory.budget(max_memory)
+    # memory.default_budget() (whole seconds without int()), resolve_dtype(dtype), min(): inline for a repeated call
+    limit = memory.budget_in_second(monotonic_ns() // 1_000_000_000) if max_memory is None else \
+        memory.budget(max_memory)
     dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
-    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
+    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
     return compiled.vjp(env, v, wrt, limit)
 
 
