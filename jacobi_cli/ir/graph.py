@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_large
+from . import dtypes
 from .op import Proxy
 from .ops import OPS
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
@@ -175,6 +176,23 @@ def _fold_ints(op, values: list, params: dict):
 
 
 
+def _python_int(name: str, ints: list):
+    """An op on Python ints as Python computes it (exact, floored ``//`` and ``%``), or None where
+    the result is no int (``2 ** -1``, ``1 // 0``) or too large to be a number of --dtype."""
+    if len(ints) == 1:
+        a = ints[0]
+        return -a if name == "neg" else abs(a) if name == "abs" else a * a if name == "square" else None
+    if len(ints) != 2:
+        return None
+    a, b = ints
+    if name in ("floor_divide", "remainder"):
+        return None if b == 0 else a // b if name == "floor_divide" else a % b
+    if name == "pow":
+        return a ** b if b >= 0 and (abs(a) < 2 or a.bit_length() * b < 2000) else None
+    op = {"add": int.__add__, "sub": int.__sub__, "mul": int.__mul__, "maximum": max, "minimum": min}.get(name)
+    return op(a, b) if op is not None else None
+
+
 _NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
 
 
@@ -253,6 +271,11 @@ class Builder:
         # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
         # size check passed: a long sum of like terms applies the rule once, not per node
         self._binary_shapes: dict = {}
+        # constants of an integer or boolean dtype: node id -> (NumPy dtype, library), their values held
+        # exactly in --dtype; and integer literals: node id -> the Python int (see ir/dtypes.py)
+        self.typed: dict[int, tuple] = {}
+        self.pyints: dict[int, object] = {}
+        self.library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
 
     @property
     def rng(self) -> np.random.Generator:
@@ -303,6 +326,10 @@ class Builder:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             if not isinstance(value, (list, tuple)):
                 _require_number(value, position)
+            if type(value) is bool:  # True beside an integer constant: a weak Python bool (ir/dtypes.py)
+                out = self._append("const", (), _NO_PARAMS, (), None, position, np.asarray(value).astype(self.dtype))
+                self.pyints[out.id] = value
+                return out
             value = np.asarray(value)
             if value.dtype == object:  # [x, y] of arrays where one array is needed
                 raise JacValueError("a list or tuple of arrays is not one array: make one with stack([...]) or "
@@ -381,6 +408,27 @@ class Builder:
         return self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
 
     def _fold(self, op, tracers, params, position) -> Tracer:
+        if self.typed or self.pyints:
+            folded = self._fold_typed(op, tracers, params, position)
+            if folded is not None:
+                return folded
+        return self._fold_float(op, tracers, params, position)
+
+    def _fold_typed(self, op, tracers, params, position):
+        """The fold of integer constants (see ``ir/dtypes.py``), or None for the fold in --dtype."""
+        typed, pyints = self.typed, self.pyints
+        if any(t.id in typed for t in tracers):
+            return dtypes.fold(self, op, tracers, params, position,
+                               lambda: self._fold_float(op, tracers, params, position))
+        if tracers and all(type(pyints.get(t.id)) is int for t in tracers):
+            exact = _python_int(op.name, [pyints[t.id] for t in tracers]) if not params else None
+            if type(exact) is int and abs(exact) < 2**1000:
+                out = self.const(float(exact), position)
+                pyints[out.id] = exact
+                return out
+        return None
+
+    def _fold_float(self, op, tracers, params, position) -> Tracer:
         values = [self.nodes[t.id].value for t in tracers]
         if values and all(type(v) is int for v in values):
             return self.const(_fold_ints(op, values, params), position)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError
+from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
 from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
@@ -443,7 +444,14 @@ def _full(b, args, kwargs, position):
     value = static(b, a["fill_value"], "full value", position)
     if not isinstance(value, (int, float)):
         raise JacValueError("full(): the fill value must be a number", position)
-    return b.const(np.full(shape, value, dtype=b.dtype), position)
+    made = b.const(np.full(shape, value, dtype=b.dtype), position)
+    if type(b.pyints.get(getattr(a["fill_value"], "id", None))) is int:  # full(3, 7): int64 in both libraries
+        fill = b.pyints[a["fill_value"].id]
+        if not -2**63 <= fill < 2**63 or int(b.dtype(fill)) != fill:
+            raise JacValueError(f"full(): the int64 fill value {fill} is out of int64's range or one --dtype cannot hold "
+                                "exactly; jac refuses it rather than round", position)
+        b.typed[made.id] = (np.dtype(np.int64), constant_library(b))  # the value as filled: exact
+    return made
 
 
 @function("eye")
@@ -474,11 +482,29 @@ def _arange(b, args, kwargs, position):
     count = (stop - start) / step
     n = max(0, math.ceil(count)) if math.isfinite(count) else math.inf
     _checked(b, (n,), "arange", position)
+    if all(_integer_literal(b, a[k]) for k in ("start", "stop", "step")):  # int64 in both libraries
+        if max(abs(start), abs(stop)) > dtypes.exact_max(b.dtype):  # float32: beyond 2**24
+            made = dtypes.held(b, np.arange(int(start), int(stop), int(step), dtype=np.int64), "arange()", position)
+        else:  # the same numbers made in --dtype at once (no int64 copy: a large arange's peak stays its size)
+            made = np.arange(start, stop, step, dtype=b.dtype)
+        out = b.const(made, position)
+        b.typed[out.id] = (np.dtype(np.int64), constant_library(b))
+        return out
     if np.dtype(b.dtype) == np.float64:
         # made as float64 at once (the same numbers: every integer below 2**53 is exact), not as
         # int64 then a float64 copy, which doubled the peak of a large arange
         return b.const(np.arange(start, stop, step, dtype=np.float64), position)
     return b.const(np.arange(start, stop, step).astype(b.dtype), position)
+
+
+def _integer_literal(b: Builder, v) -> bool:
+    """Is ``v`` absent, a Python int, or an integer constant (a literal ``3``, ``torch.tensor(3)``)?"""
+    if v is None or (type(v) is int):
+        return True
+    if not isinstance(v, Tracer):
+        return False
+    typed = b.typed.get(v.id)
+    return type(b.pyints.get(v.id)) is int or (typed is not None and typed[0].kind in "iu" and not v.shape)
 
 
 @function("linspace")
@@ -576,6 +602,7 @@ class DType:
 
     name: str
     kind: str
+    library: str | None = None  # torch.int (int32) or Python's int (int64)
 
 
 def booleans(b: Builder) -> set:
@@ -900,7 +927,10 @@ def _masked_fill(b, args, kwargs, position):
     if not is_boolean(b, mask):
         raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0, or m.bool() of "
                             "a 0/1 array), as in PyTorch", position)
-    out = b.apply("where", mask, tensor(b, a["value"], "masked_fill", position), x, position=position)
+    value = tensor(b, a["value"], "masked_fill", position)
+    if x.id in b.typed:  # into an integer constant: the value in its dtype (1.7 fills 1), as PyTorch
+        value = written_value(b, x, value, False, "masked_fill()", position)
+    out = b.apply("where", mask, value, x, position=position)
     if out.shape != x.shape:
         raise JacShapeError(f"masked_fill(): the mask {fmt(mask.shape)} must broadcast to the shape of the array "
                             f"{fmt(x.shape)}", position)
@@ -935,6 +965,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
         raise JacValueError(f"dtype must be a dtype such as torch.float32 or np.float64, got {dtype!r}", position)
     if dtype.kind == "c":
         raise JacValueError(f"complex dtypes ({dtype.name}) are not supported by jac", position)
+    if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
+        return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
         return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
     if dtype.kind == "b":
@@ -942,10 +974,62 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     return as_numbers(b, x, position)
 
 
+def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, position):
+    """The value written into the integer constant ``y`` (``y[i] = v``, ``y[i] += v``, ``y += v``), cast
+    to ``y``'s dtype as NumPy and PyTorch write it: a float truncated toward 0. A float result of an
+    augmented write is refused for PyTorch (in-place results keep the dtype) and for ``y += v`` by both."""
+    typed = b.typed.get(y.id)
+    if typed is None or typed[0].kind == "b":
+        return value
+    dtype, library = typed
+    v = b.lift(value) if isinstance(value, (bool, int, float)) else value
+    if not isinstance(v, Tracer):
+        return value
+    integer = v.id in b.typed or v.id in b.pyints
+    if augmented and not integer and (library == "torch" or augmented == "whole"):
+        raise JacValueError(f"{what}: the result is a float, which {'PyTorch' if library == 'torch' else 'NumPy'} "
+                            f"does not write in place into the {dtype} array '{b.nodes[y.id].name or 'y'}' (write "
+                            f"y = y.float() first, or y = y + v)", position)
+    if b.nodes[v.id].op == "const":
+        return typed_cast(b, v, dtype, position, library)
+    return to_integer(b, v, position)  # truncated (its derivative 0); the result is computed in --dtype
+
+
+def constant_library(b: Builder, x=None) -> str | None:
+    """The library whose dtypes a constant made now follows: the call's (``torch.arange``), or for a
+    method (``t.long()``) or a bare spelling the library of ``x``."""
+    if b.library in ("torch", "numpy"):
+        return b.library
+    typed = b.typed.get(x.id) if isinstance(x, Tracer) else None
+    return typed[1] if typed is not None else None
+
+
+def typed_cast(b: Builder, x: Tracer, dtype, position, library=None) -> Tracer:
+    """The constant ``x`` cast to the integer or boolean ``dtype`` (a NumPy dtype), as NumPy and PyTorch
+    cast it (floats truncated toward 0; a Python int out of range, NaN or an out-of-range float refused;
+    integers wrap), and remembered as of that dtype."""
+    node = b.nodes[x.id]
+    source = dtypes.operand(b, x.id, node.value)
+    if type(source) is int or (isinstance(source, np.ndarray) and x.id in b.pyints):
+        ints = np.asarray(source, dtype=object)
+        if dtype.kind in "iu" and ints.size and (ints.min() < np.iinfo(dtype).min or ints.max() > np.iinfo(dtype).max):
+            raise JacValueError(f"the integer {ints.min() if ints.min() < np.iinfo(dtype).min else ints.max()} is out "
+                                f"of range for {dtype} (NumPy and PyTorch refuse it)", position)
+        source = (ints != 0) if dtype.kind == "b" else ints.astype(np.int64)
+    elif is_boolean(b, x) and x.id not in b.typed:
+        source = np.asarray(node.value) != 0
+    value = dtypes.cast(b, source, dtype, f"the cast to {dtype}", position)
+    out = b.const(dtypes.held(b, value, f"the cast to {dtype}", position), position)
+    b.typed[out.id] = (np.dtype(dtype), library or constant_library(b, x))
+    return boolean(b, out) if dtype.kind == "b" else out
+
+
 def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
     """``x`` cast to a number dtype: itself, or for a boolean its 0s and 1s in a node that is not one
     (PyTorch's ``m.float() + m.float()`` is 2 where ``m + m`` is True, and ``scaled_dot_product_attention``
     adds a float mask's 0s and 1s to the scores)."""
+    if x.id in b.typed and not is_boolean(b, x):  # an integer constant made float: in --dtype, untyped
+        return b.const(b.nodes[x.id].value, position)
     return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
 
 
@@ -1051,6 +1135,11 @@ def _value_of(fname, detach):
         if detach and node.op != "const":
             x = boolean(b, b.apply("detach", x, position=position)) if is_boolean(b, x) else \
                 b.apply("detach", x, position=position)
+        elif dtype is None and x.id in b.pyints and type(b.pyints[x.id]) is not bool:  # [1, 2], 3: int64 in both
+            return typed_cast(b, x, np.dtype(np.int64), position, _made_by(b, fname))
+        elif dtype is None and node.op == "const" and x.id not in b.typed and (
+                is_boolean(b, x) or type(b.pyints.get(x.id)) is bool):  # [True, False], True: bool
+            return typed_cast(b, x, np.dtype(bool), position, _made_by(b, fname))
         elif type(node.value) is float and not is_boolean(b, x):  # a 0-d array, never a number read as a dim:
             x = b.const(np.asarray(node.value, dtype=b.dtype), position)  # torch.max(x, torch.tensor(0.0))
         return as_dtype(b, x, dtype, position)
@@ -1079,6 +1168,12 @@ def _nested(b, items, fname, detach, position) -> Tracer:
     return FUNCTIONS["stack"](b, [Items(parts)], {}, position)
 
 
+def _made_by(b: Builder, fname: str) -> str | None:
+    return b.library if b.library in ("torch", "numpy") else _CONSTRUCTOR_LIBRARY.get(fname)
+
+
+_CONSTRUCTOR_LIBRARY = {"tensor": "torch", "as_tensor": "torch", "from_numpy": "torch", "asarray": "numpy",
+                        "array": "numpy", "asanyarray": "numpy", "ascontiguousarray": "numpy"}
 FUNCTIONS["tensor"] = _value_of("tensor", True)
 for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
     FUNCTIONS[_name] = _value_of(_name, False)
@@ -1095,7 +1190,11 @@ def _like(fname, fill):
         _checked(b, x.shape, fname, position)
         if not is_concrete(x.shape):
             raise JacShapeError(f"{fname}() needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
-        return as_dtype(b, b.const(np.full(x.shape, value, dtype=b.dtype), position), dtype, position)
+        made = b.const(np.full(x.shape, value, dtype=b.dtype), position)
+        typed = b.typed.get(x.id)
+        if dtype is None and typed is not None:  # zeros_like(t) of an integer t: t's dtype, as both libraries
+            return typed_cast(b, made, typed[0], position, typed[1])
+        return as_dtype(b, made, dtype, position)
     return lower
 
 
@@ -1161,8 +1260,10 @@ for _name in ("clone", "copy", "contiguous", "cpu"):
 FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask becomes numbers (x.float(): _float_of)
     b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
-FUNCTIONS["int"] = FUNCTIONS["long"] = lambda b, args, kwargs, position: to_integer(
-    b, _identity("int")(b, args, kwargs, position), position)
+FUNCTIONS["int"] = lambda b, args, kwargs, position: as_dtype(  # PyTorch's t.int(): int32
+    b, _identity("int")(b, args, kwargs, position), DType("int32", "i"), position)
+FUNCTIONS["long"] = lambda b, args, kwargs, position: as_dtype(
+    b, _identity("long")(b, args, kwargs, position), DType("int64", "i"), position)
 
 
 @function("detach", "stop_gradient")
@@ -3324,6 +3425,8 @@ def _append(b, args, kwargs, position):
 def _torch_sign(b, args, kwargs, position):
     # torch.sign(nan) is 0 (np.sign(nan) is nan): the library decides
     x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
+    if x.id in b.typed:  # an integer constant has no NaN, and its sign is an integer
+        return b.apply("sign", x, position=position)
     return b.apply("where", b.apply("isnan", x, position=position), 0.0, b.apply("sign", x, position=position),
                    position=position)
 

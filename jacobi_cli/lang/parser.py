@@ -25,8 +25,8 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
-from .functions import LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
-from .functions import Items, Refused, input_not_constant, matrix_transpose
+from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
+from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -303,7 +303,10 @@ class _Lowering:
             if text[0] in "0123456789":
                 # self.number; ast reads 12 as an int, 1.5 as a float: float() of either is this value,
                 # finite or inf, never an OverflowError
-                return const(float(text), position)
+                out = const(float(text), position)
+                if text.isdigit():  # self.number's integer literal
+                    self.b.pyints[out.id] = int(text)
+                return out
             return self.name(text, position)
 
         total = None  # the terms so far, joined by ``pending``
@@ -464,6 +467,8 @@ class _Lowering:
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
+            if y.id in self.b.typed:  # y += v into an integer constant keeps its dtype (or is refused)
+                new = written_value(self.b, y, new, "whole", what, position)
             if tuple(new.shape) != tuple(y.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
                                     f"{fmt(y.shape)}: NumPy and PyTorch write the result into '{name}' itself, and "
@@ -535,6 +540,10 @@ class _Lowering:
             if tuple(value.shape) != tuple(targets.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
                                     f"have shape {fmt(targets.shape)}", position)
+        if type(value) is bool and not is_boolean(self.b, y):  # z[1] = True writes 1 into numbers
+            value = self.b.const(float(value), position)
+        if y.id in self.b.typed:
+            value = written_value(self.b, y, value, op is not None, what, position)
         if op is None and is_boolean(self.b, y) and not (isinstance(value, Tracer) and is_boolean(self.b, value)):
             # a boolean array holds booleans: a number written into it is its truth (x != 0), as PyTorch
             # and NumPy cast it (m[0] = 0.5 writes True, never 0.5)
@@ -700,9 +709,12 @@ class _Lowering:
         # Numbers are floats, as every value becomes --dtype: 2**10000 overflows to inf
         # rather than wrapping around in a fixed-width integer.
         try:
-            return self.b.const(float(value), position)
+            out = self.b.const(float(value), position)
         except OverflowError:
             raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
+        if type(value) is int:  # an integer literal: a Python int where it meets integer constants
+            self.b.pyints[out.id] = value
+        return out
 
     def name(self, name: str, position: int):
         if name in self.scope:
@@ -765,6 +777,10 @@ class _Lowering:
         except ValueError:
             raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
         out = self.b.const(array, position)
+        exact = [self.b.pyints.get(item.id) for item in items]
+        if items and not any(e is None for e in exact):  # [1, 2]: integer literals, exact (ir/dtypes.py)
+            self.b.pyints[out.id] = np.array(exact, dtype=object if array.size and np.abs(array).max() >= 2**62
+                                             else np.int64)
         return boolean(self.b, out) if items and all(flags) else out
 
     def operator_position(self, node: ast.BinOp) -> int:
@@ -838,8 +854,8 @@ class _Lowering:
         if not kids:  # a module attribute: np.pi, torch.e
             if node.attr in CONSTANTS:
                 return self.b.const(CONSTANTS[node.attr], position)
-            if node.attr in DTYPES:
-                return Static(DType(node.attr, DTYPES[node.attr]))
+            if node.attr in DTYPES:  # torch.int is int32, Python's int (and np.int_) int64
+                return Static(DType(node.attr, DTYPES[node.attr], LIBRARIES.get(self.module_path(node.value))))
             if node.attr == "newaxis":  # x[:, np.newaxis]
                 return None
             module = self.module_path(node.value)
@@ -1013,6 +1029,7 @@ class _Lowering:
         reading first (``LIBRARY_FUNCTIONS[(library_of(...), NAME)]``, then its fallback:
         ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
         lib = library_of(module, kind == "method")
+        self.b.library = FALLBACK.get(lib, lib)  # the library of the call being lowered: its constants' dtypes
         found = library_function(lib, fname) if lib is not None or kind != "function" else \
             LIBRARY_FUNCTIONS.get(("builtins", fname))  # float(t): Python's, not the method t.float()
         if found is not None:
