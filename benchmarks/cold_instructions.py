@@ -11,7 +11,7 @@ A call is cold as in ``cold_bench.py``: it follows ``jacobi_cli.tools.api._CACHE
 warm-up calls the garbage collector is stopped (a collection falling in or out of the counted window
 moves the count by ±20 k per call) and ``os.getppid()`` marks the window's two ends: callgrind's
 ``--dump-before=getppid`` writes the window to ``cg.out.2``. The clock the API reads the budget's
-once-a-second re-read by is pinned (``api.monotonic``, as ``warm_instructions.py`` pins it): under
+once-a-second re-read by is pinned (``api.monotonic_ns``, as ``warm_instructions.py`` pins it): under
 valgrind a second passes every few calls, and each re-read added ~150 k to its call. Run it with
 ``OPENBLAS_NUM_THREADS=1`` (idle OpenBLAS threads spin, which moves the count).
 """
@@ -37,6 +37,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10)
     ap.add_argument("--calls", type=int, default=20)
     args = ap.parse_args()
+    counted(cold_call(args), args.calls, warmups=5)
+
+
+def cold_call(args):
+    """The cold call of ``args.case`` and ``args.call`` at ``args.n`` from the tree ``args.tree``,
+    with the API's clock pinned (see above); shared with ``cold_phases.py``."""
     sys.path.insert(0, os.path.abspath(args.tree))
     import jacobi_cli
     from jacobi_cli.tools import api
@@ -46,16 +52,15 @@ def main() -> None:
     x, A = rng.standard_normal(args.n), rng.standard_normal((args.n, args.n)) / 3
     b = {"x": x, "A": A} if "A" in expr else {"x": x}
     v = np.ones(np.shape(jacobi_cli.evaluate(expr, b)))
-
-    api.monotonic = itertools.repeat(1e6).__next__  # the budget read once, as within one second (see below)
+    # the budget read once, as within one second: the API reads monotonic_ns (a C callable in its place)
+    api.monotonic_ns = itertools.repeat(10**15).__next__
 
     def call():
         api._CACHE.clear()
         if args.call == "jacobian":
             return jacobi_cli.jacobian(expr, b, wrt=["x"])
         return jacobi_cli.vjp(expr, b, v, wrt=["x"])
-
-    counted(call, args.calls, warmups=5)
+    return call
 
 
 def counted(call, calls: int, warmups: int) -> None:

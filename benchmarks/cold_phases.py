@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import itertools
 import json
 import os
 import re
@@ -27,10 +26,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cold_instructions import EXPRESSIONS  # noqa: E402
+from cold_instructions import EXPRESSIONS, cold_call  # noqa: E402
 
 # (module, attribute, phase): each wrapped where its callers look it up
 WRAPPED = [
@@ -107,23 +105,7 @@ def wrap(log: list, fine: bool) -> None:
 
 
 def run(args) -> None:
-    sys.path.insert(0, os.path.abspath(args.tree))
-    import jacobi_cli
-    from jacobi_cli.tools import api
-
-    expr = EXPRESSIONS[args.case]
-    rng = np.random.default_rng(0)
-    x, A = rng.standard_normal(args.n), rng.standard_normal((args.n, args.n)) / 3
-    b = {"x": x, "A": A} if "A" in expr else {"x": x}
-    v = np.ones(np.shape(jacobi_cli.evaluate(expr, b)))
-
-    api.monotonic = itertools.repeat(1e6).__next__  # the budget read once (see cold_instructions.py)
-
-    def call():
-        api._CACHE.clear()
-        if args.call == "jacobian":
-            return jacobi_cli.jacobian(expr, b, wrt=["x"])
-        return jacobi_cli.vjp(expr, b, v, wrt=["x"])
+    call = cold_call(args)  # the tree on sys.path, the clock pinned: as cold_instructions.py counts it
 
     for _ in range(5):
         call()
