@@ -187,3 +187,29 @@ def test_cov_of_one_row_is_0_d_as_torch():
         theirs = getattr(torch, fn)(torch.tensor(A[:1])).numpy()
         assert np.shape(ours) == theirs.shape == ()
         np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+
+
+# np.median is NumPy's mean of the middle element(s), summed from +0: the middle of an odd count was (lo + lo) / 2,
+# inf at 1e308 (NumPy: 1e308), and a -0 middle stayed -0 (NumPy: +0); torch.median picks the element, -0 kept
+@pytest.mark.parametrize("program, inputs", [
+    ("np.median(x)", {"x": [1e308, 1e308, 1e308]}),
+    ("np.median(x)", {"x": [1.0, -0.0, -1.0]}),
+    ("np.median(x)", {"x": [-0.0, -0.0]}),
+    ("np.median(x)", {"x": [-0.0, 2.0, 5.0, -3.0]}),
+    ("np.median(x)", {"x": [3.0, np.nan, 1.0]}),
+    ("np.median(A, axis=0)", {"A": [[-0.0, 1e308, 1.0], [-0.0, 1e308, 2.0], [-0.0, 1e308, np.inf]]}),
+    ("np.median(A, axis=1)", {"A": [[-0.0, -0.0], [1.5, -1e308]]}),
+])
+def test_np_median_is_numpys_mean_of_the_middle(program, inputs):
+    _check(program, **inputs)
+
+
+def test_torch_median_keeps_the_elements_zero_sign():
+    torch = pytest.importorskip("torch")
+    x = np.array([1.0, -0.0, -1.0])
+    _same_bits(api.evaluate("torch.median(x)", {"x": x}), torch.median(torch.tensor(x)).numpy())
+
+
+def test_np_median_derivative_is_unchanged():
+    _derivative_as_central_differences("np.median(x)", x=[0.3, -1.2, 2.5])
+    _derivative_as_central_differences("np.median(x)", x=[0.3, -1.2, 2.5, 0.9])

@@ -3837,10 +3837,13 @@ def _median(library):
                              "np.median their mean", "Write torch.median(x) or np.median(x).", position)
         lower_idx = b.apply("argmedian", x, axis=axis, position=position)
         values = _selection(b, x, lower_idx, axis, keepdims, position)
-        if library == "numpy":
+        if library == "numpy":  # NumPy's mean of the middle: 0 + lo (+ hi), over the count
+            total = b.apply("add", values, 0.0, position=position)  # -0 + 0 is +0, as NumPy's sum from 0
+            if isinstance(n, int) and n % 2:  # one middle element, itself: (lo + lo) / 2 overflowed at 1e308
+                return total
             upper = _selection(b, x, b.apply("argmedian", x, axis=axis, upper=True, position=position), axis,
                                keepdims, position)
-            return b.apply("mul", b.apply("add", values, upper, position=position), 0.5, position=position)
+            return b.apply("mul", b.apply("add", total, upper, position=position), 0.5, position=position)
         if not axis_given:
             return values
         parts = {"values": values, "indices": lambda: _squeezed(b, lower_idx, axis, keepdims, position)}
