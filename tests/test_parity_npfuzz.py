@@ -199,6 +199,16 @@ def test_cov_of_one_row_is_0_d_as_torch():
     ("np.median(x)", {"x": [3.0, np.nan, 1.0]}),
     ("np.median(A, axis=0)", {"A": [[-0.0, 1e308, 1.0], [-0.0, 1e308, 2.0], [-0.0, 1e308, np.inf]]}),
     ("np.median(A, axis=1)", {"A": [[-0.0, -0.0], [1.5, -1e308]]}),
+    # np.nanmedian: the same mean, of the elements that are not NaN (their count known from the values only)
+    ("np.nanmedian(x)", {"x": [1e308, np.nan, 1e308, 1e308]}),
+    ("np.nanmedian(x)", {"x": [1.0, -0.0, np.nan, -1.0]}),
+    ("np.nanmedian(x)", {"x": [1.0, 2.0, np.nan, 4.0, 3.0]}),
+    # along an axis of a 2-d array NumPy takes np.ma.median's (0 + lo + hi) / 2 below 600 elements (inf at 1e308)
+    ("np.nanmedian(A, axis=1)", {"A": [[1e308, 1e308, 1e308], [np.nan, -0.0, -0.0], [1.0, np.nan, np.nan]]}),
+    ("np.nanmedian(A, axis=0)", {"A": [[1e308, -0.0], [1e308, np.nan], [1e308, -0.0]]}),
+    ("np.nanmedian(A, axis=1)", {"A": np.concatenate([np.full((2, 601), 1e308), [[-0.0] * 600 + [np.nan]] * 2])
+                                 .reshape(2, 1202)}),  # 600 or more: np.median of each line, 1e308
+    ("np.nanmedian(x, axis=0)", {"x": [1e308, np.nan, 1e308, 1e308]}),  # a 1-d array: np.median's path
 ])
 def test_np_median_is_numpys_mean_of_the_middle(program, inputs):
     _check(program, **inputs)

@@ -6531,9 +6531,18 @@ def _nanmedian(library):
         lower_idx = b.apply("argmedian", x, axis=axis, skip_nan=True, position=position)
         values = _selection(b, x, lower_idx, axis, keepdims, position)
         if library == "numpy":
-            upper = _selection(b, x, b.apply("argmedian", x, axis=axis, upper=True, skip_nan=True, position=position),
-                               axis, keepdims, position)
-            return b.apply("mul", b.apply("add", values, upper, position=position), 0.5, position=position)
+            # NumPy's two paths: along an axis shorter than 600 (of a 2-d or larger array), np.ma.median's
+            # (0 + lo + hi) / 2, both the middle element for an odd count; else np.median of the elements
+            # that are not NaN, one middle element itself (0 + lo) (see _median)
+            upper_idx = b.apply("argmedian", x, axis=axis, upper=True, skip_nan=True, position=position)
+            upper = _selection(b, x, upper_idx, axis, keepdims, position)
+            total = b.apply("add", values, 0.0, position=position)
+            mean = b.apply("mul", b.apply("add", total, upper, position=position), 0.5, position=position)
+            if axis_given and x.ndim > 1 and not (isinstance(x.shape[axis], int) and x.shape[axis] >= 600):
+                return mean
+            odd = b.apply("eq", _squeezed(b, lower_idx, axis, keepdims, position),
+                          _squeezed(b, upper_idx, axis, keepdims, position), position=position)
+            return b.apply("where", odd, total, mean, position=position)  # one middle element: itself
         if not axis_given:
             return values
         parts = {"values": values, "indices": lambda: _squeezed(b, lower_idx, axis, keepdims, position)}
