@@ -3815,8 +3815,8 @@ def _topk(b, args, kwargs, position):
 
 
 def _median(library):
-    """torch.median: the lower median (one element, its index); np.median: the mean of the two
-    middle elements. A bare median is the same for an odd count and refused for an even one."""
+    """torch.median: the lower median (one element, its index); np.median: NumPy's mean of the middle
+    element(s), summed from +0. A bare median is the same for an odd count and refused for an even one."""
     def lower(b, args, kwargs, position):
         a = arguments("median", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], "median", position)
@@ -6511,7 +6511,8 @@ def _polyfit(b, args, kwargs, position):
 
 def _nanmedian(library):
     """torch.nanmedian: the lower median of the elements that are not NaN (with a dim: values, indices);
-    np.nanmedian: the mean of the two middle ones. A line of NaN alone gives NaN."""
+    np.nanmedian: NumPy's mean of the middle one or two (np.ma.median's of the two along a shorter axis
+    than 600 of a 2-d or larger array). A line of NaN alone gives NaN."""
     def lower(b, args, kwargs, position):
         a = arguments("nanmedian", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         if library is None:
