@@ -544,12 +544,11 @@ def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool) -> np.nda
     y_shape, x_shape = tuple(graph.output_shape), tuple(graph.nodes[graph.inputs[name]].shape)
     m, n = size(y_shape), size(x_shape)
     part = np.asarray(part)
-    if dense:
-        flat = part.reshape(part.shape[0], m if mode == "forward" else n)
-        return np.asarray(flat.T if mode == "forward" else flat).reshape(y_shape + x_shape)
-    dtype = np.dtype(graph.dtype)
     flat = part.reshape(part.shape[0], m if mode == "forward" else n)
-    square = flat.T if mode == "forward" else flat
+    square = flat.T if mode == "forward" else flat  # rows of y, columns of x
+    if dense:
+        return square.reshape(y_shape + x_shape)
+    dtype = np.dtype(graph.dtype)
     out = np.zeros(m * n, dtype=dtype)
     out[::n + 1] = np.asarray(square.diagonal(), dtype)  # entry (j, j) at j * n + j; m == n
     return out.reshape(y_shape + x_shape)
