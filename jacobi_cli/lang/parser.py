@@ -44,8 +44,8 @@ _AUTODIFF_NAMES = frozenset({"backward", "grad", "requires_grad", "requires_grad
                              "zero_grad", "autograd", "func", "functorch", "jacrev", "jacfwd", "jacobian", "hessian",
                              "value_and_grad", "grad_and_value", "vjp", "jvp", "hvp", "vhp", "linearize"})
 _AUTODIFF = ("jac differentiates the expression itself: write the expression (torch.sin(x) for jacrev(torch.sin)(x)) "
-             "with its inputs bound on the command line; jac eval prints the Jacobians, jac vjp --v V what "
-             "y.backward(gradient=V) leaves in x.grad")
+             "with its inputs bound on the command line; jac eval prints the Jacobians, and jac vjp --v V "
+             "prints what y.backward(gradient=V) leaves in x.grad")
 _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims), and the expression is written for "
                        "one example",
                "jit": "jac compiles repeated calls itself: write the expression without jit",
