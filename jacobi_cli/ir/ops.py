@@ -244,7 +244,8 @@ defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nond
 
 
 def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, **kw):
-    """An element-wise op with broadcasting; ``dx(ans, x, y)`` and ``dy`` are the partials."""
+    """An element-wise op with broadcasting; ``dx(ans, x, y)`` and ``dy`` are the partials, or a
+    :func:`refused` rule for an argument jac does not differentiate (the rule itself, both modes)."""
     def vjp_x(g, ans, x, y):
         return unbroadcast(P.mul(g, dx(ans, x, y)), shape_of(x))
 
@@ -257,8 +258,10 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, **kw):
     def jvp_y(t, ans, x, y):
         return P.mul(lift(t, len(shape_of(ans))), dy(ans, x, y))
 
-    return defop(name, impl, broadcast, (vjp_x, vjp_y), (jvp_x, jvp_y), domain=domain, sympy=sympy,
-                 broadcasting=True, elementwise=True, **kw)
+    vjps = (dx if hasattr(dx, "refuses") else vjp_x, dy if hasattr(dy, "refuses") else vjp_y)
+    jvps = (dx if hasattr(dx, "refuses") else jvp_x, dy if hasattr(dy, "refuses") else jvp_y)
+    return defop(name, impl, broadcast, vjps, jvps, domain=domain, sympy=sympy, broadcasting=True, elementwise=True,
+                 **kw)
 
 
 def _add_like(name, impl, sign, sympy=None, **kw):
@@ -1155,28 +1158,11 @@ def _igamma_dx(upper):
     return rule
 
 
-def _elementwise_binary(name, impl, rules, domain, **kw):
-    """A broadcasting element-wise op of two arguments from ``rules``: per argument ``dx(ans, x, y)`` or a
-    ``refused`` rule."""
-    def vjp(i, d):
-        if hasattr(d, "refuses"):
-            return d
-        return lambda g, ans, x, y: unbroadcast(P.mul(g, d(ans, x, y)), shape_of((x, y)[i]))
-
-    def jvp(d):
-        if hasattr(d, "refuses"):
-            return d
-        return lambda t, ans, x, y: P.mul(lift(t, len(shape_of(ans))), d(ans, x, y))
-
-    return defop(name, impl, broadcast, tuple(vjp(i, d) for i, d in enumerate(rules)), tuple(jvp(d) for d in rules),
-                 domain=domain, broadcasting=True, elementwise=True, **kw)
-
-
 for _upper, _name in ((False, "igamma"), (True, "igammac")):
-    _elementwise_binary(_name, _igamma_impl(_upper),
-                        (refused(f"the derivative of {_name}(a, x) by a is not supported (PyTorch has none); make a "
-                                 "a constant or leave it out of --wrt"), _igamma_dx(_upper)), (0.5, 3.0),
-                        spellings=(_name, "gammaincc" if _upper else "gammainc"))
+    binary(_name, _igamma_impl(_upper),
+           refused(f"the derivative of {_name}(a, x) by a is not supported (PyTorch has none); make a a constant or "
+                   "leave it out of --wrt"), _igamma_dx(_upper), (0.5, 3.0),
+           spellings=(_name, "gammaincc" if _upper else "gammainc"))
 
 
 def _zeta_impl(x, q):
@@ -1187,14 +1173,14 @@ def _zeta_impl(x, q):
 
 
 # Hurwitz zeta(x, q) = Σ_k (k + q)^-x; d/dq = -x zeta(x + 1, q), as PyTorch's (which has no d/dx)
-_elementwise_binary("zeta", _zeta_impl,
-                    (refused("the derivative of zeta(x, q) by x is not supported (PyTorch has none); make x a "
-                             "constant or leave it out of --wrt"),
-                     lambda ans, x, q: P.mul(P.neg(x), P.zeta(P.add(x, 1.0), q))), (1.5, 3.0), spellings=("zeta",))
-_elementwise_binary("nextafter", lambda x, y: np.nextafter(x, y),
-                    (refused("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose "
-                             "derivative 1 almost everywhere is not the slope of a step function; use x itself"),) * 2,
-                    (-2.0, 2.0), spellings=("nextafter",))
+binary("zeta", _zeta_impl,
+       refused("the derivative of zeta(x, q) by x is not supported (PyTorch has none); make x a constant or leave "
+               "it out of --wrt"),
+       lambda ans, x, q: P.mul(P.neg(x), P.zeta(P.add(x, 1.0), q)), (1.5, 3.0), spellings=("zeta",))
+_NEXTAFTER_WHY = ("nextafter has no derivative in jac (PyTorch has none): it is x moved by one ulp, whose derivative 1 "
+                  "almost everywhere is not the slope of a step function; use x itself")
+binary("nextafter", lambda x, y: np.nextafter(x, y), refused(_NEXTAFTER_WHY), refused(_NEXTAFTER_WHY), (-2.0, 2.0),
+       spellings=("nextafter",))
 
 
 # sinc(x) = sin(pi x) / (pi x), 1 at 0. Its derivative (cos(pi x) - sinc(x)) / x cancels near 0, so
