@@ -37,13 +37,16 @@ def _node(n):
     return (n.id, n.op, n.args, dict(n.params), n.shape, n.name, n.position, n.requires_grad, value)
 
 
-def outcome(text: str, inputs: dict, via_ast: bool, **kw):
-    """The graph (every node's fields) or the error of ``parse``, through the chain reader or ast."""
+def outcome(text: str, inputs: dict, via_ast: bool, via_tree: bool = False, **kw):
+    """The graph (every node's fields) or the error of ``parse``, through the chain reader or ast
+    (``via_tree``: a short text through ``short_tree`` and its walk, not lowered as it is read)."""
     with pytest.MonkeyPatch.context() as m:
         m.setattr(chain, "MIN_CHARS", 0)  # short chains too
         if via_ast:
             m.setattr(parser, "split_chain", lambda text: None)
             m.setattr(parser, "short_tree", lambda text: None)
+        if via_ast or via_tree:
+            m.setattr(parser, "read_short", lambda tokens, lowering: None)
         try:
             g = parser.parse(text, inputs, **kw)
         except JacError as err:
@@ -208,3 +211,47 @@ def test_only_the_short_grammar_is_read_without_ast():
     for bad in (" x", "x\n", "x.T", "x[0]", "f(x,)", "f()", "f(y=x)", "x // y", "+x", "1e5", "01", "x if y else s",
                 "None", "a, b", "x = 1; x", "x\t", "é", "(" * 50 + "x" + ")" * 50, "-" * 50 + "x", "x" + "**x" * 50):
         assert short.short_tree(bad) is None, bad
+
+
+# --- short expressions lowered as they are read (short.read_short), against the tree and its walk ------
+
+def same_three(text: str, **kw) -> None:
+    """Lowered as read, through the tree and through ast: the same graph or the same error."""
+    for inputs in SHAPES:
+        direct = outcome(text, inputs, False, **kw)
+        assert direct == outcome(text, inputs, False, via_tree=True, **kw), (text, inputs)
+        assert direct == outcome(text, inputs, True, **kw), (text, inputs)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=short_texts())
+def test_a_short_expression_lowered_as_read_gives_the_tree_walks_graph_and_errors(text):
+    same_three(text)
+
+
+@pytest.mark.parametrize("text", [
+    # lowered in part before the reader meets a syntax error or a text outside the grammar: ast's error
+    "zz + x //", "zz(x) + (", "sin(x) * x**2 + exp(-x) +", "qr(A) + x x", "sum(zz) + x.T", "x + 1e5",
+    "zz(x) + None", "sin(x) + x if x else x", "sin(x)+", "(sin(x)", "x / 0 + -", "-qr(A) @", "2 ** 1024 + x[0]",
+    "sin(x) * x**2 + exp(-x)", "sum(tanh(A @ tanh(A @ x)))", "x @ A @ x", "(x)  ", "x +  (  y )", "(((x)))**(2)",
+    "-(-(x))", "sin(x, y) + q(", "softmax(x) + é", "x\t+ y",
+])
+def test_short_examples_lowered_as_read(text):
+    same_three(text)
+
+
+def test_the_benchmark_expressions_are_lowered_as_read(monkeypatch):
+    """E1-E6 take the path without a tree: neither short_tree nor ast is asked."""
+    def refused(*args):
+        raise AssertionError("not lowered as read")
+    monkeypatch.setattr(parser, "short_tree", refused)
+    monkeypatch.setattr(parser, "_ast_tree", refused)
+    for text in ("sin(x) * x**2 + exp(-x)", "x @ A @ x", "tanh(A @ x)", "sum(x * x)", "softmax(x)",
+                 "sum(tanh(A @ tanh(A @ x)))"):
+        assert parser.parse(text, {"x": (10,), "A": (10, 10)}).nodes
+
+
+def test_a_text_outside_the_short_grammar_by_its_characters_has_no_tokens():
+    for bad in ("x.T", "x.sum()", "1.", ".5", "x[0]", "f(y=x)", "x\t+ y", "x\n", "é + x", " x", "", "x % y", "x < y"):
+        assert short.short_tokens(bad) is None, bad
+    assert [t for t, _, _ in short.short_tokens("sin(x) * 2.5")] == ["sin", "(", "x", ")", "*", "2.5"]

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from .chain import split_chain
-from .short import short_tree
+from .short import read_short, short_tokens, short_tree
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
@@ -139,7 +139,16 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
-        tree = short_tree(text)  # sin(x) * x**2 + exp(-x) read without ast: the same graph, the same errors
+        tokens = short_tokens(text)
+        if tokens is not None:  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by the path below
+            try:
+                found = _Lowering(builder, Source(text), inputs, values, constant).direct(tokens)
+            except Exception:  # noqa: BLE001 - any refusal is the general path's, made again below
+                found = None
+            if found is not None:
+                return found
+            builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+        tree = short_tree(text)  # read without ast into a tree: the same graph, the same errors
         if tree is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).short(tree)
         module = _ast_tree(text)
@@ -348,35 +357,58 @@ class _Lowering:
                 continue
             start = node[1][0]
             if kind == "name":
-                found = self.scope.get(node[2])  # self.name's answer for a tracer in scope, without its calls
-                results.append(found if type(found) is Tracer else self.name(node[2], start))
+                results.append(self.short_name(node[2], start))
             elif kind == "number":
-                text = node[2]
-                results.append(self.number(float(text) if "." in text else int(text), start))
+                results.append(self.short_number(node[2], start))
             elif kind == "call":
                 args = results[len(results) - len(node[3]):]
                 del results[len(results) - len(node[3]):]
-                results.append(self.lookup("function", node[2], None, start)(self.b, args, {}, start))
+                results.append(self.short_call(node[2], args, start))
             elif kind == "neg":
-                operand = results.pop()
-                if isinstance(operand, Items):
-                    raise JacValueError(_ITEMS_ARITHMETIC, start)
-                results.append(self.b.apply("neg", operand, position=start))
+                results.append(self.short_neg(results.pop(), start))
             else:  # binary
                 right, left = results.pop(), results.pop()
-                if isinstance(left, Items) or isinstance(right, Items):
-                    raise JacValueError(_ITEMS_ARITHMETIC, start)
-                op, left_node, right_node = node[2], node[3], node[4]
-                found = self.source.text.find(_SHORT_TEXT[op], left_node[1][1], right_node[1][0])
-                position = found if found >= 0 else start
-                b = self.b
-                if type(left) is Tracer and type(right) is Tracer and not b.booleans and type(b) is Builder:
-                    # self.arithmetic's answer without its three calls: with no boolean node there is no
-                    # logical or/and, and Builder.apply of two tracers without parameters is _binary
-                    results.append(b._binary(op, left, right, position, None))
-                else:
-                    results.append(self.arithmetic(op, left, right, position))
+                results.append(self.short_binary(node[2], left, right, node[3][1][1], node[4][1][0], start))
         return self.output(results[0], 0)
+
+    def direct(self, tokens: list) -> Graph | None:
+        """The graph of :meth:`short` lowered as the text's ``tokens`` are read
+        (:func:`~jacobi_cli.lang.short.read_short`: no tree, no second walk), or None when the text
+        is not certainly in the short grammar. Any exception leaves this lowering's builder
+        unusable: ``parse`` then starts again."""
+        value = read_short(tokens, self)
+        return None if value is None else self.output(value, 0)
+
+    # the nodes of a short expression, lowered as the walk over its syntax tree lowers them (`short`, `direct`)
+
+    def short_name(self, text: str, start: int):
+        found = self.scope.get(text)  # self.name's answer for a tracer in scope, without its calls
+        return found if type(found) is Tracer else self.name(text, start)
+
+    def short_number(self, text: str, start: int):
+        return self.number(float(text) if "." in text else int(text), start)
+
+    def short_call(self, fname: str, args: list, start: int):
+        return self.lookup("function", fname, None, start)(self.b, args, {}, start)
+
+    def short_neg(self, operand, start: int):
+        if isinstance(operand, Items):
+            raise JacValueError(_ITEMS_ARITHMETIC, start)
+        return self.b.apply("neg", operand, position=start)
+
+    def short_binary(self, op: str, left, right, left_end: int, right_start: int, start: int):
+        """``left op right``; ``left_end``, ``right_start``: the operands' own columns (the
+        operator's column is searched between them, as ``operator_position`` does)."""
+        if isinstance(left, Items) or isinstance(right, Items):
+            raise JacValueError(_ITEMS_ARITHMETIC, start)
+        found = self.source.text.find(_SHORT_TEXT[op], left_end, right_start)
+        position = found if found >= 0 else start
+        b = self.b
+        if type(left) is Tracer and type(right) is Tracer and not b.booleans and type(b) is Builder:
+            # self.arithmetic's answer without its three calls: with no boolean node there is no
+            # logical or/and, and Builder.apply of two tracers without parameters is _binary
+            return b._binary(op, left, right, position, None)
+        return self.arithmetic(op, left, right, position)
 
     def outputs(self, node: ast.Tuple) -> tuple:
         """A final tuple of several outputs, ``((name, tracer), ...)``: named by their

@@ -37,6 +37,8 @@ MAX_CHARS = 2000  # longer texts go to ast (long chains have lang/chain.py)
 MAX_DEPTH = 40  # parentheses, calls, unary minus and ** nested: deeper goes to ast (its limit is 200)
 # spaces, then a token: a name, a number, an operator, or any other character (which no rule takes)
 _TOKEN = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_]*|[0-9]+\.[0-9]+|[0-9]+|\*\*|[-+*/@(),]|[^ ])")
+# a character of no token of the grammar (non-ASCII too), or a dot not between two digits (x.T, x.sum())
+_OUTSIDE = re.compile(r"[^A-Za-z0-9_ .+\-*/@(),]|(?<![0-9])\.|\.(?![0-9])")
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2}
 _KEYWORDS = frozenset(keyword.kwlist)  # None, True, lambda, not, ...: not names
@@ -48,19 +50,42 @@ class _NotShort(Exception):
 
 def short_tree(text: str):
     """The tree of ``text`` (see above), or None when ``text`` goes to :mod:`ast`."""
-    if len(text) > MAX_CHARS or not text or text[0] == " " or not text.isascii():
+    tokens = short_tokens(text)
+    if tokens is None:
         return None
-    tokens, pos = [], 0
-    for spaces, token in _TOKEN.findall(text):  # every character but trailing spaces is in a token
-        start = pos + len(spaces)
-        pos = start + len(token)
-        tokens.append((token, start, pos))
     reader = _Reader(tokens)
     try:
         node, _, _ = reader.expr(0)
     except _NotShort:
         return None
     return node if reader.at == len(tokens) else None
+
+
+def read_short(tokens: list, lowering):
+    """The result of lowering a text as it is read, without a tree: ``lowering`` (the parser's
+    ``_Lowering``) is called as :meth:`~jacobi_cli.lang.parser._Lowering.short` calls it on
+    ``short_tree(text)``, in the same order (a node is lowered once its operands are: the walk's
+    post-order) and at the same columns; None when ``text`` is not certainly in the grammar. A
+    text may be found outside the grammar after some nodes were lowered, and a lowering may raise
+    before the reader reaches a syntax error that ``ast`` reports first: the caller discards the
+    builder on None or on any exception and parses ``text`` again by the general path
+    (``parser.parse``), so the errors are that path's. ``tokens``: ``short_tokens(text)``."""
+    reader = _Direct(tokens, lowering)
+    value = reader.expr(0)[0]
+    return value if reader.at == len(tokens) else None
+
+
+def short_tokens(text: str):
+    """``[(token, start, end)]`` of ``text``, or None for a text that goes to ast by its characters
+    (a character no token of the grammar holds would make a token no rule takes)."""
+    if len(text) > MAX_CHARS or not text or text[0] == " " or _OUTSIDE.search(text) is not None:
+        return None
+    tokens, pos = [], 0
+    for spaces, token in _TOKEN.findall(text):  # every character but trailing spaces is in a token
+        start = pos + len(spaces)
+        pos = start + len(token)
+        tokens.append((token, start, pos))
+    return tokens
 
 
 class _Reader:
@@ -140,3 +165,81 @@ class _Reader:
             raise _NotShort
         self.at += 1
         return self.tokens[self.at - 1][2]
+
+
+class _Direct:
+    """:class:`_Reader`'s rules, each lowering its node as soon as its operands are lowered: a rule
+    returns ``(value, own start, own end, outer start, outer end)``, the own columns being the
+    node's span in ``short_tree`` (``ast``'s), the outer ones including its own parentheses."""
+
+    def __init__(self, tokens: list, lowering):
+        self.tokens = tokens
+        self.at = 0
+        self.low = lowering
+
+    def expr(self, depth: int):
+        return self.climb(self.factor(depth), 1, depth)
+
+    def climb(self, left, lowest: int, depth: int):
+        """As :meth:`_Reader.climb`; each join lowered when made."""
+        tokens = self.tokens
+        while self.at < len(tokens):
+            op = tokens[self.at][0]
+            level = _PRECEDENCE.get(op)
+            if level is None or level < lowest:
+                break
+            self.at += 1
+            right = self.factor(depth)
+            while self.at < len(tokens):
+                after = _PRECEDENCE.get(tokens[self.at][0])
+                if after is None or after <= level:
+                    break
+                right = self.climb(right, after, depth)
+            value = self.low.short_binary(_BINARY[op], left[0], right[0], left[2], right[1], left[3])
+            left = value, left[3], right[4], left[3], right[4]
+        return left
+
+    def factor(self, depth: int):
+        """``"-" factor | primary ("**" factor)?``"""
+        if depth > MAX_DEPTH or self.at >= len(self.tokens):
+            raise _NotShort
+        token = self.tokens[self.at]
+        if token[0] == "-":
+            self.at += 1
+            operand = self.factor(depth + 1)
+            return self.low.short_neg(operand[0], token[1]), token[1], operand[4], token[1], operand[4]
+        base = self.primary(token, depth)
+        if self.at < len(self.tokens) and self.tokens[self.at][0] == "**":
+            self.at += 1
+            exponent = self.factor(depth + 1)
+            value = self.low.short_binary("pow", base[0], exponent[0], base[2], exponent[1], base[3])
+            return value, base[3], exponent[4], base[3], exponent[4]
+        return base
+
+    def primary(self, token, depth: int):
+        text, start, end = token
+        first = text[0]
+        self.at += 1
+        if first.isdigit():
+            if "." not in text and (len(text) > 18 or (first == "0" and len(text) > 1)):
+                raise _NotShort  # as _Reader.primary
+            return self.low.short_number(text, start), start, end, start, end
+        if first.isalpha() or first == "_":
+            if text in _KEYWORDS:
+                raise _NotShort
+            if self.at >= len(self.tokens) or self.tokens[self.at][0] != "(":
+                return self.low.short_name(text, start), start, end, start, end
+            self.at += 1
+            args = [self.expr(depth + 1)[0]]
+            while self.at < len(self.tokens) and self.tokens[self.at][0] == ",":
+                self.at += 1
+                args.append(self.expr(depth + 1)[0])
+            close = self.close()
+            return self.low.short_call(text, args, start), start, close, start, close
+        if first == "(":
+            inner = self.expr(depth + 1)
+            close = self.close()
+            return inner[0], inner[1], inner[2], start, close
+        raise _NotShort
+
+    close = _Reader.close
