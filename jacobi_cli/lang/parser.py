@@ -261,9 +261,10 @@ class _Lowering:
         for name, shape in inputs.items():
             self.scope[name] = builder.input(name, tuple(shape))
         self.input_names = set(inputs)
-        self.memory = Memory(builder, self.scope)
+        self.memory = None  # which names may share a buffer: made by program (only statements write)
 
     def program(self, module: ast.Module) -> Graph:
+        self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         for stmt in module.body[:-1]:
