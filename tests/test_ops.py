@@ -126,6 +126,15 @@ CASES.update({"lu": [(("square",), {"part": "L"}), (("square",), {"part": "U"}),
 MATRIX_NONDIFF = {"detsign", "lu_pivots", "pivot_matrix"}
 NONDIFF |= MATRIX_NONDIFF
 
+# --- PART hvocab10: SciPy's Bessel functions, frexp's mantissa, NumPy's where= / initial= reductions
+for name in ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "frexp_mantissa"]:
+    CASES[name] = [(((2, 3),), {})]
+FIXED["mask23"] = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+CASES["reduce_where"] = [(((2, 3), "mask23"), {"ufunc": u, "axes": axes, "keepdims": k, "initial": i})
+                         for u, i in (("add", None), ("add", 0.5), ("multiply", None), ("multiply", 2.0),
+                                      ("maximum", 0.0), ("minimum", 5.0))
+                         for axes, k in (((1,), False), ((0, 1), True))]
+
 
 def _normalize(case):
     """A case is ``(shapes, params)``, or just ``shapes`` for an op without params."""
@@ -340,3 +349,9 @@ def test_the_elementwise_flag_says_whether_the_op_acts_element_by_element(name):
     op, rng = OPS[name], np.random.default_rng(7)
     acts = all(_acts_element_by_element(op, case, rng) for case in _flag_cases(name))
     assert op.elementwise == acts
+
+
+# --- PART hvocab10: frexp's exponent, NumPy's argpartition and lexsort (tests/test_parity_vocab10.py)
+NONDIFF |= {"frexp_exponent", "argpartition", "lexsort"}
+FLAG_CASES.update({"frexp_exponent": [(((2, 3),), {})], "argpartition": [(((2, 3),), {"kth": 1, "axis": 1})],
+                   "lexsort": [(((4,), (4,)), {})]})

@@ -2554,5 +2554,112 @@ binary("bce", _bce_impl, _bce_dx, _bce_dt, domain=(0.05, 0.95),
        sympy=_sympy_elementwise(lambda sp, x, t: -(t * sp.log(x) + (1 - t) * sp.log(1 - x))))
 
 
+# --- PART hvocab10: Bessel functions of SciPy, masked reductions, frexp, partition, lexsort -------
+
+def _j1_deriv(x, ans):  # J1' = J0 - J1 / x, 1/2 at 0
+    xs = _safe_nonzero(x)
+    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.j0(x), P.div(P.j1(xs), xs)))
+
+
+# Bessel functions of the first and second kind and the modified ones of the second kind, SciPy's values
+# (scipy.special.j0 ... k1e; jac reads torch.special.modified_bessel_k0 ... as these: PyTorch's own Cephes port
+# is within 16 ulps of them, its own error; torch.special.bessel_j0 / y0 are refused, lang/functions.py):
+# J0' = -J1, Y0' = -Y1, Y1' = Y0 - Y1 / x, K0' = -K1, K1' = -K0 - K1 / x, (e^x K0)' = e^x K0 - e^x K1,
+# (e^x K1)' = e^x K1 (1 - 1/x) - e^x K0.
+unary("j0", _special("j0"), lambda x, ans: P.neg(P.j1(x)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besselj(0, v)))
+unary("j1", _special("j1"), _j1_deriv, spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.besselj(1, v)))
+unary("y0", _special("y0"), lambda x, ans: P.neg(P.y1(x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.bessely(0, v)))
+unary("y1", _special("y1"), lambda x, ans: P.sub(P.y0(x), P.div(ans, x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.bessely(1, v)))
+unary("k0", _special("k0"), lambda x, ans: P.neg(P.k1(x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besselk(0, v)))
+unary("k1", _special("k1"), lambda x, ans: P.sub(P.neg(P.k0(x)), P.div(ans, x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besselk(1, v)))
+unary("k0e", _special("k0e"), lambda x, ans: P.sub(ans, P.k1e(x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) * sp.besselk(0, v)))
+unary("k1e", _special("k1e"), lambda x, ans: P.sub(P.sub(ans, P.div(ans, x)), P.k0e(x)), domain=(0.5, 3.0),
+      spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) * sp.besselk(1, v)))
+
+
+def _frexp_impl(part):
+    def impl(x):
+        x = np.asarray(x)
+        out = np.frexp(x)[part]
+        return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+# frexp: x = m 2^e with 0.5 <= |m| < 1 (m = x, e = 0 at 0, inf, NaN). e is an integer (no derivative); m's
+# derivative is 1 / 2^e, written as PyTorch's grad / exp2(e) (inf at a subnormal x, as PyTorch).
+defop("frexp_exponent", _frexp_impl(1), lambda s: s, nondiff=True, elementwise=True)
+defop("frexp_mantissa", _frexp_impl(0), lambda s: s,
+      (lambda g, ans, x: P.div(g, P.exp2(P.frexp_exponent(x))),),
+      (lambda t, ans, x: P.div(t, P.exp2(P.frexp_exponent(x))),), domain=(1.1, 1.9), elementwise=True)
+
+
+_REDUCERS = {"add": np.add, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum}
+
+
+def _reduce_where_impl(a, mask, ufunc, axes, keepdims=False, initial=None):
+    """NumPy's ``np.sum(a, axis, keepdims=, where=mask, initial=)`` (prod, max, min): the ufunc's reduce itself,
+    so its order of operations (pairwise sums over each run of unmasked elements) and its bits are NumPy's."""
+    a = np.asarray(a)
+    extra = {} if initial is None else {"initial": initial}
+    out = _REDUCERS[ufunc].reduce(a, axis=axes, keepdims=keepdims, where=np.broadcast_to(np.asarray(mask) != 0, a.shape),
+                                  **extra)
+    return np.asarray(out, dtype=a.dtype)
+
+
+def _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial):
+    """d ans / d a, element by element: the mask (sums); the product of the group's other unmasked elements
+    times ``initial`` (products); the mask where a equals the extreme, shared evenly with the elements and the
+    ``initial`` that tie (max, min: as jac's max; NaN everywhere for a NaN extreme)."""
+    if ufunc == "add":
+        return mask
+    if ufunc == "multiply":
+        others = P.prod_except(P.where(mask, a, 1.0), axes=axes)
+        return P.where(mask, others if initial is None else P.mul(others, initial), 0.0)
+    kept = _kept(ans, a, axes, keepdims)
+    hit = P.mul(mask, P.eq(a, kept))
+    count = P.sum(hit, axes=axes, keepdims=True)
+    if initial is not None:
+        count = P.add(count, P.eq(kept, initial))
+    return P.div(hit, count)
+
+
+def _reduce_where_shape(s, m, ufunc, axes, keepdims=False, initial=None):
+    if tuple(s) != tuple(m):
+        raise JacShapeError(f"where: the mask's shape {fmt(m)} is not the array's {fmt(s)}")
+    return reduce_shape(s, axes, keepdims)
+
+
+defop("reduce_where", _reduce_where_impl, _reduce_where_shape,
+      (lambda g, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
+          P.mul(expand_reduced(g, shape_of(a), axes, keepdims),
+                _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), None),
+      (lambda t, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
+          P.sum(P.mul(t, _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), axes=shifted(axes),
+                keepdims=keepdims), None),
+      domain=(0.5, 1.5))
+
+
+def _argpartition_impl(a, kth, axis):
+    """NumPy's own argpartition (introselect): its order inside the two parts is its own, and jac's is that."""
+    return np.argpartition(np.asarray(a), kth, axis=axis).astype(np.int64)
+
+
+defop("argpartition", _argpartition_impl, lambda s, kth, axis: s, nondiff=True)
+
+
+def _lexsort_impl(*keys):
+    """np.lexsort of keys of one shape: the last key is the primary one; stable."""
+    return np.lexsort(tuple(np.asarray(k) for k in keys)).astype(np.int64)
+
+
+defop("lexsort", _lexsort_impl, lambda *shapes: (shapes[0][0],), nondiff=True)
+
+
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

@@ -7351,3 +7351,244 @@ def _combinations(b, args, kwargs, position):
         return b.const(np.zeros((0, r) if r else 0), position)
     rows = np.array(list(pick(range(n), r)), dtype=np.intp)
     return b.apply("getitem", x, index=(rows,), position=position)
+
+
+# --- PART hvocab10: Bessel functions, frexp, masked reductions, partition, lexsort, index arithmetic ---
+
+def _bessel(op_name: str, fname: str):
+    def lower(b, args, kwargs, position):
+        x = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
+        return b.apply(op_name, tensor(b, x, fname, position), position=position)
+    lower.__doc__ = (f"{fname}(x): SciPy's values (scipy.special.{op_name}); PyTorch's Cephes port differs by up to "
+                     "16 ulps, its own error. Derivatives from the recurrences (J0' = -J1, K0' = -K1, ...), which "
+                     "PyTorch lacks")
+    return lower
+
+
+for _op_name in ("j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e"):
+    variant("scipy", _op_name)(_bessel(_op_name, _op_name))
+for _fname, _op_name in (("modified_bessel_i0", "i0"), ("modified_bessel_i1", "i1"), ("modified_bessel_k0", "k0"),
+                         ("modified_bessel_k1", "k1"), ("scaled_modified_bessel_k0", "k0e"),
+                         ("scaled_modified_bessel_k1", "k1e")):
+    variant("torch", _fname)(_bessel(_op_name, _fname))
+
+
+def _torch_bessel_jy(fname: str, scipy_name: str):
+    def lower(b, args, kwargs, position):
+        """Refused: PyTorch 2.13's approximation of J and Y differs from the functions by up to 8e-7 for |x| < 30
+        (its port of Cephes; SciPy's is within 1e-15), which jac does not reproduce, and PyTorch has no derivative
+        for it."""
+        raise JacValueError(f"torch.special.{fname} is not computed by jac: PyTorch's values differ from the Bessel "
+                            f"function by up to 8e-7 for |x| < 30 (its own approximation), which jac does not "
+                            f"reproduce, and PyTorch has no derivative for it; scipy.special.{scipy_name}(x) is the "
+                            "function itself, with its derivative", position)
+    return lower
+
+
+for _fname, _scipy_name in (("bessel_j0", "j0"), ("bessel_j1", "j1"), ("bessel_y0", "y0"), ("bessel_y1", "y1")):
+    variant("torch", _fname)(_torch_bessel_jy(_fname, _scipy_name))
+
+
+def _frexp(b, args, kwargs, position):
+    """np.frexp(x) / torch.frexp(x): (mantissa, exponent) with x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1
+    (x itself and 0 at 0, inf and NaN); the mantissa's derivative is 1 / 2**exponent (PyTorch's), the exponent
+    an integer with none"""
+    x = tensor(b, arguments("frexp", args, kwargs, {"x": REQUIRED}, position)["x"], "frexp", position)
+    return Items.named([b.apply("frexp_mantissa", x, position=position),
+                        b.apply("frexp_exponent", x, position=position)], ("mantissa", "exponent"))
+
+
+for _library in ("numpy", "torch", "method"):
+    variant(_library, "frexp")(_frexp)
+
+
+_MASKED_UFUNC = {"sum": "add", "prod": "multiply", "mean": "add", "max": "maximum", "amax": "maximum",
+                 "min": "minimum", "amin": "minimum"}
+
+
+def _masked_reduction(fname: str, plain):
+    """NumPy's ``where=`` and ``initial=`` of sum / prod / mean / max / min: the ufunc's reduce itself (op
+    reduce_where), so values are NumPy's bit for bit; without them, ``plain`` (the lowering as it was)."""
+    ufunc = _MASKED_UFUNC[fname]
+
+    def lower(b, args, kwargs, position):
+        if "where" not in kwargs and "initial" not in kwargs:
+            return plain(b, args, kwargs, position)
+        params = {"x": REQUIRED, "axis": None, "keepdims": False, "where": True}
+        if fname != "mean":
+            params["initial"] = None
+        a = arguments(fname, args, kwargs, params, position)
+        x = tensor(b, a["x"], fname, position)
+        axes = axes_of(b, a["axis"], x, position, fname)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        initial = a.get("initial")
+        if initial is not None:
+            initial = static(b, initial, "initial", position)
+            if not isinstance(initial, (int, float)) or isinstance(initial, bool):
+                raise JacValueError(f"{fname}: initial must be a number, got {initial!r}", position)
+            initial = float(initial)
+        mask = a["where"]
+        if isinstance(mask, bool):
+            mask = b.const(float(mask), position)
+        mask = tensor(b, mask, fname, position)
+        if not is_boolean(b, mask) and not (b.nodes[mask.id].op == "const" and np.all(
+                np.isin(np.asarray(b.nodes[mask.id].value), (0, 1)))):
+            raise JacValueError(f"{fname}: where= must be a boolean mask (a comparison such as x > 0, or True/False "
+                                "values), as NumPy", position)
+        try:
+            full = np.broadcast_shapes(tuple(mask.shape), tuple(x.shape))
+        except ValueError:
+            full = None
+        if full != tuple(x.shape):
+            raise JacShapeError(f"{fname}: where= of shape {fmt(mask.shape)} does not broadcast to the array's shape "
+                                f"{fmt(x.shape)} (NumPy broadcasts the mask to the array, never the array)", position)
+        if tuple(mask.shape) != tuple(x.shape):
+            mask = b.apply("broadcast_to", mask, shape=tuple(x.shape), position=position)
+        if ufunc in ("maximum", "minimum") and initial is None:
+            raise JacValueError(f"{fname} with where= needs initial= (NumPy: 'reduction operation {ufunc!r} does not "
+                                "have an identity, so to use a where mask one has to specify initial')", position)
+        out = b.apply("reduce_where", x, mask, ufunc=ufunc, axes=axes, keepdims=keepdims, initial=initial,
+                      position=position)
+        if fname != "mean":
+            return out
+        count = b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
+        return b.apply("div", out, count, position=position)  # NumPy's mean: the masked sum / the mask's count
+    lower.__doc__ = plain.__doc__
+    return lower
+
+
+for _fname in _MASKED_UFUNC:
+    for _library in ("numpy", "method"):
+        _plain = LIBRARY_FUNCTIONS.pop((_library, _fname), None) or FUNCTIONS[_fname]
+        variant(_library, _fname)(_masked_reduction(_fname, _plain))
+
+
+def _partition_like(fname: str):
+    def lower(b, args, kwargs, position):
+        kwargs = {k: v for k, v in kwargs.items() if k != "kind"}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "kth": REQUIRED, "axis": -1}, position)
+        x = tensor(b, a["x"], fname, position)
+        if a["axis"] is None:
+            x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+        else:
+            if x.ndim == 0:
+                raise JacShapeError(f"{fname}: a 0-d array has no axis to partition along", position)
+            axis = _axis(b, a["axis"], x.ndim, fname, position, "axis")
+        n = _concrete(x, fname, position)[axis]
+        kth = static_ints(b, a["kth"], "kth", position)
+        for k in kth:
+            if not -n <= k < n:
+                raise JacShapeError(f"{fname}: kth(={k}) out of bounds ({n})", position)
+        kth = tuple(k % n for k in kth)
+        idx = b.apply("argpartition", x, kth=kth if len(kth) > 1 else kth[0], axis=axis, position=position)
+        if fname == "argpartition":
+            return idx
+        return b.apply("take_along", x, idx, axis=axis, position=position)
+    lower.__doc__ = (f"np.{fname}(x, kth, axis=-1): NumPy's own {fname} (introselect) at evaluation, so the order "
+                     "inside the parts is NumPy's exactly" + (
+                         "; integer indices, no derivative" if fname == "argpartition" else
+                         "; the derivative goes back through that permutation"))
+    return lower
+
+
+variant("numpy", "partition")(_partition_like("partition"))
+variant("numpy", "argpartition")(_partition_like("argpartition"))
+
+
+@variant("numpy", "lexsort")
+def _lexsort(b, args, kwargs, position):
+    """np.lexsort(keys): the indices that sort by the last key, then the one before, ... (stable); keys a tuple
+    of vectors of one length or a matrix (its rows); integer indices, no derivative"""
+    a = arguments("lexsort", args, kwargs, {"keys": REQUIRED, "axis": -1}, position)
+    keys = a["keys"]
+    if not isinstance(keys, Items):
+        k = tensor(b, keys, "lexsort", position)
+        _need_ndim("lexsort", k, (2,), position, "keys array (one row per key)")
+        keys = Items([_take(b, k, (i,), position) for i in range(_concrete(k, "lexsort", position)[0])])
+    keys = [tensor(b, k, "lexsort", position) for k in keys]
+    if not keys:
+        raise JacValueError("lexsort: needs at least one key (NumPy: 'need sequence of keys with len > 0')", position)
+    if static_int(b, a["axis"], "axis", position) not in (-1, 0):
+        raise JacValueError("lexsort: jac sorts vectors of keys (axis -1)", position)
+    for k in keys:
+        _need_ndim("lexsort", k, (1,), position, "key")
+        if tuple(k.shape) != tuple(keys[0].shape):
+            raise JacShapeError(f"lexsort: all keys need the same shape, got {fmt(keys[0].shape)} and "
+                                f"{fmt(k.shape)}", position)
+    return b.apply("lexsort", *keys, position=position)
+
+
+def _integer_indices(b, value, fname, what, position) -> Tracer:
+    """An array of integer indices: a constant of integers, or made by an op with no derivative (argmax,
+    argsort, ...); NumPy refuses float indices, so an array an input flows into differentiably is refused."""
+    t = tensor(b, value, fname, position)
+    node = b.nodes[t.id]
+    if node.op == "const":
+        v = np.asarray(node.value)
+        if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
+            raise JacValueError(f"{fname}: {what} must be integers", position)
+        return t
+    if node.op in OPS and OPS[node.op].nondiff and node.op not in ("sign", "gt", "ge", "eq"):
+        return t
+    raise JacValueError(f"{fname}: {what} must be integer indices (a constant, or argmax/argsort/... of the "
+                        f"inputs), not numbers of the inputs: NumPy refuses floats here{input_not_constant(b, t)}",
+                        position)
+
+
+@variant("numpy", "unravel_index")
+def _unravel_index(b, args, kwargs, position):
+    """np.unravel_index(indices, shape): the coordinates of flat indices, one array per axis (C order); the
+    indices a constant or argmax/argsort/... of the inputs; integer values, no derivative"""
+    a = arguments("unravel_index", args, kwargs, {"indices": REQUIRED, "shape": REQUIRED, "order": Static("C")},
+                  position)
+    if static(b, a["order"], "order", position) != "C":
+        raise JacValueError("unravel_index: jac reads C order only (order='C')", position)
+    idx = _integer_indices(b, a["indices"], "unravel_index", "indices", position)
+    shape = static_ints(b, a["shape"], "shape", position)
+    if any(n < 0 for n in shape):
+        raise JacValueError(f"unravel_index: dimensions must be non-negative, got {shape}", position)
+    total = int(np.prod(shape, dtype=np.int64))
+    node = b.nodes[idx.id]
+    if node.op == "const":
+        v = np.asarray(node.value)
+        if v.size and (v.min() < 0 or v.max() >= total):
+            bad = int(v.min()) if v.min() < 0 else int(v.max())
+            raise JacValueError(f"unravel_index: index {bad} is out of bounds for array with size {total}", position)
+    elif total == 0:
+        raise JacValueError("unravel_index: no index is in bounds for an array of size 0", position)
+    parts, stride = [], total
+    for n in shape:
+        stride //= max(n, 1)
+        q = b.apply("floor_divide", idx, float(stride), position=position) if stride != 1 else idx
+        parts.append(b.apply("remainder", q, float(n), position=position))
+    return Items(parts)
+
+
+@variant("numpy", "ravel_multi_index")
+def _ravel_multi_index(b, args, kwargs, position):
+    """np.ravel_multi_index(multi_index, dims): flat indices of coordinates (C order, mode='raise'): constants or
+    argmax/argsort/... of the inputs; integer values, no derivative"""
+    a = arguments("ravel_multi_index", args, kwargs, {"multi_index": REQUIRED, "dims": REQUIRED,
+                                                      "mode": Static("raise"), "order": Static("C")}, position)
+    if static(b, a["mode"], "mode", position) != "raise" or static(b, a["order"], "order", position) != "C":
+        raise JacValueError("ravel_multi_index: jac reads mode='raise', order='C' only", position)
+    dims = static_ints(b, a["dims"], "dims", position)
+    coords = a["multi_index"]
+    if not isinstance(coords, Items):
+        coords = Items([_take(b, tensor(b, coords, "ravel_multi_index", position), (i,), position)
+                        for i in range(tensor(b, coords, "ravel_multi_index", position).shape[0])])
+    if len(coords) != len(dims):
+        raise JacValueError(f"ravel_multi_index: parameter multi_index must be a sequence of length {len(dims)}",
+                            position)
+    out, stride = None, 1
+    for c, n in reversed(list(zip(coords, dims))):
+        c = _integer_indices(b, c, "ravel_multi_index", "multi_index", position)
+        node = b.nodes[c.id]
+        if node.op == "const":
+            v = np.asarray(node.value)
+            if v.size and (v.min() < 0 or v.max() >= n):
+                raise JacValueError("ravel_multi_index: invalid entry in coordinates array", position)
+        term = c if stride == 1 else b.apply("mul", c, float(stride), position=position)
+        out = term if out is None else b.apply("add", term, out, position=position)
+        stride *= n
+    return out
