@@ -222,3 +222,34 @@ def test_index_arithmetic_refuses_what_numpy_refuses():
         api.evaluate("np.unravel_index([12], (3, 4))[0]", {})
     with pytest.raises(JacError, match="invalid entry"):
         api.evaluate("np.ravel_multi_index(([3], [0]), (3, 4))", {})
+
+
+# --- np.fill_diagonal: a statement, as NumPy's write into its argument ---------------------------------------
+
+def _filled(A, val, wrap=False):
+    B = A * 2.0
+    np.fill_diagonal(B, val, wrap=wrap)
+    return B
+
+
+@pytest.mark.parametrize("shape, val, wrap", [((3, 3), "v", False), ((5, 2), "v", True), ((5, 2), "v", False),
+                                              ((2, 4), "-0.0", False), ((3, 3, 3), "v", False), ((4, 4), "v[:1]", False)])
+def test_fill_diagonal_is_numpys_write(shape, val, wrap):
+    A = RNG.uniform(-1, 1, shape)
+    v = np.array([10.0, -0.0, 30.0])
+    expr = f"B = A * 2; np.fill_diagonal(B, {val}, wrap={wrap}); B"
+    want = _filled(A, eval(val, {"v": v}), wrap)
+    assert same_bits(api.evaluate(expr, {"A": A, "v": v}), want)
+    jac = api.jacobian(expr, {"A": A, "v": v}, wrt=["A", "v"])
+    np.testing.assert_allclose(jac["A"], central(lambda a: _filled(a, eval(val, {"v": v}), wrap), A), atol=1e-9)
+    np.testing.assert_allclose(jac["v"], central(lambda w: _filled(A, eval(val, {"v": w}), wrap), v), atol=1e-9)
+
+
+def test_fill_diagonal_refusals_say_why():
+    A = np.ones((2, 2))
+    with pytest.raises(JacError, match="returns None"):
+        api.evaluate("np.fill_diagonal(A + 0, 0) + A", {"A": A})
+    with pytest.raises(JacError, match="is an input"):
+        api.evaluate("np.fill_diagonal(A, 0); A", {"A": A})
+    with pytest.raises(JacError, match="equal length"):
+        api.evaluate("B = np.zeros((2, 3, 2)); np.fill_diagonal(B, 1.0); B + A[0, 0]", {"A": A})

@@ -28,7 +28,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
-from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
+from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -516,6 +516,8 @@ class _Lowering:
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
+        if call.func.attr == "fill_diagonal":
+            return self.fill_statement(call)
         position = self.source.end(call.func) - len("put_along_axis")
         name = call.args[0].id
         what = f"np.put_along_axis({name}, ...)"
@@ -529,6 +531,20 @@ class _Lowering:
                                                              "axis": REQUIRED}, position)
         new = put_along_axis(self.b, y, a["indices"], a["values"], a["axis"], what, position)
         return self.rebind(name, new)
+
+    def fill_statement(self, call: ast.Call):
+        """``np.fill_diagonal(y, val, wrap=False)``: NumPy writes into ``y``'s diagonal (and returns None)."""
+        position = self.source.end(call.func) - len("fill_diagonal")
+        name = call.args[0].id
+        what = f"np.fill_diagonal({name}, ...)"
+        y = self.target(name, call.args[0], what, position)
+        self.memory.check(name, what, position)
+        if any(k.arg is None for k in call.keywords):
+            raise JacParseError("'**' unpacking is not supported", position)
+        rest = [self.expression(a) for a in call.args[1:]]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        a = arguments("fill_diagonal", [y] + rest, kwargs, {"x": REQUIRED, "val": REQUIRED, "wrap": False}, position)
+        return self.rebind(name, fill_diagonal(self.b, y, a["val"], a["wrap"], what, position))
 
     def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
@@ -1142,8 +1158,10 @@ def _autodiff_call(node: ast.expr) -> bool:
 
 
 def _numpy_put(node: ast.expr) -> bool:
-    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``)."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "put_along_axis" \
+    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``) and
+    ``np.fill_diagonal(y, ...)``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in ("put_along_axis", "fill_diagonal") \
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
         and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
 

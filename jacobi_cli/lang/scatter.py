@@ -19,7 +19,7 @@ from ..errors import JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _reshape_to, arguments, boolean, function, \
-    is_boolean, static, tensor
+    is_boolean, static, tensor, variant
 
 MAX_ROUNDS = 64  # products and extrema: one full-size node per repeat of a position
 
@@ -598,3 +598,37 @@ def _put_along_axis(b, args, kwargs, position):
     x = tensor(b, a["x"], "put_along_axis", position)
     axis = None if a["axis"] is None else a["axis"]
     return put_along_axis(b, x, a["indices"], a["values"], axis, "put_along_axis", position)
+
+
+# --- PART hvocab10: np.fill_diagonal, NumPy's write into its argument (a statement) ---
+
+def fill_diagonal(b, x, val, wrap, what, position) -> Tracer:
+    """``np.fill_diagonal(x, val, wrap)``: NumPy's ``x.flat[:end:step] = val`` (val's elements repeated in turn
+    along the diagonal, as a flat write cycles them; ``wrap`` restarts a tall matrix's diagonal below it)."""
+    shape = _concrete(x, "fill_diagonal", position)
+    if len(shape) < 2:
+        raise JacShapeError(f"{what}: array must be at least 2-d (NumPy), got shape {fmt(shape)}", position)
+    if len(shape) == 2:
+        step, end = shape[1] + 1, (None if static(b, wrap, "wrap", position) else shape[1] * shape[1])
+    elif len(set(shape)) != 1:
+        raise JacShapeError(f"{what}: all dimensions of input must be of equal length (NumPy), got {fmt(shape)}",
+                            position)
+    else:
+        step, end = 1 + int(np.cumprod(shape[:-1]).sum()), None
+    targets = _positions(shape).reshape(-1)[:end:step]
+    src, _ = _value_or_src(b, val, what, position)
+    if src.ndim and targets.size:  # the flat write takes val's elements in turn
+        flat = _reshape_to(b, src, (int(np.prod(src.shape, dtype=np.int64)),), position)
+        if flat.shape[0] == 0:
+            return x  # NumPy writes nothing from an empty val
+        src = b.apply("getitem", flat, index=(np.arange(targets.size) % flat.shape[0],), position=position)
+    return put_values(b, x, targets, src, False, what, position)
+
+
+@variant("numpy", "fill_diagonal")
+def _fill_diagonal(b, args, kwargs, position):
+    """np.fill_diagonal(a, val, wrap=False): a statement of its own (NumPy writes into a and returns None):
+    a's diagonal set to val, the derivative to val's elements where they land and 0 to the diagonal written over"""
+    raise JacValueError("np.fill_diagonal writes into its first argument and returns None (NumPy): write it as a "
+                        "statement of its own, np.fill_diagonal(A, v); ...; or as a value, A * (1 - eye) + v * eye "
+                        "with eye = np.eye(*A.shape)", position)
