@@ -253,3 +253,54 @@ def test_fill_diagonal_refusals_say_why():
         api.evaluate("np.fill_diagonal(A, 0); A", {"A": A})
     with pytest.raises(JacError, match="equal length"):
         api.evaluate("B = np.zeros((2, 3, 2)); np.fill_diagonal(B, 1.0); B + A[0, 0]", {"A": A})
+
+
+# --- F.unfold / F.fold: im2col and col2im on constant index maps ---------------------------------------------
+
+FOLDS = [{"kernel_size": 2}, {"kernel_size": (2, 3), "stride": 2, "padding": 1},
+         {"kernel_size": 3, "dilation": 2, "padding": 2, "stride": (1, 2)}]
+
+
+def _spec(kw) -> str:
+    return ", ".join(f"{k}={v}" for k, v in kw.items())
+
+
+@pytest.mark.parametrize("kw", FOLDS, ids=_spec)
+def test_unfold_and_fold_are_pytorchs_bit_for_bit(kw):
+    F = torch.nn.functional
+    x = RNG.normal(size=(2, 3, 5, 6))
+    x[0, 0, 0, 0] = -0.0
+    want = F.unfold(torch.tensor(x), **kw).numpy()
+    assert same_bits(api.evaluate(f"F.unfold(x, {_spec(kw)})", {"x": x}), want)
+    assert same_bits(api.evaluate(f"F.unfold(x[1], {_spec(kw)})", {"x": x}), F.unfold(torch.tensor(x[1]), **kw).numpy())
+    cols = want.copy()
+    cols[:, :, :] = np.where(RNG.uniform(size=cols.shape) < 0.2, -0.0, cols)  # overlaps of -0 sum to +0, as PyTorch
+    got = api.evaluate(f"F.fold(c, (5, 6), {_spec(kw)})", {"c": cols})
+    assert same_bits(got, F.fold(torch.tensor(cols), (5, 6), **kw).numpy())
+
+
+@pytest.mark.parametrize("kw", FOLDS, ids=_spec)
+def test_unfold_and_fold_derivatives_are_pytorchs(kw):
+    from parity import assert_parity
+
+    F = torch.nn.functional
+    x = RNG.normal(size=(1, 2, 4, 5))
+    assert_parity(f"F.unfold(x, {_spec(kw)}).sum(axis=1)", {"x": x}, lambda x: F.unfold(x, **kw).sum(1))
+    cols = F.unfold(torch.tensor(x), **kw).numpy()
+    assert_parity(f"F.fold(c, (4, 5), {_spec(kw)})", {"c": cols}, lambda c: F.fold(c, (4, 5), **kw))
+
+
+def test_unfold_fold_refuse_as_pytorch():
+    with pytest.raises(JacError, match="3-d"):
+        api.evaluate("F.unfold(x, 2)", {"x": np.ones((4, 4))})
+    with pytest.raises(JacError, match="divisible"):
+        api.evaluate("F.fold(x, (3, 3), 2)", {"x": np.ones((1, 5, 4))})
+    with pytest.raises(JacError, match="blocks"):
+        api.evaluate("F.fold(x, (3, 3), 2)", {"x": np.ones((1, 4, 5))})
+
+
+@pytest.mark.parametrize("expr", ["torch.linalg.ldl_factor(A)", "torch.linalg.ldl_factor_ex(A)[0]",
+                                  "torch.linalg.ldl_solve(A, torch.tensor([0, 1]), A)"])
+def test_ldl_refused_saying_why(expr):
+    with pytest.raises(JacError, match="Bunch-Kaufman"):
+        api.evaluate(expr, {"A": np.array([[4.0, 1.0], [1.0, 3.0]])})

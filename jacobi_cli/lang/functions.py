@@ -7592,3 +7592,82 @@ def _ravel_multi_index(b, args, kwargs, position):
         out = term if out is None else b.apply("add", term, out, position=position)
         stride *= n
     return out
+
+
+def _im2col_index(b, a, channels, size, fname, position):
+    """unfold's / fold's index map: for each (channel, kernel row, kernel column) row and window column of the
+    (C·kh·kw, L) matrix, the (channel, row, column) of the padded image it reads (PyTorch's im2col order)."""
+    kernel = _per_axis(b, a["kernel_size"], 2, "kernel_size", fname, position, 1)
+    dilation = _per_axis(b, a["dilation"], 2, "dilation", fname, position, 1)
+    padding = _per_axis(b, a["padding"], 2, "padding", fname, position, 0)
+    stride = _per_axis(b, a["stride"], 2, "stride", fname, position, 1)
+    counts = [_window_count(n + 2 * p, k, s, d, fname, position)
+              for n, k, s, d, p in zip(size, kernel, stride, dilation, padding)]
+    c, i, j = np.meshgrid(np.arange(channels), np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
+    oy, ox = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="ij")
+    rows = [c.reshape(-1, 1), i.reshape(-1, 1) * dilation[0] + oy.reshape(1, -1) * stride[0],
+            j.reshape(-1, 1) * dilation[1] + ox.reshape(1, -1) * stride[1]]
+    shape = (channels * kernel[0] * kernel[1], counts[0] * counts[1])
+    return tuple(np.broadcast_to(r, shape) for r in rows), [(p, p) for p in padding], kernel
+
+
+@variant("torch", "unfold")
+def _unfold(b, args, kwargs, position):
+    """F.unfold(x, kernel_size, dilation=1, padding=0, stride=1): im2col, (N, C, H, W) to (N, C·kh·kw, L) (or
+    unbatched); a gather with a constant index map, so the derivative adds overlapping windows back"""
+    a = arguments("unfold", args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "dilation": 1, "padding": 0,
+                                           "stride": 1}, position)
+    x = tensor(b, a["x"], "unfold", position)
+    if x.ndim not in (3, 4):
+        raise JacShapeError(f"unfold: only 3-d (C, H, W) or 4-d (N, C, H, W) inputs are supported (PyTorch), got "
+                            f"shape {fmt(x.shape)}", position)
+    shape = _concrete(x, "unfold", position)
+    index, widths, _ = _im2col_index(b, a, shape[-3], shape[-2:], "unfold", position)
+    padded = _padded(b, x, widths, position)
+    return _take(b, padded, (slice(None),) * (x.ndim - 3) + index, position)
+
+
+@variant("torch", "fold")
+def _fold(b, args, kwargs, position):
+    """F.fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1): col2im, (N, C·kh·kw, L) to
+    (N, C, H, W): each column added back into its window, in PyTorch's order (from +0, so the sums' bits are
+    PyTorch's); the transpose of unfold"""
+    a = arguments("fold", args, kwargs, {"x": REQUIRED, "output_size": REQUIRED, "kernel_size": REQUIRED,
+                                         "dilation": 1, "padding": 0, "stride": 1}, position)
+    x = tensor(b, a["x"], "fold", position)
+    if x.ndim not in (2, 3):
+        raise JacShapeError(f"fold: only 2-d (C·kh·kw, L) or 3-d (N, C·kh·kw, L) inputs are supported (PyTorch), "
+                            f"got shape {fmt(x.shape)}", position)
+    shape = _concrete(x, "fold", position)
+    size = _per_axis(b, a["output_size"], 2, "output_size", "fold", position, 1)
+    kernel = _per_axis(b, a["kernel_size"], 2, "kernel_size", "fold", position, 1)
+    if shape[-2] % (kernel[0] * kernel[1]):
+        raise JacShapeError(f"fold: expected size of input's dimension 1 to be divisible by the product of "
+                            f"kernel_size, but got input.size(1)={shape[-2]} and kernel_size={kernel} (PyTorch)",
+                            position)
+    channels = shape[-2] // (kernel[0] * kernel[1])
+    index, widths, _ = _im2col_index(b, a, channels, size, "fold", position)
+    if index[0].shape[1] != shape[-1]:
+        raise JacShapeError(f"fold: given output_size={size}, kernel_size={kernel}, the input's last dimension "
+                            f"must be {index[0].shape[1]} blocks, got {shape[-1]} (PyTorch)", position)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, widths))
+    lead = tuple(shape[:-2])
+    summed = _place(b, x, (slice(None),) * len(lead) + index, lead + (channels,) + padded, position)
+    summed = b.apply("add", summed, 0.0, position=position)  # the sums start from +0, as PyTorch's col2im
+    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(size, widths))
+    return _take(b, summed, (slice(None),) * (len(lead) + 1) + crop, position)
+
+
+def _ldl_refused(fname: str):
+    def lower(b, args, kwargs, position):
+        """Refused: LAPACK's Bunch-Kaufman LDLᵀ (sytrf) packs L and D's 1×1 and 2×2 blocks into one matrix with
+        pivots chosen by comparing magnitudes, and PyTorch has no derivative for it"""
+        raise JacValueError(f"torch.linalg.{fname} is not supported by jac: its result is LAPACK's packed "
+                            "Bunch-Kaufman factorization (L and D's 1x1 and 2x2 blocks in one matrix, pivots chosen "
+                            "by comparing magnitudes), which PyTorch cannot differentiate either; for a solve use "
+                            "torch.linalg.solve(A, B), for a positive definite A torch.linalg.cholesky(A)", position)
+    return lower
+
+
+for _fname in ("ldl_factor", "ldl_factor_ex", "ldl_solve"):
+    variant("torch.linalg", _fname)(_ldl_refused(_fname))
