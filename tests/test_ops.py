@@ -130,6 +130,8 @@ NONDIFF |= MATRIX_NONDIFF
 for name in ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "frexp_mantissa"]:
     CASES[name] = [(((2, 3),), {})]
 FIXED["mask23"] = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+FIXED["ints3"] = np.array([-2.0, 0.0, 3.0])
+CASES["ldexp"] = [(((2, 3), "ints3"), {})]  # the exponent's derivative refused: NumPy's are integers
 CASES["reduce_where"] = [(((2, 3), "mask23"), {"ufunc": u, "axes": axes, "keepdims": k, "initial": i})
                          for u, i in (("add", None), ("add", 0.5), ("multiply", None), ("multiply", 2.0),
                                       ("maximum", 0.0), ("minimum", 5.0))

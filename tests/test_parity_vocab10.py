@@ -304,3 +304,18 @@ def test_unfold_fold_refuse_as_pytorch():
 def test_ldl_refused_saying_why(expr):
     with pytest.raises(JacError, match="Bunch-Kaufman"):
         api.evaluate(expr, {"A": np.array([[4.0, 1.0], [1.0, 3.0]])})
+
+
+def test_np_ldexp_rounds_once_as_numpy():
+    x = np.array([0.5, 2.0**100, 1e-310, -0.0, 3.0, np.inf, np.nan, 1.5])
+    e = np.array([1024.0, -1100.0, -3.0, 5.0, 2.0, -4.0, 1.0, -1074.0])
+    want = np.ldexp(x, e.astype(np.int64))
+    assert same_bits(api.evaluate(f"np.ldexp(x, {e.tolist()})".replace("inf", "float('inf')"), {"x": x}), want)
+    assert same_bits(api.evaluate("np.ldexp(x, np.frexp(x)[1])", {"x": x}), np.ldexp(x, np.frexp(x)[1]))
+    jac = api.jacobian("np.ldexp(x, [1, -2, 3])", {"x": np.ones(3)})["x"]
+    assert np.array_equal(jac, np.diag([2.0, 0.25, 8.0]))
+    with pytest.raises(JacError, match="integer"):
+        api.evaluate("np.ldexp(x, y)", {"x": x, "y": e})
+    # torch.ldexp is PyTorch's x * 2**e, overflowing as PyTorch does
+    t = torch.ldexp(torch.tensor(x), torch.tensor(e)).numpy()
+    assert same_bits(api.evaluate("torch.ldexp(x, y)", {"x": x, "y": e}), t)

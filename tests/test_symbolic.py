@@ -41,7 +41,7 @@ NO_SYMPY |= {
     "svdvals", "svd_u", "svd_vh",  # singular values: square roots of eigenvalues, the same
     "qr_q", "qr_r",  # Gram-Schmidt of symbols is possible but grows past use (nested square roots)
     "lu", "lu_pivots", "pivot_matrix",  # partial pivoting compares magnitudes: which row leads depends on the values
-    "igamma", "igammac", "zeta", "nextafter",  # a derivative refused (PyTorch has none) that SymPy would give
+    "igamma", "igammac", "zeta", "nextafter", "ldexp",  # a derivative refused (PyTorch has none) that SymPy would give
     "scatter_extreme",  # which elements equal the extreme (and share its derivative) depends on the values
     "searchsorted", "digitize", "histc", "argquantile", "argmode",  # positions and counts found by comparing values SymPy's symbols do not have
 }

@@ -2599,6 +2599,19 @@ defop("frexp_mantissa", _frexp_impl(0), lambda s: s,
       (lambda t, ans, x: P.div(t, P.exp2(P.frexp_exponent(x))),), domain=(1.1, 1.9), elementwise=True)
 
 
+def _ldexp_impl(x, e):
+    """NumPy's ldexp: x · 2^e rounded once (x * 2.0**e, PyTorch's, overflows 2^1024 and underflows 2^-1075
+    before the product); e integers (the lowering checks), clipped to where every result has saturated."""
+    x = np.asarray(x)
+    e = np.clip(np.asarray(e), -4000, 4000).astype(np.int32)
+    return np.ldexp(x, e).astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+
+
+binary("ldexp", _ldexp_impl, lambda ans, x, e: P.exp2(e),
+       refused("np.ldexp's exponent is an integer (NumPy refuses floats there): it has no derivative; make it a "
+               "constant or leave it out of --wrt"), domain=(-3.0, 3.0), spellings=())
+
+
 _REDUCERS = {"add": np.add, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum}
 
 

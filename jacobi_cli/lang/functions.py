@@ -7519,7 +7519,7 @@ def _lexsort(b, args, kwargs, position):
 
 
 def _integer_indices(b, value, fname, what, position) -> Tracer:
-    """An array of integer indices: a constant of integers, or made by an op with no derivative (argmax,
+    """An array of integers: a constant of integers, or made by an op with no derivative (argmax,
     argsort, ...); NumPy refuses float indices, so an array an input flows into differentiably is refused."""
     t = tensor(b, value, fname, position)
     node = b.nodes[t.id]
@@ -7671,3 +7671,12 @@ def _ldl_refused(fname: str):
 
 for _fname in ("ldl_factor", "ldl_factor_ex", "ldl_solve"):
     variant("torch.linalg", _fname)(_ldl_refused(_fname))
+
+
+@variant("numpy", "ldexp")
+def _np_ldexp(b, args, kwargs, position):
+    """np.ldexp(x, e): x · 2**e rounded once, as NumPy (PyTorch's x * 2**e overflows or underflows 2**e first);
+    e integers: constants or argmax/frexp(...)[1]/... of the inputs; derivative 2**e by x"""
+    a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    x = tensor(b, a["x"], "ldexp", position)
+    return b.apply("ldexp", x, _integer_indices(b, a["other"], "ldexp", "the exponent", position), position=position)
