@@ -319,3 +319,76 @@ def test_np_ldexp_rounds_once_as_numpy():
     # torch.ldexp is PyTorch's x * 2**e, overflowing as PyTorch does
     t = torch.ldexp(torch.tensor(x), torch.tensor(e)).numpy()
     assert same_bits(api.evaluate("torch.ldexp(x, y)", {"x": x, "y": e}), t)
+
+
+# --- PyTorch's *_copy twins, NumPy 2's cumulative_*, windows, polynomial arithmetic, small aliases -------------
+
+X4 = np.array([0.5, -1.5, 2.0, -0.0])
+A34 = np.arange(12.0).reshape(3, 4) - 5.5
+P3, Q2 = np.array([1.0, -2.0, 3.0]), np.array([0.5, 4.0])
+
+
+def _t(a):
+    return torch.tensor(a)
+
+
+ALIASES = [
+    ("torch.diagonal_copy(A, 1)", lambda: torch.diagonal_copy(_t(A34), 1).numpy()),
+    ("torch.permute_copy(A, (1, 0))", lambda: torch.permute_copy(_t(A34), (1, 0)).numpy()),
+    ("torch.transpose_copy(A, 0, 1)", lambda: torch.transpose_copy(_t(A34), 0, 1).numpy()),
+    ("torch.unsqueeze_copy(x, 0)", lambda: torch.unsqueeze_copy(_t(X4), 0).numpy()),
+    ("torch.squeeze_copy(A[None])", lambda: torch.squeeze_copy(_t(A34)[None]).numpy()),
+    ("torch.t_copy(A)", lambda: torch.t_copy(_t(A34)).numpy()),
+    ("torch.view_copy(A, (4, 3))", lambda: torch.view_copy(_t(A34), (4, 3)).numpy()),
+    ("torch.narrow_copy(A, 1, 1, 2)", lambda: torch.narrow_copy(_t(A34), 1, 1, 2).numpy()),
+    ("torch.select_copy(A, 0, 2)", lambda: torch.select_copy(_t(A34), 0, 2).numpy()),
+    ("torch.expand_copy(x, (2, 4))", lambda: torch.expand_copy(_t(X4), (2, 4)).numpy()),
+    ("torch.unfold_copy(x, 0, 2, 1)", lambda: torch.unfold_copy(_t(X4), 0, 2, 1).numpy()),
+    ("torch.unbind_copy(A)[1]", lambda: torch.unbind_copy(_t(A34))[1].numpy()),
+    ("torch.split_copy(A, 2)[1]", lambda: torch.split_copy(_t(A34), 2)[1].numpy()),
+    ("torch.alias_copy(x)", lambda: torch.alias_copy(_t(X4)).numpy()),
+    ("torch.detach_copy(x)", lambda: torch.detach_copy(_t(X4)).numpy()),
+    ("torch.unravel_index(torch.argmax(A), A.shape)[1]",
+     lambda: torch.unravel_index(torch.argmax(_t(A34)), (3, 4))[1].numpy().astype(float)),
+    ("np.cumulative_sum(x)", lambda: np.cumulative_sum(X4)),
+    ("np.cumulative_sum(A, axis=1, include_initial=True)", lambda: np.cumulative_sum(A34, axis=1, include_initial=True)),
+    ("np.cumulative_prod(A, axis=0, include_initial=True)", lambda: np.cumulative_prod(A34, axis=0, include_initial=True)),
+    ("np.hamming(7) * x[0]", lambda: np.hamming(7) * X4[0]), ("np.hanning(1) + x[0]", lambda: np.hanning(1) + X4[0]),
+    ("np.bartlett(6) * x[0]", lambda: np.bartlett(6) * X4[0]), ("np.blackman(5) * x[0]", lambda: np.blackman(5) * X4[0]),
+    ("np.kaiser(6, 2.5) * x[0]", lambda: np.kaiser(6, 2.5) * X4[0]),
+    ("np.isreal(x) * 1.0", lambda: np.isreal(X4) * 1.0), ("torch.isreal(x) * 1.0", lambda: torch.isreal(_t(X4)).numpy() * 1.0),
+    ("np.isrealobj(x) + 0.0", lambda: np.float64(np.isrealobj(X4))),
+    ("np.iscomplexobj(x) + 0.0", lambda: np.float64(np.iscomplexobj(X4))),
+    ("np.conjugate(x)", lambda: np.conjugate(X4)), ("np.real_if_close(x)", lambda: np.real_if_close(X4)),
+    ("np.polyadd(p, q)", lambda: np.polyadd(P3, Q2)), ("np.polysub(q, p)", lambda: np.polysub(Q2, P3)),
+    ("np.polymul(p, q)", lambda: np.polymul(P3, Q2)), ("np.polyder(p, 2)", lambda: np.polyder(P3, 2)),
+    ("np.polyder(p, 3)", lambda: np.polyder(P3, 3)), ("np.polyint(p, 2, [1.0, 2.0])", lambda: np.polyint(P3, 2, [1.0, 2.0])),
+    ("np.polyint(q, k=3)", lambda: np.polyint(Q2, k=3)),
+    ("torch.rsub(x, q[0], alpha=2)", lambda: torch.rsub(_t(X4), _t(Q2[0]), alpha=2).numpy()),
+    ("torch.scalar_tensor(3) * x[0]", lambda: (torch.scalar_tensor(3, dtype=torch.float64) * X4[0]).numpy()),
+    ("torch.broadcast_tensors(x, A[:, :1])[1]", lambda: torch.broadcast_tensors(_t(X4), _t(A34)[:, :1])[1].numpy()),
+    ("np.broadcast_arrays(x, A)[0]", lambda: np.broadcast_arrays(X4, A34)[0]),
+    ("np.delete(A, [0, 2], axis=1)", lambda: np.delete(A34, [0, 2], axis=1)), ("np.delete(A, 5)", lambda: np.delete(A34, 5)),
+    ("np.delete(x, [True, False, True, False])", lambda: np.delete(X4, [True, False, True, False])),
+]
+
+
+@pytest.mark.parametrize("expr, want", ALIASES, ids=[a[0] for a in ALIASES])
+def test_aliases_and_small_functions_are_the_libraries_bit_for_bit(expr, want):
+    got = api.evaluate(expr, {"x": X4, "A": A34, "p": P3, "q": Q2})
+    assert same_bits(np.asarray(got, dtype=np.float64), np.asarray(want(), dtype=np.float64)), expr
+
+
+@pytest.mark.parametrize("expr, fn", [
+    ("np.polyint(np.polymul(p, np.polyder(q)), 2, [1.0, 2.0])",
+     lambda p, q: np.polyint(np.polymul(p, np.polyder(q)), 2, [1.0, 2.0])),
+    ("np.polysub(np.polyadd(p, q), p * q[0])", lambda p, q: np.polysub(np.polyadd(p, q), p * q[0])),
+    ("np.cumulative_prod(np.delete(p, 1), include_initial=True) * q[1]",
+     lambda p, q: np.cumulative_prod(np.delete(p, 1), include_initial=True) * q[1]),
+    ("np.broadcast_arrays(p, q[:, None])[1] * np.hamming(3)", lambda p, q: np.broadcast_arrays(p, q[:, None])[1] * np.hamming(3)),
+])
+def test_polynomial_and_alias_derivatives(expr, fn):
+    env = {"p": P3, "q": Q2}
+    jac = api.jacobian(expr, env, wrt=["p", "q"])
+    np.testing.assert_allclose(jac["p"], central(lambda p: fn(p, Q2), P3), rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(jac["q"], central(lambda q: fn(P3, q), Q2), rtol=1e-7, atol=1e-8)

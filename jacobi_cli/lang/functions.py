@@ -7662,7 +7662,7 @@ def _ldl_refused(fname: str):
     def lower(b, args, kwargs, position):
         """Refused: LAPACK's Bunch-Kaufman LDLᵀ (sytrf) packs L and D's 1×1 and 2×2 blocks into one matrix with
         pivots chosen by comparing magnitudes, and PyTorch has no derivative for it"""
-        raise JacValueError(f"torch.linalg.{fname} is not supported by jac: its result is LAPACK's packed "
+        raise JacValueError(f"jac does not compute torch.linalg.{fname}: its result is LAPACK's packed "
                             "Bunch-Kaufman factorization (L and D's 1x1 and 2x2 blocks in one matrix, pivots chosen "
                             "by comparing magnitudes), which PyTorch cannot differentiate either; for a solve use "
                             "torch.linalg.solve(A, B), for a positive definite A torch.linalg.cholesky(A)", position)
@@ -7680,3 +7680,218 @@ def _np_ldexp(b, args, kwargs, position):
     a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
     x = tensor(b, a["x"], "ldexp", position)
     return b.apply("ldexp", x, _integer_indices(b, a["other"], "ldexp", "the exponent", position), position=position)
+
+
+# --- PART hvocab10: PyTorch's *_copy twins, NumPy 2's cumulative_*, windows, polynomial arithmetic, aliases ---
+
+def _copy_of(base: str, library: str):
+    def lower(b, args, kwargs, position):
+        return (library_function(library, base) or FUNCTIONS[base])(b, args, kwargs, position)
+    lower.__doc__ = (f"torch.{base}_copy: torch.{base}'s values as a tensor of their own (jac's arrays are never "
+                     "shared), the derivative the same")
+    return lower
+
+
+for _base in ("diagonal", "expand", "narrow", "permute", "select", "split", "squeeze", "t", "transpose", "unbind",
+              "unsqueeze", "view", "detach"):
+    variant("torch", f"{_base}_copy")(_copy_of(_base, "torch"))
+variant("torch", "unfold_copy")(_copy_of("unfold", "method"))  # x.unfold(dim, size, step), not F.unfold
+variant("torch", "alias_copy")(_copy_of("clone", "torch"))
+variant("torch", "unravel_index")(LIBRARY_FUNCTIONS[("numpy", "unravel_index")])
+
+
+def _np_cumulative(fname: str, base: str):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "dtype": None, "out": None,
+                                            "include_initial": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        if a["axis"] is None and x.ndim > 1:
+            raise JacValueError(f"{fname}: axis must be given for an array of {x.ndim} dimensions (NumPy)", position)
+        if x.ndim == 0:
+            raise JacValueError(f"{fname}: a 0-d array has no axis to accumulate along (NumPy)", position)
+        axis = 0 if a["axis"] is None else _axis(b, a["axis"], x.ndim, fname, position, "axis")
+        out = library_function("numpy", base)(b, [x], {"axis": b.const(float(axis), position)}, position)
+        if not static(b, a["include_initial"], "include_initial", position):
+            return out
+        shape = list(x.shape)
+        shape[axis] = 1
+        first = b.const(np.full(shape, 0.0 if base == "cumsum" else 1.0, dtype=b.dtype), position)
+        return FUNCTIONS["cat"](b, [Items([first, out])], {"axis": b.const(float(axis), position)}, position)
+    lower.__doc__ = (f"np.{fname}(x, axis=None, include_initial=False) (NumPy 2): np.{base} along axis (required "
+                     f"past 1-d), with include_initial the identity first")
+    return lower
+
+
+variant("numpy", "cumulative_sum")(_np_cumulative("cumulative_sum", "cumsum"))
+variant("numpy", "cumulative_prod")(_np_cumulative("cumulative_prod", "cumprod"))
+
+
+def _np_window(fname: str):
+    def lower(b, args, kwargs, position):
+        params = {"M": REQUIRED, "beta": REQUIRED} if fname == "kaiser" else {"M": REQUIRED}
+        a = arguments(fname, args, kwargs, params, position)
+        m = static_int(b, a["M"], "M", position)
+        b.check_size((max(m, 0),), f"{fname}'s result", position)
+        extra = [float(static(b, a["beta"], "beta", position))] if fname == "kaiser" else []
+        return b.const(np.asarray(getattr(np, fname)(m, *extra), dtype=np.float64), position)
+    lower.__doc__ = f"np.{fname}(M{', beta' if fname == 'kaiser' else ''}): NumPy's window itself, a constant"
+    return lower
+
+
+for _fname in ("hamming", "hanning", "bartlett", "blackman", "kaiser"):
+    variant("numpy", _fname)(_np_window(_fname))
+
+
+def _is_real(b, args, kwargs, position):
+    """isreal(x): True everywhere (jac's numbers are real), a mask"""
+    x = tensor(b, arguments("isreal", args, kwargs, {"x": REQUIRED}, position)["x"], "isreal", position)
+    return boolean(b, b.const(np.ones(_concrete(x, "isreal", position)), position))
+
+
+for _library in ("numpy", "torch", "method"):
+    variant(_library, "isreal")(_is_real)
+
+
+def _np_is_obj(real: bool):
+    def lower(b, args, kwargs, position):
+        tensor(b, arguments("isrealobj", args, kwargs, {"x": REQUIRED}, position)["x"], "isrealobj", position)
+        return boolean(b, b.const(np.asarray(1.0 if real else 0.0), position))
+    lower.__doc__ = f"np.{'isrealobj' if real else 'iscomplexobj'}(x): {real} (jac's arrays are real), a boolean"
+    return lower
+
+
+variant("numpy", "isrealobj")(_np_is_obj(True))
+variant("numpy", "iscomplexobj")(_np_is_obj(False))
+variant("numpy", "conjugate")(FUNCTIONS["conj"])
+variant("numpy", "real_if_close")(lambda b, args, kwargs, position: FUNCTIONS["real"](
+    b, args[:1], {k: v for k, v in kwargs.items() if k != "tol"}, position))
+
+
+def _poly_vector(b, value, fname, position) -> Tracer:
+    p = tensor(b, value, fname, position)
+    if p.ndim == 0:
+        return _reshape_to(b, p, (1,), position)
+    _need_ndim(fname, p, (1,), position, "coefficient array")
+    return p
+
+
+def _np_polyaddsub(fname: str):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
+        p, q = (_poly_vector(b, a[k], fname, position) for k in ("a1", "a2"))
+        n = max(p.shape[0], q.shape[0])
+        p, q = (_padded(b, v, [(n - v.shape[0], 0)], position) for v in (p, q))  # zeros in front, as NumPy
+        return b.apply("add" if fname == "polyadd" else "sub", p, q, position=position)
+    lower.__doc__ = f"np.{fname}(a1, a2): the shorter coefficient vector padded with zeros in front, as NumPy"
+    return lower
+
+
+variant("numpy", "polyadd")(_np_polyaddsub("polyadd"))
+variant("numpy", "polysub")(_np_polyaddsub("polysub"))
+
+
+@variant("numpy", "polymul")
+def _np_polymul(b, args, kwargs, position):
+    """np.polymul(a1, a2): the coefficients of the product, np.convolve(a1, a2)"""
+    a = arguments("polymul", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
+    p, q = (_poly_vector(b, a[k], "polymul", position) for k in ("a1", "a2"))
+    return FUNCTIONS["convolve"](b, [p, q], {}, position)
+
+
+@variant("numpy", "polyder")
+def _np_polyder(b, args, kwargs, position):
+    """np.polyder(p, m=1): the m-th derivative's coefficients, p[:-1] * [n, ..., 1] m times (NumPy's products)"""
+    a = arguments("polyder", args, kwargs, {"p": REQUIRED, "m": 1}, position)
+    p = _poly_vector(b, a["p"], "polyder", position)
+    m = static_int(b, a["m"], "m", position)
+    if m < 0:
+        raise JacValueError("polyder: order of derivative must be positive (see polyint) (NumPy)", position)
+    for _ in range(m):
+        n = max(p.shape[0] - 1, 0)
+        p = b.apply("mul", _take(b, p, (slice(0, n),), position), b.const(np.arange(n, 0, -1.0), position),
+                    position=position)
+    return p
+
+
+@variant("numpy", "polyint")
+def _np_polyint(b, args, kwargs, position):
+    """np.polyint(p, m=1, k=None): the m-th antiderivative's coefficients, p / [n, ..., 1] then the constant k
+    (0), m times (NumPy's divisions)"""
+    a = arguments("polyint", args, kwargs, {"p": REQUIRED, "m": 1, "k": None}, position)
+    p = _poly_vector(b, a["p"], "polyint", position)
+    m = static_int(b, a["m"], "m", position)
+    if m < 0:
+        raise JacValueError("polyint: order of integral must be positive (see polyder) (NumPy)", position)
+    k = [0.0] if a["k"] is None else static(b, a["k"], "k", position)
+    ks = list(k) if isinstance(k, (tuple, list)) else [k]
+    if len(ks) == 1 and m > 1:
+        ks = ks * m
+    if len(ks) < m or not all(isinstance(v, (int, float)) for v in ks):
+        raise JacValueError("polyint: k must be a scalar or a rank-1 array of length 1 or m (NumPy)", position)
+    for i in range(m):
+        n = p.shape[0]
+        q = b.apply("div", p, b.const(np.arange(n, 0, -1.0), position), position=position)
+        p = FUNCTIONS["cat"](b, [Items([q, b.const(np.array([float(ks[i])]), position)])], {}, position)
+    return p
+
+
+@variant("torch", "rsub")
+def _rsub(b, args, kwargs, position):
+    """torch.rsub(x, y, alpha=1): y - alpha * x"""
+    a = arguments("rsub", args, kwargs, {"x": REQUIRED, "other": REQUIRED, "alpha": 1}, position)
+    x, y = tensor(b, a["x"], "rsub", position), tensor(b, a["other"], "rsub", position)
+    alpha = static(b, a["alpha"], "alpha", position)
+    return b.apply("sub", y, x if alpha == 1 else b.apply("mul", x, float(alpha), position=position), position=position)
+
+
+@variant("torch", "scalar_tensor")
+def _scalar_tensor(b, args, kwargs, position):
+    """torch.scalar_tensor(s): the number as a 0-d tensor (a constant)"""
+    a = arguments("scalar_tensor", args, {k: v for k, v in kwargs.items() if k not in ("dtype", "device")},
+                  {"s": REQUIRED}, position)
+    return b.const(np.asarray(float(static(b, a["s"], "s", position))), position)
+
+
+def _broadcast_all(fname: str):
+    def lower(b, args, kwargs, position):
+        if kwargs:
+            raise JacParseError(f"{fname}() takes arrays only", position)
+        arrays = [tensor(b, v, fname, position) for v in (args[0] if len(args) == 1 and isinstance(args[0], Items)
+                                                          else args)]
+        try:
+            shape = np.broadcast_shapes(*[tuple(_concrete(t, fname, position)) for t in arrays])
+        except ValueError:
+            raise JacShapeError(f"{fname}: shapes {', '.join(fmt(t.shape) for t in arrays)} do not broadcast",
+                                position) from None
+        return Items([t if tuple(t.shape) == shape else b.apply("broadcast_to", t, shape=shape, position=position)
+                      for t in arrays])
+    lower.__doc__ = f"{fname}(*arrays): each array broadcast to their common shape"
+    return lower
+
+
+variant("torch", "broadcast_tensors")(_broadcast_all("broadcast_tensors"))
+variant("numpy", "broadcast_arrays")(_broadcast_all("broadcast_arrays"))
+
+
+@variant("numpy", "delete")
+def _np_delete(b, args, kwargs, position):
+    """np.delete(x, obj, axis=None): x without the entries obj (constant indices, a slice or a mask) along axis
+    (of x flattened without one), a gather"""
+    a = arguments("delete", args, kwargs, {"x": REQUIRED, "obj": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "delete", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "delete", position, "axis")
+    n = _concrete(x, "delete", position)[axis]
+    obj = a["obj"]
+    keep = np.ones(n, dtype=bool)
+    if isinstance(obj, Tracer) and is_boolean(b, obj) and b.nodes[obj.id].op == "const":
+        mask = np.asarray(b.nodes[obj.id].value) != 0
+        if mask.shape != (n,):
+            raise JacShapeError(f"delete: boolean array argument obj to delete must be one dimensional and match "
+                                f"the axis length of {n} (NumPy)", position)
+        keep &= ~mask
+    else:
+        keep[_index_array(b, obj if isinstance(obj, Tracer) else b.lift(obj), n, "obj", "delete", position)] = False
+    return _take(b, x, (slice(None),) * axis + (np.flatnonzero(keep),), position)
