@@ -392,3 +392,31 @@ def test_polynomial_and_alias_derivatives(expr, fn):
     jac = api.jacobian(expr, env, wrt=["p", "q"])
     np.testing.assert_allclose(jac["p"], central(lambda p: fn(p, Q2), P3), rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(jac["q"], central(lambda q: fn(P3, q), Q2), rtol=1e-7, atol=1e-8)
+
+
+# --- F.conv_transpose1d / 2d: each product added into its place, then cropped ------------------------------------
+
+CONVT = [(1, {}), (1, {"stride": 2, "padding": 1, "output_padding": 1}), (1, {"dilation": 2, "groups": 2}),
+         (2, {"stride": 2}), (2, {"stride": (2, 3), "padding": 1, "dilation": (1, 2)}), (2, {"groups": 2})]
+
+
+@pytest.mark.parametrize("nd, kw", CONVT, ids=[f"{nd}d-{_spec(kw)}" for nd, kw in CONVT])
+def test_conv_transpose_against_pytorch(nd, kw):
+    # values within rounding (PyTorch's GEMM and col2im sum the products in another order); derivatives as PyTorch's
+    from parity import assert_parity
+
+    F = torch.nn.functional
+    x, w = RNG.normal(size=(1, 4) + (3,) * nd), RNG.normal(size=(4, 2) + (2,) * nd)
+    bias = RNG.normal(size=2 * kw.get("groups", 1))
+    spec = f", {_spec(kw)}" if kw else ""
+    fn = getattr(F, f"conv_transpose{nd}d")
+    assert_parity(f"F.conv_transpose{nd}d(x, w, bias{spec})", {"x": x, "w": w, "bias": bias},
+                  lambda x, w, bias: fn(x, w, bias, **kw))
+    assert_parity(f"F.conv_transpose{nd}d(x[0], w{spec})", {"x": x, "w": w}, lambda x, w: fn(x[0], w, **kw))
+
+
+def test_conv_transpose_refuses_as_pytorch():
+    with pytest.raises(JacError, match="output padding must be smaller"):
+        api.evaluate("F.conv_transpose1d(x, w, output_padding=1)", {"x": np.ones((1, 2, 3)), "w": np.ones((2, 1, 2))})
+    with pytest.raises(JacError, match="first dimension"):
+        api.evaluate("F.conv_transpose1d(x, w)", {"x": np.ones((1, 2, 3)), "w": np.ones((3, 1, 2))})

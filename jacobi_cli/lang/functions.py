@@ -7895,3 +7895,65 @@ def _np_delete(b, args, kwargs, position):
     else:
         keep[_index_array(b, obj if isinstance(obj, Tracer) else b.lift(obj), n, "obj", "delete", position)] = False
     return _take(b, x, (slice(None),) * axis + (np.flatnonzero(keep),), position)
+
+
+def _conv_transpose(nd: int):
+    fname = f"conv_transpose{nd}d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None, "stride": 1,
+                                            "padding": 0, "output_padding": 0, "groups": 1, "dilation": 1}, position)
+        x, w = tensor(b, a["x"], fname, position), tensor(b, a["weight"], fname, position)
+        _spatial_input(x, nd, fname, position)
+        if w.ndim != nd + 2:
+            raise JacShapeError(f"{fname}: weight must be (in_channels, out_channels / groups, {nd} kernel sizes), "
+                                f"{nd + 2} dimensions; got shape {fmt(w.shape)}", position)
+        unbatched = x.ndim == nd + 1
+        if unbatched:
+            x = _reshape_to(b, x, (1,) + tuple(x.shape), position)
+        groups = static_int(b, a["groups"], "groups", position)
+        channels, kernel = x.shape[1], tuple(_concrete(w, fname, position)[2:])
+        if groups < 1 or channels % groups or w.shape[0] != channels:
+            raise JacValueError(f"{fname}(): the weight's first dimension must be the input's {channels} channels and "
+                                f"groups={groups} must divide them (input {fmt(x.shape)}, weight {fmt(w.shape)})",
+                                position)
+        stride = _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
+        dilation = _per_axis(b, a["dilation"], nd, "dilation", fname, position, 1)
+        padding = _per_axis(b, a["padding"], nd, "padding", fname, position, 0)
+        extra = _per_axis(b, a["output_padding"], nd, "output_padding", fname, position, 0)
+        if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
+            raise JacValueError(f"{fname}(): output padding must be smaller than either stride or dilation (PyTorch), "
+                                f"got output_padding={list(extra)}", position)
+        lengths = tuple(_concrete(x, fname, position)[2:])
+        full = [(n - 1) * s + d * (k - 1) + 1 + e for n, s, d, k, e in zip(lengths, stride, dilation, kernel, extra)]
+        out = [f - 2 * p for f, p in zip(full, padding)]
+        if any(o <= 0 for o in out):
+            raise JacShapeError(f"{fname}: the output would have size {out} (PyTorch refuses a size below 1)", position)
+        g, per, fper = groups, channels // groups, w.shape[1]
+        xs = _reshape_to(b, x, (x.shape[0], g, per) + lengths, position)
+        ws = _reshape_to(b, w, (g, per, fper) + kernel, position)
+        ins, ker = "ip"[:nd], "jq"[:nd]
+        pairs = "".join(i + k for i, k in zip(ins, ker))
+        prod = einsum_of(b, f"ngc{ins},gcf{ker}->ngf{pairs}", [xs, ws], position)  # every (input, kernel) product
+        index = []
+        for axis, (n, k, s, d) in enumerate(zip(lengths, kernel, stride, dilation)):
+            at = np.arange(n)[:, None] * s + np.arange(k)[None, :] * d
+            index.append(at.reshape(at.shape + (1, 1) * (nd - 1 - axis)) if axis < nd - 1 else at)
+        lead = (x.shape[0], g, fper)
+        summed = _place(b, prod, (slice(None),) * 3 + tuple(index), lead + tuple(full), position)
+        summed = b.apply("add", summed, 0.0, position=position)  # the sums start from +0, as PyTorch's col2im
+        y = _take(b, summed, (slice(None),) * 3 + tuple(slice(p, p + o) for p, o in zip(padding, out)), position)
+        y = _reshape_to(b, y, (x.shape[0], g * fper) + tuple(out), position)
+        if a["bias"] is not None:
+            y = b.apply("add", y, _per_channel(b, tensor(b, a["bias"], fname, position), "bias", y, fname, position),
+                        position=position)
+        return _reshape_to(b, y, tuple(y.shape[1:]), position) if unbatched else y
+    lower.__doc__ = (f"F.{fname}(input (N, C, …), weight (C, out / groups, …), bias=None, stride=1, padding=0, "
+                     "output_padding=0, groups=1, dilation=1): the transpose of conv, each product added into its "
+                     "place (a scatter-add), then cropped; values within rounding of PyTorch's (its GEMM sums in "
+                     "another order)")
+    return lower
+
+
+variant("torch", "conv_transpose1d")(_conv_transpose(1))
+variant("torch", "conv_transpose2d")(_conv_transpose(2))
