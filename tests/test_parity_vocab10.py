@@ -420,3 +420,32 @@ def test_conv_transpose_refuses_as_pytorch():
         api.evaluate("F.conv_transpose1d(x, w, output_padding=1)", {"x": np.ones((1, 2, 3)), "w": np.ones((2, 1, 2))})
     with pytest.raises(JacError, match="first dimension"):
         api.evaluate("F.conv_transpose1d(x, w)", {"x": np.ones((1, 2, 3)), "w": np.ones((3, 1, 2))})
+
+
+# --- lp_pool, the deprecated upsample aliases, addbmm, histogram_bin_edges: compositions of jac's lowerings ---------
+
+POSITIVE4 = RNG.uniform(0.2, 2.0, (1, 2, 4, 5))
+COMPOSED = [
+    ("F.lp_pool1d(x[0, 0], 2, 3)", lambda x: torch.nn.functional.lp_pool1d(x[0, 0:1], 2, 3)[0]),
+    ("F.lp_pool2d(x, 3.0, 2, stride=1)", lambda x: torch.nn.functional.lp_pool2d(x, 3.0, 2, stride=1)),
+    ("F.lp_pool2d(x, float('inf'), (2, 3))", lambda x: torch.nn.functional.lp_pool2d(x, float("inf"), (2, 3))),
+    ("F.upsample_nearest(x, scale_factor=2)", lambda x: torch.nn.functional.interpolate(x, scale_factor=2)),
+    ("F.upsample_bilinear(x, size=(3, 7))",
+     lambda x: torch.nn.functional.interpolate(x, size=(3, 7), mode="bilinear", align_corners=True)),
+    ("torch.addbmm(x[0, 0, :2, :2], x[0, :, :2, :4], x[0, :, :, :2], beta=0.5, alpha=2)",
+     lambda x: torch.addbmm(x[0, 0, :2, :2], x[0, :, :2, :4], x[0, :, :, :2], beta=0.5, alpha=2)),
+]
+
+
+@pytest.mark.parametrize("expr, fn", COMPOSED, ids=[c[0] for c in COMPOSED])
+def test_composed_lowerings_against_pytorch(expr, fn):
+    from parity import assert_parity
+
+    assert_parity(expr, {"x": POSITIVE4}, fn)
+
+
+def test_histogram_bin_edges_are_numpys():
+    x = RNG.normal(size=20)
+    assert same_bits(api.evaluate("np.histogram_bin_edges(x, 4)", {"x": x}), np.histogram_bin_edges(x, 4))
+    assert same_bits(api.evaluate("np.histogram_bin_edges(x, 3, range=(-1, 2))", {"x": x}),
+                     np.histogram_bin_edges(x, 3, range=(-1, 2)))

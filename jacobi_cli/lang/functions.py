@@ -7957,3 +7957,75 @@ def _conv_transpose(nd: int):
 
 variant("torch", "conv_transpose1d")(_conv_transpose(1))
 variant("torch", "conv_transpose2d")(_conv_transpose(2))
+
+
+def _lp_pool(nd: int):
+    fname = f"lp_pool{nd}d"
+
+    def lower(b, args, kwargs, position):
+        """F.lp_pool1d / lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
+        (sign(s) · relu(|s|) · kernel volume)^(1/p) of s = avg_pool(x^p); p = ±inf is max_pool of |x| (of -|x|)"""
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "norm_type": REQUIRED, "kernel_size": REQUIRED,
+                                            "stride": None, "ceil_mode": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        p = static(b, a["norm_type"], "norm_type", position)
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or p == 0 or p != p:
+            raise JacValueError(f"{fname}(): norm_type must be a nonzero number, got {p!r}", position)
+        pool_kw = {"stride": a["stride"], "ceil_mode": a["ceil_mode"]}
+        absx = b.apply("abs", x, position=position)
+        if math.isinf(p):
+            pooled = FUNCTIONS[f"max_pool{nd}d"](b, [absx if p > 0 else b.apply("neg", absx, position=position),
+                                                     a["kernel_size"]], {**pool_kw, "padding": 0}, position)
+            return pooled if p > 0 else b.apply("neg", pooled, position=position)
+        s = FUNCTIONS[f"avg_pool{nd}d"](b, [b.apply("pow", x, float(p), position=position), a["kernel_size"]],
+                                        {**pool_kw, "padding": 0}, position)
+        volume = float(np.prod(_per_axis(b, a["kernel_size"], nd, "kernel_size", fname, position, 1)))
+        signed = b.apply("mul", b.apply("sign", s, position=position),
+                         b.apply("relu", b.apply("abs", s, position=position), position=position), position=position)
+        return b.apply("pow", b.apply("mul", signed, volume, position=position), 1.0 / p, position=position)
+    return lower
+
+
+variant("torch", "lp_pool1d")(_lp_pool(1))
+variant("torch", "lp_pool2d")(_lp_pool(2))
+
+
+def _upsample_alias(fname: str, mode: str, corners):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "size": None, "scale_factor": None}, position)
+        extra = {} if corners is None else {"align_corners": corners}
+        return FUNCTIONS["interpolate"](b, [a["x"]], {"size": a["size"], "scale_factor": a["scale_factor"],
+                                                      "mode": Static(mode), **extra}, position)
+    lower.__doc__ = (f"F.{fname}(x, size=None, scale_factor=None): F.interpolate(mode='{mode}'"
+                     f"{'' if corners is None else ', align_corners=True'}), as PyTorch's deprecated alias")
+    return lower
+
+
+variant("torch", "upsample_nearest")(_upsample_alias("upsample_nearest", "nearest", None))
+variant("torch", "upsample_bilinear")(_upsample_alias("upsample_bilinear", "bilinear", True))
+
+
+@variant("torch", "addbmm")
+def _addbmm(b, args, kwargs, position):
+    """torch.addbmm(input, batch1, batch2, beta=1, alpha=1): beta · input + alpha · Σ_i batch1[i] @ batch2[i]"""
+    a = arguments("addbmm", args, kwargs, {"x": REQUIRED, "batch1": REQUIRED, "batch2": REQUIRED, "beta": 1,
+                                           "alpha": 1}, position)
+    x = tensor(b, a["x"], "addbmm", position)
+    products = FUNCTIONS["bmm"](b, [a["batch1"], a["batch2"]], {}, position)
+    total = b.apply("sum", products, axes=(0,), position=position)
+    beta, alpha = (static(b, a[k], k, position) for k in ("beta", "alpha"))
+    if alpha != 1:
+        total = b.apply("mul", total, float(alpha), position=position)
+    if beta == 0:  # PyTorch: input is ignored (its NaN and inf too), its shape still broadcast
+        shape = np.broadcast_shapes(tuple(x.shape), tuple(total.shape))
+        return total if shape == tuple(total.shape) else b.apply("broadcast_to", total, shape=shape, position=position)
+    scaled = x if beta == 1 else b.apply("mul", x, float(beta), position=position)
+    return b.apply("add", scaled, total, position=position)
+
+
+@variant("numpy", "histogram_bin_edges")
+def _np_histogram_bin_edges(b, args, kwargs, position):
+    """np.histogram_bin_edges(a, bins=10, range=None, weights=None): np.histogram's edges, computed as NumPy does"""
+    a = arguments("histogram_bin_edges", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "weights": None},
+                  position)
+    return FUNCTIONS["histogram"](b, [a["x"]], {"bins": a["bins"], "range": a["range"]}, position)[1]
