@@ -449,3 +449,22 @@ def test_histogram_bin_edges_are_numpys():
     assert same_bits(api.evaluate("np.histogram_bin_edges(x, 4)", {"x": x}), np.histogram_bin_edges(x, 4))
     assert same_bits(api.evaluate("np.histogram_bin_edges(x, 3, range=(-1, 2))", {"x": x}),
                      np.histogram_bin_edges(x, 3, range=(-1, 2)))
+
+
+# --- torch's RNN cells: the gates as PyTorch writes them ------------------------------------------------------
+
+@pytest.mark.parametrize("kind, gates", [("rnn_tanh", 1), ("rnn_relu", 1), ("gru", 3), ("lstm", 4)])
+def test_rnn_cells_against_pytorch(kind, gates):
+    from parity import assert_parity
+
+    x, h, c = RNG.normal(size=(2, 3)), RNG.normal(size=(2, 4)), RNG.normal(size=(2, 4))
+    wi, wh = RNG.normal(size=(gates * 4, 3)), RNG.normal(size=(gates * 4, 4))
+    bi, bh = RNG.normal(size=gates * 4), RNG.normal(size=gates * 4)
+    fn = getattr(torch, f"{kind}_cell")
+    env = {"x": x, "h": h, "wi": wi, "wh": wh, "bi": bi, "bh": bh}
+    if kind == "lstm":
+        assert_parity("torch.lstm_cell(x, (h, c), wi, wh, bi, bh)[0] * torch.lstm_cell(x, (h, c), wi, wh)[1]",
+                      {**env, "c": c}, lambda x, h, wi, wh, bi, bh, c: fn(x, (h, c), wi, wh, bi, bh)[0]
+                      * fn(x, (h, c), wi, wh)[1])
+    else:
+        assert_parity(f"torch.{kind}_cell(x, h, wi, wh, bi, bh)", env, lambda x, h, wi, wh, bi, bh: fn(x, h, wi, wh, bi, bh))

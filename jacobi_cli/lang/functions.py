@@ -8029,3 +8029,60 @@ def _np_histogram_bin_edges(b, args, kwargs, position):
     a = arguments("histogram_bin_edges", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "weights": None},
                   position)
     return FUNCTIONS["histogram"](b, [a["x"]], {"bins": a["bins"], "range": a["range"]}, position)[1]
+
+
+def _cell_gates(b, a, fname, position) -> tuple:
+    """x @ w_ihᵀ + b_ih and h @ w_hhᵀ + b_hh of an RNN cell (2-d input and state, as torch's cells take)."""
+    def affine(v, w, bias):
+        w = tensor(b, w, fname, position)
+        _need_ndim(fname, w, (2,), position, "weight")
+        out = b.apply("matmul", v, _permute(b, w, (1, 0), position), position=position)
+        return out if bias is None else b.apply("add", out, tensor(b, bias, fname, position), position=position)
+    x = tensor(b, a["x"], fname, position)
+    h = tensor(b, a["hx"][0] if isinstance(a["hx"], Items) else a["hx"], fname, position)
+    _need_ndim(fname, x, (2,), position, "input (batch, features), as torch's")
+    _need_ndim(fname, h, (2,), position, "state (batch, hidden), as torch's")
+    return affine(x, a["w_ih"], a["b_ih"]), affine(h, a["w_hh"], a["b_hh"])
+
+
+def _rnn_cell(kind: str):
+    fname = f"{kind}_cell"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "hx": REQUIRED, "w_ih": REQUIRED, "w_hh": REQUIRED,
+                                            "b_ih": None, "b_hh": None}, position)
+        gi, gh = _cell_gates(b, a, fname, position)
+        if kind in ("rnn_tanh", "rnn_relu"):
+            return b.apply("tanh" if kind == "rnn_tanh" else "relu", b.apply("add", gi, gh, position=position),
+                           position=position)
+        n = gi.shape[-1] // (4 if kind == "lstm" else 3)
+        part = lambda t, i: _take(b, t, (Ellipsis, slice(i * n, (i + 1) * n)), position)  # noqa: E731
+        if kind == "lstm":
+            if not (isinstance(a["hx"], Items) and len(a["hx"]) == 2):
+                raise JacValueError("lstm_cell: hx must be the pair (h, c), as PyTorch", position)
+            c = tensor(b, a["hx"][1], fname, position)
+            gates = b.apply("add", gi, gh, position=position)
+            i, f, o = (b.apply("sigmoid", part(gates, k), position=position) for k in (0, 1, 3))
+            g = b.apply("tanh", part(gates, 2), position=position)
+            c2 = b.apply("add", b.apply("mul", f, c, position=position), b.apply("mul", i, g, position=position),
+                         position=position)
+            h2 = b.apply("mul", o, b.apply("tanh", c2, position=position), position=position)
+            return Items([h2, c2])
+        h = tensor(b, a["hx"], fname, position)
+        r, z = (b.apply("sigmoid", b.apply("add", part(gi, k), part(gh, k), position=position), position=position)
+                for k in (0, 1))
+        new = b.apply("tanh", b.apply("add", part(gi, 2), b.apply("mul", r, part(gh, 2), position=position),
+                                      position=position), position=position)
+        return b.apply("add", new, b.apply("mul", z, b.apply("sub", h, new, position=position), position=position),
+                       position=position)  # n + z (h - n), PyTorch's form of (1 - z) n + z h
+    lower.__doc__ = {
+        "rnn_tanh": "torch.rnn_tanh_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None): tanh(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh)",
+        "rnn_relu": "torch.rnn_relu_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None): relu(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh)",
+        "lstm": "torch.lstm_cell(x, (h, c), w_ih, w_hh, b_ih=None, b_hh=None): (h', c') of PyTorch's gates i, f, g, o",
+        "gru": "torch.gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None): h' = n + z (h - n) of PyTorch's gates r, z, n",
+    }[kind]
+    return lower
+
+
+for _kind in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+    variant("torch", f"{_kind}_cell")(_rnn_cell(_kind))
