@@ -468,3 +468,22 @@ def test_rnn_cells_against_pytorch(kind, gates):
                       * fn(x, (h, c), wi, wh)[1])
     else:
         assert_parity(f"torch.{kind}_cell(x, h, wi, wh, bi, bh)", env, lambda x, h, wi, wh, bi, bh: fn(x, h, wi, wh, bi, bh))
+
+
+VIEW_SCATTERS = [("torch.select_scatter(A, s, 1, 2)", (3,), lambda A, s: torch.select_scatter(A, s, 1, 2)),
+                 ("torch.slice_scatter(A, s, 1, 1, None, 2)", (3, 2), lambda A, s: torch.slice_scatter(A, s, 1, 1, None, 2)),
+                 ("torch.slice_scatter(A, s)", (3, 4), lambda A, s: torch.slice_scatter(A, s)),
+                 ("torch.diagonal_scatter(A, s, 1)", (3,), lambda A, s: torch.diagonal_scatter(A, s, 1)),
+                 ("torch.diagonal_scatter(A, s, -1, 1, 0)", (3,), lambda A, s: torch.diagonal_scatter(A, s, -1, 1, 0))]
+
+
+@pytest.mark.parametrize("expr, shape, fn", VIEW_SCATTERS, ids=[v[0] for v in VIEW_SCATTERS])
+def test_view_scatters_against_pytorch(expr, shape, fn):
+    from parity import assert_parity
+
+    A, s = RNG.normal(size=(3, 4)), RNG.normal(size=shape)
+    A[0, 0], s.flat[0] = -0.0, -0.0
+    assert same_bits(api.evaluate(expr, {"A": A, "s": s}), fn(torch.tensor(A), torch.tensor(s)).numpy())
+    assert_parity(expr, {"A": A, "s": s}, fn)
+    with pytest.raises(JacError, match="exact shape"):
+        api.evaluate(expr, {"A": A, "s": np.ones(5)})
