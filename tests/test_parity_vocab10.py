@@ -487,3 +487,16 @@ def test_view_scatters_against_pytorch(expr, shape, fn):
     assert_parity(expr, {"A": A, "s": s}, fn)
     with pytest.raises(JacError, match="exact shape"):
         api.evaluate(expr, {"A": A, "s": np.ones(5)})
+
+
+@pytest.mark.parametrize("expr, fn", [
+    ("np.rollaxis(T, 2)", lambda T: np.rollaxis(T, 2)), ("np.rollaxis(T, 0, 3)", lambda T: np.rollaxis(T, 0, 3)),
+    ("np.rollaxis(T, -1, 1)", lambda T: np.rollaxis(T, -1, 1)), ("np.rollaxis(T, 1, 2)", lambda T: np.rollaxis(T, 1, 2)),
+    ("np.compress([True, False, True], T, axis=1)", lambda T: np.compress([True, False, True], T, axis=1)),
+    ("np.compress([0, 1], T)", lambda T: np.compress([0, 1], T)),
+    ("np.compress([1, 0, 0, 1], T, axis=-1)", lambda T: np.compress([1, 0, 0, 1], T, axis=-1)),
+])
+def test_rollaxis_and_compress_are_numpys(expr, fn):
+    T = RNG.normal(size=(2, 3, 4))
+    assert same_bits(api.evaluate(expr, {"T": T}), fn(T))
+    np.testing.assert_allclose(api.jacobian(expr, {"T": T})["T"], central(fn, T), atol=1e-9)

@@ -8086,3 +8086,46 @@ def _rnn_cell(kind: str):
 
 for _kind in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
     variant("torch", f"{_kind}_cell")(_rnn_cell(_kind))
+
+
+@variant("numpy", "rollaxis")
+def _np_rollaxis(b, args, kwargs, position):
+    """np.rollaxis(x, axis, start=0): axis moved to before start (NumPy's older moveaxis), a transpose"""
+    a = arguments("rollaxis", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "start": 0}, position)
+    x = tensor(b, a["x"], "rollaxis", position)
+    axis = _axis(b, a["axis"], x.ndim, "rollaxis", position, "axis")
+    start = static_int(b, a["start"], "start", position)
+    if not -x.ndim <= start <= x.ndim:
+        raise JacShapeError(f"rollaxis: start {start} is out of bounds for an array of {x.ndim} dimensions (NumPy)",
+                            position)
+    start %= x.ndim + 1
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return x
+    order = [i for i in range(x.ndim) if i != axis]
+    order.insert(start, axis)
+    return _permute(b, x, order, position)
+
+
+@variant("numpy", "compress")
+def _np_compress(b, args, kwargs, position):
+    """np.compress(condition, x, axis=None): the slices of x (flattened without axis) where the constant condition
+    holds (a shorter condition selects among the first), a gather"""
+    a = arguments("compress", args, kwargs, {"condition": REQUIRED, "x": REQUIRED, "axis": None}, position)
+    cond = a["condition"]
+    node = b.nodes[cond.id] if isinstance(cond, Tracer) else None
+    if node is None or node.op != "const":
+        raise JacValueError(f"compress: the condition must be a constant{input_not_constant(b, cond)} (use x[mask] "
+                            "for a mask of the inputs)", position)
+    keep = np.flatnonzero(np.ravel(np.asarray(node.value)) != 0)
+    x = tensor(b, a["x"], "compress", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "compress", position, "axis")
+    n = _concrete(x, "compress", position)[axis]
+    if keep.size and keep[-1] >= n:
+        raise JacShapeError(f"compress: the condition selects index {int(keep[-1])}, out of bounds for an axis of "
+                            f"length {n} (NumPy)", position)
+    return _take(b, x, (slice(None),) * axis + (keep,), position)
