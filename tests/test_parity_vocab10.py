@@ -500,3 +500,20 @@ def test_rollaxis_and_compress_are_numpys(expr, fn):
     T = RNG.normal(size=(2, 3, 4))
     assert same_bits(api.evaluate(expr, {"T": T}), fn(T))
     np.testing.assert_allclose(api.jacobian(expr, {"T": T})["T"], central(fn, T), atol=1e-9)
+
+
+@pytest.mark.parametrize("expr, fn", [
+    ("np.take_along_axis(A, np.argsort(A, axis=1), axis=1)", lambda A: np.take_along_axis(A, np.argsort(A, axis=1), axis=1)),
+    ("np.take_along_axis(A, np.argsort(A, axis=0), axis=0)", lambda A: np.take_along_axis(A, np.argsort(A, axis=0), axis=0)),
+    ("np.take_along_axis(A, np.argmax(A, axis=1, keepdims=True), axis=1)",
+     lambda A: np.take_along_axis(A, np.argmax(A, axis=1, keepdims=True), axis=1)),
+    ("torch.take_along_dim(A, torch.argsort(A, dim=1), dim=1)", lambda A: np.take_along_axis(A, np.argsort(A, axis=1), axis=1)),
+    ("np.take_along_axis(A, np.argpartition(A, 1, axis=1), axis=1)",
+     lambda A: np.take_along_axis(A, np.argpartition(A, 1, axis=1), axis=1)),
+])
+def test_take_along_axis_by_indices_found_at_evaluation(expr, fn):
+    # the vocabulary sweep's np.take_along_axis(A, np.argsort(A, axis=1), axis=1) was refused ("indices must be a
+    # constant array"); indices of argsort / argmax of an array of the same length along the axis are always in range
+    A = RNG.normal(size=(3, 4))
+    assert same_bits(api.evaluate(expr, {"A": A}), fn(A))
+    np.testing.assert_allclose(api.jacobian(expr, {"A": A})["A"], central(fn, A), atol=1e-9)

@@ -2276,12 +2276,35 @@ def _take_along(b, args, kwargs, position):
     else:
         axis = _axis(b, a["axis"], x.ndim, "take_along_dim", position)
     shape = _concrete(x, "take_along_dim", position)
+    found = _found_index(b, a["index"], shape, axis)
+    if found is not None:  # np.take_along_axis(A, np.argsort(A, axis=1), axis=1): indices found at evaluation
+        return b.apply("take_along", x, found, axis=axis, position=position)
     index = _index_array(b, a["index"], shape[axis], "indices", "take_along_dim", position, ndim=x.ndim)
     for d, (i, s) in enumerate(zip(index.shape, shape)):
         if d != axis and i != s and 1 not in (i, s):
             raise JacShapeError(f"take_along_dim: indices of shape {fmt(index.shape)} do not broadcast with "
                                 f"{fmt(shape)}", position)
     return _along(b, x, index, axis, shape, "take_along_dim", position)
+
+
+def _found_index(b, index, shape, axis):
+    """``index`` when it is made by argsort / argpartition / argmax / argmin (keepdims) of an array whose ``axis``
+    has ``x``'s length, with ``x``'s number of axes and sizes that broadcast outside ``axis``: every index it can
+    hold is in range, so ``take_along`` may read it at evaluation (hvocab10; the vocabulary sweep's
+    np.take_along_axis(A, np.argsort(A, axis=1), axis=1) was refused). Otherwise None."""
+    if not isinstance(index, Tracer) or isinstance(index, Items):
+        return None
+    node = b.nodes[index.id]
+    if node.op not in ("argsort", "argpartition", "argmax", "argmin") or index.ndim != len(shape):
+        return None
+    along = node.params.get("axis")
+    source = b.nodes[node.args[0]].shape
+    if along is None or len(source) != len(shape) or source[along] != shape[axis] or along != axis \
+            or node.params.get("k") is not None:
+        return None
+    if any(d != axis and i != n and i != 1 for d, (i, n) in enumerate(zip(index.shape, shape))):
+        return None
+    return index
 
 
 def _pad_widths(b, value, ndim, torch_order, position) -> list:
