@@ -517,3 +517,22 @@ def test_take_along_axis_by_indices_found_at_evaluation(expr, fn):
     A = RNG.normal(size=(3, 4))
     assert same_bits(api.evaluate(expr, {"A": A}), fn(A))
     np.testing.assert_allclose(api.jacobian(expr, {"A": A})["A"], central(fn, A), atol=1e-9)
+
+
+def test_matvec_vecmat_splits_and_deprecated_norms():
+    from parity import assert_parity
+
+    A, v, w = RNG.normal(size=(2, 3, 4)), RNG.normal(size=4), RNG.normal(size=3)
+    env = {"A": A, "v": v, "w": w}
+    assert same_bits(api.evaluate("np.matvec(A, v)", env), np.matvec(A, v))
+    assert same_bits(api.evaluate("np.vecmat(w, A)", env), np.vecmat(w, A))
+    np.testing.assert_allclose(api.jacobian("np.matvec(A, v)", env, wrt=["v"])["v"], central(lambda u: np.matvec(A, u), v),
+                               atol=1e-9)
+    for expr, want in (("torch.split_with_sizes(v, [1, 3])[1]", torch.split_with_sizes(_t(v), [1, 3])[1]),
+                       ("torch.unsafe_split(v, 3)[1]", torch.unsafe_split(_t(v), 3)[1]),
+                       ("torch.unsafe_chunk(v, 2)[1]", torch.unsafe_chunk(_t(v), 2)[1])):
+        assert same_bits(api.evaluate(expr, env), want.numpy()), expr
+    # PyTorch's deprecated norms: values within rounding (another order of summation), derivatives as its autograd
+    with pytest.warns(UserWarning):
+        assert_parity("torch.frobenius_norm(A, (1, 2))", {"A": A}, lambda A: torch.frobenius_norm(A, (1, 2)))
+        assert_parity("torch.nuclear_norm(A[0])", {"A": A}, lambda A: torch.nuclear_norm(A[0]))

@@ -8152,3 +8152,56 @@ def _np_compress(b, args, kwargs, position):
         raise JacShapeError(f"compress: the condition selects index {int(keep[-1])}, out of bounds for an axis of "
                             f"length {n} (NumPy)", position)
     return _take(b, x, (slice(None),) * axis + (keep,), position)
+
+
+@variant("numpy", "matvec")
+def _np_matvec(b, args, kwargs, position):
+    """np.matvec(A, v) (NumPy 2.2): the matrix-vector product over the last axes, A @ v[..., None] without the axis"""
+    a = arguments("matvec", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED}, position)
+    m, v = tensor(b, a["x1"], "matvec", position), tensor(b, a["x2"], "matvec", position)
+    if m.ndim < 2 or v.ndim < 1:
+        raise JacShapeError(f"matvec: needs a matrix and a vector (NumPy), got shapes {fmt(m.shape)} and "
+                            f"{fmt(v.shape)}", position)
+    col = _reshape_to(b, v, tuple(v.shape) + (1,), position)
+    out = b.apply("matmul", m, col, position=position)
+    return _reshape_to(b, out, tuple(out.shape[:-1]), position)
+
+
+@variant("numpy", "vecmat")
+def _np_vecmat(b, args, kwargs, position):
+    """np.vecmat(v, A) (NumPy 2.2): the vector-matrix product over the last axes, v[..., None, :] @ A without the
+    axis (v's conjugate, which is v for real numbers)"""
+    a = arguments("vecmat", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED}, position)
+    v, m = tensor(b, a["x1"], "vecmat", position), tensor(b, a["x2"], "vecmat", position)
+    if m.ndim < 2 or v.ndim < 1:
+        raise JacShapeError(f"vecmat: needs a vector and a matrix (NumPy), got shapes {fmt(v.shape)} and "
+                            f"{fmt(m.shape)}", position)
+    row = _reshape_to(b, v, tuple(v.shape[:-1]) + (1, v.shape[-1]), position)
+    out = b.apply("matmul", row, m, position=position)
+    return _reshape_to(b, out, tuple(out.shape[:-2]) + (out.shape[-1],), position)
+
+
+variant("numpy", "astype")(lambda b, args, kwargs, position: LIBRARY_FUNCTIONS[("method", "astype")](
+    b, args, kwargs, position))
+for _name in ("split_with_sizes", "unsafe_split", "unsafe_split_with_sizes"):  # torch.split's other names
+    variant("torch", _name)(LIBRARY_FUNCTIONS[("torch", "split")])
+variant("torch", "unsafe_chunk")(FUNCTIONS["chunk"])
+
+
+@variant("torch", "frobenius_norm")
+def _frobenius_norm(b, args, kwargs, position):
+    """torch.frobenius_norm(x, dim=(all), keepdim=False): the square root of the sum of squares over dim
+    (PyTorch's deprecated spelling of linalg.vector_norm(x, 2, dim))"""
+    a = arguments("frobenius_norm", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+    x = tensor(b, a["x"], "frobenius_norm", position)
+    return b.apply("norm", x, axes=axes_of(b, a["axis"], x, position, "frobenius_norm"),
+                   keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+
+
+@variant("torch", "nuclear_norm")
+def _nuclear_norm(b, args, kwargs, position):
+    """torch.nuclear_norm(x, dim=(-2, -1), keepdim=False): the sum of singular values (linalg.matrix_norm 'nuc')"""
+    a = arguments("nuclear_norm", args, kwargs, {"x": REQUIRED, "axis": Static((-2, -1)), "keepdims": False},
+                  position)
+    return FUNCTIONS["matrix_norm"](b, [a["x"]], {"ord": Static("nuc"), "axis": a["axis"], "keepdims": a["keepdims"]},
+                                   position)
