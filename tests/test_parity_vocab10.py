@@ -536,3 +536,24 @@ def test_matvec_vecmat_splits_and_deprecated_norms():
     with pytest.warns(UserWarning):
         assert_parity("torch.frobenius_norm(A, (1, 2))", {"A": A}, lambda A: torch.frobenius_norm(A, (1, 2)))
         assert_parity("torch.nuclear_norm(A[0])", {"A": A}, lambda A: torch.nuclear_norm(A[0]))
+
+
+@pytest.mark.parametrize("expr, want", [
+    ("torch.constant_pad_nd(x, (1, 2), 3.0)", lambda x: torch.constant_pad_nd(_t(x), (1, 2), 3.0).numpy()),
+    ("torch.fill(x, 3.0)", lambda x: torch.fill(_t(x), 3.0).numpy()),
+    ("torch.fill(x, x[0])", lambda x: torch.fill(_t(x), _t(x)[0]).numpy()),
+    ("np.array_equal(x, x) + 0.0", lambda x: np.float64(np.array_equal(x, x))),
+    ("np.array_equal(x, x, equal_nan=True) + 0.0", lambda x: np.float64(np.array_equal(x, x, equal_nan=True))),
+    ("np.array_equal(x, x[:2]) + 0.0", lambda x: np.float64(np.array_equal(x, x[:2]))),
+    ("np.array_equal(x[:2], [0.5, -0.0]) + 0.0", lambda x: np.float64(np.array_equal(x[:2], [0.5, -0.0]))),
+    ("np.extract([1, 0, 1, 1], x)", lambda x: np.extract([1, 0, 1, 1], x)),
+    ("np.extract(x > 0, x)", lambda x: np.extract(x > 0, x)),
+])
+def test_fill_pad_array_equal_extract(expr, want):
+    x = np.array([0.5, 0.0, np.nan, 2.0])
+    assert same_bits(np.asarray(api.evaluate(expr, {"x": x}), dtype=np.float64), np.asarray(want(x), dtype=np.float64))
+
+
+def test_fill_derivative_goes_to_the_value():
+    x = np.array([0.5, 1.0, 2.0])
+    assert np.array_equal(api.jacobian("torch.fill(x, x[0] * 2)", {"x": x})["x"], [[2.0, 0, 0]] * 3)

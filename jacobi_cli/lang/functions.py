@@ -8205,3 +8205,60 @@ def _nuclear_norm(b, args, kwargs, position):
                   position)
     return FUNCTIONS["matrix_norm"](b, [a["x"]], {"ord": Static("nuc"), "axis": a["axis"], "keepdims": a["keepdims"]},
                                    position)
+
+
+@variant("torch", "constant_pad_nd")
+def _constant_pad_nd(b, args, kwargs, position):
+    """torch.constant_pad_nd(x, pad, value=0): F.pad(x, pad, value=value) (pad's pairs from the last axis back)"""
+    a = arguments("constant_pad_nd", args, kwargs, {"x": REQUIRED, "pad": REQUIRED, "value": 0.0}, position)
+    return LIBRARY_FUNCTIONS[("torch", "pad")](b, [a["x"], a["pad"]], {"value": a["value"]}, position)
+
+
+@variant("torch", "fill")
+def _torch_fill(b, args, kwargs, position):
+    """torch.fill(x, value): x's shape filled with value (the derivative goes to a tensor value, none to x)"""
+    a = arguments("fill", args, kwargs, {"x": REQUIRED, "value": REQUIRED}, position)
+    x = tensor(b, a["x"], "fill", position)
+    value = b.lift(a["value"]) if isinstance(a["value"], (int, float)) else tensor(b, a["value"], "fill", position)
+    if value.ndim:
+        raise JacShapeError(f"fill: value must be a number or a 0-d tensor (PyTorch), got shape {fmt(value.shape)}",
+                            position)
+    shape = _concrete(x, "fill", position)
+    return value if shape == () else b.apply("broadcast_to", value, shape=shape, position=position)
+
+
+@variant("numpy", "array_equal")
+def _np_array_equal(b, args, kwargs, position):
+    """np.array_equal(a1, a2, equal_nan=False): True when the shapes match and every element is equal (NaN equal
+    to NaN with equal_nan), a boolean with no derivative"""
+    a = arguments("array_equal", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED, "equal_nan": False}, position)
+    p, q = tensor(b, a["a1"], "array_equal", position), tensor(b, a["a2"], "array_equal", position)
+    if tuple(p.shape) != tuple(q.shape):
+        return boolean(b, b.const(np.asarray(0.0), position))
+    same = b.apply("eq", p, q, position=position)
+    if static(b, a["equal_nan"], "equal_nan", position):
+        both = b.apply("mul", b.apply("isnan", p, position=position), b.apply("isnan", q, position=position),
+                       position=position)
+        same = b.apply("maximum", same, both, position=position)
+    return boolean(b, FUNCTIONS["all"](b, [boolean(b, same)], {}, position))
+
+
+@variant("numpy", "extract")
+def _np_extract(b, args, kwargs, position):
+    """np.extract(condition, arr): arr's elements (flattened) where condition is nonzero: a constant condition, or
+    a mask of arr's shape (as arr[mask], the graph then holds for those values)"""
+    a = arguments("extract", args, kwargs, {"condition": REQUIRED, "arr": REQUIRED}, position)
+    x = tensor(b, a["arr"], "extract", position)
+    cond = tensor(b, a["condition"], "extract", position)
+    flat = _reshape_to(b, x, (_numel(x, position),), position)
+    node = b.nodes[cond.id]
+    if node.op == "const":
+        keep = np.flatnonzero(np.ravel(np.asarray(node.value)) != 0)
+        if keep.size and keep[-1] >= flat.shape[0]:
+            raise JacShapeError(f"extract: the condition selects index {int(keep[-1])}, out of bounds for "
+                                f"{flat.shape[0]} elements (NumPy)", position)
+        return _take(b, flat, (keep,), position)
+    if is_boolean(b, cond) and tuple(cond.shape) == tuple(x.shape):
+        return FUNCTIONS["masked_select"](b, [x, cond], {}, position)
+    raise JacValueError("extract: the condition must be a constant or a mask of arr's shape (x > 0); write "
+                        "arr[mask]", position)
