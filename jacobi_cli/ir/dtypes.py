@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import JacValueError
+from .ops import OPS
 
 # the names of integer and boolean dtypes as expressions write them: the NumPy dtype each library means
 INTEGER_DTYPES = {"int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64", "uint8": "uint8",
@@ -103,7 +104,7 @@ def operand(builder, i: int, value):
 
 
 def library_of(builder, ids) -> str | None:
-    libraries = {builder.typed[i][1] for i in ids if i in builder.typed}
+    libraries = {kind[1] for kind in (builder.typed.get(i) or builder.integral.get(i) for i in ids) if kind}
     if "torch" in libraries:
         return "torch"
     return "numpy" if "numpy" in libraries else None
@@ -199,3 +200,112 @@ def _promoted(values: list, library, where, position) -> list:
 def _fits(v: int, dtype) -> bool:
     info = np.iinfo(dtype)
     return info.min <= v <= info.max
+
+
+# --- integers computed from inputs ------------------------------------------------------------------------
+#
+# A node an input reaches is computed in --dtype, as every node is; where the libraries' dtype of its
+# result is an integer or bool (``x.long()``, ``(x > 0).sum()``, ``torch.argsort(x)``, ``x.long() // 2``),
+# :attr:`Builder.integral` remembers it (node id -> (NumPy dtype, library)), found by running the op
+# itself on stand-ins of its arguments' dtypes (:func:`_inferred`, the promotion of :func:`fold`), and an
+# ``integer`` node (``ops.integer``) follows the op where the float computation could differ from the
+# integer one: it makes a zero +0, wraps a value out of the dtype's range, and refuses what --dtype cannot
+# keep exact (2**53 and beyond, a partial sum there too), NaN and inf (an integer division by zero), and a
+# value that is no integer. Its derivative is 0: PyTorch's integer tensors carry none.
+
+# ops whose result is an integer index (int64 in both libraries) whatever their arguments
+INDEX_OPS = frozenset(("argmax", "argmin", "argsort", "argmedian", "argquantile", "argmode", "searchsorted",
+                       "digitize", "argcum"))
+# ops that move or select values without arithmetic: an integer result needs no check
+_MOVING = frozenset(("getitem", "reshape", "transpose", "broadcast_to", "detach", "take_along", "where", "max",
+                     "min", "maximum", "minimum", "clip", "integer"))
+# sums whose partial sums may reach 2**53 where their result does not: bounded by the op on the magnitudes
+_SUMMING = frozenset(("sum", "sum_to", "matmul", "einsum", "trace"))
+_PRODUCTS = frozenset(("matmul", "einsum"))  # their dtype is the operands' (not run on stand-ins: the work)
+_MASKS = frozenset(("gt", "ge", "lt", "le", "eq", "ne", "isnan", "isinf", "isfinite", "signbit"))
+
+
+def kind_of(builder, i: int):
+    """``(dtype, library)`` of node ``i`` when it holds integers or booleans, else None (a float)."""
+    found = builder.typed.get(i) or builder.integral.get(i)
+    if found is None and i in builder.booleans:
+        return (np.dtype(bool), None)
+    return found
+
+
+def track(builder, out, position):
+    """``out``, a node just appended (not folded), or the ``integer`` node that follows it when the
+    libraries' result is an integer (see above); remembered in ``builder.integral``."""
+    node = builder.nodes[out.id]
+    if node.op in INDEX_OPS:
+        builder.integral[out.id] = (np.dtype(np.int64), builder.library if builder.library in ("torch", "numpy")
+                                    else None)
+        return out
+    if node.op in _MASKS:
+        return out
+    kinds = [kind_of(builder, i) for i in node.args]
+    if all(k is None for k in kinds):
+        return out
+    found = _inferred(builder, node, kinds, position)
+    if found is None:
+        return out
+    dtype, library = found
+    if node.op in _MOVING or (dtype.kind == "b" and node.op in ("mul", "maximum", "minimum")):
+        builder.integral[out.id] = found
+        return out
+    return checked(builder, out, dtype, library, position, bound=node.op in _SUMMING)
+
+
+def checked(builder, out, dtype, library, position, cast: bool = False, bound: bool = False, what: str = ""):
+    """The ``integer`` node of ``out`` as ``dtype`` (``cast``: from a float, truncated), remembered;
+    ``what`` names it in a refusal."""
+    node = builder.nodes[out.id]
+    args = (out.id,)
+    if bound and dtype.kind != "b":  # the op on the magnitudes of its integer arguments
+        magnitudes = tuple(builder._append("abs", (i,), {}, builder.nodes[i].shape, None, position).id
+                           if kind_of(builder, i) is not None else i for i in node.args)
+        args += (builder._append(node.op, magnitudes, node.params, node.shape, None, position).id,)
+    what = what or (f"the cast to {dtype}" if cast else f"the {dtype} result of {OPS[node.op].title}")
+    made = builder._append("integer", args, {"dtype": dtype.name, "cast": cast, "what": what}, node.shape, None,
+                           position)
+    builder.integral[made.id] = (np.dtype(dtype), library)
+    if dtype.kind == "b":
+        builder.booleans.add(made.id)
+    return made
+
+
+def _stand_in(builder, i: int, kind, elementwise: bool):
+    """Node ``i``'s value as a typed fold sees it, or for a node an input reaches zeros of its
+    dtype (a broadcast view: no memory), of its shape or, for an element-wise op, its rank."""
+    node = builder.nodes[i]
+    if node.op == "const":
+        return operand(builder, i, node.value)
+    dtype = kind[0] if kind is not None else np.dtype(builder.dtype)
+    shape = tuple(d if isinstance(d, int) else 2 for d in node.shape)  # a symbolic size (jac shape)
+    return np.broadcast_to(np.zeros((), dtype), (1,) * len(shape) if elementwise else shape)
+
+
+def _inferred(builder, node, kinds, position):
+    """``(dtype, library)`` of the libraries' result of ``node`` if it is an integer or bool, else None:
+    the op run on stand-ins with :func:`fold`'s promotion and PyTorch's refusals."""
+    op = OPS[node.op]
+    values = [_stand_in(builder, i, k, op.elementwise) for i, k in zip(node.args, kinds)]
+    library = library_of(builder, node.args)
+    where = op.title
+    if library == "torch":
+        _torch_refusals(op.name, values, where, position)
+    if op.name in _ARITHMETIC:
+        values = _promoted(values, library, where, position)
+    if op.name in _PRODUCTS:
+        dtype = np.result_type(*[np.asarray(v).dtype for v in values])
+    else:
+        try:
+            with np.errstate(all="ignore"):
+                dtype = np.asarray(op.impl(*values, **node.params)).dtype
+        except Exception:  # noqa: BLE001 - an op that refuses zeros (a singular matrix) computes floats
+            return None
+    if dtype.kind not in "biu":
+        return None
+    if library == "torch" and dtype.kind == "u" and dtype.itemsize > 1:
+        dtype = np.dtype(np.int64)
+    return dtype, library

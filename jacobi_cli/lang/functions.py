@@ -968,7 +968,7 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
         return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
-        return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
+        return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)))
     if dtype.kind == "b":
         return truth(b, x, position)
     return as_numbers(b, x, position)
@@ -1030,13 +1030,23 @@ def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
     adds a float mask's 0s and 1s to the scores)."""
     if x.id in b.typed and not is_boolean(b, x):  # an integer constant made float: in --dtype, untyped
         return b.const(b.nodes[x.id].value, position)
+    if x.id in b.integral and not is_boolean(b, x):  # integers computed from inputs made float: a float node
+        return b.apply("add", x, 0.0, position=position)
     return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
 
 
-def to_integer(b: Builder, x: Tracer, position) -> Tracer:
-    """``x`` cast to an integer dtype, held in --dtype: truncated toward 0, and a zero is +0 (an
-    integer has no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0)."""
-    return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
+def to_integer(b: Builder, x: Tracer, position, dtype=np.dtype(np.int64)) -> Tracer:
+    """``x`` cast to the integer ``dtype``, held in --dtype: a float truncated toward 0 (NaN, inf or out
+    of range refused: undefined in both libraries), an integer wrapped, and a zero is +0 (an integer has
+    no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0). Remembered as
+    of ``dtype`` (ir/dtypes.py), its derivative 0."""
+    if b.nodes[x.id].op == "const":
+        return typed_cast(b, x, dtype, position)
+    if not b.typing:
+        return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
+    kind = dtypes.kind_of(b, x.id)
+    return dtypes.checked(b, x, np.dtype(dtype), constant_library(b, x) if kind is None else kind[1], position,
+                          cast=kind is None, what=f"the cast to {np.dtype(dtype)}")
 
 
 _VALUE_KEYWORDS = ("dtype", "device", "requires_grad", "pin_memory", "copy", "order", "layout", "like", "ndmin")

@@ -134,6 +134,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     which names nothing (an unknown name is not an input to bind)."""
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+    builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
