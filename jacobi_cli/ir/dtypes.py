@@ -64,6 +64,19 @@ def held(builder, value: np.ndarray, what: str, position):
     return value.astype(builder.dtype)
 
 
+def exact_literal(builder, value: int, what: str, position) -> None:
+    """Refuse the Python int ``value`` of a binding (``x=[2**53 + 1]``) if --dtype cannot hold it
+    exactly, as :func:`held` refuses an integer array's (``x=np.array([2**53 + 1])``)."""
+    if abs(value) <= exact_max(builder.dtype):
+        return
+    with np.errstate(over="ignore"):
+        rounded = builder.dtype(float(value)) if abs(value) < 2**1000 else np.inf
+    if not np.isfinite(rounded) or int(rounded) != value:
+        raise JacValueError(f"{what} is the integer {value}, which {np.dtype(builder.dtype)} cannot hold exactly "
+                            f"(beyond 2**{np.finfo(builder.dtype).nmant + 1}): jac holds every value in --dtype, so it "
+                            "refuses rather than round", position)
+
+
 def cast(builder, value, dtype: np.dtype, what: str, position) -> np.ndarray:
     """A constant's float ``value`` cast to the integer or boolean ``dtype`` as NumPy and PyTorch
     cast it: truncated toward 0; a value out of the dtype's range (or NaN, inf) is refused (both
@@ -295,14 +308,27 @@ def _inferred(builder, node, kinds, position):
     if library == "torch":
         _torch_refusals(op.name, values, where, position)
     if op.name in _ARITHMETIC:
-        values = _promoted(values, library, where, position)
+        promoted = _promoted(values, library, where, position)
+        wrapped = [v for v, w in zip(values, promoted) if w is not v and op.name not in ("add", "sub", "mul")
+                   and np.any(np.asarray(v) != np.asarray(w))]  # + - * wrap alike before or after
+        if wrapped:  # PyTorch wraps it into the dtype first: jac's node computes with the number as written
+            raise JacValueError(f"{where}: the integer {wrapped[0]} is out of range for the "
+                                f"{np.result_type(*[w for w in promoted if isinstance(w, np.ndarray)])} tensor it "
+                                "meets, which PyTorch wraps it into first; jac refuses it for integers computed from "
+                                "the inputs (write the wrapped value)", position)
+        values = promoted
     if op.name in _PRODUCTS:
         dtype = np.result_type(*[np.asarray(v).dtype for v in values])
     else:
         try:
             with np.errstate(all="ignore"):
                 dtype = np.asarray(op.impl(*values, **node.params)).dtype
-        except Exception:  # noqa: BLE001 - an op that refuses zeros (a singular matrix) computes floats
+        except np.linalg.LinAlgError:  # zeros refused (a singular matrix): the op computes floats
+            return None
+        except (OverflowError, TypeError, ValueError) as err:  # of the dtypes: -mask, int ** -1
+            raise JacValueError(f"{where}: {err} (as NumPy and PyTorch refuse it for these integer or boolean "
+                                "arrays)", position) from None
+        except Exception:  # noqa: BLE001 - an op that refuses zeros (a JacError of a singular matrix): floats
             return None
     if dtype.kind not in "biu":
         return None

@@ -279,6 +279,7 @@ class Builder:
         # (NumPy dtype, library), tracked only by the parser's builder (``typing``; see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}
         self.typing = False
+        self.binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
         self.library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
 
     @property
@@ -437,6 +438,8 @@ class Builder:
         if tracers and all(type(pyints.get(t.id)) is int for t in tracers):
             exact = _python_int(op.name, [pyints[t.id] for t in tracers]) if not params else None
             if type(exact) is int and abs(exact) < 2**1000:
+                if self.binding:
+                    dtypes.exact_literal(self, exact, f"the result of {op.title}", position)
                 out = self.const(float(exact), position)
                 pyints[out.id] = exact
                 return out

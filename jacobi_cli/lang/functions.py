@@ -794,8 +794,22 @@ def _div(b, args, kwargs, position):
     if mode == "floor":
         return b.apply("floor_divide", x, y, position=position)
     if mode == "trunc":
+        if b.typing and all(_holds_integers(b, v) for v in (x, y)):  # integers: (x - fmod(x, y)) / y, exact
+            rest = b.apply("fmod", x, y, position=position)  # of the integers' dtype (or refused: y = 0)
+            kind = dtypes.kind_of(b, rest.id)
+            if kind is not None and kind[0].kind in "iu":
+                exact = b.apply("div", b.apply("sub", x, rest, position=position), y, position=position)
+                if b.nodes[exact.id].op == "const":
+                    return typed_cast(b, exact, kind[0], position, kind[1])
+                return dtypes.checked(b, exact, kind[0], kind[1], position, what=f"div(rounding_mode='trunc')")
         return b.apply("trunc", b.apply("div", x, y, position=position), position=position)
     raise JacValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got {mode!r}", position)
+
+
+def _holds_integers(b: Builder, v: Tracer) -> bool:
+    """``v`` holds integers or booleans as the libraries see it: an integer literal, an integer
+    constant or an integer computed from inputs (ir/dtypes.py)."""
+    return type(b.pyints.get(v.id)) is int or dtypes.kind_of(b, v.id) is not None
 
 
 FUNCTIONS["floor_divide"] = _arithmetic("floor_divide")
@@ -968,7 +982,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
         return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
-        return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)))
+        library = dtype.library or constant_library(b, x)
+        return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, library), library)
     if dtype.kind == "b":
         return truth(b, x, position)
     return as_numbers(b, x, position)
@@ -1035,17 +1050,17 @@ def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
     return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
 
 
-def to_integer(b: Builder, x: Tracer, position, dtype=np.dtype(np.int64)) -> Tracer:
+def to_integer(b: Builder, x: Tracer, position, dtype=np.dtype(np.int64), library=None) -> Tracer:
     """``x`` cast to the integer ``dtype``, held in --dtype: a float truncated toward 0 (NaN, inf or out
     of range refused: undefined in both libraries), an integer wrapped, and a zero is +0 (an integer has
     no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0). Remembered as
     of ``dtype`` (ir/dtypes.py), its derivative 0."""
     if b.nodes[x.id].op == "const":
-        return typed_cast(b, x, dtype, position)
+        return typed_cast(b, x, dtype, position, library)
     if not b.typing:
         return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
     kind = dtypes.kind_of(b, x.id)
-    return dtypes.checked(b, x, np.dtype(dtype), constant_library(b, x) if kind is None else kind[1], position,
+    return dtypes.checked(b, x, np.dtype(dtype), library or (constant_library(b, x) if kind is None else kind[1]), position,
                           cast=kind is None, what=f"the cast to {np.dtype(dtype)}")
 
 
@@ -1271,9 +1286,9 @@ FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask be
     b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
 FUNCTIONS["int"] = lambda b, args, kwargs, position: as_dtype(  # PyTorch's t.int(): int32
-    b, _identity("int")(b, args, kwargs, position), DType("int32", "i"), position)
+    b, _identity("int")(b, args, kwargs, position), DType("int32", "i", "torch"), position)
 FUNCTIONS["long"] = lambda b, args, kwargs, position: as_dtype(
-    b, _identity("long")(b, args, kwargs, position), DType("int64", "i"), position)
+    b, _identity("long")(b, args, kwargs, position), DType("int64", "i", "torch"), position)
 
 
 @function("detach", "stop_gradient")
@@ -1408,7 +1423,7 @@ variant("method", "astype")(_cast("astype", None))
 variant("method", "type")(_cast("type", None))
 for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): NumPy's scalar types, called
     if _name not in ("float", "int", "bool", "long", "short", "half", "double"):  # Python's, or not NumPy's
-        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind)))
+        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind, "numpy")))
 variant("method", "where")(_method_where)
 variant("method", "polygamma")(_method_polygamma)
 variant("method", "to")(_method_to)

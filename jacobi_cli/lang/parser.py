@@ -29,6 +29,7 @@ from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmeti
 from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
+from ..ir import dtypes
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -135,6 +136,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
     builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
+    builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
@@ -714,6 +716,8 @@ class _Lowering:
         except OverflowError:
             raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
         if type(value) is int:  # an integer literal: a Python int where it meets integer constants
+            if self.value_only:  # a binding's value: converted to --dtype exactly, or refused
+                dtypes.exact_literal(self.b, value, "the literal", position)
             self.b.pyints[out.id] = value
         return out
 
