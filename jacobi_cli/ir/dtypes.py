@@ -257,7 +257,7 @@ def track(builder, out, position):
     if node.op in _MASKS:
         return out
     kinds = [kind_of(builder, i) for i in node.args]
-    if all(k is None for k in kinds):
+    if all(k is None for k in kinds) or (OPS[node.op].elementwise and _meets_a_float(builder, node, kinds)):
         return out
     found = _inferred(builder, node, kinds, position)
     if found is None:
@@ -266,7 +266,15 @@ def track(builder, out, position):
     if node.op in _MOVING or (dtype.kind == "b" and node.op in ("mul", "maximum", "minimum")):
         builder.integral[out.id] = found
         return out
-    return checked(builder, out, dtype, library, position, bound=node.op in _SUMMING)
+    bound = node.op in _SUMMING and any(k is not None and k[0].kind != "b" for k in kinds)  # a mask's sum: itself
+    return checked(builder, out, dtype, library, position, bound=bound)
+
+
+def _meets_a_float(builder, node, kinds) -> bool:
+    """An element-wise op of a float (not a Python int, not where's condition): a float in both libraries."""
+    pyints = builder.pyints
+    return any(k is None and i not in pyints for j, (i, k) in enumerate(zip(node.args, kinds))
+               if j or node.op != "where")
 
 
 def checked(builder, out, dtype, library, position, cast: bool = False, bound: bool = False, what: str = ""):
@@ -294,8 +302,10 @@ def _stand_in(builder, i: int, kind, elementwise: bool):
     if node.op == "const":
         return operand(builder, i, node.value)
     dtype = kind[0] if kind is not None else np.dtype(builder.dtype)
+    if elementwise:
+        return np.zeros((1,) * len(node.shape), dtype)
     shape = tuple(d if isinstance(d, int) else 2 for d in node.shape)  # a symbolic size (jac shape)
-    return np.broadcast_to(np.zeros((), dtype), (1,) * len(shape) if elementwise else shape)
+    return np.ndarray(shape, dtype, np.zeros(1, dtype), strides=(0,) * len(shape))  # no memory
 
 
 def _inferred(builder, node, kinds, position):

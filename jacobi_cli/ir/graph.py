@@ -369,7 +369,7 @@ class Builder:
         if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
             return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
         out = self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
-        return self._typed(out, position) if self.typing else out
+        return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         op = OPS[op_name]
@@ -386,7 +386,9 @@ class Builder:
             if folds:
                 return self._fold(op, [t], params, position)
             out = self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position)
-            return self._typed(out, position) if self.typing else out
+            if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+                return dtypes.track(self, out, position)
+            return out
         if len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:  # a @ b: as f(x) above
             a, b = args
             try:
@@ -401,7 +403,9 @@ class Builder:
             if op.broadcasting and not params:
                 self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
             out = self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
-            return self._typed(out, position) if self.typing else out
+            if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+                return dtypes.track(self, out, position)
+            return out
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
             shape = op.shape(*[t.shape for t in tracers], **params)
@@ -414,11 +418,7 @@ class Builder:
         if folds:
             return self._fold(op, tracers, params, position)
         out = self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
-        return self._typed(out, position) if self.typing else out
-
-    def _typed(self, out: Tracer, position) -> Tracer:
-        """``out``, or the node that holds it as the libraries' integers (ir/dtypes.py)."""
-        if self.integral or self.booleans or self.nodes[out.id].op in dtypes.INDEX_OPS:
+        if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
             return dtypes.track(self, out, position)
         return out
 

@@ -942,7 +942,7 @@ def _masked_fill(b, args, kwargs, position):
         raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0, or m.bool() of "
                             "a 0/1 array), as in PyTorch", position)
     value = tensor(b, a["value"], "masked_fill", position)
-    if x.id in b.typed:  # into an integer constant: the value in its dtype (1.7 fills 1), as PyTorch
+    if x.id in b.typed or x.id in b.integral:  # into integers: the value in their dtype (1.7 fills 1), as PyTorch
         value = written_value(b, x, value, False, "masked_fill()", position)
     out = b.apply("where", mask, value, x, position=position)
     if out.shape != x.shape:
@@ -993,21 +993,21 @@ def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, posi
     """The value written into the integer constant ``y`` (``y[i] = v``, ``y[i] += v``, ``y += v``), cast
     to ``y``'s dtype as NumPy and PyTorch write it: a float truncated toward 0. A float result of an
     augmented write is refused for PyTorch (in-place results keep the dtype) and for ``y += v`` by both."""
-    typed = b.typed.get(y.id)
+    typed = b.typed.get(y.id) or b.integral.get(y.id)
     if typed is None or typed[0].kind == "b":
         return value
     dtype, library = typed
     v = b.lift(value) if isinstance(value, (bool, int, float)) else value
     if not isinstance(v, Tracer):
         return value
-    integer = v.id in b.typed or v.id in b.pyints
+    integer = v.id in b.typed or v.id in b.pyints or v.id in b.integral
     if augmented and not integer and (library == "torch" or augmented == "whole"):
         raise JacValueError(f"{what}: the result is a float, which {'PyTorch' if library == 'torch' else 'NumPy'} "
                             f"does not write in place into the {dtype} array '{b.nodes[y.id].name or 'y'}' (write "
                             f"y = y.float() first, or y = y + v)", position)
     if b.nodes[v.id].op == "const":
         return typed_cast(b, v, dtype, position, library)
-    return to_integer(b, v, position)  # truncated (its derivative 0); the result is computed in --dtype
+    return to_integer(b, v, position, dtype, library)  # truncated (its derivative 0), computed in --dtype
 
 
 def constant_library(b: Builder, x=None) -> str | None:
@@ -3450,7 +3450,7 @@ def _append(b, args, kwargs, position):
 def _torch_sign(b, args, kwargs, position):
     # torch.sign(nan) is 0 (np.sign(nan) is nan): the library decides
     x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
-    if x.id in b.typed:  # an integer constant has no NaN, and its sign is an integer
+    if x.id in b.typed or x.id in b.integral:  # integers have no NaN, and their sign is an integer
         return b.apply("sign", x, position=position)
     return b.apply("where", b.apply("isnan", x, position=position), 0.0, b.apply("sign", x, position=position),
                    position=position)

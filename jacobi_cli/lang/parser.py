@@ -470,7 +470,7 @@ class _Lowering:
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
-            if y.id in self.b.typed:  # y += v into an integer constant keeps its dtype (or is refused)
+            if y.id in self.b.typed or y.id in self.b.integral:  # y += v into integers keeps their dtype
                 new = written_value(self.b, y, new, "whole", what, position)
             if tuple(new.shape) != tuple(y.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
@@ -545,7 +545,7 @@ class _Lowering:
                                     f"have shape {fmt(targets.shape)}", position)
         if type(value) is bool and not is_boolean(self.b, y):  # z[1] = True writes 1 into numbers
             value = self.b.const(float(value), position)
-        if y.id in self.b.typed:
+        if y.id in self.b.typed or y.id in self.b.integral:
             value = written_value(self.b, y, value, op is not None, what, position)
         if op is None and is_boolean(self.b, y) and not (isinstance(value, Tracer) and is_boolean(self.b, value)):
             # a boolean array holds booleans: a number written into it is its truth (x != 0), as PyTorch
