@@ -211,3 +211,10 @@ def test_npy_files_of_integers_float64_cannot_hold_are_refused(tmp_path):
     np.save(fine, np.array([1, 2**60, 2**24 + 1]))
     with pytest.raises(JacError, match="float32 cannot hold exactly"):
         parse_bindings([f"x=@{fine}"], dtype=np.float32)
+
+
+def test_an_index_result_cast_to_a_small_dtype_wraps():
+    """argsort of 300 elements holds 299: uint8 and int8 wrap it, as PyTorch's cast (it stayed 299 before)."""
+    x = np.random.default_rng(0).normal(size=300)
+    for expr in ("torch.argsort(x).to(torch.uint8) * 1", "torch.argsort(x).to(torch.int8) - 1"):
+        check(expr, "torch", x)

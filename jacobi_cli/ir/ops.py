@@ -2503,7 +2503,10 @@ def _integer_impl(v, *bound, dtype, cast=False, what="the result"):
     v = np.asarray(v)
     if dtype == "bool":
         return np.not_equal(v, 0).astype(v.dtype if v.dtype.kind == "f" else np.float64)
-    if v.dtype.kind != "f":  # an index op's own integers
+    if v.dtype.kind != "f":  # an index op's own integers (int64): wrapped into a smaller dtype exactly
+        info = np.iinfo(dtype)
+        if v.size and (v.min() < info.min or v.max() > info.max):
+            return (v - info.min) % (2 ** info.bits) + info.min if info.bits < 64 else v.astype(dtype).astype(v.dtype)
         return v
     with np.errstate(invalid="ignore"):
         if cast:

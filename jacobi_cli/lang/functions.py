@@ -801,7 +801,7 @@ def _div(b, args, kwargs, position):
                 exact = b.apply("div", b.apply("sub", x, rest, position=position), y, position=position)
                 if b.nodes[exact.id].op == "const":
                     return typed_cast(b, exact, kind[0], position, kind[1])
-                return dtypes.checked(b, exact, kind[0], kind[1], position, what=f"div(rounding_mode='trunc')")
+                return dtypes.checked(b, exact, kind[0], kind[1], position, what="div(rounding_mode='trunc')")
         return b.apply("trunc", b.apply("div", x, y, position=position), position=position)
     raise JacValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got {mode!r}", position)
 
