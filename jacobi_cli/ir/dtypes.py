@@ -336,6 +336,8 @@ def _inferred(builder, node, kinds, position):
         except np.linalg.LinAlgError:  # zeros refused (a singular matrix): the op computes floats
             return None
         except (OverflowError, TypeError, ValueError) as err:  # of the dtypes: -mask, int ** -1
+            if builder.shapes_only:  # jac shape: stand-ins of symbolic sizes may not fit the params
+                return None
             raise JacValueError(f"{where}: {err} (as NumPy and PyTorch refuse it for these integer or boolean "
                                 "arrays)", position) from None
         except Exception:  # noqa: BLE001 - an op that refuses zeros (a JacError of a singular matrix): floats
