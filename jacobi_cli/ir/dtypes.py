@@ -263,11 +263,27 @@ def track(builder, out, position):
     if found is None:
         return out
     dtype, library = found
-    if node.op in _MOVING or (dtype.kind == "b" and node.op in ("mul", "maximum", "minimum")):
+    if node.op in _MOVING or (dtype.kind == "b" and node.op in ("mul", "maximum", "minimum")) \
+            or _of_masks(builder, node, kinds):
         builder.integral[out.id] = found
         return out
     bound = node.op in _SUMMING and any(k is not None and k[0].kind != "b" for k in kinds)  # a mask's sum: itself
     return checked(builder, out, dtype, library, position, bound=bound)
+
+
+# sums and products of masks (0 or +1) and small non-negative integers: non-negative integers, never -0, far
+# below 2**53, so no check (and jac diff, which has no translation of the check, still reads (x > 0).sum())
+_OF_MASKS = frozenset(("sum", "sum_to", "cumsum", "matmul", "einsum", "trace", "mul", "add", "maximum", "minimum"))
+
+
+def _of_masks(builder, node, kinds) -> bool:
+    if node.op not in _OF_MASKS:
+        return False
+    for i, k in zip(node.args, kinds):
+        small = builder.pyints.get(i)
+        if not ((k is not None and k[0].kind == "b") or (type(small) is int and 0 <= small <= 2**20)):
+            return False
+    return True
 
 
 def _meets_a_float(builder, node, kinds) -> bool:
