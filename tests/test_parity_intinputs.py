@@ -218,3 +218,33 @@ def test_an_index_result_cast_to_a_small_dtype_wraps():
     x = np.random.default_rng(0).normal(size=300)
     for expr in ("torch.argsort(x).to(torch.uint8) * 1", "torch.argsort(x).to(torch.int8) - 1"):
         check(expr, "torch", x)
+
+
+@pytest.mark.parametrize("expr", ["x.long().masked_fill(x > 0, 2.7) * -1", "y = x.long(); y[0] = 2.5; y * -1",
+                                  "y = x.long(); y[1] = -0.5; y * 1", "y = x.long(); y += 1; y * -1",
+                                  "torch.sign(x.long()) * 0", "y = x.to(torch.int8); y[0] = 130.5; y"])
+def test_writes_into_integers_computed_from_inputs(expr):
+    """A float written into x.long() is truncated, as into an integer constant (it stayed 2.7 before)."""
+    statements = expr.split("; ")
+    scope = {"torch": torch, "x": torch.tensor(X)}
+    try:
+        for s in statements[:-1]:
+            exec(s, scope)
+        want = eval(statements[-1], scope).numpy().astype(np.float64)
+    except Exception:  # noqa: BLE001 - the library raises: so must jac
+        with pytest.raises(JacError):
+            api.evaluate(expr, {"x": X})
+        return
+    got = api.evaluate(expr, {"x": X})
+    np.testing.assert_array_equal(got, want, err_msg=expr)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want), err_msg=expr)
+
+
+def test_jac_diff_still_reads_integers_made_of_masks():
+    """The check after (x > 0) * -1 is int64 below 2**53: SymPy's formula of its argument is its value."""
+    from jacobi_cli.tools import report
+
+    x = np.array([1.5, -1.0])
+    got = report.diff_report("((x > 0) * -1) * x + (x > 0).sum() * x", ["x:2"], at=["x=[1.5, -1]"])
+    np.testing.assert_array_equal(np.asarray(got.to_json()["derivative"]["x"]["value"], dtype=float),
+                                  api.jacobian("((x > 0) * -1) * x + (x > 0).sum() * x", {"x": x})["x"])
