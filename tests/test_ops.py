@@ -300,6 +300,7 @@ def test_vjp_and_jvp_agree_on_random_directions():
 NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}
 # np.histogram's check of a range found from the data (0, or refused where NaN or inf)
 NONDIFF.add("finite_range")
+NONDIFF.add("integer")  # an integer computed from inputs, checked (ir/dtypes.py): PyTorch's integers carry no derivative
 NONDIFF |= {"searchsorted", "digitize", "histc", "argquantile", "argmode"}  # tests/test_parity_lu_search.py
 
 
@@ -310,6 +311,7 @@ FLAG_CASES = {  # cases for the ops without derivative cases above: (shapes, par
     "argcum": [(((2, 3),), {"axis": 1})], "one_hot": [((None,), {"classes": 3, "axis": -1})],
     "detsign": [(("square",), {})], "clamp_excess": [(((2, 3), (3,)), {})],
     "finite_range": [(((), ()), {"message": "[{lo}, {hi}]"}), (((2, 3), (3,)), {"message": "[{lo}, {hi}]"})],
+    "integer": [((None,), {"dtype": "int64"}), ((None, None), {"dtype": "uint8"}), ((None,), {"dtype": "bool"})],
     "lu_pivots": [(("square",), {})], "pivot_matrix": [((None,), {"m": 4})],
     "searchsorted": [(((4,), (2, 3)), {"right": True}), (((2, 4), (2, 3)), {})],
     "digitize": [(((2, 3), (4,)), {})], "histc": [(((2, 3),), {"bins": 4, "lo": -1.0, "hi": 1.0})],

@@ -34,6 +34,8 @@ NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along",
              "clamp_excess"}
 # finite_range is a check (0 or refused) on values, with no derivative
 NO_SYMPY.add("finite_range")
+# integer is a check of integers computed from inputs (refused or exact), with no derivative
+NO_SYMPY.add("integer")
 # --- PART shapes-linalg
 NO_SYMPY |= {
     "eigvalsh", "eigh_vectors",  # eigenvalues are roots of the characteristic polynomial: no closed form past 4×4

@@ -2492,6 +2492,59 @@ def _finite_range_impl(lo, hi, message):
 defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True, elementwise=True)
 
 
+def _integer_impl(v, *bound, dtype, cast=False, what="the result"):
+    """``v`` as the integer ``dtype`` (or bool) holds it, computed from inputs (ir/dtypes.py): jac
+    computes it in --dtype, exact while every value is below 2**53 (float32: 2**24). A zero is +0
+    (integers have no -0), a value out of the dtype's range wraps as NumPy and PyTorch wrap it, and
+    what cannot be kept exact is refused: a value at or beyond 2**53 (or a partial sum of ``v``,
+    bounded by ``bound``: the op on the magnitudes), NaN or inf (an integer division by zero), a
+    value that is no integer (an integer to a negative power). ``cast``: ``v`` is a float cast to
+    the dtype (truncated toward 0; out of range or not finite is undefined in both libraries)."""
+    v = np.asarray(v)
+    if dtype == "bool":
+        return np.not_equal(v, 0).astype(v.dtype if v.dtype.kind == "f" else np.float64)
+    if v.dtype.kind != "f":  # an index op's own integers (int64): wrapped into a smaller dtype exactly
+        info = np.iinfo(dtype)
+        if v.size and (v.min() < info.min or v.max() > info.max):
+            return (v - info.min) % (2 ** info.bits) + info.min if info.bits < 64 else v.astype(dtype).astype(v.dtype)
+        return v
+    with np.errstate(invalid="ignore"):
+        if cast:
+            v = np.trunc(v)
+        info = np.iinfo(dtype)
+        if not np.all(np.isfinite(v)):
+            bad = v[~np.isfinite(v)].ravel()[0]
+            raise JacValueError(f"{what}: casting {float(bad)!r} to {dtype} is undefined in NumPy and PyTorch; jac "
+                                "refuses it" if cast else f"{what} is {float(bad)!r} for {dtype} integers: an integer "
+                                "division by zero (PyTorch raises, NumPy gives 0 with a warning) or an overflow; jac "
+                                "refuses it")
+        if not cast and np.any(v != np.trunc(v)):
+            raise JacValueError(f"{what} is not an integer ({float(v[v != np.trunc(v)].ravel()[0])!r}) though "
+                                f"{dtype} operands make {dtype}: integers to negative integer powers are not "
+                                "allowed (NumPy raises); jac refuses it")
+        if cast and np.any((v < info.min) | (v > info.max)):
+            bad = v[(v < info.min) | (v > info.max)].ravel()[0]
+            raise JacValueError(f"{what}: casting {float(bad)!r} to {dtype} is undefined in NumPy and PyTorch "
+                                f"(outside [{info.min}, {info.max}]); jac refuses it")
+        big = 2.0 ** (np.finfo(v.dtype).nmant + 1)
+        for w in (v,) + bound:
+            w = np.asarray(w)
+            if np.any(np.abs(w) >= big):
+                raise JacValueError(f"{what} reaches the {dtype} integer {int(np.max(np.abs(w)))} or beyond, which "
+                                    f"{v.dtype} cannot hold exactly (2**{np.finfo(v.dtype).nmant + 1}): jac holds every "
+                                    "value in --dtype, so it refuses rather than round")
+        if np.any((v < info.min) | (v > info.max)):  # wraps, as integer arithmetic does in both libraries
+            v = info.min + np.mod(v - info.min, 2.0 ** info.bits)
+            if np.any(np.abs(v) >= big):
+                raise JacValueError(f"{what} wraps to a {dtype} integer beyond 2**{np.finfo(v.dtype).nmant + 1}, "
+                                    f"which {v.dtype} cannot hold exactly; jac refuses it")
+    return v + v.dtype.type(0)  # -0 + 0 is +0
+
+
+# integer(v, [bound], dtype=, cast=, what=): an integer computed from inputs, checked and made exact (ir/dtypes.py)
+defop("integer", _integer_impl, lambda s, *b, **_: s, nondiff=True, elementwise=True)
+
+
 def _safe_nonzero(x):
     """x with 0 replaced by 1: a division by it is finite, so the branch ``where`` drops at 0 sends no NaN."""
     return P.where(P.eq(x, 0.0), 1.0, x)

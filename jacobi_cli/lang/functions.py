@@ -794,8 +794,22 @@ def _div(b, args, kwargs, position):
     if mode == "floor":
         return b.apply("floor_divide", x, y, position=position)
     if mode == "trunc":
+        if b.typing and all(_holds_integers(b, v) for v in (x, y)):  # integers: (x - fmod(x, y)) / y, exact
+            rest = b.apply("fmod", x, y, position=position)  # of the integers' dtype (or refused: y = 0)
+            kind = dtypes.kind_of(b, rest.id)
+            if kind is not None and kind[0].kind in "iu":
+                exact = b.apply("div", b.apply("sub", x, rest, position=position), y, position=position)
+                if b.nodes[exact.id].op == "const":
+                    return typed_cast(b, exact, kind[0], position, kind[1])
+                return dtypes.checked(b, exact, kind[0], kind[1], position, what="div(rounding_mode='trunc')")
         return b.apply("trunc", b.apply("div", x, y, position=position), position=position)
     raise JacValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got {mode!r}", position)
+
+
+def _holds_integers(b: Builder, v: Tracer) -> bool:
+    """``v`` holds integers or booleans as the libraries see it: an integer literal, an integer
+    constant or an integer computed from inputs (ir/dtypes.py)."""
+    return type(b.pyints.get(v.id)) is int or dtypes.kind_of(b, v.id) is not None
 
 
 FUNCTIONS["floor_divide"] = _arithmetic("floor_divide")
@@ -928,7 +942,7 @@ def _masked_fill(b, args, kwargs, position):
         raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0, or m.bool() of "
                             "a 0/1 array), as in PyTorch", position)
     value = tensor(b, a["value"], "masked_fill", position)
-    if x.id in b.typed:  # into an integer constant: the value in its dtype (1.7 fills 1), as PyTorch
+    if x.id in b.typed or x.id in b.integral:  # into integers: the value in their dtype (1.7 fills 1), as PyTorch
         value = written_value(b, x, value, False, "masked_fill()", position)
     out = b.apply("where", mask, value, x, position=position)
     if out.shape != x.shape:
@@ -968,7 +982,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
         return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
-        return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
+        library = dtype.library or constant_library(b, x)
+        return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, library), library)
     if dtype.kind == "b":
         return truth(b, x, position)
     return as_numbers(b, x, position)
@@ -978,21 +993,21 @@ def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, posi
     """The value written into the integer constant ``y`` (``y[i] = v``, ``y[i] += v``, ``y += v``), cast
     to ``y``'s dtype as NumPy and PyTorch write it: a float truncated toward 0. A float result of an
     augmented write is refused for PyTorch (in-place results keep the dtype) and for ``y += v`` by both."""
-    typed = b.typed.get(y.id)
+    typed = b.typed.get(y.id) or b.integral.get(y.id)
     if typed is None or typed[0].kind == "b":
         return value
     dtype, library = typed
     v = b.lift(value) if isinstance(value, (bool, int, float)) else value
     if not isinstance(v, Tracer):
         return value
-    integer = v.id in b.typed or v.id in b.pyints
+    integer = v.id in b.typed or v.id in b.pyints or v.id in b.integral
     if augmented and not integer and (library == "torch" or augmented == "whole"):
         raise JacValueError(f"{what}: the result is a float, which {'PyTorch' if library == 'torch' else 'NumPy'} "
                             f"does not write in place into the {dtype} array '{b.nodes[y.id].name or 'y'}' (write "
                             f"y = y.float() first, or y = y + v)", position)
     if b.nodes[v.id].op == "const":
         return typed_cast(b, v, dtype, position, library)
-    return to_integer(b, v, position)  # truncated (its derivative 0); the result is computed in --dtype
+    return to_integer(b, v, position, dtype, library)  # truncated (its derivative 0), computed in --dtype
 
 
 def constant_library(b: Builder, x=None) -> str | None:
@@ -1030,13 +1045,23 @@ def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
     adds a float mask's 0s and 1s to the scores)."""
     if x.id in b.typed and not is_boolean(b, x):  # an integer constant made float: in --dtype, untyped
         return b.const(b.nodes[x.id].value, position)
+    if x.id in b.integral and not is_boolean(b, x):  # integers computed from inputs made float: a float node
+        return b.apply("add", x, 0.0, position=position)
     return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
 
 
-def to_integer(b: Builder, x: Tracer, position) -> Tracer:
-    """``x`` cast to an integer dtype, held in --dtype: truncated toward 0, and a zero is +0 (an
-    integer has no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0)."""
-    return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
+def to_integer(b: Builder, x: Tracer, position, dtype=np.dtype(np.int64), library=None) -> Tracer:
+    """``x`` cast to the integer ``dtype``, held in --dtype: a float truncated toward 0 (NaN, inf or out
+    of range refused: undefined in both libraries), an integer wrapped, and a zero is +0 (an integer has
+    no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0). Remembered as
+    of ``dtype`` (ir/dtypes.py), its derivative 0."""
+    if b.nodes[x.id].op == "const":
+        return typed_cast(b, x, dtype, position, library)
+    if not b.typing:
+        return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
+    kind = dtypes.kind_of(b, x.id)
+    return dtypes.checked(b, x, np.dtype(dtype), library or (constant_library(b, x) if kind is None else kind[1]), position,
+                          cast=kind is None, what=f"the cast to {np.dtype(dtype)}")
 
 
 _VALUE_KEYWORDS = ("dtype", "device", "requires_grad", "pin_memory", "copy", "order", "layout", "like", "ndmin")
@@ -1261,9 +1286,9 @@ FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask be
     b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
 FUNCTIONS["int"] = lambda b, args, kwargs, position: as_dtype(  # PyTorch's t.int(): int32
-    b, _identity("int")(b, args, kwargs, position), DType("int32", "i"), position)
+    b, _identity("int")(b, args, kwargs, position), DType("int32", "i", "torch"), position)
 FUNCTIONS["long"] = lambda b, args, kwargs, position: as_dtype(
-    b, _identity("long")(b, args, kwargs, position), DType("int64", "i"), position)
+    b, _identity("long")(b, args, kwargs, position), DType("int64", "i", "torch"), position)
 
 
 @function("detach", "stop_gradient")
@@ -1398,7 +1423,7 @@ variant("method", "astype")(_cast("astype", None))
 variant("method", "type")(_cast("type", None))
 for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): NumPy's scalar types, called
     if _name not in ("float", "int", "bool", "long", "short", "half", "double"):  # Python's, or not NumPy's
-        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind)))
+        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind, "numpy")))
 variant("method", "where")(_method_where)
 variant("method", "polygamma")(_method_polygamma)
 variant("method", "to")(_method_to)
@@ -3448,7 +3473,7 @@ def _append(b, args, kwargs, position):
 def _torch_sign(b, args, kwargs, position):
     # torch.sign(nan) is 0 (np.sign(nan) is nan): the library decides
     x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
-    if x.id in b.typed:  # an integer constant has no NaN, and its sign is an integer
+    if x.id in b.typed or x.id in b.integral:  # integers have no NaN, and their sign is an integer
         return b.apply("sign", x, position=position)
     return b.apply("where", b.apply("isnan", x, position=position), 0.0, b.apply("sign", x, position=position),
                    position=position)

@@ -29,6 +29,7 @@ from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmeti
 from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
+from ..ir import dtypes
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -134,6 +135,8 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     which names nothing (an unknown name is not an input to bind)."""
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+    builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
+    builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
@@ -467,7 +470,7 @@ class _Lowering:
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
-            if y.id in self.b.typed:  # y += v into an integer constant keeps its dtype (or is refused)
+            if y.id in self.b.typed or y.id in self.b.integral:  # y += v into integers keeps their dtype
                 new = written_value(self.b, y, new, "whole", what, position)
             if tuple(new.shape) != tuple(y.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
@@ -558,7 +561,7 @@ class _Lowering:
                                     f"have shape {fmt(targets.shape)}", position)
         if type(value) is bool and not is_boolean(self.b, y):  # z[1] = True writes 1 into numbers
             value = self.b.const(float(value), position)
-        if y.id in self.b.typed:
+        if y.id in self.b.typed or y.id in self.b.integral:
             value = written_value(self.b, y, value, op is not None, what, position)
         if op is None and is_boolean(self.b, y) and not (isinstance(value, Tracer) and is_boolean(self.b, value)):
             # a boolean array holds booleans: a number written into it is its truth (x != 0), as PyTorch
@@ -729,6 +732,8 @@ class _Lowering:
         except OverflowError:
             raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
         if type(value) is int:  # an integer literal: a Python int where it meets integer constants
+            if self.value_only:  # a binding's value: converted to --dtype exactly, or refused
+                dtypes.exact_literal(self.b, value, "the literal", position)
             self.b.pyints[out.id] = value
         return out
 
