@@ -134,9 +134,13 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     them such a mask raises :class:`NeedsValues`. ``constant``: the text is a binding's value,
     which names nothing (an unknown name is not an input to bind)."""
     inputs = inputs or {}
-    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
-    builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
-    builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
+    def new_builder() -> Builder:
+        builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+        builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
+        builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
+        return builder
+
+    builder = new_builder()
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
@@ -150,7 +154,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
                 found = None
             if found is not None:
                 return found
-            builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+            builder = new_builder()
         tree = short_tree(text)  # read without ast into a tree: the same graph, the same errors
         if tree is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).short(tree)
