@@ -18,7 +18,8 @@ BAD = [
     (["eval", "x < 2 < 3", "x=1"], "parse", 0, ["chained comparisons"]),
     (["eval", "~x", "x=1"], "value", 0, ["logical not of a boolean"]),
     (["eval", "torch.stft(x)", "x=1"], "name", 6, ["'torch.stft' is not supported by jac"]),
-    (["eval", "import os", "x=1"], "parse", 0, ["only expressions, assignments", "not 'import' statements"]),
+    (["eval", "import os; x", "x=1"], "parse", 0, ["import os", "jac has no module 'os'", "numpy as np"]),
+    (["eval", "import torch", "x=1"], "parse", 0, ["the last statement is the output", "not an import"]),
     (["eval", "y = x; x * 2; y * 3", "x=1"], "parse", 7, ["never used", "a, b", "a = ..."]),  # a dead statement
     (["eval", "x", "x=1;2"], "parse", 0, ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
     (["eval", "x << 2", "x=1"], "parse", 2, ["<<"]),

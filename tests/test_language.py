@@ -237,3 +237,46 @@ def test_a_value_from_a_read_only_view_is_a_writable_array():
     assert value.flags.writeable and value.strides == (24, 8)
     value[0, 0] = 5.0
     assert value.tolist() == [[5.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+
+
+# --- imports pasted with PyTorch / NumPy code ------------------------------------------------------------------
+
+PASTED = """import torch
+import numpy as np
+import torch.nn.functional as F
+from torch.nn import functional as F
+import math, scipy.special
+
+h = F.relu(A @ x)
+torch.log(np.sum(h) + math.pi) + scipy.special.expit(x).sum()
+"""
+
+
+def test_imports_of_the_modules_jac_reads_are_skipped():
+    # pasted code's imports were refused ("not 'import' statements") although they name what jac reads anyway
+    body = PASTED[PASTED.index("h = "):]
+    env = {"A": A, "x": X}
+    assert api.evaluate(PASTED, env) == api.evaluate(body, env)
+    np.testing.assert_array_equal(api.jacobian(PASTED, env)["x"], api.jacobian(body, env)["x"])
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("import torch as T; T.sin(x)", ["reads torch as 'torch' only", "cannot rename"]),
+    ("import numpy as torch; torch.sum(x)", ["reads numpy as 'np' only"]),  # would change what torch.sum means
+    ("import torch.nn.functional as nnf; nnf.relu(x)", ["reads torch.nn.functional as 'F' only"]),
+    ("from torch import sin; sin(x)", ["not followed", "write torch.sin", "import torch"]),
+    ("from torch.nn.functional import relu; relu(x)", ["write F.relu", "import torch.nn.functional as F"]),
+    ("import torch.nn as nn; x", ["module 'torch.nn' is not supported", "F.softmax"]),
+    ("from torch.autograd import grad; x", ["not needed", "differentiates the expression itself"]),
+    ("from numpy import *; x", ["import *", "np.sin(x)"]),
+    ("import os; x", ["jac has no module 'os'"]),
+    ("import torch", ["the last statement is the output", "not an import"]),
+])
+def test_imports_that_would_change_the_meaning_are_refused(expr, words):
+    from jacobi_cli.errors import JacParseError
+
+    with pytest.raises(JacParseError) as err:
+        api.evaluate(expr, {"x": X})
+    for word in words:
+        assert word in str(err.value), (word, str(err.value))
+    assert err.value.position == 0

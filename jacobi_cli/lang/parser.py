@@ -258,6 +258,9 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         for stmt in module.body[:-1]:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
+                _check_import(stmt, self.source)
+                continue
             if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                     and not _autodiff_call(stmt.value):  # y.backward() is refused as what it is, by its lowering
                 # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
@@ -267,6 +270,10 @@ class _Lowering:
                                     self.source.at(stmt))
             self.statement(stmt)
         last = module.body[-1]
+        if isinstance(last, (ast.Import, ast.ImportFrom)):
+            _check_import(last, self.source)
+            raise JacParseError("the last statement is the output: an expression (loss, or a, b for several), "
+                                "not an import", self.source.at(last))
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
             outputs = self.outputs(last.value)
             if outputs:
@@ -1102,6 +1109,52 @@ def _edits(a: str, b: str) -> int:
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
     return row[-1]
+
+
+# The modules an import may name, as jac reads them: ``import numpy as np`` binds np to what jac reads as
+# np already. An alias of another name (``import numpy as torch``, ``import torch as T``) would make the
+# expression mean something else than what it says, so it is refused.
+_IMPORT_ALIASES = {"np": "numpy", "jnp": "jax.numpy", "F": "torch.nn.functional"}
+_IMPORT_USUAL = {module: alias for alias, module in _IMPORT_ALIASES.items()}
+
+
+def _check_import(stmt, source: Source) -> None:
+    """``import torch``, ``import numpy as np``, ``import torch.nn.functional as F``, ``from torch.nn
+    import functional as F``: pasted code's imports of what jac reads under those names already, so
+    they change nothing and are skipped; any other import is refused, saying what jac reads."""
+    position = source.at(stmt)
+    if isinstance(stmt, ast.ImportFrom) and (stmt.level or not stmt.module):
+        raise JacParseError("relative imports ('from . import ...') name nothing jac has", position)
+    for alias in stmt.names:
+        if alias.name == "*":
+            raise JacParseError(f"'from {stmt.module} import *' is not supported: write the module's name, as in "
+                                f"torch.sin(x) or np.sin(x)", position)
+        path = f"{stmt.module}.{alias.name}" if isinstance(stmt, ast.ImportFrom) else alias.name
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            continue
+        bound = alias.asname or (alias.name if isinstance(stmt, ast.ImportFrom) else None)
+        if bound is None:  # import torch.nn.functional: binds torch, and jac reads torch.nn.functional.relu
+            if path in LIBRARIES or path in _ROOTS:
+                continue
+        elif bound == path and path in LIBRARIES or _IMPORT_ALIASES.get(bound) == path:
+            continue
+        written = ast.unparse(stmt) if len(stmt.names) == 1 else f"the import of {path}"
+        if path not in LIBRARIES and path not in _ROOTS:
+            if any(part in _AUTODIFF_NAMES for part in path.split(".")):  # from torch.autograd import grad
+                raise JacParseError(f"{written}: not needed: {_AUTODIFF}", position)
+            name = path.split(".")[-1]
+            if isinstance(stmt, ast.ImportFrom) and stmt.module in LIBRARIES and name not in _SUBMODULES:
+                usual = _IMPORT_USUAL.get(stmt.module, stmt.module)  # from torch import sin
+                module = f"{stmt.module} as {usual}" if usual != stmt.module else usual
+                raise JacParseError(f"{written}: a name imported from a module is not followed; write "
+                                    f"{usual}.{name} where it is used (and import the module: import {module})",
+                                    position)
+            why = _module_message(path, name) if name in _SUBMODULES else f"jac has no module '{path}'"
+            raise JacParseError(f"{written}: {why} (the imports jac reads: torch, numpy as np, "
+                                f"torch.nn.functional as F, math, scipy.special, jax.numpy as jnp)", position)
+        usual = _IMPORT_USUAL.get(path, path)
+        raise JacParseError(f"{written}: jac reads {path} as '{usual}' only, so the expression must call it so "
+                            f"({usual}.NAME(...)); an import cannot rename a module", position)
 
 
 _STATEMENT_WORDS = {
