@@ -20,6 +20,9 @@ BAD = [
     (["eval", "torch.stft(x)", "x=1"], "name", 6, ["'torch.stft' is not supported by jac"]),
     (["eval", "import os; x", "x=1"], "parse", 0, ["import os", "jac has no module 'os'", "numpy as np"]),
     (["eval", "import torch", "x=1"], "parse", 0, ["the last statement is the output", "not an import"]),
+    # pasted code's print(loss) was "unknown function 'print'; did you mean 'rint'?", or in the middle "never used"
+    (["eval", "y = x * 2; print(y)", "x=1"], "name", 11, ["print() is not needed", "rather than print(loss)"]),
+    (["eval", "y = x * 2; print(y); y", "x=1"], "name", 11, ["print() is not needed"]),
     (["eval", "y = x; x * 2; y * 3", "x=1"], "parse", 7, ["never used", "a, b", "a = ..."]),  # a dead statement
     (["eval", "x", "x=1;2"], "parse", 0, ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
     (["eval", "x << 2", "x=1"], "parse", 2, ["<<"]),

@@ -46,6 +46,8 @@ _AUTODIFF_NAMES = frozenset({"backward", "grad", "requires_grad", "requires_grad
 _AUTODIFF = ("jac differentiates the expression itself: write the expression (torch.sin(x) for jacrev(torch.sin)(x)) "
              "with its inputs bound on the command line; jac eval prints the Jacobians, and jac vjp --v V "
              "prints what y.backward(gradient=V) leaves in x.grad")
+_PRINT = ("print() is not needed: jac prints the output, which is the last statement: end with the value itself "
+          "(loss rather than print(loss); a, b for several)")
 _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims), and the expression is written for "
                        "one example",
                "jit": "jac compiles repeated calls itself: write the expression without jit",
@@ -261,6 +263,10 @@ class _Lowering:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
                 _check_import(stmt, self.source)
                 continue
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                    and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
+                    and "print" not in self.scope:
+                raise JacNameError(_PRINT, self.source.at(stmt))
             if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                     and not _autodiff_call(stmt.value):  # y.backward() is refused as what it is, by its lowering
                 # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
@@ -1092,6 +1098,8 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
 
     if name in _AUTODIFF_NAMES:
         return f"the {what} is not needed: {_AUTODIFF}"
+    if what == "function 'print'":  # pasted code's print(loss): it was "did you mean 'rint'?"
+        return _PRINT
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
     close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
