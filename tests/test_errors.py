@@ -53,6 +53,8 @@ BAD = [
     (["eval", "np.apply_along_axis(np.sum, 0, A)", "A:2x2"], "name", 23, ["'np.sum' is a function", "np.sum(A, axis=0)"]),
     (["eval", "np.vectorize(np.sin)(x)", "x=1"], "parse", 0, ["element-wise already"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
+    # an unbound input named like a function (t for a target, psi, angle) said only "call it, as in t(x)"
+    (["eval", "F.cross_entropy(x, t)", "x:2x3"], "name", 19, ["'t' is a function", "t=VALUE", "t:SHAPE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
     (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean 'sin'"]),
     (["eval", "__import__('os').system('true')"], "name", 0, ["__import__"]),

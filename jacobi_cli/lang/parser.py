@@ -736,8 +736,10 @@ class _Lowering:
             return self.b.const(CONSTANTS[name], position)
         if name in ("float", "int", "bool", "complex"):  # dtype=float, as NumPy users write it
             return Static(DType(name, DTYPES.get(name, "c")))
-        if name in FUNCTIONS:
-            raise JacNameError(f"'{name}' is a function; call it, as in {name}(x)", position)
+        if name in FUNCTIONS:  # t, psi, angle, diff: also what a user may call a variable and forget to bind
+            bind = "" if self.value_only else \
+                f", or, if it is an input, give it a value with {name}=VALUE or a shape with {name}:SHAPE"
+            raise JacNameError(f"'{name}' is a function; call it, as in {name}(x){bind}", position)
         if name in MODULES:
             raise JacNameError(f"'{name}' is a module; use its functions, as in {name}.exp(x)", position)
         if name in _ROOTS:  # jax.foo(x), jax + x: jac has jax.nn and jax.numpy, not jax itself
