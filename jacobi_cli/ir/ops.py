@@ -225,7 +225,14 @@ unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
-unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
+def _relu_impl(x):
+    # PyTorch's clamp_min(x, 0): 0 below 0, x otherwise, so relu(-0) is -0 and relu(NaN) NaN (np.maximum(-0.0, 0)
+    # is +0, and which zero it gives is left to the platform)
+    x = np.asarray(x)
+    return np.where(x < 0, x.dtype.type(0) if x.dtype.kind == "f" else 0.0, x)
+
+
+unary("relu", _relu_impl, lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
       sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0, evaluate=False)))
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
@@ -1260,7 +1267,8 @@ unary("mish", lambda x: np.asarray(x) * np.tanh(np.logaddexp(0, x)), _mish_deriv
 def _elu_impl(x, alpha, scale=1.0):
     x = np.asarray(x)
     with np.errstate(over="ignore"):
-        return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        # x itself where x <= 0 (np.minimum(-0.0, 0) is +0: elu(-0) must be -0, as PyTorch's)
+        return scale * np.where(x > 0, x, alpha * np.expm1(np.where(x > 0, 0.0, x)))
 
 
 def _elu_deriv(x, alpha, scale):
