@@ -53,6 +53,11 @@ BAD = [
     (["eval", "np.apply_along_axis(np.sum, 0, A)", "A:2x2"], "name", 23, ["'np.sum' is a function", "np.sum(A, axis=0)"]),
     (["eval", "np.vectorize(np.sin)(x)", "x=1"], "parse", 0, ["element-wise already"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
+    # torch.cat(x, y) read x's rows as NumPy would: "cat: zero-dimensional arrays cannot be joined (use stack)";
+    # torch.stack(x, y) said "axis must be a constant". PyTorch takes only a sequence of tensors
+    (["eval", "torch.cat(x, y)", "x:3", "y:3"], "value", 6, ["torch.cat() takes a list or tuple", "torch.cat([x, y])"]),
+    (["eval", "torch.stack(x, y)", "x:3", "y:3"], "value", 6, ["torch.stack([x, y])"]),
+    (["eval", "torch.linalg.multi_dot(A)", "A:2x2x2"], "value", 13, ["torch.linalg.multi_dot([x, y])"]),
     # an unbound input named like a function (t for a target, psi, angle) said only "call it, as in t(x)"
     (["eval", "F.cross_entropy(x, t)", "x:2x3"], "name", 19, ["'t' is a function", "t=VALUE", "t:SHAPE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
