@@ -440,6 +440,8 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> 
     report = _header("shape", expr, graph, names)
     graphs = graph.output_graphs() if graph.several else [(output_name(graph), graph)]
     outputs, derivatives = [], {}
+    # every input's symbolic sizes: Q:nxd K:mxd gave dy/dQ the legend J[i, j, l, m], m read as K's size
+    sizes = {d for i in graph.inputs.values() for d in graph.nodes[i].shape if isinstance(d, str)}
     for of, g in graphs:
         y_shape = tuple(g.output_shape)
         outputs.append({"shape": list(y_shape), "kind": kind(y_shape), "name": of})
@@ -449,7 +451,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> 
             derivatives[of][name] = {
                 "shape": list(y_shape + x_shape), "math_shape": list(math_shape(y_shape, x_shape)),
                 "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
-                "legend": legend(name, y_shape, x_shape, of=of)}
+                "legend": legend(name, y_shape, x_shape, of=of, avoid=sizes)}
     if graph.several:
         report["outputs"], report["derivatives"] = outputs, derivatives
     else:
