@@ -280,3 +280,27 @@ def test_imports_that_would_change_the_meaning_are_refused(expr, words):
     for word in words:
         assert word in str(err.value), (word, str(err.value))
     assert err.value.position == 0
+
+
+def test_unpacking_an_array_takes_its_rows_as_python_does():
+    # B, T, C = x.shape (every attention block starts so) and a, b = x were "only a tuple result can be unpacked"
+    T = rng.uniform(-1, 1, (2, 3, 4))
+    np.testing.assert_array_equal(api.evaluate("B, T, C = x.shape; x.reshape(B * T, C).sum(0) * C", {"x": T}),
+                                  T.reshape(6, 4).sum(0) * 4)
+    np.testing.assert_array_equal(api.evaluate("a, b = A; a * b", {"A": S[:2]}), S[0] * S[1])
+    J = api.jacobian("a, b = A; a * b", {"A": S[:2]})["A"]
+    np.testing.assert_array_equal(J[:, 0, :], np.diag(S[1]))
+    np.testing.assert_array_equal(J[:, 1, :], np.diag(S[0]))
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("a, b, c = A; a", ["3 names for an array of 2 rows", "(2, 3)"]),
+    ("a, b = A.sum(); a", ["0-d array cannot be unpacked"]),
+])
+def test_unpacking_the_wrong_number_of_rows_is_refused(expr, words):
+    from jacobi_cli.errors import JacValueError
+
+    with pytest.raises(JacValueError) as err:
+        api.evaluate(expr, {"A": S[:2]})
+    for word in words:
+        assert word in str(err.value)

@@ -584,6 +584,21 @@ class _Lowering:
             raise JacShapeError(f"{what}: {err}", position) from None
         return targets, lambda: self.b.apply("getitem", y, index=index, position=position)
 
+    def rows(self, value: Tracer, count: int, position: int) -> Items:
+        """The rows of ``value`` (its elements along the first axis), ``count`` of them, as
+        ``a, b = x`` and ``B, T, C = x.shape`` unpack in Python, PyTorch and NumPy."""
+        if value.ndim == 0:
+            raise JacValueError("a 0-d array cannot be unpacked into names (PyTorch: iteration over a 0-d "
+                                "tensor)", position)
+        rows = value.shape[0]
+        if not isinstance(rows, int):
+            raise JacShapeError(f"unpacking needs a concrete first size, but {fmt(value.shape)} is symbolic",
+                                position)
+        if rows != count:
+            raise JacValueError(f"{count} names for an array of {rows} rows (shape {fmt(value.shape)}): "
+                                f"unpacking takes its rows, one per name", position)
+        return Items([self.b.apply("getitem", value, index=(i,), position=position) for i in range(rows)])
+
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
         targets = stmt.targets[0].elts
@@ -592,6 +607,8 @@ class _Lowering:
         value = self.expression(stmt.value)
         if isinstance(value, Pair):  # values, indices = torch.max(x, 1)
             value = Items(unpack_pair(value, len(targets), self.source.at(stmt.value)))
+        elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
+            value = self.rows(value, len(targets), self.source.at(stmt.value))
         if not isinstance(value, Items):
             raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
                                 self.source.at(stmt.value))

@@ -40,6 +40,8 @@ names on this page are known.
   numpy as np`, `import torch.nn.functional as F`, `from torch.nn import functional as F`, `import math`,
   `import scipy.special`, `import jax.numpy as jnp`); any other import (`import torch as T`, `from torch import
   sin`, `import torch.nn as nn`) is refused saying what to write, as the expression would not mean what it says.
+- Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result), `values, indices = torch.max(x, 1)`, and an array
+  into its rows as Python iterates it: `B, T, C = x.shape`, `a, b = x` (x of 2 rows).
 - Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`), `y[idx] += v` and PyTorch's
   in-place methods as statements of their own (`y.add_(1)`, `y.clamp_(min=0)`, `y.index_add_(...)`,
   `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`), where the
