@@ -304,3 +304,17 @@ def test_unpacking_the_wrong_number_of_rows_is_refused(expr, words):
         api.evaluate(expr, {"A": S[:2]})
     for word in words:
         assert word in str(err.value)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # pasted code's dtype=x.dtype, device=x.device were "the attribute '.dtype' is not supported by jac"
+    ("torch.ones(4, dtype=x.dtype, device=x.device) * x", X),
+    ("x.to(y.device) + y.to(x.dtype)", X + Y),
+    ("m = x > 0.5; m.to(x.dtype) * x", (X > 0.5) * X),
+    # an integer constant's own dtype: uint8 wraps 100 + 200 to 44, as PyTorch
+    ("t = torch.tensor([200, 1, 2, 3], dtype=torch.uint8); torch.full((4,), 100, dtype=t.dtype) + t + x",
+     np.array([44.0, 101, 102, 103]) + X),
+])
+def test_dtype_and_device_attributes_are_what_jac_computes_with(expr, expected):
+    np.testing.assert_array_equal(api.evaluate(expr, ENV), expected)
+    assert api.evaluate("torch.ones(2, dtype=x.dtype) * x", {"x": X[:2]}, dtype="float32").dtype == np.float32

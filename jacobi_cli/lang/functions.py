@@ -6257,7 +6257,21 @@ ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     "ndim": lambda b, x, position: b.const(float(x.ndim), position),
     "size": lambda b, x, position: _size_number(b, x, None, ".size", position),  # NumPy's attribute
     "real": lambda b, x, position: x,  # the real part of a real array: itself, derivative and all
+    # pasted code's torch.ones(3, dtype=x.dtype, device=x.device), x.to(y.device): what x is in jac
+    "device": lambda b, x, position: Static("cpu"),
+    "dtype": lambda b, x, position: _dtype_of(b, x),
 }
+
+
+def _dtype_of(b, x: Tracer) -> Static:
+    """``x.dtype``: an integer or boolean constant's own dtype (ir/dtypes.py), a mask's bool, else --dtype."""
+    typed = b.typed.get(x.id)
+    if typed is not None:
+        name = np.dtype(typed[0]).name
+        return Static(DType(name, DTYPES.get(name, np.dtype(typed[0]).kind), typed[1]))
+    if is_boolean(b, x):
+        return Static(DType("bool", "b"))
+    return Static(DType(np.dtype(b.dtype).name, "f"))
 
 
 # --- PART vocab2: the calls the sweep (benchmarks/vocab_sweep.py) still found refused. Each lowers onto

@@ -42,6 +42,9 @@ names on this page are known.
   sin`, `import torch.nn as nn`) is refused saying what to write, as the expression would not mean what it says.
 - Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result), `values, indices = torch.max(x, 1)`, and an array
   into its rows as Python iterates it: `B, T, C = x.shape`, `a, b = x` (x of 2 rows).
+- Attributes: `x.shape`, `x.ndim`, `x.size` (NumPy's count) are constants; `x.dtype` is the dtype jac holds x in
+  (`--dtype`, or an integer constant's own) and `x.device` the CPU, so `torch.zeros(3, dtype=x.dtype,
+  device=x.device)` reads as written.
 - Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`), `y[idx] += v` and PyTorch's
   in-place methods as statements of their own (`y.add_(1)`, `y.clamp_(min=0)`, `y.index_add_(...)`,
   `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`), where the
