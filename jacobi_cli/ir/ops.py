@@ -655,12 +655,38 @@ def _prod_except_jvp(t, ans, a, axes):
         dry = t.dry_result(shape_of(t), 3 * np.size(a) * group * np.dtype(_dtype_of(a)).itemsize)
         if dry is not None:
             return dry
+    if isinstance(t, Proxy) or isinstance(a, Proxy):  # traced (jac derivative --order 2 of a prod): no values
+        return _prod_except_jvp_traced(t, a, axes)
     if np.size(a) == 0:
         return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)
     tb = np.stack([_move_to_end(ti, axes)[0] for ti in np.asarray(t)])
     out = np.einsum("...ij,b...j->b...i", pairs, tb)
     return np.stack([undo(o) for o in out])
+
+
+def _prod_except_jvp_traced(t, a, axes):
+    """``_prod_except_jvp`` written with ``P``, for a tracer (``derivative_graph`` traces each level's JVP):
+    per group, pairs[i, j] = prod_except of the group with its element i set to 1, taken at j (the product
+    without i and j), 0 on the diagonal, applied to t along j. ``jac derivative --order 2`` of
+    ``x.prod()`` crashed here (NumPy on a tracer)."""
+    shape = tuple(shape_of(a))
+    axes = tuple(sorted(axes))
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = rest + axes
+    lead = tuple(shape[i] for i in rest)
+    n = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    batch = shape_of(t)[0]
+    if n == 0 or 0 in lead:
+        return P.mul(t, 0.0)
+    moved_a = P.reshape(P.transpose(a, axes=perm), shape=lead + (1, n))
+    moved_t = P.reshape(P.transpose(t, axes=(0,) + tuple(i + 1 for i in perm)), shape=(batch,) + lead + (1, n))
+    diagonal = np.eye(n, dtype=bool)
+    grid = P.where(diagonal, 1.0, moved_a)  # lead + (n, n): row i is the group with element i set to 1
+    pairs = P.where(diagonal, 0.0, P.prod_except(grid, axes=(len(lead) + 1,)))
+    out = P.sum(P.mul(pairs, moved_t), axes=(len(lead) + 2,))  # (batch,) + lead + (n,)
+    out = P.reshape(out, shape=(batch,) + lead + tuple(shape[i] for i in axes))
+    return P.transpose(out, axes=(0,) + tuple(i + 1 for i in _inverse_perm(perm)))
 
 
 defop("prod_except", _prod_except_impl, lambda s, axes: s,
