@@ -53,6 +53,8 @@ BAD = [
     (["eval", "np.apply_along_axis(np.sum, 0, A)", "A:2x2"], "name", 23, ["'np.sum' is a function", "np.sum(A, axis=0)"]),
     (["eval", "np.vectorize(np.sin)(x)", "x=1"], "parse", 0, ["element-wise already"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
+    # pasted x.cuda() was only "not supported by jac", where x.to('cuda') and device='cuda' said why
+    (["eval", "x.cuda() * 2", "x=1"], "name", 2, ["'.cuda()' is not needed", "on the CPU", "x.cpu()"]),
     # torch.cat(x, y) read x's rows as NumPy would: "cat: zero-dimensional arrays cannot be joined (use stack)";
     # torch.stack(x, y) said "axis must be a constant". PyTorch takes only a sequence of tensors
     (["eval", "torch.cat(x, y)", "x:3", "y:3"], "value", 6, ["torch.cat() takes a list or tuple", "torch.cat([x, y])"]),

@@ -1119,6 +1119,8 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
         return f"the {what} is not needed: {_AUTODIFF}"
     if what == "function 'print'":  # pasted code's print(loss): it was "did you mean 'rint'?"
         return _PRINT
+    if name in ("cuda", "mps", "xpu") and what.startswith("method"):  # as device='cuda' and x.to('cuda') say
+        return f"{what[7:]} is not needed: jac computes on the CPU with NumPy (x.cpu() and x.to('cpu') are accepted)"
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
     close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
