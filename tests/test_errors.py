@@ -67,7 +67,6 @@ BAD = [
     (["eval", "__import__('os').system('true')"], "name", 0, ["__import__"]),
     (["eval", "x.__class__", "x=1"], "name", 2, ["__class__"]),
     (["eval", "x", "x=1", "--wrt", "q"], "name", None, ["--wrt q", "x"]),
-    (["eval", "x = 1; x", "x=1"], "name", 0, ["input"]),
     (["eval", "A @ x", "A:3x4", "x:3"], "shape", 2, ["matmul", "(3, 4)", "(3,)"]),
     (["eval", "x + y", "x:3", "y:4"], "shape", 2, ["broadcast", "(3,)", "(4,)"]),
     (["eval", "x[5]", "x=[1, 2]"], "shape", 2, ["out of bounds"]),

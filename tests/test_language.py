@@ -318,3 +318,21 @@ def test_unpacking_the_wrong_number_of_rows_is_refused(expr, words):
 def test_dtype_and_device_attributes_are_what_jac_computes_with(expr, expected):
     np.testing.assert_array_equal(api.evaluate(expr, ENV), expected)
     assert api.evaluate("torch.ones(2, dtype=x.dtype) * x", {"x": X[:2]}, dtype="float32").dtype == np.float32
+
+
+def test_an_input_s_name_can_be_rebound_as_in_python():
+    # x = x.view(B, -1), x = F.relu(x): pasted forward code was "'x' is an input; an assignment cannot replace it".
+    # The input stays the leaf: derivatives are by it, and the output is not named after it
+    M = rng.uniform(-1, 1, (2, 3))
+    expr = "x = x.reshape(3, 2); x = torch.tanh(x @ A[:2, :2]); x.sum()"
+    np.testing.assert_allclose(api.evaluate(expr, {"x": M, "A": A}), np.tanh(M.reshape(3, 2) @ A[:2, :2]).sum())
+    np.testing.assert_allclose(api.jacobian(expr, {"x": M, "A": A})["x"],
+                               api.jacobian("h = x.reshape(3, 2); h = torch.tanh(h @ A[:2, :2]); h.sum()",
+                                            {"x": M, "A": A})["x"], rtol=0, atol=0)
+    from jacobi_cli.tools.report import eval_report
+
+    report = eval_report("x = x * 2; x", ["x=[1, 2]"]).data
+    assert report["output"]["name"] == "y"
+    np.testing.assert_array_equal(report["jacobian"]["x"]["value"], [[2.0, 0.0], [0.0, 2.0]])
+    with pytest.raises(Exception, match="leaf that requires grad"):  # a view of the input is still the input
+        api.evaluate("x = x.reshape(2, 3); x[0] = 5; x", {"x": M.ravel()})

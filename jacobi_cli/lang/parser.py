@@ -419,10 +419,7 @@ class _Lowering:
                 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
             return self.unpack_items(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            target = stmt.targets[0].id
-            if target in self.input_names:
-                raise JacNameError(f"'{target}' is an input; an assignment cannot replace it (choose another name)",
-                                   self.source.at(stmt.targets[0]))
+            target = stmt.targets[0].id  # x = x.view(B, -1) rebinds the name, as in Python: the input stays the leaf
             value = self.expression(stmt.value)
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
@@ -616,9 +613,6 @@ class _Lowering:
             raise JacValueError(f"{len(targets)} names for a result of {len(value)} parts",
                                 self.source.at(stmt.targets[0]))
         for target, part in zip(targets, value):
-            if target.id in self.input_names:
-                raise JacNameError(f"'{target.id}' is an input; an assignment cannot replace it (choose another name)",
-                                   self.source.at(target))
             self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
             if isinstance(part, Tracer):
                 self.memory.bind(target.id, part, False)

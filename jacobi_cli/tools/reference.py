@@ -35,7 +35,9 @@ names on this page are known.
   multiply, maximum, minimum).
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
-  non-leaf graph nodes; the last statement is the output.
+  non-leaf graph nodes; the last statement is the output. An input's name may be assigned again, as in Python
+  (`x = x.view(2, -1); x = F.relu(x)`): the name then stands for the new value, and the input stays the leaf that
+  derivatives are taken by.
 - Imports pasted with the code are skipped when they name a module as jac reads it (`import torch`, `import
   numpy as np`, `import torch.nn.functional as F`, `from torch.nn import functional as F`, `import math`,
   `import scipy.special`, `import jax.numpy as jnp`); any other import (`import torch as T`, `from torch import

@@ -172,7 +172,7 @@ def output_name(graph) -> str:
     ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
     ``y = x * 2; z = y ** 2; z.sum()`` the output is ``f``)."""
     node = graph.nodes[graph.output]
-    if node.name and node.op != "input":
+    if node.name and node.op != "input" and node.name not in graph.inputs:  # x = x * 2; x: not ∂x/∂x
         return node.name
     taken = set(graph.inputs) | set(filter(None, map(_NAME, graph.nodes)))  # the assigned names (C loop: 300,000 nodes)
     candidates = ("y", "z", "f", "out", "output")
