@@ -4458,6 +4458,25 @@ def _aminmax(b, args, kwargs, position):
 QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint")
 
 
+def _quantile_q(b, a, lower, fname, scale, methods, position):
+    """The quantile family's q and interpolation, checked: `(q in [0, 1], method)`, or for a list of q the
+    quantiles stacked along a new first axis (as NumPy and PyTorch), each lowered by `lower`."""
+    q = static(b, a["q"], "q", position)
+    if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
+        rest = {k: a[k] for k in ("axis", "keepdims", "interpolation")}
+        return _stack(b, [Items([lower(b, [a["x"], float(v)], rest, position) for v in q])], {"axis": 0},
+                      position)
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q / scale <= 1:
+        got = f"{q:g}" if isinstance(q, (int, float)) and not isinstance(q, bool) else repr(q)
+        raise JacValueError(f"{fname}: q must be in [0, {int(scale)}] (a number or a list of numbers), got {got}",
+                            position)
+    method = static(b, a["interpolation"], "interpolation", position)
+    if method not in methods:
+        raise JacValueError(f"{fname}: interpolation must be one of {', '.join(methods)}, got {method!r}",
+                            position)
+    return q / scale, method
+
+
 def _quantile(fname: str, scale: float):
     """quantile(x, q, dim=None, keepdim=False, interpolation='linear') (NumPy: axis=, method=), and
     np.percentile (q in percent): between the sorted elements at floor and ceil of q·(n - 1); a
@@ -4467,21 +4486,10 @@ def _quantile(fname: str, scale: float):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "q": REQUIRED, "axis": None, "keepdims": False,
                                             "interpolation": Static("linear")}, position)
         x = tensor(b, a["x"], fname, position)
-        q = static(b, a["q"], "q", position)
-        if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
-            # several quantiles: stacked along a new first axis, as NumPy and PyTorch
-            parts = [lower(b, [a["x"], float(v)], {k: a[k] for k in ("axis", "keepdims", "interpolation")},
-                           position) for v in q]
-            return _stack(b, [Items(parts)], {"axis": 0}, position)
-        if isinstance(q, bool) or not isinstance(q, (int, float)):
-            raise JacValueError(f"{fname}: q must be a number or a list of numbers, got {q!r}", position)
-        q = q / scale
-        if not 0 <= q <= 1:
-            raise JacValueError(f"{fname}: q must be in [0, {int(scale)}], got {q * scale:g}", position)
-        method = static(b, a["interpolation"], "interpolation", position)
-        if method not in QUANTILE_METHODS:
-            raise JacValueError(f"{fname}: interpolation must be one of {', '.join(QUANTILE_METHODS)}, got "
-                                f"{method!r}", position)
+        q = _quantile_q(b, a, lower, fname, scale, QUANTILE_METHODS, position)
+        if not isinstance(q, tuple):
+            return q
+        q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         if a["axis"] is None or x.ndim == 0:
             x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
@@ -7258,19 +7266,10 @@ def _nanquantile(fname: str, scale: float, library: str):
             given = static(b, a["interpolation"], "interpolation", position)
             a["interpolation"] = given if given is not None else a["method"]
         x = tensor(b, a["x"], fname, position)
-        q = static(b, a["q"], "q", position)
-        if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
-            rest = {k: a[k] for k in ("axis", "keepdims", "interpolation")}
-            return _stack(b, [Items([lower(b, [a["x"], float(v)], rest, position) for v in q])], {"axis": 0},
-                          position)
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q / scale <= 1:
-            raise JacValueError(f"{fname}: q must be a number in [0, {int(scale)}] or a list of such numbers, got "
-                                f"{q!r}", position)
-        q = q / scale
-        method = static(b, a["interpolation"], "interpolation", position)
-        if method not in NANQUANTILE_METHODS:
-            raise JacValueError(f"{fname}: interpolation must be one of {', '.join(NANQUANTILE_METHODS)}, got "
-                                f"{method!r}", position)
+        q = _quantile_q(b, a, lower, fname, scale, NANQUANTILE_METHODS, position)
+        if not isinstance(q, tuple):
+            return q
+        q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         if a["axis"] is None or x.ndim == 0:
             if keepdims and x.ndim:
@@ -7318,9 +7317,9 @@ def _mode(b, args, kwargs, position):
     x = tensor(b, a["x"], "mode", position)
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
     if x.ndim == 0:
-        x, axis, keepdims, scalar = _reshape_to(b, x, (1,), position), 0, False, True
+        x, axis, keepdims = _reshape_to(b, x, (1,), position), 0, False
     else:
-        axis, scalar = _one_axis(b, a["axis"], x, position, "mode"), False
+        axis = _one_axis(b, a["axis"], x, position, "mode")
     idx = b.apply("argmode", x, axis=axis, position=position)
     values = _selection(b, x, idx, axis, keepdims, position)
     parts = {"values": values, "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}
