@@ -1737,11 +1737,13 @@ def _arrays(b, value, fname, position) -> list:
     """The arrays of ``cat([x, y])``: a list of arrays, or the rows of one array (as NumPy)."""
     if isinstance(value, Items):
         return list(value)
-    if b.library == "torch":  # torch.cat(x, y) was "zero-dimensional arrays cannot be joined", x's rows read as NumPy's
+    x = tensor(b, value, fname, position)
+    # torch.cat(x, y) was "zero-dimensional arrays cannot be joined", x's rows read as NumPy's (a list of constants,
+    # torch.cat([torch.tensor(...), ...]), may arrive folded into one constant: that one is a list)
+    if b.library == "torch" and b.nodes[x.id].op != "const":
         spelt = "torch.linalg.multi_dot" if fname == "multi_dot" else f"torch.{fname}"
         raise JacValueError(f"{spelt}() takes a list or tuple of tensors, as {spelt}([x, y]) (PyTorch: "
                             f"argument 'tensors' must be tuple of Tensors, not Tensor)", position)
-    x = tensor(b, value, fname, position)
     if x.ndim == 0:
         raise JacValueError(f"{fname}() needs a list of arrays, as {fname}([x, y])", position)
     return [_take(b, x, (i,), position) for i in range(_concrete(x, fname, position)[0])]
