@@ -181,6 +181,35 @@ def test_derivative_against_nested_torch_jacobians():
     assert np.allclose(h, th.numpy())
 
 
+@pytest.mark.parametrize("expr, fn, shape", [
+    ("x.prod()", lambda x: x.prod(), (4,)),
+    ("torch.sin(x).prod(dim=1)", lambda x: torch_module().sin(x).prod(dim=1), (2, 3)),
+    ("np.prod(x, axis=(0, 2), keepdims=True)", lambda x: x.prod(dim=2, keepdim=True).prod(dim=0, keepdim=True), (2, 2, 3)),
+    ("(x * (x - 1)).prod()", lambda x: (x * (x - 1)).prod(), (3,)),  # a zero in the group
+])
+def test_derivatives_of_a_product_of_any_order(expr, fn, shape):
+    # jac derivative --order 2 of x.prod() was an internal error (prod_except's JVP ran NumPy on a tracer)
+    torch = torch_module()
+    from torch.autograd.functional import jacobian as tjac
+
+    x = RNG.uniform(0.5, 1.5, shape).round(1)
+    if expr.startswith("(x * (x - 1))"):
+        x[0] = 1.0
+    t = torch.tensor(x)
+    d2 = tjac(lambda x: tjac(fn, x, create_graph=True), t)
+    d3 = tjac(lambda x: tjac(lambda x: tjac(fn, x, create_graph=True), x, create_graph=True), t)
+    np.testing.assert_allclose(api.derivative(expr, {"x": x}, 2), d2.numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(api.derivative(expr, {"x": x}, 3), d3.numpy(), rtol=1e-12, atol=1e-13)
+    batched = np.stack([x, x[::-1].copy() if len(shape) == 1 else x * 2])
+    out = json.loads(jac("derivative", expr, "x=" + json.dumps(batched.tolist()), "--batch", "x", "--order", "2",
+                         "--json").stdout)["derivative"]["x"]["value"]
+    np.testing.assert_allclose(np.array(out)[0], d2.numpy(), rtol=1e-12, atol=1e-13)
+
+
+def torch_module():
+    return pytest.importorskip("torch")
+
+
 def test_derivative_is_planned_against_the_budget():
     with pytest.raises(JacLimitError, match="--sparse gives its diagonal"):
         derivative_report("tanh(x)", ["x:200"], 4, max_memory="100M")  # 200^5 values, 12.8 GB

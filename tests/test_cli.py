@@ -84,6 +84,14 @@ def test_shape_with_symbolic_sizes():
     assert out["derivatives"]["A"]["shape"] == ["m", "n", "m", "k"]
 
 
+def test_shape_legends_use_no_input_s_size_as_an_index():
+    # Q:nxd K:mxd: dy/dQ's legend was J[i, j, l, m] = ∂y[i, j] / ∂Q[l, m], m read as K's size
+    out = json.loads(run("shape", "torch.softmax(Q @ K.T, dim=-1) @ V", "Q:nxd", "K:mxd", "V:mxk", "--json"))
+    for name in "QKV":
+        legend = out["derivatives"][name]["legend"]
+        assert not set("nmdk") & set(legend.split("=")[0]), legend
+
+
 def test_symbolic_sizes_keep_their_case():
     # N and n are two sizes: both were read as n, so W:Nxn was square and x:N + y:n added without a word
     out = json.loads(run("shape", "W @ x", "W:Nxn", "x:n", "--json"))

@@ -18,7 +18,11 @@ BAD = [
     (["eval", "x < 2 < 3", "x=1"], "parse", 0, ["chained comparisons"]),
     (["eval", "~x", "x=1"], "value", 0, ["logical not of a boolean"]),
     (["eval", "torch.stft(x)", "x=1"], "name", 6, ["'torch.stft' is not supported by jac"]),
-    (["eval", "import os", "x=1"], "parse", 0, ["only expressions, assignments", "not 'import' statements"]),
+    (["eval", "import os; x", "x=1"], "parse", 0, ["import os", "jac has no module 'os'", "numpy as np"]),
+    (["eval", "import torch", "x=1"], "parse", 0, ["the last statement is the output", "not an import"]),
+    # pasted code's print(loss) was "unknown function 'print'; did you mean 'rint'?", or in the middle "never used"
+    (["eval", "y = x * 2; print(y)", "x=1"], "name", 11, ["print() is not needed", "rather than print(loss)"]),
+    (["eval", "y = x * 2; print(y); y", "x=1"], "name", 11, ["print() is not needed"]),
     (["eval", "y = x; x * 2; y * 3", "x=1"], "parse", 7, ["never used", "a, b", "a = ..."]),  # a dead statement
     (["eval", "x", "x=1;2"], "parse", 0, ["in the value of 'x'", "never used", "[1, 2]"]),  # MATLAB's rows
     (["eval", "x << 2", "x=1"], "parse", 2, ["<<"]),
@@ -49,12 +53,20 @@ BAD = [
     (["eval", "np.apply_along_axis(np.sum, 0, A)", "A:2x2"], "name", 23, ["'np.sum' is a function", "np.sum(A, axis=0)"]),
     (["eval", "np.vectorize(np.sin)(x)", "x=1"], "parse", 0, ["element-wise already"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
+    # pasted x.cuda() was only "not supported by jac", where x.to('cuda') and device='cuda' said why
+    (["eval", "x.cuda() * 2", "x=1"], "name", 2, ["'.cuda()' is not needed", "on the CPU", "x.cpu()"]),
+    # torch.cat(x, y) read x's rows as NumPy would: "cat: zero-dimensional arrays cannot be joined (use stack)";
+    # torch.stack(x, y) said "axis must be a constant". PyTorch takes only a sequence of tensors
+    (["eval", "torch.cat(x, y)", "x:3", "y:3"], "value", 6, ["torch.cat() takes a list or tuple", "torch.cat([x, y])"]),
+    (["eval", "torch.stack(x, y)", "x:3", "y:3"], "value", 6, ["torch.stack([x, y])"]),
+    (["eval", "torch.linalg.multi_dot(A)", "A:2x2x2"], "value", 13, ["torch.linalg.multi_dot([x, y])"]),
+    # an unbound input named like a function (t for a target, psi, angle) said only "call it, as in t(x)"
+    (["eval", "F.cross_entropy(x, t)", "x:2x3"], "name", 19, ["'t' is a function", "t=VALUE", "t:SHAPE"]),
     (["eval", "foo(x)", "x=1"], "name", 0, ["unknown function 'foo'"]),
     (["eval", "x.sine()", "x=1"], "name", 2, ["unknown method '.sine()'", "did you mean 'sin'"]),
     (["eval", "__import__('os').system('true')"], "name", 0, ["__import__"]),
     (["eval", "x.__class__", "x=1"], "name", 2, ["__class__"]),
     (["eval", "x", "x=1", "--wrt", "q"], "name", None, ["--wrt q", "x"]),
-    (["eval", "x = 1; x", "x=1"], "name", 0, ["input"]),
     (["eval", "A @ x", "A:3x4", "x:3"], "shape", 2, ["matmul", "(3, 4)", "(3,)"]),
     (["eval", "x + y", "x:3", "y:4"], "shape", 2, ["broadcast", "(3,)", "(4,)"]),
     (["eval", "x[5]", "x=[1, 2]"], "shape", 2, ["out of bounds"]),

@@ -237,3 +237,102 @@ def test_a_value_from_a_read_only_view_is_a_writable_array():
     assert value.flags.writeable and value.strides == (24, 8)
     value[0, 0] = 5.0
     assert value.tolist() == [[5.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+
+
+# --- imports pasted with PyTorch / NumPy code ------------------------------------------------------------------
+
+PASTED = """import torch
+import numpy as np
+import torch.nn.functional as F
+from torch.nn import functional as F
+import math, scipy.special
+
+h = F.relu(A @ x)
+torch.log(np.sum(h) + math.pi) + scipy.special.expit(x).sum()
+"""
+
+
+def test_imports_of_the_modules_jac_reads_are_skipped():
+    # pasted code's imports were refused ("not 'import' statements") although they name what jac reads anyway
+    body = PASTED[PASTED.index("h = "):]
+    env = {"A": A, "x": X}
+    assert api.evaluate(PASTED, env) == api.evaluate(body, env)
+    np.testing.assert_array_equal(api.jacobian(PASTED, env)["x"], api.jacobian(body, env)["x"])
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("import torch as T; T.sin(x)", ["reads torch as 'torch' only", "cannot rename"]),
+    ("import numpy as torch; torch.sum(x)", ["reads numpy as 'np' only"]),  # would change what torch.sum means
+    ("import torch.nn.functional as nnf; nnf.relu(x)", ["reads torch.nn.functional as 'F' only"]),
+    ("from torch import sin; sin(x)", ["not followed", "write torch.sin", "import torch"]),
+    ("from torch.nn.functional import relu; relu(x)", ["write F.relu", "import torch.nn.functional as F"]),
+    ("import torch.nn as nn; x", ["module 'torch.nn' is not supported", "F.softmax"]),
+    ("from torch.autograd import grad; x", ["not needed", "differentiates the expression itself"]),
+    ("from numpy import *; x", ["import *", "np.sin(x)"]),
+    ("import os; x", ["jac has no module 'os'"]),
+    ("import torch", ["the last statement is the output", "not an import"]),
+])
+def test_imports_that_would_change_the_meaning_are_refused(expr, words):
+    from jacobi_cli.errors import JacParseError
+
+    with pytest.raises(JacParseError) as err:
+        api.evaluate(expr, {"x": X})
+    for word in words:
+        assert word in str(err.value), (word, str(err.value))
+    assert err.value.position == 0
+
+
+def test_unpacking_an_array_takes_its_rows_as_python_does():
+    # B, T, C = x.shape (every attention block starts so) and a, b = x were "only a tuple result can be unpacked"
+    T = rng.uniform(-1, 1, (2, 3, 4))
+    np.testing.assert_array_equal(api.evaluate("B, T, C = x.shape; x.reshape(B * T, C).sum(0) * C", {"x": T}),
+                                  T.reshape(6, 4).sum(0) * 4)
+    np.testing.assert_array_equal(api.evaluate("a, b = A; a * b", {"A": S[:2]}), S[0] * S[1])
+    J = api.jacobian("a, b = A; a * b", {"A": S[:2]})["A"]
+    np.testing.assert_array_equal(J[:, 0, :], np.diag(S[1]))
+    np.testing.assert_array_equal(J[:, 1, :], np.diag(S[0]))
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("a, b, c = A; a", ["3 names for an array of 2 rows", "(2, 3)"]),
+    ("a, b = A.sum(); a", ["0-d array cannot be unpacked"]),
+])
+def test_unpacking_the_wrong_number_of_rows_is_refused(expr, words):
+    from jacobi_cli.errors import JacValueError
+
+    with pytest.raises(JacValueError) as err:
+        api.evaluate(expr, {"A": S[:2]})
+    for word in words:
+        assert word in str(err.value)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # pasted code's dtype=x.dtype, device=x.device were "the attribute '.dtype' is not supported by jac"
+    ("torch.ones(4, dtype=x.dtype, device=x.device) * x", X),
+    ("x.to(y.device) + y.to(x.dtype)", X + Y),
+    ("m = x > 0.5; m.to(x.dtype) * x", (X > 0.5) * X),
+    # an integer constant's own dtype: uint8 wraps 100 + 200 to 44, as PyTorch
+    ("t = torch.tensor([200, 1, 2, 3], dtype=torch.uint8); torch.full((4,), 100, dtype=t.dtype) + t + x",
+     np.array([44.0, 101, 102, 103]) + X),
+])
+def test_dtype_and_device_attributes_are_what_jac_computes_with(expr, expected):
+    np.testing.assert_array_equal(api.evaluate(expr, ENV), expected)
+    assert api.evaluate("torch.ones(2, dtype=x.dtype) * x", {"x": X[:2]}, dtype="float32").dtype == np.float32
+
+
+def test_an_input_s_name_can_be_rebound_as_in_python():
+    # x = x.view(B, -1), x = F.relu(x): pasted forward code was "'x' is an input; an assignment cannot replace it".
+    # The input stays the leaf: derivatives are by it, and the output is not named after it
+    M = rng.uniform(-1, 1, (2, 3))
+    expr = "x = x.reshape(3, 2); x = torch.tanh(x @ A[:2, :2]); x.sum()"
+    np.testing.assert_allclose(api.evaluate(expr, {"x": M, "A": A}), np.tanh(M.reshape(3, 2) @ A[:2, :2]).sum())
+    np.testing.assert_allclose(api.jacobian(expr, {"x": M, "A": A})["x"],
+                               api.jacobian("h = x.reshape(3, 2); h = torch.tanh(h @ A[:2, :2]); h.sum()",
+                                            {"x": M, "A": A})["x"], rtol=0, atol=0)
+    from jacobi_cli.tools.report import eval_report
+
+    report = eval_report("x = x * 2; x", ["x=[1, 2]"]).data
+    assert report["output"]["name"] == "y"
+    np.testing.assert_array_equal(report["jacobian"]["x"]["value"], [[2.0, 0.0], [0.0, 2.0]])
+    with pytest.raises(Exception, match="leaf that requires grad"):  # a view of the input is still the input
+        api.evaluate("x = x.reshape(2, 3); x[0] = 5; x", {"x": M.ravel()})

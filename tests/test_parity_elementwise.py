@@ -283,3 +283,24 @@ def test_sinc_is_exact_at_and_near_zero():
         np.testing.assert_allclose(g[i], float(mp.diff(sinc, mp.mpf(v), 1)), rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(h[i], float(mp.diff(sinc, mp.mpf(v), 2)), rtol=1e-12)
     assert h[0] == pytest.approx(-np.pi**2 / 3, rel=1e-15)
+
+
+@pytest.mark.parametrize("expr, fn", [
+    ("torch.relu(x)", torch.relu), ("F.relu(x)", F.relu), ("x.relu()", lambda x: x.relu()),
+    ("F.elu(x)", F.elu), ("F.selu(x)", F.selu), ("F.celu(x)", F.celu), ("F.celu(x, 2.0)", lambda x: F.celu(x, 2.0)),
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activations_keep_the_sign_of_a_zero_as_pytorch(expr, fn, dtype):
+    # relu(-0), elu(-0), selu(-0), celu(-0) were +0 (np.maximum / np.minimum's zero), PyTorch's -0: 1 / relu(x) was
+    # inf where PyTorch's is -inf. Repeated calls too (a compiled kernel after the first ones).
+    from jacobi_cli.tools import api
+
+    api.clear_cache()
+    points = ([1.0, -2.0, 3.0, 0.5, 1.0, -1.0, 2.0],) * 3 + ([-0.0, 0.0, -1.0, 2.0, np.nan, -np.inf, np.inf],)
+    for point in points:
+        x = np.array(point, dtype=dtype)
+        ours = np.asarray(api.evaluate(expr, {"x": x}, dtype="float32" if dtype == np.float32 else "float64"))
+        theirs = fn(torch.tensor(x)).numpy()
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=4 * np.finfo(dtype).eps, atol=0)  # selu: an ulp apart
+        assert (np.signbit(ours) == np.signbit(theirs))[~np.isnan(theirs)].all(), (point, ours, theirs)

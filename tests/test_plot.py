@@ -121,3 +121,13 @@ def test_max_memory_bounds_the_values(tmp_path, needs_matplotlib):
     result = jac(*args, "--max-memory", "500k", "--json")
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["kind"] == "limit"
     assert (tmp_path / "p.png").read_bytes() == before
+
+
+def test_a_vector_point_is_named_as_the_input_with_the_batch_that_draws_it(tmp_path, monkeypatch):
+    # tanh(x) at x=[0.5, 1] said "needs a scalar output ... reduce it first, e.g. sum(...)": summing is not what was
+    # meant, and tanh(x).sum() then failed on the input; the input is what is not scalar, and --batch draws both
+    monkeypatch.chdir(tmp_path)
+    result = jac("plot", "torch.tanh(x)", "x=[0.5, 1]", "--out", "p.png", "--json")
+    assert result.exit_code == 2
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "needs a scalar input, but 'x' has shape (2,)" in message and "--batch x" in message

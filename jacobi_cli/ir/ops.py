@@ -225,7 +225,14 @@ unary("arctan", np.arctan, lambda x, ans: P.div(1.0, P.add(1.0, P.mul(x, x))),
       sympy=_sympy_elementwise(lambda sp, v: sp.atan(v)), spellings=("arctan", "atan"))
 unary("sigmoid", _sigmoid, lambda x, ans: P.mul(ans, P.sub(1.0, ans)),
       sympy=_sympy_elementwise(lambda sp, v: 1 / (1 + sp.exp(-v))), spellings=("sigmoid", "expit"))
-unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
+def _relu_impl(x):
+    # PyTorch's clamp_min(x, 0): 0 below 0, x otherwise, so relu(-0) is -0 and relu(NaN) NaN (np.maximum(-0.0, 0)
+    # is +0, and which zero it gives is left to the platform)
+    x = np.asarray(x)
+    return np.where(x < 0, x.dtype.type(0) if x.dtype.kind == "f" else 0.0, x)
+
+
+unary("relu", _relu_impl, lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
       sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0, evaluate=False)))
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
@@ -648,12 +655,38 @@ def _prod_except_jvp(t, ans, a, axes):
         dry = t.dry_result(shape_of(t), 3 * np.size(a) * group * np.dtype(_dtype_of(a)).itemsize)
         if dry is not None:
             return dry
+    if isinstance(t, Proxy) or isinstance(a, Proxy):  # traced (jac derivative --order 2 of a prod): no values
+        return _prod_except_jvp_traced(t, a, axes)
     if np.size(a) == 0:
         return np.zeros_like(np.asarray(t))
     flat, undo, pairs = _prod_pairs(a, axes)
     tb = np.stack([_move_to_end(ti, axes)[0] for ti in np.asarray(t)])
     out = np.einsum("...ij,b...j->b...i", pairs, tb)
     return np.stack([undo(o) for o in out])
+
+
+def _prod_except_jvp_traced(t, a, axes):
+    """``_prod_except_jvp`` written with ``P``, for a tracer (``derivative_graph`` traces each level's JVP):
+    per group, pairs[i, j] = prod_except of the group with its element i set to 1, taken at j (the product
+    without i and j), 0 on the diagonal, applied to t along j. ``jac derivative --order 2`` of
+    ``x.prod()`` crashed here (NumPy on a tracer)."""
+    shape = tuple(shape_of(a))
+    axes = tuple(sorted(axes))
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = rest + axes
+    lead = tuple(shape[i] for i in rest)
+    n = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    batch = shape_of(t)[0]
+    if n == 0 or 0 in lead:
+        return P.mul(t, 0.0)
+    moved_a = P.reshape(P.transpose(a, axes=perm), shape=lead + (1, n))
+    moved_t = P.reshape(P.transpose(t, axes=(0,) + tuple(i + 1 for i in perm)), shape=(batch,) + lead + (1, n))
+    diagonal = np.eye(n, dtype=bool)
+    grid = P.where(diagonal, 1.0, moved_a)  # lead + (n, n): row i is the group with element i set to 1
+    pairs = P.where(diagonal, 0.0, P.prod_except(grid, axes=(len(lead) + 1,)))
+    out = P.sum(P.mul(pairs, moved_t), axes=(len(lead) + 2,))  # (batch,) + lead + (n,)
+    out = P.reshape(out, shape=(batch,) + lead + tuple(shape[i] for i in axes))
+    return P.transpose(out, axes=(0,) + tuple(i + 1 for i in _inverse_perm(perm)))
 
 
 defop("prod_except", _prod_except_impl, lambda s, axes: s,
@@ -1260,7 +1293,8 @@ unary("mish", lambda x: np.asarray(x) * np.tanh(np.logaddexp(0, x)), _mish_deriv
 def _elu_impl(x, alpha, scale=1.0):
     x = np.asarray(x)
     with np.errstate(over="ignore"):
-        return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        # x itself where x <= 0 (np.minimum(-0.0, 0) is +0: elu(-0) must be -0, as PyTorch's)
+        return scale * np.where(x > 0, x, alpha * np.expm1(np.where(x > 0, 0.0, x)))
 
 
 def _elu_deriv(x, alpha, scale):

@@ -172,18 +172,18 @@ def math_layout(y_ndim: int, x_ndim: int):
     return axes, None
 
 
-def legend_letters(y_shape: Shape, x_shape: Shape) -> str:
+def legend_letters(y_shape: Shape, x_shape: Shape, avoid=()) -> str:
     """The index letters of a legend, in order (y's, then x's, then spare ones): those that are
-    symbolic sizes of the shapes are skipped."""
-    sizes = {d for d in (*y_shape, *x_shape) if isinstance(d, str)}
+    symbolic sizes of the shapes, or in ``avoid`` (the other inputs' sizes), are skipped."""
+    sizes = {d for d in (*y_shape, *x_shape, *avoid) if isinstance(d, str)}
     return "".join(c for c in "ijklmnpqrstuvwabcdefgh" if c not in sizes)
 
 
-def legend(name: str, y_shape: Shape, x_shape: Shape, layout: str = "array", of: str = "y") -> str:
+def legend(name: str, y_shape: Shape, x_shape: Shape, layout: str = "array", of: str = "y", avoid=()) -> str:
     """The index legend of a Jacobian block, e.g. ``J[i, j, k] = ∂y[i] / ∂X[j, k]``. Letters
-    that are symbolic sizes of the shapes (``X:mxn W:nxk``) are skipped, so an index is never
-    read as a size."""
-    letters = legend_letters(y_shape, x_shape)
+    that are symbolic sizes of the shapes (``X:mxn W:nxk``), or in ``avoid``, are skipped, so an
+    index is never read as a size."""
+    letters = legend_letters(y_shape, x_shape, avoid)
     ny, nx = len(y_shape), len(x_shape)
     if ny + nx > len(letters):
         return f"J = ∂{of} / ∂{name}, indices y then {name}"

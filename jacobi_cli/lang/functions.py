@@ -1763,6 +1763,12 @@ def _arrays(b, value, fname, position) -> list:
     if isinstance(value, Items):
         return list(value)
     x = tensor(b, value, fname, position)
+    # torch.cat(x, y) was "zero-dimensional arrays cannot be joined", x's rows read as NumPy's (a list of constants,
+    # torch.cat([torch.tensor(...), ...]), may arrive folded into one constant: that one is a list)
+    if b.library == "torch" and b.nodes[x.id].op != "const":
+        spelt = "torch.linalg.multi_dot" if fname == "multi_dot" else f"torch.{fname}"
+        raise JacValueError(f"{spelt}() takes a list or tuple of tensors, as {spelt}([x, y]) (PyTorch: "
+                            f"argument 'tensors' must be tuple of Tensors, not Tensor)", position)
     if x.ndim == 0:
         raise JacValueError(f"{fname}() needs a list of arrays, as {fname}([x, y])", position)
     return [_take(b, x, (i,), position) for i in range(_concrete(x, fname, position)[0])]
@@ -6309,7 +6315,21 @@ ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     "ndim": lambda b, x, position: b.const(float(x.ndim), position),
     "size": lambda b, x, position: _size_number(b, x, None, ".size", position),  # NumPy's attribute
     "real": lambda b, x, position: x,  # the real part of a real array: itself, derivative and all
+    # pasted code's torch.ones(3, dtype=x.dtype, device=x.device), x.to(y.device): what x is in jac
+    "device": lambda b, x, position: Static("cpu"),
+    "dtype": lambda b, x, position: _dtype_of(b, x),
 }
+
+
+def _dtype_of(b, x: Tracer) -> Static:
+    """``x.dtype``: an integer or boolean constant's own dtype (ir/dtypes.py), a mask's bool, else --dtype."""
+    typed = b.typed.get(x.id)
+    if typed is not None:
+        name = np.dtype(typed[0]).name
+        return Static(DType(name, DTYPES.get(name, np.dtype(typed[0]).kind), typed[1]))
+    if is_boolean(b, x):
+        return Static(DType("bool", "b"))
+    return Static(DType(np.dtype(b.dtype).name, "f"))
 
 
 # --- PART vocab2: the calls the sweep (benchmarks/vocab_sweep.py) still found refused. Each lowers onto

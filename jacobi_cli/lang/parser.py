@@ -47,6 +47,8 @@ _AUTODIFF_NAMES = frozenset({"backward", "grad", "requires_grad", "requires_grad
 _AUTODIFF = ("jac differentiates the expression itself: write the expression (torch.sin(x) for jacrev(torch.sin)(x)) "
              "with its inputs bound on the command line; jac eval prints the Jacobians, and jac vjp --v V "
              "prints what y.backward(gradient=V) leaves in x.grad")
+_PRINT = ("print() is not needed: jac prints the output, which is the last statement: end with the value itself "
+          "(loss rather than print(loss); a, b for several)")
 _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims), and the expression is written for "
                        "one example",
                "jit": "jac compiles repeated calls itself: write the expression without jit",
@@ -275,6 +277,13 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         for stmt in module.body[:-1]:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
+                _check_import(stmt, self.source)
+                continue
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                    and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
+                    and "print" not in self.scope:
+                raise JacNameError(_PRINT, self.source.at(stmt))
             if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                     and not _autodiff_call(stmt.value):  # y.backward() is refused as what it is, by its lowering
                 # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
@@ -284,6 +293,10 @@ class _Lowering:
                                     self.source.at(stmt))
             self.statement(stmt)
         last = module.body[-1]
+        if isinstance(last, (ast.Import, ast.ImportFrom)):
+            _check_import(last, self.source)
+            raise JacParseError("the last statement is the output: an expression (loss, or a, b for several), "
+                                "not an import", self.source.at(last))
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
             outputs = self.outputs(last.value)
             if outputs:
@@ -446,10 +459,7 @@ class _Lowering:
                 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
             return self.unpack_items(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            target = stmt.targets[0].id
-            if target in self.input_names:
-                raise JacNameError(f"'{target}' is an input; an assignment cannot replace it (choose another name)",
-                                   self.source.at(stmt.targets[0]))
+            target = stmt.targets[0].id  # x = x.view(B, -1) rebinds the name, as in Python: the input stays the leaf
             value = self.expression(stmt.value)
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
@@ -627,6 +637,21 @@ class _Lowering:
             raise JacShapeError(f"{what}: {err}", position) from None
         return targets, lambda: self.b.apply("getitem", y, index=index, position=position)
 
+    def rows(self, value: Tracer, count: int, position: int) -> Items:
+        """The rows of ``value`` (its elements along the first axis), ``count`` of them, as
+        ``a, b = x`` and ``B, T, C = x.shape`` unpack in Python, PyTorch and NumPy."""
+        if value.ndim == 0:
+            raise JacValueError("a 0-d array cannot be unpacked into names (PyTorch: iteration over a 0-d "
+                                "tensor)", position)
+        rows = value.shape[0]
+        if not isinstance(rows, int):
+            raise JacShapeError(f"unpacking needs a concrete first size, but {fmt(value.shape)} is symbolic",
+                                position)
+        if rows != count:
+            raise JacValueError(f"{count} names for an array of {rows} rows (shape {fmt(value.shape)}): "
+                                f"unpacking takes its rows, one per name", position)
+        return Items([self.b.apply("getitem", value, index=(i,), position=position) for i in range(rows)])
+
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
         targets = stmt.targets[0].elts
@@ -635,6 +660,8 @@ class _Lowering:
         value = self.expression(stmt.value)
         if isinstance(value, Pair):  # values, indices = torch.max(x, 1)
             value = Items(unpack_pair(value, len(targets), self.source.at(stmt.value)))
+        elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
+            value = self.rows(value, len(targets), self.source.at(stmt.value))
         if not isinstance(value, Items):
             raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
                                 self.source.at(stmt.value))
@@ -642,9 +669,6 @@ class _Lowering:
             raise JacValueError(f"{len(targets)} names for a result of {len(value)} parts",
                                 self.source.at(stmt.targets[0]))
         for target, part in zip(targets, value):
-            if target.id in self.input_names:
-                raise JacNameError(f"'{target.id}' is an input; an assignment cannot replace it (choose another name)",
-                                   self.source.at(target))
             self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
             if isinstance(part, Tracer):
                 self.memory.bind(target.id, part, False)
@@ -781,8 +805,10 @@ class _Lowering:
             return self.b.const(CONSTANTS[name], position)
         if name in ("float", "int", "bool", "complex"):  # dtype=float, as NumPy users write it
             return Static(DType(name, DTYPES.get(name, "c")))
-        if name in FUNCTIONS:
-            raise JacNameError(f"'{name}' is a function; call it, as in {name}(x)", position)
+        if name in FUNCTIONS:  # t, psi, angle, diff: also what a user may call a variable and forget to bind
+            bind = "" if self.value_only else \
+                f", or, if it is an input, give it a value with {name}=VALUE or a shape with {name}:SHAPE"
+            raise JacNameError(f"'{name}' is a function; call it, as in {name}(x){bind}", position)
         if name in MODULES:
             raise JacNameError(f"'{name}' is a module; use its functions, as in {name}.exp(x)", position)
         if name in _ROOTS:  # jax.foo(x), jax + x: jac has jax.nn and jax.numpy, not jax itself
@@ -1143,6 +1169,10 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
 
     if name in _AUTODIFF_NAMES:
         return f"the {what} is not needed: {_AUTODIFF}"
+    if what == "function 'print'":  # pasted code's print(loss): it was "did you mean 'rint'?"
+        return _PRINT
+    if name in ("cuda", "mps", "xpu") and what.startswith("method"):  # as device='cuda' and x.to('cuda') say
+        return f"{what[7:]} is not needed: jac computes on the CPU with NumPy (x.cpu() and x.to('cpu') are accepted)"
     if name in LIBRARY_NAMES:
         return f"the {what} is not supported by jac"
     close = [c for c in difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.8)
@@ -1160,6 +1190,52 @@ def _edits(a: str, b: str) -> int:
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
     return row[-1]
+
+
+# The modules an import may name, as jac reads them: ``import numpy as np`` binds np to what jac reads as
+# np already. An alias of another name (``import numpy as torch``, ``import torch as T``) would make the
+# expression mean something else than what it says, so it is refused.
+_IMPORT_ALIASES = {"np": "numpy", "jnp": "jax.numpy", "F": "torch.nn.functional"}
+_IMPORT_USUAL = {module: alias for alias, module in _IMPORT_ALIASES.items()}
+
+
+def _check_import(stmt, source: Source) -> None:
+    """``import torch``, ``import numpy as np``, ``import torch.nn.functional as F``, ``from torch.nn
+    import functional as F``: pasted code's imports of what jac reads under those names already, so
+    they change nothing and are skipped; any other import is refused, saying what jac reads."""
+    position = source.at(stmt)
+    if isinstance(stmt, ast.ImportFrom) and (stmt.level or not stmt.module):
+        raise JacParseError("relative imports ('from . import ...') name nothing jac has", position)
+    for alias in stmt.names:
+        if alias.name == "*":
+            raise JacParseError(f"'from {stmt.module} import *' is not supported: write the module's name, as in "
+                                f"torch.sin(x) or np.sin(x)", position)
+        path = f"{stmt.module}.{alias.name}" if isinstance(stmt, ast.ImportFrom) else alias.name
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            continue
+        bound = alias.asname or (alias.name if isinstance(stmt, ast.ImportFrom) else None)
+        if bound is None:  # import torch.nn.functional: binds torch, and jac reads torch.nn.functional.relu
+            if path in LIBRARIES or path in _ROOTS:
+                continue
+        elif bound == path and path in LIBRARIES or _IMPORT_ALIASES.get(bound) == path:
+            continue
+        written = ast.unparse(stmt) if len(stmt.names) == 1 else f"the import of {path}"
+        if path not in LIBRARIES and path not in _ROOTS:
+            if any(part in _AUTODIFF_NAMES for part in path.split(".")):  # from torch.autograd import grad
+                raise JacParseError(f"{written}: not needed: {_AUTODIFF}", position)
+            name = path.split(".")[-1]
+            if isinstance(stmt, ast.ImportFrom) and stmt.module in LIBRARIES and name not in _SUBMODULES:
+                usual = _IMPORT_USUAL.get(stmt.module, stmt.module)  # from torch import sin
+                module = f"{stmt.module} as {usual}" if usual != stmt.module else usual
+                raise JacParseError(f"{written}: a name imported from a module is not followed; write "
+                                    f"{usual}.{name} where it is used (and import the module: import {module})",
+                                    position)
+            why = _module_message(path, name) if name in _SUBMODULES else f"jac has no module '{path}'"
+            raise JacParseError(f"{written}: {why} (the imports jac reads: torch, numpy as np, "
+                                f"torch.nn.functional as F, math, scipy.special, jax.numpy as jnp)", position)
+        usual = _IMPORT_USUAL.get(path, path)
+        raise JacParseError(f"{written}: jac reads {path} as '{usual}' only, so the expression must call it so "
+                            f"({usual}.NAME(...)); an import cannot rename a module", position)
 
 
 _STATEMENT_WORDS = {

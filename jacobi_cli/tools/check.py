@@ -339,6 +339,8 @@ def scalar_input(problem, what: str) -> str:
     """The one input of a scalar function of a scalar (``--limit``, ``jac plot``)."""
     g = problem.graph
     y_shape = tuple(g.output_shape)
+    if len(problem.wrt) == 1:  # a vector input first: "reduce the output with sum(...)" misled for tanh(x) at [0.5, 1]
+        _scalar(g, problem.wrt[0], what)
     if int(np.prod(y_shape, dtype=np.int64)) != 1:
         raise JacShapeError(f"{what} needs a scalar output, but the output has shape {fmt(y_shape)}; "
                             "reduce it first, e.g. sum(...)")
@@ -346,10 +348,15 @@ def scalar_input(problem, what: str) -> str:
         listed = ", ".join(problem.wrt) or "none"
         raise JacUsageError(f"{what} needs exactly one input to vary, but there are {len(problem.wrt)} ({listed}); "
                             "pick one with --wrt NAME")
-    name = problem.wrt[0]
+    return _scalar(g, problem.wrt[0], what)
+
+
+def _scalar(g, name: str, what: str) -> str:
     shape = tuple(g.nodes[g.inputs[name]].shape)
     if int(np.prod(shape, dtype=np.int64)) != 1:
-        raise JacShapeError(f"{what} needs a scalar input, but '{name}' has shape {fmt(shape)}")
+        several = f"; for one curve per value, mark the values a batch: --batch {name}" \
+            if what == "jac plot" and len(shape) == 1 else ""
+        raise JacShapeError(f"{what} needs a scalar input, but '{name}' has shape {fmt(shape)}{several}")
     return name
 
 

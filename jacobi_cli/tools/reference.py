@@ -35,7 +35,18 @@ names on this page are known.
   multiply, maximum, minimum).
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
-  non-leaf graph nodes; the last statement is the output.
+  non-leaf graph nodes; the last statement is the output. An input's name may be assigned again, as in Python
+  (`x = x.view(2, -1); x = F.relu(x)`): the name then stands for the new value, and the input stays the leaf that
+  derivatives are taken by.
+- Imports pasted with the code are skipped when they name a module as jac reads it (`import torch`, `import
+  numpy as np`, `import torch.nn.functional as F`, `from torch.nn import functional as F`, `import math`,
+  `import scipy.special`, `import jax.numpy as jnp`); any other import (`import torch as T`, `from torch import
+  sin`, `import torch.nn as nn`) is refused saying what to write, as the expression would not mean what it says.
+- Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result), `values, indices = torch.max(x, 1)`, and an array
+  into its rows as Python iterates it: `B, T, C = x.shape`, `a, b = x` (x of 2 rows).
+- Attributes: `x.shape`, `x.ndim`, `x.size` (NumPy's count) are constants; `x.dtype` is the dtype jac holds x in
+  (`--dtype`, or an integer constant's own) and `x.device` the CPU, so `torch.zeros(3, dtype=x.dtype,
+  device=x.device)` reads as written.
 - Writing into an array: `y[idx] = v`, `y += v` (`-= *= /= **= @= %= //=`), `y[idx] += v` and PyTorch's
   in-place methods as statements of their own (`y.add_(1)`, `y.clamp_(min=0)`, `y.index_add_(...)`,
   `y.copy_(v)`, `y.zero_()`: `y = y.add(1)` where the result fits `y`), where the

@@ -172,7 +172,7 @@ def output_name(graph) -> str:
     ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
     ``y = x * 2; z = y ** 2; z.sum()`` the output is ``f``)."""
     node = graph.nodes[graph.output]
-    if node.name and node.op != "input":
+    if node.name and node.op != "input" and node.name not in graph.inputs:  # x = x * 2; x: not ∂x/∂x
         return node.name
     taken = set(graph.inputs) | set(filter(None, map(_NAME, graph.nodes)))  # the assigned names (C loop: 300,000 nodes)
     candidates = ("y", "z", "f", "out", "output")
@@ -440,6 +440,8 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> 
     report = _header("shape", expr, graph, names)
     graphs = graph.output_graphs() if graph.several else [(output_name(graph), graph)]
     outputs, derivatives = [], {}
+    # every input's symbolic sizes: Q:nxd K:mxd gave dy/dQ the legend J[i, j, l, m], m read as K's size
+    sizes = {d for i in graph.inputs.values() for d in graph.nodes[i].shape if isinstance(d, str)}
     for of, g in graphs:
         y_shape = tuple(g.output_shape)
         outputs.append({"shape": list(y_shape), "kind": kind(y_shape), "name": of})
@@ -449,7 +451,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> 
             derivatives[of][name] = {
                 "shape": list(y_shape + x_shape), "math_shape": list(math_shape(y_shape, x_shape)),
                 "kind": kind(y_shape + x_shape), "cell": f"{kind(y_shape)} by {kind(x_shape)}",
-                "legend": legend(name, y_shape, x_shape, of=of)}
+                "legend": legend(name, y_shape, x_shape, of=of, avoid=sizes)}
     if graph.several:
         report["outputs"], report["derivatives"] = outputs, derivatives
     else:
