@@ -632,7 +632,50 @@ def cases() -> list:  # noqa: PLR0915 - one line per case
           nondiff=True),
         n("np.linalg.tensorinv(P, ind=1)", lambda P: np.linalg.tensorinv(P, ind=1)),
         n("scipy.special.i1(x)", lambda x: __import__("scipy.special").special.i1(x)),
-    ] + edge_cases()
+    ] + edge_cases() + vocab10_cases()
+
+
+def _filled(S, a):
+    out = S * 1
+    np.fill_diagonal(out, a)
+    return out
+
+
+def vocab10_cases() -> list:
+    """The third sweep (hvocab10): Bessel functions, frexp, where= reductions, partition, index arithmetic,
+    fill_diagonal, unfold / fold, and the refusals that say why."""
+    import scipy.special as sp
+    import torch
+    F = torch.nn.functional
+    return [
+        # PyTorch has no derivative for these (its jacobian is zeros): PyTorch's values, central differences
+        n("torch.special.modified_bessel_k0(p)", lambda p: torch.special.modified_bessel_k0(torch.tensor(p)).numpy()),
+        n("torch.special.scaled_modified_bessel_k1(p) + torch.special.modified_bessel_i1(x)",
+          lambda p, x: (torch.special.scaled_modified_bessel_k1(torch.tensor(p))
+                        + torch.special.modified_bessel_i1(torch.tensor(x))).numpy()),
+        t("torch.special.bessel_j0(x)", lambda x: torch.special.bessel_j0(x), refuse=True),
+        n("scipy.special.j1(x) + scipy.special.y0(p) * scipy.special.k1e(q)",
+          lambda x, p, q: sp.j1(x) + sp.y0(p) * sp.k1e(q)),
+        t("torch.frexp(x).mantissa", lambda x: torch.frexp(x).mantissa),
+        n("np.frexp(x)[1]", lambda x: np.frexp(x)[1], nondiff=True),
+        n("np.ldexp(x, 3)", lambda x: np.ldexp(x, 3)),
+        n("np.sum(A, axis=1, where=A > 0)", lambda A: np.sum(A, axis=1, where=A > 0)),
+        n("np.max(A, axis=0, initial=0.5, where=A < 0.9)", lambda A: np.max(A, axis=0, initial=0.5, where=A < 0.9)),
+        n("np.mean(A, where=A > 0)", lambda A: np.mean(A, where=A > 0)),
+        n("np.prod(p, where=p > 1, initial=2.0)", lambda p: np.prod(p, where=p > 1, initial=2.0)),
+        n("np.partition(x, 2)", lambda x: np.partition(x, 2)),
+        n("np.argpartition(x, 2)", lambda x: np.argpartition(x, 2), nondiff=True),
+        n("np.lexsort((x, y))", lambda x, y: np.lexsort((x, y)), nondiff=True),
+        n("np.unravel_index(np.argmax(A), A.shape)[1]", lambda A: np.unravel_index(np.argmax(A), A.shape)[1],
+          nondiff=True),
+        n("np.ravel_multi_index((np.argmax(A, axis=0), [0, 1, 2, 3]), A.shape)",
+          lambda A: np.ravel_multi_index((np.argmax(A, axis=0), [0, 1, 2, 3]), A.shape), nondiff=True),
+        n("Z = S * 1; np.fill_diagonal(Z, a); Z", lambda S, a: _filled(S, a)),
+        t("F.unfold(T[None], 2)", lambda T: F.unfold(T[None], 2)),
+        t("F.fold(F.unfold(T[None], 2, padding=1), (3, 4), 2, padding=1)",
+          lambda T: F.fold(F.unfold(T[None], 2, padding=1), (3, 4), 2, padding=1)),
+        t("torch.linalg.ldl_factor(P)[0]", lambda P: torch.linalg.ldl_factor(P)[0], refuse=True),
+    ]
 
 
 def edge_cases() -> list:

@@ -560,7 +560,33 @@ def _layers(self: Grammar, a: E, nd: int, shape: tuple) -> E:
                     E(f"{f}.max_pool1d({a.text}, 2, 1, padding=1)", (c, n + 1)),
                     E(f"{f}.max_pool2d({a.text}.reshape(1, {c}, {n}), 2, 1)", (1, c - 1, n - 1)),
                     E(f"{f}.avg_pool1d({a.text}, 3, 1, 1, count_include_pad=False)", shape)]
+    options += _later_lowerings(a, nd, shape)
     return self.pick(options)
+
+
+# --- PART hvocab10: the lowerings of hvocab9, hrefuse8 and hvocab10, kept inside their smooth domains
+# (the kinks and jumps of frexp, modf or where=x > 0 are in tests/test_parity_vocab10.py and its neighbours)
+
+def _later_lowerings(a: E, nd: int, shape: tuple) -> list:
+    f, last, n = "torch.nn.functional", shape[-1], int(np.prod(shape))
+    pos, mask = POSITIVE.format(a.text), f"np.arange({last}) % 2 == 0"
+    options = [E(f"scipy.special.{g}({a.text})", shape) for g in ("j0", "j1")]
+    options += [E(f"scipy.special.{g}({pos})", shape) for g in ("y0", "y1", "k0", "k1", "k0e", "k1e")]
+    options += [E(f"torch.special.modified_bessel_k1({pos})", shape), E(f"torch.special.entr(sigmoid({a.text}))", shape),
+                E(f"torch.mvlgamma({pos} + 1, 2)", shape), E(f"torch.special.zeta(3.0, {pos})", shape),
+                E(f"torch.igamma(2.0, {pos})", shape), E(f"np.ldexp({a.text}, 2)", shape),
+                E(f"np.sum({a.text}, axis=-1, where={mask})", shape[:-1]),
+                E(f"np.mean({a.text}, axis=-1, where={mask})", shape[:-1]),
+                E(f"np.prod({BOUNDED.format(a.text)}, axis=-1, where={mask}, initial=2.0)", shape[:-1]),
+                E(f"np.partition({a.text}, {last - 1}, axis=-1)", shape),
+                E(f"np.resize({a.text}, ({n + 2},))", (n + 2,)), E(f"np.modf(0.3 * tanh({a.text}))[0]", shape),
+                E(f"np.block([[{a.text}, {a.text}]])", shape[:-1] + (2 * last,) if nd > 1 else (1, 2 * last)),
+                E(f"torch.combinations({atom(a.text)}.flatten())", (n * (n - 1) // 2, 2))]
+    if nd == 2 and min(shape) >= 2:
+        h, w = shape
+        patches = f"{f}.unfold({atom(a.text)}.reshape(1, 1, {h}, {w}), 2)"
+        options += [E(patches, (1, 4, (h - 1) * (w - 1))), E(f"{f}.fold({patches}, ({h}, {w}), 2)", (1, 1, h, w))]
+    return options
 
 
 _special = Grammar.special
@@ -571,7 +597,7 @@ def _special_with_reductions(self: Grammar, depth: int) -> E:
 
 
 Grammar.special = _special_with_reductions
-SELECTIONS = {"argsort", "argmax", "argmin", "argmedian", "argcum"}
+SELECTIONS = {"argsort", "argmax", "argmin", "argmedian", "argcum", "argpartition"}
 
 
 def _near_a_tie(graph, values, margin=1e-3) -> bool:

@@ -150,7 +150,7 @@ AWKWARD = [  # values and names json.dumps writes in its own way: the fast text 
     ("naïve = x * 2; 日本 = naïve + x; 日本 / 0", ["x=[0, 1, -1]"]),  # non-ASCII names; NaN, inf, -inf
     ("x * -0.0", ["x=[1, 2]"]),  # negative zeros
     ("𐐀 = x * 1e308; 𐐀 * 10", ["x=[1, -1, 0]"]),  # a name outside the BMP; overflow to inf
-    ("x + 1", ["x=[9007199254740993]"]),  # an integer past 2**53: the float it becomes
+    ("x + 1", ["x=[9007199254740993.0]"]),  # a float literal past 2**53: the float it becomes (an integer is refused)
     ("x * 1e-320 + 123456789012345678", ["x:2"]),  # subnormals, a big integer constant
     ("a = sin(x); b = sum(x**2); a, b", ["x=[0.1, 2.5e-7, 3e300]"]),  # several outputs
     ("x.reshape(2, -1) @ y", ["x:4", "y=[[1e16, -0.0], [3.5, 7]]", "z:1"]),  # an unused input

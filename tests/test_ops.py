@@ -126,6 +126,17 @@ CASES.update({"lu": [(("square",), {"part": "L"}), (("square",), {"part": "U"}),
 MATRIX_NONDIFF = {"detsign", "lu_pivots", "pivot_matrix"}
 NONDIFF |= MATRIX_NONDIFF
 
+# --- PART hvocab10: SciPy's Bessel functions, frexp's mantissa, NumPy's where= / initial= reductions
+for name in ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "frexp_mantissa"]:
+    CASES[name] = [(((2, 3),), {})]
+FIXED["mask23"] = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+FIXED["ints3"] = np.array([-2.0, 0.0, 3.0])
+CASES["ldexp"] = [(((2, 3), "ints3"), {})]  # the exponent's derivative refused: NumPy's are integers
+CASES["reduce_where"] = [(((2, 3), "mask23"), {"ufunc": u, "axes": axes, "keepdims": k, "initial": i})
+                         for u, i in (("add", None), ("add", 0.5), ("multiply", None), ("multiply", 2.0),
+                                      ("maximum", 0.0), ("minimum", 5.0))
+                         for axes, k in (((1,), False), ((0, 1), True))]
+
 
 def _normalize(case):
     """A case is ``(shapes, params)``, or just ``shapes`` for an op without params."""
@@ -289,6 +300,7 @@ def test_vjp_and_jvp_agree_on_random_directions():
 NONDIFF |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess"}
 # np.histogram's check of a range found from the data (0, or refused where NaN or inf)
 NONDIFF.add("finite_range")
+NONDIFF.add("integer")  # an integer computed from inputs, checked (ir/dtypes.py): PyTorch's integers carry no derivative
 NONDIFF |= {"searchsorted", "digitize", "histc", "argquantile", "argmode"}  # tests/test_parity_lu_search.py
 
 
@@ -299,6 +311,7 @@ FLAG_CASES = {  # cases for the ops without derivative cases above: (shapes, par
     "argcum": [(((2, 3),), {"axis": 1})], "one_hot": [((None,), {"classes": 3, "axis": -1})],
     "detsign": [(("square",), {})], "clamp_excess": [(((2, 3), (3,)), {})],
     "finite_range": [(((), ()), {"message": "[{lo}, {hi}]"}), (((2, 3), (3,)), {"message": "[{lo}, {hi}]"})],
+    "integer": [((None,), {"dtype": "int64"}), ((None, None), {"dtype": "uint8"}), ((None,), {"dtype": "bool"})],
     "lu_pivots": [(("square",), {})], "pivot_matrix": [((None,), {"m": 4})],
     "searchsorted": [(((4,), (2, 3)), {"right": True}), (((2, 4), (2, 3)), {})],
     "digitize": [(((2, 3), (4,)), {})], "histc": [(((2, 3),), {"bins": 4, "lo": -1.0, "hi": 1.0})],
@@ -340,3 +353,9 @@ def test_the_elementwise_flag_says_whether_the_op_acts_element_by_element(name):
     op, rng = OPS[name], np.random.default_rng(7)
     acts = all(_acts_element_by_element(op, case, rng) for case in _flag_cases(name))
     assert op.elementwise == acts
+
+
+# --- PART hvocab10: frexp's exponent, NumPy's argpartition and lexsort (tests/test_parity_vocab10.py)
+NONDIFF |= {"frexp_exponent", "argpartition", "lexsort"}
+FLAG_CASES.update({"frexp_exponent": [(((2, 3),), {})], "argpartition": [(((2, 3),), {"kth": 1, "axis": 1})],
+                   "lexsort": [(((4,), (4,)), {})]})

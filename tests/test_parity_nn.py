@@ -367,7 +367,7 @@ MORE_REFUSED = [
     ("x.unfold(0, 2, 0)", "step > 0"),
     ("x.unfold(1, 2, 1)", "unfold"),
     ("x[0].unfold(0, 1, 1)", "scalar"),
-    ("F.unfold(A, 2)", "not supported"),
+    ("F.unfold(A, 2)", "only 3-d"),  # F.unfold of a matrix: PyTorch takes (C, H, W) or (N, C, H, W)
     ("np.convolve(A, x)", "two vectors"),
     ("np.convolve(x, x[:0])", "empty"),
     ("np.convolve(x, x, 'circular')", "'full', 'same' or 'valid'"),

@@ -128,7 +128,7 @@ def test_index_results_are_integers_without_a_derivative(expr):
 
 
 @pytest.mark.parametrize("name", ["argmax", "argmin", "argsort", "argmedian", "argcum", "one_hot", "clamp_excess",
-                                  "finite_range"])
+                                  "finite_range", "integer"])
 def test_index_ops_are_never_differentiated(name):
     op = OPS[name]
     assert op.nondiff and op.vjp == () and op.jvp == ()

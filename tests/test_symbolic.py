@@ -27,10 +27,15 @@ MASK_CASES.update({"ne": [((3,), ())], "lt": [((3,), (3,))], "le": [((2, 3), (3,
 # PART reductions: which element an index op picks depends on the values (argmax argmin argsort
 # argmedian argcum, and take_along / put_along by such an index); one_hot and clamp_excess carry no derivative
 # and are made only for losses and cosine_similarity from those index ops' kind of values.
+NO_SYMPY |= {"frexp_mantissa", "frexp_exponent",  # the exponent is floor(log2|x|) + 1: a step function SymPy's
+            "reduce_where",  # derivatives would give as 0 or a Heaviside; a mask of the values picks the elements
+            "argpartition", "lexsort"}  # NumPy's introselect order and lexsort's ties depend on the values
 NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "put_along", "one_hot",
              "clamp_excess"}
 # finite_range is a check (0 or refused) on values, with no derivative
 NO_SYMPY.add("finite_range")
+# integer is a check of integers computed from inputs (refused or exact), with no derivative
+NO_SYMPY.add("integer")
 # --- PART shapes-linalg
 NO_SYMPY |= {
     "eigvalsh", "eigh_vectors",  # eigenvalues are roots of the characteristic polynomial: no closed form past 4×4
@@ -38,7 +43,7 @@ NO_SYMPY |= {
     "svdvals", "svd_u", "svd_vh",  # singular values: square roots of eigenvalues, the same
     "qr_q", "qr_r",  # Gram-Schmidt of symbols is possible but grows past use (nested square roots)
     "lu", "lu_pivots", "pivot_matrix",  # partial pivoting compares magnitudes: which row leads depends on the values
-    "igamma", "igammac", "zeta", "nextafter",  # a derivative refused (PyTorch has none) that SymPy would give
+    "igamma", "igammac", "zeta", "nextafter", "ldexp",  # a derivative refused (PyTorch has none) that SymPy would give
     "scatter_extreme",  # which elements equal the extreme (and share its derivative) depends on the values
     "searchsorted", "digitize", "histc", "argquantile", "argmode",  # positions and counts found by comparing values SymPy's symbols do not have
 }

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import JacValueError
+from .ops import OPS
 
 # the names of integer and boolean dtypes as expressions write them: the NumPy dtype each library means
 INTEGER_DTYPES = {"int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64", "uint8": "uint8",
@@ -61,6 +62,19 @@ def held(builder, value: np.ndarray, what: str, position):
                                     f"cannot hold exactly (beyond 2**{np.finfo(builder.dtype).nmant + 1}): jac holds "
                                     "every value in --dtype, so it refuses rather than round", position)
     return value.astype(builder.dtype)
+
+
+def exact_literal(builder, value: int, what: str, position) -> None:
+    """Refuse the Python int ``value`` of a binding (``x=[2**53 + 1]``) if --dtype cannot hold it
+    exactly, as :func:`held` refuses an integer array's (``x=np.array([2**53 + 1])``)."""
+    if abs(value) <= exact_max(builder.dtype):
+        return
+    with np.errstate(over="ignore"):
+        rounded = builder.dtype(float(value)) if abs(value) < 2**1000 else np.inf
+    if not np.isfinite(rounded) or int(rounded) != value:
+        raise JacValueError(f"{what} is the integer {value}, which {np.dtype(builder.dtype)} cannot hold exactly "
+                            f"(beyond 2**{np.finfo(builder.dtype).nmant + 1}): jac holds every value in --dtype, so it "
+                            "refuses rather than round", position)
 
 
 def cast(builder, value, dtype: np.dtype, what: str, position) -> np.ndarray:
@@ -103,7 +117,7 @@ def operand(builder, i: int, value):
 
 
 def library_of(builder, ids) -> str | None:
-    libraries = {builder.typed[i][1] for i in ids if i in builder.typed}
+    libraries = {kind[1] for kind in (builder.typed.get(i) or builder.integral.get(i) for i in ids) if kind}
     if "torch" in libraries:
         return "torch"
     return "numpy" if "numpy" in libraries else None
@@ -199,3 +213,153 @@ def _promoted(values: list, library, where, position) -> list:
 def _fits(v: int, dtype) -> bool:
     info = np.iinfo(dtype)
     return info.min <= v <= info.max
+
+
+# --- integers computed from inputs ------------------------------------------------------------------------
+#
+# A node an input reaches is computed in --dtype, as every node is; where the libraries' dtype of its
+# result is an integer or bool (``x.long()``, ``(x > 0).sum()``, ``torch.argsort(x)``, ``x.long() // 2``),
+# :attr:`Builder.integral` remembers it (node id -> (NumPy dtype, library)), found by running the op
+# itself on stand-ins of its arguments' dtypes (:func:`_inferred`, the promotion of :func:`fold`), and an
+# ``integer`` node (``ops.integer``) follows the op where the float computation could differ from the
+# integer one: it makes a zero +0, wraps a value out of the dtype's range, and refuses what --dtype cannot
+# keep exact (2**53 and beyond, a partial sum there too), NaN and inf (an integer division by zero), and a
+# value that is no integer. Its derivative is 0: PyTorch's integer tensors carry none.
+
+# ops whose result is an integer index (int64 in both libraries) whatever their arguments
+INDEX_OPS = frozenset(("argmax", "argmin", "argsort", "argmedian", "argquantile", "argmode", "searchsorted",
+                       "digitize", "argcum"))
+# ops that move or select values without arithmetic: an integer result needs no check
+_MOVING = frozenset(("getitem", "reshape", "transpose", "broadcast_to", "detach", "take_along", "where", "max",
+                     "min", "maximum", "minimum", "clip", "integer"))
+# sums whose partial sums may reach 2**53 where their result does not: bounded by the op on the magnitudes
+_SUMMING = frozenset(("sum", "sum_to", "matmul", "einsum", "trace"))
+_PRODUCTS = frozenset(("matmul", "einsum"))  # their dtype is the operands' (not run on stand-ins: the work)
+_MASKS = frozenset(("gt", "ge", "lt", "le", "eq", "ne", "isnan", "isinf", "isfinite", "signbit"))
+
+
+def kind_of(builder, i: int):
+    """``(dtype, library)`` of node ``i`` when it holds integers or booleans, else None (a float)."""
+    found = builder.typed.get(i) or builder.integral.get(i)
+    if found is None and i in builder.booleans:
+        return (np.dtype(bool), None)
+    return found
+
+
+def track(builder, out, position):
+    """``out``, a node just appended (not folded), or the ``integer`` node that follows it when the
+    libraries' result is an integer (see above); remembered in ``builder.integral``."""
+    node = builder.nodes[out.id]
+    if node.op in INDEX_OPS:
+        builder.integral[out.id] = (np.dtype(np.int64), builder.library if builder.library in ("torch", "numpy")
+                                    else None)
+        return out
+    if node.op in _MASKS:
+        return out
+    kinds = [kind_of(builder, i) for i in node.args]
+    if all(k is None for k in kinds) or (OPS[node.op].elementwise and _meets_a_float(builder, node, kinds)):
+        return out
+    found = _inferred(builder, node, kinds, position)
+    if found is None:
+        return out
+    dtype, library = found
+    if node.op in _MOVING or (dtype.kind == "b" and node.op in ("mul", "maximum", "minimum")) \
+            or _of_masks(builder, node, kinds):
+        builder.integral[out.id] = found
+        return out
+    bound = node.op in _SUMMING and any(k is not None and k[0].kind != "b" for k in kinds)  # a mask's sum: itself
+    return checked(builder, out, dtype, library, position, bound=bound)
+
+
+# sums and products of masks (0 or +1) and small non-negative integers: non-negative integers, never -0, far
+# below 2**53, so no check (and jac diff, which has no translation of the check, still reads (x > 0).sum())
+_OF_MASKS = frozenset(("sum", "sum_to", "cumsum", "matmul", "einsum", "trace", "mul", "add", "maximum", "minimum"))
+
+
+def _of_masks(builder, node, kinds) -> bool:
+    if node.op not in _OF_MASKS:
+        return False
+    for i, k in zip(node.args, kinds):
+        small = builder.pyints.get(i)
+        if not ((k is not None and k[0].kind == "b") or (type(small) is int and 0 <= small <= 2**20)):
+            return False
+    return True
+
+
+def _meets_a_float(builder, node, kinds) -> bool:
+    """An element-wise op of a float (not a Python int, not where's condition): a float in both libraries."""
+    pyints = builder.pyints
+    return any(k is None and i not in pyints for j, (i, k) in enumerate(zip(node.args, kinds))
+               if j or node.op != "where")
+
+
+def checked(builder, out, dtype, library, position, cast: bool = False, bound: bool = False, what: str = ""):
+    """The ``integer`` node of ``out`` as ``dtype`` (``cast``: from a float, truncated), remembered;
+    ``what`` names it in a refusal."""
+    node = builder.nodes[out.id]
+    args = (out.id,)
+    if bound and dtype.kind != "b":  # the op on the magnitudes of its integer arguments
+        magnitudes = tuple(builder._append("abs", (i,), {}, builder.nodes[i].shape, None, position).id
+                           if kind_of(builder, i) is not None else i for i in node.args)
+        args += (builder._append(node.op, magnitudes, node.params, node.shape, None, position).id,)
+    what = what or (f"the cast to {dtype}" if cast else f"the {dtype} result of {OPS[node.op].title}")
+    made = builder._append("integer", args, {"dtype": dtype.name, "cast": cast, "what": what}, node.shape, None,
+                           position)
+    builder.integral[made.id] = (np.dtype(dtype), library)
+    if dtype.kind == "b":
+        builder.booleans.add(made.id)
+    return made
+
+
+def _stand_in(builder, i: int, kind, elementwise: bool):
+    """Node ``i``'s value as a typed fold sees it, or for a node an input reaches zeros of its
+    dtype (a broadcast view: no memory), of its shape or, for an element-wise op, its rank."""
+    node = builder.nodes[i]
+    if node.op == "const":
+        return operand(builder, i, node.value)
+    dtype = kind[0] if kind is not None else np.dtype(builder.dtype)
+    if elementwise:
+        return np.zeros((1,) * len(node.shape), dtype)
+    shape = tuple(d if isinstance(d, int) else 2 for d in node.shape)  # a symbolic size (jac shape)
+    return np.ndarray(shape, dtype, np.zeros(1, dtype), strides=(0,) * len(shape))  # no memory
+
+
+def _inferred(builder, node, kinds, position):
+    """``(dtype, library)`` of the libraries' result of ``node`` if it is an integer or bool, else None:
+    the op run on stand-ins with :func:`fold`'s promotion and PyTorch's refusals."""
+    op = OPS[node.op]
+    values = [_stand_in(builder, i, k, op.elementwise) for i, k in zip(node.args, kinds)]
+    library = library_of(builder, node.args)
+    where = op.title
+    if library == "torch":
+        _torch_refusals(op.name, values, where, position)
+    if op.name in _ARITHMETIC:
+        promoted = _promoted(values, library, where, position)
+        wrapped = [v for v, w in zip(values, promoted) if w is not v and op.name not in ("add", "sub", "mul")
+                   and np.any(np.asarray(v) != np.asarray(w))]  # + - * wrap alike before or after
+        if wrapped:  # PyTorch wraps it into the dtype first: jac's node computes with the number as written
+            raise JacValueError(f"{where}: the integer {wrapped[0]} is out of range for the "
+                                f"{np.result_type(*[w for w in promoted if isinstance(w, np.ndarray)])} tensor it "
+                                "meets, which PyTorch wraps it into first; jac refuses it for integers computed from "
+                                "the inputs (write the wrapped value)", position)
+        values = promoted
+    if op.name in _PRODUCTS:
+        dtype = np.result_type(*[np.asarray(v).dtype for v in values])
+    else:
+        try:
+            with np.errstate(all="ignore"):
+                dtype = np.asarray(op.impl(*values, **node.params)).dtype
+        except np.linalg.LinAlgError:  # zeros refused (a singular matrix): the op computes floats
+            return None
+        except (OverflowError, TypeError, ValueError) as err:  # of the dtypes: -mask, int ** -1
+            if builder.shapes_only:  # jac shape: stand-ins of symbolic sizes may not fit the params
+                return None
+            raise JacValueError(f"{where}: {err} (as NumPy and PyTorch refuse it for these integer or boolean "
+                                "arrays)", position) from None
+        except Exception:  # noqa: BLE001 - an op that refuses zeros (a JacError of a singular matrix): floats
+            return None
+    if dtype.kind not in "biu":
+        return None
+    if library == "torch" and dtype.kind == "u" and dtype.itemsize > 1:
+        dtype = np.dtype(np.int64)
+    return dtype, library

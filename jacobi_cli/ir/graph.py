@@ -275,6 +275,11 @@ class Builder:
         # exactly in --dtype; and integer literals: node id -> the Python int (see ir/dtypes.py)
         self.typed: dict[int, tuple] = {}
         self.pyints: dict[int, object] = {}
+        # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
+        # (NumPy dtype, library), tracked only by the parser's builder (``typing``; see ir/dtypes.py)
+        self.integral: dict[int, tuple] = {}
+        self.typing = False
+        self.binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
         self.library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
 
     @property
@@ -363,7 +368,8 @@ class Builder:
         shape = self._binary_shapes.get((op_name, a.shape, b.shape))
         if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
             return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
-        return self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
+        out = self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
+        return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
         op = OPS[op_name]
@@ -379,7 +385,10 @@ class Builder:
                 self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
             if folds:
                 return self._fold(op, [t], params, position)
-            return self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position)
+            out = self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position)
+            if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+                return dtypes.track(self, out, position)
+            return out
         if len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:  # a @ b: as f(x) above
             a, b = args
             try:
@@ -393,7 +402,10 @@ class Builder:
                 return self._fold(op, [a, b], params, position)
             if op.broadcasting and not params:
                 self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
-            return self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
+            out = self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
+            if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+                return dtypes.track(self, out, position)
+            return out
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
             shape = op.shape(*[t.shape for t in tracers], **params)
@@ -405,7 +417,10 @@ class Builder:
                             position)
         if folds:
             return self._fold(op, tracers, params, position)
-        return self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
+        out = self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
+        if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+            return dtypes.track(self, out, position)
+        return out
 
     def _fold(self, op, tracers, params, position) -> Tracer:
         if self.typed or self.pyints:
@@ -423,6 +438,8 @@ class Builder:
         if tracers and all(type(pyints.get(t.id)) is int for t in tracers):
             exact = _python_int(op.name, [pyints[t.id] for t in tracers]) if not params else None
             if type(exact) is int and abs(exact) < 2**1000:
+                if self.binding:
+                    dtypes.exact_literal(self, exact, f"the result of {op.title}", position)
                 out = self.const(float(exact), position)
                 pyints[out.id] = exact
                 return out
@@ -434,6 +451,10 @@ class Builder:
             return self.const(_fold_ints(op, values, params), position)
         with np.errstate(all="ignore"):
             value = op.impl(*values, **params)
+        if self.typing and op.name in dtypes.INDEX_OPS:  # argsort of a float constant: int64, as the libraries
+            out = self.const(dtypes.held(self, np.asarray(value), f"the result of {op.title}", position), position)
+            self.typed[out.id] = (np.dtype(np.int64), self.library if self.library in ("torch", "numpy") else None)
+            return out
         if all(isinstance(v, (int, float)) for v in values) and np.ndim(value) == 0:
             value = value.item() if hasattr(value, "item") else value
         return self.const(value, position)

@@ -2517,6 +2517,59 @@ def _finite_range_impl(lo, hi, message):
 defop("finite_range", _finite_range_impl, lambda a, b, message: broadcast(a, b), nondiff=True, elementwise=True)
 
 
+def _integer_impl(v, *bound, dtype, cast=False, what="the result"):
+    """``v`` as the integer ``dtype`` (or bool) holds it, computed from inputs (ir/dtypes.py): jac
+    computes it in --dtype, exact while every value is below 2**53 (float32: 2**24). A zero is +0
+    (integers have no -0), a value out of the dtype's range wraps as NumPy and PyTorch wrap it, and
+    what cannot be kept exact is refused: a value at or beyond 2**53 (or a partial sum of ``v``,
+    bounded by ``bound``: the op on the magnitudes), NaN or inf (an integer division by zero), a
+    value that is no integer (an integer to a negative power). ``cast``: ``v`` is a float cast to
+    the dtype (truncated toward 0; out of range or not finite is undefined in both libraries)."""
+    v = np.asarray(v)
+    if dtype == "bool":
+        return np.not_equal(v, 0).astype(v.dtype if v.dtype.kind == "f" else np.float64)
+    if v.dtype.kind != "f":  # an index op's own integers (int64): wrapped into a smaller dtype exactly
+        info = np.iinfo(dtype)
+        if v.size and (v.min() < info.min or v.max() > info.max):
+            return (v - info.min) % (2 ** info.bits) + info.min if info.bits < 64 else v.astype(dtype).astype(v.dtype)
+        return v
+    with np.errstate(invalid="ignore"):
+        if cast:
+            v = np.trunc(v)
+        info = np.iinfo(dtype)
+        if not np.all(np.isfinite(v)):
+            bad = v[~np.isfinite(v)].ravel()[0]
+            raise JacValueError(f"{what}: casting {float(bad)!r} to {dtype} is undefined in NumPy and PyTorch; jac "
+                                "refuses it" if cast else f"{what} is {float(bad)!r} for {dtype} integers: an integer "
+                                "division by zero (PyTorch raises, NumPy gives 0 with a warning) or an overflow; jac "
+                                "refuses it")
+        if not cast and np.any(v != np.trunc(v)):
+            raise JacValueError(f"{what} is not an integer ({float(v[v != np.trunc(v)].ravel()[0])!r}) though "
+                                f"{dtype} operands make {dtype}: integers to negative integer powers are not "
+                                "allowed (NumPy raises); jac refuses it")
+        if cast and np.any((v < info.min) | (v > info.max)):
+            bad = v[(v < info.min) | (v > info.max)].ravel()[0]
+            raise JacValueError(f"{what}: casting {float(bad)!r} to {dtype} is undefined in NumPy and PyTorch "
+                                f"(outside [{info.min}, {info.max}]); jac refuses it")
+        big = 2.0 ** (np.finfo(v.dtype).nmant + 1)
+        for w in (v,) + bound:
+            w = np.asarray(w)
+            if np.any(np.abs(w) >= big):
+                raise JacValueError(f"{what} reaches the {dtype} integer {int(np.max(np.abs(w)))} or beyond, which "
+                                    f"{v.dtype} cannot hold exactly (2**{np.finfo(v.dtype).nmant + 1}): jac holds every "
+                                    "value in --dtype, so it refuses rather than round")
+        if np.any((v < info.min) | (v > info.max)):  # wraps, as integer arithmetic does in both libraries
+            v = info.min + np.mod(v - info.min, 2.0 ** info.bits)
+            if np.any(np.abs(v) >= big):
+                raise JacValueError(f"{what} wraps to a {dtype} integer beyond 2**{np.finfo(v.dtype).nmant + 1}, "
+                                    f"which {v.dtype} cannot hold exactly; jac refuses it")
+    return v + v.dtype.type(0)  # -0 + 0 is +0
+
+
+# integer(v, [bound], dtype=, cast=, what=): an integer computed from inputs, checked and made exact (ir/dtypes.py)
+defop("integer", _integer_impl, lambda s, *b, **_: s, nondiff=True, elementwise=True)
+
+
 def _safe_nonzero(x):
     """x with 0 replaced by 1: a division by it is finite, so the branch ``where`` drops at 0 sends no NaN."""
     return P.where(P.eq(x, 0.0), 1.0, x)
@@ -2577,6 +2630,126 @@ def _bce_dt(ans, x, t):
 
 binary("bce", _bce_impl, _bce_dx, _bce_dt, domain=(0.05, 0.95),
        sympy=_sympy_elementwise(lambda sp, x, t: -(t * sp.log(x) + (1 - t) * sp.log(1 - x))))
+
+
+# --- PART hvocab10: Bessel functions of SciPy, masked reductions, frexp, partition, lexsort -------
+
+def _j1_deriv(x, ans):  # J1' = J0 - J1 / x, 1/2 at 0
+    xs = _safe_nonzero(x)
+    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.j0(x), P.div(P.j1(xs), xs)))
+
+
+# Bessel functions of the first and second kind and the modified ones of the second kind, SciPy's values
+# (scipy.special.j0 ... k1e; jac reads torch.special.modified_bessel_k0 ... as these: PyTorch's own Cephes port
+# is within 16 ulps of them, its own error; torch.special.bessel_j0 / y0 are refused, lang/functions.py):
+# J0' = -J1, Y0' = -Y1, Y1' = Y0 - Y1 / x, K0' = -K1, K1' = -K0 - K1 / x, (e^x K0)' = e^x K0 - e^x K1,
+# (e^x K1)' = e^x K1 (1 - 1/x) - e^x K0.
+unary("j0", _special("j0"), lambda x, ans: P.neg(P.j1(x)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besselj(0, v)))
+unary("j1", _special("j1"), _j1_deriv, spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.besselj(1, v)))
+unary("y0", _special("y0"), lambda x, ans: P.neg(P.y1(x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.bessely(0, v)))
+unary("y1", _special("y1"), lambda x, ans: P.sub(P.y0(x), P.div(ans, x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.bessely(1, v)))
+unary("k0", _special("k0"), lambda x, ans: P.neg(P.k1(x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besselk(0, v)))
+unary("k1", _special("k1"), lambda x, ans: P.sub(P.neg(P.k0(x)), P.div(ans, x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.besselk(1, v)))
+unary("k0e", _special("k0e"), lambda x, ans: P.sub(ans, P.k1e(x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) * sp.besselk(0, v)))
+unary("k1e", _special("k1e"), lambda x, ans: P.sub(P.sub(ans, P.div(ans, x)), P.k0e(x)), domain=(0.5, 3.0),
+      spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) * sp.besselk(1, v)))
+
+
+def _frexp_impl(part):
+    def impl(x):
+        x = np.asarray(x)
+        out = np.frexp(x)[part]
+        return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+# frexp: x = m 2^e with 0.5 <= |m| < 1 (m = x, e = 0 at 0, inf, NaN). e is an integer (no derivative); m's
+# derivative is 1 / 2^e, written as PyTorch's grad / exp2(e) (inf at a subnormal x, as PyTorch).
+defop("frexp_exponent", _frexp_impl(1), lambda s: s, nondiff=True, elementwise=True)
+defop("frexp_mantissa", _frexp_impl(0), lambda s: s,
+      (lambda g, ans, x: P.div(g, P.exp2(P.frexp_exponent(x))),),
+      (lambda t, ans, x: P.div(t, P.exp2(P.frexp_exponent(x))),), domain=(1.1, 1.9), elementwise=True)
+
+
+def _ldexp_impl(x, e):
+    """NumPy's ldexp: x · 2^e rounded once (x * 2.0**e, PyTorch's, overflows 2^1024 and underflows 2^-1075
+    before the product); e integers (the lowering checks), clipped to where every result has saturated."""
+    x = np.asarray(x)
+    e = np.clip(np.asarray(e), -4000, 4000).astype(np.int32)
+    return np.ldexp(x, e).astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+
+
+binary("ldexp", _ldexp_impl, lambda ans, x, e: P.exp2(e),
+       refused("np.ldexp's exponent is an integer (NumPy refuses floats there): it has no derivative; make it a "
+               "constant or leave it out of --wrt"), domain=(-3.0, 3.0), spellings=())
+
+
+_REDUCERS = {"add": np.add, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum}
+
+
+def _reduce_where_impl(a, mask, ufunc, axes, keepdims=False, initial=None):
+    """NumPy's ``np.sum(a, axis, keepdims=, where=mask, initial=)`` (prod, max, min): the ufunc's reduce itself,
+    so its order of operations (pairwise sums over each run of unmasked elements) and its bits are NumPy's."""
+    a = np.asarray(a)
+    extra = {} if initial is None else {"initial": initial}
+    out = _REDUCERS[ufunc].reduce(a, axis=axes, keepdims=keepdims, where=np.broadcast_to(np.asarray(mask) != 0, a.shape),
+                                  **extra)
+    return np.asarray(out, dtype=a.dtype)
+
+
+def _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial):
+    """d ans / d a, element by element: the mask (sums); the product of the group's other unmasked elements
+    times ``initial`` (products); the mask where a equals the extreme, shared evenly with the elements and the
+    ``initial`` that tie (max, min: as jac's max; NaN everywhere for a NaN extreme)."""
+    if ufunc == "add":
+        return mask
+    if ufunc == "multiply":
+        others = P.prod_except(P.where(mask, a, 1.0), axes=axes)
+        return P.where(mask, others if initial is None else P.mul(others, initial), 0.0)
+    kept = _kept(ans, a, axes, keepdims)
+    hit = P.mul(mask, P.eq(a, kept))
+    count = P.sum(hit, axes=axes, keepdims=True)
+    if initial is not None:
+        count = P.add(count, P.eq(kept, initial))
+    return P.div(hit, count)
+
+
+def _reduce_where_shape(s, m, ufunc, axes, keepdims=False, initial=None):
+    if tuple(s) != tuple(m):
+        raise JacShapeError(f"where: the mask's shape {fmt(m)} is not the array's {fmt(s)}")
+    return reduce_shape(s, axes, keepdims)
+
+
+defop("reduce_where", _reduce_where_impl, _reduce_where_shape,
+      (lambda g, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
+          P.mul(expand_reduced(g, shape_of(a), axes, keepdims),
+                _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), None),
+      (lambda t, ans, a, mask, ufunc, axes, keepdims=False, initial=None:
+          P.sum(P.mul(t, _reduce_where_weight(ans, a, mask, ufunc, axes, keepdims, initial)), axes=shifted(axes),
+                keepdims=keepdims), None),
+      domain=(0.5, 1.5))
+
+
+def _argpartition_impl(a, kth, axis):
+    """NumPy's own argpartition (introselect): its order inside the two parts is its own, and jac's is that."""
+    return np.argpartition(np.asarray(a), kth, axis=axis).astype(np.int64)
+
+
+defop("argpartition", _argpartition_impl, lambda s, kth, axis: s, nondiff=True)
+
+
+def _lexsort_impl(*keys):
+    """np.lexsort of keys of one shape: the last key is the primary one; stable."""
+    return np.lexsort(tuple(np.asarray(k) for k in keys)).astype(np.int64)
+
+
+defop("lexsort", _lexsort_impl, lambda *shapes: (shapes[0][0],), nondiff=True)
 
 
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only

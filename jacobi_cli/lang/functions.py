@@ -794,8 +794,22 @@ def _div(b, args, kwargs, position):
     if mode == "floor":
         return b.apply("floor_divide", x, y, position=position)
     if mode == "trunc":
+        if b.typing and all(_holds_integers(b, v) for v in (x, y)):  # integers: (x - fmod(x, y)) / y, exact
+            rest = b.apply("fmod", x, y, position=position)  # of the integers' dtype (or refused: y = 0)
+            kind = dtypes.kind_of(b, rest.id)
+            if kind is not None and kind[0].kind in "iu":
+                exact = b.apply("div", b.apply("sub", x, rest, position=position), y, position=position)
+                if b.nodes[exact.id].op == "const":
+                    return typed_cast(b, exact, kind[0], position, kind[1])
+                return dtypes.checked(b, exact, kind[0], kind[1], position, what="div(rounding_mode='trunc')")
         return b.apply("trunc", b.apply("div", x, y, position=position), position=position)
     raise JacValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got {mode!r}", position)
+
+
+def _holds_integers(b: Builder, v: Tracer) -> bool:
+    """``v`` holds integers or booleans as the libraries see it: an integer literal, an integer
+    constant or an integer computed from inputs (ir/dtypes.py)."""
+    return type(b.pyints.get(v.id)) is int or dtypes.kind_of(b, v.id) is not None
 
 
 FUNCTIONS["floor_divide"] = _arithmetic("floor_divide")
@@ -928,7 +942,7 @@ def _masked_fill(b, args, kwargs, position):
         raise JacValueError("masked_fill(): the mask must be a boolean (a comparison such as x > 0, or m.bool() of "
                             "a 0/1 array), as in PyTorch", position)
     value = tensor(b, a["value"], "masked_fill", position)
-    if x.id in b.typed:  # into an integer constant: the value in its dtype (1.7 fills 1), as PyTorch
+    if x.id in b.typed or x.id in b.integral:  # into integers: the value in their dtype (1.7 fills 1), as PyTorch
         value = written_value(b, x, value, False, "masked_fill()", position)
     out = b.apply("where", mask, value, x, position=position)
     if out.shape != x.shape:
@@ -968,7 +982,8 @@ def as_dtype(b: Builder, x: Tracer, dtype, position) -> Tracer:
     if dtype.kind in "ib" and b.nodes[x.id].op == "const":  # a constant keeps its dtype (ir/dtypes.py)
         return typed_cast(b, x, dtypes.integer_dtype(dtype.name, dtype.library or constant_library(b, x)), position)
     if dtype.kind == "i":
-        return as_numbers(b, x, position) if is_boolean(b, x) else to_integer(b, x, position)
+        library = dtype.library or constant_library(b, x)
+        return to_integer(b, x, position, dtypes.integer_dtype(dtype.name, library), library)
     if dtype.kind == "b":
         return truth(b, x, position)
     return as_numbers(b, x, position)
@@ -978,21 +993,21 @@ def written_value(b: Builder, y: Tracer, value, augmented: bool, what: str, posi
     """The value written into the integer constant ``y`` (``y[i] = v``, ``y[i] += v``, ``y += v``), cast
     to ``y``'s dtype as NumPy and PyTorch write it: a float truncated toward 0. A float result of an
     augmented write is refused for PyTorch (in-place results keep the dtype) and for ``y += v`` by both."""
-    typed = b.typed.get(y.id)
+    typed = b.typed.get(y.id) or b.integral.get(y.id)
     if typed is None or typed[0].kind == "b":
         return value
     dtype, library = typed
     v = b.lift(value) if isinstance(value, (bool, int, float)) else value
     if not isinstance(v, Tracer):
         return value
-    integer = v.id in b.typed or v.id in b.pyints
+    integer = v.id in b.typed or v.id in b.pyints or v.id in b.integral
     if augmented and not integer and (library == "torch" or augmented == "whole"):
         raise JacValueError(f"{what}: the result is a float, which {'PyTorch' if library == 'torch' else 'NumPy'} "
                             f"does not write in place into the {dtype} array '{b.nodes[y.id].name or 'y'}' (write "
                             f"y = y.float() first, or y = y + v)", position)
     if b.nodes[v.id].op == "const":
         return typed_cast(b, v, dtype, position, library)
-    return to_integer(b, v, position)  # truncated (its derivative 0); the result is computed in --dtype
+    return to_integer(b, v, position, dtype, library)  # truncated (its derivative 0), computed in --dtype
 
 
 def constant_library(b: Builder, x=None) -> str | None:
@@ -1030,13 +1045,23 @@ def as_numbers(b: Builder, x: Tracer, position) -> Tracer:
     adds a float mask's 0s and 1s to the scores)."""
     if x.id in b.typed and not is_boolean(b, x):  # an integer constant made float: in --dtype, untyped
         return b.const(b.nodes[x.id].value, position)
+    if x.id in b.integral and not is_boolean(b, x):  # integers computed from inputs made float: a float node
+        return b.apply("add", x, 0.0, position=position)
     return b.apply("add", x, 0.0, position=position) if is_boolean(b, x) else x
 
 
-def to_integer(b: Builder, x: Tracer, position) -> Tracer:
-    """``x`` cast to an integer dtype, held in --dtype: truncated toward 0, and a zero is +0 (an
-    integer has no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0)."""
-    return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
+def to_integer(b: Builder, x: Tracer, position, dtype=np.dtype(np.int64), library=None) -> Tracer:
+    """``x`` cast to the integer ``dtype``, held in --dtype: a float truncated toward 0 (NaN, inf or out
+    of range refused: undefined in both libraries), an integer wrapped, and a zero is +0 (an integer has
+    no -0: ``1 / x.long()`` at x = -0.5 is inf in PyTorch, and ``trunc`` alone gives -0). Remembered as
+    of ``dtype`` (ir/dtypes.py), its derivative 0."""
+    if b.nodes[x.id].op == "const":
+        return typed_cast(b, x, dtype, position, library)
+    if not b.typing:
+        return b.apply("add", b.apply("trunc", x, position=position), 0.0, position=position)
+    kind = dtypes.kind_of(b, x.id)
+    return dtypes.checked(b, x, np.dtype(dtype), library or (constant_library(b, x) if kind is None else kind[1]), position,
+                          cast=kind is None, what=f"the cast to {np.dtype(dtype)}")
 
 
 _VALUE_KEYWORDS = ("dtype", "device", "requires_grad", "pin_memory", "copy", "order", "layout", "like", "ndmin")
@@ -1261,9 +1286,9 @@ FUNCTIONS["double"] = lambda b, args, kwargs, position: as_numbers(  # a mask be
     b, _identity("double")(b, args, kwargs, position), position)
 FUNCTIONS["bool"] = lambda b, args, kwargs, position: truth(b, _identity("bool")(b, args, kwargs, position), position)
 FUNCTIONS["int"] = lambda b, args, kwargs, position: as_dtype(  # PyTorch's t.int(): int32
-    b, _identity("int")(b, args, kwargs, position), DType("int32", "i"), position)
+    b, _identity("int")(b, args, kwargs, position), DType("int32", "i", "torch"), position)
 FUNCTIONS["long"] = lambda b, args, kwargs, position: as_dtype(
-    b, _identity("long")(b, args, kwargs, position), DType("int64", "i"), position)
+    b, _identity("long")(b, args, kwargs, position), DType("int64", "i", "torch"), position)
 
 
 @function("detach", "stop_gradient")
@@ -1398,7 +1423,7 @@ variant("method", "astype")(_cast("astype", None))
 variant("method", "type")(_cast("type", None))
 for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): NumPy's scalar types, called
     if _name not in ("float", "int", "bool", "long", "short", "half", "double"):  # Python's, or not NumPy's
-        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind)))
+        variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind, "numpy")))
 variant("method", "where")(_method_where)
 variant("method", "polygamma")(_method_polygamma)
 variant("method", "to")(_method_to)
@@ -2276,12 +2301,35 @@ def _take_along(b, args, kwargs, position):
     else:
         axis = _axis(b, a["axis"], x.ndim, "take_along_dim", position)
     shape = _concrete(x, "take_along_dim", position)
+    found = _found_index(b, a["index"], shape, axis)
+    if found is not None:  # np.take_along_axis(A, np.argsort(A, axis=1), axis=1): indices found at evaluation
+        return b.apply("take_along", x, found, axis=axis, position=position)
     index = _index_array(b, a["index"], shape[axis], "indices", "take_along_dim", position, ndim=x.ndim)
     for d, (i, s) in enumerate(zip(index.shape, shape)):
         if d != axis and i != s and 1 not in (i, s):
             raise JacShapeError(f"take_along_dim: indices of shape {fmt(index.shape)} do not broadcast with "
                                 f"{fmt(shape)}", position)
     return _along(b, x, index, axis, shape, "take_along_dim", position)
+
+
+def _found_index(b, index, shape, axis):
+    """``index`` when it is made by argsort / argpartition / argmax / argmin (keepdims) of an array whose ``axis``
+    has ``x``'s length, with ``x``'s number of axes and sizes that broadcast outside ``axis``: every index it can
+    hold is in range, so ``take_along`` may read it at evaluation (hvocab10; the vocabulary sweep's
+    np.take_along_axis(A, np.argsort(A, axis=1), axis=1) was refused). Otherwise None."""
+    if not isinstance(index, Tracer) or isinstance(index, Items):
+        return None
+    node = b.nodes[index.id]
+    if node.op not in ("argsort", "argpartition", "argmax", "argmin") or index.ndim != len(shape):
+        return None
+    along = node.params.get("axis")
+    source = b.nodes[node.args[0]].shape
+    if along is None or len(source) != len(shape) or source[along] != shape[axis] or along != axis \
+            or node.params.get("k") is not None:
+        return None
+    if any(d != axis and i != n and i != 1 for d, (i, n) in enumerate(zip(index.shape, shape))):
+        return None
+    return index
 
 
 def _pad_widths(b, value, ndim, torch_order, position) -> list:
@@ -3425,7 +3473,7 @@ def _append(b, args, kwargs, position):
 def _torch_sign(b, args, kwargs, position):
     # torch.sign(nan) is 0 (np.sign(nan) is nan): the library decides
     x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
-    if x.id in b.typed:  # an integer constant has no NaN, and its sign is an integer
+    if x.id in b.typed or x.id in b.integral:  # integers have no NaN, and their sign is an integer
         return b.apply("sign", x, position=position)
     return b.apply("where", b.apply("isnan", x, position=position), 0.0, b.apply("sign", x, position=position),
                    position=position)
@@ -4454,6 +4502,25 @@ def _aminmax(b, args, kwargs, position):
 QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint")
 
 
+def _quantile_q(b, a, lower, fname, scale, methods, position):
+    """The quantile family's q and interpolation, checked: `(q in [0, 1], method)`, or for a list of q the
+    quantiles stacked along a new first axis (as NumPy and PyTorch), each lowered by `lower`."""
+    q = static(b, a["q"], "q", position)
+    if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
+        rest = {k: a[k] for k in ("axis", "keepdims", "interpolation")}
+        return _stack(b, [Items([lower(b, [a["x"], float(v)], rest, position) for v in q])], {"axis": 0},
+                      position)
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q / scale <= 1:
+        got = f"{q:g}" if isinstance(q, (int, float)) and not isinstance(q, bool) else repr(q)
+        raise JacValueError(f"{fname}: q must be in [0, {int(scale)}] (a number or a list of numbers), got {got}",
+                            position)
+    method = static(b, a["interpolation"], "interpolation", position)
+    if method not in methods:
+        raise JacValueError(f"{fname}: interpolation must be one of {', '.join(methods)}, got {method!r}",
+                            position)
+    return q / scale, method
+
+
 def _quantile(fname: str, scale: float):
     """quantile(x, q, dim=None, keepdim=False, interpolation='linear') (NumPy: axis=, method=), and
     np.percentile (q in percent): between the sorted elements at floor and ceil of q·(n - 1); a
@@ -4463,21 +4530,10 @@ def _quantile(fname: str, scale: float):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "q": REQUIRED, "axis": None, "keepdims": False,
                                             "interpolation": Static("linear")}, position)
         x = tensor(b, a["x"], fname, position)
-        q = static(b, a["q"], "q", position)
-        if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
-            # several quantiles: stacked along a new first axis, as NumPy and PyTorch
-            parts = [lower(b, [a["x"], float(v)], {k: a[k] for k in ("axis", "keepdims", "interpolation")},
-                           position) for v in q]
-            return _stack(b, [Items(parts)], {"axis": 0}, position)
-        if isinstance(q, bool) or not isinstance(q, (int, float)):
-            raise JacValueError(f"{fname}: q must be a number or a list of numbers, got {q!r}", position)
-        q = q / scale
-        if not 0 <= q <= 1:
-            raise JacValueError(f"{fname}: q must be in [0, {int(scale)}], got {q * scale:g}", position)
-        method = static(b, a["interpolation"], "interpolation", position)
-        if method not in QUANTILE_METHODS:
-            raise JacValueError(f"{fname}: interpolation must be one of {', '.join(QUANTILE_METHODS)}, got "
-                                f"{method!r}", position)
+        q = _quantile_q(b, a, lower, fname, scale, QUANTILE_METHODS, position)
+        if not isinstance(q, tuple):
+            return q
+        q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         if a["axis"] is None or x.ndim == 0:
             x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
@@ -7240,19 +7296,10 @@ def _nanquantile(fname: str, scale: float, library: str):
             given = static(b, a["interpolation"], "interpolation", position)
             a["interpolation"] = given if given is not None else a["method"]
         x = tensor(b, a["x"], fname, position)
-        q = static(b, a["q"], "q", position)
-        if type(q) is tuple and q and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in q):
-            rest = {k: a[k] for k in ("axis", "keepdims", "interpolation")}
-            return _stack(b, [Items([lower(b, [a["x"], float(v)], rest, position) for v in q])], {"axis": 0},
-                          position)
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q / scale <= 1:
-            raise JacValueError(f"{fname}: q must be a number in [0, {int(scale)}] or a list of such numbers, got "
-                                f"{q!r}", position)
-        q = q / scale
-        method = static(b, a["interpolation"], "interpolation", position)
-        if method not in NANQUANTILE_METHODS:
-            raise JacValueError(f"{fname}: interpolation must be one of {', '.join(NANQUANTILE_METHODS)}, got "
-                                f"{method!r}", position)
+        q = _quantile_q(b, a, lower, fname, scale, NANQUANTILE_METHODS, position)
+        if not isinstance(q, tuple):
+            return q
+        q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         if a["axis"] is None or x.ndim == 0:
             if keepdims and x.ndim:
@@ -7300,9 +7347,9 @@ def _mode(b, args, kwargs, position):
     x = tensor(b, a["x"], "mode", position)
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
     if x.ndim == 0:
-        x, axis, keepdims, scalar = _reshape_to(b, x, (1,), position), 0, False, True
+        x, axis, keepdims = _reshape_to(b, x, (1,), position), 0, False
     else:
-        axis, scalar = _one_axis(b, a["axis"], x, position, "mode"), False
+        axis = _one_axis(b, a["axis"], x, position, "mode")
     idx = b.apply("argmode", x, axis=axis, position=position)
     values = _selection(b, x, idx, axis, keepdims, position)
     parts = {"values": values, "indices": lambda: _squeezed(b, idx, axis, keepdims, position)}
@@ -7351,3 +7398,891 @@ def _combinations(b, args, kwargs, position):
         return b.const(np.zeros((0, r) if r else 0), position)
     rows = np.array(list(pick(range(n), r)), dtype=np.intp)
     return b.apply("getitem", x, index=(rows,), position=position)
+
+
+# --- PART hvocab10: Bessel functions, frexp, masked reductions, partition, lexsort, index arithmetic ---
+
+def _bessel(op_name: str, fname: str):
+    def lower(b, args, kwargs, position):
+        x = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
+        return b.apply(op_name, tensor(b, x, fname, position), position=position)
+    lower.__doc__ = (f"{fname}(x): SciPy's values (scipy.special.{op_name}); PyTorch's Cephes port differs by up to "
+                     "16 ulps, its own error. Derivatives from the recurrences (J0' = -J1, K0' = -K1, ...), which "
+                     "PyTorch lacks")
+    return lower
+
+
+for _op_name in ("j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e"):
+    variant("scipy", _op_name)(_bessel(_op_name, _op_name))
+for _fname, _op_name in (("modified_bessel_i0", "i0"), ("modified_bessel_i1", "i1"), ("modified_bessel_k0", "k0"),
+                         ("modified_bessel_k1", "k1"), ("scaled_modified_bessel_k0", "k0e"),
+                         ("scaled_modified_bessel_k1", "k1e")):
+    variant("torch", _fname)(_bessel(_op_name, _fname))
+
+
+def _torch_bessel_jy(fname: str, scipy_name: str):
+    def lower(b, args, kwargs, position):
+        """Refused: PyTorch 2.13's approximation of J and Y differs from the functions by up to 8e-7 for |x| < 30
+        (its port of Cephes; SciPy's is within 1e-15), which jac does not reproduce, and PyTorch has no derivative
+        for it."""
+        raise JacValueError(f"torch.special.{fname} is not computed by jac: PyTorch's values differ from the Bessel "
+                            f"function by up to 8e-7 for |x| < 30 (its own approximation), which jac does not "
+                            f"reproduce, and PyTorch has no derivative for it; scipy.special.{scipy_name}(x) is the "
+                            "function itself, with its derivative", position)
+    return lower
+
+
+for _fname, _scipy_name in (("bessel_j0", "j0"), ("bessel_j1", "j1"), ("bessel_y0", "y0"), ("bessel_y1", "y1")):
+    variant("torch", _fname)(_torch_bessel_jy(_fname, _scipy_name))
+
+
+def _frexp(b, args, kwargs, position):
+    """np.frexp(x) / torch.frexp(x): (mantissa, exponent) with x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1
+    (x itself and 0 at 0, inf and NaN); the mantissa's derivative is 1 / 2**exponent (PyTorch's), the exponent
+    an integer with none"""
+    x = tensor(b, arguments("frexp", args, kwargs, {"x": REQUIRED}, position)["x"], "frexp", position)
+    return Items.named([b.apply("frexp_mantissa", x, position=position),
+                        b.apply("frexp_exponent", x, position=position)], ("mantissa", "exponent"))
+
+
+for _library in ("numpy", "torch", "method"):
+    variant(_library, "frexp")(_frexp)
+
+
+_MASKED_UFUNC = {"sum": "add", "prod": "multiply", "mean": "add", "max": "maximum", "amax": "maximum",
+                 "min": "minimum", "amin": "minimum"}
+
+
+def _masked_reduction(fname: str, plain):
+    """NumPy's ``where=`` and ``initial=`` of sum / prod / mean / max / min: the ufunc's reduce itself (op
+    reduce_where), so values are NumPy's bit for bit; without them, ``plain`` (the lowering as it was)."""
+    ufunc = _MASKED_UFUNC[fname]
+
+    def lower(b, args, kwargs, position):
+        if "where" not in kwargs and "initial" not in kwargs:
+            return plain(b, args, kwargs, position)
+        params = {"x": REQUIRED, "axis": None, "keepdims": False, "where": True}
+        if fname != "mean":
+            params["initial"] = None
+        a = arguments(fname, args, kwargs, params, position)
+        x = tensor(b, a["x"], fname, position)
+        axes = axes_of(b, a["axis"], x, position, fname)
+        keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        initial = a.get("initial")
+        if initial is not None:
+            initial = static(b, initial, "initial", position)
+            if not isinstance(initial, (int, float)) or isinstance(initial, bool):
+                raise JacValueError(f"{fname}: initial must be a number, got {initial!r}", position)
+            initial = float(initial)
+        mask = a["where"]
+        if isinstance(mask, bool):
+            mask = b.const(float(mask), position)
+        mask = tensor(b, mask, fname, position)
+        if not is_boolean(b, mask) and not (b.nodes[mask.id].op == "const" and np.all(
+                np.isin(np.asarray(b.nodes[mask.id].value), (0, 1)))):
+            raise JacValueError(f"{fname}: where= must be a boolean mask (a comparison such as x > 0, or True/False "
+                                "values), as NumPy", position)
+        try:
+            full = np.broadcast_shapes(tuple(mask.shape), tuple(x.shape))
+        except ValueError:
+            full = None
+        if full != tuple(x.shape):
+            raise JacShapeError(f"{fname}: where= of shape {fmt(mask.shape)} does not broadcast to the array's shape "
+                                f"{fmt(x.shape)} (NumPy broadcasts the mask to the array, never the array)", position)
+        if tuple(mask.shape) != tuple(x.shape):
+            mask = b.apply("broadcast_to", mask, shape=tuple(x.shape), position=position)
+        if ufunc in ("maximum", "minimum") and initial is None:
+            raise JacValueError(f"{fname} with where= needs initial= (NumPy: 'reduction operation {ufunc!r} does not "
+                                "have an identity, so to use a where mask one has to specify initial')", position)
+        out = b.apply("reduce_where", x, mask, ufunc=ufunc, axes=axes, keepdims=keepdims, initial=initial,
+                      position=position)
+        if fname != "mean":
+            return out
+        count = b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
+        return b.apply("div", out, count, position=position)  # NumPy's mean: the masked sum / the mask's count
+    lower.__doc__ = plain.__doc__
+    return lower
+
+
+for _fname in _MASKED_UFUNC:
+    for _library in ("numpy", "method"):
+        _plain = LIBRARY_FUNCTIONS.pop((_library, _fname), None) or FUNCTIONS[_fname]
+        variant(_library, _fname)(_masked_reduction(_fname, _plain))
+
+
+def _partition_like(fname: str):
+    def lower(b, args, kwargs, position):
+        kwargs = {k: v for k, v in kwargs.items() if k != "kind"}
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "kth": REQUIRED, "axis": -1}, position)
+        x = tensor(b, a["x"], fname, position)
+        if a["axis"] is None:
+            x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+        else:
+            if x.ndim == 0:
+                raise JacShapeError(f"{fname}: a 0-d array has no axis to partition along", position)
+            axis = _axis(b, a["axis"], x.ndim, fname, position, "axis")
+        n = _concrete(x, fname, position)[axis]
+        kth = static_ints(b, a["kth"], "kth", position)
+        for k in kth:
+            if not -n <= k < n:
+                raise JacShapeError(f"{fname}: kth(={k}) out of bounds ({n})", position)
+        kth = tuple(k % n for k in kth)
+        idx = b.apply("argpartition", x, kth=kth if len(kth) > 1 else kth[0], axis=axis, position=position)
+        if fname == "argpartition":
+            return idx
+        return b.apply("take_along", x, idx, axis=axis, position=position)
+    lower.__doc__ = (f"np.{fname}(x, kth, axis=-1): NumPy's own {fname} (introselect) at evaluation, so the order "
+                     "inside the parts is NumPy's exactly" + (
+                         "; integer indices, no derivative" if fname == "argpartition" else
+                         "; the derivative goes back through that permutation"))
+    return lower
+
+
+variant("numpy", "partition")(_partition_like("partition"))
+variant("numpy", "argpartition")(_partition_like("argpartition"))
+
+
+@variant("numpy", "lexsort")
+def _lexsort(b, args, kwargs, position):
+    """np.lexsort(keys): the indices that sort by the last key, then the one before, ... (stable); keys a tuple
+    of vectors of one length or a matrix (its rows); integer indices, no derivative"""
+    a = arguments("lexsort", args, kwargs, {"keys": REQUIRED, "axis": -1}, position)
+    keys = a["keys"]
+    if not isinstance(keys, Items):
+        k = tensor(b, keys, "lexsort", position)
+        _need_ndim("lexsort", k, (2,), position, "keys array (one row per key)")
+        keys = Items([_take(b, k, (i,), position) for i in range(_concrete(k, "lexsort", position)[0])])
+    keys = [tensor(b, k, "lexsort", position) for k in keys]
+    if not keys:
+        raise JacValueError("lexsort: needs at least one key (NumPy: 'need sequence of keys with len > 0')", position)
+    if static_int(b, a["axis"], "axis", position) not in (-1, 0):
+        raise JacValueError("lexsort: jac sorts vectors of keys (axis -1)", position)
+    for k in keys:
+        _need_ndim("lexsort", k, (1,), position, "key")
+        if tuple(k.shape) != tuple(keys[0].shape):
+            raise JacShapeError(f"lexsort: all keys need the same shape, got {fmt(keys[0].shape)} and "
+                                f"{fmt(k.shape)}", position)
+    return b.apply("lexsort", *keys, position=position)
+
+
+def _integer_indices(b, value, fname, what, position) -> Tracer:
+    """An array of integers: a constant of integers, or made by an op with no derivative (argmax,
+    argsort, ...); NumPy refuses float indices, so an array an input flows into differentiably is refused."""
+    t = tensor(b, value, fname, position)
+    node = b.nodes[t.id]
+    if node.op == "const":
+        v = np.asarray(node.value)
+        if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
+            raise JacValueError(f"{fname}: {what} must be integers", position)
+        return t
+    if node.op in OPS and OPS[node.op].nondiff and node.op not in ("sign", "gt", "ge", "eq"):
+        return t
+    raise JacValueError(f"{fname}: {what} must be integer indices (a constant, or argmax/argsort/... of the "
+                        f"inputs), not numbers of the inputs: NumPy refuses floats here{input_not_constant(b, t)}",
+                        position)
+
+
+@variant("numpy", "unravel_index")
+def _unravel_index(b, args, kwargs, position):
+    """np.unravel_index(indices, shape): the coordinates of flat indices, one array per axis (C order); the
+    indices a constant or argmax/argsort/... of the inputs; integer values, no derivative"""
+    a = arguments("unravel_index", args, kwargs, {"indices": REQUIRED, "shape": REQUIRED, "order": Static("C")},
+                  position)
+    if static(b, a["order"], "order", position) != "C":
+        raise JacValueError("unravel_index: jac reads C order only (order='C')", position)
+    idx = _integer_indices(b, a["indices"], "unravel_index", "indices", position)
+    shape = static_ints(b, a["shape"], "shape", position)
+    if any(n < 0 for n in shape):
+        raise JacValueError(f"unravel_index: dimensions must be non-negative, got {shape}", position)
+    total = int(np.prod(shape, dtype=np.int64))
+    node = b.nodes[idx.id]
+    if node.op == "const":
+        v = np.asarray(node.value)
+        if v.size and (v.min() < 0 or v.max() >= total):
+            bad = int(v.min()) if v.min() < 0 else int(v.max())
+            raise JacValueError(f"unravel_index: index {bad} is out of bounds for array with size {total}", position)
+    elif total == 0:
+        raise JacValueError("unravel_index: no index is in bounds for an array of size 0", position)
+    parts, stride = [], total
+    for n in shape:
+        stride //= max(n, 1)
+        q = b.apply("floor_divide", idx, float(stride), position=position) if stride != 1 else idx
+        parts.append(b.apply("remainder", q, float(n), position=position))
+    return Items(parts)
+
+
+@variant("numpy", "ravel_multi_index")
+def _ravel_multi_index(b, args, kwargs, position):
+    """np.ravel_multi_index(multi_index, dims): flat indices of coordinates (C order, mode='raise'): constants or
+    argmax/argsort/... of the inputs; integer values, no derivative"""
+    a = arguments("ravel_multi_index", args, kwargs, {"multi_index": REQUIRED, "dims": REQUIRED,
+                                                      "mode": Static("raise"), "order": Static("C")}, position)
+    if static(b, a["mode"], "mode", position) != "raise" or static(b, a["order"], "order", position) != "C":
+        raise JacValueError("ravel_multi_index: jac reads mode='raise', order='C' only", position)
+    dims = static_ints(b, a["dims"], "dims", position)
+    coords = a["multi_index"]
+    if not isinstance(coords, Items):
+        coords = Items([_take(b, tensor(b, coords, "ravel_multi_index", position), (i,), position)
+                        for i in range(tensor(b, coords, "ravel_multi_index", position).shape[0])])
+    if len(coords) != len(dims):
+        raise JacValueError(f"ravel_multi_index: parameter multi_index must be a sequence of length {len(dims)}",
+                            position)
+    out, stride = None, 1
+    for c, n in reversed(list(zip(coords, dims))):
+        c = _integer_indices(b, c, "ravel_multi_index", "multi_index", position)
+        node = b.nodes[c.id]
+        if node.op == "const":
+            v = np.asarray(node.value)
+            if v.size and (v.min() < 0 or v.max() >= n):
+                raise JacValueError("ravel_multi_index: invalid entry in coordinates array", position)
+        term = c if stride == 1 else b.apply("mul", c, float(stride), position=position)
+        out = term if out is None else b.apply("add", term, out, position=position)
+        stride *= n
+    return out
+
+
+def _im2col_index(b, a, channels, size, fname, position):
+    """unfold's / fold's index map: for each (channel, kernel row, kernel column) row and window column of the
+    (C·kh·kw, L) matrix, the (channel, row, column) of the padded image it reads (PyTorch's im2col order)."""
+    kernel = _per_axis(b, a["kernel_size"], 2, "kernel_size", fname, position, 1)
+    dilation = _per_axis(b, a["dilation"], 2, "dilation", fname, position, 1)
+    padding = _per_axis(b, a["padding"], 2, "padding", fname, position, 0)
+    stride = _per_axis(b, a["stride"], 2, "stride", fname, position, 1)
+    counts = [_window_count(n + 2 * p, k, s, d, fname, position)
+              for n, k, s, d, p in zip(size, kernel, stride, dilation, padding)]
+    c, i, j = np.meshgrid(np.arange(channels), np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
+    oy, ox = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="ij")
+    rows = [c.reshape(-1, 1), i.reshape(-1, 1) * dilation[0] + oy.reshape(1, -1) * stride[0],
+            j.reshape(-1, 1) * dilation[1] + ox.reshape(1, -1) * stride[1]]
+    shape = (channels * kernel[0] * kernel[1], counts[0] * counts[1])
+    return tuple(np.broadcast_to(r, shape) for r in rows), [(p, p) for p in padding], kernel
+
+
+@variant("torch", "unfold")
+def _unfold(b, args, kwargs, position):
+    """F.unfold(x, kernel_size, dilation=1, padding=0, stride=1): im2col, (N, C, H, W) to (N, C·kh·kw, L) (or
+    unbatched); a gather with a constant index map, so the derivative adds overlapping windows back"""
+    a = arguments("unfold", args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "dilation": 1, "padding": 0,
+                                           "stride": 1}, position)
+    x = tensor(b, a["x"], "unfold", position)
+    if x.ndim not in (3, 4):
+        raise JacShapeError(f"unfold: only 3-d (C, H, W) or 4-d (N, C, H, W) inputs are supported (PyTorch), got "
+                            f"shape {fmt(x.shape)}", position)
+    shape = _concrete(x, "unfold", position)
+    index, widths, _ = _im2col_index(b, a, shape[-3], shape[-2:], "unfold", position)
+    padded = _padded(b, x, widths, position)
+    return _take(b, padded, (slice(None),) * (x.ndim - 3) + index, position)
+
+
+@variant("torch", "fold")
+def _fold(b, args, kwargs, position):
+    """F.fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1): col2im, (N, C·kh·kw, L) to
+    (N, C, H, W): each column added back into its window, in PyTorch's order (from +0, so the sums' bits are
+    PyTorch's); the transpose of unfold"""
+    a = arguments("fold", args, kwargs, {"x": REQUIRED, "output_size": REQUIRED, "kernel_size": REQUIRED,
+                                         "dilation": 1, "padding": 0, "stride": 1}, position)
+    x = tensor(b, a["x"], "fold", position)
+    if x.ndim not in (2, 3):
+        raise JacShapeError(f"fold: only 2-d (C·kh·kw, L) or 3-d (N, C·kh·kw, L) inputs are supported (PyTorch), "
+                            f"got shape {fmt(x.shape)}", position)
+    shape = _concrete(x, "fold", position)
+    size = _per_axis(b, a["output_size"], 2, "output_size", "fold", position, 1)
+    kernel = _per_axis(b, a["kernel_size"], 2, "kernel_size", "fold", position, 1)
+    if shape[-2] % (kernel[0] * kernel[1]):
+        raise JacShapeError(f"fold: expected size of input's dimension 1 to be divisible by the product of "
+                            f"kernel_size, but got input.size(1)={shape[-2]} and kernel_size={kernel} (PyTorch)",
+                            position)
+    channels = shape[-2] // (kernel[0] * kernel[1])
+    index, widths, _ = _im2col_index(b, a, channels, size, "fold", position)
+    if index[0].shape[1] != shape[-1]:
+        raise JacShapeError(f"fold: given output_size={size}, kernel_size={kernel}, the input's last dimension "
+                            f"must be {index[0].shape[1]} blocks, got {shape[-1]} (PyTorch)", position)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, widths))
+    lead = tuple(shape[:-2])
+    summed = _place(b, x, (slice(None),) * len(lead) + index, lead + (channels,) + padded, position)
+    summed = b.apply("add", summed, 0.0, position=position)  # the sums start from +0, as PyTorch's col2im
+    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(size, widths))
+    return _take(b, summed, (slice(None),) * (len(lead) + 1) + crop, position)
+
+
+def _ldl_refused(fname: str):
+    def lower(b, args, kwargs, position):
+        """Refused: LAPACK's Bunch-Kaufman LDLᵀ (sytrf) packs L and D's 1×1 and 2×2 blocks into one matrix with
+        pivots chosen by comparing magnitudes, and PyTorch has no derivative for it"""
+        raise JacValueError(f"jac does not compute torch.linalg.{fname}: its result is LAPACK's packed "
+                            "Bunch-Kaufman factorization (L and D's 1x1 and 2x2 blocks in one matrix, pivots chosen "
+                            "by comparing magnitudes), which PyTorch cannot differentiate either; for a solve use "
+                            "torch.linalg.solve(A, B), for a positive definite A torch.linalg.cholesky(A)", position)
+    return lower
+
+
+for _fname in ("ldl_factor", "ldl_factor_ex", "ldl_solve"):
+    variant("torch.linalg", _fname)(_ldl_refused(_fname))
+
+
+@variant("numpy", "ldexp")
+def _np_ldexp(b, args, kwargs, position):
+    """np.ldexp(x, e): x · 2**e rounded once, as NumPy (PyTorch's x * 2**e overflows or underflows 2**e first);
+    e integers: constants or argmax/frexp(...)[1]/... of the inputs; derivative 2**e by x"""
+    a = arguments("ldexp", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+    x = tensor(b, a["x"], "ldexp", position)
+    return b.apply("ldexp", x, _integer_indices(b, a["other"], "ldexp", "the exponent", position), position=position)
+
+
+# --- PART hvocab10: PyTorch's *_copy twins, NumPy 2's cumulative_*, windows, polynomial arithmetic, aliases ---
+
+def _copy_of(base: str, library: str):
+    def lower(b, args, kwargs, position):
+        return (library_function(library, base) or FUNCTIONS[base])(b, args, kwargs, position)
+    lower.__doc__ = (f"torch.{base}_copy: torch.{base}'s values as a tensor of their own (jac's arrays are never "
+                     "shared), the derivative the same")
+    return lower
+
+
+for _base in ("diagonal", "expand", "narrow", "permute", "select", "split", "squeeze", "t", "transpose", "unbind",
+              "unsqueeze", "view", "detach"):
+    variant("torch", f"{_base}_copy")(_copy_of(_base, "torch"))
+variant("torch", "unfold_copy")(_copy_of("unfold", "method"))  # x.unfold(dim, size, step), not F.unfold
+variant("torch", "alias_copy")(_copy_of("clone", "torch"))
+variant("torch", "unravel_index")(LIBRARY_FUNCTIONS[("numpy", "unravel_index")])
+
+
+def _np_cumulative(fname: str, base: str):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "dtype": None, "out": None,
+                                            "include_initial": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        if a["axis"] is None and x.ndim > 1:
+            raise JacValueError(f"{fname}: axis must be given for an array of {x.ndim} dimensions (NumPy)", position)
+        if x.ndim == 0:
+            raise JacValueError(f"{fname}: a 0-d array has no axis to accumulate along (NumPy)", position)
+        axis = 0 if a["axis"] is None else _axis(b, a["axis"], x.ndim, fname, position, "axis")
+        out = library_function("numpy", base)(b, [x], {"axis": b.const(float(axis), position)}, position)
+        if not static(b, a["include_initial"], "include_initial", position):
+            return out
+        shape = list(x.shape)
+        shape[axis] = 1
+        first = b.const(np.full(shape, 0.0 if base == "cumsum" else 1.0, dtype=b.dtype), position)
+        return FUNCTIONS["cat"](b, [Items([first, out])], {"axis": b.const(float(axis), position)}, position)
+    lower.__doc__ = (f"np.{fname}(x, axis=None, include_initial=False) (NumPy 2): np.{base} along axis (required "
+                     f"past 1-d), with include_initial the identity first")
+    return lower
+
+
+variant("numpy", "cumulative_sum")(_np_cumulative("cumulative_sum", "cumsum"))
+variant("numpy", "cumulative_prod")(_np_cumulative("cumulative_prod", "cumprod"))
+
+
+def _np_window(fname: str):
+    def lower(b, args, kwargs, position):
+        params = {"M": REQUIRED, "beta": REQUIRED} if fname == "kaiser" else {"M": REQUIRED}
+        a = arguments(fname, args, kwargs, params, position)
+        m = static_int(b, a["M"], "M", position)
+        b.check_size((max(m, 0),), f"{fname}'s result", position)
+        extra = [float(static(b, a["beta"], "beta", position))] if fname == "kaiser" else []
+        return b.const(np.asarray(getattr(np, fname)(m, *extra), dtype=np.float64), position)
+    lower.__doc__ = f"np.{fname}(M{', beta' if fname == 'kaiser' else ''}): NumPy's window itself, a constant"
+    return lower
+
+
+for _fname in ("hamming", "hanning", "bartlett", "blackman", "kaiser"):
+    variant("numpy", _fname)(_np_window(_fname))
+
+
+def _is_real(b, args, kwargs, position):
+    """isreal(x): True everywhere (jac's numbers are real), a mask"""
+    x = tensor(b, arguments("isreal", args, kwargs, {"x": REQUIRED}, position)["x"], "isreal", position)
+    return boolean(b, b.const(np.ones(_concrete(x, "isreal", position)), position))
+
+
+for _library in ("numpy", "torch", "method"):
+    variant(_library, "isreal")(_is_real)
+
+
+def _np_is_obj(real: bool):
+    def lower(b, args, kwargs, position):
+        tensor(b, arguments("isrealobj", args, kwargs, {"x": REQUIRED}, position)["x"], "isrealobj", position)
+        return boolean(b, b.const(np.asarray(1.0 if real else 0.0), position))
+    lower.__doc__ = f"np.{'isrealobj' if real else 'iscomplexobj'}(x): {real} (jac's arrays are real), a boolean"
+    return lower
+
+
+variant("numpy", "isrealobj")(_np_is_obj(True))
+variant("numpy", "iscomplexobj")(_np_is_obj(False))
+variant("numpy", "conjugate")(FUNCTIONS["conj"])
+variant("numpy", "real_if_close")(lambda b, args, kwargs, position: FUNCTIONS["real"](
+    b, args[:1], {k: v for k, v in kwargs.items() if k != "tol"}, position))
+
+
+def _poly_vector(b, value, fname, position) -> Tracer:
+    p = tensor(b, value, fname, position)
+    if p.ndim == 0:
+        return _reshape_to(b, p, (1,), position)
+    _need_ndim(fname, p, (1,), position, "coefficient array")
+    return p
+
+
+def _np_polyaddsub(fname: str):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
+        p, q = (_poly_vector(b, a[k], fname, position) for k in ("a1", "a2"))
+        n = max(p.shape[0], q.shape[0])
+        p, q = (_padded(b, v, [(n - v.shape[0], 0)], position) for v in (p, q))  # zeros in front, as NumPy
+        return b.apply("add" if fname == "polyadd" else "sub", p, q, position=position)
+    lower.__doc__ = f"np.{fname}(a1, a2): the shorter coefficient vector padded with zeros in front, as NumPy"
+    return lower
+
+
+variant("numpy", "polyadd")(_np_polyaddsub("polyadd"))
+variant("numpy", "polysub")(_np_polyaddsub("polysub"))
+
+
+@variant("numpy", "polymul")
+def _np_polymul(b, args, kwargs, position):
+    """np.polymul(a1, a2): the coefficients of the product, np.convolve(a1, a2)"""
+    a = arguments("polymul", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
+    p, q = (_poly_vector(b, a[k], "polymul", position) for k in ("a1", "a2"))
+    return FUNCTIONS["convolve"](b, [p, q], {}, position)
+
+
+@variant("numpy", "polyder")
+def _np_polyder(b, args, kwargs, position):
+    """np.polyder(p, m=1): the m-th derivative's coefficients, p[:-1] * [n, ..., 1] m times (NumPy's products)"""
+    a = arguments("polyder", args, kwargs, {"p": REQUIRED, "m": 1}, position)
+    p = _poly_vector(b, a["p"], "polyder", position)
+    m = static_int(b, a["m"], "m", position)
+    if m < 0:
+        raise JacValueError("polyder: order of derivative must be positive (see polyint) (NumPy)", position)
+    for _ in range(m):
+        n = max(p.shape[0] - 1, 0)
+        p = b.apply("mul", _take(b, p, (slice(0, n),), position), b.const(np.arange(n, 0, -1.0), position),
+                    position=position)
+    return p
+
+
+@variant("numpy", "polyint")
+def _np_polyint(b, args, kwargs, position):
+    """np.polyint(p, m=1, k=None): the m-th antiderivative's coefficients, p / [n, ..., 1] then the constant k
+    (0), m times (NumPy's divisions)"""
+    a = arguments("polyint", args, kwargs, {"p": REQUIRED, "m": 1, "k": None}, position)
+    p = _poly_vector(b, a["p"], "polyint", position)
+    m = static_int(b, a["m"], "m", position)
+    if m < 0:
+        raise JacValueError("polyint: order of integral must be positive (see polyder) (NumPy)", position)
+    k = [0.0] if a["k"] is None else static(b, a["k"], "k", position)
+    ks = list(k) if isinstance(k, (tuple, list)) else [k]
+    if len(ks) == 1 and m > 1:
+        ks = ks * m
+    if len(ks) < m or not all(isinstance(v, (int, float)) for v in ks):
+        raise JacValueError("polyint: k must be a scalar or a rank-1 array of length 1 or m (NumPy)", position)
+    for i in range(m):
+        n = p.shape[0]
+        q = b.apply("div", p, b.const(np.arange(n, 0, -1.0), position), position=position)
+        p = FUNCTIONS["cat"](b, [Items([q, b.const(np.array([float(ks[i])]), position)])], {}, position)
+    return p
+
+
+@variant("torch", "rsub")
+def _rsub(b, args, kwargs, position):
+    """torch.rsub(x, y, alpha=1): y - alpha * x"""
+    a = arguments("rsub", args, kwargs, {"x": REQUIRED, "other": REQUIRED, "alpha": 1}, position)
+    x, y = tensor(b, a["x"], "rsub", position), tensor(b, a["other"], "rsub", position)
+    alpha = static(b, a["alpha"], "alpha", position)
+    return b.apply("sub", y, x if alpha == 1 else b.apply("mul", x, float(alpha), position=position), position=position)
+
+
+@variant("torch", "scalar_tensor")
+def _scalar_tensor(b, args, kwargs, position):
+    """torch.scalar_tensor(s): the number as a 0-d tensor (a constant)"""
+    a = arguments("scalar_tensor", args, {k: v for k, v in kwargs.items() if k not in ("dtype", "device")},
+                  {"s": REQUIRED}, position)
+    return b.const(np.asarray(float(static(b, a["s"], "s", position))), position)
+
+
+def _broadcast_all(fname: str):
+    def lower(b, args, kwargs, position):
+        if kwargs:
+            raise JacParseError(f"{fname}() takes arrays only", position)
+        arrays = [tensor(b, v, fname, position) for v in (args[0] if len(args) == 1 and isinstance(args[0], Items)
+                                                          else args)]
+        try:
+            shape = np.broadcast_shapes(*[tuple(_concrete(t, fname, position)) for t in arrays])
+        except ValueError:
+            raise JacShapeError(f"{fname}: shapes {', '.join(fmt(t.shape) for t in arrays)} do not broadcast",
+                                position) from None
+        return Items([t if tuple(t.shape) == shape else b.apply("broadcast_to", t, shape=shape, position=position)
+                      for t in arrays])
+    lower.__doc__ = f"{fname}(*arrays): each array broadcast to their common shape"
+    return lower
+
+
+variant("torch", "broadcast_tensors")(_broadcast_all("broadcast_tensors"))
+variant("numpy", "broadcast_arrays")(_broadcast_all("broadcast_arrays"))
+
+
+@variant("numpy", "delete")
+def _np_delete(b, args, kwargs, position):
+    """np.delete(x, obj, axis=None): x without the entries obj (constant indices, a slice or a mask) along axis
+    (of x flattened without one), a gather"""
+    a = arguments("delete", args, kwargs, {"x": REQUIRED, "obj": REQUIRED, "axis": None}, position)
+    x = tensor(b, a["x"], "delete", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "delete", position, "axis")
+    n = _concrete(x, "delete", position)[axis]
+    obj = a["obj"]
+    keep = np.ones(n, dtype=bool)
+    if isinstance(obj, Tracer) and is_boolean(b, obj) and b.nodes[obj.id].op == "const":
+        mask = np.asarray(b.nodes[obj.id].value) != 0
+        if mask.shape != (n,):
+            raise JacShapeError(f"delete: boolean array argument obj to delete must be one dimensional and match "
+                                f"the axis length of {n} (NumPy)", position)
+        keep &= ~mask
+    else:
+        keep[_index_array(b, obj if isinstance(obj, Tracer) else b.lift(obj), n, "obj", "delete", position)] = False
+    return _take(b, x, (slice(None),) * axis + (np.flatnonzero(keep),), position)
+
+
+def _conv_transpose(nd: int):
+    fname = f"conv_transpose{nd}d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None, "stride": 1,
+                                            "padding": 0, "output_padding": 0, "groups": 1, "dilation": 1}, position)
+        x, w = tensor(b, a["x"], fname, position), tensor(b, a["weight"], fname, position)
+        _spatial_input(x, nd, fname, position)
+        if w.ndim != nd + 2:
+            raise JacShapeError(f"{fname}: weight must be (in_channels, out_channels / groups, {nd} kernel sizes), "
+                                f"{nd + 2} dimensions; got shape {fmt(w.shape)}", position)
+        unbatched = x.ndim == nd + 1
+        if unbatched:
+            x = _reshape_to(b, x, (1,) + tuple(x.shape), position)
+        groups = static_int(b, a["groups"], "groups", position)
+        channels, kernel = x.shape[1], tuple(_concrete(w, fname, position)[2:])
+        if groups < 1 or channels % groups or w.shape[0] != channels:
+            raise JacValueError(f"{fname}(): the weight's first dimension must be the input's {channels} channels and "
+                                f"groups={groups} must divide them (input {fmt(x.shape)}, weight {fmt(w.shape)})",
+                                position)
+        stride = _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
+        dilation = _per_axis(b, a["dilation"], nd, "dilation", fname, position, 1)
+        padding = _per_axis(b, a["padding"], nd, "padding", fname, position, 0)
+        extra = _per_axis(b, a["output_padding"], nd, "output_padding", fname, position, 0)
+        if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
+            raise JacValueError(f"{fname}(): output padding must be smaller than either stride or dilation (PyTorch), "
+                                f"got output_padding={list(extra)}", position)
+        lengths = tuple(_concrete(x, fname, position)[2:])
+        full = [(n - 1) * s + d * (k - 1) + 1 + e for n, s, d, k, e in zip(lengths, stride, dilation, kernel, extra)]
+        out = [f - 2 * p for f, p in zip(full, padding)]
+        if any(o <= 0 for o in out):
+            raise JacShapeError(f"{fname}: the output would have size {out} (PyTorch refuses a size below 1)", position)
+        g, per, fper = groups, channels // groups, w.shape[1]
+        xs = _reshape_to(b, x, (x.shape[0], g, per) + lengths, position)
+        ws = _reshape_to(b, w, (g, per, fper) + kernel, position)
+        ins, ker = "ip"[:nd], "jq"[:nd]
+        pairs = "".join(i + k for i, k in zip(ins, ker))
+        prod = einsum_of(b, f"ngc{ins},gcf{ker}->ngf{pairs}", [xs, ws], position)  # every (input, kernel) product
+        index = []
+        for axis, (n, k, s, d) in enumerate(zip(lengths, kernel, stride, dilation)):
+            at = np.arange(n)[:, None] * s + np.arange(k)[None, :] * d
+            index.append(at.reshape(at.shape + (1, 1) * (nd - 1 - axis)) if axis < nd - 1 else at)
+        lead = (x.shape[0], g, fper)
+        summed = _place(b, prod, (slice(None),) * 3 + tuple(index), lead + tuple(full), position)
+        summed = b.apply("add", summed, 0.0, position=position)  # the sums start from +0, as PyTorch's col2im
+        y = _take(b, summed, (slice(None),) * 3 + tuple(slice(p, p + o) for p, o in zip(padding, out)), position)
+        y = _reshape_to(b, y, (x.shape[0], g * fper) + tuple(out), position)
+        if a["bias"] is not None:
+            y = b.apply("add", y, _per_channel(b, tensor(b, a["bias"], fname, position), "bias", y, fname, position),
+                        position=position)
+        return _reshape_to(b, y, tuple(y.shape[1:]), position) if unbatched else y
+    lower.__doc__ = (f"F.{fname}(input (N, C, …), weight (C, out / groups, …), bias=None, stride=1, padding=0, "
+                     "output_padding=0, groups=1, dilation=1): the transpose of conv, each product added into its "
+                     "place (a scatter-add), then cropped; values within rounding of PyTorch's (its GEMM sums in "
+                     "another order)")
+    return lower
+
+
+variant("torch", "conv_transpose1d")(_conv_transpose(1))
+variant("torch", "conv_transpose2d")(_conv_transpose(2))
+
+
+def _lp_pool(nd: int):
+    fname = f"lp_pool{nd}d"
+
+    def lower(b, args, kwargs, position):
+        """F.lp_pool1d / lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
+        (sign(s) · relu(|s|) · kernel volume)^(1/p) of s = avg_pool(x^p); p = ±inf is max_pool of |x| (of -|x|)"""
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "norm_type": REQUIRED, "kernel_size": REQUIRED,
+                                            "stride": None, "ceil_mode": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        p = static(b, a["norm_type"], "norm_type", position)
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or p == 0 or p != p:
+            raise JacValueError(f"{fname}(): norm_type must be a nonzero number, got {p!r}", position)
+        pool_kw = {"stride": a["stride"], "ceil_mode": a["ceil_mode"]}
+        absx = b.apply("abs", x, position=position)
+        if math.isinf(p):
+            pooled = FUNCTIONS[f"max_pool{nd}d"](b, [absx if p > 0 else b.apply("neg", absx, position=position),
+                                                     a["kernel_size"]], {**pool_kw, "padding": 0}, position)
+            return pooled if p > 0 else b.apply("neg", pooled, position=position)
+        s = FUNCTIONS[f"avg_pool{nd}d"](b, [b.apply("pow", x, float(p), position=position), a["kernel_size"]],
+                                        {**pool_kw, "padding": 0}, position)
+        volume = float(np.prod(_per_axis(b, a["kernel_size"], nd, "kernel_size", fname, position, 1)))
+        signed = b.apply("mul", b.apply("sign", s, position=position),
+                         b.apply("relu", b.apply("abs", s, position=position), position=position), position=position)
+        return b.apply("pow", b.apply("mul", signed, volume, position=position), 1.0 / p, position=position)
+    return lower
+
+
+variant("torch", "lp_pool1d")(_lp_pool(1))
+variant("torch", "lp_pool2d")(_lp_pool(2))
+
+
+def _upsample_alias(fname: str, mode: str, corners):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "size": None, "scale_factor": None}, position)
+        extra = {} if corners is None else {"align_corners": corners}
+        return FUNCTIONS["interpolate"](b, [a["x"]], {"size": a["size"], "scale_factor": a["scale_factor"],
+                                                      "mode": Static(mode), **extra}, position)
+    lower.__doc__ = (f"F.{fname}(x, size=None, scale_factor=None): F.interpolate(mode='{mode}'"
+                     f"{'' if corners is None else ', align_corners=True'}), as PyTorch's deprecated alias")
+    return lower
+
+
+variant("torch", "upsample_nearest")(_upsample_alias("upsample_nearest", "nearest", None))
+variant("torch", "upsample_bilinear")(_upsample_alias("upsample_bilinear", "bilinear", True))
+
+
+@variant("torch", "addbmm")
+def _addbmm(b, args, kwargs, position):
+    """torch.addbmm(input, batch1, batch2, beta=1, alpha=1): beta · input + alpha · Σ_i batch1[i] @ batch2[i]"""
+    a = arguments("addbmm", args, kwargs, {"x": REQUIRED, "batch1": REQUIRED, "batch2": REQUIRED, "beta": 1,
+                                           "alpha": 1}, position)
+    x = tensor(b, a["x"], "addbmm", position)
+    products = FUNCTIONS["bmm"](b, [a["batch1"], a["batch2"]], {}, position)
+    total = b.apply("sum", products, axes=(0,), position=position)
+    beta, alpha = (static(b, a[k], k, position) for k in ("beta", "alpha"))
+    if alpha != 1:
+        total = b.apply("mul", total, float(alpha), position=position)
+    if beta == 0:  # PyTorch: input is ignored (its NaN and inf too), its shape still broadcast
+        shape = np.broadcast_shapes(tuple(x.shape), tuple(total.shape))
+        return total if shape == tuple(total.shape) else b.apply("broadcast_to", total, shape=shape, position=position)
+    scaled = x if beta == 1 else b.apply("mul", x, float(beta), position=position)
+    return b.apply("add", scaled, total, position=position)
+
+
+@variant("numpy", "histogram_bin_edges")
+def _np_histogram_bin_edges(b, args, kwargs, position):
+    """np.histogram_bin_edges(a, bins=10, range=None, weights=None): np.histogram's edges, computed as NumPy does"""
+    a = arguments("histogram_bin_edges", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "weights": None},
+                  position)
+    return FUNCTIONS["histogram"](b, [a["x"]], {"bins": a["bins"], "range": a["range"]}, position)[1]
+
+
+def _cell_gates(b, a, fname, position) -> tuple:
+    """x @ w_ihᵀ + b_ih and h @ w_hhᵀ + b_hh of an RNN cell (2-d input and state, as torch's cells take)."""
+    def affine(v, w, bias):
+        w = tensor(b, w, fname, position)
+        _need_ndim(fname, w, (2,), position, "weight")
+        out = b.apply("matmul", v, _permute(b, w, (1, 0), position), position=position)
+        return out if bias is None else b.apply("add", out, tensor(b, bias, fname, position), position=position)
+    x = tensor(b, a["x"], fname, position)
+    h = tensor(b, a["hx"][0] if isinstance(a["hx"], Items) else a["hx"], fname, position)
+    _need_ndim(fname, x, (2,), position, "input (batch, features), as torch's")
+    _need_ndim(fname, h, (2,), position, "state (batch, hidden), as torch's")
+    return affine(x, a["w_ih"], a["b_ih"]), affine(h, a["w_hh"], a["b_hh"])
+
+
+def _rnn_cell(kind: str):
+    fname = f"{kind}_cell"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "hx": REQUIRED, "w_ih": REQUIRED, "w_hh": REQUIRED,
+                                            "b_ih": None, "b_hh": None}, position)
+        gi, gh = _cell_gates(b, a, fname, position)
+        if kind in ("rnn_tanh", "rnn_relu"):
+            return b.apply("tanh" if kind == "rnn_tanh" else "relu", b.apply("add", gi, gh, position=position),
+                           position=position)
+        n = gi.shape[-1] // (4 if kind == "lstm" else 3)
+        part = lambda t, i: _take(b, t, (Ellipsis, slice(i * n, (i + 1) * n)), position)  # noqa: E731
+        if kind == "lstm":
+            if not (isinstance(a["hx"], Items) and len(a["hx"]) == 2):
+                raise JacValueError("lstm_cell: hx must be the pair (h, c), as PyTorch", position)
+            c = tensor(b, a["hx"][1], fname, position)
+            gates = b.apply("add", gi, gh, position=position)
+            i, f, o = (b.apply("sigmoid", part(gates, k), position=position) for k in (0, 1, 3))
+            g = b.apply("tanh", part(gates, 2), position=position)
+            c2 = b.apply("add", b.apply("mul", f, c, position=position), b.apply("mul", i, g, position=position),
+                         position=position)
+            h2 = b.apply("mul", o, b.apply("tanh", c2, position=position), position=position)
+            return Items([h2, c2])
+        h = tensor(b, a["hx"], fname, position)
+        r, z = (b.apply("sigmoid", b.apply("add", part(gi, k), part(gh, k), position=position), position=position)
+                for k in (0, 1))
+        new = b.apply("tanh", b.apply("add", part(gi, 2), b.apply("mul", r, part(gh, 2), position=position),
+                                      position=position), position=position)
+        return b.apply("add", new, b.apply("mul", z, b.apply("sub", h, new, position=position), position=position),
+                       position=position)  # n + z (h - n), PyTorch's form of (1 - z) n + z h
+    lower.__doc__ = {
+        "rnn_tanh": "torch.rnn_tanh_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None): tanh(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh)",
+        "rnn_relu": "torch.rnn_relu_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None): relu(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh)",
+        "lstm": "torch.lstm_cell(x, (h, c), w_ih, w_hh, b_ih=None, b_hh=None): (h', c') of PyTorch's gates i, f, g, o",
+        "gru": "torch.gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None): h' = n + z (h - n) of PyTorch's gates r, z, n",
+    }[kind]
+    return lower
+
+
+for _kind in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+    variant("torch", f"{_kind}_cell")(_rnn_cell(_kind))
+
+
+@variant("numpy", "rollaxis")
+def _np_rollaxis(b, args, kwargs, position):
+    """np.rollaxis(x, axis, start=0): axis moved to before start (NumPy's older moveaxis), a transpose"""
+    a = arguments("rollaxis", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "start": 0}, position)
+    x = tensor(b, a["x"], "rollaxis", position)
+    axis = _axis(b, a["axis"], x.ndim, "rollaxis", position, "axis")
+    start = static_int(b, a["start"], "start", position)
+    if not -x.ndim <= start <= x.ndim:
+        raise JacShapeError(f"rollaxis: start {start} is out of bounds for an array of {x.ndim} dimensions (NumPy)",
+                            position)
+    start %= x.ndim + 1
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return x
+    order = [i for i in range(x.ndim) if i != axis]
+    order.insert(start, axis)
+    return _permute(b, x, order, position)
+
+
+@variant("numpy", "compress")
+def _np_compress(b, args, kwargs, position):
+    """np.compress(condition, x, axis=None): the slices of x (flattened without axis) where the constant condition
+    holds (a shorter condition selects among the first), a gather"""
+    a = arguments("compress", args, kwargs, {"condition": REQUIRED, "x": REQUIRED, "axis": None}, position)
+    cond = a["condition"]
+    node = b.nodes[cond.id] if isinstance(cond, Tracer) else None
+    if node is None or node.op != "const":
+        raise JacValueError(f"compress: the condition must be a constant{input_not_constant(b, cond)} (use x[mask] "
+                            "for a mask of the inputs)", position)
+    keep = np.flatnonzero(np.ravel(np.asarray(node.value)) != 0)
+    x = tensor(b, a["x"], "compress", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _axis(b, a["axis"], x.ndim, "compress", position, "axis")
+    n = _concrete(x, "compress", position)[axis]
+    if keep.size and keep[-1] >= n:
+        raise JacShapeError(f"compress: the condition selects index {int(keep[-1])}, out of bounds for an axis of "
+                            f"length {n} (NumPy)", position)
+    return _take(b, x, (slice(None),) * axis + (keep,), position)
+
+
+@variant("numpy", "matvec")
+def _np_matvec(b, args, kwargs, position):
+    """np.matvec(A, v) (NumPy 2.2): the matrix-vector product over the last axes, A @ v[..., None] without the axis"""
+    a = arguments("matvec", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED}, position)
+    m, v = tensor(b, a["x1"], "matvec", position), tensor(b, a["x2"], "matvec", position)
+    if m.ndim < 2 or v.ndim < 1:
+        raise JacShapeError(f"matvec: needs a matrix and a vector (NumPy), got shapes {fmt(m.shape)} and "
+                            f"{fmt(v.shape)}", position)
+    col = _reshape_to(b, v, tuple(v.shape) + (1,), position)
+    out = b.apply("matmul", m, col, position=position)
+    return _reshape_to(b, out, tuple(out.shape[:-1]), position)
+
+
+@variant("numpy", "vecmat")
+def _np_vecmat(b, args, kwargs, position):
+    """np.vecmat(v, A) (NumPy 2.2): the vector-matrix product over the last axes, v[..., None, :] @ A without the
+    axis (v's conjugate, which is v for real numbers)"""
+    a = arguments("vecmat", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED}, position)
+    v, m = tensor(b, a["x1"], "vecmat", position), tensor(b, a["x2"], "vecmat", position)
+    if m.ndim < 2 or v.ndim < 1:
+        raise JacShapeError(f"vecmat: needs a vector and a matrix (NumPy), got shapes {fmt(v.shape)} and "
+                            f"{fmt(m.shape)}", position)
+    row = _reshape_to(b, v, tuple(v.shape[:-1]) + (1, v.shape[-1]), position)
+    out = b.apply("matmul", row, m, position=position)
+    return _reshape_to(b, out, tuple(out.shape[:-2]) + (out.shape[-1],), position)
+
+
+variant("numpy", "astype")(lambda b, args, kwargs, position: LIBRARY_FUNCTIONS[("method", "astype")](
+    b, args, kwargs, position))
+for _name in ("split_with_sizes", "unsafe_split", "unsafe_split_with_sizes"):  # torch.split's other names
+    variant("torch", _name)(LIBRARY_FUNCTIONS[("torch", "split")])
+variant("torch", "unsafe_chunk")(FUNCTIONS["chunk"])
+
+
+@variant("torch", "frobenius_norm")
+def _frobenius_norm(b, args, kwargs, position):
+    """torch.frobenius_norm(x, dim=(all), keepdim=False): the square root of the sum of squares over dim
+    (PyTorch's deprecated spelling of linalg.vector_norm(x, 2, dim))"""
+    a = arguments("frobenius_norm", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
+    x = tensor(b, a["x"], "frobenius_norm", position)
+    return b.apply("norm", x, axes=axes_of(b, a["axis"], x, position, "frobenius_norm"),
+                   keepdims=bool(static(b, a["keepdims"], "keepdims", position)), position=position)
+
+
+@variant("torch", "nuclear_norm")
+def _nuclear_norm(b, args, kwargs, position):
+    """torch.nuclear_norm(x, dim=(-2, -1), keepdim=False): the sum of singular values (linalg.matrix_norm 'nuc')"""
+    a = arguments("nuclear_norm", args, kwargs, {"x": REQUIRED, "axis": Static((-2, -1)), "keepdims": False},
+                  position)
+    return FUNCTIONS["matrix_norm"](b, [a["x"]], {"ord": Static("nuc"), "axis": a["axis"], "keepdims": a["keepdims"]},
+                                   position)
+
+
+@variant("torch", "constant_pad_nd")
+def _constant_pad_nd(b, args, kwargs, position):
+    """torch.constant_pad_nd(x, pad, value=0): F.pad(x, pad, value=value) (pad's pairs from the last axis back)"""
+    a = arguments("constant_pad_nd", args, kwargs, {"x": REQUIRED, "pad": REQUIRED, "value": 0.0}, position)
+    return LIBRARY_FUNCTIONS[("torch", "pad")](b, [a["x"], a["pad"]], {"value": a["value"]}, position)
+
+
+@variant("torch", "fill")
+def _torch_fill(b, args, kwargs, position):
+    """torch.fill(x, value): x's shape filled with value (the derivative goes to a tensor value, none to x)"""
+    a = arguments("fill", args, kwargs, {"x": REQUIRED, "value": REQUIRED}, position)
+    x = tensor(b, a["x"], "fill", position)
+    value = b.lift(a["value"]) if isinstance(a["value"], (int, float)) else tensor(b, a["value"], "fill", position)
+    if value.ndim:
+        raise JacShapeError(f"fill: value must be a number or a 0-d tensor (PyTorch), got shape {fmt(value.shape)}",
+                            position)
+    shape = _concrete(x, "fill", position)
+    return value if shape == () else b.apply("broadcast_to", value, shape=shape, position=position)
+
+
+@variant("numpy", "array_equal")
+def _np_array_equal(b, args, kwargs, position):
+    """np.array_equal(a1, a2, equal_nan=False): True when the shapes match and every element is equal (NaN equal
+    to NaN with equal_nan), a boolean with no derivative"""
+    a = arguments("array_equal", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED, "equal_nan": False}, position)
+    p, q = tensor(b, a["a1"], "array_equal", position), tensor(b, a["a2"], "array_equal", position)
+    if tuple(p.shape) != tuple(q.shape):
+        return boolean(b, b.const(np.asarray(0.0), position))
+    same = b.apply("eq", p, q, position=position)
+    if static(b, a["equal_nan"], "equal_nan", position):
+        both = b.apply("mul", b.apply("isnan", p, position=position), b.apply("isnan", q, position=position),
+                       position=position)
+        same = b.apply("maximum", same, both, position=position)
+    return boolean(b, FUNCTIONS["all"](b, [boolean(b, same)], {}, position))
+
+
+@variant("numpy", "extract")
+def _np_extract(b, args, kwargs, position):
+    """np.extract(condition, arr): arr's elements (flattened) where condition is nonzero: a constant condition, or
+    a mask of arr's shape (as arr[mask], the graph then holds for those values)"""
+    a = arguments("extract", args, kwargs, {"condition": REQUIRED, "arr": REQUIRED}, position)
+    x = tensor(b, a["arr"], "extract", position)
+    cond = tensor(b, a["condition"], "extract", position)
+    flat = _reshape_to(b, x, (_numel(x, position),), position)
+    node = b.nodes[cond.id]
+    if node.op == "const":
+        keep = np.flatnonzero(np.ravel(np.asarray(node.value)) != 0)
+        if keep.size and keep[-1] >= flat.shape[0]:
+            raise JacShapeError(f"extract: the condition selects index {int(keep[-1])}, out of bounds for "
+                                f"{flat.shape[0]} elements (NumPy)", position)
+        return _take(b, flat, (keep,), position)
+    if is_boolean(b, cond) and tuple(cond.shape) == tuple(x.shape):
+        return FUNCTIONS["masked_select"](b, [x, cond], {}, position)
+    raise JacValueError("extract: the condition must be a constant or a mask of arr's shape (x > 0); write "
+                        "arr[mask]", position)

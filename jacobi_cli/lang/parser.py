@@ -28,7 +28,8 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
-from .scatter import At, AtIndex, Memory, advanced_targets, put_along_axis, put_values
+from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
+from ..ir import dtypes
 from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
 from ..ir.shapes import check_rank, fmt
@@ -134,6 +135,8 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     which names nothing (an unknown name is not an input to bind)."""
     inputs = inputs or {}
     builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+    builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
+    builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
@@ -467,7 +470,7 @@ class _Lowering:
                                 self.source.at(value_node))
         if isinstance(target, ast.Name):
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
-            if y.id in self.b.typed:  # y += v into an integer constant keeps its dtype (or is refused)
+            if y.id in self.b.typed or y.id in self.b.integral:  # y += v into integers keeps their dtype
                 new = written_value(self.b, y, new, "whole", what, position)
             if tuple(new.shape) != tuple(y.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
@@ -516,6 +519,8 @@ class _Lowering:
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
+        if call.func.attr == "fill_diagonal":
+            return self.fill_statement(call)
         position = self.source.end(call.func) - len("put_along_axis")
         name = call.args[0].id
         what = f"np.put_along_axis({name}, ...)"
@@ -530,6 +535,20 @@ class _Lowering:
         new = put_along_axis(self.b, y, a["indices"], a["values"], a["axis"], what, position)
         return self.rebind(name, new)
 
+    def fill_statement(self, call: ast.Call):
+        """``np.fill_diagonal(y, val, wrap=False)``: NumPy writes into ``y``'s diagonal (and returns None)."""
+        position = self.source.end(call.func) - len("fill_diagonal")
+        name = call.args[0].id
+        what = f"np.fill_diagonal({name}, ...)"
+        y = self.target(name, call.args[0], what, position)
+        self.memory.check(name, what, position)
+        if any(k.arg is None for k in call.keywords):
+            raise JacParseError("'**' unpacking is not supported", position)
+        rest = [self.expression(a) for a in call.args[1:]]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        a = arguments("fill_diagonal", [y] + rest, kwargs, {"x": REQUIRED, "val": REQUIRED, "wrap": False}, position)
+        return self.rebind(name, fill_diagonal(self.b, y, a["val"], a["wrap"], what, position))
+
     def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
@@ -542,7 +561,7 @@ class _Lowering:
                                     f"have shape {fmt(targets.shape)}", position)
         if type(value) is bool and not is_boolean(self.b, y):  # z[1] = True writes 1 into numbers
             value = self.b.const(float(value), position)
-        if y.id in self.b.typed:
+        if y.id in self.b.typed or y.id in self.b.integral:
             value = written_value(self.b, y, value, op is not None, what, position)
         if op is None and is_boolean(self.b, y) and not (isinstance(value, Tracer) and is_boolean(self.b, value)):
             # a boolean array holds booleans: a number written into it is its truth (x != 0), as PyTorch
@@ -713,6 +732,8 @@ class _Lowering:
         except OverflowError:
             raise JacLimitError(f"the number {str(value)[:20]}... is too large to hold", position) from None
         if type(value) is int:  # an integer literal: a Python int where it meets integer constants
+            if self.value_only:  # a binding's value: converted to --dtype exactly, or refused
+                dtypes.exact_literal(self.b, value, "the literal", position)
             self.b.pyints[out.id] = value
         return out
 
@@ -1142,8 +1163,10 @@ def _autodiff_call(node: ast.expr) -> bool:
 
 
 def _numpy_put(node: ast.expr) -> bool:
-    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``)."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "put_along_axis" \
+    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``) and
+    ``np.fill_diagonal(y, ...)``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in ("put_along_axis", "fill_diagonal") \
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
         and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
 

@@ -19,7 +19,7 @@ from ..errors import JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _reshape_to, arguments, boolean, function, \
-    is_boolean, static, tensor
+    is_boolean, static, static_int, tensor, variant
 
 MAX_ROUNDS = 64  # products and extrema: one full-size node per repeat of a position
 
@@ -598,3 +598,79 @@ def _put_along_axis(b, args, kwargs, position):
     x = tensor(b, a["x"], "put_along_axis", position)
     axis = None if a["axis"] is None else a["axis"]
     return put_along_axis(b, x, a["indices"], a["values"], axis, "put_along_axis", position)
+
+
+# --- PART hvocab10: np.fill_diagonal, NumPy's write into its argument (a statement) ---
+
+def fill_diagonal(b, x, val, wrap, what, position) -> Tracer:
+    """``np.fill_diagonal(x, val, wrap)``: NumPy's ``x.flat[:end:step] = val`` (val's elements repeated in turn
+    along the diagonal, as a flat write cycles them; ``wrap`` restarts a tall matrix's diagonal below it)."""
+    shape = _concrete(x, "fill_diagonal", position)
+    if len(shape) < 2:
+        raise JacShapeError(f"{what}: array must be at least 2-d (NumPy), got shape {fmt(shape)}", position)
+    if len(shape) == 2:
+        step, end = shape[1] + 1, (None if static(b, wrap, "wrap", position) else shape[1] * shape[1])
+    elif len(set(shape)) != 1:
+        raise JacShapeError(f"{what}: all dimensions of input must be of equal length (NumPy), got {fmt(shape)}",
+                            position)
+    else:
+        step, end = 1 + int(np.cumprod(shape[:-1]).sum()), None
+    targets = _positions(shape).reshape(-1)[:end:step]
+    src, _ = _value_or_src(b, val, what, position)
+    if src.ndim and targets.size:  # the flat write takes val's elements in turn
+        flat = _reshape_to(b, src, (int(np.prod(src.shape, dtype=np.int64)),), position)
+        if flat.shape[0] == 0:
+            return x  # NumPy writes nothing from an empty val
+        src = b.apply("getitem", flat, index=(np.arange(targets.size) % flat.shape[0],), position=position)
+    return put_values(b, x, targets, src, False, what, position)
+
+
+@variant("numpy", "fill_diagonal")
+def _fill_diagonal(b, args, kwargs, position):
+    """np.fill_diagonal(a, val, wrap=False): a statement of its own (NumPy writes into a and returns None):
+    a's diagonal set to val, the derivative to val's elements where they land and 0 to the diagonal written over"""
+    raise JacValueError("np.fill_diagonal writes into its first argument and returns None (NumPy): write it as a "
+                        "statement of its own, np.fill_diagonal(A, v); ...; or as a value, A * (1 - eye) + v * eye "
+                        "with eye = np.eye(*A.shape)", position)
+
+
+# --- PART hvocab10: PyTorch's select_scatter / slice_scatter / diagonal_scatter (x with a view's elements replaced) ---
+
+def _view_scatter(fname: str):
+    def lower(b, args, kwargs, position):
+        params = {"select_scatter": {"x": REQUIRED, "src": REQUIRED, "axis": REQUIRED, "index": REQUIRED},
+                  "slice_scatter": {"x": REQUIRED, "src": REQUIRED, "axis": 0, "start": None, "end": None, "step": 1},
+                  "diagonal_scatter": {"x": REQUIRED, "src": REQUIRED, "offset": 0, "dim1": 0, "dim2": 1}}[fname]
+        a = arguments(fname, args, kwargs, params, position)
+        x = tensor(b, a["x"], fname, position)
+        src = tensor(b, a["src"], fname, position)
+        shape = _concrete(x, fname, position)
+        where = _positions(shape)
+        if fname == "diagonal_scatter":
+            d1, d2 = (_axis(b, a[k], len(shape), fname, position) for k in ("dim1", "dim2"))
+            targets = np.diagonal(where, static_int(b, a["offset"], "offset", position), d1, d2)
+        else:
+            axis = _axis(b, a["axis"], len(shape), fname, position)
+            if fname == "select_scatter":
+                i = static_int(b, a["index"], "index", position)
+                if not -shape[axis] <= i < shape[axis]:
+                    raise JacShapeError(f"{fname}: index {i} is out of range for dimension {axis} of size "
+                                        f"{shape[axis]}", position)
+                part = i
+            else:
+                bounds = [None if a[k] is None else static_int(b, a[k], k, position) for k in ("start", "end", "step")]
+                if bounds[2] is not None and bounds[2] < 1:
+                    raise JacValueError(f"{fname}: step must be positive (PyTorch)", position)
+                part = slice(*bounds)
+            targets = where[(slice(None),) * axis + (part,)]
+        if tuple(src.shape) != tuple(targets.shape):
+            raise JacShapeError(f"{fname}: src must have shape {fmt(targets.shape)} (the elements replaced), got "
+                                f"{fmt(src.shape)} (PyTorch asks for the exact shape)", position)
+        return put_values(b, x, np.array(targets), src, False, fname, position)
+    lower.__doc__ = (f"torch.{fname}: x with the elements of its {fname.split('_')[0]} view replaced by src "
+                     "(a write: the derivative goes to src there and to x elsewhere)")
+    return lower
+
+
+for _fname in ("select_scatter", "slice_scatter", "diagonal_scatter"):
+    variant("torch", _fname)(_view_scatter(_fname))

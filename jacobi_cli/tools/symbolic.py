@@ -574,6 +574,11 @@ def translate(graph, as_components: bool) -> tuple:
             raise JacLimitError(f"{node.op} makes {_size(node.shape):,} elements, more than the "
                                 f"{MAX_COMPONENT_ELEMENTS:,} that components are shown for; use symbolic sizes "
                                 "(x:n) for the matrix form, or jac eval for numbers", node.position)
+        if node.op == "integer" and node.params.get("dtype") == "int64" and not node.params.get("cast"):
+            # int64 made of masks (integers computed from inputs, ir/dtypes.py): below 2**53 it neither wraps nor
+            # rounds, and its -0 is +0, so SymPy's formula of its argument is its value (derivative 0 already)
+            values[node.id] = values[node.args[0]]
+            continue
         if OPS.get(node.op) is not None and OPS[node.op].sympy is None:
             raise NoTranslation(f"the op '{node.op}' has no SymPy translation{_why_none(node.op)}, so jac cannot "
                                 "differentiate it symbolically (jac eval differentiates it numerically)", node.position)
