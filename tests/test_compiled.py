@@ -127,6 +127,25 @@ def test_the_cache_drops_the_least_recently_used_and_keeps_the_first_put():
     assert cache.get(1) is None and [cache.get(k) for k in (0, 2, 3)] == [fs[0], fs[2], fs[3]] and len(cache) == 3
 
 
+def test_the_cache_key_reads_one_way_only():
+    """The key is flat (name, *shape, name, *shape): {"x": (10, 3)} and {"x": (10,), 3: ()} would
+    read alike but for the second name's type, so a name that is no str makes another key."""
+    key = api._cache_key
+    assert key("e", np.float64, 0, 1, {"x": (10, 3)}) == ("e", np.float64, 0, 1, "x", 10, 3)
+    assert key("e", np.float64, 0, 1, {"x": (10, 3)}) != key("e", np.float64, 0, 1, {"x": (10,), 3: ()})
+    assert key("e", np.float64, 0, 1, {"x": (10, 3)}) != key("e", np.float64, 0, 1, {"x": (10,), np.int64(3): ()})
+    api._CACHE.clear()
+    for _ in range(3):  # compiled, with a kernel, for x of (10, 3)
+        assert api.jacobian("sum(x)", {"x": np.ones((10, 3))})["x"].shape == (10, 3)
+    for name in (3, np.int64(3)):  # never that function's answer for an x of (10,)
+        try:
+            got = api.jacobian("sum(x)", {"x": np.ones(10), name: np.array(1.0)})["x"]
+        except (TypeError, JacError):
+            got = None
+        assert got is None or got.shape == (10,)
+    api._CACHE.clear()
+
+
 def test_a_compiled_function_keeps_a_bounded_number_of_kernels():
     f = Compiled("x * y", {"x": (3,), "y": (3,)})
     env = {"x": np.ones(3), "y": np.arange(3.0)}

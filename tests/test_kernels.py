@@ -770,22 +770,62 @@ def test_softmax_vjp_of_the_identity_skips_the_row_sums_with_the_general_branchs
         assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), s
 
 
+def _softmax_inputs(dtype) -> list:
+    """Vectors for softmax: ±0, subnormals, ±inf, NaNs of two payloads, values whose differences
+    overflow, all of one value."""
+    nan_a, nan_b = _nan_with_payload(0x123, np.float64)[0], _nan_with_payload(0x456 << 29, np.float64)[0]
+    tiny = np.finfo(dtype).smallest_subnormal
+    inputs = [np.linspace(-3, 3, 7), np.array([0.0, -0.0, 800.0, -800.0, 1e-310]),
+              np.array([np.inf, 1.0, 2.0, -np.inf]), np.array([nan_a, 1.0, nan_b, 0.0]), np.array([-np.inf] * 3),
+              np.array([-0.0, -0.0]), np.array([tiny, -tiny, 0.0, -0.0]), np.array([1e308, -1e308, 0.5]),
+              np.array([3e38, -3e38, 1.0]), np.array([np.inf, np.inf]), np.array([2.0, np.nan]),
+              np.array([-np.inf, 0.0, -np.inf]), np.array([88.0, 89.0, -104.0, 710.0, -746.0]), np.full(5, 7.25)]
+    with np.errstate(all="ignore"):
+        return [x.astype(dtype) for x in inputs]
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_a_small_softmax_jacobian_kernel_calls_the_identitys_rule_with_the_interpreters_bits(dtype):
-    nan_a, nan_b = _nan_with_payload(0x123, np.float64)[0], _nan_with_payload(0x456 << 29, np.float64)[0]
-    inputs = [np.linspace(-3, 3, 7), np.array([0.0, -0.0, 800.0, -800.0, 1e-310]),
-              np.array([np.inf, 1.0, 2.0, -np.inf]), np.array([nan_a, 1.0, nan_b, 0.0]), np.array([-np.inf] * 3)]
-    for x in inputs:
-        x = x.astype(dtype)
-        for expr in ("softmax(x)", "softmax(x * 2.0)"):
+    """softmax(a)'s Jacobian kernel: one call for the softmax and its Jacobian when nothing else
+    reads the softmax (ops.softmax_jacobian_of_vector), else the identity's rule on it."""
+    for x in _softmax_inputs(dtype):
+        for expr, fused in (("softmax(x)", True), ("softmax(x * 2.0)", True), ("softmax(tanh(x))", True),
+                            ("softmax(x) + x", False)):
             problem = api.prepare(expr, {"x": x}, ["x"], dtype=dtype)
             plan = api.plan_of(problem)
             assert planner._small(plan, problem.graph)
             expected = api.jacobians(problem, plan)["x"].to_array()
             kernel = kernels.jacobian_kernel(problem.graph, plan, True)
-            assert ops.softmax_vjp_of_identity in _ops_in(kernel.kernel)
-            got = kernel(problem.env, False)["x"]
-            assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (expr, x)
+            used = _ops_in(kernel.kernel)
+            assert (ops.softmax_jacobian_of_vector in used) == fused
+            assert (ops.softmax_vjp_of_identity in used) == (not fused)
+            for got in (kernel(problem.env, False)["x"], kernel.dense.fn(problem.env)[0]):
+                assert got.dtype == expected.dtype and got.shape == expected.shape and got.flags.c_contiguous
+                assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), (expr, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_and_its_jacobian_in_one_call_keep_the_two_calls_bits(dtype):
+    """``softmax_jacobian_of_vector(eye, a)`` tests the maximum of ``a`` for finiteness where
+    ``softmax_vjp_of_identity`` tests ``s · s``: the same branch, the same bits, for every vector
+    here and random ones with specials planted."""
+    rng = np.random.default_rng(5)
+    vectors = _softmax_inputs(dtype)
+    for n in (2, 3, 8, 17, 32):
+        for special in (np.inf, -np.inf, np.nan, -0.0, 1e-310, 1e308):
+            a = rng.standard_normal(n) * 40
+            a[rng.integers(n)] = special
+            with np.errstate(all="ignore"):
+                vectors.append(a.astype(dtype))
+    for a in vectors:
+        eye = np.eye(a.size, dtype=dtype)
+        with np.errstate(all="ignore"):
+            expected = ops.softmax_vjp_of_identity(eye, OPS["softmax"].impl(a, axis=0))
+            general = OPS["softmax_vjp"].impl(eye, OPS["softmax"].impl(a, axis=0), axis=0)
+            got = ops.softmax_jacobian_of_vector(eye, a)
+        assert got.dtype == expected.dtype == dtype and got.flags.c_contiguous
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), a
+        assert np.array_equal(got.view(np.uint8), general.view(np.uint8)), a
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

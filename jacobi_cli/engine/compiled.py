@@ -357,6 +357,11 @@ class Compiled:
             if found is not None:  # _named, inline
                 names = kernel.names
                 return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+        return self._jacobian(env, wrt, mode, limit, structured, layout, problem, key)
+
+    def _jacobian(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem, key: tuple):
+        """:meth:`jacobian` past its one-call path, a method of its own: the lambdas below make a
+        cell of each variable they read at every call of the function holding them."""
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
@@ -406,6 +411,10 @@ class Compiled:
                 if found is not None:  # _named, inline
                     names = kernel.names
                     return {names[0]: found[0]} if len(names) == 1 else dict(zip(names, found))
+        return self._vjp(env, v, wrt, budget)
+
+    def _vjp(self, env: dict, v, wrt, budget: int | None) -> dict:
+        """:meth:`vjp` past its one-call path, a method of its own as :meth:`_jacobian` is."""
         if self._several:
             return vjp_several(self.bind(env, wrt, True, budget, ("vjp", None)), v)
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)

@@ -38,7 +38,8 @@ from . import autodiff
 from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
-from ..ir.ops import OPS, P, _matmul_shape, softmax_vjp_of_identity, softmax_vjp_of_one
+from ..ir.ops import (OPS, P, _matmul_shape, softmax_jacobian_of_vector, softmax_of_vector,
+                      softmax_vjp_of_identity, softmax_vjp_of_one)
 from ..ir.shapes import broadcast as _broadcast, size
 
 MAX_CONST_BYTES = 8 * 2**20  # folded constants a kernel may keep (the basis, rules applied to it)
@@ -461,6 +462,11 @@ class _Source:
         for n in nodes:
             for a in n.args:
                 self.readers.setdefault(a, []).append(n)
+        # a small softmax Jacobian's dense pass whose softmax nothing else reads: one call for both
+        # (ops.softmax_jacobian_of_vector); the softmax node gets no line of its own
+        self.fused = {n.args[1]: n.id for n in nodes if _is_softmax_vjp_of_identity(n, nodes)
+                      and nodes[n.args[1]].op == "softmax" and len(nodes[nodes[n.args[1]].args[0]].shape) == 1
+                      and len(self.readers[n.args[1]]) == 1 and n.args[1] not in self.outputs}
 
     def node(self, node, last: list) -> None:
         i = node.id
@@ -470,14 +476,23 @@ class _Source:
             return
         if node.op == "input":
             raise ValueError(f"input {node.name!r} is not an argument of the kernel")
+        if i in self.fused:  # computed in its reader's line
+            return
         self.name[i] = f"v{i}"
-        line = self._squeezed_line(node)
+        reads, ends = node.args, (i,)
+        if node.op == "softmax_vjp" and node.args[1] in self.fused:  # softmax(a) and its Jacobian, one call
+            eye, softmax = node.args[0], self.nodes[node.args[1]]
+            reads, ends = (eye, softmax.args[0]), (i, softmax.id)
+            self.namespace[f"f{i}"] = softmax_jacobian_of_vector
+            line = f"v{i} = f{i}({self.full(eye)}, {self.full(softmax.args[0])})"
+        else:
+            line = self._squeezed_line(node)
         if line is None:
             line = self._full_constant_line(node)
         if line is None:
             line = _assignment(node, self.nodes, [self.full(a) for a in node.args], self.namespace)
         self.lines.append(self.indent + line)
-        dead = sorted({a for a in node.args if last[a] == i and self.nodes[a].op not in ("const", "input")})
+        dead = sorted({a for a in reads if last[a] in ends and self.nodes[a].op not in ("const", "input")})
         if dead:
             names = [self.name[a] for a in dead] + [self.unsqueezed[a] for a in dead if a in self.unsqueezed]
             self.lines.append(f"{self.indent}del {', '.join(names)}")
@@ -495,15 +510,16 @@ class _Source:
     def scattered(self, k: int, i: int, scatter: "Scatter") -> str:
         """Output ``k`` (node ``i``) stored into zeros at ``scatter``'s positions, as
         :meth:`JacobianKernel._jacobian` stores it outside a kernel (the same values, one store)."""
-        held = self.name[i]  # squeezed or not, the same elements in the same order
-        values = held if len(self._held(i)) == 1 and scatter.take is None else f"{held}.reshape(-1)"
+        held = self.name[i]  # squeezed or not, the same elements in the same order (put reads them flat)
+        values = held
         if scatter.take is not None:
             self.namespace[f"q{k}"] = scatter.take
-            values += f"[q{k}]"
-        self.namespace.update({"_zeros": np.zeros, f"z{k}": scatter.size, f"t{k}": scatter.dtype,
-                               f"p{k}": scatter.at, f"o{k}": scatter.shape})
-        self.lines += [f"{self.indent}w{k} = _zeros(z{k}, t{k})", f"{self.indent}w{k}[p{k}] = {values}"]
-        return f"w{k}.reshape(o{k})"
+            values = f"{held}.reshape(-1)[q{k}]"
+        at = scatter.at  # flat positions: ndarray.put stores into the zeros at their own shape, no reshape
+        at = np.ascontiguousarray(np.arange(scatter.size)[at] if isinstance(at, slice) else at, dtype=np.intp)
+        self.namespace.update({"_zeros": np.zeros, f"t{k}": scatter.dtype, f"p{k}": at, f"o{k}": scatter.shape})
+        self.lines += [f"{self.indent}w{k} = _zeros(o{k}, t{k})", f"{self.indent}w{k}.put(p{k}, {values})"]
+        return f"w{k}"
 
     # A number or a 0-d constant as an operand of add, sub, mul or div costs NumPy 1,200-2,400
     # instructions more than an array of the other operand's shape (its scalar is converted, and
@@ -788,6 +804,9 @@ def _assignment(node, nodes: list, args: list, namespace: dict) -> str:
     if _is_softmax_vjp_of_identity(node, nodes):  # a small softmax Jacobian's dense pass: same bits
         namespace[f"f{node.id}"] = softmax_vjp_of_identity
         return f"v{node.id} = f{node.id}({', '.join(args)})"
+    if node.op == "softmax" and len(nodes[node.args[0]].shape) == 1 and size(node.shape) > 0:
+        namespace[f"f{node.id}"] = softmax_of_vector  # the op's branch for a vector, without its tests
+        return f"v{node.id} = f{node.id}({args[0]})"
     namespace[f"f{node.id}"] = partial(impl, **node.params) if node.params else impl
     return f"v{node.id} = f{node.id}({', '.join(args)})"
 

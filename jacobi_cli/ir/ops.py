@@ -751,10 +751,16 @@ def _softmax_impl(a, axis):
     if a.size == 0:
         return a.copy()
     if a.ndim == 1:  # the same reductions as scalars: NumPy's scalar path, not broadcasting (1,)
-        e = np.exp(a - np.maximum.reduce(a))
-        return e / np.add.reduce(e)
+        return softmax_of_vector(a)
     e = np.exp(a - np.maximum.reduce(a, axis=axis, keepdims=True))
     return e / np.add.reduce(e, axis=axis, keepdims=True)
+
+
+def softmax_of_vector(a):
+    """softmax of a vector ``a`` (an ndarray of at least one element): ``_softmax_impl``'s own
+    branch for it, which the kernels call without its tests."""
+    e = np.exp(a - np.maximum.reduce(a))
+    return e / np.add.reduce(e)
 
 
 def _softmax_rule(g, ans, a, axis):
@@ -791,7 +797,26 @@ def softmax_vjp_of_identity(eye, s):
     10 × 10 broadcasting NumPy calls are skipped. ``s · s`` is finite only when every ``s_j`` is
     (an inf or a NaN makes it inf or NaN; an overflow of finite values only takes the full path)."""
     if _isfinite(np.dot(s, s)):
-        return np.multiply(s, np.subtract(eye, s.reshape((s.shape[0], 1))))
+        return np.multiply(s, np.subtract(eye, s[_COLUMN]))
+    return np.multiply(s, np.subtract(eye, np.add.reduce(np.multiply(eye, s), axis=1, keepdims=True)))
+
+
+_COLUMN = (slice(None), None)  # v[_COLUMN]: the vector v as a column (n, 1), a view; cheaper than reshape
+
+
+def softmax_jacobian_of_vector(eye, a):
+    """``softmax_vjp_of_identity(eye, softmax_of_vector(a))`` for a vector ``a`` of n ≥ 2 elements
+    and the identity ``eye`` (n, n), the same bits with one test fewer: every ``s_j`` is finite
+    exactly when the maximum ``m`` is. For ``m`` finite, no ``a_j`` is NaN (the maximum would be),
+    so each ``a_j - m`` is at most 0 or -inf and ``e_j`` in [0, 1], and ``t = Σ e_j`` is at least
+    ``e`` at the maximum, exp(0) = 1, and at most n: ``s_j = e_j / t`` is finite. For ``m`` ±inf
+    or NaN, ``a_j - m`` at the maximum is inf - inf or NaN: ``s`` holds a NaN. So ``_isfinite(m)``
+    decides as ``_isfinite(s · s)`` does in :func:`softmax_vjp_of_identity`, without the product."""
+    m = np.maximum.reduce(a)
+    e = np.exp(a - m)
+    s = e / np.add.reduce(e)
+    if _isfinite(m):
+        return np.multiply(s, np.subtract(eye, s[_COLUMN]))
     return np.multiply(s, np.subtract(eye, np.add.reduce(np.multiply(eye, s), axis=1, keepdims=True)))
 
 

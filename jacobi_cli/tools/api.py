@@ -41,6 +41,7 @@ __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "com
            "node_grads", "tangents_of", "jvp_of", "hessians", "check_wrt", "to_bindings", "resolve_dtype",
            "derivative", "output_problems", "prepare_batch", "example", "output_cotangents", "batch_tangents"]
 CACHE_SIZE = 64
+_ndarray = np.ndarray  # a global, not np's attribute, in the loops of a repeated call
 
 if TYPE_CHECKING:
     from .symbolic import Derivative
@@ -119,19 +120,36 @@ def compile(expr: str, bindings: BindingsLike = None, dtype: DType = "float64", 
     return Compiled(expr, shapes, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
 
 
-def _converted_env(bindings: dict, dtype) -> tuple:
-    """``({name: array of dtype}, ((name, shape), ...))`` for a dict of arrays or numbers, else
-    ``(None, None)`` (the full path parses binding strings and reports bad values)."""
-    env, shapes = {}, []
+def _converted_env(bindings: dict, dtype, key: list) -> tuple:
+    """``({name: array of dtype}, the cache key's list)`` for a dict of arrays or numbers (``key``
+    holds the key's first four items, see :func:`_cache_key`), else ``(None, None)`` (the full
+    path parses binding strings and reports bad values)."""
+    env = {}
     for name, value in bindings.items():
-        if isinstance(value, str):
+        if isinstance(value, str) or type(name) is not str:  # a name of another type: not a key's item
             return None, None
         value = np.asarray(value)
         if value.dtype.kind not in "biuf":
             return None, None
         env[name] = value if value.dtype.type is dtype else value.astype(dtype)
-        shapes.append((name, value.shape))
-    return env, tuple(shapes)
+        key.append(name)
+        key += value.shape
+    return env, key
+
+
+def _cache_key(expr: str, dtype, seed: int, max_bytes: int, shapes: dict) -> tuple:
+    """The cache's key: ``(expr, dtype, seed, max_bytes, name, *shape, name, *shape, ...)``, flat
+    (names are ``str`` and sizes ints, so it reads one way only): a hit compares items that are
+    mostly the same objects, where nested ``(name, shape)`` tuples were compared and hashed level
+    by level. Names of another type (``{3: ...}``, which could read as a size) make the nested
+    key ``(expr, dtype, seed, max_bytes, ((name, shape), ...))``, equal to no flat one."""
+    if not all(type(name) is str for name in shapes):
+        return expr, dtype, seed, max_bytes, tuple((name, tuple(shape)) for name, shape in shapes.items())
+    key = [expr, dtype, seed, max_bytes]
+    for name, shape in shapes.items():
+        key.append(name)
+        key += shape
+    return tuple(key)
 
 
 def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
@@ -139,26 +157,27 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
     seen, else the bindings are parsed and checked and the expression compiled."""
     env = None
     if type(bindings) is dict:  # a repeated call's common case, inline: a dict of arrays or numbers
-        shapes = []
+        key = [expr, dtype, seed, max_bytes]  # _cache_key, inline
         for name, value in bindings.items():
-            if type(value) is not np.ndarray or value.dtype.type is not dtype:
-                env, shapes = _converted_env(bindings, dtype)
+            if type(value) is not _ndarray or value.dtype.type is not dtype or type(name) is not str:
+                env, key = _converted_env(bindings, dtype, key[:4])
                 break
-            shapes.append((name, value.shape))
+            key.append(name)
+            key += value.shape
         else:  # arrays of the dtype: the dict is its own env, nothing copied, nothing kept past the call
-            env, shapes = bindings, tuple(shapes)
+            env = bindings
     if env is not None:  # CompiledCache.get, inline
-        found = _CACHE._entries.get((expr, shapes, dtype, seed, max_bytes))
+        found = _CACHE._entries.get(tuple(key))
         if found is not None:
             _CACHE._used[found] = next(_CACHE._ticks)
             return found, env
     seed = check_seed(seed)
     if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
-        values, shapes = env, dict(shapes)
+        values, shapes = env, {n: v.shape for n, v in env.items()}
     else:
         bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
         values, shapes = bound.values, bound.shapes
-    key = (expr, tuple([(n, np.shape(values[n])) for n in shapes]), dtype, seed, max_bytes)
+    key = _cache_key(expr, dtype, seed, max_bytes, {n: np.shape(values[n]) for n in shapes})
     found = _CACHE.get(key)
     if found is None:
         try:
