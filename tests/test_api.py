@@ -134,3 +134,10 @@ def test_package_level_imports_in_a_fresh_interpreter():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[[4.0, 0.0], [0.0, 6.0]] 2.0"
+
+
+def test_a_binding_name_that_is_not_a_string_is_a_usage_error():
+    """{"x": ..., 3: ...} raised a TypeError from the planner; a name is the input's name as a string."""
+    with pytest.raises(JacError, match="binding's name") as err:
+        jacobi_cli.jacobian("sum(x)", {"x": np.ones(3), 3: np.ones(2)})
+    assert err.value.kind == "usage"

@@ -341,3 +341,30 @@ def test_a_refusal_is_exit_2_with_the_message(capsys):
     assert main(["eval", "F.rrelu(x, training=True)", "x=[1, -2]"]) == 2
     err = capsys.readouterr().err
     assert "training=False" in err and "Traceback" not in err
+
+
+# A method with a keyword only PyTorch's Tensor methods take (dim=, keepdim=, unbiased=, correction=) is
+# PyTorch's: NumPy's methods have axis= and keepdims=, so these were refused as ambiguous though they read
+# one way only. Positional or keyword-free spellings stay ambiguous.
+TORCH_KEYWORD_METHODS = [
+    ("x.max(dim=1)[0]", lambda x: x.max(dim=1)[0]),
+    ("x.min(dim=0, keepdim=True)[0]", lambda x: x.min(dim=0, keepdim=True)[0]),
+    ("x.max(dim=1).values - x.min(dim=1).values", lambda x: x.max(dim=1).values - x.min(dim=1).values),
+    ("x.std(dim=1)", lambda x: x.std(dim=1)),
+    ("x.var(dim=0, keepdim=True)", lambda x: x.var(dim=0, keepdim=True)),
+    ("x.std(dim=1, correction=0)", lambda x: x.std(dim=1, correction=0)),
+    ("x.var(unbiased=False)", lambda x: x.var(unbiased=False)),
+    ("x.median(dim=1)[0]", lambda x: x.median(dim=1)[0]),
+    ("x.sort(dim=0)[0]", lambda x: x.sort(dim=0)[0]),
+]
+
+
+@pytest.mark.parametrize("expr, fn", TORCH_KEYWORD_METHODS, ids=[c[0] for c in TORCH_KEYWORD_METHODS])
+def test_a_method_with_a_pytorch_only_keyword_reads_as_pytorch(expr, fn):
+    assert_parity(expr, {"x": A}, fn)
+
+
+@pytest.mark.parametrize("expr", ["x.max(1)[0]", "x.std()", "x.var(0)"])
+def test_a_method_without_such_a_keyword_stays_ambiguous(expr):
+    with pytest.raises(JacError, match="ambiguous"):
+        api.evaluate(expr, {"x": A})

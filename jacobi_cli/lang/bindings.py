@@ -243,6 +243,8 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
     if isinstance(bindings, dict):
         out = Bindings()
         for name, value in bindings.items():
+            if type(name) is not str:
+                raise JacUsageError(f"a binding's name is the input's name as a string ('x'), not {name!r}")
             if isinstance(value, str):
                 sep = ":" if value.startswith(":") else "="
                 parsed = parse_bindings([f"{name}{sep}{value.lstrip(':')}"], dtype, seed, max_bytes)

@@ -82,6 +82,10 @@ _UNSUPPORTED = {
 _LEAVES = (ast.Name, ast.Constant)  # nodes without children (``type(node) in``: their subclasses go the long way)
 
 
+# Keywords only PyTorch's Tensor methods take (NumPy's are axis=, keepdims=, ddof=): a method call with one
+# of them is PyTorch's, where the bare method is ambiguous (x.max(dim=1)[0], x.std(dim=1)).
+_TORCH_KEYWORDS = frozenset({"dim", "keepdim", "unbiased", "correction"})
+
 class Source:
     """Maps ``ast`` line/column pairs (UTF-8 byte columns) to character offsets."""
 
@@ -927,7 +931,10 @@ class _Lowering:
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
-        lower = self.lookup(kind, fname, module, position)
+        if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
+            lower = self.lookup("function", fname, "torch", position)  # x.max(dim=1): NumPy's methods have no dim=
+        else:
+            lower = self.lookup(kind, fname, module, position)
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
