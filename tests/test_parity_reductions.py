@@ -411,12 +411,20 @@ def test_var_and_std_spellings_follow_numpys_ddof(expr, f):
     np.testing.assert_allclose(api.jacobian(expr, {"x": x})["x"], central(f, x), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("expr", ["x.var(0)", "np.sin(x).var()", "(x * 2).std(0, keepdim=True)", "var(x)"])
+@pytest.mark.parametrize("expr", ["x.var(0)", "np.sin(x).var()", "(x * 2).std(0, keepdims=True)", "var(x)"])
 def test_var_without_a_correction_on_a_method_or_bare_is_refused_with_both_readings(expr):
     from jacobi_cli.errors import JacValueError
     from jacobi_cli.tools import api
     with pytest.raises(JacValueError, match="ambiguous: PyTorch's torch.(var|std) divides by n - 1"):
         api.evaluate(expr, {"x": np.ones((3, 2))})
+
+
+def test_std_with_pytorchs_keepdim_is_pytorchs():
+    """keepdim= (NumPy's is keepdims=) reads the method as PyTorch's: n - 1."""
+    from jacobi_cli.tools import api
+    x = np.random.default_rng(1).standard_normal((3, 2))
+    want = torch.tensor(x * 2).std(0, keepdim=True).numpy()
+    np.testing.assert_allclose(api.evaluate("(x * 2).std(0, keepdim=True)", {"x": x}), want, rtol=1e-14)
 
 
 @pytest.mark.parametrize("expr, f", [
