@@ -572,33 +572,31 @@ class _Lowering:
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
         if call.func.attr == "fill_diagonal":
             return self.fill_statement(call)
-        position = self.source.end(call.func) - len("put_along_axis")
-        name = call.args[0].id
-        what = f"np.put_along_axis({name}, ...)"
-        y = self.target(name, call.args[0], what, position)
-        self.memory.check(name, what, position)
-        if any(k.arg is None for k in call.keywords):
-            raise JacParseError("'**' unpacking is not supported", position)
-        rest = [self.expression(a) for a in call.args[1:]]
-        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
-        a = arguments("put_along_axis", [y] + rest, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
-                                                             "axis": REQUIRED}, position)
-        new = put_along_axis(self.b, y, a["indices"], a["values"], a["axis"], what, position)
+        name, what, position, args, kwargs = self.write_call(call, "put_along_axis")
+        a = arguments("put_along_axis", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
+                                                       "axis": REQUIRED}, position)
+        new = put_along_axis(self.b, a["x"], a["indices"], a["values"], a["axis"], what, position)
         return self.rebind(name, new)
 
     def fill_statement(self, call: ast.Call):
         """``np.fill_diagonal(y, val, wrap=False)``: NumPy writes into ``y``'s diagonal (and returns None)."""
-        position = self.source.end(call.func) - len("fill_diagonal")
+        name, what, position, args, kwargs = self.write_call(call, "fill_diagonal")
+        a = arguments("fill_diagonal", args, kwargs, {"x": REQUIRED, "val": REQUIRED, "wrap": False}, position)
+        return self.rebind(name, fill_diagonal(self.b, a["x"], a["val"], a["wrap"], what, position))
+
+    def write_call(self, call: ast.Call, fname: str) -> tuple:
+        """``(name, what, position, args, kwargs)`` of ``np.FNAME(y, ...)``, a NumPy call that writes into the
+        name ``y``: ``y`` checked as a target that may be written (``args[0]`` its value), the rest lowered."""
+        position = self.source.end(call.func) - len(fname)
         name = call.args[0].id
-        what = f"np.fill_diagonal({name}, ...)"
+        what = f"np.{fname}({name}, ...)"
         y = self.target(name, call.args[0], what, position)
         self.memory.check(name, what, position)
         if any(k.arg is None for k in call.keywords):
             raise JacParseError("'**' unpacking is not supported", position)
         rest = [self.expression(a) for a in call.args[1:]]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
-        a = arguments("fill_diagonal", [y] + rest, kwargs, {"x": REQUIRED, "val": REQUIRED, "wrap": False}, position)
-        return self.rebind(name, fill_diagonal(self.b, y, a["val"], a["wrap"], what, position))
+        return name, what, position, [y] + rest, kwargs
 
     def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
