@@ -44,9 +44,9 @@ def test_forward_and_reverse_agree(expr, bindings):
 
 def test_human_output_names_the_structure():
     assert "∂y/∂x: vector by vector, diagonal," in run("eval", "x**2", "x=[2, 3]")
-    assert "sparse (nnz 198)" in run("eval", "x[1:] - x[:-1]", "x:100")
+    assert "sparse (198 stored entries)" in run("eval", "x[1:] - x[:-1]", "x:100")
     # J[i, j, k] = δ_ij x_k: half of it is structurally zero at n = 2 as at n = 2000
-    assert "∂y/∂A: vector by matrix, sparse (nnz 4)," in run("eval", "A @ x", "A:2x2", "x:2")
+    assert "∂y/∂A: vector by matrix, sparse (4 stored entries)," in run("eval", "A @ x", "A:2x2", "x:2")
     assert "∂y/∂x: vector by vector, dense," in run("eval", "A @ x", "A:2x2", "x:2")
     big = run("eval", "exp(x)", "x=ones(1000)")
     assert "1,000 values on the diagonal, of 1,000,000 elements (the rest is 0): min 2.718281828" in big

@@ -80,8 +80,9 @@ class Jacobian:
         return self.size * self.dtype.itemsize
 
     def describe(self) -> str:
-        """The structure as printed: ``dense``, ``diagonal``, ``sparse (nnz 3)``, ``zero``."""
-        return f"sparse (nnz {self.nnz:,})" if self.structure == "sparse" else self.structure
+        """The structure as printed: ``dense``, ``diagonal``, ``sparse (3 stored entries)``, ``zero``; a
+        sparse Jacobian stores its pattern's entries, some of which may be zero (``x.max(1)``)."""
+        return f"sparse ({self.nnz:,} stored entries)" if self.structure == "sparse" else self.structure
 
     def to_array(self, layout: str = "array") -> np.ndarray:
         """The dense values, in the ``array`` layout or the ``numerator`` layout of the table."""

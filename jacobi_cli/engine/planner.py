@@ -144,7 +144,7 @@ def _explained_footer(plan, results: str) -> list:
 
 
 def _described(p: InputPlan) -> str:
-    return f"sparse (nnz {p.nnz:,})" if p.structure == "sparse" else p.structure
+    return f"sparse ({p.nnz:,} stored entries)" if p.structure == "sparse" else p.structure
 
 
 # --- dry runs -------------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def fold(builder, op, tracers, params, position, float_fold):
     library = library_of(builder, ids)
     where = f"{op.title}"
     if library == "torch":
-        _torch_refusals(op.name, values, where, position)
+        _torch_refusals(op.name, values, where, position, builder.call)
     if op.name in _ARITHMETIC:
         values = _promoted(values, library, where, position)
         if op.name in _DIVIDING and _integers(values) and any(_has_zero(v) for v in values[1:]):
@@ -156,8 +156,9 @@ def fold(builder, op, tracers, params, position, float_fold):
     return out
 
 
-def _torch_refusals(name: str, values: list, where: str, position) -> None:
-    """What PyTorch raises for integer and boolean tensors where NumPy answers."""
+def _torch_refusals(name: str, values: list, where: str, position, call: str | None = None) -> None:
+    """What PyTorch raises for integer and boolean tensors where NumPy answers; ``call``, the function
+    the user wrote, names a mean that is part of it (torch.var)."""
     bools = [type(v) is bool or (isinstance(v, np.ndarray) and v.dtype.kind == "b") for v in values]
     kinds = {np.asarray(v).dtype.kind for v in values}
     why = ("subtraction with a bool tensor" if name == "sub" and any(bools) else
@@ -167,6 +168,10 @@ def _torch_refusals(name: str, values: list, where: str, position) -> None:
                                                           for v in values) else
            "the mean of an integer tensor (PyTorch asks for a float dtype)" if name == "mean" and kinds <= set("biu")
            else None)
+    if why and name == "mean" and call is not None and call.split(".")[-1].strip("()") != "mean":
+        raise JacValueError(f"{call} of an integer tensor: jac computes it with a mean, and PyTorch takes the mean "
+                            "(and var, std) of floating tensors only; jac refuses it (convert first: x.float() or "
+                            "x.double())", position)
     if why:
         raise JacValueError(f"{where}: PyTorch does not support {why}; jac refuses it", position)
 
@@ -332,7 +337,7 @@ def _inferred(builder, node, kinds, position):
     library = library_of(builder, node.args)
     where = op.title
     if library == "torch":
-        _torch_refusals(op.name, values, where, position)
+        _torch_refusals(op.name, values, where, position, builder.call)
     if op.name in _ARITHMETIC:
         promoted = _promoted(values, library, where, position)
         wrapped = [v for v, w in zip(values, promoted) if w is not v and op.name not in ("add", "sub", "mul")

@@ -281,6 +281,7 @@ class Builder:
         self.typing = False
         self.binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
         self.library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
+        self.call = None  # that call's name as written (torch.var, .var()): a refusal of an op inside it names it
 
     @property
     def rng(self) -> np.random.Generator:

@@ -1119,6 +1119,7 @@ class _Lowering:
         ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
         lib = library_of(module, kind == "method")
         self.b.library = FALLBACK.get(lib, lib)  # the library of the call being lowered: its constants' dtypes
+        self.b.call = f".{fname}()" if kind == "method" else f"{module}.{fname}" if module else fname
         found = library_function(lib, fname) if lib is not None or kind != "function" else \
             LIBRARY_FUNCTIONS.get(("builtins", fname))  # float(t): Python's, not the method t.float()
         if found is not None:

@@ -402,7 +402,8 @@ def _unused(report: dict, graph) -> None:
     needed = graph.needed()
     for name, i in graph.inputs.items():
         if not needed[i]:
-            zeros = ": its derivatives are zero" if graph.nodes[i].requires_grad else \
+            grad = report.get("inputs", {}).get(name, {}).get("requires_grad", graph.nodes[i].requires_grad)
+            zeros = ": its derivatives are zero" if grad else \
                 " (nor in --wrt: no derivatives are taken)"
             report.setdefault("warnings", []).append(
                 {"kind": "unused", "in": name, "op": "input", "position": None,
@@ -520,6 +521,7 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
     report["derivative"] = {name: _derivative_block(d, y_shape, of, order) for name, d in result.derivatives.items()}
     if order > 1:
         report["order"] = order
+    _unused(report, result.graph)  # as jac eval: a leftover or misspelt binding is named
     return DiffResult(report, {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}})
 
 
@@ -550,6 +552,15 @@ def _diff_several(expr: str, results: list, order: int) -> DiffResult:
         report["at"] = {k: v for p in points for k, v in p.items()}
     if order > 1:
         report["order"] = order
+    used = {n for _, r in results for n, i in r.graph.inputs.items() if r.graph.needed()[i]}
+    for _, r in results:  # an input no output reads, named once
+        _unused(report, r.graph)
+    if "warnings" in report:
+        seen = set()
+        report["warnings"] = [w for w in report["warnings"] if w["in"] not in used and not (w["in"] in seen
+                                                                                          or seen.add(w["in"]))]
+        if not report["warnings"]:
+            del report["warnings"]
     return DiffResult(report, {}, {name: (r.output, {n: d.expr for n, d in r.derivatives.items()})
                                    for name, r in results})
 

@@ -1008,8 +1008,8 @@ def free_names(text: str, known) -> list:
     from ..lang.parser import _syntax_tree
 
     tree = _syntax_tree(text)
-    assigned = {t.id for stmt in tree.body if isinstance(stmt, ast.Assign)
-                for t in stmt.targets if isinstance(t, ast.Name)}
+    assigned = {n.id for n in ast.walk(tree)  # a, b = ...; y += ...: every name a statement stores
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     found = {}
     for n in ast.walk(tree):
