@@ -70,3 +70,43 @@ def test_jac_diff_does_not_take_unpacked_names_for_inputs():
     report = json.loads(runner.invoke(app, ["diff", "a, b = x**2, x*z; a, b", "x=1", "z=3", "--json"]).stdout)
     assert list(report["inputs"]) == ["x", "z"] and "warnings" not in report  # a and b were symbols, ∂a/∂a = 0
     assert list(report["derivatives"]["a"]) == ["x", "z"]
+
+
+# --- an index computed by argmax / argmin: the element at it, its derivative there, as PyTorch's ------
+
+ARGMAX_CASES = [
+    ("x[torch.argmax(x)]", lambda x, A: x[torch.argmax(x)]),
+    ("x[np.argmax(x)] * 2", lambda x, A: x[torch.argmax(x)] * 2),
+    ("x[x.argmin()] ** 2 + x.sum()", lambda x, A: x[x.argmin()] ** 2 + x.sum()),
+    ("A[torch.argmax(x[:2])]", lambda x, A: A[torch.argmax(x[:2])]),
+    ("A[A[:, 0].argmax(), 1:]", lambda x, A: A[A[:, 0].argmax(), 1:]),
+    ("A[torch.argmin(A[:, 2], dim=0), 0] * x[0]", lambda x, A: A[torch.argmin(A[:, 2], dim=0), 0] * x[0]),
+]
+
+
+@pytest.mark.parametrize("expr,fn", ARGMAX_CASES, ids=[c[0] for c in ARGMAX_CASES])
+@pytest.mark.parametrize("xs", [[1.0, 3.0, 2.0], [3.0, 3.0, -1.0], [-5.0, 0.5, 7.0]])
+def test_an_argmax_index_is_pytorch_s(expr, fn, xs):
+    A = np.array([[1.0, -2.0, 3.0], [4.0, 0.5, -6.0]]) * xs[0]
+    assert_parity(expr, {"x": np.array(xs), "A": A}, fn)
+
+
+def test_an_argmax_index_compiled_once_follows_the_values():
+    compiled = api.compile("x[torch.argmax(x)] * 3", {"x": np.array([1.0, 3.0, 2.0])})
+    for xs in ([1.0, 3.0, 2.0], [5.0, 1.0, 2.0], [0.0, 1.0, 9.0], [1.0, 3.0, 2.0], [np.nan, 1.0, 2.0]):
+        x = T(xs)
+        y = x[torch.argmax(x)] * 3
+        y.backward()
+        assert np.array_equal(compiled.value({"x": np.array(xs)}), y.detach().numpy(), equal_nan=True)
+        assert np.array_equal(compiled.jacobian({"x": np.array(xs)})["x"], x.grad.numpy()), xs
+
+
+@pytest.mark.parametrize("expr,says", [
+    ("x[(x > 0).sum()]", "only from argmax / argmin"),
+    ("A[np.argmax(A)]", "only from argmax / argmin"),  # 6 elements for an axis of 2: NumPy's IndexError
+    ("x[torch.argmax(x), None]", "taken first and alone"),
+    ("x[x.argmax(), 0]", "too many indices"),
+])
+def test_other_computed_indices_are_refused_saying_what_to_write(expr, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(expr, {"x": np.array([1.0, 3.0, 2.0]), "A": np.ones((2, 3))})

@@ -995,6 +995,11 @@ class _Lowering:
 
     def index_int(self, value, position: int) -> int:
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
+        if node is not None and node.op not in ("const", "input"):
+            raise JacValueError("indices must be integer constants: jac takes an index computed from the inputs only "
+                                "from argmax / argmin of as many elements as the first axis it indexes "
+                                "(x[torch.argmax(x)], x[np.argmin(y)]); torch.gather / np.take_along_axis pick "
+                                "along an axis, torch.where(mask, a, b) chooses by a condition", position)
         if node is None or node.op != "const" or np.ndim(node.value) != 0:
             raise JacValueError(f"indices must be integer constants{input_not_constant(self.b, value)}", position)
         v = node.value.item() if isinstance(node.value, np.ndarray) else node.value
@@ -1021,8 +1026,48 @@ class _Lowering:
             return item
         if any(is_boolean(self.b, p) for p in parts):
             return self.masked(value, parts, position)
+        if parts and self.computed_index(value, parts[0]):
+            return self.at_computed_index(value, parts, position)
         index = tuple(self.index_item(p, position) for p in parts)
         return self.b.apply("getitem", value, index=expand_ellipsis(index, value.ndim, position), position=position)
+
+    def computed_index(self, value, part) -> bool:
+        """Whether ``part``, the first index of ``value``, is one integer the graph computes that is in
+        range for every value of the inputs: argmax / argmin of ``value.shape[0]`` elements (the
+        flattened array, or one axis of a vector), as x[torch.argmax(x)], x[np.argmin(y)]."""
+        if not isinstance(part, Tracer) or isinstance(part, Items) or part.ndim != 0 or not value.ndim:
+            return False
+        node = self.b.nodes[part.id]
+        if node.op not in ("argmax", "argmin"):
+            return False
+        source = self.b.nodes[node.args[0]].shape
+        axis = node.params["axis"]
+        picked = source[axis] if axis is not None else source[0] if len(source) == 1 else \
+            (int(np.prod(source)) if all(isinstance(d, int) for d in source) else None)
+        return picked is not None and picked == value.shape[0]
+
+    def at_computed_index(self, value, parts, position: int):
+        """``value[i, rest...]`` for a computed index ``i`` (:meth:`computed_index`): the rest first, then
+        the element at ``i`` along axis 0, read at evaluation (``take_along``: its derivative flows to
+        that element only, as PyTorch's); the result's shape never depends on ``i``'s value."""
+        rest = parts[1:]
+        if any(p is None or p is Ellipsis or not (isinstance(p, slice) or isinstance(p, Tracer)
+                                                   and self.b.nodes[p.id].op == "const"
+                                                   and np.ndim(self.b.nodes[p.id].value) == 0) for p in rest):
+            raise JacValueError("an index computed from the inputs (argmax, argmin) is taken first and alone, or "
+                                "followed by integers and slices (x[torch.argmax(x)], A[A[:, 0].argmax(), 1:]); "
+                                "for more, torch.gather / np.take_along_axis with keepdim=True indices",
+                                position)
+        if len(parts) > value.ndim:
+            raise JacShapeError(f"too many indices: {len(parts)} for an array of {value.ndim} dimension"
+                                f"{'s' if value.ndim > 1 else ''} (shape {fmt(value.shape)})", position)
+        if rest:
+            index = (slice(None),) + tuple(self.index_item(p, position) for p in rest)
+            value = self.b.apply("getitem", value, index=expand_ellipsis(index, value.ndim, position),
+                                 position=position)
+        at = self.b.apply("reshape", parts[0], shape=(1,) * value.ndim, position=position)
+        picked = self.b.apply("take_along", value, at, axis=0, position=position)
+        return self.b.apply("reshape", picked, shape=tuple(value.shape[1:]), position=position)
 
     def index_item(self, part, position: int):
         if part is None or isinstance(part, slice):
