@@ -110,3 +110,60 @@ def test_an_argmax_index_compiled_once_follows_the_values():
 def test_other_computed_indices_are_refused_saying_what_to_write(expr, says):
     with pytest.raises(JacError, match=says):
         api.evaluate(expr, {"x": np.array([1.0, 3.0, 2.0]), "A": np.ones((2, 3))})
+
+
+# --- derivatives at special points: PyTorch's where jac's rule was merely written otherwise ---------
+
+nan, inf = np.nan, np.inf
+
+
+def _diagonal_grads(expr, fn, xs):
+    """jac's and PyTorch's derivative of an element-wise ``expr`` at each point (a sum's gradient: the
+    diagonal of the Jacobian, without PyTorch's 0 · inf = NaN off the diagonal)."""
+    ours = np.asarray(api.vjp(expr, {"x": np.array(xs)}, v=np.ones(len(xs)))["x"])
+    x = T(xs)
+    fn(x).sum().backward()
+    return ours, x.grad.numpy()
+
+
+SPECIAL_POINTS = [
+    ("x ** 0.5", lambda x: x ** 0.5, [-0.0, 0.0, 4.0, 2.0]),              # -inf at -0 (PyTorch: 0.5 · rsqrt(-0))
+    ("torch.pow(x, 0.5)", lambda x: torch.pow(x, 0.5), [-0.0, 0.0, 0.3]),
+    ("torch.rsqrt(x)", lambda x: torch.rsqrt(x), [-0.0, 0.0, 4.0, 0.3]),  # +inf at -0 (-ans³ / 2)
+    ("torch.special.i1(x)", lambda x: torch.special.i1(x), [nan, 0.0, 0.5, -1.0]),  # 1/2 at NaN
+    ("torch.special.i1e(x)", lambda x: torch.special.i1e(x), [nan, 0.0, 0.5, -1.0]),
+    ("F.hardtanh(x)", lambda x: F.hardtanh(x), [nan, 1.0, -1.0, 0.5, 2.0]),  # 1 at NaN
+    ("F.relu6(x)", lambda x: F.relu6(x), [nan, 0.0, 6.0, 3.0]),
+    ("F.softshrink(x)", lambda x: F.softshrink(x), [nan, 0.5, -0.5, 0.2, -0.0, 2.0, -2.0]),
+    ("F.elu(x)", lambda x: F.elu(x), [nan, 0.0, -1.0, 2.0]),
+    ("F.selu(x)", lambda x: F.selu(x), [nan, 0.0, -1.0, 2.0]),
+    ("F.celu(x, 0.5)", lambda x: F.celu(x, 0.5), [nan, 0.0, -1.0, 2.0]),
+]
+
+
+@pytest.mark.parametrize("expr,fn,xs", SPECIAL_POINTS, ids=[c[0] for c in SPECIAL_POINTS])
+def test_derivatives_at_special_points_are_pytorch_s(expr, fn, xs):
+    ours, theirs = _diagonal_grads(expr, fn, xs)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=0)
+    assert np.array_equal(np.signbit(ours), np.signbit(theirs)), (ours, theirs)
+    value = np.asarray(api.evaluate(expr, {"x": np.array(xs)}))
+    want = fn(T(xs)).detach().numpy()
+    assert np.array_equal(value, want, equal_nan=True) and np.array_equal(np.signbit(value[~np.isnan(value)]),
+                                                                          np.signbit(want[~np.isnan(want)]))
+    compiled = api.compile(expr, {"x": np.array(xs)})  # a compiled kernel's answers are the interpreter's
+    for _ in range(3):
+        got = np.asarray(compiled.vjp({"x": np.array(xs)}, np.ones(len(xs)))["x"])
+        assert got.tobytes() == ours.tobytes()
+
+
+def test_documented_differences_at_special_points():
+    """docs/vocabulary-elementwise.md and vocabulary-reductions.md list these: jac's value is the exact one."""
+    d = api.jacobian("torch.copysign(x, y)", {"x": np.array([inf, -inf, 2.0]), "y": np.array([1.0, -2.0, -inf])})
+    assert np.array_equal(np.diag(np.asarray(d["x"])), [1.0, 1.0, -1.0])  # sign(x) · sign(y)
+    x = T([inf, -inf, 2.0])
+    torch.copysign(x, torch.tensor([1.0, -2.0, -inf], dtype=torch.float64)).sum().backward()
+    assert np.isnan(x.grad.numpy()[:2]).all()  # PyTorch: result / x
+    assert np.array_equal(np.asarray(api.jacobian("torch.prod(x)", {"x": np.array([1.0, nan, 3.0])})["x"]),
+                          [nan, 3.0, nan], equal_nan=True)
+    assert np.asarray(api.evaluate("x ** -0.5", {"x": np.array([-0.0])}))[0] == inf  # NumPy's pow; PyTorch: -inf
+    assert np.asarray(api.evaluate("torch.rsqrt(x)", {"x": np.array([-0.0])}))[0] == -inf

@@ -305,6 +305,8 @@ def _pow_dx(ans, x, y):
     # y * x**(y-1), and 0 where y == 0 (PyTorch's choice: d/dx x**0 = 0 even at x = 0)
     if _is_two(y):  # x**1 is x itself (IEEE 754 pow(x, 1) = x for every x, NaN and -0 too): one power less
         return P.mul(y, x)
+    if _is_constant(y, 0.5):  # PyTorch's x**-0.5 is rsqrt: 0.5 / sqrt(x), -inf at x = -0 (pow(-0, -0.5) is +inf)
+        return P.mul(0.5, P.rsqrt(x))
     if isinstance(y, (int, float)):  # a constant exponent (x**2): no masks needed
         return 0.0 if y == 0 else P.mul(y, P.pow(x, y - 1.0))
     return P.where(P.eq(y, 0.0), 0.0, P.mul(y, P.pow(x, P.sub(y, 1.0))))
@@ -314,14 +316,19 @@ def _is_two(y) -> bool:
     """Whether the exponent ``y`` is the one-element constant 2, as a number, a 0-d array or a
     traced constant node: every pass (interpreter, traced gradient, kernel) then takes the same
     rule."""
+    return _is_constant(y, 2)
+
+
+def _is_constant(y, c) -> bool:
+    """Whether ``y`` is the one-element constant ``c`` (see :func:`_is_two`)."""
     if isinstance(y, (int, float, np.generic)):
-        return bool(y == 2)
+        return bool(y == c)
     if type(y) is np.ndarray:
-        return y.ndim == 0 and bool(y == 2)
+        return y.ndim == 0 and bool(y == c)
     builder = getattr(y, "builder", None)  # a Tracer: its node may be a constant
     if builder is not None and getattr(y, "id", None) is not None:
         node = builder.nodes[y.id]
-        return node.op == "const" and _is_two(node.value)
+        return node.op == "const" and _is_constant(node.value, c)
     return False
 
 
@@ -1116,7 +1123,8 @@ unary("log2", np.log2, lambda x, ans: P.div(1.0 / _LN2, x), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 2)))
 unary("log10", np.log10, lambda x, ans: P.div(1.0 / _LN10, x), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(v, 10)))
-unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda x, ans: P.mul(-0.5, P.div(ans, x)), domain=(0.2, 3.0),
+# rsqrt' = -ans³ / 2, PyTorch's (-ans / x / 2 was -inf at x = -0, where ans = -inf: PyTorch's is +inf)
+unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda x, ans: P.mul(-0.5, P.mul(P.mul(ans, ans), ans)), domain=(0.2, 3.0),
       sympy=_sympy_elementwise(lambda sp, v: 1 / sp.sqrt(v)))
 unary("reciprocal", lambda x: np.reciprocal(np.asarray(x, dtype=np.result_type(x, np.float32))),
       lambda x, ans: P.neg(P.mul(ans, ans)), domain=(0.5, 2.0),
@@ -1323,8 +1331,9 @@ def _elu_impl(x, alpha, scale=1.0):
 
 
 def _elu_deriv(x, alpha, scale):
-    # x > 0: scale; x <= 0: scale·alpha·exp(x) (PyTorch's branch at 0 is the left one)
-    return P.mul(scale, P.where(P.gt(x, 0.0), 1.0, P.mul(alpha, P.exp(P.minimum(x, 0.0)))))
+    # x > 0: scale; x <= 0: scale·alpha·exp(x) (PyTorch's branch at 0 is the left one; at NaN, as PyTorch's
+    # elu_backward, the right one: scale)
+    return P.mul(scale, P.where(P.le(x, 0.0), P.mul(alpha, P.exp(P.minimum(x, 0.0))), 1.0))
 
 
 defop("elu", _elu_impl, lambda s, alpha, scale=1.0: s,
@@ -1345,8 +1354,8 @@ defop("leaky_relu", lambda x, slope: np.where(np.asarray(x) > 0, x, np.multiply(
       elementwise=True)
 
 
-def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners
-    return P.mul(P.gt(x, lo), P.gt(hi, x))
+def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners and beyond, 1 elsewhere (NaN included)
+    return P.mul(P.sub(1.0, P.le(x, lo)), P.sub(1.0, P.ge(x, hi)))
 
 
 defop("hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda s, lo, hi: s,
@@ -2609,14 +2618,14 @@ def _safe_nonzero(x):
     return P.where(P.eq(x, 0.0), 1.0, x)
 
 
-def _i1_deriv(x, ans):  # I1' = I0 - I1 / x, 1/2 at 0
+def _i1_deriv(x, ans):  # I1' = I0 - I1 / x, 1/2 at 0 and (PyTorch's where(|x| > eps, ...)) at NaN
     xs = _safe_nonzero(x)
-    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.i0(x), P.div(P.i1(xs), xs)))
+    return P.where(P.gt(P.abs(x), 0.0), P.sub(P.i0(x), P.div(P.i1(xs), xs)), 0.5)
 
 
-def _i1e_deriv(x, ans):  # (e^-|x| I1)' = I0e - I1e (sign x + 1/x), 1/2 at 0
+def _i1e_deriv(x, ans):  # (e^-|x| I1)' = I0e - I1e (sign x + 1/x), 1/2 at 0 and at NaN, as PyTorch's
     xs = _safe_nonzero(x)
-    return P.where(P.eq(x, 0.0), 0.5, P.sub(P.i0e(x), P.mul(P.i1e(xs), P.add(P.sign(x), P.div(1.0, xs)))))
+    return P.where(P.gt(P.abs(x), 0.0), P.sub(P.i0e(x), P.mul(P.i1e(xs), P.add(P.sign(x), P.div(1.0, xs)))), 0.5)
 
 
 # The modified Bessel functions of the first kind (SciPy's, as torch.special's): I0' = I1, (e^-|x| I0)' =

@@ -1338,7 +1338,8 @@ def _tanhshrink(b, args, kwargs, position):
 
 def _shrink(fname, soft):
     # |x| <= lambd: 0 (and derivative 0 at ±lambd, as PyTorch); outside: x, or x ∓ lambd. A NaN stays NaN,
-    # as in PyTorch's kernels: softshrink's middle is x * 0 (-0 below 0), hardshrink keeps x unless inside.
+    # as in PyTorch's kernels: softshrink's middle is x * 0 (-0 below 0), hardshrink keeps x unless inside;
+    # a NaN is outside (derivative 1, PyTorch's where(|x| <= lambd, 0, grad)).
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "lambd": 0.5}, position)
         x = tensor(b, a["x"], fname, position)
@@ -1347,10 +1348,13 @@ def _shrink(fname, soft):
             inside = b.apply("mul", b.apply("ge", x, -lambd, position=position),
                              b.apply("le", x, lambd, position=position), position=position)
             return b.apply("where", boolean(b, inside), 0.0, x, position=position)
-        above, below = b.apply("gt", x, lambd, position=position), b.apply("lt", x, -lambd, position=position)
+        above = b.apply("gt", x, lambd, position=position)
+        inside = b.apply("mul", b.apply("ge", x, -lambd, position=position), b.apply("le", x, lambd, position=position),
+                         position=position)
         hi, lo = b.apply("sub", x, lambd, position=position), b.apply("add", x, lambd, position=position)
         middle = b.apply("mul", x, 0.0, position=position)
-        return b.apply("where", above, hi, b.apply("where", below, lo, middle, position=position), position=position)
+        return b.apply("where", above, hi, b.apply("where", boolean(b, inside), middle, lo, position=position),
+                       position=position)
     return lower
 
 
