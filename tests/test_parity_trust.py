@@ -167,3 +167,46 @@ def test_documented_differences_at_special_points():
                           [nan, 3.0, nan], equal_nan=True)
     assert np.asarray(api.evaluate("x ** -0.5", {"x": np.array([-0.0])}))[0] == inf  # NumPy's pow; PyTorch: -inf
     assert np.asarray(api.evaluate("torch.rsqrt(x)", {"x": np.array([-0.0])}))[0] == -inf
+
+
+# --- Python's + and * of lists and tuples: repetition and concatenation, as the pasted code means ---------
+
+X14 = np.array([[1.0, 2.0, 3.0, 4.0]])
+
+SEQUENCES = [  # each was an element-wise product or sum, silently (or a confusing shape error)
+    ("torch.tensor([1, 2] * 2) * x[0]", lambda x: torch.tensor([1, 2] * 2) * x[0]),
+    ("torch.tensor([0.5] * 4) * x", lambda x: torch.tensor([0.5] * 4) * x),
+    ("np.array([1, 2] + [3, 4]) * x", lambda x: torch.tensor([1, 2] + [3, 4]) * x),
+    ("torch.tensor([[1, 2]] * 2) @ x[:, :2].T", lambda x: torch.tensor([[1., 2.]] * 2, dtype=torch.float64) @ x[:, :2].T),
+    ("x.reshape((2,) * 2)", lambda x: x.reshape((2,) * 2)),
+    ("x.reshape(x.shape + (1,))", lambda x: x.reshape(x.shape + (1,))),
+    ("x.view(x.shape[:-1] + (2, -1))", lambda x: x.view(x.shape[:-1] + (2, -1))),
+    ("s = x.shape; x.reshape(s + (1,)) * 2", lambda x: x.reshape(x.shape + (1,)) * 2),
+    ("torch.zeros(x.shape * 2) + x.sum()", lambda x: torch.zeros(x.shape * 2, dtype=torch.float64) + x.sum()),
+    ("torch.cat([x] * 3)", lambda x: torch.cat([x] * 3)),
+    ("torch.cat([x] + [2 * x], 1)", lambda x: torch.cat([x] + [2 * x], 1)),
+    ("torch.stack([x, -x] * 2)", lambda x: torch.stack([x, -x] * 2)),
+    ("torch.tensor([0.0] * len(x)) + x[:, 0]", lambda x: torch.tensor([0.0] * len(x)) + x[:, 0]),
+    ("np.tile(x, [1] * 2)", lambda x: x.tile([1] * 2)),
+]
+
+
+@pytest.mark.parametrize("expr,fn", SEQUENCES, ids=[c[0] for c in SEQUENCES])
+def test_python_sequence_arithmetic_is_python_s(expr, fn):
+    assert_parity(expr, {"x": X14}, fn)
+
+
+@pytest.mark.parametrize("expr", ["torch.tensor([1., 2.]) * 2", "np.array([1, 2]) + [3, 4]", "np.asarray((1, 2)) * 2",
+                                  "torch.tensor(x.shape) * 2", "np.array(x.shape) + 1", "x * (1, 2, 3, 4)",
+                                  "[1, 2, 3, 4] + x", "np.copy([1, 2]) * 2", "np.array([1, 2])[:] * 2"])
+def test_arrays_made_of_lists_keep_element_wise_arithmetic(expr):
+    got = np.asarray(api.evaluate(expr, {"x": X14}))
+    want = eval(expr, {"np": np, "torch": torch, "x": torch.tensor(X14) if "torch" in expr else X14})
+    assert np.array_equal(got, np.asarray(want, dtype=float))
+
+
+@pytest.mark.parametrize("expr,says", [("[1, 2] + 1", "list plus a number"), ("[1.0] * 2.5", "list times a number"),
+                                       ("x.shape + 1", "tuple plus a number"), ("(1, 2) * (1, 2)", "times another")])
+def test_what_python_refuses_of_sequences_is_refused(expr, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(expr, {"x": X14})

@@ -275,6 +275,11 @@ class _Lowering:
             self.scope[name] = builder.input(name, tuple(shape))
         self.input_names = set(inputs)
         self.memory = None  # which names may share a buffer: made by program (only statements write)
+        # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
+        # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
+        # off the syntax, as Python decides it (np.array([1, 2]) * 2 is an array, whatever node it lowers to)
+        self.sequences: set[int] = set()
+        self.sequence_names: set[str] = set()
 
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
@@ -465,6 +470,10 @@ class _Lowering:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target = stmt.targets[0].id  # x = x.view(B, -1) rebinds the name, as in Python: the input stays the leaf
             value = self.expression(stmt.value)
+            if id(stmt.value) in self.sequences:  # s = x.shape: s + (1,) is a tuple's +
+                self.sequence_names.add(target)
+            else:
+                self.sequence_names.discard(target)
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
@@ -730,13 +739,20 @@ class _Lowering:
     def lower(self, node: ast.AST, kids: list):
         kind = type(node)  # names, calls and arithmetic by their exact type (ast makes no subclasses of them)
         if kind is ast.Name:
+            if self.sequence_names and node.id in self.sequence_names:
+                self.sequences.add(id(node))
             return self.name(node.id, self.source.at(node))
         if kind is ast.Call:
             return self.call(node, kids)
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
-                and not isinstance(kids[1], Items):
+                and not isinstance(kids[1], Items) and not self.sequences:
             return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
         position = self.source.at(node)
+        if kind is ast.BinOp and type(node.op) in (ast.Add, ast.Mult):
+            found = self.sequence_arithmetic(node, kids)
+            if found is not None:
+                self.sequences.add(id(node))
+                return found
         if isinstance(node, ast.Constant):
             return self.constant(node, position)
         if isinstance(node, (ast.BinOp, ast.UnaryOp)) and any(isinstance(k, Items) for k in kids):
@@ -757,10 +773,15 @@ class _Lowering:
             raise JacParseError("'and'/'or' are not supported: for arrays write & and | (with parentheses: "
                                 "(x > 0) & (x < 1))", position)
         if isinstance(node, (ast.Tuple, ast.List)):
+            self.sequences.add(id(node))
             return self.literal(kids, position)
         if isinstance(node, ast.Attribute):
+            if node.attr == "shape" and kids:
+                self.sequences.add(id(node))
             return self.attribute(node, kids)
         if isinstance(node, ast.Subscript):
+            if id(node.value) in self.sequences and isinstance(node.slice, ast.Slice):
+                self.sequences.add(id(node))  # x.shape[:-1]: still a tuple
             return self.subscript(node, kids)
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
@@ -868,6 +889,71 @@ class _Lowering:
             self.b.pyints[out.id] = np.array(exact, dtype=object if array.size and np.abs(array).max() >= 2**62
                                              else np.int64)
         return boolean(self.b, out) if items and all(flags) else out
+
+    def sequence_arithmetic(self, node: ast.BinOp, kids: list):
+        """Python's ``+`` and ``*`` of lists and tuples (displays, ``x.shape``): ``[0.0] * 3`` repeats,
+        ``x.shape + (1,)`` and ``[x] + [y]`` concatenate, as the pasted code means them (NumPy's and
+        PyTorch's arrays would add and multiply element by element: ``torch.tensor([1, 2] * 2)`` is
+        ``[1, 2, 1, 2]``). A list with a number Python refuses (``[1, 2] + 1``, ``[1.0] * 2.5``) is refused;
+        None for anything else (a list with an array is the array's arithmetic, as in NumPy)."""
+        seq = [id(node.left) in self.sequences, id(node.right) in self.sequences]
+        if not any(seq) or not all(isinstance(k, Items) or isinstance(k, Tracer) and self.b.nodes[k.id].op == "const"
+                                   for k, is_seq in zip(kids, seq) if is_seq):
+            return None
+        position = self.operator_position(node)
+        if all(seq):
+            if isinstance(node.op, ast.Add):
+                return self.concatenated(kids[0], kids[1], position)
+            raise JacValueError("a Python list or tuple times another is an error in Python (a sequence repeats by "
+                                "an int); for element-wise products make arrays: np.array([...]) * np.array([...])",
+                                position)
+        other = kids[1] if seq[0] else kids[0]
+        count = self.b.nodes[other.id] if isinstance(other, Tracer) else None
+        if count is None or count.op != "const" or np.ndim(count.value) != 0 or other.id in self.b.typed:
+            return None  # an array (or a NumPy / PyTorch scalar): element-wise, as those libraries do
+        what = "list" if isinstance(node.left if seq[0] else node.right, ast.List) else "tuple"
+        if isinstance(node.op, ast.Mult) and float(count.value).is_integer() \
+                and not (isinstance(other_node := node.right if seq[0] else node.left, ast.Constant)
+                         and type(other_node.value) is float):
+            return self.repeated(kids[0] if seq[0] else kids[1], int(count.value), position)
+        raise JacValueError(f"a Python {what} {'plus' if isinstance(node.op, ast.Add) else 'times'} a number is an "
+                            f"error in Python ({what}s concatenate with + and repeat by an int with *); for "
+                            "arithmetic on the numbers make an array first: np.array([...]) or torch.tensor([...])",
+                            position)
+
+    def repeated(self, value, n: int, position: int):
+        """A Python sequence repeated ``n`` times (``[0.0] * 3``, ``[x] * 2``, ``(2,) * 2``)."""
+        if isinstance(value, Items):
+            return Items(list(value) * max(n, 0))
+        array = self.b.nodes[value.id].value
+        out = self.b.const(np.concatenate([array] * n) if n > 0 else array[:0], position)
+        exact = self.b.pyints.get(value.id)
+        if exact is not None:
+            self.b.pyints[out.id] = np.concatenate([exact] * n) if n > 0 else exact[:0]
+        if is_boolean(self.b, value):
+            boolean(self.b, out)
+        return out
+
+    def concatenated(self, left, right, position: int):
+        """Two Python sequences joined (``[1, 2] + [3]``, ``x.shape + (1,)``, ``[x] + [y]``)."""
+        if isinstance(left, Items) and isinstance(right, Items):
+            return Items(list(left) + list(right))
+        if isinstance(left, Items) or isinstance(right, Items):
+            raise JacValueError("joining a list of arrays and a list of numbers: jac keeps a list either of arrays "
+                                "(for cat, stack) or of numbers; write each as its own list", position)
+        a, b = self.b.nodes[left.id].value, self.b.nodes[right.id].value
+        parts = [p for p in (a, b) if p.size or p.ndim > 1] or [a]
+        try:
+            array = np.concatenate(parts)
+        except ValueError:
+            raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
+        out = self.b.const(array, position)
+        exact = [self.b.pyints.get(t.id) for t, p in zip((left, right), (a, b)) if p.size or p.ndim > 1]
+        if exact and not any(e is None for e in exact):
+            self.b.pyints[out.id] = np.concatenate(exact)
+        if is_boolean(self.b, left) and is_boolean(self.b, right):
+            boolean(self.b, out)
+        return out
 
     def operator_position(self, node: ast.BinOp) -> int:
         """The column of the operator itself, so a caret points at ``@``, not the left operand."""

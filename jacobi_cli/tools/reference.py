@@ -26,14 +26,18 @@ An expression is Python syntax, parsed with Python's `ast` and **never evaluated
 names on this page are known.
 
 - Operators: `+ - * / **` element-wise with NumPy broadcasting, `@` with NumPy `matmul` rules (1-d operands
-  included), unary `-`.
+  included), unary `-`. Lists and tuples written in the expression, `x.shape` and its slices keep Python's own
+  `+` and `*`: `[0.0] * 3` repeats, `x.shape + (1,)` and `[x] + [y]` concatenate (`torch.tensor([1, 2] * 2)` is
+  `[1, 2, 1, 2]`); what Python refuses (`[1, 2] + 1`) is refused. A list beside an array is the array's
+  arithmetic, as in NumPy (`x + [1, 2]`).
 - Functions, bare or with a module prefix (below): `sin(x)`, `torch.sin(x)`, `np.sin(x)`, `F.relu(x)`.
   Arguments as NumPy or PyTorch name them: `axis=`/`dim=`, `keepdims=`/`keepdim=`.
 - Methods: `x.T`, `x.mT`, `A.H`, and `x.NAME(...)` for any function below: `x.sum()`, `x.dot(y)`, `x.reshape(2, 3)`.
 - NumPy's ufunc methods: `np.add.outer(x, y)` (any binary ufunc jac has), `np.add.reduce(A, axis=0)` (add,
   multiply, maximum, minimum, logical_and, logical_or, logaddexp; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
   multiply, maximum, minimum).
-- Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`.
+- Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`; an index
+  computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
   non-leaf graph nodes; the last statement is the output. An input's name may be assigned again, as in Python
   (`x = x.view(2, -1); x = F.relu(x)`): the name then stands for the new value, and the input stays the leaf that
