@@ -210,3 +210,36 @@ def test_arrays_made_of_lists_keep_element_wise_arithmetic(expr):
 def test_what_python_refuses_of_sequences_is_refused(expr, says):
     with pytest.raises(JacError, match=says):
         api.evaluate(expr, {"x": X14})
+
+
+# --- dtype= of a reduction or softmax casts the input first, as PyTorch and NumPy (it was refused) -------
+
+X23 = np.array([[1.5, -2.5, 3.0], [0.5, 4.0, -1.0]])
+
+
+@pytest.mark.parametrize("expr,fn", [
+    ("x.sum(dtype=torch.float64)", lambda x: x.sum(dtype=torch.float64)),
+    ("torch.sum(x, 1, dtype=torch.float64) * x[:, 0]", lambda x: torch.sum(x, 1, dtype=torch.float64) * x[:, 0]),
+    ("x.mean(0, dtype=torch.float64)", lambda x: x.mean(0, dtype=torch.float64)),
+    ("torch.softmax(x, -1, dtype=torch.float64)", lambda x: torch.softmax(x, -1, dtype=torch.float64)),
+    ("F.log_softmax(x, dim=1, dtype=torch.float64)", lambda x: F.log_softmax(x, dim=1, dtype=torch.float64)),
+    ("x.prod(1, dtype=torch.float64)", lambda x: x.prod(1, dtype=torch.float64)),
+    ("torch.cumsum(x, 1, dtype=torch.float64)", lambda x: torch.cumsum(x, 1, dtype=torch.float64)),
+])
+def test_dtype_of_a_reduction_is_pytorch_s(expr, fn):
+    assert_parity(expr, {"x": X23}, fn)
+
+
+@pytest.mark.parametrize("expr,want", [
+    ("x.sum(dtype=torch.long) * 1.0", torch.tensor(X23).sum(dtype=torch.long).numpy()),  # truncated first: 3
+    ("torch.cumsum(x, 1, dtype=torch.int32) * 1.0", torch.cumsum(torch.tensor(X23), 1, dtype=torch.int32).numpy()),
+    ("np.sum(x, axis=0, dtype=int) * 1.0", np.sum(X23, axis=0, dtype=int)),
+    ("np.prod(x, dtype=np.int64) * 1.0", np.prod(X23, dtype=np.int64)),
+])
+def test_an_integer_dtype_truncates_before_the_sum(expr, want):
+    assert np.array_equal(np.asarray(api.evaluate(expr, {"x": X23})), want)
+
+
+def test_an_integer_dtype_of_a_mean_is_refused_as_pytorch_does():
+    with pytest.raises(JacError, match=r"mean\(dtype=long\)"):
+        api.evaluate("x.mean(dtype=torch.long)", {"x": X23})

@@ -1084,6 +1084,33 @@ def _value_options(b, kwargs: dict, fname, position):
     return static(b, dtype, "dtype", position) if dtype is not None else None
 
 
+# reductions and normalizations whose dtype= casts the input first (PyTorch's and NumPy's): a float dtype is jac's one
+# dtype (as x.float()); an integer one truncates the elements before a sum or product, and is refused for a mean or a
+# softmax (PyTorch refuses those)
+DTYPE_FIRST = frozenset(("sum", "nansum", "prod", "nanprod", "cumsum", "cumprod", "mean", "nanmean", "softmax",
+                         "log_softmax", "softmin"))
+_FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin"))
+
+
+def dtype_first(b, fname: str, args: list, kwargs: dict, position) -> tuple:
+    """``(args, kwargs)`` of a call of ``fname`` (in DTYPE_FIRST) with ``dtype=`` applied to its array."""
+    kwargs = dict(kwargs)
+    dtype = static(b, kwargs.pop("dtype"), "dtype", position)
+    if dtype is None:
+        return args, kwargs
+    if isinstance(dtype, str) and dtype in DTYPES:
+        dtype = DType(dtype, DTYPES[dtype])
+    if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
+        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only; jac "
+                            "refuses an integer one (drop dtype=: jac computes in --dtype)", position)
+    key = next((k for k in ("input", "x", "a") if k in kwargs), None)
+    if args:
+        args = [as_dtype(b, tensor(b, args[0], fname, position), dtype, position)] + list(args[1:])
+    elif key is not None:
+        kwargs[key] = as_dtype(b, tensor(b, kwargs[key], fname, position), dtype, position)
+    return args, kwargs
+
+
 def _is_dtype(value) -> bool:
     return isinstance(value, Static) and (isinstance(value.value, DType) or value.value in DTYPES)
 

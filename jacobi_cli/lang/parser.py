@@ -26,7 +26,7 @@ from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacSh
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
-from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
+from .functions import DTYPE_FIRST, Items, Refused, dtype_first, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
@@ -1022,6 +1022,8 @@ class _Lowering:
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
+        if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST:  # x.sum(dtype=torch.float64)
+            args, kwargs = dtype_first(self.b, fname, args, kwargs, position)
         return lower(self.b, args, kwargs, position)
 
     def attribute(self, node: ast.Attribute, kids: list):
