@@ -243,3 +243,25 @@ def test_an_integer_dtype_truncates_before_the_sum(expr, want):
 def test_an_integer_dtype_of_a_mean_is_refused_as_pytorch_does():
     with pytest.raises(JacError, match=r"mean\(dtype=long\)"):
         api.evaluate("x.mean(dtype=torch.long)", {"x": X23})
+
+
+# --- Python's range(): the idiom logp[range(n), targets] (it was "the function 'range' is not supported") ---
+
+LOGP = np.log(np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]]))
+
+
+@pytest.mark.parametrize("expr,fn", [
+    ("-lp[range(3), [1, 0, 1]].mean()", lambda lp: -lp[range(3), [1, 0, 1]].mean()),
+    ("lp[range(len(lp)), torch.tensor([1, 0, 1])].sum()", lambda lp: lp[range(len(lp)), torch.tensor([1, 0, 1])].sum()),
+    ("lp[range(1, 3)] * 2", lambda lp: lp[range(1, 3)] * 2),
+    ("torch.tensor(range(2)) * lp[0]", lambda lp: torch.tensor(range(2)) * lp[0]),
+    ("lp[:, range(1, -1, -1)]", lambda lp: lp[:, range(1, -1, -1)]),
+])
+def test_python_range_is_python_s(expr, fn):
+    assert_parity(expr, {"lp": LOGP}, fn)
+
+
+@pytest.mark.parametrize("expr", ["range(2.5)", "range(1, 2, 0)", "range()"])
+def test_range_refuses_what_python_refuses(expr):
+    with pytest.raises(JacError, match="range"):
+        api.evaluate(expr, {})

@@ -5761,6 +5761,25 @@ for _name in ("float", "int", "bool"):  # bare calls: Python's own float(), int(
     variant("builtins", _name)(_python_number(_name))
 
 
+@variant("builtins", "range")
+def _python_range(b, args, kwargs, position):
+    """Python's range(stop) / range(start, stop[, step]) of integers: their constant vector (int64), as
+    np.arange of them, so logp[range(n), targets] and torch.tensor(range(3)) read as written."""
+    if kwargs or not 1 <= len(args) <= 3:
+        raise JacValueError(f"range() takes 1 to 3 integers, positionally, got {len(args) + len(kwargs)}", position)
+    bounds = [static(b, a, "range", position) for a in args]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in bounds):
+        raise JacValueError("range() takes integers (Python raises TypeError for a float); for a float range write "
+                            "np.arange or torch.arange", position)
+    if len(bounds) == 3 and int(bounds[2]) == 0:
+        raise JacValueError("range() arg 3 must not be zero", position)
+    values = np.arange(*[int(v) for v in bounds], dtype=np.int64)
+    b.check_size(values.shape, "range()", position)
+    out = b.const(values.astype(b.dtype), position)
+    b.pyints[out.id] = values
+    return out
+
+
 def _new_filled(fname, fill):
     """x.new_zeros(size) / new_ones / new_full(size, fill_value): a constant of that size."""
     def lower(b, args, kwargs, position):

@@ -80,6 +80,10 @@ names on this page are known.
 - `float(t)`, `int(t)`, `bool(t)` (bare calls) are Python's: a number made of an array of one element, so a
   constant (derivative 0) as in PyTorch, like `t.item()`; the methods `t.float()`, `t.double()` keep the
   array and its derivative.
+- `range(stop)`, `range(start, stop, step)` of integers is Python's: a constant vector of those integers, so
+  `logp[range(n), targets]` and `torch.tensor(range(3))` read as written. The bare `sum(A)`, `max(A)`, `min(A)`
+  are jac's (NumPy's: every element, `axis=` second), not Python's builtins, which iterate the rows of a
+  matrix (Python's `sum(A)` is `A.sum(0)`); they agree on vectors.
 
 Choices where NumPy and PyTorch differ: `softmax(x)` without an axis works along the last axis (as
 `jax.nn.softmax` and `torch.softmax(x, -1)`; `axis=None` takes all elements; `F.softmax(x)`
