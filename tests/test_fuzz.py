@@ -133,7 +133,8 @@ class Grammar:
         if shape == ():
             return E(self.pick(["0.5", "2", "-1.5", "3", "pi", "e", "(1/3)"]), ())
         value = np.round(np.linspace(-1.2, 1.7, int(np.prod(shape))), 2).reshape(shape).tolist()
-        return E(self.pick([str(value), _ones(shape), f"(0.5 * {_ones(shape)})"]), shape)
+        # an array constant: np.array([...]) (a bare list is Python's list: [..] * 2 repeats it, [..] + 1 is refused)
+        return E(self.pick([f"np.array({value})", _ones(shape), f"(0.5 * {_ones(shape)})"]), shape)
 
     def to_shape(self, e: E, shape) -> E:
         """``e`` made to have ``shape``: reduced to a scalar, then broadcast."""

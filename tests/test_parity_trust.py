@@ -265,3 +265,28 @@ def test_python_range_is_python_s(expr, fn):
 def test_range_refuses_what_python_refuses(expr):
     with pytest.raises(JacError, match="range"):
         api.evaluate(expr, {})
+
+
+# --- Python's max(a, b) / min of numbers and 0-d arrays (max(loss, 0) read 0 as an axis: loss itself) ------
+
+@pytest.mark.parametrize("expr,fn", [
+    ("max(x[0, 1], 0)", lambda x: torch.clamp(x[0, 1], min=0) if x[0, 1] > 0 else x[0, 1] * 0),
+    ("max(x[1, 0] - 3, 0) * x", lambda x: max(x[1, 0] - 3, 0) * x),
+    ("min(x[0, 1], x[0, 0], -1)", lambda x: min(x[0, 1], x[0, 0], -1)),
+    ("max(2, 3) * x", lambda x: 3 * x),
+    ("min(x.shape[0], 1) * x", lambda x: 1 * x),
+])
+def test_python_max_of_numbers_is_python_s(expr, fn):
+    x = np.array([[1.0, -2.0], [3.0, 4.0]])
+    value = np.asarray(api.evaluate(expr, {"x": x}))
+    t = T(x)
+    want = torch.as_tensor(fn(t), dtype=torch.float64)
+    assert np.allclose(value, want.detach().numpy())
+    grad = torch.autograd.functional.jacobian(lambda u: torch.as_tensor(fn(u), dtype=torch.float64), T(x))
+    assert np.allclose(np.asarray(api.jacobian(expr, {"x": x})["x"]), grad.numpy())
+
+
+def test_bare_max_of_an_array_is_still_numpy_s():
+    x = np.array([[1.0, -2.0], [3.0, 4.0]])
+    assert np.array_equal(api.evaluate("max(x, 1)", {"x": x}), [1.0, 4.0])
+    assert api.evaluate("max(x)", {"x": x}) == 4.0

@@ -5761,6 +5761,25 @@ for _name in ("float", "int", "bool"):  # bare calls: Python's own float(), int(
     variant("builtins", _name)(_python_number(_name))
 
 
+def _python_extreme(fname: str):
+    def lower(b, args, kwargs, position):
+        """Python's max(a, b, ...) / min of numbers and 0-d arrays (max(1, x.shape[0]), max(loss, 0)): the
+        first of the largest, as Python compares (a later one only where strictly larger; NaN never is), and the
+        derivative flows to the one chosen; of one array, or with an axis, jac's max / min (NumPy's)."""
+        if len(args) >= 2 and not kwargs and all(isinstance(a, Tracer) and a.ndim == 0 for a in args):
+            best = args[0]
+            for a in args[1:]:
+                larger = boolean(b, b.apply("gt" if fname == "max" else "lt", a, best, position=position))
+                best = b.apply("where", larger, a, best, position=position)
+            return best
+        return FUNCTIONS[fname](b, args, kwargs, position)
+    return lower
+
+
+for _name in ("max", "min"):
+    variant("builtins", _name)(_python_extreme(_name))
+
+
 @variant("builtins", "range")
 def _python_range(b, args, kwargs, position):
     """Python's range(stop) / range(start, stop[, step]) of integers: their constant vector (int64), as
@@ -6290,8 +6309,8 @@ def _as_scalar(b, out, position):
 for _name in SCALAR_AS_VECTOR:
     if _name in FUNCTIONS:
         FUNCTIONS[_name] = _scalar_as_vector(FUNCTIONS[_name])
-    for _key in [k for k in LIBRARY_FUNCTIONS if k[1] == _name]:
-        LIBRARY_FUNCTIONS[_key] = _scalar_as_vector(LIBRARY_FUNCTIONS[_key])
+    for _key in [k for k in LIBRARY_FUNCTIONS if k[1] == _name and k[0] != "builtins"]:  # builtins: Python's max(a, b)
+        LIBRARY_FUNCTIONS[_key] = _scalar_as_vector(LIBRARY_FUNCTIONS[_key])              # calls FUNCTIONS' own
 
 
 # --- sizes as numbers: x.shape, x.size(d), len(x), x.numel(), x.ndim ------------------------------
