@@ -188,6 +188,9 @@ SEQUENCES = [  # each was an element-wise product or sum, silently (or a confusi
     ("torch.stack([x, -x] * 2)", lambda x: torch.stack([x, -x] * 2)),
     ("torch.tensor([0.0] * len(x)) + x[:, 0]", lambda x: torch.tensor([0.0] * len(x)) + x[:, 0]),
     ("np.tile(x, [1] * 2)", lambda x: x.tile([1] * 2)),
+    ("y = [1.0, 2.0]; y += [3.0, 4.0]; torch.tensor(y) * x", lambda x: torch.tensor([1.0, 2.0, 3.0, 4.0]) * x),
+    ("y = [1.0, 2.0]; y *= 2; torch.tensor(y) * x", lambda x: torch.tensor([1.0, 2.0, 1.0, 2.0]) * x),
+    ("s = x.shape; s += (1,); x.reshape(s)", lambda x: x.reshape(x.shape + (1,))),
 ]
 
 

@@ -489,6 +489,12 @@ class _Lowering:
             return self.put_statement(stmt.value)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
             return self.write(stmt.targets[0], stmt.value, None)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
+                and stmt.target.id in self.sequence_names:  # y = [1, 2]; y += [3]: Python's list, y = y + [3]
+            read = ast.copy_location(ast.Name(id=stmt.target.id, ctx=ast.Load()), stmt.target)
+            combined = ast.copy_location(ast.BinOp(left=read, op=stmt.op, right=stmt.value), stmt)
+            ast.fix_missing_locations(combined)
+            return self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=combined), stmt))
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, (ast.Name, ast.Subscript)):
             return self.write(stmt.target, stmt.value, stmt.op)
         raise JacParseError(f"only expressions, assignments 'NAME = EXPR', writes 'NAME[INDEX] = EXPR' and "
