@@ -293,3 +293,28 @@ def test_bare_max_of_an_array_is_still_numpy_s():
     x = np.array([[1.0, -2.0], [3.0, 4.0]])
     assert np.array_equal(api.evaluate("max(x, 1)", {"x": x}), [1.0, 4.0])
     assert api.evaluate("max(x)", {"x": x}) == 4.0
+
+
+# --- '*' unpacking in calls, lists and indices (it was "'*' unpacking are not part of jac's expression language") ---
+
+X234 = np.arange(24.0).reshape(2, 3, 4) / 7
+
+
+@pytest.mark.parametrize("expr,fn", [
+    ("x.view(*x.shape[:-1], 2, -1)", lambda x: x.view(*x.shape[:-1], 2, -1)),
+    ("x.reshape(-1, *x.shape[1:])", lambda x: x.reshape(-1, *x.shape[1:])),
+    ("x.permute(*range(2, -1, -1))", lambda x: x.permute(*range(2, -1, -1))),
+    ("torch.zeros(*x.shape, dtype=torch.float64) + x", lambda x: torch.zeros(*x.shape, dtype=torch.float64) + x),
+    ("torch.stack([*x]) * 2", lambda x: torch.stack([*x]) * 2),
+    ("torch.maximum(*x)", lambda x: torch.maximum(*x)),
+    ("x[*[1, 2]]", lambda x: x[1, 2]),
+    ("torch.ones((*x.shape[:1], 3), dtype=torch.float64) @ x[0]",
+     lambda x: torch.ones((*x.shape[:1], 3), dtype=torch.float64) @ x[0]),
+])
+def test_star_unpacking_is_python_s(expr, fn):
+    assert_parity(expr, {"x": X234}, fn)
+
+
+def test_star_unpacking_of_a_number_is_refused():
+    with pytest.raises(JacError, match="'\\*' unpacks"):
+        api.evaluate("[*x.sum()]", {"x": X234})

@@ -259,6 +259,15 @@ def _parse_quietly(text: str) -> ast.Module:
         return ast.parse(text, mode="exec")
 
 
+class _Unpacked:
+    """``*value`` written in a call's arguments or a list: expanded by :meth:`_Lowering.unpacked`."""
+
+    __slots__ = ("value", "position")
+
+    def __init__(self, value, position: int):
+        self.value, self.position = value, position
+
+
 class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
@@ -726,6 +735,8 @@ class _Lowering:
             return [node.left] + list(node.comparators)
         if isinstance(node, (ast.Tuple, ast.List)):
             return list(node.elts)
+        if isinstance(node, ast.Starred):
+            return [node.value]
         if isinstance(node, ast.Call):
             owner = [node.func.value] if self.callee(node.func)[0] == "method" else []
             return owner + list(node.args) + [k.value for k in node.keywords]
@@ -780,7 +791,9 @@ class _Lowering:
                                 "(x > 0) & (x < 1))", position)
         if isinstance(node, (ast.Tuple, ast.List)):
             self.sequences.add(id(node))
-            return self.literal(kids, position)
+            return self.literal(self.unpacked(kids), position)
+        if isinstance(node, ast.Starred):
+            return _Unpacked(kids[0], position)
         if isinstance(node, ast.Attribute):
             if node.attr == "shape" and kids:
                 self.sequences.add(id(node))
@@ -927,6 +940,37 @@ class _Lowering:
                             "arithmetic on the numbers make an array first: np.array([...]) or torch.tensor([...])",
                             position)
 
+    def unpacked(self, items: list) -> list:
+        """``items`` with each ``*seq`` (:class:`_Unpacked`) replaced by the elements of ``seq``, as Python
+        unpacks it: a constant vector's numbers (``*x.shape``, ``*(2, 3)``, ``*range(3)``) or a list's arrays."""
+        if not any(type(i) is _Unpacked for i in items):
+            return items
+        out = []
+        for item in items:
+            if type(item) is not _Unpacked:
+                out.append(item)
+                continue
+            value = item.value
+            if isinstance(value, Items):
+                out.extend(value)
+                continue
+            node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
+            if node is not None and (node.op != "const" or np.ndim(node.value) > 1) and value.ndim:
+                out.extend(FUNCTIONS["list"](self.b, [value], {}, item.position))  # *x: its rows, as Python iterates
+                continue
+            if node is None or node.op != "const" or np.ndim(node.value) != 1:
+                raise JacValueError("'*' unpacks a tuple, a list or an array of at least one dimension (*x.shape, "
+                                    "*(2, 3), *[a, b], *x)", item.position)
+            exact = self.b.pyints.get(value.id)
+            for k, v in enumerate(np.asarray(node.value)):
+                number = self.b.const(float(v), item.position)
+                if exact is not None:
+                    self.b.pyints[number.id] = int(exact[k])
+                elif float(v).is_integer():  # x.shape's sizes are Python ints
+                    self.b.pyints[number.id] = int(v)
+                out.append(number)
+        return out
+
     def repeated(self, value, n: int, position: int):
         """A Python sequence repeated ``n`` times (``[0.0] * 3``, ``[x] * 2``, ``(2,) * 2``)."""
         if isinstance(value, Items):
@@ -1016,6 +1060,8 @@ class _Lowering:
             else None
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+        if any(type(a) is _Unpacked for a in args):  # x.view(*x.shape[:-1], 2, -1), torch.zeros(*shape)
+            args = self.unpacked(args)
         if kind == "method" and isinstance(args[0], (AtIndex, Ufunc)):
             return args[0].call(self.b, fname, args[1:], kwargs, position)
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
@@ -1102,7 +1148,7 @@ class _Lowering:
         return int(v)
 
     def subscript(self, node: ast.Subscript, kids: list):
-        value, parts = kids[0], kids[1:]
+        value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
         position = self.source.at(node.slice)
         if isinstance(value, At):
             targets, read = self.written(value.array, parts, "x.at[...]", position)
