@@ -191,6 +191,11 @@ SEQUENCES = [  # each was an element-wise product or sum, silently (or a confusi
     ("y = [1.0, 2.0]; y += [3.0, 4.0]; torch.tensor(y) * x", lambda x: torch.tensor([1.0, 2.0, 3.0, 4.0]) * x),
     ("y = [1.0, 2.0]; y *= 2; torch.tensor(y) * x", lambda x: torch.tensor([1.0, 2.0, 1.0, 2.0]) * x),
     ("s = x.shape; s += (1,); x.reshape(s)", lambda x: x.reshape(x.shape + (1,))),
+    ("x.view(x.size()[:-1] + (2, 2))", lambda x: x.view(x.size()[:-1] + (2, 2))),
+    ("torch.tensor(x.size() + (1,)) * x.sum()", lambda x: torch.tensor(x.size() + (1,)) * x.sum()),
+    ("x.reshape(list(x.shape[:1]) + [-1])", lambda x: x.reshape(list(x.shape[:1]) + [-1])),
+    ("x.reshape(tuple(x.shape) + (1,))", lambda x: x.reshape(tuple(x.shape) + (1,))),
+    ("x[list(range(1)), 0]", lambda x: x[list(range(1)), 0]),
 ]
 
 

@@ -760,7 +760,14 @@ class _Lowering:
                 self.sequences.add(id(node))
             return self.name(node.id, self.source.at(node))
         if kind is ast.Call:
-            return self.call(node, kids)
+            if self.sequences and _python_sequence_call(node) == "copy" and id(node.args[0]) in self.sequences:
+                self.sequences.add(id(node))  # list(x.shape), tuple(s): the same numbers, still a sequence
+                return kids[0]
+            found = self.call(node, kids)
+            if _python_sequence_call(node) == "made" and (type(node.func) is ast.Name
+                                                         or self.module_path(node.func.value) is None):
+                self.sequences.add(id(node))  # x.size() (torch.Size), range(n): Python sequences
+            return found
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items) and not self.sequences:
             return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
@@ -1452,6 +1459,19 @@ def _statement_words(stmt: ast.stmt) -> str:
     if isinstance(stmt, ast.AugAssign):
         return "augmented assignments to an attribute"
     return _STATEMENT_WORDS.get(type(stmt), f"{type(stmt).__name__.lower()} statements")
+
+
+def _python_sequence_call(node: ast.Call):
+    """``"copy"`` for list(s) / tuple(s) of one argument, ``"made"`` for x.size() and range(...) (Python sequences
+    whose + and * are Python's), else None."""
+    func = node.func
+    if type(func) is ast.Name and not node.keywords:
+        if func.id in ("list", "tuple") and len(node.args) == 1:
+            return "copy"
+        return "made" if func.id == "range" else None
+    if type(func) is ast.Attribute and func.attr == "size" and not node.args and not node.keywords:
+        return "made"
+    return None
 
 
 def _in_place_method(node: ast.expr) -> bool:
