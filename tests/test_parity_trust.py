@@ -323,3 +323,13 @@ def test_star_unpacking_is_python_s(expr, fn):
 def test_star_unpacking_of_a_number_is_refused():
     with pytest.raises(JacError, match="'\\*' unpacks"):
         api.evaluate("[*x.sum()]", {"x": X234})
+
+
+# --- a pasted first line that sets a library's global state says what jac has instead -------------------
+
+@pytest.mark.parametrize("expr,says", [("torch.manual_seed(0); x * 2", "--seed"), ("np.random.seed(1)\nx * 2", "--seed"),
+                                       ("torch.set_default_dtype(torch.float64); x", "--dtype")])
+def test_a_global_setting_line_names_jacs_option(expr, says):
+    with pytest.raises(JacError, match="is not needed") as err:
+        api.evaluate(expr, {"x": np.array(1.0)})
+    assert says in err.value.message and "never used" not in err.value.message

@@ -302,6 +302,9 @@ class _Lowering:
                     and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
                     and "print" not in self.scope:
                 raise JacNameError(_PRINT, self.source.at(stmt))
+            setting = _global_setting(stmt)
+            if setting is not None:  # pasted code's torch.manual_seed(0): what jac has instead
+                raise JacParseError(setting, self.source.at(stmt))
             if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                     and not _autodiff_call(stmt.value):  # y.backward() is refused as what it is, by its lowering
                 # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
@@ -1459,6 +1462,33 @@ def _statement_words(stmt: ast.stmt) -> str:
     if isinstance(stmt, ast.AugAssign):
         return "augmented assignments to an attribute"
     return _STATEMENT_WORDS.get(type(stmt), f"{type(stmt).__name__.lower()} statements")
+
+
+_SETTINGS = {  # pasted code's process-wide settings: what jac has in their place
+    ("torch", "manual_seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
+    ("torch", "seed"): "jac's rand and randn are seeded by --seed (drop the line)",
+    ("np.random", "seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
+    ("numpy.random", "seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
+    ("random", "seed"): "jac's rand and randn are seeded by --seed (drop the line; --seed 0 is the default)",
+    ("torch", "set_default_dtype"): "jac computes in --dtype (float64 by default; --dtype float32)",
+    ("torch", "set_grad_enabled"): "jac differentiates with respect to the inputs in --wrt (all by default)",
+    ("torch", "set_printoptions"): "jac prints full precision; --json gives every digit",
+    ("np", "set_printoptions"): "jac prints full precision; --json gives every digit",
+}
+
+
+def _global_setting(stmt: ast.stmt):
+    """The message for a statement that only changes a library's global setting (``torch.manual_seed(0)``,
+    ``np.random.seed(0)``, ``torch.set_default_dtype(...)``), else None."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        return None
+    try:
+        module = ast.unparse(call.func.value)
+    except Exception:  # pragma: no cover - ast.unparse of a parsed expression does not fail
+        return None
+    why = _SETTINGS.get((module, call.func.attr))
+    return None if why is None else f"'{module}.{call.func.attr}(...)' is not needed: {why}"
 
 
 def _python_sequence_call(node: ast.Call):
