@@ -196,6 +196,10 @@ SEQUENCES = [  # each was an element-wise product or sum, silently (or a confusi
     ("x.reshape(list(x.shape[:1]) + [-1])", lambda x: x.reshape(list(x.shape[:1]) + [-1])),
     ("x.reshape(tuple(x.shape) + (1,))", lambda x: x.reshape(tuple(x.shape) + (1,))),
     ("x[list(range(1)), 0]", lambda x: x[list(range(1)), 0]),
+    ("idx = (0, 1); x[idx]", lambda x: x[0, 1]),  # a tuple index is one index per axis; a list picks rows
+    ("idx = [0, 0]; x[idx]", lambda x: x[[0, 0]]),
+    ("x[tuple([0, 2])]", lambda x: x[0, 2]),
+    ("s = x.shape; x[s[:1] * 0] * 2", lambda x: x[()] * 2),  # x[()] is x
 ]
 
 

@@ -289,6 +289,9 @@ class _Lowering:
         # off the syntax, as Python decides it (np.array([1, 2]) * 2 is an array, whatever node it lowers to)
         self.sequences: set[int] = set()
         self.sequence_names: set[str] = set()
+        # those of them that are tuples (displays, x.shape, x.size(), tuple(...)): x[t] with a tuple t is x[t[0], t[1]]
+        self.tuples: set[int] = set()
+        self.tuple_names: set[str] = set()
 
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
@@ -486,6 +489,10 @@ class _Lowering:
                 self.sequence_names.add(target)
             else:
                 self.sequence_names.discard(target)
+            if id(stmt.value) in self.tuples:  # idx = (0, 1): x[idx] is x[0, 1]
+                self.tuple_names.add(target)
+            else:
+                self.tuple_names.discard(target)
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
@@ -761,15 +768,21 @@ class _Lowering:
         if kind is ast.Name:
             if self.sequence_names and node.id in self.sequence_names:
                 self.sequences.add(id(node))
+                if node.id in self.tuple_names:
+                    self.tuples.add(id(node))
             return self.name(node.id, self.source.at(node))
         if kind is ast.Call:
             if self.sequences and _python_sequence_call(node) == "copy" and id(node.args[0]) in self.sequences:
                 self.sequences.add(id(node))  # list(x.shape), tuple(s): the same numbers, still a sequence
+                if node.func.id == "tuple":
+                    self.tuples.add(id(node))
                 return kids[0]
             found = self.call(node, kids)
             if _python_sequence_call(node) == "made" and (type(node.func) is ast.Name
                                                          or self.module_path(node.func.value) is None):
                 self.sequences.add(id(node))  # x.size() (torch.Size), range(n): Python sequences
+                if type(node.func) is ast.Attribute:
+                    self.tuples.add(id(node))
             return found
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items) and not self.sequences:
@@ -779,6 +792,8 @@ class _Lowering:
             found = self.sequence_arithmetic(node, kids)
             if found is not None:
                 self.sequences.add(id(node))
+                if id(node.left) in self.tuples or id(node.right) in self.tuples:
+                    self.tuples.add(id(node))
                 return found
         if isinstance(node, ast.Constant):
             return self.constant(node, position)
@@ -801,16 +816,21 @@ class _Lowering:
                                 "(x > 0) & (x < 1))", position)
         if isinstance(node, (ast.Tuple, ast.List)):
             self.sequences.add(id(node))
+            if isinstance(node, ast.Tuple):
+                self.tuples.add(id(node))
             return self.literal(self.unpacked(kids), position)
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
         if isinstance(node, ast.Attribute):
             if node.attr == "shape" and kids:
                 self.sequences.add(id(node))
+                self.tuples.add(id(node))
             return self.attribute(node, kids)
         if isinstance(node, ast.Subscript):
             if id(node.value) in self.sequences and isinstance(node.slice, ast.Slice):
                 self.sequences.add(id(node))  # x.shape[:-1]: still a tuple
+                if id(node.value) in self.tuples:
+                    self.tuples.add(id(node))
             return self.subscript(node, kids)
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
@@ -1159,6 +1179,9 @@ class _Lowering:
 
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
+        if len(parts) == 1 and id(node.slice) in self.tuples and isinstance(parts[0], Tracer) \
+                and self.b.nodes[parts[0].id].op == "const" and parts[0].ndim == 1:
+            parts = self.unpacked([_Unpacked(parts[0], self.source.at(node.slice))])  # idx = (0, 1); x[idx]
         position = self.source.at(node.slice)
         if isinstance(value, At):
             targets, read = self.written(value.array, parts, "x.at[...]", position)
