@@ -337,3 +337,19 @@ def test_a_global_setting_line_names_jacs_option(expr, says):
     with pytest.raises(JacError, match="is not needed") as err:
         api.evaluate(expr, {"x": np.array(1.0)})
     assert says in err.value.message and "never used" not in err.value.message
+
+
+# --- index arrays of two or more dimensions (refused as "indices must be integer constants") -----------
+
+@pytest.mark.parametrize("expr,fn", [
+    ("x[np.array([[0, 2]]), 1]", lambda x: x[torch.tensor([[0, 2]]), 1]),
+    ("x[:, [[0], [3]]]", lambda x: x[:, [[0], [3]]]),
+    ("x[torch.tensor([[0, 1], [2, 2]])]", lambda x: x[torch.tensor([[0, 1], [2, 2]])]),
+])
+def test_index_arrays_of_two_dimensions_are_pytorch_s(expr, fn):
+    assert_parity(expr, {"x": np.arange(12.0).reshape(3, 4) / 5}, fn)
+
+
+def test_a_nested_list_as_the_only_index_is_refused_naming_both_readings():
+    with pytest.raises(JacError, match="reads two ways"):
+        api.evaluate("x[[[0, 1], [1, 2]]]", {"x": np.ones((3, 4))})

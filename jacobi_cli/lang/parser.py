@@ -1179,6 +1179,10 @@ class _Lowering:
 
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
+        if isinstance(node.slice, ast.List) and any(isinstance(e, (ast.List, ast.Tuple)) for e in node.slice.elts):
+            raise JacValueError("a nested list as the only index reads two ways: NumPy takes it as one index array, "
+                                "PyTorch as one index list per axis (x[[0, 1], [1, 2]]); write the latter, or "
+                                "x[np.array([[0, 1], [1, 2]])] for the index array", self.source.at(node.slice))
         if len(parts) == 1 and id(node.slice) in self.tuples and isinstance(parts[0], Tracer) \
                 and self.b.nodes[parts[0].id].op == "const" and parts[0].ndim == 1:
             parts = self.unpacked([_Unpacked(parts[0], self.source.at(node.slice))])  # idx = (0, 1); x[idx]
@@ -1248,7 +1252,7 @@ class _Lowering:
         if part is Ellipsis:
             return Ellipsis
         node = self.b.nodes[part.id] if isinstance(part, Tracer) else None
-        if node is not None and node.op == "const" and np.ndim(node.value) == 1:
+        if node is not None and node.op == "const" and np.ndim(node.value) >= 1:  # x[[0, 2]], x[[[0, 1], [1, 2]]]
             array = np.asarray(node.value)
             if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
                 raise JacValueError("an index list must hold integers", position)
