@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from .chain import split_chain
-from .short import read_short, short_tokens, short_tree
+from .short import read_short, short_tokens
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
@@ -91,6 +91,10 @@ class Source:
 
     def __init__(self, text: str):
         self.text = text
+        if "\n" not in text and text.isascii():  # the common case, what the lines below give
+            self.lines, self.ascii, self.starts = [text], [True], [0]
+            self.one_line, self.width = True, len(text)
+            return
         self.lines = text.split("\n")
         self.ascii = [line.isascii() for line in self.lines]
         self.starts = [0]
@@ -140,34 +144,33 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     them such a mask raises :class:`NeedsValues`. ``constant``: the text is a binding's value,
     which names nothing (an unknown name is not an input to bind)."""
     inputs = inputs or {}
-    def new_builder() -> Builder:
-        builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
-        builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
-        builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
-        return builder
-
-    builder = new_builder()
+    builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
         tokens = short_tokens(text)
-        if tokens is not None:  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by the path below
+        if tokens is not None:  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by ast's path
             try:
                 found = _Lowering(builder, Source(text), inputs, values, constant).direct(tokens)
             except Exception:  # noqa: BLE001 - any refusal is the general path's, made again below
                 found = None
             if found is not None:
                 return found
-            builder = new_builder()
-        tree = short_tree(text)  # read without ast into a tree: the same graph, the same errors
-        if tree is not None:
-            return _Lowering(builder, Source(text), inputs, values, constant).short(tree)
+            builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)
         module = _ast_tree(text)
         return _Lowering(builder, Source(text), inputs, values, constant).program(module)
     except JacError as err:
         raise err.with_source(text)
+
+
+def _new_builder(text: str, dtype, seed: int, max_bytes: int, shapes_only: bool, constant: bool) -> Builder:
+    """The builder of one parse of ``text``."""
+    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+    builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
+    builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
+    return builder
 
 
 def split_outputs(text: str) -> list | None:
@@ -360,74 +363,44 @@ class _Lowering:
             term = binary(pending, total, term, pending_at)
         return self.output(term, 0)
 
-    def short(self, tree: tuple) -> Graph:
-        """The graph of a short expression (:func:`~jacobi_cli.lang.short.short_tree`), built as
-        :meth:`program` builds it from the syntax tree: the same lowering calls, in the walk's
-        post-order, at the columns ``ast`` gives (``operator_position``'s search included)."""
-        results: list = []
-        stack = [(tree, False)]
-        while stack:
-            node, ready = stack.pop()
-            kind = node[0]
-            if not ready and kind != "name" and kind != "number":  # children first, left to right
-                stack.append((node, True))
-                if kind == "binary":  # the right operand pushed first: the left one is lowered first
-                    stack.append((node[4], False))
-                    stack.append((node[3], False))
-                elif kind == "neg":
-                    stack.append((node[2], False))
-                else:  # a call: its arguments, the last pushed first
-                    for k in reversed(node[3]):
-                        stack.append((k, False))
-                continue
-            start = node[1][0]
-            if kind == "name":
-                results.append(self.short_name(node[2], start))
-            elif kind == "number":
-                results.append(self.short_number(node[2], start))
-            elif kind == "call":
-                args = results[len(results) - len(node[3]):]
-                del results[len(results) - len(node[3]):]
-                results.append(self.short_call(node[2], args, start))
-            elif kind == "neg":
-                results.append(self.short_neg(results.pop(), start))
-            else:  # binary
-                right, left = results.pop(), results.pop()
-                results.append(self.short_binary(node[2], left, right, node[3][1][1], node[4][1][0], start))
-        return self.output(results[0], 0)
-
     def direct(self, tokens: list) -> Graph | None:
-        """The graph of :meth:`short` lowered as the text's ``tokens`` are read
-        (:func:`~jacobi_cli.lang.short.read_short`: no tree, no second walk), or None when the text
-        is not certainly in the short grammar. Any exception leaves this lowering's builder
-        unusable: ``parse`` then starts again."""
+        """The graph of a short expression lowered as its ``tokens`` are read
+        (:func:`~jacobi_cli.lang.short.read_short`), built as :meth:`program` builds it from the
+        syntax tree: the same lowering calls, in the walk's post-order, at the columns ``ast`` gives;
+        None when the text is not certainly in the short grammar. Any exception leaves this
+        lowering's builder unusable: ``parse`` then starts again through ``ast``."""
         value = read_short(tokens, self)
         return None if value is None else self.output(value, 0)
 
-    # the nodes of a short expression, lowered as the walk over its syntax tree lowers them (`short`, `direct`)
+    # the nodes of a short expression, lowered as the walk over its syntax tree lowers them (`direct`)
 
     def short_name(self, text: str, start: int):
         found = self.scope.get(text)  # self.name's answer for a tracer in scope, without its calls
         return found if type(found) is Tracer else self.name(text, start)
 
     def short_number(self, text: str, start: int):
-        return self.number(float(text) if "." in text else int(text), start)
+        if "." in text:  # self.number of ast's float: float() of digits "." digits never overflows
+            return self.b.const(float(text), start)
+        return self.number(int(text), start)
 
     def short_call(self, fname: str, args: list, start: int):
-        return self.lookup("function", fname, None, start)(self.b, args, {}, start)
+        b = self.b
+        # self.lookup("function", fname, None, start) for the names it finds: no library (the call is
+        # bare), Python's own reading first (float(t)), then the shared one; anything else through lookup
+        b.library = None
+        lower = LIBRARY_FUNCTIONS.get(("builtins", fname)) or FUNCTIONS.get(fname) or \
+            self.lookup("function", fname, None, start)
+        return lower(b, args, {}, start)
 
     def short_neg(self, operand, start: int):
         if isinstance(operand, Items):
             raise JacValueError(_ITEMS_ARITHMETIC, start)
         return self.b.apply("neg", operand, position=start)
 
-    def short_binary(self, op: str, left, right, left_end: int, right_start: int, start: int):
-        """``left op right``; ``left_end``, ``right_start``: the operands' own columns (the
-        operator's column is searched between them, as ``operator_position`` does)."""
+    def short_binary(self, op: str, left, right, position: int):
+        """``left op right`` with the operator at ``position`` (``operator_position``'s column)."""
         if isinstance(left, Items) or isinstance(right, Items):
-            raise JacValueError(_ITEMS_ARITHMETIC, start)
-        found = self.source.text.find(_SHORT_TEXT[op], left_end, right_start)
-        position = found if found >= 0 else start
+            raise JacValueError(_ITEMS_ARITHMETIC, position)  # (ast's error is at the left operand: made again)
         b = self.b
         if type(left) is Tracer and type(right) is Tracer and not b.booleans and type(b) is Builder:
             # self.arithmetic's answer without its three calls: with no boolean node there is no
@@ -1144,7 +1117,6 @@ class _Lowering:
 
 
 _CHAIN_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
-_SHORT_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}  # as _BINOP_TEXT
 _ITEMS_ARITHMETIC = ("arithmetic on a list or tuple of arrays is not defined; index it first (parts[0]) or make one "
                      "array of it with stack([...]) or cat([...])")
 _COMPARISONS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
