@@ -254,7 +254,10 @@ FUNCTIONS["min"] = FUNCTIONS["amin"] = _extreme("min", "minimum")
 
 @function("softmax")
 def _softmax(b, args, kwargs, position):
-    if not kwargs and len(args) == 1 and type(args[0]) is Tracer:  # softmax(x): what arguments and tensor give
+    if not kwargs and len(args) == 1 and type(args[0]) is Tracer and args[0].shape:
+        # softmax(x) of an array: what arguments, tensor and normalize_axis(-1, ...) below give
+        return b.apply("softmax", args[0], axis=len(args[0].shape) - 1, position=position)
+    if not kwargs and len(args) == 1 and type(args[0]) is Tracer:
         a, x = {"axis": -1}, args[0]
     else:
         a = arguments("softmax", args, kwargs, {"x": REQUIRED, "axis": -1}, position)
@@ -6210,6 +6213,8 @@ SCALAR_AS_VECTOR = ("max", "min", "argmax", "argmin", "sort", "argsort", "msort"
 
 def _scalar_as_vector(lower):
     def lowered(b, args, kwargs, position):
+        if args and isinstance(args[0], Tracer) and args[0].shape:  # what the test below finds for softmax(x)
+            return lower(b, args, kwargs, position)
         arrays = [v for v in list(args) + list(kwargs.values()) if isinstance(v, Tracer)]
         x = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a")))
         if not isinstance(x, Tracer) or x.ndim != 0 or any(v.ndim != 0 for v in arrays):

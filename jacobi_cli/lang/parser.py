@@ -16,6 +16,7 @@ import difflib
 import re
 import threading
 import warnings
+from functools import cached_property
 
 import numpy as np
 
@@ -153,7 +154,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         tokens = short_tokens(text)
         if tokens is not None:  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by ast's path
             try:
-                found = _Lowering(builder, Source(text), inputs, values, constant).direct(tokens)
+                found = _Lowering(builder, None, inputs, values, constant).direct(tokens)
             except Exception:  # noqa: BLE001 - any refusal is the general path's, made again below
                 found = None
             if found is not None:
@@ -265,19 +266,23 @@ def _parse_quietly(text: str) -> ast.Module:
 class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
-    def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None,
+    memory = None  # which names may share a buffer: made by program (only statements write)
+
+    def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False):
         self.b = builder
         builder.masked = self.masked
         builder.value_of = self.value_of
         self.values = values
         self.value_only = constant
-        self.source = source
-        self.scope: dict[str, Tracer] = {}
-        for name, shape in inputs.items():
-            self.scope[name] = builder.input(name, tuple(shape))
-        self.input_names = set(inputs)
-        self.memory = None  # which names may share a buffer: made by program (only statements write)
+        if source is not None:  # else made when first asked (a short text's lowering never asks)
+            self.source = source
+        self.scope: dict[str, Tracer] = {name: builder.input(name, shape) for name, shape in inputs.items()}
+
+    @cached_property
+    def source(self) -> Source:
+        """The columns of the builder's text."""
+        return Source(self.b.source)
 
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
