@@ -46,7 +46,7 @@ WRAPPED = [
     ("jacobi_cli.engine.compiled", "_unaliased", "result: dense arrays"),
 ]
 FINE = [  # --fine: the phases' parts
-    ("jacobi_cli.lang.parser", "short_tokens", "parse: tokens"),
+    ("jacobi_cli.lang.parser", "may_be_short", "parse: text check"),
     ("jacobi_cli.lang.parser", "split_chain", "parse: chain test"),
     ("jacobi_cli.lang.parser", "_check_text", "parse: text check"),
     ("jacobi_cli.lang.parser", "_Lowering.__init__", "parse: scope, inputs"),

@@ -251,14 +251,16 @@ class Builder:
     """Appends nodes; folds ops whose arguments are all constants."""
 
     # settings most builders keep as they are (a builder sets its own): read here until then
+    fold = True
+    seed = 0
+    shapes_only = False  # ``jac shape``: results are never computed, only constants
     _rng = None
     by_value = False  # a node's shape was read off the input values (x[x > 0])
-    # the parser's x[mask] (value, [mask], position), for a function whose result's shape is read off a
-    # mask's values as x[mask]'s is (masked_select); set by the parser that owns this builder
-    masked = None
-    # value_of(t, position, what): node t's values for the given inputs (the graph then holds for
-    # them only: np.nonzero, np.unique); set by the same parser
-    value_of = None
+    # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
+    # function whose result's shape is read off a mask's values as x[mask]'s is (masked_select), and its
+    # ``value_of(t, position, what)``, node t's values for the given inputs (the graph then holds for them only:
+    # np.nonzero, np.unique)
+    lowering = None
     # nodes an input reaches whose result the libraries hold as integers or booleans are tracked only by
     # the parser's builder (``typing``; see ir/dtypes.py)
     typing = False
@@ -275,10 +277,13 @@ class Builder:
         else:
             dtype = np.dtype(dtype)
             self.dtype, self._itemsize = dtype.type, dtype.itemsize
-        self.fold = fold
-        self.seed = seed
+        if fold is not True:
+            self.fold = fold
+        if type(seed) is not int or seed:
+            self.seed = seed
         self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
-        self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
+        if shapes_only:
+            self.shapes_only = shapes_only
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
         # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
         # size check passed: a long sum of like terms applies the rule once, not per node
@@ -400,7 +405,13 @@ class Builder:
             if not self.shapes_only and shape not in self._sized:
                 self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
                 self._sized.add(shape)
-            out = self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position)
+            i = len(nodes)  # self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position), inline
+            if i >= MAX_NODES:
+                raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+            nodes.append(_new_node(Node, (i, op_name, (t.id,), params or _NO_PARAMS, shape, name, position, False,
+                                          None)))
+            out = _new_object(Tracer)
+            out.builder, out.id, out.shape = self, i, shape
             if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
                 return dtypes.track(self, out, position)
             return out
@@ -418,7 +429,13 @@ class Builder:
                 self._sized.add(shape)
             if op.broadcasting and not params:
                 self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
-            out = self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
+            i = len(nodes)  # self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
+            if i >= MAX_NODES:
+                raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+            nodes.append(_new_node(Node, (i, op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position,
+                                          False, None)))
+            out = _new_object(Tracer)
+            out.builder, out.id, out.shape = self, i, shape
             if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
                 return dtypes.track(self, out, position)
             return out

@@ -21,19 +21,19 @@ from functools import cached_property
 import numpy as np
 
 from .chain import split_chain
-from .short import read_short, short_tokens
+from .short import may_be_short, read_short
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
-from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
+from .functions import UNARY, Items, Refused, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
-from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
+from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
-from ..ir.shapes import check_rank, fmt
+from ..ir.shapes import MAX_RANK, check_rank, fmt
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
@@ -151,15 +151,14 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
-        tokens = short_tokens(text)
-        if tokens is not None:  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by ast's path
+        if may_be_short(text):  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by ast's path
             try:
-                found = _Lowering(builder, None, inputs, values, constant).direct(tokens)
+                found = _Lowering(builder, None, inputs, values, constant).direct(text)
             except Exception:  # noqa: BLE001 - any refusal is the general path's, made again below
                 found = None
             if found is not None:
                 return found
-            builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)
+            builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)  # ast's path starts again
         module = _ast_tree(text)
         return _Lowering(builder, Source(text), inputs, values, constant).program(module)
     except JacError as err:
@@ -168,7 +167,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
 
 def _new_builder(text: str, dtype, seed: int, max_bytes: int, shapes_only: bool, constant: bool) -> Builder:
     """The builder of one parse of ``text``."""
-    builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
+    builder = Builder(text, dtype, True, seed, max_bytes, shapes_only)
     builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
     builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
     return builder
@@ -229,6 +228,8 @@ def _check_text(text: str) -> None:
     """What is refused before any parsing: empty, too long, NUL, bytes that were not UTF-8."""
     if not text.strip():
         raise JacParseError("the expression is empty", 0)
+    if text.isascii() and len(text) <= MAX_SOURCE_CHARS and "\x00" not in text:  # what the lines below pass
+        return
     if len(text) > MAX_SOURCE_CHARS:
         raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,} "
                             "(put long lists of numbers in a file: NAME=@data.npy)", None)
@@ -271,13 +272,14 @@ class _Lowering:
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False):
         self.b = builder
-        builder.masked = self.masked
-        builder.value_of = self.value_of
+        builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
         if source is not None:  # else made when first asked (a short text's lowering never asks)
             self.source = source
-        self.scope: dict[str, Tracer] = {name: builder.input(name, shape) for name, shape in inputs.items()}
+        self.scope: dict[str, Tracer] = {}
+        for name, shape in inputs.items():
+            self.scope[name] = builder.input(name, shape)
 
     @cached_property
     def source(self) -> Source:
@@ -368,13 +370,15 @@ class _Lowering:
             term = binary(pending, total, term, pending_at)
         return self.output(term, 0)
 
-    def direct(self, tokens: list) -> Graph | None:
-        """The graph of a short expression lowered as its ``tokens`` are read
+    def direct(self, text: str) -> Graph | None:
+        """The graph of a short expression lowered as it is read
         (:func:`~jacobi_cli.lang.short.read_short`), built as :meth:`program` builds it from the
         syntax tree: the same lowering calls, in the walk's post-order, at the columns ``ast`` gives;
         None when the text is not certainly in the short grammar. Any exception leaves this
         lowering's builder unusable: ``parse`` then starts again through ``ast``."""
-        value = read_short(tokens, self)
+        value = read_short(text, self)
+        if type(value) is Tracer and len(value.shape) <= MAX_RANK:  # self.output's answer without its tests
+            return self.b.graph(value)
         return None if value is None else self.output(value, 0)
 
     # the nodes of a short expression, lowered as the walk over its syntax tree lowers them (`direct`)
@@ -384,9 +388,15 @@ class _Lowering:
         return found if type(found) is Tracer else self.name(text, start)
 
     def short_number(self, text: str, start: int):
+        b = self.b
         if "." in text:  # self.number of ast's float: float() of digits "." digits never overflows
-            return self.b.const(float(text), start)
-        return self.number(int(text), start)
+            return b._append("const", (), _NO_PARAMS, (), None, start, float(text))  # b.const of a float
+        value = int(text)  # self.number of ast's int (at most 18 digits: its float never overflows)
+        out = b._append("const", (), _NO_PARAMS, (), None, start, float(value))
+        if self.value_only:
+            dtypes.exact_literal(b, value, "the literal", start)
+        b.pyints[out.id] = value
+        return out
 
     def short_call(self, fname: str, args: list, start: int):
         b = self.b
@@ -395,12 +405,16 @@ class _Lowering:
         b.library = None
         lower = LIBRARY_FUNCTIONS.get(("builtins", fname)) or FUNCTIONS.get(fname) or \
             self.lookup("function", fname, None, start)
+        if len(args) == 1 and type(args[0]) is Tracer:
+            op = UNARY.get(lower)
+            if op is not None:  # sin(x): the lowering's first line, b.apply(op, x, position=start)
+                return b._apply(op, (args[0],), start, None, _NO_PARAMS)
         return lower(b, args, {}, start)
 
     def short_neg(self, operand, start: int):
         if isinstance(operand, Items):
             raise JacValueError(_ITEMS_ARITHMETIC, start)
-        return self.b.apply("neg", operand, position=start)
+        return self.b._apply("neg", (operand,), start, None, _NO_PARAMS)  # self.b.apply("neg", operand, position=start)
 
     def short_binary(self, op: str, left, right, position: int):
         """``left op right`` with the operator at ``position`` (``operator_position``'s column)."""

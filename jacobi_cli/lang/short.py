@@ -12,15 +12,15 @@ benchmarks and most one-liners are in a small grammar that Python reads in one w
 
 with NAME an ASCII identifier that is no keyword, NUMBER digits (no leading zero, at most 18)
 or digits "." digits, and single spaces or more between tokens (none before the first).
-:func:`read_short` reads such a text and makes, as it reads, the lowering calls the walk over
-Python's syntax tree makes (:meth:`jacobi_cli.lang.parser._Lowering.short_name` and its
-siblings): a node is lowered once its operands are (the walk's post-order), at the columns ``ast``
-gives (an operator's column is its token's). Anything else (a keyword argument, a method, an
-attribute, a subscript, ``//``, a unary ``+``, an exponent, a tab, a new line, a leading space,
-nesting deeper than ``MAX_DEPTH``, any syntax error) is left to :mod:`ast`: the reader returns
-None, or raises ``_NotShort``, possibly after some nodes were lowered; the parser then discards
-the builder and parses the text again through ``ast``, whose graph or error is the answer (as it
-is when a lowering raises: a syntax error later in the text is ``ast``'s to report first).
+:func:`read_short` reads such a text (operator precedence on two stacks, one pass over its
+tokens) and makes, as it reads, the lowering calls the walk over Python's syntax tree makes
+(:meth:`jacobi_cli.lang.parser._Lowering.short_name` and its siblings): a node is lowered once
+its operands are (the walk's post-order), at the columns ``ast`` gives (an operator's column is
+its token's). Anything else (a keyword argument, a method, an attribute, a subscript, ``//``, a
+unary ``+``, an exponent, a tab, a new line, a leading space, nesting deeper than ``MAX_DEPTH``,
+any syntax error) is left to :mod:`ast`: the reader returns None, possibly after some nodes were lowered; the parser then discards the builder
+and parses the text again through ``ast``, whose graph or error is the answer (as it is when a
+lowering raises: a syntax error later in the text is ``ast``'s to report first).
 ``tests/test_chain.py`` compares both paths, node by node, errors included.
 """
 
@@ -32,126 +32,109 @@ import re
 MAX_CHARS = 2000  # longer texts go to ast (long chains have lang/chain.py)
 MAX_DEPTH = 40  # parentheses, calls, unary minus and ** nested: deeper goes to ast (its limit is 200)
 # spaces, then a token: a name, a number, ``**``, or any other character (an operator, a parenthesis, a
-# comma; a character no rule takes makes the reader give up)
+# comma; any other character, a tab, a new line, a dot outside a number, a non-ASCII letter, is a token
+# no rule takes: the reader gives up)
 _TOKEN = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|\*\*|[^ ])")
-# the characters of the grammar's tokens: any other (non-ASCII too) sends the text to ast
-_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ .+-*/@(),")
-_LONE_DOT = re.compile(r"(?<![0-9])\.|\.(?![0-9])")  # a dot not between two digits: x.T, x.sum(), 1., .5
-_END = "\n"  # the token after the last: no rule takes it (a new line is never in a short text's tokens)
-_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2}
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")  # ASCII: é is no name here
+# a character of no token of the grammar: a text with one (=, ;, [, a new line, é) goes to ast at once
+_OUTSIDE = re.compile(r"[^A-Za-z0-9_ .+\-*/@(),]")
+
+
+# the operators by their token: (precedence, op); ** binds right to left, tighter than a unary minus on its left
+_BINARY = {"+": (1, "add"), "-": (1, "sub"), "*": (2, "mul"), "/": (2, "div"), "@": (2, "matmul"), "**": (4, "pow")}
+_NEG = 3  # a unary minus: tighter than * / @, looser than ** (-x**2 is -(x**2), -x*y is (-x)*y)
+_OPEN, _CALL = 0, -1  # the precedence of "(" and of "f(" on the stack of operators: nothing reduces past them
 _KEYWORDS = frozenset(keyword.kwlist)  # None, True, lambda, not, ...: not names
 _DIGITS = frozenset("0123456789")
 
 
-class _NotShort(Exception):
-    """The text is not certainly in the grammar: ast reads it."""
+def may_be_short(text: str) -> bool:
+    """Is ``text`` for :func:`read_short`? Not when its characters or its first space show it is
+    not in the grammar (``a = x; a``, ``x[0]``, `` x``, an indentation error): ast reads it."""
+    return 0 < len(text) <= MAX_CHARS and text[0] != " " and _OUTSIDE.search(text) is None
 
 
-def read_short(tokens: list, lowering):
-    """The value of a text lowered as it is read (see above), or None when the text is not
-    certainly in the grammar (or ``_NotShort`` raised). ``lowering`` (the parser's ``_Lowering``)
-    gets the walk's calls; ``tokens``: ``short_tokens(text)``. The caller discards the builder on
-    None or on any exception and parses the text through ``ast``, so the errors are that path's."""
-    reader = _Direct(tokens, lowering)
-    value = reader.expr(0)
-    return value if reader.at == len(tokens) - 1 else None
-
-
-def short_tokens(text: str):
-    """``[(token, start)]`` of ``text`` ending in ``(_END, len(text))``, or None for a text that
-    goes to ast by its characters."""
-    if len(text) > MAX_CHARS or not text or text[0] == " " or not _CHARACTERS.issuperset(text) \
-            or ("." in text and _LONE_DOT.search(text) is not None):
+def read_short(text: str, lowering):
+    """The value of ``text`` (which :func:`may_be_short`) lowered as it is read (see above), or None when it is not certainly
+    in the grammar. Operator precedence on two stacks, one pass over the tokens
+    (the values lowered so far; the operators waiting for their right operand, with the
+    parentheses and calls open), so a node is lowered as soon as the token after its last
+    operand shows it complete: the order of the walk over the syntax tree. ``lowering`` (the
+    parser's ``_Lowering``) gets the calls; the caller discards the builder on None or on any
+    exception and parses the text through ``ast``, so the errors are that path's."""
+    tokens = _TOKEN.findall(text)
+    count = len(tokens)
+    values: list = []
+    ops: list = []  # (precedence, op or name, column, the number of values below a "(" or "f(")
+    operand = True  # an operand comes next (else an operator, ")" or ",")
+    k = pos = 0
+    while k < count:
+        spaces, token = tokens[k]
+        k += 1
+        start = pos + len(spaces)
+        pos = start + len(token)
+        if operand:
+            first = token[0]
+            if first in _DIGITS:
+                if "." not in token and (len(token) > 18 or (first == "0" and len(token) > 1)):
+                    return None  # 01 is a syntax error; a long integer goes to ast (its float may overflow)
+                values.append(lowering.short_number(token, start))
+                operand = False
+            elif first in _NAME_START:
+                if token in _KEYWORDS:
+                    return None
+                if k < count and tokens[k][1] == "(":  # a call: its arguments are read first
+                    pos += len(tokens[k][0]) + 1
+                    k += 1
+                    ops.append((_CALL, token, start, len(values)))
+                else:
+                    values.append(lowering.short_name(token, start))
+                    operand = False
+            elif token == "-":
+                ops.append((_NEG, "neg", start, 0))
+            elif token == "(":
+                ops.append((_OPEN, "(", start, len(values)))
+            else:
+                return None
+            if len(ops) > MAX_DEPTH:
+                return None
+            continue
+        found = _BINARY.get(token)
+        if found is not None:
+            level = found[0]
+            if level < _NEG:  # left to right: what binds as tightly or more is complete
+                _reduce(ops, values, lowering, level)
+            ops.append((level, found[1], start, 0))
+            operand = True
+        elif token == ")" or token == ",":
+            _reduce(ops, values, lowering, 1)
+            if not ops:
+                return None
+            level, name, at, below = ops[-1]
+            if token == ",":
+                if level != _CALL:
+                    return None  # (a, b) is a tuple
+                operand = True
+                continue
+            ops.pop()
+            if level == _CALL:
+                args = values[below:]
+                del values[below:]
+                values.append(lowering.short_call(name, args, at))
+        else:
+            return None
+    if operand:
         return None
-    tokens, pos = [], 0
-    append = tokens.append
-    for spaces, token in _TOKEN.findall(text):  # every character but trailing spaces is in a token
-        pos += len(spaces)
-        append((token, pos))
-        pos += len(token)
-    append((_END, len(text)))
-    return tokens
+    _reduce(ops, values, lowering, 1)
+    return values[0] if not ops and len(values) == 1 else None
 
 
-class _Direct:
-    """Precedence climbing over the tokens, each rule lowering its node as soon as its operands
-    are lowered and returning the lowered value. The last token is ``_END``, which no rule takes,
-    so no rule looks past the end."""
-
-    __slots__ = ("tokens", "at", "low")
-
-    def __init__(self, tokens: list, lowering):
-        self.tokens = tokens
-        self.at = 0
-        self.low = lowering
-
-    def expr(self, depth: int):
-        return self.climb(self.factor(depth), 1, depth)
-
-    def climb(self, left, lowest: int, depth: int):
-        """``left`` joined to the operands that follow by operators of precedence ``lowest`` or
-        more, left to right (``+ -`` 1, ``* / @`` 2), each join lowered when made."""
-        tokens = self.tokens
-        while True:
-            op, position = tokens[self.at]
-            level = _PRECEDENCE.get(op)
-            if level is None or level < lowest:
-                return left
-            self.at += 1
-            right = self.factor(depth)
-            while True:
-                after = _PRECEDENCE.get(tokens[self.at][0])
-                if after is None or after <= level:
-                    break
-                right = self.climb(right, after, depth)
-            left = self.low.short_binary(_BINARY[op], left, right, position)
-
-    def factor(self, depth: int):
-        """``"-" factor | primary ("**" factor)?``"""
-        if depth > MAX_DEPTH:
-            raise _NotShort
-        tokens = self.tokens
-        text, start = tokens[self.at]
-        self.at += 1
-        if text == "-":
-            return self.low.short_neg(self.factor(depth + 1), start)
-        base = self.primary(text, start, depth)
-        op, position = tokens[self.at]
-        if op == "**":
-            self.at += 1
-            return self.low.short_binary("pow", base, self.factor(depth + 1), position)
-        return base
-
-    def primary(self, text: str, start: int, depth: int):
-        """The token ``text`` at ``start`` (taken) and what follows it: a name, a number, a call or
-        a parenthesized expression."""
-        first = text[0]
-        if first in _DIGITS:
-            if "." not in text and (len(text) > 18 or (first == "0" and len(text) > 1)):
-                raise _NotShort  # 01 is a syntax error; a long integer goes to ast (its float may overflow)
-            return self.low.short_number(text, start)
-        tokens = self.tokens
-        if first.isalpha() or first == "_":
-            if text in _KEYWORDS:
-                raise _NotShort
-            if tokens[self.at][0] != "(":
-                return self.low.short_name(text, start)
-            self.at += 1
-            args = [self.expr(depth + 1)]
-            while tokens[self.at][0] == ",":
-                self.at += 1
-                args.append(self.expr(depth + 1))
-            self.close()
-            return self.low.short_call(text, args, start)
-        if first == "(":
-            inner = self.expr(depth + 1)
-            self.close()
-            return inner
-        raise _NotShort
-
-    def close(self) -> None:
-        """Take a ``)``."""
-        if self.tokens[self.at][0] != ")":
-            raise _NotShort
-        self.at += 1
+def _reduce(ops: list, values: list, lowering, lowest: int) -> None:
+    """Lower the operators on top of ``ops`` that bind at ``lowest`` or tighter, last first."""
+    while ops and ops[-1][0] >= lowest:
+        level, op, position, _ = ops.pop()
+        if level == _NEG:
+            values.append(lowering.short_neg(values.pop(), position))
+        else:
+            right = values.pop()
+            values.append(lowering.short_binary(op, values.pop(), right, position))
