@@ -226,7 +226,7 @@ def _ast_tree(text: str) -> ast.Module:
 
 def _check_text(text: str) -> None:
     """What is refused before any parsing: empty, too long, NUL, bytes that were not UTF-8."""
-    if not text.strip():
+    if not text or text.isspace():  # nothing but white space
         raise JacParseError("the expression is empty", 0)
     if text.isascii() and len(text) <= MAX_SOURCE_CHARS and "\x00" not in text:  # what the lines below pass
         return
@@ -418,13 +418,13 @@ class _Lowering:
 
     def short_binary(self, op: str, left, right, position: int):
         """``left op right`` with the operator at ``position`` (``operator_position``'s column)."""
-        if isinstance(left, Items) or isinstance(right, Items):
-            raise JacValueError(_ITEMS_ARITHMETIC, position)  # (ast's error is at the left operand: made again)
         b = self.b
-        if type(left) is Tracer and type(right) is Tracer and not b.booleans and type(b) is Builder:
+        if type(left) is Tracer and type(right) is Tracer and not b.booleans:
             # self.arithmetic's answer without its three calls: with no boolean node there is no
             # logical or/and, and Builder.apply of two tracers without parameters is _binary
             return b._binary(op, left, right, position, None)
+        if isinstance(left, Items) or isinstance(right, Items):
+            raise JacValueError(_ITEMS_ARITHMETIC, position)  # (ast's error is at the left operand: made again)
         return self.arithmetic(op, left, right, position)
 
     def outputs(self, node: ast.Tuple) -> tuple:

@@ -36,8 +36,10 @@ MAX_DEPTH = 40  # parentheses, calls, unary minus and ** nested: deeper goes to 
 # no rule takes: the reader gives up)
 _TOKEN = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|\*\*|[^ ])")
 _NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")  # ASCII: é is no name here
-# a character of no token of the grammar: a text with one (=, ;, [, a new line, é) goes to ast at once
+# a character of no token of the grammar (=, ;, [, a new line, é), or a dot not between two digits (x.T,
+# x.sum()): a text with one goes to ast at once
 _OUTSIDE = re.compile(r"[^A-Za-z0-9_ .+\-*/@(),]")
+_LONE_DOT = re.compile(r"(?<![0-9])\.|\.(?![0-9])")
 
 
 # the operators by their token: (precedence, op); ** binds right to left, tighter than a unary minus on its left
@@ -51,7 +53,8 @@ _DIGITS = frozenset("0123456789")
 def may_be_short(text: str) -> bool:
     """Is ``text`` for :func:`read_short`? Not when its characters or its first space show it is
     not in the grammar (``a = x; a``, ``x[0]``, `` x``, an indentation error): ast reads it."""
-    return 0 < len(text) <= MAX_CHARS and text[0] != " " and _OUTSIDE.search(text) is None
+    return 0 < len(text) <= MAX_CHARS and text[0] != " " and _OUTSIDE.search(text) is None \
+        and ("." not in text or _LONE_DOT.search(text) is None)
 
 
 def read_short(text: str, lowering):
@@ -62,15 +65,12 @@ def read_short(text: str, lowering):
     operand shows it complete: the order of the walk over the syntax tree. ``lowering`` (the
     parser's ``_Lowering``) gets the calls; the caller discards the builder on None or on any
     exception and parses the text through ``ast``, so the errors are that path's."""
-    tokens = _TOKEN.findall(text)
-    count = len(tokens)
     values: list = []
     ops: list = []  # (precedence, op or name, column, the number of values below a "(" or "f(")
     operand = True  # an operand comes next (else an operator, ")" or ",")
-    k = pos = 0
-    while k < count:
-        spaces, token = tokens[k]
-        k += 1
+    name = None  # a name just read, lowered when the next token shows it is no function called
+    pos = 0
+    for spaces, token in _TOKEN.findall(text):
         start = pos + len(spaces)
         pos = start + len(token)
         if operand:
@@ -83,34 +83,44 @@ def read_short(text: str, lowering):
             elif first in _NAME_START:
                 if token in _KEYWORDS:
                     return None
-                if k < count and tokens[k][1] == "(":  # a call: its arguments are read first
-                    pos += len(tokens[k][0]) + 1
-                    k += 1
-                    ops.append((_CALL, token, start, len(values)))
-                else:
-                    values.append(lowering.short_name(token, start))
-                    operand = False
+                name, name_start = token, start
+                operand = False
             elif token == "-":
                 ops.append((_NEG, "neg", start, 0))
+                if len(ops) > MAX_DEPTH:
+                    return None
             elif token == "(":
                 ops.append((_OPEN, "(", start, len(values)))
+                if len(ops) > MAX_DEPTH:
+                    return None
             else:
                 return None
-            if len(ops) > MAX_DEPTH:
-                return None
             continue
+        if name is not None:
+            if token == "(":  # a call: its arguments are read first
+                ops.append((_CALL, name, name_start, len(values)))
+                if len(ops) > MAX_DEPTH:
+                    return None
+                name = None
+                operand = True
+                continue
+            values.append(lowering.short_name(name, name_start))
+            name = None
         found = _BINARY.get(token)
         if found is not None:
             level = found[0]
             if level < _NEG:  # left to right: what binds as tightly or more is complete
-                _reduce(ops, values, lowering, level)
+                if ops and ops[-1][0] >= level:
+                    _reduce(ops, values, lowering, level)
+            elif len(ops) >= MAX_DEPTH:  # ** nested
+                return None
             ops.append((level, found[1], start, 0))
             operand = True
         elif token == ")" or token == ",":
             _reduce(ops, values, lowering, 1)
             if not ops:
                 return None
-            level, name, at, below = ops[-1]
+            level, callee, at, below = ops[-1]
             if token == ",":
                 if level != _CALL:
                     return None  # (a, b) is a tuple
@@ -120,11 +130,13 @@ def read_short(text: str, lowering):
             if level == _CALL:
                 args = values[below:]
                 del values[below:]
-                values.append(lowering.short_call(name, args, at))
+                values.append(lowering.short_call(callee, args, at))
         else:
             return None
     if operand:
         return None
+    if name is not None:
+        values.append(lowering.short_name(name, name_start))
     _reduce(ops, values, lowering, 1)
     return values[0] if not ops and len(values) == 1 else None
 
