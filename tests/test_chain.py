@@ -274,3 +274,19 @@ def test_a_text_outside_the_short_grammar_by_its_characters_is_not_read():
                 "xé", "é(x)", "٣ + x", " x", "", "x % y", "x < y", "x # c", "x\\", "'x'", "1_0", "3j", "2x", "x;"):
         assert read(bad) is None, bad
     assert read("sin(x) *  2.5") == "mul(sin(x), 2.5)"
+
+
+def test_a_text_outside_the_grammar_by_its_characters_is_built_once(monkeypatch):
+    """A text whose characters show it is not short (a statement, a method, a subscript) goes to ast
+    without a first builder; one the reader gives up on is built again, from a fresh builder."""
+    made = []
+    new_builder = parser._new_builder
+    monkeypatch.setattr(parser, "_new_builder", lambda *args: made.append(args) or new_builder(*args))
+    for text, builders in [("a = x; a", 1), ("x.sum()", 1), ("x[0] + 1", 1), ("x\n", 1), ("sin(x) * 2.5", 1),
+                           ("x + y y", 2), ("x.5", 1), ("x // y", 2)]:
+        made.clear()
+        try:
+            parser.parse(text, {"x": (3,), "y": (3,)})
+        except JacError:
+            pass
+        assert len(made) == builders, text
