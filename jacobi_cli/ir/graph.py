@@ -340,8 +340,14 @@ class Builder:
         except JacError:
             check(shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
             raise
-        tracer = self._append("input", (), _NO_PARAMS, shape, name, position)
-        self.inputs[name] = tracer.id
+        nodes = self.nodes  # self._append("input", (), _NO_PARAMS, shape, name, position), inline
+        i = len(nodes)
+        if i >= MAX_NODES:
+            raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position, False, None)))
+        tracer = _new_object(Tracer)
+        tracer.builder, tracer.id, tracer.shape = self, i, shape
+        self.inputs[name] = i
         return tracer
 
     def const(self, value, position: int | None = None) -> Tracer:

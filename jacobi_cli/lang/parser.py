@@ -169,7 +169,8 @@ def _new_builder(text: str, dtype, seed: int, max_bytes: int, shapes_only: bool,
     """The builder of one parse of ``text``."""
     builder = Builder(text, dtype, True, seed, max_bytes, shapes_only)
     builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
-    builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
+    if constant:
+        builder.binding = True  # a binding's integers are converted to --dtype exactly, or refused
     return builder
 
 
