@@ -6221,7 +6221,7 @@ SCALAR_AS_VECTOR = ("max", "min", "argmax", "argmin", "sort", "argsort", "msort"
 
 def _scalar_as_vector(lower):
     def lowered(b, args, kwargs, position):
-        if args and isinstance(args[0], Tracer) and args[0].shape:  # what the test below finds for softmax(x)
+        if args and isinstance(args[0], Tracer) and args[0].shape:  # an array of 1-d or more: as the test below
             return lower(b, args, kwargs, position)
         arrays = [v for v in list(args) + list(kwargs.values()) if isinstance(v, Tracer)]
         x = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a")))
