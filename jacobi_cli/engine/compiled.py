@@ -7,8 +7,9 @@ graph of a Hessian, and the kernels of repeated calls. It offers ``value``, ``ja
 ``vjp``, ``jvp``, ``hessian`` and ``plan`` on input values, and :meth:`Compiled.bind` for
 the commands, which need the evaluated :class:`Problem` itself.
 
-Everything it learns is kept in one dict guarded by a lock; what is stored is immutable
-(graphs, plans, kernels), so threads share a compiled function safely. Two threads that
+Everything it learns is kept in one dict (read, and stored into by ``setdefault``: each one
+atomic call; the call counts of kernels take a lock); what is stored is immutable (graphs,
+plans, kernels), so threads share a compiled function safely. Two threads that
 need the same missing entry may both compute it; the first one stored wins, and both are
 the same. No state lives outside the object: a caller that holds it holds all of it.
 
@@ -80,7 +81,7 @@ class Compiled:
         # own calls pass arrays it has converted and looked up by their shapes, so it skips that
         self._checked = checked
         self.shapes = dict(shapes)
-        self.dtype = np.dtype(dtype).type
+        self.dtype = dtype if dtype is np.float64 or dtype is np.float32 else np.dtype(dtype).type
         self.seed = seed
         self.max_bytes = max_bytes
         # ``values``: only for an expression whose shapes depend on them (x[x > 0]); the graph
@@ -142,9 +143,9 @@ class Compiled:
         return self._kept(key, make())  # made outside the lock: plans and traces can take a while
 
     def _kept(self, key, value):
-        """``value`` kept under ``key``, unless another thread kept one first: then that one."""
-        with self._lock:
-            return self._memo.setdefault(key, value)
+        """``value`` kept under ``key``, unless another thread kept one first: then that one. One
+        ``dict.setdefault`` of a key of strings, ints and tuples of them: atomic without the lock."""
+        return self._memo.setdefault(key, value)
 
     def graph_for(self, wrt: Sequence[str] | None = None) -> Graph:
         """The graph with ``requires_grad`` set for ``wrt`` (default: every input)."""
