@@ -12,6 +12,8 @@ vectors through the rules, as ``vmap`` does, so a full Jacobian is one pass:
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from ..ir import structured
@@ -58,11 +60,14 @@ def errors_restored(entered) -> None:
         _ERROR_STATE.reset(entered)
 
 
+_IMPLS = MappingProxyType({name: op.impl for name, op in OPS.items()})  # op -> its impl; read-only, as OPS is
+
+
 def evaluate(graph: Graph, env: dict) -> list:
     """The value of every node, indexed by node id; ``env`` maps input names to arrays."""
     values: list = []
     append = values.append
-    impls: dict = {}  # op -> its impl, looked up once per op (a long sum has 200,000 nodes of two ops)
+    impls = _IMPLS
     entered = errors_ignored()
     try:
         for node in graph.nodes:
@@ -72,9 +77,7 @@ def evaluate(graph: Graph, env: dict) -> list:
             elif op == "const":
                 append(value)
             else:
-                impl = impls.get(op)
-                if impl is None:
-                    impl = impls[op] = OPS[op].impl
+                impl = impls[op]
                 try:
                     if len(args) == 2 and not params:
                         append(impl(values[args[0]], values[args[1]]))

@@ -386,8 +386,8 @@ class Compiled:
         return self._jacobian(env, wrt, mode, limit, structured, layout, problem, key)
 
     def _jacobian(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem, key: tuple):
-        """:meth:`jacobian` past its one-call path, a method of its own: the lambdas below make a
-        cell of each variable they read at every call of the function holding them."""
+        """:meth:`jacobian` past its one-call path, a method of its own (its kernel is learnt by
+        :meth:`_learn_jacobian`, whose lambdas would make cells of this function's variables)."""
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
@@ -414,10 +414,15 @@ class Compiled:
         found = jacobians(problem, plan, parts)
         out = _in_arrays(found, structured, layout, limit)
         if due:
-            dense = out if not structured and layout == "array" else None  # what the dense kernel must give
-            self._learn(key, "jacobian_kernel", lambda: (problem.graph, plan, _small(plan, problem.graph)),
-                        lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
+            self._learn_jacobian(key, problem, plan, env, found, out if not structured and layout == "array" else None)
         return out
+
+    def _learn_jacobian(self, key, problem: Problem, plan: Plan, env: dict, found: dict, dense) -> None:
+        """:meth:`_learn` of :meth:`_jacobian`'s kernel (``dense``: what its dense twin must give), a
+        method of its own: the lambdas below make a cell of each variable they read, at every call of
+        the function holding them, and only the call that compiles needs them."""
+        self._learn(key, "jacobian_kernel", lambda: (problem.graph, plan, _small(plan, problem.graph)),
+                    lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
             wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
