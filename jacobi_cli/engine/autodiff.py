@@ -61,6 +61,7 @@ def errors_restored(entered) -> None:
 
 
 _IMPLS = MappingProxyType({name: op.impl for name, op in OPS.items()})  # op -> its impl; read-only, as OPS is
+_VJPS = MappingProxyType({name: op.vjp for name, op in OPS.items()})  # op -> its VJP rules, likewise
 
 
 def evaluate(graph: Graph, env: dict) -> list:
@@ -120,31 +121,42 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     cotangent = next(iter(ct.values()))
     grads = {}
     kept = {}
+    pop, vjps, add = ct.pop, _VJPS, P.add
     entered = errors_ignored()
     try:
         for node in reversed(nodes):
-            g = ct.pop(node.id, None)
-            if g is None or not node.requires_grad:
+            nid, op, node_args, params, _, name, _, requires_grad, _ = node
+            g = pop(nid, None)
+            if g is None or not requires_grad:
                 continue
             if retain:  # a copy: a rule may pass g itself on, to be accumulated into
-                kept[node.id] = np.array(g, copy=True)
-            if node.op == "input":
-                grads[node.name] = g
+                kept[nid] = np.array(g, copy=True)
+            if op == "input":
+                grads[name] = g
                 continue
-            rules = OPS[node.op].vjp
-            node_args, params = node.args, node.params
-            if len(node_args) == 1:  # the values the rules read, without a list comprehension's frame
-                args = (values[node_args[0]],)
-            elif len(node_args) == 2:
-                args = (values[node_args[0]], values[node_args[1]])
-            else:
-                args = [values[a] for a in node_args]
-            ans = values[node.id]
-            try:
-                for i, a in enumerate(node_args):
-                    if nodes[a].requires_grad:  # _accumulate, inline
-                        part = rules[i](g, ans, *args, **params)
-                        ct[a] = part if a not in ct else P.add(ct[a], part)
+            rules = vjps[op]
+            ans = values[nid]
+            try:  # each rule that reaches an argument requiring grad, in order; its part accumulated
+                if len(node_args) == 1 and not params:  # the common arities, called without * and **
+                    a = node_args[0]
+                    if nodes[a].requires_grad:
+                        part = rules[0](g, ans, values[a])
+                        ct[a] = part if a not in ct else add(ct[a], part)
+                elif len(node_args) == 2 and not params:
+                    a, b = node_args
+                    value_a, value_b = values[a], values[b]
+                    if nodes[a].requires_grad:
+                        part = rules[0](g, ans, value_a, value_b)
+                        ct[a] = part if a not in ct else add(ct[a], part)
+                    if nodes[b].requires_grad:
+                        part = rules[1](g, ans, value_a, value_b)
+                        ct[b] = part if b not in ct else add(ct[b], part)
+                else:
+                    args = [values[a] for a in node_args]
+                    for i, a in enumerate(node_args):
+                        if nodes[a].requires_grad:  # _accumulate, inline
+                            part = rules[i](g, ans, *args, **params)
+                            ct[a] = part if a not in ct else add(ct[a], part)
             except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
                 raise _located(err, node, graph)
     finally:
