@@ -82,8 +82,8 @@ def evaluate(graph: Graph, env: dict) -> list:
                 try:
                     if len(args) == 2 and not params:
                         append(impl(values[args[0]], values[args[1]]))
-                    elif len(args) == 1 and not params:
-                        append(impl(values[args[0]]))
+                    elif len(args) == 1:
+                        append(impl(values[args[0]], **params) if params else impl(values[args[0]]))
                     else:
                         append(impl(*[values[a] for a in args], **params))
                 except JacError as err:  # an op that refuses its values (inv of a singular matrix)
@@ -137,10 +137,10 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
             rules = vjps[op]
             ans = values[nid]
             try:  # each rule that reaches an argument requiring grad, in order; its part accumulated
-                if len(node_args) == 1 and not params:  # the common arities, called without * and **
+                if len(node_args) == 1:  # the common arities, called without * (and ** without parameters)
                     a = node_args[0]
                     if nodes[a].requires_grad:
-                        part = rules[0](g, ans, values[a])
+                        part = rules[0](g, ans, values[a], **params) if params else rules[0](g, ans, values[a])
                         ct[a] = part if a not in ct else add(ct[a], part)
                 elif len(node_args) == 2 and not params:
                     a, b = node_args
