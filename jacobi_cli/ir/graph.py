@@ -93,15 +93,18 @@ class Graph:
         flags: list[bool] = []
         nodes = []
         keep, flag = nodes.append, flags.append
-        flag_of = flags.__getitem__
         for node in self.nodes:  # one pass, O(1) per argument: 300,000 nodes of a long sum
             i, op, args, params, shape, name, position, requires_grad, value = node
             if op == "input":
                 now = name in wrt
-            elif args and op not in _NONDIFF:
-                now = any(map(flag_of, args))
-            else:
+            elif op in _NONDIFF or not args:
                 now = False
+            elif len(args) == 1:  # any(map(...)) of one or two arguments, without making either
+                now = flags[args[0]]
+            elif len(args) == 2:
+                now = flags[args[0]] or flags[args[1]]
+            else:
+                now = any(map(flags.__getitem__, args))
             flag(now)
             keep(node if requires_grad == now else
                  _new_node(Node, (i, op, args, params, shape, name, position, now, value)))
