@@ -530,13 +530,13 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
         with threads_for(work):
             parts = _dense_passes(graph, values, modes)
     out = {}
-    for name in names:
+    for name, n in zip(names, sizes):
         a = parts[name]
         dense = _no_zero_no_nan(a)
         if not dense and not elementwise_diagonal(graph, name):  # a zero or a NaN: plan it
             return None, (modes, parts)
         if arrays:
-            out[name] = _cold_array(graph, name, modes[name], a, dense)
+            out[name] = _cold_array(graph, name, modes[name], a, dense, m, n)
             continue
         builder = JacobianBuilder(name, graph.output_shape, nodes[inputs[name]].shape, modes[name], graph.dtype)
         builder.add(a, 0)
@@ -564,16 +564,20 @@ def _no_zero_no_nan(a) -> bool:
 
 
 
-def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool) -> np.ndarray:
+def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool, m: int | None = None,
+                n: int | None = None) -> np.ndarray:
     """``to_array()`` of the Jacobian :func:`unplanned` makes of the dense pass ``part``, made
     as that Jacobian makes it without making it: the pass (``JacobianBuilder._add_dense``)
     reshaped to ``y.shape + x.shape`` when dense; else (diagonal) zeros with the pass's
     diagonal copied in, as ``SparseJacobian.to_array`` writes its values (cast to the graph's
     dtype) at ``rows * n + cols``. ``dense()``'s budget check cannot refuse it: :func:`unplanned`
-    made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both."""
+    made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both. ``m``, ``n``:
+    the sizes of y and x, when the caller knows them."""
     y_shape, x_shape = tuple(graph.output_shape), tuple(graph.nodes[graph.inputs[name]].shape)
-    m, n = size(y_shape), size(x_shape)
-    part = np.asarray(part)
+    if m is None or n is None:
+        m, n = size(y_shape), size(x_shape)
+    if type(part) is not np.ndarray:
+        part = np.asarray(part)
     flat = part.reshape(part.shape[0], m if mode == "forward" else n)
     square = flat.T if mode == "forward" else flat  # rows of y, columns of x
     if dense:

@@ -157,7 +157,7 @@ def _facts(nodes: tuple, wrt: frozenset, dtype) -> "Facts | None":
         elements = sum(map(math.prod, map(_SHAPE, nodes)))
     except TypeError:
         return None
-    return Facts(wrt, elements, itemsize(dtype))
+    return _new_node(Facts, (wrt, elements, itemsize(dtype)))  # Facts(...) without NamedTuple.__new__
 
 
 _SHAPE = itemgetter(4)  # a Node's shape, for map()
