@@ -46,13 +46,13 @@ WRAPPED = [
     ("jacobi_cli.engine.compiled", "_unaliased", "result: dense arrays"),
 ]
 FINE = [  # --fine: the phases' parts
-    ("jacobi_cli.lang.parser", "short_tree", "parse: tokens and tree"),
+    ("jacobi_cli.lang.parser", "may_be_short", "parse: text check"),
     ("jacobi_cli.lang.parser", "split_chain", "parse: chain test"),
     ("jacobi_cli.lang.parser", "_check_text", "parse: text check"),
     ("jacobi_cli.lang.parser", "_Lowering.__init__", "parse: scope, inputs"),
     ("jacobi_cli.lang.parser", "_Lowering.lookup", "parse: function lookup"),
     ("jacobi_cli.ir.graph", "Builder.__init__", "parse: builder"),
-    ("jacobi_cli.ir.graph", "Builder.apply", "parse: builder apply"),
+    ("jacobi_cli.ir.graph", "Builder._apply", "parse: builder apply"),
     ("jacobi_cli.ir.graph", "Builder.graph", "parse: graph"),
     ("jacobi_cli.ir.graph", "Graph.with_wrt", "bind: with_wrt"),
     ("jacobi_cli.engine.compiled", "check_wrt", "bind: check_wrt"),

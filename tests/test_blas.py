@@ -62,3 +62,53 @@ def test_the_machine_is_busy_when_its_load_average_nears_the_cores(monkeypatch):
 
     monkeypatch.setattr(os, "getloadavg", unknown)
     assert blas.machine_busy()  # unknown: one thread, slower at worst, never stalled
+
+
+def test_one_thread_from_another_thread_goes_through_threadpoolctl_and_restores_the_count():
+    import threading
+
+    lib = blas._blas()
+    if lib is None:
+        pytest.skip("no BLAS that threadpoolctl controls")
+    before = lib.get_num_threads()
+    seen = []
+
+    def body():
+        with blas.OneThread():
+            seen.append(lib.get_num_threads())
+
+    worker = threading.Thread(target=body)
+    worker.start()
+    worker.join()
+    assert lib.get_num_threads() == before
+    # threadpoolctl lets one thread at a time set the count: the worker's switch is made or left alone
+    assert seen[0] in (1, before)
+
+
+def test_openblas_own_counts_are_the_counts_threadpoolctl_reads():
+    raw = blas._openblas_counts()
+    lib = blas._blas()
+    if raw is None:
+        assert lib is None or lib.internal_api != "openblas" or lib.threading_layer != "pthreads"
+        pytest.skip("not an OpenBLAS with its own thread pool")
+    get, set_ = raw
+    before = lib.get_num_threads()
+    assert get() == before
+    set_(1)
+    try:
+        assert lib.get_num_threads() == 1
+    finally:
+        set_(before)
+    assert lib.get_num_threads() == before
+
+
+def test_the_load_average_is_read_once_a_second(monkeypatch):
+    calls = []
+    monkeypatch.setattr(blas, "machine_busy", lambda: calls.append(1) or True)
+    blas.busy_in_second.cache_clear()
+    try:
+        assert blas.busy_in_second(10**9) and blas.busy_in_second(10**9)
+        assert len(calls) == 1
+        assert blas.busy_in_second(10**9 + 1) and len(calls) == 2
+    finally:
+        blas.busy_in_second.cache_clear()

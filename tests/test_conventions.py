@@ -317,6 +317,16 @@ def test_an_option_of_another_command_is_named_as_such(capsys, monkeypatch):
     assert "No such option: --layout" in message and "jac eval" in message and "goes after --" not in message
 
 
+def test_a_command_written_as_an_option_is_named_as_a_command(capsys, monkeypatch):
+    # jac eval "..." x=1 --vjp: a newcomer's guess; the hint about expressions that begin with - was noise
+    for command in ("vjp", "hessian", "jvp"):
+        code, out, err = jac(["eval", "softmax(x)", "x=[1, 2]", f"--{command}", "--json"], capsys, monkeypatch)
+        assert code == 2 and err.count("\n") == 1
+        message = json.loads(out)["error"]["message"]
+        assert f"No such option: --{command}" in message and f"jac {command} EXPR" in message
+        assert "goes after --" not in message
+
+
 def test_an_option_without_its_value_is_not_sent_to_other_commands(capsys, monkeypatch):
     # "Option '--wrt' requires an argument.; jac eval, jac vjp, ... take it": the list of the commands that take an
     # option belongs to an option this command lacks, not to one given without its value

@@ -516,6 +516,9 @@ def _fail_usage(err, as_json: bool, group=None) -> None:
         if option and isinstance(err, NoSuchOption) else []
     if takers:  # an option of other commands (jac vjp --layout), not an expression read as an option
         message += f"; {', '.join('jac ' + name for name in takers)} {'takes' if len(takers) == 1 else 'take'} it"
+    elif option and isinstance(err, NoSuchOption) and option.lstrip("-") in commands:  # jac eval ... --vjp
+        bare = option.lstrip("-")
+        message += f"; {bare} is a command of its own: jac {bare} EXPR BINDINGS..."
     elif "No such option: -" in message:
         message += "; an expression that begins with - and could be read as an option goes after --, " \
                    "as in jac eval -- \"-x\" x=1"

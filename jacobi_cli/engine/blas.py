@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from functools import lru_cache
+from threading import current_thread, main_thread
+from time import monotonic
 
 SPLIT = 16 * 9216  # below this cost OpenBLAS runs one thread anyway (m·n < 9216 for a gemv)
 LARGE = 8 * 10**7  # from this cost (~4 ms on one core) a product keeps every BLAS thread
@@ -76,8 +78,16 @@ def threads_for(work: int, busy: bool | None = None):
     if work < SPLIT or work >= LARGE:
         return nullcontext()
     if busy is None:
-        busy = machine_busy()
+        busy = busy_in_second(int(monotonic()))
     return OneThread() if busy else nullcontext()
+
+
+@lru_cache(maxsize=1)  # locked by lru_cache itself: threads share it safely
+def busy_in_second(second: int) -> bool:
+    """:func:`machine_busy`, read at most once a second (``second = int(time.monotonic())``):
+    the load average is a one-minute mean, and its two system calls (~3.5 us) were a sixth of
+    a repeated call of E2 at n = 100, which asks at every call."""
+    return machine_busy()
 
 
 def machine_busy() -> bool:
@@ -96,21 +106,58 @@ def machine_busy() -> bool:
 
 
 class OneThread:
-    """``with OneThread():`` runs its body with one BLAS thread, then restores the count."""
+    """``with OneThread():`` runs its body with one BLAS thread, then restores the count.
 
-    __slots__ = ("_lib", "_before")
+    On the main thread, with an OpenBLAS of its own thread pool (not OpenMP's), the count is read
+    and set by OpenBLAS's two functions themselves (:func:`_openblas_counts`): ~1 us for both
+    switches, where threadpoolctl's ``set_num_threads`` (its symbol lookups, its lock and the
+    thread that controls the pool) took ~5.5 us, a quarter of a repeated call of E2 at n = 100
+    on a busy machine. Other threads go through threadpoolctl, which lets one thread at a time
+    set a process-wide count. Either way a switch only ever restores the count it read, so
+    the count a call found is the count it leaves."""
+
+    __slots__ = ("_set", "_before")
 
     def __enter__(self):
-        self._lib = _blas()
-        self._before = self._lib.get_num_threads() if self._lib is not None else 1
+        raw = _openblas_counts() if current_thread() is main_thread() else None
+        if raw is not None:
+            get, self._set = raw
+        else:
+            lib = _blas()
+            get, self._set = (lib.get_num_threads, lib.set_num_threads) if lib is not None else (_one, None)
+        self._before = get() or 1
         if self._before > 1:
-            self._lib.set_num_threads(1)
+            self._set(1)
         return self
 
     def __exit__(self, *exc):
         if self._before > 1:
-            self._lib.set_num_threads(self._before)
+            self._set(self._before)
         return False
+
+
+def _one() -> int:
+    return 1
+
+
+@lru_cache(maxsize=1)
+def _openblas_counts():
+    """``(get, set)``: OpenBLAS's ``openblas_get_num_threads`` and ``openblas_set_num_threads``
+    (with the prefix and suffix of NumPy's build, as threadpoolctl found them), or None where
+    NumPy's BLAS is not an OpenBLAS with a thread pool of its own (OpenMP's counts are per thread:
+    threadpoolctl's route) or the symbols are not found."""
+    lib = _blas()
+    if lib is None or getattr(lib, "internal_api", None) != "openblas" or \
+            getattr(lib, "threading_layer", None) != "pthreads":
+        return None
+    dynlib = getattr(lib, "dynlib", None)
+    for prefix in ("", "scipy_"):
+        for suffix in ("", "64_", "_64"):
+            get = getattr(dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                return get, set_
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_large
 from . import dtypes
 from .op import Proxy
-from .ops import OPS
+from .ops import _BLOCKS, OPS
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
 
 MAX_NODES = 2_000_000
@@ -233,6 +233,8 @@ def _python_int(name: str, ints: list):
 
 
 _NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
+_OPS = _BLOCKS  # OPS's own dict, read as OPS reads it (a mapping proxy's lookup costs a call more)
+_INDEX_OPS = dtypes.INDEX_OPS
 
 
 class Tracer(Proxy):
@@ -287,39 +289,53 @@ class Tracer(Proxy):
 class Builder:
     """Appends nodes; folds ops whose arguments are all constants."""
 
+    # settings most builders keep as they are (a builder sets its own): read here until then
+    fold = True
+    seed = 0
+    shapes_only = False  # ``jac shape``: results are never computed, only constants
+    _rng = None
+    by_value = False  # a node's shape was read off the input values (x[x > 0])
+    # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
+    # function whose result's shape is read off a mask's values as x[mask]'s is (masked_select), and its
+    # ``value_of(t, position, what)``, node t's values for the given inputs (the graph then holds for them only:
+    # np.nonzero, np.unique)
+    lowering = None
+    # nodes an input reaches whose result the libraries hold as integers or booleans are tracked only by
+    # the parser's builder (``typing``; see ir/dtypes.py)
+    typing = False
+    binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
+    library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
+
     def __init__(self, source: str = "", dtype=np.float64, fold: bool = True, seed: int = 0,
                  max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False):
         self.nodes: list[Node] = []
         self.inputs: dict[str, int] = {}
         self.source = source
-        self.dtype = np.dtype(dtype).type
-        self._itemsize = np.dtype(dtype).itemsize
-        self.fold = fold
-        self.seed = seed
+        if dtype is np.float64 or dtype is np.float32:  # np.dtype(dtype) below, without its call
+            self.dtype, self._itemsize = dtype, 8 if dtype is np.float64 else 4
+        else:
+            dtype = np.dtype(dtype)
+            self.dtype, self._itemsize = dtype.type, dtype.itemsize
+        if fold is not True:
+            self.fold = fold
+        if type(seed) is not int or seed:
+            self.seed = seed
         self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
-        self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
-        self._rng = None
+        if shapes_only:
+            self.shapes_only = shapes_only
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
-        self.by_value = False  # a node's shape was read off the input values (x[x > 0])
-        # the parser's x[mask] (value, [mask], position), for a function whose result's shape is read off a
-        # mask's values as x[mask]'s is (masked_select); set by the parser that owns this builder
-        self.masked = None
-        # value_of(t, position, what): node t's values for the given inputs (the graph then holds for
-        # them only: np.nonzero, np.unique); set by the same parser
-        self.value_of = None
         # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
         # size check passed: a long sum of like terms applies the rule once, not per node
         self._binary_shapes: dict = {}
+        # the result shapes check_size passed (its answer depends on the shape alone): asked once each
+        self._sized: set = set()
         # constants of an integer or boolean dtype: node id -> (NumPy dtype, library), their values held
         # exactly in --dtype; and integer literals: node id -> the Python int (see ir/dtypes.py)
         self.typed: dict[int, tuple] = {}
         self.pyints: dict[int, object] = {}
         # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
-        # (NumPy dtype, library), tracked only by the parser's builder (``typing``; see ir/dtypes.py)
+        # (NumPy dtype, library) (see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}
-        self.typing = False
-        self.binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
-        self.library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
 
     @property
     def rng(self) -> np.random.Generator:
@@ -351,17 +367,26 @@ class Builder:
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
         nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, False, value)))
-        return Tracer(self, i, shape)
+        tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
+        tracer.builder, tracer.id, tracer.shape = self, i, shape
+        return tracer
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
+        shape = tuple(shape)
         check = check_rank if self.shapes_only else check_array_shape
         try:  # the message is made only for a shape the check refuses
             check(shape, "", position)
         except JacError:
             check(shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
             raise
-        tracer = self._append("input", shape=tuple(shape), name=name, position=position)
-        self.inputs[name] = tracer.id
+        nodes = self.nodes  # self._append("input", (), _NO_PARAMS, shape, name, position), inline
+        i = len(nodes)
+        if i >= MAX_NODES:
+            raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position, False, None)))
+        tracer = _new_object(Tracer)
+        tracer.builder, tracer.id, tracer.shape = self, i, shape
+        self.inputs[name] = i
         return tracer
 
     def const(self, value, position: int | None = None) -> Tracer:
@@ -411,38 +436,52 @@ class Builder:
         return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
-        op = OPS[op_name]
+        op = _OPS[op_name]
         nodes = self.nodes
         if len(args) == 1 and isinstance(args[0], Tracer):  # f(x): what the lines below give, without their lists
             t = args[0]
             try:
-                shape = op.shape(t.shape, **params)
+                shape = op.shape(t.shape, **params) if params else op.shape(t.shape)
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
-            folds = self.fold and nodes[t.id].op == "const"
-            if folds or not self.shapes_only:
+            if self.fold and nodes[t.id].op == "const":
                 self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
-            if folds:
                 return self._fold(op, [t], params, position)
-            out = self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position)
-            if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+            if not self.shapes_only and shape not in self._sized:
+                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+                self._sized.add(shape)
+            i = len(nodes)  # self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position), inline
+            if i >= MAX_NODES:
+                raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+            nodes.append(_new_node(Node, (i, op_name, (t.id,), params or _NO_PARAMS, shape, name, position, False,
+                                          None)))
+            out = _new_object(Tracer)
+            out.builder, out.id, out.shape = self, i, shape
+            if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
                 return dtypes.track(self, out, position)
             return out
         if len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:  # a @ b: as f(x) above
             a, b = args
             try:
-                shape = op.shape(a.shape, b.shape, **params)
+                shape = op.shape(a.shape, b.shape, **params) if params else op.shape(a.shape, b.shape)
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
-            folds = self.fold and nodes[a.id].op == "const" and nodes[b.id].op == "const"
-            if folds or not self.shapes_only:
+            if self.fold and nodes[a.id].op == "const" and nodes[b.id].op == "const":
                 self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
-            if folds:
                 return self._fold(op, [a, b], params, position)
+            if not self.shapes_only and shape not in self._sized:
+                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+                self._sized.add(shape)
             if op.broadcasting and not params:
                 self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
-            out = self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
-            if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+            i = len(nodes)  # self._append(op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position)
+            if i >= MAX_NODES:
+                raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+            nodes.append(_new_node(Node, (i, op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position,
+                                          False, None)))
+            out = _new_object(Tracer)
+            out.builder, out.id, out.shape = self, i, shape
+            if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
                 return dtypes.track(self, out, position)
             return out
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
@@ -457,7 +496,7 @@ class Builder:
         if folds:
             return self._fold(op, tracers, params, position)
         out = self._append(op_name, tuple([t.id for t in tracers]), params or _NO_PARAMS, shape, name, position)
-        if self.typing and (self.integral or self.booleans or op_name in dtypes.INDEX_OPS):
+        if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
             return dtypes.track(self, out, position)
         return out
 

@@ -885,6 +885,8 @@ defop("softmax", _softmax_impl, lambda s, axis: s, (_softmax_rule,), (_softmax_r
 # --- linear algebra -------------------------------------------------------------------
 
 def _matmul_shape(a, b):
+    if 0 < len(a) <= 2 and 0 < len(b) <= 2 and a[-1] == b[0]:  # vectors and matrices: what the lines below give
+        return ((a[0],) if len(a) == 2 else ()) + ((b[1],) if len(b) == 2 else ())
     if len(a) == 0 or len(b) == 0:
         raise JacShapeError(f"matmul needs arrays with at least 1 dimension, got shapes {fmt(a)} and {fmt(b)}")
     a2 = (1,) + tuple(a) if len(a) == 1 else tuple(a)

@@ -117,6 +117,8 @@ def normalize_axes(axis, ndim: int, shape: Shape | None = None) -> tuple:
 
 
 def reduce(shape: Shape, axes: tuple, keepdims: bool) -> Shape:
+    if len(shape) == 1:  # a vector: what the lines below give
+        return ((1,) if keepdims else ()) if 0 in axes else tuple(shape)
     if keepdims:
         return tuple(1 if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)

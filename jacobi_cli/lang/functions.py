@@ -153,7 +153,13 @@ def _unary(op_name):
             return b.apply(op_name, args[0], position=position)
         x = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
         return b.apply(op_name, tensor(b, x, fname, position), position=position)
+    UNARY[lower] = op_name
     return lower
+
+
+# the lowerings of element-wise functions of one array (sin, exp, tanh) -> their op: the parser applies the op to
+# f(x) itself, as the lowering's first line does (filled as the lowerings are made, at import; read-only after)
+UNARY: dict = {}
 
 
 def _arithmetic(op_name):
@@ -207,7 +213,9 @@ def _reduction(op_name, **params):
     def lower(b, args, kwargs, position):
         if not kwargs and len(args) == 1 and type(args[0]) is Tracer:  # sum(x): what the lines below give
             x = args[0]
-            return b.apply(op_name, x, axes=tuple(range(x.ndim)), keepdims=False, position=position, **params)
+            # b.apply(op_name, x, axes=..., keepdims=False, position=position, **params), without its keywords
+            return b._apply(op_name, (x,), position, None, {"axes": tuple(range(len(x.shape))), "keepdims": False,
+                                                            **params})
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], op_name, position)
         axes = axes_of(b, a["axis"], x, position, op_name)
@@ -254,7 +262,10 @@ FUNCTIONS["min"] = FUNCTIONS["amin"] = _extreme("min", "minimum")
 
 @function("softmax")
 def _softmax(b, args, kwargs, position):
-    if not kwargs and len(args) == 1 and type(args[0]) is Tracer:  # softmax(x): what arguments and tensor give
+    if not kwargs and len(args) == 1 and type(args[0]) is Tracer and args[0].shape:
+        # softmax(x) of an array: what arguments, tensor and normalize_axis(-1, ...) below give
+        return b.apply("softmax", args[0], axis=len(args[0].shape) - 1, position=position)
+    if not kwargs and len(args) == 1 and type(args[0]) is Tracer:
         a, x = {"axis": -1}, args[0]
     else:
         a = arguments("softmax", args, kwargs, {"x": REQUIRED, "axis": -1}, position)
@@ -2025,13 +2036,13 @@ def _masked_select(b, args, kwargs, position):
     except ValueError:
         raise JacShapeError(f"masked_select(): the array {fmt(x.shape)} and the mask {fmt(mask.shape)} do not "
                             "broadcast together", position) from None
-    if b.masked is None:
+    if b.lowering is None:
         raise JacValueError("masked_select() needs the parser's boolean indexing", position)
     x, mask = (v if tuple(v.shape) == shape else b.apply("broadcast_to", v, shape=shape, position=position)
                for v in (x, mask))
     if not shape:  # a 0-d mask selects all or nothing of a 0-d array: as a vector of one element first
         x, mask = (_reshape_to(b, v, (1,), position) for v in (x, mask))
-    return b.masked(x, [mask], position)
+    return b.lowering.masked(x, [mask], position)
 
 
 @function("expand")
@@ -6210,6 +6221,8 @@ SCALAR_AS_VECTOR = ("max", "min", "argmax", "argmin", "sort", "argsort", "msort"
 
 def _scalar_as_vector(lower):
     def lowered(b, args, kwargs, position):
+        if args and isinstance(args[0], Tracer) and args[0].shape:  # an array of 1-d or more: as the test below
+            return lower(b, args, kwargs, position)
         arrays = [v for v in list(args) + list(kwargs.values()) if isinstance(v, Tracer)]
         x = args[0] if args else kwargs.get("input", kwargs.get("x", kwargs.get("a")))
         if not isinstance(x, Tracer) or x.ndim != 0 or any(v.ndim != 0 for v in arrays):
@@ -6881,13 +6894,13 @@ variant("method", "histogram")(_torch_histogram)
 
 
 # -- results whose shape is read off values: the nonzero family and unique. As x[mask] (the parser's
-# -- ``masked``), the values are computed when the graph is built (``b.value_of``, which marks the graph
+# -- ``masked``), the values are computed when the graph is built (``b.lowering.value_of``, which marks the graph
 # -- as built for these values: never cached or compiled for others); the results are constants ------
 
 def _values_for(b, x, fname, position) -> np.ndarray:
-    if b.value_of is None:
+    if b.lowering is None:
         raise JacValueError(f"{fname} needs the parser's values", position)
-    return np.asarray(b.value_of(x, position, fname))
+    return np.asarray(b.lowering.value_of(x, position, fname))
 
 
 def _true_positions(b, value, fname, position) -> tuple:

@@ -16,23 +16,24 @@ import difflib
 import re
 import threading
 import warnings
+from functools import cached_property
 
 import numpy as np
 
 from .chain import split_chain
-from .short import read_short, short_tokens, short_tree
+from .short import may_be_short, read_short
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
-from .functions import Items, Refused, input_not_constant, matrix_transpose, written_value
+from .functions import UNARY, Items, Refused, input_not_constant, matrix_transpose, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
-from ..ir.graph import DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
+from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS
-from ..ir.shapes import check_rank, fmt
+from ..ir.shapes import MAX_RANK, check_rank, fmt
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
@@ -91,6 +92,10 @@ class Source:
 
     def __init__(self, text: str):
         self.text = text
+        if "\n" not in text and text.isascii():  # the common case, what the lines below give
+            self.lines, self.ascii, self.starts = [text], [True], [0]
+            self.one_line, self.width = True, len(text)
+            return
         self.lines = text.split("\n")
         self.ascii = [line.isascii() for line in self.lines]
         self.starts = [0]
@@ -140,34 +145,33 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     them such a mask raises :class:`NeedsValues`. ``constant``: the text is a binding's value,
     which names nothing (an unknown name is not an input to bind)."""
     inputs = inputs or {}
-    def new_builder() -> Builder:
-        builder = Builder(text, dtype=dtype, seed=seed, max_bytes=max_bytes, shapes_only=shapes_only)
-        builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
-        builder.binding = constant  # a binding's integers are converted to --dtype exactly, or refused
-        return builder
-
-    builder = new_builder()
+    builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)
     try:
         _check_text(text)
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
-        tokens = short_tokens(text)
-        if tokens is not None:  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by the path below
+        if may_be_short(text):  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by ast's path
             try:
-                found = _Lowering(builder, Source(text), inputs, values, constant).direct(tokens)
+                found = _Lowering(builder, None, inputs, values, constant).direct(text)
             except Exception:  # noqa: BLE001 - any refusal is the general path's, made again below
                 found = None
             if found is not None:
                 return found
-            builder = new_builder()
-        tree = short_tree(text)  # read without ast into a tree: the same graph, the same errors
-        if tree is not None:
-            return _Lowering(builder, Source(text), inputs, values, constant).short(tree)
+            builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)  # ast's path starts again
         module = _ast_tree(text)
         return _Lowering(builder, Source(text), inputs, values, constant).program(module)
     except JacError as err:
         raise err.with_source(text)
+
+
+def _new_builder(text: str, dtype, seed: int, max_bytes: int, shapes_only: bool, constant: bool) -> Builder:
+    """The builder of one parse of ``text``."""
+    builder = Builder(text, dtype, True, seed, max_bytes, shapes_only)
+    builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
+    if constant:
+        builder.binding = True  # a binding's integers are converted to --dtype exactly, or refused
+    return builder
 
 
 def split_outputs(text: str) -> list | None:
@@ -223,8 +227,10 @@ def _ast_tree(text: str) -> ast.Module:
 
 def _check_text(text: str) -> None:
     """What is refused before any parsing: empty, too long, NUL, bytes that were not UTF-8."""
-    if not text.strip():
+    if not text or text.isspace():  # nothing but white space
         raise JacParseError("the expression is empty", 0)
+    if text.isascii() and len(text) <= MAX_SOURCE_CHARS and "\x00" not in text:  # what the lines below pass
+        return
     if len(text) > MAX_SOURCE_CHARS:
         raise JacLimitError(f"the expression has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,} "
                             "(put long lists of numbers in a file: NAME=@data.npy)", None)
@@ -262,19 +268,24 @@ def _parse_quietly(text: str) -> ast.Module:
 class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
-    def __init__(self, builder: Builder, source: Source, inputs: dict, values: dict | None = None,
+    memory = None  # which names may share a buffer: made by program (only statements write)
+
+    def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False):
         self.b = builder
-        builder.masked = self.masked
-        builder.value_of = self.value_of
+        builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
-        self.source = source
+        if source is not None:  # else made when first asked (a short text's lowering never asks)
+            self.source = source
         self.scope: dict[str, Tracer] = {}
         for name, shape in inputs.items():
-            self.scope[name] = builder.input(name, tuple(shape))
-        self.input_names = set(inputs)
-        self.memory = None  # which names may share a buffer: made by program (only statements write)
+            self.scope[name] = builder.input(name, shape)
+
+    @cached_property
+    def source(self) -> Source:
+        """The columns of the builder's text."""
+        return Source(self.b.source)
 
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
@@ -360,79 +371,61 @@ class _Lowering:
             term = binary(pending, total, term, pending_at)
         return self.output(term, 0)
 
-    def short(self, tree: tuple) -> Graph:
-        """The graph of a short expression (:func:`~jacobi_cli.lang.short.short_tree`), built as
-        :meth:`program` builds it from the syntax tree: the same lowering calls, in the walk's
-        post-order, at the columns ``ast`` gives (``operator_position``'s search included)."""
-        results: list = []
-        stack = [(tree, False)]
-        while stack:
-            node, ready = stack.pop()
-            kind = node[0]
-            if not ready and kind != "name" and kind != "number":  # children first, left to right
-                stack.append((node, True))
-                if kind == "binary":  # the right operand pushed first: the left one is lowered first
-                    stack.append((node[4], False))
-                    stack.append((node[3], False))
-                elif kind == "neg":
-                    stack.append((node[2], False))
-                else:  # a call: its arguments, the last pushed first
-                    for k in reversed(node[3]):
-                        stack.append((k, False))
-                continue
-            start = node[1][0]
-            if kind == "name":
-                results.append(self.short_name(node[2], start))
-            elif kind == "number":
-                results.append(self.short_number(node[2], start))
-            elif kind == "call":
-                args = results[len(results) - len(node[3]):]
-                del results[len(results) - len(node[3]):]
-                results.append(self.short_call(node[2], args, start))
-            elif kind == "neg":
-                results.append(self.short_neg(results.pop(), start))
-            else:  # binary
-                right, left = results.pop(), results.pop()
-                results.append(self.short_binary(node[2], left, right, node[3][1][1], node[4][1][0], start))
-        return self.output(results[0], 0)
-
-    def direct(self, tokens: list) -> Graph | None:
-        """The graph of :meth:`short` lowered as the text's ``tokens`` are read
-        (:func:`~jacobi_cli.lang.short.read_short`: no tree, no second walk), or None when the text
-        is not certainly in the short grammar. Any exception leaves this lowering's builder
-        unusable: ``parse`` then starts again."""
-        value = read_short(tokens, self)
+    def direct(self, text: str) -> Graph | None:
+        """The graph of a short expression lowered as it is read
+        (:func:`~jacobi_cli.lang.short.read_short`), built as :meth:`program` builds it from the
+        syntax tree: the same lowering calls, in the walk's post-order, at the columns ``ast`` gives;
+        None when the text is not certainly in the short grammar. Any exception leaves this
+        lowering's builder unusable: ``parse`` then starts again through ``ast``."""
+        value = read_short(text, self)
+        if type(value) is Tracer and len(value.shape) <= MAX_RANK:  # self.output's answer without its tests
+            return self.b.graph(value)
         return None if value is None else self.output(value, 0)
 
-    # the nodes of a short expression, lowered as the walk over its syntax tree lowers them (`short`, `direct`)
+    # the nodes of a short expression, lowered as the walk over its syntax tree lowers them (`direct`)
 
     def short_name(self, text: str, start: int):
         found = self.scope.get(text)  # self.name's answer for a tracer in scope, without its calls
         return found if type(found) is Tracer else self.name(text, start)
 
     def short_number(self, text: str, start: int):
-        return self.number(float(text) if "." in text else int(text), start)
+        b = self.b
+        if "." in text:  # self.number of ast's float: float() of digits "." digits never overflows
+            return b._append("const", (), _NO_PARAMS, (), None, start, float(text))  # b.const of a float
+        value = int(text)  # self.number of ast's int (at most 18 digits: its float never overflows)
+        out = b._append("const", (), _NO_PARAMS, (), None, start, float(value))
+        if self.value_only:
+            dtypes.exact_literal(b, value, "the literal", start)
+        b.pyints[out.id] = value
+        return out
 
     def short_call(self, fname: str, args: list, start: int):
-        return self.lookup("function", fname, None, start)(self.b, args, {}, start)
+        b = self.b
+        # self.lookup("function", fname, None, start) for the names it finds: no library (the call is
+        # bare), Python's own reading first (float(t)), then the shared one; anything else through lookup
+        b.library = None
+        lower = LIBRARY_FUNCTIONS.get(("builtins", fname)) or FUNCTIONS.get(fname) or \
+            self.lookup("function", fname, None, start)
+        if len(args) == 1 and type(args[0]) is Tracer:
+            op = UNARY.get(lower)
+            if op is not None:  # sin(x): the lowering's first line, b.apply(op, x, position=start)
+                return b._apply(op, (args[0],), start, None, _NO_PARAMS)
+        return lower(b, args, {}, start)
 
     def short_neg(self, operand, start: int):
         if isinstance(operand, Items):
             raise JacValueError(_ITEMS_ARITHMETIC, start)
-        return self.b.apply("neg", operand, position=start)
+        return self.b._apply("neg", (operand,), start, None, _NO_PARAMS)  # self.b.apply("neg", operand, position=start)
 
-    def short_binary(self, op: str, left, right, left_end: int, right_start: int, start: int):
-        """``left op right``; ``left_end``, ``right_start``: the operands' own columns (the
-        operator's column is searched between them, as ``operator_position`` does)."""
-        if isinstance(left, Items) or isinstance(right, Items):
-            raise JacValueError(_ITEMS_ARITHMETIC, start)
-        found = self.source.text.find(_SHORT_TEXT[op], left_end, right_start)
-        position = found if found >= 0 else start
+    def short_binary(self, op: str, left, right, position: int):
+        """``left op right`` with the operator at ``position`` (``operator_position``'s column)."""
         b = self.b
-        if type(left) is Tracer and type(right) is Tracer and not b.booleans and type(b) is Builder:
+        if type(left) is Tracer and type(right) is Tracer and not b.booleans:
             # self.arithmetic's answer without its three calls: with no boolean node there is no
             # logical or/and, and Builder.apply of two tracers without parameters is _binary
             return b._binary(op, left, right, position, None)
+        if isinstance(left, Items) or isinstance(right, Items):
+            raise JacValueError(_ITEMS_ARITHMETIC, position)  # (ast's error is at the left operand: made again)
         return self.arithmetic(op, left, right, position)
 
     def outputs(self, node: ast.Tuple) -> tuple:
@@ -1144,7 +1137,6 @@ class _Lowering:
 
 
 _CHAIN_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
-_SHORT_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}  # as _BINOP_TEXT
 _ITEMS_ARITHMETIC = ("arithmetic on a list or tuple of arrays is not defined; index it first (parts[0]) or make one "
                      "array of it with stack([...]) or cat([...])")
 _COMPARISONS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
