@@ -639,3 +639,137 @@ def test_made_graph_is_the_dataclass_constructor():
         made.output = 0
     wrt = g.with_wrt(("x",))
     assert type(wrt) is Graph and list(vars(wrt)) == list(vars(g))
+
+
+# --- what with_wrt counts of a graph (Graph.facts), against the walks it spares --------------------------
+#
+# pass_bound, the forward-values check, the BLAS thread choice and elementwise_diagonal read graph.facts
+# (counted by with_wrt) when a graph has them; each walks the nodes otherwise, as before. These tests run
+# both on the same graphs: every op case, the fuzz grammar, planted specials in the dense check.
+
+import dataclasses  # noqa: E402
+
+from jacobi_cli.engine import blas, memory  # noqa: E402
+
+
+def _facts_agree(graph, names):
+    """Each reader of ``graph.facts`` against its walk of the same graph without them."""
+    plain = dataclasses.replace(graph, facts=None)
+    facts = graph.facts
+    assert facts is not None and facts.wrt == frozenset(names)
+    assert facts.elements == sum(int(np.prod(n.shape)) for n in graph.nodes)
+    assert facts.itemsize == np.dtype(graph.dtype).itemsize
+    for batch in (1, 3, 100):
+        assert planner.pass_bound(graph, batch) == planner.pass_bound(plain, batch)
+    exact = forward_bytes(graph)
+    assert exact == forward_bytes(plain) <= facts.elements * facts.itemsize
+    for budget in (exact - 1, exact, facts.elements * facts.itemsize, facts.elements * facts.itemsize - 1):
+        if memory.forward_fits(graph, budget):  # the bound fits: so does the count
+            assert exact <= budget
+    assert not memory.forward_fits(plain, 2**62)  # no facts: counted
+    work = blas.product_work(graph.nodes)
+    assert blas.graph_work(plain) == work
+    assert blas.graph_work(graph) in (work, 0) and (blas.graph_work(graph) == work or work < blas.SPLIT)
+    for name in names:
+        assert planner.elementwise_diagonal(graph, name) == planner.elementwise_diagonal(plain, name), name
+
+
+def test_the_facts_of_every_ops_cases_are_what_the_walks_count():
+    from test_ops import CASES, _differentiable, _draw, _graph, _normalize
+    from jacobi_cli.ir.ops import OPS
+
+    for name, cases in CASES.items():
+        op = OPS[name]
+        for case in cases:
+            shapes, params = _normalize(case)
+            rng = np.random.default_rng(0)
+            arrays = [_draw(op, s, rng) for s in shapes]
+            graph, _ = _graph(name, arrays, params)
+            wrt = [f"a{i}" for i in range(len(arrays)) if _differentiable(op, i) and shapes[i] != "mask"]
+            for chosen in ([wrt[:1]] if wrt else []) + ([wrt] if len(wrt) > 1 else []):
+                _facts_agree(graph.with_wrt(chosen), chosen)
+
+
+@COLD
+@given(e=typed_expressions(), few=st.booleans(), dtype=st.sampled_from([np.float64, np.float32]))
+def test_the_facts_of_expressions_are_what_the_walks_count(e, few, dtype):
+    note(e.text)
+    try:
+        graph = Compiled(e.text, INPUTS, dtype).graph
+    except JacError:
+        return
+    names = [n for n in graph.inputs if n in ("v", "A")] if few else list(graph.inputs)
+    for g in [graph] + [g for _, g in graph.output_graphs()]:
+        _facts_agree(g.with_wrt(names), names)
+        for name in names:  # one input: elementwise_diagonal reads its requires_grad flags
+            _facts_agree(g.with_wrt([name]), [name])
+
+
+def test_a_graph_with_a_symbolic_size_has_no_facts_and_a_graph_with_dead_nodes_counts_them_out():
+    from jacobi_cli.lang.parser import parse
+
+    g = parse("sin(x) * 2", {"x": ("n",)}).with_wrt(["x"])
+    assert g.facts is None
+    g = Compiled("a = exp(y); b = A @ x; sin(x) * 2", {"x": (4,), "y": (5,), "A": (3, 4)}).graph.with_wrt(["x"])
+    _facts_agree(g, ["x"])
+    # x, sin(x), sin(x) * 2 needed; x, y, A, exp(y), A @ x, sin(x), 2, sin(x) * 2 counted
+    assert forward_bytes(g) == 3 * 4 * 8 and g.facts.elements == 4 + 5 + 12 + 5 + 3 + 4 + 1 + 4
+
+
+def test_small_matmuls_stay_under_split_by_the_elements_alone():
+    """graph_work's 0 for a small graph: the largest product of graphs just under the bound, and over it."""
+    for k in (1, 10, 60, 100, 300):
+        for expr in ("x @ x", "A @ x", "x @ A @ x", "A @ A", "sum(A @ A.T)"):
+            g = Compiled(expr, {"x": (k,), "A": (k, k)}).graph.with_wrt(["x"] if "x" in expr else ["A"])
+            _facts_agree(g, list(g.facts.wrt))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_dense_check_is_the_reductions_it_replaced(dtype):
+    """planner._no_zero_no_nan against a.all() and a.sum() (the check before): the same answer wherever
+    +inf and -inf do not meet (there the sum is NaN, and the new check reads the entries: no NaN)."""
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 1e300, 1.0, -2.5], dtype)
+    rng = np.random.default_rng(5)
+    for shape in [(1, 1), (3, 4), (10, 10), (2, 3, 2), (4, 0)]:
+        for _ in range(200):
+            a = rng.uniform(-1, 1, shape).astype(dtype)
+            flat = a.reshape(-1)
+            hit = rng.uniform(size=flat.size) < rng.choice([0.0, 0.05, 0.5])
+            flat[hit] = rng.choice(specials, size=int(hit.sum()))
+            for view in (a, a.T, np.broadcast_to(a[:1], a.shape) if a.shape[0] else a):
+                with np.errstate(all="ignore"):
+                    total = view.sum()
+                before = bool(view.all() and total == total)
+                got = planner._no_zero_no_nan(view)
+                want = bool(view.all()) and not np.isnan(view).any()
+                assert got == want
+                if not (np.isposinf(view).any() and np.isneginf(view).any()):
+                    assert got == before
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (0,), (5,), (2, 3), (3, 0), (1, 1, 1), (2, 2, 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_basis_is_np_eye_reshaped(shape, dtype):
+    n = int(np.prod(shape))
+    got, want = autodiff.basis(shape, dtype), np.eye(n, dtype=dtype).reshape((n,) + shape)
+    assert (got.dtype, got.shape, got.flags.c_contiguous, got.flags.writeable) == (want.dtype, want.shape, True, True)
+    assert got.tobytes() == want.tobytes() and (n == 0 or got.strides == want.strides)  # no element: no stride read
+
+
+def test_a_miss_keeps_the_key_a_second_call_finds():
+    """The API's miss reuses the key it looked up (a seed check_seed gives back as it is); a seed of
+    another type is checked and its key made by _cache_key: the same entry either way."""
+    x = np.linspace(-1, 1, 5)
+    api.clear_cache()
+    first = jacobi_cli.jacobian("sin(x) * x", {"x": x})["x"]
+    assert len(api._CACHE) == 1
+    again = jacobi_cli.jacobian("sin(x) * x", {"x": x}, seed=np.int64(0))["x"]
+    assert len(api._CACHE) == 1 and first.tobytes() == again.tobytes()
+    api.clear_cache()
+    jacobi_cli.jacobian("sin(x) * x", {"x": x}, seed=np.int64(0))
+    jacobi_cli.jacobian("sin(x) * x", {"x": x})
+    assert len(api._CACHE) == 1
+    with pytest.raises(JacError, match="--seed"):
+        jacobi_cli.jacobian("sin(x) * x", {"x": x}, seed=-1)
+    with pytest.raises(JacError, match="--seed"):
+        jacobi_cli.jacobian("sin(x) * x", {"x": x}, seed=True)

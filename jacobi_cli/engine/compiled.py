@@ -7,8 +7,9 @@ graph of a Hessian, and the kernels of repeated calls. It offers ``value``, ``ja
 ``vjp``, ``jvp``, ``hessian`` and ``plan`` on input values, and :meth:`Compiled.bind` for
 the commands, which need the evaluated :class:`Problem` itself.
 
-Everything it learns is kept in one dict guarded by a lock; what is stored is immutable
-(graphs, plans, kernels), so threads share a compiled function safely. Two threads that
+Everything it learns is kept in one dict (read, and stored into by ``setdefault``: each one
+atomic call; the call counts of kernels take a lock); what is stored is immutable (graphs,
+plans, kernels), so threads share a compiled function safely. Two threads that
 need the same missing entry may both compute it; the first one stored wins, and both are
 the same. No state lives outside the object: a caller that holds it holds all of it.
 
@@ -36,7 +37,7 @@ from ..lang.parser import parse
 from . import autodiff, memory
 from .jacobian import Jacobian
 from .memory import fmt_bytes
-from .blas import product_work, threads_for
+from .blas import SPLIT, graph_work, threads_for
 from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
 from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, product_plan, check_product
 from .planner import pass_bound, unplanned
@@ -80,7 +81,7 @@ class Compiled:
         # own calls pass arrays it has converted and looked up by their shapes, so it skips that
         self._checked = checked
         self.shapes = dict(shapes)
-        self.dtype = np.dtype(dtype).type
+        self.dtype = dtype if dtype is np.float64 or dtype is np.float32 else np.dtype(dtype).type
         self.seed = seed
         self.max_bytes = max_bytes
         # ``values``: only for an expression whose shapes depend on them (x[x > 0]); the graph
@@ -139,9 +140,12 @@ class Compiled:
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
-        value = make()  # outside the lock: plans and traces can take a while
-        with self._lock:
-            return self._memo.setdefault(key, value)
+        return self._kept(key, make())  # made outside the lock: plans and traces can take a while
+
+    def _kept(self, key, value):
+        """``value`` kept under ``key``, unless another thread kept one first: then that one. One
+        ``dict.setdefault`` of a key of strings, ints and tuples of them: atomic without the lock."""
+        return self._memo.setdefault(key, value)
 
     def graph_for(self, wrt: Sequence[str] | None = None) -> Graph:
         """The graph with ``requires_grad`` set for ``wrt`` (default: every input)."""
@@ -163,16 +167,21 @@ class Compiled:
             raise JacUsageError(f"the expression ends in a tuple of {len(self.graph.outputs)} outputs ({names}); "
                                 "this computes one output: end it in one of them")
         names = check_wrt(wrt, self.graph.inputs)
-        # graph_for(names), without checking the names again (check_wrt of checked names is the names)
-        graph = self._memo_get(("wrt", tuple(names)), lambda: self.graph.with_wrt(names))
+        # graph_for(names), without checking the names again (check_wrt of checked names is the names); the
+        # memo read without the lock, as product_plan reads it (a dict read is atomic, the graph immutable)
+        key = ("wrt", tuple(names))
+        graph = self._memo.get(key)
+        if graph is None:
+            graph = self._kept(key, self.graph.with_wrt(names))
         env = {name: env[name] for name in graph.inputs}
         if self._built_for is not None and not all(np.array_equal(env[n], self._built_for[n], equal_nan=True)
                                                    for n in env):
             raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
                                 "(a boolean mask computed from the inputs)")
-        budget = _limit(budget)
+        budget = memory.default_budget() if budget is None else budget if type(budget) is int else int(budget)
         if product is None:
-            memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
+            if not memory.forward_fits(graph, budget):  # else: counted, and refused with the bytes if over
+                memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
         else:
             kind, tangent_names = product
             if not self._product_fits(graph, budget, names, kind, tangent_names):
@@ -184,10 +193,12 @@ class Compiled:
         is kept once made (a repeated call's kernel reads it); until then, the forward values
         and :func:`~jacobi_cli.engine.planner.pass_bound` of one vector fitting the budget says
         that the plan's check would pass, and the first call skips its dry run."""
-        made = ("product", tuple(names), kind, tuple(n for n in (tangent_names or ()) if n in graph.inputs))
+        made = ("product", tuple(names), kind,
+                tuple(n for n in tangent_names if n in graph.inputs) if tangent_names else ())
         if made in self._memo:  # as product_plan keys it: its own check is as cheap
             return False
-        return memory.forward_bytes(graph) + pass_bound(graph, 1) <= budget
+        bound = pass_bound(graph, 1)
+        return memory.forward_fits(graph, budget - bound) or memory.forward_bytes(graph) + bound <= budget
 
     def product_plan(self, wrt: Sequence[str] | None, kind: str, tangent_names=None) -> ProductPlan:
         """The :class:`~jacobi_cli.engine.planner.ProductPlan` of one vjp or jvp pass (shapes only: kept).
@@ -286,6 +297,21 @@ class Compiled:
             self._hot[key] = entry + 1
             return None
 
+    def _counted(self, key) -> tuple:
+        """``(self._kernel(key), self._due(key))``, under one lock: the kernel for ``key`` or None
+        (the call counted as :meth:`_kernel` counts it), and whether this call compiles one."""
+        kernel = self._ready.get(key)  # the snapshot: no lock
+        if kernel is not None:
+            return kernel, False
+        with self._lock:
+            entry = self._hot.get(key, 0)
+            if type(entry) is not int:
+                return entry, False
+            if key not in self._hot and len(self._hot) >= MAX_KERNELS:
+                return None, False  # full: this call stays with the interpreter
+            entry = self._hot[key] = entry + 1
+            return None, entry >= HOT_AFTER
+
     def _due(self, key) -> bool:
         """Is a kernel for ``key`` compiled at this call (see :meth:`_learn`)?"""
         with self._lock:
@@ -360,13 +386,13 @@ class Compiled:
         return self._jacobian(env, wrt, mode, limit, structured, layout, problem, key)
 
     def _jacobian(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem, key: tuple):
-        """:meth:`jacobian` past its one-call path, a method of its own: the lambdas below make a
-        cell of each variable they read at every call of the function holding them."""
+        """:meth:`jacobian` past its one-call path, a method of its own (its kernel is learnt by
+        :meth:`_learn_jacobian`, whose lambdas would make cells of this function's variables)."""
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
             problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
             return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
                     for o, p in problems}
-        kernel = self._kernel(key)
+        kernel, due = self._counted(key)
         # made dense, a structured Jacobian must fit the budget as dense() requires of the interpreter's
         if kernel is not None and (kernel.peak if structured else kernel.dense_peak) <= limit:
             found = _run(kernel, env, structured)
@@ -374,7 +400,7 @@ class Compiled:
                 return found if structured or layout == "array" else _in_layout(found, kernel, layout)
         if problem is None:
             problem = self.bind(env, wrt, budget=limit)
-        due, parts = self._due(key), None
+        parts = None
         if not due and ("plan", tuple(problem.wrt), mode, problem.graph.output) not in self._memo:
             # a first call: no plan yet, and none needed when the dense passes show the structure
             arrays = not structured and layout == "array"  # the arrays themselves, no Jacobian objects
@@ -388,10 +414,15 @@ class Compiled:
         found = jacobians(problem, plan, parts)
         out = _in_arrays(found, structured, layout, limit)
         if due:
-            dense = out if not structured and layout == "array" else None  # what the dense kernel must give
-            self._learn(key, "jacobian_kernel", lambda: (problem.graph, plan, _small(plan, problem.graph)),
-                        lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
+            self._learn_jacobian(key, problem, plan, env, found, out if not structured and layout == "array" else None)
         return out
+
+    def _learn_jacobian(self, key, problem: Problem, plan: Plan, env: dict, found: dict, dense) -> None:
+        """:meth:`_learn` of :meth:`_jacobian`'s kernel (``dense``: what its dense twin must give), a
+        method of its own: the lambdas below make a cell of each variable they read, at every call of
+        the function holding them, and only the call that compiles needs them."""
+        self._learn(key, "jacobian_kernel", lambda: (problem.graph, plan, _small(plan, problem.graph)),
+                    lambda k: (env, True), found, settle=lambda k: _dense_checked(k, env, dense))
 
     def vjp(self, env: dict, v: np.ndarray | float | str | Sequence[str] | None = None,
             wrt: Sequence[str] | None = None, budget: int | None = None) -> dict:
@@ -420,22 +451,28 @@ class Compiled:
         ones = v is None or (isinstance(v, str) and v.strip() == "ones")  # y.backward() / torch.ones_like(y)
         v_array = None if ones or isinstance(v, str) else np.asarray(v, dtype=self.dtype)
         key = ("vjp", _wrt_key(wrt), "ones" if ones else None if v_array is None else v_array.shape)
-        kernel = self._kernel(key) if key[2] is not None else None
+        kernel, due = self._counted(key) if key[2] is not None else (None, False)
         if kernel is not None and kernel.peak <= _limit(budget):
             # kernel.peak: the product plan's peak, kept with the kernel (see _learn below)
             found = _run(kernel.fn, env, np.ones(kernel.y_shape, self.dtype) if ones else v_array)
             if found is not None:
                 return dict(zip(kernel.names, found))
 
+        problem = self.bind(env, wrt, budget=budget, product=("vjp", None))
+        found = vjp_of(problem, cotangent(problem, v))
+        if due:  # this call compiles the kernel (_learn asks again: see _counted)
+            self._learn_vjp(key, problem, env, v_array, ones, wrt, found)
+        return found
+
+    def _learn_vjp(self, key, problem: Problem, env: dict, v_array, ones: bool, wrt, found: dict) -> None:
+        """:meth:`_learn` of :meth:`_vjp`'s kernel, a method of its own as :meth:`_jacobian` is: the
+        lambdas below make a cell of each variable they read (at the call that compiles only)."""
+
         def run_args(k):  # the inputs, then the cotangent
             return env, np.ones(k.y_shape, self.dtype) if ones else v_array
 
-        problem = self.bind(env, wrt, budget=budget, product=("vjp", None))
-        found = vjp_of(problem, cotangent(problem, v))
-        if key[2] is not None:
-            self._learn(key, "vjp_kernel", lambda: (problem.graph, problem.wrt), run_args, found,
-                        lambda got: dict(zip(problem.wrt, got)), lambda: self.product_plan(wrt, "vjp").peak_bytes)
-        return found
+        self._learn(key, "vjp_kernel", lambda: (problem.graph, problem.wrt), run_args, found,
+                    lambda got: dict(zip(problem.wrt, got)), lambda: self.product_plan(wrt, "vjp").peak_bytes)
 
     def jvp(self, env: dict, tangents: dict | None = None, budget: int | None = None) -> np.ndarray:
         """J·t, shaped like the output, for ``tangents = {name: t}`` (inputs not named get none).
@@ -560,6 +597,8 @@ def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
     ``name`` is what the messages call the output (``z`` in ``jac vjp "x * y"``)."""
     y_shape = tuple(problem.graph.output_shape)
     dtype = problem.graph.dtype
+    if type(v) is np.ndarray and v.dtype.type is dtype and v.shape == y_shape:  # what the lines below give back
+        return v
     if v is None:
         if int(np.prod(y_shape, dtype=np.int64)) != 1:
             raise JacValueError(
@@ -581,9 +620,17 @@ def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
 
 def vjp_of(problem: Problem, v) -> dict:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
-    with threads_for(product_work(problem.graph.nodes)):
+    work = graph_work(problem.graph)
+    if work < SPLIT:  # threads_for(work) would be nullcontext()
         grads = autodiff.vjp(problem.graph, problem.values, v[None])
-    return {name: np.asarray(grads[name][0]) for name in problem.wrt}
+    else:
+        with threads_for(work):
+            grads = autodiff.vjp(problem.graph, problem.values, v[None])
+    out = {}
+    for name in problem.wrt:  # np.asarray of each gradient's row, which is an array but for a structured batch
+        row = grads[name][0]
+        out[name] = row if type(row) is np.ndarray else np.asarray(row)
+    return out
 
 
 def node_grads(problem: Problem, v) -> dict:
@@ -623,7 +670,7 @@ def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
     if not tangents:
         return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
     batched = {name: t[None] for name, t in tangents.items()}
-    with threads_for(product_work(problem.graph.nodes)):
+    with threads_for(graph_work(problem.graph)):
         return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
 
 

@@ -142,6 +142,14 @@ def forward_bytes(graph) -> int:
     return total * itemsize
 
 
+def forward_fits(graph, budget: int) -> bool:
+    """Does :func:`forward_bytes` certainly fit ``budget``, known without counting it? Every node's
+    elements (``graph.facts``, counted by ``graph.with_wrt``) are at least those the forward pass
+    keeps; False when they do not fit or are not counted (then count: a refusal says the bytes)."""
+    facts = graph.facts
+    return facts is not None and facts.elements * facts.itemsize <= budget
+
+
 def require(nbytes: int, budget: int, what: str, position: int | None = None) -> None:
     """Refuse, before it is allocated, work that needs ``nbytes`` over ``budget``."""
     if nbytes > budget:

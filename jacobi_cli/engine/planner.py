@@ -35,7 +35,7 @@ from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
 from ..ir.ops import OPS
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
-from .blas import product_work, threads_for
+from .blas import SPLIT, graph_work, threads_for
 from .memory import default_budget, fmt_bytes, forward_bytes
 from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
 
@@ -363,7 +363,7 @@ def stream(plan: Plan, graph: Graph, values: list, out) -> None:
     Jacobian seen as ``(y.size, x.size)`` to ``out.write_rows(first, block)`` (reverse mode),
     columns to ``out.write_columns(first, block)`` (forward mode)."""
     (name, p), = plan.inputs.items()
-    with threads_for(product_work(graph.nodes)):
+    with threads_for(graph_work(graph)):
         for start in range(0, p.basis, p.batch):
             stop = min(start + p.batch, p.basis)
             block = dense_part(graph, values, name, p.mode, start, stop)
@@ -393,7 +393,7 @@ def run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> d
     with the BLAS threads that the graph's products call for (:mod:`jacobi_cli.engine.blas`).
     ``parts``: the dense passes :func:`unplanned` ran already (``(modes, arrays)``), read off
     here when the plan runs those passes, not run again."""
-    with threads_for(product_work(graph.nodes)):
+    with threads_for(graph_work(graph)):
         return _run(plan, graph, values, parts)
 
 
@@ -471,6 +471,10 @@ def pass_bound(graph: Graph, batch: int) -> int:
     runs seen stay under 11 · batch · S · itemsize; S² leaves room for a rule whose batches are
     products of two nodes, as ``cdist``'s differences), checked rather than proven:
     ``tests/test_cold.py`` compares it with the dry runs of every op case and of the fuzz grammar."""
+    facts = graph.facts
+    if facts is not None:  # S counted by graph.with_wrt on its way
+        total = facts.elements
+        return facts.itemsize * (batch + 1) * (PASS_BOUND_LINEAR * total + total * total)
     total = 0
     for node in graph.nodes:
         total += size(node.shape)
@@ -499,29 +503,42 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     passes run meanwhile, or None, for :func:`run` to read off at the plan
     (``run(plan, graph, values, parts)``). ``arrays``: each Jacobian as the array its
     ``to_array()`` gives, made without the Jacobian object (:func:`_cold_array`)."""
-    modes = _small_modes(graph, names, mode)
-    if modes is None:
+    if mode not in MODES or not names:
         return None, None
-    m, itemsize = size(graph.output_shape), np.dtype(graph.dtype).itemsize
-    inputs = [size(graph.nodes[graph.inputs[name]].shape) for name in names]
-    values_bytes = sum(getattr(v, "nbytes", 8) for v in values)  # as make_plan counts them
-    batch = max(m if modes[name] == "reverse" else n for name, n in zip(names, inputs))
-    if values_bytes + m * sum(inputs) * itemsize + pass_bound(graph, batch) > budget:
+    nodes, inputs = graph.nodes, graph.inputs
+    m = size(nodes[graph.output].shape)
+    modes, sizes, batch = {}, [], 0
+    for name in names:  # _small_modes, with the sizes kept
+        n = size(nodes[inputs[name]].shape)
+        if not 0 < m * n <= SMALL:
+            return None, None
+        # _by_size's choice for a small Jacobian (m * n <= SMALL): the side with fewer basis vectors
+        chosen = modes[name] = mode if mode != "auto" else "reverse" if m <= n else "forward"
+        sizes.append(n)
+        batch = max(batch, m if chosen == "reverse" else n)
+    facts = graph.facts
+    itemsize = facts.itemsize if facts is not None else np.dtype(graph.dtype).itemsize
+    values_bytes = 0  # as make_plan counts them
+    for v in values:
+        values_bytes += getattr(v, "nbytes", 8)
+    if values_bytes + m * sum(sizes) * itemsize + pass_bound(graph, batch) > budget:
         return None, None  # the plan might chunk the passes, or refuse them
-    with threads_for(product_work(graph.nodes)):
+    work = graph_work(graph)
+    if work < SPLIT:  # threads_for(work) would be nullcontext()
         parts = _dense_passes(graph, values, modes)
+    else:
+        with threads_for(work):
+            parts = _dense_passes(graph, values, modes)
     out = {}
-    for name in names:
+    for name, n in zip(names, sizes):
         a = parts[name]
-        total = a.sum()  # NaN if an entry is NaN (or inf and -inf meet: planned too, never wrong)
-        dense = a.all() and total == total
+        dense = _no_zero_no_nan(a)
         if not dense and not elementwise_diagonal(graph, name):  # a zero or a NaN: plan it
             return None, (modes, parts)
         if arrays:
-            out[name] = _cold_array(graph, name, modes[name], a, dense)
+            out[name] = _cold_array(graph, name, modes[name], a, dense, m, n)
             continue
-        builder = JacobianBuilder(name, graph.output_shape, graph.nodes[graph.inputs[name]].shape, modes[name],
-                                  graph.dtype)
+        builder = JacobianBuilder(name, graph.output_shape, nodes[inputs[name]].shape, modes[name], graph.dtype)
         builder.add(a, 0)
         if dense:
             out[name] = builder.finish()  # as _structured makes a dense one
@@ -534,23 +551,39 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     return out, (modes, parts)
 
 
-def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool) -> np.ndarray:
+def _no_zero_no_nan(a) -> bool:
+    """Is no entry of the pass ``a`` zero (+0 or -0) and none NaN? By ``count_nonzero`` (NaN counts as
+    nonzero) and ``vdot(a, a)``, the sum of the squares: NaN exactly when an entry is NaN, as the
+    squares are never negative (inf meets inf, never -inf). Two C calls: ufunc reductions
+    (``a.all()``, ``a.sum()``) take ~4 x as long on a small array."""
+    if np.count_nonzero(a) != a.size:
+        return False
+    squares = np.vdot(a, a)
+    return bool(squares == squares)
+
+
+
+
+def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool, m: int | None = None,
+                n: int | None = None) -> np.ndarray:
     """``to_array()`` of the Jacobian :func:`unplanned` makes of the dense pass ``part``, made
     as that Jacobian makes it without making it: the pass (``JacobianBuilder._add_dense``)
     reshaped to ``y.shape + x.shape`` when dense; else (diagonal) zeros with the pass's
     diagonal copied in, as ``SparseJacobian.to_array`` writes its values (cast to the graph's
     dtype) at ``rows * n + cols``. ``dense()``'s budget check cannot refuse it: :func:`unplanned`
-    made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both."""
+    made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both. ``m``, ``n``:
+    the sizes of y and x, when the caller knows them."""
     y_shape, x_shape = tuple(graph.output_shape), tuple(graph.nodes[graph.inputs[name]].shape)
-    m, n = size(y_shape), size(x_shape)
-    part = np.asarray(part)
+    if m is None or n is None:
+        m, n = size(y_shape), size(x_shape)
+    if type(part) is not np.ndarray:
+        part = np.asarray(part)
     flat = part.reshape(part.shape[0], m if mode == "forward" else n)
     square = flat.T if mode == "forward" else flat  # rows of y, columns of x
     if dense:
         return square.reshape(y_shape + x_shape)
-    dtype = np.dtype(graph.dtype)
-    out = np.zeros(m * n, dtype=dtype)
-    out[::n + 1] = np.asarray(square.diagonal(), dtype)  # entry (j, j) at j * n + j; m == n
+    out = np.zeros(m * n, dtype=graph.dtype)
+    out[::n + 1] = square.diagonal()  # entry (j, j) at j * n + j (m == n), cast to the dtype as astype casts
     return out.reshape(y_shape + x_shape)
 
 
@@ -563,6 +596,9 @@ def _rule_positions(op) -> frozenset:
 _NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)
 _ELEMENTWISE_RULES = MappingProxyType({name: _rule_positions(op) for name, op in OPS.items()
                                        if op.elementwise and not op.nondiff})
+# and the positions 0..k-1 they all cover, as k (a node with no more arguments passes through any of them)
+_ELEMENTWISE_COUNT = MappingProxyType({name: next(k for k in range(len(p) + 1) if k not in p)
+                                       for name, p in _ELEMENTWISE_RULES.items()})
 
 
 def elementwise_diagonal(graph: Graph, name: str) -> bool:
@@ -581,6 +617,22 @@ def elementwise_diagonal(graph: Graph, name: str) -> bool:
     shape = nodes[x].shape
     if tuple(graph.output_shape) != tuple(shape) or size(shape) < 2:
         return False
+    facts = graph.facts
+    if facts is not None and len(facts.wrt) == 1 and name in facts.wrt:
+        # requires_grad set for this input alone (graph.with_wrt) is the flags below: a node requires grad
+        # when an argument does and its op is not nondiff; the loop below, reading them
+        rules = _ELEMENTWISE_COUNT.get
+        for _, op, args, _, node_shape, _, _, requires_grad, _ in nodes[x + 1:]:
+            if requires_grad:
+                k = rules(op)  # rules at positions 0..k-1 (each further position asked below)
+                if k is None or node_shape != shape:
+                    return False
+                if len(args) > k:
+                    positions = _ELEMENTWISE_RULES[op]
+                    for i, a in enumerate(args):
+                        if nodes[a].requires_grad and i not in positions:
+                            return False
+        return nodes[graph.output].requires_grad
     flags = [False] * len(nodes)  # flags[i]: the derivative passes through node i
     flags[x] = True
     passes = flags.__getitem__

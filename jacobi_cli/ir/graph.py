@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from operator import itemgetter
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -66,6 +68,7 @@ class Graph:
     dtype: type = np.float64
     outputs: tuple = ()  # several outputs (a final tuple): ((name, node id), ...); empty for one
     by_value: bool = False  # built for given input values (x[x > 0]): valid for those values only
+    facts: "Facts | None" = None  # what with_wrt counted of the nodes (see Facts); None: not counted
 
     @property
     def several(self) -> bool:
@@ -85,28 +88,30 @@ class Graph:
 
     def with_wrt(self, wrt) -> "Graph":
         """The same graph with ``requires_grad`` set for the inputs named in ``wrt``
-        and every node that depends on one of them."""
-        wrt = set(self.inputs) if wrt is None else set(wrt)
+        and every node that depends on one of them; its :class:`Facts` counted too."""
+        wrt = frozenset(self.inputs if wrt is None else wrt)
         flags: list[bool] = []
         nodes = []
-        diff: dict = {}  # op -> carries derivatives (not nondiff)
-        flag_of = flags.__getitem__
+        keep, flag = nodes.append, flags.append
         for node in self.nodes:  # one pass, O(1) per argument: 300,000 nodes of a long sum
             i, op, args, params, shape, name, position, requires_grad, value = node
             if op == "input":
-                flag = name in wrt
-            elif not args:
-                flag = False
+                now = name in wrt
+            elif op in _NONDIFF or not args:
+                now = False
+            elif len(args) == 1:  # any(map(...)) of one or two arguments, without making either
+                now = flags[args[0]]
+            elif len(args) == 2:
+                now = flags[args[0]] or flags[args[1]]
             else:
-                carries = diff.get(op)
-                if carries is None:
-                    carries = diff[op] = not OPS[op].nondiff
-                flag = carries and any(map(flag_of, args))
-            flags.append(flag)
-            nodes.append(node if requires_grad == flag else
-                         _new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
+                now = any(map(flags.__getitem__, args))
+            flag(now)
+            keep(node if requires_grad == now else
+                 _new_node(Node, (i, op, args, params, shape, name, position, now, value)))
+        nodes = tuple(nodes)
         # the fields as they are but the nodes (dataclasses.replace, without its per-field introspection)
-        return made_graph(tuple(nodes), self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value)
+        return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value,
+                          _facts(nodes, wrt, self.dtype))
 
     def with_output(self, output: int) -> "Graph":
         return dataclasses.replace(self, output=output, outputs=())
@@ -122,16 +127,50 @@ class Graph:
         return all(is_concrete(n.shape) for n in self.nodes)
 
 
+_NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)  # read-only: OPS is, once imported
 _new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTuple.__new__: the same tuple
 
 
-def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: bool) -> Graph:
-    """``Graph(nodes, inputs, output, source, dtype, outputs, by_value)`` without the frozen
+class Facts(NamedTuple):
+    """What :meth:`Graph.with_wrt` counts of a graph's nodes, from the shapes alone: a first call's
+    checks read them instead of walking the nodes again (each walks a graph without them, ``graph.facts
+    is None``, as before; ``tests/test_cold.py`` compares the two)."""
+
+    wrt: frozenset  # the inputs requires_grad is set for (planner.elementwise_diagonal reads one's flags)
+    elements: int  # of every node: planner.pass_bound's S, a bound of the forward values and of each product
+    itemsize: int  # of the graph's dtype
+
+
+_ITEMSIZE = MappingProxyType({np.float64: 8, np.float32: 4})  # read-only: the dtypes jac computes in
+
+
+def itemsize(dtype) -> int:
+    """``np.dtype(dtype).itemsize``, looked up for jac's own dtypes (``np.dtype`` takes ~1 k instructions)."""
+    found = _ITEMSIZE.get(dtype)
+    return np.dtype(dtype).itemsize if found is None else found
+
+
+def _facts(nodes: tuple, wrt: frozenset, dtype) -> "Facts | None":
+    """The :class:`Facts` of ``nodes``, counted by C loops (``map``, ``sum``); None when a size is
+    symbolic (``jac shape``'s graphs: its product is a string, which ``sum`` refuses)."""
+    try:
+        elements = sum(map(math.prod, map(_SHAPE, nodes)))
+    except TypeError:
+        return None
+    return _new_node(Facts, (wrt, elements, itemsize(dtype)))  # Facts(...) without NamedTuple.__new__
+
+
+_SHAPE = itemgetter(4)  # a Node's shape, for map()
+
+
+def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: bool,
+               facts: "Facts | None" = None) -> Graph:
+    """``Graph(nodes, inputs, output, source, dtype, outputs, by_value, facts)`` without the frozen
     dataclass's ``__init__`` (one ``object.__setattr__`` per field, ~13 k instructions): the
     same fields in the same ``__dict__``; Graph has no ``__post_init__`` (tests/test_cold.py)."""
     graph = _new_object(Graph)
     graph.__dict__.update(nodes=nodes, inputs=inputs, output=output, source=source, dtype=dtype, outputs=outputs,
-                          by_value=by_value)
+                          by_value=by_value, facts=facts)
     return graph
 
 

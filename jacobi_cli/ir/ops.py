@@ -66,12 +66,19 @@ class _Prims:
         raise AttributeError("P is read-only")
 
 
+_ndarray = np.ndarray
+
+
 def _prim(op: Op):
     """``op`` as a function: NumPy on arrays; else the first :class:`Proxy` among the arguments
     applies it (its ``bind``), a tracer before a structured batch."""
     impl = op.impl
 
     def prim(*args, **params):
+        if not params and len(args) == 2:  # the common case first: two arrays (never a Proxy), no parameters
+            a, b = args
+            if type(a) is _ndarray and type(b) is _ndarray:
+                return impl(a, b)  # as below: _weak gives back what an op of arrays makes
         for a in args:  # no helper call: rules call this for every op of a pass
             if isinstance(a, Proxy):
                 if not a.traces:  # a tracer among the later arguments wins
@@ -79,7 +86,7 @@ def _prim(op: Op):
                         if isinstance(b, Proxy) and b.traces:
                             return b.bind(op, args, params)
                 return a.bind(op, args, params)
-        out = impl(*args, **params)
+        out = impl(*args, **params) if params else impl(*args)  # ** of no parameters makes a dict
         if type(out) is np.ndarray:  # _weak's answer for an array, without its call
             return out
         return _weak(out, args)

@@ -79,11 +79,12 @@ class CompiledCache:
             kept = self._entries.get(key)
             if kept is None:
                 kept, entries = compiled, {**self._entries, key: compiled}
-                used = self._used
-                while len(entries) > self.size:
-                    del entries[min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)]
+                if len(entries) > self.size:
+                    used = self._used
+                    while len(entries) > self.size:
+                        del entries[min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)]
+                    self._used = {c: used[c] for c in entries.values() if c in used}
                 self._entries = entries
-                self._used = {c: used[c] for c in entries.values() if c in used}
             self._used[kept] = next(self._ticks)
             return kept
 
@@ -167,18 +168,25 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
         else:  # arrays of the dtype: the dict is its own env, nothing copied, nothing kept past the call
             env = bindings
     if env is not None:  # CompiledCache.get, inline
-        found = _CACHE._entries.get(tuple(key))
+        key = tuple(key)
+        found = _CACHE._entries.get(key)
         if found is not None:
             _CACHE._used[found] = next(_CACHE._ticks)
             return found, env
-    seed = check_seed(seed)
     if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
         values, shapes = env, {n: v.shape for n, v in env.items()}
+        if type(seed) is int and seed >= 0:  # check_seed gives it back: the key just looked up is _cache_key's
+            found = None  # (a compiled function another thread keeps meanwhile wins in put)
+        else:
+            seed = check_seed(seed)
+            key = _cache_key(expr, dtype, seed, max_bytes, shapes)
+            found = _CACHE.get(key)
     else:
+        seed = check_seed(seed)
         bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
         values, shapes = bound.values, bound.shapes
-    key = _cache_key(expr, dtype, seed, max_bytes, {n: np.shape(values[n]) for n in shapes})
-    found = _CACHE.get(key)
+        key = _cache_key(expr, dtype, seed, max_bytes, {n: np.shape(values[n]) for n in shapes})
+        found = _CACHE.get(key)
     if found is None:
         try:
             found = _CACHE.put(key, Compiled(expr, shapes, dtype, seed, max_bytes, checked=False))
