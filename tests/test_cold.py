@@ -17,6 +17,7 @@ import pytest
 import jacobi_cli
 from jacobi_cli.errors import JacError, JacShapeError
 from jacobi_cli.engine import planner
+from jacobi_cli.ir import ops
 from jacobi_cli.ir.graph import Builder
 from jacobi_cli.ir.shapes import broadcast, fmt
 from jacobi_cli.tools import api
@@ -773,3 +774,60 @@ def test_a_miss_keeps_the_key_a_second_call_finds():
         jacobi_cli.jacobian("sin(x) * x", {"x": x}, seed=-1)
     with pytest.raises(JacError, match="--seed"):
         jacobi_cli.jacobian("sin(x) * x", {"x": x}, seed=True)
+
+
+def _same(got, want) -> bool:
+    """The same type, dtype, shape and bytes (NaN's sign bit and -0 included)."""
+    return type(got) is type(want) and np.shape(got) == np.shape(want) and \
+        np.asarray(got).dtype == np.asarray(want).dtype and np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+_SPECIALS = [0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, -np.nan, 5e-324]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_prims_short_paths_give_what_the_general_path_gives(dtype):
+    """``P.op(array)``, ``P.op(array, array)``, ``P.op(array, float)`` and ``P.op(float, array)`` call the
+    impl at once (the rules' common calls): the answer of the general path (``impl`` then ``_weak``),
+    bit for bit, for every op of one or two arguments without parameters, specials planted, 0-d arrays
+    and float32 arrays (a Python float is weak) included."""
+    vector = np.array(_SPECIALS, dtype=dtype)
+    other = np.array(_SPECIALS[::-1], dtype=dtype)
+    scalar = np.array(-0.0, dtype=dtype)
+    cases = [(vector,), (scalar,), (vector, other), (scalar, vector), (vector, scalar), (vector, 2.0), (0.5, vector),
+             (scalar, -0.0), (np.nan, scalar), (vector, np.float64(2.0)), (2, vector)]
+    checked = 0
+    for name, op in ops.OPS.items():
+        prim = getattr(ops.P, name, None)
+        if prim is None:
+            continue
+        for args in cases:
+            with np.errstate(all="ignore"):
+                try:
+                    want = ops._weak(op.impl(*args), args)
+                except Exception as err:  # noqa: BLE001 - an op of other arity or that refuses: the same
+                    with pytest.raises(type(err)):
+                        prim(*args)
+                    continue
+                got = prim(*args)
+            assert _same(got, want), (name, args)
+            checked += 1
+    assert checked > 200
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), [2, 3], (1, 3), (3, 1)])
+def test_unbroadcast_and_expand_reduced_short_paths_are_the_general_ones(shape):
+    """``unbroadcast`` of an array already of ``(B, *shape)`` is that array (a tuple shape or a list);
+    ``expand_reduced`` of an array is P.reshape's array broadcast: as before, values and dtype."""
+    g = np.resize(np.array(_SPECIALS, dtype=np.float32), (2,) + tuple(shape))
+    assert ops.unbroadcast(g, shape) is g
+    assert ops.unbroadcast(g, tuple(shape)) is g
+    full = (2, 3)
+    for axes, keepdims in [((0,), False), ((1,), False), ((0, 1), False), ((1,), True), ((), False)]:
+        kept = tuple(1 if a in axes else d for a, d in enumerate(full))
+        cot = np.resize(np.array([np.nan, -0.0, np.inf, 1.0, -np.inf, 2.0]), (2,) + kept)
+        if not keepdims:
+            cot = cot.reshape((2,) + tuple(d for a, d in enumerate(full) if a not in axes))
+        got = ops.expand_reduced(cot, full, axes, keepdims)
+        want = np.broadcast_to(cot.reshape((2,) + kept), (2,) + full)
+        assert got.shape == want.shape and got.dtype == want.dtype and got.tobytes() == want.tobytes()

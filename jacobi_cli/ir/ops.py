@@ -75,10 +75,16 @@ def _prim(op: Op):
     impl = op.impl
 
     def prim(*args, **params):
-        if not params and len(args) == 2:  # the common case first: two arrays (never a Proxy), no parameters
-            a, b = args
-            if type(a) is _ndarray and type(b) is _ndarray:
-                return impl(a, b)  # as below: _weak gives back what an op of arrays makes
+        if not params:  # the common cases first: arrays and Python floats (never a Proxy), no parameters
+            if len(args) == 2:
+                a, b = args
+                if type(a) is _ndarray:
+                    if type(b) is _ndarray or type(b) is float:
+                        return impl(a, b)  # as below: _weak gives back what an op of an array makes
+                elif type(a) is float and type(b) is _ndarray:  # the rules' constants: P.sub(1.0, x)
+                    return impl(a, b)
+            elif len(args) == 1 and type(args[0]) is _ndarray:  # P.neg(g), P.cos(x)
+                return impl(args[0])
         for a in args:  # no helper call: rules call this for every op of a pass
             if isinstance(a, Proxy):
                 if not a.traces:  # a tracer among the later arguments wins
@@ -115,6 +121,8 @@ def lift(t, ndim: int):
 
 def unbroadcast(g, shape: tuple):
     """Sum a batched cotangent ``(B, *out)`` down to ``(B, *shape)`` (NumPy broadcasting undone)."""
+    if type(g) is _ndarray and type(shape) is tuple and g.shape[1:] == shape:  # the common case, in short
+        return g
     gs = shape_of(g)
     if tuple(gs[1:]) == tuple(shape):
         return g
@@ -128,8 +136,8 @@ def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
     """Bring a batched reduction cotangent back to ``(B, *in_shape)``."""
     b = shape_of(g)[0]
     kept = reduce_shape(in_shape, axes, True)
-    if not keepdims:
-        g = P.reshape(g, shape=(b,) + kept)
+    if not keepdims:  # P.reshape's call for an array: its impl's a.reshape, without P's dispatch
+        g = g.reshape((b,) + kept) if type(g) is np.ndarray else P.reshape(g, shape=(b,) + kept)
     shape = (b,) + tuple(in_shape)
     if type(g) is np.ndarray and shape_size(shape) <= _SMALL_EXPAND:
         # a small array: the same values copied (np.copyto broadcasts as np.broadcast_to does), without
