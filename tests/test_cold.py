@@ -831,3 +831,22 @@ def test_unbroadcast_and_expand_reduced_short_paths_are_the_general_ones(shape):
         got = ops.expand_reduced(cot, full, axes, keepdims)
         want = np.broadcast_to(cot.reshape((2,) + kept), (2,) + full)
         assert got.shape == want.shape and got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def test_the_dense_check_and_the_unaliased_copy_call_numpys_c_functions_as_numpy_does():
+    """``_no_zero_no_nan`` calls NumPy's C ``count_nonzero`` and ``vdot`` for an ndarray and NumPy's
+    public functions for anything else (a subclass): the same answers; ``_unaliased_array``
+    copies exactly the arrays that share memory with an input."""
+    from jacobi_cli.engine.compiled import _unaliased_array
+
+    for values in ([1.0, -2.0, np.inf], [1.0, -0.0, 3.0], [np.nan, 1.0, 2.0], [np.inf, -np.inf, 1.0], [5e-324, 1.0, 1.0]):
+        want = bool(np.all(values)) and not np.isnan(values).any()
+        for a in (np.array(values), np.array(values).view(np.matrix), np.array([values, values]).T):
+            assert planner._no_zero_no_nan(a) == want, (values, type(a))
+    x = np.arange(6.0)
+    env = {"x": x, "y": np.ones(3)}
+    view = x.reshape(2, 3)
+    assert _unaliased_array(view, env) is not view and _unaliased_array(view, env).tobytes() == view.tobytes()
+    assert not np.may_share_memory(_unaliased_array(view, env), x)
+    other = np.zeros((2, 3))
+    assert _unaliased_array(other, env) is other

@@ -32,6 +32,8 @@ import numpy as np
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
 from ..ir.shapes import fmt
+
+_may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
 from ..lang.bindings import check_wrt, option_value
 from ..lang.parser import parse
 from . import autodiff, memory
@@ -568,7 +570,7 @@ def _unaliased(j: Jacobian, env: dict) -> Jacobian:
     """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself): the caller's
     arrays are read without copying, and a result must not change when they do."""
     array = j._array
-    if array is not None and any(np.may_share_memory(array, v) for v in env.values()):
+    if array is not None and any(_may_share_memory(array, v) for v in env.values()):
         return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
     return j
 
@@ -576,7 +578,7 @@ def _unaliased(j: Jacobian, env: dict) -> Jacobian:
 def _unaliased_array(array: np.ndarray, env: dict) -> np.ndarray:
     """:func:`_unaliased` of a Jacobian's array: copied if it is a view of an input."""
     for v in env.values():
-        if np.may_share_memory(array, v):
+        if _may_share_memory(array, v):  # np.may_share_memory without its __array_function__ dispatch
             return array.copy()
     return array
 

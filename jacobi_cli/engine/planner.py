@@ -39,6 +39,14 @@ from .blas import SPLIT, graph_work, threads_for
 from .memory import default_budget, fmt_bytes, forward_bytes
 from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
 
+# NumPy's C functions behind np.count_nonzero(a) (axis None) and np.vdot, without their Python layers
+# (__array_function__ dispatch, count_nonzero's keyword handling): the same calls for plain ndarrays
+try:
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # pragma: no cover - other NumPy versions
+    _count_nonzero = np.count_nonzero
+_vdot = getattr(np.vdot, "_implementation", np.vdot)
+
 MODES = ("auto", "forward", "reverse")
 SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)
 FEW = 8  # a pass of at most this many basis vectors runs dense whatever the sizes
@@ -556,9 +564,10 @@ def _no_zero_no_nan(a) -> bool:
     nonzero) and ``vdot(a, a)``, the sum of the squares: NaN exactly when an entry is NaN, as the
     squares are never negative (inf meets inf, never -inf). Two C calls: ufunc reductions
     (``a.all()``, ``a.sum()``) take ~4 x as long on a small array."""
-    if np.count_nonzero(a) != a.size:
+    plain = type(a) is np.ndarray  # NumPy's C functions at once; anything else through NumPy's dispatch
+    if (_count_nonzero(a) if plain else np.count_nonzero(a)) != a.size:
         return False
-    squares = np.vdot(a, a)
+    squares = _vdot(a, a) if plain else np.vdot(a, a)
     return bool(squares == squares)
 
 

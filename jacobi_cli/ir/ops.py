@@ -144,11 +144,12 @@ def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
         # broadcast_to's Python layers (~5 us, a tenth of a small first call's pass); the copy is writable and
         # holds no view of g, which no rule reads
         out = np.empty(shape, g.dtype)
-        np.copyto(out, g)
+        _copyto(out, g)
         return out
     return P.broadcast_to(g, shape=shape)
 
 
+_copyto = getattr(np.copyto, "_implementation", np.copyto)  # NumPy's C function, without the dispatch
 _SMALL_EXPAND = 4096  # elements: expand_reduced copies up to this size (32 KiB of float64) rather than make a view
 
 
