@@ -292,8 +292,9 @@ def _bound_holds(graph, values, names):
     assert planner.product_plan(graph, "jvp", names).pass_peak <= planner.pass_bound(graph, 1)
 
 
-def test_the_bound_is_above_every_ops_dry_runs():
-    """Every op case of tests/test_ops.py (so a new op is checked the moment it has cases)."""
+def _op_case_graphs():
+    """``(graph, env, wrt)`` of every op case of tests/test_ops.py (so a new op is checked the moment it
+    has cases): the op's graph, its inputs, and the inputs it is differentiable in."""
     from test_ops import CASES, _differentiable, _draw, _graph, _normalize
     from jacobi_cli.ir.ops import OPS
 
@@ -304,10 +305,14 @@ def test_the_bound_is_above_every_ops_dry_runs():
             rng = np.random.default_rng(0)
             arrays = [_draw(op, s, rng) for s in shapes]
             graph, env = _graph(name, arrays, params)
-            wrt = [f"a{i}" for i in range(len(arrays)) if _differentiable(op, i) and shapes[i] != "mask"]
-            if wrt:
-                graph = graph.with_wrt(wrt)
-                _bound_holds(graph, autodiff.evaluate(graph, env), wrt)
+            yield graph, env, [f"a{i}" for i in range(len(arrays)) if _differentiable(op, i) and shapes[i] != "mask"]
+
+
+def test_the_bound_is_above_every_ops_dry_runs():
+    for graph, env, wrt in _op_case_graphs():
+        if wrt:
+            graph = graph.with_wrt(wrt)
+            _bound_holds(graph, autodiff.evaluate(graph, env), wrt)
 
 
 @COLD
@@ -676,19 +681,9 @@ def _facts_agree(graph, names):
 
 
 def test_the_facts_of_every_ops_cases_are_what_the_walks_count():
-    from test_ops import CASES, _differentiable, _draw, _graph, _normalize
-    from jacobi_cli.ir.ops import OPS
-
-    for name, cases in CASES.items():
-        op = OPS[name]
-        for case in cases:
-            shapes, params = _normalize(case)
-            rng = np.random.default_rng(0)
-            arrays = [_draw(op, s, rng) for s in shapes]
-            graph, _ = _graph(name, arrays, params)
-            wrt = [f"a{i}" for i in range(len(arrays)) if _differentiable(op, i) and shapes[i] != "mask"]
-            for chosen in ([wrt[:1]] if wrt else []) + ([wrt] if len(wrt) > 1 else []):
-                _facts_agree(graph.with_wrt(chosen), chosen)
+    for graph, _, wrt in _op_case_graphs():
+        for chosen in ([wrt[:1]] if wrt else []) + ([wrt] if len(wrt) > 1 else []):
+            _facts_agree(graph.with_wrt(chosen), chosen)
 
 
 @COLD
