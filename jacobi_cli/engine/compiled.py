@@ -32,8 +32,6 @@ import numpy as np
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
 from ..ir.shapes import fmt
-
-_may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
 from ..lang.bindings import check_wrt, option_value
 from ..lang.parser import parse
 from . import autodiff, memory
@@ -44,6 +42,7 @@ from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian
 from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, product_plan, check_product
 from .planner import pass_bound, unplanned
 
+_may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
 MAX_KERNELS = 32  # kernels (and call counts) one compiled function keeps
@@ -286,22 +285,12 @@ class Compiled:
     # --- kernels for repeated calls ---------------------------------------------------------
 
     def _kernel(self, key):
-        """The kernel for ``key``, or None; counts the calls that have none yet."""
-        kernel = self._ready.get(key)  # the snapshot: no lock
-        if kernel is not None:
-            return kernel
-        with self._lock:
-            entry = self._hot.get(key, 0)
-            if type(entry) is not int:
-                return entry
-            if key not in self._hot and len(self._hot) >= MAX_KERNELS:
-                return None  # full: this call stays with the interpreter
-            self._hot[key] = entry + 1
-            return None
+        """The kernel for ``key``, or None; counts the calls that have none yet (:meth:`_counted`)."""
+        return self._counted(key)[0]
 
     def _counted(self, key) -> tuple:
-        """``(self._kernel(key), self._due(key))``, under one lock: the kernel for ``key`` or None
-        (the call counted as :meth:`_kernel` counts it), and whether this call compiles one."""
+        """``(kernel, due)`` under one lock: the kernel for ``key`` or None, the call counted when it has
+        none yet, and whether this call compiles one (what :meth:`_due` would say right after)."""
         kernel = self._ready.get(key)  # the snapshot: no lock
         if kernel is not None:
             return kernel, False

@@ -243,8 +243,14 @@ def _by_size(graph: Graph, name: str) -> str | None:
     the other mode's dry run, most of its planning."""
     m, n = size(graph.output_shape), size(graph.nodes[graph.inputs[name]].shape)
     if m == 1 or n == 1 or m * n <= SMALL:
-        return "reverse" if m <= n else "forward"
+        return _fewer_basis(m, n)
     return None
+
+
+def _fewer_basis(m: int, n: int) -> str:
+    """The mode of fewer basis vectors for an output of ``m`` and an input of ``n`` elements:
+    reverse on a tie (one pass serves every reverse input)."""
+    return "reverse" if m <= n else "forward"
 
 
 def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: Probe | None,
@@ -489,21 +495,6 @@ def pass_bound(graph: Graph, batch: int) -> int:
     return np.dtype(graph.dtype).itemsize * (batch + 1) * (PASS_BOUND_LINEAR * total + total * total)
 
 
-def _small_modes(graph: Graph, names: list, mode: str) -> dict | None:
-    """``{name: mode}`` that a plan of small Jacobians takes (by the sizes in auto mode: no
-    dry run decides it), or None when a Jacobian is empty or not small."""
-    m = size(graph.output_shape)
-    if mode not in MODES or not names:
-        return None
-    modes = {}
-    for name in names:
-        n = size(graph.nodes[graph.inputs[name]].shape)
-        if not 0 < m * n <= SMALL:
-            return None
-        modes[name] = _by_size(graph, name) if mode == "auto" else mode
-    return modes
-
-
 def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, arrays: bool = False) -> tuple:
     """``(jacobians, parts)`` of a first call, before any plan: ``jacobians`` (``{name:
     Jacobian}``, dense, or diagonal for an element-wise graph) when they are provably what
@@ -516,12 +507,12 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     nodes, inputs = graph.nodes, graph.inputs
     m = size(nodes[graph.output].shape)
     modes, sizes, batch = {}, [], 0
-    for name in names:  # _small_modes, with the sizes kept
+    for name in names:  # the modes a plan of small Jacobians takes, with the sizes kept
         n = size(nodes[inputs[name]].shape)
         if not 0 < m * n <= SMALL:
             return None, None
-        # _by_size's choice for a small Jacobian (m * n <= SMALL): the side with fewer basis vectors
-        chosen = modes[name] = mode if mode != "auto" else "reverse" if m <= n else "forward"
+        # _by_size's choice for a small Jacobian (m * n <= SMALL), from the sizes known here
+        chosen = modes[name] = mode if mode != "auto" else _fewer_basis(m, n)
         sizes.append(n)
         batch = max(batch, m if chosen == "reverse" else n)
     facts = graph.facts
@@ -569,8 +560,6 @@ def _no_zero_no_nan(a) -> bool:
         return False
     squares = _vdot(a, a) if plain else np.vdot(a, a)
     return bool(squares == squares)
-
-
 
 
 def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool, m: int | None = None,
