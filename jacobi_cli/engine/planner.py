@@ -32,7 +32,7 @@ import numpy as np
 from . import autodiff
 from ..ir import structured
 from ..errors import JacLimitError, JacUsageError
-from ..ir.graph import Graph
+from ..ir.graph import _NONDIFF, Graph, itemsize as dtype_itemsize
 from ..ir.ops import OPS
 from .jacobian import Jacobian, JacobianBuilder, SparseJacobian
 from .blas import SPLIT, graph_work, threads_for
@@ -516,7 +516,7 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
         sizes.append(n)
         batch = max(batch, m if chosen == "reverse" else n)
     facts = graph.facts
-    itemsize = facts.itemsize if facts is not None else np.dtype(graph.dtype).itemsize
+    itemsize = facts.itemsize if facts is not None else dtype_itemsize(graph.dtype)
     values_bytes = 0  # as make_plan counts them
     for v in values:
         values_bytes += getattr(v, "nbytes", 8)
@@ -589,9 +589,8 @@ def _rule_positions(op) -> frozenset:
     return frozenset(i for i in range(min(len(op.vjp), len(op.jvp))) if op.vjp[i] is not None and op.jvp[i] is not None)
 
 
-# read-only tables of the registry, for elementwise_diagonal: the ops no derivative passes, and
-# per differentiable element-wise op the argument positions with both rules (vjp and jvp)
-_NONDIFF = frozenset(name for name, op in OPS.items() if op.nondiff)
+# read-only tables of the registry, for elementwise_diagonal (with ir.graph's _NONDIFF, the ops no
+# derivative passes): per differentiable element-wise op the argument positions with both rules (vjp and jvp)
 _ELEMENTWISE_RULES = MappingProxyType({name: _rule_positions(op) for name, op in OPS.items()
                                        if op.elementwise and not op.nondiff})
 # and the positions 0..k-1 they all cover, as k (a node with no more arguments passes through any of them)
