@@ -329,6 +329,7 @@ def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: 
              "structure": "dense", "cell": j.cell, "legend": j.legend(layout, report["output"]["name"]),
              "file": {"path": out, "bytes": written.nbytes}}
     report["jacobian"] = {name: block}
+    _warn(report, _value_warnings(problem))  # the streamed Jacobian itself is not read back for NaN
     return EvalResult(report, {}, plan, budget, None, streamed=out)
 
 
