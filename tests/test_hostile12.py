@@ -179,3 +179,16 @@ def test_a_streamed_jacobian_still_warns_of_a_nan_value(tmp_path, capsys):
                                 "--out", str(out)])
     assert code == 0 and out.exists() and np.load(out, mmap_mode="r").shape == (600, 600)
     assert "warning (nonfinite)" in err and "log(-1) = NaN" in err
+
+
+# --- messages that said the wrong thing ----------------------------------------------------------
+
+def test_jac_check_past_its_budget_names_the_budget_given_not_a_negative_remainder(capsys):
+    error = refused(capsys, ["check", "x", "x:10", "--max-memory", "100"], "limit", "budget of 100 bytes")
+    assert "-1" not in error["message"]  # was "more than the memory budget of -140 bytes"
+    error = refused(capsys, ["check", "x", "x:10", "--max-memory", "300"], "limit", "budget of 300 bytes")
+
+
+def test_a_shape_binding_with_nothing_after_the_colon_is_refused_not_a_random_scalar(capsys):
+    refused(capsys, ["eval", "x", "x:"], "value", "'x:' has no shape", "x:()")
+    assert run(capsys, ["eval", "x", "x:()", "--json"])[0] == 0
