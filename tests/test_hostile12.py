@@ -192,3 +192,16 @@ def test_jac_check_past_its_budget_names_the_budget_given_not_a_negative_remaind
 def test_a_shape_binding_with_nothing_after_the_colon_is_refused_not_a_random_scalar(capsys):
     refused(capsys, ["eval", "x", "x:"], "value", "'x:' has no shape", "x:()")
     assert run(capsys, ["eval", "x", "x:()", "--json"])[0] == 0
+
+
+@pytest.mark.parametrize("args, words", [
+    (["jvp", "x*2", "x=[1, 2]", "--tangent", "x=[1, nan]"], ["jvp holds NaN", "--tangent x given holds NaN"]),
+    (["jvp", "x*y", "x=1", "y=2", "--tangent", "x=1", "--tangent", "y=inf"], ["--tangent y given holds inf"]),
+    (["vjp", "x*2", "x=[1, 2]", "--v", "[1, inf]"], ["x.grad holds inf", "--v given holds inf"]),
+])
+def test_a_nan_in_the_given_vector_is_named_not_called_an_overflow(capsys, args, words):
+    code, out, err = run(capsys, [*args, "--json"])
+    (warning,) = json.loads(out)["warnings"]
+    assert code == 0 and "overflowed" not in warning["message"]
+    for word in words:
+        assert word in warning["message"]
