@@ -205,3 +205,10 @@ def test_a_nan_in_the_given_vector_is_named_not_called_an_overflow(capsys, args,
     assert code == 0 and "overflowed" not in warning["message"]
     for word in words:
         assert word in warning["message"]
+
+
+def test_a_file_name_with_a_new_line_keeps_the_error_on_one_line(tmp_path, capsys):
+    code, out, err = run(capsys, ["eval", "x", "x=1", "--out", str(tmp_path / "no\ndir" / "J.npy")])
+    assert code == 2 and err.count("\n") == 1 and "no\\ndir" in err, err
+    code, out, err = run(capsys, ["eval", "x", "x=@" + str(tmp_path / "no\nfile.npy")])
+    assert code == 2 and err.count("\n") == 1, err
