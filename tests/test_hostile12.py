@@ -212,3 +212,13 @@ def test_a_file_name_with_a_new_line_keeps_the_error_on_one_line(tmp_path, capsy
     assert code == 2 and err.count("\n") == 1 and "no\\ndir" in err, err
     code, out, err = run(capsys, ["eval", "x", "x=@" + str(tmp_path / "no\nfile.npy")])
     assert code == 2 and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("expr", [" x * 2", "\tx * 2", "\n    a = x * 2\n    a\n"])
+def test_an_expression_indented_as_a_whole_is_read_not_an_unexpected_indent(capsys, expr):
+    code, out, err = run(capsys, ["eval", expr, "x=3", "--json"])
+    assert code == 0 and json.loads(out)["output"]["value"] == 6.0, err
+
+
+def test_an_expression_indented_unevenly_is_still_a_parse_error(capsys):
+    refused(capsys, ["eval", "  a = x * 2\n    a", "x=3"], "parse", "unexpected indent")

@@ -19,7 +19,18 @@ MAX_EXPRESSION_FILE = 10 * 2**20
 
 
 def read_expression(expr: str) -> str:
-    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input)."""
+    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input); indented as a whole
+    (``jac eval "  x + 1"``, the lines of a quoted block in a script), the common indent is
+    removed, as Python's ``eval`` and ``textwrap.dedent`` do, instead of "unexpected indent"."""
+    text = _read_expression(expr)
+    if text.lstrip("\r\n")[:1] in (" ", "\t"):
+        import textwrap
+
+        text = textwrap.dedent(text)
+    return text
+
+
+def _read_expression(expr: str) -> str:
     if expr == "-":
         if sys.stdin is None:  # jac started with descriptor 0 closed (``jac eval - <&-``)
             raise JacIOError("cannot read the expression from standard input: it is closed")
