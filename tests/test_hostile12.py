@@ -222,3 +222,24 @@ def test_an_expression_indented_as_a_whole_is_read_not_an_unexpected_indent(caps
 
 def test_an_expression_indented_unevenly_is_still_a_parse_error(capsys):
     refused(capsys, ["eval", "  a = x * 2\n    a", "x=3"], "parse", "unexpected indent")
+
+
+@pytest.mark.parametrize("args", [["eval", "sin(x)", "x:3", "--out", "{d}/no/J.npy"],
+                                  ["graph", "x", "x=1", "--out", "{d}/no/g.dot"],
+                                  ["run", "{suite}", "--junit", "{d}/no/j.xml"]])
+def test_an_output_into_a_missing_folder_is_refused_before_any_work(tmp_path, capsys, args):
+    """Was found only when writing, after the work: a whole suite ran, then --junit failed."""
+    suite = tmp_path / "s.toml"
+    suite.write_text('[[case]]\nname = "a"\nexpr = "x*2"\nbindings = {x = "1"}\nvalue = 2\n')
+    code, out, err = run(capsys, [a.format(d=tmp_path, suite=suite) for a in args])
+    assert code == 2 and "the folder" in err and "does not exist" in err
+    assert "PASS" not in out and "input" not in out  # nothing ran, nothing printed
+
+
+def test_an_output_into_a_folder_it_cannot_write_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    folder = str(tmp_path / "ro")
+    os.mkdir(folder)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if path == folder else real(path, mode))
+    error = refused(capsys, ["eval", "sin(x)", "x:3", "--out", os.path.join(folder, "J.npy")], "io", "permission denied")
+    assert "not writable" in error["message"]

@@ -252,7 +252,13 @@ def _writable_target(path: str) -> str:
     target = os.path.realpath(path)
     try:
         info = os.stat(target)
-    except FileNotFoundError:
+    except FileNotFoundError:  # a new file: its folder must exist and take it (known before any work, not after)
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder):
+            raise JacIOError(f"cannot write '{path}': no such file or directory (the folder "
+                              f"'{os.path.dirname(path)}' does not exist)") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise JacIOError(f"cannot write '{path}': permission denied (the folder is not writable)") from None
         return target
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
