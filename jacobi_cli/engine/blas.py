@@ -17,11 +17,11 @@ gains from it, so for such a product the one-thread choice is made only when the
 below that size does not gain from a second thread even on a quiet machine, and it runs on one
 thread always: measured on this kind of machine (2 cores, OpenBLAS 0.3 with pthreads), an n × n
 matrix-vector product takes as long on one thread as on two up to n ≈ 650 (the matrix fits one
-core's caches; 1.7 × faster on two from n = 700-800), and a matrix product as long up to ~6·10⁵
-multiply-adds (80 × 80 × 80; 1.35 × faster on two at 100 × 100 × 100). Split anyway, the product
-waits for the second thread to wake, and that wait is what a call sees: E2's Jacobian at n = 100
-(two 100 × 100 matrix-vector products) had a median of 27.8 us on two threads against 14.4 us on
-one, beside jax.jit's 16.6 us. So each product counts whether it :data:`spreads <SPREAD_MACS>`.
+core's caches; 1.7 × faster on two from n = 700-800), and a matrix product as long up to ~7.5·10⁵
+multiply-adds (90 × 90 × 90; 1.35-1.5 × faster on two from 8·10⁵: 200 × 200 × 20, 100 × 100 × 100).
+Split anyway, the product waits for the second thread to wake, and that wait is what a call sees: E2's
+Jacobian at n = 100 (two 100 × 100 matrix-vector products) had a median of 27.8 us on two threads
+against 14.4 us on one, beside jax.jit's 16.6 us. So each product counts whether it :data:`spreads <SPREAD_MACS>`.
 
 The cost of a product is counted in multiply-adds plus 16 per operand element read (on this
 kind of machine one core does ~2·10¹⁰ multiply-adds a second from cache and reads ~10¹⁰
@@ -44,7 +44,7 @@ from typing import NamedTuple
 SPLIT = 16 * 9216  # below this cost OpenBLAS runs one thread anyway (m·n < 9216 for a gemv)
 LARGE = 8 * 10**7  # from this cost (~4 ms on one core) a product keeps every BLAS thread
 READ = 16  # the cost of reading one operand element, in multiply-adds
-SPREAD_MACS = 6 * 10**5  # a product of at least this many multiply-adds gains from a second thread when it is free
+SPREAD_MACS = 75 * 10**4  # a product of at least this many multiply-adds gains from a second thread when it is free
 SPREAD_READS = 45 * 10**4  # as does one that reads at least this many operand elements (a 700 × 700 matrix)
 
 
