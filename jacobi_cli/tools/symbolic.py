@@ -91,6 +91,12 @@ class NoTranslation(JacValueError):
     """An op that has no SymPy translation (``Op.sympy`` is None)."""
 
 
+class NoValueAtPoint(JacValueError):
+    """At ``--at``'s point, the expression has no value (``inv`` of a singular matrix) or the derivative's
+    formula has none (it inverts a matrix that is singular there): no other form answers that, so it is
+    the error. At the check's random point a form that cannot be evaluated is only not shown."""
+
+
 # --- helpers the translations share -----------------------------------------------------------
 
 def components(*values: Value) -> bool:
@@ -1348,7 +1354,7 @@ def _matrix_derivatives(text, graph, shapes, names, at_point, fixed) -> Result:
         except NoMatrixForm as err:
             try:
                 result.derivatives[name] = _index_result(text, graph, shapes, name, at_point, fixed, check)
-            except (RecursionError, MemoryError):
+            except (RecursionError, MemoryError, NoValueAtPoint):
                 raise
             except Exception:  # noqa: BLE001 - no index form (NoMatrixForm), or none that checks out: components
                 result.derivatives[name] = fallback.derivative(name, str(err))
@@ -1416,7 +1422,11 @@ def _index_result(text, graph, shapes, name, at_point, fixed, check=None) -> Der
         if not at_point.same:
             raise NoMatrixForm("the graph differs at concrete sizes")
         where = at_point.graph
-        d.value = indexform.tensor(form, at_point.values(), tuple(where.output_shape),
+        try:
+            at_values = at_point.values()
+        except JacValueError as err:
+            raise NoValueAtPoint(err.message, err.position) from None
+        d.value = indexform.tensor(form, at_values, tuple(where.output_shape),
                                    tuple(where.nodes[where.inputs[name]].shape))
     return d
 
@@ -1431,7 +1441,7 @@ def _checked_differential(S, form, graph, name, node_values, jacobian, x_shape, 
         return None
     rng = np.random.default_rng(1)
     direction = rng.standard_normal(x_shape)
-    env = {f.sym: f.num(node_values) for t in form.terms for f in (*t.P, *t.Q) if _is_matrix(f.sym)}
+    env = {f.sym: f.num(node_values) for t in form.terms for f in (*t.P, *t.Q, *(t.N or ())) if _is_matrix(f.sym)}
     for leaf, i in graph.inputs.items():  # the inputs, as the formula names them (symbolic sizes)
         value = np.asarray(node_values[i], dtype=np.float64)
         env[matrix_symbol(leaf, tuple(graph.nodes[i].shape))] = value.reshape(-1, 1) if value.ndim == 1 else value
