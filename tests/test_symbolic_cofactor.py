@@ -197,3 +197,136 @@ def test_a_singular_point_of_the_expression_is_a_value_error():
     with pytest.raises(JacValueError, match="inv: the matrix is singular") as err:
         symbolic.differentiate("inv(A)", ["A=zeros((10, 10))"])
     assert not isinstance(err.value, JacLimitError)
+
+
+# --- jac diff --order 2 of a scalar output: the index form of the gradient's Jacobian -------------------
+
+SECOND = [  # (expression, shapes): components would be big or hopeless (det past 5 × 5, log|det|, 100 entries)
+    ("det(A)", {"A": (6, 6)}),
+    ("det(A)", {"A": (10, 10)}),
+    ("logdet(A)", {"A": (2, 2)}),
+    ("logdet(A)", {"A": (6, 6)}),
+    ("slogdet(A)[1]", {"A": (4, 4)}),
+    ("det(A.T)", {"A": (6, 6)}),
+    ("det(A @ B)", {"A": (6, 6), "B": (6, 6)}),
+    ("trace(inv(A))", {"A": (6, 6)}),
+    ("det(inv(A))", {"A": (6, 6)}),
+    ("det(A) * sum(x)", {"A": (6, 6), "x": (3,)}),
+    ("x @ A @ x", {"x": (10,), "A": (10, 10)}),
+    ("softmax(x)", {"x": (5,)}),  # a vector by vectors: the Jacobian's Jacobian, softmax's rule a product
+    ("softmax(x)", {"x": (40,)}),
+    ("sum(softmax(x) * c)", {"x": (10,), "c": (10,)}),
+]
+
+
+def _values(shapes, seed):
+    rng = np.random.default_rng(seed)
+    return {k: rng.uniform(-1, 1, s) + (np.eye(s[0]) * 2 * rng.choice([-1, 1]) if len(s) == 2 else 0)
+            for k, s in shapes.items()}
+
+
+@pytest.mark.parametrize("text, shapes", SECOND, ids=[f"{t} {s}" for t, s in SECOND])
+def test_second_derivatives_are_the_index_form_of_the_gradient(text, shapes):
+    """At two random points each: the index form, its value there jac's Hessian (and within central
+    differences of jac's gradient for the first input)."""
+    from jacobi_cli.lang.parser import parse
+
+    graph = parse(text, shapes)
+    for seed in range(2):
+        point = _values(shapes, seed)
+        result = symbolic.differentiate(text, at=point, bindings=[f"{k}:{'x'.join(map(str, s))}" for k, s in
+                                                                  shapes.items()], order=2)
+        for name, d in result.derivatives.items():
+            assert d.form == "index" and d.note is None, (name, d.form, d.note)
+            assert d.differential is None  # the gradient's, never shown under "dy ="
+            want = autodiff.hessian(graph.with_wrt([name]), point, [name])[(name, name)]
+            np.testing.assert_allclose(d.value, np.asarray(want).reshape(np.shape(d.value)), rtol=1e-9, atol=1e-9)
+        name = next(iter(shapes))
+        gradient = symbolic._gradient_graph(graph, name)
+        np.testing.assert_allclose(result.derivatives[name].value, _central(gradient, point, name),
+                                   rtol=1e-5, atol=1e-5 * max(1.0, float(np.max(np.abs(d.value)))))
+
+
+def test_the_second_derivative_of_det_as_printed():
+    result = symbolic.differentiate("det(A)", ["A:6x6"], order=2)
+    d = result.derivatives["A"]
+    assert symbolic.text(d.expr) == ("Determinant(A)*(A**(-1))[j, i]*(A**(-1))[l, k] - "
+                                     "Determinant(A)*(A**(-1))[j, k]*(A**(-1))[l, i]")
+    assert d.math_shape == (6, 6, 6, 6) and d.where == []
+    assert symbolic.text(symbolic.differentiate("logdet(A)", ["A:6x6"], order=2).derivatives["A"].expr) == \
+        "-(A**(-1))[j, k]*(A**(-1))[l, i]"  # the gradient solves A X = I: I, dropped from the products
+
+
+def test_the_second_derivative_of_softmax_as_printed():
+    """∂²s[i]/∂x[j]∂x[k] = s[j](δ(i, j) - s[i])(δ(j, k) - s[k]) - s[i]s[j](δ(i, k) - s[k]) - ... written out
+    from ds = (diag(s) - s sᵀ) dx and softmax_vjp's rule; at 100 (a million entries) in well under a second."""
+    d = symbolic.differentiate("softmax(x)", ["x:100"], order=2).derivatives["x"]
+    assert d.form == "index" and d.where == ["s = softmax(x, axis=0)"] and d.shape == (100, 100, 100)
+    assert symbolic.text(d.expr) == ("(-KroneckerDelta(i, j) + s[i])*s[j]*s[k] + (KroneckerDelta(i, j) - s[i])*"
+                                     "KroneckerDelta(j, k)*s[j] - KroneckerDelta(i, k)*s[i]*s[j] + s[i]*s[j]*s[k]")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_small_determinants_keep_their_components(n):
+    """det(A) up to 5 × 5 with fewer than 100 Hessian entries: components, exact polynomials (valid at a
+    singular A too), as before; they agree with the index form's numbers at a random point."""
+    point = _values({"A": (n, n)}, n)
+    d = symbolic.differentiate("det(A)", [f"A:{n}x{n}"], at=point, order=2).derivatives["A"]
+    assert d.form == "components"
+    graph = _graph("cofactor(A)", n, "A")
+    np.testing.assert_allclose(d.value, _form_value(graph, "A", autodiff.evaluate(graph, point)),
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("text", ["det(A)", "logdet(A)"])
+def test_a_singular_point_is_refused_by_both_paths(text):
+    """det's Hessian at a singular 6 × 6: jac hessian refuses (its rules read A⁻¹), and so does the formula's
+    value there; log|det| has no value there at all."""
+    from jacobi_cli.lang.parser import parse
+
+    a = np.diag([2.0, 1.0, 3.0, 1.0, 1.0, 0.0]) + np.triu(np.ones((6, 6)), 1)
+    with pytest.raises(JacValueError):
+        autodiff.hessian(parse(text, {"A": (6, 6)}).with_wrt(["A"]), {"A": a}, ["A"])
+    with pytest.raises(JacValueError, match="singular|no value|-inf"):
+        symbolic.differentiate(text, ["A:6x6"], at={"A": a}, order=2)
+
+
+def test_without_an_index_form_it_is_components_as_before():
+    """det(2 * A): cofactor of an element-wise term (no trace rule for it): components, refused at 6 × 6 as
+    before; sum(tanh(A @ x)) at 4: components (an element-wise op after a product)."""
+    from jacobi_cli.errors import JacLimitError
+
+    with pytest.raises(JacLimitError, match="too many terms"):
+        symbolic.differentiate("det(2 * A)", ["A:6x6"], order=2)
+    d = symbolic.differentiate("sum(tanh(A @ x))", ["A:4x4", "x:4"], wrt=["A"], order=2).derivatives["A"]
+    assert d.form == "components"
+
+
+def test_cli_json_of_a_second_derivative(capsys):
+    import json
+
+    from jacobi_cli.cli import entry
+
+    assert entry.main(["diff", "det(A)", "A:6x6", "--order", "2", "--json", "--timeout", "0"]) in (0, None)
+    block = json.loads(capsys.readouterr().out)["derivative"]["A"]
+    assert block["form"] == "index" and block["order"] == 2 and block["shape"] == [6, 6, 6, 6]
+    assert block["legend"] == "D[i, j, k, l] = ∂²y / ∂A[i, j] ∂A[k, l]" and "differential" not in block
+
+
+def test_a_higher_derivative_past_the_entries_limit_is_refused_before_any_component(monkeypatch):
+    """Past 10,000 entries (here without an index form: a third derivative, an element-wise op after a product),
+    refused before any component is made (softmax(x) at 100, --order 2, took 30 s to meet --timeout; it has
+    an index form now, below)."""
+    from jacobi_cli.errors import JacLimitError
+
+    real = symbolic.translate
+
+    def no_components(graph, as_components=True):
+        if as_components:
+            raise AssertionError("components made before the limit was checked")
+        return real(graph, as_components=False)
+
+    monkeypatch.setattr(symbolic, "translate", no_components)
+    for text, n, order, count in (("softmax(x)", 40, 3, "2,560,000"), ("tanh(x) * x", 100, 2, "1,000,000")):
+        with pytest.raises(JacLimitError, match=f"would have {count} entries"):
+            symbolic.differentiate(text, [f"x:{n}"], order=order)

@@ -162,7 +162,14 @@ class _Values:
             if node.op == "input":
                 sym = S.matrix_symbol(node.name, shape)
             elif node.op == "const":
-                sym = S._constant(node.value, False)
+                value = np.asarray(node.value)
+                square = value.ndim == 2 and value.shape[0] == value.shape[1]
+                if value.size == 1:  # a gradient's seed, 1 × 1: a number
+                    sym = S._constant(value.reshape(()), False)
+                elif square and np.array_equal(value, np.eye(len(value))):  # log|det A|'s gradient solves A X = I
+                    sym = S._sp().Identity(value.shape[0])
+                else:
+                    sym = S._constant(node.value, False)
             else:
                 args = [S.Value(self(a).sym, tuple(self.graph.nodes[a].shape)) for a in node.args]
                 sym = S._normalize(OPS[node.op].sympy(S, *args, **node.params), shape, False)
@@ -185,7 +192,7 @@ class _Values:
 
     def _name(self, node) -> str:
         return self.fresh({"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C", "cofactor": "C",
-                           "linrec": "z", "argsort": "sigma", "eig_gaps": "F"}.get(node.op, "v"))
+                           "linrec": "z", "argsort": "sigma", "eig_gaps": "F", "softmax": "s"}.get(node.op, "v"))
 
     def fresh(self, base: str) -> str:
         """A name for a value that no input or earlier value has: ``base``, else ``base2``, ``base3``, ..."""
@@ -299,6 +306,8 @@ def _rule(S, OPS, node, ts, values) -> list:
         return out + [_left(t, ainv) for t in ts[1] or []]
     if op == "softmax_vjp":
         return _softmax_vjp(S, node, ts, values, shapes)
+    if op == "softmax":
+        return _softmax(S, node, ts[0], values, shapes)
     if op == "cholesky":
         return _cholesky(S, ts[0], values(node.id), shape, values)
     if op == "cofactor":
@@ -482,6 +491,18 @@ def _transfer(a: np.ndarray, reverse: bool) -> np.ndarray:
     return t.T if reverse else t
 
 
+def _softmax(S, node, ta, values, shapes) -> list:
+    """s = softmax(x) of a vector: ds = (diag(s) - s sᵀ) dx, both products (diag(s) a factor of its own, so
+    that the terms compose through later products and softmax_vjp, as a Hessian's gradient needs)."""
+    sp = S._sp()
+    if len(shapes[0]) != 1 or node.params["axis"] not in (0, -1):
+        raise S.NoMatrixForm("softmax other than of a vector")
+    s = values(node.id)
+    diag = Factor(sp.DiagMatrix(s.sym), lambda v, f=s.num: np.diag(np.ravel(f(v))),
+                  lambda a, b, r: sp.KroneckerDelta(a, b) * element(S, (s,), a, 0))
+    return [_left(u, diag) for u in ta] + [_left(_left(u, s.T(S), -1), s) for u in ta]
+
+
 def _softmax_vjp(S, node, ts, values, shapes) -> list:
     """softmax's derivative rule, out = s ∘ g - s ⟨g, s⟩ along s's one axis (rows of g):
     d/dg: dg ∘ s - dg s sᵀ; d/ds: ds ∘ (g - ⟨g, s⟩) - s (gᵀ ds) (a row of g at a time)."""
@@ -513,6 +534,7 @@ def _elementwise(S, node, ts, values, shapes) -> list:
     sp = S._sp()
     shape = tuple(node.shape)
     _, dummies, dfs = partials(S, node, "index-form", [m for m, t in enumerate(ts) if t is not None])
+    shapes = [() if s != shape and all(d == 1 for d in s) else s for s in shapes]  # one value: as a number
     for s in shapes:
         if s != shape and not _fits(s, shape):
             raise S.NoMatrixForm(f"{node.op} broadcasting {s} to {shape}")
@@ -613,10 +635,15 @@ def element(S, chain: tuple, a, b, bound=None):
             return element(S, chain[:k + 1], a, 0) * element(S, chain[k + 1:], 0, b)
     if len(chain) == 1 and isinstance(chain[0].sym, sp.OneMatrix):
         return sp.Integer(1)
-    factors = [a for f in chain for a in (f.sym.args if isinstance(f.sym, sp.MatMul) else (f.sym,))]
-    m = chain[0].sym if len(chain) == 1 else sp.MatMul(*factors)
+    factors = [a for f in chain for a in (f.sym.args if isinstance(f.sym, sp.MatMul) else (f.sym,))
+               if not isinstance(a, sp.Identity)] or [chain[0].sym]
+    m = factors[0] if len(factors) == 1 else sp.MatMul(*factors)
     if not S._is_matrix(m):
         return m
+    if isinstance(m, sp.Identity):
+        return sp.KroneckerDelta(a, b)
+    if isinstance(m, sp.DiagMatrix):  # diag(v)[a, b] = δ(a, b)·v[a]
+        return sp.KroneckerDelta(a, b) * element(S, (Factor(m.args[0], None),), a, 0)
     if isinstance(m, sp.MatMul):  # a number times matrices (det(A)·A⁻ᵀ): the number outside the entry
         coeff, mats = m.as_coeff_matrices()
         if coeff != 1 and mats:
