@@ -168,8 +168,12 @@ class _Values:
                     sym = S._constant(value.reshape(()), False)
                 elif square and np.array_equal(value, np.eye(len(value))):  # log|det A|'s gradient solves A X = I
                     sym = S._sp().Identity(value.shape[0])
+                elif value.ndim == 2 and np.all(value == 1):  # a gradient's seed spread over a row
+                    sym = S._sp().OneMatrix(*value.shape)
                 else:
                     sym = S._constant(node.value, False)
+            elif node.op == "reshape" and S._dims(shape) == S._dims(tuple(self.graph.nodes[node.args[0]].shape)):
+                sym = self(node.args[0]).sym  # the same matrix form (a scalar as (1,): a gradient's)
             else:
                 args = [S.Value(self(a).sym, tuple(self.graph.nodes[a].shape)) for a in node.args]
                 sym = S._normalize(OPS[node.op].sympy(S, *args, **node.params), shape, False)
@@ -268,7 +272,10 @@ def _rule(S, OPS, node, ts, values) -> list:
             if t is None:
                 continue
             if S._dims(s) != S._dims(shape):
-                raise S.NoMatrixForm(f"{op} broadcasting a term of the derivative")
+                s = () if all(d == 1 for d in s) else s  # one value: as a number
+                if not _fits(s, shape):
+                    raise S.NoMatrixForm(f"{op} broadcasting a term of the derivative")
+                t = [_broadcast_term(S, u, s, shape, node.id) for u in t]
             out += t if k == 0 or op == "add" else [replace(x, coef=-x.coef) for x in t]
         return out
     if op == "matmul":
@@ -308,6 +315,8 @@ def _rule(S, OPS, node, ts, values) -> list:
         return _softmax_vjp(S, node, ts, values, shapes)
     if op == "softmax":
         return _softmax(S, node, ts[0], values, shapes)
+    if op in ("sum", "logsumexp", "norm"):
+        return _whole_vector(S, node, ts[0], values, shapes)
     if op == "cholesky":
         return _cholesky(S, ts[0], values(node.id), shape, values)
     if op == "cofactor":
@@ -503,6 +512,24 @@ def _softmax(S, node, ta, values, shapes) -> list:
     return [_left(u, diag) for u in ta] + [_left(_left(u, s.T(S), -1), s) for u in ta]
 
 
+def _whole_vector(S, node, ta, values, shapes) -> list:
+    """y = sum, logsumexp or norm of a whole vector: dy = wᵀ dx with w = 1, softmax(x) (named s), x / y."""
+    sp = S._sp()
+    if len(shapes[0]) != 1 or tuple(node.shape) != () or node.params.get("keepdims"):
+        raise S.NoMatrixForm(f"{node.op} other than of a whole vector")
+    n = S._dims(shapes[0])[0]
+    fx, fy = values(node.args[0]), values(node.id)
+    if node.op == "sum":
+        w = Factor(sp.OneMatrix(1, n), lambda v, f=fx.num: np.ones((1, f(v).shape[0])))
+    elif node.op == "norm":
+        w = Factor(fx.sym.T / fy.sym, lambda v: np.transpose(fx.num(v)) / fy.num(v))
+    else:
+        label = values.fresh("s")
+        values.where.append(f"{label} = softmax({S.text(fx.sym)})")
+        w = Factor(sp.MatrixSymbol(label, n, 1).T, lambda v: np.transpose(np.exp(fx.num(v) - fy.num(v))))
+    return [_left(u, w) for u in ta]
+
+
 def _softmax_vjp(S, node, ts, values, shapes) -> list:
     """softmax's derivative rule, out = s ∘ g - s ⟨g, s⟩ along s's one axis (rows of g):
     d/dg: dg ∘ s - dg s sᵀ; d/ds: ds ∘ (g - ⟨g, s⟩) - s (gᵀ ds) (a row of g at a time)."""
@@ -585,6 +612,9 @@ def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
     if s == shape:
         return u
     rows, cols = S._dims(shape)
+    if s == () and u.H is not None:  # 1 × 1: L (H ∘ M) R = L·H[0, 0]·M·R, numbers, so a product
+        hf = Factor(u.H.sym(0, 0), lambda v, f=u.H.num: np.reshape(np.asarray(f(v), dtype=np.float64), (1, 1)))
+        u = replace(u, H=None, L=(), R=(), P=u.L + (hf,) + u.P, Q=u.Q + u.R)
 
     def ones(r, c, which):  # sized at concrete sizes by the op's value (node ``result``)
         def num(v):
@@ -595,7 +625,8 @@ def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
     if s == ():
         u = _left(u, ones(rows, 1, 0)) if rows != 1 else u
         return _right(u, ones(1, cols, 1)) if cols != 1 else u
-    return _left(u.transposed(S), ones(rows, 1, 0))
+    u = u.transposed(S)
+    return _left(u, ones(rows, 1, 0)) if rows != 1 else u  # one row (a gradient's): the vector as that row
 
 
 def vectorized(sp, variables, body):

@@ -1207,8 +1207,13 @@ class _CheckPoint:
             graph = self.graph.with_wrt([name])
             # the smaller basis: a Hessian's gradient graph of softmax at 100 has 10,000 outputs by 100 inputs
             # (a reverse pass over them held (10,000, 100, 100) batches, 2.4 GB)
-            forward = size_of_shape(graph.output_shape) > size_of_shape(graph.nodes[graph.inputs[name]].shape)
-            jac = autodiff.jacfwd(graph, values, [name]) if forward else autodiff.jacrev(graph, values)
+            jac = None
+            if size_of_shape(graph.output_shape) > size_of_shape(graph.nodes[graph.inputs[name]].shape):
+                try:
+                    jac = autodiff.jacfwd(graph, values, [name])
+                except JacError:  # a forward rule that refuses where the reverse one answers: the reverse pass
+                    jac = None
+            jac = autodiff.jacrev(graph, values) if jac is None else jac
             self._jacobians[name] = np.asarray(jac[name], dtype=np.float64)
         return self._jacobians[name]
 
@@ -1326,6 +1331,7 @@ def _second_index_forms(graph, names, point) -> Result | None:
             if len(x_shape) not in (1, 2):
                 raise NoMatrixForm("a scalar or a tensor input")
             gradient = _gradient_graph(graph, name)
+            _check_second_bytes(gradient, name, y_size)
             d = _index_result("", gradient, {}, name, point, {})
         except (RecursionError, MemoryError, NoValueAtPoint):
             raise
@@ -1335,6 +1341,18 @@ def _second_index_forms(graph, names, point) -> Result | None:
         d.differential = None  # it would be the gradient's (d∇y), under a line that reads dy
         derivatives[name] = d
     return Result(graph, output, derivatives, names, point)
+
+
+def _check_second_bytes(gradient, name: str, y_size: int) -> None:
+    """The form is checked (and evaluated at --at) with the whole second derivative in numbers: one forward
+    pass through the gradient graph with x's basis (every node times x.size) and the result, y·x² entries,
+    within the memory budget, else no index form (components refuse past 10,000 entries, as before)."""
+    from ..engine.memory import default_budget
+
+    x_size = size_of_shape(gradient.nodes[gradient.inputs[name]].shape)
+    values = sum(size_of_shape(n.shape) for n in gradient.nodes)
+    if 8 * (x_size * values + 2 * y_size * x_size ** 2) > default_budget():
+        raise NoMatrixForm("the second derivative's numbers (its check) would pass the memory budget")
 
 
 def _gradient_graph(graph, name: str):
