@@ -69,6 +69,10 @@ ISSUE = [  # (name, argv)
     ("logdet(A) A:10x10 --order 2", ["diff", "logdet(A)", "A:10x10", "--order", "2"]),
     ("softmax(x) x:40 --order 2", ["diff", "softmax(x)", "x:40", "--order", "2"]),
     ("softmax(x) x:100 --order 2", ["diff", "softmax(x)", "x:100", "--order", "2"]),
+    ("softmax(x) x=100 values --order 2 (--at)", ["diff", "softmax(x)", "x=linspace(-1, 1, 100)", "--order", "2"]),
+    ("logsumexp(x) x:100 --order 2", ["diff", "logsumexp(x)", "x:100", "--order", "2"]),
+    ("norm(x) x:100 --order 2", ["diff", "norm(x)", "x:100", "--order", "2"]),
+    ("tanh+sum A:10x10 x:10 --order 2", ["diff", "sum(tanh(A @ x))", "A:10x10", "x:10", "--order", "2"]),
 ]
 
 
