@@ -117,3 +117,123 @@ def test_logdet_elsewhere_is_pytorch_s():
 ])
 def test_slogdet_of_a_negative_determinant_is_pytorch_s(expr, fn):
     assert_parity(expr, {"A": NEGATIVE}, fn)
+
+
+# --- everyday spellings jac refused: each as PyTorch / NumPy defines it --------------------------------
+
+X6 = np.array([1.5, -2.0, 3.0, 0.5, 4.0, -1.0])
+A2 = np.array([7.0, -7.5, 5.0])
+B2 = np.array([2.0, 2.0, -3.0])
+
+SPELLINGS = [  # expression, PyTorch's function of x (float64)
+    ("np.array(x, float) * x", lambda x: x * x),
+    ("np.asarray(x, np.float64) ** 2", lambda x: x ** 2),
+    ("np.asarray(x, 'float64').sum()", lambda x: x.sum()),
+    ("np.array([1.7, -2.5, 3.2, 0.0, 1.0, 2.0], np.int64) * x",
+     lambda x: torch.tensor([1, -2, 3, 0, 1, 2], dtype=torch.float64) * x),
+    ("np.ascontiguousarray(x, np.float32) * 2", lambda x: x * 2),  # float32: jac's one dtype, as x.astype
+    ("torch.tensor([1.5, 2.0], dtype=torch.float64) @ x[:2]", lambda x: torch.tensor([1.5, 2.0], dtype=torch.float64) @ x[:2]),
+    ("torch.tensor([1, 2, 3, 4, 5, 6], dtype=torch.float64) * x", lambda x: torch.arange(1.0, 7.0, dtype=torch.float64) * x),
+    ("x.reshape(torch.Size([2, 3])).sum(0)", lambda x: x.reshape(torch.Size([2, 3])).sum(0)),
+    ("x.view(torch.Size([3, 2])) * 2", lambda x: x.view(torch.Size([3, 2])) * 2),
+    ("x.reshape(torch.Size(x.shape[:1]) + (1,))", lambda x: x.reshape(torch.Size(x.shape[:1]) + (1,))),
+    ("torch.zeros(torch.Size([2, 3])) + x.reshape(2, 3)", lambda x: torch.zeros(torch.Size([2, 3]), dtype=torch.float64) + x.reshape(2, 3)),
+    ("x.reshape(2, 3).expand(torch.Size([2, 2, 3])).sum(0)", lambda x: x.reshape(2, 3).expand(torch.Size([2, 2, 3])).sum(0)),
+    ("(x.shape == torch.Size([6])) * x", lambda x: (x.shape == torch.Size([6])) * x),
+    ("(x.shape == (6, 6)) * x + 1", lambda x: (x.shape == (6, 6)) * x + 1),  # Python's ==: one False, not [1, 1]
+    ("(x.reshape(2, 3).shape == (2, 3)) * x", lambda x: (x.reshape(2, 3).shape == (2, 3)) * x),
+    ("(x.shape == [6]) + x", lambda x: (x.shape == [6]) + x),  # a tuple never equals a list
+    ("(x.size() != torch.Size([6])) + x", lambda x: (x.size() != torch.Size([6])) + x),
+    ("torch.DoubleTensor(x) * x", lambda x: torch.DoubleTensor(x) * x),
+    ("torch.DoubleTensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]) * x", lambda x: torch.DoubleTensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]) * x),
+    ("torch.FloatTensor([0.5, 2.0, 1.0, 1.0, 1.0, 3.0]) * x", lambda x: torch.tensor([0.5, 2.0, 1.0, 1.0, 1.0, 3.0], dtype=torch.float64) * x),
+    ("torch.LongTensor([1.7, -2.5, 3.0, 0.0, 1.0, 2.0]) * x", lambda x: torch.LongTensor([1.7, -2.5, 3.0, 0.0, 1.0, 2.0]) * x),
+    ("x[torch.LongTensor([2, 0])]", lambda x: x[torch.LongTensor([2, 0])]),
+    ("x[torch.BoolTensor([1, 0, 1, 0, 0, 1])]", lambda x: x[torch.BoolTensor([1, 0, 1, 0, 0, 1])]),
+    ("x[slice(1, 3)]", lambda x: x[slice(1, 3)]),
+    ("x[slice(4)] * 2", lambda x: x[slice(4)] * 2),
+    ("x.reshape(2, 3)[slice(None), slice(0, 3, 2)]", lambda x: x.reshape(2, 3)[slice(None), slice(0, 3, 2)]),
+    ("s = slice(1, 5, 2); x[s] ** 2", lambda x: x[1:5:2] ** 2),
+    ("x[np.s_[1:3]]", lambda x: x[1:3]),
+    ("x.reshape(3, 2)[np.s_[1:, 0]]", lambda x: x.reshape(3, 2)[1:, 0]),
+    ("x.reshape(3, 2)[np.index_exp[:2]]", lambda x: x.reshape(3, 2)[:2]),
+    ("idx = np.s_[::2]; x[idx] * x[1::2]", lambda x: x[::2] * x[1::2]),
+    ("x if x.ndim == 1 else x.sum(0)", lambda x: x if x.ndim == 1 else x.sum(0)),
+    ("x.reshape(2, 3) if x.ndim == 2 else x.sum() * 2", lambda x: x.reshape(2, 3) if x.ndim == 2 else x.sum() * 2),
+    ("x * 2 if x.shape[0] > 3 else x", lambda x: x * 2 if x.shape[0] > 3 else x),
+    ("(x if True else -x) + (x if 0 else 2 * x)", lambda x: x + 2 * x),
+    ("y = x if x.shape == torch.Size([6]) else x.sum(1); y.exp()", lambda x: x.exp()),
+    ("x.sum() if len(x) == 6 else x.prod()", lambda x: x.sum()),
+    ("x if x.dim() == 2 else x[:, None] * x", lambda x: x[:, None] * x),  # the other branch would fail: not lowered
+    ("x[0] if x.numel() > 10 else x[-1] ** 2", lambda x: x[-1] ** 2),
+]
+
+
+@pytest.mark.parametrize("expr,fn", SPELLINGS, ids=[c[0] for c in SPELLINGS])
+def test_everyday_spellings_are_pytorch_s(expr, fn):
+    assert_parity(expr, {"x": X6}, fn)
+
+
+def test_divmod_is_numpy_s():
+    q, r = np.divmod(A2, B2)
+    for expr, want, d in (("divmod(a, b)[0]", q, 0.0), ("divmod(a, b)[1] * 2", 2 * r, 2.0),
+                          ("q, r = divmod(a, 2.0); q + r", np.divmod(A2, 2.0)[0] + np.divmod(A2, 2.0)[1], 1.0)):
+        assert np.array_equal(api.evaluate(expr, {"a": A2, "b": B2}), want), expr
+        assert np.array_equal(np.diag(np.asarray(api.jacobian(expr, {"a": A2, "b": B2})["a"])), np.full(3, d)), expr
+    assert np.array_equal(api.evaluate("divmod(a, b)[1]", {"a": A2, "b": B2}),
+                          api.evaluate("np.divmod(a, b)[1]", {"a": A2, "b": B2}))
+    with pytest.raises(TypeError):  # PyTorch's tensors have no divmod: NumPy's is the one meaning
+        divmod(torch.tensor(A2), torch.tensor(B2))
+
+
+@pytest.mark.parametrize("expr,says", [
+    ("x if x.sum() > 0 else -x", "torch.where(test, a, b) or np.where(test, a, b)"),
+    ("x if x[0] > 0 else -x", "torch.where(test, a, b) or np.where(test, a, b)"),
+    ("y = x * 2 if (x > 0).any() else x; y", "torch.where(test, a, b) or np.where(test, a, b)"),
+    ("x if np.array([1.0, 2.0]) else -x", "ambiguous"),
+    ("torch.FloatTensor(x)", "t.to(torch.float32)"),  # PyTorch: a float64 tensor is not cast
+    ("torch.LongTensor(x)", "t.to(torch.int64)"),
+    ("torch.FloatTensor(2, 3)", "torch.zeros(2, 3)"),
+    ("torch.Size(x)", "torch.Size([2, 3])"),
+    ("x.reshape(torch.Size([2.0, 3]))", "integers"),
+    ("x.shape < [6]", "between a tuple and a list"),
+    ("x[slice(1, 3, 0)]", "step must not be 0"),
+    ("torch.as_tensor(x, torch.float64)", "at most 1 argument"),  # PyTorch: as_tensor takes dtype by keyword
+    ("torch.tensor(x, torch.float64)", "at most 1 argument"),
+])
+def test_spellings_that_stay_refused_say_why(expr, says):
+    with pytest.raises(JacError) as err:
+        api.evaluate(expr, {"x": X6})
+    assert says in err.value.message, err.value.message
+
+
+def test_refusals_match_pytorch_s():
+    x = torch.tensor(X6)
+    for fn in (lambda: torch.FloatTensor(x), lambda: torch.Size([2.0, 3]), lambda: torch.as_tensor(x, torch.float64),
+               lambda: torch.tensor(x, torch.float64)):
+        with pytest.raises(TypeError):
+            fn()
+    with pytest.raises(RuntimeError):  # a tensor of several elements has no truth value
+        bool(x > 0)
+
+
+def test_a_conditional_lowers_only_the_branch_taken():
+    """x.sum(1) of a vector is an error: in the branch not taken it is never lowered, as Python never runs it."""
+    assert np.array_equal(api.evaluate("x if x.ndim == 1 else x.sum(1)", {"x": X6}), X6)
+    with pytest.raises(JacError, match="dim"):
+        api.evaluate("x.sum(1) if x.ndim == 1 else x", {"x": X6})
+    compiled = api.compile("x * 2 if x.shape[0] > 3 else x", {"x": X6})
+    assert np.array_equal(compiled.value({"x": -X6}), -2 * X6)
+    short = np.array([1.0, 2.0])
+    assert np.array_equal(api.evaluate("x * 2 if x.shape[0] > 3 else x", {"x": short}), short)  # new shape: new graph
+
+
+def test_conditionals_and_spellings_on_the_command_line():
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    out = CliRunner().invoke(app, ["eval", "x if x.ndim == 1 else x.sum(0)", "x=[1, 2]"])
+    assert out.exit_code == 0 and "∂y/∂x" in out.stdout
+    out = CliRunner().invoke(app, ["eval", "x if x.sum() > 0 else -x", "x=[1, 2]"])
+    assert out.exit_code == 2 and "torch.where" in out.stderr

@@ -1191,6 +1191,8 @@ def _value_of(fname, detach):
     value itself (``torch.as_tensor``, ``np.asarray``, ``np.array``)."""
     def lower(b, args, kwargs, position):
         kwargs = dict(kwargs)
+        if fname in _POSITIONAL_DTYPE and len(args) == 2 and "dtype" not in kwargs:  # np.array(x, float)
+            kwargs["dtype"], args = args[1], args[:1]
         dtype = _value_options(b, kwargs, fname, position)
         data = arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"]
         x = _nested(b, data, fname, detach, position) if isinstance(data, Items) else tensor(b, data, fname, position)
@@ -1235,11 +1237,60 @@ def _made_by(b: Builder, fname: str) -> str | None:
     return b.library if b.library in ("torch", "numpy") else _CONSTRUCTOR_LIBRARY.get(fname)
 
 
+# NumPy's constructors take dtype second (np.asarray(x, np.float64)); torch.tensor and torch.as_tensor refuse it
+_POSITIONAL_DTYPE = frozenset(("asarray", "array", "asanyarray", "ascontiguousarray"))
 _CONSTRUCTOR_LIBRARY = {"tensor": "torch", "as_tensor": "torch", "from_numpy": "torch", "asarray": "numpy",
                         "array": "numpy", "asanyarray": "numpy", "ascontiguousarray": "numpy"}
 FUNCTIONS["tensor"] = _value_of("tensor", True)
 for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
     FUNCTIONS[_name] = _value_of(_name, False)
+
+
+def _typed_tensor(fname, dtype_name):
+    """torch.FloatTensor(data) and its kin, PyTorch's legacy constructors: torch.tensor(data, dtype=...) of a list
+    or constant (a float dtype is jac's one dtype, as x.float()); of a tensor, DoubleTensor(t) is t itself (PyTorch
+    keeps its gradient) and another of a float64 tensor is PyTorch's error; sizes (FloatTensor(2, 3): uninitialized
+    memory) are refused."""
+    dtype = DType(dtype_name, DTYPES[dtype_name], "torch")
+
+    def lower(b, args, kwargs, position):
+        if kwargs or len(args) != 1 or not isinstance(args[0], (Items, Tracer)) or (
+                isinstance(args[0], Tracer) and args[0].ndim == 0 and b.nodes[args[0].id].op == "const"):
+            raise JacValueError(f"torch.{fname}() takes one list or tensor of values, as torch.tensor(data, "
+                                f"dtype=torch.{dtype_name}); torch.{fname}(2, 3) (sizes) is uninitialized memory: "
+                                f"write torch.zeros(2, 3)", position)
+        data = args[0]
+        if isinstance(data, Tracer) and b.nodes[data.id].op != "const":
+            if dtype_name != np.dtype(b.dtype).name:  # FloatTensor(t) of --dtype float32's t: t itself
+                raise JacValueError(f"torch.{fname}(t) of a {np.dtype(b.dtype).name} tensor is an error in PyTorch (it "
+                                    f"does not cast); "
+                                    f"write t.to(torch.{dtype_name})", position)
+            return data
+        return _value_of("tensor", True)(b, [data], {"dtype": Static(dtype)}, position)
+    return lower
+
+
+for _name, _dtype_name in (("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
+                           ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"),
+                           ("BoolTensor", "bool")):
+    variant("torch", _name)(_typed_tensor(_name, _dtype_name))
+
+
+@function("slice")
+def _slice_object(b, args, kwargs, position):
+    """Python's slice(stop) / slice(start, stop[, step]): an index, as x[slice(1, 3)] is x[1:3]."""
+    if kwargs or not 1 <= len(args) <= 3:
+        raise JacValueError("slice() takes 1 to 3 arguments: slice(stop) or slice(start, stop[, step])", position)
+    bounds = [None if a is None else static_int(b, a, "a slice bound", position) for a in args]
+    if len(bounds) == 3 and bounds[2] == 0:
+        raise JacValueError("slice step must not be 0", position)
+    return slice(*bounds)
+
+
+@function("divmod")
+def _divmod(b, args, kwargs, position):
+    """Python's divmod(a, b): (a // b, a % b). Of NumPy arrays it is np.divmod (PyTorch's tensors refuse it)."""
+    return _np_divmod(b, args, kwargs, position)
 
 
 def _like(fname, fill):
@@ -8390,3 +8441,10 @@ def _np_extract(b, args, kwargs, position):
         return FUNCTIONS["masked_select"](b, [x, cond], {}, position)
     raise JacValueError("extract: the condition must be a constant or a mask of arr's shape (x > 0); write "
                         "arr[mask]", position)
+
+
+@variant("torch", "Size")
+def _torch_size(b, args, kwargs, position):
+    """torch.Size(sizes) of a list or tuple written out is read by the parser as that tuple; anything else here."""
+    raise JacValueError("torch.Size() takes a list or tuple of integers, as torch.Size([2, 3]) or "
+                        "torch.Size(x.shape)", position)
