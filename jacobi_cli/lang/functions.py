@@ -8444,7 +8444,7 @@ def _np_extract(b, args, kwargs, position):
 
 
 @variant("torch", "Size")
-def _torch_size(b, args, kwargs, position):
+def _torch_size_constructor(b, args, kwargs, position):
     """torch.Size(sizes) of a list or tuple written out is read by the parser as that tuple; anything else here."""
     raise JacValueError("torch.Size() takes a list or tuple of integers, as torch.Size([2, 3]) or "
                         "torch.Size(x.shape)", position)
