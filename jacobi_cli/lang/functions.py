@@ -4329,7 +4329,11 @@ def _nll(b, logp, t, weight, ignore_index, reduction, label_smoothing, fname, po
         classes = logp.shape[axis]
         valid = b.apply("sum", hot, axes=(axis,), position=position)
         every = logp if weight is None else b.apply("mul", logp, weight, position=position)
-        smooth = b.apply("mul", b.apply("sum", every, axes=(axis,), position=position), valid, position=position)
+        # an ignored sample's smoothing term is 0, not 0 · its sum (NaN at a -inf logit, and 0 · inf in the
+        # derivative of a mean over no sample), as PyTorch masks it
+        smooth = b.apply("where", b.apply("ne", valid, 0.0, position=position),
+                         b.apply("mul", b.apply("sum", every, axes=(axis,), position=position), valid,
+                                 position=position), 0.0, position=position)
         loss = b.apply("sub", b.apply("mul", loss, 1.0 - label_smoothing, position=position),
                        b.apply("mul", smooth, label_smoothing / classes, position=position), position=position)
     if reduction != "mean":
@@ -4600,7 +4604,7 @@ def _aminmax(b, args, kwargs, position):
     return Pair(lo, {"min": lo, "max": hi}, "torch", "aminmax", names=("min", "max"))
 
 
-QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint")
+QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile_q(b, a, lower, fname, scale, methods, position):
@@ -4654,6 +4658,8 @@ def _quantile(fname: str, scale: float):
 
         if method == "lower" or lo == hi:
             out = at(lo)
+        elif method == "nearest":  # the rank rounded half to even, as both libraries (and argquantile) round it
+            out = at(int(np.round(pos)))
         elif method == "higher":
             out = at(hi)
         else:
@@ -8448,3 +8454,22 @@ def _torch_size_constructor(b, args, kwargs, position):
     """torch.Size(sizes) of a list or tuple written out is read by the parser as that tuple; anything else here."""
     raise JacValueError("torch.Size() takes a list or tuple of integers, as torch.Size([2, 3]) or "
                         "torch.Size(x.shape)", position)
+
+
+def _with_alpha(name: str):
+    """torch.add(x, y, alpha=a) / torch.sub(x, y, alpha=a) and the methods (x.add_(y, alpha=a) too): x ± a·y."""
+    def lower(b, args, kwargs, position):
+        if "alpha" not in kwargs:
+            return FUNCTIONS[name](b, args, kwargs, position)
+        kwargs = dict(kwargs)
+        alpha = kwargs.pop("alpha")
+        static(b, alpha, "alpha", position)  # a number, never an expression of the inputs (PyTorch: a Scalar)
+        a = arguments(name, args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+        return FUNCTIONS[name](b, [a["x"], arithmetic(b, "mul", a["other"], alpha, position)], {}, position)
+    lower.__doc__ = f"torch.{name}(x, y, alpha=1): x {'+' if name == 'add' else '-'} alpha · y"
+    return lower
+
+
+for _name in ("add", "sub"):
+    variant("torch", _name)(_with_alpha(_name))
+    variant("method", _name)(_with_alpha(_name))

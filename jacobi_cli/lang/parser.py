@@ -28,7 +28,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
-    written_value
+    static, written_value
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
@@ -585,6 +585,8 @@ class _Lowering:
     def in_place(self, call: ast.Call):
         """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
         place (``y.copy_(v)``: ``v`` broadcast to ``y``'s shape; ``y.zero_()``: zeros)."""
+        if isinstance(call.func.value, ast.Subscript):
+            return self.in_place_at(call)
         name, method = call.func.value.id, call.func.attr
         position = self.source.end(call.func) - len(method)
         what = f"{name}.{method}(...)"
@@ -592,7 +594,7 @@ class _Lowering:
         lower = None
         if method in _AUTODIFF_NAMES:  # x.requires_grad_()
             raise JacNameError(unknown_message(f"method '.{method}()'", method), position)
-        if method not in ("zero_", "copy_"):  # an unknown method is "not supported" before any other complaint
+        if method not in ("zero_", "copy_", "fill_diagonal_"):  # an unknown one is "not supported" first
             try:
                 lower = self.lookup("method", method[:-1], None, position)
             except JacNameError:
@@ -608,9 +610,15 @@ class _Lowering:
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
             new = self.b.apply("broadcast_to", args[0], shape=tuple(y.shape), position=position) \
                 if tuple(args[0].shape) != tuple(y.shape) else args[0]
-        elif lower is None:
-            raise JacValueError(f"{what}: it takes {'no arguments' if method == 'zero_' else 'one array'}",
+        elif method == "fill_diagonal_" and len(args) == 1 and set(kwargs) <= {"wrap"}:  # PyTorch's, as NumPy's
+            fill = static(self.b, args[0], f"{what}: the fill value (PyTorch takes a number, not a tensor)", position)
+            if not isinstance(fill, (int, float)):
+                raise JacValueError(f"{what}: the fill value must be a number, as PyTorch's", position)
+            new = fill_diagonal(self.b, y, self.b.const(float(fill), position), kwargs.get("wrap", False), what,
                                 position)
+        elif lower is None:
+            takes = {"zero_": "no arguments", "copy_": "one array"}.get(method, "the fill value (and wrap=)")
+            raise JacValueError(f"{what}: it takes {takes}", position)
         else:
             new = lower(self.b, [y] + args, kwargs, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
@@ -618,6 +626,31 @@ class _Lowering:
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def in_place_at(self, call: ast.Call):
+        """``y[1:3].mul_(2)``: PyTorch's in-place method on a view of ``y`` (basic indexing: slices, integers,
+        None, ...) writes into ``y``: ``y[1:3] = y[1:3].mul(2)``. On an index that picks elements (a list, an
+        array, a mask) PyTorch changes a copy and ``y`` stays as it was: refused, saying so."""
+        target, method = call.func.value, call.func.attr
+        position = self.source.end(call.func) - len(method)
+        if not all(_basic_index(p) for p in self.index_parts(target.slice)):
+            raise JacValueError(f"{ast.unparse(target)}.{method}(...): an index that picks elements (a list, an "
+                                "array, a mask) makes a copy, which PyTorch changes in place while "
+                                f"'{target.value.id}' stays as it was; write {ast.unparse(target)} = ... to change it",
+                                position)
+        if method == "zero_" and not call.args and not call.keywords:
+            value = ast.copy_location(ast.Constant(value=0.0), call)
+        elif method == "copy_" and len(call.args) == 1 and not call.keywords:
+            value = call.args[0]
+        else:
+            try:
+                self.lookup("method", method[:-1], None, position)
+            except JacNameError:
+                raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
+                                   position) from None
+            func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
+            value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
+        return self.write(target, value, None)
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
@@ -1628,10 +1661,23 @@ def _python_sequence_call(node: ast.Call):
 
 
 def _in_place_method(node: ast.expr) -> bool:
-    """``y.add_(1)``: a call of a method ending in one underscore on a name."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-        and isinstance(node.func.value, ast.Name) and node.func.attr.endswith("_") \
-        and not node.func.attr.startswith("_") and node.func.value.id not in MODULES
+    """``y.add_(1)``, ``y[1:3].mul_(2)``: a call of a method ending in one underscore on a name or on an index
+    of a name."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_")
+            and not node.func.attr.startswith("_")):
+        return False
+    owner = node.func.value
+    if isinstance(owner, ast.Subscript):
+        owner = owner.value
+    return isinstance(owner, ast.Name) and owner.id not in MODULES
+
+
+def _basic_index(node: ast.expr) -> bool:
+    """An index part that makes a view: a slice, an integer, None or ``...`` written out."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Slice) or isinstance(node, ast.Constant) and (
+        node.value is None or node.value is Ellipsis or type(node.value) is int)
 
 
 def _autodiff_call(node: ast.expr) -> bool:
