@@ -151,6 +151,11 @@ SPELLINGS = [  # expression, PyTorch's function of x (float64)
     ("torch.FloatTensor([0.5, 2.0, 1.0, 1.0, 1.0, 3.0]) * x", lambda x: torch.tensor([0.5, 2.0, 1.0, 1.0, 1.0, 3.0], dtype=torch.float64) * x),
     ("torch.LongTensor([1.7, -2.5, 3.0, 0.0, 1.0, 2.0]) * x", lambda x: torch.LongTensor([1.7, -2.5, 3.0, 0.0, 1.0, 2.0]) * x),
     ("x[torch.LongTensor([2, 0])]", lambda x: x[torch.LongTensor([2, 0])]),
+    ("torch.Tensor([0.5, 2.0, 1.0, 1.0, 1.0, 3.0]) * x", lambda x: torch.tensor([0.5, 2.0, 1.0, 1.0, 1.0, 3.0], dtype=torch.float64) * x),
+    ("torch.Tensor(x) * x", lambda x: torch.Tensor(x) * x),  # of a tensor: the tensor itself, gradient kept
+    ("x.type(torch.DoubleTensor) * x", lambda x: x.type(torch.DoubleTensor) * x),
+    ("x.type('torch.DoubleTensor') ** 2", lambda x: x.type('torch.DoubleTensor') ** 2),
+    ("(x * 1.5).type(torch.LongTensor) * x", lambda x: (x * 1.5).type(torch.LongTensor) * x),
     ("x[torch.BoolTensor([1, 0, 1, 0, 0, 1])]", lambda x: x[torch.BoolTensor([1, 0, 1, 0, 0, 1])]),
     ("x[slice(1, 3)]", lambda x: x[slice(1, 3)]),
     ("x[slice(4)] * 2", lambda x: x[slice(4)] * 2),
@@ -196,6 +201,7 @@ def test_divmod_is_numpy_s():
     ("torch.FloatTensor(x)", "t.to(torch.float32)"),  # PyTorch: a float64 tensor is not cast
     ("torch.LongTensor(x)", "t.to(torch.int64)"),
     ("torch.FloatTensor(2, 3)", "torch.zeros(2, 3)"),
+    ("torch.Tensor(2, 3)", "torch.zeros(2, 3)"),
     ("torch.Size(x)", "torch.Size([2, 3])"),
     ("x.reshape(torch.Size([2.0, 3]))", "integers"),
     ("x.shape < [6]", "between a tuple and a list"),

@@ -1246,6 +1246,11 @@ for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "asco
     FUNCTIONS[_name] = _value_of(_name, False)
 
 
+# PyTorch's legacy tensor types, as dtypes: x.type(torch.DoubleTensor), x.type('torch.LongTensor')
+TENSOR_TYPES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16", "LongTensor": "int64",
+                "IntTensor": "int32", "ShortTensor": "int16", "BoolTensor": "bool"}
+
+
 def _typed_tensor(fname, dtype_name):
     """torch.FloatTensor(data) and its kin, PyTorch's legacy constructors: torch.tensor(data, dtype=...) of a list
     or constant (a float dtype is jac's one dtype, as x.float()); of a tensor, DoubleTensor(t) is t itself (PyTorch
@@ -1261,19 +1266,17 @@ def _typed_tensor(fname, dtype_name):
                                 f"write torch.zeros(2, 3)", position)
         data = args[0]
         if isinstance(data, Tracer) and b.nodes[data.id].op != "const":
-            if dtype_name != np.dtype(b.dtype).name:  # FloatTensor(t) of --dtype float32's t: t itself
+            if fname != "Tensor" and dtype_name != np.dtype(b.dtype).name:  # FloatTensor(t) of float32's t: t
                 raise JacValueError(f"torch.{fname}(t) of a {np.dtype(b.dtype).name} tensor is an error in PyTorch (it "
-                                    f"does not cast); "
-                                    f"write t.to(torch.{dtype_name})", position)
+                                    f"does not cast); write t.to(torch.{dtype_name})", position)
             return data
         return _value_of("tensor", True)(b, [data], {"dtype": Static(dtype)}, position)
     return lower
 
 
-for _name, _dtype_name in (("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
-                           ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"),
-                           ("BoolTensor", "bool")):
+for _name, _dtype_name in TENSOR_TYPES.items():
     variant("torch", _name)(_typed_tensor(_name, _dtype_name))
+variant("torch", "Tensor")(_typed_tensor("Tensor", "float32"))  # torch.Tensor(t) of a tensor: t itself
 
 
 @function("slice")
@@ -1513,7 +1516,19 @@ def _cast(fname: str, dtype_of):
 
 
 variant("method", "astype")(_cast("astype", None))
-variant("method", "type")(_cast("type", None))
+
+
+def _method_type(b, args, kwargs, position):
+    """x.type(dtype), x.type(torch.DoubleTensor), x.type('torch.LongTensor'): as x.to(dtype)."""
+    a = arguments("type", args, kwargs, {"x": REQUIRED, "dtype": REQUIRED}, position)
+    dtype = static(b, a["dtype"], "dtype", position)
+    if isinstance(dtype, str) and dtype.startswith("torch.") and dtype[6:] in TENSOR_TYPES:
+        name = TENSOR_TYPES[dtype[6:]]
+        dtype = DType(name, DTYPES[name], "torch")
+    return as_dtype(b, tensor(b, a["x"], "type", position), dtype, position)
+
+
+variant("method", "type")(_method_type)
 for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): NumPy's scalar types, called
     if _name not in ("float", "int", "bool", "long", "short", "half", "double"):  # Python's, or not NumPy's
         variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind, "numpy")))

@@ -28,7 +28,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
-    static, written_value
+    static, written_value, TENSOR_TYPES
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
@@ -265,7 +265,7 @@ def _parse_quietly(text: str) -> ast.Module:
         return ast.parse(text, mode="exec")
 
 
-class _IndexMaker:
+class IndexExpression:  # NumPy names the class of np.s_ so
     """NumPy's ``np.s_`` / ``np.index_exp``: subscripted, the index written (``np.s_[1:3]`` is ``slice(1, 3)``)."""
 
     __slots__ = ("always_tuple",)
@@ -1181,7 +1181,9 @@ class _Lowering:
                 return None
             module = self.module_path(node.value)
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
-                return _IndexMaker(node.attr == "index_exp")
+                return IndexExpression(node.attr == "index_exp")
+            if node.attr in TENSOR_TYPES and module == "torch":  # x.type(torch.DoubleTensor): a dtype
+                return Static(DType(TENSOR_TYPES[node.attr], DTYPES[TENSOR_TYPES[node.attr]], "torch"))
             if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
                 module = node.value.id
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
@@ -1251,7 +1253,7 @@ class _Lowering:
                 and self.b.nodes[parts[0].id].op == "const" and parts[0].ndim == 1:
             parts = self.unpacked([_Unpacked(parts[0], self.source.at(node.slice))])  # idx = (0, 1); x[idx]
         position = self.source.at(node.slice)
-        if type(value) is _IndexMaker:  # np.s_[1:3] is the slice 1:3; np.s_[1:3, 0] and np.index_exp[...] tuples
+        if type(value) is IndexExpression:  # np.s_[1:3] is the slice 1:3; np.s_[1:3, 0] and np.index_exp[...] tuples
             if len(parts) == 1 and not isinstance(node.slice, ast.Tuple) and not value.always_tuple:
                 return parts[0]
             return Items(parts)
