@@ -2458,16 +2458,17 @@ def _linrec_impl(a, b, axis, reverse=False):
     a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
     out = np.empty(b.shape, dtype=np.result_type(a, b))
     n = b.shape[0]
+    if out.dtype == object or np.isfinite(a).all():  # a · 0 is 0: the plain recurrence (symbolic forms too)
+        for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
+            out[i] = b[i] if step == 0 else (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+        return np.moveaxis(out, 0, axis)
     started = None  # per lane: a b_j != 0 has come; before it z is an exact zero, never a · 0 (NaN at a = NaN)
     for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
         if step == 0:
             out[i] = b[i]
-        elif out.dtype == object:  # the symbolic forms' expressions: no NaN to keep out
-            out[i] = (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
         else:
             out[i] = np.where(started, (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i], b[i])
-        if out.dtype != object:
-            started = (b[i] != 0) if started is None else (started | (b[i] != 0))
+        started = (b[i] != 0) if started is None else (started | (b[i] != 0))
     return np.moveaxis(out, 0, axis)
 
 
@@ -2514,10 +2515,11 @@ def _exclusive_cumprod(ans, a, axis):
 def _cumprod_vjp(g, ans, a, axis):
     # where no cotangent at or after j is nonzero the entry is an exact 0 (y_i does not depend on a_j for
     # j > i), not the exclusive product (NaN past a NaN) times the recurrence's 0
-    axis = axis - len(shape_of(a))
-    after = P.gt(P.cumsum(P.ne(g, 0.0), axis=axis, reverse=True), 0.0)
-    return P.where(after, P.mul(_exclusive_cumprod(ans, a, axis + len(shape_of(a))),
-                                P.linrec(a, g, axis=axis, reverse=True)), 0.0)
+    s = shape_of(a)
+    place = np.arange(1.0, s[axis] + 1).reshape((-1,) + (1,) * (len(s) - axis - 1))  # j + 1 along the axis
+    last = P.max(P.mul(P.ne(g, 0.0), place), axes=(axis + 1,), keepdims=True)  # 1 + the last nonzero's j, or 0
+    return P.where(P.le(place, last), P.mul(_exclusive_cumprod(ans, a, axis),
+                                            P.linrec(a, g, axis=axis - len(s), reverse=True)), 0.0)
 
 
 def _cumprod_jvp(t, ans, a, axis):
