@@ -2516,10 +2516,12 @@ def _cumprod_vjp(g, ans, a, axis):
     # where no cotangent at or after j is nonzero the entry is an exact 0 (y_i does not depend on a_j for
     # j > i), not the exclusive product (NaN past a NaN) times the recurrence's 0
     s = shape_of(a)
+    entries = P.mul(_exclusive_cumprod(ans, a, axis), P.linrec(a, g, axis=axis - len(s), reverse=True))
+    if s[axis] == 0:  # no entry to mask (and no maximum of an empty axis)
+        return entries
     place = np.arange(1.0, s[axis] + 1).reshape((-1,) + (1,) * (len(s) - axis - 1))  # j + 1 along the axis
     last = P.max(P.mul(P.ne(g, 0.0), place), axes=(axis + 1,), keepdims=True)  # 1 + the last nonzero's j, or 0
-    return P.where(P.le(place, last), P.mul(_exclusive_cumprod(ans, a, axis),
-                                            P.linrec(a, g, axis=axis - len(s), reverse=True)), 0.0)
+    return P.where(P.le(place, last), entries, 0.0)
 
 
 def _cumprod_jvp(t, ans, a, axis):
