@@ -269,6 +269,15 @@ def test_batch_axis_other_than_zero_and_errors():
     assert "whole number" in jac("eval", "x", "x:3", "--batch", "x:a", code=2).output
 
 
+def test_a_shape_error_under_batch_says_the_expression_sees_one_example():
+    out = jac("eval", "x.sum(dim=1)", "x=[[1, 2], [3, 4], [5, 6]]", "--batch", "x", code=2).output
+    assert "axis 1 is out of range" in out and "written for one example: it sees x (2,)" in out
+    out = jac("eval", "x + W", "x:5x3", "W:5x3x2", "--batch", "x", "--batch", "W", code=2).output
+    assert "it sees x (3,), W (3, 2)" in " ".join(out.split())
+    with pytest.raises(JacShapeError, match=r"one example: it sees x \(3,\)"):
+        api.jacobian("x @ y", {"x": np.ones((4, 3)), "y": np.ones(4)}, batch=["x"])
+
+
 def test_batched_results_against_torch_vmap():
     torch = pytest.importorskip("torch")
     from torch.func import grad, hessian, jacrev, jvp, vmap

@@ -675,7 +675,7 @@ def _facts_agree(graph, names):
     assert not memory.forward_fits(plain, 2**62)  # no facts: counted
     work = blas.product_work(graph.nodes)
     assert blas.graph_work(plain) == work
-    assert blas.graph_work(graph) in (work, 0) and (blas.graph_work(graph) == work or work < blas.SPLIT)
+    assert blas.graph_work(graph) in (work, blas.NO_WORK) and (blas.graph_work(graph) == work or work.cost < blas.SPLIT)
     for name in names:
         assert planner.elementwise_diagonal(graph, name) == planner.elementwise_diagonal(plain, name), name
 
@@ -699,6 +699,50 @@ def test_the_facts_of_expressions_are_what_the_walks_count(e, few, dtype):
         _facts_agree(g.with_wrt(names), names)
         for name in names:  # one input: elementwise_diagonal reads its requires_grad flags
             _facts_agree(g.with_wrt([name]), [name])
+
+
+def _same_nodes(a: tuple, b: tuple) -> bool:
+    """Node by node, field by field: the same objects (parameters and constants, which may hold NaN or
+    arrays, by identity: the walk keeps them), the same ids, ops, shapes and flags."""
+    return len(a) == len(b) and all(x[:8] == y[:8] or (x[:3] == y[:3] and x[4:8] == y[4:8] and x[3] is y[3])
+                                    for x, y in zip(a, b)) and all(x[8] is y[8] for x, y in zip(a, b))
+
+
+def _flags_as_walked(graph):
+    """A builder's graph against ``with_wrt(None)`` of the same graph without its facts (the walk
+    that sets every flag): the same nodes, flags included, and the same facts."""
+    walked = dataclasses.replace(graph, facts=None).with_wrt(None)
+    assert graph.facts is not None and graph.facts.wrt == frozenset(graph.inputs)
+    assert _same_nodes(graph.nodes, walked.nodes)
+    assert graph.facts == walked.facts
+    assert graph.with_wrt(None) is graph and graph.with_wrt(list(graph.inputs)) is graph
+
+
+def test_a_builders_graph_has_every_inputs_flags_as_with_wrt_sets_them_for_every_op_case():
+    for graph, _, _ in _op_case_graphs():
+        _flags_as_walked(graph)
+
+
+@COLD
+@given(e=typed_expressions(), dtype=st.sampled_from([np.float64, np.float32]))
+def test_a_builders_graph_has_every_inputs_flags_as_with_wrt_sets_them_for_expressions(e, dtype):
+    note(e.text)
+    try:
+        graph = Compiled(e.text, INPUTS, dtype).graph
+    except JacError:
+        return
+    _flags_as_walked(graph)
+    for name in graph.inputs:  # a subset walks, and keeps the counts
+        g = graph.with_wrt([name])
+        assert _same_nodes(g.nodes, dataclasses.replace(graph, facts=None).with_wrt([name]).nodes)
+        assert g.facts == (frozenset([name]), graph.facts.elements, graph.facts.itemsize)
+
+
+def test_nondiff_ops_and_constants_stop_the_flags_as_they_are_built():
+    graph = Compiled("sign(x) * y + floor(y) + 2", {"x": (3,), "y": (3,)}).graph
+    _flags_as_walked(graph)
+    flags = {n.op: n.requires_grad for n in graph.nodes}
+    assert flags["input"] and not flags["sign"] and not flags["floor"] and not flags["const"] and flags["mul"]
 
 
 def test_a_graph_with_a_symbolic_size_has_no_facts_and_a_graph_with_dead_nodes_counts_them_out():

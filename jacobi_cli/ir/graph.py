@@ -88,8 +88,13 @@ class Graph:
 
     def with_wrt(self, wrt) -> "Graph":
         """The same graph with ``requires_grad`` set for the inputs named in ``wrt``
-        and every node that depends on one of them; its :class:`Facts` counted too."""
+        and every node that depends on one of them; its :class:`Facts` counted too. A graph
+        whose facts say the flags are set for ``wrt`` already is its own answer: a builder's graph
+        comes with them set for every input (:meth:`Builder.graph`), the common ``wrt``."""
         wrt = frozenset(self.inputs if wrt is None else wrt)
+        facts = self.facts
+        if facts is not None and facts.wrt == wrt:  # set for these inputs already (a builder's graph: every input)
+            return self
         flags: list[bool] = []
         nodes = []
         keep, flag = nodes.append, flags.append
@@ -110,8 +115,9 @@ class Graph:
                  _new_node(Node, (i, op, args, params, shape, name, position, now, value)))
         nodes = tuple(nodes)
         # the fields as they are but the nodes (dataclasses.replace, without its per-field introspection)
-        return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value,
-                          _facts(nodes, wrt, self.dtype))
+        # the elements and itemsize are the shapes' and the dtype's, which flags do not change
+        facts = _facts(nodes, wrt, self.dtype) if facts is None else _new_node(Facts, (wrt, facts[1], facts[2]))
+        return made_graph(nodes, self.inputs, self.output, self.source, self.dtype, self.outputs, self.by_value, facts)
 
     def with_output(self, output: int) -> "Graph":
         return dataclasses.replace(self, output=output, outputs=())
@@ -132,9 +138,10 @@ _new_node = tuple.__new__  # Node(...) without the keyword handling of NamedTupl
 
 
 class Facts(NamedTuple):
-    """What :meth:`Graph.with_wrt` counts of a graph's nodes, from the shapes alone: a first call's
-    checks read them instead of walking the nodes again (each walks a graph without them, ``graph.facts
-    is None``, as before; ``tests/test_cold.py`` compares the two)."""
+    """What :meth:`Builder.graph` and :meth:`Graph.with_wrt` count of a graph's nodes, from the shapes
+    alone, and the inputs its flags are set for: a first call's checks read them instead of walking the
+    nodes again (each walks a graph without them, ``graph.facts is None``, as before;
+    ``tests/test_cold.py`` compares the two)."""
 
     wrt: frozenset  # the inputs requires_grad is set for (planner.elementwise_diagonal reads one's flags)
     elements: int  # of every node: planner.pass_bound's S, a bound of the forward values and of each product
@@ -367,7 +374,9 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, False, value)))
+        # requires_grad as with_wrt sets it for every input (see graph()): an argument's, unless the op is nondiff
+        flag = bool(args) and op not in _NONDIFF and any([nodes[a][7] for a in args])
+        nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         return tracer
@@ -384,7 +393,7 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position, False, None)))
+        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position, True, None)))
         tracer = _new_object(Tracer)
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         self.inputs[name] = i
@@ -454,8 +463,8 @@ class Builder:
             i = len(nodes)  # self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position), inline
             if i >= MAX_NODES:
                 raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-            nodes.append(_new_node(Node, (i, op_name, (t.id,), params or _NO_PARAMS, shape, name, position, False,
-                                          None)))
+            nodes.append(_new_node(Node, (i, op_name, (t.id,), params or _NO_PARAMS, shape, name, position,
+                                          not op.nondiff and nodes[t.id][7], None)))
             out = _new_object(Tracer)
             out.builder, out.id, out.shape = self, i, shape
             if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
@@ -479,7 +488,7 @@ class Builder:
             if i >= MAX_NODES:
                 raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
             nodes.append(_new_node(Node, (i, op_name, (a.id, b.id), params or _NO_PARAMS, shape, name, position,
-                                          False, None)))
+                                          not op.nondiff and (nodes[a.id][7] or nodes[b.id][7]), None)))
             out = _new_object(Tracer)
             out.builder, out.id, out.shape = self, i, shape
             if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
@@ -547,10 +556,13 @@ class Builder:
 
     def graph(self, output: Tracer, outputs: tuple = ()) -> Graph:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
-        expression ends in a tuple of several outputs (``output`` is then the first)."""
+        expression ends in a tuple of several outputs (``output`` is then the first). Its nodes'
+        ``requires_grad`` are set for every input as they were made (``with_wrt(None)`` of the graph,
+        which its facts say: that call, the common one, then gives the graph itself)."""
         named = tuple((name, self.lift(t).id) for name, t in outputs)
-        return made_graph(tuple(self.nodes), dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
-                          self.by_value)
+        nodes = tuple(self.nodes)
+        return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
+                          self.by_value, _facts(nodes, frozenset(self.inputs), self.dtype))
 
 
 def _shape_error(err: JacError, op, op_name: str, position: int | None) -> JacError:
