@@ -60,6 +60,19 @@ ISSUE = [  # (name, argv)
     ("max(x) x:100", ["diff", "max(x)", "x:100"]),
     ("solve(A, b) A:10x10", ["diff", "solve(A, b)", "A:10x10", "b:10"]),
     ("A@B@C 10x10", ["diff", "A @ B @ C", "A:10x10", "B:10x10", "C:10x10", "--wrt", "B"]),
+    # second derivatives (--order 2): det's is cofactor's derivative, the trace term of the index form
+    ("det(A) A:6x6 --order 2", ["diff", "det(A)", "A:6x6", "--order", "2"]),
+    ("det(A) A:10x10 --order 2", ["diff", "det(A)", "A:10x10", "--order", "2"]),
+    ("det(A) A=10x10 values --order 2 (--at)",
+     ["diff", "det(A)", "A=eye(10) + 0.1 * arange(100.0).reshape(10, 10) / 100", "--order", "2"]),
+    ("logdet(A) A:6x6 --order 2", ["diff", "logdet(A)", "A:6x6", "--order", "2"]),
+    ("logdet(A) A:10x10 --order 2", ["diff", "logdet(A)", "A:10x10", "--order", "2"]),
+    ("softmax(x) x:40 --order 2", ["diff", "softmax(x)", "x:40", "--order", "2"]),
+    ("softmax(x) x:100 --order 2", ["diff", "softmax(x)", "x:100", "--order", "2"]),
+    ("softmax(x) x=100 values --order 2 (--at)", ["diff", "softmax(x)", "x=linspace(-1, 1, 100)", "--order", "2"]),
+    ("logsumexp(x) x:100 --order 2", ["diff", "logsumexp(x)", "x:100", "--order", "2"]),
+    ("norm(x) x:100 --order 2", ["diff", "norm(x)", "x:100", "--order", "2"]),
+    ("tanh+sum A:10x10 x:10 --order 2", ["diff", "sum(tanh(A @ x))", "A:10x10", "x:10", "--order", "2"]),
 ]
 
 

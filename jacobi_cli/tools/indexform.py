@@ -17,6 +17,11 @@ none), ``c`` a number. Products and inverses act on ``P`` and ``Q`` while there 
 ``c Σ_p Σ_q L[i, p] H[p, q] P[p, k] Q[l, q] R[q, j]``, the sums dropped where ``L`` or ``R`` is the
 identity.
 
+A trace (cofactor's ``d C = C·tr(A⁻¹ dA) - C·dAᵀ·A⁻ᵀ``) is a term whose ``dX`` is replaced by
+``⟨N, dX⟩·I``, the number ``tr(Nᵀ dX)`` times an identity, ``N`` a product of ``X``'s shape: every
+rule above acts on its ``L H P Q R`` as on any term's, and one entry is
+``c Σ_p Σ_q L[i, p] H[p, q] (P Q)[p, q] R[q, j] · N[k, l]``.
+
 The same terms give numbers: every factor knows its value from the graph's node values, and a
 term is one ``einsum``. ``symbolic`` shows the formula only where those numbers agree with jac's
 automatic derivative at a random point, as for the matrix forms. Values that have no short matrix
@@ -69,7 +74,9 @@ class Elementwise:
 
 @dataclass(frozen=True)
 class Term:
-    """``coef · L (H ∘ (P · D · Q)) R`` with ``D = dX`` (``dXᵀ`` when ``t``); the tuples are products."""
+    """``coef · L (H ∘ (P · D · Q)) R`` with ``D = dX`` (``dXᵀ`` when ``t``), or ``D = ⟨N, dX⟩·I`` (a
+    scalar times the identity, ``t`` unused) when ``N`` (a product of ``X``'s shape) is given; the tuples
+    are products."""
 
     coef: object = 1
     L: tuple = ()
@@ -78,12 +85,13 @@ class Term:
     Q: tuple = ()
     R: tuple = ()
     t: bool = False
+    N: tuple | None = None
 
     def transposed(self, S) -> "Term":
         def flip(chain):
             return tuple(f.T(S) for f in reversed(chain))
         return Term(self.coef, flip(self.R), None if self.H is None else self.H.T(), flip(self.Q), flip(self.P),
-                    flip(self.L), not self.t)
+                    flip(self.L), not self.t if self.N is None else False, self.N)  # ⟨N, dX⟩·I is symmetric
 
     def hadamard(self, S, h: Elementwise) -> "Term":
         if self.L or self.R:
@@ -154,7 +162,18 @@ class _Values:
             if node.op == "input":
                 sym = S.matrix_symbol(node.name, shape)
             elif node.op == "const":
-                sym = S._constant(node.value, False)
+                value = np.asarray(node.value)
+                square = value.ndim == 2 and value.shape[0] == value.shape[1]
+                if value.size == 1:  # a gradient's seed, 1 × 1: a number
+                    sym = S._constant(value.reshape(()), False)
+                elif square and np.array_equal(value, np.eye(len(value))):  # log|det A|'s gradient solves A X = I
+                    sym = S._sp().Identity(value.shape[0])
+                elif value.ndim == 2 and np.all(value == 1):  # a gradient's seed spread over a row
+                    sym = S._sp().OneMatrix(*value.shape)
+                else:
+                    sym = S._constant(node.value, False)
+            elif node.op == "reshape" and S._dims(shape) == S._dims(tuple(self.graph.nodes[node.args[0]].shape)):
+                sym = self(node.args[0]).sym  # the same matrix form (a scalar as (1,): a gradient's)
             else:
                 args = [S.Value(self(a).sym, tuple(self.graph.nodes[a].shape)) for a in node.args]
                 sym = S._normalize(OPS[node.op].sympy(S, *args, **node.params), shape, False)
@@ -176,8 +195,8 @@ class _Values:
         return Factor(sym, num)
 
     def _name(self, node) -> str:
-        return self.fresh({"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C", "linrec": "z",
-                           "argsort": "sigma", "eig_gaps": "F"}.get(node.op, "v"))
+        return self.fresh({"cholesky": "L", "solve": "X", "inv": "Ainv", "const": "C", "cofactor": "C",
+                           "linrec": "z", "argsort": "sigma", "eig_gaps": "F", "softmax": "s"}.get(node.op, "v"))
 
     def fresh(self, base: str) -> str:
         """A name for a value that no input or earlier value has: ``base``, else ``base2``, ``base3``, ..."""
@@ -233,7 +252,13 @@ def _right(t: Term, f: Factor) -> Term:
 
 
 def _inverse(S, a: Factor) -> Factor:
-    return Factor(S._sp().Inverse(a.sym), lambda v, f=a.num: np.linalg.inv(f(v)))
+    def num(v, f=a.num):
+        try:
+            return np.linalg.inv(f(v))
+        except np.linalg.LinAlgError:  # an exact zero pivot: the formula has no value here
+            raise S.NoValueAtPoint(f"the derivative's formula reads {S.text(a.sym)}**(-1), which does not exist at "
+                                  f"this point: {S.text(a.sym)} is singular there") from None
+    return Factor(S._sp().Inverse(a.sym), num)
 
 
 def _rule(S, OPS, node, ts, values) -> list:
@@ -247,7 +272,10 @@ def _rule(S, OPS, node, ts, values) -> list:
             if t is None:
                 continue
             if S._dims(s) != S._dims(shape):
-                raise S.NoMatrixForm(f"{op} broadcasting a term of the derivative")
+                s = () if all(d == 1 for d in s) else s  # one value: as a number
+                if not _fits(s, shape):
+                    raise S.NoMatrixForm(f"{op} broadcasting a term of the derivative")
+                t = [_broadcast_term(S, u, s, shape, node.id) for u in t]
             out += t if k == 0 or op == "add" else [replace(x, coef=-x.coef) for x in t]
         return out
     if op == "matmul":
@@ -285,8 +313,14 @@ def _rule(S, OPS, node, ts, values) -> list:
         return out + [_left(t, ainv) for t in ts[1] or []]
     if op == "softmax_vjp":
         return _softmax_vjp(S, node, ts, values, shapes)
+    if op == "softmax":
+        return _softmax(S, node, ts[0], values, shapes)
+    if op in ("sum", "logsumexp", "norm"):
+        return _whole_vector(S, node, ts[0], values, shapes)
     if op == "cholesky":
         return _cholesky(S, ts[0], values(node.id), shape, values)
+    if op == "cofactor":
+        return _cofactor(S, node, ts[0], values, shapes)
     if op == "linrec":
         return _linrec(S, node, ts, values, shapes)
     if op == "take_along":
@@ -333,11 +367,32 @@ def _cholesky(S, ta, lval: Factor, shape, values) -> list:
     h = Elementwise(lambda p, q: w[p, q], wnum)
     out = []
     for t in ta:
-        if t.H is not None:
-            raise S.NoMatrixForm("cholesky of an element-wise function of the input")
+        if t.H is not None or t.N is not None:
+            raise S.NoMatrixForm("cholesky of an element-wise function of the input, or of a trace")
         for u in (t, t.transposed(S)):
             out.append(Term(u.coef * sp.Rational(1, 2), (lval,), h, (linv,) + u.P, u.Q + (linv.T(S),), (), u.t))
     return out
+
+
+def _cofactor(S, node, ta, values, shapes) -> list:
+    """C = cof(A) = det(A)·A⁻ᵀ (det's derivative): dC = C·tr(A⁻¹ dA) - C·dAᵀ·A⁻ᵀ (the op's own rules),
+    the trace ``tr(A⁻¹ P dX Q) = ⟨Pᵀ A⁻ᵀ Qᵀ, dX⟩`` (``⟨Q A⁻¹ P, dX⟩`` for ``dXᵀ``) of a product term.
+    Written with A⁻¹, so it holds where A is invertible, as the op's derivative rules do (they refuse
+    a singular A)."""
+    if len(shapes[0]) != 2:
+        raise S.NoMatrixForm("a batched cofactor")
+    c, ainv = values(node.id), _inverse(S, values(node.args[0]))
+
+    def flip(chain):
+        return tuple(f.T(S) for f in reversed(chain))
+
+    out = []
+    for t in ta:
+        if t.H is not None or t.L or t.R or t.N is not None:
+            raise S.NoMatrixForm("cofactor of an element-wise function of the input, or of a trace")
+        n = (*t.Q, ainv, *t.P) if t.t else (*flip(t.P), ainv.T(S), *flip(t.Q))
+        out.append(Term(t.coef, P=(c,), N=n))
+    return out + [_right(_left(t.transposed(S), c, -1), ainv.T(S)) for t in ta]
 
 
 def _linrec(S, node, ts, values, shapes) -> list:
@@ -445,6 +500,36 @@ def _transfer(a: np.ndarray, reverse: bool) -> np.ndarray:
     return t.T if reverse else t
 
 
+def _softmax(S, node, ta, values, shapes) -> list:
+    """s = softmax(x) of a vector: ds = (diag(s) - s sᵀ) dx, both products (diag(s) a factor of its own, so
+    that the terms compose through later products and softmax_vjp, as a Hessian's gradient needs)."""
+    sp = S._sp()
+    if len(shapes[0]) != 1 or node.params["axis"] not in (0, -1):
+        raise S.NoMatrixForm("softmax other than of a vector")
+    s = values(node.id)
+    diag = Factor(sp.DiagMatrix(s.sym), lambda v, f=s.num: np.diag(np.ravel(f(v))),
+                  lambda a, b, r: sp.KroneckerDelta(a, b) * element(S, (s,), a, 0))
+    return [_left(u, diag) for u in ta] + [_left(_left(u, s.T(S), -1), s) for u in ta]
+
+
+def _whole_vector(S, node, ta, values, shapes) -> list:
+    """y = sum, logsumexp or norm of a whole vector: dy = wᵀ dx with w = 1, softmax(x) (named s), x / y."""
+    sp = S._sp()
+    if len(shapes[0]) != 1 or tuple(node.shape) != () or node.params.get("keepdims"):
+        raise S.NoMatrixForm(f"{node.op} other than of a whole vector")
+    n = S._dims(shapes[0])[0]
+    fx, fy = values(node.args[0]), values(node.id)
+    if node.op == "sum":
+        w = Factor(sp.OneMatrix(1, n), lambda v, f=fx.num: np.ones((1, f(v).shape[0])))
+    elif node.op == "norm":
+        w = Factor(fx.sym.T / fy.sym, lambda v: np.transpose(fx.num(v)) / fy.num(v))
+    else:
+        label = values.fresh("s")
+        values.where.append(f"{label} = softmax({S.text(fx.sym)})")
+        w = Factor(sp.MatrixSymbol(label, n, 1).T, lambda v: np.transpose(np.exp(fx.num(v) - fy.num(v))))
+    return [_left(u, w) for u in ta]
+
+
 def _softmax_vjp(S, node, ts, values, shapes) -> list:
     """softmax's derivative rule, out = s ∘ g - s ⟨g, s⟩ along s's one axis (rows of g):
     d/dg: dg ∘ s - dg s sᵀ; d/ds: ds ∘ (g - ⟨g, s⟩) - s (gᵀ ds) (a row of g at a time)."""
@@ -476,6 +561,7 @@ def _elementwise(S, node, ts, values, shapes) -> list:
     sp = S._sp()
     shape = tuple(node.shape)
     _, dummies, dfs = partials(S, node, "index-form", [m for m, t in enumerate(ts) if t is not None])
+    shapes = [() if s != shape and all(d == 1 for d in s) else s for s in shapes]  # one value: as a number
     for s in shapes:
         if s != shape and not _fits(s, shape):
             raise S.NoMatrixForm(f"{node.op} broadcasting {s} to {shape}")
@@ -526,6 +612,9 @@ def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
     if s == shape:
         return u
     rows, cols = S._dims(shape)
+    if s == () and u.H is not None:  # 1 × 1: L (H ∘ M) R = L·H[0, 0]·M·R, numbers, so a product
+        hf = Factor(u.H.sym(0, 0), lambda v, f=u.H.num: np.reshape(np.asarray(f(v), dtype=np.float64), (1, 1)))
+        u = replace(u, H=None, L=(), R=(), P=u.L + (hf,) + u.P, Q=u.Q + u.R)
 
     def ones(r, c, which):  # sized at concrete sizes by the op's value (node ``result``)
         def num(v):
@@ -536,7 +625,8 @@ def _broadcast_term(S, u: Term, s, shape, result: int) -> Term:
     if s == ():
         u = _left(u, ones(rows, 1, 0)) if rows != 1 else u
         return _right(u, ones(1, cols, 1)) if cols != 1 else u
-    return _left(u.transposed(S), ones(rows, 1, 0))
+    u = u.transposed(S)
+    return _left(u, ones(rows, 1, 0)) if rows != 1 else u  # one row (a gradient's): the vector as that row
 
 
 def vectorized(sp, variables, body):
@@ -576,10 +666,19 @@ def element(S, chain: tuple, a, b, bound=None):
             return element(S, chain[:k + 1], a, 0) * element(S, chain[k + 1:], 0, b)
     if len(chain) == 1 and isinstance(chain[0].sym, sp.OneMatrix):
         return sp.Integer(1)
-    factors = [a for f in chain for a in (f.sym.args if isinstance(f.sym, sp.MatMul) else (f.sym,))]
-    m = chain[0].sym if len(chain) == 1 else sp.MatMul(*factors)
+    factors = [a for f in chain for a in (f.sym.args if isinstance(f.sym, sp.MatMul) else (f.sym,))
+               if not isinstance(a, sp.Identity)] or [chain[0].sym]
+    m = factors[0] if len(factors) == 1 else sp.MatMul(*factors)
     if not S._is_matrix(m):
         return m
+    if isinstance(m, sp.Identity):
+        return sp.KroneckerDelta(a, b)
+    if isinstance(m, sp.DiagMatrix):  # diag(v)[a, b] = δ(a, b)·v[a]
+        return sp.KroneckerDelta(a, b) * element(S, (Factor(m.args[0], None),), a, 0)
+    if isinstance(m, sp.MatMul):  # a number times matrices (det(A)·A⁻ᵀ): the number outside the entry
+        coeff, mats = m.as_coeff_matrices()
+        if coeff != 1 and mats:
+            return coeff * element(S, (Factor(sp.MatMul(*mats) if len(mats) > 1 else mats[0], None),), a, b)
     rows, cols = m.shape
     from sympy.matrices.expressions.matexpr import MatrixElement
 
@@ -609,7 +708,10 @@ def formula(S, form: IndexForm, y_index: tuple, x_index: tuple, spare: tuple):
         e = t.coef * element(S, t.L, i, p, bound) if t.L else t.coef
         if t.H is not None:
             e = e * t.H.sym(p, q)
-        e = e * element(S, t.P, p, k_, bound) * element(S, t.Q, l_, q, bound)
+        if t.N is not None:  # (P ⟨N, dX⟩ Q)[p, q] by dX[k, l]
+            e = e * element(S, t.P + t.Q, p, q, bound) * element(S, t.N, k, l, bound)
+        else:
+            e = e * element(S, t.P, p, k_, bound) * element(S, t.Q, l_, q, bound)
         if t.R:
             e = e * element(S, t.R, q, j, bound)
         if t.L:
@@ -646,6 +748,13 @@ def differential(S, form: IndexForm, name: str):
     dx = sp.MatrixSymbol(f"d{name}", *form.x_dims)
     total = None
     for t in form.terms:
+        if t.N is not None:  # tr(Nᵀ dX) P Q
+            if not (t.P or t.Q):
+                return None
+            n = sp.MatMul(*[f.sym for f in t.N]) if len(t.N) > 1 else t.N[0].sym
+            e = t.coef * sp.Trace(sp.MatMul(n.T, dx)) * sp.MatMul(*[f.sym for f in t.P + t.Q])
+            total = e if total is None else total + e
+            continue
         e = t.coef * sp.MatMul(*[f.sym for f in t.P], dx.T if t.t else dx, *[f.sym for f in t.Q])
         total = e if total is None else total + e
     return total
@@ -655,6 +764,10 @@ def tensor(form: IndexForm, values: list, y_shape: tuple, x_shape: tuple) -> np.
     """The derivative as an array ``y_shape + x_shape`` (concrete sizes) from the node ``values``."""
     out = None
     for t in form.terms:
+        if t.N is not None:
+            part = _trace_part(t, values, x_shape)
+            out = part if out is None else out + part
+            continue
         p_ = _product([f.num(values) for f in t.P])
         q_ = _product([f.num(values) for f in t.Q])
         rows = p_.shape[0] if p_ is not None else None
@@ -683,6 +796,19 @@ def tensor(form: IndexForm, values: list, y_shape: tuple, x_shape: tuple) -> np.
     if out is None:
         out = np.zeros(_ydims(y_shape) + _xdims(x_shape))
     return out.reshape(tuple(y_shape) + tuple(x_shape))
+
+
+def _trace_part(t: Term, values: list, x_shape) -> np.ndarray:
+    """A trace term as an array ``(rows, cols) + X's dims``: ``c (L (H ∘ (P Q)) R)[i, j] · N[k, l]``."""
+    pq = _product([f.num(values) for f in t.P + t.Q])
+    n = _product([f.num(values) for f in t.N])
+    if pq is None or n is None or n.shape != _xdims(x_shape):
+        raise ValueError("a trace term without its factors")
+    y = pq if t.H is None else np.broadcast_to(t.H.num(values), pq.shape) * pq
+    left, right = _product([f.num(values) for f in t.L]), _product([f.num(values) for f in t.R])
+    y = y if left is None else left @ y
+    y = y if right is None else y @ right
+    return float(t.coef) * np.multiply.outer(y, n)
 
 
 def _product(arrays):

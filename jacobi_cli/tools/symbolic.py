@@ -91,6 +91,12 @@ class NoTranslation(JacValueError):
     """An op that has no SymPy translation (``Op.sympy`` is None)."""
 
 
+class NoValueAtPoint(JacValueError):
+    """At ``--at``'s point, the expression has no value (``inv`` of a singular matrix) or the derivative's
+    formula has none (it inverts a matrix that is singular there): no other form answers that, so it is
+    the error. At the check's random point a form that cannot be evaluated is only not shown."""
+
+
 # --- helpers the translations share -----------------------------------------------------------
 
 def components(*values: Value) -> bool:
@@ -1198,8 +1204,17 @@ class _CheckPoint:
         """Autodiff's Jacobian by ``name`` at the point, ``y.shape + x.shape``."""
         if name not in self._jacobians:
             values = self.at()[1]
-            self._jacobians[name] = np.asarray(autodiff.jacrev(self.graph.with_wrt([name]), values)[name],
-                                               dtype=np.float64)
+            graph = self.graph.with_wrt([name])
+            # the smaller basis: a Hessian's gradient graph of softmax at 100 has 10,000 outputs by 100 inputs
+            # (a reverse pass over them held (10,000, 100, 100) batches, 2.4 GB)
+            jac = None
+            if size_of_shape(graph.output_shape) > size_of_shape(graph.nodes[graph.inputs[name]].shape):
+                try:
+                    jac = autodiff.jacfwd(graph, values, [name])
+                except JacError:  # a forward rule that refuses where the reverse one answers: the reverse pass
+                    jac = None
+            jac = autodiff.jacrev(graph, values) if jac is None else jac
+            self._jacobians[name] = np.asarray(jac[name], dtype=np.float64)
         return self._jacobians[name]
 
 
@@ -1264,7 +1279,13 @@ def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1) ->
     if order > 1:
         if not graph.is_concrete():
             raise JacUsageError(f"--order {order} needs concrete sizes (x:3, or values): the derivatives of order "
-                                "above 1 are given as formulas of the components")
+                                "above 1 are given as formulas of the components (or, for a second derivative, of "
+                                "the gradient's entries)")
+        second = _second_index_forms(graph, names, point) if order == 2 else None
+        if second is not None:
+            return second
+        for name in names:  # _higher_result's limit, before any component is made (softmax of 100: 30 s)
+            _check_higher_entries(graph, name, order)
         values, leaves = translate(graph, as_components=True)
         result = Result(graph, as_array(values[graph.output].expr), {}, names, point)
         for name, arr in jacobian_components(graph, names, values, leaves).items():
@@ -1280,11 +1301,126 @@ def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1) ->
     return _matrix_derivatives(text, graph, shapes, names, at_point, sizes)
 
 
+def _second_index_forms(graph, names, point) -> Result | None:
+    """``--order 2`` of a scalar output (or of a vector by vectors) where components would be big or hopeless
+    (100 entries or more, det or inv of a matrix past 5 × 5, log|det|: its components differentiate |·| and
+    sign, Dirac deltas included, for seconds at 3 × 3): for each input the index form of its gradient's
+    (Jacobian's) Jacobian (:func:`_gradient_graph`: det's gradient is cofactor(A), whose derivative is a trace
+    term), checked against autodiff's like any index form. None (components, as before) unless every input
+    has one."""
+    y_shape = tuple(graph.output_shape)
+    y_size = size_of_shape(y_shape)
+    vectors = len(y_shape) == 1 and all(len(graph.nodes[graph.inputs[n]].shape) == 1 for n in names)
+    if not (y_shape == () or vectors) or not names:
+        return None
+    hopeless = any(node.op == "logabsdet" or node.op in MATRIX_OPS and any(
+        len(s) >= 2 and s[-1] > COMPONENT_MATRIX_MAX for s in [graph.nodes[a].shape for a in node.args])
+        for node in graph.nodes)
+    if not hopeless and all(y_size * size_of_shape(graph.nodes[graph.inputs[n]].shape) ** 2 < DRAWN_MAX_ENTRIES
+                            for n in names):
+        return None
+    try:
+        values, _ = translate(graph, as_components=False)
+        output = values[graph.output].expr
+    except (NoMatrixForm, NoTranslation):
+        return None
+    derivatives = {}
+    for name in names:
+        x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+        try:
+            if len(x_shape) not in (1, 2):
+                raise NoMatrixForm("a scalar or a tensor input")
+            gradient = _gradient_graph(graph, name)
+            _check_second_bytes(gradient, name, y_size)
+            d = _index_result("", gradient, {}, name, point, {})
+        except (RecursionError, MemoryError, NoValueAtPoint):
+            raise
+        except Exception:  # noqa: BLE001 - no index form, or none that checks out: components for every input
+            return None
+        d.math_shape = higher_math_shape(y_shape, x_shape, 2)
+        d.differential = None  # it would be the gradient's (d∇y), under a line that reads dy
+        derivatives[name] = d
+    return Result(graph, output, derivatives, names, point)
+
+
+def _check_second_bytes(gradient, name: str, y_size: int) -> None:
+    """The form is checked (and evaluated at --at) with the whole second derivative in numbers: one forward
+    pass through the gradient graph with x's basis (every node times x.size) and the result, y·x² entries,
+    within the memory budget, else no index form (components refuse past 10,000 entries, as before)."""
+    from ..engine.memory import default_budget
+
+    x_size = size_of_shape(gradient.nodes[gradient.inputs[name]].shape)
+    values = sum(size_of_shape(n.shape) for n in gradient.nodes)
+    if 8 * (x_size * values + 2 * y_size * x_size ** 2) > default_budget():
+        raise NoMatrixForm("the second derivative's numbers (its check) would pass the memory budget")
+
+
+def _gradient_graph(graph, name: str):
+    """d y / d ``name`` of a scalar output as a graph of its own, shaped like ``name``: autodiff's traced
+    reverse pass (:func:`~jacobi_cli.engine.autodiff.grad_graph`, the rules jac's Hessian runs through),
+    every node's leading axis of the one cotangent dropped, as the index form reads matrices. Its
+    Jacobian by ``name`` is the second derivative. Of a vector output, the Jacobian ``y.shape + x.shape``
+    as the reverse pass over the output's basis makes it (no axis dropped: a node past 2 axes is
+    NoMatrixForm). NoMatrixForm where a node cannot be read so."""
+    from ..ir.graph import Builder
+    from ..ir.ops import OPS
+
+    g2, ids = autodiff.grad_graph(graph.with_wrt([name]))
+    scalar = tuple(graph.output_shape) == ()
+
+    def squeezed(shape):
+        shape = tuple(shape)
+        if len(shape) <= 2:
+            return shape
+        if not scalar or any(d != 1 for d in shape[:-2]):
+            raise NoMatrixForm(f"a {len(shape)}-d node of the gradient")
+        return shape[-2:]
+
+    b = Builder(g2.source, dtype=g2.dtype)
+    new: list = []
+    for node in g2.nodes:
+        if node.op == "input":
+            new.append(b.input(node.name, node.shape))
+            continue
+        if node.op == "const":
+            value = np.asarray(node.value)
+            new.append(b.const(value.reshape(squeezed(value.shape)) if value.ndim > 2 else value))
+            continue
+        params = dict(node.params)
+        if len(node.shape) > 2 or any(len(g2.nodes[a].shape) > 2 for a in node.args):
+            lead = len(node.shape) - 2
+            if node.op == "reshape":
+                params["shape"] = squeezed(params["shape"])
+            elif node.op == "transpose" and lead > 0 and tuple(params["axes"][:lead]) == tuple(range(lead)):
+                params["axes"] = tuple(a - lead for a in params["axes"][lead:])
+            elif node.op != "matmul" and not OPS[node.op].elementwise:
+                raise NoMatrixForm(f"{node.op} of a batch of cotangents")
+        try:
+            out = b.apply(node.op, *[new[a] for a in node.args], **params)
+        except JacError:
+            raise NoMatrixForm(f"{node.op} of the gradient without its batch axis") from None
+        if tuple(out.shape) != squeezed(node.shape):
+            raise NoMatrixForm(f"{node.op} of the gradient changes its shape without its batch axis")
+        new.append(out)
+    x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    grad = new[ids[name]]
+    if scalar and tuple(grad.shape) != x_shape:
+        grad = b.apply("reshape", grad, shape=x_shape)
+    return b.graph(grad).with_wrt([name])
+
+
 def _selects(graph) -> bool:
     """Does the graph pick elements by their order (sort: argsort, take_along)? Those have no components,
     only an index form (a permutation)."""
     need = graph.needed()
     return any(need[n.id] and n.op in SELECTIONS for n in graph.nodes)
+
+
+def _check_higher_entries(graph, name: str, order: int) -> None:
+    count = size_of_shape(graph.output_shape) * size_of_shape(graph.nodes[graph.inputs[name]].shape) ** order
+    if count > MAX_JACOBIAN_ENTRIES:
+        raise JacLimitError(f"the derivative by {name} would have {count:,} entries, more than the "
+                            f"{MAX_JACOBIAN_ENTRIES:,} shown as formulas; use jac derivative for its values")
 
 
 def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
@@ -1293,11 +1429,8 @@ def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
     sp = _sp()
     x = leaves.get(name)
     x_shape = tuple(graph.nodes[graph.inputs[name]].shape)
+    _check_higher_entries(graph, name, order)
     for _ in range(order - 1):
-        count = arr.size * (x.size if x is not None else size_of_shape(x_shape))
-        if count > MAX_JACOBIAN_ENTRIES:
-            raise JacLimitError(f"the derivative by {name} would have {count:,} entries, more than the "
-                                f"{MAX_JACOBIAN_ENTRIES:,} shown as formulas; use jac derivative for its values")
         if x is None:
             arr = np.full(arr.shape + x_shape, sp.Integer(0), dtype=object)
             continue
@@ -1348,7 +1481,7 @@ def _matrix_derivatives(text, graph, shapes, names, at_point, fixed) -> Result:
         except NoMatrixForm as err:
             try:
                 result.derivatives[name] = _index_result(text, graph, shapes, name, at_point, fixed, check)
-            except (RecursionError, MemoryError):
+            except (RecursionError, MemoryError, NoValueAtPoint):
                 raise
             except Exception:  # noqa: BLE001 - no index form (NoMatrixForm), or none that checks out: components
                 result.derivatives[name] = fallback.derivative(name, str(err))
@@ -1416,7 +1549,11 @@ def _index_result(text, graph, shapes, name, at_point, fixed, check=None) -> Der
         if not at_point.same:
             raise NoMatrixForm("the graph differs at concrete sizes")
         where = at_point.graph
-        d.value = indexform.tensor(form, at_point.values(), tuple(where.output_shape),
+        try:
+            at_values = at_point.values()
+        except JacValueError as err:
+            raise NoValueAtPoint(err.message, err.position) from None
+        d.value = indexform.tensor(form, at_values, tuple(where.output_shape),
                                    tuple(where.nodes[where.inputs[name]].shape))
     return d
 
@@ -1431,7 +1568,7 @@ def _checked_differential(S, form, graph, name, node_values, jacobian, x_shape, 
         return None
     rng = np.random.default_rng(1)
     direction = rng.standard_normal(x_shape)
-    env = {f.sym: f.num(node_values) for t in form.terms for f in (*t.P, *t.Q) if _is_matrix(f.sym)}
+    env = {f.sym: f.num(node_values) for t in form.terms for f in (*t.P, *t.Q, *(t.N or ())) if _is_matrix(f.sym)}
     for leaf, i in graph.inputs.items():  # the inputs, as the formula names them (symbolic sizes)
         value = np.asarray(node_values[i], dtype=np.float64)
         env[matrix_symbol(leaf, tuple(graph.nodes[i].shape))] = value.reshape(-1, 1) if value.ndim == 1 else value
