@@ -3037,13 +3037,12 @@ def _slogdet(b, args, kwargs, position):
 
 @function("logdet")
 def _logdet(b, args, kwargs, position):
-    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet. Where it
-    # is NaN so is its derivative (PyTorch's is 0 there, log|det A|'s is A⁻ᵀ): log|det A| times NaN, else 1
+    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet; the
+    # derivative is log|det A|'s, A⁻ᵀ, there too (PyTorch's is 0; documented in vocabulary-shapes-linalg.md)
     x = tensor(b, arguments("logdet", args, kwargs, {"x": REQUIRED}, position)["x"], "logdet", position)
     _square(x, "logdet", position)
-    negative = b.apply("lt", b.apply("detsign", x, position=position), 0.0, position=position)
-    factor = b.apply("where", negative, math.nan, 1.0, position=position)
-    return b.apply("mul", b.apply("logabsdet", x, position=position), factor, position=position)
+    sign = b.apply("log", b.apply("detsign", x, position=position), position=position)
+    return b.apply("add", b.apply("logabsdet", x, position=position), sign, position=position)
 
 
 def _full_rank_pinv(b, x, position) -> Tracer:
