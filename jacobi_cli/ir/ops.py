@@ -2458,8 +2458,17 @@ def _linrec_impl(a, b, axis, reverse=False):
     a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
     out = np.empty(b.shape, dtype=np.result_type(a, b))
     n = b.shape[0]
+    if out.dtype == object or np.isfinite(a).all():  # a · 0 is 0: the plain recurrence (symbolic forms too)
+        for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
+            out[i] = b[i] if step == 0 else (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+        return np.moveaxis(out, 0, axis)
+    started = None  # per lane: a b_j != 0 has come; before it z is an exact zero, never a · 0 (NaN at a = NaN)
     for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
-        out[i] = b[i] if step == 0 else (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+        if step == 0:
+            out[i] = b[i]
+        else:
+            out[i] = np.where(started, (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i], b[i])
+        started = (b[i] != 0) if started is None else (started | (b[i] != 0))
     return np.moveaxis(out, 0, axis)
 
 
@@ -2503,12 +2512,34 @@ def _exclusive_cumprod(ans, a, axis):
     return P.add(_shift(ans, axis - len(s), True), first)
 
 
+def _cumprod_vjp(g, ans, a, axis):
+    # where no cotangent at or after j is nonzero the entry is an exact 0 (y_i does not depend on a_j for
+    # j > i), not the exclusive product (NaN past a NaN) times the recurrence's 0
+    s = shape_of(a)
+    entries = P.mul(_exclusive_cumprod(ans, a, axis), P.linrec(a, g, axis=axis - len(s), reverse=True))
+    if s[axis] == 0:  # no entry to mask (and no maximum of an empty axis)
+        return entries
+    place = np.arange(1.0, s[axis] + 1).reshape((-1,) + (1,) * (len(s) - axis - 1))  # j + 1 along the axis
+    last = P.max(P.mul(P.ne(g, 0.0), place), axes=(axis + 1,), keepdims=True)  # 1 + the last nonzero's j, or 0
+    return P.where(P.le(place, last), entries, 0.0)
+
+
+def _cumprod_jvp(t, ans, a, axis):
+    # a zero tangent entry contributes an exact 0, not 0 times the exclusive product (NaN past a NaN); a
+    # nonzero one whose exclusive product is 0 (a zero before it) contributes 0 · the transfer to i, which
+    # is NaN where the transfer is (as the reverse pass's exclusive product times it)
+    ax = axis - len(shape_of(a))
+    excl = _exclusive_cumprod(ans, a, axis)
+    moving = P.ne(t, 0.0)
+    z = P.linrec(a, P.where(moving, P.mul(t, excl), 0.0), axis=ax)
+    stalled = P.mul(moving, P.eq(excl, 0.0))
+    return P.add(z, P.mul(0.0, P.linrec(a, P.where(stalled, t, 0.0), axis=ax)))
+
+
 # d cumprod(a)_i / d a_j = prod_(k<j) a_k * prod_(j<k<=i) a_k (j <= i): the exclusive product
-# times the recurrence's transfer from j to i. No division, so zeros are exact (as prod's rule).
-defop("cumprod", lambda a, axis: np.cumprod(a, axis=axis), lambda s, axis: s,
-      (lambda g, ans, a, axis: P.mul(_exclusive_cumprod(ans, a, axis),
-                                     P.linrec(a, g, axis=axis - len(shape_of(a)), reverse=True)),),
-      (lambda t, ans, a, axis: P.linrec(a, P.mul(t, _exclusive_cumprod(ans, a, axis)), axis=axis - len(shape_of(a))),),
+# times the recurrence's transfer from j to i. No division, so zeros are exact (as prod's rule); an
+# entry with j > i is an exact 0 and an entry of a y_i no NaN reaches is finite (linrec's exact zeros).
+defop("cumprod", lambda a, axis: np.cumprod(a, axis=axis), lambda s, axis: s, (_cumprod_vjp,), (_cumprod_jvp,),
       domain=(0.5, 1.5), sympy=lambda S, a, axis: S.explicit(lambda e: np.cumprod(e, axis=axis), a), exact_int=True)
 
 

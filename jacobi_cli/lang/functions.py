@@ -1191,6 +1191,8 @@ def _value_of(fname, detach):
     value itself (``torch.as_tensor``, ``np.asarray``, ``np.array``)."""
     def lower(b, args, kwargs, position):
         kwargs = dict(kwargs)
+        if fname in _POSITIONAL_DTYPE and len(args) == 2 and "dtype" not in kwargs:  # np.array(x, float)
+            kwargs["dtype"], args = args[1], args[:1]
         dtype = _value_options(b, kwargs, fname, position)
         data = arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"]
         x = _nested(b, data, fname, detach, position) if isinstance(data, Items) else tensor(b, data, fname, position)
@@ -1235,11 +1237,63 @@ def _made_by(b: Builder, fname: str) -> str | None:
     return b.library if b.library in ("torch", "numpy") else _CONSTRUCTOR_LIBRARY.get(fname)
 
 
+# NumPy's constructors take dtype second (np.asarray(x, np.float64)); torch.tensor and torch.as_tensor refuse it
+_POSITIONAL_DTYPE = frozenset(("asarray", "array", "asanyarray", "ascontiguousarray"))
 _CONSTRUCTOR_LIBRARY = {"tensor": "torch", "as_tensor": "torch", "from_numpy": "torch", "asarray": "numpy",
                         "array": "numpy", "asanyarray": "numpy", "ascontiguousarray": "numpy"}
 FUNCTIONS["tensor"] = _value_of("tensor", True)
 for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
     FUNCTIONS[_name] = _value_of(_name, False)
+
+
+# PyTorch's legacy tensor types, as dtypes: x.type(torch.DoubleTensor), x.type('torch.LongTensor')
+TENSOR_TYPES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16", "LongTensor": "int64",
+                "IntTensor": "int32", "ShortTensor": "int16", "BoolTensor": "bool"}
+
+
+def _typed_tensor(fname, dtype_name):
+    """torch.FloatTensor(data) and its kin, PyTorch's legacy constructors: torch.tensor(data, dtype=...) of a list
+    or constant (a float dtype is jac's one dtype, as x.float()); of a tensor, DoubleTensor(t) is t itself (PyTorch
+    keeps its gradient) and another of a float64 tensor is PyTorch's error; sizes (FloatTensor(2, 3): uninitialized
+    memory) are refused."""
+    dtype = DType(dtype_name, DTYPES[dtype_name], "torch")
+
+    def lower(b, args, kwargs, position):
+        if kwargs or len(args) != 1 or not isinstance(args[0], (Items, Tracer)) or (
+                isinstance(args[0], Tracer) and args[0].ndim == 0 and b.nodes[args[0].id].op == "const"):
+            raise JacValueError(f"torch.{fname}() takes one list or tensor of values, as torch.tensor(data, "
+                                f"dtype=torch.{dtype_name}); torch.{fname}(2, 3) (sizes) is uninitialized memory: "
+                                f"write torch.zeros(2, 3)", position)
+        data = args[0]
+        if isinstance(data, Tracer) and b.nodes[data.id].op != "const":
+            if fname != "Tensor" and dtype_name != np.dtype(b.dtype).name:  # FloatTensor(t) of float32's t: t
+                raise JacValueError(f"torch.{fname}(t) of a {np.dtype(b.dtype).name} tensor is an error in PyTorch (it "
+                                    f"does not cast); write t.to(torch.{dtype_name})", position)
+            return data
+        return _value_of("tensor", True)(b, [data], {"dtype": Static(dtype)}, position)
+    return lower
+
+
+for _name, _dtype_name in TENSOR_TYPES.items():
+    variant("torch", _name)(_typed_tensor(_name, _dtype_name))
+variant("torch", "Tensor")(_typed_tensor("Tensor", "float32"))  # torch.Tensor(t) of a tensor: t itself
+
+
+@function("slice")
+def _slice_object(b, args, kwargs, position):
+    """Python's slice(stop) / slice(start, stop[, step]): an index, as x[slice(1, 3)] is x[1:3]."""
+    if kwargs or not 1 <= len(args) <= 3:
+        raise JacValueError("slice() takes 1 to 3 arguments: slice(stop) or slice(start, stop[, step])", position)
+    bounds = [None if a is None else static_int(b, a, "a slice bound", position) for a in args]
+    if len(bounds) == 3 and bounds[2] == 0:
+        raise JacValueError("slice step must not be 0", position)
+    return slice(*bounds)
+
+
+@function("divmod")
+def _divmod(b, args, kwargs, position):
+    """Python's divmod(a, b): (a // b, a % b). Of NumPy arrays it is np.divmod (PyTorch's tensors refuse it)."""
+    return _np_divmod(b, args, kwargs, position)
 
 
 def _like(fname, fill):
@@ -1462,7 +1516,19 @@ def _cast(fname: str, dtype_of):
 
 
 variant("method", "astype")(_cast("astype", None))
-variant("method", "type")(_cast("type", None))
+
+
+def _method_type(b, args, kwargs, position):
+    """x.type(dtype), x.type(torch.DoubleTensor), x.type('torch.LongTensor'): as x.to(dtype)."""
+    a = arguments("type", args, kwargs, {"x": REQUIRED, "dtype": REQUIRED}, position)
+    dtype = static(b, a["dtype"], "dtype", position)
+    if isinstance(dtype, str) and dtype.startswith("torch.") and dtype[6:] in TENSOR_TYPES:
+        name = TENSOR_TYPES[dtype[6:]]
+        dtype = DType(name, DTYPES[name], "torch")
+    return as_dtype(b, tensor(b, a["x"], "type", position), dtype, position)
+
+
+variant("method", "type")(_method_type)
 for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): NumPy's scalar types, called
     if _name not in ("float", "int", "bool", "long", "short", "half", "double"):  # Python's, or not NumPy's
         variant("numpy", _name)(_cast(f"np.{_name}", DType(_name, _kind, "numpy")))
@@ -2971,7 +3037,8 @@ def _slogdet(b, args, kwargs, position):
 
 @function("logdet")
 def _logdet(b, args, kwargs, position):
-    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet
+    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet; the
+    # derivative is log|det A|'s, A⁻ᵀ, there too (PyTorch's is 0; documented in vocabulary-shapes-linalg.md)
     x = tensor(b, arguments("logdet", args, kwargs, {"x": REQUIRED}, position)["x"], "logdet", position)
     _square(x, "logdet", position)
     sign = b.apply("log", b.apply("detsign", x, position=position), position=position)
@@ -4276,7 +4343,11 @@ def _nll(b, logp, t, weight, ignore_index, reduction, label_smoothing, fname, po
         classes = logp.shape[axis]
         valid = b.apply("sum", hot, axes=(axis,), position=position)
         every = logp if weight is None else b.apply("mul", logp, weight, position=position)
-        smooth = b.apply("mul", b.apply("sum", every, axes=(axis,), position=position), valid, position=position)
+        # an ignored sample's smoothing term is 0, not 0 · its sum (NaN at a -inf logit, and 0 · inf in the
+        # derivative of a mean over no sample), as PyTorch masks it
+        smooth = b.apply("where", b.apply("ne", valid, 0.0, position=position),
+                         b.apply("mul", b.apply("sum", every, axes=(axis,), position=position), valid,
+                                 position=position), 0.0, position=position)
         loss = b.apply("sub", b.apply("mul", loss, 1.0 - label_smoothing, position=position),
                        b.apply("mul", smooth, label_smoothing / classes, position=position), position=position)
     if reduction != "mean":
@@ -4547,7 +4618,7 @@ def _aminmax(b, args, kwargs, position):
     return Pair(lo, {"min": lo, "max": hi}, "torch", "aminmax", names=("min", "max"))
 
 
-QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint")
+QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile_q(b, a, lower, fname, scale, methods, position):
@@ -4601,6 +4672,8 @@ def _quantile(fname: str, scale: float):
 
         if method == "lower" or lo == hi:
             out = at(lo)
+        elif method == "nearest":  # the rank rounded half to even, as both libraries (and argquantile) round it
+            out = at(int(np.round(pos)))
         elif method == "higher":
             out = at(hi)
         else:
@@ -8388,3 +8461,29 @@ def _np_extract(b, args, kwargs, position):
         return FUNCTIONS["masked_select"](b, [x, cond], {}, position)
     raise JacValueError("extract: the condition must be a constant or a mask of arr's shape (x > 0); write "
                         "arr[mask]", position)
+
+
+@variant("torch", "Size")
+def _torch_size_constructor(b, args, kwargs, position):
+    """torch.Size(sizes) of a list or tuple written out is read by the parser as that tuple; anything else here."""
+    raise JacValueError("torch.Size() takes a list or tuple of integers, as torch.Size([2, 3]) or "
+                        "torch.Size(x.shape)", position)
+
+
+def _with_alpha(name: str):
+    """torch.add(x, y, alpha=a) / torch.sub(x, y, alpha=a) and the methods (x.add_(y, alpha=a) too): x ± a·y."""
+    def lower(b, args, kwargs, position):
+        if "alpha" not in kwargs:
+            return FUNCTIONS[name](b, args, kwargs, position)
+        kwargs = dict(kwargs)
+        alpha = kwargs.pop("alpha")
+        static(b, alpha, "alpha", position)  # a number, never an expression of the inputs (PyTorch: a Scalar)
+        a = arguments(name, args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+        return FUNCTIONS[name](b, [a["x"], arithmetic(b, "mul", a["other"], alpha, position)], {}, position)
+    lower.__doc__ = f"torch.{name}(x, y, alpha=1): x {'+' if name == 'add' else '-'} alpha · y"
+    return lower
+
+
+for _name in ("add", "sub"):
+    variant("torch", _name)(_with_alpha(_name))
+    variant("method", _name)(_with_alpha(_name))

@@ -28,7 +28,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
-    written_value
+    static, written_value, TENSOR_TYPES
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
@@ -73,7 +73,6 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
                ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 _UNSUPPORTED = {
-    ast.IfExp: "conditional expressions",
     ast.Lambda: "lambda", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions", ast.GeneratorExp: "generators",
     ast.JoinedStr: "f-strings", ast.NamedExpr: "':='", ast.Await: "await", ast.Yield: "yield",
@@ -264,6 +263,25 @@ def _parse_quietly(text: str) -> ast.Module:
     with _AST_LOCK, warnings.catch_warnings():  # "SyntaxWarning: invalid decimal literal" is no news to a user
         warnings.simplefilter("ignore")
         return ast.parse(text, mode="exec")
+
+
+class IndexExpression:  # NumPy names the class of np.s_ so
+    """NumPy's ``np.s_`` / ``np.index_exp``: subscripted, the index written (``np.s_[1:3]`` is ``slice(1, 3)``)."""
+
+    __slots__ = ("always_tuple",)
+
+    def __init__(self, always_tuple: bool):
+        self.always_tuple = always_tuple
+
+
+class _Branch:
+    """The branch a conditional expression's test chose (``a if test else b``): lowered next, its value the
+    expression's (the walk's :meth:`_Lowering.expression`)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: ast.expr):
+        self.node = node
 
 
 class _Unpacked:
@@ -493,6 +511,9 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
+            if type(value) is slice:  # s = slice(1, 3), s = np.s_[1:3]: an index, x[s]
+                self.scope[target] = value
+                return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
@@ -564,6 +585,8 @@ class _Lowering:
     def in_place(self, call: ast.Call):
         """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
         place (``y.copy_(v)``: ``v`` broadcast to ``y``'s shape; ``y.zero_()``: zeros)."""
+        if isinstance(call.func.value, ast.Subscript):
+            return self.in_place_at(call)
         name, method = call.func.value.id, call.func.attr
         position = self.source.end(call.func) - len(method)
         what = f"{name}.{method}(...)"
@@ -571,7 +594,7 @@ class _Lowering:
         lower = None
         if method in _AUTODIFF_NAMES:  # x.requires_grad_()
             raise JacNameError(unknown_message(f"method '.{method}()'", method), position)
-        if method not in ("zero_", "copy_"):  # an unknown method is "not supported" before any other complaint
+        if method not in ("zero_", "copy_", "fill_diagonal_"):  # an unknown one is "not supported" first
             try:
                 lower = self.lookup("method", method[:-1], None, position)
             except JacNameError:
@@ -587,9 +610,15 @@ class _Lowering:
         elif method == "copy_" and len(args) == 1 and not kwargs and isinstance(args[0], Tracer):
             new = self.b.apply("broadcast_to", args[0], shape=tuple(y.shape), position=position) \
                 if tuple(args[0].shape) != tuple(y.shape) else args[0]
-        elif lower is None:
-            raise JacValueError(f"{what}: it takes {'no arguments' if method == 'zero_' else 'one array'}",
+        elif method == "fill_diagonal_" and len(args) == 1 and set(kwargs) <= {"wrap"}:  # PyTorch's, as NumPy's
+            fill = static(self.b, args[0], f"{what}: the fill value (PyTorch takes a number, not a tensor)", position)
+            if not isinstance(fill, (int, float)):
+                raise JacValueError(f"{what}: the fill value must be a number, as PyTorch's", position)
+            new = fill_diagonal(self.b, y, self.b.const(float(fill), position), kwargs.get("wrap", False), what,
                                 position)
+        elif lower is None:
+            takes = {"zero_": "no arguments", "copy_": "one array"}.get(method, "the fill value (and wrap=)")
+            raise JacValueError(f"{what}: it takes {takes}", position)
         else:
             new = lower(self.b, [y] + args, kwargs, position)
         if not isinstance(new, Tracer) or tuple(new.shape) != tuple(y.shape):
@@ -597,6 +626,31 @@ class _Lowering:
             raise JacShapeError(f"{what}: the result has {got}, but '{name}' has shape {fmt(y.shape)}; jac writes "
                                 "an in-place result only where it fits the array (rebinding it)", position)
         return self.rebind(name, new)
+
+    def in_place_at(self, call: ast.Call):
+        """``y[1:3].mul_(2)``: PyTorch's in-place method on a view of ``y`` (basic indexing: slices, integers,
+        None, ...) writes into ``y``: ``y[1:3] = y[1:3].mul(2)``. On an index that picks elements (a list, an
+        array, a mask) PyTorch changes a copy and ``y`` stays as it was: refused, saying so."""
+        target, method = call.func.value, call.func.attr
+        position = self.source.end(call.func) - len(method)
+        if not all(_basic_index(p) for p in self.index_parts(target.slice)):
+            raise JacValueError(f"{ast.unparse(target)}.{method}(...): an index that picks elements (a list, an "
+                                "array, a mask) makes a copy, which PyTorch changes in place while "
+                                f"'{target.value.id}' stays as it was; write {ast.unparse(target)} = ... to change it",
+                                position)
+        if method == "zero_" and not call.args and not call.keywords:
+            value = ast.copy_location(ast.Constant(value=0.0), call)
+        elif method == "copy_" and len(call.args) == 1 and not call.keywords:
+            value = call.args[0]
+        else:
+            try:
+                self.lookup("method", method[:-1], None, position)
+            except JacNameError:
+                raise JacNameError(f"the method '.{method}()' is not supported by jac (nor '.{method[:-1]}()')",
+                                   position) from None
+            func = ast.copy_location(ast.Attribute(value=target, attr=method[:-1], ctx=ast.Load()), call.func)
+            value = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
+        return self.write(target, value, None)
 
     def put_statement(self, call: ast.Call):
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
@@ -716,7 +770,15 @@ class _Lowering:
         while stack:
             node, kids = pop()
             if kids is not None:
-                results[id(node)] = lower(node, [results.pop(id(k)) for k in kids])
+                if type(kids) is _Branch:  # a conditional expression's chosen branch, lowered: its value
+                    results[id(node)] = results.pop(id(kids.node))
+                    continue
+                found = lower(node, [results.pop(id(k)) for k in kids])
+                if type(found) is _Branch:  # a conditional expression's test decided: its branch next
+                    push((node, found))
+                    push((found.node, None))
+                    continue
+                results[id(node)] = found
                 continue
             kids = children(node)
             if not kids:  # a leaf: lowered at once, no second visit
@@ -743,6 +805,8 @@ class _Lowering:
             return list(node.elts)
         if isinstance(node, ast.Starred):
             return [node.value]
+        if kind is ast.IfExp:  # the test only: its value picks the branch lowered (the other may not apply)
+            return [node.test]
         if isinstance(node, ast.Call):
             owner = [node.func.value] if self.callee(node.func)[0] == "method" else []
             return owner + list(node.args) + [k.value for k in node.keywords]
@@ -770,9 +834,9 @@ class _Lowering:
         if kind is ast.Call:
             if self.sequences and _python_sequence_call(node) == "copy" and id(node.args[0]) in self.sequences:
                 self.sequences.add(id(node))  # list(x.shape), tuple(s): the same numbers, still a sequence
-                if node.func.id == "tuple":
+                if type(node.func) is ast.Attribute or node.func.id == "tuple":  # torch.Size(...) is a tuple
                     self.tuples.add(id(node))
-                return kids[0]
+                return self.sized(node, kids[0])
             found = self.call(node, kids)
             if _python_sequence_call(node) == "made" and (type(node.func) is ast.Name
                                                          or self.module_path(node.func.value) is None):
@@ -830,6 +894,8 @@ class _Lowering:
             return self.subscript(node, kids)
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
+        if kind is ast.IfExp:
+            return _Branch(node.body if self.truth(node.test, kids[0]) else node.orelse)
         if isinstance(node, ast.Lambda):
             raise JacParseError("lambda (a function written inline) is not part of jac's expression language: write "
                                 "the expression itself (np.piecewise's pieces as np.select([x < 0, x >= 0], "
@@ -1114,6 +1180,10 @@ class _Lowering:
             if node.attr == "newaxis":  # x[:, np.newaxis]
                 return None
             module = self.module_path(node.value)
+            if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
+                return IndexExpression(node.attr == "index_exp")
+            if node.attr in TENSOR_TYPES and module == "torch":  # x.type(torch.DoubleTensor): a dtype
+                return Static(DType(TENSOR_TYPES[node.attr], DTYPES[TENSOR_TYPES[node.attr]], "torch"))
             if module is None:  # jax.lax.stop_gradient(x), scipy.stats...: jax and scipy are jac modules' roots
                 module = node.value.id
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
@@ -1183,6 +1253,10 @@ class _Lowering:
                 and self.b.nodes[parts[0].id].op == "const" and parts[0].ndim == 1:
             parts = self.unpacked([_Unpacked(parts[0], self.source.at(node.slice))])  # idx = (0, 1); x[idx]
         position = self.source.at(node.slice)
+        if type(value) is IndexExpression:  # np.s_[1:3] is the slice 1:3; np.s_[1:3, 0] and np.index_exp[...] tuples
+            if len(parts) == 1 and not isinstance(node.slice, ast.Tuple) and not value.always_tuple:
+                return parts[0]
+            return Items(parts)
         if isinstance(value, At):
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
@@ -1257,6 +1331,30 @@ class _Lowering:
 
     # --- PART elementwise: comparisons, logic on booleans, masks, library names ------------
 
+    def truth(self, test: ast.expr, value) -> bool:
+        """Python's truth of a conditional expression's test, known without the inputs' values (a constant,
+        x.ndim == 1, x.shape[0] > 3, a shape or list: its length); a test of the values is refused."""
+        position = self.source.at(test)
+        if id(test) in self.sequences:
+            return len(value) > 0 if isinstance(value, Items) else bool(np.size(self.b.nodes[value.id].value))
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, Static) and isinstance(value.value, (str, int, float)):
+            return bool(value.value)
+        node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
+        if node is None:
+            raise JacValueError("the test of 'a if test else b' must be a number or a comparison", position)
+        if node.op != "const":
+            raise JacValueError("'a if test else b' with a test of the inputs' values picks one branch for all of "
+                                "them (and has no derivative there): jac takes a test known without the values "
+                                "(x.ndim == 1, x.shape[0] > 3); to choose by the values, element by element, write "
+                                "torch.where(test, a, b) or np.where(test, a, b)", position)
+        if np.size(node.value) != 1:
+            raise JacValueError(f"the truth value of an array of {np.size(node.value)} elements is ambiguous "
+                                "(PyTorch and NumPy refuse 'a if test else b' with it): use .any() or .all(), or "
+                                "torch.where / np.where to choose element by element", position)
+        return bool(np.asarray(node.value).item())
+
     def compare(self, node: ast.Compare, kids: list):
         position = self.source.at(node)
         if len(node.ops) > 1:
@@ -1266,11 +1364,46 @@ class _Lowering:
             word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}.get(type(node.ops[0]), "?")
             raise JacParseError(f"the comparison '{word}' is not supported (use < <= > >= == !=)", position)
         left, right = kids
+        if id(node.left) in self.sequences and id(node.comparators[0]) in self.sequences:
+            return self.sequence_comparison(node, op, left, right, position)
         if not (isinstance(left, Tracer) or isinstance(right, Tracer)):
             raise JacValueError("a comparison needs numbers or arrays on both sides", position)
         start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
         found = self.source.text.find(_COMPARISON_TEXT[op], start, stop)  # the caret under the operator
         return boolean(self.b, self.b.apply(op, left, right, position=found if found >= 0 else position))
+
+    def sized(self, node: ast.Call, value):
+        """``torch.Size(seq)``'s check: sizes are integers (PyTorch refuses 2.0); list / tuple take anything."""
+        if type(node.func) is ast.Attribute:
+            held = self.b.nodes[value.id] if isinstance(value, Tracer) else None
+            literal = isinstance(node.args[0], (ast.List, ast.Tuple))  # written [2.0, 3]: not ints
+            if held is None or held.op != "const" or np.ndim(held.value) != 1 or \
+                    not all(float(v).is_integer() for v in held.value) or \
+                    (literal and held.value.size and value.id not in self.b.pyints):
+                raise JacValueError("torch.Size() takes integers, as torch.Size([2, 3]) or torch.Size(x.shape)",
+                                    self.source.at(node))
+        return value
+
+    def sequence_comparison(self, node: ast.Compare, op: str, left, right, position: int):
+        """``x.shape == (2, 3)``, ``x.shape == torch.Size([2, 3])``: Python's comparison of two tuples (or lists),
+        one truth value (a tuple never equals a list, as in Python); not NumPy's element by element."""
+        values = []
+        for side, value in ((node.left, left), (node.comparators[0], right)):
+            held = self.b.nodes[value.id] if isinstance(value, Tracer) else None
+            if held is None or held.op != "const" or np.ndim(held.value) != 1:
+                raise JacValueError("comparing a list or tuple of arrays is not supported: compare the arrays "
+                                    "(torch.equal, np.array_equal, or == element by element)", position)
+            values.append(tuple(np.asarray(held.value).tolist()))
+        kinds = [id(side) in self.tuples for side in (node.left, node.comparators[0])]
+        if op in ("eq", "ne"):
+            same = kinds[0] == kinds[1] and values[0] == values[1]
+            found = same if op == "eq" else not same
+        elif kinds[0] != kinds[1]:
+            raise JacValueError(f"'{_COMPARISON_TEXT[op]}' between a tuple and a list is an error in Python", position)
+        else:
+            found = {"lt": values[0] < values[1], "le": values[0] <= values[1], "gt": values[0] > values[1],
+                     "ge": values[0] >= values[1]}[op]
+        return boolean(self.b, self.b.const(1.0 if found else 0.0, position))  # as x.ndim == 1 is
 
     def arithmetic(self, op: str, left, right, position: int):
         """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or)."""
@@ -1521,16 +1654,32 @@ def _python_sequence_call(node: ast.Call):
         if func.id in ("list", "tuple") and len(node.args) == 1:
             return "copy"
         return "made" if func.id == "range" else None
+    if type(func) is ast.Attribute and func.attr == "Size" and type(func.value) is ast.Name \
+            and func.value.id == "torch" and len(node.args) == 1 and not node.keywords:
+        return "copy"  # torch.Size([2, 3]), torch.Size(x.shape): a tuple of those numbers
     if type(func) is ast.Attribute and func.attr == "size" and not node.args and not node.keywords:
         return "made"
     return None
 
 
 def _in_place_method(node: ast.expr) -> bool:
-    """``y.add_(1)``: a call of a method ending in one underscore on a name."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-        and isinstance(node.func.value, ast.Name) and node.func.attr.endswith("_") \
-        and not node.func.attr.startswith("_") and node.func.value.id not in MODULES
+    """``y.add_(1)``, ``y[1:3].mul_(2)``: a call of a method ending in one underscore on a name or on an index
+    of a name."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_")
+            and not node.func.attr.startswith("_")):
+        return False
+    owner = node.func.value
+    if isinstance(owner, ast.Subscript):
+        owner = owner.value
+    return isinstance(owner, ast.Name) and owner.id not in MODULES
+
+
+def _basic_index(node: ast.expr) -> bool:
+    """An index part that makes a view: a slice, an integer, None or ``...`` written out."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Slice) or isinstance(node, ast.Constant) and (
+        node.value is None or node.value is Ellipsis or type(node.value) is int)
 
 
 def _autodiff_call(node: ast.expr) -> bool:

@@ -38,7 +38,13 @@ names on this page are known.
   multiply, maximum, minimum, logical_and, logical_or, logaddexp; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
   multiply, maximum, minimum).
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`; an index
-  computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`.
+  computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`. Python's
+  `slice(1, 3)` and NumPy's `np.s_[1:3]` / `np.index_exp[...]` are the index written (`s = slice(1, 3); x[s]`).
+- Conditional expressions `a if test else b` where the test is known without the inputs' values (a
+  constant, `x.ndim == 1`, `x.shape[0] > 3`, `x.shape == torch.Size([2, 3])`): only the branch taken is read,
+  as Python runs only it. A test of the values (`x if x.sum() > 0 else -x`) is refused: it picks one branch for
+  every value; `torch.where(test, a, b)` / `np.where` choose element by element. Comparing two tuples or lists
+  (`x.shape == (2, 3)`) is Python's: one truth value, and a tuple never equals a list.
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
   non-leaf graph nodes; the last statement is the output. An input's name may be assigned again, as in Python
   (`x = x.view(2, -1); x = F.relu(x)`): the name then stands for the new value, and the input stays the leaf that
