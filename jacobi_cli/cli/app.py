@@ -114,7 +114,7 @@ def eval_command(
 ):
     """The output value, the full Jacobian for every input, and the derivative-shape table."""
     _run(as_json, commands.eval_build(expr, bindings, wrt, as_json, dtype, seed, layout, out, mode, explain, sparse,
-                                      max_memory, symbolic, plot, batch, timeout), "eval", strict)
+                                      max_memory, symbolic, plot, batch, timeout, strict), "eval", strict)
 
 
 @app.command("vjp", epilog="Examples:  jac vjp \"x * y\" x=\"[1, 2, 3, 4]\" y=\"[3, 4, 5, 6]\" --v \"[2, 3, 4, 5]\"  ·  "
@@ -335,7 +335,7 @@ def plot_command(
 
         from ..lang.fileio import check_output
 
-        check_output(out, "--out")
+        check_output(out, "--out", commands.files_read(expr, bindings))
         check_path(out)
         require_matplotlib()
         report = plot_report(read_expression(expr), bindings or [], wrt, dtype, seed,

@@ -19,8 +19,21 @@ MAX_EXPRESSION_FILE = 10 * 2**20
 
 
 def read_expression(expr: str) -> str:
-    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input)."""
+    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input); indented as a whole
+    (``jac eval "  x + 1"``, the lines of a quoted block in a script), the common indent is
+    removed, as Python's ``eval`` and ``textwrap.dedent`` do, instead of "unexpected indent"."""
+    text = _read_expression(expr)
+    if text.lstrip("\r\n")[:1] in (" ", "\t"):
+        import textwrap
+
+        text = textwrap.dedent(text)
+    return text
+
+
+def _read_expression(expr: str) -> str:
     if expr == "-":
+        if sys.stdin is None:  # jac started with descriptor 0 closed (``jac eval - <&-``)
+            raise JacIOError("cannot read the expression from standard input: it is closed")
         stream = getattr(sys.stdin, "buffer", None)
         if stream is None:  # a text stream without bytes underneath
             return sys.stdin.read(MAX_EXPRESSION_FILE + 1)
@@ -38,11 +51,30 @@ def read_expression(expr: str) -> str:
     return _decoded(data, f"the expression file '{path}'")
 
 
+def files_read(expr: str, bindings=(), options=()) -> list:
+    """``(what, path)`` of each file the command line reads: ``@EXPR``, ``NAME=@FILE`` bindings
+    and the values of ``options``, ``(option, text)`` pairs (``("--v", "@v.npy")``, also
+    ``OUT=@FILE``), so that no output option writes over one (``fileio.check_output``)."""
+    found = [("the expression", expr[1:])] if expr.startswith("@") else []
+    for item in bindings or ():
+        eq, colon = item.find("="), item.find(":")
+        value = item[eq + 1:].strip()
+        if eq >= 0 and not 0 <= colon < eq and value.startswith("@"):
+            found.append((f"input '{item[:eq].strip()}'", value[1:]))
+    for option, text in options:
+        value = text.strip()
+        if not value.startswith("@") and "=" in value:
+            value = value.split("=", 1)[1].strip()
+        if value.startswith("@"):
+            found.append((option, value[1:]))
+    return found
+
+
 def _decoded(data: bytes, what: str) -> str:
     if len(data) > MAX_EXPRESSION_FILE:
         raise JacLimitError(f"{what} is larger than {MAX_EXPRESSION_FILE:,} bytes")
-    try:
-        return data.decode("utf-8")
+    try:  # "utf-8-sig": a byte-order mark (Notepad writes one) is dropped, as Python drops it from a script
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise JacIOError(f"{what} is not UTF-8 text (byte {err.start}: 0x{data[err.start]:02x})") from None
 
@@ -107,11 +139,8 @@ def _run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = F
         except np.linalg.LinAlgError as err:
             raise JacValueError(f"linear algebra failed: {err}") from None
         warnings = report.get("warnings") or []
-        nonfinite = [w for w in warnings if w["kind"] == "nonfinite"]
-        if strict and nonfinite:
-            first = nonfinite[0]
-            raise JacValueError(f"{first['message']} (--strict: NaN and infinities are errors)",
-                                first["position"], report.get("expression"))
+        if strict:
+            refuse_nonfinite(report)
     except JacError as err:
         return fail(err, as_json), None
     from .render import Renderer, write_json
@@ -127,6 +156,14 @@ def _run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = F
     for line in getattr(report, "wrote", ()):  # files written beside the report (eval --plot): on stderr,
         print(line, file=sys.stderr)          # so that --json keeps stdout to its one object
     return 0, report
+
+
+def refuse_nonfinite(report) -> None:
+    """``--strict``: the first NaN or infinity the report warns of, as a JacValueError."""
+    for warning in report.get("warnings") or []:
+        if warning["kind"] == "nonfinite":
+            raise JacValueError(f"{warning['message']} (--strict: NaN and infinities are errors)",
+                                warning["position"], report.get("expression"))
 
 
 def plan_printer(explain: bool, as_json: bool):
@@ -160,7 +197,7 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
         if out is not None:  # fileio brings json, zipfile and secrets: only when writing
             from ..lang.fileio import check_output
 
-            check_output(out, "--out")
+            check_output(out, "--out", files_read(expr, bindings, [("--v", t) for t in v or ()]))
         if out and os.path.splitext(out)[1].lower() not in (".dot", ".gv"):
             raise JacUsageError(f"--out {out}: the graph is written as Graphviz DOT, to a .dot or .gv file")
         if dot and not out and as_json:
@@ -185,8 +222,9 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
                layout: str = "array", out: str | None = None, mode: str = "auto", explain: bool = False,
                sparse: bool = False, max_memory: str | None = None, symbolic: bool = False,
                plot: str | None = None, batch: list | None = None,
-               timeout: str | None = None) -> Callable[[], object]:
-    """The report builder of ``jac eval``, for :func:`run`."""
+               timeout: str | None = None, strict: bool = False) -> Callable[[], object]:
+    """The report builder of ``jac eval``, for :func:`run`. ``strict``: a NaN or infinity is
+    refused before ``--out`` and ``--plot`` are written (a refused run writes no file)."""
     from ..tools.report import eval_report, save_arrays
 
     show_plan = plan_printer(explain, as_json)
@@ -197,8 +235,9 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         if out is not None or plot is not None:  # fileio brings json and zipfile: only when writing
             from ..lang.fileio import check_output
 
-            check_output(out, "--out")
-            check_output(plot, "--plot")
+            reads = files_read(expr, bindings)
+            check_output(out, "--out", reads)
+            check_output(plot, "--plot", reads)
         if plot is not None:
             from ..tools.plot import check_path, require_matplotlib
             check_path(plot, "--plot")
@@ -212,6 +251,8 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
                              out=None if plot else out,  # a plot needs the Jacobian in memory: no streaming
                              explain=explain)
         with_plan(report, explain, as_json)
+        if strict:
+            refuse_nonfinite(report)
         if out is not None and report.streamed is None:
             save_arrays(out, report, layout)
         if plot is not None:
@@ -248,7 +289,9 @@ def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: 
         from ..engine import memory
 
         budget = memory.budget(max_memory)
+    check_output(junit, "--junit", [("the suite", path)])
     loaded = suites.load_suite(path, budget)
+    check_output(junit, "--junit", [(f"case '{name}' of the suite", read) for name, read in loaded.files])
     cases = suites.select(loaded.cases, patterns, shard)
     workers = max(1, min(jobs or suites.default_jobs(), suites.default_jobs(), len(cases) or 1))  # at most the cores
     if budget is not None:  # cases run at once on the workers share it (a suite has no per-case setting)

@@ -208,8 +208,10 @@ def _before_exit() -> None:
 
 def _escape_unencodable(stream) -> None:
     """A stream whose encoding cannot hold what jac prints (``∂`` with PYTHONIOENCODING=ascii or
-    a C locale) writes those characters escaped (``\u2202``) instead of failing."""
-    if getattr(stream, "errors", None) == "strict":
+    a C locale) writes those characters escaped (``\u2202``) instead of failing. A C locale
+    without Python's UTF-8 mode (``LC_ALL=C PYTHONUTF8=0``) opens stdout as ASCII with
+    ``surrogateescape``, which fails on ``∂`` just the same."""
+    if getattr(stream, "errors", None) in ("strict", "surrogateescape"):
         with contextlib.suppress(AttributeError, ValueError, OSError):
             stream.reconfigure(errors="backslashreplace")
 
@@ -263,7 +265,7 @@ def _dispatch(args: list) -> int:
         build, draw, options = commands.graph_build(**parsed)
         return commands.run(parsed.get("as_json", False), build, draw, **options)[0]
     strict = parsed.pop("strict", False)
-    return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed), "eval", strict)[0]
+    return commands.run(parsed.get("as_json", False), commands.eval_build(**parsed, strict=strict), "eval", strict)[0]
 
 
 def parse_run(args: list) -> dict | None:

@@ -724,8 +724,10 @@ class Renderer:
                 self.line("    " + caret, "red")
 
     def error(self, err) -> None:
-        """One message on stderr: what, where, and a caret under the column."""
-        self.line(f"jac: error ({err.kind}): {err.message}", "bold red")
+        """One message on stderr: what, where, and a caret under the column. The message is one
+        line: a new line in it (a file name holding one) is shown as ``\\n``, so that a log
+        reader of ``jac: error`` lines gets all of it."""
+        self.line(f"jac: error ({err.kind}): {err.message}".replace("\n", "\\n"), "bold red")
         self.caret(err.source, err.position, "red")
 
     def warning(self, warning: dict, source: str) -> None:

@@ -226,9 +226,18 @@ def warnings(problem, derivatives=()) -> list:
     return found[:MAX_WARNINGS]
 
 
+def given_warning(where: str, result, option: str, given) -> NonFinite:
+    """A product that holds NaN or infinities when the vector the user gave (``--v``, ``--tangent
+    x``) holds them: that vector is named; no op made them (no "overflow" to look for)."""
+    return NonFinite(where, "", None, f"{where} holds {_kinds(result)}: the {option} given holds {_kinds(given)}")
+
+
 def jvp_warnings(problem, tangents: dict, result) -> list:
     """Warnings for ``jac jvp``: the value, and ``J·t`` along the given ``tangents``."""
     found = value_warnings(problem.graph, problem.values)
+    nonfinite = [name for name, t in tangents.items() if not all_finite(t)]
+    if nonfinite and not all_finite(result):
+        return found + [given_warning("jvp", result, f"--tangent {nonfinite[0]}", tangents[nonfinite[0]])]
     if not all_finite(result):
         batched = {name: np.asarray(t)[None] for name, t in tangents.items()}
         found += [_with_kinds(w, result) for w in tangent_warnings(problem.graph, problem.values, "jvp", batched)]

@@ -81,7 +81,11 @@ def _fmt_spec(shape) -> str:
 
 def parse_shape(spec: str, name: str = "", symbolic: bool = True) -> tuple:
     """``3x4`` -> (3, 4); ``()`` or ``scalar`` -> (); ``n`` / ``nxm`` -> symbolic sizes, their
-    case kept (``N`` and ``n`` are two sizes); ``X`` separates as ``x`` does."""
+    case kept (``N`` and ``n`` are two sizes); ``X`` separates as ``x`` does. Nothing after
+    the colon (``x:``, a shape forgotten) is refused, not read as a scalar."""
+    if not spec.strip():
+        raise JacValueError(f"'{name}:' has no shape after the colon: write {name}:() for a scalar, {name}:3 for a "
+                            f"vector, {name}:3x4 for a matrix (or {name}=VALUE for a value)")
     text = spec.strip().replace("×", "x").replace("X", "x").replace("*", "x").replace(",", "x")
     text = text.strip("()[] ")
     if text.lower() in ("", "scalar"):

@@ -134,9 +134,11 @@ def write_bytes(path: str, data: bytes) -> None:
         raise _os_error("cannot write", path, error) from None
 
 
-def check_output(path: str | None, option: str) -> None:
-    """Refuse, before any work, an output option given an empty name (``--out ''``) or a
-    target that is not a regular file (a FIFO, a device, a folder)."""
+def check_output(path: str | None, option: str, reads=()) -> None:
+    """Refuse, before any work, an output option given an empty name (``--out ''``), a
+    target that is not a regular file (a FIFO, a device, a folder), or a file the command
+    reads: ``reads`` holds ``(what, path)`` of each (``("input 'x'", "x.npy")``), and
+    writing over one would lose it (``jac eval x*2 x=@x.npy --out x.npy``)."""
     if path is None:
         return
     if not path:
@@ -144,7 +146,20 @@ def check_output(path: str | None, option: str) -> None:
     if path == "-":  # the usual spelling of standard output, which holds the report: never a file named -
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")
-    _writable_target(path)
+    target = _writable_target(path)
+    for what, read in reads:
+        if _same_file(target, read):
+            raise JacUsageError(f"{option} {path}: that is the file {what} is read from, which writing "
+                                f"{option} would replace; give {option} another file name")
+
+
+def _same_file(target: str, read: str) -> bool:
+    """Whether ``read`` names the existing file ``target`` (through links, hard links included)."""
+    try:
+        mine, theirs = os.stat(target), os.stat(read)
+    except (OSError, ValueError):  # either missing (nothing to lose; a missing input is its reader's error)
+        return False
+    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
 def to_jsonable(value) -> object:
@@ -237,7 +252,13 @@ def _writable_target(path: str) -> str:
     target = os.path.realpath(path)
     try:
         info = os.stat(target)
-    except FileNotFoundError:
+    except FileNotFoundError:  # a new file: its folder must exist and take it (known before any work, not after)
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder):
+            raise JacIOError(f"cannot write '{path}': no such file or directory (the folder "
+                              f"'{os.path.dirname(path)}' does not exist)") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise JacIOError(f"cannot write '{path}': permission denied (the folder is not writable)") from None
         return target
     except OSError as error:
         raise _os_error("cannot write", path, error) from None
@@ -294,6 +315,10 @@ def _os_error(what: str, path: str, error: OSError) -> JacIOError:
     reason = reasons.get(type(error)) or error.strerror or str(error)
     if error.errno == errno.ENXIO:
         reason = "it is a FIFO (or device) that nothing reads"
+    short = re.fullmatch(r"(\d+) requested and (\d+) written", reason) if error.errno is None else None
+    if short:  # NumPy's tofile stopped short and lost the errno
+        reason = (f"the disk is full (or the file size limit was reached): {int(short[2]):,} of "
+                  f"{int(short[1]):,} bytes written")
     return JacIOError(f"{what} '{path}': {reason}")
 
 
@@ -528,6 +553,12 @@ def _is_number(cell: str) -> bool:
     return "_" not in cell  # float() takes "1_000"; a data file should not
 
 
+def _numeric(cell: str) -> bool:
+    """A number, or one written with a decimal comma (``1,5``): no header cell (refused as not a
+    number once read as a row, with the hint, instead of skipped as a header)."""
+    return _is_number(cell) or ("," in cell and _is_number(cell.replace(",", ".", 1)))
+
+
 def _raise_not_a_number(cells: list[str], where: str, hint: str) -> None:
     column, cell = next((i, c) for i, c in enumerate(cells, start=1) if not _is_number(c))
     what = "the cell is empty" if not cell else f"{_show(cell)} is not a number"
@@ -544,59 +575,65 @@ def _read_table(
     comma = split is _csv_cells
     state = None  # a long line in progress: [cells so far], or "skip" (a comment, a header)
     blank = False  # the pieces of this long line so far were blank: the next one is its start
-    for line_number, piece, first, last in _line_pieces(_text_chunks(fp, path), _last_comma if comma else _last_space):
-        where = f"'{path}', line {line_number}"
-        first, blank = first or blank, False
-        if first and last:
-            line = piece.strip()
-            if not line or line.startswith("#"):
-                continue
-            if len(line) > PIECE_CHARS:
-                state = _long_line_start(line, split, skip_header)
-                skip_header = False
-                count = 0 if state == "skip" else _read_long_line(line, split, values, where, hint)
-            else:
-                cells = split(line)
-                is_header = skip_header and not any(_is_number(cell) for cell in cells)
-                skip_header = False  # only the first line can be a header
-                if is_header:
+    try:
+        lines = _line_pieces(_text_chunks(fp, path), _last_comma if comma else _last_space)
+        for line_number, piece, first, last in lines:
+            where = f"'{path}', line {line_number}"
+            first, blank = first or blank, False
+            if first and last:
+                line = piece.strip()
+                if not line or line.startswith("#"):
                     continue
-                if rows and len(cells) != width:  # before the numbers: a short row is named as such
-                    raise _width_error(where, len(cells), width)
-                try:  # the fast path; the loop below finds the culprit
-                    values.extend([float(cell) for cell in cells] if "_" not in line else ())
-                except ValueError:
-                    pass
-                if len(values) != rows * width + len(cells):
-                    _raise_not_a_number(cells, where, hint)
-                count = len(cells)
-            if state == "skip":
-                state = None
-                continue
-        else:  # a long line, in pieces
-            if first:
-                piece = piece.lstrip()
-                if not piece and not last:
-                    blank = True
+                if len(line) > PIECE_CHARS:
+                    state = _long_line_start(line, split, skip_header)
+                    skip_header = False
+                    count = 0 if state == "skip" else _read_long_line(line, split, values, where, hint)
+                else:
+                    cells = split(line)
+                    is_header = skip_header and not any(_numeric(cell) for cell in cells)
+                    skip_header = False  # only the first line can be a header
+                    if is_header:
+                        continue
+                    if rows and len(cells) != width:  # before the numbers: a short row is named as such
+                        raise _width_error(where, len(cells), width)
+                    try:  # the fast path; the loop below finds the culprit
+                        values.extend([float(cell) for cell in cells] if "_" not in line else ())
+                    except ValueError:
+                        pass
+                    if len(values) != rows * width + len(cells):
+                        _raise_not_a_number(cells, where, hint)
+                    count = len(cells)
+                if state == "skip":
+                    state = None
                     continue
-                if not piece or piece.startswith("#"):
-                    state = None if last else "skip"
+            else:  # a long line, in pieces
+                if first:
+                    piece = piece.lstrip()
+                    if not piece and not last:
+                        blank = True
+                        continue
+                    if not piece or piece.startswith("#"):
+                        state = None if last else "skip"
+                        continue
+                    state = _long_line_start(piece, split, skip_header)
+                    skip_header = False
+                    state = "skip" if state == "skip" else [0]
+                if state == "skip":
+                    state = None if last else state
                     continue
-                state = _long_line_start(piece, split, skip_header)
-                skip_header = False
-                state = "skip" if state == "skip" else [0]
-            if state == "skip":
-                state = None if last else state
-                continue
-            state[0] += _read_long_line(piece.rstrip() if last else piece, split, values, where, hint, state[0])
-            if not last:
-                _limit_error(path, len(values), dtype, max_bytes)
-                continue
-            count, state = state[0], None
-        if rows and count != width:  # a long line's count is known only once it is read
-            raise _width_error(where, count, width)
-        width, rows = count, rows + 1
-        _limit_error(path, len(values), dtype, max_bytes)
+                state[0] += _read_long_line(piece.rstrip() if last else piece, split, values, where, hint, state[0])
+                if not last:
+                    _limit_error(path, len(values), dtype, max_bytes)
+                    continue
+                count, state = state[0], None
+            if rows and count != width:  # a long line's count is known only once it is read
+                raise _width_error(where, count, width)
+            width, rows = count, rows + 1
+            _limit_error(path, len(values), dtype, max_bytes)
+    except _MalformedQuotes:
+        raise JacValueError(f"{where}: a cell's quotes are malformed (a quote not closed on its line, or "
+                            "text beside a quoted part); jac reads a cell as one number, quoted whole "
+                            "(\"1.5\") or not") from None
     if not rows:
         raise JacValueError(f"'{path}' contains no numbers")
     return values, rows, width
@@ -608,7 +645,7 @@ def _width_error(where: str, count: int, width: int) -> JacValueError:
 
 def _long_line_start(start: str, split, skip_header: bool):
     """``"skip"`` when the long line that begins with ``start`` is a header, else None."""
-    header = skip_header and not any(_is_number(cell) for cell in split(next(_pieces(start, True))[1]))
+    header = skip_header and not any(_numeric(cell) for cell in split(next(_pieces(start, True))[1]))
     return "skip" if header else None
 
 
@@ -631,11 +668,40 @@ def _read_long_line(line: str, split, values: array.array, where: str, hint: str
 
 
 def _csv_cells(line: str) -> list[str]:
-    return [cell.strip().strip('"').strip() for cell in line.split(",")]
+    if '"' not in line:
+        return [cell.strip() for cell in line.split(",")]
+    return _quoted_cells(line)
+
+
+class _MalformedQuotes(ValueError):
+    """A CSV line whose quotes do not enclose whole cells (``_read_table`` names the line)."""
+
+
+_CSV_CELL = re.compile(r'\s*(?:"([^"]*)"|([^,"]*?))\s*(,|$)')
+
+
+def _quoted_cells(line: str) -> list[str]:
+    """The cells of a CSV line with quotes, as the CSV format reads them: a comma inside quotes
+    is part of its cell, so ``"1,5"`` is one cell (a decimal comma, refused as not a number),
+    never the two numbers 1 and 5. A cell is quoted whole or not at all; anything else (a quote
+    not closed on the line, ``"1"2``) is :class:`_MalformedQuotes`."""
+    cells, at = [], 0
+    while True:
+        match = _CSV_CELL.match(line, at)
+        if match is None:
+            raise _MalformedQuotes(line)
+        quoted, plain, comma = match.groups()
+        cells.append((plain if quoted is None else quoted).strip())
+        if not comma:
+            return cells
+        at = match.end()
+
+
+CSV_HINT = " (a quoted cell holds a comma: jac reads numbers with a decimal point, 1.5, and commas only between cells)"
 
 
 def _read_csv(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int | None) -> np.ndarray:
-    values, rows, width = _read_table(fp, path, dtype, max_bytes, _csv_cells, True, "")
+    values, rows, width = _read_table(fp, path, dtype, max_bytes, _csv_cells, True, CSV_HINT)
     return _finish(values, (rows, width), dtype)
 
 
@@ -682,12 +748,15 @@ def _read_json_text(text: str, path: str, dtype: np.dtype, max_bytes: int | None
         raise JacValueError(f"'{path}': the JSON is nested too deeply ({depth:,} levels; at most "
                             f"{JSON_MAX_DEPTH})")
     try:
-        data = json.loads(text, parse_constant=JSON_CONSTANTS.__getitem__)
+        data = json.loads(text, parse_constant=JSON_CONSTANTS.__getitem__, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise JacIOError(
             f"cannot read '{path}': not valid JSON: {error.msg} "
             f"(line {error.lineno}, column {error.colno})"
         ) from None
+    except _DuplicateKey as error:
+        raise JacValueError(f"'{path}': the key {json.dumps(error.args[0])} appears twice in one object: "
+                            "which value is meant? (json.loads would keep the last one silently)") from None
     except RecursionError:
         raise JacValueError(f"'{path}': the JSON is nested too deeply") from None
     except ValueError:  # an integer with more digits than Python converts (4300)
@@ -699,6 +768,20 @@ def _read_json_text(text: str, path: str, dtype: np.dtype, max_bytes: int | None
     for index, leaf in enumerate(leaves):
         values[index] = _json_number(leaf, path, shape, index)
     return _finish(values, shape, dtype)
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object holding one key twice (its first argument)."""
+
+
+def _unique_keys(pairs: list) -> dict:
+    """``json.loads``'s ``object_pairs_hook``: the object, refused when a key appears twice
+    (``{"x": [1], "x": [2]}``: JSON leaves it open which one counts)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return data
 
 
 _JSON_CELL = r'\s*(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|"NaN"|"Infinity"|"-Infinity")\s*'

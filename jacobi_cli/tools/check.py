@@ -135,13 +135,32 @@ def check(problem, method: str = "central", rtol: float | None = None, atol: flo
     budget = memory.default_budget() if budget is None else int(budget)
     g, values = problem.graph, problem.values
     evaluation = _evaluation_bytes(problem)
-    plan = planner.check(planner.make_plan(g, values, problem.wrt, "reverse", budget - evaluation))
+    plan = _reverse_plan(problem, budget, evaluation)
     room = budget - plan.values_bytes - plan.result_bytes - evaluation
     with threads_for(product_work(g.nodes)):  # once for the whole check: its passes and differences alike
         reverse = planner.run(plan, g, values)
         return {name: _check_input(problem, name, reverse[name], method, rtol, atol,
                                    plan_columns(problem, name, room, budget))
                 for name in problem.wrt}
+
+
+def _reverse_plan(problem, budget: int, evaluation: int):
+    """The reverse-mode plan, in what the budget leaves beside one evaluation of ``f``; its refusal
+    names the budget the user gave (--max-memory), not that remainder (which can be negative)."""
+    what = (f"; of the memory budget of {budget:,} bytes ({memory.fmt_bytes(budget)}), {evaluation:,} hold "
+            "the values of one evaluation and the shifted inputs of the finite differences")
+    if evaluation >= budget:
+        raise JacLimitError(f"jac check needs {evaluation:,} bytes ({memory.fmt_bytes(evaluation)}) for the values "
+                            "of one evaluation and the shifted inputs of the finite differences, over the memory "
+                            f"budget of {budget:,} bytes ({memory.fmt_bytes(budget)}); nothing was computed. Raise "
+                            "--max-memory or use smaller inputs")
+    try:
+        return planner.check(planner.make_plan(problem.graph, problem.values, problem.wrt, "reverse",
+                                               budget - evaluation))
+    except JacLimitError as error:
+        error.message += what
+        error.args = (error.message,)
+        raise
 
 
 def _evaluation_bytes(problem) -> int:

@@ -329,6 +329,7 @@ def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: 
              "structure": "dense", "cell": j.cell, "legend": j.legend(layout, report["output"]["name"]),
              "file": {"path": out, "bytes": written.nbytes}}
     report["jacobian"] = {name: block}
+    _warn(report, _value_warnings(problem))  # the streamed Jacobian itself is not read back for NaN
     return EvalResult(report, {}, plan, budget, None, streamed=out)
 
 
@@ -347,7 +348,12 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     report["output"] = _output(problem)
     report["v"] = {"shape": list(cot.shape), "value": cot}
     report["vjp"] = {name: {"shape": list(g.shape), "value": g} for name, g in grads.items()}
-    _warn(report, finite.warnings(problem, [(f"{name}.grad", name, g) for name, g in grads.items()]))
+    if finite.all_finite(cot):
+        _warn(report, finite.warnings(problem, [(f"{name}.grad", name, g) for name, g in grads.items()]))
+    else:  # the v given holds NaN or inf: it is why, not an op
+        _warn(report, finite.value_warnings(problem.graph, problem.values)
+              + [finite.given_warning(f"{name}.grad", g, "--v", cot) for name, g in grads.items()
+                 if not finite.all_finite(g)])
     return Result(report)
 
 

@@ -149,6 +149,7 @@ class Suite:
     name: str
     path: str
     cases: list
+    files: list = field(default_factory=list)  # (case name, path) of each @file the cases read
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -228,7 +229,24 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
     graphs: dict = {}  # (expr, shapes, dtype, seed) -> graph: one parse for the cases that share them
     loaded = [_case(table, i, defaults, base_dir, room, graphs) for i, table in enumerate(cases)]
     _unique([case.name for case in loaded])
-    return Suite(name, path, loaded)
+    return Suite(name, path, loaded, _files(cases, base_dir))
+
+
+def _files(cases: list, base_dir: str) -> list:
+    """``(case name, path)`` of each ``"@file"`` string the cases' values hold (bindings, expected
+    arrays, ``v`` and tangents), resolved as loading resolved them."""
+    found = []
+    for table in cases:
+        stack = [value for key, value in table.items() if key not in ("name", "description", "expr", "error")]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, str) and item.strip().startswith("@"):
+                found.append((table["name"], _resolve(item.strip()[1:], base_dir)))
+    return found
 
 
 def _toml(text: str) -> dict:
