@@ -10,7 +10,7 @@ from jacobi_cli.engine import blas
 from jacobi_cli.ir.graph import Builder
 
 
-def _work(a_shape, b_shape) -> blas.Work:
+def _work(a_shape, b_shape) -> int:
     b = Builder()
     out = b.apply("matmul", b.input("A", a_shape), b.input("x", b_shape))
     return blas.product_work(b.graph(out).nodes)
@@ -23,40 +23,6 @@ def test_middle_sized_products_run_on_one_thread_and_large_or_tiny_ones_as_blas_
     assert isinstance(blas.threads_for(_work((1000, 1000), (1000,)), busy=False), nullcontext)  # a free core helps
     assert isinstance(blas.threads_for(_work((3000, 3000), (3000,))), nullcontext)  # reads 72 MB
     assert isinstance(blas.threads_for(_work((1000, 1000), (1000, 1000))), nullcontext)  # 10⁹ multiply-adds
-
-
-@pytest.mark.parametrize("a_shape, b_shape", [((100, 100), (100,)), ((600, 600), (600,)), ((100, 100), (100, 30)),
-                                              ((80, 80), (80, 80)), ((5, 100, 100), (5, 100, 1))])
-def test_products_that_a_second_thread_does_not_speed_up_run_on_one_thread_even_on_a_quiet_machine(a_shape, b_shape):
-    work = _work(a_shape, b_shape)
-    assert work.cost >= blas.SPLIT and not work.spreads  # BLAS would split them: one thread instead, busy or not
-    assert isinstance(blas.threads_for(work, busy=False), blas.OneThread)
-    assert isinstance(blas.threads_for(work, busy=True), blas.OneThread)
-
-
-@pytest.mark.parametrize("a_shape, b_shape", [((700, 700), (700,)), ((100, 100), (100, 100)), ((300, 300), (300, 10)),
-                                              ((200, 200), (200, 20))])
-def test_products_that_a_free_second_thread_speeds_up_keep_it_on_a_quiet_machine_only(a_shape, b_shape):
-    work = _work(a_shape, b_shape)
-    assert work.spreads
-    assert isinstance(blas.threads_for(work, busy=False), nullcontext)
-    assert isinstance(blas.threads_for(work, busy=True), blas.OneThread)
-
-
-def test_the_work_of_a_graph_is_its_largest_product_and_whether_any_product_spreads():
-    b = Builder()
-    big, small = b.input("B", (700, 700)), b.input("S", (100, 100))
-    x, y = b.input("x", (700,)), b.input("y", (100,))
-    out = b.apply("add", b.apply("sum", b.apply("matmul", big, x), axes=(0,)),
-                  b.apply("sum", b.apply("matmul", small, y), axes=(0,)))
-    graph = b.graph(out)
-    work = blas.product_work(graph.nodes)
-    assert work == blas.Work(700 * 700 + blas.READ * (700 * 700 + 700), True)
-    need = [True] * len(graph.nodes)
-    need[graph.nodes[[n.op for n in graph.nodes].index("matmul")].id] = False  # only the small product counts
-    assert blas.product_work(graph.nodes, need) == blas.Work(100 * 100 + blas.READ * (100 * 100 + 100), False)
-    plain = Builder()
-    assert blas.product_work(plain.graph(plain.apply("sin", plain.input("x", (3,)))).nodes) == blas.NO_WORK
 
 
 def test_one_thread_inside_and_the_count_restored_after():

@@ -11,17 +11,9 @@ one BLAS thread; products too small to be split are left alone (setting the coun
 1000 × 1000 matrix product is 10⁹ multiply-adds) keep BLAS's own count: they gain from the
 second core even when it is shared, and a stall is small beside them.
 
-On a quiet machine the second thread is free, and a middle-sized product that is large enough
-gains from it, so for such a product the one-thread choice is made only when the machine is busy
-(:func:`machine_busy`: the load average near the number of cores this process may use). A product
-below that size does not gain from a second thread even on a quiet machine, and it runs on one
-thread always: measured on this kind of machine (2 cores, OpenBLAS 0.3 with pthreads), an n × n
-matrix-vector product takes as long on one thread as on two up to n ≈ 650 (the matrix fits one
-core's caches; 1.7 × faster on two from n = 700-800), and a matrix product as long up to ~7.5·10⁵
-multiply-adds (90 × 90 × 90; 1.35-1.5 × faster on two from 8·10⁵: 200 × 200 × 20, 100 × 100 × 100).
-Split anyway, the product waits for the second thread to wake, and that wait is what a call sees: E2's
-Jacobian at n = 100 (two 100 × 100 matrix-vector products) had a median of 27.8 us on two threads
-against 14.4 us on one, beside jax.jit's 16.6 us. So each product counts whether it :data:`spreads <SPREAD_MACS>`.
+On a quiet machine the second thread is free, and a middle-sized product gains from it, so the
+one-thread choice is made only when the machine is busy (:func:`machine_busy`: the load average
+near the number of cores this process may use).
 
 The cost of a product is counted in multiply-adds plus 16 per operand element read (on this
 kind of machine one core does ~2·10¹⁰ multiply-adds a second from cache and reads ~10¹⁰
@@ -39,52 +31,35 @@ from contextlib import nullcontext
 from functools import lru_cache
 from threading import current_thread, main_thread
 from time import monotonic
-from typing import NamedTuple
 
 SPLIT = 16 * 9216  # below this cost OpenBLAS runs one thread anyway (m·n < 9216 for a gemv)
 LARGE = 8 * 10**7  # from this cost (~4 ms on one core) a product keeps every BLAS thread
 READ = 16  # the cost of reading one operand element, in multiply-adds
-SPREAD_MACS = 75 * 10**4  # a product of at least this many multiply-adds gains from a second thread when it is free
-SPREAD_READS = 45 * 10**4  # as does one that reads at least this many operand elements (a 700 × 700 matrix)
 
 
-class Work(NamedTuple):
-    """What the thread choice reads of a graph's matrix products (:func:`product_work`)."""
-
-    cost: int  # of the largest: multiply-adds plus READ per operand element
-    spreads: bool  # one of them gains from a second thread when that thread is free (SPREAD_MACS, SPREAD_READS)
-
-
-NO_WORK = Work(0, False)
-_new_work = tuple.__new__  # Work(...) without NamedTuple's keyword handling: the same tuple
-
-
-def product_work(nodes, need=None) -> Work:
-    """The :class:`Work` of the ``matmul`` nodes among ``nodes`` (all, or those ``need`` marks):
-    the cost of the largest, multiply-adds plus ``READ`` per operand element, and whether one
-    of them spreads (``SPREAD_MACS`` multiply-adds or ``SPREAD_READS`` operand elements)."""
-    cost, spreads = 0, False
+def product_work(nodes, need=None) -> int:
+    """The cost of the largest ``matmul`` among ``nodes`` (all, or those ``need`` marks):
+    multiply-adds plus ``READ`` per operand element."""
+    work = 0
     for node in nodes:
         if node.op == "matmul" and (need is None or need[node.id]):
             a, b = (nodes[i].shape for i in node.args[:2])
             inner = int(a[-1]) if a else 1
-            macs, reads = _size(node.shape) * inner, _size(a) + _size(b)
-            cost = max(cost, macs + READ * reads)
-            spreads = spreads or macs >= SPREAD_MACS or reads >= SPREAD_READS
-    return _new_work(Work, (cost, spreads)) if cost else NO_WORK
+            work = max(work, _size(node.shape) * inner + READ * (_size(a) + _size(b)))
+    return work
 
 
-def graph_work(graph) -> Work:
-    """``product_work(graph.nodes)``, or ``NO_WORK`` when the graph is too small for a product to
-    reach ``SPLIT`` (where :func:`threads_for` answers for it as for the work itself): with S the
-    elements of every node (``graph.facts``, counted by ``graph.with_wrt``), a product of ``(..., m, k)``
-    and ``(..., k, n)`` costs ``size(out)·k + READ·(size(a) + size(b)) <= S·S + 2·READ·S`` (each size at
-    most S, ``a`` and ``b`` perhaps one node; k at most ``size(a)`` unless that is 0, and then so is the output)."""
+def graph_work(graph) -> int:
+    """``product_work(graph.nodes)``, or 0 when the graph is too small for a product to reach
+    ``SPLIT`` (where :func:`threads_for` answers for 0 as for the work itself): with S the elements
+    of every node (``graph.facts``, counted by ``graph.with_wrt``), a product of ``(..., m, k)`` and
+    ``(..., k, n)`` costs ``size(out)·k + READ·(size(a) + size(b)) <= S·S + 2·READ·S`` (each size at most
+    S, ``a`` and ``b`` perhaps one node; k at most ``size(a)`` unless that is 0, and then so is the output)."""
     facts = graph.facts
     if facts is not None:
         s = facts.elements
         if s * s + 2 * READ * s < SPLIT:
-            return NO_WORK
+            return 0
     return product_work(graph.nodes)
 
 
@@ -95,18 +70,13 @@ def _size(shape) -> int:
     return n
 
 
-def threads_for(work: Work, busy: bool | None = None):
-    """A context in which a call whose matrix products have the :class:`Work` ``work`` runs:
-    BLAS as it is when the largest is too small to be split (``SPLIT``) or so large that it
-    gains from every thread even on a busy machine (``LARGE``); between them, one BLAS thread
-    when no product spreads (a second thread would not pay even when free), else one thread
-    when the machine is ``busy`` (default: :func:`machine_busy`) and BLAS as it is when quiet
-    (1.6-1.7 x at n = 1000 in benchmarks/blas_bench.py)."""
-    cost = work[0]
-    if cost < SPLIT or cost >= LARGE:
+def threads_for(work: int, busy: bool | None = None):
+    """A context in which a call whose largest product costs ``work`` runs: one BLAS thread
+    for middle-sized products when the machine is ``busy`` (default: :func:`machine_busy`),
+    else BLAS as it is. On a quiet machine the second thread is free and a middle-sized
+    product gains from it (1.6-1.7 x at n = 1000 in benchmarks/blas_bench.py), so it keeps it."""
+    if work < SPLIT or work >= LARGE:
         return nullcontext()
-    if not work[1]:
-        return OneThread()
     if busy is None:
         busy = busy_in_second(int(monotonic()))
     return OneThread() if busy else nullcontext()

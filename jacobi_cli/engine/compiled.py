@@ -612,7 +612,7 @@ def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
 def vjp_of(problem: Problem, v) -> dict:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
     work = graph_work(problem.graph)
-    if work[0] < SPLIT:  # threads_for(work) would be nullcontext()
+    if work < SPLIT:  # threads_for(work) would be nullcontext()
         grads = autodiff.vjp(problem.graph, problem.values, v[None])
     else:
         with threads_for(work):

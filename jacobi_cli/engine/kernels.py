@@ -35,7 +35,7 @@ from functools import partial
 import numpy as np
 
 from . import autodiff
-from .blas import LARGE, NO_WORK, SPLIT, Work, product_work, threads_for
+from .blas import LARGE, SPLIT, product_work, threads_for
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import (OPS, P, _matmul_shape, softmax_jacobian_of_vector, softmax_of_vector,
@@ -395,7 +395,7 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 
 # --- code generation ----------------------------------------------------------------------------
 
-def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: Work = NO_WORK, scatters: tuple = (),
+def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0, scatters: tuple = (),
              dtype=None):
     """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
     ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
@@ -421,7 +421,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         lines.append(f"    v{i} = env[a{k}]")
     lines += ["    _token = _set(_ignore)", "    try:"]
     indent = "        "
-    if SPLIT <= products[0] < LARGE:  # engine/blas.py: middle-sized products may run on one thread
+    if SPLIT <= products < LARGE:  # engine/blas.py: middle-sized products run on one thread
         namespace["_threads"] = partial(threads_for, products)
         lines.append(f"{indent}with _threads():")
         indent += "    "
@@ -868,7 +868,7 @@ class Kernel:
     peak: int = 0
     names: tuple = ()  # what the results are (the inputs of a VJP's gradients)
     y_shape: tuple = ()  # the output's shape (a VJP's cotangent has it)
-    products: Work = NO_WORK  # what its matrix products cost: BLAS threads (engine/blas.py)
+    products: int = 0  # multiply-adds of its largest matrix product: BLAS threads (engine/blas.py)
 
     def __call__(self, env: dict, *extra) -> tuple:
         return self.fn(env, *extra)

@@ -523,7 +523,7 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     if values_bytes + m * sum(sizes) * itemsize + pass_bound(graph, batch) > budget:
         return None, None  # the plan might chunk the passes, or refuse them
     work = graph_work(graph)
-    if work[0] < SPLIT:  # threads_for(work) would be nullcontext()
+    if work < SPLIT:  # threads_for(work) would be nullcontext()
         parts = _dense_passes(graph, values, modes)
     else:
         with threads_for(work):
