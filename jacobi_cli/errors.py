@@ -23,6 +23,13 @@ class JacError(Exception):
     def __reduce__(self):  # pickled whole (a symbolic child process hands its errors back)
         return _restore, (type(self), self.message, dict(self.__dict__))
 
+    def reword(self, message: str) -> "JacError":
+        """Replace the message (and ``args``, which ``str(err)`` reads), as a caller that adds what it
+        knows does (``f"{path}: {err.message}"``); position and source stay."""
+        self.message = message
+        self.args = (message,)
+        return self
+
     def with_source(self, source: str) -> "JacError":
         """Attach the text that ``position`` points into, unless one is already attached."""
         if self.source is None:

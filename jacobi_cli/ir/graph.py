@@ -68,7 +68,7 @@ class Graph:
     dtype: type = np.float64
     outputs: tuple = ()  # several outputs (a final tuple): ((name, node id), ...); empty for one
     by_value: bool = False  # built for given input values (x[x > 0]): valid for those values only
-    facts: "Facts | None" = None  # what with_wrt counted of the nodes (see Facts); None: not counted
+    facts: "Facts | None" = None  # what Builder.graph or with_wrt counted of the nodes (see Facts); None: not counted
 
     @property
     def several(self) -> bool:
@@ -571,8 +571,7 @@ def _shape_error(err: JacError, op, op_name: str, position: int | None) -> JacEr
     if err.position is None:
         err.position = position
     if not err.message.startswith(op_name):
-        err.message = f"{op.title}: {err.message}"
-        err.args = (err.message,)
+        err.reword(f"{op.title}: {err.message}")
     return err
 
 

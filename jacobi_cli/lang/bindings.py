@@ -157,9 +157,8 @@ def _in_total(make, left: int | None, max_bytes: int | None):
         return make()
     except JacLimitError as err:
         if left is not None and left < max_bytes:
-            err.message += (f" (the inputs bound before it take {max_bytes - left:,} of the {max_bytes:,} "
-                            f"bytes allowed for all inputs)")
-            err.args = (err.message,)
+            err.reword(f"{err.message} (the inputs bound before it take {max_bytes - left:,} of the "
+                       f"{max_bytes:,} bytes allowed for all inputs)")
         raise
 
 
@@ -190,14 +189,12 @@ def _value(name: str, text: str, dtype, seed: int, max_bytes: int, option: str |
         try:
             return np.asarray(load_array(text[1:], dtype=dtype, max_bytes=max_bytes))
         except JacError as err:
-            err.message = f"{option or name}: {err.message}"
-            err.args = (err.message,)
+            err.reword(f"{option or name}: {err.message}")
             raise
     try:
         value = parse_value(text, dtype=dtype, seed=seed, max_bytes=max_bytes)
     except JacError as err:
-        err.message = f"in {option or f'the value of {name!r}'}: {err.message}"
-        err.args = (err.message,)
+        err.reword(f"in {option or f'the value of {name!r}'}: {err.message}")
         raise
     return value
 
@@ -218,8 +215,7 @@ def option_value(option: str, text: str, dtype=np.float64, shape: tuple | None =
     try:
         return _value("v", text, dtype, 0, room, option)
     except JacLimitError as err:
-        err.message += f" ({option} must have shape {fmt(tuple(shape))})"
-        err.args = (err.message,)
+        err.reword(f"{err.message} ({option} must have shape {fmt(tuple(shape))})")
         raise
 
 

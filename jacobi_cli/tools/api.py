@@ -233,9 +233,7 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
         problem = prepare(expr, one, wrt, dtype, seed, max_bytes, several, budget, product)
     except JacShapeError as err:  # x.sum(dim=1) of a batch of vectors: the shapes seen are one example's
         seen = ", ".join(f"{name} {fmt(np.shape(one[name]))}" for name in found.axes)
-        err.message = (f"{err.message} (with --batch, the expression is written for one example: "
-                       f"it sees {seen})")
-        err.args = (err.message,)
+        err.reword(f"{err.message} (with --batch, the expression is written for one example: it sees {seen})")
         raise
     if problem.graph.by_value:  # built for example 0's values: the others may select other elements
         raise JacValueError("x[mask] with a mask computed from the inputs cannot take --batch: each example's mask "

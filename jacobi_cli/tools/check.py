@@ -158,8 +158,7 @@ def _reverse_plan(problem, budget: int, evaluation: int):
         return planner.check(planner.make_plan(problem.graph, problem.values, problem.wrt, "reverse",
                                                budget - evaluation))
     except JacLimitError as error:
-        error.message += what
-        error.args = (error.message,)
+        error.reword(error.message + what)
         raise
 
 

@@ -204,8 +204,7 @@ def load_suite(path: str, budget: int | None = None) -> Suite:
     try:
         return parse_suite(text, Path(path).stem, str(Path(path).parent), path, budget)
     except JacError as err:
-        err.message = f"{path}: {err.message}"
-        err.args = (err.message,)
+        err.reword(f"{path}: {err.message}")
         raise
 
 
