@@ -558,14 +558,21 @@ def _diff_several(expr: str, results: list, order: int) -> DiffResult:
         report["at"] = {k: v for p in points for k, v in p.items()}
     if order > 1:
         report["order"] = order
-    used = {n for _, r in results for n, i in r.graph.inputs.items() if r.graph.needed()[i]}
-    for _, r in results:  # an input no output reads, named once
+    used = set()  # the inputs some output reads (one sweep of each graph, not one per input)
+    for _, r in results:
+        needed = r.graph.needed()
+        used.update(n for n, i in r.graph.inputs.items() if needed[i])
+    for _, r in results:
         _unused(report, r.graph)
-    if "warnings" in report:
-        seen = set()
-        report["warnings"] = [w for w in report["warnings"] if w["in"] not in used and not (w["in"] in seen
-                                                                                          or seen.add(w["in"]))]
-        if not report["warnings"]:
+    if "warnings" in report:  # an input no output reads, named once
+        kept, named = [], set()
+        for w in report["warnings"]:
+            if w["in"] not in used and w["in"] not in named:
+                named.add(w["in"])
+                kept.append(w)
+        if kept:
+            report["warnings"] = kept
+        else:
             del report["warnings"]
     return DiffResult(report, {}, {name: (r.output, {n: d.expr for n, d in r.derivatives.items()})
                                    for name, r in results})
@@ -909,8 +916,7 @@ def _tangent_at(problem, name: str, b: int | None) -> tuple:
         _require_drawable(name, x0, y0, slope)
     except JacValueError as err:
         if b is not None:
-            err.message = f"example {b}: {err.message}"
-            err.args = (err.message,)
+            err.reword(f"example {b}: {err.message}")
         raise
     return problem, x0, y0, slope
 
