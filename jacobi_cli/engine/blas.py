@@ -52,9 +52,10 @@ def product_work(nodes, need=None) -> int:
 def graph_work(graph) -> int:
     """``product_work(graph.nodes)``, or 0 when the graph is too small for a product to reach
     ``SPLIT`` (where :func:`threads_for` answers for 0 as for the work itself): with S the elements
-    of every node (``graph.facts``, counted by ``graph.with_wrt``), a product of ``(..., m, k)`` and
-    ``(..., k, n)`` costs ``size(out)·k + READ·(size(a) + size(b)) <= S·S + 2·READ·S`` (each size at most
-    S, ``a`` and ``b`` perhaps one node; k at most ``size(a)`` unless that is 0, and then so is the output)."""
+    of every node (``graph.facts``, counted by ``Builder.graph`` or ``graph.with_wrt``), a product of
+    ``(..., m, k)`` and ``(..., k, n)`` costs ``size(out)·k + READ·(size(a) + size(b)) <= S·S + 2·READ·S``
+    (each size at most S, ``a`` and ``b`` perhaps one node; k at most ``size(a)`` unless that is 0, and then
+    so is the output)."""
     facts = graph.facts
     if facts is not None:
         s = facts.elements

@@ -179,7 +179,7 @@ class Compiled:
                                                    for n in env):
             raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
                                 "(a boolean mask computed from the inputs)")
-        budget = memory.default_budget() if budget is None else budget if type(budget) is int else int(budget)
+        budget = _limit(budget)
         if product is None:
             if not memory.forward_fits(graph, budget):  # else: counted, and refused with the bytes if over
                 memory.require(memory.forward_bytes(graph), budget, "the forward pass (every value the derivatives read)")
@@ -223,7 +223,7 @@ class Compiled:
         a plan that does not fit ``budget`` has a ``refusal`` (``planner.check`` raises it).
 
         The plan without a budget is kept and reused whenever it fits the budget."""
-        budget = memory.default_budget() if budget is None else int(budget)
+        budget = _limit(budget)
         free = self._memo_get(("plan", tuple(problem.wrt), mode, problem.graph.output),
                               lambda: make_plan(problem.graph, problem.values, problem.wrt, mode, UNLIMITED))
         if free.peak_bytes > budget:
@@ -255,7 +255,7 @@ class Compiled:
         """How the Hessian of ``problem`` will be computed; blocks are checked against the budget
         from the input shapes alone, before the gradient graph is traced."""
         y_shape = tuple(problem.graph.output_shape)
-        budget = memory.default_budget() if budget is None else int(budget)
+        budget = _limit(budget)
         g = problem.graph
         shapes = {name: tuple(g.nodes[g.inputs[name]].shape) for name in problem.wrt}
         values_bytes = values_nbytes(problem.values)

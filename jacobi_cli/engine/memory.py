@@ -144,7 +144,7 @@ def forward_bytes(graph) -> int:
 
 def forward_fits(graph, budget: int) -> bool:
     """Does :func:`forward_bytes` certainly fit ``budget``, known without counting it? Every node's
-    elements (``graph.facts``, counted by ``graph.with_wrt``) are at least those the forward pass
+    elements (``graph.facts``, counted by ``Builder.graph`` or ``graph.with_wrt``) are at least those the forward pass
     keeps; False when they do not fit or are not counted (then count: a refusal says the bytes)."""
     facts = graph.facts
     return facts is not None and facts.elements * facts.itemsize <= budget

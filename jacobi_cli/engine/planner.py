@@ -486,7 +486,7 @@ def pass_bound(graph: Graph, batch: int) -> int:
     products of two nodes, as ``cdist``'s differences), checked rather than proven:
     ``tests/test_cold.py`` compares it with the dry runs of every op case and of the fuzz grammar."""
     facts = graph.facts
-    if facts is not None:  # S counted by graph.with_wrt on its way
+    if facts is not None:  # S counted by Builder.graph (or graph.with_wrt) on its way
         total = facts.elements
         return facts.itemsize * (batch + 1) * (PASS_BOUND_LINEAR * total + total * total)
     total = 0
