@@ -190,6 +190,20 @@ def test_linrec_second_order_against_central_differences():
         np.testing.assert_allclose(h[("a", "a")], central_jacobian(gradient, a), rtol=1e-6, atol=1e-7)
 
 
+def test_cumprods_reverse_rule_keeps_float32_and_zeros_past_the_last_nonzero_cotangent():
+    """The rule masked its entries by comparing float64 positions, which made a float32 pass's cotangent
+    float64; zero_from keeps the entries' dtype, and the masked ones +0 (NaN times 0 otherwise)."""
+    a = np.array([1.5, np.nan, 2.0, -3.0], dtype=np.float32)
+    g = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 2.0, -0.0], [0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        out = OPS["cumprod"].vjp[0](g, np.cumprod(a), a, 0)
+    assert out.dtype == np.float32
+    assert out[0].tolist() == [1.0, 0.0, 0.0, 0.0] and not np.signbit(out[0, 1:]).any()
+    # 2 * d y_2 / d a_j: a_1 a_2, a_0 a_2, a_0 a_1 (the products without a_j), 0 for j = 3
+    assert np.isnan(out[1, [0, 2]]).all() and out[1, 1] == 6.0 and out[1, 3] == 0 and not np.signbit(out[1, 3])
+    assert not out[2].any() and not np.signbit(out[2]).any()
+
+
 # --- shapes: empty arrays, scalars, symbolic sizes ---------------------------------------------------
 
 @pytest.mark.parametrize("expr, shape", [

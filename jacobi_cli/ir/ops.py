@@ -2454,21 +2454,24 @@ defop("cumsum", _cumsum_impl, lambda s, axis, reverse=False: s,
 # z_i = a_(i+1) z_(i+1) + b_i (z_n = 0), the transposed map. cumprod's derivatives are
 # recurrences, which keeps them exact when elements are 0 (no division) and O(n).
 def _linrec_impl(a, b, axis, reverse=False):
+    dtype = np.result_type(a, b)
+    plain = dtype == object or np.isfinite(a).all()  # a's own elements: its broadcast holds no others
     a, b = np.broadcast_arrays(a, b)
     a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
-    out = np.empty(b.shape, dtype=np.result_type(a, b))
-    n = b.shape[0]
-    if out.dtype == object or np.isfinite(a).all():  # a · 0 is 0: the plain recurrence (symbolic forms too)
-        for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
-            out[i] = b[i] if step == 0 else (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+    out = np.empty(b.shape, dtype=dtype)
+    order = range(b.shape[0] - 1, -1, -1) if reverse else range(b.shape[0])
+    if not order:
         return np.moveaxis(out, 0, axis)
-    started = None  # per lane: a b_j != 0 has come; before it z is an exact zero, never a · 0 (NaN at a = NaN)
-    for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
-        if step == 0:
-            out[i] = b[i]
-        else:
-            out[i] = np.where(started, (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i], b[i])
-        started = (b[i] != 0) if started is None else (started | (b[i] != 0))
+    out[order[0]] = b[order[0]]
+    # per lane (masked loop only): no b_j != 0 has come; z is then an exact zero, never a · 0 (NaN at a = NaN)
+    waiting = None if plain else b[order[0]] == 0
+    for i in order[1:]:  # a * z + b made in z's row: no temporaries, the same two roundings
+        row = out[i, ...]  # a view, 0-d too
+        np.multiply(a[i + 1], out[i + 1], out=row) if reverse else np.multiply(a[i], out[i - 1], out=row)
+        np.add(row, b[i], out=row)
+        if waiting is not None:  # a · 0 is 0 where a is finite: the plain recurrence (symbolic forms too)
+            np.copyto(row, b[i], where=waiting)
+            waiting &= b[i] == 0
     return np.moveaxis(out, 0, axis)
 
 
@@ -2512,6 +2515,24 @@ def _exclusive_cumprod(ans, a, axis):
     return P.add(_shift(ans, axis - len(s), True), first)
 
 
+# zero_from: ``x`` with its elements at positions ``k`` and later along ``axis`` (counted from the end, so
+# that a batched cotangent keeps it) an exact +0, the others as they are; ``k`` (whole numbers) broadcasts
+# against ``x`` with that axis of length 1. The mask is made here from ``k``: a kernel keeps ``k``, not
+# the mask (cumprod's reverse rule on a Jacobian's basis: n × n, past the kernel's constant limit).
+def _zero_from_impl(x, k, axis):
+    x = np.asarray(x)
+    place = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (-axis - 1))
+    return np.where(place < k, x, x.dtype.type(0))
+
+
+defop("zero_from", _zero_from_impl, lambda sx, sk, axis: broadcast(sx, sk),
+      (lambda g, ans, x, k, axis: unbroadcast(P.zero_from(g, k, axis=axis), shape_of(x)), None),
+      (lambda t, ans, x, k, axis: P.zero_from(lift(t, len(shape_of(ans))), k, axis=axis), None),
+      sympy=lambda S, x, k, axis: S.explicit(lambda x, k: np.vectorize(
+          lambda v, j, bound: S.sp.Piecewise((v, S.sp.Lt(j, bound)), (0, True)), otypes=[object])(
+          x, np.arange(x.shape[axis]).reshape((-1,) + (1,) * (-axis - 1)), k), x, k))
+
+
 def _cumprod_vjp(g, ans, a, axis):
     # where no cotangent at or after j is nonzero the entry is an exact 0 (y_i does not depend on a_j for
     # j > i), not the exclusive product (NaN past a NaN) times the recurrence's 0
@@ -2521,7 +2542,7 @@ def _cumprod_vjp(g, ans, a, axis):
         return entries
     place = np.arange(1.0, s[axis] + 1).reshape((-1,) + (1,) * (len(s) - axis - 1))  # j + 1 along the axis
     last = P.max(P.mul(P.ne(g, 0.0), place), axes=(axis + 1,), keepdims=True)  # 1 + the last nonzero's j, or 0
-    return P.where(P.le(place, last), entries, 0.0)
+    return P.zero_from(entries, last, axis=axis - len(s))
 
 
 def _cumprod_jvp(t, ans, a, axis):
