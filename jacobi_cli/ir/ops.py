@@ -2463,7 +2463,7 @@ def _linrec_impl(a, b, axis, reverse=False):
     if not order:
         return np.moveaxis(out, 0, axis)
     out[order[0]] = b[order[0]]
-    if out[0].size >= _WIDE:  # many lanes (a Jacobian's basis): a * z + b made in z's row, no temporaries
+    if out.size // len(out) >= _WIDE:  # many lanes (a Jacobian's basis): a * z + b made in z's row, no temporaries
         _linrec_rows(a, b, out, order, reverse, plain)
     elif plain:  # a · 0 is 0 where a is finite (symbolic forms too)
         for i in order[1:]:
