@@ -1150,3 +1150,29 @@ def test_only_exact_numbers_and_float_0d_arrays_without_nan_become_full_arrays()
                          (np.full((), np.nan), f64), (np.zeros(2), f64), (np.zeros((), int), f64), ("2", f64)]:
         assert full(value, (3,), dtype) is None, value
     assert not full(-0.0, (3,), f64).flags.writeable and np.signbit(full(-0.0, (3,), f64)).all()
+
+
+@pytest.mark.parametrize("busy", [True, False])
+def test_a_kernel_of_a_middle_sized_product_takes_one_blas_thread_only_when_the_machine_is_busy(monkeypatch, busy):
+    """The kernel makes threads_for's choice inline: E2's VJP at n = 100 (a gemv of 10⁴ multiply-adds, which
+    OpenBLAS would split) runs with one BLAS thread when the load average says the cores are taken."""
+    entered = []
+
+    class Recorded:
+        def __enter__(self):
+            entered.append(True)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(kernels, "OneThread", Recorded)
+    monkeypatch.setattr(kernels, "busy_in_second", lambda second: busy)
+    rng = np.random.default_rng(9)
+    b = {"x": rng.standard_normal(100), "A": rng.standard_normal((100, 100))}
+    problem = api.prepare("x @ A @ x", b, ["x"])
+    kernel = kernels.vjp_kernel(problem.graph, ["x"])
+    assert kernels.SPLIT <= kernel.products < kernels.LARGE
+    got = kernel(problem.env, np.array(1.5))[0]
+    want = autodiff.vjp(problem.graph, autodiff.evaluate(problem.graph, problem.env), np.full((1,), 1.5))["x"]
+    assert entered == ([True] if busy else [])
+    assert got.tobytes() == np.asarray(want).reshape(100).tobytes()
