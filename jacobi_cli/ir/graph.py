@@ -311,6 +311,9 @@ class Builder:
     # the parser's builder (``typing``; see ir/dtypes.py)
     typing = False
     binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
+    # the inputs whose requires_grad is set, and so every node's that depends on one (a frozenset of names;
+    # None: every input); the graph's facts say which (graph.with_wrt of them is the graph itself)
+    wrt = None
     library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
     call = None  # that call's name as written (torch.var, .var()): a refusal of an op inside it names it
 
@@ -393,7 +396,8 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position, True, None)))
+        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position,
+                                      self.wrt is None or name in self.wrt, None)))
         tracer = _new_object(Tracer)
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         self.inputs[name] = i
@@ -557,12 +561,13 @@ class Builder:
     def graph(self, output: Tracer, outputs: tuple = ()) -> Graph:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
         expression ends in a tuple of several outputs (``output`` is then the first). Its nodes'
-        ``requires_grad`` are set for every input as they were made (``with_wrt(None)`` of the graph,
-        which its facts say: that call, the common one, then gives the graph itself)."""
+        ``requires_grad`` are set for :attr:`wrt` (default: every input) as they were made, which its
+        facts say: ``with_wrt`` of those inputs, the call's own, then gives the graph itself."""
         named = tuple((name, self.lift(t).id) for name, t in outputs)
         nodes = tuple(self.nodes)
         return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
-                          self.by_value, _facts(nodes, frozenset(self.inputs), self.dtype))
+                          self.by_value, _facts(nodes, frozenset(self.inputs) if self.wrt is None else
+                                                self.wrt.intersection(self.inputs), self.dtype))
 
 
 def _shape_error(err: JacError, op, op_name: str, position: int | None) -> JacError:
