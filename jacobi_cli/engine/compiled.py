@@ -93,7 +93,7 @@ class Compiled:
         # ``wrt``: the inputs the first call differentiates (default: every input), whose requires_grad the graph
         # is built with, so that bind's with_wrt of them is the graph itself; another wrt walks it (with_wrt)
         self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values,
-                           wrt=_wrt_hint(wrt))
+                           wrt=None if wrt is None else _wrt_hint(wrt, self.shapes))
         self._built_for = values if self.graph.by_value else None
         self._several = self.graph.several
         self._lock = threading.Lock()
@@ -684,12 +684,17 @@ def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | No
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def _wrt_hint(wrt):
-    """``wrt`` as the frozenset of names the parser builds the flags for (:attr:`Builder.wrt`), or None
-    (every input) for anything but a non-empty list or tuple of strings: check_wrt reads it at bind."""
-    if (type(wrt) is tuple or type(wrt) is list) and wrt and all(type(name) is str for name in wrt):
-        return frozenset(wrt)
-    return None
+def _wrt_hint(wrt, shapes: dict):
+    """``wrt`` as the frozenset of input names the parser builds the flags for (:attr:`Builder.wrt`),
+    or None (every input, the builder's default) for every input, and for anything but a list or tuple
+    of input names: bind's check_wrt reads ``wrt`` itself, and refuses what it must."""
+    if (type(wrt) is not list and type(wrt) is not tuple) or not wrt:
+        return None
+    try:
+        names = frozenset(wrt)
+    except TypeError:  # an unhashable name: check_wrt's to refuse
+        return None
+    return None if len(names) == len(shapes) or not names <= shapes.keys() else names
 
 
 def same(a, b) -> bool:

@@ -377,8 +377,16 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        # requires_grad as with_wrt sets it for every input (see graph()): an argument's, unless the op is nondiff
-        flag = bool(args) and op not in _NONDIFF and any([nodes[a][7] for a in args])
+        # requires_grad as with_wrt sets it (see graph()): an argument's, unless the op is nondiff (no list made
+        # for the common arities: a constant has no argument, most ops one or two)
+        if not args or op in _NONDIFF:
+            flag = False
+        elif len(args) == 1:
+            flag = nodes[args[0]][7]
+        elif len(args) == 2:
+            flag = nodes[args[0]][7] or nodes[args[1]][7]
+        else:
+            flag = any([nodes[a][7] for a in args])
         nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
         tracer.builder, tracer.id, tracer.shape = self, i, shape
@@ -446,7 +454,15 @@ class Builder:
         shape = self._binary_shapes.get((op_name, a.shape, b.shape))
         if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
             return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
-        out = self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
+        nodes = self.nodes  # self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position), inline
+        i = len(nodes)
+        if i >= MAX_NODES:
+            raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+        x, y = a.id, b.id
+        nodes.append(_new_node(Node, (i, op_name, (x, y), _NO_PARAMS, shape, name, position,
+                                      op_name not in _NONDIFF and (nodes[x][7] or nodes[y][7]), None)))
+        out = _new_object(Tracer)
+        out.builder, out.id, out.shape = self, i, shape
         return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
