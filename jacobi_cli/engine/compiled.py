@@ -688,8 +688,8 @@ def _wrt_hint(wrt, shapes: dict):
     """``wrt`` as the frozenset of input names the parser builds the flags for (:attr:`Builder.wrt`),
     or None (every input, the builder's default) for every input, and for anything but a list or tuple
     of input names: bind's check_wrt reads ``wrt`` itself, and refuses what it must."""
-    if (type(wrt) is not list and type(wrt) is not tuple) or not wrt:
-        return None
+    if (type(wrt) is not list and type(wrt) is not tuple) or not wrt or len(wrt) >= len(shapes):
+        return None  # as many names as inputs: every input (or a name twice, or one check_wrt refuses)
     try:
         names = frozenset(wrt)
     except TypeError:  # an unhashable name: check_wrt's to refuse
