@@ -19,15 +19,12 @@ MAX_EXPRESSION_FILE = 10 * 2**20
 
 
 def read_expression(expr: str) -> str:
-    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input); indented as a whole
-    (``jac eval "  x + 1"``, the lines of a quoted block in a script), the common indent is
-    removed, as Python's ``eval`` and ``textwrap.dedent`` do, instead of "unexpected indent"."""
-    text = _read_expression(expr)
-    if text.lstrip("\r\n")[:1] in (" ", "\t"):
-        import textwrap
-
-        text = textwrap.dedent(text)
-    return text
+    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input). An expression indented
+    as a whole (``jac eval "  x + 1"``, the lines of a quoted block in a script) is read as the
+    parser reads it (``lang.parser.Source``: its common indent removed, as Python's ``eval`` and
+    ``textwrap.dedent`` do, instead of "unexpected indent"), so the report holds it as given
+    and an error's column counts in what the user typed."""
+    return _read_expression(expr)
 
 
 def _read_expression(expr: str) -> str:
