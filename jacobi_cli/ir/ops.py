@@ -2458,17 +2458,16 @@ def _linrec_impl(a, b, axis, reverse=False):
     a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
     out = np.empty(b.shape, dtype=np.result_type(a, b))
     n = b.shape[0]
-    if out.dtype == object or np.isfinite(a).all():  # a · 0 is 0: the plain recurrence (symbolic forms too)
-        for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
-            out[i] = b[i] if step == 0 else (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
-        return np.moveaxis(out, 0, axis)
-    started = None  # per lane: a b_j != 0 has come; before it z is an exact zero, never a · 0 (NaN at a = NaN)
+    plain = out.dtype == object or np.isfinite(a).all()  # a · 0 is 0: the plain recurrence (symbolic forms too)
+    started = None  # else per lane: a b_j != 0 has come; before it z is an exact zero, never a · 0 (NaN at a = NaN)
     for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
         if step == 0:
             out[i] = b[i]
         else:
-            out[i] = np.where(started, (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i], b[i])
-        started = (b[i] != 0) if started is None else (started | (b[i] != 0))
+            z = (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+            out[i] = z if plain else np.where(started, z, b[i])
+        if not plain:
+            started = (b[i] != 0) if started is None else (started | (b[i] != 0))
     return np.moveaxis(out, 0, axis)
 
 
