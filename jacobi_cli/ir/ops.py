@@ -1057,10 +1057,9 @@ def _cofactor_of_one(m, det):
             return det * np.linalg.inv(m).T
         except np.linalg.LinAlgError:
             pass
-    try:
-        u, s, vh = np.linalg.svd(m)
-    except np.linalg.LinAlgError:  # no SVD of NaN or inf
+    if not np.isfinite(m).all():  # no SVD of NaN or inf (of inf, OpenBLAS's gesdd never returns)
         return np.full(m.shape, np.nan, m.dtype)
+    u, s, vh = np.linalg.svd(m)
     before = np.concatenate([np.ones(1, m.dtype), np.cumprod(s[:-1])])
     after = np.concatenate([np.cumprod(s[:0:-1])[::-1], np.ones(1, m.dtype)])
     sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
@@ -1786,8 +1785,11 @@ defop("eigh_vectors", lambda a: _eigh(a)[1], lambda s: _square_shape("eigh", s),
 
 def _svd(a):
     a = np.asarray(a)
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-    s, u, vh = _undecomposed(a, s, u, vh)
+    if np.isnan(a).any():  # LAPACK refuses NaN (so does PyTorch): said here, as a matrix may hold an infinity too
+        raise np.linalg.LinAlgError("SVD did not converge")
+    inf = np.isinf(a).any(axis=(-2, -1))  # OpenBLAS's gesdd never returns on an infinity (np.linalg.svd hangs):
+    u, s, vh = np.linalg.svd(np.where(inf[..., None, None], 0, a) if inf.any() else a, full_matrices=False)
+    s, u, vh = _undecomposed(a, s, u, vh)  # such a matrix's factors are NaN
     return u, s, vh
 
 
