@@ -1287,8 +1287,10 @@ class _Lowering:
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
         if isinstance(value, Items):
-            if len(parts) != 1 or isinstance(parts[0], slice) or parts[0] is None:
-                raise JacValueError("a tuple result is indexed with one integer, as parts[0]", position)
+            if len(parts) == 1 and isinstance(parts[0], slice):  # parts[1:], parts[::-1]: a tuple, as Python's
+                return Items(tuple.__getitem__(value, parts[0]))
+            if len(parts) != 1 or parts[0] is None:
+                raise JacValueError("a tuple result is indexed with one integer (parts[0]) or a slice (parts[1:])", position)
             return value.part(self.index_int(parts[0], position), position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
