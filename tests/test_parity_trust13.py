@@ -790,3 +790,34 @@ def test_the_linear_recurrence_is_unchanged_bit_for_bit():
             with np.errstate(invalid="ignore"):
                 got = _linrec_impl(a, b, 0, reverse)
             np.testing.assert_array_equal(got, want)
+
+
+NAN_AT = np.array([[np.nan, 0.2, 0.1], [0.3, 3.0, 0.5], [0.1, 0.4, 3.2]])
+
+
+@pytest.mark.parametrize("expr,fn", [
+    ("torch.linalg.inv(S)", lambda S: la.inv(S)),
+    ("torch.inverse(S) @ a", lambda S, a: torch.inverse(S) @ a),
+    ("torch.linalg.solve(S, a)", lambda S, a: la.solve(S, a)),
+    ("torch.linalg.solve(S, R.T)", lambda S, R: la.solve(S, R.T)),
+    ("torch.linalg.solve(S, R, left=False)", lambda S, R: la.solve(S, R, left=False)),
+    ("np.linalg.solve(S, a)", lambda S, a: la.solve(S, a)),
+    ("torch.linalg.inv_ex(S).inverse.sum(0)", lambda S: la.inv_ex(S).inverse.sum(0)),
+])
+def test_an_inverse_or_solution_of_a_matrix_holding_nan_is_nan(expr, fn):
+    """LAPACK pivots around the NaN: inv([[nan, .2, .1], ...])'s second and third rows came out finite, and
+    solve's last entries, though each depends on the NaN (wrong numbers, where PyTorch's are NaN)."""
+    inputs = {**inputs_of(fn), "S": NAN_AT}
+    assert np.isnan(np.asarray(api.evaluate(expr, inputs))).all()
+    assert_parity(expr, inputs, fn)
+    batch = np.stack([NAN_AT, POOL["S"]])  # the other matrix of a batch keeps its own numbers
+    np.testing.assert_allclose(np.asarray(api.evaluate("torch.linalg.inv(S)", {"S": batch}))[1], np.linalg.inv(POOL["S"]),
+                               rtol=1e-14)
+
+
+def test_an_inverse_at_an_infinity_is_the_limit_numpy_computes():
+    S = np.array(NAN_AT)
+    S[0, 0] = np.inf
+    got = np.asarray(api.evaluate("torch.linalg.inv(S)", {"S": S}))
+    S[0, 0] = 1e200
+    np.testing.assert_allclose(got, np.linalg.inv(S), rtol=1e-14, atol=1e-150)

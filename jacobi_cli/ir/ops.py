@@ -1023,9 +1023,23 @@ defop("trace", lambda a: np.trace(a, axis1=-2, axis2=-1), _trace_shape,
 
 def _inv_impl(a):
     try:
-        return np.linalg.inv(a)
+        out = np.linalg.inv(a)
     except np.linalg.LinAlgError:
         raise JacValueError(f"inv: the matrix is singular, so it has no inverse (shape {fmt(np.shape(a))})") from None
+    return _nan_where_nan(a, out)
+
+
+def _nan_where_nan(a, out):
+    """``out`` (one result matrix per matrix of ``a``) NaN for every matrix of ``a`` holding a NaN. LAPACK's
+    LU pivots around a NaN, so rows of the inverse and entries of a solution that depend on it come out finite
+    (``inv([[nan, .2], [.3, 3]])``'s second row): wrong numbers. PyTorch's are NaN. An infinity is left to
+    LAPACK, whose numbers there are the limits (the inverse of ``[[inf, .2], [.3, 3]]`` is ``[[0, 0], [0, 1/3]]``)
+    or NaN."""
+    a = np.asarray(a)
+    if a.dtype.kind != "f":
+        return out
+    nan = np.isnan(a).any(axis=(-2, -1))
+    return np.where(nan[..., None, None], np.nan, out) if nan.any() else out
 
 
 def _cofactor_impl(a):
@@ -1630,7 +1644,7 @@ def _solve_impl(a, b, who="solve"):
     if x is None or not np.all(np.isfinite(x)) and np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
         raise JacValueError(f"{who}: the matrix is singular, so the system has no unique solution "
                             f"(shape {fmt(a.shape)})")
-    return x
+    return _nan_where_nan(a, x)
 
 
 # X = A⁻¹B: dX = A⁻¹(dB - dA X); the cotangents are gB = A⁻ᵀ G and gA = -gB Xᵀ.
