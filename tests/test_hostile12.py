@@ -292,3 +292,13 @@ def test_the_parser_removes_what_textwrap_dedent_removes(text):
     from jacobi_cli.lang.parser import Source
 
     assert Source(text).body == textwrap.dedent(text)
+
+
+def test_an_indented_expression_file_with_a_bom_is_read_and_reported_as_written(tmp_path, capsys):
+    path = tmp_path / "e.py"
+    path.write_bytes(b"\xef\xbb\xbf  a = x * 2\n  a + 1\n")
+    code, out, err = run(capsys, ["eval", f"@{path}", "x=3", "--json"])
+    report = json.loads(out)
+    assert code == 0 and report["output"]["value"] == 7.0 and report["expression"] == "  a = x * 2\n  a + 1\n"
+    path.write_bytes(b"\xef\xbb\xbf  a = x * 2\n  foo(a)\n")
+    assert refused(capsys, ["eval", f"@{path}", "x=3"], "name")["position"] == 14  # foo, the BOM not counted

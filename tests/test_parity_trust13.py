@@ -456,7 +456,7 @@ ELEMENTWISE = [
     ("torch.where(x >= 0, 2, -1) * x", lambda x: torch.where(x >= 0, 2, -1) * x),
     ("torch.where(x > 0, x.exp(), 1 + x)", lambda x: torch.where(x > 0, x.exp(), 1 + x)),
     ("torch.where(A > 0, A, torch.zeros_like(A)).sum(1)", lambda A: torch.where(A > 0, A, torch.zeros_like(A)).sum(1)),
-    ("torch.where(x > 0, 0.5, -0.5)", lambda x: torch.where(x > 0, 0.5, -0.5) + 0 * x),
+    ("torch.where(x > 0, 0.5, -0.5) + 0 * x", lambda x: torch.where(x > 0, 0.5, -0.5) + 0 * x),
     ("x.where(x > 0, y)", lambda x, y: x.where(x > 0, y)),
     ("torch.clamp(x, min=y)", lambda x, y: torch.clamp(x, min=y)),
     ("torch.clamp(x, y, z)", lambda x, y, z: torch.clamp(x, y, z)),
