@@ -88,6 +88,9 @@ _LEAVES = (ast.Name, ast.Constant)  # nodes without children (``type(node) in``:
 # of them is PyTorch's, where the bare method is ambiguous (x.max(dim=1)[0], x.std(dim=1)).
 _TORCH_KEYWORDS = frozenset({"dim", "keepdim", "unbiased", "correction"})
 
+_INDENTS = (" ", "\t")  # a text beginning with one (after new lines) is indented as a whole
+
+
 class Source:
     """Maps ``ast`` line/column pairs (UTF-8 byte columns) to character offsets in ``text``.
 
@@ -99,7 +102,7 @@ class Source:
 
     def __init__(self, text: str):
         self.text = self.body = text
-        if "\n" not in text and text.isascii() and text[:1] not in (" ", "\t"):  # the common case
+        if "\n" not in text and text.isascii() and text[:1] not in _INDENTS:  # the common case
             self.lines, self.ascii, self.starts = [text], [True], [0]
             self.one_line, self.width = True, len(text)
             return
@@ -108,7 +111,7 @@ class Source:
         self.starts = [0]
         for line in self.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
-        if text.lstrip("\r\n")[:1] in (" ", "\t"):
+        if text.lstrip("\r\n")[:1] in _INDENTS:
             self.margins = _margins(self.lines)
             self.body = "\n".join(line[m:] for line, m in zip(self.lines, self.margins))
         self.one_line = len(self.lines) == 1 and self.ascii[0] and self.margins is None
@@ -172,12 +175,12 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)
     try:
         _check_text(text)
-        source = Source(text)
-        if source.margins is not None:  # indented as a whole: ast reads the body, columns count in text
+        if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
+            source = Source(text)  # indented as a whole: ast reads its body, the columns count in text
             return _Lowering(builder, source, inputs, values, constant).program(_ast_tree(source))
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
-            return _Lowering(builder, source, inputs, values, constant).chain(*chain)
+            return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
         if may_be_short(text):  # sin(x) * x**2 + exp(-x) lowered as read: the same graph; errors by ast's path
             try:
                 found = _Lowering(builder, None, inputs, values, constant).direct(text)
@@ -186,6 +189,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
             if found is not None:
                 return found
             builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)  # ast's path starts again
+        source = Source(text)
         return _Lowering(builder, source, inputs, values, constant).program(_ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
