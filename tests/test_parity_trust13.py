@@ -821,3 +821,25 @@ def test_an_inverse_at_an_infinity_is_the_limit_numpy_computes():
     got = np.asarray(api.evaluate("torch.linalg.inv(S)", {"S": S}))
     S[0, 0] = 1e200
     np.testing.assert_allclose(got, np.linalg.inv(S), rtol=1e-14, atol=1e-150)
+
+
+@pytest.mark.parametrize("expr,fn", [
+    ("torch.linalg.lu(S).L", lambda S: la.lu(S).L),
+    ("torch.linalg.lu(S).U", lambda S: la.lu(S).U),
+    ("torch.linalg.lu_factor(S).LU", lambda S: la.lu_factor(S).LU),
+])
+def test_an_lu_of_a_matrix_holding_nan_is_nan_where_it_depends_on_it(expr, fn):
+    """getrf leaves the column of a NaN pivot unscaled: L[1, 0] of [[nan, .2, .1], [.3, 3, .5], ...] was 0.3, U's
+    later rows finite, where PyTorch's are NaN. Now every computed entry is NaN; L's unit diagonal and the
+    triangles' zeros stay."""
+    got = np.asarray(api.evaluate(expr, {"S": NAN_AT}))
+    theirs = fn(torch.tensor(NAN_AT)).numpy()
+    assert np.isnan(got[np.isnan(theirs)]).all()
+    if expr.endswith(".L"):
+        np.testing.assert_array_equal(np.triu(got), np.eye(3))
+        assert np.isnan(got[np.tril_indices(3, -1)]).all()
+    if expr.endswith(".U"):
+        np.testing.assert_array_equal(got[np.tril_indices(3, -1)], 0.0)
+    fine = np.stack([NAN_AT, POOL["S"]])
+    np.testing.assert_allclose(np.asarray(api.evaluate(expr, {"S": fine}))[1], fn(torch.tensor(POOL["S"])).numpy(),
+                               rtol=1e-13, atol=1e-15)

@@ -1968,7 +1968,7 @@ def _getrf(a):
     for i in np.ndindex(a.shape[:-2]):
         lu, p, _ = getrf(packed[i])  # info > 0 (an exact zero pivot, a singular U) is not an error, as in PyTorch
         packed[i], piv[i] = lu, p
-    return packed, piv
+    return _nan_where_nan(a, packed), piv  # a NaN pivot leaves its column unscaled: L's numbers would be a's
 
 
 def _lu_shape(s, part):
