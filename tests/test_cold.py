@@ -738,6 +738,81 @@ def test_a_builders_graph_has_every_inputs_flags_as_with_wrt_sets_them_for_expre
         assert g.facts == (frozenset([name]), graph.facts.elements, graph.facts.itemsize)
 
 
+def _built_for(text: str, shapes: dict, dtype, names: list):
+    """A graph built for ``names`` against the walk of the graph built for every input: the same nodes,
+    flags included, and facts; ``with_wrt`` of those names is the graph itself."""
+    built = Compiled(text, shapes, dtype, wrt=names).graph
+    walked = Compiled(text, shapes, dtype).graph.with_wrt(names)
+    assert built.facts == walked.facts and built.facts.wrt == frozenset(names)
+    assert _like_nodes(built.nodes, walked.nodes)
+    assert built.with_wrt(names) is built and built.with_wrt(list(reversed(names))) is built
+    assert _like_nodes(built.with_wrt(None).nodes, Compiled(text, shapes, dtype).graph.nodes)
+
+
+def _like_nodes(a: tuple, b: tuple) -> bool:
+    """:func:`_same_nodes` of two graphs built apart: parameters by their text, constants by their bytes."""
+    def value(v):
+        return None if v is None else (type(v).__name__, np.asarray(v).dtype.str, np.shape(v), np.asarray(v).tobytes())
+    return len(a) == len(b) and all(x[:3] == y[:3] and x[4:8] == y[4:8] and repr(x[3]) == repr(y[3])
+                                    and value(x[8]) == value(y[8]) for x, y in zip(a, b))
+
+
+@COLD
+@given(e=typed_expressions(), dtype=st.sampled_from([np.float64, np.float32]), data=st.data())
+def test_a_graph_built_for_some_inputs_has_the_flags_with_wrt_sets_for_them(e, dtype, data):
+    note(e.text)
+    try:
+        Compiled(e.text, INPUTS, dtype)
+    except JacError:
+        return
+    names = data.draw(st.lists(st.sampled_from(sorted(INPUTS)), min_size=1, max_size=len(INPUTS), unique=True))
+    _built_for(e.text, INPUTS, dtype, names)
+
+
+@pytest.mark.parametrize("text", ["sign(x) * y + floor(y) + 2", "x @ A @ x", "where(x > 0, y, x) + sum(A, 0)",
+                                  "a = exp(y); b = A @ x; sin(x) * 2", "torch.cat([x, y]) * 3", "x[0] * y.max() + A.T @ y",
+                                  "softmax(A @ x, -1) @ y", "x.detach() * y + A.sum()", "1.0 + 2.0"])
+def test_a_graph_built_for_some_inputs_by_the_parser_and_by_ast(text):
+    shapes = {"x": (3,), "y": (3,), "A": (3, 3)}
+    for names in (["x"], ["y"], ["A"], ["x", "A"], ["A", "y", "x"]):
+        _built_for(text, shapes, np.float64, names)
+
+
+def test_a_compiled_function_built_for_one_wrt_answers_every_other_as_one_built_for_it():
+    """The API builds the graph for the first call's wrt (A bound, x differentiated); later calls with
+    other wrt, or none, walk it, with the answers of a function built for them."""
+    from jacobi_cli.tools import api
+
+    rng = np.random.default_rng(3)
+    env = {"x": rng.standard_normal(4), "A": rng.standard_normal((4, 4))}
+    text = "sum(tanh(A @ tanh(A @ x))) * x[0]"
+    shapes = {n: v.shape for n, v in env.items()}
+    first = Compiled(text, shapes, np.float64, wrt=["x"])
+    assert first.graph.facts.wrt == {"x"} and not first.graph.nodes[first.graph.inputs["A"]].requires_grad
+    for wrt in (["x"], ["A"], None, ["A", "x"]):
+        fresh = Compiled(text, shapes, np.float64, wrt=wrt)
+        plain = Compiled(text, shapes, np.float64)
+        got, want = first.jacobian(env, wrt), plain.jacobian(env, wrt)
+        assert got.keys() == want.keys() and all(_bits(got[k]) == _bits(want[k]) for k in got)
+        assert all(_bits(fresh.jacobian(env, wrt)[k]) == _bits(want[k]) for k in want)
+        v = np.ones(())
+        got, want = first.vjp(env, v, wrt), plain.vjp(env, v, wrt)
+        assert all(_bits(got[k]) == _bits(want[k]) for k in want)
+    assert _bits(first.value(env)) == _bits(Compiled(text, shapes).value(env))
+    api._CACHE.clear()
+    try:  # the API's first call builds for its wrt; a second call with every input answers as a fresh one
+        assert api.jacobian(text, env, wrt=["x"])["x"].tobytes() == Compiled(text, shapes).jacobian(env, ["x"])["x"].tobytes()
+        both = api.jacobian(text, env)
+        assert all(both[k].tobytes() == Compiled(text, shapes).jacobian(env)[k].tobytes() for k in both)
+    finally:
+        api._CACHE.clear()
+
+
+def _bits(a) -> bytes:
+    a = np.asarray(a)
+    return a.dtype.str.encode() + str(a.shape).encode() + a.tobytes()
+
+
 def test_nondiff_ops_and_constants_stop_the_flags_as_they_are_built():
     graph = Compiled("sign(x) * y + floor(y) + 2", {"x": (3,), "y": (3,)}).graph
     _flags_as_walked(graph)

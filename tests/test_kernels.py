@@ -393,6 +393,35 @@ def test_explain_says_why_repeated_calls_stay_with_the_interpreter(expr, binding
         assert all(k is None for k in _hot_kernels(expr, bindings, **options))
 
 
+@pytest.mark.parametrize("special", [None, 0.0, np.nan, np.inf])
+def test_a_cumprod_jacobian_of_1000_compiles_to_the_interpreters_bits(special):
+    """cumprod's reverse rule zeroes the entries past each cotangent's last nonzero with zero_from(entries, k):
+    the kernel keeps k (n numbers), not the n x n mask it used to fold from the basis, which beside the basis
+    passed the 8 MiB of constants a kernel may keep, so repeated calls stayed with the interpreter."""
+    n = 1000
+    x = np.random.default_rng(8).uniform(0.5, 1.5, n)
+    if special is not None:
+        x[[300, 301, 700]] = special
+    b = {"x": x}
+    p = jacobi_cli.plan("torch.cumprod(x, 0)", b)
+    assert p.kernel[0] is True, p.kernel
+    problem = api.prepare("torch.cumprod(x, 0)", b)
+    plan = api.plan_of(problem, "auto")
+    expected = np.asarray(api.jacobians(problem, plan)["x"])
+    kernel = kernels.jacobian_kernel(problem.graph, plan, planner._small(plan, problem.graph))
+    got = np.asarray(kernel(problem.env, structured=True)["x"])
+    assert np.array_equal(got.view(np.uint64), expected.view(np.uint64))
+    assert not np.triu(got, 1).view(np.uint64).any()  # y_i's entries for j > i: +0 exactly
+    clean = slice(0, 300) if special is not None else slice(0, n)  # rows no special value reaches
+    y = np.cumprod(x[clean])
+    np.testing.assert_allclose(got[clean, clean], np.tril(y[:, None] / x[None, clean]), rtol=1e-9)
+    api._CACHE.clear()
+    hot = [jacobi_cli.jacobian("torch.cumprod(x, 0)", b)["x"] for _ in range(3)]
+    assert [k is not None for k in _kernel_for("jacobian", "torch.cumprod(x, 0)", b)] == [True]
+    for h in hot:
+        assert np.array_equal(h.view(np.uint64), expected.view(np.uint64))
+
+
 def test_eval_explain_prints_the_kernel_line_and_json_has_it():
     from typer.testing import CliRunner
     from jacobi_cli.cli.app import app
@@ -1121,3 +1150,29 @@ def test_only_exact_numbers_and_float_0d_arrays_without_nan_become_full_arrays()
                          (np.full((), np.nan), f64), (np.zeros(2), f64), (np.zeros((), int), f64), ("2", f64)]:
         assert full(value, (3,), dtype) is None, value
     assert not full(-0.0, (3,), f64).flags.writeable and np.signbit(full(-0.0, (3,), f64)).all()
+
+
+@pytest.mark.parametrize("busy", [True, False])
+def test_a_kernel_of_a_middle_sized_product_takes_one_blas_thread_only_when_the_machine_is_busy(monkeypatch, busy):
+    """The kernel makes threads_for's choice inline: E2's VJP at n = 100 (a gemv of 10⁴ multiply-adds, which
+    OpenBLAS would split) runs with one BLAS thread when the load average says the cores are taken."""
+    entered = []
+
+    class Recorded:
+        def __enter__(self):
+            entered.append(True)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(kernels, "OneThread", Recorded)
+    monkeypatch.setattr(kernels, "busy_in_second", lambda second: busy)
+    rng = np.random.default_rng(9)
+    b = {"x": rng.standard_normal(100), "A": rng.standard_normal((100, 100))}
+    problem = api.prepare("x @ A @ x", b, ["x"])
+    kernel = kernels.vjp_kernel(problem.graph, ["x"])
+    assert kernels.SPLIT <= kernel.products < kernels.LARGE
+    got = kernel(problem.env, np.array(1.5))[0]
+    want = autodiff.vjp(problem.graph, autodiff.evaluate(problem.graph, problem.env), np.full((1,), 1.5))["x"]
+    assert entered == ([True] if busy else [])
+    assert got.tobytes() == np.asarray(want).reshape(100).tobytes()

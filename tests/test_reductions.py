@@ -190,6 +190,58 @@ def test_linrec_second_order_against_central_differences():
         np.testing.assert_allclose(h[("a", "a")], central_jacobian(gradient, a), rtol=1e-6, atol=1e-7)
 
 
+def test_cumprods_reverse_rule_keeps_float32_and_zeros_past_the_last_nonzero_cotangent():
+    """The rule masked its entries by comparing float64 positions, which made a float32 pass's cotangent
+    float64; zero_from keeps the entries' dtype, and the masked ones +0 (NaN times 0 otherwise)."""
+    a = np.array([1.5, np.nan, 2.0, -3.0], dtype=np.float32)
+    g = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 2.0, -0.0], [0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        out = OPS["cumprod"].vjp[0](g, np.cumprod(a), a, 0)
+    assert out.dtype == np.float32
+    assert out[0].tolist() == [1.0, 0.0, 0.0, 0.0] and not np.signbit(out[0, 1:]).any()
+    # 2 * d y_2 / d a_j: a_1 a_2, a_0 a_2, a_0 a_1 (the products without a_j), 0 for j = 3
+    assert np.isnan(out[1, [0, 2]]).all() and out[1, 1] == 6.0 and out[1, 3] == 0 and not np.signbit(out[1, 3])
+    assert not out[2].any() and not np.signbit(out[2]).any()
+
+
+def _linrec_by_expressions(a, b, reverse):
+    """z_i = a_k z_prev + b_i along the last axis, one NumPy expression per step (linrec's loop before its
+    steps were written in place), the masked form where a is not finite."""
+    a, b = np.broadcast_arrays(a, b)
+    a, b = np.moveaxis(a, -1, 0), np.moveaxis(b, -1, 0)
+    out = np.empty(b.shape, dtype=np.result_type(a, b))
+    order = list(range(len(b) - 1, -1, -1) if reverse else range(len(b)))
+    started = None if np.isfinite(a).all() else b[order[0]] != 0
+    out[order[0]] = b[order[0]]
+    for i in order[1:]:
+        z = (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+        out[i] = z if started is None else np.where(started, z, b[i])
+        started = None if started is None else started | (b[i] != 0)
+    return np.moveaxis(out, 0, -1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linrec_over_many_lanes_gives_the_bits_of_its_expressions(dtype):
+    """From 16 lanes a linrec step is written into its row in place (ufuncs with out=): the bits of the step as
+    an expression, -0 and the NaN's sign included (a NaN's sign is the loop's: a lane alone may differ)."""
+    rng = np.random.default_rng(4)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 2.0])
+    for trial in range(40):
+        a, b = rng.standard_normal((20, 6)), rng.standard_normal((20, 6))
+        for x, p in ((a, 0.0 if trial % 2 else 0.2), (b, 0.3)):
+            hit = rng.random(x.shape) < p
+            x[hit] = rng.choice(specials, int(hit.sum()))
+        a, b = a.astype(dtype), b.astype(dtype)
+        if trial % 3 == 0:
+            a = a[0]  # one a for every lane, as cumprod's rules have it
+        for reverse in (False, True):
+            with np.errstate(all="ignore"):
+                got = OPS["linrec"].impl(a, b, axis=-1, reverse=reverse)
+                want = _linrec_by_expressions(a, b, reverse)
+            assert got.dtype == dtype
+            assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(want).tobytes(), (trial, reverse)
+
+
 # --- shapes: empty arrays, scalars, symbolic sizes ---------------------------------------------------
 
 @pytest.mark.parametrize("expr, shape", [

@@ -216,6 +216,8 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
 def basis(shape: tuple, dtype) -> np.ndarray:
     """The standard basis of arrays of ``shape``, stacked: ``(n, *shape)``."""
     n = size(shape)
+    if n == 1:  # a one-element output's seed (a scalar loss): one 1, as below, in one call
+        return np.array([1.0], dtype).reshape((1,) + tuple(shape))
     flat = np.zeros(n * n, dtype)  # np.eye(n, dtype=dtype), made without its Python layers: the same array
     flat[::n + 1] = 1
     return flat.reshape((n,) + tuple(shape))

@@ -67,7 +67,9 @@ class Problem:
 
 class Compiled:
     """``expr`` compiled for inputs of ``shapes`` (``{name: shape}``), ``dtype`` and ``seed``
-    (random constants in the expression); ``max_bytes`` caps each array the graph makes.
+    (random constants in the expression); ``max_bytes`` caps each array the graph makes. It
+    serves any ``wrt``; the one given here (default: every input), the first call's, is the one
+    its graph is built for, the others walk it once each (:meth:`graph_for`).
 
     >>> f = Compiled("sin(x) * y", {"x": (2,), "y": (2,)})
     >>> f.jacobian({"x": np.array([0.0, 1.0]), "y": np.array([2.0, 3.0])})["x"].round(3)
@@ -76,7 +78,8 @@ class Compiled:
     """
 
     def __init__(self, expr: str, shapes: dict, dtype=np.float64, seed: int = 0,
-                 max_bytes: int = DEFAULT_MAX_BYTES, values: dict | None = None, checked: bool = True):
+                 max_bytes: int = DEFAULT_MAX_BYTES, values: dict | None = None, checked: bool = True,
+                 wrt: Sequence[str] | None = None):
         self.expr = expr
         # ``checked``: each call's input arrays are checked and converted (:meth:`_inputs`); the API's
         # own calls pass arrays it has converted and looked up by their shapes, so it skips that
@@ -87,7 +90,10 @@ class Compiled:
         self.max_bytes = max_bytes
         # ``values``: only for an expression whose shapes depend on them (x[x > 0]); the graph
         # then holds for those values alone (graph.by_value), and bind refuses any others
-        self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values)
+        # ``wrt``: the inputs the first call differentiates (default: every input), whose requires_grad the graph
+        # is built with, so that bind's with_wrt of them is the graph itself; another wrt walks it (with_wrt)
+        self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values,
+                           wrt=None if wrt is None else _wrt_hint(wrt, self.shapes))
         self._built_for = values if self.graph.by_value else None
         self._several = self.graph.several
         self._lock = threading.Lock()
@@ -677,6 +683,19 @@ def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | No
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+def _wrt_hint(wrt, shapes: dict):
+    """``wrt`` as the frozenset of input names the parser builds the flags for (:attr:`Builder.wrt`),
+    or None (every input, the builder's default) for every input, and for anything but a list or tuple
+    of input names: bind's check_wrt reads ``wrt`` itself, and refuses what it must."""
+    if (type(wrt) is not list and type(wrt) is not tuple) or not wrt:
+        return None
+    try:
+        names = frozenset(wrt)
+    except TypeError:  # an unhashable name: check_wrt's to refuse
+        return None
+    return None if len(names) == len(shapes) or not names <= shapes.keys() else names
+
 
 def same(a, b) -> bool:
     """Do two answers agree: structure identical, values identical bit for bit (-0 and +0, NaN's

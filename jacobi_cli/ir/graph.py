@@ -311,6 +311,9 @@ class Builder:
     # the parser's builder (``typing``; see ir/dtypes.py)
     typing = False
     binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
+    # the inputs whose requires_grad is set, and so every node's that depends on one (a frozenset of names;
+    # None: every input); the graph's facts say which (graph.with_wrt of them is the graph itself)
+    wrt = None
     library = None  # the library of the call the parser is lowering ("torch", "numpy", "method", None)
     call = None  # that call's name as written (torch.var, .var()): a refusal of an op inside it names it
 
@@ -374,8 +377,16 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        # requires_grad as with_wrt sets it for every input (see graph()): an argument's, unless the op is nondiff
-        flag = bool(args) and op not in _NONDIFF and any([nodes[a][7] for a in args])
+        # requires_grad as with_wrt sets it (see graph()): an argument's, unless the op is nondiff (no list made
+        # for the common arities: a constant has no argument, most ops one or two)
+        if not args or op in _NONDIFF:
+            flag = False
+        elif len(args) == 1:
+            flag = nodes[args[0]][7]
+        elif len(args) == 2:
+            flag = nodes[args[0]][7] or nodes[args[1]][7]
+        else:
+            flag = any([nodes[a][7] for a in args])
         nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
         tracer.builder, tracer.id, tracer.shape = self, i, shape
@@ -393,7 +404,8 @@ class Builder:
         i = len(nodes)
         if i >= MAX_NODES:
             raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
-        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position, True, None)))
+        nodes.append(_new_node(Node, (i, "input", (), _NO_PARAMS, shape, name, position,
+                                      self.wrt is None or name in self.wrt, None)))
         tracer = _new_object(Tracer)
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         self.inputs[name] = i
@@ -442,7 +454,15 @@ class Builder:
         shape = self._binary_shapes.get((op_name, a.shape, b.shape))
         if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
             return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
-        out = self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position)
+        nodes = self.nodes  # self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position), inline
+        i = len(nodes)
+        if i >= MAX_NODES:
+            raise JacLimitError(f"the expression needs more than {MAX_NODES:,} graph nodes")
+        x, y = a.id, b.id
+        nodes.append(_new_node(Node, (i, op_name, (x, y), _NO_PARAMS, shape, name, position,
+                                      op_name not in _NONDIFF and (nodes[x][7] or nodes[y][7]), None)))
+        out = _new_object(Tracer)
+        out.builder, out.id, out.shape = self, i, shape
         return dtypes.track(self, out, position) if self.typing and (self.integral or self.booleans) else out
 
     def _apply(self, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
@@ -557,12 +577,13 @@ class Builder:
     def graph(self, output: Tracer, outputs: tuple = ()) -> Graph:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
         expression ends in a tuple of several outputs (``output`` is then the first). Its nodes'
-        ``requires_grad`` are set for every input as they were made (``with_wrt(None)`` of the graph,
-        which its facts say: that call, the common one, then gives the graph itself)."""
+        ``requires_grad`` are set for :attr:`wrt` (default: every input) as they were made, which its
+        facts say: ``with_wrt`` of those inputs, the call's own, then gives the graph itself."""
         named = tuple((name, self.lift(t).id) for name, t in outputs)
         nodes = tuple(self.nodes)
         return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
-                          self.by_value, _facts(nodes, frozenset(self.inputs), self.dtype))
+                          self.by_value, _facts(nodes, frozenset(self.inputs) if self.wrt is None else
+                                                self.wrt.intersection(self.inputs), self.dtype))
 
 
 def _shape_error(err: JacError, op, op_name: str, position: int | None) -> JacError:

@@ -2470,21 +2470,43 @@ defop("cumsum", _cumsum_impl, lambda s, axis, reverse=False: s,
 # z_i = a_(i+1) z_(i+1) + b_i (z_n = 0), the transposed map. cumprod's derivatives are
 # recurrences, which keeps them exact when elements are 0 (no division) and O(n).
 def _linrec_impl(a, b, axis, reverse=False):
+    dtype = np.result_type(a, b)
+    plain = dtype == object or np.isfinite(a).all()  # a's own elements: its broadcast holds no others
     a, b = np.broadcast_arrays(a, b)
     a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
-    out = np.empty(b.shape, dtype=np.result_type(a, b))
-    n = b.shape[0]
-    plain = out.dtype == object or np.isfinite(a).all()  # a · 0 is 0: the plain recurrence (symbolic forms too)
-    started = None  # else per lane: a b_j != 0 has come; before it z is an exact zero, never a · 0 (NaN at a = NaN)
-    for step, i in enumerate(range(n - 1, -1, -1) if reverse else range(n)):
-        if step == 0:
-            out[i] = b[i]
-        else:
+    out = np.empty(b.shape, dtype=dtype)
+    order = range(b.shape[0] - 1, -1, -1) if reverse else range(b.shape[0])
+    if not order:
+        return np.moveaxis(out, 0, axis)
+    out[order[0]] = b[order[0]]
+    if out.size // len(out) >= _WIDE:  # many lanes (a Jacobian's basis): a * z + b made in z's row, no temporaries
+        _linrec_rows(a, b, out, order, reverse, plain)
+    else:  # plain: a · 0 is 0 where a is finite (symbolic forms too); else, per lane, before a b_j != 0 has come
+        started = None if plain else b[order[0]] != 0  # z is an exact zero, never a · 0 (NaN at a = NaN)
+        for i in order[1:]:
             z = (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
-            out[i] = z if plain else np.where(started, z, b[i])
-        if not plain:
-            started = (b[i] != 0) if started is None else (started | (b[i] != 0))
+            out[i] = z if started is None else np.where(started, z, b[i])
+            if started is not None:
+                started = started | (b[i] != 0)
     return np.moveaxis(out, 0, axis)
+
+
+# From this many lanes a linrec step writes into its row (ufuncs with out=): the same two roundings and
+# the same bits, NaN signs included, as ``a * z + b`` (compared over 12,000 random cases with 0, ±inf and
+# NaN, broadcast operands too; a row of one element took another NumPy loop, whose NaN sign differed, and
+# rows of a few elements were slower so), 1.2-1.7 x faster at 1000 lanes.
+_WIDE = 16
+
+
+def _linrec_rows(a, b, out, order, reverse: bool, plain: bool) -> None:
+    waiting = None if plain else b[order[0]] == 0  # the masked loop's lanes before their first b_j != 0
+    for i in order[1:]:
+        row = out[i]
+        np.multiply(a[i + 1], out[i + 1], out=row) if reverse else np.multiply(a[i], out[i - 1], out=row)
+        np.add(row, b[i], out=row)
+        if waiting is not None:
+            np.copyto(row, b[i], where=waiting)
+            waiting &= b[i] == 0
 
 
 def _shift(z, axis, toward_end: bool):
@@ -2527,6 +2549,24 @@ def _exclusive_cumprod(ans, a, axis):
     return P.add(_shift(ans, axis - len(s), True), first)
 
 
+# zero_from: ``x`` with its elements at positions ``k`` and later along ``axis`` (counted from the end, so
+# that a batched cotangent keeps it) an exact +0, the others as they are; ``k`` (whole numbers) broadcasts
+# against ``x`` with that axis of length 1. The mask is made here from ``k``: a kernel keeps ``k``, not
+# the mask (cumprod's reverse rule on a Jacobian's basis: n × n, past the kernel's constant limit).
+def _zero_from_impl(x, k, axis):
+    x = np.asarray(x)
+    place = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (-axis - 1))
+    return np.where(place < k, x, x.dtype.type(0))
+
+
+defop("zero_from", _zero_from_impl, lambda sx, sk, axis: broadcast(sx, sk),
+      (lambda g, ans, x, k, axis: unbroadcast(P.zero_from(g, k, axis=axis), shape_of(x)), None),
+      (lambda t, ans, x, k, axis: P.zero_from(lift(t, len(shape_of(ans))), k, axis=axis), None),
+      sympy=lambda S, x, k, axis: S.explicit(lambda x, k: np.vectorize(
+          lambda v, j, bound: S.sp.Piecewise((v, S.sp.Lt(j, bound)), (0, True)), otypes=[object])(
+          x, np.arange(x.shape[axis]).reshape((-1,) + (1,) * (-axis - 1)), k), x, k))
+
+
 def _cumprod_vjp(g, ans, a, axis):
     # where no cotangent at or after j is nonzero the entry is an exact 0 (y_i does not depend on a_j for
     # j > i), not the exclusive product (NaN past a NaN) times the recurrence's 0
@@ -2536,7 +2576,7 @@ def _cumprod_vjp(g, ans, a, axis):
         return entries
     place = np.arange(1.0, s[axis] + 1).reshape((-1,) + (1,) * (len(s) - axis - 1))  # j + 1 along the axis
     last = P.max(P.mul(P.ne(g, 0.0), place), axes=(axis + 1,), keepdims=True)  # 1 + the last nonzero's j, or 0
-    return P.where(P.le(place, last), entries, 0.0)
+    return P.zero_from(entries, last, axis=axis - len(s))
 
 
 def _cumprod_jvp(t, ans, a, axis):

@@ -163,16 +163,18 @@ class NeedsValues(JacValueError):
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
           max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None,
-          constant: bool = False) -> Graph:
+          constant: bool = False, wrt=None) -> Graph:
     """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
 
     Every node whose result would pass ``max_bytes`` is refused here, before anything
     runs; with ``shapes_only`` (nothing will be evaluated) only the constants are.
     ``values`` (name -> array) are needed only by a mask computed from the inputs; without
     them such a mask raises :class:`NeedsValues`. ``constant``: the text is a binding's value,
-    which names nothing (an unknown name is not an input to bind)."""
+    which names nothing (an unknown name is not an input to bind). ``wrt`` (a set of names, or
+    None for every input): the inputs whose nodes' ``requires_grad`` is set as the graph is built
+    (:attr:`Builder.wrt`), so that a first call differentiating those alone walks no graph again."""
     inputs = inputs or {}
-    builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)
+    builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)
     try:
         _check_text(text)
         if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
@@ -188,17 +190,20 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
                 found = None
             if found is not None:
                 return found
-            builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant)  # ast's path starts again
+            builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)  # ast's path starts again
         source = Source(text)
         return _Lowering(builder, source, inputs, values, constant).program(_ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
 
 
-def _new_builder(text: str, dtype, seed: int, max_bytes: int, shapes_only: bool, constant: bool) -> Builder:
+def _new_builder(text: str, dtype, seed: int, max_bytes: int, shapes_only: bool, constant: bool,
+                 wrt=None) -> Builder:
     """The builder of one parse of ``text``."""
     builder = Builder(text, dtype, True, seed, max_bytes, shapes_only)
     builder.typing = True  # integers computed from inputs are tracked (ir/dtypes.py)
+    if wrt is not None:
+        builder.wrt = wrt
     if constant:
         builder.binding = True  # a binding's integers are converted to --dtype exactly, or refused
     return builder

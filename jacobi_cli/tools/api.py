@@ -153,9 +153,10 @@ def _cache_key(expr: str, dtype, seed: int, max_bytes: int, shapes: dict) -> tup
     return tuple(key)
 
 
-def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
+def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -> tuple:
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
-    seen, else the bindings are parsed and checked and the expression compiled."""
+    seen, else the bindings are parsed and checked and the expression compiled, its graph's
+    flags set for the call's ``wrt`` (``Compiled``'s)."""
     env = None
     if type(bindings) is dict:  # a repeated call's common case, inline: a dict of arrays or numbers
         key = [expr, dtype, seed, max_bytes]  # _cache_key, inline
@@ -189,9 +190,9 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int) -> tuple:
         found = _CACHE.get(key)
     if found is None:
         try:
-            found = _CACHE.put(key, Compiled(expr, shapes, dtype, seed, max_bytes, checked=False))
+            found = _CACHE.put(key, Compiled(expr, shapes, dtype, seed, max_bytes, checked=False, wrt=wrt))
         except NeedsValues:  # x[x > 0]: compiled for these values only, never kept
-            return Compiled(expr, shapes, dtype, seed, max_bytes, values=values, checked=False), values
+            return Compiled(expr, shapes, dtype, seed, max_bytes, values=values, checked=False, wrt=wrt), values
     return found, values
 
 
@@ -209,7 +210,7 @@ def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,
     ``budget`` together (:meth:`Compiled.product_plan`).
     """
     dtype = resolve_dtype(dtype)
-    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
+    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
     return compiled.bind(env, wrt, several, budget, product)
 
 
@@ -312,7 +313,7 @@ def jacobian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: D
     if batch:
         return _batched_jacobian(expr, bindings, batch, wrt, dtype, seed, layout, mode, limit)
     max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
-    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
+    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
     return compiled.jacobian(env, wrt, mode, limit, structured, layout)
 
 
@@ -352,7 +353,7 @@ def vjp(expr: str, bindings: BindingsLike = None, v: Value | None = None, wrt: W
         memory.budget(max_memory)
     dtype = DTYPES[dtype] if type(dtype) is str and dtype in DTYPES else resolve_dtype(dtype)
     max_bytes = limit if limit < DEFAULT_MAX_BYTES else DEFAULT_MAX_BYTES
-    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes)
+    compiled, env = _compiled(expr, bindings, dtype, seed, max_bytes, wrt)
     return compiled.vjp(env, v, wrt, limit)
 
 
@@ -385,7 +386,7 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
     """
     limit = memory.budget(max_memory)
     dtype = resolve_dtype(dtype)
-    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES))
+    compiled, env = _compiled(expr, bindings, dtype, seed, min(limit, DEFAULT_MAX_BYTES), wrt)
     return compiled.hessian(env, wrt, limit)
 
 
