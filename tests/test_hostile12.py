@@ -224,6 +224,45 @@ def test_an_expression_indented_unevenly_is_still_a_parse_error(capsys):
     refused(capsys, ["eval", "  a = x * 2\n    a", "x=3"], "parse", "unexpected indent")
 
 
+@pytest.mark.parametrize("expr", [" x * 2", "\tx * 2", "\n    a = x * 2\n    a\n", "  a = x * 2\n\n  a, a * 2"])
+def test_an_indented_expression_is_reported_as_given(capsys, expr):
+    """The contract's "expression" is the text as given: it showed the dedented text (htrust13)."""
+    for command in (["eval"], ["vjp"], ["hessian"], ["shape"]):
+        code, out, err = run(capsys, [*command, expr, "x=3" if command != ["shape"] else "x:()", "--json"])
+        assert code == 0 and json.loads(out)["expression"] == expr, (command, out, err)
+
+
+@pytest.mark.parametrize("expr,kind,at", [
+    ("   x * foo(2)", "name", 7),                          # was 4: a column of the dedented text
+    ("   x * * 2", "parse", 7),
+    ("\t\tx + foo(1)", "name", 6),
+    ("  a = x * 2\n  b = foo(a)\n  b", "name", 18),
+    ("\n    a = x\n\n    b = a * * 2\n    b", "parse", 24),
+    ("  a = x * 2\n    a", "parse", 15),                   # unexpected indent: inside the second line's indent
+    ("  é = x * 2\n  é + foo(x)", "name", 18),              # a non-ASCII line: characters, not bytes
+])
+def test_an_error_in_an_indented_expression_points_at_the_column_typed(capsys, expr, kind, at):
+    error = refused(capsys, ["eval", expr, "x=3"], kind)
+    assert error["position"] == at, (error, expr[at:])
+
+
+def test_a_warning_in_an_indented_expression_points_at_the_column_typed(capsys):
+    expr = "\n\t  a = x * 2\n  \n\t  a, log(-a)"
+    code, out, err = run(capsys, ["eval", expr, "x=3", "--json"])
+    (warning,) = json.loads(out)["warnings"]
+    assert code == 0 and warning["position"] == expr.index("log"), warning
+    code, out, err = run(capsys, ["eval", expr, "x=3"])
+    line, caret = err.splitlines()[1:3]
+    assert line.index("log") == caret.index("^"), err  # the tab is shown as a tab under a tab
+
+
+def test_the_library_reads_an_indented_expression_as_the_command_line_does():
+    from jacobi_cli.tools import api
+
+    assert api.evaluate("  x * 2", {"x": 3.0}) == 6.0
+    assert api.evaluate("\n    a = x * 2\n\n    a + 1\n", {"x": 3.0}) == 7.0
+
+
 @pytest.mark.parametrize("args", [["eval", "sin(x)", "x:3", "--out", "{d}/no/J.npy"],
                                   ["graph", "x", "x=1", "--out", "{d}/no/g.dot"],
                                   ["run", "{suite}", "--junit", "{d}/no/j.xml"]])
@@ -243,3 +282,23 @@ def test_an_output_into_a_folder_it_cannot_write_is_refused_before_any_work(tmp_
     monkeypatch.setattr(os, "access", lambda path, mode: False if path == folder else real(path, mode))
     error = refused(capsys, ["eval", "sin(x)", "x:3", "--out", os.path.join(folder, "J.npy")], "io", "permission denied")
     assert "not writable" in error["message"]
+
+
+@pytest.mark.parametrize("text", [" x", "\tx", "  a\n    b\n  c", "\n\n  a\n \t \n  b\n", "\t a\n\t b", "\t a\n \tb",
+                                  "  a\r\n  b\r\n", "   a\n  \n b", "  é\n  ü"])
+def test_the_parser_removes_what_textwrap_dedent_removes(text):
+    import textwrap
+
+    from jacobi_cli.lang.parser import Source
+
+    assert Source(text).body == textwrap.dedent(text)
+
+
+def test_an_indented_expression_file_with_a_bom_is_read_and_reported_as_written(tmp_path, capsys):
+    path = tmp_path / "e.py"
+    path.write_bytes(b"\xef\xbb\xbf  a = x * 2\n  a + 1\n")
+    code, out, err = run(capsys, ["eval", f"@{path}", "x=3", "--json"])
+    report = json.loads(out)
+    assert code == 0 and report["output"]["value"] == 7.0 and report["expression"] == "  a = x * 2\n  a + 1\n"
+    path.write_bytes(b"\xef\xbb\xbf  a = x * 2\n  foo(a)\n")
+    assert refused(capsys, ["eval", f"@{path}", "x=3"], "name")["position"] == 14  # foo, the BOM not counted

@@ -90,3 +90,54 @@ def test_a_plot_needs_the_jacobian_in_memory_so_it_is_refused_not_streamed(tmp_p
     result = runner.invoke(app, ["eval", "x * sum(x)", "x:400", "--max-memory", "128000", "--out", str(out),
                                  "--plot", str(tmp_path / "p.png")])
     assert result.exit_code == 2 and "budget" in result.output and not out.exists()
+
+
+# --- --strict and NaN in a streamed Jacobian (htrust13) --------------------------------------------
+
+@pytest.mark.parametrize("expr,bindings", [
+    ("log(x) * sum(x)", ["x:400"]),                # NaN in the value: refused before any pass
+    ("x * sum(sqrt(abs(x)))", ["x=zeros(400)"]),   # a finite value, NaN in the Jacobian only: was exit 0
+])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_strict_refuses_a_streamed_jacobian_and_leaves_the_old_file(tmp_path, expr, bindings, mode):
+    """The stream was moved into place before --strict refused: the old file was replaced."""
+    out = tmp_path / "J.npy"
+    out.write_bytes(b"old")
+    result = runner.invoke(app, ["eval", expr, *bindings, "--max-memory", "128000", "--out", str(out),
+                                 "--mode", mode, "--strict", "--json"])
+    assert result.exit_code == 2 and "--strict" in result.output, result.output
+    assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["J.npy"]  # no temporary file left
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_nan_in_a_streamed_jacobian_is_warned_of_as_in_memory(tmp_path, mode):
+    """The streamed blocks were not scanned: a NaN Jacobian written to the file without a word."""
+    args = ["eval", "x * sum(sqrt(abs(x)))", "x=zeros(400)", "--mode", mode, "--json"]
+    streamed = json.loads(runner.invoke(app, args + ["--max-memory", "128000", "--out", str(tmp_path / "J.npy")]).stdout)
+    whole = json.loads(runner.invoke(app, args).stdout)
+    assert "file" in streamed["jacobian"]["x"] and "value" in whole["jacobian"]["x"]
+    assert streamed["warnings"] == whole["warnings"] and "derivative of sqrt" in whole["warnings"][0]["message"]
+    assert np.isnan(np.load(tmp_path / "J.npy")).all()
+    clean = json.loads(runner.invoke(app, ["eval", "x * sum(x)", "x:400", "--max-memory", "128000", "--mode", mode,
+                                           "--out", str(tmp_path / "K.npy"), "--strict", "--json"]).output)
+    assert "warnings" not in clean and np.isfinite(np.load(tmp_path / "K.npy")).all()
+
+
+def test_an_interrupted_stream_leaves_the_old_file(tmp_path, monkeypatch):
+    from jacobi_cli.engine import planner
+
+    out = tmp_path / "J.npy"
+    out.write_bytes(b"old")
+    real = planner.dense_part
+    calls = []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 3:  # two passes written, then Ctrl-C
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(planner, "dense_part", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        report.eval_report("x * sum(x)", ["x:400"], ["x"], max_memory=128_000, out=str(out))
+    assert len(calls) == 3 and out.read_bytes() == b"old" and os.listdir(tmp_path) == ["J.npy"]

@@ -19,15 +19,12 @@ MAX_EXPRESSION_FILE = 10 * 2**20
 
 
 def read_expression(expr: str) -> str:
-    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input); indented as a whole
-    (``jac eval "  x + 1"``, the lines of a quoted block in a script), the common indent is
-    removed, as Python's ``eval`` and ``textwrap.dedent`` do, instead of "unexpected indent"."""
-    text = _read_expression(expr)
-    if text.lstrip("\r\n")[:1] in (" ", "\t"):
-        import textwrap
-
-        text = textwrap.dedent(text)
-    return text
+    """``EXPR`` as given, or read from ``@path`` or ``-`` (standard input). An expression indented
+    as a whole (``jac eval "  x + 1"``, the lines of a quoted block in a script) is read as the
+    parser reads it (``lang.parser.Source``: its common indent removed, as Python's ``eval`` and
+    ``textwrap.dedent`` do, instead of "unexpected indent"), so the report holds it as given
+    and an error's column counts in what the user typed."""
+    return _read_expression(expr)
 
 
 def _read_expression(expr: str) -> str:
@@ -160,10 +157,9 @@ def _run(as_json: bool, build: Callable[[], object], draw: str, strict: bool = F
 
 def refuse_nonfinite(report) -> None:
     """``--strict``: the first NaN or infinity the report warns of, as a JacValueError."""
-    for warning in report.get("warnings") or []:
-        if warning["kind"] == "nonfinite":
-            raise JacValueError(f"{warning['message']} (--strict: NaN and infinities are errors)",
-                                warning["position"], report.get("expression"))
+    from ..tools.report import refuse_nonfinite as refuse
+
+    refuse(report.get("warnings"), report.get("expression"))
 
 
 def plan_printer(explain: bool, as_json: bool):
@@ -249,7 +245,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         report = eval_report(read_expression(expr), bindings or [], wrt, dtype, seed, layout, symbolic, mode=mode,
                              max_memory=max_memory, values=values, on_plan=show_plan, batch=batch, timeout=seconds,
                              out=None if plot else out,  # a plot needs the Jacobian in memory: no streaming
-                             explain=explain)
+                             explain=explain, strict=strict)
         with_plan(report, explain, as_json)
         if strict:
             refuse_nonfinite(report)

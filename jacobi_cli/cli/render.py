@@ -810,7 +810,7 @@ def caret_lines(source: str, position: int) -> tuple:
     if len(line) > 100:  # show a window around a long line
         lo = max(0, col - 50)
         line, col = ("…" if lo else "") + line[lo:lo + 100], col - lo + (1 if lo else 0)
-    return line, " " * col + "^"
+    return line, "".join("\t" if c == "\t" else " " for c in line[:col]) + "^"  # a tab under a tab: aligned
 
 
 # --- the teaching and debugging views ----------------------------------------------------------

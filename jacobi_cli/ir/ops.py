@@ -1023,9 +1023,23 @@ defop("trace", lambda a: np.trace(a, axis1=-2, axis2=-1), _trace_shape,
 
 def _inv_impl(a):
     try:
-        return np.linalg.inv(a)
+        out = np.linalg.inv(a)
     except np.linalg.LinAlgError:
         raise JacValueError(f"inv: the matrix is singular, so it has no inverse (shape {fmt(np.shape(a))})") from None
+    return _nan_where_nan(a, out)
+
+
+def _nan_where_nan(a, out):
+    """``out`` (one result matrix per matrix of ``a``) NaN for every matrix of ``a`` holding a NaN. LAPACK's
+    LU pivots around a NaN, so rows of the inverse and entries of a solution that depend on it come out finite
+    (``inv([[nan, .2], [.3, 3]])``'s second row): wrong numbers. PyTorch's are NaN. An infinity is left to
+    LAPACK, whose numbers there are the limits (the inverse of ``[[inf, .2], [.3, 3]]`` is ``[[0, 0], [0, 1/3]]``)
+    or NaN."""
+    a = np.asarray(a)
+    if a.dtype.kind != "f":
+        return out
+    nan = np.isnan(a).any(axis=(-2, -1))
+    return np.where(nan[..., None, None], np.nan, out) if nan.any() else out
 
 
 def _cofactor_impl(a):
@@ -1057,10 +1071,9 @@ def _cofactor_of_one(m, det):
             return det * np.linalg.inv(m).T
         except np.linalg.LinAlgError:
             pass
-    try:
-        u, s, vh = np.linalg.svd(m)
-    except np.linalg.LinAlgError:  # no SVD of NaN or inf
+    if not np.isfinite(m).all():  # no SVD of NaN or inf (of inf, OpenBLAS's gesdd never returns)
         return np.full(m.shape, np.nan, m.dtype)
+    u, s, vh = np.linalg.svd(m)
     before = np.concatenate([np.ones(1, m.dtype), np.cumprod(s[:-1])])
     after = np.concatenate([np.cumprod(s[:0:-1])[::-1], np.ones(1, m.dtype)])
     sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
@@ -1631,7 +1644,7 @@ def _solve_impl(a, b, who="solve"):
     if x is None or not np.all(np.isfinite(x)) and np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
         raise JacValueError(f"{who}: the matrix is singular, so the system has no unique solution "
                             f"(shape {fmt(a.shape)})")
-    return x
+    return _nan_where_nan(a, x)
 
 
 # X = A⁻¹B: dX = A⁻¹(dB - dA X); the cotangents are gB = A⁻ᵀ G and gA = -gB Xᵀ.
@@ -1786,8 +1799,11 @@ defop("eigh_vectors", lambda a: _eigh(a)[1], lambda s: _square_shape("eigh", s),
 
 def _svd(a):
     a = np.asarray(a)
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-    s, u, vh = _undecomposed(a, s, u, vh)
+    if np.isnan(a).any():  # LAPACK refuses NaN (so does PyTorch): said here, as a matrix may hold an infinity too
+        raise np.linalg.LinAlgError("SVD did not converge")
+    inf = np.isinf(a).any(axis=(-2, -1))  # OpenBLAS's gesdd never returns on an infinity (np.linalg.svd hangs):
+    u, s, vh = np.linalg.svd(np.where(inf[..., None, None], 0, a) if inf.any() else a, full_matrices=False)
+    s, u, vh = _undecomposed(a, s, u, vh)  # such a matrix's factors are NaN
     return u, s, vh
 
 
@@ -1952,7 +1968,7 @@ def _getrf(a):
     for i in np.ndindex(a.shape[:-2]):
         lu, p, _ = getrf(packed[i])  # info > 0 (an exact zero pivot, a singular U) is not an error, as in PyTorch
         packed[i], piv[i] = lu, p
-    return packed, piv
+    return _nan_where_nan(a, packed), piv  # a NaN pivot leaves its column unscaled: L's numbers would be a's
 
 
 def _lu_shape(s, part):
@@ -2465,14 +2481,13 @@ def _linrec_impl(a, b, axis, reverse=False):
     out[order[0]] = b[order[0]]
     if out.size // len(out) >= _WIDE:  # many lanes (a Jacobian's basis): a * z + b made in z's row, no temporaries
         _linrec_rows(a, b, out, order, reverse, plain)
-    elif plain:  # a · 0 is 0 where a is finite (symbolic forms too)
+    else:  # plain: a · 0 is 0 where a is finite (symbolic forms too); else, per lane, before a b_j != 0 has come
+        started = None if plain else b[order[0]] != 0  # z is an exact zero, never a · 0 (NaN at a = NaN)
         for i in order[1:]:
-            out[i] = (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
-    else:
-        started = b[order[0]] != 0  # per lane: a b_j != 0 has come; before it z is an exact zero, never
-        for i in order[1:]:  # a · 0 (NaN at a = NaN)
-            out[i] = np.where(started, (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i], b[i])
-            started = started | (b[i] != 0)
+            z = (a[i + 1] * out[i + 1] if reverse else a[i] * out[i - 1]) + b[i]
+            out[i] = z if started is None else np.where(started, z, b[i])
+            if started is not None:
+                started = started | (b[i] != 0)
     return np.moveaxis(out, 0, axis)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 import re
 import threading
 import warnings
@@ -87,12 +88,21 @@ _LEAVES = (ast.Name, ast.Constant)  # nodes without children (``type(node) in``:
 # of them is PyTorch's, where the bare method is ambiguous (x.max(dim=1)[0], x.std(dim=1)).
 _TORCH_KEYWORDS = frozenset({"dim", "keepdim", "unbiased", "correction"})
 
+_INDENTS = (" ", "\t")  # a text beginning with one (after new lines) is indented as a whole
+
+
 class Source:
-    """Maps ``ast`` line/column pairs (UTF-8 byte columns) to character offsets."""
+    """Maps ``ast`` line/column pairs (UTF-8 byte columns) to character offsets in ``text``.
+
+    A text indented as a whole (``"  x + 1"``, the lines of a quoted block in a script) is parsed as
+    :attr:`body`, its common indent removed as ``textwrap.dedent`` removes it; ``margins`` holds the
+    characters removed from each line, so offsets still count in the text as given."""
+
+    margins = None  # per line, the characters body lacks (None: body is text)
 
     def __init__(self, text: str):
-        self.text = text
-        if "\n" not in text and text.isascii():  # the common case, what the lines below give
+        self.text = self.body = text
+        if "\n" not in text and text.isascii() and text[:1] not in _INDENTS:  # the common case
             self.lines, self.ascii, self.starts = [text], [True], [0]
             self.one_line, self.width = True, len(text)
             return
@@ -101,19 +111,23 @@ class Source:
         self.starts = [0]
         for line in self.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
-        self.one_line = len(self.lines) == 1 and self.ascii[0]  # a node on line 1: offset is min(col, width)
+        if text.lstrip("\r\n")[:1] in _INDENTS:
+            self.margins = _margins(self.lines)
+            self.body = "\n".join(line[m:] for line, m in zip(self.lines, self.margins))
+        self.one_line = len(self.lines) == 1 and self.ascii[0] and self.margins is None
         self.width = len(self.lines[0])
 
     def offset(self, lineno: int, col_byte: int) -> int:
-        if lineno == 1 and self.ascii[0]:  # the common case, a one-line ASCII expression
-            return min(col_byte, len(self.lines[0]))
+        if lineno == 1 and self.ascii[0] and self.margins is None:  # the common case, a one-line ASCII expression
+            return min(col_byte, self.width)
         lineno = max(1, min(lineno, len(self.lines)))
-        line = self.lines[lineno - 1]
+        line, margin = self.lines[lineno - 1], self.margins[lineno - 1] if self.margins else 0
+        line = line[margin:]  # ast's columns count in body's line
         if self.ascii[lineno - 1]:  # bytes are characters: no re-encoding of long lines
             col = min(col_byte, len(line))
         else:
             col = len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="ignore"))
-        return self.starts[lineno - 1] + col
+        return self.starts[lineno - 1] + margin + col
 
     def at(self, node: ast.AST) -> int:
         if self.one_line:  # offset's common case, inline: every node of the walk asks
@@ -126,6 +140,19 @@ class Source:
             col = node.end_col_offset
             return col if col < self.width else self.width
         return self.offset(node.end_lineno, node.end_col_offset)
+
+
+def _margins(lines: list) -> list:
+    """What ``textwrap.dedent`` removes from each line: all of a line of blanks, the common
+    leading blanks (spaces and tabs, compared character by character) of the others."""
+    margin = None
+    for line in lines:
+        indent = line[:len(line) - len(line.lstrip(" \t"))]
+        if indent == line:  # blanks only (or empty)
+            continue
+        margin = indent if margin is None else os.path.commonprefix([margin, indent])
+    width = len(margin or "")
+    return [len(line) if not line.strip(" \t") else width for line in lines]
 
 
 class NeedsValues(JacValueError):
@@ -150,6 +177,9 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)
     try:
         _check_text(text)
+        if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
+            source = Source(text)  # indented as a whole: ast reads its body, the columns count in text
+            return _Lowering(builder, source, inputs, values, constant).program(_ast_tree(source))
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
@@ -161,8 +191,8 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
             if found is not None:
                 return found
             builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)  # ast's path starts again
-        module = _ast_tree(text)
-        return _Lowering(builder, Source(text), inputs, values, constant).program(module)
+        source = Source(text)
+        return _Lowering(builder, source, inputs, values, constant).program(_ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
 
@@ -183,13 +213,13 @@ def split_outputs(text: str) -> list | None:
     """For an expression that ends in a tuple (``a = f(x); a, sum(a)``): ``[(name, text)]``,
     each output's own expression (the statements before, then that element), named as
     :func:`parse` names them; None for any other expression."""
-    module = _syntax_tree(text)
-    last = module.body[-1]
+    _check_text(text)
+    source = Source(text)
+    last = _ast_tree(source).body[-1]
     if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1):
         return None
-    source = Source(text)
     prefix = text[:source.at(last)]
-    return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(text, elt))
+    return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(source.body, elt))
             for i, elt in enumerate(last.value.elts)]
 
 
@@ -210,15 +240,15 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
 
 def _syntax_tree(text: str) -> ast.Module:
     _check_text(text)
-    return _ast_tree(text)
+    return _ast_tree(Source(text))
 
 
-def _ast_tree(text: str) -> ast.Module:
-    """Python's syntax tree of a checked text; its syntax errors as parse errors with a column."""
+def _ast_tree(source: Source) -> ast.Module:
+    """Python's syntax tree of a checked text's body; its syntax errors as parse errors with a
+    column in the text."""
     try:
-        return _parse_deep(text)
+        return _parse_deep(source.body)
     except SyntaxError as err:
-        source = Source(text)
         position = source.offset(err.lineno or 1, 0) + max((err.offset or 1) - 1, 0) if err.lineno else None
         if "too many nested parentheses" in str(err.msg):
             raise JacLimitError("more than 200 nested parentheses (Python's parser limit)", position) from None
@@ -1266,8 +1296,10 @@ class _Lowering:
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
         if isinstance(value, Items):
-            if len(parts) != 1 or isinstance(parts[0], slice) or parts[0] is None:
-                raise JacValueError("a tuple result is indexed with one integer, as parts[0]", position)
+            if len(parts) == 1 and isinstance(parts[0], slice):  # parts[1:], parts[::-1]: a tuple, as Python's
+                return Items(tuple.__getitem__(value, parts[0]))
+            if len(parts) != 1 or parts[0] is None:
+                raise JacValueError("a tuple result is indexed with one integer (parts[0]) or a slice (parts[1:])", position)
             return value.part(self.index_int(parts[0], position), position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)

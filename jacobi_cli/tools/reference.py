@@ -53,8 +53,9 @@ names on this page are known.
   numpy as np`, `import torch.nn.functional as F`, `from torch.nn import functional as F`, `import math`,
   `import scipy.special`, `import jax.numpy as jnp`); any other import (`import torch as T`, `from torch import
   sin`, `import torch.nn as nn`) is refused saying what to write, as the expression would not mean what it says.
-- Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result), `values, indices = torch.max(x, 1)`, and an array
-  into its rows as Python iterates it: `B, T, C = x.shape`, `a, b = x` (x of 2 rows).
+- Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result, which is also indexed, `parts[0]`, or sliced as a tuple,
+  `parts[::-1]`), `values, indices = torch.max(x, 1)`, and an array into its rows as Python iterates it:
+  `B, T, C = x.shape`, `a, b = x` (x of 2 rows).
 - Attributes: `x.shape`, `x.ndim`, `x.size` (NumPy's count) are constants; `x.dtype` is the dtype jac holds x in
   (`--dtype`, or an integer constant's own) and `x.device` the CPU, so `torch.zeros(3, dtype=x.dtype,
   device=x.device)` reads as written.

@@ -202,7 +202,8 @@ def jacobian_block(j, layout: str = "array", of: str = "y", values: str = "dense
 
 def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="array", symbolic: bool = False,
                 mode="auto", max_memory=None, values="dense", on_plan=None, batch=None,
-                timeout: float | None = None, out: str | None = None, explain: bool = False) -> EvalResult:
+                timeout: float | None = None, out: str | None = None, explain: bool = False,
+                strict: bool = False) -> EvalResult:
     """The eval report. ``on_plan(plan)`` is called once the plan is made, before it runs
     (``--explain``); a plan that does not fit the budget is refused after that call.
     ``batch``: the ``--batch`` specs (``["x", "W:1"]``). ``--symbolic`` formulas are stopped
@@ -210,7 +211,9 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
 
     ``out``: the ``--out`` file. When it is a ``.npy`` and the Jacobian (one input) does not
     fit the budget, it is streamed there pass by pass (:func:`stream_report`) instead of refused.
-    ``explain``: the plan also says whether repeated calls would run a kernel (``Plan.kernel``)."""
+    ``explain``: the plan also says whether repeated calls would run a kernel (``Plan.kernel``).
+    ``strict``: a streamed Jacobian or its value holding NaN or infinities is refused (:func:`refuse_nonfinite`)
+    before the file is moved into place; other reports are refused by the caller, before it writes them."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
     if _general(problem, found):
@@ -219,7 +222,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
         return _eval_general(expr, problem, found, split, layout, mode, budget, values, on_plan)
     plan = api.plan_of(problem, mode, budget)
     if plan.refusal and _streamable(out, problem, layout):
-        return stream_report(expr, problem, out, layout, mode, budget, on_plan)
+        return stream_report(expr, problem, out, layout, mode, budget, on_plan, strict)
     if explain:
         plan = problem.compiled.explained(problem, plan)
     if on_plan is not None:
@@ -307,11 +310,12 @@ def _streamable(out: str | None, problem: api.Problem, layout: str) -> bool:
 
 
 def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: str, budget: int,
-                  on_plan=None) -> EvalResult:
+                  on_plan=None, strict: bool = False) -> EvalResult:
     """``jac eval --out FILE.npy`` for a Jacobian larger than the budget: planned with only the
     values and one pass in memory, each pass's part written to the file as it is computed
-    (atomically: the file appears whole or not at all). The block names the file instead of
-    holding the value."""
+    (atomically: the file appears whole or not at all), and scanned for NaN and infinities on
+    the way. The block names the file instead of holding the value. ``strict``: a NaN or an
+    infinity in the value or the Jacobian is refused and the file is left as it was."""
     from ..lang.fileio import NpyStream
 
     g = problem.graph
@@ -321,16 +325,70 @@ def stream_report(expr: str, problem: api.Problem, out: str, layout: str, mode: 
     planner.check(plan)
     (name,) = problem.wrt
     j = Jacobian(name, tuple(g.output_shape), tuple(g.nodes[g.inputs[name]].shape), None, g.dtype)
-    with NpyStream(out, j.layout_shape(layout), g.dtype, rows=int(np.prod(j.y_shape, dtype=np.int64))) as written:
-        planner.stream(plan, g, problem.values, written)
     report = _header("eval", expr, g, problem.wrt)
     report["output"] = _output(problem)
+    of = report["output"]["name"]
+    found = _value_warnings(problem)
+    if strict:  # before any pass: the value is known
+        refuse_nonfinite([w.as_dict() for w in found], expr)
+    with NpyStream(out, j.layout_shape(layout), g.dtype, rows=int(np.prod(j.y_shape, dtype=np.int64))) as written:
+        scanned = _Scanned(written)
+        planner.stream(plan, g, problem.values, scanned)
+        if scanned.column is not None:
+            found += [finite._with_kinds(w, scanned.kinds()) for w in
+                      finite.derivative_warnings(g, problem.values, f"∂{of}/∂{name}", name, scanned.column)]
+        found = found[:finite.MAX_WARNINGS]
+        if strict:  # inside the block: the refusal removes the temporary file, the old one stays
+            refuse_nonfinite([w.as_dict() for w in found], expr)
     block = {"shape": list(j.layout_shape(layout)), "math_shape": list(j.math_shape), "layout": layout,
-             "structure": "dense", "cell": j.cell, "legend": j.legend(layout, report["output"]["name"]),
+             "structure": "dense", "cell": j.cell, "legend": j.legend(layout, of),
              "file": {"path": out, "bytes": written.nbytes}}
     report["jacobian"] = {name: block}
-    _warn(report, _value_warnings(problem))  # the streamed Jacobian itself is not read back for NaN
+    _warn(report, found)
     return EvalResult(report, {}, plan, budget, None, streamed=out)
+
+
+class _Scanned:
+    """A :class:`~jacobi_cli.lang.fileio.NpyStream` whose blocks are scanned for NaN and
+    infinities as they pass (the Jacobian is never whole in memory): ``column``, the first
+    input element whose column holds one (None: none yet), as ``finite.jacobian_warnings``
+    finds it in a whole Jacobian."""
+
+    def __init__(self, stream):
+        self.stream, self.column, self.seen = stream, None, set()
+
+    def write_rows(self, first: int, block) -> None:  # rows of (y.size, x.size)
+        self._scan(block, 0)
+        self.stream.write_rows(first, block)
+
+    def write_columns(self, first: int, block) -> None:  # (y.size, k): columns first, ...
+        self._scan(block, first)
+        self.stream.write_columns(first, block)
+
+    def _scan(self, block, first: int) -> None:
+        if finite.all_finite(block):
+            return
+        bad = ~np.isfinite(block)
+        column = first + int(np.argmax(bad.any(axis=0)))
+        self.column = column if self.column is None else min(self.column, column)
+        self.seen.update(float(v) for v in (np.nan, np.inf, -np.inf) if _holds(block, v))
+
+    def kinds(self) -> np.ndarray:
+        """One number of each kind seen (NaN, inf, -inf), for the warning's words."""
+        return np.array(sorted(self.seen, key=str))
+
+
+def _holds(block, v: float) -> bool:
+    return bool(np.isnan(block).any()) if np.isnan(v) else bool((block == v).any())
+
+
+def refuse_nonfinite(warnings, expression: str | None = None) -> None:
+    """``--strict``: the first NaN or infinity of a report's ``warnings`` (their dicts), as a
+    JacValueError."""
+    for warning in warnings or ():
+        if warning["kind"] == "nonfinite":
+            raise JacValueError(f"{warning['message']} (--strict: NaN and infinities are errors)",
+                                warning["position"], expression)
 
 
 def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, batch=None,
