@@ -12,7 +12,7 @@ import pytest
 
 import jacobi_cli
 from jacobi_cli.tools import api
-from jacobi_cli.engine import autodiff, compiled, kernels, planner
+from jacobi_cli.engine import autodiff, blas, compiled, kernels, planner
 from jacobi_cli.errors import JacValueError
 from jacobi_cli.ir.graph import Builder
 from jacobi_cli.engine.jacobian import SparseJacobian
@@ -1154,8 +1154,9 @@ def test_only_exact_numbers_and_float_0d_arrays_without_nan_become_full_arrays()
 
 @pytest.mark.parametrize("busy", [True, False])
 def test_a_kernel_of_a_middle_sized_product_takes_one_blas_thread_only_when_the_machine_is_busy(monkeypatch, busy):
-    """The kernel makes threads_for's choice inline: E2's VJP at n = 100 (a gemv of 10⁴ multiply-adds, which
-    OpenBLAS would split) runs with one BLAS thread when the load average says the cores are taken."""
+    """The kernel makes threads_for's choice (blas.middle_threads): E2's VJP at n = 100 (a gemv of 10⁴
+    multiply-adds, which OpenBLAS would split) runs with one BLAS thread when the load average says the cores
+    are taken."""
     entered = []
 
     class Recorded:
@@ -1165,8 +1166,8 @@ def test_a_kernel_of_a_middle_sized_product_takes_one_blas_thread_only_when_the_
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(kernels, "OneThread", Recorded)
-    monkeypatch.setattr(kernels, "busy_in_second", lambda second: busy)
+    monkeypatch.setattr(blas, "OneThread", Recorded)
+    monkeypatch.setattr(blas, "busy_in_second", lambda second: busy)
     rng = np.random.default_rng(9)
     b = {"x": rng.standard_normal(100), "A": rng.standard_normal((100, 100))}
     problem = api.prepare("x @ A @ x", b, ["x"])

@@ -79,8 +79,18 @@ def threads_for(work: int, busy: bool | None = None):
     if work < SPLIT or work >= LARGE:
         return nullcontext()
     if busy is None:
-        busy = busy_in_second(int(monotonic()))
+        return middle_threads()
     return OneThread() if busy else nullcontext()
+
+
+_IDLE = nullcontext()  # BLAS as it is: a nullcontext holds nothing a call changes, so one serves every call
+
+
+def middle_threads():
+    """:func:`threads_for`'s context for a middle-sized product (``SPLIT <= work < LARGE``): one BLAS
+    thread when the machine is busy (:func:`busy_in_second`), else BLAS as it is. A compiled kernel
+    of such a product calls it at each call (engine/kernels.py)."""
+    return OneThread() if busy_in_second(int(monotonic())) else _IDLE
 
 
 @lru_cache(maxsize=1)  # locked by lru_cache itself: threads share it safely

@@ -694,7 +694,7 @@ def _wrt_hint(wrt, shapes: dict):
         names = frozenset(wrt)
     except TypeError:  # an unhashable name: check_wrt's to refuse
         return None
-    return None if len(names) == len(shapes) or not names <= shapes.keys() else names
+    return names if names <= shapes.keys() else None
 
 
 def same(a, b) -> bool:

@@ -29,15 +29,13 @@ partials the structured interpreter never forms (0 · inf = NaN, +0 for -0).
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
-from time import monotonic
 
 import numpy as np
 
 from . import autodiff
-from .blas import LARGE, SPLIT, OneThread, busy_in_second, product_work
+from .blas import LARGE, SPLIT, middle_threads, product_work
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import (OPS, P, _matmul_shape, softmax_jacobian_of_vector, softmax_of_vector,
@@ -424,10 +422,10 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     lines += ["    _token = _set(_ignore)", "    try:"]
     indent = "        "
     if SPLIT <= products < LARGE:  # engine/blas.py: middle-sized products run on one thread when the machine is busy
-        # threads_for(products) for such products, inline (its call through a partial was ~3,000 instructions of
-        # E2's 84,000 at n = 100); nullcontext keeps no state, so one serves every call
-        namespace.update({"_busy": busy_in_second, "_clock": monotonic, "_one": OneThread, "_idle": nullcontext()})
-        lines.append(f"{indent}with _one() if _busy(int(_clock())) else _idle:")
+        # threads_for(products) for such products, without its range test at each call (its call through a
+        # partial, a new nullcontext each time, was ~3,000 instructions of E2's 84,000 at n = 100)
+        namespace["_threads"] = middle_threads
+        lines.append(f"{indent}with _threads():")
         indent += "    "
     source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs, dtype)
     for node in nodes:
