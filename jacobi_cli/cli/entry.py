@@ -137,12 +137,23 @@ def _interruptible(arrived: list):
 
     def interrupted(signum, frame):
         arrived.append(signum)
+        if _unraisable(frame):  # raised there, Python would print it as "Exception ignored" and drop it
+            signal.raise_signal(signum)  # so this handler runs again at the next check, past that callback
+            return
         raise KeyboardInterrupt
 
     try:
         return signal.signal(signal.SIGINT, interrupted)
     except ValueError:  # not the main thread: signals are not ours to handle
         return None
+
+
+def _unraisable(frame) -> bool:
+    """Is ``frame`` a callback whose exceptions Python reports and drops (``Exception ignored in``)?
+    The import system's weak-reference callback that removes a module's lock (seen at a Ctrl-C 200 ms
+    into start-up), which runs whenever a lock is freed, inside any import."""
+    code = getattr(frame, "f_code", None)
+    return code is not None and code.co_name == "cb" and code.co_filename == "<frozen importlib._bootstrap>"
 
 
 def _restore_sigint(handler) -> None:
