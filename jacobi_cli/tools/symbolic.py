@@ -895,19 +895,20 @@ def numeric(expr, env: dict):
     sp = _sp()
     done: dict = {}
     stack = [(expr, False)]
-    while stack:
-        e, ready = stack.pop()
-        if e in done:
-            continue
-        if e in env:
-            done[e] = env[e]
-            continue
-        args = _numeric_args(e)
-        if not ready and args:
-            stack.append((e, True))
-            stack.extend((a, False) for a in args if a not in done)
-            continue
-        done[e] = _numeric_node(sp, e, [done[a] for a in args], env)
+    with np.errstate(all="ignore"):  # 0·inf at a kink (norm(x) at 0) is NaN, which the check at --at reads,
+        while stack:  # never a RuntimeWarning on the user's stderr
+            e, ready = stack.pop()
+            if e in done:
+                continue
+            if e in env:
+                done[e] = env[e]
+                continue
+            args = _numeric_args(e)
+            if not ready and args:
+                stack.append((e, True))
+                stack.extend((a, False) for a in args if a not in done)
+                continue
+            done[e] = _numeric_node(sp, e, [done[a] for a in args], env)
     return done[expr]
 
 
@@ -1623,7 +1624,12 @@ def _matrix_result(check, values, leaves, name, point, fixed) -> Derivative:
         raise NoMatrixForm(reasons[0] if reasons else "")
     deriv = Derivative(name, "matrix", d, y_shape + x_shape, math_shape(y_shape, x_shape))
     if point is not None:
-        deriv.value = evaluate_matrix_form(d, leaves, point, fixed, y_shape + x_shape)
+        try:
+            deriv.value = evaluate_matrix_form(d, leaves, point, fixed, y_shape + x_shape)
+        except np.linalg.LinAlgError:  # det(A)·A⁻ᵀ at a singular A: the formula has no value there, the
+            # derivative may (det's is the adjugate): NaN, which _check_at_point replaces by autodiff's, with a note
+            deriv.value = np.full(concrete_shape(y_shape + x_shape, fixed), np.nan)
+            deriv.note = ("the formula inverts a matrix that is singular at this point, where it has no value")
     return deriv
 
 

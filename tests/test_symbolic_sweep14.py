@@ -1,0 +1,200 @@
+"""The hsym14 sweep of the symbolic paths: what ``jac diff`` prints (its formula's own value at a point,
+before the check at ``--at`` can replace it; an index form's printed entries, each evaluated by SymPy),
+``jac diff --order 2/3`` and ``jac eval --symbolic`` against jac's numeric Jacobian and PyTorch's
+(``torch.autograd.functional.jacobian``, nested for higher orders), at random points; the fast forms
+(letters: matrix and index forms) beside the plain SymPy path (digits: components) of the same expression;
+and at the points where forms differ in domain (singular matrices, zeros, ties, kinks), the value shown
+against PyTorch's or a refusal. The harness is ``tests/symsweep.py``; ``benchmarks/symbolic14_sweep.py``
+runs these cases and the whole element-wise vocabulary at more points.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import symsweep as S
+
+pytest.importorskip("torch")
+
+SLOW = os.environ.get("JAC_SLOW") == "1"
+
+# (expression in torch's spelling, spec, wrt or None: every input). Letters: matrix / index forms; digits:
+# components. The same expression at both is the fast form beside the plain SymPy path.
+STRUCTURED = [
+    ("torch.det(A)", {"A": "nn"}, None),
+    ("torch.det(A)", {"A": "33"}, None),
+    ("torch.logdet(A)", {"A": "nn"}, None),
+    ("torch.linalg.slogdet(A)[1]", {"A": "nn"}, None),
+    ("torch.inverse(A)", {"A": "nn"}, None),
+    ("torch.inverse(A)", {"A": "22"}, None),
+    ("torch.trace(torch.inverse(A) @ B)", {"A": "nn", "B": "nn"}, None),
+    ("torch.det(A @ B)", {"A": "nn", "B": "nn"}, None),
+    ("torch.det(torch.exp(A))", {"A": "nn"}, None),
+    ("torch.det(A) * torch.trace(A)", {"A": "nn"}, None),
+    ("torch.log(torch.det(A)) + torch.sum(A * A)", {"A": "nn"}, None),
+    ("torch.softmax(x, 0)", {"x": "n"}, None),
+    ("torch.softmax(x, 0)", {"x": "3"}, None),
+    ("torch.softmax(2 * x + 1, 0)", {"x": "n"}, None),
+    ("torch.softmax(A @ x, 0)", {"A": "nn", "x": "n"}, None),
+    ("torch.log_softmax(x, 0)", {"x": "n"}, None),
+    ("torch.log_softmax(x, 0)", {"x": "3"}, None),
+    ("torch.sum(torch.log_softmax(x, 0) * y)", {"x": "n", "y": "n"}, None),
+    ("torch.logsumexp(x, 0)", {"x": "n"}, None),
+    ("torch.logsumexp(A @ x, 0)", {"A": "nm", "x": "m"}, None),
+    ("torch.logsumexp(torch.tanh(x) * 2, 0)", {"x": "n"}, None),
+    ("torch.linalg.norm(x)", {"x": "n"}, None),
+    ("torch.linalg.norm(A @ x)", {"A": "nm", "x": "m"}, None),
+    ("torch.linalg.norm(x, 3)", {"x": "n"}, None),
+    ("torch.linalg.norm(x, 1)", {"x": "n"}, None),
+    ("torch.linalg.vector_norm(x, 2.5)", {"x": "n"}, None),
+    ("torch.linalg.norm(A)", {"A": "nm"}, None),
+    ("torch.trace(A)", {"A": "nn"}, None),
+    ("torch.trace(A @ B)", {"A": "nm", "B": "mn"}, None),
+    ("torch.trace(A.T @ A)", {"A": "nm"}, None),
+    ("A @ B @ C", {"A": "nm", "B": "mm", "C": "mn"}, None),
+    ("x @ A @ x", {"x": "n", "A": "nn"}, None),
+    ("torch.sum(torch.tanh(A @ x))", {"A": "nn", "x": "n"}, None),
+    ("torch.sum(torch.tanh(A @ x))", {"A": "33", "x": "3"}, None),
+    ("torch.sum(torch.tanh(A @ x + b))", {"A": "nm", "x": "m", "b": "n"}, None),
+    ("torch.tanh(A @ x)", {"A": "nm", "x": "m"}, None),
+    ("torch.sigmoid(A @ x) * x[0]", {"A": "nn", "x": "n"}, None),
+    ("torch.linalg.solve(A, b)", {"A": "nn", "b": "n"}, None),
+    ("torch.linalg.solve(A, b) @ b", {"A": "nn", "b": "n"}, None),
+    ("torch.linalg.cholesky(A @ A.T)", {"A": "nn"}, None),
+    ("torch.mean(x ** 3) - torch.prod(x)", {"x": "n"}, None),
+    ("torch.mean(A, 0)", {"A": "nm"}, None),
+    ("torch.sum(A, 1) * x", {"A": "nm", "x": "n"}, None),
+    ("torch.outer(x, y)", {"x": "n", "y": "m"}, None),
+    ("torch.dot(x, y) * x", {"x": "n", "y": "n"}, None),
+    ("torch.var(x)", {"x": "n"}, None),
+    ("torch.std(x)", {"x": "4"}, None),
+    ("torch.cumsum(x, 0)", {"x": "3"}, None),
+    ("torch.cumprod(x, 0)", {"x": "3"}, None),
+    ("torch.sort(x).values", {"x": "n"}, None),
+    ("torch.amax(x, 0)", {"x": "3"}, None),
+    ("torch.max(x * y)", {"x": "3", "y": "3"}, None),
+    ("torch.clamp(x, -0.5, 0.5)", {"x": "n"}, None),
+    ("torch.maximum(x, y) * 2 - torch.minimum(x, y)", {"x": "n", "y": "n"}, None),
+    ("torch.sum(torch.relu(A @ x))", {"A": "nm", "x": "m"}, None),
+    ("x[::-1] * x", {"x": "4"}, None),
+    ("A[:, 0] * x", {"A": "nm", "x": "n"}, None),
+    ("A.T @ torch.inverse(B) + 2 * A.T", {"A": "mn", "B": "mm"}, None),
+    ("torch.inverse(A) @ b * 3 - b", {"A": "nn", "b": "n"}, None),
+    ("torch.exp(A) * x + s", {"A": "nm", "x": "m", "s": ""}, None),
+    ("torch.sum(x) / torch.linalg.norm(x)", {"x": "n"}, None),
+    ("x / torch.linalg.norm(x)", {"x": "n"}, None),
+    ("torch.softmax(x, 0) @ y", {"x": "n", "y": "n"}, None),
+    ("torch.einsum('ij,jk->ik', A, B)", {"A": "32", "B": "23"}, None),
+    ("torch.kron(x, y)", {"x": "2", "y": "2"}, None),
+    ("torch.diag(x) @ A", {"x": "n", "A": "nm"}, None),
+    ("torch.triu(A)", {"A": "33"}, None),
+    ("torch.stack([x, 2 * x]) @ y", {"x": "n", "y": "n"}, None),
+]
+# (expression, spec, wrt, order): derivatives of order 2 and 3 against PyTorch's nested jacobian
+HIGHER = [
+    ("torch.det(A)", {"A": "22"}, None, 2),
+    ("torch.det(A)", {"A": "33"}, None, 2),
+    ("torch.logdet(A)", {"A": "33"}, None, 2),
+    ("torch.trace(torch.inverse(A))", {"A": "22"}, None, 2),
+    ("torch.logsumexp(x, 0)", {"x": "3"}, None, 2),
+    ("torch.logsumexp(x, 0)", {"x": "3"}, None, 3),
+    ("torch.softmax(x, 0)", {"x": "3"}, None, 2),
+    ("torch.linalg.norm(x)", {"x": "3"}, None, 3),
+    ("torch.sum(torch.tanh(A @ x))", {"A": "22", "x": "2"}, ["x"], 2),
+    ("torch.sum(torch.tanh(A @ x))", {"A": "22", "x": "2"}, ["A"], 2),
+    ("torch.sum(x ** 3) * torch.prod(x)", {"x": "3"}, None, 3),
+    ("torch.sin(x) * torch.exp(y)", {"x": "2", "y": "2"}, ["x"], 3),
+    ("x @ A @ x", {"x": "2", "A": "22"}, ["x"], 2),
+    ("torch.log_softmax(x, 0)", {"x": "3"}, None, 2),
+    ("torch.sigmoid(s) * torch.log(s)", {"s": ""}, None, 3),
+]
+if SLOW:  # the index forms of --order 2 (past 100 entries): a second each on the shared machine
+    HIGHER += [("torch.det(A)", {"A": "44"}, None, 2), ("torch.softmax(x, 0)", {"x": "5"}, None, 2),
+               ("torch.sum(x ** 3)", {"x": "12"}, None, 2), ("torch.logdet(A)", {"A": "66"}, None, 2)]
+
+
+def all_cases():
+    """Every (expression, spec, wrt, order, domain) of this file, for the sweep script."""
+    for expr, spec, wrt in STRUCTURED:
+        yield expr, spec, wrt, 1, (-1.0, 1.0)
+    for expr, spec, wrt, order in HIGHER:
+        yield expr, spec, wrt, order, (0.2, 0.8)
+
+
+def _assert_agrees(expr, spec, wrt, order, seed, lo=-1.0, hi=1.0):
+    point = S.random_point(spec, np.random.default_rng(seed), lo, hi)
+    problems = [p for p in S.compare(expr, spec, point, wrt, order) if p[0] != "refused"]
+    assert not problems, f"{expr} {S.bindings(spec)} order {order} at {point}: {problems}"
+
+
+@pytest.mark.parametrize("expr, spec, wrt", STRUCTURED, ids=[f"{e}-{''.join(s.values())}" for e, s, _ in STRUCTURED])
+def test_structured_forms_agree_with_pytorch(expr, spec, wrt):
+    _assert_agrees(expr, spec, wrt, 1, 0)
+
+
+@pytest.mark.parametrize("expr, spec, wrt, order", HIGHER,
+                         ids=[f"{e}-{''.join(s.values())}-{w}-{k}" for e, s, w, k in HIGHER])
+def test_higher_orders_agree_with_pytorch(expr, spec, wrt, order):
+    _assert_agrees(expr, spec, wrt, order, 1, 0.2, 0.8)
+
+
+def special_point_cases():
+    return []
+
+
+def special_point_problems(*_):
+    return []
+
+
+# --- where forms differ in domain ----------------------------------------------------------------
+
+SINGULAR = {"A": np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]])}
+
+
+@pytest.mark.parametrize("expr, binding", [("det(A)", "A:nxn"), ("det(A) * trace(A)", "A:nxn"),
+                                           ("sum(A) * det(A)", "A:nxn"), ("det(A)", "A:6x6")])
+def test_det_matrix_form_at_a_singular_matrix_shows_jac_evals_value(expr, binding):
+    """det(A)·A⁻ᵀ has no value at a singular A; det's derivative has one (the adjugate), which jac eval gives:
+    the value shown is that one, with a note. It was a LinAlgError ("linear algebra failed: Singular matrix")."""
+    from jacobi_cli.tools import api, symbolic
+
+    a = SINGULAR["A"] if binding.endswith("n") else np.diag([0.0, 1, 2, 3, 4, 5])
+    d = symbolic.differentiate(expr, [binding], at={"A": a}).derivatives["A"]
+    assert d.form == "matrix"
+    want = np.asarray(api.jacobian(expr, {"A": a})["A"])
+    np.testing.assert_allclose(d.value, want, rtol=1e-12, atol=1e-12)
+    # central differences (det is a polynomial): PyTorch 2.13's det backward gives 0 at a singular matrix
+    h, central = 1e-5, np.empty(a.shape)
+    for idx in np.ndindex(a.shape):
+        e = np.zeros(a.shape)
+        e[idx] = h
+        central[idx] = (api.evaluate(expr, {"A": a + e}) - api.evaluate(expr, {"A": a - e})) / (2 * h)
+    np.testing.assert_allclose(d.value, central, rtol=1e-6, atol=1e-6)
+    assert np.any(d.value != 0) and "singular" in d.note and "automatic derivative" in d.note
+
+
+@pytest.mark.parametrize("expr", ["trace(inv(A))", "x @ inv(A) @ x"])
+def test_a_singular_matrix_that_the_output_inverts_is_a_value_error(expr):
+    from jacobi_cli.errors import JacValueError
+    from jacobi_cli.tools import symbolic
+
+    with pytest.raises(JacValueError, match="inv"):
+        symbolic.differentiate(expr, ["A:nxn", "x:n"], at={"A": SINGULAR["A"], "x": np.ones(3)})
+
+
+@pytest.mark.parametrize("expr, at", [("norm(x)", {"x": np.zeros(3)}), ("sum(sqrt(x)) * norm(x)", {"x": np.zeros(3)}),
+                                      ("norm(A @ x)", {"A": np.eye(3), "x": np.zeros(3)})])
+def test_a_matrix_form_at_a_kink_warns_nothing(expr, at):
+    """norm's x/‖x‖ at 0 is 0·inf: NumPy's RuntimeWarning went to jac diff's stderr as two lines of Python."""
+    import warnings
+
+    from jacobi_cli.tools import api, symbolic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = symbolic.differentiate(expr, ["x:n", "A:nxn"][:len(at)], at=at)
+    for name, d in r.derivatives.items():
+        np.testing.assert_array_equal(d.value, api.jacobian(expr, at)[name])
