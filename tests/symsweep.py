@@ -34,14 +34,14 @@ def bindings(spec: dict) -> list:
     return out
 
 
-def shapes_of(spec: dict) -> dict:
-    return {name: tuple(SIZES[c] if c.isalpha() else int(c) for c in dims) for name, dims in spec.items()}
+def shapes_of(spec: dict, sizes: dict = SIZES) -> dict:
+    return {name: tuple(sizes[c] if c.isalpha() else int(c) for c in dims) for name, dims in spec.items()}
 
 
-def random_point(spec: dict, rng, lo: float = -1.0, hi: float = 1.0, shift: bool = True) -> dict:
+def random_point(spec: dict, rng, lo: float = -1.0, hi: float = 1.0, shift: bool = True, sizes: dict = SIZES) -> dict:
     """Values in (lo, hi); a square matrix shifted by n·I (far from singular) unless ``shift`` is False."""
     point = {}
-    for name, shape in shapes_of(spec).items():
+    for name, shape in shapes_of(spec, sizes).items():
         v = rng.uniform(lo, hi, shape)
         if shift and len(shape) == 2 and shape[0] == shape[1]:
             v = v + shape[0] * np.eye(shape[0])
@@ -94,7 +94,8 @@ def how(ours, theirs, rtol: float = RTOL) -> str | None:
         return None
     bad = ~close
     fo, ft = np.isfinite(ours[bad]), np.isfinite(theirs[bad])
-    worst = np.argmax(np.where(bad, np.abs(np.nan_to_num(ours - theirs)), -1))
+    with np.errstate(all="ignore"):
+        worst = np.argmax(np.where(bad, np.abs(np.nan_to_num(ours - theirs)), -1))
     where = np.unravel_index(worst, theirs.shape)
     detail = f" at {tuple(int(i) for i in where)}: {ours[where]!r} vs {theirs[where]!r}"
     if (fo & ft).any():
@@ -108,9 +109,9 @@ def diff_raw(expr: str, spec_or_bindings, point: dict, wrt: list | None = None, 
     raw = {}
     original = symbolic._check_at_point
 
-    def spy(d, graph, name, at, k):
+    def spy(d, graph, name, *args):
         raw[name] = None if d.value is None else np.array(d.value, dtype=np.float64)
-        original(d, graph, name, at, k)
+        original(d, graph, name, *args)
 
     binds = bindings(spec_or_bindings) if isinstance(spec_or_bindings, dict) else list(spec_or_bindings)
     with mock.patch.object(symbolic, "_check_at_point", spy):
@@ -118,7 +119,7 @@ def diff_raw(expr: str, spec_or_bindings, point: dict, wrt: list | None = None, 
     return result, raw
 
 
-def index_entries(d, point: dict, limit: int = 400) -> np.ndarray | None:
+def index_entries(d, point: dict, limit: int = 400, sizes: dict = SIZES) -> np.ndarray | None:
     """Every entry of a printed index formula evaluated by SymPy at ``point`` (the sizes read off it), or
     None where it names a value other than the inputs and their inverses (``where L = ...``) or has more than
     ``limit`` entries."""
@@ -128,7 +129,7 @@ def index_entries(d, point: dict, limit: int = 400) -> np.ndarray | None:
 
     if d.where:
         return None
-    shape = tuple(int(s) if not isinstance(s, str) else SIZES[s] for s in d.shape)
+    shape = tuple(int(s) if not isinstance(s, str) else sizes[s] for s in d.shape)
     if int(np.prod(shape)) > limit:
         return None
     mats = {}
@@ -138,8 +139,8 @@ def index_entries(d, point: dict, limit: int = 400) -> np.ndarray | None:
             return None
         column = value.reshape(-1, 1) if value.ndim == 1 else value.reshape(1, 1) if value.ndim == 0 else value
         mats[name] = sp.ImmutableMatrix(column.tolist())
-    expr = d.expr.xreplace({s: sp.Integer(SIZES[s.name]) for s in d.expr.free_symbols
-                            if s.name in SIZES and not s.is_integer})
+    expr = d.expr.xreplace({s: sp.Integer(sizes[s.name]) for s in d.expr.free_symbols
+                            if s.name in sizes and not s.is_integer})
     expr = expr.replace(lambda e: isinstance(e, sp.MatrixSymbol) and e.name in mats, lambda e: mats[e.name])
     letters = legend_letters(d.shape, ())[:len(d.shape)]
     out = np.empty(shape)
@@ -150,7 +151,7 @@ def index_entries(d, point: dict, limit: int = 400) -> np.ndarray | None:
 
 
 def compare(expr: str, spec: dict, point: dict, wrt: list | None = None, order: int = 1,
-            entries: bool = True) -> list:
+            entries: bool = True, sizes: dict = SIZES) -> list:
     """Every disagreement of ``jac diff`` (the formula's own value, the printed index entries, the value
     shown), jac's numeric Jacobian and PyTorch at ``point``, as ``(what, how)`` pairs; a refusal is
     ``("refused", message)``; empty when all agree."""
@@ -158,8 +159,12 @@ def compare(expr: str, spec: dict, point: dict, wrt: list | None = None, order: 
     problems = []
     try:
         theirs = torch_jacobians(expr, point, wrt, order)
-    except Exception as err:  # noqa: BLE001 - PyTorch has no such derivative (hardsigmoid's second)
-        return [("torch-raises", f"{type(err).__name__}: {err}")]
+    except Exception as err:  # noqa: BLE001 - PyTorch has no such derivative (igamma's, hardsigmoid's second):
+        problems.append(("torch-raises", f"{type(err).__name__}: {err}"))  # jac eval's / jac derivative's instead
+        try:
+            theirs = jac_derivatives(expr, point, wrt, order)
+        except JacError as err2:
+            return problems + [("refused", f"jac eval: {err2.message}")]
     try:
         result, raw = diff_raw(expr, spec, point, wrt, order)
     except JacError as err:
@@ -174,18 +179,24 @@ def compare(expr: str, spec: dict, point: dict, wrt: list | None = None, order: 
         if h:
             problems.append((f"shown d/d{name} ({d.form})", h))
         if entries and d.form == "index" and order == 1:
-            got = index_entries(d, point)
+            got = index_entries(d, point, sizes=sizes)
             if got is not None:
                 h = how(got, theirs[name])
                 if h:
                     problems.append((f"printed entries d/d{name}", h))
-    if order == 1:
-        numeric = api.jacobian(expr, point, wrt=wrt)
-        for name in wrt:
-            h = how(numeric[name], theirs[name])
-            if h:
-                problems.append((f"jac eval d/d{name}", h))
+    numeric = jac_derivatives(expr, point, wrt, order)
+    for name in wrt:
+        h = how(numeric[name], theirs[name])
+        if h:
+            problems.append((f"jac {'eval' if order == 1 else 'derivative'} d/d{name}", h))
     return problems
+
+
+def jac_derivatives(expr: str, point: dict, wrt: list, order: int = 1) -> dict:
+    """jac eval's Jacobians (order 1), jac derivative's (order 2, 3) by each of ``wrt``."""
+    if order == 1:
+        return {n: np.asarray(v) for n, v in api.jacobian(expr, point, wrt=wrt).items()}
+    return {n: np.asarray(api.derivative(expr, point, order, wrt=[n])) for n in wrt}
 
 
 def compare_eval_symbolic(expr: str, point: dict, wrt: list | None = None) -> list:

@@ -1134,7 +1134,7 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     if complete:
         result.output_value = np.asarray(at_point.values()[at_point.graph.output])
         for name, d in result.derivatives.items():
-            _check_at_point(d, at_point.graph, name, point, order)
+            _check_at_point(d, at_point.graph, name, point, order, at_point.values())
     return result
 
 
@@ -1227,7 +1227,7 @@ def _same_nodes(concrete, graph) -> bool:
 AT_RTOL = 1e-7  # a formula evaluated with NumPy against autodiff at the same point: rounding only
 
 
-def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int) -> None:
+def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, values: list | None = None) -> None:
     """The formula's value at ``--at`` against jac's own derivative there (``jac eval``'s).
 
     A formula holds where the function is differentiable; at a tie of ``max``, a kink of ``abs``
@@ -1235,17 +1235,13 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int) ->
     is 1 for every tied element, PyTorch splits the gradient between them). A value shown under
     the formula must never be a different number from the one ``jac eval`` prints: where they
     differ, the value shown is autodiff's and the note says why."""
-    from ..engine import higher
-    from ..engine.memory import default_budget
-
     if d.value is None:
         return
-    plan = higher.plan_derivative(graph, name, order, False, default_budget())
-    if plan.refusal:  # the formula's value stays, unchecked, and says so
-        why = f"the value at this point is not checked against automatic differentiation ({plan.refusal})"
+    numeric, refusal = _automatic_at(graph, name, point, order, values)
+    if refusal:  # the formula's value stays, unchecked, and says so
+        why = f"the value at this point is not checked against automatic differentiation ({refusal})"
         d.note = why if not d.note else f"{d.note}; {why}"
         return
-    numeric = np.asarray(higher.run(plan, point), dtype=np.float64)
     shown = np.asarray(d.value, dtype=np.float64)
     if numeric.size == shown.size:  # else the formula's value cannot be the derivative: autodiff's is shown
         numeric = numeric.reshape(shown.shape)
@@ -1257,6 +1253,28 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int) ->
     why = ("the formula does not hold at this point (a tie, a kink or a singularity): the value below is jac's "
            "automatic derivative, as jac eval gives it (PyTorch's choice where the function is not differentiable)")
     d.note = why if not d.note else f"{d.note}; {why}"
+
+
+def _automatic_at(graph, name: str, point: dict, order: int, values: list | None = None) -> tuple:
+    """``(derivative, None)`` by ``name`` at ``point`` as ``jac eval`` (order 1: the planned, structured
+    Jacobian) and ``jac derivative`` (order K: diagonal where the Jacobian is) compute it, or ``(None, why)``
+    where their plan does not fit the budget (``values``: the graph's at ``point``, when known). A dense pass writes 0·inf = NaN outside a diagonal Jacobian's
+    pattern (log(x) at x[0] = 0), where ``jac eval`` and the formula have 0."""
+    from ..engine import higher, planner
+    from ..engine.memory import default_budget
+
+    budget = default_budget()
+    values = autodiff.evaluate(graph, point) if values is None else values
+    plan = planner.make_plan(graph, values, [name], "auto", budget)
+    if plan.refusal:
+        return None, plan.refusal
+    if order == 1:
+        return np.asarray(planner.run(plan, graph, values)[name], dtype=np.float64), None
+    diagonal = plan.inputs[name].structure == "diagonal" and size_of_shape(np.shape(point[name])) > 1
+    plan = higher.plan_derivative(graph, name, order, diagonal, budget)
+    if plan.refusal:
+        return None, plan.refusal
+    return np.asarray(higher.run(plan, point), dtype=np.float64), None
 
 
 def differentiate_graph(graph, names, point=None) -> Result:
@@ -1271,7 +1289,7 @@ def differentiate_graph(graph, names, point=None) -> Result:
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
     if point is not None:
         for name, d in result.derivatives.items():
-            _check_at_point(d, graph, name, point, 1)
+            _check_at_point(d, graph, name, point, 1, at_point.values())
     return result
 
 
