@@ -111,6 +111,23 @@ def vocabulary_cases():
             yield text.format(f=fn), spec, wrt, order, (lo, hi)
 
 
+def eval_symbolic_cases(k: str = ""):
+    """``jac eval --symbolic`` of every element-wise function times a scalar, and summed after a product."""
+    rng = np.random.default_rng(5)
+    unary, _ = discover()
+    for fn, (lo, hi) in unary:
+        mid = (lo + hi) / 2
+        for expr in (f"{fn}(x) * y", f"torch.sum({fn}(A @ x))"):
+            if k not in expr:
+                continue
+            x = rng.uniform(lo, hi, 3)
+            if "A @" in expr:  # A @ x stays in (lo, hi): rows of A sum to 1, x near the domain's middle
+                a = rng.uniform(0.2, 0.4, (2, 3))
+                yield expr, {"A": a / a.sum(axis=1, keepdims=True), "x": mid + (x - mid) * 0.5}
+            else:
+                yield expr, {"x": x, "y": rng.uniform(lo, hi, ())}
+
+
 class _Late(Exception):
     pass
 
@@ -166,6 +183,22 @@ def main(argv=None):
                       flush=True)
             if kind == "refused":
                 break  # the same refusal at every point
+    if not args.quick:  # jac eval --symbolic: the components beside the numbers, against PyTorch
+        for expr, point in eval_symbolic_cases(args.k):
+            signal.signal(signal.SIGALRM, _alarm)
+            signal.alarm(60)
+            try:
+                problems = S.compare_eval_symbolic(expr, point)
+            except Exception as err:  # noqa: BLE001
+                problems = [("crash", f"{type(err).__name__}: {err}")]
+            finally:
+                signal.alarm(0)
+            kinds = {p[0].split(" ")[0] for p in problems}
+            kind = "agree" if not kinds else "refused" if kinds == {"refused"} else "differ"
+            kind = "known" if kind == "differ" and any(k + "(" in expr for k in KNOWN) else kind
+            tally[f"eval-symbolic-{kind}"] += 1
+            if kind not in ("agree", "refused") or args.verbose:
+                print(f"eval-symbolic {kind:8} {expr}: {problems}", flush=True)
     for label, pts in T.special_point_cases():
         tally["special"] += 1
         problems = T.special_point_problems(*pts)
@@ -176,7 +209,9 @@ def main(argv=None):
     print(f"\n{len(cases)} cases, {compared} (case, point) comparisons ({tally['vs-torch']} against PyTorch, "
           f"{tally['vs-jac-only']} against jac eval / jac derivative only: PyTorch has no such derivative) in "
           f"{time.time() - start:.0f} s: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())
-                                                     if not k.startswith("vs-")))
+                                                     if not k.startswith(("vs-", "eval-symbolic-"))))
+    print("eval --symbolic: " + ", ".join(f"{k[14:]} {v}" for k, v in sorted(tally.items())
+                                         if k.startswith("eval-symbolic-")))
 
 
 if __name__ == "__main__":

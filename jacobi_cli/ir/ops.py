@@ -421,9 +421,16 @@ def _clip_jvp(i):
     return lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), _clip_masks(x, lo, hi)[i])
 
 
+def _sympy_clip(sp, x, lo, hi):
+    """``Min(Max(x, lo), hi)`` without an infinite bound: SymPy's derivative of ``Min(oo, u)`` is NaN
+    (``F.normalize``'s clamp of the norm to [eps, inf) printed a Jacobian of NaN formulas)."""
+    if lo != -sp.oo:
+        x = sp.Max(x, lo, evaluate=False)
+    return x if hi == sp.oo else sp.Min(x, hi, evaluate=False)
+
+
 defop("clip", _clip_impl, broadcast, [_clip_vjp(i) for i in range(3)], [_clip_jvp(i) for i in range(3)],
-      sympy=_sympy_elementwise(lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo, evaluate=False), hi, evaluate=False)),
-      elementwise=True)
+      sympy=_sympy_elementwise(_sympy_clip), elementwise=True)
 
 
 # --- broadcasting, reshaping, indexing (linear; each one's VJP is its twin) ----------
@@ -1392,7 +1399,7 @@ def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners and beyond, 1 else
 defop("hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda s, lo, hi: s,
       (lambda g, ans, x, lo, hi: P.mul(g, _hardtanh_deriv(x, lo, hi)),),
       (lambda t, ans, x, lo, hi: P.mul(t, _hardtanh_deriv(x, lo, hi)),),
-      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: S.sp.Min(S.sp.Max(v, lo, evaluate=False), hi, evaluate=False), x),
+      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: _sympy_clip(S.sp, v, lo, hi), x),
       elementwise=True)
 
 
