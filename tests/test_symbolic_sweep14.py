@@ -330,3 +330,17 @@ def test_a_clamp_with_an_infinite_bound_has_a_formula(expr, spec):
     assert S.compare(expr, spec, point) == []
     for d in S.diff_raw(expr, spec, point)[0].derivatives.values():
         assert not d.note and not (d.expr.has(sp.nan) if isinstance(d.expr, sp.Basic) else False), d.expr
+
+
+@pytest.mark.parametrize("expr", ["x + float('inf') - float('inf')", "torch.sum(x * 2 - float('inf') + float('inf'))"])
+def test_a_formula_sympy_leaves_undefined_is_refused_not_printed(expr):
+    """SymPy reads x + oo - oo as nan, whose derivative it gives as 0: jac diff printed J = 0 (jac eval's is the
+    identity, as PyTorch's) and jac eval --symbolic printed those zeros beside jac's identity."""
+    from jacobi_cli.errors import JacValueError
+    from jacobi_cli.lang.parser import parse
+    from jacobi_cli.tools import symbolic
+
+    with pytest.raises(JacValueError, match="undefined"):
+        symbolic.differentiate(expr, ["x:2"])
+    output, formulas = symbolic.eval_formulas(parse(expr, {"x": (2,)}), ["x"])
+    assert output is None and "undefined" in formulas["x"]

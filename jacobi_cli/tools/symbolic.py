@@ -713,11 +713,23 @@ def jacobian_components(graph, names, values=None, leaves=None) -> dict:
         if y.size * x.size > MAX_JACOBIAN_ENTRIES:
             raise JacLimitError(f"the Jacobian by {name} has {y.size * x.size:,} entries, more than the "
                                 f"{MAX_JACOBIAN_ENTRIES:,} shown as formulas; use symbolic sizes (x:n) or jac eval")
+        _refuse_nan(y.ravel(), "the output")
         flat = _jacobian_flat(list(y.ravel()), list(np.asarray(x, dtype=object).ravel()))
+        _refuse_nan(flat.ravel(), f"the derivative by {name}")
         if sum(1 for e in flat.ravel() if e != 0) <= SIMPLIFY_MAX_ENTRIES:
             flat = objects(simplify, flat)
         out[name] = flat.reshape(y_shape + x_shape)
     return out
+
+
+def _refuse_nan(entries, what: str) -> None:
+    """A formula holding SymPy's ``nan`` (``oo - oo``: ``x + inf - inf``, whose derivative SymPy then gives as 0)
+    is no formula of the function: refused, never printed."""
+    sp = _sp()
+    if any(isinstance(e, sp.Basic) and e.has(sp.nan) for e in entries):
+        raise NoTranslation(f"SymPy's formula of {what} is undefined (NaN: an infinite constant meets another, "
+                            "as inf - inf), so jac cannot differentiate it symbolically (jac eval differentiates "
+                            "it numerically)")
 
 
 def _jacobian_flat(ys: list, xs: list) -> np.ndarray:
@@ -780,7 +792,11 @@ def eval_formulas(graph, names, layout: str = "array", max_entries: int = 64) ->
             out[name] = f"{entries:,} entries, more than {max_entries} (jac diff prints up to {MAX_JACOBIAN_ENTRIES:,})"
         else:
             small.append(name)
-    for name, arr in jacobian_components(graph, small, values, leaves).items():
+    try:
+        found = jacobian_components(graph, small, values, leaves)
+    except NoTranslation as err:  # a formula SymPy leaves undefined: the reason instead
+        return None, {name: out.get(name, err.message) for name in names}
+    for name, arr in found.items():
         if layout == "numerator":
             axes, expand = math_layout(len(y_shape), arr.ndim - len(y_shape))
             arr = np.transpose(arr, axes)
@@ -1455,6 +1471,7 @@ def _higher_result(graph, name, arr, leaves, point, order: int) -> Derivative:
             continue
         symbols = list(np.asarray(x, dtype=object).ravel())
         flat = np.array([[sp.diff(e, s) for s in symbols] for e in arr.ravel()], dtype=object)
+        _refuse_nan(flat.ravel(), f"the derivative of order {order} by {name}")
         if sum(1 for e in flat.ravel() if e != 0) <= SIMPLIFY_MAX_ENTRIES:
             flat = objects(simplify, flat)
         arr = flat.reshape(arr.shape + x_shape)
