@@ -92,6 +92,16 @@ STRUCTURED = [
     ("torch.diag(x) @ A", {"x": "3", "A": "32"}, None),
     ("torch.triu(A)", {"A": "33"}, None),
     ("torch.stack([x, 2 * x]) @ y", {"x": "3", "y": "3"}, None),
+    ("torch.softmax(A, 1)", {"A": "32"}, None),
+    ("torch.logsumexp(A, 0)", {"A": "nm"}, None),
+    ("torch.var(A, 0, keepdim=True)", {"A": "32"}, None),
+    ("torch.linalg.norm(x, float('inf'))", {"x": "3"}, None),
+    ("torch.linalg.norm(A, dim=1)", {"A": "32"}, None),
+    ("F.layer_norm(A, (3,))", {"A": "23"}, None),
+    ("F.cross_entropy(A, y)", {"A": "23", "y": "23"}, None),
+    ("torch.cdist(A, B)", {"A": "23", "B": "23"}, None),
+    ("torch.linalg.solve(A, B)", {"A": "nn", "B": "nm"}, None),
+    ("torch.trace(A) ** 2 / torch.det(A)", {"A": "nn"}, None),
 ]
 # (expression, spec, wrt, order): derivatives of order 2 and 3 against PyTorch's nested jacobian
 HIGHER = [
@@ -344,3 +354,11 @@ def test_a_formula_sympy_leaves_undefined_is_refused_not_printed(expr):
         symbolic.differentiate(expr, ["x:2"])
     output, formulas = symbolic.eval_formulas(parse(expr, {"x": (2,)}), ["x"])
     assert output is None and "undefined" in formulas["x"]
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_random_compositions_of_the_fast_forms_agree_with_pytorch(k):
+    """Compositions of 1-3 ops (products, inverses, solves, det, trace, softmax, norms, element-wise functions) at
+    letters: the matrix and index forms against PyTorch (the sweep script runs 60 at letters and 60 at 3)."""
+    expr, spec, wrt = S.composition_cases(6, seed=5)[k]
+    _assert_agrees(expr, spec, wrt, 1, k)
