@@ -274,8 +274,9 @@ def main(argv=None):
           f"{tally['vs-jac-only']} against jac eval / jac derivative only: PyTorch has no such derivative) in "
           f"{time.time() - start:.0f} s: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())
                                                      if not k.startswith(("vs-", "eval-symbolic-"))))
-    print("eval --symbolic: " + ", ".join(f"{k[14:]} {v}" for k, v in sorted(tally.items())
-                                         if k.startswith("eval-symbolic-")))
+    if not args.quick:
+        print("eval --symbolic: " + ", ".join(f"{k[14:]} {v}" for k, v in sorted(tally.items())
+                                             if k.startswith("eval-symbolic-")))
 
 
 if __name__ == "__main__":
