@@ -246,7 +246,7 @@ def _seeded(seed: int, *shapes) -> list:
     return [rng.standard_normal(s) for s in shapes]
 
 
-def test_given_inputs_json_and_big_or_batched_drawn_inputs_show_no_values():
+def test_given_json_big_and_batched_inputs():
     out = run("eval", "x * y", "x=[1, 2]", "y:2")
     assert "  input  x: vector (2,), requires grad\n" in out  # a given value: the user knows it
     assert "  input  y: vector (2,), requires grad, drawn from N(0, 1):\n" in out
@@ -254,9 +254,15 @@ def test_given_inputs_json_and_big_or_batched_drawn_inputs_show_no_values():
     assert data["inputs"]["y"] == {"shape": [2], "kind": "vector", "requires_grad": True}  # the contract's keys alone
     out = run("eval", "sum(x)", "x:1000")  # over the 400 elements printed: said, not printed
     assert "  input  x: vector (1000,), requires grad, drawn from N(0, 1)\n\n" in out
-    out = run("vjp", "x * W", "x:2x3", "W:3", "--batch", "x", "--v", "ones")
-    assert "batched along axis 0, drawn from N(0, 1)\n  input  W" in out  # one example's part would mislead
-    assert "shared by every example, drawn from N(0, 1):\n    [" in out
+    out = run("vjp", "x * W", "x:3x2", "W:3", "--batch", "x:1", "--v", "ones")
+    x, W = _seeded(0, (3, 2), (3,))  # a batched input whole, as drawn (not one example of it)
+    first, *rows = _drawn_lines(out, "x")
+    assert first.endswith("batched along axis 1, drawn from N(0, 1) (all 2 examples, shape (3, 2)):")
+    assert np.allclose(np.array(" ".join(rows).replace("[", " ").replace("]", " ").split(), dtype=float), x.ravel(),
+                       atol=1e-6)
+    first, values = _drawn_lines(out, "W")
+    assert first.endswith("shared by every example, drawn from N(0, 1):")
+    assert np.allclose(np.array(values.strip("[]").split(), dtype=float), W, atol=1e-6)
     out = run("eval", "x * 2", "x:2", "--dtype", "float32")
     (x,) = _seeded(0, (2,))
     values = _drawn_lines(out, "x")[1]

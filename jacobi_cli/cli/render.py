@@ -351,7 +351,9 @@ class Renderer:
                 ", shared by every example" if batch else ""
             value = drawn.get(name)
             shown = value is not None and np.size(value) <= MAX_PRINTED
-            what = ", drawn from N(0, 1):" if shown else ", drawn from N(0, 1)" if name in drawn else ""
+            what = "" if value is None else ", drawn from N(0, 1)" + (
+                f" (all {batch['size']:,} examples, shape {fmt(np.shape(value))})" if axis.startswith(", batched") else ""
+            ) + (":" if shown else "")
             self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}{what}", "dim")
             if shown:
                 self.value(value, name, indent="    ")

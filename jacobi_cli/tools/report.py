@@ -35,8 +35,8 @@ class Result:
     (``result["output"]``) goes to ``data``; what is not in the contract is a typed field."""
 
     data: dict
-    # the values drawn for NAME:SHAPE bindings, {name: array} (None for an input with a batch axis,
-    # of which the report holds one example); not in the --json object, whose inputs carry no values:
+    # the values drawn for NAME:SHAPE bindings, {name: array} (an input with a batch axis whole, every
+    # example); not in the --json object, whose inputs carry no values:
     # the text shows them under each input, since nothing else says at which point the derivatives are
     drawn: dict = field(default_factory=dict, kw_only=True)
 
@@ -220,7 +220,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     before the file is moved into place; other reports are refused by the caller, before it writes them."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
-    drawn = _drawn(bindings, problem, found)
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
         if symbolic:
             raise JacUsageError("--symbolic shows one output without a batch")
@@ -403,7 +403,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     budget = memory.budget(max_memory)  # the values and the reverse pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("vjp", None))
-    drawn = _drawn(bindings, problem, found)
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
         return _shown(drawn, _vjp_general(expr, problem, found, split, v, budget))
     cot = api.cotangent(problem, lone_v(v, problem.graph), output_name(problem.graph))
@@ -426,7 +426,7 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     budget = memory.budget(max_memory)  # the values and the forward pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("jvp", tuple(tangents or ())))
-    drawn = _drawn(bindings, problem, found)
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
         return _shown(drawn, _jvp_general(expr, problem, found, split, tangents, budget))
     checked = api.tangents_of(problem, tangents)
@@ -445,7 +445,7 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
-    drawn = _drawn(bindings, problem, found)
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
         return _shown(drawn, _hessian_general(expr, problem, found, split, budget, on_plan))
     plan = api.hessian_plan_of(problem, budget)
@@ -677,7 +677,7 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
 
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
-    drawn = _drawn(bindings, problem, found)
+    drawn = _drawn(bindings, problem, found, split)
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
@@ -775,7 +775,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     the graph is one example's (its shapes), the output values and gradients per example."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
-    drawn = _drawn(bindings, problem, found)
+    drawn = _drawn(bindings, problem, found, split)
     g = problem.graph
     size = found.size if found else 1
     if backward:
@@ -1053,12 +1053,13 @@ def _batch_plan(plans: dict, batch, budget: int, problem, units, on_plan):
     return plan
 
 
-def _drawn(bindings, problem, batch=None) -> dict:
-    """``{name: value}`` of the inputs bound by ``NAME:SHAPE`` (see :attr:`Result.drawn`); None for
-    an input with a batch axis (``problem`` holds its first example only)."""
+def _drawn(bindings, problem, batch=None, split=None) -> dict:
+    """``{name: value}`` of the inputs bound by ``NAME:SHAPE`` (see :attr:`Result.drawn`): an input with
+    a batch axis whole, as drawn (``problem`` holds its first example; ``split`` every example, the
+    batch axis first, which goes back to its place)."""
     axes = batch.axes if batch is not None else {}
-    return {name: None if name in axes else problem.env[name] for name in drawn_names(bindings)
-            if name in problem.env}
+    return {name: np.moveaxis(split[name], 0, axes[name]) if name in axes else problem.env[name]
+            for name in drawn_names(bindings) if name in problem.env}
 
 
 def _shown(drawn: dict, result: Result) -> Result:
@@ -1335,7 +1336,7 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     budget = memory.budget(max_memory)
     problem, found_batch, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                          budget)
-    drawn = _drawn(bindings, problem, found_batch)
+    drawn = _drawn(bindings, problem, found_batch, split)
     name = api.derivative_input(problem)
     units = api.output_problems(problem)
     plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
