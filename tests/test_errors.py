@@ -189,3 +189,18 @@ def test_expression_file_and_stdin(tmp_path):
     result = runner.invoke(app, ["eval", f"@{tmp_path / 'bin.txt'}", "--json"])
     assert json.loads(result.stdout)["error"]["kind"] == "io"
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize("text, suggested", [
+    ("x^2", "x**2"), ("x ^ y", "x**y"), ("(x+1)^2", "(x+1)**2"), ("x^(1/2)", "x**(1/2)"), ("sin(x)^-1", "sin(x)**(-1)"),
+    ("x.T^2", "x.T**2"), ("x[0]^2.5", "x[0]**2.5"), ("a = x\na^2", "a**2"),
+])
+def test_a_caret_written_for_a_power_suggests_the_power(text, suggested):
+    from jacobi_cli.errors import JacValueError
+    from jacobi_cli.lang.parser import parse
+
+    with pytest.raises(JacValueError) as err:
+        parse(text, {"x": (2,), "y": (2,)})
+    assert f"not a power: write {suggested} " in err.value.message
+    assert err.value.position == text.index("^")  # the caret under the operator
+    parse("(x > 0) ^ (y > 0)", {"x": (2,), "y": (2,)})  # on booleans it is their exclusive or

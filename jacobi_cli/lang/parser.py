@@ -1449,11 +1449,22 @@ class _Lowering:
     def logical_operator(self, node: ast.BinOp, kids: list):
         position = self.operator_position(node)
         if not all(is_boolean(self.b, k) for k in kids):
+            if isinstance(node.op, ast.BitXor):  # x^2 written for a power (MATLAB, LaTeX, Excel)
+                raise JacValueError(f"^ is exclusive or in Python, not a power: write {self.operand_text(node.left)}**"
+                                    f"{self.operand_text(node.right)} (^, & and | take booleans: comparisons, in "
+                                    "parentheses)", position)
             raise JacValueError(f"{_op_text(node.op)} is a logical operator on booleans (comparisons, in parentheses: "
                                 "(x > 0) & (x < 1)); jac's numbers are floats, which have no bitwise operators",
                                 position)
         op = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor"}[type(node.op)]
         return logical(op, self.b, kids, position)
+
+    def operand_text(self, node: ast.AST) -> str:
+        """An operand as written, in parentheses unless it is an atom (``x``, ``2``, ``f(x)``,
+        ``x.T``, ``x[0]``): what may stand beside ``**`` in a suggestion."""
+        text = self.source.text[self.source.at(node):self.source.end(node)]
+        atom = isinstance(node, (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript))
+        return text if atom and "\n" not in text else f"({' '.join(text.split())})"
 
     def masked(self, value: Tracer, parts: list, position: int):
         """``x[mask]``: the elements where a boolean mask is true, flattened in order (NumPy's and
