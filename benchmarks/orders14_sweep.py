@@ -14,8 +14,9 @@ tangent of its own shape and one per example, hessian, derivative K = 2, 3), ``s
 Each (case, command, point) is a pair compared, one of: ``agree``; ``differ`` (what, and how: ``numbers``,
 ``torch-nan``, ``jac-nan``, ``nan-places``, ``shape``); ``refused`` (jac exit 2, PyTorch answers);
 ``both-raise``; ``torch-raises`` (jac answers); ``torch-func`` (jac differs from ``torch.func`` and agrees
-with PyTorch's create_graph autograd run example by example: ``orders14.autograd_reference``); ``contract`` (the JSON, exit code or message is not what
-CONTRACT.md says); ``crash`` (a traceback or an exit code other than 0 and 2).
+with PyTorch's create_graph autograd run example by example: ``orders14.autograd_reference``); ``contract``
+(the JSON, exit code or message is not what CONTRACT.md says); ``crash`` (a traceback or an exit code other
+than 0 and 2).
 Prints one line per pair that does not agree, then the tally per group and point.
 """
 

@@ -390,8 +390,9 @@ def compare(command: str, expr: str, inputs: dict, batch=None, dtype="float64", 
         found = _differences(command, expr, inputs, obj, theirs, batch, order, rtol, atol)
     except Mismatch as bad:
         return "contract", str(bad)
+    values = theirs["value"] if output_names(expr) else [theirs["value"]]
     if found and second_opinion and command in ("hessian", "derivative") and second_opinion_affordable(
-            inputs, wrt, order, max(np.size(v) for v in (theirs["value"] if output_names(expr) else [theirs["value"]]))):
+            inputs, wrt, order, max(np.size(v) for v in values)):
         second = {"value": theirs["value"], **autograd_reference(command, expr, inputs, batch, dtype, order, wrt)}
         if not _differences(command, expr, inputs, obj, second, batch, order, rtol, atol):
             return "torch-func", "; ".join(found) + " (jac agrees with create_graph autograd, example by example)"
