@@ -210,3 +210,68 @@ def test_shape_takes_max_memory_for_the_arrays_it_makes(args):
     assert result.exit_code == 2, result.output
     assert json.loads(result.stdout)["error"]["kind"] == "limit"
     assert runner.invoke(app, ["shape", "A @ x", "A:100000x100000", "x:100000", "--max-memory", "1k"]).exit_code == 0
+
+
+# --- the values drawn for NAME:SHAPE --------------------------------------------------------------
+
+def _drawn_lines(out: str, name: str) -> list:
+    """The lines under ``input NAME`` up to the next input line or the blank line after the inputs."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"  input  {name}:"))
+    rest = []
+    for line in lines[start + 1:]:
+        if not line.startswith("    "):
+            break
+        rest.append(line.strip())
+    return [lines[start]] + rest
+
+
+@pytest.mark.parametrize("command", [("eval",), ("vjp", "--v", "ones"), ("jvp", "--tangent", "x=ones"), ("hessian",),
+                                     ("check",), ("graph",), ("derivative", "--order", "2", "--wrt", "x")])
+def test_a_drawn_input_is_shown_with_its_values(command):
+    # x:3 with --seed 5: the text says where the derivatives are, which nothing else shows
+    out = run(command[0], "sum(x * A @ x)", "x:3", "A:2x3", "--seed", "5", *command[1:])
+    x, A = (v.astype(np.float64) for v in _seeded(5, (3,), (2, 3)))
+    first, *values = _drawn_lines(out, "x")
+    assert first.endswith("requires grad, drawn from N(0, 1):")
+    assert np.allclose(np.array(values[0].strip("[]").split(), dtype=float), x, atol=1e-6)
+    first, *rows = _drawn_lines(out, "A")
+    assert first.endswith(", drawn from N(0, 1):") and len(rows) == 2
+    assert np.allclose(np.array(" ".join(rows).replace("[", " ").replace("]", " ").split(), dtype=float),
+                       A.ravel(), atol=1e-6)
+
+
+def _seeded(seed: int, *shapes) -> list:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+def test_given_json_big_and_batched_inputs():
+    out = run("eval", "x * y", "x=[1, 2]", "y:2")
+    assert "  input  x: vector (2,), requires grad\n" in out  # a given value: the user knows it
+    assert "  input  y: vector (2,), requires grad, drawn from N(0, 1):\n" in out
+    data = json.loads(run("eval", "x * y", "x=[1, 2]", "y:2", "--json"))
+    assert data["inputs"]["y"] == {"shape": [2], "kind": "vector", "requires_grad": True}  # the contract's keys alone
+    out = run("eval", "sum(x)", "x:1000")  # over the 400 elements printed: said, not printed
+    assert "  input  x: vector (1000,), requires grad, drawn from N(0, 1)\n\n" in out
+    out = run("vjp", "x * W", "x:3x2", "W:3", "--batch", "x:1", "--v", "ones")
+    x, W = _seeded(0, (3, 2), (3,))  # a batched input whole, as drawn (not one example of it)
+    first, *rows = _drawn_lines(out, "x")
+    assert first.endswith("batched along axis 1, drawn from N(0, 1) (all 2 examples, shape (3, 2)):")
+    assert np.allclose(np.array(" ".join(rows).replace("[", " ").replace("]", " ").split(), dtype=float), x.ravel(),
+                       atol=1e-6)
+    first, values = _drawn_lines(out, "W")
+    assert first.endswith("shared by every example, drawn from N(0, 1):")
+    assert np.allclose(np.array(values.strip("[]").split(), dtype=float), W, atol=1e-6)
+    out = run("eval", "x * 2", "x:2", "--dtype", "float32")
+    (x,) = _seeded(0, (2,))
+    values = _drawn_lines(out, "x")[1]
+    assert np.allclose(np.array(values.strip("[]").split(), dtype=float), x.astype(np.float32), atol=1e-6)
+
+
+def test_drawn_names_reads_command_line_bindings_and_bindings_objects():
+    from jacobi_cli.lang.bindings import drawn_names, parse_bindings
+
+    assert drawn_names(["x:3", "A=eye(2)", "s:()", "y=@f.npy"]) == ["x", "s"]
+    assert drawn_names(parse_bindings(["A=eye(2)", "x:3"])) == ["x"]
+    assert drawn_names({"x": np.ones(2)}) == [] and drawn_names(None) == []

@@ -189,3 +189,43 @@ def test_expression_file_and_stdin(tmp_path):
     result = runner.invoke(app, ["eval", f"@{tmp_path / 'bin.txt'}", "--json"])
     assert json.loads(result.stdout)["error"]["kind"] == "io"
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize("text, suggested", [
+    ("x^2", "x**2"), ("x ^ y", "x**y"), ("(x+1)^2", "(x+1)**2"), ("x^(1/2)", "x**(1/2)"), ("sin(x)^-1", "sin(x)**(-1)"),
+    ("x.T^2", "x.T**2"), ("x[0]^2.5", "x[0]**2.5"), ("a = x\na^2", "a**2"),
+])
+def test_a_caret_written_for_a_power_suggests_the_power(text, suggested):
+    from jacobi_cli.errors import JacValueError
+    from jacobi_cli.lang.parser import parse
+
+    with pytest.raises(JacValueError) as err:
+        parse(text, {"x": (2,), "y": (2,)})
+    assert f"not a power: write {suggested} " in err.value.message
+    assert err.value.position == text.index("^")  # the caret under the operator
+    parse("(x > 0) ^ (y > 0)", {"x": (2,), "y": (2,)})  # on booleans it is their exclusive or
+
+
+@pytest.mark.parametrize("text, number, name", [
+    ("2x", "2", "x"), ("x + 10y", "10", "y"), ("sin(2x)", "2", "x"), ("3.5x", "3.5", "x"), ("1_000x", "1_000", "x"),
+    ("  2x", "2", "x"), ("a = x\n3a", "3", "a"),
+])
+def test_a_number_against_a_name_suggests_the_product(text, number, name):
+    from jacobi_cli.errors import JacParseError
+    from jacobi_cli.lang.parser import parse
+
+    with pytest.raises(JacParseError) as err:
+        parse(text, {"x": (2,), "y": (2,)})
+    assert err.value.message == f"invalid syntax: {number}{name} is no number or name; for a product write " \
+                                f"{number}*{name}"
+    assert err.value.position == text.index(number + name)  # the caret under the number
+
+
+@pytest.mark.parametrize("text", ["2e", "2ex", "1e5j2"])
+def test_an_unfinished_exponent_is_not_read_as_a_product(text):
+    from jacobi_cli.errors import JacParseError
+    from jacobi_cli.lang.parser import parse
+
+    with pytest.raises(JacParseError) as err:
+        parse(text, {"x": (2,)})
+    assert "for a product" not in err.value.message

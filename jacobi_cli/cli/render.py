@@ -344,11 +344,19 @@ class Renderer:
     def header(self, report: dict, on: str = "requires grad", off: str = "constant (not in --wrt)") -> None:
         self.line(echo(report["expression"]), "bold")
         batch = report.get("batch")
+        drawn = getattr(report, "drawn", {})  # NAME:SHAPE inputs: their values, which nothing else shows
         for name, info in report["inputs"].items():
             grad = on if info["requires_grad"] else off
             axis = f", batched along axis {batch['inputs'][name]}" if batch and name in batch["inputs"] else \
                 ", shared by every example" if batch else ""
-            self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}", "dim")
+            value = drawn.get(name)
+            shown = value is not None and np.size(value) <= MAX_PRINTED
+            what = "" if value is None else ", drawn from N(0, 1)" + (
+                f" (all {batch['size']:,} examples, shape {fmt(np.shape(value))})" if axis.startswith(", batched") else ""
+            ) + (":" if shown else "")
+            self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}{what}", "dim")
+            if shown:
+                self.value(value, name, indent="    ")
         if batch:
             self.line(f"  batch  {batch['size']:,} examples: shapes are one example's; every value and result "
                       "carries the batch axis first", "dim")

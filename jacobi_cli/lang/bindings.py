@@ -104,6 +104,22 @@ def parse_shape(spec: str, name: str = "", symbolic: bool = True) -> tuple:
     return tuple(dims)
 
 
+def drawn_names(items) -> list:
+    """The names that ``items`` (command-line bindings, or :class:`Bindings`) bind by ``NAME:SHAPE``,
+    whose values are drawn rather than given; none for other kinds of bindings (a dict of values)."""
+    if isinstance(items, Bindings):
+        return [name for name in items.shapes if name in items.random]
+    if not isinstance(items, (list, tuple)):
+        return []
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            name, sep, _ = _split(item)
+            if sep == ":":
+                names.append(name)
+    return names
+
+
 def _is_single_symbol(text: str) -> bool:
     return text.isalpha() and len(text) > 1 and "x" not in text
 

@@ -253,11 +253,34 @@ def _ast_tree(source: Source) -> ast.Module:
         if "too many nested parentheses" in str(err.msg):
             raise JacLimitError("more than 200 nested parentheses (Python's parser limit)", position) from None
         detail = str(err.msg)
+        if detail == "invalid decimal literal" and position is not None:
+            product = _implicit_product(source.text, position)
+            if product is not None:  # 2x for 2*x, as written on paper
+                raise JacParseError(f"invalid syntax: {product[0]}{product[1]} is no number or name; for a product "
+                                    f"write {product[0]}*{product[1]}", position - product[2]) from None
         raise JacParseError("invalid syntax" if detail == "invalid syntax" else f"invalid syntax: {detail}",
                             position) from None
     except (RecursionError, MemoryError):
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
                             "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
+
+
+_NUMBER_THEN_NAME = re.compile(r"([0-9][0-9_]*(?:\.[0-9_]*)?)([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _implicit_product(text: str, position: int):
+    """``(number, name, back)`` when Python's "invalid decimal literal" at ``position`` is a number
+    written against a name (``2x``, ``3.5y``, ``sin(2x)``); ``back``: how far the number starts before
+    ``position``. None for anything else (``2e``: an exponent left unfinished, not a product)."""
+    start = position
+    while start > 0 and (text[start - 1].isdigit() or text[start - 1] in "._"):
+        start -= 1
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        return None  # inside a name (x2.5y) or another literal
+    found = _NUMBER_THEN_NAME.match(text, start)
+    if found is None or found.end(1) < position or found.group(2)[0] in "eEjJ":
+        return None
+    return found.group(1), found.group(2), position - start
 
 
 def _check_text(text: str) -> None:
@@ -1449,11 +1472,22 @@ class _Lowering:
     def logical_operator(self, node: ast.BinOp, kids: list):
         position = self.operator_position(node)
         if not all(is_boolean(self.b, k) for k in kids):
+            if isinstance(node.op, ast.BitXor):  # x^2 written for a power (MATLAB, LaTeX, Excel)
+                raise JacValueError(f"^ is exclusive or in Python, not a power: write {self.operand_text(node.left)}**"
+                                    f"{self.operand_text(node.right)} (^, & and | take booleans: comparisons, in "
+                                    "parentheses)", position)
             raise JacValueError(f"{_op_text(node.op)} is a logical operator on booleans (comparisons, in parentheses: "
                                 "(x > 0) & (x < 1)); jac's numbers are floats, which have no bitwise operators",
                                 position)
         op = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor"}[type(node.op)]
         return logical(op, self.b, kids, position)
+
+    def operand_text(self, node: ast.AST) -> str:
+        """An operand as written, in parentheses unless it is an atom (``x``, ``2``, ``f(x)``,
+        ``x.T``, ``x[0]``): what may stand beside ``**`` in a suggestion."""
+        text = self.source.text[self.source.at(node):self.source.end(node)]
+        atom = isinstance(node, (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript))
+        return text if atom and "\n" not in text else f"({' '.join(text.split())})"
 
     def masked(self, value: Tracer, parts: list, position: int):
         """``x[mask]``: the elements where a boolean mask is true, flattened in order (NumPy's and

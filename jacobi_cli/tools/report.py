@@ -20,7 +20,7 @@ import numpy as np
 from . import api
 from ..engine import autodiff, batching, finite, memory, planner
 from ..engine.jacobian import Jacobian
-from ..lang.bindings import parse_bindings
+from ..lang.bindings import drawn_names, parse_bindings
 from ..errors import JacError, JacLimitError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, LEAF_OPS
 from ..lang.parser import parse
@@ -35,6 +35,10 @@ class Result:
     (``result["output"]``) goes to ``data``; what is not in the contract is a typed field."""
 
     data: dict
+    # the values drawn for NAME:SHAPE bindings, {name: array} (an input with a batch axis whole, every
+    # example); not in the --json object, whose inputs carry no values:
+    # the text shows them under each input, since nothing else says at which point the derivatives are
+    drawn: dict = field(default_factory=dict, kw_only=True)
 
     def to_json(self) -> dict:
         """The ``--json`` object (arrays not yet serialised)."""
@@ -216,13 +220,14 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
     before the file is moved into place; other reports are refused by the caller, before it writes them."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
         if symbolic:
             raise JacUsageError("--symbolic shows one output without a batch")
-        return _eval_general(expr, problem, found, split, layout, mode, budget, values, on_plan)
+        return _shown(drawn, _eval_general(expr, problem, found, split, layout, mode, budget, values, on_plan))
     plan = api.plan_of(problem, mode, budget)
     if plan.refusal and _streamable(out, problem, layout):
-        return stream_report(expr, problem, out, layout, mode, budget, on_plan, strict)
+        return _shown(drawn, stream_report(expr, problem, out, layout, mode, budget, on_plan, strict))
     if explain:
         plan = problem.compiled.explained(problem, plan)
     if on_plan is not None:
@@ -241,7 +246,7 @@ def eval_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, layout="
         y, per_input, texts = bounded.call(lambda: _formulas(problem, layout), timeout, "--symbolic",
                                            "leave --symbolic out for the numbers alone")
         formulas = _add_formulas(report, y, per_input, texts)
-    return EvalResult(report, jacobians, plan, budget, formulas)
+    return _shown(drawn, EvalResult(report, jacobians, plan, budget, formulas))
 
 
 def _formulas(problem, layout: str) -> tuple:
@@ -398,8 +403,9 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     budget = memory.budget(max_memory)  # the values and the reverse pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("vjp", None))
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
-        return _vjp_general(expr, problem, found, split, v, budget)
+        return _shown(drawn, _vjp_general(expr, problem, found, split, v, budget))
     cot = api.cotangent(problem, lone_v(v, problem.graph), output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
@@ -412,7 +418,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
         _warn(report, finite.value_warnings(problem.graph, problem.values)
               + [finite.given_warning(f"{name}.grad", g, "--v", cot) for name, g in grads.items()
                  if not finite.all_finite(g)])
-    return Result(report)
+    return _shown(drawn, Result(report))
 
 
 def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", seed=0, batch=None,
@@ -420,8 +426,9 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     budget = memory.budget(max_memory)  # the values and the forward pass, planned together (planner.product_plan)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("jvp", tuple(tangents or ())))
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
-        return _jvp_general(expr, problem, found, split, tangents, budget)
+        return _shown(drawn, _jvp_general(expr, problem, found, split, tangents, budget))
     checked = api.tangents_of(problem, tangents)
     out = api.jvp_of(problem, checked)
     report = _header("jvp", expr, problem.graph, problem.wrt)
@@ -429,7 +436,7 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
     report["tangent"] = {name: {"shape": list(t.shape), "value": t} for name, t in checked.items()}
     report["jvp"] = {"shape": list(out.shape), "value": out}
     _warn(report, finite.jvp_warnings(problem, checked, out))
-    return Result(report)
+    return _shown(drawn, Result(report))
 
 
 def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None,
@@ -438,8 +445,9 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     (``--explain``); a plan that does not fit the budget is refused after that call."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
+    drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
-        return _hessian_general(expr, problem, found, split, budget, on_plan)
+        return _shown(drawn, _hessian_general(expr, problem, found, split, budget, on_plan))
     plan = api.hessian_plan_of(problem, budget)
     if on_plan is not None:
         on_plan(plan)
@@ -450,7 +458,7 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     report["hessian"] = {f"{a},{b}": _hessian_block(h, y_shape, problem.env[a].shape, problem.env[b].shape, a, b,
                                                     report["output"]["name"]) for (a, b), h in blocks.items()}
     _warn(report, finite.hessian_warnings(problem, blocks, report["output"]["name"]))
-    return HessianResult(report, plan)
+    return _shown(drawn, HessianResult(report, plan))
 
 
 def _warn(report: dict, found: list) -> None:
@@ -669,13 +677,14 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
 
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
+    drawn = _drawn(bindings, problem, found, split)
     default_rtol, default_atol = check.default_tolerances(problem.graph.dtype)
     rtol = _tolerance("--rtol", default_rtol if rtol is None else rtol)
     atol = _tolerance("--atol", default_atol if atol is None else atol)
     if _general(problem, found):
         if limit:
             raise JacUsageError("--limit is for a scalar function of a scalar: one output, no batch")
-        return _check_general(expr, problem, found, split, method, rtol, atol, budget)
+        return _shown(drawn, _check_general(expr, problem, found, split, method, rtol, atol, budget))
     results = check.check(problem, method, rtol, atol, budget)
     report = _header("check", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)
@@ -689,8 +698,8 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
         report["limit"] = [{"h": h, "quotient": float(np.reshape(q, -1)[0]),
                             "error": float(np.reshape(q, -1)[0]) - derivative} for h, q in check.limit(problem)]
         report["derivative"] = derivative
-        return CheckResult(report, (name, float(np.reshape(problem.env[name], -1)[0])))
-    return CheckResult(report)
+        return _shown(drawn, CheckResult(report, (name, float(np.reshape(problem.env[name], -1)[0]))))
+    return _shown(drawn, CheckResult(report))
 
 
 def _check_general(expr, problem, batch, split, method, rtol, atol, budget=None) -> CheckResult:
@@ -766,6 +775,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     the graph is one example's (its shapes), the output values and gradients per example."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
+    drawn = _drawn(bindings, problem, found, split)
     g = problem.graph
     size = found.size if found else 1
     if backward:
@@ -779,9 +789,9 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
     grads = {}
     report = _header("graph", expr, g, problem.wrt)
     if found:
-        return _graph_batch(report, problem, found, split, backward, v)
+        return _shown(drawn, _graph_batch(report, problem, found, split, backward, v))
     if g.several:
-        return _graph_several(report, problem, backward, v)
+        return _shown(drawn, _graph_several(report, problem, backward, v))
     report["output"] = {**_output(problem), "id": g.output}
     if backward:
         cot = api.cotangent(problem, lone_v(v, g), output_name(g))
@@ -789,7 +799,7 @@ def graph_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, backwar
         report["v"] = {"shape": list(cot.shape), "value": cot}
     elif v is not None:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
-    return _graph_nodes(report, g, grads, backward)
+    return _shown(drawn, _graph_nodes(report, g, grads, backward))
 
 
 def _kept_gradient_bytes(g) -> int:
@@ -1041,6 +1051,21 @@ def _batch_plan(plans: dict, batch, budget: int, problem, units, on_plan):
     if plan.refusal:
         raise JacLimitError(plan.refusal)
     return plan
+
+
+def _drawn(bindings, problem, batch=None, split=None) -> dict:
+    """``{name: value}`` of the inputs bound by ``NAME:SHAPE`` (see :attr:`Result.drawn`): an input with
+    a batch axis whole, as drawn (``problem`` holds its first example; ``split`` every example, the
+    batch axis first, which goes back to its place)."""
+    axes = batch.axes if batch is not None else {}
+    return {name: np.moveaxis(split[name], 0, axes[name]) if name in axes else problem.env[name]
+            for name in drawn_names(bindings) if name in problem.env}
+
+
+def _shown(drawn: dict, result: Result) -> Result:
+    """``result`` with :attr:`Result.drawn` set."""
+    result.drawn = drawn
+    return result
 
 
 def _general(problem, batch) -> bool:
@@ -1312,6 +1337,7 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
     budget = memory.budget(max_memory)
     problem, found_batch, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                          budget)
+    drawn = _drawn(bindings, problem, found_batch, split)
     name = api.derivative_input(problem)
     units = api.output_problems(problem)
     plans = {o: api.derivative_plan(p, name, order, budget, sparse) for o, p in units}
@@ -1338,7 +1364,7 @@ def derivative_report(expr: str, bindings, order, wrt=None, dtype="float64", see
                                                   {o: stack[(o, "d")][b] for o, _ in units}))
     else:
         _warn(report, _order_warnings(problem, name, order, {o: stack[(o, "d")] for o, _ in units}))
-    return DerivativeResult(report, plan)
+    return _shown(drawn, DerivativeResult(report, plan))
 
 
 def _order_warnings(problem, name: str, order: int, results: dict) -> list:
