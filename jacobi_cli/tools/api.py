@@ -394,13 +394,14 @@ def hessian(expr: str, bindings: BindingsLike = None, wrt: Wrt = None, dtype: DT
 
 # --- several outputs, batches, any order (issue 14) -------------------------------------------
 
-def output_cotangents(units: list, v, batch=None) -> dict:
+def output_cotangents(units: list, v, batch=None, name: str = "y") -> dict:
     """``{output: v}`` for ``y.backward`` of several outputs or of a batch (``units`` from
     :func:`output_problems`). ``v``: None, or the ``--v`` strings: one VALUE for a lone output,
     ``OUT=VALUE`` per output when there are several (the outputs left out get zeros, as
     ``torch.autograd.backward([outs], [vs])`` counts a tensor it is not given). Without any
     ``--v`` every output must have one element (each gets 1); ``--v ones`` alone is ones for all. With a batch, each v carries
-    the batch axis first: ``(B, *y.shape)``."""
+    the batch axis first: ``(B, *y.shape)``. ``name`` is what messages call a lone output (each of
+    several is called by its own name)."""
     items = [] if v is None else [v] if isinstance(v, str) else list(v)
     shapes = {o: tuple(p.graph.output_shape) for o, p in units}
     dtype = units[0][1].graph.dtype
@@ -408,7 +409,7 @@ def output_cotangents(units: list, v, batch=None) -> dict:
     if units[0][0] is None:  # one output
         if len(items) > 1:
             raise JacUsageError("--v is given more than once, but the expression has one output")
-        return {None: _one_cotangent(units[0][1], items[0] if items else None, batch)}
+        return {None: _one_cotangent(units[0][1], items[0] if items else None, batch, name=name)}
     if not items:
         wide = [o for o, shape in shapes.items() if size_of(shape) != 1]
         if wide:
@@ -432,19 +433,19 @@ def output_cotangents(units: list, v, batch=None) -> dict:
                                 f"{', '.join(shapes)}")
         if name in found:
             raise JacUsageError(f"--v {name}= is given twice")
-        found[name] = _one_cotangent(dict(units)[name], text, batch, f"--v {name}")
+        found[name] = _one_cotangent(dict(units)[name], text, batch, f"--v {name}", name)
     return {o: found[o] if o in found else np.zeros(lead + shapes[o], dtype=dtype) for o in shapes}
 
 
-def _one_cotangent(problem: Problem, v, batch, what: str = "v") -> np.ndarray:
+def _one_cotangent(problem: Problem, v, batch, what: str = "v", name: str = "y") -> np.ndarray:
     if batch is None:
-        return cotangent(problem, v)
+        return cotangent(problem, v, name)
     from ..engine.batching import per_example
 
     y_shape = tuple(problem.graph.output_shape)
     dtype = problem.graph.dtype
     if v is None or (isinstance(v, str) and v.strip() == "ones"):
-        cotangent(problem, v)  # the same refusal for a wide output without --v
+        cotangent(problem, v, name)  # the same refusal for a wide output without --v
         return np.ones((batch.size,) + y_shape, dtype=dtype)
     if isinstance(v, str):
         v = option_value("--v" if what == "v" else what, v, dtype, (batch.size,) + y_shape)

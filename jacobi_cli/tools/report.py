@@ -837,7 +837,7 @@ def _graph_batch(report: dict, problem, batch, split, backward: bool, v) -> Grap
     units = api.output_problems(problem)
     if v is not None and not backward:
         raise JacUsageError("--v is the gradient passed to backward: it needs --backward")
-    cot = api.output_cotangents(units, v if g.several else lone_v(v, g), batch) if backward else {}
+    cot = api.output_cotangents(units, v if g.several else lone_v(v, g), batch, output_name(g)) if backward else {}
     stack = batching.Stacked(batch.size)
     for b, example in enumerate(_examples(problem, batch, split)):
         seeds = {}
@@ -1193,7 +1193,8 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     units = api.output_problems(problem)
     _stacked_fits(problem, batch, budget, "vjp", _nbytes(problem, [p.graph.output_shape for _, p in units]
                                                          + [problem.env[n].shape for n in problem.wrt]))
-    cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch)
+    cot = api.output_cotangents(units, v if problem.graph.several else lone_v(v, problem.graph), batch,
+                                output_name(problem.graph))
     stack, fast = batching.Stacked(batch.size if batch else None), None
     for b, example in enumerate(_examples(problem, batch, split)):
         seeds = {}
