@@ -3506,8 +3506,11 @@ def _cholesky_solve(b, args, kwargs, position):
     rhs, low = tensor(b, a["x"], "cholesky_solve", position), tensor(b, a["L"], "cholesky_solve", position)
     _square(low, "cholesky_solve", position)
     _need_ndim("cholesky_solve", rhs, tuple(range(2, 10)), position, "right-hand side (a matrix)")
-    tri = low  # used whole, as PyTorch does (its upper or lower triangle is not masked)
-    gram = b.apply("matmul", *((matrix_transpose(b, tri, position), tri) if static(b, a["upper"], "upper", position)
+    # the factor's triangle alone, as PyTorch's value reads it (its autograd formula reads L whole: it is not the
+    # derivative of that value for the entries past the triangle, which the value never reads)
+    upper = static(b, a["upper"], "upper", position)
+    tri = FUNCTIONS["triu" if upper else "tril"](b, [low], {}, position)
+    gram = b.apply("matmul", *((matrix_transpose(b, tri, position), tri) if upper
                                else (tri, matrix_transpose(b, tri, position))), position=position)
     return _solve(b, gram, rhs, False, position, "cholesky_solve")
 
