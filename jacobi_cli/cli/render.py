@@ -347,12 +347,13 @@ class Renderer:
         drawn = getattr(report, "drawn", {})  # NAME:SHAPE inputs: their values, which nothing else shows
         for name, info in report["inputs"].items():
             grad = on if info["requires_grad"] else off
-            axis = f", batched along axis {batch['inputs'][name]}" if batch and name in batch["inputs"] else \
+            batched = bool(batch) and name in batch["inputs"]
+            axis = f", batched along axis {batch['inputs'][name]}" if batched else \
                 ", shared by every example" if batch else ""
             value = drawn.get(name)
             shown = value is not None and np.size(value) <= MAX_PRINTED
             what = "" if value is None else ", drawn from N(0, 1)" + (
-                f" (all {batch['size']:,} examples, shape {fmt(np.shape(value))})" if axis.startswith(", batched") else ""
+                f" (all {batch['size']:,} examples, shape {fmt(np.shape(value))})" if batched else ""
             ) + (":" if shown else "")
             self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}{what}", "dim")
             if shown:

@@ -1485,7 +1485,7 @@ class _Lowering:
     def operand_text(self, node: ast.AST) -> str:
         """An operand as written, in parentheses unless it is an atom (``x``, ``2``, ``f(x)``,
         ``x.T``, ``x[0]``): what may stand beside ``**`` in a suggestion."""
-        text = self.source.text[self.source.at(node):self.source.end(node)]
+        text = ast.get_source_segment(self.source.body, node)  # as split_outputs reads an element
         atom = isinstance(node, (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript))
         return text if atom and "\n" not in text else f"({' '.join(text.split())})"
 
