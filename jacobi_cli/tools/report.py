@@ -278,7 +278,7 @@ def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=Non
     """``--out``: a ``.npz`` of one structured Jacobian is a SciPy sparse matrix (COO) of
     dvec(y)/dvec(x); otherwise the dense arrays (``.npy``, ``.npz`` by name, ``.json``).
     Returns what was written, in words (see :func:`save_arrays`)."""
-    from ..lang.fileio import save_array, save_sparse
+    from ..lang.fileio import save_sparse
 
     blocks = list(jacobians.values())
     if path.lower().endswith(".npz") and len(blocks) == 1 and blocks[0].structure != "dense":
