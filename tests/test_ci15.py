@@ -417,3 +417,21 @@ def test_a_signal_in_the_import_lock_callback_is_raised_past_it_for_real():
         assert arrived and set(arrived) == {signal.SIGINT}
     finally:
         entry._restore_sigint(previous)
+
+
+def test_sigterm_is_python_s_default_again_once_the_command_is_over(monkeypatch):
+    """The handler raising Terminated is the command's: left installed past main(), a SIGTERM during the
+    interpreter's exit would have raised where nothing catches it (a traceback)."""
+    from jacobi_cli.cli import entry
+
+    previous, interrupt = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    seen = []
+    monkeypatch.setattr(entry, "_main", lambda *args, **kw: seen.append(signal.getsignal(signal.SIGTERM)) or 0)
+    monkeypatch.setattr(sys, "argv", ["jac", "--version"])
+    try:
+        assert entry.main() == 0
+        assert callable(seen[0]) and seen[0] not in (signal.SIG_DFL, signal.SIG_IGN)  # raised Terminated meanwhile
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, interrupt)

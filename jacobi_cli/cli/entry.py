@@ -134,6 +134,9 @@ def main(argv: list | None = None) -> int:
         # the work is over: a Ctrl-C from now on (the exit's flush) changes nothing. The
         # process entry keeps ignoring it to the end; an in-process caller gets its handler back
         _restore_sigint(signal.SIG_IGN if argv is None else previous)
+        if argv is None:  # and a SIGTERM ends the process as Python's default does (no exception left to catch)
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class Terminated(BaseException):
