@@ -21,7 +21,8 @@ from .commands import MAX_EXPRESSION_FILE, read_expression  # noqa: F401  (MAX_E
 from ..errors import JacError, JacUsageError
 
 EXIT_CODES = "Exit codes: 0 success; 1 a check or an expectation failed; 2 bad input (one message, never a " \
-             "traceback); 130 interrupted; 141 output pipe closed."
+             "traceback); 130 interrupted; 141 output pipe closed; 143 terminated (SIGTERM, worker processes " \
+             "stopped first)."
 
 
 class JacGroup(TyperGroup):
