@@ -34,14 +34,14 @@ BAD = [
     (["eval", "jax.lax.stop_gradient(x)", "x=1"], "name", 4, ["module 'jax.lax'", "x.detach()"]),
     (["eval", "scipy.stats.norm.cdf(x)", "x=1"], "name", 6, ["module 'scipy.stats'"]),
     (["eval", "jax.foo(x)", "x=1"], "name", 0, ["jax.nn and jax.numpy"]),
-    (["eval", "torch.nn.Softmax(dim=0)(x)", "x=1"], "parse", 0, ["module objects", "F.softmax(x, dim=0)"]),
+    (["eval", "torch.nn.Linear(1, 1)(x)", "x=1"], "name", 9, ["parameters", "F.linear(x, W, b)"]),  # paste15
     (["eval", "torch.foo + x", "x=1"], "name", 6, ["'foo' is not a known constant of torch"]),
     # what autodiff libraries make the user write is refused by saying jac does it itself (it said "only named
     # functions can be called", "statement's value is never used", "'.backward()' is not supported")
     (["eval", "y = x ** 2; y.sum().backward(); x.grad", "x=1"], "name", 20, ["'.backward()' is not needed",
                                                                           "jac vjp", "x.grad"]),
     (["eval", "x.grad", "x=1"], "name", 2, ["'.grad' is not needed", "differentiates the expression itself"]),
-    (["eval", "x.requires_grad_(); x * 2", "x=1"], "name", 2, ["'.requires_grad_()' is not needed"]),
+    (["eval", "y = x * 2; y.requires_grad_(); y", "x=1"], "name", 13, ["'.requires_grad_()' is not needed"]),
     (["eval", "jax.grad(jnp.sin)(x)", "x=1"], "parse", 0, ["'jax.grad(...)' is not needed",
                                                             "write the expression"]),
     (["eval", "torch.func.jacrev(torch.sin)(x)", "x=1"], "parse", 0, ["'torch.func.jacrev(...)' is not needed"]),

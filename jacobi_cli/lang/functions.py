@@ -23,7 +23,7 @@ FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
            "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
-           "np.random", "numpy.random"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
+           "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -567,7 +567,8 @@ LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "to
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "np.linalg",
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "np.random": "numpy.random", "numpy.random": "numpy.random",
-             "jax.nn": "jax", "scipy.special": "scipy", "math": "math"}
+             "jax.nn": "jax", "scipy.special": "scipy", "math": "math",
+             "nn": "torch.nn", "torch.nn": "torch.nn", "nn.functional": "torch"}  # nn.ReLU(): lang/modules.py
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
 DTYPES = {"float16": "f", "half": "f", "bfloat16": "f", "float32": "f", "float": "f", "float64": "f",
@@ -2334,10 +2335,32 @@ def _narrow(b, args, kwargs, position):
     return _take(b, x, (slice(None),) * axis + (slice(start, start + length),), position)
 
 
+def data_index(b, value, position) -> np.ndarray | None:
+    """The values of an index bound as an input (``labels=[0, 3, 1]``), or reached from one by shape ops and
+    casts only (``labels.unsqueeze(1)``, ``labels.long()``): read at the values given, as PyTorch indexes with
+    an integer tensor (no derivative through the index; the graph then holds for these values only, as
+    ``x[mask]``'s); None for any other array (a constant, or one computed from the inputs' values)."""
+    if not isinstance(value, Tracer) or b.lowering is None:
+        return None
+    node = b.nodes[value.id]
+    while node.op != "input":
+        op = OPS.get(node.op)
+        if not node.args or op is None or (op.view is None and node.op not in ("integer", "detach")):
+            return None
+        node = b.nodes[node.args[0]]
+    message = (f"an index read from the input '{node.name}' is known only for given values (jac eval, vjp, jvp, "
+               "hessian, check read it; jac shape and jac diff cannot): write its value into the expression")
+    return np.asarray(b.lowering.value_of(value, position, message=message))
+
+
 def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
-    """A constant integer index array, checked against the length ``n`` it selects from."""
+    """A constant integer index array, checked against the length ``n`` it selects from (or one bound as an
+    input: :func:`data_index`)."""
+    found = data_index(b, value, position)
     if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
         v = np.asarray(b.nodes[value.id].value)
+    elif found is not None:
+        v = found
     else:
         raise JacValueError(f"{fname}: {what} must be a constant array of integers{input_not_constant(b, value)}",
                             position)
@@ -5296,7 +5319,8 @@ def _embedding(b, args, kwargs, position):
 
 
 def _constant_of(b, value) -> np.ndarray:
-    return np.asarray(b.nodes[value.id].value)
+    found = data_index(b, value, None)  # an index bound as an input: its values
+    return np.asarray(b.nodes[value.id].value) if found is None else found
 
 
 @function("one_hot")
@@ -8490,3 +8514,37 @@ def _with_alpha(name: str):
 for _name in ("add", "sub"):
     variant("torch", _name)(_with_alpha(_name))
     variant("method", _name)(_with_alpha(_name))
+
+
+# --- Python's math module: functions of numbers ----------------------------------------------------------------
+# math.sqrt(t) of a tensor of one element is a Python float (PyTorch converts it, as float(t)): a constant, no
+# derivative; of several elements Python raises. The rest is the shared function of that number.
+
+def _math_number(b, value, fname: str, position):
+    """``value`` as Python's math module takes it: a number, which an array of one element converts to."""
+    if not isinstance(value, Tracer):
+        return value
+    if not is_concrete(value.shape) or _numel(value, position) != 1:
+        raise JacValueError(f"math.{fname}() takes a number, as Python's math module does; got an array of shape "
+                            f"{fmt(value.shape)}: for every element write torch.{fname}(x) or np.{fname}(x)", position)
+    if b.nodes[value.id].op == "const":
+        return value
+    return b.apply("detach", b.apply("reshape", value, shape=(), position=position), position=position)
+
+
+def _python_math(fname: str):
+    def lower(b, args, kwargs, position):
+        numbers = [_math_number(b, a, fname, position) for a in args]
+        options = {k: _math_number(b, v, fname, position) for k, v in kwargs.items()}
+        if fname == "log" and len(numbers) == 2 and not options:  # math.log(x, base)
+            return arithmetic(b, "div", FUNCTIONS["log"](b, numbers[:1], {}, position),
+                              FUNCTIONS["log"](b, numbers[1:], {}, position), position)
+        return (library_function("torch", fname) or FUNCTIONS[fname])(b, numbers, options, position)
+    lower.__doc__ = (f"math.{fname}(v) of a number, as Python's math module: an array of one element is made a "
+                     "Python float first (a constant, derivative 0, as PyTorch's float(t)); of several, refused")
+    return lower
+
+
+for _name in sorted(set(dir(math)) - {"prod", "fsum", "dist", "isclose", "sumprod"}):
+    if _name in FUNCTIONS and callable(getattr(math, _name)) and ("math", _name) not in LIBRARY_FUNCTIONS:
+        variant("math", _name)(_python_math(_name))
