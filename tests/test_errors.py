@@ -83,10 +83,10 @@ BAD = [
      ["--tangent y", "held constant", "--wrt y"]),
     (["eval", "x", "x=[[1, 2], [3]]"], "value", 0, ["rectangular"]),
     (["eval", "x", "x=[1, y]"], "name", 4, ["unknown name 'y'"]),
-    (["eval", "x[x]", "x=[1, 2]"], "value", 2, ["constant"]),
+    (["eval", "x[x]", "x=[0.5, 1]"], "value", 2, ["must hold integers"]),  # integers bound are read (paste15)
     # an input where a constant is needed says it is an input and what to write
-    (["eval", "W[t]", "W:5x2", "t=[1, 0, 3]"], "value", 2, ["integer constants", "'t' is an input", "its value"]),
-    (["eval", "F.embedding(t, W)", "W:5x2", "t=[1, 0]", "--wrt", "W"], "value", 2, ["'t' is an input"]),
+    (["eval", "W[t]", "W:5x2", "t=[1.5, 0, 3]"], "value", 2, ["must hold integers"]),  # t=[1, 0, 3] is read
+    (["eval", "F.embedding(t, W)", "W:5x2", "t=[1, 0.5]", "--wrt", "W"], "value", 2, ["must hold integers"]),
     (["eval", "x.sum(dim=d)", "x:3", "d=0"], "value", 2, ["axis", "'d' is an input"]),
     (["eval", "sum(x, axis=y)", "x:2", "y:()"], "value", 0, ["constant"]),
     (["eval", "x", "x:n"], "value", None, ["symbolic"]),

@@ -1804,6 +1804,9 @@ def _method_transpose(b, args, kwargs, position):
             return swap
         if tuple(a % 2 for a in axes) in ((1, 0), (0, 0), (1, 1)):  # both readings agree (or NumPy's fails)
             return swap
+        dialect = getattr(b.lowering, "dialect", None)  # a text that calls one library only: its reading
+        if dialect is not None:
+            return swap if dialect == "torch" else _permutation(b, x, axes, "transpose", position)
         t = _operand_text(b, position)
         d0, d1 = axes
         raise JacValueError(
@@ -2234,6 +2237,9 @@ def _repeat(b, args, kwargs, position):
     torch_ok = len(_sizes(b, rest, {}, (), "repeat sizes", position)) >= max(x.ndim, 1)
     axis = static(b, rest[1], "axis", position) if len(rest) == 2 else 0
     numpy_ok = len(rest) in (1, 2) and _is_integer(axis) and -max(x.ndim, 1) <= int(axis) < max(x.ndim, 1)
+    dialect = getattr(b.lowering, "dialect", None)  # a text that calls one library only: its reading
+    if torch_ok and numpy_ok and dialect is not None:
+        torch_ok, numpy_ok = dialect == "torch", dialect == "numpy"
     if torch_ok and numpy_ok:
         raise JacValueError("x.repeat(...) is ambiguous: PyTorch's Tensor.repeat tiles the array (np.tile), "
                             "NumPy's ndarray.repeat repeats each element (torch.repeat_interleave). Write "
@@ -5891,6 +5897,20 @@ for _name in ("max", "min"):
     variant("builtins", _name)(_python_extreme(_name))
 
 
+@variant("builtins", "sum")
+def _python_sum(b, args, kwargs, position):
+    """Python's sum of a list of arrays or a comprehension (sum(x[i] ** 2 for i in range(3)), sum([a, b])):
+    start (0) + each element, as Python adds them; of one array, jac's sum (NumPy's: every element)."""
+    if not args or not isinstance(args[0], Items):
+        return FUNCTIONS["sum"](b, args, kwargs, position)
+    a = arguments("sum", args, kwargs, {"iterable": REQUIRED, "start": 0}, position)
+    total = a["start"] if isinstance(a["start"], Tracer) else b.const(float(static(b, a["start"], "start", position)),
+                                                                         position)
+    for item in a["iterable"]:
+        total = arithmetic(b, "add", total, item, position)
+    return total
+
+
 @variant("builtins", "range")
 def _python_range(b, args, kwargs, position):
     """Python's range(stop) / range(start, stop[, step]) of integers: their constant vector (int64), as
@@ -5940,6 +5960,17 @@ def _new_filled(fname, fill):
 FUNCTIONS["new_zeros"] = _new_filled("new_zeros", 0.0)
 FUNCTIONS["new_ones"] = _new_filled("new_ones", 1.0)
 FUNCTIONS["new_full"] = _new_filled("new_full", None)
+
+
+def _new_tensor(b, args, kwargs, position):
+    """x.new_tensor(data): torch.tensor(data) in x's dtype, a copy without derivative, as PyTorch's."""
+    if not args:
+        raise JacParseError("new_tensor() is missing its array", position)
+    tensor(b, args[0], "new_tensor", position)
+    return FUNCTIONS["tensor"](b, list(args[1:]), kwargs, position)
+
+
+FUNCTIONS["new_tensor"] = _new_tensor
 
 
 @function("vander")

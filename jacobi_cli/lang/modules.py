@@ -81,6 +81,21 @@ RANDOM = {"Dropout": "dropout", "Dropout1d": "dropout1d", "Dropout2d": "dropout2
           "RReLU": "rrelu"}
 
 
+class Sequential:
+    """``nn.Sequential(m1, m2, ...)`` of modules without parameters: each applied to the one before's result."""
+
+    def __init__(self, modules: list):
+        self.cls, self.modules = "Sequential", modules
+
+    def call(self, b, args: list, kwargs: dict, position):
+        if len(args) != 1 or kwargs:
+            raise JacValueError("nn.Sequential(...) is called with one array", position)
+        value = args[0]
+        for module in self.modules:
+            value = module.call(b, [value], {}, position)
+        return value
+
+
 class Module:
     """``nn.NAME(...)`` made: the function it calls (None: the identity) and the constructor's arguments."""
 
@@ -121,6 +136,14 @@ def _constructor(cls: str):
 
 for _cls in NN:
     variant("torch.nn", _cls)(_constructor(_cls))
+
+
+@variant("torch.nn", "Sequential")
+def _sequential(b, args, kwargs, position):
+    """nn.Sequential(m1, m2, ...)(x) of modules without parameters: m2(m1(x)), ..."""
+    if kwargs or not all(isinstance(a, (Module, Sequential)) for a in args):
+        raise JacValueError("nn.Sequential() takes modules made here (nn.ReLU(), nn.Softmax(dim=1), ...)", position)
+    return Sequential(list(args))
 
 
 def refused_module(name: str) -> str | None:

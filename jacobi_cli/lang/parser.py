@@ -27,11 +27,11 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
-from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
+from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
-from .modules import Module, refused_module
+from .modules import Module, Sequential, refused_module
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -82,7 +82,22 @@ _UNSUPPORTED = {
 }
 
 
-_LEAVES = (ast.Name, ast.Constant)  # nodes without children (``type(node) in``: their subclasses go the long way)
+_LEAVES = (ast.Name, ast.Constant)
+# Names pasted code uses for what jac has not: what to write instead
+_PASTED_NAMES = {
+    "self": "a module's own object (pasted forward() code): jac has no modules; write the computation with the "
+            "module's parameters bound as inputs (self.fc(x) as x @ W.T + b, with W and b bound)",
+    "device": "where PyTorch computes: jac computes on the CPU with NumPy; drop .to(device) and device=device",
+    "model": "a module jac cannot see: write its forward computation with its parameters bound as inputs "
+             "(x @ W.T + b for an nn.Linear)",
+    "optimizer": "a training loop's step: jac differentiates an expression; paste the loss alone",
+}
+# A console session or shell line pasted whole: the prompt that begins a line, and what to do
+_PROMPT = re.compile(r"^[ \t]*(>>>|In \[\d*\]:|\$ )", re.MULTILINE)
+_PROMPTS = {">": "paste the code without the prompts ('>>> ', '... ') and without the printed results",
+            "I": "paste the code without the prompts (In [1]:) and without the printed results (Out[1]:)",
+            "$": "this is a shell line: give jac the expression alone, as in jac eval 'x.sum()' x:3"}
+_MAX_UNROLLED = 10_000  # elements of a comprehension written out  # nodes without children (``type(node) in``: their subclasses go the long way)
 
 
 # Keywords only PyTorch's Tensor methods take (NumPy's are axis=, keepdims=, ddof=): a method call with one
@@ -262,6 +277,10 @@ def _ast_tree(source: Source) -> ast.Module:
         if "too many nested parentheses" in str(err.msg):
             raise JacLimitError("more than 200 nested parentheses (Python's parser limit)", position) from None
         detail = str(err.msg)
+        prompt = _PROMPT.search(source.text)
+        if prompt is not None:  # a console session or a shell line pasted whole
+            raise JacParseError(f"invalid syntax: '{prompt.group(1)}' is a prompt: {_PROMPTS[prompt.group(1)[0]]}",
+                                prompt.start(1)) from None
         found = re.match(r"invalid (?:non-printable )?character '?(.)'? \(U\+", detail)
         if found and found.group(1) in _OPERATOR_LOOKALIKES:  # x × y from a web page
             raise JacParseError(f"invalid syntax: {detail}: write {_OPERATOR_LOOKALIKES[found.group(1)]} in its "
@@ -377,6 +396,7 @@ class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
     memory = None  # which names may share a buffer: made by program (only statements write)
+    dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
     # off the syntax, as Python decides it (np.array([1, 2]) * 2 is an array, whatever node it lowers to); and
@@ -411,6 +431,7 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         if not module.body:
             raise JacParseError("the expression is empty", 0)
+        self.dialect = _dialect(module, self.scope)
         for stmt in module.body[:-1]:
             self.run(stmt)
         last = module.body[-1]
@@ -554,7 +575,7 @@ class _Lowering:
         """The graph whose output is ``value``, the last statement's (at ``position``)."""
         if isinstance(value, Function):  # a snippet that is a function: called with the inputs of its parameters
             value = self.call_function(value, [], self.arguments_of(value, position), position)
-        if isinstance(value, Module):
+        if isinstance(value, (Module, Sequential)):
             raise JacValueError(f"the last statement is the module nn.{value.cls}(...): call it on an array, "
                                 f"nn.{value.cls}(...)(x)", position)
         if isinstance(value, Items):
@@ -707,6 +728,10 @@ class _Lowering:
         if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None \
                 and ast.unparse(stmt.items[0].context_expr) in ("torch.no_grad()", "no_grad()"):
             return self.no_grad(stmt)
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Subscript) \
+                and isinstance(stmt.target.value, ast.Name) and stmt.target.value.id in ("In", "Out"):
+            raise JacParseError(f"'{ast.unparse(stmt.target)}:' is IPython's prompt: {_PROMPTS['I']}",
+                                self.source.at(stmt))
         if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
             return self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=stmt.value), stmt))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) > 1 and all(isinstance(t, ast.Name) for t in stmt.targets):
@@ -734,7 +759,7 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module)):  # s = slice(1, 3); x[s]
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential)):  # s = slice(1, 3); x[s]
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
@@ -1123,6 +1148,8 @@ class _Lowering:
             return _Branch(node.body if self.truth(node.test, kids[0]) else node.orelse)
         if isinstance(node, ast.Lambda):
             return self.define(node)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return self.comprehension(node, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -1172,6 +1199,8 @@ class _Lowering:
             modules = " and ".join(sorted(m for m in MODULES if m.startswith(name + ".")))
             raise JacNameError(f"jac knows '{name}' only as {modules}", position)
         known = sorted(self.scope)
+        if name in _PASTED_NAMES and not self.value_only:  # pasted code's self, device, model
+            raise JacNameError(f"unknown name '{name}': {_PASTED_NAMES[name]}", position)
         from .vocabulary import LIBRARY_NAMES  # a name of PyTorch / NumPy is no misspelt function of jac's
 
         others = [] if name in LIBRARY_NAMES else list(FUNCTIONS) + list(CONSTANTS)
@@ -1200,7 +1229,7 @@ class _Lowering:
 
     def literal(self, items: list, position: int):
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
-        if any(isinstance(item, (Function, Module)) for item in items):
+        if any(isinstance(item, (Function, Module, Sequential)) for item in items):
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
                                 "np.select([x < 0, x >= 0], [-x, x ** 2]))", position)
@@ -1358,6 +1387,76 @@ class _Lowering:
             return "method", func.attr
         return "other", None
 
+    def comprehension(self, node, position: int):
+        """``[ELT for NAME in ITER if TEST]`` and ``(ELT for ...)``: written out, one element per item of ITER
+        (a list of arrays, an array's rows, ``range(n)``, ``zip(...)``, ``enumerate(...)``), in a scope of its
+        own, as Python runs it; a list of the elements (``torch.stack([...])``, Python's ``sum(...)``)."""
+        saved, results = self.scope, []
+        self.scope = dict(self.scope)
+        try:
+            loops = [(0, None)]  # (the generator to run next, the item to bind first): an explicit stack
+            while loops:
+                k, item = loops.pop()
+                if item is not None:
+                    gen = node.generators[k - 1]
+                    self.bind_target(gen.target, item[0], position)
+                    if not all(self.truth(test, self.expression(test)) for test in gen.ifs):
+                        continue
+                if k == len(node.generators):
+                    results.append(self.expression(node.elt))
+                    if len(results) > _MAX_UNROLLED:
+                        raise JacLimitError(f"a comprehension of more than {_MAX_UNROLLED:,} elements: jac writes "
+                                            "each out; write the expression with whole arrays", position)
+                    continue
+                gen = node.generators[k]
+                if gen.is_async:
+                    raise JacParseError("'async for' is not supported", self.source.at(gen.iter))
+                loops.extend((k + 1, (v,)) for v in reversed(self.items_of(gen.iter)))
+        finally:
+            self.scope = saved
+        if not results:
+            raise JacValueError("the comprehension has no elements (jac has no empty lists of arrays)", position)
+        return self.literal(results, position)
+
+    def items_of(self, node: ast.expr) -> list:
+        """What ``for ... in node`` iterates over, as Python: a list's items, an array's rows (a constant
+        vector's numbers: ``range(n)``), ``zip``'s tuples, ``enumerate``'s (index, item) pairs."""
+        position = self.source.at(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("zip", "enumerate") \
+                and node.func.id not in self.scope and not node.keywords:
+            parts = [self.items_of(a) for a in node.args]
+            if node.func.id == "enumerate":
+                if len(parts) != 1:
+                    raise JacValueError("enumerate() takes one sequence here", position)
+                return [(self.number(i, position), v) for i, v in enumerate(parts[0])]
+            return list(zip(*parts))
+        value = self.expression(node)
+        if isinstance(value, Items):
+            return list(value)
+        if not isinstance(value, Tracer) or value.ndim == 0:
+            raise JacValueError("a comprehension iterates over a list, an array's rows, range(n), zip(...) or "
+                                "enumerate(...)", position)
+        numbers = self.b.pyints.get(value.id)
+        if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
+            return [self.number(int(v), position) for v in numbers]
+        return list(self.rows(value, value.shape[0], position))
+
+    def bind_target(self, target: ast.expr, value, position: int) -> None:
+        """``for NAME in ...`` / ``for a, (b, c) in ...``: the names bound to an item, as Python unpacks it."""
+        pending = [(target, value)]
+        while pending:
+            target, value = pending.pop()
+            if isinstance(target, ast.Name):
+                self.scope[target.id] = value
+                continue
+            if not isinstance(target, (ast.Tuple, ast.List)):
+                raise JacParseError("a comprehension binds names (for a, b in ...)", self.source.at(target))
+            parts = list(value) if isinstance(value, (tuple, Items)) else \
+                list(self.rows(value, len(target.elts), position)) if isinstance(value, Tracer) else None
+            if parts is None or len(parts) != len(target.elts):
+                raise JacValueError(f"{len(target.elts)} names for an item of another length", self.source.at(target))
+            pending.extend(zip(target.elts, parts))
+
     def made_callable(self, func: ast.AST) -> bool:
         """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``."""
         return isinstance(func, ast.Lambda) or isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) \
@@ -1368,7 +1467,7 @@ class _Lowering:
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
-        if isinstance(called, (Function, Module)):
+        if isinstance(called, (Function, Module, Sequential)):
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -1376,7 +1475,7 @@ class _Lowering:
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
             if any(type(a) is _Unpacked for a in args):
                 args = self.unpacked(args)
-            if isinstance(called, Module):
+            if isinstance(called, (Module, Sequential)):
                 return called.call(self.b, args, kwargs, position)
             return self.call_function(called, args, kwargs, position)
         if kind == "other":
@@ -1740,6 +1839,9 @@ class _Lowering:
         reading first (``LIBRARY_FUNCTIONS[(library_of(...), NAME)]``, then its fallback:
         ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
         lib = library_of(module, kind == "method")
+        if lib == "method" and self.dialect is not None \
+                and all((other, fname) in LIBRARY_FUNCTIONS for other in PER_LIBRARY):
+            lib = self.dialect  # x.std() in a text that calls torch only: torch.std(x), as its author reads it
         self.b.library = FALLBACK.get(lib, lib)  # the library of the call being lowered: its constants' dtypes
         self.b.call = f".{fname}()" if kind == "method" else f"{module}.{fname}" if module else fname
         found = library_function(lib, fname) if lib is not None or kind != "function" else \
@@ -1801,6 +1903,8 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
 
     if name in _AUTODIFF_NAMES:
         return f"the {what} is not needed: {_AUTODIFF}"
+    if name in _PASTED_NAMES and what.startswith("function"):  # model(x)
+        return f"unknown {what}: {_PASTED_NAMES[name]}"
     if what == "function 'print'":  # pasted code's print(loss): it was "did you mean 'rint'?"
         return _PRINT
     if name in ("cuda", "mps", "xpu") and what.startswith("method"):  # as device='cuda' and x.to('cuda') say
@@ -1887,7 +1991,7 @@ def _statement_words(stmt: ast.stmt) -> str:
     """The statement's kind in Python's words (``'for' loops``)."""
     if isinstance(stmt, ast.Assign):
         if len(stmt.targets) > 1:
-            return "chained assignments ('a = b = EXPR')"
+            return "chained assignments to other than names ('a = y[0] = EXPR')"
         return "assignments to an attribute ('y.NAME = EXPR')" if isinstance(stmt.targets[0], ast.Attribute) \
             else "assignments to this target"
     if isinstance(stmt, ast.AugAssign):
@@ -2062,3 +2166,23 @@ def _writes(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.AugAssign) or isinstance(stmt, ast.Assign) \
         and any(isinstance(t, ast.Subscript) for t in stmt.targets) \
         or isinstance(stmt, ast.Expr) and (_in_place_method(stmt.value) or _numpy_put(stmt.value))
+
+
+_DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
+             "scipy": "numpy"}
+
+
+def _dialect(module: ast.Module, scope: dict) -> str | None:
+    """The one library a text's calls and imports name (``torch.`` / ``F.`` / ``nn.``, or ``np.`` / ``jnp.`` /
+    ``scipy.``), or None when it names both or neither: a method that the two libraries read differently
+    (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it."""
+    found = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
+            found.add(_DIALECTS.get(node.value.id))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                path = node.module if isinstance(node, ast.ImportFrom) else alias.name
+                found.add(_DIALECTS.get((path or "").split(".")[0]))
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None
