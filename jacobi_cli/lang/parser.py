@@ -1436,6 +1436,9 @@ class _Lowering:
         if not isinstance(value, Tracer) or value.ndim == 0:
             raise JacValueError("a comprehension iterates over a list, an array's rows, range(n), zip(...) or "
                                 "enumerate(...)", position)
+        if isinstance(value.shape[0], int) and value.shape[0] > _MAX_UNROLLED:
+            raise JacLimitError(f"a comprehension over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
+                                "write the expression with whole arrays", position)
         numbers = self.b.pyints.get(value.id)
         if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
             return [self.number(int(v), position) for v in numbers]
