@@ -861,8 +861,7 @@ def _graph_batch(report: dict, problem, batch, split, backward: bool, v) -> Grap
     else:
         report["output"] = outputs[0]
     if backward:
-        report["v"] = {"shape": list(cot[None].shape), "value": cot[None]} if None in cot else \
-            {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
+        report["v"] = _given(cot[None], True) if None in cot else {o: _given(c, True) for o, c in cot.items()}
     report["batch"] = batch.as_dict()
     grads = {key[1]: a for key, a in stack.arrays.items() if key[0] == "grad"}
     return _graph_nodes(report, g, grads, backward)
@@ -1084,6 +1083,13 @@ def _out_name(name, graph) -> str:
     return output_name(graph) if name is None else name
 
 
+def _given(value, per_example: bool) -> dict:
+    """A ``--v`` or ``--tangent`` under the contract's keys: with a batch axis (first, where
+    ``per_example``), its ``"shape"`` is one example's, as every shape under ``--batch`` is."""
+    shape = np.shape(value)
+    return {"shape": list(shape[1:] if per_example else shape), "value": value}
+
+
 def _placed(report: dict, problem, stack, one: str, several: str, blocks: dict | None) -> None:
     """The outputs (values from ``stack[(name,)]``) and the per-output ``blocks`` under the
     contract's keys: ``"output"`` and ``one`` for a lone output, else ``"outputs"`` and
@@ -1213,9 +1219,9 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     report = _header("vjp", expr, problem.graph, problem.wrt)
     _placed(report, problem, stack, "v", "v", None)
     if None in cot:
-        report["v"] = {"shape": list(cot[None].shape), "value": cot[None]}
+        report["v"] = _given(cot[None], batch is not None)
     else:
-        report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
+        report["v"] = {o: _given(c, batch is not None) for o, c in cot.items()}
     report["vjp"] = {name: {"shape": list(problem.env[name].shape), "value": stack[("grad", name)]}
                      for name in problem.wrt}
     if batch:
@@ -1281,7 +1287,7 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
             shape = tuple(example.graph.nodes[i].shape)
             stack.put(("jvp", o), b, np.asarray(found[i][0]) if t_b else np.zeros(shape, example.graph.dtype))
     report = _header("jvp", expr, problem.graph, problem.wrt)
-    report["tangent"] = {n: {"shape": list(np.shape(t)), "value": t} for n, (t, _) in given.items()}
+    report["tangent"] = {n: _given(t, per) for n, (t, per) in given.items()}
     blocks = {o: {"shape": list(problem.graph.nodes[i].shape), "value": stack[("jvp", o)]} for o, i in ids.items()}
     _placed(report, problem, stack, "jvp", "jvps", blocks)
     if batch:
