@@ -79,7 +79,7 @@ names on this page are known.
   as PyTorch makes it); writes into arrays inside are refused.
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
   `"`, no-break, thin and zero-width spaces are spaces; look-alikes of other operators (`x × y`, `x²`, `√x`)
-  are refused naming the operator to write. Console prompts (`>>> `, `In [1]:`, `$ jac ...`) are refused
+  are refused naming the operator to write. Console prompts (`>>> `, `In [1]:`, a shell line after `$`) are refused
   saying to paste the code alone.
 - `math.NAME(t)` is Python's math module: a tensor of one element becomes a Python float first, a constant
   without derivative as PyTorch makes it (`math.sqrt(d)` of an input `d`), and an array of several elements is
