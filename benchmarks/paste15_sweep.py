@@ -14,7 +14,7 @@ and message. Each snippet is one of:
 - ``agrees``: jac's value and derivatives are the library's (rtol 1e-7 against PyTorch, 1e-5 against central
   differences);
 - ``refused``: exit 2, one ``jac: error`` line, and the snippet expected a refusal (``refuse=`` words found
-  in the message: what is wrong, and what to write instead);
+  in the message: what is wrong, and what to write instead); ``refused-unclear`` when the words are missing;
 - ``refused-unexpectedly``: exit 2 for a snippet that the libraries run and jac should (everyday code);
 - ``wrong``: a value or derivative that differs, or an answer where a refusal was expected;
 - ``crashed``: a traceback, exit 70 or another exit code.
@@ -31,7 +31,7 @@ import io
 import math
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -770,7 +770,7 @@ def judge(s: Snippet) -> tuple:
         if s.refuse:
             missing = [w for w in s.refuse if w not in message]
             return ("refused", message.splitlines()[0]) if not missing else \
-                ("refused", f"(message lacks {missing}) {message.splitlines()[0]}")
+                ("refused-unclear", f"(message lacks {missing}) {message.splitlines()[0]}")
         return "refused-unexpectedly", message.splitlines()[0][:300]
     if s.refuse:
         return "wrong", "answered where a refusal was expected"
@@ -803,7 +803,7 @@ def judge(s: Snippet) -> tuple:
     return "agrees", ""
 
 
-CLASSES = ("agrees", "refused", "refused-unexpectedly", "wrong", "crashed")
+CLASSES = ("agrees", "refused", "refused-unclear", "refused-unexpectedly", "wrong", "crashed")
 
 
 def main(argv=None) -> int:

@@ -12,7 +12,7 @@ write with its parameters bound as inputs.
 from __future__ import annotations
 
 from ..errors import JacValueError
-from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, library_function, variant
+from .functions import FUNCTIONS, library_function, variant
 
 # class: (the function it calls, its constructor's parameters in order, defaults that differ from the function's)
 NN = {
