@@ -34,14 +34,14 @@ BAD = [
     (["eval", "jax.lax.stop_gradient(x)", "x=1"], "name", 4, ["module 'jax.lax'", "x.detach()"]),
     (["eval", "scipy.stats.norm.cdf(x)", "x=1"], "name", 6, ["module 'scipy.stats'"]),
     (["eval", "jax.foo(x)", "x=1"], "name", 0, ["jax.nn and jax.numpy"]),
-    (["eval", "torch.nn.Softmax(dim=0)(x)", "x=1"], "parse", 0, ["module objects", "F.softmax(x, dim=0)"]),
+    (["eval", "torch.nn.Linear(1, 1)(x)", "x=1"], "name", 9, ["parameters", "F.linear(x, W, b)"]),  # paste15
     (["eval", "torch.foo + x", "x=1"], "name", 6, ["'foo' is not a known constant of torch"]),
     # what autodiff libraries make the user write is refused by saying jac does it itself (it said "only named
     # functions can be called", "statement's value is never used", "'.backward()' is not supported")
     (["eval", "y = x ** 2; y.sum().backward(); x.grad", "x=1"], "name", 20, ["'.backward()' is not needed",
                                                                           "jac vjp", "x.grad"]),
     (["eval", "x.grad", "x=1"], "name", 2, ["'.grad' is not needed", "differentiates the expression itself"]),
-    (["eval", "x.requires_grad_(); x * 2", "x=1"], "name", 2, ["'.requires_grad_()' is not needed"]),
+    (["eval", "y = x * 2; y.requires_grad_(); y", "x=1"], "name", 13, ["'.requires_grad_()' is not needed"]),
     (["eval", "jax.grad(jnp.sin)(x)", "x=1"], "parse", 0, ["'jax.grad(...)' is not needed",
                                                             "write the expression"]),
     (["eval", "torch.func.jacrev(torch.sin)(x)", "x=1"], "parse", 0, ["'torch.func.jacrev(...)' is not needed"]),
@@ -83,10 +83,10 @@ BAD = [
      ["--tangent y", "held constant", "--wrt y"]),
     (["eval", "x", "x=[[1, 2], [3]]"], "value", 0, ["rectangular"]),
     (["eval", "x", "x=[1, y]"], "name", 4, ["unknown name 'y'"]),
-    (["eval", "x[x]", "x=[1, 2]"], "value", 2, ["constant"]),
+    (["eval", "x[x]", "x=[0.5, 1]"], "value", 2, ["must hold integers"]),  # integers bound are read (paste15)
     # an input where a constant is needed says it is an input and what to write
-    (["eval", "W[t]", "W:5x2", "t=[1, 0, 3]"], "value", 2, ["integer constants", "'t' is an input", "its value"]),
-    (["eval", "F.embedding(t, W)", "W:5x2", "t=[1, 0]", "--wrt", "W"], "value", 2, ["'t' is an input"]),
+    (["eval", "W[t]", "W:5x2", "t=[1.5, 0, 3]"], "value", 2, ["must hold integers"]),  # t=[1, 0, 3] is read
+    (["eval", "F.embedding(t, W)", "W:5x2", "t=[1, 0.5]", "--wrt", "W"], "value", 2, ["must hold integers"]),
     (["eval", "x.sum(dim=d)", "x:3", "d=0"], "value", 2, ["axis", "'d' is an input"]),
     (["eval", "sum(x, axis=y)", "x:2", "y:()"], "value", 0, ["constant"]),
     (["eval", "x", "x:n"], "value", None, ["symbolic"]),

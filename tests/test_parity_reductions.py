@@ -411,12 +411,21 @@ def test_var_and_std_spellings_follow_numpys_ddof(expr, f):
     np.testing.assert_allclose(api.jacobian(expr, {"x": x})["x"], central(f, x), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("expr", ["x.var(0)", "np.sin(x).var()", "(x * 2).std(0, keepdims=True)", "var(x)"])
+@pytest.mark.parametrize("expr", ["x.var(0)", "torch.sin(x).var() + np.pi", "(x * 2).std(0, keepdims=True)",
+                                  "var(x)"])
 def test_var_without_a_correction_on_a_method_or_bare_is_refused_with_both_readings(expr):
     from jacobi_cli.errors import JacValueError
     from jacobi_cli.tools import api
     with pytest.raises(JacValueError, match="ambiguous: PyTorch's torch.(var|std) divides by n - 1"):
         api.evaluate(expr, {"x": np.ones((3, 2))})
+
+
+def test_a_method_in_a_text_that_calls_one_library_is_that_librarys():
+    """np.sin(x).var() names NumPy only: NumPy's ddof=0 (paste15; it was refused as ambiguous)."""
+    from jacobi_cli.tools import api
+    x = np.random.default_rng(3).standard_normal((3, 2))
+    np.testing.assert_allclose(api.evaluate("np.sin(x).var()", {"x": x}), np.sin(x).var(), rtol=1e-13)
+    np.testing.assert_allclose(api.evaluate("torch.sin(x).var()", {"x": x}), np.sin(x).var(ddof=1), rtol=1e-13)
 
 
 def test_std_with_pytorchs_keepdim_is_pytorchs():

@@ -424,9 +424,16 @@ def test_bad_arguments_are_refused_naming_what_is_wrong(expr, words):
         api.jacobian(expr, {k: v for k, v in VALUES.items() if k in expr})
 
 
-def test_gather_and_take_along_refuse_indices_bound_as_inputs():
-    """Indices are constants of the expression: one bound as an input is refused, naming it (exit 2)."""
+def test_gather_and_take_along_read_indices_bound_as_inputs():
+    """Integer indices bound as an input are read at their values, as PyTorch indexes with a long tensor (paste15;
+    they were refused): the elements picked, the derivative to them, none to the indices."""
     from jacobi_cli.errors import JacValueError
-    for expr in ("torch.gather(x, 0, i)", "np.take_along_axis(x, i, axis=0)", "torch.index_select(x, 0, i)"):
-        with pytest.raises(JacValueError, match="constant array of integers; 'i' is an input"):
-            api.jacobian(expr, {"x": [3.0, 1.0, 2.0], "i": [2, 0, 0]})
+    x, i = torch.tensor([3.0, 1.0, 2.0], dtype=torch.float64), torch.tensor([2, 0, 0])
+    for expr, theirs in (("torch.gather(x, 0, i)", torch.gather(x, 0, i)),
+                         ("np.take_along_axis(x, i, axis=0)", torch.take_along_dim(x, i, 0)),
+                         ("torch.index_select(x, 0, i)", torch.index_select(x, 0, i))):
+        got = api.jacobian(expr, {"x": x.numpy(), "i": [2, 0, 0]})
+        assert np.array_equal(api.evaluate(expr, {"x": x.numpy(), "i": [2, 0, 0]}), theirs.numpy())
+        assert np.array_equal(got["x"], np.eye(3)[[2, 0, 0]]) and not got["i"].any()
+        with pytest.raises(JacValueError, match="must hold integers"):
+            api.jacobian(expr, {"x": x.numpy(), "i": [2, 0.5, 0]})

@@ -23,7 +23,7 @@ FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
            "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
-           "np.random", "numpy.random"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
+           "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -567,7 +567,8 @@ LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "to
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "np.linalg",
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "np.random": "numpy.random", "numpy.random": "numpy.random",
-             "jax.nn": "jax", "scipy.special": "scipy", "math": "math"}
+             "jax.nn": "jax", "scipy.special": "scipy", "math": "math",
+             "nn": "torch.nn", "torch.nn": "torch.nn", "nn.functional": "torch"}  # nn.ReLU(): lang/modules.py
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
 DTYPES = {"float16": "f", "half": "f", "bfloat16": "f", "float32": "f", "float": "f", "float64": "f",
@@ -1803,6 +1804,9 @@ def _method_transpose(b, args, kwargs, position):
             return swap
         if tuple(a % 2 for a in axes) in ((1, 0), (0, 0), (1, 1)):  # both readings agree (or NumPy's fails)
             return swap
+        dialect = getattr(b.lowering, "dialect", None)  # a text that calls one library only: its reading
+        if dialect is not None:
+            return swap if dialect == "torch" else _permutation(b, x, axes, "transpose", position)
         t = _operand_text(b, position)
         d0, d1 = axes
         raise JacValueError(
@@ -2233,6 +2237,9 @@ def _repeat(b, args, kwargs, position):
     torch_ok = len(_sizes(b, rest, {}, (), "repeat sizes", position)) >= max(x.ndim, 1)
     axis = static(b, rest[1], "axis", position) if len(rest) == 2 else 0
     numpy_ok = len(rest) in (1, 2) and _is_integer(axis) and -max(x.ndim, 1) <= int(axis) < max(x.ndim, 1)
+    dialect = getattr(b.lowering, "dialect", None)  # a text that calls one library only: its reading
+    if torch_ok and numpy_ok and dialect is not None:
+        torch_ok, numpy_ok = dialect == "torch", dialect == "numpy"
     if torch_ok and numpy_ok:
         raise JacValueError("x.repeat(...) is ambiguous: PyTorch's Tensor.repeat tiles the array (np.tile), "
                             "NumPy's ndarray.repeat repeats each element (torch.repeat_interleave). Write "
@@ -2334,10 +2341,32 @@ def _narrow(b, args, kwargs, position):
     return _take(b, x, (slice(None),) * axis + (slice(start, start + length),), position)
 
 
+def data_index(b, value, position) -> np.ndarray | None:
+    """The values of an index bound as an input (``labels=[0, 3, 1]``), or reached from one by shape ops and
+    casts only (``labels.unsqueeze(1)``, ``labels.long()``): read at the values given, as PyTorch indexes with
+    an integer tensor (no derivative through the index; the graph then holds for these values only, as
+    ``x[mask]``'s); None for any other array (a constant, or one computed from the inputs' values)."""
+    if not isinstance(value, Tracer) or b.lowering is None:
+        return None
+    node = b.nodes[value.id]
+    while node.op != "input":
+        op = OPS.get(node.op)
+        if not node.args or op is None or (op.view is None and node.op not in ("integer", "detach")):
+            return None
+        node = b.nodes[node.args[0]]
+    message = (f"an index read from the input '{node.name}' is known only for given values (jac eval, vjp, jvp, "
+               "hessian, check read it; jac shape and jac diff cannot): write its value into the expression")
+    return np.asarray(b.lowering.value_of(value, position, message=message))
+
+
 def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
-    """A constant integer index array, checked against the length ``n`` it selects from."""
+    """A constant integer index array, checked against the length ``n`` it selects from (or one bound as an
+    input: :func:`data_index`)."""
+    found = data_index(b, value, position)
     if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
         v = np.asarray(b.nodes[value.id].value)
+    elif found is not None:
+        v = found
     else:
         raise JacValueError(f"{fname}: {what} must be a constant array of integers{input_not_constant(b, value)}",
                             position)
@@ -5296,7 +5325,8 @@ def _embedding(b, args, kwargs, position):
 
 
 def _constant_of(b, value) -> np.ndarray:
-    return np.asarray(b.nodes[value.id].value)
+    found = data_index(b, value, None)  # an index bound as an input: its values
+    return np.asarray(b.nodes[value.id].value) if found is None else found
 
 
 @function("one_hot")
@@ -5867,6 +5897,20 @@ for _name in ("max", "min"):
     variant("builtins", _name)(_python_extreme(_name))
 
 
+@variant("builtins", "sum")
+def _python_sum(b, args, kwargs, position):
+    """Python's sum of a list of arrays or a comprehension (sum(x[i] ** 2 for i in range(3)), sum([a, b])):
+    start (0) + each element, as Python adds them; of one array, jac's sum (NumPy's: every element)."""
+    if not args or not isinstance(args[0], Items):
+        return FUNCTIONS["sum"](b, args, kwargs, position)
+    a = arguments("sum", args, kwargs, {"iterable": REQUIRED, "start": 0}, position)
+    total = a["start"] if isinstance(a["start"], Tracer) else b.const(float(static(b, a["start"], "start", position)),
+                                                                         position)
+    for item in a["iterable"]:
+        total = arithmetic(b, "add", total, item, position)
+    return total
+
+
 @variant("builtins", "range")
 def _python_range(b, args, kwargs, position):
     """Python's range(stop) / range(start, stop[, step]) of integers: their constant vector (int64), as
@@ -5916,6 +5960,17 @@ def _new_filled(fname, fill):
 FUNCTIONS["new_zeros"] = _new_filled("new_zeros", 0.0)
 FUNCTIONS["new_ones"] = _new_filled("new_ones", 1.0)
 FUNCTIONS["new_full"] = _new_filled("new_full", None)
+
+
+def _new_tensor(b, args, kwargs, position):
+    """x.new_tensor(data): torch.tensor(data) in x's dtype, a copy without derivative, as PyTorch's."""
+    if not args:
+        raise JacParseError("new_tensor() is missing its array", position)
+    tensor(b, args[0], "new_tensor", position)
+    return FUNCTIONS["tensor"](b, list(args[1:]), kwargs, position)
+
+
+FUNCTIONS["new_tensor"] = _new_tensor
 
 
 @function("vander")
@@ -8490,3 +8545,37 @@ def _with_alpha(name: str):
 for _name in ("add", "sub"):
     variant("torch", _name)(_with_alpha(_name))
     variant("method", _name)(_with_alpha(_name))
+
+
+# --- Python's math module: functions of numbers ----------------------------------------------------------------
+# math.sqrt(t) of a tensor of one element is a Python float (PyTorch converts it, as float(t)): a constant, no
+# derivative; of several elements Python raises. The rest is the shared function of that number.
+
+def _math_number(b, value, fname: str, position):
+    """``value`` as Python's math module takes it: a number, which an array of one element converts to."""
+    if not isinstance(value, Tracer):
+        return value
+    if not is_concrete(value.shape) or _numel(value, position) != 1:
+        raise JacValueError(f"math.{fname}() takes a number, as Python's math module does; got an array of shape "
+                            f"{fmt(value.shape)}: for every element write torch.{fname}(x) or np.{fname}(x)", position)
+    if b.nodes[value.id].op == "const":
+        return value
+    return b.apply("detach", b.apply("reshape", value, shape=(), position=position), position=position)
+
+
+def _python_math(fname: str):
+    def lower(b, args, kwargs, position):
+        numbers = [_math_number(b, a, fname, position) for a in args]
+        options = {k: _math_number(b, v, fname, position) for k, v in kwargs.items()}
+        if fname == "log" and len(numbers) == 2 and not options:  # math.log(x, base)
+            return arithmetic(b, "div", FUNCTIONS["log"](b, numbers[:1], {}, position),
+                              FUNCTIONS["log"](b, numbers[1:], {}, position), position)
+        return (library_function("torch", fname) or FUNCTIONS[fname])(b, numbers, options, position)
+    lower.__doc__ = (f"math.{fname}(v) of a number, as Python's math module: an array of one element is made a "
+                     "Python float first (a constant, derivative 0, as PyTorch's float(t)); of several, refused")
+    return lower
+
+
+for _name in sorted(set(dir(math)) - {"prod", "fsum", "dist", "isclose", "sumprod"}):
+    if _name in FUNCTIONS and callable(getattr(math, _name)) and ("math", _name) not in LIBRARY_FUNCTIONS:
+        variant("math", _name)(_python_math(_name))

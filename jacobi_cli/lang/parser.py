@@ -27,10 +27,11 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
-from .functions import FALLBACK, LIBRARIES, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
+from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
-    static, written_value, TENSOR_TYPES
+    static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
+from .modules import Module, Sequential, refused_module
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -81,7 +82,22 @@ _UNSUPPORTED = {
 }
 
 
-_LEAVES = (ast.Name, ast.Constant)  # nodes without children (``type(node) in``: their subclasses go the long way)
+_LEAVES = (ast.Name, ast.Constant)
+# Names pasted code uses for what jac has not: what to write instead
+_PASTED_NAMES = {
+    "self": "a module's own object (pasted forward() code): jac has no modules; write the computation with the "
+            "module's parameters bound as inputs (self.fc(x) as x @ W.T + b, with W and b bound)",
+    "device": "where PyTorch computes: jac computes on the CPU with NumPy; drop .to(device) and device=device",
+    "model": "a module jac cannot see: write its forward computation with its parameters bound as inputs "
+             "(x @ W.T + b for an nn.Linear)",
+    "optimizer": "a training loop's step: jac differentiates an expression; paste the loss alone",
+}
+# A console session or shell line pasted whole: the prompt that begins a line, and what to do
+_PROMPT = re.compile(r"^[ \t]*(>>>|In \[\d*\]:|\$ )", re.MULTILINE)
+_PROMPTS = {">": "paste the code without the prompts ('>>> ', '... ') and without the printed results",
+            "I": "paste the code without the prompts (In [1]:) and without the printed results (Out[1]:)",
+            "$": "this is a shell line: give jac the expression alone, as in jac eval 'x.sum()' x:3"}
+_MAX_UNROLLED = 10_000  # elements of a comprehension written out  # nodes without children (``type(node) in``: their subclasses go the long way)
 
 
 # Keywords only PyTorch's Tensor methods take (NumPy's are axis=, keepdims=, ddof=): a method call with one
@@ -174,6 +190,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     None for every input): the inputs whose nodes' ``requires_grad`` is set as the graph is built
     (:attr:`Builder.wrt`), so that a first call differentiating those alone walks no graph again."""
     inputs = inputs or {}
+    text = typeset(text)
     builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)
     try:
         _check_text(text)
@@ -213,6 +230,7 @@ def split_outputs(text: str) -> list | None:
     """For an expression that ends in a tuple (``a = f(x); a, sum(a)``): ``[(name, text)]``,
     each output's own expression (the statements before, then that element), named as
     :func:`parse` names them; None for any other expression."""
+    text = typeset(text)
     _check_text(text)
     source = Source(text)
     last = _ast_tree(source).body[-1]
@@ -238,7 +256,13 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
     return np.require(value, dtype=dtype, requirements="W")
 
 
+def typeset(text: str) -> str:
+    """``text`` with what web pages typeset in place of Python's characters read as Python's (``_TYPESET``)."""
+    return text if text.isascii() else text.translate(_TYPESET)
+
+
 def _syntax_tree(text: str) -> ast.Module:
+    text = typeset(text)
     _check_text(text)
     return _ast_tree(Source(text))
 
@@ -253,6 +277,14 @@ def _ast_tree(source: Source) -> ast.Module:
         if "too many nested parentheses" in str(err.msg):
             raise JacLimitError("more than 200 nested parentheses (Python's parser limit)", position) from None
         detail = str(err.msg)
+        prompt = _PROMPT.search(source.text)
+        if prompt is not None:  # a console session or a shell line pasted whole
+            raise JacParseError(f"invalid syntax: '{prompt.group(1)}' is a prompt: {_PROMPTS[prompt.group(1)[0]]}",
+                                prompt.start(1)) from None
+        found = re.match(r"invalid (?:non-printable )?character '?(.)'? \(U\+", detail)
+        if found and found.group(1) in _OPERATOR_LOOKALIKES:  # x × y from a web page
+            raise JacParseError(f"invalid syntax: {detail}: write {_OPERATOR_LOOKALIKES[found.group(1)]} in its "
+                                "place", position) from None
         if detail == "invalid decimal literal" and position is not None:
             product = _implicit_product(source.text, position)
             if product is not None:  # 2x for 2*x, as written on paper
@@ -264,6 +296,15 @@ def _ast_tree(source: Source) -> ast.Module:
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
                             "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
 
+
+# Characters web pages and word processors put in place of Python's, read as Python's, one for one (so every
+# column stays where it was): the minus sign and the en dash typeset for '-', curly quotes, spaces that do not
+# break or have no width. Look-alikes of other operators (x × y, x²) stay refused, by Python's parser.
+_TYPESET = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"',
+                          "\u201d": '"', "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u200b": " ",
+                          "\u2060": " ", "\ufeff": " "})
+_OPERATOR_LOOKALIKES = {"\u00d7": "*", "\u22c5": "*", "\u00b7": "*", "\u00f7": "/", "\u00b2": "**2",
+                        "\u00b3": "**3", "\u221a": "sqrt(...)", "\u2264": "<=", "\u2265": ">="}
 
 _NUMBER_THEN_NAME = re.compile(r"([0-9][0-9_]*(?:\.[0-9_]*)?)([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -355,6 +396,7 @@ class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
     memory = None  # which names may share a buffer: made by program (only statements write)
+    dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
     # off the syntax, as Python decides it (np.array([1, 2]) * 2 is an array, whatever node it lowers to); and
@@ -376,6 +418,8 @@ class _Lowering:
         self.scope: dict[str, Tracer] = {}
         for name, shape in inputs.items():
             self.scope[name] = builder.input(name, shape)
+        self.input_names = frozenset(inputs)
+        self.calling = frozenset()  # the functions of the text being called (one may not call itself)
 
     @cached_property
     def source(self) -> Source:
@@ -387,38 +431,153 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         if not module.body:
             raise JacParseError("the expression is empty", 0)
+        self.dialect = _dialect(module, self.scope)
         for stmt in module.body[:-1]:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
-                _check_import(stmt, self.source)
-                continue
-            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
-                    and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
-                    and "print" not in self.scope:
-                raise JacNameError(_PRINT, self.source.at(stmt))
-            setting = _global_setting(stmt)
-            if setting is not None:  # pasted code's torch.manual_seed(0): what jac has instead
-                raise JacParseError(setting, self.source.at(stmt))
-            if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
-                    and not _autodiff_call(stmt.value):  # y.backward() is refused as what it is, by its lowering
-                # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
-                raise JacParseError("this statement's value is never used: only the last statement is the result "
-                                    "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
-                                    "a vector is [1, 2], a matrix [[1, 2], [3, 4]])",
-                                    self.source.at(stmt))
-            self.statement(stmt)
+            self.run(stmt)
         last = module.body[-1]
         if isinstance(last, (ast.Import, ast.ImportFrom)):
             _check_import(last, self.source)
             raise JacParseError("the last statement is the output: an expression (loss, or a, b for several), "
                                 "not an import", self.source.at(last))
+        self.backward(last)
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
             outputs = self.outputs(last.value)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
         return self.output(self.statement(last), self.source.at(last))
 
+    def run(self, stmt: ast.stmt, where: str | None = None):
+        """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
+            _check_import(stmt, self.source)
+            return
+        if _no_effect(stmt) or self.marks_input(stmt):  # a docstring, 'pass', 'x: Tensor', x.requires_grad_()
+            return
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
+                and "print" not in self.scope:
+            raise JacNameError(_PRINT, self.source.at(stmt))
+        setting = _global_setting(stmt)
+        if setting is not None:  # pasted code's torch.manual_seed(0): what jac has instead
+            raise JacParseError(setting, self.source.at(stmt))
+        self.backward(stmt)
+        if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
+                and not _autodiff_call(stmt.value):  # x.retain_grad() is refused as what it is, by its lowering
+            # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
+            raise JacParseError("this statement's value is never used: only the last statement is the result "
+                                "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
+                                "a vector is [1, 2], a matrix [[1, 2], [3, 4]])",
+                                self.source.at(stmt))
+        if where is not None and _writes(stmt):
+            raise JacParseError(f"writing into an array {where} (y += v, y[i] = v, y.add_(v)) is not supported: "
+                                "write y = y + v", self.source.at(stmt))
+        self.statement(stmt)
+
+    def backward(self, stmt: ast.stmt) -> None:
+        """``loss.backward()`` pasted after the loss: refused, saying which line to keep instead."""
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward"):
+            return
+        y, text = ast.unparse(call.func.value), ast.unparse(call)
+        raise JacNameError(f"the method '.backward()' is not needed: jac differentiates the expression itself: delete "
+                           f"'{text}' and end with {y}: jac eval prints its derivatives for every input x (what x.grad "
+                           f"holds after {y}.backward()), jac vjp --v V what {y}.backward(gradient=V) leaves in x.grad",
+                           self.source.end(call.func) - len("backward"))
+
+    def marks_input(self, stmt: ast.stmt) -> bool:
+        """``x.requires_grad_()``, ``x.requires_grad = True``, ``x = x.requires_grad_()`` of an input ``x`` as
+        given: what jac does already (it differentiates with respect to every input, or those of --wrt)."""
+        if isinstance(stmt, ast.Expr):
+            call = stmt.value
+            owner = call.func.value if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr == "requires_grad_" and _true_or_nothing(call) else None
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) \
+                and stmt.targets[0].attr == "requires_grad" and isinstance(stmt.value, ast.Constant) \
+                and stmt.value.value is True:
+            owner = stmt.targets[0].value
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
+                and stmt.value.func.attr == "requires_grad_" and _true_or_nothing(stmt.value) \
+                and isinstance(stmt.value.func.value, ast.Name) and stmt.value.func.value.id == stmt.targets[0].id:
+            owner = stmt.value.func.value
+        else:
+            return False
+        if not isinstance(owner, ast.Name):
+            return False
+        value = self.scope.get(owner.id)
+        return type(value) is Tracer and self.b.nodes[value.id].op == "input" and self.b.nodes[value.id].name == owner.id
+
+    def define(self, node) -> Function:
+        """A ``def`` statement or a ``lambda``: a :class:`Function`, its defaults lowered now, as Python
+        evaluates them."""
+        a = node.args
+        position = self.source.at(node)
+        if a.vararg or a.kwarg:
+            raise JacParseError("a function with *args or **kwargs is not supported: name each parameter", position)
+        if getattr(node, "decorator_list", None):
+            raise JacParseError(f"a decorator (@{ast.unparse(node.decorator_list[0])}) is not followed: write the "
+                                "function without it", self.source.at(node.decorator_list[0]))
+        names = [p.arg for p in a.posonlyargs + a.args]
+        defaults = {n: self.expression(d) for n, d in zip(names[len(names) - len(a.defaults):], a.defaults)}
+        defaults.update({p.arg: self.expression(d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        if isinstance(node, ast.Lambda):
+            return Function("<lambda>", node, defaults, [], node.body)
+        body = node.body[1:] if _no_effect(node.body[0]) else node.body  # its docstring
+        last = body[-1] if body else node
+        if not isinstance(last, ast.Return) or last.value is None:
+            raise JacParseError(f"the function {node.name}() must end with 'return VALUE': jac writes a call out as "
+                                "the function's statements, the last returning the value", self.source.at(last))
+        early = [stmt for stmt in body[:-1] if isinstance(stmt, ast.Return)]
+        if early:
+            raise JacParseError(f"a 'return' before the last statement of {node.name}() is not supported (the "
+                                "statements after it never run): end the function there", self.source.at(early[0]))
+        return Function(node.name, node, defaults, body[:-1], last.value)
+
+    def call_function(self, fn: Function, args: list, kwargs: dict, position: int):
+        """``f(x, y)`` of a function of the text: its statements lowered with its parameters bound to the
+        arguments, in a scope of its own (the names it assigns are gone after the call), as Python runs it."""
+        if fn in self.calling:
+            raise JacValueError(f"{fn.name}() calls itself: jac writes each call out, and a recursive function has "
+                                "no end there; write the expression without the recursion", position)
+        bound = fn.bind(args, kwargs, position)
+        saved = self.scope, self.sequence_names, self.tuple_names, dict(self.memory.tokens)
+        self.scope = {**self.scope, **bound}
+        self.sequence_names, self.tuple_names = self.sequence_names - set(bound), self.tuple_names - set(bound)
+        for name, value in bound.items():
+            if isinstance(value, (Tracer, Items)):
+                self.memory.bind(name, value, False)
+        self.calling = self.calling | {fn}
+        try:
+            for stmt in fn.body:
+                self.run(stmt, f"inside {fn.name}()")
+            return self.expression(fn.result)
+        finally:
+            self.scope, self.sequence_names, self.tuple_names, self.memory.tokens = saved
+            self.calling = self.calling - {fn}
+
+    def no_grad(self, stmt: ast.With):
+        """``with torch.no_grad(): ...``: the statements run, and each name they assign is detached (a
+        constant of the derivatives, as PyTorch makes every result inside)."""
+        before = dict(self.scope)
+        for inner in stmt.body:
+            self.run(inner, "inside 'with torch.no_grad()'")
+        for name, value in list(self.scope.items()):
+            if before.get(name) is value:
+                continue
+            if type(value) is not Tracer:
+                raise JacValueError(f"'{name}': inside 'with torch.no_grad()' jac reads assignments of one array",
+                                    self.source.at(stmt))
+            detached = self.b.apply("detach", value, position=self.source.at(stmt))
+            self.scope[name] = self.b.name(detached, name)
+            self.memory.bind(name, detached, False)
+
     def output(self, value, position: int) -> Graph:
         """The graph whose output is ``value``, the last statement's (at ``position``)."""
+        if isinstance(value, Function):  # a snippet that is a function: called with the inputs of its parameters
+            value = self.call_function(value, [], self.arguments_of(value, position), position)
+        if isinstance(value, (Module, Sequential)):
+            raise JacValueError(f"the last statement is the module nn.{value.cls}(...): call it on an array, "
+                                f"nn.{value.cls}(...)(x)", position)
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
             arrays = "array" if len(value) == 1 else "arrays"
@@ -548,9 +707,40 @@ class _Lowering:
             named.append((name, self.b.lift(value)))
         return tuple(named)
 
+    def arguments_of(self, fn: Function, position: int) -> dict:
+        """The inputs a text ending with the function ``fn`` is called with: those named as its parameters."""
+        given = {}
+        for name in fn.positional + fn.keyword_only:
+            if name in self.input_names:
+                given[name] = self.scope[name]
+            elif name not in fn.defaults:
+                raise JacNameError(f"the expression ends with the function {fn.signature()}: jac calls it with the "
+                                   f"inputs named as its parameters, and '{name}' is not one (bind it: {name}=VALUE "
+                                   f"or {name}:SHAPE), or end with the call you mean", position)
+        return given
+
     def statement(self, stmt: ast.stmt):
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
+        if isinstance(stmt, ast.FunctionDef):
+            self.scope[stmt.name] = found = self.define(stmt)
+            return found
+        if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None \
+                and ast.unparse(stmt.items[0].context_expr) in ("torch.no_grad()", "no_grad()"):
+            return self.no_grad(stmt)
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Subscript) \
+                and isinstance(stmt.target.value, ast.Name) and stmt.target.value.id in ("In", "Out"):
+            raise JacParseError(f"'{ast.unparse(stmt.target)}:' is IPython's prompt: {_PROMPTS['I']}",
+                                self.source.at(stmt))
+        if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+            return self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=stmt.value), stmt))
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) > 1 and all(isinstance(t, ast.Name) for t in stmt.targets):
+            first = stmt.targets[0]  # a = b = EXPR: both names the one value, as Python binds them
+            value = self.statement(ast.copy_location(ast.Assign(targets=[first], value=stmt.value), stmt))
+            for target in stmt.targets[1:]:
+                read = ast.copy_location(ast.Name(id=first.id, ctx=ast.Load()), first)
+                self.statement(ast.copy_location(ast.Assign(targets=[target], value=read), stmt))
+            return value
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)):
             return self.unpack_items(stmt)
@@ -569,8 +759,8 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice:  # s = slice(1, 3), s = np.s_[1:3]: an index, x[s]
-                self.scope[target] = value
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential)):  # s = slice(1, 3); x[s]
+                self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
@@ -866,7 +1056,9 @@ class _Lowering:
         if kind is ast.IfExp:  # the test only: its value picks the branch lowered (the other may not apply)
             return [node.test]
         if isinstance(node, ast.Call):
-            owner = [node.func.value] if self.callee(node.func)[0] == "method" else []
+            kind = self.callee(node.func)[0]
+            owner = [node.func.value] if kind == "method" else [node.func] if kind == "other" \
+                and self.made_callable(node.func) else []
             return owner + list(node.args) + [k.value for k in node.keywords]
         if isinstance(node, ast.Attribute):
             if type(node.value) is ast.Name and node.value.id in _ROOTS and node.value.id not in self.scope:
@@ -955,9 +1147,9 @@ class _Lowering:
         if kind is ast.IfExp:
             return _Branch(node.body if self.truth(node.test, kids[0]) else node.orelse)
         if isinstance(node, ast.Lambda):
-            raise JacParseError("lambda (a function written inline) is not part of jac's expression language: write "
-                                "the expression itself (np.piecewise's pieces as np.select([x < 0, x >= 0], "
-                                "[-x, x ** 2]))", position)
+            return self.define(node)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return self.comprehension(node, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -1007,6 +1199,8 @@ class _Lowering:
             modules = " and ".join(sorted(m for m in MODULES if m.startswith(name + ".")))
             raise JacNameError(f"jac knows '{name}' only as {modules}", position)
         known = sorted(self.scope)
+        if name in _PASTED_NAMES and not self.value_only:  # pasted code's self, device, model
+            raise JacNameError(f"unknown name '{name}': {_PASTED_NAMES[name]}", position)
         from .vocabulary import LIBRARY_NAMES  # a name of PyTorch / NumPy is no misspelt function of jac's
 
         others = [] if name in LIBRARY_NAMES else list(FUNCTIONS) + list(CONSTANTS)
@@ -1035,6 +1229,10 @@ class _Lowering:
 
     def literal(self, items: list, position: int):
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
+        if any(isinstance(item, (Function, Module, Sequential)) for item in items):
+            raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
+                                "arguments: write the expression itself (np.piecewise's pieces as "
+                                "np.select([x < 0, x >= 0], [-x, x ** 2]))", position)
         values = []
         flags = [isinstance(item, bool) or is_boolean(self.b, item) for item in items]
         items = [self.b.const(float(item), position) if isinstance(item, bool) else item for item in items]
@@ -1189,9 +1387,100 @@ class _Lowering:
             return "method", func.attr
         return "other", None
 
+    def comprehension(self, node, position: int):
+        """``[ELT for NAME in ITER if TEST]`` and ``(ELT for ...)``: written out, one element per item of ITER
+        (a list of arrays, an array's rows, ``range(n)``, ``zip(...)``, ``enumerate(...)``), in a scope of its
+        own, as Python runs it; a list of the elements (``torch.stack([...])``, Python's ``sum(...)``)."""
+        saved, results = self.scope, []
+        self.scope = dict(self.scope)
+        try:
+            loops = [(0, None)]  # (the generator to run next, the item to bind first): an explicit stack
+            while loops:
+                k, item = loops.pop()
+                if item is not None:
+                    gen = node.generators[k - 1]
+                    self.bind_target(gen.target, item[0], position)
+                    if not all(self.truth(test, self.expression(test)) for test in gen.ifs):
+                        continue
+                if k == len(node.generators):
+                    results.append(self.expression(node.elt))
+                    if len(results) > _MAX_UNROLLED:
+                        raise JacLimitError(f"a comprehension of more than {_MAX_UNROLLED:,} elements: jac writes "
+                                            "each out; write the expression with whole arrays", position)
+                    continue
+                gen = node.generators[k]
+                if gen.is_async:
+                    raise JacParseError("'async for' is not supported", self.source.at(gen.iter))
+                loops.extend((k + 1, (v,)) for v in reversed(self.items_of(gen.iter)))
+        finally:
+            self.scope = saved
+        if not results:
+            raise JacValueError("the comprehension has no elements (jac has no empty lists of arrays)", position)
+        return self.literal(results, position)
+
+    def items_of(self, node: ast.expr) -> list:
+        """What ``for ... in node`` iterates over, as Python: a list's items, an array's rows (a constant
+        vector's numbers: ``range(n)``), ``zip``'s tuples, ``enumerate``'s (index, item) pairs."""
+        position = self.source.at(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("zip", "enumerate") \
+                and node.func.id not in self.scope and not node.keywords:
+            parts = [self.items_of(a) for a in node.args]
+            if node.func.id == "enumerate":
+                if len(parts) != 1:
+                    raise JacValueError("enumerate() takes one sequence here", position)
+                return [(self.number(i, position), v) for i, v in enumerate(parts[0])]
+            return list(zip(*parts))
+        value = self.expression(node)
+        if isinstance(value, Items):
+            return list(value)
+        if not isinstance(value, Tracer) or value.ndim == 0:
+            raise JacValueError("a comprehension iterates over a list, an array's rows, range(n), zip(...) or "
+                                "enumerate(...)", position)
+        if isinstance(value.shape[0], int) and value.shape[0] > _MAX_UNROLLED:
+            raise JacLimitError(f"a comprehension over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
+                                "write the expression with whole arrays", position)
+        numbers = self.b.pyints.get(value.id)
+        if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
+            return [self.number(int(v), position) for v in numbers]
+        return list(self.rows(value, value.shape[0], position))
+
+    def bind_target(self, target: ast.expr, value, position: int) -> None:
+        """``for NAME in ...`` / ``for a, (b, c) in ...``: the names bound to an item, as Python unpacks it."""
+        pending = [(target, value)]
+        while pending:
+            target, value = pending.pop()
+            if isinstance(target, ast.Name):
+                self.scope[target.id] = value
+                continue
+            if not isinstance(target, (ast.Tuple, ast.List)):
+                raise JacParseError("a comprehension binds names (for a, b in ...)", self.source.at(target))
+            parts = list(value) if isinstance(value, (tuple, Items)) else \
+                list(self.rows(value, len(target.elts), position)) if isinstance(value, Tracer) else None
+            if parts is None or len(parts) != len(target.elts):
+                raise JacValueError(f"{len(target.elts)} names for an item of another length", self.source.at(target))
+            pending.extend(zip(target.elts, parts))
+
+    def made_callable(self, func: ast.AST) -> bool:
+        """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``."""
+        return isinstance(func, ast.Lambda) or isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) \
+            and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
+
     def call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
+        made = kind == "other" and self.made_callable(node.func)
+        called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
+        if isinstance(called, (Function, Module, Sequential)):
+            if any(k.arg is None for k in node.keywords):
+                raise JacParseError("'**' unpacking is not supported", position)
+            kids = kids[1:] if made else kids
+            args = kids[: len(kids) - len(node.keywords)]
+            kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+            if any(type(a) is _Unpacked for a in args):
+                args = self.unpacked(args)
+            if isinstance(called, (Module, Sequential)):
+                return called.call(self.b, args, kwargs, position)
+            return self.call_function(called, args, kwargs, position)
         if kind == "other":
             if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
                 raise JacParseError("only named functions can be called; jac has no module objects such as "
@@ -1288,6 +1577,11 @@ class _Lowering:
         return slice(*bounds)
 
     def index_int(self, value, position: int) -> int:
+        found = data_index(self.b, value, position)
+        if found is not None:  # x[i] with i=2 bound: an integer given as an input
+            if found.ndim == 0 and float(found).is_integer():
+                return int(found)
+            raise JacValueError(f"index {found.tolist()} is not an integer", position)
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
         if node is not None and node.op not in ("const", "input"):
             raise JacValueError("indices must be integer constants: jac takes an index computed from the inputs only "
@@ -1382,6 +1676,12 @@ class _Lowering:
         if part is Ellipsis:
             return Ellipsis
         node = self.b.nodes[part.id] if isinstance(part, Tracer) else None
+        found = data_index(self.b, part, position) if node is not None and node.op != "const" else None
+        if found is not None and found.ndim >= 1:  # logp[range(n), labels] with labels=[0, 3, 1] bound
+            array = found
+            if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
+                raise JacValueError("an index array must hold integers", position)
+            return array.astype(np.intp)
         if node is not None and node.op == "const" and np.ndim(node.value) >= 1:  # x[[0, 2]], x[[[0, 1], [1, 2]]]
             array = np.asarray(node.value)
             if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
@@ -1505,14 +1805,16 @@ class _Lowering:
                                 f"axes of the array, shape {fmt(value.shape)}", position)
         return tuple(np.nonzero(flags))
 
-    def value_of(self, t: Tracer, position: int, what: str | None = None):
+    def value_of(self, t: Tracer, position: int, what: str | None = None, message: str | None = None):
         """The value of node ``t``: a constant's, or computed from the input values (then the
         graph holds for these values only). ``what`` names the call whose result's shape
-        depends on those values, for the refusal where they are not given."""
+        depends on those values, for the refusal where they are not given (or ``message`` says it all)."""
         node = self.b.nodes[t.id]
         if node.op == "const":
             return node.value
         if self.values is None or self.b.shapes_only:
+            if message is not None:
+                raise NeedsValues(message, position)
             if what is not None:
                 raise NeedsValues(f"{what} of an array computed from the inputs: the shape of the result depends on "
                                   "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, "
@@ -1540,12 +1842,20 @@ class _Lowering:
         reading first (``LIBRARY_FUNCTIONS[(library_of(...), NAME)]``, then its fallback:
         ``torch.linalg`` → ``torch``), then the shared one (``FUNCTIONS[NAME]``)."""
         lib = library_of(module, kind == "method")
+        if lib == "method" and self.dialect is not None \
+                and all((other, fname) in LIBRARY_FUNCTIONS for other in PER_LIBRARY):
+            lib = self.dialect  # x.std() in a text that calls torch only: torch.std(x), as its author reads it
         self.b.library = FALLBACK.get(lib, lib)  # the library of the call being lowered: its constants' dtypes
         self.b.call = f".{fname}()" if kind == "method" else f"{module}.{fname}" if module else fname
         found = library_function(lib, fname) if lib is not None or kind != "function" else \
             LIBRARY_FUNCTIONS.get(("builtins", fname))  # float(t): Python's, not the method t.float()
         if found is not None:
             return found
+        if lib == "torch.nn":
+            why = refused_module(fname)
+            raise JacNameError(why or f"'{module}.{fname}' is not supported by jac: of torch.nn, jac has the modules "
+                                      "without parameters (nn.ReLU(), nn.Softmax(dim=1), nn.MSELoss(), ...) and the "
+                                      "functions of torch.nn.functional (F.relu(x))", position)
         if lib == "numpy.random":
             raise JacNameError(f"'{module}.{fname}' is not supported by jac: of {module}, jac has rand and randn "
                                "(seeded by --seed)", position)
@@ -1596,6 +1906,8 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
 
     if name in _AUTODIFF_NAMES:
         return f"the {what} is not needed: {_AUTODIFF}"
+    if name in _PASTED_NAMES and what.startswith("function"):  # model(x)
+        return f"unknown {what}: {_PASTED_NAMES[name]}"
     if what == "function 'print'":  # pasted code's print(loss): it was "did you mean 'rint'?"
         return _PRINT
     if name in ("cuda", "mps", "xpu") and what.startswith("method"):  # as device='cuda' and x.to('cuda') say
@@ -1622,7 +1934,7 @@ def _edits(a: str, b: str) -> int:
 # The modules an import may name, as jac reads them: ``import numpy as np`` binds np to what jac reads as
 # np already. An alias of another name (``import numpy as torch``, ``import torch as T``) would make the
 # expression mean something else than what it says, so it is refused.
-_IMPORT_ALIASES = {"np": "numpy", "jnp": "jax.numpy", "F": "torch.nn.functional"}
+_IMPORT_ALIASES = {"np": "numpy", "jnp": "jax.numpy", "F": "torch.nn.functional", "nn": "torch.nn"}
 _IMPORT_USUAL = {module: alias for alias, module in _IMPORT_ALIASES.items()}
 
 
@@ -1682,7 +1994,7 @@ def _statement_words(stmt: ast.stmt) -> str:
     """The statement's kind in Python's words (``'for' loops``)."""
     if isinstance(stmt, ast.Assign):
         if len(stmt.targets) > 1:
-            return "chained assignments ('a = b = EXPR')"
+            return "chained assignments to other than names ('a = y[0] = EXPR')"
         return "assignments to an attribute ('y.NAME = EXPR')" if isinstance(stmt.targets[0], ast.Attribute) \
             else "assignments to this target"
     if isinstance(stmt, ast.AugAssign):
@@ -1803,3 +2115,77 @@ def _op_text(op: ast.AST) -> str:
 
 def describe_inputs(inputs: dict) -> str:
     return ", ".join(f"{n}{fmt(s)}" for n, s in inputs.items())
+
+
+class Function:
+    """``def NAME(...): ...`` or ``lambda ...: ...`` of the text: lowered again at each call with its parameters
+    bound to the call's arguments (``_Lowering.call_function``), as tracing runs a Python function, so a call is
+    the function's body written out; ``result`` is the returned expression, ``body`` the statements before it."""
+
+    def __init__(self, name: str, node, defaults: dict, body: list, result: ast.expr):
+        self.name, self.node, self.defaults, self.body, self.result = name, node, defaults, body, result
+        a = node.args
+        self.positional = [p.arg for p in a.posonlyargs + a.args]
+        self.keyword_only = [p.arg for p in a.kwonlyargs]
+        self.positional_only = len(a.posonlyargs)
+
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(self.positional + self.keyword_only)})"
+
+    def bind(self, args: list, kwargs: dict, position: int) -> dict:
+        """The parameters' values for a call, as Python binds them (its TypeErrors are JacValueErrors)."""
+        if len(args) > len(self.positional):
+            raise JacValueError(f"{self.name}() takes {len(self.positional)} positional arguments but {len(args)} "
+                                "were given", position)
+        bound = dict(zip(self.positional, args))
+        for key, value in kwargs.items():
+            if key not in self.positional[self.positional_only:] and key not in self.keyword_only:
+                raise JacValueError(f"{self.name}() got an unexpected keyword argument '{key}'", position)
+            if key in bound:
+                raise JacValueError(f"{self.name}() got multiple values for argument '{key}'", position)
+            bound[key] = value
+        for key in self.positional + self.keyword_only:
+            if key not in bound:
+                if key not in self.defaults:
+                    raise JacValueError(f"{self.name}() missing required argument: '{key}'", position)
+                bound[key] = self.defaults[key]
+        return bound
+
+
+def _no_effect(stmt: ast.stmt) -> bool:
+    """A statement Python runs without effect: a docstring (a string alone), ``pass``, ``x: torch.Tensor``."""
+    return isinstance(stmt, ast.Pass) or isinstance(stmt, ast.AnnAssign) and stmt.value is None \
+        or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _true_or_nothing(call: ast.Call) -> bool:
+    """``requires_grad_()`` or ``requires_grad_(True)``: no other argument."""
+    given = list(call.args) + [k.value for k in call.keywords]
+    return not given or len(given) == 1 and isinstance(given[0], ast.Constant) and given[0].value is True
+
+
+def _writes(stmt: ast.stmt) -> bool:
+    """A statement writing into an array: ``y += v``, ``y[i] = v``, ``y.add_(v)``, ``np.put_along_axis(y, ...)``."""
+    return isinstance(stmt, ast.AugAssign) or isinstance(stmt, ast.Assign) \
+        and any(isinstance(t, ast.Subscript) for t in stmt.targets) \
+        or isinstance(stmt, ast.Expr) and (_in_place_method(stmt.value) or _numpy_put(stmt.value))
+
+
+_DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
+             "scipy": "numpy"}
+
+
+def _dialect(module: ast.Module, scope: dict) -> str | None:
+    """The one library a text's calls and imports name (``torch.`` / ``F.`` / ``nn.``, or ``np.`` / ``jnp.`` /
+    ``scipy.``), or None when it names both or neither: a method that the two libraries read differently
+    (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it."""
+    found = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
+            found.add(_DIALECTS.get(node.value.id))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                path = node.module if isinstance(node, ast.ImportFrom) else alias.name
+                found.add(_DIALECTS.get((path or "").split(".")[0]))
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None

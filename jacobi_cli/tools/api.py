@@ -239,7 +239,8 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
     if problem.graph.by_value:  # built for example 0's values: the others may select other elements
         raise JacValueError("x[mask] with a mask computed from the inputs cannot take --batch: each example's mask "
                             "selects its own elements, so the examples have results of different shapes; "
-                            "where(mask, x, 0) keeps one shape")
+                            "where(mask, x, 0) keeps one shape (an index bound as an input, logp[range(n), labels], "
+                            "is read at one example's values too: write its value into the expression)")
     return problem, found, split
 
 

@@ -38,7 +38,11 @@ names on this page are known.
   multiply, maximum, minimum, logical_and, logical_or, logaddexp; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
   multiply, maximum, minimum).
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`; an index
-  computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`. Python's
+  computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`. Integer
+  indices bound as an input (`labels=[0, 3, 1]`), or shaped from one (`labels.unsqueeze(1)`, `labels.long()`),
+  are read at their values, as PyTorch indexes with a long tensor: `logp[range(n), labels]`, `x.gather(1,
+  idx)`, `F.embedding(idx, E)`, `E[idx]` (no derivative through the index; the expression then holds for
+  these values only, and `jac shape` / `jac diff`, which have none, refuse it). Python's
   `slice(1, 3)` and NumPy's `np.s_[1:3]` / `np.index_exp[...]` are the index written (`s = slice(1, 3); x[s]`).
 - Conditional expressions `a if test else b` where the test is known without the inputs' values (a
   constant, `x.ndim == 1`, `x.shape[0] > 3`, `x.shape == torch.Size([2, 3])`): only the branch taken is read,
@@ -50,9 +54,40 @@ names on this page are known.
   (`x = x.view(2, -1); x = F.relu(x)`): the name then stands for the new value, and the input stays the leaf that
   derivatives are taken by.
 - Imports pasted with the code are skipped when they name a module as jac reads it (`import torch`, `import
-  numpy as np`, `import torch.nn.functional as F`, `from torch.nn import functional as F`, `import math`,
-  `import scipy.special`, `import jax.numpy as jnp`); any other import (`import torch as T`, `from torch import
-  sin`, `import torch.nn as nn`) is refused saying what to write, as the expression would not mean what it says.
+  numpy as np`, `import torch.nn.functional as F`, `from torch.nn import functional as F`, `import torch.nn as
+  nn`, `from torch import nn`, `import math`, `import scipy.special`, `import jax.numpy as jnp`); any other
+  import (`import torch as T`, `from torch import sin`) is refused saying what to write, as the expression would
+  not mean what it says. Docstrings, `pass` and annotations (`x: torch.Tensor`, `y: Tensor = x * 2`) are read
+  as Python reads them, and `a = b = v` binds both names.
+- Functions the text defines, `def f(x, scale=2.0): ...` ending in `return VALUE` and `lambda x: ...`, are
+  written out at each call, their parameters bound to the call's arguments, in a scope of their own (the
+  names they assign are gone after the call; the others are read at the call, as Python reads them). A text
+  that ends with a function (`def loss(pred, target): ...`, `lambda x: ...`) is that function called with the
+  inputs named as its parameters. Refused: a function calling itself, `*args`, decorators, a `return` before
+  the last statement, and writes into arrays inside (`y += v`: write `y = y + v`).
+- `torch.nn`'s modules without parameters are their functions with the constructor's arguments:
+  `nn.MSELoss(reduction='sum')(a, b)` is `F.mse_loss(a, b, reduction='sum')`, `criterion =
+  nn.CrossEntropyLoss(); criterion(logits, labels)`, `nn.Softmax(dim=1)(x)`, `nn.ReLU()`, `nn.Flatten()`
+  (`start_dim=1`), `nn.Identity()`, and `nn.Sequential(...)` of them. A module with parameters (`nn.Linear`,
+  `nn.Conv2d`, `nn.LayerNorm`, `nn.Embedding`) is refused with the function to write, its parameters bound as
+  inputs (`F.linear(x, W, b)`); `nn.Dropout` of a module just made trains (random) and is refused too.
+- List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
+  array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
+  written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
+  (`sum(w * v for w, v in zip(ws, vs))`, `sum([a, b])` is `a + b`).
+- `with torch.no_grad():` runs its statements and detaches what they assign (a constant of the derivatives,
+  as PyTorch makes it); writes into arrays inside are refused.
+- Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
+  `"`, no-break, thin and zero-width spaces are spaces; look-alikes of other operators (`x × y`, `x²`, `√x`)
+  are refused naming the operator to write. Console prompts (`>>> `, `In [1]:`, a shell line after `$`) are refused
+  saying to paste the code alone.
+- `math.NAME(t)` is Python's math module: a tensor of one element becomes a Python float first, a constant
+  without derivative as PyTorch makes it (`math.sqrt(d)` of an input `d`), and an array of several elements is
+  refused (`torch.sqrt(x)` / `np.sqrt(x)` work element by element).
+- A method PyTorch and NumPy read differently (`K.transpose(-2, -1)` of a matrix, `x.std()`, `x.var()`,
+  `x.repeat(2, 1)`, `x.cumsum()`, `x.sort()`) is read as the one library the text calls reads it (a text that
+  names `torch.` / `F.` / `nn.` and never `np.` / `jnp.` / `scipy.`, or the reverse); where the text calls
+  both or neither it is refused, naming both readings.
 - Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result, which is also indexed, `parts[0]`, or sliced as a tuple,
   `parts[::-1]`), `values, indices = torch.max(x, 1)`, and an array into its rows as Python iterates it:
   `B, T, C = x.shape`, `a, b = x` (x of 2 rows).
@@ -73,9 +108,12 @@ names on this page are known.
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
   (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
   would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
-- No autodiff calls: jac differentiates the expression itself, so `y.backward()`, `x.grad`, `x.requires_grad_()`,
+- No autodiff calls: jac differentiates the expression itself, so `y.backward()`, `x.grad`,
   `torch.autograd.*`, `torch.func.jacrev(f)(x)` and `jax.grad(f)(x)` are refused saying what to write instead
-  (`f`'s body as the expression; `jac vjp --v V` for `y.backward(gradient=V)`; `--batch NAME` for `vmap`).
+  (`loss.backward()` after `loss = ...`: delete the line and end with `loss`; `f`'s body as the expression;
+  `jac vjp --v V` for `y.backward(gradient=V)`; `--batch NAME` for `vmap`). `x.requires_grad_()`,
+  `x.requires_grad_(True)` and `x.requires_grad = True` of an input as bound are skipped: jac differentiates
+  with respect to every input already (or those of `--wrt`).
 - JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or
   multiply; `.set` with one refused, as JAX leaves the winner undefined) and `.get()`; any array may be `x`.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under

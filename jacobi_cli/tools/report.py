@@ -488,9 +488,10 @@ def _unused(report: dict, graph) -> None:
             grad = report.get("inputs", {}).get(name, {}).get("requires_grad", graph.nodes[i].requires_grad)
             zeros = ": its derivatives are zero" if grad else \
                 " (nor in --wrt: no derivatives are taken)"
+            read = " (or only as an index, read at its values)" if graph.by_value else ""  # logp[range(n), labels]
             report.setdefault("warnings", []).append(
                 {"kind": "unused", "in": name, "op": "input", "position": None,
-                 "message": f"the input '{name}' is not used by the expression{zeros}"})
+                 "message": f"the input '{name}' is not used by the expression{read}{zeros}"})
 
 
 def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=()) -> str:
