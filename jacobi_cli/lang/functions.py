@@ -1444,7 +1444,9 @@ def _shrink(fname, soft):
         inside = b.apply("mul", b.apply("ge", x, -lambd, position=position), b.apply("le", x, lambd, position=position),
                          position=position)
         hi, lo = b.apply("sub", x, lambd, position=position), b.apply("add", x, lambd, position=position)
-        middle = b.apply("mul", x, 0.0, position=position)
+        # x · 0 of x detached: the value's signed zero, and an exact 0 derivative whatever the cotangent holds
+        # (PyTorch's where(|x| <= lambd, 0, grad); a product with 0 made 0 · inf = NaN)
+        middle = b.apply("mul", b.apply("detach", x, position=position), 0.0, position=position)
         return b.apply("where", above, hi, b.apply("where", boolean(b, inside), middle, lo, position=position),
                        position=position)
     return lower
@@ -3027,22 +3029,32 @@ def _eigvalsh(b, args, kwargs, position):
     return b.apply("eigvalsh", x, position=position)
 
 
-@function("slogdet")
-def _slogdet(b, args, kwargs, position):
-    x = tensor(b, arguments("slogdet", args, kwargs, {"x": REQUIRED}, position)["x"], "slogdet", position)
-    _square(x, "slogdet", position)
-    return Items.named([b.apply("detsign", x, position=position), b.apply("logabsdet", x, position=position)],
-                       ("sign", "logabsdet"))
+def _slogdet_of(undefined):
+    """slogdet(A): (sign, log|det A|); the sign of a matrix holding NaN is ``undefined`` (NaN as
+    JAX, for NumPy's and the bare spelling: NumPy's ±1 there is LAPACK's; 0 as PyTorch)."""
+    def lower(b, args, kwargs, position):
+        x = tensor(b, arguments("slogdet", args, kwargs, {"x": REQUIRED}, position)["x"], "slogdet", position)
+        _square(x, "slogdet", position)
+        return Items.named([b.apply("detsign", x, undefined=undefined, position=position),
+                            b.apply("logabsdet", x, position=position)], ("sign", "logabsdet"))
+    return lower
+
+
+FUNCTIONS["slogdet"] = _slogdet_of(float("nan"))
+variant("torch", "slogdet")(_slogdet_of(0.0))
+variant("method", "slogdet")(_slogdet_of(0.0))
 
 
 @function("logdet")
 def _logdet(b, args, kwargs, position):
-    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet; the
-    # derivative is log|det A|'s, A⁻ᵀ, there too (PyTorch's is 0; documented in vocabulary-shapes-linalg.md)
+    # log(det A), as torch.logdet: NaN for a negative determinant (log of the sign -1, so the warning names
+    # it) with the derivative 0 there (PyTorch's where), -inf for a singular matrix
     x = tensor(b, arguments("logdet", args, kwargs, {"x": REQUIRED}, position)["x"], "logdet", position)
     _square(x, "logdet", position)
-    sign = b.apply("log", b.apply("detsign", x, position=position), position=position)
-    return b.apply("add", b.apply("logabsdet", x, position=position), sign, position=position)
+    sign = b.apply("detsign", x, undefined=0.0, position=position)
+    negative = boolean(b, b.apply("lt", sign, 0.0, position=position))
+    return b.apply("where", negative, b.apply("log", sign, position=position),
+                   b.apply("logabsdet", x, position=position), position=position)
 
 
 def _full_rank_pinv(b, x, position) -> Tracer:
