@@ -787,7 +787,7 @@ def _rescaled(total, a, ord, axes, keepdims):
         unsafe = ~(total >= info.tiny / info.eps) | np.isinf(total)
         if not np.any(unsafe):
             return root
-        s = np.maximum.reduce(np.abs(a), axis=axes, keepdims=True)
+        s = np.maximum.reduce(np.abs(a), axis=axes, keepdims=True, initial=0)
         safe = np.where((s > 0) & np.isfinite(s), s, 1.0).astype(a.dtype)
         inner = np.sum(np.power(np.abs(a / safe), ord), axis=axes, keepdims=True)
         scaled = safe * (np.sqrt(inner) if ord == 2 else np.power(inner, 1.0 / ord))
