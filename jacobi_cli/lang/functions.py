@@ -3047,14 +3047,13 @@ variant("method", "slogdet")(_slogdet_of(0.0))
 
 @function("logdet")
 def _logdet(b, args, kwargs, position):
-    # log(det A), as torch.logdet: NaN for a negative determinant (log of the sign -1, so the warning names
-    # it) with the derivative 0 there (PyTorch's where), -inf for a singular matrix
+    # log(det A): NaN for a negative determinant (log of the sign -1: the warning names it) and -inf for a
+    # singular matrix, as torch.logdet; the derivative is log|det A|'s, A⁻ᵀ, there too (PyTorch's is 0, from a
+    # where, which jac diff's forms would carry as a factor; documented in vocabulary-shapes-linalg.md)
     x = tensor(b, arguments("logdet", args, kwargs, {"x": REQUIRED}, position)["x"], "logdet", position)
     _square(x, "logdet", position)
-    sign = b.apply("detsign", x, undefined=0.0, position=position)
-    negative = boolean(b, b.apply("lt", sign, 0.0, position=position))
-    return b.apply("where", negative, b.apply("log", sign, position=position),
-                   b.apply("logabsdet", x, position=position), position=position)
+    sign = b.apply("log", b.apply("detsign", x, undefined=0.0, position=position), position=position)
+    return b.apply("add", b.apply("logabsdet", x, position=position), sign, position=position)
 
 
 def _full_rank_pinv(b, x, position) -> Tracer:
@@ -6545,10 +6544,11 @@ def _entr(b, args, kwargs, position):
     xlogx = b.apply("xlogx", b.apply("where", negative, 1.0, x, position=position), position=position)
     inside = b.apply("where", b.apply("eq", x, 0.0, position=position), b.apply("sub", 0.0, xlogx, position=position),
                      b.apply("neg", xlogx, position=position), position=position)
-    # x < 0: log(0 · max(x, -1)) = log(-0) = -inf, whose derivative is (1 / -0) · 0 = NaN in both modes, as
-    # PyTorch's (max(x, -1) keeps x = -inf out of 0 · x = NaN); log of 1 elsewhere, so that no NaN of this
-    # branch reaches the derivative where it is not taken
-    zero = b.apply("mul", 0.0, b.apply("maximum", x, -1.0, position=position), position=position)
+    # x < 0: log(0 · tanh(x)) = log(-0) = -inf, whose derivative is (1 / -0) · 0 = NaN in both modes, as
+    # PyTorch's (tanh keeps x = -inf out of 0 · x = NaN; max(x, -1) did, but its derivative is a mask, 0 below -1,
+    # which would make that NaN 0); log of 1 elsewhere, so that no NaN of this branch reaches the derivative
+    # where it is not taken
+    zero = b.apply("mul", 0.0, b.apply("tanh", x, position=position), position=position)
     outside = b.apply("log", b.apply("where", negative, zero, 1.0, position=position), position=position)
     return b.apply("where", negative, outside, inside, position=position)
 
