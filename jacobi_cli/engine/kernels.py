@@ -163,6 +163,8 @@ class KernelBuilder(Builder):
             return self._summed_diagonal(args[0], d, tuple(params["axes"]), params.get("keepdims", False))
         if op_name == "matmul":
             return self._matmul_diagonal(args)
+        if op_name == "where" and len(args) == 3:
+            return self._masked_diagonal(*args)
         if op_name == "softmax_vjp" and found and len(_shape(args[0])) == 2 and len(_shape(args[1])) == 1 \
                 and not params.get("basis"):  # the structured rule's one pass (ir/structured.py)
             return self._plain("softmax_vjp", 1.0 if d is None else d, args[1], axis=params["axis"], basis=True)
@@ -192,6 +194,21 @@ class KernelBuilder(Builder):
         if _shape(new) != s:
             new = self._plain("broadcast_to", new, shape=s)
         return self._diagonal_of(batch, new)  # zeros off the diagonal, whatever d * w is there
+
+    def _masked_diagonal(self, c, a, b):
+        """``where(c, diag(d), 0)`` (or ``where(c, 0, diag(d))``) for a mask ``c`` that does not vary
+        along the batch axis: ``diag(where(c, d, 0))``, the structured rule's ``np.where(m, v, 0)``
+        (the backward of relu, clamp, maximum: ``ops.masked``)."""
+        (fa, da), (fb, db) = self._diagonal(a), self._diagonal(b)
+        if fa == fb or self._diagonal(c)[0] or self._python_number(b if fa else a) != 0:
+            return None
+        batch, d = (a, da) if fa else (b, db)
+        s = _shape(batch)[1:]
+        if len(_shape(c)) > len(s) or _broadcast(s, _shape(c)) != s:
+            return None
+        d = self._ones_if_none(d, batch)
+        new = self._plain("where", c, d, 0.0) if fa else self._plain("where", c, 0.0, d)
+        return self._diagonal_of(batch, new) if _shape(new) == s else None
 
     def _ones_if_none(self, d, batch):
         return self.lift(np.ones(_shape(batch)[1:], dtype=self.dtype)) if d is None else d
@@ -386,7 +403,7 @@ def _basis_diagonal(value):
 
 # the ops the kernel builder follows a diagonal basis through (KernelBuilder._diagonal_rule): the
 # algebra of diagonals is the kernel's, not a fact of each op
-_DIAGONAL_OPS = frozenset({"mul", "div", "add", "sub", "neg", "reshape", "sum", "matmul", "softmax_vjp"})
+_DIAGONAL_OPS = frozenset({"mul", "div", "add", "sub", "neg", "reshape", "sum", "matmul", "softmax_vjp", "where"})
 
 
 def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:

@@ -177,8 +177,27 @@ def _dtype_of(*arrays):
 
 # --- element-wise ops ---------------------------------------------------------------
 
-def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, **kw):
-    """An element-wise op whose derivative is ``deriv(x, ans)`` (x, ans unbatched)."""
+def masked(g, keep, d=None):
+    """``g · d`` (``g`` when ``d`` is None) where the 0/1 mask ``keep`` is 1, an exact 0 elsewhere
+    whatever ``g`` holds there: PyTorch's where / masked_fill in the backward of relu, clamp, hardtanh,
+    maximum, ... . Where the op is locally constant its derivative is 0, and a cotangent's inf or NaN
+    there (sqrt(relu(x)) at x < 0: sqrt'(0) = inf) gives 0, not 0 · inf = NaN."""
+    return P.where(keep, g if d is None else P.mul(g, d), 0.0)
+
+
+def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, keep=None, **kw):
+    """An element-wise op whose derivative is ``deriv(x, ans)`` (x, ans unbatched); with ``keep(x, ans)``,
+    a 0/1 mask, the derivative is an exact 0 where the mask is 0 (:func:`masked`; ``deriv`` None: the
+    mask is the derivative)."""
+    if keep is not None:
+        def vjp(g, ans, x):
+            return masked(g, keep(x, ans), None if deriv is None else deriv(x, ans))
+
+        def jvp(t, ans, x):
+            return masked(t, keep(x, ans), None if deriv is None else deriv(x, ans))
+        return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
+                     spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
+
     def vjp(g, ans, x):
         return P.mul(g, deriv(x, ans))
 
@@ -248,7 +267,7 @@ def _relu_impl(x):
     return np.where(x < 0, x.dtype.type(0) if x.dtype.kind == "f" else 0.0, x)
 
 
-unary("relu", _relu_impl, lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
+unary("relu", _relu_impl, None, keep=lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
       sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0, evaluate=False)))
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
@@ -266,20 +285,24 @@ defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nond
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True))), elementwise=True)
 
 
-def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, **kw):
+def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw):
     """An element-wise op with broadcasting; ``dx(ans, x, y)`` and ``dy`` are the partials, or a
-    :func:`refused` rule for an argument jac does not differentiate (the rule itself, both modes)."""
+    :func:`refused` rule for an argument jac does not differentiate (the rule itself, both modes).
+    ``masks``: a partial that is 0 is an exact 0, whatever the cotangent holds (:func:`masked`)."""
+    def times(g, d):
+        return masked(g, d, d) if masks else P.mul(g, d)
+
     def vjp_x(g, ans, x, y):
-        return unbroadcast(P.mul(g, dx(ans, x, y)), shape_of(x))
+        return unbroadcast(times(g, dx(ans, x, y)), shape_of(x))
 
     def vjp_y(g, ans, x, y):
-        return unbroadcast(P.mul(g, dy(ans, x, y)), shape_of(y))
+        return unbroadcast(times(g, dy(ans, x, y)), shape_of(y))
 
     def jvp_x(t, ans, x, y):
-        return P.mul(lift(t, len(shape_of(ans))), dx(ans, x, y))
+        return times(lift(t, len(shape_of(ans))), dx(ans, x, y))
 
     def jvp_y(t, ans, x, y):
-        return P.mul(lift(t, len(shape_of(ans))), dy(ans, x, y))
+        return times(lift(t, len(shape_of(ans))), dy(ans, x, y))
 
     vjps = (dx if hasattr(dx, "refuses") else vjp_x, dy if hasattr(dy, "refuses") else vjp_y)
     jvps = (dx if hasattr(dx, "refuses") else jvp_x, dy if hasattr(dy, "refuses") else jvp_y)
@@ -366,9 +389,11 @@ def _extremum_share(lose):
 
 
 binary("maximum", np.maximum, _extremum_share(lambda x, y: P.gt(y, x)), _extremum_share(lambda x, y: P.gt(x, y)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("maximum",), exact_int=True)
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("maximum",), exact_int=True,
+       masks=True)
 binary("minimum", np.minimum, _extremum_share(lambda x, y: P.gt(x, y)), _extremum_share(lambda x, y: P.gt(y, x)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("minimum",), exact_int=True)
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("minimum",), exact_int=True,
+       masks=True)
 
 
 def _where_shape(c, a, b):
@@ -414,11 +439,11 @@ def _clip_masks(x, lo, hi):
 
 
 def _clip_vjp(i):
-    return lambda g, ans, x, lo, hi: unbroadcast(P.mul(g, _clip_masks(x, lo, hi)[i]), shape_of((x, lo, hi)[i]))
+    return lambda g, ans, x, lo, hi: unbroadcast(masked(g, _clip_masks(x, lo, hi)[i]), shape_of((x, lo, hi)[i]))
 
 
 def _clip_jvp(i):
-    return lambda t, ans, x, lo, hi: P.mul(lift(t, len(shape_of(ans))), _clip_masks(x, lo, hi)[i])
+    return lambda t, ans, x, lo, hi: masked(lift(t, len(shape_of(ans))), _clip_masks(x, lo, hi)[i])
 
 
 def _sympy_clip(sp, x, lo, hi):
@@ -615,11 +640,18 @@ def _extreme(name, impl, sympy=None):
             m = P.where(P.isnan(kept), P.isnan(a), m)
         return P.div(m, P.sum(m, axes=axes, keepdims=True))
 
+    # torch.max(x) (nan_share) writes its shares into zeros (masked_fill): an exact 0 off the extreme
+    # whatever the cotangent holds; torch.amax and JAX multiply by the mask (0 · inf = NaN), and so does jac
+    def times(g, m, nan_share):
+        return masked(g, m, m) if nan_share else P.mul(g, m)
+
     def vjp(g, ans, a, axes, keepdims=False, nan_share=False):
-        return P.mul(expand_reduced(g, shape_of(a), axes, keepdims), mask(ans, a, axes, keepdims, nan_share))
+        return times(expand_reduced(g, shape_of(a), axes, keepdims), mask(ans, a, axes, keepdims, nan_share),
+                     nan_share)
 
     def jvp(t, ans, a, axes, keepdims=False, nan_share=False):
-        return P.sum(P.mul(t, mask(ans, a, axes, keepdims, nan_share)), axes=shifted(axes), keepdims=keepdims)
+        return P.sum(times(t, mask(ans, a, axes, keepdims, nan_share), nan_share), axes=shifted(axes),
+                     keepdims=keepdims)
 
     def shape(s, axes, keepdims=False, nan_share=False):
         if any(s[a] == 0 for a in axes):  # NumPy and PyTorch refuse it too
@@ -742,8 +774,34 @@ def _norm_grad(ans, a, axes, keepdims):
     return P.where(zero, 0.0, P.div(a, P.where(zero, 1.0, n)))
 
 
-defop("norm", lambda a, axes, keepdims=False: np.sqrt(np.sum(np.square(a), axis=axes, keepdims=keepdims)),
-      _reduction_shape,
+def _rescaled(total, a, ord, axes, keepdims):
+    """``(Σ |a|^ord)^(1/ord)`` from ``total`` (the sum), computed again as ``s (Σ |a/s|^ord)^(1/ord)``, s the
+    largest |a|, where the sum overflowed or lost precision to subnormals: the norm of [1e200, 2e200] is
+    2.2e200, not inf, of [1e-200, 2e-200] 2.2e-200, not 0 (BLAS nrm2 scales so; NumPy and PyTorch square)."""
+    a = np.asarray(a)
+    with np.errstate(all="ignore"):
+        root = np.sqrt(total) if ord == 2 else np.power(total, 1.0 / ord)
+        if a.dtype.kind != "f" or not ord > 0:
+            return root
+        info = np.finfo(a.dtype)
+        unsafe = ~(total >= info.tiny / info.eps) | np.isinf(total)
+        if not np.any(unsafe):
+            return root
+        s = np.maximum.reduce(np.abs(a), axis=axes, keepdims=True, initial=0)
+        safe = np.where((s > 0) & np.isfinite(s), s, 1.0).astype(a.dtype)
+        inner = np.sum(np.power(np.abs(a / safe), ord), axis=axes, keepdims=True)
+        scaled = safe * (np.sqrt(inner) if ord == 2 else np.power(inner, 1.0 / ord))
+        scaled = np.where(np.isinf(s) | (s == 0), s, scaled)
+        if not keepdims:
+            scaled = np.squeeze(scaled, axis=axes)
+        return np.where(unsafe, scaled.astype(a.dtype, copy=False), root)
+
+
+def _norm_impl(a, axes, keepdims=False):
+    return _rescaled(np.sum(np.square(a), axis=axes, keepdims=keepdims), a, 2, axes, keepdims)
+
+
+defop("norm", _norm_impl, _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False:
           P.mul(expand_reduced(g, shape_of(a), axes, keepdims), _norm_grad(ans, a, axes, keepdims)),),
       (lambda t, ans, a, axes, keepdims=False:
@@ -1397,17 +1455,18 @@ def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners and beyond, 1 else
 
 
 defop("hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda s, lo, hi: s,
-      (lambda g, ans, x, lo, hi: P.mul(g, _hardtanh_deriv(x, lo, hi)),),
-      (lambda t, ans, x, lo, hi: P.mul(t, _hardtanh_deriv(x, lo, hi)),),
+      (lambda g, ans, x, lo, hi: masked(g, _hardtanh_deriv(x, lo, hi)),),
+      (lambda t, ans, x, lo, hi: masked(t, _hardtanh_deriv(x, lo, hi)),),
       sympy=lambda S, x, lo, hi: S.elementwise(lambda v: _sympy_clip(S.sp, v, lo, hi), x),
       elementwise=True)
 
 
-def _hardsigmoid_deriv(x):  # 1/6 strictly inside (-3, 3), 0 elsewhere, as PyTorch
-    return P.mul(1.0 / 6.0, P.mul(P.gt(x, -3.0), P.gt(3.0, x)))
+def _hardsigmoid_inside(x):  # the derivative is 1/6 strictly inside (-3, 3), 0 elsewhere, as PyTorch
+    return P.mul(P.gt(x, -3.0), P.gt(3.0, x))
 
 
-unary("hardsigmoid", lambda x: np.clip(np.asarray(x) / 6.0 + 0.5, 0.0, 1.0), lambda x, ans: _hardsigmoid_deriv(x),
+unary("hardsigmoid", lambda x: np.clip(np.asarray(x) / 6.0 + 0.5, 0.0, 1.0), lambda x, ans: 1.0 / 6.0,
+      keep=lambda x, ans: _hardsigmoid_inside(x),
       domain=(-4.0, 4.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.Min(sp.Max(v / 6 + sp.Rational(1, 2), 0, evaluate=False), 1,
                                                     evaluate=False)),
@@ -1509,10 +1568,10 @@ def _nan_ignoring_first(wins, b):
 
 binary("fmax", np.fmax, lambda ans, a, b: _nan_ignoring_first(P.ge(a, b), b),
        lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(a, b), b)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("fmax",))
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("fmax",), masks=True)
 binary("fmin", np.fmin, lambda ans, a, b: _nan_ignoring_first(P.ge(b, a), b),
        lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(b, a), b)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("fmin",))
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("fmin",), masks=True)
 
 
 unary("erfinv", _special("erfinv"), lambda x, ans: P.mul(float(np.sqrt(np.pi) / 2), P.exp(P.mul(ans, ans))),
@@ -1529,7 +1588,7 @@ def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, x/3 + 1/2 strictly b
 
 
 unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
-      lambda x, ans: _hardswish_deriv(x), domain=(-4.0, 4.0),
+      lambda x, ans: _hardswish_deriv(x), domain=(-4.0, 4.0), keep=lambda x, ans: P.sub(1.0, P.le(x, -3.0)),
       sympy=_sympy_elementwise(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0, evaluate=False), 6, evaluate=False) / 6),
       spellings=("hardswish", "hard_swish"))
 
@@ -1539,8 +1598,11 @@ _LOG_SQRT_2PI = float(0.5 * np.log(2.0 * np.pi))
 unary("erfcx", _special("erfcx"),  # exp(x²) erfc(x); d/dx = 2x erfcx(x) - 2/√π
       lambda x, ans: P.sub(P.mul(P.mul(2.0, x), ans), _TWO_OVER_SQRT_PI),
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(v**2) * sp.erfc(v)))
-unary("log_ndtr", _special("log_ndtr"),  # log Φ(x); d/dx = φ(x) / Φ(x), as exp(log φ - log Φ)
-      lambda x, ans: P.exp(P.sub(P.sub(P.mul(-0.5, P.mul(x, x)), _LOG_SQRT_2PI), ans)),
+# log Φ(x); d/dx = φ(x) / Φ(x) = √(2/π) / erfcx(-x/√2) (Φ(x) = erfc(-x/√2) / 2 = e^(-x²/2) erfcx(-x/√2) / 2):
+# no cancellation. exp(log φ - log Φ) subtracted two numbers near x²/2: 1.0 at x = -1e10 in float32 (1e10)
+_SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
+unary("log_ndtr", _special("log_ndtr"),
+      lambda x, ans: P.div(_SQRT_2_OVER_PI, P.erfcx(P.mul(x, -float(np.sqrt(0.5))))),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(sp.erfc(-v / sp.sqrt(2)) / 2)))
 unary("ndtri", _special("ndtri"),  # Φ⁻¹(p); d/dp = √(2π) exp(ans² / 2)
       lambda x, ans: P.exp(P.add(P.mul(0.5, P.mul(ans, ans)), _LOG_SQRT_2PI)), domain=(0.1, 0.9),
@@ -2082,9 +2144,18 @@ defop("logabsdet", _logabsdet_impl, lambda s: _square_shape("logabsdet", s)[:-2]
       (lambda t, ans, a: P.trace(P.matmul(_inv_for(a, _LOGDET_WHY), t)),),
       sympy=lambda S, a: S.per_matrix(a, lambda m: S.sp.log(S.sp.Abs(m.det())), "logabsdet") if S.components(a) else
           S.sp.log(S.sp.Abs(S.sp.Determinant(a.expr))))
-defop("detsign", lambda a: np.linalg.slogdet(a)[0], lambda s: _square_shape("slogdet", s)[:-2], nondiff=True,
-      sympy=lambda S, a: (S.per_matrix(a, lambda m: S.sp.sign(m.det()), "the sign of det") if S.components(a)
-                                else S.sp.sign(S.sp.Determinant(a.expr))))
+def _detsign_impl(a, undefined=np.nan):
+    """The sign of det A; ``undefined`` where A holds NaN (its determinant is NaN): NaN as JAX, 0 as
+    PyTorch's slogdet (``undefined=0.0``). NumPy's is LAPACK's ±1 of the pivots it met."""
+    a = np.asarray(a)
+    sign = np.asarray(np.linalg.slogdet(a)[0])
+    holds_nan = np.isnan(a).any(axis=(-2, -1)) if a.size else np.zeros(sign.shape, dtype=bool)
+    return np.where(holds_nan, sign.dtype.type(undefined), sign) if holds_nan.any() else sign
+
+
+defop("detsign", _detsign_impl, lambda s, undefined=np.nan: _square_shape("slogdet", s)[:-2], nondiff=True,
+      sympy=lambda S, a, undefined=np.nan: (S.per_matrix(a, lambda m: S.sp.sign(m.det()), "the sign of det")
+                                            if S.components(a) else S.sp.sign(S.sp.Determinant(a.expr))))
 
 
 def _expm(a):
@@ -2609,7 +2680,7 @@ defop("cumprod", lambda a, axis: np.cumprod(a, axis=axis), lambda s, axis: s, (_
 # and 0 where a = 0 or the norm is 0 (PyTorch's choice; p < 1 would give inf there).
 def _pnorm_impl(a, ord, axes, keepdims=False):
     with np.errstate(divide="ignore"):
-        return np.power(np.sum(np.power(np.abs(a), ord), axis=axes, keepdims=keepdims), 1.0 / ord)
+        return _rescaled(np.sum(np.power(np.abs(a), ord), axis=axes, keepdims=keepdims), a, ord, axes, keepdims)
 
 
 def _pnorm_grad(ans, a, ord, axes, keepdims):
@@ -2651,7 +2722,10 @@ def _one_hot_impl(t, classes, axis, ignore_index=None):
 defop("one_hot", _one_hot_impl, _one_hot_shape, nondiff=True)
 # clamp_excess(a, lo) = max(a, lo) - a, as a constant: PyTorch's cosine_similarity clamps the
 # norms in place under no_grad, so the clamp changes the value but not the derivative.
-defop("clamp_excess", lambda a, lo: np.maximum(a, lo) - a, broadcast, nondiff=True, elementwise=True)
+# lo - a below lo, else 0: max(a, lo) - a made inf - inf = NaN at a = inf (gaussian_nll_loss of a variance
+# that overflowed: NaN where PyTorch gives inf)
+defop("clamp_excess", lambda a, lo: np.where(np.less(a, lo), np.subtract(lo, a), 0), broadcast, nondiff=True,
+      elementwise=True)
 
 
 def _finite_range_impl(lo, hi, message):
@@ -2729,14 +2803,20 @@ def _safe_nonzero(x):
     return P.where(P.eq(x, 0.0), 1.0, x)
 
 
-def _i1_deriv(x, ans):  # I1' = I0 - I1 / x, 1/2 at 0 and (PyTorch's where(|x| > eps, ...)) at NaN
-    xs = _safe_nonzero(x)
-    return P.where(P.gt(P.abs(x), 0.0), P.sub(P.i0(x), P.div(P.i1(xs), xs)), 0.5)
+# I1(x) / x is 1/2 + x²/16 + ...: exactly 1/2 in float64 and float32 for |x| <= 1e-30, where the quotient
+# itself is lost (a subnormal I1(x) = x/2 rounds: I1'(5e-324) was 0, (e^-|x| I1)' -inf; PyTorch's 1/2)
+_BESSEL_TINY = 1e-30
 
 
-def _i1e_deriv(x, ans):  # (e^-|x| I1)' = I0e - I1e (sign x + 1/x), 1/2 at 0 and at NaN, as PyTorch's
+def _i1_deriv(x, ans):  # I1' = I0 - I1 / x, 1/2 near 0 and (PyTorch's where(|x| > eps, ...)) at NaN
     xs = _safe_nonzero(x)
-    return P.where(P.gt(P.abs(x), 0.0), P.sub(P.i0e(x), P.mul(P.i1e(xs), P.add(P.sign(x), P.div(1.0, xs)))), 0.5)
+    return P.where(P.gt(P.abs(x), _BESSEL_TINY), P.sub(P.i0(x), P.div(P.i1(xs), xs)), 0.5)
+
+
+def _i1e_deriv(x, ans):  # (e^-|x| I1)' = I0e - I1e (sign x + 1/x), 1/2 near 0 and at NaN, as PyTorch's
+    xs = _safe_nonzero(x)
+    return P.where(P.gt(P.abs(x), _BESSEL_TINY),
+                   P.sub(P.i0e(x), P.mul(P.i1e(xs), P.add(P.sign(x), P.div(1.0, xs)))), 0.5)
 
 
 # The modified Bessel functions of the first kind (SciPy's, as torch.special's): I0' = I1, (e^-|x| I0)' =

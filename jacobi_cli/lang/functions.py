@@ -1445,7 +1445,9 @@ def _shrink(fname, soft):
         inside = b.apply("mul", b.apply("ge", x, -lambd, position=position), b.apply("le", x, lambd, position=position),
                          position=position)
         hi, lo = b.apply("sub", x, lambd, position=position), b.apply("add", x, lambd, position=position)
-        middle = b.apply("mul", x, 0.0, position=position)
+        # x · 0 of x detached: the value's signed zero, and an exact 0 derivative whatever the cotangent holds
+        # (PyTorch's where(|x| <= lambd, 0, grad); a product with 0 made 0 · inf = NaN)
+        middle = b.apply("mul", b.apply("detach", x, position=position), 0.0, position=position)
         return b.apply("where", above, hi, b.apply("where", boolean(b, inside), middle, lo, position=position),
                        position=position)
     return lower
@@ -3056,21 +3058,30 @@ def _eigvalsh(b, args, kwargs, position):
     return b.apply("eigvalsh", x, position=position)
 
 
-@function("slogdet")
-def _slogdet(b, args, kwargs, position):
-    x = tensor(b, arguments("slogdet", args, kwargs, {"x": REQUIRED}, position)["x"], "slogdet", position)
-    _square(x, "slogdet", position)
-    return Items.named([b.apply("detsign", x, position=position), b.apply("logabsdet", x, position=position)],
-                       ("sign", "logabsdet"))
+def _slogdet_of(undefined):
+    """slogdet(A): (sign, log|det A|); the sign of a matrix holding NaN is ``undefined`` (NaN as
+    JAX, for NumPy's and the bare spelling: NumPy's ±1 there is LAPACK's; 0 as PyTorch)."""
+    def lower(b, args, kwargs, position):
+        x = tensor(b, arguments("slogdet", args, kwargs, {"x": REQUIRED}, position)["x"], "slogdet", position)
+        _square(x, "slogdet", position)
+        return Items.named([b.apply("detsign", x, undefined=undefined, position=position),
+                            b.apply("logabsdet", x, position=position)], ("sign", "logabsdet"))
+    return lower
+
+
+FUNCTIONS["slogdet"] = _slogdet_of(float("nan"))
+variant("torch", "slogdet")(_slogdet_of(0.0))
+variant("method", "slogdet")(_slogdet_of(0.0))
 
 
 @function("logdet")
 def _logdet(b, args, kwargs, position):
-    # log(det A): NaN for a negative determinant and -inf for a singular matrix, as torch.logdet; the
-    # derivative is log|det A|'s, A⁻ᵀ, there too (PyTorch's is 0; documented in vocabulary-shapes-linalg.md)
+    # log(det A): NaN for a negative determinant (log of the sign -1: the warning names it) and -inf for a
+    # singular matrix, as torch.logdet; the derivative is log|det A|'s, A⁻ᵀ, there too (PyTorch's is 0, from a
+    # where, which jac diff's forms would carry as a factor; documented in vocabulary-shapes-linalg.md)
     x = tensor(b, arguments("logdet", args, kwargs, {"x": REQUIRED}, position)["x"], "logdet", position)
     _square(x, "logdet", position)
-    sign = b.apply("log", b.apply("detsign", x, position=position), position=position)
+    sign = b.apply("log", b.apply("detsign", x, undefined=0.0, position=position), position=position)
     return b.apply("add", b.apply("logabsdet", x, position=position), sign, position=position)
 
 
@@ -6588,10 +6599,11 @@ def _entr(b, args, kwargs, position):
     xlogx = b.apply("xlogx", b.apply("where", negative, 1.0, x, position=position), position=position)
     inside = b.apply("where", b.apply("eq", x, 0.0, position=position), b.apply("sub", 0.0, xlogx, position=position),
                      b.apply("neg", xlogx, position=position), position=position)
-    # x < 0: log(0 · max(x, -1)) = log(-0) = -inf, whose derivative is (1 / -0) · 0 = NaN in both modes, as
-    # PyTorch's (max(x, -1) keeps x = -inf out of 0 · x = NaN); log of 1 elsewhere, so that no NaN of this
-    # branch reaches the derivative where it is not taken
-    zero = b.apply("mul", 0.0, b.apply("maximum", x, -1.0, position=position), position=position)
+    # x < 0: log(0 · tanh(x)) = log(-0) = -inf, whose derivative is (1 / -0) · 0 = NaN in both modes, as
+    # PyTorch's (tanh keeps x = -inf out of 0 · x = NaN; max(x, -1) did, but its derivative is a mask, 0 below -1,
+    # which would make that NaN 0); log of 1 elsewhere, so that no NaN of this branch reaches the derivative
+    # where it is not taken
+    zero = b.apply("mul", 0.0, b.apply("tanh", x, position=position), position=position)
     outside = b.apply("log", b.apply("where", negative, zero, 1.0, position=position), position=position)
     return b.apply("where", negative, outside, inside, position=position)
 

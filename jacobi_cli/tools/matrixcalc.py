@@ -304,7 +304,7 @@ _VJP = {
     "trace": _trace_vjp,
     "solve": _solve_vjp,
     "pnorm": _pnorm_vjp,
-    "detsign": lambda S, g, ans, a: [None],  # the sign of det(A): constant where it is defined
+    "detsign": lambda S, g, ans, a, undefined=None: [None],  # the sign of det(A): constant where it is defined
     "max": _extreme_vjp(True),
     "min": _extreme_vjp(False),
 }
