@@ -30,8 +30,10 @@ from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
 from ..ir.ops import P
 from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
-from .autodiff import basis, evaluate, jvp, replay, vjp
+from .autodiff import basis, evaluate, hessian, jvp, replay, vjp
 from .memory import fmt_bytes
+from . import planner
+from .planner import structural_zeros
 
 MAX_ORDER = 32
 
@@ -120,6 +122,7 @@ class DerivativePlan:
     dense_result: bool  # is the dense tensor made (else only the diagonal)
     graph: Graph | None = None
     refusal: str | None = None
+    source: Graph | None = None  # the expression's graph (for --wrt name): order 1's plan, the dependence mask
 
     @property
     def shape(self) -> tuple:
@@ -186,7 +189,8 @@ def plan_derivative(graph: Graph, name: str, order: int, diagonal: bool, budget:
                                       f"more than {bound}; nothing was allocated")
     traced = (diagonal_graph if diagonal else derivative_graph)(graph, name, order)
     values = sum(size(n.shape) for n in traced.nodes if n.op != "input") * itemsize
-    plan = DerivativePlan(name, order, y_shape, x_shape, structure, itemsize, values, int(budget), dense, traced)
+    plan = DerivativePlan(name, order, y_shape, x_shape, structure, itemsize, values, int(budget), dense, traced,
+                          source=graph.with_wrt([name]))
     if plan.peak_bytes > budget:
         return _refused(plan, f"the traced passes of order {order} hold {fmt_bytes(values)} of values and the result "
                               f"{fmt_bytes(plan.result_bytes)}: {fmt_bytes(plan.peak_bytes)}, more than the memory "
@@ -203,15 +207,40 @@ def _refused(plan: DerivativePlan, why: str) -> DerivativePlan:
 
 def run(plan: DerivativePlan, env: dict) -> np.ndarray:
     """The derivative as ``plan`` says: the dense tensor, or (``dense_result`` false) the
-    diagonal shaped like ``y``."""
+    diagonal shaped like ``y``. Order 1 is ``jac eval``'s Jacobian (:func:`_jacobian`) and order 2 (dense) the
+    Hessian's block, forward over the traced reverse pass with ``jac hessian``'s structured basis, so each
+    command gives what the other does (a dense forward basis makes 0 · inf = NaN where a partial is infinite);
+    a NaN where ``y[r]`` does not depend on the input is 0 (:func:`~jacobi_cli.engine.planner.structural_zeros`)."""
     if plan.refusal:
         raise JacLimitError(plan.refusal)
-    value = np.asarray(evaluate(plan.graph, env)[plan.graph.output], dtype=plan.graph.dtype)
+    if plan.order == 1 and plan.source is not None:
+        return _jacobian(plan, env)
+    if plan.order == 2 and plan.structure != "diagonal" and plan.source is not None:
+        value = np.asarray(hessian(plan.source, env, [plan.name])[(plan.name, plan.name)]).reshape(plan.shape)
+    else:
+        value = np.asarray(evaluate(plan.graph, env)[plan.graph.output], dtype=plan.graph.dtype)
     if plan.structure != "diagonal":
-        return value.reshape(plan.shape)
+        value = value.reshape(plan.shape)
+        if plan.source is None or not np.isnan(value).any():
+            return value
+        key = (plan.name,) * plan.order
+        return structural_zeros(plan.source, evaluate(plan.source, env), {key: value})[key]
     if not plan.dense_result:
         return value.reshape(plan.y_shape)
     return spread_diagonal(value, plan.shape, plan.order)
+
+
+def _jacobian(plan: DerivativePlan, env: dict) -> np.ndarray:
+    """Order 1: the Jacobian as ``jac eval`` computes it (its plan, its structured passes), so the two commands
+    give the same numbers bit for bit: the traced reverse pass seeds the output's basis densely, where a zero
+    meets an infinite partial (``a[:, None].expand(-1, 4) * A`` with ``A[0, 0] = inf``: 0 · inf = NaN summed
+    into the finite ``∂y[0, 1] / ∂a[0]``)."""
+    values = evaluate(plan.source, env)
+    chosen = planner.check(planner.make_plan(plan.source, values, [plan.name], "auto", plan.budget))
+    jacobian = planner.run(chosen, plan.source, values)[plan.name]
+    if plan.structure == "diagonal" and not plan.dense_result:
+        return np.asarray(jacobian.diagonal(), dtype=plan.source.dtype).reshape(plan.y_shape)
+    return np.asarray(jacobian.to_array(), dtype=plan.source.dtype)
 
 
 def spread_diagonal(diag: np.ndarray, shape: tuple, order: int) -> np.ndarray:
