@@ -159,3 +159,22 @@ def test_hessian_of_a_batch_holds_each_example_s_zeros():
         assert sweep.same_bits(batched[k], alone)
         off = ~np.eye(3, dtype=bool)
         assert (alone[off[:, :, None] & np.ones((3, 3, 3), dtype=bool)] == 0).all()
+
+
+# --- an integer constant through a structured matmul -----------------------------------------------------
+
+def test_argsort_matmul_hessian_and_check_do_not_crash():
+    """Before: the structured matmul rule scaled the rows of an integer constant (argsort's indices) in place by
+    the float basis values: NumPy's casting error, exit 70 from jac check and jac hessian."""
+    rng = np.random.default_rng(1)
+    inputs = {"A": rng.standard_normal((3, 4)), "B": rng.standard_normal((4, 4))}
+    expr = "torch.argsort(A, -1) @ B"
+    H = api.hessian(expr, inputs)
+    assert all((block == 0).all() for block in H.values())  # linear in B, A only through its order
+    J = api.jacobian(expr, inputs, wrt=["B"], mode="reverse")["B"]
+    assert sweep.same_bits(J, api.jacobian(expr, inputs, wrt=["B"], mode="forward")["B"])
+    idx = np.argsort(inputs["A"], -1).astype(np.float64)
+    assert sweep.same_bits(J, np.einsum("ik,jl->ijkl", idx, np.eye(4)))
+    code, _, _, err = sweep.jac(["check", "torch.cumprod((torch.sort(A, -1)[1] @ B)[-1], dim=0)",
+                                 *sweep.bindings({n: np.zeros_like(v) for n, v in inputs.items()}), "--wrt", "B"])
+    assert code == 0, err
