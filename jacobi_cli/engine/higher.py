@@ -5,7 +5,8 @@ The K-th derivative of ``y`` with respect to ``x`` has shape ``y.shape + x.shape
 ``jacfwd(jacfwd(jacrev(f)))``: forward over reverse, each level a pass traced into a graph
 of its own, so the next level differentiates it again (no finite differences):
 
-- level 1: the reverse pass over the output's basis, traced: ``D1 = J`` (``y.shape + x.shape``);
+- level 1: the reverse pass over the output's basis, traced: ``D1 = J`` (``y.shape + x.shape``; order 1
+  itself is ``jac eval``'s Jacobian, and order 2 ``jac hessian``'s block, see :func:`run`);
 - level k + 1: the forward pass over ``x``'s basis through the graph of ``D_k``, traced,
   its basis axis moved last: ``D_{k+1}`` (``D_k.shape + x.shape``).
 
@@ -139,11 +140,16 @@ class DerivativePlan:
 
     def explain(self) -> list:
         k = self.order
-        how = (f"{k} nested forward pass{'es' if k != 1 else ''} along the all-ones tangent (element-wise: "
-               f"the derivative is diagonal, {size(self.y_shape):,} values instead of {size(self.shape):,})"
+        diagonal = f"the derivative is diagonal, {size(self.y_shape):,} values instead of {size(self.shape):,}"
+        how = ("jac eval's Jacobian (its plan and its structured passes" + (f"; {diagonal})" if
+                                                                            self.structure == "diagonal" else ")")
+               if k == 1 else
+               f"{k} nested forward passes along the all-ones tangent (element-wise: {diagonal})"
                if self.structure == "diagonal" else
-               "1 reverse pass over the output's basis" + (f", then {k - 1} forward pass{'es' if k != 2 else ''} "
-                                                            f"over {self.name}'s basis, each traced" if k > 1 else ""))
+               "jac hessian's block: 1 reverse pass over the output's basis, traced, then 1 forward pass over "
+               f"{self.name}'s basis" if k == 2 else
+               f"1 reverse pass over the output's basis, then {k - 1} forward passes over {self.name}'s basis, "
+               "each traced")
         lines = [f"derivative plan: order {k} of {fmt(self.y_shape)} with respect to {self.name} {fmt(self.x_shape)}, "
                  f"shape {fmt(self.shape)}",
                  f"  {how}",
