@@ -175,3 +175,30 @@ def test_run_shares_the_budget_among_the_workers(monkeypatch):
     monkeypatch.setattr(suite, "default_jobs", lambda: 4)
     commands.run_suite("examples/seeds.toml", [], None, 4, None, True, "40M")
     assert seen and all(budget == 10 * 2**20 and workers == 4 for budget, workers in seen)
+
+
+X = "x=[[1, 2], [3, 4], [5, 6]]"
+V3 = "[[1, 0], [0, 1], [1, 1]]"
+
+
+@pytest.mark.parametrize("args, batch, picked, shape, value_shape", [
+    (["vjp", "x * w", X, "w=[1, 2]", "--v", V3], "x", ("v",), [2], (3, 2)),
+    (["vjp", "sum(x * w)", X, "w=[1, 2]"], "x", ("v",), [], (3,)),
+    (["vjp", "a = x * w; b = sum(x); a, b", X, "w=[1, 2]", "--v", f"a={V3}"], "x", ("v", "b"), [], (3,)),
+    (["graph", "x * w", X, "w=[1, 2]", "--backward", "--v", V3], "x", ("v",), [2], (3, 2)),
+    (["jvp", "x * w", X, "w=[1, 2]", "--tangent", f"x={V3}", "--tangent", "w=[1, 1]"], "x", ("tangent", "x"),
+     [2], (3, 2)),
+    (["jvp", "x * w", X, "w=[1, 2]", "--tangent", f"x={V3}", "--tangent", "w=[1, 1]"], "x", ("tangent", "w"),
+     [2], (2,)),
+    (["jvp", "x * w", "x=[[1, 3, 5], [2, 4, 6]]", "w=[1, 2]", "--tangent", "x=[[1, 0, 1], [0, 1, 1]]",
+      "--tangent", "w=[[1, 1], [2, 2], [3, 3]]"], "x:1", ("tangent", "x"), [2], (3, 2)),
+    (["jvp", "x * w", "x=[[1, 3, 5], [2, 4, 6]]", "w=[1, 2]", "--tangent", "x=[[1, 0, 1], [0, 1, 1]]",
+      "--tangent", "w=[[1, 1], [2, 2], [3, 3]]"], "x:1", ("tangent", "w"), [2], (3, 2)),
+])
+def test_v_and_tangent_shapes_under_batch_are_one_examples(args, batch, picked, shape, value_shape):
+    """Under --batch every "shape" is one example's (the contract), the --v's and --tangent's
+    too: a value that carries the batch axis has it first, its shape does not (it had it)."""
+    given = jac_json(*args, "--batch", batch)
+    for key in picked:
+        given = given[key]
+    assert given["shape"] == shape and np.shape(given["value"]) == value_shape

@@ -229,3 +229,16 @@ def test_an_unfinished_exponent_is_not_read_as_a_product(text):
     with pytest.raises(JacParseError) as err:
         parse(text, {"x": (2,)})
     assert "for a product" not in err.value.message
+
+
+@pytest.mark.parametrize("args, message", [
+    (["eval"], "Missing argument 'EXPR'. Usage: jac eval [OPTIONS] EXPR [BINDING]... (see jac eval --help)"),
+    (["run"], "Missing argument 'SUITE'. Usage: jac run [OPTIONS] SUITE (see jac run --help)"),
+    (["vjp", "x", "x=1", "--layout", "array"], "No such option: --layout; jac eval takes it (see jac vjp --help)"),
+    (["evl"], "No such command 'evl'. Did you mean 'eval'? (see jac --help)"),
+])
+def test_a_usage_error_points_at_the_commands_own_help(args, message, capsys):
+    """A command's usage error names that command's --help (it said jac --help, which lists the
+    commands, not the options), and a missing argument shows the command line it takes."""
+    assert main(args) == 2
+    assert capsys.readouterr().err == f"jac: error (usage): {message}\n"

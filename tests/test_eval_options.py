@@ -167,3 +167,27 @@ def test_a_closed_pipe_ends_quietly():
     proc.stdout.close()  # as `jac ... | head -c 10` does
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) in (0, 141) and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("args, name, said", [
+    (["eval", "x**2", "x=[1, 2, 3]", "--out"], "J.npy", "the Jacobian by x, shape (3, 3), array layout"),
+    (["eval", "x**2", "x=[1, 2, 3]", "--layout", "numerator", "--out"], "J.json",
+     "the Jacobian by x, shape (3, 3), numerator layout"),
+    (["eval", "x**2", "x=[1, 2, 3]", "--out"], "J.npz",
+     "the Jacobian by x as a SciPy sparse matrix of dvec(y)/dvec(x), shape (3, 3), 3 stored entries"),
+    (["eval", "x * y", "x=[1, 2]", "y=3", "--out"], "J.npz",
+     "2 Jacobians, by key: x (2, 2), y (2,); array layout"),
+    (["eval", "a = x * 2; b = sum(x); a, b", "x=[1, 2]", "--out"], "J.npz",
+     "2 Jacobians, by key: a,x (2, 2), b,x (2,); array layout"),
+    (["graph", "sin(x)", "x=1", "--dot", "--out"], "g.dot", "the graph in Graphviz DOT"),
+])
+def test_a_file_written_by_out_is_said_on_stderr_and_json_keeps_stdout(tmp_path, args, name, said):
+    """--out wrote its file without a word (--plot says it): now one line on standard error, which
+    keeps --json's standard output to its one object."""
+    path = str(tmp_path / name)
+    result = invoke(*args, path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"wrote {path}: {said}\n"
+    if args[0] == "eval":
+        result = invoke(*args, path, "--json")
+        assert json.loads(result.stdout)["command"] == "eval" and result.stderr == f"wrote {path}: {said}\n"

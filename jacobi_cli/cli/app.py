@@ -505,7 +505,7 @@ def main(argv: list | None = None) -> int:
 
 
 def _fail_usage(err, as_json: bool, group=None) -> None:
-    from typer._click.exceptions import NoSuchOption
+    from typer._click.exceptions import MissingParameter, NoSuchOption
 
     commands = (group or typer.main.get_command(app)).commands
     names = list(commands)
@@ -522,7 +522,11 @@ def _fail_usage(err, as_json: bool, group=None) -> None:
     elif "No such option: -" in message:
         message += "; an expression that begins with - and could be read as an option goes after --, " \
                    "as in jac eval -- \"-x\" x=1"
-    usage = JacUsageError(message + " (see jac --help)")
+    ctx = getattr(err, "ctx", None)
+    path = ctx.command_path if ctx is not None and ctx.parent is not None else "jac"  # the command's own help
+    if isinstance(err, MissingParameter) and ctx is not None:  # jac eval: say what the command line looks like
+        message += " " + ctx.get_usage().strip().replace("{", "").replace("}", "")  # typer marks required ones {EXPR}
+    usage = JacUsageError(message + f" (see {path} --help)")
     try:
         _fail(usage, as_json)
     except typer.Exit:

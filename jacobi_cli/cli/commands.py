@@ -207,6 +207,7 @@ def graph_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str
             from ..lang.fileio import write_bytes
             from .render import to_dot
             write_bytes(out, to_dot(report).encode("utf-8"))
+            report.wrote.append(f"wrote {out}: the graph in Graphviz DOT")
         return report
 
     if dot and not out:
@@ -250,7 +251,7 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
         if strict:
             refuse_nonfinite(report)
         if out is not None and report.streamed is None:
-            save_arrays(out, report, layout)
+            report.wrote.append(f"wrote {out}: {save_arrays(out, report, layout)}")
         if plot is not None:
             if "jacobian" not in report or "batch" in report:
                 raise JacUsageError("--plot draws the Jacobians of one output without a batch")

@@ -24,7 +24,7 @@ from ..lang.bindings import drawn_names, parse_bindings
 from ..errors import JacError, JacLimitError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, LEAF_OPS
 from ..lang.parser import parse
-from ..ir.shapes import kind, legend, math_shape
+from ..ir.shapes import fmt, kind, legend, math_shape
 
 JSON_VERSION = 1
 
@@ -106,6 +106,7 @@ class GraphResult(Result):
     graph: object = None  # the Graph listed, requires_grad set
     picked: list = field(default_factory=list)  # ids of its nodes listed (graph_nodes), in order
     grads: dict = field(default_factory=dict)  # node id -> gradient (--backward)
+    wrote: list = field(default_factory=list)  # the --out file written beside the tree: said on stderr
 
     def constant(self, i: int):
         """The value of node ``i`` when it is a constant (``const``), else None."""
@@ -273,33 +274,43 @@ def _add_formulas(report: dict, y, formulas: dict, texts: dict) -> dict:
     return {"output": y, **formulas}
 
 
-def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> None:
+def save_jacobians(path: str, jacobians: dict, layout: str = "array", budget=None) -> str:
     """``--out``: a ``.npz`` of one structured Jacobian is a SciPy sparse matrix (COO) of
-    dvec(y)/dvec(x); otherwise the dense arrays (``.npy``, ``.npz`` by name, ``.json``)."""
-    from ..lang.fileio import save_array, save_sparse
+    dvec(y)/dvec(x); otherwise the dense arrays (``.npy``, ``.npz`` by name, ``.json``).
+    Returns what was written, in words (see :func:`save_arrays`)."""
+    from ..lang.fileio import save_sparse
 
     blocks = list(jacobians.values())
     if path.lower().endswith(".npz") and len(blocks) == 1 and blocks[0].structure != "dense":
         rows, cols, values, shape = blocks[0].matrix()
         save_sparse(path, rows, cols, values, shape)
-        return
-    save_array(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()})
+        return (f"the Jacobian by {next(iter(jacobians))} as a SciPy sparse matrix of dvec(y)/dvec(x), "
+                f"shape {fmt(tuple(shape))}, {len(values):,} stored entries")
+    return _saved(path, {name: api.dense(j, layout, budget) for name, j in jacobians.items()}, layout)
 
 
-def save_arrays(path: str, report, layout: str = "array") -> None:
+def save_arrays(path: str, report, layout: str = "array") -> str:
     """``--out`` for every eval report: the Jacobians of one output (see :func:`save_jacobians`),
     else one array per block named ``OUT,IN`` (several outputs) or ``IN`` (a batch of one output:
-    ``(B, *y, *x)``)."""
+    ``(B, *y, *x)``). Returns what was written, in words: ``jac eval`` says it on standard error."""
+    if report.arrays is not None:
+        return _saved(path, {(name if o is None else f"{o},{name}"): a for (o, name), a in report.arrays.items()},
+                      layout)
+    if "jacobian" in report:
+        return save_jacobians(path, report.jacobians, layout, report.budget)
+    return _saved(path, {f"{o},{name}": api.dense(j, layout, report.budget)
+                         for o, js in report.by_output.items() for name, j in js.items()}, layout)
+
+
+def _saved(path: str, arrays: dict, layout: str) -> str:
     from ..lang.fileio import save_array
 
-    if report.arrays is not None:
-        arrays = {(name if o is None else f"{o},{name}"): a for (o, name), a in report.arrays.items()}
-        save_array(path, arrays)
-    elif "jacobian" in report:
-        save_jacobians(path, report.jacobians, layout, report.budget)
-    else:
-        save_array(path, {f"{o},{name}": api.dense(j, layout, report.budget)
-                          for o, js in report.by_output.items() for name, j in js.items()})
+    save_array(path, arrays)
+    shapes = ", ".join(f"{key} {fmt(np.shape(a))}" for key, a in arrays.items())
+    if len(arrays) == 1:
+        ((key, a),) = arrays.items()
+        return f"the Jacobian by {key}, shape {fmt(np.shape(a))}, {layout} layout"
+    return f"{len(arrays)} Jacobians, by key: {shapes}; {layout} layout"
 
 
 def _streamable(out: str | None, problem: api.Problem, layout: str) -> bool:
@@ -860,8 +871,7 @@ def _graph_batch(report: dict, problem, batch, split, backward: bool, v) -> Grap
     else:
         report["output"] = outputs[0]
     if backward:
-        report["v"] = {"shape": list(cot[None].shape), "value": cot[None]} if None in cot else \
-            {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
+        report["v"] = _given(cot[None], True) if None in cot else {o: _given(c, True) for o, c in cot.items()}
     report["batch"] = batch.as_dict()
     grads = {key[1]: a for key, a in stack.arrays.items() if key[0] == "grad"}
     return _graph_nodes(report, g, grads, backward)
@@ -1083,6 +1093,13 @@ def _out_name(name, graph) -> str:
     return output_name(graph) if name is None else name
 
 
+def _given(value, per_example: bool) -> dict:
+    """A ``--v`` or ``--tangent`` under the contract's keys: with a batch axis (first, where
+    ``per_example``), its ``"shape"`` is one example's, as every shape under ``--batch`` is."""
+    shape = np.shape(value)
+    return {"shape": list(shape[1:] if per_example else shape), "value": value}
+
+
 def _placed(report: dict, problem, stack, one: str, several: str, blocks: dict | None) -> None:
     """The outputs (values from ``stack[(name,)]``) and the per-output ``blocks`` under the
     contract's keys: ``"output"`` and ``one`` for a lone output, else ``"outputs"`` and
@@ -1212,9 +1229,9 @@ def _vjp_general(expr, problem, batch, split, v, budget) -> Result:
     report = _header("vjp", expr, problem.graph, problem.wrt)
     _placed(report, problem, stack, "v", "v", None)
     if None in cot:
-        report["v"] = {"shape": list(cot[None].shape), "value": cot[None]}
+        report["v"] = _given(cot[None], batch is not None)
     else:
-        report["v"] = {o: {"shape": list(c.shape), "value": c} for o, c in cot.items()}
+        report["v"] = {o: _given(c, batch is not None) for o, c in cot.items()}
     report["vjp"] = {name: {"shape": list(problem.env[name].shape), "value": stack[("grad", name)]}
                      for name in problem.wrt}
     if batch:
@@ -1280,7 +1297,7 @@ def _jvp_general(expr, problem, batch, split, tangents: dict, budget) -> Result:
             shape = tuple(example.graph.nodes[i].shape)
             stack.put(("jvp", o), b, np.asarray(found[i][0]) if t_b else np.zeros(shape, example.graph.dtype))
     report = _header("jvp", expr, problem.graph, problem.wrt)
-    report["tangent"] = {n: {"shape": list(np.shape(t)), "value": t} for n, (t, _) in given.items()}
+    report["tangent"] = {n: _given(t, per) for n, (t, per) in given.items()}
     blocks = {o: {"shape": list(problem.graph.nodes[i].shape), "value": stack[("jvp", o)]} for o, i in ids.items()}
     _placed(report, problem, stack, "jvp", "jvps", blocks)
     if batch:
