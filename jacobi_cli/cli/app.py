@@ -21,7 +21,8 @@ from .commands import MAX_EXPRESSION_FILE, read_expression  # noqa: F401  (MAX_E
 from ..errors import JacError, JacUsageError
 
 EXIT_CODES = "Exit codes: 0 success; 1 a check or an expectation failed; 2 bad input (one message, never a " \
-             "traceback); 130 interrupted; 141 output pipe closed."
+             "traceback); 130 interrupted; 141 output pipe closed; 143 terminated (SIGTERM, worker processes " \
+             "stopped first)."
 
 
 class JacGroup(TyperGroup):
@@ -366,9 +367,13 @@ def run_command(
                                                      "(default: half the available memory), for the values the "
                                                      "suite loads and, shared among the --jobs workers, each "
                                                      "case; a case over it is a limit error (exit 2).")] = None,
+    timeout: Annotated[Optional[str], typer.Option("--timeout", help="Seconds each case may take (default: no "
+                                                  "limit); a case past it is stopped, a limit error (exit 2), "
+                                                  "and the others run on.", metavar="SECONDS")] = None,
 ):
     """Run a suite of derivative tests; exit 1 if an expectation fails, 2 if the suite is bad."""
-    report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json, max_memory), "run",
+    report = _run(as_json, lambda: commands.run_suite(suite, k or [], shard, jobs, junit, as_json, max_memory,
+                                                      timeout), "run",
                   pause_collector=False)  # its forked workers would inherit a paused collector
     raise typer.Exit(report["exit_code"])
 

@@ -264,10 +264,12 @@ def eval_build(expr: str, bindings, wrt=None, as_json: bool = False, dtype: str 
     return build
 
 
-def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool, max_memory=None) -> dict:
+def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: bool, max_memory=None,
+              timeout=None) -> dict:
     """The body of ``jac run``: load, select, run and report a suite (the typer command and the
     fast path of :mod:`jacobi_cli.cli.entry` both call it). ``max_memory`` bounds the values the
-    suite loads (all cases together) and, shared among the workers running at once, each case."""
+    suite loads (all cases together) and, shared among the workers running at once, each case;
+    ``timeout`` (``--timeout SECONDS``, 0: none) the time each case may take."""
     import dataclasses
     import time
 
@@ -281,6 +283,11 @@ def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: 
 
     check_output(junit, "--junit")
     shard = suites.parse_shard(shard_text) if shard_text is not None else None
+    seconds = None
+    if timeout is not None:
+        from ..tools.bounded import parse_timeout
+
+        seconds = parse_timeout(timeout)
     budget = None
     if max_memory is not None:
         from ..engine import memory
@@ -293,6 +300,8 @@ def run_suite(path: str, patterns: list, shard_text, jobs: int, junit, as_json: 
     workers = max(1, min(jobs or suites.default_jobs(), suites.default_jobs(), len(cases) or 1))  # at most the cores
     if budget is not None:  # cases run at once on the workers share it (a suite has no per-case setting)
         cases = [dataclasses.replace(case, budget=budget // workers) for case in cases]
+    if seconds is not None:
+        cases = [dataclasses.replace(case, timeout=seconds) for case in cases]
     start = time.perf_counter()
     if as_json:
         results = suites.run_cases(cases, workers)

@@ -39,11 +39,13 @@ FAST_COMMANDS = {"eval": EVAL_OPTIONS, "graph": GRAPH_OPTIONS}
 RUN_OPTIONS = {
     "-k": ("k", "many"), "--shard": ("shard", "value"), "--jobs": ("jobs", "int"), "-j": ("jobs", "int"),
     "--junit": ("junit", "value"), "--json": ("as_json", "flag"), "--max-memory": ("max_memory", "value"),
+    "--timeout": ("timeout", "value"),
 }
 
 
 PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a tool killed by a closed pipe
 INTERRUPTED = 130  # 128 + SIGINT
+TERMINATED = 143  # 128 + SIGTERM, should re-sending SIGTERM to itself not end the process
 INTERNAL = 70  # EX_SOFTWARE: a bug in jac, never bad input (2) nor a failed check (1)
 
 
@@ -118,14 +120,54 @@ def main(argv: list | None = None) -> int:
     (``JAC_DEBUG=1`` shows it)."""
     arrived: list = []  # the Ctrl-Cs of this call (a library may turn one into its own error)
     previous = _interruptible(arrived)
+    if argv is None:
+        _terminable()
     try:
         return _main(sys.argv[1:] if argv is None else list(argv), process=argv is None, arrived=arrived)
     except KeyboardInterrupt:  # Ctrl-C in a handler below, or before its try: still quiet
         return INTERRUPTED
+    except Terminated:  # the work is undone (every finally ran): end as SIGTERM would have
+        _restore_sigint(signal.SIG_IGN)
+        _die_of_sigterm()
+        return TERMINATED
     finally:
         # the work is over: a Ctrl-C from now on (the exit's flush) changes nothing. The
         # process entry keeps ignoring it to the end; an in-process caller gets its handler back
         _restore_sigint(signal.SIG_IGN if argv is None else previous)
+        if argv is None:  # and a SIGTERM ends the process as Python's default does (no exception left to catch)
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a CI job cancelled or timed out, ``timeout``, ``docker stop``): raised so that
+    the work is undone on the way out as for Ctrl-C (temporary files, ``jac run``'s worker
+    processes, the forked SymPy child), after which the process ends by SIGTERM as it would have."""
+
+
+def _terminable() -> None:
+    """The command line's SIGTERM raises :class:`Terminated` (Python's default ends the process at
+    once, leaving its worker processes running: they outlived ``jac run`` for good)."""
+
+    def terminate(signum, frame):
+        if _unraisable(frame):  # as for SIGINT: Python would drop an exception raised there
+            _again(signum)
+            return
+        raise Terminated
+
+    with contextlib.suppress(ValueError):  # not the main thread: not ours to handle
+        signal.signal(signal.SIGTERM, terminate)
+
+
+def _die_of_sigterm() -> None:
+    """End the process by SIGTERM, as Python's default handling would have: what a caller sees
+    (``$?`` 143, killed by signal 15) is unchanged; only the clean-up before it is new."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _interruptible(arrived: list):
@@ -138,7 +180,7 @@ def _interruptible(arrived: list):
     def interrupted(signum, frame):
         arrived.append(signum)
         if _unraisable(frame):  # raised there, Python would print it as "Exception ignored" and drop it
-            signal.raise_signal(signum)  # so this handler runs again at the next check, past that callback
+            _again(signum)  # so this handler runs again at the next check, past that callback
             return
         raise KeyboardInterrupt
 
@@ -146,6 +188,23 @@ def _interruptible(arrived: list):
         return signal.signal(signal.SIGINT, interrupted)
     except ValueError:  # not the main thread: signals are not ours to handle
         return None
+
+
+def _again(signum: int) -> None:
+    """Have ``signum``'s handler called again soon, from a thread of its own: a signal sent again from
+    inside the handler (``signal.raise_signal``, ``_thread.interrupt_main``) is handled at once, inside
+    the handler itself, whose frame is not the callback's, and KeyboardInterrupt was raised inside the
+    callback after all. Sent 2 ms later the callback has returned, or the handler sees it and waits again.
+    Only built-in modules: this runs inside the import system."""
+    import _thread
+
+    def later():
+        pause = _thread.allocate_lock()
+        pause.acquire()
+        pause.acquire(timeout=0.002)
+        _thread.interrupt_main(signum)
+
+    _thread.start_new_thread(later, ())
 
 
 def _unraisable(frame) -> bool:

@@ -74,6 +74,14 @@ def visible(text: str) -> str:
     return "".join(c if c.isprintable() or c in "\n\t" or not _control(c) else _escaped(c) for c in text)
 
 
+def one_line(text: str) -> str:
+    """A name as :func:`visible` shows it, on one line: a new line or tab in it (a case name written as a
+    TOML multi-line string) shown as ``\\n`` / ``\\t``, so that jac run's one line per case stays one
+    line in a CI log and the summary table one row per case."""
+    text = visible(text)
+    return text.replace("\n", "\\n").replace("\t", "\\t") if "\n" in text or "\t" in text else text
+
+
 def _control(c: str) -> bool:
     return ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
 
@@ -719,7 +727,7 @@ class Renderer:
 
     def case_details(self, case: dict) -> None:
         self.line()
-        self.line(f"{STATUS_WORD[case['status']]} {case['name']}: {echo(case['expression'])}",
+        self.line(f"{STATUS_WORD[case['status']]} {one_line(case['name'])}: {echo(case['expression'])}",
                   STATUS_STYLE[case["status"]])
         for item in case["expectations"]:
             if not item["passed"]:
@@ -1050,7 +1058,7 @@ class RunProgress:
 
     def _line(self, case: dict) -> str:
         width = len(str(self.total))
-        text = f"[{self.done:>{width}}/{self.total}] {STATUS_WORD[case['status']]:<5} {case['name']} " \
+        text = f"[{self.done:>{width}}/{self.total}] {STATUS_WORD[case['status']]:<5} {one_line(case['name'])} " \
                f"({_duration(case['seconds'])})"
         problem = first_problem(case)
         return f"{text}: {problem}" if problem else text
@@ -1070,16 +1078,16 @@ def _run_table_layout(report: dict, width: int) -> tuple:
     details = [visible(first_problem(c) or _plural(len(c["expectations"]), "expectation") + " met")
                for c in report["cases"]]
     room = width - 22  # result and time columns, separators
-    longest = max(len(visible(c["name"])) for c in report["cases"])
+    longest = max(len(one_line(c["name"])) for c in report["cases"])
     name_width = min(longest, max(12, room - min(max(map(len, details)), room // 2)))
-    title = f"{visible(report['name'])}: {_plural(report['summary']['cases'], 'case')}"
+    title = f"{one_line(report['name'])}: {_plural(report['summary']['cases'], 'case')}"
     return title, details, name_width, max(16, room - name_width)
 
 
 def _plain_run_table(report: dict, width: int) -> str | None:
     """The text rich prints for the summary table to a pipe, when no cell is folded or cut."""
     title, details, name_width, detail_width = _run_table_layout(report, width)
-    rows = [(visible(c["name"]), STATUS_WORD[c["status"]], _duration(c["seconds"]), d)
+    rows = [(one_line(c["name"]), STATUS_WORD[c["status"]], _duration(c["seconds"]), d)
             for c, d in zip(report["cases"], details)]
     if any(len(r[0]) > name_width or len(r[3]) > detail_width for r in rows):
         return None
@@ -1099,7 +1107,7 @@ def _run_summary_table(report: dict, width: int) -> Table:
     table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=detail_width)
     for case, detail in zip(report["cases"], details):
         status = case["status"]
-        table.add_row(escape(visible(case["name"])), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",
+        table.add_row(escape(one_line(case["name"])), f"[{STATUS_STYLE[status]}]{STATUS_WORD[status]}[/]",
                       _duration(case["seconds"]), escape(detail))
     return table
 

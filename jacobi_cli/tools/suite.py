@@ -137,6 +137,7 @@ class Case:
     error: ErrorExpectation | None = None
     batch: list = field(default_factory=list)  # --batch specs: "x", "x:1"; expectations are then per example
     budget: int | None = None  # jac run --max-memory's share for one case, bytes (None: the default budget)
+    timeout: float | None = None  # jac run --timeout: seconds the case may take (None: no limit)
 
     @property
     def needs_values(self) -> bool:
@@ -222,7 +223,12 @@ def parse_suite(text: str, name: str = "suite", base_dir: str = ".", path: str =
     name = _string(data, "name", None, "") or name
     defaults = _defaults(data.get("defaults", {}))
     cases = data.get("case")
-    if not isinstance(cases, list) or not cases:
+    if isinstance(cases, dict):  # [case] written for [[case]]: one table, read as no cases before
+        raise JacSuiteError("is a single table, [case]: write [[case]], with two brackets, before each case "
+                            "(an array of tables)", key="case")
+    if cases is not None and not isinstance(cases, list):
+        raise JacSuiteError(f"must be an array of tables ([[case]]), not {_describe(cases)}", key="case")
+    if not cases:
         raise JacSuiteError("the suite has no cases: add [[case]] tables", key="case")
     room = [_values_room(budget)]  # bytes the bound values of all cases may still take, while loading
     graphs: dict = {}  # (expr, shapes, dtype, seed) -> graph: one parse for the cases that share them
@@ -363,6 +369,9 @@ def _case(table, index: int, defaults: dict, base_dir: str, room: list, graphs: 
     label = table.get("name") if isinstance(table, dict) and isinstance(table.get("name"), str) else f"#{index + 1}"
     _table(table, CASE_KEYS, label, "")
     name = _string(table, "name", label, "", required=True)
+    if not name.strip():  # what -k, the reports and JUnit's testcase name it by
+        raise JacSuiteError("must not be empty: a case's name is what -k matches and the reports show",
+                            f"#{index + 1}", "name")
     dtype = _string(table, "dtype", name, "", choices=DTYPES) or defaults.get("dtype", "float64")
     seed = _integer(table, "seed", name, "") if "seed" in table else defaults.get("seed", 0)
     exact = _tolerance(table, name, "", _tolerance(defaults, None, "defaults.", Tolerance(*EXACT_TOLERANCE[dtype])))
@@ -402,11 +411,17 @@ def _expectations(case: Case, table: dict, exact: Tolerance, base_dir: str) -> N
 
 # --- typed access that names the case and key ---------------------------------------------------
 
+_TOLERANCE_WORDS = ("tolerance", "tolerances", "tol", "abs_tol", "rel_tol", "abstol", "reltol")
+
+
 def _known(table: dict, allowed, case, prefix: str) -> None:
     for key in table:
         if key not in allowed:
             hint = difflib.get_close_matches(key, allowed, 1)
-            also = f" (did you mean '{hint[0]}'?)" if hint else f"; known keys: {', '.join(allowed)}"
+            if not hint and "rtol" in allowed and difflib.get_close_matches(key.lower(), _TOLERANCE_WORDS, 1):
+                also = " (tolerances are rtol and atol: |actual - expected| <= atol + rtol·|expected|)"
+            else:
+                also = f" (did you mean '{hint[0]}'?)" if hint else f"; known keys: {', '.join(allowed)}"
             raise JacSuiteError(f"unknown key{also}", case, prefix + key)
 
 
@@ -801,21 +816,77 @@ def pool_pays(elapsed: float, done: int, left: int, jobs: int, startup: float) -
 
 
 def _run_in_pool(cases: list, jobs: int, on_result) -> list:
+    """The cases on ``jobs`` worker processes. Whatever stops the loop early (Ctrl-C, a closed
+    output pipe in ``on_result``, SIGTERM turned into an exception by the CLI) kills the workers
+    before it goes on: leaving the pool's ``with`` or its shutdown waits for every case still
+    queued or running, and a worker on a case that takes minutes kept ``jac run`` from exiting
+    that long (or, killed by SIGTERM, the workers outlived it)."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results = [None] * len(cases)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started, initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(run_case, case): i for i, case in enumerate(cases)}
-        try:
-            for future in as_completed(futures):
-                i = futures[future]
-                results[i] = _result_of(future, cases[i])
-                if on_result:
-                    on_result(results[i])
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = _result_of(future, cases[i])
+            if on_result:
+                on_result(results[i])
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
     return results
+
+
+def _stop(pool) -> None:
+    """Stop ``pool`` now: its queued cases dropped, its workers killed and reaped."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # ProcessPoolExecutor's own record
+    for worker in workers:
+        with _quiet():
+            worker.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        with _quiet():
+            worker.join(5)
+
+
+@contextmanager
+def _quiet():
+    try:
+        yield
+    except (OSError, ValueError, AssertionError):  # already gone, or closed
+        pass
+
+
+def _worker_started(parent: int) -> None:
+    """A worker's start (``initializer``): Ctrl-C is the parent's to handle (it kills the workers;
+    a KeyboardInterrupt in a worker only printed a traceback), SIGTERM ends the worker as it would
+    any process, and on Linux the worker is killed when the parent dies, however it dies (SIGKILL,
+    the OOM killer): a forked worker holds its own copy of the queue's pipe, so it never sees the
+    parent go and waited for work forever."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request above was made
+        os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGKILL to this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):  # no libc to ask: the parent's own clean-up still kills the workers
+        pass
 
 
 def _result_of(future, case: Case) -> CaseResult:
@@ -828,16 +899,55 @@ def _result_of(future, case: Case) -> CaseResult:
 
 
 def run_case(case: Case) -> CaseResult:
-    """Run one case; never raises (a bug in jac is reported as an ``internal`` error)."""
+    """Run one case; never raises (a bug in jac is reported as an ``internal`` error). A case
+    past ``case.timeout`` seconds is stopped and reported as a ``limit`` error."""
     start = time.perf_counter()
     try:
-        outcomes = _error_outcomes(case) if case.error else _computed(case)
+        with _time_limit(case.timeout):
+            outcomes = _error_outcomes(case) if case.error else _computed(case)
+    except _OutOfTime:
+        return _errored(case, start, "limit", f"the case took more than {case.timeout:g} s and was stopped "
+                                              f"(--timeout {case.timeout:g}); allow more time with --timeout "
+                                              f"SECONDS (0: no limit), or make the case smaller", None, None)
     except JacError as err:
         return _errored(case, start, err.kind, err.message, err.position, getattr(err, "suite_key", None))
     except Exception as err:  # noqa: BLE001 - a bug; reported, not fatal to the other cases
         return _errored(case, start, "internal", f"a bug in jac: {type(err).__name__}: {err}", None, None)
     status = "passed" if all(o.passed for o in outcomes) else "failed"
     return CaseResult(case.name, case.expr, status, time.perf_counter() - start, outcomes)
+
+
+class _OutOfTime(BaseException):
+    """A case's time is up (raised by SIGALRM's handler; a BaseException, so that no ``except
+    Exception`` on the way, jac's or a library's, takes it for an error of the case's own)."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None):
+    """Raise :class:`_OutOfTime` in this (the main) thread after ``seconds`` of wall-clock time: at the
+    next Python instruction, so a single long NumPy call finishes first. A case runs in the main
+    thread of its process (``jac run`` itself, or a worker); elsewhere signals cannot be used, and
+    the case is refused rather than run without its limit."""
+    if seconds is None:
+        yield
+        return
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        raise JacUsageError("--timeout needs the main thread of a process with SIGALRM (POSIX): run the "
+                            "suite from the main thread, or without a time limit")
+
+    def out_of_time(signum, frame):
+        raise _OutOfTime
+
+    before = signal.signal(signal.SIGALRM, out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
 
 
 def _errored(case, start, kind, message, position, key) -> CaseResult:
@@ -1076,7 +1186,13 @@ def compare(key: str, actual, expected: Expected) -> Outcome:
     e = np.asarray(expected.value, dtype=np.float64)
     tol = expected.tolerance
     if a.shape != e.shape:
-        return Outcome(key, False, f"shape {fmt(a.shape)}, expected {fmt(e.shape)}")
+        hint = ""
+        if a.size == e.size:  # [[14]] for 14, [2] for 2: say whether only the shape is wrong
+            same = compare(key, a.reshape(e.shape), expected).passed
+            hint = (f": the same {_plural(a.size, 'element')} in another shape{' (their values match)' if same else ''}"
+                    f"; shapes are compared as they are, without broadcasting: write the expectation with shape "
+                    f"{fmt(a.shape)}")
+        return Outcome(key, False, f"shape {fmt(a.shape)}, expected {fmt(e.shape)}{hint}")
     with np.errstate(all="ignore"):
         same = (a == e) | (np.isnan(a) & np.isnan(e))
         diff = np.where(same, 0.0, np.abs(a - e))
@@ -1099,6 +1215,10 @@ def compare_shape(key: str, actual: tuple, expected: tuple) -> Outcome:
     if actual == expected:
         return Outcome(key, True, f"{fmt(actual)}")
     return Outcome(key, False, f"shape {fmt(actual)}, expected {fmt(expected)}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _num(x) -> str:
