@@ -40,7 +40,7 @@ from .memory import fmt_bytes
 from .blas import SPLIT, graph_work, threads_for
 from .planner import HessianPlan, Plan, _small, check as check_plan, fit_hessian, make_plan, run as run_plan
 from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, product_plan, check_product
-from .planner import pass_bound, unplanned
+from .planner import pass_bound, structural_zeros, unplanned
 
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
 UNLIMITED = sys.maxsize
@@ -679,7 +679,8 @@ def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | No
     plan = problem.compiled.hessian_plan_of(problem, budget) if plan is None else plan
     check_plan(plan)
     g2, values, grad_ids = problem.compiled.traced_gradient(problem)
-    return autodiff.hessian_blocks(g2, values, grad_ids, problem.wrt, plan.batch)
+    return structural_zeros(problem.graph, problem.values,
+                            autodiff.hessian_blocks(g2, values, grad_ids, problem.wrt, plan.batch))
 
 
 # --- helpers ----------------------------------------------------------------------------------

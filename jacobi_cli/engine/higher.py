@@ -5,7 +5,8 @@ The K-th derivative of ``y`` with respect to ``x`` has shape ``y.shape + x.shape
 ``jacfwd(jacfwd(jacrev(f)))``: forward over reverse, each level a pass traced into a graph
 of its own, so the next level differentiates it again (no finite differences):
 
-- level 1: the reverse pass over the output's basis, traced: ``D1 = J`` (``y.shape + x.shape``);
+- level 1: the reverse pass over the output's basis, traced: ``D1 = J`` (``y.shape + x.shape``; order 1
+  itself is ``jac eval``'s Jacobian, and order 2 ``jac hessian``'s block, see :func:`run`);
 - level k + 1: the forward pass over ``x``'s basis through the graph of ``D_k``, traced,
   its basis axis moved last: ``D_{k+1}`` (``D_k.shape + x.shape``).
 
@@ -30,8 +31,10 @@ from ..errors import JacLimitError, JacUsageError
 from ..ir.graph import Graph
 from ..ir.ops import P
 from ..ir.shapes import NUMPY_MAX_RANK, fmt, size
-from .autodiff import basis, evaluate, jvp, replay, vjp
+from .autodiff import basis, evaluate, hessian, jvp, replay, vjp
 from .memory import fmt_bytes
+from . import planner
+from .planner import structural_zeros
 
 MAX_ORDER = 32
 
@@ -120,6 +123,7 @@ class DerivativePlan:
     dense_result: bool  # is the dense tensor made (else only the diagonal)
     graph: Graph | None = None
     refusal: str | None = None
+    source: Graph | None = None  # the expression's graph (for --wrt name): order 1's plan, the dependence mask
 
     @property
     def shape(self) -> tuple:
@@ -136,11 +140,16 @@ class DerivativePlan:
 
     def explain(self) -> list:
         k = self.order
-        how = (f"{k} nested forward pass{'es' if k != 1 else ''} along the all-ones tangent (element-wise: "
-               f"the derivative is diagonal, {size(self.y_shape):,} values instead of {size(self.shape):,})"
+        diagonal = f"the derivative is diagonal, {size(self.y_shape):,} values instead of {size(self.shape):,}"
+        how = ("jac eval's Jacobian (its plan and its structured passes" + (f"; {diagonal})" if
+                                                                            self.structure == "diagonal" else ")")
+               if k == 1 else
+               f"{k} nested forward passes along the all-ones tangent (element-wise: {diagonal})"
                if self.structure == "diagonal" else
-               "1 reverse pass over the output's basis" + (f", then {k - 1} forward pass{'es' if k != 2 else ''} "
-                                                            f"over {self.name}'s basis, each traced" if k > 1 else ""))
+               "jac hessian's block: 1 reverse pass over the output's basis, traced, then 1 forward pass over "
+               f"{self.name}'s basis" if k == 2 else
+               f"1 reverse pass over the output's basis, then {k - 1} forward passes over {self.name}'s basis, "
+               "each traced")
         lines = [f"derivative plan: order {k} of {fmt(self.y_shape)} with respect to {self.name} {fmt(self.x_shape)}, "
                  f"shape {fmt(self.shape)}",
                  f"  {how}",
@@ -186,7 +195,8 @@ def plan_derivative(graph: Graph, name: str, order: int, diagonal: bool, budget:
                                       f"more than {bound}; nothing was allocated")
     traced = (diagonal_graph if diagonal else derivative_graph)(graph, name, order)
     values = sum(size(n.shape) for n in traced.nodes if n.op != "input") * itemsize
-    plan = DerivativePlan(name, order, y_shape, x_shape, structure, itemsize, values, int(budget), dense, traced)
+    plan = DerivativePlan(name, order, y_shape, x_shape, structure, itemsize, values, int(budget), dense, traced,
+                          source=graph.with_wrt([name]))
     if plan.peak_bytes > budget:
         return _refused(plan, f"the traced passes of order {order} hold {fmt_bytes(values)} of values and the result "
                               f"{fmt_bytes(plan.result_bytes)}: {fmt_bytes(plan.peak_bytes)}, more than the memory "
@@ -203,15 +213,40 @@ def _refused(plan: DerivativePlan, why: str) -> DerivativePlan:
 
 def run(plan: DerivativePlan, env: dict) -> np.ndarray:
     """The derivative as ``plan`` says: the dense tensor, or (``dense_result`` false) the
-    diagonal shaped like ``y``."""
+    diagonal shaped like ``y``. Order 1 is ``jac eval``'s Jacobian (:func:`_jacobian`) and order 2 (dense) the
+    Hessian's block, forward over the traced reverse pass with ``jac hessian``'s structured basis, so each
+    command gives what the other does (a dense forward basis makes 0 · inf = NaN where a partial is infinite);
+    a NaN where ``y[r]`` does not depend on the input is 0 (:func:`~jacobi_cli.engine.planner.structural_zeros`)."""
     if plan.refusal:
         raise JacLimitError(plan.refusal)
-    value = np.asarray(evaluate(plan.graph, env)[plan.graph.output], dtype=plan.graph.dtype)
+    if plan.order == 1 and plan.source is not None:
+        return _jacobian(plan, env)
+    if plan.order == 2 and plan.structure != "diagonal" and plan.source is not None:
+        value = np.asarray(hessian(plan.source, env, [plan.name])[(plan.name, plan.name)]).reshape(plan.shape)
+    else:
+        value = np.asarray(evaluate(plan.graph, env)[plan.graph.output], dtype=plan.graph.dtype)
     if plan.structure != "diagonal":
-        return value.reshape(plan.shape)
+        value = value.reshape(plan.shape)
+        if plan.source is None or not np.isnan(value).any():
+            return value
+        key = (plan.name,) * plan.order
+        return structural_zeros(plan.source, evaluate(plan.source, env), {key: value})[key]
     if not plan.dense_result:
         return value.reshape(plan.y_shape)
     return spread_diagonal(value, plan.shape, plan.order)
+
+
+def _jacobian(plan: DerivativePlan, env: dict) -> np.ndarray:
+    """Order 1: the Jacobian as ``jac eval`` computes it (its plan, its structured passes), so the two commands
+    give the same numbers bit for bit: the traced reverse pass seeds the output's basis densely, where a zero
+    meets an infinite partial (``a[:, None].expand(-1, 4) * A`` with ``A[0, 0] = inf``: 0 · inf = NaN summed
+    into the finite ``∂y[0, 1] / ∂a[0]``)."""
+    values = evaluate(plan.source, env)
+    chosen = planner.check(planner.make_plan(plan.source, values, [plan.name], "auto", plan.budget))
+    jacobian = planner.run(chosen, plan.source, values)[plan.name]
+    if plan.structure == "diagonal" and not plan.dense_result:
+        return np.asarray(jacobian.diagonal(), dtype=plan.source.dtype).reshape(plan.y_shape)
+    return np.asarray(jacobian.to_array(), dtype=plan.source.dtype)
 
 
 def spread_diagonal(diag: np.ndarray, shape: tuple, order: int) -> np.ndarray:

@@ -176,6 +176,55 @@ def probe_forward(graph: Graph, values: list, name: str, batch: int | None = Non
         return _probe(builders, ledger)
 
 
+def dependence(graph: Graph, values: list, names) -> dict:
+    """``{name: (y.size, x.size) boolean mask or None}``: the entries of dy/d``name`` the reverse dry run's
+    pattern may hold (from the shapes and the rules alone, so sound for every value: where it is False,
+    ``y[r]`` does not depend on ``x[c]`` at all, and neither does any derivative of ``y[r]`` by ``x[c]``);
+    None where the dry run went dense (no entry known to be zero)."""
+    names = list(names)
+    with structured.dry_run():
+        builders = autodiff._builders(graph, names, "reverse")
+        parts = autodiff.reverse_part(graph, values, 0, None)
+        for name in names:
+            builders[name].add(parts.pop(name), 0)
+        done = {name: b.finish() for name, b in builders.items()}
+    found = {}
+    for name, j in done.items():
+        if not isinstance(j, SparseJacobian):
+            found[name] = None
+            continue
+        mask = np.zeros((size(graph.output_shape), size(j.x_shape)), dtype=bool)
+        mask[j.rows, j.cols] = True
+        found[name] = mask
+    return found
+
+
+def structural_zeros(graph: Graph, values: list, blocks: dict) -> dict:
+    """``blocks`` (``{(a, b): y.shape + a.shape + b.shape}``, or ``{(a, a, ...): y.shape + a.shape * K}`` for a
+    K-th derivative) with a NaN made 0 where ``y[r]`` does not depend on ``a[i]`` (or ``b[j]``) at all, by the
+    Jacobians' dry-run patterns (:func:`dependence`). The traced reverse pass seeds
+    the output's basis densely, so a zero of that basis meets an infinite partial there and makes 0 · inf = NaN
+    in an entry whose derivative is identically 0, which ``jac eval``'s structured passes give as 0 and the
+    docs promise (docs/batches-outputs-orders.md). Blocks without a NaN are left as they are (no dry run)."""
+    if not any(np.isnan(block).any() for block in blocks.values() if block.dtype.kind == "f"):
+        return blocks
+    masks = dependence(graph, values, sorted({n for key in blocks for n in key}))
+    m = int(np.prod(graph.output_shape, dtype=np.int64))
+    out = {}
+    for key, block in blocks.items():
+        if block.dtype.kind != "f" or any(masks[n] is None for n in key) or not np.isnan(block).any():
+            out[key] = block
+            continue
+        shape = (m,) + tuple(masks[n].shape[1] for n in key)
+        depends = np.ones(shape, dtype=bool)
+        for k, n in enumerate(key):  # entry (r, i1, ..., iK) needs y[r] to depend on every one of them
+            depends &= masks[n].reshape((m,) + (1,) * k + (-1,) + (1,) * (len(key) - k - 1))
+        flat = block.reshape(shape).copy()
+        flat[np.isnan(flat) & ~depends] = 0.0
+        out[key] = flat.reshape(block.shape)
+    return out
+
+
 def _probe(builders: dict, ledger) -> Probe:
     done = {name: b.finish() for name, b in builders.items()}
     structures = {n: j.structure for n, j in done.items()}

@@ -577,6 +577,8 @@ def _matmul_const_right(t: SparseBatch, c: np.ndarray):
 def _rows_scaled(m: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> np.ndarray:
     """``m[rows] * vals[:, None]``, without a copy when that is ``m`` itself (an identity
     seed through ``A @ x`` gives ``A``, not a copy of it)."""
+    if m.dtype.kind not in "fc":  # an integer constant (argsort(A) @ B): NumPy's promotion, as the dense pass's
+        return m[rows] * vals[:, None]  # matmul makes it, never an in-place cast of floats into integers
     if _is_identity(rows) and rows.size == m.shape[0]:
         return m if bool(np.all(vals == 1)) else m * vals[:, None]
     part = m[rows]
