@@ -38,6 +38,8 @@ for _p in (ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "benchmarks")):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+from orders14 import array  # noqa: E402  (a JSON value as doubles, "NaN" and the infinities as NumPy's)
+
 RTOL = 1e-9   # different paths (forward against reverse, a batched pass against one product): rounding only
 BIG = 16      # per-basis products for at most this many rows / columns (the first and last ones past it)
 
@@ -76,14 +78,6 @@ def jac(args: list) -> tuple:
     except ValueError:
         obj = None
     return code, obj, text, err.getvalue()
-
-
-def array(value) -> np.ndarray:
-    def one(v):
-        if isinstance(v, list):
-            return [one(e) for e in v]
-        return {"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}.get(v, v) if isinstance(v, str) else v
-    return np.asarray(one(value), dtype=np.float64)
 
 
 def literal(v) -> str:

@@ -306,10 +306,10 @@ def _saved(path: str, arrays: dict, layout: str) -> str:
     from ..lang.fileio import save_array
 
     save_array(path, arrays)
-    shapes = ", ".join(f"{key} {fmt(np.shape(a))}" for key, a in arrays.items())
     if len(arrays) == 1:
         ((key, a),) = arrays.items()
         return f"the Jacobian by {key}, shape {fmt(np.shape(a))}, {layout} layout"
+    shapes = ", ".join(f"{key} {fmt(np.shape(a))}" for key, a in arrays.items())
     return f"{len(arrays)} Jacobians, by key: {shapes}; {layout} layout"
 
 
