@@ -222,13 +222,13 @@ def derivative_command(
 
 @app.command("shape", epilog="Examples:  jac shape \"A @ x\" A:3x4 x:4  ·  jac shape \"x.T @ A @ x\" x:n A:nxn")
 def shape_command(expr: Expr, bindings: BindingArgs = None, wrt: Wrt = None, as_json: Json = False,
-                  batch: BatchOpt = None, max_memory: MaxMemory = None):
+                  batch: BatchOpt = None, max_memory: MaxMemory = None, dtype: Dtype = "float64", seed: Seed = 0):
     """Shapes only: the output's kind and shape and each derivative's shape; no values.
 
     Sizes may be letters (x:n, A:nxm) and stay symbolic. With --batch, the shapes of one example."""
     from ..tools.report import shape_report
 
-    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt, batch, max_memory),
+    _run(as_json, lambda: shape_report(read_expression(expr), bindings or [], wrt, batch, max_memory, dtype, seed),
          "shape")
 
 
@@ -245,6 +245,7 @@ def diff_command(
     timeout: Timeout = None,
     max_memory: MaxMemory = None,
     batch: BatchOpt = None,
+    dtype: Dtype = "float64", seed: Seed = 0,
 ):
     """The symbolic derivative (SymPy): a formula per input, plain or LaTeX.
 
@@ -257,7 +258,7 @@ def diff_command(
         from ..tools.bounded import parse_timeout
 
         return diff_report(read_expression(expr), bindings or [], wrt, at, order=order, timeout=parse_timeout(timeout),
-                           max_memory=max_memory, batch=batch)
+                           max_memory=max_memory, batch=batch, dtype=dtype, seed=seed)
 
     _run(as_json, build, "diff", latex=latex)
 

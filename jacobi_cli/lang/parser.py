@@ -241,6 +241,17 @@ def split_outputs(text: str) -> list | None:
             for i, elt in enumerate(last.value.elts)]
 
 
+def output_starts(text: str) -> list:
+    """Where each output's element of the final tuple begins in ``text`` (character offsets), in
+    the order of :func:`split_outputs`: an error found in an output's own expression (the
+    statements before, then the element) is moved back to the column the user typed with
+    ``start - len(prefix)``, the prefix being the text before the tuple (``starts[0]``'s line)."""
+    text = typeset(text)
+    source = Source(text)
+    last = _ast_tree(source).body[-1]
+    return [source.at(last)] + [source.at(elt) for elt in last.value.elts]
+
+
 def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """A binding's value: a constant expression (literals, constructors, arithmetic)."""
     graph = parse(text, {}, dtype=dtype, seed=seed, max_bytes=max_bytes, constant=True)
@@ -583,6 +594,8 @@ class _Lowering:
             arrays = "array" if len(value) == 1 else "arrays"
             raise JacValueError(f"the last statement is a tuple of {len(value)} {arrays}: pick one by index "
                                 f"(parts[0]){names}, or list the outputs you want (a, b)", position)
+        if isinstance(value, bool):  # x=True as np.array(True) and [True, False] read it: 1.0 in --dtype
+            value = boolean(self.b, self.b.const(float(value), position))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", position)
         check_rank(value.shape, "the output", position)

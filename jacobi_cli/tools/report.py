@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
+from typing import Callable
 
 import numpy as np
 
@@ -506,13 +507,17 @@ def _hessian_legend(a: str, b: str, a_shape, b_shape, of: str = "y", y_shape=())
     return f"H[{idx}] = ∂²{y} / {da} {db}" if idx else f"H = ∂²{y} / {da} {db}"
 
 
-def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> Result:
+def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None, dtype="float64", seed: int = 0) -> Result:
     """Shapes only: no values are computed (``NAME:SHAPE`` sizes may be symbolic). With
     ``batch`` the shapes are one example's; several outputs give ``"outputs"`` and
     ``"derivatives"`` ``{OUT: {IN: ...}}``. ``max_memory`` caps the arrays it does make:
-    bound values and constants."""
+    bound values and constants. ``dtype``/``seed`` as every command's (the values a binding makes are
+    converted to ``dtype``, drawn with ``seed``); shapes do not depend on them."""
+    from ..lang.bindings import check_seed, resolve_dtype
+
     limit = DEFAULT_MAX_BYTES if max_memory is None else min(memory.budget(max_memory), DEFAULT_MAX_BYTES)
-    bound = parse_bindings(list(bindings or []), max_bytes=limit, symbolic=True)
+    bound = parse_bindings(list(bindings or []), resolve_dtype(dtype), check_seed(seed), max_bytes=limit,
+                           symbolic=True)
     shapes, found = dict(bound.shapes), None
     if batch:
         found = batching.batch_of(shapes, batching.parse_specs(batch))
@@ -547,20 +552,23 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None) -> 
 
 
 def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout: float | None = None,
-                max_memory=None, batch=None) -> DiffResult:
+                max_memory=None, batch=None, dtype="float64", seed: int = 0) -> DiffResult:
     """Symbolic derivatives (SymPy): a formula per input, its shape, and its value at ``--at``;
     ``order`` K > 1: the K-th derivative's formulas (concrete sizes). An expression that ends
     in a tuple gives ``"outputs"`` and ``"derivatives"`` ``{OUT: {IN: block}}``. Stopped with a
     JacLimitError after ``timeout`` seconds (None: no limit); ``max_memory`` bounds the values
     (bindings, ``--at``, constants, the point's node values), checked before they are made.
-    ``batch`` (vmap): the formulas of one example, the same for every example (shapes only)."""
+    ``batch`` (vmap): the formulas of one example, the same for every example (shapes only).
+    ``dtype``/``seed`` as every command's: the values are converted to ``dtype`` (then computed in float64)."""
     from . import bounded
+    from ..lang.bindings import check_seed, resolve_dtype
 
     budget = memory.budget(max_memory)  # a bad --max-memory is refused here, before any fork
+    resolve_dtype(dtype), check_seed(seed)  # and a bad --dtype or --seed
     found = None
     if batch:
         bindings, found = _one_example_shapes(bindings, at, batch, min(budget, DEFAULT_MAX_BYTES))
-    report = bounded.call(lambda: _diff_report(expr, bindings, wrt, at, order, budget), timeout,
+    report = bounded.call(lambda: _diff_report(expr, bindings, wrt, at, order, budget, dtype, seed), timeout,
                           "the symbolic derivative",
                           "numbers instead of formulas come fast from `jac eval` (same expression and bindings)")
     if found is not None:
@@ -584,18 +592,24 @@ def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
     return {n: ":" + ("x".join(map(str, s)) if s else "()") for n, s in shapes.items()}, found
 
 
-def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget: int | None = None) -> DiffResult:
+def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget: int | None = None,
+                 dtype="float64", seed: int = 0) -> DiffResult:
     from . import symbolic
     from ..engine.higher import check_order
     from ..lang.parser import split_outputs
 
     order = check_order(order)
-    parts = split_outputs(expr)
-    if parts:
-        results = [(name, symbolic.differentiate(text, bindings, wrt, at, order, budget)) for name, text in parts]
-        if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
-            return _diff_several(expr, results, order)
-    result = symbolic.differentiate(expr, bindings, wrt, at, order, budget)
+    try:
+        parts = split_outputs(expr)
+        if parts:
+            results = [(name, _in_whole(expr, text, i, lambda: symbolic.differentiate(text, bindings, wrt, at, order,
+                                                                                      budget, dtype, seed)))
+                       for i, (name, text) in enumerate(parts)]
+            if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
+                return _diff_several(expr, results, order)
+        result = symbolic.differentiate(expr, bindings, wrt, at, order, budget, dtype, seed)
+    except JacError as err:  # the caret goes under the expression as given (a syntax error included)
+        raise err.with_source(expr)
     report = _header("diff", expr, result.graph, result.wrt)
     of = output_name(result.graph)
     report["output"] = _diff_output(result, of)
@@ -607,6 +621,22 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
         report["order"] = order
     _unused(report, result.graph)  # as jac eval: a leftover or misspelt binding is named
     return DiffResult(report, {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}})
+
+
+def _in_whole(expr: str, text: str, index: int, differentiate: Callable):
+    """``differentiate()`` of output ``index``'s own expression ``text`` (the statements before the final
+    tuple, then its element), an error's column moved back into ``expr``, where the user typed it."""
+    try:
+        return differentiate()
+    except JacError as err:
+        if err.source in (None, text) and err.position is not None:
+            from ..lang.parser import output_starts
+
+            starts = output_starts(expr)
+            if err.position >= starts[0]:  # in the element, not in the statements before the tuple
+                err.position += starts[index + 1] - starts[0]
+            err.source = expr
+        raise
 
 
 def _diff_output(result, of: str) -> dict:

@@ -1043,7 +1043,7 @@ def free_names(text: str, known) -> list:
     return sorted(found, key=found.get)
 
 
-def _parse_at(items, max_bytes: int) -> dict:
+def _parse_at(items, max_bytes: int, dtype=np.float64, seed: int = 0) -> dict:
     from ..lang.bindings import parse_bindings
 
     point = {}
@@ -1051,11 +1051,11 @@ def _parse_at(items, max_bytes: int) -> dict:
         name, sep, rest = item.partition("=")
         if not sep or not name.strip() or not rest.strip():
             raise JacUsageError(f"--at '{item}' must be NAME=VALUE")
-        parsed = parse_bindings([f"{name.strip()}={rest}"], max_bytes=max_bytes, symbolic=False)
+        parsed = parse_bindings([f"{name.strip()}={rest}"], dtype, seed, max_bytes=max_bytes, symbolic=False)
         for key, value in parsed.values.items():
             if key in point:
                 raise JacUsageError(f"--at {key} is given twice")
-            point[key] = value
+            point[key] = np.asarray(value, dtype=np.float64)  # --dtype's numbers, exactly (float32 widens)
     return point
 
 
@@ -1100,26 +1100,31 @@ def _random_point(shapes: dict, shift: bool = True) -> dict:
     return point
 
 
-def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, budget: int | None = None) -> Result:
+def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, budget: int | None = None,
+                  dtype="float64", seed: int = 0) -> Result:
     """Symbolic derivatives of ``text`` by each input in ``wrt`` (default: every input).
 
     ``bindings`` as for :func:`jacobi_cli.api.prepare` (``x:n`` keeps a size symbolic, a value
     fixes the shape and a point); names bound nowhere are scalar symbols. ``at`` is a list of
     ``NAME=VALUE`` (or a dict): where the derivatives are also evaluated. ``budget``
     (``--max-memory``, bytes; None: the default) bounds the values (bindings, ``--at``, the
-    constants and, at a point, every node's value), checked before each is made.
+    constants and, at a point, every node's value), checked before each is made. ``dtype`` and
+    ``seed`` are every command's: each value (a binding's, ``--at``'s, ``rand(3)``'s draw) is converted
+    to ``dtype`` first, as everywhere; the formulas are exact and their numbers computed in float64 from
+    those values.
     """
     from ..engine import memory
     from ..ir.graph import DEFAULT_MAX_BYTES
-    from ..lang.bindings import check_wrt, to_bindings
+    from ..lang.bindings import check_seed, check_wrt, resolve_dtype, to_bindings
     from ..lang.parser import parse
 
     budget = memory.default_budget() if budget is None else budget
     limit = min(budget, DEFAULT_MAX_BYTES)
-    bound = to_bindings(bindings, np.float64, max_bytes=limit)
-    point = dict(bound.values)
-    extra = _parse_at(at, limit) if not isinstance(at, dict) else \
-        {k: np.asarray(v, dtype=np.float64) for k, v in at.items()}
+    dtype, seed = resolve_dtype(dtype), check_seed(seed)
+    bound = to_bindings(bindings, dtype, seed, max_bytes=limit)
+    point = {name: np.asarray(value, dtype=np.float64) for name, value in bound.values.items()}
+    extra = _parse_at(at, limit, dtype, seed) if not isinstance(at, dict) else \
+        {k: np.asarray(np.asarray(v, dtype=dtype), dtype=np.float64) for k, v in at.items()}
     for name, value in extra.items():
         if name in point:
             raise JacUsageError(f"'{name}' has a value already ({name}=...); give it once")
@@ -1138,6 +1143,8 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     if extra and not complete:
         missing = [n for n in graph.inputs if n not in point]
         raise JacUsageError(f"--at needs a value for every input; missing: {', '.join(missing)}")
+    if graph.is_concrete():
+        _check_point_fits(graph, names, budget)
     at_point = _AtPoint(text, graph, point, limit) if complete else None
     if at_point is not None:
         memory.require(memory.forward_bytes(at_point.graph), budget, "jac diff --at (every node's value at the point)")
@@ -1150,8 +1157,21 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     if complete:
         result.output_value = np.asarray(at_point.values()[at_point.graph.output])
         for name, d in result.derivatives.items():
-            _check_at_point(d, at_point.graph, name, point, order, at_point.values())
+            _check_at_point(d, at_point.graph, name, point, order, at_point.values(), budget)
     return result
+
+
+def _check_point_fits(graph, names, budget: int) -> None:
+    """Refuse, before any value is made, a graph of concrete sizes whose formulas could not be checked
+    within ``budget`` (``--max-memory``): each matrix or index form is compared with autodiff at a random
+    point (:class:`_CheckPoint`), which holds every node's value there and a Jacobian per input."""
+    from ..engine import memory
+
+    y = size_of_shape(graph.output_shape)
+    need = memory.forward_bytes(graph) + sum(
+        8 * y * size_of_shape(graph.nodes[graph.inputs[name]].shape) for name in names)
+    memory.require(need, budget, "checking the formulas against automatic differentiation at a point "
+                                 "(every node's value there and each Jacobian)")
 
 
 class _AtPoint:
@@ -1243,7 +1263,8 @@ def _same_nodes(concrete, graph) -> bool:
 AT_RTOL = 1e-7  # a formula evaluated with NumPy against autodiff at the same point: rounding only
 
 
-def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, values: list | None = None) -> None:
+def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, values: list | None = None,
+                    budget: int | None = None) -> None:
     """The formula's value at ``--at`` against jac's own derivative there (``jac eval``'s).
 
     A formula holds where the function is differentiable; at a tie of ``max``, a kink of ``abs``
@@ -1253,7 +1274,7 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, va
     differ, the value shown is autodiff's and the note says why."""
     if d.value is None:
         return
-    numeric, refusal = _automatic_at(graph, name, point, order, values)
+    numeric, refusal = _automatic_at(graph, name, point, order, values, budget)
     if refusal:  # the formula's value stays, unchecked, and says so
         why = f"the value at this point is not checked against automatic differentiation ({refusal})"
         d.note = why if not d.note else f"{d.note}; {why}"
@@ -1271,7 +1292,8 @@ def _check_at_point(d: Derivative, graph, name: str, point: dict, order: int, va
     d.note = why if not d.note else f"{d.note}; {why}"
 
 
-def _automatic_at(graph, name: str, point: dict, order: int, values: list | None = None) -> tuple:
+def _automatic_at(graph, name: str, point: dict, order: int, values: list | None = None,
+                  budget: int | None = None) -> tuple:
     """``(derivative, None)`` by ``name`` at ``point`` as ``jac eval`` (order 1: the planned, structured
     Jacobian) and ``jac derivative`` (order K: diagonal where the Jacobian is) compute it, or ``(None, why)``
     where their plan does not fit the budget (``values``: the graph's at ``point``, when known). A dense pass writes 0·inf = NaN outside a diagonal Jacobian's
@@ -1279,7 +1301,7 @@ def _automatic_at(graph, name: str, point: dict, order: int, values: list | None
     from ..engine import higher, planner
     from ..engine.memory import default_budget
 
-    budget = default_budget()
+    budget = default_budget() if budget is None else budget  # --max-memory's, as jac eval's plan has it
     values = autodiff.evaluate(graph, point) if values is None else values
     plan = planner.make_plan(graph, values, [name], "auto", budget)
     if plan.refusal:
