@@ -307,6 +307,13 @@ def test_diff_holds_its_check_to_max_memory():
     assert ok("diff", "sum(x)", "x:30x30", "--wrt", "x", "--max-memory", "10M")["derivative"]["x"]["shape"] == [30, 30]
 
 
+def test_diff_order_2_holds_the_index_forms_numbers_to_max_memory():
+    """The index form of a second derivative is checked with the whole derivative in numbers (x:300: 300
+    passes through the gradient graph and 90,000 entries, about 2 MB), which took the default budget."""
+    assert ok("diff", "sum(x**3)", "x:300", "--wrt", "x", "--order", "2")["derivative"]["x"]["shape"] == [300, 300]
+    refused("diff", "sum(x**3)", "x:300", "--wrt", "x", "--order", "2", "--max-memory", "1M", kind="limit")
+
+
 # ---------------------------------------------------------------------------------------------------
 # errors: exit 2, one message, a caret under the column the user typed
 

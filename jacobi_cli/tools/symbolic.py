@@ -1149,7 +1149,7 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     if at_point is not None:
         memory.require(memory.forward_bytes(at_point.graph), budget, "jac diff --at (every node's value at the point)")
     try:
-        result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, at_point, sizes, order))
+        result = with_deep_stack(lambda: _derivatives(text, graph, shapes, names, at_point, sizes, order, budget))
     except RecursionError:
         raise JacLimitError("the expression is nested too deeply for SymPy") from None
     except JacError as err:
@@ -1331,14 +1331,14 @@ def differentiate_graph(graph, names, point=None) -> Result:
     return result
 
 
-def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1) -> Result:
+def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1, budget: int | None = None) -> Result:
     point = at_point.point if at_point is not None else None
     if order > 1:
         if not graph.is_concrete():
             raise JacUsageError(f"--order {order} needs concrete sizes (x:3, or values): the derivatives of order "
                                 "above 1 are given as formulas of the components (or, for a second derivative, of "
                                 "the gradient's entries)")
-        second = _second_index_forms(graph, names, point) if order == 2 else None
+        second = _second_index_forms(graph, names, point, budget) if order == 2 else None
         if second is not None:
             return second
         for name in names:  # _higher_result's limit, before any component is made (softmax of 100: 30 s)
@@ -1358,7 +1358,7 @@ def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1) ->
     return _matrix_derivatives(text, graph, shapes, names, at_point, sizes)
 
 
-def _second_index_forms(graph, names, point) -> Result | None:
+def _second_index_forms(graph, names, point, budget: int | None = None) -> Result | None:
     """``--order 2`` of a scalar output (or of a vector by vectors) where components would be big or hopeless
     (100 entries or more, det or inv of a matrix past 5 × 5, log|det|: its components differentiate |·| and
     sign, Dirac deltas included, for seconds at 3 × 3): for each input the index form of its gradient's
@@ -1388,7 +1388,7 @@ def _second_index_forms(graph, names, point) -> Result | None:
             if len(x_shape) not in (1, 2):
                 raise NoMatrixForm("a scalar or a tensor input")
             gradient = _gradient_graph(graph, name)
-            _check_second_bytes(gradient, name, y_size)
+            _check_second_bytes(gradient, name, y_size, budget)
             d = _index_result("", gradient, {}, name, point, {})
         except (RecursionError, MemoryError, NoValueAtPoint):
             raise
@@ -1400,15 +1400,16 @@ def _second_index_forms(graph, names, point) -> Result | None:
     return Result(graph, output, derivatives, names, point)
 
 
-def _check_second_bytes(gradient, name: str, y_size: int) -> None:
+def _check_second_bytes(gradient, name: str, y_size: int, budget: int | None = None) -> None:
     """The form is checked (and evaluated at --at) with the whole second derivative in numbers: one forward
     pass through the gradient graph with x's basis (every node times x.size) and the result, y·x² entries,
-    within the memory budget, else no index form (components refuse past 10,000 entries, as before)."""
+    within the memory budget (``--max-memory``'s), else no index form (components refuse past 10,000 entries,
+    as before)."""
     from ..engine.memory import default_budget
 
     x_size = size_of_shape(gradient.nodes[gradient.inputs[name]].shape)
     values = sum(size_of_shape(n.shape) for n in gradient.nodes)
-    if 8 * (x_size * values + 2 * y_size * x_size ** 2) > default_budget():
+    if 8 * (x_size * values + 2 * y_size * x_size ** 2) > (default_budget() if budget is None else budget):
         raise NoMatrixForm("the second derivative's numbers (its check) would pass the memory budget")
 
 
