@@ -61,6 +61,8 @@ def _before_jac(done) -> bool:
     the entry's main and ends in jac's code or a library's)."""
     if done.returncode == -signal.SIGINT and not done.stderr:
         return True
+    if "Fatal Python error" in done.stderr and "<no Python frame>" in done.stderr:
+        return True  # CPython's own init (init_sys_streams, "core initialized"): no Python code has run yet
     frames = FRAME.findall(done.stderr)
     if "Traceback" not in done.stderr or not frames:
         return False
