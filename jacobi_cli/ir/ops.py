@@ -1369,10 +1369,11 @@ unary("sinc", np.sinc, _sinc_deriv,
 
 # Activations (torch.nn.functional). At a kink the derivative is PyTorch's choice, noted per op.
 _erf = _special("erf")
+_SQRT2 = float(np.sqrt(2.0))
 
 
 def _gelu(x):
-    return 0.5 * x * (1.0 + _erf(np.asarray(x) / np.sqrt(2.0)))
+    return 0.5 * x * (1.0 + _erf(np.asarray(x) / _SQRT2))  # a Python float: np.sqrt(2.0) made float32 float64
 
 
 def _gelu_deriv(x, ans):  # Φ(x) + x φ(x)
