@@ -678,9 +678,10 @@ class _Lowering:
     def short_binary(self, op: str, left, right, position: int):
         """``left op right`` with the operator at ``position`` (``operator_position``'s column)."""
         b = self.b
-        if type(left) is Tracer and type(right) is Tracer and not b.booleans:
+        if type(left) is Tracer and type(right) is Tracer and not b.booleans and (op != "matmul" or not b.typed):
             # self.arithmetic's answer without its three calls: with no boolean node there is no
-            # logical or/and, and Builder.apply of two tracers without parameters is _binary
+            # logical or/and, and Builder.apply of two tracers without parameters is _binary (a
+            # product beside an integer constant goes through arithmetic: functions.one_dtype)
             return b._binary(op, left, right, position, None)
         if isinstance(left, Items) or isinstance(right, Items):
             raise JacValueError(_ITEMS_ARITHMETIC, position)  # (ast's error is at the left operand: made again)
@@ -1597,6 +1598,12 @@ class _Lowering:
 
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
+        for item in node.slice.elts if isinstance(node.slice, ast.Tuple) else (node.slice,):
+            if isinstance(item, ast.Constant) and type(item.value) is float:  # x[1.0]: IndexError in both libraries
+                raise JacValueError(f"index {item.value!r} is a float: PyTorch and NumPy take only integers (and "
+                                    f"slices, masks) as indices (IndexError); write {int(item.value)}"
+                                    if item.value.is_integer() else f"index {item.value!r} is not an integer",
+                                    self.source.at(item))
         if isinstance(node.slice, ast.List) and any(isinstance(e, (ast.List, ast.Tuple)) for e in node.slice.elts):
             raise JacValueError("a nested list as the only index reads two ways: NumPy takes it as one index array, "
                                 "PyTorch as one index list per axis (x[[0, 1], [1, 2]]); write the latter, or "
@@ -1683,6 +1690,11 @@ class _Lowering:
                 raise JacValueError("an index array must hold integers", position)
             return array.astype(np.intp)
         if node is not None and node.op == "const" and np.ndim(node.value) >= 1:  # x[[0, 2]], x[[[0, 1], [1, 2]]]
+            if part.id not in self.b.typed and part.id not in self.b.pyints:  # torch.tensor([0., 1.]), arange(2.0)
+                raise JacValueError("an index array must have an integer (or bool) dtype: PyTorch and NumPy raise "
+                                    "IndexError for a float tensor or array, whole numbers or not ('tensors used as "
+                                    "indices must be long, int, byte or bool tensors'); write integers "
+                                    "(torch.tensor([0, 1])) or convert with .long()", position)
             array = np.asarray(node.value)
             if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
                 raise JacValueError("an index list must hold integers", position)
