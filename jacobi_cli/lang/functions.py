@@ -212,8 +212,6 @@ def arithmetic(b: Builder, op: str, left, right, position) -> Tracer:
             and all(type(k) is bool or is_boolean(b, k) for k in (left, right)):
         kids = [b.const(float(k), position) if type(k) is bool else k for k in (left, right)]
         return logical("or" if op == "add" else "and", b, kids, position)
-    if op == "matmul":
-        one_dtype(b, "matmul (@)", (left, right), position, operator=True)
     return b.apply(op, left, right, position=position)
 
 

@@ -27,7 +27,7 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
-from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
+from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -1778,7 +1778,10 @@ class _Lowering:
         return boolean(self.b, self.b.const(1.0 if found else 0.0, position))  # as x.ndim == 1 is
 
     def arithmetic(self, op: str, left, right, position: int):
-        """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or)."""
+        """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or); ``@``
+        of a float and an integer or bool array as PyTorch or NumPy reads it (functions.one_dtype)."""
+        if op == "matmul":
+            one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
         return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
