@@ -141,13 +141,15 @@ REFUSED = [
     ("mixed-matmul", "M @ (x > 0)"), ("mixed-matmul", "torch.matmul(A, torch.tensor([[1, 0], [0, 1]]))"),
     ("float-index", "x[torch.tensor([0., 1.])]"), ("float-index", "x[torch.arange(2.0)]"),
     ("float-index", "x[1.0]"), ("float-index", "M[0, 1.0]"), ("float-index", "x[np.array([0., 1.])]"),
-    ("float-index", "x[torch.tensor([0, 1]) + 1.0]"),
+    ("float-index", "x[[0., 1.]]"),
 ]
 # ... and those jac still accepts, documented (docs/vocabulary-elementwise.md): a float 0-d tensor as an
-# index and a float index array given to a function, when it holds whole numbers; and an input holding
+# index, a float index array computed or held in a name, or given to a function, when it holds whole
+# numbers; and an input holding
 # whole numbers, as every binding is --dtype (a deliberate difference: it stands for an integer tensor)
 DOCUMENTED = [
-    ("float-index", "x[torch.tensor(1.0)]"), ("float-index", "torch.gather(x, 0, torch.tensor([0., 1.]))"),
+    ("float-index", "x[torch.tensor(1.0)]"), ("float-index", "x[torch.tensor([0, 1]) + 1.0]"),
+    ("float-index", "i = torch.tensor([0., 1.]); x[i]"), ("float-index", "torch.gather(x, 0, torch.tensor([0., 1.]))"),
     ("float-index", "x.index_select(0, torch.tensor([0., 2.]))"),
     ("float-index", "torch.take_along_dim(x, torch.tensor([0., 1.]), 0)"),
 ]

@@ -1598,12 +1598,9 @@ class _Lowering:
 
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
-        for item in node.slice.elts if isinstance(node.slice, ast.Tuple) else (node.slice,):
-            if isinstance(item, ast.Constant) and type(item.value) is float:  # x[1.0]: IndexError in both libraries
-                raise JacValueError(f"index {item.value!r} is a float: PyTorch and NumPy take only integers (and "
-                                    f"slices, masks) as indices (IndexError); write {int(item.value)}"
-                                    if item.value.is_integer() else f"index {item.value!r} is not an integer",
-                                    self.source.at(item))
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else (node.slice,)
+        for item, part in zip(items, kids[1:] if not any(isinstance(i, ast.Starred) for i in items) else ()):
+            self.float_index(item, part)
         if isinstance(node.slice, ast.List) and any(isinstance(e, (ast.List, ast.Tuple)) for e in node.slice.elts):
             raise JacValueError("a nested list as the only index reads two ways: NumPy takes it as one index array, "
                                 "PyTorch as one index list per axis (x[[0, 1], [1, 2]]); write the latter, or "
@@ -1677,6 +1674,27 @@ class _Lowering:
         picked = self.b.apply("take_along", value, at, axis=0, position=position)
         return self.b.apply("reshape", picked, shape=tuple(value.shape[1:]), position=position)
 
+    def float_index(self, item: ast.expr, part) -> None:
+        """Refuse an index written as a float (``x[1.0]``) or as an array of float literals made in place
+        (``x[torch.tensor([0., 1.])]``, ``x[np.array([0., 1.])]``, ``x[arange(2.0)]``, ``x[[0., 1.]]``): PyTorch's
+        and NumPy's IndexError, whole numbers or not. An integer array is typed (ir/dtypes.py); an array made
+        otherwise (``tril_indices``, shape arithmetic) or held in a name is read as before."""
+        if isinstance(item, ast.Constant) and type(item.value) is float:
+            raise JacValueError(f"index {item.value!r} is a float: PyTorch and NumPy take only integers (and slices, "
+                                f"masks) as indices (IndexError); write {int(item.value)}" if item.value.is_integer()
+                                else f"index {item.value!r} is not an integer", self.source.at(item))
+        b = self.b
+        if not isinstance(part, Tracer) or b.nodes[part.id].op != "const" or part.id in b.typed \
+                or part.id in b.pyints or part.id in b.booleans or part.ndim == 0:
+            return
+        func = item.func if isinstance(item, ast.Call) else None
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if (name in _FLOAT_MAKERS or isinstance(item, ast.List)) and _float_literal(item):
+            raise JacValueError("an index array must have an integer (or bool) dtype: PyTorch and NumPy raise "
+                                "IndexError for a float tensor or array, whole numbers or not ('tensors used as "
+                                "indices must be long, int, byte or bool tensors'); write integers "
+                                "(torch.tensor([0, 1])) or convert with .long()", self.source.at(item))
+
     def index_item(self, part, position: int):
         if part is None or isinstance(part, slice):
             return part
@@ -1690,11 +1708,6 @@ class _Lowering:
                 raise JacValueError("an index array must hold integers", position)
             return array.astype(np.intp)
         if node is not None and node.op == "const" and np.ndim(node.value) >= 1:  # x[[0, 2]], x[[[0, 1], [1, 2]]]
-            if part.id not in self.b.typed and part.id not in self.b.pyints:  # torch.tensor([0., 1.]), arange(2.0)
-                raise JacValueError("an index array must have an integer (or bool) dtype: PyTorch and NumPy raise "
-                                    "IndexError for a float tensor or array, whole numbers or not ('tensors used as "
-                                    "indices must be long, int, byte or bool tensors'); write integers "
-                                    "(torch.tensor([0, 1])) or convert with .long()", position)
             array = np.asarray(node.value)
             if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
                 raise JacValueError("an index list must hold integers", position)
@@ -2188,6 +2201,25 @@ def _writes(stmt: ast.stmt) -> bool:
 
 _DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
              "scipy": "numpy"}
+
+
+# constructors that make a float array of a float literal written in them (_Lowering.float_index)
+_FLOAT_MAKERS = frozenset(("tensor", "array", "asarray", "as_tensor", "arange", "Tensor", "FloatTensor",
+                           "DoubleTensor"))
+
+
+def _float_literal(item: ast.AST) -> bool:
+    """A float literal among ``item``'s arguments or elements, not inside another call (``[0., 1.]``,
+    ``arange(2.0)``; not ``[int(2.0)]``): the array made of it is float. Arrays of shape arithmetic
+    (``torch.arange(x.shape[0])``), whose values jac holds as floats, hold none."""
+    todo = list(item.args) + [k.value for k in item.keywords] if isinstance(item, ast.Call) else [item]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Constant) and type(node.value) is float:
+            return True
+        if not isinstance(node, ast.Call):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _dialect(module: ast.Module, scope: dict) -> str | None:
