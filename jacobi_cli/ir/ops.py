@@ -1369,10 +1369,11 @@ unary("sinc", np.sinc, _sinc_deriv,
 
 # Activations (torch.nn.functional). At a kink the derivative is PyTorch's choice, noted per op.
 _erf = _special("erf")
+_SQRT2 = float(np.sqrt(2.0))
 
 
 def _gelu(x):
-    return 0.5 * x * (1.0 + _erf(np.asarray(x) / np.sqrt(2.0)))
+    return 0.5 * x * (1.0 + _erf(np.asarray(x) / _SQRT2))  # a Python float: np.sqrt(2.0) made float32 float64
 
 
 def _gelu_deriv(x, ans):  # Φ(x) + x φ(x)
@@ -2207,6 +2208,27 @@ defop("matrix_exp", _expm, lambda s: _square_shape("matrix_exp", s),
 # argmedian) and a gather by it (take_along), whose VJP is the scatter put_along. Index
 # results are int64 arrays, never differentiated.
 
+def _held_index(impl):
+    """An index op's ``impl`` whose int64 result is held in its float arguments' dtype when that is
+    narrower than float64 (--dtype float32): an int64 array beside a float32 one would make NumPy
+    compute in float64 where PyTorch (and jac, in --dtype) stays in float32. Every index is exact
+    below 2**24; a larger one is refused rather than rounded. Float64 keeps int64 (the same numbers)."""
+    def held(*args, **params):
+        out = impl(*args, **params)
+        floats = [a.dtype for a in args if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f"]
+        dtype = np.result_type(*floats) if floats else None
+        if dtype is None or dtype.itemsize >= 8:
+            return out
+        big = 2 ** (np.finfo(dtype).nmant + 1)
+        if out.size and int(np.max(np.abs(out))) >= big:
+            raise JacValueError(f"an index of {int(np.max(np.abs(out)))} is beyond 2**{np.finfo(dtype).nmant + 1}, "
+                                f"which {dtype} cannot hold exactly: jac holds every value in --dtype, so it refuses "
+                                "rather than round (use --dtype float64)")
+        return out.astype(dtype)
+    held.__doc__ = impl.__doc__
+    return held
+
+
 def _arg_shape(s, axis=None, keepdims=False, **_):
     axes = tuple(range(len(s))) if axis is None else (axis,)
     if any(s[a] == 0 for a in axes):
@@ -2224,8 +2246,8 @@ def _argmin_impl(a, axis=None, keepdims=False):
     return np.argmin(a, axis=axis, keepdims=keepdims).astype(np.int64)
 
 
-defop("argmax", _argmax_impl, _arg_shape, nondiff=True)
-defop("argmin", _argmin_impl, _arg_shape, nondiff=True)
+defop("argmax", _held_index(_argmax_impl), _arg_shape, nondiff=True)
+defop("argmin", _held_index(_argmin_impl), _arg_shape, nondiff=True)
 
 
 def _argsort_impl(a, axis, descending=False, k=None):
@@ -2251,7 +2273,7 @@ def _argsort_shape(s, axis, descending=False, k=None):
     return tuple(s[:axis]) + (k,) + tuple(s[axis + 1:])
 
 
-defop("argsort", _argsort_impl, _argsort_shape, nondiff=True)
+defop("argsort", _held_index(_argsort_impl), _argsort_shape, nondiff=True)
 
 
 def _argmedian_impl(a, axis, upper=False, skip_nan=False):
@@ -2279,7 +2301,7 @@ def _argmedian_shape(s, axis, upper=False, skip_nan=False):
     return reduce_shape(s, (axis,), True)
 
 
-defop("argmedian", _argmedian_impl, _argmedian_shape, nondiff=True)
+defop("argmedian", _held_index(_argmedian_impl), _argmedian_shape, nondiff=True)
 
 
 def _argquantile_impl(a, axis, q, rank):
@@ -2302,7 +2324,7 @@ def _order_shape(what):
     return shape
 
 
-defop("argquantile", _argquantile_impl, _order_shape("quantile"), nondiff=True)
+defop("argquantile", _held_index(_argquantile_impl), _order_shape("quantile"), nondiff=True)
 
 
 def _argmode_impl(a, axis):
@@ -2323,7 +2345,7 @@ def _argmode_impl(a, axis):
     return np.expand_dims(out, axis)
 
 
-defop("argmode", _argmode_impl, _order_shape("mode"), nondiff=True)
+defop("argmode", _held_index(_argmode_impl), _order_shape("mode"), nondiff=True)
 
 
 # scatter_extreme: x with src.flat[sources[i]] reduced by max (min) into flat position targets[i] (without
@@ -2419,7 +2441,7 @@ def _searchsorted_shape(ss, sv, right=False, library="torch"):
     return tuple(sv)
 
 
-defop("searchsorted", _searchsorted_impl, _searchsorted_shape, nondiff=True)
+defop("searchsorted", _held_index(_searchsorted_impl), _searchsorted_shape, nondiff=True)
 
 
 def _digitize_impl(x, bins, right=False):
@@ -2429,7 +2451,7 @@ def _digitize_impl(x, bins, right=False):
         raise JacValueError("np.digitize: bins must be monotonically increasing or decreasing") from None
 
 
-defop("digitize", _digitize_impl, lambda sx, sb, right=False: tuple(sx), nondiff=True)
+defop("digitize", _held_index(_digitize_impl), lambda sx, sb, right=False: tuple(sx), nondiff=True)
 
 
 def _histc_impl(x, bins, lo, hi):
@@ -2476,7 +2498,7 @@ def _argcum_impl(a, axis, minimum=False):
     return np.moveaxis(out, 0, axis)
 
 
-defop("argcum", _argcum_impl, lambda s, axis, minimum=False: s, nondiff=True)
+defop("argcum", _held_index(_argcum_impl), lambda s, axis, minimum=False: s, nondiff=True)
 
 
 def _full_index(idx, ndim: int):
@@ -2975,7 +2997,7 @@ def _argpartition_impl(a, kth, axis):
     return np.argpartition(np.asarray(a), kth, axis=axis).astype(np.int64)
 
 
-defop("argpartition", _argpartition_impl, lambda s, kth, axis: s, nondiff=True)
+defop("argpartition", _held_index(_argpartition_impl), lambda s, kth, axis: s, nondiff=True)
 
 
 def _lexsort_impl(*keys):
@@ -2983,7 +3005,7 @@ def _lexsort_impl(*keys):
     return np.lexsort(tuple(np.asarray(k) for k in keys)).astype(np.int64)
 
 
-defop("lexsort", _lexsort_impl, lambda *shapes: (shapes[0][0],), nondiff=True)
+defop("lexsort", _held_index(_lexsort_impl), lambda *shapes: (shapes[0][0],), nondiff=True)
 
 
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only

@@ -180,6 +180,30 @@ def _or_and(op_name):
     return lower
 
 
+def one_dtype(b: Builder, fname: str, operands, position, operator: bool = False) -> None:
+    """Refuse a product (``@``, matmul, mm, mv, dot, bmm, inner, einsum, tensordot) of a float array and an
+    integer or boolean one where PyTorch reads it: PyTorch's products take operands of one dtype (its
+    RuntimeError "expected m1 and m2 to have the same dtype"), NumPy promotes. The library is the call's
+    (``torch.mm``), else its integer operands' (``torch.arange(3)``), else the text's dialect; a text that
+    names neither is refused naming both readings. ``operator``: ``@``, which names no library itself."""
+    kinds = [dtypes.kind_of(b, t.id) if isinstance(t, Tracer) else None for t in operands]
+    odd = [k for k in kinds if k is not None]
+    if not odd or len(odd) == len(kinds):
+        return
+    library = None if operator else b.library if b.library in ("torch", "numpy") else None
+    library = library or dtypes.library_of(b, [t.id for t in operands if isinstance(t, Tracer)]) or \
+        (b.lowering.dialect if b.lowering is not None else None)
+    if library == "numpy":
+        return  # NumPy promotes; jac computes in --dtype, as for every value
+    what = "a bool" if odd[0][0].kind == "b" else f"an {odd[0][0]}" if str(odd[0][0])[0] in "iu" else "a"
+    if library == "torch":
+        raise JacValueError(f"{fname}: PyTorch refuses a product of a float tensor and {what} tensor (its operands "
+                            "must have one dtype); jac refuses it: convert with .float() or .to(x.dtype)", position)
+    raise JacValueError(f"{fname} of a float array and {what} one: PyTorch refuses it (one dtype), NumPy promotes; "
+                        "convert with .float() for PyTorch's reading, or name NumPy (np.isfinite, np.arange, ...) "
+                        "for NumPy's", position)
+
+
 def arithmetic(b: Builder, op: str, left, right, position) -> Tracer:
     """``left op right``, as the operator and as the function (``torch.add``, ``np.multiply``, ``m.add``). Two
     booleans (a mask, or a Python bool beside one) added are their logical or and multiplied their logical
@@ -299,6 +323,7 @@ def _need_ndim(fname, x, ndims, position, which="argument"):
 @function("matmul")
 def _matmul(b, args, kwargs, position):
     x, y = _two("matmul", b, args, kwargs, position)
+    one_dtype(b, "matmul", (x, y), position)
     return b.apply("matmul", x, y, position=position)
 
 
@@ -311,6 +336,7 @@ def _dot(b, args, kwargs, position):
     if x.ndim > 2 or y.ndim > 2:
         raise JacShapeError(f"dot of arrays with more than 2 dimensions ({fmt(x.shape)}, {fmt(y.shape)}) "
                             "is not supported; use matmul", position)
+    one_dtype(b, "dot", (x, y), position)
     return b.apply("matmul", x, y, position=position)
 
 
@@ -320,6 +346,7 @@ def _matrix_product(fname, x_ndim, y_ndim):
         x, y = _two(fname, b, args, kwargs, position)
         _need_ndim(fname, x, (x_ndim,), position, "first argument")
         _need_ndim(fname, y, (y_ndim,), position, "second argument")
+        one_dtype(b, fname, (x, y), position)
         return b.apply("matmul", x, y, position=position)
     return lower
 
@@ -2790,7 +2817,9 @@ def _einsum(b, args, kwargs, position):
         ops = list(ops[0])
     if not ops:
         raise JacValueError("einsum needs at least one operand", position)
-    return einsum_of(b, args[0].value, [tensor(b, x, "einsum", position) for x in ops], position)
+    ops = [tensor(b, x, "einsum", position) for x in ops]
+    one_dtype(b, "einsum", ops, position)
+    return einsum_of(b, args[0].value, ops, position)
 
 
 @function("tensordot")
@@ -2798,6 +2827,7 @@ def _tensordot(b, args, kwargs, position):
     kwargs = {("axes" if k == "dims" else k): v for k, v in kwargs.items()}
     a = arguments("tensordot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axes": 2}, position)
     x, y = tensor(b, a["x"], "tensordot", position), tensor(b, a["y"], "tensordot", position)
+    one_dtype(b, "tensordot", (x, y), position)
     spec = a["axes"]
     if isinstance(spec, Items):
         raise JacValueError("tensordot: dims must be constants", position)
@@ -2836,6 +2866,7 @@ def _bmm(b, args, kwargs, position):
     _need_ndim("bmm", y, (3,), position, "second argument")
     if x.shape[0] != y.shape[0]:
         raise JacShapeError(f"bmm: batch sizes {x.shape[0]} and {y.shape[0]} differ", position)
+    one_dtype(b, "bmm", (x, y), position)
     return b.apply("matmul", x, y, position=position)
 
 
@@ -3413,6 +3444,7 @@ def _inner(b, args, kwargs, position):
     x, y = _two("inner", b, args, kwargs, position)
     if x.ndim == 0 or y.ndim == 0:
         return b.apply("mul", x, y, position=position)
+    one_dtype(b, "inner", (x, y), position)
     lx, ly = _LETTERS[:x.ndim], _LETTERS[x.ndim:x.ndim + y.ndim - 1] + _LETTERS[x.ndim - 1]
     return einsum_of(b, f"{lx},{ly}->{lx[:-1]}{ly[:-1]}", [x, y], position)
 

@@ -27,7 +27,7 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
-from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, pair_attribute, pair_item, unpack_pair
+from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -691,9 +691,10 @@ class _Lowering:
     def short_binary(self, op: str, left, right, position: int):
         """``left op right`` with the operator at ``position`` (``operator_position``'s column)."""
         b = self.b
-        if type(left) is Tracer and type(right) is Tracer and not b.booleans:
+        if type(left) is Tracer and type(right) is Tracer and not b.booleans and (op != "matmul" or not b.typed):
             # self.arithmetic's answer without its three calls: with no boolean node there is no
-            # logical or/and, and Builder.apply of two tracers without parameters is _binary
+            # logical or/and, and Builder.apply of two tracers without parameters is _binary (a
+            # product beside an integer constant goes through arithmetic: functions.one_dtype)
             return b._binary(op, left, right, position, None)
         if isinstance(left, Items) or isinstance(right, Items):
             raise JacValueError(_ITEMS_ARITHMETIC, position)  # (ast's error is at the left operand: made again)
@@ -1610,6 +1611,9 @@ class _Lowering:
 
     def subscript(self, node: ast.Subscript, kids: list):
         value, parts = kids[0], self.unpacked(kids[1:])  # x[*idx]: x[idx[0], idx[1]], as Python 3.11
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else (node.slice,)
+        for item, part in zip(items, kids[1:] if not any(isinstance(i, ast.Starred) for i in items) else ()):
+            self.float_index(item, part)
         if isinstance(node.slice, ast.List) and any(isinstance(e, (ast.List, ast.Tuple)) for e in node.slice.elts):
             raise JacValueError("a nested list as the only index reads two ways: NumPy takes it as one index array, "
                                 "PyTorch as one index list per axis (x[[0, 1], [1, 2]]); write the latter, or "
@@ -1682,6 +1686,27 @@ class _Lowering:
         at = self.b.apply("reshape", parts[0], shape=(1,) * value.ndim, position=position)
         picked = self.b.apply("take_along", value, at, axis=0, position=position)
         return self.b.apply("reshape", picked, shape=tuple(value.shape[1:]), position=position)
+
+    def float_index(self, item: ast.expr, part) -> None:
+        """Refuse an index written as a float (``x[1.0]``) or as an array of float literals made in place
+        (``x[torch.tensor([0., 1.])]``, ``x[np.array([0., 1.])]``, ``x[arange(2.0)]``, ``x[[0., 1.]]``): PyTorch's
+        and NumPy's IndexError, whole numbers or not. An integer array is typed (ir/dtypes.py); an array made
+        otherwise (``tril_indices``, shape arithmetic) or held in a name is read as before."""
+        if isinstance(item, ast.Constant) and type(item.value) is float:
+            raise JacValueError(f"index {item.value!r} is a float: PyTorch and NumPy take only integers (and slices, "
+                                f"masks) as indices (IndexError); write {int(item.value)}" if item.value.is_integer()
+                                else f"index {item.value!r} is not an integer", self.source.at(item))
+        b = self.b
+        if not isinstance(part, Tracer) or b.nodes[part.id].op != "const" or part.id in b.typed \
+                or part.id in b.pyints or part.id in b.booleans or part.ndim == 0:
+            return
+        func = item.func if isinstance(item, ast.Call) else None
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if (name in _FLOAT_MAKERS or isinstance(item, ast.List)) and _float_literal(item):
+            raise JacValueError("an index array must have an integer (or bool) dtype: PyTorch and NumPy raise "
+                                "IndexError for a float tensor or array, whole numbers or not ('tensors used as "
+                                "indices must be long, int, byte or bool tensors'); write integers "
+                                "(torch.tensor([0, 1])) or convert with .long()", self.source.at(item))
 
     def index_item(self, part, position: int):
         if part is None or isinstance(part, slice):
@@ -1779,7 +1804,10 @@ class _Lowering:
         return boolean(self.b, self.b.const(1.0 if found else 0.0, position))  # as x.ndim == 1 is
 
     def arithmetic(self, op: str, left, right, position: int):
-        """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or)."""
+        """``left op right`` for an arithmetic operator (functions.arithmetic: bool + bool is their or); ``@``
+        of a float and an integer or bool array as PyTorch or NumPy reads it (functions.one_dtype)."""
+        if op == "matmul":
+            one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
         return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
@@ -2186,6 +2214,25 @@ def _writes(stmt: ast.stmt) -> bool:
 
 _DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
              "scipy": "numpy"}
+
+
+# constructors that make a float array of a float literal written in them (_Lowering.float_index)
+_FLOAT_MAKERS = frozenset(("tensor", "array", "asarray", "as_tensor", "arange", "Tensor", "FloatTensor",
+                           "DoubleTensor"))
+
+
+def _float_literal(item: ast.AST) -> bool:
+    """A float literal among ``item``'s arguments or elements, not inside another call (``[0., 1.]``,
+    ``arange(2.0)``; not ``[int(2.0)]``): the array made of it is float. Arrays of shape arithmetic
+    (``torch.arange(x.shape[0])``), whose values jac holds as floats, hold none."""
+    todo = list(item.args) + [k.value for k in item.keywords] if isinstance(item, ast.Call) else [item]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Constant) and type(node.value) is float:
+            return True
+        if not isinstance(node, ast.Call):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _dialect(module: ast.Module, scope: dict) -> str | None:
