@@ -632,7 +632,8 @@ def reference(s: Snippet) -> dict:
             try:
                 jac = jax.jacrev(f, argnums=tuple(range(len(args))))(*args) if floats else ()
             except NotImplementedError:  # scatter_mul of repeated indices: JAX's own values, central differences
-                jac = tuple(_central(lambda t, i=i: np.asarray(f(*args[:i], t, *args[i + 1:])), np.asarray(a))
+                jac = tuple(_central(lambda t, i=i: np.asarray(f(*args[:i], jnp.asarray(t), *args[i + 1:])),
+                                     np.asarray(a))
                             for i, a in enumerate(args))
             return {"value": np.asarray(value), "jacobian": {k: np.asarray(j) for k, j in zip(floats, jac)}}
 

@@ -137,6 +137,13 @@ JAX_AGREES = [
     ("jax.lax.cumsum(x, axis=1, reverse=True)", {"x": A34}, None),
     ("jax.lax.reduce_sum(x, axes=(0,)) + jax.lax.reduce_max(x, axes=(0,))", {"x": A34}, None),
     ("jax.lax.transpose(x, (1, 0)) * 2", {"x": A34}, None),
+    # JAX's functional writes, linspace's endpoint, fill_diagonal's inplace=False
+    ("x.at[idx].min(v) + x.at[idx].max(v)", {"x": X5, "idx": np.array([0, 2, 4]), "v": rng.standard_normal(3)}, None),
+    ("x.at[idx].divide(v)", {"x": X5, "idx": np.array([2, 0, 4]), "v": POS3},
+     "x.at[idx].divide(v, unique_indices=True)"),
+    ("x.at[1:3].power(2.0)", {"x": rng.uniform(0.5, 2, 5)}, None),
+    ("jnp.linspace(0.0, 1.0, num=4, endpoint=False) * x[:4]", {"x": X5}, None),
+    ("jnp.fill_diagonal(x, 0.5, inplace=False)", {"x": rng.standard_normal((3, 3))}, None),
     # @jax.jit changes no value
     ("@jax.jit\ndef f(x):\n    return jnp.sin(x) * 2\nf(x)", {"x": X5}, None),
     ("from jax import jit\n@jit\ndef f(x):\n    return jnp.tanh(x)\nf(x)", {"x": X5}, "jnp.tanh(x)"),
@@ -295,3 +302,20 @@ def test_scipy_kl_div_is_not_pytorchs_loss():
     np.testing.assert_allclose(value, x * np.log(x / y) - x + y, rtol=1e-12)
     # PyTorch's F.kl_div(input, target) is still the reduced loss
     assert np.ndim(api.evaluate("F.kl_div(x, y)", {"x": x, "y": y})) == 0
+
+
+def test_jax_writes_without_jax():
+    x, v = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 4.0])
+    idx = np.array([1, 1])
+    # .divide and .power as JAX: x / (or **) the values multiplied into ones at the positions
+    np.testing.assert_allclose(api.evaluate("x.at[idx].divide(v)", {"x": x, "idx": idx, "v": v}), [1, 2 / 8, 3, 4])
+    np.testing.assert_allclose(api.evaluate("x.at[idx].power(v)", {"x": x, "idx": idx, "v": v}), [1, 2.0 ** 8, 3, 4])
+    np.testing.assert_array_equal(api.evaluate("x.at[idx].min(v)", {"x": x, "idx": idx, "v": v}), [1, 2, 3, 4])
+    np.testing.assert_array_equal(api.evaluate("x.at[idx].max(v)", {"x": x, "idx": idx, "v": v}), [1, 4, 3, 4])
+    inputs = {"x": x, "idx": idx, "v": v}
+    assert_derivatives_are_central_differences("x.at[idx].divide(v)", inputs)
+    assert_derivatives_are_central_differences("x.at[idx].power(v)", inputs)
+    np.testing.assert_array_equal(api.evaluate("jnp.linspace(0, 1, 4, endpoint=False)", {}), [0, 0.25, 0.5, 0.75])
+    A = np.arange(9.0).reshape(3, 3)
+    np.testing.assert_array_equal(api.evaluate("jnp.fill_diagonal(A, 0.0, inplace=False)", {"A": A}),
+                                  A * (1 - np.eye(3)))
