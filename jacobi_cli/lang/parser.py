@@ -2020,11 +2020,12 @@ def _transform_call(node: ast.Call) -> str | None:
 def _foreign(module: ast.Module, scope: dict, source) -> None:
     """Refuse what JAX users paste that jac does not read, saying what to write: optax's losses (each one's
     formula), flax, ``jax.grad(f)(x)`` and the other transforms (naming ``f(x)``), ``jax.random``..."""
-    jitted = {id(part) for node in ast.walk(module) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-              for d in node.decorator_list if _is_jit(d) for part in ast.walk(d)}  # @jax.jit: read as no decorator
+    jitted = set()  # the nodes of @jax.jit decorators: read as no decorator (a def comes before its decorators)
     for node in ast.walk(module):
         if id(node) in jitted:
             continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
             message = _transform_call(node)
             if message is not None:
