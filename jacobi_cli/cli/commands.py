@@ -43,6 +43,11 @@ def _read_expression(expr: str) -> str:
     try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
         with open_regular_file(path, "the expression from") as fp:
             data = fp.read(MAX_EXPRESSION_FILE + 1)
+    except JacIOError as err:
+        if "\n" not in path:
+            raise
+        raise JacIOError(f"{err.message}; an EXPR beginning with '@' names a file, so a pasted decorator line "
+                         "(@jax.jit) must go: write the function without it") from None
     except OSError as err:
         raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
     return _decoded(data, f"the expression file '{path}'")

@@ -23,7 +23,7 @@ FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
            "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
-           "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
+           "jax.numpy.linalg", "jax.scipy.special", "jax.lax", "lax", "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -547,7 +547,11 @@ def _integer_literal(b: Builder, v) -> bool:
 
 @function("linspace")
 def _linspace(b, args, kwargs, position):
-    a = arguments("linspace", args, kwargs, {"start": REQUIRED, "stop": REQUIRED, "num": 50}, position)
+    a = arguments("linspace", args, kwargs, {"start": REQUIRED, "stop": REQUIRED, "num": 50, "endpoint": True},
+                  position)
+    endpoint = static(b, a["endpoint"], "linspace endpoint", position)
+    if not isinstance(endpoint, bool):
+        raise JacValueError(f"linspace(): endpoint must be True or False, got {endpoint!r}", position)
     n = static_int(b, a["num"], "linspace count", position)
     if n < 0:
         raise JacValueError("linspace(): the count must not be negative", position)
@@ -556,7 +560,7 @@ def _linspace(b, args, kwargs, position):
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)):
         raise JacValueError("linspace() takes numbers", position)
     with np.errstate(all="ignore"):  # linspace(0, inf, 3) is [nan, inf, inf], as in NumPy, without a warning
-        return b.const(np.linspace(start, stop, n, dtype=b.dtype), position)
+        return b.const(np.linspace(start, stop, n, endpoint=endpoint, dtype=b.dtype), position)
 
 
 def _random(fname, draw):
@@ -594,9 +598,10 @@ LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "to
              "torch.special": "torch", "np": "numpy", "numpy": "numpy", "np.linalg": "np.linalg",
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "np.random": "numpy.random", "numpy.random": "numpy.random",
-             "jax.nn": "jax", "scipy.special": "scipy", "math": "math",
+             "jax.nn": "jax", "scipy.special": "scipy", "math": "math", "jax.numpy.linalg": "np.linalg",
+             "jax.scipy.special": "jax.scipy", "jax.lax": "jax.lax", "lax": "jax.lax",
              "nn": "torch.nn", "torch.nn": "torch.nn", "nn.functional": "torch"}  # nn.ReLU(): lang/modules.py
-FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy"}
+FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy", "jax.scipy": "scipy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
 DTYPES = {"float16": "f", "half": "f", "bfloat16": "f", "float32": "f", "float": "f", "float64": "f",
           "double": "f", "float_": "f", "int8": "i", "int16": "i", "int32": "i", "int64": "i", "int": "i",

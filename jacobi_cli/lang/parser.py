@@ -27,7 +27,9 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
-from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, unpack_pair
+from .jaxnames import LAX_HINTS, LIBRARY_NAMES
+from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
+    unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -66,7 +68,11 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                "distributions": " (write the density: for Normal(mu, s).log_prob(x), "
                                 "-((x - mu) / s)**2 / 2 - log(s) - log(2 * pi) / 2)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
-               "ma": "", "lax": " (for lax.stop_gradient(x) write x.detach())", "stats": "", "signal": "",
+               "ma": "", "stats": " (write the density's formula: norm.logpdf(x) is -x ** 2 / 2 - log(2 * pi) / 2, "
+                              "norm.logpdf(x, mu, s) the same of (x - mu) / s minus log(s); norm.cdf(x) is "
+                              "ndtr(x) and norm.logcdf(x) log_ndtr(x) of scipy.special or jax.scipy.special)",
+               "linalg": " (jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
+                         "solve_triangular(L, b) is jnp.linalg.solve(L, b))", "signal": "",
                "testing": "", "utils": "", "jit": ""}
 # The first names of jac's modules that are not modules themselves (jax of jax.nn, scipy of scipy.special)
 _ROOTS = frozenset(m.split(".")[0] for m in MODULES) - MODULES
@@ -443,6 +449,7 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect = _dialect(module, self.scope)
+        _foreign(module, self.scope, self.source)
         for stmt in module.body[:-1]:
             self.run(stmt)
         last = module.body[-1]
@@ -525,9 +532,10 @@ class _Lowering:
         position = self.source.at(node)
         if a.vararg or a.kwarg:
             raise JacParseError("a function with *args or **kwargs is not supported: name each parameter", position)
-        if getattr(node, "decorator_list", None):
-            raise JacParseError(f"a decorator (@{ast.unparse(node.decorator_list[0])}) is not followed: write the "
-                                "function without it", self.source.at(node.decorator_list[0]))
+        decorators = [d for d in getattr(node, "decorator_list", ()) if not _is_jit(d)]
+        if decorators:
+            raise JacParseError(f"a decorator (@{ast.unparse(decorators[0])}) is not followed: write the "
+                                "function without it", self.source.at(decorators[0]))
         names = [p.arg for p in a.posonlyargs + a.args]
         defaults = {n: self.expression(d) for n, d in zip(names[len(names) - len(a.defaults):], a.defaults)}
         defaults.update({p.arg: self.expression(d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
@@ -1888,10 +1896,14 @@ class _Lowering:
             lib = self.dialect  # x.std() in a text that calls torch only: torch.std(x), as its author reads it
         self.b.library = FALLBACK.get(lib, lib)  # the library of the call being lowered: its constants' dtypes
         self.b.call = f".{fname}()" if kind == "method" else f"{module}.{fname}" if module else fname
+        if lib in LIBRARY_NAMES and fname not in LIBRARY_NAMES[lib]:  # jax.nn.normalize: not PyTorch's normalize
+            raise JacNameError(_library_message(module, fname, lib), position)
         found = library_function(lib, fname) if lib is not None or kind != "function" else \
             LIBRARY_FUNCTIONS.get(("builtins", fname))  # float(t): Python's, not the method t.float()
         if found is not None:
             return found
+        if lib == "jax.lax":  # lax.max is no reduction: nothing of the shared table
+            raise JacNameError(_library_message(module, fname, lib), position)
         if lib == "torch.nn":
             why = refused_module(fname)
             raise JacNameError(why or f"'{module}.{fname}' is not supported by jac: of torch.nn, jac has the modules "
@@ -1932,6 +1944,162 @@ def ambiguous_message(fname: str, kind: str) -> str:
             f"np.{fname}(...) to say which")
 
 
+_LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax"}
+
+
+_LIBRARY_HINTS = {
+    ("jax", "dot_product_attention"): "write it out, for q, k, v of shape (B, T, N, H): w = jax.nn.softmax("
+                                      "jnp.einsum('btnh,bsnh->bnts', q, k) / jnp.sqrt(q.shape[-1])); "
+                                      "jnp.einsum('bnts,bsnh->btnh', w, v)",
+    ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "
+                          "(PyTorch's F.normalize, x / its norm, is another function)",
+    ("jax", "logmeanexp"): "write jax.nn.logsumexp(x, axis) - jnp.log(n), n the elements reduced",
+    ("jax", "log1mexp"): "write jnp.log(-jnp.expm1(x)) (or jnp.log1p(-jnp.exp(x)) below -log 2)",
+}
+
+
+def _library_message(module: str, fname: str, lib: str) -> str:
+    """``module.fname`` of a library whose names jac lists (jax.nn, scipy.special, jax.lax): what to write."""
+    if lib == "jax.lax" and fname in LAX_HINTS:
+        return f"'{module}.{fname}' is not supported by jac: {LAX_HINTS[fname]}"
+    if (lib, fname) in _LIBRARY_HINTS:
+        return f"'{module}.{fname}' is not supported by jac: {_LIBRARY_HINTS[(lib, fname)]}"
+    have = sorted(LIBRARY_NAMES.get(lib, ())) or sorted(n for (library, n) in LIBRARY_FUNCTIONS if library == lib)
+    return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads "
+            f"{', '.join(have)}); write it with those or with jnp's functions")
+
+
+def _is_jit(decorator: ast.AST) -> bool:
+    """``@jax.jit``, ``@jit``, ``@partial(jax.jit, static_argnums=1)``: compiling changes no value."""
+    if isinstance(decorator, ast.Call) and _dotted(decorator.func) in ("partial", "functools.partial") \
+            and decorator.args:
+        decorator = decorator.args[0]
+    return _dotted(decorator) in ("jax.jit", "jit")
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` of an attribute chain on a name, or None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id] + parts[::-1]) if isinstance(node, ast.Name) else None
+
+
+# Libraries of the JAX world that jac does not read, and what to write instead
+_FLAX = ("flax is not supported by jac: its layers hold parameters, so write the computation with the "
+         "parameters bound as inputs (nn.Dense(n)(x) is x @ W + b with W and b bound); its activations are "
+         "jax.nn's (nn.relu(x) is jax.nn.relu(x), nn.gelu(x) is jax.nn.gelu(x), nn.softmax(x) is "
+         "jax.nn.softmax(x))")
+_FOREIGN = {"optax": "optax is not supported by jac: write the loss itself with jnp and jax.nn (optax.l2_loss(p, t) "
+                     "is 0.5 * (p - t) ** 2); an optimizer's step is not an expression: paste the loss alone",
+            "flax": _FLAX, "nnx": _FLAX, "linen": _FLAX, "haiku": "haiku is not supported by jac: write the "
+            "computation with the parameters bound as inputs (hk.Linear(n)(x) is x @ W + b)",
+            "hk": "haiku is not supported by jac: write the computation with the parameters bound as inputs "
+                  "(hk.Linear(n)(x) is x @ W + b)", "equinox": "equinox is not supported by jac: write the "
+            "computation with the parameters bound as inputs", "eqx": "equinox is not supported by jac: write the "
+            "computation with the parameters bound as inputs"}
+_OPTAX = {
+    "l2_loss": "0.5 * (predictions - targets) ** 2",
+    "squared_error": "(predictions - targets) ** 2",
+    "softmax_cross_entropy": "-jnp.sum(labels * jax.nn.log_softmax(logits), axis=-1)",
+    "safe_softmax_cross_entropy": "-jnp.sum(labels * jax.nn.log_softmax(logits), axis=-1)",
+    "softmax_cross_entropy_with_integer_labels":
+        "-jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=-1)[:, 0]",
+    "sigmoid_binary_cross_entropy":
+        "-(labels * jax.nn.log_sigmoid(logits) + (1 - labels) * jax.nn.log_sigmoid(-logits))",
+    "huber_loss": "jnp.where(jnp.abs(e) <= delta, 0.5 * e ** 2, delta * (jnp.abs(e) - 0.5 * delta)) with "
+                  "e = predictions - targets (delta 1.0)",
+    "log_cosh": "jnp.log(jnp.cosh(predictions - targets))",
+    "cosine_similarity": "jnp.sum(a * b, axis=-1) / (jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1))",
+    "cosine_distance": "1 - jnp.sum(a * b, axis=-1) / (jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1))",
+    "kl_divergence": "jnp.sum(jax.scipy.special.xlogy(targets, targets) - targets * log_predictions, axis=-1)",
+    "hinge_loss": "jnp.maximum(0, 1 - labels * scores)",
+    "poly_loss_cross_entropy": "its formula with jax.nn.log_softmax",
+}
+# jax.NAME that jac does not read: what to write instead
+_JAX_ELSEWHERE = {
+    "jit": "jac compiles repeated calls itself: call the function without jit, f(x)",
+    "vmap": _TRANSFORMS["vmap"], "pmap": _TRANSFORMS["vmap"],
+    "checkpoint": "write the function's call without checkpoint", "remat": "write the function's call without remat",
+    "random": "jac has no random keys: bind the random values as an input (eps=@noise.npy, or eps:3 for values "
+              "drawn with --seed)",
+    "tree_util": "jac has no pytrees: write the expression of each array", "tree": "jac has no pytrees: write the "
+    "expression of each array",
+    "device_put": "jac computes on the CPU with NumPy: drop jax.device_put and write the array itself",
+    "debug": "jac prints the output: end with the value itself (jax.debug.print is not needed)",
+    "config": "jac computes in float64 (--dtype float32 for single precision): drop jax.config",
+    "ops": "jax.ops.segment_sum(v, idx, num_segments=n) is jnp.zeros(n).at[idx].add(v)",
+    "block_until_ready": "jac's values are ready: drop it",
+}
+
+
+def _transform_call(node: ast.Call) -> str | None:
+    """``jax.grad(f)(x)`` and the other transforms called at once: what to write, naming ``f(x)``."""
+    inner = node.func
+    path = _dotted(inner.func) or ""
+    name = path.rsplit(".", 1)[-1]
+    if name not in _AUTODIFF_NAMES and name not in _TRANSFORMS or not inner.args:
+        return None
+    fn, args = inner.args[0], ", ".join(ast.unparse(a) for a in node.args)
+    if isinstance(fn, ast.Lambda) and [p.arg for p in fn.args.args] == [ast.unparse(a) for a in node.args]:
+        call = ast.unparse(fn.body)  # jax.grad(lambda x: f(x))(x): its body
+    else:
+        call = f"{ast.unparse(fn) if not isinstance(fn, ast.Lambda) else '(' + ast.unparse(fn) + ')'}({args})"
+    if name in ("vmap", "pmap"):
+        return f"'{path}(...)' is not needed: {_TRANSFORMS['vmap']}: write {call} with --batch on the batched input"
+    if name in _TRANSFORMS:
+        return f"'{path}(...)' is not needed: {_TRANSFORMS[name]}: write {call}"
+    if name == "hessian":
+        return (f"'{path}(...)' is not needed: write the expression, {call}, and run jac hessian, which prints its "
+                f"Hessian")
+    wrt = " (--wrt NAME picks the inputs argnums= named)" if any(k.arg == "argnums" for k in inner.keywords) else ""
+    return (f"'{path}(...)' is not needed: write the expression, {call}: jac eval prints its value and its "
+            f"Jacobian by every input{wrt}, which for a scalar is the gradient {path}(...)(...) computes; "
+            f"jac vjp --v V prints the vector-Jacobian product")
+
+
+def _foreign(module: ast.Module, scope: dict, source) -> None:
+    """Refuse what JAX users paste that jac does not read, saying what to write: optax's losses (each one's
+    formula), flax, ``jax.grad(f)(x)`` and the other transforms (naming ``f(x)``), ``jax.random``..."""
+    jitted = set()  # the nodes of @jax.jit decorators: read as no decorator (a def comes before its decorators)
+    for node in ast.walk(module):
+        if id(node) in jitted:
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
+            message = _transform_call(node)
+            if message is not None:
+                raise JacParseError(message, source.at(node))
+        if not isinstance(node, ast.Attribute):
+            continue
+        path = _dotted(node)
+        root = path.split(".")[0] if path else None
+        if root is None or root in scope:
+            continue
+        parts = path.split(".")
+        if parts[:-1] in (["jax", "lax"], ["lax"]) and parts[-1] in LAX_HINTS:  # before its arguments: lax.map(f, x)
+            raise JacParseError(f"'{path}' is not supported by jac: {LAX_HINTS[parts[-1]]}", source.at(node))
+        if root == "optax":
+            name = parts[-1] if parts[-1] != "losses" else ""
+            formula = _OPTAX.get(name)
+            hint = f": optax.{name}(...) is {formula}" if formula else ""
+            raise JacParseError(f"'{path}' is not supported by jac: {_FOREIGN['optax']}{hint}", source.at(node))
+        if root in _FOREIGN and root not in ("linen",):
+            raise JacParseError(f"'{path}': {_FOREIGN[root]}", source.at(node))
+        if root == "jax" and len(parts) > 1 and parts[1] not in ("nn", "numpy", "scipy", "lax"):
+            name = parts[1]
+            why = _AUTODIFF if name in _AUTODIFF_NAMES else _JAX_ELSEWHERE.get(name)
+            if why is not None:
+                raise JacParseError(f"'jax.{name}' is not needed: {why}" if name in _AUTODIFF_NAMES or name in (
+                    "jit", "checkpoint", "remat", "device_put", "debug", "config") else
+                    f"'jax.{name}' is not supported by jac: {why}", source.at(node))
+        if len(parts) > 2 and parts[:2] == ["jax", "scipy"] and parts[2] not in ("special",):
+            raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
+                                f"{_SUBMODULES.get(parts[2], '')}", source.at(node))
+
+
 def _module_message(path: str, name: str) -> str:
     if name in _AUTODIFF_NAMES:  # torch.autograd, torch.func
         return f"the module '{path}' is not needed: {_AUTODIFF}"
@@ -1951,6 +2119,8 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
         return f"unknown {what}: {_PASTED_NAMES[name]}"
     if what == "function 'print'":  # pasted code's print(loss): it was "did you mean 'rint'?"
         return _PRINT
+    if name == "block_until_ready" and what.startswith("method"):  # JAX's: the values are ready
+        return f"{what[7:]} is not needed: jac's values are ready; drop it"
     if name in ("cuda", "mps", "xpu") and what.startswith("method"):  # as device='cuda' and x.to('cuda') say
         return f"{what[7:]} is not needed: jac computes on the CPU with NumPy (x.cpu() and x.to('cpu') are accepted)"
     if name in LIBRARY_NAMES:
@@ -1975,7 +2145,7 @@ def _edits(a: str, b: str) -> int:
 # The modules an import may name, as jac reads them: ``import numpy as np`` binds np to what jac reads as
 # np already. An alias of another name (``import numpy as torch``, ``import torch as T``) would make the
 # expression mean something else than what it says, so it is refused.
-_IMPORT_ALIASES = {"np": "numpy", "jnp": "jax.numpy", "F": "torch.nn.functional", "nn": "torch.nn"}
+_IMPORT_ALIASES = {"np": "numpy", "jnp": "jax.numpy", "F": "torch.nn.functional", "nn": "torch.nn", "lax": "jax.lax"}
 _IMPORT_USUAL = {module: alias for alias, module in _IMPORT_ALIASES.items()}
 
 
@@ -2000,6 +2170,10 @@ def _check_import(stmt, source: Source) -> None:
         elif bound == path and path in LIBRARIES or _IMPORT_ALIASES.get(bound) == path:
             continue
         written = ast.unparse(stmt) if len(stmt.names) == 1 else f"the import of {path}"
+        if path.split(".")[0] in _FOREIGN:  # import optax, import flax.linen as nn
+            raise JacParseError(f"{written}: {_FOREIGN[path.split('.')[0]]}", position)
+        if path in ("jax.jit", "functools.partial"):  # from jax import jit: @jit changes no value
+            continue
         if path not in LIBRARIES and path not in _ROOTS:
             if any(part in _AUTODIFF_NAMES for part in path.split(".")):  # from torch.autograd import grad
                 raise JacParseError(f"{written}: not needed: {_AUTODIFF}", position)

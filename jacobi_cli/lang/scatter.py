@@ -520,7 +520,8 @@ class AtIndex:
     """``x.at[idx]``: the positions ``x[idx]`` reads (``targets``) and that read itself, waiting
     for the method that says what to do there."""
 
-    METHODS = {"set": "set", "add": "add", "multiply": "mul", "mul": "mul"}
+    METHODS = {"set": "set", "add": "add", "multiply": "mul", "mul": "mul", "min": "min", "max": "max",
+               "divide": "mul", "power": "mul"}
 
     def __init__(self, array: Tracer, targets: np.ndarray, read: Tracer):
         self.array, self.targets, self.read = array, targets, read
@@ -531,8 +532,9 @@ class AtIndex:
         if method == "get":
             arguments(what, args, kwargs, {"mode": None, "fill_value": None}, position)
             return self.read
-        if method in ("min", "max", "divide", "power", "subtract", "apply"):
-            raise JacValueError(f"{what} is not supported by jac (set, add, multiply and get are)", position)
+        if method in ("subtract", "apply"):
+            raise JacValueError(f"{what} is not supported by jac (set, add, multiply, divide, power, min, max and "
+                                "get are)", position)
         if method not in self.METHODS:
             raise JacValueError(f"x.at[...] has no method '.{method}()' (JAX's are set, add, multiply, get, ...)",
                                 position)
@@ -551,11 +553,15 @@ class AtIndex:
         except ValueError:
             raise JacShapeError(f"{what}: values of shape {fmt(src.shape)} do not broadcast to the {fmt(shape)} "
                                 "elements indexed", position) from None
+        if method in ("divide", "power"):  # JAX's: x / (or **) the values multiplied into ones at the positions
+            ones = b.const(np.ones(tuple(self.array.shape)), position)
+            factors = write(b, ones, self.targets, sources, src, mode, what, position)
+            return b.apply("div" if method == "divide" else "pow", self.array, factors, position=position)
         return write(b, self.array, self.targets, sources, src, mode, what, position)
 
 
 # What an error names when either is used as an operand ("a ... is not a number"):
-At.__name__ = "x.at without [index].set(v) / .add(v) / .multiply(v) / .get()"
+At.__name__ = "x.at without [index].set(v) / .add(v) / .multiply(v) / .get() ..."
 AtIndex.__name__ = "x.at[index] without .set(v) / .add(v) / .multiply(v) / .get()"
 
 
@@ -628,10 +634,16 @@ def fill_diagonal(b, x, val, wrap, what, position) -> Tracer:
 @variant("numpy", "fill_diagonal")
 def _fill_diagonal(b, args, kwargs, position):
     """np.fill_diagonal(a, val, wrap=False): a statement of its own (NumPy writes into a and returns None):
-    a's diagonal set to val, the derivative to val's elements where they land and 0 to the diagonal written over"""
+    a's diagonal set to val, the derivative to val's elements where they land and 0 to the diagonal written over;
+    JAX's jnp.fill_diagonal(a, val, inplace=False) returns the array so written"""
+    a = arguments("fill_diagonal", args, kwargs, {"x": REQUIRED, "val": REQUIRED, "wrap": False, "inplace": True},
+                  position)
+    if static(b, a["inplace"], "inplace", position) is False:
+        x = tensor(b, a["x"], "fill_diagonal", position)
+        return fill_diagonal(b, x, a["val"], a["wrap"], "fill_diagonal", position)
     raise JacValueError("np.fill_diagonal writes into its first argument and returns None (NumPy): write it as a "
                         "statement of its own, np.fill_diagonal(A, v); ...; or as a value, A * (1 - eye) + v * eye "
-                        "with eye = np.eye(*A.shape)", position)
+                        "with eye = np.eye(*A.shape), or pass inplace=False (JAX) for the written array", position)
 
 
 # --- PART hvocab10: PyTorch's select_scatter / slice_scatter / diagonal_scatter (x with a view's elements replaced) ---

@@ -1,0 +1,365 @@
+"""JAX's and SciPy's own spellings: ``jax.nn``, ``jax.scipy.special``, ``scipy.special`` and ``jax.lax``
+(registered in ``functions``' table when ``lang`` is imported).
+
+Where JAX or SciPy read a name otherwise than PyTorch (``jax.nn.log_softmax(x, axis=None)`` is over every
+element, ``scipy.special.kl_div(x, y)`` is element-wise ``x log(x/y) - x + y``, ``jax.lax.max(x, y)`` is
+element-wise), the library named decides: each is a :func:`~.functions.variant` of that library, and
+``LIBRARY_NAMES`` lists the names each of these libraries has, so a name jac knows from another library
+(``jax.nn.normalize``: PyTorch's ``F.normalize`` is another function) is refused rather than read as that
+library's. ``jax.lax`` names nothing of the shared table: ``lax.max`` is not ``max``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..ir.shapes import broadcast
+from .functions import FUNCTIONS, REQUIRED, JacValueError, Static, arguments, axes_of, static, static_int, \
+    tensor, variant, library_function
+
+# What each library has that jac reads (a variant of its own or the shared function): any other name of the
+# library's module is refused (``parser.lookup``), never read as PyTorch's function of that name.
+SCIPY_SHARED = ("cbrt", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
+                "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "j0", "j1", "k0", "k0e", "k1", "k1e", "log1p",
+                "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
+                "psi", "round", "sinc", "softmax", "softplus", "xlog1py", "xlogy", "y0", "y1", "zeta")
+JAX_SCIPY_SHARED = ("digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit", "gammainc", "gammaincc", "gammaln",
+                    "i0", "i0e", "i1", "i1e", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
+                    "ndtri", "polygamma", "softmax", "xlog1py", "xlogy", "zeta")
+JAX_NN_SHARED = ("celu", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
+                 "leaky_relu", "log_sigmoid", "mish", "one_hot", "relu", "relu6", "selu", "sigmoid", "silu",
+                 "soft_sign", "softplus", "swish", "tanh")
+
+
+def _where(b, c, x, y, position):
+    return b.apply("where", c, x, y, position=position)
+
+
+def _both(b, c1, c2, position):
+    """c1 and c2 of two masks, a mask."""
+    return b.apply("where", c1, c2, False, position=position)
+
+
+def _nan_of(b, x, y, position, value):
+    """``value`` where x and y are numbers, NaN where either is NaN (as SciPy's ufuncs)."""
+    s = b.apply("add", x, y, position=position)
+    return _where(b, b.apply("ne", s, s, position=position), s, value, position)
+
+
+def _pair(fname, args, kwargs, position, b):
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+    return tensor(b, a["x"], fname, position), tensor(b, a["y"], fname, position)
+
+
+def _entropy_term(b, x, y, position, minus_x_plus_y: bool):
+    """x log(x / y) (- x + y) where x > 0 and y > 0; 0 (y) where x = 0 and y >= 0; inf elsewhere."""
+    inside = _both(b, b.apply("gt", x, 0.0, position=position), b.apply("gt", y, 0.0, position=position), position)
+    zero = _both(b, b.apply("eq", x, 0.0, position=position), b.apply("ge", y, 0.0, position=position), position)
+    term = b.apply("mul", x, b.apply("log", b.apply("div", x, y, position=position), position=position),
+                   position=position)
+    if minus_x_plus_y:
+        term = b.apply("add", b.apply("sub", term, x, position=position), y, position=position)
+    at_zero = b.apply("mul", y, 1.0, position=position) if minus_x_plus_y else b.apply("mul", y, 0.0,
+                                                                                       position=position)
+    edge = _where(b, zero, at_zero, math.inf, position)
+    return _nan_of(b, x, y, position, _where(b, inside, term, edge, position))
+
+
+@variant("scipy", "rel_entr")
+def _rel_entr(b, args, kwargs, position):
+    """scipy.special.rel_entr(x, y): x log(x / y) where both are positive, 0 where x = 0 and y >= 0, inf
+    elsewhere (element-wise; jax.scipy.special's too)."""
+    x, y = _pair("rel_entr", args, kwargs, position, b)
+    return _entropy_term(b, x, y, position, False)
+
+
+@variant("scipy", "kl_div")
+def _scipy_kl_div(b, args, kwargs, position):
+    """scipy.special.kl_div(x, y): x log(x / y) - x + y element-wise where both are positive, y where x = 0
+    and y >= 0, inf elsewhere (not PyTorch's F.kl_div(input, target), a reduced loss of log-probabilities)."""
+    x, y = _pair("kl_div", args, kwargs, position, b)
+    return _entropy_term(b, x, y, position, True)
+
+
+@variant("scipy", "log_expit")
+def _log_expit(b, args, kwargs, position):
+    """scipy.special.log_expit(x): log(expit(x)), as F.logsigmoid."""
+    x = tensor(b, arguments("log_expit", args, kwargs, {"x": REQUIRED}, position)["x"], "log_expit", position)
+    return b.apply("logsigmoid", x, position=position)
+
+
+@variant("scipy", "huber")
+def _huber(b, args, kwargs, position):
+    """scipy.special.huber(delta, r): r²/2 where |r| <= delta, delta (|r| - delta/2) elsewhere; inf where
+    delta < 0."""
+    a = arguments("huber", args, kwargs, {"delta": REQUIRED, "r": REQUIRED}, position)
+    d, r = tensor(b, a["delta"], "huber", position), tensor(b, a["r"], "huber", position)
+    size = b.apply("abs", r, position=position)
+    quadratic = b.apply("mul", b.apply("mul", r, r, position=position), 0.5, position=position)
+    linear = b.apply("mul", d, b.apply("sub", size, b.apply("mul", d, 0.5, position=position), position=position),
+                     position=position)
+    value = _where(b, b.apply("le", size, d, position=position), quadratic, linear, position)
+    return _where(b, b.apply("lt", d, 0.0, position=position), math.inf, value, position)
+
+
+@variant("scipy", "pseudo_huber")
+def _pseudo_huber(b, args, kwargs, position):
+    """scipy.special.pseudo_huber(delta, r): delta² (sqrt(1 + (r/delta)²) - 1), written r² / (sqrt(1 +
+    (r/delta)²) + 1) (no cancellation for small r); 0 where delta = 0, inf where delta < 0."""
+    a = arguments("pseudo_huber", args, kwargs, {"delta": REQUIRED, "r": REQUIRED}, position)
+    d, r = tensor(b, a["delta"], "pseudo_huber", position), tensor(b, a["r"], "pseudo_huber", position)
+    zero = b.apply("eq", d, 0.0, position=position)
+    safe = _where(b, zero, 1.0, d, position)
+    u = b.apply("div", r, safe, position=position)
+    root = b.apply("sqrt", b.apply("add", b.apply("mul", u, u, position=position), 1.0, position=position),
+                   position=position)
+    value = b.apply("div", b.apply("mul", r, r, position=position), b.apply("add", root, 1.0, position=position),
+                    position=position)
+    value = _where(b, zero, 0.0, value, position)
+    return _where(b, b.apply("lt", d, 0.0, position=position), math.inf, value, position)
+
+
+def _weighted_logsumexp(b, args, kwargs, position):
+    """logsumexp(a, axis=None, b=None, keepdims=False): log(sum(b · exp(a))) over ``axis`` (every element
+    without one), shifted by the detached maximum (0 where it is not finite); NaN where the weighted sum is
+    negative, as SciPy and JAX without return_sign."""
+    a = arguments("logsumexp", args, kwargs, {"x": REQUIRED, "axis": None, "b": None, "keepdims": False,
+                                              "return_sign": False}, position)
+    if static(b, a["return_sign"], "return_sign", position):
+        raise JacValueError("logsumexp(..., return_sign=True) is not supported by jac: write the log of the "
+                            "absolute value and the sign apart, jnp.log(jnp.abs(s)) and jnp.sign(s) of s = "
+                            "jnp.sum(b * jnp.exp(x))", position)
+    if a["b"] is None:
+        return FUNCTIONS["logsumexp"](b, [a["x"]], {"axis": a["axis"], "keepdims": a["keepdims"]}, position)
+    x = tensor(b, a["x"], "logsumexp", position)
+    w = tensor(b, a["b"], "logsumexp", position)
+    shape = broadcast(x.shape, w.shape)
+    x = b.apply("broadcast_to", x, shape=shape, position=position) if x.shape != shape else x
+    axes = axes_of(b, a["axis"], x, position, "logsumexp")
+    keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    m = b.apply("detach", FUNCTIONS["amax"](b, [x], {"axis": axes, "keepdims": True}, position), position=position)
+    m = _where(b, b.apply("isfinite", m, position=position), m, 0.0, position)
+    terms = b.apply("mul", w, b.apply("exp", b.apply("sub", x, m, position=position), position=position),
+                    position=position)
+    s = b.apply("sum", terms, axes=axes, keepdims=True, position=position)
+    out = b.apply("add", b.apply("log", s, position=position), m, position=position)
+    if keepdims:
+        return out
+    return b.apply("reshape", out, shape=tuple(n for i, n in enumerate(out.shape) if i not in axes),
+                   position=position)
+
+
+variant("scipy", "logsumexp")(_weighted_logsumexp)
+variant("jax", "logsumexp")(_weighted_logsumexp)
+
+
+# --- jax.nn -----------------------------------------------------------------------------------------------
+
+
+def _jax_softmax(log: bool):
+    fname = "log_softmax" if log else "softmax"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "where": None}, position)
+        if a["where"] is not None:
+            raise JacValueError(f"jax.nn.{fname}(..., where=m) is not supported by jac: write jnp.where(m, x, "
+                                f"-jnp.inf) for x first (the masked entries then get 0)", position)
+        x = tensor(b, a["x"], fname, position)
+        if x.ndim == 0:
+            return b.apply("sub", x, x, position=position) if log else \
+                b.apply("add", b.apply("mul", x, 0.0, position=position), 1.0, position=position)
+        axes = axes_of(b, a["axis"], x, position, fname)  # None: every axis, as JAX
+        lse = b.apply("logsumexp", x, axes=axes, keepdims=True, position=position)
+        out = b.apply("sub", x, lse, position=position)
+        if log:
+            return out
+        if len(axes) == 1:
+            return b.apply("softmax", x, axis=axes[0], position=position)
+        return b.apply("exp", out, position=position)
+    lower.__doc__ = (f"jax.nn.{fname}(x, axis=-1): over the last axis by default, over every element with "
+                     f"axis=None, over several with a tuple")
+    return lower
+
+
+variant("jax", "softmax")(_jax_softmax(False))
+variant("jax", "log_softmax")(_jax_softmax(True))
+
+
+@variant("jax", "standardize")
+def _standardize(b, args, kwargs, position):
+    """jax.nn.standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5): (x - mean) / sqrt(variance +
+    epsilon), the variance mean(x²) - mean(x)² clipped at 0 (JAX's default algorithm='fast'), or
+    mean((x - mean)²) with algorithm='stable'."""
+    a = arguments("standardize", args, kwargs, {"x": REQUIRED, "axis": -1, "mean": None, "variance": None,
+                                                "epsilon": 1e-5, "where": None, "algorithm": Static("fast")},
+                  position)
+    if a["where"] is not None:
+        raise JacValueError("jax.nn.standardize(..., where=m) is not supported by jac", position)
+    how = static(b, a["algorithm"], "algorithm", position)
+    if how not in ("fast", "stable"):
+        raise JacValueError(f"standardize(): algorithm must be 'fast' or 'stable', got {how!r}", position)
+    x = tensor(b, a["x"], "standardize", position)
+    axes = axes_of(b, a["axis"], x, position, "standardize")
+    mean = a["mean"] if a["mean"] is not None else b.apply("mean", x, axes=axes, keepdims=True, position=position)
+    centred = b.apply("sub", x, mean, position=position)
+    variance = a["variance"]
+    if variance is None and how == "stable":
+        variance = b.apply("mean", b.apply("square", centred, position=position), axes=axes, keepdims=True,
+                           position=position)
+    elif variance is None:
+        squares = b.apply("mean", b.apply("square", x, position=position), axes=axes, keepdims=True,
+                          position=position)
+        variance = b.apply("clip", b.apply("sub", squares, b.apply("square", mean, position=position),
+                                           position=position), b.lift(0.0), b.lift(math.inf), position=position)
+    eps = b.lift(a["epsilon"]) if not isinstance(a["epsilon"], Static) else b.lift(a["epsilon"].value)
+    return b.apply("mul", centred, b.apply("rsqrt", b.apply("add", variance, eps, position=position),
+                                           position=position), position=position)
+
+
+@variant("jax", "squareplus")
+def _squareplus(b, args, kwargs, position):
+    """jax.nn.squareplus(x, b=4): (x + sqrt(x² + b)) / 2."""
+    a = arguments("squareplus", args, kwargs, {"x": REQUIRED, "b": 4.0}, position)
+    x = tensor(b, a["x"], "squareplus", position)
+    root = b.apply("sqrt", b.apply("add", b.apply("square", x, position=position), b.lift(a["b"]),
+                                   position=position), position=position)
+    return b.apply("div", b.apply("add", x, root, position=position), 2.0, position=position)
+
+
+@variant("jax", "sparse_plus")
+def _sparse_plus(b, args, kwargs, position):
+    """jax.nn.sparse_plus(x): 0 for x <= -1, x for x >= 1, (x + 1)² / 4 between."""
+    x = tensor(b, arguments("sparse_plus", args, kwargs, {"x": REQUIRED}, position)["x"], "sparse_plus", position)
+    middle = b.apply("div", b.apply("square", b.apply("add", x, 1.0, position=position), position=position), 4.0,
+                     position=position)
+    upper = _where(b, b.apply("ge", x, 1.0, position=position), x, middle, position)
+    return _where(b, b.apply("le", x, -1.0, position=position), 0.0, upper, position)
+
+
+@variant("jax", "sparse_sigmoid")
+def _sparse_sigmoid(b, args, kwargs, position):
+    """jax.nn.sparse_sigmoid(x): clip(x + 1, 0, 2) / 2."""
+    x = tensor(b, arguments("sparse_sigmoid", args, kwargs, {"x": REQUIRED}, position)["x"], "sparse_sigmoid",
+               position)
+    clipped = b.apply("clip", b.apply("add", x, 1.0, position=position), b.lift(0.0), b.lift(2.0), position=position)
+    return b.apply("mul", clipped, 0.5, position=position)
+
+
+# --- jax.lax: a few element-wise and shape ops, under their lax names -------------------------------------
+
+_LAX_SAME = ("exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
+             "acos", "atan", "asinh", "acosh", "atanh", "abs", "sign", "floor", "ceil", "square", "reciprocal",
+             "erf", "erfc", "digamma", "exp2", "cbrt", "stop_gradient", "add", "sub", "mul", "pow", "atan2",
+             "batch_matmul")
+_LAX_RENAMED = {"neg": "negative", "logistic": "sigmoid", "erf_inv": "erfinv", "lgamma": "lgamma",
+                "max": "maximum", "min": "minimum", "select": "where", "is_finite": "isfinite",
+                "rem": "fmod", "batch_matmul": "matmul"}
+# What to write for the rest of jax.lax (control flow, collectives, slices by traced offsets)
+LAX_HINTS = {
+    "cond": "jac has no control flow on values: write both branches and choose with jnp.where(pred, a, b)",
+    "switch": "jac has no control flow on values: choose with jnp.select([c1, c2], [a, b], default)",
+    "fori_loop": "jac has no loops: write the steps out (y = f(y) three times), or a comprehension with a "
+                 "constant range",
+    "while_loop": "jac has no loops whose length depends on values: write a fixed number of steps out",
+    "scan": "jac has no loops: write the steps out, or jnp.cumsum/jnp.cumprod for a running sum or product",
+    "associative_scan": "write jnp.cumsum/jnp.cumprod, or the steps out",
+    "map": "write the function of the whole array (jnp.sin(x) for lax.map(jnp.sin, x)); jac's functions are "
+           "element-wise already",
+    "psum": "jac has no devices or named axes: write jnp.sum(x)",
+    "pmean": "jac has no devices or named axes: write jnp.mean(x)",
+    "all_gather": "jac has no devices or named axes",
+    "conv_general_dilated": "jac has PyTorch's F.conv1d / F.conv2d (layout NCH / NCHW, weights OIH / OIHW)",
+    "conv": "jac has PyTorch's F.conv1d / F.conv2d (layout NCH / NCHW, weights OIH / OIHW)",
+    "div": "write x / y (lax.div of integers rounds toward zero: jnp.trunc(x / y))",
+    "round": "write jnp.round(x) (lax.round rounds halves away from zero by default: jnp.sign(x) * "
+             "jnp.floor(jnp.abs(x) + 0.5))",
+    "slice": "write x[1:4] (basic indexing)",
+    "dynamic_slice": "write x[i:i + n] with constant i",
+    "dynamic_update_slice": "write x.at[i:i + n].set(u) with constant i",
+    "dot_general": "write jnp.einsum('...', a, b) or jnp.tensordot(a, b, axes=...)",
+}
+
+
+def _lax_clamp(b, args, kwargs, position):
+    """jax.lax.clamp(min, x, max): x clipped to [min, max] (the bounds first and last, unlike jnp.clip)."""
+    a = arguments("clamp", args, kwargs, {"min": REQUIRED, "x": REQUIRED, "max": REQUIRED}, position)
+    return FUNCTIONS["clip"](b, [a["x"], a["min"], a["max"]], {}, position)
+
+
+def _lax_integer_pow(b, args, kwargs, position):
+    """jax.lax.integer_pow(x, y): x ** y for a constant integer y."""
+    a = arguments("integer_pow", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+    y = static_int(b, a["y"], "integer_pow's exponent", position)
+    return b.apply("pow", tensor(b, a["x"], "integer_pow", position), float(y), position=position)
+
+
+def _lax_dot(b, args, kwargs, position):
+    """jax.lax.dot(a, b): the product of vectors and matrices (1-d or 2-d), as jnp.dot."""
+    a = arguments("dot", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "precision": None,
+                                        "preferred_element_type": None}, position)
+    x, y = tensor(b, a["x"], "dot", position), tensor(b, a["y"], "dot", position)
+    if x.ndim not in (1, 2) or y.ndim not in (1, 2):
+        raise JacValueError("jax.lax.dot takes vectors and matrices; for more axes write jnp.einsum or "
+                            "jnp.matmul", position)
+    return FUNCTIONS["matmul"](b, [x, y], {}, position)
+
+
+def _lax_cumulative(fname):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": 0, "reverse": False}, position)
+        x = tensor(b, a["x"], fname, position)
+        if static(b, a["reverse"], "reverse", position):
+            flipped = FUNCTIONS["flip"](b, [x], {"axis": a["axis"]}, position)
+            out = FUNCTIONS[fname](b, [flipped], {"axis": a["axis"]}, position)
+            return FUNCTIONS["flip"](b, [out], {"axis": a["axis"]}, position)
+        return FUNCTIONS[fname](b, [x], {"axis": a["axis"]}, position)
+    lower.__doc__ = f"jax.lax.{fname}(x, axis=0, reverse=False)"
+    return lower
+
+
+def _lax_reduce(fname, shared):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "axes": REQUIRED}, position)
+        return FUNCTIONS[shared](b, [a["x"]], {"axis": static(b, a["axes"], "axes", position)}, position)
+    lower.__doc__ = f"jax.lax.{fname}(x, axes): {shared} over the axes"
+    return lower
+
+
+def _lax_reshape(b, args, kwargs, position):
+    """jax.lax.reshape(x, new_sizes)."""
+    a = arguments("reshape", args, kwargs, {"x": REQUIRED, "new_sizes": REQUIRED, "dimensions": None}, position)
+    if a["dimensions"] is not None:
+        raise JacValueError("jax.lax.reshape(..., dimensions=...) is not supported: transpose first "
+                            "(jnp.transpose(x, dimensions)), then reshape", position)
+    return FUNCTIONS["reshape"](b, [a["x"], a["new_sizes"]], {}, position)
+
+
+def _lax_concatenate(b, args, kwargs, position):
+    """jax.lax.concatenate(operands, dimension)."""
+    a = arguments("concatenate", args, kwargs, {"operands": REQUIRED, "dimension": REQUIRED}, position)
+    return FUNCTIONS["concatenate"](b, [a["operands"]], {"axis": a["dimension"]}, position)
+
+
+for _name in _LAX_SAME:
+    if _name not in _LAX_RENAMED:
+        variant("jax.lax", _name)(FUNCTIONS[_name])
+for _name, _shared in _LAX_RENAMED.items():
+    variant("jax.lax", _name)(FUNCTIONS[_shared])
+variant("jax.lax", "transpose")(library_function("numpy", "transpose"))  # lax.transpose(x, permutation)
+variant("jax.lax", "clamp")(_lax_clamp)
+variant("jax.lax", "integer_pow")(_lax_integer_pow)
+variant("jax.lax", "dot")(_lax_dot)
+variant("jax.lax", "cumsum")(_lax_cumulative("cumsum"))
+variant("jax.lax", "cumprod")(_lax_cumulative("cumprod"))
+variant("jax.lax", "reduce_sum")(_lax_reduce("reduce_sum", "sum"))
+variant("jax.lax", "reduce_max")(_lax_reduce("reduce_max", "amax"))
+variant("jax.lax", "reduce_min")(_lax_reduce("reduce_min", "amin"))
+variant("jax.lax", "reshape")(_lax_reshape)
+variant("jax.lax", "concatenate")(_lax_concatenate)
+
+LIBRARY_NAMES = {
+    "jax": frozenset(JAX_NN_SHARED) | {"softmax", "log_softmax", "logsumexp", "standardize", "squareplus",
+                                       "sparse_plus", "sparse_sigmoid"},
+    "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"},
+    "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"},
+}
