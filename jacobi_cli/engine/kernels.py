@@ -61,6 +61,20 @@ class KernelBuilder(Builder):
         self._diagonals: dict | None = {} if diagonals else None
         self._masks: dict = {}  # shape -> the const boolean identity of that shape
         self.derivatives_from: int | None = None  # the first node of the derivative passes
+        self._layouts: dict = {}  # node id -> is its value C-contiguous at every call (_c_ordered)
+
+    def _laid_out_as(self, kept: Tracer, *others) -> bool:
+        """Is an element-wise op of ``kept`` and ``others`` (numbers, constants) laid out as ``kept``
+        at every call, so that handing on ``kept`` for it changes no layout? (see _c_ordered)"""
+        if self._c_ordered(kept) and all(self._c_ordered(o) for o in others):
+            return True  # C order in, C order out
+        return _fresh(self.nodes[kept.id]) and all(sum(d > 1 for d in _shape(o)) <= 1 for o in others)
+
+    def _c_ordered(self, value) -> bool:
+        """Is ``value`` (a tracer, or a number or array that would be lifted) C-contiguous at every call?"""
+        if isinstance(value, Tracer):
+            return _c_ordered(self.nodes, value.id, self._layouts)
+        return not isinstance(value, np.ndarray) or bool(value.flags.c_contiguous)
 
     def mask(self, value: np.ndarray) -> Tracer:
         """A boolean constant kept boolean (``const`` makes an array the dtype), for ``where``:
@@ -97,7 +111,9 @@ class KernelBuilder(Builder):
                 return kept
         if op_name == "reshape" and isinstance(args[0], Tracer) and tuple(params["shape"]) == tuple(args[0].shape):
             return args[0]  # to its own shape: the array itself (a view of it otherwise)
-        if op_name == "reshape" and self._op_of(args[0]) == "reshape":  # one reshape of the source
+        if op_name == "reshape" and self._op_of(args[0]) == "reshape" \
+                and self._c_ordered(self._tracer(self.nodes[args[0].id].args[0])):
+            # one reshape of the source (of a C-ordered one: another's reshape may copy or view otherwise)
             args = (self._tracer(self.nodes[args[0].id].args[0]),)
         if op.broadcasting and len(args) == 2:
             args = self._unbroadcast_args(args)
@@ -297,7 +313,8 @@ class KernelBuilder(Builder):
         unit, sides = op.identity
         for side in sides:
             const, other = args[side], args[1 - side]
-            if not isinstance(other, Tracer) or not self._is_constant(const, unit):
+            if not isinstance(other, Tracer) or not self._is_constant(const, unit) \
+                    or not self._laid_out_as(other, const):  # the op's result's layout, or kept (see _c_ordered)
                 continue
             shape = _broadcast(tuple(other.shape), const.shape if isinstance(const, Tracer) else np.shape(const))
             if shape == tuple(other.shape):
@@ -317,8 +334,9 @@ class KernelBuilder(Builder):
         do. One add instead of a matmul (9,000 instructions at n = 10, on 10 elements)."""
         for side in (0, 1):
             ones, other = args[side], args[1 - side]
-            if not isinstance(other, Tracer) or len(other.shape) < 2 or not self._is_constant(ones, 1.0):
-                continue
+            if not isinstance(other, Tracer) or len(other.shape) < 2 or not self._is_constant(ones, 1.0) \
+                    or not (self._c_ordered(other) or sum(d > 1 for d in other.shape) <= 1):
+                continue  # matmul's result is C-ordered; the new b + 0 is laid out as b (compact along one axis: C)
             one_shape, b_shape = _shape(ones), tuple(other.shape)
             inner, kept = (b_shape[-2], b_shape[-1]) if side == 0 else (b_shape[-1], b_shape[-2])
             if len(one_shape) < 2 or size(one_shape) != 1 or inner != 1 or kept == 1 or size(b_shape) == 0:
@@ -341,7 +359,8 @@ class KernelBuilder(Builder):
         if c is None:
             return None
         chosen, other = (args[1], b) if c != 0 else (args[2], a)  # NaN != 0: true, as np.where reads it
-        if other is None or not isinstance(chosen, Tracer) or not self._is_float(chosen.id):
+        if other is None or not isinstance(chosen, Tracer) or not self._is_float(chosen.id) \
+                or not self._laid_out_as(chosen):  # np.where's copy (order "K") is laid out as a compact branch
             return None
         if _broadcast(*(_shape(x) for x in args)) != tuple(chosen.shape):
             return None
@@ -387,6 +406,56 @@ class KernelBuilder(Builder):
 
 def _shape(value) -> tuple:
     return tuple(value.shape) if isinstance(value, Tracer) else tuple(np.shape(value))
+
+
+# An identity dropped (``g * 1`` is g) gives the same elements, but not always the same memory
+# layout: ``g * ones`` is a new array laid out as NumPy's order "K" picks (C order when g's order
+# and the constant's disagree), g may be a transposed view. What reads it may depend on the layout:
+# a sum over several axes adds in memory order, a matmul calls BLAS with other strides. So
+# ``sum_to(transpose(G) * ones)`` and ``sum_to(transpose(G))`` rounded apart by an ulp (eigvalsh's
+# Jacobian through ``s * ones(3, 3) @ (s * ones(3, 3)).T / 10``; 0 at the checked A = 0, so the
+# compile-time check passed). A rewrite that hands on an operand instead of an op's result is taken
+# only where both are C-contiguous at every call (the inputs' layout is the caller's: not known).
+
+def _c_ordered(nodes: list, i: int, memo: dict) -> bool:
+    """Is node ``i``'s value C-contiguous at every call, whatever the inputs' layout? Constants
+    that are, numbers, one element, and what a ufunc (matmul included) or a reshape makes of such
+    values only (NumPy's order "K" then allocates C order). Iterative: a chain may be long."""
+    stack = [i]
+    while stack:
+        j = stack[-1]
+        if j in memo:
+            stack.pop()
+            continue
+        node = nodes[j]
+        if size(node.shape) <= 1:
+            memo[j] = True
+        elif node.op == "const":
+            memo[j] = not isinstance(node.value, np.ndarray) or bool(node.value.flags.c_contiguous)
+        elif node.op == "input":
+            memo[j] = False
+        elif _fresh(node) and sum(d > 1 for d in node.shape) <= 1:  # compact along its one axis
+            memo[j] = True
+        else:
+            if not (node.op == "reshape" or _fresh(node)):
+                memo[j] = False
+                continue
+            todo = [a for a in node.args if a not in memo]
+            if todo:
+                stack += todo
+                continue
+            memo[j] = all(memo[a] for a in node.args)
+    return memo[i]
+
+
+def _fresh(node) -> bool:
+    """Is ``node``'s value a new array a ufunc (matmul included) allocated: compact, with positive
+    strides, in its operands' order ("K")? Then NumPy's order "K" lays a ufunc's result of it and
+    numbers (or constants with one axis longer than 1, which order no two axes) out the same."""
+    if node.op in ("const", "input"):
+        return False
+    impl = OPS[node.op].impl
+    return isinstance(impl, np.ufunc) and impl.nout == 1 and not node.params
 
 
 def _basis_diagonal(value):
@@ -478,6 +547,7 @@ class _Source:
         self.unsqueezed: dict = {}  # node id -> the variable holding it at its own shape, once made
         self.readers: dict = {}  # node id -> the nodes reading it
         self.checked: set = set()  # the variables holding an input's layout check (see _input_check)
+        self.layouts: dict = {}  # node id -> is its value C-contiguous at every call (_c_ordered)
         for n in nodes:
             for a in n.args:
                 self.readers.setdefault(a, []).append(n)
@@ -564,6 +634,11 @@ class _Source:
             if const.op != "const" or other.op == "const" or x in self.squeezed or tuple(other.shape) != shape \
                     or size(shape) < 2:
                 continue
+            # its result is laid out as x (order "K"), with the full array in C order: the same where x
+            # is C-ordered or compact along one axis; an input, checked once a call
+            ordered = sum(d > 1 for d in shape) <= 1 or _c_ordered(self.nodes, x, self.layouts)
+            if not ordered and other.op != "input":
+                continue
             full = _full_constant(const.value, shape, self.dtype)
             if full is None:
                 continue
@@ -575,8 +650,18 @@ class _Source:
             check = f"type({self.name[x]}) is _nd"
             if type(const.value) is not np.ndarray:  # a Python number: of the kernel's dtype only
                 check += f" and {self.name[x]}.dtype is _dt"
+            if not ordered:  # an input: C-contiguous at this call (checked once a call)
+                check += f" and {self._order_check(x)}"
             return f"v{i} = f{i}({', '.join(args)}) if {check} else f{i}({', '.join(plain)})"
         return None
+
+    def _order_check(self, i: int) -> str:
+        """The name of a variable set once, before its first use, to "input ``i`` is C-contiguous"."""
+        name = f"_o{i}"
+        if name not in self.checked:
+            self.checked.add(name)
+            self.lines.append(f"{self.indent}{name} = v{i}.flags.c_contiguous")
+        return name
 
     def _held(self, i: int) -> tuple:
         return self.squeezed.get(i, tuple(self.nodes[i].shape))
@@ -959,27 +1044,9 @@ def evaluate_kernel(graph: Graph) -> Kernel | None:
     return _finish(b, [traced[graph.output]], tuple(graph.inputs), first, 0)
 
 
-# ops whose traced derivative rounds, at some values, otherwise than the interpreter's (a last-bit
-# difference, seen after the values change, through a product scaled by an inexact constant:
-# tests/test_kernels.py pins one): no derivative kernel of a graph holding one is built, the
-# interpreter answers every call (the check at compile time saw only the values of that call)
-_UNPROVEN = frozenset({"eigvalsh", "eigh_vectors", "eig_gaps", "cholesky"})
-
-
-def unproven(graph: Graph) -> str | None:
-    """Why no derivative kernel is built for ``graph``, or None (see ``_UNPROVEN``)."""
-    found = _UNPROVEN.intersection(n.op for n in graph.nodes)
-    if not found:
-        return None
-    return (f"{', '.join(sorted(found))}: a compiled derivative may round otherwise than the interpreter at other "
-            "values than the ones it was checked at; the interpreter answers every call")
-
-
 def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
     """``x.grad`` for each of ``names`` (inputs that require grad) from a cotangent ``v``:
     ``kernel(env, v)``."""
-    if unproven(graph):
-        return None
     b = _new_builder(graph)
     traced = autodiff.replay(graph, b)
     first = len(b.nodes)
@@ -992,8 +1059,6 @@ def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
 
 def jvp_kernel(graph: Graph, names: list) -> Kernel | None:
     """J·t for tangents of the inputs ``names``: ``kernel(env, *tangents in that order)``."""
-    if unproven(graph):
-        return None
     b = _new_builder(graph)
     traced = autodiff.replay(graph, b)
     first = len(b.nodes)
@@ -1090,7 +1155,7 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
 def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     """``(JacobianKernel, None)``, or ``(None, why)``: why no kernel runs ``plan`` (``--explain``
     says it). Every refusal of :func:`jacobian_kernel` is decided here, in words."""
-    why = unfit(plan) or unproven(graph)
+    why = unfit(plan)
     if why is not None:
         return None, why
     b = _new_builder(graph, diagonals=not small)
