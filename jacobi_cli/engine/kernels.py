@@ -231,21 +231,43 @@ class KernelBuilder(Builder):
 
     def _diagonal_of(self, like, d) -> Tracer:
         """The batch ``diag(d)`` of ``like``'s shape, as a node: zeros off the diagonal."""
-        shape = _shape(like)
-        mask = self._masks.get(shape)
-        if mask is None:
-            mask = self._masks[shape] = self.mask(np.eye(shape[0], dtype=bool).reshape(shape))
-        out = self._plain("where", mask, d, 0.0)
+        out = self._plain("where", self._mask_of(_shape(like)), d, 0.0)
         self._diagonals[out.id] = d
         return out
 
     def _summed_diagonals(self, op_name: str, args: tuple):
-        """``diag(a) ± diag(b)`` is ``diag(a ± b)`` (the interpreter's slots share columns)."""
+        """``diag(a) ± diag(b)`` is ``diag(a ± b)`` (the interpreter's slots share columns); a diagonal
+        and a dense batch, the structured rule's sum (:meth:`_diagonal_into_dense`)."""
         (fa, da), (fb, db) = self._diagonal(args[0]), self._diagonal(args[1])
+        if fa != fb:
+            return self._diagonal_into_dense(op_name, args, 0 if fa else 1)
         if not (fa and fb) or _shape(args[0]) != _shape(args[1]):
             return None
         d = self._plain(op_name, self._ones_if_none(da, args[0]), self._ones_if_none(db, args[1]))
         return self._diagonal_of(args[0], d)
+
+    def _diagonal_into_dense(self, op_name: str, args: tuple, side: int):
+        """``D ± diag(d)`` (or ``diag(d) ± D``) for a dense batch D, as the structured interpreter's
+        ``_into_dense`` (ir/structured.py) adds them: the dense batch (negated where it is subtracted)
+        as it is off the diagonal, and on it that value plus (or minus) the diagonal's entry. The
+        batch ``diag(d)`` added whole would add its zeros everywhere: -0 + 0 is +0, where the
+        interpreter keeps the -0 (``A @ x + x`` at A[i, j] = -0, i != j)."""
+        t, dense = args[side], args[1 - side]
+        shape = _shape(t)
+        d_shape = _shape(dense)
+        if len(d_shape) != len(shape) or d_shape[0] not in (1, shape[0]) or _broadcast(shape, d_shape) != shape:
+            return None
+        minus = op_name == "sub"
+        signed = self._plain("neg", dense) if minus and side == 0 else dense  # t - D: -D, then + t
+        on = self._plain("sub" if minus and side == 1 else "add", signed, t)  # D - t: D + (-t), the same bits
+        return self._plain("where", self._mask_of(shape), on, signed)
+
+    def _mask_of(self, shape: tuple) -> Tracer:
+        """The boolean identity of a batch ``shape`` (B, *s), size(s) == B: True on the diagonal."""
+        mask = self._masks.get(shape)
+        if mask is None:
+            mask = self._masks[shape] = self.mask(np.eye(shape[0], dtype=bool).reshape(shape))
+        return mask
 
     def _summed_diagonal(self, batch, d, axes: tuple, keepdims: bool):
         shape = _shape(batch)
@@ -482,7 +504,7 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 # --- code generation ----------------------------------------------------------------------------
 
 def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0, scatters: tuple = (),
-             dtype=None):
+             dtype=None, keep: tuple = ()):
     """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
     ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
     by those names and the others are positional (a VJP's cotangent, a JVP's tangents).
@@ -495,8 +517,9 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     middle-sized largest matrix product (``products``, see :mod:`jacobi_cli.engine.blas`), in
     ``threads_for``: the whole call is this one function, no wrapper around it. ``dtype``: the
     inputs' (the builder's), for constants made full arrays (:meth:`_Source._full_constant_line`).
+    ``keep``: nodes computed though no output reads them (their errors are the call's).
     """
-    need = needed(nodes, outputs)
+    need = needed(nodes, list(outputs) + list(keep))  # keep: computed though no output reads them (_MAY_REFUSE)
     last = last_uses(nodes, outputs)
     namespace: dict = {"_copy": np.array, "_set": _ERROR_STATE.set, "_reset": _ERROR_STATE.reset,
                        "_ignore": _IGNORE_ALL}
@@ -1025,15 +1048,29 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     ids = [builder.lift(o).id for o in outputs]
     if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
-    products = product_work(builder.nodes, needed(builder.nodes, ids))
+    # the forward values that may refuse the call: computed (and dropped) whether or not a result reads them
+    refusing = tuple(n.id for n in builder.nodes[:first] if n.op in _MAY_REFUSE)
+    products = product_work(builder.nodes, needed(builder.nodes, ids + list(refusing)))
     arg_ids = [builder.inputs[a] for a in args + extra]
-    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype)
+    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype, keep=refusing)
     kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
     if scatters is None:
         return kernel
     dense = kernel if not any(scatters) else replace(
-        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters, builder.dtype))
+        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters, builder.dtype, refusing))
     return kernel, dense
+
+
+# Ops whose forward value refuses the call at some values (a JacError, or LAPACK's error: a singular or
+# NaN matrix, repeated eigenvalues, a probability past [0, 1]). The interpreter evaluates every node of
+# the graph before it differentiates, so it refuses there; a kernel computes what its results read,
+# and a Jacobian by an input the output does not read (or through svdvals, whose lowering leaves svd_u
+# and svd_vh unread) would answer instead. So a kernel computes these nodes too, and raises as they
+# do (Compiled then hands the call to the interpreter, which refuses). Every other op's impl is a
+# ufunc (which never raises: errors are ignored), a view, or NumPy/SciPy arithmetic at a fixed shape.
+_MAY_REFUSE = frozenset({"bce", "cholesky", "cofactor", "det", "eig_gaps", "eigh_vectors", "eigvalsh", "inv",
+                         "logabsdet", "lu", "matrix_exp", "mvlgamma", "qr_q", "qr_r", "solve", "svd_inv", "svd_u",
+                         "svd_vh", "svdvals"})
 
 
 def evaluate_kernel(graph: Graph) -> Kernel | None:
