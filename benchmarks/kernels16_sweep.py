@@ -10,7 +10,8 @@ then ``--rounds`` value sets of each kind (random, special, mixed, ties, kinks, 
 inputs, the cotangent and the tangents. Prints the differences (the first ``--show``) and the tally:
 cases, kernels built, calls compared, calls the interpreter refused, differences, crashes (an error that is
 no JacError, on either path), nan-bits (calls equal but for a NaN's sign or payload, which NumPy's loops do
-not keep: see ``kernels16.same``). Exit 1 if any differ.
+not keep: see ``kernels16.same``), unlaid (an op's kernel called on inputs in another layout than it was traced
+for, which raises ``kernels.Unlaid``: ``Compiled`` then hands the call to the interpreter). Exit 1 if any differ.
 """
 
 from __future__ import annotations
@@ -68,14 +69,14 @@ def main() -> int:
         total.add(tally)
         print(f"{label:12s} cases {tally.cases:5d}  kernels {tally.kernels:5d}  calls {tally.calls:7d}  "
               f"refused {tally.refused:6d}  differences {len(tally.differences)}  crashes {len(tally.crashes)}  "
-              f"nan-bits {tally.nan_bits}")
+              f"nan-bits {tally.nan_bits}  unlaid {tally.handed}")
     for line in total.differences[:args.show]:
         print("DIFF", line[:400])
     for line in total.crashes[:args.show]:
         print("CRASH", line[:400])
     print(f"total        cases {total.cases:5d}  kernels {total.kernels:5d}  calls {total.calls:7d}  "
           f"refused {total.refused:6d}  differences {len(total.differences)}  crashes {len(total.crashes)}  "
-          f"nan-bits {total.nan_bits}  "
+          f"nan-bits {total.nan_bits}  unlaid {total.handed}  "
           f"({time.time() - start:.0f} s)")
     return 1 if total.differences else 0
 

@@ -293,9 +293,11 @@ def test_kernel_source_holds_node_numbers_only():
     finally:
         del kernels.compile
     call = r"f\d+\(((v|c|u)\d+(, (v|c|u)\d+)*)?\)|(v|u)\d+\.(reshape|transpose)\(k\d+\)|v\d+"
-    full = r"f\d+\((v\d+, C\d+|C\d+, v\d+)\) if type\(v\d+\) is _nd( and v\d+\.dtype is _dt)?( and _o\d+)? else f\d+\((v|c)\d+, (v|c)\d+\)"
+    full = r"f\d+\((v\d+, C\d+|C\d+, v\d+)\) if type\(v\d+\) is _nd( and v\d+\.dtype is _dt)? else f\d+\((v|c)\d+, (v|c)\d+\)"
     call = f"{call}|{full}"  # a constant made a full array (_Source._full_constant_line)
-    line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|        _o\d+ = v\d+\.flags\.c_contiguous|"
+    line = re.compile(r"^(def kernel\(env(, v\d+)*\):|    v\d+ = env\[a\d+\]|    _token = _set\(_ignore\)|    try:|"
+                      r"        if not \(type\(v\d+\) is _nd and v\d+\.flags\.c_contiguous( and type\(v\d+\) is _nd and "
+                      r"v\d+\.flags\.c_contiguous)*\):|            raise _Unlaid|"
                       rf"        v\d+ = ({call})|        u\d+ = v\d+\.reshape\(s\d+\)|        del (v|u)\d+(, (v|u)\d+)*|"
                       r"        return \(((_copy\()?(v|c|u)\d+(, copy=True\))?,? ?)+\)|    finally:|        _reset\(_token\))$")
     assert len(seen) == 2
@@ -977,7 +979,11 @@ def test_kernels_take_np_dot_only_for_laid_out_inputs_with_the_interpreters_bits
                 env["x"][...] = np.where(np.isfinite(x) & (x != 0), x, 0.5)
                 x2.flags.writeable = writeable
                 p2 = api.prepare(expr, env, ["x"], dtype=dtype)
-                got = jacobian(env, False)["x"]
+                try:
+                    got = jacobian(env, False)["x"]
+                except kernels.Unlaid:  # traced for C-contiguous inputs (kernels._c_ordered): the interpreter's call
+                    assert not all(type(a) is np.ndarray and a.flags.c_contiguous for a in env.values())
+                    continue
                 expected = api.jacobians(p2, api.plan_of(p2))["x"].to_array()
                 assert got.tobytes() == expected.tobytes(), n
 

@@ -62,18 +62,24 @@ class KernelBuilder(Builder):
         self._masks: dict = {}  # shape -> the const boolean identity of that shape
         self.derivatives_from: int | None = None  # the first node of the derivative passes
         self._layouts: dict = {}  # node id -> is its value C-contiguous at every call (_c_ordered)
+        self.assumed: set = set()  # the inputs whose C order a rewrite relied on: checked by the kernel
 
     def _laid_out_as(self, kept: Tracer, *others) -> bool:
         """Is an element-wise op of ``kept`` and ``others`` (numbers, constants) laid out as ``kept``
         at every call, so that handing on ``kept`` for it changes no layout? (see _c_ordered)"""
-        if self._c_ordered(kept) and all(self._c_ordered(o) for o in others):
-            return True  # C order in, C order out
-        return _fresh(self.nodes[kept.id]) and all(sum(d > 1 for d in _shape(o)) <= 1 for o in others)
+        if _fresh(self.nodes[kept.id]) and all(sum(d > 1 for d in _shape(o)) <= 1 for o in others):
+            return True  # first: no input's layout taken for granted (see _c_ordered's assumed)
+        return self._c_ordered(kept) and all(self._c_ordered(o) for o in others)  # C order in, C order out
+
+    def _one_view(self, source: Tracer) -> bool:
+        """Is every reshape of ``source`` laid out as reshapes of its reshapes are? Where it has one axis
+        longer than 1 (each is a view with its stride), or is C-ordered (each is a C-ordered view)."""
+        return sum(d > 1 for d in source.shape) <= 1 or self._c_ordered(source)
 
     def _c_ordered(self, value) -> bool:
         """Is ``value`` (a tracer, or a number or array that would be lifted) C-contiguous at every call?"""
         if isinstance(value, Tracer):
-            return _c_ordered(self.nodes, value.id, self._layouts)
+            return _c_ordered(self.nodes, value.id, self._layouts, self.assumed)
         return not isinstance(value, np.ndarray) or bool(value.flags.c_contiguous)
 
     def mask(self, value: np.ndarray) -> Tracer:
@@ -112,8 +118,9 @@ class KernelBuilder(Builder):
         if op_name == "reshape" and isinstance(args[0], Tracer) and tuple(params["shape"]) == tuple(args[0].shape):
             return args[0]  # to its own shape: the array itself (a view of it otherwise)
         if op_name == "reshape" and self._op_of(args[0]) == "reshape" \
-                and self._c_ordered(self._tracer(self.nodes[args[0].id].args[0])):
-            # one reshape of the source (of a C-ordered one: another's reshape may copy or view otherwise)
+                and self._one_view(self._tracer(self.nodes[args[0].id].args[0])):
+            # one reshape of the source (of a C-ordered one, or compact along one axis: another's reshape may
+            # copy where this one views, or view with other strides)
             args = (self._tracer(self.nodes[args[0].id].args[0]),)
         if op.broadcasting and len(args) == 2:
             args = self._unbroadcast_args(args)
@@ -439,10 +446,13 @@ def _shape(value) -> tuple:
 # compile-time check passed). A rewrite that hands on an operand instead of an op's result is taken
 # only where both are C-contiguous at every call (the inputs' layout is the caller's: not known).
 
-def _c_ordered(nodes: list, i: int, memo: dict) -> bool:
-    """Is node ``i``'s value C-contiguous at every call, whatever the inputs' layout? Constants
-    that are, numbers, one element, and what a ufunc (matmul included) or a reshape makes of such
-    values only (NumPy's order "K" then allocates C order). Iterative: a chain may be long."""
+def _c_ordered(nodes: list, i: int, memo: dict, assumed: set | None = None) -> bool:
+    """Is node ``i``'s value C-contiguous at every call? Constants that are, numbers, one element,
+    a matmul's result (NumPy allocates its core axes, and its one loop axis, in C order: checked over
+    layouts), and what a ufunc or a reshape makes of such values only (NumPy's order "K" then
+    allocates C order). An input is, when ``assumed`` is a set: it is added there, and the kernel
+    checks it at each call (:func:`generate`'s ``assumed``: else the interpreter answers the call).
+    Iterative: a chain may be long."""
     stack = [i]
     while stack:
         j = stack[-1]
@@ -455,10 +465,19 @@ def _c_ordered(nodes: list, i: int, memo: dict) -> bool:
         elif node.op == "const":
             memo[j] = not isinstance(node.value, np.ndarray) or bool(node.value.flags.c_contiguous)
         elif node.op == "input":
-            memo[j] = False
-        elif _fresh(node) and sum(d > 1 for d in node.shape) <= 1:  # compact along its one axis
-            memo[j] = True
+            memo[j] = assumed is not None
+            if assumed is not None:
+                assumed.add(j)
+        elif node.op == "matmul" or (_fresh(node) and sum(d > 1 for d in node.shape) <= 1):
+            memo[j] = True  # a matmul's result; a ufunc's, compact along its one axis
         else:
+            if _undone_transpose(nodes, node):  # transpose(transpose(a)) back to a's order: a view of a
+                node = nodes[nodes[node.args[0]].args[0]]
+                if node.id not in memo:
+                    stack.append(node.id)
+                    continue
+                memo[j] = memo[node.id]
+                continue
             if not (node.op == "reshape" or _fresh(node)):
                 memo[j] = False
                 continue
@@ -468,6 +487,16 @@ def _c_ordered(nodes: list, i: int, memo: dict) -> bool:
                 continue
             memo[j] = all(memo[a] for a in node.args)
     return memo[i]
+
+
+def _undone_transpose(nodes: list, node) -> bool:
+    """Is ``node`` a transpose of a transpose that puts the axes back in their order?"""
+    if node.op != "transpose" or nodes[node.args[0]].op != "transpose":
+        return False
+    inner, outer = nodes[node.args[0]].params.get("axes"), node.params.get("axes")
+    if inner is None or outer is None:  # NumPy's default reverses the axes: twice is the identity
+        return inner is None and outer is None
+    return [inner[k] for k in outer] == list(range(len(outer)))
 
 
 def _fresh(node) -> bool:
@@ -504,7 +533,7 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 # --- code generation ----------------------------------------------------------------------------
 
 def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0, scatters: tuple = (),
-             dtype=None, keep: tuple = ()):
+             dtype=None, keep: tuple = (), assumed: set | None = None):
     """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
     ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
     by those names and the others are positional (a VJP's cotangent, a JVP's tangents).
@@ -517,8 +546,12 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     middle-sized largest matrix product (``products``, see :mod:`jacobi_cli.engine.blas`), in
     ``threads_for``: the whole call is this one function, no wrapper around it. ``dtype``: the
     inputs' (the builder's), for constants made full arrays (:meth:`_Source._full_constant_line`).
-    ``keep``: nodes computed though no output reads them (their errors are the call's).
+    ``keep``: nodes computed though no output reads them (their errors are the call's). ``assumed``: the
+    input nodes the tracing took for C-contiguous (:func:`_c_ordered`), with those the lines below
+    take so (a set, added to): the kernel raises :class:`Unlaid` first where one is not, and the
+    caller's interpreter answers (the rewrites are exact only for that layout).
     """
+    assumed = set() if assumed is None else set(assumed)
     need = needed(nodes, list(outputs) + list(keep))  # keep: computed though no output reads them (_MAY_REFUSE)
     last = last_uses(nodes, outputs)
     namespace: dict = {"_copy": np.array, "_set": _ERROR_STATE.set, "_reset": _ERROR_STATE.reset,
@@ -529,6 +562,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         namespace[f"a{k}"] = input_name
         lines.append(f"    v{i} = env[a{k}]")
     lines += ["    _token = _set(_ignore)", "    try:"]
+    check_at = len(lines)  # the inputs' layout check goes here, once the body has said which
     indent = "        "
     if SPLIT <= products < LARGE:  # engine/blas.py: middle-sized products run on one thread when the machine is busy
         # threads_for(products) for such products, without its range test at each call (its call through a
@@ -536,7 +570,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         namespace["_threads"] = middle_threads
         lines.append(f"{indent}with _threads():")
         indent += "    "
-    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs, dtype)
+    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs, dtype, assumed)
     for node in nodes:
         if need[node.id] and node.id not in source.name:
             source.node(node, last)
@@ -546,6 +580,12 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     results = [f"_copy({r}, copy=True)" if scatter is None and _may_alias_leaf(nodes, o) else r
                for r, o, scatter in zip(results, outputs, scatters)]
     lines.append(f"{indent}return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    checked = sorted(i for i in assumed if nodes[i].op == "input" and i in args and need[i])
+    if checked:  # the flags of an exact ndarray (else the interpreter: any other type may lay out otherwise)
+        namespace.update({"_nd": np.ndarray, "_Unlaid": Unlaid})
+        test = " and ".join(f"type(v{i}) is _nd and v{i}.flags.c_contiguous" for i in checked)
+        lines.insert(check_at, f"        if not ({test}):")
+        lines.insert(check_at + 1, "            raise _Unlaid")
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
@@ -562,7 +602,7 @@ class _Source:
     gets the value at its own shape (``full``: one reshape, kept while the node lives)."""
 
     def __init__(self, nodes: list, namespace: dict, lines: list, indent: str, name: dict, outputs: list,
-                 dtype=None):
+                 dtype=None, assumed: set | None = None):
         self.nodes, self.namespace, self.lines, self.indent, self.name = nodes, namespace, lines, indent, name
         self.dtype = None if dtype is None else np.dtype(dtype)  # the kernel's inputs' (None: no full constants)
         self.outputs = set(outputs)
@@ -571,6 +611,7 @@ class _Source:
         self.readers: dict = {}  # node id -> the nodes reading it
         self.checked: set = set()  # the variables holding an input's layout check (see _input_check)
         self.layouts: dict = {}  # node id -> is its value C-contiguous at every call (_c_ordered)
+        self.assumed = set() if assumed is None else assumed  # inputs taken for C-contiguous: checked per call
         for n in nodes:
             for a in n.args:
                 self.readers.setdefault(a, []).append(n)
@@ -659,8 +700,7 @@ class _Source:
                 continue
             # its result is laid out as x (order "K"), with the full array in C order: the same where x
             # is C-ordered or compact along one axis; an input, checked once a call
-            ordered = sum(d > 1 for d in shape) <= 1 or _c_ordered(self.nodes, x, self.layouts)
-            if not ordered and other.op != "input":
+            if not (sum(d > 1 for d in shape) <= 1 or _c_ordered(self.nodes, x, self.layouts, self.assumed)):
                 continue
             full = _full_constant(const.value, shape, self.dtype)
             if full is None:
@@ -673,18 +713,8 @@ class _Source:
             check = f"type({self.name[x]}) is _nd"
             if type(const.value) is not np.ndarray:  # a Python number: of the kernel's dtype only
                 check += f" and {self.name[x]}.dtype is _dt"
-            if not ordered:  # an input: C-contiguous at this call (checked once a call)
-                check += f" and {self._order_check(x)}"
             return f"v{i} = f{i}({', '.join(args)}) if {check} else f{i}({', '.join(plain)})"
         return None
-
-    def _order_check(self, i: int) -> str:
-        """The name of a variable set once, before its first use, to "input ``i`` is C-contiguous"."""
-        name = f"_o{i}"
-        if name not in self.checked:
-            self.checked.add(name)
-            self.lines.append(f"{self.indent}{name} = v{i}.flags.c_contiguous")
-        return name
 
     def _held(self, i: int) -> tuple:
         return self.squeezed.get(i, tuple(self.nodes[i].shape))
@@ -1014,6 +1044,10 @@ class Scatter:
     shape: tuple
 
 
+class Unlaid(Exception):
+    """A kernel's input is not C-contiguous, as its tracing took it to be: the interpreter answers."""
+
+
 class _Errstate:
     """``set``/``reset`` of "ignore every floating-point error" through ``np.errstate``: where
     NumPy does not keep its error state in the context variable used below."""
@@ -1052,12 +1086,15 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     refusing = tuple(n.id for n in builder.nodes[:first] if n.op in _MAY_REFUSE)
     products = product_work(builder.nodes, needed(builder.nodes, ids + list(refusing)))
     arg_ids = [builder.inputs[a] for a in args + extra]
-    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype, keep=refusing)
+    assumed = getattr(builder, "assumed", None)
+    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype, keep=refusing,
+                  assumed=assumed)
     kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
     if scatters is None:
         return kernel
     dense = kernel if not any(scatters) else replace(
-        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters, builder.dtype, refusing))
+        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters, builder.dtype, refusing,
+                            assumed))
     return kernel, dense
 
 
