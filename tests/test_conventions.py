@@ -90,6 +90,25 @@ def test_the_hint_is_given_only_when_the_pieces_close_the_value():
         parse_bindings(["x=[2,"])
 
 
+@pytest.mark.parametrize("items, hint", [
+    (["x", "=", "3"], "write x=3"),
+    (["x=", "3"], "write x=3"),
+    (["x", "=3"], "write x=3"),
+    (["y=1", "x=", "[1, 2]"], 'write x="[1, 2]"'),
+])
+def test_spaces_around_the_equals_sign_get_the_binding_to_write(items, hint):
+    with pytest.raises(JacUsageError, match="no spaces around") as err:
+        parse_bindings(items)
+    assert err.value.message.endswith(hint)
+
+
+def test_a_lone_name_or_an_empty_value_is_not_read_as_spaced_equals():
+    with pytest.raises(JacUsageError, match="is not a binding"):
+        parse_bindings(["x", "y=2"])
+    with pytest.raises(Exception, match="has no value"):
+        parse_bindings(["x=", "y=2"])
+
+
 def test_the_hint_reaches_the_command_line(capsys, monkeypatch):
     code, out, err = jac(["eval", "x", "x=[2,", "3]", "--json"], capsys, monkeypatch)
     assert code == 2 and 'quote it, x="[2, 3]"' in err

@@ -151,6 +151,7 @@ def _check_shell_split(items: list) -> None:
     """A value the shell split at its spaces (``x=[2, 3]`` unquoted arrives as ``x=[2,`` and
     ``3]``) is refused with the quoted binding to write instead."""
     for i, item in enumerate(items):
+        _check_spaced_equals(items, i)
         if not isinstance(item, str) or "=" not in item:
             continue
         depth = sum(item.count(c) for c in "([{") - sum(item.count(c) for c in ")]}")
@@ -164,6 +165,25 @@ def _check_shell_split(items: list) -> None:
                 joined = " ".join([value, *items[i + 1:j + 1]])
                 raise JacUsageError(f"the shell split the value of '{name}' at its spaces "
                                     f"({' '.join(repr(t) for t in items[i:j + 1])}): quote it, {name}=\"{joined}\"")
+
+
+def _check_spaced_equals(items: list, i: int) -> None:
+    """``x = 3``, ``x= 3`` or ``x =3`` (spaces around ``=``, as Python code is written) arrive as
+    pieces: refused with the binding to write instead, ``x=3``."""
+    item, rest = items[i], items[i + 1:i + 3]
+    if not isinstance(item, str) or not rest or not all(isinstance(t, str) for t in rest):
+        return
+    if _NAME.match(item) and rest[0] == "=" and len(rest) == 2:
+        name, value, pieces = item, rest[1], [item, *rest]
+    elif _NAME.match(item) and rest[0].startswith("=") and len(rest[0]) > 1:
+        name, value, pieces = item, rest[0][1:], [item, rest[0]]
+    elif item.endswith("=") and _NAME.match(item[:-1]) and "=" not in rest[0] and ":" not in rest[0]:
+        name, value, pieces = item[:-1], rest[0], [item, rest[0]]
+    else:
+        return
+    quoted = f'"{value}"' if any(c in value for c in " ()[]*,") else value
+    raise JacUsageError(f"a binding has no spaces around '=' ({' '.join(repr(t) for t in pieces)} arrived "
+                        f"as {len(pieces)} pieces): write {name}={quoted}")
 
 
 def _in_total(make, left: int | None, max_bytes: int | None):
