@@ -16,7 +16,7 @@ import numpy as np
 
 from ..ir import structured
 from ..errors import JacError, JacValueError
-from ..ir.graph import Builder, Graph, Tracer, last_uses
+from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from ..ir.ops import _BLOCKS, OPS, P, shape_of
 from ..ir.shapes import size
 from .jacobian import JacobianBuilder
@@ -180,10 +180,16 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     seed = next(iter(tangents.values()))
     batch = shape_of(seed)[0]
     last = last_uses(graph.nodes, outputs)
+    # only the nodes an output reads: a node no output reads (svdvals' lowering leaves svd_u and
+    # svd_vh) must not refuse the call (svd_u's rule at repeated singular values), as a VJP, which
+    # never reaches it, and a kernel, which leaves it out, do not
+    need = needed(graph.nodes, outputs)
     tan: dict = {}
     entered = errors_ignored()
     try:
         for node in graph.nodes:
+            if not need[node.id]:
+                continue
             if node.op == "input":
                 if node.name in tangents:
                     tan[node.id] = tangents[node.name]

@@ -61,6 +61,26 @@ class KernelBuilder(Builder):
         self._diagonals: dict | None = {} if diagonals else None
         self._masks: dict = {}  # shape -> the const boolean identity of that shape
         self.derivatives_from: int | None = None  # the first node of the derivative passes
+        self._layouts: dict = {}  # node id -> is its value C-contiguous at every call (_c_ordered)
+        self.assumed: set = set()  # the inputs whose C order a rewrite relied on: checked by the kernel
+
+    def _laid_out_as(self, kept: Tracer, *others) -> bool:
+        """Is an element-wise op of ``kept`` and ``others`` (numbers, constants) laid out as ``kept``
+        at every call, so that handing on ``kept`` for it changes no layout? (see _c_ordered)"""
+        if _fresh(self.nodes[kept.id]) and all(sum(d > 1 for d in _shape(o)) <= 1 for o in others):
+            return True  # first: no input's layout taken for granted (see _c_ordered's assumed)
+        return self._c_ordered(kept) and all(self._c_ordered(o) for o in others)  # C order in, C order out
+
+    def _one_view(self, source: Tracer) -> bool:
+        """Is every reshape of ``source`` laid out as reshapes of its reshapes are? Where it has one axis
+        longer than 1 (each is a view with its stride), or is C-ordered (each is a C-ordered view)."""
+        return sum(d > 1 for d in source.shape) <= 1 or self._c_ordered(source)
+
+    def _c_ordered(self, value) -> bool:
+        """Is ``value`` (a tracer, or a number or array that would be lifted) C-contiguous at every call?"""
+        if isinstance(value, Tracer):
+            return _c_ordered(self.nodes, value.id, self._layouts, self.assumed)
+        return not isinstance(value, np.ndarray) or bool(value.flags.c_contiguous)
 
     def mask(self, value: np.ndarray) -> Tracer:
         """A boolean constant kept boolean (``const`` makes an array the dtype), for ``where``:
@@ -97,7 +117,10 @@ class KernelBuilder(Builder):
                 return kept
         if op_name == "reshape" and isinstance(args[0], Tracer) and tuple(params["shape"]) == tuple(args[0].shape):
             return args[0]  # to its own shape: the array itself (a view of it otherwise)
-        if op_name == "reshape" and self._op_of(args[0]) == "reshape":  # one reshape of the source
+        if op_name == "reshape" and self._op_of(args[0]) == "reshape" \
+                and self._one_view(self._tracer(self.nodes[args[0].id].args[0])):
+            # one reshape of the source (of a C-ordered one, or compact along one axis: another's reshape may
+            # copy where this one views, or view with other strides)
             args = (self._tracer(self.nodes[args[0].id].args[0]),)
         if op.broadcasting and len(args) == 2:
             args = self._unbroadcast_args(args)
@@ -215,21 +238,43 @@ class KernelBuilder(Builder):
 
     def _diagonal_of(self, like, d) -> Tracer:
         """The batch ``diag(d)`` of ``like``'s shape, as a node: zeros off the diagonal."""
-        shape = _shape(like)
-        mask = self._masks.get(shape)
-        if mask is None:
-            mask = self._masks[shape] = self.mask(np.eye(shape[0], dtype=bool).reshape(shape))
-        out = self._plain("where", mask, d, 0.0)
+        out = self._plain("where", self._mask_of(_shape(like)), d, 0.0)
         self._diagonals[out.id] = d
         return out
 
     def _summed_diagonals(self, op_name: str, args: tuple):
-        """``diag(a) ± diag(b)`` is ``diag(a ± b)`` (the interpreter's slots share columns)."""
+        """``diag(a) ± diag(b)`` is ``diag(a ± b)`` (the interpreter's slots share columns); a diagonal
+        and a dense batch, the structured rule's sum (:meth:`_diagonal_into_dense`)."""
         (fa, da), (fb, db) = self._diagonal(args[0]), self._diagonal(args[1])
+        if fa != fb:
+            return self._diagonal_into_dense(op_name, args, 0 if fa else 1)
         if not (fa and fb) or _shape(args[0]) != _shape(args[1]):
             return None
         d = self._plain(op_name, self._ones_if_none(da, args[0]), self._ones_if_none(db, args[1]))
         return self._diagonal_of(args[0], d)
+
+    def _diagonal_into_dense(self, op_name: str, args: tuple, side: int):
+        """``D ± diag(d)`` (or ``diag(d) ± D``) for a dense batch D, as the structured interpreter's
+        ``_into_dense`` (ir/structured.py) adds them: the dense batch (negated where it is subtracted)
+        as it is off the diagonal, and on it that value plus (or minus) the diagonal's entry. The
+        batch ``diag(d)`` added whole would add its zeros everywhere: -0 + 0 is +0, where the
+        interpreter keeps the -0 (``A @ x + x`` at A[i, j] = -0, i != j)."""
+        t, dense = args[side], args[1 - side]
+        shape = _shape(t)
+        d_shape = _shape(dense)
+        if len(d_shape) != len(shape) or d_shape[0] not in (1, shape[0]) or _broadcast(shape, d_shape) != shape:
+            return None
+        minus = op_name == "sub"
+        signed = self._plain("neg", dense) if minus and side == 0 else dense  # t - D: -D, then + t
+        on = self._plain("sub" if minus and side == 1 else "add", signed, t)  # D - t: D + (-t), the same bits
+        return self._plain("where", self._mask_of(shape), on, signed)
+
+    def _mask_of(self, shape: tuple) -> Tracer:
+        """The boolean identity of a batch ``shape`` (B, *s), size(s) == B: True on the diagonal."""
+        mask = self._masks.get(shape)
+        if mask is None:
+            mask = self._masks[shape] = self.mask(np.eye(shape[0], dtype=bool).reshape(shape))
+        return mask
 
     def _summed_diagonal(self, batch, d, axes: tuple, keepdims: bool):
         shape = _shape(batch)
@@ -297,7 +342,8 @@ class KernelBuilder(Builder):
         unit, sides = op.identity
         for side in sides:
             const, other = args[side], args[1 - side]
-            if not isinstance(other, Tracer) or not self._is_constant(const, unit):
+            if not isinstance(other, Tracer) or not self._is_constant(const, unit) \
+                    or not self._laid_out_as(other, const):  # the op's result's layout, or kept (see _c_ordered)
                 continue
             shape = _broadcast(tuple(other.shape), const.shape if isinstance(const, Tracer) else np.shape(const))
             if shape == tuple(other.shape):
@@ -317,8 +363,9 @@ class KernelBuilder(Builder):
         do. One add instead of a matmul (9,000 instructions at n = 10, on 10 elements)."""
         for side in (0, 1):
             ones, other = args[side], args[1 - side]
-            if not isinstance(other, Tracer) or len(other.shape) < 2 or not self._is_constant(ones, 1.0):
-                continue
+            if not isinstance(other, Tracer) or len(other.shape) < 2 or not self._is_constant(ones, 1.0) \
+                    or not (self._c_ordered(other) or sum(d > 1 for d in other.shape) <= 1):
+                continue  # matmul's result is C-ordered; the new b + 0 is laid out as b (compact along one axis: C)
             one_shape, b_shape = _shape(ones), tuple(other.shape)
             inner, kept = (b_shape[-2], b_shape[-1]) if side == 0 else (b_shape[-1], b_shape[-2])
             if len(one_shape) < 2 or size(one_shape) != 1 or inner != 1 or kept == 1 or size(b_shape) == 0:
@@ -341,7 +388,8 @@ class KernelBuilder(Builder):
         if c is None:
             return None
         chosen, other = (args[1], b) if c != 0 else (args[2], a)  # NaN != 0: true, as np.where reads it
-        if other is None or not isinstance(chosen, Tracer) or not self._is_float(chosen.id):
+        if other is None or not isinstance(chosen, Tracer) or not self._is_float(chosen.id) \
+                or not self._laid_out_as(chosen):  # np.where's copy (order "K") is laid out as a compact branch
             return None
         if _broadcast(*(_shape(x) for x in args)) != tuple(chosen.shape):
             return None
@@ -389,6 +437,78 @@ def _shape(value) -> tuple:
     return tuple(value.shape) if isinstance(value, Tracer) else tuple(np.shape(value))
 
 
+# An identity dropped (``g * 1`` is g) gives the same elements, but not always the same memory
+# layout: ``g * ones`` is a new array laid out as NumPy's order "K" picks (C order when g's order
+# and the constant's disagree), g may be a transposed view. What reads it may depend on the layout:
+# a sum over several axes adds in memory order, a matmul calls BLAS with other strides. So
+# ``sum_to(transpose(G) * ones)`` and ``sum_to(transpose(G))`` rounded apart by an ulp (eigvalsh's
+# Jacobian through ``s * ones(3, 3) @ (s * ones(3, 3)).T / 10``; 0 at the checked A = 0, so the
+# compile-time check passed). A rewrite that hands on an operand instead of an op's result is taken
+# only where both are C-contiguous at every call (the inputs' layout is the caller's: not known).
+
+def _c_ordered(nodes: list, i: int, memo: dict, assumed: set | None = None) -> bool:
+    """Is node ``i``'s value C-contiguous at every call? Constants that are, numbers, one element,
+    a matmul's result (NumPy allocates its core axes, and its one loop axis, in C order: checked over
+    layouts), and what a ufunc or a reshape makes of such values only (NumPy's order "K" then
+    allocates C order). An input is, when ``assumed`` is a set: it is added there, and the kernel
+    checks it at each call (:func:`generate`'s ``assumed``: else the interpreter answers the call).
+    Iterative: a chain may be long."""
+    stack = [i]
+    while stack:
+        j = stack[-1]
+        if j in memo:
+            stack.pop()
+            continue
+        node = nodes[j]
+        if size(node.shape) <= 1:
+            memo[j] = True
+        elif node.op == "const":
+            memo[j] = not isinstance(node.value, np.ndarray) or bool(node.value.flags.c_contiguous)
+        elif node.op == "input":
+            memo[j] = assumed is not None
+            if assumed is not None:
+                assumed.add(j)
+        elif node.op == "matmul" or (_fresh(node) and sum(d > 1 for d in node.shape) <= 1):
+            memo[j] = True  # a matmul's result; a ufunc's, compact along its one axis
+        else:
+            if _undone_transpose(nodes, node):  # transpose(transpose(a)) back to a's order: a view of a
+                node = nodes[nodes[node.args[0]].args[0]]
+                if node.id not in memo:
+                    stack.append(node.id)
+                    continue
+                memo[j] = memo[node.id]
+                continue
+            if not (node.op == "reshape" or _fresh(node)):
+                memo[j] = False
+                continue
+            todo = [a for a in node.args if a not in memo]
+            if todo:
+                stack += todo
+                continue
+            memo[j] = all(memo[a] for a in node.args)
+    return memo[i]
+
+
+def _undone_transpose(nodes: list, node) -> bool:
+    """Is ``node`` a transpose of a transpose that puts the axes back in their order?"""
+    if node.op != "transpose" or nodes[node.args[0]].op != "transpose":
+        return False
+    inner, outer = nodes[node.args[0]].params.get("axes"), node.params.get("axes")
+    if inner is None or outer is None:  # NumPy's default reverses the axes: twice is the identity
+        return inner is None and outer is None
+    return [inner[k] for k in outer] == list(range(len(outer)))
+
+
+def _fresh(node) -> bool:
+    """Is ``node``'s value a new array a ufunc (matmul included) allocated: compact, with positive
+    strides, in its operands' order ("K")? Then NumPy's order "K" lays a ufunc's result of it and
+    numbers (or constants with one axis longer than 1, which order no two axes) out the same."""
+    if node.op in ("const", "input"):
+        return False
+    impl = OPS[node.op].impl
+    return isinstance(impl, np.ufunc) and impl.nout == 1 and not node.params
+
+
 def _basis_diagonal(value):
     """The diagonal of ``value`` when it is a batch ``(B, *s)`` with ``size(s) == B`` that is
     zero off the diagonal (the basis, or a rule's constant multiple of it), else None."""
@@ -413,7 +533,7 @@ def _new_builder(graph: Graph, diagonals: bool = False) -> Builder:
 # --- code generation ----------------------------------------------------------------------------
 
 def generate(nodes: list, args: list, outputs: list, names: tuple = (), products: int = 0, scatters: tuple = (),
-             dtype=None):
+             dtype=None, keep: tuple = (), assumed: set | None = None):
     """A Python function of the input nodes ``args`` returning the ``outputs`` nodes' values:
     ``kernel(env, *rest)``, where the first ``len(names)`` args are read from the dict ``env``
     by those names and the others are positional (a VJP's cotangent, a JVP's tangents).
@@ -426,8 +546,13 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     middle-sized largest matrix product (``products``, see :mod:`jacobi_cli.engine.blas`), in
     ``threads_for``: the whole call is this one function, no wrapper around it. ``dtype``: the
     inputs' (the builder's), for constants made full arrays (:meth:`_Source._full_constant_line`).
+    ``keep``: nodes computed though no output reads them (their errors are the call's). ``assumed``: the
+    input nodes the tracing took for C-contiguous (:func:`_c_ordered`), with those the lines below
+    take so (a set, added to): the kernel raises :class:`Unlaid` first where one is not, and the
+    caller's interpreter answers (the rewrites are exact only for that layout).
     """
-    need = needed(nodes, outputs)
+    assumed = set() if assumed is None else set(assumed)
+    need = needed(nodes, list(outputs) + list(keep))  # keep: computed though no output reads them (_MAY_REFUSE)
     last = last_uses(nodes, outputs)
     namespace: dict = {"_copy": np.array, "_set": _ERROR_STATE.set, "_reset": _ERROR_STATE.reset,
                        "_ignore": _IGNORE_ALL}
@@ -437,6 +562,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         namespace[f"a{k}"] = input_name
         lines.append(f"    v{i} = env[a{k}]")
     lines += ["    _token = _set(_ignore)", "    try:"]
+    check_at = len(lines)  # the inputs' layout check goes here, once the body has said which
     indent = "        "
     if SPLIT <= products < LARGE:  # engine/blas.py: middle-sized products run on one thread when the machine is busy
         # threads_for(products) for such products, without its range test at each call (its call through a
@@ -444,7 +570,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
         namespace["_threads"] = middle_threads
         lines.append(f"{indent}with _threads():")
         indent += "    "
-    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs, dtype)
+    source = _Source(nodes, namespace, lines, indent, {i: f"v{i}" for i in args}, outputs, dtype, assumed)
     for node in nodes:
         if need[node.id] and node.id not in source.name:
             source.node(node, last)
@@ -454,6 +580,12 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     results = [f"_copy({r}, copy=True)" if scatter is None and _may_alias_leaf(nodes, o) else r
                for r, o, scatter in zip(results, outputs, scatters)]
     lines.append(f"{indent}return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    checked = sorted(i for i in assumed if nodes[i].op == "input" and i in args and need[i])
+    if checked:  # the flags of an exact ndarray (else the interpreter: any other type may lay out otherwise)
+        namespace.update({"_nd": np.ndarray, "_Unlaid": Unlaid})
+        test = " and ".join(f"type(v{i}) is _nd and v{i}.flags.c_contiguous" for i in checked)
+        lines.insert(check_at, f"        if not ({test}):")
+        lines.insert(check_at + 1, "            raise _Unlaid")
     lines += ["    finally:", "        _reset(_token)"]
     exec(compile("\n".join(lines), "<jac kernel>", "exec"), namespace)  # noqa: S102 - source made above
     return namespace["kernel"]
@@ -470,7 +602,7 @@ class _Source:
     gets the value at its own shape (``full``: one reshape, kept while the node lives)."""
 
     def __init__(self, nodes: list, namespace: dict, lines: list, indent: str, name: dict, outputs: list,
-                 dtype=None):
+                 dtype=None, assumed: set | None = None):
         self.nodes, self.namespace, self.lines, self.indent, self.name = nodes, namespace, lines, indent, name
         self.dtype = None if dtype is None else np.dtype(dtype)  # the kernel's inputs' (None: no full constants)
         self.outputs = set(outputs)
@@ -478,6 +610,8 @@ class _Source:
         self.unsqueezed: dict = {}  # node id -> the variable holding it at its own shape, once made
         self.readers: dict = {}  # node id -> the nodes reading it
         self.checked: set = set()  # the variables holding an input's layout check (see _input_check)
+        self.layouts: dict = {}  # node id -> is its value C-contiguous at every call (_c_ordered)
+        self.assumed = set() if assumed is None else assumed  # inputs taken for C-contiguous: checked per call
         for n in nodes:
             for a in n.args:
                 self.readers.setdefault(a, []).append(n)
@@ -563,6 +697,10 @@ class _Source:
             const, other = self.nodes[c], self.nodes[x]
             if const.op != "const" or other.op == "const" or x in self.squeezed or tuple(other.shape) != shape \
                     or size(shape) < 2:
+                continue
+            # its result is laid out as x (order "K"), with the full array in C order: the same where x
+            # is C-ordered or compact along one axis; an input, checked once a call
+            if not (sum(d > 1 for d in shape) <= 1 or _c_ordered(self.nodes, x, self.layouts, self.assumed)):
                 continue
             full = _full_constant(const.value, shape, self.dtype)
             if full is None:
@@ -906,6 +1044,10 @@ class Scatter:
     shape: tuple
 
 
+class Unlaid(Exception):
+    """A kernel's input is not C-contiguous, as its tracing took it to be: the interpreter answers."""
+
+
 class _Errstate:
     """``set``/``reset`` of "ignore every floating-point error" through ``np.errstate``: where
     NumPy does not keep its error state in the context variable used below."""
@@ -940,15 +1082,32 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     ids = [builder.lift(o).id for o in outputs]
     if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
-    products = product_work(builder.nodes, needed(builder.nodes, ids))
+    # the forward values that may refuse the call: computed (and dropped) whether or not a result reads them
+    refusing = tuple(n.id for n in builder.nodes[:first] if n.op in _MAY_REFUSE)
+    products = product_work(builder.nodes, needed(builder.nodes, ids + list(refusing)))
     arg_ids = [builder.inputs[a] for a in args + extra]
-    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype)
+    assumed = getattr(builder, "assumed", None)
+    fn = generate(builder.nodes, arg_ids, ids, tuple(args), products, dtype=builder.dtype, keep=refusing,
+                  assumed=assumed)
     kernel = Kernel(fn, tuple(args), peak, names, tuple(y_shape), products)
     if scatters is None:
         return kernel
     dense = kernel if not any(scatters) else replace(
-        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters, builder.dtype))
+        kernel, fn=generate(builder.nodes, arg_ids, ids, tuple(args), products, scatters, builder.dtype, refusing,
+                            assumed))
     return kernel, dense
+
+
+# Ops whose forward value refuses the call at some values (a JacError, or LAPACK's error: a singular or
+# NaN matrix, repeated eigenvalues, a probability past [0, 1]). The interpreter evaluates every node of
+# the graph before it differentiates, so it refuses there; a kernel computes what its results read,
+# and a Jacobian by an input the output does not read (or through svdvals, whose lowering leaves svd_u
+# and svd_vh unread) would answer instead. So a kernel computes these nodes too, and raises as they
+# do (Compiled then hands the call to the interpreter, which refuses). Every other op's impl is a
+# ufunc (which never raises: errors are ignored), a view, or NumPy/SciPy arithmetic at a fixed shape.
+_MAY_REFUSE = frozenset({"bce", "cholesky", "cofactor", "det", "eig_gaps", "eigh_vectors", "eigvalsh", "inv",
+                         "logabsdet", "lu", "matrix_exp", "mvlgamma", "qr_q", "qr_r", "solve", "svd_inv", "svd_u",
+                         "svd_vh", "svdvals"})
 
 
 def evaluate_kernel(graph: Graph) -> Kernel | None:
@@ -959,27 +1118,9 @@ def evaluate_kernel(graph: Graph) -> Kernel | None:
     return _finish(b, [traced[graph.output]], tuple(graph.inputs), first, 0)
 
 
-# ops whose traced derivative rounds, at some values, otherwise than the interpreter's (a last-bit
-# difference, seen after the values change, through a product scaled by an inexact constant:
-# tests/test_kernels.py pins one): no derivative kernel of a graph holding one is built, the
-# interpreter answers every call (the check at compile time saw only the values of that call)
-_UNPROVEN = frozenset({"eigvalsh", "eigh_vectors", "eig_gaps", "cholesky"})
-
-
-def unproven(graph: Graph) -> str | None:
-    """Why no derivative kernel is built for ``graph``, or None (see ``_UNPROVEN``)."""
-    found = _UNPROVEN.intersection(n.op for n in graph.nodes)
-    if not found:
-        return None
-    return (f"{', '.join(sorted(found))}: a compiled derivative may round otherwise than the interpreter at other "
-            "values than the ones it was checked at; the interpreter answers every call")
-
-
 def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
     """``x.grad`` for each of ``names`` (inputs that require grad) from a cotangent ``v``:
     ``kernel(env, v)``."""
-    if unproven(graph):
-        return None
     b = _new_builder(graph)
     traced = autodiff.replay(graph, b)
     first = len(b.nodes)
@@ -992,8 +1133,6 @@ def vjp_kernel(graph: Graph, names: list) -> Kernel | None:
 
 def jvp_kernel(graph: Graph, names: list) -> Kernel | None:
     """J·t for tangents of the inputs ``names``: ``kernel(env, *tangents in that order)``."""
-    if unproven(graph):
-        return None
     b = _new_builder(graph)
     traced = autodiff.replay(graph, b)
     first = len(b.nodes)
@@ -1090,7 +1229,7 @@ def jacobian_kernel(graph: Graph, plan, small: bool) -> JacobianKernel | None:
 def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     """``(JacobianKernel, None)``, or ``(None, why)``: why no kernel runs ``plan`` (``--explain``
     says it). Every refusal of :func:`jacobian_kernel` is decided here, in words."""
-    why = unfit(plan) or unproven(graph)
+    why = unfit(plan)
     if why is not None:
         return None, why
     b = _new_builder(graph, diagonals=not small)

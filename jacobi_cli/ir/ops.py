@@ -359,15 +359,17 @@ def _is_two(y) -> bool:
 
 
 def _is_constant(y, c) -> bool:
-    """Whether ``y`` is the one-element constant ``c`` (see :func:`_is_two`)."""
-    if isinstance(y, (int, float, np.generic)):
-        return bool(y == c)
-    if type(y) is np.ndarray:
-        return y.ndim == 0 and bool(y == c)
+    """Whether ``y`` is the number ``c`` written in the expression (see :func:`_is_two`): a Python
+    number, as a value or a traced constant node. Never an array or a NumPy scalar: the interpreter
+    cannot tell a bound 0-d input (``x ** s`` at s = 0.5) or a computed one (``x ** sum(s)``) from a
+    constant, a kernel traces them as the general rule, and the two rounded apart (0.5 / sqrt(x) is
+    not 0.5 · x**-0.5 at every x); PyTorch's pow of a tensor exponent is the general rule too."""
+    if type(y) in (int, float):
+        return y == c
     builder = getattr(y, "builder", None)  # a Tracer: its node may be a constant
     if builder is not None and getattr(y, "id", None) is not None:
         node = builder.nodes[y.id]
-        return node.op == "const" and _is_constant(node.value, c)
+        return node.op == "const" and type(node.value) in (int, float) and node.value == c
     return False
 
 
@@ -2167,7 +2169,7 @@ def _expm(a):
     if not np.isfinite(norm):
         return np.full(a.shape, np.nan, dtype=a.dtype)
     s = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0 else 0
-    x = a / 2.0**s
+    x = np.ldexp(a, -s)  # a / 2^s, the same bits, and no OverflowError of 2.0**s past s = 1023 (a norm near 1e308)
     term = np.broadcast_to(np.eye(n, dtype=a.dtype), a.shape).copy()
     out = term.copy()
     for k in range(1, 25):
