@@ -2063,6 +2063,7 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
     """Refuse what JAX users paste that jac does not read, saying what to write: optax's losses (each one's
     formula), flax, ``jax.grad(f)(x)`` and the other transforms (naming ``f(x)``), ``jax.random``..."""
     jitted = set()  # the nodes of @jax.jit decorators: read as no decorator (a def comes before its decorators)
+    inner = set()  # the attributes of a chain below its outermost, which reads them all (x.T.T...: once, not n² / 2)
     for node in ast.walk(module):
         if id(node) in jitted:
             continue
@@ -2072,32 +2073,49 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
             message = _transform_call(node)
             if message is not None:
                 raise JacParseError(message, source.at(node))
-        if not isinstance(node, ast.Attribute):
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
             continue
-        path = _dotted(node)
-        root = path.split(".")[0] if path else None
-        if root is None or root in scope:
+        chain = [node]  # the outermost attribute first, then each one below it: a.b.c, then a.b
+        while isinstance(chain[-1].value, ast.Attribute):
+            chain.append(chain[-1].value)
+            inner.add(id(chain[-1]))
+        base = chain[-1].value
+        if not isinstance(base, ast.Name) or base.id in scope:
             continue
-        parts = path.split(".")
-        if parts[:-1] in (["jax", "lax"], ["lax"]) and parts[-1] in LAX_HINTS:  # before its arguments: lax.map(f, x)
-            raise JacParseError(f"'{path}' is not supported by jac: {LAX_HINTS[parts[-1]]}", source.at(node))
-        if root == "optax":
-            name = parts[-1] if parts[-1] != "losses" else ""
-            formula = _OPTAX.get(name)
-            hint = f": optax.{name}(...) is {formula}" if formula else ""
-            raise JacParseError(f"'{path}' is not supported by jac: {_FOREIGN['optax']}{hint}", source.at(node))
-        if root in _FOREIGN and root not in ("linen",):
-            raise JacParseError(f"'{path}': {_FOREIGN[root]}", source.at(node))
-        if root == "jax" and len(parts) > 1 and parts[1] not in ("nn", "numpy", "scipy", "lax"):
-            name = parts[1]
-            why = _AUTODIFF if name in _AUTODIFF_NAMES else _JAX_ELSEWHERE.get(name)
-            if why is not None:
-                raise JacParseError(f"'jax.{name}' is not needed: {why}" if name in _AUTODIFF_NAMES or name in (
-                    "jit", "checkpoint", "remat", "device_put", "debug", "config") else
-                    f"'jax.{name}' is not supported by jac: {why}", source.at(node))
-        if len(parts) > 2 and parts[:2] == ["jax", "scipy"] and parts[2] not in ("special",):
-            raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
-                                f"{_SUBMODULES.get(parts[2], '')}", source.at(node))
+        parts = [base.id] + [a.attr for a in reversed(chain)]
+        for k, attribute in enumerate(chain):  # each attribute's path, parts[:length], outermost first
+            _foreign_path(parts, len(parts) - k, attribute, source)
+
+
+def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None:
+    """Refuse the attribute ``node``, the path ``parts[:length]`` (``jax.random.normal``), when it is of a library
+    jac does not read, saying what to write. O(1) unless it refuses: the path's text is made only for the message."""
+    root, last = parts[0], parts[length - 1]
+    second = parts[1] if length > 1 else None
+    if length <= 3 and last in LAX_HINTS and (length == 2 and root == "lax" or length == 3 and root == "jax"
+                                                and second == "lax"):  # before its arguments: lax.map(f, x)
+        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
+    if root == "optax":
+        name = last if last != "losses" else ""
+        formula = _OPTAX.get(name)
+        hint = f": optax.{name}(...) is {formula}" if formula else ""
+        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {_FOREIGN['optax']}{hint}",
+                            source.at(node))
+    if root in _FOREIGN and root not in ("linen",):
+        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", source.at(node))
+    if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
+        why = _AUTODIFF if second in _AUTODIFF_NAMES else _JAX_ELSEWHERE.get(second)
+        if why is not None:
+            raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in _AUTODIFF_NAMES or second in (
+                "jit", "checkpoint", "remat", "device_put", "debug", "config") else
+                f"'jax.{second}' is not supported by jac: {why}", source.at(node))
+    if length > 2 and root == "jax" and second == "scipy" and parts[2] != "special":
+        raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
+                            f"{_SUBMODULES.get(parts[2], '')}", source.at(node))
+
+
+def _joined(parts: list, length: int) -> str:
+    return ".".join(parts[:length])
 
 
 def _module_message(path: str, name: str) -> str:
