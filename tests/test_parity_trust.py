@@ -148,8 +148,11 @@ def test_derivatives_at_special_points_are_pytorch_s(expr, fn, xs):
     assert np.array_equal(np.signbit(ours), np.signbit(theirs)), (ours, theirs)
     value = np.asarray(api.evaluate(expr, {"x": np.array(xs)}))
     want = fn(T(xs)).detach().numpy()
-    assert np.array_equal(value, want, equal_nan=True) and np.array_equal(np.signbit(value[~np.isnan(value)]),
-                                                                          np.signbit(want[~np.isnan(want)]))
+    # within an ulp or two: PyTorch's AVX-512 kernels round x ** 0.5 at 2 one ulp below the correctly rounded
+    # sqrt(2) that NumPy (and PyTorch's AVX2 kernels) give; the zeros, signs and NaNs are exact
+    np.testing.assert_allclose(value, want, rtol=1e-15, atol=0, equal_nan=True)
+    assert np.array_equal(np.isnan(value), np.isnan(want)) and np.array_equal(
+        np.signbit(value[~np.isnan(value)]), np.signbit(want[~np.isnan(want)]))
     compiled = api.compile(expr, {"x": np.array(xs)})  # a compiled kernel's answers are the interpreter's
     for _ in range(3):
         got = np.asarray(compiled.vjp({"x": np.array(xs)}, np.ones(len(xs)))["x"])
