@@ -5,6 +5,7 @@ Run by hand, never as a test (see benchmarks/README.md):
 
     /work/benchvenv/bin/python benchmarks/cold_bench.py                  # n = 10, 100, 1000, in-process
     /work/benchvenv/bin/python benchmarks/cold_bench.py --fresh          # also a fresh process per call
+    /work/benchvenv/bin/python benchmarks/cold_bench.py --alone          # also each tool's calls back to back
     /work/benchvenv/bin/python benchmarks/cold_bench.py --tree /tmp/old  # another checkout's jacobi_cli
 
 A jac call is cold when its expression has not been seen: it parses, plans (dry runs) and runs the
@@ -97,7 +98,11 @@ def problem(case, n):
     return x, A, v
 
 
-def in_process(cases, sizes, repeat: int) -> list:
+def in_process(cases, sizes, repeat: int, alone: bool = False) -> list:
+    """Medians of ``repeat`` timed calls of each tool. Interleaved (the default): each round calls every
+    tool once, so a jac call follows torch's and autograd's, with what they left in the CPU's caches and
+    the garbage collector's count. ``alone``: each tool's calls back to back, as a ``jac run`` suite or a
+    loop of first calls makes them."""
     rows = []
     for case in cases:
         for n in sizes:
@@ -110,14 +115,17 @@ def in_process(cases, sizes, repeat: int) -> list:
                 if time.perf_counter() - start > SLOW:
                     slow.add(name)
             times = {name: [] for name in tools}
-            for r in range(repeat):
-                for name, run in tools.items():
-                    if name in slow and r >= 1:  # a call of over SLOW seconds is timed once
-                        continue
-                    start = time.perf_counter()
-                    run()
-                    times[name].append(time.perf_counter() - start)
-            rows += [(case.name, n, name, statistics.median(t)) for name, t in times.items()]
+            order = [(r, name) for name in tools for r in range(repeat)] if alone else \
+                [(r, name) for r in range(repeat) for name in tools]
+            for r, name in order:
+                if name in slow and r >= 1:  # a call of over SLOW seconds is timed once
+                    continue
+                run = tools[name]
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
+            suffix = " alone" if alone else ""
+            rows += [(case.name, n, name + suffix, statistics.median(t)) for name, t in times.items()]
     return rows
 
 
@@ -163,6 +171,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", default="10,100,1000")
     ap.add_argument("--cases", default="E1,E2,E3,E4,E5,E6")
     ap.add_argument("--repeat", type=int, default=21)
+    ap.add_argument("--alone", action="store_true",
+                    help="also each tool's calls back to back (not interleaved with the other tools' calls)")
     ap.add_argument("--fresh", action="store_true", help="also the first call in a fresh process (slow)")
     ap.add_argument("--fresh-repeat", type=int, default=5)
     ap.add_argument("--tree", default=str(HERE.parent), help="the checkout whose jacobi_cli is timed")
@@ -178,6 +188,8 @@ def main(argv=None) -> int:
 
     print(f"jacobi_cli from {Path(jacobi_cli.__file__).parent}; load {open('/proc/loadavg').read().split()[:3]}")
     rows = in_process(cases, sizes, args.repeat)
+    if args.alone:
+        rows += in_process(cases, sizes, args.repeat, alone=True)
     if args.fresh:
         rows += fresh(cases, sizes, args.fresh_repeat, tree)
     print(f"{'case':5} {'n':>5}  {'tool':32} {'median':>10}")
