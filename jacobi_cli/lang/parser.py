@@ -2096,11 +2096,11 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
                                                 and second == "lax"):  # before its arguments: lax.map(f, x)
         raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
     if root == "optax":
-        name = last if last != "losses" else ""
-        formula = _OPTAX.get(name)
-        hint = f": optax.{name}(...) is {formula}" if formula else ""
-        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {_FOREIGN['optax']}{hint}",
-                            source.at(node))
+        formula = _OPTAX.get(last)
+        if formula is not None:  # its formula, once (the general text's example is l2_loss's)
+            raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: write the loss itself with jnp "
+                                f"and jax.nn: optax.{last}(...) is {formula}", source.at(node))
+        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", source.at(node))
     if root in _FOREIGN and root not in ("linen",):
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", source.at(node))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
