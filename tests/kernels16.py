@@ -275,20 +275,30 @@ def check_expression(expr: str, shapes: dict, seed: int = 0, rounds: int = 1) ->
                     tally.differences.append(f"{expr} {shapes} {what} {kind}: answered where the interpreter refuses "
                                              f"({err})")
                 continue
-            want, want_err = _attempt(interpreted)
-            got, got_err = _attempt(kernel_call)
-            tally.crashed(f"{expr} {shapes} {what} {kind}", want_err, got_err)
-            if want_err is not None or got_err is not None:
-                if (want_err is None) != (got_err is None):
-                    tally.differences.append(f"{expr} {shapes} {what} {kind}: refused {got_err} vs {want_err}")
-                else:
-                    tally.refused += 1
-                continue
-            if not _equal(got, want, structured):
-                tally.differences.append(f"{expr} {shapes} {what} {kind}: {env}")
-            elif not _equal(got, want, structured, bits):
-                tally.nan_bits += 1
+            _compare(tally, f"{expr} {shapes} {what} {kind}", kernel_call, interpreted, structured, env)
     return tally
+
+
+def _compare(tally: Tally, label: str, kernel_call, interpreted, structured, env) -> None:
+    """One call of a kernel against the interpreter's, counted in ``tally``: both refuse, or both answer the
+    same numbers (a NaN's sign or payload apart: ``nan_bits``); a kernel's ``Unlaid`` (inputs in a layout it
+    was not traced for), which ``Compiled`` hands to the interpreter, is counted as ``handed``."""
+    want, want_err = _attempt(interpreted)
+    got, got_err = _attempt(kernel_call)
+    if isinstance(got_err, getattr(kernels, "Unlaid", ())):
+        tally.handed += 1
+        return
+    tally.crashed(label, want_err, got_err)
+    if want_err is not None or got_err is not None:
+        if (want_err is None) != (got_err is None):
+            tally.differences.append(f"{label}: refused {got_err} vs {want_err}")
+        else:
+            tally.refused += 1
+        return
+    if not _equal(got, want, structured):
+        tally.differences.append(f"{label}: {env}")
+    elif not _equal(got, want, structured, bits):
+        tally.nan_bits += 1
 
 
 # --- the fuzz grammar, seeded --------------------------------------------------------------------
@@ -400,22 +410,7 @@ def check_op(name: str, case, seed: int = 0, rounds: int = 1) -> Tally:
                 if what not in kept:
                     continue
                 tally.calls += 1
-                want, want_err = _attempt(interpreted)
-                got, got_err = _attempt(k)
-                if isinstance(got_err, getattr(kernels, "Unlaid", ())):  # Compiled hands such a call to the interpreter
-                    tally.handed += 1
-                    continue
-                tally.crashed(f"op {name} {case} {what} {kind}", want_err, got_err)
-                if want_err is not None or got_err is not None:
-                    if (want_err is None) != (got_err is None):
-                        tally.differences.append(f"op {name} {case} {what} {kind}: refused {got_err} vs {want_err}")
-                    else:
-                        tally.refused += 1
-                    continue
-                if not _equal(got, want, structured):
-                    tally.differences.append(f"op {name} {case} {what} {kind}: {hostile_env}")
-                elif not _equal(got, want, structured, bits):
-                    tally.nan_bits += 1
+                _compare(tally, f"op {name} {case} {what} {kind}", k, interpreted, structured, hostile_env)
         if err is not None:
             tally.refused += 1
     return tally
