@@ -547,6 +547,11 @@ def _integer_literal(b: Builder, v) -> bool:
 
 @function("linspace")
 def _linspace(b, args, kwargs, position):
+    torch_spelled = b.library == "torch"
+    if torch_spelled:  # torch.linspace(start, end, steps): its names; it has no endpoint= (TypeError in PyTorch)
+        if "endpoint" in kwargs:
+            raise JacValueError("torch.linspace() has no argument 'endpoint' (it takes start, end, steps)", position)
+        kwargs = {{"end": "stop", "steps": "num"}.get(k, k): v for k, v in kwargs.items()}
     a = arguments("linspace", args, kwargs, {"start": REQUIRED, "stop": REQUIRED, "num": 50, "endpoint": True},
                   position)
     endpoint = static(b, a["endpoint"], "linspace endpoint", position)
@@ -560,7 +565,60 @@ def _linspace(b, args, kwargs, position):
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)):
         raise JacValueError("linspace() takes numbers", position)
     with np.errstate(all="ignore"):  # linspace(0, inf, 3) is [nan, inf, inf], as in NumPy, without a warning
+        if torch_spelled:
+            return b.const(torch_linspace(start, stop, n, np.dtype(b.dtype)), position)
         return b.const(np.linspace(start, stop, n, endpoint=endpoint, dtype=b.dtype), position)
+
+
+def torch_linspace(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
+    """``torch.linspace(start, end, steps)`` in ``dtype`` (float64 or float32) as PyTorch's CPU kernel computes it,
+    which differs from NumPy's ``linspace`` by an ulp here and there (so ``(torch.linspace(-1, 1, 4) * 3).int()``
+    would differ): ``step = (end - start) / (steps - 1)`` in ``dtype``, then ``start + step * i`` for the first
+    ``steps // 2`` elements and ``end - step * (steps - 1 - i)`` for the rest, each a fused multiply-add (one
+    rounding: the AVX2 and AVX-512 builds, tests/test_linspace16.py), computed here exactly in integers."""
+    if steps == 0:
+        return np.zeros(0, dtype)
+    s, e = dtype.type(start), dtype.type(end)
+    if steps == 1:
+        return np.array([s], dtype)
+    step = dtype.type(dtype.type(e - s) / dtype.type(steps - 1))
+    index = np.arange(steps)
+    half = steps // 2
+    if not (np.isfinite(s) and np.isfinite(e) and np.isfinite(step)):  # inf and NaN: as unfused (the same specials)
+        return np.where(index < half, s + step * index.astype(dtype), e - step * (steps - 1 - index).astype(dtype))
+    (sn, sd), (en, ed), (pn, pd) = (float(v).as_integer_ratio() for v in (s, e, step))
+    d = max(sd, ed, pd)  # powers of two: a common denominator
+    sn, en, pn = sn * (d // sd), en * (d // ed), pn * (d // pd)
+    exact = [sn + pn * i for i in range(half)] + [en - pn * (steps - 1 - i) for i in range(half, steps)]
+    q = np.array([_quotient(num, d) for num in exact])  # each num / d rounded once to float64
+    if dtype == np.float64:
+        return q
+    return _to_float32(q, exact, d)
+
+
+def _quotient(num: int, den: int) -> float:
+    """num / den rounded once to float64 (Python's int / int is correctly rounded); ±inf past its range."""
+    try:
+        return num / den
+    except OverflowError:
+        return math.copysign(math.inf, num)
+
+
+def _to_float32(q: np.ndarray, exact: list, den: int) -> np.ndarray:
+    """The float32 nearest each ``exact[i] / den`` (ties to even), of ``q``, its float64 roundings: rounding ``q``
+    again is right but where ``q`` fell on a midpoint between two float32 values and the exact quotient is not
+    there; those take the neighbour on the exact quotient's side."""
+    r = q.astype(np.float32)
+    wide = r.astype(np.float64)
+    other = np.nextafter(r, np.where(q > wide, np.float32(np.inf), np.float32(-np.inf)).astype(np.float32))
+    with np.errstate(invalid="ignore", over="ignore"):
+        midpoint = np.isfinite(q) & (q != wide) & ((wide + other.astype(np.float64)) / 2 == q)
+    for i in np.flatnonzero(midpoint):
+        num_q, den_q = float(q[i]).as_integer_ratio()
+        side = exact[i] * den_q - num_q * den  # the sign of exact / den - q
+        if side != 0:
+            r[i] = r[i] if (side > 0) == (float(r[i]) > q[i]) else other[i]
+    return r
 
 
 def _random(fname, draw):

@@ -1,0 +1,94 @@
+"""torch.linspace as PyTorch computes it, np.linspace as NumPy does.
+
+PyTorch's CPU kernel makes ``start + step * i`` for the first half and ``end - step * (steps - 1 - i)`` for the
+rest, each a fused multiply-add (its AVX2 and AVX-512 builds agree); NumPy's ``start + i * step``, then the end.
+They differ by an ulp here and there, which a discontinuous function shows whole: ``(torch.linspace(-1, 1, 4) *
+3).int()`` is ``[-3, -1, 1, 3]`` in PyTorch and was ``[-3, -1, 0, 3]`` in jac (found by benchmarks/torch_fuzz.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.lang.functions import _to_float32, torch_linspace
+from jacobi_cli.tools import api
+
+torch = pytest.importorskip("torch")
+
+TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def _bounds(count: int, seed: int) -> list:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(count):
+        a, b = rng.normal(0, 10, 2) * 10.0 ** rng.integers(-3, 4, 2)
+        if i % 3 == 0:
+            a, b = rng.integers(-50, 50, 2)
+        if i % 5 == 0:
+            a, b = rng.integers(-5, 5) / 8, rng.integers(-5, 5) / 3
+        if i % 7 == 0:
+            a, b = rng.normal(0, 1e-30, 2)
+        cases.append((float(a), float(b), int(rng.integers(0, 300))))
+    return cases
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_torch_linspace_is_pytorch_s_bit_for_bit(dtype):
+    for start, end, steps in _bounds(400, 16):
+        want = torch.linspace(start, end, steps, dtype=TORCH_DTYPES[dtype]).numpy()
+        got = torch_linspace(start, end, steps, np.dtype(dtype))
+        assert got.dtype == want.dtype and np.array_equal(got, want), (start, end, steps)
+        assert np.array_equal(np.signbit(got), np.signbit(want)), (start, end, steps)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("start, end", [(0.0, np.inf), (-np.inf, np.inf), (np.nan, 1.0), (0.0, 1e-320),
+                                        (1e-45, 1e-44), (3e38, -3e38), (5.0, 5.0), (-0.0, 0.0)])
+def test_torch_linspace_at_the_edges(start, end, dtype):
+    if dtype == "float64" and start == 3e38:
+        start, end = 1e300, -1e300
+    if dtype == "float32" and start == 0.0 and end == 1e-320:
+        end = 1e-44
+    with np.errstate(all="ignore"):
+        got = torch_linspace(start, end, 7, np.dtype(dtype))
+    want = torch.linspace(start, end, 7, dtype=TORCH_DTYPES[dtype]).numpy()
+    assert np.array_equal(got, want, equal_nan=True)
+
+
+def test_a_float32_quotient_on_a_midpoint_takes_the_exact_value_s_side():
+    # 1 + 2**-24 is halfway between the float32 values 1 and 1 + 2**-23; just above it, the float64 rounding
+    # lands on the midpoint, whose own rounding (ties to even) would give 1
+    den = 2 ** 90
+    above, below, on = den + 2 ** 66 + 1, den + 2 ** 66 - 1, den + 2 ** 66
+    q = np.array([above / den, below / den, on / den])
+    assert q[0] == q[1] == q[2] == 1 + 2 ** -24
+    got = _to_float32(q, [above, below, on], den)
+    assert got.tolist() == [1 + 2 ** -23, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_expression_reads_torch_linspace_as_pytorch(dtype):
+    expr = "(torch.linspace(-1, 1, 4) * 3).int()"
+    torch.set_default_dtype(TORCH_DTYPES[dtype])
+    try:
+        want = (torch.linspace(-1, 1, 4) * 3).int().numpy()
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert api.evaluate(expr, {}, dtype=dtype).tolist() == want.tolist() == \
+        ([-3, -1, 1, 3] if dtype == "float64" else [-3, 0, 0, 3])
+    x = np.array([0.5, -2.0, 3.0])
+    J = api.jacobian("x * torch.linspace(0.1, 0.7, 3)", {"x": x}, wrt=["x"], dtype=dtype)["x"]
+    assert np.array_equal(np.diag(J), torch_linspace(0.1, 0.7, 3, np.dtype(dtype)))
+
+
+def test_pytorch_s_keywords_and_numpy_s_reading():
+    assert api.evaluate("torch.linspace(0, 1, steps=5)", {}).tolist() == [0, 0.25, 0.5, 0.75, 1]
+    assert api.evaluate("torch.linspace(start=0, end=2, steps=3, dtype=torch.float64)", {}).tolist() == [0, 1, 2]
+    with pytest.raises(JacError, match="no argument 'endpoint'"):
+        api.evaluate("torch.linspace(0, 1, 5, endpoint=False)", {})
+    for spelling in ("np.linspace", "linspace", "jnp.linspace"):  # NumPy's (and JAX's, here) values
+        assert np.array_equal(api.evaluate(f"{spelling}(-1, 1, 4)", {}), np.linspace(-1, 1, 4))
+    assert np.array_equal(api.evaluate("np.linspace(0, 1, 4, endpoint=False)", {}), np.linspace(0, 1, 4, endpoint=False))
