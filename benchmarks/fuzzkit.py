@@ -108,7 +108,13 @@ class Grammar:
 # --- comparing ------------------------------------------------------------------------------------------
 
 def used_inputs(program: str, inputs: dict) -> dict:
-    names = {node.id for node in ast.walk(ast.parse(program.replace("; ", "\n"))) if isinstance(node, ast.Name)}
+    """The inputs ``program`` names; all of them for a program Python cannot parse (the grammar can draw one,
+    ``0.repeat(2)``), which the reference then refuses as any invalid program."""
+    try:
+        tree = ast.parse(program.replace("; ", "\n"))
+    except SyntaxError:
+        return dict(inputs)
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     return {n: v for n, v in inputs.items() if n in names}
 
 

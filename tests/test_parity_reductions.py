@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from jacobi_cli.tools import api
 from parity import assert_parity
 
 torch = pytest.importorskip("torch")
@@ -453,3 +454,14 @@ def test_clamp_with_infinite_or_crossed_bounds_matches_pytorch(expr, f):
     for _ in range(2):
         np.testing.assert_array_equal(np.diagonal(api.jacobian(expr, {"x": x})["x"]), g.numpy())
     np.testing.assert_array_equal(api.vjp(expr, {"x": x}, v=np.ones(9))["x"], g.numpy())
+
+
+def test_quantile_at_infinite_elements_is_the_element_or_the_nearer_end():
+    # docs/vocabulary-reductions.md: NumPy's interpolation makes NaN of 3 + (inf - 3) * 0, PyTorch's at q = 0 and 1
+    inf = np.inf
+    for spelling in ("np.quantile", "torch.quantile"):
+        assert api.evaluate(f"{spelling}(x, 0.5)", {"x": np.array([1.0, inf, 3.0])}) == 3.0
+        assert api.evaluate(f"{spelling}(x, 1.0)", {"x": np.array([1.0, 2.0, inf])}) == inf
+        assert api.evaluate(f"{spelling}(x, 0.0)", {"x": np.array([-inf, 2.0, 3.0])}) == -inf
+        assert api.evaluate(f"{spelling}(x, 0.5)", {"x": np.array([1.0, 2.0, inf, 5.0])}) == 3.5
+        assert np.isnan(api.evaluate(f"{spelling}(x, 0.5)", {"x": np.array([1.0, np.nan, 3.0])}))
