@@ -528,11 +528,42 @@ def _arange(b, args, kwargs, position):
         out = b.const(made, position)
         b.typed[out.id] = (np.dtype(np.int64), constant_library(b))
         return out
+    if b.library == "torch" and n <= TORCH_ONE_THREAD:  # PyTorch's rounding, not NumPy's (an ulp apart here and there)
+        return b.const(torch_arange(float(start), float(step), n, np.dtype(b.dtype)), position)
     if np.dtype(b.dtype) == np.float64:
         # made as float64 at once (the same numbers: every integer below 2**53 is exact), not as
         # int64 then a float64 copy, which doubled the peak of a large arange
         return b.const(np.arange(start, stop, step, dtype=np.float64), position)
     return b.const(np.arange(start, stop, step).astype(b.dtype), position)
+
+
+def _fma(m: int, step: float, c: float) -> float:
+    """m · step + c rounded once to float64 (a fused multiply-add), exactly in integers."""
+    (sn, sd), (cn, cd) = step.as_integer_ratio(), c.as_integer_ratio()
+    d = max(sd, cd)  # powers of two
+    return _quotient(m * sn * (d // sd) + cn * (d // cd), d)
+
+
+TORCH_ONE_THREAD = 32768  # PyTorch's grain: a longer float arange is split among its threads, whose count moves its values
+
+
+def torch_arange(start: float, step: float, n: int, dtype: np.dtype) -> np.ndarray:
+    """The ``n`` values of a float ``torch.arange(start, ..., step)`` in ``dtype`` as PyTorch's CPU kernel makes
+    them (its AVX2 kernel, which AVX-512 machines run too): in float64 arithmetic, blocks of 4 values (8 in
+    float32) from a base ``start + step * i``, each ``base + k * step``, over the first multiple of twice that many,
+    then ``start + step * i``; every step a fused multiply-add, float32 rounded from float64 at the base and at
+    each value. Past 32,768 values PyTorch splits the work among its threads, whose count moves the blocks (and
+    its values): the caller makes NumPy's there. tests/test_ranges16.py compares them with PyTorch's bit for bit."""
+    width = 4 if dtype == np.float64 else 8
+    blocked = n // (2 * width) * 2 * width
+    values = []
+    for first in range(0, blocked, width):
+        base = _fma(first, step, start)
+        if dtype != np.float64:
+            base = float(np.float32(base))
+        values += [base] + [_fma(k, step, base) for k in range(1, width)]
+    values += [_fma(i, step, start) for i in range(blocked, n)]
+    return np.array(values, dtype=np.float64).astype(dtype)
 
 
 def _integer_literal(b: Builder, v) -> bool:
@@ -575,7 +606,7 @@ def torch_linspace(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
     which differs from NumPy's ``linspace`` by an ulp here and there (so ``(torch.linspace(-1, 1, 4) * 3).int()``
     would differ): ``step = (end - start) / (steps - 1)`` in ``dtype``, then ``start + step * i`` for the first
     ``steps // 2`` elements and ``end - step * (steps - 1 - i)`` for the rest, each a fused multiply-add (one
-    rounding: the AVX2 and AVX-512 builds, tests/test_linspace16.py), computed here exactly in integers."""
+    rounding: the AVX2 and AVX-512 builds, tests/test_ranges16.py), computed here exactly in integers."""
     if steps == 0:
         return np.zeros(0, dtype)
     s, e = dtype.type(start), dtype.type(end)

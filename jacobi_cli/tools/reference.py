@@ -122,11 +122,11 @@ names on this page are known.
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
 - The constructors of bindings (`arange linspace ones zeros full eye rand randn`) are constants inside an
-  expression, never differentiated. `torch.linspace(start, end, steps)` makes PyTorch's values (its CPU
-  kernel's rounding, bit for bit), which differ from NumPy's by an ulp here and there; `np.linspace`,
-  `jnp.linspace` and a bare `linspace` make NumPy's. A float `arange` (`torch.arange(0, 1, 0.1)` too) makes
-  NumPy's `np.arange` values, which may differ from PyTorch's by an ulp: a function that jumps (`.int()`,
-  `floor`, a comparison at a tie) of such a constant may then differ from PyTorch's.
+  expression, never differentiated. `torch.linspace(start, end, steps)` and a float `torch.arange(start, end,
+  step)` make PyTorch's values (its CPU kernels' rounding, bit for bit, as on a machine with AVX2), which
+  differ from NumPy's by an ulp here and there, enough for a function that jumps (`.int()`, `floor`, a
+  comparison at a tie) to differ; `np.`, `jnp.` and bare spellings make NumPy's. Past 32,768 values a float
+  `torch.arange` is NumPy's: PyTorch's own values there depend on its thread count.
 - `float(t)`, `int(t)`, `bool(t)` (bare calls) are Python's: a number made of an array of one element, so a
   constant (derivative 0) as in PyTorch, like `t.item()`; the methods `t.float()`, `t.double()` keep the
   array and its derivative.

@@ -1,21 +1,29 @@
-"""torch.linspace as PyTorch computes it, np.linspace as NumPy does.
+"""torch.linspace and a float torch.arange as PyTorch computes them, np.linspace and np.arange as NumPy does.
 
 PyTorch's CPU kernel makes ``start + step * i`` for the first half and ``end - step * (steps - 1 - i)`` for the
 rest, each a fused multiply-add (its AVX2 and AVX-512 builds agree); NumPy's ``start + i * step``, then the end.
 They differ by an ulp here and there, which a discontinuous function shows whole: ``(torch.linspace(-1, 1, 4) *
 3).int()`` is ``[-3, -1, 1, 3]`` in PyTorch and was ``[-3, -1, 0, 3]`` in jac (found by benchmarks/torch_fuzz.py).
+A float ``torch.arange`` makes blocks of 4 values (8 in float32) from a base, each a fused multiply-add.
+
+These are the values of PyTorch's AVX2 kernels (which AVX-512 machines run too); its kernels for CPUs without AVX2
+round otherwise, so the comparisons with PyTorch run where it reports AVX2 or AVX-512.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
 from jacobi_cli.errors import JacError
-from jacobi_cli.lang.functions import _to_float32, torch_linspace
+from jacobi_cli.lang.functions import TORCH_ONE_THREAD, _to_float32, torch_arange, torch_linspace
 from jacobi_cli.tools import api
 
 torch = pytest.importorskip("torch")
+avx2 = pytest.mark.skipif(torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"),
+                          reason="PyTorch's CPU kernels without AVX2 round otherwise (no fused multiply-add)")
 
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -35,6 +43,7 @@ def _bounds(count: int, seed: int) -> list:
     return cases
 
 
+@avx2
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_torch_linspace_is_pytorch_s_bit_for_bit(dtype):
     for start, end, steps in _bounds(400, 16):
@@ -44,6 +53,7 @@ def test_torch_linspace_is_pytorch_s_bit_for_bit(dtype):
         assert np.array_equal(np.signbit(got), np.signbit(want)), (start, end, steps)
 
 
+@avx2
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("start, end", [(0.0, np.inf), (-np.inf, np.inf), (np.nan, 1.0), (0.0, 1e-320),
                                         (1e-45, 1e-44), (3e38, -3e38), (5.0, 5.0), (-0.0, 0.0)])
@@ -69,6 +79,7 @@ def test_a_float32_quotient_on_a_midpoint_takes_the_exact_value_s_side():
     assert got.tolist() == [1 + 2 ** -23, 1.0, 1.0]
 
 
+@avx2
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_the_expression_reads_torch_linspace_as_pytorch(dtype):
     expr = "(torch.linspace(-1, 1, 4) * 3).int()"
@@ -92,3 +103,38 @@ def test_pytorch_s_keywords_and_numpy_s_reading():
     for spelling in ("np.linspace", "linspace", "jnp.linspace"):  # NumPy's (and JAX's, here) values
         assert np.array_equal(api.evaluate(f"{spelling}(-1, 1, 4)", {}), np.linspace(-1, 1, 4))
     assert np.array_equal(api.evaluate("np.linspace(0, 1, 4, endpoint=False)", {}), np.linspace(0, 1, 4, endpoint=False))
+
+
+@avx2
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_float_torch_arange_is_pytorch_s_bit_for_bit(dtype):
+    rng = np.random.default_rng(1616)
+    for i in range(600):
+        start, step = float(rng.normal(0, 5)), float(rng.uniform(0.01, 2)) * (1 if i % 5 else -1)
+        if i % 2:
+            start, step = float(rng.integers(-5, 5)), float(rng.choice([0.1, 0.2, 0.25, 0.3, 1 / 3, 0.7, -0.1]))
+        if i % 11 == 0:
+            start, step = float(rng.normal(0, 1e6)), float(rng.uniform(1e-3, 1))
+        end = start + step * float(rng.integers(1, 200)) + step * 0.5
+        want = torch.arange(start, end, step, dtype=TORCH_DTYPES[dtype]).numpy()
+        got = torch_arange(start, step, max(0, math.ceil((end - start) / step)), np.dtype(dtype))
+        assert got.dtype == want.dtype and np.array_equal(got, want), (start, end, step)
+
+
+@avx2
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_expression_reads_a_float_torch_arange_as_pytorch(dtype):
+    torch.set_default_dtype(TORCH_DTYPES[dtype])
+    try:
+        want = torch.arange(-1.3, 2.9, 0.3).numpy()
+        floors = torch.floor(torch.arange(0.0, 3.0, 0.1) * 10).numpy()
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert np.array_equal(api.evaluate("torch.arange(-1.3, 2.9, 0.3)", {}, dtype=dtype), want)
+    assert np.array_equal(api.evaluate("torch.floor(torch.arange(0.0, 3.0, 0.1) * 10)", {}, dtype=dtype), floors)
+    # NumPy's spelling stays NumPy's; whole numbers are exact either way
+    assert np.array_equal(api.evaluate("np.arange(-1.3, 2.9, 0.3)", {}), np.arange(-1.3, 2.9, 0.3))
+    assert api.evaluate("torch.arange(5)", {}).tolist() == [0, 1, 2, 3, 4]
+    # past PyTorch's grain its values depend on its thread count: NumPy's there (documented)
+    n = TORCH_ONE_THREAD + 8
+    assert np.array_equal(api.evaluate(f"torch.arange(0.0, {n * 0.1}, 0.1)", {}), np.arange(0.0, n * 0.1, 0.1))
