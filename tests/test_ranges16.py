@@ -138,3 +138,14 @@ def test_the_expression_reads_a_float_torch_arange_as_pytorch(dtype):
     # past PyTorch's grain its values depend on its thread count: NumPy's there (documented)
     n = TORCH_ONE_THREAD + 8
     assert np.array_equal(api.evaluate(f"torch.arange(0.0, {n * 0.1}, 0.1)", {}), np.arange(0.0, n * 0.1, 0.1))
+
+
+def test_sgn_is_pytorch_s_and_sign_follows_the_text_s_library():
+    # found by benchmarks/torch_fuzz.py: (x ** 1.5).sgn() gave NaN where PyTorch gives 0 (NumPy has no sgn)
+    x = np.array([np.nan, -1.0, 2.0])
+    t = torch.tensor(x)
+    for expr, want in [("x.sgn()", t.sgn()), ("torch.sgn(x)", torch.sgn(t)), ("sgn(x)", torch.sgn(t)),
+                       ("torch.nan_to_num(x) + x.sign()", torch.nan_to_num(t) + t.sign()),
+                       ("np.nan_to_num(x) + x.sign()", np.nan_to_num(x) + np.sign(x)),
+                       ("x.sign()", np.sign(x)), ("sign(x)", np.sign(x)), ("np.sign(x)", np.sign(x))]:
+        assert np.array_equal(api.evaluate(expr, {"x": x}), np.asarray(want), equal_nan=True), expr

@@ -3763,7 +3763,9 @@ def _torch_sign(b, args, kwargs, position):
                    position=position)
 
 
-variant("torch", "sign", "sgn")(_torch_sign)
+variant("torch", "sgn")(_torch_sign)
+variant("method", "sgn")(_torch_sign)  # NumPy arrays have no .sgn(): x.sgn() is PyTorch's
+FUNCTIONS["sgn"] = _torch_sign  # so is a bare sgn(x)
 # --- PART reductions: statistics, cumulative ops, selections, norms, losses (issue 13) ---------
 # Where PyTorch and NumPy mean different things by one name, the library named decides
 # (LIBRARY_FUNCTIONS, :func:`variant`); FUNCTIONS[name] stays the bare spelling, which refuses what
@@ -3777,6 +3779,12 @@ def _per_library(name: str, make):
     FUNCTIONS[name] = make(None)
     for library in PER_LIBRARY:
         variant(library, name)(make(library))
+
+
+# sign at NaN: PyTorch's 0, NumPy's NaN; x.sign() in a text that calls PyTorch only is PyTorch's (the dialect),
+# bare sign(x) and x.sign() elsewhere NumPy's (they differ at NaN alone, so no refusal as for x.std())
+_numpy_sign = FUNCTIONS["sign"]
+_per_library("sign", lambda library: _torch_sign if library in ("torch", "torch.linalg") else _numpy_sign)
 
 
 class Pair(Tracer):
