@@ -553,7 +553,7 @@ def torch_arange(start: float, step: float, n: int, dtype: np.dtype) -> np.ndarr
     float32) from a base ``start + step * i``, each ``base + k * step``, over the first multiple of twice that many,
     then ``start + step * i``; every step a fused multiply-add, float32 rounded from float64 at the base and at
     each value. Past 32,768 values PyTorch splits the work among its threads, whose count moves the blocks (and
-    its values): the caller makes NumPy's there. tests/test_ranges16.py compares them with PyTorch's bit for bit."""
+    its values): the caller makes NumPy's there. tests/test_torch_readings16.py compares them with PyTorch's bit for bit."""
     width = 4 if dtype == np.float64 else 8
     blocked = n // (2 * width) * 2 * width
     values = []
@@ -606,7 +606,7 @@ def torch_linspace(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
     which differs from NumPy's ``linspace`` by an ulp here and there (so ``(torch.linspace(-1, 1, 4) * 3).int()``
     would differ): ``step = (end - start) / (steps - 1)`` in ``dtype``, then ``start + step * i`` for the first
     ``steps // 2`` elements and ``end - step * (steps - 1 - i)`` for the rest, each a fused multiply-add (one
-    rounding: the AVX2 and AVX-512 builds, tests/test_ranges16.py), computed here exactly in integers."""
+    rounding: the AVX2 and AVX-512 builds, tests/test_torch_readings16.py), computed here exactly in integers."""
     if steps == 0:
         return np.zeros(0, dtype)
     s, e = dtype.type(start), dtype.type(end)

@@ -1,4 +1,5 @@
-"""torch.linspace and a float torch.arange as PyTorch computes them, np.linspace and np.arange as NumPy does.
+"""PyTorch's values where they differ from NumPy's: torch.linspace and a float torch.arange as PyTorch computes them
+(np.linspace and np.arange as NumPy does), and sgn / sign at NaN by the text's library.
 
 PyTorch's CPU kernel makes ``start + step * i`` for the first half and ``end - step * (steps - 1 - i)`` for the
 rest, each a fused multiply-add (its AVX2 and AVX-512 builds agree); NumPy's ``start + i * step``, then the end.
