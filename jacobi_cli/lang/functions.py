@@ -1521,10 +1521,6 @@ def _item(b, args, kwargs, position):
     return b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
 
 
-
-FUNCTIONS["sgn"] = FUNCTIONS["sign"]
-
-
 def _scaled(fname, factor):
     def lower(b, args, kwargs, position):
         x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
