@@ -1077,7 +1077,11 @@ def _masked_fill(b, args, kwargs, position):
     value = tensor(b, a["value"], "masked_fill", position)
     if x.id in b.typed or x.id in b.integral:  # into integers: the value in their dtype (1.7 fills 1), as PyTorch
         value = written_value(b, x, value, False, "masked_fill()", position)
+    elif is_boolean(b, x):  # into booleans: the value's truth (0.5 fills True), as PyTorch
+        value = truth(b, value, position)
     out = b.apply("where", mask, value, x, position=position)
+    if is_boolean(b, x):
+        out = boolean(b, out)
     if out.shape != x.shape:
         raise JacShapeError(f"masked_fill(): the mask {fmt(mask.shape)} must broadcast to the shape of the array "
                             f"{fmt(x.shape)}", position)
@@ -2649,8 +2653,16 @@ def _pad(torch_order):
             return placed
         b.check_size(out, f"pad's result, shape {fmt(out)},", position)  # before the border is built
         border = np.full(out, float(value), dtype=b.dtype)
-        border[index] = -0.0  # addition's identity: x + -0 is x, -0 included
-        return b.apply("add", placed, b.const(border, position), position=position)
+        kind = dtypes.kind_of(b, x.id)
+        if kind is None:
+            border[index] = -0.0  # addition's identity: x + -0 is x, -0 included
+            return b.apply("add", placed, b.const(border, position), position=position)
+        # an integer or boolean array is padded in its dtype, as PyTorch and NumPy pad it: 0.5 pads an int64
+        # array with 0 and a bool one with True (typed_cast refuses NaN, inf and a value out of the dtype's range)
+        border[index] = 0.0
+        padded = b.apply("add", placed, typed_cast(b, b.const(border, position), kind[0], position, kind[1]),
+                         position=position)
+        return boolean(b, padded) if kind[0].kind == "b" else padded
     return lower
 
 

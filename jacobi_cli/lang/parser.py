@@ -845,6 +845,10 @@ class _Lowering:
             new = self.arithmetic(_BINOPS[type(op)], y, value, position)
             if y.id in self.b.typed or y.id in self.b.integral:  # y += v into integers keeps their dtype
                 new = written_value(self.b, y, new, "whole", what, position)
+            elif is_boolean(self.b, y) and not is_boolean(self.b, new):  # m += 0.5 into booleans: both refuse
+                raise JacValueError(f"{what}: the result is not a boolean, which NumPy and PyTorch do not write in "
+                                    f"place into the boolean array '{name}' (write {name} = {name} + ..., or "
+                                    f"{name} = {name}.float() first)", position)
             if tuple(new.shape) != tuple(y.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(new.shape)}, but '{name}' has shape "
                                     f"{fmt(y.shape)}: NumPy and PyTorch write the result into '{name}' itself, and "

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import JacShapeError, JacValueError
+from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _reshape_to, arguments, boolean, function, \
-    is_boolean, static, static_int, tensor, variant
+    is_boolean, static, static_int, tensor, truth, variant, written_value
 
 MAX_ROUNDS = 64  # products and extrema: one full-size node per repeat of a position
 
@@ -56,6 +57,9 @@ def write(b, x: Tracer, targets, sources, src, mode: str, what: str, position) -
     targets = np.asarray(targets, dtype=np.intp).reshape(-1)
     if targets.size == 0:
         return x
+    kind = dtypes.kind_of(b, x.id)
+    if kind is not None:
+        src = _in_kind(b, x, src, kind, mode, what, position)
     flat_src = None if sources is None else _flat(b, src, position)
     sources = None if sources is None else np.asarray(sources, dtype=np.intp).reshape(-1)
     occurrence = _occurrence(targets)
@@ -85,6 +89,23 @@ def write(b, x: Tracer, targets, sources, src, mode: str, what: str, position) -
                              position)
         out = b.apply("where", mask, b.apply(op, out, value, position=position), out, position=position)
     return out
+
+
+def _in_kind(b, x: Tracer, src: Tracer, kind, mode: str, what: str, position) -> Tracer:
+    """``src`` as written into ``x``, an integer or boolean array of ``kind`` (dtype, library): in its dtype, as
+    NumPy and PyTorch write a value (a float truncated toward 0 into integers, its truth into booleans:
+    ``index_fill`` of 0.5 writes 0 or True, never 0.5). A float added, multiplied or compared into them is
+    refused: PyTorch's scatter_add, index_add and scatter_reduce take one dtype, and NumPy's ``ufunc.at``
+    does not cast a float result into integers."""
+    if mode == "set" and kind[0].kind == "b":
+        return truth(b, src, position)
+    if dtypes.kind_of(b, src.id) is not None or src.id in b.pyints:
+        return src
+    if mode != "set":
+        raise JacValueError(f"{what}: a float value goes into the {kind[0]} array, which PyTorch and NumPy refuse "
+                            "here (it keeps its dtype): make the array a float first (.float(), .double() or "
+                            ".astype(float))", position)
+    return written_value(b, x, src, False, what, position)
 
 
 def _occurrence(targets: np.ndarray) -> np.ndarray:
