@@ -21,8 +21,8 @@ number in both; jac computes in one dtype, docs/vocabulary-elementwise.md) and
   sub-expression by one of its arguments while it still mismatches;
 - ``zero-sign``: everything agrees but the sign of a zero in a value (float64): PyTorch's kernels make -0 and
   +0 their own ways (``cumsum`` starts from +0, ``elu(-0)``); counted and the first five shown, not failed;
-- ``pair``: the result is a bare ``(values, indices)`` (``torch.cummax(x, 0)``), which jac reads as its values
-  (DEVELOPERS.md: a ``Pair``): counted, not compared;
+- ``pair``: the result is a bare ``(values, indices)`` (``torch.cummax(x, 0)``), a tuple that jac refuses as an
+  output, asking for a part (DEVELOPERS.md: a ``Pair``): counted, not compared;
 - ``CRASH``: jac raises anything but a JacError (or takes over 20 s).
 
 An integer result of an integer cast of inf or NaN is not compared (PyTorch's is undefined: INT_MIN on x86).
@@ -674,7 +674,7 @@ def run_torch(program: str, inputs: dict, dtype: str):
         ns.update(zip(names, xs))
         exec(body, ns)
         out = eval(last, ns)
-        if hasattr(out, "_fields"):  # a bare (values, indices): jac reads it as its values (a Pair)
+        if hasattr(out, "_fields"):  # a bare (values, indices): jac refuses it as an output (a Pair)
             pair.append(True)
             return (out[0],)
         return out if isinstance(out, tuple) else (out,)

@@ -603,6 +603,8 @@ class _Lowering:
             arrays = "array" if len(value) == 1 else "arrays"
             raise JacValueError(f"the last statement is a tuple of {len(value)} {arrays}: pick one by index "
                                 f"(parts[0]){names}, or list the outputs you want (a, b)", position)
+        if isinstance(value, Pair) and value.reading == "torch":  # PyTorch's result is a tuple: not one array
+            raise JacValueError(_pair_output("the last statement", value), position)
         if isinstance(value, bool):  # x=True as np.array(True) and [True, False] read it: 1.0 in --dtype
             value = boolean(self.b, self.b.const(float(value), position))
         if not isinstance(value, Tracer):
@@ -727,6 +729,8 @@ class _Lowering:
                 raise JacNameError(f"output {i} would be named '{name}', which is already a name of the expression; "
                                    f"assign it to a variable (out = ...) and list that", self.source.at(elt))
             seen[name] = i
+            if isinstance(value, Pair) and value.reading == "torch":
+                raise JacValueError(_pair_output(f"output {i}", value), self.source.at(elt))
             named.append((name, self.b.lift(value)))
         return tuple(named)
 
@@ -2437,6 +2441,15 @@ def _float_literal(item: ast.AST) -> bool:
         if not isinstance(node, ast.Call):
             todo.extend(ast.iter_child_nodes(node))
     return False
+
+
+def _pair_output(what: str, pair: Pair) -> str:
+    """Why a PyTorch (values, indices) or (statistic, mean) pair is no output: PyTorch's result is a tuple, and
+    showing its first part alone would answer another question than the one asked."""
+    names = [n for n in pair.names if not n.isdigit()]
+    by_name = f" or by name ({', '.join('.' + n for n in names)})" if names else ""
+    return (f"{what} is the pair that {pair.fname} returns, a tuple in PyTorch: pick one part by index ([0], [1])"
+            f"{by_name}, or list the outputs you want (a, b = ...; a, b)")
 
 
 def _dialect(module: ast.Module, scope: dict) -> str | None:
