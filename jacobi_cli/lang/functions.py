@@ -3795,6 +3795,35 @@ _numpy_sign = FUNCTIONS["sign"]
 _per_library("sign", lambda library: _torch_sign if library in ("torch", "torch.linalg") else _numpy_sign)
 
 
+def remainder_of_dividend(b, left, right, position) -> Tracer:
+    """PyTorch's and JAX's remainder (``torch.remainder``, a tensor's ``%``, ``jnp.remainder``): NumPy's (the
+    sign of the divisor), but a zero remainder has the sign of the dividend, fmod's zero (PyTorch adds the
+    divisor to fmod's result only where it is not 0): ``4 % -2`` is +0 there, -0 in NumPy and Python, which
+    shows after a division by it. Where the remainder is 0, a / b is an integer, so fmod's partial
+    -trunc(a / b) is remainder's -floor(a / b): the derivatives are remainder's everywhere."""
+    r = b.apply("remainder", left, right, position=position)
+    if r.id in b.typed or r.id in b.integral or not isinstance(r, Tracer):  # integers have no -0
+        return r
+    return b.apply("where", b.apply("eq", r, 0.0, position=position),
+                   b.apply("fmod", left, right, position=position), r, position=position)
+
+
+def _remainder(library):
+    # a library whose zero remainder has the dividend's sign: PyTorch's, a tensor's method (NumPy arrays have
+    # no .remainder()), and jax.numpy's (read as NumPy otherwise: its call is spelled jnp.remainder)
+    def lower(b, args, kwargs, position):
+        a = arguments("remainder", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        x, y = tensor(b, a["x"], "remainder", position), tensor(b, a["y"], "remainder", position)
+        if library in ("torch", "torch.linalg", "method") or (b.call or "").startswith(("jnp.", "jax.")):
+            return remainder_of_dividend(b, x, y, position)
+        return b.apply("remainder", x, y, position=position)
+    return lower
+
+
+_per_library("remainder", _remainder)
+FUNCTIONS["mod"] = FUNCTIONS["remainder"]  # np.mod is np.remainder, jnp.mod is JAX's (its call is spelled jnp.mod)
+
+
 class Pair(Tracer):
     """What ``torch.max(x, dim)``, ``torch.sort``, ``topk``, ``median(x, dim)`` return: a
     (values, indices) pair. It stands for ``array`` where an array is wanted (NumPy's reading

@@ -29,7 +29,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
-    unpack_pair
+    remainder_of_dividend, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -414,6 +414,7 @@ class _Lowering:
 
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
+    remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
     # off the syntax, as Python decides it (np.array([1, 2]) * 2 is an array, whatever node it lowers to); and
@@ -448,7 +449,7 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         if not module.body:
             raise JacParseError("the expression is empty", 0)
-        self.dialect = _dialect(module, self.scope)
+        self.dialect, self.remainder_of_dividend = _dialect(module, self.scope)
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source)
         for stmt in module.body[:-1]:
@@ -1825,6 +1826,8 @@ class _Lowering:
         of a float and an integer or bool array as PyTorch or NumPy reads it (functions.one_dtype)."""
         if op == "matmul":
             one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
+        if op == "remainder" and self.remainder_of_dividend:
+            return remainder_of_dividend(self.b, left, right, position)
         return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
@@ -2422,6 +2425,8 @@ def _writes(stmt: ast.stmt) -> bool:
 
 _DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
              "scipy": "numpy"}
+_DIVIDEND_SIGN = frozenset(("torch", "F", "nn", "jnp", "jax", "lax"))  # their remainder's zero: the dividend's sign
+_LIBRARY_ROOTS = frozenset(_DIALECTS) | _DIVIDEND_SIGN  # math.pi beside torch.sin: still PyTorch's %
 
 
 # constructors that make a float array of a float literal written in them (_Lowering.float_index)
@@ -2452,17 +2457,22 @@ def _pair_output(what: str, pair: Pair) -> str:
             f"{by_name}, or list the outputs you want (a, b = ...; a, b)")
 
 
-def _dialect(module: ast.Module, scope: dict) -> str | None:
+def _dialect(module: ast.Module, scope: dict) -> tuple:
     """The one library a text's calls and imports name (``torch.`` / ``F.`` / ``nn.``, or ``np.`` / ``jnp.`` /
     ``scipy.``), or None when it names both or neither: a method that the two libraries read differently
-    (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it."""
-    found = set()
+    (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it. Second: whether
+    the libraries named are PyTorch and JAX alone, whose ``%`` gives a zero remainder the dividend's sign
+    (functions.remainder_of_dividend), where NumPy's and Python's give it the divisor's."""
+    found, roots = set(), set()
     for node in ast.walk(module):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
-            found.add(_DIALECTS.get(node.value.id))
+            roots.add(node.value.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 path = node.module if isinstance(node, ast.ImportFrom) else alias.name
-                found.add(_DIALECTS.get((path or "").split(".")[0]))
+                roots.add((path or "").split(".")[0])
+    for root in roots:
+        found.add(_DIALECTS.get(root))
     found.discard(None)
-    return found.pop() if len(found) == 1 else None
+    libraries = roots & _LIBRARY_ROOTS
+    return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN
