@@ -6583,7 +6583,10 @@ def _nan_spread(fname: str, root: bool):
                         position=position)
         if not keepdims:
             count = b.apply("sum", present, axes=axes, keepdims=False, position=position)
-        var = b.apply("div", total, b.apply("sub", count, ddof, position=position), position=position)
+        dof = b.apply("sub", count, ddof, position=position)
+        # NumPy's NaN where the degrees of freedom are 0 or fewer (all NaN, or ddof >= the count): not 0 / -1
+        var = b.apply("where", b.apply("le", dof, 0.0, position=position), math.nan,
+                      b.apply("div", total, dof, position=position), position=position)
         return b.apply("sqrt", var, position=position) if root else var
     return lower
 
