@@ -3987,7 +3987,7 @@ def _softmax_axis(b, value, x, position, fname) -> int:
 
 
 @function("log_softmax")
-def _log_softmax(b, args, kwargs, position, over_all=False):
+def _log_softmax(b, args, kwargs, position, over_all=False, shifted=False):
     a = arguments("log_softmax", args, kwargs, {"x": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "log_softmax", position)
     if x.ndim == 0:
@@ -3997,7 +3997,25 @@ def _log_softmax(b, args, kwargs, position, over_all=False):
     else:
         axes = (_one_axis(b, _softmax_axis(b, a["axis"], x, position, "log_softmax"), x, position, "log_softmax"),)
     lse = b.apply("logsumexp", x, axes=axes, keepdims=True, position=position)
-    return b.apply("sub", x, lse, position=position)
+    out = b.apply("sub", x, lse, position=position)
+    return nan_at_infinite_max(b, out, x, axes, position) if shifted else out  # PyTorch's (shifted by the max)
+
+
+def nan_at_infinite_max(b, out: Tracer, x: Tracer, axes: tuple, position) -> Tracer:
+    """``out``, the log_softmax of ``x`` over ``axes``, as PyTorch and JAX compute it, (x - m) - log(sum(exp(x -
+    m))) with m the slice's maximum: NaN across a slice whose maximum is +inf, where x - logsumexp(x) (SciPy's
+    answer, and jac's for a bare or NumPy spelling) is -inf at the finite elements. Adds m - m, 0 for a
+    finite m (a -0 made +0, as their formula makes it) and NaN for an infinite or NaN one. Its derivative is
+    0 (g - g at the maximum), and SymPy reads Max(...) - Max(...) as 0, so jac diff is unchanged."""
+    if any(x.shape[a] == 0 for a in axes):  # an empty slice has no maximum (and no element to make NaN)
+        return out
+    m = b.apply("max", x, axes=tuple(axes), keepdims=True, position=position)
+    return b.apply("add", out, b.apply("sub", m, m, position=position), position=position)
+
+
+variant("torch", "log_softmax")(lambda b, args, kwargs, position: _log_softmax(b, args, kwargs, position,
+                                                                            shifted=True))
+variant("method", "log_softmax")(library_function("torch", "log_softmax"))  # NumPy arrays have no .log_softmax()
 
 
 def _scipy_softmax(b, args, kwargs, position):

@@ -15,7 +15,7 @@ import math
 
 from ..ir.shapes import broadcast
 from .functions import FUNCTIONS, REQUIRED, JacValueError, Static, arguments, axes_of, static, static_int, \
-    tensor, variant, library_function
+    tensor, variant, library_function, nan_at_infinite_max
 
 # What each library has that jac reads (a variant of its own or the shared function): any other name of the
 # library's module is refused (``parser.lookup``), never read as PyTorch's function of that name.
@@ -171,8 +171,8 @@ def _jax_softmax(log: bool):
         axes = axes_of(b, a["axis"], x, position, fname)  # None: every axis, as JAX
         lse = b.apply("logsumexp", x, axes=axes, keepdims=True, position=position)
         out = b.apply("sub", x, lse, position=position)
-        if log:
-            return out
+        if log:  # JAX's log_softmax is shifted by the max, as PyTorch's: NaN in a slice whose max is +inf
+            return nan_at_infinite_max(b, out, x, axes, position)
         if len(axes) == 1:
             return b.apply("softmax", x, axis=axes[0], position=position)
         return b.apply("exp", out, position=position)
