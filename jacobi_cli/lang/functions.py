@@ -6734,6 +6734,9 @@ ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     # pasted code's torch.ones(3, dtype=x.dtype, device=x.device), x.to(y.device): what x is in jac
     "device": lambda b, x, position: Static("cpu"),
     "dtype": lambda b, x, position: _dtype_of(b, x),
+    # PyTorch's x.data (code older than x.detach()): the values without their graph, a constant as detach() is
+    "data": lambda b, x, position: (boolean if is_boolean(b, x) else lambda _, t: t)(
+        b, b.apply("detach", x, position=position)),
 }
 
 
