@@ -20,7 +20,9 @@ number in both; jac computes in one dtype, docs/vocabulary-elementwise.md) and
   Jacobian differs; printed with a reproduction shrunk by deleting statements and replacing a
   sub-expression by one of its arguments while it still mismatches;
 - ``zero-sign``: everything agrees but the sign of a zero in a value (float64): PyTorch's kernels make -0 and
-  +0 their own ways (``cumsum`` starts from +0, ``elu(-0)``); counted and the first five shown, not failed;
+  +0 their own ways (which of -0 and +0 a max, a sort or a clamp picks when they tie; a shrunk reproduction
+  that no longer names torch is read as NumPy, whose ``%`` gives a zero the divisor's sign); counted and the
+  first five shown, not failed;
 - ``pair``: the result is a bare ``(values, indices)`` (``torch.cummax(x, 0)``), a tuple that jac refuses as an
   output, asking for a part (DEVELOPERS.md: a ``Pair``): counted, not compared;
 - ``CRASH``: jac raises anything but a JacError (or takes over 20 s).

@@ -185,6 +185,20 @@ def test_jax_zero_remainder_has_the_dividends_sign(jax_process, code):  # noqa: 
     assert_same(api.evaluate(code, {"x": x, "y": y}), theirs)
 
 
+# --- PyTorch's running sum starts from +0 ------------------------------------------------------------------
+
+@pytest.mark.parametrize("code", ["torch.cumsum(A, 1)", "A.cumsum(1) * torch.ones(1)", "torch.cumsum(A, 0)",
+                                  "1 / torch.cumsum(A, 1)"])
+def test_pytorchs_running_sum_of_negative_zeros_is_positive_zero(code):
+    A = np.array([[-0.0, -0.0, 1.0, -1.0], [-0.0, 2.0, -2.0, -0.0], [1e-300, -1e-300, -0.0, 3.0]])
+    assert_same(api.evaluate(code, {"A": A}), torch_value(code, {"A": A}))
+
+
+def test_numpys_running_sum_keeps_its_negative_zeros():
+    A = np.array([[-0.0, -0.0, 1.0]])
+    assert_same(api.evaluate("np.cumsum(A, 1)", {"A": A}), np.cumsum(A, 1))
+
+
 # --- nanvar and nanstd without degrees of freedom ----------------------------------------------------------
 
 @pytest.mark.parametrize("values", [[np.nan], [2.0], [2.0, np.nan, 3.0], [np.nan, np.nan]])

@@ -4064,7 +4064,11 @@ def _cumulative(fname: str):
                 axis = _one_axis(b, a["axis"], x, position, fname)
             if x.ndim == 0:
                 return x
-            return b.apply(fname, x, axis=axis, position=position)
+            out = b.apply(fname, x, axis=axis, position=position)
+            if fname == "cumsum" and library in ("torch", "torch.linalg") and dtypes.kind_of(b, x.id) is None:
+                # PyTorch's running sum starts from +0 (0 + x0): a sum of -0s alone is +0 there, -0 in NumPy's
+                return b.apply("add", out, 0.0, position=position)
+            return out
         return lower
     return make
 
