@@ -2451,10 +2451,11 @@ def _float_literal(item: ast.AST) -> bool:
 def _pair_output(what: str, pair: Pair) -> str:
     """Why a PyTorch (values, indices) or (statistic, mean) pair is no output: PyTorch's result is a tuple, and
     showing its first part alone would answer another question than the one asked."""
-    names = [n for n in pair.names if not n.isdigit()]
-    by_name = f" or by name ({', '.join('.' + n for n in names)})" if names else ""
-    return (f"{what} is the pair that {pair.fname} returns, a tuple in PyTorch: pick one part by index ([0], [1])"
-            f"{by_name}, or list the outputs you want (a, b = ...; a, b)")
+    named = not any(n.isdigit() for n in pair.names)
+    parts = pair.names if named else pair.fname.split("_")  # std_mean: (std, mean)
+    pick = ", ".join(f".{n} or [{i}]" if named else f"[{i}] for the {n}" for i, n in enumerate(parts))
+    return (f"{what} is the pair ({', '.join(parts)}) that {pair.fname} returns, a tuple in PyTorch: pick one part "
+            f"({pick}), or name both as outputs (a, b = ...; a, b)")
 
 
 def _dialect(module: ast.Module, scope: dict) -> tuple:
