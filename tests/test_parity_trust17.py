@@ -258,3 +258,80 @@ def test_pytorchs_log_softmax_keeps_its_derivatives():
     theirs = torch.autograd.functional.jacobian(lambda t: torch.log_softmax(t, 1), torch.tensor(x)).numpy()
     np.testing.assert_allclose(api.jacobian("torch.log_softmax(x, 1)", {"x": x})["x"], theirs, rtol=1e-13,
                                atol=1e-15)
+
+
+# --- pinv, lstsq and polyfit of ill-conditioned matrices ---------------------------------------------------
+
+def _exact_pinv(A: np.ndarray) -> np.ndarray:
+    """A⁺ of a full-rank A in 60 digits (mpmath, SymPy's own dependency), rounded to float64."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        M = mpmath.matrix(A.tolist())
+        P = (M.T * M) ** -1 * M.T if A.shape[0] >= A.shape[1] else M.T * (M * M.T) ** -1
+        return np.array([[float(P[i, j]) for j in range(P.cols)] for i in range(P.rows)])
+
+
+HILBERT8 = 1.0 / (np.arange(8)[:, None] + np.arange(8)[None, :] + 1)  # cond 1.5e10
+
+
+@pytest.mark.parametrize("rows, cols", [(8, 8), (8, 7), (7, 8), (6, 6)])
+@pytest.mark.parametrize("spelling", ["np.linalg.pinv(H)", "torch.linalg.pinv(H)", "lstsq"])
+def test_pinv_and_lstsq_of_an_ill_conditioned_matrix_are_as_accurate_as_numpys(rows, cols, spelling):
+    H = HILBERT8[:rows, :cols]
+    exact = _exact_pinv(H)
+    if spelling == "lstsq":
+        y = np.arange(rows, dtype=float)
+        ours, exact, numpys = (api.evaluate("np.linalg.lstsq(H, y, rcond=None)[0]", {"H": H, "y": y}), exact @ y,
+                               np.linalg.lstsq(H, y, rcond=None)[0])
+    else:
+        ours, numpys = api.evaluate(spelling, {"H": H}), np.linalg.pinv(H)
+    scale = np.abs(exact).max()
+    numpy_error = np.abs(numpys - exact).max() / scale
+    # the normal equations jac used before had no digit right at (8, 8) and errors 1e-4 at (6, 6)
+    assert np.abs(ours - exact).max() / scale <= max(10 * numpy_error, 1e-14)
+
+
+def test_polyfit_of_a_high_degree_is_as_accurate_as_numpys():
+    import mpmath
+
+    x = np.linspace(0, 1, 30)
+    y = np.cos(3 * x) + 0.1 * x
+    with mpmath.workdps(50):
+        V = mpmath.matrix([[mpmath.mpf(float(t)) ** (12 - k) for k in range(13)] for t in x])
+        exact = np.array([float(c) for c in mpmath.lu_solve(V.T * V, V.T * mpmath.matrix(y.tolist()))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        numpys = np.polyfit(x, y, 12)
+    scale = np.abs(exact).max()
+    assert np.abs(api.evaluate("np.polyfit(x, y, 12)", {"x": x, "y": y}) - exact).max() / scale <= \
+        10 * np.abs(numpys - exact).max() / scale  # the normal equations' error was 0.5
+
+
+def test_pinv_and_lstsq_keep_pytorchs_derivatives_on_an_ill_conditioned_matrix():
+    H = HILBERT8[:5, :4]  # cond 1.5e4
+    tH = torch.tensor(H)
+    theirs = torch.autograd.functional.jacobian(torch.linalg.pinv, tH).numpy()
+    np.testing.assert_allclose(api.jacobian("torch.linalg.pinv(H)", {"H": H})["H"], theirs, rtol=1e-7,
+                               atol=1e-7 * np.abs(theirs).max())
+    y = np.linspace(-1, 1, 5)
+    theirs = torch.autograd.functional.jacobian(lambda A, b: torch.linalg.lstsq(A, b[:, None]).solution[:, 0],
+                                                (tH, torch.tensor(y)))
+    ours = api.jacobian("torch.linalg.lstsq(H, y[:, None]).solution[:, 0]", {"H": H, "y": y})
+    for k, name in enumerate("Hy"):
+        np.testing.assert_allclose(ours[name], theirs[k].numpy(), rtol=1e-7, atol=1e-7 * np.abs(theirs[k].numpy()).max())
+
+
+@pytest.mark.parametrize("code, words", [
+    ("np.linalg.lstsq(A, y, rcond=None)[0]", ["lstsq", "singular value", "full rank"]),
+    ("torch.linalg.lstsq(A, y[:, None]).solution", ["lstsq", "singular value"]),
+    ("np.linalg.pinv(A)", ["pinv", "singular value"]),
+    ("np.polyfit(x * 0 + 1, y, 1)", ["not unique"]),
+    ("np.polyfit(x[:2], y[:2], 2)", ["not unique"]),
+])
+def test_a_rank_deficient_least_squares_problem_is_refused(code, words):
+    A = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])  # rank 1
+    with pytest.raises(JacError) as err:
+        api.evaluate(code, {"A": A, "y": np.array([1.0, 0.0, 2.0]), "x": np.array([0.5, 1.0, 2.0])})
+    for word in words:
+        assert word in str(err.value)

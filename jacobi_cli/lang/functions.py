@@ -3218,15 +3218,53 @@ def _logdet(b, args, kwargs, position):
     return b.apply("add", b.apply("logabsdet", x, position=position), sign, position=position)
 
 
-def _full_rank_pinv(b, x, position) -> Tracer:
-    """A⁺ of a full-rank A: (AᵀA)⁻¹Aᵀ (tall) or Aᵀ(AAᵀ)⁻¹ (wide); rank-deficient A is refused."""
+_RANK_WHO = "{}: jac needs a matrix of full rank (its derivative jumps where the rank drops); this one is singular"
+
+
+def _reduced_qr(b, x, position):
+    """Q and R of the reduced QR of a tall or square ``x``."""
+    return b.apply("qr_q", x, position=position), b.apply("qr_r", x, position=position)
+
+
+def _full_rank_pinv(b, x, position, fname="pinv") -> Tracer:
+    """A⁺ of a full-rank A by QR: R⁻¹Qᵀ of A = QR (tall or square), (R⁻¹Qᵀ)ᵀ of Aᵀ = QR (wide). Its error grows
+    with cond(A), as NumPy's SVD's does; the normal equations (AᵀA)⁻¹Aᵀ, which jac used before, square it (a
+    Hilbert 8 × 8's pseudo-inverse came out with no digit right). A rank-deficient A is refused."""
     m, n = x.shape[-2:]
-    xt = matrix_transpose(b, x, position)
-    who = "pinv: jac needs a matrix of full rank (its derivative jumps where the rank drops); this one is singular"
+    tall = x if m >= n else matrix_transpose(b, x, position)
+    q, r = _reduced_qr(b, tall, position)
+    out = b.apply("solve", r, matrix_transpose(b, q, position), who=_RANK_WHO.format(fname), position=position)
+    return out if m >= n else matrix_transpose(b, out, position)
+
+
+def _full_rank_lstsq(b, x, y, position, fname="lstsq") -> Tracer:
+    """A⁺Y of a full-rank A by QR without forming A⁺: R⁻¹(QᵀY) of A = QR (tall or square: the least-squares
+    solution), Q R⁻ᵀ Y of Aᵀ = QR (wide: the least-norm one)."""
+    m, n = x.shape[-2:]
+    who = _RANK_WHO.format(fname)
     if m >= n:
-        return b.apply("solve", b.apply("matmul", xt, x, position=position), xt, who=who, position=position)
-    return matrix_transpose(b, b.apply("solve", b.apply("matmul", x, xt, position=position), x, who=who,
-                                       position=position), position)
+        q, r = _reduced_qr(b, x, position)
+        return b.apply("solve", r, b.apply("matmul", matrix_transpose(b, q, position), y, position=position),
+                       who=who, position=position)
+    q, r = _reduced_qr(b, matrix_transpose(b, x, position), position)
+    return b.apply("matmul", q, b.apply("solve", matrix_transpose(b, r, position), y, who=who, position=position),
+                   position=position)
+
+
+def _rank_checked(b, x, out, rtol, atol, position, message) -> Tracer:
+    """``out``, computed from ``x`` as if of full rank, refused at evaluation (``message``) where a singular
+    value of ``x`` is at or below the cutoff max(atol, rtol·σmax): NumPy and PyTorch set it to zero there (a
+    result of lower rank, whose derivative jumps where the rank drops)."""
+    m, n = x.shape[-2:]
+    tall = x if m >= n else matrix_transpose(b, x, position)  # svdvals takes a tall matrix: the same values
+    s = b.apply("svdvals", tall, position=position)
+    top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
+    cut = b.apply("maximum", b.apply("mul", top, float(rtol), position=position), float(atol), position=position)
+    flag = b.apply("where", b.apply("le", s, cut, position=position), math.nan, 0.0, position=position)
+    check = b.apply("finite_range", flag, flag, position=position, message=message)
+    zero = b.apply("sum", check, axes=(check.ndim - 1,), keepdims=True, position=position)
+    zero = _reshape_to(b, zero, tuple(zero.shape[:-1]) + (1,) * (out.ndim - zero.ndim + 1), position)
+    return b.apply("sub", out, zero, position=position)
 
 
 @function("pinv")
@@ -3252,17 +3290,10 @@ def _pinv_with(b, value, rtol, atol, position) -> Tracer:
     for v, what in ((rtol, "rtol"), (atol, "atol")):
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
             raise JacValueError(f"pinv: {what} must be a finite number >= 0, got {v!r}", position)
-    tall = x if m >= n else matrix_transpose(b, x, position)  # svdvals takes a tall matrix: the same values
-    s = b.apply("svdvals", tall, position=position)
-    top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
-    cut = b.apply("maximum", b.apply("mul", top, float(rtol), position=position), float(atol), position=position)
-    flag = b.apply("where", b.apply("le", s, cut, position=position), math.nan, 0.0, position=position)
-    check = b.apply("finite_range", flag, flag, position=position, message=(
+    return _rank_checked(b, x, out, rtol, atol, position, (
         "pinv: a singular value is at or below the cutoff max(atol, rtol·σmax), which NumPy and PyTorch set to "
         "zero (a pseudo-inverse of lower rank, whose derivative jumps where the rank drops); jac needs a matrix "
         "of full rank with every singular value above the cutoff"))
-    zero = b.apply("sum", check, axes=(check.ndim - 1,), keepdims=True, position=position)
-    return b.apply("sub", out, _reshape_to(b, zero, tuple(zero.shape) + (1,), position), position=position)
 
 
 @variant("np.linalg", "pinv")
@@ -3308,7 +3339,18 @@ def _lstsq(b, args, kwargs, position):
     vector = y.ndim == 1
     if vector:
         y = _reshape_to(b, y, tuple(y.shape) + (1,), position)
-    out = b.apply("matmul", _full_rank_pinv(b, x, position), y, position=position)
+    m, n = _concrete(x, "lstsq", position)[-2:]
+    if y.ndim < 2 or y.shape[-2] != m:
+        raise JacShapeError(f"lstsq: the right-hand side needs {m} rows, as the matrix, got shape {fmt(y.shape)}",
+                            position)
+    out = _full_rank_lstsq(b, x, y, position)
+    if m and n:  # NumPy's and PyTorch's default cutoff max(m, n)·eps·σmax, or rcond·σmax
+        rcond = None if a["rcond"] is None else _number(b, a["rcond"], "rcond", position)
+        rcond = max(m, n) * float(np.finfo(b.dtype).eps) if rcond is None or rcond < 0 else rcond
+        out = _rank_checked(b, x, out, rcond, 0.0, position, (
+            "lstsq: a singular value of the matrix is at or below the cutoff rcond·σmax (default max(m, n)·eps), "
+            "which NumPy and PyTorch treat as zero (a solution of lower rank, whose derivative jumps where the rank "
+            "drops); jac needs a matrix of full rank with every singular value above the cutoff"))
     out = _reshape_to(b, out, tuple(out.shape[:-1]), position) if vector else out
     return Items.named([out], ("solution",))
 
@@ -6968,8 +7010,8 @@ def _unwrap(b, args, kwargs, position):
 @function("polyfit")
 def _polyfit(b, args, kwargs, position):
     """np.polyfit(x, y, deg, w=None): least squares over NumPy's column-scaled Vandermonde matrix, solved
-    by its normal equations (full rank needed); NaN where NumPy's lstsq would drop a singular value below
-    rcond (its default len(x)·eps), so never a different fit. Derivatives by x, y and w."""
+    by QR (full rank needed: at least deg + 1 points); refused where NumPy's lstsq would drop a singular value
+    below rcond (its default len(x)·eps), so never a different fit. Derivatives by x, y and w."""
     a = arguments("polyfit", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "deg": REQUIRED, "rcond": None,
                                             "full": False, "w": None, "cov": False}, position)
     x, y = tensor(b, a["x"], "polyfit", position), tensor(b, a["y"], "polyfit", position)
@@ -6997,16 +7039,16 @@ def _polyfit(b, args, kwargs, position):
     lhs = b.apply("div", lhs, scale, position=position)
     who = ("polyfit: the least-squares fit is not unique (fewer distinct x than deg + 1 coefficients: the "
            "Vandermonde matrix is rank-deficient), and has no derivative there")
-    normal = b.apply("matmul", matrix_transpose(b, lhs, position), lhs, position=position)
+    if count < deg + 1:
+        raise JacValueError(who, position)
     column = rhs if y.ndim == 2 else _reshape_to(b, rhs, (count, 1), position)
-    c = b.apply("solve", normal, b.apply("matmul", matrix_transpose(b, lhs, position), column, position=position),
+    q, r = _reduced_qr(b, lhs, position)  # by QR, as accurate as NumPy's lstsq (the normal equations square cond)
+    c = b.apply("solve", r, b.apply("matmul", matrix_transpose(b, q, position), column, position=position),
                 who=who, position=position)
     c = b.apply("div", c, _reshape_to(b, scale, (deg + 1, 1), position), position=position)
-    c = c if y.ndim == 2 else _reshape_to(b, c, (deg + 1,), position)
-    s = b.apply("svdvals", lhs, position=position)
-    kept = b.apply("gt", _take(b, s, (-1,), position), b.apply("mul", _take(b, s, (0,), position), rcond,
-                                                               position=position), position=position)
-    return b.apply("where", kept, c, math.nan, position=position)
+    c = _rank_checked(b, lhs, c, rcond, 0.0, position, f"{who}: a singular value of the scaled Vandermonde matrix "
+                      "is at or below rcond·σmax (default len(x)·eps), where NumPy's lstsq would drop it")
+    return c if y.ndim == 2 else _reshape_to(b, c, (deg + 1,), position)
 
 
 def _nanmedian(library):
