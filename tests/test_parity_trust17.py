@@ -118,6 +118,14 @@ def test_the_data_attribute_is_a_detached_copy_as_in_pytorch():
     np.testing.assert_array_equal(api.jacobian(code, {"x": X4})["x"], theirs)
 
 
+@pytest.mark.parametrize("mode", ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                                  "donot_use_mm_for_euclid_dist"])
+def test_cdist_takes_pytorchs_compute_mode(mode):
+    X, Y = np.arange(6.0).reshape(2, 3), np.array([[0.5, -1.0, 2.0], [3.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+    code = f"torch.cdist(X, Y, compute_mode='{mode}')"
+    np.testing.assert_allclose(api.evaluate(code, {"X": X, "Y": Y}), torch_value(code, {"X": X, "Y": Y}), rtol=1e-14)
+
+
 # --- PyTorch's pairs are tuples ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code, part", [

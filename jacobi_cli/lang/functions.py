@@ -4990,8 +4990,16 @@ def _pairwise_distance(b, args, kwargs, position):
 
 @function("cdist")
 def _cdist(b, args, kwargs, position):
-    """torch.cdist(x1 (..., P, M), x2 (..., R, M), p=2): the (..., P, R) p-norm distances."""
-    a = arguments("cdist", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED, "ord": 2.0}, position)
+    """torch.cdist(x1 (..., P, M), x2 (..., R, M), p=2, compute_mode=...): the (..., P, R) p-norm distances,
+    from the differences (PyTorch's 'donot_use_mm_for_euclid_dist'; its matrix-product modes, which lose digits
+    to cancellation for near points, give the same distances up to that rounding)."""
+    a = arguments("cdist", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED, "ord": 2.0, "compute_mode": None},
+                  position)
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+    mode = None if a["compute_mode"] is None else static(b, a["compute_mode"], "compute_mode", position)
+    if mode is not None and mode not in modes:
+        raise JacValueError(f"cdist: compute_mode must be one of {', '.join(repr(m) for m in modes)}, got {mode!r}",
+                            position)
     x1, x2 = tensor(b, a["x1"], "cdist", position), tensor(b, a["x2"], "cdist", position)
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise JacShapeError(f"cdist needs (..., P, M) and (..., R, M), got {fmt(x1.shape)} and {fmt(x2.shape)}",
