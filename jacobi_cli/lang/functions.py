@@ -3226,22 +3226,21 @@ def _reduced_qr(b, x, position):
     return b.apply("qr_q", x, position=position), b.apply("qr_r", x, position=position)
 
 
-def _full_rank_pinv(b, x, position, fname="pinv") -> Tracer:
+def _full_rank_pinv(b, x, position) -> Tracer:
     """A⁺ of a full-rank A by QR: R⁻¹Qᵀ of A = QR (tall or square), (R⁻¹Qᵀ)ᵀ of Aᵀ = QR (wide). Its error grows
     with cond(A), as NumPy's SVD's does; the normal equations (AᵀA)⁻¹Aᵀ, which jac used before, square it (a
     Hilbert 8 × 8's pseudo-inverse came out with no digit right). A rank-deficient A is refused."""
     m, n = x.shape[-2:]
     tall = x if m >= n else matrix_transpose(b, x, position)
     q, r = _reduced_qr(b, tall, position)
-    out = b.apply("solve", r, matrix_transpose(b, q, position), who=_RANK_WHO.format(fname), position=position)
+    out = b.apply("solve", r, matrix_transpose(b, q, position), who=_RANK_WHO.format("pinv"), position=position)
     return out if m >= n else matrix_transpose(b, out, position)
 
 
-def _full_rank_lstsq(b, x, y, position, fname="lstsq") -> Tracer:
+def _full_rank_lstsq(b, x, y, position, who=_RANK_WHO.format("lstsq")) -> Tracer:
     """A⁺Y of a full-rank A by QR without forming A⁺: R⁻¹(QᵀY) of A = QR (tall or square: the least-squares
-    solution), Q R⁻ᵀ Y of Aᵀ = QR (wide: the least-norm one)."""
+    solution), Q R⁻ᵀ Y of Aᵀ = QR (wide: the least-norm one); ``who``: the refusal of an exactly singular R."""
     m, n = x.shape[-2:]
-    who = _RANK_WHO.format(fname)
     if m >= n:
         q, r = _reduced_qr(b, x, position)
         return b.apply("solve", r, b.apply("matmul", matrix_transpose(b, q, position), y, position=position),
@@ -3844,7 +3843,7 @@ def remainder_of_dividend(b, left, right, position) -> Tracer:
     shows after a division by it. Where the remainder is 0, a / b is an integer, so fmod's partial
     -trunc(a / b) is remainder's -floor(a / b): the derivatives are remainder's everywhere."""
     r = b.apply("remainder", left, right, position=position)
-    if r.id in b.typed or r.id in b.integral or not isinstance(r, Tracer):  # integers have no -0
+    if dtypes.kind_of(b, r.id) is not None:  # integers have no -0
         return r
     return b.apply("where", b.apply("eq", r, 0.0, position=position),
                    b.apply("fmod", left, right, position=position), r, position=position)
@@ -7050,9 +7049,7 @@ def _polyfit(b, args, kwargs, position):
     if count < deg + 1:
         raise JacValueError(who, position)
     column = rhs if y.ndim == 2 else _reshape_to(b, rhs, (count, 1), position)
-    q, r = _reduced_qr(b, lhs, position)  # by QR, as accurate as NumPy's lstsq (the normal equations square cond)
-    c = b.apply("solve", r, b.apply("matmul", matrix_transpose(b, q, position), column, position=position),
-                who=who, position=position)
+    c = _full_rank_lstsq(b, lhs, column, position, who)  # by QR: the normal equations would square cond
     c = b.apply("div", c, _reshape_to(b, scale, (deg + 1, 1), position), position=position)
     c = _rank_checked(b, lhs, c, rcond, 0.0, position, f"{who}: a singular value of the scaled Vandermonde matrix "
                       "is at or below rcond·σmax (default len(x)·eps), where NumPy's lstsq would drop it")

@@ -2464,7 +2464,7 @@ def _dialect(module: ast.Module, scope: dict) -> tuple:
     (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it. Second: whether
     the libraries named are PyTorch and JAX alone, whose ``%`` gives a zero remainder the dividend's sign
     (functions.remainder_of_dividend), where NumPy's and Python's give it the divisor's."""
-    found, roots = set(), set()
+    roots = set()
     for node in ast.walk(module):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
             roots.add(node.value.id)
@@ -2472,8 +2472,6 @@ def _dialect(module: ast.Module, scope: dict) -> tuple:
             for alias in node.names:
                 path = node.module if isinstance(node, ast.ImportFrom) else alias.name
                 roots.add((path or "").split(".")[0])
-    for root in roots:
-        found.add(_DIALECTS.get(root))
-    found.discard(None)
+    found = {_DIALECTS[root] for root in roots if root in _DIALECTS}
     libraries = roots & _LIBRARY_ROOTS
     return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN
