@@ -249,9 +249,11 @@ class Grammar:
         args = [arg] + ([f"{word}={axis}"] if axis is not None else []) + ([f"{keepword}=True"] if keep else [])
         if f == "norm" and axis is None and nd == 2 and self.chance(0.5):
             args = [arg, "'fro'"] + ([f"{keepword}=True"] if keep else [])
-        if self.chance(0.15) and axis is not None and not keep and f not in ("norm",):
+        # x.max(1) is a (values, indices) pair where the text reads as PyTorch's: as the output it is refused
+        if self.chance(0.15) and axis is not None and not keep and f not in ("norm", "max", "min"):
             return E(f"{atom(arg)}.{f}({axis})", shape)
-        return E(f"{prefix}{f}({', '.join(args)})", shape)
+        pair = prefix == "torch." and f in ("max", "min") and isinstance(axis, int)  # torch.max(x, dim): its .values
+        return E(f"{prefix}{f}({', '.join(args)})" + (".values" if pair else ""), shape)
 
     def linalg(self, depth: int) -> E:
         f = self.pick(["@", "dot", "mm", "mv", "matmul", "outer", "trace", "det", "inv", "inner"])
@@ -354,11 +356,13 @@ class Grammar:
                      f"np.flip({a.text})", a.shape)
         if choice == "roll":
             return E(f"{p}roll({a.text}, {self.pick(['1', '-2', '4'])})", a.shape)
-        if choice in ("tril", "diag", "gather", "scatter") and (a.shape is None or len(a.shape) != 2):
-            a = self.sub(depth, (3, 3))
+        if choice in ("tril", "diag", "gather", "scatter") and (a.shape is None or len(a.shape) != 2) or \
+                choice == "scatter" and min(a.shape) < 3 or choice == "gather" and (a.shape[0] < 2 or a.shape[1] < 3):
+            a = self.sub(depth, (3, 3))  # the constant indices below reach row and column 2
         if a.shape is None:  # an ill-typed operand: the text still goes in, with no shape to predict
             return E({"tril": f"{p}tril({a.text})", "diag": f"{p}diag({a.text})",
                       "gather": f"torch.gather({a.text}, 1, [[0, 0], [2, 1]])",
+                      "scatter": f"torch.scatter_add({a.text}, 1, [[0, 0], [2, 0]], {a.text})",
                       "expand": f"torch.broadcast_to({a.text}, (2, 3))", "tile": f"np.tile({a.text}, (2,))",
                       "interleave": f"torch.repeat_interleave({a.text}, 2)",
                       "pad": f"torch.nn.functional.pad({a.text}, (1, 0), value=0.5)",
