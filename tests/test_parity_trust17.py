@@ -126,6 +126,20 @@ def test_cdist_takes_pytorchs_compute_mode(mode):
     np.testing.assert_allclose(api.evaluate(code, {"X": X, "Y": Y}), torch_value(code, {"X": X, "Y": Y}), rtol=1e-14)
 
 
+@pytest.mark.parametrize("code", ["(x > 0).detach() + (x > 1)", "~(x > 0).detach()", "(x > 0).data + (x > 1)",
+                                  "torch.tensor(x > 0) + (x > 1)", "x[(x > 0).detach()]",
+                                  "with torch.no_grad():\n    m = x > 0\nm + (x > 1)"])
+def test_a_detached_mask_stays_a_mask(code):
+    ours = api.evaluate(code, {"x": X4})
+    tx = torch.tensor(X4)
+    with torch.no_grad():
+        m = tx > 0
+    theirs = {"(x > 0).detach() + (x > 1)": (tx > 0).detach() + (tx > 1), "~(x > 0).detach()": ~(tx > 0).detach(),
+              "(x > 0).data + (x > 1)": (tx > 0).data + (tx > 1), "torch.tensor(x > 0) + (x > 1)": (tx > 0) + (tx > 1),
+              "x[(x > 0).detach()]": tx[(tx > 0).detach()]}.get(code, m + (tx > 1))  # bool + bool: their or
+    assert_same(ours, theirs.double().numpy())
+
+
 # --- PyTorch's pairs are tuples ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code, part", [

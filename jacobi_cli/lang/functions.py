@@ -1324,8 +1324,7 @@ def _value_of(fname, detach):
         x = _nested(b, data, fname, detach, position) if isinstance(data, Items) else tensor(b, data, fname, position)
         node = b.nodes[x.id]
         if detach and node.op != "const":
-            x = boolean(b, b.apply("detach", x, position=position)) if is_boolean(b, x) else \
-                b.apply("detach", x, position=position)
+            x = detached(b, x, position)
         elif dtype is None and x.id in b.pyints and type(b.pyints[x.id]) is not bool:  # [1, 2], 3: int64 in both
             return typed_cast(b, x, np.dtype(np.int64), position, _made_by(b, fname))
         elif dtype is None and node.op == "const" and x.id not in b.typed and (
@@ -1509,11 +1508,17 @@ FUNCTIONS["long"] = lambda b, args, kwargs, position: as_dtype(
     b, _identity("long")(b, args, kwargs, position), DType("int64", "i", "torch"), position)
 
 
+def detached(b: Builder, x: Tracer, position) -> Tracer:
+    """``x`` without its derivative (a constant of the value of x, as PyTorch's ``x.detach()``); a mask stays a
+    mask, as a detached bool tensor is one: ``(x > 0).detach() + (x > 1)`` is their or, never 2."""
+    out = b.apply("detach", x, position=position)
+    return boolean(b, out) if is_boolean(b, x) else out
+
+
 @function("detach", "stop_gradient")
 def _detach(b, args, kwargs, position):
-    # a constant with the value of x: its derivative is 0, as PyTorch's x.detach()
     x = tensor(b, arguments("detach", args, kwargs, {"x": REQUIRED}, position)["x"], "detach", position)
-    return b.apply("detach", x, position=position)
+    return detached(b, x, position)
 
 
 @function("item")
@@ -6787,9 +6792,7 @@ ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     # pasted code's torch.ones(3, dtype=x.dtype, device=x.device), x.to(y.device): what x is in jac
     "device": lambda b, x, position: Static("cpu"),
     "dtype": lambda b, x, position: _dtype_of(b, x),
-    # PyTorch's x.data (code older than x.detach()): the values without their graph, a constant as detach() is
-    "data": lambda b, x, position: (boolean if is_boolean(b, x) else lambda _, t: t)(
-        b, b.apply("detach", x, position=position)),
+    "data": detached,  # PyTorch's x.data (code older than x.detach()): the values without their graph
 }
 
 

@@ -26,7 +26,7 @@ from .short import may_be_short, read_short
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
-    boolean, is_boolean, library_function, library_of, logical, transpose_all, truth
+    boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     remainder_of_dividend, unpack_pair
@@ -588,9 +588,9 @@ class _Lowering:
             if type(value) is not Tracer:
                 raise JacValueError(f"'{name}': inside 'with torch.no_grad()' jac reads assignments of one array",
                                     self.source.at(stmt))
-            detached = self.b.apply("detach", value, position=self.source.at(stmt))
-            self.scope[name] = self.b.name(detached, name)
-            self.memory.bind(name, detached, False)
+            constant = detached(self.b, value, self.source.at(stmt))
+            self.scope[name] = self.b.name(constant, name)
+            self.memory.bind(name, constant, False)
 
     def output(self, value, position: int) -> Graph:
         """The graph whose output is ``value``, the last statement's (at ``position``)."""
