@@ -269,6 +269,25 @@ def test_an_element_wise_graph_is_diagonal_without_a_plan():
     assert _record(planned.jacobian({"x": x}, structured=True)["x"]) == _record(j)
 
 
+@pytest.mark.parametrize("n", [100, 1000, 5000])
+def test_an_element_wise_graph_past_the_small_size_is_one_pass_along_ones_without_a_plan(n):
+    """E1 past the small size: no dry run and no plan at the first call, the planned call's bytes,
+    and a budget that the dense arrays would pass makes the plan, which refuses it as before."""
+    x = np.linspace(-3, 3, n)
+    x[:7] = [0.0, -0.0, np.inf, np.nan, 5e-324, -1e300, -np.inf]
+    f = Compiled("sin(x) * x**2 + exp(-x)", {"x": (n,)})
+    j = f.jacobian({"x": x}, structured=True)["x"]
+    assert j.structure == "diagonal" and not any(key[0] == "plan" for key in f._memo)
+    planned = Compiled("sin(x) * x**2 + exp(-x)", {"x": (n,)})
+    assert planned.plan_of(planned.bind({"x": x}), "auto", 2**30).inputs["x"].along_ones
+    assert _record(planned.jacobian({"x": x}, structured=True)["x"]) == _record(j)
+    dense = Compiled("sin(x) * x**2 + exp(-x)", {"x": (n,)}).jacobian({"x": x})["x"]
+    assert dense.tobytes() == j.to_array().tobytes()
+    if n == 5000:  # 200 MB dense, a 100 MB budget: refused with the plan's message, nothing computed
+        with pytest.raises(JacError, match="memory budget"):
+            Compiled("sin(x) * x**2 + exp(-x)", {"x": (n,)}).jacobian({"x": x}, budget=10**8)
+
+
 def test_the_first_call_takes_the_plan_when_the_bound_passes_the_budget():
     """A budget under the bound: the plan decides (here it refuses), as before."""
     env = {"x": np.ones(10), "A": np.ones((10, 10))}
@@ -290,6 +309,9 @@ def _bound_holds(graph, values, names):
     vjp = planner.product_plan(graph, "vjp")
     assert vjp.pass_peak <= planner.pass_bound(graph, 1) and vjp.values_bytes == forward_bytes(graph)
     assert planner.product_plan(graph, "jvp", names).pass_peak <= planner.pass_bound(graph, 1)
+    if names and all(planner.elementwise_diagonal(graph, name) for name in names):  # a pass along ones
+        bound = planner.pass_bound(graph, 1, elementwise=True)
+        assert vjp.pass_peak <= bound and planner.product_plan(graph, "jvp", names).pass_peak <= bound
 
 
 def _op_case_graphs():
@@ -423,23 +445,65 @@ def elementwise_texts(draw, depth=3):
     return term(draw(st.integers(1, depth)))
 
 
-@COLD
-@given(text=elementwise_texts(), seed=st.integers(0, 2**16), special=st.sampled_from([0.0, 0.3, 0.7]),
-       dtype=st.sampled_from([np.float64, np.float32]), mode=st.sampled_from(["auto", "forward", "reverse"]),
-       both=st.booleans())
-def test_an_element_wise_first_call_gives_the_planned_answer(text, seed, special, dtype, mode, both):
-    """Element-wise compositions, with 0, -0, inf, NaN and subnormals: the first call (the
-    diagonal read off the graph, or the dense check, or a plan) against the planned call, byte
-    for byte, structure and pattern included, for x alone and for x and y."""
-    note(text)
+def _element_wise_environment(seed, special, dtype, rows=2):
+    """x, y of shape (rows, 3) and a row r, with ``special`` of their entries 0, -0, inf, NaN, ..."""
     rng = np.random.default_rng(seed)
-    env = {"x": rng.uniform(-1, 1, (2, 3)), "y": rng.uniform(-1, 1, (2, 3)), "r": rng.uniform(-1, 1, 3)}
+    env = {"x": rng.uniform(-1, 1, (rows, 3)), "y": rng.uniform(-1, 1, (rows, 3)), "r": rng.uniform(-1, 1, 3)}
     for value in env.values():
         flat = value.reshape(-1)
         hit = rng.uniform(size=flat.size) < special
         flat[hit] = rng.choice(SPECIAL, size=int(hit.sum()))
-    env = {n: v.astype(dtype) for n, v in env.items()}
+    return {n: v.astype(dtype) for n, v in env.items()}
+
+
+@COLD
+@given(text=elementwise_texts(), seed=st.integers(0, 2**16), special=st.sampled_from([0.0, 0.3, 0.7]),
+       dtype=st.sampled_from([np.float64, np.float32]), mode=st.sampled_from(["auto", "forward", "reverse"]),
+       both=st.booleans(), rows=st.sampled_from([2, 2, 400]))
+def test_an_element_wise_first_call_gives_the_planned_answer(text, seed, special, dtype, mode, both, rows):
+    """Element-wise compositions, with 0, -0, inf, NaN and subnormals: the first call (the
+    diagonal along ones, or the dense check, or a plan) against the planned call, byte for byte,
+    structure and pattern included, for x alone and for x and y; small, and past the small size
+    (400 x 3: 1,440,000 entries, where the plan's passes would be structured ones)."""
+    note(text)
+    env = _element_wise_environment(seed, special, dtype, rows)
     _compare_cold_with_planned(text, env, dtype, mode, ["x", "y"] if both else ["x"])
+
+
+@COLD
+@given(text=elementwise_texts(), seed=st.integers(0, 2**16), special=st.sampled_from([0.0, 0.3, 0.7]),
+       dtype=st.sampled_from([np.float64, np.float32]), both=st.booleans())
+def test_the_pass_along_ones_is_the_diagonal_of_the_pass_over_the_basis(text, seed, special, dtype, both):
+    """planner.along_ones (the first call's and the plan's answer for an element-wise graph) against
+    the diagonal of the dense pass over the whole basis, both modes: the same values bit for bit
+    (-0 included), NaN at the same entries (the sign bit of a NaN is the loops' own: NumPy's SIMD
+    body and its tail propagate the first or the second operand's NaN, and a basis of n vectors
+    puts entry (j, j) in another part of the loop than a vector of ones puts entry j)."""
+    note(text)
+    env = _element_wise_environment(seed, special, dtype)
+    wrt = ["x", "y"] if both else ["x"]
+    try:
+        problem = api.prepare(text, {n: v for n, v in env.items() if n in text} | {"x": env["x"]}, dtype=dtype)
+    except JacError:
+        return
+    wrt = [n for n in wrt if n in problem.graph.inputs]
+    graph = problem.graph.with_wrt(wrt)
+    ones = [n for n in wrt if planner.elementwise_diagonal(graph, n)]
+    if not ones:
+        return
+    values = autodiff.evaluate(graph, problem.env)
+    for mode in ("reverse", "forward"):
+        got = planner.along_ones(graph, values, dict.fromkeys(ones, mode), len(wrt))
+        full = planner._dense_passes(graph, values, dict.fromkeys(wrt, mode))
+        for name in ones:
+            n = got[name].size
+            flat = np.asarray(full[name]).reshape(n, n)
+            want = (flat.T if mode == "forward" else flat).diagonal()
+            a = got[name]
+            assert a.dtype == want.dtype and not any(np.may_share_memory(a, v) for v in values), (text, name)
+            assert np.array_equal(np.isnan(a), np.isnan(want)), (text, name, mode)
+            keep = ~np.isnan(a)
+            assert a[keep].tobytes() == want[keep].tobytes(), (text, name, mode)
 
 
 def test_a_unary_function_of_one_array_lowers_as_its_general_path():

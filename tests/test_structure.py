@@ -185,9 +185,13 @@ def test_auto_mode_picks_the_cheaper_side():
 def test_explain_states_mode_passes_structure_and_memory():
     plan = api.plan("sin(x) * x", {"x": np.ones(50)})
     text = "\n".join(plan.explain())
-    assert "x (50,):" in text and "mode, 1 pass of 50 basis vectors" in text
+    assert "x (50,):" in text and "reverse mode, 1 pass along ones" in text
     assert "structure diagonal" in text and "predicted peak memory" in text and "budget" in text
-    assert plan.to_dict()["inputs"]["x"]["structure"] == "diagonal"
+    assert plan.to_dict()["inputs"]["x"]["structure"] == "diagonal" and plan.to_dict()["inputs"]["x"]["along_ones"]
+    plan = api.plan("cumsum(x)", {"x": np.ones(50)})  # not element-wise: a pass over the basis
+    text = "\n".join(plan.explain())
+    assert "x (50,):" in text and "mode, 1 pass of 50 basis vectors" in text
+    assert not plan.to_dict()["inputs"]["x"]["along_ones"]
 
 
 # --- memory budget ----------------------------------------------------------------------------

@@ -1237,12 +1237,10 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     first = b.derivatives_from = len(b.nodes)
     y_shape = tuple(graph.output_shape)
     outs, gathers, peak = {}, {}, plan.peak_bytes
-    # an element-wise graph's diagonal Jacobian: one pass along ones (_diagonal_pass), whose
-    # element j meets the scalar ops of entry (j, j) only: the dense pass's bits read off at its
-    # pattern, and the structured interpreter's (which keeps the diagonal)
-    elementwise = all(_elementwise(node) for node in graph.nodes if node.op not in ("input", "const"))
+    # the diagonal Jacobian of an input over whose shape the graph is element-wise: one pass along
+    # ones (_diagonal_pass), as the interpreter runs it (planner.along_ones, InputPlan.along_ones)
     if small:
-        dense = {n: p for n, p in plan.inputs.items() if not (elementwise and _diagonal_pattern(p, y_shape))}
+        dense = {n: p for n, p in plan.inputs.items() if not p.along_ones}
         _dense_passes(graph, dense, traced, y_shape, outs)
         gathers = {n: _pattern_gather(p, y_shape) for n, p in dense.items()}
     else:
@@ -1252,7 +1250,7 @@ def kernel_or_why(graph: Graph, plan, small: bool) -> tuple:
     for name, p in plan.inputs.items():
         if name in dense:
             continue
-        if not (elementwise and _diagonal_pattern(p, y_shape)):
+        if not p.along_ones:
             # Any compressed pass (a colouring) would add, into each entry, the products of the basis
             # vectors' other ones with partials that the structured interpreter never forms: 0 * inf =
             # NaN where it gives inf or an exact value (x[1:] / x[:-1] at a zero of x), +0 where it gives -0
@@ -1336,13 +1334,6 @@ def _dense_passes(graph: Graph, inputs: dict, traced: list, y_shape: tuple, outs
             outs[n] = P.reshape(t, shape=y_shape + x_shape)
 
 
-def _diagonal_pattern(p, y_shape: tuple) -> bool:
-    """Is the plan's pattern for ``p`` the diagonal of a square Jacobian?"""
-    if p.pattern is None or size(y_shape) != size(p.x_shape):
-        return False
-    return _is_diagonal(*(np.asarray(a, dtype=np.intp) for a in p.pattern), size(p.x_shape))
-
-
 def _is_diagonal(rows, cols, n: int) -> bool:
     return len(rows) == n and np.array_equal(rows, np.arange(n)) and np.array_equal(cols, rows)
 
@@ -1370,5 +1361,5 @@ def _diagonal_pass(graph: Graph, p, traced: list, y_shape: tuple):
     else:
         g = graph.with_wrt([p.name]) if len(graph.inputs) > 1 else graph
         out = autodiff.vjp(g, traced, seed)[p.name]  # (1, *x)
-    rows, cols = (np.asarray(a, dtype=np.intp) for a in p.pattern)
-    return _lifted(traced, out), (True, None, rows, cols)
+    n = size(y_shape)
+    return _lifted(traced, out), (True, None, np.arange(n, dtype=np.intp), np.arange(n, dtype=np.intp))

@@ -81,9 +81,12 @@ class InputPlan:
     reason: str
     pattern: tuple | None = None  # (rows, cols) of a small structured Jacobian (see SMALL)
     work: int = 0  # elements the chosen pass touches, by its dry run
+    along_ones: bool = False  # the diagonal of an element-wise graph: one pass along ones (see along_ones)
 
     @property
     def passes(self) -> int:
+        if self.along_ones:
+            return 1
         return -(-self.basis // self.batch) if self.basis else 0
 
 
@@ -117,6 +120,8 @@ class Plan:
         for p in self.inputs.values():
             passes = f"{p.passes} pass{'es' if p.passes != 1 else ''} of {p.batch:,} basis vector" \
                      f"{'s' if p.batch != 1 else ''}" if p.basis else "no pass (nothing to differentiate)"
+            if p.along_ones:
+                passes = "1 pass along ones (an element-wise function's Jacobian is its diagonal: no basis)"
             lines.append(f"  {p.name} {fmt(p.x_shape)}: {p.mode} mode, {passes}; structure {_described(p)}, "
                          f"{fmt_bytes(p.result_bytes)}")
             lines.append(f"    why: {p.reason}")
@@ -130,7 +135,7 @@ class Plan:
     def to_dict(self) -> dict:
         inputs = {p.name: {"mode": p.mode, "structure": p.structure, "nnz": p.nnz, "basis": p.basis,
                            "batch": p.batch, "passes": p.passes, "result_bytes": p.result_bytes,
-                           "reason": p.reason} for p in self.inputs.values()}
+                           "reason": p.reason, "along_ones": p.along_ones} for p in self.inputs.values()}
         out = {"mode": self.requested, "inputs": inputs, "peak_bytes": self.peak_bytes,
                "values_bytes": self.values_bytes, "result_bytes": self.result_bytes, "budget_bytes": self.budget,
                "notes": list(self.notes), "refused": self.refusal, "stream": self.stream}
@@ -254,6 +259,8 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     reverse = _reverse_probes(graph, values, [n for n in names if by_size.get(n) != "forward"], mode,
                               len(names))
     plans = {n: _choose(graph, n, mode, reverse.get(n), forward.get(n), by_size.get(n)) for n in names}
+    if stream:  # stream() writes the dense rows or columns of passes over the basis, chunk by chunk
+        plans = {n: replace(p, along_ones=False) for n, p in plans.items()}
     values_bytes = sum(getattr(v, "nbytes", 8) for v in values)
     if stream and len(names) != 1:
         raise JacUsageError(f"a Jacobian is streamed to a file for one input at a time, not {len(names)}; "
@@ -288,10 +295,11 @@ def _by_size(graph: Graph, name: str) -> str | None:
     basis vector (a scalar output's reverse pass, a scalar input's forward pass) is never
     beaten by a pass of many, and a small Jacobian (``SMALL`` elements) runs dense passes of
     a few basis vectors either way, microseconds apart: the side with fewer basis vectors
-    wins (reverse on a tie: one pass serves every reverse input). This spares a cold call
-    the other mode's dry run, most of its planning."""
+    wins (reverse on a tie: one pass serves every reverse input). So does an element-wise graph
+    (:func:`elementwise_diagonal`, m = n): one pass along ones either way (:func:`along_ones`),
+    reverse. This spares a cold call the other mode's dry run, most of its planning."""
     m, n = size(graph.output_shape), size(graph.nodes[graph.inputs[name]].shape)
-    if m == 1 or n == 1 or m * n <= SMALL:
+    if m == 1 or n == 1 or m * n <= SMALL or elementwise_diagonal(graph, name):
         return _fewer_basis(m, n)
     return None
 
@@ -317,8 +325,9 @@ def _choose(graph: Graph, name: str, mode: str, reverse: Probe | None, forward: 
         chosen, reason = mode, f"--mode {mode}"
     probe = forward if chosen == "forward" else reverse
     basis = n if chosen == "forward" else m
+    ones = probe.structures[name] == "diagonal" and elementwise_diagonal(graph, name)
     return InputPlan(name, x_shape, chosen, probe.structures[name], probe.nnz[name], basis, basis,
-                     probe.result_bytes[name], reason, probe.patterns[name], probe.work)
+                     probe.result_bytes[name], reason, probe.patterns[name], probe.work, ones)
 
 
 def _why(m: int, n: int, chosen: str, forward: Probe, reverse: Probe) -> str:
@@ -333,7 +342,8 @@ def _why(m: int, n: int, chosen: str, forward: Probe, reverse: Probe) -> str:
 def _why_by_size(m: int, n: int, chosen: str, probe: Probe) -> str:
     sizes = "smaller than" if m < n else "larger than" if m > n else "as large as"
     why = ("one pass of one basis vector" if m == 1 or n == 1
-           else f"a small Jacobian ({m * n:,} elements): the mode with fewer basis vectors")
+           else f"a small Jacobian ({m * n:,} elements): the mode with fewer basis vectors" if m * n <= SMALL
+           else "an element-wise function: one pass along ones either way")
     return f"the output ({m:,}) is {sizes} the input ({n:,}); {why}; dry run: {chosen} touches {probe.work:,} elements"
 
 
@@ -461,6 +471,14 @@ def run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> d
 
 
 def _run(plan: Plan, graph: Graph, values: list, parts: tuple | None = None) -> dict:
+    ones = {name: p.mode for name, p in plan.inputs.items() if p.along_ones}
+    if ones:  # the diagonals of an element-wise graph, one pass along ones; the other inputs as planned
+        out = {name: _diagonal_jacobian(name, graph, d) for name, d in along_ones(graph, values, ones,
+                                                                                 len(plan.inputs)).items()}
+        if len(ones) < len(plan.inputs):
+            rest = replace(plan, inputs={name: p for name, p in plan.inputs.items() if not p.along_ones})
+            out.update(_run(rest, graph, values, parts))
+        return {name: out[name] for name in plan.inputs}
     if _small(plan, graph):
         return _run_small(plan, graph, values, parts)
     out = {}
@@ -519,29 +537,32 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
 # nowhere. Outside its pattern a pass holds only +0, -0 or NaN (the rules are linear in the
 # seed, and the pattern holds every entry a rule can make of a nonzero one: _run_small drops
 # the rest, which is why the pattern must be sound), so a result with no zero and no NaN has
-# every entry in its pattern: dense, nnz m·n, as the dry run would have found. A zero or a NaN in
-# the Jacobian of an element-wise graph (E1's diagonal) is read off at the diagonal, which every
-# dry run of such a graph finds (elementwise_diagonal). Anything else (a zero somewhere: x[1:3],
-# a sparse A @ x) makes the plan after all, and reads these passes off at it.
+# every entry in its pattern: dense, nnz m·n, as the dry run would have found. The Jacobian of
+# an input over whose shape the graph is element-wise (E1's) is the diagonal, which every dry run
+# of such a graph finds (elementwise_diagonal), at any size: one pass along ones gives it, as the
+# plan's run gives it (along_ones), with no basis and no dry run. Anything else (a zero somewhere:
+# x[1:3], a sparse A @ x) makes the plan after all, and reads these passes off at it.
 
 PASS_BOUND_LINEAR = 64  # pass_bound's bytes per element of the graph and basis vector (dry runs: at most ~11)
 
 
-def pass_bound(graph: Graph, batch: int) -> int:
+def pass_bound(graph: Graph, batch: int, elementwise: bool = False) -> int:
     """Bytes that no dry run of one pass of ``batch`` basis vectors over ``graph`` predicts more
     of (:func:`probe_reverse`, :func:`probe_forward`, :func:`product_plan`): with S the elements
     of every node, ``itemsize · (batch + 1) · (64·S + S²)``: an over-estimate by design (the dry
     runs seen stay under 11 · batch · S · itemsize; S² leaves room for a rule whose batches are
     products of two nodes, as ``cdist``'s differences), checked rather than proven:
-    ``tests/test_cold.py`` compares it with the dry runs of every op case and of the fuzz grammar."""
+    ``tests/test_cold.py`` compares it with the dry runs of every op case and of the fuzz grammar.
+    ``elementwise``: a pass over a graph :func:`elementwise_diagonal` takes, whose rules make
+    arrays of their node's shape (times the batch) only: without the S² term."""
     facts = graph.facts
     if facts is not None:  # S counted by Builder.graph (or graph.with_wrt) on its way
-        total = facts.elements
-        return facts.itemsize * (batch + 1) * (PASS_BOUND_LINEAR * total + total * total)
-    total = 0
-    for node in graph.nodes:
-        total += size(node.shape)
-    return np.dtype(graph.dtype).itemsize * (batch + 1) * (PASS_BOUND_LINEAR * total + total * total)
+        total, item = facts.elements, facts.itemsize
+    else:
+        total, item = 0, np.dtype(graph.dtype).itemsize
+        for node in graph.nodes:
+            total += size(node.shape)
+    return item * (batch + 1) * (PASS_BOUND_LINEAR * total + (0 if elementwise else total * total))
 
 
 def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, arrays: bool = False) -> tuple:
@@ -555,6 +576,24 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
         return None, None
     nodes, inputs = graph.nodes, graph.inputs
     m = size(nodes[graph.output].shape)
+    facts = graph.facts
+    itemsize = facts.itemsize if facts is not None else dtype_itemsize(graph.dtype)
+    values_bytes = 0  # as make_plan counts them
+    for v in values:
+        values_bytes += getattr(v, "nbytes", 8)
+    every = names
+    ones = [name for name in names if elementwise_diagonal(graph, name)]  # a diagonal, at any size
+    if ones:  # one pass along ones, as the plan runs it, when it certainly fits the budget
+        values_bytes += len(ones) * m * (m * itemsize if arrays else itemsize + 16)  # the results: dense, or not
+        if values_bytes + pass_bound(graph, 1, elementwise=True) > budget:
+            return None, None
+        diagonals = along_ones(graph, values, dict.fromkeys(ones, _fewer_basis(m, m) if mode == "auto" else mode),
+                               len(names))
+        diagonals = {name: _diagonal_array(graph, d) if arrays else _diagonal_jacobian(name, graph, d)
+                     for name, d in diagonals.items()}
+        if len(ones) == len(names):
+            return diagonals, None
+        names = [name for name in names if name not in diagonals]
     modes, sizes, batch = {}, [], 0
     for name in names:  # the modes a plan of small Jacobians takes, with the sizes kept
         n = size(nodes[inputs[name]].shape)
@@ -564,11 +603,6 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
         chosen = modes[name] = mode if mode != "auto" else _fewer_basis(m, n)
         sizes.append(n)
         batch = max(batch, m if chosen == "reverse" else n)
-    facts = graph.facts
-    itemsize = facts.itemsize if facts is not None else dtype_itemsize(graph.dtype)
-    values_bytes = 0  # as make_plan counts them
-    for v in values:
-        values_bytes += getattr(v, "nbytes", 8)
     if values_bytes + m * sum(sizes) * itemsize + pass_bound(graph, batch) > budget:
         return None, None  # the plan might chunk the passes, or refuse them
     work = graph_work(graph)
@@ -577,26 +611,61 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     else:
         with threads_for(work):
             parts = _dense_passes(graph, values, modes)
-    out = {}
+    found = {}
     for name, n in zip(names, sizes):
         a = parts[name]
-        dense = _no_zero_no_nan(a)
-        if not dense and not elementwise_diagonal(graph, name):  # a zero or a NaN: plan it
+        if not _no_zero_no_nan(a):  # a zero or a NaN: plan it
             return None, (modes, parts)
         if arrays:
-            out[name] = _cold_array(graph, name, modes[name], a, dense, m, n)
+            found[name] = _cold_array(graph, name, modes[name], a, m, n)
             continue
         builder = JacobianBuilder(name, graph.output_shape, nodes[inputs[name]].shape, modes[name], graph.dtype)
         builder.add(a, 0)
-        if dense:
-            out[name] = builder.finish()  # as _structured makes a dense one
-            continue
-        # the dry run's pattern, known from the graph (n > 1: such a pass always holds a zero or a
-        # NaN off the diagonal), read off as _structured reads it
-        rows, cols = np.arange(builder.n, dtype=np.int64), np.arange(builder.n, dtype=np.int64)
-        out[name] = SparseJacobian(name, builder.y_shape, builder.x_shape, rows, cols, builder.dense[rows, cols],
-                                   graph.dtype, coalesced=True)
-    return out, (modes, parts)
+        found[name] = builder.finish()  # as _structured makes a dense one
+    if ones:
+        found.update(diagonals)
+        found = {name: found[name] for name in every}
+    return found, (modes, parts)
+
+
+def along_ones(graph: Graph, values: list, modes: dict, n_wrt: int) -> dict:
+    """``{name: the diagonal, (n,)}`` of the Jacobians of inputs over whose shape the graph is
+    element-wise (:func:`elementwise_diagonal`; ``modes``: each one's mode, of ``n_wrt`` inputs
+    differentiated), from one pass along ones: a cotangent of ones for the reverse ones (one pass
+    for them all), a tangent of ones per forward one. Its entry j meets the scalar ops of entry
+    (j, j) of a pass over the basis, and no other entry meets it (each rule scales the seed
+    position by position), so it is that diagonal; the first call (:func:`unplanned`) and the
+    plan's run (:func:`run`) both take it, and the kernels trace it (``_diagonal_pass``). The
+    arrays are the pass's own (new, never an input's), possibly of another dtype than the graph's."""
+    y_shape = tuple(graph.output_shape)
+    n = size(y_shape)
+    seed = np.empty((1,) + y_shape, graph.dtype)  # np.ones without its Python layers (x's shape is y's)
+    seed.fill(1)
+    rev = [name for name, mode in modes.items() if mode == "reverse"]
+    parts = autodiff.vjp(reverse_graph(graph, rev, n_wrt), values, seed) if rev else {}
+    for name, mode in modes.items():
+        if mode == "forward":
+            parts[name] = autodiff.jvp(graph, values, {name: seed})[graph.output]
+    return {name: parts[name].reshape(n) for name in modes}
+
+
+def _diagonal_jacobian(name: str, graph: Graph, diagonal) -> SparseJacobian:
+    """The :class:`SparseJacobian` of a diagonal from :func:`along_ones`, as the plan's structured
+    passes make it: entries (j, j) in order, the values cast to the graph's dtype."""
+    shape, n = tuple(graph.output_shape), diagonal.shape[0]
+    return SparseJacobian(name, shape, shape, np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64),
+                          diagonal.astype(graph.dtype), graph.dtype, coalesced=True)
+
+
+def _diagonal_array(graph: Graph, diagonal) -> np.ndarray:
+    """``to_array()`` of :func:`_diagonal_jacobian`'s Jacobian, made without it: the values cast into
+    zeros at ``j * n + j``, without ``dense()``'s budget check (:func:`unplanned` checked the dense
+    arrays against the budget)."""
+    n = diagonal.shape[0]
+    out = np.zeros(n * n, dtype=graph.dtype)
+    out[::n + 1] = diagonal
+    shape = tuple(graph.output_shape)
+    return out.reshape(shape + shape)
 
 
 def _no_zero_no_nan(a) -> bool:
@@ -611,13 +680,10 @@ def _no_zero_no_nan(a) -> bool:
     return bool(squares == squares)
 
 
-def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool, m: int | None = None,
-                n: int | None = None) -> np.ndarray:
-    """``to_array()`` of the Jacobian :func:`unplanned` makes of the dense pass ``part``, made
-    as that Jacobian makes it without making it: the pass (``JacobianBuilder._add_dense``)
-    reshaped to ``y.shape + x.shape`` when dense; else (diagonal) zeros with the pass's
-    diagonal copied in, as ``SparseJacobian.to_array`` writes its values (cast to the graph's
-    dtype) at ``rows * n + cols``. ``dense()``'s budget check cannot refuse it: :func:`unplanned`
+def _cold_array(graph: Graph, name: str, mode: str, part, m: int | None = None, n: int | None = None) -> np.ndarray:
+    """``to_array()`` of the dense Jacobian :func:`unplanned` makes of the dense pass ``part``,
+    made as that Jacobian makes it without making it: the pass (``JacobianBuilder._add_dense``)
+    reshaped to ``y.shape + x.shape``. ``dense()``'s budget check cannot refuse it: :func:`unplanned`
     made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both. ``m``, ``n``:
     the sizes of y and x, when the caller knows them."""
     y_shape, x_shape = tuple(graph.output_shape), tuple(graph.nodes[graph.inputs[name]].shape)
@@ -627,11 +693,7 @@ def _cold_array(graph: Graph, name: str, mode: str, part, dense: bool, m: int | 
         part = np.asarray(part)
     flat = part.reshape(part.shape[0], m if mode == "forward" else n)
     square = flat.T if mode == "forward" else flat  # rows of y, columns of x
-    if dense:
-        return square.reshape(y_shape + x_shape)
-    out = np.zeros(m * n, dtype=graph.dtype)
-    out[::n + 1] = square.diagonal()  # entry (j, j) at j * n + j (m == n), cast to the dtype as astype casts
-    return out.reshape(y_shape + x_shape)
+    return square.reshape(y_shape + x_shape)
 
 
 def _rule_positions(op) -> frozenset:
