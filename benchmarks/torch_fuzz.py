@@ -34,6 +34,11 @@ unspecified).
 float64: numbers agree to rtol 1e-9 (atol 1e-11 × the largest |value|). float32: jac's float32 answer must
 be as close to PyTorch's float32 one as PyTorch's float32 answer is to its float64 answer (×10, + 1e-4
 relative), so rounding that PyTorch itself shows is not reported. Exit 1 if any mismatch or crash.
+
+``--second``: second derivatives. The program's last line ``y`` becomes ``torch.sin(y).sum()`` (so both y's
+Jacobian and its second derivatives enter), and its Hessian by every pair of inputs
+(``torch.autograd.functional.hessian``, jac's ``api.hessian``) is compared as the Jacobians are. A PyTorch op
+without a double backward ("not implemented") is compared by value only.
 """
 
 from __future__ import annotations
@@ -659,8 +664,16 @@ def inputs_for(rng: np.random.Generator, dtype: str, edges: bool = False) -> dic
     return {n: rng.standard_normal(s).astype(dtype) for n, s in INPUT_SHAPES.items()}
 
 
-def run_torch(program: str, inputs: dict, dtype: str):
-    """(outputs as a tuple of tensors, Jacobians as a tuple per output of a tuple per input) or an exception."""
+def second_program(program: str) -> str:
+    """``program`` with its last line ``y`` made ``torch.sin(y).sum()``: a scalar with y's first and second
+    derivatives in its Hessian (``--second``)."""
+    *stmts, last = program.split("; ")
+    return "; ".join(stmts + [f"torch.sin({last}).sum()"])
+
+
+def run_torch(program: str, inputs: dict, dtype: str, second: bool = False):
+    """(outputs as a tuple of tensors, Jacobians as a tuple per output of a tuple per input) or an exception.
+    ``second``: the Hessian blocks (a tuple per input of a tuple per input) in place of the Jacobians."""
     import torch
 
     torch.set_default_dtype(torch.float64 if dtype == "float64" else torch.float32)
@@ -696,6 +709,14 @@ def run_torch(program: str, inputs: dict, dtype: str):
             raise _PairResult()
         if not args:
             return tuple(o.detach() for o in outs), tuple(() for _ in outs)
+        if second:
+            try:
+                hess = torch.autograd.functional.hessian(lambda *xs: f(*xs)[0], args)
+            except RuntimeError as e:  # no double backward for an op: values only
+                if "not implemented" not in str(e) and "does not require grad" not in str(e):
+                    raise
+                return tuple(o.detach() for o in outs), None
+            return tuple(o.detach() for o in outs), (tuple(tuple(h.detach().numpy() for h in row) for row in hess),)
         try:
             jac = torch.autograd.functional.jacobian(g, args) if any(floating) else ()
         except RuntimeError as e:  # "derivative for aten::floor_divide is not implemented": values only
@@ -735,13 +756,16 @@ class _contiguous_expand:
         self.t.expand, self.t.expand_as = self.saved
 
 
-def run_jac(program: str, inputs: dict, dtype: str):
+def run_jac(program: str, inputs: dict, dtype: str, second: bool = False):
     from jacobi_cli.tools import api
 
     value = api.evaluate(program, inputs, dtype=dtype)
     values = value if isinstance(value, tuple) else (value,)
     if not inputs:
         return values, tuple(() for _ in values)
+    if second:  # the blocks as run_torch gives them: a row per input
+        H = api.hessian(program, inputs, dtype=dtype)
+        return values, (tuple(tuple(np.asarray(H[(a, b)]) for b in inputs) for a in inputs),)
     J = api.jacobian(program, inputs, dtype=dtype)
     if isinstance(value, tuple):
         jacs = tuple(tuple(np.asarray(J[o][n]) for n in inputs) for o in J)
@@ -750,20 +774,20 @@ def run_jac(program: str, inputs: dict, dtype: str):
     return values, jacs
 
 
-def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) -> tuple:
+def classify(program: str, inputs: dict, dtype: str, values_only: bool = False, second: bool = False) -> tuple:
     """("match" | "refused" | "torch-error" | "MISMATCH" | "CRASH", detail)."""
     from jacobi_cli.errors import JacError
 
     inputs = used_inputs(program, inputs)
     try:
-        touts, tjacs = run_torch(program, inputs, dtype)
+        touts, tjacs = run_torch(program, inputs, dtype, second)
     except _PairResult:
         return "pair", "a (values, indices) result"
     except Exception as e:  # noqa: BLE001
         return "torch-error", f"{type(e).__name__}: {str(e)[:100]}"
     alt = None
     try:
-        ours, jacs = run_jac(program, inputs, dtype)
+        ours, jacs = run_jac(program, inputs, dtype, second)
     except JacError as e:
         return "refused", str(e).split("\n")[0]
     except Timeout:
@@ -772,7 +796,7 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
         return "CRASH", f"{type(e).__name__}: {str(e)[:200]}"
     if dtype == "float32":
         try:
-            alt = run_torch(program, {n: v.astype(np.float64) for n, v in inputs.items()}, "float64")
+            alt = run_torch(program, {n: v.astype(np.float64) for n, v in inputs.items()}, "float64", second)
         except Exception:  # noqa: BLE001
             alt = None
     if len(ours) != len(touts):
@@ -794,24 +818,30 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
         if tjacs is None or values_only or (alt and alt[1] is None):
             continue
         for n, j, tj, aj in zip(inputs, jacs[k], tjacs[k], alt[1][k] if alt else [None] * len(inputs)):
+            if second:  # a row of Hessian blocks
+                for m, h, th, ah in zip(inputs, j, tj, aj if aj is not None else [None] * len(inputs)):
+                    why = differ(h, th, ah, dtype, derivative=True)
+                    if why:
+                        return "MISMATCH", f"d2(output)/d{n}d{m}: {why}"
+                continue
             why = differ(j, tj, aj, dtype, derivative=True)
             if why:
                 return "MISMATCH", f"d(output {k})/d{n}: {why}"
     return "match", ""
 
 
-def checked(program: str, inputs: dict, dtype: str, values_only: bool = False) -> tuple:
-    return with_timeout(classify, program, inputs, dtype, values_only)
+def checked(program: str, inputs: dict, dtype: str, values_only: bool = False, second: bool = False) -> tuple:
+    return with_timeout(classify, program, inputs, dtype, values_only, second)
 
 
-def shrink(program: str, inputs: dict, dtype: str, values_only: bool, status: str) -> str:
-    return fuzzkit.shrink(program, lambda p: checked(p, inputs, dtype, values_only)[0], status)
+def shrink(program: str, inputs: dict, dtype: str, values_only: bool, status: str, second: bool = False) -> str:
+    return fuzzkit.shrink(program, lambda p: checked(p, inputs, dtype, values_only, second)[0], status)
 
 
 # --- the run ------------------------------------------------------------------------------------------
 
 def worker(args) -> dict:
-    seed, n, dtype, do_shrink, edges = args
+    seed, n, dtype, do_shrink, edges, second = args
     warnings.simplefilter("ignore")
     import torch
 
@@ -820,16 +850,18 @@ def worker(args) -> dict:
     for k in range(n):
         rng = random.Random(seed * 1_000_003 + k)
         program = "; ".join(Grammar(rng, dtype).program())
+        if second:
+            program = second_program(program)
         inputs = inputs_for(np.random.default_rng(seed * 1_000_003 + k), dtype, edges)
-        status, detail = checked(program, inputs, dtype, edges)
+        status, detail = checked(program, inputs, dtype, edges, second)
         counts[status] += 1
         if status == "refused":
             refused[bucket(detail)] += 1
         elif status == "torch-error":
             terrors[detail[:60]] += 1
         elif status in ("MISMATCH", "CRASH") or status == "zero-sign" and counts[status] <= 5:
-            small = shrink(program, inputs, dtype, edges, status) if do_shrink and status != "CRASH" else program
-            sd = checked(small, inputs, dtype, edges)[1] if small != program else detail
+            small = shrink(program, inputs, dtype, edges, status, second) if do_shrink and status != "CRASH" else program
+            sd = checked(small, inputs, dtype, edges, second)[1] if small != program else detail
             found.append({"seed": seed * 1_000_003 + k, "program": program, "small": small, "status": status,
                           "detail": sd, "inputs": {n: v.tolist() for n, v in used_inputs(small, inputs).items()}})
     return {"counts": counts, "refused": refused, "terrors": terrors, "found": found}
@@ -844,6 +876,7 @@ def main() -> int:
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--edges", action="store_true",
                     help="inputs from -2, -1, -0.5, -0, 0, 0.5, 1, 2; values compared, not Jacobians (kinks, ties)")
+    ap.add_argument("--second", action="store_true", help="Hessians of torch.sin(y).sum() (see above)")
     ap.add_argument("--show", type=int, default=15, help="refusal messages listed")
     ap.add_argument("--print", action="store_true", help="print the programs drawn and stop")
     a = ap.parse_args()
@@ -852,11 +885,11 @@ def main() -> int:
             print("; ".join(Grammar(random.Random(a.seed * 1_000_003 + k), a.dtype).program()))
         return 0
     start = time.monotonic()
-    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges)
+    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges, a.second)
            for j in range(a.jobs)]
     merged = run_workers(worker, per)
     counts = merged["counts"]
-    report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}, seed {a.seed}",
+    report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}{', second' if a.second else ''}, seed {a.seed}",
            ("match", "refused", "torch-error", "pair", "zero-sign", "MISMATCH", "CRASH"), a.show, "torch-error", start)
     return 1 if counts["MISMATCH"] or counts["CRASH"] else 0
 
