@@ -33,6 +33,11 @@ float64 answer (×10, + 1e-4 relative). ``--edges``: inputs from 0, -0, ±inf, N
 with ties; values only. ``--no-int``: no integer arrays drawn (casts, integer arithmetic). An integer result
 of a cast of inf or NaN is not compared (NumPy's is undefined).
 Exit 1 if any mismatch, zero-sign or crash.
+
+``--jax``: the same programs in JAX spelling (``np.`` written ``jnp.``), which jac reads with JAX's semantics
+where they differ from NumPy's; the reference is JAX itself (x64, eager): values within rtol 1e-9 (XLA's
+transcendental functions are not NumPy's bit for bit; a zero's sign is counted, not failed), Jacobians
+``jax.jacrev``. A program JAX refuses (a write ``y[i] = v``, a NumPy-only function) is ``numpy-error``.
 """
 
 from __future__ import annotations
@@ -644,11 +649,11 @@ def _compiled(program: str):
 
 
 def _function(program: str, module, names):
-    """The program as a function of its inputs with ``np`` bound to ``module``: a tuple of outputs."""
+    """The program as a function of its inputs with ``np`` (and ``jnp``) bound to ``module``: a tuple of outputs."""
     body, last = _compiled(program)
 
     def f(*xs):
-        ns = {"np": module, "float": float, "int": int}
+        ns = {"np": module, "jnp": module, "float": float, "int": int}
         ns.update(zip(names, xs))
         exec(body, ns)
         out = eval(last, ns)
@@ -656,10 +661,21 @@ def _function(program: str, module, names):
     return f
 
 
-def run_numpy(program: str, inputs: dict) -> tuple:
+def jax_numpy():
+    """``jax.numpy``, with float64 enabled (``--jax``'s reference)."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    return jnp
+
+
+def run_numpy(program: str, inputs: dict, jax: bool = False) -> tuple:
+    """The program's outputs by NumPy, or by JAX (``jax``)."""
+    module = jax_numpy() if jax else np
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        outs = _function(program, np, list(inputs))(*[v.copy() for v in inputs.values()])
+        outs = _function(program, module, list(inputs))(*[v.copy() for v in inputs.values()])
     outs = tuple(np.asarray(o) for o in outs)
     for o in outs:
         if o.dtype.kind not in "biuf":
@@ -678,15 +694,14 @@ def _autograd_jacobians(program, inputs, k):
 
 def _jax_jacobians(program, inputs, k):
     import jax
-    import jax.numpy as jnp
 
-    jax.config.update("jax_enable_x64", True)
+    jnp = jax_numpy()
     f = _function(program, jnp, list(inputs))
     xs = [jnp.asarray(v.astype(np.float64)) for v in inputs.values()]
     return tuple(np.asarray(j) for j in jax.jacrev(lambda *a: f(*a)[k], argnums=tuple(range(len(xs))))(*xs))
 
 
-def _central_jacobians(program, inputs, k, h=1e-6):
+def _central_jacobians(program, inputs, k, h=1e-6, jax=False):
     xs = {n: v.astype(np.float64) for n, v in inputs.items()}
     out = []
     for n, v in xs.items():
@@ -694,24 +709,25 @@ def _central_jacobians(program, inputs, k, h=1e-6):
         for j in range(v.size):
             e = np.zeros(v.size)
             e[j] = h
-            plus = run_numpy(program, {**xs, n: v + e.reshape(v.shape)})[k].astype(np.float64)
-            minus = run_numpy(program, {**xs, n: v - e.reshape(v.shape)})[k].astype(np.float64)
+            plus = run_numpy(program, {**xs, n: v + e.reshape(v.shape)}, jax)[k].astype(np.float64)
+            minus = run_numpy(program, {**xs, n: v - e.reshape(v.shape)}, jax)[k].astype(np.float64)
             cols.append((plus - minus) / (2 * h))
-        base = run_numpy(program, xs)[k]
+        base = run_numpy(program, xs, jax)[k]
         out.append(np.stack(cols, -1).reshape(base.shape + v.shape) if cols else np.zeros(base.shape + v.shape))
     return tuple(out)
 
 
-def reference_jacobians(program: str, inputs: dict, k: int) -> tuple:
-    """(library, Jacobians of output k by each input): autograd, else JAX, else central differences."""
-    for name, fn in (("autograd", _autograd_jacobians), ("jax", _jax_jacobians)):
+def reference_jacobians(program: str, inputs: dict, k: int, jax: bool = False) -> tuple:
+    """(library, Jacobians of output k by each input): autograd, else JAX, else central differences
+    (``jax``: JAX, else central differences of JAX's program)."""
+    for name, fn in (("jax", _jax_jacobians),) if jax else (("autograd", _autograd_jacobians), ("jax", _jax_jacobians)):
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return name, fn(program, inputs, k)
         except Exception:  # noqa: BLE001  (the library lacks an op, a write, a keyword)
             continue
-    return "central", _central_jacobians(program, inputs, k)
+    return "central", _central_jacobians(program, inputs, k, jax=jax)
 
 
 def run_jac(program: str, inputs: dict, dtype: str, values_only: bool):
@@ -732,13 +748,13 @@ def _bitwise_equal(o, t) -> bool:
     return o.shape == t.shape and bool(((o == t) & (np.signbit(o) == np.signbit(t)) | np.isnan(o) & np.isnan(t)).all())
 
 
-def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) -> tuple:
+def classify(program: str, inputs: dict, dtype: str, values_only: bool = False, jax: bool = False) -> tuple:
     """(status, detail): see the module's docstring."""
     from jacobi_cli.errors import JacError
 
     inputs = used_inputs(program, inputs)
     try:
-        routs = run_numpy(program, inputs)
+        routs = run_numpy(program, inputs, jax)
     except Exception as e:  # noqa: BLE001
         return "numpy-error", f"{type(e).__name__}: {str(e)[:100]}"
     try:
@@ -752,7 +768,7 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
     alt = None
     if dtype == "float32":
         try:
-            alt = run_numpy(program, {n: v.astype(np.float64) for n, v in inputs.items()})
+            alt = run_numpy(program, {n: v.astype(np.float64) for n, v in inputs.items()}, jax)
         except Exception:  # noqa: BLE001
             alt = None
     if len(ours) != len(routs):
@@ -767,8 +783,8 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
         if dtype == "float64" and t.dtype.kind == "f" and t.dtype != np.float64:
             return "MISMATCH", f"output {k}: numpy dtype {t.dtype}"
         if not _bitwise_equal(o, t):
-            why = differ(o, t, alt[k] if alt and len(alt) > k else None, dtype, ref="numpy",
-                         rtol=1e-12 if dtype == "float64" else 1e-9)
+            why = differ(o, t, alt[k] if alt and len(alt) > k else None, dtype, ref="jax" if jax else "numpy",
+                         rtol=1e-12 if dtype == "float64" and not jax else 1e-9)
             if why:
                 return "MISMATCH", f"value {k}: {why}"
             if dtype == "float64" and signed_zeros_differ(o, t):
@@ -777,7 +793,7 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
         if jacs is None or t.dtype.kind != "f":
             continue
         try:
-            lib, refs = reference_jacobians(program, inputs, k)
+            lib, refs = reference_jacobians(program, inputs, k, jax)
         except fuzzkit.Timeout:  # the alarm covers the whole comparison: not jac's time
             return "numpy-error", "timeout in the reference derivatives"
         for n, j, rj in zip(inputs, jacs[k], refs):
@@ -786,15 +802,15 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False) 
             if not why:
                 continue
             if lib != "central":
-                fd = _central_jacobians(program, inputs, k)[list(inputs).index(n)]
+                fd = _central_jacobians(program, inputs, k, jax=jax)[list(inputs).index(n)]
                 if not differ(j, fd, None, "float64", derivative=True, ref="central", rtol=1e-5):
                     return "ref-deriv", f"d(output {k})/d{n}: {lib} {why}"
             return "MISMATCH", f"d(output {k})/d{n}: {why}"
     return ("rounding", "") if rounding else ("match", "")
 
 
-def checked(program: str, inputs: dict, dtype: str, values_only: bool = False) -> tuple:
-    return with_timeout(classify, program, inputs, dtype, values_only)
+def checked(program: str, inputs: dict, dtype: str, values_only: bool = False, jax: bool = False) -> tuple:
+    return with_timeout(classify, program, inputs, dtype, values_only, jax)
 
 
 FOUND = ("MISMATCH", "CRASH", "zero-sign", "ref-deriv")
@@ -807,14 +823,16 @@ def _kind(status: str, detail: str) -> str:
 
 
 def worker(args) -> dict:
-    seed, n, dtype, do_shrink, edges, ints = args
+    seed, n, dtype, do_shrink, edges, ints, jax = args
     warnings.simplefilter("ignore")
     counts, refused, terrors, found = Counter(), Counter(), Counter(), []
     for k in range(n):
         rng = random.Random(seed * 1_000_003 + k)
         program = "; ".join(Grammar(rng, dtype, ints).program())
+        if jax:
+            program = re.sub(r"\bnp\.", "jnp.", program)
         inputs = inputs_for(np.random.default_rng(seed * 1_000_003 + k), dtype, edges)
-        status, detail = checked(program, inputs, dtype, edges)
+        status, detail = checked(program, inputs, dtype, edges, jax)
         counts[status] += 1
         if status == "refused":
             refused[bucket(detail)] += 1
@@ -823,9 +841,9 @@ def worker(args) -> dict:
         elif status in FOUND:
             small = program
             if do_shrink and detail != "timeout":
-                small = fuzzkit.shrink(program, lambda p: _kind(*checked(p, inputs, dtype, edges)),
-                                       _kind(status, detail), MODULES)
-            sd = checked(small, inputs, dtype, edges)[1] if small != program else detail
+                small = fuzzkit.shrink(program, lambda p: _kind(*checked(p, inputs, dtype, edges, jax)),
+                                       _kind(status, detail), ("jnp",) if jax else MODULES)
+            sd = checked(small, inputs, dtype, edges, jax)[1] if small != program else detail
             found.append({"seed": seed * 1_000_003 + k, "program": program, "small": small, "status": status,
                           "detail": sd, "inputs": {n: v.tolist() for n, v in used_inputs(small, inputs).items()}})
             print(f"{status}: {sd}\n  minimal: {small}\n  inputs:  {found[-1]['inputs']}", file=sys.stderr, flush=True)
@@ -842,6 +860,7 @@ def main() -> int:
     ap.add_argument("--edges", action="store_true",
                     help="inputs from 0, -0, ±inf, NaN, subnormals, ±0.5, ±1, 2; values only (kinks, ties)")
     ap.add_argument("--no-int", action="store_true", help="no integer arrays (casts, integer arithmetic)")
+    ap.add_argument("--jax", action="store_true", help="JAX spelling (jnp.), JAX as the reference (see above)")
     ap.add_argument("--show", type=int, default=15, help="refusal messages listed")
     ap.add_argument("--print", action="store_true", help="print the programs drawn and stop")
     a = ap.parse_args()
@@ -850,14 +869,14 @@ def main() -> int:
             print("; ".join(Grammar(random.Random(a.seed * 1_000_003 + k), a.dtype, not a.no_int).program()))
         return 0
     start = time.monotonic()
-    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges, not a.no_int)
-           for j in range(a.jobs)]
+    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges, not a.no_int,
+            a.jax) for j in range(a.jobs)]
     merged = run_workers(worker, per)
-    report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}, seed {a.seed}",
+    report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}{', jax' if a.jax else ''}, seed {a.seed}",
            ("match", "rounding", "refused", "numpy-error", "zero-sign", "ref-deriv", "MISMATCH", "CRASH"),
            a.show, "numpy-error", start)
     counts = merged["counts"]
-    return 1 if counts["MISMATCH"] or counts["CRASH"] or counts["zero-sign"] else 0
+    return 1 if counts["MISMATCH"] or counts["CRASH"] or counts["zero-sign"] and not a.jax else 0
 
 
 if __name__ == "__main__":
