@@ -456,12 +456,19 @@ def test_clamp_with_infinite_or_crossed_bounds_matches_pytorch(expr, f):
     np.testing.assert_array_equal(api.vjp(expr, {"x": x}, v=np.ones(9))["x"], g.numpy())
 
 
-def test_quantile_at_infinite_elements_is_the_element_or_the_nearer_end():
-    # docs/vocabulary-reductions.md: NumPy's interpolation makes NaN of 3 + (inf - 3) * 0, PyTorch's at q = 0 and 1
-    inf = np.inf
-    for spelling in ("np.quantile", "torch.quantile"):
-        assert api.evaluate(f"{spelling}(x, 0.5)", {"x": np.array([1.0, inf, 3.0])}) == 3.0
-        assert api.evaluate(f"{spelling}(x, 1.0)", {"x": np.array([1.0, 2.0, inf])}) == inf
-        assert api.evaluate(f"{spelling}(x, 0.0)", {"x": np.array([-inf, 2.0, 3.0])}) == -inf
-        assert api.evaluate(f"{spelling}(x, 0.5)", {"x": np.array([1.0, 2.0, inf, 5.0])}) == 3.5
-        assert np.isnan(api.evaluate(f"{spelling}(x, 0.5)", {"x": np.array([1.0, np.nan, 3.0])}))
+@pytest.mark.parametrize("values, q", [([1.0, np.inf, 3.0], 0.5), ([1.0, 2.0, np.inf], 1.0), ([-np.inf, 2.0, 3.0], 0.0),
+                                       ([1.0, 2.0, np.inf, 5.0], 0.5), ([1.0, np.nan, 3.0], 0.5), ([1.0, np.inf], 0.0),
+                                       ([1.0, np.inf, np.inf], 0.75), ([-np.inf, 1.0, 2.0], 0.5), ([-0.0], 0.0)])
+@pytest.mark.parametrize("method", ["linear", "midpoint"])
+def test_quantile_at_infinite_elements_is_each_librarys_own(values, q, method):
+    """docs/vocabulary-reductions.md: NumPy interpolates between the element at floor(q(n - 1)) and the next one
+    even at a whole rank (3 + (inf - 3) · 0 is NaN), PyTorch between floor and ceil (inf + 0 · (inf - inf) is NaN
+    at a whole rank on an infinite element); each spelling gives its library's answer, NaN and zero signs included."""
+    x = np.array(values)
+    with np.errstate(all="ignore"):
+        want = {"np.quantile": np.quantile(x, q, method=method),
+                "torch.quantile": torch.quantile(torch.tensor(x), q, interpolation=method).item()}
+    for spelling, ref in want.items():
+        kw = "method" if spelling.startswith("np") else "interpolation"
+        got = float(api.evaluate(f"{spelling}(x, {q}, {kw}='{method}')", {"x": x}))
+        assert (np.isnan(got) and np.isnan(ref)) or (got == ref and np.signbit(got) == np.signbit(ref)), (spelling, got, ref)

@@ -2309,12 +2309,19 @@ defop("argmedian", _held_index(_argmedian_impl), _argmedian_shape, nondiff=True)
 def _argquantile_impl(a, axis, q, rank):
     """Where the order statistic of rank floor / ceil / round-half-even of q·(k - 1) is in ``a`` along
     ``axis`` (kept), k the number of elements that are not NaN (NaN sorts last, so a line of NaN alone
-    gives its first NaN): the index nanquantile reads, as PyTorch and NumPy place it."""
+    gives its first NaN): the index nanquantile reads, as PyTorch and NumPy place it. ``rank`` "next" is
+    NumPy's next element, floor + 1 (the last one, k - 1, from there on); "half_down" JAX's nearest, the
+    floor where the fraction is at most 1/2."""
     a = np.asarray(a)
     order = np.argsort(a, axis=axis, kind="stable")
     k = a.shape[axis] - np.sum(np.isnan(a), axis=axis, keepdims=True)
     pos = np.maximum(q * (k - 1.0), 0.0)
-    at = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}[rank](pos)
+    if rank == "next":
+        at = np.minimum(np.floor(pos) + 1.0, np.maximum(k - 1.0, 0.0))
+    elif rank == "half_down":
+        at = np.where(pos - np.floor(pos) <= 0.5, np.floor(pos), np.ceil(pos))
+    else:
+        at = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}[rank](pos)
     return np.take_along_axis(order, np.minimum(at, a.shape[axis] - 1).astype(np.int64), axis=axis)
 
 

@@ -17,7 +17,7 @@ from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacVa
 from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
-from ..ir.shapes import fmt, is_concrete, normalize_axes, normalize_axis
+from ..ir.shapes import broadcast, fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -172,11 +172,14 @@ def _arithmetic(op_name):
 
 
 def _or_and(op_name):
-    """``torch.add(x, y)``, ``np.multiply(x, y)``: as the operators, of two masks their logical or / and."""
+    """``torch.add(x, y)``, ``np.multiply(x, y)``: as the operators, of two masks their logical or / and;
+    ``jnp.multiply`` of a mask as JAX computes it (:func:`masked_product`)."""
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-        return arithmetic(b, op_name, tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position),
-                          position)
+        x, y = tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position)
+        if op_name == "mul" and (b.call or "").startswith(("jnp.", "jax.")):
+            return masked_product(b, x, y, position)
+        return arithmetic(b, op_name, x, y, position)
     return lower
 
 
@@ -213,6 +216,24 @@ def arithmetic(b: Builder, op: str, left, right, position) -> Tracer:
         kids = [b.const(float(k), position) if type(k) is bool else k for k in (left, right)]
         return logical("or" if op == "add" else "and", b, kids, position)
     return b.apply(op, left, right, position=position)
+
+
+def masked_product(b: Builder, left, right, position) -> Tracer:
+    """JAX's ``mask * x`` (the operator, ``jnp.multiply``) where the mask is a boolean array of the product's
+    own shape: XLA rewrites a product with a converted boolean as a select, so it is ``where(mask, x, 0)``,
+    0 where the mask is false even where x is inf or NaN (NumPy's and PyTorch's 0 · inf is NaN) and +0 where
+    x is negative (theirs -0). A mask that broadcasts (a row beside a matrix, a 0-d mask beside a vector), a
+    Python bool and integers keep the product, as JAX computes it; two masks are their logical and."""
+    for mask, x in ((left, right), (right, left)):
+        if is_boolean(b, mask) and not is_boolean(b, x) and type(x) is not bool \
+                and (not isinstance(x, Tracer) or dtypes.kind_of(b, x.id) is None):
+            try:
+                full = tuple(broadcast(tuple(mask.shape), tuple(np.shape(x) if not isinstance(x, Tracer) else x.shape)))
+            except JacError:  # the product's own error, below
+                break
+            if full == tuple(mask.shape):
+                return b.apply("where", mask, x, 0.0, position=position)
+    return arithmetic(b, "mul", left, right, position)
 
 
 for _op in OPS.values():  # the element-wise ops by the names users call them (the op's spellings)
@@ -945,7 +966,25 @@ def _holds_integers(b: Builder, v: Tracer) -> bool:
     return type(b.pyints.get(v.id)) is int or dtypes.kind_of(b, v.id) is not None
 
 
-FUNCTIONS["floor_divide"] = _arithmetic("floor_divide")
+def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
+    """JAX's ``x // y`` (``jnp.floor_divide``, and ``//`` in a text naming JAX alone): NumPy's quotient, but a zero
+    quotient has the sign of y, where NumPy's has the sign of x / y: JAX rounds (x - fmod(x, y)) / y, whose
+    numerator is +0 wherever the quotient is 0 (``-0.5 // -0.75`` is -0 in JAX, +0 in NumPy and PyTorch), which
+    shows after a division by it. Integers have no -0; no derivative either way."""
+    q = b.apply("floor_divide", x, y, position=position)
+    if dtypes.kind_of(b, q.id) is not None:
+        return q
+    return b.apply("where", b.apply("eq", q, 0.0, position=position), b.apply("div", 0.0, y, position=position), q,
+                   position=position)
+
+
+@function("floor_divide")
+def _floor_divide(b, args, kwargs, position):
+    a = arguments("floor_divide", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+    x, y = tensor(b, a["x"], "floor_divide", position), tensor(b, a["y"], "floor_divide", position)
+    if (b.call or "").startswith(("jnp.", "jax.")):
+        return jax_floor_divide(b, x, y, position)
+    return b.apply("floor_divide", x, y, position=position)
 
 
 # --- comparisons and selection: booleans are 0/1 masks that carry no derivative
@@ -4922,10 +4961,58 @@ def _quantile_q(b, a, lower, fname, scale, methods, position):
     return q / scale, method
 
 
+def quantile_reading(b) -> str:
+    """Whose quantile a call computes: ``"torch"`` (``torch.quantile``, ``x.quantile()``, ``torch.nanquantile``),
+    ``"jax"`` (``jnp.`` / ``jax.numpy.``) or ``"numpy"`` (``np.``, a bare call). The three agree on the rank,
+    q·(n - 1), and differ where an infinite element meets the interpolation and at ties of 'nearest'
+    (:func:`interpolated_quantile`)."""
+    call = b.call or ""
+    if call.startswith(("torch.", ".")):
+        return "torch"
+    return "jax" if call.startswith(("jnp.", "jax.")) else "numpy"
+
+
+def interpolated_quantile(b, lo, hi, w, method: str, reading: str, position):
+    """'linear' / 'midpoint' between the sorted elements ``lo`` and ``hi`` at weight ``w`` (of ``hi``), as each
+    library computes it. NumPy and PyTorch: their lerp, ``lo + (hi - lo)·w`` below w = 1/2 and
+    ``hi - (hi - lo)·(1 - w)`` from it on (0 · inf is NaN, so an infinite element beside the rank gives NaN
+    even at a weight of 0); JAX: ``lo·(1 - w) + hi·w``, and ``(lo + hi)·0.5`` for 'midpoint'. The caller
+    picks ``hi`` and ``w`` as the library does (:func:`quantile_neighbours`)."""
+    if reading == "jax":
+        if method == "midpoint":
+            return b.apply("mul", b.apply("add", lo, hi, position=position), 0.5, position=position)
+        low = b.apply("sub", 1.0, w, position=position) if isinstance(w, Tracer) else 1.0 - w
+        return b.apply("add", b.apply("mul", lo, low, position=position), b.apply("mul", hi, w, position=position),
+                       position=position)
+    gap = b.apply("sub", hi, lo, position=position)
+    up = b.apply("sub", hi, b.apply("mul", gap, b.apply("sub", 1.0, w, position=position) if isinstance(w, Tracer)
+                                     else 1.0 - w, position=position), position=position)
+    down = b.apply("add", lo, b.apply("mul", gap, w, position=position), position=position)
+    if not isinstance(w, Tracer):
+        return up if w >= 0.5 else down
+    return b.apply("where", b.apply("ge", w, 0.5, position=position), up, down, position=position)
+
+
+def quantile_neighbours(pos: float, n: int, method: str, reading: str) -> tuple:
+    """``(lo, hi, w)`` for 'linear' / 'midpoint' at the rank ``pos`` of ``n`` sorted elements: NumPy's previous
+    and next element (floor, floor + 1; at the last rank the last element twice, at the weight pos + 1, as
+    NumPy's index -1 makes it) at the weight pos - floor (for 'midpoint' 0.5, or 0 at a whole rank);
+    PyTorch's and JAX's floor and ceil at pos - floor (PyTorch's 'midpoint' 0.5 even at a whole rank, JAX's
+    has no weight)."""
+    lo = math.floor(pos)
+    whole = pos == lo
+    if reading == "numpy":
+        if pos >= n - 1:
+            return n - 1, n - 1, 0.0 if method == "midpoint" else pos + 1.0
+        return lo, lo + 1, (0.0 if whole else 0.5) if method == "midpoint" else pos - lo
+    return lo, math.ceil(pos), 0.5 if method == "midpoint" else pos - lo
+
+
 def _quantile(fname: str, scale: float):
     """quantile(x, q, dim=None, keepdim=False, interpolation='linear') (NumPy: axis=, method=), and
-    np.percentile (q in percent): between the sorted elements at floor and ceil of q·(n - 1); a
-    line holding NaN gives its NaN (the derivative goes to it, as PyTorch's)."""
+    np.percentile (q in percent): between the sorted elements at floor and ceil of q·(n - 1), as the
+    library called computes it (:func:`quantile_reading`); a line holding NaN gives its NaN (the
+    derivative goes to it, as PyTorch's)."""
     def lower(b, args, kwargs, position):
         kwargs = {("interpolation" if k == "method" else k): v for k, v in kwargs.items()}
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "q": REQUIRED, "axis": None, "keepdims": False,
@@ -4948,23 +5035,20 @@ def _quantile(fname: str, scale: float):
                       position=position)
         pos = q * (n - 1)
         lo, hi = math.floor(pos), math.ceil(pos)
+        reading = quantile_reading(b)
 
         def at(i):
             return b.apply("getitem", srt, index=(slice(None),) * axis + (slice(i, i + 1),), position=position)
 
-        if method == "lower" or lo == hi:
+        if method == "lower":
             out = at(lo)
-        elif method == "nearest":  # the rank rounded half to even, as both libraries (and argquantile) round it
-            out = at(int(np.round(pos)))
+        elif method == "nearest":  # the rank rounded half to even (NumPy, PyTorch), half down (JAX: w <= 1/2)
+            out = at(lo if pos - lo <= 0.5 else hi) if reading == "jax" else at(int(np.round(pos)))
         elif method == "higher":
             out = at(hi)
         else:
-            # NumPy's and PyTorch's lerp: from the nearer end (so an infinite end gives it, not NaN)
-            frac = 0.5 if method == "midpoint" else pos - lo
-            diff = b.apply("sub", at(hi), at(lo), position=position)
-            out = b.apply("add", at(lo), b.apply("mul", diff, frac, position=position), position=position) \
-                if frac < 0.5 else \
-                b.apply("sub", at(hi), b.apply("mul", diff, 1.0 - frac, position=position), position=position)
+            lo, hi, w = quantile_neighbours(pos, n, method, reading)
+            out = interpolated_quantile(b, at(lo), at(hi), w, method, reading, position)
         clean = b.apply("prod", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True,
                         position=position)
         out = b.apply("where", clean, out, at(n - 1), position=position)  # NaN sorts last: PyTorch takes it
@@ -7804,26 +7888,31 @@ def _nanquantile(fname: str, scale: float, library: str):
         else:
             axis = _one_axis(b, a["axis"], x, position, fname)
 
+        reading = quantile_reading(b)
+
         def at(rank):
             idx = b.apply("argquantile", x, axis=axis, q=q, rank=rank, position=position)
             return b.apply("take_along", x, idx, axis=axis, position=position)
 
+        if method == "nearest" and reading == "jax":
+            return _squeezed(b, at("half_down"), axis, keepdims, position)
         if method in ("lower", "higher", "nearest"):
             return _squeezed(b, at(method), axis, keepdims, position)
-        lo, hi = at("lower"), at("higher")
-        if method == "midpoint":
-            w = b.const(0.5, position)
-        else:  # the fraction of q·(k - 1): a count of the values, so no derivative
-            k = b.apply("sum", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True, position=position)
-            pos = b.apply("maximum", b.apply("mul", q, b.apply("sub", k, 1.0, position=position), position=position),
-                          0.0, position=position)
-            w = b.apply("sub", pos, b.apply("floor", pos, position=position), position=position)
-        gap = b.apply("sub", hi, lo, position=position)
-        out = b.apply("where", b.apply("ge", w, 0.5, position=position),
-                      b.apply("sub", hi, b.apply("mul", gap, b.apply("sub", 1.0, w, position=position),
-                                                  position=position), position=position),
-                      b.apply("add", lo, b.apply("mul", gap, w, position=position), position=position),
-                      position=position)
+        # the rank q·(k - 1) and its fraction: counts of the values, so no derivative
+        k = b.apply("sum", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True, position=position)
+        pos = b.apply("maximum", b.apply("mul", q, b.apply("sub", k, 1.0, position=position), position=position),
+                      0.0, position=position)
+        floor = b.apply("floor", pos, position=position)
+        if method == "midpoint":  # NumPy's 0 at a whole rank (ceil - floor is 0 there, else 1), PyTorch's 0.5
+            w = b.apply("mul", b.apply("sub", b.apply("ceil", pos, position=position), floor, position=position), 0.5,
+                        position=position) if reading == "numpy" else 0.5
+        else:
+            w = b.apply("sub", pos, floor, position=position)
+            if reading == "numpy":  # at the last rank NumPy's weight is pos + 1 (quantile_neighbours)
+                w = b.apply("where", b.apply("ge", pos, b.apply("sub", k, 1.0, position=position), position=position),
+                            b.apply("add", pos, 1.0, position=position), w, position=position)
+        out = interpolated_quantile(b, at("lower"), at("next" if reading == "numpy" else "higher"), w, method,
+                                    reading, position)
         return _squeezed(b, out, axis, keepdims, position)
     return lower
 

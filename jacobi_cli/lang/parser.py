@@ -29,7 +29,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
-    remainder_of_dividend, unpack_pair
+    jax_floor_divide, masked_product, remainder_of_dividend, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -415,6 +415,7 @@ class _Lowering:
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
+    jax_reading = False  # the text names JAX only: mask * x is a select, x // y's zero has y's sign (_dialect)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
     # off the syntax, as Python decides it (np.array([1, 2]) * 2 is an array, whatever node it lowers to); and
@@ -449,7 +450,7 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         if not module.body:
             raise JacParseError("the expression is empty", 0)
-        self.dialect, self.remainder_of_dividend = _dialect(module, self.scope)
+        self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source)
         for stmt in module.body[:-1]:
@@ -1828,6 +1829,10 @@ class _Lowering:
             one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
         if op == "remainder" and self.remainder_of_dividend:
             return remainder_of_dividend(self.b, left, right, position)
+        if op == "mul" and self.jax_reading:
+            return masked_product(self.b, left, right, position)
+        if op == "floor_divide" and self.jax_reading and (isinstance(left, Tracer) or isinstance(right, Tracer)):
+            return jax_floor_divide(self.b, left, right, position)
         return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
@@ -2425,7 +2430,8 @@ def _writes(stmt: ast.stmt) -> bool:
 
 _DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
              "scipy": "numpy"}
-_DIVIDEND_SIGN = frozenset(("torch", "F", "nn", "jnp", "jax", "lax"))  # their remainder's zero: the dividend's sign
+_JAX = frozenset(("jnp", "jax", "lax"))  # a product with a mask of its shape is a select (functions.masked_product)
+_DIVIDEND_SIGN = frozenset(("torch", "F", "nn")) | _JAX  # their remainder's zero: the dividend's sign
 _LIBRARY_ROOTS = frozenset(_DIALECTS) | _DIVIDEND_SIGN  # math.pi beside torch.sin: still PyTorch's %
 
 
@@ -2463,7 +2469,9 @@ def _dialect(module: ast.Module, scope: dict) -> tuple:
     ``scipy.``), or None when it names both or neither: a method that the two libraries read differently
     (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it. Second: whether
     the libraries named are PyTorch and JAX alone, whose ``%`` gives a zero remainder the dividend's sign
-    (functions.remainder_of_dividend), where NumPy's and Python's give it the divisor's."""
+    (functions.remainder_of_dividend), where NumPy's and Python's give it the divisor's. Third: whether they
+    are JAX alone, whose ``mask * x`` is a select (functions.masked_product) and whose ``x // y`` gives a zero
+    the sign of y (functions.jax_floor_divide)."""
     roots = set()
     for node in ast.walk(module):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
@@ -2474,4 +2482,5 @@ def _dialect(module: ast.Module, scope: dict) -> tuple:
                 roots.add((path or "").split(".")[0])
     found = {_DIALECTS[root] for root in roots if root in _DIALECTS}
     libraries = roots & _LIBRARY_ROOTS
-    return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN
+    return (found.pop() if len(found) == 1 else None), bool(libraries) and libraries <= _DIVIDEND_SIGN, \
+        bool(libraries) and libraries <= _JAX
