@@ -675,7 +675,8 @@ def run_numpy(program: str, inputs: dict, jax: bool = False) -> tuple:
     module = jax_numpy() if jax else np
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        outs = _function(program, module, list(inputs))(*[v.copy() for v in inputs.values()])
+        outs = _function(program, module, list(inputs))(*[module.asarray(v) if jax else v.copy()
+                                                          for v in inputs.values()])  # JAX's arrays: JAX's operators
     outs = tuple(np.asarray(o) for o in outs)
     for o in outs:
         if o.dtype.kind not in "biuf":
