@@ -578,14 +578,14 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     m = size(nodes[graph.output].shape)
     facts = graph.facts
     itemsize = facts.itemsize if facts is not None else dtype_itemsize(graph.dtype)
-    values_bytes = 0  # as make_plan counts them
+    held = 0  # the values, as make_plan counts them, and the diagonal Jacobians made below
     for v in values:
-        values_bytes += getattr(v, "nbytes", 8)
+        held += getattr(v, "nbytes", 8)
     every = names
     ones = [name for name in names if elementwise_diagonal(graph, name)]  # a diagonal, at any size
     if ones:  # one pass along ones, as the plan runs it, when it certainly fits the budget
-        values_bytes += len(ones) * m * (m * itemsize if arrays else itemsize + 16)  # the results: dense, or not
-        if values_bytes + pass_bound(graph, 1, elementwise=True) > budget:
+        held += len(ones) * m * (m * itemsize if arrays else itemsize + 16)  # the results: dense, or not
+        if held + pass_bound(graph, 1, elementwise=True) > budget:
             return None, None
         diagonals = along_ones(graph, values, dict.fromkeys(ones, _fewer_basis(m, m) if mode == "auto" else mode),
                                len(names))
@@ -603,7 +603,7 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
         chosen = modes[name] = mode if mode != "auto" else _fewer_basis(m, n)
         sizes.append(n)
         batch = max(batch, m if chosen == "reverse" else n)
-    if values_bytes + m * sum(sizes) * itemsize + pass_bound(graph, batch) > budget:
+    if held + m * sum(sizes) * itemsize + pass_bound(graph, batch) > budget:
         return None, None  # the plan might chunk the passes, or refuse them
     work = graph_work(graph)
     if work < SPLIT:  # threads_for(work) would be nullcontext()
@@ -650,8 +650,8 @@ def along_ones(graph: Graph, values: list, modes: dict, n_wrt: int) -> dict:
 
 
 def _diagonal_jacobian(name: str, graph: Graph, diagonal) -> SparseJacobian:
-    """The :class:`SparseJacobian` of a diagonal from :func:`along_ones`, as the plan's structured
-    passes make it: entries (j, j) in order, the values cast to the graph's dtype."""
+    """The :class:`SparseJacobian` of a diagonal from :func:`along_ones` (the first call's and the plan's
+    run's): entries (j, j) in order, the values a copy in the graph's dtype."""
     shape, n = tuple(graph.output_shape), diagonal.shape[0]
     return SparseJacobian(name, shape, shape, np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64),
                           diagonal.astype(graph.dtype), graph.dtype, coalesced=True)
