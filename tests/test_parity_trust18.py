@@ -150,3 +150,30 @@ def test_numpys_and_pytorchs_floor_division_keep_theirs():
         assert_same(api.evaluate("a // b", {"a": A_GRID, "b": B_GRID}), A_GRID // B_GRID)
     t = torch.floor_divide(torch.tensor(A_GRID), torch.tensor(B_GRID)).numpy()
     assert_same(api.evaluate("torch.floor_divide(a, b)", {"a": A_GRID, "b": B_GRID}), t)
+
+
+# --- JAX's sign keeps a zero's sign; JAX's x ** 0.5 is pow, not the square root ----------------------------------
+
+SPECIALS = np.array([-np.inf, np.inf, -2.0, -0.0, 0.0, np.nan, 4.0, 0.25])
+
+
+@pytest.mark.parametrize("code", ["jnp.sign(x)", "jnp.sign(x) * 2", "jnp.power(x, 0.5)", "jnp.abs(x) * 0 + x ** 0.5",
+                                  "jnp.power(x, 1.5)", "jnp.sqrt(x)", "jax.numpy.sign(x) + jnp.power(x, 0.5)"])
+def test_jax_sign_and_half_power_are_jaxs(jax_process, code):  # noqa: F811 - the fixture
+    with np.errstate(all="ignore"):
+        theirs = jax_process.submit(jax_reference, code, {"x": SPECIALS}).result()["value"]
+        assert_same(api.evaluate(code, {"x": SPECIALS}), theirs)
+    finite = {"x": np.array([0.25, 4.0, 9.0])}
+    theirs = jax_process.submit(jax_reference, code, finite).result()["jacobian"]["x"]
+    np.testing.assert_allclose(api.jacobian(code, finite)["x"], theirs, rtol=1e-15)
+
+
+def test_numpys_and_pytorchs_sign_and_half_power_keep_theirs():
+    torch = pytest.importorskip("torch")
+    with np.errstate(all="ignore"):
+        for code, ref in [("np.sign(x)", np.sign(SPECIALS)), ("np.power(x, 0.5)", np.power(SPECIALS, 0.5)),
+                          ("x ** 0.5", SPECIALS ** 0.5)]:
+            assert_same(api.evaluate(code, {"x": SPECIALS}), ref)
+    t = torch.tensor(SPECIALS)
+    assert_same(api.evaluate("torch.pow(x, 0.5)", {"x": SPECIALS}), torch.pow(t, 0.5).numpy())
+    assert_same(api.evaluate("torch.sign(x)", {"x": SPECIALS}), torch.sign(t).numpy())

@@ -966,6 +966,30 @@ def _holds_integers(b: Builder, v: Tracer) -> bool:
     return type(b.pyints.get(v.id)) is int or dtypes.kind_of(b, v.id) is not None
 
 
+def jax_power(b: Builder, x, y, position) -> Tracer:
+    """JAX's ``x ** y`` (``jnp.power``, and ``**`` in a text naming JAX alone): NumPy's and PyTorch's ``x ** 0.5``
+    is their square root (``sqrt(-inf)`` NaN, ``sqrt(-0.0)`` -0.0), JAX's is C's pow, +inf and +0.0 there;
+    other exponents are pow in all three. The derivative at -inf is 0 either way (0.5 · (-inf) ** -0.5)."""
+    out = b.apply("pow", x, y, position=position)
+    half = y == 0.5 if isinstance(y, float) else isinstance(y, Tracer) and b.nodes[y.id].op == "const" \
+        and np.shape(b.nodes[y.id].value) == () and float(b.nodes[y.id].value) == 0.5
+    if not half or not isinstance(x, Tracer) or dtypes.kind_of(b, out.id) is not None:
+        return out
+    return b.apply("where", b.apply("eq", x, -math.inf, position=position), math.inf,
+                   b.apply("add", out, 0.0, position=position), position=position)
+
+
+def _power(b, args, kwargs, position):
+    a = arguments("pow", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+    x, y = tensor(b, a["x"], "pow", position), tensor(b, a["y"], "pow", position)
+    if (b.call or "").startswith(("jnp.", "jax.")):
+        return jax_power(b, x, y, position)
+    return b.apply("pow", x, y, position=position)
+
+
+FUNCTIONS["pow"] = FUNCTIONS["power"] = _power
+
+
 def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
     """JAX's ``x // y`` (``jnp.floor_divide``, and ``//`` in a text naming JAX alone): NumPy's quotient, but a zero
     quotient has the sign of y, where NumPy's has the sign of x / y: JAX rounds (x - fmod(x, y)) / y, whose
@@ -3877,7 +3901,23 @@ def _per_library(name: str, make):
 # sign at NaN: PyTorch's 0, NumPy's NaN; x.sign() in a text that calls PyTorch only is PyTorch's (the dialect),
 # bare sign(x) and x.sign() elsewhere NumPy's (they differ at NaN alone, so no refusal as for x.std())
 _numpy_sign = FUNCTIONS["sign"]
-_per_library("sign", lambda library: _torch_sign if library in ("torch", "torch.linalg") else _numpy_sign)
+
+
+def _jax_or_numpy_sign(b, args, kwargs, position):
+    # jnp.sign(-0.0) is -0.0 (XLA's sign keeps a zero as it is), np.sign(-0.0) is +0.0: the call's spelling decides;
+    # x * 0 keeps the zero's sign and, as sign, passes no derivative
+    out = _numpy_sign(b, args, kwargs, position)
+    if not (b.call or "").startswith(("jnp.", "jax.")) or dtypes.kind_of(b, out.id) is not None:
+        return out
+    x = b.nodes[out.id].args[0] if b.nodes[out.id].op == "sign" else None
+    if x is None:
+        return out
+    x = Tracer(b, x, b.nodes[x].shape)
+    return b.apply("where", b.apply("eq", x, 0.0, position=position), b.apply("mul", x, 0.0, position=position), out,
+                   position=position)
+
+
+_per_library("sign", lambda library: _torch_sign if library in ("torch", "torch.linalg") else _jax_or_numpy_sign)
 
 
 def remainder_of_dividend(b, left, right, position) -> Tracer:

@@ -29,7 +29,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
-    jax_floor_divide, masked_product, remainder_of_dividend, unpack_pair
+    jax_floor_divide, jax_power, masked_product, remainder_of_dividend, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -1833,6 +1833,8 @@ class _Lowering:
             return masked_product(self.b, left, right, position)
         if op == "floor_divide" and self.jax_reading and (isinstance(left, Tracer) or isinstance(right, Tracer)):
             return jax_floor_divide(self.b, left, right, position)
+        if op == "pow" and self.jax_reading:
+            return jax_power(self.b, left, right, position)
         return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
