@@ -979,17 +979,6 @@ def jax_power(b: Builder, x, y, position) -> Tracer:
                    b.apply("add", out, 0.0, position=position), position=position)
 
 
-def _power(b, args, kwargs, position):
-    a = arguments("pow", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    x, y = tensor(b, a["x"], "pow", position), tensor(b, a["y"], "pow", position)
-    if (b.call or "").startswith(("jnp.", "jax.")):
-        return jax_power(b, x, y, position)
-    return b.apply("pow", x, y, position=position)
-
-
-FUNCTIONS["pow"] = FUNCTIONS["power"] = _power
-
-
 def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
     """JAX's ``x // y`` (``jnp.floor_divide``, and ``//`` in a text naming JAX alone): NumPy's quotient, but a zero
     quotient has the sign of y, where NumPy's has the sign of x / y: JAX rounds (x - fmod(x, y)) / y, whose
@@ -1002,13 +991,20 @@ def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
                    position=position)
 
 
-@function("floor_divide")
-def _floor_divide(b, args, kwargs, position):
-    a = arguments("floor_divide", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    x, y = tensor(b, a["x"], "floor_divide", position), tensor(b, a["y"], "floor_divide", position)
-    if (b.call or "").startswith(("jnp.", "jax.")):
-        return jax_floor_divide(b, x, y, position)
-    return b.apply("floor_divide", x, y, position=position)
+def _jax_spelled(op_name, jax_reading):
+    """``np.power(x, y)``, ``jnp.floor_divide(x, y)``, ...: the op, or ``jax_reading(b, x, y, position)`` when the
+    call is spelled ``jnp.`` / ``jax.numpy.`` (JAX computes it otherwise)."""
+    def lower(b, args, kwargs, position):
+        a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        x, y = tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position)
+        if (b.call or "").startswith(("jnp.", "jax.")):
+            return jax_reading(b, x, y, position)
+        return b.apply(op_name, x, y, position=position)
+    return lower
+
+
+FUNCTIONS["pow"] = FUNCTIONS["power"] = _jax_spelled("pow", jax_power)
+FUNCTIONS["floor_divide"] = _jax_spelled("floor_divide", jax_floor_divide)
 
 
 # --- comparisons and selection: booleans are 0/1 masks that carry no derivative
