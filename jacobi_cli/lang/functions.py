@@ -171,13 +171,19 @@ def _arithmetic(op_name):
     return lower
 
 
+def jax_spelled(b: Builder) -> bool:
+    """Is the call being lowered spelled ``jnp.`` / ``jax.numpy.`` (``b.call``)? JAX computes some functions
+    otherwise than NumPy (masked_product, jax_power, jax_floor_divide, its sign, remainder and quantiles)."""
+    return (b.call or "").startswith(("jnp.", "jax."))
+
+
 def _or_and(op_name):
     """``torch.add(x, y)``, ``np.multiply(x, y)``: as the operators, of two masks their logical or / and;
     ``jnp.multiply`` of a mask as JAX computes it (:func:`masked_product`)."""
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
         x, y = tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position)
-        if op_name == "mul" and (b.call or "").startswith(("jnp.", "jax.")):
+        if op_name == "mul" and jax_spelled(b):
             return masked_product(b, x, y, position)
         return arithmetic(b, op_name, x, y, position)
     return lower
@@ -983,9 +989,10 @@ def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
     """JAX's ``x // y`` (``jnp.floor_divide``, and ``//`` in a text naming JAX alone): NumPy's quotient, but a zero
     quotient has the sign of y, where NumPy's has the sign of x / y: JAX rounds (x - fmod(x, y)) / y, whose
     numerator is +0 wherever the quotient is 0 (``-0.5 // -0.75`` is -0 in JAX, +0 in NumPy and PyTorch), which
-    shows after a division by it. Integers have no -0; no derivative either way."""
+    shows after a division by it. Integers have no -0; no derivative either way. Two Python numbers are Python's
+    (``//`` of two numbers in a JAX text is never JAX's)."""
     q = b.apply("floor_divide", x, y, position=position)
-    if dtypes.kind_of(b, q.id) is not None:
+    if dtypes.kind_of(b, q.id) is not None or not (isinstance(x, Tracer) or isinstance(y, Tracer)):
         return q
     return b.apply("where", b.apply("eq", q, 0.0, position=position), b.apply("div", 0.0, y, position=position), q,
                    position=position)
@@ -997,7 +1004,7 @@ def _jax_spelled(op_name, jax_reading):
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
         x, y = tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position)
-        if (b.call or "").startswith(("jnp.", "jax.")):
+        if jax_spelled(b):
             return jax_reading(b, x, y, position)
         return b.apply(op_name, x, y, position=position)
     return lower
@@ -3896,19 +3903,13 @@ def _per_library(name: str, make):
 
 # sign at NaN: PyTorch's 0, NumPy's NaN; x.sign() in a text that calls PyTorch only is PyTorch's (the dialect),
 # bare sign(x) and x.sign() elsewhere NumPy's (they differ at NaN alone, so no refusal as for x.std())
-_numpy_sign = FUNCTIONS["sign"]
-
-
 def _jax_or_numpy_sign(b, args, kwargs, position):
     # jnp.sign(-0.0) is -0.0 (XLA's sign keeps a zero as it is), np.sign(-0.0) is +0.0: the call's spelling decides;
     # x * 0 keeps the zero's sign and, as sign, passes no derivative
-    out = _numpy_sign(b, args, kwargs, position)
-    if not (b.call or "").startswith(("jnp.", "jax.")) or dtypes.kind_of(b, out.id) is not None:
+    x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
+    out = b.apply("sign", x, position=position)
+    if not jax_spelled(b) or dtypes.kind_of(b, out.id) is not None:
         return out
-    x = b.nodes[out.id].args[0] if b.nodes[out.id].op == "sign" else None
-    if x is None:
-        return out
-    x = Tracer(b, x, b.nodes[x].shape)
     return b.apply("where", b.apply("eq", x, 0.0, position=position), b.apply("mul", x, 0.0, position=position), out,
                    position=position)
 
@@ -3935,7 +3936,7 @@ def _remainder(library):
     def lower(b, args, kwargs, position):
         a = arguments("remainder", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
         x, y = tensor(b, a["x"], "remainder", position), tensor(b, a["y"], "remainder", position)
-        if library in ("torch", "torch.linalg", "method") or (b.call or "").startswith(("jnp.", "jax.")):
+        if library in ("torch", "torch.linalg", "method") or jax_spelled(b):
             return remainder_of_dividend(b, x, y, position)
         return b.apply("remainder", x, y, position=position)
     return lower
@@ -5002,10 +5003,9 @@ def quantile_reading(b) -> str:
     ``"jax"`` (``jnp.`` / ``jax.numpy.``) or ``"numpy"`` (``np.``, a bare call). The three agree on the rank,
     q·(n - 1), and differ where an infinite element meets the interpolation and at ties of 'nearest'
     (:func:`interpolated_quantile`)."""
-    call = b.call or ""
-    if call.startswith(("torch.", ".")):
+    if (b.call or "").startswith(("torch.", ".")):
         return "torch"
-    return "jax" if call.startswith(("jnp.", "jax.")) else "numpy"
+    return "jax" if jax_spelled(b) else "numpy"
 
 
 def interpolated_quantile(b, lo, hi, w, method: str, reading: str, position):

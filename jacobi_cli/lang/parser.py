@@ -18,6 +18,7 @@ import re
 import threading
 import warnings
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 
@@ -415,7 +416,7 @@ class _Lowering:
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
-    jax_reading = False  # the text names JAX only: mask * x is a select, x // y's zero has y's sign (_dialect)
+    jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
     # assigned one, whose + and * are Python's (concatenation, repetition), not element-wise arithmetic; read
     # off the syntax, as Python decides it (np.array([1, 2]) * 2 is an array, whatever node it lowers to); and
@@ -1829,12 +1830,8 @@ class _Lowering:
             one_dtype(self.b, "matmul (@)", (left, right), position, operator=True)
         if op == "remainder" and self.remainder_of_dividend:
             return remainder_of_dividend(self.b, left, right, position)
-        if op == "mul" and self.jax_reading:
-            return masked_product(self.b, left, right, position)
-        if op == "floor_divide" and self.jax_reading and (isinstance(left, Tracer) or isinstance(right, Tracer)):
-            return jax_floor_divide(self.b, left, right, position)
-        if op == "pow" and self.jax_reading:
-            return jax_power(self.b, left, right, position)
+        if self.jax_reading and op in _JAX_OPERATORS:
+            return _JAX_OPERATORS[op](self.b, left, right, position)
         return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):
@@ -2432,7 +2429,9 @@ def _writes(stmt: ast.stmt) -> bool:
 
 _DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "numpy": "numpy", "jnp": "numpy",
              "scipy": "numpy"}
-_JAX = frozenset(("jnp", "jax", "lax"))  # a product with a mask of its shape is a select (functions.masked_product)
+_JAX = frozenset(("jnp", "jax", "lax"))  # a text naming these alone reads its operators as JAX (_JAX_OPERATORS)
+# the operators JAX computes otherwise than NumPy: mask * x is a select, x // y's zero has y's sign, x ** 0.5 is pow
+_JAX_OPERATORS = MappingProxyType({"mul": masked_product, "floor_divide": jax_floor_divide, "pow": jax_power})
 _DIVIDEND_SIGN = frozenset(("torch", "F", "nn")) | _JAX  # their remainder's zero: the dividend's sign
 _LIBRARY_ROOTS = frozenset(_DIALECTS) | _DIVIDEND_SIGN  # math.pi beside torch.sin: still PyTorch's %
 
@@ -2472,8 +2471,7 @@ def _dialect(module: ast.Module, scope: dict) -> tuple:
     (``x.transpose(0, 1)``, ``x.std()``, ``x.repeat(2, 1)``) is read as that library reads it. Second: whether
     the libraries named are PyTorch and JAX alone, whose ``%`` gives a zero remainder the dividend's sign
     (functions.remainder_of_dividend), where NumPy's and Python's give it the divisor's. Third: whether they
-    are JAX alone, whose ``mask * x`` is a select (functions.masked_product) and whose ``x // y`` gives a zero
-    the sign of y (functions.jax_floor_divide)."""
+    are JAX alone, whose operators ``*``, ``//`` and ``**`` JAX computes otherwise (_JAX_OPERATORS)."""
     roots = set()
     for node in ast.walk(module):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope:
