@@ -98,6 +98,10 @@ CASES = [
     ("F.scaled_dot_product_attention(Q, K, V, torch.tril(torch.ones(3, 5, dtype=torch.bool), 1))",
      {"Q": Q, "K": K, "V": V},
      lambda Q, K, V: F.scaled_dot_product_attention(Q, K, V, torch.tril(torch.ones(3, 5, dtype=torch.bool), 1))),
+    # torch.where(c, True, False) is a bool tensor in PyTorch: a boolean mask (jac tracks its dtype)
+    ("F.scaled_dot_product_attention(Q, K, V, torch.where(Q[0, :, :1] > K[0, :, 0], True, False))",
+     {"Q": Q, "K": K, "V": V},
+     lambda Q, K, V: F.scaled_dot_product_attention(Q, K, V, torch.where(Q[0, :, :1] > K[0, :, 0], True, False))),
     ("F.scaled_dot_product_attention(Q, K, V, (M.T > 0).T[None])", {"Q": Q, "K": K, "V": V, "M": A[:, :1] - E.T},
      lambda Q, K, V, M: F.scaled_dot_product_attention(Q, K, V, (M > 0)[None])),
     ("F.scaled_dot_product_attention(Q, K, V, M.masked_fill(M > 0, -inf))", {"Q": Q, "K": K, "V": V, "M": A[:, :1] - E.T},
@@ -160,7 +164,6 @@ REFUSED = [
     ("F.scaled_dot_product_attention(Q, K, V, scale='x')", "scale must be a number"),
     ("F.scaled_dot_product_attention(Q, K, V, torch.tril(torch.ones(3, 5)))", "cannot tell"),
     ("F.scaled_dot_product_attention(Q, K, V, [[1.0, 0, 1, 1, 0]])", "cannot tell"),
-    ("F.scaled_dot_product_attention(Q, K, V, torch.where(Q[0, :, :1] > K[0, :, 0], True, False))", "cannot tell"),
     ("F.scaled_dot_product_attention(Q, K, V, Q[0] > 0)", "attn_mask of shape \\(3, 4\\)"),
     ("F.scaled_dot_product_attention(Q[0], K[0], V[0], ones(2, 3, 5) > 0)", "attn_mask of shape \\(2, 3, 5\\)"),
 ]

@@ -269,8 +269,10 @@ def track(builder, out, position):
         return out
     dtype, library = found
     if node.op in _MOVING or (dtype.kind == "b" and node.op in ("mul", "maximum", "minimum")) \
-            or _of_masks(builder, node, kinds):
+            or (dtype.kind != "b" and _of_masks(builder, node, kinds)):
         builder.integral[out.id] = found
+        if dtype.kind == "b":  # a mask moved ((x > 0).T, m[0], m.reshape(-1)) is a mask: m + m is m | m
+            builder.booleans.add(out.id)
         return out
     bound = node.op in _SUMMING and any(k is not None and k[0].kind != "b" for k in kinds)  # a mask's sum: itself
     return checked(builder, out, dtype, library, position, bound=bound)

@@ -972,17 +972,59 @@ def _holds_integers(b: Builder, v: Tracer) -> bool:
     return type(b.pyints.get(v.id)) is int or dtypes.kind_of(b, v.id) is not None
 
 
-def jax_power(b: Builder, x, y, position) -> Tracer:
-    """JAX's ``x ** y`` (``jnp.power``, and ``**`` in a text naming JAX alone): NumPy's and PyTorch's ``x ** 0.5``
-    is their square root (``sqrt(-inf)`` NaN, ``sqrt(-0.0)`` -0.0), JAX's is C's pow, +inf and +0.0 there;
-    other exponents are pow in all three. The derivative at -inf is 0 either way (0.5 · (-inf) ** -0.5)."""
+def _written_number(b: Builder, y):
+    """``y`` as a Python number when it is one written in the expression (``0.5``, a constant folded from
+    literals), else None (a tensor or an array, constant or not)."""
+    if type(y) in (int, float):
+        return y
+    if isinstance(y, Tracer) and b.nodes[y.id].op == "const" and type(b.nodes[y.id].value) in (int, float):
+        return b.nodes[y.id].value
+    return None
+
+
+def c_power(b: Builder, x, y, position) -> Tracer:
+    """``x ** y`` as C's pow computes it at every exponent: JAX's always, PyTorch's for a tensor exponent
+    (torch_power). NumPy's ``x ** 0.5`` of a one-element exponent (a number, a 0-d or broadcast array) and
+    PyTorch's of a number are their square root, ``sqrt(-inf)`` NaN and ``sqrt(-0.0)`` -0.0, where pow gives
+    +inf and +0.0; other exponents are pow in all three. An exponent known only at run time (an input) is
+    tested there. The derivative by x at -inf is 0 either way (0.5 · (-inf) ** -0.5); by the exponent there
+    jac gives 0 (PyTorch and JAX NaN: inf · log(-inf))."""
     out = b.apply("pow", x, y, position=position)
-    half = y == 0.5 if isinstance(y, float) else isinstance(y, Tracer) and b.nodes[y.id].op == "const" \
-        and np.shape(b.nodes[y.id].value) == () and float(b.nodes[y.id].value) == 0.5
-    if not half or not isinstance(x, Tracer) or dtypes.kind_of(b, out.id) is not None:
+    if not isinstance(x, Tracer) or dtypes.kind_of(b, out.id) is not None:
         return out
-    return b.apply("where", b.apply("eq", x, -math.inf, position=position), math.inf,
-                   b.apply("add", out, 0.0, position=position), position=position)
+    written = _written_number(b, y)
+    if written is not None and written != 0.5:
+        return out
+    if written is None and isinstance(y, Tracer) and b.nodes[y.id].op == "const" \
+            and not np.any(np.asarray(b.nodes[y.id].value) == 0.5):
+        return out
+    fixed = b.apply("where", b.apply("eq", x, -math.inf, position=position), math.inf,
+                    b.apply("add", out, 0.0, position=position), position=position)
+    if written is not None:
+        return fixed
+    return b.apply("where", b.apply("eq", y, 0.5, position=position), fixed, out, position=position)
+
+
+def jax_power(b: Builder, x, y, position) -> Tracer:
+    """JAX's ``x ** y`` (``jnp.power``, and ``**`` in a text naming JAX alone): C's pow (:func:`c_power`)."""
+    return c_power(b, x, y, position)
+
+
+def torch_power(b: Builder, x, y, position) -> Tracer:
+    """PyTorch's ``x ** y`` (``torch.pow``, ``x.pow``, and ``**`` in a text naming PyTorch): of a tensor
+    exponent C's pow (:func:`c_power`), 0-d or not; of a number NumPy's (0.5 its square root), but -0.5 is
+    PyTorch's rsqrt: -inf at x = -0 and NaN at -inf, where pow gives +inf and 0. Its derivative is pow's, as
+    PyTorch's backward is (at -0 and -inf jac gives 0 there, PyTorch -inf and -0)."""
+    written = _written_number(b, y)
+    if written is None and isinstance(y, Tracer):
+        return c_power(b, x, y, position)
+    out = b.apply("pow", x, y, position=position)
+    if written != -0.5 or not isinstance(x, Tracer) or dtypes.kind_of(b, out.id) is not None:
+        return out
+    negative_zero = logical("and", b, [boolean(b, b.apply("eq", x, 0.0, position=position)),
+                                       boolean(b, b.apply("signbit", x, position=position))], position)
+    out = b.apply("where", negative_zero, -math.inf, out, position=position)
+    return b.apply("where", b.apply("eq", x, -math.inf, position=position), math.nan, out, position=position)
 
 
 def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
@@ -998,19 +1040,22 @@ def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
                    position=position)
 
 
-def _jax_spelled(op_name, jax_reading):
+def _jax_spelled(op_name, jax_reading, torch_reading=None):
     """``np.power(x, y)``, ``jnp.floor_divide(x, y)``, ...: the op, or ``jax_reading(b, x, y, position)`` when the
-    call is spelled ``jnp.`` / ``jax.numpy.`` (JAX computes it otherwise)."""
+    call is spelled ``jnp.`` / ``jax.numpy.`` (JAX computes it otherwise), ``torch_reading`` when it is spelled
+    ``torch.`` or is the method (``x.pow(y)``: PyTorch's; NumPy's arrays have no such method)."""
     def lower(b, args, kwargs, position):
         a = arguments(op_name, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
         x, y = tensor(b, a["x"], op_name, position), tensor(b, a["y"], op_name, position)
         if jax_spelled(b):
             return jax_reading(b, x, y, position)
+        if torch_reading is not None and (b.call or "").startswith(("torch.", f".{op_name}()")):
+            return torch_reading(b, x, y, position)
         return b.apply(op_name, x, y, position=position)
     return lower
 
 
-FUNCTIONS["pow"] = FUNCTIONS["power"] = _jax_spelled("pow", jax_power)
+FUNCTIONS["pow"] = FUNCTIONS["power"] = _jax_spelled("pow", jax_power, torch_power)
 FUNCTIONS["floor_divide"] = _jax_spelled("floor_divide", jax_floor_divide)
 
 
@@ -2106,6 +2151,13 @@ def _assemble(b, parts, out, covered, position) -> Tracer:
     +0 there and -0 (the identity) under the parts."""
     if not parts:
         return b.const(np.zeros(out, dtype=b.dtype), position)
+    if all(is_boolean(b, x) for x, _ in parts):  # masks joined are a mask (False around them): no signs
+        placed = [_place(b, x, index, out, position) for x, index in parts]
+        total = placed[0]
+        for p in placed[1:]:
+            total = b.apply("maximum", total, p, position=position)
+        return boolean(b, total)
+    parts = [(as_numbers(b, x, position) if is_boolean(b, x) else x, index) for x, index in parts]
     total = None
     for x, index in parts:
         placed = _place(b, b.apply("neg", x, position=position), index, out, position)
@@ -6669,15 +6721,29 @@ def _copysign(b, args, kwargs, position):
     return b.apply("where", negative, b.apply("neg", size, position=position), size, position=position)
 
 
+def _listed(b, value, position):
+    """A list argument NumPy iterates over (np.select's condlist and choicelist): a list of arrays as
+    written, or a list of constants (``[True]``, ``[0.75 > 0]``), folded into one constant array, by its
+    rows; None for anything else (an array an input reaches, ``np.select(x > 0, x)``, is a slip for
+    np.where, though NumPy would take its elements as the conditions)."""
+    if isinstance(value, Items):
+        return list(value)
+    if not isinstance(value, Tracer) or value.ndim == 0 or b.nodes[value.id].op != "const":
+        return None
+    rows = [b.apply("getitem", value, index=(i,), position=position) for i in range(value.shape[0])]
+    return [boolean(b, r) for r in rows] if is_boolean(b, value) else rows
+
+
 @variant("numpy", "select")
 def _np_select(b, args, kwargs, position):
     """np.select(condlist, choicelist, default=0): the choice of the first true condition, element by element."""
     a = arguments("select", args, kwargs, {"condlist": REQUIRED, "choicelist": REQUIRED, "default": 0.0}, position)
-    if not isinstance(a["condlist"], Items) or not isinstance(a["choicelist"], Items):
+    conditions, choices = _listed(b, a["condlist"], position), _listed(b, a["choicelist"], position)
+    if conditions is None or choices is None:
         raise JacValueError("np.select needs a list of conditions and a list of choices: "
                             "np.select([x > 0, x < -1], [x, -x], 0)", position)
-    conditions = [tensor(b, c, "select", position) for c in a["condlist"]]
-    choices = [tensor(b, c, "select", position) for c in a["choicelist"]]
+    conditions = [tensor(b, c, "select", position) for c in conditions]
+    choices = [tensor(b, c, "select", position) for c in choices]
     if len(conditions) != len(choices):
         raise JacValueError(f"np.select: {len(conditions)} conditions and {len(choices)} choices; they must pair up",
                             position)

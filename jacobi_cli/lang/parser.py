@@ -30,7 +30,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
-    jax_floor_divide, jax_power, masked_product, remainder_of_dividend, unpack_pair
+    jax_floor_divide, jax_power, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -1269,7 +1269,8 @@ class _Lowering:
                                 "np.select([x < 0, x >= 0], [-x, x ** 2]))", position)
         values = []
         flags = [isinstance(item, bool) or is_boolean(self.b, item) for item in items]
-        items = [self.b.const(float(item), position) if isinstance(item, bool) else item for item in items]
+        items = [boolean(self.b, self.b.const(float(item), position)) if isinstance(item, bool) else item
+                 for item in items]
         for item in items:
             node = self.b.nodes[item.id] if isinstance(item, Tracer) else None
             if node is None or node.op != "const":
@@ -1832,6 +1833,8 @@ class _Lowering:
             return remainder_of_dividend(self.b, left, right, position)
         if self.jax_reading and op in _JAX_OPERATORS:
             return _JAX_OPERATORS[op](self.b, left, right, position)
+        if op == "pow" and self.dialect == "torch":  # x ** s of a tensor s is C's pow, of a number NumPy's
+            return torch_power(self.b, left, right, position)
         return arithmetic(self.b, op, left, right, position)
 
     def logical_operator(self, node: ast.BinOp, kids: list):

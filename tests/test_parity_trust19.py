@@ -1,0 +1,172 @@
+"""The nineteenth session's silent differences and refusals of masks (boolean arrays) that were moved.
+
+A mask moved without arithmetic (indexed, reshaped, transposed, broadcast, a ``where`` of masks) is a mask
+in NumPy and PyTorch: ``m[0] + m[0]`` is True (their logical or), not 2; ``~m.reshape(-1)`` and ``m.T & m``
+are logic. jac tracked such a node's dtype as bool but did not hold it as a mask, so ``+`` added its 0s and
+1s (a silent 2) and ``~``, ``&``, ``x[m.T]`` were refused as if it were a float (ir/dtypes.track). A bool
+matmul (``m @ m``, ``np.einsum`` of masks) is a bool in NumPy too: its or of ands, now cast as such.
+Joining masks (``np.stack([x > 0, x < -1])``, ``np.concatenate``) was refused ("boolean negative": the
+join negated its parts to keep -0's sign, functions._assemble); masks are joined by their or, and a mask
+beside numbers joins as its 0s and 1s. ``np.select([0.75 > 0], [x], y)``, whose list of constant
+conditions is folded into one constant, was refused as if no list had been written.
+
+The power of an exponent known only at run time: PyTorch's ``x ** s`` of a tensor ``s`` (0-d or not) and
+JAX's always are C's pow, +inf at -inf and +0 at -0 where s = 0.5; NumPy's of a one-element exponent and
+PyTorch's of a number are the square root (NaN, -0). jac read every tensor exponent as NumPy does
+(functions.c_power, torch_power). PyTorch's ``x ** -0.5`` of the number is its rsqrt: -inf at -0, NaN at -inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from test_jax16 import jax_process, jax_reference  # noqa: F401 - the fixture is used by name
+from test_parity_trust17 import assert_same
+
+A = np.array([[1.0, -2.0, 0.5], [-0.0, 3.0, -1.5]])
+x = np.array([1.0, -2.0, 0.0, 2.5])
+INPUTS = {"A": A, "x": x}
+
+NUMPY_TEXTS = [
+    "(x > 0)[0] + (x > 0)[0] + x",  # True | True: 1, not 2
+    "((x > 0).reshape(2, 2) + (x > 0).reshape(2, 2)) * x.reshape(2, 2)",
+    "((A > 0).T + (A < 0).T) * A.T",
+    "(~(x > 0).reshape(4)) * x",
+    "((A > 0).T & (A.T < 2)) * A.T",
+    "((A > 0)[:, :1] | (A < 0)[:, 1:2]) * A",
+    "x[(x > 0).reshape(4)].sum() + 0 * x",
+    "A[(A > 0).T.T].sum() + 0 * A",
+    "((x > 0) @ (x > -3)) * x",  # a bool matmul: the or of the ands, True
+    "np.einsum('i,i->', x > 0, x > -3) * x",
+    "np.where((x > 0)[::-1], True, False) + np.where(x < 0, True, False) + x",
+    "np.broadcast_to(x > 0, (2, 4)) * x",
+    "np.stack([x > 0, x < -1]) * x",
+    "np.stack([x > 0, x < -1], axis=1).sum(axis=1) * x",
+    "np.concatenate([x > 0, x < 0]) * np.concatenate([x, x])",
+    "np.hstack([A > 0, A < 0]).sum() + 0 * A",
+    "np.vstack([A > 0, A < 0]) * np.vstack([A, A])",
+    "np.stack([x > 0, x])",  # a mask beside numbers: its 0s and 1s
+    "np.concatenate([x, x < 1]) * 2",
+    "np.select(np.stack([x > 0, x < -1]) if False else [x > 0, x < -1], [x, 3 * x], 2 * x)",
+    "np.select([np.float64(0.75) > 0], [x], -x)",
+    "np.select([0.75 < 0], [x], -x)",
+    "np.select([True, False], [x, 2 * x], -x)",
+    "np.select([x > 1, True], [x, 2 * x], -x)",
+    "np.pad(x > 0, 1) * np.pad(x, 1)",
+]
+
+
+def _numpy(code: str, inputs: dict):
+    return eval(code, {"np": np, **inputs})  # noqa: S307 - the test's own texts, NumPy's reference
+
+
+@pytest.mark.parametrize("code", NUMPY_TEXTS)
+def test_a_moved_or_joined_mask_is_a_mask_as_numpy_has_it(code):
+    used = {k: v for k, v in INPUTS.items() if k in code.replace("np.", "")}
+    assert_same(api.evaluate(code, used), _numpy(code, used))
+
+
+@pytest.mark.parametrize("code", [c for c in NUMPY_TEXTS if "x" in c.replace("np.", "").replace("axis", "")])
+def test_the_derivative_through_a_moved_mask_is_the_central_difference(code):
+    value = x + np.array([0.25, 0.125, 0.375, -0.25])  # off the kinks
+    J = np.asarray(api.jacobian(code, {"x": value}, wrt=["x"])["x"])
+    h = 1e-6
+    for k in range(value.size):
+        e = np.zeros_like(value)
+        e[k] = h
+        fd = (np.asarray(_numpy(code, {"x": value + e}), dtype=float)
+              - np.asarray(_numpy(code, {"x": value - e}), dtype=float)) / (2 * h)
+        np.testing.assert_allclose(J[..., k], fd, rtol=1e-6, atol=1e-8, err_msg=code)
+
+
+@pytest.mark.parametrize("code, message", [
+    ("np.select(x > 0, x)", "a list of conditions"),  # an input's mask: a slip for np.where, refused
+    ("np.select([1.0], [x], x)", "boolean"),
+    ("(x > 0).T - (x > 0)", "boolean subtract"),  # as NumPy refuses it
+    ("-np.stack([x > 0, x < 0])", "boolean negative"),
+])
+def test_what_numpy_refuses_of_masks_is_refused(code, message):
+    with pytest.raises(JacError, match=message):
+        api.evaluate(code, {"x": x})
+
+
+TORCH_TEXTS = [
+    "(x > 0)[0] + (x > 0)[0] + x",
+    "torch.stack([x > 0, x < -1]).float() * x",
+    "torch.cat([x > 0, x < 0]).sum() + 0 * x",
+    "torch.where((x > 0).flip(0), True, False) + x",
+    "(~(x > 0).reshape(2, 2)).float() * x.reshape(2, 2)",
+    "((x > 0).view(2, 2).T & (x < 2).view(2, 2)) * x.view(2, 2)",
+]
+
+
+@pytest.mark.parametrize("code", TORCH_TEXTS)
+def test_a_moved_or_joined_mask_is_a_mask_as_pytorch_has_it(code):
+    torch = pytest.importorskip("torch")
+    theirs = eval(code, {"torch": torch, "x": torch.tensor(x)})  # noqa: S307 - the test's own texts
+    assert_same(api.evaluate(code, {"x": x}), theirs.numpy())
+
+
+# --- the power of a tensor exponent ----------------------------------------------------------------------
+
+EDGES = np.array([-np.inf, -0.0, 0.0, 4.0, -2.0, np.inf, 0.25])
+EXPONENTS = [0.5, -0.5, 2.0, 1.5]
+TORCH_POWERS = [
+    ("torch.pow(x, s)", lambda t, x, s: torch_pow(t, x, t.tensor(s, dtype=t.float64))),
+    ("x ** s + torch.zeros(7)", lambda t, x, s: x ** t.tensor(s, dtype=t.float64) + t.zeros(7, dtype=t.float64)),
+    ("x.pow(s)", lambda t, x, s: x.pow(t.tensor(s, dtype=t.float64))),
+    ("torch.pow(x, {s})", lambda t, x, s: t.pow(x, s)),
+    ("x ** {s} + torch.zeros(7)", lambda t, x, s: x ** s + t.zeros(7, dtype=t.float64)),
+    ("torch.pow(x, torch.tensor({s}))", lambda t, x, s: t.pow(x, t.tensor(s, dtype=t.float64))),
+    ("x ** torch.tensor([{s}]) + torch.zeros(7)",
+     lambda t, x, s: x ** t.tensor([s], dtype=t.float64) + t.zeros(7, dtype=t.float64)),
+]
+
+
+def torch_pow(t, x, s):
+    return t.pow(x, s)
+
+
+@pytest.mark.parametrize("s", EXPONENTS)
+@pytest.mark.parametrize("code, reference", TORCH_POWERS, ids=[c for c, _ in TORCH_POWERS])
+def test_a_power_is_pytorchs_at_minus_zero_and_minus_infinity(code, reference, s):
+    torch = pytest.importorskip("torch")
+    text = code.format(s=s)
+    inputs = {"x": EDGES, "s": np.array(s)} if "{s}" not in code else {"x": EDGES}
+    assert_same(api.evaluate(text, inputs), reference(torch, torch.tensor(EDGES), s).numpy())
+
+
+@pytest.mark.parametrize("s", EXPONENTS)
+@pytest.mark.parametrize("code", ["np.power(x, s)", "x ** s + np.zeros(7)", "np.power(x, np.array([{s}]))",
+                                  "x ** np.full(7, {s})", "x ** {s}"])
+def test_a_numpy_power_is_numpys_own(code, s):
+    text = code.format(s=s)
+    with np.errstate(all="ignore"):
+        theirs = eval(text, {"np": np, "x": EDGES, "s": np.array(s)})  # noqa: S307 - the test's own texts
+    assert_same(api.evaluate(text, {"x": EDGES, "s": np.array(s)} if "{s}" not in code else {"x": EDGES}), theirs)
+
+
+@pytest.mark.parametrize("s", EXPONENTS)
+@pytest.mark.parametrize("code", ["jnp.power(x, s)", "x ** s + jnp.zeros(7)", "jnp.power(x, jnp.array([{s}]))",
+                                  "x ** jnp.full(7, {s})"])
+def test_a_jax_power_is_cs_pow(jax_process, code, s):  # noqa: F811 - the fixture
+    text = code.format(s=s)
+    inputs = {"x": EDGES, "s": np.array(s)} if "{s}" not in code else {"x": EDGES}
+    theirs = jax_process.submit(jax_reference, text, inputs).result()
+    assert_same(api.evaluate(text, inputs), theirs["value"])
+
+
+@pytest.mark.parametrize("code", ["torch.pow(x, s)", "x ** s", "x ** -0.5", "torch.pow(x, torch.tensor([0.5]))"])
+def test_the_derivative_of_a_pytorch_power_is_pytorchs_away_from_the_edges(code):
+    torch = pytest.importorskip("torch")
+    x = np.array([0.3, 1.7, 4.0])
+    inputs = {"x": x, "s": np.array(0.5)} if "s" in code.replace("torch", "") else {"x": x}
+    theirs = torch.autograd.functional.jacobian(
+        lambda *args: eval(code, {"torch": torch, **dict(zip(inputs, args))}),  # noqa: S307 - the test's own
+        tuple(torch.tensor(v) for v in inputs.values()))
+    ours = api.jacobian(code, inputs, wrt=list(inputs))
+    for k, j in zip(inputs, theirs):
+        np.testing.assert_allclose(ours[k], j.numpy().reshape(np.shape(ours[k])), rtol=1e-14, atol=0, err_msg=k)
