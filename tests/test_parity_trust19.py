@@ -8,7 +8,9 @@ matmul (``m @ m``, ``np.einsum`` of masks) is a bool in NumPy too: its or of and
 Joining masks (``np.stack([x > 0, x < -1])``, ``np.concatenate``) was refused ("boolean negative": the
 join negated its parts to keep -0's sign, functions._assemble); masks are joined by their or, and a mask
 beside numbers joins as its 0s and 1s. ``np.select([0.75 > 0], [x], y)``, whose list of constant
-conditions is folded into one constant, was refused as if no list had been written.
+conditions is folded into one constant, was refused as if no list had been written. A list of arrays given to
+a NumPy function (``np.sum([x, y], axis=0)``, ``np.logical_or.reduce([m, n])``) was refused; NumPy makes one
+array of it. The diff of a mask is its neighbours' exclusive or (it was refused as a boolean subtraction).
 
 The power of an exponent known only at run time: PyTorch's ``x ** s`` of a tensor ``s`` (0-d or not) and
 JAX's always are C's pow, +inf at -inf and +0 at -0 where s = 0.5; NumPy's of a one-element exponent and
@@ -56,6 +58,22 @@ NUMPY_TEXTS = [
     "np.select([True, False], [x, 2 * x], -x)",
     "np.select([x > 1, True], [x, 2 * x], -x)",
     "np.pad(x > 0, 1) * np.pad(x, 1)",
+    # a list of arrays given to a NumPy function is the array NumPy makes of it (np.asarray)
+    "np.any([x > 0, x < -1], axis=0) * x",
+    "np.sum([x > 0, x < -1], axis=0) * x",
+    "np.mean([x, 2 * x], axis=0)",
+    "np.max([x, -x], axis=0)",
+    "np.sum([x, 2 * x])",
+    "np.dot([x, x], x)",
+    "np.median([x, 2 * x, 3 * x], axis=0)",
+    "np.logical_or.reduce([x > 0, x < -1]) * x",
+    "np.add.reduce([x, 2 * x])",
+    "np.maximum.accumulate([x, -x, 2 * x])",
+    # the diff of a mask is its neighbours' exclusive or, a mask
+    "np.diff(x > 0) * x[1:]",
+    "np.diff(x > 0, n=2) * x[2:]",
+    "np.diff(x > 0, prepend=True) * x",
+    "np.diff(x > 0, append=False) * np.append(x[1:], 7)",
 ]
 
 
@@ -87,6 +105,10 @@ def test_the_derivative_through_a_moved_mask_is_the_central_difference(code):
     ("np.select([1.0], [x], x)", "boolean"),
     ("(x > 0).T - (x > 0)", "boolean subtract"),  # as NumPy refuses it
     ("-np.stack([x > 0, x < 0])", "boolean negative"),
+    ("torch.sum([x, x])", "needs one array"),  # PyTorch's and JAX's functions take no list of arrays
+    ("jnp.sum([x, x])", "needs one array"),
+    ("jnp.add.reduce([x, x])", "needs one array"),
+    ("np.sum([x, x[:2]])", "one shape only"),  # a ragged list: NumPy's error
 ])
 def test_what_numpy_refuses_of_masks_is_refused(code, message):
     with pytest.raises(JacError, match=message):
@@ -100,6 +122,7 @@ TORCH_TEXTS = [
     "torch.where((x > 0).flip(0), True, False) + x",
     "(~(x > 0).reshape(2, 2)).float() * x.reshape(2, 2)",
     "((x > 0).view(2, 2).T & (x < 2).view(2, 2)) * x.view(2, 2)",
+    "torch.diff(x > 0).float() * x[1:]",
 ]
 
 

@@ -127,8 +127,14 @@ def static_ints(b, value, what, position) -> tuple:
 
 
 def tensor(b: Builder, value, fname, position) -> Tracer:
+    """``value`` as one array: a list of arrays given to a NumPy function is the array NumPy makes of it
+    (``np.sum([x, y], axis=0)``, ``np.any([x > 0, x < -1], axis=0)``: np.asarray stacks them, as ``np.array``);
+    PyTorch's and JAX's functions refuse a list (``jnp.sum([x, y])`` is JAX's TypeError)."""
     if value is None or isinstance(value, Static):
         raise JacValueError(f"{fname}() needs an array argument here", position)
+    if isinstance(value, Items) and b.library == "numpy" and not jax_spelled(b) \
+            and (b.call or "").startswith(("np.", "numpy.")):
+        return _nested(b, value, fname, False, position)
     if isinstance(value, Items):
         raise JacValueError(f"{fname}() needs one array here, not a list or tuple of arrays (make one with "
                             "stack([...]) or cat([...]), or index it: parts[0])", position)
@@ -5341,7 +5347,8 @@ def _line(b, x: Tracer, axis: int, part: slice, position) -> Tracer:
 @function("diff")
 def _diff(b, args, kwargs, position):
     """diff(x, n=1, dim=-1, prepend=None, append=None): differences of neighbours along ``dim``, ``n``
-    times, of x with prepend and append joined to it along dim (a number fills one slice, as NumPy)."""
+    times, of x with prepend and append joined to it along dim (a number fills one slice, as NumPy); of a
+    mask, neighbours that differ (a mask, as NumPy and PyTorch)."""
     a = arguments("diff", args, kwargs, {"x": REQUIRED, "n": 1, "axis": -1, "prepend": None, "append": None},
                   position)
     x = tensor(b, a["x"], "diff", position)
@@ -5356,8 +5363,10 @@ def _diff(b, args, kwargs, position):
     for _ in range(n):
         if isinstance(x.shape[axis], int) and x.shape[axis] == 0:
             break
-        x = b.apply("sub", _line(b, x, axis, slice(1, None), position), _line(b, x, axis, slice(None, -1), position),
-                    position=position)
+        mask = is_boolean(b, x)  # of booleans, NumPy's and PyTorch's diff is their exclusive or (!=), a mask
+        x = b.apply("ne" if mask else "sub", _line(b, x, axis, slice(1, None), position),
+                    _line(b, x, axis, slice(None, -1), position), position=position)
+        x = boolean(b, x) if mask else x
     return x
 
 
@@ -5367,9 +5376,11 @@ def _diff_ends(b, x, axis, prepend, append, position) -> Tracer:
         if value is None:
             continue
         t = tensor(b, value, "diff", position)
+        mask = type(value) is bool or is_boolean(b, t)  # prepend=True: a bool, as NumPy makes it
         if t.ndim == 0:  # one slice of that value along the axis
             t = b.apply("broadcast_to", t, shape=tuple(1 if i == axis else d for i, d in enumerate(x.shape)),
                         position=position)
+        t = boolean(b, t) if mask else t
         if t.ndim != x.ndim or any(d != e for i, (d, e) in enumerate(zip(t.shape, x.shape)) if i != axis):
             raise JacShapeError(f"diff: prepend/append of shape {fmt(t.shape)} must match x {fmt(x.shape)} except "
                                 f"along axis {axis}", position)

@@ -30,6 +30,7 @@ class Ufunc:
 
     def call(self, b, method: str, args: list, kwargs: dict, position):
         what = f"{self.module}.{self.name}.{method}"
+        b.library, b.call = "numpy", what  # the call being lowered (a list of arrays is NumPy's array of them)
         if method == "outer":
             a = arguments(what, args, kwargs, {"A": REQUIRED, "B": REQUIRED}, position)
             left, right = tensor(b, a["A"], what, position), tensor(b, a["B"], what, position)
