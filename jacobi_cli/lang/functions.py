@@ -1172,6 +1172,26 @@ for _name in ("bitwise_not", "invert"):
     FUNCTIONS[_name] = _bitwise_not(_name)
 
 
+def _bitwise(op):
+    """torch.bitwise_and(m, n), np.bitwise_or(m, n), ...: of booleans (a Python bool among them) their logic, as
+    ``m & n``; numbers are refused, as the operators refuse them."""
+    fname = f"bitwise_{op}"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        if not all(type(v) is bool or is_boolean(b, v) for v in (a["x"], a["y"])):
+            raise JacValueError(f"{fname}() is the logical {op} of booleans here (comparisons such as x > 0); jac's "
+                                "numbers are floats, which have no bits", position)
+        kids = [b.const(float(v), position) if type(v) is bool else tensor(b, v, fname, position)
+                for v in (a["x"], a["y"])]
+        return logical(op, b, kids, position)
+    return lower
+
+
+for _op in ("and", "or", "xor"):
+    FUNCTIONS[f"bitwise_{_op}"] = _bitwise(_op)
+
+
 @function("where")
 def _where(b, args, kwargs, position):
     if len(args) + len(kwargs) == 1:  # where(condition): nonzero(condition) as a tuple, in both libraries
@@ -1415,6 +1435,40 @@ def _spaced(fname: str):
 
 
 variant("numpy", "logspace")(_spaced("logspace"))
+
+
+def _torch_logspace(b, args, kwargs, position):
+    """torch.logspace(start, end, steps, base=10.0): PyTorch's constant, base ** (its exponents), as its CPU kernel
+    computes them (:func:`torch_logspace`)."""
+    a = arguments("logspace", args, kwargs, {"start": REQUIRED, "end": REQUIRED, "steps": REQUIRED, "base": 10.0},
+                  position)
+    n = static_int(b, a["steps"], "logspace steps", position)
+    if n < 0:
+        raise JacValueError("torch.logspace(): the number of steps must not be negative", position)
+    _checked(b, (n,), "logspace", position)
+    values = [static(b, a[k], f"logspace {k}", position) for k in ("start", "end", "base")]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise JacValueError("torch.logspace() takes numbers", position)
+    return b.const(torch_logspace(*values, n, np.dtype(b.dtype)), position)
+
+
+def torch_logspace(start, end, base, steps: int, dtype: np.dtype) -> np.ndarray:
+    """``torch.logspace(start, end, steps, base)`` in ``dtype`` as PyTorch's CPU kernel computes it: start and end
+    rounded to ``dtype``, the step ``(end - start) / (steps - 1)`` in float64, the exponent ``start + step * i``
+    for the first ``steps // 2`` elements and ``end - step * (steps - 1 - i)`` for the rest (float64, unfused),
+    then ``pow(base, exponent)`` in float64 rounded to ``dtype``; one step is ``pow(base, start)`` of start as
+    written (not rounded to ``dtype``)."""
+    s, e = (float(dtype.type(v)) for v in (start, end))
+    with np.errstate(all="ignore"):
+        if steps <= 1:
+            return np.power(float(base), np.full(steps, float(start))).astype(dtype)
+        step = float(dtype.type(e - s)) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        exponents = np.where(i < steps // 2, s + step * i, e - step * (steps - 1 - i))
+        return np.power(float(base), exponents).astype(dtype)
+
+
+LIBRARY_FUNCTIONS[("torch", "logspace")] = _with_dtype("logspace", _torch_logspace)
 variant("numpy", "geomspace")(_spaced("geomspace"))
 
 
@@ -1480,12 +1534,14 @@ def _made_by(b: Builder, fname: str) -> str | None:
 
 
 # NumPy's constructors take dtype second (np.asarray(x, np.float64)); torch.tensor and torch.as_tensor refuse it
-_POSITIONAL_DTYPE = frozenset(("asarray", "array", "asanyarray", "ascontiguousarray"))
+_POSITIONAL_DTYPE = frozenset(("asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray"))
 _CONSTRUCTOR_LIBRARY = {"tensor": "torch", "as_tensor": "torch", "from_numpy": "torch", "asarray": "numpy",
-                        "array": "numpy", "asanyarray": "numpy", "ascontiguousarray": "numpy"}
+                        "array": "numpy", "asanyarray": "numpy", "ascontiguousarray": "numpy",
+                        "asfortranarray": "numpy"}
 FUNCTIONS["tensor"] = _value_of("tensor", True)
 for _name in ("as_tensor", "asarray", "array", "from_numpy", "asanyarray", "ascontiguousarray"):
     FUNCTIONS[_name] = _value_of(_name, False)
+variant("numpy", "asfortranarray")(_value_of("asfortranarray", False))  # a memory layout: the values themselves
 
 
 # PyTorch's legacy tensor types, as dtypes: x.type(torch.DoubleTensor), x.type('torch.LongTensor')
@@ -1630,6 +1686,18 @@ def detached(b: Builder, x: Tracer, position) -> Tracer:
     mask, as a detached bool tensor is one: ``(x > 0).detach() + (x > 1)`` is their or, never 2."""
     out = b.apply("detach", x, position=position)
     return boolean(b, out) if is_boolean(b, x) else out
+
+
+@variant("numpy", "spacing")
+def _spacing(b, args, kwargs, position):
+    """np.spacing(x): the distance from x to the next float away from 0, negative for a negative x (NaN at ±inf
+    and NaN); at ±0 the smallest subnormal, positive in NumPy, with the zero's sign in JAX. Piecewise
+    constant: its derivative is 0 (as floor's)."""
+    x = tensor(b, arguments("spacing", args, kwargs, {"x": REQUIRED}, position)["x"], "spacing", position)
+    x = detached(b, x, position)
+    down = b.apply("signbit", x, position=position) if jax_spelled(b) else b.apply("lt", x, 0.0, position=position)
+    away = b.apply("where", down, -math.inf, math.inf, position=position)
+    return b.apply("sub", b.apply("nextafter", x, away, position=position), x, position=position)
 
 
 @function("detach", "stop_gradient")
@@ -8961,6 +9029,19 @@ def _np_array_equal(b, args, kwargs, position):
                        position=position)
         same = b.apply("maximum", same, both, position=position)
     return boolean(b, FUNCTIONS["all"](b, [boolean(b, same)], {}, position))
+
+
+@variant("numpy", "array_equiv")
+def _np_array_equiv(b, args, kwargs, position):
+    """np.array_equiv(a1, a2): True when the two broadcast together and every element is equal (False when their
+    shapes do not broadcast), a boolean with no derivative"""
+    a = arguments("array_equiv", args, kwargs, {"a1": REQUIRED, "a2": REQUIRED}, position)
+    p, q = tensor(b, a["a1"], "array_equiv", position), tensor(b, a["a2"], "array_equiv", position)
+    try:
+        broadcast(tuple(p.shape), tuple(q.shape))
+    except JacError:
+        return boolean(b, b.const(np.asarray(0.0), position))
+    return boolean(b, FUNCTIONS["all"](b, [boolean(b, b.apply("eq", p, q, position=position))], {}, position))
 
 
 @variant("numpy", "extract")
