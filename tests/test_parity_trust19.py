@@ -193,3 +193,12 @@ def test_the_derivative_of_a_pytorch_power_is_pytorchs_away_from_the_edges(code)
     ours = api.jacobian(code, inputs, wrt=list(inputs))
     for k, j in zip(inputs, theirs):
         np.testing.assert_allclose(ours[k], j.numpy().reshape(np.shape(ours[k])), rtol=1e-14, atol=0, err_msg=k)
+
+
+def test_a_bool_matmul_has_a_symbolic_derivative_as_jac_eval_gives():
+    """The bool matmul's cast (the or of the ands) translates to SymPy: jac diff agrees with jac eval."""
+    code = "((x > 0) @ (x > 1)) * x"
+    for value in ([1.5, -2.0, 0.5], [0.5, -2.0, 0.25]):
+        found = api.diff(code, {"x": ":3"}, at={"x": value})["x"].value
+        np.testing.assert_array_equal(np.asarray(found, dtype=float),
+                                      api.jacobian(code, {"x": np.array(value)}, wrt=["x"])["x"])

@@ -2825,8 +2825,17 @@ def _integer_impl(v, *bound, dtype, cast=False, what="the result"):
     return v + v.dtype.type(0)  # -0 + 0 is +0
 
 
+def _integer_sympy(S, v, *bound, dtype, cast=False, what=""):
+    """The SymPy translation of ``integer`` as a bool (a bool matmul, the or of its ands): 1 where v is nonzero.
+    Integers are refused: their wrapping and refusals have no translation."""
+    if dtype != "bool":
+        raise JacValueError(f"{what} has no SymPy translation (an integer's wrapping), so jac cannot differentiate it "
+                            "symbolically (jac eval differentiates it numerically)")
+    return S.elementwise(lambda a: S.sp.Piecewise((1, S.sp.Ne(a, 0)), (0, True)), v)
+
+
 # integer(v, [bound], dtype=, cast=, what=): an integer computed from inputs, checked and made exact (ir/dtypes.py)
-defop("integer", _integer_impl, lambda s, *b, **_: s, nondiff=True, elementwise=True)
+defop("integer", _integer_impl, lambda s, *b, **_: s, nondiff=True, elementwise=True, sympy=_integer_sympy)
 
 
 def _safe_nonzero(x):
