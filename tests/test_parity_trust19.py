@@ -202,3 +202,36 @@ def test_a_bool_matmul_has_a_symbolic_derivative_as_jac_eval_gives():
         found = api.diff(code, {"x": ":3"}, at={"x": value})["x"].value
         np.testing.assert_array_equal(np.asarray(found, dtype=float),
                                       api.jacobian(code, {"x": np.array(value)}, wrt=["x"])["x"])
+
+
+# --- integers joined: no -0 -----------------------------------------------------------------------------
+
+JOINS = [
+    "x / np.append(np.arange(3), 2.5)[:3]",  # an integer constant beside a float: its 0 was -0
+    "x / np.concatenate([np.zeros(1, int), x])[:3]",
+    "1 / np.hstack([np.array([0, 1]), x])",
+    "1 / np.concatenate([(x * 0).astype(int), -x * 0])",  # integers from the inputs beside floats
+    "1 / np.concatenate([(x * 0).astype(int), (x * 0).astype(int)])",  # integers alone: they were -0 too
+    "np.concatenate([(x * 2).astype(int), (x * 0).astype(int)]) // 4",
+    "1 / np.pad((x * 0).astype(int), 1)",
+    "1 / np.stack([np.arange(3), (x * 0).astype(int)])",
+    "np.concatenate([np.arange(2), x > 1]) // 2",  # integers and a mask: integers
+    "1 / np.concatenate([np.arange(2), np.arange(2)])",
+]
+
+
+@pytest.mark.parametrize("code", JOINS)
+def test_integers_joined_keep_their_zeros_positive_as_numpy(code):
+    value = np.array([1.0, 2.0, 3.0])
+    with np.errstate(all="ignore"):
+        theirs = eval(code, {"np": np, "x": value})  # noqa: S307 - the test's own texts
+    assert_same(api.evaluate(code, {"x": value}), theirs)
+
+
+@pytest.mark.parametrize("code", ["1 / torch.cat([torch.arange(2), x])", "1 / torch.cat([(x * 0).long(), -x * 0])",
+                                  "1 / torch.stack([torch.arange(3), (x * 0).long()]).double()"])
+def test_integers_joined_keep_their_zeros_positive_as_pytorch(code):
+    torch = pytest.importorskip("torch")
+    value = np.array([1.0, 2.0, 3.0])
+    theirs = eval(code, {"torch": torch, "x": torch.tensor(value)})  # noqa: S307 - the test's own texts
+    assert_same(api.evaluate(code, {"x": value}), theirs.numpy())

@@ -2225,13 +2225,16 @@ def _assemble(b, parts, out, covered, position) -> Tracer:
     +0 there and -0 (the identity) under the parts."""
     if not parts:
         return b.const(np.zeros(out, dtype=b.dtype), position)
-    if all(is_boolean(b, x) for x, _ in parts):  # masks joined are a mask (False around them): no signs
+    if all(dtypes.kind_of(b, x.id) is not None for x, _ in parts):  # integers and masks have no -0: placed in
+        masks = all(is_boolean(b, x) for x, _ in parts)  # zeros and added (masks: or'ed, a mask again)
         placed = [_place(b, x, index, out, position) for x, index in parts]
         total = placed[0]
         for p in placed[1:]:
-            total = b.apply("maximum", total, p, position=position)
-        return boolean(b, total)
-    parts = [(as_numbers(b, x, position) if is_boolean(b, x) else x, index) for x, index in parts]
+            total = b.apply("maximum" if masks else "add", total, p, position=position)
+        return boolean(b, total) if masks else total
+    # beside floats, a mask joins as its 0s and 1s and integers as floats: negated as integers, which have no -0,
+    # their 0 would come out -0 (np.append(np.arange(3), 2.5)[0] was -0)
+    parts = [(as_numbers(b, x, position) if dtypes.kind_of(b, x.id) is not None else x, index) for x, index in parts]
     total = None
     for x, index in parts:
         placed = _place(b, b.apply("neg", x, position=position), index, out, position)
