@@ -124,3 +124,41 @@ def test_asfortranarray_and_array_equiv_are_numpys(code, value):
         fd = (np.asarray(eval(code, {"np": np, "x": value + e}), dtype=float)  # noqa: S307
               - np.asarray(eval(code, {"np": np, "x": value - e}), dtype=float)) / (2 * h)  # noqa: S307
         np.testing.assert_allclose(J[..., k], fd, rtol=1e-6, atol=1e-8)
+
+
+INSERTS = ["np.insert(x, 1, 9.0)", "np.insert(x, 0, -x[:2])", "np.insert(x, -1, [7, 8])", "np.insert(x, 4, 5.0)",
+           "np.insert(x, [1, 3], 0.5)", "np.insert(x, [3, 1], [10, 20])", "np.insert(x, [1, 1], [10, 20])",
+           "np.insert(x, [0, 4, 2], x[:3] ** 2)", "np.insert(A, 1, 5.0)", "np.insert(A, 1, x[:2], axis=1)",
+           "np.insert(A, 2, x[:3], axis=0)", "np.insert(A, [1], [[7], [8]], axis=1)",
+           "np.insert(A, [1, 2], x[:2], axis=1)", "np.insert(A, 1, A[0] * x[0], axis=0)",
+           "np.insert(A, 0, [[1, 2, 3], [4, 5, 6]], axis=0)", "np.insert(x, [], 3.0)",
+           "np.insert(A, [0, 2], A[:, :1] * x[1], axis=1)", "np.insert(x, 2, -0.0)"]
+
+
+@pytest.mark.parametrize("code", INSERTS)
+def test_insert_is_numpys_and_its_derivative_the_central_difference(code):
+    x, A = np.array([1.0, 2.0, -3.0, 4.0]), np.arange(6.0).reshape(2, 3) + 1
+    assert_same(api.evaluate(code, {"x": x, "A": A}), eval(code, {"np": np, "x": x, "A": A}))  # noqa: S307
+    J = api.jacobian(code, {"x": x, "A": A}, wrt=["x", "A"])
+    h = 1e-6
+    for name, value in (("x", x), ("A", A)):
+        for k in range(value.size):
+            e = np.zeros(value.size)
+            e[k] = h
+            up, down = ({"x": x, "A": A} | {name: value + s * e.reshape(value.shape)} for s in (1, -1))
+            fd = (eval(code, {"np": np, **up}) - eval(code, {"np": np, **down})) / (2 * h)  # noqa: S307
+            np.testing.assert_allclose(np.asarray(J[name]).reshape(fd.shape + (-1,))[..., k], fd, rtol=1e-7,
+                                       atol=1e-9, err_msg=f"{code} by {name}")
+
+
+@pytest.mark.parametrize("code, message", [
+    ("np.insert(x, 5, 1.0)", "out of bounds"),
+    ("np.insert(x, 1, [[1, 2]])", "do not fit"),
+    ("np.insert(A, 1, [1, 2], axis=0)", "do not broadcast"),
+    ("np.insert(x, 1.5, 1.0)", "integers"),
+    ("np.insert(np.arange(3), 1, x[0])", "integer or boolean array"),
+    ("torch.insert(x, 1, 1.0)", "torch.insert"),  # PyTorch has none
+])
+def test_insert_refuses_what_numpy_refuses(code, message):
+    with pytest.raises(JacError, match=message):
+        api.evaluate(code, {"x": np.array([1.0, 2.0, -3.0, 4.0]), "A": np.ones((2, 3))})

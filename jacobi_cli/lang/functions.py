@@ -4003,6 +4003,68 @@ def _append(b, args, kwargs, position):
                 {"axis": a["axis"]}, position)
 
 
+@variant("numpy", "insert")
+def _np_insert(b, args, kwargs, position):
+    """np.insert(arr, obj, values, axis=None): arr with values inserted before the index or indices obj along
+    axis (arr flattened without one), as NumPy: a single index takes values' first axis as the inserted slices
+    (moved to ``axis``); several take one slice each, inserted before the original positions in order, values
+    broadcast to them. The derivative passes to arr's and values' elements where they land."""
+    a = arguments("insert", args, kwargs, {"arr": REQUIRED, "obj": REQUIRED, "values": REQUIRED, "axis": None},
+                  position)
+    x, v = tensor(b, a["arr"], "insert", position), tensor(b, a["values"], "insert", position)
+    if dtypes.kind_of(b, x.id) is not None:
+        raise JacValueError("np.insert into an integer or boolean array casts the values to its dtype; jac "
+                            "inserts into float arrays: np.insert(a.astype(float), ...)", position)
+    if a["axis"] is None:
+        x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
+    else:
+        axis = _one_axis(b, a["axis"], x, position, "insert")
+    shape = _concrete(x, "insert", position)
+    n = shape[axis]
+    obj = static(b, a["obj"], "insert index", position)
+    single = not isinstance(obj, tuple)
+    indices = (obj,) if single else obj
+    if not all(_is_integer(i) for i in indices):
+        raise JacValueError(f"np.insert(): the index must be integers, got {obj!r}", position)
+    indices = tuple(int(i) for i in indices)
+    if any(not -n <= i <= n for i in indices):
+        raise JacValueError(f"np.insert(): index {next(i for i in indices if not -n <= i <= n)} is out of bounds "
+                            f"for axis {axis} with size {n}", position)
+    indices = [i + n if i < 0 else i for i in indices]
+    if v.ndim > x.ndim:
+        raise JacShapeError(f"np.insert(): values of shape {fmt(v.shape)} do not fit an array of shape {fmt(shape)}",
+                            position)
+    v = _reshape_to(b, v, (1,) * (x.ndim - v.ndim) + tuple(v.shape), position)  # np.array(values, ndmin=arr.ndim)
+    if single:  # NumPy moves values' first axis to axis: a[:, 0:1] = values, not a[:, 0] = values
+        v = _permute(b, v, [d for d in range(1, v.ndim)][:axis] + [0] + [d for d in range(1, v.ndim)][axis:], position)
+    count = _concrete(v, "insert", position)[axis] if len(indices) == 1 else len(indices)
+    target = shape[:axis] + (count,) + shape[axis + 1:]
+    try:
+        broadcast(tuple(v.shape), target)
+    except JacError:
+        raise JacShapeError(f"np.insert(): values of shape {fmt(v.shape)} do not broadcast to the inserted slices "
+                            f"{fmt(target)}", position) from None
+    if tuple(v.shape) != target:
+        v = b.apply("broadcast_to", v, shape=target, position=position)
+    if len(indices) == 1:
+        cut = (slice(None),) * axis
+        return _concat(b, [_take(b, x, cut + (slice(None, indices[0]),), position), v,
+                           _take(b, x, cut + (slice(indices[0], None),), position)], axis, "insert", position)
+    if not indices:
+        return x
+    order = sorted(range(len(indices)), key=lambda j: indices[j])  # stable, as NumPy's mergesort
+    placed = list(indices)
+    for k, j in enumerate(order):
+        placed[j] = indices[j] + k
+    source = np.empty(n + len(indices), dtype=np.int64)
+    new = np.zeros(n + len(indices), dtype=bool)
+    for j, p in enumerate(placed):
+        source[p], new[p] = n + j, True
+    source[~new] = np.arange(n)
+    joined = _concat(b, [x, v], axis, "insert", position)
+    return _take(b, joined, (slice(None),) * axis + (source,), position)
+
+
 def _torch_sign(b, args, kwargs, position):
     # torch.sign(nan) is 0 (np.sign(nan) is nan): the library decides
     x = tensor(b, arguments("sign", args, kwargs, {"x": REQUIRED}, position)["x"], "sign", position)
