@@ -235,3 +235,14 @@ def test_integers_joined_keep_their_zeros_positive_as_pytorch(code):
     value = np.array([1.0, 2.0, 3.0])
     theirs = eval(code, {"torch": torch, "x": torch.tensor(value)})  # noqa: S307 - the test's own texts
     assert_same(api.evaluate(code, {"x": value}), theirs.numpy())
+
+
+@pytest.mark.parametrize("code", ["(~torch.eye(4, dtype=torch.bool)).double() @ x",
+                                  "torch.logical_not(torch.eye(4, dtype=torch.bool)[1]).double() * x",
+                                  "(~torch.tensor([True, False, True, False])).double() * x",
+                                  "torch.bitwise_not(x > 1).double() * x", "(~(x > 0)).double() * x"])
+def test_the_not_of_a_bool_constant_is_pytorchs(code):
+    """~ of a PyTorch bool constant was refused as a subtraction of a bool tensor (jac's not was 1 - m)."""
+    torch = pytest.importorskip("torch")
+    theirs = eval(code, {"torch": torch, "x": torch.tensor(x)})  # noqa: S307 - the test's own texts
+    assert_same(api.evaluate(code, {"x": x}), theirs.numpy())

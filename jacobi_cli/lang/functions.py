@@ -1134,10 +1134,11 @@ def truth(b: Builder, x: Tracer, position) -> Tracer:
 
 
 def logical(op: str, b: Builder, args: list, position) -> Tracer:
-    """``and``/``or``/``xor``/``not`` of truth values, as 0/1 arithmetic (exact)."""
+    """``and``/``or``/``xor``/``not`` of truth values, as 0/1 arithmetic (exact); ``not`` is ``m == 0``, which a
+    bool constant folds without PyTorch's refusal of ``1 - m`` (``~torch.eye(3, dtype=torch.bool)``)."""
     m = [truth(b, a, position) for a in args]
     if op == "not":
-        return boolean(b, b.apply("sub", 1.0, m[0], position=position))
+        return boolean(b, b.apply("eq", m[0], 0.0, position=position))
     if op == "and":
         return boolean(b, b.apply("mul", m[0], m[1], position=position))
     if op == "or":
