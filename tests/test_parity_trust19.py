@@ -246,3 +246,13 @@ def test_the_not_of_a_bool_constant_is_pytorchs(code):
     torch = pytest.importorskip("torch")
     theirs = eval(code, {"torch": torch, "x": torch.tensor(x)})  # noqa: S307 - the test's own texts
     assert_same(api.evaluate(code, {"x": x}), theirs.numpy())
+
+
+@pytest.mark.parametrize("code", ["t2 = jnp.linalg.eigvalsh(jnp.full((4, 4), jnp.inf)); x",
+                                  "np.linalg.svd(np.full((3, 3), np.nan))[1] + x[0]",
+                                  "torch.linalg.eigvalsh(torch.full((3, 3), float('inf'))) + x[0]"])
+def test_lapack_refusing_a_constant_is_a_jac_error(code):
+    """A constant folded at parse time whose LAPACK call fails raised NumPy's LinAlgError from the API (the CLI
+    caught it); it is a JacError naming the op, as at run time (numpy_fuzz --jax, seed 97)."""
+    with pytest.raises(JacError, match="linear algebra failed"):
+        api.evaluate(code, {"x": x})

@@ -557,8 +557,11 @@ class Builder:
         values = [self.nodes[t.id].value for t in tracers]
         if values and all(type(v) is int for v in values):
             return self.const(_fold_ints(op, values, params), position)
-        with np.errstate(all="ignore"):
-            value = op.impl(*values, **params)
+        try:
+            with np.errstate(all="ignore"):
+                value = op.impl(*values, **params)
+        except np.linalg.LinAlgError as err:  # LAPACK refusing a constant (eigenvalues of inf do not converge)
+            raise JacValueError(f"{op.title}: linear algebra failed on these values ({err})", position) from None
         if self.typing and op.name in dtypes.INDEX_OPS:  # argsort of a float constant: int64, as the libraries
             out = self.const(dtypes.held(self, np.asarray(value), f"the result of {op.title}", position), position)
             self.typed[out.id] = (np.dtype(np.int64), self.library if self.library in ("torch", "numpy") else None)
