@@ -4037,7 +4037,8 @@ def _np_insert(b, args, kwargs, position):
                             position)
     v = _reshape_to(b, v, (1,) * (x.ndim - v.ndim) + tuple(v.shape), position)  # np.array(values, ndmin=arr.ndim)
     if single:  # NumPy moves values' first axis to axis: a[:, 0:1] = values, not a[:, 0] = values
-        v = _permute(b, v, [d for d in range(1, v.ndim)][:axis] + [0] + [d for d in range(1, v.ndim)][axis:], position)
+        rest = list(range(1, v.ndim))
+        v = _permute(b, v, rest[:axis] + [0] + rest[axis:], position)
     count = _concrete(v, "insert", position)[axis] if len(indices) == 1 else len(indices)
     target = shape[:axis] + (count,) + shape[axis + 1:]
     try:
