@@ -132,8 +132,7 @@ def tensor(b: Builder, value, fname, position) -> Tracer:
     PyTorch's and JAX's functions refuse a list (``jnp.sum([x, y])`` is JAX's TypeError)."""
     if value is None or isinstance(value, Static):
         raise JacValueError(f"{fname}() needs an array argument here", position)
-    if isinstance(value, Items) and b.library == "numpy" and not jax_spelled(b) \
-            and (b.call or "").startswith(("np.", "numpy.")):
+    if isinstance(value, Items) and (b.call or "").startswith(("np.", "numpy.")):
         return _nested(b, value, fname, False, position)
     if isinstance(value, Items):
         raise JacValueError(f"{fname}() needs one array here, not a list or tuple of arrays (make one with "
@@ -179,7 +178,7 @@ def _arithmetic(op_name):
 
 def jax_spelled(b: Builder) -> bool:
     """Is the call being lowered spelled ``jnp.`` / ``jax.numpy.`` (``b.call``)? JAX computes some functions
-    otherwise than NumPy (masked_product, jax_power, jax_floor_divide, its sign, remainder and quantiles)."""
+    otherwise than NumPy (masked_product, c_power, jax_floor_divide, its sign, remainder and quantiles)."""
     return (b.call or "").startswith(("jnp.", "jax."))
 
 
@@ -989,7 +988,8 @@ def _written_number(b: Builder, y):
 
 
 def c_power(b: Builder, x, y, position) -> Tracer:
-    """``x ** y`` as C's pow computes it at every exponent: JAX's always, PyTorch's for a tensor exponent
+    """``x ** y`` as C's pow computes it at every exponent: JAX's always (``jnp.power``, and ``**`` in a text
+    naming JAX alone), PyTorch's for a tensor exponent
     (torch_power). NumPy's ``x ** 0.5`` of a one-element exponent (a number, a 0-d or broadcast array) and
     PyTorch's of a number are their square root, ``sqrt(-inf)`` NaN and ``sqrt(-0.0)`` -0.0, where pow gives
     +inf and +0.0; other exponents are pow in all three. An exponent known only at run time (an input) is
@@ -1009,11 +1009,6 @@ def c_power(b: Builder, x, y, position) -> Tracer:
     if written is not None:
         return fixed
     return b.apply("where", b.apply("eq", y, 0.5, position=position), fixed, out, position=position)
-
-
-def jax_power(b: Builder, x, y, position) -> Tracer:
-    """JAX's ``x ** y`` (``jnp.power``, and ``**`` in a text naming JAX alone): C's pow (:func:`c_power`)."""
-    return c_power(b, x, y, position)
 
 
 def torch_power(b: Builder, x, y, position) -> Tracer:
@@ -1046,7 +1041,7 @@ def jax_floor_divide(b: Builder, x, y, position) -> Tracer:
                    position=position)
 
 
-def _jax_spelled(op_name, jax_reading, torch_reading=None):
+def _by_spelling(op_name, jax_reading, torch_reading=None):
     """``np.power(x, y)``, ``jnp.floor_divide(x, y)``, ...: the op, or ``jax_reading(b, x, y, position)`` when the
     call is spelled ``jnp.`` / ``jax.numpy.`` (JAX computes it otherwise), ``torch_reading`` when it is spelled
     ``torch.`` or is the method (``x.pow(y)``: PyTorch's; NumPy's arrays have no such method)."""
@@ -1061,8 +1056,8 @@ def _jax_spelled(op_name, jax_reading, torch_reading=None):
     return lower
 
 
-FUNCTIONS["pow"] = FUNCTIONS["power"] = _jax_spelled("pow", jax_power, torch_power)
-FUNCTIONS["floor_divide"] = _jax_spelled("floor_divide", jax_floor_divide)
+FUNCTIONS["pow"] = FUNCTIONS["power"] = _by_spelling("pow", c_power, torch_power)
+FUNCTIONS["floor_divide"] = _by_spelling("floor_divide", jax_floor_divide)
 
 
 # --- comparisons and selection: booleans are 0/1 masks that carry no derivative
@@ -1183,9 +1178,7 @@ def _bitwise(op):
         if not all(type(v) is bool or is_boolean(b, v) for v in (a["x"], a["y"])):
             raise JacValueError(f"{fname}() is the logical {op} of booleans here (comparisons such as x > 0); jac's "
                                 "numbers are floats, which have no bits", position)
-        kids = [b.const(float(v), position) if type(v) is bool else tensor(b, v, fname, position)
-                for v in (a["x"], a["y"])]
-        return logical(op, b, kids, position)
+        return logical(op, b, [tensor(b, a[k], fname, position) for k in ("x", "y")], position)
     return lower
 
 

@@ -30,7 +30,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
-    jax_floor_divide, jax_power, masked_product, remainder_of_dividend, torch_power, unpack_pair
+    c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index
 from .ufuncs import OUTER as UFUNCS, Ufunc
@@ -2434,7 +2434,7 @@ _DIALECTS = {"torch": "torch", "F": "torch", "nn": "torch", "np": "numpy", "nump
              "scipy": "numpy"}
 _JAX = frozenset(("jnp", "jax", "lax"))  # a text naming these alone reads its operators as JAX (_JAX_OPERATORS)
 # the operators JAX computes otherwise than NumPy: mask * x is a select, x // y's zero has y's sign, x ** 0.5 is pow
-_JAX_OPERATORS = MappingProxyType({"mul": masked_product, "floor_divide": jax_floor_divide, "pow": jax_power})
+_JAX_OPERATORS = MappingProxyType({"mul": masked_product, "floor_divide": jax_floor_divide, "pow": c_power})
 _DIVIDEND_SIGN = frozenset(("torch", "F", "nn")) | _JAX  # their remainder's zero: the dividend's sign
 _LIBRARY_ROOTS = frozenset(_DIALECTS) | _DIVIDEND_SIGN  # math.pi beside torch.sin: still PyTorch's %
 
