@@ -68,7 +68,7 @@ def test_the_library_named_decides(expr, expected):
     ("torch.quantile(x, [0.2, 1.5])", ["q must be in [0, 1]"]),
     ("torch.quantile(x, 1.5)", ["q must be in [0, 1]"]),
     ("torch.sort(x)[2]", ["is a pair", "0 or 1"]),
-    ("np.cov(x, aweights=x)", ["aweights= is not supported"]),
+    ("np.cov(x, aweights=A)", ["aweights must be 1-d", "one weight per observation (4)"]),
     ("torch.kthvalue(x, 0)", ["counts from 1"]),
 ])
 def test_refused_with_a_clear_message(expr, words):

@@ -102,15 +102,23 @@ def _some(value, bad) -> str:
     return repr(float(np.ravel(found)[0]))
 
 
-def operand(builder, i: int, value):
+def operand(builder, i: int, value, position=None):
     """A node's value as the libraries see it in a typed fold: its integer array, a Python int, a
-    bool array (a mask), or the float as held."""
+    bool array (a mask), or the float as held. A list of Python ints past int64 (``[0, 10**30]``) is
+    refused: NumPy makes an object array of it and PyTorch raises."""
     typed = builder.typed.get(i)
     if typed is not None:
         return np.asarray(value).astype(typed[0])
     exact = builder.pyints.get(i)
     if exact is not None:
-        return exact if type(exact) in (int, bool) else np.asarray(exact, dtype=np.int64)
+        if type(exact) in (int, bool):
+            return exact
+        try:
+            return np.asarray(exact, dtype=np.int64)
+        except OverflowError:
+            big = max(np.ravel(exact).tolist(), key=abs)
+            raise JacValueError(f"the integer {big} is out of range for int64 (NumPy makes an array of Python "
+                                "objects of it, PyTorch refuses it); jac refuses it", position) from None
     if i in builder.booleans and isinstance(value, np.ndarray):
         return value != 0
     return value
@@ -128,7 +136,7 @@ def fold(builder, op, tracers, params, position, float_fold):
     docstring); ``float_fold()`` is the fold in ``--dtype`` for a result that is a float."""
     ids = [t.id for t in tracers]
     nodes = builder.nodes
-    values = [operand(builder, i, nodes[i].value) for i in ids]
+    values = [operand(builder, i, nodes[i].value, position) for i in ids]
     library = library_of(builder, ids)
     where = f"{op.title}"
     if library == "torch":

@@ -1292,7 +1292,7 @@ def typed_cast(b: Builder, x: Tracer, dtype, position, library=None) -> Tracer:
     cast it (floats truncated toward 0; a Python int out of range, NaN or an out-of-range float refused;
     integers wrap), and remembered as of that dtype."""
     node = b.nodes[x.id]
-    source = dtypes.operand(b, x.id, node.value)
+    source = dtypes.operand(b, x.id, node.value, position)
     if type(source) is int or (isinstance(source, np.ndarray) and x.id in b.pyints):
         ints = np.asarray(source, dtype=object)
         if dtype.kind in "iu" and ints.size and (ints.min() < np.iinfo(dtype).min or ints.max() > np.iinfo(dtype).max):
@@ -5044,14 +5044,21 @@ def _ediff1d(b, args, kwargs, position):
 
 @function("average")
 def _average(b, args, kwargs, position):
-    """np.average(a, axis=None, weights=None): Σ a·w / Σ w; 1-d weights lie along ``axis``."""
-    a = arguments("average", args, kwargs, {"x": REQUIRED, "axis": None, "weights": None, "keepdims": False},
-                  position)
+    """np.average(a, axis=None, weights=None, returned=False, keepdims=False): Σ a·w / Σ w; 1-d weights lie
+    along ``axis``; ``returned`` gives the pair (average, Σ w), Σ w broadcast to the average's shape (the
+    count of elements averaged without weights), as NumPy."""
+    a = arguments("average", args, kwargs, {"x": REQUIRED, "axis": None, "weights": None, "returned": False,
+                                            "keepdims": False}, position)
     x = tensor(b, a["x"], "average", position)
     axes = axes_of(b, a["axis"], x, position, "average")
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+    returned = _flag(b, a["returned"], "returned", "average", position)
     if a["weights"] is None:
-        return b.apply("mean", x, axes=axes, keepdims=keepdims, position=position)
+        mean = b.apply("mean", x, axes=axes, keepdims=keepdims, position=position)
+        if not returned:
+            return mean
+        count = _numel(x, position) / _numel(mean, position) if _numel(mean, position) else 0.0
+        return Items((mean, b.const(np.full(_concrete(mean, "average", position), count, dtype=b.dtype), position)))
     w = tensor(b, a["weights"], "average", position)
     if w.shape != x.shape:
         if w.ndim != 1 or len(axes) != 1 or w.shape[0] != x.shape[axes[0]]:
@@ -5062,7 +5069,8 @@ def _average(b, args, kwargs, position):
     total = b.apply("sum", b.apply("mul", x, w, position=position), axes=axes, keepdims=keepdims, position=position)
     weight = b.apply("sum", b.apply("broadcast_to", w, shape=x.shape, position=position) if w.shape != x.shape else w,
                      axes=axes, keepdims=keepdims, position=position)
-    return b.apply("div", total, weight, position=position)
+    mean = b.apply("div", total, weight, position=position)
+    return Items((mean, weight)) if returned else mean
 
 
 @function("logcumsumexp")
@@ -5556,30 +5564,97 @@ def _ptp(b, args, kwargs, position):
                    position=position)
 
 
+def _cov_weights(b, value, kind: str, observations: int, fname, position):
+    """``fweights`` / ``aweights`` as NumPy and PyTorch check them: 1-d, one per observation, never negative
+    (``fweights`` whole numbers). A constant is checked here; an input when the expression runs, where a
+    weight that fails makes the whole result and its derivatives NaN (NumPy and PyTorch raise)."""
+    w = tensor(b, value, fname, position)
+    if w.ndim != 1 or w.shape[0] != observations:
+        raise JacShapeError(f"{fname}(): {kind} must be 1-d with one weight per observation ({observations}), "
+                            f"got shape {fmt(w.shape)}", position)
+    whole = kind == "fweights"
+    node = b.nodes[w.id]
+    if node.op == "const":
+        values = np.asarray(node.value, dtype=np.float64)
+        if whole and not np.all(values == np.round(values)):
+            raise JacValueError(f"{fname}(): fweights must be whole numbers (counts), got {values.tolist()}", position)
+        if np.any(values < 0) or np.any(np.isnan(values)):
+            raise JacValueError(f"{fname}(): {kind} cannot be negative, got {values.tolist()}", position)
+        return w, None
+    bad = b.apply("lt", w, 0.0, position=position)
+    if whole and dtypes.kind_of(b, w.id) is None:  # a float input: its values must be counts
+        bad = logical("or", b, [boolean(b, bad), boolean(b, b.apply("ne", w, b.apply("round", w, position=position),
+                                                                     position=position))], position)
+    return w, FUNCTIONS["any"](b, [bad], {}, position)
+
+
 def _covariance(b, args, kwargs, position, fname):
-    for key in ("fweights", "aweights", "y"):
-        if kwargs.get(key) is not None:
-            raise JacValueError(f"{fname}(): {key}= is not supported by jac", position)
-    kwargs = {k: v for k, v in kwargs.items() if k not in ("fweights", "aweights", "y")}
-    a = arguments(fname, args, kwargs, {"x": REQUIRED, "rowvar": True, "bias": False, "ddof": None,
-                                        "correction": None}, position)
+    """NumPy's cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None) and
+    torch.cov(x, correction=1, fweights=None, aweights=None) (the same formula): the rows of ``x`` (and of
+    ``y``, joined below them) are the variables, the columns the observations; with weights w = fweights ·
+    aweights, the mean is weighted and the sum of products divided by Σw - ddof (Σw - ddof·Σ(w·aweights)/Σw
+    with aweights); a divisor of 0 or less is 0, so the result is inf or NaN, as NumPy's."""
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "y": None, "rowvar": True, "bias": False, "ddof": None,
+                                        "fweights": None, "aweights": None, "correction": None}, position)
     x = tensor(b, a["x"], fname, position)
-    if x.ndim > 2:
-        raise JacShapeError(f"{fname} needs a vector or a matrix, got shape {fmt(x.shape)}", position)
-    if x.ndim == 0:
-        x = b.apply("reshape", x, shape=(1,), position=position)
-    if not static(b, a["rowvar"], "rowvar", position) and x.ndim == 2:
-        x = transpose_all(b, x, position)
-    rows = x if x.ndim == 2 else b.apply("reshape", x, shape=(1,) + x.shape, position=position)
-    count = _numel(rows, position) // max(rows.shape[0], 1)
+    rowvar = static(b, a["rowvar"], "rowvar", position)
+    rows = _variables(b, x, rowvar, x.ndim != 1, "x", fname, position)
+    if a["y"] is not None:
+        y = _variables(b, tensor(b, a["y"], fname, position), rowvar, None, "y", fname, position)
+        if y.shape[1] != rows.shape[1]:
+            raise JacShapeError(f"{fname}(): x has {rows.shape[1]} observations per variable and y "
+                                f"{y.shape[1]}; they must match", position)
+        rows = _concat(b, [rows, y], 0, fname, position)
+    count = rows.shape[1]
     ddof = next((static(b, a[k], k, position) for k in ("ddof", "correction") if a[k] is not None), None)
     if ddof is None:
         ddof = 0 if static(b, a["bias"], "bias", position) else 1
-    d = b.apply("sub", rows, b.apply("mean", rows, axes=(1,), keepdims=True, position=position), position=position)
-    c = b.apply("div", b.apply("matmul", d, transpose_all(b, d, position), position=position),
-                float(max(count - ddof, 0)), position=position)
-    # one variable (a vector, or a matrix of one row): a 0-d result, as NumPy's c.squeeze() and torch.cov
+    weights, checks = [], []
+    for kind in ("fweights", "aweights"):
+        if a[kind] is not None:
+            w, bad = _cov_weights(b, a[kind], kind, count, fname, position)
+            weights.append(w)
+            checks += [bad] if bad is not None else []
+    if not weights:
+        mean = b.apply("mean", rows, axes=(1,), keepdims=True, position=position)
+        fact = float(max(count - ddof, 0))
+        w = None
+    else:
+        w = weights[0] if len(weights) == 1 else b.apply("mul", weights[0], weights[1], position=position)
+        w_sum = b.apply("sum", w, axes=(0,), keepdims=False, position=position)
+        mean = b.apply("div", b.apply("sum", b.apply("mul", rows, w, position=position), axes=(1,), keepdims=True,
+                                      position=position), w_sum, position=position)
+        if ddof == 0:
+            fact = w_sum
+        elif a["aweights"] is None:
+            fact = b.apply("sub", w_sum, float(ddof), position=position)
+        else:
+            spread = b.apply("sum", b.apply("mul", w, weights[-1], position=position), axes=(0,), keepdims=False,
+                             position=position)
+            fact = b.apply("sub", w_sum, b.apply("div", b.apply("mul", spread, float(ddof), position=position),
+                                                 w_sum, position=position), position=position)
+        fact = b.apply("where", b.apply("gt", fact, 0.0, position=position), fact, 0.0, position=position)
+    d = b.apply("sub", rows, mean, position=position)
+    dw = d if w is None else b.apply("mul", d, w, position=position)
+    c = b.apply("div", b.apply("matmul", d, transpose_all(b, dw, position), position=position), fact,
+                position=position)
+    for bad in checks:  # NaN, and NaN derivatives, where a weight bound as an input fails its check
+        c = b.apply("mul", c, b.apply("where", bad, math.nan, 1.0, position=position), position=position)
+    # one variable: a 0-d result, as NumPy's c.squeeze() and torch.cov
     return b.apply("reshape", c, shape=(), position=position) if rows.shape[0] == 1 else c
+
+
+def _variables(b, x, rowvar, transpose, name, fname, position) -> Tracer:
+    """``x`` as NumPy's cov reads it: at least 2-d (a vector is one variable, a number one observation of
+    one), its rows the variables; with ``rowvar`` false the columns are (``transpose``: for ``x`` when it is
+    not a vector, for ``y`` when it has more than one row, as NumPy 2 decides)."""
+    if x.ndim > 2:
+        raise JacShapeError(f"{fname} needs a vector or a matrix, got {name} of shape {fmt(x.shape)}", position)
+    if x.ndim < 2:
+        x = b.apply("reshape", x, shape=(1,) * (2 - x.ndim) + tuple(x.shape), position=position)
+    if transpose is None:
+        transpose = x.shape[0] != 1
+    return transpose_all(b, x, position) if not rowvar and transpose else x
 
 
 @function("cov")
@@ -5891,6 +5966,119 @@ def _embedding(b, args, kwargs, position):
         return picked
     frozen = _take(b, b.apply("detach", w, position=position), (index,), position)
     return b.apply("where", b.const(at_pad.astype(b.dtype), position), frozen, picked, position=position)
+
+
+@function("embedding_bag")
+def _embedding_bag(b, args, kwargs, position):
+    """F.embedding_bag(input, weight, offsets=None, mode='mean', per_sample_weights=None,
+    include_last_offset=False, padding_idx=None): the rows of weight at constant indices, reduced per bag (a
+    row of a 2-d input, or the stretches of a 1-d input that begin at offsets). ``sum`` and ``mean`` over
+    the bag's entries that are not padding_idx (an empty bag gives zeros); ``max`` is PyTorch's scan, the
+    first entry replaced by each greater one: the first maximum, NaN only where the bag begins with it; its
+    derivative goes to that entry. ``per_sample_weights`` (mode 'sum') scale the rows, with derivatives."""
+    fname = "embedding_bag"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "offsets": None, "max_norm": None,
+                                        "norm_type": 2.0, "scale_grad_by_freq": False, "mode": "mean",
+                                        "sparse": False, "per_sample_weights": None, "include_last_offset": False,
+                                        "padding_idx": None}, position)
+    if static(b, a["max_norm"], "max_norm", position) is not None:
+        raise JacValueError("embedding_bag(): max_norm= renormalizes the weight in place, which jac does not do; "
+                            "leave it out", position)
+    if _flag(b, a["scale_grad_by_freq"], "scale_grad_by_freq", fname, position):
+        raise JacValueError("embedding_bag(): scale_grad_by_freq=True scales PyTorch's gradient, which is then no "
+                            "derivative; jac computes derivatives only", position)
+    mode = static(b, a["mode"], "mode", position)
+    if mode not in ("sum", "mean", "max"):
+        raise JacValueError(f"embedding_bag(): mode must be 'sum', 'mean' or 'max', got {mode!r}", position)
+    w = tensor(b, a["weight"], fname, position)
+    if w.ndim != 2:
+        raise JacShapeError(f"embedding_bag: weight must be 2-d (rows of the table), got shape {fmt(w.shape)}",
+                            position)
+    rows, width = _concrete(w, fname, position)
+    index = _index_array(b, a["x"], rows, "input", fname, position)
+    if index.size and _constant_of(b, a["x"]).min() < 0:
+        raise JacShapeError(f"embedding_bag: input must be >= 0 (rows 0 to {rows - 1})", position)
+    bags = _bags(b, a, index, fname, position)
+    flat = index.reshape(-1)
+    pad = a["padding_idx"]
+    if pad is not None:
+        pad = static_int(b, pad, "padding_idx", position)
+        if not -rows <= pad < rows:
+            raise JacValueError(f"embedding_bag(): padding_idx={pad} must be a row of the weight (0 to {rows - 1})",
+                                position)
+        bags = [[i for i in bag if flat[i] != pad % rows] for bag in bags]
+    count = max((len(bag) for bag in bags), default=0)
+    if not bags or not count:
+        return b.const(np.zeros((len(bags), width), dtype=b.dtype), position)
+    at = np.array([bag + [bag[0] if bag else 0] * (count - len(bag)) for bag in bags], dtype=np.intp)  # (B, K)
+    held = np.array([[k < len(bag) for k in range(count)] for bag in bags])
+    picked = _take(b, w, (flat[at],), position)  # (B, K, D)
+    psw = a["per_sample_weights"]
+    if psw is not None:
+        if mode != "sum":
+            raise JacValueError(f"embedding_bag(): per_sample_weights is only supported for mode='sum' (got "
+                                f"mode={mode!r}), as PyTorch", position)
+        psw = tensor(b, psw, fname, position)
+        if tuple(psw.shape) != tuple(index.shape):
+            raise JacShapeError(f"embedding_bag: per_sample_weights must have the input's shape {fmt(index.shape)}, "
+                                f"got {fmt(psw.shape)}", position)
+        scale = _take(b, _reshape_to(b, psw, (index.size,), position), (at,), position)
+        picked = b.apply("mul", picked, _reshape_to(b, scale, (len(bags), count, 1), position), position=position)
+    held3 = b.const(np.broadcast_to(held[:, :, None], (len(bags), count, width)).astype(b.dtype), position)
+    filled = np.array([bool(bag) for bag in bags])
+    if mode == "max":
+        later = np.zeros((len(bags), count, width), dtype=bool)
+        later[:, 1:] = True
+        skipped = logical("and", b, [boolean(b, b.apply("isnan", picked, position=position)),
+                                     boolean(b, b.const(later.astype(b.dtype), position))], position)
+        ranked = b.apply("where", skipped, -math.inf, picked, position=position)
+        ranked = b.apply("where", held3, ranked, -math.inf, position=position)
+        first = b.apply("argmax", ranked, axis=1, keepdims=True, position=position)
+        out = _reshape_to(b, b.apply("take_along", picked, first, axis=1, position=position), (len(bags), width),
+                          position)
+    else:
+        out = b.apply("sum", b.apply("where", held3, picked, 0.0, position=position), axes=(1,), position=position)
+        if mode == "mean":
+            sizes = np.array([max(len(bag), 1) for bag in bags], dtype=b.dtype)[:, None]
+            out = b.apply("div", out, b.const(sizes, position), position=position)
+    if filled.all():
+        return out
+    return b.apply("where", b.const(np.broadcast_to(filled[:, None], (len(bags), width)).astype(b.dtype), position),
+                   out, 0.0, position=position)
+
+
+def _bags(b, a, index: np.ndarray, fname, position) -> list:
+    """The positions (into the flattened input) of each bag: the rows of a 2-d input, or the stretches of a
+    1-d input from each offset to the next (the last to the end; with include_last_offset=True the offsets end
+    with the input's length, the CSR form PyTorch documents), checked as PyTorch checks them."""
+    last = _flag(b, a["include_last_offset"], "include_last_offset", fname, position)
+    if index.ndim == 2:
+        if a["offsets"] is not None:
+            raise JacValueError("embedding_bag(): offsets must be None for a 2-d input (each row is a bag)", position)
+        n, k = index.shape
+        return [list(range(i * k, (i + 1) * k)) for i in range(n)]
+    if index.ndim != 1:
+        raise JacShapeError(f"embedding_bag: input must be 1-d (with offsets) or 2-d (a bag per row), got shape "
+                            f"{fmt(index.shape)}", position)
+    if a["offsets"] is None:
+        raise JacValueError("embedding_bag(): a 1-d input needs offsets (where each bag begins)", position)
+    length = index.size
+    given = _index_array(b, a["offsets"], 2**62, "offsets", fname, position, ndim=1)  # integers, 1-d
+    given = _constant_of(b, a["offsets"]).astype(np.int64)
+    if not given.size or given[0] != 0:
+        raise JacValueError(f"embedding_bag(): offsets[0] must be 0 (the first bag begins the input), got "
+                            f"{given.tolist()[:1]}", position)
+    if np.any(np.diff(given) < 0) or given[-1] > length:
+        raise JacValueError(f"embedding_bag(): offsets must be non-decreasing positions in the input (0 to its "
+                            f"length, {length}), got {given.tolist()}", position)
+    offsets = given
+    if last and given[-1] != length:
+        # PyTorch's documented CSR form; short of it, its float32 and float64 kernels disagree on the last bag
+        raise JacValueError(f"embedding_bag(): with include_last_offset=True the last offset is the input's length, "
+                            f"{length}; got {int(given[-1])}", position)
+    ends = list(offsets[1:]) + ([] if last else [length])
+    starts = list(offsets[:-1]) if last else list(offsets)
+    return [list(range(s, e)) for s, e in zip(starts, ends)]
 
 
 def _constant_of(b, value) -> np.ndarray:
@@ -6629,6 +6817,68 @@ def _triangle_indices(fname, lower_part, library):
 for _library in ("torch", "numpy"):
     variant(_library, "tril_indices")(_triangle_indices("tril_indices", True, _library))
     variant(_library, "triu_indices")(_triangle_indices("triu_indices", False, _library))
+
+
+@variant("numpy", "diag_indices")
+def _diag_indices(b, args, kwargs, position):
+    """np.diag_indices(n, ndim=2): ``ndim`` copies of arange(n), the index of the main diagonal (constants)."""
+    a = arguments("diag_indices", args, kwargs, {"n": REQUIRED, "ndim": 2}, position)
+    n, ndim = static_int(b, a["n"], "n", position), static_int(b, a["ndim"], "ndim", position)
+    if n < 0 or ndim < 0:
+        raise JacValueError(f"diag_indices(): n and ndim must be non-negative, got {n} and {ndim}", position)
+    _checked(b, (n, ndim), "diag_indices", position)
+    return Items([_index_constant(b, np.arange(n), position) for _ in range(ndim)])
+
+
+@variant("numpy", "diag_indices_from")
+def _diag_indices_from(b, args, kwargs, position):
+    """np.diag_indices_from(a): diag_indices of a's side, for an array of at least 2 equal axes."""
+    a = arguments("diag_indices_from", args, kwargs, {"x": REQUIRED}, position)
+    x = tensor(b, a["x"], "diag_indices_from", position)
+    shape = _concrete(x, "diag_indices_from", position)
+    if len(shape) < 2 or len(set(shape)) != 1:
+        raise JacShapeError(f"diag_indices_from(): the array must be at least 2-d with every axis of one length, "
+                            f"got shape {fmt(shape)}", position)
+    return Items([_index_constant(b, np.arange(shape[0]), position) for _ in shape])
+
+
+@variant("numpy", "ix_")
+def _ix(b, args, kwargs, position):
+    """np.ix_(*seqs): each 1-d sequence laid along its own axis (shape (1, …, n_k, …, 1)), so that
+    ``A[np.ix_(rows, cols)]`` picks the cross product; a boolean sequence stands for its True positions
+    (a constant one: where its values are known)."""
+    if kwargs:
+        raise JacParseError(f"ix_() takes sequences only, not {', '.join(kwargs)}=", position)
+    parts = []
+    for k, seq in enumerate(args):
+        t = tensor(b, seq, "ix_", position)
+        if t.ndim != 1:
+            raise JacShapeError(f"ix_(): every sequence must be 1-d, got shape {fmt(t.shape)} (argument {k + 1})",
+                                position)
+        if is_boolean(b, t) or (b.nodes[t.id].op == "const" and np.asarray(b.nodes[t.id].value).dtype == bool):
+            if b.nodes[t.id].op != "const":
+                raise JacValueError("ix_(): a boolean sequence of the inputs has no fixed length (its True count); "
+                                    "jac needs it constant", position)
+            t = _index_constant(b, np.flatnonzero(b.nodes[t.id].value), position)
+        elif dtypes.kind_of(b, t.id) is None and b.nodes[t.id].op != "const":
+            raise JacValueError("ix_(): the sequences are indices: integers or booleans, not floats", position)
+        shape = (1,) * k + tuple(t.shape) + (1,) * (len(args) - k - 1)
+        parts.append(b.apply("reshape", t, shape=shape, position=position))
+    return Items(parts)
+
+
+def _index_constant(b, values, position) -> Tracer:
+    """Integer indices as a constant, held as int64 (as NumPy's ``arange``)."""
+    made = b.const(np.asarray(values, dtype=b.dtype), position)
+    b.typed[made.id] = (np.dtype(np.int64), constant_library(b))
+    return made
+
+
+@variant("numpy", "imag")
+def _imag(b, args, kwargs, position):
+    """np.imag(x) of a real array: zeros of its shape (jac's arrays are real; np.real is the array itself)."""
+    a = arguments("imag", args, kwargs, {"x": REQUIRED}, position)
+    return FUNCTIONS["zeros_like"](b, [tensor(b, a["x"], "imag", position)], {}, position)
 
 
 @function("gradient")
@@ -7451,7 +7701,9 @@ FUNCTIONS["tuple"] = _python_sequence("tuple")
 FUNCTIONS["list"] = _python_sequence("list")
 
 
-_INTERPOLATE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "trilinear": 3}
+_INTERPOLATE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "bicubic": 2,
+                      "trilinear": 3, "area": None}
+_INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")  # the modes that take align_corners
 
 
 def _interpolate_sizes(b, a, x: Tracer, nd: int, position) -> tuple:
@@ -7511,12 +7763,41 @@ def _linear_source(n_in: int, n_out: int, factor, align: bool, dtype) -> tuple:
     return low, high, (real(1) - weight).astype(dtype), weight.astype(dtype)
 
 
+def _cubic_source(n_in: int, n_out: int, factor, align: bool, dtype) -> tuple:
+    """PyTorch's four source indices and weights per output of bicubic interpolation: the source position
+    (``area_pixel_compute_source_index`` with cubic=True: not clamped at 0), its floor and fraction t
+    (``guard_index_and_lambda``), Keys' cubic convolution weights with A = -0.75 at t + 1, t, 1 - t, 2 - t
+    (``get_cubic_upsample_coefficients``), the indices clamped into the input (``upsample_get_value_bounded``)."""
+    real = np.dtype(dtype).type
+    i = np.arange(n_out).astype(dtype)
+    if align:
+        scale = real(n_in - 1) / real(n_out - 1) if n_out > 1 else real(0)
+        src = scale * i
+    else:
+        scale = real(1.0 / factor) if factor is not None else real(n_in) / real(n_out)
+        src = scale * (i + real(0.5)) - real(0.5)
+    low = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
+    t = np.clip(src - low.astype(dtype), real(0), real(1)).astype(dtype)
+    A = real(-0.75)
+
+    def near(x):  # |x| <= 1
+        return ((A + real(2)) * x - (A + real(3))) * x * x + real(1)
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - real(5) * A) * x + real(8) * A) * x - real(4) * A
+
+    weights = [far(t + real(1)), near(t), near(real(1) - t), far(real(1) - t + real(1))]
+    indices = [np.clip(low - 1 + j, 0, n_in - 1) for j in range(4)]
+    return indices, [w.astype(dtype) for w in weights]
+
+
 @function("interpolate", "upsample")
 def _interpolate(b, args, kwargs, position):
     """F.interpolate(x, size=None, scale_factor=None, mode='nearest', align_corners=None,
-    recompute_scale_factor=None): modes nearest, nearest-exact, linear, bilinear, trilinear, with PyTorch's
-    source indices and weights (align_corners both ways), one spatial axis at a time from the last, as its
-    kernel nests them; the derivative gathers back. bicubic and area are refused."""
+    recompute_scale_factor=None): modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear, with
+    PyTorch's source indices and weights (align_corners both ways), one spatial axis at a time from the last,
+    as its kernel nests them; the derivative gathers back. area is adaptive average pooling to the size, as
+    PyTorch computes it."""
     a = arguments("interpolate", args, kwargs, {"x": REQUIRED, "size": None, "scale_factor": None, "mode": "nearest",
                                                 "align_corners": None, "recompute_scale_factor": None,
                                                 "antialias": False}, position)
@@ -7524,7 +7805,7 @@ def _interpolate(b, args, kwargs, position):
     mode = static(b, a["mode"], "mode", position)
     if mode not in _INTERPOLATE_MODES:
         raise JacValueError(f"interpolate(): mode {mode!r} is not supported by jac (it has "
-                            f"{', '.join(map(repr, _INTERPOLATE_MODES))}; not bicubic or area)", position)
+                            f"{', '.join(map(repr, _INTERPOLATE_MODES))})", position)
     nd = x.ndim - 2
     if nd not in (1, 2, 3) or _INTERPOLATE_MODES[mode] not in (None, nd):
         raise JacShapeError(f"interpolate(): mode {mode!r} needs a {2 + (_INTERPOLATE_MODES[mode] or nd)}-d input "
@@ -7532,16 +7813,27 @@ def _interpolate(b, args, kwargs, position):
     if _flag(b, a["antialias"], "antialias", "interpolate", position):
         raise JacValueError("interpolate(): antialias=True is not supported by jac", position)
     align = a["align_corners"]
-    if align is not None and _INTERPOLATE_MODES[mode] is None:
+    if align is not None and mode not in _INTERPOLATING:
         raise JacValueError("interpolate(): align_corners can only be set with the modes linear, bilinear, "
-                            "trilinear (as PyTorch)", position)
+                            "bicubic, trilinear (as PyTorch)", position)
     align = align is not None and _flag(b, align, "align_corners", "interpolate", position)
     shape = _concrete(x, "interpolate", position)
     sizes, factors = _interpolate_sizes(b, a, x, nd, position)
     _checked(b, shape[:2] + tuple(sizes), "interpolate", position)
+    if mode == "area":
+        return FUNCTIONS[f"adaptive_avg_pool{nd}d"](b, [x, tuple(sizes)], {}, position)
     for axis in reversed(range(2, x.ndim)):
         n_in, n_out, factor = shape[axis], sizes[axis - 2], factors[axis - 2]
         lead = (slice(None),) * axis
+        if mode == "bicubic":
+            along = (n_out,) + (1,) * (x.ndim - 1 - axis)
+            indices, weights = _cubic_source(n_in, n_out, factor, align, b.dtype)
+            terms = [b.apply("mul", _take(b, x, lead + (i,), position), b.const(w.reshape(along), position),
+                             position=position) for i, w in zip(indices, weights)]
+            x = terms[0]
+            for term in terms[1:]:  # in PyTorch's order: t0 w0 + t1 w1, then + t2 w2, + t3 w3
+                x = b.apply("add", x, term, position=position)
+            continue
         if _INTERPOLATE_MODES[mode] is None:
             x = _take(b, x, lead + (_nearest_source(n_in, n_out, factor, mode == "nearest-exact"),), position)
             continue

@@ -1,0 +1,83 @@
+"""The twentieth session's additions against PyTorch 2.13: ``torch.cov`` with ``fweights`` and ``aweights``
+(values and derivatives, by the observations and by the weights), and ``F.interpolate`` with the modes
+``bicubic`` (align_corners both ways, sizes and scale factors, float64 and float32) and ``area``.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from jacobi_cli.tools import api
+from parity import assert_parity
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+rng = np.random.default_rng(2020)
+
+
+@pytest.mark.parametrize("correction", [0, 1, 2])
+@pytest.mark.parametrize("weights", ["fweights", "aweights", "both"])
+def test_torch_cov_weights(correction, weights):
+    """By x and by the aweights (the fweights are integer counts: written in as a constant)."""
+    x, fw, aw = rng.standard_normal((3, 5)), [1, 2, 1, 3, 1], rng.uniform(0.5, 2, 5)
+    written = {"fweights": f"fweights=torch.tensor({fw})", "aweights": "aweights=w",
+               "both": f"fweights=torch.tensor({fw}), aweights=w"}[weights]
+    code = f"torch.cov(x, correction={correction}, {written}) + 0 * w.sum()"
+    assert_parity(code, {"x": x, "w": aw}, lambda x, w: eval(code, {"torch": torch, "x": x, "w": w}))  # noqa: S307
+
+
+SIZES = ["size=(3, 4)", "size=(9, 11)", "size=5", "scale_factor=2", "scale_factor=(0.5, 1.7)",
+         "scale_factor=1.5, recompute_scale_factor=True", "size=(1, 1)"]
+
+
+@pytest.mark.parametrize("shape, size", list(itertools.product([(1, 2, 5, 5), (2, 1, 3, 7), (1, 1, 4, 4)], SIZES)),
+                         ids=str)
+@pytest.mark.parametrize("mode", ["'bicubic'", "'bicubic', align_corners=True", "'bicubic', align_corners=False",
+                                  "'area'"])
+def test_interpolate_bicubic_and_area(shape, size, mode):
+    code = f"F.interpolate(x, {size}, mode={mode})"
+    x = rng.standard_normal(shape)
+    assert_parity(code, {"x": x}, lambda x: eval(code, {"F": F, "x": x}), rtol=1e-12, atol=1e-13)  # noqa: S307
+    x32 = x.astype(np.float32)
+    theirs = eval(code, {"F": F, "x": torch.tensor(x32)}).numpy()  # noqa: S307
+    ours = api.evaluate(code, {"x": x32}, dtype="float32")
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+W = rng.standard_normal((5, 3))
+W_SPECIAL = W.copy()
+W_SPECIAL[2, 1], W_SPECIAL[3, 0], W_SPECIAL[0, 2] = np.nan, np.inf, -np.inf
+BAGS = [("torch.tensor([0, 2, 1, 3, 2, 0])", "torch.tensor([0, 2, 2, 5])"),
+        ("torch.tensor([0, 2, 1, 3, 2, 0])", "torch.tensor([0, 2, 2, 6])"),
+        ("torch.tensor([[0, 2, 1], [3, 3, 4]])", None), ("torch.tensor([4, 4, 4])", "torch.tensor([0])"),
+        ("torch.tensor([1, 0, 1, 2])", "torch.tensor([0, 1, 1, 4])"), ("torch.tensor([1, 0, 1, 2])", "torch.tensor([0, 4])")]
+
+
+def _bag_codes():
+    for (idx, offsets), mode, pad, last in itertools.product(BAGS, ["sum", "mean", "max"], [None, 2, 0, -1],
+                                                             [False, True]):
+        if last and (offsets is None or offsets.endswith("5])") or offsets.endswith("[0])") or
+                     offsets.endswith("1, 4])")):  # include_last_offset needs the input's length last
+            continue
+        yield (f"F.embedding_bag({idx}, w{', ' + offsets if offsets else ''}, mode='{mode}'"
+               f"{'' if pad is None else f', padding_idx={pad}'}{', include_last_offset=True' if last else ''})")
+
+
+@pytest.mark.parametrize("code", list(_bag_codes()))
+def test_embedding_bag(code):
+    assert_parity(code, {"w": W}, lambda w: eval(code, {"torch": torch, "F": F, "w": w}))  # noqa: S307
+    theirs = eval(code, {"torch": torch, "F": F, "w": torch.tensor(W_SPECIAL)}).numpy()  # noqa: S307
+    np.testing.assert_allclose(api.evaluate(code, {"w": W_SPECIAL}), theirs, rtol=1e-14, equal_nan=True)  # NaN where PyTorch's scan has it
+
+
+@pytest.mark.parametrize("bag", BAGS[:5], ids=str)
+def test_embedding_bag_per_sample_weights(bag):
+    idx, offsets = bag
+    code = f"F.embedding_bag({idx}, w{', ' + offsets if offsets else ''}, mode='sum', per_sample_weights=p)"
+    shape = tuple(eval(idx, {"torch": torch}).shape)  # noqa: S307
+    assert_parity(code, {"w": W, "p": rng.standard_normal(shape)},
+                  lambda w, p: eval(code, {"torch": torch, "F": F, "w": w, "p": p}))  # noqa: S307
