@@ -81,3 +81,21 @@ def test_embedding_bag_per_sample_weights(bag):
     shape = tuple(eval(idx, {"torch": torch}).shape)  # noqa: S307
     assert_parity(code, {"w": W, "p": rng.standard_normal(shape)},
                   lambda w, p: eval(code, {"torch": torch, "F": F, "w": w, "p": p}))  # noqa: S307
+
+
+@pytest.mark.parametrize("code", ["torch.linalg.qr(A, mode='r')[1]", "torch.linalg.qr(A, mode='r').R",
+                                  "torch.linalg.qr(A, 'r')[1] * 2", "torch.qr(A, False)[0]", "torch.qr(A, some=True).R",
+                                  "A.qr()[0]", "torch.qr(A)[1]"])
+def test_qr_torch_spellings(code):
+    """torch.linalg.qr(A, mode='r') is the pair (empty Q, R): jac gave NumPy's R alone, so [1] was a row of R.
+    PyTorch has no derivative of mode='r' (it does not compute Q); R's is mode='reduced''s, compared there."""
+    A = rng.standard_normal((4, 3)) if "False" not in code else rng.standard_normal((3, 3))
+    theirs = code.replace("mode='r'", "mode='reduced'").replace("'r')", "'reduced')")
+    assert_parity(code, {"A": A}, lambda A: eval(theirs, {"torch": torch, "A": A}))  # noqa: S307
+    np.testing.assert_allclose(api.evaluate(code, {"A": A}),  # mode='r' itself: LAPACK's R without Q
+                               eval(code, {"torch": torch, "A": torch.tensor(A)}).numpy(), rtol=1e-13, atol=1e-14)  # noqa: S307
+
+
+def test_qr_mode_r_q_is_empty_as_pytorch():
+    ours = api.evaluate("torch.linalg.qr(A, mode='r')[0]", {"A": np.ones((3, 2))})
+    assert np.shape(ours) == (0,)

@@ -246,3 +246,45 @@ def test_embedding_bag_against_central_differences(bag, options):
 def test_embedding_bag_refusals_say_what(code, words):
     with pytest.raises(JacError, match=words):
         api.evaluate(code, {"w": W})
+
+
+CROSS_SHAPES = [((3,), (3,)), ((4, 3), (4, 3)), ((3, 4), (3, 4)), ((3, 3), (3, 3)), ((3, 4), (4, 3)),
+                ((3,), (5, 3)), ((3, 2, 3), (3, 2, 3))]
+
+
+@pytest.mark.parametrize("shapes", CROSS_SHAPES, ids=str)
+@pytest.mark.parametrize("options", ["", ", 0", ", -1, 0", ", 0, 0, 0", ", axisc=0", ", axis=0", ", axisa=0, axisb=1",
+                                     ", 0, -1, 1", ", axisb=0"])
+def test_np_cross_reads_axisa_axisb_axisc(shapes, options):
+    """np.cross's third argument is axisa, and axisc= moved only the result: jac read both as the one axis of
+    every operand, silently wrong for square arrays (np.cross(a, b, axisc=0) of 3 x 3 arrays)."""
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    code = f"np.cross(a, b{options})"
+    try:
+        theirs = numpy_value(code, {"a": a, "b": b})
+    except ValueError:
+        with pytest.raises(JacError):
+            api.evaluate(code, {"a": a, "b": b})
+        return
+    ours = api.evaluate(code, {"a": a, "b": b})
+    assert np.shape(ours) == np.shape(theirs)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=1e-15)
+
+
+def test_np_cross_of_two_element_vectors_is_refused_saying_why():
+    with pytest.raises(JacError, match="2 elements along axisa=0; jac needs vectors of 3"):
+        api.evaluate("np.cross(a, b, 0)", {"a": np.ones((2, 3, 3)), "b": np.ones((3, 3))})
+
+
+X_SPECIAL = np.array([1.0, np.nan, np.inf, -np.inf])
+
+
+@pytest.mark.parametrize("code", ["np.nan_to_num(x, True, 5.0)", "np.nan_to_num(x, 0.5)",
+                                  "np.nan_to_num(x, nan=2.0, neginf=-1.0)", "np.nan_to_num(x, False, 1.0, 2.0, 3.0)"])
+def test_np_nan_to_num_second_argument_is_copy(code):
+    """np.nan_to_num(x, 0.5) is copy=0.5 in NumPy (NaN becomes 0); jac read 0.5 as the NaN fill."""
+    np.testing.assert_array_equal(api.evaluate(code, {"x": X_SPECIAL}), numpy_value(code, {"x": X_SPECIAL.copy()}))
+
+
+def test_torch_nan_to_num_second_argument_is_nan():
+    np.testing.assert_array_equal(api.evaluate("torch.nan_to_num(x, 0.5)", {"x": X_SPECIAL})[:2], [1.0, 0.5])

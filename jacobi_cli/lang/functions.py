@@ -1219,6 +1219,16 @@ def _masked_fill(b, args, kwargs, position):
     return out
 
 
+@variant("numpy", "nan_to_num")
+def _np_nan_to_num(b, args, kwargs, position):
+    """np.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None): NumPy's second argument is copy (jac's
+    values are never changed in place), so ``np.nan_to_num(x, True, 5.0)`` fills NaN with 5."""
+    a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "copy": True, "nan": 0.0, "posinf": None,
+                                               "neginf": None}, position)
+    _flag(b, a["copy"], "copy", "nan_to_num", position)
+    return _nan_to_num(b, [a["x"]], {k: a[k] for k in ("nan", "posinf", "neginf")}, position)
+
+
 @function("nan_to_num")
 def _nan_to_num(b, args, kwargs, position):
     # NaN -> nan, +inf -> posinf, -inf -> neginf (default: the largest finite numbers of the
@@ -3245,6 +3255,28 @@ def _cross_fn(b, args, kwargs, position):
 variant("torch.linalg", "cross")(_cross_fn)
 
 
+@variant("numpy", "cross")
+def _np_cross(b, args, kwargs, position):
+    """np.cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None): a's vectors along axisa, b's along axisb, the
+    result's along axisc; axis sets all three, as NumPy."""
+    a = arguments("cross", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "axisa": -1, "axisb": -1, "axisc": -1,
+                                          "axis": None}, position)
+    x, y = tensor(b, a["x"], "cross", position), tensor(b, a["y"], "cross", position)
+    axes = [static_int(b, a[k], k, position) for k in ("axisa", "axisb", "axisc")] if a["axis"] is None else \
+        [static_int(b, a["axis"], "axis", position)] * 3
+    moved = []
+    for v, axis, what in ((x, axes[0], "axisa"), (y, axes[1], "axisb")):
+        axis = _axis(b, axis, v.ndim, "cross", position, what) if v.ndim else -1
+        if v.ndim and v.shape[axis] != 3:
+            raise JacShapeError(f"np.cross: {'a' if what == 'axisa' else 'b'} of shape {fmt(v.shape)} has "
+                                f"{v.shape[axis]} elements along {what}={axis}; jac needs vectors of 3 (NumPy's "
+                                "2-element vectors are deprecated)", position)
+        moved.append(FUNCTIONS["moveaxis"](b, [v, axis, -1], {}, position) if v.ndim else v)
+    out = _cross(b, moved[0], moved[1], max(moved[0].ndim, moved[1].ndim) - 1, position)
+    axisc = _axis(b, axes[2], out.ndim, "cross", position, "axisc")
+    return FUNCTIONS["moveaxis"](b, [out, -1, axisc], {}, position)
+
+
 @variant("torch", "cross")
 @variant("method", "cross")
 def _torch_cross(b, args, kwargs, position):
@@ -3620,6 +3652,25 @@ def _qr(b, args, kwargs, position):
     if mode == "r":  # NumPy: R alone
         return r
     return Items.named([b.apply("qr_q", x, position=position), r], ("Q", "R"))
+
+
+@variant("torch.linalg", "qr")
+def _torch_linalg_qr(b, args, kwargs, position):
+    """torch.linalg.qr(A, mode='reduced'): the pair (Q, R); with mode='r' Q is an empty array, as PyTorch's
+    (NumPy's mode='r' is R alone, so ``[1]`` would be a row of R)."""
+    out = _qr(b, args, kwargs, position)
+    if isinstance(out, Items):
+        return out
+    return Items.named([b.const(np.zeros((0,), dtype=b.dtype), position), out], ("Q", "R"))
+
+
+@variant("torch", "qr")
+@variant("method", "qr")
+def _torch_qr(b, args, kwargs, position):
+    """torch.qr(A, some=True), deprecated: torch.linalg.qr(A, 'reduced' if some else 'complete')."""
+    a = arguments("qr", args, kwargs, {"x": REQUIRED, "some": True}, position)
+    some = _flag(b, a["some"], "some", "qr", position)
+    return _qr(b, [a["x"]], {"mode": "reduced" if some else "complete"}, position)
 
 
 # -- LU: torch.linalg.lu / lu_factor / lu_solve, torch.lu / lu_solve, inv_ex, cholesky_ex, triangular_solve --
