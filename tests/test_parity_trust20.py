@@ -99,3 +99,18 @@ def test_qr_torch_spellings(code):
 def test_qr_mode_r_q_is_empty_as_pytorch():
     ours = api.evaluate("torch.linalg.qr(A, mode='r')[0]", {"A": np.ones((3, 2))})
     assert np.shape(ours) == (0,)
+
+
+X3D = rng.standard_normal((2, 3, 4))
+Y4D = rng.standard_normal((3, 4, 5, 2))
+
+
+@pytest.mark.parametrize("code", ["x[0, :, [1, 2]]", "x[[0, 1], :, [1, 2]]", "x[0, None, [1, 2]]", "x[0, ..., [1, 2]]",
+                                  "y[0, :, [1, 2], :]", "y[:, 0, :, [1, 0]]", "y[0, :, 1, [1, 0]]",
+                                  "y[[0, 1], 1, :, [1, 0]]", "x[0, :, [[1, 2], [0, 0]]]", "x[[1], :, 3]"])
+def test_index_integer_beside_arrays_in_torch_text(code):
+    """PyTorch selects with an integer first, then applies the arrays: x[0, :, [1, 2]] of a (2, 3, 4) tensor
+    is (3, 2), where NumPy's is (2, 3)."""
+    name = code[0]
+    text = code.replace(f"{name}[", f"({name} + 0 * torch.sin({name}))[", 1)
+    assert_parity(text, {name: X3D if name == "x" else Y4D}, lambda **t: eval(code, t))  # noqa: S307

@@ -288,3 +288,69 @@ def test_np_nan_to_num_second_argument_is_copy(code):
 
 def test_torch_nan_to_num_second_argument_is_nan():
     np.testing.assert_array_equal(api.evaluate("torch.nan_to_num(x, 0.5)", {"x": X_SPECIAL})[:2], [1.0, 0.5])
+
+
+X3D = rng.standard_normal((2, 3, 4))
+Y4D = rng.standard_normal((3, 4, 5, 2))
+APART = ["x[0, :, [1, 2]]", "x[[0, 1], :, [1, 2]]", "x[0, None, [1, 2]]", "x[[0, 1], None, [2, 0]]", "x[0, ..., [1, 2]]",
+         "x[[[0], [1]], :, [1, 2]]", "y[0, :, [1, 2], :]", "y[:, 0, :, [1, 0]]", "y[[0, 2], :, :, [1, 0]]",
+         "x[[1, 0], :, [[0], [3]]]", "y[0, :, 1, [1, 0]]", "y[[0, 1], 1, :, [1, 0]]", "x[0, :, [[1, 2], [0, 0]]]"]
+
+
+def _numpy_jacobian(code: str, inputs: dict, name: str) -> np.ndarray:
+    """For a selection: the change of each output when one input element moves by 1 (to rounding)."""
+    base = numpy_value(code, inputs)
+    out = np.zeros(np.shape(base) + inputs[name].shape)
+    for i in np.ndindex(inputs[name].shape):
+        e = np.zeros_like(inputs[name])
+        e[i] = 1.0
+        out[(...,) + i] = numpy_value(code, {**inputs, name: inputs[name] + e}) - base
+    return out
+
+
+@pytest.mark.parametrize("code", APART)
+def test_index_arrays_apart_in_numpy_text(code):
+    """Advanced indices apart (NumPy puts their dims first): the derivative rules batched the index with a
+    leading axis, which NumPy then moved behind them, an internal error (exit 70) in every derivative."""
+    text = code.replace("x[", "(x + 0 * np.sin(x))[", 1).replace("y[", "(y + 0 * np.sin(y))[", 1)
+    inputs, name = {"x": X3D, "y": Y4D}, code[0]
+    theirs = numpy_value(code, inputs)
+    np.testing.assert_array_equal(api.evaluate(text, inputs), theirs)
+    J = _numpy_jacobian(code, inputs, name)
+    np.testing.assert_allclose(api.jacobian(text, inputs, wrt=[name])[name], J, rtol=0, atol=1e-15)
+    t, v = rng.standard_normal(inputs[name].shape), rng.standard_normal(np.shape(theirs))
+    flat = J.reshape(max(np.size(theirs), 1), -1)
+    np.testing.assert_allclose(api.jvp(text, inputs, {name: t}), (flat @ t.ravel()).reshape(np.shape(theirs)))
+    np.testing.assert_allclose(api.vjp(text, inputs, v=v, wrt=[name])[name],
+                               (v.ravel() @ flat).reshape(inputs[name].shape))
+
+
+@pytest.mark.parametrize("code", ["x[0, :, [1, 2]]", "x[0, None, [1, 2]]", "x[0, ..., [1, 2]]", "y[0, :, [1, 2], :]",
+                                  "y[0, :, 1, [1, 0]]"])
+def test_index_integer_beside_arrays_without_a_library_is_refused(code):
+    with pytest.raises(JacError, match="reads two ways.*NumPy's shape"):
+        api.evaluate(code, {"x": X3D, "y": Y4D})
+
+
+@pytest.mark.parametrize("code", ["x[[1], :, 3]", "x[:, 0, [1, 2]]", "x[0, [1, 2]]", "x[1, [0, 2], 3]",
+                                  "y[[0, 1], 1, :, [1, 0]]"])
+def test_index_integer_beside_arrays_where_the_libraries_agree_is_read(code):
+    inputs = {"x": X3D, "y": Y4D}
+    np.testing.assert_array_equal(api.evaluate(code, inputs), numpy_value(code, inputs))
+
+
+@pytest.mark.parametrize("shapes", [((2, 3, 4), (4, 2)), ((2, 3, 4), (3, 4, 2)), ((2, 3, 4), (4,)), ((4,), (3, 4, 2)),
+                                    ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2))], ids=str)
+def test_np_dot_of_more_than_two_dimensions(shapes):
+    """NumPy's N-d dot sums x's last axis against y's second to last (not matmul's batches): refused before."""
+    inputs = {"a": rng.standard_normal(shapes[0]), "b": rng.standard_normal(shapes[1])}
+    ours = api.evaluate("np.dot(a, b)", inputs)
+    np.testing.assert_allclose(ours, np.dot(inputs["a"], inputs["b"]), rtol=1e-13)
+    J = api.jacobian("np.dot(a, b)", inputs, wrt=["a", "b"])
+    for name in ("a", "b"):
+        np.testing.assert_allclose(J[name], central("np.dot(a, b)", inputs, name), rtol=1e-6, atol=1e-8)
+
+
+def test_np_dot_unaligned_is_refused():
+    with pytest.raises(JacError, match="not aligned"):
+        api.evaluate("np.dot(a, b)", {"a": np.ones((2, 3, 4)), "b": np.ones((5, 2))})

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_large
 from . import dtypes
 from .op import Proxy
-from .ops import _BLOCKS, OPS
+from .ops import _BLOCKS, OPS, adjacent_index
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
 
 MAX_NODES = 2_000_000
@@ -438,7 +438,24 @@ class Builder:
             a, b = args
             if type(a) is Tracer and type(b) is Tracer:
                 return self._binary(op_name, a, b, position, name)
+        if (op_name == "getitem" or op_name == "scatter") and len(args) == 1 and isinstance(args[0], Tracer):
+            ndim = args[0].ndim if op_name == "getitem" else len(params["shape"])
+            adjacent = adjacent_index(params["index"], ndim)
+            if adjacent is not None:
+                return self._adjacent(op_name, args[0], adjacent, params, position, name)
         return self._apply(op_name, args, position, name, params)
+
+    def _adjacent(self, op_name: str, x: Tracer, adjacent: tuple, params: dict, position, name) -> Tracer:
+        """``x[index]`` (or its scatter) whose advanced parts are apart (``x[0, :, [1, 2]]``), as a transpose
+        and an index whose parts are adjacent: the same elements in the same layout, and one that the
+        derivative rules can batch (ops.adjacent_index)."""
+        perm, index = adjacent
+        if op_name == "getitem":
+            moved = self._apply("transpose", (x,), position, None, {"axes": perm})
+            return self._apply("getitem", (moved,), position, name, {"index": index})
+        shape = tuple(params["shape"])
+        placed = self._apply("scatter", (x,), position, None, {"index": index, "shape": tuple(shape[p] for p in perm)})
+        return self._apply("transpose", (placed,), position, name, {"axes": tuple(int(k) for k in np.argsort(perm))})
 
     def binary(self, op_name: str, a, b, position: int | None = None) -> Tracer:
         """``apply(op_name, a, b, position=position)`` for an op without parameters, with less

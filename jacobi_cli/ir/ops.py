@@ -583,7 +583,42 @@ def _scatter_impl(g, index, shape):
 
 
 def _batched(index):
+    """The index of a batch of arrays (a leading batch axis): its advanced parts must be adjacent, or NumPy
+    would put their dims before the batch axis (:func:`adjacent_index`, which the builder applies)."""
     return (slice(None),) + tuple(index)
+
+
+def adjacent_index(index: tuple, ndim: int):
+    """``(perm, index')`` for an index whose advanced parts (integer arrays, and ints beside one) are apart,
+    as in ``x[0, :, [1, 2]]``: ``transpose(x, perm)[index']`` holds the same elements in the layout NumPy and
+    PyTorch give such an index (the advanced parts' broadcast dims first, then the others in order), with
+    the advanced parts adjacent and first, so that a batch axis put before it (``_batched``) stays first.
+    None when the parts are adjacent (or there are no arrays)."""
+    if not any(type(i) is np.ndarray for i in index):
+        return None
+    items = []
+    for i in index:
+        if i is Ellipsis:
+            used = sum(1 for j in index if j is not None and j is not Ellipsis)
+            items.extend([slice(None)] * max(ndim - used, 0))
+        elif type(i) is np.ndarray and i.dtype == bool:
+            if i.ndim == 0:
+                return None
+            items.extend(np.nonzero(i))
+        else:
+            items.append(i)
+    advanced = [k for k, i in enumerate(items) if type(i) is np.ndarray or
+                (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))]
+    if advanced[-1] - advanced[0] + 1 == len(advanced):
+        return None
+    axes, axis = [], 0
+    for i in items:
+        axes.append(None if i is None else axis)
+        axis += i is not None
+    others = [k for k in range(len(items)) if k not in advanced]
+    perm = tuple([axes[k] for k in advanced] + [axes[k] for k in others if axes[k] is not None]
+                 + list(range(axis, ndim)))
+    return perm, tuple(items[k] for k in advanced) + tuple(items[k] for k in others)
 
 
 defop("getitem", lambda a, index: np.asarray(a)[index], index_shape,

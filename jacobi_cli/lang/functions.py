@@ -361,14 +361,20 @@ def _matmul(b, args, kwargs, position):
 
 @function("dot")
 def _dot(b, args, kwargs, position):
-    # NumPy's dot: a product for scalars, matmul for vectors and matrices.
+    # NumPy's dot: a product for scalars, matmul for vectors and matrices, a sum over x's last axis and y's
+    # second to last for more dimensions (not matmul's broadcast batches).
     x, y = _two("dot", b, args, kwargs, position)
     if x.ndim == 0 or y.ndim == 0:
         return b.apply("mul", x, y, position=position)
-    if x.ndim > 2 or y.ndim > 2:
-        raise JacShapeError(f"dot of arrays with more than 2 dimensions ({fmt(x.shape)}, {fmt(y.shape)}) "
-                            "is not supported; use matmul", position)
     one_dtype(b, "dot", (x, y), position)
+    if x.ndim > 2 or y.ndim > 2:  # NumPy's N-d dot: x's last axis against y's second to last (its only one)
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        k, left, right = "z", letters[:x.ndim - 1], letters[x.ndim - 1:x.ndim - 1 + y.ndim - 1]
+        theirs = right[:-1] + k + right[-1:] if y.ndim > 1 else k
+        if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
+            raise JacShapeError(f"dot: shapes {fmt(x.shape)} and {fmt(y.shape)} are not aligned (x's last axis "
+                                "against y's second to last)", position)
+        return einsum_of(b, f"{left}{k},{theirs}->{left}{right}", [x, y], position)
     return b.apply("matmul", x, y, position=position)
 
 

@@ -38,8 +38,8 @@ from .modules import Module, Sequential, refused_module
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
-from ..ir.ops import OPS
-from ..ir.shapes import MAX_RANK, check_rank, fmt
+from ..ir.ops import OPS, index_shape
+from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
 
 # Python's syntax tree costs about 1 KiB per term (a 1,000,000-term sum: 1.1 GB and 10 s before
 # jac sees it), so the length is capped where a 200,000-term sum still fits with room to spare.
@@ -1667,8 +1667,48 @@ class _Lowering:
             return self.masked(value, parts, position)
         if parts and self.computed_index(value, parts[0]):
             return self.at_computed_index(value, parts, position)
-        index = tuple(self.index_item(p, position) for p in parts)
-        return self.b.apply("getitem", value, index=expand_ellipsis(index, value.ndim, position), position=position)
+        index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), value.ndim, position)
+        if self.selects_first(value, index, position):  # PyTorch's x[0, :, [1, 2]]: x[0][:, [1, 2]]
+            value = self.b.apply("getitem", value, index=tuple(i if type(i) is int else slice(None)
+                                                               for i in index if i is not None), position=position)
+            index = tuple(i for i in index if type(i) is not int)
+        return self.b.apply("getitem", value, index=index, position=position)
+
+    def selects_first(self, value: Tracer, index: tuple, position: int) -> bool:
+        """Whether ``value[index]`` is read as PyTorch reads an integer beside an index array: a selection
+        made first, the arrays applied to what is left (NumPy counts the integer among the advanced indices,
+        whose dims go first when they are apart: ``x[0, :, [1, 2]]`` of a (2, 3, 4) array is (2, 3) in NumPy,
+        (3, 2) in PyTorch). Where the two layouts differ, a text naming one library gets that library's and
+        a text naming neither is refused; where they agree, NumPy's single index is kept."""
+        if not any(type(i) is int for i in index) or not any(type(i) is np.ndarray for i in index):
+            return False
+        numpy_items, torch_items, axis = [], [], 0
+        for k, i in enumerate(index):
+            if i is None:
+                item = ("new", k)
+            elif type(i) is np.ndarray or type(i) is int:
+                item = ("advanced", None)
+            else:
+                item = ("dim", axis)
+            axis += i is not None
+            numpy_items.append(item)
+            if type(i) is not int:
+                torch_items.append(item)
+        if _index_layout(numpy_items) == _index_layout(torch_items):
+            return False
+        if self.dialect is None:
+            first = tuple(i if type(i) is int else slice(None) for i in index if i is not None)
+            shapes = ""
+            if is_concrete(value.shape):
+                ours, theirs = index_shape(value.shape, index), index_shape(index_shape(value.shape, first),
+                                                                           tuple(i for i in index if type(i) is not int))
+                shapes = f" (NumPy's shape {fmt(ours)}, PyTorch's {fmt(theirs)})"
+            raise JacValueError(
+                f"this index reads two ways{shapes}: NumPy counts an integer beside an index array among the "
+                "advanced indices, whose dims then go first; PyTorch selects with the integer first. Name the "
+                "library (np. or torch. in the text), or write the selection first (x[0][:, [1, 2]]) for "
+                "PyTorch's reading", position)
+        return self.dialect == "torch"
 
     def computed_index(self, value, part) -> bool:
         """Whether ``part``, the first index of ``value``, is one integer the graph computes that is in
@@ -2353,6 +2393,20 @@ def _is_copy(node: ast.expr) -> bool:
     jac's graph makes of it (it returns the argument's node)."""
     return isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)) and \
         (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) in ("clone", "copy")
+
+
+def _index_layout(items: list) -> tuple:
+    """Where each axis of ``x[index]`` comes from, by NumPy's rule: ``items`` are ("advanced", None) for an
+    index array (or an integer counted with them), ("dim", axis) for a slice, ("new", k) for None; the
+    advanced indices' broadcast dims stand where the first of them is when they are adjacent, else first."""
+    advanced = [k for k, (kind, _) in enumerate(items) if kind == "advanced"]
+    rest = tuple(label for kind, label in items if kind != "advanced")
+    if not advanced:
+        return rest
+    if advanced[-1] - advanced[0] + 1 != len(advanced):
+        return ("advanced",) + rest
+    return tuple("advanced" if k == advanced[0] else label for k, (kind, label) in enumerate(items)
+                 if kind != "advanced" or k == advanced[0])
 
 
 def expand_ellipsis(index: tuple, ndim: int, position: int) -> tuple:
