@@ -114,3 +114,26 @@ def test_index_integer_beside_arrays_in_torch_text(code):
     name = code[0]
     text = code.replace(f"{name}[", f"({name} + 0 * torch.sin({name}))[", 1)
     assert_parity(text, {name: X3D if name == "x" else Y4D}, lambda **t: eval(code, t))  # noqa: S307
+
+
+@pytest.mark.parametrize("op", ["=", "+="])
+def test_index_integer_beside_arrays_written_in_torch_text(op):
+    """y[0, :, [1, 2, 0]] = v writes v in PyTorch's layout: of a (2, 3, 3) y both layouts are 3 x 3, so
+    NumPy's would write v transposed, silently."""
+    x, v = rng.standard_normal((2, 3, 3)), rng.standard_normal((3, 3))
+    code = f"y = x.clone()\ny[0, :, [1, 2, 0]] {op} v\ny * torch.ones(1)"
+
+    def fn(x, v):
+        y = x.clone()
+        if op == "=":
+            y[0, :, [1, 2, 0]] = v
+        else:
+            y[0, :, [1, 2, 0]] += v
+        return y
+    assert_parity(code, {"x": x, "v": v}, fn)
+    numpy_code = code.replace("x.clone()", "x.copy()").replace("torch.ones(1)", "np.ones(1)")
+    expected = x.copy()
+    expected[0, :, [1, 2, 0]] = v if op == "=" else expected[0, :, [1, 2, 0]] + v
+    np.testing.assert_allclose(api.evaluate(numpy_code, {"x": x, "v": v}), expected, rtol=1e-15)
+    with pytest.raises(Exception, match="with the axes in another order"):
+        api.evaluate(code.replace(" * torch.ones(1)", "").replace("x.clone()", "x + 0"), {"x": x, "v": v})

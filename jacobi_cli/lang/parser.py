@@ -999,6 +999,16 @@ class _Lowering:
             index = self.mask_index(y, parts, position)  # a constant y's read folds: no index to read back
         else:
             index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
+            if self.selects_first(y, index, position):  # PyTorch's y[0, :, [1, 2]] = v: y[0][:, [1, 2]]
+                first = tuple(i if type(i) is int else slice(None) for i in index if i is not None)
+                rest = tuple(i for i in index if type(i) is not int)
+                try:
+                    targets = advanced_targets(shape, first)[rest]
+                except IndexError as err:
+                    raise JacShapeError(f"{what}: {err}", position) from None
+                return targets, lambda: self.b.apply("getitem", self.b.apply("getitem", y, index=first,
+                                                                             position=position),
+                                                     index=rest, position=position)
         try:
             targets = advanced_targets(shape, index)
         except IndexError as err:
@@ -1702,7 +1712,8 @@ class _Lowering:
             if is_concrete(value.shape):
                 ours, theirs = index_shape(value.shape, index), index_shape(index_shape(value.shape, first),
                                                                            tuple(i for i in index if type(i) is not int))
-                shapes = f" (NumPy's shape {fmt(ours)}, PyTorch's {fmt(theirs)})"
+                shapes = f" (NumPy's shape {fmt(ours)}, PyTorch's {fmt(theirs)})" if ours != theirs else \
+                    f" (both of shape {fmt(ours)}, with the axes in another order)"
             raise JacValueError(
                 f"this index reads two ways{shapes}: NumPy counts an integer beside an index array among the "
                 "advanced indices, whose dims then go first; PyTorch selects with the integer first. Name the "
