@@ -354,3 +354,19 @@ def test_np_dot_of_more_than_two_dimensions(shapes):
 def test_np_dot_unaligned_is_refused():
     with pytest.raises(JacError, match="not aligned"):
         api.evaluate("np.dot(a, b)", {"a": np.ones((2, 3, 4)), "b": np.ones((5, 2))})
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("torch.addmm(input=C, mat1=A, mat2=B)", [[4.0, 4.0], [4.0, 4.0]]),
+    ("torch.addr(input=A, vec1=a, vec2=b)", [[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]]),
+    ("np.polyval(p=[1.0, 2.0], x=a)", [2.0, 3.0]),
+    ("np.ravel_multi_index(([1, 0], [2, 1]), dims=(3, 4)) * 1.0", [6.0, 1.0]),
+    ("np.isclose(a=a, b=a) * a", [0.0, 1.0]),
+    ("np.polyder(p=b)", [0.0, 1.0]),
+    ("np.unwrap(p=a)", [0.0, 1.0]),
+])
+def test_keyword_a_function_has_is_its_own(code, expected):
+    """jac renames torch's dim= to axis=, input= to x=, p= to ord=, dims= to axes=, a= to x=; a function whose
+    own parameter has that name (np.polyval's p, addmm's input, ravel_multi_index's dims) refused it."""
+    inputs = {"A": np.ones((2, 3)), "B": np.ones((3, 2)), "C": np.ones((2, 2)), "a": np.arange(2.0), "b": np.arange(3.0)}
+    np.testing.assert_allclose(api.evaluate(code, inputs), expected)

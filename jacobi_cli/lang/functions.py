@@ -65,7 +65,8 @@ def arguments(fname, args, kwargs, params, position):
         raise JacParseError(f"{fname}() takes at most {len(names)} argument(s), got {len(args)}", position)
     bound = dict(zip(names, args))
     for key, value in kwargs.items():
-        key = ALIASES.get(key, key)
+        if key not in params:  # torch's dim= is NumPy's axis=, ...; a name the function has is its own
+            key = ALIASES.get(key, key)
         if key == "inplace" and key not in params:  # F.relu(x, inplace=True): jac's values are never changed
             continue
         if key not in params:
