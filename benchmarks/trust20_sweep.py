@@ -605,8 +605,67 @@ SHAPES_AND_NANS = [
 ]
 
 
+CODE = [
+    S("y = x.clone()\ny.index_add_(0, torch.tensor([0, 0, 2]), v)\ny", x=A34, v=n(3, 4)),
+    S("y = torch.zeros(3, 4)\ny.scatter_(0, torch.tensor([[0, 1, 2, 0]]), v)\ny", v=n(1, 4)),
+    S("y = torch.zeros(5)\ny.scatter_add_(0, torch.tensor([0, 0, 4]), v)\ny", v=n(3)),
+    S("y = torch.zeros(5).scatter_reduce(0, torch.tensor([0, 0, 4]), v, 'prod', include_self=False)\ny", v=n(3)),
+    S("y = x.clone()\ny[y < 0] = 0\ny", x=A34),
+    S("y = x.clone()\ny[:, 1] *= 2\ny", x=A34),
+    S("y = x.clone()\ny[[0, 0]] += 1\ny", x=A34),
+    S("y = x.copy()\nnp.add.at(y, [0, 0, 2], v)\ny", "numpy", x=n(4), v=n(3)),
+    S("y = x.copy()\ny[[0, 0, 2]] += v\ny", "numpy", x=n(4), v=n(3)),
+    S("y = x.copy()\ny[1:3] = y[0:2]\ny", "numpy", x=n(4)),
+    S("y = x.clone()\ny[1:3] = y[0:2].clone()\ny", x=n(4)),
+    S("y = x.clone()\ny.mul_(2).add_(1)\ny", x=X4),
+    S("y = x.clone()\ny.clamp_(min=0)\ny", x=EDGE),
+    S("y = x.clone()\ny.masked_fill_(y > 0, 0.5)\ny", x=EDGE),
+    S("y = x.clone()\ny.fill_diagonal_(0)\ny", x=A33),
+    S("y = x.copy()\nnp.fill_diagonal(y, 0)\ny", "numpy", x=A33),
+    S("y = x * 1\nfor i in range(3):\n    y = y * x + i\ny", x=X4),
+    S("s = 0\nfor i in range(len(x)):\n    s = s + x[i] ** 2\ns", x=X4),
+    S("sum(x[i] * i for i in range(4))", x=X4),
+    S("sum([w * v for w, v in zip(x, y)])", x=X4, y=Y4),
+    S("torch.stack([x[i] * x[j] for i in range(2) for j in range(2)])", x=X4),
+    S("y = x if x.sum() > 0 else -x\ny", x=X4, refuse="values"),
+    S("y = x if x.ndim == 1 else x.T\ny", x=X4),
+    S("def f(x, k=2):\n    return x ** k\nf(x) + f(x, 3)", x=X4),
+    S("f = lambda t: torch.tanh(t) * 2\nf(f(x))", x=X4),
+    S("with torch.no_grad():\n    m = x.mean()\nx - m", x=X4),
+    S("x.detach().requires_grad_() * 2", x=X4),
+    S("math.sqrt(2.0) * x + math.pi", x=X4),
+    S("torch.tensor(3.0) * x", x=X4),
+    S("x.new_ones(x.shape) * x", x=A34),
+    S("torch.ones_like(x, dtype=torch.float64) * x.sum()", x=A34),
+    S("torch.einsum('i,i->i', x, x) + torch.einsum('i->', x)", x=X4),
+    S("torch.einsum('ij,kj->ik', a, b)", a=A34, b=n(2, 4)),
+    S("torch.einsum('b i d, b j d -> b i j', q, k)", q=n(2, 3, 4), k=n(2, 5, 4)),
+    S("torch.einsum('...d,...d->...', q, k)", q=n(2, 3, 4), k=n(2, 3, 4)),
+    S("np.einsum('ij,ij->', a, a)", "numpy", a=A34),
+    S("np.einsum('i,j,k->ijk', a, b, c)", "numpy", a=n(2), b=n(3), c=n(2)),
+    S("np.einsum(a, [0, 1], b, [1, 2], [0, 2])", "numpy", a=A34, b=n(4, 2)),
+    S("np.sum(x, where=x > 0)", "numpy", x=X4),
+    S("np.max(x, axis=0, where=x > -1, initial=-10.0)", "numpy", x=A34),
+    S("np.prod(x, where=x > 0)", "numpy", x=X4),
+    S("np.add.reduceat(x, [0, 2])", "numpy", x=X4),
+    S("np.maximum.reduce(x, axis=1)", "numpy", x=A34),
+    S("np.minimum.outer(x, y)", "numpy", x=X4, y=n(3)),
+    S("np.linalg.solve(a, b[:, None])[:, 0]", "numpy", a=A33 + 3 * np.eye(3), b=n(3)),
+    S("np.linalg.inv(a) @ b", "numpy", a=A33 + 3 * np.eye(3), b=n(3)),
+    S("torch.linalg.solve(a, b)", a=A33 + 3 * np.eye(3), b=n(3)),
+    S("torch.linalg.solve(a, b, left=False)", a=A33 + 3 * np.eye(3), b=n(2, 3)),
+    S("torch.cholesky_solve(b, torch.linalg.cholesky(a))", a=SPD, b=n(3, 2)),
+    S("torch.triangular_solve(b, a, upper=False).solution", a=np.tril(A33) + 3 * np.eye(3), b=n(3, 2)),
+    S("torch.linalg.lu_factor(a).LU", a=A33 + 3 * np.eye(3)),
+    S("torch.linalg.eigvals(a).real", a=SPD),
+    S("torch.linalg.svd(a, full_matrices=False).S", a=A34),
+    S("torch.linalg.householder_product(a, tau)", a=n(3, 2), tau=n(2)),
+    S("torch.linalg.tensorinv(a, ind=1)", a=A33 + 3 * np.eye(3)),
+]
+
+
 def collection() -> list:
-    return TIES_AND_EDGES + MASKED + LOSSES + LAYERS + TORCH_MISC + NUMPY + SHAPES_AND_NANS
+    return TIES_AND_EDGES + MASKED + LOSSES + LAYERS + TORCH_MISC + NUMPY + SHAPES_AND_NANS + CODE
 
 
 NAN_SPREAD = "PyTorch's dense Jacobian is NaN off the diagonal where a derivative is inf (0 * inf in its rows); jac's " \

@@ -370,3 +370,44 @@ def test_keyword_a_function_has_is_its_own(code, expected):
     own parameter has that name (np.polyval's p, addmm's input, ravel_multi_index's dims) refused it."""
     inputs = {"A": np.ones((2, 3)), "B": np.ones((3, 2)), "C": np.ones((2, 2)), "a": np.arange(2.0), "b": np.arange(3.0)}
     np.testing.assert_allclose(api.evaluate(code, inputs), expected)
+
+
+LOOPS = [
+    ("y = x * 1\nfor i in range(3):\n    y = y * x + i\ny", lambda x: ((x * x + 0) * x + 1) * x + 2),
+    ("s = 0\nfor i in range(len(x)):\n    s = s + x[i] ** 2\ns", lambda x: np.sum(x ** 2)),
+    ("h = x\nfor w in [0.5, 2.0]:\n    h = np.tanh(w * h)\nh", lambda x: np.tanh(2.0 * np.tanh(0.5 * x))),
+    ("out = []\nfor i, v in enumerate(x):\n    out.append(v * i)\nnp.stack(out)", lambda x: x * np.arange(4)),
+    ("acc = np.zeros(())\nfor a, b in zip(x, x[::-1]):\n    acc += a * b\nacc", lambda x: np.dot(x, x[::-1])),
+    ("y = x\nfor i in range(3):\n    for j in range(2):\n        y = y + i * j * x\ny", lambda x: x * 4),
+    ("def f(x):\n    for i in range(2):\n        x = x * x\n    return x\nf(x)", lambda x: x ** 4),
+    ("ys = []\nfor k in range(3):\n    ys.append(x ** k)\nsum(ys)", lambda x: 1 + x + x ** 2),
+    ("y = x.copy()\nfor i in range(1, 4):\n    y[i] = y[i - 1] * x[i]\ny", lambda x: np.cumprod(x)),
+    ("y = x\nif x.ndim == 1:\n    y = y * 2\nelse:\n    y = y.T\ny", lambda x: 2 * x),
+    ("for i in range(3):\n    pass\ni * x", lambda x: 2 * x),
+]
+
+
+@pytest.mark.parametrize("code, fn", LOOPS, ids=[c.split("\n")[1][:30] for c, _ in LOOPS])
+def test_for_loops_and_if_statements_are_written_out(code, fn):
+    """Refused before ("not 'for' loops"): pasted code fills and updates in loops over range(n), a list,
+    zip or enumerate; each is written out, as a comprehension is."""
+    inputs = {"x": np.array([0.5, -1.0, 2.0, 0.25])}
+    np.testing.assert_allclose(api.evaluate(code, inputs), fn(inputs["x"]), rtol=1e-14)
+    np.testing.assert_allclose(api.jacobian(code, inputs, wrt=["x"])["x"], central(code, inputs, "x"),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("for i in range(3):\n    if i == 1:\n        break\nx", "'break' is not supported"),
+    ("for i in range(3):\n    continue\nx", "'continue' is not supported"),
+    ("for i in range(2):\n    x = x * 2\nelse:\n    x = x\nx", "'for ... else' is not supported"),
+    ("for i in range(10**6):\n    x = x + 1\nx", "more than 10,000"),
+    ("y = x\nfor a in range(100):\n    for b in range(200):\n        y = y + 1\ny", "more than 10,000 statements"),
+    ("y = x\nif x.sum() > 0:\n    y = -y\ny", "an 'if' statement with a test of the inputs' values"),
+    ("for i in range(3):\n    x = x + i", "not a 'for' loop; end the text with the result"),
+    ("y = x.copy()\ny.append(1)\ny", "jac appends to a list of arrays"),
+    ("while True:\n    x = x\nx", "not 'while' loops"),
+])
+def test_loop_refusals_say_why(code, words):
+    with pytest.raises(JacError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        api.evaluate(code, {"x": np.array([0.5, -1.0])})

@@ -415,6 +415,7 @@ class _Lowering:
 
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
+    unrolled = 0  # statements written out by 'for' loops so far (each instance counts its own)
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
@@ -461,6 +462,10 @@ class _Lowering:
             _check_import(last, self.source)
             raise JacParseError("the last statement is the output: an expression (loss, or a, b for several), "
                                 "not an import", self.source.at(last))
+        if isinstance(last, (ast.For, ast.If)):
+            kind = ("a 'for' loop", "loop") if isinstance(last, ast.For) else ("an 'if' statement", "statement")
+            raise JacParseError(f"the last statement is the output: an expression (loss, or a, b for several), not "
+                                f"{kind[0]}; end the text with the result the {kind[1]} computes", self.source.at(last))
         self.backward(last)
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
             outputs = self.outputs(last.value)
@@ -483,6 +488,8 @@ class _Lowering:
         if setting is not None:  # pasted code's torch.manual_seed(0): what jac has instead
             raise JacParseError(setting, self.source.at(stmt))
         self.backward(stmt)
+        if self.appended(stmt):
+            return
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
                 and not _autodiff_call(stmt.value):  # x.retain_grad() is refused as what it is, by its lowering
             # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
@@ -493,7 +500,7 @@ class _Lowering:
         if where is not None and _writes(stmt):
             raise JacParseError(f"writing into an array {where} (y += v, y[i] = v, y.add_(v)) is not supported: "
                                 "write y = y + v", self.source.at(stmt))
-        self.statement(stmt)
+        self.statement(stmt, where)
 
     def backward(self, stmt: ast.stmt) -> None:
         """``loss.backward()`` pasted after the loss: refused, saying which line to keep instead."""
@@ -749,7 +756,7 @@ class _Lowering:
                                    f"or {name}:SHAPE), or end with the call you mean", position)
         return given
 
-    def statement(self, stmt: ast.stmt):
+    def statement(self, stmt: ast.stmt, where: str | None = None):
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value):
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
@@ -811,9 +818,69 @@ class _Lowering:
             return self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=combined), stmt))
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, (ast.Name, ast.Subscript)):
             return self.write(stmt.target, stmt.value, stmt.op)
-        raise JacParseError(f"only expressions, assignments 'NAME = EXPR', writes 'NAME[INDEX] = EXPR' and "
-                            f"augmented assignments 'NAME += EXPR' are allowed, not {_statement_words(stmt)}",
-                            self.source.at(stmt))
+        if isinstance(stmt, ast.For):
+            return self.loop(stmt, where)
+        if isinstance(stmt, ast.If):
+            for inner in stmt.body if self.truth(stmt.test, self.expression(stmt.test), "an 'if' statement") \
+                    else stmt.orelse:
+                self.run(inner, where)
+            return None
+        raise JacParseError(f"only expressions, assignments 'NAME = EXPR', writes 'NAME[INDEX] = EXPR', "
+                            f"augmented assignments 'NAME += EXPR', 'for' loops and 'if' statements are allowed, not "
+                            f"{_statement_words(stmt)}", self.source.at(stmt))
+
+    def appended(self, stmt: ast.stmt) -> bool:
+        """``out.append(v)`` / ``out.extend([a, b])`` of a name bound to a Python list (``out = []``, a list of
+        arrays), as a loop fills one: the name is bound to the longer list. False for any other statement."""
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr in ("append", "extend") and isinstance(call.func.value, ast.Name)):
+            return False
+        name, position = call.func.value.id, self.source.at(call)
+        current = self.scope.get(name)
+        empty = isinstance(current, Tracer) and name in self.sequence_names and self.b.nodes[current.id].op == "const" \
+            and np.size(self.b.nodes[current.id].value) == 0
+        if not (isinstance(current, Items) or empty):
+            if name in self.scope:
+                raise JacValueError(f"{name}.{call.func.attr}(...): jac appends to a list of arrays (out = [], or "
+                                    f"[x, y]); '{name}' is {'an array' if isinstance(current, Tracer) else 'not one'}"
+                                    " (for an array, torch.cat / np.append)", position)
+            return False
+        if len(call.args) != 1 or call.keywords:
+            raise JacParseError(f"{name}.{call.func.attr}() takes one argument", position)
+        value = self.expression(call.args[0])
+        if call.func.attr == "extend":
+            if not isinstance(value, Items):
+                raise JacValueError(f"{name}.extend() takes a list of arrays here ([a, b])", position)
+            added = list(value)
+        else:
+            added = [value]
+        self.scope[name] = Items((list(current) if isinstance(current, Items) else []) + added)
+        self.sequence_names.discard(name)
+        return True
+
+    def loop(self, stmt: ast.For, where: str | None):
+        """``for NAME in ITER: BODY``, the body written out once per item of ITER (a list, an array's rows,
+        ``range(n)``, ``zip``, ``enumerate``: what a comprehension iterates over), as Python runs it: the names
+        the body and the loop bind stay bound after it. ``break``, ``continue`` and ``else`` are refused."""
+        position = self.source.at(stmt)
+        if stmt.orelse:
+            raise JacParseError("'for ... else' is not supported", self.source.at(stmt.orelse[0]))
+        for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
+            if isinstance(node, (ast.Break, ast.Continue)):
+                raise JacParseError(f"'{'break' if isinstance(node, ast.Break) else 'continue'}' is not supported: jac "
+                                    "writes a loop out once per item, so it cannot stop or skip by the values",
+                                    self.source.at(node))
+        items = self.items_of(stmt.iter)
+        self.unrolled += len(items) * len(stmt.body)
+        if self.unrolled > _MAX_UNROLLED:
+            raise JacLimitError(f"loops that run more than {_MAX_UNROLLED:,} statements: jac writes each out; write "
+                                "the expression with whole arrays", position)
+        for item in items:
+            self.bind_target(stmt.target, item, position)
+            for inner in stmt.body:
+                self.run(inner, where)
+        return None
 
     def target(self, name: str, node: ast.expr, what: str, position: int) -> Tracer:
         """The array ``name`` (at ``node``) that a write ``what`` changes: one array, not a tuple."""
@@ -1801,9 +1868,10 @@ class _Lowering:
 
     # --- PART elementwise: comparisons, logic on booleans, masks, library names ------------
 
-    def truth(self, test: ast.expr, value) -> bool:
-        """Python's truth of a conditional expression's test, known without the inputs' values (a constant,
-        x.ndim == 1, x.shape[0] > 3, a shape or list: its length); a test of the values is refused."""
+    def truth(self, test: ast.expr, value, what: str = "'a if test else b'") -> bool:
+        """Python's truth of a conditional expression's test (``what``: the construct, for the messages), known
+        without the inputs' values (a constant, x.ndim == 1, x.shape[0] > 3, a shape or list: its length); a
+        test of the values is refused."""
         position = self.source.at(test)
         if id(test) in self.sequences:
             return len(value) > 0 if isinstance(value, Items) else bool(np.size(self.b.nodes[value.id].value))
@@ -1813,15 +1881,15 @@ class _Lowering:
             return bool(value.value)
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
         if node is None:
-            raise JacValueError("the test of 'a if test else b' must be a number or a comparison", position)
+            raise JacValueError(f"the test of {what} must be a number or a comparison", position)
         if node.op != "const":
-            raise JacValueError("'a if test else b' with a test of the inputs' values picks one branch for all of "
+            raise JacValueError(f"{what} with a test of the inputs' values picks one branch for all of "
                                 "them (and has no derivative there): jac takes a test known without the values "
                                 "(x.ndim == 1, x.shape[0] > 3); to choose by the values, element by element, write "
                                 "torch.where(test, a, b) or np.where(test, a, b)", position)
         if np.size(node.value) != 1:
             raise JacValueError(f"the truth value of an array of {np.size(node.value)} elements is ambiguous "
-                                "(PyTorch and NumPy refuse 'a if test else b' with it): use .any() or .all(), or "
+                                f"(PyTorch and NumPy refuse {what} with it): use .any() or .all(), or "
                                 "torch.where / np.where to choose element by element", position)
         return bool(np.asarray(node.value).item())
 

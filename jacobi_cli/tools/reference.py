@@ -75,6 +75,12 @@ names on this page are known.
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
   written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
   (`sum(w * v for w, v in zip(ws, vs))`, `sum([a, b])` is `a + b`).
+- `for` loops over the same (`for i in range(3): y = y * x + i`, `for w, b in zip(ws, bs): h = torch.tanh(w * h
+  + b)`), nested or in a function, are written out once per item, up to 10,000 statements in all; the names they
+  bind stay bound after, as in Python, and `out.append(v)` / `out.extend([a, b])` fill a list begun as `out = []`
+  or `[x]`. `break`, `continue` and `for ... else` are refused (a loop written out cannot stop by the values).
+  An `if` statement whose test is known without the values (`if x.ndim == 1:`) runs its branch; a test of the
+  values is refused, as in `a if test else b`.
 - `with torch.no_grad():` runs its statements and detaches what they assign (a constant of the derivatives,
   as PyTorch makes it); writes into arrays inside are refused.
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
