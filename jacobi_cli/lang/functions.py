@@ -6121,7 +6121,7 @@ def _bags(b, a, index: np.ndarray, fname, position) -> list:
     if a["offsets"] is None:
         raise JacValueError("embedding_bag(): a 1-d input needs offsets (where each bag begins)", position)
     length = index.size
-    given = _index_array(b, a["offsets"], 2**62, "offsets", fname, position, ndim=1)  # integers, 1-d
+    _index_array(b, a["offsets"], 2**62, "offsets", fname, position, ndim=1)  # checks: integers, 1-d
     given = _constant_of(b, a["offsets"]).astype(np.int64)
     if not given.size or given[0] != 0:
         raise JacValueError(f"embedding_bag(): offsets[0] must be 0 (the first bag begins the input), got "
