@@ -6003,7 +6003,7 @@ def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tra
     return b.apply("where", empty, 0.0, w, position=position)
 
 
-# --- convolutions and pooling (torch.nn.functional), 1-d and 2-d ---
+# --- convolutions and pooling (torch.nn.functional), 1-d, 2-d and 3-d ---
 #
 # The windows are gathered with one constant index per spatial axis (``getitem``: its derivative
 # adds overlapping windows back), then contracted with the weight by ``einsum``, summed, or their
@@ -6022,7 +6022,7 @@ def _per_axis(b, value, nd: int, what: str, fname, position, least: int) -> tupl
 
 def _spatial_input(x: Tracer, nd: int, fname, position, what="input") -> None:
     if x.ndim not in (nd + 1, nd + 2):
-        raise JacShapeError(f"{fname}: the {what} must be (N, C, {', '.join('LHW'[-nd:] if nd == 1 else 'HW')}) or "
+        raise JacShapeError(f"{fname}: the {what} must be (N, C, {', '.join(('L', 'HW', 'DHW')[nd - 1])}) or "
                             f"unbatched (C, ...), {nd + 2} or {nd + 1} dimensions; got shape {fmt(x.shape)}", position)
     _concrete(x, fname, position)
 
@@ -6073,7 +6073,7 @@ def _conv_padding(b, value, kernel, stride, dilation, fname, position) -> list:
 
 def _conv(nd: int):
     fname = f"conv{nd}d"
-    letters = ("o", "k") if nd == 1 else ("o", "k", "p", "l")
+    letters = "okplrm"[:2 * nd]  # (output, kernel) letters of each spatial axis
 
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None, "stride": 1,
@@ -6113,6 +6113,7 @@ def _conv(nd: int):
 
 FUNCTIONS["conv1d"] = _conv(1)
 FUNCTIONS["conv2d"] = _conv(2)
+FUNCTIONS["conv3d"] = _conv(3)
 
 
 def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
@@ -6142,7 +6143,7 @@ def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
 
 def _avg_pool(nd: int):
     fname = f"avg_pool{nd}d"
-    extra = {"divisor_override": None} if nd == 2 else {}
+    extra = {"divisor_override": None} if nd > 1 else {}
 
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
@@ -6206,15 +6207,25 @@ def _max_pool(nd: int):
         lead = x.ndim - nd
         index = [_max_pool_index(x.shape[lead + i], *geometry, fname, position)
                  for i, geometry in enumerate(zip(kernel, stride, padding, dilation))]
-        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
-            index = [index[0][:, None, :, None], index[1][:, None, :]]
-        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        win = _take(b, x, (slice(None),) * lead + _window_grid(index), position)
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (int(np.prod(kernel)),), position)
         return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
     lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, dilation=1): the maximum of "
                      "each window; the derivative goes to the first maximum in the window's row-major order (to "
                      "the last NaN where there is one), as PyTorch's")
     return lower
+
+
+def _window_grid(parts: list) -> tuple:
+    """Per-axis (O_i, K_i) arrays as indices broadcasting to (O1, ..., On, K1, ..., Kn): the windows
+    with their elements last, in row-major order, PyTorch's scan order."""
+    nd = len(parts)
+    out = []
+    for i, part in enumerate(parts):
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = part.shape
+        out.append(part.reshape(shape))
+    return tuple(out)
 
 
 def _pool_argmax(b, win: Tracer, position) -> Tracer:
@@ -6229,7 +6240,7 @@ def _pool_argmax(b, win: Tracer, position) -> Tracer:
     return b.apply("where", nan, last, first, position=position)
 
 
-for _nd in (1, 2):
+for _nd in (1, 2, 3):
     FUNCTIONS[f"avg_pool{_nd}d"] = _avg_pool(_nd)
     FUNCTIONS[f"max_pool{_nd}d"] = _max_pool(_nd)
 
@@ -6267,12 +6278,8 @@ def _adaptive_pool(nd: int, kind: str):
             raise JacShapeError(f"{fname}(): the input {fmt(x.shape)} has an empty spatial axis", position)
         parts = [_adaptive_index(x.shape[lead + i], int(o)) for i, o in enumerate(sizes)]
         index, own = [p[0] for p in parts], [p[1] for p in parts]
-        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
-            index = [index[0][:, None, :, None], index[1][:, None, :]]
-            own = own[0][:, None, :, None] & own[1][None, :, None, :]
-        else:
-            own = own[0]
-        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        own = np.logical_and.reduce(np.broadcast_arrays(*_window_grid(own)))  # (O1, ..., K1, ...)
+        win = _take(b, x, (slice(None),) * lead + _window_grid(index), position)
         k = int(np.prod(win.shape[lead + nd:]))
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (k,), position)
         if kind == "max":
@@ -6288,7 +6295,7 @@ def _adaptive_pool(nd: int, kind: str):
     return lower
 
 
-for _nd in (1, 2):
+for _nd in (1, 2, 3):
     for _kind in ("avg", "max"):
         FUNCTIONS[f"adaptive_{_kind}_pool{_nd}d"] = _adaptive_pool(_nd, _kind)
 
@@ -8803,7 +8810,7 @@ def _conv_transpose(nd: int):
         g, per, fper = groups, channels // groups, w.shape[1]
         xs = _reshape_to(b, x, (x.shape[0], g, per) + lengths, position)
         ws = _reshape_to(b, w, (g, per, fper) + kernel, position)
-        ins, ker = "ip"[:nd], "jq"[:nd]
+        ins, ker = "ipt"[:nd], "jqu"[:nd]
         pairs = "".join(i + k for i, k in zip(ins, ker))
         prod = einsum_of(b, f"ngc{ins},gcf{ker}->ngf{pairs}", [xs, ws], position)  # every (input, kernel) product
         index = []
@@ -8828,13 +8835,14 @@ def _conv_transpose(nd: int):
 
 variant("torch", "conv_transpose1d")(_conv_transpose(1))
 variant("torch", "conv_transpose2d")(_conv_transpose(2))
+variant("torch", "conv_transpose3d")(_conv_transpose(3))
 
 
 def _lp_pool(nd: int):
     fname = f"lp_pool{nd}d"
 
     def lower(b, args, kwargs, position):
-        """F.lp_pool1d / lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
+        """F.lp_pool1d / lp_pool2d / lp_pool3d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
         (sign(s) · relu(|s|) · kernel volume)^(1/p) of s = avg_pool(x^p); p = ±inf is max_pool of |x| (of -|x|)"""
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "norm_type": REQUIRED, "kernel_size": REQUIRED,
                                             "stride": None, "ceil_mode": False}, position)
@@ -8859,6 +8867,7 @@ def _lp_pool(nd: int):
 
 variant("torch", "lp_pool1d")(_lp_pool(1))
 variant("torch", "lp_pool2d")(_lp_pool(2))
+variant("torch", "lp_pool3d")(_lp_pool(3))
 
 
 def _upsample_alias(fname: str, mode: str, corners):
