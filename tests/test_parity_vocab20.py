@@ -1,0 +1,171 @@
+"""Parity with PyTorch 2.13 for the functions the twentieth session added (see tests/parity.py): the 3-d layers of
+torch.nn.functional (conv3d, conv_transpose3d, max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool3d,
+lp_pool3d) with their torch.* spellings, and max_unpool1d / 2d / 3d. Values, Jacobians, a VJP and (for a scalar) the
+Hessian in float64 over several geometries (stride, padding, dilation, groups, ceil_mode, batched and unbatched),
+ties and NaN in max pooling; values and Jacobians in float32."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from parity import assert_parity
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+rng = np.random.default_rng(20)
+X = rng.uniform(-1, 1, (2, 4, 4, 5, 3))       # (N, C, D, H, W)
+W = rng.uniform(-1, 1, (6, 2, 2, 3, 2))       # 6 outputs, 4 channels in 2 groups
+WT = rng.uniform(-1, 1, (4, 3, 2, 2, 3))      # transposed: (C, out / groups, kD, kH, kW)
+c6 = rng.uniform(-1, 1, 6)
+S = rng.uniform(-1, 1, (1, 2, 3, 4, 4))       # small, for Hessians
+TIES3 = np.round(rng.uniform(-1, 1, (1, 2, 4, 4, 4)) * 2) / 2   # many ties inside and across windows
+NANS3 = TIES3.copy()
+NANS3[0, 0, 1, 1, [0, 1]] = np.nan            # two NaN in one window: PyTorch's scan picks the last
+NANS3[0, 1, 0, 0, 0] = np.nan
+
+CASES = [
+    ("F.conv3d(X, W)", {"X": X, "W": W[:, :, :, :, :1].repeat(2, axis=1)},
+     lambda X, W: F.conv3d(X, W)),
+    ("F.conv3d(X, W, c, groups=2)", {"X": X, "W": W, "c": c6}, lambda X, W, c: F.conv3d(X, W, c, groups=2)),
+    ("F.conv3d(X, W, stride=(2, 1, 2), padding=(1, 0, 2), dilation=(1, 2, 1), groups=2)", {"X": X, "W": W},
+     lambda X, W: F.conv3d(X, W, stride=(2, 1, 2), padding=(1, 0, 2), dilation=(1, 2, 1), groups=2)),
+    ("F.conv3d(X[0], W, padding='same', groups=2)", {"X": X, "W": W},
+     lambda X, W: F.conv3d(X[0], W, padding="same", groups=2)),
+    ("torch.conv3d(X, W, None, 2, 1, 1, 2)", {"X": X, "W": W},
+     lambda X, W: torch.conv3d(X, W, None, 2, 1, 1, 2)),
+    ("F.conv3d(X, W, padding='valid', groups=4)", {"X": X, "W": W[:4, :1]},
+     lambda X, W: F.conv3d(X, W, padding="valid", groups=4)),
+    ("(F.conv3d(S, W[:2, :1], groups=2) ** 2).sum()", {"S": S, "W": W},
+     lambda S, W: (F.conv3d(S, W[:2, :1], groups=2) ** 2).sum()),
+    ("F.conv_transpose3d(X, WT)", {"X": X, "WT": WT}, lambda X, WT: F.conv_transpose3d(X, WT)),
+    ("F.conv_transpose3d(X, WT, c[:6], stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 1), groups=2, "
+     "dilation=(1, 2, 1))", {"X": X, "WT": WT, "c": c6},
+     lambda X, WT, c: F.conv_transpose3d(X, WT, c[:6], stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 1),
+                                         groups=2, dilation=(1, 2, 1))),
+    ("torch.conv_transpose3d(X[0], WT, None, 2, 0, 1, 4)", {"X": X, "WT": WT[:, :1]},
+     lambda X, WT: torch.conv_transpose3d(X[0], WT[:, :1], None, 2, 0, 1, 4)),
+    ("(F.conv_transpose3d(S, WT[:2], stride=2) ** 2).sum()", {"S": S, "WT": WT},
+     lambda S, WT: (F.conv_transpose3d(S, WT[:2], stride=2) ** 2).sum()),
+    ("F.max_pool3d(X, 2)", {"X": X}, lambda X: F.max_pool3d(X, 2)),
+    ("torch.max_pool3d(X, (3, 2, 3), (1, 2, 2), (1, 1, 0), (1, 2, 1))", {"X": X},
+     lambda X: torch.max_pool3d(X, (3, 2, 3), (1, 2, 2), (1, 1, 0), (1, 2, 1))),
+    ("F.max_pool3d(X[0], 2, stride=1, padding=1)", {"X": X}, lambda X: F.max_pool3d(X[0], 2, stride=1, padding=1)),
+    ("F.max_pool3d(X, 2, 1)", {"X": TIES3}, lambda X: F.max_pool3d(X, 2, 1)),
+    ("F.max_pool3d(X, 3, 2, 1)", {"X": TIES3}, lambda X: F.max_pool3d(X, 3, 2, 1)),
+    ("F.max_pool3d(X, 2, 1)", {"X": NANS3}, lambda X: F.max_pool3d(X, 2, 1)),
+    ("F.max_pool3d(X, 2, ceil_mode=True)", {"X": TIES3}, lambda X: F.max_pool3d(X, 2, ceil_mode=True)),
+    ("(F.max_pool3d(S, 2, 1) ** 2).sum()", {"S": S}, lambda S: (F.max_pool3d(S, 2, 1) ** 2).sum()),
+    ("F.avg_pool3d(X, 2)", {"X": X}, lambda X: F.avg_pool3d(X, 2)),
+    ("F.avg_pool3d(X, (3, 2, 2), stride=(1, 2, 1), padding=(1, 1, 0), count_include_pad=False)", {"X": X},
+     lambda X: F.avg_pool3d(X, (3, 2, 2), stride=(1, 2, 1), padding=(1, 1, 0), count_include_pad=False)),
+    ("F.avg_pool3d(X[0], 2, padding=1, divisor_override=3)", {"X": X},
+     lambda X: F.avg_pool3d(X[0], 2, padding=1, divisor_override=3)),
+    ("F.avg_pool3d(X, 2, 1, ceil_mode=True)", {"X": X}, lambda X: F.avg_pool3d(X, 2, 1, ceil_mode=True)),
+    ("F.adaptive_avg_pool3d(X, (3, 2, 2))", {"X": X}, lambda X: F.adaptive_avg_pool3d(X, (3, 2, 2))),
+    ("F.adaptive_avg_pool3d(X[1], 2)", {"X": X}, lambda X: F.adaptive_avg_pool3d(X[1], 2)),
+    ("F.adaptive_avg_pool3d(X, (5, 7, 1))", {"X": X}, lambda X: F.adaptive_avg_pool3d(X, (5, 7, 1))),
+    ("F.adaptive_max_pool3d(X, (3, 2, 2))", {"X": X}, lambda X: F.adaptive_max_pool3d(X, (3, 2, 2))),
+    ("F.adaptive_max_pool3d(X, (3, 3, 3))", {"X": TIES3}, lambda X: F.adaptive_max_pool3d(X, (3, 3, 3))),
+    ("F.adaptive_max_pool3d(X[0], 2)", {"X": NANS3}, lambda X: F.adaptive_max_pool3d(X[0], 2)),
+    ("(F.adaptive_avg_pool3d(S, (2, 3, 2)) ** 2).sum()", {"S": S},
+     lambda S: (F.adaptive_avg_pool3d(S, (2, 3, 2)) ** 2).sum()),
+    ("F.lp_pool3d(X, 2, (2, 3, 2))", {"X": X + 2}, lambda X: F.lp_pool3d(X, 2, (2, 3, 2))),
+    ("F.lp_pool3d(X, 3.0, 2, stride=1)", {"X": X + 2}, lambda X: F.lp_pool3d(X, 3.0, 2, stride=1)),
+    ("F.lp_pool3d(X[0], 1.5, (1, 2, 3))", {"X": X + 2}, lambda X: F.lp_pool3d(X[0], 1.5, (1, 2, 3))),
+    ("F.lp_pool3d(X, float('inf'), 2)", {"X": X}, lambda X: F.lp_pool3d(X, float("inf"), 2)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{i}:{c[0]}" for i, c in enumerate(CASES)])
+def test_the_3d_layers_match_pytorch(case):
+    expr, inputs, fn = case
+    assert_parity(expr, inputs, fn)
+
+
+FLOAT32 = [c for c in CASES if "**" not in c[0] and "nan" not in str(c[1].get("X", 0))]
+
+
+@pytest.mark.parametrize("case", FLOAT32, ids=[f"{i}:{c[0]}" for i, c in enumerate(FLOAT32)])
+def test_the_3d_layers_match_pytorch_in_float32(case):
+    expr, inputs, fn = case
+    value = np.asarray(api.evaluate(expr, inputs, dtype="float32"))
+    assert value.dtype == np.float32
+    tensors = {k: torch.tensor(v, dtype=torch.float32) for k, v in inputs.items()}
+    theirs = fn(**tensors).numpy()
+    np.testing.assert_allclose(value, theirs, rtol=2e-5, atol=2e-6, equal_nan=True)
+    name = next(iter(inputs))
+    ours = np.asarray(api.jacobian(expr, inputs, wrt=[name], dtype="float32")[name])
+    rest = {k: t for k, t in tensors.items() if k != name}
+    J = torch.autograd.functional.jacobian(lambda t: fn(**{name: t}, **rest), tensors[name]).numpy()
+    np.testing.assert_allclose(ours, J, rtol=2e-5, atol=2e-6, equal_nan=True)
+
+
+def _pooled(nd: int, x: np.ndarray, **kw):
+    y, i = getattr(F, f"max_pool{nd}d")(torch.tensor(x), return_indices=True, **kw)
+    return y.numpy(), i.numpy().astype(np.float64)
+
+
+UNPOOL = [  # (nd, max_pool's geometry, the unpool's arguments after (y, i), the input's shape)
+    (1, {"kernel_size": 2}, "2", (2, 3, 8)),
+    (1, {"kernel_size": 3, "stride": 3, "padding": 1}, "3, 3, 1, output_size=[8]", (3, 8)),
+    (1, {"kernel_size": 2}, "2, output_size=[9]", (2, 3, 8)),
+    (2, {"kernel_size": 2}, "2", (2, 3, 4, 6)),
+    (2, {"kernel_size": (2, 3), "stride": (2, 3)}, "(2, 3), output_size=(5, 7)", (1, 2, 4, 6)),
+    (2, {"kernel_size": 3, "stride": 3, "padding": 1}, "3, 3, 1, output_size=(5, 5)", (2, 5, 5)),
+    (3, {"kernel_size": 2}, "2", (1, 2, 4, 4, 4)),
+    (3, {"kernel_size": 2}, "2, output_size=(1, 2, 5, 4, 5)", (1, 2, 4, 4, 4)),
+    (3, {"kernel_size": (1, 2, 2), "stride": (1, 2, 2)}, "(1, 2, 2)", (2, 3, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("case", UNPOOL, ids=[f"{c[0]}d:{c[2]}" for c in UNPOOL])
+def test_max_unpool_matches_pytorch(case):
+    nd, pool, written, shape = case
+    y, i = _pooled(nd, rng.uniform(-1, 1, shape), **pool)
+    expr = f"F.max_unpool{nd}d(y, i, {written})"
+    ti = torch.tensor(i.astype(np.int64))
+    call = eval(f"lambda y: F.max_unpool{nd}d(y, ti, {written})", {"F": F, "ti": ti})  # noqa: S307 - the test's own
+    assert_parity(expr, {"y": y, "i": i}, lambda y, i: call(y), differs=("hessian",))
+    J = np.asarray(api.jacobian(expr, {"y": y, "i": i}, wrt=["i"])["i"])
+    assert not J.any()  # the indices carry no derivative
+
+
+def test_max_unpool_after_overlapping_windows_refuses_a_repeated_index():
+    y, i = _pooled(1, np.array([[0.0, 3.0, 1.0, 0.5, 0.2]]), kernel_size=2, stride=1)  # 3.0 wins two windows
+    assert (np.bincount(i.astype(int).ravel()) > 1).any()
+    with pytest.raises(JacError, match="appears more than once"):
+        api.evaluate("F.max_unpool1d(y, i, 2, 1)", {"y": y, "i": i})
+
+
+REFUSED = [  # what PyTorch 2.13 refuses, jac refuses naming the argument
+    ("F.conv3d(X, W)", "groups=1 must divide"),
+    ("F.conv3d(X[0, 0], W)", "must be \\(N, C, D, H, W\\)"),
+    ("F.conv3d(X, W[0], groups=2)", "5 dimensions"),
+    ("F.conv3d(X, W, groups=2, stride=(1, 2))", "stride must be one integer or 3"),
+    ("F.conv3d(X, W, groups=2, padding='same', stride=2)", "padding='same' is not supported for strided"),
+    ("F.conv3d(X, W, groups=2, dilation=0)", "dilation must be >= 1"),
+    ("F.conv_transpose3d(X, WT, output_padding=1)", "output padding must be smaller"),
+    ("F.conv_transpose3d(X, W)", "first dimension must be the input's 4 channels"),
+    ("F.max_pool3d(X, 2, padding=2)", "at most half"),
+    ("F.max_pool3d(X, 6)", "more than"),
+    ("F.max_pool3d(X, 2, return_indices=True)", "return_indices"),
+    ("F.avg_pool3d(X, 2, divisor_override=0)", "divisor_override"),
+    ("F.adaptive_avg_pool3d(X, (2, 2))", "one integer or 3"),
+    ("F.adaptive_max_pool3d(X, 0)", ">= 1"),
+    ("F.lp_pool3d(X, 0, 2)", "norm_type"),
+    ("F.max_unpool2d(Y, I, 2)", "indices must have the input's shape"),
+    ("F.max_unpool2d(Y, torch.tensor([[[16, 0], [1, 2]]]), 2)", "invalid max index 16"),
+    ("F.max_unpool2d(Y, torch.tensor([[[0, -1], [1, 2]]]), 2)", "invalid max index -1"),
+    ("F.max_unpool2d(Y, [[[0, 0.5], [1, 2]]], 2)", "integers"),
+    ("F.max_unpool2d(Y, I[0], 2, output_size=(6, 5))", "between 2 and 6"),
+    ("F.max_unpool2d(Y, I[0], 2, output_size=(4,))", "2 or 4 integers"),
+    ("F.max_unpool2d(Y, Y * 0, 2)", "constant array of integers"),
+]
+VALUES = {"X": X, "W": W, "WT": WT, "Y": np.ones((1, 2, 2)), "I": np.zeros((2, 1, 2, 2))}
+
+
+@pytest.mark.parametrize("expr, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_what_pytorch_refuses_is_refused_naming_the_argument(expr, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(expr, {k: v for k, v in VALUES.items() if k in expr})
