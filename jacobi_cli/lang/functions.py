@@ -8751,6 +8751,93 @@ variant("torch", "broadcast_tensors")(_broadcast_all("broadcast_tensors"))
 variant("numpy", "broadcast_arrays")(_broadcast_all("broadcast_arrays"))
 
 
+def _choice_index(b, value, position):
+    """np.choose's index: its values when known at build time (a constant of integers, or an input bound as one),
+    else the node (a mask, or integers computed from the inputs); a float is refused, as NumPy refuses it."""
+    a = tensor(b, value, "choose", position)
+    node = b.nodes[a.id]
+    if node.op == "const":
+        kind = dtypes.kind_of(b, a.id)
+        if kind is None and a.id not in b.pyints:
+            raise JacValueError("choose: the index holds floats, which NumPy refuses (cannot cast float64 to int64 "
+                                "according to the rule 'safe'): write integers", position)
+        return a, np.asarray(node.value).astype(np.intp)
+    found = data_index(b, a, position)
+    if found is not None:
+        if found.size and not (np.all(np.isfinite(found)) and np.array_equal(found, np.round(found))):
+            raise JacValueError("choose: the index must hold integers", position)
+        return a, found.astype(np.intp)
+    if dtypes.kind_of(b, a.id) is None:
+        raise JacValueError("choose: the index is a float computed from the inputs, which NumPy refuses (cannot "
+                            "cast float64 to int64 according to the rule 'safe'): make it integers (.astype(int)) "
+                            "or a comparison", position)
+    return a, None
+
+
+@variant("numpy", "choose")
+def _np_choose(b, args, kwargs, position):
+    """np.choose(a, choices, mode='raise'): choices[a[i]][i], a and the choices broadcast together; mode 'wrap'
+    takes a modulo the number of choices, 'clip' clips it, 'raise' refuses an index out of range (one computed
+    from the inputs only if it is a mask). The derivative goes to the choice picked."""
+    a = arguments("choose", args, kwargs, {"a": REQUIRED, "choices": REQUIRED, "out": None,
+                                           "mode": Static("raise")}, position)
+    if a["out"] is not None:
+        raise JacValueError("choose(): out= writes into an array, which jac does not do: use the result", position)
+    mode = static(b, a["mode"], "mode", position)
+    if mode not in ("raise", "wrap", "clip"):
+        raise JacValueError(f"choose(): mode must be one of 'clip', 'raise', or 'wrap', got {mode!r}", position)
+    index, known = _choice_index(b, a["a"], position)
+    choices = a["choices"]
+    if isinstance(choices, Items):
+        choices = [tensor(b, c, "choose", position) for c in choices]
+    else:
+        whole = tensor(b, choices, "choose", position)
+        if whole.ndim == 0:
+            raise JacShapeError("choose: choices must be a sequence of arrays (or an array whose first axis lists "
+                                "them), got a 0-d array", position)
+        choices = [_take(b, whole, (k,), position) for k in range(_concrete(whole, "choose", position)[0])]
+    n = len(choices)
+    if not 1 <= n <= 64:
+        raise JacValueError(f"choose: NumPy takes 1 to 64 choices, got {n}", position)
+    try:
+        shape = np.broadcast_shapes(*[tuple(_concrete(t, "choose", position)) for t in [index] + choices])
+    except ValueError:
+        raise JacShapeError(f"choose: the index {fmt(index.shape)} and the choices "
+                            f"{', '.join(fmt(c.shape) for c in choices)} do not broadcast to one shape",
+                            position) from None
+    choices = [c if tuple(c.shape) == shape else b.apply("broadcast_to", c, shape=shape, position=position)
+               for c in choices]
+    if known is not None:
+        return _choose_known(b, np.broadcast_to(known, shape), choices, n, mode, position)
+    if mode == "raise" and not (is_boolean(b, index) and n >= 2):
+        raise JacValueError("choose: the index is computed from the inputs, so jac cannot check it against the "
+                            f"{n} choices as mode='raise' does: pass mode='clip' or mode='wrap', or index with a "
+                            "comparison", position)
+    if mode == "wrap":
+        index = b.apply("remainder", index, n, position=position)
+    out = choices[0]
+    for k in range(1, n):
+        test = "ge" if mode == "clip" and k == n - 1 else "eq"
+        out = b.apply("where", boolean(b, b.apply(test, index, k, position=position)), choices[k], out,
+                      position=position)
+    return out
+
+
+def _choose_known(b, index: np.ndarray, choices: list, n: int, mode: str, position) -> Tracer:
+    """np.choose with the index's values known: one gather from the stacked choices."""
+    if mode == "wrap":
+        index = index % n
+    elif mode == "clip":
+        index = np.clip(index, 0, n - 1)
+    elif index.size and (index.min() < 0 or index.max() >= n):
+        bad = int(index[(index < 0) | (index >= n)].flat[0])
+        raise JacValueError(f"choose: invalid entry {bad} in the choice array (there are {n} choices; NumPy raises "
+                            "ValueError): mode='wrap' or mode='clip' makes it valid", position)
+    stacked = FUNCTIONS["stack"](b, [Items(choices)], {}, position)
+    grid = np.indices(index.shape, sparse=True) if index.ndim else ()
+    return _take(b, stacked, (index,) + tuple(grid), position)
+
+
 @variant("numpy", "delete")
 def _np_delete(b, args, kwargs, position):
     """np.delete(x, obj, axis=None): x without the entries obj (constant indices, a slice or a mask) along axis
