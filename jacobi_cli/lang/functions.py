@@ -8751,6 +8751,83 @@ variant("torch", "broadcast_tensors")(_broadcast_all("broadcast_tensors"))
 variant("numpy", "broadcast_arrays")(_broadcast_all("broadcast_arrays"))
 
 
+# --- integer-only element-wise functions: gcd, lcm, the shifts ---
+#
+# PyTorch and NumPy compute them on integer and (NumPy's shifts) boolean arrays only, and carry no derivative
+# through integers. jac reads their arguments' values (constants, or integers computed from the inputs: then the
+# graph holds for those values only, as x[mask]'s) and computes the library's own ufunc in the arguments' real
+# dtypes, so overflow wraps as there; the result is a constant of that dtype.
+
+def _torch_lcm(a, b):
+    """PyTorch's lcm: |a / gcd · b| computed in the dtype (the product wraps before the absolute value; NumPy's
+    takes the absolute values first)."""
+    g = np.gcd(a, b)
+    return np.where(g == 0, 0, np.abs(a // np.where(g == 0, 1, g) * b)).astype(np.result_type(a, b))
+
+
+_INTEGER_UFUNCS = {"gcd": np.gcd, "lcm": np.lcm, "left_shift": np.left_shift, "right_shift": np.right_shift}
+
+
+def _integer_operand(b, value, fname, library, position):
+    """An argument of an integer-only function as the library holds it: a Python int, or an array of its integer
+    (or boolean) dtype, read at build time."""
+    t = tensor(b, value, fname, position)
+    node, kind = b.nodes[t.id], dtypes.kind_of(b, t.id)
+    if node.op == "const" and (kind is not None or t.id in b.pyints):
+        v = dtypes.operand(b, t.id, node.value)
+    elif kind is not None and b.lowering is not None:
+        message = (f"{fname} of integers computed from the inputs is known only for given values (jac eval, vjp, jvp, "
+                   "hessian, check read it; jac shape and jac diff cannot)")
+        v = np.asarray(b.lowering.value_of(t, position, message=message)).astype(kind[0])
+    else:
+        raise JacValueError(f"{fname}: {'PyTorch' if library == 'torch' else 'NumPy'} computes it on integers only, "
+                            "and this argument is a float (jac's inputs are floats: convert with .long() or "
+                            ".astype(int))", position)
+    is_bool = type(v) is bool or (isinstance(v, np.ndarray) and v.dtype.kind == "b")
+    if library == "torch" and is_bool:
+        raise JacValueError(f"{fname}: PyTorch does not implement it for bool tensors; jac refuses it", position)
+    if library == "torch" and type(v) is int and fname in ("gcd", "lcm"):
+        raise JacValueError(f"{fname}: PyTorch takes two tensors here, not a number (TypeError); write "
+                            f"torch.tensor({v})", position)
+    return v
+
+
+def _integer_function(library: str, fname: str, ufunc: str):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        values = [_integer_operand(b, a[k], fname, library, position) for k in ("x", "y")]
+        if not any(isinstance(v, np.ndarray) for v in values):
+            values[0] = np.asarray(values[0])  # two Python ints: NumPy's default integer
+        values = dtypes._promoted(values, library, fname, position)  # a Python int as the library reads it
+        compute = _torch_lcm if (library, ufunc) == ("torch", "lcm") else _INTEGER_UFUNCS[ufunc]
+        try:
+            with np.errstate(all="ignore"):
+                result = np.asarray(compute(*values))
+        except TypeError as err:
+            raise JacValueError(f"{fname}: {err} (NumPy refuses these dtypes too)", position) from None
+        if library == "torch" and result.dtype.kind == "u" and result.dtype.itemsize > 1:
+            result = result.astype(np.int64)
+        out = b.const(dtypes.held(b, result, f"the result of {fname}", position), position)
+        b.typed[out.id] = (result.dtype, library)
+        return out
+    lower.__doc__ = (f"{'torch' if library == 'torch' else 'np'}.{fname}(x, y): {ufunc.replace('_', ' ')} of "
+                     "integers (bool arrays too for NumPy's shifts) as the library computes it in their dtype, "
+                     "wrapping; floats refused, no derivative (integers carry none)")
+    return lower
+
+
+for _fname in ("gcd", "lcm"):
+    variant("torch", _fname)(_integer_function("torch", _fname, _fname))
+    variant("numpy", _fname)(_integer_function("numpy", _fname, _fname))
+    variant("method", _fname)(_integer_function("torch", _fname, _fname))  # x.gcd(y): PyTorch's (NumPy has none)
+for _side in ("left", "right"):
+    variant("torch", f"bitwise_{_side}_shift")(_integer_function("torch", f"bitwise_{_side}_shift", f"{_side}_shift"))
+    variant("method", f"bitwise_{_side}_shift")(_integer_function("torch", f"bitwise_{_side}_shift",
+                                                                  f"{_side}_shift"))
+    variant("numpy", f"{_side}_shift")(_integer_function("numpy", f"{_side}_shift", f"{_side}_shift"))
+    variant("numpy", f"bitwise_{_side}_shift")(_integer_function("numpy", f"bitwise_{_side}_shift", f"{_side}_shift"))
+
+
 def _choice_index(b, value, position):
     """np.choose's index: its values when known at build time (a constant of integers, or an input bound as one),
     else the node (a mask, or integers computed from the inputs); a float is refused, as NumPy refuses it."""
