@@ -169,3 +169,49 @@ VALUES = {"X": X, "W": W, "WT": WT, "Y": np.ones((1, 2, 2)), "I": np.zeros((2, 1
 def test_what_pytorch_refuses_is_refused_naming_the_argument(expr, words):
     with pytest.raises(JacError, match=words):
         api.evaluate(expr, {k: v for k, v in VALUES.items() if k in expr})
+
+
+I = np.array([12.0, -18.0, 0.0, 7.0, 5.0, -100.0, 64.0])
+K = np.array([18.0, 12.0, 0.0, 0.0, -3.0, 7.0, 70.0])
+INTEGER = [  # PyTorch's integer functions of integers computed from the inputs: values to the bit, dtype kept
+    ("torch.gcd(i.long(), k.long())", lambda i, k: torch.gcd(i.long(), k.long())),
+    ("torch.lcm(i.long(), k.long())", lambda i, k: torch.lcm(i.long(), k.long())),
+    ("torch.lcm(i.to(torch.int8), k.to(torch.int8))", lambda i, k: torch.lcm(i.to(torch.int8), k.to(torch.int8))),
+    ("i.long().gcd(torch.tensor(4))", lambda i, k: i.long().gcd(torch.tensor(4))),
+    ("torch.bitwise_left_shift(i.long(), k.long().abs())", lambda i, k: torch.bitwise_left_shift(i.long(),
+                                                                                                 k.long().abs())),
+    ("torch.bitwise_left_shift(i.to(torch.int8), 3)", lambda i, k: torch.bitwise_left_shift(i.to(torch.int8), 3)),
+    ("torch.bitwise_right_shift(i.long(), k.long())", lambda i, k: torch.bitwise_right_shift(i.long(), k.long())),
+    ("i.int().bitwise_right_shift(40)", lambda i, k: i.int().bitwise_right_shift(40)),
+    ("torch.gcd(i.long(), k.long()) // 4", lambda i, k: torch.gcd(i.long(), k.long()) // 4),
+]
+
+
+@pytest.mark.parametrize("code, fn", INTEGER, ids=[c[0] for c in INTEGER])
+def test_integer_functions_are_pytorchs(code, fn):
+    theirs = fn(torch.tensor(I), torch.tensor(K))
+    assert theirs.dtype != torch.float64
+    np.testing.assert_array_equal(api.evaluate(code, {"i": I, "k": K}), theirs.numpy().astype(np.float64))
+    J = api.jacobian(f"({code}) * i", {"i": I, "k": K})
+    np.testing.assert_array_equal(J["i"], np.diag(theirs.numpy().astype(np.float64)))
+
+
+def test_gcd_and_lcm_at_the_dtypes_minimum_are_pytorchs_own():
+    """PyTorch's Euclid runs on |a| with C's remainder, so the minimum (its own absolute value) gives gcd(6, -128)
+    = -2 for int8 tensors where NumPy gives 2; jac computes each library's."""
+    for dtype in ("int8", "int16", "int32", "int64"):
+        low = np.iinfo(dtype).min
+        a, b = [low, low, low, 0, 6, 10, low], [0, low, 3, low, low, -4, 2]
+        code = f"torch.{{}}(torch.tensor({a}, dtype=torch.{dtype}), torch.tensor({b}, dtype=torch.{dtype}))"
+        for f in ("gcd", "lcm"):
+            theirs = getattr(torch, f)(torch.tensor(a, dtype=getattr(torch, dtype)),
+                                       torch.tensor(b, dtype=getattr(torch, dtype))).numpy()
+            np.testing.assert_array_equal(api.evaluate(code.format(f)), theirs.astype(np.float64))
+        np.testing.assert_array_equal(api.evaluate(code.format("gcd").replace("torch.", "np.")),
+                                      np.gcd(np.array(a, dtype), np.array(b, dtype)).astype(np.float64))
+
+
+def test_lcm_where_pytorch_divides_the_minimum_by_minus_one_is_refused():
+    # gcd(-2**63, 7) is -1 in PyTorch's loop (2**63 = 1 mod 7), and its lcm divides -2**63 by -1: SIGFPE
+    with pytest.raises(JacError, match="SIGFPE"):
+        api.evaluate("torch.lcm(torch.tensor([-2**63]), torch.tensor([7]))")

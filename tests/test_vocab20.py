@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
+from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 from parity import central
 
@@ -90,3 +91,90 @@ def test_bad_arguments_exit_2_with_one_message(args, words):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert result.output.count("jac: error") == 1 and words in result.output
+
+
+# --- np.choose ------------------------------------------------------------------------------------------------------
+
+A, B, C = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, 4), rng.uniform(-1, 1, (3, 1))
+CHOOSE = [  # (code; NumPy's, evaluated on the same arrays, is the reference)
+    "np.choose([[0, 1, 2, 1], [2, 2, 0, 0], [1, 0, 1, 2]], [A, B, C])",
+    "np.choose(np.array([0, 4, -1, 2]), [A, B, C], mode='wrap')",
+    "np.choose(np.array([0, 4, -1, 2]), [A, B, C], mode='clip')",
+    "np.choose(A > 0, [A, B])",
+    "np.choose((A > 0).astype(int) * 2 - (B > 0).astype(int), [A, B, C], mode='clip')",
+    "np.choose((A > 0).astype(int) * 5, [A, B, C], mode='wrap')",
+    "np.choose(1, np.stack([A, A * 2]))",
+    "jnp.choose(np.array([2, 1, 0, 1]), [A, B, C])",
+]
+
+
+@pytest.mark.parametrize("code", CHOOSE)
+def test_choose_is_numpys_and_its_derivative_goes_to_the_choice_picked(code):
+    env = {"A": A, "B": B, "C": C}
+    theirs = eval(code.replace("jnp.", "np."), {"np": np, **env})  # noqa: S307 - the test's own text
+    np.testing.assert_array_equal(api.evaluate(code, env), theirs)
+    J = api.jacobian(code, env)
+    for name, x in env.items():
+        fd = central(lambda t: api.evaluate(code, {**env, name: t}), x)
+        np.testing.assert_allclose(J[name], fd, rtol=1e-7, atol=1e-9)
+
+
+CHOOSE_REFUSED = [
+    ("np.choose([0, 3, 1, 0], [A, B, C])", "invalid entry 3"),
+    ("np.choose([0.0, 1.0, 1.0, 0.0], [A, B])", "floats"),
+    ("np.choose((A > 0).astype(int), [A, B])", "mode='clip' or mode='wrap'"),
+    ("np.choose(A * 0, [A, B], mode='clip')", "float computed from the inputs"),
+    ("np.choose([0, 1], [A, B])", "do not broadcast"),
+    ("np.choose([0, 1, 0, 1], [A, B], mode='bad')", "mode must be"),
+]
+
+
+@pytest.mark.parametrize("code, words", CHOOSE_REFUSED, ids=[c[0] for c in CHOOSE_REFUSED])
+def test_choose_refuses_what_numpy_refuses_and_what_jac_cannot_check(code, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(code, {"A": A, "B": B, "C": C})
+
+
+# --- gcd, lcm and the shifts: integers only, read at build time, no derivative ---------------------------------------
+
+I = np.array([12.0, -18.0, 0.0, 7.0, 5.0, -100.0])
+K = np.array([18.0, 12.0, 0.0, 0.0, -3.0, 7.0])
+INTEGER_FUNCTIONS = [
+    ("np.gcd(i.astype(int), k.astype(int))", lambda i, k: np.gcd(i, k)),
+    ("np.lcm(i.astype(int), k.astype(int))", lambda i, k: np.lcm(i, k)),
+    ("np.lcm(i.astype(np.int8), k.astype(np.int8))", lambda i, k: np.lcm(i.astype(np.int8), k.astype(np.int8))),
+    ("np.left_shift(i.astype(int), np.abs(k).astype(int))", lambda i, k: np.left_shift(i, np.abs(k))),
+    ("np.bitwise_right_shift(i.astype(int), 2)", lambda i, k: np.right_shift(i, 2)),
+    ("np.right_shift(i.astype(np.int8), 70 - np.abs(k).astype(np.int8) * 10)",
+     lambda i, k: np.right_shift(i.astype(np.int8), (70 - np.abs(k) * 10).astype(np.int8))),
+    ("np.gcd(12, 18) + np.lcm(4, 6)", lambda i, k: np.int64(18)),
+]
+
+
+@pytest.mark.parametrize("code, numpy_fn", INTEGER_FUNCTIONS, ids=[c[0] for c in INTEGER_FUNCTIONS])
+def test_integer_functions_are_numpys(code, numpy_fn):
+    theirs = numpy_fn(I.astype(np.int64), K.astype(np.int64))
+    np.testing.assert_array_equal(api.evaluate(code, {"i": I, "k": K}), theirs)
+    J = api.jacobian(f"({code}) * i", {"i": I, "k": K})
+    np.testing.assert_array_equal(J["i"], np.diag(np.broadcast_to(theirs, I.shape)).astype(float))
+    assert not np.asarray(J["k"]).any()
+
+
+INTEGER_REFUSED = [
+    ("np.gcd(i, 2)", "integers only"),
+    ("torch.lcm(i.long(), 3)", "not a number"),
+    ("torch.bitwise_left_shift(i > 0, 1)", "bool tensors"),
+    ("np.gcd(i > 0, k > 0)", "NumPy refuses these dtypes"),
+    ("np.left_shift(i.astype(np.int8), 300)", "out of range for int8"),
+]
+
+
+@pytest.mark.parametrize("code, words", INTEGER_REFUSED, ids=[c[0] for c in INTEGER_REFUSED])
+def test_integer_functions_refuse_what_the_libraries_refuse(code, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(code, {"i": I, "k": K})
+
+
+def test_integer_functions_need_values_for_jac_shape():
+    result = runner.invoke(app, ["shape", "np.gcd(i.astype(int), 4)", "i:3"])
+    assert result.exit_code == 2 and "known only for given values" in result.output

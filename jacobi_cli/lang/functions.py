@@ -8758,11 +8758,35 @@ variant("numpy", "broadcast_arrays")(_broadcast_all("broadcast_arrays"))
 # graph holds for those values only, as x[mask]'s) and computes the library's own ufunc in the arguments' real
 # dtypes, so overflow wraps as there; the result is a constant of that dtype.
 
+def _torch_gcd(a, b):
+    """PyTorch's gcd (``calc_gcd``): Euclid's loop on |a|, |b| with C's remainder, in the dtype. It differs from
+    NumPy's where the dtype's minimum meets another number: gcd(6, -128) is -2 for int8 tensors, 2 in NumPy."""
+    dtype = np.result_type(a, b)
+    a, b = np.broadcast_arrays(np.abs(np.asarray(a, dtype=dtype)), np.abs(np.asarray(b, dtype=dtype)))
+    a, b = a.copy(), b.copy()
+    going = a != 0
+    while going.any():
+        c = a[going]
+        a[going] = np.fmod(b[going], c)
+        b[going] = c
+        going = a != 0
+    return b
+
+
 def _torch_lcm(a, b):
-    """PyTorch's lcm: |a / gcd · b| computed in the dtype (the product wraps before the absolute value; NumPy's
-    takes the absolute values first)."""
-    g = np.gcd(a, b)
-    return np.where(g == 0, 0, np.abs(a // np.where(g == 0, 1, g) * b)).astype(np.result_type(a, b))
+    """PyTorch's lcm, C++'s ``std::abs(a / g * b)`` with its gcd: computed in int for narrower integers (C++
+    promotes them), in the dtype otherwise, the absolute value taken after the product wraps, then stored in the
+    dtype (NumPy's takes the absolute values first)."""
+    dtype = np.result_type(a, b)
+    g = _torch_gcd(a, b)
+    work = np.int32 if dtype.itemsize < 4 else dtype
+    a, b, g = (np.asarray(v).astype(work) for v in (a, b, g))
+    if np.any((g == -1) & ((a == np.iinfo(work).min) | (b == np.iinfo(work).min))):
+        raise ArithmeticError("PyTorch's lcm divides the dtype's minimum by -1 here (its gcd of the two is -1), which "
+                              "C++ leaves undefined (the process stops with SIGFPE); jac refuses it")
+    d = np.where(g == 0, 1, g)
+    quotient = (a - np.fmod(a, d)) // d  # C's a / g, truncated (an exact multiple of d divided)
+    return np.where(g == 0, 0, np.abs(quotient * b)).astype(dtype)
 
 
 _INTEGER_UFUNCS = {"gcd": np.gcd, "lcm": np.lcm, "left_shift": np.left_shift, "right_shift": np.right_shift}
@@ -8799,12 +8823,15 @@ def _integer_function(library: str, fname: str, ufunc: str):
         if not any(isinstance(v, np.ndarray) for v in values):
             values[0] = np.asarray(values[0])  # two Python ints: NumPy's default integer
         values = dtypes._promoted(values, library, fname, position)  # a Python int as the library reads it
-        compute = _torch_lcm if (library, ufunc) == ("torch", "lcm") else _INTEGER_UFUNCS[ufunc]
+        compute = {"gcd": _torch_gcd, "lcm": _torch_lcm}.get(ufunc) if library == "torch" else None
+        compute = compute or _INTEGER_UFUNCS[ufunc]
         try:
             with np.errstate(all="ignore"):
                 result = np.asarray(compute(*values))
         except TypeError as err:
             raise JacValueError(f"{fname}: {err} (NumPy refuses these dtypes too)", position) from None
+        except ArithmeticError as err:
+            raise JacValueError(f"{fname}: {err}", position) from None
         if library == "torch" and result.dtype.kind == "u" and result.dtype.itemsize > 1:
             result = result.astype(np.int64)
         out = b.const(dtypes.held(b, result, f"the result of {fname}", position), position)
