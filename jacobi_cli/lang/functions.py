@@ -9033,7 +9033,7 @@ def _lp_pool(nd: int):
     fname = f"lp_pool{nd}d"
 
     def lower(b, args, kwargs, position):
-        """F.lp_pool1d / lp_pool2d / lp_pool3d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
+        """F.lp_pool1d / 2d / 3d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
         (sign(s) · relu(|s|) · kernel volume)^(1/p) of s = avg_pool(x^p); p = ±inf is max_pool of |x| (of -|x|)"""
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "norm_type": REQUIRED, "kernel_size": REQUIRED,
                                             "stride": None, "ceil_mode": False}, position)
