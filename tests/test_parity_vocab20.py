@@ -215,3 +215,59 @@ def test_lcm_where_pytorch_divides_the_minimum_by_minus_one_is_refused():
     # gcd(-2**63, 7) is -1 in PyTorch's loop (2**63 = 1 mod 7), and its lcm divides -2**63 by -1: SIGFPE
     with pytest.raises(JacError, match="SIGFPE"):
         api.evaluate("torch.lcm(torch.tensor([-2**63]), torch.tensor([7]))")
+
+
+POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+               "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+               "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+               "laguerre_polynomial_l", "legendre_polynomial_p"]
+P_EDGES = np.array([1.0, -1.0, 0.0, -0.0, 0.5, 1e-300, 2.0, -3.0, 1 - 2**-53, -1 + 2**-53, 1 - 2**-40, -1 + 2**-40,
+                    np.inf, -np.inf])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomial_values_are_pytorchs(name, dtype):
+    """Within rounding of PyTorch's (its recurrences, closed forms for a large degree, and the ends), over random
+    points in and beyond [-1, 1] (the shifted ones' [0, 1]) and the edges; both NaN where PyTorch's is."""
+    x = np.concatenate([rng.uniform(-1.3, 1.3, 60), rng.uniform(-0.2, 1.2, 30), P_EDGES]).astype(dtype)
+    f = getattr(torch.special, name)
+    for n in [-2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 30, 100, "torch.tensor([[1], [7], [12]])"]:
+        degree = torch.tensor([[1], [7], [12]]) if isinstance(n, str) else n
+        theirs = f(torch.tensor(x), degree).numpy()
+        ours = np.asarray(api.evaluate(f"torch.special.{name}(x, {n})", {"x": x}, dtype=dtype))
+        assert ours.dtype == np.dtype(dtype) and ours.shape == theirs.shape
+        tol = 5e-13 if dtype == "float64" else 2e-4
+        both = np.isfinite(theirs)
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs), err_msg=f"{name} n={n}")
+        scale = max(1, n if isinstance(n, int) else 12)  # rounding grows with the degree (and at the ends, where
+        np.testing.assert_allclose(ours[both], theirs[both], rtol=tol * scale, atol=tol,  # PyTorch gives ±1's value)
+                                   err_msg=f"{name} n={n}")
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomial_derivative_by_x_is_the_next_polynomials(name):
+    """PyTorch has no derivative of them ("not implemented"); jac's, checked against the classical identities
+    computed by PyTorch: T' = n U_{n-1}, U' = ((n+1) T_{n+1} - x U_n) / (x² - 1), H' = 2n H_{n-1}, He' = n He_{n-1},
+    L' = (n L_n - n L_{n-1}) / x, P' = n (x P_n - P_{n-1}) / (x² - 1); V, W and the shifted ones by central
+    differences of PyTorch's values."""
+    x = np.array([-0.83, -0.31, 0.12, 0.58, 0.94]) if not name.startswith("shifted") else \
+        np.array([0.04, 0.31, 0.52, 0.77, 0.93])
+    f = getattr(torch.special, name)
+    for n in (2, 5, 9, 14):
+        J = np.diag(np.asarray(api.jacobian(f"torch.special.{name}(x, {n})", {"x": x})["x"]))
+        X = torch.tensor(x)
+
+        def p(k):
+            return f(X, k).numpy()
+        expected = {
+            "chebyshev_polynomial_t": lambda: n * torch.special.chebyshev_polynomial_u(X, n - 1).numpy(),
+            "chebyshev_polynomial_u": lambda: ((n + 1) * torch.special.chebyshev_polynomial_t(X, n + 1).numpy()
+                                               - x * p(n)) / (x ** 2 - 1),
+            "hermite_polynomial_h": lambda: 2 * n * p(n - 1),
+            "hermite_polynomial_he": lambda: n * p(n - 1),
+            "laguerre_polynomial_l": lambda: n * (p(n) - p(n - 1)) / x,
+            "legendre_polynomial_p": lambda: n * (x * p(n) - p(n - 1)) / (x ** 2 - 1),
+        }.get(name, lambda: (f(X + 1e-6, n).numpy() - f(X - 1e-6, n).numpy()) / 2e-6)()
+        np.testing.assert_allclose(J, expected, rtol=1e-6 if name not in ("chebyshev_polynomial_t",
+                                   "hermite_polynomial_h", "hermite_polynomial_he") else 1e-12, atol=1e-7)

@@ -178,3 +178,60 @@ def test_integer_functions_refuse_what_the_libraries_refuse(code, words):
 def test_integer_functions_need_values_for_jac_shape():
     result = runner.invoke(app, ["shape", "np.gcd(i.astype(int), 4)", "i:3"])
     assert result.exit_code == 2 and "known only for given values" in result.output
+
+
+# --- torch.special's orthogonal polynomials: exact derivatives by x (PyTorch has none), degree constant ---------------
+
+POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+               "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+               "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+               "laguerre_polynomial_l", "legendre_polynomial_p"]
+P_X = np.array([-1.0, -0.93, -0.4, 0.0, 0.27, 0.5, 0.81, 1.0, 1.3, -1.7])
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+@pytest.mark.parametrize("n", [0, 1, 3, 7, 12])
+def test_polynomial_derivatives_equal_central_differences(name, n):
+    code = f"torch.special.{name}(x, {n})"
+    x = P_X / 2 + 0.5 if name.startswith("shifted") else P_X  # the shifted ones' [-1, 1] is [0, 1]
+    J = np.asarray(api.jacobian(code, {"x": x})["x"])
+    fd = central(lambda t: api.evaluate(code, {"x": t}), x, h=1e-6)
+    np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(fd).max()))
+    H = np.asarray(api.hessian(f"{code}.sum()", {"x": x})[("x", "x")])
+    fd2 = central(lambda t: np.asarray(api.jacobian(code, {"x": t})["x"]).sum(axis=0), x, h=1e-6)
+    np.testing.assert_allclose(H, fd2, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(fd2).max()))
+
+
+def test_chebyshev_t_derivative_is_n_times_u_at_the_ends_too():
+    x = np.array([-1.0, -0.5, 0.3, 1.0, 2.0])
+    for n in (3, 9):
+        J = np.diag(np.asarray(api.jacobian(f"torch.special.chebyshev_polynomial_t(x, {n})", {"x": x})["x"]))
+        u = np.asarray(api.evaluate(f"torch.special.chebyshev_polynomial_u(x, {n - 1})", {"x": x}))
+        np.testing.assert_allclose(J, n * u, rtol=1e-12, atol=1e-12)  # T_n' = n U_{n-1}: n² at x = 1
+
+
+def test_polynomial_degrees_per_element_broadcast():
+    x = np.array([[0.3], [-0.6]])
+    n = "torch.tensor([0, 2, 9, -1])"
+    value = np.asarray(api.evaluate(f"torch.special.legendre_polynomial_p(x, {n})", {"x": x}))
+    assert value.shape == (2, 4)
+    for j, k in enumerate([0, 2, 9, -1]):
+        single = api.evaluate(f"torch.special.legendre_polynomial_p(x, {k})", {"x": x[:, 0]})
+        np.testing.assert_array_equal(value[:, j], single)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("torch.special.chebyshev_polynomial_t(x, m)", "constant integer"),
+    ("torch.special.chebyshev_polynomial_t(x, 2.5)", "must hold integers"),
+    ("torch.special.hermite_polynomial_h(x, 5000)", "above 2000"),
+    ("torch.special.legendre_polynomial_p(torch.arange(3), 2)", "x holds integers"),
+])
+def test_polynomials_refuse_a_degree_that_is_no_constant_integer(code, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(code, {"x": P_X, "m": np.array(2.0)})
+
+
+def test_hermite_beyond_pytorchs_limit_is_nan():
+    assert np.isnan(api.evaluate("torch.special.hermite_polynomial_h(x, 513)", {"x": P_X})).all()
+    assert np.isnan(api.evaluate("torch.special.hermite_polynomial_he(x, 129)", {"x": P_X}, dtype="float32")).all()
+    assert not np.isnan(api.evaluate("torch.special.hermite_polynomial_he(x, 150)", {"x": P_X[:3]})).any()

@@ -8855,6 +8855,147 @@ for _side in ("left", "right"):
     variant("numpy", f"bitwise_{_side}_shift")(_integer_function("numpy", f"bitwise_{_side}_shift", f"{_side}_shift"))
 
 
+# --- torch.special's orthogonal polynomials of a constant integer degree n ---
+#
+# PyTorch 2.13 (ATen/native/Math.h) computes them by their three-term recurrence, with trigonometric closed forms
+# for a large degree inside (-1, 1) (cos(n acos y) for T) and constants at the ends; the constants are the
+# polynomials' own values there, which the recurrence gives exactly (small integers). Lowered onto jac's ops,
+# the same branches, so the derivative by x is the derivative of what is computed: exact, at the ends too (PyTorch
+# has none). The degree is a constant: a degree carries no derivative, and one read off an input is refused.
+
+MAX_DEGREE = 2000  # the recurrence is graph nodes, a few per degree
+_ORTHOGONAL = {  # name: (start p1(y), the degree above which |y| < 1 takes the closed form, or None)
+    "chebyshev_polynomial_t": ("t", 6), "chebyshev_polynomial_u": ("u", 8), "chebyshev_polynomial_v": ("v", 8),
+    "chebyshev_polynomial_w": ("w", 8), "shifted_chebyshev_polynomial_t": ("t", 6),
+    "shifted_chebyshev_polynomial_u": ("u", 6), "shifted_chebyshev_polynomial_v": ("v", 6),
+    "shifted_chebyshev_polynomial_w": ("w", 4), "hermite_polynomial_h": ("h", None),
+    "hermite_polynomial_he": ("he", None), "laguerre_polynomial_l": ("l", None),
+    "legendre_polynomial_p": ("p", None),
+}
+
+
+def _degrees(b, value, fname, position) -> np.ndarray:
+    """The constant integer degrees n (negative ones give 0, as PyTorch)."""
+    if isinstance(value, Tracer) and b.nodes[value.id].op != "const":
+        raise JacValueError(f"{fname}: the degree n must be a constant integer: a degree has no derivative (PyTorch's "
+                            f"is not implemented), and jac reads none off an input{input_not_constant(b, value)}",
+                            position)
+    n = np.asarray(b.nodes[value.id].value if isinstance(value, Tracer) else static(b, value, "n", position))
+    if n.dtype.kind not in "biuf" or not np.all(np.isfinite(n)) or not np.array_equal(n, np.round(n)):
+        raise JacValueError(f"{fname}: the degree n must hold integers (PyTorch truncates {n.ravel()[:1]} "
+                            "toward zero: write the integer)", position)
+    if n.size and n.max() > MAX_DEGREE:
+        raise JacValueError(f"{fname}: degree {int(n.max())} is above {MAX_DEGREE}, the most jac builds (the "
+                            "recurrence is graph nodes)", position)
+    return n.astype(np.int64)
+
+
+def _recurrence(b, x: Tracer, kind: str, top: int, position) -> list:
+    """[P_0(x), ..., P_top(x)] by PyTorch's recurrences, in its order of operations."""
+    def ap(op, *args):
+        return b.apply(op, *args, position=position)
+    one = b.const(np.ones(tuple(x.shape), dtype=b.dtype), position)
+    two_x = ap("add", x, x)
+    first = {"t": x, "u": two_x, "v": ap("sub", two_x, 1.0), "w": ap("add", two_x, 1.0), "h": two_x, "he": x,
+             "l": ap("sub", 1.0, x), "p": x}[kind]
+    values = [one, first]
+    for k in range(2, top + 1):
+        p, q = values[-2], values[-1]
+        if kind in "tuvw":
+            r = ap("sub", ap("mul", two_x, q), p)
+        elif kind == "h":  # k of the loop is 2 (k - 1)
+            r = ap("sub", ap("mul", two_x, q), ap("mul", p, float(2 * (k - 1))))
+        elif kind == "he":
+            r = ap("sub", ap("mul", x, q), ap("mul", p, float(k - 1)))
+        elif kind == "l":
+            r = ap("div", ap("sub", ap("mul", ap("add", float(2 * (k - 1)), ap("sub", 1.0, x)), q),
+                             ap("mul", p, float(k - 1))), float(k))
+        else:
+            r = ap("div", ap("sub", ap("mul", ap("mul", float(2 * k - 1), x), q), ap("mul", p, float(k - 1))),
+                   float(k))
+        values.append(r)
+    return values[:top + 1]
+
+
+def _closed_region(b, x: Tracer, kind: str, position) -> tuple:
+    """Where PyTorch takes the closed form (|y| < 1, and for U, V, W its denominator's test: sin θ != 0,
+    sin(θ/2) != 1, cos(θ/2) != 1), and y kept there. Where that test fails (one ulp from ±1) PyTorch returns
+    the value at ±1 itself (19 for V_9 at -1 + 2**-53, where V_9 is 18.99999999999994): jac takes the recurrence
+    there, within rounding of it, so that the derivative stays the polynomial's."""
+    def ap(op, *args):
+        return b.apply(op, *args, position=position)
+    inside = boolean(b, ap("lt", ap("abs", x), 1.0))
+    if kind == "t":
+        return inside, ap("where", inside, x, 0.0)
+    theta = ap("arccos", ap("where", inside, x, 0.0))
+    test, bad = {"u": (ap("sin", theta), 0.0), "v": (ap("sin", ap("div", theta, 2.0)), 1.0),
+                 "w": (ap("cos", ap("div", theta, 2.0)), 1.0)}[kind]
+    closed = logical("and", b, [inside, boolean(b, ap("ne", test, bad))], position)
+    return closed, ap("where", closed, x, 0.0)
+
+
+def _closed_form(b, y: Tracer, kind: str, k: int, position) -> Tracer:
+    """PyTorch's trigonometric form of degree k for |y| < 1 (y itself: the caller keeps it inside)."""
+    def ap(op, *args):
+        return b.apply(op, *args, position=position)
+    theta = ap("arccos", y)
+    if kind == "t":
+        return ap("cos", ap("mul", float(k), theta))
+    if kind == "u":
+        return ap("div", ap("sin", ap("mul", float(k + 1), theta)), ap("sin", theta))
+    half = ap("div", theta, 2.0)
+    if kind == "v":
+        return ap("div", ap("cos", ap("mul", k + 0.5, theta)), ap("cos", half))
+    return ap("div", ap("sin", ap("mul", k + 0.5, theta)), ap("sin", half))
+
+
+def _orthogonal(fname: str):
+    kind, above = _ORTHOGONAL[fname]
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "n": REQUIRED}, position)
+        x = tensor(b, a["x"], fname, position)
+        if dtypes.kind_of(b, x.id) is not None:
+            raise JacValueError(f"{fname}: x holds integers, which PyTorch computes in its default float32: pass a "
+                                "float (x.double())", position)
+        n = _degrees(b, a["n"], fname, position)
+        shape = broadcast(tuple(_concrete(x, fname, position)), n.shape)
+        if fname.startswith("shifted"):
+            x = b.apply("sub", b.apply("add", x, x, position=position), 1.0, position=position)
+        if tuple(x.shape) != shape:
+            x = b.apply("broadcast_to", x, shape=shape, position=position)
+        limit = 128 if np.dtype(b.dtype) == np.float32 else 512  # PyTorch's Hermite degrees beyond: NaN
+        degrees = sorted({int(k) for k in n.ravel()})
+        top = max([k for k in degrees if kind not in ("h", "he") or k <= limit] + [1])
+        values = _recurrence(b, x, kind, top, position)
+        closed = None
+        if above is not None and any(k > above for k in degrees):
+            closed, y = _closed_region(b, x, kind, position)
+        out = None
+        for k in degrees:
+            if k < 0:
+                value = b.const(np.zeros(shape, dtype=b.dtype), position)
+            elif kind in ("h", "he") and k > limit:
+                value = b.const(np.full(shape, np.nan, dtype=b.dtype), position)
+            elif above is not None and k > above:
+                value = b.apply("where", closed, _closed_form(b, y, kind, k, position), values[k], position=position)
+            else:
+                value = values[k]
+            if out is None or n.ndim == 0:
+                out = value
+            else:
+                picked = boolean(b, b.const(np.broadcast_to(n == k, shape).astype(b.dtype), position))
+                out = b.apply("where", picked, value, out, position=position)
+        return out
+    lower.__doc__ = (f"torch.special.{fname}(x, n): PyTorch's recurrence in x (its closed form for a large n where "
+                     "it takes one), n a constant integer (below 0: 0); the derivative by x exact, by n refused")
+    return lower
+
+
+for _fname in _ORTHOGONAL:
+    variant("torch", _fname)(_orthogonal(_fname))
+
+
 def _choice_index(b, value, position):
     """np.choose's index: its values when known at build time (a constant of integers, or an input bound as one),
     else the node (a mask, or integers computed from the inputs); a float is refused, as NumPy refuses it."""
