@@ -6249,7 +6249,7 @@ def _attention_weights(b, s: Tracer, mask, causal: bool, fname, position) -> Tra
     return b.apply("where", empty, 0.0, w, position=position)
 
 
-# --- convolutions and pooling (torch.nn.functional), 1-d and 2-d ---
+# --- convolutions and pooling (torch.nn.functional), 1-d, 2-d and 3-d ---
 #
 # The windows are gathered with one constant index per spatial axis (``getitem``: its derivative
 # adds overlapping windows back), then contracted with the weight by ``einsum``, summed, or their
@@ -6268,7 +6268,7 @@ def _per_axis(b, value, nd: int, what: str, fname, position, least: int) -> tupl
 
 def _spatial_input(x: Tracer, nd: int, fname, position, what="input") -> None:
     if x.ndim not in (nd + 1, nd + 2):
-        raise JacShapeError(f"{fname}: the {what} must be (N, C, {', '.join('LHW'[-nd:] if nd == 1 else 'HW')}) or "
+        raise JacShapeError(f"{fname}: the {what} must be (N, C, {', '.join(('L', 'HW', 'DHW')[nd - 1])}) or "
                             f"unbatched (C, ...), {nd + 2} or {nd + 1} dimensions; got shape {fmt(x.shape)}", position)
     _concrete(x, fname, position)
 
@@ -6319,7 +6319,7 @@ def _conv_padding(b, value, kernel, stride, dilation, fname, position) -> list:
 
 def _conv(nd: int):
     fname = f"conv{nd}d"
-    letters = ("o", "k") if nd == 1 else ("o", "k", "p", "l")
+    letters = "okplrm"[:2 * nd]  # (output, kernel) letters of each spatial axis
 
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": None, "stride": 1,
@@ -6359,6 +6359,7 @@ def _conv(nd: int):
 
 FUNCTIONS["conv1d"] = _conv(1)
 FUNCTIONS["conv2d"] = _conv(2)
+FUNCTIONS["conv3d"] = _conv(3)
 
 
 def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
@@ -6388,7 +6389,7 @@ def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
 
 def _avg_pool(nd: int):
     fname = f"avg_pool{nd}d"
-    extra = {"divisor_override": None} if nd == 2 else {}
+    extra = {"divisor_override": None} if nd > 1 else {}
 
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
@@ -6452,15 +6453,25 @@ def _max_pool(nd: int):
         lead = x.ndim - nd
         index = [_max_pool_index(x.shape[lead + i], *geometry, fname, position)
                  for i, geometry in enumerate(zip(kernel, stride, padding, dilation))]
-        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
-            index = [index[0][:, None, :, None], index[1][:, None, :]]
-        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        win = _take(b, x, (slice(None),) * lead + _window_grid(index), position)
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (int(np.prod(kernel)),), position)
         return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
     lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, dilation=1): the maximum of "
                      "each window; the derivative goes to the first maximum in the window's row-major order (to "
                      "the last NaN where there is one), as PyTorch's")
     return lower
+
+
+def _window_grid(parts: list) -> tuple:
+    """Per-axis (O_i, K_i) arrays as indices broadcasting to (O1, ..., On, K1, ..., Kn): the windows
+    with their elements last, in row-major order, PyTorch's scan order."""
+    nd = len(parts)
+    out = []
+    for i, part in enumerate(parts):
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = part.shape
+        out.append(part.reshape(shape))
+    return tuple(out)
 
 
 def _pool_argmax(b, win: Tracer, position) -> Tracer:
@@ -6475,7 +6486,7 @@ def _pool_argmax(b, win: Tracer, position) -> Tracer:
     return b.apply("where", nan, last, first, position=position)
 
 
-for _nd in (1, 2):
+for _nd in (1, 2, 3):
     FUNCTIONS[f"avg_pool{_nd}d"] = _avg_pool(_nd)
     FUNCTIONS[f"max_pool{_nd}d"] = _max_pool(_nd)
 
@@ -6513,12 +6524,8 @@ def _adaptive_pool(nd: int, kind: str):
             raise JacShapeError(f"{fname}(): the input {fmt(x.shape)} has an empty spatial axis", position)
         parts = [_adaptive_index(x.shape[lead + i], int(o)) for i, o in enumerate(sizes)]
         index, own = [p[0] for p in parts], [p[1] for p in parts]
-        if nd == 2:  # (O1, 1, K1, 1) and (O2, 1, K2): windows (..., O1, O2, K1, K2), PyTorch's scan order
-            index = [index[0][:, None, :, None], index[1][:, None, :]]
-            own = own[0][:, None, :, None] & own[1][None, :, None, :]
-        else:
-            own = own[0]
-        win = _take(b, x, (slice(None),) * lead + tuple(index), position)
+        own = np.logical_and.reduce(np.broadcast_arrays(*_window_grid(own)))  # (O1, ..., K1, ...)
+        win = _take(b, x, (slice(None),) * lead + _window_grid(index), position)
         k = int(np.prod(win.shape[lead + nd:]))
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (k,), position)
         if kind == "max":
@@ -6534,7 +6541,7 @@ def _adaptive_pool(nd: int, kind: str):
     return lower
 
 
-for _nd in (1, 2):
+for _nd in (1, 2, 3):
     for _kind in ("avg", "max"):
         FUNCTIONS[f"adaptive_{_kind}_pool{_nd}d"] = _adaptive_pool(_nd, _kind)
 
@@ -9094,6 +9101,338 @@ variant("torch", "broadcast_tensors")(_broadcast_all("broadcast_tensors"))
 variant("numpy", "broadcast_arrays")(_broadcast_all("broadcast_arrays"))
 
 
+# --- integer-only element-wise functions: gcd, lcm, the shifts ---
+#
+# PyTorch and NumPy compute them on integer and (NumPy's shifts) boolean arrays only, and carry no derivative
+# through integers. jac reads their arguments' values (constants, or integers computed from the inputs: then the
+# graph holds for those values only, as x[mask]'s) and computes the library's own ufunc in the arguments' real
+# dtypes, so overflow wraps as there; the result is a constant of that dtype.
+
+def _torch_gcd(a, b):
+    """PyTorch's gcd (``calc_gcd``): Euclid's loop on |a|, |b| with C's remainder, in the dtype. It differs from
+    NumPy's where the dtype's minimum meets another number: gcd(6, -128) is -2 for int8 tensors, 2 in NumPy."""
+    dtype = np.result_type(a, b)
+    a, b = np.broadcast_arrays(np.abs(np.asarray(a, dtype=dtype)), np.abs(np.asarray(b, dtype=dtype)))
+    a, b = a.copy(), b.copy()
+    going = a != 0
+    while going.any():
+        c = a[going]
+        a[going] = np.fmod(b[going], c)
+        b[going] = c
+        going = a != 0
+    return b
+
+
+def _torch_lcm(a, b):
+    """PyTorch's lcm, C++'s ``std::abs(a / g * b)`` with its gcd: computed in int for narrower integers (C++
+    promotes them), in the dtype otherwise, the absolute value taken after the product wraps, then stored in the
+    dtype (NumPy's takes the absolute values first)."""
+    dtype = np.result_type(a, b)
+    g = _torch_gcd(a, b)
+    work = np.int32 if dtype.itemsize < 4 else dtype
+    a, b, g = (np.asarray(v).astype(work) for v in (a, b, g))
+    if np.any((g == -1) & ((a == np.iinfo(work).min) | (b == np.iinfo(work).min))):
+        raise ArithmeticError("PyTorch's lcm divides the dtype's minimum by -1 here (its gcd of the two is -1), which "
+                              "C++ leaves undefined (the process stops with SIGFPE); jac refuses it")
+    d = np.where(g == 0, 1, g)
+    quotient = (a - np.fmod(a, d)) // d  # C's a / g, truncated (an exact multiple of d divided)
+    return np.where(g == 0, 0, np.abs(quotient * b)).astype(dtype)
+
+
+_INTEGER_UFUNCS = {"gcd": np.gcd, "lcm": np.lcm, "left_shift": np.left_shift, "right_shift": np.right_shift}
+
+
+def _integer_operand(b, value, fname, library, position):
+    """An argument of an integer-only function as the library holds it: a Python int, or an array of its integer
+    (or boolean) dtype, read at build time."""
+    t = tensor(b, value, fname, position)
+    node, kind = b.nodes[t.id], dtypes.kind_of(b, t.id)
+    if node.op == "const" and (kind is not None or t.id in b.pyints):
+        v = dtypes.operand(b, t.id, node.value)
+    elif kind is not None and b.lowering is not None:
+        message = (f"{fname} of integers computed from the inputs is known only for given values (jac eval, vjp, jvp, "
+                   "hessian, check read it; jac shape and jac diff cannot)")
+        v = np.asarray(b.lowering.value_of(t, position, message=message)).astype(kind[0])
+    else:
+        raise JacValueError(f"{fname}: {'PyTorch' if library == 'torch' else 'NumPy'} computes it on integers only, "
+                            "and this argument is a float (jac's inputs are floats: convert with .long() or "
+                            ".astype(int))", position)
+    is_bool = type(v) is bool or (isinstance(v, np.ndarray) and v.dtype.kind == "b")
+    if library == "torch" and is_bool:
+        raise JacValueError(f"{fname}: PyTorch does not implement it for bool tensors; jac refuses it", position)
+    if library == "torch" and type(v) is int and fname in ("gcd", "lcm"):
+        raise JacValueError(f"{fname}: PyTorch takes two tensors here, not a number (TypeError); write "
+                            f"torch.tensor({v})", position)
+    return v
+
+
+def _integer_function(library: str, fname: str, ufunc: str):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        values = [_integer_operand(b, a[k], fname, library, position) for k in ("x", "y")]
+        if not any(isinstance(v, np.ndarray) for v in values):
+            values[0] = np.asarray(values[0])  # two Python ints: NumPy's default integer
+        values = dtypes._promoted(values, library, fname, position)  # a Python int as the library reads it
+        compute = {"gcd": _torch_gcd, "lcm": _torch_lcm}.get(ufunc) if library == "torch" else None
+        compute = compute or _INTEGER_UFUNCS[ufunc]
+        try:
+            with np.errstate(all="ignore"):
+                result = np.asarray(compute(*values))
+        except TypeError as err:
+            raise JacValueError(f"{fname}: {err} (NumPy refuses these dtypes too)", position) from None
+        except ArithmeticError as err:
+            raise JacValueError(f"{fname}: {err}", position) from None
+        if library == "torch" and result.dtype.kind == "u" and result.dtype.itemsize > 1:
+            result = result.astype(np.int64)
+        out = b.const(dtypes.held(b, result, f"the result of {fname}", position), position)
+        b.typed[out.id] = (result.dtype, library)
+        return out
+    lower.__doc__ = (f"{'torch' if library == 'torch' else 'np'}.{fname}(x, y): {ufunc.replace('_', ' ')} of "
+                     "integers (bool arrays too for NumPy's shifts) as the library computes it in their dtype, "
+                     "wrapping; floats refused, no derivative (integers carry none)")
+    return lower
+
+
+for _fname in ("gcd", "lcm"):
+    variant("torch", _fname)(_integer_function("torch", _fname, _fname))
+    variant("numpy", _fname)(_integer_function("numpy", _fname, _fname))
+    variant("method", _fname)(_integer_function("torch", _fname, _fname))  # x.gcd(y): PyTorch's (NumPy has none)
+for _side in ("left", "right"):
+    variant("torch", f"bitwise_{_side}_shift")(_integer_function("torch", f"bitwise_{_side}_shift", f"{_side}_shift"))
+    variant("method", f"bitwise_{_side}_shift")(_integer_function("torch", f"bitwise_{_side}_shift",
+                                                                  f"{_side}_shift"))
+    variant("numpy", f"{_side}_shift")(_integer_function("numpy", f"{_side}_shift", f"{_side}_shift"))
+    variant("numpy", f"bitwise_{_side}_shift")(_integer_function("numpy", f"bitwise_{_side}_shift", f"{_side}_shift"))
+
+
+# --- torch.special's orthogonal polynomials of a constant integer degree n ---
+#
+# PyTorch 2.13 (ATen/native/Math.h) computes them by their three-term recurrence, with trigonometric closed forms
+# for a large degree inside (-1, 1) (cos(n acos y) for T) and constants at the ends; the constants are the
+# polynomials' own values there, which the recurrence gives exactly (small integers). Lowered onto jac's ops,
+# the same branches, so the derivative by x is the derivative of what is computed: exact, at the ends too (PyTorch
+# has none). The degree is a constant: a degree carries no derivative, and one read off an input is refused.
+
+MAX_DEGREE = 2000  # the recurrence is graph nodes, a few per degree
+_ORTHOGONAL = {  # name: (start p1(y), the degree above which |y| < 1 takes the closed form, or None)
+    "chebyshev_polynomial_t": ("t", 6), "chebyshev_polynomial_u": ("u", 8), "chebyshev_polynomial_v": ("v", 8),
+    "chebyshev_polynomial_w": ("w", 8), "shifted_chebyshev_polynomial_t": ("t", 6),
+    "shifted_chebyshev_polynomial_u": ("u", 6), "shifted_chebyshev_polynomial_v": ("v", 6),
+    "shifted_chebyshev_polynomial_w": ("w", 4), "hermite_polynomial_h": ("h", None),
+    "hermite_polynomial_he": ("he", None), "laguerre_polynomial_l": ("l", None),
+    "legendre_polynomial_p": ("p", None),
+}
+
+
+def _degrees(b, value, fname, position) -> np.ndarray:
+    """The constant integer degrees n (negative ones give 0, as PyTorch)."""
+    if isinstance(value, Tracer) and b.nodes[value.id].op != "const":
+        raise JacValueError(f"{fname}: the degree n must be a constant integer: a degree has no derivative (PyTorch's "
+                            f"is not implemented), and jac reads none off an input{input_not_constant(b, value)}",
+                            position)
+    n = np.asarray(b.nodes[value.id].value if isinstance(value, Tracer) else static(b, value, "n", position))
+    if n.dtype.kind not in "biuf" or not np.all(np.isfinite(n)) or not np.array_equal(n, np.round(n)):
+        raise JacValueError(f"{fname}: the degree n must hold integers (PyTorch truncates {n.ravel()[:1]} "
+                            "toward zero: write the integer)", position)
+    if n.size and n.max() > MAX_DEGREE:
+        raise JacValueError(f"{fname}: degree {int(n.max())} is above {MAX_DEGREE}, the most jac builds (the "
+                            "recurrence is graph nodes)", position)
+    return n.astype(np.int64)
+
+
+def _recurrence(b, x: Tracer, kind: str, top: int, position) -> list:
+    """[P_0(x), ..., P_top(x)] by PyTorch's recurrences, in its order of operations."""
+    def ap(op, *args):
+        return b.apply(op, *args, position=position)
+    one = b.const(np.ones(tuple(x.shape), dtype=b.dtype), position)
+    two_x = ap("add", x, x)
+    first = {"t": x, "u": two_x, "v": ap("sub", two_x, 1.0), "w": ap("add", two_x, 1.0), "h": two_x, "he": x,
+             "l": ap("sub", 1.0, x), "p": x}[kind]
+    values = [one, first]
+    for k in range(2, top + 1):
+        p, q = values[-2], values[-1]
+        if kind in "tuvw":
+            r = ap("sub", ap("mul", two_x, q), p)
+        elif kind == "h":  # k of the loop is 2 (k - 1)
+            r = ap("sub", ap("mul", two_x, q), ap("mul", p, float(2 * (k - 1))))
+        elif kind == "he":
+            r = ap("sub", ap("mul", x, q), ap("mul", p, float(k - 1)))
+        elif kind == "l":
+            r = ap("div", ap("sub", ap("mul", ap("add", float(2 * (k - 1)), ap("sub", 1.0, x)), q),
+                             ap("mul", p, float(k - 1))), float(k))
+        else:
+            r = ap("div", ap("sub", ap("mul", ap("mul", float(2 * k - 1), x), q), ap("mul", p, float(k - 1))),
+                   float(k))
+        values.append(r)
+    return values[:top + 1]
+
+
+def _closed_region(b, x: Tracer, kind: str, position) -> tuple:
+    """Where PyTorch takes the closed form (|y| < 1, and for U, V, W its denominator's test: sin θ != 0,
+    sin(θ/2) != 1, cos(θ/2) != 1), and y kept there. Where that test fails (one ulp from ±1) PyTorch returns
+    the value at ±1 itself (19 for V_9 at -1 + 2**-53, where V_9 is 18.99999999999994): jac takes the recurrence
+    there, within rounding of it, so that the derivative stays the polynomial's."""
+    def ap(op, *args):
+        return b.apply(op, *args, position=position)
+    inside = boolean(b, ap("lt", ap("abs", x), 1.0))
+    if kind == "t":
+        return inside, ap("where", inside, x, 0.0)
+    theta = ap("arccos", ap("where", inside, x, 0.0))
+    test, bad = {"u": (ap("sin", theta), 0.0), "v": (ap("sin", ap("div", theta, 2.0)), 1.0),
+                 "w": (ap("cos", ap("div", theta, 2.0)), 1.0)}[kind]
+    closed = logical("and", b, [inside, boolean(b, ap("ne", test, bad))], position)
+    return closed, ap("where", closed, x, 0.0)
+
+
+def _closed_form(b, y: Tracer, kind: str, k: int, position) -> Tracer:
+    """PyTorch's trigonometric form of degree k for |y| < 1 (y itself: the caller keeps it inside)."""
+    def ap(op, *args):
+        return b.apply(op, *args, position=position)
+    theta = ap("arccos", y)
+    if kind == "t":
+        return ap("cos", ap("mul", float(k), theta))
+    if kind == "u":
+        return ap("div", ap("sin", ap("mul", float(k + 1), theta)), ap("sin", theta))
+    half = ap("div", theta, 2.0)
+    if kind == "v":
+        return ap("div", ap("cos", ap("mul", k + 0.5, theta)), ap("cos", half))
+    return ap("div", ap("sin", ap("mul", k + 0.5, theta)), ap("sin", half))
+
+
+def _orthogonal(fname: str):
+    kind, above = _ORTHOGONAL[fname]
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "n": REQUIRED}, position)
+        x = tensor(b, a["x"], fname, position)
+        if dtypes.kind_of(b, x.id) is not None:
+            raise JacValueError(f"{fname}: x holds integers, which PyTorch computes in its default float32: pass a "
+                                "float (x.double())", position)
+        n = _degrees(b, a["n"], fname, position)
+        shape = broadcast(tuple(_concrete(x, fname, position)), n.shape)
+        if fname.startswith("shifted"):
+            x = b.apply("sub", b.apply("add", x, x, position=position), 1.0, position=position)
+        if tuple(x.shape) != shape:
+            x = b.apply("broadcast_to", x, shape=shape, position=position)
+        limit = 128 if np.dtype(b.dtype) == np.float32 else 512  # PyTorch's Hermite degrees beyond: NaN
+        degrees = sorted({int(k) for k in n.ravel()})
+        top = max([k for k in degrees if kind not in ("h", "he") or k <= limit] + [1])
+        values = _recurrence(b, x, kind, top, position)
+        closed = None
+        if above is not None and any(k > above for k in degrees):
+            closed, y = _closed_region(b, x, kind, position)
+        out = None
+        for k in degrees:
+            if k < 0:
+                value = b.const(np.zeros(shape, dtype=b.dtype), position)
+            elif kind in ("h", "he") and k > limit:
+                value = b.const(np.full(shape, np.nan, dtype=b.dtype), position)
+            elif above is not None and k > above:
+                value = b.apply("where", closed, _closed_form(b, y, kind, k, position), values[k], position=position)
+            else:
+                value = values[k]
+            if out is None or n.ndim == 0:
+                out = value
+            else:
+                picked = boolean(b, b.const(np.broadcast_to(n == k, shape).astype(b.dtype), position))
+                out = b.apply("where", picked, value, out, position=position)
+        return out
+    lower.__doc__ = (f"torch.special.{fname}(x, n): PyTorch's recurrence in x (its closed form for a large n where "
+                     "it takes one), n a constant integer (below 0: 0); the derivative by x exact, by n refused")
+    return lower
+
+
+for _fname in _ORTHOGONAL:
+    variant("torch", _fname)(_orthogonal(_fname))
+
+
+def _choice_index(b, value, position):
+    """np.choose's index: its values when known at build time (a constant of integers, or an input bound as one),
+    else the node (a mask, or integers computed from the inputs); a float is refused, as NumPy refuses it."""
+    a = tensor(b, value, "choose", position)
+    node = b.nodes[a.id]
+    if node.op == "const":
+        kind = dtypes.kind_of(b, a.id)
+        if kind is None and a.id not in b.pyints:
+            raise JacValueError("choose: the index holds floats, which NumPy refuses (cannot cast float64 to int64 "
+                                "according to the rule 'safe'): write integers", position)
+        return a, np.asarray(node.value).astype(np.intp)
+    found = data_index(b, a, position)
+    if found is not None:
+        if found.size and not (np.all(np.isfinite(found)) and np.array_equal(found, np.round(found))):
+            raise JacValueError("choose: the index must hold integers", position)
+        return a, found.astype(np.intp)
+    if dtypes.kind_of(b, a.id) is None:
+        raise JacValueError("choose: the index is a float computed from the inputs, which NumPy refuses (cannot "
+                            "cast float64 to int64 according to the rule 'safe'): make it integers (.astype(int)) "
+                            "or a comparison", position)
+    return a, None
+
+
+@variant("numpy", "choose")
+def _np_choose(b, args, kwargs, position):
+    """np.choose(a, choices, mode='raise'): choices[a[i]][i], a and the choices broadcast together; mode 'wrap'
+    takes a modulo the number of choices, 'clip' clips it, 'raise' refuses an index out of range (one computed
+    from the inputs only if it is a mask). The derivative goes to the choice picked."""
+    a = arguments("choose", args, kwargs, {"a": REQUIRED, "choices": REQUIRED, "out": None,
+                                           "mode": Static("raise")}, position)
+    if a["out"] is not None:
+        raise JacValueError("choose(): out= writes into an array, which jac does not do: use the result", position)
+    mode = static(b, a["mode"], "mode", position)
+    if mode not in ("raise", "wrap", "clip"):
+        raise JacValueError(f"choose(): mode must be one of 'clip', 'raise', or 'wrap', got {mode!r}", position)
+    index, known = _choice_index(b, a["a"], position)
+    choices = a["choices"]
+    if isinstance(choices, Items):
+        choices = [tensor(b, c, "choose", position) for c in choices]
+    else:
+        whole = tensor(b, choices, "choose", position)
+        if whole.ndim == 0:
+            raise JacShapeError("choose: choices must be a sequence of arrays (or an array whose first axis lists "
+                                "them), got a 0-d array", position)
+        choices = [_take(b, whole, (k,), position) for k in range(_concrete(whole, "choose", position)[0])]
+    n = len(choices)
+    if not 1 <= n <= 64:
+        raise JacValueError(f"choose: NumPy takes 1 to 64 choices, got {n}", position)
+    try:
+        shape = np.broadcast_shapes(*[tuple(_concrete(t, "choose", position)) for t in [index] + choices])
+    except ValueError:
+        raise JacShapeError(f"choose: the index {fmt(index.shape)} and the choices "
+                            f"{', '.join(fmt(c.shape) for c in choices)} do not broadcast to one shape",
+                            position) from None
+    choices = [c if tuple(c.shape) == shape else b.apply("broadcast_to", c, shape=shape, position=position)
+               for c in choices]
+    if known is not None:
+        return _choose_known(b, np.broadcast_to(known, shape), choices, n, mode, position)
+    if mode == "raise" and not (is_boolean(b, index) and n >= 2):
+        raise JacValueError("choose: the index is computed from the inputs, so jac cannot check it against the "
+                            f"{n} choices as mode='raise' does: pass mode='clip' or mode='wrap', or index with a "
+                            "comparison", position)
+    if mode == "wrap":
+        index = b.apply("remainder", index, n, position=position)
+    out = choices[0]
+    for k in range(1, n):
+        test = "ge" if mode == "clip" and k == n - 1 else "eq"
+        out = b.apply("where", boolean(b, b.apply(test, index, k, position=position)), choices[k], out,
+                      position=position)
+    return out
+
+
+def _choose_known(b, index: np.ndarray, choices: list, n: int, mode: str, position) -> Tracer:
+    """np.choose with the index's values known: one gather from the stacked choices."""
+    if mode == "wrap":
+        index = index % n
+    elif mode == "clip":
+        index = np.clip(index, 0, n - 1)
+    elif index.size and (index.min() < 0 or index.max() >= n):
+        bad = int(index[(index < 0) | (index >= n)].flat[0])
+        raise JacValueError(f"choose: invalid entry {bad} in the choice array (there are {n} choices; NumPy raises "
+                            "ValueError): mode='wrap' or mode='clip' makes it valid", position)
+    stacked = FUNCTIONS["stack"](b, [Items(choices)], {}, position)
+    grid = np.indices(index.shape, sparse=True) if index.ndim else ()
+    return _take(b, stacked, (index,) + tuple(grid), position)
+
+
 @variant("numpy", "delete")
 def _np_delete(b, args, kwargs, position):
     """np.delete(x, obj, axis=None): x without the entries obj (constant indices, a slice or a mask) along axis
@@ -9153,7 +9492,7 @@ def _conv_transpose(nd: int):
         g, per, fper = groups, channels // groups, w.shape[1]
         xs = _reshape_to(b, x, (x.shape[0], g, per) + lengths, position)
         ws = _reshape_to(b, w, (g, per, fper) + kernel, position)
-        ins, ker = "ip"[:nd], "jq"[:nd]
+        ins, ker = "ipt"[:nd], "jqu"[:nd]
         pairs = "".join(i + k for i, k in zip(ins, ker))
         prod = einsum_of(b, f"ngc{ins},gcf{ker}->ngf{pairs}", [xs, ws], position)  # every (input, kernel) product
         index = []
@@ -9178,13 +9517,14 @@ def _conv_transpose(nd: int):
 
 variant("torch", "conv_transpose1d")(_conv_transpose(1))
 variant("torch", "conv_transpose2d")(_conv_transpose(2))
+variant("torch", "conv_transpose3d")(_conv_transpose(3))
 
 
 def _lp_pool(nd: int):
     fname = f"lp_pool{nd}d"
 
     def lower(b, args, kwargs, position):
-        """F.lp_pool1d / lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
+        """F.lp_pool1d / 2d / 3d(x, norm_type, kernel_size, stride=None, ceil_mode=False): PyTorch's composition,
         (sign(s) · relu(|s|) · kernel volume)^(1/p) of s = avg_pool(x^p); p = ±inf is max_pool of |x| (of -|x|)"""
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "norm_type": REQUIRED, "kernel_size": REQUIRED,
                                             "stride": None, "ceil_mode": False}, position)
@@ -9209,6 +9549,7 @@ def _lp_pool(nd: int):
 
 variant("torch", "lp_pool1d")(_lp_pool(1))
 variant("torch", "lp_pool2d")(_lp_pool(2))
+variant("torch", "lp_pool3d")(_lp_pool(3))
 
 
 def _upsample_alias(fname: str, mode: str, corners):

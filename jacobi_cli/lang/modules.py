@@ -72,6 +72,7 @@ PARAMETERS = {
     "Linear": "F.linear(x, W, b), that is x @ W.T + b", "Bilinear": "F.bilinear(x1, x2, W, b)",
     "Conv1d": "F.conv1d(x, w, b)", "Conv2d": "F.conv2d(x, w, b)", "Conv3d": "F.conv3d(x, w, b)",
     "ConvTranspose1d": "F.conv_transpose1d(x, w, b)", "ConvTranspose2d": "F.conv_transpose2d(x, w, b)",
+    "ConvTranspose3d": "F.conv_transpose3d(x, w, b)",
     "LayerNorm": "F.layer_norm(x, shape, w, b)", "RMSNorm": "F.rms_norm(x, shape, w)",
     "GroupNorm": "F.group_norm(x, groups, w, b)", "BatchNorm1d": "F.batch_norm(x, mean, var, w, b, training=True)",
     "BatchNorm2d": "F.batch_norm(x, mean, var, w, b, training=True)", "Embedding": "F.embedding(idx, E)",

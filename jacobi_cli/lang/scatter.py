@@ -19,8 +19,9 @@ from ..errors import JacShapeError, JacValueError
 from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
-from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _reshape_to, arguments, boolean, function, \
-    is_boolean, static, static_int, tensor, truth, variant, written_value
+from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _per_axis, _reshape_to, _spatial_input, \
+    arguments, boolean, data_index, function, input_not_constant, is_boolean, static, static_int, static_ints, tensor, \
+    truth, variant, written_value
 
 MAX_ROUNDS = 64  # products and extrema: one full-size node per repeat of a position
 
@@ -707,3 +708,90 @@ def _view_scatter(fname: str):
 
 for _fname in ("select_scatter", "slice_scatter", "diagonal_scatter"):
     variant("torch", _fname)(_view_scatter(_fname))
+
+
+# --- F.max_unpool1d / 2d / 3d: each value written at its flat index in its (N, C) plane ---
+
+def _unpool_size(b, value, lengths, kernel, stride, padding, fname, position) -> tuple:
+    """PyTorch's output size (``_unpool_output_size``): (n - 1) · stride + kernel - 2 · padding per axis, or
+    ``output_size`` (nd or nd + 2 sizes, the spatial ones last) within stride of it."""
+    nd = len(kernel)
+    default = tuple((n - 1) * s + k - 2 * p for n, k, s, p in zip(lengths, kernel, stride, padding))
+    if static(b, value, "output_size", position) is None:
+        size = default
+    else:
+        given = static_ints(b, value, "output_size", position)
+        if len(given) == nd + 2:
+            given = given[2:]
+        if len(given) != nd:
+            raise JacValueError(f"{fname}(): output_size must hold {nd} or {nd + 2} integers, got {list(given)}",
+                                position)
+        for d, (o, m, s) in enumerate(zip(given, default, stride)):
+            if not m - s < o < m + s:
+                raise JacValueError(f"{fname}(): invalid output_size {list(given)} (dim {d} must be between "
+                                    f"{m - s} and {m + s}, exclusive, as PyTorch)", position)
+        size = given
+    if any(o < 1 for o in size):
+        raise JacShapeError(f"{fname}: the output would have spatial size {list(size)}, which holds no element",
+                            position)
+    return size
+
+
+def _unpool_indices(b, value, shape, plane: int, fname, position) -> np.ndarray:
+    """The constant (or bound) flat indices, each an element of its (N, C) plane of ``plane`` elements."""
+    found = data_index(b, value, position)
+    if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
+        v = np.asarray(b.nodes[value.id].value)
+    elif found is not None:
+        v = found
+    else:
+        raise JacValueError(f"{fname}: indices must be a constant array of integers (max_pool's return_indices "
+                            f"is not supported by jac){input_not_constant(b, value)}", position)
+    if tuple(v.shape) != tuple(shape):
+        raise JacShapeError(f"{fname}: indices must have the input's shape {fmt(shape)}, got {fmt(v.shape)}",
+                            position)
+    if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
+        raise JacValueError(f"{fname}: indices must hold integers", position)
+    bad = (v < 0) | (v >= plane)
+    if bad.any():
+        raise JacValueError(f"{fname}: found an invalid max index {int(v[bad][0])}: an output plane holds {plane} "
+                            f"elements (PyTorch refuses it too)", position)
+    return v.astype(np.intp)
+
+
+def _max_unpool(nd: int):
+    fname = f"max_unpool{nd}d"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "kernel_size": REQUIRED,
+                                            "stride": None, "padding": 0, "output_size": None}, position)
+        x = tensor(b, a["x"], fname, position)
+        _spatial_input(x, nd, fname, position)
+        kernel = _per_axis(b, a["kernel_size"], nd, "kernel_size", fname, position, 1)
+        stride = kernel if static(b, a["stride"], "stride", position) in (None, ()) else \
+            _per_axis(b, a["stride"], nd, "stride", fname, position, 1)
+        padding = _per_axis(b, a["padding"], nd, "padding", fname, position, 0)
+        lead = tuple(x.shape[:x.ndim - nd])
+        size = _unpool_size(b, a["output_size"], tuple(x.shape[x.ndim - nd:]), kernel, stride, padding, fname,
+                            position)
+        plane = int(np.prod(size))
+        index = _unpool_indices(b, a["indices"], tuple(x.shape), plane, fname, position)
+        planes = int(np.prod(lead))
+        targets = index.reshape(planes, -1) + plane * np.arange(planes)[:, None]
+        shape = lead + tuple(size)
+        repeated = np.bincount(targets.reshape(-1), minlength=1) > 1
+        if repeated.any():
+            i = np.unravel_index(int(np.argmax(repeated)), (planes, plane))
+            raise JacValueError(f"{fname}: index {int(i[1])} appears more than once in plane {int(i[0])}: which value "
+                                "PyTorch writes there is undefined (and its derivative sends the gradient to "
+                                "each), so jac refuses repeated indices", position)
+        zeros = b.const(np.zeros(shape, dtype=b.dtype), position)
+        return write(b, zeros, targets, np.arange(targets.size), x, "set", fname, position)
+    lower.__doc__ = (f"F.{fname}(input, indices, kernel_size, stride=kernel_size, padding=0, output_size=None): "
+                     "zeros with each input value at its flat index in its (N, C) plane, as PyTorch; the indices a "
+                     "constant or bound array, repeated ones refused")
+    return lower
+
+
+for _nd in (1, 2, 3):
+    variant("torch", f"max_unpool{_nd}d")(_max_unpool(_nd))
