@@ -137,3 +137,11 @@ def test_index_integer_beside_arrays_written_in_torch_text(op):
     np.testing.assert_allclose(api.evaluate(numpy_code, {"x": x, "v": v}), expected, rtol=1e-15)
     with pytest.raises(Exception, match="with the axes in another order"):
         api.evaluate(code.replace(" * torch.ones(1)", "").replace("x.clone()", "x + 0"), {"x": x, "v": v})
+
+
+@pytest.mark.parametrize("size", ["size=(2, 3, 4)", "scale_factor=0.5", "size=5"])
+def test_interpolate_area_of_three_spatial_axes(size):
+    """mode='area' of an (N, C, D, H, W) input: adaptive_avg_pool3d, which the h20-3d branch added."""
+    code = f"F.interpolate(x, {size}, mode='area')"
+    assert_parity(code, {"x": rng.standard_normal((1, 2, 4, 5, 6))}, lambda x: eval(code, {"F": F, "x": x}),  # noqa: S307
+                  rtol=1e-12, atol=1e-13)
