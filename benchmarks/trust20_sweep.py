@@ -696,8 +696,6 @@ KNOWN = {  # snippet -> why its class is not a defect (each checked by hand, 202
     "np.interp(x, xp, fp)": "knots bound as an input are refused (documented)",
     "x[[[0, 1]]]": "a nested list as the only index reads two ways; refused (documented)",
     "x[0, :, [1, 2]]": "an integer beside index arrays reads two ways in a text naming neither library; refused",
-    "F.avg_pool1d(x, 2, ceil_mode=True)": "a partial window at the end is refused",
-    "F.max_pool1d(x, 2, ceil_mode=True)": "a partial window at the end is refused",
 }
 
 

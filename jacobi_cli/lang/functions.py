@@ -6363,8 +6363,9 @@ FUNCTIONS["conv3d"] = _conv(3)
 
 
 def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
-    """(kernel, stride, padding, dilation), checked as PyTorch checks them; ceil_mode=True only
-    where it gives no extra window."""
+    """(kernel, stride, padding, dilation, extra), checked as PyTorch checks them; ``extra`` per axis is how far
+    ceil_mode=True's last window reaches past the padded input (PyTorch's pooling_output_shape: the count
+    rounded up, less one where the last window would start past the input and its left padding), 0 without."""
     _spatial_input(x, nd, fname, position)
     kernel = _per_axis(b, a["kernel_size"], nd, "kernel_size", fname, position, 1)
     stride = kernel if static(b, a["stride"], "stride", position) in (None, ()) else \
@@ -6374,29 +6375,28 @@ def _pool_geometry(b, a, x, nd, fname, position, dilated: bool):
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         raise JacValueError(f"{fname}(): padding {list(padding)} must be at most half of kernel_size "
                             f"{list(kernel)}", position)
+    extra = [0] * nd
     if _flag(b, a["ceil_mode"], "ceil_mode", fname, position):
-        for n, k, s, p, d in zip(x.shape[x.ndim - nd:], kernel, stride, padding, dilation):
+        for i, (n, k, s, p, d) in enumerate(zip(x.shape[x.ndim - nd:], kernel, stride, padding, dilation)):
             span = d * (k - 1) + 1
             floor = _window_count(n + 2 * p, k, s, d, fname, position)
             ceil = -(-(n + 2 * p - span) // s) + 1
             if (ceil - 1) * s >= n + p:
                 ceil -= 1
-            if ceil != floor:
-                raise JacValueError(f"{fname}(): ceil_mode=True adds a partial window at the end here, which jac "
-                                    "does not support; pad the input or leave ceil_mode out", position)
-    return kernel, stride, padding, dilation
+            extra[i] = max((ceil - 1) * s + span - (n + 2 * p), 0) if ceil > floor else 0
+    return kernel, stride, padding, dilation, tuple(extra)
 
 
 def _avg_pool(nd: int):
     fname = f"avg_pool{nd}d"
-    extra = {"divisor_override": None} if nd > 1 else {}
+    override_param = {"divisor_override": None} if nd > 1 else {}
 
     def lower(b, args, kwargs, position):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
-                                            "ceil_mode": False, "count_include_pad": True, **extra}, position)
+                                            "ceil_mode": False, "count_include_pad": True, **override_param}, position)
         x = tensor(b, a["x"], fname, position)
-        kernel, stride, padding, ones = _pool_geometry(b, a, x, nd, fname, position, False)
-        pads = [(p, p) for p in padding]
+        kernel, stride, padding, ones, extra = _pool_geometry(b, a, x, nd, fname, position, False)
+        pads = [(p, p + e) for p, e in zip(padding, extra)]  # a partial window's missing part: zeros, not counted
         win = _windows(b, _padded(b, x, pads, position), kernel, stride, ones, fname, position)
         total = b.apply("sum", win, axes=tuple(range(x.ndim - nd + 1, win.ndim, 2)), position=position)
         override = static(b, a.get("divisor_override"), "divisor_override", position)
@@ -6405,11 +6405,15 @@ def _avg_pool(nd: int):
                 raise JacValueError(f"{fname}(): divisor_override must be a nonzero integer, got {override!r}",
                                     position)
             return b.apply("div", total, float(override), position=position)
-        if _flag(b, a["count_include_pad"], "count_include_pad", fname, position) or not any(padding):
+        with_pad = _flag(b, a["count_include_pad"], "count_include_pad", fname, position)
+        if (with_pad or not any(padding)) and not any(extra):
             return b.apply("div", total, float(np.prod(kernel)), position=position)
-        inside = np.ones(tuple(n + 2 * p for n, p in zip(x.shape[x.ndim - nd:], padding)))
-        inside[tuple(slice(p, p + n) for n, p in zip(x.shape[x.ndim - nd:], padding))] = 2.0
-        counts = _windows_of(inside == 2.0, kernel, stride)
+        # PyTorch's divisor: the window within the padded input (count_include_pad) or within the input
+        spatial = x.shape[x.ndim - nd:]
+        inside = np.zeros(tuple(n + 2 * p + e for n, p, e in zip(spatial, padding, extra)), dtype=bool)
+        inside[tuple(slice(0 if with_pad else p, n + 2 * p if with_pad else p + n)
+                     for n, p in zip(spatial, padding))] = True
+        counts = _windows_of(inside, kernel, stride)
         return b.apply("div", total, b.const(counts.astype(b.dtype), position), position=position)
     lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, count_include_pad=True): the "
                      "mean of each window (padding counted unless count_include_pad=False)")
@@ -6425,11 +6429,12 @@ def _windows_of(mask: np.ndarray, kernel, stride) -> np.ndarray:
     return mask
 
 
-def _max_pool_index(n: int, k: int, s: int, p: int, d: int, fname, position) -> np.ndarray:
-    """The (O, K) positions of each window in the unpadded axis of length ``n``: a padded slot
-    before the window's first element points at that element, one after its last at the last,
-    so that neither is the first maximum nor the last NaN of the window unless the element is."""
-    o = _window_count(n + 2 * p, k, s, d, fname, position)
+def _max_pool_index(n: int, k: int, s: int, p: int, d: int, extra: int, fname, position) -> np.ndarray:
+    """The (O, K) positions of each window in the unpadded axis of length ``n`` (``extra``: how far
+    ceil_mode's last window reaches past the padding): a padded slot before the window's first element
+    points at that element, one after its last at the last, so that neither is the first maximum nor the
+    last NaN of the window unless the element is."""
+    o = _window_count(n + 2 * p + extra, k, s, d, fname, position)
     at = np.arange(o)[:, None] * s + np.arange(k)[None, :] * d - p
     real = (at >= 0) & (at < n)
     if not real.any(axis=1).all():
@@ -6449,10 +6454,10 @@ def _max_pool(nd: int):
         x = tensor(b, a["x"], fname, position)
         if _flag(b, a["return_indices"], "return_indices", fname, position):
             raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
-        kernel, stride, padding, dilation = _pool_geometry(b, a, x, nd, fname, position, True)
+        kernel, stride, padding, dilation, extra = _pool_geometry(b, a, x, nd, fname, position, True)
         lead = x.ndim - nd
         index = [_max_pool_index(x.shape[lead + i], *geometry, fname, position)
-                 for i, geometry in enumerate(zip(kernel, stride, padding, dilation))]
+                 for i, geometry in enumerate(zip(kernel, stride, padding, dilation, extra))]
         win = _take(b, x, (slice(None),) * lead + _window_grid(index), position)
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (int(np.prod(kernel)),), position)
         return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
