@@ -696,6 +696,13 @@ KNOWN = {  # snippet -> why its class is not a defect (each checked by hand, 202
     "np.interp(x, xp, fp)": "knots bound as an input are refused (documented)",
     "x[[[0, 1]]]": "a nested list as the only index reads two ways; refused (documented)",
     "x[0, :, [1, 2]]": "an integer beside index arrays reads two ways in a text naming neither library; refused",
+    "y = x.clone()\ny[[0, 0]] += 1\ny": "a repeated index written: PyTorch's derivative counts each write; refused",
+    "y = x.copy()\ny[[0, 0, 2]] += v\ny": "a repeated index written: which write wins differs; refused (np.add.at adds)",
+    "y = x.clone()\ny.mul_(2).add_(1)\ny": "a chain of in-place methods as a statement is refused (y.mul_(2); y.add_(1))",
+    "x.detach().requires_grad_() * 2": "requires_grad_ on a value is refused saying jac differentiates already",
+    "np.einsum(a, [0, 1], b, [1, 2], [0, 2])": "einsum's interleaved form is refused saying to write subscripts",
+    "np.add.reduceat(x, [0, 2])": "ufunc.reduceat is refused by name",
+    "torch.linalg.eigvals(a).real": "eigvals of a general matrix is complex; refused",
 }
 
 

@@ -411,3 +411,26 @@ def test_for_loops_and_if_statements_are_written_out(code, fn):
 def test_loop_refusals_say_why(code, words):
     with pytest.raises(JacError, match=words.replace("(", r"\(").replace(")", r"\)")):
         api.evaluate(code, {"x": np.array([0.5, -1.0])})
+
+
+@pytest.mark.parametrize("code", [
+    "y = x.copy()\nnp.add.at(y, [0, 0, 2], v)\ny", "y = x.copy()\nnp.subtract.at(y, [0, 0, 2], v)\ny",
+    "y = x.copy()\nnp.add.at(y, [1, 1], 5.0)\ny", "B = A * 1\nnp.add.at(B, ([0, 0, 2], [1, 1, 3]), v)\nB",
+    "B = A * 1\nnp.add.at(B, [0, 0], x)\nB",
+])
+def test_np_add_at_accumulates_repeated_indices(code):
+    """NumPy's scatter-add, refused before ("this statement's value is never used")."""
+    inputs = {"x": np.array([0.5, -1.0, 2.0, 0.25]), "v": np.array([1.0, 2.0, 3.0]),
+              "A": np.arange(12.0).reshape(3, 4)}
+    scope = {"np": np, **{k: v.copy() for k, v in inputs.items()}}
+    body, last = code.rsplit("\n", 1)
+    exec(body, scope)  # noqa: S102 - the test's own texts
+    np.testing.assert_array_equal(api.evaluate(code, inputs), eval(last, scope))  # noqa: S307
+    J = api.jacobian(code, inputs, wrt=["x", "v", "A"])
+    for name in ("x", "v", "A"):
+        np.testing.assert_allclose(J[name], central(code, inputs, name), rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_np_add_at_into_an_input_is_refused():
+    with pytest.raises(JacError, match="'x' is an input"):
+        api.evaluate("np.add.at(x, [0], 1.0)\nx", {"x": np.array([0.5, 1.0])})

@@ -1005,11 +1005,31 @@ class _Lowering:
         """``np.put_along_axis(y, indices, values, axis)``: NumPy writes into ``y`` (and returns None)."""
         if call.func.attr == "fill_diagonal":
             return self.fill_statement(call)
+        if call.func.attr == "at":
+            return self.ufunc_at_statement(call)
         name, what, position, args, kwargs = self.write_call(call, "put_along_axis")
         a = arguments("put_along_axis", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
                                                        "axis": REQUIRED}, position)
         new = put_along_axis(self.b, a["x"], a["indices"], a["values"], a["axis"], what, position)
         return self.rebind(name, new)
+
+    def ufunc_at_statement(self, call: ast.Call):
+        """``np.add.at(y, indices, values)`` / ``np.subtract.at``: NumPy adds (subtracts) each value into ``y`` at
+        its index, in place, a repeated index accumulating (unbuffered), where ``y[indices] += values`` would
+        keep one."""
+        ufunc, name = call.func.value.attr, call.args[0].id
+        what, position = f"np.{ufunc}.at({name}, ...)", self.source.end(call.func) - len(f"{ufunc}.at")
+        if len(call.args) != 3 or call.keywords:
+            raise JacParseError(f"np.{ufunc}.at takes three arguments here: (a, indices, b)", position)
+        y = self.target(name, call.args[0], what, position)
+        self.memory.check(name, what, position)
+        index = call.args[1]
+        parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else [self.expression(index)]
+        value = self.expression(call.args[2])
+        if ufunc == "subtract":
+            value = self.b.apply("neg", value, position=position) if isinstance(value, Tracer) else -value
+        targets, _ = self.written(y, parts, what, position)
+        return self.rebind(name, put_values(self.b, y, targets, value, True, what, position))
 
     def fill_statement(self, call: ast.Call):
         """``np.fill_diagonal(y, val, wrap=False)``: NumPy writes into ``y``'s diagonal (and returns None)."""
@@ -2449,8 +2469,13 @@ def _autodiff_call(node: ast.expr) -> bool:
 
 
 def _numpy_put(node: ast.expr) -> bool:
-    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``) and
-    ``np.fill_diagonal(y, ...)``."""
+    """``np.put_along_axis(y, ...)`` (NumPy's, which writes into the name ``y``; not JAX's ``inplace=False``),
+    ``np.fill_diagonal(y, ...)`` and ``np.add.at(y, ...)`` / ``np.subtract.at``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "at" \
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in ("add", "subtract") \
+            and isinstance(node.func.value.value, ast.Name) and node.func.value.value.id in ("np", "numpy") \
+            and node.args and isinstance(node.args[0], ast.Name):
+        return True
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
         and node.func.attr in ("put_along_axis", "fill_diagonal") \
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \

@@ -124,6 +124,8 @@ names on this page are known.
   multiply; `.set` with one refused, as JAX leaves the winner undefined) and `.get()`; any array may be `x`.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
   the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
+  `np.add.at(y, indices, values)` and `np.subtract.at` add (subtract) each value at its index, a repeated index
+  accumulating, as NumPy's unbuffered in-place ufunc does (`y[[0, 0]] += v` keeps one write and is refused).
 - `EXPR` may be `@path` (read from a file) or `-` (standard input). An expression that starts with `-`
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
