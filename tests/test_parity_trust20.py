@@ -145,3 +145,10 @@ def test_interpolate_area_of_three_spatial_axes(size):
     code = f"F.interpolate(x, {size}, mode='area')"
     assert_parity(code, {"x": rng.standard_normal((1, 2, 4, 5, 6))}, lambda x: eval(code, {"F": F, "x": x}),  # noqa: S307
                   rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("code", ["F.adaptive_avg_pool2d(X, (3, None))", "F.adaptive_max_pool2d(X, (None, 4))",
+                                  "F.adaptive_avg_pool3d(X[None], (None, 3, None))", "X[(0, None)]"])
+def test_none_in_a_size_tuple(code):
+    """An output size keeping an axis, (3, None): the parser refused a tuple holding None."""
+    assert_parity(code, {"X": rng.standard_normal((1, 2, 5, 6))}, lambda X: eval(code, {"F": F, "X": X}))  # noqa: S307

@@ -1364,6 +1364,13 @@ class _Lowering:
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
                                 "np.select([x < 0, x >= 0], [-x, x ** 2]))", position)
+        if any(item is None for item in items):  # (3, None): an output size keeping an axis (adaptive pooling)
+            sizes = [None if item is None else self.b.pyints.get(item.id) if isinstance(item, Tracer) else item
+                     for item in items]
+            if not all(v is None or type(v) is int for v in sizes):
+                raise JacValueError("a list or tuple holding None may hold only integers besides (sizes, as "
+                                    "(3, None))", position)
+            return Static(tuple(sizes))
         values = []
         flags = [isinstance(item, bool) or is_boolean(self.b, item) for item in items]
         items = [boolean(self.b, self.b.const(float(item), position)) if isinstance(item, bool) else item
