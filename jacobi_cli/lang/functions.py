@@ -2693,19 +2693,26 @@ def data_index(b, value, position) -> np.ndarray | None:
     return np.asarray(b.lowering.value_of(value, position, message=message))
 
 
-def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
-    """A constant integer index array, checked against the length ``n`` it selects from (or one bound as an
-    input: :func:`data_index`)."""
+def index_values(b, value, what: str, fname, position, why: str = "") -> np.ndarray:
+    """The values of a constant index array, or of one bound as an input (:func:`data_index`), checked to
+    hold integers (still as floats); ``why`` follows the refusal of one computed from the inputs."""
     found = data_index(b, value, position)
     if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
         v = np.asarray(b.nodes[value.id].value)
     elif found is not None:
         v = found
     else:
-        raise JacValueError(f"{fname}: {what} must be a constant array of integers{input_not_constant(b, value)}",
-                            position)
+        raise JacValueError(f"{fname}: {what} must be a constant array of integers{why}"
+                            f"{input_not_constant(b, value)}", position)
     if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
         raise JacValueError(f"{fname}: {what} must hold integers", position)
+    return v
+
+
+def _index_array(b, value, n, what, fname, position, ndim=None) -> np.ndarray:
+    """A constant integer index array, checked against the length ``n`` it selects from (or one bound as an
+    input: :func:`data_index`)."""
+    v = index_values(b, value, what, fname, position)
     v = v.astype(np.intp)
     if v.size and (v.min() < -n or v.max() >= n):
         raise JacShapeError(f"{fname}: {what} holds {int(v.min()) if v.min() < -n else int(v.max())}, out of "
@@ -7816,9 +7823,10 @@ def _nearest_source(n_in: int, n_out: int, factor, exact: bool) -> np.ndarray:
     return np.minimum(src.astype(np.int64), n_in - 1)
 
 
-def _linear_source(n_in: int, n_out: int, factor, align: bool, dtype) -> tuple:
-    """PyTorch's two source indices and weights per output (``area_pixel_compute_source_index`` and
-    ``guard_index_and_lambda``, in the input's float type)."""
+def _source_position(n_in: int, n_out: int, factor, align: bool, dtype, cubic: bool) -> tuple:
+    """Each output's source position in the input, as PyTorch computes it in the input's float type
+    (``area_pixel_compute_source_index``: clamped at 0 except for cubic), split into its floor (an index, at
+    most n_in - 1) and its fraction in [0, 1] (``guard_index_and_lambda``)."""
     real = np.dtype(dtype).type
     i = np.arange(n_out).astype(dtype)
     if align:
@@ -7826,9 +7834,17 @@ def _linear_source(n_in: int, n_out: int, factor, align: bool, dtype) -> tuple:
         src = scale * i
     else:
         scale = real(1.0 / factor) if factor is not None else real(n_in) / real(n_out)
-        src = np.maximum(scale * (i + real(0.5)) - real(0.5), real(0))
+        src = scale * (i + real(0.5)) - real(0.5)
+        src = src if cubic else np.maximum(src, real(0))
     low = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
-    weight = np.clip(src - low.astype(dtype), real(0), real(1))
+    return low, np.clip(src - low.astype(dtype), real(0), real(1))
+
+
+def _linear_source(n_in: int, n_out: int, factor, align: bool, dtype) -> tuple:
+    """PyTorch's two source indices and weights per output (``area_pixel_compute_source_index`` and
+    ``guard_index_and_lambda``, in the input's float type)."""
+    real = np.dtype(dtype).type
+    low, weight = _source_position(n_in, n_out, factor, align, dtype, cubic=False)
     high = low + (low < n_in - 1)
     return low, high, (real(1) - weight).astype(dtype), weight.astype(dtype)
 
@@ -7839,15 +7855,8 @@ def _cubic_source(n_in: int, n_out: int, factor, align: bool, dtype) -> tuple:
     (``guard_index_and_lambda``), Keys' cubic convolution weights with A = -0.75 at t + 1, t, 1 - t, 2 - t
     (``get_cubic_upsample_coefficients``), the indices clamped into the input (``upsample_get_value_bounded``)."""
     real = np.dtype(dtype).type
-    i = np.arange(n_out).astype(dtype)
-    if align:
-        scale = real(n_in - 1) / real(n_out - 1) if n_out > 1 else real(0)
-        src = scale * i
-    else:
-        scale = real(1.0 / factor) if factor is not None else real(n_in) / real(n_out)
-        src = scale * (i + real(0.5)) - real(0.5)
-    low = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
-    t = np.clip(src - low.astype(dtype), real(0), real(1)).astype(dtype)
+    low, t = _source_position(n_in, n_out, factor, align, dtype, cubic=True)
+    t = t.astype(dtype)
     A = real(-0.75)
 
     def near(x):  # |x| <= 1

@@ -20,7 +20,7 @@ from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import REQUIRED, Items, _axis, _concrete, _index_array, _per_axis, _reshape_to, _spatial_input, \
-    arguments, boolean, data_index, function, input_not_constant, is_boolean, static, static_int, static_ints, tensor, \
+    arguments, boolean, function, index_values, is_boolean, static, static_int, static_ints, tensor, \
     truth, variant, written_value
 
 MAX_ROUNDS = 64  # products and extrema: one full-size node per repeat of a position
@@ -739,19 +739,10 @@ def _unpool_size(b, value, lengths, kernel, stride, padding, fname, position) ->
 
 def _unpool_indices(b, value, shape, plane: int, fname, position) -> np.ndarray:
     """The constant (or bound) flat indices, each an element of its (N, C) plane of ``plane`` elements."""
-    found = data_index(b, value, position)
-    if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
-        v = np.asarray(b.nodes[value.id].value)
-    elif found is not None:
-        v = found
-    else:
-        raise JacValueError(f"{fname}: indices must be a constant array of integers (max_pool's return_indices "
-                            f"is not supported by jac){input_not_constant(b, value)}", position)
+    v = index_values(b, value, "indices", fname, position, " (max_pool's return_indices is not supported by jac)")
     if tuple(v.shape) != tuple(shape):
         raise JacShapeError(f"{fname}: indices must have the input's shape {fmt(shape)}, got {fmt(v.shape)}",
                             position)
-    if v.size and not (np.all(np.isfinite(v)) and np.array_equal(v, np.round(v))):
-        raise JacValueError(f"{fname}: indices must hold integers", position)
     bad = (v < 0) | (v >= plane)
     if bad.any():
         raise JacValueError(f"{fname}: found an invalid max index {int(v[bad][0])}: an output plane holds {plane} "
