@@ -81,7 +81,7 @@ def evaluate(graph: Graph, env: dict) -> list:
                     elif len(args) == 1:
                         append(impl(values[args[0]], **params) if params else impl(values[args[0]]))
                     else:
-                        append(impl(*[values[a] for a in args], **params))
+                        append(impl(*map(values.__getitem__, args), **params))  # no comprehension: no cell
                 except JacError as err:  # an op that refuses its values (inv of a singular matrix)
                     err.position = node.position if err.position is None else err.position
                     raise err.with_source(graph.source)
@@ -148,7 +148,7 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
                         part = rules[1](g, ans, value_a, value_b)
                         ct[b] = part if b not in ct else add(ct[b], part)
                 else:
-                    args = [values[a] for a in node_args]
+                    args = list(map(values.__getitem__, node_args))  # no comprehension: values stays a local
                     for i, a in enumerate(node_args):
                         if nodes[a].requires_grad:  # _accumulate, inline
                             part = rules[i](g, ans, *args, **params)

@@ -180,11 +180,9 @@ class Compiled:
         graph = self._memo.get(key)
         if graph is None:
             graph = self._kept(key, self.graph.with_wrt(names))
-        env = {name: env[name] for name in graph.inputs}
-        if self._built_for is not None and not all(np.array_equal(env[n], self._built_for[n], equal_nan=True)
-                                                   for n in env):
-            raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
-                                "(a boolean mask computed from the inputs)")
+        env = _inputs_of(env, graph.inputs)
+        if self._built_for is not None:
+            self._check_built_for(env)
         budget = _limit(budget)
         if product is None:
             if not memory.forward_fits(graph, budget):  # else: counted, and refused with the bytes if over
@@ -195,13 +193,18 @@ class Compiled:
                 check_product(self.product_plan(names, kind, tangent_names), budget, f"jac {kind}")
         return Problem(graph, env, names, autodiff.evaluate(graph, env), self)
 
+    def _check_built_for(self, env: dict) -> None:
+        """Refuse values other than those a graph of ``by_value`` was built for."""
+        if not all(np.array_equal(env[n], self._built_for[n], equal_nan=True) for n in env):
+            raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
+                                "(a boolean mask computed from the inputs)")
+
     def _product_fits(self, graph: Graph, budget: int, names, kind: str, tangent_names) -> bool:
         """Does the product pass certainly fit ``budget``, with no dry run made yet? Its plan
         is kept once made (a repeated call's kernel reads it); until then, the forward values
         and :func:`~jacobi_cli.engine.planner.pass_bound` of one vector fitting the budget says
         that the plan's check would pass, and the first call skips its dry run."""
-        made = ("product", tuple(names), kind,
-                tuple(n for n in tangent_names if n in graph.inputs) if tangent_names else ())
+        made = ("product", tuple(names), kind, _named_inputs(tangent_names, graph.inputs) if tangent_names else ())
         if made in self._memo:  # as product_plan keys it: its own check is as cheap
             return False
         bound = pass_bound(graph, 1)
@@ -386,9 +389,7 @@ class Compiled:
         """:meth:`jacobian` past its one-call path, a method of its own (its kernel is learnt by
         :meth:`_learn_jacobian`, whose lambdas would make cells of this function's variables)."""
         if self._several:  # {output: {name: dy/dx}}, as jax.jacrev of a tuple
-            problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
-            return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
-                    for o, p in problems}
+            return self._jacobians_several(env, wrt, mode, limit, structured, layout, problem)
         kernel, due = self._counted(key)
         # made dense, a structured Jacobian must fit the budget as dense() requires of the interpreter's
         if kernel is not None and (kernel.peak if structured else kernel.dense_peak) <= limit:
@@ -404,15 +405,20 @@ class Compiled:
             found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit, arrays)
             if found is not None:
                 if arrays:
-                    return {n: _unaliased_array(a, problem.env) for n, a in found.items()}
-                return _in_arrays({n: _unaliased(j, problem.env) for n, j in found.items()}, structured, layout,
-                                  limit)
+                    return _unaliased_arrays(found, problem.env)
+                return _in_arrays(_unaliased_jacobians(found, problem.env), structured, layout, limit)
         plan = self.plan_of(problem, mode, limit)
         found = jacobians(problem, plan, parts)
         out = _in_arrays(found, structured, layout, limit)
         if due:
             self._learn_jacobian(key, problem, plan, env, found, out if not structured and layout == "array" else None)
         return out
+
+    def _jacobians_several(self, env: dict, wrt, mode: str, limit: int, structured: bool, layout: str, problem):
+        """:meth:`_jacobian` of an expression that ends in a tuple: ``{output: {name: dy/dx}}``."""
+        problems = output_problems(self.bind(env, wrt, True, limit) if problem is None else problem)
+        return {o: _in_arrays(jacobians(p, self.plan_of(p, mode, limit)), structured, layout, limit)
+                for o, p in problems}
 
     def _learn_jacobian(self, key, problem: Problem, plan: Plan, env: dict, found: dict, dense) -> None:
         """:meth:`_learn` of :meth:`_jacobian`'s kernel (``dense``: what its dense twin must give), a
@@ -568,6 +574,27 @@ def _unaliased(j: Jacobian, env: dict) -> Jacobian:
     if array is not None and any(_may_share_memory(array, v) for v in env.values()):
         return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
     return j
+
+
+def _inputs_of(env: dict, inputs: dict) -> dict:
+    """``env``'s arrays of the graph's ``inputs``, in their order (a function of its own: a comprehension in
+    :meth:`Compiled.bind` would make cells of its variables)."""
+    return {name: env[name] for name in inputs}
+
+
+def _named_inputs(names, inputs: dict) -> tuple:
+    """The names of ``names`` that are graph ``inputs``, in order."""
+    return tuple(n for n in names if n in inputs)
+
+
+def _unaliased_jacobians(found: dict, env: dict) -> dict:
+    """:func:`_unaliased` of each Jacobian of ``found``."""
+    return {n: _unaliased(j, env) for n, j in found.items()}
+
+
+def _unaliased_arrays(found: dict, env: dict) -> dict:
+    """:func:`_unaliased_array` of each array of ``found``."""
+    return {n: _unaliased_array(a, env) for n, a in found.items()}
 
 
 def _unaliased_array(array: np.ndarray, env: dict) -> np.ndarray:

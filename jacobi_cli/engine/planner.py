@@ -520,7 +520,8 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
     if rev:
         seed = autodiff.basis(graph.output_shape, graph.dtype)
         grads = autodiff.vjp(reverse_graph(graph, rev, len(modes)), values, seed)
-        out.update({n: grads[n] for n in rev})
+        for n in rev:  # a loop, not a comprehension: no cell of grads
+            out[n] = grads[n]
     for name, mode in modes.items():
         if mode == "forward":
             seed = autodiff.basis(graph.nodes[graph.inputs[name]].shape, graph.dtype)
@@ -582,18 +583,18 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     for v in values:
         held += getattr(v, "nbytes", 8)
     every = names
-    ones = [name for name in names if elementwise_diagonal(graph, name)]  # a diagonal, at any size
+    ones = []  # a diagonal, at any size (a loop, not a comprehension: no cells of this function's variables)
+    for name in names:
+        if elementwise_diagonal(graph, name):
+            ones.append(name)
     if ones:  # one pass along ones, as the plan runs it, when it certainly fits the budget
         held += len(ones) * m * (m * itemsize if arrays else itemsize + 16)  # the results: dense, or not
         if held + pass_bound(graph, 1, elementwise=True) > budget:
             return None, None
-        diagonals = along_ones(graph, values, dict.fromkeys(ones, _fewer_basis(m, m) if mode == "auto" else mode),
-                               len(names))
-        diagonals = {name: _diagonal_array(graph, d) if arrays else _diagonal_jacobian(name, graph, d)
-                     for name, d in diagonals.items()}
+        diagonals = _diagonals(graph, values, ones, m, mode, len(names), arrays)
         if len(ones) == len(names):
             return diagonals, None
-        names = [name for name in names if name not in diagonals]
+        names = _without(names, diagonals)
     modes, sizes, batch = {}, [], 0
     for name in names:  # the modes a plan of small Jacobians takes, with the sizes kept
         n = size(nodes[inputs[name]].shape)
@@ -624,8 +625,24 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
         found[name] = builder.finish()  # as _structured makes a dense one
     if ones:
         found.update(diagonals)
-        found = {name: found[name] for name in every}
+        found = _in_order(found, every)
     return found, (modes, parts)
+
+
+def _diagonals(graph: Graph, values: list, ones: list, m: int, mode: str, n_wrt: int, arrays: bool) -> dict:
+    """:func:`unplanned`'s diagonal Jacobians of the inputs ``ones`` (of ``n_wrt`` differentiated), from
+    :func:`along_ones`: arrays, or :class:`SparseJacobian` objects."""
+    diagonals = along_ones(graph, values, dict.fromkeys(ones, _fewer_basis(m, m) if mode == "auto" else mode), n_wrt)
+    return {name: _diagonal_array(graph, d) if arrays else _diagonal_jacobian(name, graph, d)
+            for name, d in diagonals.items()}
+
+
+def _without(names: list, found: dict) -> list:
+    return [name for name in names if name not in found]
+
+
+def _in_order(found: dict, names: list) -> dict:
+    return {name: found[name] for name in names}
 
 
 def along_ones(graph: Graph, values: list, modes: dict, n_wrt: int) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from types import MappingProxyType
 from typing import NamedTuple
@@ -168,6 +169,7 @@ def _facts(nodes: tuple, wrt: frozenset, dtype) -> "Facts | None":
 
 
 _SHAPE = itemgetter(4)  # a Node's shape, for map()
+_FLAG = itemgetter(7)  # a Node's requires_grad
 
 
 def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: bool,
@@ -386,7 +388,7 @@ class Builder:
         elif len(args) == 2:
             flag = nodes[args[0]][7] or nodes[args[1]][7]
         else:
-            flag = any([nodes[a][7] for a in args])
+            flag = any(map(_FLAG, map(nodes.__getitem__, args)))  # no comprehension: nodes stays a local
         nodes.append(_new_node(Node, (i, op, args, params, shape, name, position, flag, value)))
         tracer = _new_object(Tracer)  # Tracer(self, i, shape) without its __init__ call
         tracer.builder, tracer.id, tracer.shape = self, i, shape
@@ -492,10 +494,10 @@ class Builder:
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
             if self.fold and nodes[t.id].op == "const":
-                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+                self.check_size(shape, partial(_result_named, op, shape), position)
                 return self._fold(op, [t], params, position)
             if not self.shapes_only and shape not in self._sized:
-                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+                self.check_size(shape, partial(_result_named, op, shape), position)
                 self._sized.add(shape)
             i = len(nodes)  # self._append(op_name, (t.id,), params or _NO_PARAMS, shape, name, position), inline
             if i >= MAX_NODES:
@@ -514,10 +516,10 @@ class Builder:
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
             if self.fold and nodes[a.id].op == "const" and nodes[b.id].op == "const":
-                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+                self.check_size(shape, partial(_result_named, op, shape), position)
                 return self._fold(op, [a, b], params, position)
             if not self.shapes_only and shape not in self._sized:
-                self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},", position)
+                self.check_size(shape, partial(_result_named, op, shape), position)
                 self._sized.add(shape)
             if op.broadcasting and not params:
                 self._binary_shapes[(op_name, a.shape, b.shape)] = shape  # checked: see above
@@ -531,6 +533,12 @@ class Builder:
             if self.typing and (self.integral or self.booleans or op_name in _INDEX_OPS):
                 return dtypes.track(self, out, position)
             return out
+        return self._apply_any(op, op_name, args, position, name, params)
+
+    def _apply_any(self, op, op_name: str, args: tuple, position, name, params: dict) -> Tracer:
+        """:meth:`_apply` of any arguments (constants lifted): a method of its own, as its comprehensions
+        would make cells of ``_apply``'s variables, read more slowly in its common paths above."""
+        nodes = self.nodes
         tracers = [a if isinstance(a, Tracer) else self.const(a, position) for a in args]
         try:
             shape = op.shape(*[t.shape for t in tracers], **params)
@@ -538,7 +546,7 @@ class Builder:
             raise _shape_error(err, op, op_name, position)
         folds = self.fold and all([nodes[t.id].op == "const" for t in tracers])
         if folds or not self.shapes_only:  # before anything is allocated: x[:, None] * x at x:100000
-            self.check_size(shape, lambda: f"the result of {op.title}, shape {fmt(shape)},",
+            self.check_size(shape, partial(_result_named, op, shape),
                             position)
         if folds:
             return self._fold(op, tracers, params, position)
@@ -594,16 +602,27 @@ class Builder:
             self.nodes[tracer.id] = node._replace(name=name)
         return tracer
 
+    def _named(self, outputs: tuple) -> tuple:
+        """``((name, node id), ...)`` of several outputs (a method of its own: its generator would make a
+        cell of ``graph``'s ``self``)."""
+        return tuple((name, self.lift(t).id) for name, t in outputs)
+
     def graph(self, output: Tracer, outputs: tuple = ()) -> Graph:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
         expression ends in a tuple of several outputs (``output`` is then the first). Its nodes'
         ``requires_grad`` are set for :attr:`wrt` (default: every input) as they were made, which its
         facts say: ``with_wrt`` of those inputs, the call's own, then gives the graph itself."""
-        named = tuple((name, self.lift(t).id) for name, t in outputs)
+        named = self._named(outputs) if outputs else ()
         nodes = tuple(self.nodes)
         return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,
                           self.by_value, _facts(nodes, frozenset(self.inputs) if self.wrt is None else
                                                 self.wrt.intersection(self.inputs), self.dtype))
+
+
+def _result_named(op, shape: Shape) -> str:
+    """What a size check names a node by (made only when it refuses); :meth:`Builder._apply` passes it
+    as a ``partial``, not a lambda, which would make cells of its variables at each of its calls."""
+    return f"the result of {op.title}, shape {fmt(shape)},"
 
 
 def _shape_error(err: JacError, op, op_name: str, position: int | None) -> JacError:

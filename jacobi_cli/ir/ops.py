@@ -292,11 +292,18 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
     def times(g, d):
         return masked(g, d, d) if masks else P.mul(g, d)
 
-    def vjp_x(g, ans, x, y):
-        return unbroadcast(times(g, dx(ans, x, y)), shape_of(x))
+    if masks:
+        def vjp_x(g, ans, x, y):
+            return unbroadcast(times(g, dx(ans, x, y)), shape_of(x))
 
-    def vjp_y(g, ans, x, y):
-        return unbroadcast(times(g, dy(ans, x, y)), shape_of(y))
+        def vjp_y(g, ans, x, y):
+            return unbroadcast(times(g, dy(ans, x, y)), shape_of(y))
+    else:  # the same calls, times and shape_of inline (a first call's pass runs these for every product)
+        def vjp_x(g, ans, x, y):
+            return unbroadcast(P.mul(g, dx(ans, x, y)), x.shape if type(x) is _ndarray else shape_of(x))
+
+        def vjp_y(g, ans, x, y):
+            return unbroadcast(P.mul(g, dy(ans, x, y)), y.shape if type(y) is _ndarray else shape_of(y))
 
     def jvp_x(t, ans, x, y):
         return times(lift(t, len(shape_of(ans))), dx(ans, x, y))
@@ -311,11 +318,11 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
 
 
 def _add_like(name, impl, sign, sympy=None, **kw):
-    def vjp_x(g, ans, x, y):
-        return unbroadcast(g, shape_of(x))
+    def vjp_x(g, ans, x, y):  # shape_of inline for an array, as in binary's
+        return unbroadcast(g, x.shape if type(x) is _ndarray else shape_of(x))
 
     def vjp_y(g, ans, x, y):
-        return unbroadcast(g if sign > 0 else P.neg(g), shape_of(y))
+        return unbroadcast(g if sign > 0 else P.neg(g), y.shape if type(y) is _ndarray else shape_of(y))
 
     def jvp_x(t, ans, x, y):
         return lift(t, len(shape_of(ans)))

@@ -88,6 +88,12 @@ def broadcast(*shapes: Shape) -> Shape:
             else:
                 raise JacShapeError("cannot broadcast shapes " + " and ".join(fmt(s) for s in shapes))
         return tuple(out)
+    return _broadcast_many(shapes)
+
+
+def _broadcast_many(shapes: tuple) -> Shape:
+    """:func:`broadcast` of any number of shapes (a function of its own: its comprehension would make a
+    cell of ``broadcast``'s variables at each call of the common case)."""
     ndim = max(len(s) for s in shapes)
     out = []
     for axis in range(-ndim, 0):
@@ -119,6 +125,11 @@ def normalize_axes(axis, ndim: int, shape: Shape | None = None) -> tuple:
 def reduce(shape: Shape, axes: tuple, keepdims: bool) -> Shape:
     if len(shape) == 1:  # a vector: what the lines below give
         return ((1,) if keepdims else ()) if 0 in axes else tuple(shape)
+    return _reduced(shape, axes, keepdims)
+
+
+def _reduced(shape: Shape, axes: tuple, keepdims: bool) -> Shape:
+    """:func:`reduce` of a shape that is not a vector (a function of its own, as :func:`_broadcast_many`)."""
     if keepdims:
         return tuple(1 if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)

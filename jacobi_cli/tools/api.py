@@ -80,13 +80,18 @@ class CompiledCache:
             if kept is None:
                 kept, entries = compiled, {**self._entries, key: compiled}
                 if len(entries) > self.size:
-                    used = self._used
-                    while len(entries) > self.size:
-                        del entries[min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)]
-                    self._used = {c: used[c] for c in entries.values() if c in used}
+                    self._evict(entries, key)
                 self._entries = entries
             self._used[kept] = next(self._ticks)
             return kept
+
+    def _evict(self, entries: dict, key) -> None:
+        """Drop from ``entries`` (a copy, under the lock) the least recently used entries but ``key``'s,
+        down to the size (a method of its own: its lambda would make cells of ``put``'s variables)."""
+        used = self._used
+        while len(entries) > self.size:
+            del entries[min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)]
+        self._used = {c: used[c] for c in entries.values() if c in used}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -153,6 +158,12 @@ def _cache_key(expr: str, dtype, seed: int, max_bytes: int, shapes: dict) -> tup
     return tuple(key)
 
 
+def _shapes_of(values: dict, names) -> dict:
+    """``{name: the shape of its value}`` (a function of its own: a comprehension in :func:`_compiled`
+    would make a cell of its ``values`` at each call)."""
+    return {n: np.shape(values[n]) for n in names}
+
+
 def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -> tuple:
     """``(compiled function, input arrays)`` for a call: from the cache when the shapes were
     seen, else the bindings are parsed and checked and the expression compiled, its graph's
@@ -186,7 +197,7 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -
         seed = check_seed(seed)
         bound = to_bindings(bindings, dtype, seed, max_bytes).realize(dtype, seed, max_bytes)
         values, shapes = bound.values, bound.shapes
-        key = _cache_key(expr, dtype, seed, max_bytes, {n: np.shape(values[n]) for n in shapes})
+        key = _cache_key(expr, dtype, seed, max_bytes, _shapes_of(values, shapes))
         found = _CACHE.get(key)
     if found is None:
         try:
