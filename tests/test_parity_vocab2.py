@@ -379,8 +379,8 @@ REFUSED = [
     ("torch.renorm(x, 2, 0, 1.0)", "at least 2 dimensions"),
     ("torch.renorm(A, 0, 0, 1.0)", "p must be positive"),
     ("torch.renorm(A, 2, 0, -1.0)", "maxnorm must be >= 0"),
-    ("F.interpolate(X, size=4, mode='bicubic')", "'bicubic' is not supported"),
-    ("F.interpolate(X, size=4, mode='area')", "'area' is not supported"),
+    ("F.interpolate(X, size=4, mode='bicubic')", "mode 'bicubic' needs a 4-d input"),  # bicubic: H and W
+    ("F.interpolate(X, size=4, mode='lanczos')", "'lanczos' is not supported"),
     ("F.interpolate(X, size=4, align_corners=True)", "align_corners can only be set"),
     ("F.interpolate(X, size=4, scale_factor=2)", "exactly one"),
     ("F.interpolate(X)", "exactly one"),
