@@ -5999,6 +5999,21 @@ def _glu(b, args, kwargs, position):
     return b.apply("mul", first, b.apply("sigmoid", second, position=position), position=position)
 
 
+def _embedding_table(b, a, fname, position) -> Tracer:
+    """The weight (V, D) of F.embedding / F.embedding_bag, with their options jac refuses: max_norm (it
+    renormalizes the weight in place) and scale_grad_by_freq (it scales PyTorch's gradient: no derivative)."""
+    if static(b, a["max_norm"], "max_norm", position) is not None:
+        raise JacValueError(f"{fname}(): max_norm= renormalizes the weight in place, which jac does not do; "
+                            "leave it out", position)
+    if _flag(b, a["scale_grad_by_freq"], "scale_grad_by_freq", fname, position):
+        raise JacValueError(f"{fname}(): scale_grad_by_freq=True scales PyTorch's gradient, which is then no "
+                            "derivative; jac computes derivatives only", position)
+    w = tensor(b, a["weight"], fname, position)
+    if w.ndim != 2:
+        raise JacShapeError(f"{fname}: weight must be 2-d (rows of the table), got shape {fmt(w.shape)}", position)
+    return w
+
+
 @function("embedding")
 def _embedding(b, args, kwargs, position):
     """F.embedding(indices, weight (V, D)): the rows of weight at constant integer indices; rows
@@ -6006,15 +6021,7 @@ def _embedding(b, args, kwargs, position):
     fname = "embedding"
     a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "padding_idx": None, "max_norm": None,
                                         "norm_type": 2.0, "scale_grad_by_freq": False, "sparse": False}, position)
-    if static(b, a["max_norm"], "max_norm", position) is not None:
-        raise JacValueError("embedding(): max_norm= renormalizes the weight in place, which jac does not do; "
-                            "leave it out", position)
-    if _flag(b, a["scale_grad_by_freq"], "scale_grad_by_freq", fname, position):
-        raise JacValueError("embedding(): scale_grad_by_freq=True scales PyTorch's gradient, which is then no "
-                            "derivative; jac computes derivatives only", position)
-    w = tensor(b, a["weight"], fname, position)
-    if w.ndim != 2:
-        raise JacShapeError(f"embedding: weight must be 2-d (rows of the table), got shape {fmt(w.shape)}", position)
+    w = _embedding_table(b, a, fname, position)
     rows = _concrete(w, fname, position)[0]
     index = _index_array(b, a["x"], rows, "indices", fname, position)
     if index.size and _constant_of(b, a["x"]).min() < 0:
@@ -6046,19 +6053,10 @@ def _embedding_bag(b, args, kwargs, position):
                                         "norm_type": 2.0, "scale_grad_by_freq": False, "mode": "mean",
                                         "sparse": False, "per_sample_weights": None, "include_last_offset": False,
                                         "padding_idx": None}, position)
-    if static(b, a["max_norm"], "max_norm", position) is not None:
-        raise JacValueError("embedding_bag(): max_norm= renormalizes the weight in place, which jac does not do; "
-                            "leave it out", position)
-    if _flag(b, a["scale_grad_by_freq"], "scale_grad_by_freq", fname, position):
-        raise JacValueError("embedding_bag(): scale_grad_by_freq=True scales PyTorch's gradient, which is then no "
-                            "derivative; jac computes derivatives only", position)
+    w = _embedding_table(b, a, fname, position)
     mode = static(b, a["mode"], "mode", position)
     if mode not in ("sum", "mean", "max"):
         raise JacValueError(f"embedding_bag(): mode must be 'sum', 'mean' or 'max', got {mode!r}", position)
-    w = tensor(b, a["weight"], fname, position)
-    if w.ndim != 2:
-        raise JacShapeError(f"embedding_bag: weight must be 2-d (rows of the table), got shape {fmt(w.shape)}",
-                            position)
     rows, width = _concrete(w, fname, position)
     index = _index_array(b, a["x"], rows, "input", fname, position)
     if index.size and _constant_of(b, a["x"]).min() < 0:
