@@ -434,3 +434,11 @@ def test_np_add_at_accumulates_repeated_indices(code):
 def test_np_add_at_into_an_input_is_refused():
     with pytest.raises(JacError, match="'x' is an input"):
         api.evaluate("np.add.at(x, [0], 1.0)\nx", {"x": np.array([0.5, 1.0])})
+
+
+def test_diag_indices_past_float32s_integers_are_refused_not_rounded():
+    """float32 holds integers exactly only to 2**24: np.diag_indices(2**24 + 3) held its indices rounded, where
+    np.arange refuses; both refuse now."""
+    with pytest.raises(JacError, match="cannot hold exactly"):
+        api.evaluate(f"np.diag_indices({2**24 + 3})[0] * 1.0", {}, dtype="float32")
+    np.testing.assert_array_equal(api.evaluate("np.diag_indices(3)[0] * 1.0", {}, dtype="float32"), [0, 1, 2])

@@ -6902,7 +6902,7 @@ def _diag_indices(b, args, kwargs, position):
     if n < 0 or ndim < 0:
         raise JacValueError(f"diag_indices(): n and ndim must be non-negative, got {n} and {ndim}", position)
     _checked(b, (n, ndim), "diag_indices", position)
-    return Items([_index_constant(b, np.arange(n), position) for _ in range(ndim)])
+    return Items([_index_constant(b, np.arange(n), "diag_indices()", position) for _ in range(ndim)])
 
 
 @variant("numpy", "diag_indices_from")
@@ -6914,7 +6914,7 @@ def _diag_indices_from(b, args, kwargs, position):
     if len(shape) < 2 or len(set(shape)) != 1:
         raise JacShapeError(f"diag_indices_from(): the array must be at least 2-d with every axis of one length, "
                             f"got shape {fmt(shape)}", position)
-    return Items([_index_constant(b, np.arange(shape[0]), position) for _ in shape])
+    return Items([_index_constant(b, np.arange(shape[0]), "diag_indices_from()", position) for _ in shape])
 
 
 @variant("numpy", "ix_")
@@ -6934,7 +6934,7 @@ def _ix(b, args, kwargs, position):
             if b.nodes[t.id].op != "const":
                 raise JacValueError("ix_(): a boolean sequence of the inputs has no fixed length (its True count); "
                                     "jac needs it constant", position)
-            t = _index_constant(b, np.flatnonzero(b.nodes[t.id].value), position)
+            t = _index_constant(b, np.flatnonzero(b.nodes[t.id].value), "ix_()", position)
         elif dtypes.kind_of(b, t.id) is None and b.nodes[t.id].op != "const":
             raise JacValueError("ix_(): the sequences are indices: integers or booleans, not floats", position)
         shape = (1,) * k + tuple(t.shape) + (1,) * (len(args) - k - 1)
@@ -6942,9 +6942,10 @@ def _ix(b, args, kwargs, position):
     return Items(parts)
 
 
-def _index_constant(b, values, position) -> Tracer:
-    """Integer indices as a constant, held as int64 (as NumPy's ``arange``)."""
-    made = b.const(np.asarray(values, dtype=b.dtype), position)
+def _index_constant(b, values, what: str, position) -> Tracer:
+    """Integer indices as a constant, typed int64 (as NumPy's ``arange``) and held in --dtype only where it
+    holds them exactly (float32 loses integers past 2**24: refused, as ``arange`` refuses them)."""
+    made = b.const(dtypes.held(b, np.asarray(values, dtype=np.int64), what, position), position)
     b.typed[made.id] = (np.dtype(np.int64), constant_library(b))
     return made
 
