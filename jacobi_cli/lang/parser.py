@@ -1087,8 +1087,7 @@ class _Lowering:
         else:
             index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
             if self.selects_first(y, index, position):  # PyTorch's y[0, :, [1, 2]] = v: y[0][:, [1, 2]]
-                first = tuple(i if type(i) is int else slice(None) for i in index if i is not None)
-                rest = tuple(i for i in index if type(i) is not int)
+                first, rest = _integers_first(index)
                 try:
                     targets = advanced_targets(shape, first)[rest]
                 except IndexError as err:
@@ -1773,9 +1772,8 @@ class _Lowering:
             return self.at_computed_index(value, parts, position)
         index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), value.ndim, position)
         if self.selects_first(value, index, position):  # PyTorch's x[0, :, [1, 2]]: x[0][:, [1, 2]]
-            value = self.b.apply("getitem", value, index=tuple(i if type(i) is int else slice(None)
-                                                               for i in index if i is not None), position=position)
-            index = tuple(i for i in index if type(i) is not int)
+            first, index = _integers_first(index)
+            value = self.b.apply("getitem", value, index=first, position=position)
         return self.b.apply("getitem", value, index=index, position=position)
 
     def selects_first(self, value: Tracer, index: tuple, position: int) -> bool:
@@ -1801,11 +1799,10 @@ class _Lowering:
         if _index_layout(numpy_items) == _index_layout(torch_items):
             return False
         if self.dialect is None:
-            first = tuple(i if type(i) is int else slice(None) for i in index if i is not None)
+            first, rest = _integers_first(index)
             shapes = ""
             if is_concrete(value.shape):
-                ours, theirs = index_shape(value.shape, index), index_shape(index_shape(value.shape, first),
-                                                                           tuple(i for i in index if type(i) is not int))
+                ours, theirs = index_shape(value.shape, index), index_shape(index_shape(value.shape, first), rest)
                 shapes = f" (NumPy's shape {fmt(ours)}, PyTorch's {fmt(theirs)})" if ours != theirs else \
                     f" (both of shape {fmt(ours)}, with the axes in another order)"
             raise JacValueError(
@@ -2504,6 +2501,13 @@ def _is_copy(node: ast.expr) -> bool:
     jac's graph makes of it (it returns the argument's node)."""
     return isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)) and \
         (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) in ("clone", "copy")
+
+
+def _integers_first(index: tuple) -> tuple:
+    """PyTorch's reading of an index with integers beside arrays, as two: ``(first, rest)``, the integers'
+    selection (every other axis kept whole) and the rest of the index applied to what it leaves."""
+    first = tuple(i if type(i) is int else slice(None) for i in index if i is not None)
+    return first, tuple(i for i in index if type(i) is not int)
 
 
 def _index_layout(items: list) -> tuple:
