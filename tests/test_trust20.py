@@ -442,3 +442,13 @@ def test_diag_indices_past_float32s_integers_are_refused_not_rounded():
     with pytest.raises(JacError, match="cannot hold exactly"):
         api.evaluate(f"np.diag_indices({2**24 + 3})[0] * 1.0", {}, dtype="float32")
     np.testing.assert_array_equal(api.evaluate("np.diag_indices(3)[0] * 1.0", {}, dtype="float32"), [0, 1, 2])
+
+
+def test_np_dot_of_many_dimensions_keeps_its_einsum_letters_apart():
+    """The N-d dot's einsum spelled the result's axes with a..z and summed over 'z': with 25 result axes or more
+    the letters met, a silent trace (np.dot of a 20-d and an 8-d array gave [1, 8] for NumPy's [7, 10])."""
+    a = np.arange(1.0, 3.0).reshape((1,) * 19 + (2,))
+    b = np.arange(1.0, 5.0).reshape((1,) * 6 + (2, 2))
+    np.testing.assert_array_equal(api.evaluate("np.dot(a, b)", {"a": a, "b": b}), np.dot(a, b))
+    with pytest.raises(JacError, match="dot's result has 33 dimensions"):
+        api.evaluate("np.dot(a, b)", {"a": np.ones((1,) * 25 + (2,)), "b": np.ones((1,) * 7 + (2, 3))})

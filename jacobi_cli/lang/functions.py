@@ -9,6 +9,7 @@ spellings both work: ``axis``/``dim``, ``keepdims``/``keepdim``, ``clip``/``clam
 from __future__ import annotations
 
 import math
+import string
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacVa
 from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS
-from ..ir.shapes import broadcast, fmt, is_concrete, normalize_axes, normalize_axis
+from ..ir.shapes import broadcast, check_rank, fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -369,12 +370,13 @@ def _dot(b, args, kwargs, position):
         return b.apply("mul", x, y, position=position)
     one_dtype(b, "dot", (x, y), position)
     if x.ndim > 2 or y.ndim > 2:  # NumPy's N-d dot: x's last axis against y's second to last (its only one)
-        letters = "abcdefghijklmnopqrstuvwxyz"
-        k, left, right = "z", letters[:x.ndim - 1], letters[x.ndim - 1:x.ndim - 1 + y.ndim - 1]
-        theirs = right[:-1] + k + right[-1:] if y.ndim > 1 else k
         if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
             raise JacShapeError(f"dot: shapes {fmt(x.shape)} and {fmt(y.shape)} are not aligned (x's last axis "
                                 "against y's second to last)", position)
+        check_rank(tuple(x.shape[:-1]) + tuple(y.shape[:-2]) + tuple(y.shape[-1:]), "dot's result", position)
+        letters = string.ascii_letters[:-1]  # one letter per axis of the result (MAX_RANK of them at most)
+        k, left, right = string.ascii_letters[-1], letters[:x.ndim - 1], letters[x.ndim - 1:x.ndim - 1 + y.ndim - 1]
+        theirs = right[:-1] + k + right[-1:] if y.ndim > 1 else k
         return einsum_of(b, f"{left}{k},{theirs}->{left}{right}", [x, y], position)
     return b.apply("matmul", x, y, position=position)
 
