@@ -6089,13 +6089,12 @@ def _embedding_bag(b, args, kwargs, position):
                                 f"got {fmt(psw.shape)}", position)
         scale = _take(b, _reshape_to(b, psw, (index.size,), position), (at,), position)
         picked = b.apply("mul", picked, _reshape_to(b, scale, (len(bags), count, 1), position), position=position)
-    held3 = b.const(np.broadcast_to(held[:, :, None], (len(bags), count, width)).astype(b.dtype), position)
+    held3 = b.const(held[:, :, None].astype(b.dtype), position)  # (B, K, 1): broadcast along the rows' D
     filled = np.array([bool(bag) for bag in bags])
     if mode == "max":
-        later = np.zeros((len(bags), count, width), dtype=bool)
-        later[:, 1:] = True
+        later = (np.arange(count) > 0).astype(b.dtype)[None, :, None]  # every entry but a bag's first
         skipped = logical("and", b, [boolean(b, b.apply("isnan", picked, position=position)),
-                                     boolean(b, b.const(later.astype(b.dtype), position))], position)
+                                     boolean(b, b.const(later, position))], position)
         ranked = b.apply("where", skipped, -math.inf, picked, position=position)
         ranked = b.apply("where", held3, ranked, -math.inf, position=position)
         first = b.apply("argmax", ranked, axis=1, keepdims=True, position=position)
@@ -6108,8 +6107,7 @@ def _embedding_bag(b, args, kwargs, position):
             out = b.apply("div", out, b.const(sizes, position), position=position)
     if filled.all():
         return out
-    return b.apply("where", b.const(np.broadcast_to(filled[:, None], (len(bags), width)).astype(b.dtype), position),
-                   out, 0.0, position=position)
+    return b.apply("where", b.const(filled[:, None].astype(b.dtype), position), out, 0.0, position=position)
 
 
 def _bags(b, a, index: np.ndarray, fname, position) -> list:
