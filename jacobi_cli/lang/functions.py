@@ -6126,21 +6126,21 @@ def _bags(b, a, index: np.ndarray, fname, position) -> list:
     if a["offsets"] is None:
         raise JacValueError("embedding_bag(): a 1-d input needs offsets (where each bag begins)", position)
     length = index.size
-    _index_array(b, a["offsets"], 2**62, "offsets", fname, position, ndim=1)  # checks: integers, 1-d
-    given = _constant_of(b, a["offsets"]).astype(np.int64)
+    given = index_values(b, a["offsets"], "offsets", fname, position).astype(np.int64)
+    if given.ndim != 1:
+        raise JacShapeError(f"{fname}: offsets must be 1-d, got shape {fmt(given.shape)}", position)
     if not given.size or given[0] != 0:
         raise JacValueError(f"embedding_bag(): offsets[0] must be 0 (the first bag begins the input), got "
                             f"{given.tolist()[:1]}", position)
     if np.any(np.diff(given) < 0) or given[-1] > length:
         raise JacValueError(f"embedding_bag(): offsets must be non-decreasing positions in the input (0 to its "
                             f"length, {length}), got {given.tolist()}", position)
-    offsets = given
     if last and given[-1] != length:
         # PyTorch's documented CSR form; short of it, its float32 and float64 kernels disagree on the last bag
         raise JacValueError(f"embedding_bag(): with include_last_offset=True the last offset is the input's length, "
                             f"{length}; got {int(given[-1])}", position)
-    ends = list(offsets[1:]) + ([] if last else [length])
-    starts = list(offsets[:-1]) if last else list(offsets)
+    ends = list(given[1:]) + ([] if last else [length])
+    starts = list(given[:-1]) if last else list(given)
     return [list(range(s, e)) for s, e in zip(starts, ends)]
 
 
