@@ -7544,6 +7544,25 @@ FUNCTIONS["pixel_shuffle"].__doc__ = ("F.pixel_shuffle(x, r): (*, C r², H, W) t
 FUNCTIONS["pixel_unshuffle"].__doc__ = "F.pixel_unshuffle(x, r): its inverse, (*, C, H r, W r) to (*, C r², H, W)."
 
 
+@function("channel_shuffle", "native_channel_shuffle")
+def _channel_shuffle(b, args, kwargs, position):
+    """F.channel_shuffle(x, groups): (N, C, *) with its channels read as (groups, C / groups) and
+    transposed, a reshape and a permutation, as PyTorch (ShuffleNet's shuffle)."""
+    fname = "channel_shuffle"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "groups": REQUIRED}, position)
+    x = tensor(b, a["x"], fname, position)
+    groups = _positive_int(b, a["groups"], "groups", fname, position)
+    if x.ndim < 3:
+        raise JacShapeError(f"{fname}: the input must be (N, C, *), at least 3 dimensions (as PyTorch); got shape "
+                            f"{fmt(x.shape)}", position)
+    n, c, *rest = _concrete(x, fname, position)
+    if c % groups:
+        raise JacShapeError(f"{fname}: the {c} channels must be a multiple of groups={groups}", position)
+    y = _reshape_to(b, x, (n, groups, c // groups, *rest), position)
+    y = _permute(b, y, (0, 2, 1) + tuple(range(3, y.ndim)), position)
+    return _reshape_to(b, y, x.shape, position)
+
+
 @function("local_response_norm")
 def _local_response_norm(b, args, kwargs, position):
     """F.local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0): x / (k + alpha · mean of x² over

@@ -1,18 +1,24 @@
-"""PyTorch's stateless ``torch.nn`` modules, as pasted code makes and calls them.
+"""PyTorch's ``torch.nn`` modules whose output a fresh module fixes, as pasted code makes and calls them.
 
-``nn.MSELoss(reduction='sum')``, ``nn.Softmax(dim=1)``, ``nn.ReLU()``: a module without parameters is a
+``nn.MSELoss(reduction='sum')``, ``nn.Softmax(dim=1)``, ``nn.MaxPool2d(2)``: a module without parameters is a
 function of ``torch.nn.functional`` with its constructor's arguments fixed, so ``nn.NAME(...)`` (registered
 as the ``"torch.nn"`` library's spelling of ``NAME``) makes a :class:`Module` holding them, and calling it
 (``criterion(logits, labels)``, ``nn.ReLU()(x)``) lowers the function with the call's arguments first:
-``nn.MSELoss(reduction='sum')(a, b)`` is ``F.mse_loss(a, b, reduction='sum')``. Nothing here has a
-derivative rule of its own. A module with parameters (``nn.Linear``: weights drawn at random when it is
-made) or random in training mode (``nn.Dropout``: a module just made trains) is refused, saying what to
-write with its parameters bound as inputs.
+``nn.MSELoss(reduction='sum')(a, b)`` is ``F.mse_loss(a, b, reduction='sum')``. A few modules call their
+function with arguments made of the constructor's (``nn.ZeroPad2d(1)`` is ``F.pad(x, (1, 1, 1, 1))``), and the
+normalizations and ``nn.PReLU`` hold parameters a fresh module sets to constants (weight 1, bias 0, PReLU's
+slope ``init``; a module just made trains, so a batch norm uses the batch's statistics): they are called with
+those constants, as PyTorch calls them (:data:`CALLS`). Nothing here has a derivative rule of its own. A module
+with parameters drawn at random when it is made (``nn.Linear``) or random in training mode (``nn.Dropout``) is
+refused, saying what to write with its parameters bound as inputs.
 """
 from __future__ import annotations
 
-from ..errors import JacValueError
-from .functions import FUNCTIONS, library_function, variant
+import numpy as np
+
+from ..errors import JacShapeError, JacValueError
+from ..ir.shapes import fmt
+from .functions import FUNCTIONS, _number, library_function, static, static_int, static_ints, tensor, variant
 
 # class: (the function it calls, its constructor's parameters in order, defaults that differ from the function's)
 NN = {
@@ -66,6 +72,27 @@ NN = {
     "GLU": ("glu", ("dim",), {}),
     "Flatten": ("flatten", ("start_dim", "end_dim"), {"start_dim": 1}),  # torch.flatten's start_dim is 0
     "Identity": (None, (), {}),
+    "NLLLoss2d": ("nll_loss", ("weight", "size_average", "ignore_index", "reduce", "reduction"), {}),
+    "MultiMarginLoss": ("multi_margin_loss", ("p", "margin", "weight", "size_average", "reduce", "reduction"), {}),
+    "LocalResponseNorm": ("local_response_norm", ("size", "alpha", "beta", "k"), {}),
+    "PixelShuffle": ("pixel_shuffle", ("upscale_factor",), {}),
+    "PixelUnshuffle": ("pixel_unshuffle", ("downscale_factor",), {}),
+    "ChannelShuffle": ("channel_shuffle", ("groups",), {}),
+    "Fold": ("fold", ("output_size", "kernel_size", "dilation", "padding", "stride"), {}),
+    "Unfold": ("unfold", ("kernel_size", "dilation", "padding", "stride"), {}),
+    "Upsample": ("interpolate", ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"), {}),
+    "UpsamplingNearest2d": ("interpolate", ("size", "scale_factor"), {"mode": "nearest"}),
+    "UpsamplingBilinear2d": ("interpolate", ("size", "scale_factor"), {"mode": "bilinear", "align_corners": True}),
+    **{f"MaxPool{d}d": (f"max_pool{d}d", ("kernel_size", "stride", "padding", "dilation", "return_indices",
+                                          "ceil_mode"), {}) for d in (1, 2, 3)},
+    "AvgPool1d": ("avg_pool1d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"), {}),
+    **{f"AvgPool{d}d": (f"avg_pool{d}d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+                                          "divisor_override"), {}) for d in (2, 3)},
+    **{f"AdaptiveAvgPool{d}d": (f"adaptive_avg_pool{d}d", ("output_size",), {}) for d in (1, 2, 3)},
+    **{f"AdaptiveMaxPool{d}d": (f"adaptive_max_pool{d}d", ("output_size", "return_indices"), {}) for d in (1, 2, 3)},
+    **{f"LPPool{d}d": (f"lp_pool{d}d", ("norm_type", "kernel_size", "stride", "ceil_mode"), {}) for d in (1, 2, 3)},
+    # called with (input, indices, output_size=None), as F.max_unpool's first two arguments and its keyword
+    **{f"MaxUnpool{d}d": (f"max_unpool{d}d", ("kernel_size", "stride", "padding"), {}) for d in (1, 2, 3)},
 }
 # Modules whose parameters are drawn at random when they are made, and the function to write instead
 PARAMETERS = {
@@ -73,13 +100,34 @@ PARAMETERS = {
     "Conv1d": "F.conv1d(x, w, b)", "Conv2d": "F.conv2d(x, w, b)", "Conv3d": "F.conv3d(x, w, b)",
     "ConvTranspose1d": "F.conv_transpose1d(x, w, b)", "ConvTranspose2d": "F.conv_transpose2d(x, w, b)",
     "ConvTranspose3d": "F.conv_transpose3d(x, w, b)",
-    "LayerNorm": "F.layer_norm(x, shape, w, b)", "RMSNorm": "F.rms_norm(x, shape, w)",
-    "GroupNorm": "F.group_norm(x, groups, w, b)", "BatchNorm1d": "F.batch_norm(x, mean, var, w, b, training=True)",
-    "BatchNorm2d": "F.batch_norm(x, mean, var, w, b, training=True)", "Embedding": "F.embedding(idx, E)",
-    "PReLU": "F.prelu(x, a)", "MultiheadAttention": "F.scaled_dot_product_attention(q, k, v) of q, k, v you project",
+    "Embedding": "F.embedding(idx, E)", "MultiheadAttention": "F.scaled_dot_product_attention(q, k, v) of q, k, v you project",
 }
-RANDOM = {"Dropout": "dropout", "Dropout1d": "dropout1d", "Dropout2d": "dropout2d", "AlphaDropout": "alpha_dropout",
-          "RReLU": "rrelu"}
+PARAMETERS.update({
+    **{f"Lazy{kind}{d}d": f"F.{fn}{d}d(x, w, b)" for kind, fn in (("Conv", "conv"), ("ConvTranspose", "conv_transpose"))
+       for d in (1, 2, 3)},
+    "LazyLinear": "F.linear(x, W, b), that is x @ W.T + b", "EmbeddingBag": "F.embedding_bag(idx, E, offsets)",
+    **{name: "its recurrence step by step with F.linear, torch.sigmoid and torch.tanh"
+       for name in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")},
+    **{name: "its layers with F.scaled_dot_product_attention, F.linear and F.layer_norm"
+       for name in ("Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+                    "TransformerDecoderLayer")},
+    "AdaptiveLogSoftmaxWithLoss": "its clusters with F.linear and F.log_softmax",
+})
+RANDOM = {"Dropout": "dropout", "Dropout1d": "dropout1d", "Dropout2d": "dropout2d", "Dropout3d": "dropout3d",
+          "AlphaDropout": "alpha_dropout", "FeatureAlphaDropout": "feature_alpha_dropout", "RReLU": "rrelu"}
+# Modules refused for another reason, and the reason
+OTHER = {
+    "FractionalMaxPool2d": "draws its windows at random at each call (no one Jacobian); bind the windows' choice "
+                           "or use nn.MaxPool2d",
+    "FractionalMaxPool3d": "draws its windows at random at each call (no one Jacobian); bind the windows' choice "
+                           "or use nn.MaxPool3d",
+    "SyncBatchNorm": "synchronizes statistics across processes; on one process it is nn.BatchNorm1d/2d/3d",
+    **{f"Lazy{kind}{d}d": f"infers its number of features at its first call; write nn.{kind}{d}d(C)"
+       for kind in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3)},
+    **{name: "is a container or a base class, not a layer: write the layers it holds, one after the other"
+       for name in ("Module", "Container", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+                    "DataParallel", "RNNBase", "RNNCellBase")},
+}
 
 
 class Sequential:
@@ -98,22 +146,168 @@ class Sequential:
 
 
 class Module:
-    """``nn.NAME(...)`` made: the function it calls (None: the identity) and the constructor's arguments."""
+    """``nn.NAME(...)`` made: the function it calls (None: the identity), the constructor's arguments, and for a
+    module of :data:`CALLS` the call that makes the function's arguments of them."""
 
-    def __init__(self, cls: str, fname: str | None, kwargs: dict):
-        self.cls, self.fname, self.kwargs = cls, fname, kwargs
+    def __init__(self, cls: str, fname: str | None, kwargs: dict, run=None):
+        self.cls, self.fname, self.kwargs, self.run = cls, fname, kwargs, run
 
     def call(self, b, args: list, kwargs: dict, position):
+        if self.run is not None:
+            return self.run(b, self, list(args), kwargs, position)
         if self.fname is None:
             if len(args) != 1 or kwargs:
                 raise JacValueError(f"nn.{self.cls}() is called with one array", position)
             return args[0]
-        lower = library_function("torch", self.fname) or FUNCTIONS[self.fname]
-        return lower(b, list(args), {**self.kwargs, **kwargs}, position)
+        return _function(self.fname)(b, list(args), {**self.kwargs, **kwargs}, position)
+
+    def array(self, b, args: list, kwargs: dict, position):
+        """The one array a module of :data:`CALLS` is called with."""
+        if len(args) != 1 or kwargs:
+            raise JacValueError(f"nn.{self.cls}() is called with one array", position)
+        return tensor(b, args[0], f"nn.{self.cls}", position)
+
+    def int(self, b, key: str, position) -> int:
+        return static_int(b, self.kwargs[key], f"nn.{self.cls}'s {key}", position)
+
+    def flag(self, b, key: str, position) -> bool:
+        value = static(b, self.kwargs[key], f"nn.{self.cls}'s {key}", position)
+        if value not in (0, 1):  # True, False, or 0 and 1, as Python reads them
+            raise JacValueError(f"nn.{self.cls}'s {key} must be True or False, got {value!r}", position)
+        return bool(value)
+
+
+def _function(fname: str):
+    return library_function("torch", fname) or FUNCTIONS[fname]
+
+
+def _dims(module: Module, x, allowed: tuple, position) -> None:
+    """Refuse an input of another number of dimensions than ``allowed``, as the module's forward does."""
+    if x.ndim not in allowed:
+        got = " or ".join(f"{d}-d" for d in allowed)
+        raise JacShapeError(f"nn.{module.cls}() expects a {got} input, got shape {fmt(x.shape)}", position)
+
+
+def _features(module: Module, b, x, key: str, position) -> None:
+    """Refuse an input whose channels (axis 1) are not the module's ``key`` (num_features), as its parameters' or
+    running statistics' shape does in PyTorch."""
+    count = module.int(b, key, position)
+    if x.shape[1] != count:
+        raise JacShapeError(f"nn.{module.cls}(...) is made for {count} channels ({key}), but the input has "
+                            f"{x.shape[1]} (axis 1 of shape {fmt(x.shape)})", position)
+
+
+def _padding(mode: str, d: int):
+    def run(b, module, args, kwargs, position):
+        """nn.ZeroPad2d(p), nn.ReflectionPad1d((l, r)), ...: F.pad with the padding an int stands for (2·d times)."""
+        x = module.array(b, args, kwargs, position)
+        pad = static_ints(b, module.kwargs["padding"], f"nn.{module.cls}'s padding", position)
+        if not isinstance(static(b, module.kwargs["padding"], "padding", position), tuple):  # one number: each side
+            pad = pad * (2 * d)
+        if mode == "circular":  # _CircularPadNd checks the input's dimensions before F.pad
+            _dims(module, x, (d + 1, d + 2), position)
+        value = module.kwargs.get("value", 0.0)
+        return _function("pad")(b, [x], {"pad": pad, "mode": mode, **({"value": value} if mode == "constant" else {})},
+                                position)
+    return run
+
+
+def _batch_norm(d: int):
+    def run(b, module, args, kwargs, position):
+        """A fresh nn.BatchNorm1d/2d/3d trains: the batch's statistics, weight 1 and bias 0."""
+        x = module.array(b, args, kwargs, position)
+        _dims(module, x, (2, 3) if d == 1 else (d + 2,), position)
+        if module.flag(b, "affine", position) or module.flag(b, "track_running_stats", position):
+            _features(module, b, x, "num_features", position)
+        return _function("batch_norm")(b, [x, None, None], {"training": True, "momentum": module.kwargs["momentum"],
+                                                            "eps": module.kwargs["eps"]}, position)
+    return run
+
+
+def _instance_norm(d: int):
+    def run(b, module, args, kwargs, position):
+        """nn.InstanceNorm1d/2d/3d: each sample's channels over their own statistics (a fresh module trains, so the
+        running statistics are not read); an input without a batch axis gets one for the call, as PyTorch's."""
+        x = module.array(b, args, kwargs, position)
+        _dims(module, x, (d + 1, d + 2), position)
+        single = x.ndim == d + 1
+        if single:
+            x = _function("unsqueeze")(b, [x, 0], {}, position)
+        if module.flag(b, "affine", position) or module.flag(b, "track_running_stats", position):
+            _features(module, b, x, "num_features", position)
+        y = _function("instance_norm")(b, [x], {"eps": module.kwargs["eps"]}, position)
+        return _function("squeeze")(b, [y, 0], {}, position) if single else y
+    return run
+
+
+def _layer_norm(fname: str):
+    def run(b, module, args, kwargs, position):
+        """nn.LayerNorm(shape) and nn.RMSNorm(shape): weight 1 (and bias 0) when made, so the function without them."""
+        x = module.array(b, args, kwargs, position)
+        return _function(fname)(b, [x, module.kwargs["normalized_shape"]], {"eps": module.kwargs["eps"]}, position)
+    return run
+
+
+def _group_norm(b, module, args, kwargs, position):
+    """nn.GroupNorm(groups, C): weight 1 and bias 0 when made."""
+    groups, channels = module.int(b, "num_groups", position), module.int(b, "num_channels", position)
+    if groups <= 0 or channels % groups:  # PyTorch's constructor refuses it, whatever the input
+        raise JacValueError(f"nn.GroupNorm: num_channels ({channels}) must be a multiple of num_groups ({groups})",
+                            position)
+    x = module.array(b, args, kwargs, position)
+    if module.flag(b, "affine", position) and x.ndim >= 2:
+        _features(module, b, x, "num_channels", position)
+    return _function("group_norm")(b, [x, module.kwargs["num_groups"]], {"eps": module.kwargs["eps"]}, position)
+
+
+def _prelu(b, module, args, kwargs, position):
+    """nn.PReLU(num_parameters=1, init=0.25): F.prelu with a weight of num_parameters times init."""
+    x = module.array(b, args, kwargs, position)
+    count = module.int(b, "num_parameters", position)
+    if count < 1:
+        raise JacValueError(f"nn.PReLU's num_parameters must be positive, got {count}", position)
+    init = _number(b, module.kwargs["init"], "nn.PReLU's init", position)
+    return _function("prelu")(b, [x, b.const(np.full(count, init, dtype=b.dtype), position)], {}, position)
+
+
+def _softmax2d(b, module, args, kwargs, position):
+    """nn.Softmax2d(): softmax over the channels, axis -3 of a 3-d or 4-d input."""
+    x = module.array(b, args, kwargs, position)
+    _dims(module, x, (3, 4), position)
+    return _function("softmax")(b, [x], {"dim": -3}, position)
+
+
+def _unflatten(b, module, args, kwargs, position):
+    """nn.Unflatten(dim, sizes): torch.unflatten."""
+    x = module.array(b, args, kwargs, position)
+    return _function("unflatten")(b, [x, module.kwargs["dim"], module.kwargs["unflattened_size"]], {}, position)
+
+
+_NORM = ("eps", "momentum", "affine", "track_running_stats")
+# class: (its constructor's parameters in order, their defaults (None: required), its call)
+CALLS = {
+    **{f"{kind}Pad{d}d": (("padding", "value") if kind == "Constant" else ("padding",), {}, _padding(mode, d))
+       for kind, mode in (("Zero", "constant"), ("Constant", "constant"), ("Reflection", "reflect"),
+                          ("Replication", "replicate"), ("Circular", "circular")) for d in (1, 2, 3)},
+    **{f"BatchNorm{d}d": (("num_features",) + _NORM, {"eps": 1e-5, "momentum": 0.1, "affine": True,
+                                                      "track_running_stats": True}, _batch_norm(d)) for d in (1, 2, 3)},
+    **{f"InstanceNorm{d}d": (("num_features",) + _NORM, {"eps": 1e-5, "momentum": 0.1, "affine": False,
+                                                         "track_running_stats": False}, _instance_norm(d))
+       for d in (1, 2, 3)},
+    "LayerNorm": (("normalized_shape", "eps", "elementwise_affine", "bias"),
+                  {"eps": 1e-5, "elementwise_affine": True, "bias": True}, _layer_norm("layer_norm")),
+    "RMSNorm": (("normalized_shape", "eps", "elementwise_affine"), {"eps": None, "elementwise_affine": True},
+                _layer_norm("rms_norm")),
+    "GroupNorm": (("num_groups", "num_channels", "eps", "affine"), {"eps": 1e-5, "affine": True}, _group_norm),
+    "PReLU": (("num_parameters", "init"), {"num_parameters": 1, "init": 0.25}, _prelu),
+    "Softmax2d": ((), {}, _softmax2d),
+    "Unflatten": (("dim", "unflattened_size"), {}, _unflatten),
+}
 
 
 def _constructor(cls: str):
-    fname, params, defaults = NN[cls]
+    fname, params, defaults = NN[cls] if cls in NN else (None,) + CALLS[cls][:2]
+    run = CALLS[cls][2] if cls in CALLS else None
 
     def lower(b, args, kwargs, position):
         if len(args) > len(params):
@@ -129,13 +323,18 @@ def _constructor(cls: str):
             given[key] = value
         if given.get("inplace") is False:
             del given["inplace"]
-        return Module(cls, fname, {**defaults, **given})
+        if run is not None:
+            missing = [p for p in params if p not in given and p not in defaults]
+            if missing:
+                raise JacValueError(f"nn.{cls}() is missing its argument '{missing[0]}'", position)
+        return Module(cls, fname, {**defaults, **given}, run)
     lower.__doc__ = (f"nn.{cls}(...)(x): the module without parameters, a call of "
-                     f"{'F.' + fname if fname else 'the identity'} with the constructor's arguments")
+                     f"{'F.' + fname if fname else 'the identity'} with the constructor's arguments") if run is None \
+        else f"nn.{cls}(...)(x): {run.__doc__.splitlines()[0] if run.__doc__ else 'the module as PyTorch calls it'}"
     return lower
 
 
-for _cls in NN:
+for _cls in (*NN, *CALLS):
     variant("torch.nn", _cls)(_constructor(_cls))
 
 
@@ -149,6 +348,8 @@ def _sequential(b, args, kwargs, position):
 
 def refused_module(name: str) -> str | None:
     """Why ``nn.NAME(...)`` is refused, for a module with parameters or random output; else None."""
+    if name in OTHER:
+        return f"nn.{name}(...) {OTHER[name]}"
     if name in PARAMETERS:
         return (f"nn.{name}(...) holds parameters drawn at random when it is made, which jac cannot see: bind them "
                 f"as inputs and write the function, {PARAMETERS[name]}")

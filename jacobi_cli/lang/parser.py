@@ -2069,8 +2069,9 @@ class _Lowering:
         if lib == "torch.nn":
             why = refused_module(fname)
             raise JacNameError(why or f"'{module}.{fname}' is not supported by jac: of torch.nn, jac has the modules "
-                                      "without parameters (nn.ReLU(), nn.Softmax(dim=1), nn.MSELoss(), ...) and the "
-                                      "functions of torch.nn.functional (F.relu(x))", position)
+                                      "without parameters (nn.ReLU(), nn.MaxPool2d(2), nn.MSELoss(), ...), the "
+                                      "normalizations as made (nn.LayerNorm(8)) and the functions of "
+                                      "torch.nn.functional (F.relu(x))", position)
         if lib == "numpy.random":
             raise JacNameError(f"'{module}.{fname}' is not supported by jac: of {module}, jac has rand and randn "
                                "(seeded by --seed)", position)

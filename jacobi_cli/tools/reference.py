@@ -68,9 +68,14 @@ names on this page are known.
 - `torch.nn`'s modules without parameters are their functions with the constructor's arguments:
   `nn.MSELoss(reduction='sum')(a, b)` is `F.mse_loss(a, b, reduction='sum')`, `criterion =
   nn.CrossEntropyLoss(); criterion(logits, labels)`, `nn.Softmax(dim=1)(x)`, `nn.ReLU()`, `nn.Flatten()`
-  (`start_dim=1`), `nn.Identity()`, and `nn.Sequential(...)` of them. A module with parameters (`nn.Linear`,
-  `nn.Conv2d`, `nn.LayerNorm`, `nn.Embedding`) is refused with the function to write, its parameters bound as
-  inputs (`F.linear(x, W, b)`); `nn.Dropout` of a module just made trains (random) and is refused too.
+  (`start_dim=1`), `nn.Identity()`, the pooling, padding and upsampling modules (`nn.MaxPool2d(2)`,
+  `nn.ZeroPad2d(1)` is `F.pad(x, (1, 1, 1, 1))`, `nn.Upsample(scale_factor=2)`), and `nn.Sequential(...)` of
+  them. The normalizations and `nn.PReLU` are read as a module just made holds them: weight 1 and bias 0 (PReLU's
+  slope `init`), a batch norm in training mode (the batch's statistics): `nn.LayerNorm(8)(x)` is
+  `F.layer_norm(x, (8,))`, `nn.BatchNorm1d(3)(x)` is `F.batch_norm(x, None, None, training=True)`; for trained
+  parameters write the function with them bound as inputs. A module whose parameters are drawn at random
+  (`nn.Linear`, `nn.Conv2d`, `nn.Embedding`, `nn.LSTM`) is refused with the function to write, its parameters
+  bound as inputs (`F.linear(x, W, b)`); `nn.Dropout` of a module just made trains (random) and is refused too.
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
   written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
