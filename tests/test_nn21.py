@@ -1,4 +1,4 @@
-"""torch.nn modules read as the functions they call (lang/modules.py), without PyTorch: each module equals the
+"""torch.nn modules read as the functions they call (lang/modules.py), and Tensor methods NumPy lacks, without PyTorch: each module equals the
 function it stands for, value and Jacobian to the bit; Jacobians against central differences; and the refusals
 through the command line (exit 2, one message naming the module). tests/test_parity_nn21.py compares them with
 PyTorch's modules."""
@@ -90,6 +90,8 @@ REFUSED = [  # (expression, bindings, words of the message)
     ("nn.ModuleDict()", "x:2", "container"),
     ("nn.ChannelShuffle(4)(x)", "x:1x6x2", "multiple of groups=4"),
     ("nn.ChannelShuffle(2)(x)", "x:2x6", "at least 3 dimensions"),
+    ("x.sum_to_size(3, 3)", "x:4x2x3", "not expandable to the shape (4, 2, 3)"),
+    ("x.sum_to_size()", "x:4x2x3", "takes one size"),
 ]
 
 

@@ -141,3 +141,27 @@ def test_what_pytorch_refuses_jac_refuses(text, shape):
         _made(text)(torch.tensor(x))
     with pytest.raises(JacError):
         api.evaluate(text, {"x": x})
+
+
+B, C = rng.uniform(-1, 1, (4, 2, 5)), rng.uniform(-1, 1, (4, 5, 3))
+METHODS = [  # Tensor methods NumPy's arrays lack, read as PyTorch's function of the array
+    ("x.addbmm(B, C, beta=0.5, alpha=2)", lambda x, B, C: x.addbmm(B, C, beta=0.5, alpha=2)),
+    ("x.slice_scatter(y[:1], 0, 0, 1)", lambda x, y: x.slice_scatter(y[:1], 0, 0, 1)),
+    ("x.select_scatter(y[0], 0, 1)", lambda x, y: x.select_scatter(y[0], 0, 1)),
+    ("x.diagonal_scatter(y[0, :2], 1)", lambda x, y: x.diagonal_scatter(y[0, :2], 1)),
+    ("x.narrow_copy(1, 1, 2)", lambda x: x.narrow_copy(1, 1, 2)),
+    ("x.split_with_sizes([1, 2], 1)[1]", lambda x: x.split_with_sizes([1, 2], 1)[1]),
+    ("x.unsafe_chunk(3, 1)[2] * x.unsafe_split(1)[1]", lambda x: x.unsafe_chunk(3, 1)[2] * x.unsafe_split(1)[1]),
+    ("T.sum_to_size(2, 1)", lambda T: T.sum_to_size(2, 1)),
+    ("T.sum_to_size((1, 3)) * T.sum_to_size(4, 2, 3)", lambda T: T.sum_to_size((1, 3)) * T.sum_to_size(4, 2, 3)),
+    ("T.sum_to_size(torch.Size([1, 1, 1]))", lambda T: T.sum_to_size(torch.Size([1, 1, 1]))),
+    ("T.sum_to_size(3) * T.ndimension()", lambda T: T.sum_to_size(3) * T.ndimension()),
+]
+
+
+@pytest.mark.parametrize("case", METHODS, ids=[c[0] for c in METHODS])
+def test_tensor_methods_match_pytorch(case):
+    expr, fn = case
+    inputs = {"x": rng.uniform(-1, 1, (2, 3)), "y": rng.uniform(-1, 1, (2, 3)), "B": B, "C": C,
+              "T": rng.uniform(-1, 1, (4, 2, 3))}
+    assert_parity(expr, {k: v for k, v in inputs.items() if k in fn.__code__.co_varnames}, fn)

@@ -7415,6 +7415,7 @@ def _numel_of(b, args, kwargs, position):
 
 
 @function("ndim", "dim")
+@variant("method", "ndimension")
 def _ndim_of(b, args, kwargs, position):
     x = tensor(b, arguments("ndim", args, kwargs, {"x": REQUIRED}, position)["x"], "ndim", position)
     return b.const(float(x.ndim), position)
@@ -9755,8 +9756,36 @@ def _np_vecmat(b, args, kwargs, position):
 variant("numpy", "astype")(lambda b, args, kwargs, position: LIBRARY_FUNCTIONS[("method", "astype")](
     b, args, kwargs, position))
 for _name in ("split_with_sizes", "unsafe_split", "unsafe_split_with_sizes"):  # torch.split's other names
-    variant("torch", _name)(LIBRARY_FUNCTIONS[("torch", "split")])
-variant("torch", "unsafe_chunk")(FUNCTIONS["chunk"])
+    variant("torch", _name)(variant("method", _name)(LIBRARY_FUNCTIONS[("torch", "split")]))
+variant("torch", "unsafe_chunk")(variant("method", "unsafe_chunk")(FUNCTIONS["chunk"]))
+# Tensor methods NumPy's arrays lack, PyTorch's functions of the array (x.addbmm(B, C) is torch.addbmm(x, B, C))
+for _name in ("addbmm", "argwhere", "narrow_copy"):
+    variant("method", _name)(LIBRARY_FUNCTIONS[("torch", _name)])
+
+
+@variant("method", "sum_to_size")
+def _sum_to_size(b, args, kwargs, position):
+    """x.sum_to_size(*size): x summed down to ``size``, which must broadcast to x's shape (a gradient's
+    reduction to its input's shape, as PyTorch's): the leading axes x has more of and the axes of size 1 in
+    ``size`` are summed, the latter kept."""
+    if kwargs.keys() - {"size"}:
+        raise JacValueError(f".sum_to_size() got an unexpected keyword argument '{sorted(kwargs.keys() - {'size'})[0]}'",
+                            position)
+    x = tensor(b, args[0] if args else None, "sum_to_size", position)
+    sizes = args[1:] if "size" not in kwargs else [kwargs["size"]]
+    if not sizes or ("size" in kwargs and len(args) > 1):
+        raise JacValueError(".sum_to_size() takes one size: x.sum_to_size(2, 1) or x.sum_to_size((2, 1))", position)
+    size = static_ints(b, sizes[0], "size", position) if len(sizes) == 1 else \
+        tuple(static_int(b, v, "size", position) for v in sizes)
+    shape = _concrete(x, "sum_to_size", position)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(n != m and n != 1 for n, m in zip(size, shape[lead:])):
+        raise JacShapeError(f".sum_to_size(): size {fmt(size)} is not expandable to the shape {fmt(shape)}", position)
+    axes = tuple(range(lead)) + tuple(lead + i for i, (n, m) in enumerate(zip(size, shape[lead:])) if n == 1 != m)
+    if not axes:
+        return x
+    y = b.apply("sum", x, axes=axes, keepdims=True, position=position)
+    return _reshape_to(b, y, size, position)
 
 
 @variant("torch", "frobenius_norm")

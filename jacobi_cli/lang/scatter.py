@@ -707,7 +707,7 @@ def _view_scatter(fname: str):
 
 
 for _fname in ("select_scatter", "slice_scatter", "diagonal_scatter"):
-    variant("torch", _fname)(_view_scatter(_fname))
+    variant("torch", _fname)(variant("method", _fname)(_view_scatter(_fname)))
 
 
 # --- F.max_unpool1d / 2d / 3d: each value written at its flat index in its (N, C) plane ---
