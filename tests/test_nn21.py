@@ -100,3 +100,13 @@ def test_refusals_exit_2_with_one_message(expr, binding, words):
     result = CliRunner().invoke(app, ["eval", expr, binding])
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("expr", ["torch.outer(x, v)", "x.outer(v)", "torch.ger(v, x)", "v.outer(x)"])
+def test_torch_outer_of_a_matrix_is_refused_as_pytorch_refuses_it(expr):
+    """np.outer flattens its arguments; PyTorch's outer takes vectors only ("Expected 1-D argument self"), so a
+    PyTorch text outer of a matrix was given NumPy's flattened product where PyTorch gives none."""
+    result = CliRunner().invoke(app, ["eval", expr, "x:3x4", "v:4"])
+    assert result.exit_code == 2 and "expected 1-d arguments" in result.output
+    assert api.evaluate("np.outer(x, v)", {"x": np.ones((3, 4)), "v": np.ones(4)}).shape == (12, 4)
+    assert api.evaluate("torch.outer(v, v)", {"v": np.arange(4.0)})[3, 2] == 6.0

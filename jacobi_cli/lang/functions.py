@@ -399,6 +399,7 @@ FUNCTIONS["vdot"] = _matrix_product("vdot", 1, 1)
 
 @function("outer", "ger")
 def _outer(b, args, kwargs, position):
+    """np.outer(a, b): the outer product of a and b flattened, (a.size, b.size)."""
     x, y = _two("outer", b, args, kwargs, position)
     col = b.apply("reshape", x, shape=(_numel(x, position), 1), position=position)
     row = b.apply("reshape", y, shape=(1, _numel(y, position)), position=position)
@@ -9761,6 +9762,21 @@ variant("torch", "unsafe_chunk")(variant("method", "unsafe_chunk")(FUNCTIONS["ch
 # Tensor methods NumPy's arrays lack, PyTorch's functions of the array (x.addbmm(B, C) is torch.addbmm(x, B, C))
 for _name in ("addbmm", "argwhere", "narrow_copy"):
     variant("method", _name)(LIBRARY_FUNCTIONS[("torch", _name)])
+
+
+@variant("torch", "outer", "ger")
+@variant("method", "outer", "ger")  # NumPy's arrays have no .outer(): x.outer(v) is PyTorch's
+def _torch_outer(b, args, kwargs, position):
+    """torch.outer(x, v): the outer product of two vectors; PyTorch refuses any other array, which NumPy's
+    outer would flatten."""
+    kwargs = {("y" if k == "vec2" else k): v for k, v in kwargs.items()}
+    a = arguments("outer", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+    for key, which in (("x", "self"), ("y", "vec2")):
+        if tensor(b, a[key], "outer", position).ndim != 1:
+            raise JacShapeError(f"torch.outer: expected 1-d arguments, but {which} has shape "
+                                f"{fmt(tensor(b, a[key], 'outer', position).shape)} (np.outer flattens; PyTorch "
+                                "refuses)", position)
+    return _outer(b, [a["x"], a["y"]], {}, position)
 
 
 @variant("method", "sum_to_size")
