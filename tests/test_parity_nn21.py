@@ -165,3 +165,44 @@ def test_tensor_methods_match_pytorch(case):
     inputs = {"x": rng.uniform(-1, 1, (2, 3)), "y": rng.uniform(-1, 1, (2, 3)), "B": B, "C": C,
               "T": rng.uniform(-1, 1, (4, 2, 3))}
     assert_parity(expr, {k: v for k, v in inputs.items() if k in fn.__code__.co_varnames}, fn)
+
+
+RM, RV = rng.uniform(-1, 1, 3), rng.uniform(0.5, 2, 3)
+ATEN = [  # PyTorch's top-level twins of F's functions: ATen's argument orders
+    ("torch.batch_norm(N, w, c, rm, rv, False, 0.1, 1e-5, False)",
+     lambda N, w, c: torch.batch_norm(N, w, c, torch.tensor(RM), torch.tensor(RV), False, 0.1, 1e-5, False)),
+    ("torch.batch_norm(N, w, None, None, None, True, 0.1, 0.01, False)",
+     lambda N, w: torch.batch_norm(N, w, None, None, None, True, 0.1, 0.01, False)),
+    ("torch.instance_norm(N, w, c, None, None, True, 0.1, 1e-5, False)",
+     lambda N, w, c: torch.instance_norm(N, w, c, None, None, True, 0.1, 1e-5, False)),
+    ("torch.embedding(E, torch.tensor([[0, 4], [2, 4]]), 4)",
+     lambda E: torch.embedding(E, torch.tensor([[0, 4], [2, 4]]), 4)),
+    ("torch.embedding(E, torch.tensor([3, 1, 3]))", lambda E: torch.embedding(E, torch.tensor([3, 1, 3]))),
+    ("torch.broadcast_to(c, (2, -1))", lambda c: torch.broadcast_to(c, (2, -1))),
+]
+
+
+@pytest.mark.parametrize("case", ATEN, ids=[c[0] for c in ATEN])
+def test_aten_twins_match_pytorch(case):
+    expr, fn = case
+    inputs = {"N": rng.uniform(-1, 1, (2, 3, 4)), "w": rng.uniform(0.5, 1.5, 3), "c": rng.uniform(-1, 1, 3),
+              "E": rng.uniform(-1, 1, (5, 3))}
+    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    expr = expr.replace("rm, rv", f"{RM.tolist()}, {RV.tolist()}")
+    assert_parity(expr, {k: inputs[k] for k in names}, fn)
+
+
+FOUND = [  # silently wrong before (the ranks sweep, benchmarks/ranks21_sweep.py)
+    ("torch.linalg.vander(x)", lambda x: torch.linalg.vander(x), (2, 3)),
+    ("torch.linalg.vander(x, N=4) * 1.5", lambda x: torch.linalg.vander(x, N=4) * 1.5, (3,)),
+    ("F.relu6(x * 8, True)", lambda x: F.relu6(x * 8, True), (5,)),
+    ("torch.linalg.cholesky(x @ x.T + 3 * torch.eye(3))", lambda x: torch.linalg.cholesky(x @ x.T + 3 * torch.eye(3)),
+     (3, 3)),
+    ("torch.linalg.eigvalsh(x + x.T)", lambda x: torch.linalg.eigvalsh(x + x.T), (3, 3)),
+]
+
+
+@pytest.mark.parametrize("case", FOUND, ids=[c[0] for c in FOUND])
+def test_found_by_the_ranks_sweep_match_pytorch(case):
+    expr, fn, shape = case
+    assert_parity(expr, {"x": rng.uniform(-1, 1, shape)}, fn)

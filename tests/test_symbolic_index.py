@@ -51,10 +51,12 @@ def _shapes(spec, n, m):
     return {name: tuple({"n": n, "m": m}[c] for c in dims) for name, dims in spec.items()}
 
 
-def _point(shapes, rng, shift=True):
+def _point(shapes, rng, shift=True, symmetric=False):
     point = {}
     for name, shape in shapes.items():
         value = rng.uniform(0.1, 0.4, shape)  # bce reads probabilities
+        if symmetric and len(shape) == 2 and shape[0] == shape[1]:  # cholesky refuses a matrix far from symmetric
+            value = (value + value.T) / 2
         if shift and len(shape) == 2 and shape[0] == shape[1]:
             value = value + shape[0] * np.eye(shape[0])  # far from singular, positive definite
         point[name] = value
@@ -74,7 +76,7 @@ def test_index_form_numbers_match_autodiff(expr, spec, wrt, n, m):
     shapes = _shapes(spec, n, m)
     rng = np.random.default_rng(n * 10 + m)
     for _ in range(2):
-        point = _point(shapes, rng, shift="binary_cross_entropy" not in expr)
+        point = _point(shapes, rng, shift="binary_cross_entropy" not in expr, symmetric="cholesky" in expr)
         graph, form = _form(expr, shapes, wrt)
         got = indexform.tensor(form, autodiff.evaluate(graph, point), tuple(graph.output_shape), shapes[wrt])
         want = np.asarray(api.jacobian(expr, point, wrt=[wrt])[wrt])
@@ -118,7 +120,8 @@ def test_printed_index_formula_matches_autodiff(expr, spec, wrt):
     else:
         d = symbolic.differentiate(expr, bindings, wrt=[wrt]).derivatives[wrt]
     assert d.form == "index", d.note
-    point = _point(shapes, np.random.default_rng(7), shift="binary_cross_entropy" not in expr)
+    point = _point(shapes, np.random.default_rng(7), shift="binary_cross_entropy" not in expr,
+                   symmetric="cholesky" in expr)
     where_values = {}
     for line in d.where:
         if line.startswith("L = cholesky("):
@@ -209,7 +212,7 @@ def test_a_wrong_form_is_never_shown(monkeypatch):
 def test_big_concrete_sizes_get_the_index_form_and_at_values(expr, bindings, wrt):
     rng = np.random.default_rng(3)
     shapes = {b.split(":")[0]: tuple(int(k) for k in b.split(":")[1].split("x")) for b in bindings}
-    point = _point(shapes, rng)
+    point = _point(shapes, rng, symmetric="cholesky" in expr)
     at = {name: value for name, value in point.items()}
     result = symbolic.differentiate(expr, bindings, wrt=[wrt], at=at)
     d = result.derivatives[wrt]

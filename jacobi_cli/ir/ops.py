@@ -1793,10 +1793,33 @@ def _phi(n: int, dtype):
     return np.tril(np.ones((n, n), dtype=dtype), -1) + 0.5 * np.eye(n, dtype=dtype)
 
 
+# How far from symmetric a matrix given to cholesky or eigh may be, relative to its largest element: past it the
+# readings differ visibly (NumPy and PyTorch read the lower triangle, JAX and jac the symmetric part), so it is
+# refused; within it, the steps of central differences (Richardson's 2.4e-3 relative included) and rounding.
+ASYMMETRY = 1e-2
+
+
+def _symmetric_part(a, who: str):
+    """``(a + aᵀ)/2``, the matrix jac's cholesky and eigh read (as JAX; their derivative rules are exact for
+    it and equal PyTorch's at a symmetric matrix), after refusing an ``a`` that is far from symmetric (see
+    :data:`ASYMMETRY`): NumPy and PyTorch read its lower triangle instead, another value."""
+    t = np.swapaxes(a, -1, -2)
+    if a.size:
+        with np.errstate(invalid="ignore"):
+            gap, scale = np.max(np.abs(a - t)), np.max(np.abs(a))
+        if gap > ASYMMETRY * scale:  # False for NaN: a matrix of NaN gives NaN, as the libraries do
+            raise JacValueError(f"{who}: the matrix is not symmetric (its largest |A - Aᵀ| is {gap:.3g}, its largest "
+                                f"element {scale:.3g}); NumPy and PyTorch read its lower triangle, JAX its symmetric "
+                                "part, and the derivatives assume a symmetric matrix: pass the symmetric matrix you "
+                                "mean, such as (A + A.T) / 2 or A @ A.T")
+    return (a + t) / 2
+
+
 def _cholesky_impl(a):
     a = np.asarray(a)
+    sym = _symmetric_part(a, "cholesky")
     try:
-        return np.linalg.cholesky((a + np.swapaxes(a, -1, -2)) / 2)
+        return np.linalg.cholesky(sym)
     except np.linalg.LinAlgError:
         raise JacValueError(f"cholesky: the matrix is not positive definite (shape {fmt(a.shape)})") from None
 
@@ -1819,7 +1842,7 @@ defop("cholesky", _cholesky_impl, lambda s: _square_shape("cholesky", s), (_chol
 
 def _eigh(a):
     a = np.asarray(a)
-    w, v = np.linalg.eigh((a + np.swapaxes(a, -1, -2)) / 2)
+    w, v = np.linalg.eigh(_symmetric_part(a, "eigh"))
     return _undecomposed(a, w, v)
 
 
@@ -2462,6 +2485,8 @@ def _torch_search(s, v, right):
     same midpoints and comparisons, so an unsorted sequence or a NaN gives PyTorch's very answer."""
     s, v = np.asarray(s), np.asarray(v)
     n = s.shape[-1]
+    if n == 0 or v.size == 0:  # nothing to search (every value's place is 0), or no value: reshape(-1, 0) is ambiguous
+        return np.zeros(v.shape, dtype=np.int64)
     rows, vals = (s.reshape(1, n), v.reshape(1, -1)) if s.ndim == 1 else (s.reshape(-1, n), v.reshape(-1, v.shape[-1]))
     start = np.zeros(vals.shape, dtype=np.int64)
     end = np.full(vals.shape, n, dtype=np.int64)

@@ -59,9 +59,18 @@ ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x", "a": "x", "p": "o
            "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y"}
 
 
+# torch.nn.functional's functions whose last positional parameter is ``inplace``, at that position: F.relu(x, True)
+# is F.relu(x, inplace=True), which changes nothing here (jac's values are never changed)
+INPLACE_AT = {"relu": 1, "relu6": 1, "selu": 1, "silu": 1, "mish": 1, "hardswish": 1, "hardsigmoid": 1, "elu": 2,
+              "celu": 2, "leaky_relu": 2, "hardtanh": 3, "threshold": 3, "dropout": 3, "dropout1d": 3,
+              "dropout2d": 3, "dropout3d": 3, "alpha_dropout": 3, "feature_alpha_dropout": 3, "rrelu": 4}
+
+
 def arguments(fname, args, kwargs, params, position):
     """Match positional and keyword arguments to ``params`` (name -> default)."""
     names = list(params)
+    if len(args) == len(names) + 1 and INPLACE_AT.get(fname) == len(names):  # F.relu(x, True): inplace, dropped
+        args = args[:-1]
     if len(args) > len(names):
         raise JacParseError(f"{fname}() takes at most {len(names)} argument(s), got {len(args)}", position)
     bound = dict(zip(names, args))
@@ -917,7 +926,11 @@ def _hardtanh_lower(fname, lo_default, hi_default):
 
 
 FUNCTIONS["hardtanh"] = FUNCTIONS["hard_tanh"] = _hardtanh_lower("hardtanh", -1.0, 1.0)
-FUNCTIONS["relu6"] = _hardtanh_lower("relu6", 0.0, 6.0)  # PyTorch's relu6 is hardtanh(x, 0, 6)
+@function("relu6")
+def _relu6(b, args, kwargs, position):
+    """F.relu6(x): hardtanh(x, 0, 6), as PyTorch computes it (its second argument is inplace, no bound)."""
+    x = tensor(b, arguments("relu6", args, kwargs, {"x": REQUIRED}, position)["x"], "relu6", position)
+    return b.apply("hardtanh", x, lo=0.0, hi=6.0, position=position)
 
 
 def _one_bound(fname, side):
@@ -2408,6 +2421,9 @@ def _chunk(b, args, kwargs, position):
 def _unbind(b, args, kwargs, position):
     a = arguments("unbind", args, kwargs, {"x": REQUIRED, "axis": 0}, position)
     x = tensor(b, a["x"], "unbind", position)
+    if x.ndim == 0:
+        raise JacShapeError("unbind: a scalar has no axis to split along (PyTorch: 'Dimension specified as 0 but "
+                            "tensor has no dimensions')", position)
     axis = _axis(b, a["axis"], x.ndim, "unbind", position, "axis")
     return Items([_take(b, x, (slice(None),) * axis + (i,), position)
                   for i in range(_concrete(x, "unbind", position)[axis])])
@@ -2458,6 +2474,12 @@ def _broadcast_to(b, args, kwargs, position):
     a = arguments("broadcast_to", args, kwargs, {"x": REQUIRED, "shape": REQUIRED}, position)
     x = tensor(b, a["x"], "broadcast_to", position)
     shape = static_ints(b, a["shape"], "broadcast_to shape", position)
+    lead = len(shape) - x.ndim
+    if any(n < 0 for n in shape):  # PyTorch's -1: the size of x's own axis there, as expand reads it
+        if lead < 0 or any(n < 0 and (n != -1 or i < lead) for i, n in enumerate(shape)):
+            raise JacShapeError(f"broadcast_to: size {fmt(shape)} has a negative size that is not -1 at one of the "
+                                f"input's own axes (shape {fmt(x.shape)}), the only one PyTorch reads", position)
+        shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
 
 
@@ -3152,7 +3174,7 @@ def _tensordot(b, args, kwargs, position):
     x, y = tensor(b, a["x"], "tensordot", position), tensor(b, a["y"], "tensordot", position)
     one_dtype(b, "tensordot", (x, y), position)
     spec = a["axes"]
-    if isinstance(spec, Items):
+    if isinstance(spec, Items) or isinstance(spec, Tracer) and b.nodes[spec.id].op != "const":
         raise JacValueError("tensordot: dims must be constants", position)
     node = b.nodes[spec.id].value if isinstance(spec, Tracer) and b.nodes[spec.id].op == "const" else spec
     value = np.asarray(node, dtype=float) if not isinstance(node, Static) else None
@@ -3629,12 +3651,14 @@ def _svd_lowering(v_not_vh: bool):
             static(b, a["full_matrices"], "full_matrices", position)
         u, s, vh = _svd_of(b, x, "svd", position)
         if full and x.shape[-1] != x.shape[-2]:  # the extra columns of U (tall) or Vh (wide) are not unique
-            refused = Refused("svd with full_matrices=True of a non-square matrix: the extra columns of "
-                              f"{'U' if x.shape[-2] > x.shape[-1] else 'Vh'} are not unique and have no "
-                              "derivative; write full_matrices=False (S and the other factor are available)")
+            flag, fix = ("some=False", "some=True") if v_not_vh else ("full_matrices=True", "full_matrices=False")
+            extra = "U" if x.shape[-2] > x.shape[-1] else "V" if v_not_vh else "Vh"
+            refused = Refused(f"svd with {flag} of a non-square matrix: the extra columns of {extra} are not unique "
+                              f"and have no derivative; write {fix} (S and the other factor are available)")
             u, vh = (refused, vh) if x.shape[-2] > x.shape[-1] else (u, refused)
         if v_not_vh:  # the deprecated torch.svd returns V
-            return Items.named([u, s, matrix_transpose(b, vh, position)], ("U", "S", "V"))
+            v = vh if isinstance(vh, Refused) else matrix_transpose(b, vh, position)
+            return Items.named([u, s, v], ("U", "S", "V"))
         return Items.named([u, s, vh], ("U", "S", "Vh"))
     return lower
 
@@ -3942,7 +3966,11 @@ def _rot90(b, args, kwargs, position):
     kwargs = {("axes" if k == "dims" else k): v for k, v in kwargs.items()}
     a = arguments("rot90", args, kwargs, {"x": REQUIRED, "k": 1, "axes": (0, 1)}, position)
     x = tensor(b, a["x"], "rot90", position)
-    d0, d1 = (_axis(b, d, x.ndim, "rot90", position) for d in static_ints(b, a["axes"], "dims", position))
+    axes = static_ints(b, a["axes"], "dims", position)
+    if len(axes) != 2 or x.ndim < 2:
+        raise JacValueError(f"rot90: the plane of rotation is two axes of an array of 2 or more dimensions, got "
+                            f"axes {axes} for shape {fmt(x.shape)}", position)
+    d0, d1 = (_axis(b, d, x.ndim, "rot90", position) for d in axes)
     if d0 == d1:
         raise JacValueError("rot90: the two axes must differ", position)
     k = static_int(b, a["k"], "k", position) % 4
@@ -5006,6 +5034,9 @@ def _cross_entropy(b, args, kwargs, position):
         return _nll(b, logp, t, a["weight"], _index_target_params(b, a, position), reduction, float(smoothing),
                     fname, position)
     classes = x.shape[axis]
+    if classes == 0:  # PyTorch's mean divides 0 by input.numel() / C = 0 / 0 (NaN), its sum is -0: no loss to give
+        raise JacShapeError(f"cross_entropy: the input of shape {fmt(x.shape)} has no classes (axis {axis} is empty)",
+                            position)
     if smoothing:
         t = b.apply("add", b.apply("mul", t, 1.0 - smoothing, position=position), smoothing / classes,
                     position=position)
@@ -6199,8 +6230,8 @@ def _sdpa(b, args, kwargs, position):
     scale = static(b, a["scale"], "scale", position)
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))):
         raise JacValueError(f"{fname}(): scale must be a number, got {scale!r}", position)
-    if scale is None:
-        scale = 1.0 / math.sqrt(_concrete(q, fname, position)[-1])
+    if scale is None:  # an embedding of size 0 has scores of 0 whatever the scale (PyTorch's 1/√0 scales nothing)
+        scale = 1.0 / math.sqrt(_concrete(q, fname, position)[-1] or 1)
     scores = b.apply("mul", b.apply("matmul", q, matrix_transpose(b, k, position, fname), position=position),
                      float(scale), position=position)
     return b.apply("matmul", _attention_weights(b, scores, a["attn_mask"], causal, fname, position), v,
@@ -8480,8 +8511,7 @@ def _msort(b, args, kwargs, position):
     return _sort_like("sort")("numpy")(b, [a["x"]], {"axis": 0}, position)
 
 
-variant("torch", "msort")(_msort)
-variant("method", "msort")(_msort)
+variant("torch", "msort")(variant("method", "msort")(_scalar_as_vector(_msort)))  # registered after the loop above
 
 NANQUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -9777,6 +9807,83 @@ def _torch_outer(b, args, kwargs, position):
                                 f"{fmt(tensor(b, a[key], 'outer', position).shape)} (np.outer flattens; PyTorch "
                                 "refuses)", position)
     return _outer(b, [a["x"], a["y"]], {}, position)
+
+
+# --- PyTorch's top-level twins of torch.nn.functional: ATen's functions, read as ATen reads them ---
+# torch.batch_norm, torch.embedding, torch.kl_div... are not F's functions under another name: their arguments
+# come in ATen's order (torch.embedding(weight, indices)), a loss's reduction is an int code and omitted gives
+# every element's loss (torch.kl_div(x, y) is F.kl_div(x, y, reduction='none')), and some return tuples
+# (torch.adaptive_max_pool1d: values and indices). lang/parser.py's lookup reads ``torch.NAME`` (only that
+# spelling: F.NAME is F's) from the "torch.aten" readings first.
+
+def _aten_norm(fname: str, flag: str):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": REQUIRED,
+                                            "running_mean": REQUIRED, "running_var": REQUIRED, flag: REQUIRED,
+                                            "momentum": REQUIRED, "eps": REQUIRED, "cudnn_enabled": REQUIRED},
+                      position)
+        return FUNCTIONS[fname](b, [a["x"]], {k: a[k] for k in ("running_mean", "running_var", "weight", "bias", flag,
+                                                                   "momentum", "eps")}, position)
+    lower.__doc__ = (f"torch.{fname}(input, weight, bias, running_mean, running_var, {flag}, momentum, eps, "
+                     f"cudnn_enabled): ATen's order of F.{fname}'s arguments, every one required")
+    return lower
+
+
+variant("torch.aten", "batch_norm")(_aten_norm("batch_norm", "training"))
+variant("torch.aten", "instance_norm")(_aten_norm("instance_norm", "use_input_stats"))
+
+
+@variant("torch.aten", "embedding")
+def _aten_embedding(b, args, kwargs, position):
+    """torch.embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False): F.embedding with
+    the table first, as ATen; its padding_idx -1 is no padding row (F's -1 is the last row)."""
+    a = arguments("embedding", args, kwargs, {"weight": REQUIRED, "indices": REQUIRED, "padding_idx": -1,
+                                              "scale_grad_by_freq": False, "sparse": False}, position)
+    pad = static_int(b, a["padding_idx"], "padding_idx", position)
+    if pad < -1:
+        raise JacValueError(f"torch.embedding: padding_idx={pad}; ATen's is a row (>= 0) or -1 for none", position)
+    return FUNCTIONS["embedding"](b, [a["indices"], a["weight"]], {"padding_idx": None if pad == -1 else pad,
+                                                                   "scale_grad_by_freq": a["scale_grad_by_freq"],
+                                                                   "sparse": a["sparse"]}, position)
+
+
+def _aten_refused(fname: str, why: str):
+    def lower(b, args, kwargs, position):
+        raise JacValueError(f"torch.{fname} is ATen's {fname}, not F.{fname}: {why}; write F.{fname}(...) (its "
+                            "reduction a string, 'mean' by default)" if "reduction" in why else
+                            f"torch.{fname} is ATen's {fname}, not F.{fname}: {why}; write F.{fname}(...)", position)
+    lower.__doc__ = f"torch.{fname}: refused ({why}); F.{fname} is read"
+    return lower
+
+
+for _name in ("kl_div", "binary_cross_entropy_with_logits", "hinge_embedding_loss", "margin_ranking_loss",
+              "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"):
+    variant("torch.aten", _name)(_aten_refused(_name, "its reduction is an int code, and without one PyTorch gives "
+                                                      "every element's loss"))
+variant("torch.aten", "adaptive_max_pool1d")(_aten_refused("adaptive_max_pool1d", "it returns the pair (values, "
+                                                                                   "indices)"))
+variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes the table first and returns four "
+                                                                      "arrays"))
+
+
+@variant("torch.linalg", "vander")
+def _linalg_vander(b, args, kwargs, position):
+    """torch.linalg.vander(x, *, N=x.size(-1)): the powers x⁰, x¹, …, x^(N-1) along a new last axis, increasing
+    (np.vander and torch.vander decrease by default), of each vector of a batch (*, n) -> (*, n, N)."""
+    if len(args) > 1:
+        raise JacValueError("torch.linalg.vander takes one positional argument, x; N is a keyword (N=4)", position)
+    a = arguments("vander", args, kwargs, {"x": REQUIRED, "N": None}, position)
+    x = tensor(b, a["x"], "vander", position)
+    shape = _concrete(x, "vander", position)
+    count = (shape[-1] if shape else 0) if a["N"] is None else static_int(b, a["N"], "N", position)
+    if x.ndim == 0 or count <= 1:
+        raise JacValueError(f"torch.linalg.vander: N must be greater than 1 (PyTorch), got {count} for shape "
+                            f"{fmt(shape)}", position)
+    _checked(b, tuple(shape) + (count,), "vander", position)
+    columns = [b.const(np.ones(shape, dtype=b.dtype), position), x]
+    while len(columns) < count:  # each power the one before times x, as PyTorch's cumulative product
+        columns.append(b.apply("mul", columns[-1], x, position=position))
+    return _stack(b, [Items(columns)], {"axis": -1}, position)
 
 
 @variant("method", "sum_to_size")

@@ -2060,8 +2060,10 @@ class _Lowering:
         self.b.call = f".{fname}()" if kind == "method" else f"{module}.{fname}" if module else fname
         if lib in LIBRARY_NAMES and fname not in LIBRARY_NAMES[lib]:  # jax.nn.normalize: not PyTorch's normalize
             raise JacNameError(_library_message(module, fname, lib), position)
-        found = library_function(lib, fname) if lib is not None or kind != "function" else \
-            LIBRARY_FUNCTIONS.get(("builtins", fname))  # float(t): Python's, not the method t.float()
+        found = LIBRARY_FUNCTIONS.get(("torch.aten", fname)) if module == "torch" else None  # ATen's twins of F's
+        if found is None:
+            found = library_function(lib, fname) if lib is not None or kind != "function" else \
+                LIBRARY_FUNCTIONS.get(("builtins", fname))  # float(t): Python's, not the method t.float()
         if found is not None:
             return found
         if lib == "jax.lax":  # lax.max is no reduction: nothing of the shared table

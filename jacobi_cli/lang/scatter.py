@@ -679,6 +679,9 @@ def _view_scatter(fname: str):
         x = tensor(b, a["x"], fname, position)
         src = tensor(b, a["src"], fname, position)
         shape = _concrete(x, fname, position)
+        if x.ndim < (2 if fname == "diagonal_scatter" else 1):
+            raise JacShapeError(f"{fname}: the input of shape {fmt(shape)} has no "
+                                f"{'diagonal' if fname == 'diagonal_scatter' else 'axis'} to write into", position)
         where = _positions(shape)
         if fname == "diagonal_scatter":
             d1, d2 = (_axis(b, a[k], len(shape), fname, position) for k in ("dim1", "dim2"))

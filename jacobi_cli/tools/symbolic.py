@@ -1086,14 +1086,17 @@ def _fallback_sizes(shapes: dict, fixed: dict) -> dict:
     return sizes
 
 
-def _random_point(shapes: dict, shift: bool = True) -> dict:
+def _random_point(shapes: dict, shift: bool = True, symmetric: bool = False) -> dict:
     """Values where the check compares the matrix form with autodiff: small and positive (so
     log, sqrt, arcsin are defined), square matrices shifted by I (so inverses are tame) unless
-    ``shift`` is False."""
+    ``shift`` is False, and made symmetric with ``symmetric`` (cholesky and eigh refuse others; a
+    symmetric point is the last tried, as it would hide a transpose missing from a formula)."""
     rng = np.random.default_rng(0)
     point = {}
     for name, shape in shapes.items():
         value = rng.uniform(0.1, 0.4, shape)
+        if symmetric and len(shape) == 2 and shape[0] == shape[1]:
+            value = (value + value.T) / 2
         if shift and len(shape) == 2 and shape[0] == shape[1]:
             value = value + np.eye(shape[0])
         point[name] = value
@@ -1223,11 +1226,13 @@ class _CheckPoint:
 
     def at(self) -> tuple:
         """``(point, node values)``: square matrices shifted by I (tame inverses), else unshifted (where
-        values must stay in (0, 1)); NoMatrixForm where the graph evaluates at neither."""
+        values must stay in (0, 1)), else symmetric and shifted (cholesky, eigh); NoMatrixForm where the
+        graph evaluates at none."""
         if self._at is None:
             graph = self.graph
             shapes = {n: tuple(graph.nodes[i].shape) for n, i in graph.inputs.items()}
-            for point in (_random_point(shapes), _random_point(shapes, shift=False)):
+            for point in (_random_point(shapes), _random_point(shapes, shift=False),
+                          _random_point(shapes, symmetric=True)):
                 try:
                     self._at = point, autodiff.evaluate(graph, point)
                     break

@@ -1,0 +1,107 @@
+"""What the twenty-first session's sweeps found, without PyTorch: internal errors on arguments of odd ranks (each
+now exit 2 with one message), PyTorch's top-level twins of torch.nn.functional read in ATen's order or refused,
+and PyTorch's -1 in broadcast_to. tests/test_parity_nn21.py compares the readings with PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli.cli.app import app
+from jacobi_cli.tools import api
+
+rng = np.random.default_rng(2122)
+
+REFUSED = [  # (expression, bindings, words of the one message); each was an internal error (exit 70) or wrong
+    ("torch.broadcast_to(x, -1)", ["x:()"], "not -1 at one of the input's own axes"),
+    ("torch.broadcast_to(x, (-1, 3))", ["x:3"], "not -1 at one of the input's own axes"),
+    ("torch.slice_scatter(x, y)", ["x:()", "y:()"], "has no axis to write into"),
+    ("torch.diagonal_scatter(x, y)", ["x:3", "y:1"], "has no diagonal to write into"),
+    ("torch.unbind(x)", ["x:()"], "a scalar has no axis to split along"),
+    ("np.rot90(x, 1, 2)", ["x:2x3x4"], "two axes of an array"),
+    ("torch.svd(x, 0)[2]", ["x:2x3"], "write some=True"),
+    ("torch.tensordot(x, y, z)", ["x:3", "y:3", "z:3"], "dims must be constants"),
+    # ATen's losses: an int reduction, every element's loss when omitted (F's default is the mean)
+    ("torch.kl_div(x, y)", ["x:3", "y:3"], "write F.kl_div"),
+    ("torch.binary_cross_entropy_with_logits(x, y)", ["x:3", "y:3"], "its reduction is an int code"),
+    ("torch.hinge_embedding_loss(x, y)", ["x:3", "y:3"], "ATen's hinge_embedding_loss"),
+    ("torch.adaptive_max_pool1d(x, 2)[0]", ["x:1x2x4"], "returns the pair (values, indices)"),
+    ("F.cross_entropy(x, y)", ["x:0", "y:0"], "has no classes"),  # was 0; PyTorch's mean is NaN (0 / 0)
+    ("torch.linalg.vander(x, N=1)", ["x:3"], "N must be greater than 1"),
+    ("torch.linalg.vander(x, 2)", ["x:3"], "N is a keyword"),
+    # NumPy and PyTorch read a non-symmetric matrix's lower triangle, JAX (and jac) its symmetric part
+    ("torch.linalg.cholesky(A)", ["A=[[4, 1], [0, 3]]"], "the matrix is not symmetric"),
+    ("np.linalg.eigvalsh(A)", ["A=[[1, 2], [0, 1]]"], "read its lower triangle"),
+    ("torch.linalg.eigh(A)[1]", ["A=[[1, 2], [0, 1]]"], "pass the symmetric matrix you mean"),
+]
+
+
+@pytest.mark.parametrize("expr, bindings, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_with_one_message(expr, bindings, words):
+    result = CliRunner().invoke(app, ["eval", expr, *bindings])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "internal error" not in result.output
+
+
+def test_the_same_names_of_torch_nn_functional_keep_their_reading():
+    x, y = rng.uniform(0.1, 0.9, 3), rng.uniform(0.1, 0.9, 3)
+    np.testing.assert_allclose(api.evaluate("F.kl_div(x, y)", {"x": x, "y": y}), np.mean(y * (np.log(y) - x)))
+    assert api.evaluate("F.adaptive_max_pool1d(x, 2)", {"x": rng.uniform(-1, 1, (1, 2, 4))}).shape == (1, 2, 2)
+
+
+def test_aten_orders_of_batch_norm_instance_norm_and_embedding():
+    N, w, c = rng.uniform(-1, 1, (2, 3, 4)), rng.uniform(0.5, 1.5, 3), rng.uniform(-1, 1, 3)
+    rm, rv, E = rng.uniform(-1, 1, 3), rng.uniform(0.5, 2, 3), rng.uniform(-1, 1, (5, 3))
+    env = {"N": N, "w": w, "c": c, "rm": rm, "rv": rv}
+    np.testing.assert_array_equal(api.evaluate("torch.batch_norm(N, w, c, rm, rv, False, 0.1, 1e-5, False)", env),
+                                  api.evaluate("F.batch_norm(N, rm, rv, w, c, False, 0.1, 1e-5)", env))
+    np.testing.assert_array_equal(
+        api.evaluate("torch.instance_norm(N, w, c, None, None, True, 0.1, 1e-5, False)", env),
+        api.evaluate("F.instance_norm(N, None, None, w, c, True, 0.1, 1e-5)", env))
+    np.testing.assert_array_equal(api.evaluate("torch.embedding(E, torch.tensor([0, 4, 2]))", {"E": E}), E[[0, 4, 2]])
+    J = api.jacobian("torch.embedding(E, torch.tensor([4, 1]), 4)", {"E": E})["E"]  # ATen: row 4 gets no gradient
+    assert not J[0, :, 4].any() and J[1, 0, 1, 0] == 1.0
+    J = api.jacobian("torch.embedding(E, torch.tensor([4, 1]), -1)", {"E": E})["E"]  # ATen's -1: no padding row
+    assert J[0, 0, 4, 0] == 1.0
+
+
+@pytest.mark.parametrize("expr, bindings, shape", [
+    ("torch.broadcast_to(x, (2, -1))", {"x": np.arange(3.0)}, (2, 3)),
+    ("torch.searchsorted(s, v)", {"s": np.zeros((2, 0)), "v": np.ones((2, 3))}, (2, 3)),
+    ("torch.searchsorted(s, v)", {"s": np.ones((2, 3)), "v": np.ones((2, 0))}, (2, 0)),
+    ("torch.svd(x, 0)[1]", {"x": np.arange(6.0).reshape(2, 3)}, (2,)),
+    ("torch.msort(x)", {"x": np.array(2.0)}, ()),
+    ("F.scaled_dot_product_attention(q, q, q)", {"q": np.zeros((2, 0))}, (2, 0)),  # was ZeroDivisionError: 1/√0  # was (1,): msort was registered after 0-d reading's wrapping
+])
+def test_odd_ranks_that_have_an_answer(expr, bindings, shape):
+    assert api.evaluate(expr, bindings).shape == shape
+
+
+def test_relu6_reads_its_second_argument_as_inplace():
+    """F.relu6(x, 1) was hardtanh(x, 1, 6): jac's relu6 took min_val and max_val, PyTorch's second argument is
+    inplace. Every F function whose last positional parameter is inplace takes it so (it changes nothing)."""
+    x = {"x": np.array([-1.0, 3.0, 7.0])}
+    np.testing.assert_array_equal(api.evaluate("F.relu6(x, 1)", x), [0.0, 3.0, 6.0])
+    np.testing.assert_array_equal(api.evaluate("F.relu(x, True) + F.hardtanh(x, -1., 1., True)", x),
+                                  [-1.0, 4.0, 8.0])
+    np.testing.assert_array_equal(api.evaluate("F.leaky_relu(x, 0.5, True)", x), [-0.5, 3.0, 7.0])
+    result = CliRunner().invoke(app, ["eval", "F.relu(x, True, True)", "x:3"])
+    assert result.exit_code == 2 and "at most 1 argument" in result.output
+
+
+def test_linalg_vander_increases_and_takes_batches():
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 2.0]])
+    np.testing.assert_array_equal(api.evaluate("torch.linalg.vander(x)", {"x": x}),
+                                  np.stack([np.vander(r, increasing=True) for r in x]))
+    np.testing.assert_array_equal(api.evaluate("torch.vander(x[0])", {"x": x}), np.vander(x[0]))  # decreasing
+
+
+def test_a_symmetric_matrix_up_to_rounding_or_a_finite_difference_step_is_read():
+    rng2 = np.random.default_rng(4)
+    B = rng2.uniform(-1, 1, (4, 4))
+    S = B @ B.T + 4 * np.eye(4)
+    S[1, 0] += 1e-3  # a central difference's step, or rounding: within the tolerance, its symmetric part
+    L = api.evaluate("torch.linalg.cholesky(S)", {"S": S})
+    np.testing.assert_allclose(L @ L.T, (S + S.T) / 2, rtol=1e-12)
+    assert api.evaluate("torch.linalg.cholesky(B @ B.T + 4 * torch.eye(4))", {"B": B}).shape == (4, 4)
