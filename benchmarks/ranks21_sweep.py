@@ -1,7 +1,7 @@
 """Odd ranks and odd arguments: every function of a PyTorch module that jac reads, called with arrays of 0 to 3
-dimensions (and empty ones) and ten argument patterns, through PyTorch and through jac.
+dimensions (and empty ones) and ten argument patterns, through PyTorch (or NumPy) and through jac.
 
-    PYTHONPATH=. /work/benchvenv/bin/python benchmarks/ranks21_sweep.py [torch | F | torch.linalg | torch.special]
+    PYTHONPATH=. /work/benchvenv/bin/python benchmarks/ranks21_sweep.py [torch | F | torch.linalg | torch.special | np | np.linalg]
 
 Prints CRASH (jac's internal error: must be none), WRONG (both answer, the values or shapes differ; PyTorch's
 random and uninitialised constructors are expected there) and LENIENT (PyTorch refuses, jac answers: mostly a
@@ -21,10 +21,16 @@ from jacobi_cli.errors import JacError
 from jacobi_cli.lang.functions import FUNCTIONS, LIBRARY_FUNCTIONS
 rng = np.random.default_rng(7)
 mod = sys.argv[1] if len(sys.argv) > 1 else "torch"
-lib = {"torch": torch, "F": torch.nn.functional, "torch.linalg": torch.linalg, "torch.special": torch.special}[mod]
-names = sorted(n for n in dir(lib) if not n.startswith("_") and callable(getattr(lib, n)) and (n in FUNCTIONS or ("torch", n) in LIBRARY_FUNCTIONS or ("torch.linalg", n) in LIBRARY_FUNCTIONS))
+lib = {"torch": torch, "F": torch.nn.functional, "torch.linalg": torch.linalg, "torch.special": torch.special,
+       "np": np, "np.linalg": np.linalg}[mod]
+library = "numpy" if mod.startswith("np") else "torch"
+names = sorted(n for n in dir(lib) if not n.startswith("_") and callable(getattr(lib, n))
+               and (n in FUNCTIONS or (library, n) in LIBRARY_FUNCTIONS or (mod, n) in LIBRARY_FUNCTIONS
+                    or ("torch.linalg", n) in LIBRARY_FUNCTIONS))
+convert = (lambda v: v) if library == "numpy" else torch.tensor
 shapes = [(), (3,), (2, 3), (3, 3), (2, 3, 4), (0,), (2, 0)]
-argsets = ["x", "x, y", "x, 1", "x, 0", "x, -1", "x, 2", "x, y, z", "x, dim=0", "x, dim=-1", "x, 1, 2"]
+argsets = ["x", "x, y", "x, 1", "x, 0", "x, -1", "x, 2", "x, y, z", "x, dim=0", "x, dim=-1", "x, 1, 2"] + \
+    (["x, axis=0", "x, axis=-1", "x, axis=(0, 1)", "x, keepdims=True"] if library == "numpy" else [])
 lenient, wrong = [], []
 for n in names:
     for args in argsets:
@@ -32,8 +38,10 @@ for n in names:
             x = rng.uniform(0.2, 0.9, shp); y = rng.uniform(0.2, 0.9, shp); z = rng.uniform(0.2, 0.9, shp)
             text = f"{mod}.{n}({args})"
             try:
-                t = eval(text, {"torch": torch, "F": torch.nn.functional}, {k: torch.tensor(v) for k, v in (("x", x), ("y", y), ("z", z))})
-                if isinstance(t, (tuple, list)) or not isinstance(t, (torch.Tensor, float, int, bool)):
+                t = eval(text, {"torch": torch, "F": torch.nn.functional, "np": np},
+                         {k: convert(v) for k, v in (("x", x), ("y", y), ("z", z))})
+                if isinstance(t, (tuple, list)) or not isinstance(t, (torch.Tensor, np.ndarray, np.generic, float, int,
+                                                                      bool)):
                     continue
                 t = np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t, dtype=float)
                 terr = None

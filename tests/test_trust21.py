@@ -34,6 +34,10 @@ REFUSED = [  # (expression, bindings, words of the one message); each was an int
     ("torch.linalg.cholesky(A)", ["A=[[4, 1], [0, 3]]"], "the matrix is not symmetric"),
     ("np.linalg.eigvalsh(A)", ["A=[[1, 2], [0, 1]]"], "read its lower triangle"),
     ("torch.linalg.eigh(A)[1]", ["A=[[1, 2], [0, 1]]"], "pass the symmetric matrix you mean"),
+    ("np.linalg.outer(x, y)", ["x:2x3", "y:3"], "must be vectors"),  # np.outer flattens; np.linalg.outer refuses
+    ("np.concatenate(x)", ["x:0"], "there is no array to join"),  # were IndexError
+    ("np.vstack(x)", ["x:0"], "there is no array to join"),
+    ("np.ravel_multi_index(x, 1)", ["x:()"], "one array of coordinates per axis"),
 ]
 
 
@@ -105,3 +109,18 @@ def test_a_symmetric_matrix_up_to_rounding_or_a_finite_difference_step_is_read()
     L = api.evaluate("torch.linalg.cholesky(S)", {"S": S})
     np.testing.assert_allclose(L @ L.T, (S + S.T) / 2, rtol=1e-12)
     assert api.evaluate("torch.linalg.cholesky(B @ B.T + 4 * torch.eye(4))", {"B": B}).shape == (4, 4)
+
+
+def test_numpy_readings_found_by_the_ranks_sweep():
+    X = rng.uniform(-1, 1, (2, 3, 4))
+    # NumPy 2's np.linalg.trace sums the diagonals of the LAST two axes (np.trace: the first two); jac gave np.trace's
+    np.testing.assert_allclose(api.evaluate("np.linalg.trace(X)", {"X": X}), np.trace(X, axis1=-2, axis2=-1))
+    np.testing.assert_allclose(api.evaluate("np.linalg.trace(X, offset=1)", {"X": X}),
+                               np.trace(X, 1, axis1=-2, axis2=-1))
+    np.testing.assert_allclose(api.evaluate("np.trace(X)", {"X": X}), np.trace(X))
+    # NumPy ravels a 0-d array for its cumulative functions and argsort: shape (1,) (PyTorch's stay 0-d)
+    two = {"x": np.array(2.0)}
+    for expr in ("np.cumsum(x, 0)", "np.cumprod(x)", "np.argsort(x)", "np.ascontiguousarray(x)",
+                 "np.sort(x, axis=None)"):
+        assert api.evaluate(expr, two).shape == (1,), expr
+    assert api.evaluate("torch.cumsum(x, 0)", two).shape == ()

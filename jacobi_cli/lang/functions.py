@@ -2213,7 +2213,17 @@ def _moveaxis(b, args, kwargs, position):
 def _arrays(b, value, fname, position) -> list:
     """The arrays of ``cat([x, y])``: a list of arrays, or the rows of one array (as NumPy)."""
     if isinstance(value, Items):
-        return list(value)
+        found = list(value)
+    else:
+        found = _rows(b, value, fname, position)
+    if not found:  # np.concatenate(np.zeros(0)), np.vstack([]): NumPy's "need at least one array to concatenate"
+        raise JacValueError(f"{fname}(): there is no array to join (an empty list, or the rows of an empty array)",
+                            position)
+    return found
+
+
+def _rows(b, value, fname, position) -> list:
+    """The rows of one array given where a list of arrays is expected (NumPy reads them so)."""
     x = tensor(b, value, fname, position)
     # torch.cat(x, y) was "zero-dimensional arrays cannot be joined", x's rows read as NumPy's (a list of constants,
     # torch.cat([torch.tensor(...), ...]), may arrive folded into one constant: that one is a list)
@@ -8867,8 +8877,11 @@ def _ravel_multi_index(b, args, kwargs, position):
     dims = static_ints(b, a["dims"], "dims", position)
     coords = a["multi_index"]
     if not isinstance(coords, Items):
-        coords = Items([_take(b, tensor(b, coords, "ravel_multi_index", position), (i,), position)
-                        for i in range(tensor(b, coords, "ravel_multi_index", position).shape[0])])
+        array = tensor(b, coords, "ravel_multi_index", position)
+        if array.ndim == 0:
+            raise JacValueError("ravel_multi_index: multi_index is one array of coordinates per axis, not a number",
+                                position)
+        coords = Items([_take(b, array, (i,), position) for i in range(array.shape[0])])
     if len(coords) != len(dims):
         raise JacValueError(f"ravel_multi_index: parameter multi_index must be a sequence of length {len(dims)}",
                             position)
@@ -9884,6 +9897,55 @@ def _linalg_vander(b, args, kwargs, position):
     while len(columns) < count:  # each power the one before times x, as PyTorch's cumulative product
         columns.append(b.apply("mul", columns[-1], x, position=position))
     return _stack(b, [Items(columns)], {"axis": -1}, position)
+
+
+@variant("np.linalg", "trace")
+def _np_linalg_trace(b, args, kwargs, position):
+    """np.linalg.trace(x, *, offset=0): the trace of each matrix of a stack, over the LAST two axes (NumPy 2's
+    array-API function; np.trace takes the first two)."""
+    if len(args) > 1:
+        raise JacValueError("np.linalg.trace takes one positional argument, x; offset is a keyword", position)
+    a = arguments("trace", args, kwargs, {"x": REQUIRED, "offset": 0, "dtype": None}, position)
+    x = tensor(b, a["x"], "trace", position)
+    if x.ndim < 2:
+        raise JacShapeError(f"np.linalg.trace needs a stack of matrices, at least 2 dimensions; got shape "
+                            f"{fmt(x.shape)}", position)
+    return _np_trace(b, [x], {"offset": a["offset"], "axis1": -2, "axis2": -1}, position)
+
+
+@variant("np.linalg", "outer")
+def _np_linalg_outer(b, args, kwargs, position):
+    """np.linalg.outer(x1, x2): the outer product of two vectors; NumPy refuses other arrays (np.outer flattens)."""
+    a = arguments("outer", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+    x, y = tensor(b, a["x"], "outer", position), tensor(b, a["y"], "outer", position)
+    if x.ndim != 1 or y.ndim != 1:
+        raise JacShapeError(f"np.linalg.outer: the arrays must be vectors, got shapes {fmt(x.shape)} and "
+                            f"{fmt(y.shape)} (np.outer flattens them)", position)
+    return _outer(b, [x, y], {}, position)
+
+
+def _numpy_ravels_a_scalar(lower):
+    """NumPy's reading of a 0-d array where it ravels it first: np.cumsum(2.0) and np.argsort(2.0) are of shape (1,),
+    as np.ascontiguousarray(2.0) is (PyTorch's cumsum and argsort of a 0-d tensor are 0-d)."""
+    def lowered(b, args, kwargs, position):
+        first = args[0] if args else kwargs.get("a", kwargs.get("x"))
+        if isinstance(first, Tracer) and first.ndim == 0:
+            one = _reshape_to(b, first, (1,), position)
+            if args:
+                args = [one, *args[1:]]
+            else:
+                kwargs = {k: one if v is first else v for k, v in kwargs.items()}
+        return lower(b, args, kwargs, position)
+    lowered.__doc__ = lower.__doc__
+    return lowered
+
+
+for _name in ("cumsum", "cumprod", "nancumsum", "nancumprod", "argsort", "sort", "ascontiguousarray", "asfortranarray"):
+    _found = LIBRARY_FUNCTIONS.get(("numpy", _name))
+    if _found is not None:
+        LIBRARY_FUNCTIONS[("numpy", _name)] = _numpy_ravels_a_scalar(_found)
+    else:
+        variant("numpy", _name)(_numpy_ravels_a_scalar(FUNCTIONS[_name]))
 
 
 @variant("method", "sum_to_size")
