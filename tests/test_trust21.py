@@ -124,3 +124,23 @@ def test_numpy_readings_found_by_the_ranks_sweep():
                  "np.sort(x, axis=None)"):
         assert api.evaluate(expr, two).shape == (1,), expr
     assert api.evaluate("torch.cumsum(x, 0)", two).shape == ()
+
+
+@pytest.mark.parametrize("expr, shape, expected", [
+    ("x.det() if x.ndim == 2 and x.shape[0] == x.shape[1] else x.sum()", (3, 3), "det"),
+    ("x.det() if x.ndim == 2 and x.shape[0] == x.shape[1] else x.sum()", (3,), "sum"),
+    ("x.sum() if x.ndim > 1 and x.shape[1] == 3 else x * 2", (3,), "double"),  # x.shape[1] never read, as Python
+    ("x * 2 if x.ndim == 1 or x.shape[1] == 3 else x.sum()", (2, 3), "double"),
+    ("x.sum() if not x.ndim == 2 else x.det()", (2, 2), "det"),
+])
+def test_and_or_not_of_tests_known_without_the_values(expr, shape, expected):
+    """Pasted code's `if x.ndim == 2 and x.shape[0] == x.shape[1]:` was refused ('and'/'or' not supported)."""
+    x = rng.uniform(-1, 1, shape)
+    want = {"det": lambda: np.linalg.det(x), "sum": lambda: x.sum(), "double": lambda: x * 2}[expected]()
+    np.testing.assert_allclose(api.evaluate(expr, {"x": x}), want)
+
+
+def test_and_or_not_of_arrays_are_refused():
+    for expr, words in (("(x > 0) and (x < 1)", "for arrays write & and |"), ("not x", "write ~(x > 0)")):
+        result = CliRunner().invoke(app, ["eval", expr, "x:3"])
+        assert result.exit_code == 2 and words in result.output

@@ -1185,6 +1185,8 @@ class _Lowering:
             return [node.value]
         if kind is ast.IfExp:  # the test only: its value picks the branch lowered (the other may not apply)
             return [node.test]
+        if kind is ast.BoolOp:  # the first operand only: Python's and / or may stop there (x.ndim > 1 and x.shape[1])
+            return [node.values[0]]
         if isinstance(node, ast.Call):
             kind = self.callee(node.func)[0]
             owner = [node.func.value] if kind == "method" else [node.func] if kind == "other" \
@@ -1252,8 +1254,7 @@ class _Lowering:
         if isinstance(node, ast.Compare):
             return self.compare(node, kids)
         if isinstance(node, ast.BoolOp):
-            raise JacParseError("'and'/'or' are not supported: for arrays write & and | (with parentheses: "
-                                "(x > 0) & (x < 1))", position)
+            return self.bool_op(node, kids[0], position)
         if isinstance(node, (ast.Tuple, ast.List)):
             self.sequences.add(id(node))
             if isinstance(node, ast.Tuple):
@@ -1354,7 +1355,11 @@ class _Lowering:
                                     "floats, which have no bitwise not", position)
             return logical("not", self.b, [operand], position)
         if isinstance(node.op, ast.Not):
-            raise JacParseError("'not' is not supported: for arrays write ~(x > 0) or logical_not(x)", position)
+            try:  # Python's not of a value known without the inputs' values (not x.ndim == 2): a bool
+                return not self.truth(node.operand, operand, "'not'")
+            except JacValueError:
+                raise JacParseError("'not' of an array is not supported: for arrays write ~(x > 0) or "
+                                    "logical_not(x)", position) from None
         raise JacParseError(f"the operator {_op_text(node.op)} is not supported", position)
 
     def literal(self, items: list, position: int):
@@ -1891,6 +1896,20 @@ class _Lowering:
         return self.index_int(part, position)
 
     # --- PART elementwise: comparisons, logic on booleans, masks, library names ------------
+
+    def bool_op(self, node: ast.BoolOp, first, position: int):
+        """Python's ``a and b`` / ``a or b`` of values known without the inputs' values (x.ndim == 2 and
+        x.shape[0] == x.shape[1]): the first operand that decides, as Python, the rest lowered only if it
+        does not (a _Branch of them). Arrays of the inputs are refused: their and / or is & and |."""
+        try:
+            true = self.truth(node.values[0], first, "'and' / 'or'")
+        except JacValueError:
+            raise JacParseError("'and'/'or' of arrays are not supported: for arrays write & and | (with "
+                                "parentheses: (x > 0) & (x < 1))", position) from None
+        if true == isinstance(node.op, ast.Or):  # a true operand of or, a false one of and: Python stops here
+            return first
+        rest = node.values[1:]
+        return _Branch(rest[0] if len(rest) == 1 else ast.copy_location(ast.BoolOp(op=node.op, values=rest), rest[0]))
 
     def truth(self, test: ast.expr, value, what: str = "'a if test else b'") -> bool:
         """Python's truth of a conditional expression's test (``what``: the construct, for the messages), known
