@@ -144,3 +144,23 @@ def test_and_or_not_of_arrays_are_refused():
     for expr, words in (("(x > 0) and (x < 1)", "for arrays write & and |"), ("not x", "write ~(x > 0)")):
         result = CliRunner().invoke(app, ["eval", expr, "x:3"])
         assert result.exit_code == 2 and words in result.output
+
+
+@pytest.mark.parametrize("expr, shape", [
+    ("x.permute(*reversed(range(x.ndim)))", (3, 4, 2)),
+    ("x.permute(tuple(reversed(range(x.ndim))))", (3, 4, 2)),
+    ("x.reshape(sorted(x.shape))", (2, 3, 4)),
+    ("x.reshape(*sorted(x.shape, reverse=True))", (4, 3, 2)),
+    ("torch.stack(list(reversed(list(x))))", (2, 4, 3)),
+    ("x * sorted([0.5, 0.2, 0.1])[0]", (2, 4, 3)),
+])
+def test_python_reversed_and_sorted_of_numbers_known_without_the_values(expr, shape):
+    x = np.arange(24.0).reshape(2, 4, 3)
+    out = api.evaluate(expr, {"x": x})
+    assert out.shape == shape
+    if "stack" in expr:
+        np.testing.assert_array_equal(out, x[::-1])
+    if "0.5" in expr:
+        np.testing.assert_array_equal(out, x * 0.1)
+    result = CliRunner().invoke(app, ["eval", "sorted(x)", "x:3"])
+    assert result.exit_code == 2 and "would compare their values" in result.output

@@ -6785,6 +6785,42 @@ def _python_sum(b, args, kwargs, position):
     return total
 
 
+def _python_reordered(fname: str):
+    def lower(b, args, kwargs, position):
+        """Python's reversed(s) / sorted(s, reverse=False) of numbers known without the values (range(x.ndim),
+        x.shape): a constant in that order; reversed of a list of arrays or of an array's rows: those arrays
+        in reverse. Sorting arrays would compare their values: refused."""
+        params = {"x": REQUIRED, "reverse": False} if fname == "sorted" else {"x": REQUIRED}
+        a = arguments(fname, args, kwargs, params, position)
+        value, backwards = a["x"], fname == "reversed" or static(b, a.get("reverse"), "reverse", position)
+        if isinstance(value, Static) and isinstance(value.value, tuple):  # (3, None): sizes
+            value = value.value
+        if isinstance(value, tuple) and not isinstance(value, Items):
+            order = range(len(value)) if fname == "reversed" else sorted(range(len(value)), key=value.__getitem__)
+            order = list(order)[::-1] if backwards else list(order)
+            return Static(tuple(value[i] for i in order))
+        held = b.nodes[value.id] if isinstance(value, Tracer) else None
+        if held is not None and held.op == "const" and np.ndim(held.value) == 1:  # numbers known without the values
+            exact = b.pyints.get(value.id)
+            keys = np.asarray(held.value) if exact is None else np.asarray(exact)
+            order = np.arange(len(keys)) if fname == "reversed" else np.argsort(keys, kind="stable")
+            order = order[::-1] if backwards else order
+            out = b.const(np.asarray(held.value)[order], position)
+            if exact is not None:
+                b.pyints[out.id] = np.asarray(exact)[order]
+            return out
+        if fname == "sorted":
+            raise JacValueError("sorted() of arrays would compare their values: jac sorts numbers known without them "
+                                "(sizes, ranges); for the values write torch.sort / np.sort", position)
+        items = list(value) if isinstance(value, Items) else list(FUNCTIONS["list"](b, [value], {}, position))
+        return Items(items[::-1])
+    return lower
+
+
+for _name in ("reversed", "sorted"):
+    variant("builtins", _name)(_python_reordered(_name))
+
+
 @variant("builtins", "range")
 def _python_range(b, args, kwargs, position):
     """Python's range(stop) / range(start, stop[, step]) of integers: their constant vector (int64), as

@@ -1214,6 +1214,8 @@ class _Lowering:
                     self.tuples.add(id(node))
             return self.name(node.id, self.source.at(node))
         if kind is ast.Call:
+            if self.sequences and _python_sequence_call(node) == "reordered" and id(node.args[0]) in self.sequences:
+                self.sequences.add(id(node))  # reversed(range(x.ndim)), sorted(x.shape): a sequence still
             if self.sequences and _python_sequence_call(node) == "copy" and id(node.args[0]) in self.sequences:
                 self.sequences.add(id(node))  # list(x.shape), tuple(s): the same numbers, still a sequence
                 if type(node.func) is ast.Attribute or node.func.id == "tuple":  # torch.Size(...) is a tuple
@@ -2455,8 +2457,10 @@ def _global_setting(stmt: ast.stmt):
 
 def _python_sequence_call(node: ast.Call):
     """``"copy"`` for list(s) / tuple(s) of one argument, ``"made"`` for x.size() and range(...) (Python sequences
-    whose + and * are Python's), else None."""
+    whose + and * are Python's), ``"reordered"`` for reversed(s) / sorted(s), else None."""
     func = node.func
+    if type(func) is ast.Name and func.id in ("reversed", "sorted") and len(node.args) == 1:
+        return "reordered"  # lowered as the builtins' reversed / sorted, a sequence again
     if type(func) is ast.Name and not node.keywords:
         if func.id in ("list", "tuple") and len(node.args) == 1:
             return "copy"

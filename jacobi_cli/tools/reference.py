@@ -87,7 +87,8 @@ names on this page are known.
   An `if` statement whose test is known without the values (`if x.ndim == 1:`) runs its branch; a test of the
   values is refused, as in `a if test else b`. Such tests take Python's `and`, `or` and `not`, which stop where
   Python stops (`x.ndim > 1 and x.shape[1] == 3` of a vector never reads `x.shape[1]`); of arrays they are
-  refused (write `&`, `|`, `~`).
+  refused (write `&`, `|`, `~`). Python's `reversed` and `sorted` take numbers known without the values
+  (`x.permute(*reversed(range(x.ndim)))`, `sorted(x.shape)`); `reversed` a list of arrays too.
 - `with torch.no_grad():` runs its statements and detaches what they assign (a constant of the derivatives,
   as PyTorch makes it); writes into arrays inside are refused.
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
