@@ -20,8 +20,8 @@ import numpy as np
 from ..errors import JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
-from .functions import REQUIRED, _concrete, _flag, _reshape_to, _take, arguments, function, static, static_ints, \
-    tensor, torch_linspace, variant
+from .functions import REQUIRED, Items, _concrete, _flag, _reshape_to, _take, arguments, function, static, \
+    static_int, static_ints, tensor, torch_linspace, variant
 
 MODES = ("bilinear", "nearest", "bicubic")
 PADDINGS = ("zeros", "border", "reflection")
@@ -57,6 +57,9 @@ def affine_grid(b, theta: Tracer, size: tuple, align: bool, fname: str, position
 
 
 def _affine_size(b, value, fname, position) -> tuple:
+    if isinstance(value, Items):  # (N, C, n, W) with an input among the sizes
+        raise JacValueError(f"{fname}: size must be constant integers (N, C, H, W), not expressions of the inputs",
+                            position)
     size = static_ints(b, value, "size", position)
     if len(size) not in (4, 5):
         raise JacValueError(f"{fname}: size must be (N, C, H, W) or (N, C, D, H, W), got {list(size)}", position)
@@ -325,8 +328,8 @@ def _grid_sampler(fname: str, nd):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "grid": REQUIRED, "interpolation_mode": REQUIRED,
                                             "padding_mode": REQUIRED, "align_corners": REQUIRED}, position)
         x, grid = _grid_operands(b, a, fname, position)
-        codes = [static(b, a[k], k, position) for k in ("interpolation_mode", "padding_mode")]
-        if not all(type(c) is int and 0 <= c <= 2 for c in codes):
+        codes = [static_int(b, a[k], k, position) for k in ("interpolation_mode", "padding_mode")]
+        if not all(0 <= c <= 2 for c in codes):
             raise JacValueError(f"{fname}(): interpolation_mode and padding_mode are integer codes 0, 1, 2 "
                                 f"(bilinear, nearest, bicubic; zeros, border, reflection), got {codes}", position)
         if nd is not None and x.ndim != nd + 2:
@@ -334,7 +337,8 @@ def _grid_sampler(fname: str, nd):
         align = _flag(b, a["align_corners"], "align_corners", fname, position)
         return grid_sample(b, x, grid, MODES[codes[0]], PADDINGS[codes[1]], align, fname, position)
     lower.__doc__ = (f"torch.{fname}(input, grid, interpolation_mode, padding_mode, align_corners): F.grid_sample "
-                     "with the modes as integer codes (0, 1, 2: bilinear, nearest, bicubic; zeros, border, reflection).")
+                     "with the modes as integer codes (0, 1, 2: bilinear, nearest, bicubic; zeros, border, "
+                     "reflection).")
     return lower
 
 
