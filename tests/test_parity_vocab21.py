@@ -1,0 +1,120 @@
+"""Parity with PyTorch 2.13 for the functions the twenty-first session added (see tests/parity.py): F.grid_sample
+over every mode × padding_mode × align_corners, 4-d and 5-d, with grids reaching beyond [-1, 1] and points exactly
+on the borders and corners (values, both Jacobians, a VJP in float64; values with NaN and ±inf positions; values
+and Jacobians in float32), F.affine_grid (2-d and 3-d, both align_corners) and the spatial transformer
+grid_sample(x, affine_grid(theta)). PyTorch has no second derivative of grid_sampler, so no Hessians are compared."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from jacobi_cli.tools import api
+from parity import assert_parity
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+rng = np.random.default_rng(21)
+
+
+def _grid(shape):
+    g = rng.uniform(-1.6, 1.6, shape)
+    flat = g.reshape(-1, shape[-1])
+    flat[0], flat[1] = 1.0, -1.0  # the corners
+    flat[2, 0], flat[3, -1], flat[-1, 0] = 1.0, -1.0, 0.0  # on a border, and the middle
+    return g
+
+
+SHAPES2 = [((2, 3, 4, 5), (2, 3, 3, 2)), ((1, 2, 1, 3), (1, 4, 5, 2)), ((1, 1, 3, 1), (1, 2, 2, 2))]
+SHAPES3 = [((2, 2, 3, 4, 2), (2, 2, 3, 2, 3)), ((1, 1, 1, 2, 3), (1, 3, 2, 2, 3))]
+CASES = [(mode, padding, align, xs, gs)
+         for mode, padding, align in itertools.product(("bilinear", "nearest", "bicubic"),
+                                                        ("zeros", "border", "reflection"), (False, True))
+         for xs, gs in SHAPES2 + ([] if mode == "bicubic" else SHAPES3)]
+
+
+def _code(mode, padding, align):
+    return f"F.grid_sample(x, g, mode='{mode}', padding_mode='{padding}', align_corners={align})"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}-{len(c[3])}d-{i}" for i, c in enumerate(CASES)])
+def test_grid_sample_matches_pytorch(case):
+    mode, padding, align, xs, gs = case
+    inputs = {"x": rng.standard_normal(xs), "g": _grid(gs)}
+    assert_parity(_code(mode, padding, align), inputs,
+                  lambda x, g: F.grid_sample(x, g, mode=mode, padding_mode=padding, align_corners=align),
+                  differs=("hessian",), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode, padding, align", list(itertools.product(
+    ("bilinear", "nearest", "bicubic"), ("zeros", "border", "reflection"), (False, True))))
+def test_grid_sample_of_nan_and_inf_positions_matches_pytorch(mode, padding, align):
+    x, g = rng.standard_normal((2, 2, 4, 3)), rng.uniform(-4, 4, (2, 3, 4, 2))
+    g.reshape(-1)[[0, 3, 5, 8, 11]] = [np.nan, np.inf, -np.inf, 1e30, -1e300]
+    ours = np.asarray(api.evaluate(_code(mode, padding, align), {"x": x, "g": g}))
+    theirs = F.grid_sample(torch.tensor(x), torch.tensor(g), mode=mode, padding_mode=padding,
+                           align_corners=align).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13, equal_nan=True)
+
+
+FLOAT32 = [c for c in CASES if c[3] == SHAPES2[0][0] or c[3] == SHAPES3[0][0]]
+
+
+@pytest.mark.parametrize("case", FLOAT32, ids=[f"{c[0]}-{c[1]}-{c[2]}-{len(c[3])}d" for c in FLOAT32])
+def test_grid_sample_matches_pytorch_in_float32(case):
+    mode, padding, align, xs, gs = case
+    inputs = {"x": rng.standard_normal(xs), "g": _grid(gs)}
+    code = _code(mode, padding, align)
+    value = np.asarray(api.evaluate(code, inputs, dtype="float32"))
+    assert value.dtype == np.float32
+    tx, tg = (torch.tensor(v, dtype=torch.float32) for v in inputs.values())
+
+    def fn(a, b):
+        return F.grid_sample(a, b, mode=mode, padding_mode=padding, align_corners=align)
+
+    np.testing.assert_allclose(value, fn(tx, tg).numpy(), rtol=2e-5, atol=2e-6)
+    ours = api.jacobian(code, inputs, dtype="float32")
+    theirs = torch.autograd.functional.jacobian(fn, (tx, tg))
+    for name, J in zip(("x", "g"), theirs):
+        np.testing.assert_allclose(np.asarray(ours[name]), J.numpy(), rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("code", ["torch.grid_sampler(x, g, {i}, {p}, {a})", "torch.grid_sampler_2d(x, g, {i}, {p}, {a})"])
+def test_torch_grid_sampler_matches_pytorch(code):
+    x, g = rng.standard_normal((1, 2, 3, 4)), _grid((1, 2, 3, 2))
+    fn = eval(code.split("(")[0], {"torch": torch})  # noqa: S307 - the test's own spelling
+    for i, p, a in itertools.product(range(3), range(3), (False, True)):
+        ours = np.asarray(api.evaluate(code.format(i=i, p=p, a=a), {"x": x, "g": g}))
+        np.testing.assert_allclose(ours, fn(torch.tensor(x), torch.tensor(g), i, p, a).numpy(), rtol=1e-12,
+                                   atol=1e-13)
+
+
+AFFINE = [(2, 3, 4, 5), (1, 1, 1, 3), (2, 1, 3, 1), (2, 2, 3, 4, 2), (1, 1, 1, 1, 5)]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("size", AFFINE, ids=[str(s) for s in AFFINE])
+@pytest.mark.parametrize("align", [False, True])
+def test_affine_grid_matches_pytorch(size, align):
+    nd = len(size) - 2
+    theta = rng.standard_normal((size[0], nd, nd + 1))
+    assert_parity(f"F.affine_grid(t, {size}, align_corners={align})", {"t": theta},
+                  lambda t: F.affine_grid(t, size, align_corners=align))
+    assert_parity(f"torch.affine_grid_generator(t, {size}, {align})", {"t": theta},
+                  lambda t: torch.affine_grid_generator(t, size, align))
+    value = np.asarray(api.evaluate(f"F.affine_grid(t, {size}, align_corners={align})", {"t": theta},
+                                    dtype="float32"))
+    theirs = F.affine_grid(torch.tensor(theta, dtype=torch.float32), size, align_corners=align).numpy()
+    np.testing.assert_allclose(value, theirs, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode, padding", [("bilinear", "zeros"), ("bicubic", "reflection"), ("bilinear", "border")])
+def test_spatial_transformer_matches_pytorch(mode, padding):
+    x = rng.standard_normal((2, 3, 5, 4))
+    theta = np.array([[[0.9, 0.2, 0.1], [-0.1, 1.1, -0.2]], [[1.3, -0.4, 0.3], [0.5, 0.7, 0.05]]])
+    code = (f"F.grid_sample(x, F.affine_grid(t, (2, 3, 3, 4), align_corners=False), mode='{mode}', "
+            f"padding_mode='{padding}', align_corners=False)")
+    assert_parity(code, {"x": x, "t": theta},
+                  lambda x, t: F.grid_sample(x, F.affine_grid(t, (2, 3, 3, 4), align_corners=False), mode=mode,
+                                             padding_mode=padding, align_corners=False),
+                  differs=("hessian",))

@@ -1,0 +1,281 @@
+"""Functions the twenty-first session added, which ``benchmarks/vocab_names.py`` listed as refused by name:
+F.affine_grid and F.grid_sample (with torch.affine_grid_generator and torch.grid_sampler). Without PyTorch: values
+against a plain NumPy reading of PyTorch's formulas, Jacobians by the input and by the grid against central
+differences away from the kinks, forward and reverse mode agreeing, and the refusals through the command line (exit
+2, one message). tests/test_parity_vocab21.py compares them with PyTorch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli.cli.app import app
+from jacobi_cli.tools import api
+from parity import central
+
+rng = np.random.default_rng(2121)
+runner = CliRunner()
+
+
+def _refused(args, words):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.output.count("jac: error") == 1 and words in result.output, result.output
+
+
+# --- F.grid_sample: a plain reading of PyTorch's scalar formulas (GridSampler.h) --------------------------------
+
+def _unnormalize(g, n, align):
+    return (g + 1) / 2 * (n - 1) if align else ((g + 1) * n - 1) / 2
+
+
+def _clip(x, n):
+    return min(n - 1.0, max(x, 0.0))
+
+
+def _reflect(x, n, align):
+    low, high = (0, 2 * (n - 1)) if align else (-1, 2 * n - 1)
+    if low == high:
+        return 0.0
+    least, span = low / 2, (high - low) / 2
+    x = abs(x - least)
+    extra, flips = math.fmod(x, span), math.floor(x / span)
+    return extra + least if flips % 2 == 0 else span - extra + least
+
+
+def _bounded(x, n, padding, align):
+    if padding == "border":
+        return _clip(x, n)
+    if padding == "reflection":
+        return _clip(_reflect(x, n, align), n)
+    return x
+
+
+def _pixel(img, iy, ix, padding, align, cubic=False):
+    H, W = img.shape
+    if cubic:  # bicubic bounds each tap by the padding mode
+        iy, ix = int(_bounded(iy, H, padding, align)), int(_bounded(ix, W, padding, align))
+    return img[iy, ix] if 0 <= iy < H and 0 <= ix < W else 0.0
+
+
+def _cubic(t, A=-0.75):
+    near = lambda x: ((A + 2) * x - (A + 3)) * x * x + 1  # noqa: E731
+    far = lambda x: ((A * x - 5 * A) * x + 8 * A) * x - 4 * A  # noqa: E731
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def reference_grid_sample(x, grid, mode, padding, align):
+    N, C, H, W = x.shape
+    out = np.zeros((N, C) + grid.shape[1:3])
+    for n, i, j, c in itertools.product(range(N), range(grid.shape[1]), range(grid.shape[2]), range(C)):
+        gx, gy = grid[n, i, j]
+        img = x[n, c]
+        if mode == "bicubic":
+            px, py = _unnormalize(gx, W, align), _unnormalize(gy, H, align)
+            fx, fy = math.floor(px), math.floor(py)
+            cx, cy = _cubic(px - fx), _cubic(py - fy)
+            out[n, c, i, j] = sum(cy[r] * cx[k] * _pixel(img, fy - 1 + r, fx - 1 + k, padding, align, cubic=True)
+                                  for r in range(4) for k in range(4))
+            continue
+        px = _bounded(_unnormalize(gx, W, align), W, padding, align)
+        py = _bounded(_unnormalize(gy, H, align), H, padding, align)
+        if mode == "nearest":
+            out[n, c, i, j] = _pixel(img, int(np.round(py)), int(np.round(px)), padding, align)
+            continue
+        fx, fy = math.floor(px), math.floor(py)
+        wx, wy = px - fx, py - fy
+        out[n, c, i, j] = sum(_pixel(img, fy + dy, fx + dx, padding, align) * (wx if dx else 1 - wx)
+                              * (wy if dy else 1 - wy) for dy in (0, 1) for dx in (0, 1))
+    return out
+
+
+def smooth_grid(shape, sizes, align, spread=1.0):
+    """A grid whose unnormalised positions keep 0.05 away from every multiple of 0.5 (the floors, the rounding,
+    the clipped and reflected borders), out to ``spread`` pixels beyond the input."""
+    nd = shape[-1]
+    grid = np.empty(shape)
+    for k in range(nd):
+        n = sizes[nd - 1 - k]  # the grid's x is the last spatial axis
+        half = rng.integers(int(-2 * spread) - 1, 2 * (n + spread), shape[:-1]) * 0.5
+        pos = half + rng.uniform(0.05, 0.45, shape[:-1])
+        grid[..., k] = 2 * pos / (n - 1) - 1 if align and n > 1 else (2 * pos + 1) / n - 1
+    return grid
+
+
+COMBOS = list(itertools.product(("bilinear", "nearest", "bicubic"), ("zeros", "border", "reflection"), (False, True)))
+
+
+@pytest.mark.parametrize("mode, padding, align", COMBOS)
+def test_grid_sample_values_are_pytorchs_formulas(mode, padding, align):
+    x = rng.standard_normal((2, 2, 4, 5))
+    grid = rng.uniform(-1.7, 1.7, (2, 3, 4, 2))
+    grid[0, 0, 0], grid[0, 0, 1], grid[1, 2, 3] = (1.0, -1.0), (-1.0, 1.0), (0.0, 1.0)  # corners and a border
+    code = f"F.grid_sample(x, g, mode='{mode}', padding_mode='{padding}', align_corners={align})"
+    value = np.asarray(api.evaluate(code, {"x": x, "g": grid}))
+    np.testing.assert_allclose(value, reference_grid_sample(x, grid, mode, padding, align), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("mode, padding, align", COMBOS)
+def test_grid_sample_jacobians_equal_central_differences(mode, padding, align):
+    x = rng.standard_normal((1, 2, 3, 4))
+    grid = smooth_grid((1, 2, 3, 2), (3, 4), align)
+    code = f"F.grid_sample(x, g, mode='{mode}', padding_mode='{padding}', align_corners={align})"
+    bindings = {"x": x, "g": grid}
+    J = api.jacobian(code, bindings)
+    for name in ("x", "g"):
+        fd = central(lambda t: api.evaluate(code, {**bindings, name: t}), bindings[name], h=1e-6)
+        np.testing.assert_allclose(np.asarray(J[name]), fd, rtol=1e-6, atol=1e-7)
+    u, t = rng.standard_normal((1, 2, 2, 3)), {k: rng.standard_normal(v.shape) for k, v in bindings.items()}
+    vjp = api.vjp(code, bindings, v=u)
+    jvp = np.asarray(api.jvp(code, bindings, tangents=t))
+    np.testing.assert_allclose(np.sum(u * jvp), sum(np.sum(vjp[k] * t[k]) for k in t), rtol=1e-10)
+
+
+def test_grid_sample_nearest_has_no_grid_derivative():
+    x, grid = rng.standard_normal((1, 1, 3, 3)), rng.uniform(-1, 1, (1, 2, 2, 2))
+    J = api.jacobian("F.grid_sample(x, g, mode='nearest')", {"x": x, "g": grid})
+    assert not np.asarray(J["g"]).any()
+    assert np.asarray(J["x"]).sum() == 4  # each output copies one pixel
+
+
+def test_grid_sample_border_clips_with_no_derivative_on_the_border():
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    grid = np.array([[[[1.0, 0.25], [5.0, 0.25], [-1.0, 0.25]]]])  # x = 1 is the last column with align_corners
+    code = "F.grid_sample(x, g, padding_mode='border', align_corners=True)"
+    value = np.asarray(api.evaluate(code, {"x": x, "g": grid}))
+    np.testing.assert_allclose(value.ravel(), [5.75, 5.75, 3.75])  # row 1.25: x[1, j] + 0.25 · 3
+    J = np.asarray(api.jacobian(code, {"x": x, "g": grid})["g"]).reshape(3, 3, 2)
+    assert J[0, 0, 0] == J[1, 1, 0] == J[2, 2, 0] == 0  # PyTorch counts the border as outside: no x derivative
+    assert J[0, 0, 1] == J[2, 2, 1] == 3.0  # d/dy: (one row) * (H - 1) / 2
+
+
+def test_grid_sample_reflection_folds_far_points_back():
+    x = rng.standard_normal((1, 1, 1, 4))
+    near = np.array([[[[0.3, 0.0]]]])
+    far = near.copy()
+    far[..., 0] = 0.3 + 4.0  # one period (2 · 4 pixels over 2 · 4 / 2 per unit) away
+    mirror = near.copy()
+    mirror[..., 0] = 2.0 - 0.3  # the right border at 1: 1 + (1 - 0.3)
+    code = "F.grid_sample(x, g, padding_mode='reflection')"
+    values = [np.asarray(api.evaluate(code, {"x": x, "g": g})).item() for g in (near, far, mirror)]
+    np.testing.assert_allclose(values[1], values[0], rtol=1e-14)
+    mirrored = np.asarray(api.evaluate(code, {"x": x[..., ::-1].copy(), "g": -near})).item()
+    np.testing.assert_allclose(values[2], mirrored, rtol=1e-14)
+
+
+def test_grid_sample_nearest_rounds_half_to_even():
+    x = np.arange(4.0).reshape(1, 1, 1, 4)
+    grid = np.array([[[[-0.5, 0.0], [0.0, 0.0]]]])  # positions 0.5 and 1.5 without align_corners
+    value = np.asarray(api.evaluate("F.grid_sample(x, g, mode='nearest')", {"x": x, "g": grid}))
+    assert value.ravel().tolist() == [0.0, 2.0]
+
+
+def test_grid_sample_nan_and_inf_positions_read_as_pytorch():
+    x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    grid = np.array([[[[np.nan, 0.2], [np.inf, 0.1], [-np.inf, 0.3]]]])
+    values = {(mode, padding): np.asarray(api.evaluate(f"F.grid_sample(x, g, mode='{mode}', padding_mode='{padding}')",
+                                                       {"x": x, "g": grid})).ravel()
+              for mode in ("bilinear", "nearest") for padding in ("zeros", "border", "reflection")}
+    assert np.isnan(values["bilinear", "zeros"]).all()  # 0 · NaN weight, as the vectorized kernel
+    assert values["nearest", "zeros"].tolist() == [0, 0, 0]
+    np.testing.assert_allclose(values["bilinear", "border"], [8.6, 10.8, 9.4])  # NaN clips to 0, inf to the border
+    np.testing.assert_allclose(values["bilinear", "reflection"], [8.6, 7.8, 9.4])  # inf reflects to NaN, then 0
+    assert values["nearest", "border"].tolist() == [9, 12, 9]
+
+
+def test_grid_sample_volumes_read_the_trilinear_formula():
+    x = rng.standard_normal((1, 2, 3, 2, 4))
+    grid = smooth_grid((1, 2, 2, 1, 3), (3, 2, 4), False, spread=0.5)
+    value = np.asarray(api.evaluate("F.grid_sample(x, g, padding_mode='border')", {"x": x, "g": grid}))
+    pos = [np.clip(((grid[0, ..., k] + 1) * n - 1) / 2, 0, n - 1) for k, n in enumerate((4, 2, 3))]  # x, y, z
+    low = [np.floor(p).astype(int) for p in pos]
+    want = np.zeros(value.shape)
+    for dz, dy, dx in itertools.product((0, 1), repeat=3):
+        at = [low[0] + dx, low[1] + dy, low[2] + dz]
+        w = np.ones(at[0].shape)
+        for k, d in enumerate((dx, dy, dz)):
+            w = w * (pos[k] - low[k] if d else low[k] + 1 - pos[k])
+        inside = (at[0] < 4) & (at[1] < 2) & (at[2] < 3)
+        picked = x[0][:, np.minimum(at[2], 2), np.minimum(at[1], 1), np.minimum(at[0], 3)]
+        want[0] += np.where(inside, picked * w, 0.0)
+    np.testing.assert_allclose(value, want, rtol=1e-12)
+    J = np.asarray(api.jacobian("F.grid_sample(x, g, padding_mode='border')", {"x": x, "g": grid})["g"])
+    fd = central(lambda t: api.evaluate("F.grid_sample(x, g, padding_mode='border')", {"x": x, "g": t}), grid, h=1e-6)
+    np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-7)
+
+
+def test_grid_sample_hessian_is_symmetric_and_matches_differences_of_the_gradient():
+    x, grid = rng.standard_normal((1, 1, 3, 4)), smooth_grid((1, 2, 2, 2), (3, 4), False, spread=0.3)
+    code = "(F.grid_sample(x, g, mode='bicubic', padding_mode='reflection') ** 2).sum()"
+    H = api.hessian(code, {"x": x, "g": grid})
+    gg = np.asarray(H[("g", "g")]).reshape(grid.size, grid.size)
+    np.testing.assert_allclose(gg, gg.T, rtol=1e-10, atol=1e-12)
+    fd = central(lambda t: api.vjp(code, {"x": x, "g": t}, v=np.array(1.0))["g"], grid, h=1e-6)
+    np.testing.assert_allclose(gg, fd.reshape(grid.size, grid.size).T, rtol=1e-5, atol=1e-6)
+
+
+def test_torch_grid_sampler_takes_integer_codes():
+    x, grid = rng.standard_normal((1, 2, 3, 3)), rng.uniform(-1.2, 1.2, (1, 2, 2, 2))
+    for i, p, a in itertools.product(range(3), range(3), (False, True)):
+        mode, padding = ("bilinear", "nearest", "bicubic")[i], ("zeros", "border", "reflection")[p]
+        ours = api.evaluate(f"torch.grid_sampler(x, g, {i}, {p}, {a})", {"x": x, "g": grid})
+        named = api.evaluate(f"F.grid_sample(x, g, '{mode}', '{padding}', {a})", {"x": x, "g": grid})
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(named))
+
+
+# --- F.affine_grid ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [(2, 3, 3, 4), (1, 1, 1, 3), (2, 1, 2, 3, 2)])
+@pytest.mark.parametrize("align", [False, True])
+def test_affine_grid_is_the_base_grid_times_theta(size, align):
+    nd = len(size) - 2
+    theta = rng.standard_normal((size[0], nd, nd + 1))
+    value = np.asarray(api.evaluate(f"F.affine_grid(t, {size}, align_corners={align})", {"t": theta}))
+    assert value.shape == (size[0],) + size[2:] + (nd,)
+
+    def axis(n):
+        return np.zeros(1) if n == 1 else np.linspace(-1, 1, n) * (1 if align else (n - 1) / n)
+
+    mesh = np.meshgrid(*[axis(n) for n in size[2:]], indexing="ij")
+    base = np.stack(list(mesh)[::-1] + [np.ones(size[2:])], axis=-1)  # (x, y[, z], 1)
+    want = np.einsum("...k,nck->n...c", base, theta)
+    np.testing.assert_allclose(value, want, rtol=1e-13, atol=1e-15)
+    J = np.asarray(api.jacobian(f"F.affine_grid(t, {size}, align_corners={align})", {"t": theta})["t"])
+    np.testing.assert_allclose(J[(0,) * (nd + 1) + (0, 0, 0, nd)], 1.0)  # d out[0, ..., x] / d theta[0, 0, last]
+
+
+def test_spatial_transformer_derivative_by_theta():
+    x, theta = rng.standard_normal((1, 2, 4, 4)), np.array([[[0.8, 0.1, 0.05], [-0.2, 0.9, 0.1]]])
+    code = "F.grid_sample(x, F.affine_grid(t, (1, 2, 3, 3), align_corners=False), align_corners=False)"
+    J = np.asarray(api.jacobian(code, {"x": x, "t": theta})["t"])
+    fd = central(lambda t: api.evaluate(code, {"x": x, "t": t}), theta, h=1e-6)
+    np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-7)
+
+
+BAD = [
+    (["eval", "F.grid_sample(x, g, mode='area')", "x:1,1,4,4", "g:1,3,3,2"], "mode must be one of"),
+    (["eval", "F.grid_sample(x, g, padding_mode='circular')", "x:1,1,4,4", "g:1,3,3,2"], "padding_mode must be"),
+    (["eval", "F.grid_sample(x, g)", "x:1,1,4,4", "g:1,3,3,3"], "must have shape (1, out, out, 2)"),
+    (["eval", "F.grid_sample(x, g)", "x:2,1,4,4", "g:1,3,3,2"], "must have shape (2, out, out, 2)"),
+    (["eval", "F.grid_sample(x, g)", "x:1,4,4", "g:1,3,3,2"], "must be 4-d"),
+    (["eval", "F.grid_sample(x, g, mode='bicubic')", "x:1,1,2,4,4", "g:1,1,3,3,3"], "bicubic"),
+    (["eval", "F.grid_sample(x, g, align_corners=g)", "x:1,1,4,4", "g:1,3,3,2"], "align_corners must be a constant"),
+    (["eval", "torch.grid_sampler(x, g, 3, 0, False)", "x:1,1,4,4", "g:1,3,3,2"], "integer codes"),
+    (["eval", "torch.grid_sampler_3d(x, g, 0, 0, False)", "x:1,1,4,4", "g:1,3,3,2"], "5-d input"),
+    (["eval", "F.affine_grid(t, (2, 1, 3, 3))", "t:1,2,3"], "theta must be a batch"),
+    (["eval", "F.affine_grid(t, (1, 1, 3, 3, 3))", "t:1,2,3"], "(1, 3, 4)"),
+    (["eval", "F.affine_grid(t, (1, 1, 3))", "t:1,2,3"], "size must be (N, C, H, W)"),
+    (["eval", "F.affine_grid(t, (1, 1, 0, 3))", "t:1,2,3"], "size must be positive"),
+    (["eval", "F.affine_grid(t, (1, 1, n, 3))", "t:1,2,3", "n=3"], "size must be constant integers"),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD, ids=[" ".join(b[0][1:]) for b in BAD])
+def test_bad_arguments_exit_2_with_one_message(args, words):
+    _refused(args, words)
