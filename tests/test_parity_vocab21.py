@@ -118,3 +118,47 @@ def test_spatial_transformer_matches_pytorch(mode, padding):
                   lambda x, t: F.grid_sample(x, F.affine_grid(t, (2, 3, 3, 4), align_corners=False), mode=mode,
                                              padding_mode=padding, align_corners=False),
                   differs=("hessian",))
+
+
+LINALG = [  # (expression, inputs, PyTorch)
+    ("torch.linalg.solve_ex(A, B)[0]", {"A": rng.standard_normal((2, 3, 3)), "B": rng.standard_normal((2, 3, 2))},
+     lambda A, B: torch.linalg.solve_ex(A, B)[0]),
+    ("torch.linalg.solve_ex(A, b, left=False).result", {"A": rng.standard_normal((3, 3)),
+                                                        "b": rng.standard_normal((2, 3))},
+     lambda A, b: torch.linalg.solve_ex(A, b, left=False).result),
+    ("torch.linalg.solve_ex(A, b)[0]", {"A": rng.standard_normal((2, 3, 3)), "b": rng.standard_normal((2, 3))},
+     lambda A, b: torch.linalg.solve_ex(A, b)[0]),
+    ("torch.linalg.lu_factor_ex(A).LU", {"A": rng.standard_normal((2, 4, 4))},
+     lambda A: torch.linalg.lu_factor_ex(A).LU),
+    ("torch.linalg.lu_factor_ex(A, check_errors=True)[0]", {"A": rng.standard_normal((3, 3))},
+     lambda A: torch.linalg.lu_factor_ex(A, check_errors=True)[0]),
+    ("torch.lu_unpack(*torch.linalg.lu_factor(A))[1]", {"A": rng.standard_normal((2, 4, 4))},
+     lambda A: torch.lu_unpack(*torch.linalg.lu_factor(A))[1]),
+    ("torch.lu_unpack(*torch.linalg.lu_factor(A))[2]", {"A": rng.standard_normal((4, 4))},
+     lambda A: torch.lu_unpack(*torch.linalg.lu_factor(A))[2]),
+    ("torch.lu_unpack(LU, p).L", {"LU": rng.standard_normal((5, 3)), "p": np.array([3.0, 5.0, 3.0])},
+     lambda LU, p: torch.lu_unpack(LU, p.to(torch.int32)).L),
+    ("torch.lu_unpack(LU, p).U", {"LU": rng.standard_normal((3, 5)), "p": np.array([3.0, 2.0, 3.0])},
+     lambda LU, p: torch.lu_unpack(LU, p.to(torch.int32)).U),
+    ("torch.lu_unpack(LU, p)[0]", {"LU": rng.standard_normal((2, 4, 3)), "p": np.array([[4.0, 2.0, 3.0],
+                                                                                      [1.0, 4.0, 4.0]])},
+     lambda LU, p: torch.lu_unpack(LU, p.to(torch.int32))[0]),
+    ("(torch.lu_unpack(*torch.linalg.lu_factor(A)).U ** 2).sum()", {"A": rng.standard_normal((3, 3))},
+     lambda A: (torch.lu_unpack(*torch.linalg.lu_factor(A)).U ** 2).sum()),
+]
+
+
+@pytest.mark.parametrize("case", LINALG, ids=[c[0] for c in LINALG])
+def test_lu_forms_match_pytorch(case):
+    expr, inputs, fn = case
+    assert_parity(expr, inputs, fn)
+
+
+@pytest.mark.parametrize("A", [[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 1.0]], [[2.0, 1.0], [1.0, 3.0]],
+                               [[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]]])
+def test_lu_factor_ex_info_matches_pytorch(A):
+    A = np.array(A)
+    theirs = torch.linalg.lu_factor_ex(torch.tensor(A))
+    for i, part in enumerate(theirs):
+        ours = np.asarray(api.evaluate(f"torch.linalg.lu_factor_ex(A)[{i}]", {"A": A}))
+        np.testing.assert_array_equal(ours, part.numpy())

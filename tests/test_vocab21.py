@@ -279,3 +279,55 @@ BAD = [
 @pytest.mark.parametrize("args, words", BAD, ids=[" ".join(b[0][1:]) for b in BAD])
 def test_bad_arguments_exit_2_with_one_message(args, words):
     _refused(args, words)
+
+
+# --- torch.linalg.solve_ex, lu_factor_ex, torch.lu_unpack ----------------------------------------------------------
+
+def test_lu_unpack_rebuilds_the_matrix_and_its_parts_are_triangular():
+    for shape in [(4, 4), (2, 3, 5), (5, 3)]:
+        A = rng.standard_normal(shape)
+        P, L, U = (np.asarray(api.evaluate(f"torch.lu_unpack(*torch.linalg.lu_factor(A))[{i}]", {"A": A}))
+                   for i in range(3))
+        k = min(shape[-2:])
+        assert L.shape == shape[:-1] + (k,) and U.shape == shape[:-2] + (k, shape[-1])
+        np.testing.assert_allclose(P @ L @ U, A, rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(np.triu(L, 1), 0)
+        np.testing.assert_array_equal(np.diagonal(L, axis1=-2, axis2=-1), 1)
+        np.testing.assert_array_equal(np.tril(U, -1), 0)
+
+
+def test_lu_unpack_derivative_by_the_packed_factor_is_its_masks():
+    LU, piv = rng.standard_normal((3, 3)), np.array([2.0, 3.0, 3.0])
+    J = np.asarray(api.jacobian("torch.lu_unpack(LU, p)[1]", {"LU": LU, "p": piv}, wrt=["LU"])["LU"])
+    want = np.zeros((3, 3, 3, 3))
+    for i, j in zip(*np.tril_indices(3, -1)):
+        want[i, j, i, j] = 1
+    np.testing.assert_array_equal(J, want)
+
+
+def test_solve_ex_and_lu_factor_ex_add_getrfs_info():
+    A, B = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 2))
+    info = np.asarray(api.evaluate("torch.linalg.solve_ex(A, B).info", {"A": A, "B": B}))
+    assert info.shape == (2,) and not info.any()
+    np.testing.assert_allclose(api.evaluate("torch.linalg.solve_ex(A, B)[0]", {"A": A, "B": B}),
+                               np.linalg.solve(A, B), rtol=1e-12)
+    singular = np.array([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]])
+    info = np.asarray(api.evaluate("torch.linalg.lu_factor_ex(A).info", {"A": singular}))
+    assert info.tolist() == [2, 0, 1]  # the first exact zero on U's diagonal, 1-based, as getrf
+    LU, piv, _ = (np.asarray(api.evaluate(f"torch.linalg.lu_factor_ex(A)[{i}]", {"A": A})) for i in range(3))
+    np.testing.assert_array_equal(LU, np.asarray(api.evaluate("torch.linalg.lu_factor(A)[0]", {"A": A})))
+
+
+BAD_LINALG = [
+    (["eval", "torch.linalg.lu_factor_ex(A, check_errors=True)[0]", "A=[[1, 2], [2, 4]]"], "exact zero on its"),
+    (["eval", "torch.lu_unpack(A, p)[0]", "A:3,3", "p=[1, 2]"], "must have shape (3,)"),
+    (["eval", "torch.lu_unpack(A, p, unpack_data=False)[0]", "A:3,3", "p=[1, 2, 3]"], "unpack_data=False"),
+    (["eval", "torch.lu_unpack(A, p)[0]", "A:3,3", "p=[0, 2, 3]"], "pivots must be integers from 1 to 3"),
+    (["eval", "torch.linalg.solve_ex(A, b)[0]", "A=[[1, 2], [2, 4]]", "b:2"], "singular"),
+    (["eval", "torch.linalg.solve_ex(A, b)[0]", "A:2,3", "b:2"], "square"),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD_LINALG, ids=[" ".join(b[0][1:]) for b in BAD_LINALG])
+def test_linalg_refusals_exit_2_with_one_message(args, words):
+    _refused(args, words)

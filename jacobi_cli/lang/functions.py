@@ -3790,8 +3790,76 @@ variant("method", "lu_solve")(_torch_lu_solve)
 
 
 def _info(b, x, position) -> Tracer:
-    """The LAPACK info of a factorization jac completed: 0 per matrix (a failed one is refused, never flagged)."""
-    return b.const(np.zeros(_concrete(x, "info", position)[:-2]), position)
+    """The LAPACK info of a factorization jac completed: 0 per matrix (a failed one is refused, never flagged),
+    PyTorch's int32 zeros."""
+    info = b.const(np.zeros(_concrete(x, "info", position)[:-2]), position)
+    b.typed[info.id] = (np.dtype(np.int32), "torch")
+    return info
+
+
+@variant("torch.linalg", "solve_ex")
+def _solve_ex(b, args, kwargs, position):
+    """torch.linalg.solve_ex(A, B, left=True, check_errors=False): (result, info), the result
+    torch.linalg.solve's; a singular A is refused, so info is 0."""
+    a = arguments("solve_ex", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "left": True, "check_errors": False},
+                  position)
+    _flag(b, a["check_errors"], "check_errors", "solve_ex", position)
+    x = tensor(b, a["x"], "solve_ex", position)
+    out = LIBRARY_FUNCTIONS[("torch", "solve")](b, [x, a["y"]], {"left": a["left"]}, position)
+    return Items.named([out, _info(b, x, position)], ("result", "info"))
+
+
+@variant("torch.linalg", "lu_factor_ex")
+def _lu_factor_ex(b, args, kwargs, position):
+    """torch.linalg.lu_factor_ex(A, pivot=True, check_errors=False): (LU, pivots, info) as lu_factor, info
+    getrf's: 0, or i where U[i - 1, i - 1] is the first diagonal entry that is exactly 0 (the factorization
+    completes; PyTorch's check_errors=True raises there, and jac refuses)."""
+    a = arguments("lu_factor_ex", args, kwargs, {"x": REQUIRED, "pivot": True, "check_errors": False}, position)
+    check = _flag(b, a["check_errors"], "check_errors", "lu_factor_ex", position)
+    x = _lu_input(b, a["x"], "lu_factor_ex", position)
+    lu, pivots = LIBRARY_FUNCTIONS[("torch.linalg", "lu_factor")](b, [x], {"pivot": a["pivot"]}, position)
+    k = min(_concrete(x, "lu_factor_ex", position)[-2:])
+    if k == 0:
+        return Items.named([lu, pivots, _info(b, x, position)], ("LU", "pivots", "info"))
+    diagonal = _take(b, b.apply("lu", x, part="U", position=position), (Ellipsis, np.arange(k), np.arange(k)),
+                     position)
+    zero = b.apply("eq", diagonal, 0.0, position=position)
+    first = b.apply("add", b.apply("argmax", zero, axis=zero.ndim - 1, position=position), 1.0, position=position)
+    info = b.apply("mul", first, b.apply("max", zero, axes=(zero.ndim - 1,), position=position), position=position)
+    if check:  # PyTorch raises where info > 0: a NaN there is refused, and the zeros of the check join info
+        flagged = b.apply("where", info, math.nan, 0.0, position=position)
+        info = b.apply("add", info, b.apply("finite_range", flagged, 0.0, position=position,
+                                            message="lu_factor_ex(check_errors=True): U has an exact zero on its "
+                                                    "diagonal (the matrix is singular), where PyTorch raises"),
+                       position=position)
+    return Items.named([lu, pivots, info], ("LU", "pivots", "info"))
+
+
+@variant("torch", "lu_unpack")
+def _lu_unpack(b, args, kwargs, position):
+    """torch.lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True): (P, L, U) from lu_factor's packed
+    LU (m×n): L the strict lower triangle of its first k = min(m, n) columns over a unit diagonal, U the upper
+    triangle of its first k rows, P the permutation of getrf's 1-based pivots (A = P L U)."""
+    a = arguments("lu_unpack", args, kwargs, {"LU_data": REQUIRED, "LU_pivots": REQUIRED, "unpack_data": True,
+                                              "unpack_pivots": True}, position)
+    for key in ("unpack_data", "unpack_pivots"):
+        if not _flag(b, a[key], key, "lu_unpack", position):
+            raise JacValueError(f"lu_unpack(): {key}=False (PyTorch's empty tensors in place of the parts) is not "
+                                "supported by jac: index the parts you need instead", position)
+    lu = _lu_input(b, a["LU_data"], "lu_unpack", position)
+    pivots = tensor(b, a["LU_pivots"], "lu_unpack", position)
+    m, n = _concrete(lu, "lu_unpack", position)[-2:]
+    k = min(m, n)
+    if tuple(pivots.shape) != tuple(lu.shape[:-2]) + (k,):
+        raise JacShapeError(f"lu_unpack: LU_pivots of shape {fmt(pivots.shape)} do not fit LU_data of shape "
+                            f"{fmt(lu.shape)} (they must have shape {fmt(tuple(lu.shape[:-2]) + (k,))})", position)
+    lower = _take(b, lu, (Ellipsis, slice(None), slice(0, k)), position)
+    lower = b.apply("add", b.apply("mul", lower, b.const(np.tril(np.ones((m, k)), -1), position), position=position),
+                    b.const(np.eye(m, k), position), position=position)
+    upper = _take(b, lu, (Ellipsis, slice(0, k), slice(None)), position)
+    upper = b.apply("mul", upper, b.const(np.triu(np.ones((k, n))), position), position=position)
+    perm = b.apply("pivot_matrix", pivots, m=m, dtype=np.dtype(b.dtype).name, position=position)
+    return Items.named([perm, lower, upper], ("P", "L", "U"))
 
 
 @variant("torch.linalg", "inv_ex")
