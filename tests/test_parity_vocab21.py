@@ -162,3 +162,78 @@ def test_lu_factor_ex_info_matches_pytorch(A):
     for i, part in enumerate(theirs):
         ours = np.asarray(api.evaluate(f"torch.linalg.lu_factor_ex(A)[{i}]", {"A": A}))
         np.testing.assert_array_equal(ours, part.numpy())
+
+
+T5 = np.array([[3, 0, -1, 1, 2], [1, 2, 3, 4, 0], [4, 4, -1, -1, -1], [-1, 2, 1, 0, 0]], dtype=float)
+LOSSES = [
+    ("F.multilabel_margin_loss(x, t) * torch.ones(2)", {"x": rng.standard_normal((4, 5)), "t": T5},
+     lambda x, t: F.multilabel_margin_loss(x, t.long()) * torch.ones(2, dtype=torch.float64)),
+    ("F.multilabel_margin_loss(x, t, reduction='none')", {"x": rng.standard_normal((4, 5)), "t": T5},
+     lambda x, t: F.multilabel_margin_loss(x, t.long(), reduction="none")),
+    ("F.multilabel_margin_loss(x, t, reduction='sum') * torch.ones(2)", {"x": rng.standard_normal((4, 5)) * 0.3, "t": T5},
+     lambda x, t: F.multilabel_margin_loss(x, t.long(), reduction="sum") * torch.ones(2, dtype=torch.float64)),
+    ("F.multilabel_margin_loss(x, t) * torch.ones(2)", {"x": rng.standard_normal(5), "t": T5[0]},
+     lambda x, t: F.multilabel_margin_loss(x, t.long()) * torch.ones(2, dtype=torch.float64)),
+    ("F.multilabel_margin_loss(x, t, reduction='none') * torch.ones(2)",
+     {"x": rng.standard_normal(3), "t": np.array([2.0, 0, 1])},
+     lambda x, t: F.multilabel_margin_loss(x, t.long(), reduction="none") * torch.ones(2, dtype=torch.float64)),
+    ("F.triplet_margin_with_distance_loss(a, p, n)", {k: rng.standard_normal((4, 3)) for k in "apn"},
+     lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n)),
+    ("F.triplet_margin_with_distance_loss(a, p, n, swap=True, margin=2.0, reduction='none')",
+     {k: rng.standard_normal((4, 3)) for k in "apn"},
+     lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, swap=True, margin=2.0, reduction="none")),
+    ("F.triplet_margin_with_distance_loss(a, p, n, distance_function=lambda u, v: 1 - F.cosine_similarity(u, v))",
+     {k: rng.standard_normal((4, 3)) for k in "apn"},
+     lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, distance_function=lambda u, v:
+                                                         1 - F.cosine_similarity(u, v))),
+    ("F.triplet_margin_with_distance_loss(a, p, n, distance_function=nn.PairwiseDistance(p=1), reduction='sum')",
+     {k: rng.standard_normal((2, 4, 3)) for k in "apn"},
+     lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, distance_function=torch.nn.PairwiseDistance(p=1),
+                                                         reduction="sum")),
+    ("F.triplet_margin_with_distance_loss(a, p, n, distance_function=lambda u, v: ((u - v) ** 2).sum(-1), swap=True)",
+     {k: rng.standard_normal((5, 2)) for k in "apn"},
+     lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, distance_function=lambda u, v:
+                                                         ((u - v) ** 2).sum(-1), swap=True)),
+]
+
+
+@pytest.mark.parametrize("case", LOSSES, ids=[f"{i}:{c[0]}" for i, c in enumerate(LOSSES)])
+def test_losses_match_pytorch(case):
+    expr, inputs, fn = case
+    assert_parity(expr, inputs, fn)  # multilabel: no scalar output (PyTorch has no second derivative)
+
+
+def test_multilabel_margin_loss_of_nan_matches_pytorch():
+    x = rng.standard_normal((4, 5))
+    x[0, 4], x[1, 1] = np.nan, np.inf
+    ours = np.asarray(api.evaluate("F.multilabel_margin_loss(x, t, reduction='none')", {"x": x, "t": T5}))
+    theirs = F.multilabel_margin_loss(torch.tensor(x), torch.tensor(T5).long(), reduction="none").numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14, equal_nan=True)
+
+
+SPECIAL_X = np.concatenate([np.linspace(-40, 40, 4001), [0.0, -0.0, 1e-9, 0.5, -0.5, np.nextafter(0.5, 0), 2.09,
+                                                         -2.09, 8.3203353, 103.892, 103.9, np.inf, -np.inf, np.nan]])
+
+
+@pytest.mark.parametrize("name", ["airy_ai", "spherical_bessel_j0"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_special_values_match_pytorch(name, dtype):
+    x = SPECIAL_X.astype(dtype)
+    with np.errstate(all="ignore"):
+        ours = np.asarray(api.evaluate(f"torch.special.{name}(x)", {"x": x}, dtype=dtype))
+    theirs = getattr(torch.special, name)(torch.tensor(x)).numpy()
+    assert ours.dtype == theirs.dtype
+    ulp = np.finfo(dtype).eps
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=float(ulp) * 1.01, equal_nan=True)  # libm's sin, exp: an ulp
+
+
+def test_special_derivatives_are_the_functions_own_where_pytorch_has_none():
+    from scipy import special
+
+    x = np.array([-5.0, -2.5, -1.0, 0.0, 0.4, 1.7, 3.0, 12.0])
+    J = np.diag(np.asarray(api.jacobian("torch.special.airy_ai(x)", {"x": x})["x"]))
+    np.testing.assert_allclose(J, special.airy(x)[1], rtol=1e-13)
+    J = np.diag(np.asarray(api.jacobian("torch.special.spherical_bessel_j0(x)", {"x": x})["x"]))
+    np.testing.assert_allclose(J, special.spherical_jn(0, x, derivative=True), rtol=1e-9, atol=1e-16)
+    with pytest.raises(RuntimeError):  # PyTorch differentiates neither
+        torch.special.airy_ai(torch.tensor(x, requires_grad=True)).sum().backward()

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import special
 from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
@@ -330,4 +331,125 @@ BAD_LINALG = [
 
 @pytest.mark.parametrize("args, words", BAD_LINALG, ids=[" ".join(b[0][1:]) for b in BAD_LINALG])
 def test_linalg_refusals_exit_2_with_one_message(args, words):
+    _refused(args, words)
+
+
+# --- F.multilabel_margin_loss, F.triplet_margin_with_distance_loss ----------------------------------------------------
+
+def reference_multilabel(x, target):
+    """PyTorch's kernel, loop for loop: the targets up to the first -1, then every class that is not one."""
+    out = []
+    for row, t in zip(np.atleast_2d(x), np.atleast_2d(target).astype(int)):
+        listed = list(t[:list(t).index(-1)] if -1 in t else t)
+        total = sum(max(0.0, 1 - row[j] + row[i]) for j in listed for i in range(len(row)) if i not in listed)
+        out.append(total / len(row))
+    return np.array(out)
+
+
+MULTILABEL_TARGETS = np.array([[3, 0, -1, 1, 2], [1, 2, 3, 4, 0], [4, 4, -1, -1, -1], [-1, 2, 1, 0, 0]], dtype=float)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_multilabel_margin_loss_is_pytorchs_sum(reduction):
+    x = rng.standard_normal((4, 5))
+    code = f"F.multilabel_margin_loss(x, t, reduction='{reduction}')"
+    want = reference_multilabel(x, MULTILABEL_TARGETS)
+    want = {"none": want, "mean": want.mean(), "sum": want.sum()}[reduction]
+    np.testing.assert_allclose(api.evaluate(code, {"x": x, "t": MULTILABEL_TARGETS}), want, rtol=1e-13)
+    J = np.asarray(api.jacobian(code, {"x": x, "t": MULTILABEL_TARGETS}, wrt=["x"])["x"])
+    fd = central(lambda v: api.evaluate(code, {"x": v, "t": MULTILABEL_TARGETS}), x)
+    np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_multilabel_margin_loss_of_one_sample_skips_nan_terms_as_pytorchs_kernel():
+    x = np.array([0.2, np.nan, 0.5, -0.1])
+    value = float(api.evaluate("F.multilabel_margin_loss(x, t)", {"x": x, "t": np.array([0.0, -1.0, 3.0, 1.0])}))
+    assert value == pytest.approx((1 - 0.2 + 0.5 + 1 - 0.2 - 0.1) / 4)  # the term with x[1] = NaN is not > 0
+    zero = api.evaluate("F.multilabel_margin_loss(x, t)", {"x": np.array([3.0, 0.0]), "t": np.array([0.0, -1.0])})
+    grad = api.vjp("F.multilabel_margin_loss(x, t)", {"x": np.array([1.0, 0.0]), "t": np.array([0.0, -1.0])},
+                   v=np.array(1.0), wrt=["x"])["x"]
+    assert float(zero) == 0.0 and not np.asarray(grad).any()  # at the margin's kink z = 0: PyTorch's z > 0
+
+
+TRIPLET = [
+    "F.triplet_margin_with_distance_loss(a, p, n)",
+    "F.triplet_margin_with_distance_loss(a, p, n, swap=True, margin=0.5, reduction='none')",
+    "F.triplet_margin_with_distance_loss(a, p, n, distance_function=lambda u, v: 1 - F.cosine_similarity(u, v))",
+    "F.triplet_margin_with_distance_loss(a, p, n, distance_function=nn.PairwiseDistance(p=1), reduction='sum')",
+]
+
+
+@pytest.mark.parametrize("code", TRIPLET)
+def test_triplet_margin_with_distance_loss_against_central_differences(code):
+    inputs = {k: rng.standard_normal((4, 3)) for k in "apn"}
+    J = api.jacobian(code, inputs)
+    for name in "apn":
+        fd = central(lambda v: api.evaluate(code, {**inputs, name: v}), inputs[name])
+        np.testing.assert_allclose(np.asarray(J[name]), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_triplet_with_the_default_distance_is_triplet_margin_loss():
+    inputs = {k: rng.standard_normal((5, 3)) for k in "apn"}
+    ours = api.evaluate("F.triplet_margin_with_distance_loss(a, p, n, margin=0.7, swap=True, reduction='none')", inputs)
+    plain = api.evaluate("F.triplet_margin_loss(a, p, n, margin=0.7, swap=True, reduction='none')", inputs)
+    np.testing.assert_allclose(ours, plain, rtol=1e-14, atol=1e-15)
+
+
+def test_triplet_with_a_def_of_the_text():
+    code = "def d(u, v):\n    return ((u - v) ** 2).sum(-1)\nF.triplet_margin_with_distance_loss(a, p, n, distance_function=d)"
+    inputs = {k: rng.standard_normal((3, 2)) for k in "apn"}
+    d = lambda u, v: ((u - v) ** 2).sum(-1)  # noqa: E731
+    want = np.maximum(1.0 + d(inputs["a"], inputs["p"]) - d(inputs["a"], inputs["n"]), 0).mean()
+    np.testing.assert_allclose(api.evaluate(code, inputs), want, rtol=1e-14)
+
+
+# --- torch.special.airy_ai, spherical_bessel_j0 ---------------------------------------------------------------------
+
+def test_spherical_bessel_j0_is_sin_x_over_x_with_its_derivative():
+    x = np.array([-7.0, -0.6, -0.3, 0.0, 1e-9, 0.2, 0.49, 0.5, 3.0, np.inf, -np.inf])
+    value = np.asarray(api.evaluate("torch.special.spherical_bessel_j0(x)", {"x": x}))
+    with np.errstate(all="ignore"):
+        want = np.where(x == 0, 1.0, np.where(np.isinf(x), 0.0, np.sin(x) / x))
+    np.testing.assert_allclose(value, want, rtol=1e-15, atol=1e-17)
+    J = np.diag(np.asarray(api.jacobian("torch.special.spherical_bessel_j0(x)", {"x": x})["x"]))
+    with np.errstate(all="ignore"):
+        slope = np.where(np.abs(x) < 1e-6, -x / 3, (x * np.cos(x) - np.sin(x)) / (x * x))
+    np.testing.assert_allclose(J[:-2], slope[:-2], rtol=1e-9, atol=1e-15)
+    assert J[-2:].tolist() == [0.0, 0.0]  # at ±inf: 0, no 0 · inf from the side not taken
+    H = np.asarray(api.hessian("torch.special.spherical_bessel_j0(x).sum()", {"x": np.zeros(1)})[("x", "x")])
+    assert H.item() == pytest.approx(-1 / 3)
+
+
+def test_airy_ai_series_and_expansions_and_its_derivatives():
+    x = np.array([-8.0, -3.0, -2.2, -1.5, 0.0, 0.7, 2.0, 2.5, 9.0, 110.0])
+    value = np.asarray(api.evaluate("torch.special.airy_ai(x)", {"x": x}))
+    assert value[4] == pytest.approx(0.355028053887817239260, rel=1e-15)  # Ai(0) = 1 / (3^(2/3) Γ(2/3))
+    assert value[-1] == 0.0  # beyond 103.892, as PyTorch
+    J = np.diag(np.asarray(api.jacobian("torch.special.airy_ai(x)", {"x": x})["x"]))
+    fd = np.diag(central(lambda v: api.evaluate("torch.special.airy_ai(x)", {"x": v}), x, h=1e-6))
+    np.testing.assert_allclose(J, special.airy(x)[1], rtol=1e-13, atol=1e-300)  # Ai' itself
+    np.testing.assert_allclose(J, fd, rtol=5e-5, atol=1e-6)  # PyTorch's approximation differs by 1e-5 near -2.2
+    assert J[4] == pytest.approx(-0.258819403792806798405, rel=1e-14)  # Ai'(0)
+    H = np.asarray(api.hessian("torch.special.airy_ai(x).sum()", {"x": x})[("x", "x")])
+    np.testing.assert_allclose(np.diag(H), x * value, rtol=1e-13)  # Ai'' = x Ai
+    nan = np.asarray(api.evaluate("torch.special.airy_ai(x)", {"x": np.array([np.inf, -np.inf, np.nan])}))
+    assert np.isnan(nan).all()
+
+
+BAD_MORE = [
+    (["eval", "F.multilabel_margin_loss(x, t)", "x:2,3", "t=[[0, 3, -1], [1, -1, 0]]"], "out of range"),
+    (["eval", "F.multilabel_margin_loss(x, t)", "x:2,3", "t=[0, 1, -1]"], "target must have the input's shape"),
+    (["eval", "F.multilabel_margin_loss(x, x + 1)", "x:2,3"], "constant array of integers"),
+    (["eval", "F.multilabel_margin_loss(x, t)", "x:2,3,2", "t:2,3,2"], "needs input (N, C)"),
+    (["eval", "F.triplet_margin_with_distance_loss(a, a, a, margin=0)", "a:2,3"], "margin must be greater than 0"),
+    (["eval", "F.triplet_margin_with_distance_loss(a, a[0], a)", "a:2,3"], "same number of dimensions"),
+    (["eval", "F.triplet_margin_with_distance_loss(a, a, a, distance_function=F.pairwise_distance)", "a:2,3"],
+     "is a function"),
+    (["eval", "F.triplet_margin_with_distance_loss(a, a, a, distance_function=2)", "a:2,3"], "a lambda or def"),
+    (["eval", "F.triplet_margin_with_distance_loss(a, a, a, reduction='max')", "a:2,3"], "reduction must be"),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD_MORE, ids=[" ".join(b[0][1:]) for b in BAD_MORE])
+def test_loss_refusals_exit_2_with_one_message(args, words):
     _refused(args, words)

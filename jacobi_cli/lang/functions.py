@@ -5540,6 +5540,44 @@ def _triplet_margin(b, a, position):
     return b.apply("clip", gap, 0.0, math.inf, position=position)
 
 
+def _called(b, fn, args: list, fname: str, position) -> Tracer:
+    """A function passed as an argument, called on ``args``: a ``lambda`` or ``def`` of the text (the parser's
+    Function, written out by its ``call_function``) or a torch.nn module (``nn.PairwiseDistance()``)."""
+    if hasattr(fn, "bind") and hasattr(fn, "result") and b.lowering is not None:
+        out = b.lowering.call_function(fn, list(args), {}, position)
+    elif hasattr(fn, "call") and hasattr(fn, "cls"):
+        out = fn.call(b, list(args), {}, position)
+    else:
+        raise JacValueError(f"{fname}(): distance_function must be None, a lambda or def of the text "
+                            "(lambda a, b: F.pairwise_distance(a, b, p=1)) or an nn module such as "
+                            "nn.PairwiseDistance()", position)
+    if type(out) is not Tracer:
+        raise JacValueError(f"{fname}(): distance_function must return one array of distances", position)
+    return out
+
+
+def _triplet_with_distance(b, a, position):
+    """margin + d(a, p) - d(a, n), clamped at 0, as PyTorch's Python code (d = pairwise_distance by default)."""
+    f = "triplet_margin_with_distance_loss"
+    anchor, pos, neg = (_arg_tensor(b, a, k, f, position) for k in ("anchor", "positive", "negative"))
+    if not anchor.ndim == pos.ndim == neg.ndim:
+        raise JacShapeError(f"{f}: the anchor, positive and negative must have the same number of dimensions, got "
+                            f"{anchor.ndim}-d, {pos.ndim}-d and {neg.ndim}-d", position)
+    margin = _number(b, a["margin"], "margin", position)
+    if not margin > 0:
+        raise JacValueError(f"{f}(): margin must be greater than 0 (as PyTorch), got {margin}", position)
+    fn = a["distance_function"]
+
+    def dist(u, v):
+        return _pairwise_distance(b, [u, v], {}, position) if fn is None else _called(b, fn, [u, v], f, position)
+
+    d_pos, d_neg = dist(anchor, pos), dist(anchor, neg)
+    if _flag(b, a["swap"], "swap", f, position):
+        d_neg = b.apply("minimum", d_neg, dist(pos, neg), position=position)
+    gap = b.apply("sub", b.apply("add", d_pos, margin, position=position), d_neg, position=position)
+    return b.apply("clip", gap, 0.0, math.inf, position=position)
+
+
 def _poisson_nll(b, a, position):
     f = "poisson_nll_loss"
     x, t = _arg_tensor(b, a, "x", f, position), _arg_tensor(b, a, "target", f, position)
@@ -5599,6 +5637,10 @@ FUNCTIONS["cosine_embedding_loss"] = _target_loss(
 FUNCTIONS["triplet_margin_loss"] = _target_loss(
     "triplet_margin_loss", {"anchor": REQUIRED, "positive": REQUIRED, "negative": REQUIRED, "margin": 1.0,
                             "ord": 2.0, "eps": 1e-6, "swap": False}, _triplet_margin)
+FUNCTIONS["triplet_margin_with_distance_loss"] = _target_loss(
+    "triplet_margin_with_distance_loss", {"anchor": REQUIRED, "positive": REQUIRED, "negative": REQUIRED,
+                                          "distance_function": None, "margin": 1.0, "swap": False},
+    _triplet_with_distance)
 FUNCTIONS["poisson_nll_loss"] = _target_loss(
     "poisson_nll_loss", {"x": REQUIRED, "target": REQUIRED, "log_input": True, "full": False, "eps": 1e-8},
     _poisson_nll)
@@ -7360,6 +7402,45 @@ def _multi_margin_loss(b, args, kwargs, position):
     return _reduced_loss(b, loss, reduction, position)
 
 
+@function("multilabel_margin_loss")
+def _multilabel_margin_loss(b, args, kwargs, position):
+    """F.multilabel_margin_loss(input (N, C) or (C,), target): per sample Σ_j Σ_i max(0, 1 - x[y_j] + x[i]) / C over
+    the target classes y_j (target's entries up to the first -1, a repeat counted again) and the classes i that are
+    not targets; a margin term counts only where it is > 0 (PyTorch's z > 0: the derivative is 0 at the kink, and a
+    NaN term adds nothing, as in its kernel). The target is a constant or a bound integer array."""
+    fname = "multilabel_margin_loss"
+    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "reduction": Static("mean")}, position)
+    x = tensor(b, a["x"], fname, position)
+    reduction = _reduction_of(b, a["reduction"], fname, position)
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise JacShapeError(f"{fname} needs input (N, C) or (C,) with C > 0, got {fmt(x.shape)}", position)
+    target = index_values(b, a["target"], "target", fname, position)
+    if target.shape != tuple(x.shape):
+        raise JacShapeError(f"{fname}: target must have the input's shape {fmt(x.shape)}, got {fmt(target.shape)}",
+                            position)
+    classes = x.shape[-1]
+    if target.size and (target.min() < -1 or target.max() >= classes):
+        raise JacValueError(f"{fname}: target holds {int(target.min() if target.min() < -1 else target.max())}, "
+                            f"out of range: class indices 0 to {classes - 1}, or -1 to end the list", position)
+    rows = target.reshape(-1, classes).astype(np.int64)
+    weights = np.zeros((len(rows), classes, classes))  # [n, j, i]: how often j is a target times (i is not one)
+    for n, row in enumerate(rows):
+        listed = row[:np.argmax(row < 0)] if (row < 0).any() else row
+        counts = np.bincount(listed, minlength=classes)
+        weights[n] = counts[:, None] * (counts == 0)[None, :]
+    scores = x if x.ndim == 2 else _reshape_to(b, x, (1, classes), position)
+    own = _reshape_to(b, scores, (len(rows), classes, 1), position)
+    other = _reshape_to(b, scores, (len(rows), 1, classes), position)
+    z = b.apply("add", b.apply("sub", 1.0, own, position=position), other, position=position)
+    counted = b.apply("mul", b.apply("gt", z, 0.0, position=position),
+                      b.const(weights > 0, position), position=position)
+    terms = b.apply("where", counted, b.apply("mul", z, b.const(weights, position), position=position), 0.0,
+                    position=position)
+    loss = b.apply("div", b.apply("sum", terms, axes=(1, 2), position=position), float(classes), position=position)
+    loss = loss if x.ndim == 2 else _reshape_to(b, loss, (), position)
+    return _reduced_loss(b, loss, reduction, position)
+
+
 def _nan_spread(fname: str, root: bool):
     """np.nanvar / np.nanstd(x, axis=None, ddof=0, keepdims=False): of the elements that are not NaN."""
     def lower(b, args, kwargs, position):
@@ -8696,6 +8777,40 @@ def _torch_bessel_jy(fname: str, scipy_name: str):
 
 for _fname, _scipy_name in (("bessel_j0", "j0"), ("bessel_j1", "j1"), ("bessel_y0", "y0"), ("bessel_y1", "y1")):
     variant("torch", _fname)(_torch_bessel_jy(_fname, _scipy_name))
+
+
+@variant("torch", "airy_ai")
+def _airy_ai(b, args, kwargs, position):
+    """torch.special.airy_ai(x): Airy's Ai as PyTorch computes it (its Cephes port, operation for operation: its
+    error reaches 3e-6 near -2.09, NaN at ±inf); the derivative, which PyTorch lacks, is the function's own, Ai'."""
+    x = tensor(b, arguments("airy_ai", args, kwargs, {"x": REQUIRED}, position)["x"], "airy_ai", position)
+    return b.apply("airy_ai", x, position=position)
+
+
+_J0_SERIES = (-1.0 / 6.0, 1.0 / 120.0, -1.0 / 5040.0, 1.0 / 362880.0, -1.0 / 39916800.0, 1.0 / 6227020800.0)
+
+
+@variant("torch", "spherical_bessel_j0")
+def _spherical_bessel_j0(b, args, kwargs, position):
+    """torch.special.spherical_bessel_j0(x): sin(x) / x, as PyTorch computes it: its Taylor polynomial (to x¹²) where
+    |x| < 0.5, 0 at ±inf; the derivative, which PyTorch lacks, is the function's own (x cos x - sin x) / x²."""
+    x = tensor(b, arguments("spherical_bessel_j0", args, kwargs, {"x": REQUIRED}, position)["x"],
+               "spherical_bessel_j0", position)
+
+    def op(name, *operands):
+        return b.apply(name, *operands, position=position)
+
+    near = op("gt", 0.5, op("abs", x))
+    infinite = op("isinf", x)
+    small = op("where", near, x, 0.0)  # each side sees finite values only where it is not taken: no 0 · inf
+    safe = op("where", op("maximum", near, infinite), 1.0, x)  # (and no 0 / 0) in the other side's derivative
+    squared = op("mul", small, small)
+    poly = op("mul", squared, _J0_SERIES[-1])
+    for c in reversed(_J0_SERIES[:-1]):  # 1 + x² (-1/6 + x² (1/120 + ...)), PyTorch's nesting
+        poly = op("mul", squared, op("add", c, poly))
+    poly = op("add", 1.0, poly)
+    far = op("div", op("sin", safe), safe)
+    return op("where", infinite, 0.0, op("where", near, poly, far))
 
 
 def _frexp(b, args, kwargs, position):
