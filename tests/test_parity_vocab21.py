@@ -237,3 +237,10 @@ def test_special_derivatives_are_the_functions_own_where_pytorch_has_none():
     np.testing.assert_allclose(J, special.spherical_jn(0, x, derivative=True), rtol=1e-9, atol=1e-16)
     with pytest.raises(RuntimeError):  # PyTorch differentiates neither
         torch.special.airy_ai(torch.tensor(x, requires_grad=True)).sum().backward()
+
+
+@pytest.mark.parametrize("shapes", [((2, 1), (3,)), ((1,), (4, 1, 5), (5,)), (3, (1,)), ()])
+def test_broadcast_shapes_match_the_libraries(shapes):
+    code = f"broadcast_shapes({', '.join(map(str, shapes))})"
+    assert np.asarray(api.evaluate(f"torch.{code}", {})).tolist() == list(torch.broadcast_shapes(*shapes))
+    assert np.asarray(api.evaluate(f"np.{code}", {})).tolist() == list(np.broadcast_shapes(*shapes))

@@ -453,3 +453,73 @@ BAD_MORE = [
 @pytest.mark.parametrize("args, words", BAD_MORE, ids=[" ".join(b[0][1:]) for b in BAD_MORE])
 def test_loss_refusals_exit_2_with_one_message(args, words):
     _refused(args, words)
+
+
+# --- np.asarray_chkfinite, broadcast_shapes, bitwise_count, bitwise_invert, trim_zeros --------------------------------
+
+def test_asarray_chkfinite_is_the_array_and_refuses_inf_and_nan_at_each_evaluation():
+    x = np.array([1.5, -0.0, 2.0])
+    value = np.asarray(api.evaluate("np.asarray_chkfinite(x)", {"x": x}))
+    np.testing.assert_array_equal(value, x)
+    assert np.signbit(value[1])
+    np.testing.assert_array_equal(np.asarray(api.jacobian("np.asarray_chkfinite(x) * 3", {"x": x})["x"]),
+                                  3 * np.eye(3))
+    for bad in (np.inf, np.nan):
+        with pytest.raises(Exception, match="must not contain infs or NaNs"):
+            api.evaluate("np.asarray_chkfinite(x)", {"x": np.array([1.0, bad])})
+
+
+@pytest.mark.parametrize("code, want", [
+    ("np.broadcast_shapes((2, 1), (3,))", [2, 3]),
+    ("np.broadcast_shapes(x.shape, (4, 1, 1))", [4, 2, 3]),
+    ("torch.broadcast_shapes(3, (1,))", [3]),
+    ("np.broadcast_shapes()", []),
+    ("np.zeros(np.broadcast_shapes(x.shape, (5, 1, 3))).shape", [5, 2, 3]),
+])
+def test_broadcast_shapes_is_a_constant_shape(code, want):
+    assert np.asarray(api.evaluate(code, {"x": np.ones((2, 3))})).tolist() == want
+
+
+def test_bitwise_count_and_invert():
+    assert np.asarray(api.evaluate("np.bitwise_count(np.array([-1, 7, 255, 0], dtype=np.int16))", {})).tolist() == \
+        [1, 3, 8, 0]
+    counted = api.evaluate("np.bitwise_count((x * 4).astype(int))", {"x": np.array([0.75, 2.0, -1.0])})
+    assert np.asarray(counted).tolist() == [2, 1, 1]  # 3, 8, -4
+    assert np.asarray(api.evaluate("np.bitwise_invert(x > 0)", {"x": np.array([1.0, -1.0])})).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("code, x, want", [
+    ("np.trim_zeros(x)", [0, 0, 1, 0, 2, 0], [1, 0, 2]),
+    ("np.trim_zeros(x, 'f')", [0, 0, 1, 0, 2, 0], [1, 0, 2, 0]),
+    ("np.trim_zeros(x, trim='b')", [0, 0, 1, 0, 2, 0], [0, 0, 1, 0, 2]),
+    ("np.trim_zeros(x)", [0, 0, 0], []),
+    ("np.trim_zeros(x)", [0, np.nan, 0], [np.nan]),
+    ("np.trim_zeros(x)", [[0, 0, 2, 3, 0, 0], [0, 1, 0, 3, 0, 0], [0, 0, 0, 0, 0, 0]], [[0, 2, 3], [1, 0, 3]]),
+    ("np.trim_zeros(x, axis=-1)", [[0, 0, 2, 3, 0, 0], [0, 1, 0, 3, 0, 0], [0, 0, 0, 0, 0, 0]],
+     [[0, 2, 3], [1, 0, 3], [0, 0, 0]]),
+])
+def test_trim_zeros_is_numpys(code, x, want):
+    x = np.array(x, dtype=float)
+    value = np.asarray(api.evaluate(code, {"x": x}))
+    np.testing.assert_array_equal(value, np.trim_zeros(x, *([code.split("'")[1]] if "'" in code else []),
+                                                       **({"axis": -1} if "axis" in code else {})))
+    np.testing.assert_array_equal(value, np.array(want, dtype=float).reshape(value.shape))
+
+
+def test_trim_zeros_derivative_keeps_the_kept_elements():
+    J = np.asarray(api.jacobian("np.trim_zeros(x)", {"x": np.array([0.0, 2.0, 0.0, 3.0, 0.0])})["x"])
+    np.testing.assert_array_equal(J, np.eye(5)[1:4])
+
+
+BAD_NAMES = [
+    (["eval", "np.broadcast_shapes((2, 3), (4,))"], "do not broadcast"),
+    (["eval", "np.broadcast_shapes((2, -1))"], "must not be negative"),
+    (["eval", "np.bitwise_count(x)", "x:3"], "integers only"),
+    (["eval", "np.trim_zeros(x, 'x')", "x:3"], "trim must be"),
+    (["eval", "np.asarray_chkfinite(x)", "x=[1, inf]"], "must not contain infs or NaNs"),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD_NAMES, ids=[" ".join(b[0][1:]) for b in BAD_NAMES])
+def test_name_refusals_exit_2_with_one_message(args, words):
+    _refused(args, words)

@@ -9401,6 +9401,84 @@ for _side in ("left", "right"):
     variant("numpy", f"bitwise_{_side}_shift")(_integer_function("numpy", f"bitwise_{_side}_shift", f"{_side}_shift"))
 
 
+@variant("numpy", "bitwise_count")
+def _bitwise_count(b, args, kwargs, position):
+    """np.bitwise_count(x): the number of 1 bits of |x| of integers (uint8, NumPy 2), computed from the values;
+    floats refused, no derivative (integers carry none)."""
+    a = arguments("bitwise_count", args, kwargs, {"x": REQUIRED}, position)
+    v = _integer_operand(b, a["x"], "bitwise_count", "numpy", position)
+    v = np.asarray(v) if type(v) is int else v  # a Python int: NumPy's default integer
+    try:
+        result = np.asarray(np.bitwise_count(v))
+    except TypeError as err:
+        raise JacValueError(f"bitwise_count: {err} (NumPy refuses it too)", position) from None
+    out = b.const(dtypes.held(b, result, "the result of bitwise_count", position), position)
+    b.typed[out.id] = (result.dtype, "numpy")
+    return out
+
+
+variant("numpy", "bitwise_invert")(FUNCTIONS["invert"])  # NumPy 2's name of invert
+
+
+@variant("numpy", "asarray_chkfinite")
+def _asarray_chkfinite(b, args, kwargs, position):
+    """np.asarray_chkfinite(a, dtype=None, order=None): np.asarray(a), refused where it holds inf or NaN (NumPy's
+    ValueError), checked at every evaluation; the derivative is the identity's."""
+    a = arguments("asarray_chkfinite", args, kwargs, {"x": REQUIRED, "dtype": None, "order": None}, position)
+    x = FUNCTIONS["asarray"](b, [a["x"]], {"dtype": a["dtype"], "order": a["order"]}, position)
+    if not isinstance(x, Tracer):
+        return x
+    check = b.apply("finite_range", x, x, position=position, message="np.asarray_chkfinite: the array holds "
+                    "{lo}, and it must not contain infs or NaNs (NumPy raises ValueError)")
+    return b.apply("sub", x, check, position=position)  # x - 0: -0 stays -0
+
+
+def _broadcast_shapes(b, args, kwargs, position):
+    """np.broadcast_shapes(*shapes) / torch.broadcast_shapes(*shapes): the shape arrays of these shapes broadcast
+    to (an int is a 1-d shape), a constant vector of sizes as x.shape is."""
+    if kwargs:
+        raise JacValueError(f"broadcast_shapes() takes shapes only, not {', '.join(kwargs)}=", position)
+    shapes = [static_ints(b, value, "broadcast_shapes: a shape", position) for value in args]
+    if any(d < 0 for s in shapes for d in s):
+        raise JacValueError(f"broadcast_shapes: sizes must not be negative, got {[list(s) for s in shapes]}",
+                            position)
+    try:
+        out = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise JacShapeError(f"broadcast_shapes: the shapes {', '.join(fmt(s) for s in shapes)} do not broadcast",
+                            position) from None
+    return b.const(np.array([float(d) for d in out], dtype=b.dtype), position)
+
+
+variant("numpy", "broadcast_shapes")(_broadcast_shapes)
+variant("torch", "broadcast_shapes")(_broadcast_shapes)
+
+
+@variant("numpy", "trim_zeros")
+def _trim_zeros(b, args, kwargs, position):
+    """np.trim_zeros(filt, trim='fb', axis=None): filt sliced to the box of its nonzero elements (NaN is nonzero)
+    along the axes, from the front ('f'), the back ('b') or both; all zeros give an empty slice. The box is read off
+    the values (for these values only, as x[mask]); the kept elements carry their derivative."""
+    a = arguments("trim_zeros", args, kwargs, {"x": REQUIRED, "trim": "fb", "axis": None}, position)
+    x = tensor(b, a["x"], "trim_zeros", position)
+    trim = static(b, a["trim"], "trim", position)
+    if not isinstance(trim, str) or trim.lower() not in ("fb", "bf", "f", "b"):
+        raise JacValueError(f"trim_zeros: trim must be 'f', 'b' or 'fb', got {trim!r}", position)
+    axes = axes_of(b, a["axis"], x, position, "trim_zeros")
+    if not axes:
+        return x
+    v = _values_for(b, x, "trim_zeros", position)
+    found = np.argwhere(v != 0)
+    if found.size == 0:
+        start, stop = [0] * x.ndim, [0] * x.ndim
+    else:
+        start, stop = found.min(axis=0).tolist(), (found.max(axis=0) + 1).tolist()
+        start = start if "f" in trim.lower() else [None] * x.ndim
+        stop = stop if "b" in trim.lower() else [None] * x.ndim
+    index = tuple(slice(start[d], stop[d]) if d in axes else slice(None) for d in range(x.ndim))
+    return _take(b, x, index, position)
+
+
 # --- torch.special's orthogonal polynomials of a constant integer degree n ---
 #
 # PyTorch 2.13 (ATen/native/Math.h) computes them by their three-term recurrence, with trigonometric closed forms
