@@ -586,7 +586,9 @@ def _later_lowerings(a: E, nd: int, shape: tuple) -> list:
                 E(f"np.partition({a.text}, {last - 1}, axis=-1)", shape),
                 E(f"np.resize({a.text}, ({n + 2},))", (n + 2,)), E(f"np.modf(0.3 * tanh({a.text}))[0]", shape),
                 E(f"np.block([[{a.text}, {a.text}]])", shape[:-1] + (2 * last,) if nd > 1 else (1, 2 * last)),
-                E(f"torch.combinations({atom(a.text)}.flatten())", (n * (n - 1) // 2, 2))]
+                E(f"torch.combinations({atom(a.text)}.flatten())", (n * (n - 1) // 2, 2)),
+                E(f"torch.special.airy_ai({BOUNDED.format(a.text)})", shape),  # the power series' domain
+                E(f"torch.special.spherical_bessel_j0(3 * {atom(a.text)})", shape)]
     if nd == 2 and min(shape) >= 2:
         h, w = shape
         patches = f"{f}.unfold({atom(a.text)}.reshape(1, 1, {h}, {w}), 2)"

@@ -127,7 +127,7 @@ MATRIX_NONDIFF = {"detsign", "lu_pivots", "pivot_matrix"}
 NONDIFF |= MATRIX_NONDIFF
 
 # --- PART hvocab10: SciPy's Bessel functions, frexp's mantissa, NumPy's where= / initial= reductions
-for name in ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "frexp_mantissa"]:
+for name in ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "frexp_mantissa", "airy_ai", "airy_ai_prime"]:
     CASES[name] = [(((2, 3),), {})]
 FIXED["mask23"] = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
 FIXED["ints3"] = np.array([-2.0, 0.0, 3.0])

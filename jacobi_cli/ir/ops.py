@@ -3002,6 +3002,98 @@ unary("k1e", _special("k1e"), lambda x, ans: P.sub(P.sub(ans, P.div(ans, x)), P.
       spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) * sp.besselk(1, v)))
 
 
+# Airy's Ai as PyTorch computes it (torch.special.airy_ai: ATen's airy_ai_forward, a port of Cephes' airy): the
+# asymptotic expansions with its rational coefficients beyond ±2.09 (their error reaches 3e-6 near -2.09, which is
+# PyTorch's value), its power series between, NaN at ±inf, 0 beyond 103.892; operation for operation in the input's
+# float type. PyTorch has no derivative; jac's is the function's own, Ai' (SciPy's), and Ai'' = x Ai.
+_AIRY_AN = (3.46538101525629032477e-01, 1.20075952739645805542e+01, 7.62796053615234516538e+01,
+            1.68089224934630576269e+02, 1.59756391350164413639e+02, 7.05360906840444183113e+01,
+            1.40264691163389668864e+01, 9.99999999999999995305e-01)
+_AIRY_AD = (5.67594532638770212846e-01, 1.47562562584847203173e+01, 8.45138970141474626562e+01,
+            1.77318088145400459522e+02, 1.64234692871529701831e+02, 7.14778400825575695274e+01,
+            1.40959135607834029598e+01, 1.00000000000000000470e+00)
+_AIRY_AFN = (-1.31696323418331795333e-01, -6.26456544431912369773e-01, -6.93158036036933542233e-01,
+             -2.79779981545119124951e-01, -4.91900132609500318020e-02, -4.06265923594885404393e-03,
+             -1.59276496239262096340e-04, -2.77649108155232920844e-06, -1.67787698489114633780e-08)
+_AIRY_AFD = (1.33560420706553243746e+01, 3.26825032795224613948e+01, 2.67367040941499554804e+01,
+             9.18707402907259625840e+00, 1.47529146771666414581e+00, 1.15687173795188044134e-01,
+             4.40291641615211203805e-03, 7.54720348287414296618e-05, 4.51850092970580378464e-07)
+_AIRY_AGN = (1.97339932091685679179e-02, 3.91103029615688277255e-01, 1.06579897599595591108e+00,
+             9.39169229816650230044e-01, 3.51465656105547619242e-01, 6.33888919628925490927e-02,
+             5.85804113048388458567e-03, 2.82851600836737019778e-04, 6.98793669997260967291e-06,
+             8.11789239554389293311e-08, 3.41551784765923618484e-10)
+_AIRY_AGD = (9.30892908077441974853e+00, 1.98352928718312140417e+01, 1.55646628932864612953e+01,
+             5.47686069422975497931e+00, 9.54293611618961883998e-01, 8.64580826352392193095e-02,
+             4.12656523824222607191e-03, 1.01259085116509135510e-04, 1.17166733214413521882e-06,
+             4.91834570062930015649e-09)
+
+
+def _horner(coefficients, z, T):
+    out = T(0.0)
+    for c in coefficients:
+        out = out * z + T(c)
+    return out
+
+
+def _airy_ai_impl(x):
+    x = np.asarray(x)
+    x = x if x.dtype.kind == "f" else x.astype(np.float64)
+    T = x.dtype.type
+    out = np.zeros_like(x)
+    with np.errstate(all="ignore"):
+        left = x < T(-2.09)
+        v = x[left]
+        z = T(1.0) / (T(-2.0) * v * np.sqrt(-v) / T(3.0))
+        zz = z * z
+        t = T(-2.0) * v * np.sqrt(-v) / T(3.0) + T(0.25) * T(np.pi)
+        fraction = T(1.0) + zz * _horner(_AIRY_AFN, zz, T) / _horner(_AIRY_AFD, zz, T)
+        out[left] = T(5.64189583547756286948e-01) / np.sqrt(np.sqrt(-v)) * (
+            np.sin(t) * fraction - np.cos(t) * (z * _horner(_AIRY_AGN, zz, T) / _horner(_AIRY_AGD, zz, T)))
+        right = (x >= T(2.09)) & (x <= T(103.892))
+        v = x[right]
+        zeta = T(2.0) * v * np.sqrt(v) / T(3.0)
+        ratio = _horner(_AIRY_AN, T(1.0) / zeta, T) / _horner(_AIRY_AD, T(1.0) / zeta, T)
+        out[right] = T(5.64189583547756286948e-01) * ratio / (T(2.0) * np.sqrt(np.sqrt(v)) * np.exp(zeta))
+        middle = ~(left | (x >= T(2.09)))  # NaN too: its series stops at once and gives NaN
+        out[middle] = _airy_series(x[middle], T)
+        out[np.isinf(x)] = np.nan
+    return out
+
+
+def _airy_series(x, T):
+    """The power series f, g of Ai = c1 f - c2 g, each element's loop running until its |m / f| <= eps."""
+    f, g, k, m, n = np.ones_like(x), x.copy(), np.ones_like(x), np.ones_like(x), x.copy()
+    z = x * x * x
+    eps = np.finfo(T).eps
+    active = np.ones(x.shape, dtype=bool)
+    while active.any():
+        i = np.flatnonzero(active)
+        mi, ni, ki = m[i] * z[i], n[i] * z[i], k[i] + T(1.0)
+        mi = mi / ki
+        ki = ki + T(1.0)
+        ni = ni / ki
+        mi = mi / ki
+        fi = f[i] + mi
+        ki = ki + T(1.0)
+        ni = ni / ki
+        m[i], n[i], k[i], f[i], g[i] = mi, ni, ki, fi, g[i] + ni
+        active[i] = np.abs(mi / fi) > eps
+    return T(0.355028053887817239260) * f - T(0.258819403792806798405) * g
+
+
+def _airy_ai_prime_impl(x):
+    from scipy import special
+
+    x = np.asarray(x)
+    return special.airy(x)[1].astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+
+
+unary("airy_ai", _airy_ai_impl, lambda x, ans: P.airy_ai_prime(x), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.airyai(v)))
+unary("airy_ai_prime", _airy_ai_prime_impl, lambda x, ans: P.mul(x, P.airy_ai(x)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.airyaiprime(v)))
+
+
 def _frexp_impl(part):
     def impl(x):
         x = np.asarray(x)

@@ -9,4 +9,5 @@ thread for deep inputs). Builds on :mod:`jacobi_cli.ir` only.
 
 from . import scatter  # noqa: E402,F401  (registers the scatter and index-writing functions in the table)
 from . import modules  # noqa: E402,F401  (registers torch.nn's modules without parameters: nn.MSELoss())
+from . import sampling  # noqa: E402,F401  (registers F.affine_grid and F.grid_sample)
 from . import jaxnames  # noqa: E402,F401  (registers jax.nn's, jax.lax's and scipy.special's own spellings)

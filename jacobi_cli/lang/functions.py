@@ -3825,8 +3825,76 @@ variant("method", "lu_solve")(_torch_lu_solve)
 
 
 def _info(b, x, position) -> Tracer:
-    """The LAPACK info of a factorization jac completed: 0 per matrix (a failed one is refused, never flagged)."""
-    return b.const(np.zeros(_concrete(x, "info", position)[:-2]), position)
+    """The LAPACK info of a factorization jac completed: 0 per matrix (a failed one is refused, never flagged),
+    PyTorch's int32 zeros."""
+    info = b.const(np.zeros(_concrete(x, "info", position)[:-2]), position)
+    b.typed[info.id] = (np.dtype(np.int32), "torch")
+    return info
+
+
+@variant("torch.linalg", "solve_ex")
+def _solve_ex(b, args, kwargs, position):
+    """torch.linalg.solve_ex(A, B, left=True, check_errors=False): (result, info), the result
+    torch.linalg.solve's; a singular A is refused, so info is 0."""
+    a = arguments("solve_ex", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "left": True, "check_errors": False},
+                  position)
+    _flag(b, a["check_errors"], "check_errors", "solve_ex", position)
+    x = tensor(b, a["x"], "solve_ex", position)
+    out = LIBRARY_FUNCTIONS[("torch", "solve")](b, [x, a["y"]], {"left": a["left"]}, position)
+    return Items.named([out, _info(b, x, position)], ("result", "info"))
+
+
+@variant("torch.linalg", "lu_factor_ex")
+def _lu_factor_ex(b, args, kwargs, position):
+    """torch.linalg.lu_factor_ex(A, pivot=True, check_errors=False): (LU, pivots, info) as lu_factor, info
+    getrf's: 0, or i where U[i - 1, i - 1] is the first diagonal entry that is exactly 0 (the factorization
+    completes; PyTorch's check_errors=True raises there, and jac refuses)."""
+    a = arguments("lu_factor_ex", args, kwargs, {"x": REQUIRED, "pivot": True, "check_errors": False}, position)
+    check = _flag(b, a["check_errors"], "check_errors", "lu_factor_ex", position)
+    x = _lu_input(b, a["x"], "lu_factor_ex", position)
+    lu, pivots = LIBRARY_FUNCTIONS[("torch.linalg", "lu_factor")](b, [x], {"pivot": a["pivot"]}, position)
+    k = min(_concrete(x, "lu_factor_ex", position)[-2:])
+    if k == 0:
+        return Items.named([lu, pivots, _info(b, x, position)], ("LU", "pivots", "info"))
+    diagonal = _take(b, b.apply("lu", x, part="U", position=position), (Ellipsis, np.arange(k), np.arange(k)),
+                     position)
+    zero = b.apply("eq", diagonal, 0.0, position=position)
+    first = b.apply("add", b.apply("argmax", zero, axis=zero.ndim - 1, position=position), 1.0, position=position)
+    info = b.apply("mul", first, b.apply("max", zero, axes=(zero.ndim - 1,), position=position), position=position)
+    if check:  # PyTorch raises where info > 0: a NaN there is refused, and the zeros of the check join info
+        flagged = b.apply("where", info, math.nan, 0.0, position=position)
+        info = b.apply("add", info, b.apply("finite_range", flagged, 0.0, position=position,
+                                            message="lu_factor_ex(check_errors=True): U has an exact zero on its "
+                                                    "diagonal (the matrix is singular), where PyTorch raises"),
+                       position=position)
+    return Items.named([lu, pivots, info], ("LU", "pivots", "info"))
+
+
+@variant("torch", "lu_unpack")
+def _lu_unpack(b, args, kwargs, position):
+    """torch.lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True): (P, L, U) from lu_factor's packed
+    LU (m×n): L the strict lower triangle of its first k = min(m, n) columns over a unit diagonal, U the upper
+    triangle of its first k rows, P the permutation of getrf's 1-based pivots (A = P L U)."""
+    a = arguments("lu_unpack", args, kwargs, {"LU_data": REQUIRED, "LU_pivots": REQUIRED, "unpack_data": True,
+                                              "unpack_pivots": True}, position)
+    for key in ("unpack_data", "unpack_pivots"):
+        if not _flag(b, a[key], key, "lu_unpack", position):
+            raise JacValueError(f"lu_unpack(): {key}=False (PyTorch's empty tensors in place of the parts) is not "
+                                "supported by jac: index the parts you need instead", position)
+    lu = _lu_input(b, a["LU_data"], "lu_unpack", position)
+    pivots = tensor(b, a["LU_pivots"], "lu_unpack", position)
+    m, n = _concrete(lu, "lu_unpack", position)[-2:]
+    k = min(m, n)
+    if tuple(pivots.shape) != tuple(lu.shape[:-2]) + (k,):
+        raise JacShapeError(f"lu_unpack: LU_pivots of shape {fmt(pivots.shape)} do not fit LU_data of shape "
+                            f"{fmt(lu.shape)} (they must have shape {fmt(tuple(lu.shape[:-2]) + (k,))})", position)
+    lower = _take(b, lu, (Ellipsis, slice(None), slice(0, k)), position)
+    lower = b.apply("add", b.apply("mul", lower, b.const(np.tril(np.ones((m, k)), -1), position), position=position),
+                    b.const(np.eye(m, k), position), position=position)
+    upper = _take(b, lu, (Ellipsis, slice(0, k), slice(None)), position)
+    upper = b.apply("mul", upper, b.const(np.triu(np.ones((k, n))), position), position=position)
+    perm = b.apply("pivot_matrix", pivots, m=m, dtype=np.dtype(b.dtype).name, position=position)
+    return Items.named([perm, lower, upper], ("P", "L", "U"))
 
 
 @variant("torch.linalg", "inv_ex")
@@ -5514,6 +5582,44 @@ def _triplet_margin(b, a, position):
     return b.apply("clip", gap, 0.0, math.inf, position=position)
 
 
+def _called(b, fn, args: list, fname: str, position) -> Tracer:
+    """A function passed as an argument, called on ``args``: a ``lambda`` or ``def`` of the text (the parser's
+    Function, written out by its ``call_function``) or a torch.nn module (``nn.PairwiseDistance()``)."""
+    if hasattr(fn, "bind") and hasattr(fn, "result") and b.lowering is not None:
+        out = b.lowering.call_function(fn, list(args), {}, position)
+    elif hasattr(fn, "call") and hasattr(fn, "cls"):
+        out = fn.call(b, list(args), {}, position)
+    else:
+        raise JacValueError(f"{fname}(): distance_function must be None, a lambda or def of the text "
+                            "(lambda a, b: F.pairwise_distance(a, b, p=1)) or an nn module such as "
+                            "nn.PairwiseDistance()", position)
+    if type(out) is not Tracer:
+        raise JacValueError(f"{fname}(): distance_function must return one array of distances", position)
+    return out
+
+
+def _triplet_with_distance(b, a, position):
+    """margin + d(a, p) - d(a, n), clamped at 0, as PyTorch's Python code (d = pairwise_distance by default)."""
+    f = "triplet_margin_with_distance_loss"
+    anchor, pos, neg = (_arg_tensor(b, a, k, f, position) for k in ("anchor", "positive", "negative"))
+    if not anchor.ndim == pos.ndim == neg.ndim:
+        raise JacShapeError(f"{f}: the anchor, positive and negative must have the same number of dimensions, got "
+                            f"{anchor.ndim}-d, {pos.ndim}-d and {neg.ndim}-d", position)
+    margin = _number(b, a["margin"], "margin", position)
+    if not margin > 0:
+        raise JacValueError(f"{f}(): margin must be greater than 0 (as PyTorch), got {margin}", position)
+    fn = a["distance_function"]
+
+    def dist(u, v):
+        return _pairwise_distance(b, [u, v], {}, position) if fn is None else _called(b, fn, [u, v], f, position)
+
+    d_pos, d_neg = dist(anchor, pos), dist(anchor, neg)
+    if _flag(b, a["swap"], "swap", f, position):
+        d_neg = b.apply("minimum", d_neg, dist(pos, neg), position=position)
+    gap = b.apply("sub", b.apply("add", d_pos, margin, position=position), d_neg, position=position)
+    return b.apply("clip", gap, 0.0, math.inf, position=position)
+
+
 def _poisson_nll(b, a, position):
     f = "poisson_nll_loss"
     x, t = _arg_tensor(b, a, "x", f, position), _arg_tensor(b, a, "target", f, position)
@@ -5573,6 +5679,10 @@ FUNCTIONS["cosine_embedding_loss"] = _target_loss(
 FUNCTIONS["triplet_margin_loss"] = _target_loss(
     "triplet_margin_loss", {"anchor": REQUIRED, "positive": REQUIRED, "negative": REQUIRED, "margin": 1.0,
                             "ord": 2.0, "eps": 1e-6, "swap": False}, _triplet_margin)
+FUNCTIONS["triplet_margin_with_distance_loss"] = _target_loss(
+    "triplet_margin_with_distance_loss", {"anchor": REQUIRED, "positive": REQUIRED, "negative": REQUIRED,
+                                          "distance_function": None, "margin": 1.0, "swap": False},
+    _triplet_with_distance)
 FUNCTIONS["poisson_nll_loss"] = _target_loss(
     "poisson_nll_loss", {"x": REQUIRED, "target": REQUIRED, "log_input": True, "full": False, "eps": 1e-8},
     _poisson_nll)
@@ -7370,6 +7480,45 @@ def _multi_margin_loss(b, args, kwargs, position):
     return _reduced_loss(b, loss, reduction, position)
 
 
+@function("multilabel_margin_loss")
+def _multilabel_margin_loss(b, args, kwargs, position):
+    """F.multilabel_margin_loss(input (N, C) or (C,), target): per sample Σ_j Σ_i max(0, 1 - x[y_j] + x[i]) / C over
+    the target classes y_j (target's entries up to the first -1, a repeat counted again) and the classes i that are
+    not targets; a margin term counts only where it is > 0 (PyTorch's z > 0: the derivative is 0 at the kink, and a
+    NaN term adds nothing, as in its kernel). The target is a constant or a bound integer array."""
+    fname = "multilabel_margin_loss"
+    a = _loss_args(fname, args, kwargs, {"x": REQUIRED, "target": REQUIRED, "reduction": Static("mean")}, position)
+    x = tensor(b, a["x"], fname, position)
+    reduction = _reduction_of(b, a["reduction"], fname, position)
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise JacShapeError(f"{fname} needs input (N, C) or (C,) with C > 0, got {fmt(x.shape)}", position)
+    target = index_values(b, a["target"], "target", fname, position)
+    if target.shape != tuple(x.shape):
+        raise JacShapeError(f"{fname}: target must have the input's shape {fmt(x.shape)}, got {fmt(target.shape)}",
+                            position)
+    classes = x.shape[-1]
+    if target.size and (target.min() < -1 or target.max() >= classes):
+        raise JacValueError(f"{fname}: target holds {int(target.min() if target.min() < -1 else target.max())}, "
+                            f"out of range: class indices 0 to {classes - 1}, or -1 to end the list", position)
+    rows = target.reshape(-1, classes).astype(np.int64)
+    weights = np.zeros((len(rows), classes, classes))  # [n, j, i]: how often j is a target times (i is not one)
+    for n, row in enumerate(rows):
+        listed = row[:np.argmax(row < 0)] if (row < 0).any() else row
+        counts = np.bincount(listed, minlength=classes)
+        weights[n] = counts[:, None] * (counts == 0)[None, :]
+    scores = x if x.ndim == 2 else _reshape_to(b, x, (1, classes), position)
+    own = _reshape_to(b, scores, (len(rows), classes, 1), position)
+    other = _reshape_to(b, scores, (len(rows), 1, classes), position)
+    z = b.apply("add", b.apply("sub", 1.0, own, position=position), other, position=position)
+    counted = b.apply("mul", b.apply("gt", z, 0.0, position=position),
+                      b.const(weights > 0, position), position=position)
+    terms = b.apply("where", counted, b.apply("mul", z, b.const(weights, position), position=position), 0.0,
+                    position=position)
+    loss = b.apply("div", b.apply("sum", terms, axes=(1, 2), position=position), float(classes), position=position)
+    loss = loss if x.ndim == 2 else _reshape_to(b, loss, (), position)
+    return _reduced_loss(b, loss, reduction, position)
+
+
 def _nan_spread(fname: str, root: bool):
     """np.nanvar / np.nanstd(x, axis=None, ddof=0, keepdims=False): of the elements that are not NaN."""
     def lower(b, args, kwargs, position):
@@ -8727,6 +8876,40 @@ for _fname, _scipy_name in (("bessel_j0", "j0"), ("bessel_j1", "j1"), ("bessel_y
     variant("torch", _fname)(_torch_bessel_jy(_fname, _scipy_name))
 
 
+@variant("torch", "airy_ai")
+def _airy_ai(b, args, kwargs, position):
+    """torch.special.airy_ai(x): Airy's Ai as PyTorch computes it (its Cephes port, operation for operation: its
+    error reaches 3e-6 near -2.09, NaN at ±inf); the derivative, which PyTorch lacks, is the function's own, Ai'."""
+    x = tensor(b, arguments("airy_ai", args, kwargs, {"x": REQUIRED}, position)["x"], "airy_ai", position)
+    return b.apply("airy_ai", x, position=position)
+
+
+_J0_SERIES = (-1.0 / 6.0, 1.0 / 120.0, -1.0 / 5040.0, 1.0 / 362880.0, -1.0 / 39916800.0, 1.0 / 6227020800.0)
+
+
+@variant("torch", "spherical_bessel_j0")
+def _spherical_bessel_j0(b, args, kwargs, position):
+    """torch.special.spherical_bessel_j0(x): sin(x) / x, as PyTorch computes it: its Taylor polynomial (to x¹²) where
+    |x| < 0.5, 0 at ±inf; the derivative, which PyTorch lacks, is the function's own (x cos x - sin x) / x²."""
+    x = tensor(b, arguments("spherical_bessel_j0", args, kwargs, {"x": REQUIRED}, position)["x"],
+               "spherical_bessel_j0", position)
+
+    def op(name, *operands):
+        return b.apply(name, *operands, position=position)
+
+    near = op("gt", 0.5, op("abs", x))
+    infinite = op("isinf", x)
+    small = op("where", near, x, 0.0)  # each side sees finite values only where it is not taken: no 0 · inf
+    safe = op("where", op("maximum", near, infinite), 1.0, x)  # (and no 0 / 0) in the other side's derivative
+    squared = op("mul", small, small)
+    poly = op("mul", squared, _J0_SERIES[-1])
+    for c in reversed(_J0_SERIES[:-1]):  # 1 + x² (-1/6 + x² (1/120 + ...)), PyTorch's nesting
+        poly = op("mul", squared, op("add", c, poly))
+    poly = op("add", 1.0, poly)
+    far = op("div", op("sin", safe), safe)
+    return op("where", infinite, 0.0, op("where", near, poly, far))
+
+
 def _frexp(b, args, kwargs, position):
     """np.frexp(x) / torch.frexp(x): (mantissa, exponent) with x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1
     (x itself and 0 at 0, inf and NaN); the mantissa's derivative is 1 / 2**exponent (PyTorch's), the exponent
@@ -9316,6 +9499,84 @@ for _side in ("left", "right"):
                                                                   f"{_side}_shift"))
     variant("numpy", f"{_side}_shift")(_integer_function("numpy", f"{_side}_shift", f"{_side}_shift"))
     variant("numpy", f"bitwise_{_side}_shift")(_integer_function("numpy", f"bitwise_{_side}_shift", f"{_side}_shift"))
+
+
+@variant("numpy", "bitwise_count")
+def _bitwise_count(b, args, kwargs, position):
+    """np.bitwise_count(x): the number of 1 bits of |x| of integers (uint8, NumPy 2), computed from the values;
+    floats refused, no derivative (integers carry none)."""
+    a = arguments("bitwise_count", args, kwargs, {"x": REQUIRED}, position)
+    v = _integer_operand(b, a["x"], "bitwise_count", "numpy", position)
+    v = np.asarray(v) if type(v) is int else v  # a Python int: NumPy's default integer
+    try:
+        result = np.asarray(np.bitwise_count(v))
+    except TypeError as err:
+        raise JacValueError(f"bitwise_count: {err} (NumPy refuses it too)", position) from None
+    out = b.const(dtypes.held(b, result, "the result of bitwise_count", position), position)
+    b.typed[out.id] = (result.dtype, "numpy")
+    return out
+
+
+variant("numpy", "bitwise_invert")(FUNCTIONS["invert"])  # NumPy 2's name of invert
+
+
+@variant("numpy", "asarray_chkfinite")
+def _asarray_chkfinite(b, args, kwargs, position):
+    """np.asarray_chkfinite(a, dtype=None, order=None): np.asarray(a), refused where it holds inf or NaN (NumPy's
+    ValueError), checked at every evaluation; the derivative is the identity's."""
+    a = arguments("asarray_chkfinite", args, kwargs, {"x": REQUIRED, "dtype": None, "order": None}, position)
+    x = FUNCTIONS["asarray"](b, [a["x"]], {"dtype": a["dtype"], "order": a["order"]}, position)
+    if not isinstance(x, Tracer):
+        return x
+    check = b.apply("finite_range", x, x, position=position, message="np.asarray_chkfinite: the array holds "
+                    "{lo}, and it must not contain infs or NaNs (NumPy raises ValueError)")
+    return b.apply("sub", x, check, position=position)  # x - 0: -0 stays -0
+
+
+def _broadcast_shapes(b, args, kwargs, position):
+    """np.broadcast_shapes(*shapes) / torch.broadcast_shapes(*shapes): the shape arrays of these shapes broadcast
+    to (an int is a 1-d shape), a constant vector of sizes as x.shape is."""
+    if kwargs:
+        raise JacValueError(f"broadcast_shapes() takes shapes only, not {', '.join(kwargs)}=", position)
+    shapes = [static_ints(b, value, "broadcast_shapes: a shape", position) for value in args]
+    if any(d < 0 for s in shapes for d in s):
+        raise JacValueError(f"broadcast_shapes: sizes must not be negative, got {[list(s) for s in shapes]}",
+                            position)
+    try:
+        out = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise JacShapeError(f"broadcast_shapes: the shapes {', '.join(fmt(s) for s in shapes)} do not broadcast",
+                            position) from None
+    return b.const(np.array([float(d) for d in out], dtype=b.dtype), position)
+
+
+variant("numpy", "broadcast_shapes")(_broadcast_shapes)
+variant("torch", "broadcast_shapes")(_broadcast_shapes)
+
+
+@variant("numpy", "trim_zeros")
+def _trim_zeros(b, args, kwargs, position):
+    """np.trim_zeros(filt, trim='fb', axis=None): filt sliced to the box of its nonzero elements (NaN is nonzero)
+    along the axes, from the front ('f'), the back ('b') or both; all zeros give an empty slice. The box is read off
+    the values (for these values only, as x[mask]); the kept elements carry their derivative."""
+    a = arguments("trim_zeros", args, kwargs, {"x": REQUIRED, "trim": "fb", "axis": None}, position)
+    x = tensor(b, a["x"], "trim_zeros", position)
+    trim = static(b, a["trim"], "trim", position)
+    if not isinstance(trim, str) or trim.lower() not in ("fb", "bf", "f", "b"):
+        raise JacValueError(f"trim_zeros: trim must be 'f', 'b' or 'fb', got {trim!r}", position)
+    axes = axes_of(b, a["axis"], x, position, "trim_zeros")
+    if not axes:
+        return x
+    v = _values_for(b, x, "trim_zeros", position)
+    found = np.argwhere(v != 0)
+    if found.size == 0:
+        start, stop = [0] * x.ndim, [0] * x.ndim
+    else:
+        start, stop = found.min(axis=0).tolist(), (found.max(axis=0) + 1).tolist()
+        start = start if "f" in trim.lower() else [None] * x.ndim
+        stop = stop if "b" in trim.lower() else [None] * x.ndim
+    index = tuple(slice(start[d], stop[d]) if d in axes else slice(None) for d in range(x.ndim))
+    return _take(b, x, index, position)
 
 
 # --- torch.special's orthogonal polynomials of a constant integer degree n ---
