@@ -206,3 +206,25 @@ FOUND = [  # silently wrong before (the ranks sweep, benchmarks/ranks21_sweep.py
 def test_found_by_the_ranks_sweep_match_pytorch(case):
     expr, fn, shape = case
     assert_parity(expr, {"x": rng.uniform(-1, 1, shape)}, fn)
+
+
+A3, P3, N3 = (rng.uniform(-1, 1, (3, 4)) for _ in range(3))
+LOSSES = [  # the modules of the losses merged from h21-vocab
+    ("nn.TripletMarginWithDistanceLoss()(a, p, n)", lambda a, p, n: nn.TripletMarginWithDistanceLoss()(a, p, n)),
+    ("nn.TripletMarginWithDistanceLoss(distance_function=nn.PairwiseDistance(p=1), margin=0.5)(a, p, n)",
+     lambda a, p, n: nn.TripletMarginWithDistanceLoss(distance_function=nn.PairwiseDistance(p=1), margin=0.5)(a, p, n)),
+    ("nn.TripletMarginWithDistanceLoss(distance_function=lambda u, v: (u - v).abs().sum(-1), swap=True, "
+     "reduction='sum')(a, p, n)",
+     lambda a, p, n: nn.TripletMarginWithDistanceLoss(distance_function=lambda u, v: (u - v).abs().sum(-1), swap=True,
+                                                     reduction="sum")(a, p, n)),
+    ("nn.MultiLabelMarginLoss(reduction='none')(a, torch.tensor([[3, 0, -1, 1], [1, 2, 3, -1], [0, -1, 2, 2]]))",
+     lambda a: nn.MultiLabelMarginLoss(reduction="none")(a, torch.tensor([[3, 0, -1, 1], [1, 2, 3, -1],
+                                                                          [0, -1, 2, 2]]))),
+]
+
+
+@pytest.mark.parametrize("case", LOSSES, ids=[c[0][:60] for c in LOSSES])
+def test_loss_modules_match_pytorch(case):
+    expr, fn = case
+    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    assert_parity(expr, {k: {"a": A3, "p": P3, "n": N3}[k] for k in names}, fn, differs=("hessian",))
