@@ -164,3 +164,12 @@ def test_python_reversed_and_sorted_of_numbers_known_without_the_values(expr, sh
         np.testing.assert_array_equal(out, x * 0.1)
     result = CliRunner().invoke(app, ["eval", "sorted(x)", "x:3"])
     assert result.exit_code == 2 and "would compare their values" in result.output
+
+
+def test_multi_margin_loss_skips_a_nan_term_as_pytorch_kernel_does():
+    """PyTorch adds a margin term only where z > 0, so a NaN input adds nothing; jac's relu kept the NaN."""
+    x = np.array([[0.1, np.nan, 0.3], [0.2, 0.5, 0.1]])
+    loss = api.evaluate("F.multi_margin_loss(x, torch.tensor([0, 2]), reduction='none')", {"x": x})
+    np.testing.assert_allclose(loss, [0.4, 0.8 + 1 / 30], rtol=1e-12)
+    g = api.vjp("F.multi_margin_loss(x, torch.tensor([0, 2]), reduction='sum')", {"x": x}, np.array(1.0))["x"]
+    np.testing.assert_allclose(g, [[-1 / 3, 0, 1 / 3], [1 / 3, 1 / 3, -2 / 3]], rtol=1e-12)

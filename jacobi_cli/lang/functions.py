@@ -7466,8 +7466,9 @@ def _multi_margin_loss(b, args, kwargs, position):
     mine = b.apply("ne", hot, 0.0, position=position)
     own = b.apply("sum", b.apply("where", mine, x, 0.0, position=position), axes=(axis,), keepdims=True,
                   position=position)
-    z = b.apply("relu", b.apply("add", b.apply("sub", x, own, position=position), margin, position=position),
-                position=position)
+    raw = b.apply("add", b.apply("sub", x, own, position=position), margin, position=position)
+    # PyTorch's kernel adds a term only where z > 0: a NaN term adds nothing (relu would keep the NaN)
+    z = b.apply("where", boolean(b, b.apply("gt", raw, 0.0, position=position)), raw, 0.0, position=position)
     if p == 2:
         z = b.apply("mul", z, z, position=position)
     others = b.apply("where", mine, 0.0, z, position=position)
