@@ -727,6 +727,9 @@ _ELEMENTWISE_RULES = MappingProxyType({name: _rule_positions(op) for name, op in
 # and the positions 0..k-1 they all cover, as k (a node with no more arguments passes through any of them)
 _ELEMENTWISE_COUNT = MappingProxyType({name: next(k for k in range(len(p) + 1) if k not in p)
                                        for name, p in _ELEMENTWISE_RULES.items()})
+# their lookups as elementwise_diagonal makes them per node: a plain dict's get (a mapping proxy's get looks up
+# and calls its dict's get, ~1 k instructions); the dict is a copy no one else holds, so it stays read-only
+_elementwise_count = dict(_ELEMENTWISE_COUNT).get
 
 
 def elementwise_diagonal(graph: Graph, name: str) -> bool:
@@ -750,7 +753,7 @@ def elementwise_diagonal(graph: Graph, name: str) -> bool:
     if wrt is not None and len(wrt) == 1 and name in wrt:
         # requires_grad set for this input alone (graph.with_wrt) is the flags below: a node requires grad
         # when an argument does and its op is not nondiff; the loop below, reading them
-        rules = _ELEMENTWISE_COUNT.get
+        rules = _elementwise_count
         for _, op, args, _, node_shape, _, _, requires_grad, _ in nodes[x + 1:]:
             if requires_grad:
                 k = rules(op)  # rules at positions 0..k-1 (each further position asked below)
