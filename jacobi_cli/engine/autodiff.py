@@ -69,13 +69,14 @@ def evaluate(graph: Graph, env: dict) -> list:
     impls: dict = {}  # op -> its impl, looked up once per op (a long sum has 200,000 nodes of two ops)
     entered = errors_ignored()
     try:
-        for node in graph.nodes:
-            _, op, args, params, _, name, _, _, value = node
+        for node in graph.nodes:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
+            op = node[1]
             if op == "input":
-                append(env[name])
+                append(env[node[5]])  # its name
             elif op == "const":
-                append(value)
+                append(node[8])  # its value
             else:
+                args, params = node[2], node[3]
                 impl = impls.get(op)
                 if impl is None:
                     impl = impls[op] = _BLOCKS[op].impl  # OPS's own dict (a proxy's lookup costs more)
@@ -124,16 +125,18 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     pop, add = ct.pop, P.add
     entered = errors_ignored()
     try:
-        for node in reversed(nodes):
-            nid, op, node_args, params, _, name, _, requires_grad, _ = node
+        for node in reversed(nodes):  # its fields by index (id, op, args, params, name, requires_grad), as evaluate
+            nid = node[0]
             g = pop(nid, None)
-            if g is None or not requires_grad:
+            if g is None or not node[7]:
                 continue
             if retain:  # a copy: a rule may pass g itself on, to be accumulated into
                 kept[nid] = np.array(g, copy=True)
+            op = node[1]
             if op == "input":
-                grads[name] = g
+                grads[node[5]] = g
                 continue
+            node_args, params = node[2], node[3]
             rules = _BLOCKS[op].vjp  # OPS's own dict, read at each pass: tests patch the registry's rules
             ans = values[nid]
             try:  # each rule that reaches an argument requiring grad, in order; its part accumulated

@@ -754,11 +754,13 @@ def elementwise_diagonal(graph: Graph, name: str) -> bool:
         # requires_grad set for this input alone (graph.with_wrt) is the flags below: a node requires grad
         # when an argument does and its op is not nondiff; the loop below, reading them
         rules = _elementwise_count
-        for _, op, args, _, node_shape, _, _, requires_grad, _ in nodes[x + 1:]:
-            if requires_grad:
+        for node in nodes[x + 1:]:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
+            if node[7]:  # requires_grad
+                op = node[1]
                 k = rules(op)  # rules at positions 0..k-1 (each further position asked below)
-                if k is None or node_shape != shape:
+                if k is None or node[4] != shape:
                     return False
+                args = node[2]
                 if len(args) > k:
                     positions = _ELEMENTWISE_RULES[op]
                     for i, a in enumerate(args):
