@@ -34,28 +34,32 @@ try:
     _DEFAULT_STATE = _ERROR_STATE.get()
     with np.errstate(all="ignore"):
         _IGNORE_ALL = _ERROR_STATE.get()
+    # the context variable's methods and np.errstate read once (a method of a module's object, and any name of
+    # NumPy's module, which defines __getattr__, is a generic lookup at each read in Python 3.11)
+    _state_get, _state_set, _state_reset = _ERROR_STATE.get, _ERROR_STATE.set, _ERROR_STATE.reset
 except (ImportError, AttributeError, LookupError):  # pragma: no cover - other NumPy versions
-    _ERROR_STATE = _DEFAULT_STATE = _IGNORE_ALL = None
+    _ERROR_STATE = _DEFAULT_STATE = _IGNORE_ALL = _state_get = _state_set = _state_reset = None
+_errstate = np.errstate
 
 
 def errors_ignored():
     """Enter "ignore every floating-point error", as ``np.errstate(all="ignore").__enter__()``;
     returns what :func:`errors_restored` takes to leave it."""
-    if _ERROR_STATE is not None:
-        current = _ERROR_STATE.get()
+    if _state_get is not None:
+        current = _state_get()
         if current is _DEFAULT_STATE or current is _IGNORE_ALL:
-            return _ERROR_STATE.set(_IGNORE_ALL)
-    state = np.errstate(all="ignore")
+            return _state_set(_IGNORE_ALL)
+    state = _errstate(all="ignore")
     state.__enter__()
     return state
 
 
 def errors_restored(entered) -> None:
     """Leave what :func:`errors_ignored` entered."""
-    if type(entered) is np.errstate:
+    if type(entered) is _errstate:
         entered.__exit__(None, None, None)
     else:
-        _ERROR_STATE.reset(entered)
+        _state_reset(entered)
 
 
 def evaluate(graph: Graph, env: dict) -> list:
@@ -65,13 +69,14 @@ def evaluate(graph: Graph, env: dict) -> list:
     impls: dict = {}  # op -> its impl, looked up once per op (a long sum has 200,000 nodes of two ops)
     entered = errors_ignored()
     try:
-        for node in graph.nodes:
-            _, op, args, params, _, name, _, _, value = node
+        for node in graph.nodes:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
+            op = node[1]
             if op == "input":
-                append(env[name])
+                append(env[node[5]])  # its name
             elif op == "const":
-                append(value)
+                append(node[8])  # its value
             else:
+                args, params = node[2], node[3]
                 impl = impls.get(op)
                 if impl is None:
                     impl = impls[op] = _BLOCKS[op].impl  # OPS's own dict (a proxy's lookup costs more)
@@ -120,31 +125,33 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     pop, add = ct.pop, P.add
     entered = errors_ignored()
     try:
-        for node in reversed(nodes):
-            nid, op, node_args, params, _, name, _, requires_grad, _ = node
+        for node in reversed(nodes):  # its fields by index (id, op, args, params, name, requires_grad), as evaluate
+            nid = node[0]
             g = pop(nid, None)
-            if g is None or not requires_grad:
+            if g is None or not node[7]:
                 continue
             if retain:  # a copy: a rule may pass g itself on, to be accumulated into
                 kept[nid] = np.array(g, copy=True)
+            op = node[1]
             if op == "input":
-                grads[name] = g
+                grads[node[5]] = g
                 continue
+            node_args, params = node[2], node[3]
             rules = _BLOCKS[op].vjp  # OPS's own dict, read at each pass: tests patch the registry's rules
             ans = values[nid]
             try:  # each rule that reaches an argument requiring grad, in order; its part accumulated
                 if len(node_args) == 1:  # the common arities, called without * (and ** without parameters)
                     a = node_args[0]
-                    if nodes[a].requires_grad:
+                    if nodes[a][7]:  # its requires_grad ([7]: a NamedTuple field by name is a generic lookup)
                         part = rules[0](g, ans, values[a], **params) if params else rules[0](g, ans, values[a])
                         ct[a] = part if a not in ct else add(ct[a], part)
                 elif len(node_args) == 2 and not params:
                     a, b = node_args
                     value_a, value_b = values[a], values[b]
-                    if nodes[a].requires_grad:
+                    if nodes[a][7]:
                         part = rules[0](g, ans, value_a, value_b)
                         ct[a] = part if a not in ct else add(ct[a], part)
-                    if nodes[b].requires_grad:
+                    if nodes[b][7]:
                         part = rules[1](g, ans, value_a, value_b)
                         ct[b] = part if b not in ct else add(ct[b], part)
                 else:
@@ -219,12 +226,15 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
             for o in outputs}
 
 
+_array, _zeros = np.array, np.zeros  # read once: see _errstate
+
+
 def basis(shape: tuple, dtype) -> np.ndarray:
     """The standard basis of arrays of ``shape``, stacked: ``(n, *shape)``."""
     n = size(shape)
     if n == 1:  # a one-element output's seed (a scalar loss): one 1, as below, in one call
-        return np.array([1.0], dtype).reshape((1,) + tuple(shape))
-    flat = np.zeros(n * n, dtype)  # np.eye(n, dtype=dtype), made without its Python layers: the same array
+        return _array([1.0], dtype).reshape((1,) + tuple(shape))
+    flat = _zeros(n * n, dtype)  # np.eye(n, dtype=dtype), made without its Python layers: the same array
     flat[::n + 1] = 1
     return flat.reshape((n,) + tuple(shape))
 

@@ -58,7 +58,7 @@ def graph_work(graph) -> int:
     so is the output)."""
     facts = graph.facts
     if facts is not None:
-        s = facts.elements
+        s = facts[1]  # facts.elements (a field by name is a generic lookup)
         if s * s + 2 * READ * s < SPLIT:
             return 0
     return product_work(graph.nodes)

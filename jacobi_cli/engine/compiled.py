@@ -43,6 +43,7 @@ from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, pr
 from .planner import pass_bound, structural_zeros, unplanned
 
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
+_float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic lookup in Python 3.11)
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
 MAX_KERNELS = 32  # kernels (and call counts) one compiled function keeps
@@ -85,7 +86,7 @@ class Compiled:
         # own calls pass arrays it has converted and looked up by their shapes, so it skips that
         self._checked = checked
         self.shapes = dict(shapes)
-        self.dtype = dtype if dtype is np.float64 or dtype is np.float32 else np.dtype(dtype).type
+        self.dtype = dtype if dtype is _float64 or dtype is _float32 else np.dtype(dtype).type
         self.seed = seed
         self.max_bytes = max_bytes
         # ``values``: only for an expression whose shapes depend on them (x[x > 0]); the graph

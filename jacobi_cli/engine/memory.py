@@ -147,7 +147,7 @@ def forward_fits(graph, budget: int) -> bool:
     elements (``graph.facts``, counted by ``Builder.graph`` or ``graph.with_wrt``) are at least those the forward pass
     keeps; False when they do not fit or are not counted (then count: a refusal says the bytes)."""
     facts = graph.facts
-    return facts is not None and facts.elements * facts.itemsize <= budget
+    return facts is not None and facts[1] * facts[2] <= budget  # elements · itemsize (fields by index: see planner)
 
 
 def require(nbytes: int, budget: int, what: str, position: int | None = None) -> None:

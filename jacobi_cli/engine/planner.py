@@ -46,6 +46,8 @@ try:
 except ImportError:  # pragma: no cover - other NumPy versions
     _count_nonzero = np.count_nonzero
 _vdot = getattr(np.vdot, "_implementation", np.vdot)
+# read once: NumPy's module defines __getattr__, so Python 3.11 reads each np.NAME by a generic lookup
+_ndarray, _empty, _zeros = np.ndarray, np.empty, np.zeros
 
 MODES = ("auto", "forward", "reverse")
 SMALL = 1024  # Jacobians of at most this many elements run dense passes (see _run_small)
@@ -518,7 +520,7 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
     out = {}
     rev = [n for n, mode in modes.items() if mode == "reverse"]
     if rev:
-        seed = autodiff.basis(graph.output_shape, graph.dtype)
+        seed = autodiff.basis(graph.nodes[graph.output][4], graph.dtype)  # [4]: the output node's shape
         grads = autodiff.vjp(reverse_graph(graph, rev, len(modes)), values, seed)
         for n in rev:  # a loop, not a comprehension: no cell of grads
             out[n] = grads[n]
@@ -558,7 +560,7 @@ def pass_bound(graph: Graph, batch: int, elementwise: bool = False) -> int:
     arrays of their node's shape (times the batch) only: without the S² term."""
     facts = graph.facts
     if facts is not None:  # S counted by Builder.graph (or graph.with_wrt) on its way
-        total, item = facts.elements, facts.itemsize
+        _, total, item = facts  # (its fields by name are generic lookups)
     else:
         total, item = 0, np.dtype(graph.dtype).itemsize
         for node in graph.nodes:
@@ -576,9 +578,9 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     if mode not in MODES or not names:
         return None, None
     nodes, inputs = graph.nodes, graph.inputs
-    m = size(nodes[graph.output].shape)
+    m = size(nodes[graph.output][4])  # [4]: a node's shape ([k]: a NamedTuple field by name is a generic lookup)
     facts = graph.facts
-    itemsize = facts.itemsize if facts is not None else dtype_itemsize(graph.dtype)
+    itemsize = facts[2] if facts is not None else dtype_itemsize(graph.dtype)  # facts.itemsize
     held = 0  # the values, as make_plan counts them, and the diagonal Jacobians made below
     for v in values:
         held += getattr(v, "nbytes", 8)
@@ -654,9 +656,9 @@ def along_ones(graph: Graph, values: list, modes: dict, n_wrt: int) -> dict:
     position by position), so it is that diagonal; the first call (:func:`unplanned`) and the
     plan's run (:func:`run`) both take it, and the kernels trace it (``_diagonal_pass``). The
     arrays are the pass's own (new, never an input's), possibly of another dtype than the graph's."""
-    y_shape = tuple(graph.output_shape)
+    y_shape = tuple(graph.nodes[graph.output][4])
     n = size(y_shape)
-    seed = np.empty((1,) + y_shape, graph.dtype)  # np.ones without its Python layers (x's shape is y's)
+    seed = _empty((1,) + y_shape, graph.dtype)  # np.ones without its Python layers (x's shape is y's)
     seed.fill(1)
     rev = [name for name, mode in modes.items() if mode == "reverse"]
     parts = autodiff.vjp(reverse_graph(graph, rev, n_wrt), values, seed) if rev else {}
@@ -678,10 +680,10 @@ def _diagonal_array(graph: Graph, diagonal) -> np.ndarray:
     """``to_array()`` of :func:`_diagonal_jacobian`'s Jacobian, made without it: the values cast into
     zeros at ``j * n + j``, without ``dense()``'s budget check (:func:`unplanned` checked the dense
     arrays against the budget)."""
+    shape = tuple(graph.nodes[graph.output][4])
     n = diagonal.shape[0]
-    out = np.zeros(n * n, dtype=graph.dtype)
+    out = _zeros(n * n, dtype=graph.dtype)
     out[::n + 1] = diagonal
-    shape = tuple(graph.output_shape)
     return out.reshape(shape + shape)
 
 
@@ -690,7 +692,7 @@ def _no_zero_no_nan(a) -> bool:
     nonzero) and ``vdot(a, a)``, the sum of the squares: NaN exactly when an entry is NaN, as the
     squares are never negative (inf meets inf, never -inf). Two C calls: ufunc reductions
     (``a.all()``, ``a.sum()``) take ~4 x as long on a small array."""
-    plain = type(a) is np.ndarray  # NumPy's C functions at once; anything else through NumPy's dispatch
+    plain = type(a) is _ndarray  # NumPy's C functions at once; anything else through NumPy's dispatch
     if (_count_nonzero(a) if plain else np.count_nonzero(a)) != a.size:
         return False
     squares = _vdot(a, a) if plain else np.vdot(a, a)
@@ -703,10 +705,11 @@ def _cold_array(graph: Graph, name: str, mode: str, part, m: int | None = None, 
     reshaped to ``y.shape + x.shape``. ``dense()``'s budget check cannot refuse it: :func:`unplanned`
     made sure that the dense Jacobians fit the budget. ``tests/test_cold.py`` compares both. ``m``, ``n``:
     the sizes of y and x, when the caller knows them."""
-    y_shape, x_shape = tuple(graph.output_shape), tuple(graph.nodes[graph.inputs[name]].shape)
+    nodes = graph.nodes
+    y_shape, x_shape = tuple(nodes[graph.output][4]), tuple(nodes[graph.inputs[name]][4])
     if m is None or n is None:
         m, n = size(y_shape), size(x_shape)
-    if type(part) is not np.ndarray:
+    if type(part) is not _ndarray:
         part = np.asarray(part)
     flat = part.reshape(part.shape[0], m if mode == "forward" else n)
     square = flat.T if mode == "forward" else flat  # rows of y, columns of x
@@ -724,6 +727,9 @@ _ELEMENTWISE_RULES = MappingProxyType({name: _rule_positions(op) for name, op in
 # and the positions 0..k-1 they all cover, as k (a node with no more arguments passes through any of them)
 _ELEMENTWISE_COUNT = MappingProxyType({name: next(k for k in range(len(p) + 1) if k not in p)
                                        for name, p in _ELEMENTWISE_RULES.items()})
+# their lookups as elementwise_diagonal makes them per node: a plain dict's get (a mapping proxy's get looks up
+# and calls its dict's get, ~1 k instructions); the dict is a copy no one else holds, so it stays read-only
+_elementwise_count = dict(_ELEMENTWISE_COUNT).get
 
 
 def elementwise_diagonal(graph: Graph, name: str) -> bool:
@@ -739,25 +745,28 @@ def elementwise_diagonal(graph: Graph, name: str) -> bool:
     and compositions of them (cold == planned)."""
     nodes = graph.nodes
     x = graph.inputs[name]
-    shape = nodes[x].shape
-    if tuple(graph.output_shape) != tuple(shape) or size(shape) < 2:
+    shape = nodes[x][4]  # [4]: a node's shape ([k]: a NamedTuple field by name is a generic lookup)
+    if tuple(nodes[graph.output][4]) != tuple(shape) or size(shape) < 2:
         return False
     facts = graph.facts
-    if facts is not None and len(facts.wrt) == 1 and name in facts.wrt:
+    wrt = None if facts is None else facts[0]  # facts.wrt
+    if wrt is not None and len(wrt) == 1 and name in wrt:
         # requires_grad set for this input alone (graph.with_wrt) is the flags below: a node requires grad
         # when an argument does and its op is not nondiff; the loop below, reading them
-        rules = _ELEMENTWISE_COUNT.get
-        for _, op, args, _, node_shape, _, _, requires_grad, _ in nodes[x + 1:]:
-            if requires_grad:
+        rules = _elementwise_count
+        for node in nodes[x + 1:]:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
+            if node[7]:  # requires_grad
+                op = node[1]
                 k = rules(op)  # rules at positions 0..k-1 (each further position asked below)
-                if k is None or node_shape != shape:
+                if k is None or node[4] != shape:
                     return False
+                args = node[2]
                 if len(args) > k:
                     positions = _ELEMENTWISE_RULES[op]
                     for i, a in enumerate(args):
-                        if nodes[a].requires_grad and i not in positions:
+                        if nodes[a][7] and i not in positions:  # [7]: its requires_grad
                             return False
-        return nodes[graph.output].requires_grad
+        return nodes[graph.output][7]
     flags = [False] * len(nodes)  # flags[i]: the derivative passes through node i
     flags[x] = True
     passes = flags.__getitem__

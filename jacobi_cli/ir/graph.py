@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
-from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -94,7 +93,7 @@ class Graph:
         comes with them set for every input (:meth:`Builder.graph`), the common ``wrt``."""
         wrt = frozenset(self.inputs if wrt is None else wrt)
         facts = self.facts
-        if facts is not None and facts.wrt == wrt:  # set for these inputs already (a builder's graph: every input)
+        if facts is not None and facts[0] == wrt:  # facts.wrt: set for these inputs already (a builder's graph: every input)
             return self
         flags: list[bool] = []
         nodes = []
@@ -149,12 +148,15 @@ class Facts(NamedTuple):
     itemsize: int  # of the graph's dtype
 
 
-_ITEMSIZE = MappingProxyType({np.float64: 8, np.float32: 4})  # read-only: the dtypes jac computes in
+_float64, _float32 = np.float64, np.float32  # read once: np.NAME is a generic lookup in Python 3.11
+# the dtypes jac computes in: a plain dict's get, of a dict no one else holds (a mapping proxy's get calls its
+# dict's get by name, ~1 k instructions)
+_itemsize_of = {np.float64: 8, np.float32: 4}.get
 
 
 def itemsize(dtype) -> int:
     """``np.dtype(dtype).itemsize``, looked up for jac's own dtypes (``np.dtype`` takes ~1 k instructions)."""
-    found = _ITEMSIZE.get(dtype)
+    found = _itemsize_of(dtype)
     return np.dtype(dtype).itemsize if found is None else found
 
 
@@ -299,9 +301,7 @@ class Builder:
     """Appends nodes; folds ops whose arguments are all constants."""
 
     # settings most builders keep as they are (a builder sets its own): read here until then
-    fold = True
     seed = 0
-    shapes_only = False  # ``jac shape``: results are never computed, only constants
     _rng = None
     by_value = False  # a node's shape was read off the input values (x[x > 0])
     # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
@@ -309,9 +309,6 @@ class Builder:
     # ``value_of(t, position, what)``, node t's values for the given inputs (the graph then holds for them only:
     # np.nonzero, np.unique)
     lowering = None
-    # nodes an input reaches whose result the libraries hold as integers or booleans are tracked only by
-    # the parser's builder (``typing``; see ir/dtypes.py)
-    typing = False
     binding = False  # a binding's value: an integer --dtype cannot hold exactly is refused
     # the inputs whose requires_grad is set, and so every node's that depends on one (a frozenset of names;
     # None: every input); the graph's facts say which (graph.with_wrt of them is the graph itself)
@@ -324,18 +321,21 @@ class Builder:
         self.nodes: list[Node] = []
         self.inputs: dict[str, int] = {}
         self.source = source
-        if dtype is np.float64 or dtype is np.float32:  # np.dtype(dtype) below, without its call
-            self.dtype, self._itemsize = dtype, 8 if dtype is np.float64 else 4
+        if dtype is _float64 or dtype is _float32:  # np.dtype(dtype) below, without its call
+            self.dtype, self._itemsize = dtype, 8 if dtype is _float64 else 4
         else:
             dtype = np.dtype(dtype)
             self.dtype, self._itemsize = dtype.type, dtype.itemsize
-        if fold is not True:
-            self.fold = fold
+        # fold, shapes_only and typing are read for every node: instance attributes (Python 3.11 specializes
+        # a read of the instance's own attribute; a class default read through the instance is a generic lookup)
+        self.fold = fold
         if type(seed) is not int or seed:
             self.seed = seed
         self.max_bytes = max_bytes  # per array: constants, and each node's result unless shapes_only
-        if shapes_only:
-            self.shapes_only = shapes_only
+        self.shapes_only = shapes_only  # ``jac shape``: results are never computed, only constants
+        # nodes an input reaches whose result the libraries hold as integers or booleans are tracked only by
+        # the parser's builder (it sets ``typing``; see ir/dtypes.py)
+        self.typing = False
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
         # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
         # size check passed: a long sum of like terms applies the rule once, not per node
@@ -471,7 +471,7 @@ class Builder:
         shape for these argument shapes is known (its shape rule and size check passed before:
         ``x*1 + x*2 + ...``), the node is appended at once; it is the node ``_apply`` makes."""
         shape = self._binary_shapes.get((op_name, a.shape, b.shape))
-        if shape is None or (self.fold and self.nodes[a.id].op == "const" and self.nodes[b.id].op == "const"):
+        if shape is None or (self.fold and self.nodes[a.id][1] == "const" and self.nodes[b.id][1] == "const"):
             return self._apply(op_name, (a, b), position, name, _NO_PARAMS)
         nodes = self.nodes  # self._append(op_name, (a.id, b.id), _NO_PARAMS, shape, name, position), inline
         i = len(nodes)
@@ -490,10 +490,11 @@ class Builder:
         if len(args) == 1 and isinstance(args[0], Tracer):  # f(x): what the lines below give, without their lists
             t = args[0]
             try:
-                shape = op.shape(t.shape, **params) if params else op.shape(t.shape)
+                rule = op.shape  # read, then called: 3.11 never specializes a method call of an instance's attribute
+                shape = rule(t.shape, **params) if params else rule(t.shape)
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
-            if self.fold and nodes[t.id].op == "const":
+            if self.fold and nodes[t.id][1] == "const":  # [1]: the node's op (a field's name is a generic lookup)
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 return self._fold(op, [t], params, position)
             if not self.shapes_only and shape not in self._sized:
@@ -512,10 +513,11 @@ class Builder:
         if len(args) == 2 and type(args[0]) is Tracer and type(args[1]) is Tracer:  # a @ b: as f(x) above
             a, b = args
             try:
-                shape = op.shape(a.shape, b.shape, **params) if params else op.shape(a.shape, b.shape)
+                rule = op.shape
+                shape = rule(a.shape, b.shape, **params) if params else rule(a.shape, b.shape)
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
-            if self.fold and nodes[a.id].op == "const" and nodes[b.id].op == "const":
+            if self.fold and nodes[a.id][1] == "const" and nodes[b.id][1] == "const":
                 self.check_size(shape, partial(_result_named, op, shape), position)
                 return self._fold(op, [a, b], params, position)
             if not self.shapes_only and shape not in self._sized:

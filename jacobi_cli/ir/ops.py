@@ -67,6 +67,11 @@ class _Prims:
 
 
 _ndarray = np.ndarray
+# NumPy's module defines __getattr__, so Python 3.11 never specializes ``np.NAME``: each read is a generic
+# lookup (~300 instructions). The names the rules of a first call's pass call are read once, here
+_empty = np.empty
+_matmul = np.matmul
+_multiply = np.multiply
 
 
 def _prim(op: Op):
@@ -107,9 +112,12 @@ def _prim(op: Op):
 # --- helpers the rules share ------------------------------------------------------
 
 def shape_of(a) -> tuple:
-    if isinstance(a, (np.ndarray, Proxy)):  # np.shape's answer, without its dispatch
+    if isinstance(a, _SHAPED):  # np.shape's answer, without its dispatch
         return a.shape
     return np.shape(a)
+
+
+_SHAPED = (np.ndarray, Proxy)
 
 
 def lift(t, ndim: int):
@@ -137,13 +145,13 @@ def expand_reduced(g, in_shape: tuple, axes: tuple, keepdims: bool):
     b = shape_of(g)[0]
     kept = reduce_shape(in_shape, axes, True)
     if not keepdims:  # P.reshape's call for an array: its impl's a.reshape, without P's dispatch
-        g = g.reshape((b,) + kept) if type(g) is np.ndarray else P.reshape(g, shape=(b,) + kept)
+        g = g.reshape((b,) + kept) if type(g) is _ndarray else P.reshape(g, shape=(b,) + kept)
     shape = (b,) + tuple(in_shape)
-    if type(g) is np.ndarray and shape_size(shape) <= _SMALL_EXPAND:
+    if type(g) is _ndarray and shape_size(shape) <= _SMALL_EXPAND:
         # a small array: the same values copied (np.copyto broadcasts as np.broadcast_to does), without
         # broadcast_to's Python layers (~5 us, a tenth of a small first call's pass); the copy is writable and
         # holds no view of g, which no rule reads
-        out = np.empty(shape, g.dtype)
+        out = _empty(shape, g.dtype)
         _copyto(out, g)
         return out
     return P.broadcast_to(g, shape=shape)
@@ -199,13 +207,27 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, kee
                      spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
 
     def vjp(g, ans, x):
-        return P.mul(g, deriv(x, ans))
+        d = deriv(x, ans)
+        if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1:  # _times_unbatched, inline
+            return _multiply(g, d[None])
+        return P.mul(g, d)
 
     def jvp(t, ans, x):
         return P.mul(t, deriv(x, ans))
 
     return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
                  spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
+
+
+def _times_unbatched(g, d):
+    """``P.mul(g, d)`` of a batched cotangent ``g`` (B, *s) and an unbatched partial ``d`` (its shape
+    broadcasts to s). With B = 1 and arrays, ``d`` is given the leading axis broadcasting would give it:
+    the same products into the same (1, *s) array, but NumPy's loop for operands of one rank, without the
+    iterator that broadcasting (1, n) against (n,) sets up (~2.6 k instructions of ~8 k). A first call's
+    pass along ones, and every vjp of one cotangent, has B = 1."""
+    if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1:
+        return _multiply(g, d[None])
+    return P.mul(g, d)
 
 
 def _sympy_elementwise(f):
@@ -300,10 +322,10 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
             return unbroadcast(times(g, dy(ans, x, y)), shape_of(y))
     else:  # the same calls, times and shape_of inline (a first call's pass runs these for every product)
         def vjp_x(g, ans, x, y):
-            return unbroadcast(P.mul(g, dx(ans, x, y)), x.shape if type(x) is _ndarray else shape_of(x))
+            return unbroadcast(_times_unbatched(g, dx(ans, x, y)), x.shape if type(x) is _ndarray else shape_of(x))
 
         def vjp_y(g, ans, x, y):
-            return unbroadcast(P.mul(g, dy(ans, x, y)), y.shape if type(y) is _ndarray else shape_of(y))
+            return unbroadcast(_times_unbatched(g, dy(ans, x, y)), y.shape if type(y) is _ndarray else shape_of(y))
 
     def jvp_x(t, ans, x, y):
         return times(lift(t, len(shape_of(ans))), dx(ans, x, y))
@@ -1053,31 +1075,41 @@ def _back_to(grad, shape, promoted_shape):
     return P.reshape(grad, shape=(b,) + tuple(shape)) if tuple(promoted_shape) != tuple(shape) else grad
 
 
-def _plain_matrices(g, a, b) -> bool:
-    """Are ``g``, ``a`` and ``b`` arrays (no tracer, no structured batch) and the operands 1-d or
-    2-d? The rules below then make the NumPy calls that their ``P`` ops make, without the dispatch
-    (a cold call's pass runs them once each: E6 twice)."""
-    return type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray \
-        and 0 < a.ndim <= 2 and 0 < b.ndim <= 2
+def _plain_shapes(g, a, b):
+    """``(a.shape, b.shape)`` when ``g``, ``a`` and ``b`` are arrays (no tracer, no structured batch)
+    and the operands 1-d or 2-d, else None. The rules below then make the NumPy calls that their ``P``
+    ops make, without the dispatch (a cold call's pass runs them once each: E6 twice), reading each
+    shape once (an array's ``shape`` or ``ndim`` is a generic attribute lookup, a new tuple each time)."""
+    if type(g) is _ndarray and type(a) is _ndarray and type(b) is _ndarray:
+        shape_a, shape_b = a.shape, b.shape
+        if 0 < len(shape_a) <= 2 and 0 < len(shape_b) <= 2:
+            return shape_a, shape_b
+    return None
 
 
 def _matmul_vjp_a(g, ans, a, b):
-    if _plain_matrices(g, a, b):  # _promoted, G Bᵀ and _back_to below, call for call
-        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
-        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
-        grad = np.matmul(g.reshape((g.shape[0], a2.shape[0], b2.shape[1])), b2.transpose((1, 0)))
-        return grad.reshape((g.shape[0],) + a.shape) if a.ndim == 1 else grad
+    shapes = _plain_shapes(g, a, b)
+    if shapes is not None:  # _promoted, G Bᵀ and _back_to below, call for call
+        shape_a, shape_b = shapes
+        rows = 1 if len(shape_a) == 1 else shape_a[0]
+        b2 = b.reshape(shape_b + (1,)) if len(shape_b) == 1 else b
+        batch = g.shape[0]
+        grad = _matmul(g.reshape((batch, rows, 1 if len(shape_b) == 1 else shape_b[1])), b2.transpose((1, 0)))
+        return grad.reshape((batch,) + shape_a) if len(shape_a) == 1 else grad
     a2, b2, out2 = _promoted(a, b)
     g2 = P.reshape(g, shape=(batch_size(g),) + out2)
     return _back_to(P.matmul(g2, mT(b2)), shape_of(a), shape_of(a2))  # dA = G Bᵀ
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    if _plain_matrices(g, a, b):  # as _matmul_vjp_a: the calls of the lines below, without P's dispatch
-        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
-        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
-        grad = np.matmul(a2.transpose((1, 0)), g.reshape((g.shape[0], a2.shape[0], b2.shape[1])))
-        return grad.reshape((g.shape[0],) + b.shape) if b.ndim == 1 else grad
+    shapes = _plain_shapes(g, a, b)
+    if shapes is not None:  # as _matmul_vjp_a: the calls of the lines below, without P's dispatch
+        shape_a, shape_b = shapes
+        a2 = a.reshape((1,) + shape_a) if len(shape_a) == 1 else a
+        batch = g.shape[0]
+        grad = _matmul(a2.transpose((1, 0)), g.reshape((batch, 1 if len(shape_a) == 1 else shape_a[0],
+                                                         1 if len(shape_b) == 1 else shape_b[1])))
+        return grad.reshape((batch,) + shape_b) if len(shape_b) == 1 else grad
     a2, b2, out2 = _promoted(a, b)
     g2 = P.reshape(g, shape=(batch_size(g),) + out2)
     return _back_to(P.matmul(mT(a2), g2), shape_of(b), shape_of(b2))  # dB = Aᵀ G

@@ -410,6 +410,11 @@ class _Unpacked:
         self.value, self.position = value, position
 
 
+# the tables' lookups short_call makes, read once: Python 3.11 reads ``GLOBAL.get`` by a generic attribute
+# lookup, a bound method made at each read (the tables are filled at import, the methods stay theirs)
+_library_function, _function, _unary_op = LIBRARY_FUNCTIONS.get, FUNCTIONS.get, UNARY.get
+
+
 class _Lowering:
     """Walks statements and turns each expression node into builder calls."""
 
@@ -696,10 +701,10 @@ class _Lowering:
         # self.lookup("function", fname, None, start) for the names it finds: no library (the call is
         # bare), Python's own reading first (float(t)), then the shared one; anything else through lookup
         b.library = None
-        lower = LIBRARY_FUNCTIONS.get(("builtins", fname)) or FUNCTIONS.get(fname) or \
+        lower = _library_function(("builtins", fname)) or _function(fname) or \
             self.lookup("function", fname, None, start)
         if len(args) == 1 and type(args[0]) is Tracer:
-            op = UNARY.get(lower)
+            op = _unary_op(lower)
             if op is not None:  # sin(x): the lowering's first line, b.apply(op, x, position=start)
                 return b._apply(op, (args[0],), start, None, _NO_PARAMS)
         return lower(b, args, {}, start)
