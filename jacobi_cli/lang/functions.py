@@ -10105,19 +10105,25 @@ for _name in ("addbmm", "argwhere", "narrow_copy"):
     variant("method", _name)(LIBRARY_FUNCTIONS[("torch", _name)])
 
 
-@variant("torch", "outer", "ger")
-@variant("method", "outer", "ger")  # NumPy's arrays have no .outer(): x.outer(v) is PyTorch's
-def _torch_outer(b, args, kwargs, position):
-    """torch.outer(x, v): the outer product of two vectors; PyTorch refuses any other array, which NumPy's
-    outer would flatten."""
-    kwargs = {("y" if k == "vec2" else k): v for k, v in kwargs.items()}
-    a = arguments("outer", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    for key, which in (("x", "self"), ("y", "vec2")):
-        if tensor(b, a[key], "outer", position).ndim != 1:
-            raise JacShapeError(f"torch.outer: expected 1-d arguments, but {which} has shape "
-                                f"{fmt(tensor(b, a[key], 'outer', position).shape)} (np.outer flattens; PyTorch "
-                                "refuses)", position)
-    return _outer(b, [a["x"], a["y"]], {}, position)
+def _outer_of_vectors(spelling: str, library: str):
+    """``spelling``'s outer product of two vectors (torch.outer, np.linalg.outer): the library refuses any other
+    array, which np.outer would flatten."""
+    def lower(b, args, kwargs, position):
+        if library == "PyTorch":
+            kwargs = {("y" if k == "vec2" else k): v for k, v in kwargs.items()}
+        a = arguments("outer", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
+        x, y = tensor(b, a["x"], "outer", position), tensor(b, a["y"], "outer", position)
+        if x.ndim != 1 or y.ndim != 1:
+            raise JacShapeError(f"{spelling}: expected 1-d arguments, got shapes {fmt(x.shape)} and {fmt(y.shape)}: "
+                                f"the arrays must be vectors (np.outer flattens them; {library} refuses)", position)
+        return _outer(b, [x, y], {}, position)
+    lower.__doc__ = _outer_of_vectors.__doc__.replace("``spelling``'s", spelling + ":")
+    return lower
+
+
+variant("torch", "outer", "ger")(_outer_of_vectors("torch.outer", "PyTorch"))
+variant("method", "outer", "ger")(_outer_of_vectors("torch.outer", "PyTorch"))  # NumPy's arrays have no .outer()
+variant("np.linalg", "outer")(_outer_of_vectors("np.linalg.outer", "NumPy"))
 
 
 # --- PyTorch's top-level twins of torch.nn.functional: ATen's functions, read as ATen reads them ---
@@ -10209,17 +10215,6 @@ def _np_linalg_trace(b, args, kwargs, position):
         raise JacShapeError(f"np.linalg.trace needs a stack of matrices, at least 2 dimensions; got shape "
                             f"{fmt(x.shape)}", position)
     return _np_trace(b, [x], {"offset": a["offset"], "axis1": -2, "axis2": -1}, position)
-
-
-@variant("np.linalg", "outer")
-def _np_linalg_outer(b, args, kwargs, position):
-    """np.linalg.outer(x1, x2): the outer product of two vectors; NumPy refuses other arrays (np.outer flattens)."""
-    a = arguments("outer", args, kwargs, {"x": REQUIRED, "y": REQUIRED}, position)
-    x, y = tensor(b, a["x"], "outer", position), tensor(b, a["y"], "outer", position)
-    if x.ndim != 1 or y.ndim != 1:
-        raise JacShapeError(f"np.linalg.outer: the arrays must be vectors, got shapes {fmt(x.shape)} and "
-                            f"{fmt(y.shape)} (np.outer flattens them)", position)
-    return _outer(b, [x, y], {}, position)
 
 
 def _numpy_ravels_a_scalar(lower):
