@@ -23,6 +23,20 @@ def test_every_function_constant_module_and_user_op_is_listed():
     assert listed == list(OPS)
 
 
+def test_every_library_reading_is_listed_under_its_library():
+    tables, library = {}, None
+    for line in reference.library_tables():
+        if line.startswith("### "):
+            library = line[5:-2]  # "### `numpy`\n"
+        elif line.startswith("| `"):
+            cells = line.split(" | ")
+            tables.setdefault(library, set()).update(n.strip("`") for n in [cells[0][2:], *cells[1].split()] if n)
+    for library, name in functions.LIBRARY_FUNCTIONS:
+        assert name in tables[library], (library, name)
+    assert "`torch.linalg.NAME`" in reference.library_spellings("torch.linalg")
+    assert "only these names" in next(line for line in reference.library_tables() if "`lax.NAME`" in line)
+
+
 def test_a_new_function_is_picked_up_with_its_aliases_ops_and_docstring(monkeypatch):
     def lower(b, args, kwargs, position):
         """The hyperbolic sine, twice."""

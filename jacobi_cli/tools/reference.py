@@ -274,6 +274,54 @@ def functions_table() -> list:
     return lines
 
 
+def library_spellings(library: str) -> str:
+    """How a library's own names are written: the prefixes that name it, ``x.NAME(...)`` for methods."""
+    from ..lang.functions import LIBRARIES
+
+    if library == "method":
+        return "`x.NAME(...)`"
+    if library == "builtins":
+        return "`NAME(...)`, Python's built-in"
+    if library == "torch.aten":
+        return "`torch.NAME(...)` only (PyTorch's top-level ATen functions)"
+    return " ".join(f"`{prefix}.NAME`" for prefix in sorted(p for p, lib in LIBRARIES.items() if lib == library))
+
+
+def _lookup_order(library: str) -> str:
+    """Where ``parser.lookup`` goes when a library's table lacks a name."""
+    from ..lang.functions import FALLBACK
+
+    if library in ("jax.lax", "torch.nn", "numpy.random"):
+        return "only these names: no other table"
+    if library == "torch.aten":
+        return "looked up first, then `torch`'s table, then the shared table"
+    if library == "method":
+        return ("then the shared table (`x.NAME(...)` is `NAME(x, ...)`); in a text that calls one library only, a "
+                "method both PyTorch and NumPy read their own way follows that library (`x.std()`)")
+    then = f", then `{FALLBACK[library]}`'s" if library in FALLBACK else ""
+    return f"looked up first{then}, then the shared table"
+
+
+def library_tables() -> list:
+    """One table per library of the names it reads in its own way (``LIBRARY_FUNCTIONS``): found
+    with that library's prefix before the shared table above, so ``np.std`` and ``x.std()`` may
+    mean what the bare ``std`` does not, and a name only one library has is found only there."""
+    from ..lang.functions import LIBRARY_FUNCTIONS
+
+    by_library: dict = {}
+    for (library, name), fn in LIBRARY_FUNCTIONS.items():
+        by_library.setdefault(library, {}).setdefault(_key(fn), ([], fn))[0].append(name)
+    lines = []
+    for library in sorted(by_library):
+        lines += [f"### `{library}`\n", f"Written {library_spellings(library)}; {_lookup_order(library)}.\n",
+                  "| name | also spelled | ops it may apply | notes |", "|---|---|---|---|"]
+        for names, fn in sorted(by_library[library].values(), key=lambda g: sorted(g[0])[0]):
+            first, *aliases = sorted(names)
+            lines.append(f"| `{first}` | {_code(aliases)} | {_code(ops_used(fn))} | {_doc(fn)} |")
+        lines.append("")
+    return lines
+
+
 def ops_table() -> list:
     """Every op of the registry, with the functions that apply it; an op no function applies is
     one the derivative rules and the parser use (``jac graph`` shows them too)."""
@@ -307,6 +355,12 @@ def render() -> str:
              "has its own derivative rules, tested against central differences.\n",
              "\n".join(functions_table()) + "\n",
              "Constructors, constants inside an expression and values of bindings: " + _code(CONSTRUCTORS) + ".\n",
+             "## Library spellings\n",
+             "Where PyTorch, NumPy, JAX, SciPy and Python read one name differently (`torch.std` divides by n - 1, "
+             "`np.std` by n), or only one of them has it (`torch.linalg.vander`, `F.grid_sample`), the library the "
+             "call names decides: these tables list each library's own readings, looked up before the shared "
+             "table above. A bare name read differently by the libraries is refused, naming both readings.\n",
+             "\n".join(library_tables()) + "\n",
              "## Ops\n",
              "The op registry: what the functions above become in the graph (the ops `jac graph` shows). Every op "
              "is tested against central differences in forward and reverse mode and to second order, on inputs "
