@@ -7007,14 +7007,19 @@ def _vander(b, args, kwargs, position):
     _checked(b, (n, count), "vander", position)
     if count == 0:
         return b.const(np.zeros((n, 0), dtype=b.dtype), position)
-    column = b.const(np.ones(n, dtype=b.dtype), position)
-    columns = [column]
-    for _ in range(count - 1):
-        column = x if len(columns) == 1 else b.apply("mul", column, x, position=position)
-        columns.append(column)
+    columns = _powers(b, x, count, position)
     if not _flag(b, a["increasing"], "increasing", "vander", position):
         columns.reverse()
     return _stack(b, [Items(columns)], {"axis": 1}, position)
+
+
+def _powers(b, x, count: int, position) -> list:
+    """x⁰, x¹, …, x^(count - 1) for count >= 1, each power the one before times x, as NumPy's and PyTorch's
+    vander build them (so x = 0 has its derivative)."""
+    powers = [b.const(np.ones(x.shape, dtype=b.dtype), position)]
+    while len(powers) < count:
+        powers.append(x if len(powers) == 1 else b.apply("mul", powers[-1], x, position=position))
+    return powers
 
 
 @function("cumulative_trapezoid", "cumtrapz")
@@ -10164,11 +10169,10 @@ def _aten_embedding(b, args, kwargs, position):
                                                                    "sparse": a["sparse"]}, position)
 
 
-def _aten_refused(fname: str, why: str):
+def _aten_refused(fname: str, why: str, hint: str = ""):
     def lower(b, args, kwargs, position):
-        raise JacValueError(f"torch.{fname} is ATen's {fname}, not F.{fname}: {why}; write F.{fname}(...) (its "
-                            "reduction a string, 'mean' by default)" if "reduction" in why else
-                            f"torch.{fname} is ATen's {fname}, not F.{fname}: {why}; write F.{fname}(...)", position)
+        raise JacValueError(f"torch.{fname} is ATen's {fname}, not F.{fname}: {why}; write F.{fname}(...){hint}",
+                            position)
     lower.__doc__ = f"torch.{fname}: refused ({why}); F.{fname} is read"
     return lower
 
@@ -10176,7 +10180,8 @@ def _aten_refused(fname: str, why: str):
 for _name in ("kl_div", "binary_cross_entropy_with_logits", "hinge_embedding_loss", "margin_ranking_loss",
               "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"):
     variant("torch.aten", _name)(_aten_refused(_name, "its reduction is an int code, and without one PyTorch gives "
-                                                      "every element's loss"))
+                                                      "every element's loss", " (its reduction a string, 'mean' by "
+                                                                              "default)"))
 variant("torch.aten", "adaptive_max_pool1d")(_aten_refused("adaptive_max_pool1d", "it returns the pair (values, "
                                                                                    "indices)"))
 variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes the table first and returns four "
@@ -10197,10 +10202,7 @@ def _linalg_vander(b, args, kwargs, position):
         raise JacValueError(f"torch.linalg.vander: N must be greater than 1 (PyTorch), got {count} for shape "
                             f"{fmt(shape)}", position)
     _checked(b, tuple(shape) + (count,), "vander", position)
-    columns = [b.const(np.ones(shape, dtype=b.dtype), position), x]
-    while len(columns) < count:  # each power the one before times x, as PyTorch's cumulative product
-        columns.append(b.apply("mul", columns[-1], x, position=position))
-    return _stack(b, [Items(columns)], {"axis": -1}, position)
+    return _stack(b, [Items(_powers(b, x, count, position))], {"axis": -1}, position)
 
 
 @variant("np.linalg", "trace")
