@@ -7251,15 +7251,21 @@ def _cond(b, args, kwargs, position):
 @function("matrix_rank")
 def _matrix_rank(b, args, kwargs, position):
     """matrix_rank(A, tol=None, hermitian=False; PyTorch also atol=, rtol=): the count of singular values
-    above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch; no derivative."""
+    above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch; no derivative. A
+    vector's or a scalar's is NumPy's, 1 unless every element is 0 (tol unread); PyTorch refuses them."""
     a = arguments("matrix_rank", args, kwargs, {"x": REQUIRED, "tol": None, "hermitian": False, "atol": None,
                                                 "rtol": None}, position)
     x = tensor(b, a["x"], "matrix_rank", position)
     _flag(b, a["hermitian"], "hermitian", "matrix_rank", position)  # the same singular values either way
     if x.ndim < 2:
-        if x.ndim == 0:
-            raise JacShapeError("matrix_rank needs a vector or a matrix, got a scalar", position)
-        x = _reshape_to(b, x, (1,) + tuple(x.shape), position)  # NumPy: a vector's rank is 0 or 1
+        if b.library == "torch":
+            raise JacShapeError(f"torch.linalg.matrix_rank needs at least 2 dimensions (PyTorch), got shape "
+                                f"{fmt(x.shape)}", position)
+        # NumPy: int(not all(A == 0)) for a vector or a scalar, whatever tol says (a NaN counts as nonzero)
+        nonzero = b.apply("ne", x, 0.0, position=position)
+        if x.ndim == 1:
+            nonzero = b.apply("sum", nonzero, axes=(0,), position=position)
+        return b.apply("gt", nonzero, 0.0, position=position)
     s = b.apply("detach", _singular_values(b, x, "matrix_rank", position), position=position)
     top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
     given = {k: None if a[k] is None else _number(b, a[k], k, position) for k in ("tol", "atol", "rtol")}
@@ -9348,10 +9354,12 @@ def _np_polyint(b, args, kwargs, position):
     """np.polyint(p, m=1, k=None): the m-th antiderivative's coefficients, p / [n, ..., 1] then the constant k
     (0), m times (NumPy's divisions)"""
     a = arguments("polyint", args, kwargs, {"p": REQUIRED, "m": 1, "k": None}, position)
-    p = _poly_vector(b, a["p"], "polyint", position)
     m = static_int(b, a["m"], "m", position)
     if m < 0:
         raise JacValueError("polyint: order of integral must be positive (see polyder) (NumPy)", position)
+    if m == 0:  # NumPy gives p back as it is, whatever its shape
+        return tensor(b, a["p"], "polyint", position)
+    p = _poly_vector(b, a["p"], "polyint", position)
     k = [0.0] if a["k"] is None else static(b, a["k"], "k", position)
     ks = list(k) if isinstance(k, (tuple, list)) else [k]
     if len(ks) == 1 and m > 1:
