@@ -1391,16 +1391,21 @@ def _value_options(b, kwargs: dict, fname, position):
 DTYPE_FIRST = frozenset(("sum", "nansum", "prod", "nanprod", "cumsum", "cumprod", "mean", "nanmean", "softmax",
                          "log_softmax", "softmin"))
 _FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin"))
+_OR_SUMS = frozenset(("sum", "nansum", "cumsum"))  # their add of two booleans is an or: a bool sum is nonzero
 
 
-def dtype_first(b, fname: str, args: list, kwargs: dict, position) -> tuple:
-    """``(args, kwargs)`` of a call of ``fname`` (in DTYPE_FIRST) with ``dtype=`` applied to its array."""
+def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tracer:
+    """The call ``lower(args, kwargs)`` of ``fname`` (in DTYPE_FIRST) with ``dtype=`` applied to its array; a sum in
+    bool is NumPy's and PyTorch's add of booleans, a logical or (``np.sum(x, dtype=bool)`` is ``np.any(x)``)."""
     kwargs = dict(kwargs)
     dtype = static(b, kwargs.pop("dtype"), "dtype", position)
     if dtype is None:
-        return args, kwargs
+        return lower(b, args, kwargs, position)
     if isinstance(dtype, str) and dtype in DTYPES:
         dtype = DType(dtype, DTYPES[dtype])
+    if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumsum" and "torch" in (dtype.library, b.library):
+        raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
+                            "torch.cummax(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
         raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only; jac "
                             "refuses an integer one (drop dtype=: jac computes in --dtype)", position)
@@ -1409,7 +1414,8 @@ def dtype_first(b, fname: str, args: list, kwargs: dict, position) -> tuple:
         args = [as_dtype(b, tensor(b, args[0], fname, position), dtype, position)] + list(args[1:])
     elif key is not None:
         kwargs[key] = as_dtype(b, tensor(b, kwargs[key], fname, position), dtype, position)
-    return args, kwargs
+    out = lower(b, args, kwargs, position)
+    return truth(b, out, position) if fname in _OR_SUMS and isinstance(dtype, DType) and dtype.kind == "b" else out
 
 
 def _is_dtype(value) -> bool:
@@ -9234,16 +9240,20 @@ def _np_cumulative(fname: str, base: str):
             raise JacValueError(f"{fname}: axis must be given for an array of {x.ndim} dimensions (NumPy)", position)
         if x.ndim == 0:
             raise JacValueError(f"{fname}: a 0-d array has no axis to accumulate along (NumPy)", position)
+        if a["out"] is not None:
+            raise JacValueError(f"{fname}(): out= writes into an array, which jac does not do: use the result",
+                                position)
         axis = 0 if a["axis"] is None else _axis(b, a["axis"], x.ndim, fname, position, "axis")
-        out = library_function("numpy", base)(b, [x], {"axis": b.const(float(axis), position)}, position)
+        out = dtype_first(b, base, library_function("numpy", base), [x], {"axis": b.const(float(axis), position),
+                                                                          "dtype": a["dtype"]}, position)
         if not static(b, a["include_initial"], "include_initial", position):
             return out
         shape = list(x.shape)
         shape[axis] = 1
         first = b.const(np.full(shape, 0.0 if base == "cumsum" else 1.0, dtype=b.dtype), position)
         return FUNCTIONS["cat"](b, [Items([first, out])], {"axis": b.const(float(axis), position)}, position)
-    lower.__doc__ = (f"np.{fname}(x, axis=None, include_initial=False) (NumPy 2): np.{base} along axis (required "
-                     f"past 1-d), with include_initial the identity first")
+    lower.__doc__ = (f"np.{fname}(x, axis=None, dtype=None, include_initial=False) (NumPy 2): np.{base} along axis "
+                     f"(required past 1-d; dtype= as np.{base}'s), with include_initial the identity first")
     return lower
 
 
@@ -10205,8 +10215,8 @@ def _linalg_vander(b, args, kwargs, position):
 
 @variant("np.linalg", "trace")
 def _np_linalg_trace(b, args, kwargs, position):
-    """np.linalg.trace(x, *, offset=0): the trace of each matrix of a stack, over the LAST two axes (NumPy 2's
-    array-API function; np.trace takes the first two)."""
+    """np.linalg.trace(x, *, offset=0, dtype=None): the trace of each matrix of a stack, over the LAST two axes
+    (NumPy 2's array-API function; np.trace takes the first two); dtype= as np.sum's."""
     if len(args) > 1:
         raise JacValueError("np.linalg.trace takes one positional argument, x; offset is a keyword", position)
     a = arguments("trace", args, kwargs, {"x": REQUIRED, "offset": 0, "dtype": None}, position)
@@ -10214,7 +10224,11 @@ def _np_linalg_trace(b, args, kwargs, position):
     if x.ndim < 2:
         raise JacShapeError(f"np.linalg.trace needs a stack of matrices, at least 2 dimensions; got shape "
                             f"{fmt(x.shape)}", position)
-    return _np_trace(b, [x], {"offset": a["offset"], "axis1": -2, "axis2": -1}, position)
+    offset = a["offset"]
+
+    def trace(b, args, kwargs, position):
+        return _np_trace(b, args, {"offset": offset, "axis1": -2, "axis2": -1}, position)
+    return dtype_first(b, "sum", trace, [x], {"dtype": a["dtype"]}, position)  # dtype= as np.sum's
 
 
 def _numpy_ravels_a_scalar(lower):

@@ -1664,7 +1664,7 @@ class _Lowering:
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST:  # x.sum(dtype=torch.float64)
-            args, kwargs = dtype_first(self.b, fname, args, kwargs, position)
+            return dtype_first(self.b, fname, lower, args, kwargs, position)
         return lower(self.b, args, kwargs, position)
 
     def attribute(self, node: ast.Attribute, kids: list):
