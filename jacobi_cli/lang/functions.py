@@ -5719,6 +5719,8 @@ def _diff(b, args, kwargs, position):
     if n < 0:
         raise JacValueError(f"diff(): n must be >= 0, got {n}", position)
     axis = _one_axis(b, a["axis"], x, position, "diff")
+    if n == 0:  # NumPy and PyTorch return x as it is, prepend and append not joined
+        return x
     if a["prepend"] is not None or a["append"] is not None:
         x = _diff_ends(b, x, axis, a["prepend"], a["append"], position)
     for _ in range(n):
@@ -10045,7 +10047,8 @@ def _np_rollaxis(b, args, kwargs, position):
     if not -x.ndim <= start <= x.ndim:
         raise JacShapeError(f"rollaxis: start {start} is out of bounds for an array of {x.ndim} dimensions (NumPy)",
                             position)
-    start %= x.ndim + 1
+    if start < 0:  # NumPy: start += ndim (so -1 is before the last axis, not after it)
+        start += x.ndim
     if axis < start:
         start -= 1
     if axis == start:
