@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError
 from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
-from ..ir.ops import OPS
+from ..ir.ops import ASYMMETRY, OPS
 from ..ir.shapes import broadcast, check_rank, fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
@@ -3553,7 +3553,40 @@ def _pinv(b, args, kwargs, position):
     default cutoff, max(m, n)·eps·σmax, is refused (the libraries would zero it: a pseudo-inverse of lower
     rank, whose derivative jumps where the rank drops)."""
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "hermitian": False}, position)
-    return _pinv_with(b, a["x"], None, 0.0, position)
+    return _pinv_with(b, _hermitian(b, a["hermitian"], a["x"], "pinv", position), None, 0.0, position)
+
+
+def _hermitian(b, flag, value, fname, position, derivative=True):
+    """The matrix ``hermitian=True`` reads (pinv, matrix_rank, svd's singular values): NumPy's and PyTorch's eigh
+    see the lower triangle only (UPLO='L'), so the symmetric matrix of it, tril(x) + tril(x, -1)ᵀ; ``value`` as
+    given when False, and a vector or scalar as given (matrix_rank's own reading). With a ``derivative``, as jac's
+    eigh: a matrix far from symmetric is refused at evaluation (PyTorch's derivative assumes a symmetric one, JAX
+    reads the symmetric part), and the derivative is PyTorch's at a symmetric matrix, through x itself."""
+    if not _flag(b, flag, "hermitian", fname, position):
+        return value
+    x = tensor(b, value, fname, position)
+    if x.ndim < 2:
+        return x
+    if x.shape[-1] != x.shape[-2]:
+        raise JacShapeError(f"{fname}(hermitian=True) needs square matrices, as NumPy and PyTorch; got shape "
+                            f"{fmt(x.shape)}", position)
+    low = FUNCTIONS["tril"](b, [x], {}, position)
+    strict = FUNCTIONS["tril"](b, [x], {"k": b.const(-1.0, position)}, position)
+    lower = b.apply("add", low, matrix_transpose(b, strict, position, fname), position=position)
+    if not derivative or not _numel(x, position):
+        return lower
+    axes = tuple(range(x.ndim))
+    gap = b.apply("max", b.apply("abs", b.apply("sub", x, matrix_transpose(b, x, position, fname), position=position),
+                                 position=position), axes=axes, position=position)
+    scale = b.apply("max", b.apply("abs", x, position=position), axes=axes, position=position)
+    far = b.apply("where", b.apply("gt", gap, b.apply("mul", scale, ASYMMETRY, position=position), position=position),
+                  math.nan, 0.0, position=position)
+    check = b.apply("finite_range", far, far, position=position, message=(
+        f"{fname}(hermitian=True): the matrix is not symmetric; NumPy and PyTorch read its lower triangle, JAX its "
+        "symmetric part, and PyTorch's derivative assumes a symmetric matrix: pass the symmetric matrix you mean, "
+        "such as (A + A.T) / 2"))
+    offset = b.apply("detach", b.apply("sub", lower, x, position=position), position=position)  # value: lower's
+    return b.apply("add", b.apply("add", x, offset, position=position), check, position=position)
 
 
 def _pinv_with(b, value, rtol, atol, position) -> Tracer:
@@ -3582,12 +3615,12 @@ def _np_pinv(b, args, kwargs, position):
     rtol; rtol=None: max(m, n)·eps); a singular value at or below it refused (NumPy zeroes it)"""
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "rcond": None, "hermitian": False, "rtol": "unset"},
                   position)
-    _flag(b, a["hermitian"], "hermitian", "pinv", position)
+    x = _hermitian(b, a["hermitian"], a["x"], "pinv", position)
     rcond = None if a["rcond"] is None else static(b, a["rcond"], "rcond", position)
     rtol = a["rtol"] if a["rtol"] in ("unset", None) else static(b, a["rtol"], "rtol", position)
     if rcond is not None and rtol != "unset":
         raise JacValueError("np.linalg.pinv: rtol and rcond can't be both set (NumPy refuses it)", position)
-    return _pinv_with(b, a["x"], rcond if rcond is not None else 1e-15 if rtol == "unset" else rtol, 0.0, position)
+    return _pinv_with(b, x, rcond if rcond is not None else 1e-15 if rtol == "unset" else rtol, 0.0, position)
 
 
 @variant("torch.linalg", "pinv")
@@ -3595,12 +3628,12 @@ def _torch_pinv(b, args, kwargs, position):
     """torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False): PyTorch's cutoff max(atol, rtol·σmax)
     (rtol max(m, n)·eps unless atol > 0 is given); a singular value at or below it refused"""
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "atol": None, "rtol": None, "hermitian": False}, position)
-    _flag(b, a["hermitian"], "hermitian", "pinv", position)
+    x = _hermitian(b, a["hermitian"], a["x"], "pinv", position)
     atol = 0.0 if a["atol"] is None else static(b, a["atol"], "atol", position)
     rtol = None if a["rtol"] is None else static(b, a["rtol"], "rtol", position)
     if rtol is None and a["atol"] is not None and isinstance(atol, (int, float)) and atol > 0:
         rtol = 0.0
-    return _pinv_with(b, a["x"], rtol, atol, position)
+    return _pinv_with(b, x, rtol, atol, position)
 
 
 @variant("torch", "pinverse")
@@ -3662,7 +3695,11 @@ def _svd_lowering(v_not_vh: bool):
         a = arguments("svd", args, kwargs, params, position)
         x = tensor(b, a["x"], "svd", position)
         if not v_not_vh and not static(b, a["compute_uv"], "compute_uv", position):
-            return _svd_of(b, x, "svd", position)[1]
+            return _svd_of(b, _hermitian(b, a["hermitian"], x, "svd", position), "svd", position)[1]
+        if not v_not_vh and _flag(b, a["hermitian"], "hermitian", "svd", position):
+            raise JacValueError("svd(hermitian=True): NumPy builds U and Vh from eigh of the lower triangle, whose "
+                                "signs are not svd's; write np.linalg.eigh(A) (or compute_uv=False for the singular "
+                                "values)", position)
         full = not static(b, a["some"], "some", position) if v_not_vh else \
             static(b, a["full_matrices"], "full_matrices", position)
         u, s, vh = _svd_of(b, x, "svd", position)
@@ -7257,7 +7294,7 @@ def _matrix_rank(b, args, kwargs, position):
     above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch; no derivative."""
     a = arguments("matrix_rank", args, kwargs, {"x": REQUIRED, "tol": None, "hermitian": False, "atol": None,
                                                 "rtol": None}, position)
-    x = tensor(b, a["x"], "matrix_rank", position)
+    x = tensor(b, _hermitian(b, a["hermitian"], a["x"], "matrix_rank", position, False), "matrix_rank", position)
     _flag(b, a["hermitian"], "hermitian", "matrix_rank", position)  # the same singular values either way
     if x.ndim < 2:
         if x.ndim == 0:

@@ -1,0 +1,97 @@
+"""What the twenty-second session's NumPy sweep (benchmarks/numpy22_sweep.py) found: keywords jac ignored or read
+otherwise than NumPy (dtype= of a sum in bool, of np.cumulative_sum and np.linalg.trace; diff's n=0 with prepend;
+rollaxis' negative start; hermitian=True). NumPy is the reference: each case is
+compared with NumPy's own answer, and derivatives with central differences of NumPy's function."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli.cli.app import app
+from jacobi_cli.tools import api
+
+rng = np.random.default_rng(2222)
+X = np.array([[0.3, 0.0, 1.9, 0.0], [0.0, 0.0, 2.7, -0.4], [1.2, 0.0, 0.0, 0.8]])
+A = rng.uniform(0.2, 0.9, (3, 3))  # not symmetric: hermitian=True reads its lower triangle
+STACK = rng.uniform(0.2, 0.9, (2, 3, 3))
+NEAR = A + A.T + np.triu(np.full((3, 3), 1e-4), 1)  # within ASYMMETRY of symmetric: NumPy reads its lower triangle
+V = rng.uniform(0.2, 0.9, 3)
+ENV = {"x": X, "A": A, "B": STACK, "v": V, "c": rng.uniform(0.2, 0.9, (2, 3, 4)), "N": NEAR}
+
+SAME_AS_NUMPY = [
+    # a sum in bool is NumPy's add of booleans, an or (np.any); jac counted the true elements
+    "np.sum(x, dtype=bool)", "np.sum(x, 0, dtype=bool)", "np.nansum(x, 1, dtype=bool, keepdims=True)",
+    "np.cumsum(x, 1, dtype=bool)", "np.cumsum(x, dtype=bool)", "x.sum(dtype=bool)", "x.cumsum(0, dtype=bool)",
+    "np.prod(x, 1, dtype=bool)", "np.sum(x, 1, dtype=int)",
+    # np.cumulative_sum / cumulative_prod read no dtype=
+    "np.cumulative_sum(x, axis=1, dtype=int)", "np.cumulative_sum(x, axis=0, dtype=bool)",
+    "np.cumulative_prod(x, axis=1, dtype=int)", "np.cumulative_prod(x, axis=0, dtype=bool, include_initial=True)",
+    "np.cumulative_sum(x, axis=0, dtype=bool, include_initial=True)",
+    # np.linalg.trace read no dtype=
+    "np.linalg.trace(x[:, :3], dtype=int)", "np.linalg.trace(B * 3, dtype=int)", "np.linalg.trace(x, dtype=bool)",
+    "np.linalg.trace(B * 3, offset=1, dtype=int)",
+    # diff with n=0 is x itself: prepend and append were joined
+    "np.diff(x, 0, prepend=0.5)", "np.diff(x, 0, append=x)", "np.diff(v, n=0, prepend=1)",
+    # rollaxis: a negative start is start + ndim (jac took it modulo ndim + 1)
+    "np.rollaxis(c, 0, -1)", "np.rollaxis(c, 1, -1)", "np.rollaxis(c, 2, -2)", "np.rollaxis(c, 0, -3)",
+    "np.rollaxis(c, 2, -3)", "np.rollaxis(A, 0, start=-1)",
+    # hermitian=True: the lower triangle's symmetric matrix (jac ignored the flag)
+    "np.linalg.pinv(N, hermitian=True)", "np.linalg.pinv(B + np.swapaxes(B, 1, 2), hermitian=True)",
+    "np.linalg.pinv(A + A.T, hermitian=True)", "np.linalg.svd(N, compute_uv=False, hermitian=True)",
+    "np.linalg.matrix_rank(np.tril(A) @ np.tril(A).T - 0.5, hermitian=True)",
+    "np.linalg.matrix_rank(np.array([[1.0, 5.0], [0.5, 0.25]]) * v[0], hermitian=True)",  # 1 (2 without hermitian)
+    "np.linalg.matrix_rank(v, hermitian=True)",  # a vector's rank: hermitian unread (NumPy)
+]
+
+
+@pytest.mark.parametrize("expr", SAME_AS_NUMPY)
+def test_the_keyword_is_read_as_numpy_reads_it(expr):
+    text = expr if "np." in expr else "import numpy as np\n" + expr
+    expected = eval(expr, {"np": np}, {k: v.copy() for k, v in ENV.items()})
+    got = api.evaluate(text, ENV)
+    assert got.shape == np.shape(expected)
+    np.testing.assert_allclose(got, np.asarray(expected, dtype=float), rtol=1e-12, atol=1e-12)
+
+
+def central(f, x, v, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (np.sum(v * f(x + e)) - np.sum(v * f(x - e))) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("expr, f", [
+    # hermitian=True at a symmetric matrix: the derivative of the function of the whole matrix (PyTorch's, and
+    # jac's eigh's), not of its lower triangle alone
+    ("np.linalg.pinv(A, hermitian=True)", np.linalg.pinv),
+    ("np.linalg.svd(A, compute_uv=False, hermitian=True)", lambda a: np.linalg.svd(a, compute_uv=False)),
+    ("np.diff(A, 0, prepend=0.5)", lambda a: np.diff(a, 0, prepend=0.5)),
+    ("np.rollaxis(A, 0, -1)", lambda a: np.rollaxis(a, 0, -1)),
+])
+def test_the_derivative_is_numpys_functions(expr, f):
+    s = A + A.T
+    out = f(s)
+    v = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(api.vjp(expr, {"A": s}, v=v)["A"], central(f, s, v), rtol=1e-6, atol=1e-7)
+
+
+REFUSED = [  # (expression, bindings, words of the one message)
+    ("np.linalg.svd(A, hermitian=True)[0]", ["A:3x3"], "write np.linalg.eigh(A)"),
+    ("np.linalg.pinv(A, hermitian=True)", ["A:2x3"], "needs square matrices"),
+    ("np.linalg.pinv(A, hermitian=True)", ["A=[[1, 2], [0, 1]]"], "pass the symmetric matrix you mean"),
+    ("torch.linalg.pinv(A, hermitian=True)", ["A=[[1, 2], [0, 1]]"], "pass the symmetric matrix you mean"),
+    ("np.linalg.svd(A, compute_uv=False, hermitian=True)", ["A=[[1, 2], [0, 1]]"], "the matrix is not symmetric"),
+    ("np.cumulative_sum(x, axis=0, out=x)", ["x:3"], "out= writes into an array"),
+    ("torch.cumsum(x, 0, dtype=torch.bool)", ["x:3"], "PyTorch has no cumsum in bool"),
+]
+
+
+@pytest.mark.parametrize("expr, bindings, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_with_one_message(expr, bindings, words):
+    result = CliRunner().invoke(app, ["eval", expr, *bindings])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "internal error" not in result.output
