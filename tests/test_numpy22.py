@@ -87,6 +87,7 @@ REFUSED = [  # (expression, bindings, words of the one message)
     ("np.linalg.svd(A, compute_uv=False, hermitian=True)", ["A=[[1, 2], [0, 1]]"], "the matrix is not symmetric"),
     ("np.cumulative_sum(x, axis=0, out=x)", ["x:3"], "out= writes into an array"),
     ("torch.cumsum(x, 0, dtype=torch.bool)", ["x:3"], "PyTorch has no cumsum in bool"),
+    ("np.gradient(x, 0, edge_order=2)", ["x:4"], "a spacing of 0 with edge_order=2"),  # was ZeroDivisionError
 ]
 
 

@@ -7232,6 +7232,10 @@ def _gradient(b, args, kwargs, position, library="numpy"):
 
 def _gradient_along(b, f, axis, h, edge, position) -> Tracer:
     n = _concrete(f, "gradient", position)[axis]
+    if edge == 2 and h == 0:  # NumPy's -1.5 / h of a Python number
+        raise JacValueError("gradient(): a spacing of 0 with edge_order=2 divides by zero: NumPy raises "
+                            "ZeroDivisionError (PyTorch gives inf, NumPy with a np.float64 spacing NaN at the ends)",
+                            position)
     if n < edge + 1:
         raise JacShapeError(f"gradient needs at least {edge + 1} elements along axis {axis} for edge_order={edge}, "
                             f"got {n}", position)
