@@ -43,6 +43,12 @@ SAME_AS_NUMPY = [
     "np.linalg.matrix_rank(np.tril(A) @ np.tril(A).T - 0.5, hermitian=True)",
     "np.linalg.matrix_rank(np.array([[1.0, 5.0], [0.5, 0.25]]) * v[0], hermitian=True)",  # 1 (2 without hermitian)
     "np.linalg.matrix_rank(v, hermitian=True)",  # a vector's rank: hermitian unread (NumPy)
+    # NumPy's third positional argument of a sum, product or mean is dtype (jac read PyTorch's keepdim), of
+    # max, min, all, any, argmax, median out
+    "np.sum(x * 3, 0, int)", "np.sum(x, 1, float)", "np.prod(x + 1, 0, int)", "np.nansum(x * 3, 1, np.int32)",
+    "np.mean(x, 0, np.float64)", "np.nanmean(x, 1, float)", "x.sum(0, int)", "x.mean(1, float)",
+    "x.prod(0, bool)", "np.sum(x * 3, 0, int, None, True)", "np.max(x, 0, None, True)", "x.max(1, None, True)",
+    "np.any(x, 0, None, True)", "np.ptp(x, 0, None, True)", "np.argmax(x, 1, None)", "np.median(x, 0, None)",
 ]
 
 
@@ -88,6 +94,10 @@ REFUSED = [  # (expression, bindings, words of the one message)
     ("np.cumulative_sum(x, axis=0, out=x)", ["x:3"], "out= writes into an array"),
     ("torch.cumsum(x, 0, dtype=torch.bool)", ["x:3"], "PyTorch has no cumsum in bool"),
     ("np.gradient(x, 0, edge_order=2)", ["x:4"], "a spacing of 0 with edge_order=2"),  # was ZeroDivisionError
+    ("np.sum(x, 0, None, x)", ["x:2x3"], "out= writes into an array"),
+    ("np.median(x, 0, True)", ["x:2x3"], "out= writes into an array"),
+    ("x.sum(0, int)", ["x:2x3"], "PyTorch's third is keepdim"),  # no library named: PyTorch raises, NumPy's dtype
+    ("torch.sum(x, 0, torch.float64)", ["x:2x3"], "PyTorch's third is keepdim"),
 ]
 
 

@@ -1407,8 +1407,9 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
         raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
                             "torch.cummax(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
-        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only; jac "
-                            "refuses an integer one (drop dtype=: jac computes in --dtype)", position)
+        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only (NumPy "
+                            "truncates the elements and the result); jac refuses an integer one (drop dtype=: jac "
+                            "computes in --dtype)", position)
     key = next((k for k in ("input", "x", "a") if k in kwargs), None)
     if args:
         args = [as_dtype(b, tensor(b, args[0], fname, position), dtype, position)] + list(args[1:])
@@ -1416,6 +1417,41 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
         kwargs[key] = as_dtype(b, tensor(b, kwargs[key], fname, position), dtype, position)
     out = lower(b, args, kwargs, position)
     return truth(b, out, position) if fname in _OR_SUMS and isinstance(dtype, DType) and dtype.kind == "b" else out
+
+
+# NumPy's positional parameters after (a, axis) of the reductions whose third PyTorch reads as keepdim:
+# np.sum(x, 0, int) is dtype=int, np.max(x, 0, None, True) out=None, keepdims=True (numpy_positional)
+NUMPY_AFTER_AXIS = {**dict.fromkeys(("sum", "prod", "nansum", "nanprod", "mean", "nanmean"), ("dtype", "out", "keepdims")),
+                    **dict.fromkeys(("max", "min", "amax", "amin", "nanmax", "nanmin", "all", "any"), ("out", "keepdims")),
+                    **dict.fromkeys(("argmax", "argmin", "nanargmax", "nanargmin", "median", "nanmedian"), ("out",)),
+                    "ptp": ("out", "keepdims")}
+
+
+def numpy_positional(fname: str, args: list, kwargs: dict, numpy: bool, position) -> tuple:
+    """``(args, kwargs)`` of a reduction with more positional arguments than (x, axis): given by NumPy's names
+    when the call reads NumPy (``np.sum(x, 0, int)``, ``x.sum(0, int)`` in a NumPy text; ``out`` must be None);
+    otherwise PyTorch's keepdim stays third, and a dtype there, NumPy's reading, is refused."""
+    names = NUMPY_AFTER_AXIS.get(fname)
+    if names is None or len(args) <= 2:
+        return args, kwargs
+    if not numpy:
+        if any(_is_dtype(a) for a in args[2:]):
+            raise JacValueError(f"{fname}(): a dtype as the third argument is NumPy's reading (np.{fname}(x, axis, "
+                                f"dtype)), PyTorch's third is keepdim: write dtype= by keyword", position)
+        return args, kwargs
+    if len(args) > 2 + len(names):
+        raise JacParseError(f"{fname}() takes at most {2 + len(names)} positional argument(s) in NumPy (the "
+                            f"rest by keyword), got {len(args)}", position)
+    kwargs = dict(kwargs)
+    for name, value in zip(names, args[2:]):
+        if name in kwargs:
+            raise JacParseError(f"{fname}() got argument '{name}' twice", position)
+        if name == "out" and value is not None:
+            raise JacValueError(f"{fname}(): out= writes into an array, which jac does not do: use the result",
+                                position)
+        if name != "out":
+            kwargs[name] = value
+    return args[:2], kwargs
 
 
 def _is_dtype(value) -> bool:
