@@ -28,7 +28,8 @@ from jacobi_cli.tools import api
 MODE = sys.argv[1] if len(sys.argv) > 1 else "keywords"
 SHAPES = [(3,), (2, 3), (3, 3), (2, 3, 4)]
 BASES = ["x", "x, y", "x, y, z", "x, 1", "x, 0", "x, 2", "x, -1", "x, 1, 2", "x, 0.3", "x, 30", "x, axis=0",
-         "x, 0.3, axis=0", "x, 30, 0"]  # q of quantile / percentile inside the range, so method= shows
+         "x, 0.3, axis=0", "x, 30, 0",  # q of quantile / percentile inside the range, so method= shows
+         "x, 0, int", "x, 1, float", "x, 0, None, True", "x, 0, None, None, True"]  # NumPy's dtype, out by position
 ARGSETS = BASES[:8] + ["x, axis=0", "x, axis=-1", "x, axis=(0, 1)", "x, keepdims=True"]
 # values of the keywords NumPy's functions share; any other keyword gets values of its default's type (generic)
 VALUES = {
@@ -161,13 +162,13 @@ def keyword_texts(sig, args, bound):
             yield f"{args}, {p.name}={value}"
 
 
-def keyword_cases(shapes=SHAPES, bases=6):
+def keyword_cases(shapes=SHAPES, bases=8):
     for mod, n, fn in functions():
         for shape in shapes:
             env = inputs(shape)
             sig, calls = base_calls(fn, f"{mod}.{n}", env)
             for args, bound in calls[:bases]:
-                for text in keyword_texts(sig, args, bound):
+                for text in [args] * (args not in BASES[:8]) + list(keyword_texts(sig, args, bound)):
                     yield f"{mod}.{n}({text})", env
 
 
