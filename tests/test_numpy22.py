@@ -49,6 +49,9 @@ SAME_AS_NUMPY = [
     "np.mean(x, 0, np.float64)", "np.nanmean(x, 1, float)", "x.sum(0, int)", "x.mean(1, float)",
     "x.prod(0, bool)", "np.sum(x * 3, 0, int, None, True)", "np.max(x, 0, None, True)", "x.max(1, None, True)",
     "np.any(x, 0, None, True)", "np.ptp(x, 0, None, True)", "np.argmax(x, 1, None)", "np.median(x, 0, None)",
+    # NumPy's third argument of sort and argsort is kind (jac read PyTorch's descending: a reversed sort)
+    "np.sort(c, -1, 'stable')", "np.sort(c, 0, 'heapsort')", "np.argsort(c, 1, 'mergesort')",
+    "np.argsort(c, -1, None, None)", "np.sort(v, 0, 'quicksort')", "np.sort(c, None, 'stable')",
 ]
 
 
@@ -98,6 +101,8 @@ REFUSED = [  # (expression, bindings, words of the one message)
     ("np.median(x, 0, True)", ["x:2x3"], "out= writes into an array"),
     ("x.sum(0, int)", ["x:2x3"], "PyTorch's third is keepdim"),  # no library named: PyTorch raises, NumPy's dtype
     ("torch.sum(x, 0, torch.float64)", ["x:2x3"], "PyTorch's third is keepdim"),
+    ("x.sort(0, 'stable')", ["x:2x3"], "a string third argument is NumPy's kind"),
+    ("np.sort(x, -1, None, 'f')", ["x:2x3"], "sorts structured arrays by field"),
 ]
 
 

@@ -4726,11 +4726,27 @@ for _op_name in ("max", "min"):
 
 def _sort_like(fname: str):
     """sort, argsort: ascending along ``axis`` (-1), ties in their order (stable, as torch.sort);
-    ``descending=True`` as torch. ``np.sort(x, axis=None)`` sorts the flattened array."""
+    ``descending=True`` as torch. ``np.sort(x, axis=None)`` sorts the flattened array; NumPy's third argument is
+    ``kind``, PyTorch's ``descending``."""
     def make(library):
         def lower(b, args, kwargs, position):
-            kwargs = {k: v for k, v in kwargs.items() if k not in ("stable", "kind")}
-            a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "descending": False}, position)
+            if library == "numpy":  # np.sort(a, axis=-1, kind=None, order=None, *, stable=None); jnp's descending=
+                kwargs = {k: v for k, v in kwargs.items() if k != "stable"}
+                a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "kind": None, "order": None,
+                                                    "descending": False}, position)
+                if len(args) > 4:
+                    raise JacParseError(f"{fname}() takes at most 4 positional arguments in NumPy (a, axis, kind, "
+                                        "order)", position)
+                if a["order"] is not None:
+                    raise JacValueError(f"np.{fname}(order=...) sorts structured arrays by field, which jac does not "
+                                        "have", position)
+            else:
+                kwargs = {k: v for k, v in kwargs.items() if k not in ("stable", "kind")}
+                a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "descending": False}, position)
+                if isinstance(static(b, a["descending"], "descending", position), str):
+                    raise JacValueError(f"{fname}(x, axis, {static(b, a['descending'], 'descending', position)!r}): "
+                                        "a string third argument is NumPy's kind, PyTorch's third is descending: "
+                                        f"write np.{fname} or kind= by keyword", position)
             x = tensor(b, a["x"], fname, position)
             if a["axis"] is None:
                 x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
