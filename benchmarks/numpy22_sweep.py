@@ -162,13 +162,32 @@ def keyword_texts(sig, args, bound):
             yield f"{args}, {p.name}={value}"
 
 
+def positional_texts(sig, args, bound):
+    """The keywords' values given by position instead: the defaults of the parameters before (written out)."""
+    before = []
+    for p in sig.parameters.values():
+        if p.name in bound:
+            continue
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or not written(p.default):
+            return
+        for value in VALUES[p.name] if p.name in VALUES else generic(p.default):
+            yield ", ".join([args] + before + [value])
+        before.append(repr(p.default))
+
+
+def written(default) -> bool:
+    """A default that reads back as itself in a text."""
+    return default is None or isinstance(default, (bool, int, float, str))
+
+
 def keyword_cases(shapes=SHAPES, bases=8):
     for mod, n, fn in functions():
         for shape in shapes:
             env = inputs(shape)
             sig, calls = base_calls(fn, f"{mod}.{n}", env)
             for args, bound in calls[:bases]:
-                for text in [args] * (args not in BASES[:8]) + list(keyword_texts(sig, args, bound)):
+                for text in [args] * (args not in BASES[:8]) + list(keyword_texts(sig, args, bound)) + \
+                        list(positional_texts(sig, args, bound)):
                     yield f"{mod}.{n}({text})", env
 
 
