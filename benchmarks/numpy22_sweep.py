@@ -208,7 +208,9 @@ def method_cases(shapes=SHAPES):
             if fn is not None and callable(fn):
                 try:
                     sig = inspect.signature(fn)
-                    texts += [t.split(", ", 1)[1] for t in keyword_texts(sig, "x", set(list(sig.parameters)[:1]))]
+                    first = set(list(sig.parameters)[:1])
+                    texts += [t.split(", ", 1)[1] for t in list(keyword_texts(sig, "x", first)) +
+                              list(positional_texts(sig, "x", first))]
                 except (TypeError, ValueError):
                     pass
             for t in dict.fromkeys(texts):
