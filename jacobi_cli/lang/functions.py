@@ -4730,10 +4730,11 @@ def _sort_like(fname: str):
     ``kind``, PyTorch's ``descending``."""
     def make(library):
         def lower(b, args, kwargs, position):
+            kind = "stable"
             if library == "numpy":  # np.sort(a, axis=-1, kind=None, order=None, *, stable=None); jnp's descending=
-                kwargs = {k: v for k, v in kwargs.items() if k != "stable"}
                 a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "kind": None, "order": None,
-                                                    "descending": False}, position)
+                                                    "descending": False, "stable": None}, position)
+                kind = _numpy_sort_kind(b, a, fname, position)
                 if len(args) > 4:
                     raise JacParseError(f"{fname}() takes at most 4 positional arguments in NumPy (a, axis, kind, "
                                         "order)", position)
@@ -4757,6 +4758,8 @@ def _sort_like(fname: str):
             else:
                 axis = _one_axis(b, a["axis"], x, position, fname)
             descending = bool(static(b, a["descending"], "descending", position))
+            if fname == "argsort" and kind != "stable" and not descending:  # NumPy's order of ties
+                return b.apply("argsort", x, axis=axis, kind=kind, position=position)
             idx = b.apply("argsort", x, axis=axis, descending=descending, position=position)
             if fname == "argsort":
                 return idx
@@ -4766,6 +4769,22 @@ def _sort_like(fname: str):
             return Pair(values, {"values": values, "indices": idx}, "ambiguous" if library is None else "torch", fname)
         return lower
     return make
+
+
+def _numpy_sort_kind(b, a, fname, position) -> str:
+    """The kind np.argsort sorts with: NumPy's default quicksort (whose order of ties is not the stable one: SIMD
+    sorts) unless kind='stable' / 'mergesort' or stable=True; a kind NumPy refuses is refused. JAX's sorts
+    (``jnp.argsort``) are stable."""
+    kind, stable = static(b, a["kind"], "kind", position), static(b, a["stable"], "stable", position)
+    if jax_spelled(b):
+        return "stable"
+    if kind is not None and stable is not None:
+        raise JacValueError(f"np.{fname}: kind and stable cannot both be given (NumPy refuses it)", position)
+    try:
+        np.argsort(np.zeros(1), kind=kind)
+    except (TypeError, ValueError) as e:
+        raise JacValueError(f"np.{fname}: {e} (NumPy)", position) from None
+    return "stable" if stable or (isinstance(kind, str) and kind[:1] in "sm") else (kind or "quicksort")
 
 
 _per_library("sort", _sort_like("sort"))

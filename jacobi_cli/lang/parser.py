@@ -1663,6 +1663,9 @@ class _Lowering:
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
+        if kind == "method" and fname == "argsort" and self.jax_reading and len(args) < 3 \
+                and not {"kind", "stable"} & set(kwargs):  # a JAX array's argsort is stable (NumPy's: quicksort)
+            kwargs = {**kwargs, "stable": True}
         if len(args) > 2 and fname in NUMPY_AFTER_AXIS:  # np.sum(x, 0, int): NumPy's third is dtype, PyTorch's keepdim
             numpy = self.b.library == "numpy" or (kind == "method" and self.dialect == "numpy")
             args, kwargs = numpy_positional(fname, args, kwargs, numpy, position)
