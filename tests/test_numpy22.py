@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
+from jacobi_cli.errors import JacShapeError
 from jacobi_cli.tools import api
 
 rng = np.random.default_rng(2222)
@@ -133,3 +134,12 @@ def test_refused_with_one_message(expr, bindings, words):
     result = CliRunner().invoke(app, ["eval", expr, *bindings])
     assert result.exit_code == 2, result.output
     assert words in result.output and "internal error" not in result.output
+
+
+def test_squeeze_method_in_a_numpy_text_is_numpys():
+    """x.squeeze(0) of an axis longer than 1: NumPy raises, PyTorch leaves x as it is; the text's library decides."""
+    x = np.ones((2, 1, 3))
+    with pytest.raises(JacShapeError, match="not of length 1"):
+        api.evaluate("import numpy as np\nx.squeeze(0)", {"x": x})
+    assert api.evaluate("import numpy as np\nx.squeeze(1)", {"x": x}).shape == (2, 3)
+    assert api.evaluate("import torch\nx.squeeze(0)", {"x": x}).shape == (2, 1, 3)

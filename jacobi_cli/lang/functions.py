@@ -2506,6 +2506,10 @@ def _np_squeeze(b, args, kwargs, position):
     return _squeeze(b, args, kwargs, position)
 
 
+for _library in ("torch", "torch.linalg", "method"):  # so x.squeeze(0) in a NumPy text is NumPy's (the dialect)
+    variant(_library, "squeeze")(_squeeze)
+
+
 @function("unsqueeze", "expand_dims")
 def _unsqueeze(b, args, kwargs, position):
     a = arguments("unsqueeze", args, kwargs, {"x": REQUIRED, "axis": REQUIRED}, position)
