@@ -53,6 +53,9 @@ SAME_AS_NUMPY = [
     # NumPy's third argument of sort and argsort is kind (jac read PyTorch's descending: a reversed sort)
     "np.sort(c, -1, 'stable')", "np.sort(c, 0, 'heapsort')", "np.argsort(c, 1, 'mergesort')",
     "np.argsort(c, -1, None, None)", "np.sort(v, 0, 'quicksort')", "np.sort(c, None, 'stable')",
+    # a ufunc's reduce(array, axis, dtype, out, keepdims) and accumulate(array, axis, dtype, out): dtype third
+    "np.multiply.reduce(x + 1, 0, int)", "np.add.reduce(x * 3, 1, int, None, True)", "np.add.reduce(x, 0, bool)",
+    "np.add.accumulate(x * 3, 1, int)", "np.add.reduce(x, 1, None, None, True)",
 ]
 
 
@@ -126,6 +129,8 @@ REFUSED = [  # (expression, bindings, words of the one message)
     ("x.sum(0, int)", ["x:2x3"], "PyTorch's third is keepdim"),  # no library named: PyTorch raises, NumPy's dtype
     ("torch.sum(x, 0, torch.float64)", ["x:2x3"], "PyTorch's third is keepdim"),
     ("x.sort(0, 'stable')", ["x:2x3"], "a string third argument is NumPy's kind"),
+    ("np.add.reduce(x, 0, None, x)", ["x:2x3"], "out= writes into an array"),
+    ("np.maximum.reduce(x, 0, int)", ["x:2x3"], "dtype= is not supported by jac here"),
     ("np.sort(x, -1, None, 'f')", ["x:2x3"], "sorts structured arrays by field"),
 ]
 
