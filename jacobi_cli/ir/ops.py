@@ -2349,13 +2349,14 @@ defop("argmax", _held_index(_argmax_impl), _arg_shape, nondiff=True)
 defop("argmin", _held_index(_argmin_impl), _arg_shape, nondiff=True)
 
 
-def _argsort_impl(a, axis, descending=False, k=None):
+def _argsort_impl(a, axis, descending=False, k=None, kind="stable"):
     # Stable, as torch.sort orders ties on CPU; NaN sorts as the largest (last ascending, first
     # descending). Descending: a stable ascending sort of the reversed line, read backwards,
-    # keeps equal elements in their original order. ``k``: only the first k (topk).
+    # keeps equal elements in their original order. ``k``: only the first k (topk). ``kind``: NumPy's
+    # np.argsort(x) orders ties as its default quicksort does (SIMD sorts: not their order).
     a = np.asarray(a)
     if not descending:
-        out = np.argsort(a, axis=axis, kind="stable")
+        out = np.argsort(a, axis=axis, kind=kind)
     else:
         n = a.shape[axis]
         out = n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
@@ -2364,7 +2365,7 @@ def _argsort_impl(a, axis, descending=False, k=None):
     return out.astype(np.int64)
 
 
-def _argsort_shape(s, axis, descending=False, k=None):
+def _argsort_shape(s, axis, descending=False, k=None, kind="stable"):
     if k is None:
         return s
     if isinstance(s[axis], int) and not 0 <= k <= s[axis]:

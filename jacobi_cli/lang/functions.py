@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacValueError
 from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
-from ..ir.ops import OPS
+from ..ir.ops import ASYMMETRY, OPS
 from ..ir.shapes import broadcast, check_rank, fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
@@ -1391,25 +1391,67 @@ def _value_options(b, kwargs: dict, fname, position):
 DTYPE_FIRST = frozenset(("sum", "nansum", "prod", "nanprod", "cumsum", "cumprod", "mean", "nanmean", "softmax",
                          "log_softmax", "softmin"))
 _FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin"))
+_OR_SUMS = frozenset(("sum", "nansum", "cumsum"))  # their add of two booleans is an or: a bool sum is nonzero
 
 
-def dtype_first(b, fname: str, args: list, kwargs: dict, position) -> tuple:
-    """``(args, kwargs)`` of a call of ``fname`` (in DTYPE_FIRST) with ``dtype=`` applied to its array."""
+def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tracer:
+    """The call ``lower(args, kwargs)`` of ``fname`` (in DTYPE_FIRST) with ``dtype=`` applied to its array; a sum in
+    bool is NumPy's and PyTorch's add of booleans, a logical or (``np.sum(x, dtype=bool)`` is ``np.any(x)``)."""
     kwargs = dict(kwargs)
     dtype = static(b, kwargs.pop("dtype"), "dtype", position)
     if dtype is None:
-        return args, kwargs
+        return lower(b, args, kwargs, position)
     if isinstance(dtype, str) and dtype in DTYPES:
         dtype = DType(dtype, DTYPES[dtype])
+    if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumsum" and "torch" in (dtype.library, b.library):
+        raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
+                            "torch.cummax(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
-        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only; jac "
-                            "refuses an integer one (drop dtype=: jac computes in --dtype)", position)
+        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only (NumPy "
+                            "truncates the elements and the result); jac refuses an integer one (drop dtype=: jac "
+                            "computes in --dtype)", position)
     key = next((k for k in ("input", "x", "a") if k in kwargs), None)
     if args:
         args = [as_dtype(b, tensor(b, args[0], fname, position), dtype, position)] + list(args[1:])
     elif key is not None:
         kwargs[key] = as_dtype(b, tensor(b, kwargs[key], fname, position), dtype, position)
-    return args, kwargs
+    out = lower(b, args, kwargs, position)
+    return truth(b, out, position) if fname in _OR_SUMS and isinstance(dtype, DType) and dtype.kind == "b" else out
+
+
+# NumPy's positional parameters after (a, axis) of the reductions whose third PyTorch reads as keepdim:
+# np.sum(x, 0, int) is dtype=int, np.max(x, 0, None, True) out=None, keepdims=True (numpy_positional)
+NUMPY_AFTER_AXIS = {**dict.fromkeys(("sum", "prod", "nansum", "nanprod", "mean", "nanmean"), ("dtype", "out", "keepdims")),
+                    **dict.fromkeys(("max", "min", "amax", "amin", "nanmax", "nanmin", "all", "any"), ("out", "keepdims")),
+                    **dict.fromkeys(("argmax", "argmin", "nanargmax", "nanargmin", "median", "nanmedian"), ("out",)),
+                    "ptp": ("out", "keepdims")}
+
+
+def numpy_positional(fname: str, args: list, kwargs: dict, numpy: bool, position) -> tuple:
+    """``(args, kwargs)`` of a reduction with more positional arguments than (x, axis): given by NumPy's names
+    when the call reads NumPy (``np.sum(x, 0, int)``, ``x.sum(0, int)`` in a NumPy text; ``out`` must be None);
+    otherwise PyTorch's keepdim stays third, and a dtype there, NumPy's reading, is refused."""
+    names = NUMPY_AFTER_AXIS.get(fname)
+    if names is None or len(args) <= 2:
+        return args, kwargs
+    if not numpy:
+        if any(_is_dtype(a) for a in args[2:]):
+            raise JacValueError(f"{fname}(): a dtype as the third argument is NumPy's reading (np.{fname}(x, axis, "
+                                f"dtype)), PyTorch's third is keepdim: write dtype= by keyword", position)
+        return args, kwargs
+    if len(args) > 2 + len(names):
+        raise JacParseError(f"{fname}() takes at most {2 + len(names)} positional argument(s) in NumPy (the "
+                            f"rest by keyword), got {len(args)}", position)
+    kwargs = dict(kwargs)
+    for name, value in zip(names, args[2:]):
+        if name in kwargs:
+            raise JacParseError(f"{fname}() got argument '{name}' twice", position)
+        if name == "out" and value is not None:
+            raise JacValueError(f"{fname}(): out= writes into an array, which jac does not do: use the result",
+                                position)
+        if name != "out":
+            kwargs[name] = value
+    return args[:2], kwargs
 
 
 def _is_dtype(value) -> bool:
@@ -2462,6 +2504,10 @@ def _np_squeeze(b, args, kwargs, position):
             if x.shape[_axis(b, d, x.ndim, "np.squeeze", position, "axis")] != 1:
                 raise JacShapeError(f"np.squeeze: axis {d} of shape {fmt(x.shape)} is not of length 1", position)
     return _squeeze(b, args, kwargs, position)
+
+
+for _library in ("torch", "torch.linalg", "method"):  # so x.squeeze(0) in a NumPy text is NumPy's (the dialect)
+    variant(_library, "squeeze")(_squeeze)
 
 
 @function("unsqueeze", "expand_dims")
@@ -3547,7 +3593,40 @@ def _pinv(b, args, kwargs, position):
     default cutoff, max(m, n)·eps·σmax, is refused (the libraries would zero it: a pseudo-inverse of lower
     rank, whose derivative jumps where the rank drops)."""
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "hermitian": False}, position)
-    return _pinv_with(b, a["x"], None, 0.0, position)
+    return _pinv_with(b, _hermitian(b, a["hermitian"], a["x"], "pinv", position), None, 0.0, position)
+
+
+def _hermitian(b, flag, value, fname, position, derivative=True):
+    """The matrix ``hermitian=True`` reads (pinv, matrix_rank, svd's singular values): NumPy's and PyTorch's eigh
+    see the lower triangle only (UPLO='L'), so the symmetric matrix of it, tril(x) + tril(x, -1)ᵀ; ``value`` as
+    given when False, and a vector or scalar as given (matrix_rank's own reading). With a ``derivative``, as jac's
+    eigh: a matrix far from symmetric is refused at evaluation (PyTorch's derivative assumes a symmetric one, JAX
+    reads the symmetric part), and the derivative is PyTorch's at a symmetric matrix, through x itself."""
+    if not _flag(b, flag, "hermitian", fname, position):
+        return value
+    x = tensor(b, value, fname, position)
+    if x.ndim < 2:
+        return x
+    if x.shape[-1] != x.shape[-2]:
+        raise JacShapeError(f"{fname}(hermitian=True) needs square matrices, as NumPy and PyTorch; got shape "
+                            f"{fmt(x.shape)}", position)
+    low = FUNCTIONS["tril"](b, [x], {}, position)
+    strict = FUNCTIONS["tril"](b, [x], {"k": b.const(-1.0, position)}, position)
+    lower = b.apply("add", low, matrix_transpose(b, strict, position, fname), position=position)
+    if not derivative or not _numel(x, position):
+        return lower
+    axes = tuple(range(x.ndim))
+    gap = b.apply("max", b.apply("abs", b.apply("sub", x, matrix_transpose(b, x, position, fname), position=position),
+                                 position=position), axes=axes, position=position)
+    scale = b.apply("max", b.apply("abs", x, position=position), axes=axes, position=position)
+    far = b.apply("where", b.apply("gt", gap, b.apply("mul", scale, ASYMMETRY, position=position), position=position),
+                  math.nan, 0.0, position=position)
+    check = b.apply("finite_range", far, far, position=position, message=(
+        f"{fname}(hermitian=True): the matrix is not symmetric; NumPy and PyTorch read its lower triangle, JAX its "
+        "symmetric part, and PyTorch's derivative assumes a symmetric matrix: pass the symmetric matrix you mean, "
+        "such as (A + A.T) / 2"))
+    offset = b.apply("detach", b.apply("sub", lower, x, position=position), position=position)  # value: lower's
+    return b.apply("add", b.apply("add", x, offset, position=position), check, position=position)
 
 
 def _pinv_with(b, value, rtol, atol, position) -> Tracer:
@@ -3576,12 +3655,12 @@ def _np_pinv(b, args, kwargs, position):
     rtol; rtol=None: max(m, n)·eps); a singular value at or below it refused (NumPy zeroes it)"""
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "rcond": None, "hermitian": False, "rtol": "unset"},
                   position)
-    _flag(b, a["hermitian"], "hermitian", "pinv", position)
+    x = _hermitian(b, a["hermitian"], a["x"], "pinv", position)
     rcond = None if a["rcond"] is None else static(b, a["rcond"], "rcond", position)
     rtol = a["rtol"] if a["rtol"] in ("unset", None) else static(b, a["rtol"], "rtol", position)
     if rcond is not None and rtol != "unset":
         raise JacValueError("np.linalg.pinv: rtol and rcond can't be both set (NumPy refuses it)", position)
-    return _pinv_with(b, a["x"], rcond if rcond is not None else 1e-15 if rtol == "unset" else rtol, 0.0, position)
+    return _pinv_with(b, x, rcond if rcond is not None else 1e-15 if rtol == "unset" else rtol, 0.0, position)
 
 
 @variant("torch.linalg", "pinv")
@@ -3589,12 +3668,12 @@ def _torch_pinv(b, args, kwargs, position):
     """torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False): PyTorch's cutoff max(atol, rtol·σmax)
     (rtol max(m, n)·eps unless atol > 0 is given); a singular value at or below it refused"""
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "atol": None, "rtol": None, "hermitian": False}, position)
-    _flag(b, a["hermitian"], "hermitian", "pinv", position)
+    x = _hermitian(b, a["hermitian"], a["x"], "pinv", position)
     atol = 0.0 if a["atol"] is None else static(b, a["atol"], "atol", position)
     rtol = None if a["rtol"] is None else static(b, a["rtol"], "rtol", position)
     if rtol is None and a["atol"] is not None and isinstance(atol, (int, float)) and atol > 0:
         rtol = 0.0
-    return _pinv_with(b, a["x"], rtol, atol, position)
+    return _pinv_with(b, x, rtol, atol, position)
 
 
 @variant("torch", "pinverse")
@@ -3656,7 +3735,11 @@ def _svd_lowering(v_not_vh: bool):
         a = arguments("svd", args, kwargs, params, position)
         x = tensor(b, a["x"], "svd", position)
         if not v_not_vh and not static(b, a["compute_uv"], "compute_uv", position):
-            return _svd_of(b, x, "svd", position)[1]
+            return _svd_of(b, _hermitian(b, a["hermitian"], x, "svd", position), "svd", position)[1]
+        if not v_not_vh and _flag(b, a["hermitian"], "hermitian", "svd", position):
+            raise JacValueError("svd(hermitian=True): NumPy builds U and Vh from eigh of the lower triangle, whose "
+                                "signs are not svd's; write np.linalg.eigh(A) (or compute_uv=False for the singular "
+                                "values)", position)
         full = not static(b, a["some"], "some", position) if v_not_vh else \
             static(b, a["full_matrices"], "full_matrices", position)
         u, s, vh = _svd_of(b, x, "svd", position)
@@ -4647,11 +4730,28 @@ for _op_name in ("max", "min"):
 
 def _sort_like(fname: str):
     """sort, argsort: ascending along ``axis`` (-1), ties in their order (stable, as torch.sort);
-    ``descending=True`` as torch. ``np.sort(x, axis=None)`` sorts the flattened array."""
+    ``descending=True`` as torch. ``np.sort(x, axis=None)`` sorts the flattened array; NumPy's third argument is
+    ``kind``, PyTorch's ``descending``."""
     def make(library):
         def lower(b, args, kwargs, position):
-            kwargs = {k: v for k, v in kwargs.items() if k not in ("stable", "kind")}
-            a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "descending": False}, position)
+            kind = "stable"
+            if library == "numpy":  # np.sort(a, axis=-1, kind=None, order=None, *, stable=None); jnp's descending=
+                a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "kind": None, "order": None,
+                                                    "descending": False, "stable": None}, position)
+                kind = _numpy_sort_kind(b, a, fname, position)
+                if len(args) > 4:
+                    raise JacParseError(f"{fname}() takes at most 4 positional arguments in NumPy (a, axis, kind, "
+                                        "order)", position)
+                if a["order"] is not None:
+                    raise JacValueError(f"np.{fname}(order=...) sorts structured arrays by field, which jac does not "
+                                        "have", position)
+            else:
+                kwargs = {k: v for k, v in kwargs.items() if k not in ("stable", "kind")}
+                a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "descending": False}, position)
+                if isinstance(static(b, a["descending"], "descending", position), str):
+                    raise JacValueError(f"{fname}(x, axis, {static(b, a['descending'], 'descending', position)!r}): "
+                                        "a string third argument is NumPy's kind, PyTorch's third is descending: "
+                                        f"write np.{fname} or kind= by keyword", position)
             x = tensor(b, a["x"], fname, position)
             if a["axis"] is None:
                 x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
@@ -4662,6 +4762,8 @@ def _sort_like(fname: str):
             else:
                 axis = _one_axis(b, a["axis"], x, position, fname)
             descending = bool(static(b, a["descending"], "descending", position))
+            if fname == "argsort" and kind != "stable" and not descending:  # NumPy's order of ties
+                return b.apply("argsort", x, axis=axis, kind=kind, position=position)
             idx = b.apply("argsort", x, axis=axis, descending=descending, position=position)
             if fname == "argsort":
                 return idx
@@ -4671,6 +4773,22 @@ def _sort_like(fname: str):
             return Pair(values, {"values": values, "indices": idx}, "ambiguous" if library is None else "torch", fname)
         return lower
     return make
+
+
+def _numpy_sort_kind(b, a, fname, position) -> str:
+    """The kind np.argsort sorts with: NumPy's default quicksort (whose order of ties is not the stable one: SIMD
+    sorts) unless kind='stable' / 'mergesort' or stable=True; a kind NumPy refuses is refused. JAX's sorts
+    (``jnp.argsort``) are stable."""
+    kind, stable = static(b, a["kind"], "kind", position), static(b, a["stable"], "stable", position)
+    if jax_spelled(b):
+        return "stable"
+    if kind is not None and stable is not None:
+        raise JacValueError(f"np.{fname}: kind and stable cannot both be given (NumPy refuses it)", position)
+    try:
+        np.argsort(np.zeros(1), kind=kind)
+    except (TypeError, ValueError) as e:
+        raise JacValueError(f"np.{fname}: {e} (NumPy)", position) from None
+    return "stable" if stable or (isinstance(kind, str) and kind[:1] in "sm") else (kind or "quicksort")
 
 
 _per_library("sort", _sort_like("sort"))
@@ -5713,6 +5831,8 @@ def _diff(b, args, kwargs, position):
     if n < 0:
         raise JacValueError(f"diff(): n must be >= 0, got {n}", position)
     axis = _one_axis(b, a["axis"], x, position, "diff")
+    if n == 0:  # NumPy and PyTorch return x as it is, prepend and append not joined
+        return x
     if a["prepend"] is not None or a["append"] is not None:
         x = _diff_ends(b, x, axis, a["prepend"], a["append"], position)
     for _ in range(n):
@@ -7192,6 +7312,10 @@ def _gradient(b, args, kwargs, position, library="numpy"):
 
 def _gradient_along(b, f, axis, h, edge, position) -> Tracer:
     n = _concrete(f, "gradient", position)[axis]
+    if edge == 2 and h == 0:  # NumPy's -1.5 / h of a Python number
+        raise JacValueError("gradient(): a spacing of 0 with edge_order=2 divides by zero: NumPy raises "
+                            "ZeroDivisionError (PyTorch gives inf, NumPy with a np.float64 spacing NaN at the ends)",
+                            position)
     if n < edge + 1:
         raise JacShapeError(f"gradient needs at least {edge + 1} elements along axis {axis} for edge_order={edge}, "
                             f"got {n}", position)
@@ -7255,7 +7379,7 @@ def _matrix_rank(b, args, kwargs, position):
     vector's or a scalar's is NumPy's, 1 unless every element is 0 (tol unread); PyTorch refuses them."""
     a = arguments("matrix_rank", args, kwargs, {"x": REQUIRED, "tol": None, "hermitian": False, "atol": None,
                                                 "rtol": None}, position)
-    x = tensor(b, a["x"], "matrix_rank", position)
+    x = tensor(b, _hermitian(b, a["hermitian"], a["x"], "matrix_rank", position, False), "matrix_rank", position)
     _flag(b, a["hermitian"], "hermitian", "matrix_rank", position)  # the same singular values either way
     if x.ndim < 2:
         if b.library == "torch":
@@ -9245,16 +9369,20 @@ def _np_cumulative(fname: str, base: str):
             raise JacValueError(f"{fname}: axis must be given for an array of {x.ndim} dimensions (NumPy)", position)
         if x.ndim == 0:
             raise JacValueError(f"{fname}: a 0-d array has no axis to accumulate along (NumPy)", position)
+        if a["out"] is not None:
+            raise JacValueError(f"{fname}(): out= writes into an array, which jac does not do: use the result",
+                                position)
         axis = 0 if a["axis"] is None else _axis(b, a["axis"], x.ndim, fname, position, "axis")
-        out = library_function("numpy", base)(b, [x], {"axis": b.const(float(axis), position)}, position)
+        out = dtype_first(b, base, library_function("numpy", base), [x], {"axis": b.const(float(axis), position),
+                                                                          "dtype": a["dtype"]}, position)
         if not static(b, a["include_initial"], "include_initial", position):
             return out
         shape = list(x.shape)
         shape[axis] = 1
         first = b.const(np.full(shape, 0.0 if base == "cumsum" else 1.0, dtype=b.dtype), position)
         return FUNCTIONS["cat"](b, [Items([first, out])], {"axis": b.const(float(axis), position)}, position)
-    lower.__doc__ = (f"np.{fname}(x, axis=None, include_initial=False) (NumPy 2): np.{base} along axis (required "
-                     f"past 1-d), with include_initial the identity first")
+    lower.__doc__ = (f"np.{fname}(x, axis=None, dtype=None, include_initial=False) (NumPy 2): np.{base} along axis "
+                     f"(required past 1-d; dtype= as np.{base}'s), with include_initial the identity first")
     return lower
 
 
@@ -10048,7 +10176,8 @@ def _np_rollaxis(b, args, kwargs, position):
     if not -x.ndim <= start <= x.ndim:
         raise JacShapeError(f"rollaxis: start {start} is out of bounds for an array of {x.ndim} dimensions (NumPy)",
                             position)
-    start %= x.ndim + 1
+    if start < 0:  # NumPy: start += ndim (so -1 is before the last axis, not after it)
+        start += x.ndim
     if axis < start:
         start -= 1
     if axis == start:
@@ -10215,8 +10344,8 @@ def _linalg_vander(b, args, kwargs, position):
 
 @variant("np.linalg", "trace")
 def _np_linalg_trace(b, args, kwargs, position):
-    """np.linalg.trace(x, *, offset=0): the trace of each matrix of a stack, over the LAST two axes (NumPy 2's
-    array-API function; np.trace takes the first two)."""
+    """np.linalg.trace(x, *, offset=0, dtype=None): the trace of each matrix of a stack, over the LAST two axes
+    (NumPy 2's array-API function; np.trace takes the first two); dtype= as np.sum's."""
     if len(args) > 1:
         raise JacValueError("np.linalg.trace takes one positional argument, x; offset is a keyword", position)
     a = arguments("trace", args, kwargs, {"x": REQUIRED, "offset": 0, "dtype": None}, position)
@@ -10224,7 +10353,11 @@ def _np_linalg_trace(b, args, kwargs, position):
     if x.ndim < 2:
         raise JacShapeError(f"np.linalg.trace needs a stack of matrices, at least 2 dimensions; got shape "
                             f"{fmt(x.shape)}", position)
-    return _np_trace(b, [x], {"offset": a["offset"], "axis1": -2, "axis2": -1}, position)
+    offset = a["offset"]
+
+    def trace(b, args, kwargs, position):
+        return _np_trace(b, args, {"offset": offset, "axis1": -2, "axis2": -1}, position)
+    return dtype_first(b, "sum", trace, [x], {"dtype": a["dtype"]}, position)  # dtype= as np.sum's
 
 
 def _numpy_ravels_a_scalar(lower):

@@ -32,7 +32,7 @@ from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
-    static, written_value, TENSOR_TYPES, data_index
+    static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .modules import Module, Sequential, refused_module
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
@@ -1663,8 +1663,14 @@ class _Lowering:
         if kind == "method" and isinstance(args[0], Items):
             raise JacValueError(f"a list or tuple of arrays has no method '.{fname}()'; index it first (parts[0])",
                                 position)
+        if kind == "method" and fname == "argsort" and self.jax_reading and len(args) < 3 \
+                and not {"kind", "stable"} & set(kwargs):  # a JAX array's argsort is stable (NumPy's: quicksort)
+            kwargs = {**kwargs, "stable": True}
+        if len(args) > 2 and fname in NUMPY_AFTER_AXIS:  # np.sum(x, 0, int): NumPy's third is dtype, PyTorch's keepdim
+            numpy = self.b.library == "numpy" or (kind == "method" and self.dialect == "numpy")
+            args, kwargs = numpy_positional(fname, args, kwargs, numpy, position)
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST:  # x.sum(dtype=torch.float64)
-            args, kwargs = dtype_first(self.b, fname, args, kwargs, position)
+            return dtype_first(self.b, fname, lower, args, kwargs, position)
         return lower(self.b, args, kwargs, position)
 
     def attribute(self, node: ast.Attribute, kids: list):

@@ -10,7 +10,7 @@ every axis), ``accumulate`` the running one (``np.cumsum``, ``np.cumprod``, and 
 from __future__ import annotations
 
 from ..errors import JacValueError
-from .functions import FUNCTIONS, REQUIRED, arguments, library_function, tensor
+from .functions import FUNCTIONS, REQUIRED, arguments, dtype_first, library_function, tensor
 
 # The binary ufuncs of NumPy that jac has, whose outer product is their broadcast of a[..., None...] and b.
 OUTER = frozenset({"add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "power", "float_power",
@@ -44,10 +44,19 @@ class Ufunc:
         if self.name not in table:
             raise JacValueError(f"{what}() is not supported by jac (jac has it for "
                                 f"{', '.join(sorted(table))})", position)
-        params = {"array": REQUIRED, "axis": 0} | ({"keepdims": False} if method == "reduce" else {})
+        # NumPy's order: reduce(array, axis=0, dtype=None, out=None, keepdims=False), accumulate(array, axis, dtype, out)
+        params = {"array": REQUIRED, "axis": 0, "dtype": None, "out": None} | \
+            ({"keepdims": False} if method == "reduce" else {})
         a = arguments(what, args, kwargs, params, position)
         x = tensor(b, a["array"], what, position)
+        if a["out"] is not None:
+            raise JacValueError(f"{what}(): out= writes into an array, which jac does not do: use the result", position)
+        if a["dtype"] is not None and table[self.name] not in ("sum", "prod", "cumsum", "cumprod"):
+            raise JacValueError(f"{what}(): dtype= is not supported by jac here (jac computes in --dtype)", position)
         axis = a["axis"]  # 0 unless given: NumPy's default for a ufunc's reduce and accumulate; None: every axis
+        if a["dtype"] is not None:  # np.add.reduce(x, 0, int): the elements cast first, as np.sum's dtype=
+            options = {"axis": axis, "dtype": a["dtype"]} | ({"keepdims": a["keepdims"]} if method == "reduce" else {})
+            return dtype_first(b, table[self.name], self._numpy(table[self.name]), [x], options, position)
         if method == "reduce":
             return self._numpy(table[self.name])(b, [x], {"axis": axis, "keepdims": a["keepdims"]}, position)
         if x.ndim == 0:
