@@ -1,5 +1,5 @@
 """Parity with PyTorch 2.13 for what the twenty-second session fixed: torch.linalg.matrix_rank of a vector is
-refused as PyTorch refuses it, and a matrix's rank is PyTorch's (tests/test_trust22.py has NumPy's vector rule)."""
+refused as PyTorch refuses it, and a matrix's rank is PyTorch's (tests/test_rank22.py has NumPy's vector rule)."""
 
 import numpy as np
 import pytest
