@@ -4082,6 +4082,33 @@ FUNCTIONS["eig"] = _complex_refusal("eig", "eigh")
 FUNCTIONS["eigvals"] = _complex_refusal("eigvals", "eigvalsh")
 
 
+def _cholesky_factor(b, low, upper, position):
+    """The factor L that torch.cholesky_solve and cholesky_inverse read. Their value reads L's triangle alone,
+    their autograd formula L whole: -(C L) for C = A⁻¹ (G + Gᵀ) A⁻¹, nonzero past the triangle and, where L has
+    entries there, not the derivative of the value at all. So a factor the inputs reach (and not a cholesky's,
+    whose VJP ignores the entries past the triangle) is read whole, which is PyTorch's value and x.grad, and only
+    at given values whose entries past the triangle are 0 (others refused; jac diff refuses). A factor no input
+    reaches is read by its triangle, as PyTorch's value."""
+    node = b.nodes[low.id]
+    made = b.nodes[node.args[0]] if upper and node.op == "transpose" and node.args else node
+    if not node.requires_grad or made.op == "cholesky":
+        return FUNCTIONS["triu" if upper else "tril"](b, [low], {}, position)
+    if b.lowering is not None and not b.shapes_only:  # jac shape: the shapes alone, which either reading gives
+        factor = np.asarray(b.lowering.value_of(low, position, message=(
+            "torch.cholesky_solve / cholesky_inverse of a factor computed from the inputs: PyTorch's value reads its "
+            "triangle, its gradient the whole matrix, so jac reads it only at given values, whose entries past the "
+            "triangle must be 0 (jac eval, vjp, jvp, hessian, check compute it; jac diff cannot)")))
+        past = np.tril(factor, -1) if upper else np.triu(factor, 1)
+        if np.any(past != 0):
+            side = "below" if upper else "above"
+            raise JacValueError(f"cholesky_solve / cholesky_inverse of a factor with nonzero entries {side} its "
+                                "diagonal: PyTorch's value reads the triangle alone but its gradient reads the whole "
+                                "matrix (another function's derivative), which jac cannot give both of; pass the "
+                                f"triangle, torch.{'triu' if upper else 'tril'}(L), or the factor "
+                                "torch.linalg.cholesky(A) makes", position)
+    return low
+
+
 @function("cholesky_solve")
 def _cholesky_solve(b, args, kwargs, position):
     # torch.cholesky_solve(B, L, upper=False): X with (L Lᵀ) X = B
@@ -4089,10 +4116,8 @@ def _cholesky_solve(b, args, kwargs, position):
     rhs, low = tensor(b, a["x"], "cholesky_solve", position), tensor(b, a["L"], "cholesky_solve", position)
     _square(low, "cholesky_solve", position)
     _need_ndim("cholesky_solve", rhs, tuple(range(2, 10)), position, "right-hand side (a matrix)")
-    # the factor's triangle alone, as PyTorch's value reads it (its autograd formula reads L whole: it is not the
-    # derivative of that value for the entries past the triangle, which the value never reads)
     upper = static(b, a["upper"], "upper", position)
-    tri = FUNCTIONS["triu" if upper else "tril"](b, [low], {}, position)
+    tri = _cholesky_factor(b, low, upper, position)
     gram = b.apply("matmul", *((matrix_transpose(b, tri, position), tri) if upper
                                else (tri, matrix_transpose(b, tri, position))), position=position)
     return _solve(b, gram, rhs, False, position, "cholesky_solve")

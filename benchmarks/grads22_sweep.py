@@ -1,0 +1,197 @@
+"""Derivatives at odd ranks and odd arguments: every function of a PyTorch module that jac reads (as
+ranks21_sweep.py selects them), or every ``torch.Tensor`` method jac reads, called with arrays of 0 to 3
+dimensions (and empty ones) and argument patterns, through PyTorch and through jac; the value AND the gradient.
+
+    PYTHONPATH=. /work/benchvenv/bin/python benchmarks/grads22_sweep.py [torch | F | torch.linalg | torch.special
+                                                                         | methods] [-k SUBSTRING] [-v]
+
+Inputs are uniform(0.2, 0.9) in float64, distinct, seeded per call (the text and shape: a line re-runs alone with
+``-k``), so sort, max and median have no ties and relu, abs and clamp no kinks. A result PyTorch gives as a tuple
+or list is compared element by element as ``f(...)[k]``. For each float result the value is compared (shape and
+elements), then the gradient: jac's VJP (``jacobi_cli.vjp(text, bindings, v, wrt=[...])``) with a fixed random
+cotangent against ``torch.autograd.grad(out, inputs, v)`` for every input (an input PyTorch's graph does not reach
+counts as zeros), |jac - torch| <= 1e-9 |torch| + 1e-12 element by element. Methods are written
+``x.NAME(...)`` after ``import torch``, so a method PyTorch and NumPy read differently is read as PyTorch's.
+
+Prints one line per finding:
+- CRASH: jac's internal error (exit 70: an exception that is not a JacError). Must be none.
+- WRONG: both answer and the values, shapes or gradients differ. Must be none but the expected ones below.
+- GRADREFUSED: the values agree, PyTorch differentiates, jac refuses the VJP with a JacError (read them).
+- LENIENT: PyTorch refuses, jac answers (read them for a reading that is not PyTorch's).
+and counts: calls, refused (PyTorch answers, jac refuses with a JacError), results compared, gradients compared, GRADONLY (the value agrees but PyTorch cannot
+differentiate the result: integer and boolean outputs, "derivative not implemented"; not compared).
+
+Expected differences, not fixed: PyTorch's random and uninitialised constructors (``rand``, ``empty``, ``bernoulli``,
+``dropout``, ...: their values differ by design, listed in RANDOM and skipped).
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+import zlib
+
+import numpy as np
+import torch
+
+warnings.simplefilter("ignore")
+from jacobi_cli.errors import JacError  # noqa: E402
+from jacobi_cli.lang.functions import FUNCTIONS, LIBRARY_FUNCTIONS, READINGS  # noqa: E402
+from jacobi_cli.tools import api  # noqa: E402
+
+torch.set_default_dtype(torch.float64)
+SHAPES = [(), (3,), (2, 3), (3, 3), (2, 3, 4), (0,), (2, 0)]
+ARGSETS = ["x", "x, y", "x, 1", "x, 0", "x, -1", "x, 2", "x, y, z", "x, dim=0", "x, dim=-1", "x, 1, 2"]
+METHOD_ARGSETS = ["", "y", "1", "0", "-1", "y, z", "dim=0", "dim=-1", "1, 2"]
+RANDOM = {"rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm", "bernoulli",
+          "multinomial", "normal", "poisson", "empty", "empty_like", "empty_strided", "new_empty",
+          "new_empty_strided", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+          "feature_alpha_dropout", "rrelu", "gumbel_softmax", "fractional_max_pool2d", "fractional_max_pool3d",
+          "uniform_", "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "native_dropout",
+          "feature_dropout", "seed", "manual_seed", "initial_seed", "get_rng_state"}
+RTOL, ATOL = 1e-9, 1e-12
+
+
+def module_names(mod: str) -> tuple:
+    """(library object, the names jac reads of it, argument patterns, text maker)."""
+    if mod == "methods":
+        names = sorted(n for n in dir(torch.Tensor) if not n.startswith("_") and not n.endswith("_")
+                       and callable(getattr(torch.Tensor, n, None))
+                       and (("method", n) in LIBRARY_FUNCTIONS or n in FUNCTIONS
+                            or ("torch", n) in LIBRARY_FUNCTIONS or ("torch", n) in READINGS))
+        return names, METHOD_ARGSETS, lambda n, args: f"x.{n}({args})"
+    lib = {"torch": torch, "F": torch.nn.functional, "torch.linalg": torch.linalg,
+           "torch.special": torch.special}[mod]
+    names = sorted(n for n in dir(lib) if not n.startswith("_") and callable(getattr(lib, n))
+                   and (n in FUNCTIONS or ("torch", n) in LIBRARY_FUNCTIONS or (mod, n) in LIBRARY_FUNCTIONS
+                        or ("torch.linalg", n) in LIBRARY_FUNCTIONS))
+    return names, ARGSETS, lambda n, args: f"{mod}.{n}({args})"
+
+
+def inputs_of(text: str, shape: tuple, args: str, method: bool) -> dict:
+    rng = np.random.default_rng(zlib.crc32(f"{text} {shape}".encode()))
+    used = ("x",) + tuple(k for k in "yz" if k in args.replace("dim", "")) if method else \
+        tuple(k for k in "xyz" if k in args.replace("dim", ""))
+    return {k: rng.uniform(0.2, 0.9, shape) for k in used}
+
+
+def torch_call(text: str, values: dict):
+    env = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+    return eval(text, {"torch": torch, "F": torch.nn.functional}, env), env
+
+
+def parts(result) -> list:
+    """[(suffix, element)] of a result: ("", t) for one tensor or number, ("[k]", t_k) for a tuple or list."""
+    if isinstance(result, (tuple, list)):
+        return [(f"[{k}]", r) for k, r in enumerate(result) if isinstance(r, (torch.Tensor, float, int, bool))]
+    if isinstance(result, (torch.Tensor, float, int, bool)):
+        return [("", result)]
+    return []
+
+
+def close(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.all((np.abs(a - b) <= RTOL * np.abs(b) + ATOL) | (np.isnan(a) & np.isnan(b))
+                                             | (a == b)))
+
+
+def worst(a: np.ndarray, b: np.ndarray) -> str:
+    if a.shape != b.shape:
+        return f"shape jac {a.shape} torch {b.shape}"
+    d = np.abs(a - b)
+    return f"max |diff| {np.nanmax(d) if d.size else 0:.3g} at |torch| max {np.nanmax(np.abs(b)) if b.size else 0:.3g}"
+
+
+class Tally:
+    def __init__(self, verbose: bool):
+        self.verbose = verbose
+        self.counts = dict.fromkeys(("calls", "refused", "results", "gradients", "CRASH", "WRONG", "GRADREFUSED", "LENIENT",
+                                     "GRADONLY"), 0)
+        self.lenient_seen: set = set()
+
+    def say(self, kind: str, *what):
+        self.counts[kind] += 1
+        if kind != "GRADONLY" or self.verbose:
+            print(kind, *what, flush=True)
+
+
+def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, element, rng):
+    """Value then gradient of one element of PyTorch's result against jac's reading of ``text``."""
+    try:
+        got = api.evaluate(text, values)
+    except JacError:
+        tally.counts["refused"] += 1
+        return
+    except Exception as e:  # noqa: BLE001 - jac's internal error is what the sweep looks for
+        return tally.say("CRASH", text, shape, type(e).__name__, str(e)[:120])
+    if isinstance(got, tuple):
+        return
+    want = element.detach().numpy() if isinstance(element, torch.Tensor) else np.asarray(element)
+    floating = isinstance(element, torch.Tensor) and element.is_floating_point() or isinstance(element, float)
+    tally.counts["results"] += 1
+    if not close(np.asarray(got, dtype=float), np.asarray(want, dtype=float)):
+        return tally.say("WRONG", "value", text, shape, worst(np.asarray(got, dtype=float), want.astype(float)))
+    if not (isinstance(element, torch.Tensor) and floating and element.grad_fn is not None):
+        return tally.say("GRADONLY", text, shape)
+    v = rng.standard_normal(element.shape)
+    try:
+        grads = torch.autograd.grad(element, list(inputs.values()), torch.tensor(v), allow_unused=True)
+    except Exception:  # noqa: BLE001 - PyTorch cannot differentiate it
+        return tally.say("GRADONLY", text, shape)
+    want_grads = {k: np.zeros(values[k].shape) if g is None else g.detach().numpy(force=True) for k, g in zip(inputs, grads)}
+    try:
+        found = api.vjp(text, values, v, wrt=list(values))
+    except JacError as e:
+        return tally.say("GRADREFUSED", text, shape, str(e)[:100])
+    except Exception as e:  # noqa: BLE001
+        return tally.say("CRASH", "vjp", text, shape, type(e).__name__, str(e)[:120])
+    tally.counts["gradients"] += 1
+    for k, g in want_grads.items():
+        mine = np.asarray(found[k], dtype=float)
+        if not close(mine, g):
+            tally.say("WRONG", f"grad {k}", text, shape, worst(mine, g))
+
+
+def sweep(mod: str, only: str | None, verbose: bool) -> dict:
+    names, argsets, make = module_names(mod)
+    method = mod == "methods"
+    tally = Tally(verbose)
+    for n in names:
+        if n in RANDOM or (only and only not in n):
+            continue
+        for args in argsets:
+            for shape in SHAPES:
+                text = make(n, args)
+                values = inputs_of(text, shape, args, method)
+                jac_text = f"import torch\n{text}" if method else text
+                tally.counts["calls"] += 1
+                try:
+                    result, inputs = torch_call(text, values)
+                    pieces = parts(result)
+                except Exception as e:  # noqa: BLE001 - PyTorch refuses: is jac lenient?
+                    try:
+                        api.evaluate(jac_text, values)
+                    except JacError:
+                        continue
+                    except Exception as e2:  # noqa: BLE001
+                        tally.say("CRASH", text, shape, type(e2).__name__, str(e2)[:120])
+                        continue
+                    if text not in tally.lenient_seen:
+                        tally.lenient_seen.add(text)
+                        tally.say("LENIENT", text, shape, str(e).split("\n")[0][:80])
+                    continue
+                rng = np.random.default_rng(zlib.crc32(f"v {text} {shape}".encode()))
+                for suffix, element in pieces:
+                    check_part(tally, jac_text + suffix, shape, values, inputs, element, rng)
+    return tally.counts
+
+
+def main(argv: list) -> None:
+    only = argv[argv.index("-k") + 1] if "-k" in argv else None
+    verbose = "-v" in argv
+    mods = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] != "-k")] or ["torch"]
+    for mod in mods:
+        counts = sweep(mod, only, verbose)
+        print(mod, " ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
