@@ -21,8 +21,21 @@ Prints one line per finding:
 and counts: calls, refused (PyTorch answers, jac refuses with a JacError), results compared, gradients compared, GRADONLY (the value agrees but PyTorch cannot
 differentiate the result: integer and boolean outputs, "derivative not implemented"; not compared).
 
-Expected differences, not fixed: PyTorch's random and uninitialised constructors (``rand``, ``empty``, ``bernoulli``,
-``dropout``, ...: their values differ by design, listed in RANDOM and skipped).
+A call PyTorch refuses with inputs that require grad (``F.relu(x, True)`` in place on a leaf, a loss's weight
+that has no derivative) is made again without, and its value compared (GRADONLY).
+
+Expected differences (documented, not fixed):
+- PyTorch's random and uninitialised constructors (``rand``, ``empty``, ``bernoulli``, ``dropout``, ...: their
+  values differ by design; listed in RANDOM and skipped).
+- The signs of singular vectors (``svd``'s U, V, Vh) are LAPACK's, and of a wide matrix those of its
+  transpose's SVD: PyTorch's differ for some columns (NumPy's differ from both). Compared up to a sign per
+  vector (counted as SIGNS), the gradient with the cotangent times the same signs
+  (docs/vocabulary-shapes-linalg.md).
+- ``x.float()`` of a float64 run stays float64 in jac (one dtype per run; PyTorch rounds to float32).
+- ``F.hardsigmoid``'s gradient: PyTorch's CPU kernel multiplies by 1.0f / 6 (float32's sixth, 3e-8 off in
+  float64); jac by 1/6.
+- ``torch.logdet`` of a matrix with a negative determinant: NaN in both, its gradient A⁻ᵀ in jac and 0 in
+  PyTorch (its where); docs/vocabulary-shapes-linalg.md.
 """
 from __future__ import annotations
 
@@ -49,6 +62,7 @@ RANDOM = {"rand", "rand_like", "randn", "randn_like", "randint", "randint_like",
           "uniform_", "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "native_dropout",
           "feature_dropout", "seed", "manual_seed", "initial_seed", "get_rng_state"}
 RTOL, ATOL = 1e-9, 1e-12
+SIGNED = ("svd",)  # singular vectors: their signs are LAPACK's (module docstring)
 
 
 def module_names(mod: str) -> tuple:
@@ -74,8 +88,8 @@ def inputs_of(text: str, shape: tuple, args: str, method: bool) -> dict:
     return {k: rng.uniform(0.2, 0.9, shape) for k in used}
 
 
-def torch_call(text: str, values: dict):
-    env = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+def torch_call(text: str, values: dict, grad: bool = True):
+    env = {k: torch.tensor(v, requires_grad=grad) for k, v in values.items()}
     return eval(text, {"torch": torch, "F": torch.nn.functional}, env), env
 
 
@@ -93,6 +107,18 @@ def close(a: np.ndarray, b: np.ndarray) -> bool:
                                              | (a == b)))
 
 
+def signed(a: np.ndarray, b: np.ndarray):
+    """The signs d (+-1 per column, or per row) with a * d == b, for singular vectors: None if there are none."""
+    if a.shape != b.shape or a.ndim < 2:
+        return None
+    for axis in (-2, -1):  # columns (U, torch.svd's V), rows (Vh)
+        d = np.sign(np.sum(a * b, axis=axis, keepdims=True))
+        d[d == 0] = 1.0
+        if close(a * d, b):
+            return d
+    return None
+
+
 def worst(a: np.ndarray, b: np.ndarray) -> str:
     if a.shape != b.shape:
         return f"shape jac {a.shape} torch {b.shape}"
@@ -103,14 +129,14 @@ def worst(a: np.ndarray, b: np.ndarray) -> str:
 class Tally:
     def __init__(self, verbose: bool):
         self.verbose = verbose
-        self.counts = dict.fromkeys(("calls", "refused", "results", "gradients", "CRASH", "WRONG", "GRADREFUSED", "LENIENT",
+        self.counts = dict.fromkeys(("calls", "refused", "results", "SIGNS", "gradients", "CRASH", "WRONG", "GRADREFUSED", "LENIENT",
                                      "GRADONLY"), 0)
         self.lenient_seen: set = set()
 
     def say(self, kind: str, *what):
         self.counts[kind] += 1
         if kind != "GRADONLY" or self.verbose:
-            print(kind, *what, flush=True)
+            print(kind, *(w.replace("\n", "; ") if isinstance(w, str) else w for w in what), flush=True)
 
 
 def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, element, rng):
@@ -127,13 +153,18 @@ def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, eleme
     want = element.detach().numpy() if isinstance(element, torch.Tensor) else np.asarray(element)
     floating = isinstance(element, torch.Tensor) and element.is_floating_point() or isinstance(element, float)
     tally.counts["results"] += 1
-    if not close(np.asarray(got, dtype=float), np.asarray(want, dtype=float)):
-        return tally.say("WRONG", "value", text, shape, worst(np.asarray(got, dtype=float), want.astype(float)))
+    got, want, signs = np.asarray(got, dtype=float), np.asarray(want, dtype=float), 1.0
+    if not close(got, want):
+        signs = signed(got, want) if any(f"{n}(" in text for n in SIGNED) else None
+        if signs is None:
+            return tally.say("WRONG", "value", text, shape, worst(got, want))
+        tally.counts["SIGNS"] += 1
     if not (isinstance(element, torch.Tensor) and floating and element.grad_fn is not None):
         return tally.say("GRADONLY", text, shape)
     v = rng.standard_normal(element.shape)
-    try:
-        grads = torch.autograd.grad(element, list(inputs.values()), torch.tensor(v), allow_unused=True)
+    try:  # jac's result is PyTorch's times signs: jac's VJP of v is PyTorch's of v * signs
+        grads = torch.autograd.grad(element, list(inputs.values()), torch.tensor(v * signs), allow_unused=True,
+                                    retain_graph=True)  # the other parts of a tuple share the graph
     except Exception:  # noqa: BLE001 - PyTorch cannot differentiate it
         return tally.say("GRADONLY", text, shape)
     want_grads = {k: np.zeros(values[k].shape) if g is None else g.detach().numpy(force=True) for k, g in zip(inputs, grads)}
@@ -164,7 +195,10 @@ def sweep(mod: str, only: str | None, verbose: bool) -> dict:
                 jac_text = f"import torch\n{text}" if method else text
                 tally.counts["calls"] += 1
                 try:
-                    result, inputs = torch_call(text, values)
+                    try:
+                        result, inputs = torch_call(text, values)
+                    except Exception:  # noqa: BLE001 - F.relu(x, True) of a leaf, a weight without a derivative:
+                        result, inputs = torch_call(text, values, grad=False)  # the value alone
                     pieces = parts(result)
                 except Exception as e:  # noqa: BLE001 - PyTorch refuses: is jac lenient?
                     try:
