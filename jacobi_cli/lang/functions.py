@@ -1937,6 +1937,17 @@ def _count_nonzero(b, args, kwargs, position):
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
 
+@variant("method", "count_nonzero")
+def _count_nonzero_method(b, args, kwargs, position):
+    """x.count_nonzero(1, 2): PyTorch's method takes its dims one by one too (NumPy's arrays have no such method;
+    np.count_nonzero's third positional, keepdims, is keyword-only)."""
+    if len(args) > 2:
+        args = [args[0], Static(tuple(static_int(b, d, "dim", position) for d in args[1:]))]
+    if "keepdims" in kwargs or "keepdim" in kwargs:
+        raise JacValueError("x.count_nonzero() has no keepdim in PyTorch; write x.count_nonzero(dim)", position)
+    return _count_nonzero(b, args, kwargs, position)
+
+
 def _signed_infinity(fname, positive):
     def lower(b, args, kwargs, position):
         x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
@@ -3546,6 +3557,10 @@ def _pinv(b, args, kwargs, position):
     """A⁺ of a full-rank A: (AᵀA)⁻¹Aᵀ (tall) or Aᵀ(AAᵀ)⁻¹ (wide); a singular value at or below PyTorch's
     default cutoff, max(m, n)·eps·σmax, is refused (the libraries would zero it: a pseudo-inverse of lower
     rank, whose derivative jumps where the rank drops)."""
+    if len(args) > 1:  # np.linalg.pinv(A, rcond), torch.linalg.pinv(A, rcond) (atol, rtol keywords): not hermitian
+        raise JacValueError("pinv(A, ...) with a second positional argument: NumPy reads it as rcond, PyTorch as "
+                            "rcond too (atol= and rtol= are keywords); write np.linalg.pinv(A, rcond) or "
+                            "torch.linalg.pinv(A, atol=..., rtol=...) to say which", position)
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "hermitian": False}, position)
     return _pinv_with(b, a["x"], None, 0.0, position)
 
@@ -4132,7 +4147,7 @@ def _cholesky_inverse(b, args, kwargs, position):
     return _cholesky_solve(b, [eye, low], {"upper": a["upper"]}, position)
 
 
-FUNCTIONS["pinverse"] = FUNCTIONS["pinv"]
+FUNCTIONS["pinverse"] = LIBRARY_FUNCTIONS[("torch", "pinverse")]  # PyTorch's name alone: x.pinverse(rcond) too
 
 
 @function("chain_matmul")
@@ -7622,6 +7637,22 @@ for _name in SCALAR_AS_VECTOR:
         LIBRARY_FUNCTIONS[_key] = _scalar_as_vector(LIBRARY_FUNCTIONS[_key])              # calls FUNCTIONS' own
 
 
+def _topk_of_scalar(lower):
+    """PyTorch's topk of a 0-d array is the element (0-d value, index 0) for k = 0 as for k = 1."""
+    def lowered(b, args, kwargs, position):
+        x = args[0] if args else kwargs.get("input", kwargs.get("x"))
+        if isinstance(x, Tracer) and x.ndim == 0:
+            if len(args) > 1 and static_int(b, args[1], "k", position) == 0:
+                args = (args[0], b.const(1.0, position)) + tuple(args[2:])
+            elif "k" in kwargs and static_int(b, kwargs["k"], "k", position) == 0:
+                kwargs = {**kwargs, "k": b.const(1.0, position)}
+        return lower(b, args, kwargs, position)
+    return lowered
+
+
+FUNCTIONS["topk"] = _topk_of_scalar(FUNCTIONS["topk"])
+
+
 # --- sizes as numbers: x.shape, x.size(d), len(x), x.numel(), x.ndim ------------------------------
 # Constants of the graph (a graph is made per input shapes), never differentiated, as in PyTorch,
 # where they are Python ints: x.sum() / x.shape[0], x.reshape(x.shape[0], -1), torch.ones(x.shape).
@@ -10206,6 +10237,26 @@ variant("torch.aten", "adaptive_max_pool1d")(_aten_refused("adaptive_max_pool1d"
                                                                                    "indices)"))
 variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes the table first and returns four "
                                                                       "arrays"))
+
+
+def _torch_removed(fname: str, why: str):
+    """``torch.NAME`` that PyTorch 2 no longer reads as a function of arrays (removed, or another thing):
+    refused, naming what to write, where the shared reading would answer for another library."""
+    def lower(b, args, kwargs, position):
+        raise JacNameError(f"torch.{fname} is not supported by jac: {why}", position)
+    lower.__doc__ = f"torch.{fname}: refused ({why.split(';')[0]})"
+    return lower
+
+
+for _name, _why in (
+        ("solve", "PyTorch 2 removed it (it was solve(B, A), the right-hand side first, and returned a pair); "
+                  "write torch.linalg.solve(A, B)"),
+        ("lstsq", "PyTorch 2 removed it (it was lstsq(B, A), the right-hand side first, and returned a pair); "
+                  "write torch.linalg.lstsq(A, B).solution"),
+        ("matrix_rank", "PyTorch 2 removed it; write torch.linalg.matrix_rank(A)"),
+        ("cond", "torch.cond is PyTorch's control flow, cond(pred, true_fn, false_fn, operands); the condition "
+                 "number is torch.linalg.cond(A), and a choice between two values torch.where(pred, a, b)")):
+    variant("torch.aten", _name)(_torch_removed(_name, _why))
 
 
 @variant("torch.linalg", "vander")
