@@ -78,3 +78,16 @@ def test_each_part_of_a_tuple_result_and_its_vjp_match_pytorch(text, shape):
         theirs, = torch.autograd.grad(part, [t], torch.tensor(v), retain_graph=True, allow_unused=True)
         theirs = np.zeros(shape) if theirs is None else theirs.numpy()
         np.testing.assert_allclose(api.vjp(f"{text}[{k}]", {"x": x}, v)["x"], theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3), (3, 2), (2, 3, 4)])
+def test_svd_method_matches_pytorch_up_to_the_signs_of_singular_vectors(shape):
+    x = rng.uniform(0.2, 0.9, shape)
+    u, s, v = torch.tensor(x).svd()
+    ours = [np.asarray(api.evaluate(f"x.svd()[{k}]", {"x": x})) for k in range(3)]
+    np.testing.assert_allclose(ours[1], s.numpy(), rtol=1e-12)
+    for mine, theirs in ((ours[0], u.numpy()), (ours[2], v.numpy())):  # V, not Vh: columns are the vectors
+        signs = np.sign(np.sum(mine * theirs, axis=-2, keepdims=True))
+        np.testing.assert_allclose(mine * signs, theirs, rtol=1e-10, atol=1e-12)
+    assert_parity("x.svd()[1]", {"x": x}, lambda x: x.svd()[1], differs=("hessian",))
+    assert_parity("x.svd().U @ x.svd().V.mT", {"x": x}, lambda x: x.svd().U @ x.svd().V.mT, differs=("hessian",))

@@ -121,3 +121,12 @@ def test_pinverse_method_reads_rcond_as_pytorch():
         api.evaluate("A.pinverse(1)", {"A": A})
     with pytest.raises(JacValueError, match="to say which"):  # NumPy's and PyTorch's second argument is rcond
         api.evaluate("pinv(A, 1)", {"A": A})
+
+
+def test_svd_method_is_pytorchs_with_v_not_vh():
+    x = rng.uniform(0.2, 0.9, (2, 3))  # was NumPy's reading: Vh (square) or refused (full_matrices)
+    u, s, v = (np.asarray(api.evaluate(f"x.svd()[{k}]", {"x": x})) for k in range(3))
+    assert u.shape == (2, 2) and s.shape == (2,) and v.shape == (3, 2)
+    np.testing.assert_allclose(u @ np.diag(s) @ v.T, x, rtol=1e-12)
+    np.testing.assert_allclose(api.evaluate("x.svd().V", {"x": x}), v)
+    np.testing.assert_allclose(s, np.linalg.svd(x, compute_uv=False), rtol=1e-12)

@@ -3690,6 +3690,7 @@ def _svd_lowering(v_not_vh: bool):
 
 FUNCTIONS["svd"] = _svd_lowering(False)
 variant("torch", "svd")(_svd_lowering(True))
+variant("method", "svd")(LIBRARY_FUNCTIONS[("torch", "svd")])  # x.svd(): PyTorch's alone (V, some=True); NumPy has none
 variant("torch.linalg", "svd")(_svd_lowering(False))
 
 
