@@ -130,3 +130,9 @@ def test_svd_method_is_pytorchs_with_v_not_vh():
     np.testing.assert_allclose(u @ np.diag(s) @ v.T, x, rtol=1e-12)
     np.testing.assert_allclose(api.evaluate("x.svd().V", {"x": x}), v)
     np.testing.assert_allclose(s, np.linalg.svd(x, compute_uv=False), rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["solve", "lstsq"])
+def test_removed_tensor_methods_that_took_the_right_hand_side_first_are_refused(method):
+    with pytest.raises(JacNameError, match=f"x.{method}\\(\\) is not supported by jac: PyTorch 2 removed it"):
+        api.evaluate(f"B.{method}(A)", {"B": np.ones((3, 2)), "A": 2 * np.eye(3)})  # was A⁻¹ read as B⁻¹ A

@@ -10244,7 +10244,8 @@ def _torch_removed(fname: str, why: str):
     """``torch.NAME`` that PyTorch 2 no longer reads as a function of arrays (removed, or another thing):
     refused, naming what to write, where the shared reading would answer for another library."""
     def lower(b, args, kwargs, position):
-        raise JacNameError(f"torch.{fname} is not supported by jac: {why}", position)
+        written = f"x.{fname}()" if b.call == f".{fname}()" else f"torch.{fname}"
+        raise JacNameError(f"{written} is not supported by jac: {why}", position)
     lower.__doc__ = f"torch.{fname}: refused ({why.split(';')[0]})"
     return lower
 
@@ -10258,6 +10259,10 @@ for _name, _why in (
         ("cond", "torch.cond is PyTorch's control flow, cond(pred, true_fn, false_fn, operands); the condition "
                  "number is torch.linalg.cond(A), and a choice between two values torch.where(pred, a, b)")):
     variant("torch.aten", _name)(_torch_removed(_name, _why))
+for _name, _why in (("solve", "PyTorch 2 removed it (B.solve(A) solved A X = B); write torch.linalg.solve(A, B)"),
+                    ("lstsq", "PyTorch 2 removed it (B.lstsq(A) solved min |A X - B|); write "
+                              "torch.linalg.lstsq(A, B).solution")):  # NumPy's arrays have neither method
+    variant("method", _name)(_torch_removed(_name, _why))
 
 
 @variant("torch.linalg", "vander")
