@@ -3,7 +3,7 @@ ranks21_sweep.py selects them), or every ``torch.Tensor`` method jac reads, call
 dimensions (and empty ones) and argument patterns, through PyTorch and through jac; the value AND the gradient.
 
     PYTHONPATH=. /work/benchvenv/bin/python benchmarks/grads22_sweep.py [torch | F | torch.linalg | torch.special
-                                                                         | methods] [-k SUBSTRING] [-v]
+                                                                         | methods] [-k SUBSTRING] [-v] [--base]
 
 Inputs are uniform(0.2, 0.9) in float64, distinct, seeded per call (the text and shape: a line re-runs alone with
 ``-k``), so sort, max and median have no ties and relu, abs and clamp no kinks. A result PyTorch gives as a tuple
@@ -36,6 +36,10 @@ Expected differences (documented, not fixed):
   float64); jac by 1/6.
 - ``torch.logdet`` of a matrix with a negative determinant: NaN in both, its gradient A⁻ᵀ in jac and 0 in
   PyTorch (its where); docs/vocabulary-shapes-linalg.md.
+- ``digamma``'s gradient (trigamma): PyTorch's CPU trigamma is off by up to 5e-10 relative (against mpmath);
+  jac's is SciPy's polygamma(1, x), exact to rounding.
+- Solutions of ill-conditioned systems (``torch.linalg.lstsq(x @ x.mT, y)`` of a 3 × 3 ``x``): gradients of
+  ~1e4 agree to ~3e-10 of their largest element, not element by element; rounding, not a reading.
 """
 from __future__ import annotations
 
@@ -55,6 +59,10 @@ torch.set_default_dtype(torch.float64)
 SHAPES = [(), (3,), (2, 3), (3, 3), (2, 3, 4), (0,), (2, 0)]
 ARGSETS = ["x", "x, y", "x, 1", "x, 0", "x, -1", "x, 2", "x, y, z", "x, dim=0", "x, dim=-1", "x, 1, 2"]
 METHOD_ARGSETS = ["", "y", "1", "0", "-1", "y, z", "dim=0", "dim=-1", "1, 2"]
+# the session's second run added these (--base leaves them out): keepdim, a tensor then an int, a symmetric
+# positive semi-definite matrix (cholesky, eigh, ... of x @ x.mT)
+EXTRA = ["x, 1, True", "x, dim=-1, keepdim=True", "x, y, 0", "x @ x.mT", "x @ x.mT, y"]
+METHOD_EXTRA = ["0, True", "dim=-1, keepdim=True", "y, 0", "@", "@y"]
 RANDOM = {"rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm", "bernoulli",
           "multinomial", "normal", "poisson", "empty", "empty_like", "empty_strided", "new_empty",
           "new_empty_strided", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -65,20 +73,25 @@ RTOL, ATOL = 1e-9, 1e-12
 SIGNED = ("svd",)  # singular vectors: their signs are LAPACK's (module docstring)
 
 
-def module_names(mod: str) -> tuple:
-    """(library object, the names jac reads of it, argument patterns, text maker)."""
+def method_text(n: str, args: str) -> str:
+    """``x.n(args)``; ``@``: of x @ x.mT (``@y``: with the argument y)."""
+    return f"(x @ x.mT).{n}({args[1:]})" if args.startswith("@") else f"x.{n}({args})"
+
+
+def module_names(mod: str, base: bool) -> tuple:
+    """(the names jac reads of a module or as methods, argument patterns, text maker)."""
     if mod == "methods":
         names = sorted(n for n in dir(torch.Tensor) if not n.startswith("_") and not n.endswith("_")
                        and callable(getattr(torch.Tensor, n, None))
                        and (("method", n) in LIBRARY_FUNCTIONS or n in FUNCTIONS
                             or ("torch", n) in LIBRARY_FUNCTIONS or ("torch", n) in READINGS))
-        return names, METHOD_ARGSETS, lambda n, args: f"x.{n}({args})"
+        return names, METHOD_ARGSETS + ([] if base else METHOD_EXTRA), method_text
     lib = {"torch": torch, "F": torch.nn.functional, "torch.linalg": torch.linalg,
            "torch.special": torch.special}[mod]
     names = sorted(n for n in dir(lib) if not n.startswith("_") and callable(getattr(lib, n))
                    and (n in FUNCTIONS or ("torch", n) in LIBRARY_FUNCTIONS or (mod, n) in LIBRARY_FUNCTIONS
                         or ("torch.linalg", n) in LIBRARY_FUNCTIONS))
-    return names, ARGSETS, lambda n, args: f"{mod}.{n}({args})"
+    return names, ARGSETS + ([] if base else EXTRA), lambda n, args: f"{mod}.{n}({args})"
 
 
 def inputs_of(text: str, shape: tuple, args: str, method: bool) -> dict:
@@ -181,8 +194,8 @@ def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, eleme
             tally.say("WRONG", f"grad {k}", text, shape, worst(mine, g))
 
 
-def sweep(mod: str, only: str | None, verbose: bool) -> dict:
-    names, argsets, make = module_names(mod)
+def sweep(mod: str, only: str | None, verbose: bool, base: bool) -> dict:
+    names, argsets, make = module_names(mod, base)
     method = mod == "methods"
     tally = Tally(verbose)
     for n in names:
@@ -223,7 +236,7 @@ def main(argv: list) -> None:
     verbose = "-v" in argv
     mods = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] != "-k")] or ["torch"]
     for mod in mods:
-        counts = sweep(mod, only, verbose)
+        counts = sweep(mod, only, verbose, "--base" in argv)
         print(mod, " ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
 
 

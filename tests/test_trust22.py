@@ -136,3 +136,20 @@ def test_svd_method_is_pytorchs_with_v_not_vh():
 def test_removed_tensor_methods_that_took_the_right_hand_side_first_are_refused(method):
     with pytest.raises(JacNameError, match=f"x.{method}\\(\\) is not supported by jac: PyTorch 2 removed it"):
         api.evaluate(f"B.{method}(A)", {"B": np.ones((3, 2)), "A": 2 * np.eye(3)})  # was A⁻¹ read as B⁻¹ A
+
+
+REFUSED = [  # (expression, bindings, words of the one message); each was an internal error (exit 70)
+    ("torch.cross(x, y)", ["x:2x2", "y:2x3"], "cannot broadcast shapes (2, 2) and (2, 3)"),  # was ValueError
+    ("x.cross(y)", ["x:2x3x3", "y:2x3"], "cannot broadcast shapes"),
+    ("x.gather(0, y)", ["x:()", "y:()"], "a 0-d array has no axis to pick along"),  # were IndexError
+    ("x.select(0, 0)", ["x:()"], "a 0-d array has no axis to pick along"),
+    ("torch.take(x, y, 0)", ["x:()", "y:()"], "a 0-d array has no axis to pick along"),
+    ("torch.take_along_dim(x, y, 0)", ["x:()", "y:()"], "a 0-d array has no axis to pick along"),
+]
+
+
+@pytest.mark.parametrize("expr, bindings, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_with_one_message(expr, bindings, words):
+    result = CliRunner().invoke(app, ["eval", expr, *bindings])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "internal error" not in result.output

@@ -2793,7 +2793,7 @@ def _np_take(b, args, kwargs, position):
     if a["axis"] is None:  # torch.take and np.take without an axis: indices into the flattened array
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
-        axis = _axis(b, a["axis"], x.ndim, "take", position, "axis")
+        axis = _axis(b, a["axis"], _with_axis(x, "take", position).ndim, "take", position, "axis")
     index = _index_array(b, a["indices"], _concrete(x, "take", position)[axis], "indices", "take", position)
     return _take(b, x, (slice(None),) * axis + (index,), position)
 
@@ -2808,10 +2808,18 @@ def _along(b, x, index, axis, ranges, fname, position) -> Tracer:
     return _take(b, x, tuple(grids), position)
 
 
+def _with_axis(x: Tracer, fname: str, position) -> Tracer:
+    """``x`` when it has an axis to pick along: a 0-d array is refused (PyTorch's dim 0 of a 0-d array, read
+    elsewhere as one axis of length 1, is not read here)."""
+    if x.ndim == 0:
+        raise JacShapeError(f"{fname}: a 0-d array has no axis to pick along; write x.reshape(1)", position)
+    return x
+
+
 @function("gather")
 def _gather(b, args, kwargs, position):
     a = arguments("gather", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
-    x = tensor(b, a["x"], "gather", position)
+    x = _with_axis(tensor(b, a["x"], "gather", position), "gather", position)
     shape = _concrete(x, "gather", position)
     axis = _axis(b, a["axis"], x.ndim, "gather", position)
     index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim)
@@ -2829,7 +2837,7 @@ def _take_along(b, args, kwargs, position):
     if a["axis"] is None:
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
-        axis = _axis(b, a["axis"], x.ndim, "take_along_dim", position)
+        axis = _axis(b, a["axis"], _with_axis(x, "take_along_dim", position).ndim, "take_along_dim", position)
     shape = _concrete(x, "take_along_dim", position)
     found = _found_index(b, a["index"], shape, axis)
     if found is not None:  # np.take_along_axis(A, np.argsort(A, axis=1), axis=1): indices found at evaluation
@@ -3345,7 +3353,7 @@ def _torch_cross(b, args, kwargs, position):
     if len(args) < 3 and "dim" not in kwargs:
         x, y = _two("cross", b, args, kwargs, position)
         nd = max(x.ndim, y.ndim)
-        shape = np.broadcast_shapes(_concrete(x, "cross", position), _concrete(y, "cross", position))
+        shape = broadcast(_concrete(x, "cross", position), _concrete(y, "cross", position))  # refuses as jac does
         first = next((i for i, d in enumerate(shape) if d == 3), None)
         if first is not None and first != nd - 1:
             raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
@@ -4176,7 +4184,7 @@ FUNCTIONS["dsplit"] = _split_along("dsplit", lambda x: 2 if x.ndim >= 3 else 3)
 @function("select")
 def _select(b, args, kwargs, position):
     a = arguments("select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
-    x = tensor(b, a["x"], "select", position)
+    x = _with_axis(tensor(b, a["x"], "select", position), "select", position)
     axis = _axis(b, a["axis"], x.ndim, "select", position)
     n = _concrete(x, "select", position)[axis]
     i = static_int(b, a["index"], "index", position)
