@@ -153,3 +153,14 @@ def test_refused_with_one_message(expr, bindings, words):
     result = CliRunner().invoke(app, ["eval", expr, *bindings])
     assert result.exit_code == 2, result.output
     assert words in result.output and "internal error" not in result.output
+
+
+def test_the_factor_reading_does_not_follow_the_first_calls_wrt():
+    # a compiled graph serves every wrt: built for wrt=["B"] first, it must still give L's gradient as PyTorch
+    g = rng.standard_normal((3, 2))
+    env = {"B": B, "L": L.copy()}
+    api.vjp("torch.cholesky_solve(B, L) * 1.0", env, g, wrt=["B"])
+    found = api.vjp("torch.cholesky_solve(B, L) * 1.0", env, g, wrt=["L"])["L"]
+    A = L @ L.T
+    common = np.linalg.solve(A, g) @ np.linalg.solve(A, B).T
+    np.testing.assert_allclose(found, -(common + common.T) @ L, rtol=1e-12, atol=1e-14)

@@ -4115,7 +4115,9 @@ def _cholesky_factor(b, low, upper, position):
     reaches is read by its triangle, as PyTorch's value."""
     node = b.nodes[low.id]
     made = b.nodes[node.args[0]] if upper and node.op == "transpose" and node.args else node
-    if not node.requires_grad or made.op == "cholesky":
+    # an input reaches every node but a folded constant (requires_grad would follow the first call's wrt, and a
+    # compiled graph serves every wrt)
+    if node.op == "const" or made.op == "cholesky":
         return FUNCTIONS["triu" if upper else "tril"](b, [low], {}, position)
     if b.lowering is not None and not b.shapes_only:  # jac shape: the shapes alone, which either reading gives
         factor = np.asarray(b.lowering.value_of(low, position, message=(
