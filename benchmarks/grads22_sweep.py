@@ -17,6 +17,8 @@ Prints one line per finding:
 - CRASH: jac's internal error (exit 70: an exception that is not a JacError). Must be none.
 - WRONG: both answer and the values, shapes or gradients differ. Must be none but the expected ones below.
 - GRADREFUSED: the values agree, PyTorch differentiates, jac refuses the VJP with a JacError (read them).
+- JVPREFUSED: jac's VJP agrees, its JVP (forward mode) is refused. Where it answers, the JVP of a random tangent t
+  is checked against the VJP just compared: <v, J t> == sum of <Jᵀ v, t> over the inputs (WRONG "jvp" if not).
 - LENIENT: PyTorch refuses, jac answers (read them for a reading that is not PyTorch's).
 and counts: calls, refused (PyTorch answers, jac refuses with a JacError), results compared, gradients compared, GRADONLY (the value agrees but PyTorch cannot
 differentiate the result: integer and boolean outputs, "derivative not implemented"; not compared).
@@ -142,8 +144,8 @@ def worst(a: np.ndarray, b: np.ndarray) -> str:
 class Tally:
     def __init__(self, verbose: bool):
         self.verbose = verbose
-        self.counts = dict.fromkeys(("calls", "refused", "results", "SIGNS", "gradients", "CRASH", "WRONG", "GRADREFUSED", "LENIENT",
-                                     "GRADONLY"), 0)
+        self.counts = dict.fromkeys(("calls", "refused", "results", "SIGNS", "gradients", "jvps", "CRASH", "WRONG",
+                                     "GRADREFUSED", "JVPREFUSED", "LENIENT", "GRADONLY"), 0)
         self.lenient_seen: set = set()
 
     def say(self, kind: str, *what):
@@ -172,7 +174,7 @@ def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, eleme
         if signs is None:
             return tally.say("WRONG", "value", text, shape, worst(got, want))
         tally.counts["SIGNS"] += 1
-    if not (isinstance(element, torch.Tensor) and floating and element.grad_fn is not None):
+    if not (isinstance(element, torch.Tensor) and floating and element.requires_grad):
         return tally.say("GRADONLY", text, shape)
     v = rng.standard_normal(element.shape)
     try:  # jac's result is PyTorch's times signs: jac's VJP of v is PyTorch's of v * signs
@@ -180,7 +182,8 @@ def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, eleme
                                     retain_graph=True)  # the other parts of a tuple share the graph
     except Exception:  # noqa: BLE001 - PyTorch cannot differentiate it
         return tally.say("GRADONLY", text, shape)
-    want_grads = {k: np.zeros(values[k].shape) if g is None else g.detach().numpy(force=True) for k, g in zip(inputs, grads)}
+    want_grads = {k: np.zeros(values[k].shape) if g is None else g.detach().numpy(force=True)
+                  for k, g in zip(inputs, grads)}
     try:
         found = api.vjp(text, values, v, wrt=list(values))
     except JacError as e:
@@ -188,10 +191,32 @@ def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, eleme
     except Exception as e:  # noqa: BLE001
         return tally.say("CRASH", "vjp", text, shape, type(e).__name__, str(e)[:120])
     tally.counts["gradients"] += 1
+    agree = True
     for k, g in want_grads.items():
         mine = np.asarray(found[k], dtype=float)
         if not close(mine, g):
+            agree = False
             tally.say("WRONG", f"grad {k}", text, shape, worst(mine, g))
+    if agree:
+        check_jvp(tally, text, shape, values, v, found, rng)
+
+
+def check_jvp(tally: Tally, text: str, shape, values: dict, v, found: dict, rng):
+    """jac's forward mode against its reverse mode, checked above: <v, J t> == sum_k <J_kᵀ v, t_k>."""
+    tangents = {k: rng.standard_normal(np.shape(a)) for k, a in values.items()}
+    try:
+        jt = np.asarray(api.jvp(text, values, tangents), dtype=float)
+    except JacError as e:
+        return tally.say("JVPREFUSED", text, shape, str(e)[:100])
+    except Exception as e:  # noqa: BLE001
+        return tally.say("CRASH", "jvp", text, shape, type(e).__name__, str(e)[:120])
+    tally.counts["jvps"] += 1
+    forward = float(np.sum(v * jt))
+    reverse = sum(float(np.sum(np.asarray(found[k]) * t)) for k, t in tangents.items())
+    scale = float(np.sum(np.abs(v * jt))) + sum(float(np.sum(np.abs(np.asarray(found[k]) * t)))
+                                                for k, t in tangents.items())
+    if not abs(forward - reverse) <= RTOL * scale + ATOL:
+        tally.say("WRONG", "jvp", text, shape, f"<v, Jt> {forward:.12g} against <Jᵀv, t> {reverse:.12g}")
 
 
 def sweep(mod: str, only: str | None, verbose: bool, base: bool) -> dict:
