@@ -3,7 +3,7 @@ ranks21_sweep.py selects them), or every ``torch.Tensor`` method jac reads, call
 dimensions (and empty ones) and argument patterns, through PyTorch and through jac; the value AND the gradient.
 
     PYTHONPATH=. /work/benchvenv/bin/python benchmarks/grads22_sweep.py [torch | F | torch.linalg | torch.special
-                                                                         | methods] [-k SUBSTRING] [-v] [--base]
+                                                                         | methods] [-k SUBSTRING] [-v] [--base] [--hessian]
 
 Inputs are uniform(0.2, 0.9) in float64, distinct, seeded per call (the text and shape: a line re-runs alone with
 ``-k``), so sort, max and median have no ties and relu, abs and clamp no kinks. A result PyTorch gives as a tuple
@@ -17,6 +17,8 @@ Prints one line per finding:
 - CRASH: jac's internal error (exit 70: an exception that is not a JacError). Must be none.
 - WRONG: both answer and the values, shapes or gradients differ. Must be none but the expected ones below.
 - GRADREFUSED: the values agree, PyTorch differentiates, jac refuses the VJP with a JacError (read them).
+- With --hessian, HESSREFUSED / HESSONLY / WRONG "hessian": jac's Hessian blocks of the same calls as
+  Hessian-vector products of <v, f>, against PyTorch's double backward (HESSONLY: PyTorch has none).
 - JVPREFUSED: jac's VJP agrees, its JVP (forward mode) is refused. Where it answers, the JVP of a random tangent t
   is checked against the VJP just compared: <v, J t> == sum of <Jᵀ v, t> over the inputs (WRONG "jvp" if not).
 - LENIENT: PyTorch refuses, jac answers (read them for a reading that is not PyTorch's).
@@ -149,15 +151,17 @@ def worst(a: np.ndarray, b: np.ndarray) -> str:
 
 
 class Tally:
-    def __init__(self, verbose: bool):
+    def __init__(self, verbose: bool, hessian: bool = False):
         self.verbose = verbose
-        self.counts = dict.fromkeys(("calls", "refused", "results", "SIGNS", "gradients", "jvps", "CRASH", "WRONG",
-                                     "GRADREFUSED", "JVPREFUSED", "LENIENT", "GRADONLY"), 0)
+        self.counts = dict.fromkeys(("calls", "refused", "results", "SIGNS", "gradients", "jvps", "hessians", "CRASH",
+                                     "WRONG", "GRADREFUSED", "JVPREFUSED", "HESSREFUSED", "LENIENT", "GRADONLY",
+                                     "HESSONLY"), 0)
+        self.hessian = hessian
         self.lenient_seen: set = set()
 
     def say(self, kind: str, *what):
         self.counts[kind] += 1
-        if kind != "GRADONLY" or self.verbose:
+        if kind not in ("GRADONLY", "HESSONLY") or self.verbose:
             print(kind, *(w.replace("\n", "; ") if isinstance(w, str) else w for w in what), flush=True)
 
 
@@ -206,6 +210,37 @@ def check_part(tally: Tally, text: str, shape, values: dict, inputs: dict, eleme
             tally.say("WRONG", f"grad {k}", text, shape, worst(mine, g))
     if agree:
         check_jvp(tally, text, shape, values, v, found, rng, np.all(np.isfinite(got)))
+    if agree and tally.hessian and np.all(np.isfinite(got)):
+        check_hvp(tally, text, shape, values, inputs, element, v, signs, rng)
+
+
+def check_hvp(tally: Tally, text: str, shape, values: dict, inputs: dict, element, v, signs, rng):
+    """(--hessian) jac's Hessian blocks against PyTorch's double backward, as Hessian-vector products of the
+    scalar <v, f>: sum over b of H[a, b] t_b for every input a, a random tangent t."""
+    tangents = {k: rng.standard_normal(np.shape(a)) for k, a in values.items()}
+    xs = list(inputs.values())
+    try:
+        gs = torch.autograd.grad(element, xs, torch.tensor(v * signs), create_graph=True, retain_graph=True,
+                                 allow_unused=True)
+        if any(g is not None and not g.requires_grad for g in gs):  # a backward PyTorch does not differentiate
+            return tally.say("HESSONLY", text, shape)
+        terms = [(g * torch.tensor(tangents[k])).sum() for k, g in zip(inputs, gs) if g is not None]
+        hv = torch.autograd.grad(sum(terms), xs, allow_unused=True, retain_graph=True) if terms else [None] * len(xs)
+    except Exception:  # noqa: BLE001 - PyTorch has no second derivative of it
+        return tally.say("HESSONLY", text, shape)
+    want = {k: np.zeros(np.shape(values[k])) if h is None else h.detach().numpy(force=True) for k, h in zip(inputs, hv)}
+    try:
+        blocks = api.hessian(text, values)
+    except JacError as e:
+        return tally.say("HESSREFUSED", text, shape, str(e)[:100])
+    except Exception as e:  # noqa: BLE001
+        return tally.say("CRASH", "hessian", text, shape, type(e).__name__, str(e)[:120])
+    tally.counts["hessians"] += 1
+    for a in values:
+        mine = sum(np.tensordot(np.tensordot(v, np.asarray(blocks[(a, b)], dtype=float), axes=np.ndim(v)),
+                                tangents[b], axes=np.ndim(tangents[b])) for b in values)
+        if not close(np.asarray(mine, dtype=float), want[a]):
+            tally.say("WRONG", f"hessian {a}", text, shape, worst(np.asarray(mine, dtype=float), want[a]))
 
 
 def check_jvp(tally: Tally, text: str, shape, values: dict, v, found: dict, rng, finite: bool):
@@ -229,10 +264,10 @@ def check_jvp(tally: Tally, text: str, shape, values: dict, v, found: dict, rng,
         tally.say("WRONG", "jvp", text, shape, f"<v, Jt> {forward:.12g} against <Jᵀv, t> {reverse:.12g}")
 
 
-def sweep(mod: str, only: str | None, verbose: bool, base: bool) -> dict:
+def sweep(mod: str, only: str | None, verbose: bool, base: bool, hessian: bool = False) -> dict:
     names, argsets, make = module_names(mod, base)
     method = mod == "methods"
-    tally = Tally(verbose)
+    tally = Tally(verbose, hessian)
     for n in names:
         if n in RANDOM or (only and only not in n):
             continue
@@ -271,7 +306,7 @@ def main(argv: list) -> None:
     verbose = "-v" in argv
     mods = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] != "-k")] or ["torch"]
     for mod in mods:
-        counts = sweep(mod, only, verbose, "--base" in argv)
+        counts = sweep(mod, only, verbose, "--base" in argv, "--hessian" in argv)
         print(mod, " ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
 
 
