@@ -48,6 +48,10 @@ Expected differences (documented, not fixed):
 - ``torch.block_diag(x, b)`` with an empty 1-d ``x`` (read as a (1, 0) block) and a 0-d ``b``: the value puts b
   in row 1, and jac's gradient of b is v[1, 0]; PyTorch's backward gives v[0, 0] (it skips the empty block's row:
   a PyTorch bug, not copied).
+- --hessian: the second derivatives of ``digamma`` / ``lgamma`` (PyTorch's polygamma, as its trigamma above, is
+  off by ~1e-9 relative); ``pinverse(x @ x.mT)`` of an ill-conditioned matrix (cond ~800: PyTorch's Hessian
+  differs from its own ``linalg.inv``'s by 1e-9 of its largest element, jac's pinverse and inv agree to 2e-13);
+  ``x.std(0)`` where the Hessian is ~3e-12 (rounding at the absolute tolerance).
 - Solutions of ill-conditioned systems (``torch.linalg.lstsq(x @ x.mT, y)`` of a 3 × 3 ``x``): gradients of
   ~1e4 agree to ~3e-10 of their largest element, not element by element; rounding, not a reading.
 """
