@@ -164,3 +164,10 @@ def test_the_factor_reading_does_not_follow_the_first_calls_wrt():
     A = L @ L.T
     common = np.linalg.solve(A, g) @ np.linalg.solve(A, B).T
     np.testing.assert_allclose(found, -(common + common.T) @ L, rtol=1e-12, atol=1e-14)
+
+
+def test_a_factor_read_at_its_values_cannot_take_batch_and_says_so():
+    result = CliRunner().invoke(app, ["eval", "torch.cholesky_inverse(L)", "L=[[[1.5,0],[0.3,1.2]],[[2,0],[0.5,1]]]",
+                                      "--batch", "L"])
+    assert result.exit_code == 2, result.output
+    assert "cannot take --batch" in result.output and "cholesky_inverse of a factor" in result.output
