@@ -1979,6 +1979,17 @@ def _count_nonzero(b, args, kwargs, position):
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
 
+@variant("method", "count_nonzero")
+def _count_nonzero_method(b, args, kwargs, position):
+    """x.count_nonzero(1, 2): PyTorch's method takes its dims one by one too (NumPy's arrays have no such method;
+    np.count_nonzero's third positional, keepdims, is keyword-only)."""
+    if len(args) > 2:
+        args = [args[0], Static(tuple(static_int(b, d, "dim", position) for d in args[1:]))]
+    if "keepdims" in kwargs or "keepdim" in kwargs:
+        raise JacValueError("x.count_nonzero() has no keepdim in PyTorch; write x.count_nonzero(dim)", position)
+    return _count_nonzero(b, args, kwargs, position)
+
+
 def _signed_infinity(fname, positive):
     def lower(b, args, kwargs, position):
         x = tensor(b, arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"], fname, position)
@@ -2828,7 +2839,7 @@ def _np_take(b, args, kwargs, position):
     if a["axis"] is None:  # torch.take and np.take without an axis: indices into the flattened array
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
-        axis = _axis(b, a["axis"], x.ndim, "take", position, "axis")
+        axis = _axis(b, a["axis"], _with_axis(x, "take", position).ndim, "take", position, "axis")
     index = _index_array(b, a["indices"], _concrete(x, "take", position)[axis], "indices", "take", position)
     return _take(b, x, (slice(None),) * axis + (index,), position)
 
@@ -2843,10 +2854,18 @@ def _along(b, x, index, axis, ranges, fname, position) -> Tracer:
     return _take(b, x, tuple(grids), position)
 
 
+def _with_axis(x: Tracer, fname: str, position) -> Tracer:
+    """``x`` when it has an axis to pick along: a 0-d array is refused (PyTorch's dim 0 of a 0-d array, read
+    elsewhere as one axis of length 1, is not read here)."""
+    if x.ndim == 0:
+        raise JacShapeError(f"{fname}: a 0-d array has no axis to pick along; write x.reshape(1)", position)
+    return x
+
+
 @function("gather")
 def _gather(b, args, kwargs, position):
     a = arguments("gather", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
-    x = tensor(b, a["x"], "gather", position)
+    x = _with_axis(tensor(b, a["x"], "gather", position), "gather", position)
     shape = _concrete(x, "gather", position)
     axis = _axis(b, a["axis"], x.ndim, "gather", position)
     index = _index_array(b, a["index"], shape[axis], "index", "gather", position, ndim=x.ndim)
@@ -2864,7 +2883,7 @@ def _take_along(b, args, kwargs, position):
     if a["axis"] is None:
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
-        axis = _axis(b, a["axis"], x.ndim, "take_along_dim", position)
+        axis = _axis(b, a["axis"], _with_axis(x, "take_along_dim", position).ndim, "take_along_dim", position)
     shape = _concrete(x, "take_along_dim", position)
     found = _found_index(b, a["index"], shape, axis)
     if found is not None:  # np.take_along_axis(A, np.argsort(A, axis=1), axis=1): indices found at evaluation
@@ -3380,7 +3399,7 @@ def _torch_cross(b, args, kwargs, position):
     if len(args) < 3 and "dim" not in kwargs:
         x, y = _two("cross", b, args, kwargs, position)
         nd = max(x.ndim, y.ndim)
-        shape = np.broadcast_shapes(_concrete(x, "cross", position), _concrete(y, "cross", position))
+        shape = broadcast(_concrete(x, "cross", position), _concrete(y, "cross", position))  # refuses as jac does
         first = next((i for i, d in enumerate(shape) if d == 3), None)
         if first is not None and first != nd - 1:
             raise JacValueError(f"torch.cross without dim uses the first axis of length 3 (axis {first} of "
@@ -3592,6 +3611,10 @@ def _pinv(b, args, kwargs, position):
     """A⁺ of a full-rank A: (AᵀA)⁻¹Aᵀ (tall) or Aᵀ(AAᵀ)⁻¹ (wide); a singular value at or below PyTorch's
     default cutoff, max(m, n)·eps·σmax, is refused (the libraries would zero it: a pseudo-inverse of lower
     rank, whose derivative jumps where the rank drops)."""
+    if len(args) > 1:  # np.linalg.pinv(A, rcond), torch.linalg.pinv(A, rcond) (atol, rtol keywords): not hermitian
+        raise JacValueError("pinv(A, ...) with a second positional argument: NumPy reads it as rcond, PyTorch as "
+                            "rcond too (atol= and rtol= are keywords); write np.linalg.pinv(A, rcond) or "
+                            "torch.linalg.pinv(A, atol=..., rtol=...) to say which", position)
     a = arguments("pinv", args, kwargs, {"x": REQUIRED, "hermitian": False}, position)
     return _pinv_with(b, _hermitian(b, a["hermitian"], a["x"], "pinv", position), None, 0.0, position)
 
@@ -3758,6 +3781,7 @@ def _svd_lowering(v_not_vh: bool):
 
 FUNCTIONS["svd"] = _svd_lowering(False)
 variant("torch", "svd")(_svd_lowering(True))
+variant("method", "svd")(LIBRARY_FUNCTIONS[("torch", "svd")])  # x.svd(): PyTorch's alone (V, some=True); NumPy has none
 variant("torch.linalg", "svd")(_svd_lowering(False))
 
 
@@ -4165,6 +4189,35 @@ FUNCTIONS["eig"] = _complex_refusal("eig", "eigh")
 FUNCTIONS["eigvals"] = _complex_refusal("eigvals", "eigvalsh")
 
 
+def _cholesky_factor(b, low, upper, position):
+    """The factor L that torch.cholesky_solve and cholesky_inverse read. Their value reads L's triangle alone,
+    their autograd formula L whole: -(C L) for C = A⁻¹ (G + Gᵀ) A⁻¹, nonzero past the triangle and, where L has
+    entries there, not the derivative of the value at all. So a factor the inputs reach (and not a cholesky's,
+    whose VJP ignores the entries past the triangle) is read whole, which is PyTorch's value and x.grad, and only
+    at given values whose entries past the triangle are 0 (others refused; jac diff refuses). A factor no input
+    reaches is read by its triangle, as PyTorch's value."""
+    node = b.nodes[low.id]
+    made = b.nodes[node.args[0]] if upper and node.op == "transpose" and node.args else node
+    # an input reaches every node but a folded constant (requires_grad would follow the first call's wrt, and a
+    # compiled graph serves every wrt)
+    if node.op == "const" or made.op == "cholesky":
+        return FUNCTIONS["triu" if upper else "tril"](b, [low], {}, position)
+    if b.lowering is not None and not b.shapes_only:  # jac shape: the shapes alone, which either reading gives
+        factor = np.asarray(b.lowering.value_of(low, position, message=(
+            "torch.cholesky_solve / cholesky_inverse of a factor computed from the inputs: PyTorch's value reads its "
+            "triangle, its gradient the whole matrix, so jac reads it only at given values, whose entries past the "
+            "triangle must be 0 (jac eval, vjp, jvp, hessian, check compute it; jac diff cannot)")))
+        past = np.tril(factor, -1) if upper else np.triu(factor, 1)
+        if np.any(past != 0):
+            side = "below" if upper else "above"
+            raise JacValueError(f"cholesky_solve / cholesky_inverse of a factor with nonzero entries {side} its "
+                                "diagonal: PyTorch's value reads the triangle alone but its gradient reads the whole "
+                                "matrix (another function's derivative), which jac cannot give both of; pass the "
+                                f"triangle, torch.{'triu' if upper else 'tril'}(L), or the factor "
+                                "torch.linalg.cholesky(A) makes", position)
+    return low
+
+
 @function("cholesky_solve")
 def _cholesky_solve(b, args, kwargs, position):
     # torch.cholesky_solve(B, L, upper=False): X with (L Lᵀ) X = B
@@ -4172,10 +4225,8 @@ def _cholesky_solve(b, args, kwargs, position):
     rhs, low = tensor(b, a["x"], "cholesky_solve", position), tensor(b, a["L"], "cholesky_solve", position)
     _square(low, "cholesky_solve", position)
     _need_ndim("cholesky_solve", rhs, tuple(range(2, 10)), position, "right-hand side (a matrix)")
-    # the factor's triangle alone, as PyTorch's value reads it (its autograd formula reads L whole: it is not the
-    # derivative of that value for the entries past the triangle, which the value never reads)
     upper = static(b, a["upper"], "upper", position)
-    tri = FUNCTIONS["triu" if upper else "tril"](b, [low], {}, position)
+    tri = _cholesky_factor(b, low, upper, position)
     gram = b.apply("matmul", *((matrix_transpose(b, tri, position), tri) if upper
                                else (tri, matrix_transpose(b, tri, position))), position=position)
     return _solve(b, gram, rhs, False, position, "cholesky_solve")
@@ -4190,7 +4241,7 @@ def _cholesky_inverse(b, args, kwargs, position):
     return _cholesky_solve(b, [eye, low], {"upper": a["upper"]}, position)
 
 
-FUNCTIONS["pinverse"] = FUNCTIONS["pinv"]
+FUNCTIONS["pinverse"] = LIBRARY_FUNCTIONS[("torch", "pinverse")]  # PyTorch's name alone: x.pinverse(rcond) too
 
 
 @function("chain_matmul")
@@ -4218,7 +4269,7 @@ FUNCTIONS["dsplit"] = _split_along("dsplit", lambda x: 2 if x.ndim >= 3 else 3)
 @function("select")
 def _select(b, args, kwargs, position):
     a = arguments("select", args, kwargs, {"x": REQUIRED, "axis": REQUIRED, "index": REQUIRED}, position)
-    x = tensor(b, a["x"], "select", position)
+    x = _with_axis(tensor(b, a["x"], "select", position), "select", position)
     axis = _axis(b, a["axis"], x.ndim, "select", position)
     n = _concrete(x, "select", position)[axis]
     i = static_int(b, a["index"], "index", position)
@@ -7732,6 +7783,22 @@ for _name in SCALAR_AS_VECTOR:
         LIBRARY_FUNCTIONS[_key] = _scalar_as_vector(LIBRARY_FUNCTIONS[_key])              # calls FUNCTIONS' own
 
 
+def _topk_of_scalar(lower):
+    """PyTorch's topk of a 0-d array is the element (0-d value, index 0) for k = 0 as for k = 1."""
+    def lowered(b, args, kwargs, position):
+        x = args[0] if args else kwargs.get("input", kwargs.get("x"))
+        if isinstance(x, Tracer) and x.ndim == 0:
+            if len(args) > 1 and static_int(b, args[1], "k", position) == 0:
+                args = (args[0], b.const(1.0, position)) + tuple(args[2:])
+            elif "k" in kwargs and static_int(b, kwargs["k"], "k", position) == 0:
+                kwargs = {**kwargs, "k": b.const(1.0, position)}
+        return lower(b, args, kwargs, position)
+    return lowered
+
+
+FUNCTIONS["topk"] = _topk_of_scalar(FUNCTIONS["topk"])
+
+
 # --- sizes as numbers: x.shape, x.size(d), len(x), x.numel(), x.ndim ------------------------------
 # Constants of the graph (a graph is made per input shapes), never differentiated, as in PyTorch,
 # where they are Python ints: x.sum() / x.shape[0], x.reshape(x.shape[0], -1), torch.ones(x.shape).
@@ -10323,6 +10390,31 @@ variant("torch.aten", "adaptive_max_pool1d")(_aten_refused("adaptive_max_pool1d"
                                                                                    "indices)"))
 variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes the table first and returns four "
                                                                       "arrays"))
+
+
+def _torch_removed(fname: str, why: str):
+    """``torch.NAME`` that PyTorch 2 no longer reads as a function of arrays (removed, or another thing):
+    refused, naming what to write, where the shared reading would answer for another library."""
+    def lower(b, args, kwargs, position):
+        written = f"x.{fname}()" if b.call == f".{fname}()" else f"torch.{fname}"
+        raise JacNameError(f"{written} is not supported by jac: {why}", position)
+    lower.__doc__ = f"torch.{fname}: refused ({why.split(';')[0]})"
+    return lower
+
+
+for _name, _why in (
+        ("solve", "PyTorch 2 removed it (it was solve(B, A), the right-hand side first, and returned a pair); "
+                  "write torch.linalg.solve(A, B)"),
+        ("lstsq", "PyTorch 2 removed it (it was lstsq(B, A), the right-hand side first, and returned a pair); "
+                  "write torch.linalg.lstsq(A, B).solution"),
+        ("matrix_rank", "PyTorch 2 removed it; write torch.linalg.matrix_rank(A)"),
+        ("cond", "torch.cond is PyTorch's control flow, cond(pred, true_fn, false_fn, operands); the condition "
+                 "number is torch.linalg.cond(A), and a choice between two values torch.where(pred, a, b)")):
+    variant("torch.aten", _name)(_torch_removed(_name, _why))
+for _name, _why in (("solve", "PyTorch 2 removed it (B.solve(A) solved A X = B); write torch.linalg.solve(A, B)"),
+                    ("lstsq", "PyTorch 2 removed it (B.lstsq(A) solved min |A X - B|); write "
+                              "torch.linalg.lstsq(A, B).solution")):  # NumPy's arrays have neither method
+    variant("method", _name)(_torch_removed(_name, _why))
 
 
 @variant("torch.linalg", "vander")

@@ -251,7 +251,9 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
         raise JacValueError("x[mask] with a mask computed from the inputs cannot take --batch: each example's mask "
                             "selects its own elements, so the examples have results of different shapes; "
                             "where(mask, x, 0) keeps one shape (an index bound as an input, logp[range(n), labels], "
-                            "is read at one example's values too: write its value into the expression)")
+                            "is read at one example's values too: write its value into the expression); "
+                            "torch.cholesky_solve / cholesky_inverse of a factor an input reaches are read at its "
+                            "values too (checked triangular): call them once per example")
     return problem, found, split
 
 
