@@ -677,7 +677,8 @@ def _count(shape, axes) -> int:
 
 # The reductions call the ufunc's reduce: np.sum(a, ...) is that very call behind ~2-4 us of dispatch,
 # a third of a small kernel.
-defop("sum", lambda a, axes, keepdims=False: np.add.reduce(a, axis=axes, keepdims=keepdims), _reduction_shape,
+_add_reduce = np.add.reduce  # read once: np.add and its .reduce are generic lookups at each read in Python 3.11
+defop("sum", lambda a, axes, keepdims=False: _add_reduce(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False: expand_reduced(g, shape_of(a), axes, keepdims),),
       (lambda t, ans, a, axes, keepdims=False: P.sum(t, axes=shifted(axes), keepdims=keepdims),),
       sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims), structure=structured.sum_rule)
