@@ -320,12 +320,25 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
 
         def vjp_y(g, ans, x, y):
             return unbroadcast(times(g, dy(ans, x, y)), shape_of(y))
-    else:  # the same calls, times and shape_of inline (a first call's pass runs these for every product)
+    else:  # the same calls, times, shape_of and unbroadcast's common case inline (a first call's pass runs these
+        # for every product: each call a Python frame)
         def vjp_x(g, ans, x, y):
-            return unbroadcast(_times_unbatched(g, dx(ans, x, y)), x.shape if type(x) is _ndarray else shape_of(x))
+            d = dx(ans, x, y)
+            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
+                P.mul(g, d)  # _times_unbatched
+            shape = x.shape if type(x) is _ndarray else shape_of(x)
+            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
+                return part
+            return unbroadcast(part, shape)
 
         def vjp_y(g, ans, x, y):
-            return unbroadcast(_times_unbatched(g, dy(ans, x, y)), y.shape if type(y) is _ndarray else shape_of(y))
+            d = dy(ans, x, y)
+            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
+                P.mul(g, d)  # _times_unbatched
+            shape = y.shape if type(y) is _ndarray else shape_of(y)
+            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
+                return part
+            return unbroadcast(part, shape)
 
     def jvp_x(t, ans, x, y):
         return times(lift(t, len(shape_of(ans))), dx(ans, x, y))
@@ -340,10 +353,14 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
 
 
 def _add_like(name, impl, sign, sympy=None, **kw):
-    def vjp_x(g, ans, x, y):  # shape_of inline for an array, as in binary's
+    def vjp_x(g, ans, x, y):  # shape_of and unbroadcast's common case inline for arrays, as in binary's
+        if type(g) is _ndarray and type(x) is _ndarray and g.shape[1:] == x.shape:
+            return g
         return unbroadcast(g, x.shape if type(x) is _ndarray else shape_of(x))
 
     def vjp_y(g, ans, x, y):
+        if sign > 0 and type(g) is _ndarray and type(y) is _ndarray and g.shape[1:] == y.shape:
+            return g
         return unbroadcast(g if sign > 0 else P.neg(g), y.shape if type(y) is _ndarray else shape_of(y))
 
     def jvp_x(t, ans, x, y):
