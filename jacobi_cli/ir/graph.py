@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_large
 from . import dtypes
 from .op import Proxy
-from .ops import _BLOCKS, OPS, adjacent_index
+from .ops import _BLOCKS, OPS, adjacent_index, same_shape
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
 
 MAX_NODES = 2_000_000
@@ -501,7 +501,7 @@ class Builder:
             t = args[0]
             try:
                 rule = op.shape  # read, then called: 3.11 never specializes a method call of an instance's attribute
-                shape = rule(t.shape, **params) if params else rule(t.shape)
+                shape = rule(t.shape, **params) if params else t.shape if rule is same_shape else rule(t.shape)
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
             if self.fold and nodes[t.id][1] == "const":  # [1]: the node's op (a field's name is a generic lookup)

@@ -193,6 +193,12 @@ def masked(g, keep, d=None):
     return P.where(keep, g if d is None else P.mul(g, d), 0.0)
 
 
+def same_shape(s):
+    """The shape rule of an element-wise op of one argument: its argument's shape. One function for them all:
+    ``Builder._apply`` reads the shape itself for it, without the call (a first call makes a node of each)."""
+    return s
+
+
 def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, keep=None, **kw):
     """An element-wise op whose derivative is ``deriv(x, ans)`` (x, ans unbatched); with ``keep(x, ans)``,
     a 0/1 mask, the derivative is an exact 0 where the mask is 0 (:func:`masked`; ``deriv`` None: the
@@ -203,7 +209,7 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, kee
 
         def jvp(t, ans, x):
             return masked(t, keep(x, ans), None if deriv is None else deriv(x, ans))
-        return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
+        return defop(name, impl, same_shape, (vjp,), (jvp,), domain=domain, sympy=sympy,
                      spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
 
     def vjp(g, ans, x):
@@ -215,7 +221,7 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, kee
     def jvp(t, ans, x):
         return P.mul(t, deriv(x, ans))
 
-    return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
+    return defop(name, impl, same_shape, (vjp,), (jvp,), domain=domain, sympy=sympy,
                  spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
 
 
@@ -245,7 +251,7 @@ def _sigmoid(x):
 
 def _linear_unary(name, impl, apply, sympy=None, **kw):
     """An element-wise linear op: its VJP and JVP are the op itself."""
-    return defop(name, impl, lambda s: s, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
+    return defop(name, impl, same_shape, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
                  sympy=sympy, elementwise=True, **kw)
 
 
