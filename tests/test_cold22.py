@@ -34,6 +34,8 @@ def _matrix(rng, m: int, k: int, dtype, layout: str, special: bool) -> np.ndarra
     else:
         matrix = rng.normal(size=(m, k))
     matrix = matrix.astype(dtype, order="F" if layout == "F" else "K")
+    if layout == "misaligned":  # one byte off the allocation's alignment: the branch leaves it to the general calls
+        matrix = _misaligned(matrix)
     if special:
         flat = matrix.reshape(-1)  # a copy for the strided layouts: written back below
         with np.errstate(over="ignore"):
@@ -42,9 +44,18 @@ def _matrix(rng, m: int, k: int, dtype, layout: str, special: bool) -> np.ndarra
     return matrix
 
 
-def _cotangent(rng, size: int, dtype, strided: bool) -> np.ndarray:
-    g = rng.normal(size=(1, 2 * size))[:, ::2] if strided else rng.normal(size=(1, size))
+def _misaligned(a: np.ndarray) -> np.ndarray:
+    raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+    out = np.frombuffer(raw, a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def _cotangent(rng, size: int, dtype, strided) -> np.ndarray:
+    g = rng.normal(size=(1, 2 * size))[:, ::2] if strided is True else rng.normal(size=(1, size))
     g = g.astype(dtype)
+    if strided == "misaligned":
+        g = _misaligned(g)
     g[0, 0] = np.nan if size > 3 else g[0, 0]
     return g
 
@@ -54,19 +65,19 @@ def _bits(a) -> bytes:
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("layout", ["C", "F", "T", "view"])
+@pytest.mark.parametrize("layout", ["C", "F", "T", "view", "misaligned"])
 @pytest.mark.parametrize("m, k", [(2, 2), (2, 3), (3, 2), (10, 10), (7, 13), (65, 64), (400, 3), (3, 400)])
 def test_a_batch_of_one_against_a_matrix_gives_the_general_paths_bits(m, k, layout, dtype):
     rng = np.random.default_rng(m * 1000 + k)
     for special in (False, True):
-        for strided in (False, True):
+        for strided in (False, True, "misaligned"):
             matrix = _matrix(rng, m, k, dtype, layout, special)
             # A @ x: the rule of x (position 1), one cotangent of A @ x's shape (m,)
             g, x = _cotangent(rng, m, dtype, strided), rng.normal(size=k).astype(dtype)
             with np.errstate(all="ignore"):
                 fast = OPS["matmul"].vjp[1](g, None, matrix, x)
                 general = OPS["matmul"].vjp[1](g.view(_Plain), None, matrix.view(_Plain), x.view(_Plain))
-            assert ops._vector_of_one(g, (k,), (m, k))
+            assert ops._vector_of_one(g, (k,), (m, k), matrix) == (layout != "misaligned" and strided != "misaligned")
             assert type(fast) is np.ndarray and fast.shape == (1, k) and fast.dtype == dtype
             assert _bits(fast) == _bits(general)
             # x @ B: the rule of x (position 0), one cotangent of x @ B's shape (k,)
@@ -85,7 +96,7 @@ def test_the_batch_of_one_branch_leaves_other_sizes_to_the_general_calls(vector,
     take the calls of the general path, whose bits the rule gives (as before)."""
     rng = np.random.default_rng(3)
     g = rng.normal(size=(batch,) + (matrix[1:] if len(matrix) == 2 else ()))
-    assert not ops._vector_of_one(g, vector, matrix) or batch != 1
+    assert not ops._vector_of_one(g, vector, matrix, np.ones(matrix)) or batch != 1
     a, b = rng.normal(size=vector), rng.normal(size=matrix)
     fast = OPS["matmul"].vjp[0](g, None, a, b)
     general = OPS["matmul"].vjp[0](g.view(_Plain), None, a.view(_Plain), b.view(_Plain))

@@ -1118,21 +1118,25 @@ def _plain_shapes(g, a, b):
 # ``gemv(ip1, s1, s2, ...)``, a vector-matrix one with ``B``, whose axes are those two strides swapped,
 # ``gemv(ip2, is2_p, is2_n, ...)`` with the same pointer, the same strides, sizes and vector; both pick
 # cblas_?gemv's order from those strides alone, and a core axis of size 1 (``g`` as (1, 1, n)) is the missing
-# axis of a 1-d operand (see ``kernels.py``'s batch of one). So the same bits, without the transpose, the
-# reshapes to 3-d and the gufunc's outer loop of size 1 (~3.8 k instructions of ~16 k at n = 10): E2, E3 and
-# E6's first call. ``tests/test_cold.py`` compares the bits with the general path, batches of one included.
-def _vector_of_one(g, vector_shape: tuple, matrix_shape: tuple) -> bool:
+# axis of a 1-d operand (see ``kernels.py``'s batch of one). So the same bits, for aligned operands (a misaligned
+# one is copied into a buffer by the gufunc machinery, in one order and not the other), without the transpose,
+# the reshapes to 3-d and the gufunc's outer loop of size 1 (~2.6 k instructions of ~23 k a rule at n = 10):
+# E2, E3 and E6's first calls. ``tests/test_cold22.py`` compares the bits with the general path, misaligned
+# operands and strided cotangents included.
+def _vector_of_one(g, vector_shape: tuple, matrix_shape: tuple, matrix) -> bool:
     """Does the batch-of-one branch above apply: ``g`` one cotangent, the operand a vector, the other a
-    matrix, every size 2 or more (a size of 1 sends NumPy's loop to its dot or to a gemv of another shape)?"""
+    matrix, every size 2 or more (a size of 1 sends NumPy's loop to its dot or to a gemv of another shape),
+    ``g`` and the matrix aligned (a misaligned operand is copied by the gufunc machinery, into a buffer that
+    then goes to BLAS in one order and not in the other: other bits, found by tests/test_kernels.py)?"""
     return len(vector_shape) == 1 and len(matrix_shape) == 2 and len(g) == 1 and vector_shape[0] >= 2 \
-        and matrix_shape[0] >= 2 and matrix_shape[1] >= 2
+        and matrix_shape[0] >= 2 and matrix_shape[1] >= 2 and g.flags.aligned and matrix.flags.aligned
 
 
 def _matmul_vjp_a(g, ans, a, b):
     shapes = _plain_shapes(g, a, b)
     if shapes is not None:  # _promoted, G Bᵀ and _back_to below, call for call
         shape_a, shape_b = shapes
-        if _vector_of_one(g, shape_a, shape_b):  # x @ B: B @ g[0], the same gemv (see above)
+        if _vector_of_one(g, shape_a, shape_b, b):  # x @ B: B @ g[0], the same gemv (see above)
             return _matmul(b, g[0]).reshape((1,) + shape_a)
         rows = 1 if len(shape_a) == 1 else shape_a[0]
         b2 = b.reshape(shape_b + (1,)) if len(shape_b) == 1 else b
@@ -1148,7 +1152,7 @@ def _matmul_vjp_b(g, ans, a, b):
     shapes = _plain_shapes(g, a, b)
     if shapes is not None:  # as _matmul_vjp_a: the calls of the lines below, without P's dispatch
         shape_a, shape_b = shapes
-        if _vector_of_one(g, shape_b, shape_a):  # A @ x: g[0] @ A, the same gemv (see above)
+        if _vector_of_one(g, shape_b, shape_a, a):  # A @ x: g[0] @ A, the same gemv (see above)
             return _matmul(g[0], a).reshape((1,) + shape_b)
         a2 = a.reshape((1,) + shape_a) if len(shape_a) == 1 else a
         batch = g.shape[0]
