@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import JacError, JacLimitError, JacShapeError, JacValueError, too_large
 from . import dtypes
 from .op import Proxy
-from .ops import _BLOCKS, OPS, adjacent_index
+from .ops import _BLOCKS, OPS, adjacent_index, same_shape
 from .shapes import MAX_ELEMENTS, NUMPY_MAX_RANK, Shape, check_array_shape, check_rank, fmt, is_concrete
 
 MAX_NODES = 2_000_000
@@ -396,12 +396,13 @@ class Builder:
 
     def input(self, name: str, shape: Shape, position: int | None = None) -> Tracer:
         shape = tuple(shape)
-        check = check_rank if self.shapes_only else check_array_shape
-        try:  # the message is made only for a shape the check refuses
-            check(shape, "", position)
-        except JacError:
-            check(shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
-            raise
+        rank = len(shape)
+        # a scalar, or a vector or matrix of positive int sizes of at most MAX_ELEMENTS elements, passes both
+        # checks below: known without their two calls (~3 k instructions an input of a first call)
+        if not (rank == 0 or (rank == 1 and type(shape[0]) is int and 0 < shape[0] <= MAX_ELEMENTS) or
+                (rank == 2 and type(shape[0]) is int and type(shape[1]) is int and shape[0] > 0 and shape[1] > 0
+                 and shape[0] * shape[1] <= MAX_ELEMENTS)):
+            self._check_input(name, shape, position)
         nodes = self.nodes  # self._append("input", (), _NO_PARAMS, shape, name, position), inline
         i = len(nodes)
         if i >= MAX_NODES:
@@ -412,6 +413,15 @@ class Builder:
         tracer.builder, tracer.id, tracer.shape = self, i, shape
         self.inputs[name] = i
         return tracer
+
+    def _check_input(self, name: str, shape: Shape, position: int | None) -> None:
+        """Refuse an input's shape that jac (``check_rank``) or NumPy (``check_array_shape``) cannot hold."""
+        check = check_rank if self.shapes_only else check_array_shape
+        try:  # the message is made only for a shape the check refuses
+            check(shape, "", position)
+        except JacError:
+            check(shape, f"the input {name}, shape {fmt(shape) if len(shape) < 40 else '(...)'},", position)
+            raise
 
     def const(self, value, position: int | None = None) -> Tracer:
         if type(value) is float:  # a number of the expression: the common case, shape ()
@@ -491,7 +501,7 @@ class Builder:
             t = args[0]
             try:
                 rule = op.shape  # read, then called: 3.11 never specializes a method call of an instance's attribute
-                shape = rule(t.shape, **params) if params else rule(t.shape)
+                shape = rule(t.shape, **params) if params else t.shape if rule is same_shape else rule(t.shape)
             except JacError as err:
                 raise _shape_error(err, op, op_name, position)
             if self.fold and nodes[t.id][1] == "const":  # [1]: the node's op (a field's name is a generic lookup)

@@ -193,6 +193,12 @@ def masked(g, keep, d=None):
     return P.where(keep, g if d is None else P.mul(g, d), 0.0)
 
 
+def same_shape(s):
+    """The shape rule of an element-wise op of one argument: its argument's shape. One function for them all:
+    ``Builder._apply`` reads the shape itself for it, without the call (a first call makes a node of each)."""
+    return s
+
+
 def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, keep=None, **kw):
     """An element-wise op whose derivative is ``deriv(x, ans)`` (x, ans unbatched); with ``keep(x, ans)``,
     a 0/1 mask, the derivative is an exact 0 where the mask is 0 (:func:`masked`; ``deriv`` None: the
@@ -203,7 +209,7 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, kee
 
         def jvp(t, ans, x):
             return masked(t, keep(x, ans), None if deriv is None else deriv(x, ans))
-        return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
+        return defop(name, impl, same_shape, (vjp,), (jvp,), domain=domain, sympy=sympy,
                      spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
 
     def vjp(g, ans, x):
@@ -215,7 +221,7 @@ def unary(name, impl, deriv, domain=(-2.0, 2.0), sympy=None, spellings=None, kee
     def jvp(t, ans, x):
         return P.mul(t, deriv(x, ans))
 
-    return defop(name, impl, lambda s: s, (vjp,), (jvp,), domain=domain, sympy=sympy,
+    return defop(name, impl, same_shape, (vjp,), (jvp,), domain=domain, sympy=sympy,
                  spellings=(name,) if spellings is None else spellings, elementwise=True, **kw)
 
 
@@ -245,7 +251,7 @@ def _sigmoid(x):
 
 def _linear_unary(name, impl, apply, sympy=None, **kw):
     """An element-wise linear op: its VJP and JVP are the op itself."""
-    return defop(name, impl, lambda s: s, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
+    return defop(name, impl, same_shape, (lambda g, ans, x: apply(g),), (lambda t, ans, x: apply(t),),
                  sympy=sympy, elementwise=True, **kw)
 
 
@@ -320,12 +326,25 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
 
         def vjp_y(g, ans, x, y):
             return unbroadcast(times(g, dy(ans, x, y)), shape_of(y))
-    else:  # the same calls, times and shape_of inline (a first call's pass runs these for every product)
+    else:  # the same calls, times, shape_of and unbroadcast's common case inline (a first call's pass runs these
+        # for every product: each call a Python frame)
         def vjp_x(g, ans, x, y):
-            return unbroadcast(_times_unbatched(g, dx(ans, x, y)), x.shape if type(x) is _ndarray else shape_of(x))
+            d = dx(ans, x, y)
+            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
+                P.mul(g, d)  # _times_unbatched
+            shape = x.shape if type(x) is _ndarray else shape_of(x)
+            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
+                return part
+            return unbroadcast(part, shape)
 
         def vjp_y(g, ans, x, y):
-            return unbroadcast(_times_unbatched(g, dy(ans, x, y)), y.shape if type(y) is _ndarray else shape_of(y))
+            d = dy(ans, x, y)
+            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
+                P.mul(g, d)  # _times_unbatched
+            shape = y.shape if type(y) is _ndarray else shape_of(y)
+            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
+                return part
+            return unbroadcast(part, shape)
 
     def jvp_x(t, ans, x, y):
         return times(lift(t, len(shape_of(ans))), dx(ans, x, y))
@@ -340,10 +359,14 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
 
 
 def _add_like(name, impl, sign, sympy=None, **kw):
-    def vjp_x(g, ans, x, y):  # shape_of inline for an array, as in binary's
+    def vjp_x(g, ans, x, y):  # shape_of and unbroadcast's common case inline for arrays, as in binary's
+        if type(g) is _ndarray and type(x) is _ndarray and g.shape[1:] == x.shape:
+            return g
         return unbroadcast(g, x.shape if type(x) is _ndarray else shape_of(x))
 
     def vjp_y(g, ans, x, y):
+        if sign > 0 and type(g) is _ndarray and type(y) is _ndarray and g.shape[1:] == y.shape:
+            return g
         return unbroadcast(g if sign > 0 else P.neg(g), y.shape if type(y) is _ndarray else shape_of(y))
 
     def jvp_x(t, ans, x, y):
@@ -677,7 +700,8 @@ def _count(shape, axes) -> int:
 
 # The reductions call the ufunc's reduce: np.sum(a, ...) is that very call behind ~2-4 us of dispatch,
 # a third of a small kernel.
-defop("sum", lambda a, axes, keepdims=False: np.add.reduce(a, axis=axes, keepdims=keepdims), _reduction_shape,
+_add_reduce = np.add.reduce  # read once: np.add and its .reduce are generic lookups at each read in Python 3.11
+defop("sum", lambda a, axes, keepdims=False: _add_reduce(a, axis=axes, keepdims=keepdims), _reduction_shape,
       (lambda g, ans, a, axes, keepdims=False: expand_reduced(g, shape_of(a), axes, keepdims),),
       (lambda t, ans, a, axes, keepdims=False: P.sum(t, axes=shifted(axes), keepdims=keepdims),),
       sympy=lambda S, a, axes, keepdims=False: S.total(a, axes, keepdims), structure=structured.sum_rule)
@@ -1087,10 +1111,33 @@ def _plain_shapes(g, a, b):
     return None
 
 
+# A batch of one of a product of a vector and a matrix (``x @ A``, ``A @ x``, of 2 x 2 and up): the rule of the
+# vector is the vector-matrix product of the other order, ``B @ g[0]`` for ``G Bᵀ`` (``g[0] @ A`` for ``Aᵀ G``),
+# which NumPy's matmul loop (numpy/_core/src/umath/matmul.c.src) sends to the same ``@TYPE@_gemv`` with the
+# same arguments: a matrix-vector product with ``Bᵀ``'s first axis of stride s1 and second s2 is
+# ``gemv(ip1, s1, s2, ...)``, a vector-matrix one with ``B``, whose axes are those two strides swapped,
+# ``gemv(ip2, is2_p, is2_n, ...)`` with the same pointer, the same strides, sizes and vector; both pick
+# cblas_?gemv's order from those strides alone, and a core axis of size 1 (``g`` as (1, 1, n)) is the missing
+# axis of a 1-d operand (see ``kernels.py``'s batch of one). So the same bits, for aligned operands (a misaligned
+# one is copied into a buffer by the gufunc machinery, in one order and not the other), without the transpose,
+# the reshapes to 3-d and the gufunc's outer loop of size 1 (~2.6 k instructions of ~23 k a rule at n = 10):
+# E2, E3 and E6's first calls. ``tests/test_cold22.py`` compares the bits with the general path, misaligned
+# operands and strided cotangents included.
+def _vector_of_one(g, vector_shape: tuple, matrix_shape: tuple, matrix) -> bool:
+    """Does the batch-of-one branch above apply: ``g`` one cotangent, the operand a vector, the other a
+    matrix, every size 2 or more (a size of 1 sends NumPy's loop to its dot or to a gemv of another shape),
+    ``g`` and the matrix aligned (a misaligned operand is copied by the gufunc machinery, into a buffer that
+    then goes to BLAS in one order and not in the other: other bits, found by tests/test_kernels.py)?"""
+    return len(vector_shape) == 1 and len(matrix_shape) == 2 and len(g) == 1 and vector_shape[0] >= 2 \
+        and matrix_shape[0] >= 2 and matrix_shape[1] >= 2 and g.flags.aligned and matrix.flags.aligned
+
+
 def _matmul_vjp_a(g, ans, a, b):
     shapes = _plain_shapes(g, a, b)
     if shapes is not None:  # _promoted, G Bᵀ and _back_to below, call for call
         shape_a, shape_b = shapes
+        if _vector_of_one(g, shape_a, shape_b, b):  # x @ B: B @ g[0], the same gemv (see above)
+            return _matmul(b, g[0]).reshape((1,) + shape_a)
         rows = 1 if len(shape_a) == 1 else shape_a[0]
         b2 = b.reshape(shape_b + (1,)) if len(shape_b) == 1 else b
         batch = g.shape[0]
@@ -1105,6 +1152,8 @@ def _matmul_vjp_b(g, ans, a, b):
     shapes = _plain_shapes(g, a, b)
     if shapes is not None:  # as _matmul_vjp_a: the calls of the lines below, without P's dispatch
         shape_a, shape_b = shapes
+        if _vector_of_one(g, shape_b, shape_a, a):  # A @ x: g[0] @ A, the same gemv (see above)
+            return _matmul(g[0], a).reshape((1,) + shape_b)
         a2 = a.reshape((1,) + shape_a) if len(shape_a) == 1 else a
         batch = g.shape[0]
         grad = _matmul(a2.transpose((1, 0)), g.reshape((batch, 1 if len(shape_a) == 1 else shape_a[0],
