@@ -21,3 +21,44 @@ def test_torch_matrix_rank_answers_or_refuses_as_pytorch(x):
             api.evaluate("torch.linalg.matrix_rank(x)", {"x": x})
         return
     assert np.array_equal(api.evaluate("torch.linalg.matrix_rank(x)", {"x": x}), expected)
+
+
+SORTS = [  # (the indices, the values: both PyTorch's spellings of one sort)
+    ("torch.sort(x, descending={d})[1]", "torch.sort(x, descending={d})[0]"),
+    ("torch.argsort(x, descending={d})", "torch.sort(x, descending={d}).values"),
+    ("torch.sort(x, descending={d}, stable=True)[1]", "torch.sort(x, descending={d}, stable=True)[0]"),
+    ("x.sort(descending={d})[1]", "x.sort(descending={d})[0]"),
+]
+
+
+@pytest.mark.parametrize("n", [2, 9, 16, 17, 40])
+@pytest.mark.parametrize("indices, values", SORTS)
+def test_sort_of_ties_is_pytorchs_order_or_refused(indices, values, n):
+    """PyTorch's CPU sort without stable=True keeps ties in order up to 16 elements, not beyond: jac reads the
+    stable order there and refuses ties past it (its values' derivative would go elsewhere too)."""
+    r = np.random.default_rng(n)
+    for d in (False, True):
+        x = r.integers(0, 3, n).astype(float)
+        index_text, value_text = indices.format(d=d), values.format(d=d)
+        if n > 16 and "stable" not in index_text:
+            for text in (index_text, value_text):
+                with pytest.raises(JacError, match="PyTorch's order of equal elements is unspecified"):
+                    api.evaluate("import torch\n" + text, {"x": x})
+            continue
+        expected = eval(index_text, {"torch": torch}, {"x": torch.tensor(x)}).numpy()
+        assert np.array_equal(api.evaluate("import torch\n" + index_text, {"x": x}), expected)
+        v = r.standard_normal(n)
+        t = torch.tensor(x, requires_grad=True)
+        eval(value_text, {"torch": torch}, {"x": t}).backward(torch.tensor(v))
+        assert np.array_equal(api.vjp("import torch\n" + value_text, {"x": x}, v)["x"], t.grad.numpy())
+
+
+def test_msort_of_ties_past_16_elements_is_refused_and_below_is_pytorchs():
+    x = np.repeat([1.0, 0.0], 10)
+    with pytest.raises(JacError, match="pass stable=True"):
+        api.evaluate("torch.msort(x)", {"x": x})
+    x = np.repeat([1.0, 0.0], 8)
+    v = np.arange(16.0)
+    t = torch.tensor(x, requires_grad=True)
+    torch.msort(t).backward(torch.tensor(v))
+    assert np.array_equal(api.vjp("torch.msort(x)", {"x": x}, v)["x"], t.grad.numpy())

@@ -2398,20 +2398,41 @@ defop("argmax", _held_index(_argmax_impl), _arg_shape, nondiff=True)
 defop("argmin", _held_index(_argmin_impl), _arg_shape, nondiff=True)
 
 
+# torch.sort / argsort without stable=True keep equal elements in their order on CPU along an axis of up to 16
+# elements (PyTorch 2.13; insertion sort), not beyond, where the order of ties is unspecified
+TORCH_STABLE_UP_TO = 16
+
+
 def _argsort_impl(a, axis, descending=False, k=None, kind="stable"):
-    # Stable, as torch.sort orders ties on CPU; NaN sorts as the largest (last ascending, first
-    # descending). Descending: a stable ascending sort of the reversed line, read backwards,
-    # keeps equal elements in their original order. ``k``: only the first k (topk). ``kind``: NumPy's
-    # np.argsort(x) orders ties as its default quicksort does (SIMD sorts: not their order).
+    # Stable; NaN sorts as the largest (last ascending, first descending). Descending: a stable ascending
+    # sort of the reversed line, read backwards, keeps equal elements in their original order. ``k``: only
+    # the first k (topk). ``kind``: NumPy's np.argsort(x) orders ties as its default quicksort does (SIMD
+    # sorts: not their order); "torch", PyTorch's sort without stable=True: the stable order, refused where
+    # an axis longer than TORCH_STABLE_UP_TO holds equal elements (PyTorch's order of them is unspecified).
     a = np.asarray(a)
     if not descending:
-        out = np.argsort(a, axis=axis, kind=kind)
+        out = np.argsort(a, axis=axis, kind="stable" if kind == "torch" else kind)
     else:
         n = a.shape[axis]
         out = n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
+    if kind == "torch" and a.shape[axis] > TORCH_STABLE_UP_TO:
+        _refuse_unordered_ties(a, out, axis)
     if k is not None:
         out = np.take(out, np.arange(k), axis=axis)
     return out.astype(np.int64)
+
+
+def _refuse_unordered_ties(a, order, axis) -> None:
+    """Refuse equal elements (NaN counted equal to NaN) along ``axis`` of ``a``, sorted by ``order``."""
+    line = np.take_along_axis(a, order, axis)
+    n = a.shape[axis]
+    lo, hi = np.take(line, np.arange(n - 1), axis=axis), np.take(line, np.arange(1, n), axis=axis)
+    tied = (lo == hi) | (np.isnan(lo) & np.isnan(hi))
+    if tied.any():
+        raise JacValueError(f"sort / argsort without stable=True of equal elements ({float(lo[tied][0])!r}) along an "
+                            f"axis of {n}: PyTorch's order of equal elements is unspecified then (its CPU sort keeps "
+                            f"them in order up to {TORCH_STABLE_UP_TO} elements, not beyond), so the indices and where "
+                            "the derivative goes would not be PyTorch's; pass stable=True, the order jac computes")
 
 
 def _argsort_shape(s, axis, descending=False, k=None, kind="stable"):

@@ -4780,7 +4780,7 @@ for _op_name in ("max", "min"):
 
 
 def _sort_like(fname: str):
-    """sort, argsort: ascending along ``axis`` (-1), ties in their order (stable, as torch.sort);
+    """sort, argsort: ascending along ``axis`` (-1), ties in their order (stable; PyTorch's without stable=True refused at ties past 16 elements);
     ``descending=True`` as torch. ``np.sort(x, axis=None)`` sorts the flattened array; NumPy's third argument is
     ``kind``, PyTorch's ``descending``."""
     def make(library):
@@ -4796,7 +4796,9 @@ def _sort_like(fname: str):
                 if a["order"] is not None:
                     raise JacValueError(f"np.{fname}(order=...) sorts structured arrays by field, which jac does not "
                                         "have", position)
-            else:
+            else:  # PyTorch's: without stable=True the order of ties is unspecified beyond 16 elements (ops)
+                stable = kwargs.get("stable")
+                kind = "stable" if stable is not None and static(b, stable, "stable", position) else "torch"
                 kwargs = {k: v for k, v in kwargs.items() if k not in ("stable", "kind")}
                 a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": -1, "descending": False}, position)
                 if isinstance(static(b, a["descending"], "descending", position), str):
@@ -4815,7 +4817,8 @@ def _sort_like(fname: str):
             descending = bool(static(b, a["descending"], "descending", position))
             if fname == "argsort" and kind != "stable" and not descending:  # NumPy's order of ties
                 return b.apply("argsort", x, axis=axis, kind=kind, position=position)
-            idx = b.apply("argsort", x, axis=axis, descending=descending, position=position)
+            idx = b.apply("argsort", x, axis=axis, descending=descending, position=position,
+                          **({"kind": "torch"} if kind == "torch" else {}))
             if fname == "argsort":
                 return idx
             values = b.apply("take_along", x, idx, axis=axis, position=position)
@@ -8904,9 +8907,9 @@ variant("numpy", "isin")(_isin_lowering("numpy"))
 # -- order statistics: msort, nanquantile / nanpercentile, mode ----------------------------------------------
 
 def _msort(b, args, kwargs, position):
-    """torch.msort(x): the values of sort along dim 0."""
+    """torch.msort(x): the values of torch.sort along dim 0 (refused at ties past 16 elements, as sort)."""
     a = arguments("msort", args, kwargs, {"x": REQUIRED}, position)
-    return _sort_like("sort")("numpy")(b, [a["x"]], {"axis": 0}, position)
+    return _sort_like("sort")("torch")(b, [a["x"]], {"axis": 0}, position).part("values")
 
 
 variant("torch", "msort")(variant("method", "msort")(_scalar_as_vector(_msort)))  # registered after the loop above
