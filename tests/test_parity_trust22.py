@@ -62,3 +62,29 @@ def test_msort_of_ties_past_16_elements_is_refused_and_below_is_pytorchs():
     t = torch.tensor(x, requires_grad=True)
     torch.msort(t).backward(torch.tensor(v))
     assert np.array_equal(api.vjp("torch.msort(x)", {"x": x}, v)["x"], t.grad.numpy())
+
+
+@pytest.mark.parametrize("text", ["torch.topk(x, 3)[1]", "torch.topk(x, 3, largest=False)[1]", "torch.kthvalue(x, 3)[1]",
+                                  "torch.kthvalue(x, 1)[1]", "torch.topk(x, 5).values", "x.topk(2)[1]"])
+def test_topk_and_kthvalue_agree_with_pytorch_or_refuse_its_unspecified_tie(text):
+    """PyTorch's topk and kthvalue choose among equal elements in an unspecified way at any length
+    (torch.topk([1, 3, 3, 2, 3], 2) gives indices 2 and 4): jac refuses a tie that choice reaches, and otherwise
+    gives PyTorch's indices and derivative."""
+    r = np.random.default_rng(len(text))
+    answered = refused = 0
+    for n in [5, 6, 8, 12, 16, 17, 30] * 6:
+        x = r.integers(0, 2 * n, n).astype(float)
+        try:
+            got = api.evaluate("import torch\n" + text, {"x": x})
+        except JacError as e:
+            assert "unspecified" in str(e)
+            refused += 1
+            continue
+        answered += 1
+        assert np.array_equal(got, eval(text, {"torch": torch}, {"x": torch.tensor(x)}).numpy())
+        t = torch.tensor(x, requires_grad=True)
+        values = text.replace("[1]", ".values")
+        v = r.standard_normal(np.shape(got))
+        eval(values, {"torch": torch}, {"x": t}).backward(torch.tensor(v))
+        assert np.array_equal(api.vjp("import torch\n" + values, {"x": x}, v)["x"], t.grad.numpy())
+    assert answered and refused  # both branches met

@@ -2411,28 +2411,43 @@ def _argsort_impl(a, axis, descending=False, k=None, kind="stable"):
     # an axis longer than TORCH_STABLE_UP_TO holds equal elements (PyTorch's order of them is unspecified).
     a = np.asarray(a)
     if not descending:
-        out = np.argsort(a, axis=axis, kind="stable" if kind == "torch" else kind)
+        out = np.argsort(a, axis=axis, kind="stable" if kind.startswith("torch") else kind)
     else:
         n = a.shape[axis]
         out = n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
     if kind == "torch" and a.shape[axis] > TORCH_STABLE_UP_TO:
-        _refuse_unordered_ties(a, out, axis)
+        _refuse_unordered_ties(a, out, axis, 0, a.shape[axis] - 1, _SORT_TIES)
+    elif kind == "torch-topk" and k:  # a tie within the first k or at the k-th: which ones, and in which order
+        _refuse_unordered_ties(a, out, axis, 0, min(k, a.shape[axis] - 1), _TOPK_TIES)
+    elif kind == "torch-kth" and k:  # a tie at the k-th: which one's index
+        _refuse_unordered_ties(a, out, axis, max(k - 2, 0), min(k, a.shape[axis] - 1), _KTH_TIES)
     if k is not None:
         out = np.take(out, np.arange(k), axis=axis)
     return out.astype(np.int64)
 
 
-def _refuse_unordered_ties(a, order, axis) -> None:
-    """Refuse equal elements (NaN counted equal to NaN) along ``axis`` of ``a``, sorted by ``order``."""
+_SORT_TIES = ("sort / argsort without stable=True of equal elements ({value!r}) along an axis of {n}: PyTorch's order "
+              "of equal elements is unspecified then (its CPU sort keeps them in order up to 16 elements, not beyond), "
+              "so the indices and where the derivative goes would not be PyTorch's; pass stable=True, the order jac "
+              "computes")
+_TOPK_TIES = ("topk of equal elements ({value!r}) among the k selected or at the k-th: PyTorch's choice and order of "
+              "equal elements is unspecified, so the indices and where the derivative goes would not be PyTorch's; "
+              "torch.sort(x, descending=True, stable=True) and a slice [..., :k] give the first of them")
+_KTH_TIES = ("kthvalue of an element equal to its neighbour in the sort ({value!r}): PyTorch's choice among equal "
+             "elements is unspecified, so the index and where the derivative goes would not be PyTorch's; "
+             "torch.sort(x, stable=True) and an index [..., k - 1] give the first of them")
+
+
+def _refuse_unordered_ties(a, order, axis, lo: int, hi: int, message: str) -> None:
+    """Refuse equal neighbours (NaN equal to NaN) at sorted positions i, i + 1 for lo <= i < hi along ``axis`` of
+    ``a`` sorted by ``order``: where PyTorch's order of equal elements is unspecified."""
+    if hi <= lo:
+        return
     line = np.take_along_axis(a, order, axis)
-    n = a.shape[axis]
-    lo, hi = np.take(line, np.arange(n - 1), axis=axis), np.take(line, np.arange(1, n), axis=axis)
-    tied = (lo == hi) | (np.isnan(lo) & np.isnan(hi))
+    left, right = np.take(line, np.arange(lo, hi), axis=axis), np.take(line, np.arange(lo + 1, hi + 1), axis=axis)
+    tied = (left == right) | (np.isnan(left) & np.isnan(right))
     if tied.any():
-        raise JacValueError(f"sort / argsort without stable=True of equal elements ({float(lo[tied][0])!r}) along an "
-                            f"axis of {n}: PyTorch's order of equal elements is unspecified then (its CPU sort keeps "
-                            f"them in order up to {TORCH_STABLE_UP_TO} elements, not beyond), so the indices and where "
-                            "the derivative goes would not be PyTorch's; pass stable=True, the order jac computes")
+        raise JacValueError(message.format(value=float(left[tied][0]), n=a.shape[axis]))
 
 
 def _argsort_shape(s, axis, descending=False, k=None, kind="stable"):

@@ -4862,7 +4862,7 @@ def _topk(b, args, kwargs, position):
     if k < 0 or (isinstance(n, int) and k > n):
         raise JacValueError(f"topk: k = {k} is out of range for {n} elements", position)
     idx = b.apply("argsort", x, axis=axis, descending=bool(static(b, a["largest"], "largest", position)), k=k,
-                  position=position)
+                  kind="torch-topk", position=position)  # ties among the k: refused at run time (ops)
     values = b.apply("take_along", x, idx, axis=axis, position=position)
     return Pair(values, {"values": values, "indices": idx}, "torch", "topk")
 
@@ -5482,7 +5482,7 @@ def _kthvalue(b, args, kwargs, position):
     n = x.shape[axis]
     if k < 1 or (isinstance(n, int) and k > n):
         raise JacValueError(f"kthvalue: k = {k} is out of range for {n} elements (k counts from 1)", position)
-    first = b.apply("argsort", x, axis=axis, k=k, position=position)
+    first = b.apply("argsort", x, axis=axis, k=k, kind="torch-kth", position=position)  # a tie at k: refused (ops)
     idx = b.apply("getitem", first, index=(slice(None),) * axis + (slice(k - 1, k),), position=position)
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
     return Pair(_selection(b, x, idx, axis, keepdims, position),
