@@ -88,3 +88,21 @@ def test_topk_and_kthvalue_agree_with_pytorch_or_refuse_its_unspecified_tie(text
         eval(values, {"torch": torch}, {"x": t}).backward(torch.tensor(v))
         assert np.array_equal(api.vjp("import torch\n" + values, {"x": x}, v)["x"], t.grad.numpy())
     assert answered and refused  # both branches met
+
+
+def test_mode_agrees_with_pytorch_or_refuses_an_index_its_sort_decides():
+    """torch.mode's index is the last occurrence of the mode in PyTorch's sort, whose order of equal elements is
+    unspecified past 16 elements: jac refuses a repeated mode there and agrees below."""
+    r = np.random.default_rng(22)
+    answered = refused = 0
+    for n in list(range(2, 17)) * 4 + [17, 20, 40] * 3:
+        x = r.integers(0, n, n).astype(float)
+        try:
+            got = api.evaluate("torch.mode(x)[1]", {"x": x})
+        except JacError as e:
+            assert "unspecified beyond 16" in str(e) and n > 16
+            refused += 1
+            continue
+        answered += 1
+        assert got == torch.mode(torch.tensor(x)).indices.item()
+    assert answered and refused

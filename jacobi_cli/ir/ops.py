@@ -2521,7 +2521,8 @@ defop("argquantile", _held_index(_argquantile_impl), _order_shape("quantile"), n
 
 def _argmode_impl(a, axis):
     """torch.mode's index: the last occurrence of the smallest of the most frequent values along ``axis``
-    (kept); NaN refused (PyTorch's answer then follows its sort, NaN being equal to nothing)."""
+    (kept); NaN refused (PyTorch's answer then follows its sort, NaN being equal to nothing), and a mode occurring
+    more than once along an axis longer than TORCH_STABLE_UP_TO (which occurrence follows PyTorch's sort)."""
     a = np.asarray(a)
     if np.any(np.isnan(a)):
         raise JacValueError("torch.mode of an array holding NaN is not supported: NaN equals no value, and "
@@ -2532,7 +2533,13 @@ def _argmode_impl(a, axis):
         order = np.argsort(lines[i], kind="stable")
         s = lines[i][order]
         run = np.cumsum(np.concatenate([[True], s[1:] != s[:-1]])) - 1
-        best = np.argmax(np.bincount(run))  # the first of the longest runs: the smallest value
+        counts = np.bincount(run)
+        best = np.argmax(counts)  # the first of the longest runs: the smallest value
+        if counts[best] > 1 and s.size > TORCH_STABLE_UP_TO:
+            raise JacValueError(f"torch.mode along an axis of {s.size} whose mode ({float(s[run == best][0])!r}) occurs "
+                                f"{counts[best]} times: PyTorch's index of it follows its sort, whose order of equal "
+                                f"elements is unspecified beyond {TORCH_STABLE_UP_TO} elements, so the index and where "
+                                "the derivative goes would not be PyTorch's")
         out[i] = order[run == best].max()
     return np.expand_dims(out, axis)
 
