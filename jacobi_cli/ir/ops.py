@@ -313,6 +313,21 @@ defop("eq", lambda a, b: np.equal(a, b).astype(_dtype_of(a, b)), broadcast, nond
       sympy=_sympy_elementwise(lambda sp, a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True))), elementwise=True)
 
 
+def _product_vjp(partial, first: bool):
+    """A binary op's VJP by its first (or second) argument without masks: ``unbroadcast(g · partial, shape)``,
+    with P.mul's batch of one (``_times_unbatched``), shape_of and unbroadcast's common case written inline."""
+    def vjp(g, ans, x, y):
+        d = partial(ans, x, y)
+        arg = x if first else y
+        part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
+            P.mul(g, d)  # _times_unbatched
+        shape = arg.shape if type(arg) is _ndarray else shape_of(arg)
+        if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
+            return part
+        return unbroadcast(part, shape)
+    return vjp
+
+
 def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw):
     """An element-wise op with broadcasting; ``dx(ans, x, y)`` and ``dy`` are the partials, or a
     :func:`refused` rule for an argument jac does not differentiate (the rule itself, both modes).
@@ -328,23 +343,7 @@ def binary(name, impl, dx, dy, domain=(-2.0, 2.0), sympy=None, masks=False, **kw
             return unbroadcast(times(g, dy(ans, x, y)), shape_of(y))
     else:  # the same calls, times, shape_of and unbroadcast's common case inline (a first call's pass runs these
         # for every product: each call a Python frame)
-        def vjp_x(g, ans, x, y):
-            d = dx(ans, x, y)
-            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
-                P.mul(g, d)  # _times_unbatched
-            shape = x.shape if type(x) is _ndarray else shape_of(x)
-            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
-                return part
-            return unbroadcast(part, shape)
-
-        def vjp_y(g, ans, x, y):
-            d = dy(ans, x, y)
-            part = _multiply(g, d[None]) if type(g) is _ndarray and type(d) is _ndarray and len(g) == 1 else \
-                P.mul(g, d)  # _times_unbatched
-            shape = y.shape if type(y) is _ndarray else shape_of(y)
-            if type(part) is _ndarray and type(shape) is tuple and part.shape[1:] == shape:  # unbroadcast's answer
-                return part
-            return unbroadcast(part, shape)
+        vjp_x, vjp_y = _product_vjp(dx, True), _product_vjp(dy, False)
 
     def jvp_x(t, ans, x, y):
         return times(lift(t, len(shape_of(ans))), dx(ans, x, y))
