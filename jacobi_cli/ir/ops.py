@@ -2426,9 +2426,9 @@ def _argsort_impl(a, axis, descending=False, k=None, kind="stable"):
 
 
 _SORT_TIES = ("sort / argsort without stable=True of equal elements ({value!r}) along an axis of {n}: PyTorch's order "
-              "of equal elements is unspecified then (its CPU sort keeps them in order up to 16 elements, not beyond), "
-              "so the indices and where the derivative goes would not be PyTorch's; pass stable=True, the order jac "
-              "computes")
+              "of equal elements is unspecified then (its CPU sort keeps them in order up to "
+              f"{TORCH_STABLE_UP_TO} elements, not beyond), so the indices and where the derivative goes would not be "
+              "PyTorch's; pass stable=True, the order jac computes")
 _TOPK_TIES = ("topk of equal elements ({value!r}) among the k selected or at the k-th: PyTorch's choice and order of "
               "equal elements is unspecified, so the indices and where the derivative goes would not be PyTorch's; "
               "torch.sort(x, descending=True, stable=True) and a slice [..., :k] give the first of them")

@@ -4780,8 +4780,8 @@ for _op_name in ("max", "min"):
 
 
 def _sort_like(fname: str):
-    """sort, argsort: ascending along ``axis`` (-1), ties in their order (stable; PyTorch's without stable=True refused at ties past 16 elements);
-    ``descending=True`` as torch. ``np.sort(x, axis=None)`` sorts the flattened array; NumPy's third argument is
+    """sort, argsort: ascending along ``axis`` (-1), ties in their order (stable; PyTorch's without stable=True
+    refused at ties past 16 elements, ``ops._argsort_impl``); ``descending=True`` as torch. ``np.sort(x, axis=None)`` sorts the flattened array; NumPy's third argument is
     ``kind``, PyTorch's ``descending``."""
     def make(library):
         def lower(b, args, kwargs, position):
@@ -7434,7 +7434,6 @@ def _matrix_rank(b, args, kwargs, position):
     a = arguments("matrix_rank", args, kwargs, {"x": REQUIRED, "tol": None, "hermitian": False, "atol": None,
                                                 "rtol": None}, position)
     x = tensor(b, _hermitian(b, a["hermitian"], a["x"], "matrix_rank", position, False), "matrix_rank", position)
-    _flag(b, a["hermitian"], "hermitian", "matrix_rank", position)  # the same singular values either way
     if x.ndim < 2:
         if b.library == "torch":
             raise JacShapeError(f"torch.linalg.matrix_rank needs at least 2 dimensions (PyTorch), got shape "
