@@ -537,12 +537,13 @@ PYTHON = [
     S("x.requires_grad_()\ny = (x ** 2).sum()\ny", x=X3),
     S("x = x.requires_grad_()\n(x ** 2).sum()", x=X3),
     S("x.requires_grad = True\n(x ** 2).sum()", x=X3),
-    S("y = (x ** 2).sum()\ny.backward()", x=X3, refuse=("backward",)),
-    S("loss = F.mse_loss(pred, target)\nloss.backward()\npred.grad", pred=X3, target=Y3, refuse=("backward",)),
+    S("y = (x ** 2).sum()\ny.backward()", ref="(x ** 2).sum()", x=X3),  # backward() names the output (session 23)
+    S("loss = F.mse_loss(pred, target)\nloss.backward()\npred.grad", ref="F.mse_loss(pred, target)", pred=X3,
+      target=Y3),
     S("y = x ** 2\ny.backward(torch.ones_like(y))", x=X3, refuse=("backward", "vjp")),
     S("torch.autograd.grad(y, x)", x=X3, y=Y3, refuse=("autograd",)),
     S("x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\n(x ** 2).sum()", x=X3,
-      refuse=("requires_grad", "bind a value")),
+      refuse=("bound twice", "in the text")),  # the text makes x: binding it too is refused (session 23)
     S("x = torch.randn(3, requires_grad=True)\n(x ** 2).sum()", x=X3, refuse=("randn",)),
     S("print(loss)", loss=X3, refuse=("print",)),
     S("loss = (x ** 2).sum()\nprint(loss.item())", x=X3, refuse=("print",)),

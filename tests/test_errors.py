@@ -38,8 +38,12 @@ BAD = [
     (["eval", "torch.foo + x", "x=1"], "name", 6, ["'foo' is not a known constant of torch"]),
     # what autodiff libraries make the user write is refused by saying jac does it itself (it said "only named
     # functions can be called", "statement's value is never used", "'.backward()' is not supported")
-    (["eval", "y = x ** 2; y.sum().backward(); x.grad", "x=1"], "name", 20, ["'.backward()' is not needed",
-                                                                          "jac vjp", "x.grad"]),
+    # y.backward() at the top level names the output (tests/test_leaves23.py); elsewhere it is refused
+    (["eval", "def f(x):\n    x.sum().backward()\n    return x\nf(x)", "x=1"], "name", 22,
+     ["'.backward()' is not needed", "jac vjp", "x.grad"]),
+    (["eval", "y = x ** 2; y.sum().backward(2.0); x.grad", "x=1"], "value", 20, ["jac vjp --v V", "y.sum().backward()"]),
+    (["eval", "y = x ** 2; y.sum().backward(); y.sum().backward()", "x=1"], "parse", 32,
+     ["another backward() call after y.sum().backward()", "end the text there"]),
     (["eval", "x.grad", "x=1"], "name", 2, ["'.grad' is not needed", "differentiates the expression itself"]),
     (["eval", "y = x * 2; y.requires_grad_(); y", "x=1"], "name", 13, ["'.requires_grad_()' is not needed"]),
     (["eval", "jax.grad(jnp.sin)(x)", "x=1"], "parse", 0, ["'jax.grad(...)' is not needed",

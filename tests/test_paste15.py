@@ -172,8 +172,11 @@ REFUSED = [
     ("np.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2])", ["x:3"], "np.select"),
     ("with torch.no_grad():\n    x[0] = 1\nx", ["x:3"], "inside 'with torch.no_grad()'"),
     ("x.requires_grad_(False)\nx.sum()", ["x:3"], "'.requires_grad_()' is not needed"),
-    ("loss = F.mse_loss(pred, target)\nloss.backward()", ["pred:3", "target:3"],
-     "delete 'loss.backward()' and end with loss", "jac vjp --v V"),
+    # loss.backward() at the top level names the output (tests/test_leaves23.py); in a function it is refused
+    ("def step(p, t):\n    loss = F.mse_loss(p, t)\n    loss.backward()\n    return loss\nstep(pred, target)",
+     ["pred:3", "target:3"], "delete 'loss.backward()' and end with loss", "jac vjp --v V"),
+    ("loss = F.mse_loss(pred, target)\nloss.backward()\noptimizer.step()", ["pred:3", "target:3"],
+     "after loss.backward()", "end the text there"),
     ("x \u00d7 y", ["x:3", "y:3"], "write * in its place"),
     ("x\u00b2", ["x:3"], "write **2 in its place"),
     (">>> y = x ** 2\n>>> y.sum()", ["x:3"], "'>>>' is a prompt", "without the prompts"),

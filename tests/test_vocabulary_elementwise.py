@@ -34,7 +34,8 @@ def test_a_name_of_pytorch_or_numpy_is_not_supported_without_a_misleading_hint(e
 
 
 @pytest.mark.parametrize("expr, shown", [("x.requires_grad_()", "'.requires_grad_()'"), ("x.grad", "'.grad'"),
-                                         ("x.backward()", "'.backward()'"), ("x.retain_grad()", "'.retain_grad()'")])
+                                         ("def f(x):\n    x.backward()\n    return x\nf(x)", "'.backward()'"),
+                                         ("x.retain_grad()", "'.retain_grad()'")])
 def test_what_an_autodiff_library_asks_for_is_not_needed(expr, shown):
     err = error_of(expr)
     assert isinstance(err, JacNameError)

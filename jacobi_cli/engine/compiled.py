@@ -93,8 +93,13 @@ class Compiled:
         # then holds for those values alone (graph.by_value), and bind refuses any others
         # ``wrt``: the inputs the first call differentiates (default: every input), whose requires_grad the graph
         # is built with, so that bind's with_wrt of them is the graph itself; another wrt walks it (with_wrt)
+        # ``declared``: the inputs the text makes itself (x = torch.tensor(v, requires_grad=True)) and their
+        # values, which a call may leave out (:meth:`with_declared`)
+        self.declared: dict = {}
         self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values,
-                           wrt=None if wrt is None else _wrt_hint(wrt, self.shapes))
+                           wrt=None if wrt is None else _wrt_hint(wrt, self.shapes), declared=self.declared)
+        if self.declared:
+            self.shapes.update((name, value.shape) for name, value in self.declared.items())
         self._built_for = values if self.graph.by_value else None
         self._several = self.graph.several
         self._lock = threading.Lock()
@@ -109,7 +114,7 @@ class Compiled:
         kernel or NumPy would broadcast another, answering for a Jacobian of the wrong shape), an
         array of the compiled dtype (float32 values given to a float64 function are converted,
         as the API converts them: the passes would compute in float32)."""
-        if type(env) is dict:  # arrays of the dtype and shape: the dict itself, as the API's fast path
+        if type(env) is dict and not self.declared:  # arrays of the dtype and shape: the dict itself, as the API's fast path
             shapes, dtype = self.shapes, self.dtype
             if len(env) == len(shapes) and all(type(v) is np.ndarray and v.dtype.type is dtype
                                                 and v.shape == shapes.get(n) for n, v in env.items()):
@@ -117,6 +122,7 @@ class Compiled:
         if not hasattr(env, "items"):
             raise JacUsageError(f"a compiled function takes its inputs as a dict {{name: array}}, got "
                                 f"{type(env).__name__}")
+        env = self.with_declared(env)
         inputs = ", ".join(self.shapes) or "none"
         out = {}
         for name, value in env.items():
@@ -137,6 +143,18 @@ class Compiled:
         if missing:
             raise JacNameError(f"the input '{missing[0]}' is missing: {self.expr!r} was compiled for {inputs}")
         return out
+
+    def with_declared(self, env):
+        """``env`` with the values of the inputs the text makes (:attr:`declared`) it leaves out; a value given
+        for one of them is refused, as a binding of a name the text binds (the value itself is that value: an
+        env this gave already)."""
+        if not self.declared:
+            return env
+        twice = [name for name, value in self.declared.items() if name in env and env[name] is not value]
+        if twice:
+            raise JacUsageError(f"'{twice[0]}' is bound twice: in the call and in the text, where "
+                                f"{twice[0]} = ...(requires_grad=True) makes it an input with that value: drop one")
+        return {**env, **self.declared}
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {fmt(s)}" for n, s in self.shapes.items())
@@ -535,7 +553,7 @@ def output_problems(problem: Problem) -> list:
 def example(problem: Problem, batch, split: dict, b: int) -> Problem:
     """Example ``b`` of a batch (see :mod:`jacobi_cli.engine.batching`): ``problem``'s graph and
     compiled function, that example's inputs and values."""
-    env = batch.example(split, b)
+    env = problem.compiled.with_declared(batch.example(split, b))
     env = {name: env[name] for name in problem.graph.inputs}
     return Problem(problem.graph, env, problem.wrt, autodiff.evaluate(problem.graph, env), problem.compiled)
 

@@ -1375,9 +1375,11 @@ def _value_options(b, kwargs: dict, fname, position):
     if device not in (None, "cpu"):
         raise JacValueError(f"{fname}(): device={device!r}: jac computes on the CPU with NumPy", position)
     if static(b, options.get("requires_grad"), "requires_grad", position):
-        raise JacValueError(f"{fname}(requires_grad=True): jac differentiates with respect to the inputs bound on "
-                            "the command line (NAME=VALUE; --wrt chooses among them): drop requires_grad, and bind "
-                            "a value to differentiate as an input", position)
+        raise JacValueError(f"{fname}(requires_grad=True): jac differentiates with respect to its inputs: those "
+                            "bound on the command line (NAME=VALUE; --wrt chooses among them) and those the text "
+                            "assigns at its top level, x = torch.tensor([1., 2.], requires_grad=True); here, inside "
+                            "a function, a loop or an expression, drop requires_grad and make it an input so",
+                            position)
     for key in ("layout", "like", "ndmin"):
         if key in options:
             raise JacValueError(f"{fname}(): the argument '{key}' is not supported by jac", position)

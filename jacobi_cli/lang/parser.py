@@ -25,7 +25,7 @@ import numpy as np
 from .chain import split_chain
 from .short import may_be_short, read_short
 from .deep import with_deep_stack
-from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacValueError
+from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
@@ -186,7 +186,7 @@ class NeedsValues(JacValueError):
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
           max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None,
-          constant: bool = False, wrt=None) -> Graph:
+          constant: bool = False, wrt=None, declared: dict | None = None) -> Graph:
     """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
 
     Every node whose result would pass ``max_bytes`` is refused here, before anything
@@ -195,7 +195,10 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     them such a mask raises :class:`NeedsValues`. ``constant``: the text is a binding's value,
     which names nothing (an unknown name is not an input to bind). ``wrt`` (a set of names, or
     None for every input): the inputs whose nodes' ``requires_grad`` is set as the graph is built
-    (:attr:`Builder.wrt`), so that a first call differentiating those alone walks no graph again."""
+    (:attr:`Builder.wrt`), so that a first call differentiating those alone walks no graph again.
+    ``declared``: a dict the parse fills with the inputs the text makes itself, PyTorch's leaves
+    (``x = torch.tensor([1., 2.], requires_grad=True)``): name -> value, of ``dtype``, read-only; the
+    graph's inputs include them, after those of ``inputs``."""
     inputs = inputs or {}
     text = typeset(text)
     builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)
@@ -203,7 +206,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         _check_text(text)
         if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
             source = Source(text)  # indented as a whole: ast reads its body, the columns count in text
-            return _Lowering(builder, source, inputs, values, constant).program(_ast_tree(source))
+            return _Lowering(builder, source, inputs, values, constant, declared).program(_ast_tree(source))
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
@@ -216,7 +219,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
                 return found
             builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)  # ast's path starts again
         source = Source(text)
-        return _Lowering(builder, source, inputs, values, constant).program(_ast_tree(source))
+        return _Lowering(builder, source, inputs, values, constant, declared).program(_ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
 
@@ -434,8 +437,9 @@ class _Lowering:
     tuple_names: set = frozenset()
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
-                 constant: bool = False):
+                 constant: bool = False, declared: dict | None = None):
         self.b = builder
+        self.declared = {} if declared is None else declared  # the inputs the text makes (declare)
         builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
@@ -460,9 +464,11 @@ class _Lowering:
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source)
-        for stmt in module.body[:-1]:
-            self.run(stmt)
-        last = module.body[-1]
+        body = self.before_backward(module.body)
+        for stmt in body[:-1]:
+            if not self.declare(stmt):
+                self.run(stmt)
+        last = body[-1]
         if isinstance(last, (ast.Import, ast.ImportFrom)):
             _check_import(last, self.source)
             raise JacParseError("the last statement is the output: an expression (loss, or a, b for several), "
@@ -506,6 +512,80 @@ class _Lowering:
             raise JacParseError(f"writing into an array {where} (y += v, y[i] = v, y.add_(v)) is not supported: "
                                 "write y = y + v", self.source.at(stmt))
         self.statement(stmt, where)
+
+    def declare(self, stmt: ast.stmt) -> bool:
+        """A statement of the text's top level that makes a leaf as PyTorch does, ``x = torch.tensor([1., 2.],
+        requires_grad=True)`` or ``w = torch.randn(3, 4).requires_grad_()``: ``x`` is an input from here on,
+        its value the constructor's (lowered as without ``requires_grad``: ``torch.randn`` draws what it draws
+        there), kept in :attr:`declared`. False for any other statement."""
+        found = _declaring(stmt)
+        if found is None:
+            return False
+        name, call, keyword = found
+        position = self.source.at(stmt)
+        made_by = ast.unparse(call.func).rsplit(".", 1)[-1]
+        if made_by in ("empty", "empty_like", "empty_strided"):
+            raise JacValueError(f"'{name}' = {made_by}(...): its values are whatever memory held, in PyTorch; "
+                                f"give the input values (torch.randn, torch.zeros, torch.tensor([...]))",
+                                self.source.at(call))
+        if name in self.input_names:
+            raise JacUsageError(f"'{name}' is bound twice: on the command line and in the text, where "
+                                f"{name} = ...(requires_grad=True) makes it an input with that value: drop one",
+                                position)
+        if name in self.declared:
+            raise JacParseError(f"'{name}' is made with requires_grad=True twice: PyTorch's first leaf would "
+                                f"be lost to the second; name them apart", position)
+        if keyword is not None:
+            call = ast.copy_location(ast.Call(func=call.func, args=call.args,
+                                              keywords=[k for k in call.keywords if k is not keyword]), call)
+        made = self.expression(call)
+        node = self.b.nodes[made.id] if type(made) is Tracer else None
+        if node is None or node.op != "const":
+            raise JacValueError(f"'{name}' made with requires_grad=True is an input, whose value must be known "
+                                f"without the other inputs (numbers, torch.tensor([...]), torch.randn(3), ...): "
+                                f"a tensor computed from inputs is no leaf in PyTorch either", self.source.at(call))
+        kind = dtypes.kind_of(self.b, made.id)
+        if kind is not None:
+            raise JacValueError(f"'{name}': PyTorch says: Only Tensors of floating point and complex dtype can "
+                                f"require gradients (its value is {kind[0]}: write floats, [1., 2.], or "
+                                f"dtype=torch.float64)", self.source.at(call))
+        value = np.array(node.value, dtype=self.b.dtype)
+        value.flags.writeable = False  # shared by every call of the compiled function
+        tracer = self.b.input(name, value.shape, position)
+        self.scope[name] = tracer
+        self.memory.input(name, tracer)
+        self.declared[name] = value
+        if self.values is not None:  # a mask computed from the inputs reads this one's value too
+            self.values = {**self.values, name: value}
+        return True
+
+    def before_backward(self, body: list) -> list:
+        """The statements that compute what ``y.backward()`` differentiates, ending in ``y``: a text as
+        PyTorch's tutorials write it (``y = (x ** 2).sum(); y.backward(); print(x.grad)``) has ``y`` as
+        its output, and jac prints what each ``x.grad`` holds. After the call, only ``print(...)`` and
+        ``x.grad`` are read (and do nothing: jac prints them); ``backward(gradient=V)`` is ``jac vjp --v
+        V``; the text's ``print(...)`` calls before it are read as nothing too (PyTorch's autograd tutorial
+    prints as it goes). Without a ``backward()`` call of the top level, ``body`` itself."""
+        at = next((i for i, stmt in enumerate(body) if _backward_call(stmt) is not None), None)
+        if at is None:
+            return body
+        call = _backward_call(body[at])
+        where = self.source.end(call.func) - len("backward")
+        y = ast.unparse(call.func.value)
+        given = [k.arg for k in call.keywords if k.arg not in ("retain_graph", "create_graph")
+                 or not isinstance(k.value, ast.Constant) or not isinstance(k.value.value, bool)]
+        if call.args or given:
+            raise JacValueError(f"{ast.unparse(call)}: jac vjp --v V prints what {y}.backward(gradient=V) leaves "
+                                f"in x.grad; in the text write {y}.backward() or end with {y}", where)
+        for stmt in body[at + 1:]:
+            if not _prints_or_grad(stmt):
+                what = "another backward() call" if _backward_call(stmt) is not None else "this statement"
+                raise JacParseError(f"{what} after {y}.backward(): jac differentiates {y} and prints what "
+                                    f"x.grad holds for every input x; after the call only print(...) and x.grad "
+                                    f"are read (an optimizer's step, a second backward, a loop are not): end "
+                                    f"the text there", self.source.at(stmt))
+        before = [stmt for stmt in body[:at] if not _prints(stmt)]  # print(y) on the way: jac prints what matters
+        return before + [ast.copy_location(ast.Expr(value=call.func.value), body[at])]
 
     def backward(self, stmt: ast.stmt) -> None:
         """``loss.backward()`` pasted after the loss: refused, saying which line to keep instead."""
@@ -2621,6 +2701,60 @@ def _no_effect(stmt: ast.stmt) -> bool:
     """A statement Python runs without effect: a docstring (a string alone), ``pass``, ``x: torch.Tensor``."""
     return isinstance(stmt, ast.Pass) or isinstance(stmt, ast.AnnAssign) and stmt.value is None \
         or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+_PARAMETER = frozenset(("nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter",
+                        "torch.nn.parameter.Parameter"))
+
+
+def _declaring(stmt: ast.stmt):
+    """``(name, constructor call, its requires_grad keyword or None)`` of ``x = torch.tensor(v,
+    requires_grad=True)``, ``x: Tensor = torch.ones(3, requires_grad=True)`` or ``x =
+    torch.randn(3).requires_grad_()``; None for any other statement."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target, value = stmt.target, stmt.value
+    else:
+        return None
+    if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
+        return None
+    func = value.func
+    if isinstance(func, ast.Attribute) and func.attr == "requires_grad_" and isinstance(func.value, ast.Call) \
+            and _true_or_nothing(value):
+        return target.id, func.value, None
+    if ast.unparse(func) in _PARAMETER and len(value.args) == 1 and isinstance(value.args[0], ast.Call) \
+            and all(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in value.keywords):  # nn.Parameter(torch.randn(3, 4)): requires grad by default
+        return target.id, value.args[0], None
+    for keyword in value.keywords:
+        if keyword.arg == "requires_grad" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True:
+            return target.id, value, keyword
+    return None
+
+
+def _backward_call(stmt: ast.stmt) -> ast.Call | None:
+    """The call of ``y.backward(...)`` as a statement of its own, else None."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward":
+        return call
+    return None
+
+
+def _prints(stmt: ast.stmt) -> bool:
+    """``print(...)`` as a statement."""
+    value = stmt.value if isinstance(stmt, ast.Expr) else None
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print"
+
+
+def _prints_or_grad(stmt: ast.stmt) -> bool:
+    """``print(...)``, ``x.grad`` or ``x.grad, w.grad`` (a notebook's last line) as a statement: what may
+    follow ``y.backward()``."""
+    if _prints(stmt):
+        return True
+    value = stmt.value if isinstance(stmt, ast.Expr) else None
+    shown = value.elts if isinstance(value, ast.Tuple) else [value]
+    return all(isinstance(v, ast.Attribute) and v.attr == "grad" for v in shown)
 
 
 def _true_or_nothing(call: ast.Call) -> bool:

@@ -471,7 +471,12 @@ class Memory:
         self.tokens: dict = {}
         self.by_node: dict = {}
         for name, t in inputs.items():
-            self.tokens[name] = self.by_node[t.id] = frozenset((("input", name),))
+            self.input(name, t)
+
+    def input(self, name: str, t) -> None:
+        """``name`` is the input ``t``: a buffer of its own (an input the text makes too, ``x =
+        torch.ones(3, requires_grad=True)``)."""
+        self.tokens[name] = self.by_node[t.id] = frozenset((("input", name),))
 
     def bind(self, name: str, value, fresh: bool) -> None:
         """``name = value``; ``fresh``: the expression is a copy (``x.clone()``, ``np.copy(x)``)."""

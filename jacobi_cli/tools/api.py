@@ -184,7 +184,7 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -
         found = _CACHE._entries.get(key)
         if found is not None:
             _CACHE._used[found] = next(_CACHE._ticks)
-            return found, env
+            return found, found.with_declared(env) if found.declared else env
     if env is not None and env is bindings:  # arrays of the dtype: what to_bindings and realize give (no copy)
         values, shapes = env, {n: v.shape for n, v in env.items()}
         if type(seed) is int and seed >= 0:  # check_seed gives it back: the key just looked up is _cache_key's
@@ -203,8 +203,9 @@ def _compiled(expr: str, bindings, dtype, seed: int, max_bytes: int, wrt=None) -
         try:
             found = _CACHE.put(key, Compiled(expr, shapes, dtype, seed, max_bytes, checked=False, wrt=wrt))
         except NeedsValues:  # x[x > 0]: compiled for these values only, never kept
-            return Compiled(expr, shapes, dtype, seed, max_bytes, values=values, checked=False, wrt=wrt), values
-    return found, values
+            found = Compiled(expr, shapes, dtype, seed, max_bytes, values=values, checked=False, wrt=wrt)
+            return found, found.with_declared(values)
+    return found, found.with_declared(values) if found.declared else values
 
 
 def prepare(expr: str, bindings=None, wrt=None, dtype="float64", seed: int = 0,

@@ -89,6 +89,16 @@ names on this page are known.
   Python stops (`x.ndim > 1 and x.shape[1] == 3` of a vector never reads `x.shape[1]`); of arrays they are
   refused (write `&`, `|`, `~`). Python's `reversed` and `sorted` take numbers known without the values
   (`x.permute(*reversed(range(x.ndim)))`, `sorted(x.shape)`); `reversed` a list of arrays too.
+- PyTorch's leaves: a statement of the text's top level `x = CONSTRUCTOR(..., requires_grad=True)` (`torch.tensor`,
+  `torch.randn`, `torch.zeros`, ... as a binding's value reads them; `x = torch.randn(3).requires_grad_()`,
+  `w = nn.Parameter(torch.randn(3, 4))`) makes `x` an input from that line on, its value the constructor's
+  (`torch.randn` draws what it would draw there without `requires_grad`); `jac eval` shows it "made in the
+  text", `--wrt` chooses among all inputs, and a binding of the same name is refused. Refused: an integer
+  value (PyTorch refuses it too), `torch.empty`, a value computed from inputs, the same name made twice, and
+  `requires_grad=True` inside a function, a loop or an expression. `y.backward()` at the top level makes `y`
+  the output (the statements after it may only be `print(...)` and `x.grad`; the `print(...)` calls before it
+  are read as nothing, as PyTorch's autograd tutorial prints as it goes); `y.backward(gradient=v)` is `jac vjp
+  --v v`, and a second `backward()` or an optimizer's step after it is refused.
 - `with torch.no_grad():` runs its statements and detaches what they assign (a constant of the derivatives,
   as PyTorch makes it); writes into arrays inside are refused.
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
@@ -122,9 +132,10 @@ names on this page are known.
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
   (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
   would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
-- No autodiff calls: jac differentiates the expression itself, so `y.backward()`, `x.grad`,
+- No other autodiff calls: jac differentiates the expression itself, so `y.backward()` elsewhere than the
+  top level (see PyTorch's leaves above), `x.grad` read into a value,
   `torch.autograd.*`, `torch.func.jacrev(f)(x)` and `jax.grad(f)(x)` are refused saying what to write instead
-  (`loss.backward()` after `loss = ...`: delete the line and end with `loss`; `f`'s body as the expression;
+  (`loss.backward()` inside a function: delete the line and end with `loss`; `f`'s body as the expression;
   `jac vjp --v V` for `y.backward(gradient=V)`; `--batch NAME` for `vmap`). `x.requires_grad_()`,
   `x.requires_grad_(True)` and `x.requires_grad = True` of an input as bound are skipped: jac differentiates
   with respect to every input already (or those of `--wrt`).

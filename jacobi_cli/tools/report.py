@@ -40,6 +40,8 @@ class Result:
     # example); not in the --json object, whose inputs carry no values:
     # the text shows them under each input, since nothing else says at which point the derivatives are
     drawn: dict = field(default_factory=dict, kw_only=True)
+    # which of them the text makes itself (x = torch.randn(3, requires_grad=True)): the text says so
+    made: frozenset = field(default=frozenset(), kw_only=True)
 
     def to_json(self) -> dict:
         """The ``--json`` object (arrays not yet serialised)."""
@@ -1099,13 +1101,25 @@ def _drawn(bindings, problem, batch=None, split=None) -> dict:
     a batch axis whole, as drawn (``problem`` holds its first example; ``split`` every example, the
     batch axis first, which goes back to its place)."""
     axes = batch.axes if batch is not None else {}
-    return {name: np.moveaxis(split[name], 0, axes[name]) if name in axes else problem.env[name]
-            for name in drawn_names(bindings) if name in problem.env}
+    drawn = _Drawn((name, np.moveaxis(split[name], 0, axes[name]) if name in axes else problem.env[name])
+                   for name in drawn_names(bindings) if name in problem.env)
+    made = problem.compiled.declared
+    if made:  # the inputs the text makes: shown too, since the text may draw them (torch.randn)
+        drawn.update(made)
+        drawn.made = frozenset(made)
+    return drawn
+
+
+class _Drawn(dict):
+    """:func:`_drawn`'s values, with the names of those the text makes (:attr:`Result.made`)."""
+
+    made = frozenset()
 
 
 def _shown(drawn: dict, result: Result) -> Result:
-    """``result`` with :attr:`Result.drawn` set."""
+    """``result`` with :attr:`Result.drawn` and :attr:`Result.made` set."""
     result.drawn = drawn
+    result.made = getattr(drawn, "made", frozenset())
     return result
 
 

@@ -1135,12 +1135,18 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     shapes = dict(bound.shapes)
     for name in free_names(text, set(shapes)):
         shapes[name] = np.shape(point[name]) if name in point else ()
+    declared: dict = {}  # x = torch.tensor(..., requires_grad=True): an input the text makes, at its value
+    graph = parse(text, shapes, max_bytes=limit, declared=declared)
     for name in extra:
+        if name in declared:
+            raise JacUsageError(f"--at {name}: the text makes '{name}' with requires_grad=True and its value; "
+                                f"--at gives the values of the other inputs")
         if name not in shapes:
             raise JacNameError(f"--at {name}: the expression has no input named '{name}' "
                                f"(inputs: {', '.join(shapes) or 'none'})")
     sizes = _unify_sizes(shapes, point)
-    graph = parse(text, shapes, max_bytes=limit)
+    for name, value in declared.items():
+        point[name] = np.asarray(value, dtype=np.float64)
     names = check_wrt(wrt, graph.inputs)
     complete = bool(graph.inputs) and all(name in point for name in graph.inputs)
     if extra and not complete:

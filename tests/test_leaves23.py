@@ -1,0 +1,177 @@
+"""PyTorch's leaves made in the text: ``x = torch.tensor([1., 2.], requires_grad=True)`` is an input with that
+value, and ``y.backward()`` at the text's top level names the output (PyTorch's autograd tutorial as pasted).
+Expected values by hand or with NumPy; tests/test_parity_leaves23.py runs the same texts under PyTorch."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jacobi_cli.cli.app import app
+from jacobi_cli.errors import JacError, JacNameError, JacParseError, JacUsageError, JacValueError
+from jacobi_cli.tools import api
+
+runner = CliRunner()
+
+TUTORIAL = """import torch
+x = torch.ones(2, 2, requires_grad=True)
+print(x)
+y = x + 2
+print(y)
+z = y * y * 3
+out = z.mean()
+print(z, out)
+out.backward()
+print(x.grad)
+"""
+
+LAYER = """import torch
+W = torch.randn(2, 3, requires_grad=True)
+b = torch.zeros(2).requires_grad_()
+loss = torch.tanh(W @ x + b).sum()
+loss.backward()
+print(W.grad, b.grad)
+"""
+
+
+def _eval(text, *bindings):
+    result = runner.invoke(app, ["eval", text, *bindings, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_the_autograd_tutorial_gives_x_grad():
+    code, report = _eval(TUTORIAL)
+    assert code == 0, report
+    assert report["output"]["name"] == "out" and report["output"]["value"] == 27.0
+    assert report["inputs"] == {"x": {"shape": [2, 2], "kind": "matrix", "requires_grad": True}}
+    assert report["jacobian"]["x"]["value"] == [[4.5, 4.5], [4.5, 4.5]]  # d/dx mean(3 (x + 2)^2) = 6 (x + 2) / 4
+
+
+def test_a_tensor_literal_and_a_scalar():
+    code, report = _eval("x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = (x ** 2).sum()\ny.backward()")
+    assert code == 0 and report["jacobian"]["x"]["value"] == [2.0, 4.0, 6.0]
+    code, report = _eval("x = torch.tensor(2.0, requires_grad=True)\ny = x ** 3\ny.backward()\nprint(x.grad)")
+    assert code == 0 and report["jacobian"]["x"]["value"] == 12.0
+
+
+def test_leaves_beside_bound_inputs_agree_with_numpy():
+    f = api.compile(LAYER, {"x": ":3"})
+    assert list(f.shapes) == ["x", "W", "b"] and set(f.declared) == {"W", "b"}
+    W, b = f.declared["W"], f.declared["b"]
+    assert not W.flags.writeable and b.tolist() == [0.0, 0.0]
+    x = np.array([0.3, -0.2, 0.5])
+    found = f.jacobian({"x": x})
+    d = 1 - np.tanh(W @ x + b) ** 2
+    np.testing.assert_allclose(found["W"], np.outer(d, x), rtol=1e-14)
+    np.testing.assert_allclose(found["b"], d, rtol=1e-14)
+    np.testing.assert_allclose(found["x"], W.T @ d, rtol=1e-14)
+    # the one-call API and its cache: the same arrays
+    again = api.jacobian(LAYER, {"x": x})
+    np.testing.assert_array_equal(again["W"], found["W"])
+
+
+def test_a_random_leaf_draws_what_the_same_constant_draws():
+    made = api.compile("a = torch.rand(2)\nw = torch.randn(3, requires_grad=True)\n(w * a[0]).sum()").declared["w"]
+    plain = api.evaluate("a = torch.rand(2)\nw = torch.randn(3)\nw")
+    np.testing.assert_array_equal(made, plain)
+
+
+def test_the_spellings_of_a_leaf():
+    for text in ("w = torch.randn(3).requires_grad_()\n(w * w).sum()",
+                 "w = torch.randn(3).requires_grad_(True)\n(w * w).sum()",
+                 "import torch.nn as nn\nw = nn.Parameter(torch.randn(3))\n(w * w).sum()",
+                 "w: torch.Tensor = torch.randn(3, requires_grad=True)\n(w * w).sum()",
+                 "w = torch.randn(3, dtype=torch.float64, requires_grad=True)\n(w * w).sum()"):
+        f = api.compile(text)
+        assert list(f.shapes) == ["w"], text
+        np.testing.assert_array_equal(f.jacobian({})["w"], 2 * f.declared["w"])
+
+
+def test_eval_shows_the_values_the_text_made():
+    result = runner.invoke(app, ["eval", LAYER, "x=[1, 2, 3]"])
+    assert result.exit_code == 0, result.output
+    assert "input  W: matrix (2, 3), requires grad, made in the text:" in result.output
+    assert "input  b: vector (2,), requires grad, made in the text:\n    [0. 0.]" in result.output
+    assert "input  x: vector (3,), requires grad\n" in result.output
+
+
+@pytest.mark.parametrize("command", [["vjp"], ["jvp", "--tangent", "W=ones(2, 3)"], ["hessian"], ["shape"],
+                                     ["check"], ["graph"], ["derivative", "--wrt", "b"]])
+def test_every_command_reads_the_leaves(command):
+    result = runner.invoke(app, [command[0], LAYER, "x=[1, 2, 3]", *command[1:], "--json"])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["inputs"]) == {"x", "W", "b"}
+
+
+def test_a_batch_shares_the_leaves():
+    result = runner.invoke(app, ["eval", LAYER, "x=[[1, 2, 3], [0, 1, 0]]", "--batch", "x", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["jacobian"]["b"]["value"]
+    f = api.compile(LAYER, {"x": ":3"})
+    for row, x in zip(found, ([1.0, 2.0, 3.0], [0.0, 1.0, 0.0])):
+        np.testing.assert_array_equal(row, f.jacobian({"x": np.array(x)})["b"])
+
+
+def test_wrt_chooses_among_the_leaves():
+    code, report = _eval(LAYER, "x=[1, 2, 3]", "--wrt", "b")
+    assert code == 0 and set(report["jacobian"]) == {"b"}
+    assert report["inputs"]["W"]["requires_grad"] is False
+
+
+@pytest.mark.parametrize("text,bindings,error,words", [
+    (LAYER, ["x=[1, 2, 3]", "W=ones(2, 3)"], JacUsageError, ["'W' is bound twice", "drop one"]),
+    ("x = torch.ones(3, requires_grad=True)\nx = torch.ones(3, requires_grad=True)\nx.sum()", [], JacParseError,
+     ["made with requires_grad=True twice"]),
+    ("x = torch.tensor(y * 2, requires_grad=True)\nx.sum()", ["y=[1, 2]"], JacValueError,
+     ["must be known without the other inputs"]),
+    ("x = torch.tensor([1, 2], requires_grad=True)\n(x * x).sum()", [], JacValueError,
+     ["Only Tensors of floating point", "int64"]),
+    ("x = torch.empty(3, requires_grad=True)\nx.sum()", [], JacValueError, ["whatever memory held"]),
+    ("def f():\n    x = torch.ones(3, requires_grad=True)\n    return x\nf().sum()", [], JacValueError,
+     ["top level", "inside a function"]),
+    ("y = x * 2\nx = torch.ones(3, requires_grad=True)\ny.sum()", [], JacNameError, ["unknown name 'x'"]),
+    ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(3))", [], JacValueError,
+     ["jac vjp --v V", "y.backward()"]),
+    ("x = torch.ones(3, requires_grad=True)\ny = x.sum()\ny.backward()\noptimizer.step()", [], JacParseError,
+     ["after y.backward()", "end the text there"]),
+    ("x = torch.ones(3, requires_grad=True)\nx += 1\nx.sum()", [], JacValueError, ["leaf Variable"]),
+    ("x = torch.ones(3, device='cuda', requires_grad=True)\nx.sum()", [], JacValueError, ["CPU"]),
+])
+def test_what_is_refused(text, bindings, error, words):
+    with pytest.raises(error) as found:
+        api.jacobian(text, bindings)
+    for word in words:
+        assert word in found.value.message, found.value.message
+    result = runner.invoke(app, ["eval", text, *bindings])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_a_compiled_function_refuses_a_value_for_a_leaf():
+    f = api.compile("w = torch.zeros(2, requires_grad=True)\n(w * x).sum()", {"x": ":2"})
+    np.testing.assert_array_equal(f.jacobian({"x": np.array([3.0, 4.0])})["w"], [3.0, 4.0])
+    with pytest.raises(JacUsageError, match="'w' is bound twice: in the call and in the text"):
+        f.jacobian({"x": np.ones(2), "w": np.ones(2)})
+
+
+def test_backward_names_the_output_and_prints_are_read_as_nothing():
+    code, report = _eval("y = x ** 2; y.sum().backward(); x.grad", "x=1")
+    assert code == 0 and report["jacobian"]["x"]["value"] == 2.0
+    code, report = _eval("y = sin(x)\nprint(y)\ny.backward()", "x=[0.0, 1.0]")
+    assert code == 0 and report["output"]["name"] == "y"  # a vector: jac eval prints the Jacobian
+    result = runner.invoke(app, ["vjp", "y = sin(x)\ny.backward()", "x=[0.0, 1.0]", "--v", "[1, 2]", "--json"])
+    assert result.exit_code == 0
+    np.testing.assert_allclose(json.loads(result.stdout)["vjp"]["x"]["value"], [1.0, 2 * np.cos(1.0)])
+    # without a backward call, print stays refused: the last statement is the output
+    with pytest.raises(JacError, match="print"):
+        api.jacobian("y = sin(x)\nprint(y)\ny", {"x": 1.0})
+
+
+def test_jac_diff_reads_the_leaves_at_their_values():
+    text = "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = (x ** 2).sum()\ny.backward()"
+    result = runner.invoke(app, ["diff", text, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["at"] == {"x": [1.0, 2.0, 3.0]} and report["output"]["value"] == 14.0
+    result = runner.invoke(app, ["diff", text, "--at", "x=[0, 0, 0]"])
+    assert result.exit_code == 2 and "makes 'x' with requires_grad=True" in result.output
