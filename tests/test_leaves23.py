@@ -122,7 +122,7 @@ def test_wrt_chooses_among_the_leaves():
 @pytest.mark.parametrize("text,bindings,error,words", [
     (LAYER, ["x=[1, 2, 3]", "W=ones(2, 3)"], JacUsageError, ["'W' is bound twice", "drop one"]),
     ("x = torch.ones(3, requires_grad=True)\nx = torch.ones(3, requires_grad=True)\nx.sum()", [], JacParseError,
-     ["made with requires_grad=True twice"]),
+     ["is made twice"]),
     ("x = torch.tensor(y * 2, requires_grad=True)\nx.sum()", ["y=[1, 2]"], JacValueError,
      ["must be known without the other inputs"]),
     ("x = torch.tensor([1, 2], requires_grad=True)\n(x * x).sum()", [], JacValueError,
@@ -175,3 +175,36 @@ def test_jac_diff_reads_the_leaves_at_their_values():
     assert report["at"] == {"x": [1.0, 2.0, 3.0]} and report["output"]["value"] == 14.0
     result = runner.invoke(app, ["diff", text, "--at", "x=[0, 0, 0]"])
     assert result.exit_code == 2 and "makes 'x' with requires_grad=True" in result.output
+
+
+def test_a_layers_parameters_are_inputs_drawn_as_pytorch_draws_them():
+    text = ("model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))\nconv = nn.Conv2d(2, 6, (3, 2), groups=2)"
+            "\nemb = nn.Embedding(4, 2, padding_idx=2)\nmodel(x).sum() + conv(c).sum() + emb.weight.sum()")
+    f = api.compile(text, {"x": ":4", "c": ":1x2x4x4"})
+    assert list(f.shapes) == ["x", "c", "model.0.weight", "model.0.bias", "model.2.weight", "model.2.bias",
+                              "conv.weight", "conv.bias", "emb.weight"]
+    d = f.declared
+    assert d["model.0.weight"].shape == (3, 4) and d["model.2.weight"].shape == (1, 3)
+    assert d["conv.weight"].shape == (6, 1, 3, 2) and d["conv.bias"].shape == (6,)
+    for name, fan_in in (("model.0", 4), ("model.2", 3), ("conv", 6)):  # kaiming_uniform(a=sqrt(5)): 1/sqrt(fan_in)
+        for part in ("weight", "bias"):
+            assert np.abs(d[f"{name}.{part}"]).max() <= 1 / np.sqrt(fan_in)
+    assert d["emb.weight"][2].tolist() == [0.0, 0.0] and np.abs(d["emb.weight"]).max() > 0.05  # N(0, 1), row 2 zero
+    found = f.jacobian({"x": np.ones(4), "c": np.ones((1, 2, 4, 4))})
+    h = np.tanh(d["model.0.weight"] @ np.ones(4) + d["model.0.bias"])
+    np.testing.assert_allclose(found["model.2.weight"], h[None, :], rtol=1e-14)  # d(w·h + b)/dw = h
+    np.testing.assert_array_equal(found["emb.weight"], np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("text,words", [
+    ("nn.Linear(3, 2)(x).sum()", ["assign it at the text's top level", "layer.weight"]),
+    ("fc = nn.Linear(3, 2)\nfc = nn.Linear(3, 2)\nfc(x).sum()", ["'fc.weight' is made twice"]),
+    ("fc = nn.Conv1d(3, 2, 2, padding_mode='reflect')\nfc(x).sum()", ["F.pad"]),
+    ("fc = nn.Linear(4, 2)\nfc(x).sum()", ["weight must be (out, in)"]),
+    ("fc = nn.Linear(3, 2, device='cuda')\nfc(x).sum()", ["CPU"]),
+])
+def test_what_is_refused_of_a_layer(text, words):
+    with pytest.raises(JacError) as found:
+        api.jacobian(text, {"x": np.ones(3)})
+    for word in words:
+        assert word in found.value.message, found.value.message

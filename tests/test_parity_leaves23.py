@@ -65,3 +65,39 @@ def test_each_leaf_grad_is_pytorchs(text, float64):
     assert set(found) == set(leaves)
     for name, leaf in leaves.items():
         np.testing.assert_allclose(found[name], leaf.grad.numpy(), rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+# torch.nn's layers with parameters, assigned at the text's top level: their parameters are inputs named as
+# the text reaches them; PyTorch runs the same text with its parameters set to jac's values
+LAYERS = [
+    ("fc = nn.Linear(3, 2)", "loss = (torch.tanh(fc(x)) ** 2).sum() + 0.1 * (fc.weight ** 2).sum()",
+     {"x": np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])}),
+    ("model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2, bias=False))",
+     "loss = F.cross_entropy(model(x), torch.tensor([1, 0]))",
+     {"x": np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])}),
+    ("conv = nn.Conv2d(2, 4, 3, padding=1, stride=2, groups=2)", "loss = conv(x).pow(2).mean()",
+     {"x": np.random.default_rng(23).normal(size=(1, 2, 5, 5))}),
+    ("conv = nn.Conv1d(2, 3, 2, dilation=2)", "loss = torch.sigmoid(conv(x)).sum()",
+     {"x": np.random.default_rng(24).normal(size=(2, 5))}),
+    ("emb = nn.Embedding(5, 3, padding_idx=1)", "loss = (emb(torch.tensor([[0, 1], [4, 1]])) * x).sum()",
+     {"x": np.random.default_rng(25).normal(size=(2, 2, 3))}),
+]
+
+
+@pytest.mark.parametrize("setup,compute,inputs", LAYERS, ids=[s.split("=")[0].strip() for s, _, _ in LAYERS])
+def test_a_layers_parameters_grads_are_pytorchs(setup, compute, inputs, float64):
+    text = f"import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n{setup}\n{compute}\nloss.backward()"
+    f = api.compile(text, {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()})
+    found = f.jacobian(inputs)
+    scope = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(setup, scope)  # noqa: S102 - the test's own text, under PyTorch
+    name = setup.split("=")[0].strip()
+    params = dict(scope[name].named_parameters(prefix=name))
+    assert set(params) == set(f.declared)
+    with torch.no_grad():
+        for key, p in params.items():
+            p.copy_(torch.from_numpy(np.array(f.declared[key])))
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in inputs.items()}
+    exec(f"{compute}\nloss.backward()", {**scope, **tensors})  # noqa: S102
+    for key, p in {**params, **tensors}.items():
+        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)

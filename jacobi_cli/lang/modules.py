@@ -8,9 +8,11 @@ as the ``"torch.nn"`` library's spelling of ``NAME``) makes a :class:`Module` ho
 function with arguments made of the constructor's (``nn.ZeroPad2d(1)`` is ``F.pad(x, (1, 1, 1, 1))``), and the
 normalizations and ``nn.PReLU`` hold parameters a fresh module sets to constants (weight 1, bias 0, PReLU's
 slope ``init``; a module just made trains, so a batch norm uses the batch's statistics): they are called with
-those constants, as PyTorch calls them (:data:`CALLS`). Nothing here has a derivative rule of its own. A module
-with parameters drawn at random when it is made (``nn.Linear``) or random in training mode (``nn.Dropout``) is
-refused, saying what to write with its parameters bound as inputs.
+those constants, as PyTorch calls them (:data:`CALLS`). Nothing here has a derivative rule of its own. The layers
+with parameters drawn at random when they are made (:data:`LAYERS`: ``nn.Linear``, ``nn.ConvNd``,
+``nn.Embedding``), assigned at the text's top level, are made by :func:`layer`, their parameters inputs the text
+makes (the parser's ``declare_layers``); elsewhere, and the other modules with parameters or random in training
+mode (``nn.Dropout``), are refused, saying what to write with the parameters bound as inputs.
 """
 from __future__ import annotations
 
@@ -169,6 +171,12 @@ class Module:
         if len(args) != 1 or kwargs:
             raise JacValueError(f"nn.{self.cls}() is called with one array", position)
         return tensor(b, args[0], f"nn.{self.cls}", position)
+
+    def parameter(self, name: str):
+        """``fc.weight``, ``fc.bias`` of a layer (:data:`LAYERS`): its input; else None."""
+        if self.cls in LAYERS and name in ("weight", "bias"):
+            return self.kwargs.get(name)
+        return None
 
     def int(self, b, key: str, position) -> int:
         return static_int(b, self.kwargs[key], f"nn.{self.cls}'s {key}", position)
@@ -349,10 +357,119 @@ def _sequential(b, args, kwargs, position):
     return Sequential(list(args))
 
 
+# Modules whose parameters PyTorch draws when it makes them, read where the text assigns one at its top level
+# (fc = nn.Linear(3, 4)): each parameter an input named as PyTorch's named_parameters() names it (fc.weight,
+# fc.bias; model.0.weight in an nn.Sequential), drawn as its reset_parameters() draws (another generator:
+# the values are jac's, seeded by --seed, and shown). class: (parameters in order, defaults, function called)
+LAYERS = {
+    "Linear": (("in_features", "out_features", "bias", "device", "dtype"),
+               {"bias": True, "device": None, "dtype": None}, "linear"),
+    **{f"Conv{d}d": (("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias",
+                      "padding_mode", "device", "dtype"),
+                     {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "padding_mode": "zeros",
+                      "device": None, "dtype": None}, f"conv{d}d") for d in (1, 2, 3)},
+    "Embedding": (("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq",
+                   "sparse", "_weight", "_freeze", "device", "dtype"),
+                  {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
+                   "sparse": False, "_weight": None, "_freeze": False, "device": None, "dtype": None}, "embedding"),
+}
+
+
+def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
+    """``nn.Linear(...)`` / ``nn.ConvNd(...)`` / ``nn.Embedding(...)`` made: its parameters drawn as PyTorch's
+    ``reset_parameters`` draws them, each made an input by ``make(suffix, value)`` ("weight", "bias"), which
+    returns its tracer; a :class:`Module` calling the function with them (and ``.weight`` reads one)."""
+    params, defaults, fname = LAYERS[cls]
+    given = _given(cls, params, args, kwargs, position)
+    missing = [p for p in params if p not in given and p not in defaults]
+    if missing:
+        raise JacValueError(f"nn.{cls}() is missing its argument '{missing[0]}'", position)
+    a = {**defaults, **given}
+    if static(b, a["device"], "device", position) not in (None, "cpu"):
+        raise JacValueError(f"nn.{cls}(): device={static(b, a['device'], 'device', position)!r}: jac computes on the "
+                            "CPU with NumPy", position)
+    if cls == "Embedding" and a["_weight"] is not None:
+        raise JacValueError("nn.Embedding(_weight=...): write F.embedding(indices, weight) with the weight bound as "
+                            "an input", position)
+    sizes = {k: static_int(b, a[k], f"nn.{cls}'s {k}", position) for k in params[:2]}
+    if min(sizes.values()) < 1:
+        raise JacValueError(f"nn.{cls}(): {params[0]} and {params[1]} must be positive, got "
+                            f"{sizes[params[0]]} and {sizes[params[1]]}", position)
+    n_in, n_out = sizes[params[0]], sizes[params[1]]
+    if cls == "Embedding":
+        weight = b.rng.standard_normal((n_in, n_out))  # init.normal_
+        pad = a["padding_idx"]
+        if pad is not None:
+            pad = static_int(b, pad, "nn.Embedding's padding_idx", position)
+            if not -n_in <= pad < n_in:
+                raise JacValueError(f"nn.Embedding(): padding_idx={pad} must be a row (0 to {n_in - 1})", position)
+            weight[pad] = 0.0  # reset_parameters' _fill_padding_idx_with_zero
+        table = make("weight", weight.astype(b.dtype))
+        return Module(cls, fname, {"weight": table, **{k: a[k] for k in ("padding_idx", "max_norm", "norm_type",
+                                                                          "scale_grad_by_freq", "sparse")}},
+                      run=_embedding_call)
+    if cls == "Linear":
+        shape, fan_in, call = (n_out, n_in), n_in, {}
+    else:
+        d = int(cls[-2])
+        groups = static_int(b, a["groups"], f"nn.{cls}'s groups", position)
+        if groups < 1 or n_in % groups or n_out % groups:
+            raise JacValueError(f"nn.{cls}(): in_channels ({n_in}) and out_channels ({n_out}) must be multiples of "
+                                f"groups ({groups})", position)
+        mode = static(b, a["padding_mode"], "padding_mode", position)
+        if mode != "zeros":
+            raise JacValueError(f"nn.{cls}(padding_mode={mode!r}): write F.pad(x, ..., mode=...) and then the "
+                                f"convolution with padding 0", position)
+        kernel = static_ints(b, a["kernel_size"], f"nn.{cls}'s kernel_size", position)
+        kernel = kernel * d if len(kernel) == 1 else kernel
+        if len(kernel) != d or min(kernel) < 1:
+            raise JacValueError(f"nn.{cls}(): kernel_size must be {d} positive sizes, got {kernel}", position)
+        shape, fan_in = (n_out, n_in // groups) + tuple(kernel), n_in // groups * int(np.prod(kernel))
+        call = {k: a[k] for k in ("stride", "padding", "dilation", "groups")}
+    bound = 1 / np.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) of the weight, and the bias's U(-bound, bound)
+    weights = {"weight": make("weight", b.rng.uniform(-bound, bound, shape).astype(b.dtype))}
+    if static(b, a["bias"], f"nn.{cls}'s bias", position):
+        weights["bias"] = make("bias", b.rng.uniform(-bound, bound, (n_out,)).astype(b.dtype))
+    return Module(cls, fname, {**weights, **call}, run=_weighted_call)
+
+
+def _given(cls: str, params: tuple, args: list, kwargs: dict, position) -> dict:
+    """The constructor's arguments by name, as Python binds them to ``params``."""
+    if len(args) > len(params):
+        raise JacValueError(f"nn.{cls}() takes at most {len(params)} arguments ({', '.join(params) or 'none'}), "
+                            f"got {len(args)}", position)
+    given = dict(zip(params, args))
+    for key, value in kwargs.items():
+        if key not in params:
+            raise JacValueError(f"nn.{cls}() got an unexpected keyword argument '{key}' (it takes "
+                                f"{', '.join(params) or 'none'})", position)
+        if key in given:
+            raise JacValueError(f"nn.{cls}() got multiple values for argument '{key}'", position)
+        given[key] = value
+    return given
+
+
+def _weighted_call(b, module, args, kwargs, position):
+    """A layer's forward: its function with the array and the layer's parameters and options."""
+    x = module.array(b, args, kwargs, position)
+    return _function(module.fname)(b, [x], dict(module.kwargs), position)
+
+
+def _embedding_call(b, module, args, kwargs, position):
+    """nn.Embedding's forward: F.embedding(indices, weight, ...), the indices first."""
+    if len(args) != 1 or kwargs:
+        raise JacValueError(f"nn.{module.cls}() is called with one array of indices", position)
+    return _function("embedding")(b, [args[0]], dict(module.kwargs), position)
+
+
 def refused_module(name: str) -> str | None:
     """Why ``nn.NAME(...)`` is refused, for a module with parameters or random output; else None."""
     if name in OTHER:
         return f"nn.{name}(...) {OTHER[name]}"
+    if name in LAYERS:
+        return (f"nn.{name}(...) holds parameters drawn at random when it is made: assign it at the text's top "
+                f"level, layer = nn.{name}(...), and its parameters are inputs (layer.weight, layer.bias), or bind "
+                f"them as inputs and write the function, {PARAMETERS[name]}")
     if name in PARAMETERS:
         return (f"nn.{name}(...) holds parameters drawn at random when it is made, which jac cannot see: bind them "
                 f"as inputs and write the function, {PARAMETERS[name]}")

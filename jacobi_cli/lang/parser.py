@@ -34,7 +34,7 @@ from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, argumen
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional
 from .ufuncs import OUTER as UFUNCS, Ufunc
-from .modules import Module, Sequential, refused_module
+from .modules import LAYERS, Module, Sequential, layer, refused_module
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -520,7 +520,7 @@ class _Lowering:
         there), kept in :attr:`declared`. False for any other statement."""
         found = _declaring(stmt)
         if found is None:
-            return False
+            return self.declare_layers(stmt)
         name, call, keyword = found
         position = self.source.at(stmt)
         made_by = ast.unparse(call.func).rsplit(".", 1)[-1]
@@ -532,9 +532,6 @@ class _Lowering:
             raise JacUsageError(f"'{name}' is bound twice: on the command line and in the text, where "
                                 f"{name} = ...(requires_grad=True) makes it an input with that value: drop one",
                                 position)
-        if name in self.declared:
-            raise JacParseError(f"'{name}' is made with requires_grad=True twice: PyTorch's first leaf would "
-                                f"be lost to the second; name them apart", position)
         if keyword is not None:
             call = ast.copy_location(ast.Call(func=call.func, args=call.args,
                                               keywords=[k for k in call.keywords if k is not keyword]), call)
@@ -549,15 +546,71 @@ class _Lowering:
             raise JacValueError(f"'{name}': PyTorch says: Only Tensors of floating point and complex dtype can "
                                 f"require gradients (its value is {kind[0]}: write floats, [1., 2.], or "
                                 f"dtype=torch.float64)", self.source.at(call))
-        value = np.array(node.value, dtype=self.b.dtype)
-        value.flags.writeable = False  # shared by every call of the compiled function
-        tracer = self.b.input(name, value.shape, position)
+        tracer = self.new_input(name, np.array(node.value, dtype=self.b.dtype), position)
         self.scope[name] = tracer
         self.memory.input(name, tracer)
+        return True
+
+    def new_input(self, name: str, value: np.ndarray, position: int) -> Tracer:
+        """An input the text makes, ``name`` (``x``, ``fc.weight``) of ``value``, kept in :attr:`declared`."""
+        if name in self.declared:
+            raise JacParseError(f"'{name}' is made twice (with requires_grad=True, or as a layer's parameter): "
+                                f"PyTorch's first leaf would be lost to the second; name them apart", position)
+        value.flags.writeable = False  # shared by every call of the compiled function
+        tracer = self.b.input(name, value.shape, position)
         self.declared[name] = value
         if self.values is not None:  # a mask computed from the inputs reads this one's value too
             self.values = {**self.values, name: value}
+        return tracer
+
+    def declare_layers(self, stmt: ast.stmt) -> bool:
+        """``fc = nn.Linear(3, 4)``, ``model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))`` at the
+        text's top level: the layers' parameters are inputs the text makes, named as PyTorch's
+        ``named_parameters()`` names them (``fc.weight``; ``model.0.bias``), drawn as PyTorch draws them
+        (:func:`~jacobi_cli.lang.modules.layer`). False for any other statement."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call) and self.holds_layer(stmt.value)):
+            return False
+        name = stmt.targets[0].id
+        if name in self.input_names:
+            raise JacUsageError(f"'{name}' is bound on the command line and made in the text ({name} = nn...): "
+                                f"drop one", self.source.at(stmt))
+        self.scope[name] = self.made_layer(stmt.value, name)
         return True
+
+    def layer_class(self, call: ast.Call) -> str | None:
+        """``Linear`` of ``nn.Linear(...)`` (any spelling of torch.nn), else None."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and LIBRARIES.get(self.module_path(func.value)) == "torch.nn":
+            return func.attr
+        return None
+
+    def holds_layer(self, call: ast.Call) -> bool:
+        """Does ``call`` make a layer with parameters (:data:`LAYERS`), or an nn.Sequential holding one?"""
+        cls = self.layer_class(call)
+        return cls in LAYERS or cls == "Sequential" and any(isinstance(a, ast.Call) and self.holds_layer(a)
+                                                            for a in call.args)
+
+    def made_layer(self, call: ast.Call, prefix: str):
+        """The module ``call`` makes, its parameters named from ``prefix`` (nn.Sequential's by position)."""
+        cls = self.layer_class(call)
+        position = self.source.end(call.func) - len(cls)
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            raise JacParseError(f"nn.{cls}(...) with * or ** unpacking is not supported: write its arguments",
+                                position)
+        if cls == "Sequential":
+            if call.keywords:
+                raise JacValueError("nn.Sequential() takes modules only", position)
+            modules = [self.made_layer(a, f"{prefix}.{i}") if isinstance(a, ast.Call) and self.holds_layer(a)
+                       else self.expression(a) for i, a in enumerate(call.args)]
+            if not all(isinstance(m, (Module, Sequential)) for m in modules):
+                raise JacValueError("nn.Sequential() takes modules made here (nn.Linear(3, 4), nn.ReLU(), ...)",
+                                    position)
+            return Sequential(modules)
+        args = [self.expression(a) for a in call.args]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        return layer(self.b, cls, args, kwargs, position,
+                     lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value, position))
 
     def before_backward(self, body: list) -> list:
         """The statements that compute what ``y.backward()`` differentiates, ending in ``y``: a text as
@@ -1783,6 +1836,8 @@ class _Lowering:
         value = kids[0]
         if isinstance(value, Items):
             return value.field(node.attr, position)
+        if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
+            return value.parameter(node.attr)
         if node.attr == "at" and type(value) is Tracer:  # JAX's x.at[idx].set(v)
             return At(value)
         part = pair_attribute(value, node.attr, position)

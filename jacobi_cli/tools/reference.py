@@ -73,8 +73,13 @@ names on this page are known.
   them. The normalizations and `nn.PReLU` are read as a module just made holds them: weight 1 and bias 0 (PReLU's
   slope `init`), a batch norm in training mode (the batch's statistics): `nn.LayerNorm(8)(x)` is
   `F.layer_norm(x, (8,))`, `nn.BatchNorm1d(3)(x)` is `F.batch_norm(x, None, None, training=True)`; for trained
-  parameters write the function with them bound as inputs. A module whose parameters are drawn at random
-  (`nn.Linear`, `nn.Conv2d`, `nn.Embedding`, `nn.LSTM`) is refused with the function to write, its parameters
+  parameters write the function with them bound as inputs. `nn.Linear`, `nn.Conv1d/2d/3d` and `nn.Embedding`
+  assigned at the text's top level (`fc = nn.Linear(3, 4)`, or inside `model = nn.Sequential(...)`) make their
+  parameters inputs, named as the text reaches them (`fc.weight`, `fc.bias`, `model.0.weight`: PyTorch's
+  `named_parameters()` with the module's name first) and drawn as PyTorch's `reset_parameters()` draws them
+  (uniform in ±1/√fan_in; `nn.Embedding` N(0, 1) with its `padding_idx` row 0) from jac's generator (`--seed`), so
+  the values differ from PyTorch's and are shown; `fc.weight` reads one. Elsewhere such a module, and those with
+  other parameters (`nn.LSTM`, `nn.MultiheadAttention`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`); `nn.Dropout` of a module just made trains (random) and is refused too.
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
