@@ -208,3 +208,66 @@ def test_what_is_refused_of_a_layer(text, words):
         api.jacobian(text, {"x": np.ones(3)})
     for word in words:
         assert word in found.value.message, found.value.message
+
+
+MODEL = """import torch
+import torch.nn as nn
+
+class MLP(nn.Module):
+    def __init__(self, d_in, hidden=4):
+        super().__init__()
+        self.fc1 = nn.Linear(d_in, hidden)
+        self.fc2 = nn.Linear(hidden, 1)
+        self.gain = nn.Parameter(torch.tensor(2.0))
+        self.shift = 0.5
+
+    def forward(self, x):
+        return self.gain * self.fc2(torch.relu(self.fc1(x))) + self.shift
+
+model = MLP(3)
+"""
+
+
+def test_a_model_class_makes_its_parameters_inputs():
+    f = api.compile(MODEL + "loss = model(x).pow(2).mean()\nloss.backward()", {"x": ":2x3"})
+    assert list(f.shapes) == ["x", "model.fc1.weight", "model.fc1.bias", "model.fc2.weight", "model.fc2.bias",
+                              "model.gain"]
+    d, x = f.declared, np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])
+    h = np.maximum(x @ d["model.fc1.weight"].T + d["model.fc1.bias"], 0)
+    y = 2.0 * (h @ d["model.fc2.weight"].T + d["model.fc2.bias"]) + 0.5
+    found = f.jacobian({"x": x})
+    np.testing.assert_allclose(found["model.gain"], np.mean(2 * y * (y - 0.5) / 2.0), rtol=1e-13)
+    np.testing.assert_allclose(found["model.fc2.bias"], [np.mean(2 * y * 2.0)], rtol=1e-13)
+    assert f.value({"x": x}) == pytest.approx(np.mean(y ** 2), rel=1e-14)
+
+
+def test_model_parameters_and_train():
+    text = MODEL + "model.train()\nsum((p ** 2).sum() for p in model.parameters())"
+    f = api.compile(text)
+    found = f.jacobian({})
+    for name, value in f.declared.items():
+        np.testing.assert_allclose(found[name], 2 * value, rtol=1e-15)
+
+
+@pytest.mark.parametrize("text,error,words", [
+    ("class A:\n    pass\nx.sum()", JacParseError, ["but for a subclass of nn.Module"]),
+    ("class A(nn.Module):\n    def __init__(self):\n        super().__init__()\nx.sum()", JacParseError,
+     ["has no forward"]),
+    ("class A(nn.Module):\n    n = 3\n    def forward(self, x):\n        return x\nA()(x).sum()", JacParseError,
+     ["n = 3 is not one"]),
+    ("class A(nn.Module):\n    def forward(self, x):\n        return x\ndef f(x):\n    return A()(x)\nf(x).sum()",
+     JacValueError, ["makes a module", "top level"]),
+    (MODEL + "model.eval()\nmodel(x).sum()", JacValueError, ["training mode", "leave .eval() out"]),
+    (MODEL + "m2 = MLP(3).eval()\nm2(x).sum()", JacValueError, ["training mode"]),
+    (MODEL + "model.fc3(x).sum()", JacNameError, ["no method 'fc3'"]),
+    ("class A(nn.Module):\n    def forward(self, x):\n        return self.w * x\nm = A()\nm(x).sum()", JacNameError,
+     ["no attribute 'w' set in its __init__"]),
+    ("class A(nn.Module):\n    def forward(self, x):\n        self.h = x\n        return x\nm = A()\nm(x).sum()",
+     JacParseError, ["assignments to an attribute"]),
+    (MODEL + "model = MLP(3)\nmodel(x).sum()", JacParseError, ["'model.fc1.weight' is made twice"]),
+])
+def test_what_is_refused_of_a_model_class(text, error, words):
+    with pytest.raises(error) as found:
+        api.jacobian("import torch.nn as nn\n" + text, {"x": np.ones((2, 3))})
+    for word in words:
+        assert word in found.value.message, found.value.message

@@ -101,3 +101,61 @@ def test_a_layers_parameters_grads_are_pytorchs(setup, compute, inputs, float64)
     exec(f"{compute}\nloss.backward()", {**scope, **tensors})  # noqa: S102
     for key, p in {**params, **tensors}.items():
         np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
+
+
+CLASSES = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    """A residual block."""
+
+    def __init__(self, width, scale=0.5):
+        super().__init__()
+        self.lin = nn.Linear(width, width)
+        self.scale = scale
+
+    def forward(self, h):
+        return h + self.scale * torch.tanh(self.lin(h))
+
+
+class Net(nn.Module):
+    def __init__(self, d_in, hidden, d_out):
+        super(Net, self).__init__()
+        self.inp = nn.Linear(d_in, hidden)
+        self.block = Block(hidden)
+        self.head = nn.Sequential(nn.ReLU(), nn.Linear(hidden, d_out))
+        self.temperature = nn.Parameter(torch.ones(1))
+
+    def features(self, x):
+        return self.block(self.inp(x))
+
+    def forward(self, x):
+        return self.head(self.features(x)) / self.temperature
+
+
+net = Net(3, 5, 2)
+'''
+COMPUTE = '''logits = net(x)
+loss = F.cross_entropy(logits, torch.tensor([1, 0])) + 1e-3 * (net.inp.weight ** 2).sum()
+loss = loss + 1e-2 * sum((p ** 2).sum() for p in net.parameters())
+loss.backward()
+'''
+
+
+def test_a_model_class_gives_pytorchs_grads(float64):
+    x = np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])
+    f = api.compile(CLASSES + COMPUTE, {"x": ":2x3"})
+    found = f.jacobian({"x": x})
+    scope = {}
+    exec(CLASSES, scope)  # noqa: S102 - the test's own text, under PyTorch
+    params = dict(scope["net"].named_parameters(prefix="net"))
+    assert set(params) == set(f.declared)
+    with torch.no_grad():
+        for key, p in params.items():
+            p.copy_(torch.from_numpy(np.array(f.declared[key])))
+    tx = torch.tensor(x, requires_grad=True)
+    exec(COMPUTE, {**scope, "x": tx})  # noqa: S102
+    for key, p in {**params, "x": tx}.items():
+        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)

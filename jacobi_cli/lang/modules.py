@@ -138,6 +138,8 @@ OTHER = {
 class Sequential:
     """``nn.Sequential(m1, m2, ...)`` of modules without parameters: each applied to the one before's result."""
 
+    prefix = None  # its parameters' names' start where the text's top level makes it (model: model.0.weight)
+
     def __init__(self, modules: list):
         self.cls, self.modules = "Sequential", modules
 
@@ -153,6 +155,8 @@ class Sequential:
 class Module:
     """``nn.NAME(...)`` made: the function it calls (None: the identity), the constructor's arguments, and for a
     module of :data:`CALLS` the call that makes the function's arguments of them."""
+
+    prefix = None  # a layer's parameters' names' start where the text's top level makes it (fc: fc.weight)
 
     def __init__(self, cls: str, fname: str | None, kwargs: dict, run=None):
         self.cls, self.fname, self.kwargs, self.run = cls, fname, kwargs, run

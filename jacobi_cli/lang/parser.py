@@ -440,6 +440,7 @@ class _Lowering:
                  constant: bool = False, declared: dict | None = None):
         self.b = builder
         self.declared = {} if declared is None else declared  # the inputs the text makes (declare)
+        self.leaves: dict = {}  # their tracers, by name (model.parameters())
         builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
@@ -495,6 +496,11 @@ class _Lowering:
                 and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
                 and "print" not in self.scope:
             raise JacNameError(_PRINT, self.source.at(stmt))
+        mode = _mode_switch(stmt)
+        if mode is not None and isinstance(self.scope.get(mode[0]), (Instance, Module, Sequential)):
+            if mode[1] == "eval":  # model.eval(): PyTorch's inference mode, which jac does not read
+                raise JacValueError(_EVAL_MODE, self.source.end(stmt.value.func) - len("eval"))
+            return  # model.train(): a module just made trains already
         setting = _global_setting(stmt)
         if setting is not None:  # pasted code's torch.manual_seed(0): what jac has instead
             raise JacParseError(setting, self.source.at(stmt))
@@ -520,18 +526,25 @@ class _Lowering:
         there), kept in :attr:`declared`. False for any other statement."""
         found = _declaring(stmt)
         if found is None:
-            return self.declare_layers(stmt)
+            return self.declare_class(stmt) or self.declare_layers(stmt) or self.declare_instance(stmt)
         name, call, keyword = found
         position = self.source.at(stmt)
+        if name in self.input_names:
+            raise JacUsageError(f"'{name}' is bound twice: on the command line and in the text, where "
+                                f"{name} = ...(requires_grad=True) makes it an input with that value: drop one",
+                                position)
+        tracer = self.new_input(name, self.leaf_value(name, call, keyword), position)
+        self.scope[name] = tracer
+        self.memory.input(name, tracer)
+        return True
+
+    def leaf_value(self, name: str, call: ast.Call, keyword) -> np.ndarray:
+        """The value of the leaf ``name`` that ``call`` makes (its ``requires_grad`` keyword left out), in --dtype."""
         made_by = ast.unparse(call.func).rsplit(".", 1)[-1]
         if made_by in ("empty", "empty_like", "empty_strided"):
             raise JacValueError(f"'{name}' = {made_by}(...): its values are whatever memory held, in PyTorch; "
                                 f"give the input values (torch.randn, torch.zeros, torch.tensor([...]))",
                                 self.source.at(call))
-        if name in self.input_names:
-            raise JacUsageError(f"'{name}' is bound twice: on the command line and in the text, where "
-                                f"{name} = ...(requires_grad=True) makes it an input with that value: drop one",
-                                position)
         if keyword is not None:
             call = ast.copy_location(ast.Call(func=call.func, args=call.args,
                                               keywords=[k for k in call.keywords if k is not keyword]), call)
@@ -546,10 +559,7 @@ class _Lowering:
             raise JacValueError(f"'{name}': PyTorch says: Only Tensors of floating point and complex dtype can "
                                 f"require gradients (its value is {kind[0]}: write floats, [1., 2.], or "
                                 f"dtype=torch.float64)", self.source.at(call))
-        tracer = self.new_input(name, np.array(node.value, dtype=self.b.dtype), position)
-        self.scope[name] = tracer
-        self.memory.input(name, tracer)
-        return True
+        return np.array(node.value, dtype=self.b.dtype)
 
     def new_input(self, name: str, value: np.ndarray, position: int) -> Tracer:
         """An input the text makes, ``name`` (``x``, ``fc.weight``) of ``value``, kept in :attr:`declared`."""
@@ -559,6 +569,7 @@ class _Lowering:
         value.flags.writeable = False  # shared by every call of the compiled function
         tracer = self.b.input(name, value.shape, position)
         self.declared[name] = value
+        self.leaves[name] = tracer
         if self.values is not None:  # a mask computed from the inputs reads this one's value too
             self.values = {**self.values, name: value}
         return tracer
@@ -606,11 +617,124 @@ class _Lowering:
             if not all(isinstance(m, (Module, Sequential)) for m in modules):
                 raise JacValueError("nn.Sequential() takes modules made here (nn.Linear(3, 4), nn.ReLU(), ...)",
                                     position)
-            return Sequential(modules)
+            made = Sequential(modules)
+            made.prefix = prefix
+            return made
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
-        return layer(self.b, cls, args, kwargs, position,
+        made = layer(self.b, cls, args, kwargs, position,
                      lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value, position))
+        made.prefix = prefix
+        return made
+
+    def declare_class(self, stmt: ast.stmt) -> bool:
+        """``class Net(nn.Module): ...`` at the text's top level: a :class:`ModelClass` of its methods, made by
+        ``net = Net(...)`` (:meth:`declare_instance`). False for any other statement."""
+        if not (isinstance(stmt, ast.ClassDef) and len(stmt.bases) == 1 and not stmt.keywords
+                and isinstance(stmt.bases[0], ast.Attribute) and stmt.bases[0].attr == "Module"
+                and LIBRARIES.get(self.module_path(stmt.bases[0].value)) == "torch.nn"):
+            return False
+        if stmt.decorator_list:
+            raise JacParseError(f"a decorator on class {stmt.name} is not followed", self.source.at(stmt))
+        methods = {}
+        for item in stmt.body:
+            if _no_effect(item):
+                continue
+            if not isinstance(item, ast.FunctionDef) or item.decorator_list:
+                raise JacParseError(f"in class {stmt.name}, jac reads methods (def __init__, def forward, ...) "
+                                    f"without decorators: {ast.unparse(item).splitlines()[0]} is not one",
+                                    self.source.at(item))
+            methods[item.name] = item
+        if "forward" not in methods:
+            raise JacParseError(f"class {stmt.name}(nn.Module) has no forward(self, ...) method", self.source.at(stmt))
+        self.scope[stmt.name] = ModelClass(stmt.name, methods)
+        return True
+
+    def declare_instance(self, stmt: ast.stmt) -> bool:
+        """``net = Net(...)`` (or ``Net(...).double()``) of a class of the text at its top level: its
+        ``__init__`` run, the parameters of its layers inputs named from ``net`` (``net.fc1.weight``)."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call)):
+            return False
+        call = stmt.value
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) \
+                and call.func.attr in ("double", "train", "eval") and not call.args and not call.keywords:
+            if call.func.attr == "eval":
+                raise JacValueError(_EVAL_MODE, self.source.end(call.func) - len("eval"))
+            call = call.func.value  # Net().double(): jac computes in --dtype; a module just made trains already
+        if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), ModelClass)):
+            return False
+        name = stmt.targets[0].id
+        if name in self.input_names:
+            raise JacUsageError(f"'{name}' is bound on the command line and made in the text ({name} = "
+                                f"{call.func.id}(...)): drop one", self.source.at(stmt))
+        self.scope[name] = self.instance(self.scope[call.func.id], call, name)
+        return True
+
+    def instance(self, cls: "ModelClass", call: ast.Call, prefix: str) -> "Instance":
+        """An instance of ``cls`` made by ``call``: ``__init__`` run with ``self`` bound to it, each ``self.NAME
+        = ...`` an attribute (a layer, its parameters inputs named ``prefix.NAME.weight``; an ``nn.Parameter``;
+        an instance of another class of the text; a number)."""
+        position = self.source.at(call)
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            raise JacParseError(f"{cls.name}(...) with * or ** unpacking is not supported", position)
+        made = Instance(cls, prefix)
+        init = cls.methods.get("__init__")
+        args = [self.expression(a) for a in call.args]
+        kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
+        if init is None:
+            if args or kwargs:
+                raise JacValueError(f"{cls.name}() takes no arguments (it has no __init__)", position)
+            return made
+        fn = self.define(init, returns=False)
+        bound = fn.bind([made] + args, kwargs, position)
+        saved = self.scope
+        self.scope = {**self.scope, **bound}
+        try:
+            for stmt in fn.body:
+                if _super_init(stmt):
+                    continue
+                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                        and self.scope.get(target.value.id) is made:
+                    made.attributes[target.attr] = self.attribute_value(stmt, f"{prefix}.{target.attr}")
+                    continue
+                self.run(stmt, f"inside {cls.name}.__init__()")
+        finally:
+            self.scope = saved
+        return made
+
+    def attribute_value(self, stmt: ast.Assign, name: str):
+        """The value of ``self.NAME = VALUE`` in ``__init__``, ``name`` its full name (``net.fc1``)."""
+        value = stmt.value
+        leaf = _declaring(ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value),
+                                            stmt))
+        if leaf is not None:  # self.w = nn.Parameter(torch.randn(3, 4))
+            return self.new_input(name, self.leaf_value(name, leaf[1], leaf[2]), self.source.at(stmt))
+        if isinstance(value, ast.Call) and self.holds_layer(value):
+            return self.made_layer(value, name)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and isinstance(self.scope.get(value.func.id), ModelClass):
+            return self.instance(self.scope[value.func.id], value, name)
+        return self.expression(value)
+
+    def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
+        """``net(x)`` (``forward``) or ``self.helper(x)`` of an instance: the method written out, ``self`` bound."""
+        node = made.cls.methods.get(method)
+        if node is None or method == "__init__":
+            raise JacNameError(f"{made.cls.name} has no method '{method}' jac can call", position)
+        return self.call_function(self.define(node), [made] + list(args), kwargs, position)
+
+    def call_attribute(self, made: "Instance", name: str, args: list, kwargs: dict, position: int):
+        """``self.NAME(...)`` in a method: a layer or module attribute called, or another method."""
+        if name in made.attributes:
+            value = made.attributes[name]
+            if isinstance(value, (Module, Sequential)):
+                return value.call(self.b, args, kwargs, position)
+            if isinstance(value, Instance):
+                return self.call_method(value, "forward", args, kwargs, position)
+            raise JacValueError(f"self.{name} of {made.cls.name} is not a module: it cannot be called", position)
+        return self.call_method(made, name, args, kwargs, position)
 
     def before_backward(self, body: list) -> list:
         """The statements that compute what ``y.backward()`` differentiates, ending in ``y``: a text as
@@ -674,9 +798,10 @@ class _Lowering:
         value = self.scope.get(owner.id)
         return type(value) is Tracer and self.b.nodes[value.id].op == "input" and self.b.nodes[value.id].name == owner.id
 
-    def define(self, node) -> Function:
+    def define(self, node, returns: bool = True) -> Function:
         """A ``def`` statement or a ``lambda``: a :class:`Function`, its defaults lowered now, as Python
-        evaluates them."""
+        evaluates them. ``returns``: it ends in ``return VALUE`` (False: an ``__init__``, which returns
+        nothing; its result is None)."""
         a = node.args
         position = self.source.at(node)
         if a.vararg or a.kwarg:
@@ -691,6 +816,12 @@ class _Lowering:
         if isinstance(node, ast.Lambda):
             return Function("<lambda>", node, defaults, [], node.body)
         body = node.body[1:] if _no_effect(node.body[0]) else node.body  # its docstring
+        if not returns:
+            early = [stmt for stmt in body if isinstance(stmt, ast.Return)]
+            if early:
+                raise JacParseError(f"a 'return' in {node.name}() is not supported: it returns nothing",
+                                    self.source.at(early[0]))
+            return Function(node.name, node, defaults, body, None)
         last = body[-1] if body else node
         if not isinstance(last, ast.Return) or last.value is None:
             raise JacParseError(f"the function {node.name}() must end with 'return VALUE': jac writes a call out as "
@@ -1744,15 +1875,39 @@ class _Lowering:
             pending.extend(zip(target.elts, parts))
 
     def made_callable(self, func: ast.AST) -> bool:
-        """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``."""
-        return isinstance(func, ast.Lambda) or isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) \
-            and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
+        """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``, and
+        ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
+        return isinstance(func, ast.Lambda) or isinstance(func, ast.Call) and (
+            isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
+            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass))
 
     def call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
+        if kind == "method" and kids and fname in ("parameters", "eval", "train") \
+                and isinstance(kids[0], (Instance, Module, Sequential)) and getattr(kids[0], "prefix", None):
+            if len(kids) > 1 or node.keywords:
+                raise JacValueError(f".{fname}() is called without arguments here", position)
+            if fname == "eval":
+                raise JacValueError(_EVAL_MODE, position)
+            if fname == "train":
+                return kids[0]
+            start = kids[0].prefix + "."
+            return Items(t for name, t in self.leaves.items() if name.startswith(start))
+        if isinstance(called, ModelClass):
+            raise JacValueError(f"{fname}(...) makes a module: jac makes one where the text's top level assigns it, "
+                                f"model = {fname}(...), and its layers' parameters are inputs", position)
+        if kind == "method" and kids and isinstance(kids[0], Instance) or isinstance(called, Instance):
+            if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+                raise JacParseError("'*' and '**' unpacking in a call of a module are not supported", position)
+            rest = kids[1:] if kind == "method" else kids
+            args = rest[: len(rest) - len(node.keywords)]
+            kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
+            if kind == "method":
+                return self.call_attribute(kids[0], fname, args, kwargs, position)
+            return self.call_method(called, "forward", args, kwargs, position)
         if isinstance(called, (Function, Module, Sequential)):
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
@@ -1838,6 +1993,11 @@ class _Lowering:
             return value.field(node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
             return value.parameter(node.attr)
+        if isinstance(value, Instance):  # self.fc1, net.fc1.weight
+            if node.attr not in value.attributes:
+                raise JacNameError(f"{value.cls.name} has no attribute '{node.attr}' set in its __init__ (jac reads "
+                                   f"self.NAME = ... there)", position)
+            return value.attributes[node.attr]
         if node.attr == "at" and type(value) is Tracer:  # JAX's x.at[idx].set(v)
             return At(value)
         part = pair_attribute(value, node.attr, position)
@@ -2552,7 +2712,7 @@ def _check_import(stmt, source: Source) -> None:
 _STATEMENT_WORDS = {
     ast.For: "'for' loops", ast.AsyncFor: "'for' loops", ast.While: "'while' loops", ast.If: "'if' statements",
     ast.FunctionDef: "function definitions ('def')", ast.AsyncFunctionDef: "function definitions ('def')",
-    ast.ClassDef: "class definitions ('class')", ast.Import: "'import' statements",
+    ast.ClassDef: "class definitions ('class'), but for a subclass of nn.Module at the text's top level", ast.Import: "'import' statements",
     ast.ImportFrom: "'from ... import' statements", ast.Return: "'return' statements", ast.Delete: "'del' statements",
     ast.Pass: "'pass' statements", ast.Break: "'break' statements", ast.Continue: "'continue' statements",
     ast.With: "'with' statements", ast.AsyncWith: "'with' statements", ast.Try: "'try' statements",
@@ -2750,6 +2910,45 @@ class Function:
                     raise JacValueError(f"{self.name}() missing required argument: '{key}'", position)
                 bound[key] = self.defaults[key]
         return bound
+
+
+_EVAL_MODE = (".eval(): jac reads a module as PyTorch makes it, in training mode (a batch norm of the batch's "
+              "statistics); in eval mode a dropout is the identity and a batch norm reads its running statistics: "
+              "write that function (F.batch_norm(x, mean, var) with them bound as inputs) and leave .eval() out")
+
+
+class ModelClass:
+    """``class NAME(nn.Module)`` of the text: its methods' ``def`` nodes, written out at each call."""
+
+    def __init__(self, name: str, methods: dict):
+        self.name, self.methods = name, methods
+
+
+class Instance:
+    """An instance of a :class:`ModelClass` made at the text's top level: the attributes its ``__init__`` set
+    (layers, parameters as inputs, numbers), ``prefix`` its parameters' names' start (``net``)."""
+
+    def __init__(self, cls: ModelClass, prefix: str):
+        self.cls, self.prefix, self.attributes = cls, prefix, {}
+
+
+def _mode_switch(stmt: ast.stmt):
+    """``(name, "eval" or "train")`` of ``model.eval()`` / ``model.train()`` as a statement, else None."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("eval", "train") \
+            and isinstance(call.func.value, ast.Name) and not call.args and not call.keywords:
+        return call.func.value.id, call.func.attr
+    return None
+
+
+def _super_init(stmt: ast.stmt) -> bool:
+    """``super().__init__()``, ``super(Net, self).__init__()``, ``nn.Module.__init__(self)`` as a statement."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "__init__"):
+        return False
+    owner = call.func.value
+    return isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super" \
+        or ast.unparse(owner) in ("nn.Module", "torch.nn.Module")
 
 
 def _no_effect(stmt: ast.stmt) -> bool:

@@ -78,7 +78,13 @@ names on this page are known.
   parameters inputs, named as the text reaches them (`fc.weight`, `fc.bias`, `model.0.weight`: PyTorch's
   `named_parameters()` with the module's name first) and drawn as PyTorch's `reset_parameters()` draws them
   (uniform in ±1/√fan_in; `nn.Embedding` N(0, 1) with its `padding_idx` row 0) from jac's generator (`--seed`), so
-  the values differ from PyTorch's and are shown; `fc.weight` reads one. Elsewhere such a module, and those with
+  the values differ from PyTorch's and are shown; `fc.weight` reads one, `model.parameters()` lists them. A
+  subclass of `nn.Module` defined at the top level (`class Net(nn.Module):` with `__init__` and `forward`, and
+  other methods) and made there (`net = Net(3, 4)`, `Net(...).double()`) runs its `__init__`: each `self.NAME =
+  ...` an attribute (a layer, its parameters inputs named `net.NAME.weight`; `nn.Parameter(...)` an input
+  `net.NAME`; another class of the text; a number), and `net(x)` writes `forward` out with `self` bound
+  (`self.fc1(x)`, `self.helper(x)`); `net.train()` is read as nothing and `net.eval()` refused (jac reads a module
+  as made, in training mode). Elsewhere such a module, and those with
   other parameters (`nn.LSTM`, `nn.MultiheadAttention`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`); `nn.Dropout` of a module just made trains (random) and is refused too.
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
