@@ -271,3 +271,26 @@ def test_what_is_refused_of_a_model_class(text, error, words):
         api.jacobian("import torch.nn as nn\n" + text, {"x": np.ones((2, 3))})
     for word in words:
         assert word in found.value.message, found.value.message
+
+
+@pytest.mark.parametrize("text,words", [
+    ("class A(nn.Module):\n    def forward(self, x):\n        return self(x)\nm = A()\nm(x).sum()",
+     ["forward() calls itself"]),
+    ("class A(nn.Module):\n    def forward(self, x):\n        return self.forward(x)\nm = A()\nm(x).sum()",
+     ["forward() calls itself"]),
+    ("class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.sub = A()\n"
+     "    def forward(self, x):\n        return x\nm = A()\nm(x).sum()", ["makes a A again"]),
+    ("fc = nn.Linear(10 ** 5, 10 ** 5)\nfc(x).sum()", ["nn.Linear's weight, shape (100000, 100000)", "bytes"]),
+])
+def test_a_model_that_has_no_end_or_no_room_is_refused(text, words):
+    result = runner.invoke(app, ["eval", "import torch.nn as nn\n" + text, "x:3"])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "internal" not in result.output
+    for word in words:
+        assert word in result.output, result.output
+
+
+def test_jac_shape_takes_a_layer_of_any_size():
+    result = runner.invoke(app, ["shape", "import torch.nn as nn\nfc = nn.Linear(30000, 20000)\nfc(x).sum()", "x:30000",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["inputs"]["fc.weight"]["shape"] == [20000, 30000]

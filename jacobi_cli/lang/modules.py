@@ -401,13 +401,16 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
                             f"{sizes[params[0]]} and {sizes[params[1]]}", position)
     n_in, n_out = sizes[params[0]], sizes[params[1]]
     if cls == "Embedding":
-        weight = b.rng.standard_normal((n_in, n_out))  # init.normal_
+        if not b.shapes_only:
+            b.check_size((n_in, n_out), f"nn.Embedding's weight, shape {fmt((n_in, n_out))},", position)
+        weight = _drawn(b, (n_in, n_out), lambda shape: b.rng.standard_normal(shape))  # init.normal_
         pad = a["padding_idx"]
         if pad is not None:
             pad = static_int(b, pad, "nn.Embedding's padding_idx", position)
             if not -n_in <= pad < n_in:
                 raise JacValueError(f"nn.Embedding(): padding_idx={pad} must be a row (0 to {n_in - 1})", position)
-            weight[pad] = 0.0  # reset_parameters' _fill_padding_idx_with_zero
+            if not b.shapes_only:
+                weight[pad] = 0.0  # reset_parameters' _fill_padding_idx_with_zero
         table = make("weight", weight.astype(b.dtype))
         return Module(cls, fname, {"weight": table, **{k: a[k] for k in ("padding_idx", "max_norm", "norm_type",
                                                                           "scale_grad_by_freq", "sparse")}},
@@ -430,11 +433,21 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
             raise JacValueError(f"nn.{cls}(): kernel_size must be {d} positive sizes, got {kernel}", position)
         shape, fan_in = (n_out, n_in // groups) + tuple(kernel), n_in // groups * int(np.prod(kernel))
         call = {k: a[k] for k in ("stride", "padding", "dilation", "groups")}
+    if not b.shapes_only:
+        b.check_size(shape, f"nn.{cls}'s weight, shape {fmt(shape)},", position)  # before it is drawn
     bound = 1 / np.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) of the weight, and the bias's U(-bound, bound)
-    weights = {"weight": make("weight", b.rng.uniform(-bound, bound, shape).astype(b.dtype))}
+    weights = {"weight": make("weight", _drawn(b, shape, lambda shape: b.rng.uniform(-bound, bound, shape)))}
     if static(b, a["bias"], f"nn.{cls}'s bias", position):
-        weights["bias"] = make("bias", b.rng.uniform(-bound, bound, (n_out,)).astype(b.dtype))
+        weights["bias"] = make("bias", _drawn(b, (n_out,), lambda shape: b.rng.uniform(-bound, bound, shape)))
     return Module(cls, fname, {**weights, **call}, run=_weighted_call)
+
+
+def _drawn(b, shape: tuple, draw) -> np.ndarray:
+    """A parameter's values, ``draw(shape)`` in --dtype; for ``jac shape`` (nothing is computed) zeros that
+    take no memory, so a layer of any size has its shapes."""
+    if b.shapes_only:
+        return np.broadcast_to(np.zeros((), b.dtype), shape)
+    return draw(shape).astype(b.dtype, copy=False)
 
 
 def _given(cls: str, params: tuple, args: list, kwargs: dict, position) -> dict:

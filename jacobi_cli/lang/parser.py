@@ -451,6 +451,7 @@ class _Lowering:
             self.scope[name] = builder.input(name, shape)
         self.input_names = frozenset(inputs)
         self.calling = frozenset()  # the functions of the text being called (one may not call itself)
+        self.making = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
 
     @cached_property
     def source(self) -> Source:
@@ -678,6 +679,9 @@ class _Lowering:
         position = self.source.at(call)
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             raise JacParseError(f"{cls.name}(...) with * or ** unpacking is not supported", position)
+        if cls in self.making:
+            raise JacValueError(f"{cls.name}.__init__ makes a {cls.name} again: a model that holds itself has no "
+                                f"end", position)
         made = Instance(cls, prefix)
         init = cls.methods.get("__init__")
         args = [self.expression(a) for a in call.args]
@@ -686,10 +690,11 @@ class _Lowering:
             if args or kwargs:
                 raise JacValueError(f"{cls.name}() takes no arguments (it has no __init__)", position)
             return made
-        fn = self.define(init, returns=False)
+        fn = cls.function(self, "__init__")
         bound = fn.bind([made] + args, kwargs, position)
         saved = self.scope
         self.scope = {**self.scope, **bound}
+        self.making = self.making | {cls}
         try:
             for stmt in fn.body:
                 if _super_init(stmt):
@@ -702,6 +707,7 @@ class _Lowering:
                 self.run(stmt, f"inside {cls.name}.__init__()")
         finally:
             self.scope = saved
+            self.making = self.making - {cls}
         return made
 
     def attribute_value(self, stmt: ast.Assign, name: str):
@@ -720,10 +726,9 @@ class _Lowering:
 
     def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
         """``net(x)`` (``forward``) or ``self.helper(x)`` of an instance: the method written out, ``self`` bound."""
-        node = made.cls.methods.get(method)
-        if node is None or method == "__init__":
+        if method not in made.cls.methods or method == "__init__":
             raise JacNameError(f"{made.cls.name} has no method '{method}' jac can call", position)
-        return self.call_function(self.define(node), [made] + list(args), kwargs, position)
+        return self.call_function(made.cls.function(self, method), [made] + list(args), kwargs, position)
 
     def call_attribute(self, made: "Instance", name: str, args: list, kwargs: dict, position: int):
         """``self.NAME(...)`` in a method: a layer or module attribute called, or another method."""
@@ -2922,6 +2927,14 @@ class ModelClass:
 
     def __init__(self, name: str, methods: dict):
         self.name, self.methods = name, methods
+        self.functions: dict = {}  # method -> Function, defined once (defaults lowered once, as Python does)
+
+    def function(self, lowering, method: str) -> Function:
+        """The method as a :class:`Function` of ``lowering`` (one object per method: a method calling itself
+        is found by :meth:`_Lowering.call_function`)."""
+        if method not in self.functions:
+            self.functions[method] = lowering.define(self.methods[method], returns=method != "__init__")
+        return self.functions[method]
 
 
 class Instance:
