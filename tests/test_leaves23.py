@@ -294,3 +294,41 @@ def test_jac_shape_takes_a_layer_of_any_size():
                                  "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["inputs"]["fc.weight"]["shape"] == [20000, 30000]
+
+
+STEP = """import torch
+import torch.optim as optim
+model = torch.nn.Linear(3, 1)
+optimizer = optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+optimizer.zero_grad()
+model.zero_grad()
+loss = ((model(x) - 1.0) ** 2).mean()
+loss.backward()
+optimizer.step()
+scheduler.step()
+"""
+
+
+def test_a_training_step_reads_its_optimizer_as_nothing():
+    f = api.compile(STEP, {"x": ":2x3"})
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
+    W, b = f.declared["model.weight"], f.declared["model.bias"]
+    r = x @ W.T + b - 1.0
+    found = f.jacobian({"x": x})
+    np.testing.assert_allclose(found["model.weight"], (r.T @ x) / 1.0, rtol=1e-14)  # d mean(r²) = 2 r / 2
+    np.testing.assert_allclose(found["model.bias"], [r.sum()], rtol=1e-14)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("model = torch.nn.Linear(3, 1)\nopt = torch.optim.Adam(model.parameters())\nopt.step()\nmodel(x).sum()",
+     ["opt.step() before the gradients are computed"]),
+    ("model = torch.nn.Linear(3, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor i in range(3):\n"
+     "    opt.zero_grad()\n    loss = model(x).sum()\n    loss.backward()\n    opt.step()",
+     ["a training loop", "write the loop's body once"]),
+])
+def test_what_is_refused_of_an_optimizer(text, words):
+    with pytest.raises(JacError) as found:
+        api.jacobian(text, {"x": np.ones((2, 3))})
+    for word in words:
+        assert word in found.value.message, found.value.message

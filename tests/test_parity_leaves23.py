@@ -159,3 +159,23 @@ def test_a_model_class_gives_pytorchs_grads(float64):
     exec(COMPUTE, {**scope, "x": tx})  # noqa: S102
     for key, p in {**params, "x": tx}.items():
         np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
+
+
+def test_a_training_step_gives_the_grads_its_step_uses(float64):
+    setup = "model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))"
+    step = ("criterion = nn.MSELoss()\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+            "optimizer.zero_grad()\nloss = criterion(model(x), y)\nloss.backward()\noptimizer.step()\n"
+            "print(loss.item())")
+    x, y = np.random.default_rng(26).normal(size=(5, 3)), np.random.default_rng(27).normal(size=(5, 1))
+    f = api.compile(f"import torch\nimport torch.nn as nn\n{setup}\n{step}", {"x": ":5x3", "y": ":5x1"})
+    found = f.jacobian({"x": x, "y": y})
+    scope = {"torch": torch, "nn": torch.nn}
+    exec(setup, scope)  # noqa: S102 - the test's own text, under PyTorch
+    params = dict(scope["model"].named_parameters(prefix="model"))
+    with torch.no_grad():
+        for key, p in params.items():
+            p.copy_(torch.from_numpy(np.array(f.declared[key])))
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(step, {**scope, "x": torch.tensor(x), "y": torch.tensor(y)})  # noqa: S102
+    for key, p in params.items():
+        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)

@@ -475,6 +475,11 @@ class _Lowering:
             _check_import(last, self.source)
             raise JacParseError("the last statement is the output: an expression (loss, or a, b for several), "
                                 "not an import", self.source.at(last))
+        if isinstance(last, (ast.For, ast.While)) and any(_backward_call(node) is not None for node in ast.walk(last)
+                                                         if isinstance(node, ast.stmt)):
+            raise JacParseError("a training loop: each step changes the parameters, and jac computes the gradients "
+                                "at the parameters as made: write the loop's body once, ending with "
+                                "loss.backward() (jac prints what .grad holds there)", self.source.at(last))
         if isinstance(last, (ast.For, ast.If)):
             kind = ("a 'for' loop", "loop") if isinstance(last, ast.For) else ("an 'if' statement", "statement")
             raise JacParseError(f"the last statement is the output: an expression (loss, or a, b for several), not "
@@ -497,11 +502,20 @@ class _Lowering:
                 and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
                 and "print" not in self.scope:
             raise JacNameError(_PRINT, self.source.at(stmt))
-        mode = _mode_switch(stmt)
-        if mode is not None and isinstance(self.scope.get(mode[0]), (Instance, Module, Sequential)):
-            if mode[1] == "eval":  # model.eval(): PyTorch's inference mode, which jac does not read
-                raise JacValueError(_EVAL_MODE, self.source.end(stmt.value.func) - len("eval"))
-            return  # model.train(): a module just made trains already
+        on = _call_on_name(stmt)
+        owner = self.scope.get(on[0]) if on is not None else None
+        if isinstance(owner, (Instance, Module, Sequential, Optimizer)):
+            name, method = on
+            at = self.source.end(stmt.value.func) - len(method)
+            if method == "eval" and not isinstance(owner, Optimizer):  # PyTorch's inference mode: not read
+                raise JacValueError(_EVAL_MODE, at)
+            if method == "zero_grad" or method == "train" and not isinstance(owner, Optimizer):
+                return  # gradients start at zero, and a module just made trains already
+            if isinstance(owner, Optimizer):
+                raise JacValueError(f"{name}.{method}() before the gradients are computed: an optimizer's step "
+                                    f"changes the parameters, and jac computes the gradients at the parameters as "
+                                    f"made (what .grad holds after loss.backward(), before any step): end the "
+                                    f"text with loss.backward()", at)
         setting = _global_setting(stmt)
         if setting is not None:  # pasted code's torch.manual_seed(0): what jac has instead
             raise JacParseError(setting, self.source.at(stmt))
@@ -527,7 +541,8 @@ class _Lowering:
         there), kept in :attr:`declared`. False for any other statement."""
         found = _declaring(stmt)
         if found is None:
-            return self.declare_class(stmt) or self.declare_layers(stmt) or self.declare_instance(stmt)
+            return self.declare_class(stmt) or self.declare_layers(stmt) or self.declare_instance(stmt) \
+                or self.declare_optimizer(stmt)
         name, call, keyword = found
         position = self.source.at(stmt)
         if name in self.input_names:
@@ -627,6 +642,16 @@ class _Lowering:
                      lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value, position))
         made.prefix = prefix
         return made
+
+    def declare_optimizer(self, stmt: ast.stmt) -> bool:
+        """``optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`` (or a scheduler) at the top level: an
+        :class:`Optimizer`, whose ``zero_grad()`` and, after ``loss.backward()``, ``step()`` are read as nothing
+        (the step uses ``.grad``, which jac prints; it changes no gradient). False for any other statement."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call) and _OPTIMIZER.match(ast.unparse(stmt.value.func))):
+            return False
+        self.scope[stmt.targets[0].id] = Optimizer()
+        return True
 
     def declare_class(self, stmt: ast.stmt) -> bool:
         """``class Net(nn.Module): ...`` at the text's top level: a :class:`ModelClass` of its methods, made by
@@ -759,7 +784,13 @@ class _Lowering:
         if call.args or given:
             raise JacValueError(f"{ast.unparse(call)}: jac vjp --v V prints what {y}.backward(gradient=V) leaves "
                                 f"in x.grad; in the text write {y}.backward() or end with {y}", where)
+        optimizers = {stmt.targets[0].id for stmt in body[:at] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                      and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call)
+                      and _OPTIMIZER.match(ast.unparse(stmt.value.func))}
         for stmt in body[at + 1:]:
+            on = _call_on_name(stmt)
+            if on is not None and on[0] in optimizers and on[1] in ("step", "zero_grad"):
+                continue  # optimizer.step(): reads .grad, which jac prints, and changes no gradient
             if not _prints_or_grad(stmt):
                 what = "another backward() call" if _backward_call(stmt) is not None else "this statement"
                 raise JacParseError(f"{what} after {y}.backward(): jac differentiates {y} and prints what "
@@ -2696,6 +2727,8 @@ def _check_import(stmt, source: Source) -> None:
             raise JacParseError(f"{written}: {_FOREIGN[path.split('.')[0]]}", position)
         if path in ("jax.jit", "functools.partial"):  # from jax import jit: @jit changes no value
             continue
+        if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
+            continue
         if path not in LIBRARIES and path not in _ROOTS:
             if any(part in _AUTODIFF_NAMES for part in path.split(".")):  # from torch.autograd import grad
                 raise JacParseError(f"{written}: not needed: {_AUTODIFF}", position)
@@ -2945,13 +2978,20 @@ class Instance:
         self.cls, self.prefix, self.attributes = cls, prefix, {}
 
 
-def _mode_switch(stmt: ast.stmt):
-    """``(name, "eval" or "train")`` of ``model.eval()`` / ``model.train()`` as a statement, else None."""
+def _call_on_name(stmt: ast.stmt):
+    """``(name, method)`` of ``name.method(...)`` as a statement (``model.eval()``, ``optimizer.step()``), else None."""
     call = stmt.value if isinstance(stmt, ast.Expr) else None
-    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("eval", "train") \
-            and isinstance(call.func.value, ast.Name) and not call.args and not call.keywords:
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
         return call.func.value.id, call.func.attr
     return None
+
+
+_OPTIMIZER = re.compile(r"(?:torch\.)?optim\.(?:lr_scheduler\.)?[A-Za-z_]\w*\Z")
+
+
+class Optimizer:
+    """``torch.optim.NAME(...)`` made at the text's top level: its ``zero_grad()`` before ``loss.backward()``
+    and its ``step()`` after are read as nothing (jac prints the gradients the step would use)."""
 
 
 def _super_init(stmt: ast.stmt) -> bool:

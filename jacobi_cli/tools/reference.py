@@ -109,7 +109,11 @@ names on this page are known.
   `requires_grad=True` inside a function, a loop or an expression. `y.backward()` at the top level makes `y`
   the output (the statements after it may only be `print(...)` and `x.grad`; the `print(...)` calls before it
   are read as nothing, as PyTorch's autograd tutorial prints as it goes); `y.backward(gradient=v)` is `jac vjp
-  --v v`, and a second `backward()` or an optimizer's step after it is refused.
+  --v v`, and a second `backward()` after it is refused. A training step as written reads as its gradients:
+  an optimizer made at the top level (`optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`, `import
+  torch.optim as optim`, a scheduler), `optimizer.zero_grad()` / `model.zero_grad()` before `loss.backward()` and
+  `optimizer.step()` after it are read as nothing (the step uses `.grad`, which jac prints, and changes no
+  gradient); a step before the backward call, and a training loop, are refused.
 - `with torch.no_grad():` runs its statements and detaches what they assign (a constant of the derivatives,
   as PyTorch makes it); writes into arrays inside are refused.
 - Text pasted from web pages: the typeset minus sign (U+2212) and en dash are `-`, curly quotes are `'` and
