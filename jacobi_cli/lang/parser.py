@@ -435,12 +435,17 @@ class _Lowering:
     sequence_names: set = frozenset()
     tuples: set = frozenset()
     tuple_names: set = frozenset()
+    # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
+    # value, and their tracers (model.parameters()); made at the first (a text without any never makes them)
+    declared: dict | None = None
+    leaves: dict | None = None
+    making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, declared: dict | None = None):
         self.b = builder
-        self.declared = {} if declared is None else declared  # the inputs the text makes (declare)
-        self.leaves: dict = {}  # their tracers, by name (model.parameters())
+        if declared is not None:
+            self.declared = declared
         builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
@@ -451,7 +456,6 @@ class _Lowering:
             self.scope[name] = builder.input(name, shape)
         self.input_names = frozenset(inputs)
         self.calling = frozenset()  # the functions of the text being called (one may not call itself)
-        self.making = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
 
     @cached_property
     def source(self) -> Source:
@@ -579,6 +583,10 @@ class _Lowering:
 
     def new_input(self, name: str, value: np.ndarray, position: int) -> Tracer:
         """An input the text makes, ``name`` (``x``, ``fc.weight``) of ``value``, kept in :attr:`declared`."""
+        if self.declared is None:
+            self.declared = {}
+        if self.leaves is None:
+            self.leaves = {}
         if name in self.declared:
             raise JacParseError(f"'{name}' is made twice (with requires_grad=True, or as a layer's parameter): "
                                 f"PyTorch's first leaf would be lost to the second; name them apart", position)
@@ -1931,7 +1939,7 @@ class _Lowering:
             if fname == "train":
                 return kids[0]
             start = kids[0].prefix + "."
-            return Items(t for name, t in self.leaves.items() if name.startswith(start))
+            return Items(t for name, t in (self.leaves or {}).items() if name.startswith(start))
         if isinstance(called, ModelClass):
             raise JacValueError(f"{fname}(...) makes a module: jac makes one where the text's top level assigns it, "
                                 f"model = {fname}(...), and its layers' parameters are inputs", position)
