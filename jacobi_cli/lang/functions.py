@@ -3506,20 +3506,39 @@ def _cholesky(b, args, kwargs, position):
     return matrix_transpose(b, low, position) if static(b, a["upper"], "upper", position) else low
 
 
-def _uplo(b, a, fname, position):
+def _uplo(b, a, fname, position) -> str:
+    """The triangle LAPACK's syevd reads: jac reads the symmetric part, but the signs of the eigenvectors
+    depend on the triangle the routine is given (NumPy's UPLO='U' gives other signs than 'L')."""
     uplo = static(b, a["UPLO"], "UPLO", position)
     if uplo not in ("L", "U"):
         raise JacValueError(f"{fname}: UPLO must be 'L' or 'U'", position)
+    return uplo
+
+
+def _eigh_parts(b, args, kwargs, position) -> tuple:
+    """(x, eigenvalues, eigenvectors) of eigh(x, UPLO='L')."""
+    a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
+    x = tensor(b, a["x"], "eigh", position)
+    _square(x, "eigh", position)
+    uplo = _uplo(b, a, "eigh", position)
+    return x, b.apply("eigvalsh", x, uplo=uplo, position=position), \
+        b.apply("eigh_vectors", x, uplo=uplo, position=position)
 
 
 @function("eigh")
 def _eigh(b, args, kwargs, position):
-    a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
-    x = tensor(b, a["x"], "eigh", position)
-    _square(x, "eigh", position)
-    _uplo(b, a, "eigh", position)
-    return Items.named([b.apply("eigvalsh", x, position=position), b.apply("eigh_vectors", x, position=position)],
-                       ("eigenvalues", "eigenvectors"))
+    """NumPy's and JAX's eigh: the signs of the eigenvectors are LAPACK's syevd's, as NumPy's."""
+    _, w, v = _eigh_parts(b, args, kwargs, position)
+    return Items.named([w, v], ("eigenvalues", "eigenvectors"))
+
+
+@variant("torch.linalg", "eigh")
+def _torch_eigh(b, args, kwargs, position):
+    """torch.linalg.eigh(A, UPLO='L'): eigh's, the eigenvectors registered as holding PyTorch's signs."""
+    x, w, v = _eigh_parts(b, args, kwargs, position)
+    (v,) = _torch_signs(b, x, ("eigh", v.id), [(v, -1)], "torch.linalg.eigh", "eigenvectors (their columns)",
+                        "V @ diag(w) @ V.mT, V ** 2, w", "np.linalg.eigh")
+    return Items.named([w, v], ("eigenvalues", "eigenvectors"))
 
 
 @function("eigvalsh")
@@ -3527,8 +3546,7 @@ def _eigvalsh(b, args, kwargs, position):
     a = arguments("eigvalsh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
     x = tensor(b, a["x"], "eigvalsh", position)
     _square(x, "eigvalsh", position)
-    _uplo(b, a, "eigvalsh", position)
-    return b.apply("eigvalsh", x, position=position)
+    return b.apply("eigvalsh", x, uplo=_uplo(b, a, "eigvalsh", position), position=position)
 
 
 def _slogdet_of(undefined):
@@ -3739,33 +3757,55 @@ def _matrix_exp(b, args, kwargs, position):
 
 
 def _svd_of(b, x, fname, position):
-    """(U, s, Vh) of the reduced SVD; a wide matrix through its transpose (Aᵀ = Vhᵀ S Uᵀ)."""
+    """(U, s, Vh) of the reduced SVD, of ``x`` itself whatever its shape: LAPACK's gesdd on a wide matrix gives
+    other signs than on its transpose, and NumPy, SciPy and JAX call it on the matrix as given."""
     _need_ndim(fname, x, tuple(range(2, 10)), position)
-    m, n = _concrete(x, fname, position)[-2:]
-    if m >= n:
-        return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
-                b.apply("svd_vh", x, position=position))
-    xt = matrix_transpose(b, x, position)
-    return (matrix_transpose(b, b.apply("svd_vh", xt, position=position), position),
-            b.apply("svdvals", xt, position=position),
-            matrix_transpose(b, b.apply("svd_u", xt, position=position), position))
+    _concrete(x, fname, position)
+    return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
+            b.apply("svd_vh", x, position=position))
 
 
-def _svd_lowering(v_not_vh: bool):
+_TORCH_SIGNS = ("{what}: the result depends on the signs of the {vectors}, which PyTorch takes from its own LAPACK "
+                "(Intel MKL on x86, another elsewhere) and jac, computing with NumPy's, cannot reproduce (they differ "
+                "in some columns); write an expression that does not depend on them ({instead}), or {numpy}, whose "
+                "signs jac reproduces")
+
+
+def _torch_signs(b, x: Tracer, key, parts: list, what: str, vectors: str, instead: str, numpy: str) -> list:
+    """``parts`` ((tracer, axis): vectors in columns, -1, or rows, -2) of one decomposition of ``x`` in a PyTorch
+    text, registered with the builder (an output that depends on their signs is refused at evaluation); of a
+    constant ``x`` (the decomposition computed as the text is read) refused when used."""
+    message = _TORCH_SIGNS.format(what=what, vectors=vectors, instead=instead, numpy=numpy)
+    if b.nodes[x.id].op == "const":
+        return [Refused(message + " (the matrix is a constant here: jac cannot check the expression; make it "
+                        "an input)") for _ in parts]
+    for t, axis in parts:
+        b.sign_free(key, t, axis, what, message)
+    return [t for t, _ in parts]
+
+
+def _svd_lowering(v_not_vh: bool, torch_signs: bool = False):
+    """svd's lowering: NumPy's and JAX's (U, S, Vh), torch.linalg.svd's (``torch_signs``: U and Vh registered as
+    holding PyTorch's signs) or the deprecated torch.svd's (``v_not_vh``: U, S, V; PyTorch's)."""
     def lower(b, args, kwargs, position):
         params = {"x": REQUIRED, "some": True} if v_not_vh else \
-            {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False, "driver": None}
+            {"x": REQUIRED, "full_matrices": True, "driver": None} if torch_signs else \
+            {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False}
         a = arguments("svd", args, kwargs, params, position)
         x = tensor(b, a["x"], "svd", position)
-        if not v_not_vh and not static(b, a["compute_uv"], "compute_uv", position):
+        if not torch_signs and not static(b, a["compute_uv"], "compute_uv", position):
             return _svd_of(b, _hermitian(b, a["hermitian"], x, "svd", position), "svd", position)[1]
-        if not v_not_vh and _flag(b, a["hermitian"], "hermitian", "svd", position):
+        if not torch_signs and _flag(b, a["hermitian"], "hermitian", "svd", position):
             raise JacValueError("svd(hermitian=True): NumPy builds U and Vh from eigh of the lower triangle, whose "
                                 "signs are not svd's; write np.linalg.eigh(A) (or compute_uv=False for the singular "
                                 "values)", position)
         full = not static(b, a["some"], "some", position) if v_not_vh else \
             static(b, a["full_matrices"], "full_matrices", position)
         u, s, vh = _svd_of(b, x, "svd", position)
+        if torch_signs:
+            u, vh = _torch_signs(b, x, ("svd", x.id), [(u, -1), (vh, -2)], "torch.svd" if v_not_vh else
+                                 "torch.linalg.svd", "singular vectors (U's columns, V's)", "U @ diag(S) @ Vh, U ** 2, S",
+                                 "np.linalg.svd")
         if full and x.shape[-1] != x.shape[-2]:  # the extra columns of U (tall) or Vh (wide) are not unique
             flag, fix = ("some=False", "some=True") if v_not_vh else ("full_matrices=True", "full_matrices=False")
             extra = "U" if x.shape[-2] > x.shape[-1] else "V" if v_not_vh else "Vh"
@@ -3780,9 +3820,9 @@ def _svd_lowering(v_not_vh: bool):
 
 
 FUNCTIONS["svd"] = _svd_lowering(False)
-variant("torch", "svd")(_svd_lowering(True))
+variant("torch", "svd")(_svd_lowering(True, True))
 variant("method", "svd")(LIBRARY_FUNCTIONS[("torch", "svd")])  # x.svd(): PyTorch's alone (V, some=True); NumPy has none
-variant("torch.linalg", "svd")(_svd_lowering(False))
+variant("torch.linalg", "svd")(_svd_lowering(False, True))
 
 
 @function("svdvals")
