@@ -3904,7 +3904,9 @@ def _linalg_lu(b, args, kwargs, position):
                         b.apply("lu", x, part="U", position=position)], ("P", "L", "U"))
 
 
-def _lu_factor_lowering(fname, infos):
+def _lu_factor_lowering(fname, infos, checked=False):
+    """lu_factor's (LU, pivots); ``checked``: refused where U has an exact zero on its diagonal, where
+    torch.linalg.lu_factor raises (torch.lu and lu_factor_ex do not)."""
     def lower(b, args, kwargs, position):
         params = {"x": REQUIRED, "pivot": True} | ({"get_infos": False} if infos else {})
         a = arguments(fname, args, kwargs, params, position)
@@ -3913,6 +3915,16 @@ def _lu_factor_lowering(fname, infos):
             raise JacValueError(f"{fname} with pivot=False is not supported (PyTorch computes it on CUDA only)",
                                 position)
         out = [_lu_packed(b, x, position), b.apply("lu_pivots", x, position=position)]
+        k = min(_concrete(x, fname, position)[-2:])
+        if checked and k:
+            diagonal = _take(b, b.apply("lu", x, part="U", position=position), (Ellipsis, np.arange(k), np.arange(k)),
+                             position)
+            flag = b.apply("sum", b.apply("where", b.apply("eq", diagonal, 0.0, position=position), math.nan, 0.0,
+                                          position=position), axes=tuple(range(diagonal.ndim)), position=position)
+            check = b.apply("finite_range", flag, flag, position=position, message=(
+                f"{fname}: U has an exact zero on its diagonal (the matrix is singular), where PyTorch raises; "
+                "torch.linalg.lu_factor_ex(A) or torch.linalg.lu(A) factor it"))
+            out[0] = b.apply("sub", out[0], check, position=position)
         if infos and static(b, a["get_infos"], "get_infos", position):
             raise JacValueError(f"{fname} with get_infos=True is not supported: jac does not report singular "
                                 "factors by a flag", position)
@@ -3920,7 +3932,7 @@ def _lu_factor_lowering(fname, infos):
     return lower
 
 
-variant("torch.linalg", "lu_factor")(_lu_factor_lowering("lu_factor", False))
+variant("torch.linalg", "lu_factor")(_lu_factor_lowering("lu_factor", False, checked=True))
 variant("torch", "lu")(_lu_factor_lowering("lu", True))
 variant("method", "lu")(_lu_factor_lowering("lu", True))
 
@@ -3999,7 +4011,7 @@ def _lu_factor_ex(b, args, kwargs, position):
     a = arguments("lu_factor_ex", args, kwargs, {"x": REQUIRED, "pivot": True, "check_errors": False}, position)
     check = _flag(b, a["check_errors"], "check_errors", "lu_factor_ex", position)
     x = _lu_input(b, a["x"], "lu_factor_ex", position)
-    lu, pivots = LIBRARY_FUNCTIONS[("torch.linalg", "lu_factor")](b, [x], {"pivot": a["pivot"]}, position)
+    lu, pivots = _lu_factor_lowering("lu_factor", False)(b, [x], {"pivot": a["pivot"]}, position)
     k = min(_concrete(x, "lu_factor_ex", position)[-2:])
     if k == 0:
         return Items.named([lu, pivots, _info(b, x, position)], ("LU", "pivots", "info"))
