@@ -11,7 +11,6 @@ from jacobi_cli.errors import JacValueError
 from jacobi_cli.tools import api
 
 torch = pytest.importorskip("torch")
-torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(2323)
 SHAPES = [(3, 4), (4, 3), (3, 3), (1, 4), (4, 1), (2, 3, 4), (2, 4, 3)]
 
