@@ -83,7 +83,8 @@ EXPRESSIONS = [
     ("torch.linalg.cholesky((mean(A) * ones(3, 3)) @ (mean(A) * ones(3, 3)).T * 0.1 + diag([1.0, 2.0, 3.5]))",
      {"A": (2, 3)}),
     ("torch.linalg.eigvalsh(A @ A.T * 0.1 + diag([1.0, 2.0, 3.5]))", {"A": (3, 3)}),
-    ("torch.linalg.eigh(A + A.T + diag([1.0, 4.0, 9.0]))[1] / 10", {"A": (3, 3)}),
+    ("np.linalg.eigh(A + A.T + diag([1.0, 4.0, 9.0]))[1] / 10", {"A": (3, 3)}),  # torch's signs: refused alone
+    ("torch.linalg.eigh(A + A.T + diag([1.0, 4.0, 9.0]))[1] ** 2 / 10", {"A": (3, 3)}),
     ("torch.linalg.cholesky(A @ A.T / 10 + eye(3))", {"A": (3, 3)}),
     ("torch.linalg.svdvals(A) * 0.1", {"A": (3, 2)}),
     ("torch.linalg.solve(A + 4 * eye(3), x) * 0.1", {"A": (3, 3), "x": (3,)}),

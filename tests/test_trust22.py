@@ -125,10 +125,12 @@ def test_pinverse_method_reads_rcond_as_pytorch():
 
 def test_svd_method_is_pytorchs_with_v_not_vh():
     x = rng.uniform(0.2, 0.9, (2, 3))  # was NumPy's reading: Vh (square) or refused (full_matrices)
-    u, s, v = (np.asarray(api.evaluate(f"x.svd()[{k}]", {"x": x})) for k in range(3))
-    assert u.shape == (2, 2) and s.shape == (2,) and v.shape == (3, 2)
-    np.testing.assert_allclose(u @ np.diag(s) @ v.T, x, rtol=1e-12)
-    np.testing.assert_allclose(api.evaluate("x.svd().V", {"x": x}), v)
+    # U and V alone are refused (PyTorch's signs, session 23): squares and products that do not depend on them
+    u2, s, v2 = (np.asarray(api.evaluate(f"x.svd()[{k}]{' ** 2' if k != 1 else ''}", {"x": x})) for k in range(3))
+    assert u2.shape == (2, 2) and s.shape == (2,) and v2.shape == (3, 2)
+    np.testing.assert_allclose(api.evaluate("u, s, v = x.svd(); (u * s) @ v.T", {"x": x}), x, rtol=1e-12)
+    np.testing.assert_allclose(api.evaluate("x.svd().V ** 2", {"x": x}), v2)
+    np.testing.assert_allclose(v2, np.linalg.svd(x, full_matrices=False)[2].T ** 2, rtol=1e-12)
     np.testing.assert_allclose(s, np.linalg.svd(x, compute_uv=False), rtol=1e-12)
 
 

@@ -349,6 +349,9 @@ class Builder:
         # nodes an input reaches whose result the libraries hold as integers or booleans: node id ->
         # (NumPy dtype, library) (see ir/dtypes.py)
         self.integral: dict[int, tuple] = {}
+        # vectors whose signs are another library's (PyTorch's svd and eigh): key -> {"nodes": [(id, axis)],
+        # "count": batch shape + (k,), "what", "message"}; graph() refuses an output that depends on them
+        self.signs: dict = {}
 
     @property
     def rng(self) -> np.random.Generator:
@@ -619,11 +622,38 @@ class Builder:
         cell of ``graph``'s ``self``)."""
         return tuple((name, self.lift(t).id) for name, t in outputs)
 
+    def tracer_of(self, node_id: int) -> Tracer:
+        return Tracer(self, node_id, self.nodes[node_id].shape)
+
+    def sign_free(self, key, node: Tracer, axis: int, what: str, message: str) -> None:
+        """Register ``node`` (vectors in its columns, ``axis=-1``, or rows, ``axis=-2``) as holding signs jac
+        cannot reproduce, in the group ``key`` whose vectors flip together (U and Vh of one matrix): an output
+        that depends on them is refused (:mod:`.signs`)."""
+        group = self.signs.setdefault(key, {"nodes": [], "what": what, "message": message,
+                                            "count": tuple(node.shape[:-2]) + (node.shape[axis],)})
+        if (node.id, axis) not in group["nodes"]:
+            group["nodes"].append((node.id, axis))
+
+    def retype(self, old: Tracer, new: Tracer) -> None:
+        """``new`` holds ``old``'s values: the same integer or boolean typing."""
+        if old.id in self.integral:
+            self.integral[new.id] = self.integral[old.id]
+        if old.id in self.booleans:
+            self.booleans.add(new.id)
+
     def graph(self, output: Tracer, outputs: tuple = ()) -> Graph:
         """The graph of the nodes so far; ``outputs`` (``((name, tracer), ...)``) when the
         expression ends in a tuple of several outputs (``output`` is then the first). Its nodes'
         ``requires_grad`` are set for :attr:`wrt` (default: every input) as they were made, which its
         facts say: ``with_wrt`` of those inputs, the call's own, then gives the graph itself."""
+        if self.signs:  # outputs that depend on signs jac cannot reproduce are refused at evaluation
+            from .signs import sign_checked
+            if outputs:
+                checked = sign_checked(self, [self.lift(t) for _, t in outputs])
+                outputs = tuple((name, t) for (name, _), t in zip(outputs, checked))
+                output = outputs[0][1]
+            else:
+                output = sign_checked(self, [self.lift(output)])[0]
         named = self._named(outputs) if outputs else ()
         nodes = tuple(self.nodes)
         return made_graph(nodes, dict(self.inputs), self.lift(output).id, self.source, self.dtype, named,

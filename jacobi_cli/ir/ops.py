@@ -1920,9 +1920,11 @@ defop("cholesky", _cholesky_impl, lambda s: _square_shape("cholesky", s), (_chol
       domain=(-0.3, 0.3), sympy=lambda S, a: S.stack_matrices(a, lambda m: ((m + m.T) / 2).cholesky(hermitian=False), "cholesky"))
 
 
-def _eigh(a):
+def _eigh(a, uplo="L"):
+    """LAPACK's syevd of the symmetric part, reading the triangle ``uplo`` says as NumPy's and JAX's eigh: the
+    eigenvalues agree either way, the signs of the eigenvectors do not."""
     a = np.asarray(a)
-    w, v = np.linalg.eigh(_symmetric_part(a, "eigh"))
+    w, v = np.linalg.eigh(_symmetric_part(a, "eigh"), UPLO=uplo)
     return _undecomposed(a, w, v)
 
 
@@ -1937,15 +1939,15 @@ def _undecomposed(a, values, *vectors):
             *(np.where(bad[..., None, None], np.nan, m) for m in vectors))
 
 
-def _eigvalsh_jvp(t, w, a):
+def _eigvalsh_jvp(t, w, a, uplo="L"):
     # dλᵢ = vᵢᵀ dS vᵢ
-    v = P.eigh_vectors(a)
+    v = P.eigh_vectors(a, uplo=uplo)
     return P.sum(P.mul(v, P.matmul(_sym(t), v)), axes=(len(shape_of(t)) - 2,))
 
 
-def _eigvalsh_vjp(g, w, a):
+def _eigvalsh_vjp(g, w, a, uplo="L"):
     # gA = V diag(g) Vᵀ
-    v = P.eigh_vectors(a)
+    v = P.eigh_vectors(a, uplo=uplo)
     gv = P.reshape(g, shape=tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
     return P.matmul(P.mul(v, gv), mT(v))
 
@@ -1992,27 +1994,29 @@ defop("eig_gaps", _gaps_impl, lambda s, who="eigh": tuple(s) + (s[-1],), (_gaps_
                                                                    x[..., None, :] - x[..., :, None])), w))
 
 
-def _eigh_vectors_jvp(t, v, a):
+def _eigh_vectors_jvp(t, v, a, uplo="L"):
     # dV = V (F ∘ (Vᵀ dS V))
-    f = P.eig_gaps(P.eigvalsh(a))
+    f = P.eig_gaps(P.eigvalsh(a, uplo=uplo))
     return P.matmul(v, P.mul(f, P.matmul(mT(v), P.matmul(_sym(t), v))))
 
 
-def _eigh_vectors_vjp(g, v, a):
+def _eigh_vectors_vjp(g, v, a, uplo="L"):
     # gA = sym(V (F ∘ (Vᵀ G)) Vᵀ)
-    f = P.eig_gaps(P.eigvalsh(a))
+    f = P.eig_gaps(P.eigvalsh(a, uplo=uplo))
     return _sym(P.matmul(P.matmul(v, P.mul(f, P.matmul(mT(v), g))), mT(v)))
 
 
-defop("eigvalsh", lambda a: _eigh(a)[0], lambda s: _square_shape("eigvalsh", s)[:-1],
+defop("eigvalsh", lambda a, uplo="L": _eigh(a, uplo)[0], lambda s, uplo="L": _square_shape("eigvalsh", s)[:-1],
       (_eigvalsh_vjp,), (_eigvalsh_jvp,))
-defop("eigh_vectors", lambda a: _eigh(a)[1], lambda s: _square_shape("eigh", s),
+defop("eigh_vectors", lambda a, uplo="L": _eigh(a, uplo)[1], lambda s, uplo="L": _square_shape("eigh", s),
       (_eigh_vectors_vjp,), (_eigh_vectors_jvp,))
 
 
-# SVD of a tall or square A (m ≥ n; the lowering transposes a wide one): A = U diag(s) Vh, reduced.
+# SVD of A (m × n, k = min(m, n)), reduced: A = U diag(s) Vh, U m × k, Vh k × n, computed by LAPACK's gesdd on A
+# itself, as NumPy, SciPy and JAX do (a wide A's singular vectors are not its transpose's: other signs).
 # With P = Uᵀ dA V and F[i, j] = 1 / (s_j² - s_i²) (Townsend, "Differentiating the SVD", 2016):
-#   ds = diag(P);  dU = U (F ∘ (P S + S Pᵀ)) + (I - UUᵀ) dA V S⁻¹;  dV = V (F ∘ (S P + Pᵀ S)).
+#   ds = diag(P);  dU = U (F ∘ (P S + S Pᵀ)) + (I - UUᵀ) dA V S⁻¹;  dV = V (F ∘ (S P + Pᵀ S)) + (I - VVᵀ) dAᵀ U S⁻¹,
+# where the last terms vanish for a wide A (UUᵀ = I) and a tall one (VVᵀ = I) respectively.
 
 def _svd(a):
     a = np.asarray(a)
@@ -2025,16 +2029,24 @@ def _svd(a):
 
 
 def _svd_shape(s):
-    if len(s) < 2 or (is_concrete(s[-2:]) and s[-2] < s[-1]):  # pragma: no cover - the lowering transposes
-        raise JacShapeError(f"svd needs a matrix with at least as many rows as columns, got shape {fmt(s)}")
+    """U's shape (m × k); k = min(m, n) (n where the sizes are not known)."""
+    if len(s) < 2:  # pragma: no cover - the lowering asks for a matrix
+        raise JacShapeError(f"svd needs a matrix (at least 2 axes), got shape {fmt(s)}")
+    k = min(s[-2], s[-1]) if is_concrete(s[-2:]) else s[-1]
+    return tuple(s[:-1]) + (k,)
+
+
+def _qr_shape(s):
+    if len(s) < 2 or (is_concrete(s[-2:]) and s[-2] < s[-1]):  # pragma: no cover - the lowering refuses it
+        raise JacShapeError(f"qr needs a matrix with at least as many rows as columns, got shape {fmt(s)}")
     return s
 
 
 def _svd_parts(a):
     u, s, vh = P.svd_u(a), P.svdvals(a), P.svd_vh(a)
-    n = shape_of(a)[-1]
+    k = shape_of(s)[-1]
     lead = tuple(shape_of(s)[:-1])
-    return u, s, vh, P.reshape(s, shape=lead + (1, n)), P.reshape(s, shape=lead + (n, 1))
+    return u, s, vh, P.reshape(s, shape=lead + (1, k)), P.reshape(s, shape=lead + (k, 1))
 
 
 def _diag_of(m):
@@ -2044,7 +2056,12 @@ def _diag_of(m):
 
 def _tall(a) -> bool:
     s = shape_of(a)
-    return s[-2] != s[-1]
+    return s[-2] > s[-1]
+
+
+def _wide(a) -> bool:
+    s = shape_of(a)
+    return s[-2] < s[-1]
 
 
 def _svdvals_jvp(t, ans, a):
@@ -2083,25 +2100,33 @@ def _svd_vh_jvp(t, ans, a):
     f = P.eig_gaps(P.mul(s, s), who="svd")
     p = P.matmul(mT(u), P.matmul(t, mT(vh)))
     x = P.mul(f, P.add(P.mul(col, p), P.mul(mT(p), row)))  # dV = V X, so dVh = Xᵀ Vh
-    return P.matmul(mT(x), vh)
+    dvh = P.matmul(mT(x), vh)
+    if _wide(a):  # S⁻¹ Uᵀ dA (I - VVᵀ)
+        dvh = P.add(dvh, P.mul(P.sub(P.matmul(mT(u), t), P.matmul(p, vh)), P.svd_inv(col)))
+    return dvh
 
 
 def _svd_vh_vjp(g, ans, a):
     u, s, vh, row, col = _svd_parts(a)
     f = P.eig_gaps(P.mul(s, s), who="svd")
     vtg = P.matmul(vh, mT(g))  # Vᵀ gV with gV = gVhᵀ
-    return P.matmul(P.matmul(u, P.mul(col, P.mul(f, P.sub(vtg, mT(vtg))))), vh)
+    ga = P.matmul(P.matmul(u, P.mul(col, P.mul(f, P.sub(vtg, mT(vtg))))), vh)
+    if _wide(a):  # U S⁻¹ G (I - VVᵀ)
+        ga = P.add(ga, P.matmul(u, P.mul(P.sub(g, P.matmul(P.matmul(g, mT(vh)), vh)), P.svd_inv(col))))
+    return ga
 
 
-defop("svdvals", lambda a: _svd(a)[1], lambda s: _svd_shape(s)[:-2] + (s[-1],), (_svdvals_vjp,), (_svdvals_jvp,))
+defop("svdvals", lambda a: _svd(a)[1], lambda s: _svd_shape(s)[:-2] + _svd_shape(s)[-1:], (_svdvals_vjp,), (_svdvals_jvp,))
 defop("svd_u", lambda a: _svd(a)[0], _svd_shape, (_svd_u_vjp,), (_svd_u_jvp,))
-defop("svd_vh", lambda a: _svd(a)[2], lambda s: _svd_shape(s)[:-2] + (s[-1], s[-1]), (_svd_vh_vjp,), (_svd_vh_jvp,))
+defop("svd_vh", lambda a: _svd(a)[2], lambda s: _svd_shape(s)[:-2] + (_svd_shape(s)[-1], s[-1]), (_svd_vh_vjp,),
+      (_svd_vh_jvp,))
 
 
 def _svd_inv_impl(s):
     s = np.asarray(s)
     if np.any(s == 0):
-        raise JacValueError("svd: U of a non-square matrix has no derivative where a singular value is 0")
+        raise JacValueError("svd: U (of a tall matrix) or Vh (of a wide one) has no derivative where a singular value "
+                            "is 0")
     return 1.0 / s
 
 
@@ -2160,8 +2185,8 @@ def _qr_vjp(g_q, g_r, a):
     return mT(P.solve(r, mT(x), who="qr (R is singular: A does not have full column rank)"))
 
 
-defop("qr_q", lambda a: _qr(a)[0], _svd_shape, (lambda g, ans, a: _qr_vjp(g, None, a),), (_qr_q_jvp,))
-defop("qr_r", lambda a: _qr(a)[1], lambda s: _svd_shape(s)[:-2] + (s[-1], s[-1]),
+defop("qr_q", lambda a: _qr(a)[0], _qr_shape, (lambda g, ans, a: _qr_vjp(g, None, a),), (_qr_q_jvp,))
+defop("qr_r", lambda a: _qr(a)[1], lambda s: _qr_shape(s)[:-2] + (s[-1], s[-1]),
       (lambda g, ans, a: _qr_vjp(None, g, a),), (_qr_r_jvp,))
 
 

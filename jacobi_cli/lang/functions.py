@@ -3508,20 +3508,39 @@ def _cholesky(b, args, kwargs, position):
     return matrix_transpose(b, low, position) if static(b, a["upper"], "upper", position) else low
 
 
-def _uplo(b, a, fname, position):
+def _uplo(b, a, fname, position) -> str:
+    """The triangle LAPACK's syevd reads: jac reads the symmetric part, but the signs of the eigenvectors
+    depend on the triangle the routine is given (NumPy's UPLO='U' gives other signs than 'L')."""
     uplo = static(b, a["UPLO"], "UPLO", position)
     if uplo not in ("L", "U"):
         raise JacValueError(f"{fname}: UPLO must be 'L' or 'U'", position)
+    return uplo
+
+
+def _eigh_parts(b, args, kwargs, position) -> tuple:
+    """(x, eigenvalues, eigenvectors) of eigh(x, UPLO='L')."""
+    a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
+    x = tensor(b, a["x"], "eigh", position)
+    _square(x, "eigh", position)
+    uplo = _uplo(b, a, "eigh", position)
+    return x, b.apply("eigvalsh", x, uplo=uplo, position=position), \
+        b.apply("eigh_vectors", x, uplo=uplo, position=position)
 
 
 @function("eigh")
 def _eigh(b, args, kwargs, position):
-    a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
-    x = tensor(b, a["x"], "eigh", position)
-    _square(x, "eigh", position)
-    _uplo(b, a, "eigh", position)
-    return Items.named([b.apply("eigvalsh", x, position=position), b.apply("eigh_vectors", x, position=position)],
-                       ("eigenvalues", "eigenvectors"))
+    """NumPy's and JAX's eigh: the signs of the eigenvectors are LAPACK's syevd's, as NumPy's."""
+    _, w, v = _eigh_parts(b, args, kwargs, position)
+    return Items.named([w, v], ("eigenvalues", "eigenvectors"))
+
+
+@variant("torch.linalg", "eigh")
+def _torch_eigh(b, args, kwargs, position):
+    """torch.linalg.eigh(A, UPLO='L'): eigh's, the eigenvectors registered as holding PyTorch's signs."""
+    x, w, v = _eigh_parts(b, args, kwargs, position)
+    (v,) = _torch_signs(b, x, ("eigh", v.id), [(v, -1)], "torch.linalg.eigh", "eigenvectors (their columns)",
+                        "V @ diag(w) @ V.mT, V ** 2, w", "np.linalg.eigh")
+    return Items.named([w, v], ("eigenvalues", "eigenvectors"))
 
 
 @function("eigvalsh")
@@ -3529,8 +3548,7 @@ def _eigvalsh(b, args, kwargs, position):
     a = arguments("eigvalsh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
     x = tensor(b, a["x"], "eigvalsh", position)
     _square(x, "eigvalsh", position)
-    _uplo(b, a, "eigvalsh", position)
-    return b.apply("eigvalsh", x, position=position)
+    return b.apply("eigvalsh", x, uplo=_uplo(b, a, "eigvalsh", position), position=position)
 
 
 def _slogdet_of(undefined):
@@ -3741,33 +3759,55 @@ def _matrix_exp(b, args, kwargs, position):
 
 
 def _svd_of(b, x, fname, position):
-    """(U, s, Vh) of the reduced SVD; a wide matrix through its transpose (Aᵀ = Vhᵀ S Uᵀ)."""
+    """(U, s, Vh) of the reduced SVD, of ``x`` itself whatever its shape: LAPACK's gesdd on a wide matrix gives
+    other signs than on its transpose, and NumPy, SciPy and JAX call it on the matrix as given."""
     _need_ndim(fname, x, tuple(range(2, 10)), position)
-    m, n = _concrete(x, fname, position)[-2:]
-    if m >= n:
-        return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
-                b.apply("svd_vh", x, position=position))
-    xt = matrix_transpose(b, x, position)
-    return (matrix_transpose(b, b.apply("svd_vh", xt, position=position), position),
-            b.apply("svdvals", xt, position=position),
-            matrix_transpose(b, b.apply("svd_u", xt, position=position), position))
+    _concrete(x, fname, position)
+    return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
+            b.apply("svd_vh", x, position=position))
 
 
-def _svd_lowering(v_not_vh: bool):
+_TORCH_SIGNS = ("{what}: the result depends on the signs of the {vectors}, which PyTorch takes from its own LAPACK "
+                "(Intel MKL on x86, another elsewhere) and jac, computing with NumPy's, cannot reproduce (they differ "
+                "in some columns); write an expression that does not depend on them ({instead}), or {numpy}, whose "
+                "signs jac reproduces")
+
+
+def _torch_signs(b, x: Tracer, key, parts: list, what: str, vectors: str, instead: str, numpy: str) -> list:
+    """``parts`` ((tracer, axis): vectors in columns, -1, or rows, -2) of one decomposition of ``x`` in a PyTorch
+    text, registered with the builder (an output that depends on their signs is refused at evaluation); of a
+    constant ``x`` (the decomposition computed as the text is read) refused when used."""
+    message = _TORCH_SIGNS.format(what=what, vectors=vectors, instead=instead, numpy=numpy)
+    if b.nodes[x.id].op == "const":
+        return [Refused(message + " (the matrix is a constant here: jac cannot check the expression; make it "
+                        "an input)") for _ in parts]
+    for t, axis in parts:
+        b.sign_free(key, t, axis, what, message)
+    return [t for t, _ in parts]
+
+
+def _svd_lowering(v_not_vh: bool, torch_signs: bool = False):
+    """svd's lowering: NumPy's and JAX's (U, S, Vh), torch.linalg.svd's (``torch_signs``: U and Vh registered as
+    holding PyTorch's signs) or the deprecated torch.svd's (``v_not_vh``: U, S, V; PyTorch's)."""
     def lower(b, args, kwargs, position):
         params = {"x": REQUIRED, "some": True} if v_not_vh else \
-            {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False, "driver": None}
+            {"x": REQUIRED, "full_matrices": True, "driver": None} if torch_signs else \
+            {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False}
         a = arguments("svd", args, kwargs, params, position)
         x = tensor(b, a["x"], "svd", position)
-        if not v_not_vh and not static(b, a["compute_uv"], "compute_uv", position):
+        if not torch_signs and not static(b, a["compute_uv"], "compute_uv", position):
             return _svd_of(b, _hermitian(b, a["hermitian"], x, "svd", position), "svd", position)[1]
-        if not v_not_vh and _flag(b, a["hermitian"], "hermitian", "svd", position):
+        if not torch_signs and _flag(b, a["hermitian"], "hermitian", "svd", position):
             raise JacValueError("svd(hermitian=True): NumPy builds U and Vh from eigh of the lower triangle, whose "
                                 "signs are not svd's; write np.linalg.eigh(A) (or compute_uv=False for the singular "
                                 "values)", position)
         full = not static(b, a["some"], "some", position) if v_not_vh else \
             static(b, a["full_matrices"], "full_matrices", position)
         u, s, vh = _svd_of(b, x, "svd", position)
+        if torch_signs:
+            u, vh = _torch_signs(b, x, ("svd", x.id), [(u, -1), (vh, -2)], "torch.svd" if v_not_vh else
+                                 "torch.linalg.svd", "singular vectors (U's columns, V's)", "U @ diag(S) @ Vh, U ** 2, S",
+                                 "np.linalg.svd")
         if full and x.shape[-1] != x.shape[-2]:  # the extra columns of U (tall) or Vh (wide) are not unique
             flag, fix = ("some=False", "some=True") if v_not_vh else ("full_matrices=True", "full_matrices=False")
             extra = "U" if x.shape[-2] > x.shape[-1] else "V" if v_not_vh else "Vh"
@@ -3782,9 +3822,9 @@ def _svd_lowering(v_not_vh: bool):
 
 
 FUNCTIONS["svd"] = _svd_lowering(False)
-variant("torch", "svd")(_svd_lowering(True))
+variant("torch", "svd")(_svd_lowering(True, True))
 variant("method", "svd")(LIBRARY_FUNCTIONS[("torch", "svd")])  # x.svd(): PyTorch's alone (V, some=True); NumPy has none
-variant("torch.linalg", "svd")(_svd_lowering(False))
+variant("torch.linalg", "svd")(_svd_lowering(False, True))
 
 
 @function("svdvals")
@@ -3866,7 +3906,9 @@ def _linalg_lu(b, args, kwargs, position):
                         b.apply("lu", x, part="U", position=position)], ("P", "L", "U"))
 
 
-def _lu_factor_lowering(fname, infos):
+def _lu_factor_lowering(fname, infos, checked=False):
+    """lu_factor's (LU, pivots); ``checked``: refused where U has an exact zero on its diagonal, where
+    torch.linalg.lu_factor raises (torch.lu and lu_factor_ex do not)."""
     def lower(b, args, kwargs, position):
         params = {"x": REQUIRED, "pivot": True} | ({"get_infos": False} if infos else {})
         a = arguments(fname, args, kwargs, params, position)
@@ -3875,6 +3917,16 @@ def _lu_factor_lowering(fname, infos):
             raise JacValueError(f"{fname} with pivot=False is not supported (PyTorch computes it on CUDA only)",
                                 position)
         out = [_lu_packed(b, x, position), b.apply("lu_pivots", x, position=position)]
+        k = min(_concrete(x, fname, position)[-2:])
+        if checked and k:
+            diagonal = _take(b, b.apply("lu", x, part="U", position=position), (Ellipsis, np.arange(k), np.arange(k)),
+                             position)
+            flag = b.apply("sum", b.apply("where", b.apply("eq", diagonal, 0.0, position=position), math.nan, 0.0,
+                                          position=position), axes=tuple(range(diagonal.ndim)), position=position)
+            check = b.apply("finite_range", flag, flag, position=position, message=(
+                f"{fname}: U has an exact zero on its diagonal (the matrix is singular), where PyTorch raises; "
+                "torch.linalg.lu_factor_ex(A) or torch.linalg.lu(A) factor it"))
+            out[0] = b.apply("sub", out[0], check, position=position)
         if infos and static(b, a["get_infos"], "get_infos", position):
             raise JacValueError(f"{fname} with get_infos=True is not supported: jac does not report singular "
                                 "factors by a flag", position)
@@ -3882,7 +3934,7 @@ def _lu_factor_lowering(fname, infos):
     return lower
 
 
-variant("torch.linalg", "lu_factor")(_lu_factor_lowering("lu_factor", False))
+variant("torch.linalg", "lu_factor")(_lu_factor_lowering("lu_factor", False, checked=True))
 variant("torch", "lu")(_lu_factor_lowering("lu", True))
 variant("method", "lu")(_lu_factor_lowering("lu", True))
 
@@ -3961,7 +4013,7 @@ def _lu_factor_ex(b, args, kwargs, position):
     a = arguments("lu_factor_ex", args, kwargs, {"x": REQUIRED, "pivot": True, "check_errors": False}, position)
     check = _flag(b, a["check_errors"], "check_errors", "lu_factor_ex", position)
     x = _lu_input(b, a["x"], "lu_factor_ex", position)
-    lu, pivots = LIBRARY_FUNCTIONS[("torch.linalg", "lu_factor")](b, [x], {"pivot": a["pivot"]}, position)
+    lu, pivots = _lu_factor_lowering("lu_factor", False)(b, [x], {"pivot": a["pivot"]}, position)
     k = min(_concrete(x, "lu_factor_ex", position)[-2:])
     if k == 0:
         return Items.named([lu, pivots, _info(b, x, position)], ("LU", "pivots", "info"))
