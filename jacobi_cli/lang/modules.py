@@ -325,17 +325,7 @@ def _constructor(cls: str):
     run = CALLS[cls][2] if cls in CALLS else None
 
     def lower(b, args, kwargs, position):
-        if len(args) > len(params):
-            raise JacValueError(f"nn.{cls}() takes at most {len(params)} arguments ({', '.join(params) or 'none'}), "
-                                f"got {len(args)}", position)
-        given = dict(zip(params, args))
-        for key, value in kwargs.items():
-            if key not in params:
-                raise JacValueError(f"nn.{cls}() got an unexpected keyword argument '{key}' (it takes "
-                                    f"{', '.join(params) or 'none'})", position)
-            if key in given:
-                raise JacValueError(f"nn.{cls}() got multiple values for argument '{key}'", position)
-            given[key] = value
+        given = _given(cls, params, args, kwargs, position)
         if given.get("inplace") is False:
             del given["inplace"]
         if run is not None:
