@@ -5066,7 +5066,49 @@ def _cosine_similarity(b, args, kwargs, position):
 LOSS_LEGACY = ("size_average", "reduce")
 
 
+# the parameters of F's losses after their arrays, in PyTorch's order: the deprecated size_average and reduce sit
+# before reduction, so F.mse_loss(x, y, 'sum') is size_average='sum' there (PyTorch's mean, with a warning), never
+# jac's reduction; a value by position is bound to PyTorch's name, then read (or refused) as that keyword
+LOSS_POSITIONS = {
+    "binary_cross_entropy": ("weight", "size_average", "reduce", "reduction"),
+    "binary_cross_entropy_with_logits": ("weight", "size_average", "reduce", "reduction", "pos_weight"),
+    "cosine_embedding_loss": ("margin", "size_average", "reduce", "reduction"),
+    "cross_entropy": ("weight", "size_average", "ignore_index", "reduce", "reduction", "label_smoothing"),
+    "hinge_embedding_loss": ("margin", "size_average", "reduce", "reduction"),
+    "kl_div": ("size_average", "reduce", "reduction", "log_target"),
+    "l1_loss": ("size_average", "reduce", "reduction", "weight"),
+    "margin_ranking_loss": ("margin", "size_average", "reduce", "reduction"),
+    "mse_loss": ("size_average", "reduce", "reduction", "weight"),
+    "multi_margin_loss": ("p", "margin", "weight", "size_average", "reduce", "reduction"),
+    "multilabel_margin_loss": ("size_average", "reduce", "reduction"),
+    "multilabel_soft_margin_loss": ("weight", "size_average", "reduce", "reduction"),
+    "nll_loss": ("weight", "size_average", "ignore_index", "reduce", "reduction"),
+    "poisson_nll_loss": ("log_input", "full", "size_average", "eps", "reduce", "reduction"),
+    "smooth_l1_loss": ("size_average", "reduce", "reduction", "beta"),
+    "soft_margin_loss": ("size_average", "reduce", "reduction"),
+    "triplet_margin_loss": ("margin", "p", "eps", "swap", "size_average", "reduce", "reduction"),
+}
+
+
+def _torch_positions(fname, args, kwargs, params, position) -> tuple:
+    """``args`` past a loss's arrays bound by PyTorch's order (:data:`LOSS_POSITIONS`) as keywords."""
+    order = LOSS_POSITIONS.get(fname)
+    arrays = sum(1 for v in params.values() if v is REQUIRED)
+    if order is None or len(args) <= arrays:
+        return args, kwargs
+    extra = args[arrays:]
+    if len(extra) > len(order):
+        raise JacParseError(f"{fname}() takes at most {arrays + len(order)} argument(s), got {len(args)}", position)
+    kwargs = dict(kwargs)
+    for key, value in zip(order, extra):
+        if key in kwargs or ALIASES.get(key) in kwargs:
+            raise JacParseError(f"{fname}() got argument '{key}' twice", position)
+        kwargs[key] = value
+    return args[:arrays], kwargs
+
+
 def _loss_args(fname, args, kwargs, params, position):
+    args, kwargs = _torch_positions(fname, args, kwargs, params, position)
     for key in LOSS_LEGACY:
         if kwargs.get(key) is not None:
             raise JacValueError(f"{fname}(): {key}= is deprecated in PyTorch and not supported; use reduction=",
@@ -5283,6 +5325,9 @@ def _cross_entropy(b, args, kwargs, position):
     if _target_kind(x, t, fname, position) == "indices":
         return _nll(b, logp, t, a["weight"], _index_target_params(b, a, position), reduction, float(smoothing),
                     fname, position)
+    if static(b, a["ignore_index"], "ignore_index", position) != -100:  # PyTorch refuses it: never ignored silently
+        raise JacValueError("cross_entropy(): ignore_index is for class-index targets; the target here holds class "
+                            "probabilities (the input's shape)", position)
     classes = x.shape[axis]
     if classes == 0:  # PyTorch's mean divides 0 by input.numel() / C = 0 / 0 (NaN), its sum is -0: no loss to give
         raise JacShapeError(f"cross_entropy: the input of shape {fmt(x.shape)} has no classes (axis {axis} is empty)",
