@@ -4533,15 +4533,7 @@ def _count(b: Builder, x: Tracer, axes: tuple, position, fname: str) -> int:
 def _var_std(fname: str):
     def make(library):
         def lower(b, args, kwargs, position):
-            kwargs = dict(kwargs)
-            if len(args) >= 2 and isinstance(args[1], bool):  # torch.var(x, False): the unbiased overload
-                kwargs["unbiased"], args = args[1], args[:1] + args[2:]
-            if len(args) > 2:  # torch.var(x, dim, unbiased, keepdim); NumPy's third is a dtype
-                if library == "numpy" or not isinstance(args[2], bool):
-                    raise JacValueError(f"{fname}(): give ddof=, correction=, unbiased= and keepdims= by keyword",
-                                        position)
-                kwargs.update(zip(("unbiased", "keepdim"), args[2:4]))
-                args = args[:2] + args[4:]
+            args, kwargs = _spread_positions(fname, library, args, kwargs, position)
             a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": None, "correction": None,
                                                 "unbiased": None, "keepdims": False}, position)
             x = tensor(b, a["x"], fname, position)
@@ -4558,6 +4550,20 @@ def _var_std(fname: str):
             return b.apply("div", s, dof, position=position)
         return lower
     return make
+
+
+def _spread_positions(fname: str, library, args, kwargs, position) -> tuple:
+    """var / std (and var_mean, std_mean): PyTorch's positional overloads, (x, unbiased) and (x, dim, unbiased,
+    keepdim), as keywords."""
+    kwargs = dict(kwargs)
+    if len(args) >= 2 and isinstance(args[1], bool):  # torch.var(x, False): the unbiased overload
+        kwargs["unbiased"], args = args[1], args[:1] + args[2:]
+    if len(args) > 2:  # torch.var(x, dim, unbiased, keepdim); NumPy's third is a dtype
+        if library == "numpy" or not isinstance(args[2], bool):
+            raise JacValueError(f"{fname}(): give ddof=, correction=, unbiased= and keepdims= by keyword", position)
+        kwargs.update(zip(("unbiased", "keepdim"), args[2:4]))
+        args = args[:2] + args[4:]
+    return args, kwargs
 
 
 def _correction(b, a, library, fname, position) -> float:
@@ -5541,8 +5547,7 @@ def _statistic_and_mean(fname: str):
 
     def lower(b, args, kwargs, position):
         out = stat(b, args, kwargs, position)
-        if len(args) >= 2 and isinstance(args[1], bool):  # the unbiased overload
-            args = args[:1] + args[2:]
+        args, kwargs = _spread_positions(fname, "torch", args, kwargs, position)  # the mean's keepdim as the statistic's
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "correction": None, "unbiased": None,
                                             "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
@@ -5647,6 +5652,9 @@ def _quantile(fname: str, scale: float):
             return q
         q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if a["axis"] is None and keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
+            flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
+            return b.apply("reshape", flat, shape=flat.shape + (1,) * x.ndim, position=position)
         if a["axis"] is None or x.ndim == 0:
             x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
             axis, keep = 0, False
@@ -5694,10 +5702,10 @@ def _pairwise_distance(b, args, kwargs, position):
     x1, x2 = tensor(b, a["x1"], "pairwise_distance", position), tensor(b, a["x2"], "pairwise_distance", position)
     d = b.apply("add", b.apply("sub", x1, x2, position=position), static(b, a["eps"], "eps", position),
                 position=position)
-    if d.ndim == 0:
-        d = b.apply("reshape", d, shape=(1,), position=position)
-    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,),
-                        bool(static(b, a["keepdims"], "keepdim", position)), position)
+    keepdim = bool(static(b, a["keepdims"], "keepdim", position))
+    if d.ndim == 0:  # PyTorch's distance of scalars is a scalar, keepdim or not
+        d, keepdim = b.apply("reshape", d, shape=(1,), position=position), False
+    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), keepdim, position)
 
 
 @function("cdist")
