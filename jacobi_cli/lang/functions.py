@@ -2409,9 +2409,11 @@ def _sections(n: int, count: int) -> list:
 
 
 def _at_indices(n: int, indices: tuple) -> list:
-    """The lengths of the pieces that split ``range(n)`` at ``indices`` (NumPy's split)."""
+    """The (start, stop) of the pieces that split ``range(n)`` at ``indices`` (NumPy's split, PyTorch's
+    tensor_split): piece k is ``x[indices[k-1]:indices[k]]``, so after a smaller index a piece starts again
+    (``[2, 0]`` of 2 rows: ``x[:2]``, ``x[2:0]``, ``x[0:]``)."""
     bounds = [0] + [min(max(i if i >= 0 else i + n, 0), n) for i in indices] + [n]
-    return [max(hi - lo, 0) for lo, hi in zip(bounds, bounds[1:])]
+    return [(lo, max(hi, lo)) for lo, hi in zip(bounds, bounds[1:])]
 
 
 def _split_args(fname, b, args, kwargs, position, key, default_axis=0):
@@ -2446,7 +2448,8 @@ def _np_split(b, args, kwargs, position, even=True):
     fname = "split" if even else "array_split"
     x, axis, n, spec = _split_args(fname, b, args, kwargs, position, "indices_or_sections")
     if isinstance(spec, tuple):  # where to cut
-        return _pieces(b, x, axis, _at_indices(n, static_ints(b, spec, "split indices", position)), position)
+        return Items([_take(b, x, (slice(None),) * axis + (slice(lo, hi),), position)
+                      for lo, hi in _at_indices(n, static_ints(b, spec, "split indices", position))])
     count = static_int(b, spec, "the number of sections", position)
     if count <= 0:
         raise JacValueError(f"{fname}: the number of sections must be positive, got {count}", position)
