@@ -1925,11 +1925,16 @@ FUNCTIONS["positive"] = _identity("positive")
 
 @function("type_as")
 def _type_as(b, args, kwargs, position):
-    # x.type_as(y): x in y's dtype, which is --dtype already
+    # x.type_as(y): x in y's dtype: --dtype for a float y, truncated for an integer one, x != 0 for a mask
     a = arguments("type_as", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
     other = tensor(b, a["other"], "type_as", position)
     x = tensor(b, a["x"], "type_as", position)
-    return x if is_boolean(b, other) else as_numbers(b, x, position)
+    if is_boolean(b, other):
+        return truth(b, x, position)
+    typed = b.typed.get(other.id) or b.integral.get(other.id)
+    if typed is not None and typed[0].kind in "iu":
+        return as_dtype(b, x, DType(typed[0].name, "i", typed[1]), position)
+    return as_numbers(b, x, position)
 
 
 def _addc_lower(fname, op):
