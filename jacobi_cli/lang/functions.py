@@ -56,7 +56,7 @@ def function(*names):
 # --- argument handling ----------------------------------------------------------------
 
 ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x", "a": "x", "p": "ord",
-           "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y"}
+           "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y", "other": "y"}  # torch.add(x, other=y)
 
 
 # torch.nn.functional's functions whose last positional parameter is ``inplace``, at that position: F.relu(x, True)
@@ -1389,8 +1389,10 @@ def _value_options(b, kwargs: dict, fname, position):
 # dtype (as x.float()); an integer one truncates the elements before a sum or product, and is refused for a mean or a
 # softmax (PyTorch refuses those)
 DTYPE_FIRST = frozenset(("sum", "nansum", "prod", "nanprod", "cumsum", "cumprod", "mean", "nanmean", "softmax",
-                         "log_softmax", "softmin"))
-_FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin"))
+                         "log_softmax", "softmin", "norm", "vector_norm", "matrix_norm"))
+_FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin", "norm", "vector_norm", "matrix_norm"))
+# PyTorch's alone among them: NumPy's norm has no dtype= (the parser reads these only in a call of PyTorch's)
+TORCH_DTYPE_FIRST = frozenset(("norm", "vector_norm", "matrix_norm"))
 _OR_SUMS = frozenset(("sum", "nansum", "cumsum"))  # their add of two booleans is an or: a bool sum is nonzero
 
 
@@ -1407,9 +1409,9 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
         raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
                             "torch.cummax(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
-        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only (NumPy "
-                            "truncates the elements and the result); jac refuses an integer one (drop dtype=: jac "
-                            "computes in --dtype)", position)
+        numpy = "" if fname in TORCH_DTYPE_FIRST else " (NumPy truncates the elements and the result)"
+        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only{numpy}; "
+                            "jac refuses an integer one (drop dtype=: jac computes in --dtype)", position)
     key = next((k for k in ("input", "x", "a") if k in kwargs), None)
     if args:
         args = [as_dtype(b, tensor(b, args[0], fname, position), dtype, position)] + list(args[1:])
@@ -10677,6 +10679,7 @@ def _with_alpha(name: str):
 for _name in ("add", "sub"):
     variant("torch", _name)(_with_alpha(_name))
     variant("method", _name)(_with_alpha(_name))
+variant("torch", "subtract")(variant("method", "subtract")(_with_alpha("sub")))  # PyTorch's other name of sub
 
 
 # --- Python's math module: functions of numbers ----------------------------------------------------------------
