@@ -68,7 +68,8 @@ def test_keepdim_and_split_readings(code):
 
 @pytest.mark.parametrize("code", ["torch.add(x, other=y)", "x.add(other=y, alpha=2)", "torch.subtract(x, y, alpha=3)",
                                   "x.subtract(y, alpha=0.5)", "torch.atan2(x, other=y)", "torch.xlogy(x, other=y)",
-                                  "torch.where(x > 0.5, x, other=y)"])
+                                  "torch.where(x > 0.5, x, other=y)", "torch.softmax(x, -1, torch.float64)",
+                                  "x.log_softmax(0, torch.float64)", "torch.isclose(input=x, other=y).double() * x"])
 def test_other_and_alpha_of_the_binary_functions(code):
     assert_parity(code, {"x": X, "y": Y}, _call(code))
 

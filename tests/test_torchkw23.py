@@ -200,3 +200,28 @@ def test_type_as_takes_the_other_arrays_dtype(text, want):
 def test_type_as_an_integer_array_has_no_derivative():
     grads = api.vjp("import torch\nw.type_as(torch.tensor(1))", {"w": W}, np.ones((2, 3)), wrt=["w"])
     np.testing.assert_array_equal(grads["w"], np.zeros((2, 3)))
+
+
+def test_input_and_other_name_the_operands_of_isclose():
+    near = X + 1e-9
+    for text in ("torch.isclose(input=x, other=y)", "torch.isclose(x, other=y)", "torch.allclose(x, other=y)"):
+        np.testing.assert_array_equal(api.evaluate(text, {"x": X, "y": near}), api.evaluate(
+            text.replace("input=", "").replace("other=", ""), {"x": X, "y": near}))
+    assert api.evaluate("torch.allclose(x, other=y)", {"x": X, "y": near}) == 1
+
+
+@pytest.mark.parametrize("text, axis", [("torch.softmax(x, -1, torch.float64)", -1),
+                                        ("torch.log_softmax(x, 0, torch.float32)", 0),
+                                        ("x.softmax(0, torch.float64)", 0), ("x.log_softmax(1, torch.float64)", 1)])
+def test_softmax_reads_pytorchs_third_argument_as_the_dtype(text, axis):
+    e = np.exp(X - X.max(axis, keepdims=True))
+    want = e / e.sum(axis, keepdims=True)
+    want = np.log(want) if "log_" in text else want
+    np.testing.assert_allclose(api.evaluate(f"import torch\n{text}", ENV), want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("text", ["F.softmax(x, -1, torch.float64)",  # F's third is _stacklevel
+                                  "torch.log_softmax(x, -1, torch.int64)"])
+def test_softmax_third_argument_refused_where_it_is_no_float_dtype(text):
+    with pytest.raises(JacError):
+        api.evaluate(text, ENV)

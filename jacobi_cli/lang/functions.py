@@ -57,6 +57,8 @@ def function(*names):
 
 ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x", "a": "x", "p": "ord",
            "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y", "other": "y"}  # torch.add(x, other=y)
+# where a function names its operands a and b (isclose): PyTorch's input= and other= are those
+SECOND_ALIASES = {"input": "a", "other": "b"}
 
 
 # torch.nn.functional's functions whose last positional parameter is ``inplace``, at that position: F.relu(x, True)
@@ -76,7 +78,8 @@ def arguments(fname, args, kwargs, params, position):
     bound = dict(zip(names, args))
     for key, value in kwargs.items():
         if key not in params:  # torch's dim= is NumPy's axis=, ...; a name the function has is its own
-            key = ALIASES.get(key, key)
+            alias = ALIASES.get(key, key)
+            key = alias if alias in params or SECOND_ALIASES.get(key) not in params else SECOND_ALIASES[key]
         if key == "inplace" and key not in params:  # F.relu(x, inplace=True): jac's values are never changed
             continue
         if key not in params:
@@ -1454,6 +1457,14 @@ def numpy_positional(fname: str, args: list, kwargs: dict, numpy: bool, position
         if name != "out":
             kwargs[name] = value
     return args[:2], kwargs
+
+
+def torch_positional_dtype(fname: str, args: list, kwargs: dict) -> tuple:
+    """``torch.softmax(x, dim, dtype)`` and ``x.log_softmax(dim, dtype)``: ATen's third parameter is the dtype
+    (F's third is _stacklevel: the parser calls this for PyTorch's top-level spellings and methods alone)."""
+    if fname in ("softmax", "log_softmax") and len(args) == 3 and _is_dtype(args[2]) and "dtype" not in kwargs:
+        return args[:2], {**kwargs, "dtype": args[2]}
+    return args, kwargs
 
 
 def _is_dtype(value) -> bool:
