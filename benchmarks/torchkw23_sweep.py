@@ -25,7 +25,7 @@ error). Prints WRONG, CRASH and LENIENT lines (-v: OVER-REFUSED too), then the c
 Expected differences, as grads22_sweep.py lists them: random functions skipped; singular vectors and eigenvectors
 compared up to sign (LAPACK's, NumPy's: PyTorch's differ for some matrices); a float32 dtype= computed in jac's
 --dtype, float64, compared at float32's tolerance; the gradients of F.hardsigmoid and digamma at 1e-7 relative.
-A value that is not finite has its gradient left uncompared (GRADNONFINITE): var / std with no degree of freedom
+A spread that is not finite has its gradient left uncompared (GRADNONFINITE): var / std with no degree of freedom
 left (``torch.var(x, 0, correction=2)`` of 2 rows) are inf in both, and PyTorch's gradient divides by N - c < 0
 (finite numbers, or ±inf) where jac's is NaN; ``pinverse``-like solutions of an ill-conditioned x @ x.mT agree to
 ~1e-12 of their largest element, not element by element (grads22_sweep.py).
@@ -79,6 +79,7 @@ SIGNED = ("svd", "eigh")  # singular vectors and eigenvectors: their signs are L
 # gradients compared at 1e-7 relative (grads22_sweep.py's expected differences): F.hardsigmoid's (PyTorch's CPU kernel
 # multiplies by float32's 1/6), digamma's (PyTorch's trigamma is off by up to 5e-10 relative; jac's is SciPy's)
 LOOSE = ("hardsigmoid", "digamma")
+SPREADS = ("var", "std", "var_mean", "std_mean")  # with no degree of freedom left: see the docstring
 SCALED = ("pinv", "pinverse", "lstsq")  # gradients within 1e-11 of their largest element (ill-conditioned x @ x.mT)
 # also written after dim=-1: torch.max(x, dim=-1, keepdim=True)
 AFTER_DIM = {"keepdim", "correction", "unbiased", "dtype"}
@@ -290,7 +291,7 @@ def check_part(tally: Tally, text: str, shape, values: dict, env: dict, element,
         if not floating and isinstance(element, torch.Tensor) and want.size and values:
             return integral(tally, text, shape, values, rng, want)
         return "AGREE"
-    if not np.all(np.isfinite(want)):  # var(x, 0, correction=2) of 2 rows: inf in both, gradients apart (docstring)
+    if not np.all(np.isfinite(want)) and any(f"{n}(" in text for n in SPREADS):  # inf in both, gradients apart
         tally.counts["GRADNONFINITE"] += 1
         return "AGREE"
     v = rng.standard_normal(element.shape)
