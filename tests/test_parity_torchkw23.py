@@ -66,6 +66,11 @@ def test_keepdim_and_split_readings(code):
     assert_parity(code, {"x": X}, _call(code))
 
 
+def test_nanquantile_keepdim_without_a_dim():
+    code = "torch.nanquantile(x, 0.4, keepdim=True)"
+    assert_parity(code, {"x": np.where(np.eye(2, 3) > 0, np.nan, X)}, _call(code))
+
+
 @pytest.mark.parametrize("code", ["torch.add(x, other=y)", "x.add(other=y, alpha=2)", "torch.subtract(x, y, alpha=3)",
                                   "x.subtract(y, alpha=0.5)", "torch.atan2(x, other=y)", "torch.xlogy(x, other=y)",
                                   "torch.where(x > 0.5, x, other=y)", "torch.softmax(x, -1, torch.float64)",

@@ -93,6 +93,22 @@ def test_quantile_keepdim_without_a_dim_keeps_every_axis(text, want):
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+NANS = np.where(np.eye(2, 3) > 0, np.nan, X)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("torch.nanquantile(x, 0.3, keepdim=True)", np.nanquantile(NANS, 0.3, keepdims=True)),
+    ("torch.nanquantile(x, 0.3, None, True, 'higher')", np.nanquantile(NANS, 0.3, keepdims=True, method="higher")),
+    ("np.nanquantile(x, [0.3, 0.6], keepdims=True)", np.nanquantile(NANS, [0.3, 0.6], keepdims=True)),
+    ("np.nanpercentile(x, 30, keepdims=True, method='lower')", np.nanpercentile(NANS, 30, keepdims=True,
+                                                                                method="lower")),
+])
+def test_nanquantile_keepdim_without_a_dim_keeps_every_axis(text, want):
+    got = api.evaluate(text, {"x": NANS})  # refused before
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
 def test_quantile_keepdim_without_a_dim_differentiates_as_its_value():
     text = "torch.quantile(x, 0.3, keepdim=True)"
     v = np.array([[1.7]])

@@ -9016,9 +9016,9 @@ def _nanquantile(fname: str, scale: float, library: str):
         q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         if a["axis"] is None or x.ndim == 0:
-            if keepdims and x.ndim:
-                raise JacValueError(f"{fname}(x, keepdims=True) without an axis is not supported; give the axis",
-                                    position)
+            if keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
+                flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
+                return _reshape_to(b, flat, flat.shape + (1,) * x.ndim, position)
             x = _reshape_to(b, x, (_numel(x, position),), position)
             axis, keepdims = 0, False
         else:
