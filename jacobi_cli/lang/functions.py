@@ -56,7 +56,9 @@ def function(*names):
 # --- argument handling ----------------------------------------------------------------
 
 ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x", "a": "x", "p": "ord",
-           "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y"}
+           "a_min": "min", "a_max": "max", "dims": "axes", "exponent": "y", "other": "y"}  # torch.add(x, other=y)
+# where a function names its operands a and b (isclose): PyTorch's input= and other= are those
+SECOND_ALIASES = {"input": "a", "other": "b"}
 
 
 # torch.nn.functional's functions whose last positional parameter is ``inplace``, at that position: F.relu(x, True)
@@ -76,7 +78,8 @@ def arguments(fname, args, kwargs, params, position):
     bound = dict(zip(names, args))
     for key, value in kwargs.items():
         if key not in params:  # torch's dim= is NumPy's axis=, ...; a name the function has is its own
-            key = ALIASES.get(key, key)
+            alias = ALIASES.get(key, key)
+            key = alias if alias in params or SECOND_ALIASES.get(key) not in params else SECOND_ALIASES[key]
         if key == "inplace" and key not in params:  # F.relu(x, inplace=True): jac's values are never changed
             continue
         if key not in params:
@@ -1391,8 +1394,10 @@ def _value_options(b, kwargs: dict, fname, position):
 # dtype (as x.float()); an integer one truncates the elements before a sum or product, and is refused for a mean or a
 # softmax (PyTorch refuses those)
 DTYPE_FIRST = frozenset(("sum", "nansum", "prod", "nanprod", "cumsum", "cumprod", "mean", "nanmean", "softmax",
-                         "log_softmax", "softmin"))
-_FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin"))
+                         "log_softmax", "softmin", "norm", "vector_norm", "matrix_norm"))
+_FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin", "norm", "vector_norm", "matrix_norm"))
+# PyTorch's alone among them: NumPy's norm has no dtype= (the parser reads these only in a call of PyTorch's)
+TORCH_DTYPE_FIRST = frozenset(("norm", "vector_norm", "matrix_norm"))
 _OR_SUMS = frozenset(("sum", "nansum", "cumsum"))  # their add of two booleans is an or: a bool sum is nonzero
 
 
@@ -1409,9 +1414,9 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
         raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
                             "torch.cummax(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
-        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only (NumPy "
-                            "truncates the elements and the result); jac refuses an integer one (drop dtype=: jac "
-                            "computes in --dtype)", position)
+        numpy = "" if fname in TORCH_DTYPE_FIRST else " (NumPy truncates the elements and the result)"
+        raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only{numpy}; "
+                            "jac refuses an integer one (drop dtype=: jac computes in --dtype)", position)
     key = next((k for k in ("input", "x", "a") if k in kwargs), None)
     if args:
         args = [as_dtype(b, tensor(b, args[0], fname, position), dtype, position)] + list(args[1:])
@@ -1454,6 +1459,14 @@ def numpy_positional(fname: str, args: list, kwargs: dict, numpy: bool, position
         if name != "out":
             kwargs[name] = value
     return args[:2], kwargs
+
+
+def torch_positional_dtype(fname: str, args: list, kwargs: dict) -> tuple:
+    """``torch.softmax(x, dim, dtype)`` and ``x.log_softmax(dim, dtype)``: ATen's third parameter is the dtype
+    (F's third is _stacklevel: the parser calls this for PyTorch's top-level spellings and methods alone)."""
+    if fname in ("softmax", "log_softmax") and len(args) == 3 and _is_dtype(args[2]) and "dtype" not in kwargs:
+        return args[:2], {**kwargs, "dtype": args[2]}
+    return args, kwargs
 
 
 def _is_dtype(value) -> bool:
@@ -1927,11 +1940,16 @@ FUNCTIONS["positive"] = _identity("positive")
 
 @function("type_as")
 def _type_as(b, args, kwargs, position):
-    # x.type_as(y): x in y's dtype, which is --dtype already
+    # x.type_as(y): x in y's dtype: --dtype for a float y, truncated for an integer one, x != 0 for a mask
     a = arguments("type_as", args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
     other = tensor(b, a["other"], "type_as", position)
     x = tensor(b, a["x"], "type_as", position)
-    return x if is_boolean(b, other) else as_numbers(b, x, position)
+    if is_boolean(b, other):
+        return truth(b, x, position)
+    typed = b.typed.get(other.id) or b.integral.get(other.id)
+    if typed is not None and typed[0].kind in "iu":
+        return as_dtype(b, x, DType(typed[0].name, "i", typed[1]), position)
+    return as_numbers(b, x, position)
 
 
 def _addc_lower(fname, op):
@@ -2411,9 +2429,11 @@ def _sections(n: int, count: int) -> list:
 
 
 def _at_indices(n: int, indices: tuple) -> list:
-    """The lengths of the pieces that split ``range(n)`` at ``indices`` (NumPy's split)."""
+    """The (start, stop) of the pieces that split ``range(n)`` at ``indices`` (NumPy's split, PyTorch's
+    tensor_split): piece k is ``x[indices[k-1]:indices[k]]``, so after a smaller index a piece starts again
+    (``[2, 0]`` of 2 rows: ``x[:2]``, ``x[2:0]``, ``x[0:]``)."""
     bounds = [0] + [min(max(i if i >= 0 else i + n, 0), n) for i in indices] + [n]
-    return [max(hi - lo, 0) for lo, hi in zip(bounds, bounds[1:])]
+    return [(lo, max(hi, lo)) for lo, hi in zip(bounds, bounds[1:])]
 
 
 def _split_args(fname, b, args, kwargs, position, key, default_axis=0):
@@ -2448,7 +2468,8 @@ def _np_split(b, args, kwargs, position, even=True):
     fname = "split" if even else "array_split"
     x, axis, n, spec = _split_args(fname, b, args, kwargs, position, "indices_or_sections")
     if isinstance(spec, tuple):  # where to cut
-        return _pieces(b, x, axis, _at_indices(n, static_ints(b, spec, "split indices", position)), position)
+        return Items([_take(b, x, (slice(None),) * axis + (slice(lo, hi),), position)
+                      for lo, hi in _at_indices(n, static_ints(b, spec, "split indices", position))])
     count = static_int(b, spec, "the number of sections", position)
     if count <= 0:
         raise JacValueError(f"{fname}: the number of sections must be positive, got {count}", position)
@@ -4587,15 +4608,7 @@ def _count(b: Builder, x: Tracer, axes: tuple, position, fname: str) -> int:
 def _var_std(fname: str):
     def make(library):
         def lower(b, args, kwargs, position):
-            kwargs = dict(kwargs)
-            if len(args) >= 2 and isinstance(args[1], bool):  # torch.var(x, False): the unbiased overload
-                kwargs["unbiased"], args = args[1], args[:1] + args[2:]
-            if len(args) > 2:  # torch.var(x, dim, unbiased, keepdim); NumPy's third is a dtype
-                if library == "numpy" or not isinstance(args[2], bool):
-                    raise JacValueError(f"{fname}(): give ddof=, correction=, unbiased= and keepdims= by keyword",
-                                        position)
-                kwargs.update(zip(("unbiased", "keepdim"), args[2:4]))
-                args = args[:2] + args[4:]
+            args, kwargs = _spread_positions(fname, library, args, kwargs, position)
             a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "ddof": None, "correction": None,
                                                 "unbiased": None, "keepdims": False}, position)
             x = tensor(b, a["x"], fname, position)
@@ -4612,6 +4625,20 @@ def _var_std(fname: str):
             return b.apply("div", s, dof, position=position)
         return lower
     return make
+
+
+def _spread_positions(fname: str, library, args, kwargs, position) -> tuple:
+    """var / std (and var_mean, std_mean): PyTorch's positional overloads, (x, unbiased) and (x, dim, unbiased,
+    keepdim), as keywords."""
+    kwargs = dict(kwargs)
+    if len(args) >= 2 and isinstance(args[1], bool):  # torch.var(x, False): the unbiased overload
+        kwargs["unbiased"], args = args[1], args[:1] + args[2:]
+    if len(args) > 2:  # torch.var(x, dim, unbiased, keepdim); NumPy's third is a dtype
+        if library == "numpy" or not isinstance(args[2], bool):
+            raise JacValueError(f"{fname}(): give ddof=, correction=, unbiased= and keepdims= by keyword", position)
+        kwargs.update(zip(("unbiased", "keepdim"), args[2:4]))
+        args = args[:2] + args[4:]
+    return args, kwargs
 
 
 def _correction(b, a, library, fname, position) -> float:
@@ -5120,7 +5147,49 @@ def _cosine_similarity(b, args, kwargs, position):
 LOSS_LEGACY = ("size_average", "reduce")
 
 
+# the parameters of F's losses after their arrays, in PyTorch's order: the deprecated size_average and reduce sit
+# before reduction, so F.mse_loss(x, y, 'sum') is size_average='sum' there (PyTorch's mean, with a warning), never
+# jac's reduction; a value by position is bound to PyTorch's name, then read (or refused) as that keyword
+LOSS_POSITIONS = {
+    "binary_cross_entropy": ("weight", "size_average", "reduce", "reduction"),
+    "binary_cross_entropy_with_logits": ("weight", "size_average", "reduce", "reduction", "pos_weight"),
+    "cosine_embedding_loss": ("margin", "size_average", "reduce", "reduction"),
+    "cross_entropy": ("weight", "size_average", "ignore_index", "reduce", "reduction", "label_smoothing"),
+    "hinge_embedding_loss": ("margin", "size_average", "reduce", "reduction"),
+    "kl_div": ("size_average", "reduce", "reduction", "log_target"),
+    "l1_loss": ("size_average", "reduce", "reduction", "weight"),
+    "margin_ranking_loss": ("margin", "size_average", "reduce", "reduction"),
+    "mse_loss": ("size_average", "reduce", "reduction", "weight"),
+    "multi_margin_loss": ("p", "margin", "weight", "size_average", "reduce", "reduction"),
+    "multilabel_margin_loss": ("size_average", "reduce", "reduction"),
+    "multilabel_soft_margin_loss": ("weight", "size_average", "reduce", "reduction"),
+    "nll_loss": ("weight", "size_average", "ignore_index", "reduce", "reduction"),
+    "poisson_nll_loss": ("log_input", "full", "size_average", "eps", "reduce", "reduction"),
+    "smooth_l1_loss": ("size_average", "reduce", "reduction", "beta"),
+    "soft_margin_loss": ("size_average", "reduce", "reduction"),
+    "triplet_margin_loss": ("margin", "p", "eps", "swap", "size_average", "reduce", "reduction"),
+}
+
+
+def _torch_positions(fname, args, kwargs, params, position) -> tuple:
+    """``args`` past a loss's arrays bound by PyTorch's order (:data:`LOSS_POSITIONS`) as keywords."""
+    order = LOSS_POSITIONS.get(fname)
+    arrays = sum(1 for v in params.values() if v is REQUIRED)
+    if order is None or len(args) <= arrays:
+        return args, kwargs
+    extra = args[arrays:]
+    if len(extra) > len(order):
+        raise JacParseError(f"{fname}() takes at most {arrays + len(order)} argument(s), got {len(args)}", position)
+    kwargs = dict(kwargs)
+    for key, value in zip(order, extra):
+        if key in kwargs or ALIASES.get(key) in kwargs:
+            raise JacParseError(f"{fname}() got argument '{key}' twice", position)
+        kwargs[key] = value
+    return args[:arrays], kwargs
+
+
 def _loss_args(fname, args, kwargs, params, position):
+    args, kwargs = _torch_positions(fname, args, kwargs, params, position)
     for key in LOSS_LEGACY:
         if kwargs.get(key) is not None:
             raise JacValueError(f"{fname}(): {key}= is deprecated in PyTorch and not supported; use reduction=",
@@ -5337,6 +5406,9 @@ def _cross_entropy(b, args, kwargs, position):
     if _target_kind(x, t, fname, position) == "indices":
         return _nll(b, logp, t, a["weight"], _index_target_params(b, a, position), reduction, float(smoothing),
                     fname, position)
+    if static(b, a["ignore_index"], "ignore_index", position) != -100:  # PyTorch refuses it: never ignored silently
+        raise JacValueError("cross_entropy(): ignore_index is for class-index targets; the target here holds class "
+                            "probabilities (the input's shape)", position)
     classes = x.shape[axis]
     if classes == 0:  # PyTorch's mean divides 0 by input.numel() / C = 0 / 0 (NaN), its sum is -0: no loss to give
         raise JacShapeError(f"cross_entropy: the input of shape {fmt(x.shape)} has no classes (axis {axis} is empty)",
@@ -5550,8 +5622,7 @@ def _statistic_and_mean(fname: str):
 
     def lower(b, args, kwargs, position):
         out = stat(b, args, kwargs, position)
-        if len(args) >= 2 and isinstance(args[1], bool):  # the unbiased overload
-            args = args[:1] + args[2:]
+        args, kwargs = _spread_positions(fname, "torch", args, kwargs, position)  # the mean's keepdim as the statistic's
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "axis": None, "correction": None, "unbiased": None,
                                             "keepdims": False}, position)
         x = tensor(b, a["x"], fname, position)
@@ -5656,6 +5727,9 @@ def _quantile(fname: str, scale: float):
             return q
         q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if a["axis"] is None and keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
+            flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
+            return b.apply("reshape", flat, shape=flat.shape + (1,) * x.ndim, position=position)
         if a["axis"] is None or x.ndim == 0:
             x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
             axis, keep = 0, False
@@ -5703,10 +5777,10 @@ def _pairwise_distance(b, args, kwargs, position):
     x1, x2 = tensor(b, a["x1"], "pairwise_distance", position), tensor(b, a["x2"], "pairwise_distance", position)
     d = b.apply("add", b.apply("sub", x1, x2, position=position), static(b, a["eps"], "eps", position),
                 position=position)
-    if d.ndim == 0:
-        d = b.apply("reshape", d, shape=(1,), position=position)
-    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,),
-                        bool(static(b, a["keepdims"], "keepdim", position)), position)
+    keepdim = bool(static(b, a["keepdims"], "keepdim", position))
+    if d.ndim == 0:  # PyTorch's distance of scalars is a scalar, keepdim or not
+        d, keepdim = b.apply("reshape", d, shape=(1,), position=position), False
+    return _vector_norm(b, d, static(b, a["ord"], "p", position), (d.ndim - 1,), keepdim, position)
 
 
 @function("cdist")
@@ -8996,9 +9070,9 @@ def _nanquantile(fname: str, scale: float, library: str):
         q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
         if a["axis"] is None or x.ndim == 0:
-            if keepdims and x.ndim:
-                raise JacValueError(f"{fname}(x, keepdims=True) without an axis is not supported; give the axis",
-                                    position)
+            if keepdims and x.ndim:  # over every element, kept as ones: (1, 1) of a matrix
+                flat = lower(b, [x, a["q"]], {"interpolation": a["interpolation"]}, position)
+                return _reshape_to(b, flat, flat.shape + (1,) * x.ndim, position)
             x = _reshape_to(b, x, (_numel(x, position),), position)
             axis, keepdims = 0, False
         else:
@@ -10670,6 +10744,7 @@ def _with_alpha(name: str):
 for _name in ("add", "sub"):
     variant("torch", _name)(_with_alpha(_name))
     variant("method", _name)(_with_alpha(_name))
+variant("torch", "subtract")(variant("method", "subtract")(_with_alpha("sub")))  # PyTorch's other name of sub
 
 
 # --- Python's math module: functions of numbers ----------------------------------------------------------------

@@ -32,7 +32,8 @@ from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
-    static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional
+    static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
+    torch_positional_dtype
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .modules import LAYERS, Module, Sequential, layer, refused_module
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
@@ -2001,7 +2002,10 @@ class _Lowering:
         if len(args) > 2 and fname in NUMPY_AFTER_AXIS:  # np.sum(x, 0, int): NumPy's third is dtype, PyTorch's keepdim
             numpy = self.b.library == "numpy" or (kind == "method" and self.dialect == "numpy")
             args, kwargs = numpy_positional(fname, args, kwargs, numpy, position)
-        if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST:  # x.sum(dtype=torch.float64)
+        if len(args) == 3 and (module == "torch" or kind == "method"):  # torch.softmax(x, -1, torch.float64)
+            args, kwargs = torch_positional_dtype(fname, args, kwargs)
+        if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
+                and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
         return lower(self.b, args, kwargs, position)
 

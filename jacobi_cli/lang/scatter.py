@@ -690,6 +690,8 @@ def _view_scatter(fname: str):
         where = _positions(shape)
         if fname == "diagonal_scatter":
             d1, d2 = (_axis(b, a[k], len(shape), fname, position) for k in ("dim1", "dim2"))
+            if d1 == d2:
+                raise JacValueError(f"{fname}: dim1 and dim2 are both axis {d1}; a diagonal needs two axes", position)
             targets = np.diagonal(where, static_int(b, a["offset"], "offset", position), d1, d2)
         else:
             axis = _axis(b, a["axis"], len(shape), fname, position)
