@@ -581,9 +581,11 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     m = size(nodes[graph.output][4])  # [4]: a node's shape ([k]: a NamedTuple field by name is a generic lookup)
     facts = graph.facts
     itemsize = facts[2] if facts is not None else dtype_itemsize(graph.dtype)  # facts.itemsize
-    held = 0  # the values, as make_plan counts them, and the diagonal Jacobians made below
-    for v in values:
-        held += getattr(v, "nbytes", 8)
+    # the values, at least as make_plan counts them (their nbytes, 8 for a Python number), and the diagonal
+    # Jacobians made below. Counted by the facts without a walk: each value has its node's shape and at most
+    # 8 bytes an element (float64, int64; jac's arrays are real: complex dtypes are refused), so every node's
+    # elements times 8 bound them (a float32 graph's by twice: near the budget its plan decides)
+    held = facts[1] * _MAX_ITEMSIZE if facts is not None else _values_bytes(values)  # facts.elements
     every = names
     ones = []  # a diagonal, at any size (a loop, not a comprehension: no cells of this function's variables)
     for name in names:
@@ -629,6 +631,17 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
         found.update(diagonals)
         found = _in_order(found, every)
     return found, (modes, parts)
+
+
+_MAX_ITEMSIZE = 8  # bytes of an element of any value a graph computes (float64, int64)
+
+
+def _values_bytes(values: list) -> int:
+    """The bytes of node ``values`` as :func:`make_plan` counts them (a loop, not a generator: no cell)."""
+    held = 0
+    for v in values:
+        held += getattr(v, "nbytes", 8)
+    return held
 
 
 def _diagonals(graph: Graph, values: list, ones: list, m: int, mode: str, n_wrt: int, arrays: bool) -> dict:
