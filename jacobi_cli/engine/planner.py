@@ -518,7 +518,10 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
     """``{name: dense part}``: one reverse pass over the output's whole basis for the inputs
     in reverse mode, one forward pass over its own basis for each input in forward mode."""
     out = {}
-    rev = [n for n, mode in modes.items() if mode == "reverse"]
+    rev = []  # a loop, not a comprehension (a function made and called at each call)
+    for name, mode in modes.items():
+        if mode == "reverse":
+            rev.append(name)
     if rev:
         seed = autodiff.basis(graph.nodes[graph.output][4], graph.dtype)  # [4]: the output node's shape
         grads = autodiff.vjp(reverse_graph(graph, rev, len(modes)), values, seed)
@@ -648,8 +651,9 @@ def _diagonals(graph: Graph, values: list, ones: list, m: int, mode: str, n_wrt:
     """:func:`unplanned`'s diagonal Jacobians of the inputs ``ones`` (of ``n_wrt`` differentiated), from
     :func:`along_ones`: arrays, or :class:`SparseJacobian` objects."""
     diagonals = along_ones(graph, values, dict.fromkeys(ones, _fewer_basis(m, m) if mode == "auto" else mode), n_wrt)
-    return {name: _diagonal_array(graph, d) if arrays else _diagonal_jacobian(name, graph, d)
-            for name, d in diagonals.items()}
+    for name, d in diagonals.items():  # a loop, not a comprehension (a function made and called at each call)
+        diagonals[name] = _diagonal_array(graph, d) if arrays else _diagonal_jacobian(name, graph, d)
+    return diagonals
 
 
 def _without(names: list, found: dict) -> list:
@@ -669,16 +673,21 @@ def along_ones(graph: Graph, values: list, modes: dict, n_wrt: int) -> dict:
     position by position), so it is that diagonal; the first call (:func:`unplanned`) and the
     plan's run (:func:`run`) both take it, and the kernels trace it (``_diagonal_pass``). The
     arrays are the pass's own (new, never an input's), possibly of another dtype than the graph's."""
-    y_shape = tuple(graph.nodes[graph.output][4])
-    n = size(y_shape)
-    seed = _empty((1,) + y_shape, graph.dtype)  # np.ones without its Python layers (x's shape is y's)
-    seed.fill(1)
-    rev = [name for name, mode in modes.items() if mode == "reverse"]
+    seed = _empty((1,) + tuple(graph.nodes[graph.output][4]), graph.dtype)  # np.ones without its Python layers
+    seed.fill(1)  # (x's shape is y's)
+    n = seed.size
+    rev = []  # loops, not comprehensions (a function made and called at each call)
+    for name, mode in modes.items():
+        if mode == "reverse":
+            rev.append(name)
     parts = autodiff.vjp(reverse_graph(graph, rev, n_wrt), values, seed) if rev else {}
     for name, mode in modes.items():
         if mode == "forward":
             parts[name] = autodiff.jvp(graph, values, {name: seed})[graph.output]
-    return {name: parts[name].reshape(n) for name in modes}
+    diagonals = {}
+    for name in modes:
+        diagonals[name] = parts[name].reshape(n)
+    return diagonals
 
 
 def _diagonal_jacobian(name: str, graph: Graph, diagonal) -> SparseJacobian:
