@@ -298,7 +298,12 @@ def test_the_first_call_takes_the_plan_when_the_bound_passes_the_budget():
 
 
 def _bound_holds(graph, values, names):
-    """pass_bound is above every dry run's peak: both passes per input, and the products."""
+    """pass_bound is above every dry run's peak: both passes per input, and the products; and the
+    values' bytes as make_plan counts them are within what planner.unplanned reads off the facts (each
+    value of its node's shape, at most 8 bytes an element)."""
+    for node, value in zip(graph.nodes, values):
+        assert np.shape(value) == tuple(node.shape), node
+    assert planner._values_bytes(values) <= graph.facts.elements * planner._MAX_ITEMSIZE
     for name in names:
         m, n = int(np.prod(graph.output_shape)), int(np.prod(graph.nodes[graph.inputs[name]].shape))
         assert planner.probe_forward(graph, values, name).peak <= planner.pass_bound(graph, n), name

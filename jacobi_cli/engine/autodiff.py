@@ -232,8 +232,9 @@ _array, _zeros = np.array, np.zeros  # read once: see _errstate
 def basis(shape: tuple, dtype) -> np.ndarray:
     """The standard basis of arrays of ``shape``, stacked: ``(n, *shape)``."""
     n = size(shape)
-    if n == 1:  # a one-element output's seed (a scalar loss): one 1, as below, in one call
-        return _array([1.0], dtype).reshape((1,) + tuple(shape))
+    if n == 1:  # a one-element output's seed (a scalar loss): one 1, as below, in one call (and a scalar's
+        one = _array([1.0], dtype)  # shape without the reshape)
+        return one.reshape((1,) + tuple(shape)) if shape else one
     flat = _zeros(n * n, dtype)  # np.eye(n, dtype=dtype), made without its Python layers: the same array
     flat[::n + 1] = 1
     return flat.reshape((n,) + tuple(shape))

@@ -518,7 +518,10 @@ def _dense_passes(graph: Graph, values: list, modes: dict) -> dict:
     """``{name: dense part}``: one reverse pass over the output's whole basis for the inputs
     in reverse mode, one forward pass over its own basis for each input in forward mode."""
     out = {}
-    rev = [n for n, mode in modes.items() if mode == "reverse"]
+    rev = []  # a loop, not a comprehension (a function made and called at each call)
+    for name, mode in modes.items():
+        if mode == "reverse":
+            rev.append(name)
     if rev:
         seed = autodiff.basis(graph.nodes[graph.output][4], graph.dtype)  # [4]: the output node's shape
         grads = autodiff.vjp(reverse_graph(graph, rev, len(modes)), values, seed)
@@ -581,9 +584,11 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     m = size(nodes[graph.output][4])  # [4]: a node's shape ([k]: a NamedTuple field by name is a generic lookup)
     facts = graph.facts
     itemsize = facts[2] if facts is not None else dtype_itemsize(graph.dtype)  # facts.itemsize
-    held = 0  # the values, as make_plan counts them, and the diagonal Jacobians made below
-    for v in values:
-        held += getattr(v, "nbytes", 8)
+    # the values, at least as make_plan counts them (their nbytes, 8 for a Python number), and the diagonal
+    # Jacobians made below. Counted by the facts without a walk: each value has its node's shape and at most
+    # 8 bytes an element (float64, int64; jac's arrays are real: complex dtypes are refused), so every node's
+    # elements times 8 bound them (a float32 graph's by twice: near the budget its plan decides)
+    held = facts[1] * _MAX_ITEMSIZE if facts is not None else _values_bytes(values)  # facts.elements
     every = names
     ones = []  # a diagonal, at any size (a loop, not a comprehension: no cells of this function's variables)
     for name in names:
@@ -631,12 +636,24 @@ def unplanned(graph: Graph, values: list, names: list, mode: str, budget: int, a
     return found, (modes, parts)
 
 
+_MAX_ITEMSIZE = 8  # bytes of an element of any value a graph computes (float64, int64)
+
+
+def _values_bytes(values: list) -> int:
+    """The bytes of node ``values`` as :func:`make_plan` counts them (a loop, not a generator: no cell)."""
+    held = 0
+    for v in values:
+        held += getattr(v, "nbytes", 8)
+    return held
+
+
 def _diagonals(graph: Graph, values: list, ones: list, m: int, mode: str, n_wrt: int, arrays: bool) -> dict:
     """:func:`unplanned`'s diagonal Jacobians of the inputs ``ones`` (of ``n_wrt`` differentiated), from
     :func:`along_ones`: arrays, or :class:`SparseJacobian` objects."""
     diagonals = along_ones(graph, values, dict.fromkeys(ones, _fewer_basis(m, m) if mode == "auto" else mode), n_wrt)
-    return {name: _diagonal_array(graph, d) if arrays else _diagonal_jacobian(name, graph, d)
-            for name, d in diagonals.items()}
+    for name, d in diagonals.items():  # a loop, not a comprehension (a function made and called at each call)
+        diagonals[name] = _diagonal_array(graph, d) if arrays else _diagonal_jacobian(name, graph, d)
+    return diagonals
 
 
 def _without(names: list, found: dict) -> list:
@@ -656,16 +673,21 @@ def along_ones(graph: Graph, values: list, modes: dict, n_wrt: int) -> dict:
     position by position), so it is that diagonal; the first call (:func:`unplanned`) and the
     plan's run (:func:`run`) both take it, and the kernels trace it (``_diagonal_pass``). The
     arrays are the pass's own (new, never an input's), possibly of another dtype than the graph's."""
-    y_shape = tuple(graph.nodes[graph.output][4])
-    n = size(y_shape)
-    seed = _empty((1,) + y_shape, graph.dtype)  # np.ones without its Python layers (x's shape is y's)
-    seed.fill(1)
-    rev = [name for name, mode in modes.items() if mode == "reverse"]
+    seed = _empty((1,) + tuple(graph.nodes[graph.output][4]), graph.dtype)  # np.ones without its Python layers
+    seed.fill(1)  # (x's shape is y's)
+    n = seed.size
+    rev = []  # loops, not comprehensions (a function made and called at each call)
+    for name, mode in modes.items():
+        if mode == "reverse":
+            rev.append(name)
     parts = autodiff.vjp(reverse_graph(graph, rev, n_wrt), values, seed) if rev else {}
     for name, mode in modes.items():
         if mode == "forward":
             parts[name] = autodiff.jvp(graph, values, {name: seed})[graph.output]
-    return {name: parts[name].reshape(n) for name in modes}
+    diagonals = {}
+    for name in modes:
+        diagonals[name] = parts[name].reshape(n)
+    return diagonals
 
 
 def _diagonal_jacobian(name: str, graph: Graph, diagonal) -> SparseJacobian:
