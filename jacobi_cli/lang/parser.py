@@ -551,8 +551,9 @@ class _Lowering:
         name, call, keyword = found
         position = self.source.at(stmt)
         if name in self.input_names:
-            raise JacUsageError(f"'{name}' is bound twice: on the command line and in the text, where "
-                                f"{name} = ...(requires_grad=True) makes it an input with that value: drop one",
+            raise JacUsageError(f"'{name}' is bound twice: by a binding ({name}=VALUE, {name}:SHAPE) and in the "
+                                f"text, where {name} = ...(requires_grad=True) makes it an input with that value: "
+                                f"drop one",
                                 position)
         tracer = self.new_input(name, self.leaf_value(name, call, keyword), position)
         self.scope[name] = tracer
@@ -609,7 +610,7 @@ class _Lowering:
             return False
         name = stmt.targets[0].id
         if name in self.input_names:
-            raise JacUsageError(f"'{name}' is bound on the command line and made in the text ({name} = nn...): "
+            raise JacUsageError(f"'{name}' is bound twice: by a binding and in the text ({name} = nn...): "
                                 f"drop one", self.source.at(stmt))
         self.scope[name] = self.made_layer(stmt.value, name)
         return True
@@ -701,7 +702,7 @@ class _Lowering:
             return False
         name = stmt.targets[0].id
         if name in self.input_names:
-            raise JacUsageError(f"'{name}' is bound on the command line and made in the text ({name} = "
+            raise JacUsageError(f"'{name}' is bound twice: by a binding and in the text ({name} = "
                                 f"{call.func.id}(...)): drop one", self.source.at(stmt))
         self.scope[name] = self.instance(self.scope[call.func.id], call, name)
         return True
