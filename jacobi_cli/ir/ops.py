@@ -1920,9 +1920,9 @@ defop("cholesky", _cholesky_impl, lambda s: _square_shape("cholesky", s), (_chol
       domain=(-0.3, 0.3), sympy=lambda S, a: S.stack_matrices(a, lambda m: ((m + m.T) / 2).cholesky(hermitian=False), "cholesky"))
 
 
-def _eigh(a):
+def _eigh(a, uplo="L"):
     a = np.asarray(a)
-    w, v = np.linalg.eigh(_symmetric_part(a, "eigh"))
+    w, v = np.linalg.eigh(_symmetric_part(a, "eigh"), UPLO=uplo)  # the triangle LAPACK reads: its vectors' signs
     return _undecomposed(a, w, v)
 
 
@@ -1992,13 +1992,13 @@ defop("eig_gaps", _gaps_impl, lambda s, who="eigh": tuple(s) + (s[-1],), (_gaps_
                                                                    x[..., None, :] - x[..., :, None])), w))
 
 
-def _eigh_vectors_jvp(t, v, a):
-    # dV = V (F ∘ (Vᵀ dS V))
+def _eigh_vectors_jvp(t, v, a, uplo="L"):
+    # dV = V (F ∘ (Vᵀ dS V)); uplo chose the signs of V's columns, which V itself carries
     f = P.eig_gaps(P.eigvalsh(a))
     return P.matmul(v, P.mul(f, P.matmul(mT(v), P.matmul(_sym(t), v))))
 
 
-def _eigh_vectors_vjp(g, v, a):
+def _eigh_vectors_vjp(g, v, a, uplo="L"):
     # gA = sym(V (F ∘ (Vᵀ G)) Vᵀ)
     f = P.eig_gaps(P.eigvalsh(a))
     return _sym(P.matmul(P.matmul(v, P.mul(f, P.matmul(mT(v), g))), mT(v)))
@@ -2006,7 +2006,7 @@ def _eigh_vectors_vjp(g, v, a):
 
 defop("eigvalsh", lambda a: _eigh(a)[0], lambda s: _square_shape("eigvalsh", s)[:-1],
       (_eigvalsh_vjp,), (_eigvalsh_jvp,))
-defop("eigh_vectors", lambda a: _eigh(a)[1], lambda s: _square_shape("eigh", s),
+defop("eigh_vectors", lambda a, uplo="L": _eigh(a, uplo)[1], lambda s, uplo="L": _square_shape("eigh", s),
       (_eigh_vectors_vjp,), (_eigh_vectors_jvp,))
 
 

@@ -24,7 +24,7 @@ FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
            "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
-           "jax.numpy.linalg", "jax.scipy.special", "jax.lax", "lax", "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
+           "jax.numpy.linalg", "jax.scipy.special", "jax.scipy.linalg", "jax.lax", "lax", "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -739,7 +739,7 @@ LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "to
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "np.random": "numpy.random", "numpy.random": "numpy.random",
              "jax.nn": "jax", "scipy.special": "scipy", "math": "math", "jax.numpy.linalg": "np.linalg",
-             "jax.scipy.special": "jax.scipy", "jax.lax": "jax.lax", "lax": "jax.lax",
+             "jax.scipy.special": "jax.scipy", "jax.scipy.linalg": "jax.scipy.linalg", "jax.lax": "jax.lax", "lax": "jax.lax",
              "nn": "torch.nn", "torch.nn": "torch.nn", "nn.functional": "torch"}  # nn.ReLU(): lang/modules.py
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy", "jax.scipy": "scipy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
@@ -3508,8 +3508,11 @@ def _cholesky(b, args, kwargs, position):
 
 def _uplo(b, a, fname, position):
     uplo = static(b, a["UPLO"], "UPLO", position)
+    if uplo is None and jax_spelled(b):  # JAX's default, the lower triangle
+        return "L"
     if uplo not in ("L", "U"):
         raise JacValueError(f"{fname}: UPLO must be 'L' or 'U'", position)
+    return uplo
 
 
 @function("eigh")
@@ -3517,8 +3520,9 @@ def _eigh(b, args, kwargs, position):
     a = arguments("eigh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
     x = tensor(b, a["x"], "eigh", position)
     _square(x, "eigh", position)
-    _uplo(b, a, "eigh", position)
-    return Items.named([b.apply("eigvalsh", x, position=position), b.apply("eigh_vectors", x, position=position)],
+    uplo = _uplo(b, a, "eigh", position)  # the triangle LAPACK reads, whose vectors' signs NumPy and JAX give
+    vectors = b.apply("eigh_vectors", x, position=position, **({"uplo": "U"} if uplo == "U" else {}))
+    return Items.named([b.apply("eigvalsh", x, position=position), vectors],
                        ("eigenvalues", "eigenvectors"))
 
 
@@ -3633,6 +3637,9 @@ def _hermitian(b, flag, value, fname, position, derivative=True):
     if x.shape[-1] != x.shape[-2]:
         raise JacShapeError(f"{fname}(hermitian=True) needs square matrices, as NumPy and PyTorch; got shape "
                             f"{fmt(x.shape)}", position)
+    if jax_spelled(b):  # JAX's eigh symmetrizes its input: the value and derivative of (x + xᵀ) / 2
+        return b.apply("mul", b.apply("add", x, matrix_transpose(b, x, position, fname), position=position), 0.5,
+                       position=position)
     low = FUNCTIONS["tril"](b, [x], {}, position)
     strict = FUNCTIONS["tril"](b, [x], {"k": b.const(-1.0, position)}, position)
     lower = b.apply("add", low, matrix_transpose(b, strict, position, fname), position=position)
@@ -7429,7 +7436,8 @@ def _cond(b, args, kwargs, position):
 @function("matrix_rank")
 def _matrix_rank(b, args, kwargs, position):
     """matrix_rank(A, tol=None, hermitian=False; PyTorch also atol=, rtol=): the count of singular values
-    above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch; no derivative. A
+    above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch (JAX's rtol, its
+    second positional argument, is compared with σ itself, as NumPy's tol); no derivative. A
     vector's or a scalar's is NumPy's, 1 unless every element is 0 (tol unread); PyTorch refuses them."""
     a = arguments("matrix_rank", args, kwargs, {"x": REQUIRED, "tol": None, "hermitian": False, "atol": None,
                                                 "rtol": None}, position)
@@ -7446,6 +7454,11 @@ def _matrix_rank(b, args, kwargs, position):
     s = b.apply("detach", _singular_values(b, x, "matrix_rank", position), position=position)
     top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
     given = {k: None if a[k] is None else _number(b, a[k], k, position) for k in ("tol", "atol", "rtol")}
+    if jax_spelled(b) and given["rtol"] is not None:  # JAX compares σ with its rtol (tol, its alias) itself
+        if given["tol"] is not None:
+            raise JacValueError("jnp.linalg.matrix_rank: only one of tol or rtol may be given (JAX refuses both)",
+                                position)
+        given["tol"] = given["rtol"]
     if given["tol"] is not None:
         tol = given["tol"]
     else:
@@ -7455,7 +7468,7 @@ def _matrix_rank(b, args, kwargs, position):
         tol = b.apply("mul", top, rtol, position=position)
         if given["atol"] is not None:
             tol = b.apply("maximum", tol, given["atol"], position=position)
-    above = b.apply("gt", s, tol, position=position)
+    above = boolean(b, b.apply("gt", s, tol, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", above, axes=(s.ndim - 1,), position=position)
 
 
@@ -9189,8 +9202,40 @@ for _fname in _MASKED_UFUNC:
         variant(_library, _fname)(_masked_reduction(_fname, _plain))
 
 
+def _jax_partition(b, fname, args, kwargs, position):
+    """jnp.partition / jnp.argpartition(x, kth, axis=-1), as JAX computes them (lax.top_k): the kth + 1 smallest
+    in ascending order, then the others: their values in descending order (partition), their indices in
+    ascending order (argpartition). Ties go as a stable sort puts them (JAX's top_k takes the lowest index
+    first; where equal values straddle the kth, JAX's two top_k calls both take the lowest ones)."""
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "kth": REQUIRED, "axis": -1}, position)
+    x = tensor(b, a["x"], fname, position)
+    if x.ndim == 0 or a["axis"] is None:
+        raise JacShapeError(f"jnp.{fname} partitions along one axis of an array of at least one dimension (JAX "
+                            "refuses a 0-d array and axis=None)", position)
+    axis = _axis(b, a["axis"], x.ndim, fname, position, "axis")
+    n = _concrete(x, fname, position)[axis]
+    k = static_int(b, a["kth"], "kth", position)
+    if not -n <= k < n:
+        raise JacShapeError(f"{fname}: kth(={k}) out of bounds ({n})", position)
+    k %= n
+    # the order sorts key = the stable rank for the kth + 1 smallest, n + (the index, or the rank in a stable
+    # descending order) for the others
+    rank = b.apply("argsort", b.apply("argsort", x, axis=axis, position=position), axis=axis, position=position)
+    if fname == "argpartition":
+        line = np.arange(n, 2 * n, dtype=np.int64).reshape((n,) + (1,) * (x.ndim - 1 - axis))
+        later = b.const(np.broadcast_to(line, x.shape).astype(b.dtype), position)
+    else:
+        down = b.apply("argsort", x, axis=axis, descending=True, position=position)
+        later = b.apply("add", b.apply("argsort", down, axis=axis, position=position), n, position=position)
+    key = b.apply("where", b.apply("le", rank, k, position=position), rank, later, position=position)
+    idx = b.apply("argsort", key, axis=axis, position=position)
+    return idx if fname == "argpartition" else b.apply("take_along", x, idx, axis=axis, position=position)
+
+
 def _partition_like(fname: str):
     def lower(b, args, kwargs, position):
+        if jax_spelled(b):
+            return _jax_partition(b, fname, args, kwargs, position)
         kwargs = {k: v for k, v in kwargs.items() if k != "kind"}
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kth": REQUIRED, "axis": -1}, position)
         x = tensor(b, a["x"], fname, position)
