@@ -1975,7 +1975,7 @@ def _count_nonzero(b, args, kwargs, position):
     x = tensor(b, a["x"], "count_nonzero", position)
     axes = axes_of(b, a["axis"], x, position, "count_nonzero")
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
-    mask = b.apply("ne", x, 0.0, position=position)
+    mask = boolean(b, b.apply("ne", x, 0.0, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
 
@@ -2706,6 +2706,7 @@ def _roll(b, args, kwargs, position):
             raise JacValueError("roll: several shifts need as many dims", position)
         flat = _reshape_to(b, x, (_numel(x, position),), position)
         return _reshape_to(b, _roll_axis(b, flat, 0, shifts[0], position), tuple(x.shape), position)
+    _has_axes(x, "roll", position)
     axes = [_axis(b, d, x.ndim, "roll", position) for d in static_ints(b, a["axis"], "dims", position)]
     if len(shifts) == 1:
         shifts = shifts * len(axes)
@@ -4327,6 +4328,7 @@ def _np_insert(b, args, kwargs, position):
     if a["axis"] is None:
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
+        _has_axes(x, "insert", position)
         axis = _one_axis(b, a["axis"], x, position, "insert")
     shape = _concrete(x, "insert", position)
     n = shape[axis]
@@ -4516,6 +4518,12 @@ def unpack_pair(value, count: int, position) -> list:
 def _ambiguous(fname: str, torch_reading: str, numpy_reading: str, fix: str, position):
     return JacValueError(f"{fname} is ambiguous: PyTorch's {torch_reading}, NumPy's {numpy_reading}. "
                          f"{fix}", position)
+
+
+def _has_axes(x: Tracer, fname: str, position) -> None:
+    """Refuse an axis of a 0-d array where the libraries do (np.roll, torch.roll, np.delete, np.insert)."""
+    if x.ndim == 0:
+        raise JacShapeError(f"{fname}: a 0-d array has no axis (NumPy, PyTorch and JAX refuse one)", position)
 
 
 def _one_axis(b, value, x: Tracer, position, fname: str) -> int:
@@ -6009,6 +6017,9 @@ def _covariance(b, args, kwargs, position, fname):
     ddof = next((static(b, a[k], k, position) for k in ("ddof", "correction") if a[k] is not None), None)
     if ddof is None:
         ddof = 0 if static(b, a["bias"], "bias", position) else 1
+    if not isinstance(ddof, (int, float)):  # cov(x, None, True, False, None, None, None, dtype): JAX's 8th
+        raise JacValueError(f"{fname}(): ddof must be a number, got {getattr(ddof, 'name', ddof)!r} (a dtype is given by keyword, "
+                            "dtype=...)", position)
     weights, checks = [], []
     for kind in ("fweights", "aweights"):
         if a[kind] is not None:
@@ -8430,12 +8441,19 @@ def _np_piecewise(b, args, kwargs, position):
 
 @function("histogram")
 def _np_histogram(b, args, kwargs, position):
-    """np.histogram(a, bins=10, range=None, density=None, weights=None): (counts, edges), counts as floats. An
+    """np.histogram(a, bins=10, range=None, density=None, weights=None) (jnp.histogram's fourth and fifth
+    positional arguments are weights and density): (counts, edges), counts as floats. An
     element is in bin j where edges[j] <= a < edges[j + 1] (the last bin closed), which is NumPy's assignment;
     the edges are linspace(min a, max a) (or of range) computed as NumPy does. The counts have derivative 0
     in a (piecewise constant, as floor; jnp.histogram's too; torch.histc has none), the edges the derivative of
     min and max; weights and density carry theirs. A NaN or inf in a without range or edges is refused, as
     NumPy refuses it; with them it lies in no bin, as in NumPy."""
+    if jax_spelled(b) and len(args) > 3:  # jnp.histogram(a, bins, range, weights, density): JAX's order
+        for k, v in zip(("weights", "density"), args[3:5]):
+            if k in kwargs:
+                raise JacValueError(f"histogram() got argument '{k}' twice", position)
+            kwargs = {**kwargs, k: v}
+        args = list(args[:3]) + list(args[5:])
     a = arguments("histogram", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "density": None,
                                               "weights": None}, position)
     x = tensor(b, a["x"], "histogram", position)
@@ -8658,11 +8676,18 @@ _EMPTY_DOC = ("uninitialised memory in PyTorch and NumPy: jac fills it with NaN,
               "written shows as NaN (and warns), never as a plausible number")
 
 
-FUNCTIONS["empty"] = _with_dtype("empty", _filled("empty", math.nan))
+def _uninitialised(fname, nan_filled, zeros):
+    """``nan_filled``, but JAX's ``zeros`` for jnp.empty / jnp.empty_like (XLA has no uninitialised arrays: JAX
+    documents zeros)."""
+    def lower(b, args, kwargs, position):
+        return (zeros if jax_spelled(b) else nan_filled)(b, args, kwargs, position)
+    lower.__doc__ = _EMPTY_DOC + "; jnp." + fname + " is zeros, as JAX's"
+    return lower
 
 
-FUNCTIONS["empty_like"] = _like("empty_like", math.nan)
-FUNCTIONS["empty"].__doc__ = FUNCTIONS["empty_like"].__doc__ = _EMPTY_DOC
+FUNCTIONS["empty"] = _uninitialised("empty", _with_dtype("empty", _filled("empty", math.nan)),
+                                    _with_dtype("empty", _filled("empty", 0.0)))
+FUNCTIONS["empty_like"] = _uninitialised("empty_like", _like("empty_like", math.nan), _like("empty_like", 0.0))
 
 
 # -- NumPy's nanargmax / nanargmin: NaN read as -inf / +inf, an all-NaN slice refused (NumPy raises) -
@@ -10072,6 +10097,7 @@ def _np_delete(b, args, kwargs, position):
     if a["axis"] is None:
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
+        _has_axes(x, "delete", position)
         axis = _axis(b, a["axis"], x.ndim, "delete", position, "axis")
     n = _concrete(x, "delete", position)[axis]
     obj = a["obj"]
