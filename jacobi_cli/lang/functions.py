@@ -8554,7 +8554,8 @@ def _true_positions(b, value, fname, position) -> tuple:
 
 
 def _index_const(b, index, position) -> Tracer:
-    return b.const(np.asarray(index, dtype=b.dtype), position)  # integer-valued, as every index constant
+    """Indices read off the values (nonzero, unique's inverse and counts): int64 as the libraries give them."""
+    return _index_constant(b, index, "an index", position)
 
 
 def _nonzero_of(library):
