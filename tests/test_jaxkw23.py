@@ -172,6 +172,7 @@ def test_matrix_rank_jax_compares_sigma_with_rtol_itself_numpy_with_rtol_times_t
     with pytest.raises(JacError, match="only one of tol or rtol"):
         api.evaluate("jnp.linalg.matrix_rank(c, 1.0, rtol=1.0)", {"c": C})
     assert kind(monkeypatch, "jnp.linalg.matrix_rank(c)", {"c": C}) == "i"
+    assert kind(monkeypatch, "np.linalg.matrix_rank(x)", {"x": X}) == "i"  # a vector's: NumPy's int(...)
     assert kind(monkeypatch, "np.count_nonzero(x)", {"x": X}) == "i"
 
 

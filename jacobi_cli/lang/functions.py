@@ -7458,10 +7458,12 @@ def _matrix_rank(b, args, kwargs, position):
             raise JacShapeError(f"torch.linalg.matrix_rank needs at least 2 dimensions (PyTorch), got shape "
                                 f"{fmt(x.shape)}", position)
         # NumPy: int(not all(A == 0)) for a vector or a scalar, whatever tol says (a NaN counts as nonzero)
-        nonzero = b.apply("ne", x, 0.0, position=position)
-        if x.ndim == 1:
-            nonzero = b.apply("sum", nonzero, axes=(0,), position=position)
-        return b.apply("gt", nonzero, 0.0, position=position)
+        nonzero = boolean(b, b.apply("ne", x, 0.0, position=position))
+        nonzero = b.apply("reshape", nonzero, shape=(_numel(x, position),), position=position)
+        some = boolean(b, b.apply("gt", b.apply("sum", nonzero, axes=(0,), position=position), 0.0,
+                                  position=position))
+        return b.apply("sum", b.apply("reshape", some, shape=(1,), position=position), axes=(0,),
+                       position=position)  # an integer, as NumPy's int(...)
     s = b.apply("detach", _singular_values(b, x, "matrix_rank", position), position=position)
     top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
     given = {k: None if a[k] is None else _number(b, a[k], k, position) for k in ("tol", "atol", "rtol")}
