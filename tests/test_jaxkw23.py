@@ -219,3 +219,16 @@ def test_an_axis_of_a_0d_array_is_refused_not_an_internal_error(text):
 def test_cov_with_a_dtype_by_position_is_refused():
     with pytest.raises(JacError, match="ddof must be a number"):
         api.evaluate("jnp.cov(x, None, True, False, None, None, None, jnp.float64)", {"x": X})
+
+
+@pytest.mark.parametrize("text, shape", [
+    ("np.quantile(a, 0.3, keepdims=True)", (1, 1)), ("jnp.percentile(a, 30, keepdims=True)", (1, 1)),
+    ("np.quantile(a, [0.3, 0.5], keepdims=True)", (2, 1, 1)), ("torch.quantile(a, 0.3, keepdim=True)", (1, 1)),
+    ("np.quantile(a, 0.3)", ()),
+])
+def test_quantile_without_an_axis_keeps_every_axis_with_keepdims(text, shape):
+    """keepdims=True without an axis was read as False (a 0-d result)."""
+    q = 0.3 if "[" not in text else [0.3, 0.5]
+    found = api.evaluate(text, {"a": A})
+    assert found.shape == shape
+    np.testing.assert_allclose(found.reshape(-1), np.atleast_1d(np.quantile(A, q)), rtol=1e-12)

@@ -5617,6 +5617,7 @@ def _quantile(fname: str, scale: float):
             return q
         q, method = q
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        kept = (1,) * x.ndim if keepdims and a["axis"] is None else None  # every axis kept, of size 1
         if a["axis"] is None or x.ndim == 0:
             x = b.apply("reshape", x, shape=(_numel(x, position),), position=position)
             axis, keep = 0, False
@@ -5646,7 +5647,8 @@ def _quantile(fname: str, scale: float):
         clean = b.apply("prod", b.apply("eq", x, x, position=position), axes=(axis,), keepdims=True,
                         position=position)
         out = b.apply("where", clean, out, at(n - 1), position=position)  # NaN sorts last: PyTorch takes it
-        return _squeezed(b, out, axis, keep, position)
+        out = _squeezed(b, out, axis, keep, position)
+        return out if kept is None else b.apply("reshape", out, shape=kept, position=position)
     return lower
 
 
