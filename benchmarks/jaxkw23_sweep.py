@@ -109,8 +109,9 @@ def jac_reads(module: str, name: str) -> bool:
 
 def functions(mode: str, only=()) -> list:
     module, lib = NAMESPACES[mode]
-    return [(module, n, getattr(lib, n)) for n in sorted(dir(lib)) if not n.startswith("_") and callable(getattr(lib, n))
-            and not inspect.isclass(getattr(lib, n)) and jac_reads(module, n) and (not only or n in only)]
+    return [(module, n, getattr(lib, n)) for n in sorted(dir(lib)) if not n.startswith("_")
+            and callable(getattr(lib, n)) and not inspect.isclass(getattr(lib, n)) and jac_reads(module, n)
+            and (not only or n in only)]
 
 
 def inputs(shape, square: bool):
@@ -303,7 +304,8 @@ class Sweep:
         v = rng.standard_normal(t.shape)
         names = list(b)
         try:
-            out, pull = jax.vjp(lambda *arrays: jax_eval(text, dict(zip(names, arrays))), *[jnp.asarray(b[k]) for k in names])
+            out, pull = jax.vjp(lambda *arrays: jax_eval(text, dict(zip(names, arrays))),
+                                *[jnp.asarray(b[k]) for k in names])
             ref = dict(zip(names, [np.asarray(g) for g in pull(jnp.asarray(v))]))
         except Exception:  # noqa: BLE001 - JAX gives no VJP here: the value alone
             return self.report("AGREE", text, env)

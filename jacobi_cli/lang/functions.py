@@ -24,7 +24,8 @@ FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
            "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
-           "jax.numpy.linalg", "jax.scipy.special", "jax.scipy.linalg", "jax.lax", "lax", "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
+           "jax.numpy.linalg", "jax.scipy.special", "jax.scipy.linalg", "jax.lax", "lax", "np.random", "numpy.random",
+           "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -739,7 +740,8 @@ LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "to
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "np.random": "numpy.random", "numpy.random": "numpy.random",
              "jax.nn": "jax", "scipy.special": "scipy", "math": "math", "jax.numpy.linalg": "np.linalg",
-             "jax.scipy.special": "jax.scipy", "jax.scipy.linalg": "jax.scipy.linalg", "jax.lax": "jax.lax", "lax": "jax.lax",
+             "jax.scipy.special": "jax.scipy", "jax.scipy.linalg": "jax.scipy.linalg", "jax.lax": "jax.lax",
+             "lax": "jax.lax",
              "nn": "torch.nn", "torch.nn": "torch.nn", "nn.functional": "torch"}  # nn.ReLU(): lang/modules.py
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy", "jax.scipy": "scipy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
@@ -6020,8 +6022,8 @@ def _covariance(b, args, kwargs, position, fname):
     if ddof is None:
         ddof = 0 if static(b, a["bias"], "bias", position) else 1
     if not isinstance(ddof, (int, float)):  # cov(x, None, True, False, None, None, None, dtype): JAX's 8th
-        raise JacValueError(f"{fname}(): ddof must be a number, got {getattr(ddof, 'name', ddof)!r} (a dtype is given by keyword, "
-                            "dtype=...)", position)
+        raise JacValueError(f"{fname}(): ddof must be a number, got {getattr(ddof, 'name', ddof)!r} (a dtype is "
+                            "given by keyword, dtype=...)", position)
     weights, checks = [], []
     for kind in ("fweights", "aweights"):
         if a[kind] is not None:
