@@ -278,9 +278,10 @@ LINALG = [
     S("x @ jnp.linalg.solve(A, x)", A=SPD, x=X3),
     S("0.5 * x @ A @ x - b @ x", A=SPD, x=X3, b=Y3),
     S("jnp.trace(jnp.linalg.inv(A) @ B)", A=SPD, B=B33),
-    R("jax.scipy.linalg.solve_triangular(L, b, lower=True)", "jnp.linalg.solve(L, b)", L=np.tril(SPD), b=X3),
+    S("jax.scipy.linalg.solve_triangular(L, b, lower=True)", L=np.tril(SPD), b=X3),
     R("jax.scipy.linalg.expm(A)", "jax.scipy.linalg", A=A33 * 0.3),
-    R("jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(A), b)", "jnp.linalg has solve", A=SPD, b=X3),
+    R("jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(A), b)", "jnp.linalg.cholesky(a)", A=SPD, b=X3),
+    S("jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(A), True), b)", A=SPD, b=X3),
     R("jax.scipy.linalg.det(A)", "jnp.linalg has solve, inv, det", A=A33),
     R("jax.scipy.linalg.inv(A)", "jnp.linalg has solve, inv", A=SPD),
 ]

@@ -316,5 +316,6 @@ def central(text, b, v, h=1e-6):
     return out
 
 
-{"keywords": keywords, "methods": methods, "grads": grads}[MODE]()
-print(MODE, stats)
+if __name__ == "__main__":  # jaxkw23_sweep.py imports the keyword values and their generation
+    {"keywords": keywords, "methods": methods, "grads": grads}[MODE]()
+    print(MODE, stats)

@@ -291,7 +291,9 @@ REFUSED = [
     ("flax.linen.gelu(x)", ["x:3"], "flax", "jax.nn.gelu"),
     ("jax.scipy.stats.norm.logpdf(x)", ["x:3"], "jax.scipy.stats", "-x ** 2 / 2"),
     ("scipy.stats.norm.cdf(x)", ["x:3"], "scipy.stats", "ndtr"),
-    ("jax.scipy.linalg.solve_triangular(L, b)", ["L:3x3", "b:3"], "jax.scipy.linalg", "jnp.linalg.solve"),
+    ("jax.scipy.linalg.expm(L)", ["L:3x3"], "jax.scipy.linalg", "cho_solve, solve_triangular", "jnp.linalg has"),
+    ("jax.scipy.linalg.cho_factor(L)", ["L:3x3"], "jnp.linalg.cholesky(a)", "(L, True)"),
+    ("jax.scipy.linalg.cholesky(L)", ["L:3x3"], "jnp.linalg.cholesky(a).mT"),
     ("jax.nn.softmax(x, where=m)", ["x:3", "m=[1, 0, 1] > 0"], "jnp.where(m, x, -jnp.inf)"),
 ]
 

@@ -241,7 +241,7 @@ def _fits(v: int, dtype) -> bool:
 
 # ops whose result is an integer index (int64 in both libraries) whatever their arguments
 INDEX_OPS = frozenset(("argmax", "argmin", "argsort", "argmedian", "argquantile", "argmode", "searchsorted",
-                       "digitize", "argcum"))
+                       "digitize", "argcum", "argpartition", "lexsort"))
 # ops that move or select values without arithmetic: an integer result needs no check
 _MOVING = frozenset(("getitem", "reshape", "transpose", "broadcast_to", "detach", "take_along", "where", "max",
                      "min", "maximum", "minimum", "clip", "integer"))

@@ -24,7 +24,8 @@ FUNCTIONS: dict = {}
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 MODULES = {"torch", "np", "numpy", "jnp", "math", "F", "torch.linalg", "np.linalg", "numpy.linalg",
            "jnp.linalg", "torch.nn.functional", "torch.special", "jax.nn", "jax.numpy", "scipy.special",
-           "jax.numpy.linalg", "jax.scipy.special", "jax.lax", "lax", "np.random", "numpy.random", "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
+           "jax.numpy.linalg", "jax.scipy.special", "jax.scipy.linalg", "jax.lax", "lax", "np.random", "numpy.random",
+           "nn", "torch.nn", "nn.functional"}  # np.random.rand(3), np.random.randn(2, 3): seeded by --seed as rand/randn
 CONSTRUCTORS = ("arange", "linspace", "ones", "zeros", "full", "eye", "rand", "randn")
 
 
@@ -742,7 +743,8 @@ LIBRARIES = {"torch": "torch", "F": "torch", "torch.nn.functional": "torch", "to
              "numpy.linalg": "np.linalg", "jnp": "numpy", "jax.numpy": "numpy", "jnp.linalg": "np.linalg",
              "np.random": "numpy.random", "numpy.random": "numpy.random",
              "jax.nn": "jax", "scipy.special": "scipy", "math": "math", "jax.numpy.linalg": "np.linalg",
-             "jax.scipy.special": "jax.scipy", "jax.lax": "jax.lax", "lax": "jax.lax",
+             "jax.scipy.special": "jax.scipy", "jax.scipy.linalg": "jax.scipy.linalg", "jax.lax": "jax.lax",
+             "lax": "jax.lax",
              "nn": "torch.nn", "torch.nn": "torch.nn", "nn.functional": "torch"}  # nn.ReLU(): lang/modules.py
 FALLBACK = {"torch.linalg": "torch", "np.linalg": "numpy", "jax.scipy": "scipy"}
 # A dtype written in an expression (``dtype=torch.float32``, ``dtype=float``): its kind.
@@ -1995,7 +1997,7 @@ def _count_nonzero(b, args, kwargs, position):
     x = tensor(b, a["x"], "count_nonzero", position)
     axes = axes_of(b, a["axis"], x, position, "count_nonzero")
     keepdims = bool(static(b, a["keepdims"], "keepdims", position))
-    mask = b.apply("ne", x, 0.0, position=position)
+    mask = boolean(b, b.apply("ne", x, 0.0, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", mask, axes=axes, keepdims=keepdims, position=position)
 
 
@@ -2729,6 +2731,7 @@ def _roll(b, args, kwargs, position):
             raise JacValueError("roll: several shifts need as many dims", position)
         flat = _reshape_to(b, x, (_numel(x, position),), position)
         return _reshape_to(b, _roll_axis(b, flat, 0, shifts[0], position), tuple(x.shape), position)
+    _has_axes(x, "roll", position)
     axes = [_axis(b, d, x.ndim, "roll", position) for d in static_ints(b, a["axis"], "dims", position)]
     if len(shifts) == 1:
         shifts = shifts * len(axes)
@@ -3533,6 +3536,8 @@ def _uplo(b, a, fname, position) -> str:
     """The triangle LAPACK's syevd reads: jac reads the symmetric part, but the signs of the eigenvectors
     depend on the triangle the routine is given (NumPy's UPLO='U' gives other signs than 'L')."""
     uplo = static(b, a["UPLO"], "UPLO", position)
+    if uplo is None and jax_spelled(b):  # JAX's default, the lower triangle
+        return "L"
     if uplo not in ("L", "U"):
         raise JacValueError(f"{fname}: UPLO must be 'L' or 'U'", position)
     return uplo
@@ -3674,6 +3679,9 @@ def _hermitian(b, flag, value, fname, position, derivative=True):
     if x.shape[-1] != x.shape[-2]:
         raise JacShapeError(f"{fname}(hermitian=True) needs square matrices, as NumPy and PyTorch; got shape "
                             f"{fmt(x.shape)}", position)
+    if jax_spelled(b):  # JAX's eigh symmetrizes its input: the value and derivative of (x + xᵀ) / 2
+        return b.apply("mul", b.apply("add", x, matrix_transpose(b, x, position, fname), position=position), 0.5,
+                       position=position)
     low = FUNCTIONS["tril"](b, [x], {}, position)
     strict = FUNCTIONS["tril"](b, [x], {"k": b.const(-1.0, position)}, position)
     lower = b.apply("add", low, matrix_transpose(b, strict, position, fname), position=position)
@@ -4395,6 +4403,7 @@ def _np_insert(b, args, kwargs, position):
     if a["axis"] is None:
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
+        _has_axes(x, "insert", position)
         axis = _one_axis(b, a["axis"], x, position, "insert")
     shape = _concrete(x, "insert", position)
     n = shape[axis]
@@ -4584,6 +4593,12 @@ def unpack_pair(value, count: int, position) -> list:
 def _ambiguous(fname: str, torch_reading: str, numpy_reading: str, fix: str, position):
     return JacValueError(f"{fname} is ambiguous: PyTorch's {torch_reading}, NumPy's {numpy_reading}. "
                          f"{fix}", position)
+
+
+def _has_axes(x: Tracer, fname: str, position) -> None:
+    """Refuse an axis of a 0-d array where the libraries do (np.roll, torch.roll, np.delete, np.insert)."""
+    if x.ndim == 0:
+        raise JacShapeError(f"{fname}: a 0-d array has no axis (NumPy, PyTorch and JAX refuse one)", position)
 
 
 def _one_axis(b, value, x: Tracer, position, fname: str) -> int:
@@ -6130,6 +6145,9 @@ def _covariance(b, args, kwargs, position, fname):
     ddof = next((static(b, a[k], k, position) for k in ("ddof", "correction") if a[k] is not None), None)
     if ddof is None:
         ddof = 0 if static(b, a["bias"], "bias", position) else 1
+    if not isinstance(ddof, (int, float)):  # cov(x, None, True, False, None, None, None, dtype): JAX's 8th
+        raise JacValueError(f"{fname}(): ddof must be a number, got {getattr(ddof, 'name', ddof)!r} (a dtype is "
+                            "given by keyword, dtype=...)", position)
     weights, checks = [], []
     for kind in ("fweights", "aweights"):
         if a[kind] is not None:
@@ -7557,7 +7575,8 @@ def _cond(b, args, kwargs, position):
 @function("matrix_rank")
 def _matrix_rank(b, args, kwargs, position):
     """matrix_rank(A, tol=None, hermitian=False; PyTorch also atol=, rtol=): the count of singular values
-    above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch; no derivative. A
+    above max(atol, rtol · σ_max), rtol = eps · max(m, n) by default, as NumPy and PyTorch (JAX's rtol, its
+    second positional argument, is compared with σ itself, as NumPy's tol); no derivative. A
     vector's or a scalar's is NumPy's, 1 unless every element is 0 (tol unread); PyTorch refuses them."""
     a = arguments("matrix_rank", args, kwargs, {"x": REQUIRED, "tol": None, "hermitian": False, "atol": None,
                                                 "rtol": None}, position)
@@ -7567,13 +7586,20 @@ def _matrix_rank(b, args, kwargs, position):
             raise JacShapeError(f"torch.linalg.matrix_rank needs at least 2 dimensions (PyTorch), got shape "
                                 f"{fmt(x.shape)}", position)
         # NumPy: int(not all(A == 0)) for a vector or a scalar, whatever tol says (a NaN counts as nonzero)
-        nonzero = b.apply("ne", x, 0.0, position=position)
-        if x.ndim == 1:
-            nonzero = b.apply("sum", nonzero, axes=(0,), position=position)
-        return b.apply("gt", nonzero, 0.0, position=position)
+        nonzero = boolean(b, b.apply("ne", x, 0.0, position=position))
+        nonzero = b.apply("reshape", nonzero, shape=(_numel(x, position),), position=position)
+        some = boolean(b, b.apply("gt", b.apply("sum", nonzero, axes=(0,), position=position), 0.0,
+                                  position=position))
+        return b.apply("sum", b.apply("reshape", some, shape=(1,), position=position), axes=(0,),
+                       position=position)  # an integer, as NumPy's int(...)
     s = b.apply("detach", _singular_values(b, x, "matrix_rank", position), position=position)
     top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
     given = {k: None if a[k] is None else _number(b, a[k], k, position) for k in ("tol", "atol", "rtol")}
+    if jax_spelled(b) and given["rtol"] is not None:  # JAX compares σ with its rtol (tol, its alias) itself
+        if given["tol"] is not None:
+            raise JacValueError("jnp.linalg.matrix_rank: only one of tol or rtol may be given (JAX refuses both)",
+                                position)
+        given["tol"] = given["rtol"]
     if given["tol"] is not None:
         tol = given["tol"]
     else:
@@ -7583,7 +7609,7 @@ def _matrix_rank(b, args, kwargs, position):
         tol = b.apply("mul", top, rtol, position=position)
         if given["atol"] is not None:
             tol = b.apply("maximum", tol, given["atol"], position=position)
-    above = b.apply("gt", s, tol, position=position)
+    above = boolean(b, b.apply("gt", s, tol, position=position))  # so the count is an integer, as the libraries'
     return b.apply("sum", above, axes=(s.ndim - 1,), position=position)
 
 
@@ -8545,12 +8571,19 @@ def _np_piecewise(b, args, kwargs, position):
 
 @function("histogram")
 def _np_histogram(b, args, kwargs, position):
-    """np.histogram(a, bins=10, range=None, density=None, weights=None): (counts, edges), counts as floats. An
+    """np.histogram(a, bins=10, range=None, density=None, weights=None) (jnp.histogram's fourth and fifth
+    positional arguments are weights and density): (counts, edges), counts as floats. An
     element is in bin j where edges[j] <= a < edges[j + 1] (the last bin closed), which is NumPy's assignment;
     the edges are linspace(min a, max a) (or of range) computed as NumPy does. The counts have derivative 0
     in a (piecewise constant, as floor; jnp.histogram's too; torch.histc has none), the edges the derivative of
     min and max; weights and density carry theirs. A NaN or inf in a without range or edges is refused, as
     NumPy refuses it; with them it lies in no bin, as in NumPy."""
+    if jax_spelled(b) and len(args) > 3:  # jnp.histogram(a, bins, range, weights, density): JAX's order
+        for k, v in zip(("weights", "density"), args[3:5]):
+            if k in kwargs:
+                raise JacValueError(f"histogram() got argument '{k}' twice", position)
+            kwargs = {**kwargs, k: v}
+        args = list(args[:3]) + list(args[5:])
     a = arguments("histogram", args, kwargs, {"x": REQUIRED, "bins": 10, "range": None, "density": None,
                                               "weights": None}, position)
     x = tensor(b, a["x"], "histogram", position)
@@ -8651,7 +8684,8 @@ def _true_positions(b, value, fname, position) -> tuple:
 
 
 def _index_const(b, index, position) -> Tracer:
-    return b.const(np.asarray(index, dtype=b.dtype), position)  # integer-valued, as every index constant
+    """Indices read off the values (nonzero, unique's inverse and counts): int64 as the libraries give them."""
+    return _index_constant(b, index, "an index", position)
 
 
 def _nonzero_of(library):
@@ -8773,11 +8807,18 @@ _EMPTY_DOC = ("uninitialised memory in PyTorch and NumPy: jac fills it with NaN,
               "written shows as NaN (and warns), never as a plausible number")
 
 
-FUNCTIONS["empty"] = _with_dtype("empty", _filled("empty", math.nan))
+def _uninitialised(fname, nan_filled, zeros):
+    """``nan_filled``, but JAX's ``zeros`` for jnp.empty / jnp.empty_like (XLA has no uninitialised arrays: JAX
+    documents zeros)."""
+    def lower(b, args, kwargs, position):
+        return (zeros if jax_spelled(b) else nan_filled)(b, args, kwargs, position)
+    lower.__doc__ = _EMPTY_DOC + "; jnp." + fname + " is zeros, as JAX's"
+    return lower
 
 
-FUNCTIONS["empty_like"] = _like("empty_like", math.nan)
-FUNCTIONS["empty"].__doc__ = FUNCTIONS["empty_like"].__doc__ = _EMPTY_DOC
+FUNCTIONS["empty"] = _uninitialised("empty", _with_dtype("empty", _filled("empty", math.nan)),
+                                    _with_dtype("empty", _filled("empty", 0.0)))
+FUNCTIONS["empty_like"] = _uninitialised("empty_like", _like("empty_like", math.nan), _like("empty_like", 0.0))
 
 
 # -- NumPy's nanargmax / nanargmin: NaN read as -inf / +inf, an all-NaN slice refused (NumPy raises) -
@@ -9317,8 +9358,40 @@ for _fname in _MASKED_UFUNC:
         variant(_library, _fname)(_masked_reduction(_fname, _plain))
 
 
+def _jax_partition(b, fname, args, kwargs, position):
+    """jnp.partition / jnp.argpartition(x, kth, axis=-1), as JAX computes them (lax.top_k): the kth + 1 smallest
+    in ascending order, then the others: their values in descending order (partition), their indices in
+    ascending order (argpartition). Ties go as a stable sort puts them (JAX's top_k takes the lowest index
+    first; where equal values straddle the kth, JAX's two top_k calls both take the lowest ones)."""
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "kth": REQUIRED, "axis": -1}, position)
+    x = tensor(b, a["x"], fname, position)
+    if x.ndim == 0 or a["axis"] is None:
+        raise JacShapeError(f"jnp.{fname} partitions along one axis of an array of at least one dimension (JAX "
+                            "refuses a 0-d array and axis=None)", position)
+    axis = _axis(b, a["axis"], x.ndim, fname, position, "axis")
+    n = _concrete(x, fname, position)[axis]
+    k = static_int(b, a["kth"], "kth", position)
+    if not -n <= k < n:
+        raise JacShapeError(f"{fname}: kth(={k}) out of bounds ({n})", position)
+    k %= n
+    # the order sorts key = the stable rank for the kth + 1 smallest, n + (the index, or the rank in a stable
+    # descending order) for the others
+    rank = b.apply("argsort", b.apply("argsort", x, axis=axis, position=position), axis=axis, position=position)
+    if fname == "argpartition":
+        line = np.arange(n, 2 * n, dtype=np.int64).reshape((n,) + (1,) * (x.ndim - 1 - axis))
+        later = b.const(np.broadcast_to(line, x.shape).astype(b.dtype), position)
+    else:
+        down = b.apply("argsort", x, axis=axis, descending=True, position=position)
+        later = b.apply("add", b.apply("argsort", down, axis=axis, position=position), n, position=position)
+    key = b.apply("where", b.apply("le", rank, k, position=position), rank, later, position=position)
+    idx = b.apply("argsort", key, axis=axis, position=position)
+    return idx if fname == "argpartition" else b.apply("take_along", x, idx, axis=axis, position=position)
+
+
 def _partition_like(fname: str):
     def lower(b, args, kwargs, position):
+        if jax_spelled(b):
+            return _jax_partition(b, fname, args, kwargs, position)
         kwargs = {k: v for k, v in kwargs.items() if k != "kind"}
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kth": REQUIRED, "axis": -1}, position)
         x = tensor(b, a["x"], fname, position)
@@ -10155,6 +10228,7 @@ def _np_delete(b, args, kwargs, position):
     if a["axis"] is None:
         x, axis = _reshape_to(b, x, (_numel(x, position),), position), 0
     else:
+        _has_axes(x, "delete", position)
         axis = _axis(b, a["axis"], x.ndim, "delete", position, "axis")
     n = _concrete(x, "delete", position)[axis]
     obj = a["obj"]

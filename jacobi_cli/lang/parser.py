@@ -2485,7 +2485,8 @@ def ambiguous_message(fname: str, kind: str) -> str:
             f"np.{fname}(...) to say which")
 
 
-_LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax"}
+_LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
+                   "jax.scipy.linalg": "jax.scipy.linalg"}
 
 
 _LIBRARY_HINTS = {
@@ -2496,6 +2497,11 @@ _LIBRARY_HINTS = {
                           "(PyTorch's F.normalize, x / its norm, is another function)",
     ("jax", "logmeanexp"): "write jax.nn.logsumexp(x, axis) - jnp.log(n), n the elements reduced",
     ("jax", "log1mexp"): "write jnp.log(-jnp.expm1(x)) (or jnp.log1p(-jnp.exp(x)) below -log 2)",
+    ("jax.scipy.linalg", "cholesky"): "write jnp.linalg.cholesky(a) for the lower factor, jnp.linalg.cholesky(a).mT "
+                                      "for SciPy's upper one (jax.scipy.linalg.cholesky's gradient splits each "
+                                      "symmetric pair of entries its own way)",
+    ("jax.scipy.linalg", "cho_factor"): "write L = jnp.linalg.cholesky(a) and pass (L, True) to "
+                                        "jax.scipy.linalg.cho_solve",
 }
 
 
@@ -2506,8 +2512,10 @@ def _library_message(module: str, fname: str, lib: str) -> str:
     if (lib, fname) in _LIBRARY_HINTS:
         return f"'{module}.{fname}' is not supported by jac: {_LIBRARY_HINTS[(lib, fname)]}"
     have = sorted(LIBRARY_NAMES.get(lib, ())) or sorted(n for (library, n) in LIBRARY_FUNCTIONS if library == lib)
+    tail = ": jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm" \
+        if lib == "jax.scipy.linalg" else ""
     return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads "
-            f"{', '.join(have)}); write it with those or with jnp's functions")
+            f"{', '.join(have)}); write it with those or with jnp's functions{tail}")
 
 
 def _is_jit(decorator: ast.AST) -> bool:
@@ -2657,7 +2665,7 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
             raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in _AUTODIFF_NAMES or second in (
                 "jit", "checkpoint", "remat", "device_put", "debug", "config") else
                 f"'jax.{second}' is not supported by jac: {why}", source.at(node))
-    if length > 2 and root == "jax" and second == "scipy" and parts[2] != "special":
+    if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg"):
         raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
                             f"{_SUBMODULES.get(parts[2], '')}", source.at(node))
 
