@@ -543,7 +543,9 @@ class _Lowering:
         """A statement of the text's top level that makes a leaf as PyTorch does, ``x = torch.tensor([1., 2.],
         requires_grad=True)`` or ``w = torch.randn(3, 4).requires_grad_()``: ``x`` is an input from here on,
         its value the constructor's (lowered as without ``requires_grad``: ``torch.randn`` draws what it draws
-        there), kept in :attr:`declared`. False for any other statement."""
+        there), kept in :attr:`declared`. The other statements that make inputs or what reads them go to their
+        own: a class of ``nn.Module`` (:meth:`declare_class`), a layer (:meth:`declare_layers`), an instance of
+        the class (:meth:`declare_instance`), an optimizer (:meth:`declare_optimizer`). False for any other."""
         found = _declaring(stmt)
         if found is None:
             return self.declare_class(stmt) or self.declare_layers(stmt) or self.declare_instance(stmt) \
@@ -553,8 +555,7 @@ class _Lowering:
         if name in self.input_names:
             raise JacUsageError(f"'{name}' is bound twice: by a binding ({name}=VALUE, {name}:SHAPE) and in the "
                                 f"text, where {name} = ...(requires_grad=True) makes it an input with that value: "
-                                f"drop one",
-                                position)
+                                f"drop one", position)
         tracer = self.new_input(name, self.leaf_value(name, call, keyword), position)
         self.scope[name] = tracer
         self.memory.input(name, tracer)
