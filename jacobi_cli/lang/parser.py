@@ -552,10 +552,7 @@ class _Lowering:
                 or self.declare_optimizer(stmt)
         name, call, keyword = found
         position = self.source.at(stmt)
-        if name in self.input_names:
-            raise JacUsageError(f"'{name}' is bound twice: by a binding ({name}=VALUE, {name}:SHAPE) and in the "
-                                f"text, where {name} = ...(requires_grad=True) makes it an input with that value: "
-                                f"drop one", position)
+        self.unbound(name, f"{name} = ...(requires_grad=True) makes it an input with that value", position)
         tracer = self.new_input(name, self.leaf_value(name, call, keyword), position)
         self.scope[name] = tracer
         self.memory.input(name, tracer)
@@ -584,6 +581,12 @@ class _Lowering:
                                 f"dtype=torch.float64)", self.source.at(call))
         return np.array(node.value, dtype=self.b.dtype)
 
+    def unbound(self, name: str, made: str, position: int) -> None:
+        """Refuse a name the text makes an input of (``made`` says how) that a binding binds too."""
+        if name in self.input_names:
+            raise JacUsageError(f"'{name}' is bound twice: by a binding ({name}=VALUE, {name}:SHAPE) and in the "
+                                f"text, where {made}: drop one", position)
+
     def new_input(self, name: str, value: np.ndarray, position: int) -> Tracer:
         """An input the text makes, ``name`` (``x``, ``fc.weight``) of ``value``, kept in :attr:`declared`."""
         if self.declared is None:
@@ -606,14 +609,12 @@ class _Lowering:
         text's top level: the layers' parameters are inputs the text makes, named as PyTorch's
         ``named_parameters()`` names them (``fc.weight``; ``model.0.bias``), drawn as PyTorch draws them
         (:func:`~jacobi_cli.lang.modules.layer`). False for any other statement."""
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                and isinstance(stmt.value, ast.Call) and self.holds_layer(stmt.value)):
+        found = _assigned_call(stmt)
+        if found is None or not self.holds_layer(found[1]):
             return False
-        name = stmt.targets[0].id
-        if name in self.input_names:
-            raise JacUsageError(f"'{name}' is bound twice: by a binding and in the text ({name} = nn...): "
-                                f"drop one", self.source.at(stmt))
-        self.scope[name] = self.made_layer(stmt.value, name)
+        name, call = found
+        self.unbound(name, f"{name} = nn... makes its parameters inputs", self.source.at(stmt))
+        self.scope[name] = self.made_layer(call, name)
         return True
 
     def layer_class(self, call: ast.Call) -> str | None:
@@ -658,10 +659,10 @@ class _Lowering:
         """``optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`` (or a scheduler) at the top level: an
         :class:`Optimizer`, whose ``zero_grad()`` and, after ``loss.backward()``, ``step()`` are read as nothing
         (the step uses ``.grad``, which jac prints; it changes no gradient). False for any other statement."""
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                and isinstance(stmt.value, ast.Call) and _OPTIMIZER.match(ast.unparse(stmt.value.func))):
+        name = _optimizer_made(stmt)
+        if name is None:
             return False
-        self.scope[stmt.targets[0].id] = Optimizer()
+        self.scope[name] = Optimizer()
         return True
 
     def declare_class(self, stmt: ast.stmt) -> bool:
@@ -690,10 +691,10 @@ class _Lowering:
     def declare_instance(self, stmt: ast.stmt) -> bool:
         """``net = Net(...)`` (or ``Net(...).double()``) of a class of the text at its top level: its
         ``__init__`` run, the parameters of its layers inputs named from ``net`` (``net.fc1.weight``)."""
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                and isinstance(stmt.value, ast.Call)):
+        found = _assigned_call(stmt)
+        if found is None:
             return False
-        call = stmt.value
+        name, call = found
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) \
                 and call.func.attr in ("double", "train", "eval") and not call.args and not call.keywords:
             if call.func.attr == "eval":
@@ -701,10 +702,7 @@ class _Lowering:
             call = call.func.value  # Net().double(): jac computes in --dtype; a module just made trains already
         if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), ModelClass)):
             return False
-        name = stmt.targets[0].id
-        if name in self.input_names:
-            raise JacUsageError(f"'{name}' is bound twice: by a binding and in the text ({name} = "
-                                f"{call.func.id}(...)): drop one", self.source.at(stmt))
+        self.unbound(name, f"{name} = {call.func.id}(...) makes its parameters inputs", self.source.at(stmt))
         self.scope[name] = self.instance(self.scope[call.func.id], call, name)
         return True
 
@@ -795,9 +793,7 @@ class _Lowering:
         if call.args or given:
             raise JacValueError(f"{ast.unparse(call)}: jac vjp --v V prints what {y}.backward(gradient=V) leaves "
                                 f"in x.grad; in the text write {y}.backward() or end with {y}", where)
-        optimizers = {stmt.targets[0].id for stmt in body[:at] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                      and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call)
-                      and _OPTIMIZER.match(ast.unparse(stmt.value.func))}
+        optimizers = {_optimizer_made(stmt) for stmt in body[:at]} - {None}
         for stmt in body[at + 1:]:
             on = _call_on_name(stmt)
             if on is not None and on[0] in optimizers and on[1] in ("step", "zero_grad"):
@@ -3006,6 +3002,20 @@ def _call_on_name(stmt: ast.stmt):
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
         return call.func.value.id, call.func.attr
     return None
+
+
+def _assigned_call(stmt: ast.stmt):
+    """``(name, call)`` of ``name = call(...)`` (one name assigned a call), else None."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+            and isinstance(stmt.value, ast.Call):
+        return stmt.targets[0].id, stmt.value
+    return None
+
+
+def _optimizer_made(stmt: ast.stmt) -> str | None:
+    """``optimizer`` of ``optimizer = torch.optim.SGD(...)`` (an optimizer or a scheduler), else None."""
+    found = _assigned_call(stmt)
+    return found[0] if found is not None and _OPTIMIZER.match(ast.unparse(found[1].func)) else None
 
 
 _OPTIMIZER = re.compile(r"(?:torch\.)?optim\.(?:lr_scheduler\.)?[A-Za-z_]\w*\Z")
