@@ -40,28 +40,31 @@ def test_pytorchs_signs_are_not_numpys():
         api.evaluate("torch.linalg.svd(A, full_matrices=False)[0]", {"A": a})
 
 
+
+def _agrees_with_torch(text: str, a: np.ndarray, read=lambda g: g) -> None:
+    """jac's value of ``text`` at ``A = a`` is PyTorch's, and its VJP of a random cotangent too (``read`` of both:
+    the part of the gradient both define)."""
+    ours = np.asarray(api.evaluate(text, {"A": a}))
+    v = rng.standard_normal(ours.shape)
+    value, grad = _torch_vjp(text, a, v)
+    np.testing.assert_allclose(ours, value, rtol=1e-10, atol=1e-12)
+    found = api.vjp(text, {"A": a}, v, wrt=["A"])["A"]
+    np.testing.assert_allclose(read(found), read(grad), rtol=1e-8, atol=1e-10)
+
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("body", ["(U * S[..., None, :]) @ Vh", "U ** 2", "Vh ** 2", "S", "U[..., 0:1] * Vh[..., 0:1, :]",
                                   "U @ U.mT", "Vh.mT @ Vh"])
 def test_sign_free_svd_expressions_match_pytorch_with_their_vjp(shape, body):
     a = rng.standard_normal(shape)
     text = f"U, S, Vh = torch.linalg.svd(A, full_matrices=False); {body}"
-    ours = np.asarray(api.evaluate(text, {"A": a}))
-    v = rng.standard_normal(ours.shape)
-    value, grad = _torch_vjp(text, a, v)
-    np.testing.assert_allclose(ours, value, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(api.vjp(text, {"A": a}, v, wrt=["A"])["A"], grad, rtol=1e-8, atol=1e-10)
+    _agrees_with_torch(text, a)
 
 
 @pytest.mark.parametrize("text", ["torch.svd(A)[0] ** 2", "torch.svd(A)[2] ** 2", "A.svd().V ** 2",
                                   "torch.linalg.svdvals(A)", "torch.svd(A).S"])
 def test_deprecated_svd_spellings_match_pytorch_where_sign_free(text):
     a = rng.standard_normal((2, 4, 3))
-    ours = np.asarray(api.evaluate(text, {"A": a}))
-    v = rng.standard_normal(ours.shape)
-    value, grad = _torch_vjp(text, a, v)
-    np.testing.assert_allclose(ours, value, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(api.vjp(text, {"A": a}, v, wrt=["A"])["A"], grad, rtol=1e-8, atol=1e-10)
+    _agrees_with_torch(text, a)
 
 
 @pytest.mark.parametrize("text", ["torch.linalg.eigh(A)[1] ** 2", "w, V = torch.linalg.eigh(A); (V * w[..., None, :]) @ V.mT",
@@ -70,13 +73,7 @@ def test_deprecated_svd_spellings_match_pytorch_where_sign_free(text):
 def test_sign_free_eigh_expressions_match_pytorch_with_their_vjp(text):
     x = rng.standard_normal((2, 4, 4))
     a = x @ np.swapaxes(x, -1, -2) + np.eye(4)
-    ours = np.asarray(api.evaluate(text, {"A": a}))
-    v = rng.standard_normal(ours.shape)
-    value, grad = _torch_vjp(text, a, v)
-    np.testing.assert_allclose(ours, value, rtol=1e-10, atol=1e-12)
-    found = api.vjp(text, {"A": a}, v, wrt=["A"])["A"]
-    sym = lambda g: (g + np.swapaxes(g, -1, -2)) / 2  # noqa: E731 - PyTorch's gradient reads one triangle
-    np.testing.assert_allclose(sym(found), sym(grad), rtol=1e-8, atol=1e-10)
+    _agrees_with_torch(text, a, read=lambda g: (g + np.swapaxes(g, -1, -2)) / 2)  # PyTorch's reads one triangle
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 4, 3)])
@@ -85,11 +82,7 @@ def test_qr_is_pytorchs_value_and_vjp(shape, k):
     """QR's signs (Householder's, R's diagonal) are the same in both LAPACKs: answered, as PyTorch's."""
     a = rng.standard_normal(shape)
     text = f"torch.linalg.qr(A)[{k}]"
-    ours = np.asarray(api.evaluate(text, {"A": a}))
-    v = rng.standard_normal(ours.shape)
-    value, grad = _torch_vjp(text, a, v)
-    np.testing.assert_allclose(ours, value, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(api.vjp(text, {"A": a}, v, wrt=["A"])["A"], grad, rtol=1e-8, atol=1e-10)
+    _agrees_with_torch(text, a)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -4,6 +4,7 @@ texts), and every leaf's ``.grad`` compared with jac's Jacobian of the output by
 
 import contextlib
 import io
+import pathlib
 
 import numpy as np
 import pytest
@@ -12,17 +13,9 @@ from jacobi_cli.tools import api
 
 torch = pytest.importorskip("torch")
 
+TUTORIAL = pathlib.Path(__file__).parent.parent / "examples" / "autograd_tutorial.py"  # docs/commands.md shows it
 TEXTS = [
-    """import torch
-x = torch.ones(2, 2, requires_grad=True)
-print(x)
-y = x + 2
-z = y * y * 3
-out = z.mean()
-print(z, out)
-out.backward()
-print(x.grad)
-""",
+    TUTORIAL.read_text(),
     """import torch
 import torch.nn.functional as F
 W1 = torch.tensor([[0.2, -0.4, 0.1], [0.7, 0.3, -0.5]], requires_grad=True)
