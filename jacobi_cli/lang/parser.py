@@ -1183,7 +1183,7 @@ class _Lowering:
                 raise JacParseError(f"'{'break' if isinstance(node, ast.Break) else 'continue'}' is not supported: jac "
                                     "writes a loop out once per item, so it cannot stop or skip by the values",
                                     self.source.at(node))
-        items = self.items_of(stmt.iter)
+        items = self.items_of(stmt.iter, "a for loop")
         self.unrolled += len(items) * len(stmt.body)
         if self.unrolled > _MAX_UNROLLED:
             raise JacLimitError(f"loops that run more than {_MAX_UNROLLED:,} statements: jac writes each out; write "
@@ -1875,13 +1875,14 @@ class _Lowering:
             raise JacValueError("the comprehension has no elements (jac has no empty lists of arrays)", position)
         return self.literal(results, position)
 
-    def items_of(self, node: ast.expr) -> list:
+    def items_of(self, node: ast.expr, what: str = "a comprehension") -> list:
         """What ``for ... in node`` iterates over, as Python: a list's items, an array's rows (a constant
-        vector's numbers: ``range(n)``), ``zip``'s tuples, ``enumerate``'s (index, item) pairs."""
+        vector's numbers: ``range(n)``), ``zip``'s tuples, ``enumerate``'s (index, item) pairs. ``what``
+        names the statement in the errors (a comprehension, or a for loop)."""
         position = self.source.at(node)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("zip", "enumerate") \
                 and node.func.id not in self.scope and not node.keywords:
-            parts = [self.items_of(a) for a in node.args]
+            parts = [self.items_of(a, what) for a in node.args]
             if node.func.id == "enumerate":
                 if len(parts) != 1:
                     raise JacValueError("enumerate() takes one sequence here", position)
@@ -1891,10 +1892,10 @@ class _Lowering:
         if isinstance(value, Items):
             return list(value)
         if not isinstance(value, Tracer) or value.ndim == 0:
-            raise JacValueError("a comprehension iterates over a list, an array's rows, range(n), zip(...) or "
+            raise JacValueError(f"{what} iterates over a list, an array's rows, range(n), zip(...) or "
                                 "enumerate(...)", position)
         if isinstance(value.shape[0], int) and value.shape[0] > _MAX_UNROLLED:
-            raise JacLimitError(f"a comprehension over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
+            raise JacLimitError(f"{what} over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
                                 "write the expression with whole arrays", position)
         numbers = self.b.pyints.get(value.id)
         if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
