@@ -28,7 +28,7 @@ from ..errors import JacError, JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import OPS, P
 from ..ir.reverse import pullback
-from ..ir.shapes import fmt, size
+from ..ir.shapes import fmt, is_concrete, size
 from .functions import Items, Refused, detached
 
 # transforms of a function, whose results are differentiable (JAX's and torch.func's): spelling -> what it computes
@@ -89,6 +89,8 @@ def lower(lowering, spelling: str, node: ast.Call, position: int):
         family = spelling.rsplit(".", 1)[0]
         known = _TRANSFORM_KEYWORDS[family]
         given = _syntax_arguments(spelling, node, ("fun",) + tuple(known), position)
+        if "fun" not in given:
+            raise JacValueError(f"{spelling}() needs the function to differentiate", position)
         fn = function_of(lowering, given["fun"], spelling, position)
         for key, default in known.items():
             if key in given and default not in (None, "any") and _literal(given[key], spelling, key) != default:
@@ -173,6 +175,7 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
 def pull(b: Builder, seeds: dict, wrt: list, spelling: str, position: int) -> list:
     """The cotangents ``(B, *t.shape)`` of the nodes ``wrt`` pulled back from the seeds ``{output tracer: (B,
     *output.shape)}``, as nodes of ``b``; None for a node no output reaches."""
+    _concrete(list(seeds) + list(wrt), spelling, position)
     nodes = b.nodes
     ids = {t.id for t in wrt}
     stop = min(ids)
@@ -207,6 +210,7 @@ def pull(b: Builder, seeds: dict, wrt: list, spelling: str, position: int) -> li
 def gradients(b: Builder, out: Tracer, wrt: list, spelling: str, position: int, seed=None) -> list:
     """d out / d t for each ``t`` of ``wrt``, shaped as ``t`` (zeros where ``out`` does not depend on it):
     ``out`` has one element, or ``seed`` is the cotangent, of ``out``'s shape."""
+    _concrete([out] + list(wrt), spelling, position)
     if seed is None:
         seed = b.const(np.ones((1,) + tuple(out.shape), dtype=b.dtype), position)
     else:
@@ -219,6 +223,7 @@ def gradients(b: Builder, out: Tracer, wrt: list, spelling: str, position: int, 
 
 def jacobian(b: Builder, out: Tracer, wrt: list, spelling: str, position: int, strict: bool = False) -> list:
     """d out / d t ``(*out.shape, *t.shape)`` for each ``t`` of ``wrt``: one pass whose seed is out's basis."""
+    _concrete([out] + list(wrt), spelling, position)
     m = size(out.shape)
     b.check_size((m,) + tuple(out.shape), f"the basis {spelling} differentiates {fmt(out.shape)} by", position)
     seed = b.const(np.eye(m, dtype=b.dtype).reshape((m,) + tuple(out.shape)), position)
@@ -234,6 +239,13 @@ def jacobian(b: Builder, out: Tracer, wrt: list, spelling: str, position: int, s
         else:
             parts.append(b.apply("reshape", g, shape=shape, position=position))
     return parts
+
+
+def _concrete(tracers: list, spelling: str, position: int) -> None:
+    for t in tracers:
+        if not is_concrete(t.shape):
+            raise JacShapeError(f"{spelling}: a derivative written in the text is computed at numeric sizes (x:3, "
+                                f"not x:n): shape {fmt(t.shape)} has a symbolic size", position)
 
 
 def _zeros(b: Builder, shape: tuple, position: int) -> Tracer:
@@ -319,6 +331,7 @@ def _autograd_grad(lowering, given: dict, position: int):
             raise JacValueError(f"{spelling}: {len(vs)} grad_outputs for {len(outs)} outputs", position)
     else:
         vs = [None] * len(outs)
+    _concrete(outs + xs + [v for v in vs if isinstance(v, Tracer)], spelling, position)
     seeds: dict = {}
     count = None
     for k, (o, v) in enumerate(zip(outs, vs)):
