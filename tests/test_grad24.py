@@ -253,3 +253,20 @@ def test_a_parse_error_never_escapes_as_a_traceback():
                  "torch.autograd.functional.vjp(lambda t: t, x, [1.0])", "jax.jacrev(lambda t: (t, [t]))(x)"):
         with pytest.raises(JacError):
             api.evaluate(text, {"x": X})
+
+
+def test_jac_diff_reads_the_derivative_symbolically():
+    result = runner.invoke(app, ["diff", "jax.grad(lambda t: jnp.sin(t) * t)(x)"])
+    assert result.exit_code == 0, result.stdout
+    assert "x⋅cos(x) + sin(x)" in result.stdout and "-x⋅sin(x) + 2⋅cos(x)" in result.stdout
+
+
+def test_the_interpreter_and_the_batch_kernels_agree_bit_for_bit():
+    text = "jax.hessian(lambda t: jnp.sum(jnp.tanh(t) * t.sum()))(x)"
+    xs = np.random.default_rng(24).uniform(-1, 1, (3, 3))
+    result = runner.invoke(app, ["eval", text, "x=" + json.dumps(xs.tolist()), "--batch", "x", "--json"])
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    for i, x in enumerate(xs):
+        np.testing.assert_array_equal(report["output"]["value"][i], api.evaluate(text, {"x": x}))
+        np.testing.assert_array_equal(report["jacobian"]["x"]["value"][i], api.jacobian(text, {"x": x})["x"])
