@@ -34,6 +34,8 @@ JAX_TEXTS = [
     ("jax.hessian(lambda a, b: jnp.sum(a ** 2 * jnp.cos(b)), argnums=(0, 1))(x, w)[0][1]", {"x": X3, "w": W3}),
     ("jnp.sum(jax.grad(lambda t: jnp.sum(jax.nn.logsumexp(t) * t))(x) ** 2)", {"x": X3}),
     ("a, b = jax.jacrev(lambda t: (t ** 2, jnp.sum(jnp.sin(t))))(x)\na @ b", {"x": X3}),
+    # a nested derivative closing over the outer argument: the inner one treats it as a constant
+    ("jax.grad(lambda a: a * jax.grad(lambda b: jnp.sin(a * b ** 2))(s))(s)", {"s": 0.7}),
 ]
 
 

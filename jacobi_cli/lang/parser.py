@@ -2714,6 +2714,8 @@ def _joined(parts: list, length: int) -> str:
 
 
 def _module_message(path: str, name: str) -> str:
+    if path in derivatives.FAMILIES:  # torch.func.functional_call: not one of the derivatives jac reads
+        return f"of the module '{path}' jac reads only derivatives: {derivatives.READ}"
     if name in _AUTODIFF_NAMES:  # torch.autograd, torch.func
         return f"the module '{path}' is not needed: {_AUTODIFF}"
     return f"the module '{path}' is not supported by jac{_SUBMODULES.get(name, '')}"
