@@ -80,7 +80,16 @@ class LibraryFunction:
 
 def lower(lowering, spelling: str, node: ast.Call, position: int):
     """The value of the call ``node`` of ``spelling`` (one of :data:`SPELLINGS`): a :class:`Transform`, or the
-    derivatives (``torch.autograd.grad``, ``torch.autograd.functional.*``)."""
+    derivatives (``torch.autograd.grad``, ``torch.autograd.functional.*``). A refusal that points nowhere points
+    at the call."""
+    try:
+        return _lowered(lowering, spelling, node, position)
+    except JacError as err:
+        err.position = position if err.position is None else err.position
+        raise
+
+
+def _lowered(lowering, spelling: str, node: ast.Call, position: int):
     if spelling not in SPELLINGS:  # torch.func.vjp, torch.autograd.backward
         raise JacParseError(f"'{spelling}' is not supported by jac: {READ}", position)
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
@@ -282,12 +291,13 @@ def _syntax_arguments(spelling: str, node: ast.Call, names: tuple, position: int
 
 
 def _literal(node: ast.expr, spelling: str, key: str):
-    """A keyword's value written as a literal (argnums=(0, 1), create_graph=True)."""
+    """A keyword's value written as a literal (argnums=(0, 1), create_graph=True); refused pointing at the call
+    (the parser's position, which the caller's JacError gets from the statement otherwise)."""
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise JacValueError(f"{spelling}(..., {key}=...): write its value itself (a number, a tuple, True or "
-                            f"False)", None) from None
+        raise JacValueError(f"{spelling}(..., {key}={ast.unparse(node)}): write its value itself (a number, a "
+                            f"tuple, True or False)", None) from None
 
 
 def _flag(given: dict, key: str, spelling: str, default):
