@@ -270,3 +270,11 @@ def test_the_interpreter_and_the_batch_kernels_agree_bit_for_bit():
     for i, x in enumerate(xs):
         np.testing.assert_array_equal(report["output"]["value"][i], api.evaluate(text, {"x": x}))
         np.testing.assert_array_equal(report["jacobian"]["x"]["value"][i], api.jacobian(text, {"x": x})["x"])
+
+
+def test_an_input_reached_only_through_a_zero_derivative_is_used_as_pytorch_reads_it():
+    # torch.floor keeps x in PyTorch's graph (its gradient is zeros); a comparison does not (PyTorch: "unused")
+    np.testing.assert_array_equal(api.evaluate("torch.autograd.grad(torch.floor(x).sum() + w.sum(), x)[0]",
+                                               {"x": X, "w": W}), np.zeros(3))
+    with pytest.raises(JacValueError, match="appears to not have been used"):
+        api.evaluate("torch.autograd.grad(((x > 0) * w).sum(), x)[0]", {"x": X, "w": W})

@@ -9,6 +9,7 @@ import ast
 import numpy as np
 import pytest
 
+from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 from test_jax16 import assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
 
@@ -165,3 +166,19 @@ def test_layers_texts_give_pytorchs_grads(torch64, text, inputs, model):
     leaves = {**params, **tensors, **({"x": env["x"]} if "x" in f.declared else {})}
     for key, p in leaves.items():
         np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize("code,used", [("torch.autograd.grad(torch.floor(x).sum() + w.sum(), x)[0]", True),
+                                       ("torch.autograd.grad(torch.sign(x).sum() * w.sum(), x)[0]", True),
+                                       ("torch.autograd.grad(((x > 0) * w).sum(), x)[0]", False)])
+def test_unused_inputs_as_pytorch_reads_them(torch64, code, used):
+    torch = torch64
+    x, w = torch.tensor(X3, requires_grad=True), torch.tensor(W3, requires_grad=True)
+    if used:
+        theirs = eval(code, {"torch": torch, "x": x, "w": w})  # noqa: S307 - the test's own text
+        np.testing.assert_array_equal(api.evaluate(code, {"x": X3, "w": W3}), theirs.numpy())
+    else:
+        with pytest.raises(RuntimeError, match="appears to not have been used"):
+            eval(code, {"torch": torch, "x": x, "w": w})  # noqa: S307
+        with pytest.raises(JacError, match="appears to not have been used"):
+            api.evaluate(code, {"x": X3, "w": W3})

@@ -370,7 +370,7 @@ def _autograd_grad(lowering, given: dict, position: int):
     for k, (g, x) in enumerate(zip(found, xs)):
         shape = ((count,) if batched else (1,)) + tuple(x.shape)
         if g is None:
-            if materialize:
+            if materialize or _in_graph(b, x, list(seeds)):  # torch.floor(x): zeros, as PyTorch's
                 results.append(_zeros(b, shape[0 if batched else 1:], position))
                 continue
             unused = (f"{spelling}: the outputs do not depend on inputs[{k}]: PyTorch raises 'One of the "
@@ -384,6 +384,24 @@ def _autograd_grad(lowering, given: dict, position: int):
         g = b.apply("reshape", g, shape=shape[0 if batched else 1:], position=position)
         results.append(g if create else detached(b, g, position))
     return Items(results)
+
+
+# ops whose derivative is 0 and which PyTorch keeps in its graph (a float result with a grad_fn): an output that
+# reaches an input only through them uses it, and torch.autograd.grad gives zeros there, not "unused"
+_ZERO_IN_GRAPH = frozenset({"sign", "floor", "ceil", "trunc", "round", "floor_divide"})
+
+
+def _in_graph(b: Builder, x: Tracer, outs: list) -> bool:
+    """Whether an output reaches ``x`` in PyTorch's graph, through ops of derivative 0 (``torch.floor``) too."""
+    nodes = b.nodes
+    top = max(o.id for o in outs)
+    reach = [False] * (top + 1)
+    for i in range(x.id, top + 1):
+        node = nodes[i]
+        args = node[2]
+        reach[i] = i == x.id or bool(args) and (not OPS[node[1]].nondiff or node[1] in _ZERO_IN_GRAPH) \
+            and any(a >= x.id and reach[a] for a in args)
+    return any(reach[o.id] for o in outs)
 
 
 def _functional(lowering, spelling: str, given: dict, position: int):
