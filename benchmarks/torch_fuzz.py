@@ -671,6 +671,13 @@ def second_program(program: str) -> str:
     return "; ".join(stmts + [f"torch.sin({last}).sum()"])
 
 
+def written_program(program: str) -> str:
+    """``program`` with its last line ``y`` made ``torch.autograd.grad(torch.sin(y).sum(), x, create_graph=True)[0]``:
+    a derivative written in the text, whose Jacobians are second derivatives (``--written``; lang/derivatives.py)."""
+    *stmts, last = program.split("; ")
+    return "; ".join(stmts + [f"torch.autograd.grad(torch.sin({last}).sum(), x, create_graph=True)[0]"])
+
+
 def run_torch(program: str, inputs: dict, dtype: str, second: bool = False):
     """(outputs as a tuple of tensors, Jacobians as a tuple per output of a tuple per input) or an exception.
     ``second``: the Hessian blocks (a tuple per input of a tuple per input) in place of the Jacobians."""
@@ -802,7 +809,7 @@ def classify(program: str, inputs: dict, dtype: str, values_only: bool = False, 
     if len(ours) != len(touts):
         return "MISMATCH", f"{len(ours)} outputs vs torch {len(touts)}"
     for k, (o, t) in enumerate(zip(ours, touts)):
-        tv = t.numpy()
+        tv = t.numpy(force=True)  # a ZeroTensor (torch.autograd.grad of torch.floor(x): --written) too
         if t.dtype.is_floating_point and dtype == "float64" and t.dtype != __import__("torch").float64:
             return "MISMATCH", f"output {k}: torch dtype {t.dtype}"
         av = alt[0][k].numpy() if alt else None
@@ -841,7 +848,7 @@ def shrink(program: str, inputs: dict, dtype: str, values_only: bool, status: st
 # --- the run ------------------------------------------------------------------------------------------
 
 def worker(args) -> dict:
-    seed, n, dtype, do_shrink, edges, second = args
+    seed, n, dtype, do_shrink, edges, second, written = args
     warnings.simplefilter("ignore")
     import torch
 
@@ -852,6 +859,8 @@ def worker(args) -> dict:
         program = "; ".join(Grammar(rng, dtype).program())
         if second:
             program = second_program(program)
+        if written:
+            program = written_program(program)
         inputs = inputs_for(np.random.default_rng(seed * 1_000_003 + k), dtype, edges)
         status, detail = checked(program, inputs, dtype, edges, second)
         counts[status] += 1
@@ -877,6 +886,9 @@ def main() -> int:
     ap.add_argument("--edges", action="store_true",
                     help="inputs from -2, -1, -0.5, -0, 0, 0.5, 1, 2; values compared, not Jacobians (kinks, ties)")
     ap.add_argument("--second", action="store_true", help="Hessians of torch.sin(y).sum() (see above)")
+    ap.add_argument("--written", action="store_true",
+                    help="torch.autograd.grad(torch.sin(y).sum(), x, create_graph=True)[0] of the program's y (see "
+                         "written_program)")
     ap.add_argument("--show", type=int, default=15, help="refusal messages listed")
     ap.add_argument("--print", action="store_true", help="print the programs drawn and stop")
     a = ap.parse_args()
@@ -885,11 +897,11 @@ def main() -> int:
             print("; ".join(Grammar(random.Random(a.seed * 1_000_003 + k), a.dtype).program()))
         return 0
     start = time.monotonic()
-    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges, a.second)
-           for j in range(a.jobs)]
+    per = [(a.seed * 1000 + j, a.n // a.jobs + (j < a.n % a.jobs), a.dtype, not a.no_shrink, a.edges, a.second,
+            a.written) for j in range(a.jobs)]
     merged = run_workers(worker, per)
     counts = merged["counts"]
-    report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}{', second' if a.second else ''}, seed {a.seed}",
+    report(merged, f"{a.n} programs ({a.dtype}{', edges' if a.edges else ''}{', second' if a.second else ''}{', written' if a.written else ''}, seed {a.seed}",
            ("match", "refused", "torch-error", "pair", "zero-sign", "MISMATCH", "CRASH"), a.show, "torch-error", start)
     return 1 if counts["MISMATCH"] or counts["CRASH"] else 0
 

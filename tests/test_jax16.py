@@ -264,14 +264,12 @@ REFUSED = [
     ("jax.nn.normalize(x)", ["x:3x4"], "'jax.nn.normalize' is not supported by jac", "standardize"),
     ("scipy.special.cross_entropy(x)", ["x:3"], "'scipy.special.cross_entropy' is not supported by jac"),
     ("jax.scipy.special.psi(x)", ["x:3"], "not supported by jac", "digamma"),
-    # transforms: what to write, naming the function's call
-    ("def f(x):\n    return jnp.sum(x ** 2)\njax.grad(f)(x)", ["x:3"], "write the expression, f(x)", "Jacobian"),
-    ("jax.grad(lambda w: jnp.sum(w ** 2))(w)", ["w:3"], "write the expression, jnp.sum(w ** 2)"),
-    ("jax.grad(loss, argnums=1)(w, x)", ["w:3", "x:3"], "write the expression, loss(w, x)", "--wrt"),
-    ("jax.hessian(f)(x)", ["x:3"], "write the expression, f(x), and run jac hessian"),
+    # transforms: jax.grad and its kin are read (tests/test_grad24.py); what JAX refuses is refused
+    ("def f(x):\n    return x ** 2\njax.grad(f)(x)", ["x:3"], "a gradient is only for a scalar output", "jacrev"),
+    ("jax.grad(lambda w: jnp.sum(w ** 2), argnums=2)(w)", ["w:3"], "argnums counts the positional arguments"),
     ("jax.vmap(f)(X)", ["X:2x3"], "--batch", "f(X)"),
     ("jax.jit(jnp.tanh)(x)", ["x:3"], "without jit: write jnp.tanh(x)"),
-    ("y, vjp_fn = jax.vjp(jnp.sin, x)\nvjp_fn(v)", ["x:3", "v:3"], "'jax.vjp' is not needed", "jac vjp --v V"),
+    ("y, vjp_fn = jax.vjp(jnp.sin, x)\nvjp_fn(v)", ["x:3", "v:3"], "'jax.vjp' is not supported by jac", "jac vjp --v V"),
     ("jax.random.normal(key, (3,)) * x", ["x:3", "key=[0, 0]"], "jax.random", "eps:3"),
     ("jax.tree_util.tree_map(lambda t: t * 2, x)", ["x:3"], "pytrees"),
     # jax.lax beyond its element-wise ops

@@ -18,6 +18,7 @@ from ..ir import structured
 from ..errors import JacError, JacValueError
 from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
 from ..ir.ops import _BLOCKS, OPS, P, shape_of
+from ..ir.reverse import pullback
 from ..ir.shapes import size
 from .jacobian import JacobianBuilder
 
@@ -120,48 +121,15 @@ def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     nodes = graph.nodes
     ct = dict(cotangent) if isinstance(cotangent, dict) else {graph.output: cotangent}
     cotangent = next(iter(ct.values()))
-    grads = {}
     kept = {}
-    pop, add = ct.pop, P.add
+    # retained: a copy, as a rule may pass g itself on, to be accumulated into
+    keep = (lambda nid, g: kept.__setitem__(nid, np.array(g, copy=True))) if retain else None
+    flags = [node[7] for node in nodes]
     entered = errors_ignored()
-    try:
-        for node in reversed(nodes):  # its fields by index (id, op, args, params, name, requires_grad), as evaluate
-            nid = node[0]
-            g = pop(nid, None)
-            if g is None or not node[7]:
-                continue
-            if retain:  # a copy: a rule may pass g itself on, to be accumulated into
-                kept[nid] = np.array(g, copy=True)
-            op = node[1]
-            if op == "input":
-                grads[node[5]] = g
-                continue
-            node_args, params = node[2], node[3]
-            rules = _BLOCKS[op].vjp  # OPS's own dict, read at each pass: tests patch the registry's rules
-            ans = values[nid]
-            try:  # each rule that reaches an argument requiring grad, in order; its part accumulated
-                if len(node_args) == 1:  # the common arities, called without * (and ** without parameters)
-                    a = node_args[0]
-                    if nodes[a][7]:  # its requires_grad ([7]: a NamedTuple field by name is a generic lookup)
-                        part = rules[0](g, ans, values[a], **params) if params else rules[0](g, ans, values[a])
-                        ct[a] = part if a not in ct else add(ct[a], part)
-                elif len(node_args) == 2 and not params:
-                    a, b = node_args
-                    value_a, value_b = values[a], values[b]
-                    if nodes[a][7]:
-                        part = rules[0](g, ans, value_a, value_b)
-                        ct[a] = part if a not in ct else add(ct[a], part)
-                    if nodes[b][7]:
-                        part = rules[1](g, ans, value_a, value_b)
-                        ct[b] = part if b not in ct else add(ct[b], part)
-                else:
-                    args = list(map(values.__getitem__, node_args))  # no comprehension: values stays a local
-                    for i, a in enumerate(node_args):
-                        if nodes[a].requires_grad:  # _accumulate, inline
-                            part = rules[i](g, ans, *args, **params)
-                            ct[a] = part if a not in ct else add(ct[a], part)
-            except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
-                raise _located(err, node, graph)
+    try:  # the one reverse pass (ir/reverse.py), which the parser's jax.grad(f)(x) runs too
+        grads = pullback(nodes, values, ct, flags, keep)
+    except JacError as err:  # pointing at the op whose rule refused (pullback set its position)
+        raise err.with_source(graph.source)
     finally:
         errors_restored(entered)
     for name, i in graph.inputs.items():

@@ -622,6 +622,12 @@ class Builder:
         cell of ``graph``'s ``self``)."""
         return tuple((name, self.lift(t).id) for name, t in outputs)
 
+    def fresh(self, t: Tracer, position: int | None = None) -> Tracer:
+        """A node holding ``t``'s values that nothing else reads: the parameter a derivative written in the
+        text (``jax.grad(f)(x)``) differentiates by, so that ``f``'s other uses of ``x`` (a closure) are not
+        reached. Never folded, even of a constant: ``f`` of it must stay nodes to be differentiated."""
+        return self._append("reshape", (t.id,), {"shape": tuple(t.shape)}, tuple(t.shape), None, position)
+
     def tracer_of(self, node_id: int) -> Tracer:
         return Tracer(self, node_id, self.nodes[node_id].shape)
 

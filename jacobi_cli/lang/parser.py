@@ -36,6 +36,7 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
     torch_positional_dtype
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .modules import LAYERS, Module, Sequential, layer, refused_module
+from . import derivatives
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -1108,7 +1109,7 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential)):  # s = slice(1, 3); x[s]
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, derivatives.Transform)):
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
@@ -1500,6 +1501,8 @@ class _Lowering:
         if kind is ast.BoolOp:  # the first operand only: Python's and / or may stop there (x.ndim > 1 and x.shape[1])
             return [node.values[0]]
         if isinstance(node, ast.Call):
+            if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
+                return []
             kind = self.callee(node.func)[0]
             owner = [node.func.value] if kind == "method" else [node.func] if kind == "other" \
                 and self.made_callable(node.func) else []
@@ -1923,11 +1926,43 @@ class _Lowering:
         ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
         return isinstance(func, ast.Lambda) or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
-            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass))
+            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
+            or self.derivative_spelling(func.func) is not None)  # jax.grad(f)(x)
+
+    def derivative_spelling(self, func: ast.AST) -> str | None:
+        """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
+        (:mod:`.derivatives`), unless its root is a name of the text."""
+        if type(func) is not ast.Attribute or func.attr not in _AUTODIFF_NAMES and func.attr not in \
+                derivatives.LAST_NAMES:
+            return None
+        path = _dotted(func)  # one of those, or another name of their modules (torch.func.vjp: refused there)
+        if path is None or path.rsplit(".", 1)[0] not in derivatives.FAMILIES or path.split(".")[0] in self.scope:
+            return None
+        return path
+
+    def is_callable(self, value) -> bool:
+        """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
+        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform))
+
+    def call_value(self, fn, args: list, kwargs: dict, position: int):
+        """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
+        if isinstance(fn, Function):
+            return self.call_function(fn, args, kwargs, position)
+        if isinstance(fn, (Module, Sequential)):
+            return fn.call(self.b, args, kwargs, position)
+        if isinstance(fn, Instance):
+            return self.call_method(fn, "forward", args, kwargs, position)
+        if isinstance(fn, derivatives.Transform):
+            return derivatives.call_transform(self, fn, args, kwargs, position)
+        lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
+        return lower(self.b, args, kwargs, position)
 
     def call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
+        spelling = self.derivative_spelling(node.func)
+        if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
+            return derivatives.lower(self, spelling, node, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
         if kind == "method" and kids and fname in ("parameters", "eval", "train") \
@@ -1952,7 +1987,7 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_method(called, "forward", args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential)):
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform)):
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -1960,6 +1995,8 @@ class _Lowering:
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
             if any(type(a) is _Unpacked for a in args):
                 args = self.unpacked(args)
+            if isinstance(called, derivatives.Transform):  # jax.grad(f)(x), g = jax.grad(f); g(x)
+                return derivatives.call_transform(self, called, args, kwargs, position)
             if isinstance(called, (Module, Sequential)):
                 return called.call(self.b, args, kwargs, position)
             return self.call_function(called, args, kwargs, position)
@@ -2623,7 +2660,8 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
+                and _dotted(node.func.func) not in derivatives.SPELLINGS:  # jax.grad(f)(x): read (.derivatives)
             message = _transform_call(node)
             if message is not None:
                 raise JacParseError(message, source.at(node))
@@ -2658,9 +2696,13 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     if root in _FOREIGN and root not in ("linen",):
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", source.at(node))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
-        why = _AUTODIFF if second in _AUTODIFF_NAMES else _JAX_ELSEWHERE.get(second)
+        if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
+            return
+        if second in _AUTODIFF_NAMES:  # jax.vjp, jax.linearize
+            raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}", source.at(node))
+        why = _JAX_ELSEWHERE.get(second)
         if why is not None:
-            raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in _AUTODIFF_NAMES or second in (
+            raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in (
                 "jit", "checkpoint", "remat", "device_put", "debug", "config") else
                 f"'jax.{second}' is not supported by jac: {why}", source.at(node))
     if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg"):
@@ -2673,6 +2715,8 @@ def _joined(parts: list, length: int) -> str:
 
 
 def _module_message(path: str, name: str) -> str:
+    if path in derivatives.FAMILIES:  # torch.func.functional_call: not one of the derivatives jac reads
+        return f"of the module '{path}' jac reads only derivatives: {derivatives.READ}"
     if name in _AUTODIFF_NAMES:  # torch.autograd, torch.func
         return f"the module '{path}' is not needed: {_AUTODIFF}"
     return f"the module '{path}' is not supported by jac{_SUBMODULES.get(name, '')}"
@@ -2749,6 +2793,10 @@ def _check_import(stmt, source: Source) -> None:
         if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
             continue
         if path not in LIBRARIES and path not in _ROOTS:
+            if path in derivatives.SPELLINGS:  # from torch.autograd import grad: read under its whole name
+                raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
+                                    f"where it is used (and import the module: import {path.split('.')[0]})",
+                                    position)
             if any(part in _AUTODIFF_NAMES for part in path.split(".")):  # from torch.autograd import grad
                 raise JacParseError(f"{written}: not needed: {_AUTODIFF}", position)
             name = path.split(".")[-1]

@@ -147,11 +147,16 @@ names on this page are known.
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
   (zero through the overwritten elements). jac answers the derivative even where PyTorch's backward pass
   would refuse because an overwritten value was saved for it (`w = y * y; y[0] = 0`).
-- No other autodiff calls: jac differentiates the expression itself, so `y.backward()` elsewhere than the
-  top level (see PyTorch's leaves above), `x.grad` read into a value,
-  `torch.autograd.*`, `torch.func.jacrev(f)(x)` and `jax.grad(f)(x)` are refused saying what to write instead
-  (`loss.backward()` inside a function: delete the line and end with `loss`; `f`'s body as the expression;
-  `jac vjp --v V` for `y.backward(gradient=V)`; `--batch NAME` for `vmap`). `x.requires_grad_()`,
+- Derivatives written in the text are read as the values they compute, which jac differentiates in turn:
+  `jax.grad`, `jax.value_and_grad`, `jax.jacrev`, `jax.jacfwd`, `jax.jacobian`, `jax.hessian` (`argnums`,
+  `has_aux`, nested), `torch.func.grad`, `grad_and_value`, `jacrev`, `jacfwd`, `hessian`,
+  `torch.autograd.grad(y, x, grad_outputs=v, create_graph=True)` (detached without `create_graph`, as
+  PyTorch's) and `torch.autograd.functional.jacobian`, `hessian`, `vjp`, `jvp` (see Commands, "Derivatives
+  written in the text").
+- No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
+  read into a value, the rest of `torch.autograd`, `torch.func.vjp` and `jax.vjp` are refused saying what to
+  write instead (`loss.backward()` inside a function: delete the line and end with `loss`; `jac vjp --v V` for
+  `y.backward(gradient=V)`; `--batch NAME` for `vmap`). `x.requires_grad_()`,
   `x.requires_grad_(True)` and `x.requires_grad = True` of an input as bound are skipped: jac differentiates
   with respect to every input already (or those of `--wrt`).
 - JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or

@@ -1034,10 +1034,12 @@ def free_names(text: str, known) -> list:
     assigned = {n.id for n in ast.walk(tree)  # a, b = ...; y += ...: every name a statement stores
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    roots = {m.split(".")[0] for m in MODULES}
     found = {}
     for n in ast.walk(tree):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in callees:
-            if n.id in known or n.id in assigned or n.id in FUNCTIONS or n.id in CONSTANTS or n.id in MODULES:
+            if n.id in known or n.id in assigned or n.id in FUNCTIONS or n.id in CONSTANTS or n.id in MODULES \
+                    or n.id in roots:  # jax of jax.grad(f)(x)
                 continue
             found.setdefault(n.id, (n.lineno, n.col_offset))
     return sorted(found, key=found.get)

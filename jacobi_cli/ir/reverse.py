@@ -1,0 +1,69 @@
+"""The one reverse pass: cotangents pulled back through a list of nodes by the ops' own VJP rules.
+
+Both the engine (``engine/autodiff.vjp``: arrays, structured batches, or tracers of a traced
+gradient) and the parser (``lang/derivatives``: ``jax.grad(f)(x)``, ``torch.autograd.grad(y, x)``
+written in the text, whose cotangents are nodes of the graph being built) run this loop; the rules
+are written with ``P``, so applied to tracers they add nodes.
+"""
+
+from __future__ import annotations
+
+from ..errors import JacError
+from .ops import _BLOCKS, P
+
+
+def pullback(nodes, values, ct: dict, flags, keep=None, stop: int = 0) -> dict:
+    """Pull the batched cotangents ``ct`` (``{node id: (B, *node.shape)}``, consumed) back through ``nodes``.
+
+    ``values`` are the nodes' values by id (arrays or tracers); ``flags[i]`` says whether node ``i`` carries a
+    derivative (an input that requires grad, or a node one reaches): the loop visits only those, and pulls a
+    cotangent back only into such arguments. ``keep(node id, cotangent)``, when given, is called for every
+    node the pass reaches, before its cotangent is passed on (``retain_grad()``, or the parser's chosen
+    nodes). Nodes below ``stop`` are not visited (none of them is flagged: the caller knows). Returns
+    ``{input name: (B, *x.shape)}`` of the input nodes reached. A rule's JacError is raised pointing at its
+    node (``position``), unless it points somewhere already.
+    """
+    grads = {}
+    pop, add = ct.pop, P.add
+    top = max(ct) if ct else -1
+    for nid in range(top, stop - 1, -1):  # its fields by index (id, op, args, params, name, requires_grad)
+        g = pop(nid, None)
+        if g is None or not flags[nid]:
+            continue
+        if keep is not None:
+            keep(nid, g)
+        node = nodes[nid]
+        op = node[1]
+        if op == "input":
+            grads[node[5]] = g
+            continue
+        if op == "const":  # a chosen node that is a constant (the parser's jax.grad(f)(2.0)): nothing below it
+            continue
+        node_args, params = node[2], node[3]
+        rules = _BLOCKS[op].vjp  # OPS's own dict, read at each pass: tests patch the registry's rules
+        ans = values[nid]
+        try:  # each rule that reaches an argument requiring grad, in order; its part accumulated
+            if len(node_args) == 1:  # the common arities, called without * (and ** without parameters)
+                a = node_args[0]
+                if flags[a]:
+                    part = rules[0](g, ans, values[a], **params) if params else rules[0](g, ans, values[a])
+                    ct[a] = part if a not in ct else add(ct[a], part)
+            elif len(node_args) == 2 and not params:
+                a, b = node_args
+                value_a, value_b = values[a], values[b]
+                if flags[a]:
+                    part = rules[0](g, ans, value_a, value_b)
+                    ct[a] = part if a not in ct else add(ct[a], part)
+                if flags[b]:
+                    part = rules[1](g, ans, value_a, value_b)
+                    ct[b] = part if b not in ct else add(ct[b], part)
+            else:
+                args = list(map(values.__getitem__, node_args))  # no comprehension: values stays a local
+                for i, a in enumerate(node_args):
+                    if flags[a]:
+                        part = rules[i](g, ans, *args, **params)
+                        ct[a] = part if a not in ct else add(ct[a], part)
+        except JacError as err:  # a rule refusing the values (det's at a singular matrix): point at the op
+            err.position = node[6] if err.position is None else err.position
+            raise
+    return grads
