@@ -18,6 +18,7 @@ from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacVa
 from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import ASYMMETRY, OPS
+from ..ir.refusals import refusal, refused
 from ..ir.shapes import broadcast, check_rank, fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
@@ -3645,8 +3646,7 @@ def _rank_checked(b, x, out, rtol, atol, position, message) -> Tracer:
     s = b.apply("svdvals", tall, position=position)
     top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
     cut = b.apply("maximum", b.apply("mul", top, float(rtol), position=position), float(atol), position=position)
-    flag = b.apply("where", b.apply("le", s, cut, position=position), math.nan, 0.0, position=position)
-    check = b.apply("finite_range", flag, flag, position=position, message=message)
+    check = refusal(b, message, where=b.apply("le", s, cut, position=position), position=position)
     zero = b.apply("sum", check, axes=(check.ndim - 1,), keepdims=True, position=position)
     zero = _reshape_to(b, zero, tuple(zero.shape[:-1]) + (1,) * (out.ndim - zero.ndim + 1), position)
     return b.apply("sub", out, zero, position=position)
@@ -3691,12 +3691,11 @@ def _hermitian(b, flag, value, fname, position, derivative=True):
     gap = b.apply("max", b.apply("abs", b.apply("sub", x, matrix_transpose(b, x, position, fname), position=position),
                                  position=position), axes=axes, position=position)
     scale = b.apply("max", b.apply("abs", x, position=position), axes=axes, position=position)
-    far = b.apply("where", b.apply("gt", gap, b.apply("mul", scale, ASYMMETRY, position=position), position=position),
-                  math.nan, 0.0, position=position)
-    check = b.apply("finite_range", far, far, position=position, message=(
+    far = b.apply("gt", gap, b.apply("mul", scale, ASYMMETRY, position=position), position=position)
+    check = refusal(b, (
         f"{fname}(hermitian=True): the matrix is not symmetric; NumPy and PyTorch read its lower triangle, JAX its "
         "symmetric part, and PyTorch's derivative assumes a symmetric matrix: pass the symmetric matrix you mean, "
-        "such as (A + A.T) / 2"))
+        "such as (A + A.T) / 2"), where=far, position=position)
     offset = b.apply("detach", b.apply("sub", lower, x, position=position), position=position)  # value: lower's
     return b.apply("add", b.apply("add", x, offset, position=position), check, position=position)
 
@@ -3950,12 +3949,11 @@ def _lu_factor_lowering(fname, infos, checked=False):
         if checked and k:
             diagonal = _take(b, b.apply("lu", x, part="U", position=position), (Ellipsis, np.arange(k), np.arange(k)),
                              position)
-            flag = b.apply("sum", b.apply("where", b.apply("eq", diagonal, 0.0, position=position), math.nan, 0.0,
-                                          position=position), axes=tuple(range(diagonal.ndim)), position=position)
-            check = b.apply("finite_range", flag, flag, position=position, message=(
+            out[0] = refused(b, out[0], (
                 f"{fname}: U has an exact zero on its diagonal (the matrix is singular), where PyTorch raises; "
-                "torch.linalg.lu_factor_ex(A) or torch.linalg.lu(A) factor it"))
-            out[0] = b.apply("sub", out[0], check, position=position)
+                "torch.linalg.lu_factor_ex(A) or torch.linalg.lu(A) factor it"),
+                where=b.apply("eq", diagonal, 0.0, position=position), axes=tuple(range(diagonal.ndim)),
+                position=position)
         if infos and static(b, a["get_infos"], "get_infos", position):
             raise JacValueError(f"{fname} with get_infos=True is not supported: jac does not report singular "
                                 "factors by a flag", position)
@@ -4052,11 +4050,8 @@ def _lu_factor_ex(b, args, kwargs, position):
     first = b.apply("add", b.apply("argmax", zero, axis=zero.ndim - 1, position=position), 1.0, position=position)
     info = b.apply("mul", first, b.apply("max", zero, axes=(zero.ndim - 1,), position=position), position=position)
     if check:  # PyTorch raises where info > 0: a NaN there is refused, and the zeros of the check join info
-        flagged = b.apply("where", info, math.nan, 0.0, position=position)
-        info = b.apply("add", info, b.apply("finite_range", flagged, 0.0, position=position,
-                                            message="lu_factor_ex(check_errors=True): U has an exact zero on its "
-                                                    "diagonal (the matrix is singular), where PyTorch raises"),
-                       position=position)
+        info = refused(b, info, "lu_factor_ex(check_errors=True): U has an exact zero on its diagonal (the matrix "
+                       "is singular), where PyTorch raises", where=info, add=True, position=position)
     return Items.named([lu, pivots, info], ("LU", "pivots", "info"))
 
 
@@ -8644,7 +8639,7 @@ def _histogram_edges(b, x, n: int, span, position) -> Tracer:
         first = b.apply("where", same, b.apply("sub", first, 0.5, position=position), first, position=position)
         last = b.apply("where", same, b.apply("add", last, 0.5, position=position), last, position=position)
         # a range found from the data must be finite, as NumPy requires: 0 (subtracted: exact), or refused
-        zero = b.apply("finite_range", first, last, message=_HISTOGRAM_RANGE, position=position)
+        zero = refusal(b, _HISTOGRAM_RANGE, finite=(first, last), position=position)
         first, last = (b.apply("sub", v, zero, position=position) for v in (first, last))
     step = b.apply("div", b.apply("sub", last, first, position=position), float(n), position=position)
     inner = b.apply("add", b.apply("mul", b.const(np.arange(n, dtype=b.dtype), position), step, position=position),
@@ -8836,10 +8831,8 @@ def _nan_arg(fname):
         axes = tuple(range(x.ndim)) if a["axis"] is None else (_one_axis(b, a["axis"], x, position, fname),)
         every = b.apply("prod", nan, axes=axes, keepdims=_flag(b, a["keepdims"], "keepdims", fname, position),
                         position=position) if x.ndim else nan
-        flag = b.apply("where", every, math.nan, 0.0, position=position)
-        check = b.apply("finite_range", flag, flag, message=f"np.{fname}: an all-NaN slice has no index (NumPy "
-                                                             "raises 'All-NaN slice encountered')", position=position)
-        return b.apply("sub", found, check, position=position)
+        return refused(b, found, f"np.{fname}: an all-NaN slice has no index (NumPy raises 'All-NaN slice "
+                       "encountered')", where=every, position=position)
     lower.__doc__ = (f"np.{fname}: the index of the {'largest' if fname == 'nanargmax' else 'smallest'} element "
                      "with NaN left out (NumPy's: NaN read as " + ("-inf" if fname == "nanargmax" else "+inf") +
                      "); an all-NaN slice refused, as NumPy raises")
@@ -9940,9 +9933,8 @@ def _asarray_chkfinite(b, args, kwargs, position):
     x = FUNCTIONS["asarray"](b, [a["x"]], {"dtype": a["dtype"], "order": a["order"]}, position)
     if not isinstance(x, Tracer):
         return x
-    check = b.apply("finite_range", x, x, position=position, message="np.asarray_chkfinite: the array holds "
-                    "{lo}, and it must not contain infs or NaNs (NumPy raises ValueError)")
-    return b.apply("sub", x, check, position=position)  # x - 0: -0 stays -0
+    return refused(b, x, "np.asarray_chkfinite: the array holds {lo}, and it must not contain infs or NaNs (NumPy "
+                   "raises ValueError)", finite=(x, x), position=position)  # x - 0: -0 stays -0
 
 
 def _broadcast_shapes(b, args, kwargs, position):
