@@ -1258,6 +1258,14 @@ def _np_nan_to_num(b, args, kwargs, position):
     return _nan_to_num(b, [a["x"]], {k: a[k] for k in ("nan", "posinf", "neginf")}, position)
 
 
+def _torch_nan_to_num(b, args, kwargs, position):
+    """torch.nan_to_num(x, nan=0.0, posinf=None, neginf=None) / x.nan_to_num(...): PyTorch's nan is Optional
+    too, None read as its default 0 (NumPy's nan must be a number)"""
+    a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "nan": 0.0, "posinf": None, "neginf": None}, position)
+    return _nan_to_num(b, [a["x"]], {"nan": 0.0 if a["nan"] is None else a["nan"], "posinf": a["posinf"],
+                                     "neginf": a["neginf"]}, position)
+
+
 @function("nan_to_num")
 def _nan_to_num(b, args, kwargs, position):
     # NaN -> nan, +inf -> posinf, -inf -> neginf (default: the largest finite numbers of the
@@ -1271,6 +1279,10 @@ def _nan_to_num(b, args, kwargs, position):
     infinite = b.apply("where", b.apply("gt", x, 0.0, position=position), pos, neg, position=position)
     fill = b.apply("where", b.apply("isnan", x, position=position), nan, infinite, position=position)
     return b.apply("where", b.apply("isfinite", x, position=position), x, fill, position=position)
+
+
+variant("torch", "nan_to_num")(_torch_nan_to_num)
+variant("method", "nan_to_num")(_torch_nan_to_num)
 
 
 # --- values as PyTorch and NumPy users write them
@@ -3736,10 +3748,19 @@ def _np_pinv(b, args, kwargs, position):
 
 @variant("torch.linalg", "pinv")
 def _torch_pinv(b, args, kwargs, position):
-    """torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False): PyTorch's cutoff max(atol, rtol·σmax)
-    (rtol max(m, n)·eps unless atol > 0 is given); a singular value at or below it refused"""
-    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "atol": None, "rtol": None, "hermitian": False}, position)
+    """torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False), or its older overload
+    torch.linalg.pinv(A, rcond, hermitian=False): PyTorch's cutoff max(atol, rtol·σmax) (rtol max(m, n)·eps
+    unless atol > 0 is given; rcond is rtol with atol 0); a singular value at or below it refused"""
+    if len(args) > 3:
+        raise JacParseError(f"pinv() takes at most 3 positional argument(s), got {len(args)}", position)
+    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "rcond": None, "hermitian": False, "atol": None,
+                                         "rtol": None}, position)
     x = _hermitian(b, a["hermitian"], a["x"], "pinv", position)
+    if a["rcond"] is not None:  # PyTorch's (Tensor input, float rcond, bool hermitian) overload: rtol=rcond, atol=0
+        if a["atol"] is not None or a["rtol"] is not None:
+            raise JacValueError("torch.linalg.pinv: rcond (the second argument) cannot be given with atol= or rtol= "
+                                "(PyTorch refuses it); rcond is rtol with atol 0", position)
+        return _pinv_with(b, x, static(b, a["rcond"], "rcond", position), 0.0, position)
     atol = 0.0 if a["atol"] is None else static(b, a["atol"], "atol", position)
     rtol = None if a["rtol"] is None else static(b, a["rtol"], "rtol", position)
     if rtol is None and a["atol"] is not None and isinstance(atol, (int, float)) and atol > 0:
@@ -3818,11 +3839,13 @@ def _svd_lowering(v_not_vh: bool, torch_signs: bool = False):
     """svd's lowering: NumPy's and JAX's (U, S, Vh), torch.linalg.svd's (``torch_signs``: U and Vh registered as
     holding PyTorch's signs) or the deprecated torch.svd's (``v_not_vh``: U, S, V; PyTorch's)."""
     def lower(b, args, kwargs, position):
-        params = {"x": REQUIRED, "some": True} if v_not_vh else \
+        params = {"x": REQUIRED, "some": True, "compute_uv": True} if v_not_vh else \
             {"x": REQUIRED, "full_matrices": True, "driver": None} if torch_signs else \
             {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False}
         a = arguments("svd", args, kwargs, params, position)
         x = tensor(b, a["x"], "svd", position)
+        if v_not_vh and not _flag(b, a["compute_uv"], "compute_uv", "torch.svd", position):
+            return _svd_values_only(b, x, position)
         if not torch_signs and not static(b, a["compute_uv"], "compute_uv", position):
             return _svd_of(b, _hermitian(b, a["hermitian"], x, "svd", position), "svd", position)[1]
         if not torch_signs and _flag(b, a["hermitian"], "hermitian", "svd", position):
@@ -3847,6 +3870,18 @@ def _svd_lowering(v_not_vh: bool, torch_signs: bool = False):
             return Items.named([u, s, v], ("U", "S", "V"))
         return Items.named([u, s, vh], ("U", "S", "Vh"))
     return lower
+
+
+def _svd_values_only(b, x: Tracer, position) -> Items:
+    """torch.svd(x, compute_uv=False): (U, S, V) with S the singular values and U, V zero matrices of shapes
+    (..., m, m) and (..., n, n), constants as PyTorch makes them (some= has no effect); no signs to check."""
+    s = _svd_of(b, x, "svd", position)[1]
+    *batch, m, n = x.shape
+    zeros = []
+    for k, what in ((m, "U"), (n, "V")):
+        b.check_size((*batch, k, k), f"torch.svd(compute_uv=False)'s {what}", position)
+        zeros.append(b.const(np.zeros((*batch, k, k), dtype=b.dtype), position))
+    return Items.named([zeros[0], s, zeros[1]], ("U", "S", "V"))
 
 
 FUNCTIONS["svd"] = _svd_lowering(False)
@@ -4819,6 +4854,13 @@ def _extreme_pair(op_name: str, reduction_lower, library):
     whole = _reduction(op_name, nan_share=True)
 
     def lower(b, args, kwargs, position):
+        if library in ("torch", "method") and "other" in kwargs:  # torch.max(x, other=y), x.max(other=y)
+            a = arguments(op_name, args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+            if not isinstance(a["other"], Tracer) or type(b.nodes[a["other"].id].value) is float:
+                raise JacValueError(f"{op_name}(other=...) takes a tensor in PyTorch, not a number: write "
+                                    f"torch.clamp(x, {'min' if op_name == 'max' else 'max'}=...) or "
+                                    f"torch.{op_name}imum(x, torch.tensor(...))", position)
+            return FUNCTIONS[f"{op_name}imum"](b, [a["x"], a["other"]], {}, position)  # element-wise, as (x, y)
         axis_given = len(args) >= 2 or any(k in kwargs for k in ("dim", "axis"))
         torch_named = library in ("torch", "torch.linalg")
         if torch_named and len(args) == 2 and isinstance(args[1], Tracer):
@@ -5121,11 +5163,22 @@ def _dist(b, args, kwargs, position):
 
 @function("normalize")
 def _normalize(b, args, kwargs, position):
-    """F.normalize: x / max(‖x‖_p, eps) along dim (1 by default, as PyTorch)."""
+    """F.normalize: x / max(‖x‖_p, eps) along dim (1 by default, as PyTorch), PyTorch's x.norm(p, dim,
+    keepdim=True): a tuple of dims is one vector norm over them, p='fro' the 2-norm (over at most two dims),
+    p='nuc' the nuclear norm of the matrices over a 2-tuple of dims."""
     a = arguments("normalize", args, kwargs, {"x": REQUIRED, "ord": 2.0, "axis": 1, "eps": 1e-12}, position)
     x = tensor(b, a["x"], "normalize", position)
-    axis = _one_axis(b, a["axis"], x, position, "normalize")
-    n = _vector_norm(b, x, static(b, a["ord"], "p", position), (axis,), True, position)
+    several = type(static(b, a["axis"], "dim", position)) is tuple
+    axes = axes_of(b, a["axis"], x, position, "normalize") if several else \
+        (_one_axis(b, a["axis"], x, position, "normalize"),)
+    order = static(b, a["ord"], "p", position)
+    if order == "nuc" and len(axes) == 2:
+        n = FUNCTIONS["matrix_norm"](b, [x], {"ord": Static("nuc"), "axis": Static(axes), "keepdims": True},
+                                     position)
+    else:
+        if order == "fro" and len(axes) <= 2:  # PyTorch's norm: 'fro' over one or two dims is the 2-norm
+            order = 2.0
+        n = _vector_norm(b, x, order, axes, True, position)
     eps = static(b, a["eps"], "eps", position)
     return b.apply("div", x, b.apply("clip", n, eps, math.inf, position=position), position=position)
 
@@ -10709,7 +10762,10 @@ def _frobenius_norm(b, args, kwargs, position):
 
 @variant("torch", "nuclear_norm")
 def _nuclear_norm(b, args, kwargs, position):
-    """torch.nuclear_norm(x, dim=(-2, -1), keepdim=False): the sum of singular values (linalg.matrix_norm 'nuc')"""
+    """torch.nuclear_norm(x, dim=(-2, -1), keepdim=False): the sum of singular values (linalg.matrix_norm 'nuc');
+    PyTorch's other overload, torch.nuclear_norm(x, keepdim=False), takes a bool second"""
+    if len(args) == 2 and isinstance(args[1], bool):  # torch.nuclear_norm(x, True): a bool literal is a Python bool
+        args, kwargs = args[:1], {**kwargs, "keepdims": args[1]}
     a = arguments("nuclear_norm", args, kwargs, {"x": REQUIRED, "axis": Static((-2, -1)), "keepdims": False},
                   position)
     return FUNCTIONS["matrix_norm"](b, [a["x"]], {"ord": Static("nuc"), "axis": a["axis"], "keepdims": a["keepdims"]},
@@ -10793,9 +10849,11 @@ def _torch_size_constructor(b, args, kwargs, position):
                         "torch.Size(x.shape)", position)
 
 
-def _with_alpha(name: str):
+def _with_alpha(name: str, legacy: bool = True):
     """torch.add(x, y, alpha=a) / torch.sub(x, y, alpha=a) and the methods (x.add_(y, alpha=a) too): x ± a·y."""
     def lower(b, args, kwargs, position):
+        if legacy and len(args) == 3 and not kwargs:  # PyTorch's deprecated add(Tensor self, Number alpha, Tensor other)
+            return _legacy_alpha(b, name, args, position)
         if "alpha" not in kwargs:
             return FUNCTIONS[name](b, args, kwargs, position)
         kwargs = dict(kwargs)
@@ -10807,10 +10865,21 @@ def _with_alpha(name: str):
     return lower
 
 
+def _legacy_alpha(b, name: str, args, position):
+    """torch.add(x, a, y) / x.add(a, y) (and sub): PyTorch 2's deprecated overload, the number a second, x ± a·y
+    (a constant, as alpha=; PyTorch takes a 0-d tensor too, and refuses a bool alpha of a float result)."""
+    x, alpha, other = args
+    value = static(b, alpha, "alpha", position) if isinstance(alpha, Tracer) and not alpha.shape else alpha
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise JacParseError(f"{name}() with three arguments is PyTorch's deprecated {name}(x, alpha, other), and "
+                            f"alpha must be a number here: write torch.{name}(x, other, alpha=a)", position)
+    return FUNCTIONS[name](b, [x, arithmetic(b, "mul", other, alpha, position)], {}, position)
+
+
 for _name in ("add", "sub"):
     variant("torch", _name)(_with_alpha(_name))
     variant("method", _name)(_with_alpha(_name))
-variant("torch", "subtract")(variant("method", "subtract")(_with_alpha("sub")))  # PyTorch's other name of sub
+variant("torch", "subtract")(variant("method", "subtract")(_with_alpha("sub", False)))  # sub's other name (no legacy)
 
 
 # --- Python's math module: functions of numbers ----------------------------------------------------------------
