@@ -196,3 +196,50 @@ def test_refusal_unless_axes_and_finite():
         run(graph, {"x": np.array([[1.0, np.inf], [1.0, 1.0]])})
     with pytest.raises(TypeError):
         refusal(b, "both", where=x, finite=(x, x))
+
+
+# --- dtype classes: results the libraries hold as integers or booleans
+
+def kind(text: str, env: dict, monkeypatch) -> str:
+    """The dtype class ("b", "i" or "f") the builder records for the output node, as jaxkw23_sweep.py reads it."""
+    from jacobi_cli.ir import dtypes
+    from jacobi_cli.lang import parser
+    made, box = parser._new_builder, {}
+
+    def capture(*args, **kwargs):
+        box["b"] = made(*args, **kwargs)
+        return box["b"]
+    monkeypatch.setattr(parser, "_new_builder", capture)
+    graph = parser.parse(text, {k: np.shape(v) for k, v in env.items()}, values=env)
+    found = dtypes.kind_of(box["b"], graph.output)
+    return "f" if found is None else "i" if found[0].kind in "iu" else found[0].kind
+
+
+@pytest.mark.parametrize("text, want", [
+    ("np.nanargmax(x)", "i"), ("jnp.nanargmin(x, axis=0)", "i"), ("np.nansum(x, dtype=np.int64)", "i"),
+    ("jnp.nansum(x, 1, jnp.int64)", "i"), ("jnp.nanprod(x, dtype=jnp.int64)", "i"), ("np.prod(x, dtype=bool)", "b"),
+    ("jnp.prod(x, 0, dtype=bool)", "b"), ("np.cumprod(x, dtype=bool)", "b"), ("np.nanprod(x, dtype=bool)", "b"),
+    ("jnp.cumulative_prod(x, axis=1, dtype=bool)", "b"), ("torch.prod(x, dtype=torch.bool)", "b"),
+    ("np.frexp(x)[1]", "i"), ("jnp.frexp(x)[1]", "i"), ("torch.frexp(x).exponent", "i"), ("np.frexp(x)[0]", "f"),
+    ("np.nansum(x)", "f"), ("np.asarray_chkfinite(np.argmax(x))", "i"),
+])
+def test_dtype_class_of_the_result(text, want, monkeypatch):
+    assert kind(text, {"x": X}, monkeypatch) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a bool's + is an or: True, where an integer 1 + 1 made 2
+    ("np.prod(x, dtype=bool) + np.prod(x, dtype=bool)", np.prod(X, dtype=bool) + np.prod(X, dtype=bool)),
+    ("np.cumprod(x, 1, dtype=bool) + np.cumprod(x, 1, dtype=bool)",
+     np.cumprod(X, 1, dtype=bool) + np.cumprod(X, 1, dtype=bool)),
+    ("np.nansum(x * 4, dtype=np.int64)", np.nansum(X * 4, dtype=np.int64)),
+    ("np.nanprod(x * 4, 0, dtype=np.int64)", np.nanprod(X * 4, 0, dtype=np.int64)),
+    ("np.frexp(x * 8)[1]", np.frexp(X * 8)[1]),
+])
+def test_values_held_as_the_libraries_hold_them(text, want):
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), want)
+
+
+def test_torch_cumprod_in_bool_is_refused_as_pytorch_refuses_it():
+    with pytest.raises(JacError, match="cumprod"):
+        api.evaluate("torch.cumprod(x, 0, dtype=torch.bool)", {"x": X})

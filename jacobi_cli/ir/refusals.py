@@ -32,6 +32,10 @@ def refusal(b, message: str, *, where=None, finite=None, axes: tuple | None = No
 
 def refused(b, result, message: str, *, add: bool = False, position: int | None = None, **check):
     """``result`` minus (``add``: plus) :func:`refusal` ``(b, message, **check)``: the same values and
-    derivatives, refused at evaluation where the check says."""
+    derivatives (and the builder's integer or boolean typing of ``result``: ``np.nanargmax`` stays an
+    index), refused at evaluation where the check says."""
     zero = refusal(b, message, position=position, **check)
-    return b.apply("add" if add else "sub", result, zero, position=position)
+    out = b.apply("add" if add else "sub", result, zero, position=position)
+    if hasattr(result, "id"):
+        b.retype(result, out)
+    return out

@@ -1414,6 +1414,7 @@ _FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin",
 # PyTorch's alone among them: NumPy's norm has no dtype= (the parser reads these only in a call of PyTorch's)
 TORCH_DTYPE_FIRST = frozenset(("norm", "vector_norm", "matrix_norm"))
 _OR_SUMS = frozenset(("sum", "nansum", "cumsum"))  # their add of two booleans is an or: a bool sum is nonzero
+_AND_PRODUCTS = frozenset(("prod", "nanprod", "cumprod"))  # their product of two booleans is an and: a bool
 
 
 def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tracer:
@@ -1428,6 +1429,9 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumsum" and "torch" in (dtype.library, b.library):
         raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
                             "torch.cummax(x != 0, dim).values", position)
+    if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumprod" and "torch" in (dtype.library, b.library):
+        raise JacValueError("cumprod(dtype=bool): PyTorch has no cumprod in bool and raises; write "
+                            "torch.cummin(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
         numpy = "" if fname in TORCH_DTYPE_FIRST else " (NumPy truncates the elements and the result)"
         raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only{numpy}; "
@@ -1438,7 +1442,9 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     elif key is not None:
         kwargs[key] = as_dtype(b, tensor(b, kwargs[key], fname, position), dtype, position)
     out = lower(b, args, kwargs, position)
-    return truth(b, out, position) if fname in _OR_SUMS and isinstance(dtype, DType) and dtype.kind == "b" else out
+    if isinstance(dtype, DType) and dtype.kind == "b" and fname in _OR_SUMS | _AND_PRODUCTS:
+        return truth(b, out, position)  # a product of 0/1 is already 0/1: held as the bool the libraries give
+    return out
 
 
 # NumPy's positional parameters after (a, axis) of the reductions whose third PyTorch reads as keepdim:
@@ -5533,6 +5539,8 @@ def _nan_reduction(fname: str, mean: bool):
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if not mean and dtypes.kind_of(b, x.id) is not None:  # integers (dtype=int64 casts first): no NaN to drop
+            return b.apply("sum", x, axes=axes, keepdims=keepdims, position=position)
         present = b.apply("eq", x, x, position=position)
         total = b.apply("sum", b.apply("where", present, x, 0.0, position=position), axes=axes, keepdims=keepdims,
                         position=position)
@@ -5554,7 +5562,8 @@ def _nan_as(fname: str, fill: float, then: str):
         if not args:
             raise JacParseError(f"{fname}() needs an array", position)
         x = tensor(b, args[0], fname, position)
-        kept = b.apply("where", b.apply("eq", x, x, position=position), x, fill, position=position)
+        kept = x if dtypes.kind_of(b, x.id) is not None else \
+            b.apply("where", b.apply("eq", x, x, position=position), x, fill, position=position)  # integers: no NaN
         return (library_function("numpy", then) or FUNCTIONS[then])(b, [kept] + list(args[1:]), kwargs, position)
     return lower
 
@@ -9335,8 +9344,10 @@ def _frexp(b, args, kwargs, position):
     (x itself and 0 at 0, inf and NaN); the mantissa's derivative is 1 / 2**exponent (PyTorch's), the exponent
     an integer with none"""
     x = tensor(b, arguments("frexp", args, kwargs, {"x": REQUIRED}, position)["x"], "frexp", position)
-    return Items.named([b.apply("frexp_mantissa", x, position=position),
-                        b.apply("frexp_exponent", x, position=position)], ("mantissa", "exponent"))
+    exponent = b.apply("frexp_exponent", x, position=position)
+    if b.nodes[exponent.id].op == "frexp_exponent":  # int32 in NumPy, PyTorch and JAX (a constant folds as a float)
+        b.integral[exponent.id] = (np.dtype(np.int32), b.library if b.library in ("torch", "numpy") else None)
+    return Items.named([b.apply("frexp_mantissa", x, position=position), exponent], ("mantissa", "exponent"))
 
 
 for _library in ("numpy", "torch", "method"):
