@@ -243,3 +243,62 @@ def test_values_held_as_the_libraries_hold_them(text, want):
 def test_torch_cumprod_in_bool_is_refused_as_pytorch_refuses_it():
     with pytest.raises(JacError, match="cumprod"):
         api.evaluate("torch.cumprod(x, 0, dtype=torch.bool)", {"x": X})
+
+
+# --- y[idx] op= v with repeated positions: NumPy's buffered write, once
+
+V3 = np.array([1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("text, env, want", [
+    ("y = np.copy(x)\ny[[0, 0]] += 1\ny", {"x": V3}, np.array([2.0, 2.0, 3.0])),
+    ("y = np.copy(x)\ny[[0, 2, 0]] *= c\ny", {"x": V3, "c": np.array(5.0)}, np.array([5.0, 2.0, 15.0])),
+    ("y = np.copy(x)\ny[[0, 0, 1], :] -= v\ny", {"x": X.T.copy(), "v": Y[:, 0].copy()},
+     np.vstack([X.T[0] - Y[:, 0], X.T[1] - Y[:, 0], X.T[2]])),
+    ("y = np.copy(x)\ny[[1, 1], [2, 2]] /= 4\ny", {"x": X}, np.where(np.arange(6).reshape(2, 3) == 5, X / 4, X)),
+])
+def test_a_repeated_position_written_once_in_a_numpy_text(text, env, want):
+    np.testing.assert_allclose(want, _numpy_run(text, env))  # NumPy itself on the same statements
+    check(text, env, want)
+
+
+def _numpy_run(text: str, env: dict) -> np.ndarray:
+    scope = {k: np.array(v, dtype=float) for k, v in env.items()}
+    *lines, last = text.split("\n")
+    exec("\n".join(lines), {"np": np}, scope)
+    return eval(last, {"np": np}, scope)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("y = np.copy(x)\ny[[0, 0]] += np.array([1.0, 2.0])\ny", "more than once"),  # NumPy leaves the winner open
+    ("y = x.clone()\ny[[0, 0]] += 1\ny", "counts the element once per repeat"),  # PyTorch's x.grad[0] is 2·g
+    ("y = x * 1\ny[[0, 0]] += 1\ny", "counts the element once per repeat"),  # no library named: either
+    ("y = np.copy(x)\ny[[0, 0]] = y[[0, 0]] + 1\ny", "more than once"),
+])
+def test_repeated_positions_refused_where_the_answer_is_not_one(text, match):
+    with pytest.raises(JacError, match=match):
+        api.evaluate(text, {"x": V3})
+
+
+# --- np.add.reduceat
+
+R = rng.uniform(0.2, 0.9, (8,))
+
+
+@pytest.mark.parametrize("text, want", [
+    ("np.add.reduceat(x, [0, 4, 1, 5])", np.add.reduceat(R, [0, 4, 1, 5])),
+    ("np.add.reduceat(x, [0, 0, 7])", np.add.reduceat(R, [0, 0, 7])),
+    ("np.multiply.reduceat(x, [3])", np.multiply.reduceat(R, [3])),
+    ("np.maximum.reduceat(x.reshape(2, 4), [0, 2], axis=1)", np.maximum.reduceat(R.reshape(2, 4), [0, 2], axis=1)),
+    ("np.minimum.reduceat(x.reshape(4, 2), np.array([1, 3]))", np.minimum.reduceat(R.reshape(4, 2), [1, 3])),
+    ("np.logaddexp.reduceat(x, [2, 5])", np.logaddexp.reduceat(R, [2, 5])),
+])
+def test_reduceat(text, want):
+    check(text, {"x": R}, want)
+
+
+@pytest.mark.parametrize("text", ["np.add.reduceat(x, [8])", "np.add.reduceat(x, [-1])", "np.add.reduceat(x, 1)",
+                                  "np.subtract.reduceat(x, [0])", "np.add.reduceat(x, [0], dtype=int)"])
+def test_reduceat_refusals(text):
+    with pytest.raises(JacError):
+        api.evaluate(text, {"x": R})

@@ -70,3 +70,36 @@ def test_refused_by_both(code):
         _call(code)(**t)
     with pytest.raises(JacError):
         api.evaluate(code, {"x": X, "y": Y})
+
+
+def test_pytorchs_gradient_of_a_repeated_augmented_write_counts_each_repeat():
+    # why jac refuses y[[0, 0]] += 1 in a PyTorch text: the value adds 1 once, x.grad[0] is twice the cotangent
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.clone()
+    y[[0, 0]] += 1
+    y.backward(torch.tensor([1.0, 10.0, 100.0]))
+    assert y.tolist() == [2.0, 2.0, 3.0] and x.grad.tolist() == [2.0, 10.0, 100.0]
+    with pytest.raises(JacError, match="once per repeat"):
+        api.evaluate("y = x.clone()\ny[[0, 0]] += 1\ny", {"x": np.array([1.0, 2.0, 3.0])})
+
+
+POOLS = [("F.max_pool1d(x, 2, return_indices=True)", (1, 2, 7)),
+         ("F.max_pool1d(x, 3, 2, 1, return_indices=True)", (2, 7)),
+         ("F.max_pool2d(x, 2, return_indices=True)", (1, 2, 5, 6)),
+         ("F.max_pool2d(x, (2, 3), (1, 2), (1, 1), 2, True, True)", (2, 6, 7)),
+         ("F.max_pool3d(x, 2, 1, 1, return_indices=True)", (1, 3, 4, 3)),
+         ("F.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True)", (1, 5, 5)),
+         ("nn.MaxPool2d(2, return_indices=True)(x)", (1, 4, 4))]
+
+
+@pytest.mark.parametrize("code, shape", POOLS)
+def test_max_pool_return_indices(code, shape):
+    x = np.round(np.random.default_rng(7).uniform(0, 3, shape))  # ties: the first maximum, as PyTorch scans
+    x.flat[3] = np.nan  # and the last NaN
+    values, indices = eval(code, {"F": F, "nn": torch.nn}, {"x": torch.tensor(x)})
+    np.testing.assert_array_equal(api.evaluate(f"{code}[1]", {"x": x}), indices.numpy())
+    np.testing.assert_array_equal(api.evaluate(f"{code}[0]", {"x": x}), values.numpy())
+    x = np.random.default_rng(8).uniform(0.2, 0.9, shape)
+    assert_parity(f"{code}[0]", {"x": x}, lambda x: eval(code, {"F": F, "nn": torch.nn}, {"x": x})[0])
+    grads = api.vjp(f"v, i = {code}\nv.sum() + i.sum()", {"x": x}, v=np.array(1.0))  # the indices: no derivative
+    np.testing.assert_allclose(grads["x"], api.vjp(f"{code}[0].sum()", {"x": x}, v=np.array(1.0))["x"])

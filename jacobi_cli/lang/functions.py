@@ -1429,8 +1429,9 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumsum" and "torch" in (dtype.library, b.library):
         raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
                             "torch.cummax(x != 0, dim).values", position)
-    if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumprod" and "torch" in (dtype.library, b.library):
-        raise JacValueError("cumprod(dtype=bool): PyTorch has no cumprod in bool and raises; write "
+    if isinstance(dtype, DType) and dtype.kind == "b" and fname in _AND_PRODUCTS and fname.startswith("cum") \
+            and "torch" in (dtype.library, b.library):  # cumprod
+        raise JacValueError(f"{fname}(dtype=bool): PyTorch has no {fname} in bool and raises; write "
                             "torch.cummin(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
         numpy = "" if fname in TORCH_DTYPE_FIRST else " (NumPy truncates the elements and the result)"
@@ -4864,8 +4865,7 @@ def _extreme_pair(op_name: str, reduction_lower, library):
             a = arguments(op_name, args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
             if not isinstance(a["other"], Tracer) or type(b.nodes[a["other"].id].value) is float:
                 raise JacValueError(f"{op_name}(other=...) takes a tensor in PyTorch, not a number: write "
-                                    f"torch.clamp(x, {'min' if op_name == 'max' else 'max'}=...) or "
-                                    f"torch.{op_name}imum(x, torch.tensor(...))", position)
+                                    f"torch.{op_name}imum(x, torch.tensor(...)) or torch.clamp", position)
             return FUNCTIONS[f"{op_name}imum"](b, [a["x"], a["other"]], {}, position)  # element-wise, as (x, y)
         axis_given = len(args) >= 2 or any(k in kwargs for k in ("dim", "axis"))
         torch_named = library in ("torch", "torch.linalg")
@@ -6986,19 +6986,35 @@ def _max_pool(nd: int):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
                                             "dilation": 1, "ceil_mode": False, "return_indices": False}, position)
         x = tensor(b, a["x"], fname, position)
-        if _flag(b, a["return_indices"], "return_indices", fname, position):
-            raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
+        indices = _flag(b, a["return_indices"], "return_indices", fname, position)
         kernel, stride, padding, dilation, extra = _pool_geometry(b, a, x, nd, fname, position, True)
         lead = x.ndim - nd
         index = [_max_pool_index(x.shape[lead + i], *geometry, fname, position)
                  for i, geometry in enumerate(zip(kernel, stride, padding, dilation, extra))]
         win = _take(b, x, (slice(None),) * lead + _window_grid(index), position)
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (int(np.prod(kernel)),), position)
-        return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
+        at = _pool_argmax(b, win, position)
+        values = _selection(b, win, at, win.ndim - 1, False, position)
+        if not indices:
+            return values
+        return Items([values, _pool_indices(b, win, at, index, x.shape[lead:], position)])
     lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, dilation=1): the maximum of "
                      "each window; the derivative goes to the first maximum in the window's row-major order (to "
                      "the last NaN where there is one), as PyTorch's")
     return lower
+
+
+def _pool_indices(b, win: Tracer, at: Tracer, index: list, spatial: tuple, position) -> Tracer:
+    """max_pool's return_indices=True: where each window's maximum is (``at``, along the window's last axis) as
+    PyTorch gives it, the flat index into the unpadded input plane (h·W + w in 2-d); a padded slot of a window
+    points at the real element it repeats, so the index is that element's; an integer result, no derivative."""
+    grid = np.broadcast_arrays(*_window_grid(index))  # per axis (O1, ..., K1, ...) positions in the input
+    flat = np.ravel_multi_index(tuple(grid), spatial)
+    flat = flat.reshape(flat.shape[:len(spatial)] + (-1,)).astype(b.dtype)  # (O1, ..., On, K1·...·Kn)
+    where = b.apply("broadcast_to", b.const(flat, position), shape=tuple(win.shape), position=position)
+    out = _selection(b, where, at, win.ndim - 1, False, position)
+    b.integral[out.id] = (np.dtype(np.int64), "torch")  # PyTorch's int64 indices
+    return out
 
 
 def _window_grid(parts: list) -> tuple:
