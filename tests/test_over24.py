@@ -62,7 +62,9 @@ def test_pinv_rcond_below_every_singular_value(text):
 
 @pytest.mark.parametrize("text, match", [("torch.linalg.pinv(x, 0.01, atol=0.1)", "rcond"),
                                          ("torch.linalg.pinv(x, rcond=0.01, rtol=0.1)", "rcond"),
-                                         ("torch.linalg.pinv(x, 0.01, True, 1)", "at most 3")])
+                                         ("torch.linalg.pinv(x, 0.01, True, 1)", "at most 3"),
+                                         ("torch.linalg.pinv(x, None)", "rcond"),
+                                         ("torch.linalg.pinv(x, 0, atol=None)", "rcond")])
 def test_pinv_rcond_with_atol_or_rtol_is_refused(text, match):
     with pytest.raises(JacError, match=match):  # PyTorch has no such overload
         api.evaluate(text, {"x": X})
@@ -155,13 +157,14 @@ def test_normalize_refusals(text):
 
 @pytest.mark.parametrize("text, want", [("torch.add(x, 2, y)", X + 2 * Y), ("x.add(2, y)", X + 2 * Y),
                                         ("torch.sub(x, 0.5, y)", X - 0.5 * Y), ("x.sub(3, y)", X - 3 * Y),
-                                        ("x.add(2, 3)", X + 6.0), ("torch.add(x, torch.tensor(2.0), y)", X + 2 * Y)])
+                                        ("x.add(2, 3)", X + 6.0), ("torch.add(x, torch.tensor(2.0), y)", X + 2 * Y),
+                                        ("torch.subtract(x, 1, 0.5)", X - 0.5), ("x.subtract(3, 2)", X - 6.0)])
 def test_add_with_a_positional_alpha(text, want):
     check(text, ENV, want)
 
 
 @pytest.mark.parametrize("text", ["torch.add(x, y, y)", "torch.add(x, True, y)", "x.subtract(2, y)",
-                                  "torch.add(x, 2, y, alpha=3)"])
+                                  "torch.add(x, 2, y, alpha=3)", "x.sub(1, True)"])
 def test_add_with_three_arguments_refused_where_pytorch_refuses(text):
     with pytest.raises(JacError):
         api.evaluate(text, ENV)

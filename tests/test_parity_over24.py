@@ -38,6 +38,7 @@ def _call(code: str):
     "F.normalize(x, p='fro')", "F.normalize(x, -1, (0, 1))", "F.normalize(x, p='nuc', dim=(0, 1))",
     "F.normalize(x, 'fro', (1, 0))", "F.normalize(x, 3, dim=(0, 1))",
     "torch.add(x, 2, y)", "x.add(2, y)", "torch.sub(x, 0.5, y)", "x.sub(3, y)", "x.add(2, 3)",
+    "torch.subtract(x, 1, 0.5)", "x.add(1, True)",
 ])
 def test_read_as_pytorch_reads_it(code):
     env = {"x": X, "y": Y} if "y" in code.replace("x.svd", "") else {"x": X}
@@ -63,6 +64,7 @@ def test_pinv_rcond_cutting_a_singular_value_is_refused_where_pytorch_zeroes_it(
 
 
 @pytest.mark.parametrize("code", ["torch.linalg.pinv(x, 0.01, atol=0.1)", "x.max(other=1)", "x.subtract(2, y)",
+                                  "torch.linalg.pinv(x, None)", "torch.linalg.pinv(x, 0, rtol=None)", "x.sub(1, True)",
                                   "torch.add(x, y, y)", "F.normalize(x, p='nuc')"])
 def test_refused_by_both(code):
     t = {"x": torch.tensor(X), "y": torch.tensor(Y)}

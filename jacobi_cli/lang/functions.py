@@ -3760,14 +3760,15 @@ def _torch_pinv(b, args, kwargs, position):
     unless atol > 0 is given; rcond is rtol with atol 0); a singular value at or below it refused"""
     if len(args) > 3:
         raise JacParseError(f"pinv() takes at most 3 positional argument(s), got {len(args)}", position)
-    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "rcond": None, "hermitian": False, "atol": None,
-                                         "rtol": None}, position)
+    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "rcond": "unset", "hermitian": False, "atol": "unset",
+                                         "rtol": "unset"}, position)
     x = _hermitian(b, a["hermitian"], a["x"], "pinv", position)
-    if a["rcond"] is not None:  # PyTorch's (Tensor input, float rcond, bool hermitian) overload: rtol=rcond, atol=0
-        if a["atol"] is not None or a["rtol"] is not None:
-            raise JacValueError("torch.linalg.pinv: rcond (the second argument) cannot be given with atol= or rtol= "
-                                "(PyTorch refuses it); rcond is rtol with atol 0", position)
+    if a["rcond"] != "unset":  # PyTorch's (Tensor input, float rcond, bool hermitian) overload: rtol=rcond, atol=0
+        if a["atol"] != "unset" or a["rtol"] != "unset" or a["rcond"] is None:
+            raise JacValueError("torch.linalg.pinv: rcond (the second argument) is a number, and cannot be given "
+                                "with atol= or rtol= (PyTorch refuses both); rcond is rtol with atol 0", position)
         return _pinv_with(b, x, static(b, a["rcond"], "rcond", position), 0.0, position)
+    a = {k: None if v == "unset" else v for k, v in a.items()}
     atol = 0.0 if a["atol"] is None else static(b, a["atol"], "atol", position)
     rtol = None if a["rtol"] is None else static(b, a["rtol"], "rtol", position)
     if rtol is None and a["atol"] is not None and isinstance(atol, (int, float)) and atol > 0:
@@ -10879,7 +10880,9 @@ def _torch_size_constructor(b, args, kwargs, position):
 def _with_alpha(name: str, legacy: bool = True):
     """torch.add(x, y, alpha=a) / torch.sub(x, y, alpha=a) and the methods (x.add_(y, alpha=a) too): x ± a·y."""
     def lower(b, args, kwargs, position):
-        if legacy and len(args) == 3 and not kwargs:  # PyTorch's deprecated add(Tensor self, Number alpha, Tensor other)
+        # PyTorch's deprecated add(Tensor self, Number alpha, Tensor other); subtract has only (self, Scalar other,
+        # Scalar alpha), which of two numbers is the same value
+        if len(args) == 3 and not kwargs and (legacy or all(_written_number(b, v) for v in args[1:])):
             return _legacy_alpha(b, name, args, position)
         if "alpha" not in kwargs:
             return FUNCTIONS[name](b, args, kwargs, position)
@@ -10892,10 +10895,20 @@ def _with_alpha(name: str, legacy: bool = True):
     return lower
 
 
+def _written_number(b, value) -> bool:
+    """A number written in the text (or a constant 0-d array): what PyTorch's Scalar parameters take."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Tracer)):
+        return False
+    return not isinstance(value, Tracer) or (not value.shape and b.nodes[value.id].op == "const")
+
+
 def _legacy_alpha(b, name: str, args, position):
     """torch.add(x, a, y) / x.add(a, y) (and sub): PyTorch 2's deprecated overload, the number a second, x ± a·y
     (a constant, as alpha=; PyTorch takes a 0-d tensor too, and refuses a bool alpha of a float result)."""
     x, alpha, other = args
+    if name == "sub" and isinstance(other, bool):  # x.sub(2, True): PyTorch refuses a bool in a subtraction
+        raise JacValueError("sub() of a bool: PyTorch's subtraction refuses a bool tensor (use ~ or logical_not)",
+                            position)
     value = static(b, alpha, "alpha", position) if isinstance(alpha, Tracer) and not alpha.shape else alpha
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise JacParseError(f"{name}() with three arguments is PyTorch's deprecated {name}(x, alpha, other), and "
