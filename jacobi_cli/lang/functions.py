@@ -10882,7 +10882,7 @@ def _with_alpha(name: str, legacy: bool = True):
     def lower(b, args, kwargs, position):
         # PyTorch's deprecated add(Tensor self, Number alpha, Tensor other); subtract has only (self, Scalar other,
         # Scalar alpha), which of two numbers is the same value
-        if len(args) == 3 and not kwargs and (legacy or all(_written_number(b, v) for v in args[1:])):
+        if len(args) == 3 and not kwargs and (legacy or all(_written_number(b, v) is not None for v in args[1:])):
             return _legacy_alpha(b, name, args, position)
         if "alpha" not in kwargs:
             return FUNCTIONS[name](b, args, kwargs, position)
@@ -10893,13 +10893,6 @@ def _with_alpha(name: str, legacy: bool = True):
         return FUNCTIONS[name](b, [a["x"], arithmetic(b, "mul", a["other"], alpha, position)], {}, position)
     lower.__doc__ = f"torch.{name}(x, y, alpha=1): x {'+' if name == 'add' else '-'} alpha · y"
     return lower
-
-
-def _written_number(b, value) -> bool:
-    """A number written in the text (or a constant 0-d array): what PyTorch's Scalar parameters take."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, Tracer)):
-        return False
-    return not isinstance(value, Tracer) or (not value.shape and b.nodes[value.id].op == "const")
 
 
 def _legacy_alpha(b, name: str, args, position):
