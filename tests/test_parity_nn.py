@@ -277,7 +277,6 @@ CONV_REFUSED = [
     ("F.avg_pool1d(X, 8)", "kernel spans 8"),
     ("F.avg_pool2d(Y, 2, divisor_override=0)", "divisor_override"),
     ("F.avg_pool2d(X[0], 2)", "avg_pool2d"),
-    ("F.max_pool1d(X, 2, return_indices=True)", "return_indices"),
     ("F.max_pool2d(Y, 0)", "kernel_size must be >= 1"),
     ("F.max_pool2d(Y, 2, padding=2)", "at most half"),
 ]

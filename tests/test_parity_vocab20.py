@@ -149,7 +149,6 @@ REFUSED = [  # what PyTorch 2.13 refuses, jac refuses naming the argument
     ("F.conv_transpose3d(X, W)", "first dimension must be the input's 4 channels"),
     ("F.max_pool3d(X, 2, padding=2)", "at most half"),
     ("F.max_pool3d(X, 6)", "more than"),
-    ("F.max_pool3d(X, 2, return_indices=True)", "return_indices"),
     ("F.avg_pool3d(X, 2, divisor_override=0)", "divisor_override"),
     ("F.adaptive_avg_pool3d(X, (2, 2))", "one integer or 3"),
     ("F.adaptive_max_pool3d(X, 0)", ">= 1"),

@@ -68,7 +68,7 @@ def test_booleans_reduce_and_compare_as_numpy():
 
 @pytest.mark.parametrize("expr, words", [
     ("np.subtract.reduce(x)", ["np.subtract.reduce() is not supported", "add"]),
-    ("np.add.reduceat(x, [0])", ["np.add.reduceat() is not supported", "outer, reduce and accumulate"]),
+    ("np.subtract.reduceat(x, [0])", ["np.subtract.reduceat() is not supported", "add"]),  # add's: test_over24
     ("np.add.at(x, [0], 1)\nx", ["'x' is an input", "write into a copy"]),  # np.add.at writes: a statement
     ("np.multiply.at(x, [0], 2)", ["np.multiply.at() is not supported"]),
     ("np.add.outer(x)", ["missing", "'B'"]),

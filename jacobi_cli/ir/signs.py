@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..errors import JacLimitError
+from .refusals import refusal
 
 # at most this many copies of the nodes downstream of the vectors (a batch of m matrices of k columns makes m·k)
 MAX_FLIPS = 64
@@ -59,8 +60,7 @@ def _differs(b, out, copy, message: str):
     gap = b.apply("abs", b.apply("sub", out, copy))
     same = b.apply("add", b.apply("le", gap, b.apply("mul", scale, RELATIVE)), b.apply("eq", out, copy))
     same = b.apply("add", same, b.apply("mul", b.apply("isnan", out), b.apply("isnan", copy)))
-    flag = b.apply("sum", b.apply("where", same, 0.0, math.nan), axes=axes)
-    return b.apply("finite_range", flag, flag, message=message)
+    return refusal(b, message, where=same, unless=True, axes=axes)
 
 
 def sign_checked(b, outputs: list) -> list:

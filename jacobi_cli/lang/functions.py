@@ -18,6 +18,7 @@ from ..errors import JacError, JacNameError, JacParseError, JacShapeError, JacVa
 from ..ir import dtypes
 from ..ir.graph import Builder, Tracer
 from ..ir.ops import ASYMMETRY, OPS
+from ..ir.refusals import refusal, refused
 from ..ir.shapes import broadcast, check_rank, fmt, is_concrete, normalize_axes, normalize_axis
 
 FUNCTIONS: dict = {}
@@ -1257,6 +1258,14 @@ def _np_nan_to_num(b, args, kwargs, position):
     return _nan_to_num(b, [a["x"]], {k: a[k] for k in ("nan", "posinf", "neginf")}, position)
 
 
+def _torch_nan_to_num(b, args, kwargs, position):
+    """torch.nan_to_num(x, nan=0.0, posinf=None, neginf=None) / x.nan_to_num(...): PyTorch's nan is Optional
+    too, None read as its default 0 (NumPy's nan must be a number)"""
+    a = arguments("nan_to_num", args, kwargs, {"x": REQUIRED, "nan": 0.0, "posinf": None, "neginf": None}, position)
+    return _nan_to_num(b, [a["x"]], {"nan": 0.0 if a["nan"] is None else a["nan"], "posinf": a["posinf"],
+                                     "neginf": a["neginf"]}, position)
+
+
 @function("nan_to_num")
 def _nan_to_num(b, args, kwargs, position):
     # NaN -> nan, +inf -> posinf, -inf -> neginf (default: the largest finite numbers of the
@@ -1270,6 +1279,10 @@ def _nan_to_num(b, args, kwargs, position):
     infinite = b.apply("where", b.apply("gt", x, 0.0, position=position), pos, neg, position=position)
     fill = b.apply("where", b.apply("isnan", x, position=position), nan, infinite, position=position)
     return b.apply("where", b.apply("isfinite", x, position=position), x, fill, position=position)
+
+
+variant("torch", "nan_to_num")(_torch_nan_to_num)
+variant("method", "nan_to_num")(_torch_nan_to_num)
 
 
 # --- values as PyTorch and NumPy users write them
@@ -1401,6 +1414,7 @@ _FLOAT_ONLY = frozenset(("mean", "nanmean", "softmax", "log_softmax", "softmin",
 # PyTorch's alone among them: NumPy's norm has no dtype= (the parser reads these only in a call of PyTorch's)
 TORCH_DTYPE_FIRST = frozenset(("norm", "vector_norm", "matrix_norm"))
 _OR_SUMS = frozenset(("sum", "nansum", "cumsum"))  # their add of two booleans is an or: a bool sum is nonzero
+_AND_PRODUCTS = frozenset(("prod", "nanprod", "cumprod"))  # their product of two booleans is an and: a bool
 
 
 def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tracer:
@@ -1415,6 +1429,10 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     if isinstance(dtype, DType) and dtype.kind == "b" and fname == "cumsum" and "torch" in (dtype.library, b.library):
         raise JacValueError("cumsum(dtype=bool): PyTorch has no cumsum in bool and raises; write "
                             "torch.cummax(x != 0, dim).values", position)
+    if isinstance(dtype, DType) and dtype.kind == "b" and fname in _AND_PRODUCTS and fname.startswith("cum") \
+            and "torch" in (dtype.library, b.library):  # cumprod
+        raise JacValueError(f"{fname}(dtype=bool): PyTorch has no {fname} in bool and raises; write "
+                            "torch.cummin(x != 0, dim).values", position)
     if isinstance(dtype, DType) and dtype.kind in "iub" and fname in _FLOAT_ONLY:
         numpy = "" if fname in TORCH_DTYPE_FIRST else " (NumPy truncates the elements and the result)"
         raise JacValueError(f"{fname}(dtype={dtype.name}): PyTorch computes a {fname} in a floating dtype only{numpy}; "
@@ -1425,7 +1443,9 @@ def dtype_first(b, fname: str, lower, args: list, kwargs: dict, position) -> Tra
     elif key is not None:
         kwargs[key] = as_dtype(b, tensor(b, kwargs[key], fname, position), dtype, position)
     out = lower(b, args, kwargs, position)
-    return truth(b, out, position) if fname in _OR_SUMS and isinstance(dtype, DType) and dtype.kind == "b" else out
+    if isinstance(dtype, DType) and dtype.kind == "b" and fname in _OR_SUMS | _AND_PRODUCTS:
+        return truth(b, out, position)  # a product of 0/1 is already 0/1: held as the bool the libraries give
+    return out
 
 
 # NumPy's positional parameters after (a, axis) of the reductions whose third PyTorch reads as keepdim:
@@ -3645,8 +3665,7 @@ def _rank_checked(b, x, out, rtol, atol, position, message) -> Tracer:
     s = b.apply("svdvals", tall, position=position)
     top = b.apply("max", s, axes=(s.ndim - 1,), keepdims=True, position=position)
     cut = b.apply("maximum", b.apply("mul", top, float(rtol), position=position), float(atol), position=position)
-    flag = b.apply("where", b.apply("le", s, cut, position=position), math.nan, 0.0, position=position)
-    check = b.apply("finite_range", flag, flag, position=position, message=message)
+    check = refusal(b, message, where=b.apply("le", s, cut, position=position), position=position)
     zero = b.apply("sum", check, axes=(check.ndim - 1,), keepdims=True, position=position)
     zero = _reshape_to(b, zero, tuple(zero.shape[:-1]) + (1,) * (out.ndim - zero.ndim + 1), position)
     return b.apply("sub", out, zero, position=position)
@@ -3691,12 +3710,11 @@ def _hermitian(b, flag, value, fname, position, derivative=True):
     gap = b.apply("max", b.apply("abs", b.apply("sub", x, matrix_transpose(b, x, position, fname), position=position),
                                  position=position), axes=axes, position=position)
     scale = b.apply("max", b.apply("abs", x, position=position), axes=axes, position=position)
-    far = b.apply("where", b.apply("gt", gap, b.apply("mul", scale, ASYMMETRY, position=position), position=position),
-                  math.nan, 0.0, position=position)
-    check = b.apply("finite_range", far, far, position=position, message=(
+    far = b.apply("gt", gap, b.apply("mul", scale, ASYMMETRY, position=position), position=position)
+    check = refusal(b, (
         f"{fname}(hermitian=True): the matrix is not symmetric; NumPy and PyTorch read its lower triangle, JAX its "
         "symmetric part, and PyTorch's derivative assumes a symmetric matrix: pass the symmetric matrix you mean, "
-        "such as (A + A.T) / 2"))
+        "such as (A + A.T) / 2"), where=far, position=position)
     offset = b.apply("detach", b.apply("sub", lower, x, position=position), position=position)  # value: lower's
     return b.apply("add", b.apply("add", x, offset, position=position), check, position=position)
 
@@ -3737,10 +3755,20 @@ def _np_pinv(b, args, kwargs, position):
 
 @variant("torch.linalg", "pinv")
 def _torch_pinv(b, args, kwargs, position):
-    """torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False): PyTorch's cutoff max(atol, rtol·σmax)
-    (rtol max(m, n)·eps unless atol > 0 is given); a singular value at or below it refused"""
-    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "atol": None, "rtol": None, "hermitian": False}, position)
+    """torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False), or its older overload
+    torch.linalg.pinv(A, rcond, hermitian=False): PyTorch's cutoff max(atol, rtol·σmax) (rtol max(m, n)·eps
+    unless atol > 0 is given; rcond is rtol with atol 0); a singular value at or below it refused"""
+    if len(args) > 3:
+        raise JacParseError(f"pinv() takes at most 3 positional argument(s), got {len(args)}", position)
+    a = arguments("pinv", args, kwargs, {"x": REQUIRED, "rcond": "unset", "hermitian": False, "atol": "unset",
+                                         "rtol": "unset"}, position)
     x = _hermitian(b, a["hermitian"], a["x"], "pinv", position)
+    if a["rcond"] != "unset":  # PyTorch's (Tensor input, float rcond, bool hermitian) overload: rtol=rcond, atol=0
+        if a["atol"] != "unset" or a["rtol"] != "unset" or a["rcond"] is None:
+            raise JacValueError("torch.linalg.pinv: rcond (the second argument) is a number, and cannot be given "
+                                "with atol= or rtol= (PyTorch refuses both); rcond is rtol with atol 0", position)
+        return _pinv_with(b, x, static(b, a["rcond"], "rcond", position), 0.0, position)
+    a = {k: None if v == "unset" else v for k, v in a.items()}
     atol = 0.0 if a["atol"] is None else static(b, a["atol"], "atol", position)
     rtol = None if a["rtol"] is None else static(b, a["rtol"], "rtol", position)
     if rtol is None and a["atol"] is not None and isinstance(atol, (int, float)) and atol > 0:
@@ -3819,11 +3847,13 @@ def _svd_lowering(v_not_vh: bool, torch_signs: bool = False):
     """svd's lowering: NumPy's and JAX's (U, S, Vh), torch.linalg.svd's (``torch_signs``: U and Vh registered as
     holding PyTorch's signs) or the deprecated torch.svd's (``v_not_vh``: U, S, V; PyTorch's)."""
     def lower(b, args, kwargs, position):
-        params = {"x": REQUIRED, "some": True} if v_not_vh else \
+        params = {"x": REQUIRED, "some": True, "compute_uv": True} if v_not_vh else \
             {"x": REQUIRED, "full_matrices": True, "driver": None} if torch_signs else \
             {"x": REQUIRED, "full_matrices": True, "compute_uv": True, "hermitian": False}
         a = arguments("svd", args, kwargs, params, position)
         x = tensor(b, a["x"], "svd", position)
+        if v_not_vh and not _flag(b, a["compute_uv"], "compute_uv", "torch.svd", position):
+            return _svd_values_only(b, x, position)
         if not torch_signs and not static(b, a["compute_uv"], "compute_uv", position):
             return _svd_of(b, _hermitian(b, a["hermitian"], x, "svd", position), "svd", position)[1]
         if not torch_signs and _flag(b, a["hermitian"], "hermitian", "svd", position):
@@ -3848,6 +3878,18 @@ def _svd_lowering(v_not_vh: bool, torch_signs: bool = False):
             return Items.named([u, s, v], ("U", "S", "V"))
         return Items.named([u, s, vh], ("U", "S", "Vh"))
     return lower
+
+
+def _svd_values_only(b, x: Tracer, position) -> Items:
+    """torch.svd(x, compute_uv=False): (U, S, V) with S the singular values and U, V zero matrices of shapes
+    (..., m, m) and (..., n, n), constants as PyTorch makes them (some= has no effect); no signs to check."""
+    s = _svd_of(b, x, "svd", position)[1]
+    *batch, m, n = x.shape
+    zeros = []
+    for k, what in ((m, "U"), (n, "V")):
+        b.check_size((*batch, k, k), f"torch.svd(compute_uv=False)'s {what}", position)
+        zeros.append(b.const(np.zeros((*batch, k, k), dtype=b.dtype), position))
+    return Items.named([zeros[0], s, zeros[1]], ("U", "S", "V"))
 
 
 FUNCTIONS["svd"] = _svd_lowering(False)
@@ -3950,12 +3992,11 @@ def _lu_factor_lowering(fname, infos, checked=False):
         if checked and k:
             diagonal = _take(b, b.apply("lu", x, part="U", position=position), (Ellipsis, np.arange(k), np.arange(k)),
                              position)
-            flag = b.apply("sum", b.apply("where", b.apply("eq", diagonal, 0.0, position=position), math.nan, 0.0,
-                                          position=position), axes=tuple(range(diagonal.ndim)), position=position)
-            check = b.apply("finite_range", flag, flag, position=position, message=(
+            out[0] = refused(b, out[0], (
                 f"{fname}: U has an exact zero on its diagonal (the matrix is singular), where PyTorch raises; "
-                "torch.linalg.lu_factor_ex(A) or torch.linalg.lu(A) factor it"))
-            out[0] = b.apply("sub", out[0], check, position=position)
+                "torch.linalg.lu_factor_ex(A) or torch.linalg.lu(A) factor it"),
+                where=b.apply("eq", diagonal, 0.0, position=position), axes=tuple(range(diagonal.ndim)),
+                position=position)
         if infos and static(b, a["get_infos"], "get_infos", position):
             raise JacValueError(f"{fname} with get_infos=True is not supported: jac does not report singular "
                                 "factors by a flag", position)
@@ -4052,11 +4093,8 @@ def _lu_factor_ex(b, args, kwargs, position):
     first = b.apply("add", b.apply("argmax", zero, axis=zero.ndim - 1, position=position), 1.0, position=position)
     info = b.apply("mul", first, b.apply("max", zero, axes=(zero.ndim - 1,), position=position), position=position)
     if check:  # PyTorch raises where info > 0: a NaN there is refused, and the zeros of the check join info
-        flagged = b.apply("where", info, math.nan, 0.0, position=position)
-        info = b.apply("add", info, b.apply("finite_range", flagged, 0.0, position=position,
-                                            message="lu_factor_ex(check_errors=True): U has an exact zero on its "
-                                                    "diagonal (the matrix is singular), where PyTorch raises"),
-                       position=position)
+        info = refused(b, info, "lu_factor_ex(check_errors=True): U has an exact zero on its diagonal (the matrix "
+                       "is singular), where PyTorch raises", where=info, add=True, position=position)
     return Items.named([lu, pivots, info], ("LU", "pivots", "info"))
 
 
@@ -4824,6 +4862,12 @@ def _extreme_pair(op_name: str, reduction_lower, library):
     whole = _reduction(op_name, nan_share=True)
 
     def lower(b, args, kwargs, position):
+        if library in ("torch", "method") and "other" in kwargs:  # torch.max(x, other=y), x.max(other=y)
+            a = arguments(op_name, args, kwargs, {"x": REQUIRED, "other": REQUIRED}, position)
+            if not isinstance(a["other"], Tracer) or type(b.nodes[a["other"].id].value) is float:
+                raise JacValueError(f"{op_name}(other=...) takes a tensor in PyTorch, not a number: write "
+                                    f"torch.{op_name}imum(x, torch.tensor(...)) or torch.clamp", position)
+            return FUNCTIONS[f"{op_name}imum"](b, [a["x"], a["other"]], {}, position)  # element-wise, as (x, y)
         axis_given = len(args) >= 2 or any(k in kwargs for k in ("dim", "axis"))
         torch_named = library in ("torch", "torch.linalg")
         if torch_named and len(args) == 2 and isinstance(args[1], Tracer):
@@ -5126,11 +5170,22 @@ def _dist(b, args, kwargs, position):
 
 @function("normalize")
 def _normalize(b, args, kwargs, position):
-    """F.normalize: x / max(‖x‖_p, eps) along dim (1 by default, as PyTorch)."""
+    """F.normalize: x / max(‖x‖_p, eps) along dim (1 by default, as PyTorch), PyTorch's x.norm(p, dim,
+    keepdim=True): a tuple of dims is one vector norm over them, p='fro' the 2-norm (over at most two dims),
+    p='nuc' the nuclear norm of the matrices over a 2-tuple of dims."""
     a = arguments("normalize", args, kwargs, {"x": REQUIRED, "ord": 2.0, "axis": 1, "eps": 1e-12}, position)
     x = tensor(b, a["x"], "normalize", position)
-    axis = _one_axis(b, a["axis"], x, position, "normalize")
-    n = _vector_norm(b, x, static(b, a["ord"], "p", position), (axis,), True, position)
+    several = type(static(b, a["axis"], "dim", position)) is tuple
+    axes = axes_of(b, a["axis"], x, position, "normalize") if several else \
+        (_one_axis(b, a["axis"], x, position, "normalize"),)
+    order = static(b, a["ord"], "p", position)
+    if order == "nuc" and len(axes) == 2:
+        n = FUNCTIONS["matrix_norm"](b, [x], {"ord": Static("nuc"), "axis": Static(axes), "keepdims": True},
+                                     position)
+    else:
+        if order == "fro" and len(axes) <= 2:  # PyTorch's norm: 'fro' over one or two dims is the 2-norm
+            order = 2.0
+        n = _vector_norm(b, x, order, axes, True, position)
     eps = static(b, a["eps"], "eps", position)
     return b.apply("div", x, b.apply("clip", n, eps, math.inf, position=position), position=position)
 
@@ -5485,6 +5540,8 @@ def _nan_reduction(fname: str, mean: bool):
         x = tensor(b, a["x"], fname, position)
         axes = axes_of(b, a["axis"], x, position, fname)
         keepdims = bool(static(b, a["keepdims"], "keepdims", position))
+        if not mean and dtypes.kind_of(b, x.id) is not None:  # integers (dtype=int64 casts first): no NaN to drop
+            return b.apply("sum", x, axes=axes, keepdims=keepdims, position=position)
         present = b.apply("eq", x, x, position=position)
         total = b.apply("sum", b.apply("where", present, x, 0.0, position=position), axes=axes, keepdims=keepdims,
                         position=position)
@@ -5506,7 +5563,8 @@ def _nan_as(fname: str, fill: float, then: str):
         if not args:
             raise JacParseError(f"{fname}() needs an array", position)
         x = tensor(b, args[0], fname, position)
-        kept = b.apply("where", b.apply("eq", x, x, position=position), x, fill, position=position)
+        kept = x if dtypes.kind_of(b, x.id) is not None else \
+            b.apply("where", b.apply("eq", x, x, position=position), x, fill, position=position)  # integers: no NaN
         return (library_function("numpy", then) or FUNCTIONS[then])(b, [kept] + list(args[1:]), kwargs, position)
     return lower
 
@@ -6929,19 +6987,35 @@ def _max_pool(nd: int):
         a = arguments(fname, args, kwargs, {"x": REQUIRED, "kernel_size": REQUIRED, "stride": None, "padding": 0,
                                             "dilation": 1, "ceil_mode": False, "return_indices": False}, position)
         x = tensor(b, a["x"], fname, position)
-        if _flag(b, a["return_indices"], "return_indices", fname, position):
-            raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
+        indices = _flag(b, a["return_indices"], "return_indices", fname, position)
         kernel, stride, padding, dilation, extra = _pool_geometry(b, a, x, nd, fname, position, True)
         lead = x.ndim - nd
         index = [_max_pool_index(x.shape[lead + i], *geometry, fname, position)
                  for i, geometry in enumerate(zip(kernel, stride, padding, dilation, extra))]
         win = _take(b, x, (slice(None),) * lead + _window_grid(index), position)
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (int(np.prod(kernel)),), position)
-        return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
+        at = _pool_argmax(b, win, position)
+        values = _selection(b, win, at, win.ndim - 1, False, position)
+        if not indices:
+            return values
+        return Items([values, _pool_indices(b, win, at, index, x.shape[lead:], position)])
     lower.__doc__ = (f"F.{fname}(input, kernel_size, stride=kernel_size, padding=0, dilation=1): the maximum of "
                      "each window; the derivative goes to the first maximum in the window's row-major order (to "
                      "the last NaN where there is one), as PyTorch's")
     return lower
+
+
+def _pool_indices(b, win: Tracer, at: Tracer, index: list, spatial: tuple, position) -> Tracer:
+    """max_pool's return_indices=True: where each window's maximum is (``at``, along the window's last axis) as
+    PyTorch gives it, the flat index into the unpadded input plane (h·W + w in 2-d); a padded slot of a window
+    points at the real element it repeats, so the index is that element's; an integer result, no derivative."""
+    grid = np.broadcast_arrays(*_window_grid(index))  # per axis (O1, ..., K1, ...) positions in the input
+    flat = np.ravel_multi_index(tuple(grid), spatial)
+    flat = flat.reshape(flat.shape[:len(spatial)] + (-1,)).astype(b.dtype)  # (O1, ..., On, K1·...·Kn)
+    where = b.apply("broadcast_to", b.const(flat, position), shape=tuple(win.shape), position=position)
+    out = _selection(b, where, at, win.ndim - 1, False, position)
+    b.integral[out.id] = (np.dtype(np.int64), "torch")  # PyTorch's int64 indices
+    return out
 
 
 def _window_grid(parts: list) -> tuple:
@@ -8644,7 +8718,7 @@ def _histogram_edges(b, x, n: int, span, position) -> Tracer:
         first = b.apply("where", same, b.apply("sub", first, 0.5, position=position), first, position=position)
         last = b.apply("where", same, b.apply("add", last, 0.5, position=position), last, position=position)
         # a range found from the data must be finite, as NumPy requires: 0 (subtracted: exact), or refused
-        zero = b.apply("finite_range", first, last, message=_HISTOGRAM_RANGE, position=position)
+        zero = refusal(b, _HISTOGRAM_RANGE, finite=(first, last), position=position)
         first, last = (b.apply("sub", v, zero, position=position) for v in (first, last))
     step = b.apply("div", b.apply("sub", last, first, position=position), float(n), position=position)
     inner = b.apply("add", b.apply("mul", b.const(np.arange(n, dtype=b.dtype), position), step, position=position),
@@ -8836,10 +8910,8 @@ def _nan_arg(fname):
         axes = tuple(range(x.ndim)) if a["axis"] is None else (_one_axis(b, a["axis"], x, position, fname),)
         every = b.apply("prod", nan, axes=axes, keepdims=_flag(b, a["keepdims"], "keepdims", fname, position),
                         position=position) if x.ndim else nan
-        flag = b.apply("where", every, math.nan, 0.0, position=position)
-        check = b.apply("finite_range", flag, flag, message=f"np.{fname}: an all-NaN slice has no index (NumPy "
-                                                             "raises 'All-NaN slice encountered')", position=position)
-        return b.apply("sub", found, check, position=position)
+        return refused(b, found, f"np.{fname}: an all-NaN slice has no index (NumPy raises 'All-NaN slice "
+                       "encountered')", where=every, position=position)
     lower.__doc__ = (f"np.{fname}: the index of the {'largest' if fname == 'nanargmax' else 'smallest'} element "
                      "with NaN left out (NumPy's: NaN read as " + ("-inf" if fname == "nanargmax" else "+inf") +
                      "); an all-NaN slice refused, as NumPy raises")
@@ -9289,8 +9361,10 @@ def _frexp(b, args, kwargs, position):
     (x itself and 0 at 0, inf and NaN); the mantissa's derivative is 1 / 2**exponent (PyTorch's), the exponent
     an integer with none"""
     x = tensor(b, arguments("frexp", args, kwargs, {"x": REQUIRED}, position)["x"], "frexp", position)
-    return Items.named([b.apply("frexp_mantissa", x, position=position),
-                        b.apply("frexp_exponent", x, position=position)], ("mantissa", "exponent"))
+    exponent = b.apply("frexp_exponent", x, position=position)
+    if b.nodes[exponent.id].op == "frexp_exponent":  # int32 in NumPy, PyTorch and JAX (a constant folds as a float)
+        b.integral[exponent.id] = (np.dtype(np.int32), b.library if b.library in ("torch", "numpy") else None)
+    return Items.named([b.apply("frexp_mantissa", x, position=position), exponent], ("mantissa", "exponent"))
 
 
 for _library in ("numpy", "torch", "method"):
@@ -9940,9 +10014,8 @@ def _asarray_chkfinite(b, args, kwargs, position):
     x = FUNCTIONS["asarray"](b, [a["x"]], {"dtype": a["dtype"], "order": a["order"]}, position)
     if not isinstance(x, Tracer):
         return x
-    check = b.apply("finite_range", x, x, position=position, message="np.asarray_chkfinite: the array holds "
-                    "{lo}, and it must not contain infs or NaNs (NumPy raises ValueError)")
-    return b.apply("sub", x, check, position=position)  # x - 0: -0 stays -0
+    return refused(b, x, "np.asarray_chkfinite: the array holds {lo}, and it must not contain infs or NaNs (NumPy "
+                   "raises ValueError)", finite=(x, x), position=position)  # x - 0: -0 stays -0
 
 
 def _broadcast_shapes(b, args, kwargs, position):
@@ -10717,7 +10790,10 @@ def _frobenius_norm(b, args, kwargs, position):
 
 @variant("torch", "nuclear_norm")
 def _nuclear_norm(b, args, kwargs, position):
-    """torch.nuclear_norm(x, dim=(-2, -1), keepdim=False): the sum of singular values (linalg.matrix_norm 'nuc')"""
+    """torch.nuclear_norm(x, dim=(-2, -1), keepdim=False): the sum of singular values (linalg.matrix_norm 'nuc');
+    PyTorch's other overload, torch.nuclear_norm(x, keepdim=False), takes a bool second"""
+    if len(args) == 2 and isinstance(args[1], bool):  # torch.nuclear_norm(x, True): a bool literal is a Python bool
+        args, kwargs = args[:1], {**kwargs, "keepdims": args[1]}
     a = arguments("nuclear_norm", args, kwargs, {"x": REQUIRED, "axis": Static((-2, -1)), "keepdims": False},
                   position)
     return FUNCTIONS["matrix_norm"](b, [a["x"]], {"ord": Static("nuc"), "axis": a["axis"], "keepdims": a["keepdims"]},
@@ -10801,9 +10877,13 @@ def _torch_size_constructor(b, args, kwargs, position):
                         "torch.Size(x.shape)", position)
 
 
-def _with_alpha(name: str):
+def _with_alpha(name: str, legacy: bool = True):
     """torch.add(x, y, alpha=a) / torch.sub(x, y, alpha=a) and the methods (x.add_(y, alpha=a) too): x ± a·y."""
     def lower(b, args, kwargs, position):
+        # PyTorch's deprecated add(Tensor self, Number alpha, Tensor other); subtract has only (self, Scalar other,
+        # Scalar alpha), which of two numbers is the same value
+        if len(args) == 3 and not kwargs and (legacy or all(_written_number(b, v) is not None for v in args[1:])):
+            return _legacy_alpha(b, name, args, position)
         if "alpha" not in kwargs:
             return FUNCTIONS[name](b, args, kwargs, position)
         kwargs = dict(kwargs)
@@ -10815,10 +10895,24 @@ def _with_alpha(name: str):
     return lower
 
 
+def _legacy_alpha(b, name: str, args, position):
+    """torch.add(x, a, y) / x.add(a, y) (and sub): PyTorch 2's deprecated overload, the number a second, x ± a·y
+    (a constant, as alpha=; PyTorch takes a 0-d tensor too, and refuses a bool alpha of a float result)."""
+    x, alpha, other = args
+    if name == "sub" and isinstance(other, bool):  # x.sub(2, True): PyTorch refuses a bool in a subtraction
+        raise JacValueError("sub() of a bool: PyTorch's subtraction refuses a bool tensor (use ~ or logical_not)",
+                            position)
+    value = static(b, alpha, "alpha", position) if isinstance(alpha, Tracer) and not alpha.shape else alpha
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise JacParseError(f"{name}() with three arguments is PyTorch's deprecated {name}(x, alpha, other), and "
+                            f"alpha must be a number here: write torch.{name}(x, other, alpha=a)", position)
+    return FUNCTIONS[name](b, [x, arithmetic(b, "mul", other, alpha, position)], {}, position)
+
+
 for _name in ("add", "sub"):
     variant("torch", _name)(_with_alpha(_name))
     variant("method", _name)(_with_alpha(_name))
-variant("torch", "subtract")(variant("method", "subtract")(_with_alpha("sub")))  # PyTorch's other name of sub
+variant("torch", "subtract")(variant("method", "subtract")(_with_alpha("sub", False)))  # sub's other name (no legacy)
 
 
 # --- Python's math module: functions of numbers ----------------------------------------------------------------

@@ -37,7 +37,7 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .modules import LAYERS, Module, Sequential, layer, refused_module
 from . import derivatives
-from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
+from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
 from ..ir.ops import OPS, index_shape
@@ -1370,10 +1370,12 @@ class _Lowering:
         parts = [self.expression(p) for p in self.index_parts(target.slice)]
         targets, read = self.written(y, parts, what, position)
         if op is not None:
+            operand = value
             value = self.arithmetic(_BINOPS[type(op)], read(), value, position)
             if tuple(value.shape) != tuple(targets.shape):
                 raise JacShapeError(f"{what}: the result has shape {fmt(value.shape)}, but the elements written "
                                     f"have shape {fmt(targets.shape)}", position)
+            targets, value = self.written_once(targets, operand, value, what, position)
         if type(value) is bool and not is_boolean(self.b, y):  # z[1] = True writes 1 into numbers
             value = self.b.const(float(value), position)
         if y.id in self.b.typed or y.id in self.b.integral:
@@ -1385,6 +1387,28 @@ class _Lowering:
             written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
             return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
+
+    def written_once(self, targets: np.ndarray, operand, value: Tracer, what: str, position: int) -> tuple:
+        """``y[idx] op= v`` with repeated positions: NumPy's buffered ``y[idx] = y[idx] op v`` writes the same
+        value at each repeat (``y[[0, 0]] += 1`` adds 1 once) when ``v`` does not vary along the repeats, so a
+        NumPy text's write keeps each position's first value: exact, with the function's own derivative.
+        PyTorch computes the same value, but its gradient counts the element once per repeat (x.grad twice
+        the cotangent there): refused in a text that is not NumPy's. Otherwise unchanged (``write`` refuses
+        repeats whose values differ: NumPy leaves the winner unspecified)."""
+        flat = targets.reshape(-1)
+        if np.unique(flat).size == flat.size:
+            return targets, value
+        keep = same_values(targets, np.shape(operand) if not isinstance(operand, Tracer) else operand.shape)
+        if keep is None:
+            return targets, value
+        if self.dialect != "numpy" or self.jax_reading:
+            raise JacValueError(f"{what} writes an element more than once, the same value each time: NumPy and "
+                                "PyTorch compute it once (y[[0, 0]] += 1 adds 1, not 2), but PyTorch's gradient "
+                                "counts the element once per repeat; jac reads it in a NumPy text (np. calls) and "
+                                "refuses it here: write y[unique positions] op= v, or index_add / np.add.at to "
+                                "add every repeat", position)
+        flat_value = self.b.apply("reshape", value, shape=(flat.size,), position=position) if value.ndim != 1 else value
+        return flat[keep], self.b.apply("getitem", flat_value, index=(keep,), position=position)
 
     def written(self, y: Tracer, parts: list, what: str, position: int):
         """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the

@@ -40,6 +40,24 @@ def duplicates_message(targets: np.ndarray, shape, what: str) -> str | None:
             "(NumPy keeps the last), so jac refuses repeated indices here; an accumulating variant adds them")
 
 
+def same_values(targets: np.ndarray, operand_shape: tuple) -> np.ndarray | None:
+    """For ``y[idx] op= v`` whose positions ``targets`` repeat: the flat indices into ``targets`` of each
+    position's first occurrence (ascending) when every repeat of a position writes the same element of ``v``
+    (``v`` of ``operand_shape`` broadcast to ``targets``' shape: a number, or a value constant along the
+    repeats), so the values written there are one expression, ``y[p] op v[k]``; else None."""
+    flat = targets.reshape(-1)
+    vshape = tuple(operand_shape)
+    while len(vshape) > targets.ndim and vshape[0] == 1:
+        vshape = vshape[1:]
+    try:
+        operand = np.broadcast_to(_positions(vshape), targets.shape).reshape(-1)
+    except ValueError:
+        return None
+    first = np.unique(flat, return_index=True)[1]
+    pairs = np.unique(np.stack([flat, operand]), axis=1).shape[1]
+    return np.sort(first) if pairs == first.size else None
+
+
 def _flat(b, src: Tracer, position) -> Tracer:
     return _reshape_to(b, src, (int(np.prod(src.shape, dtype=np.int64)),), position)
 
@@ -749,7 +767,8 @@ def _unpool_size(b, value, lengths, kernel, stride, padding, fname, position) ->
 
 def _unpool_indices(b, value, shape, plane: int, fname, position) -> np.ndarray:
     """The constant (or bound) flat indices, each an element of its (N, C) plane of ``plane`` elements."""
-    v = index_values(b, value, "indices", fname, position, " (max_pool's return_indices is not supported by jac)")
+    v = index_values(b, value, "indices", fname, position, " (max_pool's return_indices computed from the inputs "
+                     "depend on their values, which jac does not read here)")
     if tuple(v.shape) != tuple(shape):
         raise JacShapeError(f"{fname}: indices must have the input's shape {fmt(shape)}, got {fmt(v.shape)}",
                             position)

@@ -10,7 +10,8 @@ every axis), ``accumulate`` the running one (``np.cumsum``, ``np.cumprod``, and 
 from __future__ import annotations
 
 from ..errors import JacValueError
-from .functions import FUNCTIONS, REQUIRED, arguments, dtype_first, library_function, tensor
+from .functions import FUNCTIONS, REQUIRED, _concat, _one_axis, arguments, dtype_first, library_function, static, \
+    static_ints, tensor
 
 # The binary ufuncs of NumPy that jac has, whose outer product is their broadcast of a[..., None...] and b.
 OUTER = frozenset({"add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "power", "float_power",
@@ -37,13 +38,15 @@ class Ufunc:
             if right.ndim:
                 left = b.apply("reshape", left, shape=tuple(left.shape) + (1,) * right.ndim, position=position)
             return self._numpy(self.name)(b, [left, right], {}, position)
-        table = {"reduce": REDUCE, "accumulate": ACCUMULATE}.get(method)
+        table = {"reduce": REDUCE, "accumulate": ACCUMULATE, "reduceat": REDUCE}.get(method)
         if table is None:
-            raise JacValueError(f"{what}() is not supported by jac (of a ufunc's methods, jac has outer, reduce and "
-                                "accumulate)", position)
+            raise JacValueError(f"{what}() is not supported by jac (of a ufunc's methods, jac has outer, reduce, "
+                                "reduceat and accumulate)", position)
         if self.name not in table:
             raise JacValueError(f"{what}() is not supported by jac (jac has it for "
                                 f"{', '.join(sorted(table))})", position)
+        if method == "reduceat":
+            return self.reduceat(b, table[self.name], what, args, kwargs, position)
         # NumPy's order: reduce(array, axis=0, dtype=None, out=None, keepdims=False), accumulate(array, axis, dtype, out)
         params = {"array": REQUIRED, "axis": 0, "dtype": None, "out": None} | \
             ({"keepdims": False} if method == "reduce" else {})
@@ -64,6 +67,36 @@ class Ufunc:
         if self.name in ("maximum", "minimum"):  # PyTorch's cummax / cummin: their values
             return FUNCTIONS[table[self.name]](b, [x, axis], {}, position).part("values")
         return self._numpy(table[self.name])(b, [x], {"axis": axis}, position)
+
+    def reduceat(self, b, reduction: str, what: str, args: list, kwargs: dict, position):
+        """``np.add.reduceat(array, indices, axis=0)``: along ``axis``, piece i is the reduction of
+        ``array[indices[i]:indices[i + 1]]`` (to the end for the last), or ``array[indices[i]]`` alone where
+        ``indices[i + 1] <= indices[i]``: NumPy's definition; the pieces are slices and reductions, so the
+        derivative is theirs. The indices are constants in [0, n), as NumPy requires."""
+        a = arguments(what, args, kwargs, {"array": REQUIRED, "indices": REQUIRED, "axis": 0, "dtype": None,
+                                           "out": None}, position)
+        if a["out"] is not None or a["dtype"] is not None:
+            raise JacValueError(f"{what}(): out= and dtype= are not supported by jac here (jac computes in --dtype "
+                                "and never writes into an array)", position)
+        x = tensor(b, a["array"], what, position)
+        if x.ndim == 0:
+            raise JacValueError(f"{what}() cannot reduceat on a scalar (NumPy refuses it too)", position)
+        axis = _one_axis(b, a["axis"], x, position, what)
+        if type(static(b, a["indices"], "indices", position)) is not tuple:
+            raise JacValueError(f"{what}(): indices must be a list of integers (NumPy refuses one number)", position)
+        indices, n = static_ints(b, a["indices"], "indices", position), x.shape[axis]
+        bad = [i for i in indices if not 0 <= i < n]
+        if bad or not indices:
+            raise JacValueError(f"{what}(): " + (f"index {bad[0]} is out of bounds [0, {n})" if bad else
+                                                 "needs at least one index"), position)
+        lead = (slice(None),) * axis
+        pieces = []
+        for k, start in enumerate(indices):
+            end = indices[k + 1] if k + 1 < len(indices) else n
+            piece = b.apply("getitem", x, index=lead + (slice(start, max(end, start + 1)),), position=position)
+            pieces.append(piece if end <= start + 1 else
+                          self._numpy(reduction)(b, [piece], {"axis": axis, "keepdims": True}, position))
+        return pieces[0] if len(pieces) == 1 else _concat(b, pieces, axis, what, position)
 
     def _numpy(self, name: str):
         return library_function("numpy", name) or FUNCTIONS[name]

@@ -36,7 +36,7 @@ names on this page are known.
 - Methods: `x.T`, `x.mT`, `A.H`, and `x.NAME(...)` for any function below: `x.sum()`, `x.dot(y)`, `x.reshape(2, 3)`.
 - NumPy's ufunc methods: `np.add.outer(x, y)` (any binary ufunc jac has), `np.add.reduce(A, axis=0)` (add,
   multiply, maximum, minimum, logical_and, logical_or, logaddexp; axis 0 by default, as NumPy), `np.add.accumulate(x)` (add,
-  multiply, maximum, minimum).
+  multiply, maximum, minimum), `np.add.reduceat(x, [0, 4, 1])` (the ufuncs of reduce; constant indices).
 - Indexing and slicing: `x[0]`, `x[1:3]`, `A[:, 0]`, `A[1]`, `x[::-1]`, `x[[0, 2]]`, `...`, `None`; an index
   computed by `argmax` / `argmin` of as many elements as the axis it indexes: `x[torch.argmax(x)]`. Integer
   indices bound as an input (`labels=[0, 3, 1]`), or shaped from one (`labels.unsqueeze(1)`, `labels.long()`),
@@ -164,7 +164,9 @@ names on this page are known.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
   the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
   `np.add.at(y, indices, values)` and `np.subtract.at` add (subtract) each value at its index, a repeated index
-  accumulating, as NumPy's unbuffered in-place ufunc does (`y[[0, 0]] += v` keeps one write and is refused).
+  accumulating, as NumPy's unbuffered in-place ufunc does. `y[[0, 0]] += v` is NumPy's buffered write: the
+  element changes once; read in a NumPy text when `v` is the same at the repeats, refused otherwise (and in
+  PyTorch's, whose gradient counts each repeat).
 - `EXPR` may be `@path` (read from a file) or `-` (standard input). An expression that starts with `-`
   (`jac eval "-x" x=1`) is an expression, not an option; where it could be one of jac's options, put `--`
   first (`jac eval -- "-x" x=1`).
@@ -202,6 +204,10 @@ diagonal, gives the exact 0.
 """
 
 
+# modules of the builder's side whose functions lowerings call to apply ops for them (ir/refusals.py's refusal)
+SHARED_HELPERS = ("jacobi_cli.ir.refusals",)
+
+
 def _strings(fn, seen: set) -> Iterator[str]:
     """Every string constant of a lowering, its closures and nested functions: the op names
     it applies are among them (``b.apply("matmul", ...)``, ``_unary("exp")``)."""
@@ -237,9 +243,10 @@ def _strings(fn, seen: set) -> Iterator[str]:
         elif callable(value):
             yield from _strings(value, seen)
     module = getattr(fn, "__module__", None)
-    for name in names:  # helpers of the same module
+    for name in names:  # helpers of the same module, and the builder's helpers lowerings share
         helper = getattr(fn, "__globals__", {}).get(name)
-        if callable(helper) and getattr(helper, "__module__", None) == module and hasattr(helper, "__code__"):
+        if callable(helper) and getattr(helper, "__module__", None) in (module, *SHARED_HELPERS) \
+                and hasattr(helper, "__code__"):
             yield from _strings(helper, seen)
 
 
