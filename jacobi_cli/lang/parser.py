@@ -739,8 +739,7 @@ class _Lowering:
         and ``model.eval()`` / ``model.train(False)`` of a module (its mode and that of all it holds). False for
         any other statement."""
         call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and call.func.attr in ("append", "extend", "eval", "train")):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr != "zero_grad"):
             return False
         base = call.func.value
         while isinstance(base, ast.Attribute):
@@ -749,12 +748,13 @@ class _Lowering:
             return False
         owner = self.expression(call.func.value)
         method, position = call.func.attr, self.source.end(call.func) - len(call.func.attr)
-        if method in ("eval", "train") and isinstance(owner, (Module, Sequential, Instance)):
+        if not isinstance(owner, (Module, Sequential, Instance)) or isinstance(owner, Instance) \
+                and method in owner.cls.methods:
+            return False
+        if not (isinstance(owner, ModuleList) and method in ("append", "extend")):  # model.eval(), model.cuda()
             self.module_method(owner, method, [self.expression(a) for a in call.args],
                                {k.arg: self.expression(k.value) for k in call.keywords}, position)
             return True
-        if not isinstance(owner, ModuleList):
-            return False
         if len(call.args) != 1 or call.keywords:
             raise JacValueError(f"nn.ModuleList's {method}() takes one argument", position)
         given = call.args[0]
@@ -771,7 +771,7 @@ class _Lowering:
     def module_method(self, module, method: str, args: list, kwargs: dict, position: int):
         """``module.METHOD(...)`` of a module, a container or an instance of a model class: ``parameters()``,
         ``named_parameters()`` (PyTorch's names and order), ``children()``, ``eval()`` / ``train(mode=True)``
-        (returning the module), a ModuleDict's ``keys()`` / ``values()`` / ``items()``."""
+        (returning the module), a ModuleDict's ``keys()`` / ``values()`` / ``items()``; any other refused."""
         if method == "train":
             given = {**dict(zip(("mode",), args)), **kwargs}
             if len(args) > 1 or set(kwargs) - {"mode"} or len(given) < len(args) + len(kwargs):
@@ -1827,6 +1827,10 @@ class _Lowering:
 
     def literal(self, items: list, position: int):
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
+        if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
+            raise JacValueError("a list of modules is read as the argument of a container assigned at the text's top "
+                                "level or in __init__, written in the call: layers = nn.ModuleList([nn.Linear(3, 3), "
+                                "nn.ReLU()]), or nn.Sequential(...)", position)
         if any(isinstance(item, (Function, Module, Sequential)) for item in items):
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
