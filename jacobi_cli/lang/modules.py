@@ -167,8 +167,8 @@ class Sequential:
             return made
         if isinstance(key, str):
             if key not in self.names:
-                raise JacValueError(f"nn.{self.cls} has no module named {key!r} (it has {', '.join(self.names) or 'none'})",
-                                    position)
+                raise JacValueError(f"nn.{self.cls} has no module named {key!r} (it has "
+                                    f"{', '.join(self.names) or 'none'})", position)
             return self.modules[self.names.index(key)]
         if type(self) is ModuleDict:
             raise JacValueError(f"nn.ModuleDict is indexed by a name ({', '.join(map(repr, self.names)) or 'none'}), "
@@ -336,9 +336,10 @@ def _padding(mode: str, d: int):
 
 def _batch_norm(d: int):
     def run(b, module, args, kwargs, position):
-        """nn.BatchNorm1d/2d/3d: in training mode the batch's statistics (and, tracking them, the running
-        statistics updated as PyTorch updates them); in eval mode the running statistics (mean 0 and variance 1 as
-        made); weight 1 and bias 0 as made, inputs where the text names the module."""
+        """nn.BatchNorm1d/2d/3d: the batch's statistics in training mode, the running statistics in eval mode.
+
+        Tracking them, a call in training mode updates the running statistics as PyTorch does (mean 0 and variance
+        1 as made); weight 1 and bias 0 as made, inputs where the text names the module."""
         x = module.array(b, args, kwargs, position)
         _dims(module, x, (2, 3) if d == 1 else (d + 2,), position)
         track = module.flag(b, "track_running_stats", position)
@@ -413,8 +414,7 @@ def _instance_norm(d: int):
 
 def _layer_norm(fname: str):
     def run(b, module, args, kwargs, position):
-        """nn.LayerNorm(shape) and nn.RMSNorm(shape): weight 1 (and bias 0) when made, inputs where the text names
-        the module, else the function without them."""
+        """nn.LayerNorm(shape) and nn.RMSNorm(shape): weight 1 (and bias 0) as made, inputs once the module is named."""
         x = module.array(b, args, kwargs, position)
         return _function(fname)(b, [x, module.kwargs["normalized_shape"]],
                                 {"eps": module.kwargs["eps"], **module.params}, position)
@@ -422,7 +422,7 @@ def _layer_norm(fname: str):
 
 
 def _group_norm(b, module, args, kwargs, position):
-    """nn.GroupNorm(groups, C): weight 1 and bias 0 when made."""
+    """nn.GroupNorm(groups, C): weight 1 and bias 0 as made, inputs once the module is named."""
     groups, channels = module.int(b, "num_groups", position), module.int(b, "num_channels", position)
     if groups <= 0 or channels % groups:  # PyTorch's constructor refuses it, whatever the input
         raise JacValueError(f"nn.GroupNorm: num_channels ({channels}) must be a multiple of num_groups ({groups})",
@@ -435,7 +435,7 @@ def _group_norm(b, module, args, kwargs, position):
 
 
 def _prelu(b, module, args, kwargs, position):
-    """nn.PReLU(num_parameters=1, init=0.25): F.prelu with a weight of num_parameters times init."""
+    """nn.PReLU(num_parameters=1, init=0.25): F.prelu, its weight num_parameters times init (an input once named)."""
     x = module.array(b, args, kwargs, position)
     count = module.int(b, "num_parameters", position)
     if count < 1:
@@ -485,8 +485,9 @@ CALLS = {
 # the identity, or RReLU's leaky ReLU of the mean slope); the norms' and PReLU's parameters; what eval mode reads
 def _random(fname: str):
     def run(b, module, args, kwargs, position):
-        """In training mode random at each call (refused); in eval mode the identity (RReLU: F.rrelu(x, lower,
-        upper, training=False), a leaky ReLU of slope (lower + upper) / 2)."""
+        """nn.Dropout and its kin: random in training mode (refused); the identity in eval mode (nn.RReLU a leaky ReLU).
+
+        RReLU in eval mode is F.rrelu(x, lower, upper, training=False), a leaky ReLU of slope (lower + upper) / 2."""
         x = module.array(b, args, kwargs, position)
         if module.training:
             raise JacValueError(f"nn.{module.cls}(...) in training mode (a module just made trains) is random at each "

@@ -611,12 +611,12 @@ class _Lowering:
         ``named_parameters()`` names them (``fc.weight``; ``model.0.bias``), drawn as PyTorch draws them
         (:func:`~jacobi_cli.lang.modules.layer`). False for any other statement."""
         found = _assigned_call(stmt)
-        mode = None
-        if found is not None and isinstance(found[1].func, ast.Attribute) and isinstance(found[1].func.value, ast.Call) \
-                and found[1].func.attr in ("double", "train", "eval") and not found[1].args \
-                and not found[1].keywords and self.holds_layer(found[1].func.value):  # nn.Sequential(...).eval()
-            mode = {"train": True, "eval": False}.get(found[1].func.attr)
-            found = found[0], found[1].func.value
+        mode, func = None, found[1].func if found is not None else None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
+                and func.attr in ("double", "train", "eval") and not found[1].args and not found[1].keywords \
+                and self.holds_layer(func.value):  # model = nn.Sequential(...).eval()
+            mode = {"train": True, "eval": False}.get(func.attr)
+            found = found[0], func.value
         if found is None or not self.holds_layer(found[1]):
             return False
         name, call = found
