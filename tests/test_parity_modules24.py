@@ -5,6 +5,7 @@ parameters set to jac's values, and every .grad compared with jac's Jacobian by 
 
 import contextlib
 import io
+import pathlib
 
 import numpy as np
 import pytest
@@ -142,3 +143,17 @@ def test_every_grad_is_pytorchs(case, float64):
     for key, grad in _pytorch_grads(setup, compute, f.declared, inputs).items():
         expected = np.zeros(found[key].shape) if grad is None else grad.numpy()
         np.testing.assert_allclose(found[key], expected, rtol=1e-11, atol=1e-13, err_msg=key)
+
+
+def test_the_blocks_example_gives_pytorchs_grads(float64):
+    """examples/blocks.py (docs/commands.md shows it): a ModuleList of blocks with norms and dropout, in eval mode,
+    weight decay over named_parameters()."""
+    text = (pathlib.Path(__file__).parent.parent / "examples" / "blocks.py").read_text()
+    setup, compute = text.split("model.eval()")
+    setup = setup.replace("import torch.nn.functional as F\n", "").split("import torch.nn as nn\n", 1)[1]
+    x = RNG.normal(size=(8, 4))
+    f = api.compile(text, {"x": ":8x4"})
+    found = f.jacobian({"x": x})
+    for key, grad in _pytorch_grads(setup, "model.eval()" + compute.replace("loss.backward()", ""), f.declared,
+                                    {"x": x}).items():
+        np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-11, atol=1e-13, err_msg=key)
