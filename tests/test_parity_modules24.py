@@ -100,7 +100,21 @@ class Net(nn.Module):
             out = out + self.heads[key](h).mean()
         return out
 '''
+BUFFERS = """
+class Masked(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.register_buffer("mask", torch.tril(torch.ones(d, d)))
+        self.seq = nn.Sequential(nn.Linear(d, d))
+        self.seq.append(nn.Tanh())
+        self.seq.extend([nn.Linear(d, 2), nn.Dropout(0.0)])
+
+    def forward(self, x):
+        return self.seq(x @ self.mask) * (2.0 if self.training else 1.0)
+"""
 CLASSES = {
+    "class_buffers": (BUFFERS + "net = Masked(3)\nnet.double()", "a = net(x).sum()\nnet.eval()\nloss = a * net(x).sum()",
+                      {"x": X43}),
     "class_eval": (CLASS + "net = Net(3)", "net.eval()\nloss = net(x)", {"x": X43}),
     "class_trained_once": (CLASS + "net = Net(3, depth=3)",
                            "net.drop.eval()\nfirst = net(x)\nnet.eval()\nloss = net(x * 0.5) + first", {"x": X43}),

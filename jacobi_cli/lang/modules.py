@@ -181,6 +181,11 @@ class Sequential:
     def children(self) -> list:
         return list(zip(self.names, self.modules))
 
+    def add(self, module) -> None:
+        """``.append(module)``: named by its position, as PyTorch names it."""
+        self.modules.append(module)
+        self.names.append(str(len(self.modules) - 1))
+
     def own_parameters(self) -> list:
         return []
 
@@ -195,10 +200,6 @@ class ModuleList(Sequential):
     def call(self, b, args: list, kwargs: dict, position):
         raise JacValueError("nn.ModuleList is not called (PyTorch's has no forward): iterate over it, "
                             "for layer in layers: x = layer(x), or index it, layers[0](x)", position)
-
-    def add(self, module) -> None:
-        self.modules.append(module)
-        self.names.append(str(len(self.modules) - 1))
 
 
 class ModuleDict(Sequential):
@@ -489,7 +490,11 @@ def _random(fname: str):
 
         RReLU in eval mode is F.rrelu(x, lower, upper, training=False), a leaky ReLU of slope (lower + upper) / 2."""
         x = module.array(b, args, kwargs, position)
-        if module.training:
+        p = None if fname == "rrelu" else _number(b, module.kwargs["p"], f"nn.{module.cls}'s p", position)
+        if p is not None and not 0 <= p <= 1:
+            raise JacValueError(f"nn.{module.cls}(): dropout probability has to be between 0 and 1, but got {p}",
+                                position)
+        if module.training and p != 0:  # p=0 keeps every element, scaled by 1: the identity in both modes
             raise JacValueError(f"nn.{module.cls}(...) in training mode (a module just made trains) is random at each "
                                 f"call (no one Jacobian); in eval mode, model.eval(), it is "
                                 f"{'a leaky ReLU' if fname == 'rrelu' else 'the identity'}: write "
@@ -498,10 +503,6 @@ def _random(fname: str):
         if fname == "rrelu":
             return _function("rrelu")(b, [x], {"lower": module.kwargs["lower"], "upper": module.kwargs["upper"],
                                                "training": False}, position)
-        p = _number(b, module.kwargs["p"], f"nn.{module.cls}'s p", position)
-        if not 0 <= p <= 1:
-            raise JacValueError(f"nn.{module.cls}(): dropout probability has to be between 0 and 1, but got {p}",
-                                position)
         return x
     return run
 

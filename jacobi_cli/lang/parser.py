@@ -735,9 +735,9 @@ class _Lowering:
         return value
 
     def module_statement(self, stmt: ast.stmt) -> bool:
-        """``layers.append(nn.Linear(3, 3))`` / ``.extend([...])`` of an ``nn.ModuleList`` (named by its length),
-        and ``model.eval()`` / ``model.train(False)`` of a module (its mode and that of all it holds). False for
-        any other statement."""
+        """``layers.append(nn.Linear(3, 3))`` / ``.extend([...])`` of an ``nn.ModuleList`` or ``nn.Sequential`` (named
+        by its length), and the other methods of a module as statements (:meth:`module_method`: ``model.eval()``,
+        ``self.register_buffer(...)``). False for any other statement."""
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr != "zero_grad"):
             return False
@@ -751,19 +751,21 @@ class _Lowering:
         if not isinstance(owner, (Module, Sequential, Instance)) or isinstance(owner, Instance) \
                 and method in owner.cls.methods:
             return False
-        if not (isinstance(owner, ModuleList) and method in ("append", "extend")):  # model.eval(), model.cuda()
+        if not (isinstance(owner, Sequential) and not isinstance(owner, ModuleDict)
+                and method in ("append", "extend")):  # model.eval(), self.register_buffer(...), model.cuda()
             self.module_method(owner, method, [self.expression(a) for a in call.args],
                                {k.arg: self.expression(k.value) for k in call.keywords}, position)
             return True
         if len(call.args) != 1 or call.keywords:
-            raise JacValueError(f"nn.ModuleList's {method}() takes one argument", position)
+            raise JacValueError(f"nn.{owner.cls}'s {method}() takes one argument", position)
         given = call.args[0]
         if method == "append":
             nodes = [given]
         elif isinstance(given, (ast.List, ast.Tuple)):
             nodes = given.elts
         else:
-            raise JacValueError("nn.ModuleList's extend() takes the modules written in the call, [m1, m2]", position)
+            raise JacValueError(f"nn.{owner.cls}'s extend() takes the modules written in the call, [m1, m2]",
+                                position)
         for node in nodes:
             owner.add(self.module_value(node, f"{owner.prefix}.{len(owner.modules)}"))
         return True
@@ -781,10 +783,14 @@ class _Lowering:
                 raise JacValueError(".train(mode): mode must be True or False", position)
             set_training(module, mode)
             return module
+        if method == "register_buffer" and isinstance(module, Instance):
+            return self.register_buffer(module, args, kwargs, position)
         if args or kwargs:
             raise JacValueError(f".{method}() is called without arguments here", position)
         if method == "eval":
             set_training(module, False)
+            return module
+        if method == "double":  # jac computes in --dtype (float64 by default)
             return module
         if method == "parameters":
             return Items(t for _, t in named_parameters(module))
@@ -802,6 +808,19 @@ class _Lowering:
         raise JacNameError(f"{what} has no method '{method}' jac reads (it reads parameters(), named_parameters(), "
                            f"children(), eval(), train()" + (", keys(), values(), items()" if isinstance(
                                module, ModuleDict) else "") + ")", position)
+
+    def register_buffer(self, made: "Instance", args: list, kwargs: dict, position: int):
+        """``self.register_buffer('mask', torch.tril(torch.ones(4, 4)))`` in ``__init__``: an attribute, no
+        parameter (``self.mask`` reads it; ``named_parameters()`` leaves it out)."""
+        given = {**dict(zip(("name", "tensor", "persistent"), args)), **kwargs}
+        if len(args) > 3 or set(kwargs) - {"name", "tensor", "persistent"} or "name" not in given \
+                or "tensor" not in given:
+            raise JacValueError("register_buffer(name, tensor, persistent=True) takes a name and an array", position)
+        name = static(self.b, given["name"], "register_buffer's name", position)
+        if not isinstance(name, str) or not isinstance(given["tensor"], Tracer):
+            raise JacValueError("register_buffer(name, tensor): the name a string, the tensor an array", position)
+        made.attributes[name] = given["tensor"]
+        return None
 
     def declare_optimizer(self, stmt: ast.stmt) -> bool:
         """``optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`` (or a scheduler) at the top level: an
@@ -3183,7 +3202,7 @@ class Function:
 _CONTAINERS = frozenset(("Sequential", "ModuleList", "ModuleDict"))
 # the methods of a module jac reads (_Lowering.module_method)
 _MODULE_METHODS = frozenset(("parameters", "named_parameters", "children", "named_children", "eval", "train", "keys",
-                             "values", "items"))
+                             "values", "items", "double", "register_buffer"))
 
 
 def _compare_strings(op: ast.cmpop, kids: list, position: int) -> bool:
