@@ -161,7 +161,22 @@ def test_bilinear_and_transposed_convolutions_are_drawn_as_pytorch_draws_them():
     np.testing.assert_allclose(found["bil.weight"], np.einsum("ni,nj->ij", X, z)[None].repeat(4, 0), rtol=1e-13)
 
 
+def test_a_list_of_modules_is_named_by_the_container_that_holds_it():
+    text = HEAD + ("layers = [nn.Linear(3, 3), nn.ReLU()]\nlayers.append(nn.LayerNorm(3))\n"
+                   "model = nn.Sequential(nn.Identity(), *layers)\nmodel(x).sum() + len(layers)")
+    f = api.compile(text, {"x": ":4x3"})
+    assert list(f.declared) == ["model.1.weight", "model.1.bias", "model.3.weight", "model.3.bias"]
+    d = f.declared
+    h = np.maximum(X @ d["model.1.weight"].T + d["model.1.bias"], 0)
+    y = (h - h.mean(1, keepdims=True)) / np.sqrt(h.var(1, keepdims=True) + 1e-5)
+    assert f.value({"x": X}) == pytest.approx(y.sum() + 3, abs=1e-12)
+
+
 @pytest.mark.parametrize("text,words", [
+    ("layers = [nn.Linear(3, 3)]\nlayers[0](x).sum()", ["assign it at the text's top level", "nn.Sequential(*layers)"]),
+    ("ln = [nn.LayerNorm(3)]\ny = ln[0](x)\nm = nn.Sequential(*ln)\ny.sum()", ["called before"]),
+    ("layers = [nn.Linear(3, 3), x]\nx.sum()", ["modules or arrays, not both"]),
+    ("m = nn.Sequential(*x)\nm(x).sum()", ["a container takes modules"]),
     ("nn.Dropout(0.1)(x).sum()", ["training mode", "model.eval()"]),
     ("m = nn.Sequential(nn.Linear(3, 3), nn.Dropout())\nm(x).sum()", ["training mode"]),
     ("m = nn.Dropout(1.5)\nm.eval()\nm(x).sum()", ["between 0 and 1"]),
@@ -173,7 +188,6 @@ def test_bilinear_and_transposed_convolutions_are_drawn_as_pytorch_draws_them():
     ("m = nn.ModuleDict({'a': nn.ReLU()})\nm['b'](x).sum()", ["no module named 'b'"]),
     ("m = nn.ModuleDict([('a', nn.ReLU()), ('a', nn.Tanh())])\nm['a'](x).sum()", ["given twice"]),
     ("m = nn.Sequential(nn.ReLU())\nm[1](x).sum()", ["out of range"]),
-    ("layers = [nn.ReLU()]\nm = nn.ModuleList(layers)\nx.sum()", ["written in the call", "container"]),
     ("m = nn.ModuleList([x])\nx.sum()", ["is not a module"]),
     ("def f(x):\n    m = nn.ModuleList([nn.ReLU()])\n    return x\nf(x).sum()", ["container", "top level"]),
     ("m = nn.Linear(3, 3)\nm.cuda()\nm(x).sum()", ["no method 'cuda'"]),

@@ -112,7 +112,26 @@ class Masked(nn.Module):
     def forward(self, x):
         return self.seq(x @ self.mask) * (2.0 if self.training else 1.0)
 """
+LISTS = """
+class Stack(nn.Module):
+    def __init__(self, d, depth):
+        super().__init__()
+        layers = []
+        for i in range(depth):
+            layers.append(nn.Linear(d, d))
+            layers.append(nn.LayerNorm(d))
+            layers.append(nn.Tanh())
+        self.body = nn.Sequential(*layers)
+        heads = [nn.Linear(d, 1) for _ in range(2)]
+        self.heads = nn.ModuleList(heads)
+        self.tail = nn.Sequential(*[nn.Linear(d, d, bias=False) for _ in range(2)], nn.Softplus())
+
+    def forward(self, x):
+        h = self.tail(self.body(x))
+        return sum(head(h).pow(2).sum() for head in self.heads)
+"""
 CLASSES = {
+    "class_lists": (LISTS + "net = Stack(3, 2)", "loss = net(x)", {"x": X43}),
     "class_buffers": (BUFFERS + "net = Masked(3)\nnet.double()", "a = net(x).sum()\nnet.eval()\nloss = a * net(x).sum()",
                       {"x": X43}),
     "class_eval": (CLASS + "net = Net(3)", "net.eval()\nloss = net(x)", {"x": X43}),

@@ -221,6 +221,7 @@ class Module:
 
     prefix = None  # a layer's parameters' names' start where the text's top level makes it (fc: fc.weight)
     training = True  # a module just made trains; .eval() / .train(False) set it
+    called = False  # called already: its parameters were read as they were then (the parser names it no more)
 
     def __init__(self, cls: str, fname: str | None, kwargs: dict, run=None):
         self.cls, self.fname, self.kwargs, self.run = cls, fname, kwargs, run
@@ -228,6 +229,9 @@ class Module:
         self.state = {}  # a batch norm's running statistics once a call in training mode updated them
 
     def call(self, b, args: list, kwargs: dict, position):
+        if any(isinstance(p, Pending) for p in self.params.values()):  # nn.Linear(3, 4)(x): no name, no input
+            raise JacValueError(refused_module(self.cls), position)
+        self.called = True
         if not self.training and self.cls not in EVAL_READ:
             raise JacValueError(f"nn.{self.cls}(...) in eval mode: jac does not read how it computes there; call "
                                 f"it in training mode (leave .eval() out) or write the function it computes",
@@ -269,7 +273,19 @@ class Module:
 
 class Listed(tuple):
     """What a module's method lists that is no array: ``named_parameters()``'s (name, parameter) pairs, a
-    ModuleDict's keys or modules; iterated (``for n, p in model.named_parameters()``), never computed with."""
+    ModuleDict's keys or modules; a list of modules the text makes (``layers = []; layers.append(nn.Linear(3, 3))``,
+    ``[nn.Linear(d, d) for _ in range(3)]``); iterated, indexed, unpacked (``nn.Sequential(*layers)``), never
+    computed with."""
+
+
+class Pending:
+    """A parameter drawn for a layer made where it has no name yet (``layers.append(nn.Linear(3, 3))``): an input
+    once a container or an attribute holds the module and names it (the parser's ``named_module``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
 
 
 def named_parameters(root, prefix: str = "") -> list:
@@ -708,6 +724,20 @@ def _bilinear_call(b, module, args, kwargs, position):
     return _function("bilinear")(b, list(args), dict(module.kwargs), position)
 
 
+def _unnamed_layer(cls: str):
+    def lower(b, args, kwargs, position):
+        """nn.NAME(...) of a layer made where it has no name yet: its parameters drawn, inputs once named."""
+        return layer(b, cls, list(args), kwargs, position, lambda suffix, value: Pending(value))
+    lower.__doc__ = (f"nn.{cls}(...): a layer, its parameters inputs named as PyTorch's named_parameters() names them "
+                     f"once the text's top level or a model's __init__ names it")
+    return lower
+
+
+for _cls in ("Linear", "Bilinear", "Embedding",
+             *(f"{kind}{d}d" for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3))):
+    variant("torch.nn", _cls)(_unnamed_layer(_cls))
+
+
 # the modules whose eval mode jac reads: those that compute the same in both modes, and those that read the mode
 # themselves (the batch and instance norms, the dropouts); another module called in eval mode is refused
 EVAL_READ = frozenset(NN) | NORMS | frozenset(RANDOM) | frozenset(c for c in CALLS if c[:-2].endswith("Pad")) \
@@ -758,7 +788,8 @@ def refused_module(name: str) -> str | None:
         return f"nn.{name}(...) {OTHER[name]}"
     if name in LAYERS:
         return (f"nn.{name}(...) holds parameters drawn at random when it is made: assign it at the text's top "
-                f"level, layer = nn.{name}(...), and its parameters are inputs (layer.weight, layer.bias), or bind "
+                f"level, layer = nn.{name}(...) (or hold it in a container there or in __init__, "
+                f"nn.Sequential(*layers)), and its parameters are inputs (layer.weight, layer.bias), or bind "
                 f"them as inputs and write the function, {PARAMETERS[name]}")
     if name in PARAMETERS:
         return (f"nn.{name}(...) holds parameters drawn at random when it is made, which jac cannot see: bind them "

@@ -35,7 +35,7 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
 from .ufuncs import OUTER as UFUNCS, Ufunc
-from .modules import LAYERS, NORMS, Listed, Module, ModuleDict, ModuleList, Sequential, layer, named_parameters, \
+from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleList, Sequential, layer, named_parameters, \
     norm_parameters, refused_module, set_training
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
@@ -643,11 +643,11 @@ class _Lowering:
         """The module ``call`` makes, its parameters named from ``prefix`` (nn.Sequential's by position)."""
         cls = self.layer_class(call)
         position = self.source.end(call.func) - len(cls)
+        if cls in _CONTAINERS and not any(k.arg is None for k in call.keywords):  # nn.Sequential(*layers)
+            return self.container(cls, call, prefix, position)
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             raise JacParseError(f"nn.{cls}(...) with * or ** unpacking is not supported: write its arguments",
                                 position)
-        if cls in _CONTAINERS:
-            return self.container(cls, call, prefix, position)
         if cls in NORMS:  # the module as made elsewhere, its parameters inputs named from prefix
             made = self.expression(call)
             made.params = {key: self.new_input(f"{prefix}.{key}", value, position)
@@ -670,7 +670,7 @@ class _Lowering:
             raise JacValueError(f"nn.{cls}() takes its modules as positional arguments", position)
         if cls == "Sequential":
             pairs = self.named_items(call.args[0], cls, position) \
-                if len(call.args) == 1 and _ordered_dict(call.args[0]) else list(enumerate(call.args))
+                if len(call.args) == 1 and _ordered_dict(call.args[0]) else list(enumerate(self.spread(call.args)))
             made = Sequential([], [])
         else:
             if len(call.args) > 1:
@@ -686,16 +686,57 @@ class _Lowering:
             if given is None:
                 pairs = []
             elif cls == "ModuleList" and isinstance(given, (ast.List, ast.Tuple)):
-                pairs = list(enumerate(given.elts))
+                pairs = list(enumerate(self.spread(given.elts)))
             elif cls == "ModuleDict":
                 pairs = self.named_items(given, cls, position)
-            else:
-                raise JacValueError("nn.ModuleList() takes the modules written in the call: a list, [nn.Linear(3, 3), "
-                                    "nn.ReLU()], or a comprehension, [nn.Linear(d, d) for _ in range(3)]", position)
-        made.modules = [self.module_value(node, f"{prefix}.{key}") for key, node in pairs]
+            else:  # nn.ModuleList(layers) of a list of modules made before
+                pairs = list(enumerate(self.spread([ast.Starred(value=given, ctx=ast.Load())])))
+        made.modules = [self.module_value(node, f"{prefix}.{key}") if isinstance(node, ast.AST)
+                        else self.named_module(node, f"{prefix}.{key}", position) for key, node in pairs]
         made.names = [str(key) for key, _ in pairs]
         made.prefix = prefix
         return made
+
+    def spread(self, nodes: list) -> list:
+        """A container's modules as written: each node, or for ``*layers`` (and a list of modules given whole)
+        the modules of the list the text made before, as values."""
+        out = []
+        for node in nodes:
+            if not isinstance(node, ast.Starred):
+                out.append(node)
+                continue
+            value = self.expression(node.value)
+            if not isinstance(value, Listed) or not all(isinstance(m, (Module, Sequential, Instance)) for m in value):
+                raise JacValueError("a container takes modules: written in the call ([nn.Linear(3, 3), nn.ReLU()], "
+                                    "[nn.Linear(d, d) for _ in range(3)]) or a list of modules made before "
+                                    "(layers = []; layers.append(nn.Linear(3, 3)); nn.Sequential(*layers))",
+                                    self.source.at(node.value))
+            out.extend(value)
+        return out
+
+    def named_module(self, module, prefix: str, position: int):
+        """``module``, made where it had no name (an element of a list of modules), named ``prefix`` by the
+        container or attribute that holds it: its parameters drawn then (a norm's as made) become inputs named as
+        PyTorch names them. A module named before keeps its names (PyTorch's first name of a shared module)."""
+        todo = [(prefix, module)]
+        while todo:
+            name, held = todo.pop()
+            if isinstance(held, Instance) or held.prefix is not None:
+                continue
+            held.prefix = name
+            if isinstance(held, Sequential):
+                todo.extend((f"{name}.{key}", child) for key, child in held.children())
+                continue
+            drawn = norm_parameters(self.b, held, position) if held.cls in NORMS and not held.params else \
+                {k: v.value for k, v in held.params.items() if isinstance(v, Pending)}
+            if drawn and held.called:
+                raise JacValueError(f"nn.{held.cls}(...) was called before a container or an attribute named it: its "
+                                    f"parameters are inputs only once named; call it after", position)
+            for key, value in drawn.items():
+                held.params[key] = self.new_input(f"{name}.{key}", value, position)
+                if key in held.kwargs:
+                    held.kwargs[key] = held.params[key]
+        return module
 
     def named_items(self, node: ast.expr, cls: str, position: int) -> list:
         """The (name, module's syntax) pairs of ``{'a': m, ...}``, ``[('a', m), ...]`` or ``OrderedDict([...])``:
@@ -732,7 +773,7 @@ class _Lowering:
         if not isinstance(value, (Module, Sequential, Instance)):
             raise JacValueError(f"'{ast.unparse(node)}' is not a module: a container holds modules (nn.Linear(3, 3), "
                                 f"nn.ReLU(), a model of the text)", self.source.at(node))
-        return value
+        return self.named_module(value, name, self.source.at(node))
 
     def module_statement(self, stmt: ast.stmt) -> bool:
         """``layers.append(nn.Linear(3, 3))`` / ``.extend([...])`` of an ``nn.ModuleList`` or ``nn.Sequential`` (named
@@ -1276,7 +1317,7 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential)):  # s = slice(1, 3); x[s]
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed)):  # s = slice(1, 3)
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
@@ -1320,6 +1361,9 @@ class _Lowering:
         current = self.scope.get(name)
         empty = isinstance(current, Tracer) and name in self.sequence_names and self.b.nodes[current.id].op == "const" \
             and np.size(self.b.nodes[current.id].value) == 0
+        if isinstance(current, Listed) or empty and isinstance(self.expression(call.args[0]) if call.func.attr ==
+                                                             "append" else None, (Module, Sequential, Instance)):
+            return self.appended_module(call, name, current, position)
         if not (isinstance(current, Items) or empty):
             if name in self.scope:
                 raise JacValueError(f"{name}.{call.func.attr}(...): jac appends to a list of arrays (out = [], or "
@@ -1336,6 +1380,19 @@ class _Lowering:
         else:
             added = [value]
         self.scope[name] = Items((list(current) if isinstance(current, Items) else []) + added)
+        self.sequence_names.discard(name)
+        return True
+
+    def appended_module(self, call: ast.Call, name: str, current, position: int) -> bool:
+        """``layers.append(nn.Linear(3, 3))`` / ``layers.extend([...])`` of a list of modules (``layers = []``)."""
+        if len(call.args) != 1 or call.keywords:
+            raise JacParseError(f"{name}.{call.func.attr}() takes one argument", position)
+        value = self.expression(call.args[0])
+        added = list(value) if call.func.attr == "extend" and isinstance(value, Listed) else [value]
+        if not all(isinstance(m, (Module, Sequential, Instance)) for m in added):
+            raise JacValueError(f"{name}.{call.func.attr}(...): '{name}' is a list of modules, and this is not one",
+                                position)
+        self.scope[name] = Listed((list(current) if isinstance(current, Listed) else []) + added)
         self.sequence_names.discard(name)
         return True
 
@@ -1847,9 +1904,9 @@ class _Lowering:
     def literal(self, items: list, position: int):
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
-            raise JacValueError("a list of modules is read as the argument of a container assigned at the text's top "
-                                "level or in __init__, written in the call: layers = nn.ModuleList([nn.Linear(3, 3), "
-                                "nn.ReLU()]), or nn.Sequential(...)", position)
+            if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
+                return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them
+            raise JacValueError("a list holds modules or arrays, not both", position)
         if any(isinstance(item, (Function, Module, Sequential)) for item in items):
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
@@ -1928,7 +1985,7 @@ class _Lowering:
                 out.append(item)
                 continue
             value = item.value
-            if isinstance(value, Items):
+            if isinstance(value, (Items, Listed)):
                 out.extend(value)
                 continue
             node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
@@ -2123,8 +2180,8 @@ class _Lowering:
         if made and isinstance(owner, (Module, Sequential, Instance)):  # model[0](x), self.heads['a'](x)
             return self.call_module(owner, args, kwargs, position)
         if kind == "function" and fname == "len" and "len" not in self.scope and len(kids) == 1 \
-                and isinstance(kids[0], Sequential):
-            return self.number(len(kids[0].modules), position)
+                and isinstance(kids[0], (Sequential, Listed)):
+            return self.number(len(kids[0].modules if isinstance(kids[0], Sequential) else kids[0]), position)
         if kind == "method" and isinstance(owner, Static) and isinstance(owner.value, str) \
                 and fname in ("startswith", "endswith"):  # for name, p in model.named_parameters(): a name's test
             texts = [static(self.b, a, f"{fname}()", position) for a in args]
@@ -2327,6 +2384,15 @@ class _Lowering:
             if len(parts) == 1 and not isinstance(node.slice, ast.Tuple) and not value.always_tuple:
                 return parts[0]
             return Items(parts)
+        if isinstance(value, Listed):  # layers[0] of a list of modules
+            if len(parts) != 1 or not isinstance(parts[0], slice) and parts[0] is None:
+                raise JacValueError("a list of modules is indexed with one integer or a slice", position)
+            key = parts[0] if isinstance(parts[0], slice) else self.index_int(parts[0], position)
+            if isinstance(key, slice):
+                return Listed(tuple.__getitem__(value, key))
+            if not -len(value) <= key < len(value):
+                raise JacValueError(f"index {key} is out of range for a list of {len(value)} modules", position)
+            return value[key]
         if isinstance(value, Sequential):  # model[0], model[-1], model[:2], heads['a']
             if len(parts) != 1 or parts[0] is None:
                 raise JacValueError(f"nn.{value.cls} is indexed with one integer, a slice or a name", position)
