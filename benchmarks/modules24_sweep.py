@@ -1,5 +1,5 @@
 """Models pasted as PyTorch users write them, drawn at random: containers (nn.Sequential of modules or of an
-OrderedDict, nn.ModuleList iterated, nn.ModuleDict by key, a class whose __init__ fills an nn.ModuleList), the
+OrderedDict or of a list filled before, nn.ModuleList iterated, nn.ModuleDict by key, a class whose __init__ fills an nn.ModuleList), the
 norms, nn.PReLU, dropouts, calls in training and eval mode (batch norms' running statistics updated by the
 former and read by the latter) and weight decay over named_parameters(), run by jac and by PyTorch with its
 parameters set to jac's values; the value and every .grad compared (|jac - torch| <= 1e-10 |torch| + 1e-12).
@@ -52,7 +52,10 @@ def module(rng) -> str:
 def model(rng) -> tuple:
     """(setup, call): the statements that make ``model`` and the expression that applies it to ``X``."""
     mods = [module(rng) for _ in range(rng.integers(2, 5))]
-    kind = rng.integers(5)
+    kind = rng.integers(6)
+    if kind == 5:  # a list filled before, unpacked into nn.Sequential
+        body = "".join(f"layers.append({m})\n" for m in mods)
+        return f"layers = []\n{body}model = nn.Sequential(*layers)", "model(X)"
     if kind == 0:
         return f"model = nn.Sequential({', '.join(mods)})", "model(X)"
     if kind == 1:
