@@ -131,6 +131,14 @@ def test_training_calls_update_the_running_statistics_as_pytorch_does():
                                rtol=1e-13)
 
 
+def test_an_appended_call_runs_once():
+    """out.append(bn(x)) runs the call once: a batch norm's statistics are updated once, as PyTorch's."""
+    text = HEAD + "bn = nn.BatchNorm1d(3, affine=False)\nout = []\nout.append(bn(x).sum())\nbn.eval()\nbn(x)"
+    f = api.compile(text, {"x": ":4x3"})
+    mean, var = 0.1 * X.mean(0), 0.9 + 0.1 * X.var(0, ddof=1)
+    np.testing.assert_allclose(f.value({"x": X}), (X - mean) / np.sqrt(var + 1e-5), rtol=1e-13)
+
+
 def test_momentum_none_is_a_cumulative_average():
     text = HEAD + ("bn = nn.BatchNorm1d(3, momentum=None, affine=False)\na = bn(x)\nb = bn(x ** 2)\nbn.train(False)\n"
                    "bn(x)")

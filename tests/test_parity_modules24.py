@@ -56,6 +56,10 @@ CASES = {
     "cumulative_stats": ("bn = nn.BatchNorm1d(3, momentum=None)",
                          "u = bn(x).sum()\nv = bn(x ** 2).sum()\nbn.train(False)\nloss = (bn(x) ** 2).sum() + u * v",
                          {"x": X43}),
+    "bn_2d_3d_eval": ("bn = nn.BatchNorm2d(3, momentum=None)\nbn3 = nn.BatchNorm3d(3, momentum=0.4)",
+                      "a = bn(x).sum() + bn(x ** 2).pow(2).sum() + bn3(x.unsqueeze(-1)).pow(2).sum()\nbn.eval()\n"
+                      "bn3.eval()\nloss = (bn(x) ** 3).sum() * a + bn3(x.unsqueeze(-1)).pow(3).sum()",
+                      {"x": RNG.normal(size=(2, 3, 2, 3))}),
     "layers_24": ("bil = nn.Bilinear(3, 2, 4)\nup = nn.ConvTranspose1d(2, 4, 3, stride=2, output_padding=1, groups=2)\n"
                   "up2 = nn.ConvTranspose2d(1, 2, (2, 3), padding=1, dilation=2, bias=False)\n"
                   "up3 = nn.ConvTranspose3d(2, 1, 2)",

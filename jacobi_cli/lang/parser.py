@@ -1361,10 +1361,7 @@ class _Lowering:
         current = self.scope.get(name)
         empty = isinstance(current, Tracer) and name in self.sequence_names and self.b.nodes[current.id].op == "const" \
             and np.size(self.b.nodes[current.id].value) == 0
-        if isinstance(current, Listed) or empty and isinstance(self.expression(call.args[0]) if call.func.attr ==
-                                                             "append" else None, (Module, Sequential, Instance)):
-            return self.appended_module(call, name, current, position)
-        if not (isinstance(current, Items) or empty):
+        if not (isinstance(current, (Items, Listed)) or empty):
             if name in self.scope:
                 raise JacValueError(f"{name}.{call.func.attr}(...): jac appends to a list of arrays (out = [], or "
                                     f"[x, y]); '{name}' is {'an array' if isinstance(current, Tracer) else 'not one'}"
@@ -1373,6 +1370,8 @@ class _Lowering:
         if len(call.args) != 1 or call.keywords:
             raise JacParseError(f"{name}.{call.func.attr}() takes one argument", position)
         value = self.expression(call.args[0])
+        if isinstance(current, Listed) or empty and isinstance(value, (Module, Sequential, Instance, Listed)):
+            return self.appended_module(call, name, current, value, position)  # layers.append(nn.Linear(3, 3))
         if call.func.attr == "extend":
             if not isinstance(value, Items):
                 raise JacValueError(f"{name}.extend() takes a list of arrays here ([a, b])", position)
@@ -1383,11 +1382,9 @@ class _Lowering:
         self.sequence_names.discard(name)
         return True
 
-    def appended_module(self, call: ast.Call, name: str, current, position: int) -> bool:
-        """``layers.append(nn.Linear(3, 3))`` / ``layers.extend([...])`` of a list of modules (``layers = []``)."""
-        if len(call.args) != 1 or call.keywords:
-            raise JacParseError(f"{name}.{call.func.attr}() takes one argument", position)
-        value = self.expression(call.args[0])
+    def appended_module(self, call: ast.Call, name: str, current, value, position: int) -> bool:
+        """``layers.append(nn.Linear(3, 3))`` / ``layers.extend([...])`` of a list of modules (``layers = []``),
+        ``value`` the argument's."""
         added = list(value) if call.func.attr == "extend" and isinstance(value, Listed) else [value]
         if not all(isinstance(m, (Module, Sequential, Instance)) for m in added):
             raise JacValueError(f"{name}.{call.func.attr}(...): '{name}' is a list of modules, and this is not one",
