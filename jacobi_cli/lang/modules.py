@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import JacShapeError, JacValueError
+from ..errors import JacNameError, JacShapeError, JacValueError
 from ..ir.shapes import fmt
 from .functions import FUNCTIONS, _number, detached, library_function, static, static_int, static_ints, tensor, variant
 
@@ -222,6 +222,7 @@ class Module:
     prefix = None  # a layer's parameters' names' start where the text's top level makes it (fc: fc.weight)
     training = True  # a module just made trains; .eval() / .train(False) set it
     called = False  # called already: its parameters were read as they were then (the parser names it no more)
+    made_at = None  # where the text makes it (a layer without a name is refused there when called)
 
     def __init__(self, cls: str, fname: str | None, kwargs: dict, run=None):
         self.cls, self.fname, self.kwargs, self.run = cls, fname, kwargs, run
@@ -230,7 +231,7 @@ class Module:
 
     def call(self, b, args: list, kwargs: dict, position):
         if any(isinstance(p, Pending) for p in self.params.values()):  # nn.Linear(3, 4)(x): no name, no input
-            raise JacValueError(refused_module(self.cls), position)
+            raise JacNameError(refused_module(self.cls), self.made_at)
         self.called = True
         if not self.training and self.cls not in EVAL_READ:
             raise JacValueError(f"nn.{self.cls}(...) in eval mode: jac does not read how it computes there; call "
@@ -727,7 +728,9 @@ def _bilinear_call(b, module, args, kwargs, position):
 def _unnamed_layer(cls: str):
     def lower(b, args, kwargs, position):
         """nn.NAME(...) of a layer made where it has no name yet: its parameters drawn, inputs once named."""
-        return layer(b, cls, list(args), kwargs, position, lambda suffix, value: Pending(value))
+        made = layer(b, cls, list(args), kwargs, position, lambda suffix, value: Pending(value))
+        made.made_at = position
+        return made
     lower.__doc__ = (f"nn.{cls}(...): a layer, its parameters inputs named as PyTorch's named_parameters() names them "
                      f"once the text's top level or a model's __init__ names it")
     return lower
