@@ -81,7 +81,7 @@ def test_indexing_slicing_and_len_of_a_sequential():
 
 def test_a_sequential_of_an_ordered_dict_names_its_modules():
     text = HEAD + ("from collections import OrderedDict\nmodel = nn.Sequential(OrderedDict([('fc', nn.Linear(3, 2)), "
-                   "('act', nn.ReLU())]))\nmodel.fc(x).sum() + model['act'](x).sum() + model.fc.weight.sum()")
+                   "('act', nn.ReLU())]))\nmodel.fc(x).sum() + model.act(x).sum() + model.fc.weight.sum()")
     f = api.compile(text, {"x": ":4x3"})
     assert set(f.declared) == {"model.fc.weight", "model.fc.bias"}
 
@@ -196,6 +196,8 @@ def test_a_list_of_modules_is_named_by_the_container_that_holds_it():
     ("m = nn.ModuleDict({'a': nn.ReLU()})\nm['b'](x).sum()", ["no module named 'b'"]),
     ("m = nn.ModuleDict([('a', nn.ReLU()), ('a', nn.Tanh())])\nm['a'](x).sum()", ["given twice"]),
     ("m = nn.Sequential(nn.ReLU())\nm[1](x).sum()", ["out of range"]),
+    ("m = nn.Sequential(nn.ReLU())\nm['0'](x).sum()", ["indexed by position", "model.NAME"]),
+    ("m = nn.ModuleList([nn.ReLU()])\nk = m[:1]\nk.append(nn.Tanh())\nx.sum()", ["no name"]),
     ("m = nn.ModuleList([x])\nx.sum()", ["is not a module"]),
     ("def f(x):\n    m = nn.ModuleList([nn.ReLU()])\n    return x\nf(x).sum()", ["container", "top level"]),
     ("m = nn.Linear(3, 3)\nm.cuda()\nm(x).sum()", ["no method 'cuda'"]),

@@ -157,8 +157,9 @@ class Sequential:
         return value
 
     def item(self, key, position):
-        """``self[key]``: a module by position (negative from the end) or, in an ``nn.ModuleDict`` and a named
-        ``nn.Sequential``, by name; a slice is a container of the same kind holding the same modules."""
+        """``self[key]``: a module by position (negative from the end) or, in an ``nn.ModuleDict``, by name (a named
+        ``nn.Sequential``'s by attribute, ``model.fc``); a slice is a container of the same kind holding the same
+        modules."""
         if isinstance(key, slice):
             picked = list(range(len(self.modules)))[key]
             made = type(self)([self.modules[i] for i in picked],
@@ -166,6 +167,9 @@ class Sequential:
             made.training = self.training
             return made
         if isinstance(key, str):
+            if type(self) is not ModuleDict:  # PyTorch's index of a position: operator.index(key), a TypeError
+                raise JacValueError(f"nn.{self.cls} is indexed by position, not by a name ({key!r}): write "
+                                    f"model[0], or model.NAME for a module an OrderedDict names", position)
             if key not in self.names:
                 raise JacValueError(f"nn.{self.cls} has no module named {key!r} (it has "
                                     f"{', '.join(self.names) or 'none'})", position)
@@ -177,6 +181,10 @@ class Sequential:
             raise JacValueError(f"index {key} is out of range for nn.{self.cls} of {len(self.modules)} modules",
                                 position)
         return self.modules[key]
+
+    def named(self, name: str):
+        """``model.fc``: the module of that name (one of :attr:`names`)."""
+        return self.modules[self.names.index(name)]
 
     def children(self) -> list:
         return list(zip(self.names, self.modules))

@@ -799,6 +799,9 @@ class _Lowering:
             return True
         if len(call.args) != 1 or call.keywords:
             raise JacValueError(f"nn.{owner.cls}'s {method}() takes one argument", position)
+        if owner.prefix is None:  # a slice, model[:2]: a container of its own, which no name holds
+            raise JacValueError(f"{method}() to an nn.{owner.cls} made at the text's top level or in __init__ (this "
+                                f"one has no name its modules' parameters could be named from)", position)
         given = call.args[0]
         if method == "append":
             nodes = [given]
@@ -2173,7 +2176,7 @@ class _Lowering:
                 and not (isinstance(owner, Instance) and fname in owner.cls.methods):
             return self.module_method(owner, fname, args, kwargs, position)
         if kind == "method" and isinstance(owner, Sequential) and fname in owner.names:  # model.fc1(x)
-            return self.call_module(owner.item(fname, position), args, kwargs, position)
+            return self.call_module(owner.named(fname), args, kwargs, position)
         if made and isinstance(owner, (Module, Sequential, Instance)):  # model[0](x), self.heads['a'](x)
             return self.call_module(owner, args, kwargs, position)
         if kind == "function" and fname == "len" and "len" not in self.scope and len(kids) == 1 \
@@ -2305,7 +2308,7 @@ class _Lowering:
                 and not (isinstance(value, Instance) and "training" in value.attributes):  # if self.training:
             return value.training
         if isinstance(value, Sequential) and node.attr in value.names:  # model.fc1 of nn.Sequential(OrderedDict(...))
-            return value.item(node.attr, position)
+            return value.named(node.attr)
         if isinstance(value, (Module, Sequential)):
             what = "parameter" if isinstance(value, Module) else "module"
             raise JacNameError(f"nn.{value.cls} has no {what} '{node.attr}' jac reads (it has "

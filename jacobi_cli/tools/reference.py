@@ -92,7 +92,7 @@ names on this page are known.
   `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
   range(3)]`; `.append(m)`, `.extend([...])`, as an `nn.Sequential`'s; a list of modules made before, `layers = [];
   layers.append(nn.Linear(3, 3))`, given whole or unpacked, `nn.Sequential(*layers)`, its modules named by the
-  container) and `nn.ModuleDict({'a': m, ...})`: indexed (`model[0]`, `model[-1]`, `model[:2]`, `heads['a']`,
+  container) and `nn.ModuleDict({'a': m, ...})`: indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's `heads['a']`,
   `model.fc1`), iterated (`for layer in layers:`; a ModuleDict gives its keys, `.items()`, `.keys()`, `.values()`),
   `len(model)`; their parameters named as PyTorch's `named_parameters()` names them (`layers.0.weight`,
   `heads.a.bias`). `model.parameters()` and `model.named_parameters()` list them in PyTorch's order (`for n, p in
