@@ -92,20 +92,20 @@ names on this page are known.
   `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
   range(3)]`; `.append(m)`, `.extend([...])`, as an `nn.Sequential`'s; a list of modules made before, `layers = [];
   layers.append(nn.Linear(3, 3))`, given whole or unpacked, `nn.Sequential(*layers)`, its modules named by the
-  container) and `nn.ModuleDict({'a': m, ...})`: indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's `heads['a']`,
-  `model.fc1`), iterated (`for layer in layers:`; a ModuleDict gives its keys, `.items()`, `.keys()`, `.values()`),
-  `len(model)`; their parameters named as PyTorch's `named_parameters()` names them (`layers.0.weight`,
-  `heads.a.bias`). `model.parameters()` and `model.named_parameters()` list them in PyTorch's order (`for n, p in
-  model.named_parameters(): if 'bias' not in n: ...`, names compared with `in`, `==`, `startswith`, `endswith`).
-  `model.train()`, `model.eval()`, `model.train(False)` set the mode of the module and all it holds (`self.training`
-  reads it): `nn.Dropout` (and its kin) is refused in training mode (random; with `p=0` the identity) and the
-  identity in eval mode (`nn.RReLU` a leaky ReLU of slope (lower + upper) / 2); a batch norm in eval mode normalizes
-  with its running statistics: mean 0 and variance 1 as made, or as its calls in training mode updated them
-  (momentum, or `momentum=None` a cumulative average; the batch's unbiased variance; no derivative through them).
-  Refused: a batch norm called in training mode after an eval-mode call read its statistics (PyTorch's backward of
-  that call reads them as updated), an instance norm tracking statistics in eval mode, and any other module whose
-  eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is an attribute (no parameter);
-  `model.double()` changes nothing.
+  container) and `nn.ModuleDict({'a': m, ...})`: indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's
+  `heads['a']`, `model.fc1`), iterated (`for layer in layers:`; a ModuleDict gives its keys, `.items()`, `.keys()`,
+  `.values()`), `len(model)`; their parameters named as PyTorch's `named_parameters()` names them
+  (`layers.0.weight`, `heads.a.bias`). `model.parameters()` and `model.named_parameters()` list them in PyTorch's
+  order (`for n, p in model.named_parameters(): if 'bias' not in n: ...`, names compared with `in`, `==`,
+  `startswith`, `endswith`). `model.train()`, `model.eval()`, `model.train(False)` set the mode of the module and
+  all it holds (`self.training` reads it): `nn.Dropout` (and its kin) is refused in training mode (random; with
+  `p=0` the identity) and the identity in eval mode (`nn.RReLU` a leaky ReLU of slope (lower + upper) / 2); a batch
+  norm in eval mode normalizes with its running statistics: mean 0 and variance 1 as made, or as its calls in
+  training mode updated them (momentum, or `momentum=None` a cumulative average; the batch's unbiased variance; no
+  derivative through them). Refused: a batch norm called in training mode after an eval-mode call read its
+  statistics (PyTorch's backward of that call reads them as updated), an instance norm tracking statistics in eval
+  mode, and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
+  an attribute (no parameter); `model.double()` changes nothing.
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
   written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
