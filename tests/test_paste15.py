@@ -158,7 +158,7 @@ def test_math_of_a_tensor_has_no_derivative_and_takes_one_element():
 
 REFUSED = [
     ("nn.Linear(3, 4)(x)", ["x:3"], "nn.Linear(...) holds parameters", "F.linear(x, W, b)"),
-    ("layer = nn.ConvTranspose2d(1, 2, 3)\nlayer(x)", ["x:1x1x4x4"], "F.conv_transpose2d(x, w, b)"),
+    ("layer = nn.LazyConvTranspose2d(2, 3)\nlayer(x)", ["x:1x1x4x4"], "F.conv_transpose2d(x, w, b)"),
     ("nn.Dropout(0.1)(x)", ["x:3"], "training mode", "F.dropout(x, training=False)"),
     ("nn.LSTM(3, 4)(x)", ["x:3"], "nn.LSTM(...) holds parameters", "F.linear, torch.sigmoid and torch.tanh"),
     ("nn.CTCLoss()(x, x, x, x)", ["x:3"], "'nn.CTCLoss' is not supported", "F.relu(x)"),

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import JacShapeError, JacValueError
+from ..errors import JacNameError, JacShapeError, JacValueError
 from ..ir.shapes import fmt
-from .functions import FUNCTIONS, _number, library_function, static, static_int, static_ints, tensor, variant
+from .functions import FUNCTIONS, _number, detached, library_function, static, static_int, static_ints, tensor, variant
 
 # class: (the function it calls, its constructor's parameters in order, defaults that differ from the function's)
 NN = {
@@ -130,18 +130,23 @@ OTHER = {
     **{f"Lazy{kind}{d}d": f"infers its number of features at its first call; write nn.{kind}{d}d(C)"
        for kind in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3)},
     **{name: "is a container or a base class, not a layer: write the layers it holds, one after the other"
-       for name in ("Module", "Container", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-                    "DataParallel", "RNNBase", "RNNCellBase")},
+       for name in ("Module", "Container", "ParameterList", "ParameterDict", "DataParallel", "RNNBase", "RNNCellBase")},
+    **{name: "is a container of modules: jac reads one assigned at the text's top level (layers = nn.NAME(...)) or "
+             "in a model's __init__ (self.layers = nn.NAME(...)), not elsewhere".replace("NAME", name)
+       for name in ("ModuleList", "ModuleDict")},
 }
 
 
 class Sequential:
-    """``nn.Sequential(m1, m2, ...)`` of modules without parameters: each applied to the one before's result."""
+    """``nn.Sequential(m1, m2, ...)`` (or of an ``OrderedDict``, its modules named): each applied to the one
+    before's result; indexed (``model[0]``, ``model[-1]``, ``model[:2]``, ``model['fc']``), iterated, ``len``."""
 
     prefix = None  # its parameters' names' start where the text's top level makes it (model: model.0.weight)
+    training = True  # a module just made trains; .eval() / .train(False) set it, here and in what it holds
 
-    def __init__(self, modules: list):
+    def __init__(self, modules: list, names: list | None = None):
         self.cls, self.modules = "Sequential", modules
+        self.names = names if names is not None else [str(i) for i in range(len(modules))]
 
     def call(self, b, args: list, kwargs: dict, position):
         if len(args) != 1 or kwargs:
@@ -151,17 +156,95 @@ class Sequential:
             value = module.call(b, [value], {}, position)
         return value
 
+    def item(self, key, position):
+        """``self[key]``: a module by position (negative from the end) or, in an ``nn.ModuleDict``, by name (a named
+        ``nn.Sequential``'s by attribute, ``model.fc``); a slice is a container of the same kind holding the same
+        modules."""
+        if isinstance(key, slice):
+            picked = list(range(len(self.modules)))[key]
+            made = type(self)([self.modules[i] for i in picked],
+                              [self.names[i] for i in picked] if type(self) is not ModuleList else None)
+            made.training = self.training
+            return made
+        if isinstance(key, str):
+            if type(self) is not ModuleDict:  # PyTorch's index of a position: operator.index(key), a TypeError
+                raise JacValueError(f"nn.{self.cls} is indexed by position, not by a name ({key!r}): write "
+                                    f"model[0], or model.NAME for a module an OrderedDict names", position)
+            if key not in self.names:
+                raise JacValueError(f"nn.{self.cls} has no module named {key!r} (it has "
+                                    f"{', '.join(self.names) or 'none'})", position)
+            return self.modules[self.names.index(key)]
+        if type(self) is ModuleDict:
+            raise JacValueError(f"nn.ModuleDict is indexed by a name ({', '.join(map(repr, self.names)) or 'none'}), "
+                                f"not {key!r}", position)
+        if not -len(self.modules) <= key < len(self.modules):
+            raise JacValueError(f"index {key} is out of range for nn.{self.cls} of {len(self.modules)} modules",
+                                position)
+        return self.modules[key]
+
+    def named(self, name: str):
+        """``model.fc``: the module of that name (one of :attr:`names`)."""
+        return self.modules[self.names.index(name)]
+
+    def children(self) -> list:
+        return list(zip(self.names, self.modules))
+
+    def add(self, module) -> None:
+        """``.append(module)``: named by its position, as PyTorch names it."""
+        self.modules.append(module)
+        self.names.append(str(len(self.modules) - 1))
+
+    def own_parameters(self) -> list:
+        return []
+
+
+class ModuleList(Sequential):
+    """``nn.ModuleList([...])``: modules by position, indexed, sliced, iterated, appended to; never called."""
+
+    def __init__(self, modules: list, names: list | None = None):
+        super().__init__(modules)
+        self.cls = "ModuleList"
+
+    def call(self, b, args: list, kwargs: dict, position):
+        raise JacValueError("nn.ModuleList is not called (PyTorch's has no forward): iterate over it, "
+                            "for layer in layers: x = layer(x), or index it, layers[0](x)", position)
+
+
+class ModuleDict(Sequential):
+    """``nn.ModuleDict({'a': ..., ...})``: modules by name, indexed with a constant key; iterating gives the keys,
+    ``.items()`` / ``.keys()`` / ``.values()`` as a dict's; never called."""
+
+    def __init__(self, modules: list, names: list | None = None):
+        super().__init__(modules, names)
+        self.cls = "ModuleDict"
+
+    def call(self, b, args: list, kwargs: dict, position):
+        raise JacValueError("nn.ModuleDict is not called (PyTorch's has no forward): index it, heads['a'](x)",
+                            position)
+
 
 class Module:
     """``nn.NAME(...)`` made: the function it calls (None: the identity), the constructor's arguments, and for a
     module of :data:`CALLS` the call that makes the function's arguments of them."""
 
     prefix = None  # a layer's parameters' names' start where the text's top level makes it (fc: fc.weight)
+    training = True  # a module just made trains; .eval() / .train(False) set it
+    called = False  # called already: its parameters were read as they were then (the parser names it no more)
+    made_at = None  # where the text makes it (a layer without a name is refused there when called)
 
     def __init__(self, cls: str, fname: str | None, kwargs: dict, run=None):
         self.cls, self.fname, self.kwargs, self.run = cls, fname, kwargs, run
+        self.params = {}  # its parameters made inputs (weight, bias), in PyTorch's order
+        self.state = {}  # a batch norm's running statistics once a call in training mode updated them
 
     def call(self, b, args: list, kwargs: dict, position):
+        if any(isinstance(p, Pending) for p in self.params.values()):  # nn.Linear(3, 4)(x): no name, no input
+            raise JacNameError(refused_module(self.cls), self.made_at)
+        self.called = True
+        if not self.training and self.cls not in EVAL_READ:
+            raise JacValueError(f"nn.{self.cls}(...) in eval mode: jac does not read how it computes there; call "
+                                f"it in training mode (leave .eval() out) or write the function it computes",
+                                position)
         if self.run is not None:
             return self.run(b, self, list(args), kwargs, position)
         if self.fname is None:
@@ -177,10 +260,15 @@ class Module:
         return tensor(b, args[0], f"nn.{self.cls}", position)
 
     def parameter(self, name: str):
-        """``fc.weight``, ``fc.bias`` of a layer (:data:`LAYERS`): its input; else None."""
-        if self.cls in LAYERS and name in ("weight", "bias"):
-            return self.kwargs.get(name)
-        return None
+        """``fc.weight``, ``ln.bias`` of a layer (:data:`LAYERS`) or a norm made with its parameters: its input;
+        else None."""
+        return self.params.get(name)
+
+    def children(self) -> list:
+        return []
+
+    def own_parameters(self) -> list:
+        return list(self.params.items())
 
     def int(self, b, key: str, position) -> int:
         return static_int(b, self.kwargs[key], f"nn.{self.cls}'s {key}", position)
@@ -190,6 +278,51 @@ class Module:
         if value not in (0, 1):  # True, False, or 0 and 1, as Python reads them
             raise JacValueError(f"nn.{self.cls}'s {key} must be True or False, got {value!r}", position)
         return bool(value)
+
+
+class Listed(tuple):
+    """What a module's method lists that is no array: ``named_parameters()``'s (name, parameter) pairs, a
+    ModuleDict's keys or modules; a list of modules the text makes (``layers = []; layers.append(nn.Linear(3, 3))``,
+    ``[nn.Linear(d, d) for _ in range(3)]``); iterated, indexed, unpacked (``nn.Sequential(*layers)``), never
+    computed with."""
+
+
+class Pending:
+    """A parameter drawn for a layer made where it has no name yet (``layers.append(nn.Linear(3, 3))``): an input
+    once a container or an attribute holds the module and names it (the parser's ``named_module``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def named_parameters(root, prefix: str = "") -> list:
+    """``root.named_parameters(prefix)`` as PyTorch lists them: each module's own parameters, then its children's,
+    depth first in the order they were set (an explicit stack), each parameter once (a module held twice gives
+    its parameters under the first name). ``root`` a :class:`Module`, a container, or the parser's instance of a
+    model class: each has ``own_parameters()`` and ``children()``, lists of (name, value)."""
+    found, seen, todo = [], set(), [(prefix, root)]
+    while todo:
+        name, module = todo.pop()
+        for key, tracer in module.own_parameters():
+            if tracer.id not in seen:
+                seen.add(tracer.id)
+                found.append((f"{name}.{key}" if name else key, tracer))
+        todo.extend(reversed([(f"{name}.{key}" if name else key, child) for key, child in module.children()]))
+    return found
+
+
+def set_training(root, training: bool) -> None:
+    """``root.train(training)`` (``.eval()`` is ``train(False)``): the mode of the module and of all it holds."""
+    todo, seen = [root], set()
+    while todo:
+        module = todo.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        module.training = training
+        todo.extend(child for _, child in module.children())
 
 
 def _function(fname: str):
@@ -229,14 +362,59 @@ def _padding(mode: str, d: int):
 
 def _batch_norm(d: int):
     def run(b, module, args, kwargs, position):
-        """A fresh nn.BatchNorm1d/2d/3d trains: the batch's statistics, weight 1 and bias 0."""
+        """nn.BatchNorm1d/2d/3d: the batch's statistics in training mode, the running statistics in eval mode.
+
+        Tracking them, a call in training mode updates the running statistics as PyTorch does (mean 0 and variance
+        1 as made); weight 1 and bias 0 as made, inputs where the text names the module."""
         x = module.array(b, args, kwargs, position)
         _dims(module, x, (2, 3) if d == 1 else (d + 2,), position)
-        if module.flag(b, "affine", position) or module.flag(b, "track_running_stats", position):
+        track = module.flag(b, "track_running_stats", position)
+        if module.flag(b, "affine", position) or track:
             _features(module, b, x, "num_features", position)
-        return _function("batch_norm")(b, [x, None, None], {"training": True, "momentum": module.kwargs["momentum"],
-                                                            "eps": module.kwargs["eps"]}, position)
+        affine = {k: v for k, v in module.params.items()}
+        if module.training or not track:
+            y = _function("batch_norm")(b, [x, None, None], {"training": True, "eps": module.kwargs["eps"], **affine},
+                                        position)
+            if module.training and track:
+                _update_running(b, module, x, position)
+            return y
+        mean, var = _running_statistics(b, module, x.shape[1], position)
+        module.state["read"] = True
+        return _function("batch_norm")(b, [x, mean, var], {"training": False, "eps": module.kwargs["eps"], **affine},
+                                       position)
     return run
+
+
+def _running_statistics(b, module, channels: int, position) -> tuple:
+    """A batch norm's running mean and variance: as made (0 and 1) or as calls in training mode left them."""
+    if "running_mean" in module.state:
+        return module.state["running_mean"], module.state["running_var"]
+    return b.const(np.zeros(channels, dtype=b.dtype), position), b.const(np.ones(channels, dtype=b.dtype), position)
+
+
+def _update_running(b, module, x, position) -> None:
+    """PyTorch's update of a batch norm's running statistics by a call in training mode, without derivatives (its
+    buffers are no leaves): r = (1 - m) r + m s, s the batch's mean and unbiased variance per channel, m the
+    momentum, or 1 / (the calls so far) with momentum=None (a cumulative average)."""
+    if module.state.get("read"):  # PyTorch's backward of that call reads the buffers as this update leaves them
+        raise JacValueError(f"nn.{module.cls}(...) called in training mode after a call in eval mode read its running "
+                            f"statistics: the update changes them in place, and PyTorch's backward of the eval-mode "
+                            f"call reads them as updated, not as that call used them; call the module in training "
+                            f"mode before .eval(), not after", position)
+    calls = module.state.get("calls", 0) + 1
+    momentum = static(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum", position)
+    factor = 1.0 / calls if momentum is None else _number(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum",
+                                                           position)
+    axes = (0,) + tuple(range(2, x.ndim))
+    seen = detached(b, x, position)
+    batch = {"running_mean": _function("mean")(b, [seen], {"dim": axes}, position),
+             "running_var": _function("var")(b, [seen], {"dim": axes, "unbiased": True}, position)}
+    before = dict(zip(("running_mean", "running_var"), _running_statistics(b, module, x.shape[1], position)))
+    for key, stat in batch.items():
+        kept = b.apply("mul", before[key], b.const(1.0 - factor, position), position=position)
+        module.state[key] = b.apply("add", kept, b.apply("mul", stat, b.const(factor, position), position=position),
+                                    position=position)
+    module.state["calls"] = calls
 
 
 def _instance_norm(d: int):
@@ -248,23 +426,29 @@ def _instance_norm(d: int):
         single = x.ndim == d + 1
         if single:
             x = _function("unsqueeze")(b, [x, 0], {}, position)
-        if module.flag(b, "affine", position) or module.flag(b, "track_running_stats", position):
+        track = module.flag(b, "track_running_stats", position)
+        if module.flag(b, "affine", position) or track:
             _features(module, b, x, "num_features", position)
-        y = _function("instance_norm")(b, [x], {"eps": module.kwargs["eps"]}, position)
+        if track and not module.training:
+            raise JacValueError(f"nn.{module.cls}(track_running_stats=True) in eval mode reads running statistics "
+                                f"jac does not keep for an instance norm: write F.instance_norm(x, mean, var, "
+                                f"use_input_stats=False) with them bound as inputs", position)
+        y = _function("instance_norm")(b, [x], {"eps": module.kwargs["eps"], **module.params}, position)
         return _function("squeeze")(b, [y, 0], {}, position) if single else y
     return run
 
 
 def _layer_norm(fname: str):
     def run(b, module, args, kwargs, position):
-        """nn.LayerNorm(shape) and nn.RMSNorm(shape): weight 1 (and bias 0) when made, so the function without them."""
+        """nn.LayerNorm(shape) and nn.RMSNorm(shape): weight 1 (and bias 0) as made, inputs once the module is named."""
         x = module.array(b, args, kwargs, position)
-        return _function(fname)(b, [x, module.kwargs["normalized_shape"]], {"eps": module.kwargs["eps"]}, position)
+        return _function(fname)(b, [x, module.kwargs["normalized_shape"]],
+                                {"eps": module.kwargs["eps"], **module.params}, position)
     return run
 
 
 def _group_norm(b, module, args, kwargs, position):
-    """nn.GroupNorm(groups, C): weight 1 and bias 0 when made."""
+    """nn.GroupNorm(groups, C): weight 1 and bias 0 as made, inputs once the module is named."""
     groups, channels = module.int(b, "num_groups", position), module.int(b, "num_channels", position)
     if groups <= 0 or channels % groups:  # PyTorch's constructor refuses it, whatever the input
         raise JacValueError(f"nn.GroupNorm: num_channels ({channels}) must be a multiple of num_groups ({groups})",
@@ -272,17 +456,21 @@ def _group_norm(b, module, args, kwargs, position):
     x = module.array(b, args, kwargs, position)
     if module.flag(b, "affine", position) and x.ndim >= 2:
         _features(module, b, x, "num_channels", position)
-    return _function("group_norm")(b, [x, module.kwargs["num_groups"]], {"eps": module.kwargs["eps"]}, position)
+    return _function("group_norm")(b, [x, module.kwargs["num_groups"]], {"eps": module.kwargs["eps"], **module.params},
+                                   position)
 
 
 def _prelu(b, module, args, kwargs, position):
-    """nn.PReLU(num_parameters=1, init=0.25): F.prelu with a weight of num_parameters times init."""
+    """nn.PReLU(num_parameters=1, init=0.25): F.prelu, its weight num_parameters times init (an input once named)."""
     x = module.array(b, args, kwargs, position)
     count = module.int(b, "num_parameters", position)
     if count < 1:
         raise JacValueError(f"nn.PReLU's num_parameters must be positive, got {count}", position)
     init = _number(b, module.kwargs["init"], "nn.PReLU's init", position)
-    return _function("prelu")(b, [x, b.const(np.full(count, init, dtype=b.dtype), position)], {}, position)
+    weight = module.params.get("weight")
+    if weight is None:
+        weight = b.const(np.full(count, init, dtype=b.dtype), position)
+    return _function("prelu")(b, [x, weight], {}, position)
 
 
 def _softmax2d(b, module, args, kwargs, position):
@@ -318,6 +506,68 @@ CALLS = {
     "Softmax2d": ((), {}, _softmax2d),
     "Unflatten": (("dim", "unflattened_size"), {}, _unflatten),
 }
+
+# session 24: the modules random in training mode, made (their call refuses in training mode, and in eval mode is
+# the identity, or RReLU's leaky ReLU of the mean slope); the norms' and PReLU's parameters; what eval mode reads
+def _random(fname: str):
+    def run(b, module, args, kwargs, position):
+        """nn.Dropout and its kin: random in training mode (refused); the identity in eval mode (nn.RReLU a leaky ReLU).
+
+        RReLU in eval mode is F.rrelu(x, lower, upper, training=False), a leaky ReLU of slope (lower + upper) / 2."""
+        x = module.array(b, args, kwargs, position)
+        p = None if fname == "rrelu" else _number(b, module.kwargs["p"], f"nn.{module.cls}'s p", position)
+        if p is not None and not 0 <= p <= 1:
+            raise JacValueError(f"nn.{module.cls}(): dropout probability has to be between 0 and 1, but got {p}",
+                                position)
+        if module.training and p != 0:  # p=0 keeps every element, scaled by 1: the identity in both modes
+            raise JacValueError(f"nn.{module.cls}(...) in training mode (a module just made trains) is random at each "
+                                f"call (no one Jacobian); in eval mode, model.eval(), it is "
+                                f"{'a leaky ReLU' if fname == 'rrelu' else 'the identity'}: write "
+                                f"{'F.rrelu(x, training=False)' if fname == 'rrelu' else 'x'}, or F.{fname}(x, "
+                                f"training=False), or call .eval() on the module", position)
+        if fname == "rrelu":
+            return _function("rrelu")(b, [x], {"lower": module.kwargs["lower"], "upper": module.kwargs["upper"],
+                                               "training": False}, position)
+        return x
+    return run
+
+
+CALLS.update({
+    **{cls: (("p", "inplace"), {"p": 0.5, "inplace": False}, _random(fname)) for cls, fname in RANDOM.items()
+       if cls != "RReLU"},
+    "RReLU": (("lower", "upper", "inplace"), {"lower": 1 / 8, "upper": 1 / 3, "inplace": False}, _random("rrelu")),
+})
+
+
+def norm_parameters(b, module: Module, position) -> dict:
+    """The parameters a norm (or nn.PReLU) holds as PyTorch makes it: name -> its value (weight ones, bias zeros;
+    PReLU's weight ``init``); none with ``affine=False`` / ``elementwise_affine=False``."""
+    cls = module.cls
+    if cls.startswith(("BatchNorm", "InstanceNorm", "GroupNorm")):
+        if not module.flag(b, "affine", position):
+            return {}
+        channels = module.int(b, "num_channels" if cls == "GroupNorm" else "num_features", position)
+        if channels < 1:
+            raise JacValueError(f"nn.{cls}(): the number of channels must be positive, got {channels}", position)
+        return {"weight": np.ones(channels, dtype=b.dtype), "bias": np.zeros(channels, dtype=b.dtype)}
+    if cls in ("LayerNorm", "RMSNorm"):
+        if not module.flag(b, "elementwise_affine", position):
+            return {}
+        shape = static_ints(b, module.kwargs["normalized_shape"], f"nn.{cls}'s normalized_shape", position)
+        made = {"weight": np.ones(shape, dtype=b.dtype)}
+        if cls == "LayerNorm" and module.flag(b, "bias", position):
+            made["bias"] = np.zeros(shape, dtype=b.dtype)
+        return made
+    count = module.int(b, "num_parameters", position)  # PReLU
+    if count < 1:
+        raise JacValueError(f"nn.PReLU's num_parameters must be positive, got {count}", position)
+    return {"weight": np.full(count, _number(b, module.kwargs["init"], "nn.PReLU's init", position), dtype=b.dtype)}
+
+
+# the norms and nn.PReLU: made with their parameters as inputs where the text names the module (the parser's
+# made_layer); called elsewhere (nn.LayerNorm(8)(x)), with the parameters' values as made
+NORMS = frozenset({*(f"{kind}{d}d" for kind in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3)), "LayerNorm",
+                   "RMSNorm", "GroupNorm", "PReLU"})
 
 
 def _constructor(cls: str):
@@ -368,6 +618,17 @@ LAYERS = {
                    "sparse": False, "_weight": None, "_freeze": False, "device": None, "dtype": None}, "embedding"),
 }
 
+# session 24: nn.Bilinear (two inputs) and the transposed convolutions, drawn as their reset_parameters draws
+LAYERS.update({
+    "Bilinear": (("in1_features", "in2_features", "out_features", "bias", "device", "dtype"),
+                 {"bias": True, "device": None, "dtype": None}, "bilinear"),
+    **{f"ConvTranspose{d}d": (("in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding",
+                               "groups", "bias", "dilation", "padding_mode", "device", "dtype"),
+                              {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1, "bias": True,
+                               "dilation": 1, "padding_mode": "zeros", "device": None, "dtype": None},
+                              f"conv_transpose{d}d") for d in (1, 2, 3)},
+})
+
 
 def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
     """``nn.Linear(...)`` / ``nn.ConvNd(...)`` / ``nn.Embedding(...)`` made: its parameters drawn as PyTorch's
@@ -402,9 +663,13 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
             if not b.shapes_only:
                 weight[pad] = 0.0  # reset_parameters' _fill_padding_idx_with_zero
         table = make("weight", weight.astype(b.dtype))
-        return Module(cls, fname, {"weight": table, **{k: a[k] for k in ("padding_idx", "max_norm", "norm_type",
+        made = Module(cls, fname, {"weight": table, **{k: a[k] for k in ("padding_idx", "max_norm", "norm_type",
                                                                           "scale_grad_by_freq", "sparse")}},
                       run=_embedding_call)
+        made.params = {"weight": table}
+        return made
+    if cls == "Bilinear":
+        return _bilinear(b, a, params, make, position)
     if cls == "Linear":
         shape, fan_in, call = (n_out, n_in), n_in, {}
     else:
@@ -414,6 +679,10 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
             raise JacValueError(f"nn.{cls}(): in_channels ({n_in}) and out_channels ({n_out}) must be multiples of "
                                 f"groups ({groups})", position)
         mode = static(b, a["padding_mode"], "padding_mode", position)
+        transposed = cls.startswith("ConvTranspose")
+        if mode != "zeros" and transposed:  # PyTorch's constructor refuses it
+            raise JacValueError(f"nn.{cls}(padding_mode={mode!r}): PyTorch's transposed convolutions take only "
+                                f"padding_mode='zeros'", position)
         if mode != "zeros":
             raise JacValueError(f"nn.{cls}(padding_mode={mode!r}): write F.pad(x, ..., mode=...) and then the "
                                 f"convolution with padding 0", position)
@@ -421,15 +690,70 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
         kernel = kernel * d if len(kernel) == 1 else kernel
         if len(kernel) != d or min(kernel) < 1:
             raise JacValueError(f"nn.{cls}(): kernel_size must be {d} positive sizes, got {kernel}", position)
-        shape, fan_in = (n_out, n_in // groups) + tuple(kernel), n_in // groups * int(np.prod(kernel))
-        call = {k: a[k] for k in ("stride", "padding", "dilation", "groups")}
+        if transposed:  # weight (in, out / groups, *kernel); init's fan_in is its axis 1 times the kernel
+            shape, fan_in = (n_in, n_out // groups) + tuple(kernel), n_out // groups * int(np.prod(kernel))
+            call = {k: a[k] for k in ("stride", "padding", "output_padding", "groups", "dilation")}
+        else:
+            shape, fan_in = (n_out, n_in // groups) + tuple(kernel), n_in // groups * int(np.prod(kernel))
+            call = {k: a[k] for k in ("stride", "padding", "dilation", "groups")}
     if not b.shapes_only:
         b.check_size(shape, f"nn.{cls}'s weight, shape {fmt(shape)},", position)  # before it is drawn
     bound = 1 / np.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) of the weight, and the bias's U(-bound, bound)
     weights = {"weight": make("weight", _drawn(b, shape, lambda shape: b.rng.uniform(-bound, bound, shape)))}
     if static(b, a["bias"], f"nn.{cls}'s bias", position):
         weights["bias"] = make("bias", _drawn(b, (n_out,), lambda shape: b.rng.uniform(-bound, bound, shape)))
-    return Module(cls, fname, {**weights, **call}, run=_weighted_call)
+    made = Module(cls, fname, {**weights, **call}, run=_weighted_call)
+    made.params = weights
+    return made
+
+
+def _bilinear(b, a: dict, params: tuple, make, position) -> Module:
+    """nn.Bilinear(in1, in2, out): weight (out, in1, in2) and bias (out,), both U(-1/sqrt(in1), 1/sqrt(in1)) as
+    its reset_parameters draws them; called on two arrays, F.bilinear(x1, x2, weight, bias)."""
+    n1, n2, n_out = (static_int(b, a[k], f"nn.Bilinear's {k}", position) for k in params[:3])
+    if min(n1, n2, n_out) < 1:
+        raise JacValueError(f"nn.Bilinear(): in1_features, in2_features and out_features must be positive, got {n1}, "
+                            f"{n2} and {n_out}", position)
+    shape = (n_out, n1, n2)
+    if not b.shapes_only:
+        b.check_size(shape, f"nn.Bilinear's weight, shape {fmt(shape)},", position)
+    bound = 1 / np.sqrt(n1)
+    weights = {"weight": make("weight", _drawn(b, shape, lambda s: b.rng.uniform(-bound, bound, s)))}
+    if static(b, a["bias"], "nn.Bilinear's bias", position):
+        weights["bias"] = make("bias", _drawn(b, (n_out,), lambda s: b.rng.uniform(-bound, bound, s)))
+    made = Module("Bilinear", "bilinear", dict(weights), run=_bilinear_call)
+    made.params = weights
+    return made
+
+
+def _bilinear_call(b, module, args, kwargs, position):
+    """nn.Bilinear's forward: F.bilinear(x1, x2, weight, bias)."""
+    if len(args) != 2 or kwargs:
+        raise JacValueError("nn.Bilinear() is called with two arrays, layer(x1, x2)", position)
+    return _function("bilinear")(b, list(args), dict(module.kwargs), position)
+
+
+def _unnamed_layer(cls: str):
+    def lower(b, args, kwargs, position):
+        """nn.NAME(...) of a layer made where it has no name yet: its parameters drawn, inputs once named."""
+        made = layer(b, cls, list(args), kwargs, position, lambda suffix, value: Pending(value))
+        made.made_at = position
+        return made
+    lower.__doc__ = (f"nn.{cls}(...): a layer, its parameters inputs named as PyTorch's named_parameters() names them "
+                     f"once the text's top level or a model's __init__ names it")
+    return lower
+
+
+for _cls in ("Linear", "Bilinear", "Embedding",
+             *(f"{kind}{d}d" for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3))):
+    variant("torch.nn", _cls)(_unnamed_layer(_cls))
+
+
+# the modules whose eval mode jac reads: those that compute the same in both modes, and those that read the mode
+# themselves (the batch and instance norms, the dropouts); another module called in eval mode is refused
+EVAL_READ = frozenset(NN) | NORMS | frozenset(RANDOM) | frozenset(c for c in CALLS if c[:-2].endswith("Pad")) \
+    | frozenset(("Softmax2d", "Unflatten", "Linear", "Embedding", "Bilinear",
+                 *(f"{kind}{d}d" for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3))))
 
 
 def _drawn(b, shape: tuple, draw) -> np.ndarray:
@@ -475,7 +799,8 @@ def refused_module(name: str) -> str | None:
         return f"nn.{name}(...) {OTHER[name]}"
     if name in LAYERS:
         return (f"nn.{name}(...) holds parameters drawn at random when it is made: assign it at the text's top "
-                f"level, layer = nn.{name}(...), and its parameters are inputs (layer.weight, layer.bias), or bind "
+                f"level, layer = nn.{name}(...) (or hold it in a container there or in __init__, "
+                f"nn.Sequential(*layers)), and its parameters are inputs (layer.weight, layer.bias), or bind "
                 f"them as inputs and write the function, {PARAMETERS[name]}")
     if name in PARAMETERS:
         return (f"nn.{name}(...) holds parameters drawn at random when it is made, which jac cannot see: bind them "

@@ -35,7 +35,8 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
 from .ufuncs import OUTER as UFUNCS, Ufunc
-from .modules import LAYERS, Module, Sequential, layer, refused_module
+from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleList, Sequential, layer, named_parameters, \
+    norm_parameters, refused_module, set_training
 from . import derivatives
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
@@ -508,15 +509,15 @@ class _Lowering:
                 and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
                 and "print" not in self.scope:
             raise JacNameError(_PRINT, self.source.at(stmt))
+        if self.module_statement(stmt):  # layers.append(nn.Linear(3, 3)), model.eval()
+            return
         on = _call_on_name(stmt)
         owner = self.scope.get(on[0]) if on is not None else None
         if isinstance(owner, (Instance, Module, Sequential, Optimizer)):
             name, method = on
             at = self.source.end(stmt.value.func) - len(method)
-            if method == "eval" and not isinstance(owner, Optimizer):  # PyTorch's inference mode: not read
-                raise JacValueError(_EVAL_MODE, at)
-            if method == "zero_grad" or method == "train" and not isinstance(owner, Optimizer):
-                return  # gradients start at zero, and a module just made trains already
+            if method == "zero_grad":
+                return  # gradients start at zero
             if isinstance(owner, Optimizer):
                 raise JacValueError(f"{name}.{method}() before the gradients are computed: an optimizer's step "
                                     f"changes the parameters, and jac computes the gradients at the parameters as "
@@ -611,11 +612,19 @@ class _Lowering:
         ``named_parameters()`` names them (``fc.weight``; ``model.0.bias``), drawn as PyTorch draws them
         (:func:`~jacobi_cli.lang.modules.layer`). False for any other statement."""
         found = _assigned_call(stmt)
+        mode, func = None, found[1].func if found is not None else None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
+                and func.attr in ("double", "train", "eval") and not found[1].args and not found[1].keywords \
+                and self.holds_layer(func.value):  # model = nn.Sequential(...).eval()
+            mode = {"train": True, "eval": False}.get(func.attr)
+            found = found[0], func.value
         if found is None or not self.holds_layer(found[1]):
             return False
         name, call = found
         self.unbound(name, f"{name} = nn... makes its parameters inputs", self.source.at(stmt))
         self.scope[name] = self.made_layer(call, name)
+        if mode is not None:
+            set_training(self.scope[name], mode)
         return True
 
     def layer_class(self, call: ast.Call) -> str | None:
@@ -626,27 +635,24 @@ class _Lowering:
         return None
 
     def holds_layer(self, call: ast.Call) -> bool:
-        """Does ``call`` make a layer with parameters (:data:`LAYERS`), or an nn.Sequential holding one?"""
+        """Does ``call`` make a layer with parameters (:data:`LAYERS`), a norm or nn.PReLU (their parameters inputs
+        once named), or a container of modules (nn.Sequential, nn.ModuleList, nn.ModuleDict)?"""
         cls = self.layer_class(call)
-        return cls in LAYERS or cls == "Sequential" and any(isinstance(a, ast.Call) and self.holds_layer(a)
-                                                            for a in call.args)
+        return cls in LAYERS or cls in NORMS or cls in _CONTAINERS
 
     def made_layer(self, call: ast.Call, prefix: str):
         """The module ``call`` makes, its parameters named from ``prefix`` (nn.Sequential's by position)."""
         cls = self.layer_class(call)
         position = self.source.end(call.func) - len(cls)
+        if cls in _CONTAINERS and not any(k.arg is None for k in call.keywords):  # nn.Sequential(*layers)
+            return self.container(cls, call, prefix, position)
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             raise JacParseError(f"nn.{cls}(...) with * or ** unpacking is not supported: write its arguments",
                                 position)
-        if cls == "Sequential":
-            if call.keywords:
-                raise JacValueError("nn.Sequential() takes modules only", position)
-            modules = [self.made_layer(a, f"{prefix}.{i}") if isinstance(a, ast.Call) and self.holds_layer(a)
-                       else self.expression(a) for i, a in enumerate(call.args)]
-            if not all(isinstance(m, (Module, Sequential)) for m in modules):
-                raise JacValueError("nn.Sequential() takes modules made here (nn.Linear(3, 4), nn.ReLU(), ...)",
-                                    position)
-            made = Sequential(modules)
+        if cls in NORMS:  # the module as made elsewhere, its parameters inputs named from prefix
+            made = self.expression(call)
+            made.params = {key: self.new_input(f"{prefix}.{key}", value, position)
+                           for key, value in norm_parameters(self.b, made, position).items()}
             made.prefix = prefix
             return made
         args = [self.expression(a) for a in call.args]
@@ -655,6 +661,211 @@ class _Lowering:
                      lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value, position))
         made.prefix = prefix
         return made
+
+    def container(self, cls: str, call: ast.Call, prefix: str, position: int):
+        """``nn.Sequential(m1, m2)`` (or ``nn.Sequential(OrderedDict([('fc', m1), ...]))``), ``nn.ModuleList([...])``
+        (a list, or a comprehension: each element made with its index), ``nn.ModuleDict({'a': m, ...})``: its
+        modules made (:meth:`module_value`), their parameters named ``prefix.KEY....`` as PyTorch's
+        ``named_parameters()`` names them."""
+        if call.keywords:
+            raise JacValueError(f"nn.{cls}() takes its modules as positional arguments", position)
+        if cls == "Sequential":
+            pairs = self.named_items(call.args[0], cls, position) \
+                if len(call.args) == 1 and _ordered_dict(call.args[0]) else list(enumerate(self.spread(call.args)))
+            made = Sequential([], [])
+        else:
+            if len(call.args) > 1:
+                raise JacValueError(f"nn.{cls}() takes one argument, the modules", position)
+            given = call.args[0] if call.args else None
+            made = ModuleList([]) if cls == "ModuleList" else ModuleDict([], [])
+            if isinstance(given, (ast.ListComp, ast.GeneratorExp)) and cls == "ModuleList":
+                made.modules = self.comprehension(given, position,
+                                                  lambda i: self.module_value(given.elt, f"{prefix}.{i}"))
+                made.names = [str(i) for i in range(len(made.modules))]
+                made.prefix = prefix
+                return made
+            if given is None:
+                pairs = []
+            elif cls == "ModuleList" and isinstance(given, (ast.List, ast.Tuple)):
+                pairs = list(enumerate(self.spread(given.elts)))
+            elif cls == "ModuleDict":
+                pairs = self.named_items(given, cls, position)
+            else:  # nn.ModuleList(layers) of a list of modules made before
+                pairs = list(enumerate(self.spread([ast.Starred(value=given, ctx=ast.Load())])))
+        made.modules = [self.module_value(node, f"{prefix}.{key}") if isinstance(node, ast.AST)
+                        else self.named_module(node, f"{prefix}.{key}", position) for key, node in pairs]
+        made.names = [str(key) for key, _ in pairs]
+        made.prefix = prefix
+        return made
+
+    def spread(self, nodes: list) -> list:
+        """A container's modules as written: each node, or for ``*layers`` (and a list of modules given whole)
+        the modules of the list the text made before, as values."""
+        out = []
+        for node in nodes:
+            if not isinstance(node, ast.Starred):
+                out.append(node)
+                continue
+            value = self.expression(node.value)
+            if not isinstance(value, Listed) or not all(isinstance(m, (Module, Sequential, Instance)) for m in value):
+                raise JacValueError("a container takes modules: written in the call ([nn.Linear(3, 3), nn.ReLU()], "
+                                    "[nn.Linear(d, d) for _ in range(3)]) or a list of modules made before "
+                                    "(layers = []; layers.append(nn.Linear(3, 3)); nn.Sequential(*layers))",
+                                    self.source.at(node.value))
+            out.extend(value)
+        return out
+
+    def named_module(self, module, prefix: str, position: int):
+        """``module``, made where it had no name (an element of a list of modules), named ``prefix`` by the
+        container or attribute that holds it: its parameters drawn then (a norm's as made) become inputs named as
+        PyTorch names them. A module named before keeps its names (PyTorch's first name of a shared module)."""
+        todo = [(prefix, module)]
+        while todo:
+            name, held = todo.pop()
+            if isinstance(held, Instance) or held.prefix is not None:
+                continue
+            held.prefix = name
+            if isinstance(held, Sequential):
+                todo.extend((f"{name}.{key}", child) for key, child in held.children())
+                continue
+            drawn = norm_parameters(self.b, held, position) if held.cls in NORMS and not held.params else \
+                {k: v.value for k, v in held.params.items() if isinstance(v, Pending)}
+            if drawn and held.called:
+                raise JacValueError(f"nn.{held.cls}(...) was called before a container or an attribute named it: its "
+                                    f"parameters are inputs only once named; call it after", position)
+            for key, value in drawn.items():
+                held.params[key] = self.new_input(f"{name}.{key}", value, position)
+                if key in held.kwargs:
+                    held.kwargs[key] = held.params[key]
+        return module
+
+    def named_items(self, node: ast.expr, cls: str, position: int) -> list:
+        """The (name, module's syntax) pairs of ``{'a': m, ...}``, ``[('a', m), ...]`` or ``OrderedDict([...])``:
+        names written as strings, each once."""
+        if _ordered_dict(node):
+            node = node.args[0] if node.args else ast.List(elts=[])
+        if isinstance(node, ast.Dict):
+            pairs = list(zip(node.keys, node.values))
+        elif isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Tuple) and len(e.elts) == 2
+                                                             for e in node.elts):
+            pairs = [tuple(e.elts) for e in node.elts]
+        else:
+            pairs = None
+        if pairs is None or not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k, _ in pairs):
+            raise JacValueError(f"nn.{cls}() takes its modules with their names written as strings: {{'a': "
+                                f"nn.Linear(3, 3)}}, [('a', nn.Linear(3, 3))] or OrderedDict([...])", position)
+        names = [k.value for k, _ in pairs]
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice is not None:
+            raise JacValueError(f"nn.{cls}(): the name {twice!r} is given twice (PyTorch keeps the last module "
+                                f"under it): name them apart", position)
+        return [(k.value, v) for k, v in pairs]
+
+    def module_value(self, node: ast.expr, name: str):
+        """The module that ``node`` makes or names, held in a container or set as ``self.NAME`` (``name`` its full
+        name): a layer or container made here (its parameters named from ``name``), an instance of a model class
+        of the text, or a module without parameters."""
+        if isinstance(node, ast.Call) and self.holds_layer(node):
+            return self.made_layer(node, name)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and isinstance(self.scope.get(node.func.id), ModelClass):
+            return self.instance(self.scope[node.func.id], node, name)
+        value = self.expression(node)
+        if not isinstance(value, (Module, Sequential, Instance)):
+            raise JacValueError(f"'{ast.unparse(node)}' is not a module: a container holds modules (nn.Linear(3, 3), "
+                                f"nn.ReLU(), a model of the text)", self.source.at(node))
+        return self.named_module(value, name, self.source.at(node))
+
+    def module_statement(self, stmt: ast.stmt) -> bool:
+        """``layers.append(nn.Linear(3, 3))`` / ``.extend([...])`` of an ``nn.ModuleList`` or ``nn.Sequential`` (named
+        by its length), and the other methods of a module as statements (:meth:`module_method`: ``model.eval()``,
+        ``self.register_buffer(...)``). False for any other statement."""
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr != "zero_grad"):
+            return False
+        base = call.func.value
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if not (isinstance(base, ast.Name) and isinstance(self.scope.get(base.id), (Module, Sequential, Instance))):
+            return False
+        owner = self.expression(call.func.value)
+        method, position = call.func.attr, self.source.end(call.func) - len(call.func.attr)
+        if not isinstance(owner, (Module, Sequential, Instance)) or isinstance(owner, Instance) \
+                and method in owner.cls.methods:
+            return False
+        if not (isinstance(owner, Sequential) and not isinstance(owner, ModuleDict)
+                and method in ("append", "extend")):  # model.eval(), self.register_buffer(...), model.cuda()
+            self.module_method(owner, method, [self.expression(a) for a in call.args],
+                               {k.arg: self.expression(k.value) for k in call.keywords}, position)
+            return True
+        if len(call.args) != 1 or call.keywords:
+            raise JacValueError(f"nn.{owner.cls}'s {method}() takes one argument", position)
+        if owner.prefix is None:  # a slice, model[:2]: a container of its own, which no name holds
+            raise JacValueError(f"{method}() to an nn.{owner.cls} made at the text's top level or in __init__ (this "
+                                f"one has no name its modules' parameters could be named from)", position)
+        given = call.args[0]
+        if method == "append":
+            nodes = [given]
+        elif isinstance(given, (ast.List, ast.Tuple)):
+            nodes = given.elts
+        else:
+            raise JacValueError(f"nn.{owner.cls}'s extend() takes the modules written in the call, [m1, m2]",
+                                position)
+        for node in nodes:
+            owner.add(self.module_value(node, f"{owner.prefix}.{len(owner.modules)}"))
+        return True
+
+    def module_method(self, module, method: str, args: list, kwargs: dict, position: int):
+        """``module.METHOD(...)`` of a module, a container or an instance of a model class: ``parameters()``,
+        ``named_parameters()`` (PyTorch's names and order), ``children()``, ``eval()`` / ``train(mode=True)``
+        (returning the module), a ModuleDict's ``keys()`` / ``values()`` / ``items()``; any other refused."""
+        if method == "train":
+            given = {**dict(zip(("mode",), args)), **kwargs}
+            if len(args) > 1 or set(kwargs) - {"mode"} or len(given) < len(args) + len(kwargs):
+                raise JacValueError(".train() takes one argument, mode (True or False)", position)
+            mode = given.get("mode", True)
+            if not isinstance(mode, bool):
+                raise JacValueError(".train(mode): mode must be True or False", position)
+            set_training(module, mode)
+            return module
+        if method == "register_buffer" and isinstance(module, Instance):
+            return self.register_buffer(module, args, kwargs, position)
+        if args or kwargs:
+            raise JacValueError(f".{method}() is called without arguments here", position)
+        if method == "eval":
+            set_training(module, False)
+            return module
+        if method == "double":  # jac computes in --dtype (float64 by default)
+            return module
+        if method == "parameters":
+            return Items(t for _, t in named_parameters(module))
+        if method == "named_parameters":
+            return Listed((Static(name), t) for name, t in named_parameters(module))
+        if method == "children":
+            return Listed(child for _, child in module.children())
+        if method == "named_children":
+            return Listed((Static(name), child) for name, child in module.children())
+        if isinstance(module, ModuleDict) and method in ("keys", "values", "items"):
+            pairs = module.children()
+            return Listed(Static(k) for k, _ in pairs) if method == "keys" else \
+                Listed(m for _, m in pairs) if method == "values" else Listed((Static(k), m) for k, m in pairs)
+        what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
+        raise JacNameError(f"{what} has no method '{method}' jac reads (it reads parameters(), named_parameters(), "
+                           f"children(), eval(), train()" + (", keys(), values(), items()" if isinstance(
+                               module, ModuleDict) else "") + ")", position)
+
+    def register_buffer(self, made: "Instance", args: list, kwargs: dict, position: int):
+        """``self.register_buffer('mask', torch.tril(torch.ones(4, 4)))`` in ``__init__``: an attribute, no
+        parameter (``self.mask`` reads it; ``named_parameters()`` leaves it out)."""
+        given = {**dict(zip(("name", "tensor", "persistent"), args)), **kwargs}
+        if len(args) > 3 or set(kwargs) - {"name", "tensor", "persistent"} or "name" not in given \
+                or "tensor" not in given:
+            raise JacValueError("register_buffer(name, tensor, persistent=True) takes a name and an array", position)
+        name = static(self.b, given["name"], "register_buffer's name", position)
+        if not isinstance(name, str) or not isinstance(given["tensor"], Tracer):
+            raise JacValueError("register_buffer(name, tensor): the name a string, the tensor an array", position)
+        made.attributes[name] = given["tensor"]
+        return None
 
     def declare_optimizer(self, stmt: ast.stmt) -> bool:
         """``optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`` (or a scheduler) at the top level: an
@@ -698,13 +909,16 @@ class _Lowering:
         name, call = found
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) \
                 and call.func.attr in ("double", "train", "eval") and not call.args and not call.keywords:
-            if call.func.attr == "eval":
-                raise JacValueError(_EVAL_MODE, self.source.end(call.func) - len("eval"))
-            call = call.func.value  # Net().double(): jac computes in --dtype; a module just made trains already
+            mode = {"train": True, "eval": False}.get(call.func.attr)
+            call = call.func.value  # Net().double(): jac computes in --dtype
+        else:
+            mode = None
         if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), ModelClass)):
             return False
         self.unbound(name, f"{name} = {call.func.id}(...) makes its parameters inputs", self.source.at(stmt))
         self.scope[name] = self.instance(self.scope[call.func.id], call, name)
+        if mode is not None:
+            set_training(self.scope[name], mode)
         return True
 
     def instance(self, cls: "ModelClass", call: ast.Call, prefix: str) -> "Instance":
@@ -717,7 +931,7 @@ class _Lowering:
         if cls in self.making:
             raise JacValueError(f"{cls.name}.__init__ makes a {cls.name} again: a model that holds itself has no "
                                 f"end", position)
-        made = Instance(cls, prefix)
+        made = Instance(cls, prefix, self)
         init = cls.methods.get("__init__")
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
@@ -752,11 +966,9 @@ class _Lowering:
                                             stmt))
         if leaf is not None:  # self.w = nn.Parameter(torch.randn(3, 4))
             return self.new_input(name, self.leaf_value(name, leaf[1], leaf[2]), self.source.at(stmt))
-        if isinstance(value, ast.Call) and self.holds_layer(value):
-            return self.made_layer(value, name)
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
-                and isinstance(self.scope.get(value.func.id), ModelClass):
-            return self.instance(self.scope[value.func.id], value, name)
+        if isinstance(value, ast.Call) and (self.holds_layer(value) or isinstance(value.func, ast.Name)
+                                            and isinstance(self.scope.get(value.func.id), ModelClass)):
+            return self.module_value(value, name)
         return self.expression(value)
 
     def call_method(self, made: "Instance", method: str, args: list, kwargs: dict, position: int):
@@ -1109,7 +1321,7 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, derivatives.Transform)):
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform)):
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
@@ -1153,7 +1365,7 @@ class _Lowering:
         current = self.scope.get(name)
         empty = isinstance(current, Tracer) and name in self.sequence_names and self.b.nodes[current.id].op == "const" \
             and np.size(self.b.nodes[current.id].value) == 0
-        if not (isinstance(current, Items) or empty):
+        if not (isinstance(current, (Items, Listed)) or empty):
             if name in self.scope:
                 raise JacValueError(f"{name}.{call.func.attr}(...): jac appends to a list of arrays (out = [], or "
                                     f"[x, y]); '{name}' is {'an array' if isinstance(current, Tracer) else 'not one'}"
@@ -1162,6 +1374,8 @@ class _Lowering:
         if len(call.args) != 1 or call.keywords:
             raise JacParseError(f"{name}.{call.func.attr}() takes one argument", position)
         value = self.expression(call.args[0])
+        if isinstance(current, Listed) or empty and isinstance(value, (Module, Sequential, Instance, Listed)):
+            return self.appended_module(call, name, current, value, position)  # layers.append(nn.Linear(3, 3))
         if call.func.attr == "extend":
             if not isinstance(value, Items):
                 raise JacValueError(f"{name}.extend() takes a list of arrays here ([a, b])", position)
@@ -1169,6 +1383,17 @@ class _Lowering:
         else:
             added = [value]
         self.scope[name] = Items((list(current) if isinstance(current, Items) else []) + added)
+        self.sequence_names.discard(name)
+        return True
+
+    def appended_module(self, call: ast.Call, name: str, current, value, position: int) -> bool:
+        """``layers.append(nn.Linear(3, 3))`` / ``layers.extend([...])`` of a list of modules (``layers = []``),
+        ``value`` the argument's."""
+        added = list(value) if call.func.attr == "extend" and isinstance(value, Listed) else [value]
+        if not all(isinstance(m, (Module, Sequential, Instance)) for m in added):
+            raise JacValueError(f"{name}.{call.func.attr}(...): '{name}' is a list of modules, and this is not one",
+                                position)
+        self.scope[name] = Listed((list(current) if isinstance(current, Listed) else []) + added)
         self.sequence_names.discard(name)
         return True
 
@@ -1705,6 +1930,10 @@ class _Lowering:
 
     def literal(self, items: list, position: int):
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
+        if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
+            if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
+                return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them
+            raise JacValueError("a list holds modules or arrays, not both", position)
         if any(isinstance(item, (Function, Module, Sequential)) for item in items):
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
@@ -1783,7 +2012,7 @@ class _Lowering:
                 out.append(item)
                 continue
             value = item.value
-            if isinstance(value, Items):
+            if isinstance(value, (Items, Listed)):
                 out.extend(value)
                 continue
             node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
@@ -1871,10 +2100,12 @@ class _Lowering:
             return "method", func.attr
         return "other", None
 
-    def comprehension(self, node, position: int):
+    def comprehension(self, node, position: int, element=None):
         """``[ELT for NAME in ITER if TEST]`` and ``(ELT for ...)``: written out, one element per item of ITER
         (a list of arrays, an array's rows, ``range(n)``, ``zip(...)``, ``enumerate(...)``), in a scope of its
-        own, as Python runs it; a list of the elements (``torch.stack([...])``, Python's ``sum(...)``)."""
+        own, as Python runs it; a list of the elements (``torch.stack([...])``, Python's ``sum(...)``). With
+        ``element`` (``nn.ModuleList([nn.Linear(d, d) for _ in range(3)])``): ``element(i)`` makes the i-th, and
+        the list of them is returned as it is."""
         saved, results = self.scope, []
         self.scope = dict(self.scope)
         try:
@@ -1887,7 +2118,7 @@ class _Lowering:
                     if not all(self.truth(test, self.expression(test)) for test in gen.ifs):
                         continue
                 if k == len(node.generators):
-                    results.append(self.expression(node.elt))
+                    results.append(self.expression(node.elt) if element is None else element(len(results)))
                     if len(results) > _MAX_UNROLLED:
                         raise JacLimitError(f"a comprehension of more than {_MAX_UNROLLED:,} elements: jac writes "
                                             "each out; write the expression with whole arrays", position)
@@ -1898,6 +2129,8 @@ class _Lowering:
                 loops.extend((k + 1, (v,)) for v in reversed(self.items_of(gen.iter)))
         finally:
             self.scope = saved
+        if element is not None:
+            return results
         if not results:
             raise JacValueError("the comprehension has no elements (jac has no empty lists of arrays)", position)
         return self.literal(results, position)
@@ -1916,8 +2149,12 @@ class _Lowering:
                 return [(self.number(i, position), v) for i, v in enumerate(parts[0])]
             return list(zip(*parts))
         value = self.expression(node)
-        if isinstance(value, Items):
+        if isinstance(value, (Items, Listed)):
             return list(value)
+        if isinstance(value, ModuleDict):  # a dict's iteration: its keys
+            return [Static(name) for name in value.names]
+        if isinstance(value, Sequential):  # for layer in model: its modules
+            return list(value.modules)
         if not isinstance(value, Tracer) or value.ndim == 0:
             raise JacValueError(f"{what} iterates over a list, an array's rows, range(n), zip(...) or "
                                 "enumerate(...)", position)
@@ -1948,7 +2185,7 @@ class _Lowering:
     def made_callable(self, func: ast.AST) -> bool:
         """A callee that is an expression making a function: ``(lambda t: t ** 3)(x)``, ``nn.ReLU()(x)``, and
         ``Net()(x)`` of a class of the text (refused: a model is made at the top level)."""
-        return isinstance(func, ast.Lambda) or isinstance(func, ast.Call) and (
+        return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
             or self.derivative_spelling(func.func) is not None)  # jax.grad(f)(x)
@@ -1981,6 +2218,40 @@ class _Lowering:
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
+    def module_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, made: bool, position: int):
+        """The calls of modules' own: ``model.parameters()`` and the other methods of :meth:`module_method`,
+        ``model[0](x)`` / ``model.fc1(x)`` / ``heads['a'](x)`` of a container, ``len(model)``, a parameter's
+        name's ``n.startswith('fc')`` / ``endswith``. None for any other call."""
+        owner = kids[0] if kids and (kind == "method" or made) else None
+        if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+            return None
+        rest = kids[1:] if owner is not None else kids
+        args = rest[: len(rest) - len(node.keywords)]
+        kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
+        if kind == "method" and isinstance(owner, (Instance, Module, Sequential)) and fname in _MODULE_METHODS \
+                and not (isinstance(owner, Instance) and fname in owner.cls.methods):
+            return self.module_method(owner, fname, args, kwargs, position)
+        if kind == "method" and isinstance(owner, Sequential) and fname in owner.names:  # model.fc1(x)
+            return self.call_module(owner.named(fname), args, kwargs, position)
+        if made and isinstance(owner, (Module, Sequential, Instance)):  # model[0](x), self.heads['a'](x)
+            return self.call_module(owner, args, kwargs, position)
+        if kind == "function" and fname == "len" and "len" not in self.scope and len(kids) == 1 \
+                and isinstance(kids[0], (Sequential, Listed)):
+            return self.number(len(kids[0].modules if isinstance(kids[0], Sequential) else kids[0]), position)
+        if kind == "method" and isinstance(owner, Static) and isinstance(owner.value, str) \
+                and fname in ("startswith", "endswith"):  # for name, p in model.named_parameters(): a name's test
+            texts = [static(self.b, a, f"{fname}()", position) for a in args]
+            if len(texts) != 1 or kwargs or not all(isinstance(t, (str, tuple)) for t in texts):
+                raise JacValueError(f"a name's {fname}() takes one string (or a tuple of strings) here", position)
+            return getattr(owner.value, fname)(texts[0])
+        return None
+
+    def call_module(self, module, args: list, kwargs: dict, position: int):
+        """A module, a container or an instance of a model class called on ``args``."""
+        if isinstance(module, Instance):
+            return self.call_method(module, "forward", args, kwargs, position)
+        return module.call(self.b, args, kwargs, position)
+
     def call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
@@ -1989,16 +2260,9 @@ class _Lowering:
             return derivatives.lower(self, spelling, node, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
-        if kind == "method" and kids and fname in ("parameters", "eval", "train") \
-                and isinstance(kids[0], (Instance, Module, Sequential)) and getattr(kids[0], "prefix", None):
-            if len(kids) > 1 or node.keywords:
-                raise JacValueError(f".{fname}() is called without arguments here", position)
-            if fname == "eval":
-                raise JacValueError(_EVAL_MODE, position)
-            if fname == "train":
-                return kids[0]
-            start = kids[0].prefix + "."
-            return Items(t for name, t in (self.leaves or {}).items() if name.startswith(start))
+        found = self.module_call(node, kind, fname, kids, made, position)
+        if found is not None:
+            return found
         if isinstance(called, ModelClass):
             raise JacValueError(f"{fname}(...) makes a module: jac makes one where the text's top level assigns it, "
                                 f"model = {fname}(...), and its layers' parameters are inputs", position)
@@ -2101,6 +2365,16 @@ class _Lowering:
             return value.field(node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
             return value.parameter(node.attr)
+        if isinstance(value, (Module, Sequential, Instance)) and node.attr == "training" \
+                and not (isinstance(value, Instance) and "training" in value.attributes):  # if self.training:
+            return value.training
+        if isinstance(value, Sequential) and node.attr in value.names:  # model.fc1 of nn.Sequential(OrderedDict(...))
+            return value.named(node.attr)
+        if isinstance(value, (Module, Sequential)):
+            what = "parameter" if isinstance(value, Module) else "module"
+            raise JacNameError(f"nn.{value.cls} has no {what} '{node.attr}' jac reads (it has "
+                               f"{', '.join((value.params if isinstance(value, Module) else value.names)) or 'none'})",
+                               position)
         if isinstance(value, Instance):  # self.fc1, net.fc1.weight
             if node.attr not in value.attributes:
                 raise JacNameError(f"{value.cls.name} has no attribute '{node.attr}' set in its __init__ (jac reads "
@@ -2171,6 +2445,24 @@ class _Lowering:
             if len(parts) == 1 and not isinstance(node.slice, ast.Tuple) and not value.always_tuple:
                 return parts[0]
             return Items(parts)
+        if isinstance(value, Listed):  # layers[0] of a list of modules
+            if len(parts) != 1 or not isinstance(parts[0], slice) and parts[0] is None:
+                raise JacValueError("a list of modules is indexed with one integer or a slice", position)
+            key = parts[0] if isinstance(parts[0], slice) else self.index_int(parts[0], position)
+            if isinstance(key, slice):
+                return Listed(tuple.__getitem__(value, key))
+            if not -len(value) <= key < len(value):
+                raise JacValueError(f"index {key} is out of range for a list of {len(value)} modules", position)
+            return value[key]
+        if isinstance(value, Sequential):  # model[0], model[-1], model[:2], heads['a']
+            if len(parts) != 1 or parts[0] is None:
+                raise JacValueError(f"nn.{value.cls} is indexed with one integer, a slice or a name", position)
+            key = parts[0]
+            if isinstance(key, Static) and isinstance(key.value, str):
+                key = key.value
+            elif not isinstance(key, slice):
+                key = self.index_int(key, position)
+            return value.item(key, position)
         if isinstance(value, At):
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
@@ -2356,6 +2648,8 @@ class _Lowering:
         position = self.source.at(node)
         if len(node.ops) > 1:
             raise JacParseError("chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)", position)
+        if any(isinstance(k, Static) and isinstance(k.value, str) for k in kids):  # 'bias' in name, name == 'fc.bias'
+            return _compare_strings(node.ops[0], kids, position)
         op = _COMPARISONS.get(type(node.ops[0]))
         if op is None:
             word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}.get(type(node.ops[0]), "?")
@@ -2816,6 +3110,8 @@ def _check_import(stmt, source: Source) -> None:
             continue
         if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
             continue
+        if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
+            continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
             if path in derivatives.SPELLINGS:  # from torch.autograd import grad: read under its whole name
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
@@ -3041,9 +3337,29 @@ class Function:
         return bound
 
 
-_EVAL_MODE = (".eval(): jac reads a module as PyTorch makes it, in training mode (a batch norm of the batch's "
-              "statistics); in eval mode a dropout is the identity and a batch norm reads its running statistics: "
-              "write that function (F.batch_norm(x, mean, var) with them bound as inputs) and leave .eval() out")
+_CONTAINERS = frozenset(("Sequential", "ModuleList", "ModuleDict"))
+# the methods of a module jac reads (_Lowering.module_method)
+_MODULE_METHODS = frozenset(("parameters", "named_parameters", "children", "named_children", "eval", "train", "keys",
+                             "values", "items", "double", "register_buffer"))
+
+
+def _compare_strings(op: ast.cmpop, kids: list, position: int) -> bool:
+    """Python's ``'bias' in name``, ``name == 'fc.bias'`` of a parameter's name (strings known without the values)."""
+    left, right = (k.value if isinstance(k, Static) else k for k in kids)
+    if not (isinstance(left, str) and isinstance(right, str)):
+        raise JacValueError("a name (a string) is compared with another string here ('bias' in name, name == "
+                            "'fc.weight')", position)
+    compare = {ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b, ast.Eq: lambda a, b: a == b,
+               ast.NotEq: lambda a, b: a != b}.get(type(op))
+    if compare is None:
+        raise JacParseError("strings are compared with in, not in, == and != here", position)
+    return compare(left, right)
+
+
+def _ordered_dict(node: ast.expr) -> bool:
+    """``OrderedDict([...])`` / ``collections.OrderedDict(...)``: the named modules of an nn.Sequential."""
+    return isinstance(node, ast.Call) and ast.unparse(node.func) in ("OrderedDict", "collections.OrderedDict") \
+        and len(node.args) <= 1 and not node.keywords
 
 
 class ModelClass:
@@ -3065,8 +3381,24 @@ class Instance:
     """An instance of a :class:`ModelClass` made at the text's top level: the attributes its ``__init__`` set
     (layers, parameters as inputs, numbers), ``prefix`` its parameters' names' start (``net``)."""
 
-    def __init__(self, cls: ModelClass, prefix: str):
-        self.cls, self.prefix, self.attributes = cls, prefix, {}
+    training = True  # a model just made trains; .eval() / .train(False) set it, here and in what it holds
+
+    def __init__(self, cls: ModelClass, prefix: str, lowering=None):
+        self.cls, self.prefix, self.attributes, self.lowering = cls, prefix, {}, lowering
+
+    def call(self, b, args: list, kwargs: dict, position: int):
+        """The instance called (its ``forward``), held in a container (``nn.Sequential(Block(3), ...)``)."""
+        return self.lowering.call_method(self, "forward", args, kwargs, position)
+
+    def children(self) -> list:
+        """Its modules, in the order ``__init__`` set them."""
+        return [(k, v) for k, v in self.attributes.items() if isinstance(v, (Module, Sequential, Instance))]
+
+    def own_parameters(self) -> list:
+        """Its ``self.NAME = nn.Parameter(...)`` attributes, in the order ``__init__`` set them."""
+        leaves = self.lowering.leaves or {}
+        return [(k, v) for k, v in self.attributes.items()
+                if type(v) is Tracer and leaves.get(f"{self.prefix}.{k}") is v]
 
 
 def _call_on_name(stmt: ast.stmt):

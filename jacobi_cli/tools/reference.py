@@ -72,10 +72,12 @@ names on this page are known.
   `nn.ZeroPad2d(1)` is `F.pad(x, (1, 1, 1, 1))`, `nn.Upsample(scale_factor=2)`), and `nn.Sequential(...)` of
   them. The normalizations and `nn.PReLU` are read as a module just made holds them: weight 1 and bias 0 (PReLU's
   slope `init`), a batch norm in training mode (the batch's statistics): `nn.LayerNorm(8)(x)` is
-  `F.layer_norm(x, (8,))`, `nn.BatchNorm1d(3)(x)` is `F.batch_norm(x, None, None, training=True)`; for trained
-  parameters write the function with them bound as inputs. `nn.Linear`, `nn.Conv1d/2d/3d` and `nn.Embedding`
-  assigned at the text's top level (`fc = nn.Linear(3, 4)`, or inside `model = nn.Sequential(...)`) make their
-  parameters inputs, named as the text reaches them (`fc.weight`, `fc.bias`, `model.0.weight`: PyTorch's
+  `F.layer_norm(x, (8,))`, `nn.BatchNorm1d(3)(x)` is `F.batch_norm(x, None, None, training=True)`; assigned to a
+  name (`ln = nn.LayerNorm(8)`, `self.norm = ...`) their weight and bias are inputs (`ln.weight`, `ln.bias`; none
+  with `affine=False` / `elementwise_affine=False`). `nn.Linear`, `nn.Conv1d/2d/3d`, `nn.ConvTranspose1d/2d/3d`,
+  `nn.Bilinear` and `nn.Embedding` assigned at the text's top level (`fc = nn.Linear(3, 4)`, or inside `model =
+  nn.Sequential(...)`) make their parameters inputs, named as the text reaches them (`fc.weight`, `fc.bias`,
+  `model.0.weight`: PyTorch's
   `named_parameters()` with the module's name first) and drawn as PyTorch's `reset_parameters()` draws them
   (uniform in ±1/√fan_in; `nn.Embedding` N(0, 1) with its `padding_idx` row 0) from jac's generator (`--seed`), so
   the values differ from PyTorch's and are shown; `fc.weight` reads one, `model.parameters()` lists them. A
@@ -83,10 +85,27 @@ names on this page are known.
   other methods) and made there (`net = Net(3, 4)`, `Net(...).double()`) runs its `__init__`: each `self.NAME =
   ...` an attribute (a layer, its parameters inputs named `net.NAME.weight`; `nn.Parameter(...)` an input
   `net.NAME`; another class of the text; a number), and `net(x)` writes `forward` out with `self` bound
-  (`self.fc1(x)`, `self.helper(x)`); `net.train()` is read as nothing and `net.eval()` refused (jac reads a module
-  as made, in training mode). Elsewhere such a module, and those with
+  (`self.fc1(x)`, `self.helper(x)`). Elsewhere such a module, and those with
   other parameters (`nn.LSTM`, `nn.MultiheadAttention`), are refused with the function to write, its parameters
-  bound as inputs (`F.linear(x, W, b)`); `nn.Dropout` of a module just made trains (random) and is refused too.
+  bound as inputs (`F.linear(x, W, b)`).
+- Containers of modules, at the top level or as `self.NAME` in `__init__`: `nn.Sequential(...)` (or of an
+  `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
+  range(3)]`; `.append(m)`, `.extend([...])`, as an `nn.Sequential`'s; a list of modules made before, `layers = [];
+  layers.append(nn.Linear(3, 3))`, given whole or unpacked, `nn.Sequential(*layers)`, its modules named by the
+  container) and `nn.ModuleDict({'a': m, ...})`: indexed (`model[0]`, `model[-1]`, `model[:2]`, a ModuleDict's
+  `heads['a']`, `model.fc1`), iterated (`for layer in layers:`; a ModuleDict gives its keys, `.items()`, `.keys()`,
+  `.values()`), `len(model)`; their parameters named as PyTorch's `named_parameters()` names them
+  (`layers.0.weight`, `heads.a.bias`). `model.parameters()` and `model.named_parameters()` list them in PyTorch's
+  order (`for n, p in model.named_parameters(): if 'bias' not in n: ...`, names compared with `in`, `==`,
+  `startswith`, `endswith`). `model.train()`, `model.eval()`, `model.train(False)` set the mode of the module and
+  all it holds (`self.training` reads it): `nn.Dropout` (and its kin) is refused in training mode (random; with
+  `p=0` the identity) and the identity in eval mode (`nn.RReLU` a leaky ReLU of slope (lower + upper) / 2); a batch
+  norm in eval mode normalizes with its running statistics: mean 0 and variance 1 as made, or as its calls in
+  training mode updated them (momentum, or `momentum=None` a cumulative average; the batch's unbiased variance; no
+  derivative through them). Refused: a batch norm called in training mode after an eval-mode call read its
+  statistics (PyTorch's backward of that call reads them as updated), an instance norm tracking statistics in eval
+  mode, and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
+  an attribute (no parameter); `model.double()` changes nothing.
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
   written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
