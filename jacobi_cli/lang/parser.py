@@ -36,6 +36,7 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
     torch_positional_dtype
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .modules import LAYERS, Module, Sequential, layer, refused_module
+from .recurrent import RECURRENT, recurrent, refused_recurrent
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -627,7 +628,7 @@ class _Lowering:
     def holds_layer(self, call: ast.Call) -> bool:
         """Does ``call`` make a layer with parameters (:data:`LAYERS`), or an nn.Sequential holding one?"""
         cls = self.layer_class(call)
-        return cls in LAYERS or cls == "Sequential" and any(isinstance(a, ast.Call) and self.holds_layer(a)
+        return cls in LAYERS or cls in RECURRENT or cls == "Sequential" and any(isinstance(a, ast.Call) and self.holds_layer(a)
                                                             for a in call.args)
 
     def made_layer(self, call: ast.Call, prefix: str):
@@ -650,8 +651,9 @@ class _Lowering:
             return made
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
-        made = layer(self.b, cls, args, kwargs, position,
-                     lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value, position))
+        made = (recurrent if cls in RECURRENT else layer)(
+            self.b, cls, args, kwargs, position, lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value,
+                                                                                      position))
         made.prefix = prefix
         return made
 
@@ -1431,9 +1433,13 @@ class _Lowering:
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
         targets = stmt.targets[0].elts
-        if not all(isinstance(t, ast.Name) for t in targets):
+        if not all(isinstance(t, ast.Name) or _nested_names(t) for t in targets):
             raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
-        value = self.expression(stmt.value)
+        return self.bind_parts(stmt, targets, self.expression(stmt.value))
+
+    def bind_parts(self, stmt: ast.Assign, targets: list, value) -> None:
+        """The names ``targets`` bound to the parts of ``value``; a tuple of names among them to the parts of a
+        tuple part, as Python unpacks ``out, (h, c) = lstm(x)``."""
         if isinstance(value, Pair):  # values, indices = torch.max(x, 1)
             value = Items(unpack_pair(value, len(targets), self.source.at(stmt.value)))
         elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
@@ -1445,6 +1451,9 @@ class _Lowering:
             raise JacValueError(f"{len(targets)} names for a result of {len(value)} parts",
                                 self.source.at(stmt.targets[0]))
         for target, part in zip(targets, value):
+            if not isinstance(target, ast.Name):  # (h, c) of out, (h, c) = lstm(x)
+                self.bind_parts(stmt, target.elts, part)
+                continue
             self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
             if isinstance(part, Tracer):
                 self.memory.bind(target.id, part, False)
@@ -2442,7 +2451,7 @@ class _Lowering:
         if lib == "jax.lax":  # lax.max is no reduction: nothing of the shared table
             raise JacNameError(_library_message(module, fname, lib), position)
         if lib == "torch.nn":
-            why = refused_module(fname)
+            why = refused_recurrent(fname) or refused_module(fname)
             raise JacNameError(why or f"'{module}.{fname}' is not supported by jac: of torch.nn, jac has the modules "
                                       "without parameters (nn.ReLU(), nn.MaxPool2d(2), nn.MSELoss(), ...), the "
                                       "normalizations as made (nn.LayerNorm(8)) and the functions of "
@@ -3002,6 +3011,12 @@ def _call_on_name(stmt: ast.stmt):
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
         return call.func.value.id, call.func.attr
     return None
+
+
+def _nested_names(target: ast.AST) -> bool:
+    """Is ``target`` a tuple of names (or of such tuples), as in ``out, (h, c) = lstm(x)``?"""
+    return isinstance(target, (ast.Tuple, ast.List)) and all(
+        isinstance(t, ast.Name) or _nested_names(t) for t in target.elts)
 
 
 def _assigned_call(stmt: ast.stmt):

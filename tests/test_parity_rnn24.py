@@ -1,0 +1,109 @@
+"""Parity with PyTorch 2.13 for nn.RNN / GRU / LSTM, their cells and nn.MultiheadAttention made in the text:
+each text is run by PyTorch itself with its parameters set to jac's values, and every output and every
+``.grad`` (parameters and inputs) compared with jac's."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.tools import api
+
+torch = pytest.importorskip("torch")
+
+HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+RNG = np.random.default_rng(24)
+
+
+def _normal(*shape):
+    return RNG.normal(size=shape)
+
+
+# (setup, call, the names the call binds, inputs bound by value)
+CASES = [
+    ("rnn = nn.RNN(3, 4)", "out, h = rnn(x)", ("out", "h"), {"x": _normal(5, 2, 3)}),
+    ("rnn = nn.RNN(3, 4, 2, 'relu', batch_first=True)", "out, h = rnn(x, h0)", ("out", "h"),
+     {"x": _normal(2, 4, 3), "h0": _normal(2, 2, 4)}),
+    ("rnn = nn.RNN(input_size=3, hidden_size=4, bidirectional=True, bias=False)", "out, h = rnn(x)", ("out", "h"),
+     {"x": _normal(4, 3)}),
+    ("gru = nn.GRU(3, 4)", "out, h = gru(x)", ("out", "h"), {"x": _normal(5, 2, 3)}),
+    ("gru = nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True)", "out, h = gru(x, h0)", ("out", "h"),
+     {"x": _normal(2, 3, 3), "h0": _normal(4, 2, 4)}),
+    ("lstm = nn.LSTM(input_size=3, hidden_size=4, num_layers=2, batch_first=True)", "out, (h, c) = lstm(x)",
+     ("out", "h", "c"), {"x": _normal(2, 5, 3)}),
+    ("lstm = nn.LSTM(3, 4, bidirectional=True)", "out, (h, c) = lstm(x, (h0, c0))", ("out", "h", "c"),
+     {"x": _normal(4, 2, 3), "h0": _normal(2, 2, 4), "c0": _normal(2, 2, 4)}),
+    ("lstm = nn.LSTM(3, 5, num_layers=2, proj_size=2, bidirectional=True)", "out, (h, c) = lstm(x, (h0, c0))",
+     ("out", "h", "c"), {"x": _normal(3, 2, 3), "h0": _normal(4, 2, 2), "c0": _normal(4, 2, 5)}),
+    ("lstm = nn.LSTM(3, 4, batch_first=True)", "out, (h, c) = lstm(x, (torch.zeros(1, 4), torch.ones(1, 4)))",
+     ("out", "h", "c"), {"x": _normal(3, 3)}),
+    ("lstm = nn.LSTM(3, 4, dropout=0.5)", "out, hc = lstm(x)\nh = hc[0]", ("out", "h"), {"x": _normal(3, 2, 3)}),
+    ("cell = nn.RNNCell(3, 4, nonlinearity='relu')", "h = cell(x, h0)", ("h",), {"x": _normal(2, 3),
+                                                                                 "h0": _normal(2, 4)}),
+    ("cell = nn.GRUCell(3, 4, bias=False)", "h = cell(x)", ("h",), {"x": _normal(3)}),
+    ("cell = nn.LSTMCell(3, 4)",
+     "h = torch.zeros(2, 4)\nc = torch.zeros(2, 4)\nouts = []\nfor t in range(3):\n"
+     "    h, c = cell(x[t], (h, c))\n    outs.append(h)\nout = torch.stack(outs, dim=1)",
+     ("out", "h", "c"), {"x": _normal(3, 2, 3)}),
+    ("attn = nn.MultiheadAttention(embed_dim=8, num_heads=2, batch_first=True)", "y, w = attn(q, k, v)", ("y", "w"),
+     {"q": _normal(2, 3, 8), "k": _normal(2, 4, 8), "v": _normal(2, 4, 8)}),
+    ("attn = nn.MultiheadAttention(8, 4)", "y, w = attn(x, x, x, average_attn_weights=False)", ("y", "w"),
+     {"x": _normal(3, 2, 8)}),
+    ("attn = nn.MultiheadAttention(6, 2, kdim=4, vdim=5, bias=False)",
+     "y, w = attn(q, k, v, key_padding_mask=torch.tensor([[False, False, True], [False, True, True]]))",
+     ("y", "w"), {"q": _normal(2, 2, 6), "k": _normal(3, 2, 4), "v": _normal(3, 2, 5)}),
+    ("attn = nn.MultiheadAttention(4, 2)",
+     "mask = torch.triu(torch.ones(3, 3), diagonal=1) > 0\ny, w = attn(x, x, x, attn_mask=mask)", ("y", "w"),
+     {"x": _normal(3, 4)}),
+    ("attn = nn.MultiheadAttention(4, 1)",
+     "y, _ = attn(x, k, k, attn_mask=m, need_weights=False)", ("y",),
+     {"x": _normal(2, 1, 4), "k": _normal(3, 1, 4), "m": _normal(2, 3)}),
+]
+
+
+@pytest.fixture
+def float64():
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+def _weights(name, shape):
+    """Fixed weights of every element, so that the loss's gradient reads each output element."""
+    return np.cos(np.arange(int(np.prod(shape))) + len(name)).reshape(shape)
+
+
+def _run_torch(setup, call, names, inputs, declared):
+    scope = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    exec(setup, scope)  # noqa: S102 - the test's own text, under PyTorch
+    module = setup.split("=")[0].strip()
+    params = dict(scope[module].named_parameters(prefix=module))
+    assert set(params) == set(declared)
+    with torch.no_grad():
+        for key, p in params.items():
+            p.copy_(torch.from_numpy(np.array(declared[key])))
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in inputs.items()}
+    local = {**scope, **tensors}
+    exec(call, local)  # noqa: S102
+    outputs = {n: local[n] for n in names}
+    loss = sum((o * torch.from_numpy(_weights(n, tuple(o.shape)))).sum() for n, o in outputs.items())
+    loss.backward()
+    return outputs, {**params, **tensors}
+
+
+@pytest.mark.parametrize("setup,call,names,inputs", CASES, ids=[c[0].split("=", 1)[1].strip() for c in CASES])
+def test_outputs_and_grads_are_pytorchs(setup, call, names, inputs, float64):
+    bindings = {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()}
+    values = {}
+    for name in names:
+        f = api.compile(f"{HEADER}{setup}\n{call}\n{name}", bindings)
+        values[name] = f.value(inputs)
+    loss = " + ".join(f"(torch.tensor({_weights(n, values[n].shape).tolist()}) * {n}).sum()" for n in names)
+    f = api.compile(f"{HEADER}{setup}\n{call}\nloss = {loss}\nloss.backward()", bindings)
+    grads = f.jacobian(inputs)
+    outputs, leaves = _run_torch(setup, call, names, inputs, f.declared)
+    for name in names:
+        np.testing.assert_allclose(values[name], outputs[name].detach().numpy(), rtol=1e-10, atol=1e-13,
+                                   err_msg=name)
+    assert set(grads) == set(leaves)
+    for key, leaf in leaves.items():
+        np.testing.assert_allclose(grads[key], leaf.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
