@@ -43,6 +43,13 @@ CASES = [
      "h = torch.zeros(2, 4)\nc = torch.zeros(2, 4)\nouts = []\nfor t in range(3):\n"
      "    h, c = cell(x[t], (h, c))\n    outs.append(h)\nout = torch.stack(outs, dim=1)",
      ("out", "h", "c"), {"x": _normal(3, 2, 3)}),
+    ("gru = nn.GRU(2, 3, 3, False, False, 0.0, True)", "out, h = gru(x, hx=h0)", ("out", "h"),
+     {"x": _normal(4, 2), "h0": _normal(6, 3)}),
+    ("lstm = nn.LSTM(2, 3)", "out, (h, c) = lstm(x, (h0, c0))", ("out", "h", "c"),
+     {"x": _normal(3, 2), "h0": _normal(1, 3), "c0": _normal(1, 3)}),
+    ("cell = nn.LSTMCell(2, 3)", "h, c = cell(x, (h0, c0))", ("h", "c"),
+     {"x": _normal(2), "h0": _normal(3), "c0": _normal(3)}),
+    ("cell = nn.RNNCell(2, 3)", "h = cell(x)\nh = cell(x * 2, h)", ("h",), {"x": _normal(4, 2)}),
     ("attn = nn.MultiheadAttention(embed_dim=8, num_heads=2, batch_first=True)", "y, w = attn(q, k, v)", ("y", "w"),
      {"q": _normal(2, 3, 8), "k": _normal(2, 4, 8), "v": _normal(2, 4, 8)}),
     ("attn = nn.MultiheadAttention(8, 4)", "y, w = attn(x, x, x, average_attn_weights=False)", ("y", "w"),
@@ -53,6 +60,15 @@ CASES = [
     ("attn = nn.MultiheadAttention(4, 2)",
      "mask = torch.triu(torch.ones(3, 3), diagonal=1) > 0\ny, w = attn(x, x, x, attn_mask=mask)", ("y", "w"),
      {"x": _normal(3, 4)}),
+    ("attn = nn.MultiheadAttention(4, 2, batch_first=True)",
+     "mask = torch.tensor([[0, 1, 0], [1, 0, 0]]) > 0\n"
+     "y, w = attn(x, k, k, key_padding_mask=torch.tensor([0.0, -1.5, 0.5]), attn_mask=mask)",
+     ("y", "w"), {"x": _normal(2, 4), "k": _normal(3, 4)}),
+    ("attn = nn.MultiheadAttention(4, 2)", "y, w = attn(x, x, x, attn_mask=m, average_attn_weights=False)",
+     ("y", "w"), {"x": _normal(3, 2, 4), "m": _normal(4, 3, 3)}),
+    ("attn = nn.MultiheadAttention(4, 2)",  # PyTorch's scaled_dot_product_attention: a row masked entirely is 0
+     "pad = torch.tensor([[True, True, True], [False, True, False]])\n"
+     "y, _ = attn(x, x, x, key_padding_mask=pad, need_weights=False)", ("y",), {"x": _normal(3, 2, 4)}),
     ("attn = nn.MultiheadAttention(4, 1)",
      "y, _ = attn(x, k, k, attn_mask=m, need_weights=False)", ("y",),
      {"x": _normal(2, 1, 4), "k": _normal(3, 1, 4), "m": _normal(2, 3)}),
@@ -107,3 +123,44 @@ def test_outputs_and_grads_are_pytorchs(setup, call, names, inputs, float64):
     assert set(grads) == set(leaves)
     for key, leaf in leaves.items():
         np.testing.assert_allclose(grads[key], leaf.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
+
+
+MODEL = """import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, n_in, hidden, n_tags):
+        super().__init__()
+        self.lstm = nn.LSTM(n_in, hidden, batch_first=True, bidirectional=True)
+        self.attn = nn.MultiheadAttention(2 * hidden, 2, batch_first=True)
+        self.head = nn.Linear(2 * hidden, n_tags)
+
+    def forward(self, x):
+        h, _ = self.lstm(x)
+        a, _ = self.attn(h, h, h)
+        return self.head(h + a)
+
+
+model = Tagger(3, 4, 5)
+"""
+
+
+def test_a_model_holding_an_lstm_and_attention_gives_pytorchs_grads(float64):
+    x = _normal(2, 4, 3)
+    compute = "loss = F.cross_entropy(model(x).reshape(-1, 5), torch.tensor([0, 1, 2, 3, 4, 0, 1, 2]))"
+    compute += "\nloss = loss + 1e-2 * sum((p ** 2).sum() for p in model.parameters())"
+    f = api.compile(f"{MODEL}import torch.nn.functional as F\n{compute}\nloss.backward()", {"x": ":2x4x3"})
+    found = f.jacobian({"x": x})
+    scope = {}
+    scope["F"] = torch.nn.functional
+    exec(MODEL, scope)  # noqa: S102 - the test's own text, under PyTorch
+    params = dict(scope["model"].named_parameters(prefix="model"))
+    assert set(params) == set(f.declared)
+    with torch.no_grad():
+        for key, p in params.items():
+            p.copy_(torch.from_numpy(np.array(f.declared[key])))
+    tx = torch.tensor(x, requires_grad=True)
+    exec(f"{compute}\nloss.backward()", {**scope, "x": tx})  # noqa: S102
+    for key, p in {**params, "x": tx}.items():
+        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)

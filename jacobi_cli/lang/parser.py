@@ -626,9 +626,12 @@ class _Lowering:
         return None
 
     def holds_layer(self, call: ast.Call) -> bool:
-        """Does ``call`` make a layer with parameters (:data:`LAYERS`), or an nn.Sequential holding one?"""
+        """Does ``call`` make a layer with parameters (:data:`LAYERS`, a recurrent one or attention:
+        :data:`~jacobi_cli.lang.recurrent.RECURRENT`), or an nn.Sequential holding one?"""
         cls = self.layer_class(call)
-        return cls in LAYERS or cls in RECURRENT or cls == "Sequential" and any(isinstance(a, ast.Call) and self.holds_layer(a)
+        if cls in RECURRENT:
+            return True
+        return cls in LAYERS or cls == "Sequential" and any(isinstance(a, ast.Call) and self.holds_layer(a)
                                                             for a in call.args)
 
     def made_layer(self, call: ast.Call, prefix: str):

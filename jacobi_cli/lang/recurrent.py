@@ -382,23 +382,35 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     def split(t, length):  # (length, N, E) → (N·heads, length, head_dim), as PyTorch's view and transpose
         return _call("transpose", b, position, _call("reshape", b, position, t, (length, batch * heads, hd)), 0, 1)
     q, k, v = split(q, tgt), split(k, src), split(v, src)
-    scores = _call("matmul", b, position, q * math.sqrt(1.0 / float(hd)), _call("transpose", b, position, k, -2, -1))
-    if mask is not None:
-        scores = scores + mask
-    weights = _call("softmax", b, position, scores, -1)
-    out = _call("matmul", b, position, weights, v)
+    if need:
+        scores = _call("matmul", b, position, q * math.sqrt(1.0 / float(hd)),
+                       _call("transpose", b, position, k, -2, -1))
+        weights = _call("softmax", b, position, scores if mask is None else scores + mask, -1)
+        out = _call("matmul", b, position, weights, v)
+    else:  # PyTorch calls F.scaled_dot_product_attention, whose rows masked entirely are 0 (softmax's are NaN)
+        out = _call("reshape", b, position, _sdpa(b, q, k, v, mask, batch, heads, position), (batch * heads, tgt, hd))
     out = _call("reshape", b, position, _call("transpose", b, position, out, 0, 1), (tgt * batch, embed))
     out = _call("reshape", b, position, module.params["out_proj"].call(b, [out], {}, position), (tgt, batch, embed))
-    weights = _call("reshape", b, position, weights, (batch, heads, tgt, src))
-    if average:
-        weights = _call("mean", b, position, weights, 1)
     if not batched:
-        out, weights = _call("squeeze", b, position, out, 1), _call("squeeze", b, position, weights, 0)
+        out = _call("squeeze", b, position, out, 1)
     elif o["batch_first"]:
         out = _call("transpose", b, position, out, 1, 0)
     if not need:
-        weights = Refused(f"{cls}(..., need_weights=False) returns None as its attention weights")
-    return Items([out, weights])
+        return Items([out, Refused(f"{cls}(..., need_weights=False) returns None as its attention weights")])
+    weights = _call("reshape", b, position, weights, (batch, heads, tgt, src))
+    if average:
+        weights = _call("mean", b, position, weights, 1)
+    return Items([out, weights if batched else _call("squeeze", b, position, weights, 0)])
+
+
+def _sdpa(b, q, k, v, mask, batch: int, heads: int, position):
+    """F.scaled_dot_product_attention of the heads (N·heads, L, head_dim) viewed as (N, heads, L, head_dim), as
+    F.multi_head_attention_forward calls it without weights."""
+    def view(t):
+        return _call("reshape", b, position, t, (batch, heads) + tuple(t.shape[1:]))
+    if mask is not None and mask.ndim == 3:
+        mask = view(mask) if mask.shape[0] == batch * heads else _call("unsqueeze", b, position, mask, 0)
+    return _call("scaled_dot_product_attention", b, position, view(q), view(k), view(v), attn_mask=mask)
 
 
 def _attention_shapes(b, o: dict, q, k, v, position) -> bool:
