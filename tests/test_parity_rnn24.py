@@ -164,3 +164,47 @@ def test_a_model_holding_an_lstm_and_attention_gives_pytorchs_grads(float64):
     exec(f"{compute}\nloss.backward()", {**scope, "x": tx})  # noqa: S102
     for key, p in {**params, "x": tx}.items():
         np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
+
+
+# a tutorial's model as pasted (its h0 and c0 made in forward, flatten_parameters() read as nothing)
+TUTORIAL = """import torch
+import torch.nn as nn
+
+
+class LSTMModel(nn.Module):
+    def __init__(self, input_dim, hidden_dim, layer_dim, output_dim):
+        super(LSTMModel, self).__init__()
+        self.hidden_dim = hidden_dim
+        self.layer_dim = layer_dim
+        self.lstm = nn.LSTM(input_dim, hidden_dim, layer_dim, batch_first=True)
+        self.fc = nn.Linear(hidden_dim, output_dim)
+
+    def forward(self, x):
+        h0 = torch.zeros(self.layer_dim, x.size(0), self.hidden_dim)
+        c0 = torch.zeros(self.layer_dim, x.size(0), self.hidden_dim)
+        self.lstm.flatten_parameters()
+        out, (hn, cn) = self.lstm(x, (h0.detach(), c0.detach()))
+        out = self.fc(out[:, -1, :])
+        return out
+
+
+model = LSTMModel(3, 4, 2, 1)
+"""
+TUTORIAL_LOSS = "criterion = nn.MSELoss()\nloss = criterion(model(x), y)\n"
+
+
+def test_a_tutorials_lstm_model_gives_pytorchs_grads(float64):
+    x, y = _normal(2, 5, 3), _normal(2, 1)
+    f = api.compile(f"{TUTORIAL}{TUTORIAL_LOSS}loss.backward()", {"x": ":2x5x3", "y": ":2x1"})
+    found = f.jacobian({"x": x, "y": y})
+    scope = {}
+    exec(TUTORIAL, scope)  # noqa: S102 - the test's own text, under PyTorch
+    params = dict(scope["model"].named_parameters(prefix="model"))
+    assert set(params) == set(f.declared)
+    with torch.no_grad():
+        for key, p in params.items():
+            p.copy_(torch.from_numpy(np.array(f.declared[key])))
+    tensors = {"x": torch.tensor(x, requires_grad=True), "y": torch.tensor(y, requires_grad=True)}
+    exec(f"{TUTORIAL_LOSS}loss.backward()", {**scope, **tensors})  # noqa: S102
+    for key, p in {**params, **tensors}.items():
+        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)

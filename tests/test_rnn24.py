@@ -253,3 +253,12 @@ def test_a_zero_mask_is_read_either_way_and_a_stacked_constant_state_is_the_pair
 def test_a_malformed_call_is_one_clear_error():
     with pytest.raises(JacError, match="called with the input and the initial state"):
         api.evaluate(f"{HEADER}rnn = nn.RNN(3, 4)\nrnn(x, x, x)[0]", {"x": np.zeros((2, 3))})
+
+
+def test_flatten_parameters_is_read_as_nothing():
+    x = RNG.normal(size=(3, 2, 4))
+    text = f"{HEADER}gru = nn.GRU(4, 2)\n"
+    flat = api.evaluate(text + "gru.flatten_parameters()\ngru(x)[0]", {"x": x})
+    np.testing.assert_array_equal(flat, api.evaluate(text + "gru(x)[0]", {"x": x}))
+    with pytest.raises(JacError, match="never used"):  # a tensor has no such method
+        api.evaluate(text + "x.flatten_parameters()\ngru(x)[0]", {"x": x})

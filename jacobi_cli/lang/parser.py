@@ -36,7 +36,7 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
     torch_positional_dtype
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .modules import LAYERS, Module, Sequential, layer, refused_module
-from .recurrent import RECURRENT, recurrent, refused_recurrent
+from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -504,6 +504,8 @@ class _Lowering:
             return
         if _no_effect(stmt) or self.marks_input(stmt):  # a docstring, 'pass', 'x: Tensor', x.requires_grad_()
             return
+        if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
+            return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
                 and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
                 and "print" not in self.scope:
@@ -659,6 +661,15 @@ class _Lowering:
                                                                                       position))
         made.prefix = prefix
         return made
+
+    def flattens(self, stmt: ast.stmt) -> bool:
+        """Is ``stmt`` ``rnn.flatten_parameters()`` (or ``self.lstm.flatten_parameters()``) of a recurrent layer?"""
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "flatten_parameters" and not call.args and not call.keywords):
+            return False
+        owner = self.expression(call.func.value)
+        return isinstance(owner, Recurrent) and not owner.cls.endswith(("Cell", "Attention"))
 
     def declare_optimizer(self, stmt: ast.stmt) -> bool:
         """``optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`` (or a scheduler) at the top level: an
