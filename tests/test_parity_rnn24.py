@@ -208,3 +208,30 @@ def test_a_tutorials_lstm_model_gives_pytorchs_grads(float64):
     exec(f"{TUTORIAL_LOSS}loss.backward()", {**scope, **tensors})  # noqa: S102
     for key, p in {**params, **tensors}.items():
         np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
+
+
+FUNCTIONAL = [
+    ("F.multi_head_attention_forward(q, k, k, 4, 2, W, bi, None, None, False, 0.0, Wo, bo, "
+     "key_padding_mask=torch.tensor([[False, False, True, False], [False] * 4]), average_attn_weights=False)",
+     {"q": (3, 2, 4), "k": (4, 2, 4), "W": (12, 4), "bi": (12,), "Wo": (4, 4), "bo": (4,)}),
+    ("F.multi_head_attention_forward(q, k, v, 4, 1, None, None, None, None, False, 0.5, Wo, None, training=False, "
+     "use_separate_proj_weight=True, q_proj_weight=Wq, k_proj_weight=Wk, v_proj_weight=Wv, attn_mask=m)",
+     {"q": (2, 4), "k": (3, 2), "v": (3, 5), "Wq": (4, 4), "Wk": (4, 2), "Wv": (4, 5), "Wo": (4, 4), "m": (2, 3)}),
+]
+
+
+@pytest.mark.parametrize("call,shapes", FUNCTIONAL, ids=range(len(FUNCTIONAL)))
+def test_the_functional_attention_is_pytorchs(call, shapes, float64):
+    inputs = {k: _normal(*s) for k, s in shapes.items()}
+    bindings = {k: ":" + "x".join(map(str, s)) for k, s in shapes.items()}
+    text = f"{HEADER}y, w = {call}\n"
+    values = {n: api.compile(f"{text}{n}", bindings).value(inputs) for n in ("y", "w")}
+    loss = " + ".join(f"(torch.tensor({_weights(n, values[n].shape).tolist()}) * {n}).sum()" for n in ("y", "w"))
+    grads = api.compile(f"{text}{loss}", bindings).jacobian(inputs)
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in inputs.items()}
+    y, w = eval(call, {"torch": torch, "F": torch.nn.functional, **tensors})  # noqa: S307 - the test's own text
+    for name, theirs in (("y", y), ("w", w)):
+        np.testing.assert_allclose(values[name], theirs.detach().numpy(), rtol=1e-10, atol=1e-13, err_msg=name)
+    sum((t * torch.from_numpy(_weights(n, tuple(t.shape)))).sum() for n, t in (("y", y), ("w", w))).backward()
+    for key, t in tensors.items():
+        np.testing.assert_allclose(grads[key], t.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)

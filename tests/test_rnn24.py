@@ -262,3 +262,29 @@ def test_flatten_parameters_is_read_as_nothing():
     np.testing.assert_array_equal(flat, api.evaluate(text + "gru(x)[0]", {"x": x}))
     with pytest.raises(JacError, match="never used"):  # a tensor has no such method
         api.evaluate(text + "x.flatten_parameters()\ngru(x)[0]", {"x": x})
+
+
+def test_a_cell_without_state_needs_a_known_batch_and_a_given_state_may_be_symbolic():
+    text = f"{HEADER}cell = nn.LSTMCell(3, 4)\n"
+    result = runner.invoke(app, ["shape", text + "cell(x)[0]", "x:Nx3"])
+    assert result.exit_code == 2 and "zero state of the batch's size" in result.output, result.output
+    result = runner.invoke(app, ["shape", text + "cell(x, (h, h))[1]", "x:Nx3", "h:Nx4", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["output"]["shape"] == ["N", 4], result.output
+
+
+def test_the_functional_attention_is_the_modules_with_its_parameters():
+    x = RNG.normal(size=(3, 2, 4))
+    module = f"{HEADER}attn = nn.MultiheadAttention(4, 2)\ny, w = attn(x, x, x)\n"
+    f = api.compile(module + "y", {"x": ":3x2x4"})
+    p = {k.split(".", 1)[1].replace(".", "_"): np.array(v) for k, v in f.declared.items()}
+    functional = (f"{HEADER}import torch.nn.functional as F\ny, w = F.multi_head_attention_forward(x, x, x, 4, 2, W, "
+                  "bi, None, None, False, 0.0, Wo, bo)\n")
+    given = {"x": x, "W": p["in_proj_weight"], "bi": p["in_proj_bias"], "Wo": p["out_proj_weight"],
+             "bo": p["out_proj_bias"]}
+    np.testing.assert_array_equal(api.evaluate(functional + "y", given), f.value({"x": x}))
+    with pytest.raises(JacError, match="bias_k is not supported"):
+        api.evaluate(functional.replace("bi, None", "bi, bo"), given)
+    with pytest.raises(JacError, match="in_proj_weight must be of shape"):
+        api.evaluate(functional + "y", {**given, "W": p["in_proj_weight"][:8]})
+    with pytest.raises(JacError, match="dropout_p=0.1, training=True"):
+        api.evaluate(functional.replace("False, 0.0", "False, 0.1") + "y", given)

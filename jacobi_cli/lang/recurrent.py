@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import JacShapeError, JacValueError
 from ..ir.shapes import fmt
-from .functions import SHAPE_OPS, Items, Refused, booleans, static, static_int, tensor
+from .functions import REQUIRED, SHAPE_OPS, Items, Refused, arguments, booleans, static, static_int, tensor, variant
 from .modules import Module, _drawn, _function, _given, _weighted_call
 
 _BASE = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size",
@@ -231,6 +231,9 @@ def _run_cell(b, module: Recurrent, args: list, kwargs: dict, position):
     count = 2 if o["mode"] == "LSTM" else 1
     shape = (x.shape[0], o["hidden_size"])
     if hx is None:
+        if not isinstance(shape[0], int):
+            raise JacShapeError(f"nn.{module.cls}() starts from a zero state of the batch's size, which must be known: "
+                                f"got the input's shape {fmt(x.shape)}", position)
         state = [_zeros(b, shape, position)] * count
     else:
         state = _state_parts(b, module, hx, count, position)
@@ -495,6 +498,64 @@ def _attention_mask(b, a: dict, batched: bool, batch: int, heads: int, tgt: int,
         mask = pad if mask is None else mask + pad
     return mask
 
+
+_MHA_FORWARD = {"query": REQUIRED, "key": REQUIRED, "value": REQUIRED, "embed_dim_to_check": REQUIRED,
+                "num_heads": REQUIRED, "in_proj_weight": REQUIRED, "in_proj_bias": REQUIRED, "bias_k": REQUIRED,
+                "bias_v": REQUIRED, "add_zero_attn": REQUIRED, "dropout_p": REQUIRED, "out_proj_weight": REQUIRED,
+                "out_proj_bias": REQUIRED, "training": True, "key_padding_mask": None, "need_weights": True,
+                "attn_mask": None, "use_separate_proj_weight": False, "q_proj_weight": None, "k_proj_weight": None,
+                "v_proj_weight": None, "static_k": None, "static_v": None, "average_attn_weights": True,
+                "is_causal": False}
+
+
+@variant("torch", "multi_head_attention_forward")
+def _multi_head_attention_forward(b, args, kwargs, position):
+    """F.multi_head_attention_forward(query, key, value (sequence first), embed_dim_to_check, num_heads,
+    in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, ...):
+    nn.MultiheadAttention's forward with the parameters given, (attn_output, attn_weights)"""
+    fname = "multi_head_attention_forward"
+    a = arguments(fname, args, kwargs, _MHA_FORWARD, position)
+    for key in ("bias_k", "bias_v", "static_k", "static_v"):
+        if a[key] is not None:
+            raise JacValueError(f"{fname}(): {key} is not supported by jac (give None)", position)
+    if _flag(b, a["add_zero_attn"], f"{fname}'s add_zero_attn", position):
+        raise JacValueError(f"{fname}(): add_zero_attn=True is not supported by jac", position)
+    p = static(b, a["dropout_p"], f"{fname}'s dropout_p", position)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise JacValueError(f"{fname}(): dropout_p must be a number between 0 and 1, got {p!r}", position)
+    q, k, v = (tensor(b, a[n], fname, position) for n in ("query", "key", "value"))
+    embed, heads = static_int(b, a["embed_dim_to_check"], "embed_dim_to_check", position), \
+        static_int(b, a["num_heads"], "num_heads", position)
+    if heads < 1 or embed % heads or q.shape[-1] != embed:
+        raise JacShapeError(f"{fname}(): was expecting embedding dimension of {embed} divisible by num_heads "
+                            f"({heads}), but got a query of shape {fmt(q.shape)}", position)
+    if p > 0 and _flag(b, a["training"], f"{fname}'s training", position):
+        raise JacValueError(f"{fname}(..., dropout_p={p:g}, training=True) drops attention weights at random (no one "
+                            f"Jacobian): give dropout_p=0 or training=False", position)
+    options = {"embed_dim": embed, "num_heads": heads, "kdim": k.shape[-1], "vdim": v.shape[-1], "dropout": 0.0,
+               "batch_first": False}
+    weights = ("q_proj_weight", "k_proj_weight", "v_proj_weight") \
+        if _flag(b, a["use_separate_proj_weight"], f"{fname}'s use_separate_proj_weight", position) \
+        else ("in_proj_weight",)
+    params = {}
+    for name, width in zip(weights, (embed, k.shape[-1], v.shape[-1]) if len(weights) == 3 else (embed,)):
+        if a[name] is None:
+            raise JacValueError(f"{fname}(): {name} is None", position)
+        params[name] = tensor(b, a[name], fname, position)
+        rows = 3 * embed if name == "in_proj_weight" else embed
+        if tuple(params[name].shape) != (rows, width):
+            raise JacShapeError(f"{fname}(): {name} must be of shape {fmt((rows, width))}, got "
+                                f"{fmt(params[name].shape)}", position)
+    linear = {"weight": tensor(b, a["out_proj_weight"], fname, position)}
+    if a["in_proj_bias"] is not None:
+        params["in_proj_bias"] = tensor(b, a["in_proj_bias"], fname, position)
+    if a["out_proj_bias"] is not None:
+        linear["bias"] = tensor(b, a["out_proj_bias"], fname, position)
+    params["out_proj"] = Module("Linear", "linear", linear, run=_weighted_call)
+    module = Recurrent("MultiheadAttention", options, params, _run_attention)
+    call = {key: a[key] for key in ("key_padding_mask", "need_weights", "attn_mask", "average_attn_weights",
+                                    "is_causal")}
+    return _run_attention(b, module, [q, k, v], call, position)
 
 def refused_recurrent(name: str) -> str | None:
     """Why ``nn.NAME(...)`` of :data:`RECURRENT` is refused where it is (not assigned at the text's top level or

@@ -101,7 +101,8 @@ names on this page are known.
   tanh(W_in x + b_in + r * (W_hn h + b_hn))`), the attention as `F.multi_head_attention_forward` computes it in
   training mode (`attn_mask` and `key_padding_mask` boolean, True not attended, or float, added;
   `average_attn_weights=False` keeps the heads; `need_weights=False` is `F.scaled_dot_product_attention`, whose
-  rows masked entirely are 0, and its weights are None). `rnn.flatten_parameters()` is read as nothing. Refused:
+  rows masked entirely are 0, and its weights are None); `F.multi_head_attention_forward(...)` is that attention
+  with the parameters given. `rnn.flatten_parameters()` is read as nothing. Refused:
   `dropout` > 0 between layers or in the attention (training mode: random), `add_bias_kv`, `add_zero_attn`,
   `is_causal=True` without a mask, and a mask of 0s and 1s that is not known to be boolean (`mask > 0` is).
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
