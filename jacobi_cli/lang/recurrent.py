@@ -124,13 +124,9 @@ def _recurrent_layer(b, cls: str, a: dict, position, make) -> Recurrent:
         raise JacValueError(f"nn.{cls}(): proj_size argument is only supported for LSTM, not RNN or GRU", position)
     if proj >= hidden:
         raise JacValueError(f"nn.{cls}(): proj_size ({proj}) has to be smaller than hidden_size ({hidden})", position)
-    if dropout > 0 and layers > 1:  # PyTorch drops nothing after the last layer, so one layer is read as it is
-        raise JacValueError(f"nn.{cls}(..., dropout={dropout:g}): a module just made is in training mode, and drops "
-                            f"the outputs of all but the last layer at random (no one Jacobian); write dropout=0",
-                            position)
     directions = 2 if _flag(b, a["bidirectional"], f"nn.{cls}'s bidirectional", position) else 1
     out = proj or hidden
-    options.update(num_layers=layers, directions=directions, proj_size=proj, bias=bias,
+    options.update(num_layers=layers, directions=directions, proj_size=proj, bias=bias, dropout=dropout,
                    batch_first=_flag(b, a["batch_first"], f"nn.{cls}'s batch_first", position))
     shapes = {}
     for layer in range(layers):
@@ -255,6 +251,10 @@ def _run_layer(b, module: Recurrent, args: list, kwargs: dict, position):
     x = tensor(b, args[0] if args else kwargs["input"], f"nn.{module.cls}", position)
     hx = args[1] if len(args) == 2 else kwargs.get("hx")
     o = module.kwargs
+    if o["dropout"] > 0 and o["num_layers"] > 1:  # PyTorch drops nothing after the last layer: one layer is as it is
+        raise JacValueError(f"nn.{module.cls}(..., dropout={o['dropout']:g}): a module just made is in training mode, "
+                            f"and drops the outputs of all but the last layer at random (no one Jacobian); write "
+                            f"dropout=0", position)
     if x.ndim not in (2, 3):
         raise JacShapeError(f"nn.{module.cls}: Expected input to be 2D or 3D, got {x.ndim}D instead", position)
     if x.shape[-1] != o["input_size"]:
