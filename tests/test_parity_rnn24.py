@@ -69,6 +69,9 @@ CASES = [
     ("attn = nn.MultiheadAttention(4, 2)",  # PyTorch's scaled_dot_product_attention: a row masked entirely is 0
      "pad = torch.tensor([[True, True, True], [False, True, False]])\n"
      "y, _ = attn(x, x, x, key_padding_mask=pad, need_weights=False)", ("y",), {"x": _normal(3, 2, 4)}),
+    ("attn = nn.MultiheadAttention(4, 2, batch_first=True)",  # a mask masking nothing, found by rnn24_sweep
+     "y, _ = attn(x, x, x, key_padding_mask=torch.tensor([[0, 0, 0]]) > 0, need_weights=False)", ("y",),
+     {"x": _normal(1, 3, 4)}),
     ("attn = nn.MultiheadAttention(4, 1)",
      "y, _ = attn(x, k, k, attn_mask=m, need_weights=False)", ("y",),
      {"x": _normal(2, 1, 4), "k": _normal(3, 1, 4), "m": _normal(2, 3)}),

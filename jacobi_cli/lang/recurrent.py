@@ -411,6 +411,9 @@ def _sdpa(b, q, k, v, mask, batch: int, heads: int, position):
     F.multi_head_attention_forward calls it without weights."""
     def view(t):
         return _call("reshape", b, position, t, (batch, heads) + tuple(t.shape[1:]))
+    node = b.nodes[mask.id] if mask is not None else None
+    if node is not None and node.op == "const" and not np.any(node.value):
+        mask = None  # a mask of zeros (nothing masked) adds nothing; the function would ask whether they are booleans
     if mask is not None and mask.ndim == 3:
         mask = view(mask) if mask.shape[0] == batch * heads else _call("unsqueeze", b, position, mask, 0)
     return _call("scaled_dot_product_attention", b, position, view(q), view(k), view(v), attn_mask=mask)
