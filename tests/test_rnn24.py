@@ -220,6 +220,7 @@ def test_jac_shape_takes_a_recurrent_layer_of_any_size():
     ("rnn = nn.LSTM(3, 4)\nrnn(x, torch.zeros(1, 4, 4))[0]", ["takes its state as a tuple of two arrays"]),
     ("rnn = nn.GRU(3, 4)\nrnn(x, torch.zeros(1, 2, 4))[0]", ["expected hidden size of shape (1, 4, 4)"]),
     ("rnn = nn.LSTM(3, 4)\nrnn(x)", ["the last statement is a tuple of 2 arrays"]),
+    ("rnn = nn.LSTM(3, 4)\nrnn(x[:0])[0]", ["Expected sequence length to be larger than 0"]),
     ("rnn = nn.LSTM(3, 4, device='cuda')\nrnn(x)[0]", ["CPU"]),
     ("cell = nn.LSTMCell(3, 4)\ncell(x[0])[0] + cell(x)[0]", ["Expected input to be 1D or 2D, got 3D"]),
     ("attn = nn.MultiheadAttention(6, 4)\nattn(x, x, x)[0]", ["embed_dim (6) must be divisible by num_heads (4)"]),
@@ -251,7 +252,7 @@ def test_a_zero_mask_is_read_either_way_and_a_stacked_constant_state_is_the_pair
 
 
 def test_a_malformed_call_is_one_clear_error():
-    with pytest.raises(JacError, match="called with the input and the initial state"):
+    with pytest.raises(JacError, match="called with the input and, if given, the state"):
         api.evaluate(f"{HEADER}rnn = nn.RNN(3, 4)\nrnn(x, x, x)[0]", {"x": np.zeros((2, 3))})
 
 

@@ -208,13 +208,19 @@ def _check_state(module: Recurrent, part, shape: tuple, what: str, position) -> 
                             position)
 
 
-def _run_cell(b, module: Recurrent, args: list, kwargs: dict, position):
-    """nn.RNNCell / GRUCell / LSTMCell's forward, cell(x, hx=None): h' (or the pair (h', c'))."""
+def _input_and_state(b, module: Recurrent, args: list, kwargs: dict, position) -> tuple:
+    """The call's input and its state (None when not given), as ``forward(input, hx=None)`` binds them."""
     if len(args) > 2 or set(kwargs) - {"input", "hx"} or len(args) + len(kwargs) < 1 \
             or len(args) == 2 and "hx" in kwargs or args and "input" in kwargs:
-        raise JacValueError(f"nn.{module.cls}() is called with the input and the state, cell(x, hx)", position)
+        raise JacValueError(f"nn.{module.cls}() is called with the input and, if given, the state: (x) or (x, hx)",
+                            position)
     x = tensor(b, args[0] if args else kwargs["input"], f"nn.{module.cls}", position)
-    hx = args[1] if len(args) == 2 else kwargs.get("hx")
+    return x, args[1] if len(args) == 2 else kwargs.get("hx")
+
+
+def _run_cell(b, module: Recurrent, args: list, kwargs: dict, position):
+    """nn.RNNCell / GRUCell / LSTMCell's forward, cell(x, hx=None): h' (or the pair (h', c'))."""
+    x, hx = _input_and_state(b, module, args, kwargs, position)
     o = module.kwargs
     if x.ndim not in (1, 2):
         raise JacShapeError(f"nn.{module.cls}: Expected input to be 1D or 2D, got {x.ndim}D instead", position)
@@ -243,13 +249,8 @@ def _run_cell(b, module: Recurrent, args: list, kwargs: dict, position):
     return new[0] if count == 1 else Items(new)
 
 
-def _run_layer(b, module: Recurrent, args: list, kwargs: dict, position):
-    """nn.RNN / GRU / LSTM's forward, rnn(x, hx=None): (output, h_n), an LSTM's (output, (h_n, c_n))."""
-    if len(args) > 2 or set(kwargs) - {"input", "hx"} or len(args) + len(kwargs) < 1 \
-            or len(args) == 2 and "hx" in kwargs or args and "input" in kwargs:
-        raise JacValueError(f"nn.{module.cls}() is called with the input and the initial state, rnn(x, hx)", position)
-    x = tensor(b, args[0] if args else kwargs["input"], f"nn.{module.cls}", position)
-    hx = args[1] if len(args) == 2 else kwargs.get("hx")
+def _sequence(b, module: Recurrent, x, position):
+    """The input of a layer checked as PyTorch checks it, sequence first (T, N, C), and whether it was unbatched."""
     o = module.kwargs
     if o["dropout"] > 0 and o["num_layers"] > 1:  # PyTorch drops nothing after the last layer: one layer is as it is
         raise JacValueError(f"nn.{module.cls}(..., dropout={o['dropout']:g}): a module just made is in training mode, "
@@ -265,52 +266,67 @@ def _run_layer(b, module: Recurrent, args: list, kwargs: dict, position):
                             f"{fmt(x.shape)}", position)
     single = x.ndim == 2
     if single:
-        x = _call("unsqueeze", b, position, x, 1)
-    elif o["batch_first"]:
-        x = _call("transpose", b, position, x, 0, 1)
-    steps, batch = x.shape[0], x.shape[1]
-    count, layers, directions = (2 if o["mode"] == "LSTM" else 1), o["num_layers"], o["directions"]
-    out = o["proj_size"] or o["hidden_size"]
-    shapes = [(layers * directions, batch, out), (layers * directions, batch, o["hidden_size"])][:count]
+        return _call("unsqueeze", b, position, x, 1), True
+    return (_call("transpose", b, position, x, 0, 1) if o["batch_first"] else x), False
+
+
+def _initial_state(b, module: Recurrent, hx, batch: int, single: bool, position) -> list:
+    """h_0 (and an LSTM's c_0), each (layers·directions, N, size): zeros, or the state given, checked."""
+    o = module.kwargs
+    rows = o["num_layers"] * o["directions"]
+    shapes = [(rows, batch, o["proj_size"] or o["hidden_size"]), (rows, batch, o["hidden_size"])]
+    shapes = shapes[:2 if o["mode"] == "LSTM" else 1]
     if hx is None:
-        initial = [_zeros(b, s, position) for s in shapes]
-    else:
-        initial = _state_parts(b, module, hx, count, position)
-        for k, (part, s) in enumerate(zip(initial, shapes)):
-            what = "hidden size" if k == 0 else "cell size"
-            if single and part.ndim != 2:
-                raise JacShapeError(f"nn.{module.cls}(): for unbatched 2-D input, hx should also be 2-D but got "
-                                    f"{part.ndim}-D tensor", position)
-            _check_state(module, part, (s[0],) + s[2:] if single else s, what, position)
-        if single:
-            initial = [_call("unsqueeze", b, position, p, 1) for p in initial]
-    finals, layer_input = [[] for _ in range(count)], x
-    for layer in range(layers):
+        return [_zeros(b, s, position) for s in shapes]
+    initial = _state_parts(b, module, hx, len(shapes), position)
+    for k, (part, s) in enumerate(zip(initial, shapes)):
+        if single and part.ndim != 2:
+            raise JacShapeError(f"nn.{module.cls}(): for unbatched 2-D input, hx should also be 2-D but got "
+                                f"{part.ndim}-D tensor", position)
+        _check_state(module, part, (s[0],) + s[2:] if single else s, ("hidden size", "cell size")[k], position)
+    return [_call("unsqueeze", b, position, p, 1) for p in initial] if single else initial
+
+
+def _direction(b, module: Recurrent, x, state: tuple, weights: dict, reverse: bool, position) -> tuple:
+    """One layer's pass in one direction over x (T, N, C): its outputs (T, N, H) and its last state. The input's
+    projection is made for every time step at once, as PyTorch's CPU kernels make it."""
+    projected = _call("linear", b, position, x, weights["weight_ih"], weights.get("bias_ih"))
+    hs = [None] * x.shape[0]
+    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+        state = _step(b, module, None, state, weights, position,
+                      projected=b.apply("getitem", projected, index=(t,), position=position))
+        hs[t] = state[0]
+    return _call("stack", b, position, Items(hs), 0), state
+
+
+def _run_layer(b, module: Recurrent, args: list, kwargs: dict, position):
+    """nn.RNN / GRU / LSTM's forward, rnn(x, hx=None): (output, h_n), an LSTM's (output, (h_n, c_n))."""
+    x, hx = _input_and_state(b, module, args, kwargs, position)
+    x, single = _sequence(b, module, x, position)
+    if x.shape[0] == 0:
+        raise JacShapeError(f"nn.{module.cls}(): Expected sequence length to be larger than 0 in RNN", position)
+    o = module.kwargs
+    initial = _initial_state(b, module, hx, x.shape[1], single, position)
+    finals = [[] for _ in initial]
+    for layer in range(o["num_layers"]):
         outputs = []
-        for d, suffix in enumerate(("", "_reverse")[:directions]):
-            k = layer * directions + d
-            weights = {name: module.params.get(f"{name}_l{layer}{suffix}")
-                       for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")}
-            weights = {name: w for name, w in weights.items() if w is not None}
-            projected = _call("linear", b, position, layer_input, weights["weight_ih"], weights.get("bias_ih"))
+        for d, suffix in enumerate(("", "_reverse")[:o["directions"]]):
+            weights = {name: module.params[f"{name}_l{layer}{suffix}"]
+                       for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+                       if f"{name}_l{layer}{suffix}" in module.params}
+            k = layer * o["directions"] + d
             state = tuple(b.apply("getitem", p, index=(k,), position=position) for p in initial)
-            hs = [None] * steps
-            for t in (range(steps - 1, -1, -1) if d else range(steps)):
-                state = _step(b, module, None, state, weights, position,
-                              projected=b.apply("getitem", projected, index=(t,), position=position))
-                hs[t] = state[0]
-            outputs.append(_call("stack", b, position, Items(hs), 0))
+            output, state = _direction(b, module, x, state, weights, d == 1, position)
+            outputs.append(output)
             for part, final in zip(finals, state):
                 part.append(final)
-        layer_input = outputs[0] if directions == 1 else _call("cat", b, position, Items(outputs), 2)
-    output = layer_input
+        x = outputs[0] if len(outputs) == 1 else _call("cat", b, position, Items(outputs), 2)
     finals = [_call("stack", b, position, Items(parts), 0) for parts in finals]
     if single:
-        output = _call("squeeze", b, position, output, 1)
-        finals = [_call("squeeze", b, position, p, 1) for p in finals]
+        x, finals = _call("squeeze", b, position, x, 1), [_call("squeeze", b, position, p, 1) for p in finals]
     elif o["batch_first"]:
-        output = _call("transpose", b, position, output, 0, 1)
-    return Items([output, finals[0] if count == 1 else Items(finals)])
+        x = _call("transpose", b, position, x, 0, 1)
+    return Items([x, finals[0] if len(finals) == 1 else Items(finals)])
 
 
 def _attention(b, a: dict, position, make) -> Recurrent:
