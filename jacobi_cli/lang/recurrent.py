@@ -374,40 +374,20 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     (attn_output, attn_weights), the weights averaged over the heads unless average_attn_weights=False,
     None (refused where used) with need_weights=False."""
     cls, o = "nn.MultiheadAttention", module.kwargs
-    a = {"key_padding_mask": None, "need_weights": True, "attn_mask": None, "average_attn_weights": True,
-         "is_causal": False, **_given("MultiheadAttention's call", _ATTENTION_ARGS, args, kwargs, position)}
-    missing = [p for p in _ATTENTION_ARGS[:3] if p not in a]
-    if missing:
-        raise JacValueError(f"{cls}() is called with query, key and value: '{missing[0]}' is missing", position)
-    q, k, v = (tensor(b, a[n], cls, position) for n in _ATTENTION_ARGS[:3])
+    q, k, v, a = _attention_arguments(b, o, args, kwargs, position)
     need = _flag(b, a["need_weights"], f"{cls}'s need_weights", position)
     average = _flag(b, a["average_attn_weights"], f"{cls}'s average_attn_weights", position)
-    if o["dropout"] > 0:
-        raise JacValueError(f"{cls}(..., dropout={o['dropout']:g}): a module just made is in training mode, and "
-                            f"drops attention weights at random (no one Jacobian); write dropout=0", position)
     if _flag(b, a["is_causal"], f"{cls}'s is_causal", position) and (a["attn_mask"] is None or not need):
         raise JacValueError(f"{cls}(..., is_causal=True) is a hint jac does not follow: give the causal mask as "
                             f"attn_mask (with need_weights=True, the default, PyTorch uses the mask)", position)
     batched = _attention_shapes(b, o, q, k, v, position)
-    embed, heads = o["embed_dim"], o["num_heads"]
     if not batched:
         q, k, v = (_call("unsqueeze", b, position, t, 1) for t in (q, k, v))
     elif o["batch_first"]:
         q, k, v = (_call("transpose", b, position, t, 1, 0) for t in (q, k, v))
-    (tgt, batch, _), src, hd = q.shape, k.shape[0], embed // heads
-    q, k, v = _projections(b, module, q, k, v, position)
+    (tgt, batch, embed), src, heads = q.shape, k.shape[0], o["num_heads"]
     mask = _attention_mask(b, a, batched, batch, heads, tgt, src, position)
-
-    def split(t, length):  # (length, N, E) → (N·heads, length, head_dim), as PyTorch's view and transpose
-        return _call("transpose", b, position, _call("reshape", b, position, t, (length, batch * heads, hd)), 0, 1)
-    q, k, v = split(q, tgt), split(k, src), split(v, src)
-    if need:
-        scores = _call("matmul", b, position, q * math.sqrt(1.0 / float(hd)),
-                       _call("transpose", b, position, k, -2, -1))
-        weights = _call("softmax", b, position, scores if mask is None else scores + mask, -1)
-        out = _call("matmul", b, position, weights, v)
-    else:  # PyTorch calls F.scaled_dot_product_attention, whose rows masked entirely are 0 (softmax's are NaN)
-        out = _call("reshape", b, position, _sdpa(b, q, k, v, mask, batch, heads, position), (batch * heads, tgt, hd))
+    out, weights = _heads(b, _projections(b, module, q, k, v, position), mask, batch, heads, need, position)
     out = _call("reshape", b, position, _call("transpose", b, position, out, 0, 1), (tgt * batch, embed))
     out = _call("reshape", b, position, module.params["out_proj"].call(b, [out], {}, position), (tgt, batch, embed))
     if not batched:
@@ -420,6 +400,36 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     if average:
         weights = _call("mean", b, position, weights, 1)
     return Items([out, weights if batched else _call("squeeze", b, position, weights, 0)])
+
+
+def _attention_arguments(b, o: dict, args: list, kwargs: dict, position) -> tuple:
+    """query, key, value and the call's other arguments by name, defaults filled in."""
+    cls = "nn.MultiheadAttention"
+    a = {"key_padding_mask": None, "need_weights": True, "attn_mask": None, "average_attn_weights": True,
+         "is_causal": False, **_given("MultiheadAttention's call", _ATTENTION_ARGS, args, kwargs, position)}
+    missing = [p for p in _ATTENTION_ARGS[:3] if p not in a]
+    if missing:
+        raise JacValueError(f"{cls}() is called with query, key and value: '{missing[0]}' is missing", position)
+    if o["dropout"] > 0:
+        raise JacValueError(f"{cls}(..., dropout={o['dropout']:g}): a module just made is in training mode, and "
+                            f"drops attention weights at random (no one Jacobian); write dropout=0", position)
+    return tuple(tensor(b, a[n], cls, position) for n in _ATTENTION_ARGS[:3]) + (a,)
+
+
+def _heads(b, projected: tuple, mask, batch: int, heads: int, need: bool, position) -> tuple:
+    """The heads' attention of the projected q (L, N, E), k and v (S, N, E): the outputs (N·heads, L, head_dim)
+    and, with ``need``, the weights (N·heads, L, S), each head's softmax(q kᵀ / √head_dim + mask)."""
+    hd = projected[0].shape[-1] // heads
+
+    def split(t):  # (length, N, E) → (N·heads, length, head_dim), as PyTorch's view and transpose
+        return _call("transpose", b, position, _call("reshape", b, position, t, (t.shape[0], batch * heads, hd)), 0, 1)
+    q, k, v = (split(t) for t in projected)
+    if not need:  # PyTorch calls F.scaled_dot_product_attention, whose rows masked entirely are 0 (softmax's: NaN)
+        out = _sdpa(b, q, k, v, mask, batch, heads, position)
+        return _call("reshape", b, position, out, (batch * heads, q.shape[1], hd)), None
+    scores = _call("matmul", b, position, q * math.sqrt(1.0 / float(hd)), _call("transpose", b, position, k, -2, -1))
+    weights = _call("softmax", b, position, scores if mask is None else scores + mask, -1)
+    return _call("matmul", b, position, weights, v), weights
 
 
 def _sdpa(b, q, k, v, mask, batch: int, heads: int, position):
