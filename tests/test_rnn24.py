@@ -231,6 +231,8 @@ def test_jac_shape_takes_a_recurrent_layer_of_any_size():
     ("attn = nn.MultiheadAttention(3, 1)\nattn(x, x, x, attn_mask=torch.zeros(2, 3))[0]",
      ["attn_mask must be of shape"]),
     ("attn = nn.MultiheadAttention(3, 1)\nattn(x, x, x, is_causal=True)[0]", ["is_causal=True"]),
+    ("attn = nn.MultiheadAttention(3, 1)\nattn(x, x, x, key_padding_mask=torch.tensor([[0, 2, 0, 0]] * 4))[0]",
+     ["only bool and floating types of key_padding_mask"]),
     ("attn = nn.MultiheadAttention(3, 1)\nattn(x, x)[0]", ["'value' is missing"]),
 ])
 def test_what_is_refused(text, words):

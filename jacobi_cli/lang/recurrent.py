@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..errors import JacShapeError, JacValueError
+from ..ir import dtypes
 from ..ir.shapes import fmt
 from .functions import REQUIRED, SHAPE_OPS, Items, Refused, arguments, booleans, static, static_int, tensor, variant
 from .modules import Module, _drawn, _function, _given, _weighted_call
@@ -498,6 +499,10 @@ def _is_boolean_mask(b, m, what: str, position) -> bool:
 def _float_mask(b, m, what: str, position):
     """A mask as PyTorch's _canonical_mask makes it: a boolean's True is -inf, a float mask as it is."""
     m = tensor(b, m, f"nn.MultiheadAttention's {what}", position)
+    kind = dtypes.kind_of(b, m.id)
+    if m.id not in booleans(b) and kind is not None and kind[0].kind in "iu":
+        raise JacValueError(f"nn.MultiheadAttention(): only bool and floating types of {what} are supported (PyTorch's "
+                            f"words; this one holds integers)", position)
     if _is_boolean_mask(b, m, what, position):
         zeros = b.const(_drawn(b, tuple(m.shape), np.zeros), position)
         return b.apply("where", m, -math.inf, zeros, position=position)
