@@ -35,6 +35,8 @@ CASES = [
      ("out", "h", "c"), {"x": _normal(3, 2, 3), "h0": _normal(4, 2, 2), "c0": _normal(4, 2, 5)}),
     ("lstm = nn.LSTM(3, 4, batch_first=True)", "out, (h, c) = lstm(x, (torch.zeros(1, 4), torch.ones(1, 4)))",
      ("out", "h", "c"), {"x": _normal(3, 3)}),
+    ("lstm = nn.LSTM(2, 5, proj_size=3)", "out, (h, c) = lstm(x, (torch.zeros(1, 3), torch.full((1, 5), 0.5)))",
+     ("out", "h", "c"), {"x": _normal(4, 2)}),
     ("lstm = nn.LSTM(3, 4, dropout=0.5)", "out, hc = lstm(x)\nh = hc[0]", ("out", "h"), {"x": _normal(3, 2, 3)}),
     ("cell = nn.RNNCell(3, 4, nonlinearity='relu')", "h = cell(x, h0)", ("h",), {"x": _normal(2, 3),
                                                                                  "h0": _normal(2, 4)}),

@@ -291,3 +291,14 @@ def test_the_functional_attention_is_the_modules_with_its_parameters():
         api.evaluate(functional + "y", {**given, "W": p["in_proj_weight"][:8]})
     with pytest.raises(JacError, match="dropout_p=0.1, training=True"):
         api.evaluate(functional.replace("False, 0.0", "False, 0.1") + "y", given)
+
+
+def test_constant_arrays_of_different_shapes_in_a_tuple_are_a_list_of_arrays():
+    x = RNG.normal(size=5)
+    np.testing.assert_array_equal(api.evaluate("torch.cat([torch.zeros(2), torch.ones(3)]) * x", {"x": x}),
+                                  np.r_[0, 0, 1, 1, 1] * x)  # was refused: 'a nested list must be rectangular'
+    with pytest.raises(JacError, match="must be rectangular"):  # a ragged list written out is still refused
+        api.evaluate("torch.tensor([[1, 2], [3]]) * x", {"x": x})
+    lstm = f"{HEADER}lstm = nn.LSTM(2, 5, proj_size=3)\n"
+    out = api.evaluate(lstm + "lstm(x, (torch.zeros(1, 3), torch.zeros(1, 5)))[0]", {"x": x[:4, None] * [1, -1]})
+    np.testing.assert_array_equal(out, api.evaluate(lstm + "lstm(x)[0]", {"x": x[:4, None] * [1, -1]}))

@@ -1596,7 +1596,8 @@ class _Lowering:
             self.sequences.add(id(node))
             if isinstance(node, ast.Tuple):
                 self.tuples.add(id(node))
-            return self.literal(self.unpacked(kids), position)
+            return self.literal(self.unpacked(kids), position,
+                                arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
         if isinstance(node, ast.Attribute):
@@ -1699,8 +1700,10 @@ class _Lowering:
                                     "logical_not(x)", position) from None
         raise JacParseError(f"the operator {_op_text(node.op)} is not supported", position)
 
-    def literal(self, items: list, position: int):
-        """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
+    def literal(self, items: list, position: int, arrays: bool = False):
+        """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices. ``arrays``: no element is
+        itself written as a list or tuple, so constant arrays of different shapes are a list of arrays
+        (``(torch.zeros(1, 3), torch.zeros(1, 5))``, ``torch.cat([torch.zeros(2), torch.ones(3)])``)."""
         if any(isinstance(item, (Function, Module, Sequential)) for item in items):
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
@@ -1726,6 +1729,8 @@ class _Lowering:
                 raise JacValueError("a list or tuple may hold only numbers (constants), or arrays (as the argument "
                                     "of cat or stack), not lists of arrays", position)
             values.append(node.value)
+        if arrays and len({np.shape(v) for v in values}) > 1 and all(isinstance(i, Tracer) and i.ndim for i in items):
+            return Items(items)  # arrays of their own shapes, as (x, y) of inputs is
         try:
             array = np.array(values, dtype=np.float64) if values else np.zeros((0,), dtype=np.float64)
         except ValueError:
