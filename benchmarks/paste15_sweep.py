@@ -613,7 +613,7 @@ FIXED = [
     S("nn.Threshold(0.1, 20.0)(x)", x=X5),
     S("nn.Sequential(nn.Linear(3, 3))(x)", x=X3, refuse=("nn.Linear", "F.linear")),
     S("nn.Conv2d(1, 2, 3)(x)", x=n(1, 1, 4, 4), refuse=("Conv2d", "F.conv2d")),
-    S("nn.LSTM(3, 4)(x)", x=n(2, 3), refuse=("holds parameters", "F.linear")),
+    S("nn.LSTM(3, 4)(x)", x=n(2, 3), refuse=("holds parameters", "rnn = nn.LSTM(...)")),
     S("nn.CTCLoss()(x, x, x, x)", x=n(2, 3), refuse=("not supported", "torch.nn")),
     S("pool = nn.MaxPool2d(2)\npad = nn.ReflectionPad2d(1)\npool(pad(x))", x=n(1, 2, 4, 4)),
     S("nn.Sequential(nn.Upsample(scale_factor=2, mode='bilinear'), nn.AvgPool2d(3, 1, 1))(x)", x=n(1, 1, 3, 3)),

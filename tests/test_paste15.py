@@ -160,7 +160,7 @@ REFUSED = [
     ("nn.Linear(3, 4)(x)", ["x:3"], "nn.Linear(...) holds parameters", "F.linear(x, W, b)"),
     ("layer = nn.LazyConvTranspose2d(2, 3)\nlayer(x)", ["x:1x1x4x4"], "F.conv_transpose2d(x, w, b)"),
     ("nn.Dropout(0.1)(x)", ["x:3"], "training mode", "F.dropout(x, training=False)"),
-    ("nn.LSTM(3, 4)(x)", ["x:3"], "nn.LSTM(...) holds parameters", "F.linear, torch.sigmoid and torch.tanh"),
+    ("nn.LSTM(3, 4)(x)", ["x:3"], "nn.LSTM(...) holds parameters", "rnn = nn.LSTM(...)", "rnn.weight_ih_l0"),
     ("nn.CTCLoss()(x, x, x, x)", ["x:3"], "'nn.CTCLoss' is not supported", "F.relu(x)"),
     ("nn.ReLU()", ["x:3"], "call it on an array"),
     ("def f(x):\n    return f(x)\nf(x)", ["x:3"], "f() calls itself"),

@@ -111,8 +111,6 @@ PARAMETERS.update({
     **{f"Lazy{kind}{d}d": f"F.{fn}{d}d(x, w, b)" for kind, fn in (("Conv", "conv"), ("ConvTranspose", "conv_transpose"))
        for d in (1, 2, 3)},
     "LazyLinear": "F.linear(x, W, b), that is x @ W.T + b", "EmbeddingBag": "F.embedding_bag(idx, E, offsets)",
-    **{name: "its recurrence step by step with F.linear, torch.sigmoid and torch.tanh"
-       for name in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")},
     **{name: "its layers with F.scaled_dot_product_attention, F.linear and F.layer_norm"
        for name in ("Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
                     "TransformerDecoderLayer")},

@@ -37,6 +37,7 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
 from .ufuncs import OUTER as UFUNCS, Ufunc
 from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleList, Sequential, layer, named_parameters, \
     norm_parameters, refused_module, set_training
+from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
@@ -505,6 +506,8 @@ class _Lowering:
             return
         if _no_effect(stmt) or self.marks_input(stmt):  # a docstring, 'pass', 'x: Tensor', x.requires_grad_()
             return
+        if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
+            return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
                 and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
                 and "print" not in self.scope:
@@ -635,10 +638,11 @@ class _Lowering:
         return None
 
     def holds_layer(self, call: ast.Call) -> bool:
-        """Does ``call`` make a layer with parameters (:data:`LAYERS`), a norm or nn.PReLU (their parameters inputs
-        once named), or a container of modules (nn.Sequential, nn.ModuleList, nn.ModuleDict)?"""
+        """Does ``call`` make a layer with parameters (:data:`LAYERS`, a recurrent one or attention:
+        :data:`~jacobi_cli.lang.recurrent.RECURRENT`), a norm or nn.PReLU (their parameters inputs once named),
+        or a container of modules (nn.Sequential, nn.ModuleList, nn.ModuleDict)?"""
         cls = self.layer_class(call)
-        return cls in LAYERS or cls in NORMS or cls in _CONTAINERS
+        return cls in LAYERS or cls in RECURRENT or cls in NORMS or cls in _CONTAINERS
 
     def made_layer(self, call: ast.Call, prefix: str):
         """The module ``call`` makes, its parameters named from ``prefix`` (nn.Sequential's by position)."""
@@ -657,8 +661,9 @@ class _Lowering:
             return made
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
-        made = layer(self.b, cls, args, kwargs, position,
-                     lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value, position))
+        made = (recurrent if cls in RECURRENT else layer)(
+            self.b, cls, args, kwargs, position, lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value,
+                                                                                      position))
         made.prefix = prefix
         return made
 
@@ -866,6 +871,15 @@ class _Lowering:
             raise JacValueError("register_buffer(name, tensor): the name a string, the tensor an array", position)
         made.attributes[name] = given["tensor"]
         return None
+
+    def flattens(self, stmt: ast.stmt) -> bool:
+        """Is ``stmt`` ``rnn.flatten_parameters()`` (or ``self.lstm.flatten_parameters()``) of a recurrent layer?"""
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "flatten_parameters" and not call.args and not call.keywords):
+            return False
+        owner = self.expression(call.func.value)
+        return isinstance(owner, Recurrent) and not owner.cls.endswith(("Cell", "Attention"))
 
     def declare_optimizer(self, stmt: ast.stmt) -> bool:
         """``optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`` (or a scheduler) at the top level: an
@@ -1681,9 +1695,13 @@ class _Lowering:
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
         targets = stmt.targets[0].elts
-        if not all(isinstance(t, ast.Name) for t in targets):
+        if not all(isinstance(t, ast.Name) or _nested_names(t) for t in targets):
             raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
-        value = self.expression(stmt.value)
+        return self.bind_parts(stmt, targets, self.expression(stmt.value))
+
+    def bind_parts(self, stmt: ast.Assign, targets: list, value) -> None:
+        """The names ``targets`` bound to the parts of ``value``; a tuple of names among them to the parts of a
+        tuple part, as Python unpacks ``out, (h, c) = lstm(x)``."""
         if isinstance(value, Pair):  # values, indices = torch.max(x, 1)
             value = Items(unpack_pair(value, len(targets), self.source.at(stmt.value)))
         elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
@@ -1695,6 +1713,9 @@ class _Lowering:
             raise JacValueError(f"{len(targets)} names for a result of {len(value)} parts",
                                 self.source.at(stmt.targets[0]))
         for target, part in zip(targets, value):
+            if not isinstance(target, ast.Name):  # (h, c) of out, (h, c) = lstm(x)
+                self.bind_parts(stmt, target.elts, part)
+                continue
             self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
             if isinstance(part, Tracer):
                 self.memory.bind(target.id, part, False)
@@ -1825,7 +1846,8 @@ class _Lowering:
             self.sequences.add(id(node))
             if isinstance(node, ast.Tuple):
                 self.tuples.add(id(node))
-            return self.literal(self.unpacked(kids), position)
+            return self.literal(self.unpacked(kids), position,
+                                arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
         if isinstance(node, ast.Attribute):
@@ -1928,8 +1950,10 @@ class _Lowering:
                                     "logical_not(x)", position) from None
         raise JacParseError(f"the operator {_op_text(node.op)} is not supported", position)
 
-    def literal(self, items: list, position: int):
-        """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices."""
+    def literal(self, items: list, position: int, arrays: bool = False):
+        """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices. ``arrays``: no element is
+        itself written as a list or tuple, so constant arrays of different shapes are a list of arrays
+        (``(torch.zeros(1, 3), torch.zeros(1, 5))``, ``torch.cat([torch.zeros(2), torch.ones(3)])``)."""
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
             if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
                 return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them
@@ -1959,6 +1983,8 @@ class _Lowering:
                 raise JacValueError("a list or tuple may hold only numbers (constants), or arrays (as the argument "
                                     "of cat or stack), not lists of arrays", position)
             values.append(node.value)
+        if arrays and len({np.shape(v) for v in values}) > 1 and all(isinstance(i, Tracer) and i.ndim for i in items):
+            return Items(items)  # arrays of their own shapes, as (x, y) of inputs is
         try:
             array = np.array(values, dtype=np.float64) if values else np.zeros((0,), dtype=np.float64)
         except ValueError:
@@ -2798,7 +2824,7 @@ class _Lowering:
         if lib == "jax.lax":  # lax.max is no reduction: nothing of the shared table
             raise JacNameError(_library_message(module, fname, lib), position)
         if lib == "torch.nn":
-            why = refused_module(fname)
+            why = refused_recurrent(fname) or refused_module(fname)
             raise JacNameError(why or f"'{module}.{fname}' is not supported by jac: of torch.nn, jac has the modules "
                                       "without parameters (nn.ReLU(), nn.MaxPool2d(2), nn.MSELoss(), ...), the "
                                       "normalizations as made (nn.LayerNorm(8)) and the functions of "
@@ -3407,6 +3433,12 @@ def _call_on_name(stmt: ast.stmt):
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
         return call.func.value.id, call.func.attr
     return None
+
+
+def _nested_names(target: ast.AST) -> bool:
+    """Is ``target`` a tuple of names (or of such tuples), as in ``out, (h, c) = lstm(x)``?"""
+    return isinstance(target, (ast.Tuple, ast.List)) and all(
+        isinstance(t, ast.Name) or _nested_names(t) for t in target.elts)
 
 
 def _assigned_call(stmt: ast.stmt):

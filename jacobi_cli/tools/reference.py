@@ -86,7 +86,7 @@ names on this page are known.
   ...` an attribute (a layer, its parameters inputs named `net.NAME.weight`; `nn.Parameter(...)` an input
   `net.NAME`; another class of the text; a number), and `net(x)` writes `forward` out with `self` bound
   (`self.fc1(x)`, `self.helper(x)`). Elsewhere such a module, and those with
-  other parameters (`nn.LSTM`, `nn.MultiheadAttention`), are refused with the function to write, its parameters
+  other parameters (`nn.Transformer`, `nn.EmbeddingBag`), are refused with the function to write, its parameters
   bound as inputs (`F.linear(x, W, b)`).
 - Containers of modules, at the top level or as `self.NAME` in `__init__`: `nn.Sequential(...)` (or of an
   `OrderedDict`, its modules named), `nn.ModuleList([...])` (a list or a comprehension, `[nn.Linear(d, d) for _ in
@@ -106,6 +106,24 @@ names on this page are known.
   statistics (PyTorch's backward of that call reads them as updated), an instance norm tracking statistics in eval
   mode, and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
   an attribute (no parameter); `model.double()` changes nothing.
+- `nn.RNN` (`nonlinearity='tanh'` or `'relu'`), `nn.GRU`, `nn.LSTM` (`num_layers`, `bias`, `batch_first`,
+  `bidirectional`, LSTM's `proj_size`), `nn.RNNCell`, `nn.GRUCell`, `nn.LSTMCell` and `nn.MultiheadAttention`
+  (`kdim`/`vdim`, `bias`, `batch_first`) are made as the layers above (`rnn = nn.LSTM(3, 4, num_layers=2)` at the
+  top level, `self.gru = nn.GRU(...)` in a model's `__init__`): their parameters are inputs named as PyTorch's
+  `named_parameters()` names them (`rnn.weight_ih_l0`, `rnn.bias_hh_l1_reverse`, `rnn.weight_hr_l0`, `cell.weight_hh`,
+  `attn.in_proj_weight`, `attn.out_proj.weight`, or `attn.q_proj_weight` when `kdim`/`vdim` differ) and drawn as
+  `reset_parameters()` draws them (uniform in ±1/√hidden_size; attention's in-projection `xavier_uniform_`, its
+  biases 0, `out_proj.weight` as `nn.Linear`'s). A call returns PyTorch's tuple, `out, h = gru(x)`, `out, (h, c) =
+  lstm(x, (h0, c0))`, `h, c = cell(x_t, (h, c))` (in a loop over the time steps), `y, w = attn(q, k, v)`, for batched
+  and unbatched inputs, with or without the initial state: the recurrence written out step by step onto `linear`,
+  `sigmoid`, `tanh`, indexing and `stack`/`cat` (gates in PyTorch's order, LSTM i, f, g, o and GRU r, z, n with `n =
+  tanh(W_in x + b_in + r * (W_hn h + b_hn))`), the attention as `F.multi_head_attention_forward` computes it in
+  training mode (`attn_mask` and `key_padding_mask` boolean, True not attended, or float, added;
+  `average_attn_weights=False` keeps the heads; `need_weights=False` is `F.scaled_dot_product_attention`, whose
+  rows masked entirely are 0, and its weights are None); `F.multi_head_attention_forward(...)` is that attention
+  with the parameters given. `rnn.flatten_parameters()` is read as nothing. Refused:
+  `dropout` > 0 between layers or in the attention (training mode: random), `add_bias_kv`, `add_zero_attn`,
+  `is_causal=True` without a mask, and a mask of 0s and 1s that is not known to be boolean (`mask > 0` is).
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
   written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
