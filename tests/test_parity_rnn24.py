@@ -77,6 +77,16 @@ CASES = [
     ("attn = nn.MultiheadAttention(4, 1)",
      "y, _ = attn(x, k, k, attn_mask=m, need_weights=False)", ("y",),
      {"x": _normal(2, 1, 4), "k": _normal(3, 1, 4), "m": _normal(2, 3)}),
+    # with h24-modules' containers and modes: in eval mode a layer's dropout applies no more (PyTorch's eval)
+    ("lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5, batch_first=True)\nlstm.eval()", "out, (h, c) = lstm(x)",
+     ("out", "h", "c"), {"x": _normal(2, 3, 3)}),
+    ("attn = nn.MultiheadAttention(4, 2, dropout=0.3)\nattn.eval()", "y, w = attn(x, x, x)", ("y", "w"),
+     {"x": _normal(3, 2, 4)}),
+    ("gru = nn.GRU(3, 4)\ngru.eval()\ngru.train()", "out, h = gru(x)", ("out", "h"), {"x": _normal(4, 3)}),
+    ("m = nn.ModuleList([nn.GRU(3, 4, batch_first=True, num_layers=2, dropout=0.2), nn.Linear(4, 2)])\nm.eval()",
+     "out, h = m[0](x)\ny = m[1](out)", ("y", "h"), {"x": _normal(2, 3, 3)}),
+    ("m = nn.ModuleList([nn.Linear(3, 3), nn.LSTMCell(3, 2)])", "h, c = m[1](torch.tanh(m[0](x)))", ("h", "c"),
+     {"x": _normal(2, 3)}),
 ]
 
 

@@ -227,6 +227,7 @@ class Module:
 
     prefix = None  # a layer's parameters' names' start where the text's top level makes it (fc: fc.weight)
     training = True  # a module just made trains; .eval() / .train(False) set it
+    reads_mode = False  # a module class that reads .training itself (the recurrent layers' dropout) says so
     called = False  # called already: its parameters were read as they were then (the parser names it no more)
     made_at = None  # where the text makes it (a layer without a name is refused there when called)
 
@@ -239,7 +240,7 @@ class Module:
         if any(isinstance(p, Pending) for p in self.params.values()):  # nn.Linear(3, 4)(x): no name, no input
             raise JacNameError(refused_module(self.cls), self.made_at)
         self.called = True
-        if not self.training and self.cls not in EVAL_READ:
+        if not self.training and not self.reads_mode and self.cls not in EVAL_READ:
             raise JacValueError(f"nn.{self.cls}(...) in eval mode: jac does not read how it computes there; call "
                                 f"it in training mode (leave .eval() out) or write the function it computes",
                                 position)

@@ -45,7 +45,10 @@ RECURRENT = {
 
 class Recurrent(Module):
     """A recurrent layer, cell or attention made: its options and its parameters (name → input), which
-    ``rnn.weight_ih_l0`` reads (``attn.out_proj`` is the output projection, an ``nn.Linear``)."""
+    ``rnn.weight_ih_l0`` reads (``attn.out_proj`` is the output projection, an ``nn.Linear``). Its mode is read
+    where it matters: a dropout between layers or of the attention weights applies in training mode only."""
+
+    reads_mode = True
 
     def __init__(self, cls: str, options: dict, params: dict, run):
         super().__init__(cls, None, options, run)
@@ -53,6 +56,13 @@ class Recurrent(Module):
 
     def parameter(self, name: str):
         return self.params.get(name)
+
+    def own_parameters(self) -> list:
+        """Its parameters as ``named_parameters()`` lists them first; attention's ``out_proj`` is a child."""
+        return [(k, v) for k, v in self.params.items() if not isinstance(v, Module)]
+
+    def children(self) -> list:
+        return [(k, v) for k, v in self.params.items() if isinstance(v, Module)]
 
 
 def recurrent(b, cls: str, args: list, kwargs: dict, position, make) -> Recurrent:
@@ -253,10 +263,10 @@ def _run_cell(b, module: Recurrent, args: list, kwargs: dict, position):
 def _sequence(b, module: Recurrent, x, position):
     """The input of a layer checked as PyTorch checks it, sequence first (T, N, C), and whether it was unbatched."""
     o = module.kwargs
-    if o["dropout"] > 0 and o["num_layers"] > 1:  # PyTorch drops nothing after the last layer: one layer is as it is
-        raise JacValueError(f"nn.{module.cls}(..., dropout={o['dropout']:g}): a module just made is in training mode, "
-                            f"and drops the outputs of all but the last layer at random (no one Jacobian); write "
-                            f"dropout=0", position)
+    if module.training and o["dropout"] > 0 and o["num_layers"] > 1:  # none after the last layer: one is as it is
+        raise JacValueError(f"nn.{module.cls}(..., dropout={o['dropout']:g}) in training mode (as made) drops the "
+                            f"outputs of all but the last layer at random (no one Jacobian); write dropout=0, or call "
+                            f"its .eval() first", position)
     if x.ndim not in (2, 3):
         raise JacShapeError(f"nn.{module.cls}: Expected input to be 2D or 3D, got {x.ndim}D instead", position)
     if x.shape[-1] != o["input_size"]:
@@ -363,6 +373,7 @@ def _attention(b, a: dict, position, make) -> Recurrent:
     if bias:
         linear["bias"] = _made(b, cls, {"out_proj.bias": (embed,)}, np.zeros, position, make)["out_proj.bias"]
     params["out_proj"] = Module("Linear", "linear", linear, run=_weighted_call)
+    params["out_proj"].params = dict(linear)  # its parameters, as named_parameters() walks them (out_proj.weight)
     return Recurrent(cls, options, params, _run_attention)
 
 
@@ -375,7 +386,7 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     (attn_output, attn_weights), the weights averaged over the heads unless average_attn_weights=False,
     None (refused where used) with need_weights=False."""
     cls, o = "nn.MultiheadAttention", module.kwargs
-    q, k, v, a = _attention_arguments(b, o, args, kwargs, position)
+    q, k, v, a = _attention_arguments(b, o, args, kwargs, position, module.training)
     need = _flag(b, a["need_weights"], f"{cls}'s need_weights", position)
     average = _flag(b, a["average_attn_weights"], f"{cls}'s average_attn_weights", position)
     if _flag(b, a["is_causal"], f"{cls}'s is_causal", position) and (a["attn_mask"] is None or not need):
@@ -403,7 +414,7 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     return Items([out, weights if batched else _call("squeeze", b, position, weights, 0)])
 
 
-def _attention_arguments(b, o: dict, args: list, kwargs: dict, position) -> tuple:
+def _attention_arguments(b, o: dict, args: list, kwargs: dict, position, training: bool = True) -> tuple:
     """query, key, value and the call's other arguments by name, defaults filled in."""
     cls = "nn.MultiheadAttention"
     a = {"key_padding_mask": None, "need_weights": True, "attn_mask": None, "average_attn_weights": True,
@@ -411,9 +422,9 @@ def _attention_arguments(b, o: dict, args: list, kwargs: dict, position) -> tupl
     missing = [p for p in _ATTENTION_ARGS[:3] if p not in a]
     if missing:
         raise JacValueError(f"{cls}() is called with query, key and value: '{missing[0]}' is missing", position)
-    if o["dropout"] > 0:
-        raise JacValueError(f"{cls}(..., dropout={o['dropout']:g}): a module just made is in training mode, and "
-                            f"drops attention weights at random (no one Jacobian); write dropout=0", position)
+    if training and o["dropout"] > 0:
+        raise JacValueError(f"{cls}(..., dropout={o['dropout']:g}) in training mode (as made) drops attention "
+                            f"weights at random (no one Jacobian); write dropout=0, or call its .eval() first", position)
     return tuple(tensor(b, a[n], cls, position) for n in _ATTENTION_ARGS[:3]) + (a,)
 
 
