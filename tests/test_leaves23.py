@@ -330,3 +330,17 @@ def test_what_is_refused_of_an_optimizer(text, words):
         api.jacobian(text, {"x": np.ones((2, 3))})
     for word in words:
         assert word in found.value.message, found.value.message
+
+
+def test_a_fresh_leaf_in_a_function_is_its_value():
+    """A model's forward making its initial state as tutorials write it, ``torch.zeros(...).requires_grad_()``:
+    a constant whose gradient nothing outside reads; every other derivative is as without the flag. Of a value
+    computed from the inputs PyTorch refuses the flag (not a leaf), and so does jac."""
+    text = ("import torch\ndef f(t):\n    h = torch.ones(3).requires_grad_()\n    return (h * t * t).sum()\nf(x)")
+    x = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_array_equal(api.jacobian(text, {"x": x})["x"], 2 * x)
+    assert set(api.jacobian(text, {"x": x})) == {"x"}
+    with pytest.raises(JacValueError, match="computed from the inputs: PyTorch refuses it"):
+        api.jacobian("import torch\n(x * 2).requires_grad_().sum()", {"x": x})
+    with pytest.raises(JacValueError, match="without arguments or with True"):
+        api.jacobian("import torch\ntorch.zeros(3).requires_grad_(False).sum() + x.sum()", {"x": x})

@@ -2278,12 +2278,27 @@ class _Lowering:
             return self.call_method(module, "forward", args, kwargs, position)
         return module.call(self.b, args, kwargs, position)
 
+    def fresh_leaf(self, node: ast.Call, value: Tracer, position: int) -> Tracer:
+        """``torch.zeros(1, n, 4).requires_grad_()`` where no top-level assignment makes it an input (a model's
+        ``forward`` making its initial state, as tutorials write it): PyTorch makes the constant a leaf whose
+        gradient nothing outside can read, and every other gradient is as without the flag: the value itself.
+        PyTorch refuses the flag on a value computed from what requires grad; so does jac."""
+        if not _true_or_nothing(node):
+            raise JacValueError(".requires_grad_() is read without arguments or with True", position)
+        if self.b.nodes[value.id].op != "const":
+            raise JacValueError(".requires_grad_() of a value computed from the inputs: PyTorch refuses it (only a "
+                                "tensor made directly, a leaf, takes the flag); write the value itself, or "
+                                ".detach() for one without a gradient", position)
+        return value
+
     def call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         spelling = self.derivative_spelling(node.func)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
+        if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
+            return self.fresh_leaf(node, kids[0], position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
         found = self.module_call(node, kind, fname, kids, made, position)
