@@ -560,7 +560,7 @@ PYTHON = [
     S("if True:\n    y = x\ny", x=X3),
     S("y = x if x.sum() > 0 else -x", x=X3, refuse=("if",)),
     S("x.grad", x=X3, refuse=("grad",)),
-    S("torch.func.grad(lambda x: (x ** 2).sum())(x)", x=X3, refuse=("func",)),
+    S("torch.func.grad(lambda x: (x ** 2).sum())(x)", x=X3),  # read as the gradient (twenty-fourth session)
     S("jax.grad(f)(x)", x=X3, refuse=("grad",)),
     S("class M(nn.Module):\n    def forward(self, x):\n        return x * 2", x=X3, refuse=("class",)),
     S("model(x)", x=X3, refuse=("model",)),
