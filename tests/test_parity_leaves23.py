@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
+from torch_models import float64, pytorch_grads  # noqa: F401 - a fixture
 
 torch = pytest.importorskip("torch")
 
@@ -38,14 +39,6 @@ loss.backward()
 w.grad, s.grad, v.grad
 """,
 ]
-
-
-@pytest.fixture
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
@@ -82,18 +75,8 @@ def test_a_layers_parameters_grads_are_pytorchs(setup, compute, inputs, float64)
     text = f"import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n{setup}\n{compute}\nloss.backward()"
     f = api.compile(text, {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()})
     found = f.jacobian(inputs)
-    scope = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
-    exec(setup, scope)  # noqa: S102 - the test's own text, under PyTorch
-    name = setup.split("=")[0].strip()
-    params = dict(scope[name].named_parameters(prefix=name))
-    assert set(params) == set(f.declared)
-    with torch.no_grad():
-        for key, p in params.items():
-            p.copy_(torch.from_numpy(np.array(f.declared[key])))
-    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in inputs.items()}
-    exec(f"{compute}\nloss.backward()", {**scope, **tensors})  # noqa: S102
-    for key, p in {**params, **tensors}.items():
-        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
+    for key, grad in pytorch_grads(setup, f"{compute}\nloss.backward()", f.declared, inputs).items():
+        np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
 
 
 CLASSES = '''import torch
@@ -141,17 +124,8 @@ def test_a_model_class_gives_pytorchs_grads(float64):
     x = np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])
     f = api.compile(CLASSES + COMPUTE, {"x": ":2x3"})
     found = f.jacobian({"x": x})
-    scope = {}
-    exec(CLASSES, scope)  # noqa: S102 - the test's own text, under PyTorch
-    params = dict(scope["net"].named_parameters(prefix="net"))
-    assert set(params) == set(f.declared)
-    with torch.no_grad():
-        for key, p in params.items():
-            p.copy_(torch.from_numpy(np.array(f.declared[key])))
-    tx = torch.tensor(x, requires_grad=True)
-    exec(COMPUTE, {**scope, "x": tx})  # noqa: S102
-    for key, p in {**params, "x": tx}.items():
-        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
+    for key, grad in pytorch_grads(CLASSES, COMPUTE, f.declared, {"x": x}).items():
+        np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
 
 
 def test_a_training_step_gives_the_grads_its_step_uses(float64):
@@ -162,13 +136,5 @@ def test_a_training_step_gives_the_grads_its_step_uses(float64):
     x, y = np.random.default_rng(26).normal(size=(5, 3)), np.random.default_rng(27).normal(size=(5, 1))
     f = api.compile(f"import torch\nimport torch.nn as nn\n{setup}\n{step}", {"x": ":5x3", "y": ":5x1"})
     found = f.jacobian({"x": x, "y": y})
-    scope = {"torch": torch, "nn": torch.nn}
-    exec(setup, scope)  # noqa: S102 - the test's own text, under PyTorch
-    params = dict(scope["model"].named_parameters(prefix="model"))
-    with torch.no_grad():
-        for key, p in params.items():
-            p.copy_(torch.from_numpy(np.array(f.declared[key])))
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(step, {**scope, "x": torch.tensor(x), "y": torch.tensor(y)})  # noqa: S102
-    for key, p in params.items():
-        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
+    for key, grad in pytorch_grads(setup, step, f.declared, {"x": x, "y": y}).items():  # step() after backward()
+        np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)

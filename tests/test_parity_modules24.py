@@ -3,14 +3,13 @@ iterated, named), the norms' and nn.PReLU's parameters as inputs, .eval() / .tra
 running statistics), nn.Bilinear and nn.ConvTranspose1d/2d/3d: each text is run by PyTorch itself with its modules'
 parameters set to jac's values, and every .grad compared with jac's Jacobian by that input."""
 
-import contextlib
-import io
 import pathlib
 
 import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
+from torch_models import float64, pytorch_grads  # noqa: F401 - a fixture
 
 torch = pytest.importorskip("torch")
 
@@ -144,40 +143,13 @@ CLASSES = {
 }
 
 
-@pytest.fixture
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
-
-
-def _pytorch_grads(setup: str, compute: str, declared: dict, inputs: dict) -> dict:
-    """The .grad of every parameter of the modules ``setup`` makes (set to jac's values) and of each input, after
-    ``compute`` ran under PyTorch and ``loss.backward()``."""
-    scope = {}
-    exec(HEAD + setup, scope)  # noqa: S102 - the test's own text, under PyTorch
-    params = {}
-    for name, value in list(scope.items()):
-        if isinstance(value, torch.nn.Module) and not isinstance(value, type):
-            params.update(value.named_parameters(prefix=name))
-    assert set(params) == set(declared)
-    with torch.no_grad():
-        for key, p in params.items():
-            p.copy_(torch.from_numpy(np.array(declared[key])))
-    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in inputs.items()}
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(f"{compute}\nloss.backward()", {**scope, **tensors})  # noqa: S102
-    return {key: p.grad for key, p in {**params, **tensors}.items()}
-
-
 @pytest.mark.parametrize("case", [*CASES, *CLASSES])
 def test_every_grad_is_pytorchs(case, float64):
     setup, compute, inputs = {**CASES, **CLASSES}[case]
     text = f"{HEAD}{setup}\n{compute}\nloss.backward()"
     f = api.compile(text, {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()})
     found = f.jacobian(inputs)
-    for key, grad in _pytorch_grads(setup, compute, f.declared, inputs).items():
+    for key, grad in pytorch_grads(HEAD + setup, f"{compute}\nloss.backward()", f.declared, inputs).items():
         expected = np.zeros(found[key].shape) if grad is None else grad.numpy()
         np.testing.assert_allclose(found[key], expected, rtol=1e-11, atol=1e-13, err_msg=key)
 
@@ -191,6 +163,5 @@ def test_the_blocks_example_gives_pytorchs_grads(float64):
     x = RNG.normal(size=(8, 4))
     f = api.compile(text, {"x": ":8x4"})
     found = f.jacobian({"x": x})
-    for key, grad in _pytorch_grads(setup, "model.eval()" + compute.replace("loss.backward()", ""), f.declared,
-                                    {"x": x}).items():
+    for key, grad in pytorch_grads(HEAD + setup, "model.eval()" + compute, f.declared, {"x": x}).items():
         np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-11, atol=1e-13, err_msg=key)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
+from torch_models import float64, pytorch_grads  # noqa: F401 - a fixture
 
 torch = pytest.importorskip("torch")
 
@@ -90,14 +91,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
-
-
 def _weights(name, shape):
     """Fixed weights of every element, so that the loss's gradient reads each output element."""
     return np.cos(np.arange(int(np.prod(shape))) + len(name)).reshape(shape)
@@ -167,18 +160,8 @@ def test_a_model_holding_an_lstm_and_attention_gives_pytorchs_grads(float64):
     compute += "\nloss = loss + 1e-2 * sum((p ** 2).sum() for p in model.parameters())"
     f = api.compile(f"{MODEL}import torch.nn.functional as F\n{compute}\nloss.backward()", {"x": ":2x4x3"})
     found = f.jacobian({"x": x})
-    scope = {}
-    scope["F"] = torch.nn.functional
-    exec(MODEL, scope)  # noqa: S102 - the test's own text, under PyTorch
-    params = dict(scope["model"].named_parameters(prefix="model"))
-    assert set(params) == set(f.declared)
-    with torch.no_grad():
-        for key, p in params.items():
-            p.copy_(torch.from_numpy(np.array(f.declared[key])))
-    tx = torch.tensor(x, requires_grad=True)
-    exec(f"{compute}\nloss.backward()", {**scope, "x": tx})  # noqa: S102
-    for key, p in {**params, "x": tx}.items():
-        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
+    for key, grad in pytorch_grads(MODEL, f"{compute}\nloss.backward()", f.declared, {"x": x}).items():
+        np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
 
 
 # a tutorial's model as pasted (its h0 and c0 made in forward, flatten_parameters() read as nothing)
@@ -212,17 +195,8 @@ def test_a_tutorials_lstm_model_gives_pytorchs_grads(float64):
     x, y = _normal(2, 5, 3), _normal(2, 1)
     f = api.compile(f"{TUTORIAL}{TUTORIAL_LOSS}loss.backward()", {"x": ":2x5x3", "y": ":2x1"})
     found = f.jacobian({"x": x, "y": y})
-    scope = {}
-    exec(TUTORIAL, scope)  # noqa: S102 - the test's own text, under PyTorch
-    params = dict(scope["model"].named_parameters(prefix="model"))
-    assert set(params) == set(f.declared)
-    with torch.no_grad():
-        for key, p in params.items():
-            p.copy_(torch.from_numpy(np.array(f.declared[key])))
-    tensors = {"x": torch.tensor(x, requires_grad=True), "y": torch.tensor(y, requires_grad=True)}
-    exec(f"{TUTORIAL_LOSS}loss.backward()", {**scope, **tensors})  # noqa: S102
-    for key, p in {**params, **tensors}.items():
-        np.testing.assert_allclose(found[key], p.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
+    for key, grad in pytorch_grads(TUTORIAL, f"{TUTORIAL_LOSS}loss.backward()", f.declared, {"x": x, "y": y}).items():
+        np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=key)
 
 
 FUNCTIONAL = [
