@@ -105,10 +105,6 @@ def _located(err: JacError, node, graph: Graph) -> JacError:
     return err.with_source(graph.source)
 
 
-def _accumulate(store: dict, key: int, value) -> None:
-    store[key] = value if key not in store else P.add(store[key], value)
-
-
 def vjp(graph: Graph, values: list, cotangent, retain: bool = False):
     """Pull a batched cotangent ``(B, *y.shape)`` back to every input that requires grad.
 
