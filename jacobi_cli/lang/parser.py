@@ -2235,10 +2235,8 @@ class _Lowering:
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
         if isinstance(fn, Function):
             return self.call_function(fn, args, kwargs, position)
-        if isinstance(fn, (Module, Sequential)):
-            return fn.call(self.b, args, kwargs, position)
-        if isinstance(fn, Instance):
-            return self.call_method(fn, "forward", args, kwargs, position)
+        if isinstance(fn, (Module, Sequential, Instance)):
+            return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
             return derivatives.call_transform(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
@@ -2315,7 +2313,7 @@ class _Lowering:
             kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
-            return self.call_method(called, "forward", args, kwargs, position)
+            return self.call_module(called, args, kwargs, position)
         if isinstance(called, (Function, Module, Sequential, derivatives.Transform)):
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
@@ -2324,11 +2322,7 @@ class _Lowering:
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
             if any(type(a) is _Unpacked for a in args):
                 args = self.unpacked(args)
-            if isinstance(called, derivatives.Transform):  # jax.grad(f)(x), g = jax.grad(f); g(x)
-                return derivatives.call_transform(self, called, args, kwargs, position)
-            if isinstance(called, (Module, Sequential)):
-                return called.call(self.b, args, kwargs, position)
-            return self.call_function(called, args, kwargs, position)
+            return self.call_value(called, args, kwargs, position)  # f(x), nn.ReLU()(x), jax.grad(f)(x)
         if kind == "other":
             if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
                 raise JacParseError("only named functions can be called; jac has no module objects such as "
