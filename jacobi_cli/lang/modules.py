@@ -273,10 +273,7 @@ class Module:
         return static_int(b, self.kwargs[key], f"nn.{self.cls}'s {key}", position)
 
     def flag(self, b, key: str, position) -> bool:
-        value = static(b, self.kwargs[key], f"nn.{self.cls}'s {key}", position)
-        if value not in (0, 1):  # True, False, or 0 and 1, as Python reads them
-            raise JacValueError(f"nn.{self.cls}'s {key} must be True or False, got {value!r}", position)
-        return bool(value)
+        return flag(b, self.kwargs[key], f"nn.{self.cls}'s {key}", position)
 
 
 class Listed(tuple):
@@ -698,9 +695,9 @@ def layer(b, cls: str, args: list, kwargs: dict, position, make) -> Module:
     if not b.shapes_only:
         b.check_size(shape, f"nn.{cls}'s weight, shape {fmt(shape)},", position)  # before it is drawn
     bound = 1 / np.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) of the weight, and the bias's U(-bound, bound)
-    weights = {"weight": make("weight", _drawn(b, shape, lambda shape: b.rng.uniform(-bound, bound, shape)))}
+    weights = {"weight": make("weight", _drawn(b, shape, uniform(b, bound)))}
     if static(b, a["bias"], f"nn.{cls}'s bias", position):
-        weights["bias"] = make("bias", _drawn(b, (n_out,), lambda shape: b.rng.uniform(-bound, bound, shape)))
+        weights["bias"] = make("bias", _drawn(b, (n_out,), uniform(b, bound)))
     made = Module(cls, fname, {**weights, **call}, run=_weighted_call)
     made.params = weights
     return made
@@ -717,9 +714,9 @@ def _bilinear(b, a: dict, params: tuple, make, position) -> Module:
     if not b.shapes_only:
         b.check_size(shape, f"nn.Bilinear's weight, shape {fmt(shape)},", position)
     bound = 1 / np.sqrt(n1)
-    weights = {"weight": make("weight", _drawn(b, shape, lambda s: b.rng.uniform(-bound, bound, s)))}
+    weights = {"weight": make("weight", _drawn(b, shape, uniform(b, bound)))}
     if static(b, a["bias"], "nn.Bilinear's bias", position):
-        weights["bias"] = make("bias", _drawn(b, (n_out,), lambda s: b.rng.uniform(-bound, bound, s)))
+        weights["bias"] = make("bias", _drawn(b, (n_out,), uniform(b, bound)))
     made = Module("Bilinear", "bilinear", dict(weights), run=_bilinear_call)
     made.params = weights
     return made
@@ -753,6 +750,19 @@ for _cls in ("Linear", "Bilinear", "Embedding",
 EVAL_READ = frozenset(NN) | NORMS | frozenset(RANDOM) | frozenset(c for c in CALLS if c[:-2].endswith("Pad")) \
     | frozenset(("Softmax2d", "Unflatten", "Linear", "Embedding", "Bilinear",
                  *(f"{kind}{d}d" for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3))))
+
+
+def flag(b, value, what: str, position) -> bool:
+    """A module's True / False argument (``what`` names it in the refusal)."""
+    v = static(b, value, what, position)
+    if v not in (0, 1):  # True, False, or 0 and 1, as Python reads them
+        raise JacValueError(f"{what} must be True or False, got {v!r}", position)
+    return bool(v)
+
+
+def uniform(b, bound: float):
+    """A draw of U(-bound, bound) from the builder's seeded generator, for :func:`_drawn`."""
+    return lambda shape: b.rng.uniform(-bound, bound, shape)
 
 
 def _drawn(b, shape: tuple, draw) -> np.ndarray:

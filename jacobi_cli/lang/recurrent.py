@@ -18,7 +18,7 @@ from ..errors import JacShapeError, JacValueError
 from ..ir import dtypes
 from ..ir.shapes import fmt
 from .functions import REQUIRED, SHAPE_OPS, Items, Refused, arguments, booleans, static, static_int, tensor, variant
-from .modules import Module, _drawn, _function, _given, _weighted_call
+from .modules import Module, _drawn, _function, _given, _weighted_call, flag, uniform
 
 _BASE = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size",
          "device", "dtype")
@@ -82,13 +82,6 @@ def recurrent(b, cls: str, args: list, kwargs: dict, position, make) -> Recurren
     return _recurrent_layer(b, cls, a, position, make)
 
 
-def _flag(b, value, what: str, position) -> bool:
-    v = static(b, value, what, position)
-    if v not in (0, 1):  # True, False, or 0 and 1, as Python reads them
-        raise JacValueError(f"{what} must be True or False, got {v!r}", position)
-    return bool(v)
-
-
 def _positive(b, a: dict, key: str, cls: str, position) -> int:
     v = static_int(b, a[key], f"nn.{cls}'s {key}", position)
     if v < 1:
@@ -103,16 +96,12 @@ def _dropout(b, a: dict, cls: str, position) -> float:
     return float(p)
 
 
-def _uniform(b, bound: float):
-    return lambda shape: b.rng.uniform(-bound, bound, shape)
-
-
 def _recurrent_layer(b, cls: str, a: dict, position, make) -> Recurrent:
     """nn.RNN / GRU / LSTM and their cells: every weight and bias U(-1/√hidden, 1/√hidden)."""
     cell = cls.endswith("Cell")
     mode = cls[:-4] if cell else cls
     n_in, hidden = _positive(b, a, "input_size", cls, position), _positive(b, a, "hidden_size", cls, position)
-    bias = _flag(b, a["bias"], f"nn.{cls}'s bias", position)
+    bias = flag(b, a["bias"], f"nn.{cls}'s bias", position)
     options = {"input_size": n_in, "hidden_size": hidden, "mode": mode, "cell": cell}
     if mode == "RNN":
         act = static(b, a["nonlinearity"], f"nn.{cls}'s nonlinearity", position)
@@ -120,7 +109,7 @@ def _recurrent_layer(b, cls: str, a: dict, position, make) -> Recurrent:
             raise JacValueError(f"nn.{cls}(): unknown nonlinearity {act!r} (PyTorch's are 'tanh' and 'relu')",
                                 position)
         options["nonlinearity"] = act
-    gate, draw = _GATES[mode] * hidden, _uniform(b, 1 / math.sqrt(hidden))
+    gate, draw = _GATES[mode] * hidden, uniform(b, 1 / math.sqrt(hidden))
     if cell:
         shapes = {"weight_ih": (gate, n_in), "weight_hh": (gate, hidden)}
         shapes.update({"bias_ih": (gate,), "bias_hh": (gate,)} if bias else {})
@@ -135,10 +124,10 @@ def _recurrent_layer(b, cls: str, a: dict, position, make) -> Recurrent:
         raise JacValueError(f"nn.{cls}(): proj_size argument is only supported for LSTM, not RNN or GRU", position)
     if proj >= hidden:
         raise JacValueError(f"nn.{cls}(): proj_size ({proj}) has to be smaller than hidden_size ({hidden})", position)
-    directions = 2 if _flag(b, a["bidirectional"], f"nn.{cls}'s bidirectional", position) else 1
+    directions = 2 if flag(b, a["bidirectional"], f"nn.{cls}'s bidirectional", position) else 1
     out = proj or hidden
     options.update(num_layers=layers, directions=directions, proj_size=proj, bias=bias, dropout=dropout,
-                   batch_first=_flag(b, a["batch_first"], f"nn.{cls}'s batch_first", position))
+                   batch_first=flag(b, a["batch_first"], f"nn.{cls}'s batch_first", position))
     shapes = {}
     for layer in range(layers):
         for suffix in ("", "_reverse")[:directions]:
@@ -348,18 +337,18 @@ def _attention(b, a: dict, position, make) -> Recurrent:
     if embed % heads:
         raise JacValueError(f"nn.{cls}(): embed_dim ({embed}) must be divisible by num_heads ({heads})", position)
     for key in ("add_bias_kv", "add_zero_attn"):
-        if _flag(b, a[key], f"nn.{cls}'s {key}", position):
+        if flag(b, a[key], f"nn.{cls}'s {key}", position):
             raise JacValueError(f"nn.{cls}({key}=True) is not supported by jac: write the attention with "
                                 f"F.scaled_dot_product_attention and F.linear", position)
     dropout = _dropout(b, a, cls, position)
     kdim = embed if a["kdim"] is None else _positive(b, a, "kdim", cls, position)
     vdim = embed if a["vdim"] is None else _positive(b, a, "vdim", cls, position)
-    bias = _flag(b, a["bias"], f"nn.{cls}'s bias", position)
+    bias = flag(b, a["bias"], f"nn.{cls}'s bias", position)
     options = {"embed_dim": embed, "num_heads": heads, "kdim": kdim, "vdim": vdim, "dropout": dropout,
-               "batch_first": _flag(b, a["batch_first"], f"nn.{cls}'s batch_first", position)}
+               "batch_first": flag(b, a["batch_first"], f"nn.{cls}'s batch_first", position)}
 
     def xavier(fan_in, fan_out):  # xavier_uniform_: U(-a, a), a = √(6 / (fan_in + fan_out))
-        return _uniform(b, math.sqrt(6.0 / (fan_in + fan_out)))
+        return uniform(b, math.sqrt(6.0 / (fan_in + fan_out)))
     if kdim == embed and vdim == embed:
         params = _made(b, cls, {"in_proj_weight": (3 * embed, embed)}, xavier(embed, 3 * embed), position, make)
     else:
@@ -368,7 +357,7 @@ def _attention(b, a: dict, position, make) -> Recurrent:
             params.update(_made(b, cls, {name: (embed, width)}, xavier(width, embed), position, make))
     if bias:
         params.update(_made(b, cls, {"in_proj_bias": (3 * embed,)}, np.zeros, position, make))
-    linear = {"weight": _made(b, cls, {"out_proj.weight": (embed, embed)}, _uniform(b, 1 / math.sqrt(embed)),
+    linear = {"weight": _made(b, cls, {"out_proj.weight": (embed, embed)}, uniform(b, 1 / math.sqrt(embed)),
                               position, make)["out_proj.weight"]}
     if bias:
         linear["bias"] = _made(b, cls, {"out_proj.bias": (embed,)}, np.zeros, position, make)["out_proj.bias"]
@@ -387,9 +376,9 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     None (refused where used) with need_weights=False."""
     cls, o = "nn.MultiheadAttention", module.kwargs
     q, k, v, a = _attention_arguments(b, o, args, kwargs, position, module.training)
-    need = _flag(b, a["need_weights"], f"{cls}'s need_weights", position)
-    average = _flag(b, a["average_attn_weights"], f"{cls}'s average_attn_weights", position)
-    if _flag(b, a["is_causal"], f"{cls}'s is_causal", position) and (a["attn_mask"] is None or not need):
+    need = flag(b, a["need_weights"], f"{cls}'s need_weights", position)
+    average = flag(b, a["average_attn_weights"], f"{cls}'s average_attn_weights", position)
+    if flag(b, a["is_causal"], f"{cls}'s is_causal", position) and (a["attn_mask"] is None or not need):
         raise JacValueError(f"{cls}(..., is_causal=True) is a hint jac does not follow: give the causal mask as "
                             f"attn_mask (with need_weights=True, the default, PyTorch uses the mask)", position)
     batched = _attention_shapes(b, o, q, k, v, position)
@@ -563,7 +552,7 @@ def _multi_head_attention_forward(b, args, kwargs, position):
     for key in ("bias_k", "bias_v", "static_k", "static_v"):
         if a[key] is not None:
             raise JacValueError(f"{fname}(): {key} is not supported by jac (give None)", position)
-    if _flag(b, a["add_zero_attn"], f"{fname}'s add_zero_attn", position):
+    if flag(b, a["add_zero_attn"], f"{fname}'s add_zero_attn", position):
         raise JacValueError(f"{fname}(): add_zero_attn=True is not supported by jac", position)
     p = static(b, a["dropout_p"], f"{fname}'s dropout_p", position)
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
@@ -574,13 +563,13 @@ def _multi_head_attention_forward(b, args, kwargs, position):
     if heads < 1 or embed % heads or q.shape[-1] != embed:
         raise JacShapeError(f"{fname}(): was expecting embedding dimension of {embed} divisible by num_heads "
                             f"({heads}), but got a query of shape {fmt(q.shape)}", position)
-    if p > 0 and _flag(b, a["training"], f"{fname}'s training", position):
+    if p > 0 and flag(b, a["training"], f"{fname}'s training", position):
         raise JacValueError(f"{fname}(..., dropout_p={p:g}, training=True) drops attention weights at random (no one "
                             f"Jacobian): give dropout_p=0 or training=False", position)
     options = {"embed_dim": embed, "num_heads": heads, "kdim": k.shape[-1], "vdim": v.shape[-1], "dropout": 0.0,
                "batch_first": False}
     weights = ("q_proj_weight", "k_proj_weight", "v_proj_weight") \
-        if _flag(b, a["use_separate_proj_weight"], f"{fname}'s use_separate_proj_weight", position) \
+        if flag(b, a["use_separate_proj_weight"], f"{fname}'s use_separate_proj_weight", position) \
         else ("in_proj_weight",)
     params = {}
     for name, width in zip(weights, (embed, k.shape[-1], v.shape[-1]) if len(weights) == 3 else (embed,)):
