@@ -16,6 +16,7 @@ from jacobi_cli.ir.graph import Builder
 from jacobi_cli.ir.refusals import refusal, refused
 from jacobi_cli.tools import api
 from test_torchkw23 import central  # <v, f> by central differences of jac's values
+from test_jaxkw23 import kind as builder_kind  # the dtype kind the builder records for the output
 
 rng = np.random.default_rng(2424)
 X = rng.uniform(0.2, 0.9, (2, 3))
@@ -195,17 +196,8 @@ def test_refusal_unless_axes_and_finite():
 
 def kind(text: str, env: dict, monkeypatch) -> str:
     """The dtype class ("b", "i" or "f") the builder records for the output node, as jaxkw23_sweep.py reads it."""
-    from jacobi_cli.ir import dtypes
-    from jacobi_cli.lang import parser
-    made, box = parser._new_builder, {}
-
-    def capture(*args, **kwargs):
-        box["b"] = made(*args, **kwargs)
-        return box["b"]
-    monkeypatch.setattr(parser, "_new_builder", capture)
-    graph = parser.parse(text, {k: np.shape(v) for k, v in env.items()}, values=env)
-    found = dtypes.kind_of(box["b"], graph.output)
-    return "f" if found is None else "i" if found[0].kind in "iu" else found[0].kind
+    found = builder_kind(monkeypatch, text, env)
+    return "i" if found in "iu" else found
 
 
 @pytest.mark.parametrize("text, want", [
