@@ -91,9 +91,39 @@ def test_the_spellings_of_a_leaf():
 def test_eval_shows_the_values_the_text_made():
     result = runner.invoke(app, ["eval", LAYER, "x=[1, 2, 3]"])
     assert result.exit_code == 0, result.output
-    assert "input  W: matrix (2, 3), requires grad, made in the text:" in result.output
+    assert "input  W: matrix (2, 3), requires grad, made in the text, drawn by jac (--seed), not PyTorch's " \
+           "numbers:" in result.output
     assert "input  b: vector (2,), requires grad, made in the text:\n    [0. 0.]" in result.output
     assert "input  x: vector (3,), requires grad\n" in result.output
+
+
+DRAWS = """import torch
+noise = torch.randn(3)
+v = torch.tensor([1., 2., 3.], requires_grad=True)
+w = (0.1 * torch.rand(3)).requires_grad_()
+fc = nn.Linear(3, 2)
+norm = nn.LayerNorm(2)
+attn = nn.MultiheadAttention(2, 1)
+model = nn.Sequential(*[nn.Linear(2, 2) for _ in range(2)])
+h = model(norm(fc(x * v * w + noise)))
+attn(h[None], h[None], h[None])[0].sum()
+"""
+
+
+def test_the_text_says_which_values_it_made_are_jacs_draws():
+    # a value the generator made (torch.randn, torch.rand, a layer's initial parameters) is not the number
+    # PyTorch would draw: the text says so; values written out, a norm's ones and zeros and attention's zero
+    # biases are the text's own; a draw in an earlier statement (noise) marks no later input
+    f = api.compile(DRAWS, {"x": ":3"})
+    assert f.random == {"w", "fc.weight", "fc.bias", "attn.in_proj_weight", "attn.out_proj.weight",
+                        "model.0.weight", "model.0.bias", "model.1.weight", "model.1.bias"}
+    assert set(f.declared) - f.random == {"v", "norm.weight", "norm.bias", "attn.in_proj_bias",
+                                          "attn.out_proj.bias"}
+    result = runner.invoke(app, ["eval", DRAWS, "x=[1, 2, 3]"])
+    assert result.exit_code == 0, result.output
+    drawn = [line.split(":")[0].split()[-1] for line in result.output.splitlines()
+             if line.startswith("  input") and "drawn by jac (--seed), not PyTorch's numbers" in line]
+    assert set(drawn) == f.random
 
 
 @pytest.mark.parametrize("command", [["vjp"], ["jvp", "--tangent", "W=ones(2, 3)"], ["hessian"], ["shape"],
@@ -335,12 +365,40 @@ def test_what_is_refused_of_an_optimizer(text, words):
 def test_a_fresh_leaf_in_a_function_is_its_value():
     """A model's forward making its initial state as tutorials write it, ``torch.zeros(...).requires_grad_()``:
     a constant whose gradient nothing outside reads; every other derivative is as without the flag. Of a value
-    computed from the inputs PyTorch refuses the flag (not a leaf), and so does jac."""
+    computed from the inputs the flag changes nothing (PyTorch 2.13 sets it on a non-leaf that requires grad)."""
     text = ("import torch\ndef f(t):\n    h = torch.ones(3).requires_grad_()\n    return (h * t * t).sum()\nf(x)")
     x = np.array([1.0, -2.0, 0.5])
     np.testing.assert_array_equal(api.jacobian(text, {"x": x})["x"], 2 * x)
     assert set(api.jacobian(text, {"x": x})) == {"x"}
-    with pytest.raises(JacValueError, match="computed from the inputs: PyTorch refuses it"):
-        api.jacobian("import torch\n(x * 2).requires_grad_().sum()", {"x": x})
+    np.testing.assert_array_equal(api.jacobian("import torch\n(x * 2).requires_grad_().sum()", {"x": x})["x"],
+                                  [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(api.jacobian("import torch\ny = (x * 2).requires_grad_()\ny.sum()", {"x": x})["x"],
+                                  [2.0, 2.0, 2.0])
     with pytest.raises(JacValueError, match="without arguments or with True"):
         api.jacobian("import torch\ntorch.zeros(3).requires_grad_(False).sum() + x.sum()", {"x": x})
+
+
+@pytest.mark.parametrize("mark", ["x.requires_grad_(True)", "x.requires_grad_()", "x.requires_grad = True",
+                                  "x = x.requires_grad_()"])
+def test_a_constant_marked_at_the_top_level_is_a_leaf(mark):
+    # d2l's autograd chapter as pasted: x made, then marked; PyTorch's x.grad is 4x
+    text = f"import torch\nx = torch.arange(4.0)\n{mark}\ny = 2 * torch.dot(x, x)\ny.backward()\nx.grad"
+    f = api.compile(text)
+    assert list(f.shapes) == ["x"] and not f.random
+    np.testing.assert_array_equal(f.declared["x"], [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(f.jacobian({})["x"], [0.0, 4.0, 8.0, 12.0])
+
+
+def test_a_leaf_made_of_an_expression_of_constants():
+    # w = (0.1 * torch.rand(3)).requires_grad_() is a leaf in PyTorch (its .grad is read), its value jac's draw
+    text = "import torch\nw = (0.1 * torch.rand(3)).requires_grad_()\nloss = (w * x).sum()\nloss.backward()\nw.grad"
+    f = api.compile(text, {"x": ":3"})
+    assert list(f.shapes) == ["x", "w"] and f.random == {"w"}
+    x = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_array_equal(f.jacobian({"x": x})["w"], x)
+    assert np.all((f.declared["w"] >= 0) & (f.declared["w"] < 0.1))
+
+
+def test_an_integer_constant_marked_is_refused_as_pytorch_refuses_it():
+    with pytest.raises(JacValueError, match="Only Tensors of floating point"):
+        api.compile("import torch\nx = torch.arange(4)\nx.requires_grad_()\n(x * 2.0).sum()")

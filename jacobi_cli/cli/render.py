@@ -354,6 +354,7 @@ class Renderer:
         batch = report.get("batch")
         drawn = getattr(report, "drawn", {})  # NAME:SHAPE inputs: their values, which nothing else shows
         made = getattr(report, "made", ())  # inputs the text makes (requires_grad=True): their values too
+        random = getattr(report, "random", ())  # those of them that hold jac's draws (torch.randn, nn.Linear)
         for name, info in report["inputs"].items():
             grad = on if info["requires_grad"] else off
             batched = bool(batch) and name in batch["inputs"]
@@ -361,7 +362,9 @@ class Renderer:
                 ", shared by every example" if batch else ""
             value = drawn.get(name)
             shown = value is not None and np.size(value) <= MAX_PRINTED
-            what = "" if value is None else (", made in the text" if name in made else ", drawn from N(0, 1)") + (
+            what = "" if value is None else (", made in the text" + (
+                ", drawn by jac (--seed), not PyTorch's numbers" if name in random else "")
+                if name in made else ", drawn from N(0, 1)") + (
                 f" (all {batch['size']:,} examples, shape {fmt(np.shape(value))})" if batched else ""
             ) + (":" if shown else "")
             self.line(f"  input  {name}: {info['kind']} {fmt(tuple(info['shape']))}, {grad}{axis}{what}", "dim")

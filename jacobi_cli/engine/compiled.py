@@ -94,10 +94,13 @@ class Compiled:
         # ``wrt``: the inputs the first call differentiates (default: every input), whose requires_grad the graph
         # is built with, so that bind's with_wrt of them is the graph itself; another wrt walks it (with_wrt)
         # ``declared``: the inputs the text makes itself (x = torch.tensor(v, requires_grad=True)) and their
-        # values, which a call may leave out (:meth:`with_declared`)
+        # values, which a call may leave out (:meth:`with_declared`); ``random``: the names of those whose
+        # values are jac's draws (torch.randn, a layer's initial parameters), which the text says
         self.declared: dict = {}
+        self.random: set = set()
         self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values,
-                           wrt=None if wrt is None else _wrt_hint(wrt, self.shapes), declared=self.declared)
+                           wrt=None if wrt is None else _wrt_hint(wrt, self.shapes), declared=self.declared,
+                           random=self.random)
         if self.declared:
             self.shapes.update((name, value.shape) for name, value in self.declared.items())
         self._built_for = values if self.graph.by_value else None

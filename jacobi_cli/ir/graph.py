@@ -303,6 +303,10 @@ class Builder:
     # settings most builders keep as they are (a builder sets its own): read here until then
     seed = 0
     _rng = None
+    draws = 0  # how many times the generator was asked for (rng): a value made meanwhile holds jac's draws
+    # the constants that hold jac's draws (rand, randn) or are folded from one: their values are not another
+    # library's numbers (a leaf made of one says so)
+    random = frozenset()
     by_value = False  # a node's shape was read off the input values (x[x > 0])
     # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
     # function whose result's shape is read off a mask's values as x[mask]'s is (masked_select), and its
@@ -355,7 +359,8 @@ class Builder:
 
     @property
     def rng(self) -> np.random.Generator:
-        """The generator behind ``rand``/``randn``, seeded by ``--seed``."""
+        """The generator behind ``rand``/``randn``, seeded by ``--seed``; each use counted (:attr:`draws`)."""
+        self.draws += 1
         if self._rng is None:
             self._rng = np.random.default_rng(self.seed)
         return self._rng
@@ -575,7 +580,10 @@ class Builder:
             folded = self._fold_typed(op, tracers, params, position)
             if folded is not None:
                 return folded
-        return self._fold_float(op, tracers, params, position)
+        folded = self._fold_float(op, tracers, params, position)
+        if self.random and any([t.id in self.random for t in tracers]):
+            self.random = self.random | {folded.id}
+        return folded
 
     def _fold_typed(self, op, tracers, params, position):
         """The fold of integer constants (see ``ir/dtypes.py``), or None for the fold in --dtype."""

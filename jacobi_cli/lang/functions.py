@@ -711,7 +711,9 @@ def _to_float32(q: np.ndarray, exact: list, den: int) -> np.ndarray:
 def _random(fname, draw):
     def lower(b, args, kwargs, position):
         shape = _checked(b, _shape_args(b, args, dict(kwargs), fname, position), fname, position)
-        return b.const(draw(b.rng, shape).astype(b.dtype, copy=False), position)  # float64: no copy
+        out = b.const(draw(b.rng, shape).astype(b.dtype, copy=False), position)  # float64: no copy
+        b.random = b.random | {out.id}
+        return out
     return lower
 
 

@@ -190,7 +190,7 @@ class NeedsValues(JacValueError):
 
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
           max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None,
-          constant: bool = False, wrt=None, declared: dict | None = None) -> Graph:
+          constant: bool = False, wrt=None, declared: dict | None = None, random: set | None = None) -> Graph:
     """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
 
     Every node whose result would pass ``max_bytes`` is refused here, before anything
@@ -202,7 +202,8 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     (:attr:`Builder.wrt`), so that a first call differentiating those alone walks no graph again.
     ``declared``: a dict the parse fills with the inputs the text makes itself, PyTorch's leaves
     (``x = torch.tensor([1., 2.], requires_grad=True)``): name -> value, of ``dtype``, read-only; the
-    graph's inputs include them, after those of ``inputs``."""
+    graph's inputs include them, after those of ``inputs``. ``random``: a set the parse fills with the names of
+    those whose values are jac's draws (``torch.randn``, a layer's initial parameters), seeded by ``seed``."""
     inputs = inputs or {}
     text = typeset(text)
     builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)
@@ -210,7 +211,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         _check_text(text)
         if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
             source = Source(text)  # indented as a whole: ast reads its body, the columns count in text
-            return _Lowering(builder, source, inputs, values, constant, declared).program(_ast_tree(source))
+            return _Lowering(builder, source, inputs, values, constant, declared, random).program(_ast_tree(source))
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
@@ -223,7 +224,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
                 return found
             builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)  # ast's path starts again
         source = Source(text)
-        return _Lowering(builder, source, inputs, values, constant, declared).program(_ast_tree(source))
+        return _Lowering(builder, source, inputs, values, constant, declared, random).program(_ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
 
@@ -443,13 +444,16 @@ class _Lowering:
     # value, and their tracers (model.parameters()); made at the first (a text without any never makes them)
     declared: dict | None = None
     leaves: dict | None = None
+    random: set | None = None  # the names in declared whose values are jac's draws (torch.randn, a layer's)
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
-                 constant: bool = False, declared: dict | None = None):
+                 constant: bool = False, declared: dict | None = None, random: set | None = None):
         self.b = builder
         if declared is not None:
             self.declared = declared
+        if random is not None:
+            self.random = random
         builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
@@ -552,25 +556,38 @@ class _Lowering:
         own: a class of ``nn.Module`` (:meth:`declare_class`), a layer (:meth:`declare_layers`), an instance of
         the class (:meth:`declare_instance`), an optimizer (:meth:`declare_optimizer`). False for any other."""
         found = _declaring(stmt)
+        if found is not None and not isinstance(found[1], ast.Call) and not self.constant_syntax(found[1]):
+            found = None  # y = (x * 2).requires_grad_(): x * 2 requires grad already, and PyTorch leaves it as it is
         if found is None:
             return self.declare_class(stmt) or self.declare_layers(stmt) or self.declare_instance(stmt) \
-                or self.declare_optimizer(stmt)
+                or self.declare_optimizer(stmt) or self.declare_marked(stmt)
         name, call, keyword = found
         position = self.source.at(stmt)
         self.unbound(name, f"{name} = ...(requires_grad=True) makes it an input with that value", position)
-        tracer = self.new_input(name, self.leaf_value(name, call, keyword), position)
+        value, drawn = self.leaf_value(name, call, keyword)
+        tracer = self.new_input(name, value, position, drawn)
         self.scope[name] = tracer
         self.memory.input(name, tracer)
         return True
 
-    def leaf_value(self, name: str, call: ast.Call, keyword) -> np.ndarray:
-        """The value of the leaf ``name`` that ``call`` makes (its ``requires_grad`` keyword left out), in --dtype."""
-        made_by = ast.unparse(call.func).rsplit(".", 1)[-1]
+    def constant_syntax(self, node: ast.expr) -> bool:
+        """Does ``node`` name no value but constants (``0.1 * torch.rand(3)``; not ``x * 2`` of an input x)?"""
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                value = self.scope.get(sub.id)
+                if isinstance(value, Tracer) and self.b.nodes[value.id].op != "const":
+                    return False
+        return True
+
+    def leaf_value(self, name: str, call: ast.expr, keyword) -> tuple:
+        """The value of the leaf ``name`` that ``call`` makes (its ``requires_grad`` keyword left out), in --dtype,
+        and whether it holds jac's draws (torch.randn: :attr:`Builder.random`)."""
+        made_by = ast.unparse(call.func).rsplit(".", 1)[-1] if isinstance(call, ast.Call) else None
         if made_by in ("empty", "empty_like", "empty_strided"):
             raise JacValueError(f"'{name}' = {made_by}(...): its values are whatever memory held, in PyTorch; "
                                 f"give the input values (torch.randn, torch.zeros, torch.tensor([...]))",
                                 self.source.at(call))
-        if keyword is not None:
+        if keyword is not None:  # (a call: requires_grad=True is its keyword)
             call = ast.copy_location(ast.Call(func=call.func, args=call.args,
                                               keywords=[k for k in call.keywords if k is not keyword]), call)
         made = self.expression(call)
@@ -584,7 +601,7 @@ class _Lowering:
             raise JacValueError(f"'{name}': PyTorch says: Only Tensors of floating point and complex dtype can "
                                 f"require gradients (its value is {kind[0]}: write floats, [1., 2.], or "
                                 f"dtype=torch.float64)", self.source.at(call))
-        return np.array(node.value, dtype=self.b.dtype)
+        return np.array(node.value, dtype=self.b.dtype), made.id in self.b.random
 
     def unbound(self, name: str, made: str, position: int) -> None:
         """Refuse a name the text makes an input of (``made`` says how) that a binding binds too."""
@@ -592,10 +609,15 @@ class _Lowering:
             raise JacUsageError(f"'{name}' is bound twice: by a binding ({name}=VALUE, {name}:SHAPE) and in the "
                                 f"text, where {made}: drop one", position)
 
-    def new_input(self, name: str, value: np.ndarray, position: int) -> Tracer:
-        """An input the text makes, ``name`` (``x``, ``fc.weight``) of ``value``, kept in :attr:`declared`."""
+    def new_input(self, name: str, value: np.ndarray, position: int, drawn: bool = False) -> Tracer:
+        """An input the text makes, ``name`` (``x``, ``fc.weight``) of ``value``, kept in :attr:`declared`;
+        ``drawn``: the value is jac's draw (:attr:`random`), not the number PyTorch would draw."""
         if self.declared is None:
             self.declared = {}
+        if drawn:
+            if self.random is None:
+                self.random = set()
+            self.random.add(name)
         if self.leaves is None:
             self.leaves = {}
         if name in self.declared:
@@ -661,9 +683,13 @@ class _Lowering:
             return made
         args = [self.expression(a) for a in call.args]
         kwargs = {k.arg: self.expression(k.value) for k in call.keywords}
-        made = (recurrent if cls in RECURRENT else layer)(
-            self.b, cls, args, kwargs, position, lambda suffix, value: self.new_input(f"{prefix}.{suffix}", value,
-                                                                                      position))
+        since = self.b.draws
+
+        def make(suffix: str, value: np.ndarray) -> Tracer:  # each parameter made right after it is drawn (or not)
+            nonlocal since
+            drawn, since = self.b.draws > since, self.b.draws
+            return self.new_input(f"{prefix}.{suffix}", value, position, drawn)
+        made = (recurrent if cls in RECURRENT else layer)(self.b, cls, args, kwargs, position, make)
         made.prefix = prefix
         return made
 
@@ -733,13 +759,15 @@ class _Lowering:
             if isinstance(held, Sequential):
                 todo.extend((f"{name}.{key}", child) for key, child in held.children())
                 continue
-            drawn = norm_parameters(self.b, held, position) if held.cls in NORMS and not held.params else \
+            norm = held.cls in NORMS and not held.params
+            drawn = norm_parameters(self.b, held, position) if norm else \
                 {k: v.value for k, v in held.params.items() if isinstance(v, Pending)}
             if drawn and held.called:
                 raise JacValueError(f"nn.{held.cls}(...) was called before a container or an attribute named it: its "
                                     f"parameters are inputs only once named; call it after", position)
             for key, value in drawn.items():
-                held.params[key] = self.new_input(f"{name}.{key}", value, position)
+                # a norm's are ones and zeros; a Pending one was drawn by modules.layer (it draws every parameter)
+                held.params[key] = self.new_input(f"{name}.{key}", value, position, not norm)
                 if key in held.kwargs:
                     held.kwargs[key] = held.params[key]
         return module
@@ -979,7 +1007,8 @@ class _Lowering:
         leaf = _declaring(ast.copy_location(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=value),
                                             stmt))
         if leaf is not None:  # self.w = nn.Parameter(torch.randn(3, 4))
-            return self.new_input(name, self.leaf_value(name, leaf[1], leaf[2]), self.source.at(stmt))
+            value, drawn = self.leaf_value(name, leaf[1], leaf[2])
+            return self.new_input(name, value, self.source.at(stmt), drawn)
         if isinstance(value, ast.Call) and (self.holds_layer(value) or isinstance(value.func, ast.Name)
                                             and isinstance(self.scope.get(value.func.id), ModelClass)):
             return self.module_value(value, name)
@@ -1048,25 +1077,29 @@ class _Lowering:
     def marks_input(self, stmt: ast.stmt) -> bool:
         """``x.requires_grad_()``, ``x.requires_grad = True``, ``x = x.requires_grad_()`` of an input ``x`` as
         given: what jac does already (it differentiates with respect to every input, or those of --wrt)."""
-        if isinstance(stmt, ast.Expr):
-            call = stmt.value
-            owner = call.func.value if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
-                and call.func.attr == "requires_grad_" and _true_or_nothing(call) else None
-        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) \
-                and stmt.targets[0].attr == "requires_grad" and isinstance(stmt.value, ast.Constant) \
-                and stmt.value.value is True:
-            owner = stmt.targets[0].value
-        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
-                and stmt.value.func.attr == "requires_grad_" and _true_or_nothing(stmt.value) \
-                and isinstance(stmt.value.func.value, ast.Name) and stmt.value.func.value.id == stmt.targets[0].id:
-            owner = stmt.value.func.value
-        else:
+        owner = _marked(stmt)
+        value = self.scope.get(owner) if owner is not None else None
+        return type(value) is Tracer and self.b.nodes[value.id].op == "input" and self.b.nodes[value.id].name == owner
+
+    def declare_marked(self, stmt: ast.stmt) -> bool:
+        """``x.requires_grad_()`` (or ``x.requires_grad = True``, ``x = x.requires_grad_()``) at the text's top level
+        of a name holding a constant, ``x = torch.arange(4.0)`` before it (d2l's autograd chapter): PyTorch's leaf,
+        an input the text makes from here on, as :meth:`declare` makes one. False for any other statement."""
+        name = _marked(stmt)
+        value = self.scope.get(name) if name is not None else None
+        if type(value) is not Tracer or self.b.nodes[value.id].op != "const":
             return False
-        if not isinstance(owner, ast.Name):
-            return False
-        value = self.scope.get(owner.id)
-        return type(value) is Tracer and self.b.nodes[value.id].op == "input" and self.b.nodes[value.id].name == owner.id
+        position = self.source.at(stmt)
+        self.unbound(name, f"{name}.requires_grad_() makes it an input with its value", position)
+        if dtypes.kind_of(self.b, value.id) is not None:
+            raise JacValueError(f"'{name}': PyTorch says: Only Tensors of floating point and complex dtype can "
+                                f"require gradients (its value is {dtypes.kind_of(self.b, value.id)[0]}: write "
+                                f"floats, torch.arange(4.0), or dtype=torch.float64)", position)
+        tracer = self.new_input(name, np.array(self.b.nodes[value.id].value, dtype=self.b.dtype), position,
+                                value.id in self.b.random)
+        self.scope[name] = tracer
+        self.memory.input(name, tracer)
+        return True
 
     def define(self, node, returns: bool = True) -> Function:
         """A ``def`` statement or a ``lambda``: a :class:`Function`, its defaults lowered now, as Python
@@ -2279,15 +2312,11 @@ class _Lowering:
     def fresh_leaf(self, node: ast.Call, value: Tracer, position: int) -> Tracer:
         """``torch.zeros(1, n, 4).requires_grad_()`` where no top-level assignment makes it an input (a model's
         ``forward`` making its initial state, as tutorials write it): PyTorch makes the constant a leaf whose
-        gradient nothing outside can read, and every other gradient is as without the flag: the value itself.
-        PyTorch refuses the flag on a value computed from what requires grad; so does jac."""
+        gradient nothing outside can read, and every other gradient is as without the flag: the value itself. Of a
+        value computed from the inputs (``(x * 2).requires_grad_()``) the flag changes nothing in PyTorch either."""
         if not _true_or_nothing(node):
             raise JacValueError(".requires_grad_() is read without arguments or with True", position)
-        if self.b.nodes[value.id].op != "const":
-            raise JacValueError(".requires_grad_() of a value computed from the inputs: PyTorch refuses it (only a "
-                                "tensor made directly, a leaf, takes the flag); write the value itself, or "
-                                ".detach() for one without a gradient", position)
-        return value
+        return value  # of a value computed from the inputs: it requires grad already, and PyTorch leaves it so
 
     def call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
@@ -3505,8 +3534,8 @@ def _declaring(stmt: ast.stmt):
     if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
         return None
     func = value.func
-    if isinstance(func, ast.Attribute) and func.attr == "requires_grad_" and isinstance(func.value, ast.Call) \
-            and _true_or_nothing(value):
+    if isinstance(func, ast.Attribute) and func.attr == "requires_grad_" and _true_or_nothing(value) \
+            and not isinstance(func.value, ast.Name):  # x = x.requires_grad_() is _marked's
         return target.id, func.value, None
     if ast.unparse(func) in _PARAMETER and len(value.args) == 1 and isinstance(value.args[0], ast.Call) \
             and all(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
@@ -3516,6 +3545,26 @@ def _declaring(stmt: ast.stmt):
         if keyword.arg == "requires_grad" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True:
             return target.id, value, keyword
     return None
+
+
+def _marked(stmt: ast.stmt) -> str | None:
+    """``x`` of ``x.requires_grad_()``, ``x.requires_grad = True`` or ``x = x.requires_grad_()``; else None."""
+    owner = None
+    if isinstance(stmt, ast.Expr):
+        call = stmt.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" \
+                and _true_or_nothing(call):
+            owner = call.func.value
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) \
+            and stmt.targets[0].attr == "requires_grad" and isinstance(stmt.value, ast.Constant) \
+            and stmt.value.value is True:
+        owner = stmt.targets[0].value
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+            and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
+            and stmt.value.func.attr == "requires_grad_" and _true_or_nothing(stmt.value) \
+            and isinstance(stmt.value.func.value, ast.Name) and stmt.value.func.value.id == stmt.targets[0].id:
+        owner = stmt.value.func.value
+    return owner.id if isinstance(owner, ast.Name) else None
 
 
 def _backward_call(stmt: ast.stmt) -> ast.Call | None:

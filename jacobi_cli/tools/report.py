@@ -40,8 +40,10 @@ class Result:
     # example); not in the --json object, whose inputs carry no values:
     # the text shows them under each input, since nothing else says at which point the derivatives are
     drawn: dict = field(default_factory=dict, kw_only=True)
-    # which of them the text makes itself (x = torch.randn(3, requires_grad=True)): the text says so
+    # which of them the text makes itself (x = torch.randn(3, requires_grad=True)): the text says so; and of
+    # those, which hold jac's draws (torch.randn, a layer's initial parameters), not PyTorch's numbers
     made: frozenset = field(default=frozenset(), kw_only=True)
+    random: frozenset = field(default=frozenset(), kw_only=True)
 
     def to_json(self) -> dict:
         """The ``--json`` object (arrays not yet serialised)."""
@@ -1107,19 +1109,23 @@ def _drawn(bindings, problem, batch=None, split=None) -> dict:
     if made:  # the inputs the text makes: shown too, since the text may draw them (torch.randn)
         drawn.update(made)
         drawn.made = frozenset(made)
+        drawn.random = frozenset(problem.compiled.random)
     return drawn
 
 
 class _Drawn(dict):
-    """:func:`_drawn`'s values, with the names of those the text makes (:attr:`Result.made`)."""
+    """:func:`_drawn`'s values, with the names of those the text makes (:attr:`Result.made`) and of those
+    among them that hold jac's draws (:attr:`Result.random`)."""
 
     made = frozenset()
+    random = frozenset()
 
 
 def _shown(drawn: dict, result: Result) -> Result:
-    """``result`` with :attr:`Result.drawn` and :attr:`Result.made` set."""
+    """``result`` with :attr:`Result.drawn`, :attr:`Result.made` and :attr:`Result.random` set."""
     result.drawn = drawn
     result.made = getattr(drawn, "made", frozenset())
+    result.random = getattr(drawn, "random", frozenset())
     return result
 
 
