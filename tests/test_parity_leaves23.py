@@ -38,6 +38,17 @@ loss = (torch.sigmoid(w * s) * v).sum() + s ** 2
 loss.backward()
 w.grad, s.grad, v.grad
 """,
+    """import torch
+x = torch.arange(4.0)
+x.requires_grad_(True)
+u = torch.linspace(-1, 1, 4)
+u.requires_grad = True
+w = (0.5 * torch.tensor([1., 2., 3., 4.]) + 1).requires_grad_()
+h = (x * 2).requires_grad_()
+y = 2 * torch.dot(h, x) + (torch.sin(u) * w).sum()
+y.backward()
+x.grad, u.grad, w.grad
+""",
 ]
 
 
