@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
-from jacobi_cli.errors import JacError, JacNameError, JacParseError, JacUsageError, JacValueError
+from jacobi_cli.errors import JacError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from jacobi_cli.tools import api
 
 runner = CliRunner()
@@ -161,8 +161,12 @@ def test_wrt_chooses_among_the_leaves():
     ("def f():\n    x = torch.ones(3, requires_grad=True)\n    return x\nf().sum()", [], JacValueError,
      ["top level", "inside a function"]),
     ("y = x * 2\nx = torch.ones(3, requires_grad=True)\ny.sum()", [], JacNameError, ["unknown name 'x'"]),
-    ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(3))", [], JacValueError,
-     ["jac vjp --v V", "y.backward()"]),
+    ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(2))", [], JacShapeError,
+     ["V has shape (2,) but the output has shape (3,)", "Mismatch in shape"]),
+    ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(y)", [], JacValueError,
+     ["known without the inputs' values", "jac vjp --v V"]),
+    ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(3), inputs=[x])", [], JacValueError,
+     ["'inputs=' not read", "y.backward(gradient=V)"]),
     ("x = torch.ones(3, requires_grad=True)\ny = x.sum()\ny.backward()\noptimizer.step()", [], JacParseError,
      ["after y.backward()", "end the text there"]),
     ("x = torch.ones(3, requires_grad=True)\nx += 1\nx.sum()", [], JacValueError, ["leaf Variable"]),
@@ -402,3 +406,43 @@ def test_a_leaf_made_of_an_expression_of_constants():
 def test_an_integer_constant_marked_is_refused_as_pytorch_refuses_it():
     with pytest.raises(JacValueError, match="Only Tensors of floating point"):
         api.compile("import torch\nx = torch.arange(4)\nx.requires_grad_()\n(x * 2.0).sum()")
+
+
+# PyTorch's autograd tutorial ("A Gentle Introduction to torch.autograd") as written
+GRADIENT = """import torch
+a = torch.tensor([2., 3.], requires_grad=True)
+b = torch.tensor([6., 4.], requires_grad=True)
+Q = 3*a**3 - b**2
+external_grad = torch.tensor([1., 2.])
+Q.backward(gradient=external_grad)
+print(9*a**2 == a.grad)
+print(-2*b == b.grad)
+"""
+
+
+def test_the_texts_backward_gradient_is_the_vjps_v():
+    a, b, v = np.array([2.0, 3.0]), np.array([6.0, 4.0]), np.array([1.0, 2.0])
+    grads = api.vjp(GRADIENT)
+    np.testing.assert_array_equal(grads["a"], 9 * a ** 2 * v)
+    np.testing.assert_array_equal(grads["b"], -2 * b * v)
+    assert api.compile(GRADIENT).gradient.tolist() == [1.0, 2.0]
+    positional = GRADIENT.replace("gradient=external_grad", "external_grad, retain_graph=True")
+    np.testing.assert_array_equal(api.vjp(positional)["a"], 9 * a ** 2 * v)
+    result = runner.invoke(app, ["vjp", GRADIENT, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["v"]["value"] == [1.0, 2.0] and report["vjp"]["a"]["value"] == (9 * a ** 2 * v).tolist()
+    # jac eval prints the whole Jacobian, from which any V's product follows
+    code, report = _eval(GRADIENT)
+    assert code == 0 and report["jacobian"]["a"]["value"] == np.diag(9 * a ** 2).tolist()
+
+
+def test_a_gradient_in_the_text_and_another_given_are_refused():
+    with pytest.raises(JacUsageError, match="--v gives v too: give one"):
+        api.vjp(GRADIENT, v=[1.0, 1.0])
+    result = runner.invoke(app, ["vjp", GRADIENT, "--v", "ones"])
+    assert result.exit_code == 2 and "give one" in result.output
+    text = "y = sin(x)\ny.backward(torch.ones(2))"
+    result = runner.invoke(app, ["vjp", text, "x:3x2", "--batch", "x"])
+    assert result.exit_code == 2 and "--batch with the text's y.backward(gradient=V)" in result.output
+    np.testing.assert_allclose(api.vjp(text, {"x": [0.0, 1.0]})["x"], [1.0, np.cos(1.0)])

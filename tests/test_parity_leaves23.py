@@ -149,3 +149,15 @@ def test_a_training_step_gives_the_grads_its_step_uses(float64):
     found = f.jacobian({"x": x, "y": y})
     for key, grad in pytorch_grads(setup, step, f.declared, {"x": x, "y": y}).items():  # step() after backward()
         np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-11, atol=1e-14, err_msg=key)
+
+
+def test_the_texts_backward_gradient_leaves_pytorchs_grads(float64):
+    # PyTorch's autograd tutorial: Q.backward(gradient=external_grad); jac vjp with no --v takes the text's V
+    from test_leaves23 import GRADIENT
+    text = GRADIENT.replace("[1., 2.]", "[0.5, -3.]")
+    scope = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(text, "<parity>", "exec"), scope)  # noqa: S102 - the test's own text, under PyTorch
+    found = api.vjp(text)
+    for name in ("a", "b"):
+        np.testing.assert_allclose(found[name], scope[name].grad.numpy(), rtol=1e-15, err_msg=name)

@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import warnings
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
@@ -188,9 +189,22 @@ class NeedsValues(JacValueError):
     values (``parse(..., values=...)``), and is then valid for those values only."""
 
 
+@dataclass
+class Made:
+    """What a text makes beside its graph, filled by :func:`parse` (``made=``)."""
+
+    # the inputs the text makes itself, PyTorch's leaves and a layer's parameters: name -> value, of --dtype,
+    # read-only (``x = torch.tensor([1., 2.], requires_grad=True)``, ``fc = nn.Linear(3, 4)``)
+    values: dict = field(default_factory=dict)
+    # the names of those whose values are jac's draws (torch.randn, a layer's initial parameters), by ``seed``
+    random: set = field(default_factory=set)
+    # ``y.backward(gradient=V)``'s V (a constant of the output's shape): jac vjp's v where --v is not given
+    gradient: np.ndarray | None = None
+
+
 def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0,
           max_bytes: int = DEFAULT_MAX_BYTES, shapes_only: bool = False, values: dict | None = None,
-          constant: bool = False, wrt=None, declared: dict | None = None, random: set | None = None) -> Graph:
+          constant: bool = False, wrt=None, made: Made | None = None) -> Graph:
     """Parse ``text`` with the named ``inputs`` (name -> shape) into a :class:`Graph`.
 
     Every node whose result would pass ``max_bytes`` is refused here, before anything
@@ -200,10 +214,9 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
     which names nothing (an unknown name is not an input to bind). ``wrt`` (a set of names, or
     None for every input): the inputs whose nodes' ``requires_grad`` is set as the graph is built
     (:attr:`Builder.wrt`), so that a first call differentiating those alone walks no graph again.
-    ``declared``: a dict the parse fills with the inputs the text makes itself, PyTorch's leaves
-    (``x = torch.tensor([1., 2.], requires_grad=True)``): name -> value, of ``dtype``, read-only; the
-    graph's inputs include them, after those of ``inputs``. ``random``: a set the parse fills with the names of
-    those whose values are jac's draws (``torch.randn``, a layer's initial parameters), seeded by ``seed``."""
+    ``made``: a :class:`Made` the parse fills with what the text makes beside the graph: the inputs it makes
+    itself, PyTorch's leaves (``x = torch.tensor([1., 2.], requires_grad=True)``; the graph's inputs include
+    them, after those of ``inputs``), which of them are jac's draws, and ``y.backward(gradient=V)``'s V."""
     inputs = inputs or {}
     text = typeset(text)
     builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)
@@ -211,7 +224,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         _check_text(text)
         if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
             source = Source(text)  # indented as a whole: ast reads its body, the columns count in text
-            return _Lowering(builder, source, inputs, values, constant, declared, random).program(_ast_tree(source))
+            return _Lowering(builder, source, inputs, values, constant, made).program(_ast_tree(source))
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
@@ -224,7 +237,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
                 return found
             builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)  # ast's path starts again
         source = Source(text)
-        return _Lowering(builder, source, inputs, values, constant, declared, random).program(_ast_tree(source))
+        return _Lowering(builder, source, inputs, values, constant, made).program(_ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
 
@@ -445,15 +458,15 @@ class _Lowering:
     declared: dict | None = None
     leaves: dict | None = None
     random: set | None = None  # the names in declared whose values are jac's draws (torch.randn, a layer's)
+    made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
+    gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
-                 constant: bool = False, declared: dict | None = None, random: set | None = None):
+                 constant: bool = False, made: Made | None = None):
         self.b = builder
-        if declared is not None:
-            self.declared = declared
-        if random is not None:
-            self.random = random
+        if made is not None:
+            self.made, self.declared, self.random = made, made.values, made.random
         builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
@@ -501,7 +514,10 @@ class _Lowering:
             outputs = self.outputs(last.value)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
-        return self.output(self.statement(last), self.source.at(last))
+        value = self.statement(last)
+        if self.gradient is not None:  # y.backward(gradient=V): V, once y is made
+            self.text_gradient(value)
+        return self.output(value, self.source.at(last))
 
     def run(self, stmt: ast.stmt, where: str | None = None):
         """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
@@ -1035,20 +1051,26 @@ class _Lowering:
         """The statements that compute what ``y.backward()`` differentiates, ending in ``y``: a text as
         PyTorch's tutorials write it (``y = (x ** 2).sum(); y.backward(); print(x.grad)``) has ``y`` as
         its output, and jac prints what each ``x.grad`` holds. After the call, only ``print(...)`` and
-        ``x.grad`` are read (and do nothing: jac prints them); ``backward(gradient=V)`` is ``jac vjp --v
-        V``; the text's ``print(...)`` calls before it are read as nothing too (PyTorch's autograd tutorial
-    prints as it goes). Without a ``backward()`` call of the top level, ``body`` itself."""
+        ``x.grad`` are read (and do nothing: jac prints them); ``backward(gradient=V)``'s V is jac vjp's v
+        (:meth:`text_gradient`); the text's ``print(...)`` calls before it are read as nothing too (PyTorch's
+        autograd tutorial prints as it goes). Without a ``backward()`` call of the top level, ``body`` itself."""
         at = next((i for i, stmt in enumerate(body) if _backward_call(stmt) is not None), None)
         if at is None:
             return body
         call = _backward_call(body[at])
         where = self.source.end(call.func) - len("backward")
         y = ast.unparse(call.func.value)
-        given = [k.arg for k in call.keywords if k.arg not in ("retain_graph", "create_graph")
-                 or not isinstance(k.value, ast.Constant) or not isinstance(k.value.value, bool)]
-        if call.args or given:
-            raise JacValueError(f"{ast.unparse(call)}: jac vjp --v V prints what {y}.backward(gradient=V) leaves "
-                                f"in x.grad; in the text write {y}.backward() or end with {y}", where)
+        gradient = [k.value for k in call.keywords if k.arg == "gradient"] + call.args[:1]
+        flags = call.args[1:3] + [k.value for k in call.keywords if k.arg in ("retain_graph", "create_graph")]
+        others = [k.arg for k in call.keywords if k.arg not in ("gradient", "retain_graph", "create_graph")]
+        if others or len(call.args) > 3 or len(gradient) > 1 \
+                or not all(isinstance(f, ast.Constant) and f.value in (None, True, False) for f in flags):
+            what = f"'{others[0]}='" if others else "its arguments"
+            raise JacValueError(f"{ast.unparse(call)}: {what} not read: jac reads {y}.backward(), or "
+                                f"{y}.backward(gradient=V) with V a constant of {y}'s shape (jac vjp prints what it "
+                                f"leaves in x.grad), and retain_graph / create_graph as True or False", where)
+        if gradient and not (isinstance(gradient[0], ast.Constant) and gradient[0].value is None):
+            self.gradient = gradient[0]
         optimizers = {_optimizer_made(stmt) for stmt in body[:at]} - {None}
         for stmt in body[at + 1:]:
             on = _call_on_name(stmt)
@@ -1062,6 +1084,23 @@ class _Lowering:
                                     f"the text there", self.source.at(stmt))
         before = [stmt for stmt in body[:at] if not _prints(stmt)]  # print(y) on the way: jac prints what matters
         return before + [ast.copy_location(ast.Expr(value=call.func.value), body[at])]
+
+    def text_gradient(self, y) -> None:
+        """V of the text's ``y.backward(gradient=V)``, lowered once ``y`` is made: a constant of ``y``'s shape (as
+        PyTorch requires), kept in :attr:`Made.gradient` for jac vjp."""
+        position = self.source.at(self.gradient)
+        v = self.expression(self.gradient)
+        if type(y) is not Tracer:
+            raise JacValueError("backward(gradient=V) of a value that is not one array", position)
+        if type(v) is not Tracer or self.b.nodes[v.id].op != "const":
+            raise JacValueError("backward(gradient=V): jac reads V when it is known without the inputs' values (a "
+                                "constant: torch.ones(2), torch.tensor([...])); for another V, end the text with the "
+                                "output and give jac vjp --v V", position)
+        if v.shape != y.shape:
+            raise JacShapeError(f"backward(gradient=V): V has shape {fmt(v.shape)} but the output has shape "
+                                f"{fmt(y.shape)}. PyTorch says: Mismatch in shape", position)
+        if self.made is not None:
+            self.made.gradient = np.array(self.b.nodes[v.id].value, dtype=self.b.dtype)
 
     def backward(self, stmt: ast.stmt) -> None:
         """``loss.backward()`` pasted after the loss: refused, saying which line to keep instead."""

@@ -139,14 +139,19 @@ names on this page are known.
   (`x.permute(*reversed(range(x.ndim)))`, `sorted(x.shape)`); `reversed` a list of arrays too.
 - PyTorch's leaves: a statement of the text's top level `x = CONSTRUCTOR(..., requires_grad=True)` (`torch.tensor`,
   `torch.randn`, `torch.zeros`, ... as a binding's value reads them; `x = torch.randn(3).requires_grad_()`,
-  `w = nn.Parameter(torch.randn(3, 4))`) makes `x` an input from that line on, its value the constructor's
-  (`torch.randn` draws what it would draw there without `requires_grad`); `jac eval` shows it "made in the
-  text", `--wrt` chooses among all inputs, and a binding of the same name is refused. Refused: an integer
+  `w = (0.1 * torch.rand(3)).requires_grad_()`, `w = nn.Parameter(torch.randn(3, 4))`; or a constant's name marked
+  later, `x = torch.arange(4.0)` then `x.requires_grad_(True)` or `x.requires_grad = True`) makes `x` an input from
+  that line on, its value the constructor's (`torch.randn` draws what it would draw there without
+  `requires_grad`); `jac eval` shows it "made in the text" (and, where the value is jac's draw, "drawn by jac
+  (--seed), not PyTorch's numbers"), `--wrt` chooses among all inputs, and a binding of the same name is refused.
+  `.requires_grad_()` of a value computed from the inputs is that value (PyTorch leaves it as it is). Refused: an integer
   value (PyTorch refuses it too), `torch.empty`, a value computed from inputs, the same name made twice, and
   `requires_grad=True` inside a function, a loop or an expression. `y.backward()` at the top level makes `y`
   the output (the statements after it may only be `print(...)` and `x.grad`; the `print(...)` calls before it
-  are read as nothing, as PyTorch's autograd tutorial prints as it goes); `y.backward(gradient=v)` is `jac vjp
-  --v v`, and a second `backward()` after it is refused. A training step as written reads as its gradients:
+  are read as nothing, as PyTorch's autograd tutorial prints as it goes); in `y.backward(gradient=V)` (or
+  `y.backward(V)`) V is a constant of `y`'s shape (PyTorch's "Mismatch in shape" otherwise), which `jac vjp` takes
+  as its v when no `--v` is given (both given are refused; `jac eval` prints the whole Jacobian), and a second
+  `backward()` after it is refused. A training step as written reads as its gradients:
   an optimizer made at the top level (`optimizer = torch.optim.SGD(model.parameters(), lr=0.1)`, `import
   torch.optim as optim`, a scheduler), `optimizer.zero_grad()` / `model.zero_grad()` before `loss.backward()` and
   `optimizer.step()` after it are read as nothing (the step uses `.grad`, which jac prints, and changes no

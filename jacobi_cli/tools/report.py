@@ -420,9 +420,12 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("vjp", None))
     drawn = _drawn(bindings, problem, found, split)
+    if problem.compiled.gradient is not None and found is not None:
+        raise JacUsageError("--batch with the text's y.backward(gradient=V): give each example's v with --v (its "
+                            "batch axis first) and write y.backward() in the text")
     if _general(problem, found):
         return _shown(drawn, _vjp_general(expr, problem, found, split, v, budget))
-    cot = api.cotangent(problem, lone_v(v, problem.graph), output_name(problem.graph))
+    cot = api.cotangent(problem, lone_v(problem.compiled.text_v(v), problem.graph), output_name(problem.graph))
     grads = api.vjp_of(problem, cot)
     report = _header("vjp", expr, problem.graph, problem.wrt)
     report["output"] = _output(problem)

@@ -1121,7 +1121,7 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     from ..engine import memory
     from ..ir.graph import DEFAULT_MAX_BYTES
     from ..lang.bindings import check_seed, check_wrt, resolve_dtype, to_bindings
-    from ..lang.parser import parse
+    from ..lang.parser import Made, parse
 
     budget = memory.default_budget() if budget is None else budget
     limit = min(budget, DEFAULT_MAX_BYTES)
@@ -1137,8 +1137,9 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     shapes = dict(bound.shapes)
     for name in free_names(text, set(shapes)):
         shapes[name] = np.shape(point[name]) if name in point else ()
-    declared: dict = {}  # x = torch.tensor(..., requires_grad=True): an input the text makes, at its value
-    graph = parse(text, shapes, max_bytes=limit, declared=declared)
+    made = Made()  # x = torch.tensor(..., requires_grad=True): an input the text makes, at its value
+    graph = parse(text, shapes, max_bytes=limit, made=made)
+    declared = made.values
     for name in extra:
         if name in declared:
             raise JacUsageError(f"--at {name}: the text makes '{name}' with requires_grad=True and its value; "
