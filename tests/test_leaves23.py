@@ -115,15 +115,15 @@ def test_the_text_says_which_values_it_made_are_jacs_draws():
     # PyTorch would draw: the text says so; values written out, a norm's ones and zeros and attention's zero
     # biases are the text's own; a draw in an earlier statement (noise) marks no later input
     f = api.compile(DRAWS, {"x": ":3"})
-    assert f.random == {"w", "fc.weight", "fc.bias", "attn.in_proj_weight", "attn.out_proj.weight",
+    assert f.made.random == {"w", "fc.weight", "fc.bias", "attn.in_proj_weight", "attn.out_proj.weight",
                         "model.0.weight", "model.0.bias", "model.1.weight", "model.1.bias"}
-    assert set(f.declared) - f.random == {"v", "norm.weight", "norm.bias", "attn.in_proj_bias",
+    assert set(f.declared) - f.made.random == {"v", "norm.weight", "norm.bias", "attn.in_proj_bias",
                                           "attn.out_proj.bias"}
     result = runner.invoke(app, ["eval", DRAWS, "x=[1, 2, 3]"])
     assert result.exit_code == 0, result.output
     drawn = [line.split(":")[0].split()[-1] for line in result.output.splitlines()
              if line.startswith("  input") and "drawn by jac (--seed), not PyTorch's numbers" in line]
-    assert set(drawn) == f.random
+    assert set(drawn) == f.made.random
 
 
 @pytest.mark.parametrize("command", [["vjp"], ["jvp", "--tangent", "W=ones(2, 3)"], ["hessian"], ["shape"],
@@ -388,7 +388,7 @@ def test_a_constant_marked_at_the_top_level_is_a_leaf(mark):
     # d2l's autograd chapter as pasted: x made, then marked; PyTorch's x.grad is 4x
     text = f"import torch\nx = torch.arange(4.0)\n{mark}\ny = 2 * torch.dot(x, x)\ny.backward()\nx.grad"
     f = api.compile(text)
-    assert list(f.shapes) == ["x"] and not f.random
+    assert list(f.shapes) == ["x"] and not f.made.random
     np.testing.assert_array_equal(f.declared["x"], [0.0, 1.0, 2.0, 3.0])
     np.testing.assert_array_equal(f.jacobian({})["x"], [0.0, 4.0, 8.0, 12.0])
 
@@ -397,7 +397,7 @@ def test_a_leaf_made_of_an_expression_of_constants():
     # w = (0.1 * torch.rand(3)).requires_grad_() is a leaf in PyTorch (its .grad is read), its value jac's draw
     text = "import torch\nw = (0.1 * torch.rand(3)).requires_grad_()\nloss = (w * x).sum()\nloss.backward()\nw.grad"
     f = api.compile(text, {"x": ":3"})
-    assert list(f.shapes) == ["x", "w"] and f.random == {"w"}
+    assert list(f.shapes) == ["x", "w"] and f.made.random == {"w"}
     x = np.array([1.0, -2.0, 0.5])
     np.testing.assert_array_equal(f.jacobian({"x": x})["w"], x)
     assert np.all((f.declared["w"] >= 0) & (f.declared["w"] < 0.1))
@@ -425,7 +425,7 @@ def test_the_texts_backward_gradient_is_the_vjps_v():
     grads = api.vjp(GRADIENT)
     np.testing.assert_array_equal(grads["a"], 9 * a ** 2 * v)
     np.testing.assert_array_equal(grads["b"], -2 * b * v)
-    assert api.compile(GRADIENT).gradient.tolist() == [1.0, 2.0]
+    assert api.compile(GRADIENT).made.gradient.tolist() == [1.0, 2.0]
     positional = GRADIENT.replace("gradient=external_grad", "external_grad, retain_graph=True")
     np.testing.assert_array_equal(api.vjp(positional)["a"], 9 * a ** 2 * v)
     result = runner.invoke(app, ["vjp", GRADIENT, "--json"])

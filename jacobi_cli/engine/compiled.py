@@ -94,13 +94,14 @@ class Compiled:
         # ``wrt``: the inputs the first call differentiates (default: every input), whose requires_grad the graph
         # is built with, so that bind's with_wrt of them is the graph itself; another wrt walks it (with_wrt)
         # ``declared``: the inputs the text makes itself (x = torch.tensor(v, requires_grad=True)) and their
-        # values, which a call may leave out (:meth:`with_declared`); ``random``: the names of those whose
-        # values are jac's draws (torch.randn, a layer's initial parameters), which the text says; ``gradient``:
-        # V of the text's y.backward(gradient=V), the v of a vjp given none (:meth:`text_v`)
+        # values, which a call may leave out (:meth:`with_declared`); ``made``: what the parse made (parser.Made),
+        # those values with the names of those that are jac's draws (``made.random``: torch.randn, a layer's initial
+        # parameters), which the text says, and V of the text's y.backward(gradient=V), the v of a vjp given none
+        # (``made.gradient``: :meth:`text_v`)
         made = Made()
         self.graph = parse(expr, self.shapes, dtype=self.dtype, seed=seed, max_bytes=max_bytes, values=values,
                            wrt=None if wrt is None else _wrt_hint(wrt, self.shapes), made=made)
-        self.declared, self.random, self.gradient = made.values, made.random, made.gradient
+        self.declared, self.made = made.values, made
         if self.declared:
             self.shapes.update((name, value.shape) for name, value in self.declared.items())
         self._built_for = values if self.graph.by_value else None
@@ -456,7 +457,7 @@ class Compiled:
         pass must fit ``budget`` (:meth:`product_plan`), checked before they are computed."""
         if self._checked:
             env = self._inputs(env)
-        if self.gradient is not None:
+        if self.made.gradient is not None:
             v = self.text_v(v)
         if type(v) is np.ndarray and v.dtype.type is self.dtype:  # a repeated call's common case, in short
             kernel = self._ready.get(("vjp", None if not wrt else tuple(wrt), v.shape))  # the key made below
@@ -473,12 +474,12 @@ class Compiled:
 
     def text_v(self, v):
         """The v of a vjp: ``v``, or where none is given V of the text's ``y.backward(gradient=V)``; both refused."""
-        if self.gradient is None:
+        if self.made.gradient is None:
             return v
         if v is not None and (not isinstance(v, (list, tuple)) or v):
             raise JacUsageError("the text gives y.backward(gradient=V) and --v gives v too: give one (drop --v, or "
                                 "write y.backward() in the text)")
-        return self.gradient
+        return self.made.gradient
 
     def _vjp(self, env: dict, v, wrt, budget: int | None) -> dict:
         """:meth:`vjp` past its one-call path, a method of its own as :meth:`_jacobian` is."""

@@ -17,7 +17,6 @@ import os
 import re
 import threading
 import warnings
-from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
@@ -189,15 +188,15 @@ class NeedsValues(JacValueError):
     values (``parse(..., values=...)``), and is then valid for those values only."""
 
 
-@dataclass
 class Made:
-    """What a text makes beside its graph, filled by :func:`parse` (``made=``)."""
+    """What a text makes beside its graph, filled by :func:`parse` (``made=``). Its fields are set when the
+    parse makes one (a first call's ``Made()`` makes nothing: the defaults are empty and immutable)."""
 
     # the inputs the text makes itself, PyTorch's leaves and a layer's parameters: name -> value, of --dtype,
     # read-only (``x = torch.tensor([1., 2.], requires_grad=True)``, ``fc = nn.Linear(3, 4)``)
-    values: dict = field(default_factory=dict)
+    values: dict = MappingProxyType({})
     # the names of those whose values are jac's draws (torch.randn, a layer's initial parameters), by ``seed``
-    random: set = field(default_factory=set)
+    random: set = frozenset()
     # ``y.backward(gradient=V)``'s V (a constant of the output's shape): jac vjp's v where --v is not given
     gradient: np.ndarray | None = None
 
@@ -466,7 +465,7 @@ class _Lowering:
                  constant: bool = False, made: Made | None = None):
         self.b = builder
         if made is not None:
-            self.made, self.declared, self.random = made, made.values, made.random
+            self.made = made
         builder.lowering = self  # its masked and value_of, for the functions that need them
         self.values = values
         self.value_only = constant
@@ -630,9 +629,13 @@ class _Lowering:
         ``drawn``: the value is jac's draw (:attr:`random`), not the number PyTorch would draw."""
         if self.declared is None:
             self.declared = {}
+            if self.made is not None:
+                self.made.values = self.declared
         if drawn:
             if self.random is None:
                 self.random = set()
+                if self.made is not None:
+                    self.made.random = self.random
             self.random.add(name)
         if self.leaves is None:
             self.leaves = {}

@@ -420,7 +420,7 @@ def vjp_report(expr: str, bindings, v=None, wrt=None, dtype="float64", seed=0, b
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES),
                                    budget, ("vjp", None))
     drawn = _drawn(bindings, problem, found, split)
-    if problem.compiled.gradient is not None and found is not None:
+    if problem.compiled.made.gradient is not None and found is not None:
         raise JacUsageError("--batch with the text's y.backward(gradient=V): give each example's v with --v (its "
                             "batch axis first) and write y.backward() in the text")
     if _general(problem, found):
@@ -1112,7 +1112,7 @@ def _drawn(bindings, problem, batch=None, split=None) -> dict:
     if made:  # the inputs the text makes: shown too, since the text may draw them (torch.randn)
         drawn.update(made)
         drawn.made = frozenset(made)
-        drawn.random = frozenset(problem.compiled.random)
+        drawn.random = frozenset(problem.compiled.made.random)
     return drawn
 
 
