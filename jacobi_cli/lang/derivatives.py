@@ -49,12 +49,15 @@ CALLS = {"torch.autograd.grad": ("outputs", "inputs", "grad_outputs", "retain_gr
                                                "outer_jacobian_strategy"),
          "torch.autograd.functional.vjp": ("func", "inputs", "v", "create_graph", "strict"),
          "torch.autograd.functional.jvp": ("func", "inputs", "v", "create_graph", "strict")}
-SPELLINGS = frozenset(TRANSFORMS) | frozenset(CALLS)
+# the transforms that return a function or a pair with one (jax.vjp, torch.func.jvp...): lang/vjps.py
+LINEAR = frozenset({"jax.jvp", "jax.vjp", "jax.linearize", "torch.func.jvp", "torch.func.vjp", "torch.func.linearize"})
+SPELLINGS = frozenset(TRANSFORMS) | frozenset(CALLS) | LINEAR
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
 # the modules those live in: another autodiff name of theirs (torch.func.vjp) is refused naming what jac reads
 FAMILIES = frozenset({"jax", "torch.func", "torch.autograd", "torch.autograd.functional", "functorch"})
 READ = ("the derivatives jac reads written in the text are jax.grad, jax.value_and_grad, jax.jacrev, jax.jacfwd, "
-        "jax.jacobian, jax.hessian; torch.func.grad, grad_and_value, jacrev, jacfwd, hessian; torch.autograd.grad; "
+        "jax.jacobian, jax.hessian, jax.jvp, jax.vjp, jax.linearize; torch.func.grad, grad_and_value, jacrev, "
+        "jacfwd, hessian, jvp, vjp, linearize; torch.autograd.grad; "
         "torch.autograd.functional.jacobian, hessian, vjp, jvp; or write the expression itself: jac eval prints its "
         "Jacobians, jac vjp --v V what y.backward(gradient=V) leaves in x.grad")
 
@@ -94,6 +97,10 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         raise JacParseError(f"'{spelling}' is not supported by jac: {READ}", position)
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
+    if spelling in LINEAR:  # jax.vjp(f, x): a pair holding a function (lang/vjps.py)
+        from . import vjps
+
+        return vjps.lower(lowering, spelling, node, position)
     if spelling in TRANSFORMS:
         family = spelling.rsplit(".", 1)[0]
         known = _TRANSFORM_KEYWORDS[family]

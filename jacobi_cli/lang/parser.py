@@ -39,6 +39,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
+from .vjps import Linear
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -1147,6 +1148,10 @@ class _Lowering:
         if isinstance(value, (Module, Sequential)):
             raise JacValueError(f"the last statement is the module nn.{value.cls}(...): call it on an array, "
                                 f"nn.{value.cls}(...)(x)", position)
+        if isinstance(value, Linear) or isinstance(value, Items) and any(isinstance(v, Linear) for v in value):
+            raise JacValueError(f"the last statement is {'a tuple holding ' * isinstance(value, Items)}the function "
+                                f"{value.spelling if isinstance(value, Linear) else 'jax.vjp or linearize'} returns: "
+                                f"call it (y, vjp_fn = jax.vjp(f, x); vjp_fn(v)[0])", position)
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
             arrays = "array" if len(value) == 1 else "arrays"
@@ -1335,7 +1340,8 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform)):
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform,
+                                                          Linear)):
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
@@ -2229,7 +2235,7 @@ class _Lowering:
 
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
-        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform))
+        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear))
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -2239,6 +2245,8 @@ class _Lowering:
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
             return derivatives.call_transform(self, fn, args, kwargs, position)
+        if isinstance(fn, Linear):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py)
+            return fn.call(self, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
@@ -2314,7 +2322,7 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform)):
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)):
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
