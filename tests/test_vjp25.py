@@ -188,3 +188,16 @@ def test_a_parse_error_never_escapes_as_a_traceback():
             api.evaluate(text, {"x": X, "v": V})
         except JacError:
             pass
+
+
+def test_one_list_of_what_jac_reads():
+    from jacobi_cli.lang import derivatives, vjps
+
+    assert set(vjps.SPELLINGS) == set(derivatives.LINEAR)
+    listed = derivatives.READ.split(" are ", 1)[1].split("; or write", 1)[0]
+    named = set()
+    for group in listed.split("; "):  # "torch.func.grad, grad_and_value": the module named on the first
+        first, *rest = group.split(", ")
+        module = first.rsplit(".", 1)[0]
+        named |= {first} | {f"{module}.{name}" for name in rest}
+    assert named == set(derivatives.SPELLINGS)  # the message every refusal quotes lists what jac reads, no more

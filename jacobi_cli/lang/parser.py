@@ -2228,7 +2228,7 @@ class _Lowering:
         if type(func) is not ast.Attribute or func.attr not in _AUTODIFF_NAMES and func.attr not in \
                 derivatives.LAST_NAMES:
             return None
-        path = _dotted(func)  # one of those, or another name of their modules (torch.func.vjp: refused there)
+        path = _dotted(func)  # one of those, or another name of their modules (torch.func.vmap: refused there)
         if path is None or path.rsplit(".", 1)[0] not in derivatives.FAMILIES or path.split(".")[0] in self.scope:
             return None
         return path
@@ -3059,7 +3059,7 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
-        if second in _AUTODIFF_NAMES:  # jax.vjp, jax.linearize
+        if second in _AUTODIFF_NAMES:  # jax.hvp
             raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}", source.at(node))
         why = _JAX_ELSEWHERE.get(second)
         if why is not None:
