@@ -201,3 +201,24 @@ def test_one_list_of_what_jac_reads():
         module = first.rsplit(".", 1)[0]
         named |= {first} | {f"{module}.{name}" for name in rest}
     assert named == set(derivatives.SPELLINGS)  # the message every refusal quotes lists what jac reads, no more
+
+
+def test_the_interpreter_and_the_batch_kernels_agree_bit_for_bit():
+    for text in ("y, f = jax.vjp(lambda t: jnp.tanh(t) * t.sum(), x); f(v)[0]",
+                 "jax.jvp(jax.grad(lambda t: jnp.sum(jnp.sin(t) * t)), (x,), (v,))[1]"):
+        xs = np.random.default_rng(25).uniform(-1, 1, (3, 3))
+        result = runner.invoke(app, ["eval", text, "x=" + json.dumps(xs.tolist()), "v=[0.5, -1, 2]", "--batch", "x",
+                                     "--json"])
+        assert result.exit_code == 0, result.stdout
+        report = json.loads(result.stdout)
+        for i, x in enumerate(xs):
+            inputs = {"x": x, "v": np.array([0.5, -1, 2])}
+            np.testing.assert_array_equal(report["output"]["value"][i], api.evaluate(text, inputs))
+            np.testing.assert_array_equal(report["jacobian"]["x"]["value"][i], api.jacobian(text, inputs)["x"])
+
+
+def test_a_vjp_fn_differentiated_by_its_cotangent_is_the_transposed_jacobian():
+    a = np.arange(6.0).reshape(3, 2)
+    text = "y, f = jax.vjp(lambda t: A @ jnp.sin(t), x)\njax.jacrev(lambda c: f(c)[0])(v)"
+    value = api.evaluate(text, {"x": X[:2], "v": V, "A": a})
+    np.testing.assert_allclose(value, (a * np.cos(X[:2])).T, rtol=1e-12)
