@@ -144,3 +144,34 @@ def test_what_the_libraries_refuse_jac_refuses(jax_process, torch64, jax_code, t
             _torch_function(torch, torch_code, ["x"])(torch.tensor(X3))
         with pytest.raises(JacError):
             api.evaluate(torch_code, {"x": X3})
+
+
+def test_functional_calls_refusal_says_what_gives_the_tutorials_per_sample_gradients(torch64):  # noqa: F811
+    """The per-sample-gradients tutorial (torch.func.functional_call under vmap(grad(...))) gives per example what
+    the refusal says to write: one example's loss with the model's call, whose Jacobian jac prints by each
+    parameter (--batch x --batch t runs it per example, tests/test_vjp25.py checks --batch against this loop)."""
+    torch = torch64
+    tutorial = ("model = nn.Linear(3, 2)\nparams = {k: v.detach() for k, v in model.named_parameters()}\n"
+                "def loss(params, x, t):\n"
+                "    return F.mse_loss(torch.func.functional_call(model, params, (x.unsqueeze(0),)), t.unsqueeze(0))\n"
+                "torch.func.grad(loss)(params, x, t)")  # the tutorial's vmap of it: --batch
+    with pytest.raises(JacError, match="write the model's call itself, model"):
+        api.evaluate(tutorial, {"x": rng.standard_normal(3), "t": rng.standard_normal(2)})
+    written = "model = nn.Linear(3, 2)\nF.mse_loss(model(x), t)"
+    f = api.compile(written, {"x": ":3", "t": ":2"})
+    xs, ts = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    model = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        for key, p in model.named_parameters():
+            p.copy_(torch.from_numpy(np.array(f.declared[f"model.{key}"])))
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def loss(params, x, t):
+        out = torch.func.functional_call(model, params, (x.unsqueeze(0),))
+        return torch.nn.functional.mse_loss(out, t.unsqueeze(0))
+
+    theirs = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0, 0))(params, torch.tensor(xs), torch.tensor(ts))
+    for i in range(len(xs)):
+        ours = f.jacobian({"x": xs[i], "t": ts[i]})
+        for key in ("weight", "bias"):
+            np.testing.assert_allclose(ours[f"model.{key}"], theirs[key][i].numpy(), rtol=1e-12, atol=1e-14)

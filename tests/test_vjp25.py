@@ -222,3 +222,13 @@ def test_a_vjp_fn_differentiated_by_its_cotangent_is_the_transposed_jacobian():
     text = "y, f = jax.vjp(lambda t: A @ jnp.sin(t), x)\njax.jacrev(lambda c: f(c)[0])(v)"
     value = api.evaluate(text, {"x": X[:2], "v": V, "A": a})
     np.testing.assert_allclose(value, (a * np.cos(X[:2])).T, rtol=1e-12)
+
+
+def test_functional_call_is_refused_saying_to_write_the_models_call():
+    for text, words in (("model = nn.Linear(3, 1)\ntorch.func.functional_call(model, dict(model.named_parameters()), "
+                         "(x,))", "write the model's call itself, model(x)"),
+                        ("from torch.func import functional_call\nfunctional_call(net, p, (x,))", "--batch x")):
+        result = runner.invoke(app, ["eval", text, "x:3", "--json"])
+        assert result.exit_code == 2, result.stdout
+        message = json.loads(result.stdout)["error"]["message"]
+        assert words in message and "'torch.func.functional_call' is not needed" in message, message

@@ -39,7 +39,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
-from .vjps import Linear
+from .vjps import Linear, functional_call_message
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -3021,6 +3021,9 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
+        if isinstance(node, ast.Call) and _dotted(node.func) == "torch.func.functional_call" \
+                and "torch" not in scope:  # the per-sample-gradients tutorial's: the model's call (lang/vjps.py)
+            raise JacParseError(functional_call_message(node), source.at(node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
                 and _dotted(node.func.func) not in derivatives.SPELLINGS:  # jax.grad(f)(x): read (.derivatives)
             message = _transform_call(node)
@@ -3156,6 +3159,8 @@ def _check_import(stmt, source: Source) -> None:
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
+            if path == "torch.func.functional_call":  # what to write instead (lang/vjps.py)
+                raise JacParseError(f"{written}: {functional_call_message(None)}", position)
             if path in derivatives.SPELLINGS:  # from torch.autograd import grad: read under its whole name
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
                                     f"where it is used (and import the module: import {path.split('.')[0]})",

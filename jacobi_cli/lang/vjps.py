@@ -246,3 +246,19 @@ def _trees(leaves: list, trees: list) -> list:
             k += tree
     return out
 
+
+def functional_call_message(node: ast.Call | None) -> str:
+    """What to write for ``torch.func.functional_call(model, params, args)`` (the per-sample-gradients tutorial's):
+    jac's parameters are inputs already, so the model's call itself, named from ``node`` where it is given."""
+    model, args = "model", "x"
+    if node is not None and node.args:
+        model = ast.unparse(node.args[0])
+        given = node.args[2] if len(node.args) > 2 else next((k.value for k in node.keywords if k.arg == "args"), None)
+        if isinstance(given, (ast.Tuple, ast.List)):
+            args = ", ".join(ast.unparse(a) for a in given.elts)
+        elif given is not None:
+            args = ast.unparse(given)
+    return (f"'torch.func.functional_call' is not needed: a model's parameters are jac's inputs already (named as "
+            f"named_parameters() names them, {model}.weight...), and jac prints the derivative by each: write the "
+            f"model's call itself, {model}({args}); for per-sample gradients write one example's loss "
+            f"(F.mse_loss({model}({args}), t)) and name the batched inputs with --batch x --batch t")
