@@ -1148,10 +1148,11 @@ class _Lowering:
         if isinstance(value, (Module, Sequential)):
             raise JacValueError(f"the last statement is the module nn.{value.cls}(...): call it on an array, "
                                 f"nn.{value.cls}(...)(x)", position)
-        if isinstance(value, Linear) or isinstance(value, Items) and any(isinstance(v, Linear) for v in value):
+        held = [v for v in (value if isinstance(value, Items) else [value]) if isinstance(v, Linear)]
+        if held:  # jax.vjp(f, x): its vjp_fn is no array
             raise JacValueError(f"the last statement is {'a tuple holding ' * isinstance(value, Items)}the function "
-                                f"{value.spelling if isinstance(value, Linear) else 'jax.vjp or linearize'} returns: "
-                                f"call it (y, vjp_fn = jax.vjp(f, x); vjp_fn(v)[0])", position)
+                                f"{held[0].spelling} returns: call it ({held[0].example})",
+                                position)
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
             arrays = "array" if len(value) == 1 else "arrays"

@@ -58,6 +58,10 @@ class Linear:
 class Pullback(Linear):
     """``vjp_fn`` of ``y, vjp_fn = jax.vjp(f, *primals)``: ``vjp_fn(ct)`` is a tuple, one cotangent per primal."""
 
+    @property
+    def example(self) -> str:
+        return f"y, vjp_fn = {self.spelling}(f, x); vjp_fn(v)[0]"
+
     def call(self, lowering, args: list, kwargs: dict, position: int):
         name = f"{self.spelling}'s vjp_fn"
         allowed = () if self.jax else ("retain_graph", "create_graph")  # PyTorch's wrapper's keywords: no value
@@ -89,6 +93,10 @@ class Pullback(Linear):
 class Pushforward(Linear):
     """``f_jvp`` of ``y, f_jvp = jax.linearize(f, *primals)``: ``f_jvp(*tangents)`` is ``J·t``, of the output's
     structure."""
+
+    @property
+    def example(self) -> str:
+        return f"y, f_jvp = {self.spelling}(f, x); f_jvp(v)"
 
     def call(self, lowering, args: list, kwargs: dict, position: int):
         name = f"{self.spelling}'s jvp function"
