@@ -49,7 +49,8 @@ CALLS = {"torch.autograd.grad": ("outputs", "inputs", "grad_outputs", "retain_gr
                                                "outer_jacobian_strategy"),
          "torch.autograd.functional.vjp": ("func", "inputs", "v", "create_graph", "strict"),
          "torch.autograd.functional.jvp": ("func", "inputs", "v", "create_graph", "strict")}
-# the transforms that return a function or a pair with one (jax.vjp, torch.func.jvp...): lang/vjps.py
+# the transforms that return a function or a pair with one (jax.vjp, torch.func.jvp...): lowered by lang/vjps.py,
+# which the parser calls for them
 LINEAR = ("jax.jvp", "jax.vjp", "jax.linearize", "torch.func.jvp", "torch.func.vjp", "torch.func.linearize")
 SPELLINGS = frozenset(TRANSFORMS) | frozenset(CALLS) | frozenset(LINEAR)
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
@@ -108,10 +109,6 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         raise JacParseError(f"'{spelling}' is not supported by jac: {READ}", position)
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
-    if spelling in LINEAR:  # jax.vjp(f, x): a pair holding a function (lang/vjps.py)
-        from . import vjps
-
-        return vjps.lower(lowering, spelling, node, position)
     if spelling in TRANSFORMS:
         family = spelling.rsplit(".", 1)[0]
         known = _TRANSFORM_KEYWORDS[family]

@@ -39,7 +39,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
-from .vjps import Linear, functional_call_message
+from .vjps import Linear, functional_call_message, lower as lower_linear
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -2302,6 +2302,8 @@ class _Lowering:
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         spelling = self.derivative_spelling(node.func)
+        if spelling is not None and spelling in derivatives.LINEAR:  # jax.vjp(f, x): a pair holding a function
+            return lower_linear(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 
-from ..errors import JacShapeError, JacValueError
+from ..errors import JacError, JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt, size
 from .derivatives import _concrete, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
@@ -111,7 +111,18 @@ class Pushforward(Linear):
 
 def lower(lowering, spelling: str, node: ast.Call, position: int):
     """``jax.jvp(f, primals, tangents)``, ``jax.vjp(f, *primals)``, ``jax.linearize(f, *primals)`` and
-    torch.func's: their value (a tuple holding arrays and a :class:`Linear`)."""
+    torch.func's: their value (a tuple holding arrays and a :class:`Linear`). A refusal that points nowhere points
+    at the call."""
+    try:
+        return _lowered(lowering, spelling, node, position)
+    except JacError as err:
+        err.position = position if err.position is None else err.position
+        raise
+
+
+def _lowered(lowering, spelling: str, node: ast.Call, position: int):
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
     kind, names, known = SPELLINGS[spelling]
     b = lowering.b
     given = _syntax_arguments(spelling, node, names + tuple(known), position) if kind == "jvp" else \
