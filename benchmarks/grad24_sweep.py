@@ -82,8 +82,9 @@ def reference(library: str, text: str, x: np.ndarray):
     return value.detach().numpy(), torch.autograd.functional.jacobian(g, t).numpy()
 
 
-def main(argv: list) -> None:
-    libraries = [a for a in argv if a in TEMPLATES] or list(TEMPLATES)
+def main(argv: list, templates: dict = TEMPLATES) -> None:
+    """Run the sweep over ``templates`` ({library: [text with NAME]}; vjp25_sweep.py gives its own)."""
+    libraries = [a for a in argv if a in templates] or list(templates)
     only = argv[argv.index("-k") + 1] if "-k" in argv else None
     verbose = "-v" in argv
     if "jax" in libraries:
@@ -98,7 +99,7 @@ def main(argv: list) -> None:
     start = time.monotonic()
     for library in libraries:
         for name in names(library):
-            for template in TEMPLATES[library]:
+            for template in templates[library]:
                 text = template.replace("NAME", name)
                 if only and only not in text:
                     continue

@@ -48,8 +48,8 @@ BAD = [
     (["eval", "y = x * 2; y.requires_grad_(); y", "x=1"], "name", 13, ["'.requires_grad_()' is not needed"]),
     # derivatives written in the text are read (tests/test_grad24.py); what JAX and PyTorch refuse is refused
     (["eval", "jax.grad(jnp.sin)(x)", "x=1,2"], "shape", 0, ["gradient is only for a scalar output", "JAX"]),
-    (["eval", "torch.func.vjp(torch.sin, x)", "x=1"], "parse", 11, ["'torch.func.vjp' is not supported",
-                                                                   "torch.autograd.functional.jacobian"]),
+    (["eval", "torch.autograd.functional.vhp(torch.sin, x, x)", "x=1"], "parse", 26,
+     ["'torch.autograd.functional.vhp' is not supported", "torch.autograd.functional.jacobian"]),
     (["eval", "torch.autograd.grad(x ** 2, x)", "x=1,2"], "shape", 15,
      ["grad can be implicitly created only for scalar outputs", "grad_outputs"]),
     (["eval", "jax.vmap(jnp.sin)(x)", "x=1"], "parse", 0, ["--batch NAME", "one example"]),

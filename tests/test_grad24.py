@@ -227,7 +227,8 @@ def test_refusals_say_what_and_where():
         ("torch.autograd.grad(x ** 2, x)", JacShapeError, "implicitly created only for scalar outputs"),
         ("torch.autograd.grad(x.sum(), x, foo=1)", JacValueError, "has no argument 'foo'"),
         ("torch.autograd.grad(x.sum(), x)", JacValueError, "tuple of 1 array"),
-        ("torch.func.vjp(torch.sin, x)", JacParseError, "'torch.func.vjp' is not supported by jac"),
+        ("torch.autograd.functional.vhp(torch.sin, x, x)", JacParseError,
+         "'torch.autograd.functional.vhp' is not supported by jac"),
         ("torch.autograd.functional.hessian(lambda t: t ** 2, x)", JacShapeError, "single element"),
     ]
     for text, kind, words in cases:

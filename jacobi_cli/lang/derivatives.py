@@ -49,14 +49,29 @@ CALLS = {"torch.autograd.grad": ("outputs", "inputs", "grad_outputs", "retain_gr
                                                "outer_jacobian_strategy"),
          "torch.autograd.functional.vjp": ("func", "inputs", "v", "create_graph", "strict"),
          "torch.autograd.functional.jvp": ("func", "inputs", "v", "create_graph", "strict")}
-SPELLINGS = frozenset(TRANSFORMS) | frozenset(CALLS)
+# the transforms that return a function or a pair with one (jax.vjp, torch.func.jvp...): lowered by lang/vjps.py,
+# which the parser calls for them
+LINEAR = ("jax.jvp", "jax.vjp", "jax.linearize", "torch.func.jvp", "torch.func.vjp", "torch.func.linearize")
+SPELLINGS = frozenset(TRANSFORMS) | frozenset(CALLS) | frozenset(LINEAR)
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
-# the modules those live in: another autodiff name of theirs (torch.func.vjp) is refused naming what jac reads
+# the modules those live in: another autodiff name of theirs (torch.autograd.functional.vhp) is refused naming what
+# jac reads (READ: the one list, which every such refusal quotes)
 FAMILIES = frozenset({"jax", "torch.func", "torch.autograd", "torch.autograd.functional", "functorch"})
-READ = ("the derivatives jac reads written in the text are jax.grad, jax.value_and_grad, jax.jacrev, jax.jacfwd, "
-        "jax.jacobian, jax.hessian; torch.func.grad, grad_and_value, jacrev, jacfwd, hessian; torch.autograd.grad; "
-        "torch.autograd.functional.jacobian, hessian, vjp, jvp; or write the expression itself: jac eval prints its "
-        "Jacobians, jac vjp --v V what y.backward(gradient=V) leaves in x.grad")
+
+
+def _listed(spellings) -> str:
+    """``jax.grad, value_and_grad; torch.func.grad``: the spellings by module, in their tables' order."""
+    modules: dict = {}
+    for s in spellings:
+        module, name = s.rsplit(".", 1)
+        modules.setdefault(module, []).append(name)
+    return "; ".join(f"{module}.{', '.join(names)}" for module, names in modules.items())
+
+
+# what every refusal of an autodiff name jac does not read quotes (parser._foreign_path, _module_message): made
+# from the tables above, so it lists what jac reads and nothing else
+READ = (f"the derivatives jac reads written in the text are {_listed([*TRANSFORMS, *LINEAR, *CALLS])}; or write the "
+        f"expression itself: jac eval prints its Jacobians, jac vjp --v V what y.backward(gradient=V) leaves in x.grad")
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +105,7 @@ def lower(lowering, spelling: str, node: ast.Call, position: int):
 
 
 def _lowered(lowering, spelling: str, node: ast.Call, position: int):
-    if spelling not in SPELLINGS:  # torch.func.vjp, torch.autograd.backward
+    if spelling not in SPELLINGS:  # torch.autograd.functional.vhp, torch.autograd.backward
         raise JacParseError(f"'{spelling}' is not supported by jac: {READ}", position)
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)

@@ -39,6 +39,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
+from .vjps import Linear, functional_call_message, lower as lower_linear
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -1222,6 +1223,11 @@ class _Lowering:
         if isinstance(value, (Module, Sequential)):
             raise JacValueError(f"the last statement is the module nn.{value.cls}(...): call it on an array, "
                                 f"nn.{value.cls}(...)(x)", position)
+        held = [v for v in (value if isinstance(value, Items) else [value]) if isinstance(v, Linear)]
+        if held:  # jax.vjp(f, x): its vjp_fn is no array
+            raise JacValueError(f"the last statement is {'a tuple holding ' * isinstance(value, Items)}the function "
+                                f"{held[0].spelling} returns: call it ({held[0].example})",
+                                position)
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
             arrays = "array" if len(value) == 1 else "arrays"
@@ -1410,7 +1416,8 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform)):
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform,
+                                                          Linear)):
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
@@ -2297,14 +2304,14 @@ class _Lowering:
         if type(func) is not ast.Attribute or func.attr not in _AUTODIFF_NAMES and func.attr not in \
                 derivatives.LAST_NAMES:
             return None
-        path = _dotted(func)  # one of those, or another name of their modules (torch.func.vjp: refused there)
+        path = _dotted(func)  # one of those, or another name of their modules (torch.func.vmap: refused there)
         if path is None or path.rsplit(".", 1)[0] not in derivatives.FAMILIES or path.split(".")[0] in self.scope:
             return None
         return path
 
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
-        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform))
+        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear))
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -2314,6 +2321,8 @@ class _Lowering:
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
             return derivatives.call_transform(self, fn, args, kwargs, position)
+        if isinstance(fn, Linear):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py)
+            return fn.call(self, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
@@ -2364,6 +2373,8 @@ class _Lowering:
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         spelling = self.derivative_spelling(node.func)
+        if spelling is not None and spelling in derivatives.LINEAR:  # jax.vjp(f, x): a pair holding a function
+            return lower_linear(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -2385,7 +2396,7 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform)):
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)):
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -3084,6 +3095,9 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
+        if isinstance(node, ast.Call) and _dotted(node.func) == "torch.func.functional_call" \
+                and "torch" not in scope:  # the per-sample-gradients tutorial's: the model's call (lang/vjps.py)
+            raise JacParseError(functional_call_message(node), source.at(node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
                 and _dotted(node.func.func) not in derivatives.SPELLINGS:  # jax.grad(f)(x): read (.derivatives)
             message = _transform_call(node)
@@ -3122,7 +3136,7 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
-        if second in _AUTODIFF_NAMES:  # jax.vjp, jax.linearize
+        if second in _AUTODIFF_NAMES:  # jax.hvp
             raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}", source.at(node))
         why = _JAX_ELSEWHERE.get(second)
         if why is not None:
@@ -3219,6 +3233,8 @@ def _check_import(stmt, source: Source) -> None:
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
+            if path == "torch.func.functional_call":  # what to write instead (lang/vjps.py)
+                raise JacParseError(f"{written}: {functional_call_message(None)}", position)
             if path in derivatives.SPELLINGS:  # from torch.autograd import grad: read under its whole name
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
                                     f"where it is used (and import the module: import {path.split('.')[0]})",

@@ -193,10 +193,12 @@ names on this page are known.
   `jax.grad`, `jax.value_and_grad`, `jax.jacrev`, `jax.jacfwd`, `jax.jacobian`, `jax.hessian` (`argnums`,
   `has_aux`, nested), `torch.func.grad`, `grad_and_value`, `jacrev`, `jacfwd`, `hessian`,
   `torch.autograd.grad(y, x, grad_outputs=v, create_graph=True)` (detached without `create_graph`, as
-  PyTorch's) and `torch.autograd.functional.jacobian`, `hessian`, `vjp`, `jvp` (see Commands, "Derivatives
-  written in the text").
+  PyTorch's) and `torch.autograd.functional.jacobian`, `hessian`, `vjp`, `jvp`; and the transforms returning
+  a function or a pair with one: `jax.jvp(f, primals, tangents)`, `jax.vjp(f, *primals)` (its `vjp_fn` a value
+  of the text, called later), `jax.linearize(f, *primals)` and torch.func's `jvp`, `vjp`, `linearize` (see
+  Commands, "Derivatives written in the text").
 - No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
-  read into a value, the rest of `torch.autograd`, `torch.func.vjp` and `jax.vjp` are refused saying what to
+  read into a value, the rest of `torch.autograd` and `torch.func` are refused saying what to
   write instead (`loss.backward()` inside a function: delete the line and end with `loss`; `jac vjp --v V` for
   `y.backward(gradient=V)`; `--batch NAME` for `vmap`). `x.requires_grad_()`,
   `x.requires_grad_(True)` and `x.requires_grad = True` of an input as bound are skipped: jac differentiates
