@@ -819,3 +819,31 @@ def refused_module(name: str) -> str | None:
                 f"in eval mode it is the identity: write x, or F.{RANDOM[name]}(x, training=False)")
     return None
 
+
+
+# session 25 (h25-odds): model.modules() / named_modules() and isinstance(m, nn.Linear) of the modules walked
+def named_modules(root, prefix: str = "") -> list:
+    """``root.named_modules(prefix=prefix)`` as PyTorch lists them: the module itself first (named ``prefix``,
+    ``''`` at the root), then each child's walk in the order they were set, depth first (an explicit stack), each
+    module once (a module held twice is listed under its first name)."""
+    found, seen, todo = [], set(), [(prefix, root)]
+    while todo:
+        name, module = todo.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        found.append((name, module))
+        todo.extend(reversed([(f"{name}.{key}" if name else key, child) for key, child in module.children()]))
+    return found
+
+
+# isinstance(m, nn.CLASS) of a module made here: its class, or a base class PyTorch's has among these
+BASES = {"Module": None, "RNNBase": ("RNN", "GRU", "LSTM"), "RNNCellBase": ("RNNCell", "GRUCell", "LSTMCell")}
+
+
+def is_instance(cls: str, of: str) -> bool:
+    """PyTorch's ``isinstance(m, nn.OF)`` of a module of class ``cls`` (jac's classes have no other subclassing:
+    attention's ``out_proj`` is an ``nn.Linear``, as PyTorch's ``NonDynamicallyQuantizableLinear`` is one)."""
+    if of in BASES:
+        return BASES[of] is None or cls in BASES[of]
+    return cls == of
