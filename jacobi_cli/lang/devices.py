@@ -5,8 +5,9 @@
 0, ``torch.device('cpu')`` a :class:`Device` that ``x.to(device)``, ``device=device`` and ``model.to(device)``
 take. A GPU the text insists on (``torch.device('cuda')``, ``.cuda()``) is refused: PyTorch on a machine without
 one raises. A module's dtype (``model.double()``, ``.float()``, ``.to(torch.float64)``) names a float dtype, which
-jac reads as it reads ``x.double()``: every array is computed in --dtype (float64 by default), so the call changes
-nothing; a half-precision or integer dtype is refused (:func:`module_to`). Nothing here computes.
+jac reads where it is --dtype (float64 by default; the call changes nothing) and refuses where it is not (PyTorch's
+module would compute in the other, or raise meeting an input of jac's): ``model.double()`` under --dtype float32
+says to run with --dtype float64; a half-precision or integer dtype is refused (:func:`module_to`). Nothing here computes.
 """
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def module_to(b, module, method: str, args: list, kwargs: dict, position):
     if method in ("cpu", "double", "float"):
         if args or kwargs:
             raise JacValueError(f".{method}() of a module is called without arguments here", position)
+        if method != "cpu":
+            _same_dtype(b, f".{method}()", "float64" if method == "double" else "float32", position)
         return module
     given = dict(kwargs)
     for value in args:
@@ -95,4 +98,16 @@ def module_to(b, module, method: str, args: list, kwargs: dict, position):
         if dtype.name not in _DTYPES:
             raise JacValueError(f".to({dtype.name}) of a module: jac computes in --dtype (float64, or float32), "
                                 f"not in {dtype.name}: drop the cast", position)
+        _same_dtype(b, f".to({dtype.name})", "float64" if dtype.name in ("float64", "double") else "float32",
+                    position)
     return module
+
+
+def _same_dtype(b, what: str, dtype: str, position) -> None:
+    """A module cast to ``dtype``: read where jac computes in it (--dtype), refused elsewhere (PyTorch's module
+    would compute in ``dtype``, or raise meeting an input of the other)."""
+    import numpy as np
+
+    if np.dtype(b.dtype) != np.dtype(dtype):
+        raise JacValueError(f"{what} of a module makes it compute in {dtype}, and jac computes in "
+                            f"{np.dtype(b.dtype).name} here: run with --dtype {dtype} to read it", position)

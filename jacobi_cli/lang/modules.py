@@ -726,7 +726,8 @@ def _bilinear_call(b, module, args, kwargs, position):
     """nn.Bilinear's forward: F.bilinear(x1, x2, weight, bias)."""
     if len(args) != 2 or kwargs:
         raise JacValueError("nn.Bilinear() is called with two arrays, layer(x1, x2)", position)
-    return _function("bilinear")(b, list(args), dict(module.kwargs), position)
+    return _function("bilinear")(b, [floating(b, "Bilinear", tensor(b, a, "nn.Bilinear", position), position)
+                                     for a in args], dict(module.kwargs), position)
 
 
 def _unnamed_layer(cls: str):
@@ -791,7 +792,7 @@ def _given(cls: str, params: tuple, args: list, kwargs: dict, position) -> dict:
 
 def _weighted_call(b, module, args, kwargs, position):
     """A layer's forward: its function with the array and the layer's parameters and options."""
-    x = module.array(b, args, kwargs, position)
+    x = floating(b, module.cls, module.array(b, args, kwargs, position), position)
     return _function(module.fname)(b, [x], dict(module.kwargs), position)
 
 
@@ -847,3 +848,17 @@ def is_instance(cls: str, of: str) -> bool:
     if of in BASES:
         return BASES[of] is None or cls in BASES[of]
     return cls == of
+
+
+def floating(b, cls: str, x, position):
+    """``x``, refused where it holds integers or booleans: a layer's float parameters meet it in a product, and
+    PyTorch raises ("expected m1 and m2 to have the same dtype", "Input type (long int) and bias type (double)
+    should be the same")."""
+    from ..ir.dtypes import kind_of
+
+    found = kind_of(b, x.id) if hasattr(x, "id") else None
+    if found is not None:
+        what = "booleans" if found[0].kind == "b" else f"integers ({found[0]})"
+        raise JacValueError(f"nn.{cls}(...) is called with an array of {what}: PyTorch raises, its parameters being "
+                            f"floats; write x.float() (or x.double()) first", position)
+    return x

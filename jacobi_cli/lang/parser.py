@@ -2224,7 +2224,8 @@ class _Lowering:
         return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
-            or self.derivative_spelling(func.func) is not None)  # jax.grad(f)(x)
+            or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
+            or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
 
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text

@@ -18,7 +18,7 @@ from ..errors import JacShapeError, JacValueError
 from ..ir import dtypes
 from ..ir.shapes import fmt
 from .functions import REQUIRED, SHAPE_OPS, Items, Refused, arguments, booleans, static, static_int, tensor, variant
-from .modules import Module, _drawn, _function, _given, _weighted_call, flag, uniform
+from .modules import Module, _drawn, _function, _given, _weighted_call, flag, floating, uniform
 
 _BASE = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size",
          "device", "dtype")
@@ -193,9 +193,10 @@ def _state_parts(b, module: Recurrent, hx, count: int, position) -> list:
     """The initial state as its parts: one array, or an LSTM's pair (h, c) given as a tuple (a tuple of two
     constants of one shape is one array of them stacked, as jac reads a literal: unstacked here)."""
     if count == 1:
-        return [tensor(b, hx, f"nn.{module.cls}", position)]
+        return [floating(b, module.cls, tensor(b, hx, f"nn.{module.cls}", position), position)]
     if isinstance(hx, Items) and len(hx) == 2:
-        return [tensor(b, Refused.check(p, position), f"nn.{module.cls}", position) for p in hx]
+        return [floating(b, module.cls, tensor(b, Refused.check(p, position), f"nn.{module.cls}", position), position)
+                for p in hx]
     if not isinstance(hx, Items) and hasattr(hx, "id") and b.nodes[hx.id].op == "const" and hx.ndim >= 2 \
             and hx.shape[0] == 2:
         return [b.apply("getitem", hx, index=(k,), position=position) for k in range(2)]
@@ -214,7 +215,8 @@ def _input_and_state(b, module: Recurrent, args: list, kwargs: dict, position) -
             or len(args) == 2 and "hx" in kwargs or args and "input" in kwargs:
         raise JacValueError(f"nn.{module.cls}() is called with the input and, if given, the state: (x) or (x, hx)",
                             position)
-    x = tensor(b, args[0] if args else kwargs["input"], f"nn.{module.cls}", position)
+    x = floating(b, module.cls, tensor(b, args[0] if args else kwargs["input"], f"nn.{module.cls}", position),
+                 position)
     return x, args[1] if len(args) == 2 else kwargs.get("hx")
 
 
@@ -378,10 +380,15 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     q, k, v, a = _attention_arguments(b, o, args, kwargs, position, module.training)
     need = flag(b, a["need_weights"], f"{cls}'s need_weights", position)
     average = flag(b, a["average_attn_weights"], f"{cls}'s average_attn_weights", position)
-    if flag(b, a["is_causal"], f"{cls}'s is_causal", position) and (a["attn_mask"] is None or not need):
-        raise JacValueError(f"{cls}(..., is_causal=True) is a hint jac does not follow: give the causal mask as "
-                            f"attn_mask (with need_weights=True, the default, PyTorch uses the mask)", position)
+    if flag(b, a["is_causal"], f"{cls}'s is_causal", position) and a["attn_mask"] is None:
+        raise JacValueError(f"{cls}(..., is_causal=True) without attn_mask: PyTorch raises (is_causal is a hint "
+                            f"that attn_mask is the causal mask): give the mask, attn_mask=nn.Transformer."
+                            f"generate_square_subsequent_mask(L) or torch.triu(torch.full((L, L), float('-inf')), 1)",
+                            position)
     batched = _attention_shapes(b, o, q, k, v, position)
+    if flag(b, a["is_causal"], f"{cls}'s is_causal", position) and not need and a["key_padding_mask"] is None:
+        a = {**a, "attn_mask": _causal(b, q.shape[1 if batched and o["batch_first"] else 0], k, o, batched,
+                                       position)}
     if not batched:
         q, k, v = (_call("unsqueeze", b, position, t, 1) for t in (q, k, v))
     elif o["batch_first"]:
@@ -414,7 +421,8 @@ def _attention_arguments(b, o: dict, args: list, kwargs: dict, position, trainin
     if training and o["dropout"] > 0:
         raise JacValueError(f"{cls}(..., dropout={o['dropout']:g}) in training mode (as made) drops attention "
                             f"weights at random (no one Jacobian); write dropout=0, or call its .eval() first", position)
-    return tuple(tensor(b, a[n], cls, position) for n in _ATTENTION_ARGS[:3]) + (a,)
+    return tuple(floating(b, "MultiheadAttention", tensor(b, a[n], cls, position), position)
+                 for n in _ATTENTION_ARGS[:3]) + (a,)
 
 
 def _heads(b, projected: tuple, mask, batch: int, heads: int, need: bool, position) -> tuple:
@@ -601,3 +609,11 @@ def refused_recurrent(name: str) -> str | None:
     return (f"nn.{name}(...) holds parameters drawn at random when it is made: assign it at the text's top level "
             f"(or as self.NAME in a model's __init__), {example.split('.')[0]} = nn.{name}(...), and its parameters "
             f"are inputs ({example}, ...)")
+
+
+def _causal(b, tgt: int, k, o: dict, batched: bool, position):
+    """The mask F.scaled_dot_product_attention(is_causal=True) applies, which nn.MultiheadAttention without weights
+    and without a key padding mask uses in place of the attn_mask the hint came with: -inf above the diagonal
+    of (L, S), aligned at the top left."""
+    src = k.shape[0] if not batched or not o["batch_first"] else k.shape[1]
+    return b.const(np.triu(np.full((tgt, src), -np.inf, dtype=b.dtype), 1), position)

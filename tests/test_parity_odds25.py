@@ -1,0 +1,101 @@
+"""Parity with PyTorch 2.13 for what a pasted training script adds around its modules (session 25): the device
+written as PyTorch on a machine without a GPU reads it (torch.device, torch.cuda.is_available(), .to(device)),
+a module's float casts, model.modules() / named_modules() walked with isinstance, and nn.MultiheadAttention's
+is_causal. Each text is run by PyTorch itself with its modules' parameters set to jac's values, and every .grad
+compared with jac's Jacobian by that input."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from torch_models import float64, pytorch_grads  # noqa: F401 - a fixture
+
+torch = pytest.importorskip("torch")
+
+HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+RNG = np.random.default_rng(25)
+X43 = RNG.normal(size=(4, 3))
+DEVICE = 'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
+NET = '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4))
+        self.norm = nn.LayerNorm(4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.norm(self.body(x)))
+'''
+
+# (setup: the modules made, compute: ending in loss, the inputs bound)
+CASES = {
+    "device": (DEVICE + NET + "model = Net().to(device)\nfc = nn.Linear(3, 3).to(device).double()",
+               "model.to(device)\nmodel.double()\nt = torch.tensor([1.0, -2.0, 0.5], device=device)\n"
+               "loss = model(fc(x.to(device)) * t).pow(2).sum() + model.cpu()(x).sum()", {"x": X43}),
+    "device_string": ("device = 'cuda' if torch.cuda.is_available() else 'cpu'\nfc = nn.Linear(3, 2)\nfc.to(device)",
+                      "loss = fc(x.to(device)).tanh().sum() + fc.to(torch.float64)(x).sum()", {"x": X43}),
+    "modules_walked": (NET + "model = Net()",
+                       "count = len([m for m in model.modules() if isinstance(m, nn.Linear)])\n"
+                       "reg = sum(m.weight.pow(2).sum() for m in model.modules() if isinstance(m, (nn.Linear, "
+                       "nn.LayerNorm)))\nloss = model(x).pow(2).sum() * count + reg\n"
+                       "for name, m in model.named_modules():\n"
+                       "    if isinstance(m, nn.Linear) and name.startswith('body'):\n"
+                       "        loss = loss + m.bias.abs().sum()\n"
+                       "    if isinstance(m, Net) or isinstance(m, nn.Sequential):\n"
+                       "        loss = loss + 0.5\n"
+                       "for name, m in model.named_children():\n"
+                       "    if isinstance(m, nn.Module) and name != 'norm':\n        loss = loss + m(x if name == 'body' "
+                       "else model.body(x)).sum()", {"x": X43}),
+    "attention_causal_mask": ("attn = nn.MultiheadAttention(4, 2)",
+                              "mask = torch.triu(torch.full((3, 3), float('-inf')), 1)\n"
+                              "a, w = attn(x, x, x, attn_mask=mask, is_causal=True)\n"
+                              "loss = a.pow(2).sum() + (w * x.sum()).sum()", {"x": RNG.normal(size=(3, 2, 4))}),
+    "attention_causal_hint": ("attn = nn.MultiheadAttention(4, 2, batch_first=True)",
+                              "mask = torch.zeros(3, 3)\n"
+                              "a, _ = attn(x, x, x, attn_mask=mask, is_causal=True, need_weights=False)\n"
+                              "loss = a.pow(2).sum()", {"x": RNG.normal(size=(2, 3, 4))}),
+    "attention_causal_cross": ("attn = nn.MultiheadAttention(4, 1)",
+                               "mask = torch.zeros(2, 3)\n"
+                               "a, _ = attn(x[:2], x, x, attn_mask=mask, is_causal=True, need_weights=False)\n"
+                               "loss = a.pow(3).sum()", {"x": RNG.normal(size=(3, 4))}),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_grad_is_pytorchs(case, float64):
+    setup, compute, inputs = CASES[case]
+    text = f"{HEAD}{setup}\n{compute}\nloss.backward()"
+    f = api.compile(text, {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()})
+    found = f.jacobian(inputs)
+    for key, grad in pytorch_grads(HEAD + setup, f"{compute}\nloss.backward()", f.declared, inputs).items():
+        expected = np.zeros(found[key].shape) if grad is None else grad.numpy()
+        np.testing.assert_allclose(found[key], expected, rtol=1e-11, atol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("fc = nn.Linear(3, 2)\ny = fc(torch.tensor([1, 2, 3])).sum() * z", ["integers (int64)", "x.float()"]),
+    ("fc = nn.Linear(3, 2)\ny = fc(torch.tensor([1.0, 2.0, 3.0]) > z).sum()", ["booleans"]),
+    ("c = nn.Conv1d(1, 1, 2)\ny = c(torch.arange(6).reshape(1, 1, 6)).sum() * z", ["nn.Conv1d", "integers"]),
+    ("r = nn.GRU(3, 2)\ny = r(torch.ones(2, 3, dtype=torch.int64))[0].sum() * z", ["nn.GRU", "integers"]),
+    ("fc = nn.Linear(3, 2)\nfc.to(torch.int64)\ny = z * 2", ["float dtype"]),
+    ("fc = nn.Linear(3, 2).to(torch.device('cuda'))\ny = z * 2", ["'cuda'", "CPU"]),
+    ("attn = nn.MultiheadAttention(4, 2)\nq = torch.ones(3, 4) * z\ny = attn(q, q, q, is_causal=True)[0].sum()",
+     ["without attn_mask", "PyTorch raises"]),
+    ("attn = nn.MultiheadAttention(4, 2)\nq = torch.ones(3, 4) * z\n"
+     "y = attn(q, q, q, is_causal=True, need_weights=False)[0].sum()", ["without attn_mask"]),
+])
+def test_what_jac_refuses_pytorch_raises_on(text, words, float64):
+    """What jac refuses here PyTorch refuses too, on a machine without a GPU (a float layer of integers, a module
+    cast to integers, a CUDA device, is_causal without a mask)."""
+    import torch as torch_module
+
+    with pytest.raises((RuntimeError, TypeError, ValueError, AssertionError)):
+        if "cuda" in text and torch_module.cuda.is_available():
+            raise RuntimeError("this machine has a GPU")
+        exec(HEAD + text, {"z": torch_module.tensor(1.5, requires_grad=True)})  # noqa: S102 - the test's own text
+    with pytest.raises(JacError) as found:
+        api.jacobian(HEAD + text, {"z": np.array(1.5)})
+    for word in words:
+        assert word in found.value.message, found.value.message
