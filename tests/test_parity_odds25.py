@@ -60,6 +60,33 @@ CASES = {
                                "mask = torch.zeros(2, 3)\n"
                                "a, _ = attn(x[:2], x, x, attn_mask=mask, is_causal=True, need_weights=False)\n"
                                "loss = a.pow(3).sum()", {"x": RNG.normal(size=(3, 4))}),
+    "attention_bias_kv": ("attn = nn.MultiheadAttention(4, 2, add_bias_kv=True)",
+                          "mask = torch.triu(torch.full((3, 3), float('-inf')), 1)\n"
+                          "a, w = attn(x, x, x, attn_mask=mask)\nb, u = attn(x, x, x, average_attn_weights=False)\n"
+                          "loss = a.pow(2).sum() + (w * x.sum()).sum() + b.sin().sum() + (u ** 2).sum()",
+                          {"x": RNG.normal(size=(3, 2, 4))}),
+    "attention_zero_attn": ("attn = nn.MultiheadAttention(4, 2, add_zero_attn=True, batch_first=True)",
+                            "pad = torch.tensor([[False, False, True], [False, False, False]])\n"
+                            "a, w = attn(x, x, x, key_padding_mask=pad)\nb, _ = attn(x, x, x, need_weights=False)\n"
+                            "loss = a.pow(2).sum() + (w ** 3).sum() + b.pow(2).sum()",
+                            {"x": RNG.normal(size=(2, 3, 4))}),
+    "attention_both_causal": ("attn = nn.MultiheadAttention(4, 1, add_bias_kv=True, add_zero_attn=True, bias=False)",
+                              "mask = torch.zeros(3, 3)\n"
+                              "a, _ = attn(x, x, x, attn_mask=mask, is_causal=True, need_weights=False)\n"
+                              "c, w = attn(x, x, x, attn_mask=mask > 0, is_causal=True)\n"
+                              "loss = a.pow(2).sum() + (c * w.sum()).sum() + (attn(x[:2], x, x)[1] ** 2).sum()",
+                              {"x": RNG.normal(size=(3, 4))}),
+    "attention_kdim": ("attn = nn.MultiheadAttention(4, 2, kdim=3, vdim=2, add_bias_kv=True, add_zero_attn=True)",
+                       "a, w = attn(x, y, z)\nloss = a.pow(2).sum() + (w ** 2).sum()",
+                       {"x": RNG.normal(size=(2, 1, 4)), "y": RNG.normal(size=(3, 1, 3)),
+                        "z": RNG.normal(size=(3, 1, 2))}),
+    "functional_bias_kv": ("",
+                           "y, w = F.multi_head_attention_forward(q, q, q, 4, 2, W, bi, bk, bv, True, 0.0, Wo, bo, "
+                           "key_padding_mask=torch.tensor([[False, True, False], [False] * 3]), "
+                           "average_attn_weights=False)\nloss = y.pow(2).sum() + (w * w.detach()).sum() * 3",
+                           {"q": RNG.normal(size=(3, 2, 4)), "W": RNG.normal(size=(12, 4)), "bi": RNG.normal(size=12),
+                            "bk": RNG.normal(size=(1, 1, 4)), "bv": RNG.normal(size=(1, 1, 4)),
+                            "Wo": RNG.normal(size=(4, 4)), "bo": RNG.normal(size=4)}),
 }
 
 
