@@ -87,6 +87,13 @@ CASES = {
                            {"q": RNG.normal(size=(3, 2, 4)), "W": RNG.normal(size=(12, 4)), "bi": RNG.normal(size=12),
                             "bk": RNG.normal(size=(1, 1, 4)), "bv": RNG.normal(size=(1, 1, 4)),
                             "Wo": RNG.normal(size=(4, 4)), "bo": RNG.normal(size=4)}),
+    "lstm_state_pairs": ("lstm = nn.LSTM(3, 4)\ncell = nn.LSTMCell(3, 4)\n"
+                         "def init_hidden(n):\n    return (torch.zeros(1, n, 4), torch.full((1, n, 4), 0.5))",
+                         "hc = (torch.zeros(1, 2, 4), torch.ones(1, 2, 4))\na, _ = lstm(x, hc)\n"
+                         "b, (h, c) = lstm(x, init_hidden(2))\nd, _ = lstm(x, [torch.ones(1, 2, 4), h.detach() * 0])\n"
+                         "g, k = cell(x[0], (torch.zeros(2, 4), torch.ones(2, 4)))\n"
+                         "loss = a.pow(2).sum() + b.sum() * c.sum() + d.sum() + (g * k).sum()",
+                         {"x": RNG.normal(size=(4, 2, 3))}),
 }
 
 
@@ -107,6 +114,9 @@ def test_every_grad_is_pytorchs(case, float64):
     ("c = nn.Conv1d(1, 1, 2)\ny = c(torch.arange(6).reshape(1, 1, 6)).sum() * z", ["nn.Conv1d", "integers"]),
     ("r = nn.GRU(3, 2)\ny = r(torch.ones(2, 3, dtype=torch.int64))[0].sum() * z", ["nn.GRU", "integers"]),
     ("fc = nn.Linear(3, 2)\nfc.to(torch.int64)\ny = z * 2", ["float dtype"]),
+    ("lstm = nn.LSTM(3, 4)\nhc = torch.zeros(2, 1, 2, 4)\ny = lstm(torch.ones(5, 2, 3) * z, hc)[0].sum()",
+     ["tuple of two arrays", "not one tensor"]),
+    ("cell = nn.LSTMCell(3, 4)\ny = cell(torch.ones(2, 3) * z, torch.zeros(2, 2, 4))[0].sum()", ["not one tensor"]),
     ("fc = nn.Linear(3, 2).to(torch.device('cuda'))\ny = z * 2", ["'cuda'", "CPU"]),
     ("attn = nn.MultiheadAttention(4, 2)\nq = torch.ones(3, 4) * z\ny = attn(q, q, q, is_causal=True)[0].sum()",
      ["without attn_mask", "PyTorch raises"]),

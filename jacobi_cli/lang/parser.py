@@ -471,6 +471,7 @@ class _Lowering:
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
+        self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
@@ -1000,7 +1001,7 @@ class _Lowering:
         if name in made.attributes:
             value = made.attributes[name]
             if isinstance(value, (Module, Sequential)):
-                return value.call(self.b, args, kwargs, position)
+                return self.call_module(value, args, kwargs, position)
             if isinstance(value, Instance):
                 return self.call_method(value, "forward", args, kwargs, position)
             raise JacValueError(f"self.{name} of {made.cls.name} is not a module: it cannot be called", position)
@@ -1856,8 +1857,11 @@ class _Lowering:
             self.sequences.add(id(node))
             if isinstance(node, ast.Tuple):
                 self.tuples.add(id(node))
-            return self.literal(self.unpacked(kids), position,
-                                arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
+            found = self.literal(self.unpacked(kids), position,
+                                 arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
+            if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
+                self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
+            return found
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
         if isinstance(node, ast.Attribute):
@@ -2306,7 +2310,19 @@ class _Lowering:
         """A module, a container or an instance of a model class called on ``args``."""
         if isinstance(module, Instance):
             return self.call_method(module, "forward", args, kwargs, position)
+        if isinstance(module, Recurrent) and module.kwargs.get("mode") == "LSTM":
+            args, kwargs = self.lstm_state(args, kwargs, position)
         return module.call(self.b, args, kwargs, position)
+
+    def lstm_state(self, args: list, kwargs: dict, position: int) -> tuple:
+        """An LSTM's (or LSTMCell's) arguments with a state written as a tuple of constants, ``(h0, c0)``, which
+        the literal made one stacked constant, given back as the pair; a tensor the text stacked itself stays one
+        tensor, which the layer refuses as PyTorch does."""
+        hx = args[1] if len(args) > 1 else kwargs.get("hx")
+        if type(hx) is not Tracer or hx.id not in self.stacked:
+            return args, kwargs
+        pair = Items(self.b.apply("getitem", hx, index=(k,), position=position) for k in range(hx.shape[0]))
+        return (args[:1] + [pair] + args[2:], kwargs) if len(args) > 1 else (args, {**kwargs, "hx": pair})
 
     def fresh_leaf(self, node: ast.Call, value: Tracer, position: int) -> Tracer:
         """``torch.zeros(1, n, 4).requires_grad_()`` where no top-level assignment makes it an input (a model's

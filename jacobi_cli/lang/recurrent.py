@@ -197,9 +197,9 @@ def _state_parts(b, module: Recurrent, hx, count: int, position) -> list:
     if isinstance(hx, Items) and len(hx) == 2:
         return [floating(b, module.cls, tensor(b, Refused.check(p, position), f"nn.{module.cls}", position), position)
                 for p in hx]
-    if not isinstance(hx, Items) and hasattr(hx, "id") and b.nodes[hx.id].op == "const" and hx.ndim >= 2 \
-            and hx.shape[0] == 2:
-        return [b.apply("getitem", hx, index=(k,), position=position) for k in range(2)]
+    if not isinstance(hx, Items):  # a tuple of constants, (h0, c0), is unstacked by the parser's lstm_state
+        raise JacValueError(f"nn.{module.cls}() takes its state as a tuple of two arrays, (h, c), not one tensor "
+                            f"(PyTorch raises on one, even h and c stacked): write (hc[0], hc[1])", position)
     raise JacValueError(f"nn.{module.cls}() takes its state as a tuple of two arrays, (h, c)", position)
 
 
