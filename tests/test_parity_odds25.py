@@ -94,6 +94,16 @@ CASES = {
                          "g, k = cell(x[0], (torch.zeros(2, 4), torch.ones(2, 4)))\n"
                          "loss = a.pow(2).sum() + b.sum() * c.sum() + d.sum() + (g * k).sum()",
                          {"x": RNG.normal(size=(4, 2, 3))}),
+    "instance_norm_tracked": ("inn = nn.InstanceNorm1d(3, affine=True, track_running_stats=True, momentum=0.3)\n"
+                              "inn2 = nn.InstanceNorm2d(2, track_running_stats=True)\n"
+                              "frozen = nn.InstanceNorm1d(3, track_running_stats=True, momentum=None)",
+                              "a = inn(x).pow(2).sum() + inn(x ** 2 + 1).sum()\ninn.eval()\n"
+                              "b = (inn(x) ** 3).sum() + inn(x[0]).pow(2).sum()\ninn.train()\n"
+                              "c = inn(x * 2).pow(3).sum()\ninn.eval()\n"
+                              "w = x.reshape(2, 2, 3, 2)\nd = inn2(w).sum() + inn2(w).pow(2).sum()\ninn2.eval()\n"
+                              "e = frozen(x).sum() * 0 + frozen(x * 3).sum()\nframe = frozen.eval()\n"
+                              "loss = a * b + c + (inn(x) ** 2).sum() + d + (inn2(w) ** 3).sum() + e "
+                              "+ (frozen(x) ** 3).sum()", {"x": RNG.normal(size=(2, 3, 4))}),
 }
 
 

@@ -415,8 +415,9 @@ def _update_running(b, module, x, position) -> None:
 
 def _instance_norm(d: int):
     def run(b, module, args, kwargs, position):
-        """nn.InstanceNorm1d/2d/3d: each sample's channels over their own statistics (a fresh module trains, so the
-        running statistics are not read); an input without a batch axis gets one for the call, as PyTorch's."""
+        """nn.InstanceNorm1d/2d/3d: each sample's channels over their own statistics; tracking running statistics,
+        a call in training mode updates them and one in eval mode normalizes with them; an input without a batch
+        axis gets one for the call, as PyTorch's."""
         x = module.array(b, args, kwargs, position)
         _dims(module, x, (d + 1, d + 2), position)
         single = x.ndim == d + 1
@@ -426,10 +427,13 @@ def _instance_norm(d: int):
         if module.flag(b, "affine", position) or track:
             _features(module, b, x, "num_features", position)
         if track and not module.training:
-            raise JacValueError(f"nn.{module.cls}(track_running_stats=True) in eval mode reads running statistics "
-                                f"jac does not keep for an instance norm: write F.instance_norm(x, mean, var, "
-                                f"use_input_stats=False) with them bound as inputs", position)
-        y = _function("instance_norm")(b, [x], {"eps": module.kwargs["eps"], **module.params}, position)
+            mean, var = _running_statistics(b, module, x.shape[1], position)
+            y = _function("batch_norm")(b, [x, mean, var], {"training": False, "eps": module.kwargs["eps"],
+                                                           **module.params}, position)
+        else:
+            y = _function("instance_norm")(b, [x], {"eps": module.kwargs["eps"], **module.params}, position)
+            if track:
+                _update_instance_running(b, module, x, position)
         return _function("squeeze")(b, [y, 0], {}, position) if single else y
     return run
 
@@ -862,3 +866,23 @@ def floating(b, cls: str, x, position):
         raise JacValueError(f"nn.{cls}(...) is called with an array of {what}: PyTorch raises, its parameters being "
                             f"floats; write x.float() (or x.double()) first", position)
     return x
+
+
+def _update_instance_running(b, module, x, position) -> None:
+    """PyTorch's update of an instance norm's running statistics by a call in training mode, without derivatives:
+    r = (1 - m) r + m s, s each sample's channel mean and unbiased variance averaged over the batch (ATen updates a
+    copy per sample and keeps its mean); momentum=None is 0 there (InstanceNorm passes momentum or 0.0), so the
+    statistics stay as made. No refusal after an eval-mode call: that call normalized with copies (repeat)."""
+    momentum = static(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum", position)
+    factor = 0.0 if momentum is None else _number(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum",
+                                                   position)
+    axes = tuple(range(2, x.ndim))
+    seen = detached(b, x, position)
+    batch = {"running_mean": _function("mean")(b, [seen], {"dim": axes}, position),
+             "running_var": _function("var")(b, [seen], {"dim": axes, "unbiased": True}, position)}
+    before = dict(zip(("running_mean", "running_var"), _running_statistics(b, module, x.shape[1], position)))
+    for key, stat in batch.items():
+        averaged = _function("mean")(b, [stat], {"dim": 0}, position)
+        kept = b.apply("mul", before[key], b.const(1.0 - factor, position), position=position)
+        module.state[key] = b.apply("add", kept, b.apply("mul", averaged, b.const(factor, position),
+                                                         position=position), position=position)

@@ -102,9 +102,10 @@ names on this page are known.
   `p=0` the identity) and the identity in eval mode (`nn.RReLU` a leaky ReLU of slope (lower + upper) / 2); a batch
   norm in eval mode normalizes with its running statistics: mean 0 and variance 1 as made, or as its calls in
   training mode updated them (momentum, or `momentum=None` a cumulative average; the batch's unbiased variance; no
-  derivative through them). Refused: a batch norm called in training mode after an eval-mode call read its
-  statistics (PyTorch's backward of that call reads them as updated), an instance norm tracking statistics in eval
-  mode, and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
+  derivative through them); an instance norm with `track_running_stats=True` updates them too (each sample's
+  statistics averaged over the batch; `momentum=None` leaves them as made, as PyTorch's) and reads them in eval
+  mode. Refused: a batch norm called in training mode after an eval-mode call read its statistics (PyTorch's
+  backward of that call reads them as updated), and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
   an attribute (no parameter). `model.modules()` and `model.named_modules()` list the model and all it holds in
   PyTorch's order (the model first, named `''`), each once, and `isinstance(m, nn.Linear)` (a class of torch.nn, a
   tuple of them, `nn.Module`, a model class of the text) tests one. Devices as on a machine without a GPU:
