@@ -1340,7 +1340,8 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform)):
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
+                                                          derivatives.Transform)):  # model = model.to(device)
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
