@@ -63,6 +63,16 @@ def test_modules_are_walked_in_pytorchs_order_each_once():
     assert float(order) == 132223  # '', body, body.0, body.1, body.2, head
 
 
+def test_an_empty_comprehension_is_pythons_empty_list():
+    # a filter that keeps no module: Python's sum is its start, len 0; a function of it refuses it by name
+    text = NET + "sum(m.weight.sum() for m in model.modules() if isinstance(m, nn.Conv2d)) + x.sum() * len([m " \
+                 "for m in model.modules() if isinstance(m, nn.GRU)])"
+    assert float(value(text)) == 0
+    assert float(value("sum((x[i] for i in range(0)), x.sum())")) == float(X.sum())
+    with pytest.raises(JacError, match="stack"):
+        value("torch.stack([x[i] for i in range(0)]).sum()")
+
+
 def test_isinstance_of_the_classes_pytorch_has():
     text = NET + ("a = sum(1.0 for m in model.modules() if isinstance(m, (nn.Sequential, Net)))\n"
                   "b = sum(1.0 for m in model.modules() if isinstance(m, nn.Module))\n"

@@ -39,7 +39,9 @@ CASES = {
     "modules_walked": (NET + "model = Net()",
                        "count = len([m for m in model.modules() if isinstance(m, nn.Linear)])\n"
                        "reg = sum(m.weight.pow(2).sum() for m in model.modules() if isinstance(m, (nn.Linear, "
-                       "nn.LayerNorm)))\nloss = model(x).pow(2).sum() * count + reg\n"
+                       "nn.LayerNorm)))\nnone = sum(m.weight.sum() for m in model.modules() if isinstance(m, nn.Conv1d))\n"
+                       "loss = model(x).pow(2).sum() * count + reg + none * 2 "
+                       "+ len([m for m in model.modules() if isinstance(m, nn.GRU)])\n"
                        "for name, m in model.named_modules():\n"
                        "    if isinstance(m, nn.Linear) and name.startswith('body'):\n"
                        "        loss = loss + m.bias.abs().sum()\n"

@@ -2172,8 +2172,8 @@ class _Lowering:
             self.scope = saved
         if element is not None:
             return results
-        if not results:
-            raise JacValueError("the comprehension has no elements (jac has no empty lists of arrays)", position)
+        if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
+            return Items([])
         return self.literal(results, position)
 
     def items_of(self, node: ast.expr, what: str = "a comprehension") -> list:
@@ -2276,7 +2276,7 @@ class _Lowering:
         if made and isinstance(owner, (Module, Sequential, Instance)):  # model[0](x), self.heads['a'](x)
             return self.call_module(owner, args, kwargs, position)
         if kind == "function" and fname == "len" and "len" not in self.scope and len(kids) == 1 \
-                and isinstance(kids[0], (Sequential, Listed)):
+                and isinstance(kids[0], (Sequential, Listed, Items)):  # Items: a Python list of arrays, as Python
             return self.number(len(kids[0].modules if isinstance(kids[0], Sequential) else kids[0]), position)
         if kind == "method" and isinstance(owner, Static) and isinstance(owner.value, str) \
                 and fname in ("startswith", "endswith"):  # for name, p in model.named_parameters(): a name's test
