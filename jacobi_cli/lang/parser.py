@@ -844,6 +844,11 @@ class _Lowering:
             return self.register_buffer(module, args, kwargs, position)
         if method in ("to", "cpu", "cuda", "double", "float"):  # model.to(device): lang/devices.py
             return module_to(self.b, module, method, args, kwargs, position)
+        if method == "apply":  # model.apply(init_weights): an initialization that changes the parameters in place
+            raise JacValueError(f"{module.cls.name if isinstance(module, Instance) else 'nn.' + module.cls}.apply(fn) runs fn on each module, as an initialization (nn.init.*_) that "
+                                f"changes the parameters in place: jac draws them as PyTorch's reset_parameters() "
+                                f"does and shows their values; drop the apply, or bind the values you want as inputs "
+                                f"and write the function (F.linear(x, W, b))", position)
         if args or kwargs:
             raise JacValueError(f".{method}() is called without arguments here", position)
         if method == "eval":
@@ -867,7 +872,8 @@ class _Lowering:
                 Listed(m for _, m in pairs) if method == "values" else Listed((Static(k), m) for k, m in pairs)
         what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
         raise JacNameError(f"{what} has no method '{method}' jac reads (it reads parameters(), named_parameters(), "
-                           f"children(), eval(), train()" + (", keys(), values(), items()" if isinstance(
+                           f"children(), modules(), named_modules(), eval(), train(), to()" + (
+                               ", keys(), values(), items()" if isinstance(
                                module, ModuleDict) else "") + ")", position)
 
     def register_buffer(self, made: "Instance", args: list, kwargs: dict, position: int):
@@ -3428,7 +3434,7 @@ _CONTAINERS = frozenset(("Sequential", "ModuleList", "ModuleDict"))
 # the methods of a module jac reads (_Lowering.module_method)
 _MODULE_METHODS = frozenset(("parameters", "named_parameters", "children", "named_children", "eval", "train", "keys",
                              "values", "items", "double", "register_buffer",
-                             "to", "cpu", "cuda", "float", "modules", "named_modules"))
+                             "to", "cpu", "cuda", "float", "modules", "named_modules", "apply"))
 
 
 def _compare_strings(op: ast.cmpop, kids: list, position: int) -> bool:
