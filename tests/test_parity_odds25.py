@@ -4,6 +4,8 @@ a module's float casts, model.modules() / named_modules() walked with isinstance
 is_causal. Each text is run by PyTorch itself with its modules' parameters set to jac's values, and every .grad
 compared with jac's Jacobian by that input."""
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,16 @@ def test_what_jac_refuses_pytorch_raises_on(text, words, float64):
         api.jacobian(HEAD + text, {"z": np.array(1.5)})
     for word in words:
         assert word in found.value.message, found.value.message
+
+
+def test_the_training_script_example_gives_pytorchs_grads(float64):
+    """examples/training_script.py (docs/commands.md shows it): the device idiom, Net().to(device), weight decay
+    over the Linear layers of model.modules()."""
+    text = (pathlib.Path(__file__).parent.parent / "examples" / "training_script.py").read_text()
+    setup, compute = text.split("model = Net().to(device)\n")
+    setup = setup.split("import torch.nn as nn\n", 1)[1] + "model = Net().to(device)\n"
+    x = RNG.normal(size=(8, 3))
+    f = api.compile(text, {"x": ":8x3"})
+    found = f.jacobian({"x": x})
+    for key, grad in pytorch_grads(HEAD + setup, compute, f.declared, {"x": x}).items():
+        np.testing.assert_allclose(found[key], grad.numpy(), rtol=1e-11, atol=1e-13, err_msg=key)
