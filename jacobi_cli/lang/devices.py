@@ -7,7 +7,8 @@ take. A GPU the text insists on (``torch.device('cuda')``, ``.cuda()``) is refus
 one raises. A module's dtype (``model.double()``, ``.float()``, ``.to(torch.float64)``) names a float dtype, which
 jac reads where it is --dtype (float64 by default; the call changes nothing) and refuses where it is not (PyTorch's
 module would compute in the other, or raise meeting an input of jac's): ``model.double()`` under --dtype float32
-says to run with --dtype float64; a half-precision or integer dtype is refused (:func:`module_to`). Nothing here computes.
+says to run with --dtype float64; a half-precision or integer dtype is refused (:func:`module_to`). Nothing here
+computes.
 """
 from __future__ import annotations
 

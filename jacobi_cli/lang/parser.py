@@ -845,7 +845,8 @@ class _Lowering:
         if method in ("to", "cpu", "cuda", "double", "float"):  # model.to(device): lang/devices.py
             return module_to(self.b, module, method, args, kwargs, position)
         if method == "apply":  # model.apply(init_weights): an initialization that changes the parameters in place
-            raise JacValueError(f"{module.cls.name if isinstance(module, Instance) else 'nn.' + module.cls}.apply(fn) runs fn on each module, as an initialization (nn.init.*_) that "
+            what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
+            raise JacValueError(f"{what}.apply(fn) runs fn on each module, as an initialization (nn.init.*_) that "
                                 f"changes the parameters in place: jac draws them as PyTorch's reset_parameters() "
                                 f"does and shows their values; drop the apply, or bind the values you want as inputs "
                                 f"and write the function (F.linear(x, W, b))", position)
