@@ -225,7 +225,7 @@ def test_jac_shape_takes_a_recurrent_layer_of_any_size():
     ("cell = nn.LSTMCell(3, 4)\ncell(x[0])[0] + cell(x)[0]", ["Expected input to be 1D or 2D, got 3D"]),
     ("attn = nn.MultiheadAttention(6, 4)\nattn(x, x, x)[0]", ["embed_dim (6) must be divisible by num_heads (4)"]),
     ("attn = nn.MultiheadAttention(3, 1, dropout=0.1)\nattn(x, x, x)[0]", ["dropout=0.1", "training mode"]),
-    ("attn = nn.MultiheadAttention(3, 1, add_bias_kv=True)\nattn(x, x, x)[0]", ["add_bias_kv=True"]),
+    ("attn = nn.MultiheadAttention(3, 1, add_bias_kv=2)\nattn(x, x, x)[0]", ["add_bias_kv", "True or False"]),
     ("attn = nn.MultiheadAttention(3, 1)\ny, w = attn(x, x, x, need_weights=False)\nw", ["returns None"]),
     ("attn = nn.MultiheadAttention(3, 1)\nattn(x, x, x, attn_mask=torch.eye(2))[0]", ["0s and 1s"]),
     ("attn = nn.MultiheadAttention(3, 1)\nattn(x, x, x, attn_mask=torch.zeros(2, 3))[0]",
@@ -285,7 +285,7 @@ def test_the_functional_attention_is_the_modules_with_its_parameters():
     given = {"x": x, "W": p["in_proj_weight"], "bi": p["in_proj_bias"], "Wo": p["out_proj_weight"],
              "bo": p["out_proj_bias"]}
     np.testing.assert_array_equal(api.evaluate(functional + "y", given), f.value({"x": x}))
-    with pytest.raises(JacError, match="bias_k is not supported"):
+    with pytest.raises(JacError, match="bias_k and bias_v are given both or neither"):
         api.evaluate(functional.replace("bi, None", "bi, bo"), given)
     with pytest.raises(JacError, match="in_proj_weight must be of shape"):
         api.evaluate(functional + "y", {**given, "W": p["in_proj_weight"][:8]})

@@ -415,8 +415,9 @@ def _update_running(b, module, x, position) -> None:
 
 def _instance_norm(d: int):
     def run(b, module, args, kwargs, position):
-        """nn.InstanceNorm1d/2d/3d: each sample's channels over their own statistics (a fresh module trains, so the
-        running statistics are not read); an input without a batch axis gets one for the call, as PyTorch's."""
+        """nn.InstanceNorm1d/2d/3d: each sample's channels over their own statistics; tracking running statistics,
+        a call in training mode updates them and one in eval mode normalizes with them; an input without a batch
+        axis gets one for the call, as PyTorch's."""
         x = module.array(b, args, kwargs, position)
         _dims(module, x, (d + 1, d + 2), position)
         single = x.ndim == d + 1
@@ -426,10 +427,13 @@ def _instance_norm(d: int):
         if module.flag(b, "affine", position) or track:
             _features(module, b, x, "num_features", position)
         if track and not module.training:
-            raise JacValueError(f"nn.{module.cls}(track_running_stats=True) in eval mode reads running statistics "
-                                f"jac does not keep for an instance norm: write F.instance_norm(x, mean, var, "
-                                f"use_input_stats=False) with them bound as inputs", position)
-        y = _function("instance_norm")(b, [x], {"eps": module.kwargs["eps"], **module.params}, position)
+            mean, var = _running_statistics(b, module, x.shape[1], position)
+            y = _function("batch_norm")(b, [x, mean, var], {"training": False, "eps": module.kwargs["eps"],
+                                                           **module.params}, position)
+        else:
+            y = _function("instance_norm")(b, [x], {"eps": module.kwargs["eps"], **module.params}, position)
+            if track:
+                _update_instance_running(b, module, x, position)
         return _function("squeeze")(b, [y, 0], {}, position) if single else y
     return run
 
@@ -726,7 +730,8 @@ def _bilinear_call(b, module, args, kwargs, position):
     """nn.Bilinear's forward: F.bilinear(x1, x2, weight, bias)."""
     if len(args) != 2 or kwargs:
         raise JacValueError("nn.Bilinear() is called with two arrays, layer(x1, x2)", position)
-    return _function("bilinear")(b, list(args), dict(module.kwargs), position)
+    return _function("bilinear")(b, [floating(b, "Bilinear", tensor(b, a, "nn.Bilinear", position), position)
+                                     for a in args], dict(module.kwargs), position)
 
 
 def _unnamed_layer(cls: str):
@@ -791,7 +796,7 @@ def _given(cls: str, params: tuple, args: list, kwargs: dict, position) -> dict:
 
 def _weighted_call(b, module, args, kwargs, position):
     """A layer's forward: its function with the array and the layer's parameters and options."""
-    x = module.array(b, args, kwargs, position)
+    x = floating(b, module.cls, module.array(b, args, kwargs, position), position)
     return _function(module.fname)(b, [x], dict(module.kwargs), position)
 
 
@@ -819,3 +824,65 @@ def refused_module(name: str) -> str | None:
                 f"in eval mode it is the identity: write x, or F.{RANDOM[name]}(x, training=False)")
     return None
 
+
+
+# session 25 (h25-odds): model.modules() / named_modules() and isinstance(m, nn.Linear) of the modules walked
+def named_modules(root, prefix: str = "") -> list:
+    """``root.named_modules(prefix=prefix)`` as PyTorch lists them: the module itself first (named ``prefix``,
+    ``''`` at the root), then each child's walk in the order they were set, depth first (an explicit stack), each
+    module once (a module held twice is listed under its first name)."""
+    found, seen, todo = [], set(), [(prefix, root)]
+    while todo:
+        name, module = todo.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        found.append((name, module))
+        todo.extend(reversed([(f"{name}.{key}" if name else key, child) for key, child in module.children()]))
+    return found
+
+
+# isinstance(m, nn.CLASS) of a module made here: its class, or a base class PyTorch's has among these
+BASES = {"Module": None, "RNNBase": ("RNN", "GRU", "LSTM"), "RNNCellBase": ("RNNCell", "GRUCell", "LSTMCell")}
+
+
+def is_instance(cls: str, of: str) -> bool:
+    """PyTorch's ``isinstance(m, nn.OF)`` of a module of class ``cls`` (jac's classes have no other subclassing:
+    attention's ``out_proj`` is an ``nn.Linear``, as PyTorch's ``NonDynamicallyQuantizableLinear`` is one)."""
+    if of in BASES:
+        return BASES[of] is None or cls in BASES[of]
+    return cls == of
+
+
+def floating(b, cls: str, x, position):
+    """``x``, refused where it holds integers or booleans: a layer's float parameters meet it in a product, and
+    PyTorch raises ("expected m1 and m2 to have the same dtype", "Input type (long int) and bias type (double)
+    should be the same")."""
+    from ..ir.dtypes import kind_of
+
+    found = kind_of(b, x.id) if hasattr(x, "id") else None
+    if found is not None:
+        what = "booleans" if found[0].kind == "b" else f"integers ({found[0]})"
+        raise JacValueError(f"nn.{cls}(...) is called with an array of {what}: PyTorch raises, its parameters being "
+                            f"floats; write x.float() (or x.double()) first", position)
+    return x
+
+
+def _update_instance_running(b, module, x, position) -> None:
+    """PyTorch's update of an instance norm's running statistics by a call in training mode, without derivatives:
+    r = (1 - m) r + m s, s each sample's channel mean and unbiased variance averaged over the batch (ATen updates a
+    copy per sample and keeps its mean); momentum=None is 0 there (InstanceNorm passes momentum or 0.0), so the
+    statistics stay as made. No refusal after an eval-mode call: that call normalized with copies (repeat)."""
+    momentum = static(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum", position)
+    factor = 0.0 if momentum is None else _number(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum",
+                                                   position)
+    axes = tuple(range(2, x.ndim))
+    seen = detached(b, x, position)
+    batch = {"running_mean": _function("mean")(b, [seen], {"dim": axes}, position),
+             "running_var": _function("var")(b, [seen], {"dim": axes, "unbiased": True}, position)}
+    before = dict(zip(("running_mean", "running_var"), _running_statistics(b, module, x.shape[1], position)))
+    for key, stat in batch.items():
+        averaged = _function("mean")(b, [stat], {"dim": 0}, position)
+        kept = b.apply("mul", before[key], b.const(1.0 - factor, position), position=position)
+        module.state[key] = b.apply("add", kept, b.apply("mul", averaged, b.const(factor, position),
+                                                         position=position), position=position)

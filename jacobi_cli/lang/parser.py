@@ -35,11 +35,13 @@ from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_no
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
 from .ufuncs import OUTER as UFUNCS, Ufunc
+from .modules import is_instance, named_modules
 from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleList, Sequential, layer, named_parameters, \
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
 from .vjps import Linear, functional_call_message, lower as lower_linear
+from .devices import Device, module_to
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -486,6 +488,7 @@ class _Lowering:
     def program(self, module: ast.Module) -> Graph:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
+        self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
@@ -657,20 +660,24 @@ class _Lowering:
         ``named_parameters()`` names them (``fc.weight``; ``model.0.bias``), drawn as PyTorch draws them
         (:func:`~jacobi_cli.lang.modules.layer`). False for any other statement."""
         found = _assigned_call(stmt)
-        mode, func = None, found[1].func if found is not None else None
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
-                and func.attr in ("double", "train", "eval") and not found[1].args and not found[1].keywords \
-                and self.holds_layer(func.value):  # model = nn.Sequential(...).eval()
-            mode = {"train": True, "eval": False}.get(func.attr)
-            found = found[0], func.value
-        if found is None or not self.holds_layer(found[1]):
+        call, then = _made_then(found[1]) if found is not None else (None, [])
+        if found is None or not self.holds_layer(call):  # model = nn.Sequential(...).to(device).eval()
             return False
-        name, call = found
+        name = found[0]
         self.unbound(name, f"{name} = nn... makes its parameters inputs", self.source.at(stmt))
         self.scope[name] = self.made_layer(call, name)
-        if mode is not None:
-            set_training(self.scope[name], mode)
+        self.made_then(self.scope[name], then)
         return True
+
+    def made_then(self, made, then: list) -> None:
+        """The methods a module just made is called with where it is assigned (``Net().to(device).eval()``), in
+        order: each returns the module (:meth:`module_method`)."""
+        for call in then:
+            position = self.source.end(call.func) - len(call.func.attr)
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                raise JacParseError("'*' and '**' unpacking in a module's method are not supported", position)
+            self.module_method(made, call.func.attr, [self.expression(a) for a in call.args],
+                               {k.arg: self.expression(k.value) for k in call.keywords}, position)
 
     def layer_class(self, call: ast.Call) -> str | None:
         """``Linear`` of ``nn.Linear(...)`` (any spelling of torch.nn), else None."""
@@ -883,12 +890,18 @@ class _Lowering:
             return module
         if method == "register_buffer" and isinstance(module, Instance):
             return self.register_buffer(module, args, kwargs, position)
+        if method in ("to", "cpu", "cuda", "double", "float"):  # model.to(device): lang/devices.py
+            return module_to(self.b, module, method, args, kwargs, position)
+        if method == "apply":  # model.apply(init_weights): an initialization that changes the parameters in place
+            what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
+            raise JacValueError(f"{what}.apply(fn) runs fn on each module, as an initialization (nn.init.*_) that "
+                                f"changes the parameters in place: jac draws them as PyTorch's reset_parameters() "
+                                f"does and shows their values; drop the apply, or bind the values you want as inputs "
+                                f"and write the function (F.linear(x, W, b))", position)
         if args or kwargs:
             raise JacValueError(f".{method}() is called without arguments here", position)
         if method == "eval":
             set_training(module, False)
-            return module
-        if method == "double":  # jac computes in --dtype (float64 by default)
             return module
         if method == "parameters":
             return Items(t for _, t in named_parameters(module))
@@ -896,6 +909,10 @@ class _Lowering:
             return Listed((Static(name), t) for name, t in named_parameters(module))
         if method == "children":
             return Listed(child for _, child in module.children())
+        if method in ("modules", "named_modules"):  # for m in model.modules(): PyTorch's order, the model first
+            walked = named_modules(module)
+            return Listed(m for _, m in walked) if method == "modules" else \
+                Listed((Static(name), m) for name, m in walked)
         if method == "named_children":
             return Listed((Static(name), child) for name, child in module.children())
         if isinstance(module, ModuleDict) and method in ("keys", "values", "items"):
@@ -904,7 +921,8 @@ class _Lowering:
                 Listed(m for _, m in pairs) if method == "values" else Listed((Static(k), m) for k, m in pairs)
         what = module.cls.name if isinstance(module, Instance) else f"nn.{module.cls}"
         raise JacNameError(f"{what} has no method '{method}' jac reads (it reads parameters(), named_parameters(), "
-                           f"children(), eval(), train()" + (", keys(), values(), items()" if isinstance(
+                           f"children(), modules(), named_modules(), eval(), train(), to()" + (
+                               ", keys(), values(), items()" if isinstance(
                                module, ModuleDict) else "") + ")", position)
 
     def register_buffer(self, made: "Instance", args: list, kwargs: dict, position: int):
@@ -969,18 +987,12 @@ class _Lowering:
         if found is None:
             return False
         name, call = found
-        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) \
-                and call.func.attr in ("double", "train", "eval") and not call.args and not call.keywords:
-            mode = {"train": True, "eval": False}.get(call.func.attr)
-            call = call.func.value  # Net().double(): jac computes in --dtype
-        else:
-            mode = None
+        call, then = _made_then(call)  # Net().to(device).double(): lang/devices.py
         if not (isinstance(call.func, ast.Name) and isinstance(self.scope.get(call.func.id), ModelClass)):
             return False
         self.unbound(name, f"{name} = {call.func.id}(...) makes its parameters inputs", self.source.at(stmt))
         self.scope[name] = self.instance(self.scope[call.func.id], call, name)
-        if mode is not None:
-            set_training(self.scope[name], mode)
+        self.made_then(self.scope[name], then)
         return True
 
     def instance(self, cls: "ModelClass", call: ast.Call, prefix: str) -> "Instance":
@@ -1045,7 +1057,7 @@ class _Lowering:
         if name in made.attributes:
             value = made.attributes[name]
             if isinstance(value, (Module, Sequential)):
-                return value.call(self.b, args, kwargs, position)
+                return self.call_module(value, args, kwargs, position)
             if isinstance(value, Instance):
                 return self.call_method(value, "forward", args, kwargs, position)
             raise JacValueError(f"self.{name} of {made.cls.name} is not a module: it cannot be called", position)
@@ -1416,9 +1428,12 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform,
-                                                          Linear)):
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
+                                                          derivatives.Transform, Linear)):  # model = model.to(device)
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
+                return value
+            if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
+                self.scope[target] = value  # device = torch.device('cpu'), dtype = torch.float64: read at .to()
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
@@ -1838,6 +1853,9 @@ class _Lowering:
             return []
         if kind is ast.BinOp:
             return [node.left, node.right]
+        if kind is ast.Call and type(node.func) is ast.Name and node.func.id == "isinstance" \
+                and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
+            return [node.args[0]]  # isinstance(m, nn.Linear): the class is read off the text (instance_test)
         if kind is ast.Call and type(node.func) is ast.Name:  # f(...): no method's owner among them
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
         if isinstance(node, ast.UnaryOp):
@@ -1928,8 +1946,11 @@ class _Lowering:
             self.sequences.add(id(node))
             if isinstance(node, ast.Tuple):
                 self.tuples.add(id(node))
-            return self.literal(self.unpacked(kids), position,
-                                arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
+            found = self.literal(self.unpacked(kids), position,
+                                 arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
+            if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
+                self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
+            return found
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
         if isinstance(node, ast.Attribute):
@@ -2239,8 +2260,8 @@ class _Lowering:
             self.scope = saved
         if element is not None:
             return results
-        if not results:
-            raise JacValueError("the comprehension has no elements (jac has no empty lists of arrays)", position)
+        if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
+            return Items([])
         return self.literal(results, position)
 
     def items_of(self, node: ast.expr, what: str = "a comprehension") -> list:
@@ -2296,7 +2317,8 @@ class _Lowering:
         return isinstance(func, (ast.Lambda, ast.Subscript)) or isinstance(func, ast.Call) and (
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
-            or self.derivative_spelling(func.func) is not None)  # jax.grad(f)(x)
+            or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
+            or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
 
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
@@ -2344,7 +2366,7 @@ class _Lowering:
         if made and isinstance(owner, (Module, Sequential, Instance)):  # model[0](x), self.heads['a'](x)
             return self.call_module(owner, args, kwargs, position)
         if kind == "function" and fname == "len" and "len" not in self.scope and len(kids) == 1 \
-                and isinstance(kids[0], (Sequential, Listed)):
+                and isinstance(kids[0], (Sequential, Listed, Items)):  # Items: a Python list of arrays, as Python
             return self.number(len(kids[0].modules if isinstance(kids[0], Sequential) else kids[0]), position)
         if kind == "method" and isinstance(owner, Static) and isinstance(owner.value, str) \
                 and fname in ("startswith", "endswith"):  # for name, p in model.named_parameters(): a name's test
@@ -2354,11 +2376,44 @@ class _Lowering:
             return getattr(owner.value, fname)(texts[0])
         return None
 
+    def instance_test(self, value, classes: ast.expr) -> bool:
+        """``isinstance(m, nn.Linear)`` (or a tuple of classes; ``nn.Module``; a model class of the text) of a
+        module the text makes, as PyTorch answers it; of anything else (an array, a name) False for a module class.
+        Another class is refused."""
+        position = self.source.at(classes)
+        found = []
+        for node in classes.elts if isinstance(classes, ast.Tuple) else [classes]:
+            if isinstance(node, ast.Attribute) and LIBRARIES.get(self.module_path(node.value)) == "torch.nn":
+                found.append(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(self.scope.get(node.id), ModelClass):
+                found.append(self.scope[node.id])
+            else:
+                raise JacValueError(f"isinstance(..., {ast.unparse(node)}): jac reads isinstance of a module with a "
+                                    f"class of torch.nn (nn.Linear, nn.Module) or a model class of the text",
+                                    self.source.at(node))
+        if isinstance(value, Instance):
+            return any(of is value.cls or of == "Module" for of in found)
+        if isinstance(value, (Module, Sequential)):
+            return any(isinstance(of, str) and is_instance(value.cls, of) for of in found)
+        return False
+
     def call_module(self, module, args: list, kwargs: dict, position: int):
         """A module, a container or an instance of a model class called on ``args``."""
         if isinstance(module, Instance):
             return self.call_method(module, "forward", args, kwargs, position)
+        if isinstance(module, Recurrent) and module.kwargs.get("mode") == "LSTM":
+            args, kwargs = self.lstm_state(args, kwargs, position)
         return module.call(self.b, args, kwargs, position)
+
+    def lstm_state(self, args: list, kwargs: dict, position: int) -> tuple:
+        """An LSTM's (or LSTMCell's) arguments with a state written as a tuple of constants, ``(h0, c0)``, which
+        the literal made one stacked constant, given back as the pair; a tensor the text stacked itself stays one
+        tensor, which the layer refuses as PyTorch does."""
+        hx = args[1] if len(args) > 1 else kwargs.get("hx")
+        if type(hx) is not Tracer or hx.id not in self.stacked:
+            return args, kwargs
+        pair = Items(self.b.apply("getitem", hx, index=(k,), position=position) for k in range(hx.shape[0]))
+        return (args[:1] + [pair] + args[2:], kwargs) if len(args) > 1 else (args, {**kwargs, "hx": pair})
 
     def fresh_leaf(self, node: ast.Call, value: Tracer, position: int) -> Tracer:
         """``torch.zeros(1, n, 4).requires_grad_()`` where no top-level assignment makes it an input (a model's
@@ -2379,6 +2434,9 @@ class _Lowering:
             return derivatives.lower(self, spelling, node, position)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
             return self.fresh_leaf(node, kids[0], position)
+        if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
+                and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
+            return self.instance_test(kids[0], node.args[1])
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
         found = self.module_call(node, kind, fname, kids, made, position)
@@ -3462,7 +3520,8 @@ class Function:
 _CONTAINERS = frozenset(("Sequential", "ModuleList", "ModuleDict"))
 # the methods of a module jac reads (_Lowering.module_method)
 _MODULE_METHODS = frozenset(("parameters", "named_parameters", "children", "named_children", "eval", "train", "keys",
-                             "values", "items", "double", "register_buffer"))
+                             "values", "items", "double", "register_buffer",
+                             "to", "cpu", "cuda", "float", "modules", "named_modules", "apply"))
 
 
 def _compare_strings(op: ast.cmpop, kids: list, position: int) -> bool:
@@ -3543,6 +3602,20 @@ def _assigned_call(stmt: ast.stmt):
             and isinstance(stmt.value, ast.Call):
         return stmt.targets[0].id, stmt.value
     return None
+
+
+_MADE_THEN = frozenset(("double", "float", "train", "eval", "to", "cpu", "cuda"))  # methods returning the module
+
+
+def _made_then(call: ast.Call) -> tuple:
+    """``(made, [calls])`` of ``MADE(...).to(device).eval()``: the call that makes a module and the calls of its
+    methods that return it (:data:`_MADE_THEN`), innermost first."""
+    then = []
+    while isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) \
+            and call.func.attr in _MADE_THEN:
+        then.append(call)
+        call = call.func.value
+    return call, then[::-1]
 
 
 def _optimizer_made(stmt: ast.stmt) -> str | None:

@@ -18,7 +18,7 @@ from ..errors import JacShapeError, JacValueError
 from ..ir import dtypes
 from ..ir.shapes import fmt
 from .functions import REQUIRED, SHAPE_OPS, Items, Refused, arguments, booleans, static, static_int, tensor, variant
-from .modules import Module, _drawn, _function, _given, _weighted_call, flag, uniform
+from .modules import Module, _drawn, _function, _given, _weighted_call, flag, floating, uniform
 
 _BASE = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size",
          "device", "dtype")
@@ -193,12 +193,13 @@ def _state_parts(b, module: Recurrent, hx, count: int, position) -> list:
     """The initial state as its parts: one array, or an LSTM's pair (h, c) given as a tuple (a tuple of two
     constants of one shape is one array of them stacked, as jac reads a literal: unstacked here)."""
     if count == 1:
-        return [tensor(b, hx, f"nn.{module.cls}", position)]
+        return [floating(b, module.cls, tensor(b, hx, f"nn.{module.cls}", position), position)]
     if isinstance(hx, Items) and len(hx) == 2:
-        return [tensor(b, Refused.check(p, position), f"nn.{module.cls}", position) for p in hx]
-    if not isinstance(hx, Items) and hasattr(hx, "id") and b.nodes[hx.id].op == "const" and hx.ndim >= 2 \
-            and hx.shape[0] == 2:
-        return [b.apply("getitem", hx, index=(k,), position=position) for k in range(2)]
+        return [floating(b, module.cls, tensor(b, Refused.check(p, position), f"nn.{module.cls}", position), position)
+                for p in hx]
+    if not isinstance(hx, Items):  # a tuple of constants, (h0, c0), is unstacked by the parser's lstm_state
+        raise JacValueError(f"nn.{module.cls}() takes its state as a tuple of two arrays, (h, c), not one tensor "
+                            f"(PyTorch raises on one, even h and c stacked): write (hc[0], hc[1])", position)
     raise JacValueError(f"nn.{module.cls}() takes its state as a tuple of two arrays, (h, c)", position)
 
 
@@ -214,7 +215,8 @@ def _input_and_state(b, module: Recurrent, args: list, kwargs: dict, position) -
             or len(args) == 2 and "hx" in kwargs or args and "input" in kwargs:
         raise JacValueError(f"nn.{module.cls}() is called with the input and, if given, the state: (x) or (x, hx)",
                             position)
-    x = tensor(b, args[0] if args else kwargs["input"], f"nn.{module.cls}", position)
+    x = floating(b, module.cls, tensor(b, args[0] if args else kwargs["input"], f"nn.{module.cls}", position),
+                 position)
     return x, args[1] if len(args) == 2 else kwargs.get("hx")
 
 
@@ -336,16 +338,13 @@ def _attention(b, a: dict, position, make) -> Recurrent:
     embed, heads = _positive(b, a, "embed_dim", cls, position), _positive(b, a, "num_heads", cls, position)
     if embed % heads:
         raise JacValueError(f"nn.{cls}(): embed_dim ({embed}) must be divisible by num_heads ({heads})", position)
-    for key in ("add_bias_kv", "add_zero_attn"):
-        if flag(b, a[key], f"nn.{cls}'s {key}", position):
-            raise JacValueError(f"nn.{cls}({key}=True) is not supported by jac: write the attention with "
-                                f"F.scaled_dot_product_attention and F.linear", position)
     dropout = _dropout(b, a, cls, position)
     kdim = embed if a["kdim"] is None else _positive(b, a, "kdim", cls, position)
     vdim = embed if a["vdim"] is None else _positive(b, a, "vdim", cls, position)
     bias = flag(b, a["bias"], f"nn.{cls}'s bias", position)
     options = {"embed_dim": embed, "num_heads": heads, "kdim": kdim, "vdim": vdim, "dropout": dropout,
-               "batch_first": flag(b, a["batch_first"], f"nn.{cls}'s batch_first", position)}
+               "batch_first": flag(b, a["batch_first"], f"nn.{cls}'s batch_first", position),
+               "add_zero_attn": flag(b, a["add_zero_attn"], f"nn.{cls}'s add_zero_attn", position)}
 
     def xavier(fan_in, fan_out):  # xavier_uniform_: U(-a, a), a = √(6 / (fan_in + fan_out))
         return uniform(b, math.sqrt(6.0 / (fan_in + fan_out)))
@@ -363,6 +362,9 @@ def _attention(b, a: dict, position, make) -> Recurrent:
         linear["bias"] = _made(b, cls, {"out_proj.bias": (embed,)}, np.zeros, position, make)["out_proj.bias"]
     params["out_proj"] = Module("Linear", "linear", linear, run=_weighted_call)
     params["out_proj"].params = dict(linear)  # its parameters, as named_parameters() walks them (out_proj.weight)
+    if flag(b, a["add_bias_kv"], f"nn.{cls}'s add_bias_kv", position):  # xavier_normal_ of (1, 1, E): std √(1/E)
+        params.update(_made(b, cls, {"bias_k": (1, 1, embed), "bias_v": (1, 1, embed)},
+                            lambda shape: b.rng.standard_normal(shape) * math.sqrt(1.0 / embed), position, make))
     return Recurrent(cls, options, params, _run_attention)
 
 
@@ -378,17 +380,30 @@ def _run_attention(b, module: Recurrent, args: list, kwargs: dict, position):
     q, k, v, a = _attention_arguments(b, o, args, kwargs, position, module.training)
     need = flag(b, a["need_weights"], f"{cls}'s need_weights", position)
     average = flag(b, a["average_attn_weights"], f"{cls}'s average_attn_weights", position)
-    if flag(b, a["is_causal"], f"{cls}'s is_causal", position) and (a["attn_mask"] is None or not need):
-        raise JacValueError(f"{cls}(..., is_causal=True) is a hint jac does not follow: give the causal mask as "
-                            f"attn_mask (with need_weights=True, the default, PyTorch uses the mask)", position)
+    if flag(b, a["is_causal"], f"{cls}'s is_causal", position) and a["attn_mask"] is None:
+        raise JacValueError(f"{cls}(..., is_causal=True) without attn_mask: PyTorch raises (is_causal is a hint "
+                            f"that attn_mask is the causal mask): give the mask, attn_mask=nn.Transformer."
+                            f"generate_square_subsequent_mask(L) or torch.triu(torch.full((L, L), float('-inf')), 1)",
+                            position)
     batched = _attention_shapes(b, o, q, k, v, position)
+    # PyTorch 2.13 follows the hint only without weights and without a key padding mask: the causal mask replaces
+    # attn_mask (F.scaled_dot_product_attention(is_causal=True)); else attn_mask is used as given
+    causal = flag(b, a["is_causal"], f"{cls}'s is_causal", position) and not need and a["key_padding_mask"] is None
+    if causal:
+        a = {**a, "attn_mask": None}
     if not batched:
         q, k, v = (_call("unsqueeze", b, position, t, 1) for t in (q, k, v))
     elif o["batch_first"]:
         q, k, v = (_call("transpose", b, position, t, 1, 0) for t in (q, k, v))
     (tgt, batch, embed), src, heads = q.shape, k.shape[0], o["num_heads"]
     mask = _attention_mask(b, a, batched, batch, heads, tgt, src, position)
-    out, weights = _heads(b, _projections(b, module, q, k, v, position), mask, batch, heads, need, position)
+    projected, extra = _extended(b, module, _projections(b, module, q, k, v, position), batch, position)
+    if mask is not None and extra:  # the keys added are not masked: the masks padded with 0, as PyTorch pads them
+        mask = _call("pad", b, position, mask, (0, extra))
+    src += extra
+    if causal:
+        mask = _causal(b, tgt, src, position)
+    out, weights = _heads(b, projected, mask, batch, heads, need, position)
     out = _call("reshape", b, position, _call("transpose", b, position, out, 0, 1), (tgt * batch, embed))
     out = _call("reshape", b, position, module.params["out_proj"].call(b, [out], {}, position), (tgt, batch, embed))
     if not batched:
@@ -414,7 +429,8 @@ def _attention_arguments(b, o: dict, args: list, kwargs: dict, position, trainin
     if training and o["dropout"] > 0:
         raise JacValueError(f"{cls}(..., dropout={o['dropout']:g}) in training mode (as made) drops attention "
                             f"weights at random (no one Jacobian); write dropout=0, or call its .eval() first", position)
-    return tuple(tensor(b, a[n], cls, position) for n in _ATTENTION_ARGS[:3]) + (a,)
+    return tuple(floating(b, "MultiheadAttention", tensor(b, a[n], cls, position), position)
+                 for n in _ATTENTION_ARGS[:3]) + (a,)
 
 
 def _heads(b, projected: tuple, mask, batch: int, heads: int, need: bool, position) -> tuple:
@@ -549,11 +565,11 @@ def _multi_head_attention_forward(b, args, kwargs, position):
     nn.MultiheadAttention's forward with the parameters given, (attn_output, attn_weights)"""
     fname = "multi_head_attention_forward"
     a = arguments(fname, args, kwargs, _MHA_FORWARD, position)
-    for key in ("bias_k", "bias_v", "static_k", "static_v"):
+    for key in ("static_k", "static_v"):
         if a[key] is not None:
             raise JacValueError(f"{fname}(): {key} is not supported by jac (give None)", position)
-    if flag(b, a["add_zero_attn"], f"{fname}'s add_zero_attn", position):
-        raise JacValueError(f"{fname}(): add_zero_attn=True is not supported by jac", position)
+    if (a["bias_k"] is None) != (a["bias_v"] is None):  # PyTorch asserts both or neither
+        raise JacValueError(f"{fname}(): bias_k and bias_v are given both or neither", position)
     p = static(b, a["dropout_p"], f"{fname}'s dropout_p", position)
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
         raise JacValueError(f"{fname}(): dropout_p must be a number between 0 and 1, got {p!r}", position)
@@ -567,7 +583,8 @@ def _multi_head_attention_forward(b, args, kwargs, position):
         raise JacValueError(f"{fname}(..., dropout_p={p:g}, training=True) drops attention weights at random (no one "
                             f"Jacobian): give dropout_p=0 or training=False", position)
     options = {"embed_dim": embed, "num_heads": heads, "kdim": k.shape[-1], "vdim": v.shape[-1], "dropout": 0.0,
-               "batch_first": False}
+               "batch_first": False, "add_zero_attn": flag(b, a["add_zero_attn"], f"{fname}'s add_zero_attn",
+                                                            position)}
     weights = ("q_proj_weight", "k_proj_weight", "v_proj_weight") \
         if flag(b, a["use_separate_proj_weight"], f"{fname}'s use_separate_proj_weight", position) \
         else ("in_proj_weight",)
@@ -586,6 +603,11 @@ def _multi_head_attention_forward(b, args, kwargs, position):
     if a["out_proj_bias"] is not None:
         linear["bias"] = tensor(b, a["out_proj_bias"], fname, position)
     params["out_proj"] = Module("Linear", "linear", linear, run=_weighted_call)
+    for key in ("bias_k", "bias_v") if a["bias_k"] is not None else ():  # (1, 1, E), added for each sample
+        params[key] = tensor(b, a[key], fname, position)
+        if tuple(params[key].shape) != (1, 1, embed):
+            raise JacShapeError(f"{fname}(): {key} must be of shape {fmt((1, 1, embed))}, got "
+                                f"{fmt(params[key].shape)}", position)
     module = Recurrent("MultiheadAttention", options, params, _run_attention)
     call = {key: a[key] for key in ("key_padding_mask", "need_weights", "attn_mask", "average_attn_weights",
                                     "is_causal")}
@@ -601,3 +623,27 @@ def refused_recurrent(name: str) -> str | None:
     return (f"nn.{name}(...) holds parameters drawn at random when it is made: assign it at the text's top level "
             f"(or as self.NAME in a model's __init__), {example.split('.')[0]} = nn.{name}(...), and its parameters "
             f"are inputs ({example}, ...)")
+
+
+def _causal(b, tgt: int, src: int, position):
+    """The mask F.scaled_dot_product_attention(is_causal=True) applies, which nn.MultiheadAttention without weights
+    and without a key padding mask uses in place of the attn_mask the hint came with: -inf above the diagonal
+    of (L, S), aligned at the top left (S counts the keys add_bias_kv and add_zero_attn add)."""
+    return b.const(np.triu(np.full((tgt, src), -np.inf, dtype=b.dtype), 1), position)
+
+
+def _extended(b, module: Recurrent, projected: tuple, batch: int, position) -> tuple:
+    """The projected q, k, v (length, N, E) with the keys and values add_bias_kv and add_zero_attn add at the end
+    of the sequence, as F.multi_head_attention_forward adds them: bias_k and bias_v (1, 1, E) for each sample,
+    then a zero key and value (zeros of (1, N, E) are zeros in every head); and how many were added."""
+    q, k, v = projected
+    embed, extra = q.shape[-1], 0
+    if "bias_k" in module.params:
+        k, v = (_call("cat", b, position, Items([t, _call("broadcast_to", b, position, module.params[name],
+                                                          (1, batch, embed))]), 0)
+                for t, name in ((k, "bias_k"), (v, "bias_v")))
+        extra += 1
+    if module.kwargs["add_zero_attn"]:
+        k, v = (_call("cat", b, position, Items([t, _zeros(b, (1, batch, embed), position)]), 0) for t in (k, v))
+        extra += 1
+    return (q, k, v), extra

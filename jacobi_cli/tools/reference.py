@@ -102,10 +102,19 @@ names on this page are known.
   `p=0` the identity) and the identity in eval mode (`nn.RReLU` a leaky ReLU of slope (lower + upper) / 2); a batch
   norm in eval mode normalizes with its running statistics: mean 0 and variance 1 as made, or as its calls in
   training mode updated them (momentum, or `momentum=None` a cumulative average; the batch's unbiased variance; no
-  derivative through them). Refused: a batch norm called in training mode after an eval-mode call read its
-  statistics (PyTorch's backward of that call reads them as updated), an instance norm tracking statistics in eval
-  mode, and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
-  an attribute (no parameter); `model.double()` changes nothing.
+  derivative through them); an instance norm with `track_running_stats=True` updates them too (each sample's
+  statistics averaged over the batch; `momentum=None` leaves them as made, as PyTorch's) and reads them in eval
+  mode. Refused: a batch norm called in training mode after an eval-mode call read its statistics (PyTorch's
+  backward of that call reads them as updated), and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
+  an attribute (no parameter). `model.modules()` and `model.named_modules()` list the model and all it holds in
+  PyTorch's order (the model first, named `''`), each once, and `isinstance(m, nn.Linear)` (a class of torch.nn, a
+  tuple of them, `nn.Module`, a model class of the text) tests one. Devices as on a machine without a GPU:
+  `torch.cuda.is_available()` is False, `torch.device('cpu')` (or `'cpu'`) is taken by `x.to(device)`,
+  `device=device` and `model.to(device)` (the model, as `.cpu()` returns it); `torch.device('cuda')` and `.cuda()`
+  are refused (PyTorch raises there). `model.double()`, `.float()` and `.to(torch.float64)` are read where they
+  name `--dtype` (they change nothing) and refused where they do not (`model.double()` under `--dtype float32`:
+  PyTorch's module would compute in float64). A layer called with integers or booleans is refused, as PyTorch
+  raises.
 - `nn.RNN` (`nonlinearity='tanh'` or `'relu'`), `nn.GRU`, `nn.LSTM` (`num_layers`, `bias`, `batch_first`,
   `bidirectional`, LSTM's `proj_size`), `nn.RNNCell`, `nn.GRUCell`, `nn.LSTMCell` and `nn.MultiheadAttention`
   (`kdim`/`vdim`, `bias`, `batch_first`) are made as the layers above (`rnn = nn.LSTM(3, 4, num_layers=2)` at the
@@ -120,10 +129,13 @@ names on this page are known.
   tanh(W_in x + b_in + r * (W_hn h + b_hn))`), the attention as `F.multi_head_attention_forward` computes it in
   training mode (`attn_mask` and `key_padding_mask` boolean, True not attended, or float, added;
   `average_attn_weights=False` keeps the heads; `need_weights=False` is `F.scaled_dot_product_attention`, whose
-  rows masked entirely are 0, and its weights are None); `F.multi_head_attention_forward(...)` is that attention
+  rows masked entirely are 0, and its weights are None; `add_bias_kv=True` (`attn.bias_k`, `attn.bias_v`, drawn
+  by `xavier_normal_`) and `add_zero_attn=True` add a key and a value at the sequence's end, the masks padded;
+  `is_causal=True` is PyTorch 2.13's hint: the `attn_mask` given is used, except without the weights and without
+  a `key_padding_mask`, where the causal mask replaces it); `F.multi_head_attention_forward(...)` is that attention
   with the parameters given. `rnn.flatten_parameters()` is read as nothing. Refused:
-  `dropout` > 0 between layers or in the attention (training mode: random), `add_bias_kv`, `add_zero_attn`,
-  `is_causal=True` without a mask, and a mask of 0s and 1s that is not known to be boolean (`mask > 0` is).
+  `dropout` > 0 between layers or in the attention (training mode: random), `is_causal=True` without a mask
+  (PyTorch raises), and a mask of 0s and 1s that is not known to be boolean (`mask > 0` is).
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
   written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
