@@ -39,6 +39,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
+from . import vmapping
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -1335,7 +1336,8 @@ class _Lowering:
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
                 return value
-            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform)):
+            if type(value) is slice or isinstance(value, (Function, Module, Sequential, Listed, derivatives.Transform)) \
+                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)):  # g = jax.vmap(f)
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if not isinstance(value, Tracer):
@@ -2218,7 +2220,12 @@ class _Lowering:
 
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
-        (:mod:`.derivatives`), unless its root is a name of the text."""
+        (:mod:`.derivatives`), or of a vmap, loop or wrapper of :mod:`.vmapping`, unless its root is a name of the
+        text."""
+        if type(func) is ast.Attribute and func.attr in vmapping.LAST_NAMES:
+            found = vmapping.spelling_of(_dotted(func))
+            if found is not None and _dotted(func).split(".")[0] not in self.scope:
+                return found
         if type(func) is not ast.Attribute or func.attr not in _AUTODIFF_NAMES and func.attr not in \
                 derivatives.LAST_NAMES:
             return None
@@ -2229,7 +2236,7 @@ class _Lowering:
 
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
-        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform))
+        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, vmapping.Mapped))
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -2239,6 +2246,8 @@ class _Lowering:
             return self.call_module(fn, args, kwargs, position)
         if isinstance(fn, derivatives.Transform):
             return derivatives.call_transform(self, fn, args, kwargs, position)
+        if isinstance(fn, vmapping.Mapped):
+            return vmapping.call_mapped(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
@@ -2293,6 +2302,8 @@ class _Lowering:
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         spelling = self.derivative_spelling(node.func)
+        if spelling in vmapping.SPELLINGS:  # jax.vmap(f), lax.scan(f, c, xs), jax.jit(f): written out (.vmapping)
+            return vmapping.lower(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -2314,7 +2325,8 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform)):
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform)) \
+                or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)):  # jax.jit(jnp.sin)(x)
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -2983,8 +2995,10 @@ def _transform_call(node: ast.Call) -> str | None:
         call = ast.unparse(fn.body)  # jax.grad(lambda x: f(x))(x): its body
     else:
         call = f"{ast.unparse(fn) if not isinstance(fn, ast.Lambda) else '(' + ast.unparse(fn) + ')'}({args})"
-    if name in ("vmap", "pmap"):
-        return f"'{path}(...)' is not needed: {_TRANSFORMS['vmap']}: write {call} with --batch on the batched input"
+    if name in ("vmap", "pmap"):  # jax.vmap and torch.func.vmap are read (.vmapping): not an imported name
+        return (f"'{path}(...)' is not read: jac reads vmap under its module's name, jax.vmap(f, in_axes)(x) or "
+                f"torch.func.vmap(f, in_dims)(x) (a name imported from a module is not followed); or write {call} "
+                f"with --batch on the batched input")
     if name in _TRANSFORMS:
         return f"'{path}(...)' is not needed: {_TRANSFORMS[name]}: write {call}"
     if name == "hessian":
@@ -3014,7 +3028,8 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
-                and _dotted(node.func.func) not in derivatives.SPELLINGS:  # jax.grad(f)(x): read (.derivatives)
+                and _dotted(node.func.func) not in derivatives.SPELLINGS \
+                and vmapping.spelling_of(_dotted(node.func.func)) is None:  # jax.grad(f)(x), jax.vmap(f)(x): read
             message = _transform_call(node)
             if message is not None:
                 raise JacParseError(message, source.at(node))
@@ -3037,6 +3052,8 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     jac does not read, saying what to write. O(1) unless it refuses: the path's text is made only for the message."""
     root, last = parts[0], parts[length - 1]
     second = parts[1] if length > 1 else None
+    if last in vmapping.LAST_NAMES and vmapping.spelling_of(_joined(parts, length)) is not None:
+        return  # jax.vmap, lax.scan, jax.jit: read (.vmapping)
     if length <= 3 and last in LAX_HINTS and (length == 2 and root == "lax" or length == 3 and root == "jax"
                                                 and second == "lax"):  # before its arguments: lax.map(f, x)
         raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
@@ -3148,7 +3165,7 @@ def _check_import(stmt, source: Source) -> None:
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
-            if path in derivatives.SPELLINGS:  # from torch.autograd import grad: read under its whole name
+            if path in derivatives.SPELLINGS or vmapping.spelling_of(path):  # read under its whole name
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
                                     f"where it is used (and import the module: import {path.split('.')[0]})",
                                     position)
