@@ -1964,6 +1964,9 @@ class _Lowering:
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
                                 "np.select([x < 0, x >= 0], [-x, x ** 2]))", position)
+        if any(item is None for item in items) and any(isinstance(item, Items) or isinstance(item, Tracer) and type(
+                self.b.pyints.get(item.id)) is not int for item in items):  # return c, None: a scan's step (.vmapping)
+            return Items(items)
         if any(item is None for item in items):  # (3, None): an output size keeping an axis (adaptive pooling)
             sizes = [None if item is None else self.b.pyints.get(item.id) if isinstance(item, Tracer) else item
                      for item in items]

@@ -182,7 +182,8 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
         n = t.shape[axis % t.ndim]
         if not is_concrete((n,)):
             raise JacShapeError(f"{spelling}: the mapped axis of argument {k} has the symbolic size {n}: jac writes "
-                                f"each example out, at numeric sizes (x:4x3, not x:nx3); or {_BATCH}", position)
+                                f"each example out, at numeric sizes (x:4x3, not x:nx3); or bind the batch with --batch NAME and "
+                                f"write the expression for one example", position)
         sizes.setdefault(n, (k, t.shape, axis))
     if axis_size is not None:
         sizes.setdefault(axis_size, ("axis_size", (), None))
