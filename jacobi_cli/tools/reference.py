@@ -190,6 +190,16 @@ names on this page are known.
   `torch.autograd.grad(y, x, grad_outputs=v, create_graph=True)` (detached without `create_graph`, as
   PyTorch's) and `torch.autograd.functional.jacobian`, `hessian`, `vjp`, `jvp` (see Commands, "Derivatives
   written in the text").
+- vmap and JAX's loops are written out as a `for` loop is (10,000 calls in all; a larger batch is refused
+  pointing at `--batch NAME`): `jax.vmap(f, in_axes, out_axes)`, `torch.func.vmap` and `torch.vmap(f, in_dims,
+  out_dims)` call f once per example on the slices of the mapped arguments and stack the results (an int, None
+  or one axis per argument, negative axes, tuple arguments and outputs, nested, composed with the derivatives:
+  `jax.vmap(jax.grad(f), in_axes=(None, 0))`, `jax.jacrev(jax.vmap(f))`); `jax.lax.map(f, xs)`,
+  `jax.lax.scan(f, init, xs, length, reverse)`, `jax.lax.fori_loop(lower, upper, body_fun, init_val)` with bounds
+  known without the values, `jax.lax.cond` / `jax.lax.switch` with a predicate known without the values (all
+  branches traced; of the values: refused, naming `jnp.where`); `jax.lax.while_loop` is refused. `jax.jit(f)`,
+  `jax.checkpoint(f)`, `jax.remat(f)`, `torch.compile(f)` are f and `torch.utils.checkpoint.checkpoint(f, *args)`
+  is `f(*args)` (see Commands, "vmap and JAX's loops written in the text").
 - No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
   read into a value, the rest of `torch.autograd`, `torch.func.vjp` and `jax.vjp` are refused saying what to
   write instead (`loss.backward()` inside a function: delete the line and end with `loss`; `jac vjp --v V` for
