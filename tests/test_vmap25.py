@@ -199,3 +199,13 @@ def test_identity_wrappers_are_the_function():
                  "torch.utils.checkpoint.checkpoint(lambda a, b: torch.sin(a) * b, x, w, use_reentrant=False)",
                  "f = jax.jit(lambda v: jnp.sin(v))\nf(x) * w"):
         np.testing.assert_array_equal(_checked(text, {"x": X, "w": W}), want, err_msg=text)
+
+
+def test_a_tuple_of_numbers_per_example_is_refused_not_laid_out_as_an_array():
+    # JAX stacks each number of r.shape into an array of its own (a tuple of arrays); jac holds a shape as an
+    # array, which stacked would be (4, 1): read as JAX's tuple it was a silently different layout
+    for text in ("jax.lax.map(jnp.shape, X)", "jax.vmap(lambda r: r.shape)(X)", "jax.vmap(lambda r: (r, r.shape))(X)",
+                 "c, ys = jax.lax.scan(lambda c, r: (c + r.sum(), r.shape), 0.0, X)\nys"):
+        with pytest.raises(JacValueError, match="tuple of numbers"):
+            api.evaluate(text, {"X": XS})
+    np.testing.assert_array_equal(api.evaluate("jax.vmap(lambda r: jnp.array(r.shape))(X)", {"X": XS}), [[3]] * 4)

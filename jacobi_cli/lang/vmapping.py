@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import JacError, JacLimitError, JacParseError, JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt, is_concrete
+from .derivatives import LibraryFunction, function_of
 from .functions import FUNCTIONS, Items, Static, static_int
 
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
@@ -204,7 +205,9 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
             index = (slice(None),) * (axis % t.ndim) + (i,)
             slices[path] = b.apply("getitem", t, index=index, position=position)
         called = [_rebuilt(arg, axis, (k,), slices) for k, (arg, axis) in enumerate(zip(args, axes))]
-        results.append(lowering.call_value(fn, called, {}, position))
+        out = lowering.call_value(fn, called, {}, position)
+        _no_numbers(lowering, fn, out, None, spelling, position)
+        results.append(out)
     return _stacked(b, results, out_axes, spelling, position)
 
 
@@ -301,6 +304,7 @@ def _scan(lowering, given: dict, position: int):
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise JacValueError(f"{spelling}: the function returns a pair (carry, y)", position)
         _same_structure(carry, out[0], f"{spelling}: the carry", position)
+        _no_numbers(lowering, fn, out, 1, spelling, position)
         carry, ys[i] = out
     if all(y is None for y in ys):
         return Items([carry, None])
@@ -373,7 +377,7 @@ def _known(lowering, node: ast.expr, spelling: str, what: str, position: int):
                  "branch not taken still reaches the gradient: guard that branch's input with jnp.where too)"
                  if what == "pred" else "write jnp.select([i == 0, i == 1], [f(x), g(x)]), which computes all "
                  "of them (a NaN or inf in one not taken still reaches the gradient)")
-        raise JacValueError(f"{spelling} with a {what} of the inputs' values: JAX takes and differentiates one "
+        raise JacValueError(f"{spelling} with {'a' if what == 'pred' else 'an'} {what} of the inputs' values: JAX takes and differentiates one "
                             f"branch, chosen when it runs, and jac chooses while it reads the text, before the "
                             f"values; {where}", position)
     if np.size(held.value) != 1 or value.ndim:
@@ -402,6 +406,27 @@ def _checkpoint(lowering, node: ast.Call, position: int):
     return lowering.call_value(fn, args, kwargs, position)
 
 
+def _no_numbers(lowering, fn, out, part, spelling: str, position: int) -> None:
+    """Refuse a result that is a Python tuple of numbers (``r.shape``, ``jnp.shape``, ``[1.0, 2.0]``), which jac holds
+    as an array: JAX stacks each number into an array of its own (a tuple of arrays), so stacking jac's array
+    would lay the numbers out otherwise."""
+    from .parser import Function  # the parser imports this module: its class, read when called
+
+    results = fn.result if isinstance(fn, Function) else None
+    if part is not None:  # scan's (carry, y): the y written as the returned tuple's second element
+        results = results.elts[part] if isinstance(results, (ast.Tuple, ast.List)) and len(results.elts) == 2 else None
+        out = out[part]
+    found = isinstance(fn, LibraryFunction) and fn.name in ("shape",) and part is None
+    if results is not None:
+        nodes = results.elts if isinstance(results, (ast.Tuple, ast.List)) and isinstance(out, Items) else [results]
+        values = list(out) if isinstance(out, Items) and len(nodes) == len(out) else [out]
+        found = any(isinstance(v, Tracer) and id(n) in lowering.sequences for n, v in zip(nodes, values))
+    if found:
+        raise JacValueError(f"{spelling}: the function returns a Python tuple of numbers (a shape, [1.0, 2.0]), "
+                            f"which JAX stacks into a tuple of arrays, one per number: return an array "
+                            f"(jnp.array(r.shape))", position)
+
+
 def _same_structure(before, after, what: str, position: int) -> None:
     """JAX's rule for a carry and for branches: the same tuple structure and shapes."""
     if isinstance(before, (tuple, list)) or isinstance(after, (tuple, list)):
@@ -419,7 +444,6 @@ def _same_structure(before, after, what: str, position: int) -> None:
 
 
 def _function(lowering, node: ast.expr, spelling: str, position: int):
-    from .derivatives import function_of  # one reading of a function given to a transform
 
     return function_of(lowering, node, spelling, position)
 
