@@ -209,3 +209,12 @@ def test_a_tuple_of_numbers_per_example_is_refused_not_laid_out_as_an_array():
         with pytest.raises(JacValueError, match="tuple of numbers"):
             api.evaluate(text, {"X": XS})
     np.testing.assert_array_equal(api.evaluate("jax.vmap(lambda r: jnp.array(r.shape))(X)", {"X": XS}), [[3]] * 4)
+
+
+def test_identity_wrappers_as_decorators():
+    want = api.evaluate("torch.sin(x) * 2", {"x": X})
+    for decorator in ("@torch.compile", "@torch.compile(mode='max-autotune')", "@jax.checkpoint", "@jax.remat"):
+        text = f"import torch\n{decorator}\ndef f(v):\n    return torch.sin(v) * 2\nf(x)"
+        np.testing.assert_array_equal(api.evaluate(text, {"x": X}), want, err_msg=decorator)
+    with pytest.raises(JacParseError, match="decorator"):  # @jax.vmap changes what f computes: not followed
+        api.evaluate("import jax\n@jax.vmap\ndef f(v):\n    return jnp.sum(v)\nf(X)", {"X": XS})

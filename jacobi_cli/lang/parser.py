@@ -2926,7 +2926,11 @@ def _is_jit(decorator: ast.AST) -> bool:
     if isinstance(decorator, ast.Call) and _dotted(decorator.func) in ("partial", "functools.partial") \
             and decorator.args:
         decorator = decorator.args[0]
-    return _dotted(decorator) in ("jax.jit", "jit")
+    if isinstance(decorator, ast.Call) and not decorator.args and vmapping.SPELLINGS.get(
+            vmapping.spelling_of(_dotted(decorator.func))) == "same":  # @torch.compile(mode="max-autotune")
+        decorator = decorator.func
+    return _dotted(decorator) in ("jax.jit", "jit") or vmapping.SPELLINGS.get(
+        vmapping.spelling_of(_dotted(decorator))) == "same"  # @jax.checkpoint, @torch.compile (.vmapping)
 
 
 def _dotted(node: ast.AST) -> str | None:
