@@ -429,6 +429,7 @@ class _Lowering:
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     unrolled = 0  # statements written out by 'for' loops so far (each instance counts its own)
+    max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names

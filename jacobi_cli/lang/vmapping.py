@@ -178,12 +178,14 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
     for k, path, t, axis in leaves:
         if not -t.ndim <= axis < t.ndim:
             raise JacShapeError(f"{spelling}: argument {k} has shape {fmt(t.shape)} and is mapped along axis "
-                                f"{axis}, which it does not have (its rank must be at least {max(axis, -axis - 1) + 1})",
+                                f"{axis}, which it does not have (its rank must be at least "
+                                f"{max(axis, -axis - 1) + 1})",
                                 position)
         n = t.shape[axis % t.ndim]
         if not is_concrete((n,)):
             raise JacShapeError(f"{spelling}: the mapped axis of argument {k} has the symbolic size {n}: jac writes "
-                                f"each example out, at numeric sizes (x:4x3, not x:nx3); or bind the batch with --batch NAME and "
+                                f"each example out, at numeric sizes (x:4x3, not x:nx3); or bind the batch with --batch "
+                                f"NAME and "
                                 f"write the expression for one example", position)
         sizes.setdefault(n, (k, t.shape, axis))
     if axis_size is not None:
@@ -260,11 +262,10 @@ def _stacked(b, results: list, out_axes, spelling: str, position: int):
 
 def written(lowering, count: int, spelling: str, position: int) -> None:
     """``count`` more calls written out, against the for loop's budget."""
-    from .parser import _MAX_UNROLLED  # the parser imports this module: its budget, read when called
-
     lowering.unrolled += count
-    if lowering.unrolled > _MAX_UNROLLED:
-        raise JacLimitError(f"{spelling}: jac writes each call out, and more than {_MAX_UNROLLED:,} in all is over "
+    if lowering.unrolled > lowering.max_unrolled:
+        raise JacLimitError(f"{spelling}: jac writes each call out, and more than {lowering.max_unrolled:,} in all is "
+                            f"over "
                             f"its limit (the for loop's); {_BATCH}", position)
 
 
@@ -377,7 +378,8 @@ def _known(lowering, node: ast.expr, spelling: str, what: str, position: int):
                  "branch not taken still reaches the gradient: guard that branch's input with jnp.where too)"
                  if what == "pred" else "write jnp.select([i == 0, i == 1], [f(x), g(x)]), which computes all "
                  "of them (a NaN or inf in one not taken still reaches the gradient)")
-        raise JacValueError(f"{spelling} with {'a' if what == 'pred' else 'an'} {what} of the inputs' values: JAX takes and differentiates one "
+        article = "a" if what == "pred" else "an"
+        raise JacValueError(f"{spelling} with {article} {what} of the inputs' values: JAX takes and differentiates one "
                             f"branch, chosen when it runs, and jac chooses while it reads the text, before the "
                             f"values; {where}", position)
     if np.size(held.value) != 1 or value.ndim:
@@ -410,9 +412,8 @@ def _no_numbers(lowering, fn, out, part, spelling: str, position: int) -> None:
     """Refuse a result that is a Python tuple of numbers (``r.shape``, ``jnp.shape``, ``[1.0, 2.0]``), which jac holds
     as an array: JAX stacks each number into an array of its own (a tuple of arrays), so stacking jac's array
     would lay the numbers out otherwise."""
-    from .parser import Function  # the parser imports this module: its class, read when called
-
-    results = fn.result if isinstance(fn, Function) else None
+    results = getattr(fn, "result", None)  # a function of the text (the parser's Function): its returned syntax
+    results = results if isinstance(results, ast.expr) else None
     if part is not None:  # scan's (carry, y): the y written as the returned tuple's second element
         results = results.elts[part] if isinstance(results, (ast.Tuple, ast.List)) and len(results.elts) == 2 else None
         out = out[part]
