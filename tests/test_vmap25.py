@@ -218,3 +218,12 @@ def test_identity_wrappers_as_decorators():
         np.testing.assert_array_equal(api.evaluate(text, {"x": X}), want, err_msg=decorator)
     with pytest.raises(JacParseError, match="decorator"):  # @jax.vmap changes what f computes: not followed
         api.evaluate("import jax\n@jax.vmap\ndef f(v):\n    return jnp.sum(v)\nf(X)", {"X": XS})
+
+
+def test_random_draws_inside_vmap_follow_torchs_randomness():
+    with pytest.raises(JacValueError, match="randomness='different'"):  # PyTorch's default 'error' refuses them
+        api.evaluate("torch.func.vmap(lambda r: r + torch.randn_like(r))(X)", {"X": XS})
+    with pytest.raises(JacValueError, match="draws random values"):  # 'same': one draw for all, which jac does not
+        api.evaluate("torch.func.vmap(lambda r: r + torch.randn(3), randomness='same')(X)", {"X": XS})
+    value = api.evaluate("torch.func.vmap(lambda r: r * 0 + torch.randn(3), randomness='different')(X)", {"X": XS})
+    assert value.shape == (4, 3) and len({tuple(row) for row in value}) == 4  # each example its own draw

@@ -66,6 +66,7 @@ class Mapped:
     in_axes: object  # int, None, or a tuple (list) of them per positional argument, nested for a tuple argument
     out_axes: object  # int, or a tuple of them per output
     axis_size: int | None
+    randomness: str = "error"  # torch.func.vmap's: what a draw inside does ("different": each example its own)
 
 
 def lower(lowering, spelling: str, node: ast.Call, position: int):
@@ -132,14 +133,16 @@ def _vmap(lowering, spelling: str, given: dict, position: int) -> Mapped:
     for key in ("axis_name", "spmd_axis_name"):  # names for collectives, which jac has not: no value changes
         if key in given:
             _literal(given[key], spelling, key)
-    if "randomness" in given:  # torch.func.vmap's draws: jac's draws do not depend on it (inputs drawn by --seed)
-        _literal(given["randomness"], spelling, "randomness")
+    randomness = _literal(given["randomness"], spelling, "randomness") if "randomness" in given else "error"
+    if randomness not in ("error", "different", "same"):
+        raise JacValueError(f"{spelling}(..., randomness={randomness!r}): PyTorch reads 'error', 'different' or "
+                            f"'same'", position)
     if "chunk_size" in given:  # how many run at once: not the value
         _literal(given["chunk_size"], spelling, "chunk_size")
     size = _literal(given["axis_size"], spelling, "axis_size") if "axis_size" in given else None
     if size is not None and (type(size) is not int or size < 0):
         raise JacValueError(f"{spelling}(..., axis_size={size!r}): an int >= 0", position)
-    return Mapped(spelling, fn, in_axes, out_axes, size)
+    return Mapped(spelling, fn, in_axes, out_axes, size, randomness)
 
 
 def _axes_spec(spec, none: bool = True) -> bool:
@@ -164,7 +167,19 @@ def call_mapped(lowering, m: Mapped, args: list, kwargs: dict, position: int):
         axes = list(m.in_axes)
     else:
         axes = [m.in_axes] * len(args)
-    return mapped(lowering, m.fn, args, axes, m.out_axes, m.axis_size, m.spelling, position)
+    drawn = _draws(lowering.b)
+    out = mapped(lowering, m.fn, args, axes, m.out_axes, m.axis_size, m.spelling, position)
+    if _draws(lowering.b) != drawn and m.randomness != "different":
+        raise JacValueError(f"{m.spelling}: the function draws random values (torch.randn...), which jac draws anew "
+                            f"for each example: PyTorch's randomness='different' (its default 'error' refuses a "
+                            f"draw, 'same' draws once for all); write randomness='different', or draw outside and "
+                            f"pass the values in", position)
+    return out
+
+
+def _draws(b):
+    """The state of the builder's random draws (``torch.randn`` and its kin, seeded by --seed): None before any."""
+    return None if b._rng is None else b._rng.bit_generator.state
 
 
 def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: str, position: int):
