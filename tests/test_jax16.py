@@ -267,7 +267,7 @@ REFUSED = [
     # transforms: jax.grad and its kin are read (tests/test_grad24.py); what JAX refuses is refused
     ("def f(x):\n    return x ** 2\njax.grad(f)(x)", ["x:3"], "a gradient is only for a scalar output", "jacrev"),
     ("jax.grad(lambda w: jnp.sum(w ** 2), argnums=2)(w)", ["w:3"], "argnums counts the positional arguments"),
-    # jax.vmap and jax.jit are read (tests/test_vmap25.py); vmap imported by name is not followed
+    # jax.vmap and jax.jit are read (tests/test_vmap25.py), and vmap imported by name; vmap never imported is not
     ("vmap(jnp.sin)(X)", ["X:2x3"], "jax.vmap(f, in_axes)(x)", "--batch", "jnp.sin(X)"),
     ("y, vjp_fn = jax.vjp(jnp.sin, x)\nvjp_fn(v)", ["x:3", "v:3"], "'jax.vjp' is not supported by jac", "jac vjp --v V"),
     ("jax.random.normal(key, (3,)) * x", ["x:3", "key=[0, 0]"], "jax.random", "eps:3"),

@@ -227,3 +227,16 @@ def test_random_draws_inside_vmap_follow_torchs_randomness():
         api.evaluate("torch.func.vmap(lambda r: r + torch.randn(3), randomness='same')(X)", {"X": XS})
     value = api.evaluate("torch.func.vmap(lambda r: r * 0 + torch.randn(3), randomness='different')(X)", {"X": XS})
     assert value.shape == (4, 3) and len({tuple(row) for row in value}) == 4  # each example its own draw
+
+
+def test_names_imported_from_their_modules():
+    want = api.evaluate("jax.vmap(jax.grad(lambda w, xi: jnp.sum(w * xi) ** 2), in_axes=(None, 0))(w, X)",
+                        {"w": W, "X": XS})
+    for text in ("from torch.func import vmap, grad\nvmap(grad(lambda w, xi: (w * xi).sum() ** 2), in_dims=(None, 0))(w, X)",
+                 "from jax import vmap, grad, jit\njit(vmap(grad(lambda w, xi: jnp.sum(w * xi) ** 2), in_axes=(None, 0)))(w, X)",
+                 "from jax import vmap as v, grad as g\nv(g(lambda w, xi: jnp.sum(w * xi) ** 2), in_axes=(None, 0))(w, X)"):
+        np.testing.assert_array_equal(_checked(text, {"w": W, "X": XS}), want, err_msg=text)
+    value = _checked("from jax.lax import scan\nc, ys = scan(lambda c, v: (c * v, c), 1.0, x)\nys", {"x": X})
+    np.testing.assert_allclose(value, [1.0, X[0], X[0] * X[1]], rtol=1e-15)
+    with pytest.raises(JacParseError, match="from jax import vmap"):  # never imported: not JAX's vmap
+        api.evaluate("vmap(jnp.sin)(x)", {"x": X})

@@ -429,6 +429,7 @@ class _Lowering:
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     unrolled = 0  # statements written out by 'for' loops so far (each instance counts its own)
+    imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
     max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
@@ -474,8 +475,9 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
+        self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
-            _foreign(module, self.scope, self.source)
+            _foreign(module, self.scope, self.source, self.imported)
         body = self.before_backward(module.body)
         for stmt in body[:-1]:
             if not self.declare(stmt):
@@ -2226,6 +2228,8 @@ class _Lowering:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
         (:mod:`.derivatives`), or of a vmap, loop or wrapper of :mod:`.vmapping`, unless its root is a name of the
         text."""
+        if type(func) is ast.Name and func.id in self.imported and func.id not in self.scope:
+            return self.imported[func.id]  # from torch.func import vmap, grad: vmap(grad(f))
         if type(func) is ast.Attribute and func.attr in vmapping.LAST_NAMES:
             found = vmapping.spelling_of(_dotted(func))
             if found is not None and _dotted(func).split(".")[0] not in self.scope:
@@ -3004,9 +3008,9 @@ def _transform_call(node: ast.Call) -> str | None:
     else:
         call = f"{ast.unparse(fn) if not isinstance(fn, ast.Lambda) else '(' + ast.unparse(fn) + ')'}({args})"
     if name in ("vmap", "pmap"):  # jax.vmap and torch.func.vmap are read (.vmapping): not an imported name
-        return (f"'{path}(...)' is not read: jac reads vmap under its module's name, jax.vmap(f, in_axes)(x) or "
-                f"torch.func.vmap(f, in_dims)(x) (a name imported from a module is not followed); or write {call} "
-                f"with --batch on the batched input")
+        return (f"'{path}(...)' is not read: jac reads jax.vmap(f, in_axes)(x) and torch.func.vmap(f, in_dims)(x), "
+                f"or vmap imported by name (from jax import vmap); or write {call} with --batch on the batched "
+                f"input")
     if name in _TRANSFORMS:
         return f"'{path}(...)' is not needed: {_TRANSFORMS[name]}: write {call}"
     if name == "hessian":
@@ -3025,7 +3029,7 @@ _FOREIGN_WORDS = re.compile(r"\b(?:" + "|".join(sorted({"jax", "lax", "optax", *
                                                           *_TRANSFORMS})) + r")\b")
 
 
-def _foreign(module: ast.Module, scope: dict, source) -> None:
+def _foreign(module: ast.Module, scope: dict, source, imported: dict = {}) -> None:  # noqa: B006 - read only
     """Refuse what JAX users paste that jac does not read, saying what to write: optax's losses (each one's
     formula), flax, ``jax.grad(f)(x)`` and the other transforms (naming ``f(x)``), ``jax.random``..."""
     jitted = set()  # the nodes of @jax.jit decorators: read as no decorator (a def comes before its decorators)
@@ -3037,7 +3041,8 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
             jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
                 and _dotted(node.func.func) not in derivatives.SPELLINGS \
-                and vmapping.spelling_of(_dotted(node.func.func)) is None:  # jax.grad(f)(x), jax.vmap(f)(x): read
+                and vmapping.spelling_of(_dotted(node.func.func)) is None \
+                and _dotted(node.func.func) not in imported:  # jax.grad(f)(x), jax.vmap(f)(x), vmap(f)(x): read
             message = _transform_call(node)
             if message is not None:
                 raise JacParseError(message, source.at(node))
@@ -3173,7 +3178,10 @@ def _check_import(stmt, source: Source) -> None:
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
-            if path in derivatives.SPELLINGS or vmapping.spelling_of(path):  # read under its whole name
+            if isinstance(stmt, ast.ImportFrom) and vmapping.spelling_of(path) is not None or path in derivatives.SPELLINGS \
+                    and isinstance(stmt, ast.ImportFrom):  # from torch.func import vmap, grad: read (vmapping.imported)
+                continue
+            if path in derivatives.SPELLINGS or vmapping.spelling_of(path):  # import torch.func.grad: not a module
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
                                     f"where it is used (and import the module: import {path.split('.')[0]})",
                                     position)

@@ -49,6 +49,22 @@ _BATCH = ("a batch that large is an input with --batch NAME (the expression writ
           "maps without writing it out")
 
 
+def imported(module: ast.Module) -> dict:
+    """``from torch.func import vmap, grad``, ``from jax import vmap as v``, ``from jax.lax import scan``: each name
+    bound to the whole spelling it stands for, of the transforms, loops and derivatives jac reads."""
+    from .derivatives import SPELLINGS as DERIVATIVES
+
+    found = {}
+    for node in ast.walk(module):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                path = spelling_of(f"{node.module}.{alias.name}")
+                path = path or (f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in DERIVATIVES else None)
+                if path is not None:
+                    found[alias.asname or alias.name] = path
+    return found
+
+
 def spelling_of(path: str | None) -> str | None:
     """``jax.vmap``, ``lax.scan`` (jax.lax under its usual alias)...: the spelling of :data:`SPELLINGS`, or None."""
     if path is None:
