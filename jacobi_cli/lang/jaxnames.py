@@ -259,15 +259,18 @@ _LAX_RENAMED = {"neg": "negative", "logistic": "sigmoid", "erf_inv": "erfinv", "
                 "rem": "fmod", "batch_matmul": "matmul"}
 # What to write for the rest of jax.lax (control flow, collectives, slices by traced offsets)
 LAX_HINTS = {
-    "cond": "jac has no control flow on values: write both branches and choose with jnp.where(pred, a, b)",
-    "switch": "jac has no control flow on values: choose with jnp.select([c1, c2], [a, b], default)",
-    "fori_loop": "jac has no loops: write the steps out (y = f(y) three times), or a comprehension with a "
-                 "constant range",
-    "while_loop": "jac has no loops whose length depends on values: write a fixed number of steps out",
-    "scan": "jac has no loops: write the steps out, or jnp.cumsum/jnp.cumprod for a running sum or product",
+    "cond": "jac reads it called, jax.lax.cond(pred, true_fun, false_fun, *operands), with pred known without "
+            "the values; to choose by the values write jnp.where(pred, a, b)",
+    "switch": "jac reads it called, jax.lax.switch(index, [f, g], *operands), with index known without the "
+              "values; to choose by the values write jnp.select([c1, c2], [a, b], default)",
+    "fori_loop": "jac reads it called, jax.lax.fori_loop(lower, upper, body_fun, init_val), with bounds known "
+                 "without the values",
+    "while_loop": "its number of steps depends on the values, and jac writes a loop out while it reads the text, "
+                  "before the values (JAX cannot differentiate it in reverse mode either): write a fixed number of "
+                  "steps, jax.lax.fori_loop(0, n, body_fun, x) or a for loop over range(n)",
+    "scan": "jac reads it called, jax.lax.scan(f, init, xs, length=None, reverse=False)",
     "associative_scan": "write jnp.cumsum/jnp.cumprod, or the steps out",
-    "map": "write the function of the whole array (jnp.sin(x) for lax.map(jnp.sin, x)); jac's functions are "
-           "element-wise already",
+    "map": "jac reads it called, jax.lax.map(f, xs): f of each row of xs, stacked",
     "psum": "jac has no devices or named axes: write jnp.sum(x)",
     "pmean": "jac has no devices or named axes: write jnp.mean(x)",
     "all_gather": "jac has no devices or named axes",

@@ -42,6 +42,7 @@ from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
 from .vjps import Linear, functional_call_message, lower as lower_linear
 from .devices import Device, module_to
+from . import vmapping
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -444,6 +445,8 @@ class _Lowering:
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     unrolled = 0  # statements written out by 'for' loops so far (each instance counts its own)
+    imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
+    max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
     jax_reading = False  # the text names JAX only: its *, // and ** as JAX computes them (_JAX_OPERATORS)
     # the syntax nodes (id) that are Python sequences: list and tuple displays, x.shape and its slices, names
@@ -492,8 +495,9 @@ class _Lowering:
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
+        self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
-            _foreign(module, self.scope, self.source)
+            _foreign(module, self.scope, self.source, self.imported)
         body = self.before_backward(module.body)
         for stmt in body[:-1]:
             if not self.declare(stmt):
@@ -1429,7 +1433,8 @@ class _Lowering:
                 self.memory.bind(target, value, False)
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
-                                                          derivatives.Transform, Linear)):  # model = model.to(device)
+                                                          derivatives.Transform, Linear)) \
+                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)):  # model.to(device), jax.vmap(f)
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
@@ -2065,6 +2070,9 @@ class _Lowering:
             raise JacValueError("a list of functions (lambda v: -v) is not an array, and jac takes no functions as "
                                 "arguments: write the expression itself (np.piecewise's pieces as "
                                 "np.select([x < 0, x >= 0], [-x, x ** 2]))", position)
+        if any(item is None for item in items) and any(isinstance(item, Items) or isinstance(item, Tracer) and type(
+                self.b.pyints.get(item.id)) is not int for item in items):  # return c, None: a scan's step (.vmapping)
+            return Items(items)
         if any(item is None for item in items):  # (3, None): an output size keeping an axis (adaptive pooling)
             sizes = [None if item is None else self.b.pyints.get(item.id) if isinstance(item, Tracer) else item
                      for item in items]
@@ -2322,7 +2330,14 @@ class _Lowering:
 
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
-        (:mod:`.derivatives`), unless its root is a name of the text."""
+        (:mod:`.derivatives`), or of a vmap, loop or wrapper of :mod:`.vmapping`, unless its root is a name of the
+        text."""
+        if type(func) is ast.Name and func.id in self.imported and func.id not in self.scope:
+            return self.imported[func.id]  # from torch.func import vmap, grad: vmap(grad(f))
+        if type(func) is ast.Attribute and func.attr in vmapping.LAST_NAMES:
+            found = vmapping.spelling_of(_dotted(func))
+            if found is not None and _dotted(func).split(".")[0] not in self.scope:
+                return found
         if type(func) is not ast.Attribute or func.attr not in _AUTODIFF_NAMES and func.attr not in \
                 derivatives.LAST_NAMES:
             return None
@@ -2333,7 +2348,8 @@ class _Lowering:
 
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
-        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear))
+        return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
+                                  vmapping.Mapped))
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -2345,6 +2361,8 @@ class _Lowering:
             return derivatives.call_transform(self, fn, args, kwargs, position)
         if isinstance(fn, Linear):  # vjp_fn of y, vjp_fn = jax.vjp(f, x) (lang/vjps.py)
             return fn.call(self, args, kwargs, position)
+        if isinstance(fn, vmapping.Mapped):
+            return vmapping.call_mapped(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
@@ -2430,6 +2448,8 @@ class _Lowering:
         spelling = self.derivative_spelling(node.func)
         if spelling is not None and spelling in derivatives.LINEAR:  # jax.vjp(f, x): a pair holding a function
             return lower_linear(self, spelling, node, position)
+        if spelling in vmapping.SPELLINGS:  # jax.vmap(f), lax.scan(f, c, xs), jax.jit(f): written out (.vmapping)
+            return vmapping.lower(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
@@ -2454,7 +2474,8 @@ class _Lowering:
             if kind == "method":
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
-        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)):
+        if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)) \
+                or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)):  # jax.jit(jnp.sin)(x)
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -3051,7 +3072,11 @@ def _is_jit(decorator: ast.AST) -> bool:
     if isinstance(decorator, ast.Call) and _dotted(decorator.func) in ("partial", "functools.partial") \
             and decorator.args:
         decorator = decorator.args[0]
-    return _dotted(decorator) in ("jax.jit", "jit")
+    if isinstance(decorator, ast.Call) and not decorator.args and vmapping.SPELLINGS.get(
+            vmapping.spelling_of(_dotted(decorator.func))) == "same":  # @torch.compile(mode="max-autotune")
+        decorator = decorator.func
+    return _dotted(decorator) in ("jax.jit", "jit") or vmapping.SPELLINGS.get(
+        vmapping.spelling_of(_dotted(decorator))) == "same"  # @jax.checkpoint, @torch.compile (.vmapping)
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -3123,8 +3148,10 @@ def _transform_call(node: ast.Call) -> str | None:
         call = ast.unparse(fn.body)  # jax.grad(lambda x: f(x))(x): its body
     else:
         call = f"{ast.unparse(fn) if not isinstance(fn, ast.Lambda) else '(' + ast.unparse(fn) + ')'}({args})"
-    if name in ("vmap", "pmap"):
-        return f"'{path}(...)' is not needed: {_TRANSFORMS['vmap']}: write {call} with --batch on the batched input"
+    if name in ("vmap", "pmap"):  # jax.vmap and torch.func.vmap are read (.vmapping): not an imported name
+        return (f"'{path}(...)' is not read: jac reads jax.vmap(f, in_axes)(x) and torch.func.vmap(f, in_dims)(x), "
+                f"or vmap imported by name (from jax import vmap); or write {call} with --batch on the batched "
+                f"input")
     if name in _TRANSFORMS:
         return f"'{path}(...)' is not needed: {_TRANSFORMS[name]}: write {call}"
     if name == "hessian":
@@ -3143,7 +3170,7 @@ _FOREIGN_WORDS = re.compile(r"\b(?:" + "|".join(sorted({"jax", "lax", "optax", *
                                                           *_TRANSFORMS})) + r")\b")
 
 
-def _foreign(module: ast.Module, scope: dict, source) -> None:
+def _foreign(module: ast.Module, scope: dict, source, imported: dict = {}) -> None:  # noqa: B006 - read only
     """Refuse what JAX users paste that jac does not read, saying what to write: optax's losses (each one's
     formula), flax, ``jax.grad(f)(x)`` and the other transforms (naming ``f(x)``), ``jax.random``..."""
     jitted = set()  # the nodes of @jax.jit decorators: read as no decorator (a def comes before its decorators)
@@ -3157,7 +3184,9 @@ def _foreign(module: ast.Module, scope: dict, source) -> None:
                 and "torch" not in scope:  # the per-sample-gradients tutorial's: the model's call (lang/vjps.py)
             raise JacParseError(functional_call_message(node), source.at(node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
-                and _dotted(node.func.func) not in derivatives.SPELLINGS:  # jax.grad(f)(x): read (.derivatives)
+                and _dotted(node.func.func) not in derivatives.SPELLINGS \
+                and vmapping.spelling_of(_dotted(node.func.func)) is None \
+                and _dotted(node.func.func) not in imported:  # jax.grad(f)(x), jax.vmap(f)(x), vmap(f)(x): read
             message = _transform_call(node)
             if message is not None:
                 raise JacParseError(message, source.at(node))
@@ -3180,6 +3209,8 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     jac does not read, saying what to write. O(1) unless it refuses: the path's text is made only for the message."""
     root, last = parts[0], parts[length - 1]
     second = parts[1] if length > 1 else None
+    if last in vmapping.LAST_NAMES and vmapping.spelling_of(_joined(parts, length)) is not None:
+        return  # jax.vmap, lax.scan, jax.jit: read (.vmapping)
     if length <= 3 and last in LAX_HINTS and (length == 2 and root == "lax" or length == 3 and root == "jax"
                                                 and second == "lax"):  # before its arguments: lax.map(f, x)
         raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
@@ -3293,7 +3324,10 @@ def _check_import(stmt, source: Source) -> None:
         if path not in LIBRARIES and path not in _ROOTS:
             if path == "torch.func.functional_call":  # what to write instead (lang/vjps.py)
                 raise JacParseError(f"{written}: {functional_call_message(None)}", position)
-            if path in derivatives.SPELLINGS:  # from torch.autograd import grad: read under its whole name
+            if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
+                                                     or path in derivatives.SPELLINGS):
+                continue  # from torch.func import vmap, grad: read under their whole names (vmapping.imported)
+            if path in derivatives.SPELLINGS or vmapping.spelling_of(path):  # import torch.func.grad: not a module
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
                                     f"where it is used (and import the module: import {path.split('.')[0]})",
                                     position)

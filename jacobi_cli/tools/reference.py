@@ -209,10 +209,20 @@ names on this page are known.
   a function or a pair with one: `jax.jvp(f, primals, tangents)`, `jax.vjp(f, *primals)` (its `vjp_fn` a value
   of the text, called later), `jax.linearize(f, *primals)` and torch.func's `jvp`, `vjp`, `linearize` (see
   Commands, "Derivatives written in the text").
+- vmap and JAX's loops are written out as a `for` loop is (10,000 calls in all; a larger batch is refused
+  pointing at `--batch NAME`): `jax.vmap(f, in_axes, out_axes)`, `torch.func.vmap` and `torch.vmap(f, in_dims,
+  out_dims)` call f once per example on the slices of the mapped arguments and stack the results (an int, None
+  or one axis per argument, negative axes, tuple arguments and outputs, nested, composed with the derivatives:
+  `jax.vmap(jax.grad(f), in_axes=(None, 0))`, `jax.jacrev(jax.vmap(f))`); `jax.lax.map(f, xs)`,
+  `jax.lax.scan(f, init, xs, length, reverse)`, `jax.lax.fori_loop(lower, upper, body_fun, init_val)` with bounds
+  known without the values, `jax.lax.cond` / `jax.lax.switch` with a predicate known without the values (all
+  branches traced; of the values: refused, naming `jnp.where`); `jax.lax.while_loop` is refused. `jax.jit(f)`,
+  `jax.checkpoint(f)`, `jax.remat(f)`, `torch.compile(f)` are f and `torch.utils.checkpoint.checkpoint(f, *args)`
+  is `f(*args)` (see Commands, "vmap and JAX's loops written in the text").
 - No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
   read into a value, the rest of `torch.autograd` and `torch.func` are refused saying what to
   write instead (`loss.backward()` inside a function: delete the line and end with `loss`; `jac vjp --v V` for
-  `y.backward(gradient=V)`; `--batch NAME` for `vmap`). `x.requires_grad_()`,
+  `y.backward(gradient=V)`). `x.requires_grad_()`,
   `x.requires_grad_(True)` and `x.requires_grad = True` of an input as bound are skipped: jac differentiates
   with respect to every input already (or those of `--wrt`).
 - JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or

@@ -1,0 +1,525 @@
+"""vmap and JAX's loops written in the text, read as written: ``jax.vmap(f, in_axes=(None, 0))(w, X)``,
+``torch.func.vmap(f, in_dims)``, ``jax.lax.map``, ``jax.lax.scan``, ``jax.lax.fori_loop``, ``jax.lax.cond``,
+``jax.lax.switch``; and the wrappers that change no value (``jax.jit(f)``, ``jax.checkpoint(f)``,
+``torch.compile(f)``, ``torch.utils.checkpoint.checkpoint(f, *args)``) read as the function itself.
+
+Each is written out at parse time, as a ``for`` loop is: a vmapped function is called once per example on the
+slices of its mapped arguments (``getitem`` along each one's axis) and the results stacked along ``out_axes``; a
+scan or fori_loop calls its body once per step with the carry of the step before. So the graph is made of the ops
+the function calls, plus slices and stacks, and jac differentiates it by its inputs as JAX differentiates
+``vmap(f)`` itself (``jacrev(vmap(f))``, ``vmap(grad(f))`` compose through the parser's ``call_value``). Every call
+written out counts against the for loop's budget of 10,000 (``_Lowering.unrolled``); a batch over that is refused
+pointing at ``--batch``, which maps an input without writing anything out. A ``cond`` / ``switch`` chooses its
+branch at parse time, so its predicate must be known without the values (a constant, ``x.ndim == 1``); JAX traces
+every branch and refuses branches of different shapes, and so does jac.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import JacError, JacLimitError, JacParseError, JacShapeError, JacValueError
+from ..ir.graph import Tracer
+from ..ir.shapes import fmt, is_concrete
+from .derivatives import LibraryFunction, function_of
+from .functions import FUNCTIONS, Items, Static, static_int
+
+# spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
+SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap",
+             "jax.lax.map": "map", "jax.lax.scan": "scan", "jax.lax.fori_loop": "fori_loop",
+             "jax.lax.cond": "cond", "jax.lax.switch": "switch",
+             "jax.jit": "same", "jax.checkpoint": "same", "jax.remat": "same", "torch.compile": "same",
+             "torch.utils.checkpoint.checkpoint": "checkpoint"}
+LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
+# each spelling's parameters, in the library's order (the first is the function, or the loop's first argument)
+_PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_size", "spmd_axis_name"),
+               "torch.func.vmap": ("func", "in_dims", "out_dims", "randomness", "chunk_size"),
+               "jax.lax.map": ("f", "xs", "batch_size"),
+               "jax.lax.scan": ("f", "init", "xs", "length", "reverse", "unroll", "_split_transpose"),
+               "jax.lax.fori_loop": ("lower", "upper", "body_fun", "init_val", "unroll"),
+               "jax.jit": ("fun",), "jax.checkpoint": ("fun",), "torch.compile": ("model",)}
+_PARAMETERS["torch.vmap"] = _PARAMETERS["torch.func.vmap"]
+_PARAMETERS["jax.remat"] = _PARAMETERS["jax.checkpoint"]
+# torch.utils.checkpoint.checkpoint's own keywords: any other is the function's
+_CHECKPOINT_KEYWORDS = frozenset({"use_reentrant", "context_fn", "determinism_check", "debug", "preserve_rng_state"})
+_BATCH = ("a batch that large is an input with --batch NAME (the expression written for one example), which jac "
+          "maps without writing it out")
+
+
+def imported(module: ast.Module) -> dict:
+    """``from torch.func import vmap, grad``, ``from jax import vmap as v``, ``from jax.lax import scan``: each name
+    bound to the whole spelling it stands for, of the transforms, loops and derivatives jac reads."""
+    from .derivatives import SPELLINGS as DERIVATIVES
+
+    found = {}
+    for node in ast.walk(module):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                path = spelling_of(f"{node.module}.{alias.name}")
+                path = path or (f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in DERIVATIVES else None)
+                if path is not None:
+                    found[alias.asname or alias.name] = path
+    return found
+
+
+def spelling_of(path: str | None) -> str | None:
+    """``jax.vmap``, ``lax.scan`` (jax.lax under its usual alias)...: the spelling of :data:`SPELLINGS`, or None."""
+    if path is None:
+        return None
+    path = "jax." + path if path.startswith("lax.") else path
+    return path if path in SPELLINGS else None
+
+
+@dataclass(frozen=True, eq=False)
+class Mapped:
+    """``jax.vmap(f, in_axes, out_axes)``: a function of the text, called as one (``jax.vmap(f)(x)``)."""
+
+    spelling: str
+    fn: object  # what the parser calls: a Function, module, Instance, LibraryFunction, Transform or Mapped
+    in_axes: object  # int, None, or a tuple (list) of them per positional argument, nested for a tuple argument
+    out_axes: object  # int, or a tuple of them per output
+    axis_size: int | None
+    randomness: str = "error"  # torch.func.vmap's: what a draw inside does ("different": each example its own)
+
+
+def lower(lowering, spelling: str, node: ast.Call, position: int):
+    """The value of the call ``node`` of ``spelling``: a :class:`Mapped`, the function itself, or the loop's
+    or branch's result. A refusal that points nowhere points at the call."""
+    try:
+        return _lowered(lowering, spelling, node, position)
+    except JacError as err:
+        err.position = position if err.position is None else err.position
+        raise
+
+
+def _lowered(lowering, spelling: str, node: ast.Call, position: int):
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
+    kind = SPELLINGS[spelling]
+    if kind == "checkpoint":
+        return _checkpoint(lowering, node, position)
+    if kind == "cond":
+        return _cond(lowering, node, position)
+    if kind == "switch":
+        return _switch(lowering, node, position)
+    if kind == "same":  # jax.jit(f, static_argnums=1): compiling changes no value; its keywords are not read
+        if not node.args and not node.keywords:
+            raise JacValueError(f"{spelling}() needs the function", position)
+        fn = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("fun", "model")), None)
+        if fn is None:
+            raise JacValueError(f"{spelling}() needs the function as its first argument", position)
+        return _function(lowering, fn, spelling, position)
+    given = _arguments(spelling, node, _PARAMETERS[spelling], position)
+    if kind == "vmap":
+        return _vmap(lowering, spelling, given, position)
+    if kind == "map":
+        for key in ("f", "xs"):
+            if key not in given:
+                raise JacValueError(f"jax.lax.map() needs {key}", position)
+        fn = _function(lowering, given["f"], spelling, position)
+        if "batch_size" in given:  # JAX's batch_size changes how many run at once, not the value
+            _literal(given["batch_size"], spelling, "batch_size")
+        xs = lowering.expression(given["xs"])
+        return mapped(lowering, fn, [xs], [0], 0, None, spelling, position)
+    if kind == "scan":
+        return _scan(lowering, given, position)
+    return _fori_loop(lowering, given, position)
+
+
+def _vmap(lowering, spelling: str, given: dict, position: int) -> Mapped:
+    torch = spelling.startswith("torch")
+    fkey, ikey, okey = ("func", "in_dims", "out_dims") if torch else ("fun", "in_axes", "out_axes")
+    if fkey not in given:
+        raise JacValueError(f"{spelling}() needs the function to map", position)
+    fn = _function(lowering, given[fkey], spelling, position)
+    in_axes = _literal(given[ikey], spelling, ikey) if ikey in given else 0
+    out_axes = _literal(given[okey], spelling, okey) if okey in given else 0
+    if torch and isinstance(in_axes, list):
+        raise JacValueError(f"{spelling}(..., {ikey}={in_axes!r}): PyTorch takes an int or a tuple, not a list "
+                            f"(write {tuple(in_axes)!r})", position)
+    if not _axes_spec(in_axes):
+        raise JacValueError(f"{spelling}(..., {ikey}={ast.unparse(given[ikey])}): jac reads an int, None, or a tuple "
+                            f"of them per positional argument", position)
+    if not _axes_spec(out_axes, none=False):
+        raise JacValueError(f"{spelling}(..., {okey}={ast.unparse(given[okey])}): jac reads an int, or a tuple of "
+                            f"ints per output (None, an output that is not mapped, is not read)", position)
+    for key in ("axis_name", "spmd_axis_name"):  # names for collectives, which jac has not: no value changes
+        if key in given:
+            _literal(given[key], spelling, key)
+    randomness = _literal(given["randomness"], spelling, "randomness") if "randomness" in given else "error"
+    if randomness not in ("error", "different", "same"):
+        raise JacValueError(f"{spelling}(..., randomness={randomness!r}): PyTorch reads 'error', 'different' or "
+                            f"'same'", position)
+    if "chunk_size" in given:  # how many run at once: not the value
+        _literal(given["chunk_size"], spelling, "chunk_size")
+    size = _literal(given["axis_size"], spelling, "axis_size") if "axis_size" in given else None
+    if size is not None and (type(size) is not int or size < 0):
+        raise JacValueError(f"{spelling}(..., axis_size={size!r}): an int >= 0", position)
+    return Mapped(spelling, fn, in_axes, out_axes, size, randomness)
+
+
+def _axes_spec(spec, none: bool = True) -> bool:
+    if spec is None:
+        return none
+    if type(spec) is int:
+        return True
+    return isinstance(spec, (tuple, list)) and all(_axes_spec(s, none) for s in spec)
+
+
+def call_mapped(lowering, m: Mapped, args: list, kwargs: dict, position: int):
+    """``jax.vmap(f, in_axes, out_axes)(*args)``: f called once per example, the results stacked."""
+    if kwargs:
+        raise JacValueError(f"{m.spelling}(f)(..., {next(iter(kwargs))}=...): pass the arguments of a vmapped "
+                            f"function by position (JAX maps keyword arguments along axis 0, PyTorch does not map "
+                            f"them: jac reads neither)", position)
+    if isinstance(m.in_axes, (tuple, list)):
+        if len(m.in_axes) != len(args):
+            raise JacValueError(f"{m.spelling}: {'in_dims' if m.spelling.startswith('torch') else 'in_axes'} has "
+                                f"{len(m.in_axes)} entries for a call with {len(args)} positional arguments: one "
+                                f"per argument, as the library requires", position)
+        axes = list(m.in_axes)
+    else:
+        axes = [m.in_axes] * len(args)
+    drawn = _draws(lowering.b)
+    out = mapped(lowering, m.fn, args, axes, m.out_axes, m.axis_size, m.spelling, position)
+    if _draws(lowering.b) != drawn and m.randomness != "different":
+        raise JacValueError(f"{m.spelling}: the function draws random values (torch.randn...), which jac draws anew "
+                            f"for each example: PyTorch's randomness='different' (its default 'error' refuses a "
+                            f"draw, 'same' draws once for all); write randomness='different', or draw outside and "
+                            f"pass the values in", position)
+    return out
+
+
+def _draws(b):
+    """The state of the builder's random draws (``torch.randn`` and its kin, seeded by --seed): None before any."""
+    return None if b._rng is None else b._rng.bit_generator.state
+
+
+def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: str, position: int):
+    """``fn`` called on the ``i``-th slice of each argument along its axis (None: the argument itself), for
+    each ``i`` of the mapped size, and the results stacked along ``out_axes``."""
+    b = lowering.b
+    leaves = []  # (argument k, path of parts, tracer, axis)
+    for k, (arg, axis) in enumerate(zip(args, axes)):
+        _leaves(arg, axis, (k,), leaves, spelling, position)
+    sizes = {}
+    for k, path, t, axis in leaves:
+        if not -t.ndim <= axis < t.ndim:
+            raise JacShapeError(f"{spelling}: argument {k} has shape {fmt(t.shape)} and is mapped along axis "
+                                f"{axis}, which it does not have (its rank must be at least "
+                                f"{max(axis, -axis - 1) + 1})",
+                                position)
+        n = t.shape[axis % t.ndim]
+        if not is_concrete((n,)):
+            raise JacShapeError(f"{spelling}: the mapped axis of argument {k} has the symbolic size {n}: jac writes "
+                                f"each example out, at numeric sizes (x:4x3, not x:nx3); or bind the batch with --batch "
+                                f"NAME and "
+                                f"write the expression for one example", position)
+        sizes.setdefault(n, (k, t.shape, axis))
+    if axis_size is not None:
+        sizes.setdefault(axis_size, ("axis_size", (), None))
+    if len(sizes) > 1:
+        found = "; ".join(f"size {n} (argument {k} of shape {fmt(s)}, axis {a})" if k != "axis_size"
+                          else f"size {n} (axis_size)" for n, (k, s, a) in sizes.items())
+        raise JacShapeError(f"{spelling}: the mapped axes have different sizes, which JAX and PyTorch refuse: "
+                            f"{found}", position)
+    if not sizes:
+        raise JacValueError(f"{spelling}: no argument is mapped (every axis None): JAX and PyTorch refuse it "
+                            f"(give an axis, or JAX's axis_size)", position)
+    count = next(iter(sizes))
+    written(lowering, count, spelling, position)
+    slices = {}
+    results = []
+    for i in range(count):
+        for k, path, t, axis in leaves:
+            index = (slice(None),) * (axis % t.ndim) + (i,)
+            slices[path] = b.apply("getitem", t, index=index, position=position)
+        called = [_rebuilt(arg, axis, (k,), slices) for k, (arg, axis) in enumerate(zip(args, axes))]
+        out = lowering.call_value(fn, called, {}, position)
+        _no_numbers(lowering, fn, out, None, spelling, position)
+        results.append(out)
+    return _stacked(b, results, out_axes, spelling, position)
+
+
+def _leaves(arg, axis, path: tuple, leaves: list, spelling: str, position: int) -> None:
+    """The mapped arrays of ``arg`` (an array, or a tuple of them: JAX's pytree of one level and more)."""
+    if isinstance(arg, Items):
+        parts = axis if isinstance(axis, (tuple, list)) else [axis] * len(arg)
+        if len(parts) != len(arg):
+            raise JacValueError(f"{spelling}: an axis spec of {len(parts)} entries for a tuple of {len(arg)} "
+                                f"arrays", position)
+        for j, (part, a) in enumerate(zip(arg, parts)):
+            _leaves(part, a, path + (j,), leaves, spelling, position)
+        return
+    if axis is None:
+        return
+    if isinstance(axis, (tuple, list)):
+        raise JacValueError(f"{spelling}: a tuple of axes for argument {path[0]}, which is one array", position)
+    if not isinstance(arg, Tracer):
+        raise JacValueError(f"{spelling}: argument {path[0]} is mapped (axis {axis}) but is not an array", position)
+    leaves.append((path[0], path, arg, axis))
+
+
+def _rebuilt(arg, axis, path: tuple, slices: dict):
+    if isinstance(arg, Items):
+        parts = axis if isinstance(axis, (tuple, list)) else [axis] * len(arg)
+        return Items([_rebuilt(p, a, path + (j,), slices) for j, (p, a) in enumerate(zip(arg, parts))])
+    return slices.get(path, arg) if axis is not None else arg
+
+
+def _stacked(b, results: list, out_axes, spelling: str, position: int):
+    """The per-example results stacked: an array along its out axis, a tuple part by part."""
+    first = results[0]
+    if isinstance(first, Items):
+        axes = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes] * len(first)
+        if len(axes) != len(first) or any(not isinstance(r, Items) or len(r) != len(first) for r in results):
+            raise JacValueError(f"{spelling}: out_axes has {len(axes)} entries for an output of {len(first)} parts",
+                                position)
+        return Items([_stacked(b, [r[j] for r in results], a, spelling, position) for j, a in enumerate(axes)])
+    if isinstance(out_axes, (tuple, list)):
+        raise JacValueError(f"{spelling}: a tuple of out axes for an output that is one array", position)
+    if not all(isinstance(r, Tracer) for r in results):
+        raise JacValueError(f"{spelling}: the function returns something other than arrays (or tuples of them)",
+                            position)
+    rank = first.ndim + 1
+    if not -rank <= out_axes < rank:
+        raise JacShapeError(f"{spelling}: out axis {out_axes} of an output of shape {fmt(first.shape)} stacked "
+                            f"(rank {rank})", position)
+    return FUNCTIONS["stack"](b, [Items(results)], {"axis": out_axes % rank}, position)
+
+
+def written(lowering, count: int, spelling: str, position: int) -> None:
+    """``count`` more calls written out, against the for loop's budget."""
+    lowering.unrolled += count
+    if lowering.unrolled > lowering.max_unrolled:
+        raise JacLimitError(f"{spelling}: jac writes each call out, and more than {lowering.max_unrolled:,} in all is "
+                            f"over "
+                            f"its limit (the for loop's); {_BATCH}", position)
+
+
+def _scan(lowering, given: dict, position: int):
+    """``jax.lax.scan(f, init, xs, length, reverse)``: ``(carry, ys)``, f written out once per step."""
+    spelling = "jax.lax.scan"
+    b = lowering.b
+    for key in ("f", "init"):
+        if key not in given:
+            raise JacValueError(f"{spelling}() needs {key}", position)
+    fn = _function(lowering, given["f"], spelling, position)
+    carry = lowering.expression(given["init"])
+    xs = lowering.expression(given["xs"]) if "xs" in given else None
+    length = _static_int(lowering, given["length"], spelling, "length") if "length" in given else None
+    reverse = bool(_literal(given["reverse"], spelling, "reverse")) if "reverse" in given else False
+    for key in ("unroll", "_split_transpose"):  # how it is compiled, not the value
+        if key in given:
+            _literal(given[key], spelling, key)
+    leaves = []
+    if xs is not None:
+        _leaves(xs, 0, (0,), leaves, spelling, position)
+    counts = {t.shape[0] for _, _, t, _ in leaves}
+    if length is not None:
+        counts.add(length)
+    if not counts:
+        raise JacValueError(f"{spelling}: xs=None needs length=", position)
+    if len(counts) != 1 or not is_concrete(tuple(counts)):
+        raise JacShapeError(f"{spelling}: the leading sizes of xs and length differ or are symbolic "
+                            f"({', '.join(str(c) for c in counts)}): JAX refuses it", position)
+    count = counts.pop()
+    written(lowering, count, spelling, position)
+    ys = [None] * count
+    for i in (reversed(range(count)) if reverse else range(count)):
+        x = _rebuilt(xs, 0, (0,), {p: b.apply("getitem", t, index=(i,), position=position)
+                                   for _, p, t, _ in leaves}) if xs is not None else None
+        out = lowering.call_value(fn, [carry, x], {}, position)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise JacValueError(f"{spelling}: the function returns a pair (carry, y)", position)
+        _same_structure(carry, out[0], f"{spelling}: the carry", position)
+        _no_numbers(lowering, fn, out, 1, spelling, position)
+        carry, ys[i] = out
+    if all(y is None for y in ys):
+        return Items([carry, None])
+    return Items([carry, _stacked(b, ys, 0, spelling, position)])
+
+
+def _fori_loop(lowering, given: dict, position: int):
+    """``jax.lax.fori_loop(lower, upper, body_fun, init_val)``: body_fun written out for i = lower .. upper - 1."""
+    spelling = "jax.lax.fori_loop"
+    for key in ("lower", "upper", "body_fun", "init_val"):
+        if key not in given:
+            raise JacValueError(f"{spelling}() needs {key}", position)
+    lo = _static_int(lowering, given["lower"], spelling, "lower")
+    hi = _static_int(lowering, given["upper"], spelling, "upper")
+    fn = _function(lowering, given["body_fun"], spelling, position)
+    if "unroll" in given:
+        _literal(given["unroll"], spelling, "unroll")
+    value = lowering.expression(given["init_val"])
+    written(lowering, max(hi - lo, 0), spelling, position)
+    for i in range(lo, hi):
+        out = lowering.call_value(fn, [lowering.number(i, position), value], {}, position)
+        _same_structure(value, out, f"{spelling}: the loop's value", position)
+        value = out
+    return value
+
+
+def _cond(lowering, node: ast.Call, position: int):
+    """``jax.lax.cond(pred, true_fun, false_fun, *operands)``: the branch the predicate picks, the predicate known
+    without the values; both branches traced, as JAX traces them, and refused where their outputs differ."""
+    spelling = "jax.lax.cond"
+    given, operands = _leading(spelling, node, ("pred", "true_fun", "false_fun"), position)
+    pred = _known(lowering, given["pred"], spelling, "pred", position)
+    fns = [_function(lowering, given[k], spelling, position) for k in ("true_fun", "false_fun")]
+    return _branch(lowering, fns, 0 if pred else 1, operands, spelling, position)
+
+
+def _switch(lowering, node: ast.Call, position: int):
+    """``jax.lax.switch(index, branches, *operands)``: ``branches[clamp(index, 0, n - 1)]``, as JAX clamps it."""
+    spelling = "jax.lax.switch"
+    given, operands = _leading(spelling, node, ("index", "branches"), position)
+    index = _known(lowering, given["index"], spelling, "index", position)
+    if not isinstance(given["branches"], (ast.List, ast.Tuple)) or not given["branches"].elts:
+        raise JacValueError(f"{spelling}: write the branches as a list of functions ([f, g, lambda v: ...])", position)
+    if isinstance(index, bool) or not float(index).is_integer():
+        raise JacValueError(f"{spelling}: the index is an integer (got {index!r})", position)
+    fns = [_function(lowering, e, spelling, position) for e in given["branches"].elts]
+    return _branch(lowering, fns, min(max(int(index), 0), len(fns) - 1), operands, spelling, position)
+
+
+def _branch(lowering, fns: list, chosen: int, operands: list, spelling: str, position: int):
+    args = [lowering.expression(o) for o in operands]
+    outs = [lowering.call_value(fn, list(args), {}, position) for fn in fns]
+    for k, out in enumerate(outs):
+        _same_structure(outs[0], out, f"{spelling}: branch {k}'s output against branch 0's", position)
+    return outs[chosen]
+
+
+def _known(lowering, node: ast.expr, spelling: str, what: str, position: int):
+    """The predicate or index, known without the values: a number, a bool, ``x.ndim == 1``."""
+    value = lowering.expression(node)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Static) and isinstance(value.value, (bool, int, float)):
+        return value.value
+    held = lowering.b.nodes[value.id] if isinstance(value, Tracer) else None
+    if held is None:
+        raise JacValueError(f"{spelling}: {what} is a number or a comparison", position)
+    if held.op != "const":
+        where = ("write jnp.where(pred, true_fun(x), false_fun(x)), which computes both (a NaN or inf in the "
+                 "branch not taken still reaches the gradient: guard that branch's input with jnp.where too)"
+                 if what == "pred" else "write jnp.select([i == 0, i == 1], [f(x), g(x)]), which computes all "
+                 "of them (a NaN or inf in one not taken still reaches the gradient)")
+        article = "a" if what == "pred" else "an"
+        raise JacValueError(f"{spelling} with {article} {what} of the inputs' values: JAX takes and differentiates one "
+                            f"branch, chosen when it runs, and jac chooses while it reads the text, before the "
+                            f"values; {where}", position)
+    if np.size(held.value) != 1 or value.ndim:
+        raise JacValueError(f"{spelling}: {what} must be a scalar (it has shape {fmt(value.shape)}), as JAX "
+                            f"requires", position)
+    return lowering.b.pyints.get(value.id, np.asarray(held.value).item())
+
+
+def _checkpoint(lowering, node: ast.Call, position: int):
+    """``torch.utils.checkpoint.checkpoint(f, *args, use_reentrant=False)``: ``f(*args)``, which it computes
+    (recomputing in the backward pass changes no value); its other keywords are f's."""
+    spelling = "torch.utils.checkpoint.checkpoint"
+    if not node.args:
+        raise JacValueError(f"{spelling}() needs the function as its first argument", position)
+    fn = _function(lowering, node.args[0], spelling, position)
+    kwargs = {}
+    for k in node.keywords:
+        if k.arg in _CHECKPOINT_KEYWORDS:
+            if k.arg != "context_fn":
+                _literal(k.value, spelling, k.arg)
+            else:
+                raise JacValueError(f"{spelling}(..., context_fn=...) is not read: drop it", position)
+            continue
+        kwargs[k.arg] = lowering.expression(k.value)
+    args = [lowering.expression(a) for a in node.args[1:]]
+    return lowering.call_value(fn, args, kwargs, position)
+
+
+def _no_numbers(lowering, fn, out, part, spelling: str, position: int) -> None:
+    """Refuse a result that is a Python tuple of numbers (``r.shape``, ``jnp.shape``, ``[1.0, 2.0]``), which jac holds
+    as an array: JAX stacks each number into an array of its own (a tuple of arrays), so stacking jac's array
+    would lay the numbers out otherwise."""
+    results = getattr(fn, "result", None)  # a function of the text (the parser's Function): its returned syntax
+    results = results if isinstance(results, ast.expr) else None
+    if part is not None:  # scan's (carry, y): the y written as the returned tuple's second element
+        results = results.elts[part] if isinstance(results, (ast.Tuple, ast.List)) and len(results.elts) == 2 else None
+        out = out[part]
+    found = isinstance(fn, LibraryFunction) and fn.name in ("shape",) and part is None
+    if results is not None:
+        nodes = results.elts if isinstance(results, (ast.Tuple, ast.List)) and isinstance(out, Items) else [results]
+        values = list(out) if isinstance(out, Items) and len(nodes) == len(out) else [out]
+        found = any(isinstance(v, Tracer) and id(n) in lowering.sequences for n, v in zip(nodes, values))
+    if found:
+        raise JacValueError(f"{spelling}: the function returns a Python tuple of numbers (a shape, [1.0, 2.0]), "
+                            f"which JAX stacks into a tuple of arrays, one per number: return an array "
+                            f"(jnp.array(r.shape))", position)
+
+
+def _same_structure(before, after, what: str, position: int) -> None:
+    """JAX's rule for a carry and for branches: the same tuple structure and shapes."""
+    if isinstance(before, (tuple, list)) or isinstance(after, (tuple, list)):
+        if not (isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after)):
+            raise JacValueError(f"{what} changes its structure (a tuple of the same length each time), which JAX "
+                                f"refuses", position)
+        for p, q in zip(before, after):
+            _same_structure(p, q, what, position)
+        return
+    if (before is None) != (after is None):
+        raise JacValueError(f"{what} changes its structure (None against an array), which JAX refuses", position)
+    if isinstance(before, Tracer) and isinstance(after, Tracer) and tuple(before.shape) != tuple(after.shape):
+        raise JacShapeError(f"{what} has shape {fmt(after.shape)} for {fmt(before.shape)}: it must keep its shape, "
+                            f"as JAX requires", position)
+
+
+def _function(lowering, node: ast.expr, spelling: str, position: int):
+
+    return function_of(lowering, node, spelling, position)
+
+
+def _leading(spelling: str, node: ast.Call, names: tuple, position: int):
+    """The leading parameters by name, and the operands after them (positional only, as JAX's)."""
+    given = dict(zip(names, node.args))
+    operands = list(node.args[len(names):])
+    for k in node.keywords:
+        if k.arg in names and k.arg not in given:
+            given[k.arg] = k.value
+        elif k.arg == "operand" and not operands:  # JAX's old spelling, cond(pred, t, f, operand=x)
+            operands = [k.value]
+        else:
+            raise JacValueError(f"{spelling}() has no argument '{k.arg}' jac reads (it reads {', '.join(names)}, "
+                                f"then the operands by position)", position)
+    missing = [n for n in names if n not in given]
+    if missing:
+        raise JacValueError(f"{spelling}() needs {', '.join(missing)}", position)
+    return given, operands
+
+
+def _arguments(spelling: str, node: ast.Call, names: tuple, position: int) -> dict:
+    if len(node.args) > len(names):
+        raise JacValueError(f"{spelling}() takes at most {len(names)} positional arguments", position)
+    given = dict(zip(names, node.args))
+    for k in node.keywords:
+        if k.arg not in names:
+            raise JacValueError(f"{spelling}() has no argument '{k.arg}' jac reads (it reads {', '.join(names)})",
+                                position)
+        if k.arg in given:
+            raise JacValueError(f"{spelling}() got '{k.arg}' twice", position)
+        given[k.arg] = k.value
+    return given
+
+
+def _literal(node: ast.expr, spelling: str, key: str):
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise JacValueError(f"{spelling}(..., {key}={ast.unparse(node)}): write its value itself (a number, a "
+                            f"tuple, True or False)", None) from None
+
+
+def _static_int(lowering, node: ast.expr, spelling: str, key: str) -> int:
+    """A loop's bound or length known without the values (3, n_steps of the text, x.shape[0])."""
+    return static_int(lowering.b, lowering.expression(node), f"{spelling}'s {key}", lowering.source.at(node))
