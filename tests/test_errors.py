@@ -42,7 +42,8 @@ BAD = [
     # y.backward() at the top level names the output (tests/test_leaves23.py); elsewhere it is refused
     (["eval", "def f(x):\n    x.sum().backward()\n    return x\nf(x)", "x=1"], "name", 22,
      ["'.backward()' is not needed", "jac vjp", "x.grad"]),
-    (["eval", "y = x ** 2; y.sum().backward(2.0); x.grad", "x=1"], "value", 20, ["jac vjp --v V", "y.sum().backward()"]),
+    (["eval", "y = x ** 2; y.sum().backward(2.0); x.grad", "x=1"], "value", 29,
+     ["takes a tensor, not the Python value 2.0", "PyTorch raises", "jac vjp --v V"]),
     (["eval", "y = x ** 2; y.sum().backward(); y.sum().backward()", "x=1"], "parse", 32,
      ["another backward() call after y.sum().backward()", "end the text there"]),
     (["eval", "x.grad", "x=1"], "name", 2, ["'.grad' is not needed", "differentiates the expression itself"]),

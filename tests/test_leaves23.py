@@ -163,6 +163,8 @@ def test_wrt_chooses_among_the_leaves():
     ("y = x * 2\nx = torch.ones(3, requires_grad=True)\ny.sum()", [], JacNameError, ["unknown name 'x'"]),
     ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(2))", [], JacShapeError,
      ["V has shape (2,) but the output has shape (3,)", "Mismatch in shape"]),
+    ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward([1., 1., 1.])", [], JacValueError,
+     ["takes a tensor, not the Python value [1.0, 1.0, 1.0]"]),
     ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(y)", [], JacValueError,
      ["known without the inputs' values", "jac vjp --v V"]),
     ("x = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward(torch.ones(3), inputs=[x])", [], JacValueError,

@@ -1109,6 +1109,11 @@ class _Lowering:
         """V of the text's ``y.backward(gradient=V)``, lowered once ``y`` is made: a constant of ``y``'s shape (as
         PyTorch requires), kept in :attr:`Made.gradient` for jac vjp."""
         position = self.source.at(self.gradient)
+        given = self.gradient.operand if isinstance(self.gradient, ast.UnaryOp) else self.gradient
+        if isinstance(given, (ast.Constant, ast.List, ast.Tuple)):  # PyTorch: 'float' object is not iterable
+            raise JacValueError(f"backward(gradient=V) takes a tensor, not the Python value {ast.unparse(self.gradient)}"
+                                f" (PyTorch raises): write torch.tensor(...) or torch.ones_like(y); jac vjp --v V prints "
+                                f"what y.backward(gradient=V) leaves in x.grad", position)
         v = self.expression(self.gradient)
         if type(y) is not Tracer:
             raise JacValueError("backward(gradient=V) of a value that is not one array", position)
