@@ -183,19 +183,14 @@ def call_mapped(lowering, m: Mapped, args: list, kwargs: dict, position: int):
         axes = list(m.in_axes)
     else:
         axes = [m.in_axes] * len(args)
-    drawn = _draws(lowering.b)
+    drawn = lowering.b.draws  # the builder's random draws so far (torch.randn and its kin, seeded by --seed)
     out = mapped(lowering, m.fn, args, axes, m.out_axes, m.axis_size, m.spelling, position)
-    if _draws(lowering.b) != drawn and m.randomness != "different":
+    if lowering.b.draws != drawn and m.randomness != "different":
         raise JacValueError(f"{m.spelling}: the function draws random values (torch.randn...), which jac draws anew "
                             f"for each example: PyTorch's randomness='different' (its default 'error' refuses a "
                             f"draw, 'same' draws once for all); write randomness='different', or draw outside and "
                             f"pass the values in", position)
     return out
-
-
-def _draws(b):
-    """The state of the builder's random draws (``torch.randn`` and its kin, seeded by --seed): None before any."""
-    return None if b._rng is None else b._rng.bit_generator.state
 
 
 def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: str, position: int):
