@@ -240,3 +240,13 @@ def test_names_imported_from_their_modules():
     np.testing.assert_allclose(value, [1.0, X[0], X[0] * X[1]], rtol=1e-15)
     with pytest.raises(JacParseError, match="from jax import vmap"):  # never imported: not JAX's vmap
         api.evaluate("vmap(jnp.sin)(x)", {"x": X})
+
+
+@pytest.mark.parametrize("text", ["jax.vmap(lambda a: a)(x)", "torch.vmap(torch.sin)(x)", "jax.lax.map(jnp.sin, x)",
+                                  "jax.lax.scan(lambda c, v: (c + v, c), 0.0, x)[1]"])
+def test_a_mapped_axis_of_size_0_is_refused(text):
+    # JAX traces f abstractly and stacks nothing into shape (0, ...); jac writes each call out and has none:
+    # it was an IndexError (an internal error)
+    with pytest.raises(JacShapeError, match="the mapped axis has size 0"):
+        api.evaluate(text, {"x": np.zeros(0)})
+    assert api.evaluate("jax.lax.fori_loop(0, 0, lambda i, v: v * 2, x)", {"x": np.ones(2)}).tolist() == [1.0, 1.0]

@@ -225,6 +225,8 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
         raise JacValueError(f"{spelling}: no argument is mapped (every axis None): JAX and PyTorch refuse it "
                             f"(give an axis, or JAX's axis_size)", position)
     count = next(iter(sizes))
+    if count == 0:
+        raise JacShapeError(_EMPTY.format(spelling), position)
     written(lowering, count, spelling, position)
     slices = {}
     results = []
@@ -286,6 +288,11 @@ def _stacked(b, results: list, out_axes, spelling: str, position: int):
     return FUNCTIONS["stack"](b, [Items(results)], {"axis": out_axes % rank}, position)
 
 
+# a mapped axis (or scan's xs) of size 0: JAX traces f without calling it and so knows the stacked result's shape
+_EMPTY = ("{}: the mapped axis has size 0: jac writes each call out, and with none it has no result to take the "
+          "shape of (JAX and torch.func trace the function without calling it); map an axis of size 1 or more")
+
+
 def written(lowering, count: int, spelling: str, position: int) -> None:
     """``count`` more calls written out, against the for loop's budget."""
     lowering.unrolled += count
@@ -322,6 +329,8 @@ def _scan(lowering, given: dict, position: int):
         raise JacShapeError(f"{spelling}: the leading sizes of xs and length differ or are symbolic "
                             f"({', '.join(str(c) for c in counts)}): JAX refuses it", position)
     count = counts.pop()
+    if count == 0:
+        raise JacShapeError(_EMPTY.format(spelling), position)
     written(lowering, count, spelling, position)
     ys = [None] * count
     for i in (reversed(range(count)) if reverse else range(count)):
