@@ -210,31 +210,41 @@ def test_bounded_call_returns_results_and_raises_the_childs_errors():
     assert bounded.parse_timeout("0") is None and bounded.parse_timeout(None) == bounded.DEFAULT_TIMEOUT
 
 
+class _Terminated(BaseException):
+    """What the command line's SIGTERM handler raises (cli/entry.py's Terminated), in a test of its own."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
-def test_a_ctrl_c_while_the_child_starts_still_stops_it(monkeypatch):
-    """SIGINT right after the fork, before the parent has noted the child (a test's SIGINT as soon as the worker
-    shows in /proc lands there on a busy machine): the child must still be killed, not left to run to its
-    timeout holding the output pipes."""
+@pytest.mark.parametrize("signum,handler,raised", [(signal.SIGINT, signal.default_int_handler, KeyboardInterrupt),
+                                                   (signal.SIGTERM, _terminate, _Terminated)])
+def test_a_signal_while_the_child_starts_still_stops_it(monkeypatch, signum, handler, raised):
+    """SIGINT (or the command line's SIGTERM) right after the fork, before the parent has noted the child (a test's
+    SIGINT as soon as the worker shows in /proc lands there on a busy machine; a SIGTERM did in CI under load): the
+    child must still be killed, not left to run to its timeout holding the output pipes."""
     from multiprocessing import popen_fork
 
     forked = []
     launch = popen_fork.Popen._launch
 
-    def launch_then_interrupt(self, process_obj):
+    def launch_then_signal(self, process_obj):
         launch(self, process_obj)
         forked.append(self.pid)
-        os.kill(os.getpid(), signal.SIGINT)  # delivered at once, unless the parent holds it back
+        os.kill(os.getpid(), signum)  # delivered at once, unless the parent holds it back
         time.sleep(0.05)
 
-    monkeypatch.setattr(popen_fork.Popen, "_launch", launch_then_interrupt)
-    other = threading.Thread(target=time.sleep, args=(2,), daemon=True)  # the kernel may hand SIGINT to it
+    monkeypatch.setattr(popen_fork.Popen, "_launch", launch_then_signal)
+    other = threading.Thread(target=time.sleep, args=(2,), daemon=True)  # the kernel may hand the signal to it
     other.start()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous = signal.signal(signum, handler)
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(raised):
             bounded.call(lambda: time.sleep(60), 30, "sleeping")
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous)
     assert forked and not os.path.exists(f"/proc/{forked[0]}/status")  # killed and reaped
 
 

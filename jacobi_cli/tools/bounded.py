@@ -70,26 +70,30 @@ def call(fn: Callable[[], object], seconds: float | None, what: str, hint: str =
 
 
 def _start(child) -> None:
-    """``child.start()`` with a Ctrl-C held back until the parent knows the child: a KeyboardInterrupt between
-    the fork and ``child.pid`` would otherwise leave the child running to its timeout (holding the output
-    pipes) while the parent exits. SIGINT is noted meanwhile and raised again once the child is known (a
-    signal mask would not do: the kernel hands SIGINT to any thread not masking it, OpenBLAS's included, and
-    Python runs the handler in the main thread all the same). The forked child inherits the noting handler:
-    a Ctrl-C at the terminal, which reaches the whole process group, is the parent's to act on, by killing it."""
+    """``child.start()`` with Ctrl-C and SIGTERM held back until the parent knows the child: a KeyboardInterrupt
+    (or the command line's ``Terminated``) between the fork and ``child.pid`` would otherwise leave the child
+    running to its timeout (holding the output pipes) while the parent exits. Each signal is noted meanwhile and
+    raised again once the child is known (a signal mask would not do: the kernel hands a signal to any thread not
+    masking it, OpenBLAS's included, and Python runs the handler in the main thread all the same). The forked
+    child inherits the noting handlers: a Ctrl-C at the terminal, or a SIGTERM to the process group, is the
+    parent's to act on, by killing it."""
     import signal
 
     held: list = []
+    before = {}
     try:
-        before = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    except ValueError:  # not the main thread: KeyboardInterrupt is never raised here
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            before[signum] = signal.signal(signum, lambda signum, frame: held.append(signum))
+    except ValueError:  # not the main thread: no signal is raised here
         child.start()
         return
     try:
         child.start()
     finally:
-        signal.signal(signal.SIGINT, before)
-        if held:
-            signal.raise_signal(signal.SIGINT)  # as it came, to the handler before: now the child is known
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        for signum in held:
+            signal.raise_signal(signum)  # as it came, to the handler before: now the child is known
 
 
 def _child(fn, sender) -> None:
