@@ -82,8 +82,13 @@ def reference(library: str, text: str, x: np.ndarray):
     return value.detach().numpy(), torch.autograd.functional.jacobian(g, t).numpy()
 
 
-def main(argv: list, templates: dict = TEMPLATES) -> None:
-    """Run the sweep over ``templates`` ({library: [text with NAME]}; vjp25_sweep.py gives its own)."""
+def _vector(rng) -> np.ndarray:
+    return np.sort(rng.uniform(0.2, 0.9, 3))
+
+
+def main(argv: list, templates: dict = TEMPLATES, draw=_vector) -> None:
+    """Run the sweep over ``templates`` ({library: [text with NAME]}; vjp25_sweep.py and vmap25_sweep.py give their
+    own), ``x`` drawn by ``draw(rng)`` (here a sorted 3-vector; vmap25_sweep.py a (4, 3) matrix)."""
     libraries = [a for a in argv if a in templates] or list(templates)
     only = argv[argv.index("-k") + 1] if "-k" in argv else None
     verbose = "-v" in argv
@@ -107,7 +112,7 @@ def main(argv: list, templates: dict = TEMPLATES) -> None:
                     counts["EXPECTED"] += 1
                     continue
                 rng = np.random.default_rng(sum(map(ord, text)) * 7919 + len(text))  # per text: -k re-runs it alone
-                x = np.sort(rng.uniform(0.2, 0.9, 3))
+                x = draw(rng)
                 try:
                     ref = reference(library, text, x)
                 except Exception:  # noqa: BLE001 - the library refuses the text (a function of two arrays...)

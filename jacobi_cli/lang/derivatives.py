@@ -95,20 +95,26 @@ class LibraryFunction:
 
 def lower(lowering, spelling: str, node: ast.Call, position: int):
     """The value of the call ``node`` of ``spelling`` (one of :data:`SPELLINGS`): a :class:`Transform`, or the
-    derivatives (``torch.autograd.grad``, ``torch.autograd.functional.*``). A refusal that points nowhere points
-    at the call."""
+    derivatives (``torch.autograd.grad``, ``torch.autograd.functional.*``)."""
+    if spelling not in SPELLINGS:  # torch.autograd.functional.vhp, torch.autograd.backward
+        raise JacParseError(f"'{spelling}' is not supported by jac: {READ}", position)
+    return at_call(_lowered, lowering, spelling, node, position)
+
+
+def at_call(lowered, lowering, spelling: str, node: ast.Call, position: int):
+    """``lowered(lowering, spelling, node, position)``, the lowering of a transform's call written in the text
+    (here, in :mod:`.vjps` and :mod:`.vmapping`), with ``*`` and ``**`` unpacking refused and a refusal that
+    points nowhere pointing at the call."""
     try:
-        return _lowered(lowering, spelling, node, position)
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
+        return lowered(lowering, spelling, node, position)
     except JacError as err:
         err.position = position if err.position is None else err.position
         raise
 
 
 def _lowered(lowering, spelling: str, node: ast.Call, position: int):
-    if spelling not in SPELLINGS:  # torch.autograd.functional.vhp, torch.autograd.backward
-        raise JacParseError(f"'{spelling}' is not supported by jac: {READ}", position)
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
     if spelling in TRANSFORMS:
         family = spelling.rsplit(".", 1)[0]
         known = _TRANSFORM_KEYWORDS[family]

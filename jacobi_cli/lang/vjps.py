@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import ast
 
-from ..errors import JacError, JacParseError, JacShapeError, JacValueError
+from ..errors import JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt, size
-from .derivatives import _concrete, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
+from .derivatives import _concrete, at_call, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
 from .functions import Items
 
 # spelling -> (what it computes, its parameters in the library's order (the primals of vjp / linearize are
@@ -111,18 +111,11 @@ class Pushforward(Linear):
 
 def lower(lowering, spelling: str, node: ast.Call, position: int):
     """``jax.jvp(f, primals, tangents)``, ``jax.vjp(f, *primals)``, ``jax.linearize(f, *primals)`` and
-    torch.func's: their value (a tuple holding arrays and a :class:`Linear`). A refusal that points nowhere points
-    at the call."""
-    try:
-        return _lowered(lowering, spelling, node, position)
-    except JacError as err:
-        err.position = position if err.position is None else err.position
-        raise
+    torch.func's: their value (a tuple holding arrays and a :class:`Linear`)."""
+    return at_call(_lowered, lowering, spelling, node, position)
 
 
 def _lowered(lowering, spelling: str, node: ast.Call, position: int):
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
     kind, names, known = SPELLINGS[spelling]
     b = lowering.b
     given = _syntax_arguments(spelling, node, names + tuple(known), position) if kind == "jvp" else \

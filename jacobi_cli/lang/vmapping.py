@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import JacError, JacLimitError, JacParseError, JacShapeError, JacValueError
+from ..errors import JacLimitError, JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt, is_concrete
-from .derivatives import LibraryFunction, function_of
+from .derivatives import LibraryFunction, at_call, function_of
 from .functions import FUNCTIONS, Items, Static, static_int
 
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
@@ -87,17 +87,11 @@ class Mapped:
 
 def lower(lowering, spelling: str, node: ast.Call, position: int):
     """The value of the call ``node`` of ``spelling``: a :class:`Mapped`, the function itself, or the loop's
-    or branch's result. A refusal that points nowhere points at the call."""
-    try:
-        return _lowered(lowering, spelling, node, position)
-    except JacError as err:
-        err.position = position if err.position is None else err.position
-        raise
+    or branch's result."""
+    return at_call(_lowered, lowering, spelling, node, position)
 
 
 def _lowered(lowering, spelling: str, node: ast.Call, position: int):
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        raise JacParseError(f"'*' and '**' unpacking in {spelling}(...) are not supported", position)
     kind = SPELLINGS[spelling]
     if kind == "checkpoint":
         return _checkpoint(lowering, node, position)
