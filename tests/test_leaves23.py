@@ -434,9 +434,13 @@ def test_the_texts_backward_gradient_is_the_vjps_v():
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["v"]["value"] == [1.0, 2.0] and report["vjp"]["a"]["value"] == (9 * a ** 2 * v).tolist()
-    # jac eval prints the whole Jacobian, from which any V's product follows
+    # jac eval prints the whole Jacobian, from which any V's product follows, and says where V's product is
     code, report = _eval(GRADIENT)
     assert code == 0 and report["jacobian"]["a"]["value"] == np.diag(9 * a ** 2).tolist()
+    note = "note   the text calls backward(gradient=V): jac vjp prints what it leaves in each x.grad"
+    assert note in runner.invoke(app, ["eval", GRADIENT]).output
+    assert note not in runner.invoke(app, ["vjp", GRADIENT]).output
+    assert "note" not in runner.invoke(app, ["eval", TUTORIAL]).output  # y.backward(): nothing to say
 
 
 def test_a_gradient_in_the_text_and_another_given_are_refused():

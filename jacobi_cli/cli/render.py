@@ -373,6 +373,9 @@ class Renderer:
         if batch:
             self.line(f"  batch  {batch['size']:,} examples: shapes are one example's; every value and result "
                       "carries the batch axis first", "dim")
+        if getattr(report, "text_gradient", False) and report["command"] != "vjp":
+            self.line("  note   the text calls backward(gradient=V): jac vjp prints what it leaves in each x.grad "
+                      "(Vᵀ·J); this prints the whole Jacobians", "dim")
 
     def output(self, report: dict) -> None:
         out = report["output"]

@@ -44,6 +44,8 @@ class Result:
     # those, which hold jac's draws (torch.randn, a layer's initial parameters), not PyTorch's numbers
     made: frozenset = field(default=frozenset(), kw_only=True)
     random: frozenset = field(default=frozenset(), kw_only=True)
+    # the text calls y.backward(gradient=V): jac vjp takes V as its v; the other commands say so
+    text_gradient: bool = field(default=False, kw_only=True)
 
     def to_json(self) -> dict:
         """The ``--json`` object (arrays not yet serialised)."""
@@ -1113,6 +1115,7 @@ def _drawn(bindings, problem, batch=None, split=None) -> dict:
         drawn.update(made)
         drawn.made = frozenset(made)
         drawn.random = frozenset(problem.compiled.made.random)
+    drawn.text_gradient = problem.compiled.made.gradient is not None
     return drawn
 
 
@@ -1122,6 +1125,7 @@ class _Drawn(dict):
 
     made = frozenset()
     random = frozenset()
+    text_gradient = False
 
 
 def _shown(drawn: dict, result: Result) -> Result:
@@ -1129,6 +1133,7 @@ def _shown(drawn: dict, result: Result) -> Result:
     result.drawn = drawn
     result.made = getattr(drawn, "made", frozenset())
     result.random = getattr(drawn, "random", frozenset())
+    result.text_gradient = getattr(drawn, "text_gradient", False)
     return result
 
 
