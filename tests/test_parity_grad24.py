@@ -108,9 +108,14 @@ def _torch_function(torch, code: str, names: list, scope: dict | None = None):
 
 @pytest.mark.parametrize("code,inputs", TORCH_TEXTS, ids=[" ".join(c.split())[-40:] for c, _ in TORCH_TEXTS])
 def test_pytorch_runs_the_same_text(torch64, code, inputs):
-    torch = torch64
+    assert_agrees_with_pytorch(torch64, code, inputs)
+
+
+def assert_agrees_with_pytorch(torch, code: str, inputs: dict, torch_code: str | None = None) -> None:
+    """jac's value and Jacobians of ``code`` are PyTorch's: the text (or ``torch_code``, its spelling for PyTorch)
+    run as a function of ``inputs`` and differentiated by ``torch.autograd.functional.jacobian``."""
     names = list(inputs)
-    f = _torch_function(torch, code, names)
+    f = _torch_function(torch, code if torch_code is None else torch_code, names)
     args = tuple(torch.tensor(np.asarray(inputs[k], dtype=float), requires_grad=True) for k in names)
     value = f(*args)
     theirs = torch.autograd.functional.jacobian(f, args)

@@ -10,7 +10,7 @@ import pytest
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
 from test_jax16 import assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
-from test_parity_grad24 import _torch_function, torch64  # noqa: F401 - the fixture is used by name
+from test_parity_grad24 import _torch_function, assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture is used by name
 
 rng = np.random.default_rng(2525)
 X3, W3, V3 = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3)
@@ -80,16 +80,7 @@ TORCH_TEXTS = [
 
 @pytest.mark.parametrize("code,inputs", TORCH_TEXTS, ids=[" ".join(c.split())[-40:] for c, _ in TORCH_TEXTS])
 def test_pytorch_runs_the_same_text(torch64, code, inputs):  # noqa: F811 - the fixture
-    torch = torch64
-    names = list(inputs)
-    f = _torch_function(torch, code, names)
-    args = tuple(torch.tensor(np.asarray(inputs[k], dtype=float), requires_grad=True) for k in names)
-    value = f(*args)
-    theirs = torch.autograd.functional.jacobian(f, args)
-    np.testing.assert_allclose(api.evaluate(code, inputs), value.detach().numpy(), rtol=1e-12, atol=1e-14)
-    ours = api.jacobian(code, inputs)
-    for k, j in zip(names, theirs):
-        np.testing.assert_allclose(ours[k], j.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
+    assert_agrees_with_pytorch(torch64, code, inputs)
 
 
 def test_torch_func_linearize_is_pytorchs(torch64):  # noqa: F811 - its result is not differentiable by autograd

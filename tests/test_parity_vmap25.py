@@ -7,9 +7,8 @@ text as a function of its inputs: jac differentiates the written-out graph as th
 import numpy as np
 import pytest
 
-from jacobi_cli.tools import api
 from test_jax16 import assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
-from test_parity_grad24 import _torch_function, torch64  # noqa: F401 - the fixture is used by name
+from test_parity_grad24 import assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture is used by name
 
 rng = np.random.default_rng(2525)
 X3, W3 = rng.standard_normal(3), rng.standard_normal(3)
@@ -91,16 +90,6 @@ def test_pytorch_runs_the_same_text(torch64, code, inputs):  # noqa: F811 - the 
     torch = torch64
     import torch.utils.checkpoint  # noqa: F401 - torch.utils.checkpoint.checkpoint of the texts
 
-    names = list(inputs)
-    if code.startswith("torch.compile"):  # compiling here costs seconds and computes what the function does
-        code_torch = code.replace("torch.compile(", "(lambda f: f)(", 1)
-    else:
-        code_torch = code
-    f = _torch_function(torch, code_torch, names)
-    args = tuple(torch.tensor(np.asarray(inputs[k], dtype=float), requires_grad=True) for k in names)
-    value = f(*args)
-    theirs = torch.autograd.functional.jacobian(f, args)
-    np.testing.assert_allclose(api.evaluate(code, inputs), value.detach().numpy(), rtol=1e-12, atol=1e-14)
-    ours = api.jacobian(code, inputs)
-    for k, j in zip(names, theirs):
-        np.testing.assert_allclose(ours[k], j.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
+    # compiling here costs seconds and computes what the function does
+    code_torch = code.replace("torch.compile(", "(lambda f: f)(", 1) if code.startswith("torch.compile") else code
+    assert_agrees_with_pytorch(torch, code, inputs, code_torch)
