@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import JacLimitError, JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt, is_concrete
-from .derivatives import LibraryFunction, at_call, function_of
+from .derivatives import LibraryFunction, _literal, _syntax_arguments, at_call, function_of
 from .functions import FUNCTIONS, Items, Static, static_int
 
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
@@ -106,7 +106,7 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         if fn is None:
             raise JacValueError(f"{spelling}() needs the function as its first argument", position)
         return _function(lowering, fn, spelling, position)
-    given = _arguments(spelling, node, _PARAMETERS[spelling], position)
+    given = _syntax_arguments(spelling, node, _PARAMETERS[spelling], position)
     if kind == "vmap":
         return _vmap(lowering, spelling, given, position)
     if kind == "map":
@@ -494,28 +494,6 @@ def _leading(spelling: str, node: ast.Call, names: tuple, position: int):
     if missing:
         raise JacValueError(f"{spelling}() needs {', '.join(missing)}", position)
     return given, operands
-
-
-def _arguments(spelling: str, node: ast.Call, names: tuple, position: int) -> dict:
-    if len(node.args) > len(names):
-        raise JacValueError(f"{spelling}() takes at most {len(names)} positional arguments", position)
-    given = dict(zip(names, node.args))
-    for k in node.keywords:
-        if k.arg not in names:
-            raise JacValueError(f"{spelling}() has no argument '{k.arg}' jac reads (it reads {', '.join(names)})",
-                                position)
-        if k.arg in given:
-            raise JacValueError(f"{spelling}() got '{k.arg}' twice", position)
-        given[k.arg] = k.value
-    return given
-
-
-def _literal(node: ast.expr, spelling: str, key: str):
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise JacValueError(f"{spelling}(..., {key}={ast.unparse(node)}): write its value itself (a number, a "
-                            f"tuple, True or False)", None) from None
 
 
 def _static_int(lowering, node: ast.expr, spelling: str, key: str) -> int:
