@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
-from torch_models import float64, pytorch_grads  # noqa: F401 - a fixture
+from torch_models import assert_grads_are_pytorchs, float64, pytorch_grads  # noqa: F401 - a fixture
 
 torch = pytest.importorskip("torch")
 
@@ -146,12 +146,7 @@ CLASSES = {
 @pytest.mark.parametrize("case", [*CASES, *CLASSES])
 def test_every_grad_is_pytorchs(case, float64):
     setup, compute, inputs = {**CASES, **CLASSES}[case]
-    text = f"{HEAD}{setup}\n{compute}\nloss.backward()"
-    f = api.compile(text, {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()})
-    found = f.jacobian(inputs)
-    for key, grad in pytorch_grads(HEAD + setup, f"{compute}\nloss.backward()", f.declared, inputs).items():
-        expected = np.zeros(found[key].shape) if grad is None else grad.numpy()
-        np.testing.assert_allclose(found[key], expected, rtol=1e-11, atol=1e-13, err_msg=key)
+    assert_grads_are_pytorchs(HEAD + setup, compute, inputs)
 
 
 def test_the_blocks_example_gives_pytorchs_grads(float64):

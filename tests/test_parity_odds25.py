@@ -11,7 +11,7 @@ import pytest
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
-from torch_models import float64, pytorch_grads  # noqa: F401 - a fixture
+from torch_models import assert_grads_are_pytorchs, float64, pytorch_grads  # noqa: F401 - a fixture
 
 torch = pytest.importorskip("torch")
 
@@ -114,12 +114,7 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_every_grad_is_pytorchs(case, float64):
     setup, compute, inputs = CASES[case]
-    text = f"{HEAD}{setup}\n{compute}\nloss.backward()"
-    f = api.compile(text, {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()})
-    found = f.jacobian(inputs)
-    for key, grad in pytorch_grads(HEAD + setup, f"{compute}\nloss.backward()", f.declared, inputs).items():
-        expected = np.zeros(found[key].shape) if grad is None else grad.numpy()
-        np.testing.assert_allclose(found[key], expected, rtol=1e-11, atol=1e-13, err_msg=key)
+    assert_grads_are_pytorchs(HEAD + setup, compute, inputs)
 
 
 @pytest.mark.parametrize("text, words", [

@@ -1,6 +1,6 @@
 """What the parity tests of PyTorch code with modules share (tests/test_parity_leaves23.py, test_parity_modules24.py,
-test_parity_rnn24.py): PyTorch's float64 default for a test, and the ``.grad`` PyTorch leaves after running a text
-whose modules hold jac's parameter values."""
+test_parity_rnn24.py, test_parity_odds25.py): PyTorch's float64 default for a test, and the ``.grad`` PyTorch
+leaves after running a text whose modules hold jac's parameter values."""
 
 from __future__ import annotations
 
@@ -43,3 +43,16 @@ def pytorch_grads(setup: str, compute: str, declared: dict, inputs: dict) -> dic
     with contextlib.redirect_stdout(io.StringIO()):
         exec(compute, {**scope, **tensors})  # noqa: S102
     return {key: p.grad for key, p in {**params, **tensors}.items()}
+
+
+def assert_grads_are_pytorchs(setup: str, compute: str, inputs: dict) -> None:
+    """jac's Jacobian of ``loss`` by every input and parameter of the text ``setup``, ``compute``,
+    ``loss.backward()`` is the ``.grad`` PyTorch leaves running it (:func:`pytorch_grads`; None read as zeros)."""
+    from jacobi_cli.tools import api
+
+    text = f"{setup}\n{compute}\nloss.backward()"
+    f = api.compile(text, {k: ":" + "x".join(map(str, v.shape)) for k, v in inputs.items()})
+    found = f.jacobian(inputs)
+    for key, grad in pytorch_grads(setup, f"{compute}\nloss.backward()", f.declared, inputs).items():
+        expected = np.zeros(found[key].shape) if grad is None else grad.numpy()
+        np.testing.assert_allclose(found[key], expected, rtol=1e-11, atol=1e-13, err_msg=key)
