@@ -443,6 +443,16 @@ def test_the_texts_backward_gradient_is_the_vjps_v():
     assert "note" not in runner.invoke(app, ["eval", TUTORIAL]).output  # y.backward(): nothing to say
 
 
+def test_the_texts_gradient_is_not_shared_with_what_a_call_returns():
+    # y = x: x.grad is V itself; a caller writing into it must not change the next call's answer (the compiled
+    # function, and its V, are shared by every call)
+    text = "import torch\nx = torch.ones(2, requires_grad=True)\ny = x\ny.backward(torch.tensor([1., 2.]))"
+    grad = api.vjp(text)["x"]
+    grad *= 10
+    assert api.vjp(text)["x"].tolist() == [1.0, 2.0]
+    assert not api.compile(text).made.gradient.flags.writeable
+
+
 def test_a_gradient_in_the_text_and_another_given_are_refused():
     with pytest.raises(JacUsageError, match="--v gives v too: give one"):
         api.vjp(GRADIENT, v=[1.0, 1.0])

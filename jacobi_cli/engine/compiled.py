@@ -473,13 +473,15 @@ class Compiled:
         return self._vjp(env, v, wrt, budget)
 
     def text_v(self, v):
-        """The v of a vjp: ``v``, or where none is given V of the text's ``y.backward(gradient=V)``; both refused."""
+        """The v of a vjp: ``v``, or where none is given V of the text's ``y.backward(gradient=V)`` (a copy: a
+        gradient may be v itself, ``y = x``, and a caller's write into it must not reach the next call); both
+        refused."""
         if self.made.gradient is None:
             return v
         if v is not None and (not isinstance(v, (list, tuple)) or v):
             raise JacUsageError("the text gives y.backward(gradient=V) and --v gives v too: give one (drop --v, or "
                                 "write y.backward() in the text)")
-        return self.made.gradient
+        return self.made.gradient.copy()
 
     def _vjp(self, env: dict, v, wrt, budget: int | None) -> dict:
         """:meth:`vjp` past its one-call path, a method of its own as :meth:`_jacobian` is."""

@@ -1125,7 +1125,9 @@ class _Lowering:
             raise JacShapeError(f"backward(gradient=V): V has shape {fmt(v.shape)} but the output has shape "
                                 f"{fmt(y.shape)}. PyTorch says: Mismatch in shape", position)
         if self.made is not None:
-            self.made.gradient = np.array(self.b.nodes[v.id].value, dtype=self.b.dtype)
+            gradient = np.array(self.b.nodes[v.id].value, dtype=self.b.dtype)
+            gradient.flags.writeable = False  # shared by every call of the compiled function
+            self.made.gradient = gradient
 
     def backward(self, stmt: ast.stmt) -> None:
         """``loss.backward()`` pasted after the loss: refused, saying which line to keep instead."""
