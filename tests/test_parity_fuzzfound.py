@@ -179,3 +179,32 @@ def test_cummax_and_cummin_take_the_latest_nan_as_pytorch(fname, values):
     assert_parity(f"torch.{fname}(x, 0)[0]", {"x": x}, lambda x: fn(x, 0).values, differs=("hessian",))
     X = np.array([values, values[::-1]]).T
     assert_parity(f"torch.{fname}(X, 0).indices * 1.0", {"X": X}, lambda X: fn(X, 0).indices * 1.0)
+
+
+# --- the sign of a NaN: refused, not guessed ---------------------------------------------------------------
+# torch_fuzz seed 2603: torch.signbit(B ** 1.5) of a 4x4 B with negative elements was 0 in PyTorch (its
+# vectorized pow makes +NaN) and 1 in jac (NumPy's makes -NaN); a 0-d tensor gives -NaN in PyTorch too
+
+@pytest.mark.parametrize("expr", ["torch.signbit(B ** 1.5)", "(B ** 1.5).signbit()", "np.signbit(B ** 1.5)",
+                                  "jnp.signbit(jnp.sqrt(B))", "torch.copysign(B, B ** 1.5)",
+                                  "np.copysign(1.0, np.log(B)) * B", "B.copysign(B ** 0.5).sum()"])
+def test_the_sign_of_a_nan_is_refused(expr):
+    from jacobi_cli.errors import JacValueError
+
+    B = np.array([[0.5, -0.7], [1.5, -2.0]])
+    with pytest.raises(JacValueError, match="the sign of a NaN is not specified"):
+        api.evaluate(expr, {"B": B})
+    assert np.isfinite(api.evaluate(expr, {"B": np.abs(B)})).all()  # no NaN: answered
+
+
+@pytest.mark.parametrize("expr, fn", [
+    ("torch.signbit(torch.where(torch.isnan(B ** 1.5), 0.0, B ** 1.5)) * B",
+     lambda B: torch.signbit(torch.where(torch.isnan(B ** 1.5), 0.0, B ** 1.5)) * B),
+    ("torch.signbit(torch.nan_to_num(B ** 1.5) - 1) * B", lambda B: torch.signbit(torch.nan_to_num(B ** 1.5) - 1) * B),
+    ("torch.copysign(B, -B) + torch.signbit(B * 0)", lambda B: torch.copysign(B, -B) + torch.signbit(B * 0)),
+    ("torch.signbit((B - 1) * torch.inf)", lambda B: torch.signbit((B - 1) * torch.inf)),
+    ("torch.copysign(B, torch.tensor([-0.0, 0.0]))", lambda B: torch.copysign(B, torch.tensor([-0.0, 0.0]))),
+    ("torch.copysign(torch.tensor(2.0), B) * B", lambda B: torch.copysign(torch.tensor(2.0), B) * B),
+])
+def test_signbit_and_copysign_without_nans_are_pytorchs(expr, fn):
+    assert_parity(expr, {"B": np.array([[0.5, -0.7], [-0.0, 3.0]])}, fn)

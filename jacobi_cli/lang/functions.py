@@ -2046,7 +2046,24 @@ FUNCTIONS["isposinf"] = _signed_infinity("isposinf", True)
 FUNCTIONS["isneginf"] = _signed_infinity("isneginf", False)
 FUNCTIONS["soft_sign"] = FUNCTIONS["softsign"]  # jax.nn's spellings
 FUNCTIONS["hard_silu"] = FUNCTIONS["hardswish"]
-FUNCTIONS["signbit"] = lambda b, args, kwargs, position: boolean(b, _nondiff_unary("signbit")(b, args, kwargs, position))
+NAN_SIGN = ("{what}: the sign of a NaN is not specified, and NumPy and PyTorch make NaNs of either sign for the "
+            "same expression (x ** 1.5 of a negative x, 0 / 0, sqrt(-1); a vectorized loop and a scalar one differ), "
+            "so no answer would be reliably the library's; replace the NaNs first: nan_to_num(x), or "
+            "where(isnan(x), 0.0, x)")
+
+
+def nan_sign_bit(b, x, what: str, position):
+    """signbit(x) as 0 / 1, refused at evaluation where x is NaN (see NAN_SIGN): what signbit and copysign
+    show the user. Lowerings that use the sign bit where a NaN's result is NaN anyway apply "signbit" itself."""
+    bit = b.apply("signbit", x, position=position)
+    return refused(b, bit, NAN_SIGN.format(what=what), where=b.apply("isnan", x, position=position),
+                   position=position)
+
+
+@function("signbit")
+def _signbit(b, args, kwargs, position):
+    x = tensor(b, arguments("signbit", args, kwargs, {"x": REQUIRED}, position)["x"], "signbit", position)
+    return boolean(b, nan_sign_bit(b, x, "signbit of a NaN", position))
 
 
 def _heaviside(nan: bool):
@@ -7787,9 +7804,13 @@ def _copysign(b, args, kwargs, position):
     """copysign(x, y): |x| with the sign bit of y (-0 counts as negative); no derivative by y, and by x
     0 at x = 0, as PyTorch."""
     x, y = _two("copysign", b, args, kwargs, position)
+    return _with_sign_of(b, x, nan_sign_bit(b, y, "copysign(x, y) with a NaN in y", position), position)
+
+
+def _with_sign_of(b, x, bit, position):
+    """|x|, negated where ``bit`` (a sign bit, 0 / 1) is 1."""
     size = b.apply("abs", x, position=position)
-    negative = boolean(b, b.apply("signbit", y, position=position))
-    return b.apply("where", negative, b.apply("neg", size, position=position), size, position=position)
+    return b.apply("where", boolean(b, bit), b.apply("neg", size, position=position), size, position=position)
 
 
 def _listed(b, value, position):
@@ -8953,7 +8974,8 @@ def _np_modf(b, args, kwargs, position):
     (0.0, inf)); derivatives 1 and 0"""
     x = tensor(b, arguments("modf", args, kwargs, {"x": REQUIRED}, position)["x"], "modf", position)
     whole = b.apply("trunc", x, position=position)
-    zero = _copysign(b, [b.const(0.0, position), x], {}, position)  # ±0 with x's sign: no derivative
+    # ±0 with x's sign, no derivative (a NaN's sign bit is taken as is: where x is NaN the results are NaN anyway)
+    zero = _with_sign_of(b, b.const(0.0, position), b.apply("signbit", x, position=position), position)
     # zero - (whole - x): x - whole exactly where it is not 0, else the zero with x's sign (x - whole
     # alone is +0 at -1.0); derivative 1, as torch.frac's. inf: 0 with its sign (inf - inf is NaN).
     frac = b.apply("sub", zero, b.apply("sub", whole, x, position=position), position=position)
