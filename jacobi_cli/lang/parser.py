@@ -43,6 +43,8 @@ from . import derivatives
 from .vjps import Linear, functional_call_message, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
+from . import trees
+from .trees import Dict, TreeDef
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -524,7 +526,30 @@ class _Lowering:
         value = self.statement(last)
         if self.gradient is not None:  # y.backward(gradient=V): V, once y is made
             self.text_gradient(value)
+        named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else None
+        if type(value) is Dict or named is not None and type(value) is Items and not value.fields:
+            outputs = self.tree_outputs(named or "y", value, self.source.at(last))  # grads: one output per leaf
+            if outputs:
+                return self.b.graph(outputs[0][1], outputs)
         return self.output(value, self.source.at(last))
+
+    def tree_outputs(self, prefix: str, value, position: int) -> list:
+        """The outputs of a pytree (:mod:`.trees`), one per leaf, named by ``prefix`` and the leaf's path as
+        ``jax.tree_util.keystr`` writes it (``grads['W']``, ``params[0][1]``); [] for a value holding what is no
+        array (a tuple holding vjp_fn: :meth:`output` says what to write)."""
+        try:
+            leaves, tree = trees.flatten(value, "the output", position)
+        except JacValueError:
+            if type(value) is Dict:
+                raise
+            return []
+        if not leaves:
+            raise JacValueError("the last statement is a pytree without arrays (only None): there is no output",
+                                position)
+        if prefix == "y" and "y" in self.scope:
+            raise JacNameError("the output pytree's arrays would be named y[...], and 'y' is a name of the "
+                               "expression: assign the pytree to a name (out = ...) and end with that", position)
+        return [(prefix + path, self.b.lift(leaf)) for path, leaf in zip(trees.paths(tree), leaves)]
 
     def run(self, stmt: ast.stmt, where: str | None = None):
         """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
@@ -1384,6 +1409,11 @@ class _Lowering:
             seen[name] = i
             if isinstance(value, Pair) and value.reading == "torch":
                 raise JacValueError(_pair_output(f"output {i}", value), self.source.at(elt))
+            if type(value) is Dict or type(value) is Items and not value.fields:  # loss, grads: grads' leaves
+                parts = self.tree_outputs(name, value, self.source.at(elt))
+                if parts:
+                    named += parts
+                    continue
             named.append((name, self.b.lift(value)))
         return tuple(named)
 
@@ -1438,6 +1468,9 @@ class _Lowering:
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
+                return value
+            if isinstance(value, (Dict, TreeDef)):  # params = {'W': W, 'b': b}: a structure of arrays (.trees)
+                self.scope[target] = value
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
                                                           derivatives.Transform, Linear)) \
@@ -1566,6 +1599,8 @@ class _Lowering:
         if not isinstance(named, ast.Name):
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
+        if type(self.scope.get(name)) is Dict:  # params['W'] = v: the name bound to a new dict (.trees)
+            return self.dict_write(name, target, value_node, op, what, position)
         y = self.target(name, named, what, position)
         self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
@@ -1591,6 +1626,19 @@ class _Lowering:
         else:
             new = self.write_at(y, target, value, op, what, position)
         return self.rebind(name, new)
+
+    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int):
+        """``d['W'] = v`` (and ``d['W'] += v``) of a dict: ``d`` bound to a new dict, as the text is functional."""
+        if not isinstance(target, ast.Subscript) or isinstance(target.slice, (ast.Slice, ast.Tuple)):
+            raise JacValueError(f"{what}: a dict is written one key at a time (d['W'] = v)", position)
+        key = trees.key_of(self.b, self.expression(target.slice), self.source.at(target.slice))
+        value = self.expression(value_node)
+        if op is not None:
+            if type(op) not in _BINOPS:
+                raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
+            value = self.arithmetic(_BINOPS[type(op)], self.scope[name].get(key, position), value, position)
+        self.scope[name] = self.scope[name].with_item(key, value)
+        return self.scope[name]
 
     def in_place(self, call: ast.Call):
         """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
@@ -1885,6 +1933,8 @@ class _Lowering:
         if isinstance(node, ast.Call):
             if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
                 return []
+            if self.tree_spelling(node.func) is not None:  # jax.tree_util.tree_map(f, a, b): its arguments (.trees)
+                return list(node.args) + [k.value for k in node.keywords]
             kind = self.callee(node.func)[0]
             owner = [node.func.value] if kind == "method" else [node.func] if kind == "other" \
                 and self.made_callable(node.func) else []
@@ -1897,6 +1947,8 @@ class _Lowering:
             return [node.value] + self.index_parts(node.slice)
         if isinstance(node, ast.Slice):
             return [p for p in (node.lower, node.upper, node.step) if p is not None]
+        if kind is ast.Dict:  # {'W': W, **a}: the keys written, then the values (.trees)
+            return [k for k in node.keys if k is not None] + list(node.values)
         return []
 
     def index_parts(self, index: ast.AST) -> list:
@@ -1925,6 +1977,8 @@ class _Lowering:
                 if type(node.func) is ast.Attribute:
                     self.tuples.add(id(node))
             return found
+        if kind is ast.BinOp and (type(kids[0]) is Dict or type(kids[1]) is Dict):  # d + 1: no array (.trees)
+            trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items) and not self.sequences:
             return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
@@ -1984,6 +2038,10 @@ class _Lowering:
             return self.define(node)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
             return self.comprehension(node, position)
+        if kind is ast.Dict:  # {'W': W, 'b': b}: a structure of arrays (.trees)
+            return trees.display(self, node, kids, position)
+        if kind is ast.DictComp:
+            return trees.comprehension(self, node, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -2048,6 +2106,7 @@ class _Lowering:
                            f"with {name}:SHAPE){suggestion}", position)
 
     def unary(self, node: ast.UnaryOp, operand, position: int):
+        trees.refuse_array_use([operand], f"'{_op_text(node.op)}' of a dict", position)
         if isinstance(node.op, ast.USub):
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
@@ -2297,6 +2356,8 @@ class _Lowering:
             return list(value)
         if isinstance(value, ModuleDict):  # a dict's iteration: its keys
             return [Static(name) for name in value.names]
+        if type(value) is Dict:  # for k in params: its keys, in insertion order (.trees)
+            return [Static(k) if isinstance(k, str) else self.number(k, position) for k in value.keys()]
         if isinstance(value, Sequential):  # for layer in model: its modules
             return list(value.modules)
         if not isinstance(value, Tracer) or value.ndim == 0:
@@ -2334,6 +2395,14 @@ class _Lowering:
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
+
+    def tree_spelling(self, func: ast.AST) -> str | None:
+        """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
+        unless its root is a name of the text."""
+        if type(func) is not ast.Attribute or func.attr not in trees.LAST_NAMES:
+            return None
+        path = _dotted(func)
+        return path if path in trees.SPELLINGS and path.split(".")[0] not in self.scope else None
 
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
@@ -2459,6 +2528,9 @@ class _Lowering:
             return vmapping.lower(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
+        found = self.tree_call(node, kind, fname, kids, position)
+        if found is not None:
+            return found
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
             return self.fresh_leaf(node, kids[0], position)
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
@@ -2535,6 +2607,36 @@ class _Lowering:
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
         return lower(self.b, args, kwargs, position)
+
+    def tree_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, position: int):
+        """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,
+        ``d.keys()``, ``len(d)``; a dict given to any other function refused. None for any other call."""
+        spelling = self.tree_spelling(node.func)
+        if spelling is None and not any(type(k) is Dict for k in kids) and not (
+                kind == "function" and fname == "dict" and type(node.func) is ast.Name and "dict" not in self.scope):
+            return None
+        if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+            raise JacParseError("'*' and '**' unpacking in this call are not supported", position)
+        args = kids[: len(kids) - len(node.keywords)]
+        kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+        if spelling is not None:
+            return trees.lower(self, spelling, args, kwargs, position)
+        if kind == "function" and type(node.func) is ast.Name and fname not in self.scope:
+            if fname == "dict":
+                return trees.make(self, args, kwargs, position)
+            if fname == "len" and len(args) == 1 and not kwargs:
+                return self.number(len(args[0]), position)
+            if fname in ("list", "tuple", "sorted") and len(args) == 1 and not kwargs:  # list(d): its keys
+                keys = args[0].keys()
+                return Listed(Static(k) if isinstance(k, str) else self.number(k, position)
+                              for k in (sorted(keys) if fname == "sorted" else keys))
+        if kind == "method" and type(kids[0]) is Dict:
+            return trees.method(self, kids[0], fname, args[1:], kwargs, position)
+        if type(node.func) is ast.Name and self.is_callable(self.scope.get(fname)) or \
+                kind == "other" and self.made_callable(node.func):
+            return None  # f(params): a function of the text takes a dict
+        trees.refuse_array_use(kids, f"{ast.unparse(node.func)}(...)", position)
+        return None
 
     def attribute(self, node: ast.Attribute, kids: list):
         position = self.source.end(node) - len(node.attr)
@@ -2669,6 +2771,10 @@ class _Lowering:
         if isinstance(value, At):
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
+        if type(value) is Dict:  # params['W'] (.trees)
+            if len(parts) != 1:
+                raise JacValueError("a dict is indexed with one key (params['W'])", position)
+            return value.get(trees.key_of(self.b, parts[0], position), position)
         if isinstance(value, Items):
             if len(parts) == 1 and isinstance(parts[0], slice):  # parts[1:], parts[::-1]: a tuple, as Python's
                 return Items(tuple.__getitem__(value, parts[0]))
@@ -2851,6 +2957,11 @@ class _Lowering:
         position = self.source.at(node)
         if len(node.ops) > 1:
             raise JacParseError("chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)", position)
+        if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
+            found = trees.key_of(self.b, kids[0], position) in kids[1]
+            return found if isinstance(node.ops[0], ast.In) else not found
+        if any(type(k) is Dict for k in kids):
+            trees.refuse_array_use(kids, "a comparison with a dict", position)
         if any(isinstance(k, Static) and isinstance(k.value, str) for k in kids):  # 'bias' in name, name == 'fc.bias'
             return _compare_strings(node.ops[0], kids, position)
         op = _COMPARISONS.get(type(node.ops[0]))
