@@ -567,6 +567,9 @@ class _Lowering:
         if self.module_statement(stmt):  # layers.append(nn.Linear(3, 3)), model.eval()
             return
         on = _call_on_name(stmt)
+        if on is not None and type(self.scope.get(on[0])) is Dict:  # d.update(...): refused saying why (.trees)
+            trees.method(self, self.scope[on[0]], on[1], [None], {}, self.source.at(stmt))
+        on = _call_on_name(stmt)
         owner = self.scope.get(on[0]) if on is not None else None
         if isinstance(owner, (Instance, Module, Sequential, Optimizer)):
             name, method = on
@@ -2106,7 +2109,7 @@ class _Lowering:
                            f"with {name}:SHAPE){suggestion}", position)
 
     def unary(self, node: ast.UnaryOp, operand, position: int):
-        trees.refuse_array_use([operand], f"'{_op_text(node.op)}' of a dict", position)
+        trees.refuse_array_use([operand], "'-', '+', '~' or 'not' of a dict", position)
         if isinstance(node.op, ast.USub):
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
@@ -2399,6 +2402,8 @@ class _Lowering:
     def tree_spelling(self, func: ast.AST) -> str | None:
         """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
         unless its root is a name of the text."""
+        if type(func) is ast.Name and func.id not in self.scope and self.imported.get(func.id) in trees.SPELLINGS:
+            return self.imported[func.id]  # from jax.tree_util import tree_map
         if type(func) is not ast.Attribute or func.attr not in trees.LAST_NAMES:
             return None
         path = _dotted(func)
@@ -2408,7 +2413,8 @@ class _Lowering:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
         (:mod:`.derivatives`), or of a vmap, loop or wrapper of :mod:`.vmapping`, unless its root is a name of the
         text."""
-        if type(func) is ast.Name and func.id in self.imported and func.id not in self.scope:
+        if type(func) is ast.Name and func.id in self.imported and func.id not in self.scope \
+                and self.imported[func.id] not in trees.SPELLINGS:  # (from jax.tree_util import tree_map: .trees)
             return self.imported[func.id]  # from torch.func import vmap, grad: vmap(grad(f))
         if type(func) is ast.Attribute and func.attr in vmapping.LAST_NAMES:
             found = vmapping.spelling_of(_dotted(func))
@@ -3244,8 +3250,6 @@ _JAX_ELSEWHERE = {
     "checkpoint": "write the function's call without checkpoint", "remat": "write the function's call without remat",
     "random": "jac has no random keys: bind the random values as an input (eps=@noise.npy, or eps:3 for values "
               "drawn with --seed)",
-    "tree_util": "jac has no pytrees: write the expression of each array", "tree": "jac has no pytrees: write the "
-    "expression of each array",
     "device_put": "jac computes on the CPU with NumPy: drop jax.device_put and write the array itself",
     "debug": "jac prints the output: end with the value itself (jax.debug.print is not needed)",
     "config": "jac computes in float64 (--dtype float32 for single precision): drop jax.config",
@@ -3340,6 +3344,11 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", source.at(node))
     if root in _FOREIGN and root not in ("linen",):
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", source.at(node))
+    if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
+        if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
+            return
+        raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
+                            f"{', '.join(sorted(trees.SPELLINGS))}", source.at(node))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
@@ -3443,7 +3452,7 @@ def _check_import(stmt, source: Source) -> None:
             if path == "torch.func.functional_call":  # what to write instead (lang/vjps.py)
                 raise JacParseError(f"{written}: {functional_call_message(None)}", position)
             if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
-                                                     or path in derivatives.SPELLINGS):
+                                                     or path in derivatives.SPELLINGS or path in trees.SPELLINGS):
                 continue  # from torch.func import vmap, grad: read under their whole names (vmapping.imported)
             if path in derivatives.SPELLINGS or vmapping.spelling_of(path):  # import torch.func.grad: not a module
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "

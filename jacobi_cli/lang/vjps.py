@@ -12,8 +12,8 @@ the libraries' forward mode up to rounding). So forward over reverse (``jax.jvp(
 forward (``jax.grad(lambda x: jax.jvp(f, (x,), (v,))[1])``) and ``vjp`` of a ``jvp`` are all nodes of the ops' own
 derivative rules.
 
-Pytrees: each primal, tangent or cotangent is an array or a tuple / list of arrays (one level), an output likewise;
-deeper structure, dicts and non-arrays are refused. The checks are the libraries': ``jax.jvp``'s primals and tangents
+Pytrees: each primal, tangent or cotangent is an array or a pytree of arrays (dicts, tuples and lists nested, None
+leaves: :mod:`.trees`), an output likewise; non-arrays are refused. The checks are the libraries': ``jax.jvp``'s primals and tangents
 are tuples or lists (``torch.func.jvp``'s tuples) of the same structure and shapes; a cotangent has its output's
 structure and shape; integers and booleans are refused (jac differentiates floats; it has one float dtype, so a
 float32 tangent of a float64 primal, which JAX refuses and PyTorch casts, is read as PyTorch reads it).
@@ -28,6 +28,7 @@ from ..ir.graph import Tracer
 from ..ir.shapes import fmt, size
 from .derivatives import _concrete, at_call, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
 from .functions import Items
+from . import trees
 
 # spelling -> (what it computes, its parameters in the library's order (the primals of vjp / linearize are
 # positional after the function), its keywords and the value jac reads for each (None: any literal))
@@ -73,12 +74,13 @@ class Pullback(Linear):
         b = lowering.b
         cts = _leaves(args[0], self.out_tree, f"{name}'s cotangent", "the function's output", position)
         seeds: dict = {}
+        paths = trees.paths(self.out_tree) if self.out_tree is not None else [""]
         for k, (ct, o) in enumerate(zip(cts, self.outs)):
-            where = f"{name}'s cotangent" + (f"[{k}]" if self.out_tree is not None else "")
+            where = f"{name}'s cotangent" + paths[k]
             ct = _float_array(b, ct, where, position)
             if tuple(ct.shape) != tuple(o.shape):
                 raise JacShapeError(f"{where} has shape {fmt(ct.shape)} and the function's output"
-                                    f"{f'[{k}]' if self.out_tree is not None else ''} {fmt(o.shape)}: they must match, "
+                                    f"{paths[k]} {fmt(o.shape)}: they must match, "
                                     f"as {'JAX' if self.jax else 'PyTorch'} refuses", position)
             seed = b.apply("reshape", ct, shape=(1,) + tuple(o.shape), position=position)
             seeds[o] = seed if o not in seeds else b.apply("add", seeds[o], seed, position=position)
@@ -191,7 +193,7 @@ def tangent_out(b, made: Linear, tangents: list, name: str, position: int):
                            b.apply("reshape", v, shape=(n,), position=position), position=position)
             total = flat if total is None else b.apply("add", total, flat, position=position)
         results.append(b.apply("reshape", total, shape=tuple(o.shape), position=position))
-    return results[0] if made.out_tree is None else Items(results)
+    return results[0] if made.out_tree is None else trees.unflatten(made.out_tree, results)
 
 
 def _sequence(lowering, node: ast.expr, spelling: str, key: str, position: int) -> list:
@@ -223,39 +225,39 @@ def _written(lowering, node: ast.expr, what: str):
 
 
 def _tree(value):
-    """A value's structure: None for one array, the leaf count of a tuple or list of arrays."""
-    return len(value) if isinstance(value, (tuple, list)) else None
+    """A value's structure: None for one array, else its pytree's :class:`~.trees.TreeDef` (dicts, tuples and lists
+    nested, None leaves as JAX reads them: lang/trees.py)."""
+    return None if isinstance(value, Tracer) else trees.flatten(value, "the pytree", None)[1]
 
 
 def _leaves(value, tree, what: str, like: str, position: int) -> list:
     """The arrays of ``value``, whose structure must be ``tree`` (:func:`_tree`; ``like`` names what gave it)."""
-    if isinstance(value, (tuple, list)):
-        if any(isinstance(v, (tuple, list)) for v in value):
-            raise JacValueError(f"{what} is a nested tuple: jac reads an array or a tuple of arrays here (one level)",
-                                position)
-        if not all(isinstance(v, Tracer) for v in value):
-            raise JacValueError(f"{what} holds something that is not an array: jac reads an array or a tuple of "
-                                f"arrays here", position)
-    elif not isinstance(value, Tracer):
-        raise JacValueError(f"{what} is not an array: jac reads an array or a tuple of arrays here", position)
-    if like and _tree(value) != tree:
+    if isinstance(value, Tracer):
+        found, its = [value], None
+    elif trees.is_tree(value):
+        found, its = trees.flatten(value, what, position)
+        its = None if its == trees.LEAF else its
+    else:
+        raise JacValueError(f"{what} is not an array: jac reads an array or a pytree of arrays here (a tuple, list "
+                            f"or dict of them)", position)
+    if like and its != tree:
         def shape(t):
-            return "one array" if t is None else f"a tuple of {t}"
-        raise JacValueError(f"{what} is {shape(_tree(value))} and {like} {shape(tree)}: their structures must "
-                            f"match", position)
-    return list(value) if isinstance(value, (tuple, list)) else [value]
+            return "one array" if t is None else f"the pytree {t}"
+        raise JacValueError(f"{what} is {shape(its)} and {like} {shape(tree)}: their structures must match",
+                            position)
+    return found
 
 
-def _trees(leaves: list, trees: list) -> list:
-    """``leaves`` put back in the structures ``trees``: one value per tree."""
+def _trees(leaves: list, structures: list) -> list:
+    """``leaves`` put back in the structures ``structures``: one value per structure."""
     out, k = [], 0
-    for tree in trees:
+    for tree in structures:
         if tree is None:
             out.append(leaves[k])
             k += 1
         else:
-            out.append(Items(leaves[k:k + tree]))
-            k += tree
+            out.append(trees.unflatten(tree, leaves[k:k + tree.num_leaves]))
+            k += tree.num_leaves
     return out
 
 

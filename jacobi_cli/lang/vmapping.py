@@ -53,6 +53,7 @@ def imported(module: ast.Module) -> dict:
     """``from torch.func import vmap, grad``, ``from jax import vmap as v``, ``from jax.lax import scan``: each name
     bound to the whole spelling it stands for, of the transforms, loops and derivatives jac reads."""
     from .derivatives import SPELLINGS as DERIVATIVES
+    from .trees import SPELLINGS as TREES
 
     found = {}
     for node in ast.walk(module):
@@ -60,6 +61,7 @@ def imported(module: ast.Module) -> dict:
             for alias in node.names:
                 path = spelling_of(f"{node.module}.{alias.name}")
                 path = path or (f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in DERIVATIVES else None)
+                path = path or (f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in TREES else None)
                 if path is not None:
                     found[alias.asname or alias.name] = path
     return found
