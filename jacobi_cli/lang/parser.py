@@ -1919,6 +1919,8 @@ class _Lowering:
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id == "isinstance" \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
             return [node.args[0]]  # isinstance(m, nn.Linear): the class is read off the text (instance_test)
+        if kind is ast.Call and _dict_of_zip(node) and "dict" not in self.scope:  # dict(zip(k, v)): tree_call's
+            return [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name:  # f(...): no method's owner among them
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
         if isinstance(node, ast.UnaryOp):
@@ -2131,6 +2133,10 @@ class _Lowering:
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices. ``arrays``: no element is
         itself written as a list or tuple, so constant arrays of different shapes are a list of arrays
         (``(torch.zeros(1, 3), torch.zeros(1, 5))``, ``torch.cat([torch.zeros(2), torch.ones(3)])``)."""
+        if any(type(item) is Dict or type(item) is TreeDef for item in items):
+            return Items(items)  # (loss, {'h': h}), [params, grads]: a pytree (.trees)
+        if items and all(isinstance(item, Static) and isinstance(item.value, str) for item in items):
+            return Listed(items)  # ['W', 'b']: dict(zip(keys, values))'s keys (.trees)
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
             if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
                 return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them
@@ -2625,6 +2631,8 @@ class _Lowering:
             raise JacParseError("'*' and '**' unpacking in this call are not supported", position)
         args = kids[: len(kids) - len(node.keywords)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+        if _dict_of_zip(node):  # dict(zip(keys, values)): zip's pairs, as a for loop reads them
+            args = [Listed(self.items_of(node.args[0], "dict(...)"))]
         if spelling is not None:
             return trees.lower(self, spelling, args, kwargs, position)
         if kind == "function" and type(node.func) is ast.Name and fname not in self.scope:
@@ -3741,6 +3749,13 @@ class Instance:
         leaves = self.lowering.leaves or {}
         return [(k, v) for k, v in self.attributes.items()
                 if type(v) is Tracer and leaves.get(f"{self.prefix}.{k}") is v]
+
+
+def _dict_of_zip(node: ast.Call) -> bool:
+    """Is ``node`` ``dict(zip(...))`` or ``dict(enumerate(...))``?"""
+    return type(node.func) is ast.Name and node.func.id == "dict" and len(node.args) == 1 \
+        and isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Name) \
+        and node.args[0].func.id in ("zip", "enumerate")
 
 
 def _call_on_name(stmt: ast.stmt):
