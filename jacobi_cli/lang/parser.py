@@ -2624,7 +2624,9 @@ class _Lowering:
         """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,
         ``d.keys()``, ``len(d)``; a dict given to any other function refused. None for any other call."""
         spelling = self.tree_spelling(node.func)
-        if spelling is None and not any(type(k) is Dict for k in kids) and not (
+        keys = kind == "function" and fname in ("list", "tuple", "sorted") and len(kids) == 1 \
+            and type(kids[0]) is Listed and all(isinstance(k, Static) for k in kids[0])  # list(d.keys())
+        if spelling is None and not any(type(k) is Dict for k in kids) and not keys and not (
                 kind == "function" and fname == "dict" and type(node.func) is ast.Name and "dict" not in self.scope):
             return None
         if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
@@ -2640,6 +2642,8 @@ class _Lowering:
                 return trees.make(self, args, kwargs, position)
             if fname == "len" and len(args) == 1 and not kwargs:
                 return self.number(len(args[0]), position)
+            if keys and not kwargs:
+                return Listed(sorted(args[0], key=lambda k: k.value) if fname == "sorted" else args[0])
             if fname in ("list", "tuple", "sorted") and len(args) == 1 and not kwargs:  # list(d): its keys
                 keys = args[0].keys()
                 return Listed(Static(k) if isinstance(k, str) else self.number(k, position)
