@@ -223,11 +223,16 @@ def test_a_vjp_fn_differentiated_by_its_cotangent_is_the_transposed_jacobian():
     np.testing.assert_allclose(value, (a * np.cos(X[:2])).T, rtol=1e-12)
 
 
-def test_functional_call_is_refused_saying_to_write_the_models_call():
-    for text, words in (("model = nn.Linear(3, 1)\ntorch.func.functional_call(model, dict(model.named_parameters()), "
-                         "(x,))", "write the model's call itself, model(x)"),
-                        ("from torch.func import functional_call\nfunctional_call(net, p, (x,))", "--batch x")):
-        result = runner.invoke(app, ["eval", text, "x:3", "--json"])
-        assert result.exit_code == 2, result.stdout
-        message = json.loads(result.stdout)["error"]["message"]
-        assert words in message and "'torch.func.functional_call' is not needed" in message, message
+def test_functional_call_is_the_models_call_with_the_dicts_parameters():
+    """torch.func.functional_call (session 26, lang/trees.py; refused before, naming the model's call): with the
+    model's own parameters it is the model's call; with others, the call with those (restored after)."""
+    call = "model = nn.Linear(3, 1)\n"
+    ours = api.evaluate(call + "torch.func.functional_call(model, dict(model.named_parameters()), (x,))", {"x": X})
+    np.testing.assert_allclose(ours, api.evaluate(call + "model(x)", {"x": X}))
+    text = (call + "from torch.func import functional_call\np = {'weight': torch.ones(1, 3), 'bias': torch.zeros(1)}\n"
+            "functional_call(model, p, x) + model(x) - model(x)")
+    np.testing.assert_allclose(api.evaluate(text, {"x": X}), [X.sum()])
+    result = runner.invoke(app, ["eval", call + "torch.func.functional_call(model, {'w': x}, (x,))", "x:3", "--json"])
+    assert result.exit_code == 2, result.stdout
+    assert "'w' is not a parameter of the model (its parameters: weight, bias)" in \
+        json.loads(result.stdout)["error"]["message"]

@@ -168,9 +168,9 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
     nums = tuple(k % len(args) for k in nums)
     # a pytree argument (a dict, tuple or list of arrays: lang/trees.py): a fresh node per leaf, its derivatives
     # given back in its structure (in_trees[i], the i-th differentiated argument's)
-    ts, in_trees, called = [], [], list(args)
+    ts, in_trees, called, jax = [], [], list(args), tr.spelling.startswith("jax")
     for k in nums:
-        leaves, tree = trees.flatten(args[k], f"{tr.spelling}(...)'s argument {k}", position)
+        leaves, tree = trees.flatten(args[k], f"{tr.spelling}(...)'s argument {k}", position, sort=jax)
         fresh = [b.fresh(_float_array(b, x, f"{tr.spelling}(...)'s argument {k}", position), position)
                  for x in leaves]
         ts += fresh
@@ -193,7 +193,7 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
         return grouped[0] if single else Items(grouped)
 
     if tr.kind == "jacobian":  # JAX's nesting: the output's structure outside, the arguments' inside
-        outs, out_tree = trees.flatten(out, f"{tr.spelling}(...)'s function's output", position)
+        outs, out_tree = trees.flatten(out, f"{tr.spelling}(...)'s function's output", position, sort=jax)
         found = []
         for o in outs:
             o = _float_array(b, o, f"{tr.spelling}(...)'s function's output", position)

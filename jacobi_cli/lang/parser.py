@@ -40,7 +40,7 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
-from .vjps import Linear, functional_call_message, lower as lower_linear
+from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
 from . import trees
@@ -538,7 +538,7 @@ class _Lowering:
         ``jax.tree_util.keystr`` writes it (``grads['W']``, ``params[0][1]``); [] for a value holding what is no
         array (a tuple holding vjp_fn: :meth:`output` says what to write)."""
         try:
-            leaves, tree = trees.flatten(value, "the output", position)
+            leaves, tree = trees.flatten(value, "the output", position, sort=False)
         except JacValueError:
             if type(value) is Dict:
                 raise
@@ -3314,9 +3314,6 @@ def _foreign(module: ast.Module, scope: dict, source, imported: dict = {}) -> No
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
-        if isinstance(node, ast.Call) and _dotted(node.func) == "torch.func.functional_call" \
-                and "torch" not in scope:  # the per-sample-gradients tutorial's: the model's call (lang/vjps.py)
-            raise JacParseError(functional_call_message(node), source.at(node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
                 and _dotted(node.func.func) not in derivatives.SPELLINGS \
                 and vmapping.spelling_of(_dotted(node.func.func)) is None \
@@ -3461,8 +3458,6 @@ def _check_import(stmt, source: Source) -> None:
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
-            if path == "torch.func.functional_call":  # what to write instead (lang/vjps.py)
-                raise JacParseError(f"{written}: {functional_call_message(None)}", position)
             if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
                                                      or path in derivatives.SPELLINGS or path in trees.SPELLINGS):
                 continue  # from torch.func import vmap, grad: read under their whole names (vmapping.imported)

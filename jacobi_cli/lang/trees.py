@@ -67,7 +67,7 @@ class Dict:
 @dataclass(frozen=True)
 class TreeDef:
     """A pytree's structure (``jax.tree_util.tree_structure``): ``kind`` is ``leaf``, ``none``, ``tuple`` or
-    ``dict`` (a tuple's and a list's are one kind: jac holds both as a tuple), ``keys`` a dict's in sorted order,
+    ``dict`` (a tuple's and a list's are one kind: jac holds both as a tuple), ``keys`` a dict's in flatten's order,
     ``children`` their TreeDefs."""
 
     kind: str
@@ -107,8 +107,10 @@ def key_order(d: Dict, position: int) -> list:
     return sorted(keys)
 
 
-def flatten(value, what: str, position: int, is_leaf=None, depth: int = 0) -> tuple:
-    """``(leaves, treedef)`` of the pytree ``value`` (JAX's order). ``is_leaf(subtree) -> bool`` stops there."""
+def flatten(value, what: str, position: int, is_leaf=None, depth: int = 0, sort: bool = True) -> tuple:
+    """``(leaves, treedef)`` of the pytree ``value``: a dict's in JAX's order (sorted keys), or with ``sort=False``
+    in torch.utils._pytree's (insertion order; torch.func's results keep the argument's key order, and a text's
+    ``torch.cat([g.flatten() for g in grads.values()])`` reads it). ``is_leaf(subtree) -> bool`` stops there."""
     if depth > MAX_DEPTH:
         raise JacLimitError(f"{what} is nested more than {MAX_DEPTH} levels deep: jac reads pytrees up to that",
                             position)
@@ -117,17 +119,17 @@ def flatten(value, what: str, position: int, is_leaf=None, depth: int = 0) -> tu
     if value is None:
         return [], TreeDef("none")
     if isinstance(value, Dict):
-        keys = key_order(value, position)
+        keys = key_order(value, position) if sort else value.keys()
         leaves, children = [], []
         for k in keys:
-            found, tree = flatten(value.get(k, position), what, position, is_leaf, depth + 1)
+            found, tree = flatten(value.get(k, position), what, position, is_leaf, depth + 1, sort)
             leaves += found
             children.append(tree)
         return leaves, TreeDef("dict", tuple(keys), tuple(children))
     if isinstance(value, Items):
         leaves, children = [], []
         for v in value:
-            found, tree = flatten(v, what, position, is_leaf, depth + 1)
+            found, tree = flatten(v, what, position, is_leaf, depth + 1, sort)
             leaves += found
             children.append(tree)
         return leaves, TreeDef("tuple", (), tuple(children))
@@ -273,12 +275,16 @@ SPELLINGS = {**{f"jax.tree_util.tree_{n}": n for n in ("map", "leaves", "flatten
                                                         "reduce", "transpose")},
              **{f"jax.tree.{n}": n for n in ("map", "leaves", "flatten", "unflatten", "structure", "reduce",
                                              "transpose")}}
+SPELLINGS["torch.func.functional_call"] = "functional_call"
+SPELLINGS["torch.nn.utils.stateless.functional_call"] = "functional_call"
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
 
 
 def lower(lowering, spelling: str, args: list, kwargs: dict, position: int):
     """``jax.tree_util.tree_map(f, tree, *rest, is_leaf=None)`` and the others of :data:`SPELLINGS`."""
     what = SPELLINGS[spelling]
+    if what == "functional_call":
+        return functional_call(lowering, spelling, args, kwargs, position)
     extra = set(kwargs) - ({"is_leaf"} if what in ("map", "leaves", "flatten", "structure", "reduce") else set()) \
         - ({"initializer"} if what == "reduce" else set())
     if extra:
@@ -362,3 +368,81 @@ def transpose(spelling: str, args: list, position: int):
     for s in subtrees:
         same_structure([inner, flatten(s, spelling, position)[1]], spelling, position)
     return unflatten(inner, [unflatten(outer, [c[j] for c in columns]) for j in range(inner.num_leaves)])
+
+
+def functional_call(lowering, spelling: str, args: list, kwargs: dict, position: int):
+    """``torch.func.functional_call(model, params, args, kwargs=None, *, tie_weights=True, strict=False)``: the
+    model called with the parameters named in ``params`` (a dict, or a tuple of dicts: parameters and buffers, as
+    ``dict(model.named_parameters())`` names them) in place of its own, each restored after the call. A name that is
+    no parameter of the model is refused (jac's modules keep no buffers a dict could replace)."""
+    given = dict(zip(("module", "parameter_and_buffer_dicts", "args", "kwargs"), args))
+    for key in ("module", "parameter_and_buffer_dicts", "args", "kwargs", "tie_weights", "strict"):
+        if key in kwargs:
+            given[key] = kwargs.pop(key)
+    if kwargs or len(args) > 4 or "module" not in given or "parameter_and_buffer_dicts" not in given:
+        raise JacValueError(f"{spelling}(module, parameters, args, kwargs=None): the model, a dict of its "
+                            f"parameters by name, and its arguments", position)
+    if given.get("strict") is True:
+        raise JacValueError(f"{spelling}(..., strict=True) is not read: jac reads strict=False", position)
+    module, dicts = given["module"], given["parameter_and_buffer_dicts"]
+    if not hasattr(module, "own_parameters"):
+        raise JacValueError(f"{spelling}: the first argument is a model of the text (nn.Linear(3, 2), a model "
+                            f"class's instance)", position)
+    dicts = list(dicts) if isinstance(dicts, Items) else [dicts]
+    if not all(isinstance(d, Dict) for d in dicts):
+        raise JacValueError(f"{spelling}: the parameters are a dict (dict(model.named_parameters())) or a tuple of "
+                            f"dicts", position)
+    new = {}
+    for d in dicts:
+        for k, v in d.items():
+            if not isinstance(k, str) or not isinstance(v, Tracer):
+                raise JacValueError(f"{spelling}: the parameters' dict maps names (strings) to arrays", position)
+            if k in new:
+                raise JacValueError(f"{spelling}: {k!r} is given twice, as PyTorch refuses", position)
+            new[k] = v
+    called = given.get("args", ())
+    called = list(called) if isinstance(called, Items) else [called]
+    extra = given.get("kwargs") or Dict([])
+    if not isinstance(extra, Dict):
+        raise JacValueError(f"{spelling}: kwargs is a dict of the model's keyword arguments", position)
+    slots = _slots(module)
+    unknown = [k for k in new if k not in slots]
+    if unknown:
+        raise JacValueError(f"{spelling}: {unknown[0]!r} is not a parameter of the model (its parameters: "
+                            f"{', '.join(list(slots)[:8])}); jac replaces parameters only", position)
+    for k, v in new.items():
+        old = slots[k][2]
+        if tuple(v.shape) != tuple(old.shape):
+            raise JacValueError(f"{spelling}: {k!r} has shape {tuple(v.shape)} and the model's parameter "
+                                f"{tuple(old.shape)}", position)
+    swapped = [(slots[k], v) for k, v in new.items()]
+    try:
+        for (owner, key, old), v in swapped:
+            _set(owner, key, old, v)
+        return lowering.call_module(module, called, dict(extra.items()), position)
+    finally:
+        for (owner, key, old), v in swapped:
+            _set(owner, key, v, old)
+
+
+def _slots(root) -> dict:
+    """Each parameter of ``root`` by its ``named_parameters()`` name: (the module holding it, its key, its value)."""
+    found, todo = {}, [("", root)]
+    while todo:
+        name, module = todo.pop()
+        for key, tracer in module.own_parameters():
+            found.setdefault(f"{name}.{key}" if name else key, (module, key, tracer))
+        todo.extend(reversed([(f"{name}.{key}" if name else key, child) for key, child in module.children()]))
+    return found
+
+
+def _set(owner, key: str, old, new) -> None:
+    """The parameter ``key`` of ``owner`` (a module's, or a model class's attribute) set to ``new``."""
+    held = getattr(owner, "params", None)
+    if isinstance(held, dict) and held.get(key) is old:
+        held[key] = new
+        kwargs = getattr(owner, "kwargs", None)
+        if isinstance(kwargs, dict) and kwargs.get(key) is old:
+            kwargs[key] = new
+    else:
+        owner.attributes[key] = new

@@ -72,7 +72,7 @@ class Pullback(Linear):
                                 f"tuple output){': no keyword ' + repr(extra[0]) if extra else ''}; it was given "
                                 f"{len(args)} positional arguments", position)
         b = lowering.b
-        cts = _leaves(args[0], self.out_tree, f"{name}'s cotangent", "the function's output", position)
+        cts = _leaves(args[0], self.out_tree, f"{name}'s cotangent", "the function's output", position, self.jax)
         seeds: dict = {}
         paths = trees.paths(self.out_tree) if self.out_tree is not None else [""]
         for k, (ct, o) in enumerate(zip(cts, self.outs)):
@@ -107,7 +107,7 @@ class Pushforward(Linear):
                                 f"given {len(args)}{' and keywords' * bool(kwargs)}", position)
         tangents = []
         for k, (t, tree) in enumerate(zip(args, self.in_trees)):
-            tangents += _leaves(t, tree, f"{name}'s tangent {k}", f"primal {k}", position)
+            tangents += _leaves(t, tree, f"{name}'s tangent {k}", f"primal {k}", position, self.jax)
         return tangent_out(lowering.b, self, tangents, name, position)
 
 
@@ -119,7 +119,7 @@ def lower(lowering, spelling: str, node: ast.Call, position: int):
 
 def _lowered(lowering, spelling: str, node: ast.Call, position: int):
     kind, names, known = SPELLINGS[spelling]
-    b = lowering.b
+    b, jax = lowering.b, spelling.startswith("jax")
     given = _syntax_arguments(spelling, node, names + tuple(known), position) if kind == "jvp" else \
         _syntax_arguments(spelling, ast.Call(node.func, node.args[:1], node.keywords), names + tuple(known), position)
     if names[0] not in given:
@@ -146,8 +146,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
             raise JacValueError(f"{spelling}(f, *primals) needs at least one primal (the point)", position)
     leaves, trees = [], []
     for k, p in enumerate(primals):
-        tree = _tree(p)
-        found = _leaves(p, tree, f"{spelling}'s primal {k}", "", position)
+        tree = _tree(p, jax)
+        found = _leaves(p, tree, f"{spelling}'s primal {k}", "", position, jax)
         leaves += [_float_array(b, x, f"{spelling}'s primal {k}", position) for x in found]
         trees.append(tree)
     _concrete(leaves, spelling, position)
@@ -159,14 +159,14 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
             raise JacValueError(f"{spelling}(..., has_aux=True): the function returns a pair (output, aux)",
                                 position)
         out, aux = out
-    out_tree = _tree(out)
+    out_tree = _tree(out, jax)
     outs = [_float_array(b, o, f"{spelling}'s function's output", position)
-            for o in _leaves(out, out_tree, f"{spelling}'s function's output", "", position)]
+            for o in _leaves(out, out_tree, f"{spelling}'s function's output", "", position, jax)]
     made = (Pullback if kind == "vjp" else Pushforward)(spelling, outs, out_tree, ts, trees)
     if kind == "jvp":
         flat = []
         for k, (t, tree) in enumerate(zip(tangents, trees)):
-            flat += _leaves(t, tree, f"{spelling}'s tangent {k}", f"primal {k}", position)
+            flat += _leaves(t, tree, f"{spelling}'s tangent {k}", f"primal {k}", position, jax)
         second = tangent_out(b, made, flat, f"{spelling}'s tangents", position)
     else:
         second = made
@@ -224,18 +224,19 @@ def _written(lowering, node: ast.expr, what: str):
     return value
 
 
-def _tree(value):
+def _tree(value, sort: bool):
     """A value's structure: None for one array, else its pytree's :class:`~.trees.TreeDef` (dicts, tuples and lists
     nested, None leaves as JAX reads them: lang/trees.py)."""
-    return None if isinstance(value, Tracer) else trees.flatten(value, "the pytree", None)[1]
+    return None if isinstance(value, Tracer) else trees.flatten(value, "the pytree", None, sort=sort)[1]
 
 
-def _leaves(value, tree, what: str, like: str, position: int) -> list:
-    """The arrays of ``value``, whose structure must be ``tree`` (:func:`_tree`; ``like`` names what gave it)."""
+def _leaves(value, tree, what: str, like: str, position: int, sort: bool) -> list:
+    """The arrays of ``value``, whose structure must be ``tree`` (:func:`_tree`; ``like`` names what gave it); a
+    dict's in JAX's order (``sort``: JAX's spellings) or torch.func's (insertion)."""
     if isinstance(value, Tracer):
         found, its = [value], None
     elif trees.is_tree(value):
-        found, its = trees.flatten(value, what, position)
+        found, its = trees.flatten(value, what, position, sort=sort)
         its = None if its == trees.LEAF else its
     else:
         raise JacValueError(f"{what} is not an array: jac reads an array or a pytree of arrays here (a tuple, list "
@@ -259,20 +260,3 @@ def _trees(leaves: list, structures: list) -> list:
             out.append(trees.unflatten(tree, leaves[k:k + tree.num_leaves]))
             k += tree.num_leaves
     return out
-
-
-def functional_call_message(node: ast.Call | None) -> str:
-    """What to write for ``torch.func.functional_call(model, params, args)`` (the per-sample-gradients tutorial's):
-    jac's parameters are inputs already, so the model's call itself, named from ``node`` where it is given."""
-    model, args = "model", "x"
-    if node is not None and node.args:
-        model = ast.unparse(node.args[0])
-        given = node.args[2] if len(node.args) > 2 else next((k.value for k in node.keywords if k.arg == "args"), None)
-        if isinstance(given, (ast.Tuple, ast.List)):
-            args = ", ".join(ast.unparse(a) for a in given.elts)
-        elif given is not None:
-            args = ast.unparse(given)
-    return (f"'torch.func.functional_call' is not needed: a model's parameters are jac's inputs already (named as "
-            f"named_parameters() names them, {model}.weight...), and jac prints the derivative by each: write the "
-            f"model's call itself, {model}({args}); for per-sample gradients write one example's loss "
-            f"(F.mse_loss({model}({args}), t)) and name the batched inputs with --batch x --batch t")
