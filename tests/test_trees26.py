@@ -32,6 +32,10 @@ def test_the_gradient_has_the_arguments_structure_and_a_tuple_of_them_for_argnum
 
 
 def test_a_none_leaf_has_no_gradient_and_stays_none():
+    text = "g = jax.grad(lambda p: jnp.sum(p[0] * x))([x, (None,), x[:2]])\ng[0]"
+    np.testing.assert_allclose(api.evaluate(text, {"x": X}), X)
+    text = "jax.grad(lambda p: jnp.sum(p * x))(jnp.array([1.0, 2.0, 3.0]))"  # one array, as meant: no pytree
+    np.testing.assert_allclose(api.evaluate(text, {"x": X}), X)
     text = "g = jax.grad(lambda p: jnp.sum(p['a'] ** 2))({'a': x, 'n': None})\nlen(jax.tree_util.tree_leaves(g)) * g['a']"
     np.testing.assert_allclose(api.evaluate(text, {"x": X}), 2 * X)
 
@@ -89,6 +93,12 @@ def test_tree_functions():
     ("jax.tree_util.tree_map(lambda a, c: a + c, {'a': x}, {'b': x})['a']", ["the pytrees' structures differ"]),
     ("jax.tree_util.tree_all({'a': x})", ["is not supported by jac: it reads jax.tree.flatten"]),
     ("jax.grad(lambda p: jnp.sum(p['a']))({'a': x, 'k': 'name'})", ["holds the string 'name'"]),
+    # a list of constants is one array to jac: JAX's pytree of it has a leaf per element, so it is refused (before
+    # this check, tree_map(lambda p: p.sum(), [jnp.ones(3), jnp.zeros(3)]) was 3.0, JAX's [3.0, 0.0])
+    ("p = [jnp.ones(3), jnp.zeros(3)]\njax.tree_util.tree_map(lambda t: t.sum(), p)", ["structure is lost"]),
+    ("len(jax.tree_util.tree_leaves({'a': [jnp.ones(3), jnp.zeros(3)]})) * x", ["structure is lost"]),
+    ("jax.grad(lambda p: jnp.sum(p[0] * x))([jnp.ones(3), jnp.zeros(3)])", ["argument 0 holds a list or tuple of "
+                                                                            "constants"]),
 ])
 def test_refusals_say_what_and_where(capsys, text, words):
     if not words:

@@ -460,6 +460,7 @@ class _Lowering:
     sequence_names: set = frozenset()
     tuples: set = frozenset()
     tuple_names: set = frozenset()
+    folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
     # value, and their tracers (model.parameters()); made at the first (a text without any never makes them)
     declared: dict | None = None
@@ -494,6 +495,7 @@ class _Lowering:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
+        self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
@@ -538,7 +540,7 @@ class _Lowering:
         ``jax.tree_util.keystr`` writes it (``grads['W']``, ``params[0][1]``); [] for a value holding what is no
         array (a tuple holding vjp_fn: :meth:`output` says what to write)."""
         try:
-            leaves, tree = trees.flatten(value, "the output", position, sort=False)
+            leaves, tree = trees.flatten(value, "the output", position, sort=False, folded=self.folded)
         except JacValueError:
             if type(value) is Dict:
                 raise
@@ -2021,6 +2023,8 @@ class _Lowering:
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
+            if type(found) is Tracer and node.elts:  # [jnp.ones(3), jnp.zeros(3)]: no pytree leaf (.trees)
+                self.folded.add(found.id)
             return found
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
@@ -2133,8 +2137,9 @@ class _Lowering:
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices. ``arrays``: no element is
         itself written as a list or tuple, so constant arrays of different shapes are a list of arrays
         (``(torch.zeros(1, 3), torch.zeros(1, 5))``, ``torch.cat([torch.zeros(2), torch.ones(3)])``)."""
-        if any(type(item) is Dict or type(item) is TreeDef for item in items):
-            return Items(items)  # (loss, {'h': h}), [params, grads]: a pytree (.trees)
+        if any(type(item) is Dict or type(item) is TreeDef or type(item) is Static and type(item.value) is tuple
+               and item.value and all(v is None for v in item.value) for item in items):
+            return Items(items)  # (loss, {'h': h}), [x, (None,)], [params, grads]: a pytree (.trees)
         if items and all(isinstance(item, Static) and isinstance(item.value, str) for item in items):
             return Listed(items)  # ['W', 'b']: dict(zip(keys, values))'s keys (.trees)
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
@@ -2618,7 +2623,10 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
-        return lower(self.b, args, kwargs, position)
+        found = lower(self.b, args, kwargs, position)
+        if self.folded and type(found) is Tracer:  # jnp.array([1.0, 2.0]): one array, as meant (.trees)
+            self.folded.discard(found.id)
+        return found
 
     def tree_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, position: int):
         """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,

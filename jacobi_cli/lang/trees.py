@@ -107,10 +107,14 @@ def key_order(d: Dict, position: int) -> list:
     return sorted(keys)
 
 
-def flatten(value, what: str, position: int, is_leaf=None, depth: int = 0, sort: bool = True) -> tuple:
+def flatten(value, what: str, position: int, is_leaf=None, depth: int = 0, sort: bool = True,
+            folded=frozenset()) -> tuple:
     """``(leaves, treedef)`` of the pytree ``value``: a dict's in JAX's order (sorted keys), or with ``sort=False``
     in torch.utils._pytree's (insertion order; torch.func's results keep the argument's key order, and a text's
-    ``torch.cat([g.flatten() for g in grads.values()])`` reads it). ``is_leaf(subtree) -> bool`` stops there."""
+    ``torch.cat([g.flatten() for g in grads.values()])`` reads it). ``is_leaf(subtree) -> bool`` stops there.
+    ``folded``: the ids of constants the parser made one array of a list or tuple display (``[jnp.ones(3),
+    jnp.zeros(3)]``), refused as a leaf: JAX's pytree of them has a leaf per element, and jac's array has lost that.
+    """
     if depth > MAX_DEPTH:
         raise JacLimitError(f"{what} is nested more than {MAX_DEPTH} levels deep: jac reads pytrees up to that",
                             position)
@@ -122,18 +126,24 @@ def flatten(value, what: str, position: int, is_leaf=None, depth: int = 0, sort:
         keys = key_order(value, position) if sort else value.keys()
         leaves, children = [], []
         for k in keys:
-            found, tree = flatten(value.get(k, position), what, position, is_leaf, depth + 1, sort)
+            found, tree = flatten(value.get(k, position), what, position, is_leaf, depth + 1, sort, folded)
             leaves += found
             children.append(tree)
         return leaves, TreeDef("dict", tuple(keys), tuple(children))
     if isinstance(value, Items):
         leaves, children = [], []
         for v in value:
-            found, tree = flatten(v, what, position, is_leaf, depth + 1, sort)
+            found, tree = flatten(v, what, position, is_leaf, depth + 1, sort, folded)
             leaves += found
             children.append(tree)
         return leaves, TreeDef("tuple", (), tuple(children))
+    if isinstance(value, Static) and type(value.value) is tuple and all(v is None for v in value.value):
+        return [], TreeDef("tuple", (), (TreeDef("none"),) * len(value.value))  # (None,): the parser's sizes
     if isinstance(value, Tracer):
+        if value.id in folded:
+            raise JacValueError(f"{what} holds a list or tuple of constants, which jac holds as one array, so its "
+                                f"structure is lost (JAX's pytree has a leaf per element): bind the arrays as inputs "
+                                f"(W:2x3), or write jnp.array([...]) where one array is meant", position)
         return [value], LEAF
     kind = f"the string {value.value!r}" if isinstance(value, Static) and isinstance(value.value, str) else \
         f"a {type(value).__name__}"
@@ -297,7 +307,7 @@ def lower(lowering, spelling: str, args: list, kwargs: dict, position: int):
     if what == "map":
         return tree_map(lowering, spelling, args[0], args[1:], is_leaf, position)
     if what in ("leaves", "flatten", "structure"):
-        leaves, tree = flatten(args[0], f"{spelling}'s tree", position, is_leaf)
+        leaves, tree = flatten(args[0], f"{spelling}'s tree", position, is_leaf, folded=lowering.folded)
         return Items(leaves) if what == "leaves" else tree if what == "structure" else Items([Items(leaves), tree])
     if what == "unflatten":
         tree, leaves = args
@@ -327,10 +337,10 @@ def _predicate(lowering, fn, spelling: str, position: int):
 
 def tree_map(lowering, spelling: str, fn, trees: list, is_leaf, position: int):
     """``f`` called on each leaf of the first tree with the others' leaves in the same places, as JAX's."""
-    leaves, tree = flatten(trees[0], f"{spelling}'s tree", position, is_leaf)
+    leaves, tree = flatten(trees[0], f"{spelling}'s tree", position, is_leaf, folded=lowering.folded)
     columns = [leaves]
     for k, other in enumerate(trees[1:], 1):
-        found, its = flatten(other, f"{spelling}'s tree {k}", position, is_leaf)
+        found, its = flatten(other, f"{spelling}'s tree {k}", position, is_leaf, folded=lowering.folded)
         same_structure([tree, its], spelling, position)
         columns.append(found)
     if not lowering.is_callable(fn):
@@ -341,7 +351,7 @@ def tree_map(lowering, spelling: str, fn, trees: list, is_leaf, position: int):
 def tree_reduce(lowering, spelling: str, args: list, kwargs: dict, is_leaf, position: int):
     """``tree_reduce(f, tree[, initializer])``: Python's ``functools.reduce`` over the leaves."""
     fn, tree = args[0], args[1]
-    leaves, _ = flatten(tree, f"{spelling}'s tree", position, is_leaf)
+    leaves, _ = flatten(tree, f"{spelling}'s tree", position, is_leaf, folded=lowering.folded)
     start = args[2] if len(args) > 2 else kwargs.get("initializer")
     has_start = len(args) > 2 or "initializer" in kwargs
     if not leaves and not has_start:
