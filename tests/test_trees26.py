@@ -46,6 +46,9 @@ def test_a_pytree_output_is_one_output_per_leaf_named_by_its_path(capsys):
     assert code == 0
     assert [o["name"] for o in out["outputs"]] == ["y0", "grads['W']", "grads['b']"]
     assert list(out["jacobians"]["grads['b']"]) == ["W", "b", "x"]
+    jsonschema = pytest.importorskip("jsonschema")
+    from jacobi_cli.cli import schema
+    jsonschema.Draft202012Validator(schema.load("eval")).validate(out)
     text = "import jax.numpy as jnp\nparams = [(W, b), (b, {'c': x})]\nparams"
     code = entry.main(["eval", text, "W:2x3", "b:2", "x:3", "--json"])
     out = json.loads(capsys.readouterr().out)
