@@ -7,13 +7,15 @@ library's value and ``jax.jacrev`` / ``torch.autograd.functional.jacobian`` of t
 import numpy as np
 import pytest
 
+from jacobi_cli.tools import api
 from test_jax16 import assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
 from test_parity_grad24 import assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture is used by name
 
 rng = np.random.default_rng(2626)
 W23, B2, X3 = rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal(3)
 W12, Y1 = rng.standard_normal((1, 2)), rng.standard_normal(1)
-BINDINGS = {"W": W23, "b": B2, "x": X3, "V": W12, "y": Y1}
+X43 = rng.standard_normal((4, 3))
+BINDINGS = {"W": W23, "b": B2, "x": X3, "V": W12, "y": Y1, "X": X43}
 
 LOSS = "def loss(params, x):\n    h = jnp.tanh(params['W'] @ x + params['b'])\n    return jnp.sum(h ** 2)\n"
 MLP = """def predict(params, x):
@@ -58,6 +60,8 @@ JAX_TEXTS = [
     "d = {k: v * 2 for k, v in {'W': W, 'b': b}.items()}\nacc = 0.0\nfor k in d:\n    acc = acc + jnp.sum(d[k])\n"
     "acc * len(d)",
     "p = {'W': W}\np['b'] = b\nq = {**p, 'x': x}\njnp.sum(q['W'] @ q['x'] + q['b']) * ('b' in q) + q.get('z', 1.0)",
+    LOSS + "g = jax.vmap(jax.grad(loss), in_axes=(None, 0))({'W': W, 'b': b}, X)\ng['W']",
+    LOSS + "g = jax.vmap(jax.grad(loss), in_axes=({'W': None, 'b': 0}, None))({'W': W, 'b': X[:, :2]}, x)\ng['b']",
 ]
 
 
@@ -81,3 +85,46 @@ TORCH_TEXTS = [
 def test_pytorch_runs_the_same_text(torch64, code):  # noqa: F811 - the fixture
     used = {k: v for k, v in BINDINGS.items() if k in code}
     assert_agrees_with_pytorch(torch64, "import torch\n" + code, used)
+
+
+PER_SAMPLE = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.func import functional_call, vmap, grad
+model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+params = {k: v.detach() for k, v in model.named_parameters()}
+def loss(params, x, t):
+    out = functional_call(model, params, (x.unsqueeze(0),))
+    return F.mse_loss(out, t.unsqueeze(0))
+g = vmap(grad(loss), in_dims=(None, 0, 0))(params, xs, ts)
+"""
+
+
+def test_the_per_sample_gradients_tutorial_as_written_is_pytorchs(torch64):  # noqa: F811 - the fixture
+    """PyTorch's per-sample-gradients tutorial, vmap(grad(loss)) over functional_call with the dict of parameters,
+    with the model's parameters set to jac's draws: each key's stacked gradients, and their derivatives by the
+    batch (jac's Jacobian of the text against PyTorch's of the same function)."""
+    torch = torch64
+    xs, ts = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    f = api.compile(PER_SAMPLE + "g['0.weight']", {"xs": ":4x3", "ts": ":4x2"})
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    with torch.no_grad():
+        for key, p in model.named_parameters():
+            p.copy_(torch.from_numpy(np.array(f.declared[f"model.{key}"])))
+
+    def theirs(key, xs_, ts_):
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def loss(params, x, t):
+            out = torch.func.functional_call(model, params, (x.unsqueeze(0),))
+            return torch.nn.functional.mse_loss(out, t.unsqueeze(0))
+        return torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0, 0))(params, xs_, ts_)[key]
+
+    for key in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        text = PER_SAMPLE + f"g['{key}']"
+        ours = api.evaluate(text, {"xs": xs, "ts": ts})
+        np.testing.assert_allclose(ours, theirs(key, torch.tensor(xs), torch.tensor(ts)).numpy(), rtol=1e-12,
+                                   atol=1e-14, err_msg=key)
+        jac = api.jacobian(text, {"xs": xs, "ts": ts}, wrt=["xs"])["xs"]
+        ref = torch.autograd.functional.jacobian(lambda a: theirs(key, a, torch.tensor(ts)), torch.tensor(xs))
+        np.testing.assert_allclose(jac, ref.numpy(), rtol=1e-10, atol=1e-12, err_msg=key)
