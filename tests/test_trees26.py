@@ -119,3 +119,14 @@ def test_hostile_trees_are_bounded():
         api.evaluate("import jax\n" + deep, {"x": X})
     cycle = "d = {'a': x}\nd['a'] = d\nd['a']['a']"  # a value, never a cycle: the dict d was
     np.testing.assert_allclose(api.evaluate(cycle, {"x": X}), X)
+
+
+def test_tree_transpose_and_the_ways_tree_util_is_imported():
+    text = ("import jax\no = jax.tree_util.tree_structure([x, x])\ni = jax.tree_util.tree_structure((x, x))\n"
+            "t = jax.tree_util.tree_transpose(o, i, [(x, x * 2), (x * 3, x * 4)])\nt[1][0] + t[0][1] * 10")
+    np.testing.assert_allclose(api.evaluate(text, {"x": X}), 32 * X)  # JAX's ((x, 3x), (2x, 4x))
+    for text in ("import jax.tree_util as jtu\njtu.tree_map(lambda a: a * 2, {'a': x})['a']",
+                 "from jax import tree_util\ntree_util.tree_map(lambda a: a * 2, {'a': x})['a']",
+                 "from jax.tree_util import tree_map\ntree_map(lambda a: a * 2, {'a': x})['a']",
+                 "from jax import tree\ntree.map(lambda a: a * 2, [x])[0]"):
+        np.testing.assert_allclose(api.evaluate(text, {"x": X}), 2 * X, err_msg=text)

@@ -2418,6 +2418,9 @@ class _Lowering:
         if type(func) is not ast.Attribute or func.attr not in trees.LAST_NAMES:
             return None
         path = _dotted(func)
+        root = path.split(".")[0] if path is not None else None
+        if root in self.imported and root not in self.scope:  # import jax.tree_util as jtu: jtu.tree_map
+            path = self.imported[root] + path[len(root):]
         return path if path in trees.SPELLINGS and path.split(".")[0] not in self.scope else None
 
     def derivative_spelling(self, func: ast.AST) -> str | None:
@@ -3466,6 +3469,8 @@ def _check_import(stmt, source: Source) -> None:
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
+            if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
+                continue
             if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
                                                      or path in derivatives.SPELLINGS or path in trees.SPELLINGS):
                 continue  # from torch.func import vmap, grad: read under their whole names (vmapping.imported)

@@ -65,6 +65,10 @@ def imported(module: ast.Module) -> dict:
                 path = path or (f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in TREES else None)
                 if path is not None:
                     found[alias.asname or alias.name] = path
+                elif f"{node.module}.{alias.name}" in ("jax.tree_util", "jax.tree"):  # from jax import tree_util
+                    found[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):  # import jax.tree_util as jtu (lang/trees.py)
+            found.update((a.asname, a.name) for a in node.names if a.asname and a.name in ("jax.tree_util", "jax.tree"))
     return found
 
 
