@@ -570,8 +570,7 @@ class _Lowering:
             return
         on = _call_on_name(stmt)
         if on is not None and type(self.scope.get(on[0])) is Dict:  # d.update(...): refused saying why (.trees)
-            trees.method(self, self.scope[on[0]], on[1], [None], {}, self.source.at(stmt))
-        on = _call_on_name(stmt)
+            trees.refuse_statement(on[1], self.source.at(stmt))
         owner = self.scope.get(on[0]) if on is not None else None
         if isinstance(owner, (Instance, Module, Sequential, Optimizer)):
             name, method = on

@@ -263,10 +263,18 @@ def method(lowering, d: Dict, name: str, args: list, kwargs: dict, position: int
         key = key_of(lowering.b, args[0], position)
         return d.get(key, position) if key in d else (args[1] if len(args) == 2 else None)
     if name in ("update", "pop", "setdefault", "clear", "popitem"):
-        raise JacValueError(f"d.{name}(...) changes the dict in place: jac's texts are functional; write a new "
-                            f"dict ({{**d, 'c': c}}, or d['c'] = c, which binds d to a new one)", position)
+        refuse_statement(name, position)
     raise JacValueError(f"a dict has no method '.{name}()' jac reads (it reads keys(), values(), items(), get(), "
                         f"copy())", position)
+
+
+def refuse_statement(name: str, position: int) -> None:
+    """``d.update(...)`` / ``d.keys()`` as a statement of its own: a change in place, or a value never used."""
+    if name in ("update", "pop", "setdefault", "clear", "popitem"):
+        raise JacValueError(f"d.{name}(...) changes the dict in place: jac's texts are functional; write a new dict "
+                            f"({{**d, 'c': c}}, or d['c'] = c, which binds d to a new one)", position)
+    raise JacValueError(f"d.{name}(...) as a statement of its own: its value is never used (name it, v = "
+                        f"d.{name}(...))", position)
 
 
 def _key_value(key):
