@@ -130,3 +130,12 @@ def test_tree_transpose_and_the_ways_tree_util_is_imported():
                  "from jax.tree_util import tree_map\ntree_map(lambda a: a * 2, {'a': x})['a']",
                  "from jax import tree\ntree.map(lambda a: a * 2, [x])[0]"):
         np.testing.assert_allclose(api.evaluate(text, {"x": X}), 2 * X, err_msg=text)
+
+
+def test_a_pytree_of_one_array_is_one_output_named_by_its_path(capsys):
+    text = "g = jax.grad(lambda p: jnp.sum(p['w'] ** 2 * x))({'w': w})\ng"
+    assert entry.main(["eval", text, "w=[1, 2]", "x=[1, 1]", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "output" in out and "outputs" not in out and out["output"]["value"] == [2.0, 4.0]  # the contract's one
+    assert entry.main(["eval", text, "w=[1, 2]", "x=[1, 1]"]) == 0
+    assert "g['w'] = value: vector, shape (2,)" in capsys.readouterr().out

@@ -531,6 +531,8 @@ class _Lowering:
         named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else None
         if type(value) is Dict or named is not None and type(value) is Items and not value.fields:
             outputs = self.tree_outputs(named or "y", value, self.source.at(last))  # grads: one output per leaf
+            if len(outputs) == 1:  # {'w': ...}: one output, named by its path
+                return self.b.graph(self.b.name(outputs[0][1], outputs[0][0]))
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
         return self.output(value, self.source.at(last))
