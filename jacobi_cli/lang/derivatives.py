@@ -30,6 +30,7 @@ from ..ir.ops import OPS, P
 from ..ir.reverse import pullback
 from ..ir.shapes import fmt, is_concrete, size
 from .functions import Items, Refused, detached
+from . import trees
 
 # transforms of a function, whose results are differentiable (JAX's and torch.func's): spelling -> what it computes
 TRANSFORMS = {"jax.grad": "grad", "jax.value_and_grad": "value_and_grad", "jax.jacrev": "jacobian",
@@ -165,11 +166,17 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
             raise JacValueError(f"{tr.spelling}(..., argnums={tr.argnums}) of a call with {len(args)} positional "
                                 f"argument{'s' * (len(args) != 1)}: argnums counts the positional arguments", position)
     nums = tuple(k % len(args) for k in nums)
-    xs = [_float_array(b, args[k], f"{tr.spelling}(...)'s argument {k}", position) for k in nums]
-    ts = [b.fresh(x, position) for x in xs]
-    called = list(args)
-    for k, t in zip(nums, ts):
-        called[k] = t
+    # a pytree argument (a dict, tuple or list of arrays: lang/trees.py): a fresh node per leaf, its derivatives
+    # given back in its structure (in_trees[i], the i-th differentiated argument's)
+    ts, in_trees, called, jax = [], [], list(args), tr.spelling.startswith("jax")
+    for k in nums:
+        leaves, tree = trees.flatten(args[k], f"{tr.spelling}(...)'s argument {k}", position, sort=jax,
+                                     folded=lowering.folded)
+        fresh = [b.fresh(_float_array(b, x, f"{tr.spelling}(...)'s argument {k}", position), position)
+                 for x in leaves]
+        ts += fresh
+        in_trees.append(tree)
+        called[k] = trees.unflatten(tree, fresh)
     out = lowering.call_value(tr.fn, called, kwargs, position)
     aux = None
     if tr.has_aux:
@@ -178,22 +185,28 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
                                 position)
         out, aux = out
     single = type(tr.argnums) is int
-    if tr.kind == "jacobian":
-        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+
+    def structured(parts: list):  # one derivative per leaf of ts: in the arguments' structures
+        grouped, k = [], 0
+        for tree in in_trees:
+            grouped.append(trees.unflatten(tree, parts[k:k + tree.num_leaves]))
+            k += tree.num_leaves
+        return grouped[0] if single else Items(grouped)
+
+    if tr.kind == "jacobian":  # JAX's nesting: the output's structure outside, the arguments' inside
+        outs, out_tree = trees.flatten(out, f"{tr.spelling}(...)'s function's output", position, sort=jax)
         found = []
         for o in outs:
             o = _float_array(b, o, f"{tr.spelling}(...)'s function's output", position)
-            parts = jacobian(b, o, ts, tr.spelling, position)
-            found.append(parts[0] if single else Items(parts))
-        result = found[0] if not isinstance(out, (tuple, list)) else Items(found)
+            found.append(structured(jacobian(b, o, ts, tr.spelling, position)))
+        result = trees.unflatten(out_tree, found)
         return Items([result, aux]) if tr.has_aux else result
     out = _float_array(b, out, f"{tr.spelling}(...)'s function's output", position)
     if out.shape != ():
         raise JacShapeError(f"{tr.spelling}(...): the function's output has shape {fmt(out.shape)}, and a gradient "
                             f"is only for a scalar output, as {'JAX' if tr.spelling.startswith('jax') else 'PyTorch'} "
                             f"refuses it (its jacrev gives the Jacobian)", position)
-    grads = gradients(b, out, ts, tr.spelling, position)
-    grad = grads[0] if single else Items(grads)
+    grad = structured(gradients(b, out, ts, tr.spelling, position))
     value = Items([out, aux]) if tr.has_aux else out
     if tr.kind == "value_and_grad":
         return Items([value, grad])

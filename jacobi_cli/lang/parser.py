@@ -40,9 +40,11 @@ from .modules import LAYERS, NORMS, Listed, Module, Pending, ModuleDict, ModuleL
     norm_parameters, refused_module, set_training
 from .recurrent import RECURRENT, Recurrent, recurrent, refused_recurrent
 from . import derivatives
-from .vjps import Linear, functional_call_message, lower as lower_linear
+from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
+from . import trees
+from .trees import Dict, TreeDef
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -458,6 +460,7 @@ class _Lowering:
     sequence_names: set = frozenset()
     tuples: set = frozenset()
     tuple_names: set = frozenset()
+    folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
     # value, and their tracers (model.parameters()); made at the first (a text without any never makes them)
     declared: dict | None = None
@@ -492,6 +495,7 @@ class _Lowering:
         self.memory = Memory(self.b, self.scope)  # the scope holds the inputs only, as yet
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
+        self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
@@ -524,7 +528,32 @@ class _Lowering:
         value = self.statement(last)
         if self.gradient is not None:  # y.backward(gradient=V): V, once y is made
             self.text_gradient(value)
+        named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else None
+        if type(value) is Dict or named is not None and type(value) is Items and not value.fields:
+            outputs = self.tree_outputs(named or "y", value, self.source.at(last))  # grads: one output per leaf
+            if len(outputs) == 1:  # {'w': ...}: one output, named by its path
+                return self.b.graph(self.b.name(outputs[0][1], outputs[0][0]))
+            if outputs:
+                return self.b.graph(outputs[0][1], outputs)
         return self.output(value, self.source.at(last))
+
+    def tree_outputs(self, prefix: str, value, position: int) -> list:
+        """The outputs of a pytree (:mod:`.trees`), one per leaf, named by ``prefix`` and the leaf's path as
+        ``jax.tree_util.keystr`` writes it (``grads['W']``, ``params[0][1]``); [] for a value holding what is no
+        array (a tuple holding vjp_fn: :meth:`output` says what to write)."""
+        try:
+            leaves, tree = trees.flatten(value, "the output", position, sort=False, folded=self.folded)
+        except JacValueError:
+            if type(value) is Dict:
+                raise
+            return []
+        if not leaves:
+            raise JacValueError("the last statement is a pytree without arrays (only None): there is no output",
+                                position)
+        if prefix == "y" and "y" in self.scope:
+            raise JacNameError("the output pytree's arrays would be named y[...], and 'y' is a name of the "
+                               "expression: assign the pytree to a name (out = ...) and end with that", position)
+        return [(prefix + path, self.b.lift(leaf)) for path, leaf in zip(trees.paths(tree), leaves)]
 
     def run(self, stmt: ast.stmt, where: str | None = None):
         """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
@@ -542,6 +571,8 @@ class _Lowering:
         if self.module_statement(stmt):  # layers.append(nn.Linear(3, 3)), model.eval()
             return
         on = _call_on_name(stmt)
+        if on is not None and type(self.scope.get(on[0])) is Dict:  # d.update(...): refused saying why (.trees)
+            trees.refuse_statement(on[1], self.source.at(stmt))
         owner = self.scope.get(on[0]) if on is not None else None
         if isinstance(owner, (Instance, Module, Sequential, Optimizer)):
             name, method = on
@@ -1384,6 +1415,11 @@ class _Lowering:
             seen[name] = i
             if isinstance(value, Pair) and value.reading == "torch":
                 raise JacValueError(_pair_output(f"output {i}", value), self.source.at(elt))
+            if type(value) is Dict or type(value) is Items and not value.fields:  # loss, grads: grads' leaves
+                parts = self.tree_outputs(name, value, self.source.at(elt))
+                if parts:
+                    named += parts
+                    continue
             named.append((name, self.b.lift(value)))
         return tuple(named)
 
@@ -1438,6 +1474,9 @@ class _Lowering:
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
+                return value
+            if isinstance(value, (Dict, TreeDef)):  # params = {'W': W, 'b': b}: a structure of arrays (.trees)
+                self.scope[target] = value
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
                                                           derivatives.Transform, Linear)) \
@@ -1566,6 +1605,8 @@ class _Lowering:
         if not isinstance(named, ast.Name):
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
+        if type(self.scope.get(name)) is Dict:  # params['W'] = v: the name bound to a new dict (.trees)
+            return self.dict_write(name, target, value_node, op, what, position)
         y = self.target(name, named, what, position)
         self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
@@ -1591,6 +1632,19 @@ class _Lowering:
         else:
             new = self.write_at(y, target, value, op, what, position)
         return self.rebind(name, new)
+
+    def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int):
+        """``d['W'] = v`` (and ``d['W'] += v``) of a dict: ``d`` bound to a new dict, as the text is functional."""
+        if not isinstance(target, ast.Subscript) or isinstance(target.slice, (ast.Slice, ast.Tuple)):
+            raise JacValueError(f"{what}: a dict is written one key at a time (d['W'] = v)", position)
+        key = trees.key_of(self.b, self.expression(target.slice), self.source.at(target.slice))
+        value = self.expression(value_node)
+        if op is not None:
+            if type(op) not in _BINOPS:
+                raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
+            value = self.arithmetic(_BINOPS[type(op)], self.scope[name].get(key, position), value, position)
+        self.scope[name] = self.scope[name].with_item(key, value)
+        return self.scope[name]
 
     def in_place(self, call: ast.Call):
         """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
@@ -1868,6 +1922,8 @@ class _Lowering:
         if kind is ast.Call and type(node.func) is ast.Name and node.func.id == "isinstance" \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
             return [node.args[0]]  # isinstance(m, nn.Linear): the class is read off the text (instance_test)
+        if kind is ast.Call and _dict_of_zip(node) and "dict" not in self.scope:  # dict(zip(k, v)): tree_call's
+            return [k.value for k in node.keywords]
         if kind is ast.Call and type(node.func) is ast.Name:  # f(...): no method's owner among them
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
         if isinstance(node, ast.UnaryOp):
@@ -1885,6 +1941,8 @@ class _Lowering:
         if isinstance(node, ast.Call):
             if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
                 return []
+            if self.tree_spelling(node.func) is not None:  # jax.tree_util.tree_map(f, a, b): its arguments (.trees)
+                return list(node.args) + [k.value for k in node.keywords]
             kind = self.callee(node.func)[0]
             owner = [node.func.value] if kind == "method" else [node.func] if kind == "other" \
                 and self.made_callable(node.func) else []
@@ -1897,6 +1955,8 @@ class _Lowering:
             return [node.value] + self.index_parts(node.slice)
         if isinstance(node, ast.Slice):
             return [p for p in (node.lower, node.upper, node.step) if p is not None]
+        if kind is ast.Dict:  # {'W': W, **a}: the keys written, then the values (.trees)
+            return [k for k in node.keys if k is not None] + list(node.values)
         return []
 
     def index_parts(self, index: ast.AST) -> list:
@@ -1925,6 +1985,8 @@ class _Lowering:
                 if type(node.func) is ast.Attribute:
                     self.tuples.add(id(node))
             return found
+        if kind is ast.BinOp and (type(kids[0]) is Dict or type(kids[1]) is Dict):  # d + 1: no array (.trees)
+            trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items) and not self.sequences:
             return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
@@ -1962,6 +2024,8 @@ class _Lowering:
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
+            if type(found) is Tracer and node.elts:  # [jnp.ones(3), jnp.zeros(3)]: no pytree leaf (.trees)
+                self.folded.add(found.id)
             return found
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
@@ -1984,6 +2048,10 @@ class _Lowering:
             return self.define(node)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
             return self.comprehension(node, position)
+        if kind is ast.Dict:  # {'W': W, 'b': b}: a structure of arrays (.trees)
+            return trees.display(self, node, kids, position)
+        if kind is ast.DictComp:
+            return trees.comprehension(self, node, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
         raise JacParseError(f"{name} are not part of jac's expression language", position)
 
@@ -2048,6 +2116,7 @@ class _Lowering:
                            f"with {name}:SHAPE){suggestion}", position)
 
     def unary(self, node: ast.UnaryOp, operand, position: int):
+        trees.refuse_array_use([operand], "'-', '+', '~' or 'not' of a dict", position)
         if isinstance(node.op, ast.USub):
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
@@ -2069,6 +2138,11 @@ class _Lowering:
         """``[1, 2, 3]`` or ``(2, 3)``: a constant array, nested lists for matrices. ``arrays``: no element is
         itself written as a list or tuple, so constant arrays of different shapes are a list of arrays
         (``(torch.zeros(1, 3), torch.zeros(1, 5))``, ``torch.cat([torch.zeros(2), torch.ones(3)])``)."""
+        if any(type(item) is Dict or type(item) is TreeDef or type(item) is Static and type(item.value) is tuple
+               and item.value and all(v is None for v in item.value) for item in items):
+            return Items(items)  # (loss, {'h': h}), [x, (None,)], [params, grads]: a pytree (.trees)
+        if items and all(isinstance(item, Static) and isinstance(item.value, str) for item in items):
+            return Listed(items)  # ['W', 'b']: dict(zip(keys, values))'s keys (.trees)
         if any(isinstance(item, (Module, Sequential, Instance)) for item in items):
             if all(isinstance(item, (Module, Sequential, Instance)) for item in items):
                 return Listed(items)  # layers = [nn.Linear(3, 3), nn.ReLU()]: nn.Sequential(*layers) names them
@@ -2297,6 +2371,8 @@ class _Lowering:
             return list(value)
         if isinstance(value, ModuleDict):  # a dict's iteration: its keys
             return [Static(name) for name in value.names]
+        if type(value) is Dict:  # for k in params: its keys, in insertion order (.trees)
+            return [Static(k) if isinstance(k, str) else self.number(k, position) for k in value.keys()]
         if isinstance(value, Sequential):  # for layer in model: its modules
             return list(value.modules)
         if not isinstance(value, Tracer) or value.ndim == 0:
@@ -2335,11 +2411,25 @@ class _Lowering:
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
 
+    def tree_spelling(self, func: ast.AST) -> str | None:
+        """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
+        unless its root is a name of the text."""
+        if type(func) is ast.Name and func.id not in self.scope and self.imported.get(func.id) in trees.SPELLINGS:
+            return self.imported[func.id]  # from jax.tree_util import tree_map
+        if type(func) is not ast.Attribute or func.attr not in trees.LAST_NAMES:
+            return None
+        path = _dotted(func)
+        root = path.split(".")[0] if path is not None else None
+        if root in self.imported and root not in self.scope:  # import jax.tree_util as jtu: jtu.tree_map
+            path = self.imported[root] + path[len(root):]
+        return path if path in trees.SPELLINGS and path.split(".")[0] not in self.scope else None
+
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
         (:mod:`.derivatives`), or of a vmap, loop or wrapper of :mod:`.vmapping`, unless its root is a name of the
         text."""
-        if type(func) is ast.Name and func.id in self.imported and func.id not in self.scope:
+        if type(func) is ast.Name and func.id in self.imported and func.id not in self.scope \
+                and self.imported[func.id] not in trees.SPELLINGS:  # (from jax.tree_util import tree_map: .trees)
             return self.imported[func.id]  # from torch.func import vmap, grad: vmap(grad(f))
         if type(func) is ast.Attribute and func.attr in vmapping.LAST_NAMES:
             found = vmapping.spelling_of(_dotted(func))
@@ -2459,6 +2549,9 @@ class _Lowering:
             return vmapping.lower(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
+        found = self.tree_call(node, kind, fname, kids, position)
+        if found is not None:
+            return found
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
             return self.fresh_leaf(node, kids[0], position)
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
@@ -2534,7 +2627,46 @@ class _Lowering:
         if kwargs and "dtype" in kwargs and fname in DTYPE_FIRST \
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
-        return lower(self.b, args, kwargs, position)
+        found = lower(self.b, args, kwargs, position)
+        if self.folded and type(found) is Tracer:  # jnp.array([1.0, 2.0]): one array, as meant (.trees)
+            self.folded.discard(found.id)
+        return found
+
+    def tree_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, position: int):
+        """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,
+        ``d.keys()``, ``len(d)``; a dict given to any other function refused. None for any other call."""
+        spelling = self.tree_spelling(node.func)
+        keys = kind == "function" and fname in ("list", "tuple", "sorted") and len(kids) == 1 \
+            and type(kids[0]) is Listed and all(isinstance(k, Static) for k in kids[0])  # list(d.keys())
+        if spelling is None and not any(type(k) is Dict for k in kids) and not keys and not (
+                kind == "function" and fname == "dict" and type(node.func) is ast.Name and "dict" not in self.scope):
+            return None
+        if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+            raise JacParseError("'*' and '**' unpacking in this call are not supported", position)
+        args = kids[: len(kids) - len(node.keywords)]
+        kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
+        if _dict_of_zip(node):  # dict(zip(keys, values)): zip's pairs, as a for loop reads them
+            args = [Listed(self.items_of(node.args[0], "dict(...)"))]
+        if spelling is not None:
+            return trees.lower(self, spelling, args, kwargs, position)
+        if kind == "function" and type(node.func) is ast.Name and fname not in self.scope:
+            if fname == "dict":
+                return trees.make(self, args, kwargs, position)
+            if fname == "len" and len(args) == 1 and not kwargs:
+                return self.number(len(args[0]), position)
+            if keys and not kwargs:
+                return Listed(sorted(args[0], key=lambda k: k.value) if fname == "sorted" else args[0])
+            if fname in ("list", "tuple", "sorted") and len(args) == 1 and not kwargs:  # list(d): its keys
+                keys = args[0].keys()
+                return Listed(Static(k) if isinstance(k, str) else self.number(k, position)
+                              for k in (sorted(keys) if fname == "sorted" else keys))
+        if kind == "method" and type(kids[0]) is Dict:
+            return trees.method(self, kids[0], fname, args[1:], kwargs, position)
+        if type(node.func) is ast.Name and self.is_callable(self.scope.get(fname)) or \
+                kind == "other" and self.made_callable(node.func):
+            return None  # f(params): a function of the text takes a dict
+        trees.refuse_array_use(kids, f"{ast.unparse(node.func)}(...)", position)
+        return None
 
     def attribute(self, node: ast.Attribute, kids: list):
         position = self.source.end(node) - len(node.attr)
@@ -2669,6 +2801,10 @@ class _Lowering:
         if isinstance(value, At):
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
+        if type(value) is Dict:  # params['W'] (.trees)
+            if len(parts) != 1:
+                raise JacValueError("a dict is indexed with one key (params['W'])", position)
+            return value.get(trees.key_of(self.b, parts[0], position), position)
         if isinstance(value, Items):
             if len(parts) == 1 and isinstance(parts[0], slice):  # parts[1:], parts[::-1]: a tuple, as Python's
                 return Items(tuple.__getitem__(value, parts[0]))
@@ -2851,6 +2987,11 @@ class _Lowering:
         position = self.source.at(node)
         if len(node.ops) > 1:
             raise JacParseError("chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)", position)
+        if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
+            found = trees.key_of(self.b, kids[0], position) in kids[1]
+            return found if isinstance(node.ops[0], ast.In) else not found
+        if any(type(k) is Dict for k in kids):
+            trees.refuse_array_use(kids, "a comparison with a dict", position)
         if any(isinstance(k, Static) and isinstance(k.value, str) for k in kids):  # 'bias' in name, name == 'fc.bias'
             return _compare_strings(node.ops[0], kids, position)
         op = _COMPARISONS.get(type(node.ops[0]))
@@ -3133,8 +3274,6 @@ _JAX_ELSEWHERE = {
     "checkpoint": "write the function's call without checkpoint", "remat": "write the function's call without remat",
     "random": "jac has no random keys: bind the random values as an input (eps=@noise.npy, or eps:3 for values "
               "drawn with --seed)",
-    "tree_util": "jac has no pytrees: write the expression of each array", "tree": "jac has no pytrees: write the "
-    "expression of each array",
     "device_put": "jac computes on the CPU with NumPy: drop jax.device_put and write the array itself",
     "debug": "jac prints the output: end with the value itself (jax.debug.print is not needed)",
     "config": "jac computes in float64 (--dtype float32 for single precision): drop jax.config",
@@ -3187,9 +3326,6 @@ def _foreign(module: ast.Module, scope: dict, source, imported: dict = {}) -> No
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             jitted.update(id(part) for d in node.decorator_list if _is_jit(d) for part in ast.walk(d))
-        if isinstance(node, ast.Call) and _dotted(node.func) == "torch.func.functional_call" \
-                and "torch" not in scope:  # the per-sample-gradients tutorial's: the model's call (lang/vjps.py)
-            raise JacParseError(functional_call_message(node), source.at(node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
                 and _dotted(node.func.func) not in derivatives.SPELLINGS \
                 and vmapping.spelling_of(_dotted(node.func.func)) is None \
@@ -3229,6 +3365,11 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", source.at(node))
     if root in _FOREIGN and root not in ("linen",):
         raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", source.at(node))
+    if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
+        if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
+            return
+        raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
+                            f"{', '.join(sorted(trees.SPELLINGS))}", source.at(node))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
@@ -3329,10 +3470,10 @@ def _check_import(stmt, source: Source) -> None:
         if path == "collections.OrderedDict" and bound == "OrderedDict" or path == "collections" and bound is None:
             continue  # nn.Sequential(OrderedDict([...])): its modules' names
         if path not in LIBRARIES and path not in _ROOTS:
-            if path == "torch.func.functional_call":  # what to write instead (lang/vjps.py)
-                raise JacParseError(f"{written}: {functional_call_message(None)}", position)
+            if path in ("jax.tree_util", "jax.tree") and bound is not None:  # import jax.tree_util as jtu (.trees)
+                continue
             if isinstance(stmt, ast.ImportFrom) and (vmapping.spelling_of(path) is not None
-                                                     or path in derivatives.SPELLINGS):
+                                                     or path in derivatives.SPELLINGS or path in trees.SPELLINGS):
                 continue  # from torch.func import vmap, grad: read under their whole names (vmapping.imported)
             if path in derivatives.SPELLINGS or vmapping.spelling_of(path):  # import torch.func.grad: not a module
                 raise JacParseError(f"{written}: a name imported from a module is not followed; write {path}(...) "
@@ -3621,6 +3762,13 @@ class Instance:
         leaves = self.lowering.leaves or {}
         return [(k, v) for k, v in self.attributes.items()
                 if type(v) is Tracer and leaves.get(f"{self.prefix}.{k}") is v]
+
+
+def _dict_of_zip(node: ast.Call) -> bool:
+    """Is ``node`` ``dict(zip(...))`` or ``dict(enumerate(...))``?"""
+    return type(node.func) is ast.Name and node.func.id == "dict" and len(node.args) == 1 \
+        and isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Name) \
+        and node.args[0].func.id in ("zip", "enumerate")
 
 
 def _call_on_name(stmt: ast.stmt):

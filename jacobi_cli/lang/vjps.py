@@ -12,8 +12,8 @@ the libraries' forward mode up to rounding). So forward over reverse (``jax.jvp(
 forward (``jax.grad(lambda x: jax.jvp(f, (x,), (v,))[1])``) and ``vjp`` of a ``jvp`` are all nodes of the ops' own
 derivative rules.
 
-Pytrees: each primal, tangent or cotangent is an array or a tuple / list of arrays (one level), an output likewise;
-deeper structure, dicts and non-arrays are refused. The checks are the libraries': ``jax.jvp``'s primals and tangents
+Pytrees: each primal, tangent or cotangent is an array or a pytree of arrays (dicts, tuples and lists nested, None
+leaves: :mod:`.trees`), an output likewise; non-arrays are refused. The checks are the libraries': ``jax.jvp``'s primals and tangents
 are tuples or lists (``torch.func.jvp``'s tuples) of the same structure and shapes; a cotangent has its output's
 structure and shape; integers and booleans are refused (jac differentiates floats; it has one float dtype, so a
 float32 tangent of a float64 primal, which JAX refuses and PyTorch casts, is read as PyTorch reads it).
@@ -28,6 +28,7 @@ from ..ir.graph import Tracer
 from ..ir.shapes import fmt, size
 from .derivatives import _concrete, at_call, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
 from .functions import Items
+from . import trees
 
 # spelling -> (what it computes, its parameters in the library's order (the primals of vjp / linearize are
 # positional after the function), its keywords and the value jac reads for each (None: any literal))
@@ -71,14 +72,15 @@ class Pullback(Linear):
                                 f"tuple output){': no keyword ' + repr(extra[0]) if extra else ''}; it was given "
                                 f"{len(args)} positional arguments", position)
         b = lowering.b
-        cts = _leaves(args[0], self.out_tree, f"{name}'s cotangent", "the function's output", position)
+        cts = _leaves(args[0], self.out_tree, f"{name}'s cotangent", "the function's output", position, self.jax)
         seeds: dict = {}
+        paths = trees.paths(self.out_tree) if self.out_tree is not None else [""]
         for k, (ct, o) in enumerate(zip(cts, self.outs)):
-            where = f"{name}'s cotangent" + (f"[{k}]" if self.out_tree is not None else "")
+            where = f"{name}'s cotangent" + paths[k]
             ct = _float_array(b, ct, where, position)
             if tuple(ct.shape) != tuple(o.shape):
                 raise JacShapeError(f"{where} has shape {fmt(ct.shape)} and the function's output"
-                                    f"{f'[{k}]' if self.out_tree is not None else ''} {fmt(o.shape)}: they must match, "
+                                    f"{paths[k]} {fmt(o.shape)}: they must match, "
                                     f"as {'JAX' if self.jax else 'PyTorch'} refuses", position)
             seed = b.apply("reshape", ct, shape=(1,) + tuple(o.shape), position=position)
             seeds[o] = seed if o not in seeds else b.apply("add", seeds[o], seed, position=position)
@@ -105,7 +107,7 @@ class Pushforward(Linear):
                                 f"given {len(args)}{' and keywords' * bool(kwargs)}", position)
         tangents = []
         for k, (t, tree) in enumerate(zip(args, self.in_trees)):
-            tangents += _leaves(t, tree, f"{name}'s tangent {k}", f"primal {k}", position)
+            tangents += _leaves(t, tree, f"{name}'s tangent {k}", f"primal {k}", position, self.jax)
         return tangent_out(lowering.b, self, tangents, name, position)
 
 
@@ -117,7 +119,7 @@ def lower(lowering, spelling: str, node: ast.Call, position: int):
 
 def _lowered(lowering, spelling: str, node: ast.Call, position: int):
     kind, names, known = SPELLINGS[spelling]
-    b = lowering.b
+    b, jax = lowering.b, spelling.startswith("jax")
     given = _syntax_arguments(spelling, node, names + tuple(known), position) if kind == "jvp" else \
         _syntax_arguments(spelling, ast.Call(node.func, node.args[:1], node.keywords), names + tuple(known), position)
     if names[0] not in given:
@@ -144,8 +146,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
             raise JacValueError(f"{spelling}(f, *primals) needs at least one primal (the point)", position)
     leaves, trees = [], []
     for k, p in enumerate(primals):
-        tree = _tree(p)
-        found = _leaves(p, tree, f"{spelling}'s primal {k}", "", position)
+        tree = _tree(p, jax)
+        found = _leaves(p, tree, f"{spelling}'s primal {k}", "", position, jax)
         leaves += [_float_array(b, x, f"{spelling}'s primal {k}", position) for x in found]
         trees.append(tree)
     _concrete(leaves, spelling, position)
@@ -157,14 +159,14 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
             raise JacValueError(f"{spelling}(..., has_aux=True): the function returns a pair (output, aux)",
                                 position)
         out, aux = out
-    out_tree = _tree(out)
+    out_tree = _tree(out, jax)
     outs = [_float_array(b, o, f"{spelling}'s function's output", position)
-            for o in _leaves(out, out_tree, f"{spelling}'s function's output", "", position)]
+            for o in _leaves(out, out_tree, f"{spelling}'s function's output", "", position, jax)]
     made = (Pullback if kind == "vjp" else Pushforward)(spelling, outs, out_tree, ts, trees)
     if kind == "jvp":
         flat = []
         for k, (t, tree) in enumerate(zip(tangents, trees)):
-            flat += _leaves(t, tree, f"{spelling}'s tangent {k}", f"primal {k}", position)
+            flat += _leaves(t, tree, f"{spelling}'s tangent {k}", f"primal {k}", position, jax)
         second = tangent_out(b, made, flat, f"{spelling}'s tangents", position)
     else:
         second = made
@@ -191,7 +193,7 @@ def tangent_out(b, made: Linear, tangents: list, name: str, position: int):
                            b.apply("reshape", v, shape=(n,), position=position), position=position)
             total = flat if total is None else b.apply("add", total, flat, position=position)
         results.append(b.apply("reshape", total, shape=tuple(o.shape), position=position))
-    return results[0] if made.out_tree is None else Items(results)
+    return results[0] if made.out_tree is None else trees.unflatten(made.out_tree, results)
 
 
 def _sequence(lowering, node: ast.expr, spelling: str, key: str, position: int) -> list:
@@ -222,55 +224,39 @@ def _written(lowering, node: ast.expr, what: str):
     return value
 
 
-def _tree(value):
-    """A value's structure: None for one array, the leaf count of a tuple or list of arrays."""
-    return len(value) if isinstance(value, (tuple, list)) else None
+def _tree(value, sort: bool):
+    """A value's structure: None for one array, else its pytree's :class:`~.trees.TreeDef` (dicts, tuples and lists
+    nested, None leaves as JAX reads them: lang/trees.py)."""
+    return None if isinstance(value, Tracer) else trees.flatten(value, "the pytree", None, sort=sort)[1]
 
 
-def _leaves(value, tree, what: str, like: str, position: int) -> list:
-    """The arrays of ``value``, whose structure must be ``tree`` (:func:`_tree`; ``like`` names what gave it)."""
-    if isinstance(value, (tuple, list)):
-        if any(isinstance(v, (tuple, list)) for v in value):
-            raise JacValueError(f"{what} is a nested tuple: jac reads an array or a tuple of arrays here (one level)",
-                                position)
-        if not all(isinstance(v, Tracer) for v in value):
-            raise JacValueError(f"{what} holds something that is not an array: jac reads an array or a tuple of "
-                                f"arrays here", position)
-    elif not isinstance(value, Tracer):
-        raise JacValueError(f"{what} is not an array: jac reads an array or a tuple of arrays here", position)
-    if like and _tree(value) != tree:
+def _leaves(value, tree, what: str, like: str, position: int, sort: bool) -> list:
+    """The arrays of ``value``, whose structure must be ``tree`` (:func:`_tree`; ``like`` names what gave it); a
+    dict's in JAX's order (``sort``: JAX's spellings) or torch.func's (insertion)."""
+    if isinstance(value, Tracer):
+        found, its = [value], None
+    elif trees.is_tree(value):
+        found, its = trees.flatten(value, what, position, sort=sort)
+        its = None if its == trees.LEAF else its
+    else:
+        raise JacValueError(f"{what} is not an array: jac reads an array or a pytree of arrays here (a tuple, list "
+                            f"or dict of them)", position)
+    if like and its != tree:
         def shape(t):
-            return "one array" if t is None else f"a tuple of {t}"
-        raise JacValueError(f"{what} is {shape(_tree(value))} and {like} {shape(tree)}: their structures must "
-                            f"match", position)
-    return list(value) if isinstance(value, (tuple, list)) else [value]
+            return "one array" if t is None else f"the pytree {t}"
+        raise JacValueError(f"{what} is {shape(its)} and {like} {shape(tree)}: their structures must match",
+                            position)
+    return found
 
 
-def _trees(leaves: list, trees: list) -> list:
-    """``leaves`` put back in the structures ``trees``: one value per tree."""
+def _trees(leaves: list, structures: list) -> list:
+    """``leaves`` put back in the structures ``structures``: one value per structure."""
     out, k = [], 0
-    for tree in trees:
+    for tree in structures:
         if tree is None:
             out.append(leaves[k])
             k += 1
         else:
-            out.append(Items(leaves[k:k + tree]))
-            k += tree
+            out.append(trees.unflatten(tree, leaves[k:k + tree.num_leaves]))
+            k += tree.num_leaves
     return out
-
-
-def functional_call_message(node: ast.Call | None) -> str:
-    """What to write for ``torch.func.functional_call(model, params, args)`` (the per-sample-gradients tutorial's):
-    jac's parameters are inputs already, so the model's call itself, named from ``node`` where it is given."""
-    model, args = "model", "x"
-    if node is not None and node.args:
-        model = ast.unparse(node.args[0])
-        given = node.args[2] if len(node.args) > 2 else next((k.value for k in node.keywords if k.arg == "args"), None)
-        if isinstance(given, (ast.Tuple, ast.List)):
-            args = ", ".join(ast.unparse(a) for a in given.elts)
-        elif given is not None:
-            args = ast.unparse(given)
-    return (f"'torch.func.functional_call' is not needed: a model's parameters are jac's inputs already (named as "
-            f"named_parameters() names them, {model}.weight...), and jac prints the derivative by each: write the "
-            f"model's call itself, {model}({args}); for per-sample gradients write one example's loss "
-            f"(F.mse_loss({model}({args}), t)) and name the batched inputs with --batch x --batch t")

@@ -26,6 +26,7 @@ from ..ir.graph import Tracer
 from ..ir.shapes import fmt, is_concrete
 from .derivatives import LibraryFunction, _literal, _syntax_arguments, at_call, function_of
 from .functions import FUNCTIONS, Items, Static, static_int
+from .trees import Dict
 
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
 SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap",
@@ -53,6 +54,7 @@ def imported(module: ast.Module) -> dict:
     """``from torch.func import vmap, grad``, ``from jax import vmap as v``, ``from jax.lax import scan``: each name
     bound to the whole spelling it stands for, of the transforms, loops and derivatives jac reads."""
     from .derivatives import SPELLINGS as DERIVATIVES
+    from .trees import SPELLINGS as TREES
 
     found = {}
     for node in ast.walk(module):
@@ -60,8 +62,13 @@ def imported(module: ast.Module) -> dict:
             for alias in node.names:
                 path = spelling_of(f"{node.module}.{alias.name}")
                 path = path or (f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in DERIVATIVES else None)
+                path = path or (f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in TREES else None)
                 if path is not None:
                     found[alias.asname or alias.name] = path
+                elif f"{node.module}.{alias.name}" in ("jax.tree_util", "jax.tree"):  # from jax import tree_util
+                    found[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):  # import jax.tree_util as jtu (lang/trees.py)
+            found.update((a.asname, a.name) for a in node.names if a.asname and a.name in ("jax.tree_util", "jax.tree"))
     return found
 
 
@@ -160,6 +167,8 @@ def _axes_spec(spec, none: bool = True) -> bool:
         return none
     if type(spec) is int:
         return True
+    if isinstance(spec, dict):  # a dict argument's axes by key (lang/trees.py)
+        return all(type(k) in (str, int) and _axes_spec(s, none) for k, s in spec.items())
     return isinstance(spec, (tuple, list)) and all(_axes_spec(s, none) for s in spec)
 
 
@@ -235,8 +244,22 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
     return _stacked(b, results, out_axes, spelling, position)
 
 
+def _dict_axes(arg, axis, spelling: str, position: int) -> list:
+    """A dict argument's axes, one per key (in its order): one axis for all, or a dict of them by key (lang/trees.py)."""
+    if not isinstance(axis, dict):
+        return [axis] * len(arg)
+    if set(axis) != set(arg.keys()):
+        raise JacValueError(f"{spelling}: an axis spec of keys {sorted(axis)} for a dict of keys {sorted(arg.keys())}",
+                            position)
+    return [axis[k] for k in arg.keys()]
+
+
 def _leaves(arg, axis, path: tuple, leaves: list, spelling: str, position: int) -> None:
     """The mapped arrays of ``arg`` (an array, or a tuple of them: JAX's pytree of one level and more)."""
+    if isinstance(arg, Dict):  # params = {'W': W, 'b': b} with in_axes None or 0 (lang/trees.py)
+        for key, part, a in zip(arg.keys(), arg.values(), _dict_axes(arg, axis, spelling, position)):
+            _leaves(part, a, path + (key,), leaves, spelling, position)
+        return
     if isinstance(arg, Items):
         parts = axis if isinstance(axis, (tuple, list)) else [axis] * len(arg)
         if len(parts) != len(arg):
@@ -247,14 +270,18 @@ def _leaves(arg, axis, path: tuple, leaves: list, spelling: str, position: int) 
         return
     if axis is None:
         return
-    if isinstance(axis, (tuple, list)):
-        raise JacValueError(f"{spelling}: a tuple of axes for argument {path[0]}, which is one array", position)
+    if isinstance(axis, (tuple, list, dict)):
+        raise JacValueError(f"{spelling}: a {'dict' if isinstance(axis, dict) else 'tuple'} of axes for argument "
+                            f"{path[0]}, which is one array", position)
     if not isinstance(arg, Tracer):
         raise JacValueError(f"{spelling}: argument {path[0]} is mapped (axis {axis}) but is not an array", position)
     leaves.append((path[0], path, arg, axis))
 
 
 def _rebuilt(arg, axis, path: tuple, slices: dict):
+    if isinstance(arg, Dict):
+        return Dict((k, _rebuilt(p, a, path + (k,), slices))
+                    for k, p, a in zip(arg.keys(), arg.values(), _dict_axes(arg, axis, "", None)))
     if isinstance(arg, Items):
         parts = axis if isinstance(axis, (tuple, list)) else [axis] * len(arg)
         return Items([_rebuilt(p, a, path + (j,), slices) for j, (p, a) in enumerate(zip(arg, parts))])
@@ -264,6 +291,12 @@ def _rebuilt(arg, axis, path: tuple, slices: dict):
 def _stacked(b, results: list, out_axes, spelling: str, position: int):
     """The per-example results stacked: an array along its out axis, a tuple part by part."""
     first = results[0]
+    if isinstance(first, Dict):  # torch.func.vmap(torch.func.grad(loss))(params, ...): a dict of stacked leaves
+        if any(not isinstance(r, Dict) or r.keys() != first.keys() for r in results):
+            raise JacValueError(f"{spelling}: the function returns dicts of different keys", position)
+        axes = _dict_axes(first, out_axes, spelling, position)
+        return Dict((k, _stacked(b, [r.get(k, position) for r in results], a, spelling, position))
+                    for k, a in zip(first.keys(), axes))
     if isinstance(first, Items):
         axes = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes] * len(first)
         if len(axes) != len(first) or any(not isinstance(r, Items) or len(r) != len(first) for r in results):
