@@ -139,3 +139,14 @@ def test_a_pytree_of_one_array_is_one_output_named_by_its_path(capsys):
     assert "output" in out and "outputs" not in out and out["output"]["value"] == [2.0, 4.0]  # the contract's one
     assert entry.main(["eval", text, "w=[1, 2]", "x=[1, 1]"]) == 0
     assert "g['w'] = value: vector, shape (2,)" in capsys.readouterr().out
+
+
+def test_a_pytree_assigned_last_is_named_by_its_variable(capsys):
+    # grads = jax.grad(loss)(params, x) as the text's last line (the tutorials' form) is named as `grads` on a line
+    # of its own is: it was y['W'] for a dict, and a list of (W, b) pairs was refused as "a tuple of 2 arrays"
+    assert entry.main(["eval", LOSS + "grads2 = grads", "W:2x3", "b:2", "x:3", "--json"]) == 0
+    assert [o["name"] for o in json.loads(capsys.readouterr().out)["outputs"]] == ["grads2['W']", "grads2['b']"]
+    text = "params = [(W, b), (b, W)]\ngrads = jax.grad(lambda p: sum(jnp.sum(a * b) for a, b in p))(params)"
+    assert entry.main(["eval", text, "W:2", "b:2", "--json"]) == 0
+    assert [o["name"] for o in json.loads(capsys.readouterr().out)["outputs"]] == \
+        ["grads[0][0]", "grads[0][1]", "grads[1][0]", "grads[1][1]"]

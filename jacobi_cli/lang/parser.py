@@ -528,7 +528,9 @@ class _Lowering:
         value = self.statement(last)
         if self.gradient is not None:  # y.backward(gradient=V): V, once y is made
             self.text_gradient(value)
-        named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else None
+        named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else \
+            last.targets[0].id if isinstance(last, ast.Assign) and len(last.targets) == 1 and \
+            isinstance(last.targets[0], ast.Name) else None  # grads = jax.grad(loss)(params): named as 'grads' is
         if type(value) is Dict or named is not None and type(value) is Items and not value.fields:
             outputs = self.tree_outputs(named or "y", value, self.source.at(last))  # grads: one output per leaf
             if len(outputs) == 1:  # {'w': ...}: one output, named by its path
