@@ -1645,7 +1645,7 @@ class _Lowering:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
             value = self.arithmetic(_BINOPS[type(op)], self.scope[name].get(key, position), value, position)
-        self.scope[name] = self.scope[name].with_item(key, value)
+        self.scope[name] = self.scope[name].with_item(key, value, position)
         return self.scope[name]
 
     def in_place(self, call: ast.Call):
