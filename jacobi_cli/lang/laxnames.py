@@ -413,12 +413,17 @@ def _select_n(b, args, kwargs, position):
     from ..ir import dtypes
     kind = dtypes.kind_of(b, which.id)
     if kind is None:
-        _refuse("select_n", "which must be a boolean or an integer array (a comparison, or .astype(jnp.int32))",
-                position)
+        _refuse("select_n", "which must be a boolean or an integer array, as JAX requires (a comparison, or "
+                "w.astype(jnp.int32): jac's inputs are floats)", position)
     if kind[0] == np.dtype(bool):
         if len(cases) > 2:
             _refuse("select_n", "a boolean which selects between two cases only", position)
         return cases[0] if len(cases) == 1 else b.apply("where", which, cases[1], cases[0], position=position)
+
+    node = b.nodes[which.id]
+    if node.op == "const" and np.any((np.asarray(node.value) < 0) | (np.asarray(node.value) >= len(cases))):
+        _refuse("select_n", f"which must be from 0 to {len(cases) - 1} (JAX's result past the cases is undefined: "
+                "its value is the last case, its derivative 0)", position)
 
     def pick(offset, part):
         if len(part) == 1:
@@ -575,11 +580,13 @@ def _pair_of(b, value, position):
 # --- sorting ----------------------------------------------------------------------------------------------------
 
 def _sorted_by(b, keys, operands, axis, position):
-    """Each operand ordered along ``axis`` by ``keys`` (first key first; stable), as jax.lax.sort: NaN last."""
-    if len(keys) == 1:
-        order = b.apply("argsort", keys[0], axis=axis, position=position)
-    else:
-        order = _numpy("lexsort")(b, [Items(tuple(keys[::-1]))], {"axis": axis}, position)
+    """Each operand ordered along ``axis`` by ``keys`` (first key first), as jax.lax.sort: NaN last, equal elements
+    in their order. Several keys: stable sorts by the last key, then each earlier one of the order so far."""
+    order = b.apply("argsort", keys[-1], axis=axis, position=position)
+    for key in keys[-2::-1]:
+        again = b.apply("argsort", b.apply("take_along", key, order, axis=axis, position=position), axis=axis,
+                        position=position)
+        order = b.apply("take_along", order, again, axis=axis, position=position)
     return [b.apply("take_along", o, order, axis=axis, position=position) for o in operands]
 
 
@@ -723,10 +730,13 @@ def _log1mexp(b, args, kwargs, position):
     log 2, log1p(-exp(-x)) from there (Mächler's split)."""
     x = tensor(b, arguments("log1mexp", args, kwargs, {"x": REQUIRED}, position)["x"], "jax.nn.log1mexp", position)
     small = boolean(b, b.apply("lt", x, float(np.log(2.0)), position=position))
-    near = b.apply("log", b.apply("neg", b.apply("expm1", b.apply("neg", x, position=position),
-                                                      position=position), position=position), position=position)
-    far = b.apply("log1p", b.apply("neg", b.apply("exp", b.apply("neg", x, position=position),
-                                                       position=position), position=position), position=position)
+    # each branch sees 1 where the other is taken, so its derivative there (log1p's 1/0 at x = 0) is no 0 · inf
+    x_near, x_far = (b.apply("where", small, x, 1.0, position=position),
+                     b.apply("where", small, 1.0, x, position=position))
+    near = b.apply("log", b.apply("neg", b.apply("expm1", b.apply("neg", x_near, position=position),
+                                                 position=position), position=position), position=position)
+    far = b.apply("log1p", b.apply("neg", b.apply("exp", b.apply("neg", x_far, position=position),
+                                                  position=position), position=position), position=position)
     return b.apply("where", small, near, far, position=position)
 
 
