@@ -258,6 +258,8 @@ def _starts(b, value, shape, sizes, fname, position, negative=True) -> tuple:
     if len(starts) != len(shape):
         _refuse(fname, f"needs one start index per axis ({len(shape)}), got {len(starts)}", position)
     flags = negative if isinstance(negative, tuple) else (negative,) * len(shape)
+    if any(s < 0 and not f for s, f in zip(starts, flags)):
+        _refuse(fname, f"a negative start index {starts} with allow_negative_indices=False (JAX refuses it)", position)
     starts = tuple(s + n if s < 0 and f else s for s, n, f in zip(starts, shape, flags))
     return tuple(min(max(s, 0), n - k) for s, n, k in zip(starts, shape, sizes))
 
