@@ -358,6 +358,7 @@ _SP_BINARY = [("xlogy", X3, POS3), ("xlog1py", X3, POS3), ("rel_entr", P3, POS3)
 
 # what jac refuses of SciPy's and JAX's special functions, and the words its message holds
 _JAC_LACKS = ("gamma", "exp10", "spence", "loggamma", "rgamma", "factorial", "betaln", "beta", "boxcox")
+_JAX_READS = ("gamma", "loggamma", "factorial", "betaln", "beta")  # jax.scipy.special's, since session 26
 _NO_DERIVATIVE = {"gammainc": "by a is not supported", "gammaincc": "by a is not supported",
                   "zeta": "by x is not supported"}
 
@@ -371,7 +372,8 @@ def _has(module, name) -> bool:
 def _special(module, lib):
     out = []
     for f, v in _SP_ARGS:
-        missing = ("not supported",) if not _has(module, f) or f in _JAC_LACKS else ()
+        lacks = f in _JAC_LACKS and not (lib == "jax" and f in _JAX_READS)
+        missing = ("not supported",) if not _has(module, f) or lacks else ()
         out.append(S(f"{module}.{f}(x)", lib=lib, x=v, refuse=missing))
     for f, a, b in _SP_BINARY:
         if isinstance(b, int):
@@ -381,7 +383,8 @@ def _special(module, lib):
             code, inputs = f"{module}.{f}({a}, x)", {"x": b}
         else:
             code, inputs = f"{module}.{f}(x, y)", {"x": a, "y": b}
-        missing = ("not supported",) if not _has(module, f) or f in _JAC_LACKS else \
+        lacks = f in _JAC_LACKS and not (lib == "jax" and f in _JAX_READS)
+        missing = ("not supported",) if not _has(module, f) or lacks else \
             (_NO_DERIVATIVE[f],) if f in _NO_DERIVATIVE and "x, y" in code else ()
         out.append(S(code, lib=lib, refuse=missing, **inputs))
     return out

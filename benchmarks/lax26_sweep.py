@@ -1,4 +1,4 @@
-"""The lax26 sweep: generated calls of the jax.lax / jax.nn names session 26 added, with random arguments, run
+"""The lax26 sweep: generated calls of the jax.lax / jax.nn / jax.scipy.special names session 26 added, with random arguments, run
 through jac and through JAX 0.10 itself (float64).
 
     PYTHONPATH=. /work/benchvenv/bin/python benchmarks/lax26_sweep.py [-k SUBSTRING] [-v] [--seed N]
@@ -159,6 +159,16 @@ def nn(rng):
     yield S("jax.nn.identity(x) * x", x=z)
 
 
+def special(rng):
+    x = rng.uniform(-6, 12, 6)
+    x[np.isclose(x, np.round(x)) & (x <= 0)] += 0.25  # away from the poles (there JAX's jacrev spreads NaN)
+    for f in ("gamma", "gammasgn", "loggamma", "factorial"):
+        yield S(f"jax.scipy.special.{f}(x)" + (" * x" if f == "gammasgn" else ""), x=x)
+    a, b = np.exp(rng.uniform(-2, 6, 5)), np.exp(rng.uniform(-2, 6, 5))
+    yield S("jax.scipy.special.betaln(a, b)", a=a, b=b)
+    yield S("jax.scipy.special.beta(a, b)", a=a / 20, b=b / 20)
+
+
 def refusals(rng):
     x = rng.standard_normal(4)
     yield S("jax.lax.slice(x, (1,), (5,))", x=x, refuse=("0 <= start <= limit <= size",))
@@ -170,9 +180,10 @@ def refusals(rng):
     yield S("jax.lax.pad(x, p, [(1, 1, 0)])", x=x, p=np.array(0.5), refuse=("constant",))
     yield S("jax.lax.select_n(x, x, x)", x=x, refuse=("boolean or an integer",))
     yield S("jax.lax.select_n(jnp.array([0, 1, 2, 3]), x, x, x)", x=x, refuse=("from 0 to 2",))
+    yield S("jax.scipy.special.factorial(x, exact=True)", x=x, refuse=("exact=True",))
 
 
-GENERATORS = (slices, dynamic, pads, shapes, elementwise, sorts, products, nn)
+GENERATORS = (slices, dynamic, pads, shapes, elementwise, sorts, products, nn, special)
 
 
 def collection(seed: int = 26, rounds: int = 6) -> list:

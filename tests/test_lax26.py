@@ -179,6 +179,36 @@ def test_logmeanexp_is_logsumexp_less_log_n():
         value("jax.nn.logmeanexp(x, where=x > 0)", x=A34)
 
 
+# --- jax.scipy.special's gamma family ---------------------------------------------------------------------------
+
+EDGES = np.array([-2.5, -2.0, -1.5, -0.0, 0.0, 0.5, 3.0, 172.0, np.inf, -np.inf, np.nan])
+
+
+def test_gamma_and_its_sign_at_the_poles_and_the_ends_are_jaxs():
+    np.testing.assert_array_equal(value("jax.scipy.special.gammasgn(x)", x=EDGES),
+                                  [-1, np.nan, 1, -1, 1, 1, 1, 1, 1, np.nan, np.nan])
+    g = value("jax.scipy.special.gamma(x)", x=EDGES)
+    np.testing.assert_array_equal(g[[1, 3, 4, 7, 8, 9, 10]], [np.nan, -np.inf, np.inf, np.inf, np.inf, np.nan, np.nan])
+    np.testing.assert_allclose(g[[0, 2, 5, 6]], [-0.9453087205, 2.3632718012, np.sqrt(np.pi), 2.0], rtol=1e-9)
+    np.testing.assert_array_equal(value("jax.scipy.special.loggamma(x)", x=EDGES)[:5], [np.nan] * 5)
+    np.testing.assert_array_equal(value("jax.scipy.special.factorial(x)", x=EDGES)[[0, 1, 3, 4, 9]], [0, 0, 1, 1, 0])
+
+
+def test_the_gamma_family_s_derivatives_are_central_differences():
+    x = np.array([-2.5, -0.3, 0.4, 2.5, 9.0])
+    for f in ("gamma", "loggamma", "factorial"):
+        assert_derivatives_are_central_differences(f"jax.scipy.special.{f}(x)", {"x": np.abs(x) if f == "loggamma"
+                                                                                  else x})
+    a, b = np.array([0.5, 2.0, 9.0, 3.0, 40.0]), np.array([1.5, 8.5, 9.5, 20.0, 2.0])  # not across b = 8
+    assert_derivatives_are_central_differences("jax.scipy.special.beta(a, b)", {"a": a, "b": b})
+    assert_derivatives_are_central_differences("jax.scipy.special.betaln(a, b)", {"a": a, "b": b * 50})
+
+
+def test_factorial_exact_is_refused_as_jax_refuses_it():
+    with pytest.raises(JacError, match="exact=True"):
+        value("jax.scipy.special.factorial(x, exact=True)", x=X5)
+
+
 # --- refused by category, on the command line ----------------------------------------------------------------
 
 

@@ -73,6 +73,15 @@ TEXTS = [
     ("jax.nn.logmeanexp(x)", {"x": A34}),
     ("jax.nn.logmeanexp(x, axis=-1, keepdims=True)", {"x": A34}),
     ("jax.nn.identity(x) * x", {"x": X5}),
+    # jax.scipy.special's gamma family, away from the poles (there JAX's jacrev spreads NaN off the diagonal)
+    ("jax.scipy.special.gamma(x)", {"x": np.array([-2.5, -1.5, -0.3, 0.3, 1.0, 2.5, 7.9, 30.0, 171.5])}),
+    ("jax.scipy.special.gammasgn(x) * x", {"x": np.array([-2.5, -1.5, -0.3, 0.3, -0.0, 0.0, 7.0])}),
+    ("jax.scipy.special.loggamma(x)", {"x": np.array([-2.5, -1.5, 0.3, 1.0, 2.5, 1e6])}),
+    ("jax.scipy.special.factorial(x)", {"x": np.array([-2.5, -0.5, 0.0, 0.3, 4.0, 30.0, 170.0])}),
+    ("jax.scipy.special.betaln(a, b)", {"a": np.array([0.5, 2.0, 9.0, 20.0, 1e4, 0.2, 50.0, 7.5]),
+                                        "b": np.array([1.5, 3.0, 9.0, 8.5, 3.0, 1e6, 60.0, 8.0])}),
+    ("jax.scipy.special.beta(a, b)", {"a": np.array([0.5, 2.0, -1.5, 3.0, 9.0, 0.2, 12.0]),
+                                      "b": np.array([1.5, 3.0, 2.0, -0.5, 9.0, 30.0, 1.5])}),
 ]
 
 

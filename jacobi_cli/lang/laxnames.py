@@ -757,3 +757,119 @@ def _logmeanexp(b, args, kwargs, position):
     n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
     lse = library_function("jax", "logsumexp")(b, [x], {"axis": axes, "keepdims": a["keepdims"]}, position)
     return b.apply("sub", lse, float(np.log(n)) if n else -np.inf, position=position)
+
+
+# --- jax.scipy.special: the gamma family, as JAX writes it -----------------------------------------------------
+
+JAX_SCIPY_NAMES = frozenset({"gamma", "gammasgn", "loggamma", "factorial", "beta", "betaln"})
+
+
+def _ops(b, position):
+    """``op(name, *args)``: b.apply at the call's position (the formulas below are long)."""
+    return lambda name, *args: b.apply(name, *args, position=position)
+
+
+def _unary_argument(fname, args, kwargs, b, position, extra=None):
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, **(extra or {})}, position)
+    return tensor(b, a["x"], f"jax.scipy.special.{fname}", position), a
+
+
+def _gammasgn_of(b, x, position):
+    """JAX's gammasgn: NaN at the poles (negative integers, -inf) and NaN; -1 where floor(x) is odd below 0 and at
+    -0; 1 elsewhere (0, positives, inf). A constant of the values: no derivative."""
+    op = _ops(b, position)
+    f = op("floor", x)
+    negative = boolean(b, op("lt", x, 0.0))
+    pole = boolean(b, op("where", boolean(b, op("where", negative, op("eq", x, f), False)), True, op("isnan", x)))
+    odd = boolean(b, op("ne", op("fmod", f, 2.0), 0.0))
+    minus = boolean(b, op("where", boolean(b, op("where", negative, odd, False)), True,
+                          op("where", boolean(b, op("eq", x, 0.0)), op("signbit", x), False)))
+    return op("where", pole, float("nan"), op("where", minus, -1.0, 1.0))
+
+
+@variant("jax.scipy", "gammasgn")
+def _gammasgn(b, args, kwargs, position):
+    """jax.scipy.special.gammasgn(x): the sign of Γ(x) (NaN at its poles), derivative 0."""
+    x, _ = _unary_argument("gammasgn", args, kwargs, b, position)
+    return _gammasgn_of(b, x, position)
+
+
+@variant("jax.scipy", "gamma")
+def _gamma(b, args, kwargs, position):
+    """jax.scipy.special.gamma(x): gammasgn(x) · exp(lgamma(x)), JAX's formula: ±inf at ±0, NaN at the negative
+    integers and -inf; the derivative Γ(x) ψ(x) by the same ops."""
+    x, _ = _unary_argument("gamma", args, kwargs, b, position)
+    op = _ops(b, position)
+    return op("mul", _gammasgn_of(b, x, position), op("exp", op("lgamma", x)))
+
+
+@variant("jax.scipy", "loggamma")
+def _loggamma(b, args, kwargs, position):
+    """jax.scipy.special.loggamma(x) of a real x: lgamma(x) where x > 0, NaN elsewhere (its principal branch is
+    complex there; jac has no complex numbers)."""
+    x, _ = _unary_argument("loggamma", args, kwargs, b, position)
+    op = _ops(b, position)
+    return op("where", boolean(b, op("gt", x, 0.0)), op("lgamma", x), float("nan"))
+
+
+@variant("jax.scipy", "factorial")
+def _factorial(b, args, kwargs, position):
+    """jax.scipy.special.factorial(n, exact=False): exp(lgamma(n + 1)), 0 where n < 0 (JAX's formula; a float for
+    any n, not only integers). exact=True is refused, as JAX refuses it."""
+    x, a = _unary_argument("factorial", args, kwargs, b, position, {"exact": False})
+    if static(b, a["exact"], "exact", position):
+        raise JacValueError("jax.scipy.special.factorial(n, exact=True) is not supported (JAX raises "
+                            "NotImplementedError too): write factorial(n), a float", position)
+    op = _ops(b, position)
+    return op("where", boolean(b, op("lt", x, 0.0)), 0.0, op("exp", op("lgamma", op("add", x, 1.0))))
+
+
+def _two(fname, args, kwargs, b, position):
+    a = arguments(fname, args, kwargs, {"a": REQUIRED, "b": REQUIRED}, position)
+    return tensor(b, a["a"], f"jax.scipy.special.{fname}", position), \
+        tensor(b, a["b"], f"jax.scipy.special.{fname}", position)
+
+
+def _betaln_of(b, x, y, position):
+    """JAX's betaln (after SciPy's cdflib betaln.f / algdiv.f): with a <= b, lgamma(a) + lgamma(b) - lgamma(a + b)
+    for b < 8, else lgamma(a) + algdiv(a, b), the series that keeps the digits a large b would cancel."""
+    op = _ops(b, position)
+    lo, hi = op("minimum", x, y), op("maximum", x, y)
+    small = op("add", op("lgamma", lo), op("sub", op("lgamma", hi), op("lgamma", op("add", lo, hi))))
+    h = op("div", lo, hi)
+    c = op("div", h, op("add", h, 1.0))
+    d = op("add", hi, op("sub", lo, 0.5))
+    c2 = op("mul", c, c)
+    s3 = op("add", op("add", c, c2), 1.0)
+    s5 = op("add", op("add", c, op("mul", c2, s3)), 1.0)
+    s7 = op("add", op("add", c, op("mul", c2, s5)), 1.0)
+    s9 = op("add", op("add", c, op("mul", c2, s7)), 1.0)
+    s11 = op("add", op("add", c, op("mul", c2, s9)), 1.0)
+    t = op("square", op("div", 1.0, hi))
+    w = op("mul", op("mul", -0.165322962780713e-02, s11), t)
+    for coefficient, s in ((0.837308034031215e-03, s9), (-0.595202931351870e-03, s7), (0.793650666825390e-03, s5),
+                           (-0.277777777760991e-02, s3)):
+        w = op("mul", op("add", w, op("mul", coefficient, s)), t)
+    w = op("mul", op("add", w, 0.833333333333333e-01), op("div", c, hi))
+    u = op("mul", d, op("log1p", op("div", lo, hi)))
+    v = op("mul", lo, op("sub", op("log", hi), 1.0))
+    algdiv = op("where", boolean(b, op("le", u, v)), op("sub", op("sub", w, v), u), op("sub", op("sub", w, u), v))
+    large = op("add", op("lgamma", lo), algdiv)
+    return op("where", boolean(b, op("lt", hi, 8.0)), small, large)
+
+
+@variant("jax.scipy", "betaln")
+def _betaln(b, args, kwargs, position):
+    """jax.scipy.special.betaln(a, b): log |B(a, b)|, as JAX computes it (SciPy's algdiv series for b >= 8)."""
+    x, y = _two("betaln", args, kwargs, b, position)
+    return _betaln_of(b, x, y, position)
+
+
+@variant("jax.scipy", "beta")
+def _beta(b, args, kwargs, position):
+    """jax.scipy.special.beta(a, b): gammasgn(a) gammasgn(b) gammasgn(a + b) · exp(betaln(a, b)), JAX's formula."""
+    x, y = _two("beta", args, kwargs, b, position)
+    op = _ops(b, position)
+    sign = op("mul", op("mul", _gammasgn_of(b, x, position), _gammasgn_of(b, y, position)),
+              _gammasgn_of(b, op("add", x, y), position))
+    return op("mul", sign, op("exp", _betaln_of(b, x, y, position)))
