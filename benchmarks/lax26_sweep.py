@@ -164,6 +164,11 @@ def special(rng):
     x[np.isclose(x, np.round(x)) & (x <= 0)] += 0.25  # away from the poles (there JAX's jacrev spreads NaN)
     for f in ("gamma", "gammasgn", "loggamma", "factorial"):
         yield S(f"jax.scipy.special.{f}(x)" + (" * x" if f == "gammasgn" else ""), x=x)
+    p = np.abs(x) + 0.1
+    yield S(f"jax.lax.igamma({rng.uniform(0.2, 4):.3f}, x) + jax.lax.igammac({rng.uniform(0.2, 4):.3f}, x)", x=p)
+    yield S(f"jax.lax.polygamma({float(rng.integers(0, 3))}, x)", x=p)
+    yield S("jax.lax.bessel_i0e(x) + jax.lax.bessel_i1e(x)", x=x)
+    yield S("jax.lax.convert_element_type(x, jnp.int32) * x", x=x)
     a, b = np.exp(rng.uniform(-2, 6, 5)), np.exp(rng.uniform(-2, 6, 5))
     yield S("jax.scipy.special.betaln(a, b)", a=a, b=b)
     yield S("jax.scipy.special.beta(a, b)", a=a / 20, b=b / 20)
@@ -181,6 +186,7 @@ def refusals(rng):
     yield S("jax.lax.select_n(x, x, x)", x=x, refuse=("boolean or an integer",))
     yield S("jax.lax.select_n(jnp.array([0, 1, 2, 3]), x, x, x)", x=x, refuse=("from 0 to 2",))
     yield S("jax.scipy.special.factorial(x, exact=True)", x=x, refuse=("exact=True",))
+    yield S("jax.lax.zeta(3.0, x)", x=np.abs(x) + 0.1, refuse=("no derivative rule", "jax.scipy.special.zeta"))
 
 
 GENERATORS = (slices, dynamic, pads, shapes, elementwise, sorts, products, nn, special)

@@ -73,6 +73,11 @@ TEXTS = [
     ("jax.nn.logmeanexp(x)", {"x": A34}),
     ("jax.nn.logmeanexp(x, axis=-1, keepdims=True)", {"x": A34}),
     ("jax.nn.identity(x) * x", {"x": X5}),
+    ("jax.lax.igamma(1.5, x) + jax.lax.igammac(0.5, x)", {"x": np.abs(X5) + 0.1}),
+    ("jax.lax.polygamma(1.0, x) + jax.lax.polygamma(2.0, x)", {"x": np.abs(X5) + 0.1}),
+    ("jax.lax.bessel_i0e(x) * jax.lax.bessel_i1e(x)", {"x": X5}),
+    ("jax.lax.convert_element_type(x * 3.0, jnp.int32) * x", {"x": X5}),
+    ("jax.lax.iota(jnp.int32, 5) * x + jax.lax.broadcasted_iota(jnp.float64, (2, 5), 0)", {"x": X5}),
     # jax.scipy.special's gamma family, away from the poles (there JAX's jacrev spreads NaN off the diagonal)
     ("jax.scipy.special.gamma(x)", {"x": np.array([-2.5, -1.5, -0.3, 0.3, 1.0, 2.5, 7.9, 30.0, 171.5])}),
     ("jax.scipy.special.gammasgn(x) * x", {"x": np.array([-2.5, -1.5, -0.3, 0.3, -0.0, 0.0, 7.0])}),

@@ -35,6 +35,8 @@ LAX_REFUSED = {
     "cummax": "JAX's derivative at equal elements splits the cotangent as its associative scan combines them "
               "(0.5, 0.25, ...), which jac does not reproduce: write jax.lax.associative_scan's steps out, or "
               "torch.cummax(x, 0).values for PyTorch's (the latest equal element gets it)",
+    "zeta": "JAX has no derivative rule for lax.zeta (jax.jacrev raises NotImplementedError): write "
+            "jax.scipy.special.zeta(x, q), whose derivative by q JAX and jac both have",
     "cummin": "JAX's derivative at equal elements splits the cotangent as its associative scan combines them "
               "(0.5, 0.25, ...), which jac does not reproduce: write torch.cummin(x, 0).values for PyTorch's",
 }
@@ -873,3 +875,46 @@ def _beta(b, args, kwargs, position):
     sign = op("mul", op("mul", _gammasgn_of(b, x, position), _gammasgn_of(b, y, position)),
               _gammasgn_of(b, op("add", x, y), position))
     return op("mul", sign, op("exp", _betaln_of(b, x, y, position)))
+
+
+# --- jax.lax's spellings of functions jac has --------------------------------------------------------------------
+
+def _renamed(fname, library, shared, params):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, params, position)
+        return (library_function(library, shared) or FUNCTIONS[shared])(b, list(a.values()), {}, position)
+    lower.__doc__ = f"jax.lax.{fname}({', '.join(params)}): jax.scipy.special.{shared}"
+    return lower
+
+
+for _lax, _shared, _params in (("igamma", "gammainc", ("a", "x")), ("igammac", "gammaincc", ("a", "x")),
+                               ("polygamma", "polygamma", ("m", "x")),
+                               ("bessel_i0e", "i0e", ("x",)), ("bessel_i1e", "i1e", ("x",))):
+    variant("jax.lax", _lax)(_renamed(_lax, "jax.scipy", _shared, dict.fromkeys(_params, REQUIRED)))
+
+
+@variant("jax.lax", "convert_element_type")
+def _convert_element_type(b, args, kwargs, position):
+    """jax.lax.convert_element_type(operand, new_dtype): x.astype(new_dtype) (an integer dtype rounds toward zero)."""
+    a = arguments("convert_element_type", args, kwargs, {"x": REQUIRED, "new_dtype": REQUIRED}, position)
+    return _numpy("astype")(b, [a["x"], a["new_dtype"]], {}, position)
+
+
+@variant("jax.lax", "iota")
+def _iota(b, args, kwargs, position):
+    """jax.lax.iota(dtype, size): 0, 1, ..., size - 1 of the dtype."""
+    a = arguments("iota", args, kwargs, {"dtype": REQUIRED, "size": REQUIRED}, position)
+    return _numpy("arange")(b, [a["size"]], {"dtype": a["dtype"]}, position)
+
+
+@variant("jax.lax", "broadcasted_iota")
+def _broadcasted_iota(b, args, kwargs, position):
+    """jax.lax.broadcasted_iota(dtype, shape, dimension): each element's index along ``dimension``."""
+    a = arguments("broadcasted_iota", args, kwargs, {"dtype": REQUIRED, "shape": REQUIRED, "dimension": REQUIRED,
+                                                     "out_sharding": None}, position)
+    shape = static_ints(b, a["shape"], "broadcasted_iota's shape", position)
+    d = static_int(b, a["dimension"], "dimension", position)
+    if not 0 <= d < len(shape):
+        _refuse("broadcasted_iota", f"dimension {d} is not an axis of the shape {shape}", position)
+    line = _iota(b, [a["dtype"], shape[d]], {}, position)
+    return _broadcast_in_dim(b, [line, shape, (d,)], {}, position)
