@@ -209,6 +209,18 @@ def test_factorial_exact_is_refused_as_jax_refuses_it():
         value("jax.scipy.special.factorial(x, exact=True)", x=X5)
 
 
+# --- torch.range -------------------------------------------------------------------------------------------------
+
+
+def test_torch_range_includes_the_end_and_refuses_what_pytorch_refuses():
+    np.testing.assert_allclose(value("torch.range(1, 2, 0.25) * x", x=np.array(1.0)), [1, 1.25, 1.5, 1.75, 2])
+    for call, words in [("torch.range(0, 3, -1)", "inconsistent with step sign"), ("torch.range(0, 3, 0)", "nonzero"),
+                        ("torch.range(3)", "missing its argument 'end'"), ("torch.range(0, 3, dtype=torch.int64)",
+                                                                           "torch.arange")]:
+        with pytest.raises(JacError, match=words):
+            value(call + " * x", x=np.array(1.0))
+
+
 # --- refused by category, on the command line ----------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ end, negative and interior padding, ties and NaN for the sorts, halves for round
 import numpy as np
 import pytest
 
+from jacobi_cli.tools import api
 from test_jax16 import assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
 
 rng = np.random.default_rng(2626)
@@ -93,3 +94,16 @@ TEXTS = [
 @pytest.mark.parametrize("code, inputs", TEXTS, ids=[t[0][:60] for t in TEXTS])
 def test_agrees_with_jax(jax_process, code, inputs):
     assert_agrees_with_jax(jax_process, code, inputs)
+
+
+@pytest.mark.parametrize("call", ["torch.range(0, 3)", "torch.range(1, 4, 0.5)", "torch.range(3, 0, -1)",
+                                  "torch.range(0, 1, 0.3)", "torch.range(-2.5, 2.5, 1.25)", "torch.range(2, 2)",
+                                  "torch.range(0.1, 0.7, 0.2)"])
+def test_torch_range_is_pytorchs(call):
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.range is deprecated
+        want = eval(call, {"torch": torch}).double().numpy()
+    np.testing.assert_allclose(api.evaluate(call + " * x", {"x": np.array(1.0)}), want, rtol=1e-6, atol=1e-7)

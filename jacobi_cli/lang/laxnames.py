@@ -918,3 +918,28 @@ def _broadcasted_iota(b, args, kwargs, position):
         _refuse("broadcasted_iota", f"dimension {d} is not an axis of the shape {shape}", position)
     line = _iota(b, [a["dtype"], shape[d]], {}, position)
     return _broadcast_in_dim(b, [line, shape, (d,)], {}, position)
+
+
+# --- torch's leftovers -------------------------------------------------------------------------------------------
+
+@variant("torch", "range")
+def _torch_range(b, args, kwargs, position):
+    """torch.range(start=0, end, step=1) (deprecated): floor((end - start) / step) + 1 numbers start + i·step, the
+    end included, of the default float dtype even for integer bounds (unlike torch.arange)."""
+    a = arguments("range", args, kwargs, {"start": 0, "end": REQUIRED, "step": 1, "dtype": None, "out": None,
+                                          "layout": None, "device": None, "requires_grad": False}, position)
+    if a["dtype"] is not None or a["out"] is not None:
+        raise JacValueError("torch.range(..., dtype=/out=) is not supported by jac: write torch.arange(start, end + "
+                            "step, step, dtype=...) (torch.range is deprecated; its result is a float of --dtype)",
+                            position)
+    start, end, step = (float(static(b, a[k], f"torch.range's {k}", position)) for k in ("start", "end", "step"))
+    if not all(np.isfinite(v) for v in (start, end, step)):
+        raise JacValueError(f"torch.range: the bounds and step must be finite, got {(start, end, step)}", position)
+    if step == 0:
+        raise JacValueError("torch.range: step must be nonzero (PyTorch's message)", position)
+    if (end - start) * step < 0:
+        raise JacValueError("torch.range: upper bound and lower bound inconsistent with step sign (PyTorch's "
+                            "message)", position)
+    n = int(np.floor((end - start) / step)) + 1
+    b.check_size((n,), "torch.range", position)
+    return b.const((start + np.arange(n) * step).astype(b.dtype), position)
