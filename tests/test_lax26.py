@@ -151,6 +151,8 @@ def test_sort_by_several_keys_along_any_axis():
     np.testing.assert_array_equal(out, [[2, 3], [4, 1], [0, 5]])
     with pytest.raises(JacError, match="num_keys"):
         value("jax.lax.sort((a, b), num_keys=3)[0]", a=X5, b=X5)
+    with pytest.raises(JacError, match="is_stable=True"):
+        value("jax.lax.sort_key_val(a, b, is_stable=False)[1]", a=X5, b=X5)
 
 
 def test_argmax_takes_the_first_of_equal_elements_and_an_integer_index_dtype():

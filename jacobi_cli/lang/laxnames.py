@@ -606,6 +606,9 @@ def _lax_sort(b, args, kwargs, position):
         _refuse("sort", "sorts one or more arrays of one shape, with at least one axis", position)
     axis = _in_dim(b, operands[0], static_int(b, a["dimension"], "dimension", position), "sort", position)
     k = static_int(b, a["num_keys"], "num_keys", position)
+    if not static(b, a["is_stable"], "is_stable", position):
+        _refuse("sort", "is_stable=False leaves the order of equal elements, and so where their derivatives go, to "
+                "XLA: write is_stable=True (the default), the order jac computes", position)
     if not 1 <= k <= len(operands):
         _refuse("sort", f"num_keys must be between 1 and the number of operands ({len(operands)}), got {k}", position)
     out = _sorted_by(b, operands[:k], operands, axis, position)
@@ -617,7 +620,7 @@ def _sort_key_val(b, args, kwargs, position):
     """jax.lax.sort_key_val(keys, values, dimension=-1, is_stable=True): (keys sorted, values in their order)."""
     a = arguments("sort_key_val", args, kwargs, {"keys": REQUIRED, "values": REQUIRED, "dimension": -1,
                                                  "is_stable": True}, position)
-    return _lax_sort(b, [Items((a["keys"], a["values"])), a["dimension"]], {}, position)
+    return _lax_sort(b, [Items((a["keys"], a["values"])), a["dimension"], a["is_stable"]], {}, position)
 
 
 @variant("jax.lax", "top_k")
