@@ -358,6 +358,7 @@ _SP_BINARY = [("xlogy", X3, POS3), ("xlog1py", X3, POS3), ("rel_entr", P3, POS3)
 
 # what jac refuses of SciPy's and JAX's special functions, and the words its message holds
 _JAC_LACKS = ("gamma", "exp10", "spence", "loggamma", "rgamma", "factorial", "betaln", "beta", "boxcox")
+_JAX_READS = ("gamma", "loggamma", "factorial", "betaln", "beta")  # jax.scipy.special's, since session 26
 _NO_DERIVATIVE = {"gammainc": "by a is not supported", "gammaincc": "by a is not supported",
                   "zeta": "by x is not supported"}
 
@@ -371,7 +372,8 @@ def _has(module, name) -> bool:
 def _special(module, lib):
     out = []
     for f, v in _SP_ARGS:
-        missing = ("not supported",) if not _has(module, f) or f in _JAC_LACKS else ()
+        lacks = f in _JAC_LACKS and not (lib == "jax" and f in _JAX_READS)
+        missing = ("not supported",) if not _has(module, f) or lacks else ()
         out.append(S(f"{module}.{f}(x)", lib=lib, x=v, refuse=missing))
     for f, a, b in _SP_BINARY:
         if isinstance(b, int):
@@ -381,7 +383,8 @@ def _special(module, lib):
             code, inputs = f"{module}.{f}({a}, x)", {"x": b}
         else:
             code, inputs = f"{module}.{f}(x, y)", {"x": a, "y": b}
-        missing = ("not supported",) if not _has(module, f) or f in _JAC_LACKS else \
+        lacks = f in _JAC_LACKS and not (lib == "jax" and f in _JAX_READS)
+        missing = ("not supported",) if not _has(module, f) or lacks else \
             (_NO_DERIVATIVE[f],) if f in _NO_DERIVATIVE and "x, y" in code else ()
         out.append(S(code, lib=lib, refuse=missing, **inputs))
     return out
@@ -427,7 +430,7 @@ LAX = [
     S("jax.lax.logistic(x)", x=X3), S("jax.lax.tanh(x)", x=X3), S("jax.lax.erf(x)", x=X3), S("jax.lax.neg(x)", x=X3),
     S("jax.lax.abs(x)", x=X3), S("jax.lax.square(x)", x=X3), S("jax.lax.integer_pow(x, 3)", x=X3),
     S("jax.lax.pow(x, y)", x=POS3, y=Y3), S("jax.lax.add(x, y)", x=X3, y=Y3), S("jax.lax.sub(x, y)", x=X3, y=Y3),
-    S("jax.lax.mul(x, y)", x=X3, y=Y3), R("jax.lax.div(x, y)", "x / y", x=X3, y=POS3), S("jax.lax.max(x, y)", x=X3, y=Y3),
+    S("jax.lax.mul(x, y)", x=X3, y=Y3), S("jax.lax.div(x, y)", x=X3, y=POS3), S("jax.lax.max(x, y)", x=X3, y=Y3),
     S("jax.lax.min(x, y)", x=X3, y=Y3), S("jax.lax.clamp(-0.5, x, 0.5)", x=X5), S("jax.lax.clamp(0.0, x, 1.0)", x=X5),
     S("jax.lax.select(x > 0, x, y)", x=X3, y=Y3), S("jax.lax.dot(A, x)", A=A34, x=n(4)),
     S("jax.lax.dot(A, B)", A=A34, B=n(4, 2)), S("jax.lax.sin(x) + jax.lax.cos(x)", x=X3),
@@ -436,8 +439,8 @@ LAX = [
     S("jax.lax.erf_inv(x)", x=U3), S("jax.lax.lgamma(x)", x=POS3), S("jax.lax.digamma(x)", x=POS3),
     S("jax.lax.cumsum(x)", x=X5), S("jax.lax.cumsum(x, axis=1)", x=A34), S("jax.lax.transpose(x, (1, 0))", x=A34),
     S("jax.lax.reshape(x, (4, 3))", x=A34), S("jax.lax.concatenate([x, y], 0)", x=X3, y=Y3),
-    R("jax.lax.slice(x, (1,), (4,))", "x[1:4]", x=X5), R("jax.lax.dynamic_slice(x, (1,), (2,))", "x[i:i + n]", x=X5),
-    R("jax.lax.dynamic_update_slice(x, y, (1,))", ".at[", x=X5, y=n(2)),
+    S("jax.lax.slice(x, (1,), (4,))", x=X5), S("jax.lax.dynamic_slice(x, (1,), (2,))", x=X5),
+    S("jax.lax.dynamic_update_slice(x, y, (1,))", x=X5, y=n(2)),
     S("jax.lax.batch_matmul(a, b)", a=T3, b=n(2, 4, 2)),
     S("jax.lax.cond(True, lambda v: v * 2, lambda v: v, x)", x=X3),  # read since session 25 (lang/vmapping.py)
     S("jax.lax.cond(x.sum() > 0, lambda v: v * 2, lambda v: v, x)", x=X3, refuse=("lax.cond", "jnp.where")),

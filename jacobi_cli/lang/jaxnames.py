@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ..ir.shapes import broadcast
+from .laxnames import JAX_NN_NAMES, JAX_SCIPY_NAMES, LAX_REFUSED
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
 
@@ -271,18 +272,9 @@ LAX_HINTS = {
     "scan": "jac reads it called, jax.lax.scan(f, init, xs, length=None, reverse=False)",
     "associative_scan": "write jnp.cumsum/jnp.cumprod, or the steps out",
     "map": "jac reads it called, jax.lax.map(f, xs): f of each row of xs, stacked",
-    "psum": "jac has no devices or named axes: write jnp.sum(x)",
-    "pmean": "jac has no devices or named axes: write jnp.mean(x)",
-    "all_gather": "jac has no devices or named axes",
     "conv_general_dilated": "jac has PyTorch's F.conv1d / F.conv2d (layout NCH / NCHW, weights OIH / OIHW)",
     "conv": "jac has PyTorch's F.conv1d / F.conv2d (layout NCH / NCHW, weights OIH / OIHW)",
-    "div": "write x / y (lax.div of integers rounds toward zero: jnp.trunc(x / y))",
-    "round": "write jnp.round(x) (lax.round rounds halves away from zero by default: jnp.sign(x) * "
-             "jnp.floor(jnp.abs(x) + 0.5))",
-    "slice": "write x[1:4] (basic indexing)",
-    "dynamic_slice": "write x[i:i + n] with constant i",
-    "dynamic_update_slice": "write x.at[i:i + n].set(u) with constant i",
-    "dot_general": "write jnp.einsum('...', a, b) or jnp.tensordot(a, b, axes=...)",
+    **LAX_REFUSED,  # collectives, sharding, tokens, random bits (.laxnames)
 }
 
 
@@ -425,8 +417,8 @@ def _jsl_solve_triangular(b, args, kwargs, position):
 
 LIBRARY_NAMES = {
     "jax": frozenset(JAX_NN_SHARED) | {"softmax", "log_softmax", "logsumexp", "standardize", "squareplus",
-                                       "sparse_plus", "sparse_sigmoid"},
+                                       "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES,
     "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"},
-    "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"},
+    "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES,
     "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),
 }

@@ -29,6 +29,7 @@ from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacSh
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
+from . import laxnames
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
@@ -2182,6 +2183,8 @@ class _Lowering:
         try:
             array = np.array(values, dtype=np.float64) if values else np.zeros((0,), dtype=np.float64)
         except ValueError:
+            if laxnames.axis_numbers(values) is not None:  # (((1,), (0,)), ((), ())): dot_general's axes
+                return Static(laxnames.axis_numbers(values))
             raise JacValueError("a nested list must be rectangular (every row the same length)", position) from None
         out = self.b.const(array, position)
         exact = [self.b.pyints.get(item.id) for item in items]
@@ -2621,7 +2624,7 @@ class _Lowering:
         if kind == "method" and fname == "argsort" and self.jax_reading and len(args) < 3 \
                 and not {"kind", "stable"} & set(kwargs):  # a JAX array's argsort is stable (NumPy's: quicksort)
             kwargs = {**kwargs, "stable": True}
-        if len(args) > 2 and fname in NUMPY_AFTER_AXIS:  # np.sum(x, 0, int): NumPy's third is dtype, PyTorch's keepdim
+        if len(args) > 2 and fname in NUMPY_AFTER_AXIS and self.b.library != "jax.lax":  # np.sum(x, 0, int): NumPy's third is dtype, PyTorch's keepdim
             numpy = self.b.library == "numpy" or (kind == "method" and self.dialect == "numpy")
             args, kwargs = numpy_positional(fname, args, kwargs, numpy, position)
         if len(args) == 3 and (module == "torch" or kind == "method"):  # torch.softmax(x, -1, torch.float64)
@@ -3194,8 +3197,6 @@ _LIBRARY_HINTS = {
                                       "jnp.einsum('bnts,bsnh->btnh', w, v)",
     ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "
                           "(PyTorch's F.normalize, x / its norm, is another function)",
-    ("jax", "logmeanexp"): "write jax.nn.logsumexp(x, axis) - jnp.log(n), n the elements reduced",
-    ("jax", "log1mexp"): "write jnp.log(-jnp.expm1(x)) (or jnp.log1p(-jnp.exp(x)) below -log 2)",
     ("jax.scipy.linalg", "cholesky"): "write jnp.linalg.cholesky(a) for the lower factor, jnp.linalg.cholesky(a).mT "
                                       "for SciPy's upper one (jax.scipy.linalg.cholesky's gradient splits each "
                                       "symmetric pair of entries its own way)",
