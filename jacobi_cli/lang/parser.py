@@ -1685,7 +1685,8 @@ class _Lowering:
         y = self.target(name, call.args[0], what, position)
         self.memory.check(name, what, position)
         index = call.args[1]
-        parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else [self.expression(index)]
+        parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else \
+            self.index_tuple(index, [self.expression(index)])  # np.add.at(y, idx, v) with idx = (rows, cols)
         value = self.expression(call.args[2])
         if ufunc == "subtract":
             value = self.b.apply("neg", value, position=position) if isinstance(value, Tracer) else -value
@@ -1715,7 +1716,7 @@ class _Lowering:
     def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
-        parts = [self.expression(p) for p in self.index_parts(target.slice)]
+        parts = self.index_tuple(target.slice, [self.expression(p) for p in self.index_parts(target.slice)])
         targets, read = self.written(y, parts, what, position)
         if op is not None:
             operand = value
@@ -1735,6 +1736,24 @@ class _Lowering:
             written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
             return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
+
+    def index_tuple(self, index: ast.expr, parts: list) -> list:
+        """The indices ``parts`` of ``x[index]`` as Python passes a tuple: a name holding one (``idx = (0, 1)``, or
+        ``idx = (rows, cols)`` of index arrays, which the parser stacks into one array) gives its elements, so
+        ``x[idx]`` is ``x[idx[0], idx[1]]``, never one index array along the first axis."""
+        if len(parts) == 1 and id(index) in self.tuples and type(parts[0]) is Tracer and parts[0].ndim >= 1:
+            return self.unpacked([_Unpacked(parts[0], self.source.at(index))])
+        if len(parts) == 1 and type(parts[0]) is Tracer and parts[0].ndim >= 2 and not is_boolean(self.b, parts[0]) \
+                and (type(index) is ast.List or type(index) is ast.Name and id(index) in self.sequences):
+            # x[[i, j]] of index arrays: PyTorch reads a list of them as a tuple, NumPy as one array, JAX refuses
+            if self.dialect == "torch" and not self.jax_reading:
+                return self.unpacked([_Unpacked(parts[0], self.source.at(index))])
+            if self.dialect != "numpy" or self.jax_reading:
+                raise JacValueError("a list of index arrays as the only index reads two ways: PyTorch takes it as "
+                                    "one index per axis (x[i, j]), NumPy as one index array along the first axis, "
+                                    "and JAX refuses it; write x[i, j] or x[tuple(idx)] for the first, "
+                                    "x[np.array(idx)] for the second", self.source.at(index))
+        return parts
 
     def written_once(self, targets: np.ndarray, operand, value: Tracer, what: str, position: int) -> tuple:
         """``y[idx] op= v`` with repeated positions: NumPy's buffered ``y[idx] = y[idx] op v`` writes the same
@@ -1762,6 +1781,8 @@ class _Lowering:
         """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the
         read itself (made only when asked: a plain write reads nothing)."""
         shape = tuple(y.shape)
+        if len(parts) == 1 and isinstance(parts[0], Items):  # y[np.diag_indices(3)] = v: y[idx[0], idx[1]] = v
+            parts = list(parts[0])
         if any(is_boolean(self.b, p) for p in parts):
             if self.b.nodes[parts[0].id].op != "const" and (self.values is None or self.b.shapes_only):
                 raise NeedsValues(f"{what}: which elements a mask computed from the inputs selects depends on their "
@@ -2640,9 +2661,7 @@ class _Lowering:
             raise JacValueError("a nested list as the only index reads two ways: NumPy takes it as one index array, "
                                 "PyTorch as one index list per axis (x[[0, 1], [1, 2]]); write the latter, or "
                                 "x[np.array([[0, 1], [1, 2]])] for the index array", self.source.at(node.slice))
-        if len(parts) == 1 and id(node.slice) in self.tuples and isinstance(parts[0], Tracer) \
-                and self.b.nodes[parts[0].id].op == "const" and parts[0].ndim == 1:
-            parts = self.unpacked([_Unpacked(parts[0], self.source.at(node.slice))])  # idx = (0, 1); x[idx]
+        parts = self.index_tuple(node.slice, parts)  # idx = (0, 1); x[idx]: x[0, 1]
         position = self.source.at(node.slice)
         if type(value) is IndexExpression:  # np.s_[1:3] is the slice 1:3; np.s_[1:3, 0] and np.index_exp[...] tuples
             if len(parts) == 1 and not isinstance(node.slice, ast.Tuple) and not value.always_tuple:
@@ -2667,6 +2686,8 @@ class _Lowering:
                 key = self.index_int(key, position)
             return value.item(key, position)
         if isinstance(value, At):
+            if len(parts) == 1 and isinstance(parts[0], Items):  # x.at[jnp.diag_indices(3)]: x.at[idx[0], idx[1]]
+                parts = list(parts[0])
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
         if isinstance(value, Items):
