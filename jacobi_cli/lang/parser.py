@@ -43,6 +43,7 @@ from . import derivatives
 from .vjps import Linear, functional_call_message, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
+from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -1906,6 +1907,8 @@ class _Lowering:
         if isinstance(node, ast.Call):
             if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
                 return []
+            if self.mask_indices_call(node):  # np.mask_indices(3, np.triu): the function read off the text
+                return []
             kind = self.callee(node.func)[0]
             owner = [node.func.value] if kind == "method" else [node.func] if kind == "other" \
                 and self.made_callable(node.func) else []
@@ -2356,6 +2359,12 @@ class _Lowering:
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
 
+    def mask_indices_call(self, node: ast.Call) -> bool:
+        """``np.mask_indices(n, np.triu, k)`` (or jnp's): its function argument is read off the text."""
+        func = node.func
+        return type(func) is ast.Attribute and func.attr == "mask_indices" \
+            and LIBRARIES.get(self.module_path(func.value)) == "numpy"
+
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
         (:mod:`.derivatives`), or of a vmap, loop or wrapper of :mod:`.vmapping`, unless its root is a name of the
@@ -2480,6 +2489,8 @@ class _Lowering:
             return vmapping.lower(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
+        if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
+            return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
             return self.fresh_leaf(node, kids[0], position)
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
