@@ -1,7 +1,7 @@
-"""Index tuples made by calls (lang/index_tuples.py and the parser's ``index_tuple`` / ``written``): ``np.diag_indices``,
-``tril_indices(_from)``, ``np.ix_``, ``np.nonzero``, ``np.indices``, ``mask_indices``, a name holding such a tuple,
-in reads, ``x.at[idx]`` and ``y[idx] = v``; values against NumPy's own indexing and Jacobians against central
-differences. tests/test_parity_index26.py runs the same texts under JAX and PyTorch."""
+"""Index tuples made by calls (lang/index_tuples.py and the parser's ``index_tuple`` / ``written``):
+``np.diag_indices``, ``tril_indices(_from)``, ``np.ix_``, ``np.nonzero``, ``np.indices``, ``mask_indices``, a name
+holding such a tuple, in reads, ``x.at[idx]`` and ``y[idx] = v``; values against NumPy's own indexing and Jacobians
+against central differences. tests/test_parity_index26.py runs the same texts under JAX and PyTorch."""
 
 import numpy as np
 import pytest
@@ -38,14 +38,16 @@ CASES = [
     ("x[np.indices((2, 2))[0], np.indices((2, 2))[1]]", {"x": B}, B[np.indices((2, 2))[0], np.indices((2, 2))[1]]),
     ("idx = np.diag_indices(3)\nx[idx] + x[idx[::-1]]", {"x": A}, A[np.diag_indices(3)] * 2),
     ("rows, cols = np.triu_indices(3, 1)\nidx = (rows, cols)\nx[idx]", {"x": A}, A[np.triu_indices(3, 1)]),
-    ("rows, cols = np.triu_indices(3, 1)\nidx = rows, cols\nnp.sin(x[idx])", {"x": A}, np.sin(A[np.triu_indices(3, 1)])),
+    ("rows, cols = np.triu_indices(3, 1)\nidx = rows, cols\nnp.sin(x[idx])", {"x": A},
+     np.sin(A[np.triu_indices(3, 1)])),
     ("idx = ([0, 1], [1, 2])\nnp.sin(x[idx])", {"x": A}, np.sin(A[[0, 1], [1, 2]])),
     ("i = np.array([0, 2])\nj = np.array([1, 1])\nnp.sin(x[[i, j]])", {"x": A}, np.sin(A[np.array([[0, 2], [1, 1]])])),
     ("y = x.copy()\ny[np.diag_indices(3)] = 0.0\ny", {"x": A}, _np_write(A, np.diag_indices(3), 0.0)),
     ("y = x.copy()\ny[np.tril_indices_from(y, -1)] = v\ny", {"x": A, "v": V3},
      _np_write(A, np.tril_indices_from(A, -1), V3)),
     ("y = x.copy()\ny[np.ix_([0, 2], [1, 2])] = 1.5\ny", {"x": A}, _np_write(A, np.ix_([0, 2], [1, 2]), 1.5)),
-    ("y = x.copy()\ny[np.triu_indices(3)] *= 3.0\ny", {"x": A}, _np_write(A, np.triu_indices(3), A[np.triu_indices(3)] * 3)),
+    ("y = x.copy()\ny[np.triu_indices(3)] *= 3.0\ny", {"x": A},
+     _np_write(A, np.triu_indices(3), A[np.triu_indices(3)] * 3)),
     ("y = x.copy()\nidx = (0, 1)\ny[idx] = 5.0\ny", {"x": A}, _np_write(A, (0, 1), 5.0)),
     ("y = x.copy()\nidx = (np.array([0, 2]), np.array([1, 1]))\ny[idx] = v[:2]\ny", {"x": A, "v": V3},
      _np_write(A, (np.array([0, 2]), np.array([1, 1])), V3[:2])),
@@ -66,13 +68,15 @@ def test_numpys_value_and_central_differences(code, inputs, expected):
 AT = [
     ("x.at[jnp.diag_indices(3)].set(0.0)", _np_write(A, np.diag_indices(3), 0.0)),
     ("x.at[jnp.diag_indices_from(x)].add(x[0])", _np_write(A, np.diag_indices(3), A[0], add=True)),
-    ("x.at[jnp.tril_indices(3, -1)].multiply(2.0)", _np_write(A, np.tril_indices(3, -1), A[np.tril_indices(3, -1)] * 2)),
+    ("x.at[jnp.tril_indices(3, -1)].multiply(2.0)",
+     _np_write(A, np.tril_indices(3, -1), A[np.tril_indices(3, -1)] * 2)),
     ("x.at[jnp.triu_indices_from(x, 1)].get() * 2", A[np.triu_indices(3, 1)] * 2),
     ("x.at[jnp.mask_indices(3, jnp.tril)].subtract(1.0)", _np_write(A, np.tril_indices(3), -1.0, add=True)),
     ("x.at[jnp.nonzero(jnp.eye(3))].max(0.0)", _np_write(A, np.diag_indices(3), np.maximum(np.diag(A), 0.0))),
     ("x.at[jnp.ix_(jnp.array([0, 2]), jnp.array([0, 1]))].min(x[1, :2])",
      _np_write(A, np.ix_([0, 2], [0, 1]), np.minimum(A[np.ix_([0, 2], [0, 1])], A[1, :2]))),
-    ("idx = jnp.triu_indices(3, 1)\nx.at[idx].set(x[idx[::-1]])", _np_write(A, np.triu_indices(3, 1), A.T[np.triu_indices(3, 1)])),
+    ("idx = jnp.triu_indices(3, 1)\nx.at[idx].set(x[idx[::-1]])",
+     _np_write(A, np.triu_indices(3, 1), A.T[np.triu_indices(3, 1)])),
     ("rows, cols = jnp.tril_indices(3)\nx.at[rows, cols].set(0.0, mode='drop', indices_are_sorted=True)",
      _np_write(A, np.tril_indices(3), 0.0)),
     ("x.at[jnp.array([0, 0, 2])].set(x[1, 1])", _np_write(A, np.array([0, 2]), A[1, 1])),  # one value, twice

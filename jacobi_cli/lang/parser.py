@@ -43,6 +43,7 @@ from . import derivatives
 from .vjps import Linear, functional_call_message, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
+from . import decorators
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
@@ -467,6 +468,7 @@ class _Lowering:
     made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
+    grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, made: Made | None = None):
@@ -499,6 +501,7 @@ class _Lowering:
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source, self.imported)
+        decorators.refuse_custom_rules(module, self.source)  # jax.custom_jvp, torch.autograd.Function: refused
         body = self.before_backward(module.body)
         for stmt in body[:-1]:
             if not self.declare(stmt):
@@ -1176,10 +1179,6 @@ class _Lowering:
         position = self.source.at(node)
         if a.vararg or a.kwarg:
             raise JacParseError("a function with *args or **kwargs is not supported: name each parameter", position)
-        decorators = [d for d in getattr(node, "decorator_list", ()) if not _is_jit(d)]
-        if decorators:
-            raise JacParseError(f"a decorator (@{ast.unparse(decorators[0])}) is not followed: write the "
-                                "function without it", self.source.at(decorators[0]))
         names = [p.arg for p in a.posonlyargs + a.args]
         defaults = {n: self.expression(d) for n, d in zip(names[len(names) - len(a.defaults):], a.defaults)}
         defaults.update({p.arg: self.expression(d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
@@ -1228,8 +1227,12 @@ class _Lowering:
         """``with torch.no_grad(): ...``: the statements run, and each name they assign is detached (a
         constant of the derivatives, as PyTorch makes every result inside)."""
         before = dict(self.scope)
-        for inner in stmt.body:
-            self.run(inner, "inside 'with torch.no_grad()'")
+        self.grad_off += 1  # a @torch.enable_grad() function called inside: refused (.decorators)
+        try:
+            for inner in stmt.body:
+                self.run(inner, "inside 'with torch.no_grad()'")
+        finally:
+            self.grad_off -= 1
         for name, value in list(self.scope.items()):
             if before.get(name) is value:
                 continue
@@ -1405,6 +1408,8 @@ class _Lowering:
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
             self.scope[stmt.name] = found = self.define(stmt)
+            if stmt.decorator_list:  # @jax.vmap, @torch.no_grad(): f = deco(f), nearest first (.decorators)
+                found = decorators.decorated(self, stmt, found)
             return found
         if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None \
                 and ast.unparse(stmt.items[0].context_expr) in ("torch.no_grad()", "no_grad()"):
@@ -1442,7 +1447,8 @@ class _Lowering:
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
                                                           derivatives.Transform, Linear)) \
-                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)):  # model.to(device), jax.vmap(f)
+                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
+                    or isinstance(value, decorators.GradMode):  # model.to(device), jax.vmap(f), @torch.no_grad()
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
@@ -2386,7 +2392,7 @@ class _Lowering:
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
-                                  vmapping.Mapped))
+                                  vmapping.Mapped, decorators.GradMode))
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -2400,6 +2406,8 @@ class _Lowering:
             return fn.call(self, args, kwargs, position)
         if isinstance(fn, vmapping.Mapped):
             return vmapping.call_mapped(self, fn, args, kwargs, position)
+        if isinstance(fn, decorators.GradMode):  # a def decorated @torch.no_grad()
+            return decorators.call_grad_mode(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
@@ -2514,7 +2522,8 @@ class _Lowering:
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
         if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)) \
-                or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)):  # jax.jit(jnp.sin)(x)
+                or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
+                or isinstance(called, decorators.GradMode):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -3355,6 +3364,8 @@ def _check_import(stmt, source: Source) -> None:
         if path.split(".")[0] in _FOREIGN:  # import optax, import flax.linen as nn
             raise JacParseError(f"{written}: {_FOREIGN[path.split('.')[0]]}", position)
         if path in ("jax.jit", "functools.partial"):  # from jax import jit: @jit changes no value
+            continue
+        if path == "functools" and bound is None:  # @functools.partial(jax.vmap, ...) (.decorators)
             continue
         if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
             continue
