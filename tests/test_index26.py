@@ -93,6 +93,9 @@ def test_at_with_an_index_tuple(code, expected):
 @pytest.mark.parametrize("code,words", [
     ("x.at[jnp.array([0, 0])].set(x[:2])", "more than once with different values"),
     ("x.at[jnp.diag_indices(3)].apply(lambda t: t * 2)", "JAX has no derivative of it"),
+    # JAX trusts these promises: broken, its result is undefined (a repeat multiplied once)
+    ("x.at[jnp.array([0, 0])].multiply(x[1], unique_indices=True)", "unique_indices=True promises"),
+    ("x.at[jnp.triu_indices(3)[::-1]].set(0.0, indices_are_sorted=True)", "indices_are_sorted=True promises"),
     ("y = x.copy()\ny[np.array([0, 0, 1]), np.array([1, 1, 2])] = v\ny", "more than once"),
     ("idx = [[0, 1], [1, 2]]\nx[idx]", "reads two ways"),
     ("jnp.sin(x[[jnp.array([0, 1]), jnp.array([1, 2])]])", "JAX refuses it"),

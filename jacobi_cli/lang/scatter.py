@@ -573,6 +573,7 @@ class AtIndex:
 
     def call(self, b, method: str, args: list, kwargs: dict, position) -> Tracer:
         what = f".at[...].{method}()"
+        _promises(b, self.targets, kwargs, what, position)
         kwargs = {k: v for k, v in kwargs.items() if k not in ("indices_are_sorted", "unique_indices")}
         if method == "get":
             arguments(what, args, kwargs, {"mode": None, "fill_value": None}, position)
@@ -608,6 +609,20 @@ class AtIndex:
             factors = write(b, ones, targets, sources, src, mode, what, position)
             return b.apply("div" if method == "divide" else "pow", self.array, factors, position=position)
         return write(b, self.array, targets, sources, src, mode, what, position)
+
+
+def _promises(b, targets: np.ndarray, kwargs: dict, what: str, position) -> None:
+    """``unique_indices=True`` / ``indices_are_sorted=True`` are promises JAX trusts: where the index breaks one,
+    JAX's result is undefined (a repeated position multiplied once), so jac refuses rather than answer otherwise."""
+    flat = targets.reshape(-1)
+    if "unique_indices" in kwargs and static(b, kwargs["unique_indices"], "unique_indices", position) \
+            and np.unique(flat).size != flat.size:
+        raise JacValueError(f"{what}: unique_indices=True promises JAX no repeated position, and this index repeats "
+                            "one: JAX's result is then undefined; drop unique_indices", position)
+    if "indices_are_sorted" in kwargs and static(b, kwargs["indices_are_sorted"], "indices_are_sorted", position) \
+            and (np.diff(flat) < 0).any():
+        raise JacValueError(f"{what}: indices_are_sorted=True promises JAX sorted indices, and these are not: JAX's "
+                            "result is then undefined; drop indices_are_sorted", position)
 
 
 # What an error names when either is used as an operand ("a ... is not a number"):
