@@ -13,8 +13,9 @@ jac's Jacobian by every input compared (lang/decorators.py, lang/index_tuples.py
   step 1e-6, compared at 1e-6).
 |jac - ref| <= 1e-9 |ref| + 1e-11 max|ref| (fuzzkit.differ). Counts: AGREE, WRONG (must be none), REFUSED (the
 library answers, jac refuses with a JacError), CRASH (not a JacError: must be none), SKIPPED (the library refuses
-the text: JAX's .at[].multiply by its values without unique_indices, PyTorch's inference tensors saved for
-backward...).
+the text: JAX's .at[].multiply by its values without unique_indices; PyTorch's inference tensors saved for backward,
+``f(x) * x`` of an ``@torch.inference_mode()`` f, which jac reads as ``@torch.no_grad()``; a vmap's out_axes=1 of a
+scalar, which jac refuses too). ``@jax.value_and_grad`` (a pair) is checked in tests/test_parity_deco26.py.
 """
 from __future__ import annotations
 
@@ -34,12 +35,12 @@ BODIES = {"jax": ["return jnp.sum(jnp.NAME(t) * t)", "return jnp.NAME(t) * t[0]"
 JAX_STACKS = [
     ([], False, False), (["jax.jit"], False, False), (["jax.checkpoint"], False, False),
     (["jax.jit(static_argnums=())"], False, False), (["partial(jax.jit, static_argnames=())"], False, False),
-    (["jax.grad"], True, False), (["jax.value_and_grad"], True, False), (["jax.jacrev"], False, False),
+    (["jax.grad"], True, False), (["jax.jacrev"], False, False),
     (["jax.jacfwd"], False, False), (["jax.hessian"], True, False), (["jax.jit", "jax.grad"], True, False),
     (["jax.jacfwd", "jax.grad"], True, False), (["jax.grad", "jax.checkpoint"], True, False),
     (["jax.vmap"], False, True), (["jax.vmap", "jax.grad"], True, True), (["jax.vmap", "jax.jit"], False, True),
     (["partial(jax.vmap, in_axes=0)", "jax.grad"], True, True), (["jax.jacrev", "jax.vmap"], False, True),
-    (["partial(jax.vmap, in_axes=1, out_axes=1)"], False, True),
+    (["partial(jax.vmap, in_axes=1)"], False, True), (["partial(jax.vmap, in_axes=0, out_axes=1)"], False, True),
 ]
 TORCH_STACKS = [
     (["torch.func.grad"], True, False), (["torch.func.jacrev"], False, False), (["torch.func.jacfwd"], False, False),
