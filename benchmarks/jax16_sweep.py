@@ -295,7 +295,7 @@ AT = [
     S("x.at[idx].get()", x=X5, idx=IDX), S("x.at[2].get()", x=X5), S("x.at[1].divide(2.0)", x=X5),
     S("x.at[1].power(2.0)", x=POS5), S("x.at[:, 0].set(0.0)", x=A34), S("x.at[0, :].add(y)", x=A34, y=n(4)),
     S("x.at[..., -1].set(y)", x=A34, y=X3), S("x.at[1, 2].set(v)", x=A34, v=np.array(0.7)),
-    R("x.at[jnp.diag_indices(3)].set(0.0)", "integer constants", x=A33), R("x.at[jnp.triu_indices(3, 1)].set(0.0)", "integer constants", x=A33),
+    S("x.at[jnp.diag_indices(3)].set(0.0)", x=A33), S("x.at[jnp.triu_indices(3, 1)].set(0.0)", x=A33),  # session 26
     S("jnp.zeros(5).at[idx].add(v)", idx=IDX, v=Y3), S("jnp.zeros((3, 4)).at[:, 1].set(x)", x=X3),
     S("y = x.at[0].set(0.0)\ny = y.at[-1].set(0.0)\ny * x", x=X5),
     R("x.at[idx].apply(jnp.sin)", "no functions as values", x=X5, idx=ints(0, 2)),

@@ -304,7 +304,7 @@ def test_what_jac_cannot_read_is_refused_saying_what_to_write(capsys, case):
 
 def test_a_decorator_line_on_the_command_line_says_what_to_do(capsys):
     assert entry.main(["eval", "@jax.jit\ndef f(x):\n    return x\nf(x)", "x:3"]) == 2
-    assert "a pasted decorator line (@jax.jit) must go" in capsys.readouterr().err
+    assert "a text that begins with a decorator line (@jax.jit) must begin otherwise" in capsys.readouterr().err
     with pytest.raises(JacError, match="a decorator"):  # decorators other than jit are still refused
         api.evaluate("@functools.cache\ndef f(x):\n    return x\nf(x)", {"x": X5})
 

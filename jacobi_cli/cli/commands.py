@@ -46,8 +46,9 @@ def _read_expression(expr: str) -> str:
     except JacIOError as err:
         if "\n" not in path:
             raise
-        raise JacIOError(f"{err.message}; an EXPR beginning with '@' names a file, so a pasted decorator line "
-                         "(@jax.jit) must go: write the function without it") from None
+        raise JacIOError(f"{err.message}; an EXPR beginning with '@' names a file, so a text that begins with a "
+                         "decorator line (@jax.jit) must begin otherwise: with its imports (import jax), or give it "
+                         "as a file (@path) or on standard input (-)") from None
     except OSError as err:
         raise JacIOError(f"cannot read the expression from '{path}': {err.strerror or err}") from None
     return _decoded(data, f"the expression file '{path}'")

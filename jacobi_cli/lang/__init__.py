@@ -14,3 +14,4 @@ from . import jaxnames  # noqa: E402,F401  (registers jax.nn's, jax.lax's and sc
 from . import laxnames  # noqa: E402,F401  (registers more of jax.lax: slices, pad, sort, dot_general)
 from . import recurrent  # noqa: E402,F401  (registers F.multi_head_attention_forward; nn.LSTM and the like)
 from . import devices  # noqa: E402,F401  (registers torch.device and torch.cuda.is_available: the CPU)
+from . import index_tuples  # noqa: E402,F401  (registers np.tril_indices_from, np.indices, ...: index tuples)

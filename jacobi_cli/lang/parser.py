@@ -46,6 +46,8 @@ from .devices import Device, module_to
 from . import vmapping
 from . import trees
 from .trees import Dict, TreeDef
+from . import decorators
+from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -470,6 +472,7 @@ class _Lowering:
     made: Made | None = None  # where declared, random and the text's gradient go (parse's made=)
     gradient: ast.expr | None = None  # V of the text's y.backward(gradient=V), lowered after y
     making: frozenset = frozenset()  # the classes of the text whose __init__ runs (one may not make itself)
+    grad_off = 0  # how deep the walk is in regions where PyTorch's gradients are off (no_grad; .decorators)
 
     def __init__(self, builder: Builder, source: Source | None, inputs: dict, values: dict | None = None,
                  constant: bool = False, made: Made | None = None):
@@ -503,6 +506,7 @@ class _Lowering:
         self.imported = vmapping.imported(module) if "import" in self.source.body else {}
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source, self.imported)
+        decorators.refuse_custom_rules(module, self.source)  # jax.custom_jvp, torch.autograd.Function: refused
         body = self.before_backward(module.body)
         for stmt in body[:-1]:
             if not self.declare(stmt):
@@ -1209,10 +1213,6 @@ class _Lowering:
         position = self.source.at(node)
         if a.vararg or a.kwarg:
             raise JacParseError("a function with *args or **kwargs is not supported: name each parameter", position)
-        decorators = [d for d in getattr(node, "decorator_list", ()) if not _is_jit(d)]
-        if decorators:
-            raise JacParseError(f"a decorator (@{ast.unparse(decorators[0])}) is not followed: write the "
-                                "function without it", self.source.at(decorators[0]))
         names = [p.arg for p in a.posonlyargs + a.args]
         defaults = {n: self.expression(d) for n, d in zip(names[len(names) - len(a.defaults):], a.defaults)}
         defaults.update({p.arg: self.expression(d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
@@ -1261,8 +1261,12 @@ class _Lowering:
         """``with torch.no_grad(): ...``: the statements run, and each name they assign is detached (a
         constant of the derivatives, as PyTorch makes every result inside)."""
         before = dict(self.scope)
-        for inner in stmt.body:
-            self.run(inner, "inside 'with torch.no_grad()'")
+        self.grad_off += 1  # a @torch.enable_grad() function called inside: refused (.decorators)
+        try:
+            for inner in stmt.body:
+                self.run(inner, "inside 'with torch.no_grad()'")
+        finally:
+            self.grad_off -= 1
         for name, value in list(self.scope.items()):
             if before.get(name) is value:
                 continue
@@ -1443,6 +1447,8 @@ class _Lowering:
             return self.expression(stmt.value)
         if isinstance(stmt, ast.FunctionDef):
             self.scope[stmt.name] = found = self.define(stmt)
+            if stmt.decorator_list:  # @jax.vmap, @torch.no_grad(): f = deco(f), nearest first (.decorators)
+                found = decorators.decorated(self, stmt, found)
             return found
         if isinstance(stmt, ast.With) and len(stmt.items) == 1 and stmt.items[0].optional_vars is None \
                 and ast.unparse(stmt.items[0].context_expr) in ("torch.no_grad()", "no_grad()"):
@@ -1483,7 +1489,8 @@ class _Lowering:
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
                                                           derivatives.Transform, Linear)) \
-                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)):  # model.to(device), jax.vmap(f)
+                    or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
+                    or isinstance(value, decorators.GradMode):  # model.to(device), jax.vmap(f), @torch.no_grad()
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
@@ -1742,7 +1749,8 @@ class _Lowering:
         y = self.target(name, call.args[0], what, position)
         self.memory.check(name, what, position)
         index = call.args[1]
-        parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else [self.expression(index)]
+        parts = [self.expression(e) for e in index.elts] if isinstance(index, ast.Tuple) else \
+            self.index_tuple(index, [self.expression(index)])  # np.add.at(y, idx, v) with idx = (rows, cols)
         value = self.expression(call.args[2])
         if ufunc == "subtract":
             value = self.b.apply("neg", value, position=position) if isinstance(value, Tracer) else -value
@@ -1772,7 +1780,7 @@ class _Lowering:
     def write_at(self, y: Tracer, target: ast.Subscript, value, op, what: str, position: int) -> Tracer:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
-        parts = [self.expression(p) for p in self.index_parts(target.slice)]
+        parts = self.index_tuple(target.slice, [self.expression(p) for p in self.index_parts(target.slice)])
         targets, read = self.written(y, parts, what, position)
         if op is not None:
             operand = value
@@ -1792,6 +1800,24 @@ class _Lowering:
             written = put_values(self.b, y, targets, truth(self.b, value, position), False, what, position)
             return boolean(self.b, written)
         return put_values(self.b, y, targets, value, False, what, position)
+
+    def index_tuple(self, index: ast.expr, parts: list) -> list:
+        """The indices ``parts`` of ``x[index]`` as Python passes a tuple: a name holding one (``idx = (0, 1)``, or
+        ``idx = (rows, cols)`` of index arrays, which the parser stacks into one array) gives its elements, so
+        ``x[idx]`` is ``x[idx[0], idx[1]]``, never one index array along the first axis."""
+        if len(parts) == 1 and id(index) in self.tuples and type(parts[0]) is Tracer and parts[0].ndim >= 1:
+            return self.unpacked([_Unpacked(parts[0], self.source.at(index))])
+        if len(parts) == 1 and type(parts[0]) is Tracer and parts[0].ndim >= 2 and not is_boolean(self.b, parts[0]) \
+                and (type(index) is ast.List or type(index) is ast.Name and id(index) in self.sequences):
+            # x[[i, j]] of index arrays: PyTorch reads a list of them as a tuple, NumPy as one array, JAX refuses
+            if self.dialect == "torch" and not self.jax_reading:
+                return self.unpacked([_Unpacked(parts[0], self.source.at(index))])
+            if self.dialect != "numpy" or self.jax_reading:
+                raise JacValueError("a list of index arrays as the only index reads two ways: PyTorch takes it as "
+                                    "one index per axis (x[i, j]), NumPy as one index array along the first axis, "
+                                    "and JAX refuses it; write x[i, j] or x[tuple(idx)] for the first, "
+                                    "x[np.array(idx)] for the second", self.source.at(index))
+        return parts
 
     def written_once(self, targets: np.ndarray, operand, value: Tracer, what: str, position: int) -> tuple:
         """``y[idx] op= v`` with repeated positions: NumPy's buffered ``y[idx] = y[idx] op v`` writes the same
@@ -1819,6 +1845,8 @@ class _Lowering:
         """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the
         read itself (made only when asked: a plain write reads nothing)."""
         shape = tuple(y.shape)
+        if len(parts) == 1 and isinstance(parts[0], Items):  # y[np.diag_indices(3)] = v: y[idx[0], idx[1]] = v
+            parts = list(parts[0])
         if any(is_boolean(self.b, p) for p in parts):
             if self.b.nodes[parts[0].id].op != "const" and (self.values is None or self.b.shapes_only):
                 raise NeedsValues(f"{what}: which elements a mask computed from the inputs selects depends on their "
@@ -1946,6 +1974,8 @@ class _Lowering:
                 return []
             if self.tree_spelling(node.func) is not None:  # jax.tree_util.tree_map(f, a, b): its arguments (.trees)
                 return list(node.args) + [k.value for k in node.keywords]
+            if self.mask_indices_call(node):  # np.mask_indices(3, np.triu): the function read off the text
+                return []
             kind = self.callee(node.func)[0]
             owner = [node.func.value] if kind == "method" else [node.func] if kind == "other" \
                 and self.made_callable(node.func) else []
@@ -2428,6 +2458,11 @@ class _Lowering:
         if root in self.imported and root not in self.scope:  # import jax.tree_util as jtu: jtu.tree_map
             path = self.imported[root] + path[len(root):]
         return path if path in trees.SPELLINGS and path.split(".")[0] not in self.scope else None
+    def mask_indices_call(self, node: ast.Call) -> bool:
+        """``np.mask_indices(n, np.triu, k)`` (or jnp's): its function argument is read off the text."""
+        func = node.func
+        return type(func) is ast.Attribute and func.attr == "mask_indices" \
+            and LIBRARIES.get(self.module_path(func.value)) == "numpy"
 
     def derivative_spelling(self, func: ast.AST) -> str | None:
         """``jax.grad``, ``torch.autograd.grad``...: the spelling of a derivative written in the text
@@ -2451,7 +2486,7 @@ class _Lowering:
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
-                                  vmapping.Mapped))
+                                  vmapping.Mapped, decorators.GradMode))
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -2465,6 +2500,8 @@ class _Lowering:
             return fn.call(self, args, kwargs, position)
         if isinstance(fn, vmapping.Mapped):
             return vmapping.call_mapped(self, fn, args, kwargs, position)
+        if isinstance(fn, decorators.GradMode):  # a def decorated @torch.no_grad()
+            return decorators.call_grad_mode(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
@@ -2557,6 +2594,8 @@ class _Lowering:
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
             return found
+        if kind == "function" and fname == "mask_indices" and self.mask_indices_call(node):
+            return index_tuples.mask_indices(self, node, position)  # (.index_tuples)
         if kind == "method" and fname == "requires_grad_" and kids and type(kids[0]) is Tracer:
             return self.fresh_leaf(node, kids[0], position)
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
@@ -2580,7 +2619,8 @@ class _Lowering:
                 return self.call_attribute(kids[0], fname, args, kwargs, position)
             return self.call_module(called, args, kwargs, position)
         if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)) \
-                or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)):  # jax.jit(jnp.sin)(x)
+                or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
+                or isinstance(called, decorators.GradMode):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -2777,9 +2817,7 @@ class _Lowering:
             raise JacValueError("a nested list as the only index reads two ways: NumPy takes it as one index array, "
                                 "PyTorch as one index list per axis (x[[0, 1], [1, 2]]); write the latter, or "
                                 "x[np.array([[0, 1], [1, 2]])] for the index array", self.source.at(node.slice))
-        if len(parts) == 1 and id(node.slice) in self.tuples and isinstance(parts[0], Tracer) \
-                and self.b.nodes[parts[0].id].op == "const" and parts[0].ndim == 1:
-            parts = self.unpacked([_Unpacked(parts[0], self.source.at(node.slice))])  # idx = (0, 1); x[idx]
+        parts = self.index_tuple(node.slice, parts)  # idx = (0, 1); x[idx]: x[0, 1]
         position = self.source.at(node.slice)
         if type(value) is IndexExpression:  # np.s_[1:3] is the slice 1:3; np.s_[1:3, 0] and np.index_exp[...] tuples
             if len(parts) == 1 and not isinstance(node.slice, ast.Tuple) and not value.always_tuple:
@@ -2804,6 +2842,8 @@ class _Lowering:
                 key = self.index_int(key, position)
             return value.item(key, position)
         if isinstance(value, At):
+            if len(parts) == 1 and isinstance(parts[0], Items):  # x.at[jnp.diag_indices(3)]: x.at[idx[0], idx[1]]
+                parts = list(parts[0])
             targets, read = self.written(value.array, parts, "x.at[...]", position)
             return AtIndex(value.array, targets, read())
         if type(value) is Dict:  # params['W'] (.trees)
@@ -3467,6 +3507,8 @@ def _check_import(stmt, source: Source) -> None:
         if path.split(".")[0] in _FOREIGN:  # import optax, import flax.linen as nn
             raise JacParseError(f"{written}: {_FOREIGN[path.split('.')[0]]}", position)
         if path in ("jax.jit", "functools.partial"):  # from jax import jit: @jit changes no value
+            continue
+        if path == "functools" and bound is None:  # @functools.partial(jax.vmap, ...) (.decorators)
             continue
         if path == "torch.optim" and bound in (None, "optim"):  # an optimizer's lines are read as nothing
             continue

@@ -566,20 +566,21 @@ class AtIndex:
     for the method that says what to do there."""
 
     METHODS = {"set": "set", "add": "add", "multiply": "mul", "mul": "mul", "min": "min", "max": "max",
-               "divide": "mul", "power": "mul"}
+               "divide": "mul", "power": "mul", "subtract": "add"}
 
     def __init__(self, array: Tracer, targets: np.ndarray, read: Tracer):
         self.array, self.targets, self.read = array, targets, read
 
     def call(self, b, method: str, args: list, kwargs: dict, position) -> Tracer:
         what = f".at[...].{method}()"
+        _promises(b, self.targets, kwargs, what, position)
         kwargs = {k: v for k, v in kwargs.items() if k not in ("indices_are_sorted", "unique_indices")}
         if method == "get":
             arguments(what, args, kwargs, {"mode": None, "fill_value": None}, position)
             return self.read
-        if method in ("subtract", "apply"):
-            raise JacValueError(f"{what} is not supported by jac (set, add, multiply, divide, power, min, max and "
-                                "get are)", position)
+        if method == "apply":
+            raise JacValueError(f"{what} is not read: JAX has no derivative of it (scatter_apply's JVP is not "
+                                "implemented); write the function of the elements, x.at[idx].set(f(x[idx]))", position)
         if method not in self.METHODS:
             raise JacValueError(f"x.at[...] has no method '.{method}()' (JAX's are set, add, multiply, get, ...)",
                                 position)
@@ -587,22 +588,41 @@ class AtIndex:
         if static(b, a["mode"], "mode", position) not in (None, "promise_in_bounds", "clip", "drop", "fill"):
             raise JacValueError(f"{what}: mode must be one of JAX's", position)
         mode = self.METHODS[method]
-        if mode == "set" and duplicates_message(self.targets, tuple(self.array.shape), what):
-            raise JacValueError(f"{what} writes one element more than once: JAX leaves which value wins "
-                                "undefined, so jac refuses repeated indices here (.add and .multiply take them all)",
-                                position)
         src, _ = _value_or_src(b, a["values"], what, position)
-        shape = tuple(self.targets.shape)
+        targets, shape = self.targets, tuple(self.targets.shape)
         try:
             sources = np.broadcast_to(_positions(tuple(src.shape)), shape)
         except ValueError:
             raise JacShapeError(f"{what}: values of shape {fmt(src.shape)} do not broadcast to the {fmt(shape)} "
                                 "elements indexed", position) from None
+        if mode == "set" and duplicates_message(targets, tuple(self.array.shape), what):
+            keep = same_values(targets, tuple(src.shape))  # each repeat writes the same element: it wins, once
+            if keep is None:
+                raise JacValueError(f"{what} writes one element more than once with different values: JAX leaves "
+                                    "which value wins undefined, so jac refuses repeated indices here (.add and "
+                                    ".multiply take them all)", position)
+            targets, sources = targets.reshape(-1)[keep], sources.reshape(-1)[keep]
+        if method == "subtract":  # JAX's: the values negated, added (a repeat subtracts each)
+            src = b.apply("neg", src, position=position)
         if method in ("divide", "power"):  # JAX's: x / (or **) the values multiplied into ones at the positions
             ones = b.const(np.ones(tuple(self.array.shape)), position)
-            factors = write(b, ones, self.targets, sources, src, mode, what, position)
+            factors = write(b, ones, targets, sources, src, mode, what, position)
             return b.apply("div" if method == "divide" else "pow", self.array, factors, position=position)
-        return write(b, self.array, self.targets, sources, src, mode, what, position)
+        return write(b, self.array, targets, sources, src, mode, what, position)
+
+
+def _promises(b, targets: np.ndarray, kwargs: dict, what: str, position) -> None:
+    """``unique_indices=True`` / ``indices_are_sorted=True`` are promises JAX trusts: where the index breaks one,
+    JAX's result is undefined (a repeated position multiplied once), so jac refuses rather than answer otherwise."""
+    flat = targets.reshape(-1)
+    if "unique_indices" in kwargs and static(b, kwargs["unique_indices"], "unique_indices", position) \
+            and np.unique(flat).size != flat.size:
+        raise JacValueError(f"{what}: unique_indices=True promises JAX no repeated position, and this index repeats "
+                            "one: JAX's result is then undefined; drop unique_indices", position)
+    if "indices_are_sorted" in kwargs and static(b, kwargs["indices_are_sorted"], "indices_are_sorted", position) \
+            and (np.diff(flat) < 0).any():
+        raise JacValueError(f"{what}: indices_are_sorted=True promises JAX sorted indices, and these are not: JAX's "
+                            "result is then undefined; drop indices_are_sorted", position)
 
 
 # What an error names when either is used as an operand ("a ... is not a number"):

@@ -44,6 +44,13 @@ names on this page are known.
   idx)`, `F.embedding(idx, E)`, `E[idx]` (no derivative through the index; the expression then holds for
   these values only, and `jac shape` / `jac diff`, which have none, refuse it). Python's
   `slice(1, 3)` and NumPy's `np.s_[1:3]` / `np.index_exp[...]` are the index written (`s = slice(1, 3); x[s]`).
+  A tuple of indices made by a call is one index per axis, in reads, writes and `x.at[...]`:
+  `x[np.diag_indices(3)]`, `np.diag_indices_from`, `np.tril_indices(n, k, m)` / `triu_indices`,
+  `np.tril_indices_from(A, k)` / `triu_indices_from`, `np.mask_indices(n, np.triu, k)`, `np.ix_(rows, cols)`,
+  `np.nonzero(mask)` of a constant mask, `np.indices(shape, sparse=True)` (and `tuple(np.indices(shape))`), jnp's
+  the same, `torch.tril_indices(n, m, offset)` (one (2, k) tensor: `x[tuple(i)]`, `x[i[0], i[1]]`), a name
+  holding such a tuple or `idx = (rows, cols)`; a list of index arrays as the only index, `x[[i, j]]`, is
+  PyTorch's tuple in a PyTorch text, NumPy's one array in a NumPy text, and refused otherwise (JAX refuses it).
 - Conditional expressions `a if test else b` where the test is known without the inputs' values (a
   constant, `x.ndim == 1`, `x.shape[0] > 3`, `x.shape == torch.Size([2, 3])`): only the branch taken is read,
   as Python runs only it. A test of the values (`x if x.sum() > 0 else -x`) is refused: it picks one branch for
@@ -63,8 +70,19 @@ names on this page are known.
   written out at each call, their parameters bound to the call's arguments, in a scope of their own (the
   names they assign are gone after the call; the others are read at the call, as Python reads them). A text
   that ends with a function (`def loss(pred, target): ...`, `lambda x: ...`) is that function called with the
-  inputs named as its parameters. Refused: a function calling itself, `*args`, decorators, a `return` before
+  inputs named as its parameters. Refused: a function calling itself, `*args`, a `return` before
   the last statement, and writes into arrays inside (`y += v`: write `y = y + v`).
+- Decorators on a `def` are applied as Python applies them, the nearest first (`@jax.vmap` on `def f` is `f =
+  jax.vmap(f)`): the transforms below (`@jax.grad`, `@jax.vmap`, `@torch.func.jacrev`, ...) and
+  `functools.partial` of them with keywords (`@partial(jax.vmap, in_axes=(0, None))`), and a function of the
+  text; `@jax.jit`, `@jax.jit(static_argnums=1)`, `@jax.checkpoint`, `@torch.compile(...)`, `@torch.jit.script`
+  are the function itself; `@torch.no_grad()`, `@torch.inference_mode()`, `@torch.set_grad_enabled(False)`
+  detach what the function returns, as `with torch.no_grad():` detaches what it assigns, and
+  `@torch.enable_grad()` is refused inside such a region. A hand-written derivative rule is refused wherever it
+  is written (`@jax.custom_jvp`, `jax.custom_vjp(f)`, `f.defvjp(...)`, a subclass of `torch.autograd.Function`):
+  the library would differentiate with the rule, jac with the function's own formula. Other decorators are
+  refused, saying which are read. On the command line a text beginning with `@` names a file: begin it with its
+  imports (`import jax`).
 - `torch.nn`'s modules without parameters are their functions with the constructor's arguments:
   `nn.MSELoss(reduction='sum')(a, b)` is `F.mse_loss(a, b, reduction='sum')`, `criterion =
   nn.CrossEntropyLoss(); criterion(logits, labels)`, `nn.Softmax(dim=1)(x)`, `nn.ReLU()`, `nn.Flatten()`
@@ -225,8 +243,11 @@ names on this page are known.
   `y.backward(gradient=V)`). `x.requires_grad_()`,
   `x.requires_grad_(True)` and `x.requires_grad = True` of an input as bound are skipped: jac differentiates
   with respect to every input already (or those of `--wrt`).
-- JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.multiply(v)` (repeated indices add up or
-  multiply; `.set` with one refused, as JAX leaves the winner undefined) and `.get()`; any array may be `x`.
+- JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.subtract(v)`, `.multiply(v)`, `.divide(v)`,
+  `.power(v)`, `.min(v)`, `.max(v)` (repeated indices add up or multiply; `.set` with one reads it where each
+  repeat writes the same element of `v`, as JAX's value and gradient, and is refused where they differ, as JAX
+  leaves the winner undefined) and `.get()`; `mode=`, `indices_are_sorted=`, `unique_indices=` are taken (an
+  index out of bounds is refused); `.apply(f)` is refused (JAX has no derivative of it); any array may be `x`.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
   the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
   `np.add.at(y, indices, values)` and `np.subtract.at` add (subtract) each value at its index, a repeated index
