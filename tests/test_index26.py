@@ -91,7 +91,7 @@ def test_at_with_an_index_tuple(code, expected):
 
 
 @pytest.mark.parametrize("code,words", [
-    ("x.at[jnp.array([0, 0])].set(x[:2])", "more than once with different values"),
+    ("x.at[jnp.array([0, 0])].set(x[:2])", "more than once, from different elements"),
     ("x.at[jnp.diag_indices(3)].apply(lambda t: t * 2)", "JAX has no derivative of it"),
     # JAX trusts these promises: broken, its result is undefined (a repeat multiplied once)
     ("x.at[jnp.array([0, 0])].multiply(x[1], unique_indices=True)", "unique_indices=True promises"),

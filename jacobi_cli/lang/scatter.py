@@ -598,9 +598,9 @@ class AtIndex:
         if mode == "set" and duplicates_message(targets, tuple(self.array.shape), what):
             keep = same_values(targets, tuple(src.shape))  # each repeat writes the same element: it wins, once
             if keep is None:
-                raise JacValueError(f"{what} writes one element more than once with different values: JAX leaves "
-                                    "which value wins undefined, so jac refuses repeated indices here (.add and "
-                                    ".multiply take them all)", position)
+                raise JacValueError(f"{what} writes one element more than once, from different elements of the "
+                                    "values: JAX leaves which one wins (and takes the derivative) undefined, so jac "
+                                    "refuses repeated indices here (.add and .multiply take them all)", position)
             targets, sources = targets.reshape(-1)[keep], sources.reshape(-1)[keep]
         if method == "subtract":  # JAX's: the values negated, added (a repeat subtracts each)
             src = b.apply("neg", src, position=position)
