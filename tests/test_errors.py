@@ -58,7 +58,8 @@ BAD = [
     (["eval", "jit(f)(x)", "x=1"], "parse", 0, ["without jit"]),
     # a function passed as a value was "not a known constant of np; functions must be called"
     (["eval", "np.apply_along_axis(np.sum, 0, A)", "A:2x2"], "name", 23, ["'np.sum' is a function", "np.sum(A, axis=0)"]),
-    (["eval", "np.vectorize(np.sin)(x)", "x=1"], "parse", 0, ["element-wise already"]),
+    # np.vectorize(np.sin)(x) is read (lang/vmapping.py); an otypes that would change the values is refused
+    (["eval", "np.vectorize(np.sin, otypes=[int])(x)", "x=1"], "value", 3, ["float otypes only", "truncates"]),
     (["eval", "x + z", "x=1"], "name", 4, ["unknown name 'z'", "z=VALUE"]),
     # pasted x.cuda() was only "not supported by jac", where x.to('cuda') and device='cuda' said why
     (["eval", "x.cuda() * 2", "x=1"], "name", 2, ["'.cuda()' is not needed", "on the CPU", "x.cpu()"]),

@@ -73,7 +73,7 @@ _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims
                        "one example",
                "jit": "jac compiles repeated calls itself: write the expression without jit",
                "checkpoint": "write the expression without checkpoint",
-               "vectorize": "jac's functions are element-wise already: write f(x)",
+               "vectorize": "jac reads np.vectorize(f) and jnp.vectorize(f) under those names",
                "poly1d": "write np.polyval(coefficients, x)"}
 # Submodules of PyTorch, NumPy and JAX that jac does not have, and why where there is more to say:
 # torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
@@ -1955,7 +1955,8 @@ class _Lowering:
             return [node.args[0]]  # isinstance(m, nn.Linear): the class is read off the text (instance_test)
         if kind is ast.Call and _dict_of_zip(node) and "dict" not in self.scope:  # dict(zip(k, v)): tree_call's
             return [k.value for k in node.keywords]
-        if kind is ast.Call and type(node.func) is ast.Name:  # f(...): no method's owner among them
+        if kind is ast.Call and type(node.func) is ast.Name and node.func.id not in self.imported:  # f(...): no
+            # method's owner among them (a name imported from jax or torch.func, vmap(f, ...), is read below)
             return node.args + [k.value for k in node.keywords] if node.keywords else list(node.args)
         if isinstance(node, ast.UnaryOp):
             return [node.operand]
@@ -2458,6 +2459,7 @@ class _Lowering:
         if root in self.imported and root not in self.scope:  # import jax.tree_util as jtu: jtu.tree_map
             path = self.imported[root] + path[len(root):]
         return path if path in trees.SPELLINGS and path.split(".")[0] not in self.scope else None
+
     def mask_indices_call(self, node: ast.Call) -> bool:
         """``np.mask_indices(n, np.triu, k)`` (or jnp's): its function argument is read off the text."""
         func = node.func
@@ -2737,7 +2739,7 @@ class _Lowering:
             if node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None:
                 raise JacNameError(f"'{module}.{node.attr}' is a function: call it, as in {module}.{node.attr}(x); "
                                    "jac has no functions as values (np.apply_along_axis(np.sum, 0, A) is "
-                                   "np.sum(A, axis=0); np.vectorize(f)(x) is f(x))", position)
+                                   "np.sum(A, axis=0))", position)
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]

@@ -17,6 +17,7 @@ every branch and refuses branches of different shapes, and so does jac.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,8 @@ from .trees import Dict
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
 SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap",
              "jax.lax.map": "map", "jax.lax.scan": "scan", "jax.lax.fori_loop": "fori_loop",
-             "jax.lax.cond": "cond", "jax.lax.switch": "switch",
+             "jax.lax.cond": "cond", "jax.lax.switch": "switch", "torch.cond": "torch_cond",
+             "numpy.vectorize": "vectorize", "jax.numpy.vectorize": "vectorize",
              "jax.jit": "same", "jax.checkpoint": "same", "jax.remat": "same", "torch.compile": "same",
              "torch.utils.checkpoint.checkpoint": "checkpoint"}
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
@@ -41,7 +43,9 @@ _PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_siz
                "jax.lax.map": ("f", "xs", "batch_size"),
                "jax.lax.scan": ("f", "init", "xs", "length", "reverse", "unroll", "_split_transpose"),
                "jax.lax.fori_loop": ("lower", "upper", "body_fun", "init_val", "unroll"),
-               "jax.jit": ("fun",), "jax.checkpoint": ("fun",), "torch.compile": ("model",)}
+               "jax.jit": ("fun",), "jax.checkpoint": ("fun",), "torch.compile": ("model",),
+               "numpy.vectorize": ("pyfunc", "otypes", "doc", "excluded", "cache", "signature"),
+               "jax.numpy.vectorize": ("pyfunc", "excluded", "signature")}
 _PARAMETERS["torch.vmap"] = _PARAMETERS["torch.func.vmap"]
 _PARAMETERS["jax.remat"] = _PARAMETERS["jax.checkpoint"]
 # torch.utils.checkpoint.checkpoint's own keywords: any other is the function's
@@ -77,7 +81,11 @@ def spelling_of(path: str | None) -> str | None:
     if path is None:
         return None
     path = "jax." + path if path.startswith("lax.") else path
+    path = _ALIASES.get(path, path)
     return path if path in SPELLINGS else None
+
+
+_ALIASES = {"np.vectorize": "numpy.vectorize", "jnp.vectorize": "jax.numpy.vectorize"}  # their usual aliases
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +114,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return _cond(lowering, node, position)
     if kind == "switch":
         return _switch(lowering, node, position)
+    if kind == "torch_cond":
+        return _torch_cond(lowering, node, position)
     if kind == "same":  # jax.jit(f, static_argnums=1): compiling changes no value; its keywords are not read
         if not node.args and not node.keywords:
             raise JacValueError(f"{spelling}() needs the function", position)
@@ -114,6 +124,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
             raise JacValueError(f"{spelling}() needs the function as its first argument", position)
         return _function(lowering, fn, spelling, position)
     given = _syntax_arguments(spelling, node, _PARAMETERS[spelling], position)
+    if kind == "vectorize":
+        return _vectorize(lowering, spelling, given, position)
     if kind == "vmap":
         return _vmap(lowering, spelling, given, position)
     if kind == "map":
@@ -172,8 +184,19 @@ def _axes_spec(spec, none: bool = True) -> bool:
     return isinstance(spec, (tuple, list)) and all(_axes_spec(s, none) for s in spec)
 
 
+@dataclass(frozen=True, eq=False)
+class Vectorized(Mapped):
+    """``np.vectorize(f, excluded, signature)`` / ``jnp.vectorize``: f called on each element (or each core block
+    of the signature) of its broadcast arguments (:func:`call_vectorized`)."""
+
+    excluded: frozenset = frozenset()  # positions and keyword names passed through as they are
+    cores: tuple = ()  # the signature's core dimension names: (inputs, outputs), each a tuple of tuples; () none
+
+
 def call_mapped(lowering, m: Mapped, args: list, kwargs: dict, position: int):
     """``jax.vmap(f, in_axes, out_axes)(*args)``: f called once per example, the results stacked."""
+    if isinstance(m, Vectorized):
+        return call_vectorized(lowering, m, args, kwargs, position)
     if kwargs:
         raise JacValueError(f"{m.spelling}(f)(..., {next(iter(kwargs))}=...): pass the arguments of a vmapped "
                             f"function by position (JAX maps keyword arguments along axis 0, PyTorch does not map "
@@ -417,6 +440,32 @@ def _switch(lowering, node: ast.Call, position: int):
     return _branch(lowering, fns, min(max(int(index), 0), len(fns) - 1), operands, spelling, position)
 
 
+def _torch_cond(lowering, node: ast.Call, position: int):
+    """``torch.cond(pred, true_fn, false_fn, operands=())``: a Python bool or number as ``pred`` calls the branch it
+    picks and no other, as PyTorch does; a constant tensor traces both, refused where their outputs differ (as
+    PyTorch's tracing refuses them); a predicate of the inputs' values is refused as ``jax.lax.cond``'s is."""
+    spelling = "torch.cond"
+    given = _syntax_arguments(spelling, node, ("pred", "true_fn", "false_fn", "operands"), position)
+    missing = [k for k in ("pred", "true_fn", "false_fn") if k not in given]
+    if missing:
+        raise JacValueError(f"{spelling}() needs {', '.join(missing)}", position)
+    operands = given.get("operands")
+    if operands is None:
+        operands = []
+    elif isinstance(operands, (ast.Tuple, ast.List)):
+        operands = list(operands.elts)
+    else:
+        raise JacValueError(f"{spelling}: write the operands as a tuple or list ((x,) or [x, y]), as PyTorch "
+                            f"requires", position)
+    python = lowering.expression(given["pred"])
+    pred = _known(lowering, given["pred"], spelling, "pred", position)
+    fns = [_function(lowering, given[k], spelling, position) for k in ("true_fn", "false_fn")]
+    chosen = 0 if pred else 1
+    if isinstance(python, (bool, int, float)):  # PyTorch calls the branch a Python predicate picks, and no other
+        return lowering.call_value(fns[chosen], [lowering.expression(o) for o in operands], {}, position)
+    return _branch(lowering, fns, chosen, operands, spelling, position)
+
+
 def _branch(lowering, fns: list, chosen: int, operands: list, spelling: str, position: int):
     args = [lowering.expression(o) for o in operands]
     outs = [lowering.call_value(fn, list(args), {}, position) for fn in fns]
@@ -435,6 +484,12 @@ def _known(lowering, node: ast.expr, spelling: str, what: str, position: int):
     held = lowering.b.nodes[value.id] if isinstance(value, Tracer) else None
     if held is None:
         raise JacValueError(f"{spelling}: {what} is a number or a comparison", position)
+    if held.op != "const" and spelling == "torch.cond":
+        raise JacValueError(f"{spelling} with a pred of the inputs' values: PyTorch runs and differentiates the branch "
+                            f"it picks when it runs, and jac chooses while it reads the text, before the values; write "
+                            f"torch.where(pred, true_fn(x), false_fn(x)), which computes both (a NaN or inf in the "
+                            f"branch not taken still reaches the gradient: guard that branch's input with torch.where "
+                            f"too)", position)
     if held.op != "const":
         where = ("write jnp.where(pred, true_fun(x), false_fun(x)), which computes both (a NaN or inf in the "
                  "branch not taken still reaches the gradient: guard that branch's input with jnp.where too)"
@@ -494,16 +549,21 @@ def _same_structure(before, after, what: str, position: int) -> None:
     """JAX's rule for a carry and for branches: the same tuple structure and shapes."""
     if isinstance(before, (tuple, list)) or isinstance(after, (tuple, list)):
         if not (isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after)):
-            raise JacValueError(f"{what} changes its structure (a tuple of the same length each time), which JAX "
-                                f"refuses", position)
+            raise JacValueError(f"{what} changes its structure (a tuple of the same length each time), which "
+                                f"{_library(what)} refuses", position)
         for p, q in zip(before, after):
             _same_structure(p, q, what, position)
         return
     if (before is None) != (after is None):
-        raise JacValueError(f"{what} changes its structure (None against an array), which JAX refuses", position)
+        raise JacValueError(f"{what} changes its structure (None against an array), which {_library(what)} refuses",
+                            position)
     if isinstance(before, Tracer) and isinstance(after, Tracer) and tuple(before.shape) != tuple(after.shape):
         raise JacShapeError(f"{what} has shape {fmt(after.shape)} for {fmt(before.shape)}: it must keep its shape, "
-                            f"as JAX requires", position)
+                            f"as {_library(what)} requires", position)
+
+
+def _library(what: str) -> str:
+    return "PyTorch" if what.startswith("torch") else "JAX"
 
 
 def _function(lowering, node: ast.expr, spelling: str, position: int):
@@ -532,3 +592,129 @@ def _leading(spelling: str, node: ast.Call, names: tuple, position: int):
 def _static_int(lowering, node: ast.expr, spelling: str, key: str) -> int:
     """A loop's bound or length known without the values (3, n_steps of the text, x.shape[0])."""
     return static_int(lowering.b, lowering.expression(node), f"{spelling}'s {key}", lowering.source.at(node))
+
+
+_CORE = r"\((?:\w+(?:,\w+)*)?\)"
+_SIGNATURE = re.compile(rf"{_CORE}(?:,{_CORE})*->{_CORE}(?:,{_CORE})*")
+
+
+def _cores(text: str) -> tuple:
+    """``'(n),(n)->()'`` as ``((('n',), ('n',)), ((),))``: NumPy's gufunc signature."""
+    compact = text.replace(" ", "")
+    if not _SIGNATURE.fullmatch(compact):
+        raise ValueError(text)
+    ins, outs = compact.split("->")
+    part = lambda side: tuple(tuple(d for d in core.split(",") if d) for core in re.findall(r"\(([^)]*)\)", side))
+    return part(ins), part(outs)
+
+
+def _vectorize(lowering, spelling: str, given: dict, position: int) -> Vectorized:
+    """``np.vectorize(pyfunc, otypes=None, doc=None, excluded=None, cache=False, signature=None)`` and
+    ``jnp.vectorize(pyfunc, excluded=frozenset(), signature=None)``."""
+    key = "pyfunc"
+    if key not in given:
+        raise JacValueError(f"{spelling}() needs the function", position)
+    fn = _function(lowering, given[key], spelling, position)
+    if "otypes" in given and not _float_types(given["otypes"]):
+        raise JacValueError(f"{spelling}(..., otypes={ast.unparse(given['otypes'])}): jac reads float otypes only "
+                            f"([float], 'd', [np.float64]): another type changes the values (otypes=[int] truncates, "
+                            f"'f' rounds to float32); leave it out, and cast the result (.astype(int)) if that is "
+                            f"meant", position)
+    for flag in ("doc", "cache"):
+        if flag in given:
+            _literal(given[flag], spelling, flag)  # a docstring and caching change no value
+    excluded = _literal(given["excluded"], spelling, "excluded") if given.get("excluded") is not None else ()
+    if not isinstance(excluded, (set, frozenset, list, tuple)) or \
+            not all(isinstance(e, (int, str)) and not isinstance(e, bool) for e in excluded):
+        raise JacValueError(f"{spelling}(..., excluded=...): a set of argument positions and keyword names", position)
+    cores = ()
+    signature = _literal(given["signature"], spelling, "signature") if given.get("signature") is not None else None
+    if signature is not None:
+        try:
+            cores = _cores(signature) if isinstance(signature, str) else _cores("")
+        except ValueError:
+            raise JacValueError(f"{spelling}: signature {signature!r} is not a gufunc signature such as "
+                                f"'(n),(n)->()'", position) from None
+    return Vectorized(spelling, fn, 0, 0, None, excluded=frozenset(excluded), cores=cores)
+
+
+def _float_types(node: ast.expr) -> bool:
+    """np.vectorize's otypes that change no value jac computes: None, or float64 types ('d', [float], [np.float64])."""
+    if isinstance(node, ast.Constant):
+        return node.value is None or isinstance(node.value, str) and set(node.value) <= {"d"}
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(isinstance(e, ast.Constant) and e.value in ("d", "float64") or ast.unparse(e) in
+                   ("float", "np.float64", "numpy.float64", "np.double") for e in node.elts)
+    return False
+
+
+def call_vectorized(lowering, v: Vectorized, args: list, kwargs: dict, position: int):
+    """``np.vectorize(f)(*args)``: the arguments (those not excluded) broadcast over their loop dimensions (all but
+    the signature's core ones: all of them without a signature), f called on each loop element's blocks (a
+    0-d array each without a signature), and the results stacked back into the loop's shape."""
+    b, what = lowering.b, v.spelling
+    if kwargs:
+        raise JacValueError(f"{what}(f)(..., {next(iter(kwargs))}=...): jac reads the arguments of a vectorized "
+                            f"function by position (excluded= names positions to pass unmapped)", position)
+    mapped_at = [i for i in range(len(args)) if i not in v.excluded]
+    cores_in, cores_out = v.cores if v.cores else (((),) * len(mapped_at), None)
+    if len(cores_in) != len(mapped_at):
+        raise JacValueError(f"{what}: the signature has {len(cores_in)} inputs and the call {len(mapped_at)} mapped "
+                            f"arguments", position)
+    sizes, loops, flat = {}, [], list(args)
+    for i, core in zip(mapped_at, cores_in):
+        t = args[i]
+        if type(t) in (int, float):  # a Python number: a 0-d array, broadcast
+            t = b.lift(float(t))
+        if not isinstance(t, Tracer) or not is_concrete(tuple(t.shape)):
+            raise JacValueError(f"{what}: argument {i} is an array of numeric shape (or name it in excluded=)",
+                                position)
+        if t.ndim < len(core):
+            raise JacShapeError(f"{what}: argument {i} has shape {fmt(t.shape)}, fewer axes than its core "
+                                f"dimensions ({','.join(core)}) in the signature", position)
+        for name, n in zip(core, t.shape[t.ndim - len(core):]):
+            if sizes.setdefault(name, n) != n:
+                raise JacShapeError(f"{what}: core dimension {name} is {sizes[name]} and {n}: they must match",
+                                    position)
+        flat[i] = t
+        loops.append(tuple(t.shape[:t.ndim - len(core)]))
+    try:
+        loop = tuple(np.broadcast_shapes(*loops)) if loops else ()
+    except ValueError:
+        raise JacShapeError(f"{what}: the arguments' shapes do not broadcast ({', '.join(map(fmt, loops))})",
+                            position) from None
+    count = int(np.prod(loop, dtype=np.int64))
+    if not mapped_at or count == 0:
+        raise JacValueError(f"{what}: " + ("no argument is mapped" if not mapped_at else
+                                           "an empty array: NumPy needs otypes= to call it on no elements, and JAX "
+                                           "calls f once to learn its output"), position)
+    for i, core in zip(mapped_at, cores_in):
+        t = flat[i]
+        core_shape = tuple(t.shape[t.ndim - len(core):])
+        if tuple(t.shape) != loop + core_shape:
+            t = b.apply("broadcast_to", t, shape=loop + core_shape, position=position)
+        flat[i] = b.apply("reshape", t, shape=(count,) + core_shape, position=position)
+    axes = [0 if i in mapped_at else None for i in range(len(args))]
+    out = mapped(lowering, v.fn, flat, axes, 0, None, what, position)
+    outs = list(out) if isinstance(out, Items) else [out]
+    free = cores_out is None and what.startswith("jax")  # jnp.vectorize without a signature keeps f's axes, last
+    if cores_out is None:
+        cores_out = ((),) * len(outs)
+    if len(outs) != len(cores_out) or not all(isinstance(o, Tracer) for o in outs):
+        raise JacValueError(f"{what}: f returns {len(outs)} arrays and the signature has {len(cores_out)} outputs"
+                            if v.cores else f"{what}: without signature=, f returns one number per element (a "
+                            f"signature such as '(n)->(n)' says which axes it returns)", position)
+    shaped = []
+    for o, core in zip(outs, cores_out):
+        block = tuple(o.shape[1:])
+        if len(block) != len(core) and not free:
+            raise JacShapeError(f"{what}: f returns shape {fmt(block)} " + (f"where the signature has ({','.join(core)})"
+                                if v.cores else "where it is called on numbers: without signature=, f returns one "
+                                "number per element"), position)
+        for name, n in zip(core, block):
+            if sizes.setdefault(name, n) != n:
+                raise JacShapeError(f"{what}: core dimension {name} is {sizes[name]} and {n}: they must match",
+                                    position)
+        shaped.append(b.apply("reshape", o, shape=loop + block, position=position))
+    return Items(shaped) if isinstance(out, Items) else shaped[0]
+
