@@ -197,6 +197,17 @@ def test_the_sign_of_a_nan_is_refused(expr):
     assert np.isfinite(api.evaluate(expr, {"B": np.abs(B)})).all()  # no NaN: answered
 
 
+def test_an_input_nan_has_the_sign_it_was_given():
+    # a NaN bound as an input is the user's, the same bits in every library: its sign is read, not refused
+    y = np.array([np.nan, -np.nan, 1.0])
+    np.testing.assert_array_equal(api.evaluate("np.copysign(x, y)", {"x": np.full(3, 2.0), "y": y}),
+                                  np.copysign(2.0, y))
+    np.testing.assert_array_equal(api.evaluate("torch.signbit(y)", {"y": y}), torch.signbit(torch.tensor(y)).numpy())
+    from jacobi_cli.errors import JacValueError
+    with pytest.raises(JacValueError, match="the sign of a NaN"):  # computed from it: refused
+        api.evaluate("torch.signbit(y * 2)", {"y": y})
+
+
 @pytest.mark.parametrize("expr, fn", [
     ("torch.signbit(torch.where(torch.isnan(B ** 1.5), 0.0, B ** 1.5)) * B",
      lambda B: torch.signbit(torch.where(torch.isnan(B ** 1.5), 0.0, B ** 1.5)) * B),

@@ -2054,8 +2054,11 @@ NAN_SIGN = ("{what}: the sign of a NaN is not specified, and NumPy and PyTorch m
 
 def nan_sign_bit(b, x, what: str, position):
     """signbit(x) as 0 / 1, refused at evaluation where x is NaN (see NAN_SIGN): what signbit and copysign
-    show the user. Lowerings that use the sign bit where a NaN's result is NaN anyway apply "signbit" itself."""
+    show the user. An input's NaN is the one the user gave, the same to every library: its sign bit is read.
+    Lowerings that use the sign bit where a NaN's result is NaN anyway apply "signbit" itself."""
     bit = b.apply("signbit", x, position=position)
+    if isinstance(x, Tracer) and b.nodes[x.id].op == "input":
+        return bit
     return refused(b, bit, NAN_SIGN.format(what=what), where=b.apply("isnan", x, position=position),
                    position=position)
 
