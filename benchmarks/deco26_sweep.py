@@ -26,7 +26,7 @@ from collections import Counter
 
 import numpy as np
 
-from fuzzkit import differ
+from fuzzkit import differ, summary
 
 FUNCTIONS = ["sin", "tanh", "exp", "log1p", "sqrt", "cos"]
 BODIES = {"jax": ["return jnp.sum(jnp.NAME(t) * t)", "return jnp.NAME(t) * t[0]"],
@@ -203,11 +203,7 @@ def main(argv: list) -> None:
             print(f"WRONG {text!r}: {wrong}")
         else:
             counts["AGREE"] += 1
-    print("\ntop refusals:")
-    for message, c in refused.most_common(12):
-        print(f"  {c:4d}  {message}")
-    print(f"\n{', '.join(parts)} ({time.monotonic() - start:.0f} s): "
-          + ", ".join(f"{k} {counts[k]}" for k in ("AGREE", "WRONG", "REFUSED", "CRASH", "SKIPPED")))
+    summary(refused, counts, ', '.join(parts), start)
 
 
 if __name__ == "__main__":

@@ -297,3 +297,11 @@ def report(merged: dict, title: str, statuses, show: int, ref_errors: str, start
     for msg, c in merged["terrors"].most_common(5):
         print(f"  {c:6d}  {msg}")
     print(f"\n{title}, {time.monotonic() - start:.0f} s): " + ", ".join(f"{k} {counts[k]}" for k in statuses))
+
+
+def summary(refused, counts, label: str, start: float, keys=("AGREE", "WRONG", "REFUSED", "CRASH", "SKIPPED")) -> None:
+    """The sweeps' closing lines (grad24, trees26, deco26): the commonest refusals, then the counts by outcome."""
+    print("\ntop refusals:")
+    for message, c in refused.most_common(12):
+        print(f"  {c:4d}  {message}")
+    print(f"\n{label} ({time.monotonic() - start:.0f} s): " + ", ".join(f"{k} {counts[k]}" for k in keys))

@@ -24,7 +24,7 @@ from collections import Counter
 
 import numpy as np
 
-from fuzzkit import differ
+from fuzzkit import differ, summary
 
 TEMPLATES = {
     "jax": ["jax.grad(lambda t: jnp.sum(jnp.NAME(t) * t))(x)", "jax.hessian(lambda t: jnp.sum(jnp.NAME(t)))(x)"],
@@ -141,11 +141,8 @@ def main(argv: list, templates: dict = TEMPLATES, draw=_vector) -> None:
                     print(f"WRONG {text!r} at x={x.tolist()}: {wrong}")
                 else:
                     counts["AGREE"] += 1
-    print("\ntop refusals:")
-    for message, c in refused.most_common(12):
-        print(f"  {c:4d}  {message}")
-    print(f"\n{', '.join(libraries)} ({time.monotonic() - start:.0f} s): "
-          + ", ".join(f"{k} {counts[k]}" for k in ("AGREE", "WRONG", "REFUSED", "CRASH", "EXPECTED", "SKIPPED")))
+    summary(refused, counts, ', '.join(libraries), start,
+            ("AGREE", "WRONG", "REFUSED", "CRASH", "EXPECTED", "SKIPPED"))
 
 
 if __name__ == "__main__":

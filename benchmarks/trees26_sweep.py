@@ -22,7 +22,7 @@ from collections import Counter
 
 import numpy as np
 
-from fuzzkit import differ
+from fuzzkit import differ, summary
 
 INPUTS = {"a": (3,), "B": (2, 3), "c": (2,)}
 LEAVES = {"jax": ["a", "B", "c", "a * 2.0", "jnp.sin(c)", "B.T", "a[:2]", "B[0] * c[1]"],
@@ -166,11 +166,7 @@ def main(argv: list) -> None:
                 print(f"WRONG {text!r}: {wrong}")
             else:
                 counts["AGREE"] += 1
-    print("\ntop refusals:")
-    for message, c in refused.most_common(12):
-        print(f"  {c:4d}  {message}")
-    print(f"\n{', '.join(libraries)} ({time.monotonic() - start:.0f} s): "
-          + ", ".join(f"{k} {counts[k]}" for k in ("AGREE", "WRONG", "REFUSED", "CRASH", "SKIPPED")))
+    summary(refused, counts, ', '.join(libraries), start)
 
 
 if __name__ == "__main__":

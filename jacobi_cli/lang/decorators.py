@@ -71,12 +71,12 @@ def refuse_custom_rules(module: ast.Module, source) -> None:
     for node in ast.walk(module):
         if isinstance(node, ast.ClassDef):
             for base in node.bases:
-                path = _dotted(base) or ""
+                path = dotted(base) or ""
                 if path in functions or path.rsplit(".", 1)[-1] in _FUNCTION_CLASSES and "autograd" in path:
                     raise JacParseError(custom_rule_message(f"class {node.name}({path}) with forward and backward",
                                                             "PyTorch"), source.at(node))
         elif isinstance(node, ast.Attribute) and node.attr in _CUSTOM_NAMES:
-            path = _dotted(node) or ast.unparse(node)
+            path = dotted(node) or ast.unparse(node)
             library = "PyTorch" if path.startswith("torch") else "JAX"
             raise JacParseError(custom_rule_message(path, library), source.at(node))
         elif isinstance(node, ast.Name) and node.id in _CUSTOM_NAMES and node.id not in bound:
@@ -134,7 +134,7 @@ def _applied(lowering, decorator: ast.expr, name: str, value):
     if _same(lowering, decorator):
         return value
     func, keywords = decorator, []
-    if isinstance(decorator, ast.Call) and _dotted(decorator.func) in ("partial", "functools.partial"):
+    if isinstance(decorator, ast.Call) and dotted(decorator.func) in ("partial", "functools.partial"):
         if len(decorator.args) != 1 or any(k.arg is None for k in decorator.keywords):
             raise JacParseError(f"a decorator @{text}: jac reads partial(transform, keyword=value, ...), the "
                                 "function given after the transform (JAX's and torch.func's take it first)", position)
@@ -163,12 +163,12 @@ def _is_transform(spelling: str) -> bool:
 def _same(lowering, decorator: ast.expr) -> bool:
     """``@jax.jit``, ``@jax.jit(static_argnums=1)``, ``@partial(jax.jit, ...)``, ``@torch.compile(mode=...)``,
     ``@torch.jit.script``: compiling changes no value."""
-    if isinstance(decorator, ast.Call) and _dotted(decorator.func) in ("partial", "functools.partial") \
+    if isinstance(decorator, ast.Call) and dotted(decorator.func) in ("partial", "functools.partial") \
             and decorator.args:
         decorator = decorator.args[0]
     if isinstance(decorator, ast.Call) and not decorator.args:
         decorator = decorator.func
-    path = _dotted(decorator)
+    path = dotted(decorator)
     if path is None or path.split(".")[0] in lowering.scope:
         return False
     return path in SAME or lowering.imported.get(path) in SAME
@@ -178,7 +178,7 @@ def _grad_mode(lowering, decorator: ast.expr, position: int) -> bool | None:
     """Whether gradients are on inside a function decorated ``decorator`` when it is a PyTorch grad mode
     (``torch.no_grad()`` or ``torch.no_grad``, ``torch.set_grad_enabled(False)``...), else None."""
     call = decorator if isinstance(decorator, ast.Call) else None
-    path = _dotted(call.func if call is not None else decorator)
+    path = dotted(call.func if call is not None else decorator)
     if path is None or path.split(".")[0] in lowering.scope:
         return None
     root, _, last = path.rpartition(".")
@@ -199,7 +199,8 @@ def _grad_mode(lowering, decorator: ast.expr, position: int) -> bool | None:
     return _GRAD_MODES[last]
 
 
-def _dotted(node: ast.AST) -> str | None:
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` of an attribute chain on a name, or None (the parser's too)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

@@ -47,6 +47,7 @@ from . import vmapping
 from . import trees
 from .trees import Dict, TreeDef
 from . import decorators
+from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
@@ -3270,15 +3271,6 @@ def _is_jit(decorator: ast.AST) -> bool:
         decorator = decorator.func
     return _dotted(decorator) in ("jax.jit", "jit") or vmapping.SPELLINGS.get(
         vmapping.spelling_of(_dotted(decorator))) == "same"  # @jax.checkpoint, @torch.compile (.vmapping)
-
-
-def _dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` of an attribute chain on a name, or None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join([node.id] + parts[::-1]) if isinstance(node, ast.Name) else None
 
 
 # Libraries of the JAX world that jac does not read, and what to write instead
