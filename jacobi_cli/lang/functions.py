@@ -10711,9 +10711,7 @@ for _name, _why in (
                   "write torch.linalg.solve(A, B)"),
         ("lstsq", "PyTorch 2 removed it (it was lstsq(B, A), the right-hand side first, and returned a pair); "
                   "write torch.linalg.lstsq(A, B).solution"),
-        ("matrix_rank", "PyTorch 2 removed it; write torch.linalg.matrix_rank(A)"),
-        ("cond", "torch.cond is PyTorch's control flow, cond(pred, true_fn, false_fn, operands); the condition "
-                 "number is torch.linalg.cond(A), and a choice between two values torch.where(pred, a, b)")):
+        ("matrix_rank", "PyTorch 2 removed it; write torch.linalg.matrix_rank(A)")):  # torch.cond: lang/vmapping
     variant("torch.aten", _name)(_torch_removed(_name, _why))
 for _name, _why in (("solve", "PyTorch 2 removed it (B.solve(A) solved A X = B); write torch.linalg.solve(A, B)"),
                     ("lstsq", "PyTorch 2 removed it (B.lstsq(A) solved min |A X - B|); write "

@@ -448,7 +448,9 @@ def _torch_cond(lowering, node: ast.Call, position: int):
     given = _syntax_arguments(spelling, node, ("pred", "true_fn", "false_fn", "operands"), position)
     missing = [k for k in ("pred", "true_fn", "false_fn") if k not in given]
     if missing:
-        raise JacValueError(f"{spelling}() needs {', '.join(missing)}", position)
+        raise JacValueError(f"{spelling}(pred, true_fn, false_fn, operands) is PyTorch's control flow and needs "
+                            f"{', '.join(missing)}; the condition number of a matrix is torch.linalg.cond(A), and a "
+                            f"choice between two values torch.where(pred, a, b)", position)
     operands = given.get("operands")
     if operands is None:
         operands = []
