@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paste15_sweep import _close, _floats, _run
+from paste15_sweep import _close, _floats, _run, tally
 
 rng = np.random.default_rng(16)
 
@@ -770,18 +770,7 @@ def main(argv=None) -> int:
     parser.add_argument("-k", default="")
     parser.add_argument("-v", action="store_true")
     args = parser.parse_args(argv)
-    counts = dict.fromkeys(CLASSES, 0)
-    snippets = [s for s in collection() if args.k in s.code]
-    for s in snippets:
-        try:
-            kind, detail = judge(s)
-        except Exception as e:  # noqa: BLE001 (the sweep goes on)
-            kind, detail = "crashed", f"{type(e).__name__}: {e}"
-        counts[kind] += 1
-        if args.v or kind not in ("agrees", "refused"):
-            print(f"{kind:21} {s.label()!r}: {detail}", flush=True)
-    print(f"{len(snippets)} snippets: " + ", ".join(f"{counts[c]} {c}" for c in CLASSES))
-    return 1 if counts["wrong"] or counts["crashed"] else 0
+    return tally([s for s in collection() if args.k in s.code], judge, "snippets", args.v, classes=CLASSES)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from jax16_sweep import CLASSES, STRUCTURAL, S, judge
+from paste15_sweep import tally
 
 
 def _shape(rng, ndim_lo=1, ndim_hi=3):
@@ -204,18 +205,8 @@ def main(argv=None) -> int:
     parser.add_argument("-v", action="store_true")
     parser.add_argument("--seed", type=int, default=26)
     args = parser.parse_args(argv)
-    counts = dict.fromkeys(CLASSES, 0)
-    snippets = [s for s in collection(args.seed) if args.k in s.code]
-    for s in snippets:
-        try:
-            kind, detail = judge(s)
-        except Exception as e:  # noqa: BLE001 (the sweep goes on)
-            kind, detail = "crashed", f"{type(e).__name__}: {e}"
-        counts[kind] += 1
-        if args.v or kind not in ("agrees", "refused"):
-            print(f"{kind:21} {s.label()!r} {s.inputs if kind == 'wrong' else ''}: {detail}", flush=True)
-    print(f"{len(snippets)} calls: " + ", ".join(f"{counts[c]} {c}" for c in CLASSES))
-    return 1 if counts["wrong"] or counts["crashed"] else 0
+    return tally([s for s in collection(args.seed) if args.k in s.code], judge, "calls", args.v, inputs=True,
+                 classes=CLASSES)
 
 
 if __name__ == "__main__":

@@ -819,17 +819,25 @@ def main(argv=None) -> int:
     parser.add_argument("-k", default="")
     parser.add_argument("-v", action="store_true")
     args = parser.parse_args(argv)
-    counts = dict.fromkeys(CLASSES, 0)
-    snippets = [s for s in collection() if args.k in s.code]
+    return tally([s for s in collection() if args.k in s.code], judge, "snippets", args.v)
+
+
+def tally(snippets: list, judge, noun: str, verbose: bool, inputs: bool = False,
+          classes: tuple = CLASSES) -> int:
+    """Judge each snippet (a crash of the judging counted, the sweep goes on), print what is not as expected
+    (everything with ``verbose``; a wrong one's inputs with ``inputs``) and the counts by class; 1 when any is
+    wrong or crashed. The sweeps of this family share it (jax16_sweep.py, lax26_sweep.py)."""
+    counts = dict.fromkeys(classes, 0)
     for s in snippets:
         try:
             kind, detail = judge(s)
         except Exception as e:  # noqa: BLE001 (the sweep goes on)
             kind, detail = "crashed", f"{type(e).__name__}: {e}"
         counts[kind] += 1
-        if args.v or kind not in ("agrees", "refused"):
-            print(f"{kind:21} {s.label()!r}: {detail}")
-    print(f"{len(snippets)} snippets: " + ", ".join(f"{counts[c]} {c}" for c in CLASSES))
+        if verbose or kind not in ("agrees", "refused"):
+            shown = f" {s.inputs}" if inputs and kind == "wrong" else ""
+            print(f"{kind:21} {s.label()!r}{shown}: {detail}", flush=True)
+    print(f"{len(snippets)} {noun}: " + ", ".join(f"{counts[c]} {c}" for c in classes))
     return 1 if counts["wrong"] or counts["crashed"] else 0
 
 

@@ -15,13 +15,13 @@ Before session 26 (main at bc8313f) every text was refused.
 """
 from __future__ import annotations
 
-import ast
 import sys
 import time
 from collections import Counter
 
 import numpy as np
 
+from deco26_sweep import run  # the library's value and Jacobians of a text
 from fuzzkit import differ, summary
 
 INPUTS = {"a": (3,), "B": (2, 3), "c": (2,)}
@@ -87,35 +87,6 @@ def text_of(rng, library: str, template: int) -> str | None:
     return head + ending
 
 
-def reference(library: str, text: str, inputs: dict):
-    """(value, {input: Jacobian}) of ``text`` run by the library."""
-    tree_ = ast.parse(text)
-    body, last = ast.Module(body=tree_.body[:-1], type_ignores=[]), ast.Expression(tree_.body[-1].value)
-    names = list(inputs)
-    if library == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        def f(*xs):
-            scope = {"jax": jax, "jnp": jnp, **dict(zip(names, xs))}
-            exec(compile(body, "<t>", "exec"), scope)  # noqa: S102 - the sweep's own texts
-            return jnp.asarray(eval(compile(last, "<t>", "eval"), scope), dtype=jnp.float64)  # noqa: S307
-
-        args = tuple(jnp.asarray(inputs[k]) for k in names)
-        jac = jax.jacrev(f, argnums=tuple(range(len(names))))(*args)
-        return np.asarray(f(*args)), {k: np.asarray(j) for k, j in zip(names, jac)}
-    import torch
-
-    def g(*xs):
-        scope = {"torch": torch, **dict(zip(names, xs))}
-        exec(compile(body, "<t>", "exec"), scope)  # noqa: S102
-        return eval(compile(last, "<t>", "eval"), scope)  # noqa: S307
-
-    args = tuple(torch.tensor(inputs[k], requires_grad=True) for k in names)
-    jac = torch.autograd.functional.jacobian(g, args)
-    return g(*args).detach().numpy(), {k: j.numpy() for k, j in zip(names, jac)}
-
-
 def main(argv: list) -> None:
     libraries = [a for a in argv if a in ("jax", "torch")] or ["jax", "torch"]
     count = int(argv[argv.index("-n") + 1]) if "-n" in argv else 200
@@ -138,7 +109,7 @@ def main(argv: list) -> None:
                 continue
             inputs = {n: rng.uniform(-1.0, 1.0, s) for n, s in INPUTS.items()}
             try:
-                ref = reference(library, text, inputs)
+                ref = run(library, text, inputs)
             except Exception as err:  # noqa: BLE001 - the library refuses the text
                 counts["SKIPPED"] += 1
                 if verbose:
