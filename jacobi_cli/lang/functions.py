@@ -7089,8 +7089,7 @@ def _adaptive_pool(nd: int, kind: str):
                       | ({"return_indices": False} if kind == "max" else {}), position)
         x = tensor(b, a["x"], fname, position)
         _spatial_input(x, nd, fname, position)
-        if kind == "max" and _flag(b, a["return_indices"], "return_indices", fname, position):
-            raise JacValueError(f"{fname}(): return_indices=True is not supported by jac", position)
+        indices = kind == "max" and _flag(b, a["return_indices"], "return_indices", fname, position)
         lead, sizes = x.ndim - nd, static(b, a["output_size"], "output_size", position)
         sizes = sizes if isinstance(sizes, tuple) else (sizes,) * nd
         if len(sizes) != nd:
@@ -7107,12 +7106,18 @@ def _adaptive_pool(nd: int, kind: str):
         k = int(np.prod(win.shape[lead + nd:]))
         win = _reshape_to(b, win, tuple(win.shape[:lead + nd]) + (k,), position)
         if kind == "max":
-            return _selection(b, win, _pool_argmax(b, win, position), win.ndim - 1, False, position)
+            at = _pool_argmax(b, win, position)
+            values = _selection(b, win, at, win.ndim - 1, False, position)
+            if not indices:
+                return values
+            # a short window repeats its last element after it, so the argmax's slot still names the element
+            return Items([values, _pool_indices(b, win, at, index, x.shape[lead:], position)])
         own = own.reshape(own.shape[:nd] + (k,))
         kept = b.apply("where", b.const(own.astype(b.dtype), position), win, 0.0, position=position)
         total = b.apply("sum", kept, axes=(win.ndim - 1,), position=position)
         return b.apply("div", total, b.const(own.sum(axis=-1).astype(b.dtype), position), position=position)
-    lower.__doc__ = (f"F.{fname}(input, output_size): the {'maximum' if kind == 'max' else 'mean'} of each of "
+    lower.__doc__ = (f"F.{fname}(input, output_size{', return_indices=False' if kind == 'max' else ''}): the "
+                     f"{'maximum' if kind == 'max' else 'mean'} of each of "
                      "PyTorch's adaptive windows [floor(j n / o), ceil((j + 1) n / o)); output_size None keeps an "
                      "axis" + ("; the derivative goes to the first maximum (the last NaN), as max_pool" if kind == "max"
                                else ""))
@@ -7122,6 +7127,23 @@ def _adaptive_pool(nd: int, kind: str):
 for _nd in (1, 2, 3):
     for _kind in ("avg", "max"):
         FUNCTIONS[f"adaptive_{_kind}_pool{_nd}d"] = _adaptive_pool(_nd, _kind)
+
+
+def _with_indices(fname: str):
+    """F.NAME_with_indices(...): F.NAME(..., return_indices=True), the pair (values, indices) whatever
+    return_indices says (PyTorch's own functions ignore it)."""
+    base = FUNCTIONS[fname]
+
+    def lower(b, args, kwargs, position):
+        return base(b, args, {**kwargs, "return_indices": True}, position)
+    lower.__doc__ = (f"F.{fname}_with_indices(...): F.{fname}(..., return_indices=True), the pair (values, indices); "
+                     "its own return_indices= is ignored, as PyTorch's")
+    return lower
+
+
+for _nd in (1, 2, 3):
+    for _fname in (f"max_pool{_nd}d", f"adaptive_max_pool{_nd}d"):
+        variant("torch", f"{_fname}_with_indices")(_with_indices(_fname))
 
 
 # --- windows and polynomials: x.unfold, np.convolve, np.polyval ---
@@ -9775,6 +9797,44 @@ def _np_window(fname: str):
 
 for _fname in ("hamming", "hanning", "bartlett", "blackman", "kaiser"):
     variant("numpy", _fname)(_np_window(_fname))
+
+
+def _torch_window(fname: str, numpy_name: str, extra: dict):
+    """torch.NAME_window(window_length, periodic=True, ...): NumPy's symmetric window of window_length + 1 points
+    without its last when periodic (PyTorch's definition: a period of the window for spectral analysis), a
+    constant; hamming's alpha / beta are its general form alpha - beta cos(2 pi n / (N - 1))."""
+    def lower(b, args, kwargs, position):
+        dtype = _value_options(b, kwargs, f"torch.{fname}", position)
+        a = arguments(fname, args, kwargs, {"window_length": REQUIRED, "periodic": True} | extra, position)
+        n = static_int(b, a["window_length"], "window_length", position)
+        if n < 0:
+            raise JacValueError(f"torch.{fname}(): window_length must be non-negative, got {n}", position)
+        b.check_size((n,), f"{fname}'s result", position)
+        periodic = _flag(b, a["periodic"], "periodic", f"torch.{fname}", position)
+        if n <= 1:
+            window = np.ones(n)
+        else:
+            m = n + 1 if periodic else n
+            if fname == "hamming_window":
+                alpha, beta = (float(static(b, a[k], k, position)) for k in ("alpha", "beta"))
+                window = alpha - beta * np.cos(2.0 * np.pi * np.arange(m) / (m - 1))
+            elif fname == "kaiser_window":
+                window = np.kaiser(m, float(static(b, a["beta"], "beta", position)))
+            else:
+                window = getattr(np, numpy_name)(m)
+            window = window[:n]
+        return as_dtype(b, b.const(np.asarray(window, dtype=np.float64), position), dtype, position)
+    lower.__doc__ = (f"torch.{fname}(window_length, periodic=True{''.join(f', {k}={v}' for k, v in extra.items())}):"
+                     f" np.{numpy_name}(window_length + 1)[:-1] when periodic, np.{numpy_name}(window_length) when not;"
+                     " a constant")
+    return lower
+
+
+for _fname, _numpy_name, _extra in (("hann_window", "hanning", {}), ("bartlett_window", "bartlett", {}),
+                                    ("blackman_window", "blackman", {}),
+                                    ("hamming_window", "hamming", {"alpha": 0.54, "beta": 0.46}),
+                                    ("kaiser_window", "kaiser", {"beta": 12.0})):
+    variant("torch", _fname)(_torch_window(_fname, _numpy_name, _extra))
 
 
 def _is_real(b, args, kwargs, position):

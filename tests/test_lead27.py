@@ -1,0 +1,45 @@
+"""Session 27 on main, without PyTorch: torch's window functions are NumPy's windows (periodic: one point more,
+the last dropped), and what they refuse; the max pools' *_with_indices spellings are the pair of values and
+indices. Their parity with PyTorch itself is tests/test_parity_lead27.py."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+
+
+@pytest.mark.parametrize("torch_name, numpy_name", [("hann_window", "hanning"), ("bartlett_window", "bartlett"),
+                                                    ("blackman_window", "blackman"), ("hamming_window", "hamming")])
+def test_a_periodic_window_is_the_symmetric_one_a_point_longer(torch_name, numpy_name):
+    np.testing.assert_allclose(api.evaluate(f"torch.{torch_name}(6) + 0 * x", {"x": np.zeros(6)}),
+                               getattr(np, numpy_name)(7)[:-1], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(api.evaluate(f"torch.{torch_name}(6, periodic=False) + 0 * x", {"x": np.zeros(6)}),
+                               getattr(np, numpy_name)(6), rtol=0, atol=1e-15)
+
+
+def test_kaiser_window_beta_and_the_derivative_through_a_window():
+    np.testing.assert_allclose(api.evaluate("torch.kaiser_window(5, False, 3.0) + 0 * x", {"x": np.zeros(5)}),
+                               np.kaiser(5, 3.0), rtol=0, atol=1e-15)
+    jac = api.jacobian("(torch.hann_window(4) * x).sum()", {"x": np.ones(4)})["x"]
+    np.testing.assert_allclose(np.asarray(jac).ravel(), [0.0, 0.5, 1.0, 0.5], atol=1e-15)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("torch.hann_window(-1)", "window_length must be non-negative"),
+    ("torch.hann_window(x)", "window_length must be a constant"),
+    ("torch.hamming_window(4, alpha=x[0])", "alpha must be a constant"),
+    ("torch.hann_window(10 ** 12)", "over the limit"),
+])
+def test_window_refusals(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": np.ones(3)})
+
+
+def test_max_pool_with_indices_is_the_pair():
+    x = np.array([[[1.0, 3.0, 2.0, 2.0, 0.0, 5.0]]])
+    assert api.evaluate("F.max_pool1d_with_indices(x, 2)[1]", {"x": x}).tolist() == [[[1, 2, 5]]]
+    assert api.evaluate("F.adaptive_max_pool1d_with_indices(x, 4)[1]", {"x": x}).tolist() == [[[1, 1, 3, 5]]]
+    jac = np.asarray(api.jacobian("F.adaptive_max_pool1d(x, 4, return_indices=True)[0]", {"x": x})["x"])
+    assert jac.reshape(4, 6).tolist() == [[0, 1, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0],
+                                          [0, 0, 0, 0, 0, 1]]

@@ -1,0 +1,60 @@
+"""Parity with PyTorch 2.13 for the names session 27 read on main: torch's window functions (periodic and
+symmetric, each keyword) and the max pools' ``*_with_indices`` spellings with adaptive max pooling's
+``return_indices=True`` (ties and NaNs in the windows: the values, the int64 indices and the Jacobian equal
+PyTorch's bit for bit)."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.tools import api
+
+torch = pytest.importorskip("torch")
+F = pytest.importorskip("torch.nn.functional")
+
+WINDOWS = [(f"torch.{name}({n}{kw}", n) for n in (0, 1, 2, 5, 8) for name, kws in (
+    ("hann_window", ("", ", periodic=False")), ("bartlett_window", ("", ", False")),
+    ("blackman_window", ("", ", periodic=False")),
+    ("hamming_window", ("", ", False", ", True, 0.5, 0.5", ", periodic=False, alpha=0.6, beta=0.3")),
+    ("kaiser_window", ("", ", False", ", True, 5.0", ", periodic=False, beta=3.0"))) for kw in kws]
+
+
+@pytest.mark.parametrize("call, n", WINDOWS, ids=[c for c, _ in WINDOWS])
+def test_torch_windows_are_pytorchs(call, n):
+    ours = api.evaluate(f"{call}) * x", {"x": np.full(n, 2.0)})
+    theirs = 2.0 * eval(f"{call}, dtype=torch.float64)", {"torch": torch}).numpy()
+    assert ours.shape == theirs.shape == (n,)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=1e-15)
+    ours32 = api.evaluate(f"{call}, dtype=torch.float32) * x", {"x": np.full(n, 2.0)})
+    np.testing.assert_allclose(ours32, theirs, rtol=1e-7, atol=1e-7)
+
+
+def _pools():
+    rng = np.random.default_rng(27)
+    for nd in (1, 2, 3):
+        x = rng.normal(size=(2, 3) + (7, 5, 4)[:nd]).round(1)  # ties
+        x.flat[rng.integers(0, x.size, 6)] = np.nan  # the last NaN of a window is its maximum
+        for text in (f"F.max_pool{nd}d_with_indices(x, 2)", f"F.max_pool{nd}d_with_indices(x, 3, 2, 1)",
+                     f"F.max_pool{nd}d_with_indices(x, 2, return_indices=False)",
+                     f"F.adaptive_max_pool{nd}d_with_indices(x, 3)",
+                     f"F.adaptive_max_pool{nd}d(x, 2, return_indices=True)", f"F.adaptive_max_pool{nd}d(x, 4, True)"):
+            yield text, x
+
+
+@pytest.mark.parametrize("text, x", list(_pools()), ids=[t for t, _ in _pools()])
+def test_max_pools_with_indices_are_pytorchs(text, x):
+    def run(t):
+        return eval(text, {"F": F, "torch": torch, "x": t})
+    values, indices = run(torch.tensor(x))
+    np.testing.assert_array_equal(api.evaluate(f"{text}[0]", {"x": x}), values.numpy())
+    np.testing.assert_array_equal(api.evaluate(f"{text}[1]", {"x": x}), indices.numpy())
+    jac = np.asarray(api.jacobian(f"{text}[0]", {"x": x})["x"])
+    theirs = torch.autograd.functional.jacobian(lambda t: run(t)[0], torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(jac.reshape(theirs.shape), theirs)
+
+
+def test_adaptive_max_pool_module_returns_indices():
+    x = np.random.default_rng(3).normal(size=(1, 2, 5, 6))
+    text = "import torch.nn as nn\npool = nn.AdaptiveMaxPool2d((2, 4), return_indices=True)\nv, i = pool(x)\ni * 1.0"
+    ours = api.evaluate(text, {"x": x})
+    theirs = torch.nn.AdaptiveMaxPool2d((2, 4), return_indices=True)(torch.tensor(x))[1].numpy()
+    np.testing.assert_array_equal(ours, theirs)
