@@ -2,6 +2,8 @@
 the last dropped), and what they refuse; the max pools' *_with_indices spellings are the pair of values and
 indices. Their parity with PyTorch itself is tests/test_parity_lead27.py."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -43,3 +45,25 @@ def test_max_pool_with_indices_is_the_pair():
     jac = np.asarray(api.jacobian("F.adaptive_max_pool1d(x, 4, return_indices=True)[0]", {"x": x})["x"])
     assert jac.reshape(4, 6).tolist() == [[0, 1, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0],
                                           [0, 0, 0, 0, 0, 1]]
+
+
+@pytest.mark.parametrize("text, says", [
+    # a range is counted before anything is made: 10**18 elements could never be allocated, so reaching the
+    # refusal at all shows that nothing of that size was (before, range(10**9) in a generator took 21 s)
+    ("sum(x for i in range(10 ** 18))", "a comprehension over more than 10,000 elements"),
+    ("s = x\nfor i in range(0, 10 ** 18, 3):\n    s = s + x\ns", "a for loop over more than 10,000 elements"),
+    ("{i: x for i in range(10 ** 18)}[0]", "a comprehension over more than 10,000 elements"),
+    ("torch.tensor(range(10 ** 18)) + x[0]", "range() would hold"),
+    ("sum(x for i in range(3, step=1))", "range() takes 1 to 3 integers"),
+    ("sum(x for i in range(1, 2, 0))", "arg 3 must not be zero"),
+])
+def test_a_huge_range_is_refused_before_it_is_made(text, says):
+    with pytest.raises(JacError, match=re.escape(says)):
+        api.evaluate(text, {"x": np.ones(3)})
+
+
+def test_ranges_in_loops_read_as_python():
+    x = np.array([1.0, 2.0, 3.0])
+    assert api.evaluate("sum(x * i for i in range(1, 7, 2))", {"x": x}).tolist() == [9.0, 18.0, 27.0]
+    assert api.evaluate("[x[i] for i in range(-1, -4, -1)][2]", {"x": x}) == 1.0
+    assert api.evaluate("s = x\nfor i in range(3):\n    s = s * x\ns", {"x": x}).tolist() == [1.0, 16.0, 81.0]

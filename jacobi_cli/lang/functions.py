@@ -7369,10 +7369,9 @@ for _name in ("reversed", "sorted"):
     variant("builtins", _name)(_python_reordered(_name))
 
 
-@variant("builtins", "range")
-def _python_range(b, args, kwargs, position):
-    """Python's range(stop) / range(start, stop[, step]) of integers: their constant vector (int64), as
-    np.arange of them, so logp[range(n), targets] and torch.tensor(range(3)) read as written."""
+def python_range(b, args, kwargs, position) -> range:
+    """The Python ``range`` of range(stop) / range(start, stop[, step]) written in the text (its arguments
+    lowered), checked as Python checks them; nothing allocated (a for loop counts it first)."""
     if kwargs or not 1 <= len(args) <= 3:
         raise JacValueError(f"range() takes 1 to 3 integers, positionally, got {len(args) + len(kwargs)}", position)
     bounds = [static(b, a, "range", position) for a in args]
@@ -7381,8 +7380,16 @@ def _python_range(b, args, kwargs, position):
                             "np.arange or torch.arange", position)
     if len(bounds) == 3 and int(bounds[2]) == 0:
         raise JacValueError("range() arg 3 must not be zero", position)
-    values = np.arange(*[int(v) for v in bounds], dtype=np.int64)
-    b.check_size(values.shape, "range()", position)
+    return range(*[int(v) for v in bounds])
+
+
+@variant("builtins", "range")
+def _python_range(b, args, kwargs, position):
+    """Python's range(stop) / range(start, stop[, step]) of integers: their constant vector (int64), as
+    np.arange of them, so logp[range(n), targets] and torch.tensor(range(3)) read as written."""
+    r = python_range(b, args, kwargs, position)
+    b.check_size((len(r),), "range()", position)  # before the array is made: range(10**12) is refused at once
+    values = np.arange(r.start, r.stop, r.step, dtype=np.int64)
     out = b.const(values.astype(b.dtype), position)
     b.pyints[out.id] = values
     return out

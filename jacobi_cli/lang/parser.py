@@ -27,7 +27,7 @@ from .short import may_be_short, read_short
 from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
-    boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
+    boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from . import laxnames
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
@@ -2403,6 +2403,14 @@ class _Lowering:
                     raise JacValueError("enumerate() takes one sequence here", position)
                 return [(self.number(i, position), v) for i, v in enumerate(parts[0])]
             return list(zip(*parts))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" \
+                and "range" not in self.scope and not node.keywords \
+                and not any(isinstance(a, ast.Starred) for a in node.args):  # counted before anything is made
+            numbers = python_range(self.b, [self.expression(a) for a in node.args], {}, position)
+            if len(numbers) > _MAX_UNROLLED:
+                raise JacLimitError(f"{what} over more than {_MAX_UNROLLED:,} elements: jac writes each out; "
+                                    "write the expression with whole arrays", position)
+            return [self.number(i, position) for i in numbers]
         value = self.expression(node)
         if isinstance(value, (Items, Listed)):
             return list(value)
