@@ -56,10 +56,21 @@ def test_max_pool_with_indices_is_the_pair():
     ("torch.tensor(range(10 ** 18)) + x[0]", "range() would hold"),
     ("sum(x for i in range(3, step=1))", "range() takes 1 to 3 integers"),
     ("sum(x for i in range(1, 2, 0))", "arg 3 must not be zero"),
+    # a Python list repeated: counted before it is made (before, [x] * 10**9 ran for minutes)
+    ("torch.stack([x] * 10 ** 18).sum(0)", "a list of 1,000,000,000,000,000,000 arrays (more than 10,000)"),
+    ("torch.tensor([0.0] * 10 ** 18) + x[0]", "the repeated sequence would hold"),
 ])
 def test_a_huge_range_is_refused_before_it_is_made(text, says):
     with pytest.raises(JacError, match=re.escape(says)):
         api.evaluate(text, {"x": np.ones(3)})
+
+
+def test_repeated_lists_read_as_python():
+    x = np.array([1.0, 2.0, 3.0])
+    assert api.evaluate("torch.tensor([[1.0, 2.0]] * 3).sum(0) * x[:2]", {"x": x}).tolist() == [3.0, 12.0]
+    assert api.evaluate("torch.tensor((1, 2) * 2) * x[0]", {"x": x}).tolist() == [1.0, 2.0, 1.0, 2.0]
+    assert api.evaluate("torch.tensor([1.0] * -2).sum() + x", {"x": x}).tolist() == [1.0, 2.0, 3.0]
+    assert api.evaluate("torch.stack([x] * 2).sum(0)", {"x": x}).tolist() == [2.0, 4.0, 6.0]
 
 
 def test_ranges_in_loops_read_as_python():

@@ -2289,13 +2289,19 @@ class _Lowering:
 
     def repeated(self, value, n: int, position: int):
         """A Python sequence repeated ``n`` times (``[0.0] * 3``, ``[x] * 2``, ``(2,) * 2``)."""
+        n = max(n, 0)
         if isinstance(value, Items):
-            return Items(list(value) * max(n, 0))
+            if len(value) * n > _MAX_UNROLLED:
+                raise JacLimitError(f"a list of {len(value) * n:,} arrays (more than {_MAX_UNROLLED:,}): jac writes "
+                                    "each out; write the expression with whole arrays", position)
+            return Items(list(value) * n)
         array = self.b.nodes[value.id].value
-        out = self.b.const(np.concatenate([array] * n) if n > 0 else array[:0], position)
+        reps = (n,) + (1,) * (array.ndim - 1)
+        self.b.check_size((array.shape[0] * n,) + array.shape[1:], "the repeated sequence", position)  # first
+        out = self.b.const(np.tile(array, reps), position)
         exact = self.b.pyints.get(value.id)
         if exact is not None:
-            self.b.pyints[out.id] = np.concatenate([exact] * n) if n > 0 else exact[:0]
+            self.b.pyints[out.id] = np.tile(exact, reps)
         if is_boolean(self.b, value):
             boolean(self.b, out)
         return out
