@@ -59,6 +59,10 @@ def test_max_pool_with_indices_is_the_pair():
     # a Python list repeated: counted before it is made (before, [x] * 10**9 ran for minutes)
     ("torch.stack([x] * 10 ** 18).sum(0)", "a list of 1,000,000,000,000,000,000 arrays (more than 10,000)"),
     ("torch.tensor([0.0] * 10 ** 18) + x[0]", "the repeated sequence would hold"),
+    # '*' of a long sequence: counted before each element is made a node (x.reshape(*[1] * 10**6) took 10 s and
+    # printed a 3 MB message naming the million sizes)
+    ("x.reshape(*[1] * 10 ** 6)", "'*' unpacks 1,000,000 elements (more than 10,000)"),
+    ("x.reshape([1] * 10 ** 6)", "into (1, 1, 1, 1, 1, 1, 1, 1, ... 1,000,000 dimensions)"),
 ])
 def test_a_huge_range_is_refused_before_it_is_made(text, says):
     with pytest.raises(JacError, match=re.escape(says)):

@@ -51,6 +51,8 @@ def fmt(shape: Shape) -> str:
     """A shape as the user writes it: ``(3, 4)``, ``(n,)``, ``()``."""
     if len(shape) == 1:
         return f"({shape[0]},)"
+    if len(shape) > NUMPY_MAX_RANK:  # a message names so long a shape by its start and its length
+        return "(" + ", ".join(str(d) for d in shape[:8]) + f", ... {len(shape):,} dimensions)"
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 

@@ -493,13 +493,13 @@ def resolve_shape(x: Tracer, shape: tuple, position) -> tuple:
     if shape.count(-1) > 1:
         raise JacValueError("reshape: only one size may be -1", position)
     if any(d < -1 for d in shape):
-        raise JacValueError(f"reshape: negative size in {shape}", position)
+        raise JacValueError(f"reshape: negative size in {fmt(shape)}", position)
     if -1 not in shape:
         return shape
     total = _numel(x, position)
     known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
     if known == 0 or total % known:
-        raise JacShapeError(f"cannot reshape an array of shape {fmt(x.shape)} into {shape}", position)
+        raise JacShapeError(f"cannot reshape an array of shape {fmt(x.shape)} into {fmt(shape)}", position)
     return tuple(total // known if d == -1 else d for d in shape)
 
 

@@ -2271,6 +2271,9 @@ class _Lowering:
                 out.extend(value)
                 continue
             node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
+            if node is not None and value.ndim and isinstance(value.shape[0], int) and value.shape[0] > _MAX_UNROLLED:
+                raise JacLimitError(f"'*' unpacks {value.shape[0]:,} elements (more than {_MAX_UNROLLED:,}): jac writes "
+                                    "each out; pass the array itself", item.position)
             if node is not None and (node.op != "const" or np.ndim(node.value) > 1) and value.ndim:
                 out.extend(FUNCTIONS["list"](self.b, [value], {}, item.position))  # *x: its rows, as Python iterates
                 continue
