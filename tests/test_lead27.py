@@ -63,6 +63,11 @@ def test_max_pool_with_indices_is_the_pair():
     # printed a 3 MB message naming the million sizes)
     ("x.reshape(*[1] * 10 ** 6)", "'*' unpacks 1,000,000 elements (more than 10,000)"),
     ("x.reshape([1] * 10 ** 6)", "into (1, 1, 1, 1, 1, 1, 1, 1, ... 1,000,000 dimensions)"),
+    # a library loop jac writes out per element: its nodes counted first (np.polyval of 10**6 coefficients took
+    # 25 s to reach the graph's node limit)
+    ("np.polyval(np.ones(10 ** 6), x)", "polyval of 1,000,000 coefficients would need 3,000,000 graph nodes"),
+    ("np.vander(x, 10 ** 7)", "vander with N = 10,000,000 would need"),
+    ("torch.linalg.vander(x, N=10 ** 7)", "vander with N = 10,000,000 would need"),
 ])
 def test_a_huge_range_is_refused_before_it_is_made(text, says):
     with pytest.raises(JacError, match=re.escape(says)):

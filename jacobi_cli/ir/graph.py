@@ -365,6 +365,13 @@ class Builder:
             self._rng = np.random.default_rng(self.seed)
         return self._rng
 
+    def check_nodes(self, count: int, what: str, position: int | None = None) -> None:
+        """Refuse, before any is made, a lowering that writes ``count`` nodes past :data:`MAX_NODES` (a
+        loop of the library's written out per element: building them first would take seconds)."""
+        if len(self.nodes) + count > MAX_NODES:
+            raise JacLimitError(f"{what} would need {count:,} graph nodes (jac writes its loop out), over the limit "
+                                f"of {MAX_NODES:,}", position)
+
     def check_size(self, shape: Shape, what, position: int | None = None) -> None:
         """Refuse, before it is allocated, an array of ``shape`` over ``max_bytes``;
         ``what`` names it (a callable is called only then)."""

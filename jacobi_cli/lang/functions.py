@@ -7208,6 +7208,7 @@ def _polyval(b, args, kwargs, position):
         shape = _concrete(x, "polyval", position)
         b.check_size(shape, f"polyval's result, shape {fmt(shape)},", position)
         return b.const(np.zeros(shape, dtype=b.dtype), position)
+    b.check_nodes(3 * count, f"polyval of {count:,} coefficients", position)
     y = b.apply("mul", x, 0.0, position=position)
     for i in range(count):
         y = b.apply("add", b.apply("mul", y, x, position=position), _take(b, p, (i,), position), position=position)
@@ -7461,6 +7462,7 @@ def _vander(b, args, kwargs, position):
 def _powers(b, x, count: int, position) -> list:
     """x⁰, x¹, …, x^(count - 1) for count >= 1, each power the one before times x, as NumPy's and PyTorch's
     vander build them (so x = 0 has its derivative)."""
+    b.check_nodes(count, f"vander with N = {count:,}", position)
     powers = [b.const(np.ones(x.shape, dtype=b.dtype), position)]
     while len(powers) < count:
         powers.append(x if len(powers) == 1 else b.apply("mul", powers[-1], x, position=position))
