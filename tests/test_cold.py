@@ -1018,9 +1018,12 @@ def test_unbroadcast_and_expand_reduced_short_paths_are_the_general_ones(shape):
 
 def test_the_dense_check_and_the_unaliased_copy_call_numpys_c_functions_as_numpy_does():
     """``_no_zero_no_nan`` calls NumPy's C ``count_nonzero`` and ``vdot`` for an ndarray and NumPy's
-    public functions for anything else (a subclass): the same answers; ``_unaliased_array``
+    public functions for anything else (a subclass): the same answers; ``_unaliased_arrays``
     copies exactly the arrays that share memory with an input."""
-    from jacobi_cli.engine.compiled import _unaliased_array
+    from jacobi_cli.engine.compiled import _unaliased_arrays
+
+    def _unaliased_array(array, env):
+        return _unaliased_arrays({"x": array}, env)["x"]
 
     for values in ([1.0, -2.0, np.inf], [1.0, -0.0, 3.0], [np.nan, 1.0, 2.0], [np.inf, -np.inf, 1.0], [5e-324, 1.0, 1.0]):
         want = bool(np.all(values)) and not np.isnan(values).any()

@@ -556,7 +556,7 @@ def jacobians(problem: Problem, plan: Plan | None = None, parts: tuple | None = 
     :func:`~jacobi_cli.engine.planner.unplanned` ran, read off here if the plan runs them."""
     plan = problem.compiled.plan_of(problem) if plan is None else plan
     found = run_plan(check_plan(plan), problem.graph, problem.values, parts)
-    return {name: _unaliased(j, problem.env) for name, j in found.items()}
+    return _unaliased_jacobians(found, problem.env)
 
 
 def output_problems(problem: Problem) -> list:
@@ -603,13 +603,42 @@ def vjp_several(problem: Problem, v) -> dict:
     return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
-def _unaliased(j: Jacobian, env: dict) -> Jacobian:
-    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself): the caller's
-    arrays are read without copying, and a result must not change when they do."""
+def _unaliased(j: Jacobian, shares) -> Jacobian:
+    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself; ``shares``: :func:`_aliases` of
+    the inputs): the caller's arrays are read without copying, and a result must not change when they do."""
     array = j._array
-    if array is not None and any(_may_share_memory(array, v) for v in env.values()):
+    if array is not None and shares(array):
         return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
     return j
+
+
+def _aliases(env: dict):
+    """A test of an array: may it share memory with one of ``env``'s arrays (``np.may_share_memory``'s test,
+    overlapping byte bounds)? Pair by pair for a few inputs; for many (a model's hundreds of parameters) by
+    bisection in their merged bounds, so that n results against n inputs is not n² tests."""
+    values = list(env.values())
+    if len(values) <= 16:
+        return lambda array: any(_may_share_memory(array, v) for v in values)
+    from bisect import bisect_left
+    try:
+        from numpy.lib.array_utils import byte_bounds
+    except ImportError:  # NumPy 1.x
+        byte_bounds = np.byte_bounds
+    starts, ends = [], []
+    for lo, hi in sorted(byte_bounds(v) for v in values if isinstance(v, np.ndarray) and v.size):
+        if ends and lo < ends[-1]:  # overlapping bounds merged: disjoint and sorted, so ends grow too
+            ends[-1] = max(ends[-1], hi)
+        else:
+            starts.append(lo)
+            ends.append(hi)
+
+    def shares(array) -> bool:
+        if not isinstance(array, np.ndarray) or not array.size:
+            return False
+        lo, hi = byte_bounds(array)
+        k = bisect_left(starts, hi)  # the bounds that start before this array ends; the last ends latest
+        return k > 0 and ends[k - 1] > lo
+    return shares
 
 
 def _inputs_of(env: dict, inputs: dict) -> dict:
@@ -625,20 +654,14 @@ def _named_inputs(names, inputs: dict) -> tuple:
 
 def _unaliased_jacobians(found: dict, env: dict) -> dict:
     """:func:`_unaliased` of each Jacobian of ``found``."""
-    return {n: _unaliased(j, env) for n, j in found.items()}
+    shares = _aliases(env)
+    return {n: _unaliased(j, shares) for n, j in found.items()}
 
 
 def _unaliased_arrays(found: dict, env: dict) -> dict:
-    """:func:`_unaliased_array` of each array of ``found``."""
-    return {n: _unaliased_array(a, env) for n, a in found.items()}
-
-
-def _unaliased_array(array: np.ndarray, env: dict) -> np.ndarray:
-    """:func:`_unaliased` of a Jacobian's array: copied if it is a view of an input."""
-    for v in env.values():
-        if _may_share_memory(array, v):  # np.may_share_memory without its __array_function__ dispatch
-            return array.copy()
-    return array
+    """Each array of ``found``, copied if it is a view of an input (see :func:`_unaliased`)."""
+    shares = _aliases(env)
+    return {n: a.copy() if shares(a) else a for n, a in found.items()}
 
 
 def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:

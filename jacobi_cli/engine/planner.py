@@ -259,7 +259,7 @@ def make_plan(graph: Graph, values: list, wrt, mode: str = "auto", budget: int |
     forward = {n: probe_forward(graph, values, n) for n in names
                if mode == "forward" or (mode == "auto" and by_size[n] != "reverse")}
     reverse = _reverse_probes(graph, values, [n for n in names if by_size.get(n) != "forward"], mode,
-                              len(names))
+                              len(names), by_size)
     plans = {n: _choose(graph, n, mode, reverse.get(n), forward.get(n), by_size.get(n)) for n in names}
     if stream:  # stream() writes the dense rows or columns of passes over the basis, chunk by chunk
         plans = {n: replace(p, along_ones=False) for n, p in plans.items()}
@@ -281,15 +281,22 @@ def check(plan: Plan) -> Plan:
     return plan
 
 
-def _reverse_probes(graph: Graph, values: list, names: list, mode: str, n_wrt: int) -> dict:
+def _reverse_probes(graph: Graph, values: list, names: list, mode: str, n_wrt: int, by_size=None) -> dict:
     """``{name: Probe}`` for ``names`` (of ``n_wrt`` inputs): in auto mode one reverse dry run
-    per input alone (its own cost); with ``--mode reverse`` the one pass for all of them."""
+    per input alone (its own cost, weighed against its forward dry run's); with ``--mode reverse``
+    the one pass for all of them, and so for the inputs whose mode the sizes decided (``by_size``):
+    no cost is weighed there, and one dry run per input made a model of n parameters n² work."""
     if mode == "forward" or not names:
         return {}
     if mode == "reverse" or n_wrt == 1:
         probe = probe_reverse(graph, values, names)
         return {n: probe for n in names}
-    return {n: probe_reverse(graph.with_wrt([n]), values, [n]) for n in names}
+    decided = [n for n in names if (by_size or {}).get(n) == "reverse"]
+    found = {}
+    if len(decided) > 1:  # each input's structure is the joint pass's: its cotangent flows as it does alone
+        probe = probe_reverse(graph.with_wrt(decided), values, decided)
+        found = {n: probe for n in decided}
+    return found | {n: probe_reverse(graph.with_wrt([n]), values, [n]) for n in names if n not in found}
 
 
 def _by_size(graph: Graph, name: str) -> str | None:
@@ -376,7 +383,8 @@ def _fit(plan: Plan, graph: Graph, values: list, forward: dict, reverse: dict | 
             full = probe(first.basis)
         elif mode == "reverse":
             graph_r = reverse_graph(graph, rev, len(inputs))
-            known = (reverse or {}).get(names[0]) if len(inputs) == 1 else None  # the same dry run, made already
+            known = (reverse or {}).get(names[0])  # the same dry run, made already, when it was of these inputs
+            known = known if known is not None and set(known.structures) == set(names) else None
             full = known.peak if known is not None else probe_reverse(graph_r, values, names).peak
             probe = (lambda b, graph_r=graph_r: probe_reverse(graph_r, values, names, b).peak)
         else:
