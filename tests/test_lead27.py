@@ -68,6 +68,8 @@ def test_max_pool_with_indices_is_the_pair():
     ("np.polyval(np.ones(10 ** 6), x)", "polyval of 1,000,000 coefficients would need 3,000,000 graph nodes"),
     ("np.vander(x, 10 ** 7)", "vander with N = 10,000,000 would need"),
     ("torch.linalg.vander(x, N=10 ** 7)", "vander with N = 10,000,000 would need"),
+    ("import torch.nn as nn\nrnn = nn.GRU(3, 3, num_layers=2)\nrnn(torch.ones(10 ** 5, 3))[0].sum() * x",
+     "nn.GRU over 100,000 time steps, 2 layer(s) would need 4,000,000 graph nodes"),
 ])
 def test_a_huge_range_is_refused_before_it_is_made(text, says):
     with pytest.raises(JacError, match=re.escape(says)):

@@ -301,6 +301,10 @@ def _direction(b, module: Recurrent, x, state: tuple, weights: dict, reverse: bo
     return _call("stack", b, position, Items(hs), 0), state
 
 
+# graph nodes a time step of a layer writes, at least (measured: biases add a few)
+_NODES_PER_STEP = {"RNN": 8, "GRU": 20, "LSTM": 18}
+
+
 def _run_layer(b, module: Recurrent, args: list, kwargs: dict, position):
     """nn.RNN / GRU / LSTM's forward, rnn(x, hx=None): (output, h_n), an LSTM's (output, (h_n, c_n))."""
     x, hx = _input_and_state(b, module, args, kwargs, position)
@@ -308,6 +312,9 @@ def _run_layer(b, module: Recurrent, args: list, kwargs: dict, position):
     if x.shape[0] == 0:
         raise JacShapeError(f"nn.{module.cls}(): Expected sequence length to be larger than 0 in RNN", position)
     o = module.kwargs
+    steps = x.shape[0] * o["num_layers"] * o["directions"]  # each written out: counted first (10**6 steps took 12 s)
+    b.check_nodes(_NODES_PER_STEP.get(module.cls.removesuffix("Cell"), 8) * steps,
+                  f"nn.{module.cls} over {x.shape[0]:,} time steps, {o['num_layers']} layer(s)", position)
     initial = _initial_state(b, module, hx, x.shape[1], single, position)
     finals = [[] for _ in initial]
     for layer in range(o["num_layers"]):
