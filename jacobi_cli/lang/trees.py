@@ -319,6 +319,7 @@ def lower(lowering, spelling: str, args: list, kwargs: dict, position: int):
     if extra:
         raise JacValueError(f"{spelling}() has no argument {sorted(extra)[0]!r} jac reads", position)
     is_leaf = _predicate(lowering, kwargs.get("is_leaf"), spelling, position)
+    args = [unfolded(lowering, a) for a in args]  # p = [jnp.ones(3), jnp.zeros(3)]: two leaves, as JAX's
     need = {"map": 2, "leaves": 1, "flatten": 1, "unflatten": 2, "structure": 1, "reduce": 2, "transpose": 3}[what]
     if len(args) < need or what != "map" and len(args) > need + (what == "reduce"):
         raise JacValueError(f"{spelling}() takes {need} positional arguments"
@@ -475,3 +476,17 @@ def _set(owner, key: str, old, new) -> None:
             kwargs[key] = new
     else:
         owner.attributes[key] = new
+
+
+def unfolded(lowering, value):
+    """``value`` with each constant the parser folded from a list or tuple display (``[jnp.ones(3), jnp.zeros(3)]``,
+    one (2, 3) array to jac) given back as the display's elements, nested: the pytree JAX and torch.func see (a
+    list of two leaves). Dicts and tuples are walked; an array made otherwise is one leaf, as it is."""
+    if isinstance(value, Tracer):
+        elements = lowering.displays.get(value.id) if value.id in lowering.folded else None
+        return value if elements is None else Items([unfolded(lowering, e) for e in elements])
+    if isinstance(value, Items):
+        return Items([unfolded(lowering, v) for v in value])
+    if isinstance(value, Dict):
+        return Dict([(k, unfolded(lowering, v)) for k, v in value.items()])
+    return value

@@ -1,0 +1,69 @@
+"""Session 27's NumPy / PyTorch leftovers (branch h27-odds): each text's value against a NumPy formula and its
+Jacobian against central differences of jac's own value; tests/test_parity_odds27.py runs the same texts under
+JAX and PyTorch."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+from jacobi_cli.tools.numeric import central_jacobian
+
+X = np.array([0.3, -1.2, 0.7])
+V = np.array([1.5, 0.4, -0.8])
+
+
+def _checked(text, bindings):
+    """jac's value, and its Jacobian by every input checked against central differences of the value."""
+    value = api.evaluate(text, bindings)
+    jacs = api.jacobian(text, bindings)
+    for name in bindings:
+        def f(u, name=name):
+            return api.evaluate(text, {**bindings, name: u})
+        np.testing.assert_allclose(jacs[name], central_jacobian(f, np.asarray(bindings[name], dtype=float)),
+                                   rtol=1e-6, atol=1e-7, err_msg=name)
+    return value
+
+
+# 1. a list or tuple display of constant arrays given to jvp / vjp / linearize / grad is a pytree of its elements
+F2 = "def f(p):\n    return jnp.sum(p[0] * x + p[1] ** 2)\n"
+LISTS = [
+    (F2 + "jax.jvp(f, ([jnp.ones(3), 2.0 * jnp.ones(3)],), ([jnp.ones(3), jnp.ones(3)],))[1]",
+     lambda x: np.sum(x) + 4.0 * 3),
+    (F2 + "p = [jnp.ones(3), 2.0 * jnp.ones(3)]\njax.jvp(f, (p,), (p,))[1]", lambda x: np.sum(x) + 8.0 * 3),
+    (F2 + "y, g = jax.linearize(f, [jnp.ones(3), jnp.zeros(3)])\ng([jnp.ones(3), jnp.ones(3)])",
+     lambda x: np.sum(x)),
+    (F2 + "p = [jnp.ones(3), jnp.array([1.0, 2.0, 3.0])]\ny, g = jax.vjp(f, p)\ng(1.0)[0][1] * x",
+     lambda x: 2.0 * np.array([1.0, 2.0, 3.0]) * x),
+    (F2 + "jax.grad(f)([jnp.ones(3), jnp.array([1.0, 2.0, 3.0])])[1] * x",
+     lambda x: 2.0 * np.array([1.0, 2.0, 3.0]) * x),
+    ("def f(p):\n    return [p * x, p]\ny, g = jax.vjp(f, jnp.ones(3))\ng([jnp.ones(3), 2.0 * jnp.ones(3)])[0]",
+     lambda x: x + 2.0),
+    ("def f(p):\n    return (p * x, p)\ny, g = torch.func.vjp(f, torch.ones(3))\n"
+     "g((torch.ones(3), 2.0 * torch.ones(3)))[0]", lambda x: x + 2.0),
+]
+
+
+@pytest.mark.parametrize("text,expected", LISTS, ids=[t.split("\n")[-1][-40:] for t, _ in LISTS])
+def test_a_display_of_constant_arrays_is_a_pytree_of_its_elements(text, expected):
+    np.testing.assert_allclose(_checked(text, {"x": X}), expected(X), rtol=1e-12)
+
+
+def test_a_display_meant_as_one_array_stays_one_leaf():
+    text = "y, g = jax.vjp(lambda t: t * x, jnp.array([1.0, 2.0, 3.0]))\ng(jnp.array([1.0, 1.0, 2.0]))[0]"
+    np.testing.assert_allclose(_checked(text, {"x": X}), X * [1.0, 1.0, 2.0], rtol=1e-12)
+    with pytest.raises(JacError, match="structures must match"):  # a list where the output is one array
+        api.evaluate("y, g = jax.vjp(lambda t: t * x, jnp.ones(3))\ng([jnp.ones(3), jnp.ones(3)])[0]", {"x": X})
+
+
+TREES = [  # once refused as "structure is lost" (tests/test_trees26.py), now JAX's answers
+    ("p = [jnp.ones(3), 2.0 * jnp.ones(3)]\njax.tree_util.tree_map(lambda t: t.sum(), p)[1] * x", lambda x: 6.0 * x),
+    ("len(jax.tree_util.tree_leaves({'a': [jnp.ones(3), jnp.zeros(3)]})) * x", lambda x: 2.0 * x),
+    ("jax.grad(lambda p: jnp.sum(p[0] * x))([jnp.ones(3), jnp.zeros(3)])[0]", lambda x: x),
+    ("c = (jnp.ones(3),)\njax.jvp(jnp.sin, (x,), c)[1]", np.cos),
+]
+
+
+@pytest.mark.parametrize("text,expected", TREES, ids=[t.split("\n")[-1][-40:] for t, _ in TREES])
+def test_a_list_of_constants_once_refused_is_the_list_jax_sees(text, expected):
+    np.testing.assert_allclose(_checked(text, {"x": X}), expected(X), rtol=1e-12)

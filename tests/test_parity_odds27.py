@@ -1,0 +1,48 @@
+"""Parity for session 27's NumPy / PyTorch leftovers (branch h27-odds): each text run by JAX itself (float64, in a
+process of its own: test_jax16's ``jax_process``) or by PyTorch itself, and jac's value and Jacobian compared with
+the library's."""
+
+import numpy as np
+import pytest
+
+from test_jax16 import assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
+from test_parity_grad24 import assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture is used by name
+
+rng = np.random.default_rng(2727)
+X3, V3 = rng.standard_normal(3), rng.standard_normal(3)
+F2 = "def f(p):\n    return jnp.sum(p[0] * x + jnp.sin(p[1]) ** 2)\n"
+
+# 1. a list display of constant arrays is a list of leaves to JAX and torch.func, not one stacked array
+JAX_TEXTS = [
+    (F2 + "jax.jvp(f, ([jnp.ones(3), 2.0 * jnp.ones(3)],), ([v, jnp.ones(3)],))[1]", {"x": X3, "v": V3}),
+    (F2 + "p = [jnp.ones(3), jnp.array([1.0, 2.0, 3.0])]\njax.jvp(f, (p,), (p,))[1] * x", {"x": X3}),
+    (F2 + "y, g = jax.linearize(f, [jnp.ones(3), jnp.zeros(3)])\ng([v, jnp.ones(3)])", {"x": X3, "v": V3}),
+    (F2 + "p = [jnp.ones(3), jnp.array([1.0, 2.0, 3.0])]\ny, g = jax.vjp(f, p)\ng(1.0)[0][1] * x", {"x": X3}),
+    (F2 + "jax.grad(f)([jnp.ones(3), jnp.array([1.0, 2.0, 3.0])])[1] * x", {"x": X3}),
+    ("y, g = jax.vjp(lambda p: [p * x, jnp.sin(p)], jnp.ones(3))\ng([jnp.ones(3), 2.0 * jnp.ones(3)])[0]",
+     {"x": X3}),
+    ("y, g = jax.vjp(lambda p: {'a': p * x, 'b': [p, p ** 2]}, v)\n"
+     "g({'a': jnp.ones(3), 'b': [jnp.ones(3), jnp.array([1.0, 2.0, 3.0])]})[0]", {"x": X3, "v": V3}),
+    ("p = [jnp.ones(3), 2.0 * jnp.ones(3)]\njax.tree_util.tree_map(lambda t: t.sum(), p)[1] * x", {"x": X3}),
+    ("c = (jnp.ones(3),)\njax.jvp(jnp.sin, (x,), c)[1]", {"x": X3}),
+]
+
+
+@pytest.mark.parametrize("code,inputs", JAX_TEXTS, ids=[" ".join(c.split())[-40:] for c, _ in JAX_TEXTS])
+def test_jax_runs_the_same_text(jax_process, code, inputs):  # noqa: F811 - the fixture
+    assert_agrees_with_jax(jax_process, code, inputs)
+
+
+TORCH_TEXTS = [
+    ("def f(p):\n    return (p[0] * x + torch.sin(p[1]) ** 2).sum()\n"
+     "torch.func.jvp(f, ([torch.ones(3), 2.0 * torch.ones(3)],), ([v, torch.ones(3)],))[1]", {"x": X3, "v": V3}),
+    ("y, g = torch.func.vjp(lambda p: [p * x, torch.sin(p)], torch.ones(3))\n"
+     "g([torch.ones(3), 2.0 * torch.ones(3)])[0]", {"x": X3}),
+    ("def f(p):\n    return (p[0] * x + torch.sin(p[1]) ** 2).sum()\n"
+     "torch.func.grad(f)([torch.ones(3), torch.tensor([1.0, 2.0, 3.0])])[1] * x", {"x": X3}),
+]
+
+
+@pytest.mark.parametrize("code,inputs", TORCH_TEXTS, ids=[" ".join(c.split())[-40:] for c, _ in TORCH_TEXTS])
+def test_pytorch_runs_the_same_text(torch64, code, inputs):  # noqa: F811 - the fixture
+    assert_agrees_with_pytorch(torch64, code, inputs)
