@@ -2,6 +2,8 @@
 Jacobian against central differences of jac's own value; tests/test_parity_odds27.py runs the same texts under
 JAX and PyTorch."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,44 @@ TREES = [  # once refused as "structure is lost" (tests/test_trees26.py), now JA
 @pytest.mark.parametrize("text,expected", TREES, ids=[t.split("\n")[-1][-40:] for t, _ in TREES])
 def test_a_list_of_constants_once_refused_is_the_list_jax_sees(text, expected):
     np.testing.assert_allclose(_checked(text, {"x": X}), expected(X), rtol=1e-12)
+
+
+# 2. a text ending with an unpacking (q, r = torch.linalg.qr(A)): its outputs are the names, as 'q, r' after it
+A32 = "[[0.5, -1.0], [2.0, 0.3], [-0.7, 1.1]]"
+
+
+def _json(capsys, args):
+    from jacobi_cli.cli import entry
+
+    assert entry.main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    report.pop("expression")
+    return report
+
+
+@pytest.mark.parametrize("text", ["q, r = torch.linalg.qr(A)", "[q, r] = torch.linalg.qr(A)",
+                                  "u = A * 2.0\nq, r = np.linalg.qr(u)"])
+def test_an_unpacking_last_is_its_names_as_outputs(capsys, text):
+    listed = text + "\nq, r"
+    for command in (["eval"], ["vjp", "--v", "q=ones"], ["vjp", "--v", "r=[[1, 2], [0, 3]]", "--v", "q=ones"]):
+        ours = _json(capsys, [command[0], text, f"A={A32}", "--json", *command[1:]])
+        assert [o["name"] for o in ours["outputs"]] == ["q", "r"]
+        assert ours == _json(capsys, [command[0], listed, f"A={A32}", "--json", *command[1:]]), command
+    q, r = np.linalg.qr(np.array(json.loads(A32)) * (2.0 if "u =" in text else 1.0))
+    out = _json(capsys, ["eval", text, f"A={A32}", "--json"])["outputs"]
+    np.testing.assert_allclose(np.abs(out[0]["value"]), np.abs(q), rtol=1e-12)  # signs are LAPACK's, as PyTorch's
+    np.testing.assert_allclose(np.abs(out[1]["value"]), np.abs(r), rtol=1e-12)
+
+
+def test_the_symbolic_derivative_of_an_unpacking_last_names_each_output(capsys):
+    text = "u = x ** 2\nq, s = torch.sin(u), x ** 3"
+    ours = _json(capsys, ["diff", text, "x:2", "--json"])
+    assert [o["name"] for o in ours["outputs"]] == ["q", "s"]
+    assert ours["derivatives"] == _json(capsys, ["diff", text + "\nq, s", "x:2", "--json"])["derivatives"]
+
+
+def test_an_unpacking_last_that_names_no_outputs_is_refused():
+    with pytest.raises(JacError, match="two outputs are named 'q'"):
+        api.evaluate("q, q = torch.linalg.qr(A)", {"A": np.ones((3, 2))})
+    with pytest.raises(JacError, match="only names can be assigned"):
+        api.evaluate("q, *r = torch.linalg.qr(A)", {"A": np.ones((3, 2))})

@@ -271,11 +271,26 @@ def split_outputs(text: str) -> list | None:
     _check_text(text)
     source = Source(text)
     last = _ast_tree(source).body[-1]
+    if _unpacked_names(last) is not None:  # q, r = torch.linalg.qr(A): the text, then each name
+        return [(elt.id, text + "\n" + elt.id) for elt in _unpacked_names(last).elts]
     if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1):
         return None
     prefix = text[:source.at(last)]
     return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(source.body, elt))
             for i, elt in enumerate(last.value.elts)]
+
+
+def _unpacked_names(last: ast.stmt) -> ast.Tuple | None:
+    """For a text ending with an unpacking into names (``q, r = torch.linalg.qr(A)``): the tuple of those names,
+    read (``q, r``), which are its outputs; None for any other statement."""
+    if not (isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], (ast.Tuple,
+                                                                                                      ast.List))):
+        return None
+    target = last.targets[0]
+    if len(target.elts) < 2 or not all(isinstance(e, ast.Name) for e in target.elts):
+        return None
+    return ast.copy_location(ast.Tuple([ast.copy_location(ast.Name(e.id, ast.Load()), e) for e in target.elts],
+                                       ast.Load()), target)
 
 
 def output_starts(text: str) -> list:
@@ -286,6 +301,8 @@ def output_starts(text: str) -> list:
     text = typeset(text)
     source = Source(text)
     last = _ast_tree(source).body[-1]
+    if _unpacked_names(last) is not None:  # an error in the name read after the text points at the name
+        return [len(text) + 1] + [source.at(elt) for elt in _unpacked_names(last).elts]
     return [source.at(last)] + [source.at(elt) for elt in last.value.elts]
 
 
@@ -531,6 +548,12 @@ class _Lowering:
         self.backward(last)
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
             outputs = self.outputs(last.value)
+            if outputs:
+                return self.b.graph(outputs[0][1], outputs)
+        unpacked = _unpacked_names(last)
+        if unpacked is not None:  # q, r = torch.linalg.qr(A): the outputs are q and r, as if 'q, r' followed
+            self.run(last)
+            outputs = self.outputs(unpacked)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
         value = self.statement(last)
