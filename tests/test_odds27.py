@@ -110,3 +110,22 @@ def test_an_unpacking_last_that_names_no_outputs_is_refused():
         api.evaluate("q, q = torch.linalg.qr(A)", {"A": np.ones((3, 2))})
     with pytest.raises(JacError, match="only names can be assigned"):
         api.evaluate("q, *r = torch.linalg.qr(A)", {"A": np.ones((3, 2))})
+
+
+# 3. a decorated def as the last statement: a plain function is called with the inputs (as an undecorated one);
+# a transform or grad mode of it is refused, saying to end with the call
+@pytest.mark.parametrize("decorator", ["@jax.grad", "@jax.vmap", "@torch.no_grad()", "@torch.inference_mode()",
+                                       "@functools.partial(jax.vmap, in_axes=0)", "@torch.enable_grad()"])
+def test_a_decorated_definition_last_says_to_call_it(decorator):
+    text = f"import jax\nimport functools\n{decorator}\ndef f(x, s=2.0):\n    return jnp.sum(jnp.sin(x) * s)"
+    with pytest.raises(JacError) as info:
+        api.evaluate(text, {"x": X})
+    message = str(info.value)
+    assert "the text ends with the definition of f" in message and "end the text with f(x)" in message, message
+    assert info.value.position == text.index("def f")
+
+
+@pytest.mark.parametrize("decorator", ["@jax.jit", "@torch.compile", "@functools.partial(jax.jit, static_argnums=1)"])
+def test_a_compiled_definition_last_is_called_with_the_inputs(decorator):
+    text = f"import jax\nimport functools\n{decorator}\ndef f(x, s=2.0):\n    return jnp.sin(x) * s"
+    np.testing.assert_allclose(_checked(text, {"x": X}), np.sin(X) * 2.0, rtol=1e-12)

@@ -206,3 +206,15 @@ def dotted(node: ast.AST) -> str | None:
         parts.append(node.attr)
         node = node.value
     return ".".join([node.id] + parts[::-1]) if isinstance(node, ast.Name) else None
+
+
+def refuse_ending_definition(stmt: ast.FunctionDef, position: int) -> None:
+    """A text whose last statement is a decorated ``def`` that is no plain function (``@jax.grad``, ``@jax.vmap``,
+    ``@torch.no_grad()``; the parser calls a plain one, ``@jax.jit``'s, with the inputs named as its parameters, as
+    an undecorated one): refused, saying to end with the call."""
+    given = stmt.args.posonlyargs + stmt.args.args
+    names = [a.arg for a in given[:len(given) - len(stmt.args.defaults)]]  # the parameters without a default
+    call = f"{stmt.name}({', '.join(names)})"
+    raise JacValueError(f"the text ends with the definition of {stmt.name} (decorated @"
+                        f"{ast.unparse(stmt.decorator_list[0])}), not an expression: jac prints the value of the "
+                        f"last statement, so call it: end the text with {call}", position)

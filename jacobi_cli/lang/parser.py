@@ -557,6 +557,8 @@ class _Lowering:
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
         value = self.statement(last)
+        if isinstance(last, ast.FunctionDef) and last.decorator_list and not isinstance(value, Function):
+            decorators.refuse_ending_definition(last, self.source.at(last))  # @jax.grad def f: no array to print
         if self.gradient is not None:  # y.backward(gradient=V): V, once y is made
             self.text_gradient(value)
         named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else \
