@@ -129,3 +129,36 @@ def test_a_decorated_definition_last_says_to_call_it(decorator):
 def test_a_compiled_definition_last_is_called_with_the_inputs(decorator):
     text = f"import jax\nimport functools\n{decorator}\ndef f(x, s=2.0):\n    return jnp.sin(x) * s"
     np.testing.assert_allclose(_checked(text, {"x": X}), np.sin(X) * 2.0, rtol=1e-12)
+
+
+# 4. jax.tree_util's is_leaf written with isinstance(n, tuple / list / dict) or n is None, as JAX reads them
+IS_LEAF = [
+    ("p = {'a': (x, 2.0 * x), 'b': x}\njax.tree_util.tree_leaves(p, is_leaf=lambda n: isinstance(n, tuple))[0][1]",
+     lambda x: 2.0 * x),
+    ("p = {'a': (x, x), 'b': None}\nlen(jax.tree_util.tree_leaves(p, is_leaf=lambda n: n is None)) * x",
+     lambda x: 3.0 * x),
+    ("p = {'a': (x, x), 'b': None}\n"
+     "jax.tree_util.tree_map(lambda n: 0.0 if n is None else n * 2, p, is_leaf=lambda n: n is None)['a'][1]",
+     lambda x: 2.0 * x),
+    ("p = {'a': (x, [x, 2.0 * x]), 'b': x}\njax.tree_util.tree_leaves(p, is_leaf=lambda n: isinstance(n, list))[1][1]",
+     lambda x: 2.0 * x),
+    ("jax.tree_util.tree_map(lambda t: t[0] * t[1], {'a': (x, jnp.sin(x)), 'b': (x, x)}, "
+     "is_leaf=lambda n: isinstance(n, tuple))['a']", lambda x: x * np.sin(x)),
+    ("jax.tree_util.tree_leaves([{'a': x}, (x, x)], is_leaf=lambda n: isinstance(n, dict))[0]['a'] * 2.0",
+     lambda x: 2.0 * x),
+    ("p = {'a': (x, 2.0 * x), 'b': x}\n"
+     "len(jax.tree_util.tree_leaves(p, is_leaf=lambda n: n is not None and isinstance(n, (tuple, list)))) * x",
+     lambda x: 2.0 * x),
+]
+
+
+@pytest.mark.parametrize("text,expected", IS_LEAF, ids=[t.split("\n")[-1][-40:] for t, _ in IS_LEAF])
+def test_is_leaf_predicates_of_the_structure_are_read(text, expected):
+    np.testing.assert_allclose(_checked(text, {"x": X}), expected(X), rtol=1e-12)
+
+
+def test_isinstance_of_a_sequence_jac_did_not_see_written_is_refused_unless_both_are_asked():
+    text = "p = {'a': (x, torch.split(x, 1)), 'b': x}\njax.tree_util.tree_leaves(p, is_leaf=lambda n: isinstance(n, "
+    with pytest.raises(JacError, match=r"write isinstance\(n, \(tuple, list\)\)"):
+        api.evaluate(text + "list))[1][1]", {"x": X})
+    np.testing.assert_allclose(api.evaluate(text + "(tuple, list)))[1][1]", {"x": X}), X[1:2])

@@ -25,6 +25,18 @@ JAX_TEXTS = [
      "g({'a': jnp.ones(3), 'b': [jnp.ones(3), jnp.array([1.0, 2.0, 3.0])]})[0]", {"x": X3, "v": V3}),
     ("p = [jnp.ones(3), 2.0 * jnp.ones(3)]\njax.tree_util.tree_map(lambda t: t.sum(), p)[1] * x", {"x": X3}),
     ("c = (jnp.ones(3),)\njax.jvp(jnp.sin, (x,), c)[1]", {"x": X3}),
+    # 4. is_leaf predicates of the structure
+    ("p = {'a': (x, 2.0 * x), 'b': x}\njax.tree_util.tree_leaves(p, is_leaf=lambda n: isinstance(n, tuple))[0][1]",
+     {"x": X3}),
+    ("p = {'a': (x, x), 'b': None}\nlen(jax.tree_util.tree_leaves(p, is_leaf=lambda n: n is None)) * x", {"x": X3}),
+    ("p = {'a': (x, x), 'b': None}\n"
+     "jax.tree_util.tree_map(lambda n: 0.0 if n is None else n * 2, p, is_leaf=lambda n: n is None)['a'][1]",
+     {"x": X3}),
+    ("p = {'a': (x, [x, 2.0 * x]), 'b': x}\njax.tree_util.tree_leaves(p, is_leaf=lambda n: isinstance(n, list))[1][1]",
+     {"x": X3}),
+    ("jax.tree_util.tree_map(lambda t: t[0] * t[1], {'a': (x, jnp.sin(x)), 'b': (x, x)}, "
+     "is_leaf=lambda n: isinstance(n, tuple))['a']", {"x": X3}),
+    ("jax.tree_util.tree_leaves([{'a': x}, (x, x)], is_leaf=lambda n: isinstance(n, dict))[0]['a'] * 2.0", {"x": X3}),
 ]
 
 

@@ -2109,6 +2109,7 @@ class Items(tuple):
     (``Q, R = qr(A)``)."""
 
     fields: tuple = ()
+    display: str | None = None  # "tuple" or "list": how the text wrote it, for isinstance (lang/trees.py)
 
     @classmethod
     def named(cls, items, fields: tuple) -> "Items":

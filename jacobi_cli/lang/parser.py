@@ -2087,9 +2087,12 @@ class _Lowering:
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
+            kind = "tuple" if isinstance(node, ast.Tuple) else "list"
             if type(found) is Tracer and node.elts:  # [jnp.ones(3), jnp.zeros(3)]: no pytree leaf (.trees)
                 self.folded.add(found.id)
-                self.displays[found.id] = list(elements)
+                self.displays[found.id] = trees.written(elements, kind)
+            if type(found) is Items and not found.fields:  # isinstance(n, tuple) reads it (.trees)
+                found = trees.written(found, kind)
             return found
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
@@ -2623,6 +2626,10 @@ class _Lowering:
             return vmapping.lower(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
+        if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
+                and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords \
+                and trees.builtin_classes(node.args[1]) is not None:  # isinstance(n, tuple): is_leaf's (.trees)
+            return trees.instance_of(kids[0], trees.builtin_classes(node.args[1]), position)
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
             return found
@@ -3067,6 +3074,9 @@ class _Lowering:
         if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found
+        if type(node.ops[0]) in (ast.Is, ast.IsNot) and any(k is None for k in kids) \
+                and all(k is None or type(k) in (Tracer, Items, Dict) for k in kids):  # n is None: is_leaf's
+            return (kids[0] is kids[1]) == (type(node.ops[0]) is ast.Is)
         if any(type(k) is Dict for k in kids):
             trees.refuse_array_use(kids, "a comparison with a dict", position)
         if any(isinstance(k, Static) and isinstance(k.value, str) for k in kids):  # 'bias' in name, name == 'fc.bias'
