@@ -162,3 +162,33 @@ def test_isinstance_of_a_sequence_jac_did_not_see_written_is_refused_unless_both
     with pytest.raises(JacError, match=r"write isinstance\(n, \(tuple, list\)\)"):
         api.evaluate(text + "list))[1][1]", {"x": X})
     np.testing.assert_allclose(api.evaluate(text + "(tuple, list)))[1][1]", {"x": X}), X[1:2])
+
+
+# 7. an @torch.inference_mode() result saved for backward is refused where PyTorch raises (parity in
+# tests/test_parity_odds27.py); @torch.no_grad()'s is a constant of the derivative, as before
+INFERENCE = "@torch.inference_mode()\ndef f(t):\n    return torch.sin(t)\n"
+
+
+@pytest.mark.parametrize("use", ["f(x) * x", "y = f(x)\nz = y.reshape(3, 1)\n(z.t() @ x[:, None]).sum()",
+                                 "torch.dot(f(x), x)", "F.mse_loss(f(x), x)"])
+def test_an_inference_result_saved_for_backward_is_refused_where_it_is_used(use):
+    text = INFERENCE + use
+    with pytest.raises(JacError, match="Inference tensors cannot be saved for backward") as info:
+        api.evaluate(text, {"x": X})
+    assert text[info.value.position:].startswith(("*", "@", "dot", "mse_loss")), text[info.value.position:]
+
+
+@pytest.mark.parametrize("use,expected", [
+    ("f(x) + x", lambda x: np.sin(x) + x), ("x - f(x) * 2.0", lambda x: x - 2.0 * np.sin(x)),
+    ("f(x).clone() * x", lambda x: np.sin(x) * x), ("torch.cat([f(x), x])", lambda x: np.concatenate([np.sin(x), x])),
+    ("torch.where(f(x) > 0, f(x), x)", lambda x: np.where(np.sin(x) > 0, np.sin(x), x)),
+    ("f(x).exp() * x", lambda x: np.exp(np.sin(x)) * x)])
+def test_an_inference_result_is_answered_where_pytorch_saves_nothing_of_it(use, expected):
+    # the values only: f(x) is a constant of the derivative, which central differences of the value do not see
+    # (tests/test_parity_odds27.py checks the Jacobians against PyTorch's)
+    np.testing.assert_allclose(api.evaluate(INFERENCE + use, {"x": X}), expected(X), rtol=1e-12)
+
+
+def test_a_no_grad_result_is_a_constant_of_the_derivative_as_before():
+    text = "@torch.no_grad()\ndef f(t):\n    return torch.sin(t)\nf(x) * x"
+    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], np.diag(np.sin(X)), rtol=1e-12)

@@ -58,3 +58,39 @@ TORCH_TEXTS = [
 @pytest.mark.parametrize("code,inputs", TORCH_TEXTS, ids=[" ".join(c.split())[-40:] for c, _ in TORCH_TEXTS])
 def test_pytorch_runs_the_same_text(torch64, code, inputs):  # noqa: F811 - the fixture
     assert_agrees_with_pytorch(torch64, code, inputs)
+
+
+# 7. @torch.inference_mode(): PyTorch raises where an inference tensor would be saved for backward, jac refuses there
+INFERENCE = "@torch.inference_mode()\ndef f(t):\n    return torch.sin(t)\na = f(x)\n"
+INFERENCE_USES = ["a * x", "x * a", "a + x", "x - a", "x / a", "a / x", "a @ W", "W @ a", "torch.where(a > 0, a, x)",
+                  "torch.cat([a, x])", "torch.stack([a, x])", "torch.maximum(a, x)", "a ** x", "x ** a", "a[0] * x",
+                  "(a * 2) * x", "a.sum() * x", "F.mse_loss(a, x)", "torch.dot(a, x)", "a * a", "torch.sin(a)",
+                  "a.clone() * x", "a.view(3) * x", "a.detach() * x", "x + a * 2", "torch.addcmul(x, a, x)",
+                  "torch.atan2(x, a)", "a.reshape(1, 3) @ W", "x.sum() * a", "a * x.sum()", "a.exp() * x",
+                  "x * a.unsqueeze(0)", "a.reshape(3, 1).t() * x", "torch.clamp(x, min=a)", "F.linear(a, W)",
+                  "a[[0, 1]] * x[:2]", "torch.add(a, x, alpha=2.0)", "torch.sub(x, a)", "a.clone().detach() * x"]
+JAC_ALONE_REFUSES = {"torch.lerp(x, a, 0.5)"}  # saves nothing with a Python weight; jac refuses lerp, to be safe
+
+
+@pytest.mark.parametrize("use", INFERENCE_USES + sorted(JAC_ALONE_REFUSES))
+def test_an_inference_tensor_is_refused_where_pytorch_raises(torch64, use):  # noqa: F811 - the fixture
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+    from test_parity_grad24 import _torch_function
+
+    torch = torch64
+    inputs = {"x": X3, "W": rng.standard_normal((3, 3))}
+    f = _torch_function(torch, INFERENCE + use, list(inputs))
+    try:
+        out = f(*(torch.tensor(v, requires_grad=True) for v in inputs.values()))
+        if out.requires_grad:
+            out.sum().backward()
+        raises = False
+    except RuntimeError as error:
+        assert "Inference tensors cannot be saved for backward" in str(error)
+        raises = True
+    if raises or use in JAC_ALONE_REFUSES:
+        with pytest.raises(JacError, match="PyTorch saves it for backward"):
+            api.evaluate(INFERENCE + use, inputs)
+    else:
+        assert_agrees_with_pytorch(torch, INFERENCE + use, inputs)

@@ -47,6 +47,7 @@ from . import vmapping
 from . import trees
 from .trees import Dict, TreeDef
 from . import decorators
+from . import inference
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
@@ -233,7 +234,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         _check_text(text)
         if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
             source = Source(text)  # indented as a whole: ast reads its body, the columns count in text
-            return _Lowering(builder, source, inputs, values, constant, made).program(_ast_tree(source))
+            return _program(_Lowering(builder, source, inputs, values, constant, made), _ast_tree(source))
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
@@ -246,7 +247,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
                 return found
             builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)  # ast's path starts again
         source = Source(text)
-        return _Lowering(builder, source, inputs, values, constant, made).program(_ast_tree(source))
+        return _program(_Lowering(builder, source, inputs, values, constant, made), _ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
 
@@ -278,6 +279,14 @@ def split_outputs(text: str) -> list | None:
     prefix = text[:source.at(last)]
     return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(source.body, elt))
             for i, elt in enumerate(last.value.elts)]
+
+
+def _program(lowering, module: ast.Module) -> Graph:
+    """The graph of a text, refused where PyTorch would save an inference tensor for backward (.inference)."""
+    graph = lowering.program(module)
+    if lowering.inference:
+        inference.check(lowering)
+    return graph
 
 
 def _unpacked_names(last: ast.stmt) -> ast.Tuple | None:
@@ -483,6 +492,8 @@ class _Lowering:
     tuple_names: set = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
+    inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
+    copies: set = frozenset()
     # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
     # value, and their tracers (model.parameters()); made at the first (a text without any never makes them)
     declared: dict | None = None
@@ -520,6 +531,7 @@ class _Lowering:
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
+        self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
@@ -2712,6 +2724,8 @@ class _Lowering:
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
         found = lower(self.b, args, kwargs, position)
+        if self.inference and fname in inference.COPIES and type(found) is Tracer:  # f(x).clone(): a normal tensor
+            found = inference.copied(self, found, position)
         if self.folded and type(found) is Tracer:  # jnp.array([1.0, 2.0]): one array, as meant (.trees)
             self.folded.discard(found.id)
         return found
