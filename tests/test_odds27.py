@@ -192,3 +192,38 @@ def test_an_inference_result_is_answered_where_pytorch_saves_nothing_of_it(use, 
 def test_a_no_grad_result_is_a_constant_of_the_derivative_as_before():
     text = "@torch.no_grad()\ndef f(t):\n    return torch.sin(t)\nf(x) * x"
     np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], np.diag(np.sin(X)), rtol=1e-12)
+
+
+# 5. x.at[idx] with an index out of bounds: JAX's mode= (tests/test_parity_odds27.py runs them by JAX)
+I = "jnp.array([0, 5, -1, -4])"
+W4 = np.array([10.0, 20.0, 30.0, 40.0])
+AT = [
+    (f"x.at[{I}].get(mode='fill', fill_value=9.0) * x[0]", lambda x, w: np.array([x[0], 9.0, x[2], 9.0]) * x[0]),
+    (f"x.at[{I}].get(mode='clip') * w", lambda x, w: x[[0, 2, 2, 0]] * w),
+    (f"x.at[{I}].set(w, mode='drop')", lambda x, w: np.array([w[0], x[1], w[2]])),
+    (f"x.at[{I}].add(w * x[1])", lambda x, w: x + np.array([w[0], 0.0, w[2]]) * x[1]),
+    (f"x.at[{I}].add(w, mode='clip')", lambda x, w: x + np.array([w[0] + w[3], 0.0, w[1] + w[2]])),
+    (f"x.at[{I}].multiply(w, mode='fill')", lambda x, w: x * np.array([w[0], 1.0, w[2]])),
+    ("x.at[7].set(w[0], mode='clip')", lambda x, w: np.array([x[0], x[1], w[0]])),
+    ("x.at[5].max(w[0], mode='drop') * w[1]", lambda x, w: x * w[1]),
+]
+
+
+@pytest.mark.parametrize("text,expected", AT, ids=[t for t, _ in AT])
+def test_an_index_out_of_bounds_is_read_by_jaxs_mode(text, expected):
+    np.testing.assert_allclose(_checked("import jax.numpy as jnp\n" + text, {"x": X, "w": W4}), expected(X, W4),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("text,words", [
+    (f"x.at[{I}].get()", "write mode='clip'"), ("x.at[5].get() * x", "gives it no derivative"),
+    (f"x.at[{I}].get(mode='promise_in_bounds')", "promises JAX in-bounds indices"),
+    (f"x.at[{I}].add(w, mode='promise_in_bounds')", "promises JAX in-bounds indices"),
+    (f"x.at[{I}].set(w, mode='clip')", "JAX leaves which one wins undefined"),
+    (f"x.at[{I}].get(mode='fill', fill_value=x[0])", "fill_value"),
+    (f"x.at[{I}].get(mode='wrap')", "mode must be one of JAX's"),
+    ("x[jnp.array([5])]", "out of bounds"),
+])
+def test_what_jax_leaves_undefined_out_of_bounds_is_refused(text, words):
+    with pytest.raises(JacError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        api.evaluate("import jax.numpy as jnp\n" + text, {"x": X, "w": W4})

@@ -94,3 +94,56 @@ def test_an_inference_tensor_is_refused_where_pytorch_raises(torch64, use):  # n
             api.evaluate(INFERENCE + use, inputs)
     else:
         assert_agrees_with_pytorch(torch, INFERENCE + use, inputs)
+
+
+# 5. x.at[idx] with an index out of bounds, by mode=, as JAX reads it
+I = "jnp.array([0, 5, -1, -4])"
+AT_TEXTS = [f"x.at[{I}].get(mode='fill', fill_value=9.0)", f"x.at[{I}].get(mode='fill')",
+            f"x.at[{I}].get(mode='clip')", f"x.at[{I}].get(mode='drop')", f"x.at[{I}].set(v, mode='drop')",
+            f"x.at[{I}].set(v)", f"x.at[{I}].add(v)", f"x.at[{I}].add(v, mode='clip')",
+            "x.at[5].get(mode='fill', fill_value=2.0) * x", "x.at[5].add(3.0) * v[:3]",
+            "x.at[7].set(v[0], mode='clip')",
+            "A.at[jnp.array([0, 3]), 1].get(mode='fill', fill_value=-1.0)",
+            "A.at[1, jnp.array([0, 3])].set(v[:2], mode='drop')", "A.at[3, 1:].get(mode='fill', fill_value=-1.0)",
+            "A.at[jnp.array([[0, 2], [1, 5]]), :].get(mode='fill', fill_value=0.5)",
+            "A.at[jnp.array([0, 2]), jnp.array([1, 7])].add(x[:2] * 2.0, mode='drop')",
+            "A.at[-3, 0].get(mode='fill', fill_value=4.0) * x"]
+
+
+@pytest.mark.parametrize("code", AT_TEXTS)
+def test_an_index_out_of_bounds_is_read_by_mode_as_jax_reads_it(jax_process, code):  # noqa: F811 - the fixture
+    assert_agrees_with_jax(jax_process, code, {"x": X3, "v": rng.standard_normal(4), "A": rng.standard_normal((2, 3))})
+
+
+def _jax_value(code: str, inputs: dict):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    return np.asarray(eval(code, {"jnp": jnp, **{k: jnp.asarray(v) for k, v in inputs.items()}}))  # noqa: S307
+
+
+def _jax_gradient_of_first(code: str, inputs: dict):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    def f(t):
+        return jnp.sum(eval(code, {"jnp": jnp, "x": t}))  # noqa: S307 - the test's own text
+
+    return np.asarray(jax.grad(f)(jnp.asarray(inputs["x"])))
+
+
+def test_jaxs_default_get_out_of_bounds_clamps_the_value_and_drops_the_derivative(jax_process):  # noqa: F811
+    """Why jac refuses .get() of an index out of bounds without mode=: JAX's value is x clamped, its gradient 0
+    there, which is no derivative of that value."""
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    code, inputs = f"x.at[{I}].get()", {"x": X3}
+    np.testing.assert_array_equal(jax_process.submit(_jax_value, code, inputs).result(), X3[[0, 2, 2, 0]])
+    np.testing.assert_array_equal(jax_process.submit(_jax_gradient_of_first, code, inputs).result(), [1.0, 0.0, 1.0])
+    with pytest.raises(JacError, match="write mode='clip'"):
+        api.evaluate(code, inputs)

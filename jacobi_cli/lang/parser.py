@@ -50,6 +50,7 @@ from . import decorators
 from . import inference
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
+from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -1881,6 +1882,18 @@ class _Lowering:
         flat_value = self.b.apply("reshape", value, shape=(flat.size,), position=position) if value.ndim != 1 else value
         return flat[keep], self.b.apply("getitem", flat_value, index=(keep,), position=position)
 
+    def at_out_of_bounds(self, y: Tracer, parts: list, position: int):
+        """``x.at[idx]`` of an index out of bounds (``written`` refused it): JAX's reading by mode= (.scatter),
+        for integers and slices; None for anything else (refused as before)."""
+        if any(is_boolean(self.b, p) for p in parts):
+            return None
+        index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
+        try:
+            targets, inside = out_of_bounds(tuple(y.shape), index)
+        except (IndexError, TypeError, ValueError):
+            return None
+        return AtOutOfBounds(self.b, y, targets, inside, position)
+
     def written(self, y: Tracer, parts: list, what: str, position: int):
         """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the
         read itself (made only when asked: a plain write reads nothing)."""
@@ -2897,7 +2910,13 @@ class _Lowering:
         if isinstance(value, At):
             if len(parts) == 1 and isinstance(parts[0], Items):  # x.at[jnp.diag_indices(3)]: x.at[idx[0], idx[1]]
                 parts = list(parts[0])
-            targets, read = self.written(value.array, parts, "x.at[...]", position)
+            try:
+                targets, read = self.written(value.array, parts, "x.at[...]", position)
+            except JacShapeError:  # an index out of bounds: JAX's mode= says what it reads (.scatter)
+                found = self.at_out_of_bounds(value.array, parts, position)
+                if found is None:
+                    raise
+                return found
             return AtIndex(value.array, targets, read())
         if type(value) is Dict:  # params['W'] (.trees)
             if len(parts) != 1:
