@@ -227,3 +227,37 @@ def test_an_index_out_of_bounds_is_read_by_jaxs_mode(text, expected):
 def test_what_jax_leaves_undefined_out_of_bounds_is_refused(text, words):
     with pytest.raises(JacError, match=words.replace("(", r"\(").replace(")", r"\)")):
         api.evaluate("import jax.numpy as jnp\n" + text, {"x": X, "w": W4})
+
+
+# 6. np.apply_along_axis / np.apply_over_axes: the function written out per slice / per axis, as NumPy's loops
+A234 = np.random.default_rng(27).standard_normal((2, 3, 4))
+ALONG = [
+    ("np.apply_along_axis(lambda r: r * r.sum(), 1, A)", lambda A: np.apply_along_axis(lambda r: r * r.sum(), 1, A)),
+    ("np.apply_along_axis(np.sum, 0, A)", lambda A: np.sum(A, axis=0)),
+    ("np.apply_along_axis(np.sort, -1, A)", lambda A: np.sort(A, axis=-1)),
+    ("np.apply_along_axis(lambda r: np.outer(r, r), 0, A)",
+     lambda A: np.apply_along_axis(lambda r: np.outer(r, r), 0, A)),
+    ("def f(r, s):\n    return r[:2] * s\nnp.apply_along_axis(f, 2, A, 3.0)", lambda A: A[:, :, :2] * 3.0),
+    ("np.apply_over_axes(np.sum, A, [0, 2])", lambda A: A.sum(axis=(0, 2), keepdims=True)),
+    ("np.apply_over_axes(np.max, A, 1)", lambda A: A.max(axis=1, keepdims=True)),
+    ("np.apply_over_axes(lambda a, k: np.cumsum(a, axis=k), A, (0, 1))", lambda A: A.cumsum(0).cumsum(1)),
+]
+
+
+@pytest.mark.parametrize("text,expected", ALONG, ids=[t.split("\n")[-1] for t, _ in ALONG])
+def test_apply_along_and_over_axes_are_numpys_loops(text, expected):
+    ours = _checked(text, {"A": A234})
+    assert ours.shape == expected(A234).shape
+    np.testing.assert_allclose(ours, expected(A234), rtol=1e-13)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("np.apply_along_axis(np.sum, 3, A)", "axis 3 is out of bounds"),
+    ("np.apply_along_axis(lambda r: (r, r), 0, A)", "returns one array"),
+    ("np.apply_over_axes(lambda a, k: a.reshape(-1), A, 0)", "of a's rank or one fewer"),
+    ("np.apply_over_axes(np.sum, A, k)", "axes is an int or a tuple of ints written in the text"),
+    ("jnp.apply_over_axes(jnp.sum, A, 1)", "JAX iterates it"),
+])
+def test_apply_along_and_over_axes_refuse_what_numpy_refuses(text, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate("k = 1\n" + text, {"A": A234})

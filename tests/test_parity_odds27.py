@@ -147,3 +147,14 @@ def test_jaxs_default_get_out_of_bounds_clamps_the_value_and_drops_the_derivativ
     np.testing.assert_array_equal(jax_process.submit(_jax_gradient_of_first, code, inputs).result(), [1.0, 0.0, 1.0])
     with pytest.raises(JacError, match="write mode='clip'"):
         api.evaluate(code, inputs)
+
+
+# 6. jnp.apply_along_axis / jnp.apply_over_axes, run by JAX
+ALONG_TEXTS = ["jnp.apply_along_axis(lambda r: r * r.sum(), 1, A)", "jnp.apply_along_axis(jnp.sum, 0, A)",
+               "jnp.apply_along_axis(lambda r: jnp.outer(r, jnp.sin(r)), 0, A)",
+               "jnp.apply_over_axes(jnp.sum, A, [0, 2])", "jnp.apply_over_axes(jnp.max, A, [1])"]
+
+
+@pytest.mark.parametrize("code", ALONG_TEXTS)
+def test_apply_along_and_over_axes_are_jaxs(jax_process, code):  # noqa: F811 - the fixture
+    assert_agrees_with_jax(jax_process, code, {"A": rng.standard_normal((2, 3, 4))})
