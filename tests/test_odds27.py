@@ -261,3 +261,28 @@ def test_apply_along_and_over_axes_are_numpys_loops(text, expected):
 def test_apply_along_and_over_axes_refuse_what_numpy_refuses(text, words):
     with pytest.raises(JacError, match=words):
         api.evaluate("k = 1\n" + text, {"A": A234})
+
+
+# 6. torch.unique_consecutive: constants read off the values, as torch.unique (PyTorch's answers checked in
+# tests/test_parity_odds27.py)
+X24 = np.array([2.0, 2.0, 1.0, 1.0, 1.0, 3.0, 2.0, 2.0]).reshape(2, 4)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("torch.unique_consecutive(x.detach())", [2.0, 1.0, 3.0, 2.0]),
+    ("torch.unique_consecutive(x.detach(), return_counts=True)[1] * 1.0", [2.0, 3.0, 1.0, 2.0]),
+    ("torch.unique_consecutive(x.detach(), return_inverse=True, return_counts=True)[1] * 1.0",
+     [[0.0, 0.0, 1.0, 1.0], [1.0, 2.0, 3.0, 3.0]]),
+    ("v, i = torch.unique_consecutive(x.detach(), return_inverse=True)\nx * v[i]", (X24 * X24).tolist()),
+    ("torch.unique_consecutive(torch.tensor([1.0, 1.0, float('nan'), float('nan'), -0.0, 0.0, 2.0, 1.0]))",
+     [1.0, np.nan, np.nan, -0.0, 2.0, 1.0]),
+])
+def test_unique_consecutive_is_pytorchs(text, expected):
+    ours = api.evaluate(text, {"x": X24})
+    np.testing.assert_array_equal(ours, expected)
+    assert np.signbit(ours).tolist() == np.signbit(np.asarray(expected)).tolist()
+
+
+def test_unique_consecutive_of_a_differentiated_input_is_refused_as_unique_is():
+    with pytest.raises(JacError, match="unique_consecutive of an array that depends on the input 'x'"):
+        api.evaluate("torch.unique_consecutive(x)", {"x": X24})

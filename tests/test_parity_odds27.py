@@ -158,3 +158,13 @@ ALONG_TEXTS = ["jnp.apply_along_axis(lambda r: r * r.sum(), 1, A)", "jnp.apply_a
 @pytest.mark.parametrize("code", ALONG_TEXTS)
 def test_apply_along_and_over_axes_are_jaxs(jax_process, code):  # noqa: F811 - the fixture
     assert_agrees_with_jax(jax_process, code, {"A": rng.standard_normal((2, 3, 4))})
+
+
+UNIQUE_TEXTS = ["v, i = torch.unique_consecutive(x.detach(), return_inverse=True)\nx * v[i]",
+                "v, i, c = torch.unique_consecutive(x.detach(), return_inverse=True, return_counts=True)\n"
+                "x * c[i] + v[i]"]
+
+
+@pytest.mark.parametrize("code", UNIQUE_TEXTS)
+def test_unique_consecutive_is_pytorchs(torch64, code):  # noqa: F811 - the fixture
+    assert_agrees_with_pytorch(torch64, code, {"x": np.array([[2.0, 2.0, 1.0, 1.0], [1.0, 3.0, 2.0, 2.0]])})

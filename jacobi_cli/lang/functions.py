@@ -8902,6 +8902,36 @@ READINGS[("torch", "unique")] = "NaNs kept apart; return_inverse shaped as the i
 READINGS[("numpy", "unique")] = "NaNs as one value (equal_nan=True); return_index too"
 
 
+
+@variant("torch", "unique_consecutive")
+def _unique_consecutive(b, args, kwargs, position):
+    """the first value of each run of equal values (NaNs each their own run), with return_inverse (shaped as the
+    input) and return_counts: constants read off the values (the graph holds for them only); of an array that
+    depends on a differentiated input refused, as torch.unique is (no derivative defined)"""
+    fname = "unique_consecutive"
+    kwargs = {("x" if k == "input" else "axis" if k == "dim" else k): v for k, v in kwargs.items()}
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "return_inverse": False, "return_counts": False,
+                                        "axis": None}, position)
+    x = tensor(b, a["x"], fname, position)
+    if a["axis"] is not None:
+        raise JacValueError(f"{fname}: dim is not supported by jac (runs of equal rows); runs of the elements are",
+                            position)
+    _no_derivative_through(b, x, fname, position)
+    flat = _values_for(b, x, fname, position).reshape(-1)
+    starts = np.ones(flat.size, dtype=bool)
+    starts[1:] = flat[1:] != flat[:-1]  # PyTorch's comparison: a NaN starts a run of its own
+    first = np.flatnonzero(starts)
+    parts = [b.const(flat[first].astype(b.dtype), position)]
+    if _flag(b, a["return_inverse"], "return_inverse", fname, position):
+        parts.append(_index_const(b, (np.cumsum(starts) - 1).reshape(tuple(x.shape)), position))
+    if _flag(b, a["return_counts"], "return_counts", fname, position):
+        parts.append(_index_const(b, np.diff(np.append(first, flat.size)), position))
+    return parts[0] if len(parts) == 1 else Items(parts)
+
+
+READINGS[("torch", "unique_consecutive")] = "NaNs each a run of their own; return_inverse shaped as the input"
+
+
 # -- uninitialised memory: NaN in every element, so a read of one never written shows --------------
 
 _EMPTY_DOC = ("uninitialised memory in PyTorch and NumPy: jac fills it with NaN, so any element read before it is "
