@@ -286,3 +286,13 @@ def test_unique_consecutive_is_pytorchs(text, expected):
 def test_unique_consecutive_of_a_differentiated_input_is_refused_as_unique_is():
     with pytest.raises(JacError, match="unique_consecutive of an array that depends on the input 'x'"):
         api.evaluate("torch.unique_consecutive(x)", {"x": X24})
+
+
+def test_native_layer_norm_is_layer_norm_with_its_statistics_detached():
+    x = np.random.default_rng(5).standard_normal((2, 4))
+    text = "o, m, r = torch.native_layer_norm(x, [4], None, None, 1e-5)\n"
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    np.testing.assert_allclose(api.evaluate(text + "o", {"x": x}), (x - mean) / np.sqrt(var + 1e-5), rtol=1e-12)
+    np.testing.assert_allclose(api.evaluate(text + "m", {"x": x}), mean, rtol=1e-12)
+    np.testing.assert_allclose(api.evaluate(text + "r", {"x": x}), 1 / np.sqrt(var + 1e-5), rtol=1e-12)
+    np.testing.assert_array_equal(api.jacobian(text + "r * 1.0", {"x": x})["x"], 0.0)

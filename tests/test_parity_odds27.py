@@ -168,3 +168,17 @@ UNIQUE_TEXTS = ["v, i = torch.unique_consecutive(x.detach(), return_inverse=True
 @pytest.mark.parametrize("code", UNIQUE_TEXTS)
 def test_unique_consecutive_is_pytorchs(torch64, code):  # noqa: F811 - the fixture
     assert_agrees_with_pytorch(torch64, code, {"x": np.array([[2.0, 2.0, 1.0, 1.0], [1.0, 3.0, 2.0, 2.0]])})
+
+
+# 6. torch.native_layer_norm, aten's spelling: (output, mean, rstd), the last two without a derivative
+NATIVE_TEXTS = ["o, m, r = torch.native_layer_norm(x, [4], None, None, 1e-5)\no * r + m",
+                "o, m, r = torch.native_layer_norm(x, [3, 4], w, b, 1e-3)\no * 2.0 + r.sum() * m",
+                "torch.native_layer_norm(x, (4,), w[0], None, 1e-5)[0]"]
+
+
+@pytest.mark.parametrize("code", NATIVE_TEXTS)
+def test_native_layer_norm_is_pytorchs(torch64, code):  # noqa: F811 - the fixture
+    inputs = {"x": rng.standard_normal((2, 3, 4))}
+    if "w" in code:
+        inputs |= {"w": rng.standard_normal((3, 4)), "b": rng.standard_normal((3, 4))}
+    assert_agrees_with_pytorch(torch64, code, inputs)

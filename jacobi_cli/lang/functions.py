@@ -6404,6 +6404,27 @@ def _layer_norm(b, args, kwargs, position):
     return _affine(b, y, weight, bias, position)
 
 
+@variant("torch", "native_layer_norm")
+def _native_layer_norm(b, args, kwargs, position):
+    """torch.native_layer_norm(input, normalized_shape, weight, bias, eps), aten's spelling (as traces print it):
+    (F.layer_norm's output, the mean and 1/sqrt(var + eps) over the normalized axes, kept as axes of size 1); the
+    mean and rstd carry no derivative, as PyTorch's (session 27)"""
+    fname = "native_layer_norm"
+    a = arguments(fname, args, {("x" if k == "input" else k): v for k, v in kwargs.items()},
+                  {"x": REQUIRED, "normalized_shape": REQUIRED, "weight": REQUIRED, "bias": REQUIRED, "eps": REQUIRED},
+                  position)
+    out = _layer_norm(b, [a["x"], a["normalized_shape"]], {"weight": a["weight"], "bias": a["bias"],
+                                                            "eps": a["eps"]}, position)
+    x = tensor(b, a["x"], fname, position)
+    axes = _normalized_axes(b, a["normalized_shape"], x, fname, position)
+    mean = b.apply("mean", x, axes=axes, keepdims=True, position=position)
+    d = b.apply("sub", x, mean, position=position)
+    var = b.apply("mean", b.apply("mul", d, d, position=position), axes=axes, keepdims=True, position=position)
+    rstd = b.apply("rsqrt", b.apply("add", var, _eps(b, a["eps"], fname, position), position=position),
+                   position=position)
+    return Items([out, detached(b, mean, position), detached(b, rstd, position)])
+
+
 @function("rms_norm")
 def _rms_norm(b, args, kwargs, position):
     """F.rms_norm: x / sqrt(mean(x²) + eps) · weight over the last axes; eps=None is the dtype's
