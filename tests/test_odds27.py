@@ -106,6 +106,8 @@ def test_the_symbolic_derivative_of_an_unpacking_last_names_each_output(capsys):
 
 
 def test_an_unpacking_last_that_names_no_outputs_is_refused():
+    with pytest.raises(JacError, match="the last statement is the function jax.vjp returns: call it"):
+        api.evaluate("y, g = jax.vjp(jnp.sin, x)", {"x": X})
     with pytest.raises(JacError, match="two outputs are named 'q'"):
         api.evaluate("q, q = torch.linalg.qr(A)", {"A": np.ones((3, 2))})
     with pytest.raises(JacError, match="only names can be assigned"):

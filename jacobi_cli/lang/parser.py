@@ -566,6 +566,9 @@ class _Lowering:
         unpacked = _unpacked_names(last)
         if unpacked is not None:  # q, r = torch.linalg.qr(A): the outputs are q and r, as if 'q, r' followed
             self.run(last)
+            for elt in unpacked.elts:  # y, vjp_fn = jax.vjp(f, x): a function is no output (output says so)
+                if isinstance(self.scope.get(elt.id), (Linear, Function, Module, Sequential)):
+                    return self.output(self.scope[elt.id], self.source.at(elt))
             outputs = self.outputs(unpacked)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
@@ -2802,8 +2805,8 @@ class _Lowering:
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
             if node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None:
                 raise JacNameError(f"'{module}.{node.attr}' is a function: call it, as in {module}.{node.attr}(x); "
-                                   "jac has no functions as values (np.apply_along_axis(np.sum, 0, A) is "
-                                   "np.sum(A, axis=0))", position)
+                                   "jac has no functions as values (one is an argument only of the transforms and loops jac reads, "
+                                   "as np.apply_along_axis(np.sum, 0, A))", position)
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
