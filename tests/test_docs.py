@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,11 @@ def run_example(example: Example, capsys) -> list:
     argv = shlex.split(example.command, comments=True)[1:]
     operators = SHELL_OPERATORS.intersection(argv)
     assert not operators, f"{example.id}: a $ jac line runs jac alone, without {' '.join(sorted(operators))}"
-    entry.main(argv)
+    with warnings.catch_warnings():
+        # the jac command never imports JAX; this test process may have (an earlier test's jax.numpy), and then JAX
+        # warns at every fork (tools/bounded.py forks the SymPy child), a line the command never prints
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+        entry.main(argv)
     out = capsys.readouterr()
     text = out.out + out.err
     lines = [line.rstrip() for line in text.splitlines()]
@@ -175,3 +180,20 @@ def test_blocks_are_split_at_each_dollar_line(tmp_path):
                    "```bash\n$ jac not-run\n```\n")
     found = [(e.line, e.command, e.expected) for e in examples(doc)]
     assert found == [(2, "jac eval x x=1   # a comment", ["out 1"]), (5, "jac shape x x:3", ["out 2"])]
+
+
+def test_an_example_is_compared_without_jaxs_fork_warning_of_this_process(scratch, capsys, monkeypatch):
+    """JAX imported in this process by an earlier test warns at each fork (jac diff's SymPy child): the example's
+    lines are the command's, whichever test ran before (pytest -p no:warnings prints the warning to stderr)."""
+    from jacobi_cli.cli import entry
+
+    def main(argv):
+        print("sin(x)")
+        warnings.warn("os.fork() was called. os.fork() is incompatible with multithreaded code, and JAX is "
+                      "multithreaded, so this will likely lead to a deadlock.", RuntimeWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(entry, "main", main)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # shown, as under -p no:warnings
+        assert run_example(Example(ROOT / "README.md", 1, "jac diff 'sin(x)' x:3", ["sin(x)"]), capsys) == ["sin(x)"]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from ..errors import JacParseError, JacValueError
 from ..ir.graph import Tracer
 from .functions import Items, detached
+from . import inference
 
 # compiling, scripting or saving memory changes no value: the decorated function is the function
 SAME = frozenset({"jax.jit", "jit", "jax.checkpoint", "jax.remat", "torch.compile",
@@ -109,9 +110,15 @@ def call_grad_mode(lowering, fn: GradMode, args: list, kwargs: dict, position: i
     finally:
         lowering.grad_off -= 1
     if isinstance(out, Tracer):
-        return detached(lowering.b, out, position)
-    if isinstance(out, Items) and all(isinstance(v, Tracer) for v in out):
-        return Items([detached(lowering.b, v, position) for v in out])
+        out = detached(lowering.b, out, position)
+    elif isinstance(out, Items) and all(isinstance(v, Tracer) for v in out):
+        out = Items([detached(lowering.b, v, position) for v in out])
+    else:
+        out = None
+    if out is not None:
+        if "inference_mode" in fn.spelling:  # PyTorch's inference tensors: never saved for backward (.inference)
+            inference.mark(lowering, out)
+        return out
     raise JacValueError(f"a function decorated @{fn.spelling}: jac reads one that returns an array or a tuple of "
                         "arrays", position)
 
@@ -206,3 +213,15 @@ def dotted(node: ast.AST) -> str | None:
         parts.append(node.attr)
         node = node.value
     return ".".join([node.id] + parts[::-1]) if isinstance(node, ast.Name) else None
+
+
+def refuse_ending_definition(stmt: ast.FunctionDef, position: int) -> None:
+    """A text whose last statement is a decorated ``def`` that is no plain function (``@jax.grad``, ``@jax.vmap``,
+    ``@torch.no_grad()``; the parser calls a plain one, ``@jax.jit``'s, with the inputs named as its parameters, as
+    an undecorated one): refused, saying to end with the call."""
+    given = stmt.args.posonlyargs + stmt.args.args
+    names = [a.arg for a in given[:len(given) - len(stmt.args.defaults)]]  # the parameters without a default
+    call = f"{stmt.name}({', '.join(names)})"
+    raise JacValueError(f"the text ends with the definition of {stmt.name} (decorated @"
+                        f"{ast.unparse(stmt.decorator_list[0])}), not an expression: jac prints the value of the "
+                        f"last statement, so call it: end the text with {call}", position)

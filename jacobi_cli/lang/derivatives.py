@@ -170,7 +170,8 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
     # given back in its structure (in_trees[i], the i-th differentiated argument's)
     ts, in_trees, called, jax = [], [], list(args), tr.spelling.startswith("jax")
     for k in nums:
-        leaves, tree = trees.flatten(args[k], f"{tr.spelling}(...)'s argument {k}", position, sort=jax,
+        arg = trees.unfolded(lowering, args[k])  # [jnp.ones(3), jnp.zeros(3)]: a list of two leaves, as JAX
+        leaves, tree = trees.flatten(arg, f"{tr.spelling}(...)'s argument {k}", position, sort=jax,
                                      folded=lowering.folded)
         fresh = [b.fresh(_float_array(b, x, f"{tr.spelling}(...)'s argument {k}", position), position)
                  for x in leaves]

@@ -2109,6 +2109,7 @@ class Items(tuple):
     (``Q, R = qr(A)``)."""
 
     fields: tuple = ()
+    display: str | None = None  # "tuple" or "list": how the text wrote it, for isinstance (lang/trees.py)
 
     @classmethod
     def named(cls, items, fields: tuple) -> "Items":
@@ -6403,6 +6404,27 @@ def _layer_norm(b, args, kwargs, position):
     return _affine(b, y, weight, bias, position)
 
 
+@variant("torch", "native_layer_norm")
+def _native_layer_norm(b, args, kwargs, position):
+    """torch.native_layer_norm(input, normalized_shape, weight, bias, eps), aten's spelling (as traces print it):
+    (F.layer_norm's output, the mean and 1/sqrt(var + eps) over the normalized axes, kept as axes of size 1); the
+    mean and rstd carry no derivative, as PyTorch's (session 27)"""
+    fname = "native_layer_norm"
+    a = arguments(fname, args, {("x" if k == "input" else k): v for k, v in kwargs.items()},
+                  {"x": REQUIRED, "normalized_shape": REQUIRED, "weight": REQUIRED, "bias": REQUIRED, "eps": REQUIRED},
+                  position)
+    out = _layer_norm(b, [a["x"], a["normalized_shape"]], {"weight": a["weight"], "bias": a["bias"],
+                                                            "eps": a["eps"]}, position)
+    x = tensor(b, a["x"], fname, position)
+    axes = _normalized_axes(b, a["normalized_shape"], x, fname, position)
+    mean = b.apply("mean", x, axes=axes, keepdims=True, position=position)
+    d = b.apply("sub", x, mean, position=position)
+    var = b.apply("mean", b.apply("mul", d, d, position=position), axes=axes, keepdims=True, position=position)
+    rstd = b.apply("rsqrt", b.apply("add", var, _eps(b, a["eps"], fname, position), position=position),
+                   position=position)
+    return Items([out, detached(b, mean, position), detached(b, rstd, position)])
+
+
 @function("rms_norm")
 def _rms_norm(b, args, kwargs, position):
     """F.rms_norm: x / sqrt(mean(x²) + eps) · weight over the last axes; eps=None is the dtype's
@@ -8930,6 +8952,36 @@ variant("torch", "unique")(_unique_of("torch"))
 variant("numpy", "unique")(_unique_of("numpy"))
 READINGS[("torch", "unique")] = "NaNs kept apart; return_inverse shaped as the input"
 READINGS[("numpy", "unique")] = "NaNs as one value (equal_nan=True); return_index too"
+
+
+
+@variant("torch", "unique_consecutive")
+def _unique_consecutive(b, args, kwargs, position):
+    """the first value of each run of equal values (NaNs each their own run), with return_inverse (shaped as the
+    input) and return_counts: constants read off the values (the graph holds for them only); of an array that
+    depends on a differentiated input refused, as torch.unique is (no derivative defined)"""
+    fname = "unique_consecutive"
+    kwargs = {("x" if k == "input" else "axis" if k == "dim" else k): v for k, v in kwargs.items()}
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "return_inverse": False, "return_counts": False,
+                                        "axis": None}, position)
+    x = tensor(b, a["x"], fname, position)
+    if a["axis"] is not None:
+        raise JacValueError(f"{fname}: dim is not supported by jac (runs of equal rows); runs of the elements are",
+                            position)
+    _no_derivative_through(b, x, fname, position)
+    flat = _values_for(b, x, fname, position).reshape(-1)
+    starts = np.ones(flat.size, dtype=bool)
+    starts[1:] = flat[1:] != flat[:-1]  # PyTorch's comparison: a NaN starts a run of its own
+    first = np.flatnonzero(starts)
+    parts = [b.const(flat[first].astype(b.dtype), position)]
+    if _flag(b, a["return_inverse"], "return_inverse", fname, position):
+        parts.append(_index_const(b, (np.cumsum(starts) - 1).reshape(tuple(x.shape)), position))
+    if _flag(b, a["return_counts"], "return_counts", fname, position):
+        parts.append(_index_const(b, np.diff(np.append(first, flat.size)), position))
+    return parts[0] if len(parts) == 1 else Items(parts)
+
+
+READINGS[("torch", "unique_consecutive")] = "NaNs each a run of their own; return_inverse shaped as the input"
 
 
 # -- uninitialised memory: NaN in every element, so a read of one never written shows --------------

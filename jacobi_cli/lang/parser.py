@@ -47,8 +47,10 @@ from . import vmapping
 from . import trees
 from .trees import Dict, TreeDef
 from . import decorators
+from . import inference
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
+from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -233,7 +235,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
         _check_text(text)
         if text[:1] in _INDENTS or text[:1] in ("\r", "\n") and text.lstrip("\r\n")[:1] in _INDENTS:
             source = Source(text)  # indented as a whole: ast reads its body, the columns count in text
-            return _Lowering(builder, source, inputs, values, constant, made).program(_ast_tree(source))
+            return _program(_Lowering(builder, source, inputs, values, constant, made), _ast_tree(source))
         chain = split_chain(text)  # x*1 + x*2 + ... read without ast: the same graph, the same errors
         if chain is not None:
             return _Lowering(builder, Source(text), inputs, values, constant).chain(*chain)
@@ -246,7 +248,7 @@ def parse(text: str, inputs: dict | None = None, dtype=np.float64, seed: int = 0
                 return found
             builder = _new_builder(text, dtype, seed, max_bytes, shapes_only, constant, wrt)  # ast's path starts again
         source = Source(text)
-        return _Lowering(builder, source, inputs, values, constant, made).program(_ast_tree(source))
+        return _program(_Lowering(builder, source, inputs, values, constant, made), _ast_tree(source))
     except JacError as err:
         raise err.with_source(text)
 
@@ -271,11 +273,34 @@ def split_outputs(text: str) -> list | None:
     _check_text(text)
     source = Source(text)
     last = _ast_tree(source).body[-1]
+    if _unpacked_names(last) is not None:  # q, r = torch.linalg.qr(A): the text, then each name
+        return [(elt.id, text + "\n" + elt.id) for elt in _unpacked_names(last).elts]
     if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1):
         return None
     prefix = text[:source.at(last)]
     return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(source.body, elt))
             for i, elt in enumerate(last.value.elts)]
+
+
+def _program(lowering, module: ast.Module) -> Graph:
+    """The graph of a text, refused where PyTorch would save an inference tensor for backward (.inference)."""
+    graph = lowering.program(module)
+    if lowering.inference:
+        inference.check(lowering)
+    return graph
+
+
+def _unpacked_names(last: ast.stmt) -> ast.Tuple | None:
+    """For a text ending with an unpacking into names (``q, r = torch.linalg.qr(A)``): the tuple of those names,
+    read (``q, r``), which are its outputs; None for any other statement."""
+    if not (isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], (ast.Tuple,
+                                                                                                      ast.List))):
+        return None
+    target = last.targets[0]
+    if len(target.elts) < 2 or not all(isinstance(e, ast.Name) for e in target.elts):
+        return None
+    return ast.copy_location(ast.Tuple([ast.copy_location(ast.Name(e.id, ast.Load()), e) for e in target.elts],
+                                       ast.Load()), target)
 
 
 def output_starts(text: str) -> list:
@@ -286,6 +311,8 @@ def output_starts(text: str) -> list:
     text = typeset(text)
     source = Source(text)
     last = _ast_tree(source).body[-1]
+    if _unpacked_names(last) is not None:  # an error in the name read after the text points at the name
+        return [len(text) + 1] + [source.at(elt) for elt in _unpacked_names(last).elts]
     return [source.at(last)] + [source.at(elt) for elt in last.value.elts]
 
 
@@ -465,6 +492,9 @@ class _Lowering:
     tuples: set = frozenset()
     tuple_names: set = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
+    displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
+    inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
+    copies: set = frozenset()
     # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
     # value, and their tracers (model.parameters()); made at the first (a text without any never makes them)
     declared: dict | None = None
@@ -501,6 +531,8 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
+        self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
+        self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
         self.dialect, self.remainder_of_dividend, self.jax_reading = _dialect(module, self.scope)
@@ -531,7 +563,18 @@ class _Lowering:
             outputs = self.outputs(last.value)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
+        unpacked = _unpacked_names(last)
+        if unpacked is not None:  # q, r = torch.linalg.qr(A): the outputs are q and r, as if 'q, r' followed
+            self.run(last)
+            for elt in unpacked.elts:  # y, vjp_fn = jax.vjp(f, x): a function is no output (output says so)
+                if isinstance(self.scope.get(elt.id), (Linear, Function, Module, Sequential)):
+                    return self.output(self.scope[elt.id], self.source.at(elt))
+            outputs = self.outputs(unpacked)
+            if outputs:
+                return self.b.graph(outputs[0][1], outputs)
         value = self.statement(last)
+        if isinstance(last, ast.FunctionDef) and last.decorator_list and not isinstance(value, Function):
+            decorators.refuse_ending_definition(last, self.source.at(last))  # @jax.grad def f: no array to print
         if self.gradient is not None:  # y.backward(gradient=V): V, once y is made
             self.text_gradient(value)
         named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else \
@@ -1842,6 +1885,18 @@ class _Lowering:
         flat_value = self.b.apply("reshape", value, shape=(flat.size,), position=position) if value.ndim != 1 else value
         return flat[keep], self.b.apply("getitem", flat_value, index=(keep,), position=position)
 
+    def at_out_of_bounds(self, y: Tracer, parts: list, position: int):
+        """``x.at[idx]`` of an index out of bounds (``written`` refused it): JAX's reading by mode= (.scatter),
+        for integers and slices; None for anything else (refused as before)."""
+        if any(is_boolean(self.b, p) for p in parts):
+            return None
+        index = expand_ellipsis(tuple(self.index_item(p, position) for p in parts), y.ndim, position)
+        try:
+            targets, inside = out_of_bounds(tuple(y.shape), index)
+        except (IndexError, TypeError, ValueError):
+            return None
+        return AtOutOfBounds(self.b, y, targets, inside, position)
+
     def written(self, y: Tracer, parts: list, what: str, position: int):
         """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the
         read itself (made only when asked: a plain write reads nothing)."""
@@ -2055,12 +2110,17 @@ class _Lowering:
             self.sequences.add(id(node))
             if isinstance(node, ast.Tuple):
                 self.tuples.add(id(node))
-            found = self.literal(self.unpacked(kids), position,
+            elements = self.unpacked(kids)
+            found = self.literal(elements, position,
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
+            kind = "tuple" if isinstance(node, ast.Tuple) else "list"
             if type(found) is Tracer and node.elts:  # [jnp.ones(3), jnp.zeros(3)]: no pytree leaf (.trees)
                 self.folded.add(found.id)
+                self.displays[found.id] = trees.written(elements, kind)
+            if type(found) is Items and not found.fields:  # isinstance(n, tuple) reads it (.trees)
+                found = trees.written(found, kind)
             return found
         if isinstance(node, ast.Starred):
             return _Unpacked(kids[0], position)
@@ -2611,6 +2671,10 @@ class _Lowering:
             return vmapping.lower(self, spelling, node, position)
         if spelling is not None:  # jax.grad(f), torch.autograd.grad(y, x): derivatives written in the text
             return derivatives.lower(self, spelling, node, position)
+        if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
+                and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords \
+                and trees.builtin_classes(node.args[1]) is not None:  # isinstance(n, tuple): is_leaf's (.trees)
+            return trees.instance_of(kids[0], trees.builtin_classes(node.args[1]), position)
         found = self.tree_call(node, kind, fname, kids, position)
         if found is not None:
             return found
@@ -2693,6 +2757,8 @@ class _Lowering:
                 and (fname not in TORCH_DTYPE_FIRST or self.b.library in ("torch", "method")):  # x.sum(dtype=...)
             return dtype_first(self.b, fname, lower, args, kwargs, position)
         found = lower(self.b, args, kwargs, position)
+        if self.inference and fname in inference.COPIES and type(found) is Tracer:  # f(x).clone(): a normal tensor
+            found = inference.copied(self, found, position)
         if self.folded and type(found) is Tracer:  # jnp.array([1.0, 2.0]): one array, as meant (.trees)
             self.folded.discard(found.id)
         return found
@@ -2756,8 +2822,8 @@ class _Lowering:
                 raise JacNameError(_module_message(f"{module}.{node.attr}", node.attr), position)
             if node.attr in FUNCTIONS or library_function(library_of(module), node.attr) is not None:
                 raise JacNameError(f"'{module}.{node.attr}' is a function: call it, as in {module}.{node.attr}(x); "
-                                   "jac has no functions as values (np.apply_along_axis(np.sum, 0, A) is "
-                                   "np.sum(A, axis=0))", position)
+                                   "jac has no functions as values (one is an argument only of the transforms and loops jac reads, "
+                                   "as np.apply_along_axis(np.sum, 0, A))", position)
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
@@ -2864,7 +2930,13 @@ class _Lowering:
         if isinstance(value, At):
             if len(parts) == 1 and isinstance(parts[0], Items):  # x.at[jnp.diag_indices(3)]: x.at[idx[0], idx[1]]
                 parts = list(parts[0])
-            targets, read = self.written(value.array, parts, "x.at[...]", position)
+            try:
+                targets, read = self.written(value.array, parts, "x.at[...]", position)
+            except JacShapeError:  # an index out of bounds: JAX's mode= says what it reads (.scatter)
+                found = self.at_out_of_bounds(value.array, parts, position)
+                if found is None:
+                    raise
+                return found
             return AtIndex(value.array, targets, read())
         if type(value) is Dict:  # params['W'] (.trees)
             if len(parts) != 1:
@@ -3055,6 +3127,9 @@ class _Lowering:
         if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found
+        if type(node.ops[0]) in (ast.Is, ast.IsNot) and any(k is None for k in kids) \
+                and all(k is None or type(k) in (Tracer, Items, Dict) for k in kids):  # n is None: is_leaf's
+            return (kids[0] is kids[1]) == (type(node.ops[0]) is ast.Is)
         if any(type(k) is Dict for k in kids):
             trees.refuse_array_use(kids, "a comparison with a dict", position)
         if any(isinstance(k, Static) and isinstance(k.value, str) for k in kids):  # 'bias' in name, name == 'fc.bias'

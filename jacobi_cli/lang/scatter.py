@@ -567,6 +567,7 @@ class AtIndex:
 
     METHODS = {"set": "set", "add": "add", "multiply": "mul", "mul": "mul", "min": "min", "max": "max",
                "divide": "mul", "power": "mul", "subtract": "add"}
+    keep = None  # the positions written, of targets' (an index out of bounds dropped: AtOutOfBounds)
 
     def __init__(self, array: Tracer, targets: np.ndarray, read: Tracer):
         self.array, self.targets, self.read = array, targets, read
@@ -595,6 +596,8 @@ class AtIndex:
         except ValueError:
             raise JacShapeError(f"{what}: values of shape {fmt(src.shape)} do not broadcast to the {fmt(shape)} "
                                 "elements indexed", position) from None
+        if self.keep is not None:  # JAX's drop: the positions out of bounds write nothing
+            targets, sources = targets[self.keep], sources[self.keep]
         if mode == "set" and duplicates_message(targets, tuple(self.array.shape), what):
             keep = same_values(targets, tuple(src.shape))  # each repeat writes the same element: it wins, once
             if keep is None:
@@ -835,3 +838,83 @@ def _max_unpool(nd: int):
 
 for _nd in (1, 2, 3):
     variant("torch", f"max_unpool{_nd}d")(_max_unpool(_nd))
+
+
+# --- JAX's x.at[idx] with an index out of bounds: mode= says what JAX does there (session 27) ---
+
+def out_of_bounds(shape: tuple, index: tuple) -> tuple:
+    """For an index (integers, integer arrays, slices, None; the parser's, ellipsis expanded) some of whose
+    integers are out of bounds of ``shape``, as JAX reads it: ``(targets, inside)``, the flat positions read with
+    each integer clamped into its axis after a negative one is counted from the end (JAX's ``clip``), and whether
+    each is in bounds, both shaped as the read."""
+    padded, clipped, sizes, axis = [], [], [], 0
+    for item in index:
+        if item is None or isinstance(item, slice):
+            padded.append(item)
+            clipped.append(item)
+            if item is not None:
+                sizes.append(shape[axis])
+                axis += 1
+            continue
+        n = shape[axis]
+        axis += 1
+        given = np.asarray(item)
+        norm = np.where(given < 0, given + n, given)
+        out = (norm < 0) | (norm >= n)
+        padded.append(np.where(out, n, norm) if given.ndim else int(n if out else norm))  # out: the extra slot n
+        clipped.append(np.clip(norm, 0, n - 1) if given.ndim else int(np.clip(norm, 0, n - 1)))
+        sizes.append(n + 1)
+    sizes += list(shape[axis:])
+    coords = np.unravel_index(_positions(tuple(sizes))[tuple(padded)], tuple(sizes))
+    inside = np.logical_and.reduce([c < n for c, n in zip(coords, shape)])
+    return _positions(shape)[tuple(clipped)], np.asarray(inside)
+
+
+class AtOutOfBounds(AtIndex):
+    """``x.at[idx]`` whose index is out of bounds somewhere, read as JAX reads it by ``mode=``: ``.get()`` clamps
+    (``'clip'``) or fills (``'fill'`` / ``'drop'``: ``fill_value``, NaN by default); the updates (``.set``,
+    ``.add``...) drop what is out of bounds (their default, ``'drop'`` and ``'fill'``) or clamp (``'clip'``).
+    ``'promise_in_bounds'`` is a promise the index breaks (JAX's result undefined), and ``.get()``'s default clamps
+    the value but drops its derivative in JAX: both refused."""
+
+    def __init__(self, b, array: Tracer, targets: np.ndarray, inside: np.ndarray, position):
+        size = int(np.prod(array.shape, dtype=np.int64))
+        read = b.apply("getitem", _reshape_to(b, array, (size,), position), index=(targets,), position=position)
+        super().__init__(array, targets, read)
+        self.inside = inside
+
+    def call(self, b, method: str, args: list, kwargs: dict, position) -> Tracer:
+        what = f".at[...].{method}()"
+        mode = static(b, kwargs["mode"], "mode", position) if kwargs.get("mode") is not None else None
+        if mode not in (None, "promise_in_bounds", "clip", "drop", "fill"):
+            raise JacValueError(f"{what}: mode must be one of JAX's ('clip', 'fill', 'drop', 'promise_in_bounds')",
+                                position)
+        if mode == "promise_in_bounds":
+            raise JacValueError(f"{what}: mode='promise_in_bounds' promises JAX in-bounds indices, and this index is "
+                                "out of bounds: JAX's result is then undefined; write mode='clip', 'fill' or 'drop'",
+                                position)
+        if method == "get" and mode is None:  # JAX's gather clamps the value and its transpose drops the derivative
+            raise JacValueError(f"{what} of an index out of bounds: JAX's default mode clamps the value there but "
+                                "gives it no derivative (its transpose drops what is out of bounds), so jac refuses "
+                                "it; write mode='clip' (clamped, with its derivative) or mode='fill' (fill_value)",
+                                position)
+        clip = mode == "clip"
+        if method == "get":
+            read = super().call(b, method, args, kwargs, position)
+            if clip:
+                return read
+            fill = kwargs.get("fill_value")
+            if fill is not None and not isinstance(static(b, fill, "fill_value", position), (int, float)):
+                raise JacValueError(f"{what}: fill_value is a number written in the text, as JAX requires", position)
+            fill = b.const(float("nan") if fill is None else float(static(b, fill, "fill_value", position)),
+                           position)
+            return b.apply("where", _mask(b, self.inside, position), read, fill, position=position)
+        self.keep = None if clip else self.inside.reshape(-1)
+        kept = self.targets.reshape(-1) if self.keep is None else self.targets.reshape(-1)[self.keep]
+        if method == "set" and duplicates_message(kept, tuple(self.array.shape), what):
+            raise JacValueError(f"{what} with an index out of bounds clamped onto another: two values are written "
+                                "to one element, and JAX leaves which one wins undefined; write mode='drop'",
+                                position)
+        if self.keep is not None:
+            self.targets = self.targets.reshape(-1)
+        return super().call(b, method, args, kwargs, position)

@@ -129,7 +129,7 @@ def flatten(value, what: str, position: int, is_leaf=None, depth: int = 0, sort:
     if depth > MAX_DEPTH:
         raise JacLimitError(f"{what} is nested more than {MAX_DEPTH} levels deep: jac reads pytrees up to that",
                             position)
-    if is_leaf is not None and value is not None and is_leaf(value):
+    if is_leaf is not None and is_leaf(value):  # of None too, as JAX asks it (lambda n: n is None)
         return [value], LEAF
     if value is None:
         return [], TreeDef("none")
@@ -319,6 +319,7 @@ def lower(lowering, spelling: str, args: list, kwargs: dict, position: int):
     if extra:
         raise JacValueError(f"{spelling}() has no argument {sorted(extra)[0]!r} jac reads", position)
     is_leaf = _predicate(lowering, kwargs.get("is_leaf"), spelling, position)
+    args = [unfolded(lowering, a) for a in args]  # p = [jnp.ones(3), jnp.zeros(3)]: two leaves, as JAX's
     need = {"map": 2, "leaves": 1, "flatten": 1, "unflatten": 2, "structure": 1, "reduce": 2, "transpose": 3}[what]
     if len(args) < need or what != "map" and len(args) > need + (what == "reduce"):
         raise JacValueError(f"{spelling}() takes {need} positional arguments"
@@ -348,7 +349,7 @@ def _predicate(lowering, fn, spelling: str, position: int):
         answer = lowering.call_value(fn, [subtree], {}, position)
         if not isinstance(answer, bool):
             raise JacValueError(f"{spelling}(..., is_leaf=f): f answers True or False without the arrays' values "
-                                f"(isinstance(x, tuple) is not read: lambda x: x is None is not either); it gave "
+                                f"(isinstance(n, tuple), isinstance(n, dict), n is None); it gave "
                                 f"{type(answer).__name__}", position)
         return answer
     return test
@@ -475,3 +476,57 @@ def _set(owner, key: str, old, new) -> None:
             kwargs[key] = new
     else:
         owner.attributes[key] = new
+
+
+def unfolded(lowering, value):
+    """``value`` with each constant the parser folded from a list or tuple display (``[jnp.ones(3), jnp.zeros(3)]``,
+    one (2, 3) array to jac) given back as the display's elements, nested: the pytree JAX and torch.func see (a
+    list of two leaves). Dicts and tuples are walked; an array made otherwise is one leaf, as it is."""
+    if isinstance(value, Tracer):
+        elements = lowering.displays.get(value.id) if value.id in lowering.folded else None
+        return value if elements is None else written([unfolded(lowering, e) for e in elements], elements.display)
+    if isinstance(value, Items):
+        return written([unfolded(lowering, v) for v in value], value.display) if not value.fields else value
+    if isinstance(value, Dict):
+        return Dict([(k, unfolded(lowering, v)) for k, v in value.items()])
+    return value
+
+
+def written(items, display: str | None) -> Items:
+    """``items`` as the tuple or list (``display``) the text wrote, which ``isinstance`` reads (:func:`instance_of`);
+    None: not known (a function's result, a tree_map's)."""
+    out = Items(items)
+    out.display = display
+    return out
+
+
+_CLASSES = {"tuple": "tuple", "list": "list", "dict": "dict"}
+
+
+def builtin_classes(node: ast.expr) -> frozenset | None:
+    """The classes of ``isinstance(n, tuple)`` / ``(tuple, list)`` / ``dict`` (an is_leaf predicate's), or None
+    when the second argument names another class (a module's: the parser's instance_test)."""
+    found = node.elts if isinstance(node, ast.Tuple) else [node]
+    if not found or not all(isinstance(n, ast.Name) and n.id in _CLASSES for n in found):
+        return None
+    return frozenset(n.id for n in found)
+
+
+def instance_of(value, classes: frozenset, position: int) -> bool:
+    """``isinstance(value, classes)`` as Python answers it of the text's value: a dict of the text is a dict, an array
+    none of them, a tuple or list as the text wrote it; a sequence jac did not see written (a function's result)
+    only when both tuple and list are asked."""
+    if isinstance(value, Dict):
+        return "dict" in classes
+    if isinstance(value, Items):
+        if {"tuple", "list"} <= classes:
+            return True
+        if value.display is None:
+            raise JacValueError(f"isinstance(..., {' or '.join(sorted(classes))}) of a sequence jac did not see "
+                                f"written as a tuple or a list (a function's result): write isinstance(n, (tuple, "
+                                f"list))", position)
+        return value.display in classes
+    if value is None or isinstance(value, Tracer):
+        return False
+    raise JacValueError(f"isinstance(..., {' or '.join(sorted(classes))}) of a {type(value).__name__}: jac reads "
+                        f"it of arrays, tuples, lists, dicts and None", position)

@@ -29,6 +29,7 @@ from ..ir.shapes import fmt, size
 from .derivatives import _concrete, at_call, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
 from .functions import Items
 from . import trees
+from .trees import unfolded
 
 # spelling -> (what it computes, its parameters in the library's order (the primals of vjp / linearize are
 # positional after the function), its keywords and the value jac reads for each (None: any literal))
@@ -72,7 +73,8 @@ class Pullback(Linear):
                                 f"tuple output){': no keyword ' + repr(extra[0]) if extra else ''}; it was given "
                                 f"{len(args)} positional arguments", position)
         b = lowering.b
-        cts = _leaves(args[0], self.out_tree, f"{name}'s cotangent", "the function's output", position, self.jax)
+        cts = _leaves(unfolded(lowering, args[0]), self.out_tree, f"{name}'s cotangent", "the function's output",
+                      position, self.jax)
         seeds: dict = {}
         paths = trees.paths(self.out_tree) if self.out_tree is not None else [""]
         for k, (ct, o) in enumerate(zip(cts, self.outs)):
@@ -107,7 +109,8 @@ class Pushforward(Linear):
                                 f"given {len(args)}{' and keywords' * bool(kwargs)}", position)
         tangents = []
         for k, (t, tree) in enumerate(zip(args, self.in_trees)):
-            tangents += _leaves(t, tree, f"{name}'s tangent {k}", f"primal {k}", position, self.jax)
+            tangents += _leaves(unfolded(lowering, t), tree, f"{name}'s tangent {k}", f"primal {k}", position,
+                                self.jax)
         return tangent_out(lowering.b, self, tangents, name, position)
 
 
@@ -152,7 +155,7 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         trees.append(tree)
     _concrete(leaves, spelling, position)
     ts = [b.fresh(x, position) for x in leaves]
-    out = lowering.call_value(fn, _trees(ts, trees), {}, position)
+    out = unfolded(lowering, lowering.call_value(fn, _trees(ts, trees), {}, position))
     aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -216,7 +219,7 @@ def _written(lowering, node: ast.expr, what: str):
     constants (``v = (jnp.ones(3),)``) is refused: its structure is gone."""
     if isinstance(node, (ast.Tuple, ast.List)):
         return Items([_written(lowering, e, what) for e in node.elts])
-    value = lowering.expression(node)
+    value = unfolded(lowering, lowering.expression(node))  # p = [jnp.ones(3), jnp.zeros(3)]: two leaves
     if isinstance(node, ast.Name) and isinstance(value, Tracer) and node.id in lowering.sequence_names:
         raise JacValueError(f"{what}: '{node.id}' was assigned a tuple or list of constants, which jac holds as one "
                             f"array: write the tuple itself in the call, as (jnp.ones(3),), not a name",

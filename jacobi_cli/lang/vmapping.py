@@ -36,6 +36,8 @@ SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap"
              "numpy.vectorize": "vectorize", "jax.numpy.vectorize": "vectorize",
              "jax.jit": "same", "jax.checkpoint": "same", "jax.remat": "same", "torch.compile": "same",
              "torch.utils.checkpoint.checkpoint": "checkpoint"}
+SPELLINGS.update({"numpy.apply_along_axis": "along", "jax.numpy.apply_along_axis": "along",  # session 27
+                  "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over"})
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
 # each spelling's parameters, in the library's order (the first is the function, or the loop's first argument)
 _PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_size", "spmd_axis_name"),
@@ -86,6 +88,8 @@ def spelling_of(path: str | None) -> str | None:
 
 
 _ALIASES = {"np.vectorize": "numpy.vectorize", "jnp.vectorize": "jax.numpy.vectorize"}  # their usual aliases
+_ALIASES.update({f"{short}.{name}": f"{long}.{name}" for short, long in (("np", "numpy"), ("jnp", "jax.numpy"))
+                 for name in ("apply_along_axis", "apply_over_axes")})
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +120,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return _switch(lowering, node, position)
     if kind == "torch_cond":
         return _torch_cond(lowering, node, position)
+    if kind in ("along", "over"):  # np.apply_along_axis(f, axis, arr), np.apply_over_axes(f, a, axes)
+        return (_along if kind == "along" else _over)(lowering, spelling, node, position)
     if kind == "same":  # jax.jit(f, static_argnums=1): compiling changes no value; its keywords are not read
         if not node.args and not node.keywords:
             raise JacValueError(f"{spelling}() needs the function", position)
@@ -720,3 +726,72 @@ def call_vectorized(lowering, v: Vectorized, args: list, kwargs: dict, position:
         shaped.append(b.apply("reshape", o, shape=loop + block, position=position))
     return Items(shaped) if isinstance(out, Items) else shaped[0]
 
+
+# --- np.apply_along_axis / np.apply_over_axes (session 27): f of the text or a library's, written out ---
+
+def _along(lowering, spelling: str, node: ast.Call, position: int):
+    """``np.apply_along_axis(func1d, axis, arr, *args)``: ``func1d`` called on each 1-d slice of ``arr`` along
+    ``axis`` (the extra arguments passed to every call), as NumPy's loop; its results (each of one shape) in place
+    of that axis: ``arr.shape[:axis] + result.shape + arr.shape[axis + 1:]``."""
+    b = lowering.b
+    if any(k.arg not in ("func1d", "axis", "arr") for k in node.keywords) or len(node.args) < 3 and node.keywords:
+        raise JacValueError(f"{spelling}(func1d, axis, arr, *args): jac reads them positionally, without keywords "
+                            "for func1d", position)
+    if len(node.args) < 3:
+        raise JacValueError(f"{spelling}() needs func1d, axis and arr", position)
+    fn = _function(lowering, node.args[0], spelling, position)
+    axis = _static_int(lowering, node.args[1], spelling, "axis")
+    arr = lowering.expression(node.args[2])
+    extra = [lowering.expression(a) for a in node.args[3:]]
+    if not isinstance(arr, Tracer) or arr.ndim == 0:
+        raise JacValueError(f"{spelling}: arr is an array of at least one axis", position)
+    if not -arr.ndim <= axis < arr.ndim:
+        raise JacShapeError(f"{spelling}: axis {axis} is out of bounds for an array of rank {arr.ndim}", position)
+    axis %= arr.ndim
+    if not is_concrete(tuple(arr.shape)):
+        raise JacShapeError(f"{spelling}: jac writes each call out, at numeric sizes (not {fmt(arr.shape)})",
+                            position)
+    rest = tuple(arr.shape[:axis]) + tuple(arr.shape[axis + 1:])
+    count = int(np.prod(rest, dtype=np.int64))
+    moved = FUNCTIONS["moveaxis"](b, [arr, axis, -1], {}, position) if axis != arr.ndim - 1 else arr
+    rows = b.apply("reshape", moved, shape=(count, arr.shape[axis]), position=position)
+    out = mapped(lowering, fn, [rows] + extra, [0] + [None] * len(extra), 0, None, spelling, position)
+    if not isinstance(out, Tracer):
+        raise JacValueError(f"{spelling}: func1d returns one array (or number) per slice", position)
+    core = tuple(out.shape[1:])
+    out = b.apply("reshape", out, shape=rest + core, position=position)
+    if core and axis != len(rest):  # the result's axes where arr's axis was
+        order = tuple(range(axis)) + tuple(range(len(rest), len(rest) + len(core))) + tuple(range(axis, len(rest)))
+        out = b.apply("transpose", out, axes=order, position=position)
+    return out
+
+
+def _over(lowering, spelling: str, node: ast.Call, position: int):
+    """``np.apply_over_axes(func, a, axes)``: ``a = func(a, axis)`` for each axis in turn, a result of one axis
+    fewer given it back (``expand_dims``), as NumPy's loop."""
+    b = lowering.b
+    if node.keywords or len(node.args) != 3:
+        raise JacValueError(f"{spelling}(func, a, axes) takes its three arguments positionally", position)
+    fn = _function(lowering, node.args[0], spelling, position)
+    a = lowering.expression(node.args[1])
+    try:
+        axes = ast.literal_eval(node.args[2])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise JacValueError(f"{spelling}: axes is an int or a tuple of ints written in the text", position) from None
+    if type(axes) is int and spelling.startswith("jax"):
+        raise JacValueError(f"{spelling}: axes is a list or tuple of ints (JAX iterates it: 'int' object is not "
+                            "iterable)", position)
+    axes = (axes,) if type(axes) is int else axes
+    if not isinstance(a, Tracer) or not isinstance(axes, (tuple, list)) or not all(type(k) is int for k in axes):
+        raise JacValueError(f"{spelling}(func, a, axes): a is an array and axes an int or a tuple of ints", position)
+    for k in axes:
+        if not -a.ndim <= k < a.ndim:
+            raise JacShapeError(f"{spelling}: axis {k} is out of bounds for an array of rank {a.ndim}", position)
+        k %= a.ndim
+        res = lowering.call_value(fn, [a, lowering.number(k, position)], {}, position)
+        if not isinstance(res, Tracer) or res.ndim not in (a.ndim, a.ndim - 1):
+            raise JacValueError(f"{spelling}: function is not returning an array of the correct shape (as NumPy "
+                                "says): of a's rank or one fewer", position)
+        a = res if res.ndim == a.ndim else b.apply("reshape", res, shape=tuple(res.shape[:k]) + (1,) +
+                                                   tuple(res.shape[k:]), position=position)
+    return a

@@ -77,8 +77,10 @@ names on this page are known.
   `functools.partial` of them with keywords (`@partial(jax.vmap, in_axes=(0, None))`), and a function of the
   text; `@jax.jit`, `@jax.jit(static_argnums=1)`, `@jax.checkpoint`, `@torch.compile(...)`, `@torch.jit.script`
   are the function itself; `@torch.no_grad()`, `@torch.inference_mode()`, `@torch.set_grad_enabled(False)`
-  detach what the function returns, as `with torch.no_grad():` detaches what it assigns, and
-  `@torch.enable_grad()` is refused inside such a region. A hand-written derivative rule is refused wherever it
+  detach what the function returns, as `with torch.no_grad():` detaches what it assigns (a result of
+  `@torch.inference_mode()` used where PyTorch saves it for backward, `f(x) * x`, is refused as PyTorch raises),
+  and `@torch.enable_grad()` is refused inside such a region; a text ending with a decorated `def` that is no
+  plain function (`@jax.grad`) says to end it with the call. A hand-written derivative rule is refused wherever it
   is written (`@jax.custom_jvp`, `jax.custom_vjp(f)`, `f.defvjp(...)`, a subclass of `torch.autograd.Function`):
   the library would differentiate with the rule, jac with the function's own formula. Other decorators are
   refused, saying which are read. On the command line a text beginning with `@` names a file: begin it with its
@@ -201,7 +203,8 @@ names on this page are known.
   both or neither it is refused, naming both readings.
 - Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result, which is also indexed, `parts[0]`, or sliced as a tuple,
   `parts[::-1]`), `values, indices = torch.max(x, 1)`, and an array into its rows as Python iterates it:
-  `B, T, C = x.shape`, `a, b = x` (x of 2 rows).
+  `B, T, C = x.shape`, `a, b = x` (x of 2 rows). A text ending with an unpacking into names has those names
+  as its outputs (`Q, R = torch.linalg.qr(A)` last is `Q, R`).
 - Attributes: `x.shape`, `x.ndim`, `x.size` (NumPy's count) are constants; `x.dtype` is the dtype jac holds x in
   (`--dtype`, or an integer constant's own) and `x.device` the CPU, so `torch.zeros(3, dtype=x.dtype,
   device=x.device)` reads as written.
@@ -246,8 +249,11 @@ names on this page are known.
 - JAX's functional updates: `x.at[idx].set(v)`, `.add(v)`, `.subtract(v)`, `.multiply(v)`, `.divide(v)`,
   `.power(v)`, `.min(v)`, `.max(v)` (repeated indices add up or multiply; `.set` with one reads it where each
   repeat writes the same element of `v`, as JAX's value and gradient, and is refused where they differ, as JAX
-  leaves the winner undefined) and `.get()`; `mode=`, `indices_are_sorted=`, `unique_indices=` are taken (an
-  index out of bounds is refused); `.apply(f)` is refused (JAX has no derivative of it); any array may be `x`.
+  leaves the winner undefined) and `.get()`; `mode=`, `indices_are_sorted=`, `unique_indices=` are taken, and an
+  index out of bounds is read by `mode=` as JAX reads it (`.get(mode='clip')` clamps, `'fill'` / `'drop'` give
+  `fill_value`, NaN by default; the updates drop it, or clamp with `'clip'`; `'promise_in_bounds'` and `.get()`
+  without a mode are refused there: JAX's default clamps the value and drops its derivative); `.apply(f)` is
+  refused (JAX has no derivative of it); any array may be `x`.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
   the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
   `np.add.at(y, indices, values)` and `np.subtract.at` add (subtract) each value at its index, a repeated index
