@@ -3334,5 +3334,20 @@ def _lexsort_impl(*keys):
 defop("lexsort", _held_index(_lexsort_impl), lambda *shapes: (shapes[0][0],), nondiff=True)
 
 
+# --- custom (session 27): a derivative rule written in the text (torch.autograd.Function, jax.custom_vjp);
+# --- its rules apply the user's backward, a sub-graph held in the ``rule`` parameter (ir/custom.py) -----------
+
+from . import custom as _custom  # noqa: E402  (its functions import this module when they run)
+
+_CUSTOM_ARGS = 256  # value, primals and residuals: a rule per position
+defop("custom", lambda value, *rest, rule, output: value, lambda s, *rest, rule, output: s,
+      tuple(_custom.vjp_rule(i) for i in range(_CUSTOM_ARGS)), tuple(_custom.jvp_rule(i) for i in range(_CUSTOM_ARGS)),
+      view="always", label="a custom derivative rule")
+# a traced backward whose own derivative the library computes otherwise (jax.custom_vjp's fwd formula) or refuses
+# (once_differentiable): the value itself, its derivative refused
+defop("custom_once", lambda x, rule: x, lambda s, rule: s, (_custom.once_rule,), (_custom.once_rule,),
+      view="always", label="a custom rule's backward")
+
+
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

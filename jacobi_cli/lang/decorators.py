@@ -39,14 +39,14 @@ READ = ("jac reads @jax.jit, @jax.vmap, @jax.grad and the other transforms of ja
         "@torch.no_grad(), @torch.enable_grad(), @torch.inference_mode() and a function of the text")
 
 # hand-written derivative rules: each name, and what it is
-_CUSTOM_NAMES = {"custom_jvp": "jax.custom_jvp", "custom_vjp": "jax.custom_vjp",
+# (jax.custom_vjp, f.defvjp, torch.autograd.Function and once_differentiable are honoured: lang/custom.py)
+_CUSTOM_NAMES = {"custom_jvp": "jax.custom_jvp",
                  "custom_gradient": "jax.custom_gradient", "custom_vmap": "jax.custom_batching.custom_vmap",
                  "custom_transpose": "jax.custom_transpose", "defjvp": "f.defjvp", "defjvps": "f.defjvps",
-                 "defvjp": "f.defvjp", "def_vmap": "f.def_vmap",
+                 "def_vmap": "f.def_vmap",
                  "register_autograd": "torch.library.register_autograd",
-                 "custom_op": "torch.library.custom_op",
-                 "once_differentiable": "torch.autograd.function.once_differentiable"}
-_FUNCTION_CLASSES = ("Function", "InplaceFunction")
+                 "custom_op": "torch.library.custom_op"}
+_FUNCTION_CLASSES = ("InplaceFunction",)
 _CUSTOM_WORDS = re.compile(r"\b(?:" + "|".join(sorted(set(_CUSTOM_NAMES) | set(_FUNCTION_CLASSES))) + r")\b")
 
 
@@ -131,6 +131,10 @@ def _applied(lowering, decorator: ast.expr, name: str, value):
     mode = _grad_mode(lowering, decorator, position)
     if mode is not None:
         return GradMode(value, mode, text)
+    from . import custom
+    found = custom.decorator(lowering, decorator, name, value, position)  # @jax.custom_vjp (lang/custom.py)
+    if found is not None:
+        return found
     if _same(lowering, decorator):
         return value
     func, keywords = decorator, []
