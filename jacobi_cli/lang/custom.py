@@ -592,6 +592,11 @@ def _python_bool(lowering, value):
     return None
 
 
-def _dotted(node):
-    from .decorators import dotted
-    return dotted(node)
+def _dotted(node) -> str | None:
+    """``a.b.c`` of an attribute chain on a name, or None (``decorators.dotted``'s reading, which imports this
+    module)."""
+    return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) and _DOTTED.fullmatch(ast.unparse(node)) \
+        else None
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
