@@ -57,6 +57,8 @@ class Rule:
     linear: bool
     once: bool
     message: str = ""
+    functorch: bool = False  # PyTorch's: setup_context given (torch.func's transforms read the rule then)
+    vmappable: bool = False  # PyTorch's: generate_vmap_rule = True (torch.func.vmap of it then)
 
     def __repr__(self) -> str:  # a kernel's or a graph's label
         return f"{self.library} rule {self.name}"

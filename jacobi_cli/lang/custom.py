@@ -42,6 +42,7 @@ class FunctionClass:
     name: str
     methods: dict  # name -> the parser's Function
     once: bool  # backward decorated @once_differentiable
+    vmappable: bool = False  # generate_vmap_rule = True
 
 
 @dataclass(eq=False)
@@ -100,12 +101,13 @@ def declare_class(lowering, stmt: ast.stmt) -> bool:
     if stmt.keywords or stmt.decorator_list:
         raise JacParseError(f"class {stmt.name}: jac reads a torch.autograd.Function subclass without decorators "
                             f"or keywords", position)
-    methods, once = {}, False
+    methods, once, vmappable = {}, False, False
     for item in stmt.body:
         if isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant) or isinstance(item, ast.Pass):
             continue
         if isinstance(item, ast.Assign) and all(isinstance(t, ast.Name) for t in item.targets) \
                 and isinstance(item.value, ast.Constant) and [t.id for t in item.targets] == ["generate_vmap_rule"]:
+            vmappable = item.value.value is True
             continue
         if not isinstance(item, ast.FunctionDef):
             raise JacParseError(f"in class {stmt.name}(torch.autograd.Function), jac reads static methods (forward, "
@@ -131,7 +133,7 @@ def declare_class(lowering, stmt: ast.stmt) -> bool:
         if needed not in methods:
             raise JacParseError(f"class {stmt.name}(torch.autograd.Function) has no {needed} static method",
                                 position)
-    lowering.scope[stmt.name] = FunctionClass(stmt.name, methods, once)
+    lowering.scope[stmt.name] = FunctionClass(stmt.name, methods, once, vmappable)
     return True
 
 
@@ -312,7 +314,7 @@ def _apply(lowering, cls: FunctionClass, args: list, kwargs: dict, position: int
 
     non_diff = {t.id for t in ctx.non_differentiable}
     return _custom_nodes(lowering, cls.name, "torch", [args[i] for i in primals], outputs, kinds, backward,
-                         cls.once, non_diff, position, out)
+                         cls.once, non_diff, position, out, ("setup_context" in cls.methods, cls.vmappable))
 
 
 def _call_vjp(lowering, fn: CustomVJP, args: list, kwargs: dict, position: int):
@@ -369,7 +371,8 @@ def _call_vjp(lowering, fn: CustomVJP, args: list, kwargs: dict, position: int):
                          set(), position, value)
 
 
-def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, once, non_diff, position, out):
+def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, once, non_diff, position, out,
+                  functorch=(False, False)):
     """One ``custom`` node per output (those marked non-differentiable: the value, detached), the backward lowered
     into a sub-graph of its own."""
     b = lowering.b
@@ -415,7 +418,7 @@ def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, on
                f"a second derivative through {name}, whose backward is @once_differentiable: PyTorch refuses it too"
                if once else "")
     rule = Rule(name, library, kept, tuple(used_ids), tuple(cotangent_ids), tuple(found), tuple(residual_from),
-                tuple(tuple(o.shape) for o in outputs), primal_shapes, linear, once, message)
+                tuple(tuple(o.shape) for o in outputs), primal_shapes, linear, once, message, *functorch)
     made = []
     for k, o in enumerate(outputs):
         value = detached(b, o, position)
@@ -503,6 +506,38 @@ def _needed(nodes, results) -> set:
         keep.add(i)
         stack.extend(nodes[i].args)
     return keep
+
+
+_JAX_FORWARD = ("jax.jacfwd", "jax.hessian", "jax.jvp", "jax.linearize")
+_TORCH_FORWARD = ("torch.func.jacfwd", "torch.func.hessian", "torch.func.jvp", "torch.func.linearize")
+
+
+def refuse_in_transform(lowering, spelling: str, start: int, position: int) -> None:
+    """Refuse, as the library raises, a transform written in the text (``spelling``) of a function whose call made
+    the builder's nodes from ``start`` on, when one is a rule the library does not run under it: JAX's forward mode
+    of a custom_vjp (TypeError); torch.func's transforms of an autograd.Function without ``setup_context``, its
+    forward mode (no ``jvp`` read) and its vmap without ``generate_vmap_rule = True``."""
+    for node in lowering.b.nodes[start:]:
+        if node.op != "custom":
+            continue
+        rule = node.params["rule"]
+        if rule.library == "jax" and spelling in _JAX_FORWARD:
+            raise JacValueError(f"{spelling} of the jax.custom_vjp function {rule.name}: JAX raises a TypeError there "
+                                f"(can't apply forward-mode autodiff (jvp) to a custom_vjp function); jax.jacrev, "
+                                f"jax.grad and jax.vjp use its rule", position)
+        if rule.library != "torch" or not spelling.startswith("torch."):
+            continue
+        if not rule.functorch:
+            raise JacValueError(f"{spelling} of {rule.name}.apply: PyTorch raises there (an autograd.Function under "
+                                f"torch.func's transforms must override the setup_context staticmethod: forward(x) "
+                                f"without ctx, setup_context(ctx, inputs, output))", position)
+        if spelling in _TORCH_FORWARD:
+            raise JacValueError(f"{spelling} of {rule.name}.apply: forward mode runs the class's jvp staticmethod, "
+                                f"which jac does not read; torch.func.grad / jacrev / vjp use its backward", position)
+        if "vmap" in spelling and not rule.vmappable:
+            raise JacValueError(f"{spelling} of {rule.name}.apply: PyTorch raises there unless the class sets "
+                                f"generate_vmap_rule = True (or has a vmap staticmethod, which jac does not read)",
+                                position)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
