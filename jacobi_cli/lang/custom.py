@@ -188,7 +188,7 @@ def attribute(lowering, value, attr: str, position: int):
                                     position)
             return Items(value.saved)
         if attr == "needs_input_grad":
-            return tuple(value.needs_input_grad)
+            return Items(value.needs_input_grad)  # indexed as a tuple is: ctx.needs_input_grad[0]
         if attr in value.attributes:
             return value.attributes[attr]
         raise JacValueError(f"ctx.{attr} is not set (forward sets it: ctx.{attr} = ...)", position)
@@ -279,7 +279,8 @@ def _apply(lowering, cls: FunctionClass, args: list, kwargs: dict, position: int
     if not ctx.materialize and len(outputs) > 1:
         raise JacValueError(f"{cls.name}: ctx.set_materialize_grads(False) with several outputs (backward then "
                             f"gets None for an unused output's gradient) is not supported; leave it out", position)
-    primals = [i for i, a in enumerate(args) if type(a) is Tracer]
+    # the tensors that require grad: PyTorch drops what backward returns for any other (a constant, 3.0)
+    primals = [i for i, a in enumerate(args) if type(a) is Tracer and b.nodes[a.id].requires_grad]
     ids = {a.id: i for i, a in enumerate(args) if type(a) is Tracer}
     out_ids = {o.id: k for k, o in enumerate(outputs)}
     residuals = _tracers([ctx.saved, ctx.attributes])
@@ -453,6 +454,7 @@ def _backward(lowering, kinds, outputs, backward, position):
             scope[key] = v
     saved = (lowering.b, lowering.scope, lowering.memory, lowering.stacked, lowering.folded, lowering.values)
     lowering.b, lowering.scope = sub, scope
+    lowering.backwards = getattr(lowering, "backwards", 0) + 1
     lowering.memory = Memory(sub, {k: v for k, v in scope.items() if type(v) is Tracer})
     lowering.stacked, lowering.folded, lowering.values = set(), set(), None
     try:
@@ -470,6 +472,7 @@ def _backward(lowering, kinds, outputs, backward, position):
                                     f" that is no array", position)
     finally:
         lowering.b, lowering.scope, lowering.memory, lowering.stacked, lowering.folded, lowering.values = saved
+        lowering.backwards -= 1
     ids = _Results(ids, where)
     inputs = [t.id for t in residual_inputs] + [sub.inputs[f"#closure{j + 1}"] for j in range(len(closures))]
     return tuple(sub.nodes), inputs, [t.id for t in cotangents], ids, closures
@@ -625,6 +628,11 @@ def _python_bool(lowering, value):
             if hasattr(node.value, "size") else node is not None and node.op == "const":
         return bool(node.value)
     return None
+
+
+def in_backward(lowering) -> bool:
+    """Is the lowering inside a backward (where ``gx = None`` says: no gradient)?"""
+    return getattr(lowering, "backwards", 0) > 0
 
 
 def _dotted(node) -> str | None:

@@ -1502,6 +1502,9 @@ class _Lowering:
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
                 self.scope[target] = value  # device = torch.device('cpu'), dtype = torch.float64: read at .to()
                 return value
+            if value is None and custom.in_backward(self):  # gx = None in a backward: no gradient (lang/custom.py)
+                self.scope[target] = None
+                return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
