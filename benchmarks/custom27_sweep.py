@@ -161,6 +161,42 @@ class Sq(torch.autograd.Function):
         x, w = ctx.saved_tensors
         return w.T @ g, torch.outer(g, x)
 """, "Lin.apply(ARG, torch.outer(ARG, ARG) + 1.0)"),
+    "SinCos": ("""class SinCos(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.sin(x), torch.cos(x)
+    @staticmethod
+    def backward(ctx, gs, gc):
+        x, = ctx.saved_tensors
+        return gs * torch.cos(x) - 2 * gc * torch.sin(x)
+""", "SinCos.apply(ARG)[0] * SinCos.apply(ARG)[1]"),
+    "Twice": ("""class Exp2(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, i):
+        result = i.exp()
+        ctx.save_for_backward(result)
+        return result
+    @staticmethod
+    def backward(ctx, grad_output):
+        result, = ctx.saved_tensors
+        return grad_output * result * 3
+""", "Exp2.apply(Exp2.apply(ARG) * 0.5)"),
+    "Needs": ("""class Mul(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = g * y
+        if ctx.needs_input_grad[1]:
+            gy = g * x
+        return gx, gy
+""", "Mul.apply(ARG, torch.tensor([1.0, 2.0, 3.0]))"),
 }
 TORCH_USES = ["CALL", "torch.sin(CALL) * x", "(CALL ** 2).sum()", "CALL.sum() * x[0]"]
 TORCH_ARGS = ["x", "x * 2"]

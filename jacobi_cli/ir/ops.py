@@ -3459,9 +3459,10 @@ def _custom_jvp_rule(index: int):
         if not 1 <= index <= primals:
             return _custom_zeros(t, (batch,) + out_shape)
         if not rule.linear:
-            raise JacValueError(f"forward mode through {rule.label}, whose backward is not linear in its gradient: "
-                                f"the library applies such a backward to each cotangent, which forward mode never "
-                                f"has; ask for reverse mode (--mode reverse; jac vjp)")
+            raise JacValueError(f"forward mode (a JVP, --mode forward, a Hessian's forward pass) through "
+                                f"{rule.label}, whose backward is not linear in its gradient: the library applies "
+                                f"such a backward to each cotangent, which forward mode never has; jac prints its "
+                                f"Jacobian in reverse mode (--mode reverse) and its VJP (jac vjp)")
         primal_shape = tuple(rule.primal_shapes[index - 1])
         m, n = shape_size(out_shape), shape_size(primal_shape)
         dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
