@@ -1,4 +1,4 @@
-"""Derivative rules written by hand (torch.autograd.Function, jax.custom_vjp; lang/custom.py), run by jac and by the
+"""Derivative rules written by hand (torch.autograd.Function, jax.custom_vjp, jax.custom_jvp; lang/custom.py), run by jac and by the
 library: the value, jac's Jacobian (auto, forward and reverse mode), a VJP and a JVP by every input compared, and
 for PyTorch a scalar text's Hessian (its double backward); each text evaluated three times (a kernel from the
 third call) and compared with the first.
@@ -249,6 +249,41 @@ def h_bwd(r, g):
     return (3.0 * r['sq'] * g,)
 h.defvjp(h_fwd, h_bwd)
 """, "h(ARG)"),
+    "jvp_log1pexp": ("""@jax.custom_jvp
+def log1pexp(x):
+    return jnp.log(1. + jnp.exp(x))
+@log1pexp.defjvp
+def log1pexp_jvp(primals, tangents):
+    x, = primals
+    x_dot, = tangents
+    ans = log1pexp(x)
+    ans_dot = (1 - 1 / (1 + jnp.exp(x))) * x_dot
+    return ans, ans_dot
+""", "log1pexp(ARG)"),
+    "jvp_wrong": ("""@jax.custom_jvp
+def c(x):
+    return jnp.cos(x)
+@c.defjvp
+def c_jvp(primals, tangents):
+    x, = primals
+    t, = tangents
+    return jnp.cos(x), jnp.sin(x) * t
+""", "c(ARG)"),
+    "jvps_two": ("""def g(x, y):
+    return jnp.sin(x) * y
+g = jax.custom_jvp(g)
+g.defjvps(lambda t, ans, x, y: jnp.cos(x) * t * y, lambda t, ans, x, y: 3.0 * jnp.sin(x) * t)
+""", "g(ARG, jnp.exp(ARG))"),
+    "jvp_nondiff": ("""from functools import partial
+@partial(jax.custom_jvp, nondiff_argnums=(0,))
+def scaled(k, x):
+    return k * jnp.tanh(x)
+@scaled.defjvp
+def scaled_jvp(k, primals, tangents):
+    x, = primals
+    t, = tangents
+    return scaled(k, x), k * (1 - jnp.tanh(x) ** 2) * t
+""", "scaled(2.0, ARG)"),
 }
 JAX_USES = ["CALL", "jnp.sin(CALL) * x", "jnp.sum(CALL ** 2)", "jnp.tanh(CALL) + CALL[0]"]
 JAX_ARGS = ["x", "jnp.sin(x)"]

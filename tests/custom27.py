@@ -188,3 +188,34 @@ def s_bwd(c, g):
     return (2.0 * c * g,)
 s.defvjp(s_fwd, s_bwd)
 """
+JVP_LOG1PEXP = """import jax
+import jax.numpy as jnp
+@jax.custom_jvp
+def log1pexp(x):
+    return jnp.log(1. + jnp.exp(x))
+@log1pexp.defjvp
+def log1pexp_jvp(primals, tangents):
+    x, = primals
+    x_dot, = tangents
+    ans = log1pexp(x)
+    ans_dot = (1 - 1 / (1 + jnp.exp(x))) * x_dot
+    return ans, ans_dot
+"""
+JVP_WRONG = """import jax
+import jax.numpy as jnp
+@jax.custom_jvp
+def c(x):
+    return jnp.cos(x)
+@c.defjvp
+def c_jvp(primals, tangents):
+    x, = primals
+    t, = tangents
+    return jnp.cos(x), jnp.sin(x) * t
+"""
+JVPS_TWO = """import jax
+import jax.numpy as jnp
+def g(x, y):
+    return jnp.sin(x) * y
+g = jax.custom_jvp(g)
+g.defjvps(lambda t, ans, x, y: jnp.cos(x) * t * y, lambda t, ans, x, y: 3.0 * jnp.sin(x) * t)
+"""

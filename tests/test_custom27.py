@@ -13,8 +13,8 @@ import pytest
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
-from custom27 import CLIP, EXP, JAX_CLIP, JAX_LOG1PEXP, JAX_SIN, JAX_WRONG, LEGENDRE, MUL_CONST, MY_RELU, NEEDS, \
-    ONCE, SETUP, SIN_COS, SOFT, STE, WRONG_EXP
+from custom27 import CLIP, EXP, JAX_CLIP, JAX_LOG1PEXP, JAX_SIN, JAX_WRONG, JVP_LOG1PEXP, JVP_WRONG, JVPS_TWO, \
+    LEGENDRE, MUL_CONST, MY_RELU, NEEDS, ONCE, SETUP, SIN_COS, SOFT, STE, WRONG_EXP
 
 X3 = np.array([0.3, -0.5, 0.7])
 
@@ -37,6 +37,9 @@ def J(code, mode="auto", x=X3):
     (JAX_LOG1PEXP + "log1pexp(x)", np.diag(1 - 1 / (1 + np.exp(X3)))),
     (JAX_WRONG + "s(x)", np.diag(2 * np.cos(X3))),
     (JAX_CLIP + "clip_gradient(-0.4, 0.4, x)", np.diag(np.full(3, 0.4))),  # jacrev: each basis row clipped
+    (JVP_LOG1PEXP + "log1pexp(x)", np.diag(1 - 1 / (1 + np.exp(X3)))),
+    (JVP_WRONG + "c(x)", np.diag(np.sin(X3))),  # the rule's sign, wrong as it is; reverse mode its transpose
+    (JVPS_TWO + "g(x, jnp.exp(x))", np.diag(np.cos(X3) * np.exp(X3) + 3 * np.sin(X3) * np.exp(X3))),
 ], ids=lambda v: v.rsplit("\n", 1)[-1] if isinstance(v, str) else "")
 def test_the_jacobian_is_the_rules_in_every_mode(code, expected):
     for mode in ("auto", "forward", "reverse") if "clip" not in code else ("auto", "reverse"):
@@ -92,6 +95,7 @@ def test_second_order_is_pytorchs_double_backward():
 @pytest.mark.parametrize("code,words", [
     (ONCE + "Sq.apply(x).sum()", "@once_differentiable: PyTorch refuses it too"),
     (JAX_SIN + "jnp.sum(f(x, x))", "JAX differentiates its fwd's formula there"),
+    (JVP_WRONG + "jnp.sum(c(x))", "JAX differentiates its jvp rule there, which jac does not"),
 ])
 def test_second_order_refused_where_the_library_refuses_or_differs(code, words):
     np.testing.assert_allclose(J(code), J(code, "forward"), rtol=1e-13)  # first order is the rule's
@@ -115,6 +119,8 @@ def test_second_order_refused_where_the_library_refuses_or_differs(code, words):
      r"incorrect number of gradients \(expected 2, got 3\)"),
     (JAX_SIN.replace("(cos_x * g * y, sin_x * g)", "cos_x * g * y") + "f(x, x)", "must return a tuple"),
     ("import jax\ndef f(x):\n    return x\nf = jax.custom_vjp(f)\nf(x)", "without its rule"),
+    ("import jax\ndef f(x):\n    return x\nf = jax.custom_jvp(f)\nf(x)", "without its rule: define it with @f.defjvp"),
+    (JVP_WRONG.replace("jnp.sin(x) * t", "jnp.sin(x) * t * t") + "c(x)", "not linear in its tangents"),
     (SIN_COS.replace("gs * torch.cos(x)", "gs * gs * torch.cos(x)") + "s, c = SinCos.apply(x)\ns * c",
      "not linear in its gradients, and SinCos has several outputs"),
     ("import torch\nclass J(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x\n"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
-from custom27 import CLIP, EXP, JAX_CLIP, JAX_LOG1PEXP, JAX_SIN, JAX_WRONG, LEGENDRE, MUL_CONST, MY_RELU, NEEDS, \
-    SETUP, SIN_COS, SOFT, STE, WRONG_EXP
+from custom27 import CLIP, EXP, JAX_CLIP, JAX_LOG1PEXP, JAX_SIN, JAX_WRONG, JVP_LOG1PEXP, JVP_WRONG, JVPS_TWO, \
+    LEGENDRE, MUL_CONST, MY_RELU, NEEDS, SETUP, SIN_COS, SOFT, STE, WRONG_EXP
 from test_jax16 import assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
 
 X3 = np.array([0.3, -0.5, 0.7])
@@ -60,11 +60,13 @@ def test_pytorch_runs_the_same_text(code):
         np.testing.assert_allclose(api.hessian(code, {"x": X3})[("x", "x")], h, rtol=1e-12, atol=1e-14)
 
 
-JAX_TEXTS = [JAX_SIN + "f(x, jnp.exp(x))", JAX_SIN + "jnp.sin(f(x, x)) * x", JAX_LOG1PEXP + "jnp.sum(log1pexp(x) ** 2)",
-             JAX_WRONG + "jnp.tanh(s(x)) + s(x)[0]", JAX_CLIP + "jnp.sin(clip_gradient(-0.4, 0.4, jnp.sin(x)))"]
+JAX_TEXTS = [JAX_CLIP + "jnp.sin(clip_gradient(-0.4, 0.4, jnp.sin(x)))", JAX_SIN + "f(x, jnp.exp(x))",
+             JAX_SIN + "jnp.sin(f(x, x)) * x", JAX_LOG1PEXP + "jnp.sum(log1pexp(x) ** 2)",
+             JAX_WRONG + "jnp.tanh(s(x)) + s(x)[0]", JVP_LOG1PEXP + "jnp.sin(log1pexp(x)) * x",
+             JVP_WRONG + "c(x) * jnp.sum(c(x))", JVPS_TWO + "g(x, jnp.exp(x)) ** 2"]
 
 
-@pytest.mark.parametrize("code", JAX_TEXTS[:4], ids=[c.rsplit("\n", 1)[-1][-40:] for c in JAX_TEXTS[:4]])
+@pytest.mark.parametrize("code", JAX_TEXTS[1:], ids=[c.rsplit("\n", 1)[-1][-40:] for c in JAX_TEXTS[1:]])
 def test_jax_runs_the_same_text(jax_process, code):  # noqa: F811 - the fixture
     assert_agrees_with_jax(jax_process, code, {"x": X3})
 
@@ -85,7 +87,7 @@ def _jax_vjp(code: str, x, v):
 
 
 def test_a_backward_not_linear_in_its_gradient_is_jaxs(jax_process):  # noqa: F811
-    code, v = JAX_TEXTS[4], np.array([1.5, -0.2, 0.9])
+    code, v = JAX_TEXTS[0], np.array([1.5, -0.2, 0.9])
     jacobian, vjp = jax_process.submit(_jax_vjp, code, X3, v).result()
     np.testing.assert_allclose(api.jacobian(code, {"x": X3}, mode="reverse")["x"], jacobian, rtol=1e-13)
     np.testing.assert_allclose(api.vjp(code, {"x": X3}, v=v)["x"], vjp, rtol=1e-13)

@@ -59,13 +59,16 @@ class Rule:
     message: str = ""
     functorch: bool = False  # PyTorch's: setup_context given (torch.func's transforms read the rule then)
     vmappable: bool = False  # PyTorch's: generate_vmap_rule = True (torch.func.vmap of it then)
+    # "vjp": a backward (cotangent inputs per output, results per primal); "jvp": a jax.custom_jvp's rule (tangent
+    # inputs per primal in cotangent_ids, results per output in result_ids), linear in its tangents
+    kind: str = "vjp"
 
     def __repr__(self) -> str:  # a kernel's or a graph's label
         return f"{self.library} rule {self.name}"
 
     @property
     def label(self) -> str:
-        what = "torch.autograd.Function" if self.library == "torch" else "jax.custom_vjp"
+        what = "torch.autograd.Function" if self.library == "torch" else f"jax.custom_{self.kind}"
         return f"{what} {self.name}"
 
 

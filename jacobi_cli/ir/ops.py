@@ -3397,9 +3397,45 @@ def _custom_pushed(rule, primal: dict, tangents: dict, batch: int) -> dict:
     return tan
 
 
+def _custom_pulled(rule, primal: dict, seed, result: int, batch: int) -> dict:
+    """A jvp rule's sub-graph transposed: the cotangents of its nodes from ``seed`` at node ``result``, pulled back
+    by the ops' VJP rules through the nodes its tangent inputs reach (the rule is linear in them)."""
+    reach = set(rule.cotangent_ids)
+    for node in rule.nodes:
+        if any(a in reach for a in node.args):
+            reach.add(node.id)
+    ct = {result: seed}
+    for node in reversed(rule.nodes):
+        if node.op in ("input", "const") or node.id not in ct:
+            continue
+        g = ct.pop(node.id)
+        rules = _BLOCKS[node.op].vjp
+        args = [primal[a] for a in node.args]
+        for i, a in enumerate(node.args):
+            if a in reach:
+                part = rules[i](g, primal[node.id], *args, **node.params)
+                ct[a] = part if a not in ct else P.add(ct[a], part)
+    return ct
+
+
 def _custom_cotangent(rule, g, ans, args, output: int, primal: int):
     """The cotangent of primal ``primal`` from the batched cotangent ``g`` of output ``output``."""
     batch = shape_of(g)[0]
+    if rule.kind == "jvp":  # a jax.custom_jvp: its (linear) jvp rule transposed
+        shape = (batch,) + tuple(rule.primal_shapes[primal])
+        result = rule.result_ids[output]
+        if result is None:
+            return _custom_zeros(g, shape)
+        inputs = dict(zip(rule.residual_ids, _custom_residual_values(rule, ans, args, output)))
+        dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
+        for p, i in enumerate(rule.cotangent_ids):
+            inputs[i] = np.zeros(rule.primal_shapes[p], dtype=dtype)
+        out = _custom_pulled(rule, _custom_evaluate(rule, inputs), g, result, batch).get(rule.cotangent_ids[primal])
+        if out is None:
+            return _custom_zeros(g, shape)
+        if tuple(shape_of(out)) != shape:
+            out = P.broadcast_to(out, shape=shape)
+        return P.custom_once(out, rule=rule) if _custom_is_tracer(out) else out
     shape = (batch,) + tuple(rule.primal_shapes[primal])
     result = rule.result_ids[primal]
     if result is None:
@@ -3464,6 +3500,19 @@ def _custom_jvp_rule(index: int):
                                 f"such a backward to each cotangent, which forward mode never has; jac prints its "
                                 f"Jacobian in reverse mode (--mode reverse) and its VJP (jac vjp)")
         primal_shape = tuple(rule.primal_shapes[index - 1])
+        if rule.kind == "jvp":  # a jax.custom_jvp: its jvp rule pushes the tangent
+            result = rule.result_ids[output]
+            if result is None:
+                return _custom_zeros(t, (batch,) + out_shape)
+            inputs = dict(zip(rule.residual_ids, _custom_residual_values(rule, ans, args, output)))
+            dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
+            for p, i in enumerate(rule.cotangent_ids):
+                inputs[i] = np.zeros(rule.primal_shapes[p], dtype=dtype)
+            pushed = _custom_pushed(rule, _custom_evaluate(rule, inputs), {rule.cotangent_ids[index - 1]: t},
+                                    batch).get(result)
+            if pushed is None:
+                return _custom_zeros(t, (batch,) + out_shape)
+            return P.custom_once(pushed, rule=rule) if _custom_is_tracer(pushed) else pushed
         m, n = shape_size(out_shape), shape_size(primal_shape)
         dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
         basis = np.eye(m, dtype=dtype).reshape((m,) + out_shape)

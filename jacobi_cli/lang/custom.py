@@ -30,8 +30,8 @@ from .functions import Items, Static, detached
 
 _FUNCTION_BASES = ("torch.autograd.Function", "autograd.Function", "torch.autograd.function.Function")
 _ONCE = ("once_differentiable", "torch.autograd.function.once_differentiable", "function.once_differentiable")
-_JAX_RULES = {"jax.custom_vjp": "custom_vjp"}
-_IMPORTED = re.compile(r"from\s+jax\s+import\s+[^\n]*\bcustom_vjp\b")
+_JAX_RULES = {"jax.custom_vjp": "custom_vjp", "jax.custom_jvp": "custom_jvp"}
+_IMPORTED = re.compile(r"from\s+jax\s+import\s+[^\n]*\b(custom_vjp|custom_jvp)\b")
 _TORCH_IMPORTED = re.compile(r"from\s+torch\.autograd\s+import\s+[^\n]*\bFunction\b")
 
 
@@ -75,11 +75,25 @@ class CustomVJP:
     lowering_fwd: bool = False  # its fwd is being lowered: a call of f inside it is f's primal (as JAX's)
 
 
-VALUES = (FunctionClass, Apply, Ctx, CustomVJP)
+@dataclass(eq=False)
+class CustomJVP:
+    """``jax.custom_jvp(f, nondiff_argnums=...)``: ``f`` and, once ``@f.defjvp`` / ``f.defjvps(...)`` ran, its rule
+    (``jvp``: one function of ``(primals, tangents)``; ``jvps``: one function of ``(t, ans, *primals)`` per
+    argument, None where the argument's tangent adds nothing)."""
+
+    fn: object
+    name: str
+    nondiff: tuple = ()
+    jvp: object = None
+    jvps: tuple | None = None
+    lowering_rule: bool = False  # its rule is being lowered: a call of f inside it is f's primal (as JAX's)
+
+
+VALUES = (FunctionClass, Apply, Ctx, CustomVJP, CustomJVP)
 # the imports of what this module reads, which the parser's import check lets through
-IMPORTS = frozenset({"torch.autograd.Function", "torch.autograd.function.Function", "jax.custom_vjp",
+IMPORTS = frozenset({"torch.autograd.Function", "torch.autograd.function.Function", "jax.custom_vjp", "jax.custom_jvp",
                      "torch.autograd.function.once_differentiable"})
-CALLABLE = (Apply, CustomVJP)
+CALLABLE = (Apply, CustomVJP, CustomJVP)
 
 
 # --- reading the text ----------------------------------------------------------------------------------
@@ -144,8 +158,8 @@ def spelling(lowering, func: ast.expr) -> str | None:
         return None
     if path in _JAX_RULES:
         return path
-    if path == "custom_vjp" and _IMPORTED.search(lowering.source.body) is not None:
-        return "jax.custom_vjp"
+    if path in ("custom_vjp", "custom_jvp") and any(m.group(1) == path for m in _IMPORTED.finditer(lowering.source.body)):
+        return "jax." + path
     return None
 
 
@@ -157,11 +171,17 @@ def make_vjp(lowering, args: list, kwargs: dict, position: int, text: str) -> Cu
     if not lowering.is_callable(fn):
         raise JacValueError(f"{text}(f): f must be a function of the text", position)
     nondiff = _ints(lowering, kwargs.get("nondiff_argnums", ()), "nondiff_argnums", position)
-    return CustomVJP(fn, getattr(fn, "name", "f"), nondiff)
+    made = CustomJVP if text.endswith("custom_jvp") else CustomVJP
+    return made(fn, getattr(fn, "name", "f"), nondiff)
 
 
 def decorator(lowering, node: ast.expr, name: str, value, position: int):
-    """``@jax.custom_vjp`` / ``@partial(jax.custom_vjp, nondiff_argnums=...)`` on ``def name``, or None."""
+    """``@jax.custom_vjp`` / ``@partial(jax.custom_vjp, nondiff_argnums=...)`` on ``def name`` (and the custom_jvp
+    spellings), or ``@f.defjvp`` of a custom_jvp ``f`` (the rule set, the function itself the value), or None."""
+    if isinstance(node, ast.Attribute) and node.attr == "defjvp" and isinstance(node.value, ast.Name) \
+            and isinstance(lowering.scope.get(node.value.id), CustomJVP):
+        lowering.scope[node.value.id].jvp = value
+        return value
     keywords = []
     if isinstance(node, ast.Call) and _dotted(node.func) in ("partial", "functools.partial") and node.args:
         keywords, node = node.keywords, node.args[0]
@@ -209,7 +229,7 @@ def statement(lowering, stmt: ast.stmt) -> bool:
             and isinstance(stmt.value.func, ast.Attribute) and isinstance(stmt.value.func.value, ast.Name)):
         return False
     owner = lowering.scope.get(stmt.value.func.value.id)
-    if not isinstance(owner, (Ctx, CustomVJP)):
+    if not isinstance(owner, (Ctx, CustomVJP, CustomJVP)):
         return False
     call, method = stmt.value, stmt.value.func.attr
     position = lowering.source.end(call.func) - len(method)
@@ -217,6 +237,15 @@ def statement(lowering, stmt: ast.stmt) -> bool:
         raise JacParseError(f"{ast.unparse(call.func)}(...) with * or ** is not supported", position)
     args = [lowering.expression(a) for a in call.args]
     kwargs = {k.arg: lowering.expression(k.value) for k in call.keywords}
+    if isinstance(owner, CustomJVP):
+        if method == "defjvp" and len(args) == 1 and not kwargs and lowering.is_callable(args[0]):
+            owner.jvp = args[0]
+            return True
+        if method != "defjvps" or kwargs or not all(a is None or lowering.is_callable(a) for a in args):
+            raise JacValueError(f"{ast.unparse(call.func)}: jac reads f.defjvp(jvp) and f.defjvps(jvp_0, ...) of a "
+                                f"jax.custom_jvp function", position)
+        owner.jvps = tuple(args)
+        return True
     if isinstance(owner, CustomVJP):
         if method != "defvjp" or len(args) + len(kwargs) < 2 or set(kwargs) - {"fwd", "bwd"} \
                 or len(args) > 2 or kwargs.get("symbolic_zeros") is not None:
@@ -252,6 +281,8 @@ def call(lowering, fn, args: list, kwargs: dict, position: int):
     """``F.apply(*args)`` or ``f(*args)`` of a ``jax.custom_vjp`` function."""
     if isinstance(fn, Apply):
         return _apply(lowering, fn.cls, args, kwargs, position)
+    if isinstance(fn, CustomJVP):
+        return _call_jvp(lowering, fn, args, kwargs, position)
     return _call_vjp(lowering, fn, args, kwargs, position)
 
 
@@ -372,16 +403,88 @@ def _call_vjp(lowering, fn: CustomVJP, args: list, kwargs: dict, position: int):
                          set(), position, value)
 
 
+def _call_jvp(lowering, fn: CustomJVP, args: list, kwargs: dict, position: int):
+    """``f(*args)`` of a ``jax.custom_jvp`` function: its value, and ``custom`` nodes whose rules push tangents
+    through its jvp (lowered into a sub-graph as a backward is) and pull cotangents back through its transpose."""
+    if fn.jvp is None and fn.jvps is None:
+        raise JacValueError(f"{fn.name}() is a jax.custom_jvp function without its rule: define it with "
+                            f"@{fn.name}.defjvp (or {fn.name}.defjvps(...)) before calling it", position)
+    if kwargs:
+        raise JacValueError(f"{fn.name}(): jac reads a jax.custom_jvp function called with its arguments by "
+                            f"position", position)
+    for n in fn.nondiff:
+        if not -len(args) <= n < len(args):
+            raise JacValueError(f"nondiff_argnums {n} is out of range for {len(args)} arguments", position)
+    nondiff = {n % len(args) for n in fn.nondiff}
+    value = lowering.call_value(fn.fn, list(args), {}, position)
+    if fn.lowering_rule:  # f called inside its own rule: the primal
+        return value
+    outputs = _outputs(value, fn.name, position)
+    diff = [i for i in range(len(args)) if i not in nondiff]
+    if fn.jvps is not None and len(fn.jvps) != len(diff):
+        raise JacValueError(f"{fn.name}.defjvps(...) gives {len(fn.jvps)} functions for {len(diff)} differentiated "
+                            f"arguments: JAX requires one per argument (None for one that adds nothing)", position)
+    primals = [i for i in diff if type(args[i]) is Tracer]
+    residuals = _tracers([list(args)] + ([outputs] if fn.jvps is not None else []))
+    kinds = [("arg", r) for r in residuals]
+    several = isinstance(value, (Items, tuple))
+
+    def rule(sub_lowering, residual_inputs, tangents):
+        mapping = {r.id: s for r, s in zip(residuals, residual_inputs)}
+        moved = [_swapped(a, mapping) for a in args]
+        by = dict(zip(primals, tangents))
+        zero = [by.get(i) if i in by else sub_lowering.b.const(0.0, position) for i in diff]
+        fn.lowering_rule = True
+        try:
+            if fn.jvp is not None:
+                given = [moved[i] for i in sorted(nondiff)] + [_tuple([moved[i] for i in diff]), _tuple(zero)]
+                pair = sub_lowering.call_value(fn.jvp, given, {}, position)
+                if not (isinstance(pair, (Items, tuple)) and len(pair) == 2):
+                    raise JacValueError(f"the jvp rule of {fn.name} must return a pair (primal_out, tangent_out), as "
+                                        f"JAX requires", position)
+                tangent = pair[1]
+            else:
+                ans = _swapped(Items(outputs) if several else outputs[0], mapping)
+                tangent = None
+                for i, jvp_i, t in zip(diff, fn.jvps, zero):
+                    if jvp_i is None:
+                        continue
+                    part = sub_lowering.call_value(jvp_i, [t, ans] + [moved[k] for k in diff], {}, position)
+                    tangent = part if tangent is None else _added(sub_lowering, tangent, part, position)
+                if tangent is None:
+                    tangent = Items([sub_lowering.b.const(0.0, position)] * len(outputs)) if several else \
+                        sub_lowering.b.const(0.0, position)
+        finally:
+            fn.lowering_rule = False
+        found = list(tangent) if several and isinstance(tangent, (Items, tuple)) else [tangent]
+        if len(found) != len(outputs):
+            raise JacValueError(f"the jvp rule of {fn.name} returns {len(found)} tangents for {len(outputs)} outputs",
+                                position)
+        return found, f"the jvp rule of {fn.name} returned an invalid tangent for output"
+
+    return _custom_nodes(lowering, fn.name, "jax", [args[i] for i in primals], outputs, kinds, rule, True, set(),
+                         position, value, kind="jvp")
+
+
+def _added(lowering, a, b, position):
+    if isinstance(a, (Items, tuple)):
+        return Items(lowering.b.apply("add", x, y, position=position) for x, y in zip(a, b))
+    return lowering.b.apply("add", a, b, position=position)
+
+
 def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, once, non_diff, position, out,
-                  functorch=(False, False)):
+                  functorch=(False, False), kind="vjp"):
     """One ``custom`` node per output (those marked non-differentiable: the value, detached), the backward lowered
     into a sub-graph of its own."""
     b = lowering.b
     residuals = [r for kind, r in kinds if kind == "arg"]
-    nodes, residual_ids, cotangent_ids, results, closures = _backward(lowering, kinds, outputs, backward, position)
     primal_shapes = tuple(tuple(p.shape) for p in primals)
+    seeds = [o.shape for o in outputs] if kind == "vjp" else list(primal_shapes)
+    nodes, residual_ids, cotangent_ids, results, closures = _backward(lowering, kinds, outputs, backward, position,
+                                                                      seeds)
     found = []
-    for p, (r, shape) in enumerate(zip(results, primal_shapes)):
+    for p, (r, shape) in enumerate(zip(results, primal_shapes if kind == "vjp" else
+                                       [tuple(o.shape) for o in outputs])):
         if r is None:
             found.append(None)
             continue
@@ -395,11 +498,11 @@ def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, on
     residual_from, args_residual, slot = [], [], 0
     kinds_all = list(kinds) + [("arg", t) for t in closures]
     used_ids = []
-    for (kind, r), sub_id in zip(kinds_all, residual_ids):
+    for (source, r), sub_id in zip(kinds_all, residual_ids):
         if sub_id not in keep or nodes[sub_id].op == "const":
             continue
         used_ids.append(sub_id)
-        if kind == "ans":
+        if source == "ans":
             residual_from.append((slot, r))
             args_residual.append(detached(b, outputs[r], position))
         else:
@@ -408,18 +511,23 @@ def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, on
         slot += 1
     kept = tuple(n for n in nodes if n.id in keep or n.id in cotangent_ids)
     linear = linear_in_cotangents(kept, cotangent_ids, found)
+    if kind == "jvp" and not linear:
+        raise JacValueError(f"the jvp rule of {name} is not linear in its tangents: JAX requires it (it transposes "
+                            f"the rule for reverse mode), and jac reads a linear one", position)
     if len(outputs) > 1 and not linear:
         raise JacValueError(f"the backward of {name} is not linear in its gradients, and {name} has several "
                             f"outputs: jac applies such a backward to one output's gradient at a time, the library "
                             f"to all at once; write the backward linear in the gradients", position)
     once = once or library == "torch" and len(outputs) > 1 and any(k == "ans" for k, _ in kinds)
-    message = (f"a second derivative through the jax.custom_vjp function {name}: JAX differentiates its fwd's "
+    message = (f"a second derivative through the jax.custom_jvp function {name}: JAX differentiates its jvp rule "
+               f"there, which jac does not; jac computes first derivatives by the rule" if kind == "jvp" else
+               f"a second derivative through the jax.custom_vjp function {name}: JAX differentiates its fwd's "
                f"formula there, which jac does not follow; jac computes first derivatives by the rule"
                if library == "jax" else
                f"a second derivative through {name}, whose backward is @once_differentiable: PyTorch refuses it too"
                if once else "")
     rule = Rule(name, library, kept, tuple(used_ids), tuple(cotangent_ids), tuple(found), tuple(residual_from),
-                tuple(tuple(o.shape) for o in outputs), primal_shapes, linear, once, message, *functorch)
+                tuple(tuple(o.shape) for o in outputs), primal_shapes, linear, once, message, *functorch, kind)
     made = []
     for k, o in enumerate(outputs):
         value = detached(b, o, position)
@@ -430,7 +538,7 @@ def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, on
     return Items(made) if isinstance(out, (Items, tuple)) else made[0]
 
 
-def _backward(lowering, kinds, outputs, backward, position):
+def _backward(lowering, kinds, outputs, backward, position, seeds):
     """The backward lowered into a builder of its own: returns its nodes, the input ids of the residuals (then of
     the closures: arrays of the text it reads by name), of the cotangents, the result ids per primal (None: no
     cotangent), and the closures' arrays."""
@@ -442,7 +550,7 @@ def _backward(lowering, kinds, outputs, backward, position):
     shapes = [outputs[r].shape if kind == "ans" else r.shape for kind, r in kinds]
     residual_inputs = [_constant(main, sub, r) if kind == "arg" and main.nodes[r.id].op == "const" else
                        sub.input(f"#residual{j}", s) for j, ((kind, r), s) in enumerate(zip(kinds, shapes))]
-    cotangents = [sub.input(f"#cotangent{k}", o.shape) for k, o in enumerate(outputs)]
+    cotangents = [sub.input(f"#cotangent{k}", s) for k, s in enumerate(seeds)]  # (a jvp's: its tangents)
     closures, scope = [], {}
     for key, v in lowering.scope.items():
         if type(v) is Tracer and main.nodes[v.id].op == "const":
@@ -524,7 +632,7 @@ def refuse_in_transform(lowering, spelling: str, start: int, position: int) -> N
         if node.op != "custom":
             continue
         rule = node.params["rule"]
-        if rule.library == "jax" and spelling in _JAX_FORWARD:
+        if rule.library == "jax" and rule.kind == "vjp" and spelling in _JAX_FORWARD:
             raise JacValueError(f"{spelling} of the jax.custom_vjp function {rule.name}: JAX raises a TypeError there "
                                 f"(can't apply forward-mode autodiff (jvp) to a custom_vjp function); jax.jacrev, "
                                 f"jax.grad and jax.vjp use its rule", position)
@@ -596,7 +704,7 @@ def _swapped(value, mapping: dict):
 
 def _holds_tracer(value) -> bool:
     return bool(_tracers([value])) or not isinstance(value, (int, float, bool, str, type(None), Static, tuple,
-                                                             FunctionClass, CustomVJP, Apply)) \
+                                                             FunctionClass, CustomVJP, CustomJVP, Apply)) \
         and type(value).__name__ not in ("Function", "Transform", "LibraryFunction", "Mapped", "GradMode",
                                          "Module", "Ufunc")
 

@@ -39,11 +39,10 @@ READ = ("jac reads @jax.jit, @jax.vmap, @jax.grad and the other transforms of ja
         "@torch.no_grad(), @torch.enable_grad(), @torch.inference_mode() and a function of the text")
 
 # hand-written derivative rules: each name, and what it is
-# (jax.custom_vjp, f.defvjp, torch.autograd.Function and once_differentiable are honoured: lang/custom.py)
-_CUSTOM_NAMES = {"custom_jvp": "jax.custom_jvp",
-                 "custom_gradient": "jax.custom_gradient", "custom_vmap": "jax.custom_batching.custom_vmap",
-                 "custom_transpose": "jax.custom_transpose", "defjvp": "f.defjvp", "defjvps": "f.defjvps",
-                 "def_vmap": "f.def_vmap",
+# (jax.custom_vjp / custom_jvp, f.defvjp / defjvp / defjvps, torch.autograd.Function and once_differentiable are
+# honoured: lang/custom.py)
+_CUSTOM_NAMES = {"custom_gradient": "jax.custom_gradient", "custom_vmap": "jax.custom_batching.custom_vmap",
+                 "custom_transpose": "jax.custom_transpose", "def_vmap": "f.def_vmap",
                  "register_autograd": "torch.library.register_autograd",
                  "custom_op": "torch.library.custom_op"}
 _FUNCTION_CLASSES = ("InplaceFunction",)
