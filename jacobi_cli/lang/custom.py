@@ -491,7 +491,8 @@ def _custom_nodes(lowering, name, library, primals, outputs, kinds, backward, on
         if tuple(nodes[r].shape) != shape:
             got = list(nodes[r].shape)
             raise JacValueError(f"{_where(results, p)} {p} - got {got} but expected shape compatible with "
-                                f"{list(shape)}: a cotangent has its argument's shape", position)
+                                f"{list(shape)}: " + ("a cotangent has its argument's shape" if kind == "vjp" else
+                                                      "a tangent has its output's shape, as JAX requires"), position)
         found.append(r)
     # the sub-graph's nodes the results need (an unused closure or residual is no argument of the node)
     keep = _needed(nodes, [r for r in found if r is not None])

@@ -2456,6 +2456,7 @@ class _Lowering:
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
+            or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
 
     def tree_spelling(self, func: ast.AST) -> str | None:
