@@ -79,9 +79,10 @@ names on this page are known.
   are the function itself; `@torch.no_grad()`, `@torch.inference_mode()`, `@torch.set_grad_enabled(False)`
   detach what the function returns, as `with torch.no_grad():` detaches what it assigns, and
   `@torch.enable_grad()` is refused inside such a region. A hand-written derivative rule is honoured: a subclass
-  of `torch.autograd.Function` (`F.apply(x)`) and `jax.custom_vjp` with `f.defvjp(fwd, bwd)`: every derivative jac
-  prints is the rule's (see [Commands](commands.md), "Derivative rules written by hand"); the rules jac does not
-  read (`@jax.custom_jvp`, `f.defjvp`, `jax.custom_gradient`) are refused wherever they are written: the library
+  of `torch.autograd.Function` (`F.apply(x)`), `jax.custom_vjp` with `f.defvjp(fwd, bwd)` and `jax.custom_jvp`
+  with `@f.defjvp` / `f.defjvps(...)`: every derivative jac prints is the rule's (see [Commands](commands.md),
+  "Derivative rules written by hand"); the rules jac does not read (`jax.custom_gradient`,
+  `jax.custom_transpose`, `torch.library.register_autograd`) are refused wherever they are written: the library
   would differentiate with the rule, jac with the function's own formula. Other decorators are
   refused, saying which are read. On the command line a text beginning with `@` names a file: begin it with its
   imports (`import jax`).
