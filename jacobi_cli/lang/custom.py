@@ -746,9 +746,9 @@ def in_backward(lowering) -> bool:
 
 def _dotted(node) -> str | None:
     """``a.b.c`` of an attribute chain on a name, or None (``decorators.dotted``'s reading, which imports this
-    module)."""
-    return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) and _DOTTED.fullmatch(ast.unparse(node)) \
-        else None
-
-
-_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+    module): walked, never unparsed (the parser asks it of every call's callee, ``x.sum().sum()...`` 18,000 deep)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id] + parts[::-1]) if isinstance(node, ast.Name) else None
