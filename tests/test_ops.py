@@ -187,7 +187,9 @@ def _cases():
 
 
 def test_every_op_has_cases():
-    assert set(OPS) - NONDIFF == set(CASES)
+    # custom and custom_once (a rule written in the text) have the rule's derivative, not their impl's: by
+    # definition not central differences of the value; tests/test_custom27.py checks them against the libraries
+    assert set(OPS) - NONDIFF - {"custom", "custom_once"} == set(CASES)
 
 
 @pytest.mark.parametrize("name,case", list(_cases()))

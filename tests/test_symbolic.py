@@ -34,6 +34,7 @@ NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along",
              "clamp_excess"}
 # finite_range is a check (0 or refused) on values, with no derivative
 NO_SYMPY.add("finite_range")
+NO_SYMPY |= {"custom", "custom_once"}  # a derivative rule written in the text: its derivative is no formula's
 # integer is a check of integers computed from inputs (refused or exact), with no derivative; as a bool (the result
 # of a bool matmul, the or of its ands) it is 1 where its argument is nonzero, and has a translation
 MASK_CASES["integer"] = [(((3,),), {"dtype": "bool"}), (((2, 3),), {"dtype": "bool", "what": "a bool"})]

@@ -3334,5 +3334,205 @@ def _lexsort_impl(*keys):
 defop("lexsort", _held_index(_lexsort_impl), lambda *shapes: (shapes[0][0],), nondiff=True)
 
 
+# --- custom (session 27): a derivative rule written in the text (torch.autograd.Function, jax.custom_vjp);
+# --- its rules apply the user's backward, a sub-graph held in the ``rule`` parameter (ir/custom.py) -----------
+
+from . import custom as _custom  # noqa: E402  (the Rule a node holds, and what its rules read of it)
+
+def _custom_is_tracer(x) -> bool:
+    return isinstance(x, Proxy) and x.traces
+
+
+def _custom_zeros(like, shape: tuple):
+    """Zeros of ``shape`` (batched) in the kind of ``like``: an array, a structured batch, a dry run's stand-in
+    or a constant of a traced graph."""
+    if type(like) is np.ndarray:
+        return np.zeros(shape, dtype=like.dtype)
+    if _custom_is_tracer(like):
+        return like.builder.const(np.zeros(shape, dtype=like.builder.dtype))
+    if structured.is_batch(like):
+        return structured.zeros(shape[0], shape[1:], like.dtype)
+    return np.zeros(shape)
+
+
+def _custom_residual_values(rule, ans, args, output: int) -> list:
+    """The residuals' values: each the node's argument of its slot, or the node's own value where the residual
+    is this output (PyTorch's saved output: its derivative at second order goes through the rule)."""
+    first = 1 + len(rule.primal_shapes)
+    return [ans if k == output else args[first + slot] for slot, k in rule.residual_from]
+
+
+def _custom_evaluate(rule, inputs: dict) -> dict:
+    """The sub-graph's values with ``P``, given its input nodes' values."""
+    values = {}
+    for node in rule.nodes:
+        if node.op == "input":
+            values[node.id] = inputs[node.id]
+        elif node.op == "const":
+            values[node.id] = node.value
+        else:
+            args = [values[a] for a in node.args]
+            values[node.id] = getattr(P, node.op)(*args, **node.params) if node.params else \
+                getattr(P, node.op)(*args)
+    return values
+
+
+def _custom_pushed(rule, primal: dict, tangents: dict, batch: int) -> dict:
+    """The tangents of the sub-graph's nodes from ``tangents`` of its cotangent inputs, by the ops' JVP rules."""
+    tan = dict(tangents)
+    for node in rule.nodes:
+        if node.op in ("input", "const"):
+            continue
+        reached = [(i, a) for i, a in enumerate(node.args) if a in tan]
+        if not reached:
+            continue
+        rules = _BLOCKS[node.op].jvp
+        args = [primal[a] for a in node.args]
+        total = None
+        for i, a in reached:
+            part = rules[i](tan[a], primal[node.id], *args, **node.params)
+            total = part if total is None else P.add(total, part)
+        full = (batch,) + tuple(node.shape)
+        tan[node.id] = total if tuple(shape_of(total)) == full else P.broadcast_to(total, shape=full)
+    return tan
+
+
+def _custom_pulled(rule, primal: dict, seed, result: int, batch: int) -> dict:
+    """A jvp rule's sub-graph transposed: the cotangents of its nodes from ``seed`` at node ``result``, pulled back
+    by the ops' VJP rules through the nodes its tangent inputs reach (the rule is linear in them)."""
+    reach = set(rule.cotangent_ids)
+    for node in rule.nodes:
+        if any(a in reach for a in node.args):
+            reach.add(node.id)
+    ct = {result: seed}
+    for node in reversed(rule.nodes):
+        if node.op in ("input", "const") or node.id not in ct:
+            continue
+        g = ct.pop(node.id)
+        rules = _BLOCKS[node.op].vjp
+        args = [primal[a] for a in node.args]
+        for i, a in enumerate(node.args):
+            if a in reach:
+                part = rules[i](g, primal[node.id], *args, **node.params)
+                ct[a] = part if a not in ct else P.add(ct[a], part)
+    return ct
+
+
+def _custom_cotangent(rule, g, ans, args, output: int, primal: int):
+    """The cotangent of primal ``primal`` from the batched cotangent ``g`` of output ``output``."""
+    batch = shape_of(g)[0]
+    if rule.kind == "jvp":  # a jax.custom_jvp: its (linear) jvp rule transposed
+        shape = (batch,) + tuple(rule.primal_shapes[primal])
+        result = rule.result_ids[output]
+        if result is None:
+            return _custom_zeros(g, shape)
+        inputs = dict(zip(rule.residual_ids, _custom_residual_values(rule, ans, args, output)))
+        dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
+        for p, i in enumerate(rule.cotangent_ids):
+            inputs[i] = np.zeros(rule.primal_shapes[p], dtype=dtype)
+        out = _custom_pulled(rule, _custom_evaluate(rule, inputs), g, result, batch).get(rule.cotangent_ids[primal])
+        if out is None:
+            return _custom_zeros(g, shape)
+        if tuple(shape_of(out)) != shape:
+            out = P.broadcast_to(out, shape=shape)
+        return P.custom_once(out, rule=rule) if _custom_is_tracer(out) else out
+    shape = (batch,) + tuple(rule.primal_shapes[primal])
+    result = rule.result_ids[primal]
+    if result is None:
+        return _custom_zeros(g, shape)
+    residuals = _custom_residual_values(rule, ans, args, output)
+    inputs = dict(zip(rule.residual_ids, residuals))
+    traced = _custom_is_tracer(g) or any(_custom_is_tracer(r) for r in residuals)
+    if rule.linear:
+        dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
+        for k, i in enumerate(rule.cotangent_ids):
+            inputs[i] = np.zeros(rule.output_shapes[k], dtype=dtype)
+        out = _custom_pushed(rule, _custom_evaluate(rule, inputs), {rule.cotangent_ids[output]: g}, batch).get(result)
+        if out is None:  # a result no cotangent reaches: zeros (linear_in_cotangents checked it)
+            return _custom_zeros(g, shape)
+    elif not traced and type(g) is not np.ndarray and g.dry_result(shape) is not None:
+        return g.dry_result(shape)
+    else:
+        if not traced and type(g) is not np.ndarray:
+            g = g.to_dense()
+        if traced and batch != 1:
+            raise JacValueError(f"the backward of {rule.label} is not linear in its gradient, and a pass that "
+                                f"jac traces (a second derivative, a derivative written in the text of more than "
+                                f"one row) would apply it to {batch} rows at once: jac applies such a backward "
+                                f"to arrays only (write it linear in the gradient to go further)")
+        rows = []
+        for b in range(batch):
+            for k, i in enumerate(rule.cotangent_ids):
+                inputs[i] = np.zeros(rule.output_shapes[k], dtype=g.dtype) if k != output else \
+                    P.reshape(P.getitem(g, index=(b,)), shape=tuple(rule.output_shapes[k]))
+            rows.append(_custom_evaluate(rule, inputs)[result])
+        out = P.reshape(rows[0], shape=shape) if traced else np.stack(
+            [np.broadcast_to(r, rule.primal_shapes[primal]) for r in rows]).astype(g.dtype, copy=False)
+    if rule.once and _custom_is_tracer(out):
+        out = P.custom_once(out, rule=rule)
+    return out
+
+
+def _custom_vjp_rule(index: int):
+    """The VJP rule of the ``custom`` node's argument ``index``: a primal's cotangent, zeros for the value and the
+    residuals (their derivatives reach the inputs through the backward's own nodes, at second order)."""
+    def rule_of(g, ans, *args, rule, output: int):
+        primals = len(rule.primal_shapes)
+        if 1 <= index <= primals:
+            return _custom_cotangent(rule, g, ans, args, output, index - 1)
+        shape = (shape_of(g)[0],) + tuple(shape_of(args[index]))
+        return _custom_zeros(g, shape)
+    return rule_of
+
+
+def _custom_jvp_rule(index: int):
+    """The JVP rule of argument ``index``: for a primal, the rule's Jacobian (the backward of each basis
+    cotangent) times the tangent, as ``jacrev`` of the function prints it; zeros for the value and residuals."""
+    def rule_of(t, ans, *args, rule, output: int):
+        batch = shape_of(t)[0]
+        out_shape = tuple(rule.output_shapes[output])
+        primals = len(rule.primal_shapes)
+        if not 1 <= index <= primals:
+            return _custom_zeros(t, (batch,) + out_shape)
+        if not rule.linear:
+            raise JacValueError(f"forward mode (a JVP, --mode forward, a Hessian's forward pass) through "
+                                f"{rule.label}, whose backward is not linear in its gradient: the library applies "
+                                f"such a backward to each cotangent, which forward mode never has; jac prints its "
+                                f"Jacobian in reverse mode (--mode reverse) and its VJP (jac vjp)")
+        primal_shape = tuple(rule.primal_shapes[index - 1])
+        if rule.kind == "jvp":  # a jax.custom_jvp: its jvp rule pushes the tangent
+            result = rule.result_ids[output]
+            if result is None:
+                return _custom_zeros(t, (batch,) + out_shape)
+            inputs = dict(zip(rule.residual_ids, _custom_residual_values(rule, ans, args, output)))
+            dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
+            for p, i in enumerate(rule.cotangent_ids):
+                inputs[i] = np.zeros(rule.primal_shapes[p], dtype=dtype)
+            pushed = _custom_pushed(rule, _custom_evaluate(rule, inputs), {rule.cotangent_ids[index - 1]: t},
+                                    batch).get(result)
+            if pushed is None:
+                return _custom_zeros(t, (batch,) + out_shape)
+            return P.custom_once(pushed, rule=rule) if _custom_is_tracer(pushed) else pushed
+        m, n = shape_size(out_shape), shape_size(primal_shape)
+        dtype = ans.dtype if hasattr(ans, "dtype") else np.float64
+        basis = np.eye(m, dtype=dtype).reshape((m,) + out_shape)
+        rows = _custom_cotangent(rule, basis, ans, args, output, index - 1)  # (m, *primal_shape)
+        flat_t = P.reshape(t, shape=(batch, n))
+        flat_rows = P.reshape(rows, shape=(m, n))
+        pushed = P.matmul(flat_t, P.transpose(flat_rows, axes=(1, 0)))
+        return P.reshape(pushed, shape=(batch,) + out_shape)
+    return rule_of
+
+
+_CUSTOM_ARGS = 256  # value, primals and residuals: a rule per position
+defop("custom", lambda value, *rest, rule, output: value, lambda s, *rest, rule, output: s,
+      tuple(_custom_vjp_rule(i) for i in range(_CUSTOM_ARGS)), tuple(_custom_jvp_rule(i) for i in range(_CUSTOM_ARGS)),
+      view="always", label="a custom derivative rule")
+# a traced backward whose own derivative the library computes otherwise (jax.custom_vjp's fwd formula) or refuses
+# (once_differentiable): the value itself, its derivative refused
+defop("custom_once", lambda x, rule: x, lambda s, rule: s, (_custom.once_rule,), (_custom.once_rule,),
+      view="always", label="a custom rule's backward", elementwise=True)
+
+
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

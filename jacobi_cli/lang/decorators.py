@@ -12,9 +12,11 @@ decorators nearest the ``def`` first (the parser's ``statement`` calls :func:`de
   assigns: the parser's ``no_grad``); ``@torch.enable_grad()`` is the function where gradients are on (outside
   every no-grad region) and refused inside one (PyTorch's result would carry the gradient the region drops).
 
-:func:`refuse_custom_rules` refuses, before the walk, every spelling of a derivative rule written by hand
-(``jax.custom_jvp`` / ``custom_vjp``, ``f.defjvp`` / ``defvjp``, ``torch.autograd.Function`` subclasses): the library
-would use the rule, jac the function's own formula. No op of its own.
+:func:`refuse_custom_rules` refuses, before the walk, every spelling of a derivative rule written by hand that jac
+does not read (``jax.custom_gradient``, ``jax.custom_transpose``, ``torch.library.register_autograd``,
+``InplaceFunction``...): the library would use the rule, jac the function's own formula. The rules jac honours
+(``jax.custom_vjp`` / ``custom_jvp``, ``torch.autograd.Function``) are :mod:`.custom`'s, which
+``@jax.custom_vjp`` / ``@f.defjvp`` reach from here (:func:`_applied`).
 """
 
 from __future__ import annotations
@@ -40,14 +42,13 @@ READ = ("jac reads @jax.jit, @jax.vmap, @jax.grad and the other transforms of ja
         "@torch.no_grad(), @torch.enable_grad(), @torch.inference_mode() and a function of the text")
 
 # hand-written derivative rules: each name, and what it is
-_CUSTOM_NAMES = {"custom_jvp": "jax.custom_jvp", "custom_vjp": "jax.custom_vjp",
-                 "custom_gradient": "jax.custom_gradient", "custom_vmap": "jax.custom_batching.custom_vmap",
-                 "custom_transpose": "jax.custom_transpose", "defjvp": "f.defjvp", "defjvps": "f.defjvps",
-                 "defvjp": "f.defvjp", "def_vmap": "f.def_vmap",
+# (jax.custom_vjp / custom_jvp, f.defvjp / defjvp / defjvps, torch.autograd.Function and once_differentiable are
+# honoured: lang/custom.py)
+_CUSTOM_NAMES = {"custom_gradient": "jax.custom_gradient", "custom_vmap": "jax.custom_batching.custom_vmap",
+                 "custom_transpose": "jax.custom_transpose", "def_vmap": "f.def_vmap",
                  "register_autograd": "torch.library.register_autograd",
-                 "custom_op": "torch.library.custom_op",
-                 "once_differentiable": "torch.autograd.function.once_differentiable"}
-_FUNCTION_CLASSES = ("Function", "InplaceFunction")
+                 "custom_op": "torch.library.custom_op"}
+_FUNCTION_CLASSES = ("InplaceFunction",)
 _CUSTOM_WORDS = re.compile(r"\b(?:" + "|".join(sorted(set(_CUSTOM_NAMES) | set(_FUNCTION_CLASSES))) + r")\b")
 
 
@@ -58,9 +59,9 @@ def custom_rule_message(what: str, library: str) -> str:
 
 
 def refuse_custom_rules(module: ast.Module, source) -> None:
-    """Refuse every spelling of a hand-written derivative rule in the text, wherever it is: ``@jax.custom_jvp``,
-    ``jax.custom_vjp(f)``, ``f.defjvp(...)``, ``@custom_jvp`` imported from jax, ``class F(torch.autograd.Function)``
-    (or ``Function`` imported from torch.autograd) and its ``F.apply(x)``."""
+    """Refuse every spelling of a hand-written derivative rule jac does not read, wherever it is in the text:
+    ``@jax.custom_gradient``, ``f.def_vmap``, ``torch.library.custom_op``, ``class F(torch.autograd.InplaceFunction)``
+    (jax.custom_vjp / custom_jvp and torch.autograd.Function are honoured: lang/custom.py)."""
     if _CUSTOM_WORDS.search(source.body) is None:
         return
     bound = {n.id for n in ast.walk(module) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | \
@@ -138,6 +139,10 @@ def _applied(lowering, decorator: ast.expr, name: str, value):
     mode = _grad_mode(lowering, decorator, position)
     if mode is not None:
         return GradMode(value, mode, text)
+    from . import custom
+    found = custom.decorator(lowering, decorator, name, value, position)  # @jax.custom_vjp (lang/custom.py)
+    if found is not None:
+        return found
     if _same(lowering, decorator):
         return value
     func, keywords = decorator, []

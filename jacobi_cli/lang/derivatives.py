@@ -31,6 +31,7 @@ from ..ir.reverse import pullback
 from ..ir.shapes import fmt, is_concrete, size
 from .functions import Items, Refused, detached
 from . import trees
+from . import custom  # refuse_in_transform: a rule the library does not run under a transform
 
 # transforms of a function, whose results are differentiable (JAX's and torch.func's): spelling -> what it computes
 TRANSFORMS = {"jax.grad": "grad", "jax.value_and_grad": "value_and_grad", "jax.jacrev": "jacobian",
@@ -178,7 +179,9 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
         ts += fresh
         in_trees.append(tree)
         called[k] = trees.unflatten(tree, fresh)
+    start = len(b.nodes)
     out = lowering.call_value(tr.fn, called, kwargs, position)
+    custom.refuse_in_transform(lowering, tr.spelling, start, position)  # jax.jacfwd of a custom_vjp (lang/custom.py)
     aux = None
     if tr.has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

@@ -51,6 +51,7 @@ from . import inference
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
+from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
 from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
@@ -615,6 +616,8 @@ class _Lowering:
             return
         if self.flattens(stmt):  # rnn.flatten_parameters(): cuDNN's memory layout, nothing to compute
             return
+        if custom.statement(self, stmt):  # ctx.save_for_backward(x), ctx.k = 3, f.defvjp(fwd, bwd) (lang/custom.py)
+            return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
                 and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print" \
                 and "print" not in self.scope:
@@ -664,6 +667,8 @@ class _Lowering:
         if found is not None and not isinstance(found[1], ast.Call) and not self.constant_syntax(found[1]):
             found = None  # y = (x * 2).requires_grad_(): x * 2 requires grad already, and PyTorch leaves it as it is
         if found is None:
+            if custom.declare_class(self, stmt):  # class F(torch.autograd.Function) (lang/custom.py)
+                return True
             return self.declare_class(stmt) or self.declare_layers(stmt) or self.declare_instance(stmt) \
                 or self.declare_optimizer(stmt) or self.declare_marked(stmt)
         name, call, keyword = found
@@ -1296,7 +1301,7 @@ class _Lowering:
         try:
             for stmt in fn.body:
                 self.run(stmt, f"inside {fn.name}()")
-            return self.expression(fn.result)
+            return None if fn.result is None else self.expression(fn.result)  # None: setup_context (lang/custom.py)
         finally:
             self.scope, self.sequence_names, self.tuple_names, self.memory.tokens = saved
             self.calling = self.calling - {fn}
@@ -1534,11 +1539,14 @@ class _Lowering:
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
                                                           derivatives.Transform, Linear)) \
                     or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
-                    or isinstance(value, decorators.GradMode):  # model.to(device), jax.vmap(f), @torch.no_grad()
+                    or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES):  # model.to(device), jax.vmap(f), @torch.no_grad()
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
                 self.scope[target] = value  # device = torch.device('cpu'), dtype = torch.float64: read at .to()
+                return value
+            if value is None and custom.in_backward(self):  # gx = None in a backward: no gradient (lang/custom.py)
+                self.scope[target] = None
                 return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
@@ -2030,6 +2038,8 @@ class _Lowering:
             if self.derivative_spelling(node.func) is not None:  # jax.grad(f), torch.autograd.grad(y, x): its own
                 return []
             if self.tree_spelling(node.func) is not None:  # jax.tree_util.tree_map(f, a, b): its arguments (.trees)
+                return list(node.args) + [k.value for k in node.keywords]
+            if custom.spelling(self, node.func) is not None:  # jax.custom_vjp(f): its arguments (lang/custom.py)
                 return list(node.args) + [k.value for k in node.keywords]
             if self.mask_indices_call(node):  # np.mask_indices(3, np.triu): the function read off the text
                 return []
@@ -2523,6 +2533,7 @@ class _Lowering:
             isinstance(func.func, ast.Attribute) and LIBRARIES.get(self.module_path(func.func.value)) == "torch.nn"
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
+            or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
             or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
 
     def tree_spelling(self, func: ast.AST) -> str | None:
@@ -2566,7 +2577,7 @@ class _Lowering:
     def is_callable(self, value) -> bool:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
-                                  vmapping.Mapped, decorators.GradMode))
+                                  vmapping.Mapped, decorators.GradMode)) or isinstance(value, custom.CALLABLE)
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -2582,6 +2593,8 @@ class _Lowering:
             return vmapping.call_mapped(self, fn, args, kwargs, position)
         if isinstance(fn, decorators.GradMode):  # a def decorated @torch.no_grad()
             return decorators.call_grad_mode(self, fn, args, kwargs, position)
+        if isinstance(fn, custom.CALLABLE):  # F.apply, a jax.custom_vjp function (lang/custom.py)
+            return custom.call(self, fn, args, kwargs, position)
         lower = self.lookup("function", fn.name, fn.module, position)  # a derivatives.LibraryFunction: jnp.sin
         return lower(self.b, args, kwargs, position)
 
@@ -2664,6 +2677,9 @@ class _Lowering:
     def call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
+        found = self.custom_call(node, kind, fname, kids, position)
+        if found is not None:
+            return found
         spelling = self.derivative_spelling(node.func)
         if spelling is not None and spelling in derivatives.LINEAR:  # jax.vjp(f, x): a pair holding a function
             return lower_linear(self, spelling, node, position)
@@ -2704,7 +2720,7 @@ class _Lowering:
             return self.call_module(called, args, kwargs, position)
         if isinstance(called, (Function, Module, Sequential, derivatives.Transform, Linear)) \
                 or isinstance(called, (vmapping.Mapped, derivatives.LibraryFunction)) \
-                or isinstance(called, decorators.GradMode):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
+                or isinstance(called, decorators.GradMode) or isinstance(called, custom.CALLABLE):  # jax.jit(jnp.sin)(x), a @torch.no_grad() def
             if any(k.arg is None for k in node.keywords):
                 raise JacParseError("'**' unpacking is not supported", position)
             kids = kids[1:] if made else kids
@@ -2762,6 +2778,25 @@ class _Lowering:
         if self.folded and type(found) is Tracer:  # jnp.array([1.0, 2.0]): one array, as meant (.trees)
             self.folded.discard(found.id)
         return found
+
+    def custom_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, position: int):
+        """``F.apply(x)`` of a ``torch.autograd.Function`` and ``jax.custom_vjp(f)`` (:mod:`.custom`); None for any
+        other call."""
+        rule = custom.spelling(self, node.func)
+        owner = kids[0] if kind == "method" and kids and isinstance(kids[0], custom.VALUES) else None
+        if rule is None and owner is None:
+            return None
+        if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+            raise JacParseError("'*' and '**' unpacking in this call are not supported", position)
+        rest = kids[1:] if owner is not None else kids
+        args = rest[: len(rest) - len(node.keywords)]
+        kwargs = {k.arg: v for k, v in zip(node.keywords, rest[len(args):])}
+        if rule is not None:
+            return custom.make_vjp(self, args, kwargs, position, rule)
+        if isinstance(owner, custom.FunctionClass) and fname == "apply":
+            return custom.call(self, custom.Apply(owner), args, kwargs, position)
+        raise JacValueError(f"{ast.unparse(node.func)}(...) is not read here: jac reads F.apply(...), "
+                            f"ctx.save_for_backward(...) and f.defvjp(fwd, bwd) as statements of their own", position)
 
     def tree_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, position: int):
         """The calls of dicts and pytrees (:mod:`.trees`): ``jax.tree_util.tree_map(...)``, ``dict(...)``,
@@ -2827,6 +2862,8 @@ class _Lowering:
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
+        if isinstance(value, custom.VALUES):  # ctx.saved_tensors, F.apply (lang/custom.py)
+            return custom.attribute(self, value, node.attr, position)
         if isinstance(value, Items):
             return value.field(node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
@@ -3593,6 +3630,8 @@ def _check_import(stmt, source: Source) -> None:
         if path.split(".")[0] in _FOREIGN:  # import optax, import flax.linen as nn
             raise JacParseError(f"{written}: {_FOREIGN[path.split('.')[0]]}", position)
         if path in ("jax.jit", "functools.partial"):  # from jax import jit: @jit changes no value
+            continue
+        if path in custom.IMPORTS:  # from torch.autograd import Function, from jax import custom_vjp (lang/custom.py)
             continue
         if path == "functools" and bound is None:  # @functools.partial(jax.vmap, ...) (.decorators)
             continue

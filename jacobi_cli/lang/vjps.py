@@ -30,6 +30,7 @@ from .derivatives import _concrete, at_call, _float_array, _literal, _syntax_arg
 from .functions import Items
 from . import trees
 from .trees import unfolded
+from . import custom  # refuse_in_transform: a rule the library does not run under a transform
 
 # spelling -> (what it computes, its parameters in the library's order (the primals of vjp / linearize are
 # positional after the function), its keywords and the value jac reads for each (None: any literal))
@@ -155,7 +156,9 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         trees.append(tree)
     _concrete(leaves, spelling, position)
     ts = [b.fresh(x, position) for x in leaves]
+    start = len(b.nodes)
     out = unfolded(lowering, lowering.call_value(fn, _trees(ts, trees), {}, position))
+    custom.refuse_in_transform(lowering, spelling, start, position)  # jax.jvp of a custom_vjp (lang/custom.py)
     aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

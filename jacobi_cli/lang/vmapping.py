@@ -28,6 +28,7 @@ from ..ir.shapes import fmt, is_concrete
 from .derivatives import LibraryFunction, _literal, _syntax_arguments, at_call, function_of
 from .functions import FUNCTIONS, Items, Static, static_int
 from .trees import Dict
+from . import custom  # refuse_in_transform: a rule the library does not run under a transform
 
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
 SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap",
@@ -267,7 +268,9 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
             index = (slice(None),) * (axis % t.ndim) + (i,)
             slices[path] = b.apply("getitem", t, index=index, position=position)
         called = [_rebuilt(arg, axis, (k,), slices) for k, (arg, axis) in enumerate(zip(args, axes))]
+        start = len(b.nodes)
         out = lowering.call_value(fn, called, {}, position)
+        custom.refuse_in_transform(lowering, spelling, start, position)  # an autograd.Function (lang/custom.py)
         _no_numbers(lowering, fn, out, None, spelling, position)
         results.append(out)
     return _stacked(b, results, out_axes, spelling, position)

@@ -80,9 +80,12 @@ names on this page are known.
   detach what the function returns, as `with torch.no_grad():` detaches what it assigns (a result of
   `@torch.inference_mode()` used where PyTorch saves it for backward, `f(x) * x`, is refused as PyTorch raises),
   and `@torch.enable_grad()` is refused inside such a region; a text ending with a decorated `def` that is no
-  plain function (`@jax.grad`) says to end it with the call. A hand-written derivative rule is refused wherever it
-  is written (`@jax.custom_jvp`, `jax.custom_vjp(f)`, `f.defvjp(...)`, a subclass of `torch.autograd.Function`):
-  the library would differentiate with the rule, jac with the function's own formula. Other decorators are
+  plain function (`@jax.grad`) says to end it with the call. A hand-written derivative rule is honoured: a subclass
+  of `torch.autograd.Function` (`F.apply(x)`), `jax.custom_vjp` with `f.defvjp(fwd, bwd)` and `jax.custom_jvp`
+  with `@f.defjvp` / `f.defjvps(...)`: every derivative jac prints is the rule's (see [Commands](commands.md),
+  "Derivative rules written by hand"); the rules jac does not read (`jax.custom_gradient`,
+  `jax.custom_transpose`, `torch.library.register_autograd`) are refused wherever they are written: the library
+  would differentiate with the rule, jac with the function's own formula. Other decorators are
   refused, saying which are read. On the command line a text beginning with `@` names a file: begin it with its
   imports (`import jax`).
 - `torch.nn`'s modules without parameters are their functions with the constructor's arguments:

@@ -571,6 +571,11 @@ def translate(graph, as_components: bool) -> tuple:
 
     S = sys.modules[__name__]
     need = graph.needed()
+    custom = next((n for n in graph.nodes if n.op == "custom" and need[n.id]), None)
+    if custom is not None:  # a rule written in the text (lang/custom.py): before its detached value is reached
+        raise NoTranslation(f"{custom.params['rule'].label} is a derivative rule written in the text: its derivative "
+                            "is its backward's, not a formula's, so jac has no symbolic form of it (jac eval prints "
+                            "the rule's derivative)", custom.position)
     values: list = [None] * len(graph.nodes)
     leaves = {}
     for node in graph.nodes:
