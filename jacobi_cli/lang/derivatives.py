@@ -30,7 +30,7 @@ from ..ir.ops import OPS, P
 from ..ir.reverse import pullback
 from ..ir.shapes import fmt, is_concrete, size
 from .functions import Items, Refused, detached
-from . import trees
+from . import trees, whiles
 
 # transforms of a function, whose results are differentiable (JAX's and torch.func's): spelling -> what it computes
 TRANSFORMS = {"jax.grad": "grad", "jax.value_and_grad": "value_and_grad", "jax.jacrev": "jacobian",
@@ -177,7 +177,9 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
         ts += fresh
         in_trees.append(tree)
         called[k] = trees.unflatten(tree, fresh)
+    loops = lowering.while_loops
     out = lowering.call_value(tr.fn, called, kwargs, position)
+    whiles.refuse_reverse(lowering, loops, tr.spelling, position)  # JAX's reverse mode refuses a while_loop
     aux = None
     if tr.has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

@@ -28,7 +28,7 @@ from ..ir.graph import Tracer
 from ..ir.shapes import fmt, size
 from .derivatives import _concrete, at_call, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
 from .functions import Items
-from . import trees
+from . import trees, whiles
 
 # spelling -> (what it computes, its parameters in the library's order (the primals of vjp / linearize are
 # positional after the function), its keywords and the value jac reads for each (None: any literal))
@@ -152,7 +152,9 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         trees.append(tree)
     _concrete(leaves, spelling, position)
     ts = [b.fresh(x, position) for x in leaves]
+    loops = lowering.while_loops
     out = lowering.call_value(fn, _trees(ts, trees), {}, position)
+    whiles.refuse_reverse(lowering, loops, spelling, position)  # jax.vjp: JAX's reverse mode refuses a while_loop
     aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

@@ -1,0 +1,78 @@
+"""Parity of what session 27 read of jax.lax (lang/whiles.py, lang/scans.py, lang/laxnames.py's session-27 block):
+each text run by JAX itself (float64, in a process of its own: test_jax16's ``jax_process``; skipped without jax),
+jac's value, Jacobians and a VJP equal to JAX's value and ``jax.jacrev`` of the same text; a while_loop's against
+``jax.jacfwd`` (JAX's reverse mode refuses any while_loop), and JAX's own refusal of ``jax.grad`` over one."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.tools import api
+from test_jax16 import _jax, assert_agrees_with_jax, jax_process  # noqa: F401 - the fixture is used by name
+
+rng = np.random.default_rng(2727)
+X5, Y5 = rng.standard_normal(5), rng.standard_normal(5)
+A34 = rng.standard_normal((3, 4))
+T234 = rng.standard_normal((2, 3, 4))
+ZEROS = np.array([0.5, 0.0, -2.0, 0.0, 3.0, 1.5])
+HEAD = "import jax, jax.numpy as jnp\nfrom jax import lax\n"
+
+TEXTS = [
+    (HEAD + "lax.associative_scan(jnp.add, x)", {"x": X5}),
+    (HEAD + "lax.associative_scan(lax.add, x, reverse=True, axis=1)", {"x": A34}),
+    (HEAD + "lax.associative_scan(lambda a, b: a * b, x)", {"x": X5}),
+    (HEAD + "lax.associative_scan(jnp.multiply, x)", {"x": ZEROS}),
+    (HEAD + "lax.associative_scan(lax.mul, x, axis=2, reverse=True)", {"x": T234}),
+    (HEAD + "lax.associative_scan(jnp.maximum, x)", {"x": X5}),
+    (HEAD + "lax.associative_scan(lambda a, b: lax.min(b, a), x, axis=-1)", {"x": A34}),
+    (HEAD + "lax.associative_scan(jnp.logaddexp, x, axis=1, reverse=True)", {"x": A34}),
+    (HEAD + "def f(a, b):\n    return jnp.logaddexp(a, b)\nlax.associative_scan(f, x)", {"x": X5 * 30}),
+]
+
+
+@pytest.mark.parametrize("code, inputs", TEXTS, ids=[t[0][len(HEAD):][:60] for t in TEXTS])
+def test_agrees_with_jax(jax_process, code, inputs):
+    assert_agrees_with_jax(jax_process, code, inputs)
+
+
+def jax_forward(code: str, inputs: dict) -> dict:
+    """The snippet's value and ``jax.jacfwd`` by every input (a while_loop's: JAX's jacrev refuses it)."""
+    jax = _jax()
+    jnp = jax.numpy
+    names = list(inputs)
+
+    def f(*xs):
+        scope = {"jax": jax, "jnp": jnp, "lax": jax.lax, **dict(zip(names, xs))}
+        lines = code.splitlines()
+        exec("\n".join(lines[:-1]), scope)
+        return jnp.asarray(eval(lines[-1], scope), dtype=jnp.float64)
+
+    args = tuple(jnp.asarray(inputs[k], dtype=jnp.float64) for k in names)
+    jac = jax.jacfwd(f, argnums=tuple(range(len(args))))(*args)
+    try:
+        jax.jacrev(f)(*args)
+        reverse = "no error"
+    except Exception as e:  # JAX's refusal of reverse mode over a while_loop
+        reverse = f"{type(e).__name__}: {e}"
+    return {"value": np.asarray(f(*args)), "jacobian": {k: np.asarray(j) for k, j in zip(names, jac)},
+            "reverse": reverse}
+
+
+WHILES = [
+    (HEAD + "lax.while_loop(lambda c: c[0] < 4, lambda c: (c[0] + 1, jnp.sin(c[1]) * y), (0, x))[1]",
+     {"x": X5, "y": Y5}),
+    (HEAD + "def cond(c):\n    i, v = c\n    return i < 3\ndef body(c):\n    i, v = c\n    return i + 1, v @ a\n"
+     "lax.while_loop(cond, body, (jnp.int32(0), x))[1]", {"x": A34[:, :3], "a": rng.standard_normal((3, 3))}),
+    (HEAD + "lax.while_loop(lambda c: c[1] > 0, lambda c: (c[0] * 2.0 + c[0] ** 2, c[1] - 1), (x, 5))[0]",
+     {"x": X5 * 0.1}),
+    (HEAD + "lax.while_loop(lambda c: c[0] < 0, lambda c: (c[0] + 1, c[1] * 2.0), (0, x))[1]", {"x": X5}),
+]
+
+
+@pytest.mark.parametrize("code, inputs", WHILES, ids=[t[0][len(HEAD):][:60] for t in WHILES])
+def test_a_while_loop_with_a_constant_trip_count_agrees_with_jax_jacfwd(jax_process, code, inputs):
+    theirs = jax_process.submit(jax_forward, code, inputs).result()
+    assert "Reverse-mode differentiation does not work" in theirs["reverse"]
+    np.testing.assert_allclose(api.evaluate(code, inputs), theirs["value"], rtol=1e-10, atol=1e-12)
+    ours = api.jacobian(code, inputs)
+    for k in inputs:
+        np.testing.assert_allclose(ours[k], theirs["jacobian"][k], rtol=1e-10, atol=1e-12, err_msg=k)
