@@ -132,3 +132,94 @@ def test_associative_scan_where_jaxs_tree_splits_or_spreads_otherwise_is_refused
     np.testing.assert_allclose(value(f"lax.associative_scan({fn}, x)", x=np.array([1.0, 2.0, 3.0])),
                                {"jnp.maximum": [1, 2, 3], "lax.min": [1, 1, 1], "jnp.multiply": [1, 2, 6],
                                 "jnp.logaddexp": np.logaddexp.accumulate([1.0, 2.0, 3.0])}[fn], rtol=1e-14)
+
+
+# --- jax.scipy.special: boxcox, boxcox1p, comb, poch, bernoulli ---------------------------------------------------
+
+SPECIAL = [
+    ("jax.scipy.special.boxcox(x, l)", {"x": np.array([0.5, 1.0, 2.0, 3.0, 0.1]), "l": np.array([0.3, 0.5, -1.0, 1.2, 2.0])}),
+    ("jax.scipy.special.boxcox1p(x, l)", {"x": np.array([0.5, 0.2, 2.0, -0.5, 0.1]), "l": np.array([0.3, 0.5, -1.0, 1.2, 2.0])}),
+    ("jax.scipy.special.comb(n, k)", {"n": np.array([5.0, 4.5, 7.0, 9.0, 10.0]), "k": np.array([2.0, 1.5, 4.0, 0.5, 3.0])}),
+    ("jax.scipy.special.comb(n, k, repetition=True)", {"n": np.array([5.0, 4.5, 3.0, 2.5, 10.0]),
+                                                       "k": np.array([2.0, 1.5, 4.0, 0.5, 3.0])}),
+    ("jax.scipy.special.poch(z, m)", {"z": np.array([0.5, 1.5, -0.5, 3.0, 2.2]), "m": np.array([0.3, 1.5, 2.0, 0.7, -0.7])}),
+]
+
+
+@pytest.mark.parametrize("code, inputs", SPECIAL, ids=[t[0] for t in SPECIAL])
+def test_the_special_functions_derivatives_are_central_differences(code, inputs):
+    assert_derivatives_are_central_differences(code, inputs)
+    first = api.jacobian(code, inputs)
+    for _ in range(2):
+        again = api.jacobian(code, inputs)
+        for k in first:
+            np.testing.assert_array_equal(again[k], first[k])
+
+
+def test_the_special_functions_values_are_scipys():
+    special = pytest.importorskip("scipy.special")
+    x, l = np.array([0.5, 1.0, 2.0, 3.0]), np.array([0.0, 0.5, -1.0, 0.0])
+    np.testing.assert_allclose(value("jax.scipy.special.boxcox(x, l)", x=x, l=l), special.boxcox(x, l), rtol=1e-14)
+    np.testing.assert_allclose(value("jax.scipy.special.boxcox1p(x, l)", x=x, l=l), special.boxcox1p(x, l),
+                               rtol=1e-14)
+    n, k = np.array([5.0, 4.0, 3.0, -1.0, 10.0]), np.array([2.0, 4.0, 4.0, 0.0, -1.0])
+    np.testing.assert_allclose(value("jax.scipy.special.comb(n, k)", n=n, k=k), special.comb(n, k), rtol=1e-12)
+    n, k = np.abs(n), np.abs(k)  # (SciPy's NaN at N < 0 with repetition is JAX's 0: test_parity_lax27)
+    np.testing.assert_allclose(value("jax.scipy.special.comb(n, k, repetition=True)", n=n, k=k),
+                               special.comb(n, k, repetition=True), rtol=1e-12)
+    z, m = np.array([0.5, 1.5, -0.5, 3.0]), np.array([0.0, 1.5, 2.0, -0.7])
+    np.testing.assert_allclose(value("jax.scipy.special.poch(z, m)", z=z, m=m), special.poch(z, m), rtol=1e-13)
+    # JAX's bernoulli sums 48 terms of a series: B_4 is off by 2.5e-6 (relative) there, and jac computes JAX's
+    ours = value("jax.scipy.special.bernoulli(10) * 1.0")
+    np.testing.assert_allclose(ours, special.bernoulli(10), rtol=3e-6)
+    np.testing.assert_allclose(ours[4], -0.03333324870879498, rtol=1e-12)
+
+
+def test_poch_at_a_pole_is_refused_and_its_derivative_by_m_at_zero_is_digamma():
+    assert "pole" in refusal("jax.scipy.special.poch(z, m)", z=np.array([-1.0, 2.0]), m=np.array([0.0, 1.0]))
+    J = api.jacobian(HEAD + "jax.scipy.special.poch(z, m)", {"z": np.array([2.5]), "m": np.array([0.0])})
+    np.testing.assert_allclose(J["m"], [[0.7031566406452432]], rtol=1e-12)  # ψ(2.5): JAX's rule at m = 0
+    np.testing.assert_allclose(J["z"], [[0.0]], atol=1e-15)
+
+
+# --- jax.lax's bitwise ops, RoundingMethod, nextafter -------------------------------------------------------------
+
+I32 = "jnp.array({}, dtype=jnp.int32)"
+
+
+@pytest.mark.parametrize("code, want", [
+    ("lax.bitwise_and(jnp.array([5, 6, -3]), 3)", [1, 2, 1]),
+    (f"lax.bitwise_or({I32.format([5, 6, -3])}, jnp.int32(8))", [13, 14, -3]),
+    (f"lax.bitwise_xor({I32.format([5, 6, -3])}, {I32.format([1, 1, 1])})", [4, 7, -4]),
+    (f"lax.bitwise_not({I32.format([0, 1, -2])})", [-1, -2, 1]),
+    (f"lax.shift_left({I32.format([1, -1, 3])}, {I32.format([2, 31, 40])})", [4, -2 ** 31, 0]),
+    (f"lax.shift_right_logical({I32.format([-8, 8, 1])}, jnp.int32(1))", [2 ** 31 - 4, 4, 0]),
+    (f"lax.shift_right_arithmetic({I32.format([-8, 8, -1])}, {I32.format([1, 40, -1])})", [-4, 0, -1]),
+    (f"lax.population_count({I32.format([-1, 7, 0])})", [32, 3, 0]),
+    (f"lax.clz({I32.format([-1, 7, 0])})", [0, 29, 32]),
+])
+def test_lax_bitwise_ops_of_integer_constants_are_computed_as_jax_does(code, want):
+    np.testing.assert_array_equal(value(code + " * x", x=np.ones(3)), want)
+
+
+def test_lax_bitwise_ops_refuse_floats_as_jax_does_and_read_masks_as_logic():
+    assert "JAX raises TypeError" in refusal("lax.bitwise_and(x, 3)", x=X5)
+    assert "same dtype" in refusal(f"lax.bitwise_and({I32.format([1, 2])}, 3) * x", x=X5[:2])  # as JAX with x64
+    assert "same dtype" in refusal(f"lax.bitwise_xor({I32.format([1, 2])}, jnp.array([1, 2], dtype=jnp.int64)) * x",
+                                   x=X5[:2])
+    np.testing.assert_array_equal(value("jnp.where(lax.bitwise_or(x > 0, x < -1), x, 0.0)", x=X5),
+                                  np.where((X5 > 0) | (X5 < -1), X5, 0.0))
+
+
+def test_rounding_method_members_are_jaxs_enum_values():
+    h = np.array([0.5, 1.5, 2.5, -0.5, -2.5])
+    np.testing.assert_array_equal(value("lax.round(h, lax.RoundingMethod.TO_NEAREST_EVEN)", h=h), [0, 2, 2, -0, -2])
+    np.testing.assert_array_equal(value("jax.lax.round(h, rounding_method=jax.lax.RoundingMethod.AWAY_FROM_ZERO)",
+                                        h=h), [1, 2, 3, -1, -3])
+    assert "AWAY_FROM_ZERO and TO_NEAREST_EVEN" in refusal("lax.round(h, lax.RoundingMethod.UP)", h=h)
+
+
+def test_lax_nextafter_is_jnp_nextafter_and_its_derivative_is_refused_as_jax_has_none():
+    np.testing.assert_array_equal(value("lax.nextafter(jnp.array([1.0, -2.0]), 3.0) * 1.0"),
+                                  np.nextafter([1.0, -2.0], 3.0))
+    assert "no derivative" in refusal("lax.nextafter(x, 3.0)", x=X5)

@@ -15,6 +15,7 @@ A34 = rng.standard_normal((3, 4))
 T234 = rng.standard_normal((2, 3, 4))
 ZEROS = np.array([0.5, 0.0, -2.0, 0.0, 3.0, 1.5])
 HEAD = "import jax, jax.numpy as jnp\nfrom jax import lax\n"
+I32 = "def i32(v):\n    return jnp.array(v, dtype=jnp.int32)\n"
 
 TEXTS = [
     (HEAD + "lax.associative_scan(jnp.add, x)", {"x": X5}),
@@ -26,6 +27,28 @@ TEXTS = [
     (HEAD + "lax.associative_scan(lambda a, b: lax.min(b, a), x, axis=-1)", {"x": A34}),
     (HEAD + "lax.associative_scan(jnp.logaddexp, x, axis=1, reverse=True)", {"x": A34}),
     (HEAD + "def f(a, b):\n    return jnp.logaddexp(a, b)\nlax.associative_scan(f, x)", {"x": X5 * 30}),
+    # jax.scipy.special (lang/laxmore.py), with lmbda = 0, k outside [0, N], N < 0 and m = 0 among the values
+    ("jax.scipy.special.boxcox(x, l)", {"x": np.array([0.5, 1.0, 2.0, 3.0, 0.1]),
+                                        "l": np.array([0.0, 0.5, -1.0, 0.0, 2.0])}),
+    ("jax.scipy.special.boxcox1p(x, l)", {"x": np.array([0.5, 0.0, 2.0, -0.5, 0.1]),
+                                          "l": np.array([0.0, 0.5, -1.0, 0.0, 2.0])}),
+    ("jax.scipy.special.comb(n, k)", {"n": np.array([5.0, 4.5, 3.0, -1.0, 10.0, 7.0]),
+                                      "k": np.array([2.0, 1.5, 4.0, 0.0, 0.0, -1.0])}),
+    ("jax.scipy.special.comb(n, k, repetition=True)", {"n": np.array([5.0, 4.5, 3.0, 0.0, 10.0, -1.0]),
+                                                       "k": np.array([2.0, 1.5, 4.0, 0.0, 3.0, 0.0])}),
+    ("jax.scipy.special.poch(z, m)", {"z": np.array([0.5, 1.5, -0.5, 3.0, 2.2, 7.5]),
+                                      "m": np.array([0.0, 1.5, 2.0, 0.0, -0.7, 3.0])}),
+    ("jax.scipy.special.bernoulli(30)[3:] * x", {"x": np.array(1.5)}),
+    # jax.lax's bitwise ops of integer constants, RoundingMethod, nextafter of constants
+    (I32 + "(lax.shift_left(i32([1, -1, 3]), i32([2, 31, 40])) + lax.shift_right_logical(i32([-8, 8, 1]), i32(1)) + "
+     "lax.shift_right_arithmetic(i32([-8, 8, -1]), i32([1, 40, -1])) + lax.population_count(i32([-1, 7, 0])) + "
+     "lax.clz(i32([-1, 7, 0])) + lax.bitwise_xor(jnp.array([5, 6, -3]), 3)) * x",
+     {"x": np.array([1.0, 1e-9, 1e-9])}),
+    ("lax.bitwise_not(jnp.array([0, 1, -2])) * lax.bitwise_and(jnp.array([5, 6, -3]), 3) * x + "
+     "lax.bitwise_or(jnp.array([5, 6, -3]), 8) * x", {"x": np.array([1.0, 2.0, 3.0])}),
+    ("lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN) + lax.round(x, lax.RoundingMethod.AWAY_FROM_ZERO) + x",
+     {"x": np.array([0.5, 1.5, 2.5, -0.5, -2.5, 0.3])}),
+    ("lax.nextafter(jnp.array([1.0, -2.0, 0.0]), jnp.array([3.0, -3.0, -1.0])) * x", {"x": np.array([1.0, 2.0, 3.0])}),
 ]
 
 

@@ -30,6 +30,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, detached, is_boolean, library_function, library_of, logical, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from . import laxnames
+from . import laxmore
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
@@ -2727,6 +2728,8 @@ class _Lowering:
             if node.attr == "newaxis":  # x[:, np.newaxis]
                 return None
             module = self.module_path(node.value)
+            if node.attr == "RoundingMethod" and LIBRARIES.get(module) == "jax.lax":  # its members (.laxmore)
+                return laxmore.ROUNDING
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
                 return IndexExpression(node.attr == "index_exp")
             if node.attr in TENSOR_TYPES and module == "torch":  # x.type(torch.DoubleTensor): a dtype
@@ -2745,6 +2748,8 @@ class _Lowering:
             raise JacNameError(f"'{node.attr}' is not a known constant of {module}; functions must be called",
                                position)
         value = kids[0]
+        if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
+            return self.number(laxmore.rounding_method(node.attr, position), position)
         if isinstance(value, Items):
             return value.field(node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
