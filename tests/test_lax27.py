@@ -223,3 +223,46 @@ def test_lax_nextafter_is_jnp_nextafter_and_its_derivative_is_refused_as_jax_has
     np.testing.assert_array_equal(value("lax.nextafter(jnp.array([1.0, -2.0]), 3.0) * 1.0"),
                                   np.nextafter([1.0, -2.0], 3.0))
     assert "no derivative" in refusal("lax.nextafter(x, 3.0)", x=X5)
+
+
+# --- lax.reduce and lax.reduce_window ---------------------------------------------------------------------------
+
+def test_reduce_window_is_the_windows_reduced_with_their_padding():
+    x = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(value("lax.reduce_window(x, 0., lax.add, (2, 2), (1, 1), 'VALID')", x=x),
+                                  x[:-1, :-1] + x[1:, :-1] + x[:-1, 1:] + x[1:, 1:])
+    same = value("lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (2, 2), 'SAME')", x=x)
+    np.testing.assert_array_equal(same, [[5, 7], [9, 11]])
+    np.testing.assert_array_equal(value("lax.reduce_window(x, jnp.inf, lax.min, (3,), (1,), ((1, 1),))",
+                                        x=np.array([3.0, 1.0, 2.0])), [1, 1, 1])
+
+
+@pytest.mark.parametrize("code", ["lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), 'SAME')",
+                                  "lax.reduce_window(x, 0., lax.add, (2, 3), (2, 1), ((1, 0), (-1, 2)), (1, 2), (1, 1))",
+                                  "lax.reduce_window(x, jnp.inf, lax.min, (3, 1), (1, 1), 'SAME_LOWER')",
+                                  "lax.reduce(x, 1.5, lax.mul, (1,))", "lax.reduce(x, -jnp.inf, jnp.maximum, (0,))"])
+def test_reductions_derivatives_are_central_differences_and_kernels_agree(code):
+    assert_derivatives_are_central_differences(HEAD + code, {"x": A34})
+    assert_kernels_agree(code, {"x": A34})
+
+
+def test_reduce_window_max_at_ties_gives_the_derivative_to_the_first_element_as_jax():
+    J = api.jacobian(HEAD + "lax.reduce_window(x, -jnp.inf, lax.max, (3,), (1,), 'VALID')", {"x": np.ones(3)})["x"]
+    np.testing.assert_array_equal(J, [[1, 0, 0]])
+
+
+@pytest.mark.parametrize("code, words", [
+    ("lax.reduce_window(x, 0., jnp.add, (2, 2), (1, 1), 'VALID')", "only with computation lax.add"),
+    ("lax.reduce_window(x, 1., lax.mul, (2, 2), (1, 1), 'VALID')", "only with computation lax.add"),
+    ("lax.reduce_window(x, 0., lax.max, (2, 2), (1, 1), 'VALID')", "identity as init_value"),
+    ("lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), 'VALID', window_dilation=(2, 1))",
+     "NotImplementedError"),
+    ("lax.reduce_window(x, 0., lax.add, (2, 2), (1, 1), 'FULL')", "'VALID', 'SAME'"),
+    ("lax.reduce_window(x, 0., lax.add, (5, 2), (1, 1), 'VALID')", "empty"),
+    ("lax.reduce_window(x * jnp.nan, -jnp.inf, lax.max, (2, 2), (1, 1), 'VALID')", "NaN"),
+    ("lax.reduce(x, 0.0, lambda a, b: a - b, (1,))", "computation returning a - b"),
+    ("lax.reduce(x, 0.0, lax.max, (1,))", "identity"),
+    ("lax.reduce(x, 0.0, lax.add, (2,))", "not distinct axes"),
+])
+def test_reductions_jax_cannot_differentiate_or_jac_cannot_read_are_refused(code, words):
+    assert words in refusal(code, x=A34)

@@ -27,6 +27,23 @@ TEXTS = [
     (HEAD + "lax.associative_scan(lambda a, b: lax.min(b, a), x, axis=-1)", {"x": A34}),
     (HEAD + "lax.associative_scan(jnp.logaddexp, x, axis=1, reverse=True)", {"x": A34}),
     (HEAD + "def f(a, b):\n    return jnp.logaddexp(a, b)\nlax.associative_scan(f, x)", {"x": X5 * 30}),
+    # lax.reduce and lax.reduce_window (lang/windows.py): padding strings and pairs, strides, dilations, ties
+    (HEAD + "lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), 'SAME')", {"x": A34}),
+    (HEAD + "lax.reduce_window(x, -jnp.inf, lax.max, (2, 3), (1, 2), 'VALID')", {"x": np.round(A34 * 2) / 2}),
+    (HEAD + "lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), 'SAME')", {"x": np.ones((3, 4))}),
+    (HEAD + "lax.reduce_window(x, jnp.inf, lax.min, (1, 2, 2), (1, 2, 1), ((0, 0), (1, 1), (0, 2)), "
+     "base_dilation=(1, 1, 2))", {"x": np.round(T234 * 2) / 2}),
+    (HEAD + "lax.reduce_window(x, 0.0, lax.add, (1, 2, 2), (1, 2, 1), ((0, 0), (1, 1), (0, 2)), "
+     "window_dilation=(1, 2, 2))", {"x": T234}),
+    (HEAD + "lax.reduce_window(x, 0., lax.add, (2, 2), (2, 1), ((1, 0), (0, 1)), base_dilation=(1, 2))",
+     {"x": A34}),
+    (HEAD + "lax.reduce_window(x, 0.0, lax.add, (3,), (2,), 'SAME_LOWER', (2,), (1,))", {"x": X5}),
+    (HEAD + "lax.reduce_window(x, 0.0, lax.add, (2,), (1,), ((-1, 2),))", {"x": X5}),
+    (HEAD + "lax.reduce(x, 0.0, lax.add, (1,))", {"x": A34}),
+    (HEAD + "lax.reduce(x, 2.5, lambda a, b: a + b, (0, 2))", {"x": T234}),
+    (HEAD + "lax.reduce(x, 1.5, jnp.multiply, (1,))", {"x": np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]])}),
+    (HEAD + "lax.reduce(x, -jnp.inf, lax.max, (1,))", {"x": np.round(A34)}),
+    (HEAD + "lax.reduce(x, jnp.inf, jnp.minimum, (0, 1))", {"x": A34}),
     # jax.scipy.special (lang/laxmore.py), with lmbda = 0, k outside [0, N], N < 0 and m = 0 among the values
     ("jax.scipy.special.boxcox(x, l)", {"x": np.array([0.5, 1.0, 2.0, 3.0, 0.1]),
                                         "l": np.array([0.0, 0.5, -1.0, 0.0, 2.0])}),

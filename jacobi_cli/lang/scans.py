@@ -92,20 +92,23 @@ def _numpy(name):
     return library_function("numpy", name) or FUNCTIONS[name]
 
 
-def _combination(lowering, node: ast.expr, position: int) -> str:
+def _combination(lowering, node: ast.expr, position: int, spelling: str = SPELLING) -> str:
     """Which of the five ``fn`` is, read off the text: a library's name, or a function of two parameters
-    returning ``a + b``, ``a * b`` or a call of a library's name on them."""
+    returning ``a + b``, ``a * b`` or a call of a library's name on them (lang/windows.py's reductions too)."""
+    reads = _READS if spelling == SPELLING else (
+        "jac reads computation = add, multiply, maximum or minimum (lax.add, jnp.multiply, lax.max, or lambda a, "
+        "b: a + b); write the reduction itself (jnp.sum, jnp.max) for another")
     if isinstance(node, ast.Attribute):
         found = _NAMED.get((lowering.module_path(node.value), node.attr))
         if found is not None:
             return found
-        raise JacValueError(f"{SPELLING}: fn={ast.unparse(node)} is not read: {_READS}", position)
+        raise JacValueError(f"{spelling}: {_what(spelling)}={ast.unparse(node)} is not read: {reads}", position)
     value = lowering.expression(node)
     fn_node, result = getattr(value, "node", None), getattr(value, "result", None)
     params = getattr(value, "positional", None)
     if not (isinstance(fn_node, (ast.Lambda, ast.FunctionDef)) and not value.body and params is not None
             and len(params) == 2 and not value.keyword_only and isinstance(result, ast.expr)):
-        raise JacValueError(f"{SPELLING}: fn={ast.unparse(node)} is not read: {_READS}", position)
+        raise JacValueError(f"{spelling}: {_what(spelling)}={ast.unparse(node)} is not read: {reads}", position)
     names = lambda pair: len(pair) == 2 and all(isinstance(e, ast.Name) for e in pair) \
         and sorted(e.id for e in pair) == sorted(params)
     if isinstance(result, ast.BinOp) and type(result.op) in _OPERATORS and names([result.left, result.right]):
@@ -115,4 +118,9 @@ def _combination(lowering, node: ast.expr, position: int) -> str:
         found = _NAMED.get((lowering.module_path(result.func.value), result.func.attr))
         if found is not None:
             return found
-    raise JacValueError(f"{SPELLING}: fn returning {ast.unparse(result)} is not read: {_READS}", position)
+    raise JacValueError(f"{spelling}: {_what(spelling)} returning {ast.unparse(result)} is not read: {reads}",
+                        position)
+
+
+def _what(spelling: str) -> str:
+    return "fn" if spelling == SPELLING else "computation"
