@@ -266,3 +266,39 @@ def test_reduce_window_max_at_ties_gives_the_derivative_to_the_first_element_as_
 ])
 def test_reductions_jax_cannot_differentiate_or_jac_cannot_read_are_refused(code, words):
     assert words in refusal(code, x=A34)
+
+
+# --- jax.lax's convolutions -----------------------------------------------------------------------------------------
+
+CONV = "lax.conv_general_dilated(x, w, (2, 1), ((1, 0), (-1, 2)), (1, 2), (2, 1), ('NHWC', 'HWIO', 'NHWC'))"
+CONV_INPUTS = {"x": rng.standard_normal((1, 4, 3, 2)), "w": rng.standard_normal((2, 2, 2, 2))}
+
+
+def test_lax_conv_is_f_conv2d_of_the_same_layout():
+    x, w = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((3, 2, 2, 3))
+    np.testing.assert_allclose(value("lax.conv(x, w, (1, 2), 'VALID')", x=x, w=w),
+                               api.evaluate("F.conv2d(x, w, stride=(1, 2))", {"x": x, "w": w}), rtol=1e-14)
+
+
+def test_lax_conv_general_dilated_derivatives_are_central_differences_and_kernels_agree():
+    assert_derivatives_are_central_differences(HEAD + CONV, CONV_INPUTS)
+    assert_kernels_agree(CONV, CONV_INPUTS)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("lax.conv_general_dilated(x, w, (1, 1), 'SAME', (2, 1))", "string padding with lhs_dilation"),
+    ("lax.conv_general_dilated(x, w, (1, 1), 'VALID', dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2)))",
+     "must be strings"),
+    ("lax.conv_general_dilated(x, w, (1, 1), 'VALID', dimension_numbers=('NHWC', 'HWIO', 'NHWX'))",
+     "names every one"),
+    ("lax.conv_general_dilated(x, w, (1, 1), 'VALID', batch_group_count=2)", "batch_group_count"),
+    ("lax.conv(x, w, (1,), 'VALID')", "one positive integer per spatial axis"),
+    ("lax.conv(x, w, (1, 1), 'FULL')", "'VALID', 'SAME'"),
+])
+def test_lax_convolutions_jac_cannot_read_are_refused(code, words):
+    assert words in refusal(code, **CONV_INPUTS)
+
+
+def test_lax_conv_transpose_is_refused_saying_what_to_write():
+    with pytest.raises(JacError, match="lhs_dilation=strides"):
+        api.evaluate(HEAD + "lax.conv_transpose(x, w, (2, 2), 'SAME')", CONV_INPUTS)

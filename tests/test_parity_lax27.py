@@ -44,6 +44,18 @@ TEXTS = [
     (HEAD + "lax.reduce(x, 1.5, jnp.multiply, (1,))", {"x": np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]])}),
     (HEAD + "lax.reduce(x, -jnp.inf, lax.max, (1,))", {"x": np.round(A34)}),
     (HEAD + "lax.reduce(x, jnp.inf, jnp.minimum, (0, 1))", {"x": A34}),
+    # jax.lax's convolutions (lang/laxmore.py): layouts, strides, padding strings and pairs, dilations, groups
+    (HEAD + "lax.conv(x, w, (1, 1), 'SAME')", {"x": rng.standard_normal((1, 2, 5, 4)),
+                                               "w": rng.standard_normal((3, 2, 2, 3))}),
+    (HEAD + "lax.conv_general_dilated(x, w, (2, 1), ((1, 0), (-1, 2)), (1, 2), (2, 1), ('NHWC', 'HWIO', 'NHWC'))",
+     {"x": rng.standard_normal((2, 5, 4, 2)), "w": rng.standard_normal((2, 2, 2, 3))}),
+    (HEAD + "lax.conv_general_dilated(x, w, (1, 2), 'SAME_LOWER', rhs_dilation=(1, 2), feature_group_count=2)",
+     {"x": rng.standard_normal((1, 4, 5, 6)), "w": rng.standard_normal((6, 2, 3, 2))}),
+    (HEAD + "lax.conv_general_dilated(x, w, (2,), 'VALID', dimension_numbers=('NWC', 'WIO', 'NCW'))",
+     {"x": rng.standard_normal((2, 7, 3)), "w": rng.standard_normal((3, 3, 2))}),
+    (HEAD + "lax.conv_general_dilated(x, w, (1, 1, 2), 'SAME', dimension_numbers=('NDHWC', 'OIDHW', 'NCDHW'))", {"x": rng.standard_normal((1, 3, 3, 4, 2)), "w": rng.standard_normal((2, 2, 2, 2, 3))}),
+    (HEAD + "lax.conv_with_general_padding(x, w, (1,), ((2, 1),), (3,), (1,))",
+     {"x": rng.standard_normal((1, 1, 4)), "w": rng.standard_normal((2, 1, 3))}),
     # jax.scipy.special (lang/laxmore.py), with lmbda = 0, k outside [0, N], N < 0 and m = 0 among the values
     ("jax.scipy.special.boxcox(x, l)", {"x": np.array([0.5, 1.0, 2.0, 3.0, 0.1]),
                                         "l": np.array([0.0, 0.5, -1.0, 0.0, 2.0])}),

@@ -239,3 +239,154 @@ def _nextafter(b, args, kwargs, position):
 
     a = arguments("nextafter", args, kwargs, {"x1": REQUIRED, "x2": REQUIRED}, position)
     return (library_function("numpy", "nextafter") or FUNCTIONS["nextafter"])(b, [a["x1"], a["x2"]], {}, position)
+
+
+# --- jax.lax's convolutions: onto F.conv1d / conv2d / conv3d ------------------------------------------------------
+
+def _conv_permutations(specs, ndim, position) -> tuple:
+    """(lhs_perm, rhs_perm, out_perm) of JAX's dimension numbers: None (NC..., OI..., NC...) or three strings
+    ('NHWC', 'HWIO', 'NHWC': the spatial axes in the order rhs_spec names them, as lax.conv_general_permutations)."""
+    where = "jax.lax.conv_general_dilated's dimension_numbers"
+    if specs is None:
+        return (tuple(range(ndim)),) * 3
+    if not isinstance(specs, (tuple, list)) or len(specs) != 3:
+        raise JacValueError(f"{where} is None or three strings ('NCHW', 'OIHW', 'NCHW'); got {specs!r}", position)
+    if all(isinstance(s, str) for s in specs):
+        lhs, rhs, out = specs
+        spatial = set(rhs) - {"O", "I"}
+        ok = all(len(s) == ndim and len(set(s)) == ndim for s in specs) and set(lhs) - {"N", "C"} == spatial \
+            and set(out) - {"N", "C"} == spatial and {"N", "C"} <= set(lhs) and {"N", "C"} <= set(out) \
+            and {"O", "I"} <= set(rhs)
+        if not ok:
+            raise JacValueError(f"{where} {tuple(specs)}: each spec names every one of the {ndim} axes once (N and C "
+                                f"for lhs and out, O and I for rhs, the same spatial letters in all three)", position)
+        order = lambda s: tuple(sorted((i for i, c in enumerate(s) if c in spatial), key=lambda i: rhs.index(s[i])))
+        return ((lhs.index("N"), lhs.index("C")) + order(lhs), (rhs.index("O"), rhs.index("I")) + order(rhs),
+                (out.index("N"), out.index("C")) + order(out))
+    raise JacValueError(f"{where}: its elements must be strings, as JAX requires (TypeError for tuples): write "
+                        f"them as ('NHWC', 'HWIO', 'NHWC')", position)
+
+
+def _lax_conv(b, lhs, rhs, strides, padding, lhs_dilation, rhs_dilation, specs, groups, fname, position):
+    """JAX's conv_general_dilated, as F.convNd of the operands moved to NC... / OI..., the input padded first by
+    lax.pad (the padding pairs, negative ones cropping, lhs_dilation as interior zeros)."""
+    from .laxnames import _pad
+
+    x, w = tensor(b, lhs, f"jax.lax.{fname}", position), tensor(b, rhs, f"jax.lax.{fname}", position)
+    n = x.ndim - 2
+    if w.ndim != x.ndim or n not in (1, 2, 3):
+        raise JacValueError(f"jax.lax.{fname}: jac reads 1, 2 or 3 spatial axes, lhs and rhs of the same rank; got "
+                            f"lhs {tuple(x.shape)} and rhs {tuple(w.shape)}", position)
+    if isinstance(specs, (tuple, list)):  # ('NHWC', 'HWIO', 'NHWC'): each its own constant
+        specs = tuple(static(b, s, "dimension_numbers", position) for s in specs)
+    elif specs is not None:
+        specs = static(b, specs, "dimension_numbers", position)
+    lhs_perm, rhs_perm, out_perm = _conv_permutations(specs, x.ndim, position)
+    move = lambda t, perm: t if tuple(perm) == tuple(range(t.ndim)) else b.apply("transpose", t, axes=tuple(perm),
+                                                                                 position=position)
+    x, w = move(x, lhs_perm), move(w, rhs_perm)
+    ints = lambda value, what, default: _conv_ints(b, value, n, what, default, fname, position)
+    strides = ints(strides, "window_strides", None)
+    lhs_dilation, rhs_dilation = ints(lhs_dilation, "lhs_dilation", 1), ints(rhs_dilation, "rhs_dilation", 1)
+    kernel = tuple(int(k) for k in w.shape[2:])
+    padding = static(b, padding, "padding", position)
+    if isinstance(padding, str):
+        if any(d != 1 for d in lhs_dilation):
+            raise JacValueError(f"jax.lax.{fname}: string padding with lhs_dilation is refused by JAX too "
+                                f"(ValueError): give the (low, high) pairs", position)
+        pads = _string_pads(padding, tuple(int(s) for s in x.shape[2:]),
+                            tuple((k - 1) * d + 1 for k, d in zip(kernel, rhs_dilation)), strides, fname, position)
+    else:
+        pairs = tuple(tuple(p) for p in padding) if isinstance(padding, (list, tuple, np.ndarray)) else ()
+        if len(pairs) != n or any(len(p) != 2 or not all(float(v).is_integer() for v in p) for p in pairs):
+            raise JacValueError(f"jax.lax.{fname}: padding is 'VALID', 'SAME', 'SAME_LOWER' or one (low, high) pair "
+                                f"of integers per spatial axis ({n}), got {padding!r}", position)
+        pads = tuple((int(lo), int(hi)) for lo, hi in pairs)
+    config = ((0, 0, 0), (0, 0, 0)) + tuple((lo, hi, d - 1) for (lo, hi), d in zip(pads, lhs_dilation))
+    if any(c != (0, 0, 0) for c in config):
+        x = _pad(b, [x, 0.0, config], {}, position)
+    y = FUNCTIONS[f"conv{n}d"](b, [x, w], {"stride": strides, "dilation": rhs_dilation, "groups": groups}, position)
+    back = tuple(int(i) for i in np.argsort(out_perm))
+    return move(y, back)
+
+
+def _conv_ints(b, value, n, what, default, fname, position) -> tuple:
+    if value is None:
+        if default is None:
+            raise JacValueError(f"jax.lax.{fname} needs {what}", position)
+        return (default,) * n
+    v = static(b, value, f"jax.lax.{fname}'s {what}", position)
+    v = tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else (v,)
+    if len(v) != n or not all(float(i).is_integer() and i >= 1 for i in v):
+        raise JacValueError(f"jax.lax.{fname}: {what} needs one positive integer per spatial axis ({n}), got {v}",
+                            position)
+    return tuple(int(i) for i in v)
+
+
+def _string_pads(mode, sizes, extent, strides, fname, position) -> tuple:
+    """lax.padtype_to_pads: 'VALID', or 'SAME' / 'SAME_LOWER' (the odd one at the end / the start)."""
+    kind = mode.upper()
+    if kind == "VALID":
+        return tuple((0, 0) for _ in sizes)
+    if kind not in ("SAME", "SAME_LOWER"):
+        raise JacValueError(f"jax.lax.{fname}: padding is 'VALID', 'SAME', 'SAME_LOWER' or (low, high) pairs, got "
+                            f"{mode!r}", position)
+    pads = []
+    for size, e, s in zip(sizes, extent, strides):
+        total = max((-(-size // s) - 1) * s + e - size, 0)
+        lo = total // 2 if kind == "SAME" else total - total // 2
+        pads.append((lo, total - lo))
+    return tuple(pads)
+
+
+def _conv_common(a, fname, position, b):
+    if a.get("batch_group_count", 1) not in (1, None) and static_int(b, a["batch_group_count"], "batch_group_count",
+                                                                    position) != 1:
+        raise JacValueError(f"jax.lax.{fname}: batch_group_count other than 1 is not read by jac (it groups the "
+                            f"batch for a kernel's gradient): write the convolutions per group", position)
+    if a.get("preferred_element_type") is not None:
+        raise JacValueError(f"jax.lax.{fname}: preferred_element_type is not read (jac computes in --dtype): drop "
+                            f"it", position)
+
+
+_CONV_TAIL = {"precision": None, "preferred_element_type": None}
+
+
+@variant("jax.lax", "conv_general_dilated")
+def _conv_general_dilated(b, args, kwargs, position):
+    """jax.lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
+    dimension_numbers=None, feature_group_count=1, batch_group_count=1, precision=None,
+    preferred_element_type=None): cross-correlation, onto F.convNd (precision not read: jac computes in --dtype)."""
+    a = arguments("conv_general_dilated", args, kwargs, {
+        "lhs": REQUIRED, "rhs": REQUIRED, "window_strides": REQUIRED, "padding": REQUIRED, "lhs_dilation": None,
+        "rhs_dilation": None, "dimension_numbers": None, "feature_group_count": 1, "batch_group_count": 1,
+        **_CONV_TAIL, "out_sharding": None}, position)
+    _conv_common(a, "conv_general_dilated", position, b)
+    groups = static_int(b, a["feature_group_count"], "feature_group_count", position)
+    return _lax_conv(b, a["lhs"], a["rhs"], a["window_strides"], a["padding"], a["lhs_dilation"], a["rhs_dilation"],
+                     a["dimension_numbers"], groups, "conv_general_dilated", position)
+
+
+@variant("jax.lax", "conv")
+def _lax_conv_plain(b, args, kwargs, position):
+    """jax.lax.conv(lhs, rhs, window_strides, padding): NCHW / OIHW, no dilation."""
+    a = arguments("conv", args, kwargs, {"lhs": REQUIRED, "rhs": REQUIRED, "window_strides": REQUIRED,
+                                         "padding": REQUIRED, **_CONV_TAIL}, position)
+    _conv_common(a, "conv", position, b)
+    return _lax_conv(b, a["lhs"], a["rhs"], a["window_strides"], a["padding"], None, None, None, 1, "conv", position)
+
+
+@variant("jax.lax", "conv_with_general_padding")
+def _conv_with_general_padding(b, args, kwargs, position):
+    """jax.lax.conv_with_general_padding(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation)."""
+    a = arguments("conv_with_general_padding", args, kwargs, {
+        "lhs": REQUIRED, "rhs": REQUIRED, "window_strides": REQUIRED, "padding": REQUIRED, "lhs_dilation": REQUIRED,
+        "rhs_dilation": REQUIRED, **_CONV_TAIL}, position)
+    _conv_common(a, "conv_with_general_padding", position, b)
+    return _lax_conv(b, a["lhs"], a["rhs"], a["window_strides"], a["padding"], a["lhs_dilation"], a["rhs_dilation"],
+                     None, 1, "conv_with_general_padding", position)
+
+
+CONV_TRANSPOSE = ("jac does not read its padding conventions (use_consistent_padding, transpose_kernel): write "
+                  "the convolution it computes, jax.lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation="
+                  "strides, dimension_numbers=...), with the kernel flipped where transpose_kernel=True")
