@@ -78,6 +78,8 @@ TEXTS = [
     ("lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN) + lax.round(x, lax.RoundingMethod.AWAY_FROM_ZERO) + x",
      {"x": np.array([0.5, 1.5, 2.5, -0.5, -2.5, 0.3])}),
     ("lax.nextafter(jnp.array([1.0, -2.0, 0.0]), jnp.array([3.0, -3.0, -1.0])) * x", {"x": np.array([1.0, 2.0, 3.0])}),
+    (HEAD + "lax.reduce_precision(x, 11, 52) * x + lax.reduce_precision(x, exponent_bits=15, mantissa_bits=60)",
+     {"x": X5}),
 ]
 
 

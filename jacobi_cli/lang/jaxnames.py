@@ -15,7 +15,7 @@ import math
 
 from ..ir.shapes import broadcast
 from .laxnames import JAX_NN_NAMES, JAX_SCIPY_NAMES, LAX_REFUSED
-from .laxmore import CONV_TRANSPOSE, JAX_SCIPY_MORE
+from .laxmore import CONV_TRANSPOSE, JAX_SCIPY_MORE, LAX_MORE_HINTS
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
 
@@ -275,6 +275,7 @@ LAX_HINTS = {
     "map": "jac reads it called, jax.lax.map(f, xs): f of each row of xs, stacked",
     "conv_transpose": CONV_TRANSPOSE,  # (.laxmore: conv, conv_general_dilated, conv_with_general_padding read)
     **LAX_REFUSED,  # collectives, sharding, tokens, random bits (.laxnames)
+    **LAX_MORE_HINTS,  # gather and the scatters by dimension numbers (.laxmore)
 }
 
 

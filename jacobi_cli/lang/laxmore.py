@@ -390,3 +390,34 @@ def _conv_with_general_padding(b, args, kwargs, position):
 CONV_TRANSPOSE = ("jac does not read its padding conventions (use_consistent_padding, transpose_kernel): write "
                   "the convolution it computes, jax.lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation="
                   "strides, dimension_numbers=...), with the kernel flipped where transpose_kernel=True")
+
+
+@variant("jax.lax", "reduce_precision")
+def _reduce_precision(b, args, kwargs, position):
+    """jax.lax.reduce_precision(operand, exponent_bits, mantissa_bits): x itself where the format is at least
+    --dtype's (float64: 11 and 52 bits; float32: 8 and 23), as JAX's rounding to it changes nothing (and its
+    derivative is the tangent rounded the same way: the identity); a narrower format refused."""
+    a = arguments("reduce_precision", args, kwargs, {"operand": REQUIRED, "exponent_bits": REQUIRED,
+                                                      "mantissa_bits": REQUIRED}, position)
+    x = tensor(b, a["operand"], "jax.lax.reduce_precision", position)
+    bits = (static_int(b, a["exponent_bits"], "exponent_bits", position),
+            static_int(b, a["mantissa_bits"], "mantissa_bits", position))
+    info = np.finfo(b.dtype)
+    own = (int(np.log2(info.maxexp)) + 1, info.nmant)
+    if bits[0] < own[0] or bits[1] < own[1]:
+        raise JacValueError(f"jax.lax.reduce_precision to {bits[0]} exponent and {bits[1]} mantissa bits rounds "
+                            f"to a narrower format than jac's {np.dtype(b.dtype)} ({own[0]} and {own[1]}), which jac "
+                            f"does not reproduce: jac computes every value in --dtype; bind values rounded already, "
+                            f"or drop the call", position)
+    return x
+
+
+# jax.lax's names jac refuses, with why and what to write (merged into jaxnames.LAX_HINTS)
+LAX_MORE_HINTS = {
+    **{name: "jac reads the forms it computes written with indexing: x[idx] (or jnp.take(x, idx, axis), "
+             "jnp.take_along_axis) for a gather, x.at[idx].set(v) / .add(v) / .multiply(v) / .min(v) / .max(v) for "
+             "a scatter; its general dimension numbers (offset_dims, collapsed_slice_dims, start_index_map, "
+             "update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims) are not read"
+       for name in ("gather", "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max",
+                    "scatter_apply", "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode")},
+}
