@@ -240,7 +240,8 @@ def test_reduce_window_is_the_windows_reduced_with_their_padding():
 @pytest.mark.parametrize("code", ["lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), 'SAME')",
                                   "lax.reduce_window(x, 0., lax.add, (2, 3), (2, 1), ((1, 0), (-1, 2)), (1, 2), (1, 1))",
                                   "lax.reduce_window(x, jnp.inf, lax.min, (3, 1), (1, 1), 'SAME_LOWER')",
-                                  "lax.reduce(x, 1.5, lax.mul, (1,))", "lax.reduce(x, -jnp.inf, jnp.maximum, (0,))"])
+                                  "lax.reduce(x, 1.0, lax.mul, (1,))", "lax.reduce(x, 2.5, lax.add, (0, 1))",
+                                  "lax.reduce(x, -jnp.inf, jnp.maximum, (0,))"])
 def test_reductions_derivatives_are_central_differences_and_kernels_agree(code):
     assert_derivatives_are_central_differences(HEAD + code, {"x": A34})
     assert_kernels_agree(code, {"x": A34})
@@ -262,6 +263,7 @@ def test_reduce_window_max_at_ties_gives_the_derivative_to_the_first_element_as_
     ("lax.reduce_window(x * jnp.nan, -jnp.inf, lax.max, (2, 2), (1, 1), 'VALID')", "NaN"),
     ("lax.reduce(x, 0.0, lambda a, b: a - b, (1,))", "computation returning a - b"),
     ("lax.reduce(x, 0.0, lax.max, (1,))", "identity"),
+    ("lax.reduce(x, -2.0, jnp.multiply, (1,))", "drops the init's factor"),
     ("lax.reduce(x, 0.0, lax.add, (2,))", "not distinct axes"),
 ])
 def test_reductions_jax_cannot_differentiate_or_jac_cannot_read_are_refused(code, words):

@@ -41,7 +41,7 @@ TEXTS = [
     (HEAD + "lax.reduce_window(x, 0.0, lax.add, (2,), (1,), ((-1, 2),))", {"x": X5}),
     (HEAD + "lax.reduce(x, 0.0, lax.add, (1,))", {"x": A34}),
     (HEAD + "lax.reduce(x, 2.5, lambda a, b: a + b, (0, 2))", {"x": T234}),
-    (HEAD + "lax.reduce(x, 1.5, jnp.multiply, (1,))", {"x": np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]])}),
+    (HEAD + "lax.reduce(x, 1.0, jnp.multiply, (1,))", {"x": np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]])}),
     (HEAD + "lax.reduce(x, -jnp.inf, lax.max, (1,))", {"x": np.round(A34)}),
     (HEAD + "lax.reduce(x, jnp.inf, jnp.minimum, (0, 1))", {"x": A34}),
     # jax.lax's convolutions (lang/laxmore.py): layouts, strides, padding strings and pairs, dilations, groups

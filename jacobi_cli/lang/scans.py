@@ -58,8 +58,12 @@ def associative_scan(lowering, given: dict, position: int, literal):
     axis = static_int(b, lowering.expression(given["axis"]), f"{SPELLING}'s axis", position) if "axis" in given else 0
     if not -x.ndim <= axis < x.ndim:
         raise JacValueError(f"{SPELLING}: axis {axis} is out of range for elems of {x.ndim} axes", position)
-    axis %= x.ndim
     reverse = bool(literal(given["reverse"], SPELLING, "reverse")) if "reverse" in given else False
+    if reverse and axis < 0:
+        raise JacValueError(f"{SPELLING}(..., reverse=True, axis={axis}): JAX raises TypeError for a negative axis "
+                            f"with reverse=True (its lax.rev takes nonnegative dimensions); write axis={axis % x.ndim}",
+                            position)
+    axis %= x.ndim
     flip = tuple(slice(None, None, -1) if i == axis else slice(None) for i in range(x.ndim))
     if reverse:  # JAX: the scan of the reversed elements, reversed
         x = b.apply("getitem", x, index=flip, position=position)

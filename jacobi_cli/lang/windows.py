@@ -3,9 +3,10 @@ init_value, computation, window_dimensions, window_strides, padding, base_dilati
 ``computation`` is a function read off the text (vmapping's ``SPELLINGS`` dispatch here, with the call's syntax).
 
 ``reduce`` of add / mul / max / min (``lax.add``, ``jnp.multiply``, ``lambda a, b: a + b``...: :func:`.scans._combination`)
-is ``jnp.sum`` / ``prod`` / ``max`` / ``min`` over ``dimensions``, the init value combined once (JAX's value; a
-max / min with an init that is not its identity, -inf / inf, is refused: JAX then differentiates its generic
-reduction, whose ties jac does not reproduce). ``reduce_window`` with ``lax.add``, ``lax.max`` or ``lax.min`` and
+is ``jnp.sum`` / ``prod`` / ``max`` / ``min`` over ``dimensions``, an add's init value added once (JAX's value); a
+product, max or min with an init other than its identity (1, -inf, inf) is refused: JAX then differentiates its
+generic reduction, whose ties jac does not reproduce and whose product derivative drops the init's factor for
+some shapes. ``reduce_window`` with ``lax.add``, ``lax.max`` or ``lax.min`` and
 their identity as ``init_value`` (the forms JAX differentiates; with ``jnp.add``, a lambda, ``lax.mul`` or another
 init JAX's derivative raises, and jac refuses them saying so) is the operand padded by ``lax.pad`` (the padding,
 ``base_dilation`` as interior padding, all with the init value), then one strided slice per window offset
@@ -76,6 +77,11 @@ def reduce(lowering, given: dict, position: int, combination):
     if any(not 0 <= d < x.ndim for d in dims) or len(set(dims)) != len(dims):
         raise JacValueError(f"{spelling}: dimensions {dims} are not distinct axes of an operand of {x.ndim} axes "
                             f"(JAX takes them non-negative)", position)
+    if kind == "mul" and init != 1.0:
+        raise JacValueError(f"{spelling} of a product with init_values {init}: JAX's derivative drops the init's "
+                            f"factor for some shapes (jax.jacrev of lax.reduce(x, -2.0, jnp.multiply, (2,)) on a "
+                            f"(2, 1, 2) array is that of jnp.prod alone), so jac does not read it; write "
+                            f"{init} * jnp.prod(x, axis)", position)
     if kind in ("max", "min") and init != _IDENTITY[kind]:
         raise JacValueError(f"{spelling} of {kind} with init_values {init}: jac reads it with {kind}'s identity "
                             f"({_IDENTITY[kind]}), where it is jnp.{kind}; write jnp.{_ELEMENTWISE[kind]}(init, "
