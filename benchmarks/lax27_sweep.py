@@ -22,7 +22,8 @@ from jax16_sweep import CLASSES, S, judge
 from lax26_sweep import _draw, _shape
 from paste15_sweep import tally
 
-SCAN_FNS = {"add": ("jnp.add", "lax.add", "lambda a, b: a + b"), "mul": ("jnp.multiply", "lax.mul", "lambda a, b: b * a"),
+SCAN_FNS = {"add": ("jnp.add", "lax.add", "lambda a, b: a + b"),
+            "mul": ("jnp.multiply", "lax.mul", "lambda a, b: b * a"),
             "max": ("jnp.maximum", "lax.max", "lambda a, b: jnp.maximum(a, b)"),
             "min": ("jnp.minimum", "lax.min", "lambda a, b: lax.min(b, a)"), "logaddexp": ("jnp.logaddexp",)}
 

@@ -84,7 +84,8 @@ def test_an_endless_while_loop_stops_at_the_limit_with_a_message():
 
 
 @pytest.mark.parametrize("transform", ["jax.grad(lambda t: jnp.sum({}))", "jax.jacrev(lambda t: {})",
-                                       "jax.hessian(lambda t: jnp.sum({}))", "jax.value_and_grad(lambda t: jnp.sum({}))"])
+                                       "jax.hessian(lambda t: jnp.sum({}))",
+                                       "jax.value_and_grad(lambda t: jnp.sum({}))"])
 def test_a_reverse_transform_of_a_while_loop_is_refused_as_jax_refuses_it(transform):
     loop = WHILE.replace("x))", "t))")
     message = refusal(transform.format(loop) + "(x)", x=X5)
@@ -137,12 +138,16 @@ def test_associative_scan_where_jaxs_tree_splits_or_spreads_otherwise_is_refused
 # --- jax.scipy.special: boxcox, boxcox1p, comb, poch, bernoulli ---------------------------------------------------
 
 SPECIAL = [
-    ("jax.scipy.special.boxcox(x, l)", {"x": np.array([0.5, 1.0, 2.0, 3.0, 0.1]), "l": np.array([0.3, 0.5, -1.0, 1.2, 2.0])}),
-    ("jax.scipy.special.boxcox1p(x, l)", {"x": np.array([0.5, 0.2, 2.0, -0.5, 0.1]), "l": np.array([0.3, 0.5, -1.0, 1.2, 2.0])}),
-    ("jax.scipy.special.comb(n, k)", {"n": np.array([5.0, 4.5, 7.0, 9.0, 10.0]), "k": np.array([2.0, 1.5, 4.0, 0.5, 3.0])}),
+    ("jax.scipy.special.boxcox(x, l)", {"x": np.array([0.5, 1.0, 2.0, 3.0, 0.1]),
+                                        "l": np.array([0.3, 0.5, -1.0, 1.2, 2.0])}),
+    ("jax.scipy.special.boxcox1p(x, l)", {"x": np.array([0.5, 0.2, 2.0, -0.5, 0.1]),
+                                          "l": np.array([0.3, 0.5, -1.0, 1.2, 2.0])}),
+    ("jax.scipy.special.comb(n, k)", {"n": np.array([5.0, 4.5, 7.0, 9.0, 10.0]),
+                                      "k": np.array([2.0, 1.5, 4.0, 0.5, 3.0])}),
     ("jax.scipy.special.comb(n, k, repetition=True)", {"n": np.array([5.0, 4.5, 3.0, 2.5, 10.0]),
                                                        "k": np.array([2.0, 1.5, 4.0, 0.5, 3.0])}),
-    ("jax.scipy.special.poch(z, m)", {"z": np.array([0.5, 1.5, -0.5, 3.0, 2.2]), "m": np.array([0.3, 1.5, 2.0, 0.7, -0.7])}),
+    ("jax.scipy.special.poch(z, m)", {"z": np.array([0.5, 1.5, -0.5, 3.0, 2.2]),
+                                      "m": np.array([0.3, 1.5, 2.0, 0.7, -0.7])}),
 ]
 
 
@@ -238,7 +243,8 @@ def test_reduce_window_is_the_windows_reduced_with_their_padding():
 
 
 @pytest.mark.parametrize("code", ["lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), 'SAME')",
-                                  "lax.reduce_window(x, 0., lax.add, (2, 3), (2, 1), ((1, 0), (-1, 2)), (1, 2), (1, 1))",
+                                  "lax.reduce_window(x, 0., lax.add, (2, 3), (2, 1), ((1, 0), (-1, 2)), (1, 2), "
+                                  "(1, 1))",
                                   "lax.reduce_window(x, jnp.inf, lax.min, (3, 1), (1, 1), 'SAME_LOWER')",
                                   "lax.reduce(x, 1.0, lax.mul, (1,))", "lax.reduce(x, 2.5, lax.add, (0, 1))",
                                   "lax.reduce(x, -jnp.inf, jnp.maximum, (0,))"])

@@ -53,7 +53,8 @@ TEXTS = [
      {"x": rng.standard_normal((1, 4, 5, 6)), "w": rng.standard_normal((6, 2, 3, 2))}),
     (HEAD + "lax.conv_general_dilated(x, w, (2,), 'VALID', dimension_numbers=('NWC', 'WIO', 'NCW'))",
      {"x": rng.standard_normal((2, 7, 3)), "w": rng.standard_normal((3, 3, 2))}),
-    (HEAD + "lax.conv_general_dilated(x, w, (1, 1, 2), 'SAME', dimension_numbers=('NDHWC', 'OIDHW', 'NCDHW'))", {"x": rng.standard_normal((1, 3, 3, 4, 2)), "w": rng.standard_normal((2, 2, 2, 2, 3))}),
+    (HEAD + "lax.conv_general_dilated(x, w, (1, 1, 2), 'SAME', dimension_numbers=('NDHWC', 'OIDHW', 'NCDHW'))",
+     {"x": rng.standard_normal((1, 3, 3, 4, 2)), "w": rng.standard_normal((2, 2, 2, 2, 3))}),
     (HEAD + "lax.conv_with_general_padding(x, w, (1,), ((2, 1),), (3,), (1,))",
      {"x": rng.standard_normal((1, 1, 4)), "w": rng.standard_normal((2, 1, 3))}),
     # jax.scipy.special (lang/laxmore.py), with lmbda = 0, k outside [0, N], N < 0 and m = 0 among the values

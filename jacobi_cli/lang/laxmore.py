@@ -85,8 +85,8 @@ _POCH = ("jax.scipy.special.poch where Γ(z) or Γ(z + m) is infinite, zero or N
 @variant("jax.scipy", "poch")
 def _poch(b, args, kwargs, position):
     """jax.scipy.special.poch(z, m): Γ(z + m) / Γ(z), JAX's gamma; where that is finite it is JAX's value (1 where
-    m == 0: the same number divided by itself) and its derivatives are those of JAX's rule, (ψ(z + m) − ψ(z)) · poch
-    by z and ψ(z + m) · poch by m, at every order; elsewhere refused at evaluation."""
+    m == 0: the same number divided by itself) and its derivatives are those of JAX's rule,
+    (ψ(z + m) − ψ(z)) · poch by z and ψ(z + m) · poch by m, at every order; elsewhere refused at evaluation."""
     from .laxnames import _gammasgn_of
 
     z, m, _ = _pair("poch", ("z", "m"), args, kwargs, b, position)

@@ -2,12 +2,12 @@
 init_value, computation, window_dimensions, window_strides, padding, base_dilation, window_dilation)``, whose
 ``computation`` is a function read off the text (vmapping's ``SPELLINGS`` dispatch here, with the call's syntax).
 
-``reduce`` of add / mul / max / min (``lax.add``, ``jnp.multiply``, ``lambda a, b: a + b``...: :func:`.scans._combination`)
-is ``jnp.sum`` / ``prod`` / ``max`` / ``min`` over ``dimensions``, an add's init value added once (JAX's value); a
-product, max or min with an init other than its identity (1, -inf, inf) is refused: JAX then differentiates its
-generic reduction, whose ties jac does not reproduce and whose product derivative drops the init's factor for
-some shapes. ``reduce_window`` with ``lax.add``, ``lax.max`` or ``lax.min`` and
-their identity as ``init_value`` (the forms JAX differentiates; with ``jnp.add``, a lambda, ``lax.mul`` or another
+``reduce`` of add / mul / max / min (``lax.add``, ``jnp.multiply``, ``lambda a, b: a + b``...:
+:func:`.scans._combination`) is ``jnp.sum`` / ``prod`` / ``max`` / ``min`` over ``dimensions``, an add's init
+value added once (JAX's value); a product, max or min with an init other than its identity (1, -inf, inf) is
+refused: JAX then differentiates its generic reduction, whose ties jac does not reproduce and whose product
+derivative drops the init's factor for some shapes. ``reduce_window`` with ``lax.add``, ``lax.max`` or ``lax.min``
+and their identity as ``init_value`` (the forms JAX differentiates; with ``jnp.add``, a lambda, ``lax.mul`` or another
 init JAX's derivative raises, and jac refuses them saying so) is the operand padded by ``lax.pad`` (the padding,
 ``base_dilation`` as interior padding, all with the init value), then one strided slice per window offset
 (``window_dilation`` apart), combined: added, or for max / min a running choice ``where(s > m, s, m)`` that keeps
