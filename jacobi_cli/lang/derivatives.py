@@ -30,7 +30,7 @@ from ..ir.ops import OPS, P
 from ..ir.reverse import pullback
 from ..ir.shapes import fmt, is_concrete, size
 from .functions import Items, Refused, detached
-from . import trees
+from . import trees, whiles
 from . import custom  # refuse_in_transform: a rule the library does not run under a transform
 
 # transforms of a function, whose results are differentiable (JAX's and torch.func's): spelling -> what it computes
@@ -180,8 +180,10 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
         in_trees.append(tree)
         called[k] = trees.unflatten(tree, fresh)
     start = len(b.nodes)
+    loops = lowering.while_loops
     out = lowering.call_value(tr.fn, called, kwargs, position)
     custom.refuse_in_transform(lowering, tr.spelling, start, position)  # jax.jacfwd of a custom_vjp (lang/custom.py)
+    whiles.refuse_reverse(lowering, loops, tr.spelling, position)  # JAX's reverse mode refuses a while_loop
     aux = None
     if tr.has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

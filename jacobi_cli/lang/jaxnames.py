@@ -15,6 +15,7 @@ import math
 
 from ..ir.shapes import broadcast
 from .laxnames import JAX_NN_NAMES, JAX_SCIPY_NAMES, LAX_REFUSED
+from .laxmore import CONV_TRANSPOSE, JAX_SCIPY_MORE, LAX_MORE_HINTS
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
 
@@ -266,15 +267,15 @@ LAX_HINTS = {
               "values; to choose by the values write jnp.select([c1, c2], [a, b], default)",
     "fori_loop": "jac reads it called, jax.lax.fori_loop(lower, upper, body_fun, init_val), with bounds known "
                  "without the values",
-    "while_loop": "its number of steps depends on the values, and jac writes a loop out while it reads the text, "
-                  "before the values (JAX cannot differentiate it in reverse mode either): write a fixed number of "
-                  "steps, jax.lax.fori_loop(0, n, body_fun, x) or a for loop over range(n)",
+    "while_loop": "jac reads it called, jax.lax.while_loop(cond_fun, body_fun, init_val), with a condition known "
+                  "without the values (a counter in the carry compared with a constant)",
     "scan": "jac reads it called, jax.lax.scan(f, init, xs, length=None, reverse=False)",
-    "associative_scan": "write jnp.cumsum/jnp.cumprod, or the steps out",
+    "associative_scan": "jac reads it called, jax.lax.associative_scan(fn, elems, reverse=False, axis=0), with fn "
+                        "one of add, multiply, maximum, minimum, logaddexp",
     "map": "jac reads it called, jax.lax.map(f, xs): f of each row of xs, stacked",
-    "conv_general_dilated": "jac has PyTorch's F.conv1d / F.conv2d (layout NCH / NCHW, weights OIH / OIHW)",
-    "conv": "jac has PyTorch's F.conv1d / F.conv2d (layout NCH / NCHW, weights OIH / OIHW)",
+    "conv_transpose": CONV_TRANSPOSE,  # (.laxmore: conv, conv_general_dilated, conv_with_general_padding read)
     **LAX_REFUSED,  # collectives, sharding, tokens, random bits (.laxnames)
+    **LAX_MORE_HINTS,  # gather and the scatters by dimension numbers (.laxmore)
 }
 
 
@@ -419,6 +420,6 @@ LIBRARY_NAMES = {
     "jax": frozenset(JAX_NN_SHARED) | {"softmax", "log_softmax", "logsumexp", "standardize", "squareplus",
                                        "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES,
     "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"},
-    "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES,
+    "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE,
     "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),
 }

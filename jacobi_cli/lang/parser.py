@@ -30,6 +30,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from . import laxnames
+from . import laxmore
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
@@ -479,6 +480,7 @@ class _Lowering:
     memory = None  # which names may share a buffer: made by program (only statements write)
     dialect = None  # "torch" or "numpy": the one library a text's calls name (_dialect), which its methods follow
     unrolled = 0  # statements written out by 'for' loops so far (each instance counts its own)
+    while_loops = 0  # jax.lax.while_loop calls written out so far (.whiles): a reverse transform over one is refused
     imported: dict = {}  # from torch.func import vmap, grad: {name: its whole spelling} (vmapping.imported); not written
     max_unrolled = _MAX_UNROLLED  # their budget, which vmap and JAX's loops (.vmapping) count against too
     remainder_of_dividend = False  # the text names PyTorch or JAX only: its % gives a zero the dividend's sign
@@ -2844,6 +2846,8 @@ class _Lowering:
             if node.attr == "newaxis":  # x[:, np.newaxis]
                 return None
             module = self.module_path(node.value)
+            if node.attr == "RoundingMethod" and LIBRARIES.get(module) == "jax.lax":  # its members (.laxmore)
+                return laxmore.ROUNDING
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
                 return IndexExpression(node.attr == "index_exp")
             if node.attr in TENSOR_TYPES and module == "torch":  # x.type(torch.DoubleTensor): a dtype
@@ -2864,6 +2868,8 @@ class _Lowering:
         value = kids[0]
         if isinstance(value, custom.VALUES):  # ctx.saved_tensors, F.apply (lang/custom.py)
             return custom.attribute(self, value, node.attr, position)
+        if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
+            return self.number(laxmore.rounding_method(node.attr, position), position)
         if isinstance(value, Items):
             return value.field(node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
@@ -3364,7 +3370,9 @@ _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.
 
 
 _LIBRARY_HINTS = {
-    ("jax", "dot_product_attention"): "write it out, for q, k, v of shape (B, T, N, H): w = jax.nn.softmax("
+    ("jax", "dot_product_attention"): "JAX computes its softmax in float32 even for float64 inputs (1e-7 off the "
+                                      "float64 answer), which jac does not reproduce; "
+                                      "write it out, for q, k, v of shape (B, T, N, H): w = jax.nn.softmax("
                                       "jnp.einsum('btnh,bsnh->bnts', q, k) / jnp.sqrt(q.shape[-1])); "
                                       "jnp.einsum('bnts,bsnh->btnh', w, v)",
     ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "

@@ -29,6 +29,7 @@ from .derivatives import LibraryFunction, _literal, _syntax_arguments, at_call, 
 from .functions import FUNCTIONS, Items, Static, static_int
 from .trees import Dict
 from . import custom  # refuse_in_transform: a rule the library does not run under a transform
+from . import scans, whiles, windows
 
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
 SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap",
@@ -36,9 +37,12 @@ SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap"
              "jax.lax.cond": "cond", "jax.lax.switch": "switch", "torch.cond": "torch_cond",
              "numpy.vectorize": "vectorize", "jax.numpy.vectorize": "vectorize",
              "jax.jit": "same", "jax.checkpoint": "same", "jax.remat": "same", "torch.compile": "same",
-             "torch.utils.checkpoint.checkpoint": "checkpoint"}
-SPELLINGS.update({"numpy.apply_along_axis": "along", "jax.numpy.apply_along_axis": "along",  # session 27
-                  "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over"})
+             "torch.utils.checkpoint.checkpoint": "checkpoint",
+             "jax.lax.while_loop": "while_loop",  # (.whiles)
+             "jax.lax.associative_scan": "associative_scan",  # (.scans)
+             "jax.lax.reduce": "reduce", "jax.lax.reduce_window": "reduce_window",  # (.windows)
+             "numpy.apply_along_axis": "along", "jax.numpy.apply_along_axis": "along",
+             "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over"}
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
 # each spelling's parameters, in the library's order (the first is the function, or the loop's first argument)
 _PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_size", "spmd_axis_name"),
@@ -50,6 +54,10 @@ _PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_siz
                "numpy.vectorize": ("pyfunc", "otypes", "doc", "excluded", "cache", "signature"),
                "jax.numpy.vectorize": ("pyfunc", "excluded", "signature")}
 _PARAMETERS["torch.vmap"] = _PARAMETERS["torch.func.vmap"]
+_PARAMETERS["jax.lax.while_loop"] = whiles.PARAMETERS
+_PARAMETERS["jax.lax.associative_scan"] = scans.PARAMETERS
+_PARAMETERS["jax.lax.reduce"] = windows.REDUCE
+_PARAMETERS["jax.lax.reduce_window"] = windows.REDUCE_WINDOW
 _PARAMETERS["jax.remat"] = _PARAMETERS["jax.checkpoint"]
 # torch.utils.checkpoint.checkpoint's own keywords: any other is the function's
 _CHECKPOINT_KEYWORDS = frozenset({"use_reentrant", "context_fn", "determinism_check", "debug", "preserve_rng_state"})
@@ -146,6 +154,12 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return mapped(lowering, fn, [xs], [0], 0, None, spelling, position)
     if kind == "scan":
         return _scan(lowering, given, position)
+    if kind == "while_loop":
+        return whiles.while_loop(lowering, given, position, _function, _same_structure)
+    if kind == "associative_scan":
+        return scans.associative_scan(lowering, given, position, _literal)
+    if kind in ("reduce", "reduce_window"):
+        return getattr(windows, kind)(lowering, given, position, scans._combination)
     return _fori_loop(lowering, given, position)
 
 

@@ -1,0 +1,84 @@
+"""``jax.lax.while_loop(cond_fun, body_fun, init_val)`` written out as the text is read, where the number of steps
+is fixed by constants of the text (a counter in the carry compared with a constant: the fori-like form).
+
+Each step calls ``cond_fun`` on the carry; its result must be known without the values (a Python bool, or a
+boolean constant the builder folded), and while it is true ``body_fun`` is written out once more, as
+:func:`.vmapping._fori_loop` writes its steps. A condition that depends on the inputs' values is refused: the loop
+written out for the values at hand would be a graph that holds only at them, and jac's Jacobians are of the graph.
+JAX's forward mode (``jax.jacfwd``) differentiates the loop it ran, and jac's Jacobians equal those; JAX's reverse
+mode refuses any while_loop, so a reverse transform written in the text over one (``jax.grad``, ``jax.jacrev``,
+``jax.hessian``, ``jax.vjp``) is refused as JAX refuses it (:func:`refuse_reverse`, which
+:mod:`.derivatives` and :mod:`.vjps` call with the parser's count of loops written, ``_Lowering.while_loops``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import JacLimitError, JacValueError
+from ..ir.graph import Tracer
+from ..ir.shapes import fmt
+from .functions import Static
+
+SPELLING = "jax.lax.while_loop"
+PARAMETERS = ("cond_fun", "body_fun", "init_val")
+# JAX's own refusal (jax.grad of a while_loop raises ValueError with these words)
+REVERSE = ("Reverse-mode differentiation does not work for lax.while_loop (JAX raises ValueError, whatever the "
+           "trip count); jax.jacfwd / jax.jvp differentiate it, or write the steps as jax.lax.fori_loop(0, n, "
+           "body_fun, x) with constant bounds, or jax.lax.scan, which JAX differentiates in reverse mode")
+_FORWARD = ("jax.jacfwd", "jax.jvp", "jax.linearize")  # JAX's forward-mode transforms, which differentiate it
+_VALUES = (f"{SPELLING} with a condition of the inputs' values: its number of steps is known only when it runs, "
+           f"and jac writes the loop out while it reads the text, before the values (a graph of the steps taken at "
+           f"these values would hold only at them); keep a counter in the carry and compare it with a constant "
+           f"(lambda c: c[0] < 10), or write jax.lax.fori_loop(0, n, body_fun, x)")
+
+
+def while_loop(lowering, given: dict, position: int, function, same_structure):
+    """The carry after the last step: ``body_fun`` applied while ``cond_fun`` of the carry is true. ``function``
+    reads a function argument, ``same_structure`` checks the carry keeps its structure (vmapping's helpers)."""
+    missing = [k for k in PARAMETERS if k not in given]
+    if missing:
+        raise JacValueError(f"{SPELLING}() needs {', '.join(missing)}", position)
+    cond = function(lowering, given["cond_fun"], SPELLING, position)
+    body = function(lowering, given["body_fun"], SPELLING, position)
+    value = lowering.expression(given["init_val"])
+    lowering.while_loops += 1
+    while _holds(lowering, lowering.call_value(cond, [value], {}, position), position):
+        lowering.unrolled += 1
+        if lowering.unrolled > lowering.max_unrolled:
+            raise JacLimitError(f"{SPELLING}: its condition still holds after jac wrote out steps up to its limit "
+                                f"of {lowering.max_unrolled:,} (the for loop's): an endless loop, or one too long "
+                                f"to write out; check the condition, or write jax.lax.fori_loop(0, n, body_fun, x)",
+                                position)
+        out = lowering.call_value(body, [value], {}, position)
+        same_structure(value, out, f"{SPELLING}: the loop's value", position)
+        value = out
+    return value
+
+
+def _holds(lowering, pred, position: int) -> bool:
+    """``cond_fun``'s result as a Python bool: a boolean scalar known without the values, as JAX requires."""
+    if isinstance(pred, Static):
+        pred = pred.value
+    if isinstance(pred, (bool, np.bool_)):
+        return bool(pred)
+    if not isinstance(pred, Tracer):
+        raise JacValueError(f"{SPELLING}: cond_fun must return a boolean scalar (a comparison), as JAX requires; got "
+                            f"{type(pred).__name__} {pred!r}", position)
+    b = lowering.b
+    held = b.nodes[pred.id]
+    if held.op != "const":
+        raise JacValueError(_VALUES, position)
+    dtype = b.typed.get(pred.id, (None,))[0]
+    boolean = pred.id in b.booleans or dtype is not None and np.dtype(dtype) == np.bool_
+    if pred.ndim or np.size(held.value) != 1 or not boolean:
+        raise JacValueError(f"{SPELLING}: cond_fun must return a boolean scalar (a comparison), as JAX requires; "
+                            f"got {'a boolean' if boolean else 'a number'} of shape {fmt(pred.shape)}", position)
+    return bool(np.asarray(held.value).item())
+
+
+def refuse_reverse(lowering, before: int, spelling: str, position: int) -> None:
+    """Refuse a reverse-mode transform of JAX (``spelling``) whose function wrote out a while_loop: the parser's
+    count went past ``before`` while it was called."""
+    if lowering.while_loops > before and spelling.startswith("jax") and spelling not in _FORWARD:
+        raise JacValueError(f"{spelling}(...) of a function with a {SPELLING}: {REVERSE}", position)
