@@ -349,17 +349,23 @@ def _apply(lowering, cls: FunctionClass, args: list, kwargs: dict, position: int
                          cls.once, non_diff, position, out, ("setup_context" in cls.methods, cls.vmappable))
 
 
-def _call_vjp(lowering, fn: CustomVJP, args: list, kwargs: dict, position: int):
-    if fn.fwd is None:
-        raise JacValueError(f"{fn.name}() is a jax.custom_vjp function without its rule: call {fn.name}.defvjp(fwd, "
-                            f"bwd) before calling it", position)
+def _nondiff(fn, args: list, kwargs: dict, kind: str, position: int) -> set:
+    """The positions of a ``jax.custom_vjp`` / ``custom_jvp`` call's ``nondiff_argnums`` (checked as JAX checks
+    them), of a call by position (the only one jac reads)."""
     if kwargs:
-        raise JacValueError(f"{fn.name}(): jac reads a jax.custom_vjp function called with its arguments by "
+        raise JacValueError(f"{fn.name}(): jac reads a jax.custom_{kind} function called with its arguments by "
                             f"position", position)
     for n in fn.nondiff:
         if not -len(args) <= n < len(args):
             raise JacValueError(f"nondiff_argnums {n} is out of range for {len(args)} arguments", position)
-    nondiff = {n % len(args) for n in fn.nondiff}
+    return {n % len(args) for n in fn.nondiff}
+
+
+def _call_vjp(lowering, fn: CustomVJP, args: list, kwargs: dict, position: int):
+    if fn.fwd is None:
+        raise JacValueError(f"{fn.name}() is a jax.custom_vjp function without its rule: call {fn.name}.defvjp(fwd, "
+                            f"bwd) before calling it", position)
+    nondiff = _nondiff(fn, args, kwargs, "vjp", position)
     value = lowering.call_value(fn.fn, list(args), {}, position)
     if fn.lowering_fwd:  # f called inside its own fwd: the primal, whose value is all the fwd's output gives
         return value
@@ -409,13 +415,7 @@ def _call_jvp(lowering, fn: CustomJVP, args: list, kwargs: dict, position: int):
     if fn.jvp is None and fn.jvps is None:
         raise JacValueError(f"{fn.name}() is a jax.custom_jvp function without its rule: define it with "
                             f"@{fn.name}.defjvp (or {fn.name}.defjvps(...)) before calling it", position)
-    if kwargs:
-        raise JacValueError(f"{fn.name}(): jac reads a jax.custom_jvp function called with its arguments by "
-                            f"position", position)
-    for n in fn.nondiff:
-        if not -len(args) <= n < len(args):
-            raise JacValueError(f"nondiff_argnums {n} is out of range for {len(args)} arguments", position)
-    nondiff = {n % len(args) for n in fn.nondiff}
+    nondiff = _nondiff(fn, args, kwargs, "jvp", position)
     value = lowering.call_value(fn.fn, list(args), {}, position)
     if fn.lowering_rule:  # f called inside its own rule: the primal
         return value
