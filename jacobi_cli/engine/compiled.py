@@ -43,6 +43,7 @@ from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, pr
 from .planner import pass_bound, structural_zeros, unplanned
 
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
+_PAIRWISE = 16  # inputs checked pair by pair for aliasing; more are bisected in their bounds (_aliases)
 _float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic lookup in Python 3.11)
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
@@ -617,7 +618,7 @@ def _aliases(env: dict):
     overlapping byte bounds)? Pair by pair for a few inputs; for many (a model's hundreds of parameters) by
     bisection in their merged bounds, so that n results against n inputs is not n² tests."""
     values = list(env.values())
-    if len(values) <= 16:
+    if len(values) <= _PAIRWISE:
         return lambda array: any(_may_share_memory(array, v) for v in values)
     from bisect import bisect_left
     try:
@@ -660,8 +661,17 @@ def _unaliased_jacobians(found: dict, env: dict) -> dict:
 
 def _unaliased_arrays(found: dict, env: dict) -> dict:
     """Each array of ``found``, copied if it is a view of an input (see :func:`_unaliased`)."""
+    if len(env) <= _PAIRWISE:  # a cold call's path: no closure made
+        return {n: _unaliased_array(a, env) for n, a in found.items()}
     shares = _aliases(env)
     return {n: a.copy() if shares(a) else a for n, a in found.items()}
+
+
+def _unaliased_array(array: np.ndarray, env: dict) -> np.ndarray:
+    for v in env.values():
+        if _may_share_memory(array, v):  # np.may_share_memory without its __array_function__ dispatch
+            return array.copy()
+    return array
 
 
 def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
