@@ -91,10 +91,10 @@ def test_ranges_in_loops_read_as_python():
     assert api.evaluate("s = x\nfor i in range(3):\n    s = s * x\ns", {"x": x}).tolist() == [1.0, 16.0, 81.0]
 
 
-def test_aliases_of_many_inputs_is_may_share_memory():
-    """engine.compiled._aliases over many inputs (merged byte bounds, bisection) answers as np.may_share_memory
+def test_aliasing_of_many_inputs_is_may_share_memory():
+    """engine.compiled._bisecting over many inputs (merged byte bounds, bisection) answers as np.may_share_memory
     pair by pair: views, slices with steps, transposes, empty arrays, arrays of other buffers."""
-    from jacobi_cli.engine.compiled import _aliases
+    from jacobi_cli.engine.compiled import _bisecting
     rng = np.random.default_rng(27)
     bases = [np.arange(60.0).reshape(6, 10) for _ in range(5)]
     env = {}
@@ -102,7 +102,7 @@ def test_aliases_of_many_inputs_is_may_share_memory():
         b = bases[k % 5]
         r, c = rng.integers(0, 5, 2)
         env[f"p{k}"] = b[r:r + rng.integers(0, 3), c::rng.integers(1, 4)] if k % 3 else b.T[c:c + 2]
-    shares = _aliases(env)
+    shares = _bisecting(env)
     candidates = [b[i:i + 2, j::2] for b in bases for i in range(6) for j in range(10)]
     candidates += [np.ones(3), np.ones(0), bases[0][0, :0], bases[1].T, bases[2][5, 9:]]
     candidates += [o[i:i + 2] for o in [np.arange(60.0).reshape(6, 10) for _ in range(3)] for i in range(5)]

@@ -43,7 +43,7 @@ from .planner import hessian_plan as blocks_plan, values_nbytes, ProductPlan, pr
 from .planner import pass_bound, structural_zeros, unplanned
 
 _may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)  # NumPy's C function
-_PAIRWISE = 16  # inputs checked pair by pair for aliasing; more are bisected in their bounds (_aliases)
+_PAIRWISE = 16  # inputs checked pair by pair for aliasing; more are bisected in their bounds (_bisecting)
 _float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic lookup in Python 3.11)
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
@@ -604,29 +604,36 @@ def vjp_several(problem: Problem, v) -> dict:
     return {name: np.asarray(grads[name][0]) for name in problem.wrt}
 
 
-def _unaliased(j: Jacobian, shares) -> Jacobian:
-    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself; ``shares``: :func:`_aliases` of
-    the inputs): the caller's arrays are read without copying, and a result must not change when they do."""
+def _unaliased(j: Jacobian, env: dict, shares=None) -> Jacobian:
+    """``j``, copied if it is a view of an input (``A @ x`` gives ``A`` itself): the caller's arrays are read
+    without copying, and a result must not change when they do. ``shares``: :func:`_bisecting` of many inputs."""
     array = j._array
-    if array is not None and shares(array):
+    if array is not None and (_in_inputs(array, env) if shares is None else shares(array)):
         return Jacobian(j.name, j.y_shape, j.x_shape, array.copy(), j.dtype)
     return j
 
 
-def _aliases(env: dict):
-    """A test of an array: may it share memory with one of ``env``'s arrays (``np.may_share_memory``'s test,
-    overlapping byte bounds)? Pair by pair for a few inputs; for many (a model's hundreds of parameters) by
-    bisection in their merged bounds, so that n results against n inputs is not n² tests."""
-    values = list(env.values())
-    if len(values) <= _PAIRWISE:
-        return lambda array: any(_may_share_memory(array, v) for v in values)
+def _in_inputs(array, env: dict) -> bool:
+    """May ``array`` share memory with one of ``env``'s arrays? Pair by pair (a cold call's path: a few inputs)."""
+    for v in env.values():
+        if _may_share_memory(array, v):  # np.may_share_memory without its __array_function__ dispatch
+            return True
+    return False
+
+
+def _bisecting(env: dict):
+    """:func:`_in_inputs` for many inputs (a model's hundreds of parameters), as a test made once: bisection in
+    their merged byte bounds (``np.may_share_memory``'s test, overlapping bounds), so that n results against n
+    inputs is not n² tests; None for a few inputs (pair by pair, no closure made)."""
+    if len(env) <= _PAIRWISE:
+        return None
     from bisect import bisect_left
     try:
         from numpy.lib.array_utils import byte_bounds
     except ImportError:  # NumPy 1.x
         byte_bounds = np.byte_bounds
     starts, ends = [], []
-    for lo, hi in sorted(byte_bounds(v) for v in values if isinstance(v, np.ndarray) and v.size):
+    for lo, hi in sorted(byte_bounds(v) for v in env.values() if isinstance(v, np.ndarray) and v.size):
         if ends and lo < ends[-1]:  # overlapping bounds merged: disjoint and sorted, so ends grow too
             ends[-1] = max(ends[-1], hi)
         else:
@@ -655,23 +662,14 @@ def _named_inputs(names, inputs: dict) -> tuple:
 
 def _unaliased_jacobians(found: dict, env: dict) -> dict:
     """:func:`_unaliased` of each Jacobian of ``found``."""
-    shares = _aliases(env)
-    return {n: _unaliased(j, shares) for n, j in found.items()}
+    shares = _bisecting(env)
+    return {n: _unaliased(j, env, shares) for n, j in found.items()}
 
 
 def _unaliased_arrays(found: dict, env: dict) -> dict:
     """Each array of ``found``, copied if it is a view of an input (see :func:`_unaliased`)."""
-    if len(env) <= _PAIRWISE:  # a cold call's path: no closure made
-        return {n: _unaliased_array(a, env) for n, a in found.items()}
-    shares = _aliases(env)
-    return {n: a.copy() if shares(a) else a for n, a in found.items()}
-
-
-def _unaliased_array(array: np.ndarray, env: dict) -> np.ndarray:
-    for v in env.values():
-        if _may_share_memory(array, v):  # np.may_share_memory without its __array_function__ dispatch
-            return array.copy()
-    return array
+    shares = _bisecting(env)
+    return {n: a.copy() if (_in_inputs(a, env) if shares is None else shares(a)) else a for n, a in found.items()}
 
 
 def dense(j: Jacobian, layout: str = "array", budget: int | None = None) -> np.ndarray:
