@@ -58,3 +58,20 @@ def test_adaptive_max_pool_module_returns_indices():
     ours = api.evaluate(text, {"x": x})
     theirs = torch.nn.AdaptiveMaxPool2d((2, 4), return_indices=True)(torch.tensor(x))[1].numpy()
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("text", [
+    "xs = [x * 2, x * 3]\na = xs[0].clone()\na[0] = 5.0\nxs[0].sum() + a.sum()",
+    "d = {'a': x * 2}\na = d['a'].clone()\na[0] = 5.0\nd['a'].sum() + a.sum()",
+    "xs = [x * 2]\nfor r in xs:\n    r = r.clone()\n    r[0] = 5.0\nxs[0].sum() + r.sum()",
+    "y = torch.zeros(3)\nfor i in range(3):\n    y[i] = x[i] * 2\ny.sum()",
+])
+def test_writes_into_copies_are_pytorchs(text):
+    x = np.array([1.0, 2.0, 3.0])
+    lines = text.split("\n")
+    scope = {"torch": torch, "x": torch.tensor(x, requires_grad=True)}
+    exec("\n".join(lines[:-1]), scope)  # noqa: S102 - the test's own text, run by PyTorch
+    theirs = eval(lines[-1], scope)
+    theirs.backward()
+    assert api.evaluate(text, {"x": x}) == theirs.item()
+    np.testing.assert_array_equal(np.asarray(api.jacobian(text, {"x": x})["x"]).ravel(), scope["x"].grad.numpy())

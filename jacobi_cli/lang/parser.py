@@ -292,6 +292,20 @@ def _program(lowering, module: ast.Module) -> Graph:
     return graph
 
 
+def _held_arrays(value) -> list:
+    """The arrays a dict of the text holds, at any depth (its values, the items of its lists and tuples)."""
+    found, pending = [], [value]
+    while pending:
+        v = pending.pop()
+        if type(v) is Tracer:
+            found.append(v)
+        elif type(v) is Dict:
+            pending.extend(v.values())
+        elif isinstance(v, (Items, list, tuple)):
+            pending.extend(v)
+    return found
+
+
 def _unpacked_names(last: ast.stmt) -> ast.Tuple | None:
     """For a text ending with an unpacking into names (``q, r = torch.linalg.qr(A)``): the tuple of those names,
     read (``q, r``), which are its outputs; None for any other statement."""
@@ -1537,6 +1551,8 @@ class _Lowering:
                 return value
             if isinstance(value, (Dict, TreeDef)):  # params = {'W': W, 'b': b}: a structure of arrays (.trees)
                 self.scope[target] = value
+                if type(value) is Dict:  # a = params['W'] then reaches the buffer the dict holds (.scatter.Memory)
+                    self.memory.bind(target, Items(_held_arrays(value)), False)
                 return value
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
                                                           derivatives.Transform, Linear)) \
@@ -1640,8 +1656,12 @@ class _Lowering:
         if self.unrolled > _MAX_UNROLLED:
             raise JacLimitError(f"loops that run more than {_MAX_UNROLLED:,} statements: jac writes each out; write "
                                 "the expression with whole arrays", position)
+        names = [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
         for item in items:
             self.bind_target(stmt.target, item, position)
+            for name in names:  # for r in xs: r is xs[0] (a write into r changes it: refused, .scatter.Memory)
+                if isinstance(self.scope.get(name), (Tracer, Items)):
+                    self.memory.bind(name, self.scope[name], False)
             for inner in stmt.body:
                 self.run(inner, where)
         return None

@@ -525,8 +525,12 @@ class Memory:
                 shared = [t for j, t in self.by_node.items() if nodes[j].op == "const"
                           and isinstance(nodes[j].value, np.ndarray) and np.may_share_memory(nodes[j].value,
                                                                                              node.value)]
-                return frozenset().union(*shared) if shared else frozenset((object(),))
-            return frozenset((object(),))
+                if shared:
+                    return frozenset().union(*shared)
+            # a buffer of its own, the same each time this node is reached: a = xs[0] of a list xs = [x * 2, ...]
+            # reaches the buffer xs holds (a write into a must then be refused, as it changes xs[0] too)
+            self.by_node[i] = tokens = frozenset((object(),))
+            return tokens
         return self.by_node[i]
 
     def check(self, name: str, what: str, position) -> None:
@@ -548,8 +552,8 @@ class Memory:
         if others:
             raise JacValueError(f"{what}: '{name}' shares its memory with '{others[0]}' (an alias, or a view such as "
                                 f"{name}[1:], {name}.T, {name}.reshape(...)): NumPy and PyTorch would change "
-                                f"'{others[0]}' too, which jac's values cannot follow; make one of them a copy "
-                                f"({others[0]} = ....clone())", position)
+                                f"'{others[0]}' too, which jac's values cannot follow; write into a copy "
+                                f"({name} = {name}.clone() before the write)", position)
 
 
 # --- JAX's x.at[idx].set(v) / .add(v) / .multiply(v) / .get() ---------------------------------
