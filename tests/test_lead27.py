@@ -141,6 +141,10 @@ def test_inputs_the_sizes_decide_share_one_reverse_dry_run(monkeypatch):
     ("y = x * 2\nxs = [y]\ny[0] = 5.0\nxs[0].sum()", "y", "xs"),
     # a loop variable written into: PyTorch changes the list's array (this was an internal error, KeyError 'r')
     ("xs = [x * 2]\nfor r in xs:\n    r[0] = 5.0\nxs[0].sum()", "r", "xs"),
+    # a list filled by append / extend, a dict by item: they hold the arrays too
+    ("xs = []\nxs.append(x * 2)\na = xs[0]\na[0] = 5.0\nxs[0].sum()", "a", "xs"),
+    ("xs = []\nxs.extend([x * 2, x])\na = xs[0]\na[0] = 5.0\nxs[0].sum()", "a", "xs"),
+    ("d = {}\ny = x * 2\nd['a'] = y\ny[0] = 5.0\nd['a'].sum()", "y", "d"),
 ])
 def test_a_write_into_an_array_a_container_holds_is_refused(text, name, other):
     with pytest.raises(JacError, match=f"'{name}' shares its memory with '{other}'"):
@@ -153,6 +157,9 @@ def test_a_write_into_an_array_a_container_holds_is_refused(text, name, other):
     ("xs = [x * 2]\nfor r in xs:\n    r = r.clone()\n    r[0] = 5.0\nxs[0].sum() + r.sum()", 27.0),
     ("y = torch.zeros(3)\nfor i in range(3):\n    y[i] = x[i] * 2\ny.sum()", 12.0),
     ("s = sum(r for r in [x * 2])\ny = x * 3\ny[0] = 1.0\ns.sum() + y.sum()", 28.0),
+    ("xs = []\nxs.append(x * 2)\na = xs[0].clone()\na[0] = 5.0\nxs[0].sum() + a.sum()", 27.0),
+    ("d = {}\ny = x * 2\nd['a'] = y.clone()\ny[0] = 5.0\nd['a'].sum() + y.sum()", 27.0),
+    ("xs = []\ny = x * 2\nxs.append(y.clone())\ny[0] = 5.0\nxs[0].sum() + y.sum()", 27.0),
 ])
 def test_writes_into_copies_are_read(text, want):
     assert api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}) == want

@@ -1625,6 +1625,8 @@ class _Lowering:
         else:
             added = [value]
         self.scope[name] = Items((list(current) if isinstance(current, Items) else []) + added)
+        # a = xs[0] reaches what the list holds (.scatter.Memory); xs.append(y.clone()) holds a new buffer
+        self.memory.holds(name, added, fresh=call.func.attr == "append" and _is_copy(call.args[0]))
         self.sequence_names.discard(name)
         return True
 
@@ -1728,6 +1730,8 @@ class _Lowering:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
             value = self.arithmetic(_BINOPS[type(op)], self.scope[name].get(key, position), value, position)
         self.scope[name] = self.scope[name].with_item(key, value, position)
+        # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
+        self.memory.holds(name, _held_arrays(value), fresh=op is not None or _is_copy(value_node))
         return self.scope[name]
 
     def in_place(self, call: ast.Call):

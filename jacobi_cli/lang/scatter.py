@@ -506,6 +506,15 @@ class Memory:
         self.tokens[name] = tokens
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | tokens
 
+    def holds(self, name: str, added: list, fresh: bool = False) -> None:
+        """The list or dict ``name`` now holds ``added`` too (``xs.append(y)``, ``d['a'] = y``): their buffers, or
+        (``fresh``: ``xs.append(y.clone())``) a new one."""
+        if fresh:
+            self.tokens[name] = self.tokens.get(name, frozenset()) | frozenset((object(),))
+            return
+        arrays = [p for p in added if isinstance(p, Tracer)]
+        self.tokens[name] = self.tokens.get(name, frozenset()).union(*(self._base(p) for p in arrays))
+
     def rebind(self, name: str, value: Tracer) -> None:
         """``name`` written in place: the same buffers, now holding ``value``."""
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | self.tokens[name]
