@@ -145,6 +145,9 @@ def test_inputs_the_sizes_decide_share_one_reverse_dry_run(monkeypatch):
     ("xs = []\nxs.append(x * 2)\na = xs[0]\na[0] = 5.0\nxs[0].sum()", "a", "xs"),
     ("xs = []\nxs.extend([x * 2, x])\na = xs[0]\na[0] = 5.0\nxs[0].sum()", "a", "xs"),
     ("d = {}\ny = x * 2\nd['a'] = y\ny[0] = 5.0\nd['a'].sum()", "y", "d"),
+    ("xs = [x * 2]\nxs += [x * 3]\na = xs[1]\na[0] = 5.0\nxs[1].sum()", "a", "xs"),
+    ("y = x * 2\nd = {k: y for k in ['a']}\ny[0] = 5.0\nd['a'].sum()", "y", "d"),
+    ("y = x * 2\nxs = [y]\nfor i, r in enumerate(xs):\n    r[0] = 5.0\ny.sum()", "r", "(y|xs)"),
 ])
 def test_a_write_into_an_array_a_container_holds_is_refused(text, name, other):
     with pytest.raises(JacError, match=f"'{name}' shares its memory with '{other}'"):
