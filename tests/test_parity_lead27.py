@@ -3,10 +3,14 @@ symmetric, each keyword) and the max pools' ``*_with_indices`` spellings with ad
 ``return_indices=True`` (ties and NaNs in the windows: the values, the int64 indices and the Jacobian equal
 PyTorch's bit for bit)."""
 
+import re
+
 import numpy as np
 import pytest
 
+from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
+from torch_models import float64  # noqa: F401 - a fixture
 
 torch = pytest.importorskip("torch")
 F = pytest.importorskip("torch.nn.functional")
@@ -75,3 +79,48 @@ def test_writes_into_copies_are_pytorchs(text):
     theirs.backward()
     assert api.evaluate(text, {"x": x}) == theirs.item()
     np.testing.assert_array_equal(np.asarray(api.jacobian(text, {"x": x})["x"]).ravel(), scope["x"].grad.numpy())
+
+
+INPLACE_HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+INPLACE_NET = '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+        self.relu = nn.ReLU(inplace=True)
+        self.body = nn.Sequential(nn.ReLU(inplace=True), nn.Tanh())
+
+    def forward(self, x):
+        h = self.fc(x)
+        out = self.relu(h)
+        return out + h + self.body(self.fc(x))
+'''
+# (setup, compute ending in loss, inputs): inplace=True writes into its argument, as PyTorch's does (jac dropped
+# the flag, so a name read after it kept the value before: y.sum() below was 7 where PyTorch says 8)
+INPLACE = {
+    "functional": ("", "y = x * 2 - 3\nz = F.relu(y, inplace=True)\nloss = y.sum() + z.sum() * 2", None),
+    "positional": ("", "y = x * 2 - 3\nz = F.hardtanh(y, -1.0, 1.0, True)\nloss = (y * z).sum()", None),
+    "module": ("act = nn.LeakyReLU(0.1, inplace=True)", "y = x * 2 - 3\nz = act(y)\nloss = (y * x).sum() + z.sum()",
+               None),
+    "sequential": ("seq = nn.Sequential(nn.ReLU(inplace=True), nn.Tanh())",
+                   "y = x * 2 - 3\nz = seq(y)\nloss = y.sum() + z.sum()", None),
+    "model": (INPLACE_NET + "model = Net()", "loss = model(x).pow(2).sum()", None),
+    "temporary": ("", "loss = F.silu(x * 2 - 3, inplace=True).sum()", None),
+}
+
+
+@pytest.mark.parametrize("case", list(INPLACE))
+def test_inplace_writes_into_its_argument_as_pytorch(case, float64):
+    from torch_models import assert_grads_are_pytorchs
+    setup, compute, _ = INPLACE[case]
+    assert_grads_are_pytorchs(INPLACE_HEAD + setup, compute, {"x": np.array([1.0, 2.0, 3.0])})
+
+
+@pytest.mark.parametrize("text, words", [
+    ("F.relu(x, inplace=True).sum()", "a leaf that requires grad"),  # PyTorch raises for a leaf too
+    ("y = x * 2\nv = y[:2]\nz = F.relu(v, inplace=True)\ny.sum()", "'y', 'v' hold"),
+    ("y = x * 2\nxs = [y]\nz = F.relu(y, inplace=True)\nxs[0].sum()", "hold"),
+])
+def test_inplace_into_an_array_others_hold_is_refused(text, words):
+    with pytest.raises(JacError, match=re.escape(words)):
+        api.evaluate("import torch.nn.functional as F\n" + text, {"x": np.array([1.0, -2.0, 3.0])})

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
 from jacobi_cli.tools import api
+from jacobi_cli.errors import JacError
 
 rng = np.random.default_rng(2122)
 
@@ -87,9 +88,11 @@ def test_relu6_reads_its_second_argument_as_inplace():
     inplace. Every F function whose last positional parameter is inplace takes it so (it changes nothing)."""
     x = {"x": np.array([-1.0, 3.0, 7.0])}
     np.testing.assert_array_equal(api.evaluate("F.relu6(x, 1)", x), [0.0, 3.0, 6.0])
-    np.testing.assert_array_equal(api.evaluate("F.relu(x, True) + F.hardtanh(x, -1., 1., True)", x),
+    np.testing.assert_array_equal(api.evaluate("F.relu(x * 1, True) + F.hardtanh(x * 1, -1., 1., True)", x),
                                   [-1.0, 4.0, 8.0])
-    np.testing.assert_array_equal(api.evaluate("F.leaky_relu(x, 0.5, True)", x), [-0.5, 3.0, 7.0])
+    np.testing.assert_array_equal(api.evaluate("F.leaky_relu(x * 1, 0.5, True)", x), [-0.5, 3.0, 7.0])
+    with pytest.raises(JacError, match="a leaf that requires grad"):  # in place into the input: PyTorch raises
+        api.evaluate("F.leaky_relu(x, 0.5, True)", x)
     result = CliRunner().invoke(app, ["eval", "F.relu(x, True, True)", "x:3"])
     assert result.exit_code == 2 and "at most 1 argument" in result.output
 

@@ -64,7 +64,8 @@ SECOND_ALIASES = {"input": "a", "other": "b"}
 
 
 # torch.nn.functional's functions whose last positional parameter is ``inplace``, at that position: F.relu(x, True)
-# is F.relu(x, inplace=True), which changes nothing here (jac's values are never changed)
+# is F.relu(x, inplace=True); the lowering computes the result, and the parser writes it into the argument's name
+# (parser._Lowering.changed_in_place, as PyTorch writes it into the argument's buffer)
 INPLACE_AT = {"relu": 1, "relu6": 1, "selu": 1, "silu": 1, "mish": 1, "hardswish": 1, "hardsigmoid": 1, "elu": 2,
               "celu": 2, "leaky_relu": 2, "hardtanh": 3, "threshold": 3, "dropout": 3, "dropout1d": 3,
               "dropout2d": 3, "dropout3d": 3, "alpha_dropout": 3, "feature_alpha_dropout": 3, "rrelu": 4}
@@ -82,7 +83,7 @@ def arguments(fname, args, kwargs, params, position):
         if key not in params:  # torch's dim= is NumPy's axis=, ...; a name the function has is its own
             alias = ALIASES.get(key, key)
             key = alias if alias in params or SECOND_ALIASES.get(key) not in params else SECOND_ALIASES[key]
-        if key == "inplace" and key not in params:  # F.relu(x, inplace=True): jac's values are never changed
+        if key == "inplace" and key not in params:  # F.relu(x, inplace=True): the parser writes it (see INPLACE_AT)
             continue
         if key not in params:
             raise JacParseError(f"{fname}() has no argument '{key}' (it takes {', '.join(names)})", position)

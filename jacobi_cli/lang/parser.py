@@ -33,6 +33,7 @@ from . import laxnames
 from . import laxmore
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
+from .functions import INPLACE_AT
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -304,6 +305,29 @@ def _held_arrays(value) -> list:
         elif isinstance(v, (Items, list, tuple)):
             pending.extend(v)
     return found
+
+
+def _inplace_call(node: ast.Call) -> bool:
+    """``F.relu(y, inplace=True)`` or ``F.relu(y, True)`` (:data:`~.functions.INPLACE_AT`'s position) written
+    with the constant True."""
+    for k in node.keywords:
+        if k.arg == "inplace":
+            return isinstance(k.value, ast.Constant) and k.value.value is True
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id \
+        if isinstance(node.func, ast.Name) else None
+    at = INPLACE_AT.get(name)
+    return at is not None and len(node.args) == at + 1 and isinstance(node.args[at], ast.Constant) \
+        and node.args[at].value is True
+
+
+def _first_argument(node: ast.Call, kids: list):
+    """The value of a call's first argument (its ``input=`` keyword's), of its lowered ``kids``."""
+    if node.args and not isinstance(node.args[0], ast.Starred):
+        return kids[0]
+    for k, keyword in enumerate(node.keywords):
+        if keyword.arg == "input":
+            return kids[len(kids) - len(node.keywords) + k]
+    return None
 
 
 def _unpacked_names(last: ast.stmt) -> ast.Tuple | None:
@@ -2679,7 +2703,17 @@ class _Lowering:
             return self.call_method(module, "forward", args, kwargs, position)
         if isinstance(module, Recurrent) and module.kwargs.get("mode") == "LSTM":
             args, kwargs = self.lstm_state(args, kwargs, position)
-        return module.call(self.b, args, kwargs, position)
+        if type(module) is Sequential and len(args) == 1 and not kwargs:  # each module as called alone: in place too
+            value = args[0]
+            for inner in module.modules:
+                value = self.call_module(inner, [value], {}, position)
+            return value
+        found = module.call(self.b, args, kwargs, position)
+        if type(module) is Module and module.kwargs.get("inplace") not in (None, False) and args \
+                and type(args[0]) is Tracer and type(found) is Tracer \
+                and static(self.b, module.kwargs["inplace"], "inplace", position):  # nn.ReLU(inplace=True)(y)
+            self.changed_in_place(args[0], found, f"nn.{module.cls}(inplace=True)", position)
+        return found
 
     def lstm_state(self, args: list, kwargs: dict, position: int) -> tuple:
         """An LSTM's (or LSTMCell's) arguments with a state written as a tuple of constants, ``(h0, c0)``, which
@@ -2701,6 +2735,33 @@ class _Lowering:
         return value  # of a value computed from the inputs: it requires grad already, and PyTorch leaves it so
 
     def call(self, node: ast.Call, kids: list):
+        found = self.lowered_call(node, kids)
+        if type(found) is Tracer and _inplace_call(node):  # F.relu(y, inplace=True): y changes too
+            kind, fname = self.callee(node.func)
+            argument = _first_argument(node, kids)
+            if kind != "method" and type(argument) is Tracer:
+                self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node))
+        return found
+
+    def changed_in_place(self, argument: Tracer, result: Tracer, what: str, position: int) -> None:
+        """``result`` was written into ``argument``'s buffer, as PyTorch's ``inplace=True`` writes it: the name
+        holding ``argument`` now holds ``result`` (refused, as a write into it is, where it is an input or another
+        name shares it); nothing more where no name holds it (a temporary: ``F.relu(conv(x), inplace=True)``)."""
+        tokens = self.memory._base(argument)
+        names = [n for n, t in self.memory.tokens.items() if t & tokens]
+        if not names:
+            return
+        if len(names) == 1 and self.scope.get(names[0]) is argument:
+            self.memory.check(names[0], what, position)
+            self.rebind(names[0], result)
+            return
+        shown = ", ".join(f"'{n}'" for n in names[:3])
+        raise JacValueError(f"{what} writes into its argument, which {shown} hold{'s' * (len(names) == 1)} (the "
+                            "array or a view of it): PyTorch changes them all, which jac's values cannot follow "
+                            "here; write it without inplace=True (out = F.relu(y)), or apply it to a name of its "
+                            "own (y = F.relu(y, inplace=True))", position)
+
+    def lowered_call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
         found = self.custom_call(node, kind, fname, kids, position)
