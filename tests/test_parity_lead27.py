@@ -106,6 +106,7 @@ INPLACE = {
                    "y = x * 2 - 3\nz = seq(y)\nloss = y.sum() + z.sum()", None),
     "model": (INPLACE_NET + "model = Net()", "loss = model(x).pow(2).sum()", None),
     "temporary": ("", "loss = F.silu(x * 2 - 3, inplace=True).sum()", None),
+    "statement": ("", "y = x * 2 - 3\nF.relu(y, inplace=True)\nloss = (y * x).sum()", None),
 }
 
 

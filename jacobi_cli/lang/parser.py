@@ -685,7 +685,9 @@ class _Lowering:
         if self.appended(stmt):
             return
         if isinstance(stmt, ast.Expr) and not _in_place_method(stmt.value) and not _numpy_put(stmt.value) \
-                and not _autodiff_call(stmt.value):  # x.retain_grad() is refused as what it is, by its lowering
+                and not _autodiff_call(stmt.value) \
+                and not (isinstance(stmt.value, ast.Call) and _inplace_call(stmt.value)):  # F.relu(y, inplace=True)
+            # x.retain_grad() is refused as what it is, by its lowering
             # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
             raise JacParseError("this statement's value is never used: only the last statement is the result "
                                 "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
