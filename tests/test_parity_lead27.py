@@ -125,3 +125,34 @@ def test_inplace_writes_into_its_argument_as_pytorch(case, float64):
 def test_inplace_into_an_array_others_hold_is_refused(text, words):
     with pytest.raises(JacError, match=re.escape(words)):
         api.evaluate("import torch.nn.functional as F\n" + text, {"x": np.array([1.0, -2.0, 3.0])})
+
+
+FUNCTION_WRITES = [  # writes into the function's own names, read as PyTorch runs them (they were all refused)
+    "def f(v):\n    s = 0\n    for i in range(3):\n        s += v[i] ** 2\n    return s\nloss = f(x)",
+    "def f(v):\n    y = torch.zeros(3)\n    y[0] = v[0] * 2\n    y[1:] = v[1:] ** 2\n    return y\nloss = f(x).sum()",
+    "def f(a):\n    b = a.clone()\n    b[0] = 0.0\n    b *= a\n    return b\nh = x * 2\nloss = f(h).sum() + h.sum()",
+    "def f(a):\n    a += 1\n    return a\nloss = f(x * 2).sum()",
+    "def f(v):\n    out = v * 1\n    out[out < 0] = 0.0\n    return out\nloss = (f(x - 2) * x).sum()",
+]
+
+
+@pytest.mark.parametrize("text", FUNCTION_WRITES)
+def test_writes_inside_functions_are_pytorchs(text, float64):
+    from torch_models import assert_grads_are_pytorchs
+    assert_grads_are_pytorchs("import torch\n", text, {"x": np.array([1.0, -2.0, 3.0])})
+
+
+def test_the_tutorials_relu_rule_writes_into_its_gradient():
+    """PyTorch's 'Defining new autograd functions' tutorial's MyReLU: grad_input[input < 0] = 0 in backward (a mask
+    of the saved input, known only as a sub-graph: written as where(mask, 0, g))."""
+    text = ("import torch\nclass MyReLU(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, input):\n"
+            "        ctx.save_for_backward(input)\n        return input.clamp(min=0)\n    @staticmethod\n"
+            "    def backward(ctx, grad_output):\n        input, = ctx.saved_tensors\n"
+            "        grad_input = grad_output.clone()\n        grad_input[input < 0] = 0\n        return grad_input\n")
+    x = np.array([-1.0, 2.0, -0.5, 3.0])
+    scope = {}
+    exec(text, scope)  # noqa: S102 - the tutorial's class, run by PyTorch
+    t = torch.tensor(x, requires_grad=True)
+    (scope["MyReLU"].apply(t) * torch.arange(4.0)).sum().backward()
+    ours = api.jacobian(text + "(MyReLU.apply(x) * torch.arange(4.0)).sum()", {"x": x})["x"]
+    np.testing.assert_array_equal(np.asarray(ours).ravel(), t.grad.numpy())

@@ -561,6 +561,7 @@ class _Lowering:
             self.scope[name] = builder.input(name, shape)
         self.input_names = frozenset(inputs)
         self.calling = frozenset()  # the functions of the text being called (one may not call itself)
+        self.locals = None  # the function being called: (its where, the names local to it), for its writes
 
     @cached_property
     def source(self) -> Source:
@@ -694,8 +695,15 @@ class _Lowering:
                                 "a vector is [1, 2], a matrix [[1, 2], [3, 4]])",
                                 self.source.at(stmt))
         if where is not None and _writes(stmt):
-            raise JacParseError(f"writing into an array {where} (y += v, y[i] = v, y.add_(v)) is not supported: "
-                                "write y = y + v", self.source.at(stmt))
+            written = _written_name(stmt)
+            if self.locals is None or self.locals[0] != where or written is None:  # __init__, a no_grad block
+                raise JacParseError(f"writing into an array {where} (y += v, y[i] = v, y.add_(v)) is not supported: "
+                                    "write y = y + v", self.source.at(stmt))
+            if written not in self.locals[1]:  # a name of the text outside: the write would change it there
+                raise JacParseError(f"writing into '{written}' {where}: '{written}' is not the function's own (a "
+                                    "parameter or a name it assigns), and the write would change it outside too, "
+                                    f"which jac's values cannot follow; assign a copy first ({written} = "
+                                    f"{written}.clone()) or return the new value", self.source.at(stmt))
         self.statement(stmt, where)
 
     def declare(self, stmt: ast.stmt) -> bool:
@@ -1340,13 +1348,16 @@ class _Lowering:
             if isinstance(value, (Tracer, Items)):
                 self.memory.bind(name, value, False)
         self.calling = self.calling | {fn}
+        where, outer = f"inside {fn.name}()", self.locals
+        self.locals = (where, frozenset(bound) | _assigned(fn.body))  # Python's locals: written here, not outside
         try:
             for stmt in fn.body:
-                self.run(stmt, f"inside {fn.name}()")
+                self.run(stmt, where)
             return None if fn.result is None else self.expression(fn.result)  # None: setup_context (lang/custom.py)
         finally:
             self.scope, self.sequence_names, self.tuple_names, self.memory.tokens = saved
             self.calling = self.calling - {fn}
+            self.locals = outer
 
     def no_grad(self, stmt: ast.With):
         """``with torch.no_grad(): ...``: the statements run, and each name they assign is detached (a
@@ -1885,6 +1896,15 @@ class _Lowering:
         """``y[idx] = value`` (``op``: ``y[idx] op= value``): the positions ``y[idx]`` reads,
         written with ``value`` broadcast to them."""
         parts = self.index_tuple(target.slice, [self.expression(p) for p in self.index_parts(target.slice)])
+        mask = parts[0] if len(parts) == 1 and type(parts[0]) is Tracer and is_boolean(self.b, parts[0]) else None
+        if mask is not None and op is None and tuple(mask.shape) == tuple(y.shape) \
+                and self.b.nodes[mask.id].op != "const" and (self.values is None or self.b.shapes_only) \
+                and (isinstance(value, (int, float)) and not isinstance(value, bool)
+                     or type(value) is Tracer and value.ndim == 0 and not is_boolean(self.b, value)) \
+                and not is_boolean(self.b, y) and y.id not in self.b.typed and y.id not in self.b.integral:
+            # y[mask] = 0 of a mask of y's shape computed from inputs without values (a backward's sub-graph, jac
+            # diff): where(mask, 0, y), the same elements written whatever the mask holds
+            return self.b.apply("where", mask, value, y, position=position)
         targets, read = self.written(y, parts, what, position)
         if op is not None:
             operand = value
@@ -4180,6 +4200,35 @@ def _true_or_nothing(call: ast.Call) -> bool:
     """``requires_grad_()`` or ``requires_grad_(True)``: no other argument."""
     given = list(call.args) + [k.value for k in call.keywords]
     return not given or len(given) == 1 and isinstance(given[0], ast.Constant) and given[0].value is True
+
+
+def _written_name(stmt: ast.stmt) -> str | None:
+    """The name a writing statement (:func:`_writes`) writes into: ``y`` of ``y += v``, ``y[i] = v``,
+    ``y.add_(v)``, ``np.put_along_axis(y, ...)``; None when it is no plain name."""
+    if isinstance(stmt, ast.AugAssign):
+        target = stmt.target.value if isinstance(stmt.target, ast.Subscript) else stmt.target
+    elif isinstance(stmt, ast.Assign):
+        subscripts = [t for t in stmt.targets if isinstance(t, ast.Subscript)]
+        target = subscripts[0].value if len(subscripts) == 1 and len(stmt.targets) == 1 else None
+    else:
+        call = stmt.value
+        target = call.func.value if _in_place_method(call) else call.args[0] if call.args else None
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _assigned(body: list) -> frozenset:
+    """The names a function's statements assign (Python's local names of its body), nested functions aside."""
+    found, pending = set(), list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            if hasattr(node, "name"):
+                found.add(node.name)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        pending.extend(ast.iter_child_nodes(node))
+    return frozenset(found)
 
 
 def _writes(stmt: ast.stmt) -> bool:
