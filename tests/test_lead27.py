@@ -166,3 +166,12 @@ def test_a_write_into_an_array_a_container_holds_is_refused(text, name, other):
 ])
 def test_writes_into_copies_are_read(text, want):
     assert api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}) == want
+
+
+def test_a_function_of_the_texts_inplace_parameter_is_its_own():
+    """inplace=True (or True at F.relu's position) writes into the argument only for the library's functions: a def
+    of the text with a parameter of that name or position computes what it says, and y stays as it was."""
+    x = np.array([1.0, 2.0, 3.0])
+    for text in ("def relu(v, flag):\n    return v * 2\ny = x * 1\nz = relu(y, True)\ny.sum() + z.sum()",
+                 "def act(v, inplace=False):\n    return v * 2\ny = x * 1\nz = act(y, inplace=True)\ny.sum() + z.sum()"):
+        assert api.evaluate(text, {"x": x}) == 18.0

@@ -2758,12 +2758,20 @@ class _Lowering:
 
     def call(self, node: ast.Call, kids: list):
         found = self.lowered_call(node, kids)
-        if type(found) is Tracer and _inplace_call(node):  # F.relu(y, inplace=True): y changes too
+        if type(found) is Tracer and _inplace_call(node) and self.library_call(node):  # F.relu(y, inplace=True)
             kind, fname = self.callee(node.func)
             argument = _first_argument(node, kids)
             if kind != "method" and type(argument) is Tracer:
                 self.changed_in_place(argument, found, f"{fname}(..., inplace=True)", self.source.at(node))
         return found
+
+    def library_call(self, node: ast.Call) -> bool:
+        """Does the call name a library's function (``F.relu``, ``relu`` imported), not one of the text (a def, a
+        lambda, a module or model it made: their own ``inplace`` parameters are theirs)?"""
+        root = node.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return isinstance(root, ast.Name) and root.id not in self.scope
 
     def changed_in_place(self, argument: Tracer, result: Tracer, what: str, position: int) -> None:
         """``result`` was written into ``argument``'s buffer, as PyTorch's ``inplace=True`` writes it: the name
