@@ -26,29 +26,22 @@ import numpy as np
 from deco26_sweep import run
 from fuzzkit import differ, summary
 
+sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/tests")
+import custom27 as c27  # noqa: E402 - the rules tests/test_custom27.py checks, shared
+
+def _body(text: str) -> str:
+    """A rule's text of tests/custom27.py (which tests/test_custom27.py checks too) without its imports: the sweep
+    writes its own head."""
+    lines = text.split("\n")
+    while lines and lines[0].startswith(("import ", "from ")):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 TORCH_HEAD = "import torch\n"
 TORCH_RULES = {
-    "Exp": ("""class Exp(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, i):
-        result = i.exp()
-        ctx.save_for_backward(result)
-        return result
-    @staticmethod
-    def backward(ctx, grad_output):
-        result, = ctx.saved_tensors
-        return grad_output * result
-""", "Exp.apply(ARG)"),
-    "WrongExp": ("""class WrongExp(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, i):
-        ctx.save_for_backward(i)
-        return torch.exp(i)
-    @staticmethod
-    def backward(ctx, g):
-        i, = ctx.saved_tensors
-        return 2 * g * torch.exp(i)
-""", "WrongExp.apply(ARG)"),
+    "Exp": (_body(c27.EXP), "Exp.apply(ARG)"),
+    "WrongExp": (_body(c27.WRONG_EXP), "WrongExp.apply(ARG)"),
     "MyReLU": ("""class MyReLU(torch.autograd.Function):
     @staticmethod
     def forward(ctx, input):
@@ -61,41 +54,10 @@ TORCH_RULES = {
         grad_input[input < 0.5] = 0
         return grad_input
 """, "MyReLU.apply(ARG - 0.5)"),
-    "Legendre": ("""class LegendrePolynomial3(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input):
-        ctx.save_for_backward(input)
-        return 0.5 * (5 * input ** 3 - 3 * input)
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, = ctx.saved_tensors
-        return grad_output * 1.5 * (5 * input ** 2 - 1)
-""", "LegendrePolynomial3.apply(ARG)"),
-    "ClipGrad": ("""class ClipGrad(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x.clone()
-    @staticmethod
-    def backward(ctx, g):
-        return g.clamp(-0.3, 0.3)
-""", "ClipGrad.apply(ARG)"),
-    "STE": ("""class RoundSTE(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return torch.round(x * 4)
-    @staticmethod
-    def backward(ctx, g):
-        return g * 4
-""", "RoundSTE.apply(ARG)"),
-    "MulConst": ("""class MulConst(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, k):
-        ctx.k = k
-        return x * k
-    @staticmethod
-    def backward(ctx, g):
-        return g * ctx.k, None
-""", "MulConst.apply(ARG, 3.0)"),
+    "Legendre": (_body(c27.LEGENDRE), "LegendrePolynomial3.apply(ARG)"),
+    "ClipGrad": (_body(c27.CLIP), "ClipGrad.apply(ARG)"),
+    "STE": (_body(c27.STE), "RoundSTE.apply(ARG)"),
+    "MulConst": (_body(c27.MUL_CONST), "MulConst.apply(ARG, 3.0)"),
     "Mul2": ("""class Mul2(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -106,19 +68,7 @@ TORCH_RULES = {
         a, b = ctx.saved_tensors
         return g * b, g * a
 """, "Mul2.apply(ARG, torch.sin(ARG))"),
-    "Setup": ("""class Cube(torch.autograd.Function):
-    @staticmethod
-    def forward(x):
-        return x ** 3
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        x, = inputs
-        ctx.save_for_backward(x)
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return 3 * g * x ** 2
-""", "Cube.apply(ARG)"),
+    "Setup": (_body(c27.SETUP), "Cube.apply(ARG)"),
     "Once": ("""from torch.autograd.function import once_differentiable
 class Sq(torch.autograd.Function):
     @staticmethod
@@ -140,17 +90,7 @@ class Sq(torch.autograd.Function):
     def backward(ctx, g):
         return g * torch.ones(ctx.n)
 """, "SumAll.apply(ARG) * ARG"),
-    "Intermediate": ("""class Soft(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        e = torch.exp(x)
-        ctx.save_for_backward(e)
-        return torch.log1p(e)
-    @staticmethod
-    def backward(ctx, g):
-        e, = ctx.saved_tensors
-        return g * e / (1 + e)
-""", "Soft.apply(ARG)"),
+    "Intermediate": (_body(c27.SOFT), "Soft.apply(ARG)"),
     "Matrix": ("""class Lin(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w):
@@ -161,16 +101,7 @@ class Sq(torch.autograd.Function):
         x, w = ctx.saved_tensors
         return w.T @ g, torch.outer(g, x)
 """, "Lin.apply(ARG, torch.outer(ARG, ARG) + 1.0)"),
-    "SinCos": ("""class SinCos(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.sin(x), torch.cos(x)
-    @staticmethod
-    def backward(ctx, gs, gc):
-        x, = ctx.saved_tensors
-        return gs * torch.cos(x) - 2 * gc * torch.sin(x)
-""", "SinCos.apply(ARG)[0] * SinCos.apply(ARG)[1]"),
+    "SinCos": (_body(c27.SIN_COS), "SinCos.apply(ARG)[0] * SinCos.apply(ARG)[1]"),
     "Twice": ("""class Exp2(torch.autograd.Function):
     @staticmethod
     def forward(ctx, i):
@@ -182,64 +113,17 @@ class Sq(torch.autograd.Function):
         result, = ctx.saved_tensors
         return grad_output * result * 3
 """, "Exp2.apply(Exp2.apply(ARG) * 0.5)"),
-    "Needs": ("""class Mul(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x * y
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        gx = gy = None
-        if ctx.needs_input_grad[0]:
-            gx = g * y
-        if ctx.needs_input_grad[1]:
-            gy = g * x
-        return gx, gy
-""", "Mul.apply(ARG, torch.tensor([1.0, 2.0, 3.0]))"),
+    "Needs": (_body(c27.NEEDS), "Mul.apply(ARG, torch.tensor([1.0, 2.0, 3.0]))"),
 }
 TORCH_USES = ["CALL", "torch.sin(CALL) * x", "(CALL ** 2).sum()", "CALL.sum() * x[0]"]
 TORCH_ARGS = ["x", "x * 2"]
 
 JAX_HEAD = "import jax\nimport jax.numpy as jnp\nfrom functools import partial\n"
 JAX_RULES = {
-    "sin_times": ("""@jax.custom_vjp
-def f(x, y):
-    return jnp.sin(x) * y
-def f_fwd(x, y):
-    return f(x, y), (jnp.cos(x), jnp.sin(x), y)
-def f_bwd(res, g):
-    cos_x, sin_x, y = res
-    return (cos_x * g * y, sin_x * g)
-f.defvjp(f_fwd, f_bwd)
-""", "f(ARG, jnp.exp(ARG))"),
-    "clip_gradient": ("""@partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def clip_gradient(lo, hi, x):
-    return x
-def clip_gradient_fwd(lo, hi, x):
-    return x, None
-def clip_gradient_bwd(lo, hi, _, g):
-    return (jnp.clip(g, lo, hi),)
-clip_gradient.defvjp(clip_gradient_fwd, clip_gradient_bwd)
-""", "clip_gradient(-0.4, 0.4, ARG)"),
-    "log1pexp": ("""def log1pexp(x):
-    return jnp.log1p(jnp.exp(x))
-log1pexp = jax.custom_vjp(log1pexp)
-def fwd(x):
-    return log1pexp(x), x
-def bwd(x, g):
-    return (g * (1 - 1 / (1 + jnp.exp(x))),)
-log1pexp.defvjp(fwd, bwd)
-""", "log1pexp(ARG)"),
-    "wrong": ("""@jax.custom_vjp
-def s(x):
-    return jnp.sin(x)
-def s_fwd(x):
-    return jnp.sin(x), jnp.cos(x)
-def s_bwd(c, g):
-    return (2.0 * c * g,)
-s.defvjp(s_fwd, s_bwd)
-""", "s(ARG)"),
+    "sin_times": (_body(c27.JAX_SIN), "f(ARG, jnp.exp(ARG))"),
+    "clip_gradient": (_body(c27.JAX_CLIP), "clip_gradient(-0.4, 0.4, ARG)"),
+    "log1pexp": (_body(c27.JAX_LOG1PEXP), "log1pexp(ARG)"),
+    "wrong": (_body(c27.JAX_WRONG), "s(ARG)"),
     "dict_res": ("""@jax.custom_vjp
 def h(x):
     return x ** 3
@@ -249,31 +133,9 @@ def h_bwd(r, g):
     return (3.0 * r['sq'] * g,)
 h.defvjp(h_fwd, h_bwd)
 """, "h(ARG)"),
-    "jvp_log1pexp": ("""@jax.custom_jvp
-def log1pexp(x):
-    return jnp.log(1. + jnp.exp(x))
-@log1pexp.defjvp
-def log1pexp_jvp(primals, tangents):
-    x, = primals
-    x_dot, = tangents
-    ans = log1pexp(x)
-    ans_dot = (1 - 1 / (1 + jnp.exp(x))) * x_dot
-    return ans, ans_dot
-""", "log1pexp(ARG)"),
-    "jvp_wrong": ("""@jax.custom_jvp
-def c(x):
-    return jnp.cos(x)
-@c.defjvp
-def c_jvp(primals, tangents):
-    x, = primals
-    t, = tangents
-    return jnp.cos(x), jnp.sin(x) * t
-""", "c(ARG)"),
-    "jvps_two": ("""def g(x, y):
-    return jnp.sin(x) * y
-g = jax.custom_jvp(g)
-g.defjvps(lambda t, ans, x, y: jnp.cos(x) * t * y, lambda t, ans, x, y: 3.0 * jnp.sin(x) * t)
-""", "g(ARG, jnp.exp(ARG))"),
+    "jvp_log1pexp": (_body(c27.JVP_LOG1PEXP), "log1pexp(ARG)"),
+    "jvp_wrong": (_body(c27.JVP_WRONG), "c(ARG)"),
+    "jvps_two": (_body(c27.JVPS_TWO), "g(ARG, jnp.exp(ARG))"),
     "jvp_nondiff": ("""from functools import partial
 @partial(jax.custom_jvp, nondiff_argnums=(0,))
 def scaled(k, x):
