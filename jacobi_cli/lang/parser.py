@@ -4225,11 +4225,13 @@ def _written_name(stmt: ast.stmt) -> str | None:
 
 
 def _assigned(body: list) -> frozenset:
-    """The names a function's statements assign (Python's local names of its body), nested functions aside."""
+    """The names a function's statements assign (Python's local names of its body), nested functions and
+    comprehensions (scopes of their own) aside."""
     found, pending = set(), list(body)
     while pending:
         node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+                             ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             if hasattr(node, "name"):
                 found.add(node.name)
             continue
