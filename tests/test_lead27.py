@@ -175,3 +175,12 @@ def test_a_function_of_the_texts_inplace_parameter_is_its_own():
     for text in ("def relu(v, flag):\n    return v * 2\ny = x * 1\nz = relu(y, True)\ny.sum() + z.sum()",
                  "def act(v, inplace=False):\n    return v * 2\ny = x * 1\nz = act(y, inplace=True)\ny.sum() + z.sum()"):
         assert api.evaluate(text, {"x": x}) == 18.0
+
+
+@pytest.mark.parametrize("text, where", [("y = x * 2\ntorch.add(x, 1.0, out=y)\ny.sum()", "y = torch.add(...)"),
+                                         ("y = x * 2\nnp.add(x, 1.0, out=y)\ny.sum()", "y = np.add(...)")])
+def test_out_as_a_statement_says_to_assign(text, where):
+    """torch.add(x, 1.0, out=y) as a statement was refused as 'a value never used': it says what out= is and what to
+    write."""
+    with pytest.raises(JacError, match=re.escape(f"out= writes the result into an array") + ".*" + re.escape(where)):
+        api.evaluate(text, {"x": np.ones(3)})

@@ -689,6 +689,12 @@ class _Lowering:
                 and not _autodiff_call(stmt.value) \
                 and not (isinstance(stmt.value, ast.Call) and _inplace_call(stmt.value)):  # F.relu(y, inplace=True)
             # x.retain_grad() is refused as what it is, by its lowering
+            out = next((k for k in stmt.value.keywords if k.arg == "out"), None) \
+                if isinstance(stmt.value, ast.Call) else None
+            if out is not None:  # torch.add(x, 1.0, out=y): a write into y that jac does not read
+                raise JacParseError(f"out= writes the result into an array, which jac does not read: assign it "
+                                    f"instead ({ast.unparse(out.value)} = {ast.unparse(stmt.value.func)}(...) without "
+                                    "out=)", self.source.at(out))
             # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
             raise JacParseError("this statement's value is never used: only the last statement is the result "
                                 "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
