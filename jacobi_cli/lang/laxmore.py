@@ -294,7 +294,7 @@ def _lax_conv(b, lhs, rhs, strides, padding, lhs_dilation, rhs_dilation, specs, 
         if any(d != 1 for d in lhs_dilation):
             raise JacValueError(f"jax.lax.{fname}: string padding with lhs_dilation is refused by JAX too "
                                 f"(ValueError): give the (low, high) pairs", position)
-        pads = _string_pads(padding, tuple(int(s) for s in x.shape[2:]),
+        pads = string_pads(padding, tuple(int(s) for s in x.shape[2:]),
                             tuple((k - 1) * d + 1 for k, d in zip(kernel, rhs_dilation)), strides, fname, position)
     else:
         pairs = tuple(tuple(p) for p in padding) if isinstance(padding, (list, tuple, np.ndarray)) else ()
@@ -323,8 +323,9 @@ def _conv_ints(b, value, n, what, default, fname, position) -> tuple:
     return tuple(int(i) for i in v)
 
 
-def _string_pads(mode, sizes, extent, strides, fname, position) -> tuple:
-    """lax.padtype_to_pads: 'VALID', or 'SAME' / 'SAME_LOWER' (the odd one at the end / the start)."""
+def string_pads(mode, sizes, extent, strides, fname, position) -> tuple:
+    """lax.padtype_to_pads: 'VALID', or 'SAME' / 'SAME_LOWER' (the odd one at the end / the start), for the
+    convolutions here and reduce_window (.windows)."""
     kind = mode.upper()
     if kind == "VALID":
         return tuple((0, 0) for _ in sizes)

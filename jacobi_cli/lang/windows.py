@@ -26,6 +26,7 @@ from ..errors import JacValueError
 from ..ir.graph import Tracer
 from ..ir.refusals import refused
 from .functions import FUNCTIONS, boolean, library_function, static
+from .laxmore import string_pads
 
 REDUCE = ("operands", "init_values", "computation", "dimensions")
 REDUCE_WINDOW = ("operand", "init_value", "computation", "window_dimensions", "window_strides", "padding",
@@ -171,20 +172,8 @@ def _ints(lowering, given, key, n, default, spelling, position) -> tuple:
 def _padding(lowering, node, dilated, extent, strides, spelling, position) -> tuple:
     """``'VALID'``, ``'SAME'``, ``'SAME_LOWER'`` (lax.padtype_to_pads) or one (low, high) pair per axis."""
     value = static(lowering.b, lowering.expression(node), f"{spelling}'s padding", position)
-    if isinstance(value, str):
-        kind = value.upper()
-        if kind == "VALID":
-            return tuple((0, 0) for _ in dilated)
-        if kind not in ("SAME", "SAME_LOWER"):
-            raise JacValueError(f"{spelling}: padding is 'VALID', 'SAME', 'SAME_LOWER' or (low, high) pairs, got "
-                                f"{value!r}", position)
-        pads = []
-        for size, e, s in zip(dilated, extent, strides):
-            out = -(-size // s)
-            total = max((out - 1) * s + e - size, 0)
-            lo = total // 2 if kind == "SAME" else total - total // 2
-            pads.append((lo, total - lo))
-        return tuple(pads)
+    if isinstance(value, str):  # jax.lax.reduce_window's spelling: the message names it as laxmore's do
+        return string_pads(value, dilated, extent, strides, spelling.removeprefix("jax.lax."), position)
     pairs = tuple(tuple(p) for p in value) if isinstance(value, (list, tuple, np.ndarray)) else ()
     if len(pairs) != len(dilated) or any(len(p) != 2 or not all(float(v).is_integer() for v in p) for p in pairs):
         raise JacValueError(f"{spelling}: padding is 'VALID', 'SAME' or one (low, high) pair of integers per axis "
