@@ -365,3 +365,9 @@ def test_the_elementwise_flag_says_whether_the_op_acts_element_by_element(name):
 NONDIFF |= {"frexp_exponent", "argpartition", "lexsort"}
 FLAG_CASES.update({"frexp_exponent": [(((2, 3),), {})], "argpartition": [(((2, 3),), {"kth": 1, "axis": 1})],
                    "lexsort": [(((4,), (4,)), {})]})
+
+# --- session 28: SciPy's gamma family (scipy.special.gamma, rgamma, beta, betaln, binom, poch)
+for name in ["gamma", "rgamma"]:
+    CASES[name] = [(((2, 3),), {})]
+for name in ["beta", "betaln", "binom", "poch"]:
+    CASES[name] = [((2, 3), (3,))]

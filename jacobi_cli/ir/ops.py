@@ -3151,6 +3151,55 @@ unary("k1e", _special("k1e"), lambda x, ans: P.sub(P.sub(ans, P.div(ans, x)), P.
       spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.exp(v) * sp.besselk(1, v)))
 
 
+# --- session 28: SciPy's gamma family (scipy.special.gamma, rgamma, beta, betaln, binom, poch): SciPy's values to
+# the last bit (scipy.special's own functions, exact where it is: gamma(5) is 24), derivatives by the digamma
+# formulas; lang/scipynames.py lowers the spellings (comb, perm, factorial onto these) --------------------------
+
+def _special_binary(name):
+    """``scipy.special.<name>(a, b)`` of two arrays, in their float dtype (imported on first use)."""
+    def impl(a, b):
+        from scipy import special
+
+        a, b = np.asarray(a), np.asarray(b)
+        kind = np.result_type(a, b)
+        return getattr(special, name)(a, b).astype(kind if kind.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+def _non_positive_integer(x):
+    """A mask: x is 0, -1, -2, ... (the poles of Γ)."""
+    return P.mul(P.le(x, 0.0), P.eq(P.floor(x), x))
+
+
+def _rgamma_deriv(x, ans):
+    """(1/Γ)' = -ψ(x) / Γ(x) away from the poles; at x = -n (n = 0, 1, ...), where 1/Γ is 0 and ψ infinite, its
+    limit (-1)^n n! (Γ(x) ≈ (-1)^n / (n! (x + n)) there): cos(πx) Γ(1 - x)."""
+    pole = _non_positive_integer(x)
+    safe = P.where(pole, 0.5, x)
+    return P.where(pole, P.mul(P.cos(P.mul(np.pi, x)), P.gamma(P.sub(1.0, x))), P.neg(P.mul(ans, P.digamma(safe))))
+
+
+unary("gamma", _special("gamma"), lambda x, ans: P.mul(ans, P.digamma(x)), domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.gamma(v)))
+unary("rgamma", _special("rgamma"), _rgamma_deriv, domain=(0.5, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: 1 / sp.gamma(v)))
+binary("beta", _special_binary("beta"), lambda ans, a, b: P.mul(ans, P.sub(P.digamma(a), P.digamma(P.add(a, b)))),
+       lambda ans, a, b: P.mul(ans, P.sub(P.digamma(b), P.digamma(P.add(a, b)))), domain=(0.5, 3.0), spellings=(),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.gamma(a) * sp.gamma(b) / sp.gamma(a + b)))
+binary("betaln", _special_binary("betaln"), lambda ans, a, b: P.sub(P.digamma(a), P.digamma(P.add(a, b))),
+       lambda ans, a, b: P.sub(P.digamma(b), P.digamma(P.add(a, b))), domain=(0.5, 3.0), spellings=(),
+       sympy=_sympy_elementwise(lambda sp, a, b: sp.log(sp.Abs(sp.gamma(a) * sp.gamma(b) / sp.gamma(a + b)))))
+# binom(n, k) = Γ(n + 1) / (Γ(k + 1) Γ(n - k + 1)); poch(z, m) = Γ(z + m) / Γ(z)
+binary("binom", _special_binary("binom"),
+       lambda ans, n, k: P.mul(ans, P.sub(P.digamma(P.add(n, 1.0)), P.digamma(P.add(P.sub(n, k), 1.0)))),
+       lambda ans, n, k: P.mul(ans, P.sub(P.digamma(P.add(P.sub(n, k), 1.0)), P.digamma(P.add(k, 1.0)))),
+       domain=(1.5, 3.0), spellings=(),
+       sympy=_sympy_elementwise(lambda sp, n, k: sp.gamma(n + 1) / (sp.gamma(k + 1) * sp.gamma(n - k + 1))))
+binary("poch", _special_binary("poch"), lambda ans, z, m: P.mul(ans, P.sub(P.digamma(P.add(z, m)), P.digamma(z))),
+       lambda ans, z, m: P.mul(ans, P.digamma(P.add(z, m))), domain=(0.5, 3.0), spellings=(),
+       sympy=_sympy_elementwise(lambda sp, z, m: sp.gamma(z + m) / sp.gamma(z)))
+
+
 # Airy's Ai as PyTorch computes it (torch.special.airy_ai: ATen's airy_ai_forward, a port of Cephes' airy): the
 # asymptotic expansions with its rational coefficients beyond ±2.09 (their error reaches 3e-6 near -2.09, which is
 # PyTorch's value), its power series between, NaN at ±inf, 0 beyond 103.892; operation for operation in the input's

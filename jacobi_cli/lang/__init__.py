@@ -13,6 +13,7 @@ from . import sampling  # noqa: E402,F401  (registers F.affine_grid and F.grid_s
 from . import jaxnames  # noqa: E402,F401  (registers jax.nn's, jax.lax's and scipy.special's own spellings)
 from . import laxnames  # noqa: E402,F401  (registers more of jax.lax: slices, pad, sort, dot_general)
 from . import laxmore  # noqa: E402,F401  (registers the rest of jax.scipy.special read in session 27: boxcox, comb)
+from . import scipynames  # noqa: E402,F401  (registers more of scipy.special: the gamma family, comb, exprel)
 from . import recurrent  # noqa: E402,F401  (registers F.multi_head_attention_forward; nn.LSTM and the like)
 from . import devices  # noqa: E402,F401  (registers torch.device and torch.cuda.is_available: the CPU)
 from . import index_tuples  # noqa: E402,F401  (registers np.tril_indices_from, np.indices, ...: index tuples)

@@ -1,0 +1,225 @@
+"""More of ``scipy.special`` (session 28; registered in ``functions``' table when ``lang`` is imported), as SciPy
+computes it: the gamma family on ops whose values are SciPy's own (``gamma``, ``rgamma``, ``beta``, ``betaln``,
+``binom``, ``poch`` in :mod:`jacobi_cli.ir.ops`), and the functions SciPy writes with a few elementary ops
+(``comb``, ``perm``, ``factorial``, ``loggamma``, ``gammasgn``, ``exp10``, ``cosm1``, ``powm1``, ``exprel``,
+``erfcinv``, the Box-Cox transforms, ``radian``) lowered onto jac's ops in SciPy's own formulas and branches, so
+the derivatives are those ops' rules. ``exact=True`` (Python integers) is refused: jac's values are floats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .functions import REQUIRED, JacValueError, arguments, boolean, static, tensor, variant
+from .laxnames import _gammasgn_of  # JAX's gammasgn is SciPy's: NaN at the poles, -1 at -0 (tests/test_scipy28.py)
+
+SCIPY_NAMES = frozenset({"gamma", "rgamma", "gammasgn", "loggamma", "factorial", "beta", "betaln", "binom", "comb",
+                         "perm", "poch", "exp10", "cosm1", "powm1", "exprel", "erfcinv", "boxcox", "boxcox1p",
+                         "inv_boxcox", "inv_boxcox1p", "radian"})
+
+
+def _ops(b, position):
+    return lambda name, *args: b.apply(name, *args, position=position)
+
+
+def _arrays(fname, names, args, kwargs, b, position, extra=None):
+    """The arguments ``names`` of scipy.special.``fname`` as arrays, and the parsed arguments."""
+    a = arguments(fname, args, kwargs, {**dict.fromkeys(names, REQUIRED), **(extra or {}), "out": None}, position)
+    if a["out"] is not None:
+        raise JacValueError(f"scipy.special.{fname}(..., out=...) writes into an array, which jac does not do: use "
+                            "the result", position)
+    return [tensor(b, a[n], f"scipy.special.{fname}", position) for n in names], a
+
+
+def _not_exact(fname, a, b, position):
+    if static(b, a["exact"], "exact", position):
+        raise JacValueError(f"scipy.special.{fname}(..., exact=True) gives Python integers, which jac does not "
+                            f"compute: write exact=False (the default), a float", position)
+
+
+def _op_of(op_name, fname, names):
+    def lower(b, args, kwargs, position):
+        xs, _ = _arrays(fname, names, args, kwargs, b, position)
+        return b.apply(op_name, *xs, position=position)
+    lower.__doc__ = f"scipy.special.{fname}({', '.join(names)}): SciPy's values (the op {op_name})"
+    return lower
+
+
+for _name, _names in (("gamma", ("x",)), ("rgamma", ("x",)), ("beta", ("a", "b")), ("betaln", ("a", "b")),
+                      ("binom", ("n", "k")), ("poch", ("z", "m"))):
+    variant("scipy", _name)(_op_of(_name, _name, _names))
+
+
+@variant("scipy", "gammasgn")
+def _gammasgn(b, args, kwargs, position):
+    """scipy.special.gammasgn(x): the sign of Γ(x), NaN at its poles; derivative 0."""
+    (x,), _ = _arrays("gammasgn", ("x",), args, kwargs, b, position)
+    return _gammasgn_of(b, x, position)
+
+
+@variant("scipy", "loggamma")
+def _loggamma(b, args, kwargs, position):
+    """scipy.special.loggamma(x) of a real x: lgamma(x) for x > 0, inf at ±0, NaN below (the principal branch is
+    complex there: jac has no complex numbers)."""
+    (x,), _ = _arrays("loggamma", ("x",), args, kwargs, b, position)
+    op = _ops(b, position)
+    return op("where", boolean(b, op("gt", x, 0.0)), op("lgamma", x),
+              op("where", boolean(b, op("eq", x, 0.0)), np.inf, np.nan))
+
+
+def _and(b, op, p, q):
+    """p and q, as a mask (the builder's booleans: never differentiated)."""
+    return boolean(b, op("where", p, q, False))
+
+
+def _or(b, op, p, q):
+    return boolean(b, op("where", p, True, q))
+
+
+def _valid(b, op, n, k):
+    """SciPy's cond of comb and perm: k <= N, N >= 0, k >= 0 (False where either is NaN)."""
+    return _and(b, op, _and(b, op, op("le", k, n), op("ge", n, 0.0)), op("ge", k, 0.0))
+
+
+@variant("scipy", "factorial")
+def _factorial(b, args, kwargs, position):
+    """scipy.special.factorial(n, exact=False): Γ(n + 1) for n >= 0 (any real n), 0 for n < 0, NaN for NaN."""
+    (n,), a = _arrays("factorial", ("n",), args, kwargs, b, position, {"exact": False, "extend": "zero"})
+    _not_exact("factorial", a, b, position)
+    if static(b, a["extend"], "extend", position) != "zero":
+        raise JacValueError("scipy.special.factorial(..., extend='complex') gives complex numbers, which jac does not "
+                            "compute: leave extend='zero' (0 for n < 0)", position)
+    op = _ops(b, position)
+    return op("where", boolean(b, op("lt", n, 0.0)), 0.0, op("gamma", op("add", n, 1.0)))
+
+
+@variant("scipy", "comb")
+def _comb(b, args, kwargs, position):
+    """scipy.special.comb(N, k, exact=False, repetition=False): binom(N, k) where 0 <= k <= N, else 0;
+    repetition=True is comb(N + k - 1, k)."""
+    (n, k), a = _arrays("comb", ("N", "k"), args, kwargs, b, position, {"exact": False, "repetition": False})
+    _not_exact("comb", a, b, position)
+    op = _ops(b, position)
+    if static(b, a["repetition"], "repetition", position):  # SciPy 1.17: binom itself, 1 where k == 0 <= N
+        return op("where", _and(b, op, op("eq", k, 0.0), op("ge", n, 0.0)), 1.0,
+                  op("binom", op("sub", op("add", n, k), 1.0), k))
+    return op("where", _valid(b, op, n, k), op("binom", n, k), 0.0)
+
+
+@variant("scipy", "perm")
+def _perm(b, args, kwargs, position):
+    """scipy.special.perm(N, k, exact=False): poch(N - k + 1, k) where 0 <= k <= N, else 0."""
+    (n, k), a = _arrays("perm", ("N", "k"), args, kwargs, b, position, {"exact": False})
+    _not_exact("perm", a, b, position)
+    op = _ops(b, position)
+    return op("where", _valid(b, op, n, k), op("poch", op("add", op("sub", n, k), 1.0), k), 0.0)
+
+
+@variant("scipy", "exp10")
+def _exp10(b, args, kwargs, position):
+    """scipy.special.exp10(x): 10**x."""
+    (x,), _ = _arrays("exp10", ("x",), args, kwargs, b, position)
+    return b.apply("pow", 10.0, x, position=position)
+
+
+@variant("scipy", "cosm1")
+def _cosm1(b, args, kwargs, position):
+    """scipy.special.cosm1(x): cos(x) - 1 without its cancellation near 0, as -2 sin²(x / 2)."""
+    (x,), _ = _arrays("cosm1", ("x",), args, kwargs, b, position)
+    op = _ops(b, position)
+    return op("mul", -2.0, op("square", op("sin", op("mul", x, 0.5))))
+
+
+@variant("scipy", "powm1")
+def _powm1(b, args, kwargs, position):
+    """scipy.special.powm1(x, y): x**y - 1 without its cancellation, SciPy's branches (its wrapper of Boost's
+    powm1): 0 where y == 0 or x == 1 (NaN included); at x = ±0, inf for y < 0 and -1 for y > 0; NaN for x < 0 and a
+    non-integer y; |x| for x < 0 and an even y; then expm1(y log x) where |y (x - 1)| < 0.5 or |y| < 0.2, x**y - 1
+    elsewhere (an overflow is inf, where SciPy 1.17 gives 0 for x < 1: tests/test_scipy28.py)."""
+    (x, y), _ = _arrays("powm1", ("x", "y"), args, kwargs, b, position)
+    op = _ops(b, position)
+    even = _and(b, op, op("lt", x, 0.0), op("eq", op("mul", op("trunc", op("mul", y, 0.5)), 2.0), y))
+    base = op("where", even, op("neg", x), x)  # an even power of x < 0 is that of -x
+    positive = boolean(b, op("gt", base, 0.0))
+    near = _and(b, op, positive, _or(b, op, op("lt", op("abs", op("mul", y, op("sub", base, 1.0))), 0.5),
+                                     op("lt", op("abs", y), 0.2)))
+    logged = op("expm1", op("mul", op("where", near, y, 0.0), op("log", op("where", near, base, 1.0))))
+    plain = op("sub", op("pow", op("where", near, 2.0, base), op("where", near, 1.0, y)), 1.0)
+    out = op("where", near, logged, plain)
+    zero = boolean(b, op("eq", x, 0.0))
+    at_zero = op("where", boolean(b, op("lt", y, 0.0)), np.inf, op("where", boolean(b, op("gt", y, 0.0)), -1.0, out))
+    out = op("where", zero, at_zero, out)
+    odd_root = _and(b, op, op("lt", x, 0.0), op("ne", op("trunc", y), y))
+    out = op("where", odd_root, np.nan, out)
+    return op("where", _or(b, op, op("eq", y, 0.0), op("eq", x, 1.0)), 0.0, out)
+
+
+@variant("scipy", "exprel")
+def _exprel(b, args, kwargs, position):
+    """scipy.special.exprel(x): (exp(x) - 1) / x, 1 at 0: the series 1 + x/2 + x²/6 + x³/24 + x⁴/120 for
+    |x| < 1e-5 (its derivative 1/2 at 0: the quotient's branch would give none), expm1(x) / x elsewhere, inf past
+    717 as SciPy."""
+    (x,), _ = _arrays("exprel", ("x",), args, kwargs, b, position)
+    op = _ops(b, position)
+    small = boolean(b, op("lt", op("abs", x), 1e-5))
+    t = op("where", small, x, 0.0)
+    series = op("add", 1.0, op("mul", t, op("add", 0.5, op("mul", t, op("add", 1.0 / 6.0, op(
+        "mul", t, op("add", 1.0 / 24.0, op("mul", t, 1.0 / 120.0))))))))
+    safe = op("where", small, 1.0, x)
+    quotient = op("where", boolean(b, op("gt", safe, 717.0)), np.inf, op("div", op("expm1", safe), safe))
+    return op("where", small, series, quotient)
+
+
+@variant("scipy", "erfcinv")
+def _erfcinv(b, args, kwargs, position):
+    """scipy.special.erfcinv(y): -ndtri(y / 2) / √2, SciPy's formula (inf at 0, -inf at 2, NaN outside)."""
+    (y,), _ = _arrays("erfcinv", ("y",), args, kwargs, b, position)
+    op = _ops(b, position)
+    return op("mul", op("neg", op("ndtri", op("mul", 0.5, y))), float(np.sqrt(0.5)))
+
+
+def _boxcox(fname, log):
+    def lower(b, args, kwargs, position):
+        (x, lmbda), _ = _arrays(fname, ("x", "lmbda"), args, kwargs, b, position)
+        op = _ops(b, position)
+        logged = op(log, x)
+        tiny = op("lt", op("abs", lmbda), 1e-19)
+        if log == "log1p":  # SciPy: also where log1p(x) is below 1e-289 (the product would underflow)
+            tiny = _or(b, op, tiny, _and(b, op, op("lt", op("abs", logged), 1e-289), op("lt", op("abs", lmbda), 1e273)))
+        safe = op("where", tiny, 1.0, lmbda)
+        return op("where", tiny, logged, op("div", op("expm1", op("mul", safe, logged)), safe))
+    lower.__doc__ = (f"scipy.special.{fname}(x, lmbda): {log}(x) where |lmbda| < 1e-19, else expm1(lmbda · "
+                     f"{log}(x)) / lmbda, SciPy's branches")
+    return lower
+
+
+def _inv_boxcox(fname, outer):
+    def lower(b, args, kwargs, position):
+        (y, lmbda), _ = _arrays(fname, ("y", "lmbda"), args, kwargs, b, position)
+        op = _ops(b, position)
+        zero = boolean(b, op("eq", lmbda, 0.0))
+        safe = op("where", zero, 1.0, lmbda)
+        power = op(outer, op("div", op("log1p", op("mul", safe, y)), safe))
+        out = op("where", zero, op(outer, y), power)
+        if outer == "expm1":  # SciPy: y itself where |lmbda · y| < 1e-154
+            out = op("where", _and(b, op, op("lt", op("abs", op("mul", lmbda, y)), 1e-154), op("ne", lmbda, 0.0)),
+                     y, out)
+        return out
+    lower.__doc__ = (f"scipy.special.{fname}(y, lmbda): the inverse of the Box-Cox transform, {outer}(log1p(lmbda · "
+                     f"y) / lmbda), {outer}(y) where lmbda == 0, SciPy's branches")
+    return lower
+
+
+variant("scipy", "boxcox")(_boxcox("boxcox", "log"))
+variant("scipy", "boxcox1p")(_boxcox("boxcox1p", "log1p"))
+variant("scipy", "inv_boxcox")(_inv_boxcox("inv_boxcox", "exp"))
+variant("scipy", "inv_boxcox1p")(_inv_boxcox("inv_boxcox1p", "expm1"))
+
+
+@variant("scipy", "radian")
+def _radian(b, args, kwargs, position):
+    """scipy.special.radian(d, m, s): degrees, minutes and seconds in radians, ((d · 60 + m) · 60 + s) · π / 648000
+    (Cephes' order of operations)."""
+    (d, m, s), _ = _arrays("radian", ("d", "m", "s"), args, kwargs, b, position)
+    op = _ops(b, position)
+    return op("mul", op("add", op("mul", op("add", op("mul", d, 60.0), m), 60.0), s), float(np.pi / 648000.0))
