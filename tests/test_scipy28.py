@@ -119,3 +119,46 @@ def test_float32_keeps_its_dtype():
                         dtype="float32")
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, special.gamma([0.5, 2.0]) + special.beta([0.5, 2.0], [0.5, 2.0]), rtol=1e-6)
+
+
+ORTHOGONAL = ["eval_legendre", "eval_chebyt", "eval_chebyu", "eval_hermite", "eval_hermitenorm", "eval_laguerre"]
+XS = np.array([-np.inf, -1.0, -0.7, -1e-6, -0.0, 0.0, 3e-6, 0.3, 0.99, 1.0, 2.5, np.inf, np.nan])
+
+
+@pytest.mark.parametrize("name", ORTHOGONAL)
+def test_orthogonal_polynomials_of_integer_order_are_scipys_bit_for_bit(name):
+    for n in (-3, -1, 0, 1, 2, 5, 17, 40):
+        with np.errstate(all="ignore"):
+            theirs = getattr(special, name)(n, XS)
+        np.testing.assert_array_equal(api.evaluate(f"scipy.special.{name}({n}, x)", {"x": XS}), theirs, err_msg=n)
+    orders = np.array([[0], [3], [-2], [7]])  # an array of orders, broadcast against x
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, name)(orders, XS)
+    np.testing.assert_array_equal(api.evaluate(f"scipy.special.{name}(np.array([[0], [3], [-2], [7]]), x)",
+                                               {"x": XS}), theirs)
+
+
+@pytest.mark.parametrize("alpha", [0.5, -0.5, -1.0, 2.0])
+def test_generalized_laguerre_is_scipys(alpha):
+    for n in (-1, 0, 1, 2, 6):
+        np.testing.assert_array_equal(api.evaluate(f"scipy.special.eval_genlaguerre({n}, {alpha}, x)", {"x": XS}),
+                                      special.eval_genlaguerre(n, alpha, XS))
+
+
+@pytest.mark.parametrize("name", ORTHOGONAL + ["eval_genlaguerre"])
+def test_orthogonal_polynomials_differentiate_as_central_differences(name):
+    x = np.array([-0.8, -2e-6, 0.3, 0.95, 1.7])
+    text = f"scipy.special.{name}(6, 0.5, x)" if name == "eval_genlaguerre" else f"scipy.special.{name}(6, x)"
+    jacobian = api.jacobian(text, {"x": x})["x"]
+    np.testing.assert_allclose(jacobian, central_jacobian(lambda u: api.evaluate(text, {"x": u}), x), rtol=1e-6,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("scipy.special.eval_legendre(2.5, x)", "only integer orders"),
+    ("scipy.special.eval_legendre(x, x)", "must be a constant integer"),
+    ("scipy.special.eval_chebyt(10**6, x)", "over jac's 10,000"),
+])
+def test_orders_jac_does_not_write_out_are_refused(text, words):
+    with pytest.raises(JacError, match=words):
+        api.evaluate(text, {"x": np.array([0.3, 0.4])})

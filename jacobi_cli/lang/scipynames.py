@@ -2,8 +2,10 @@
 computes it: the gamma family on ops whose values are SciPy's own (``gamma``, ``rgamma``, ``beta``, ``betaln``,
 ``binom``, ``poch`` in :mod:`jacobi_cli.ir.ops`), and the functions SciPy writes with a few elementary ops
 (``comb``, ``perm``, ``factorial``, ``loggamma``, ``gammasgn``, ``exp10``, ``cosm1``, ``powm1``, ``exprel``,
-``erfcinv``, the Box-Cox transforms, ``radian``) lowered onto jac's ops in SciPy's own formulas and branches, so
-the derivatives are those ops' rules. ``exact=True`` (Python integers) is refused: jac's values are floats.
+``erfcinv``, the Box-Cox transforms, ``radian``; the orthogonal polynomials ``eval_legendre`` / ``chebyt`` /
+``chebyu`` / ``hermite`` / ``hermitenorm`` / ``laguerre`` / ``genlaguerre`` of constant integer orders, SciPy's
+recurrences written out step by step) lowered onto jac's ops in SciPy's own formulas, branches and order of
+operations, so the values are SciPy's and the derivatives are those ops' rules. ``exact=True`` (Python integers) is refused: jac's values are floats.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from .laxnames import _gammasgn_of  # JAX's gammasgn is SciPy's: NaN at the pole
 
 SCIPY_NAMES = frozenset({"gamma", "rgamma", "gammasgn", "loggamma", "factorial", "beta", "betaln", "binom", "comb",
                          "perm", "poch", "exp10", "cosm1", "powm1", "exprel", "erfcinv", "boxcox", "boxcox1p",
-                         "inv_boxcox", "inv_boxcox1p", "radian"})
+                         "inv_boxcox", "inv_boxcox1p", "radian", "eval_legendre", "eval_chebyt", "eval_chebyu",
+                         "eval_hermite", "eval_hermitenorm", "eval_laguerre", "eval_genlaguerre"})
 
 
 def _ops(b, position):
@@ -223,3 +226,166 @@ def _radian(b, args, kwargs, position):
     (d, m, s), _ = _arrays("radian", ("d", "m", "s"), args, kwargs, b, position)
     op = _ops(b, position)
     return op("mul", op("add", op("mul", op("add", op("mul", d, 60.0), m), 60.0), s), float(np.pi / 648000.0))
+
+
+# --- orthogonal polynomials of integer order: SciPy's recurrences (orthogonal_eval.pxd) written out ---------------
+
+_MAX_ORDER = 10_000
+
+
+def _orders(b, value, fname, position) -> np.ndarray:
+    """The orders ``n`` of an eval_* call: a constant integer or array of them (jac writes the recurrence out)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        orders = np.asarray(float(value))
+    elif hasattr(value, "id") and b.nodes[value.id].op == "const":
+        orders = np.asarray(b.nodes[value.id].value, dtype=float)
+    else:
+        raise JacValueError(f"scipy.special.{fname}: the order n must be a constant integer or an array of them (jac "
+                            f"writes the recurrence out per order), not an expression of the inputs", position)
+    if not np.all(np.isfinite(orders)) or np.any(orders != np.round(orders)):
+        raise JacValueError(f"scipy.special.{fname}: only integer orders are read (SciPy computes the others by a "
+                            f"hypergeometric function, which jac does not)", position)
+    if orders.size and np.max(np.abs(orders)) > _MAX_ORDER:
+        raise JacValueError(f"scipy.special.{fname}: order {int(np.max(np.abs(orders))):,} is over jac's "
+                            f"{_MAX_ORDER:,} (each step of the recurrence is written out)", position)
+    return orders.astype(np.int64)
+
+
+def _by_order(b, op, orders, x, each, position):
+    """The polynomial of each element's order: ``each(n)`` (a node shaped as x) per distinct n, chosen by where."""
+    shape = tuple(np.broadcast_shapes(orders.shape, tuple(x.shape)))
+    distinct = sorted(set(orders.ravel().tolist())) or [0]
+    out = None
+    for n in distinct:
+        value = each(n)
+        if tuple(value.shape) != shape:
+            value = b.apply("broadcast_to", value, shape=shape, position=position)
+        out = value if out is None else op("where", boolean(b, b.const((orders == n).astype(b.dtype), position)),
+                                           value, out)
+    return out
+
+
+def _filled(b, x, value, position):
+    """A constant of x's shape (not 0·x + value: that is NaN where x is inf)."""
+    return b.const(np.full(tuple(x.shape), value, dtype=b.dtype), position)
+
+
+def _chebyshev_sequence(b, op, x, count, position):
+    """SciPy's loop b0 = 2x·b1 − b2 from b2 = 0, b1 = −1, b0 = 0: ``s[j]`` is the value after j − 1 steps (s[0] the
+    start's b1, s[1] its b0): U_m = s[m + 2], T_m = (s[m + 2] − s[m]) / 2."""
+    x2 = op("mul", 2.0, x)
+    s = [_filled(b, x, -1.0, position), _filled(b, x, 0.0, position)]
+    for _ in range(count):
+        s.append(op("sub", op("mul", x2, s[-1]), s[-2]))
+    return s
+
+
+def _legendre_series(b, op, n, x, x2):
+    """SciPy's power series of P_n for |x| < 1e-5 (where its recurrence loses digits), term by term in its order
+    of operations: d = ±2/B(a + 1, -1/2) (even n) or ±2x/B(a + 1, 1/2) (odd n), then d *= -2x² (a - k)(2n + 1 -
+    2a + 2k) / ((n + 1 - 2a + 2k)(n + 2 - 2a + 2k))."""
+    from scipy import special
+
+    a = n // 2
+    sign = 1.0 if a % 2 == 0 else -1.0
+    if n == 2 * a:
+        d = _filled(b, x, sign * (-2.0 / float(special.beta(a + 1, -0.5))), None)
+    else:
+        d = op("mul", sign, op("div", op("mul", 2.0, x), float(special.beta(a + 1, 0.5))))
+    p = None
+    for kk in range(a + 1):
+        p = d if p is None else op("add", p, d)
+        factor = op("div", op("mul", op("mul", op("mul", -2.0, x2), float(a - kk)), float(2 * n + 1 - 2 * a + 2 * kk)),
+                    float((n + 1 - 2 * a + 2 * kk) * (n + 2 - 2 * a + 2 * kk)))
+        d = op("mul", d, factor)
+    return p
+
+
+def _eval(fname, params):
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {**dict.fromkeys(params, REQUIRED), "out": None}, position)
+        if a["out"] is not None:
+            raise JacValueError(f"scipy.special.{fname}(..., out=...) writes into an array, which jac does not do: use "
+                                "the result", position)
+        orders = _orders(b, a["n"], fname, position)
+        x = tensor(b, a["x"], f"scipy.special.{fname}", position)
+        op = _ops(b, position)
+        top = int(np.max(np.abs(orders))) if orders.size else 0
+        b.check_nodes(4 * (top + 3) * (1 + (fname in ("eval_hermite", "eval_hermitenorm")) * len(set(
+            orders.ravel().tolist()))), f"scipy.special.{fname} of order {top}", position)
+        ones, zeros, nan = (_filled(b, x, v, position) for v in (1.0, 0.0, np.nan))
+        if fname in ("eval_chebyt", "eval_chebyu"):
+            s = _chebyshev_sequence(b, op, x, top + 2, position)
+
+            def each(n):
+                if fname == "eval_chebyt":
+                    n = abs(n)
+                    return op("mul", op("sub", s[n + 2], s[n]), 0.5)
+                if n == -1:
+                    return zeros
+                return op("neg", s[-n - 2 + 2]) if n < -1 else s[n + 2]
+        elif fname == "eval_legendre":
+            ps = [ones, x]  # P_0, P_1; then SciPy's loop on d = P_k - P_(k-1), stable near x = 1
+            d, p = op("sub", x, 1.0), x
+            xm1 = op("sub", x, 1.0)
+            for kk in range(top - 1):
+                k = kk + 1.0
+                d = op("add", op("mul", op("mul", (2 * k + 1) / (k + 1), xm1), p), op("mul", k / (k + 1), d))
+                p = op("add", p, d)
+                ps.append(p)
+
+            small = boolean(b, op("lt", op("abs", x), 1e-5))
+            x2 = op("mul", x, x)
+
+            def each(n):
+                n = -n - 1 if n < 0 else n
+                if n < 2:
+                    return ps[n]
+                return op("where", small, _legendre_series(b, op, n, x, x2), ps[n])
+        elif fname in ("eval_laguerre", "eval_genlaguerre"):
+            alpha = 0.0 if fname == "eval_laguerre" else float(static(b, a["alpha"], "alpha", position))
+            if fname == "eval_genlaguerre" and not alpha > -1:
+                return nan  # SciPy: NaN for alpha <= -1
+            from scipy import special
+
+            ps = [ones, op("add", op("add", op("neg", x), alpha), 1.0)]  # (-x + alpha) + 1, C's order
+            if top >= 2:
+                d = op("div", op("neg", x), alpha + 1)
+                p = op("add", d, 1.0)
+                for kk in range(top - 1):
+                    k = kk + 1.0
+                    d = op("add", op("mul", op("div", op("neg", x), k + alpha + 1), p), op("mul", k / (k + alpha + 1), d))
+                    p = op("add", p, d)
+                    ps.append(p)
+
+            def each(n):
+                if n < 0:
+                    return zeros
+                return ps[n] if n < 2 else op("mul", float(special.binom(n + alpha, n)), ps[n])
+        else:  # Hermite: SciPy's loop from k = n down to 2, per order
+            scale = fname == "eval_hermite"
+            t = op("mul", float(np.sqrt(2.0)), x) if scale else x
+
+            def each(n):
+                if n < 0:
+                    return nan
+                if n < 2:
+                    value = ones if n == 0 else t
+                else:
+                    y3, y2 = zeros, ones
+                    for k in range(n, 1, -1):
+                        y3, y2 = y2, op("sub", op("mul", t, y2), op("mul", float(k), y3))
+                    value = op("sub", op("mul", t, y2), y3)
+                return op("mul", value, float(2.0 ** (n / 2.0))) if scale else value
+        out = _by_order(b, op, orders, x, each, position)
+        if fname not in ("eval_legendre", "eval_chebyt", "eval_chebyu"):  # SciPy: NaN at a NaN x, whatever n
+            out = op("where", boolean(b, op("isnan", x)), np.nan, out)
+        return out
+    lower.__doc__ = (f"scipy.special.{fname}({', '.join(params)}) of integer orders n (constants): SciPy's recurrence "
+                     "written out, its derivative by x that of the ops")
+    return lower
+
+
+for _fname in ("eval_legendre", "eval_chebyt", "eval_chebyu", "eval_hermite", "eval_hermitenorm", "eval_laguerre"):
+    variant("scipy", _fname)(_eval(_fname, ("n", "x")))
+variant("scipy", "eval_genlaguerre")(_eval("eval_genlaguerre", ("n", "alpha", "x")))
