@@ -371,3 +371,5 @@ for name in ["gamma", "rgamma"]:
     CASES[name] = [(((2, 3),), {})]
 for name in ["beta", "betaln", "binom", "poch"]:
     CASES[name] = [((2, 3), (3,))]
+for name in ["ellipk", "ellipe", "ellipkm1"]:
+    CASES[name] = [(((2, 3),), {})]

@@ -162,3 +162,19 @@ def test_orthogonal_polynomials_differentiate_as_central_differences(name):
 def test_orders_jac_does_not_write_out_are_refused(text, words):
     with pytest.raises(JacError, match=words):
         api.evaluate(text, {"x": np.array([0.3, 0.4])})
+
+
+def test_complete_elliptic_integrals_are_scipys_and_their_derivatives_mpmaths():
+    import mpmath
+
+    m = np.array([-np.inf, -3.0, -0.5, -0.0, 0.0, 0.3, 0.9, 0.999, 1.0, 1.5, np.inf, np.nan])
+    for name in ("ellipk", "ellipe", "ellipkm1"):
+        np.testing.assert_array_equal(api.evaluate(f"scipy.special.{name}(m)", {"m": m}), getattr(special, name)(m))
+    points = np.array([-3.0, -0.5, 0.0, 0.3, 0.999])
+    with mpmath.workdps(30):
+        for name, f in (("ellipk", mpmath.ellipk), ("ellipe", mpmath.ellipe),
+                        ("ellipkm1", lambda p: mpmath.ellipk(1 - p))):
+            at = 1.0 - points if name == "ellipkm1" else points  # ellipkm1(p) = K(1 - p): the same points of K
+            exact = [float(mpmath.diff(f, mpmath.mpf(float(v)))) for v in at]
+            ours = np.diag(api.jacobian(f"scipy.special.{name}(m)", {"m": at})["m"])
+            np.testing.assert_allclose(ours, exact, rtol=1e-13, err_msg=name)

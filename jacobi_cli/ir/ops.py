@@ -3200,6 +3200,29 @@ binary("poch", _special_binary("poch"), lambda ans, z, m: P.mul(ans, P.sub(P.dig
        sympy=_sympy_elementwise(lambda sp, z, m: sp.gamma(z + m) / sp.gamma(z)))
 
 
+# complete elliptic integrals (SciPy's parameter m = k²): K' = (E - (1 - m) K) / (2m (1 - m)), E' = (E - K) / (2m),
+# their limits π/8 and -π/8 at m = 0 (where the quotients are 0/0); ellipkm1(p) = K(1 - p)
+def _ellipk_deriv(m, ans):
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    return P.where(zero, np.pi / 8, P.div(P.sub(P.ellipe(safe), P.mul(P.sub(1.0, safe), P.where(zero, 1.0, ans))),
+                                          P.mul(P.mul(2.0, safe), P.sub(1.0, safe))))
+
+
+def _ellipe_deriv(m, ans):
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    return P.where(zero, -np.pi / 8, P.div(P.sub(P.where(zero, 1.0, ans), P.ellipk(safe)), P.mul(2.0, safe)))
+
+
+unary("ellipk", _special("ellipk"), _ellipk_deriv, domain=(-2.0, 0.9), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.elliptic_k(v)))
+unary("ellipe", _special("ellipe"), _ellipe_deriv, domain=(-2.0, 0.9), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.elliptic_e(v)))
+unary("ellipkm1", _special("ellipkm1"), lambda p, ans: P.neg(_ellipk_deriv(P.sub(1.0, p), ans)), domain=(0.1, 2.0),
+      spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.elliptic_k(1 - v)))
+
+
 # Airy's Ai as PyTorch computes it (torch.special.airy_ai: ATen's airy_ai_forward, a port of Cephes' airy): the
 # asymptotic expansions with its rational coefficients beyond ±2.09 (their error reaches 3e-6 near -2.09, which is
 # PyTorch's value), its power series between, NaN at ±inf, 0 beyond 103.892; operation for operation in the input's

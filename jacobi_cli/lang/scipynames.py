@@ -1,6 +1,6 @@
 """More of ``scipy.special`` (session 28; registered in ``functions``' table when ``lang`` is imported), as SciPy
-computes it: the gamma family on ops whose values are SciPy's own (``gamma``, ``rgamma``, ``beta``, ``betaln``,
-``binom``, ``poch`` in :mod:`jacobi_cli.ir.ops`), and the functions SciPy writes with a few elementary ops
+computes it: the gamma family and the complete elliptic integrals on ops whose values are SciPy's own (``gamma``,
+``rgamma``, ``beta``, ``betaln``, ``binom``, ``poch``, ``ellipk``, ``ellipe``, ``ellipkm1`` in :mod:`jacobi_cli.ir.ops`), and the functions SciPy writes with a few elementary ops
 (``comb``, ``perm``, ``factorial``, ``loggamma``, ``gammasgn``, ``exp10``, ``cosm1``, ``powm1``, ``exprel``,
 ``erfcinv``, the Box-Cox transforms, ``radian``; the orthogonal polynomials ``eval_legendre`` / ``chebyt`` /
 ``chebyu`` / ``hermite`` / ``hermitenorm`` / ``laguerre`` / ``genlaguerre`` of constant integer orders, SciPy's
@@ -18,7 +18,8 @@ from .laxnames import _gammasgn_of  # JAX's gammasgn is SciPy's: NaN at the pole
 SCIPY_NAMES = frozenset({"gamma", "rgamma", "gammasgn", "loggamma", "factorial", "beta", "betaln", "binom", "comb",
                          "perm", "poch", "exp10", "cosm1", "powm1", "exprel", "erfcinv", "boxcox", "boxcox1p",
                          "inv_boxcox", "inv_boxcox1p", "radian", "eval_legendre", "eval_chebyt", "eval_chebyu",
-                         "eval_hermite", "eval_hermitenorm", "eval_laguerre", "eval_genlaguerre"})
+                         "eval_hermite", "eval_hermitenorm", "eval_laguerre", "eval_genlaguerre", "ellipk", "ellipe",
+                         "ellipkm1"})
 
 
 def _ops(b, position):
@@ -49,7 +50,8 @@ def _op_of(op_name, fname, names):
 
 
 for _name, _names in (("gamma", ("x",)), ("rgamma", ("x",)), ("beta", ("a", "b")), ("betaln", ("a", "b")),
-                      ("binom", ("n", "k")), ("poch", ("z", "m"))):
+                      ("binom", ("n", "k")), ("poch", ("z", "m")), ("ellipk", ("m",)), ("ellipe", ("m",)),
+                      ("ellipkm1", ("p",))):
     variant("scipy", _name)(_op_of(_name, _name, _names))
 
 
