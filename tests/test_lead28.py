@@ -74,3 +74,25 @@ def test_the_method_broadcast_to_takes_sizes_as_pytorch_does():
                                       np.broadcast_to(np.eye(4), shape[:1] + (4, 4)))
     with pytest.raises(JacError, match="takes at most 2 argument"):  # torch.broadcast_to's function: a tuple only
         api.evaluate("torch.broadcast_to(v, 3, 4)", {"v": v})
+
+
+@pytest.mark.parametrize("text,words,column", [
+    ("x.^2", r"'\.\^' is MATLAB's element-wise operator; in Python write \*\*", 2),
+    ("x .* y", r"'\.\*' is MATLAB's element-wise operator; in Python write \*", 3),
+    ("x./y", r"'\./' is MATLAB's element-wise operator; in Python write /", 2),
+    ("f(x) = x**2", r"a function is not defined by 'f\(x\) = \.\.\.' in Python", 0),
+    ("sin x + 1", r"a function is called with parentheses: sin\(x\) for 'sin x'", 4),
+    ("1 + np.exp 2", r"a function is called with parentheses: np.exp\(2\) for 'np.exp 2'", 11),
+    ("ln(x)", r"unknown function 'ln': the natural logarithm is log\(x\)", 0),
+    ("np.ln(x)", r"unknown function 'np.ln': the natural logarithm is log\(x\)", 3),
+    ("gamma(x)", r"write scipy.special.gamma\(x\)", 0),
+])
+def test_notation_of_paper_and_other_languages_says_what_to_write(text, words, column):
+    with pytest.raises(JacError, match=words) as caught:
+        api.evaluate(text, {"x": np.ones(2), "y": np.ones(2)})
+    assert caught.value.position == column
+
+
+def test_a_name_before_an_operand_that_is_no_function_keeps_pythons_message():
+    with pytest.raises(JacError, match=r"^invalid syntax$"):
+        api.evaluate("x y", {"x": np.ones(2), "y": np.ones(2)})

@@ -118,6 +118,15 @@ _PASTED_NAMES = {
              "(x @ W.T + b for an nn.Linear)",
     "optimizer": "a training loop's step: jac differentiates an expression; paste the loss alone",
 }
+# Names of mathematical notation (and of other languages) that are no function of PyTorch or NumPy: what to write
+_MATH_NAMES = {
+    "ln": "the natural logarithm is log(x)", "lg": "the base-10 logarithm is log10(x)",
+    "sqr": "write x**2 or square(x)", "cot": "write 1 / tan(x)", "sec": "write 1 / cos(x)", "csc": "write 1 / sin(x)",
+    "coth": "write 1 / tanh(x)", "sech": "write 1 / cosh(x)", "csch": "write 1 / sinh(x)",
+    "acot": "write arctan(1 / x)", "arccot": "write arctan(1 / x)", "avg": "write mean(x)", "tr": "write trace(A)",
+    "logistic": "write sigmoid(x)", "gamma": "write scipy.special.gamma(x)",
+    "fact": "write scipy.special.factorial(x)", "factorial": "write scipy.special.factorial(x)",
+}
 # A console session or shell line pasted whole: the prompt that begins a line, and what to do
 _PROMPT = re.compile(r"^[ \t]*(>>>|In \[\d*\]:|\$ )", re.MULTILINE)
 _PROMPTS = {">": "paste the code without the prompts ('>>> ', '... ') and without the printed results",
@@ -400,6 +409,9 @@ def _ast_tree(source: Source) -> ast.Module:
         if found and found.group(1) in _OPERATOR_LOOKALIKES:  # x × y from a web page
             raise JacParseError(f"invalid syntax: {detail}: write {_OPERATOR_LOOKALIKES[found.group(1)]} in its "
                                 "place", position) from None
+        hint = _syntax_hint(source.text, position, detail)
+        if hint is not None:  # x.^2 (MATLAB), sin x, f(x) = ... (as written on paper)
+            raise JacParseError(f"invalid syntax: {hint}", position) from None
         if detail == "invalid decimal literal" and position is not None:
             product = _implicit_product(source.text, position)
             if product is not None:  # 2x for 2*x, as written on paper
@@ -422,6 +434,34 @@ _OPERATOR_LOOKALIKES = {"\u00d7": "*", "\u22c5": "*", "\u00b7": "*", "\u00f7": "
                         "\u00b3": "**3", "\u221a": "sqrt(...)", "\u2264": "<=", "\u2265": ">="}
 
 _NUMBER_THEN_NAME = re.compile(r"([0-9][0-9_]*(?:\.[0-9_]*)?)([A-Za-z_][A-Za-z0-9_]*)")
+
+
+_MATLAB_OPERATORS = {".^": "**", ".*": "*", "./": "/"}
+_NAME_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)[ \t]+$")
+
+
+def _syntax_hint(text: str, position, detail: str):
+    """What to write for a syntax error that is notation of paper or another language: MATLAB's element-wise
+    operators (NumPy's and PyTorch's are element-wise already), a function applied without parentheses (sin x), a
+    function defined as on paper (f(x) = x**2). None for anything else."""
+    if position is None:
+        return None
+    pair = text[position - 1:position + 1] if position > 0 and text[position:position + 1] in "^*/" else \
+        text[position:position + 2]
+    if pair in _MATLAB_OPERATORS:
+        return (f"'{pair}' is MATLAB's element-wise operator; in Python write {_MATLAB_OPERATORS[pair]} (NumPy's and "
+                f"PyTorch's operators act element by element already)")
+    if "cannot assign to function call" in detail:
+        return ("a function is not defined by 'f(x) = ...' in Python: write the expression itself, or define it "
+                "with def f(x): return ... (or f = lambda x: ...) and end with the call, f(x)")
+    if detail == "invalid syntax":
+        before = _NAME_BEFORE.search(text[:position])
+        if before is not None and before.group(1).split(".")[-1] in FUNCTIONS and text[position:position + 1] \
+                and (text[position].isalnum() or text[position] in "_("):
+            fname = before.group(1)
+            return f"a function is called with parentheses: {fname}({text[position:].split()[0]}) for '{fname} " \
+                   f"{text[position:].split()[0]}'"
+    return None
 
 
 def _implicit_product(text: str, position: int):
@@ -3724,6 +3764,8 @@ def unknown_message(what: str, name: str, tail: str = "") -> str:
         return f"unknown {what}: {_PASTED_NAMES[name]}"
     if what == "function 'print'":  # pasted code's print(loss): it was "did you mean 'rint'?"
         return _PRINT
+    if what.startswith("function") and name in _MATH_NAMES:  # ln(x): it was "did you mean 'len'?"
+        return f"unknown {what}: {_MATH_NAMES[name]}"
     if name == "block_until_ready" and what.startswith("method"):  # JAX's: the values are ready
         return f"{what[7:]} is not needed: jac's values are ready; drop it"
     if name in ("cuda", "mps", "xpu") and what.startswith("method"):  # as device='cuda' and x.to('cuda') say
