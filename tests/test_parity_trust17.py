@@ -143,9 +143,6 @@ def test_a_detached_mask_stays_a_mask(code):
 # --- PyTorch's pairs are tuples ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code, part", [
-    ("torch.max(A, 0)", "(values, indices) that max returns"),
-    ("torch.sort(A)", ".values or [0], .indices or [1]"),
-    ("torch.aminmax(A)", "(min, max)"),
     ("torch.std_mean(A, dim=1)", "[0] for the std, [1] for the mean"),
     ("torch.var_mean(A)", "(var, mean)"),
     ("torch.max(A, 0), A", "output 0 is the pair"),
@@ -154,6 +151,18 @@ def test_a_pytorch_pair_is_no_single_output(code, part):
     with pytest.raises(JacError) as err:
         api.evaluate(code, {"A": np.arange(6.0).reshape(2, 3)})
     assert "a tuple in PyTorch" in str(err.value) and part in str(err.value)
+
+
+@pytest.mark.parametrize("code, fields", [("torch.max(A, 0)", ("values", "indices")),
+                                          ("torch.sort(A)", ("values", "indices")),
+                                          ("torch.aminmax(A)", ("min", "max"))])
+def test_a_named_pair_last_is_its_fields_as_outputs(code, fields):  # session 28: as PyTorch names them
+    A = np.array([[1.0, 5.0, 2.0], [4.0, 0.5, 3.0]])
+    values = api.evaluate(code, {"A": A})
+    theirs = eval(code, {"torch": torch, "A": torch.tensor(A)})  # noqa: S307 - the test's own text
+    assert list(api.jacobian(code, {"A": A})) == list(fields)
+    for ours, field in zip(values, fields):
+        assert_same(ours, getattr(theirs, field).numpy())
 
 
 def test_the_parts_of_a_pair_and_numpys_reading_still_answer():
