@@ -1,15 +1,19 @@
 """Session 28's probes of the command line (benchmarks/cli28_sweep.py): what they found, pinned.
 
 - a binding beyond float32's range (`x=1e39 --dtype float32`) printed NumPy's own RuntimeWarning (two raw lines
-  naming numpy/_core/_asarray.py) beside jac's "holds inf" warning."""
+  naming numpy/_core/_asarray.py) beside jac's "holds inf" warning;
+- `jac hessian` of a model without --wrt computed and printed one block per pair of its parameters (80 Linear
+  layers: 25,921 blocks, 245,000 lines, 13 s); past HESSIAN_BLOCKS it is refused, naming --wrt."""
 
 import json
 import warnings
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from jacobi_cli.cli.app import app
+from jacobi_cli.tools import report
 
 runner = CliRunner()
 
@@ -35,3 +39,42 @@ def test_a_constant_beyond_float32_in_the_text_is_jacs_warning_alone():
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[0] == "jac: warning (nonfinite): the constant at column 4 is inf"
     assert "RuntimeWarning" not in result.stderr
+
+
+def net(layers: int) -> str:
+    return f"net = nn.Sequential(*[nn.Linear(2, 2) for _ in range({layers})])\nnet(x).sum()"
+
+
+def test_a_hessian_of_every_parameter_of_a_deep_model_is_refused_naming_wrt():
+    result = jac("hessian", net(40), "x=[1, 2]", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "limit"
+    assert error["message"] == (
+        "81 inputs (80 of them parameters the text makes) make 6,561 Hessian blocks (one per pair of inputs), more "
+        "than the 1,024 jac hessian computes without --wrt: name the inputs you want, e.g. --wrt x (each --wrt "
+        "adds one; named inputs are not limited)")
+    assert result.stderr.startswith("jac: error (limit): 81 inputs") and "Traceback" not in result.stderr
+
+
+def test_named_inputs_are_not_limited_and_give_the_same_blocks():
+    names = ["x"] + [f"net.{i}.{p}" for i in range(40) for p in ("weight", "bias")]
+    wrt = [a for n in names for a in ("--wrt", n)]
+    result = jac("hessian", net(40), "x=[1, 2]", *wrt[:6], "--json")
+    assert result.exit_code == 0, result.stderr
+    blocks = json.loads(result.stdout)["hessian"]
+    assert len(blocks) == 9
+    assert np.array_equal(blocks["x,x"]["value"], np.zeros((2, 2)))  # the net is linear in x
+
+
+def test_the_limit_counts_every_output_and_spares_a_model_under_it():
+    assert report.HESSIAN_BLOCKS == 1024
+    small = jac("hessian", net(15), "x=[1, 2]", "--json")  # 31 inputs: 961 blocks
+    assert small.exit_code == 0, small.stderr
+    assert len(json.loads(small.stdout)["hessian"]) == 961
+    text = "net = nn.Sequential(*[nn.Linear(2, 2) for _ in range(12)])\nu = net(x)\nu.sum(), (u ** 2).sum()"
+    several = jac("hessian", text, "x=[1, 2]", "--json")  # 25 inputs, 625 blocks, twice
+    assert several.exit_code == 2
+    assert json.loads(several.stdout)["error"]["message"].startswith(
+        "25 inputs (24 of them parameters the text makes) make 1,250 Hessian blocks (one per pair of inputs for "
+        "each of the 2 outputs), more than the 1,024")
