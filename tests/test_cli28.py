@@ -78,3 +78,22 @@ def test_the_limit_counts_every_output_and_spares_a_model_under_it():
     assert json.loads(several.stdout)["error"]["message"].startswith(
         "25 inputs (24 of them parameters the text makes) make 1,250 Hessian blocks (one per pair of inputs for "
         "each of the 2 outputs), more than the 1,024")
+
+
+@pytest.mark.parametrize("value,shown", [
+    ("[1e-9, -1e-12]", "[ 1.e-09 -1.e-12]"),  # printed [ 0. -0.]: a zero that is not one
+    ("[3e-7, 0.0]", "[3.e-07 0.e+00]"),  # printed [0. 0.]
+    ("[1e-9, -1.0]", "[ 0. -1.]"),  # beside a larger element, below the 6 decimals the array is read at
+    ("[5e-7, 0.0]", "[5.e-07 0.e+00]"),  # rounds to 0 at 6 decimals too
+    ("[6e-7, 0.0]", "[0.000001 0.      ]"),
+])
+def test_an_array_whose_elements_all_print_as_zero_is_printed_in_scientific_notation(value, shown):
+    result = jac("eval", "x * 1", f"x={value}")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[lines.index("y = value: vector, shape (2,)") + 1].strip() == shown
+
+
+def test_a_tiny_jacobian_is_not_printed_as_zeros():
+    result = jac("eval", "x * 1e-8", "x=[1, 2]")
+    assert "[[1.e-08 0.e+00]" in result.stdout and "[0.e+00 1.e-08]]" in result.stdout
