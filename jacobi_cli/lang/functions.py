@@ -2619,6 +2619,15 @@ def _broadcast_to(b, args, kwargs, position):
     return x if shape == tuple(x.shape) else b.apply("broadcast_to", x, shape=shape, position=position)
 
 
+@variant("method", "broadcast_to")
+def _method_broadcast_to(b, args, kwargs, position):
+    """x.broadcast_to(3, 4): PyTorch's method takes the sizes as varargs too (as x.expand), its function
+    ``torch.broadcast_to(x, shape)`` and NumPy's only a tuple."""
+    if len(args) > 2 and "shape" not in kwargs and "size" not in kwargs:
+        args = (args[0], _sizes(b, args[1:], {}, (), "broadcast_to sizes", position))
+    return _broadcast_to(b, args, kwargs, position)
+
+
 @function("masked_select")
 def _masked_select(b, args, kwargs, position):
     """torch.masked_select(x, mask): x[mask] of x and the mask broadcast together, as PyTorch (a vector)."""

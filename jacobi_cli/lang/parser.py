@@ -633,6 +633,21 @@ class _Lowering:
                 return self.b.graph(outputs[0][1], outputs)
         return self.output(value, self.source.at(last))
 
+    def field_outputs(self, parts: list, position: int) -> Graph:
+        """The graph of a last statement that is a named tuple of the library (``torch.linalg.qr(A)``,
+        ``torch.max(x, 1)``): one output per field, named as the library names it (``Q``, ``R``; ``values``,
+        ``indices``), as if the text ended ``Q, R = torch.linalg.qr(A); Q, R``. ``parts`` pairs each name with
+        what makes its array (a part jac refuses to compute says so when made)."""
+        taken = [name for name, _ in parts if name in self.scope]
+        if taken:
+            fields = ", ".join(name for name, _ in parts)
+            own = ", ".join(n.lower() + "_" * (n.lower() in self.scope) for n, _ in parts)
+            raise JacNameError(f"the last statement is a tuple whose parts are named {fields}, and '{taken[0]}' is "
+                               f"already a name of the expression: unpack it into names of your own and list them "
+                               f"({own} = ...; {own})", position)
+        outputs = tuple((name, self.b.lift(make())) for name, make in parts)
+        return self.b.graph(outputs[0][1], outputs)
+
     def tree_outputs(self, prefix: str, value, position: int) -> list:
         """The outputs of a pytree (:mod:`.trees`), one per leaf, named by ``prefix`` and the leaf's path as
         ``jax.tree_util.keystr`` writes it (``grads['W']``, ``params[0][1]``); [] for a value holding what is no
@@ -1400,13 +1415,17 @@ class _Lowering:
             raise JacValueError(f"the last statement is {'a tuple holding ' * isinstance(value, Items)}the function "
                                 f"{held[0].spelling} returns: call it ({held[0].example})",
                                 position)
+        if isinstance(value, Items) and value.fields and len(value) > 1:  # torch.linalg.qr(A): outputs Q and R
+            return self.field_outputs([(f, lambda f=f: value.field(f, position)) for f in value.fields], position)
         if isinstance(value, Items):
             names = f" or by name ({', '.join('.' + f for f in value.fields)})" if value.fields else ""
             arrays = "array" if len(value) == 1 else "arrays"
             raise JacValueError(f"the last statement is a tuple of {len(value)} {arrays}: pick one by index "
                                 f"(parts[0]){names}, or list the outputs you want (a, b)", position)
         if isinstance(value, Pair) and value.reading == "torch":  # PyTorch's result is a tuple: not one array
-            raise JacValueError(_pair_output("the last statement", value), position)
+            if any(n.isdigit() for n in value.names):  # torch.std_mean(x): a plain tuple, no names to give
+                raise JacValueError(_pair_output("the last statement", value), position)
+            return self.field_outputs([(n, lambda n=n: value.part(n)) for n in value.names], position)
         if isinstance(value, bool):  # x=True as np.array(True) and [True, False] read it: 1.0 in --dtype
             value = boolean(self.b, self.b.const(float(value), position))
         if not isinstance(value, Tracer):
