@@ -109,6 +109,8 @@ BATCHES = [  # (text, inputs, --batch specs): NASTY's rows hold NaN, inf, -0.0, 
     ("torch.cumprod(x, 0)", dict(x=NASTY), ["x"]), ("x.T", dict(x=NASTY.T.copy()), ["x:1"]),
     ("x * w", dict(x=NASTY.T.copy(), w=NASTY[0]), ["x:1"]), ("s * x", dict(s=NASTY[:, 0].copy(), x=NASTY), ["s", "x"]),
     ("a = torch.sin(x)\nb = (x ** 2).sum()\na, b", dict(x=NASTY), ["x"]), ("x[1:] - x[:-1]", dict(x=NASTY), ["x"]),
+    ("torch.linalg.qr(M)", dict(M=M7), ["M"]), ("torch.max(M, 1)", dict(M=M7), ["M"]),
+    ("torch.linalg.slogdet(M)", dict(M=M7), ["M"]), ("x.aminmax()", dict(x=M7[:, 0]), ["x"]),
 ]
 COMMANDS = ("eval", "vjp", "jvp", "hessian", "derivative")
 
