@@ -215,8 +215,20 @@ def format_array(a, width: int = 100) -> str:
         a = a + 0.0  # -0.0 prints as 0: the sign of a zero derivative is noise to a reader
     if a.ndim == 0:
         return _scalar(a.item())
-    with np.printoptions(precision=6, suppress=True, floatmode="maxprec", linewidth=width, threshold=10**9):
+    with np.printoptions(precision=6, suppress=not _all_round_to_zero(a), floatmode="maxprec", linewidth=width,
+                         threshold=10**9):
         return np.array2string(a, separator=" ")
+
+
+def _all_round_to_zero(a: np.ndarray) -> bool:
+    """Whether ``a`` has a nonzero finite element and every finite one rounds to 0 at 6 decimals: fixed-point
+    printing would show [1e-09 -1e-12] as [0. -0.], a derivative of zero that is not one, so such an array is
+    printed in NumPy's scientific notation. (Beside a larger element, 1e-09 still prints as 0.: it is below the
+    6 decimals the array is shown at.)"""
+    if a.dtype.kind != "f" or a.size == 0:
+        return False
+    largest = np.abs(a[np.isfinite(a)]).max(initial=0.0)
+    return largest > 0.0 and round(float(largest), 6) == 0.0
 
 
 def _scalar(v) -> str:

@@ -453,7 +453,8 @@ class Builder:
                 raise JacValueError("a list or tuple of arrays is not one array: make one with stack([...]) or "
                                     "cat([...]), or index it (parts[0])", position)
             if value.dtype.kind in "biuf" and value.dtype != self.dtype:
-                value = value.astype(self.dtype)
+                with np.errstate(over="ignore"):  # [1e39] in float32 is inf, as PyTorch's; warned as a value
+                    value = value.astype(self.dtype)
         return self._append("const", shape=tuple(np.shape(value)), value=value, position=position)
 
     def lift(self, value) -> Tracer:

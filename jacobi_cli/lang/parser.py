@@ -376,8 +376,11 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
         raise JacValueError(f"a value must be numeric, got {value.dtype}", 0, text)
     # the graph is dropped here: its constant becomes the value as it is (a copy would double a
     # large constructor's peak: ones(2**27) took 2 GiB under --max-memory 1G), unless it is a
-    # read-only view (broadcast_to's stride 0), which a caller could not write into
-    return np.require(value, dtype=dtype, requirements="W")
+    # read-only view (broadcast_to's stride 0), which a caller could not write into; a float64 beyond
+    # float32's range becomes inf as torch.tensor(1e39, dtype=torch.float32) does, and the report's
+    # "holds inf" warning says so (NumPy's own RuntimeWarning would be a second, raw line on stderr)
+    with np.errstate(over="ignore"):
+        return np.require(value, dtype=dtype, requirements="W")
 
 
 def typeset(text: str) -> str:
