@@ -185,7 +185,7 @@ def hessian_command(
 
     def build():
         report = hessian_report(read_expression(expr), bindings or [], wrt, dtype, seed, max_memory, show_plan,
-                                batch)
+                                batch, few_blocks=not as_json)
         return commands.with_plan(report, explain, as_json)
 
     _run(as_json, build, "hessian", strict)

@@ -461,12 +461,13 @@ def jvp_report(expr: str, bindings, tangents: dict, wrt=None, dtype="float64", s
 
 
 def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_memory=None, on_plan=None,
-                   batch=None) -> HessianResult:
+                   batch=None, few_blocks=False) -> HessianResult:
     """The hessian report. ``on_plan(plan)`` is called once the plan is made, before it runs
-    (``--explain``); a plan that does not fit the budget is refused after that call."""
+    (``--explain``); a plan that does not fit the budget is refused after that call. ``few_blocks``
+    (the text output, which a person reads): the default ``wrt`` is refused past :data:`HESSIAN_BLOCKS`."""
     budget = memory.budget(max_memory)
     problem, found, split = _setup(expr, bindings, batch, wrt, dtype, seed, min(budget, DEFAULT_MAX_BYTES), budget)
-    if wrt is None:
+    if wrt is None and few_blocks:
         _few_enough_blocks(problem)
     drawn = _drawn(bindings, problem, found, split)
     if _general(problem, found):
@@ -484,9 +485,10 @@ def hessian_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, max_m
     return _shown(drawn, HessianResult(report, plan))
 
 
-# Blocks of `jac hessian` without --wrt: past this, the default (every input, a model's parameters included)
-# is refused, naming --wrt. 40 Linear layers make 81 inputs, 6,561 blocks: 62,000 printed lines that no one
-# reads, where the user most often wanted the blocks of one or two inputs. Named inputs are never refused.
+# Blocks of `jac hessian` printed as text without --wrt: past this, the default (every input, a model's parameters
+# included) is refused, naming --wrt and --json. 40 Linear layers make 81 inputs, 6,561 blocks: 62,000 printed lines
+# that no one reads, where the user most often wanted the blocks of one or two inputs. Named inputs are never
+# refused, nor --json (a script's data: every block, as torch.autograd.functional.hessian of every input gives).
 HESSIAN_BLOCKS = 1024
 
 
@@ -501,8 +503,8 @@ def _few_enough_blocks(problem) -> None:
     given = [name for name in problem.wrt if name not in problem.compiled.declared] or list(problem.wrt)
     raise JacLimitError(
         f"{n:,} inputs{which} make {n * n * outputs:,} Hessian blocks (one per pair of inputs{per}), more than "
-        f"the {HESSIAN_BLOCKS:,} jac hessian computes without --wrt: name the inputs you want, "
-        f"e.g. --wrt {given[0]} (each --wrt adds one; named inputs are not limited)")
+        f"the {HESSIAN_BLOCKS:,} jac hessian prints without --wrt: name the inputs you want, "
+        f"e.g. --wrt {given[0]} (each --wrt adds one; named inputs are not limited), or ask for --json (every block)")
 
 
 def _warn(report: dict, found: list) -> None:
