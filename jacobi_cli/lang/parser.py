@@ -50,6 +50,7 @@ from . import trees
 from .trees import Dict, TreeDef
 from . import decorators
 from . import inference
+from . import pasted
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
@@ -3298,6 +3299,9 @@ class _Lowering:
             trees.refuse_array_use(kids, "a comparison with a dict", position)
         if any(isinstance(k, Static) and isinstance(k.value, str) for k in kids):  # 'bias' in name, name == 'fc.bias'
             return _compare_strings(node.ops[0], kids, position)
+        if all(isinstance(k, Static) and isinstance(k.value, DType) for k in kids) \
+                and type(node.ops[0]) in (ast.Eq, ast.NotEq, ast.Is, ast.IsNot):  # x.dtype == torch.float32
+            return pasted.same_dtype(self.b, type(node.ops[0]) in (ast.Eq, ast.Is), *kids, position)
         op = _COMPARISONS.get(type(node.ops[0]))
         if op is None:
             word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}.get(type(node.ops[0]), "?")
