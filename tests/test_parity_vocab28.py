@@ -9,6 +9,7 @@ import pytest
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
+from test_parity_grad24 import assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture is used by name
 
 torch = pytest.importorskip("torch")
 F = pytest.importorskip("torch.nn.functional")
@@ -91,3 +92,133 @@ def test_is_nonzero_of_several_elements_is_refused_as_pytorch_refuses():
         torch.ones(0).is_nonzero()
     with pytest.raises(JacError, match="no values is ambiguous"):
         api.evaluate("x.is_nonzero()", {"x": np.ones(0)})
+
+
+rng = np.random.default_rng(2828)
+X3 = rng.standard_normal((2, 3, 4))
+W3, B3 = rng.standard_normal(3), rng.standard_normal(3)
+ATEN = [  # (text, inputs): values and Jacobians by every input equal PyTorch's (torch.autograd.functional)
+    ("torch.slice_copy(x, 2, 1, 100, 2)", {"x": X3}),
+    ("torch.slice_copy(x, -1, -3, -1)", {"x": X3}),
+    ("torch.slice_copy(x, 1, 5, 7).sum() + x.sum()", {"x": X3}),
+    ("torch.slice_copy(x)", {"x": X3}),
+    ("torch.split_with_sizes_copy(x, [1, 3], 2)[1]", {"x": X3}),
+    ("torch.split_with_sizes_copy(x, [2, 0, 1], dim=1)[0]", {"x": X3}),
+    ("torch.norm_except_dim(x)", {"x": X3}), ("torch.norm_except_dim(x, 2, 1)", {"x": X3}),
+    ("torch.norm_except_dim(x, 1, 2)", {"x": X3}), ("torch.norm_except_dim(x, 3, -2)", {"x": X3}),
+    ("torch.norm_except_dim(x, 2, -1)", {"x": X3}),
+    ("v / torch.norm_except_dim(v, 2, 0) * g", {"v": rng.standard_normal((4, 3)), "g": rng.uniform(1, 2, (4, 1))}),
+    ("torch.native_batch_norm(x, w, b, None, None, True, 0.1, 1e-5)[0]", {"x": X3, "w": W3, "b": B3}),
+    ("torch.native_batch_norm(x, w, b, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5)[0]", {"x": X3, "w": W3, "b": B3}),
+    ("torch.native_batch_norm(x, w, b, torch.tensor([0.5, -1.0, 2.0]), torch.tensor([1.5, 0.25, 3.0]), False, 0.1, "
+     "1e-3)[0]", {"x": X3, "w": W3, "b": B3}),
+    ("o = torch.native_batch_norm(x, None, None, None, None, True, 0.1, 1e-5); o[1] * 2 + o[2] + o[0][0, :, 0]",
+     {"x": X3}),
+    ("torch.native_group_norm(x, w, b, 2, 6, 5, 3, 1e-5)[0]",
+     {"x": rng.standard_normal((2, 6, 5)), "w": rng.standard_normal(6), "b": rng.standard_normal(6)}),
+    ("o = torch.native_group_norm(x, None, None, 2, 6, 4, 2, 1e-5); o[0][:, 0] * 2",
+     {"x": rng.standard_normal((2, 6, 2, 2))}),
+    ("torch.convolution(x, w, b, [1], [1], [1], False, [0], 1)",
+     {"x": rng.standard_normal((2, 4, 7)), "w": rng.standard_normal((6, 4, 3)), "b": rng.standard_normal(6)}),
+    ("torch.convolution(x, w, None, [2, 1], [0, 1], [1, 2], False, [0, 0], 2)",
+     {"x": rng.standard_normal((1, 4, 6, 7)), "w": rng.standard_normal((6, 2, 2, 3))}),
+    ("torch.convolution(x, w, b, [2], [1], [1], True, [1], 1)",
+     {"x": rng.standard_normal((2, 4, 5)), "w": rng.standard_normal((4, 3, 3)), "b": rng.standard_normal(3)}),
+    ("torch.convolution(x, w, None, [1, 2], [0, 1], [1, 1], True, [0, 1], 2)",
+     {"x": rng.standard_normal((1, 4, 3, 4)), "w": rng.standard_normal((4, 2, 2, 3))}),
+    ("torch.convolution(x, w, b, [1, 1, 1], [0, 0, 0], [1, 1, 1], False, [0, 0, 0], 1)",
+     {"x": rng.standard_normal((1, 2, 3, 3, 3)), "w": rng.standard_normal((2, 2, 2, 2, 2)), "b": rng.standard_normal(2)}),
+    ("torch.conv_tbc(x, w, b)",
+     {"x": rng.standard_normal((5, 2, 3)), "w": rng.standard_normal((3, 3, 4)), "b": rng.standard_normal(4)}),
+    ("F.conv_tbc(x, w, b, 1)",
+     {"x": rng.standard_normal((5, 2, 3)), "w": rng.standard_normal((2, 3, 4)), "b": rng.standard_normal(4)}),
+    ("torch.conv_tbc(x, w, b, pad=2)",
+     {"x": rng.standard_normal((1, 1, 2)), "w": rng.standard_normal((4, 2, 1)), "b": rng.standard_normal(1)}),
+    ("x[tuple(torch.nonzero_static(x > 0, size=3).T)]", {"x": np.array([[0.5, -1.0], [2.0, 3.0]])}),
+    ("x.flatten()[torch.nonzero_static(x.flatten() > 0, size=5, fill_value=0)[:, 0]]", {"x": np.array([[0.5, -1.0], [2.0, 3.0]])}),
+]
+
+
+@pytest.mark.parametrize("text, inputs", ATEN, ids=[t[:60] for t, _ in ATEN])
+def test_aten_spellings_are_pytorchs(torch64, text, inputs):
+    assert_agrees_with_pytorch(torch64, text, inputs)
+
+
+@pytest.mark.parametrize("size, fill", [(0, -1), (2, -1), (4, -1), (6, 9)])
+def test_nonzero_static_is_pytorchs(size, fill):
+    m = np.array([[0.0, 1.0, 0.0], [2.0, 0.0, 3.0]])
+    theirs = torch.nonzero_static(torch.tensor(m), size=size, fill_value=fill).numpy()
+    ours = api.evaluate(f"torch.nonzero_static(m, size={size}, fill_value={fill}) + 0 * m.sum()", {"m": m})
+    assert ours.shape == theirs.shape and (ours == theirs).all()
+
+
+def test_native_batch_norm_in_eval_gives_empty_statistics_as_pytorch():
+    theirs = torch.native_batch_norm(torch.tensor(X3), None, None, torch.zeros(3, dtype=torch.float64),
+                                     torch.ones(3, dtype=torch.float64), False, 0.1, 1e-5)
+    for k in (1, 2):
+        ours = api.evaluate(f"torch.native_batch_norm(x, None, None, torch.zeros(3), torch.ones(3), False, 0.1, "
+                            f"1e-5)[{k}]", {"x": X3})
+        assert ours.shape == tuple(theirs[k].shape) == (0,)
+    assert not theirs[1].requires_grad
+
+
+@pytest.mark.parametrize("text, says", [
+    ("torch.slice_copy(x, 1, 0, 2, -1)", "slice step must be positive"),
+    ("torch.split_with_sizes_copy(x, [1, 2], 2)", "split"),
+    ("torch.norm_except_dim(x, 2.5, 1)", "must be int"),
+    ("torch.norm_except_dim(x, 2, 3)", "out of range|dim"),
+])
+def test_aten_refusals_are_where_pytorch_raises(text, says):
+    with pytest.raises(Exception):  # noqa: B017 - PyTorch's own error, any kind
+        eval(text, {"torch": torch, "x": torch.tensor(X3)})
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": X3})
+
+
+@pytest.mark.parametrize("k, eps", [(1, 1e-5), (2, 1e-5), (2, 0.1)])
+def test_native_group_norm_statistics_are_pytorchs_and_their_derivative_is_refused(k, eps):
+    x = rng.standard_normal((2, 6, 2, 2))
+    text = f"torch.native_group_norm(x, None, None, 2, 6, 4, 3, {eps})[{k}]"
+    theirs = eval(text, {"torch": torch, "x": torch.tensor(x)})
+    np.testing.assert_allclose(api.evaluate(text, {"x": x}), theirs.numpy(), rtol=1e-13, atol=1e-15)
+    assert theirs.shape == (2, 3)
+    # PyTorch's derivative through one alone is 0, not the statistic's
+    f = lambda t: torch.native_group_norm(t, None, None, 2, 6, 4, 3, eps)[k]  # noqa: E731
+    assert torch.autograd.functional.jacobian(f, torch.tensor(x)).abs().sum() == 0
+    with pytest.raises(JacError, match="derivative through torch.native_group_norm's mean or rstd"):
+        api.jacobian(text, {"x": x})
+
+
+D = rng.standard_normal((6, 3)).round(1)  # ties in the max and min
+D[2, 1] = D[3, 1]
+SEGMENTS = [(f"torch.segment_reduce(d, '{r}', {lengths}{extra})", r) for r in ("sum", "mean", "max", "min", "prod")
+            for lengths, extra in (("lengths=torch.tensor([2, 0, 3, 1])", ""), ("lengths=torch.tensor([6])", ""),
+                                   ("lengths=torch.tensor([1, 0, 5])", ", initial=0.5"),
+                                   ("offsets=torch.tensor([0, 2, 2, 6])", ""),
+                                   ("lengths=torch.tensor([2, 3])", ", unsafe=True"))]
+
+
+@pytest.mark.parametrize("text, reduce", SEGMENTS, ids=[t for t, _ in SEGMENTS])
+def test_segment_reduce_is_pytorchs(torch64, text, reduce):
+    assert_agrees_with_pytorch(torch64, text, {"d": D})
+
+
+@pytest.mark.parametrize("text, says", [
+    ("torch.segment_reduce(d, 'sum', lengths=torch.tensor([1, 2]), axis=1)", "axis"),
+    ("torch.segment_reduce(d, 'sum', lengths=torch.tensor([1, 2]))", "sum to"),
+    ("torch.segment_reduce(d, 'median', lengths=torch.tensor([6]))", "reduce"),
+])
+def test_segment_reduce_refuses_where_pytorch_raises(text, says):
+    with pytest.raises(RuntimeError):
+        eval(text, {"torch": torch, "d": torch.tensor(D)})
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"d": D})
+
+
+def test_output_padding_without_transposed_is_refused_as_pytorch_refuses_its_derivative():
+    x, w = torch.ones(2, 4, 7, requires_grad=True), torch.ones(6, 4, 3)
+    with pytest.raises(RuntimeError, match="output_padding is not supported for non-transposed"):
+        torch.convolution(x, w, None, [1], [1], [1], False, [1], 1).sum().backward()  # the forward answers
+    with pytest.raises(JacError, match="output_padding is not supported for non-transposed"):
+        api.evaluate("torch.convolution(x, w, None, [1], [1], [1], False, [1], 1)", {"x": x.detach().numpy(),
+                                                                                     "w": w.numpy()})

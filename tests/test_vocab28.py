@@ -57,3 +57,77 @@ def test_a_removed_function_is_refused_at_its_name():
     with pytest.raises(JacNameError) as caught:
         _value("y = x + 1\ntorch.matrix_rank(y)")
     assert caught.value.position == len("y = x + 1\ntorch.")
+
+
+rng = np.random.default_rng(28)
+
+
+def _central(text, bindings, name, h=1e-6):
+    """d(text)/d(name) by central differences, (*out, *in)."""
+    x = bindings[name]
+    cols = []
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = h
+        up = api.evaluate(text, {**bindings, name: x + e.reshape(x.shape)})
+        down = api.evaluate(text, {**bindings, name: x - e.reshape(x.shape)})
+        cols.append((up - down) / (2 * h))
+    return np.stack(cols, axis=-1).reshape(cols[0].shape + x.shape)
+
+
+ATEN = [
+    ("torch.slice_copy(x, 1, 1, None, 2)", {"x": rng.standard_normal((2, 5))}, (2, 2)),
+    ("torch.split_with_sizes_copy(x, [3, 2], 1)[0]", {"x": rng.standard_normal((2, 5))}, (2, 3)),
+    ("torch.norm_except_dim(x, 2, 1)", {"x": rng.standard_normal((2, 3, 2))}, (1, 3, 1)),
+    ("torch.norm_except_dim(x, 2, -1)", {"x": rng.standard_normal((2, 3))}, ()),
+    ("torch.conv_tbc(x, w, b, 1)", {"x": rng.standard_normal((4, 2, 3)), "w": rng.standard_normal((3, 3, 2)),
+                                    "b": rng.standard_normal(2)}, (4, 2, 2)),
+    ("torch.convolution(x, w, None, [1], [0], [1], True, [0], 1)",
+     {"x": rng.standard_normal((1, 2, 3)), "w": rng.standard_normal((2, 1, 2))}, (1, 1, 4)),
+    ("torch.segment_reduce(x, 'prod', lengths=torch.tensor([2, 0, 1]), initial=2.0)",
+     {"x": rng.standard_normal((3, 2))}, (3, 2)),
+    ("torch.segment_reduce(x, 'mean', offsets=[0, 1, 3])", {"x": rng.standard_normal((3, 2))}, (2, 2)),
+    ("torch.native_batch_norm(x, None, None, None, None, True, 0.1, 1e-5)[0]", {"x": rng.standard_normal((3, 2))},
+     (3, 2)),
+    ("torch.native_group_norm(x, None, None, 2, 4, 1, 2, 1e-5)[0]", {"x": rng.standard_normal((2, 4))}, (2, 4)),
+]
+
+
+@pytest.mark.parametrize("text, bindings, shape", ATEN, ids=[t for t, _, _ in ATEN])
+def test_aten_spellings_agree_with_central_differences(text, bindings, shape):
+    assert api.evaluate(text, bindings).shape == shape
+    ours = api.jacobian(text, bindings)
+    for name in bindings:
+        np.testing.assert_allclose(np.asarray(ours[name]), _central(text, bindings, name), rtol=1e-6, atol=1e-8)
+
+
+def test_native_batch_norm_statistics_carry_no_derivative_and_running_ones_must_be_detached():
+    x = rng.standard_normal((4, 2))
+    mean = api.evaluate("torch.native_batch_norm(x, None, None, None, None, True, 0.1, 1e-5)[1]", {"x": x})
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-14)
+    invstd = api.evaluate("torch.native_batch_norm(x, None, None, None, None, True, 0.1, 1e-5)[2]", {"x": x})
+    np.testing.assert_allclose(invstd, 1 / np.sqrt(x.var(0) + 1e-5), rtol=1e-14)
+    assert not np.asarray(api.jacobian("torch.native_batch_norm(x, None, None, None, None, True, 0.1, 1e-5)[2]",
+                                       {"x": x})["x"]).any()
+    with pytest.raises(JacValueError, match="not differentiable with respect to running_mean"):
+        api.evaluate("torch.native_batch_norm(x, None, None, m, v, False, 0.1, 1e-5)[0]",
+                     {"x": x, "m": np.zeros(2), "v": np.ones(2)})
+
+
+@pytest.mark.parametrize("text, says", [
+    ("torch.native_group_norm(x, None, None, 2, 4, 2, 2, 1e-5)[0]", "do not match the input's shape"),
+    ("torch.convolution(x, x, None, [1], [0], [1], False, [0], 1)", "1 to 3 spatial sizes"),
+    ("torch.conv_tbc(x, x, x)", "conv_tbc: input .T, B, C_in."),
+    ("torch.segment_reduce(x, 'sum', lengths=[1, 0], indices=[0])", "lengths= or offsets="),
+    ("torch.nonzero_static(x, size=-1)", "size must be >= 0"),
+])
+def test_aten_refusals(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": np.ones((2, 4))})
+
+
+def test_nonzero_static_of_an_input_is_read_off_its_values():
+    m = np.array([0.0, 2.0, 0.0, -1.0])
+    assert api.evaluate("torch.nonzero_static(m, size=3) + 0 * m.sum()", {"m": m}).tolist() == [[1], [3], [-1]]
+    grad = api.jacobian("m[torch.nonzero_static(m, size=1, fill_value=0)[:, 0]] * 2", {"m": m})["m"]
+    assert np.asarray(grad).tolist() == [[0.0, 2.0, 0.0, 0.0]]

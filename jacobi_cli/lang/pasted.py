@@ -19,9 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import JacNameError, JacValueError
+from ..ir.custom import Rule
 from ..ir.graph import Builder, Tracer
 from ..ir.shapes import fmt
-from .functions import DTYPES, REQUIRED, DType, Items, Static, _dtype_of, arguments, boolean, static, variant
+from ..errors import JacShapeError
+from .functions import DTYPES, FUNCTIONS, REQUIRED, DType, Items, Static, _axis, _concrete, _dtype_of, _eps, _flag, \
+    _index_const, _permute, _reshape_to, _take, _true_positions, _vector_norm, arguments, boolean, detached, \
+    library_function, static, static_int, static_ints, tensor, variant
 
 # -- removed from PyTorch --------------------------------------------------------------------------------------
 
@@ -324,3 +328,250 @@ def same_dtype(b: Builder, equal: bool, left: Static, right: Static, position) -
     """``x.dtype == torch.float32`` (or ``!=``, ``is``): the NumPy dtypes both name are the same."""
     same = _numpy_dtype(b, left.value, position) == _numpy_dtype(b, right.value, position)
     return _answer(b, same == equal, position)
+
+
+# -- ATen's spellings pasted from traces (torch.jit / torch.fx / profiler output) ------------------------------
+
+def _aten(fname: str):
+    return variant("torch.aten", fname)
+
+
+@_aten("slice_copy")
+def _slice_copy(b, args, kwargs, position):
+    """torch.slice_copy(x, dim=0, start=None, end=None, step=1): x[start:end:step] along dim, a copy (start and
+    end clamped to the axis, as a Python slice; a step of 0 or less refused, as PyTorch refuses it)."""
+    a = arguments("slice_copy", args, kwargs, {"x": REQUIRED, "axis": 0, "start": None, "end": None, "step": 1},
+                  position)
+    x = tensor(b, a["x"], "slice_copy", position)
+    axis = _axis(b, a["axis"], x.ndim, "slice_copy", position)
+    start, end = (None if a[k] is None else static_int(b, a[k], k, position) for k in ("start", "end"))
+    step = static_int(b, a["step"], "step", position)
+    if step <= 0:
+        raise JacValueError(f"torch.slice_copy: slice step must be positive (PyTorch raises), got {step}", position)
+    return _take(b, x, (slice(None),) * axis + (slice(start, end, step),), position)
+
+
+@_aten("split_with_sizes_copy")
+def _split_with_sizes_copy(b, args, kwargs, position):
+    """torch.split_with_sizes_copy(x, split_sizes, dim=0): torch.split_with_sizes' pieces, copies."""
+    return library_function("torch", "split_with_sizes")(b, args, kwargs, position)
+
+
+@_aten("norm_except_dim")
+def _norm_except_dim(b, args, kwargs, position):
+    """torch.norm_except_dim(v, pow=2, dim=0): weight norm's norm, over every axis but dim, kept as size-1 axes
+    (v.shape with 1 elsewhere); dim=-1 is the norm of the whole array (0-d), as PyTorch; pow an int."""
+    kwargs = {("power" if k == "pow" else k): v for k, v in kwargs.items()}
+    a = arguments("norm_except_dim", args, kwargs, {"v": REQUIRED, "power": 2, "axis": 0}, position)
+    v = tensor(b, a["v"], "norm_except_dim", position)
+    power = static(b, a["power"], "pow", position)
+    if isinstance(power, bool) or not isinstance(power, int) and not (isinstance(power, float) and power.is_integer()
+                                                                      and type(a["power"]) is Tracer
+                                                                      and a["power"].id in b.pyints):
+        raise JacValueError(f"torch.norm_except_dim(): argument 'pow' must be int, not {type(power).__name__} "
+                            "(PyTorch raises)", position)
+    dim = static_int(b, a["axis"], "dim", position)
+    if dim == -1:
+        return _vector_norm(b, v, int(power), tuple(range(v.ndim)), False, position)
+    axis = _axis(b, dim, v.ndim, "norm_except_dim", position)
+    return _vector_norm(b, v, int(power), tuple(i for i in range(v.ndim) if i != axis), True, position)
+
+
+@_aten("native_batch_norm")
+def _native_batch_norm(b, args, kwargs, position):
+    """torch.native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps): the
+    triple (output, save_mean, save_invstd); in training the batch's mean and 1 / sqrt(biased variance + eps)
+    per channel, without derivative (PyTorch's carry none), in eval two empty arrays. As F.batch_norm, the
+    running statistics' update in training is a side effect jac leaves out."""
+    fname = "native_batch_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": REQUIRED,
+                                        "running_mean": REQUIRED, "running_var": REQUIRED, "training": REQUIRED,
+                                        "momentum": REQUIRED, "eps": REQUIRED}, position)
+    for k in ("running_mean", "running_var"):
+        if type(a[k]) is Tracer and b.nodes[a[k].id].requires_grad:
+            raise JacValueError(f"torch.native_batch_norm is not differentiable with respect to {k} (PyTorch raises "
+                                f"where it requires grad): pass it detached ({k[:1]}{k[8:9]}.detach()) or leave it out "
+                                "of --wrt", position)
+    out = FUNCTIONS["batch_norm"](b, [a["x"]], {k: a[k] for k in ("running_mean", "running_var", "weight", "bias",
+                                                                  "training", "momentum", "eps")}, position)
+    x = tensor(b, a["x"], fname, position)
+    if not _flag(b, a["training"], "training", fname, position):
+        empty = b.const(np.zeros(0, dtype=b.dtype), position)
+        return Items([out, empty, empty])
+    axes = (0,) + tuple(range(2, x.ndim))
+    mean = b.apply("mean", x, axes=axes, position=position)
+    shaped = _reshape_to(b, mean, (x.shape[1],) + (1,) * (x.ndim - 2), position)
+    d = b.apply("sub", x, shaped, position=position)
+    var = b.apply("mean", b.apply("mul", d, d, position=position), axes=axes, position=position)
+    invstd = b.apply("rsqrt", b.apply("add", var, _eps(b, a["eps"], fname, position), position=position),
+                     position=position)
+    return Items([out, detached(b, mean, position), detached(b, invstd, position)])
+
+
+@_aten("native_group_norm")
+def _native_group_norm(b, args, kwargs, position):
+    """torch.native_group_norm(input, weight, bias, N, C, HxW, group, eps): the triple (output, mean, rstd), the
+    last two (N, group), each group's mean and 1 / sqrt(biased variance + eps), whose derivative is refused
+    (PyTorch's backward mostly drops their cotangents: 0, not their derivative); N, C and HxW must be the
+    input's."""
+    fname = "native_group_norm"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": REQUIRED, "N": REQUIRED,
+                                        "C": REQUIRED, "HxW": REQUIRED, "group": REQUIRED, "eps": REQUIRED}, position)
+    x = tensor(b, a["x"], fname, position)
+    shape = _concrete(x, fname, position)
+    sizes = [static_int(b, a[k], k, position) for k in ("N", "C", "HxW")]
+    if x.ndim < 2 or sizes != [shape[0], shape[1], int(np.prod(shape[2:]))]:
+        raise JacShapeError(f"torch.native_group_norm: N, C, HxW = {sizes} do not match the input's shape "
+                            f"{fmt(shape)}", position)
+    groups = static_int(b, a["group"], "group", position)
+    out = FUNCTIONS["group_norm"](b, [x, groups], {k: a[k] for k in ("weight", "bias", "eps")}, position)
+    grouped = _reshape_to(b, x, (shape[0], groups, int(np.prod(shape)) // (shape[0] * groups)), position)
+    mean = b.apply("mean", grouped, axes=(2,), keepdims=True, position=position)
+    d = b.apply("sub", grouped, mean, position=position)
+    var = b.apply("mean", b.apply("mul", d, d, position=position), axes=(2,), position=position)
+    rstd = b.apply("rsqrt", b.apply("add", var, _eps(b, a["eps"], fname, position), position=position),
+                   position=position)
+    mean = _reshape_to(b, mean, (shape[0], groups), position)
+    return Items([out, _underivable(b, mean, _GROUP_NORM_STATS, position),
+                  _underivable(b, rstd, _GROUP_NORM_STATS, position)])
+
+
+_GROUP_NORM_STATS = Rule(
+    name="native_group_norm", library="torch", nodes=(), residual_ids=(), cotangent_ids=(), result_ids=(),
+    residual_from=(), output_shapes=(), primal_shapes=(), linear=True, once=True,
+    message="a derivative through torch.native_group_norm's mean or rstd: PyTorch's backward mostly drops their "
+            "cotangents (a derivative of 0, not theirs; with float64 as its default dtype, mean * rstd gets another), "
+            "so jac refuses it; "
+            "to differentiate them, compute them from the input (x.reshape(N, G, -1).mean(-1))")
+
+
+def _underivable(b: Builder, value: Tracer, rule: Rule, position) -> Tracer:
+    """``value`` itself, whose derivative is refused with ``rule.message`` (the ``custom_once`` op)."""
+    return b.apply("custom_once", value, rule=rule, position=position)
+
+
+@_aten("convolution")
+def _convolution(b, args, kwargs, position):
+    """torch.convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    F.conv{1,2,3}d, or F.conv_transpose{1,2,3}d when transposed, by the input's dimensions (batched); a nonzero
+    output_padding without transposed refused (PyTorch's forward ignores it, its backward raises)."""
+    fname = "convolution"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": REQUIRED, "stride": REQUIRED,
+                                        "padding": REQUIRED, "dilation": REQUIRED, "transposed": REQUIRED,
+                                        "output_padding": REQUIRED, "groups": REQUIRED}, position)
+    x = tensor(b, a["x"], fname, position)
+    nd = x.ndim - 2
+    if nd not in (1, 2, 3):
+        raise JacShapeError(f"torch.convolution: the input must be (N, C, 1 to 3 spatial sizes), got shape "
+                            f"{fmt(x.shape)}", position)
+    given = {k: a[k] for k in ("bias", "stride", "padding", "dilation", "groups")}
+    if _flag(b, a["transposed"], "transposed", fname, position):
+        return library_function("torch", f"conv_transpose{nd}d")(
+            b, [x, a["weight"]], {**given, "output_padding": a["output_padding"]}, position)
+    if any(p != 0 for p in static_ints(b, a["output_padding"], "output_padding", position)):
+        raise JacValueError("torch.convolution: output_padding is not supported for non-transposed convolutions "
+                            "(PyTorch's backward raises); write zeros, or transposed=True", position)
+    return FUNCTIONS[f"conv{nd}d"](b, [x, a["weight"]], given, position)
+
+
+def _conv_tbc(b, args, kwargs, position):
+    """torch.conv_tbc(input (T, B, C_in), weight (K, C_in, C_out), bias (C_out,), pad=0): a 1-d convolution over
+    time, (T + 2 pad - K + 1, B, C_out): F.conv1d of the input as (B, C_in, T) and the weight as (C_out, C_in, K)."""
+    fname = "conv_tbc"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": REQUIRED, "pad": 0}, position)
+    x, w, bias = (tensor(b, a[k], fname, position) for k in ("x", "weight", "bias"))
+    if x.ndim != 3 or w.ndim != 3 or bias.ndim != 1:
+        raise JacShapeError(f"conv_tbc: input (T, B, C_in), weight (K, C_in, C_out) and bias (C_out,) needed, got "
+                            f"{fmt(x.shape)}, {fmt(w.shape)}, {fmt(bias.shape)}", position)
+    if w.shape[1] != x.shape[2] or bias.shape[0] != w.shape[2]:
+        raise JacShapeError(f"conv_tbc: the input's {x.shape[2]} channels, the weight {fmt(w.shape)} and the bias "
+                            f"{fmt(bias.shape)} do not agree", position)
+    pad = static_int(b, a["pad"], "pad", position)
+    y = FUNCTIONS["conv1d"](b, [_permute(b, x, (1, 2, 0), position), _permute(b, w, (2, 1, 0), position), bias],
+                            {"padding": pad}, position)
+    return _permute(b, y, (2, 0, 1), position)
+
+
+variant("torch", "conv_tbc")(_conv_tbc)  # torch.conv_tbc and F.conv_tbc: the same function
+
+
+@_aten("nonzero_static")
+def _nonzero_static(b, args, kwargs, position):
+    """torch.nonzero_static(input, *, size, fill_value=-1): torch.nonzero's (n, ndim) indices cut or padded with
+    fill_value to ``size`` rows, read off the values (of an input: the graph holds for these values only)."""
+    a = arguments("nonzero_static", args, kwargs, {"x": REQUIRED, "size": REQUIRED, "fill_value": -1}, position)
+    size, fill = (static_int(b, a[k], k, position) for k in ("size", "fill_value"))
+    if size < 0:
+        raise JacValueError(f"torch.nonzero_static: size must be >= 0, got {size}", position)
+    x = tensor(b, a["x"], "nonzero_static", position)
+    found = np.stack(_true_positions(b, x, "nonzero_static", position), axis=1)[:size]
+    padded = np.full((size, x.ndim), fill, dtype=np.int64)
+    padded[: len(found)] = found
+    return _index_const(b, padded, position)
+
+
+_SEGMENT_EMPTY = {"sum": 0.0, "mean": float("nan"), "max": float("-inf"), "min": float("inf"), "prod": 1.0}
+_SEGMENT_OPS = {"sum": "sum", "mean": "sum", "max": "max", "min": "min", "prod": "prod"}
+_SEGMENT_INITIAL = {"sum": "add", "mean": "add", "max": "maximum", "min": "minimum", "prod": "mul"}
+
+
+@_aten("segment_reduce")
+def _segment_reduce(b, args, kwargs, position):
+    """torch.segment_reduce(data, reduce, *, lengths=None, offsets=None, axis=0, unsafe=False, initial=None): each
+    run of ``lengths`` (constant; or ``offsets``, their running ends) along ``axis`` reduced by 'sum', 'mean',
+    'max', 'min' or 'prod', as PyTorch: ``initial`` joins every segment (mean: (initial + sum) / length), an empty
+    segment is initial, else 0, NaN, -inf, inf, 1. The lengths must sum to the axis' size (fewer with unsafe=True)."""
+    fname = "segment_reduce"
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "reduce": REQUIRED, "lengths": None, "indices": None,
+                                        "offsets": None, "axis": 0, "unsafe": False, "initial": None}, position)
+    data = tensor(b, a["x"], fname, position)
+    reduce = static(b, a["reduce"], "reduce", position)
+    if reduce not in _SEGMENT_OPS:
+        raise JacValueError(f"torch.segment_reduce: reduce must be 'sum', 'mean', 'max', 'min' or 'prod', got "
+                            f"{reduce!r}", position)
+    if a["indices"] is not None or (a["lengths"] is None) == (a["offsets"] is None):
+        raise JacValueError("torch.segment_reduce: give lengths= or offsets= (one of them, constants)", position)
+    axis = _axis(b, a["axis"], data.ndim, fname, position)
+    if axis != 0:
+        raise JacValueError(f"torch.segment_reduce: axis must be the last dimension of lengths, 0 for the "
+                            f"lengths of one dimension jac reads (PyTorch raises), got {a['axis'] if type(a['axis']) is int else axis}",
+                            position)
+    n = _concrete(data, fname, position)[axis]
+    if a["lengths"] is not None:
+        lengths = list(static_ints(b, a["lengths"], "lengths", position))
+    else:
+        offsets = static_ints(b, a["offsets"], "offsets", position)
+        if offsets and offsets[0] != 0 or any(q < p for p, q in zip(offsets, offsets[1:])):
+            raise JacValueError("torch.segment_reduce: offsets must start at 0 and increase", position)
+        lengths = [q - p for p, q in zip(offsets, offsets[1:])]
+    if type(a["lengths"] if a["lengths"] is not None else a["offsets"]) is Tracer and \
+            (a["lengths"] if a["lengths"] is not None else a["offsets"]).ndim != 1:
+        raise JacValueError("torch.segment_reduce: jac reads lengths or offsets of one dimension", position)
+    if any(k < 0 for k in lengths):
+        raise JacValueError(f"torch.segment_reduce: lengths must be >= 0, got {lengths}", position)
+    total, unsafe = sum(lengths), _flag(b, a["unsafe"], "unsafe", fname, position)
+    if total > n or total != n and not unsafe:
+        raise JacValueError(f"torch.segment_reduce: the lengths sum to {total}, the data's axis {axis} has {n} "
+                            "(PyTorch requires them equal without unsafe=True)", position)
+    initial = None if a["initial"] is None else float(static(b, a["initial"], "initial", position))
+    b.check_nodes(6 * len(lengths), "torch.segment_reduce's segments", position)
+    pieces, start = [], 0
+    for k in lengths:
+        pieces.append(_segment(b, data, axis, start, k, reduce, initial, position))
+        start += k
+    if not pieces:
+        return b.const(np.zeros(data.shape[:axis] + (0,) + data.shape[axis + 1:], dtype=b.dtype), position)
+    return FUNCTIONS["cat"](b, [Items(pieces)], {"axis": axis}, position)
+
+
+def _segment(b: Builder, data: Tracer, axis: int, start: int, k: int, reduce: str, initial, position) -> Tracer:
+    """One segment, data[start:start + k] along ``axis``, reduced with the axis kept (size 1)."""
+    shape = data.shape[:axis] + (1,) + data.shape[axis + 1:]
+    if k == 0:
+        fill = _SEGMENT_EMPTY[reduce] if initial is None else initial
+        return b.const(np.full(shape, fill, dtype=b.dtype), position)
+    part = _take(b, data, (slice(None),) * axis + (slice(start, start + k),), position)
+    found = b.apply(_SEGMENT_OPS[reduce], part, axes=(axis,), keepdims=True, position=position)
+    if initial is not None:
+        found = b.apply(_SEGMENT_INITIAL[reduce], found, initial, position=position)
+    return b.apply("div", found, float(k), position=position) if reduce == "mean" else found
