@@ -222,3 +222,31 @@ def test_output_padding_without_transposed_is_refused_as_pytorch_refuses_its_der
     with pytest.raises(JacError, match="output_padding is not supported for non-transposed"):
         api.evaluate("torch.convolution(x, w, None, [1], [1], [1], False, [1], 1)", {"x": x.detach().numpy(),
                                                                                      "w": w.numpy()})
+
+
+def _flat(torch64, mode, layers, bidirectional, bias, proj=0):
+    """The weights of a torch nn.{mode} of 3 inputs and hidden size 4, named w0, w1, ... in its flat order."""
+    kw = {"proj_size": proj} if proj else {}
+    module = getattr(torch64.nn, mode)(3, 4, layers, bias=bias, bidirectional=bidirectional, **kw)
+    return {f"w{k}": w.detach().numpy() for k, w in enumerate(module._flat_weights)}
+
+
+RECURRENT = [(fname, mode, layers, bi, bias, first, proj)
+             for fname, mode in (("rnn_tanh", "RNN"), ("rnn_relu", "RNN"), ("gru", "GRU"), ("lstm", "LSTM"))
+             for layers, bi, bias, first in ((1, False, True, False), (2, True, True, True), (2, False, False, False))
+             for proj in ((0, 2) if mode == "LSTM" and layers == 2 and bi else (0,))]
+
+
+@pytest.mark.parametrize("fname, mode, layers, bi, bias, first, proj", RECURRENT)
+def test_the_recurrent_functional_forms_are_pytorchs(torch64, fname, mode, layers, bi, bias, first, proj):
+    weights = _flat(torch64, mode, layers, bi, bias, proj)
+    rows, out = layers * (2 if bi else 1), proj or 4
+    inputs = {"x": rng.standard_normal((2, 3, 3) if first else (3, 2, 3)), "h": rng.standard_normal((rows, 2, out)) * 0.5,
+              **weights}
+    if mode == "LSTM":
+        inputs["c"] = rng.standard_normal((rows, 2, 4)) * 0.5
+    hx = "[h, c]" if mode == "LSTM" else "h"
+    flags = f"{bias}, {layers}, 0.0, False, {bi}, {first}"
+    call = f"torch.{fname}(x, {hx}, [{', '.join(weights)}], {flags})"
+    for k in range(3 if mode == "LSTM" else 2):
+        assert_agrees_with_pytorch(torch64, f"{call}[{k}]", inputs)

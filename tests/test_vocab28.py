@@ -131,3 +131,25 @@ def test_nonzero_static_of_an_input_is_read_off_its_values():
     assert api.evaluate("torch.nonzero_static(m, size=3) + 0 * m.sum()", {"m": m}).tolist() == [[1], [3], [-1]]
     grad = api.jacobian("m[torch.nonzero_static(m, size=1, fill_value=0)[:, 0]] * 2", {"m": m})["m"]
     assert np.asarray(grad).tolist() == [[0.0, 2.0, 0.0, 0.0]]
+
+
+def test_the_recurrent_functional_forms_agree_with_central_differences():
+    b = {"x": rng.standard_normal((2, 1, 2)), "h": rng.standard_normal((1, 1, 3)), "w1": rng.standard_normal((9, 2)),
+         "w2": rng.standard_normal((9, 3)) * 0.5}
+    text = "torch.gru(x, h, [w1, w2], False, 1, 0.0, False, False, False)[1]"
+    ours = api.jacobian(text, b)
+    for name in b:
+        np.testing.assert_allclose(np.asarray(ours[name]), _central(text, b, name), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("torch.gru(x, s, h, [w1, w2], False, 1, 0.0, False, False)", "packed-sequence form"),
+    ("torch.gru(x, h, [w1], False, 1, 0.0, False, False, False)", "1 weights for 1 layer"),
+    ("torch.gru(x[0], h, [w1, w2], False, 1, 0.0, False, False, False)", "must be 3-D"),
+    ("torch.lstm(x, h, [w1[:8], w2[:8, :2]], False, 1, 0.0, False, False, False)", r"hx must be the list \[h0, c0\]"),
+    ("torch.rnn_tanh(x, h, [w1, w2], False, 1, 0.0, False, False, False)", "must have shape"),
+])
+def test_recurrent_functional_refusals(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": np.ones((2, 1, 2)), "s": np.ones(2), "h": np.ones((1, 1, 3)), "w1": np.ones((9, 2)),
+                            "w2": np.ones((9, 3))})

@@ -26,6 +26,7 @@ from ..errors import JacShapeError
 from .functions import DTYPES, FUNCTIONS, REQUIRED, DType, Items, Static, _axis, _concrete, _dtype_of, _eps, _flag, \
     _index_const, _permute, _reshape_to, _take, _true_positions, _vector_norm, arguments, boolean, detached, \
     library_function, static, static_int, static_ints, tensor, variant
+from .recurrent import Recurrent, _run_layer
 
 # -- removed from PyTorch --------------------------------------------------------------------------------------
 
@@ -575,3 +576,93 @@ def _segment(b: Builder, data: Tracer, axis: int, start: int, k: int, reduce: st
     if initial is not None:
         found = b.apply(_SEGMENT_INITIAL[reduce], found, initial, position=position)
     return b.apply("div", found, float(k), position=position) if reduce == "mean" else found
+
+
+# -- the recurrent layers' functional forms (what nn.GRU's forward calls) ---------------------------------------
+
+_FLAT_MODES = {"rnn_tanh": ("RNN", "tanh"), "rnn_relu": ("RNN", "relu"), "gru": ("GRU", None), "lstm": ("LSTM", None)}
+
+
+def _flat_recurrent(fname: str):
+    mode, act = _FLAT_MODES[fname]
+    params_in_order = ("x", "hx", "params", "has_biases", "num_layers", "dropout", "train", "bidirectional",
+                       "batch_first")
+
+    def lower(b, args, kwargs, position):
+        if len(args) > 3 and isinstance(args[3], Items):
+            raise JacValueError(f"torch.{fname}(data, batch_sizes, ...): the packed-sequence form is not supported "
+                                f"by jac; pass the padded input (T, N, C) as nn.{mode} does", position)
+        a = arguments(f"torch.{fname}", args, kwargs, {k: REQUIRED for k in params_in_order}, position)
+        x = tensor(b, a["x"], f"torch.{fname}", position)
+        if x.ndim != 3:
+            raise JacShapeError(f"torch.{fname}: the input must be 3-D, (T, N, C) or with batch_first (N, T, C), got "
+                                f"shape {fmt(x.shape)} (nn.{mode} adds the batch axis of an unbatched input)", position)
+        if not isinstance(a["params"], Items):
+            raise JacValueError(f"torch.{fname}: params must be a list of the weights (w_ih, w_hh, b_ih, b_hh per "
+                                "layer and direction)", position)
+        weights = [tensor(b, w, f"torch.{fname}", position) for w in a["params"]]
+        flags = {k: _flag(b, a[k], k, f"torch.{fname}", position)
+                 for k in ("has_biases", "train", "bidirectional", "batch_first")}
+        layers = static_int(b, a["num_layers"], "num_layers", position)
+        directions = 2 if flags["bidirectional"] else 1
+        per = 4 if flags["has_biases"] else 2
+        if layers < 1 or len(weights) not in (per * layers * directions, (per + 1) * layers * directions) \
+                or len(weights) != per * layers * directions and mode != "LSTM":
+            raise JacValueError(f"torch.{fname}: {len(weights)} weights for {layers} layer(s) and {directions} "
+                                f"direction(s): expected {per * layers * directions} (w_ih, w_hh"
+                                f"{', b_ih, b_hh' if per == 4 else ''} per layer and direction)", position)
+        step = len(weights) // (layers * directions)
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if per == 4 else []) + \
+            (["weight_hr"] if step > per else [])
+        params, gates = {}, {"RNN": 1, "GRU": 3, "LSTM": 4}[mode]
+        for k in range(layers * directions):
+            suffix = f"_l{k // directions}{'_reverse' if k % directions else ''}"
+            for j, name in enumerate(names):
+                params[name + suffix] = weights[k * step + j]
+        hidden = weights[0].shape[0] // gates if weights[0].ndim == 2 else 0
+        proj = weights[step - 1].shape[0] if step > per else 0
+        _check_flat_shapes(fname, params, x.shape[2], hidden, proj, gates, layers, directions, position)
+        options = {"input_size": x.shape[2], "hidden_size": hidden, "mode": mode, "cell": False,
+                   "num_layers": layers, "directions": directions, "proj_size": proj, "bias": per == 4,
+                   "dropout": float(static(b, a["dropout"], "dropout", position)), "batch_first": flags["batch_first"]}
+        if act is not None:
+            options["nonlinearity"] = act
+        module = Recurrent(mode, options, params, _run_layer)
+        module.training = flags["train"]
+        hx = _flat_state(b, mode, a["hx"], position)
+        output, state = _run_layer(b, module, [x, hx], {}, position)
+        return Items([output, *state]) if mode == "LSTM" else Items([output, state])
+    lower.__doc__ = (f"torch.{fname}(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, "
+                     f"batch_first): nn.{mode}'s forward with its weights given as a flat list (w_ih, w_hh, b_ih, "
+                     f"b_hh{', w_hr' if mode == 'LSTM' else ''} per layer and direction), "
+                     + ("(output, h_n, c_n)" if mode == "LSTM" else "(output, h_n)"))
+    return lower
+
+
+def _flat_state(b: Builder, mode: str, hx, position):
+    """hx as nn.{mode} takes it: an LSTM's [h0, c0] as a pair (a list of two constants, which the parser stacked,
+    unstacked again), a tensor otherwise."""
+    if mode != "LSTM":
+        return hx
+    stacked = getattr(b.lowering, "stacked", ())
+    if type(hx) is Tracer and hx.id in stacked and hx.ndim == 4 and hx.shape[0] == 2:
+        return Items(b.apply("getitem", hx, index=(k,), position=position) for k in range(2))
+    if not (isinstance(hx, Items) and len(hx) == 2):
+        raise JacValueError("torch.lstm: hx must be the list [h0, c0]", position)
+    return hx
+
+
+def _check_flat_shapes(fname, params, n_in, hidden, proj, gates, layers, directions, position):
+    out = proj or hidden
+    for name, w in params.items():
+        layer = int(name.split("_l")[1].split("_")[0])
+        want = {"weight_ih": (gates * hidden, n_in if layer == 0 else out * directions),
+                "weight_hh": (gates * hidden, out), "bias_ih": (gates * hidden,), "bias_hh": (gates * hidden,),
+                "weight_hr": (proj, hidden)}[name.split("_l")[0]]
+        if hidden < 1 or tuple(w.shape) != want:
+            raise JacShapeError(f"torch.{fname}: {name} (the weight list's) must have shape {fmt(want)}, got "
+                                f"{fmt(w.shape)}", position)
+
+
+for _name in _FLAT_MODES:
+    _aten(_name)(_flat_recurrent(_name))
