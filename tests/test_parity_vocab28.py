@@ -250,3 +250,73 @@ def test_the_recurrent_functional_forms_are_pytorchs(torch64, fname, mode, layer
     call = f"torch.{fname}(x, {hx}, [{', '.join(weights)}], {flags})"
     for k in range(3 if mode == "LSTM" else 2):
         assert_agrees_with_pytorch(torch64, f"{call}[{k}]", inputs)
+
+
+LOGITS = rng.standard_normal((6, 3, 5))
+CTC = [  # (targets, input_lengths, target_lengths, extra): the batch's texts
+    ("torch.tensor([[1, 2, 2], [3, 0, 0], [4, 4, 1]])", [6, 5, 6], [3, 1, 3], ""),
+    ("torch.tensor([[1, 1, 1], [2, 3, 0], [1, 0, 0]])", [6, 2, 1], [3, 2, 0], ""),
+    ("torch.tensor([1, 2, 3, 3, 2])", [5, 4, 6], [2, 1, 2], ", blank=4"),  # targets one after the other
+    ("torch.tensor([[1, 1, 2], [2, 3, 1], [1, 0, 0]])", [3, 2, 6], [3, 3, 1], ", zero_infinity=True"),  # inf losses
+]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("targets, il, tl, extra", CTC)
+def test_ctc_loss_through_log_softmax_is_pytorchs(torch64, targets, il, tl, extra, reduction):
+    text = f"F.ctc_loss(x.log_softmax(2), {targets}, {il}, {tl}, reduction='{reduction}'{extra})"
+    assert_agrees_with_pytorch(torch64, text, {"x": LOGITS})
+
+
+@pytest.mark.parametrize("text", [
+    "torch.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2], [3, 3]]), [4, 6], [2, 2])",  # ATen's: none by default
+    "torch.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2], [3, 3]]), [4, 6], [2, 2], reduction=1)",
+    "torch.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2], [3, 3]]), [4, 6], [2, 1], 0, 0)",
+    "torch.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2], [3, 3]]), [4, 6], [2, 2], 0, 2, True)",
+    "nn.CTCLoss()(x.log_softmax(2), torch.tensor([[1, 2], [3, 3]]), torch.tensor([4, 6]), torch.tensor([2, 2]))",
+    "nn.CTCLoss(blank=3, reduction='sum')(x.log_softmax(-1), torch.tensor([[1, 2], [0, 0]]), [6, 6], [2, 2])",
+    "F.ctc_loss(x[:, 0].log_softmax(1), torch.tensor([1, 2, 1]), torch.tensor(6), torch.tensor(3))",  # unbatched
+    "F.ctc_loss(x[:, 0].log_softmax(1), torch.tensor([1, 2, 1]), torch.tensor(5), torch.tensor(3), reduction='none')",
+])
+def test_ctc_loss_spellings_are_pytorchs(torch64, text):
+    assert_agrees_with_pytorch(torch64, text, {"x": LOGITS[:, :2]})
+
+
+def test_ctc_gradient_by_log_probs_themselves_is_refused_as_pytorchs_is_not_the_losss():
+    lp = torch.tensor(LOGITS, requires_grad=True).log_softmax(2).detach().requires_grad_()
+    text = "F.ctc_loss(lp, torch.tensor([[1, 2], [3, 3], [1, 1]]), [6, 6, 6], [2, 2, 2], reduction='sum')"
+    loss = eval(text, {"F": F, "torch": torch, "lp": lp})
+    theirs, = torch.autograd.grad(loss, lp)
+    ours = api.evaluate(text, {"lp": lp.detach().numpy()})
+    np.testing.assert_allclose(ours, loss.item(), rtol=1e-13)
+    # PyTorch's gradient is exp(lp) plus the loss's derivative, which jac's recursion gives (central differences)
+    h, flat = 1e-6, lp.detach().numpy().ravel()
+    numeric = np.array([(api.evaluate(text, {"lp": (flat + h * e).reshape(lp.shape)}) -
+                         api.evaluate(text, {"lp": (flat - h * e).reshape(lp.shape)})) / (2 * h)
+                        for e in np.eye(flat.size)]).reshape(lp.shape)
+    np.testing.assert_allclose(theirs.numpy(), numeric + np.exp(lp.detach().numpy()), atol=1e-7)
+    with pytest.raises(JacError, match="PyTorch's gradient is exp.log_probs. plus the loss's own derivative"):
+        api.jacobian(text, {"lp": lp.detach().numpy()})
+
+
+def test_an_infinite_ctc_loss_is_pytorchs_and_its_derivative_refused():
+    text = "F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 1, 2]]), [3], [3], reduction='sum')"
+    x = LOGITS[:, :1]
+    loss = eval(text, {"F": F, "torch": torch, "x": torch.tensor(x, requires_grad=True)})
+    assert api.evaluate(text, {"x": x}) == loss.item() == np.inf
+    with pytest.raises(JacError, match="PyTorch's is NaN; zero_infinity=True"):
+        api.jacobian(text, {"x": x})
+
+
+def test_ctc_loss_of_targets_holding_the_blank_is_pytorchs_and_its_derivative_refused():
+    text = "F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 0, 2], [0, 0, 0]]), [6, 6], [3, 2], reduction='sum')"
+    x = torch.tensor(LOGITS[:, :2], requires_grad=True)
+    loss = eval(text, {"F": F, "torch": torch, "x": x})
+    np.testing.assert_allclose(api.evaluate(text, {"x": LOGITS[:, :2]}), loss.item(), rtol=1e-13)
+    theirs, = torch.autograd.grad(loss, x)
+    h, flat = 1e-6, LOGITS[:, :2].ravel()
+    numeric = np.array([(api.evaluate(text, {"x": (flat + h * e).reshape(x.shape)}) -
+                         api.evaluate(text, {"x": (flat - h * e).reshape(x.shape)})) / (2 * h) for e in np.eye(flat.size)])
+    assert np.abs(theirs.numpy().ravel() - numeric).max() > 1e-3  # PyTorch's gradient is not its loss's derivative
+    with pytest.raises(JacError, match="targets holding the blank"):
+        api.jacobian(text, {"x": LOGITS[:, :2]})

@@ -153,3 +153,43 @@ def test_recurrent_functional_refusals(text, says):
     with pytest.raises(JacError, match=says):
         api.evaluate(text, {"x": np.ones((2, 1, 2)), "s": np.ones(2), "h": np.ones((1, 1, 3)), "w1": np.ones((9, 2)),
                             "w2": np.ones((9, 3))})
+
+
+CTC_TEXT = "F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2, 2], [3, 0, 0]]), [5, 4], [3, 1], reduction='none')"
+
+
+def test_ctc_loss_agrees_with_central_differences_and_its_vjp_with_its_jacobian():
+    b = {"x": rng.standard_normal((5, 2, 4))}
+    jac = np.asarray(api.jacobian(CTC_TEXT, b)["x"])
+    np.testing.assert_allclose(jac, _central(CTC_TEXT, b, "x"), rtol=1e-6, atol=1e-8)
+    v = np.array([0.5, -2.0])
+    np.testing.assert_allclose(api.vjp(CTC_TEXT, b, v=v)["x"], np.tensordot(v, jac, 1), rtol=1e-12, atol=1e-14)
+
+
+def test_ctc_loss_of_an_empty_target_is_minus_the_log_of_all_blanks():
+    x = rng.standard_normal((3, 1, 4))
+    lp = x - np.log(np.exp(x).sum(2, keepdims=True))
+    ours = api.evaluate("F.ctc_loss(x.log_softmax(2), torch.tensor([[1]]), [3], [0], reduction='sum')", {"x": x})
+    np.testing.assert_allclose(ours, -lp[:, 0, 0].sum(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 5]]), [3], [2])", r"classes in \[0, 4\)"),
+    ("F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2]]), [0], [2])", "input_lengths must be between 1"),
+    ("F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2]]), [3], [3])", "do not hold target_lengths"),
+    ("F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2]]), [3, 3], [2])", "input_lengths must be 1 constant"),
+    ("F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2]]), [3], [2], blank=4)", "blank must be in label range"),
+    ("F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2]]), [3], [2], reduction='max')", "reduction must be"),
+    ("torch.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2]]), [3], [2], 0, 'mean')", "ATen's int code"),
+    ("F.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2]]), [3], [2], zero_infinity=True) * 0 + "
+     "F.ctc_loss(torch.log(x * 0), torch.tensor([[1, 2]]), [3], [2])", "not finite"),
+])
+def test_ctc_loss_refusals(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": rng.standard_normal((3, 1, 4))})
+
+
+def test_a_ctc_loss_too_long_to_write_out_is_refused_before_it_is_built():
+    with pytest.raises(JacError, match="graph nodes"):
+        api.evaluate("F.ctc_loss(x.log_softmax(2), torch.tensor([[1]]), [200000], [1])",
+                     {"x": np.zeros((200000, 1, 2))})

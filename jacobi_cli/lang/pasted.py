@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import JacNameError, JacValueError
 from ..ir.custom import Rule
 from ..ir.graph import Builder, Tracer
+from ..ir.refusals import refused
 from ..ir.shapes import fmt
 from ..errors import JacShapeError
 from .functions import DTYPES, FUNCTIONS, REQUIRED, DType, Items, Static, _axis, _concrete, _dtype_of, _eps, _flag, \
@@ -666,3 +667,208 @@ def _check_flat_shapes(fname, params, n_in, hidden, proj, gates, layers, directi
 
 for _name in _FLAT_MODES:
     _aten(_name)(_flat_recurrent(_name))
+
+
+# -- CTC loss ---------------------------------------------------------------------------------------------------
+
+_UNREACHED = -1e30  # an alpha no path reaches: a finite stand-in for -inf, so that logsumexp's weights of it are 0
+_CTC_NODES_PER_STEP = 14
+_CTC_GRADIENT = Rule(
+    name="ctc_loss", library="torch", nodes=(), residual_ids=(), cotangent_ids=(), result_ids=(), residual_from=(),
+    output_shapes=(), primal_shapes=(), linear=True, once=True,
+    message="the derivative of F.ctc_loss by log_probs that are not a log_softmax: PyTorch's gradient is "
+            "exp(log_probs) plus the loss's own derivative (its formula assumes log_probs = log_softmax(logits), "
+            "through which the extra term cancels), so jac differentiates it only through a log_softmax: write "
+            "F.ctc_loss(logits.log_softmax(2), ...)")
+_CTC_BLANK_TARGET = Rule(
+    name="ctc_loss", library="torch", nodes=(), residual_ids=(), cotangent_ids=(), result_ids=(), residual_from=(),
+    output_shapes=(), primal_shapes=(), linear=True, once=True,
+    message="the derivative of F.ctc_loss of targets holding the blank: PyTorch's gradient there is not the loss's "
+            "derivative (central differences of its own loss disagree), so jac refuses it; the value is PyTorch's")
+_CTC_INFINITE = Rule(
+    name="ctc_loss", library="torch", nodes=(), residual_ids=(), cotangent_ids=(), result_ids=(), residual_from=(),
+    output_shapes=(), primal_shapes=(), linear=True, once=True,
+    message="the derivative of an infinite F.ctc_loss (an input shorter than its target needs): PyTorch's is NaN; "
+            "zero_infinity=True makes the loss and its derivative 0")
+
+
+def _is_log_softmax(b: Builder, t: Tracer, axis: int) -> bool:
+    """Is ``t`` a log_softmax over ``axis`` as jac lowers it: x - logsumexp(x) (PyTorch's: plus (m - m))?"""
+    node = b.nodes[t.id]
+    if node.op == "add" and b.nodes[node.args[1]].op == "sub" and len(set(b.nodes[node.args[1]].args)) == 1:
+        node = b.nodes[node.args[0]]
+    if node.op != "sub":
+        return False
+    lse = b.nodes[node.args[1]]
+    return lse.op == "logsumexp" and lse.args[0] == node.args[0] and lse.params.get("axes") == (axis,)
+
+
+def _ctc_lengths(b, value, what: str, count: int, fname: str, position) -> list:
+    if type(value) is Tracer and type(b.pyints.get(value.id)) is int:
+        raise JacValueError(f"{fname}: {what} must be a tensor or a list of ints, not an int (PyTorch raises)",
+                            position)
+    found = static(b, value, what, position)
+    items = list(found) if isinstance(found, tuple) else [found]
+    if not all(isinstance(v, (int, float)) and float(v).is_integer() for v in items) or len(items) != count:
+        raise JacValueError(f"{fname}: {what} must be {count} constant integer(s), one per sample, got {found!r}",
+                            position)
+    return [int(v) for v in items]
+
+
+def _ctc_targets(b, value, target_lengths: list, batched: bool, fname: str, position) -> list:
+    """Each sample's labels: rows of an (N, S) array (the first target_lengths[n] of each), or a 1-d array of
+    them all one after the other."""
+    t = static(b, value, "targets", position)
+    array = np.asarray(t if isinstance(t, tuple) else [t] if t is not None else [], dtype=float)
+    if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
+        raise JacValueError(f"{fname}: targets must be constant integers", position)
+    array = array.astype(np.int64)
+    if array.ndim == 2 and batched:
+        if array.shape[0] != len(target_lengths) or max(target_lengths, default=0) > array.shape[1]:
+            raise JacShapeError(f"{fname}: targets {fmt(array.shape)} do not hold target_lengths {target_lengths}",
+                                position)
+        return [list(array[n, :k]) for n, k in enumerate(target_lengths)]
+    if array.ndim != 1 or sum(target_lengths) > array.size or not batched and target_lengths[0] > array.size:
+        raise JacShapeError(f"{fname}: targets of shape {fmt(array.shape)} do not hold target_lengths "
+                            f"{target_lengths}", position)
+    starts = np.cumsum([0] + target_lengths[:-1]) if batched else [0]
+    return [list(array[s:s + k]) for s, k in zip(starts, target_lengths)]
+
+
+def _ctc(b: Builder, a: dict, reduction: str, fname: str, position) -> Tracer:
+    lp = tensor(b, a["log_probs"], fname, position)
+    if lp.ndim not in (2, 3):
+        raise JacShapeError(f"{fname}: log_probs must be (T, N, C) or (T, C), got {fmt(lp.shape)}", position)
+    shape = _concrete(lp, fname, position)
+    batched, softmaxed = lp.ndim == 3, _is_log_softmax(b, lp, lp.ndim - 1)
+    if not batched:
+        lp = _reshape_to(b, lp, (shape[0], 1, shape[1]), position)
+    steps, count, classes = lp.shape
+    input_lengths = _ctc_lengths(b, a["input_lengths"], "input_lengths", count, fname, position)
+    target_lengths = _ctc_lengths(b, a["target_lengths"], "target_lengths", count, fname, position)
+    blank = static_int(b, a["blank"], "blank", position)
+    if not 0 <= blank < classes:
+        raise JacValueError(f"{fname}: blank must be in label range, got {blank} for {classes} classes", position)
+    if any(not 1 <= n <= steps for n in input_lengths) or any(k < 0 for k in target_lengths):
+        raise JacValueError(f"{fname}: input_lengths must be between 1 and the {steps} time steps (jac does not read "
+                            f"an empty input) and target_lengths >= 0, got {input_lengths} and {target_lengths}",
+                            position)
+    targets = _ctc_targets(b, a["targets"], target_lengths, batched, fname, position)
+    if any(not 0 <= c < classes for row in targets for c in row):
+        raise JacValueError(f"{fname}: the targets must be classes in [0, {classes}), got {targets}", position)
+    b.check_nodes(_CTC_NODES_PER_STEP * max(input_lengths), f"{fname} over {max(input_lengths):,} time steps",
+                  position)
+    if not softmaxed:
+        lp = _underivable(b, lp, _CTC_GRADIENT, position)
+    lp = refused(b, lp, f"{fname} of log_probs that are not finite ({{lo}}): jac's recursion reads finite ones",
+                 finite=(lp, lp), position=position)
+    loss = _ctc_losses(b, lp, targets, input_lengths, blank, position)
+    if any(c == blank for row in targets for c in row):
+        loss = _underivable(b, loss, _CTC_BLANK_TARGET, position)
+    infinite = np.array([not np.isfinite(v) for v in _ctc_reached(targets, input_lengths, blank)])
+    if infinite.any():
+        if _flag(b, a["zero_infinity"], "zero_infinity", fname, position):
+            loss = b.apply("where", b.const(infinite.astype(b.dtype), position), 0.0, loss, position=position)
+        else:
+            loss = _underivable(b, b.apply("where", b.const(infinite.astype(b.dtype), position), float("inf"), loss,
+                                           position=position), _CTC_INFINITE, position)
+    if reduction == "mean":
+        loss = b.apply("div", loss, b.const(np.maximum(target_lengths, 1).astype(b.dtype), position),
+                       position=position)
+    if reduction == "none":
+        return loss if batched else _reshape_to(b, loss, (), position)
+    return b.apply(reduction, loss, axes=(0,), position=position)
+
+
+def _ctc_extended(targets: list, blank: int) -> tuple:
+    """(ext, skip): each sample's labels with blanks between and around, padded with blanks to one width, and
+    where a path may skip from s - 2 to s (PyTorch's rule: s > 1 and ext[s - 2] != ext[s])."""
+    width = 2 * max((len(t) for t in targets), default=0) + 1
+    ext = np.full((len(targets), width), blank, dtype=np.int64)
+    for n, row in enumerate(targets):
+        ext[n, 1:2 * len(row):2] = row
+    skip = np.zeros(ext.shape, dtype=bool)
+    skip[:, 2:] = ext[:, :-2] != ext[:, 2:]
+    return ext, skip
+
+
+def _ctc_reached(targets: list, input_lengths: list, blank: int) -> list:
+    """Per sample, 0.0 where some path of its input's length spells its target, -inf where none does."""
+    ext, skip = _ctc_extended(targets, blank)
+    out = []
+    for n, row in enumerate(targets):
+        reach = np.zeros(ext.shape[1], dtype=bool)
+        reach[: min(2, 2 * len(row) + 1)] = True
+        for _ in range(1, input_lengths[n]):
+            reach = reach | np.r_[False, reach[:-1]] | (skip[n] & np.r_[False, False, reach[:-2]])
+        last = 2 * len(row)
+        out.append(0.0 if reach[last] or last > 0 and reach[last - 1] else float("-inf"))
+    return out
+
+
+def _ctc_losses(b: Builder, lp: Tracer, targets: list, input_lengths: list, blank: int, position) -> Tracer:
+    """-log p(target | input) per sample (N,): the alpha recursion in log space over the time steps, every sample
+    at once, a sample past its input's length keeping its alphas."""
+    ext, skip = _ctc_extended(targets, blank)
+    count, width = ext.shape
+    rows = np.arange(count)[:, None]
+    emit = b.apply("getitem", lp, index=(slice(None), rows, ext), position=position)  # (T, N, width)
+    unreached = b.const(np.full((count, width), _UNREACHED, dtype=b.dtype), position)
+    start = np.zeros((count, width), dtype=bool)
+    start[:, :2] = True
+    alpha = b.apply("where", b.const(start.astype(b.dtype), position),
+                    b.apply("getitem", emit, index=(0,), position=position), unreached, position=position)
+    pad = [b.const(np.full((count, k), _UNREACHED, dtype=b.dtype), position) for k in (1, 2)]
+    skipping = b.const(skip.astype(b.dtype), position)
+    for t in range(1, max(input_lengths)):
+        one = FUNCTIONS["cat"](b, [Items([pad[0], _take(b, alpha, (slice(None), slice(0, width - 1)), position)])],
+                               {"axis": 1}, position)
+        two = FUNCTIONS["cat"](b, [Items([pad[1], _take(b, alpha, (slice(None), slice(0, width - 2)), position)])],
+                               {"axis": 1}, position) if width > 2 else pad[0] if width == 1 else pad[1]
+        two = b.apply("where", skipping, two, unreached, position=position)
+        both = FUNCTIONS["stack"](b, [Items([alpha, one, two])], {"axis": 0}, position)
+        new = b.apply("add", b.apply("logsumexp", both, axes=(0,), keepdims=False, position=position),
+                      b.apply("getitem", emit, index=(t,), position=position), position=position)
+        active = np.array([t < n for n in input_lengths])[:, None] & np.ones((1, width), dtype=bool)
+        alpha = new if active.all() else b.apply("where", b.const(active.astype(b.dtype), position), new, alpha,
+                                                 position=position)
+    lasts = np.array([2 * len(row) for row in targets])
+    ends = [b.apply("getitem", alpha, index=(np.arange(count), lasts), position=position),
+            b.apply("where", b.const((lasts > 0).astype(b.dtype), position),
+                    b.apply("getitem", alpha, index=(np.arange(count), np.maximum(lasts - 1, 0)), position=position),
+                    b.const(np.full(count, _UNREACHED, dtype=b.dtype), position), position=position)]
+    total = b.apply("logsumexp", FUNCTIONS["stack"](b, [Items(ends)], {"axis": 0}, position), axes=(0,),
+                    keepdims=False, position=position)
+    return b.apply("neg", total, position=position)
+
+
+def _ctc_loss_lower(torch_form: bool):
+    fname = "torch.ctc_loss" if torch_form else "F.ctc_loss"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"log_probs": REQUIRED, "targets": REQUIRED, "input_lengths": REQUIRED,
+                                            "target_lengths": REQUIRED, "blank": 0,
+                                            "reduction": 0 if torch_form else "mean", "zero_infinity": False},
+                      position)
+        if torch_form:
+            code = static(b, a["reduction"], "reduction", position)
+            if code not in (0, 1, 2):
+                raise JacValueError(f"torch.ctc_loss: reduction is ATen's int code, 0 (none), 1 (mean) or 2 (sum), "
+                                    f"got {code!r}", position)
+            reduction = ("none", "mean", "sum")[int(code)]
+        else:
+            reduction = static(b, a["reduction"], "reduction", position)
+            if reduction not in ("none", "mean", "sum"):
+                raise JacValueError(f"F.ctc_loss(): reduction must be 'none', 'mean' or 'sum', got {reduction!r}",
+                                    position)
+        return _ctc(b, a, reduction, fname, position)
+    lower.__doc__ = (f"{fname}(log_probs (T, N, C), targets, input_lengths, target_lengths, blank=0, "
+                     f"reduction={'0 (none: what PyTorch 2.13 gives without one, though its signature says Mean)' if torch_form else chr(39) + 'mean' + chr(39)}, zero_infinity=False): "
+                     "-log p(target | input) by the alpha recursion in log space, lengths and targets constant; "
+                     "mean divides each by its target length; the derivative by log_probs read through a "
+                     "log_softmax only (PyTorch's gradient assumes one)")
+    return lower
+
+
+variant("torch", "ctc_loss")(_ctc_loss_lower(False))  # F.ctc_loss
+_aten("ctc_loss")(_ctc_loss_lower(True))  # torch.ctc_loss: ATen's int reduction
