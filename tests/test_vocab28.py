@@ -193,3 +193,42 @@ def test_a_ctc_loss_too_long_to_write_out_is_refused_before_it_is_built():
     with pytest.raises(JacError, match="graph nodes"):
         api.evaluate("F.ctc_loss(x.log_softmax(2), torch.tensor([[1]]), [200000], [1])",
                      {"x": np.zeros((200000, 1, 2))})
+
+
+SETS = [np.array([3.0, 1.0, 2.0, 1.0, -0.0, 0.0]), np.array([np.nan, 2.0, np.nan, 5.0]), np.array([]),
+        np.array([[4.0, 1.0], [1.0, 7.0]])]
+
+
+@pytest.mark.parametrize("k", range(len(SETS)))
+@pytest.mark.parametrize("fname", ["unique_values", "unique_counts", "unique_inverse", "unique_all"])
+def test_numpys_unique_family_is_numpys(fname, k):
+    x = SETS[k]
+    theirs = getattr(np, fname)(x)
+    for j, part in enumerate(theirs if isinstance(theirs, tuple) else [theirs]):
+        ours = api.evaluate(f"np.{fname}(x.detach())" + (f"[{j}]" if isinstance(theirs, tuple) else ""), {"x": x})
+        np.testing.assert_array_equal(ours, part)
+        assert ours.shape == part.shape
+    if fname == "unique_all":
+        np.testing.assert_array_equal(api.evaluate("np.unique_all(x.detach()).inverse_indices", {"x": x}),
+                                      theirs.inverse_indices)
+
+
+@pytest.mark.parametrize("j", range(len(SETS)))
+@pytest.mark.parametrize("k", range(len(SETS)))
+@pytest.mark.parametrize("call", ["union1d(a, b)", "intersect1d(a, b)", "setdiff1d(a, b)", "setxor1d(a, b)",
+                                  "intersect1d(a, b, return_indices=True)[1]",
+                                  "intersect1d(a, b, return_indices=True)[2]", "setdiff1d(a, b, True)"])
+def test_numpys_set_functions_are_numpys(call, k, j):
+    a, b = SETS[k], SETS[j]
+    theirs = eval(f"np.{call}", {"np": np, "a": a, "b": b})
+    ours = api.evaluate(f"np.{call.replace('a, b', 'a.detach(), b.detach()')}", {"a": a, "b": b})
+    np.testing.assert_array_equal(ours, theirs)
+    assert ours.shape == theirs.shape
+
+
+def test_set_functions_of_a_differentiated_input_are_refused_and_of_constants_answered():
+    with pytest.raises(JacValueError, match="depends on the input 'x'"):
+        api.evaluate("np.union1d(x, [1.0])", {"x": np.ones(2)})
+    assert api.evaluate("np.union1d([3.0, 1.0], [1.0, 2.0]) * x", {"x": 2.0}).tolist() == [2.0, 4.0, 6.0]
+    with pytest.raises(JacNameError, match="write np.union1d"):
+        api.evaluate("jnp.union1d(x, x)", {"x": np.ones(2)})

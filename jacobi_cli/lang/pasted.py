@@ -25,7 +25,8 @@ from ..ir.refusals import refused
 from ..ir.shapes import fmt
 from ..errors import JacShapeError
 from .functions import DTYPES, FUNCTIONS, REQUIRED, DType, Items, Static, _axis, _concrete, _dtype_of, _eps, _flag, \
-    _index_const, _permute, _reshape_to, _take, _true_positions, _vector_norm, arguments, boolean, detached, \
+    _index_const, _no_derivative_through, _permute, _reshape_to, _take, _true_positions, _values_for, _vector_norm, \
+    arguments, boolean, detached, \
     library_function, static, static_int, static_ints, tensor, variant
 from .recurrent import Recurrent, _run_layer
 
@@ -872,3 +873,67 @@ def _ctc_loss_lower(torch_form: bool):
 
 variant("torch", "ctc_loss")(_ctc_loss_lower(False))  # F.ctc_loss
 _aten("ctc_loss")(_ctc_loss_lower(True))  # torch.ctc_loss: ATen's int reduction
+
+
+# -- NumPy's set functions: NumPy's own call on the values, as np.unique -------------------------------------------
+
+def _set_values(b: Builder, value, fname: str, position) -> np.ndarray:
+    """The values of a set function's argument: a constant's, or an input's read off its values (the graph then
+    holds for them only), refused where a derivative would pass through it (the results have none)."""
+    x = tensor(b, value, fname, position)
+    _no_derivative_through(b, x, fname, position)
+    return _values_for(b, x, fname, position)
+
+
+def _set_result(b: Builder, found, index_parts: tuple, fields: tuple | None, position):
+    """NumPy's result as jac's values: the values in --dtype, index arrays int64 (``index_parts``: their
+    positions in a tuple result)."""
+    if not isinstance(found, tuple):
+        return b.const(np.asarray(found).astype(b.dtype), position)
+    parts = [_index_const(b, np.asarray(p), position) if k in index_parts else
+             b.const(np.asarray(p).astype(b.dtype), position) for k, p in enumerate(found)]
+    return Items.named(parts, fields) if fields else Items(parts)
+
+
+_UNIQUE_FAMILY = {  # NumPy 2's array-API spellings of unique: (the index parts, the result's field names)
+    "unique_values": ((), None),
+    "unique_counts": ((1,), ("values", "counts")),
+    "unique_inverse": ((1,), ("values", "inverse_indices")),
+    "unique_all": ((1, 2, 3), ("values", "indices", "inverse_indices", "counts")),
+}
+
+
+def _unique_family(fname: str):
+    indices, fields = _UNIQUE_FAMILY[fname]
+
+    def lower(b, args, kwargs, position):
+        _jax_refused(b, fname, position)
+        a = arguments(f"np.{fname}", args, kwargs, {"x": REQUIRED}, position)
+        found = getattr(np, fname)(_set_values(b, a["x"], f"np.{fname}", position))
+        return _set_result(b, tuple(found) if fields else found, indices, fields, position)
+    lower.__doc__ = (f"np.{fname}(x): NumPy's own call on the values (constants; of an input read off its values, "
+                     "the graph holding for them only), " + (f"the named tuple ({', '.join(fields)})" if fields else
+                                                            "the distinct values") + "; no derivative (refused)")
+    return lower
+
+
+def _pair_set(fname: str, params: dict):
+    def lower(b, args, kwargs, position):
+        _jax_refused(b, fname, position)
+        a = arguments(f"np.{fname}", args, kwargs, {"ar1": REQUIRED, "ar2": REQUIRED, **params}, position)
+        first, second = (_set_values(b, a[k], f"np.{fname}", position) for k in ("ar1", "ar2"))
+        flags = {k: _flag(b, a[k], k, f"np.{fname}", position) for k in params}
+        found = getattr(np, fname)(first, second, **flags)
+        return _set_result(b, found, (1, 2), None, position)
+    lower.__doc__ = (f"np.{fname}(ar1, ar2{''.join(', ' + k + '=False' for k in params)}): NumPy's own call on the "
+                     "values (constants; of inputs read off their values), a sorted 1-d array; no derivative "
+                     "(refused)")
+    return lower
+
+
+for _name in _UNIQUE_FAMILY:
+    variant("numpy", _name)(_unique_family(_name))
+variant("numpy", "intersect1d")(_pair_set("intersect1d", {"assume_unique": False, "return_indices": False}))
+variant("numpy", "union1d")(_pair_set("union1d", {}))
+variant("numpy", "setdiff1d")(_pair_set("setdiff1d", {"assume_unique": False}))
+variant("numpy", "setxor1d")(_pair_set("setxor1d", {"assume_unique": False}))
