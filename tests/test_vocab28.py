@@ -232,3 +232,49 @@ def test_set_functions_of_a_differentiated_input_are_refused_and_of_constants_an
     assert api.evaluate("np.union1d([3.0, 1.0], [1.0, 2.0]) * x", {"x": 2.0}).tolist() == [2.0, 4.0, 6.0]
     with pytest.raises(JacNameError, match="write np.union1d"):
         api.evaluate("jnp.union1d(x, x)", {"x": np.ones(2)})
+
+
+POLYS = [
+    ("np.poly(x)", {"x": np.array([0.5, -1.0, 2.0])}),
+    ("np.poly(x)", {"x": np.array([2.0, 2.0])}),
+    ("np.poly(x[:0]) + x.sum()", {"x": np.array([1.0])}),
+    ("np.polydiv(u, v)[0]", {"u": np.array([1.0, -6.0, 11.0, -6.0]), "v": np.array([2.0, -1.0])}),
+    ("np.polydiv(u, v)[1]", {"u": np.array([1.0, -6.0, 11.0, -6.0]), "v": np.array([2.0, -1.0])}),
+    ("np.polydiv(u, v)[1]", {"u": np.array([3.0, 1.0, 2.5]), "v": np.array([0.5, 1.5, 2.0])}),
+    ("np.polydiv(u, v)[0]", {"u": np.array([3.0, 1.0]), "v": np.array([0.5, 1.5, 2.0])}),
+    ("np.roots(p)", {"p": np.array([1.0, -6.0, 11.0, -6.0])}),
+    ("np.roots(p)", {"p": np.array([2.0, -3.0, -5.0, 0.0])}),  # a trailing zero: a root at 0
+    ("np.roots(p)", {"p": np.array([1.0, -3.0])}),
+]
+
+
+@pytest.mark.parametrize("text, bindings", POLYS, ids=[f"{t}-{k}" for k, (t, _) in enumerate(POLYS)])
+def test_numpys_polynomials_are_numpys_with_the_derivative_of_central_differences(text, bindings):
+    theirs = eval(text, {"np": np, **bindings})
+    ours = api.evaluate(text, bindings)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=1e-14)
+    jac = api.jacobian(text, bindings)
+    for name in bindings:
+        np.testing.assert_allclose(np.asarray(jac[name]), _central(text, bindings, name), rtol=1e-6, atol=1e-7)
+
+
+def test_roots_with_a_leading_zero_are_numpys_and_differentiate_the_finite_root():
+    p = np.array([0.0, 1.0, -3.0])
+    assert api.evaluate("np.roots(p)", {"p": p}).tolist() == np.roots(p).tolist() == [3.0]
+    # p(r) = p0 r^2 + p1 r + p2 = 0 at r = 3: dr/dp = -(r^2, r, 1) / p'(r), p'(3) = 1
+    assert np.asarray(api.jacobian("np.roots(p)", {"p": p})["p"]).tolist() == [[-9.0, -3.0, -1.0]]
+
+
+@pytest.mark.parametrize("text, says", [
+    ("np.roots(np.array([1.0, 0.0, 1.0]))", "complex roots"),
+    ("np.roots(p)", "repeated root"),
+    ("np.poly(np.stack([p[:2], p[1:]]))", "needs a general matrix's eigenvalues"),
+    ("np.poly(np.array([[0.0, -1.0], [1.0, 0.0]]))", "complex coefficients|"),
+    ("np.polydiv(p[None], p)", "rank-1"),
+])
+def test_numpys_polynomial_refusals(text, says):
+    if says.endswith("|"):  # np.poly of a rotation: real coefficients after all, [1, 0, 1]
+        assert api.evaluate(text, {"p": np.ones(3)}).tolist() == np.poly(np.array([[0.0, -1.0], [1.0, 0.0]])).tolist()
+        return
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"p": np.array([1.0, -4.0, 4.0])})

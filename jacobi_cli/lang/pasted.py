@@ -937,3 +937,116 @@ variant("numpy", "intersect1d")(_pair_set("intersect1d", {"assume_unique": False
 variant("numpy", "union1d")(_pair_set("union1d", {}))
 variant("numpy", "setdiff1d")(_pair_set("setdiff1d", {"assume_unique": False}))
 variant("numpy", "setxor1d")(_pair_set("setxor1d", {"assume_unique": False}))
+
+
+# -- NumPy's polynomials: poly, polydiv, roots ---------------------------------------------------------------------
+
+def _coefficients(b: Builder, value, fname: str, position) -> Tracer:
+    x = tensor(b, value, fname, position)
+    if x.ndim > 1:
+        raise JacShapeError(f"np.{fname}: Input must be a rank-1 array, got shape {fmt(x.shape)}", position)
+    shape = _concrete(x, fname, position)
+    return _reshape_to(b, x, (shape[0] if shape else 1,), position)
+
+
+def _is_constant(b: Builder, x: Tracer) -> bool:
+    return b.nodes[x.id].op == "const"
+
+
+@variant("numpy", "poly")
+def _poly(b, args, kwargs, position):
+    """np.poly(seq_of_zeros): the coefficients of prod(x - r_i), leading 1, computed as NumPy computes them
+    (convolving with [1, -r] one root after the other), so differentiable in the roots; of a square matrix of
+    constants its characteristic polynomial (NumPy's own call; complex coefficients refused); of a matrix that is
+    an input refused."""
+    _jax_refused(b, "poly", position)
+    seq = tensor(b, arguments("np.poly", args, kwargs, {"seq_of_zeros": REQUIRED}, position)["seq_of_zeros"],
+                 "np.poly", position)
+    shape = _concrete(seq, "np.poly", position)
+    if seq.ndim == 2 and shape[0] == shape[1] and shape[0] > 0:
+        if not _is_constant(b, seq):
+            raise JacValueError("np.poly of a matrix that depends on the inputs: its characteristic polynomial needs "
+                                "a general matrix's eigenvalues, which jac does not differentiate; np.poly of its "
+                                "eigenvalues (a vector) is read", position)
+        found = np.poly(_values_for(b, seq, "np.poly", position))
+        if np.iscomplexobj(found):
+            raise JacValueError("np.poly: the characteristic polynomial has complex coefficients, which jac does not "
+                                "have", position)
+        return b.const(found.astype(b.dtype), position)
+    if seq.ndim != 1:
+        raise JacValueError(f"np.poly: input must be 1d or non-empty square 2d array, got shape {fmt(shape)}",
+                            position)
+    b.check_nodes(6 * shape[0], f"np.poly of {shape[0]:,} roots", position)
+    coefficients = b.const(np.ones(1, dtype=b.dtype), position)
+    for k in range(shape[0]):
+        root = b.apply("getitem", seq, index=(k,), position=position)
+        zero = b.const(np.zeros(1, dtype=b.dtype), position)
+        cat = FUNCTIONS["cat"]
+        coefficients = b.apply("sub", cat(b, [Items([coefficients, zero])], {"axis": 0}, position),
+                               b.apply("mul", root, cat(b, [Items([zero, coefficients])], {"axis": 0}, position),
+                                       position=position), position=position)
+    return coefficients if shape[0] else b.const(1.0, position)
+
+
+@variant("numpy", "polydiv")
+def _polydiv(b, args, kwargs, position):
+    """np.polydiv(u, v): (quotient, remainder) by NumPy's long division, differentiable in both; the remainder's
+    leading coefficients NumPy drops (allclose to 0, rtol 1e-14) read off the values (of inputs: the graph holds
+    for them only)."""
+    _jax_refused(b, "polydiv", position)
+    a = arguments("np.polydiv", args, kwargs, {"u": REQUIRED, "v": REQUIRED}, position)
+    u, v = (_coefficients(b, a[k], "polydiv", position) for k in ("u", "v"))
+    m, n = u.shape[0] - 1, v.shape[0] - 1
+    b.check_nodes(8 * max(m - n + 1, 1) * (n + 1), "np.polydiv's long division", position)
+    scale = b.apply("div", 1.0, b.apply("getitem", v, index=(0,), position=position), position=position)
+    r = [b.apply("getitem", u, index=(k,), position=position) for k in range(m + 1)]
+    q = [b.const(0.0, position)] * max(m - n + 1, 1)
+    vs = [b.apply("getitem", v, index=(j,), position=position) for j in range(n + 1)]
+    for k in range(m - n + 1):
+        d = b.apply("mul", scale, r[k], position=position)
+        q[k] = d
+        for j in range(n + 1):
+            r[k + j] = b.apply("sub", r[k + j], b.apply("mul", d, vs[j], position=position), position=position)
+    stack = FUNCTIONS["stack"]
+    remainder = stack(b, [Items(r)], {"axis": 0}, position)
+    values = _values_for(b, remainder, "np.polydiv", position)
+    first = 0
+    while first < len(values) - 1 and np.allclose(values[first], 0, rtol=1e-14):
+        first += 1
+    return Items([stack(b, [Items(q)], {"axis": 0}, position),
+                  _take(b, remainder, (slice(first, None),), position)])
+
+
+@variant("numpy", "roots")
+def _roots(b, args, kwargs, position):
+    """np.roots(p): NumPy's own call on the values (the companion matrix's eigenvalues); complex roots refused.
+    Of coefficients that are inputs (the graph then holding for these values), each root r carries its derivative
+    by implicit differentiation of p(r) = 0: dr/dp_k = -r^(N-1-k) / p'(r); a repeated root (no finite
+    derivative) is refused."""
+    _jax_refused(b, "roots", position)
+    p = _coefficients(b, arguments("np.roots", args, kwargs, {"p": REQUIRED}, position)["p"], "roots", position)
+    found = np.roots(_values_for(b, p, "np.roots", position))
+    if np.iscomplexobj(found) and np.any(found.imag != 0):
+        raise JacValueError(f"np.roots: the polynomial has complex roots ({found[found.imag != 0][0]:.6g}, ...), "
+                            "which jac does not have", position)
+    found = np.real(found).astype(b.dtype)
+    if _is_constant(b, p) or found.size == 0:
+        return b.const(found, position)
+    gaps = np.where(np.eye(found.size, dtype=bool), np.inf, np.abs(found[:, None] - found[None, :]))
+    if np.any(gaps <= 1e-7 * np.maximum(1.0, np.abs(found))[:, None]):
+        raise JacValueError("np.roots of coefficients that are inputs with a repeated root: its derivative is "
+                            "infinite", position)
+    b.check_nodes(8 * found.size * p.shape[0], "np.roots' derivatives", position)
+    return FUNCTIONS["stack"](b, [Items(_root(b, p, float(r), position) for r in found)], {"axis": 0}, position)
+
+
+def _root(b: Builder, p: Tracer, r: float, position) -> Tracer:
+    """r itself, with the derivative -dp(r)/dp / p'(r) (p'(r) a constant: the implicit function's derivative)."""
+    n = p.shape[0]
+    value = b.const(0.0, position)
+    for k in range(n):  # Horner: p(r) as a function of the coefficients, r fixed
+        value = b.apply("add", b.apply("mul", value, r, position=position),
+                        b.apply("getitem", p, index=(k,), position=position), position=position)
+    slope = np.polyval(np.polyder(_values_for(b, p, "np.roots", position)), r) if n > 1 else 0.0
+    step = b.apply("div", value, -float(slope), position=position)
+    return b.apply("add", r, b.apply("sub", step, detached(b, step, position), position=position), position=position)
