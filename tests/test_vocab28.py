@@ -278,3 +278,38 @@ def test_numpys_polynomial_refusals(text, says):
         return
     with pytest.raises(JacError, match=says):
         api.evaluate(text, {"p": np.array([1.0, -4.0, 4.0])})
+
+
+HIST = [
+    ("np.histogram2d(x, y)", 3), ("np.histogram2d(x, y, bins=3)", 3), ("np.histogram2d(x, y, [2, 4])", 3),
+    ("np.histogram2d(x, y, bins=[np.array([-2.0, 0.0, 0.5, 3.0]), np.array([-1.0, 1.0])])", 3),
+    ("np.histogram2d(x, y, bins=[-2.0, -1.0, 0.0, 1.0, 2.0])", 3),
+    ("np.histogram2d(x, y, 4, range=[[-1.0, 1.0], [0.0, 2.0]])", 3),
+    ("np.histogram2d(x, y, 3, density=True)", 3), ("np.histogram2d(x, y, 3, weights=w)", 3),
+    ("np.histogram2d(x, y, 3, weights=w, density=True)", 3),
+    ("np.histogramdd(s)", 2), ("np.histogramdd(s, bins=(2, 3, 4))", 2), ("np.histogramdd(s, 3, density=True)", 2),
+    ("np.histogramdd(s, 2, weights=w)", 2),
+]
+
+
+@pytest.mark.parametrize("text, parts", HIST)
+def test_numpys_histograms_are_numpys(text, parts):
+    x, y = rng.standard_normal(12).round(1), rng.standard_normal(12).round(1)
+    x[3] = x.max()  # on the last edge: in the last bin
+    s = np.stack([x, y, rng.standard_normal(12)], 1)
+    bindings = {"x": x, "y": y, "w": rng.uniform(0.5, 2, 12), "s": s}
+    theirs = eval(text, {"np": np, **bindings})
+    for k in range(parts):
+        if parts == 2 and k == 1:
+            for d in range(s.shape[1]):
+                np.testing.assert_allclose(api.evaluate(f"{text}[1][{d}]", bindings), theirs[1][d], rtol=1e-14)
+            continue
+        np.testing.assert_allclose(api.evaluate(f"{text}[{k}]", bindings), theirs[k], rtol=1e-13, atol=1e-15)
+    if "density" in text or "weights" in text:  # differentiable: the edges (min, max), the weights
+        smooth = {**bindings, "x": rng.standard_normal(12), "y": rng.standard_normal(12),
+                  "s": rng.standard_normal((12, 3))}  # no value on an inner edge
+        names = ["s" if "histogramdd" in text else "x"] + (["w"] if "weights" in text else [])
+        jac = api.jacobian(f"{text}[0]", smooth)
+        for name in names:
+            np.testing.assert_allclose(np.asarray(jac[name]), _central(f"{text}[0]", smooth, name), rtol=1e-5,
+                                       atol=1e-6)

@@ -1050,3 +1050,105 @@ def _root(b: Builder, p: Tracer, r: float, position) -> Tracer:
     slope = np.polyval(np.polyder(_values_for(b, p, "np.roots", position)), r) if n > 1 else 0.0
     step = b.apply("div", value, -float(slope), position=position)
     return b.apply("add", r, b.apply("sub", step, detached(b, step, position), position=position), position=position)
+
+
+# -- np.histogram2d / np.histogramdd: np.histogram's bins, one axis per coordinate -----------------------------------
+
+def _dd_bins(b: Builder, bins, count: int, fname: str, position) -> list:
+    """Per coordinate: an int (equal bins) or a tuple of edges. ``bins`` is one int for all, one int or one list of
+    edges per coordinate, or (np.histogram2d) one list of edges, not two long, for both."""
+    given = tuple(static(b, v, "bins", position) for v in bins) if isinstance(bins, Items) else \
+        static(b, bins, "bins", position)
+    if isinstance(given, (int, float)):
+        return [given] * count
+    if isinstance(given, tuple) and len(given) == count and all(isinstance(v, (int, float, tuple)) for v in given):
+        return list(given)
+    if fname == "np.histogram2d" and isinstance(given, tuple) and len(given) not in (1, 2) \
+            and all(isinstance(v, (int, float)) for v in given):
+        return [given] * count
+    raise JacValueError(f"{fname}: bins must be an int, one int per coordinate, or one list of edges per coordinate, "
+                        f"got {given!r}", position)
+
+
+def _dd_edges(b: Builder, column: Tracer, spec, span, fname: str, position) -> Tracer:
+    from .functions import _histogram_edges, _is_integer  # noqa: PLC0415 - np.histogram's own, shared
+    if isinstance(spec, tuple):
+        if len(spec) < 2 or any(p > q for p, q in zip(spec, spec[1:])):
+            raise JacValueError(f"{fname}: bin edges must be at least 2 numbers, increasing", position)
+        return b.const(np.array(spec, dtype=b.dtype), position)
+    if not _is_integer(spec) or spec < 1:
+        raise JacValueError(f"{fname}: bins must be positive integers, got {spec!r}", position)
+    return _histogram_edges(b, column, int(spec), span, position)
+
+
+def _in_bins(b: Builder, column: Tracer, edges: Tracer, position) -> Tracer:
+    """(m, n): 1 where edges[j] <= value < edges[j + 1] (the last bin closed), NumPy's assignment."""
+    n = edges.shape[0] - 1
+    values = _reshape_to(b, column, (column.shape[0], 1), position)
+    upper = _take(b, edges, (slice(1, None),), position)
+    lower = b.apply("ge", values, _take(b, edges, (slice(0, n),), position), position=position)
+    below = b.apply("where", b.const(np.arange(n) == n - 1, position), b.apply("le", values, upper, position=position),
+                    b.apply("lt", values, upper, position=position), position=position)
+    return b.apply("mul", lower, below, position=position)
+
+
+def _histogramdd_of(b: Builder, columns: list, a: dict, fname: str, position) -> tuple:
+    """(counts (n_1, ..., n_D), [edges per coordinate]) as np.histogramdd computes them; density as NumPy divides."""
+    from .functions import einsum_of  # noqa: PLC0415
+    count = len(columns)
+    specs = _dd_bins(b, a["bins"], count, fname, position)
+    spans = static(b, a["range"], "range", position)
+    if spans is not None and not (isinstance(spans, tuple) and len(spans) == count):
+        raise JacValueError(f"{fname}: range must be one (min, max) per coordinate", position)
+    spans = [None] * count if spans is None else [tuple(v) if isinstance(v, (tuple, list)) else v for v in spans]
+    edges = [_dd_edges(b, c, s, r, fname, position) for c, s, r in zip(columns, specs, spans)]
+    masks = [_in_bins(b, c, e, position) for c, e in zip(columns, edges)]
+    if a["weights"] is not None:
+        w = tensor(b, a["weights"], fname, position)
+        if tuple(w.shape) != (columns[0].shape[0],):
+            raise JacShapeError(f"{fname}: weights must have one value per sample ({columns[0].shape[0]},), got "
+                                f"{fmt(w.shape)}", position)
+        masks[0] = b.apply("mul", masks[0], _reshape_to(b, w, (w.shape[0], 1), position), position=position)
+    letters = "abcdefghijklmnopqrstuvwxyz"[:count]
+    counts = einsum_of(b, ",".join(f"m{c}" for c in letters) + "->" + letters, masks, position)
+    if a["density"] is not None and _flag(b, a["density"], "density", fname, position):
+        total = b.apply("sum", counts, axes=tuple(range(count)), position=position)
+        for k, e in enumerate(edges):
+            n = e.shape[0] - 1
+            widths = b.apply("sub", _take(b, e, (slice(1, None),), position), _take(b, e, (slice(0, n),), position),
+                             position=position)
+            counts = b.apply("div", counts, _reshape_to(b, widths, tuple(n if j == k else 1 for j in range(count)),
+                                                        position), position=position)
+        counts = b.apply("div", counts, total, position=position)
+    return counts, edges
+
+
+@variant("numpy", "histogram2d")
+def _histogram2d(b, args, kwargs, position):
+    """np.histogram2d(x, y, bins=10, range=None, density=None, weights=None): (H, xedges, yedges), np.histogram's
+    bins per coordinate (counts of derivative 0; the edges carry min's and max's, density and weights theirs)."""
+    _jax_refused(b, "histogram2d", position)
+    a = arguments("np.histogram2d", args, kwargs, {"x": REQUIRED, "y": REQUIRED, "bins": 10, "range": None,
+                                                   "density": None, "weights": None}, position)
+    x, y = (tensor(b, a[k], "np.histogram2d", position) for k in ("x", "y"))
+    if x.ndim != 1 or tuple(x.shape) != tuple(y.shape):
+        raise JacShapeError(f"np.histogram2d: x and y must be vectors of one length, got {fmt(x.shape)} and "
+                            f"{fmt(y.shape)}", position)
+    counts, edges = _histogramdd_of(b, [x, y], a, "np.histogram2d", position)
+    return Items([counts, *edges])
+
+
+@variant("numpy", "histogramdd")
+def _histogramdd(b, args, kwargs, position):
+    """np.histogramdd(sample (N, D), bins=10, range=None, density=None, weights=None): (H, [edges per coordinate]),
+    np.histogram's bins per coordinate."""
+    _jax_refused(b, "histogramdd", position)
+    a = arguments("np.histogramdd", args, kwargs, {"sample": REQUIRED, "bins": 10, "range": None, "density": None,
+                                                   "weights": None}, position)
+    sample = tensor(b, a["sample"], "np.histogramdd", position)
+    if sample.ndim != 2 or not 1 <= _concrete(sample, "np.histogramdd", position)[1] <= 26:
+        raise JacShapeError(f"np.histogramdd: sample must be (N, D), D from 1 to 26 here, got {fmt(sample.shape)}",
+                            position)
+    columns = [b.apply("getitem", sample, index=(slice(None), k), position=position) for k in range(sample.shape[1])]
+    counts, edges = _histogramdd_of(b, columns, a, "np.histogramdd", position)
+    return Items([counts, Items(edges)])
