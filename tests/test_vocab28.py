@@ -313,3 +313,38 @@ def test_numpys_histograms_are_numpys(text, parts):
         for name in names:
             np.testing.assert_allclose(np.asarray(jac[name]), _central(f"{text}[0]", smooth, name), rtol=1e-5,
                                        atol=1e-6)
+
+
+WRITES = [
+    "np.putmask(y, y > 0, v)", "np.putmask(y, m, v[:2])", "np.putmask(y, m, 5.0)", "np.putmask(y, m, v[:0])",
+    "np.place(y, y > 0, v)", "np.place(y, m, v[:2])", "np.place(y, m, [9.0])", "np.place(y, y > 100, v[:0])",
+    "np.copyto(y, v)", "np.copyto(y, v[0, :1])", "np.copyto(y, 2.0, where=m)", "np.copyto(y, v, where=y < 0)",
+    "np.copyto(y, v, casting='unsafe')",
+]
+
+
+@pytest.mark.parametrize("statement", WRITES)
+def test_numpys_writes_into_an_argument_are_numpys(statement):
+    x, v = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]]), np.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
+    m = np.array([[True, False, True], [False, True, True]])
+    y = x.copy()
+    exec(statement, {"np": np, "y": y, "v": v, "m": m})  # noqa: S102 - the test's own statement, under NumPy
+    text = f"m = np.array({m.tolist()})\ny = x * 1\n{statement}\ny"
+    np.testing.assert_array_equal(api.evaluate(text, {"x": x, "v": v}), y)
+    jac = api.jacobian(text, {"x": x, "v": v})
+    for name, value in (("x", x), ("v", v)):
+        np.testing.assert_allclose(np.asarray(jac[name]), _central(text, {"x": x, "v": v}, name), atol=1e-8)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("np.putmask(x, x > 0, 1.0)\nx", "'x' is an input"),
+    ("y = x\nnp.copyto(y, 0.0)\nx", "write into a copy"),
+    ("np.copyto(x * 1, 2.0)", "a statement of its own"),
+    ("y = x * 1\nnp.putmask(y, x[:1] > 0, 1.0)\ny", "same size"),
+    ("y = x * 1\nnp.place(y, y > 0, x[:0])\ny", "Cannot insert from an empty array"),
+    ("y = x * 1\nnp.copyto(y, x[:2])\ny", "could not broadcast"),
+    ("y = torch.arange(3)\nnp.putmask(y, y > 0, 1.5)\ny", "holds integers or booleans"),
+])
+def test_numpys_writes_refused(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": np.array([1.0, -2.0, 3.0])})

@@ -1854,6 +1854,9 @@ class _Lowering:
             return self.fill_statement(call)
         if call.func.attr == "at":
             return self.ufunc_at_statement(call)
+        if call.func.attr in pasted.WRITES:  # np.putmask(y, m, v), np.place, np.copyto (lang/pasted.py)
+            name, what, position, args, kwargs = self.write_call(call, call.func.attr)
+            return self.rebind(name, pasted.written(self.b, call.func.attr, args, kwargs, what, position))
         name, what, position, args, kwargs = self.write_call(call, "put_along_axis")
         a = arguments("put_along_axis", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
                                                        "axis": REQUIRED}, position)
@@ -3903,7 +3906,7 @@ def _numpy_put(node: ast.expr) -> bool:
             and node.args and isinstance(node.args[0], ast.Name):
         return True
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-        and node.func.attr in ("put_along_axis", "fill_diagonal") \
+        and node.func.attr in ("put_along_axis", "fill_diagonal") + pasted.WRITES \
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
         and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
 

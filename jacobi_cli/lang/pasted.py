@@ -1152,3 +1152,97 @@ def _histogramdd(b, args, kwargs, position):
     columns = [b.apply("getitem", sample, index=(slice(None), k), position=position) for k in range(sample.shape[1])]
     counts, edges = _histogramdd_of(b, columns, a, "np.histogramdd", position)
     return Items([counts, Items(edges)])
+
+
+# -- NumPy's writes into an argument: np.putmask, np.place, np.copyto (statements: lang/parser.put_statement) ------
+
+WRITES = ("putmask", "place", "copyto")
+
+
+def _float_target(b: Builder, y: Tracer, what: str, position) -> None:
+    if y.id in b.typed or y.id in b.booleans:
+        raise JacValueError(f"{what}: '{what.split('(')[1].split(',')[0]}' holds integers or booleans, into which "
+                            "NumPy casts the values it writes; jac writes into float arrays here", position)
+
+
+def _mask_of(b: Builder, value, y: Tracer, fname: str, position) -> Tracer:
+    from .functions import truth  # noqa: PLC0415
+    mask = truth(b, tensor(b, value, fname, position), position)
+    if tuple(mask.shape) != tuple(y.shape):
+        raise JacShapeError(f"np.{fname}: mask and data must be the same size (NumPy), got {fmt(mask.shape)} and "
+                            f"{fmt(y.shape)}", position)
+    return mask
+
+
+def written(b: Builder, fname: str, args: list, kwargs: dict, what: str, position) -> Tracer:
+    """What ``np.FNAME(y, ...)`` leaves in ``y`` (args[0] its value), for the parser to rebind ``y`` to.
+
+    putmask(a, mask, values): a.flat[n] = values.flat[n % len(values)] where mask.flat[n]; place(arr, mask, vals):
+    the k-th true position gets vals.flat[k % len(vals)] (the mask's values read when the graph is built: of an
+    input, the graph holds for them only); copyto(dst, src, casting='same_kind', where=True): dst = src broadcast,
+    where ``where`` holds."""
+    y = args[0]
+    _float_target(b, y, what, position)
+    if fname == "copyto":
+        a = arguments("np.copyto", args, kwargs, {"dst": REQUIRED, "src": REQUIRED, "casting": "same_kind",
+                                                  "where": True}, position)
+        if static(b, a["casting"], "casting", position) not in ("no", "equiv", "safe", "same_kind", "unsafe"):
+            raise JacValueError("np.copyto: casting must be one of 'no', 'equiv', 'safe', 'same_kind', 'unsafe'",
+                                position)
+        src = _broadcast_onto(b, tensor(b, a["src"], "copyto", position), y, "copyto", position)
+        if a["where"] is True:
+            return src
+        where = _broadcast_onto(b, _as_mask(b, a["where"], position), y, "copyto", position)
+        return b.apply("where", where, src, y, position=position)
+    names = {"putmask": ("a", "mask", "values"), "place": ("arr", "mask", "vals")}[fname]
+    a = arguments(f"np.{fname}", args, kwargs, {k: REQUIRED for k in names}, position)
+    mask = _mask_of(b, a["mask"], y, fname, position)
+    values = tensor(b, a[names[2]], fname, position)
+    size, count = int(np.prod(y.shape)), int(np.prod(values.shape))
+    flat = _reshape_to(b, values, (count,), position)
+    if fname == "putmask":
+        if count == 0:
+            return y
+        index = np.arange(size) % count
+    else:
+        flags = np.asarray(_values_for(b, mask, "np.place", position), dtype=bool).reshape(-1)
+        if count == 0:
+            if flags.any():
+                raise JacValueError("np.place: Cannot insert from an empty array! (NumPy raises)", position)
+            return y
+        index = np.zeros(size, dtype=np.int64)
+        index[flags] = np.arange(int(flags.sum())) % count
+    spread = _reshape_to(b, b.apply("getitem", flat, index=(index,), position=position), tuple(y.shape), position)
+    return b.apply("where", mask, spread, y, position=position)
+
+
+def _as_mask(b: Builder, value, position) -> Tracer:
+    from .functions import truth  # noqa: PLC0415
+    if type(value) is bool:
+        return boolean(b, b.const(float(value), position))
+    return truth(b, tensor(b, value, "copyto", position), position)
+
+
+def _broadcast_onto(b: Builder, x: Tracer, y: Tracer, fname: str, position) -> Tracer:
+    from ..ir.shapes import broadcast  # noqa: PLC0415
+    try:
+        if broadcast(tuple(x.shape), tuple(y.shape)) != tuple(y.shape):
+            raise ValueError
+    except (ValueError, JacShapeError):
+        raise JacShapeError(f"np.{fname}: could not broadcast input array from shape {fmt(x.shape)} into shape "
+                            f"{fmt(y.shape)} (NumPy raises)", position) from None
+    return x if tuple(x.shape) == tuple(y.shape) else b.apply("broadcast_to", x, shape=tuple(y.shape),
+                                                              position=position)
+
+
+def _write_refused(fname: str):
+    def lower(b, args, kwargs, position):
+        raise JacValueError(f"np.{fname} writes into its first argument and returns None (NumPy): write it as a "
+                            f"statement of its own, np.{fname}(y, ...), on a name y, then use y", position)
+    lower.__doc__ = (f"np.{fname}(y, ...): a statement of its own, writing into the name y as NumPy writes into "
+                     "the array (refused where an input, another name or a view would see the write)")
+    return lower
+
+
+for _name in WRITES:
+    variant("numpy", _name)(_write_refused(_name))
