@@ -348,3 +348,38 @@ def test_numpys_writes_into_an_argument_are_numpys(statement):
 def test_numpys_writes_refused(text, says):
     with pytest.raises(JacError, match=says):
         api.evaluate(text, {"x": np.array([1.0, -2.0, 3.0])})
+
+
+@pytest.mark.parametrize("text", [
+    "np.fromfunction(lambda i, j: i * 10 + j, (2, 3))",
+    "np.fromfunction(lambda i, j: (i == j) * 1.5, (3, 3))",
+    "np.fromfunction(lambda i, j, k: i - j * k, (2, 2, 3), dtype=int)",
+    "np.fromfunction(lambda i: i ** 2, (4,))",
+])
+def test_fromfunction_is_numpys(text):
+    theirs = eval(text, {"np": np})
+    np.testing.assert_array_equal(api.evaluate(f"{text} + 0 * x.sum()", {"x": np.ones(2)}), theirs)
+
+
+def test_fromfunction_calls_a_def_of_the_text_once_and_differentiates_through_it():
+    text = "def f(i, j, scale=1.0):\n    return np.exp(-(i - j) ** 2 * x[0]) * scale\nnp.fromfunction(f, (3, 3), scale=x[1])"
+    b = {"x": np.array([0.3, 2.0])}
+    i, j = np.indices((3, 3), dtype=float)
+    np.testing.assert_allclose(api.evaluate(text, b), np.exp(-(i - j) ** 2 * 0.3) * 2.0, rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(api.jacobian(text, b)["x"]), _central(text, b, "x"), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("np.fromfunction(np.add, (2, 2))", "a lambda or def of the text"),
+    ("np.fromfunction(lambda i: i, (2,), dtype=bool)", "float or an integer dtype"),
+    ("np.fromfunction(lambda i: i, (-1,))", "negative size"),
+])
+def test_fromfunction_refusals(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": np.ones(2)})
+
+
+def test_fromfunction_needs_a_function_and_a_shape():
+    with pytest.raises(JacValueError, match="needs a function and a shape"):
+        api.evaluate("np.fromfunction(lambda i: i)", {"x": np.ones(2)})
+    assert api.evaluate("np.fromfunction(shape=(2,), function=lambda i: i + 1)", {"x": np.ones(2)}).tolist() == [1, 2]

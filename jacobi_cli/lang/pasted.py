@@ -1246,3 +1246,36 @@ def _write_refused(fname: str):
 
 for _name in WRITES:
     variant("numpy", _name)(_write_refused(_name))
+
+
+# -- np.fromfunction ------------------------------------------------------------------------------------------------
+
+@variant("numpy", "fromfunction")
+def _fromfunction(b, args, kwargs, position):
+    """np.fromfunction(function, shape, dtype=float, **kwargs): ``function`` (a lambda or def of the text) called
+    once with the index arrays np.indices(shape, dtype) and the keywords, its result returned, as NumPy calls it."""
+    from .functions import DType as _D, _checked  # noqa: PLC0415
+    _jax_refused(b, "fromfunction", position)
+    kwargs = dict(kwargs)
+    fn = args[0] if args else kwargs.pop("function", None)
+    shape_value = args[1] if len(args) > 1 else kwargs.pop("shape", None)
+    if fn is None or shape_value is None:
+        raise JacValueError("np.fromfunction(function, shape, dtype=float, **kwargs) needs a function and a shape",
+                            position)
+    dtype = kwargs.pop("dtype", Static(_D("float64", "f")))
+    kwargs.pop("like", None)
+    if len(args) > 2:
+        raise JacValueError("np.fromfunction takes the function and the shape by position; dtype and the "
+                            "function's arguments by keyword", position)
+    if not (hasattr(fn, "bind") and hasattr(fn, "result")) or b.lowering is None:
+        raise JacValueError("np.fromfunction(function, shape): the function must be a lambda or def of the text "
+                            "(lambda i, j: i + j)", position)
+    shape = _checked(b, static_ints(b, shape_value, "shape", position), "np.fromfunction", position)
+    b.check_size((len(shape),) + shape, "np.fromfunction's index arrays", position)
+    kind = dtype.value.kind if isinstance(dtype, Static) and isinstance(dtype.value, DType) else None
+    if kind not in ("f", "i"):
+        raise JacValueError("np.fromfunction: dtype must be a float or an integer dtype here", position)
+    grids = np.indices(shape, dtype=float)
+    parts = [b.const(g.astype(b.dtype), position) if kind == "f" else _index_const(b, g.astype(np.int64), position)
+             for g in grids]
+    return b.lowering.call_function(fn, parts, kwargs, position)
