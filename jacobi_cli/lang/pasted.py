@@ -319,7 +319,7 @@ def _isscalar(b, args, kwargs, position):
 @variant("numpy", "iterable")
 def _iterable(b, args, kwargs, position):
     """np.iterable(y): True for an array of one or more dimensions, a list or a string; False for a 0-d array or a
-    number (iter() raises for both)."""
+    number (iter() raises for both); a dict is refused before (the parser's)."""
     _jax_refused(b, "iterable", position)
     y = arguments("np.iterable", args, kwargs, {"y": REQUIRED}, position)["y"]
     found = isinstance(y, Items) or type(y) is Tracer and y.ndim > 0 or isinstance(y, Static) and \
