@@ -109,7 +109,8 @@ ATEN = [  # (text, inputs): values and Jacobians by every input equal PyTorch's 
     ("torch.norm_except_dim(x, 2, -1)", {"x": X3}),
     ("v / torch.norm_except_dim(v, 2, 0) * g", {"v": rng.standard_normal((4, 3)), "g": rng.uniform(1, 2, (4, 1))}),
     ("torch.native_batch_norm(x, w, b, None, None, True, 0.1, 1e-5)[0]", {"x": X3, "w": W3, "b": B3}),
-    ("torch.native_batch_norm(x, w, b, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5)[0]", {"x": X3, "w": W3, "b": B3}),
+    ("torch.native_batch_norm(x, w, b, torch.zeros(3), torch.ones(3), True, 0.1, 1e-5)[0]",
+     {"x": X3, "w": W3, "b": B3}),
     ("torch.native_batch_norm(x, w, b, torch.tensor([0.5, -1.0, 2.0]), torch.tensor([1.5, 0.25, 3.0]), False, 0.1, "
      "1e-3)[0]", {"x": X3, "w": W3, "b": B3}),
     ("o = torch.native_batch_norm(x, None, None, None, None, True, 0.1, 1e-5); o[1] * 2 + o[2] + o[0][0, :, 0]",
@@ -127,7 +128,8 @@ ATEN = [  # (text, inputs): values and Jacobians by every input equal PyTorch's 
     ("torch.convolution(x, w, None, [1, 2], [0, 1], [1, 1], True, [0, 1], 2)",
      {"x": rng.standard_normal((1, 4, 3, 4)), "w": rng.standard_normal((4, 2, 2, 3))}),
     ("torch.convolution(x, w, b, [1, 1, 1], [0, 0, 0], [1, 1, 1], False, [0, 0, 0], 1)",
-     {"x": rng.standard_normal((1, 2, 3, 3, 3)), "w": rng.standard_normal((2, 2, 2, 2, 2)), "b": rng.standard_normal(2)}),
+     {"x": rng.standard_normal((1, 2, 3, 3, 3)), "w": rng.standard_normal((2, 2, 2, 2, 2)),
+      "b": rng.standard_normal(2)}),
     ("torch.conv_tbc(x, w, b)",
      {"x": rng.standard_normal((5, 2, 3)), "w": rng.standard_normal((3, 3, 4)), "b": rng.standard_normal(4)}),
     ("F.conv_tbc(x, w, b, 1)",
@@ -135,7 +137,8 @@ ATEN = [  # (text, inputs): values and Jacobians by every input equal PyTorch's 
     ("torch.conv_tbc(x, w, b, pad=2)",
      {"x": rng.standard_normal((1, 1, 2)), "w": rng.standard_normal((4, 2, 1)), "b": rng.standard_normal(1)}),
     ("x[tuple(torch.nonzero_static(x > 0, size=3).T)]", {"x": np.array([[0.5, -1.0], [2.0, 3.0]])}),
-    ("x.flatten()[torch.nonzero_static(x.flatten() > 0, size=5, fill_value=0)[:, 0]]", {"x": np.array([[0.5, -1.0], [2.0, 3.0]])}),
+    ("x.flatten()[torch.nonzero_static(x.flatten() > 0, size=5, fill_value=0)[:, 0]]",
+     {"x": np.array([[0.5, -1.0], [2.0, 3.0]])}),
 ]
 
 
@@ -241,8 +244,8 @@ RECURRENT = [(fname, mode, layers, bi, bias, first, proj)
 def test_the_recurrent_functional_forms_are_pytorchs(torch64, fname, mode, layers, bi, bias, first, proj):
     weights = _flat(torch64, mode, layers, bi, bias, proj)
     rows, out = layers * (2 if bi else 1), proj or 4
-    inputs = {"x": rng.standard_normal((2, 3, 3) if first else (3, 2, 3)), "h": rng.standard_normal((rows, 2, out)) * 0.5,
-              **weights}
+    inputs = {"x": rng.standard_normal((2, 3, 3) if first else (3, 2, 3)),
+              "h": rng.standard_normal((rows, 2, out)) * 0.5, **weights}
     if mode == "LSTM":
         inputs["c"] = rng.standard_normal((rows, 2, 4)) * 0.5
     hx = "[h, c]" if mode == "LSTM" else "h"
@@ -316,7 +319,8 @@ def test_ctc_loss_of_targets_holding_the_blank_is_pytorchs_and_its_derivative_re
     theirs, = torch.autograd.grad(loss, x)
     h, flat = 1e-6, LOGITS[:, :2].ravel()
     numeric = np.array([(api.evaluate(text, {"x": (flat + h * e).reshape(x.shape)}) -
-                         api.evaluate(text, {"x": (flat - h * e).reshape(x.shape)})) / (2 * h) for e in np.eye(flat.size)])
+                         api.evaluate(text, {"x": (flat - h * e).reshape(x.shape)})) / (2 * h)
+                        for e in np.eye(flat.size)])
     assert np.abs(theirs.numpy().ravel() - numeric).max() > 1e-3  # PyTorch's gradient is not its loss's derivative
     with pytest.raises(JacError, match="targets holding the blank"):
         api.jacobian(text, {"x": LOGITS[:, :2]})

@@ -362,7 +362,8 @@ def test_fromfunction_is_numpys(text):
 
 
 def test_fromfunction_calls_a_def_of_the_text_once_and_differentiates_through_it():
-    text = "def f(i, j, scale=1.0):\n    return np.exp(-(i - j) ** 2 * x[0]) * scale\nnp.fromfunction(f, (3, 3), scale=x[1])"
+    text = ("def f(i, j, scale=1.0):\n    return np.exp(-(i - j) ** 2 * x[0]) * scale\n"
+            "np.fromfunction(f, (3, 3), scale=x[1])")
     b = {"x": np.array([0.3, 2.0])}
     i, j = np.indices((3, 3), dtype=float)
     np.testing.assert_allclose(api.evaluate(text, b), np.exp(-(i - j) ** 2 * 0.3) * 2.0, rtol=1e-15)

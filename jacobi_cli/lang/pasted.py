@@ -194,7 +194,8 @@ def _promote_types(library: str):
     def lower(b, args, kwargs, position):
         _jax_refused(b, "promote_types", position)
         a = arguments(fname, args, kwargs, {"type1": REQUIRED, "type2": REQUIRED}, position)
-        first, second = (_numpy_dtype(b, _dtype_argument(b, a[k], fname, position), position) for k in ("type1", "type2"))
+        first, second = (_numpy_dtype(b, _dtype_argument(b, a[k], fname, position), position)
+                         for k in ("type1", "type2"))
         found = _torch_promoted(first, second, position) if library == "torch" else np.promote_types(first, second)
         return _named(found, library)
     lower.__doc__ = f"{fname}(type1, type2): the dtype both promote to, as {library} promotes"
@@ -212,7 +213,8 @@ def _can_cast(library: str):
         if library == "numpy" and type(a["from_"]) is Tracer:
             raise JacValueError("np.can_cast(from_, to): from_ must be a dtype in NumPy 2 (np.can_cast(x.dtype, "
                                 "np.float32))", position)
-        source, target = (_numpy_dtype(b, _dtype_argument(b, a[k], fname, position), position) for k in ("from_", "to"))
+        source, target = (_numpy_dtype(b, _dtype_argument(b, a[k], fname, position), position)
+                          for k in ("from_", "to"))
         if library == "torch":  # PyTorch: no cast down a category (float to integer, integer to bool)
             return _answer(b, _CATEGORY[source.kind] <= _CATEGORY[target.kind], position)
         casting = static(b, a["casting"], "casting", position)
@@ -536,9 +538,8 @@ def _segment_reduce(b, args, kwargs, position):
         raise JacValueError("torch.segment_reduce: give lengths= or offsets= (one of them, constants)", position)
     axis = _axis(b, a["axis"], data.ndim, fname, position)
     if axis != 0:
-        raise JacValueError(f"torch.segment_reduce: axis must be the last dimension of lengths, 0 for the "
-                            f"lengths of one dimension jac reads (PyTorch raises), got {a['axis'] if type(a['axis']) is int else axis}",
-                            position)
+        raise JacValueError(f"torch.segment_reduce: axis must be the last dimension of lengths, 0 for the lengths "
+                            f"of one dimension jac reads (PyTorch raises), got {axis}", position)
     n = _concrete(data, fname, position)[axis]
     if a["lengths"] is not None:
         lengths = list(static_ints(b, a["lengths"], "lengths", position))
@@ -863,8 +864,10 @@ def _ctc_loss_lower(torch_form: bool):
                 raise JacValueError(f"F.ctc_loss(): reduction must be 'none', 'mean' or 'sum', got {reduction!r}",
                                     position)
         return _ctc(b, a, reduction, fname, position)
+    default = "0 (none: what PyTorch 2.13 gives without one, though its signature says Mean)" if torch_form \
+        else "'mean'"
     lower.__doc__ = (f"{fname}(log_probs (T, N, C), targets, input_lengths, target_lengths, blank=0, "
-                     f"reduction={'0 (none: what PyTorch 2.13 gives without one, though its signature says Mean)' if torch_form else chr(39) + 'mean' + chr(39)}, zero_infinity=False): "
+                     f"reduction={default}, zero_infinity=False): "
                      "-log p(target | input) by the alpha recursion in log space, lengths and targets constant; "
                      "mean divides each by its target length; the derivative by log_probs read through a "
                      "log_softmax only (PyTorch's gradient assumes one)")
