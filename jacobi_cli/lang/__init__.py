@@ -17,3 +17,4 @@ from . import scipynames  # noqa: E402,F401  (registers more of scipy.special: t
 from . import recurrent  # noqa: E402,F401  (registers F.multi_head_attention_forward; nn.LSTM and the like)
 from . import devices  # noqa: E402,F401  (registers torch.device and torch.cuda.is_available: the CPU)
 from . import index_tuples  # noqa: E402,F401  (registers np.tril_indices_from, np.indices, ...: index tuples)
+from . import pasted  # noqa: E402,F401  (registers what users paste: removed torch names, is_tensor, result_type)

@@ -10827,29 +10827,6 @@ variant("torch.aten", "embedding_bag")(_aten_refused("embedding_bag", "it takes 
                                                                       "arrays"))
 
 
-def _torch_removed(fname: str, why: str):
-    """``torch.NAME`` that PyTorch 2 no longer reads as a function of arrays (removed, or another thing):
-    refused, naming what to write, where the shared reading would answer for another library."""
-    def lower(b, args, kwargs, position):
-        written = f"x.{fname}()" if b.call == f".{fname}()" else f"torch.{fname}"
-        raise JacNameError(f"{written} is not supported by jac: {why}", position)
-    lower.__doc__ = f"torch.{fname}: refused ({why.split(';')[0]})"
-    return lower
-
-
-for _name, _why in (
-        ("solve", "PyTorch 2 removed it (it was solve(B, A), the right-hand side first, and returned a pair); "
-                  "write torch.linalg.solve(A, B)"),
-        ("lstsq", "PyTorch 2 removed it (it was lstsq(B, A), the right-hand side first, and returned a pair); "
-                  "write torch.linalg.lstsq(A, B).solution"),
-        ("matrix_rank", "PyTorch 2 removed it; write torch.linalg.matrix_rank(A)")):  # torch.cond: lang/vmapping
-    variant("torch.aten", _name)(_torch_removed(_name, _why))
-for _name, _why in (("solve", "PyTorch 2 removed it (B.solve(A) solved A X = B); write torch.linalg.solve(A, B)"),
-                    ("lstsq", "PyTorch 2 removed it (B.lstsq(A) solved min |A X - B|); write "
-                              "torch.linalg.lstsq(A, B).solution")):  # NumPy's arrays have neither method
-    variant("method", _name)(_torch_removed(_name, _why))
-
-
 @variant("torch.linalg", "vander")
 def _linalg_vander(b, args, kwargs, position):
     """torch.linalg.vander(x, *, N=x.size(-1)): the powers x⁰, x¹, …, x^(N-1) along a new last axis, increasing

@@ -45,6 +45,7 @@ NN = {
     "CosineEmbeddingLoss": ("cosine_embedding_loss", ("margin", "size_average", "reduce", "reduction"), {}),
     "MultiLabelSoftMarginLoss": ("multilabel_soft_margin_loss", ("weight", "size_average", "reduce", "reduction"),
                                  {}),
+    "CTCLoss": ("ctc_loss", ("blank", "reduction", "zero_infinity"), {}),  # session 28: lang/pasted.py
     "CosineSimilarity": ("cosine_similarity", ("dim", "eps"), {}),
     "PairwiseDistance": ("pairwise_distance", ("p", "eps", "keepdim"), {}),
     "ReLU": ("relu", ("inplace",), {}),

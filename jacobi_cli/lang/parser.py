@@ -50,6 +50,7 @@ from . import trees
 from .trees import Dict, TreeDef
 from . import decorators
 from . import inference
+from . import pasted
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
@@ -1915,6 +1916,9 @@ class _Lowering:
             return self.fill_statement(call)
         if call.func.attr == "at":
             return self.ufunc_at_statement(call)
+        if call.func.attr in pasted.WRITES:  # np.putmask(y, m, v), np.place, np.copyto (lang/pasted.py)
+            name, what, position, args, kwargs = self.write_call(call, call.func.attr)
+            return self.rebind(name, pasted.written(self.b, call.func.attr, args, kwargs, what, position))
         name, what, position, args, kwargs = self.write_call(call, "put_along_axis")
         a = arguments("put_along_axis", args, kwargs, {"x": REQUIRED, "indices": REQUIRED, "values": REQUIRED,
                                                        "axis": REQUIRED}, position)
@@ -3360,6 +3364,9 @@ class _Lowering:
             trees.refuse_array_use(kids, "a comparison with a dict", position)
         if any(isinstance(k, Static) and isinstance(k.value, str) for k in kids):  # 'bias' in name, name == 'fc.bias'
             return _compare_strings(node.ops[0], kids, position)
+        if all(isinstance(k, Static) and isinstance(k.value, DType) for k in kids) \
+                and type(node.ops[0]) in (ast.Eq, ast.NotEq, ast.Is, ast.IsNot):  # x.dtype == torch.float32
+            return pasted.same_dtype(self.b, type(node.ops[0]) in (ast.Eq, ast.Is), *kids, position)
         op = _COMPARISONS.get(type(node.ops[0]))
         if op is None:
             word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}.get(type(node.ops[0]), "?")
@@ -3963,7 +3970,7 @@ def _numpy_put(node: ast.expr) -> bool:
             and node.args and isinstance(node.args[0], ast.Name):
         return True
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-        and node.func.attr in ("put_along_axis", "fill_diagonal") \
+        and node.func.attr in ("put_along_axis", "fill_diagonal") + pasted.WRITES \
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy") and bool(node.args) \
         and isinstance(node.args[0], ast.Name) and not any(k.arg == "inplace" for k in node.keywords)
 
