@@ -325,8 +325,3 @@ def test_reduce_precision_is_x_where_exact_and_refused_where_it_rounds():
 def test_lax_gather_and_scatter_by_dimension_numbers_are_refused_saying_what_to_write(name):
     with pytest.raises(JacError, match=r"x.at\[idx\].set"):
         api.evaluate(HEAD + f"lax.{name}(x, i, u, dn)", {"x": X5})
-
-
-def test_dot_product_attention_is_refused_saying_jax_computes_its_softmax_in_float32():
-    with pytest.raises(JacError, match="float32 even for float64"):
-        api.evaluate(HEAD + "jax.nn.dot_product_attention(q, q, q)", {"q": np.ones((1, 2, 1, 3))})

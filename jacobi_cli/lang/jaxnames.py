@@ -16,6 +16,7 @@ import math
 from ..ir.shapes import broadcast
 from .laxnames import JAX_NN_NAMES, JAX_SCIPY_NAMES, LAX_REFUSED
 from .laxmore import CONV_TRANSPOSE, JAX_SCIPY_MORE, LAX_MORE_HINTS
+from .attention import JAX_NN_ATTENTION
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
 
@@ -418,7 +419,7 @@ def _jsl_solve_triangular(b, args, kwargs, position):
 
 LIBRARY_NAMES = {
     "jax": frozenset(JAX_NN_SHARED) | {"softmax", "log_softmax", "logsumexp", "standardize", "squareplus",
-                                       "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES,
+                                       "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES | JAX_NN_ATTENTION,
     "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"},
     "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE,
     "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),

@@ -3491,11 +3491,6 @@ _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.
 
 
 _LIBRARY_HINTS = {
-    ("jax", "dot_product_attention"): "JAX computes its softmax in float32 even for float64 inputs (1e-7 off the "
-                                      "float64 answer), which jac does not reproduce; "
-                                      "write it out, for q, k, v of shape (B, T, N, H): w = jax.nn.softmax("
-                                      "jnp.einsum('btnh,bsnh->bnts', q, k) / jnp.sqrt(q.shape[-1])); "
-                                      "jnp.einsum('bnts,bsnh->btnh', w, v)",
     ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "
                           "(PyTorch's F.normalize, x / its norm, is another function)",
     ("jax.scipy.linalg", "cholesky"): "write jnp.linalg.cholesky(a) for the lower factor, jnp.linalg.cholesky(a).mT "

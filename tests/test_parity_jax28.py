@@ -1,0 +1,91 @@
+"""Parity of what session 28 read of JAX (lang/attention.py, ...) and of F.scaled_dot_product_attention's
+enable_gqa: each text run by JAX itself (float64, in a process of its own: test_jax16's ``jax_process``; skipped
+without jax) or by PyTorch, jac's value, Jacobians and a VJP equal to the library's value and ``jax.jacrev`` /
+``torch.autograd.functional.jacobian`` of the same text.
+
+JAX's dot_product_attention rounds its logits to float32 before the softmax even for float64 inputs, so it is
+compared twice: at 1e-6 with JAX's own call, and at 1e-10 with the same computation written out in float64
+(``ref``: JAX's _dot_product_attention_core, the large negative number and all)."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.tools import api
+from test_jax16 import _jax, assert_agrees_with_jax, jax_process, jax_reference  # noqa: F401 - fixture by name
+from test_parity_grad24 import assert_agrees_with_pytorch, torch64  # noqa: F401 - the fixture is used by name
+
+rng = np.random.default_rng(2828)
+HEAD = "import jax, jax.numpy as jnp\nfrom jax import lax\n"
+Q, K, V = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((2, 6, 2, 5)), rng.standard_normal((2, 6, 2, 5))
+BIAS, M = rng.standard_normal((1, 4, 3, 6)), rng.standard_normal((2, 1, 3, 6))
+NEG = "-0.7 * jnp.finfo(jnp.float32).max"
+
+
+def written_out(keep: str = "True", bias: str = "0.0", scale: str = "1 / jnp.sqrt(5.0)", rows: str = "1.0") -> str:
+    """JAX's attention for Q, K, V above (4 query heads, 2 key heads) in float64, as _dot_product_attention_core."""
+    return (HEAD + "kk, vv = jnp.repeat(k, 2, axis=2), jnp.repeat(v, 2, axis=2)\n"
+            f"s = jnp.einsum('btnh,bsnh->bnts', q, kk) * {scale} + {bias}\n"
+            f"w = jax.nn.softmax(jnp.where({keep}, s, {NEG}), axis=-1)\n"
+            f"jnp.einsum('bnts,bsnh->btnh', w, vv) * {rows}")
+
+
+CAUSAL = "jnp.tril(jnp.ones((3, 6), dtype=bool))"
+LENGTHS = ("(jnp.arange(3)[None, :, None] < jnp.array([2, 0])[:, None, None])"
+           "[:, None] & (jnp.arange(6)[None, None, :] < jnp.array([4, 6])[:, None, None])[:, None]")
+ATTENTION = [
+    ("jax.nn.dot_product_attention(q, k, v)", {}, written_out()),
+    ("jax.nn.dot_product_attention(q, k, v, b, scale=0.3)", {"b": BIAS}, written_out(bias="b", scale="0.3")),
+    ("jax.nn.dot_product_attention(q, k, v, mask=m > 0, is_causal=True)", {"m": M},
+     written_out(keep=f"(m > 0) & {CAUSAL}")),
+    ("jax.nn.dot_product_attention(q, k, v, mask=m > 5)", {"m": M}, written_out(keep="m > 5")),  # rows all masked
+    ("jax.nn.dot_product_attention(q, k, v, local_window_size=(2, 0))", {},
+     written_out(keep="(jnp.arange(3)[:, None] <= jnp.arange(6)[None, :] + 2) & "
+                      "(jnp.arange(3)[:, None] >= jnp.arange(6)[None, :])")),
+    ("jax.nn.dot_product_attention(q, k, v, query_seq_lengths=jnp.array([2, 0], dtype=jnp.int32), "
+     "key_value_seq_lengths=jnp.array([4, 6], dtype=jnp.int32))", {},
+     written_out(keep=LENGTHS, rows="(jnp.arange(3)[None, :] < jnp.array([2, 0])[:, None])[:, :, None, None]")),
+]
+
+
+@pytest.mark.parametrize("code, extra, ref", ATTENTION, ids=[t[0][28:80] for t in ATTENTION])
+def test_dot_product_attention_is_jaxs_computation_in_float64(jax_process, code, extra, ref):
+    inputs = {"q": Q, "k": K, "v": V, **extra}
+    assert_agrees_with_jax(jax_process, HEAD + code, inputs, ref=ref)
+
+
+@pytest.mark.parametrize("code, extra, ref", ATTENTION, ids=[t[0][28:80] for t in ATTENTION])
+def test_dot_product_attention_is_jaxs_own_up_to_its_float32_softmax(jax_process, code, extra, ref):
+    inputs = {"q": Q, "k": K, "v": V, **extra}
+    theirs = jax_process.submit(jax_reference, HEAD + code, inputs).result()
+    np.testing.assert_allclose(api.evaluate(HEAD + code, inputs), theirs["value"], rtol=1e-6, atol=1e-6)
+    ours = api.jacobian(HEAD + code, inputs, wrt=["q", "k", "v"])
+    for name in ("q", "k", "v"):
+        np.testing.assert_allclose(ours[name], theirs["jacobian"][name], rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+def test_dot_product_attention_without_the_batch_axis_and_its_residual(jax_process):
+    inputs = {"q": Q[0], "k": K[0], "v": V[0]}
+    for code in ("jax.nn.dot_product_attention(q, k, v, is_causal=True)",
+                 "jax.nn.dot_product_attention(q, k, v, return_residual=True)[1]"):
+        theirs = jax_process.submit(jax_reference, HEAD + code, inputs).result()
+        np.testing.assert_allclose(api.evaluate(HEAD + code, inputs), theirs["value"], rtol=1e-6, atol=1e-6)
+        ours = api.jacobian(HEAD + code, inputs)
+        for name in inputs:
+            np.testing.assert_allclose(ours[name], theirs["jacobian"][name], rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+TQ, TK, TV = rng.standard_normal((2, 4, 3, 5)), rng.standard_normal((2, 2, 6, 5)), rng.standard_normal((2, 1, 6, 7))
+SDPA = "import torch\nimport torch.nn.functional as F\n"
+GQA = [
+    "F.scaled_dot_product_attention(q, k, v, enable_gqa=True)",
+    "F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.4, enable_gqa=True)",
+    "F.scaled_dot_product_attention(q, k, v, attn_mask=m > 0, enable_gqa=True)",
+    "F.scaled_dot_product_attention(q, k, v, attn_mask=m, enable_gqa=True)",
+    "F.scaled_dot_product_attention(q[0], k[0], v[0], enable_gqa=True)",
+    "F.scaled_dot_product_attention(q[:1], k, v, enable_gqa=True)",
+]
+
+
+@pytest.mark.parametrize("code", GQA)
+def test_scaled_dot_product_attention_with_grouped_heads_agrees_with_pytorch(torch64, code):
+    assert_agrees_with_pytorch(torch64, SDPA + code, {"q": TQ, "k": TK, "v": TV, "m": rng.standard_normal((3, 6))})
