@@ -60,6 +60,98 @@ def attention(rng):
                 tol=ATTENTION_TOL, q=q, k=key, v=v)
 
 
+GATHER_MODES = ("", ", mode='clip'", ", mode='fill'", ", mode=lax.GatherScatterMode.FILL_OR_DROP",
+                ", mode='fill', fill_value=-2.5", ", mode='promise_in_bounds'")
+SCATTERS = ("scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max")
+CLIP_NAN = ("JAX's scatter_min / scatter_max JVP under mode='clip' is NaN where the result does not depend on an "
+            "update; jac's derivative there is 0 (central differences)")
+
+
+def _windows(rng, shape):
+    """A window's dimension numbers over ``shape``: the axes mapped by the index vector (in a drawn order), the
+    axes collapsed (size 1), the window sizes, and starts some of which are out of bounds."""
+    rank = len(shape)
+    mapped = [int(d) for d in rng.permutation(rank)[:int(rng.integers(1, rank + 1))]]
+    collapsed = sorted(d for d in mapped if rng.integers(2))
+    sizes = [1 if d in collapsed else int(rng.integers(1, shape[d] + 1)) for d in range(rank)]
+    batch = tuple(int(n) for n in rng.integers(1, 4, size=int(rng.integers(1, 3))))
+    upper = np.array([shape[d] - sizes[d] for d in mapped])
+    idx = rng.integers(0, upper + 1, size=batch + (len(mapped),))
+    if rng.integers(3) == 0:  # out of bounds: past the end, or negative
+        idx.reshape(-1, len(mapped))[0] = np.where(rng.integers(2, size=len(mapped)), upper + rng.integers(1, 3),
+                                                   -rng.integers(1, 3, size=len(mapped)))
+    return mapped, collapsed, sizes, idx
+
+
+def _window_positions(rng, out_rank, count):
+    return tuple(sorted(int(p) for p in rng.permutation(out_rank)[:count]))
+
+
+def gathers(rng):
+    shape = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+    mapped, collapsed, sizes, idx = _windows(rng, shape)
+    kept = len(shape) - len(collapsed)
+    offset = _window_positions(rng, idx.ndim - 1 + kept, kept)
+    dn = (f"lax.GatherDimensionNumbers(offset_dims={offset}, collapsed_slice_dims={tuple(collapsed)}, "
+          f"start_index_map={tuple(mapped)})")
+    mode = GATHER_MODES[int(rng.integers(len(GATHER_MODES)))]
+    out = _out_of_bounds(shape, mapped, sizes, idx)
+    refuse = ("out of bounds",) if out and ("promise" in mode or mode == "") else ()
+    yield S(f"lax.gather(x, jnp.array({idx.tolist()}), {dn}, {tuple(sizes)}{mode})", refuse=refuse,
+            x=rng.standard_normal(shape))
+    if len(shape) >= 2:
+        axes = tuple(sorted(int(d) for d in rng.permutation(len(shape))[:int(rng.integers(1, len(shape) + 1))]))
+        idxs = tuple(rng.integers(-6, 6, size=3).tolist() for _ in axes)
+        yield S(f"lax.index_take(x, ({', '.join(f'jnp.array({i})' for i in idxs)},), {axes})",
+                x=rng.standard_normal(shape))
+
+
+def _out_of_bounds(shape, mapped, sizes, idx) -> bool:
+    upper = np.array([shape[d] - sizes[d] for d in mapped])
+    return bool(((idx < 0) | (idx > upper)).any())
+
+
+def scatters(rng):
+    shape = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+    mapped, collapsed, sizes, idx = _windows(rng, shape)
+    kept = [d for d in range(len(shape)) if d not in collapsed]
+    window = _window_positions(rng, idx.ndim - 1 + len(kept), len(kept))
+    updates = [0] * (idx.ndim - 1 + len(kept))
+    batch = iter(idx.shape[:-1])
+    for p in range(len(updates)):
+        updates[p] = sizes[kept[window.index(p)]] if p in window else next(batch)
+    if rng.integers(2):  # a repeated window
+        flat = idx.reshape(-1, len(mapped))
+        flat[-1] = flat[0]
+    fname = SCATTERS[int(rng.integers(len(SCATTERS)))]
+    dn = (f"lax.ScatterDimensionNumbers(update_window_dims={window}, inserted_window_dims={tuple(collapsed)}, "
+          f"scatter_dims_to_operand_dims={tuple(mapped)})")
+    mode = ("", ", mode='clip'", ", mode='drop'", ", mode='promise_in_bounds'")[int(rng.integers(4))]
+    ties = fname in ("scatter_min", "scatter_max") and bool(rng.integers(2))
+    x, u = _draw(rng, shape, ties), _draw(rng, tuple(updates), ties)
+    code = f"lax.{fname}(x, jnp.array({idx.tolist()}), u, {dn}{mode})"
+    out = _out_of_bounds(shape, mapped, sizes, idx)
+    targets = _targets(shape, mapped, sizes, idx, "clip" in mode)
+    refuse = ("out of bounds",) if out and "promise" in mode else \
+        ("more than once",) if fname == "scatter" and len(set(targets)) < len(targets) else ()
+    differs = CLIP_NAN if "clip" in mode and fname in ("scatter_min", "scatter_max") else ""
+    yield S(code, refuse=refuse, differs=differs, x=x, u=u)
+
+
+def _targets(shape, mapped, sizes, idx, clip) -> list:
+    """The starts of the windows written (clamped, or those in bounds): a repeat is a start written twice."""
+    upper = np.array([shape[d] - sizes[d] for d in mapped])
+    rows = idx.reshape(-1, len(mapped))
+    if clip:
+        return [tuple(r) for r in np.clip(rows, 0, upper)]
+    return [tuple(r) for r in rows if ((r >= 0) & (r <= upper)).all()]
+
+
+def _draw(rng, shape, ties):
+    x = rng.standard_normal(shape)
+    return np.round(x) if ties else x
+
+
 def refusals(rng):
     q = rng.standard_normal((1, 2, 2, 3))
     yield S("jax.nn.dot_product_attention(q, q, q, mask=q[..., :1] * 0 + 1)", q=q, refuse=("mask must be boolean",))
@@ -67,7 +159,7 @@ def refusals(rng):
     yield S("jax.nn.dot_product_attention(q, q, q, implementation='cudnn')", q=q, refuse=("GPUs",))
 
 
-GENERATORS = (attention,)
+GENERATORS = (attention, gathers, scatters)
 
 
 def collection(seed: int = 28, rounds: int = 12) -> list:
@@ -81,8 +173,9 @@ def main(argv=None) -> int:
     parser.add_argument("-k", default="")
     parser.add_argument("-v", action="store_true")
     parser.add_argument("--seed", type=int, default=28)
+    parser.add_argument("--rounds", type=int, default=12)
     args = parser.parse_args(argv)
-    return tally([s for s in collection(args.seed) if args.k in s.code], judge, "calls", args.v, inputs=True,
+    return tally([s for s in collection(args.seed, args.rounds) if args.k in s.code], judge, "calls", args.v, inputs=True,
                  classes=CLASSES)
 
 

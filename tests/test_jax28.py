@@ -92,3 +92,86 @@ def test_dot_product_attention_refuses_what_jax_refuses(code, words):
 def test_dot_product_attention_on_the_command_line():
     result = runner.invoke(app, ["eval", HEAD + "jax.nn.dot_product_attention(q, q, q).sum()", "q:1,2,1,3", "--json"])
     assert result.exit_code == 0, result.output
+
+
+# --- jax.lax.gather and the scatters by dimension numbers (lang/gathers.py) ---------------------------------------
+
+X45 = rng.standard_normal((4, 5))
+ROWS = "dn = lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,))\n"
+INTO_ROWS = ("dn = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(0,), "
+             "scatter_dims_to_operand_dims=(0,))\n")
+
+
+def test_gather_of_rows_is_indexing_and_fill_gives_nan_for_a_window_out_of_bounds():
+    got = api.evaluate(HEAD + ROWS + "lax.gather(x, jnp.array([[2], [0], [3]]), dn, (1, 5))", {"x": X45})
+    np.testing.assert_array_equal(got, X45[[2, 0, 3]])
+    got = api.evaluate(HEAD + ROWS + "lax.gather(x, jnp.array([[2], [4]]), dn, (1, 5), mode='fill')", {"x": X45})
+    np.testing.assert_array_equal(got[0], X45[2])
+    assert np.isnan(got[1]).all()
+    got = api.evaluate(HEAD + ROWS + "lax.gather(x, jnp.array([[2], [-1]]), dn, (1, 5), "
+                                     "mode=lax.GatherScatterMode.CLIP)", {"x": X45})
+    np.testing.assert_array_equal(got, X45[[2, 0]])
+
+
+def test_a_window_gather_by_a_permuted_index_map():
+    code = ("dn = lax.GatherDimensionNumbers(offset_dims=(0, 2), collapsed_slice_dims=(), start_index_map=(1, 0))\n"
+            "lax.gather(x, jnp.array([[1, 0], [2, 2]]), dn, (2, 3))")
+    got = api.evaluate(HEAD + code, {"x": X45})
+    assert got.shape == (2, 2, 3)
+    np.testing.assert_array_equal(got[:, 0], X45[0:2, 1:4])
+    np.testing.assert_array_equal(got[:, 1], X45[2:4, 2:5])
+
+
+def test_scatters_add_repeats_and_drop_windows_out_of_bounds():
+    u = rng.standard_normal((3, 5))
+    got = api.evaluate(HEAD + INTO_ROWS + "lax.scatter_add(x, jnp.array([[2], [9], [2]]), u, dn)", {"x": X45, "u": u})
+    want = X45.copy()
+    want[2] += u[0] + u[2]
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    got = api.evaluate(HEAD + INTO_ROWS + "lax.scatter(x, jnp.array([[1], [9], [-1]]), u, dn, mode='clip')",
+                       {"x": X45, "u": u})
+    want = X45.copy()
+    want[1], want[3], want[0] = u[0], u[1], u[2]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_scatter_max_shares_a_tie_s_derivative_equally_as_jax():
+    x, u = np.array([1.0, 2.0]), np.array([[1.0], [1.0]])
+    code = ("dn = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(), "
+            "scatter_dims_to_operand_dims=(0,))\nlax.scatter_max(x, jnp.array([[0], [0]]), u, dn)")
+    J = api.jacobian(HEAD + code, {"x": x, "u": u})
+    np.testing.assert_allclose(J["x"], [[1 / 3, 0], [0, 1]])
+    np.testing.assert_allclose(J["u"][0], [[1 / 3], [1 / 3]])
+
+
+@pytest.mark.parametrize("code", [
+    ROWS + "lax.gather(x, jnp.array([[2], [0], [2]]), dn, (1, 5)) * lax.gather(x, jnp.array([[1], [9]]), dn, (1, 5), "
+           "mode='fill', fill_value=0.5).sum()",
+    "dn = lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(1,), start_index_map=(1,), "
+    "operand_batching_dims=(0,), start_indices_batching_dims=(0,))\nlax.gather(x, jnp.array([[2], [0], [3], [1]]), dn, "
+    "(1, 1))",
+    "lax.index_take(x, (jnp.array([0, 2, -1]), jnp.array([1, 7, 3])), (0, 1))",
+    INTO_ROWS + "lax.scatter_mul(x, jnp.array([[2], [0], [2]]), u, dn) + lax.scatter_sub(x, jnp.array([[1], [3], [3]]),"
+                " u, dn, mode='clip')",
+    INTO_ROWS + "lax.scatter_min(x, jnp.array([[2], [0], [2]]), u, dn) + lax.scatter_max(x, jnp.array([[1], [3], [5]]),"
+                " u, dn)",
+])
+def test_gather_and_scatter_derivatives_are_central_differences(code):
+    assert_derivatives_are_central_differences(HEAD + code, {"x": X45, "u": rng.standard_normal((3, 5))})
+
+
+@pytest.mark.parametrize("code, words", [
+    (ROWS + "lax.gather(x, jnp.array([[4]]), dn, (1, 5))", "no derivative"),
+    (ROWS + "lax.gather(x, jnp.array([[4]]), dn, (1, 5), mode='promise_in_bounds')", "promises JAX"),
+    (ROWS + "lax.gather(x, jnp.array([[1]]), dn, (2, 5))", "slice_sizes must be 1"),
+    (ROWS + "lax.gather(x, jnp.array([[1]]), dn, (1, 5), mode='one_hot')", "mode must be"),
+    (ROWS + "lax.gather(x, jnp.array([[1]]), dn, (1, 5), mode=lax.GatherScatterMode.ONE_HOT)", "ONE_HOT"),
+    (ROWS + "lax.gather(x, jnp.array([[1, 2]]), dn, (1, 5))", "index vector"),
+    ("lax.gather(x, jnp.array([[1]]), (1,), (1, 5))", "GatherDimensionNumbers"),
+    (INTO_ROWS + "lax.scatter(x, jnp.array([[1], [1]]), x[:2], dn)", "more than once"),
+    (INTO_ROWS + "lax.scatter_add(x, jnp.array([[1], [1]]), x[:3], dn)", "do not fit"),
+    (INTO_ROWS + "lax.scatter_add(x, jnp.array([[1], [1]]), x[:2], dn, unique_indices=True)", "unique_indices"),
+    ("lax.scatter_apply(x, jnp.array([[1]]), jnp.sin, dn)", "x.at[idx]"),
+])
+def test_gather_and_scatter_refusals_say_why(code, words):
+    assert words in refusal(code, x=X45)

@@ -321,7 +321,7 @@ def test_reduce_precision_is_x_where_exact_and_refused_where_it_rounds():
                                   X5.astype(np.float32))
 
 
-@pytest.mark.parametrize("name", ["gather", "scatter", "scatter_add", "scatter_max"])
+@pytest.mark.parametrize("name", ["scatter_apply"])  # gather and the other scatters: read in session 28
 def test_lax_gather_and_scatter_by_dimension_numbers_are_refused_saying_what_to_write(name):
     with pytest.raises(JacError, match=r"x.at\[idx\].set"):
         api.evaluate(HEAD + f"lax.{name}(x, i, u, dn)", {"x": X5})

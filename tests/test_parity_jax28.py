@@ -89,3 +89,38 @@ GQA = [
 @pytest.mark.parametrize("code", GQA)
 def test_scaled_dot_product_attention_with_grouped_heads_agrees_with_pytorch(torch64, code):
     assert_agrees_with_pytorch(torch64, SDPA + code, {"q": TQ, "k": TK, "v": TV, "m": rng.standard_normal((3, 6))})
+
+
+X45, U35 = rng.standard_normal((4, 5)), rng.standard_normal((3, 5))
+ROWS = "dn = lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,))\n"
+INTO_ROWS = ("dn = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(0,), "
+             "scatter_dims_to_operand_dims=(0,))\n")
+INTO = "dn = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(), " \
+       "scatter_dims_to_operand_dims=(0,))\n"
+GATHERS = [
+    (ROWS + "lax.gather(x, jnp.array([[2], [0], [2]]), dn, (1, 5))", {"x": X45}),
+    (ROWS + "lax.gather(x, jnp.array([[2], [7], [-1]]), dn, (1, 5), mode='fill', fill_value=0.5)", {"x": X45}),
+    (ROWS + "lax.gather(x, jnp.array([[2], [7], [-1]]), dn, (1, 5), mode=lax.GatherScatterMode.CLIP)", {"x": X45}),
+    ("dn = lax.GatherDimensionNumbers(offset_dims=(0, 2), collapsed_slice_dims=(), start_index_map=(1, 0))\n"
+     "lax.gather(x, jnp.array([[1, 0], [2, 2], [0, 1]]), dn, (2, 3))", {"x": X45}),
+    ("dn = lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(1,), start_index_map=(1,), "
+     "operand_batching_dims=(0,), start_indices_batching_dims=(0,))\n"
+     "lax.gather(x, jnp.array([[2], [0], [3]]), dn, (1, 1, 4))", {"x": rng.standard_normal((3, 5, 4))}),
+    ("lax.index_take(x, (jnp.array([0, 2, -1, 5]), jnp.array([1, 7, 3, 0])), (0, 2))",
+     {"x": rng.standard_normal((3, 2, 4))}),
+    (INTO_ROWS + "lax.scatter(x, jnp.array([[2], [0], [9]]), u, dn)", {"x": X45, "u": U35}),
+    (INTO_ROWS + "lax.scatter(x, jnp.array([[2], [9], [-1]]), u, dn, mode='clip')", {"x": X45, "u": U35}),
+    (INTO_ROWS + "lax.scatter_add(x, jnp.array([[2], [0], [2]]), u, dn)", {"x": X45, "u": U35}),
+    (INTO_ROWS + "lax.scatter_sub(x, jnp.array([[2], [0], [2]]), u, dn, mode='drop')", {"x": X45, "u": U35}),
+    (INTO_ROWS + "lax.scatter_mul(x, jnp.array([[2], [0], [3]]), u, dn, unique_indices=True)", {"x": X45, "u": U35}),
+    (INTO_ROWS + "lax.scatter_max(x, jnp.array([[2], [0], [2]]), u, dn)", {"x": X45, "u": U35}),
+    (INTO_ROWS + "lax.scatter_min(x, jnp.array([[2], [0], [2]]), u, dn)", {"x": np.round(X45), "u": np.round(U35)}),
+    (INTO + "lax.scatter_max(x, jnp.array([[0], [0], [1]]), u, dn)",  # ties: the derivative shared equally
+     {"x": np.array([1.0, 2.0, 0.5, 1.0]), "u": np.array([[1.0, 2.0], [1.0, 0.0], [2.0, 0.5]])}),
+    (INTO + "lax.scatter_add(x, jnp.array([[3], [-1], [1]]), u, dn)", {"x": X45[0], "u": U35[:, :2]}),
+]
+
+
+@pytest.mark.parametrize("code, inputs", GATHERS, ids=[t[0].splitlines()[-1][:70] for t in GATHERS])
+def test_gather_and_scatter_agree_with_jax(jax_process, code, inputs):
+    assert_agrees_with_jax(jax_process, HEAD + code, inputs)

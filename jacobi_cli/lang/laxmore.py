@@ -419,6 +419,5 @@ LAX_MORE_HINTS = {
              "jnp.take_along_axis) for a gather, x.at[idx].set(v) / .add(v) / .multiply(v) / .min(v) / .max(v) for "
              "a scatter; its general dimension numbers (offset_dims, collapsed_slice_dims, start_index_map, "
              "update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims) are not read"
-       for name in ("gather", "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max",
-                    "scatter_apply", "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode")},
+       for name in ("scatter_apply",)},  # (gather and the other scatters: .gathers, session 28)
 }
