@@ -124,3 +124,11 @@ GATHERS = [
 @pytest.mark.parametrize("code, inputs", GATHERS, ids=[t[0].splitlines()[-1][:70] for t in GATHERS])
 def test_gather_and_scatter_agree_with_jax(jax_process, code, inputs):
     assert_agrees_with_jax(jax_process, HEAD + code, inputs)
+
+
+@pytest.mark.parametrize("code", ["x.at[jnp.array([0, 0, 1])].max(u)", "x.at[jnp.array([0, 0, 1])].min(u)",
+                                  "x.at[jnp.array([[0, 2], [0, 2]])].max(u[:2])"])
+def test_at_max_and_min_share_a_three_way_tie_equally_as_jax(jax_process, code):
+    """x.at[idx].max(v) was computed by rounds of maximum, whose tie rule split a three-way tie 1/4, 1/4, 1/2
+    where JAX shares it 1/3 each: a silent wrong derivative until session 28."""
+    assert_agrees_with_jax(jax_process, HEAD + code, {"x": np.array([1.0, 2.0, 0.5]), "u": np.array([1.0, 1.0, 2.0])})

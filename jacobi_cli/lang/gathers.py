@@ -19,9 +19,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import JacShapeError
-from .functions import REQUIRED, Items, JacValueError, Static, _concrete, _reshape_to, arguments, fmt, static, tensor, \
-    variant
-from .scatter import _positions, _promises, duplicates_message, write
+from .functions import REQUIRED, Items, JacValueError, Static, _concrete, _reshape_to, arguments, boolean, fmt, \
+    static, tensor, variant
+from ..ir import dtypes
+from .scatter import _positions, _promises, duplicates_message, extreme_into, write
 
 GATHER_READ = frozenset({"gather", "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min",
                          "scatter_max", "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
@@ -255,7 +256,6 @@ def _read(b, x, flat, inside, fill, fname, position):
     fill = float("nan") if fill is None else static(b, fill, "fill_value", position)
     if isinstance(fill, bool) or not isinstance(fill, (int, float)):
         _refuse(fname, f"fill_value must be a number, got {fill!r}", position)
-    from .functions import boolean
     mask = boolean(b, b.const(np.ascontiguousarray(inside).astype(b.dtype), position))
     return b.apply("where", mask, read, float(fill), position=position)
 
@@ -312,9 +312,9 @@ def _scatter(fname):
                            "scatter_mul take them all)", position)
         if fname == "scatter_sub":
             u = b.apply("neg", u, position=position)
-        out = write(b, x, targets, sources, u, _SCATTERS[fname], what, position)
-        return _shared_ties(b, x, targets, sources, u, out, position) if fname in ("scatter_min", "scatter_max") \
-            and targets.size else out
+        if fname in ("scatter_min", "scatter_max") and targets.size and dtypes.kind_of(b, x.id) is None:
+            return extreme_into(b, x, targets, sources, u, fname == "scatter_min", position)  # ties shared, as JAX
+        return write(b, x, targets, sources, u, _SCATTERS[fname], what, position)
     lower.__doc__ = (f"jax.lax.{fname}(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted="
                      f"False, unique_indices=False, mode=None): XLA's scatter of constant indices onto scatter.write "
                      f"({_SCATTERS[fname]}); a window out of bounds dropped, or clamped by mode='clip'.")
@@ -324,20 +324,3 @@ def _scatter(fname):
 for _name in _SCATTERS:
     variant("jax.lax", _name)(_scatter(_name))
 
-
-def _shared_ties(b, x, targets, sources, u, out, position):
-    """scatter_min / scatter_max with JAX's derivative: each element's extreme ``out`` shares its derivative equally
-    among the operand's element and the updates that equal it (JAX's _scatter_extremal_jvp), where the rounds of
-    ``write`` would split a tie as ``maximum`` does. The value stays ``out`` exactly: detach(out) + (d - detach(d)),
-    d the mean of those equal to the extreme, whose derivative is that share."""
-    from .functions import boolean
-    op = lambda name, *args, **kw: b.apply(name, *args, position=position, **kw)  # noqa: E731
-    size = int(np.prod(x.shape, dtype=np.int64))
-    flat_out, flat_u = _reshape_to(b, out, (size,), position), _reshape_to(b, u, (int(np.prod(u.shape)),), position)
-    picked = op("getitem", flat_u, index=(sources,))
-    won = boolean(b, op("eq", picked, op("getitem", flat_out, index=(targets,))))
-    kept = boolean(b, op("eq", x, out))
-    spread = lambda v: _reshape_to(b, op("scatter", v, index=(targets,), shape=(size,)), tuple(x.shape), position)  # noqa: E731
-    count = op("add", op("where", kept, 1.0, 0.0), spread(op("where", won, 1.0, 0.0)))
-    mean = op("div", op("add", op("where", kept, x, 0.0), spread(op("where", won, picked, 0.0))), count)
-    return op("add", op("detach", out), op("sub", mean, op("detach", mean)))
