@@ -152,6 +152,62 @@ def _draw(rng, shape, ties):
     return np.round(x) if ties else x
 
 
+LAYOUTS = {1: (("NHC", "HIO", "NHC"), ("NCH", "OIH", "NCH"), ("NHC", "OIH", "NCH")),
+           2: (("NHWC", "HWIO", "NHWC"), ("NCHW", "OIHW", "NCHW"), ("NHWC", "OIWH", "NCHW")),
+           3: (("NHWDC", "HWDIO", "NHWDC"), ("NCDHW", "OIDHW", "NCDHW"))}
+
+
+def _laid_out(spec, sizes):
+    """The shape of an array laid out by ``spec`` from its N/C (O/I) and spatial sizes (in the spec's spatial order
+    of the rhs)."""
+    return tuple(sizes[c] for c in spec)
+
+
+def convs(rng):
+    n = int(rng.integers(1, 4))
+    default = rng.integers(3) == 0
+    specs = LAYOUTS[n][0] if default else LAYOUTS[n][int(rng.integers(len(LAYOUTS[n])))]
+    spatial = [c for c in specs[1] if c not in "OI"]
+    sizes = {"N": int(rng.integers(1, 3)), "C": int(rng.integers(1, 3)), "O": int(rng.integers(1, 3))}
+    sizes["I"] = sizes["C"]
+    space = {c: int(rng.integers(2, 5)) for c in spatial}
+    kernel = {c: int(rng.integers(1, 4)) for c in spatial}
+    x_shape = _laid_out(specs[0], {**sizes, **space})
+    w_shape = _laid_out(specs[1], {**sizes, **kernel})
+    strides = tuple(int(s) for s in rng.integers(1, 4, size=n))
+    kind = int(rng.integers(3))
+    padding = ("'SAME'", "'VALID'", str(tuple((int(lo), int(hi)) for lo, hi in rng.integers(0, 3, size=(n, 2)))))[kind]
+    extra = "" if default else f", dimension_numbers={specs}"
+    if rng.integers(3) == 0:
+        extra += f", rhs_dilation={tuple(int(d) for d in rng.integers(1, 3, size=n))}"
+    if rng.integers(3) == 0:
+        extra += ", transpose_kernel=True"
+        w_shape = _laid_out(specs[1], {**sizes, "O": sizes["C"], "I": sizes["O"], **kernel})
+    if kind == 2 and rng.integers(2):
+        extra += ", use_consistent_padding=True"
+    pairs = eval(padding) if kind == 2 else None  # noqa: S307 - the pairs drawn above
+    dilation = eval(extra.split("rhs_dilation=")[1].split(")")[0] + ")") if "rhs_dilation" in extra else (1,) * n
+    extent = [(kernel[c] - 1) * d + 1 for c, d in zip(spatial, dilation)]
+    if pairs and "consistent" in extra:  # the forward conv's padding: JAX pads by extent - p - 1 on each side
+        pairs = tuple((e - lo - 1, e - hi - 1) for (lo, hi), e in zip(pairs, extent))
+    short = kind == 2 and any(
+        (space[c] - 1) * st + 1 + lo + hi < e for c, st, (lo, hi), e in zip(spatial, strides, pairs, extent))
+    pairs = eval(padding) if kind == 2 else None  # noqa: S307
+    yield S(f"lax.conv_transpose(x, w, {strides}, {padding}{extra})", x=rng.standard_normal(x_shape),
+            w=rng.standard_normal(w_shape), refuse=("kernel spans",) if short else ())
+    filt = tuple(kernel[c] for c in spatial)
+    patches = f", dimension_numbers={specs}"  # (None is NCHW for the patches, not conv_transpose's NHWC)
+    short = kind != 0 and any(space[c] + (pairs[i][0] + pairs[i][1] if pairs else 0) < kernel[c]
+                              for i, c in enumerate(spatial))  # JAX gives an empty result; F.conv (and jac) refuse
+    yield S(f"lax.conv_general_dilated_patches(x, {filt}, {strides}, {padding}{patches})",
+            x=rng.standard_normal(x_shape), refuse=("kernel spans",) if short else ())
+    shape = f"({', '.join(map(str, x_shape))},), ({', '.join(map(str, w_shape))},)".replace(",)", ")")
+    yield S(f"jnp.asarray(lax.conv_general_shape_tuple({shape}, {strides}, {padding}, {specs}), dtype=float)")
+    yield S(f"jnp.asarray(lax.conv_transpose_shape_tuple({shape}, {strides}, {padding}, {specs}), dtype=float)")
+    yield S(f"jnp.asarray(lax.padtype_to_pads({tuple(space.values())}, {tuple(kernel.values())}, {strides}, "
+            f"{('SAME', 'VALID', 'SAME_LOWER')[int(rng.integers(3))]!r}), dtype=float)")
+
+
 def refusals(rng):
     q = rng.standard_normal((1, 2, 2, 3))
     yield S("jax.nn.dot_product_attention(q, q, q, mask=q[..., :1] * 0 + 1)", q=q, refuse=("mask must be boolean",))
@@ -159,7 +215,7 @@ def refusals(rng):
     yield S("jax.nn.dot_product_attention(q, q, q, implementation='cudnn')", q=q, refuse=("GPUs",))
 
 
-GENERATORS = (attention, gathers, scatters)
+GENERATORS = (attention, gathers, scatters, convs)
 
 
 def collection(seed: int = 28, rounds: int = 12) -> list:

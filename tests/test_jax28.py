@@ -175,3 +175,48 @@ def test_gather_and_scatter_derivatives_are_central_differences(code):
 ])
 def test_gather_and_scatter_refusals_say_why(code, words):
     assert words in refusal(code, x=X45)
+
+
+# --- jax.lax.conv_transpose, conv_general_dilated_patches and the shape helpers (lang/convhelpers.py) --------------
+
+XC, WC = rng.standard_normal((1, 3, 4, 2)), rng.standard_normal((2, 3, 2, 3))  # NHWC, HWIO
+
+
+def test_conv_transpose_with_stride_1_is_the_correlation_with_full_padding():
+    """conv_transpose(x, w, (1, 1), 'VALID') pads by k - 1 on each side: a 'full' correlation."""
+    got = api.evaluate(HEAD + "lax.conv_transpose(x, w, (1, 1), 'VALID')", {"x": XC, "w": WC})
+    assert got.shape == (1, 4, 6, 3)
+    padded = np.pad(XC[0], ((1, 1), (2, 2), (0, 0)))
+    want = np.zeros((4, 6, 3))
+    for i in range(4):
+        for j in range(6):
+            want[i, j] = np.einsum("hwi,hwio->o", padded[i:i + 2, j:j + 3], WC)
+    np.testing.assert_allclose(got[0], want, rtol=1e-12)
+
+
+def test_the_shape_helpers_are_jaxs_numbers():
+    assert api.evaluate(HEAD + "lax.padtype_to_pads((5, 5), (3, 2), (2, 1), 'same')", {}).tolist() == [[1, 1], [0, 1]]
+    assert api.evaluate(HEAD + "lax.conv_transpose_shape_tuple((2, 5, 4, 3), (2, 2, 3, 6), (2, 1), 'SAME', "
+                               "('NHWC', 'HWIO', 'NHWC'))", {}).tolist() == [2, 10, 4, 6]
+    assert api.evaluate(HEAD + "lax.broadcast_shapes((2, 1), (3,))", {}).tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("code", [
+    "lax.conv_transpose(x, w, (2, 1), 'SAME')",
+    "lax.conv_transpose(x, w, (2, 2), ((1, 0), (0, 1)), rhs_dilation=(1, 2), use_consistent_padding=True)",
+    "lax.conv_transpose(x, w[:, :, :, :2], (1, 2), 'VALID', transpose_kernel=True)",
+    "lax.conv_general_dilated_patches(x, (2, 2), (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))",
+])
+def test_conv_transpose_and_patches_derivatives_are_central_differences(code):
+    assert_derivatives_are_central_differences(HEAD + code, {"x": XC, "w": WC})
+
+
+@pytest.mark.parametrize("code, words", [
+    ("lax.conv_transpose(x, w, (2,), 'SAME')", "one positive integer per spatial axis"),
+    ("lax.conv_transpose(x, w, (1, 1), 'SAME', preferred_element_type=jnp.float32)", "preferred_element_type"),
+    ("lax.conv_transpose(x, w, (1, 1), ((1, 1),), use_consistent_padding=True)", "one (low, high) pair"),
+    ("lax.conv_transpose(x[0, 0], w[0, 0], (), 'SAME')", "lhs of rank 3, 4 or 5"),
+    ("lax.conv_general_permutations('NHWC')", "three strings"),
+])
+def test_conv_transpose_refusals_say_why(code, words):
+    assert words in refusal(code, x=XC, w=WC)

@@ -307,11 +307,6 @@ def test_lax_convolutions_jac_cannot_read_are_refused(code, words):
     assert words in refusal(code, **CONV_INPUTS)
 
 
-def test_lax_conv_transpose_is_refused_saying_what_to_write():
-    with pytest.raises(JacError, match="lhs_dilation=strides"):
-        api.evaluate(HEAD + "lax.conv_transpose(x, w, (2, 2), 'SAME')", CONV_INPUTS)
-
-
 def test_reduce_precision_is_x_where_exact_and_refused_where_it_rounds():
     np.testing.assert_array_equal(value("lax.reduce_precision(x, 11, 52)", x=X5), X5)
     assert "narrower format" in refusal("lax.reduce_precision(x, 8, 7)", x=X5)

@@ -132,3 +132,32 @@ def test_at_max_and_min_share_a_three_way_tie_equally_as_jax(jax_process, code):
     """x.at[idx].max(v) was computed by rounds of maximum, whose tie rule split a three-way tie 1/4, 1/4, 1/2
     where JAX shares it 1/3 each: a silent wrong derivative until session 28."""
     assert_agrees_with_jax(jax_process, HEAD + code, {"x": np.array([1.0, 2.0, 0.5]), "u": np.array([1.0, 1.0, 2.0])})
+
+
+XC, WC = rng.standard_normal((2, 3, 4, 2)), rng.standard_normal((2, 3, 2, 3))
+CONVS = [
+    ("lax.conv_transpose(x, w, (2, 1), 'SAME')", {"x": XC, "w": WC}),
+    ("lax.conv_transpose(x, w, (2, 3), 'VALID', rhs_dilation=(2, 1))", {"x": XC, "w": WC}),
+    ("lax.conv_transpose(x, w, (1, 2), ((2, 0), (1, 3)))", {"x": XC, "w": WC}),
+    ("lax.conv_transpose(x, w, (2, 2), ((1, 0), (0, 1)), use_consistent_padding=True)", {"x": XC, "w": WC}),
+    ("lax.conv_transpose(x, w, (2, 1), 'SAME', transpose_kernel=True)", {"x": XC, "w": WC[:, :, :, :2]}),
+    ("lax.conv_transpose(x, w, (3,), 'SAME', dimension_numbers=('NCH', 'OIH', 'NCH'))",
+     {"x": rng.standard_normal((2, 3, 4)), "w": rng.standard_normal((2, 3, 2))}),
+    ("lax.conv_transpose(x, w, (1, 2, 1), 'VALID')",
+     {"x": rng.standard_normal((1, 2, 3, 2, 2)), "w": rng.standard_normal((2, 1, 2, 2, 1))}),
+    ("lax.conv_general_dilated_patches(x, (2, 3), (1, 2), 'SAME')", {"x": rng.standard_normal((2, 3, 5, 4))}),
+    ("lax.conv_general_dilated_patches(x, (2, 2), (1, 1), ((1, 0), (0, 1)), rhs_dilation=(1, 2), "
+     "dimension_numbers=('NHWC', 'OIWH', 'NCHW'))", {"x": rng.standard_normal((2, 5, 4, 3))}),
+    ("jnp.asarray(lax.conv_general_shape_tuple((2, 5, 4, 3), (2, 2, 3, 6), (2, 1), ((1, 0), (0, 2)), "
+     "('NHWC', 'HWIO', 'NHWC')), dtype=float) * s", {"s": np.array(1.5)}),
+    ("jnp.asarray(lax.conv_shape_tuple((2, 3, 5, 4), (6, 3, 2, 2), (2, 1), 'SAME_LOWER'), dtype=float) * s",
+     {"s": np.array(1.5)}),
+    ("jnp.asarray(lax.reduce_window_shape_tuple((5, 4), (2, 2), (1, 2), ((1, 0), (0, 1)), (2, 1), (1, 2)), "
+     "dtype=float) * s", {"s": np.array(1.5)}),
+    ("jnp.asarray(lax.conv_general_permutations(('NHWC', 'HWIO', 'NHWC')), dtype=float) * s", {"s": np.array(1.5)}),
+]
+
+
+@pytest.mark.parametrize("code, inputs", CONVS, ids=[t[0][:70] for t in CONVS])
+def test_conv_transpose_patches_and_shape_helpers_agree_with_jax(jax_process, code, inputs):
+    assert_agrees_with_jax(jax_process, HEAD + code, inputs)

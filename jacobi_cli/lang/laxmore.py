@@ -388,9 +388,7 @@ def _conv_with_general_padding(b, args, kwargs, position):
                      None, 1, "conv_with_general_padding", position)
 
 
-CONV_TRANSPOSE = ("jac does not read its padding conventions (use_consistent_padding, transpose_kernel): write "
-                  "the convolution it computes, jax.lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation="
-                  "strides, dimension_numbers=...), with the kernel flipped where transpose_kernel=True")
+# (jax.lax.conv_transpose: read in session 28, lang/convhelpers.py)
 
 
 @variant("jax.lax", "reduce_precision")
