@@ -54,7 +54,9 @@ def attention(rng):
         lengths = [int(i) for i in rng.integers(0, s + 1, size=b)]
         kw.append(f"key_value_seq_lengths=jnp.array({lengths}, dtype=jnp.int32)")
     call = f"jax.nn.dot_product_attention(q, k, v{''.join(', ' + w for w in kw)})"
-    yield S(call, tol=ATTENTION_TOL, **inputs)
+    rows = b if batched else 1  # a bias or mask of b rows beside unbatched arrays: JAX raises TypeError too
+    wider = any(inputs[name].shape[0] not in (1, rows) for name in ("bias", "m") if name in inputs)
+    yield S(call, tol=ATTENTION_TOL, refuse=("does not broadcast",) if wider else (), **inputs)
     if rng.integers(3) == 0:
         yield S(f"jax.nn.dot_product_attention(q, k, v, return_residual=True)[{int(rng.integers(2))}]",
                 tol=ATTENTION_TOL, q=q, k=key, v=v)
