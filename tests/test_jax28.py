@@ -220,3 +220,22 @@ def test_conv_transpose_and_patches_derivatives_are_central_differences(code):
 ])
 def test_conv_transpose_refusals_say_why(code, words):
     assert words in refusal(code, x=XC, w=WC)
+
+
+# --- jax.scipy.special / scipy.special expi, exp1, dawsn (lang/specials28.py, their ops in ir/ops.py) -------------
+
+@pytest.mark.parametrize("name", ["expi", "exp1", "dawsn"])
+def test_expi_exp1_dawsn_are_scipys_with_derivatives_as_central_differences(name):
+    special = pytest.importorskip("scipy.special")
+    x = np.array([0.3, 1.2, 2.5, 7.0])
+    np.testing.assert_allclose(api.evaluate(f"import jax\njax.scipy.special.{name}(x)", {"x": x}),
+                               getattr(special, name)(x), rtol=1e-15)
+    assert_derivatives_are_central_differences(f"import scipy.special\nscipy.special.{name}(x)", {"x": x})
+
+
+def test_jax_expi_is_nan_at_0_where_scipys_is_minus_infinity_and_exp1_nan_below_0():
+    x = np.array([0.0, -1.0])
+    assert np.isnan(api.evaluate("import jax\njax.scipy.special.expi(x)", {"x": x})[0])
+    assert api.evaluate("import scipy.special\nscipy.special.expi(x)", {"x": x})[0] == -np.inf
+    J = api.jacobian("import jax\njax.scipy.special.exp1(x)", {"x": x})["x"]
+    assert J[0, 0] == -np.inf and np.isnan(J[1, 1])  # JAX's: -e⁻ˣ/x at 0, NaN where the value is NaN

@@ -161,3 +161,9 @@ CONVS = [
 @pytest.mark.parametrize("code, inputs", CONVS, ids=[t[0][:70] for t in CONVS])
 def test_conv_transpose_patches_and_shape_helpers_agree_with_jax(jax_process, code, inputs):
     assert_agrees_with_jax(jax_process, HEAD + code, inputs)
+
+
+@pytest.mark.parametrize("name", ["expi", "exp1", "dawsn"])
+def test_expi_exp1_dawsn_agree_with_jax(jax_process, name):
+    assert_agrees_with_jax(jax_process, HEAD + f"jax.scipy.special.{name}(x)",
+                           {"x": np.array([0.3, 1.2, 2.5, 7.0, 30.0, 1e-6])})
