@@ -307,11 +307,6 @@ def test_lax_convolutions_jac_cannot_read_are_refused(code, words):
     assert words in refusal(code, **CONV_INPUTS)
 
 
-def test_lax_conv_transpose_is_refused_saying_what_to_write():
-    with pytest.raises(JacError, match="lhs_dilation=strides"):
-        api.evaluate(HEAD + "lax.conv_transpose(x, w, (2, 2), 'SAME')", CONV_INPUTS)
-
-
 def test_reduce_precision_is_x_where_exact_and_refused_where_it_rounds():
     np.testing.assert_array_equal(value("lax.reduce_precision(x, 11, 52)", x=X5), X5)
     assert "narrower format" in refusal("lax.reduce_precision(x, 8, 7)", x=X5)
@@ -321,12 +316,7 @@ def test_reduce_precision_is_x_where_exact_and_refused_where_it_rounds():
                                   X5.astype(np.float32))
 
 
-@pytest.mark.parametrize("name", ["gather", "scatter", "scatter_add", "scatter_max"])
+@pytest.mark.parametrize("name", ["scatter_apply"])  # gather and the other scatters: read in session 28
 def test_lax_gather_and_scatter_by_dimension_numbers_are_refused_saying_what_to_write(name):
     with pytest.raises(JacError, match=r"x.at\[idx\].set"):
         api.evaluate(HEAD + f"lax.{name}(x, i, u, dn)", {"x": X5})
-
-
-def test_dot_product_attention_is_refused_saying_jax_computes_its_softmax_in_float32():
-    with pytest.raises(JacError, match="float32 even for float64"):
-        api.evaluate(HEAD + "jax.nn.dot_product_attention(q, q, q)", {"q": np.ones((1, 2, 1, 3))})

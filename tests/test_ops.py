@@ -57,7 +57,8 @@ NONDIFF_UNARY = {"sign"}  # masks of one argument (the others compare two)
 # --- PART elementwise -------------------------------------------------------------------------
 for name in ["asinh", "acosh", "atanh", "exp2", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf", "erfc",
              "logit", "lgamma", "digamma", "sinc", "gelu", "gelu_tanh", "silu", "softsign", "logsigmoid", "mish",
-             "hardsigmoid", "erfinv", "cbrt", "hardswish", "erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e"]:
+             "hardsigmoid", "erfinv", "cbrt", "hardswish", "erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e",
+             "expi", "exp1", "dawsn"]:  # (the last three: session 28)
     CASES[name] = [(((2, 3),), {})]
 CASES.update({
     "polygamma": [(((2, 3),), {"n": 1}), (((4,),), {"n": 2})],

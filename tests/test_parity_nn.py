@@ -160,7 +160,7 @@ REFUSED = [
     ("F.scaled_dot_product_attention(Q, K, V, A, is_causal=True)", "not both"),
     ("F.scaled_dot_product_attention(Q, V, V)", "do not fit"),
     ("F.scaled_dot_product_attention(Q, K, V[:, :4])", "do not fit"),
-    ("F.scaled_dot_product_attention(Q, K, V, enable_gqa=True)", "enable_gqa"),
+    ("F.scaled_dot_product_attention(Q[0], K[0], V[0], enable_gqa=True)", "enable_gqa=True needs a heads axis"),
     ("F.scaled_dot_product_attention(Q, K, V, scale='x')", "scale must be a number"),
     ("F.scaled_dot_product_attention(Q, K, V, torch.tril(torch.ones(3, 5)))", "cannot tell"),
     ("F.scaled_dot_product_attention(Q, K, V, [[1.0, 0, 1, 1, 0]])", "cannot tell"),

@@ -3086,6 +3086,17 @@ unary("i1e", _special("i1e"), _i1e_deriv, domain=(0.2, 2.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.exp(-sp.Abs(v)) * sp.besseli(1, v)))
 
 
+# --- session 28: SciPy's exponential integrals and Dawson's integral (jax.scipy.special's and scipy.special's
+# spellings only: lang/specials28.py; no shared name) -----------------------------------------------------------
+unary("expi", _special("expi"), lambda x, ans: P.div(P.exp(x), x), domain=(0.2, 2.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Ei(v)))  # Ei(x); d/dx = eˣ / x
+# E₁(x); d/dx = -e⁻ˣ / x, NaN below 0 as the value (0 · √x: NaN there, an exact 0 elsewhere; -inf kept at 0)
+unary("exp1", _special("exp1"), lambda x, ans: P.sub(P.mul(0.0, P.sqrt(x)), P.div(P.exp(P.neg(x)), x)),
+      domain=(0.2, 2.0), spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.expint(1, v)))
+unary("dawsn", _special("dawsn"), lambda x, ans: P.sub(1.0, P.mul(P.mul(2.0, x), ans)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.sqrt(sp.pi) / 2 * sp.exp(-v**2) * sp.erfi(v)))  # d/dx = 1 - 2x F(x)
+
+
 def _xlogx_impl(t):
     t = np.asarray(t)
     with np.errstate(divide="ignore", invalid="ignore"):

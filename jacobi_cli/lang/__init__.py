@@ -18,3 +18,7 @@ from . import recurrent  # noqa: E402,F401  (registers F.multi_head_attention_fo
 from . import devices  # noqa: E402,F401  (registers torch.device and torch.cuda.is_available: the CPU)
 from . import index_tuples  # noqa: E402,F401  (registers np.tril_indices_from, np.indices, ...: index tuples)
 from . import pasted  # noqa: E402,F401  (registers what users paste: removed torch names, is_tensor, result_type)
+from . import attention  # noqa: E402,F401  (registers jax.nn.dot_product_attention, session 28)
+from . import convhelpers  # noqa: E402,F401  (registers jax.lax.conv_transpose and the conv shape helpers, session 28)
+from . import specials28  # noqa: E402,F401  (registers jax.scipy.special / scipy.special expi, exp1, dawsn)
+from . import gathers  # noqa: E402,F401  (registers jax.lax.gather and the scatters by dimension numbers, session 28)

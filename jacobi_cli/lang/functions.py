@@ -6774,7 +6774,7 @@ def _sdpa(b, args, kwargs, position):
         raise JacValueError(f"{fname}(..., dropout_p={p:g}) drops attention weights at random, so it has no one "
                             "Jacobian; write dropout_p=0 (evaluation)", position)
     if _flag(b, a["enable_gqa"], "enable_gqa", fname, position):
-        raise JacValueError(f"{fname}(): enable_gqa=True is not supported by jac", position)
+        k, v = _grouped_heads(b, q, k, v, fname, position)
     causal = _flag(b, a["is_causal"], "is_causal", fname, position)
     if causal and a["attn_mask"] is not None:
         raise JacValueError(f"{fname}(): give attn_mask= or is_causal=True, not both (PyTorch refuses both)",
@@ -6788,6 +6788,19 @@ def _sdpa(b, args, kwargs, position):
                      float(scale), position=position)
     return b.apply("matmul", _attention_weights(b, scores, a["attn_mask"], causal, fname, position), v,
                    position=position)
+
+
+def _grouped_heads(b, q: Tracer, k: Tracer, v: Tracer, fname, position) -> tuple:
+    """enable_gqa=True: key and value heads (axis -3) repeated (repeat_interleave) up to the query's, as PyTorch."""
+    if min(q.ndim, k.ndim, v.ndim) < 3:
+        raise JacShapeError(f"{fname}(): enable_gqa=True needs a heads axis (..., H, L, E): got {fmt(q.shape)}, "
+                            f"{fmt(k.shape)} and {fmt(v.shape)} (PyTorch raises IndexError)", position)
+    heads = q.shape[-3]
+    if heads % k.shape[-3] or heads % v.shape[-3]:
+        raise JacShapeError(f"{fname}(): the number of heads in key ({k.shape[-3]}) and value ({v.shape[-3]}) must "
+                            f"divide the number of heads in query ({heads})", position)
+    return tuple(_take(b, t, (Ellipsis, np.arange(heads) // (heads // t.shape[-3]), slice(None), slice(None)),
+                       position) for t in (k, v))
 
 
 SHAPE_OPS = ("reshape", "transpose", "getitem", "broadcast_to", "scatter", "detach")

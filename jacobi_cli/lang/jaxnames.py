@@ -15,7 +15,9 @@ import math
 
 from ..ir.shapes import broadcast
 from .laxnames import JAX_NN_NAMES, JAX_SCIPY_NAMES, LAX_REFUSED
-from .laxmore import CONV_TRANSPOSE, JAX_SCIPY_MORE, LAX_MORE_HINTS
+from .laxmore import JAX_SCIPY_MORE, LAX_MORE_HINTS
+from .attention import JAX_NN_ATTENTION
+from .specials28 import SPECIALS28
 from .scipynames import SCIPY_NAMES
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
@@ -274,7 +276,6 @@ LAX_HINTS = {
     "associative_scan": "jac reads it called, jax.lax.associative_scan(fn, elems, reverse=False, axis=0), with fn "
                         "one of add, multiply, maximum, minimum, logaddexp",
     "map": "jac reads it called, jax.lax.map(f, xs): f of each row of xs, stacked",
-    "conv_transpose": CONV_TRANSPOSE,  # (.laxmore: conv, conv_general_dilated, conv_with_general_padding read)
     **LAX_REFUSED,  # collectives, sharding, tokens, random bits (.laxnames)
     **LAX_MORE_HINTS,  # gather and the scatters by dimension numbers (.laxmore)
 }
@@ -419,8 +420,9 @@ def _jsl_solve_triangular(b, args, kwargs, position):
 
 LIBRARY_NAMES = {
     "jax": frozenset(JAX_NN_SHARED) | {"softmax", "log_softmax", "logsumexp", "standardize", "squareplus",
-                                       "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES,
-    "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"} | SCIPY_NAMES,
-    "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE,
+                                       "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES | JAX_NN_ATTENTION,
+    "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"} | SPECIALS28 |
+    SCIPY_NAMES,
+    "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE | SPECIALS28,
     "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),
 }

@@ -388,9 +388,7 @@ def _conv_with_general_padding(b, args, kwargs, position):
                      None, 1, "conv_with_general_padding", position)
 
 
-CONV_TRANSPOSE = ("jac does not read its padding conventions (use_consistent_padding, transpose_kernel): write "
-                  "the convolution it computes, jax.lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation="
-                  "strides, dimension_numbers=...), with the kernel flipped where transpose_kernel=True")
+# (jax.lax.conv_transpose: read in session 28, lang/convhelpers.py)
 
 
 @variant("jax.lax", "reduce_precision")
@@ -419,6 +417,5 @@ LAX_MORE_HINTS = {
              "jnp.take_along_axis) for a gather, x.at[idx].set(v) / .add(v) / .multiply(v) / .min(v) / .max(v) for "
              "a scatter; its general dimension numbers (offset_dims, collapsed_slice_dims, start_index_map, "
              "update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims) are not read"
-       for name in ("gather", "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max",
-                    "scatter_apply", "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode")},
+       for name in ("scatter_apply",)},  # (gather and the other scatters: .gathers, session 28)
 }

@@ -31,6 +31,7 @@ from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIO
 from .jaxnames import LAX_HINTS, LIBRARY_NAMES
 from . import laxnames
 from . import laxmore
+from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
 from .functions import INPLACE_AT
@@ -1666,7 +1667,7 @@ class _Lowering:
                     or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES):  # model.to(device), jax.vmap(f), @torch.no_grad()
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
-            if isinstance(value, Static) and isinstance(value.value, (Device, DType, str)):
+            if isinstance(value, Static) and isinstance(value.value, (Device, DType, str, *gathers.NAMED)):
                 self.scope[target] = value  # device = torch.device('cpu'), dtype = torch.float64: read at .to()
                 return value
             if value is None and custom.in_backward(self):  # gx = None in a backward: no gradient (lang/custom.py)
@@ -3035,6 +3036,8 @@ class _Lowering:
             module = self.module_path(node.value)
             if node.attr == "RoundingMethod" and LIBRARIES.get(module) == "jax.lax":  # its members (.laxmore)
                 return laxmore.ROUNDING
+            if node.attr == "GatherScatterMode" and LIBRARIES.get(module) == "jax.lax":  # its members (.gathers)
+                return gathers.MODES
             if node.attr in ("s_", "index_exp") and LIBRARIES.get(module) == "numpy":  # x[np.s_[1:3]]
                 return IndexExpression(node.attr == "index_exp")
             if node.attr in TENSOR_TYPES and module == "torch":  # x.type(torch.DoubleTensor): a dtype
@@ -3057,6 +3060,8 @@ class _Lowering:
             return custom.attribute(self, value, node.attr, position)
         if value is laxmore.ROUNDING:  # lax.RoundingMethod.TO_NEAREST_EVEN: its number, which lax.round reads
             return self.number(laxmore.rounding_method(node.attr, position), position)
+        if value is gathers.MODES:  # lax.GatherScatterMode.CLIP: its string, which lax.gather's mode= reads
+            return gathers.mode_member(node.attr, position)
         if isinstance(value, Items):
             return value.field(node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
@@ -3560,11 +3565,6 @@ _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.
 
 
 _LIBRARY_HINTS = {
-    ("jax", "dot_product_attention"): "JAX computes its softmax in float32 even for float64 inputs (1e-7 off the "
-                                      "float64 answer), which jac does not reproduce; "
-                                      "write it out, for q, k, v of shape (B, T, N, H): w = jax.nn.softmax("
-                                      "jnp.einsum('btnh,bsnh->bnts', q, k) / jnp.sqrt(q.shape[-1])); "
-                                      "jnp.einsum('bnts,bsnh->btnh', w, v)",
     ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "
                           "(PyTorch's F.normalize, x / its norm, is another function)",
     ("jax.scipy.linalg", "cholesky"): "write jnp.linalg.cholesky(a) for the lower factor, jnp.linalg.cholesky(a).mT "

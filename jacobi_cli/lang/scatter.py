@@ -620,11 +620,22 @@ class AtIndex:
             targets, sources = targets.reshape(-1)[keep], sources.reshape(-1)[keep]
         if method == "subtract":  # JAX's: the values negated, added (a repeat subtracts each)
             src = b.apply("neg", src, position=position)
+        if mode in ("max", "min") and dtypes.kind_of(b, self.array.id) is None and np.size(targets):
+            return extreme_into(b, self.array, targets, sources, src, mode == "min", position)
         if method in ("divide", "power"):  # JAX's: x / (or **) the values multiplied into ones at the positions
             ones = b.const(np.ones(tuple(self.array.shape)), position)
             factors = write(b, ones, targets, sources, src, mode, what, position)
             return b.apply("div" if method == "divide" else "pow", self.array, factors, position=position)
         return write(b, self.array, targets, sources, src, mode, what, position)
+
+
+def extreme_into(b, x: Tracer, targets, sources, src: Tracer, minimum: bool, position) -> Tracer:
+    """JAX's ``x.at[idx].max(v)`` / ``lax.scatter_max`` (``.min``): the ``scatter_extreme`` op with x's own element,
+    whose derivative shares a tie equally among the operand's element and the values equal to the result, as JAX's
+    rule (``write``'s rounds of ``maximum`` split a three-way tie 1/4, 1/4, 1/2)."""
+    return b.apply("scatter_extreme", x, src, targets=np.asarray(targets, dtype=np.intp).reshape(-1),
+                   sources=np.asarray(sources, dtype=np.intp).reshape(-1), minimum=minimum, include=True,
+                   position=position)
 
 
 def _promises(b, targets: np.ndarray, kwargs: dict, what: str, position) -> None:
