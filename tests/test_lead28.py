@@ -96,3 +96,15 @@ def test_notation_of_paper_and_other_languages_says_what_to_write(text, words, c
 def test_a_name_before_an_operand_that_is_no_function_keeps_pythons_message():
     with pytest.raises(JacError, match=r"^invalid syntax$"):
         api.evaluate("x y", {"x": np.ones(2), "y": np.ones(2)})
+
+
+@pytest.mark.parametrize("text", ["x[np.ones(2)]", "x[torch.zeros(2)]", "x[np.eye(2)]", "x[np.linspace(0, 1, 2)]"])
+def test_an_index_made_by_a_float_constructor_is_refused_as_the_libraries_raise(text):
+    with pytest.raises(JacError, match="an index array must have an integer"):
+        api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
+
+
+@pytest.mark.parametrize("text", ["x[np.ones(2, dtype=int)]", "x[np.ones(2, int)]", "x[torch.ones(2).long()]",
+                                  "x[torch.ones(2, dtype=torch.long)]"])
+def test_an_index_made_by_a_constructor_with_an_integer_dtype_reads(text):
+    np.testing.assert_array_equal(api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}), [2.0, 2.0])

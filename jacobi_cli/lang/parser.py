@@ -3289,7 +3289,9 @@ class _Lowering:
             return
         func = item.func if isinstance(item, ast.Call) else None
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-        if (name in _FLOAT_MAKERS or isinstance(item, ast.List)) and _float_literal(item):
+        if (name in _FLOAT_MAKERS or isinstance(item, ast.List)) and _float_literal(item) or \
+                name in _FLOAT_ALWAYS and not any(k.arg == "dtype" for k in item.keywords) and \
+                (len(item.args) == 1 or name in _FLOAT_ANY_ARGS):  # x[np.ones(2)]: a float array
             raise JacValueError("an index array must have an integer (or bool) dtype: PyTorch and NumPy raise "
                                 "IndexError for a float tensor or array, whole numbers or not ('tensors used as "
                                 "indices must be long, int, byte or bool tensors'); write integers "
@@ -4337,6 +4339,11 @@ _LIBRARY_ROOTS = frozenset(_DIALECTS) | _DIVIDEND_SIGN  # math.pi beside torch.s
 # constructors that make a float array of a float literal written in them (_Lowering.float_index)
 _FLOAT_MAKERS = frozenset(("tensor", "array", "asarray", "as_tensor", "arange", "Tensor", "FloatTensor",
                            "DoubleTensor"))
+
+
+# constructors whose array is float whatever their sizes (without a dtype: np.ones(2, int) is an integer array)
+_FLOAT_ALWAYS = frozenset(("ones", "zeros", "empty", "eye", "linspace", "logspace", "rand", "randn"))
+_FLOAT_ANY_ARGS = frozenset(("linspace", "logspace", "rand", "randn"))  # no dtype among their first arguments
 
 
 def _float_literal(item: ast.AST) -> bool:
