@@ -421,8 +421,7 @@ def _jsl_solve_triangular(b, args, kwargs, position):
 LIBRARY_NAMES = {
     "jax": frozenset(JAX_NN_SHARED) | {"softmax", "log_softmax", "logsumexp", "standardize", "squareplus",
                                        "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES | JAX_NN_ATTENTION,
-    "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"} | SPECIALS28 |
-    SCIPY_NAMES,
+    "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"} | SCIPY_NAMES,
     "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE | SPECIALS28,
     "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),
 }

@@ -10,14 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.refusals import refused
+from .laxnames import _ops  # op(name, *args): b.apply at the call's position
 from .functions import FUNCTIONS, REQUIRED, JacValueError, Static, arguments, boolean, is_boolean, static, static_int, \
     tensor, variant
 
 JAX_SCIPY_MORE = frozenset({"boxcox", "boxcox1p", "comb", "poch", "bernoulli"})
-
-
-def _ops(b, position):
-    return lambda name, *args: b.apply(name, *args, position=position)
 
 
 def _both(b, op, p, q):

@@ -13,17 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from .functions import REQUIRED, JacValueError, arguments, boolean, static, tensor, variant
+from .laxmore import _both as _and  # p and q as a mask
 from .laxnames import _gammasgn_of  # JAX's gammasgn is SciPy's: NaN at the poles, -1 at -0 (tests/test_scipy28.py)
+from .laxnames import _ops  # op(name, *args): b.apply at the call's position
 
 SCIPY_NAMES = frozenset({"gamma", "rgamma", "gammasgn", "loggamma", "factorial", "beta", "betaln", "binom", "comb",
                          "perm", "poch", "exp10", "cosm1", "powm1", "exprel", "erfcinv", "boxcox", "boxcox1p",
                          "inv_boxcox", "inv_boxcox1p", "radian", "eval_legendre", "eval_chebyt", "eval_chebyu",
                          "eval_hermite", "eval_hermitenorm", "eval_laguerre", "eval_genlaguerre", "ellipk", "ellipe",
-                         "ellipkm1"})
-
-
-def _ops(b, position):
-    return lambda name, *args: b.apply(name, *args, position=position)
+                         "ellipkm1", "expi", "exp1", "dawsn"})
 
 
 def _arrays(fname, names, args, kwargs, b, position, extra=None):
@@ -51,7 +49,7 @@ def _op_of(op_name, fname, names):
 
 for _name, _names in (("gamma", ("x",)), ("rgamma", ("x",)), ("beta", ("a", "b")), ("betaln", ("a", "b")),
                       ("binom", ("n", "k")), ("poch", ("z", "m")), ("ellipk", ("m",)), ("ellipe", ("m",)),
-                      ("ellipkm1", ("p",))):
+                      ("ellipkm1", ("p",)), ("expi", ("x",)), ("exp1", ("x",)), ("dawsn", ("x",))):
     variant("scipy", _name)(_op_of(_name, _name, _names))
 
 
@@ -72,12 +70,8 @@ def _loggamma(b, args, kwargs, position):
               op("where", boolean(b, op("eq", x, 0.0)), np.inf, np.nan))
 
 
-def _and(b, op, p, q):
-    """p and q, as a mask (the builder's booleans: never differentiated)."""
-    return boolean(b, op("where", p, q, False))
-
-
 def _or(b, op, p, q):
+    """p or q, as a mask (the builder's booleans: never differentiated)."""
     return boolean(b, op("where", p, True, q))
 
 

@@ -1,7 +1,7 @@
-"""``jax.scipy.special``'s and ``scipy.special``'s ``expi``, ``exp1`` and ``dawsn`` (session 28; registered in
-``functions``' table when ``lang`` is imported): the ops of the same names (SciPy's values; their derivatives eˣ/x,
--e⁻ˣ/x and 1 - 2x F(x), the rules JAX's custom JVPs give), with JAX's values where they differ from SciPy's
-(``jax.scipy.special.expi(0)`` is NaN, SciPy's -inf).
+"""``jax.scipy.special``'s ``expi``, ``exp1`` and ``dawsn`` (session 28; registered in ``functions``' table when
+``lang`` is imported): the ops of the same names (SciPy's values; their derivatives eˣ/x, -e⁻ˣ/x and 1 - 2x F(x), the
+rules JAX's custom JVPs give), with JAX's values where they differ from SciPy's (``jax.scipy.special.expi(0)`` is
+NaN, SciPy's -inf). ``scipy.special``'s spellings are :mod:`.scipynames`' (the ops themselves).
 """
 
 from __future__ import annotations
@@ -26,5 +26,4 @@ def _special(name: str, library: str):
 
 
 for _name in SPECIALS28:
-    for _library in ("jax.scipy", "scipy"):
-        variant(_library, _name)(_special(_name, _library))
+    variant("jax.scipy", _name)(_special(_name, "jax.scipy"))
