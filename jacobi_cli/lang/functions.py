@@ -6509,7 +6509,8 @@ def _channel_affine(b, y, a, x, fname, position):
 def _batch_norm(b, args, kwargs, position):
     """F.batch_norm(x (N, C, *), running_mean, running_var, weight, bias, training=False): with
     training=False the running statistics, with training=True the batch's (over N and the spatial
-    axes, variance biased); the running statistics' update is a side effect jac leaves out."""
+    axes, variance biased), and the running statistics given updated in place as PyTorch updates them
+    (:func:`_update_running_arguments`)."""
     fname = "batch_norm"
     a = arguments(fname, args, kwargs, {"x": REQUIRED, "running_mean": REQUIRED, "running_var": REQUIRED,
                                         "weight": None, "bias": None, "training": False, "momentum": 0.1,
@@ -6520,16 +6521,54 @@ def _batch_norm(b, args, kwargs, position):
         if a[k] is not None:
             _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
     if _flag(b, a["training"], "training", fname, position):
-        y = _batch_stats(b, x, (0,) + tuple(range(2, x.ndim)), a, fname, position)
+        axes = (0,) + tuple(range(2, x.ndim))
+        y = _batch_stats(b, x, axes, a, fname, position)
+        _update_running_arguments(b, a, x, axes, position, fname)
     else:
         y = _running(b, a, x, fname, position)
     return _channel_affine(b, y, a, x, fname, position)
 
 
+def batch_statistics(b, x, axes, position) -> dict:
+    """The statistics a norm's running statistics move towards, without derivatives (PyTorch's buffers are no
+    leaves): the mean and the unbiased variance of ``x`` over ``axes``."""
+    seen = detached(b, x, position)
+    return {"running_mean": FUNCTIONS["mean"](b, [seen], {"dim": axes}, position),
+            "running_var": FUNCTIONS["var"](b, [seen], {"dim": axes, "unbiased": True}, position)}
+
+
+def moved(b, before, stat, factor: float, position) -> Tracer:
+    """PyTorch's update of a running statistic, r = (1 - m) r + m s."""
+    kept = b.apply("mul", before, b.const(1.0 - factor, position), position=position)
+    return b.apply("add", kept, b.apply("mul", stat, b.const(factor, position), position=position), position=position)
+
+
+def _update_running_arguments(b, a, x, axes, position, fname, per_sample=False) -> None:
+    """F.batch_norm(x, running_mean, running_var, training=True) writes the moved statistics into the two arrays
+    it is given, as PyTorch does (F.instance_norm too, ``per_sample``: each sample's statistics averaged over the
+    batch, as ATen moves a copy per sample and keeps their mean): a name holding one of them holds the update after
+    the call, or is refused where read afterwards if jac cannot write it (an input, a view: the parser's
+    ``updated_in_place``)."""
+    given = {k: a[k] for k in ("running_mean", "running_var") if type(a[k]) is Tracer}
+    if not given:
+        return
+    momentum = static(b, a["momentum"], f"{fname}'s momentum", position)
+    if momentum is None or isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise JacValueError(f"{fname}(): momentum must be a number when the running statistics are updated, got "
+                            f"{momentum!r}, as PyTorch requires", position)
+    stats = batch_statistics(b, x, axes, position)
+    for k, v in given.items():
+        stat = FUNCTIONS["mean"](b, [stats[k]], {"dim": 0}, position) if per_sample else stats[k]
+        new = moved(b, v, stat, float(momentum), position)
+        if b.lowering is not None:
+            b.lowering.updated_in_place(v, new, f"{fname}(...), which moves its {k}", position)
+
+
 @function("instance_norm")
 def _instance_norm(b, args, kwargs, position):
     """F.instance_norm(x (N, C, *)): each sample's channel standardized over the spatial axes
-    (variance biased); use_input_stats=False uses running_mean and running_var instead."""
+    (variance biased), moving the running statistics given as PyTorch does; use_input_stats=False uses
+    running_mean and running_var instead."""
     fname = "instance_norm"
     a = arguments(fname, args, kwargs, {"x": REQUIRED, "running_mean": None, "running_var": None, "weight": None,
                                         "bias": None, "use_input_stats": True, "momentum": 0.1, "eps": 1e-5},
@@ -6541,6 +6580,7 @@ def _instance_norm(b, args, kwargs, position):
             _per_channel(b, tensor(b, a[k], fname, position), k, x, fname, position)
     if _flag(b, a["use_input_stats"], "use_input_stats", fname, position):
         y = _batch_stats(b, x, tuple(range(2, x.ndim)), a, fname, position)
+        _update_running_arguments(b, a, x, tuple(range(2, x.ndim)), position, fname, per_sample=True)
     else:
         y = _running(b, a, x, fname, position)
     return _channel_affine(b, y, a, x, fname, position)

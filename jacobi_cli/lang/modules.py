@@ -20,7 +20,8 @@ import numpy as np
 
 from ..errors import JacNameError, JacShapeError, JacValueError
 from ..ir.shapes import fmt
-from .functions import FUNCTIONS, _number, detached, library_function, static, static_int, static_ints, tensor, variant
+from .functions import FUNCTIONS, _number, batch_statistics, library_function, moved, static, static_int, static_ints, \
+    tensor, variant
 
 # class: (the function it calls, its constructor's parameters in order, defaults that differ from the function's)
 NN = {
@@ -264,6 +265,18 @@ class Module:
         else None."""
         return self.params.get(name)
 
+    def buffer(self, b, name: str, position):
+        """``bn.running_mean`` / ``bn.running_var`` of a batch or instance norm tracking running statistics: as made
+        (0 and 1) or as the calls in training mode so far left them, constants without derivatives as PyTorch's
+        buffers; a later call in training mode is refused (PyTorch moves the buffer a name read holds, in place).
+        None for another name, or a norm not tracking them (PyTorch's buffers are None then)."""
+        if name not in ("running_mean", "running_var") or not self.cls.startswith(("BatchNorm", "InstanceNorm")) \
+                or not self.flag(b, "track_running_stats", position):
+            return None
+        self.state["buffer_read"] = True
+        return dict(zip(("running_mean", "running_var"),
+                        _running_statistics(b, self, self.int(b, "num_features", position), position)))[name]
+
     def children(self) -> list:
         return []
 
@@ -393,6 +406,7 @@ def _update_running(b, module, x, position) -> None:
     """PyTorch's update of a batch norm's running statistics by a call in training mode, without derivatives (its
     buffers are no leaves): r = (1 - m) r + m s, s the batch's mean and unbiased variance per channel, m the
     momentum, or 1 / (the calls so far) with momentum=None (a cumulative average)."""
+    _unread_buffers(module, position)
     if module.state.get("read"):  # PyTorch's backward of that call reads the buffers as this update leaves them
         raise JacValueError(f"nn.{module.cls}(...) called in training mode after a call in eval mode read its running "
                             f"statistics: the update changes them in place, and PyTorch's backward of the eval-mode "
@@ -402,15 +416,10 @@ def _update_running(b, module, x, position) -> None:
     momentum = static(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum", position)
     factor = 1.0 / calls if momentum is None else _number(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum",
                                                            position)
-    axes = (0,) + tuple(range(2, x.ndim))
-    seen = detached(b, x, position)
-    batch = {"running_mean": _function("mean")(b, [seen], {"dim": axes}, position),
-             "running_var": _function("var")(b, [seen], {"dim": axes, "unbiased": True}, position)}
+    batch = batch_statistics(b, x, (0,) + tuple(range(2, x.ndim)), position)
     before = dict(zip(("running_mean", "running_var"), _running_statistics(b, module, x.shape[1], position)))
     for key, stat in batch.items():
-        kept = b.apply("mul", before[key], b.const(1.0 - factor, position), position=position)
-        module.state[key] = b.apply("add", kept, b.apply("mul", stat, b.const(factor, position), position=position),
-                                    position=position)
+        module.state[key] = moved(b, before[key], stat, factor, position)
     module.state["calls"] = calls
 
 
@@ -869,21 +878,27 @@ def floating(b, cls: str, x, position):
     return x
 
 
+def _unread_buffers(module, position) -> None:
+    """Refuse an update of running statistics the text read already (``m = bn.running_mean``): PyTorch moves that
+    array in place, so the name would change with it, which jac's values cannot follow."""
+    if module.state.get("buffer_read"):
+        raise JacValueError(f"nn.{module.cls}(...) called in training mode after the text read its running_mean or "
+                            f"running_var: PyTorch moves those arrays in place, so what was read changes too, which "
+                            f"jac does not follow; read them after the last call in training mode, or read "
+                            f"bn.running_mean.clone()", position)
+
+
 def _update_instance_running(b, module, x, position) -> None:
     """PyTorch's update of an instance norm's running statistics by a call in training mode, without derivatives:
     r = (1 - m) r + m s, s each sample's channel mean and unbiased variance averaged over the batch (ATen updates a
     copy per sample and keeps its mean); momentum=None is 0 there (InstanceNorm passes momentum or 0.0), so the
     statistics stay as made. No refusal after an eval-mode call: that call normalized with copies (repeat)."""
+    _unread_buffers(module, position)
     momentum = static(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum", position)
     factor = 0.0 if momentum is None else _number(b, module.kwargs["momentum"], f"nn.{module.cls}'s momentum",
                                                    position)
-    axes = tuple(range(2, x.ndim))
-    seen = detached(b, x, position)
-    batch = {"running_mean": _function("mean")(b, [seen], {"dim": axes}, position),
-             "running_var": _function("var")(b, [seen], {"dim": axes, "unbiased": True}, position)}
+    batch = batch_statistics(b, x, tuple(range(2, x.ndim)), position)
     before = dict(zip(("running_mean", "running_var"), _running_statistics(b, module, x.shape[1], position)))
     for key, stat in batch.items():
-        averaged = _function("mean")(b, [stat], {"dim": 0}, position)
-        kept = b.apply("mul", before[key], b.const(1.0 - factor, position), position=position)
-        module.state[key] = b.apply("add", kept, b.apply("mul", averaged, b.const(factor, position),
-                                                         position=position), position=position)
+        module.state[key] = moved(b, before[key], _function("mean")(b, [stat], {"dim": 0}, position), factor,
+                                  position)

@@ -2864,6 +2864,24 @@ class _Lowering:
                             "here; write it without inplace=True (out = F.relu(y)), or apply it to a name of its "
                             "own (y = F.relu(y, inplace=True))", position)
 
+    def updated_in_place(self, argument: Tracer, result: Tracer, what: str, position: int) -> None:
+        """A library call wrote ``result`` into ``argument`` besides returning its own result, as
+        ``F.batch_norm(x, running_mean, running_var, training=True)`` moves its running statistics: the one name
+        holding ``argument`` holds ``result`` after the call; where an input or several names hold it (``rm`` an
+        input, ``st[0]`` a view), jac writes none of them, and each is refused where read afterwards, as its value
+        there would be the one from before the call; nothing where no name holds it (a temporary)."""
+        tokens = self.memory._base(argument)
+        names = [n for n, t in self.memory.tokens.items() if t & tokens]
+        inputs = any(isinstance(t, tuple) for n in names for t in self.memory.tokens[n])
+        if len(names) == 1 and not inputs and self.scope.get(names[0]) is argument:
+            self.rebind(names[0], result)
+            return
+        for name in names:
+            self.scope[name] = Refused(
+                f"'{name}' was changed in place by {what} (an input, or sharing its memory with another name), which "
+                f"jac does not follow: give the call an array of its own, made in the text ({name} = "
+                f"{name}.clone() before it, or torch.zeros(...)), to read it afterwards")
+
     def lowered_call(self, node: ast.Call, kids: list):
         kind, fname = self.callee(node.func)
         position = self.source.end(node.func) - len(fname) if fname else self.source.at(node)
@@ -3066,6 +3084,9 @@ class _Lowering:
             return value.field(node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
             return value.parameter(node.attr)
+        buffer = value.buffer(self.b, node.attr, position) if isinstance(value, Module) else None
+        if buffer is not None:  # bn.running_mean
+            return buffer
         if isinstance(value, (Module, Sequential, Instance)) and node.attr == "training" \
                 and not (isinstance(value, Instance) and "training" in value.attributes):  # if self.training:
             return value.training

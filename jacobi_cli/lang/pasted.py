@@ -387,7 +387,7 @@ def _native_batch_norm(b, args, kwargs, position):
     """torch.native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps): the
     triple (output, save_mean, save_invstd); in training the batch's mean and 1 / sqrt(biased variance + eps)
     per channel, without derivative (PyTorch's carry none), in eval two empty arrays. As F.batch_norm, the
-    running statistics' update in training is a side effect jac leaves out."""
+    running statistics given are moved in place in training."""
     fname = "native_batch_norm"
     a = arguments(fname, args, kwargs, {"x": REQUIRED, "weight": REQUIRED, "bias": REQUIRED,
                                         "running_mean": REQUIRED, "running_var": REQUIRED, "training": REQUIRED,

@@ -127,8 +127,12 @@ names on this page are known.
   training mode updated them (momentum, or `momentum=None` a cumulative average; the batch's unbiased variance; no
   derivative through them); an instance norm with `track_running_stats=True` updates them too (each sample's
   statistics averaged over the batch; `momentum=None` leaves them as made, as PyTorch's) and reads them in eval
-  mode. Refused: a batch norm called in training mode after an eval-mode call read its statistics (PyTorch's
-  backward of that call reads them as updated), and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
+  mode; `bn.running_mean` and `bn.running_var` read them (constants). `F.batch_norm(x, rm, rv, training=True)`
+  and `F.instance_norm(x, rm, rv)` move the running statistics they are given in place, as PyTorch does: the
+  names `rm`, `rv` hold the moved values after the call (an input or a view, which jac does not write, is refused
+  where read afterwards). Refused: a batch norm called in training mode after an eval-mode call read its
+  statistics (PyTorch's backward of that call reads them as updated) or after the text read `bn.running_mean`
+  (PyTorch moves the array read), and any other module whose eval mode jac does not read. `self.register_buffer('mask', t)` in `__init__` is
   an attribute (no parameter). `model.modules()` and `model.named_modules()` list the model and all it holds in
   PyTorch's order (the model first, named `''`), each once, and `isinstance(m, nn.Linear)` (a class of torch.nn, a
   tuple of them, `nn.Module`, a model class of the text) tests one. Devices as on a machine without a GPU:

@@ -1,0 +1,78 @@
+"""Session 29, main: running statistics a batch norm moves in place. ``F.batch_norm(x, rm, rv, training=True)``
+writes the moved statistics into ``rm`` and ``rv`` as PyTorch does, and ``bn.running_mean`` of a norm module is
+read; where jac cannot write the array (an input, a view), reading it afterwards is refused rather than given from
+before the call. tests/test_parity_lead29.py compares the values with PyTorch's."""
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+
+X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]])
+MEAN, VAR = X.mean(axis=0), X.var(axis=0, ddof=1)
+
+
+def _moved(before, stat, m=0.1):
+    return (1 - m) * before + m * stat
+
+
+def test_f_batch_norm_in_training_moves_the_running_statistics_it_is_given():
+    text = "rm = torch.zeros(3); rv = torch.ones(3); y = F.batch_norm(x, rm, rv, training=True); rm, rv"
+    rm, rv = api.evaluate(text, {"x": X})
+    np.testing.assert_allclose(rm, _moved(0, MEAN), rtol=1e-15)
+    np.testing.assert_allclose(rv, _moved(1, VAR), rtol=1e-15)
+    twice = "rm = torch.zeros(3); rv = torch.ones(3)\nfor _ in range(2):\n    y = F.batch_norm(x, rm, rv, None, None, " \
+            "True, 0.5)\nrm"
+    np.testing.assert_allclose(api.evaluate(twice, {"x": X}), _moved(_moved(0, MEAN, 0.5), MEAN, 0.5), rtol=1e-15)
+
+
+def test_the_moved_statistics_carry_no_derivative_and_eval_mode_reads_them():
+    text = ("rm = torch.zeros(3); rv = torch.ones(3); y = F.batch_norm(x, rm, rv, training=True); "
+            "F.batch_norm(x, rm, rv)")
+    value = api.evaluate(text, {"x": X})
+    np.testing.assert_allclose(value, (X - _moved(0, MEAN)) / np.sqrt(_moved(1, VAR) + 1e-5), rtol=1e-14)
+    jac = api.jacobian(text, {"x": X})["x"]  # the statistics are constants: the diagonal 1 / sqrt(rv + eps)
+    expected = np.zeros((2, 3, 2, 3))
+    for i in range(2):
+        for j in range(3):
+            expected[i, j, i, j] = 1 / np.sqrt(_moved(1, VAR[j]) + 1e-5)
+    np.testing.assert_allclose(jac, expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("text", [
+    "y = F.batch_norm(x, rm, rv, training=True); rm",  # inputs: jac does not write into them
+    "st = torch.zeros(2, 3); y = F.batch_norm(x, st[0], st[1] + 1, training=True); st",  # a view of st
+    "rm = torch.zeros(3); y = F.batch_norm(x, rm, rm, training=True); rm",  # one array for both
+])
+def test_a_moved_array_jac_cannot_write_is_refused_where_read(text):
+    with pytest.raises(JacError, match=r"changed in place by batch_norm\(\.\.\.\), which moves"):
+        api.evaluate(text, {"x": X, "rm": np.zeros(3), "rv": np.ones(3)})
+
+
+def test_the_call_itself_still_answers_when_the_moved_arrays_are_not_read():
+    for text in ("y = F.batch_norm(x, rm, rv, training=True); y",
+                 "st = torch.zeros(2, 3); y = F.batch_norm(x, st[0], st[1] + 1, training=True); y"):
+        value = api.evaluate(text, {"x": X, "rm": np.zeros(3), "rv": np.ones(3)})
+        np.testing.assert_allclose(value, (X - MEAN) / np.sqrt(X.var(axis=0) + 1e-5), rtol=1e-14)
+
+
+def test_momentum_none_is_refused_as_pytorch_refuses_it():
+    with pytest.raises(JacError, match="momentum must be a number"):
+        api.evaluate("rm = torch.zeros(3); rv = torch.ones(3); F.batch_norm(x, rm, rv, training=True, momentum=None)",
+                     {"x": X})
+
+
+def test_a_norm_modules_running_statistics_are_read():
+    np.testing.assert_allclose(api.evaluate("bn = nn.BatchNorm1d(3); y = bn(x); bn.running_mean", {"x": X}),
+                               _moved(0, MEAN), rtol=1e-15)
+    np.testing.assert_allclose(api.evaluate("bn = nn.BatchNorm1d(3); bn.running_var", {"x": X}), np.ones(3))
+    cumulative = "bn = nn.BatchNorm1d(3, momentum=None); y = bn(x); y = bn(x * 2); bn.running_mean"
+    np.testing.assert_allclose(api.evaluate(cumulative, {"x": X}), 1.5 * MEAN, rtol=1e-15)
+    with pytest.raises(JacError, match="no parameter 'running_mean'"):  # a norm that does not track them: None
+        api.evaluate("bn = nn.BatchNorm1d(3, track_running_stats=False); bn.running_mean", {"x": X})
+
+
+def test_a_running_statistic_read_before_a_training_call_is_refused():
+    with pytest.raises(JacError, match="after the text read its running_mean"):
+        api.evaluate("bn = nn.BatchNorm1d(3); m = bn.running_mean; y = bn(x); m", {"x": X})
