@@ -76,3 +76,29 @@ def test_a_norm_modules_running_statistics_are_read():
 def test_a_running_statistic_read_before_a_training_call_is_refused():
     with pytest.raises(JacError, match="after the text read its running_mean"):
         api.evaluate("bn = nn.BatchNorm1d(3); m = bn.running_mean; y = bn(x); m", {"x": X})
+
+
+@pytest.mark.parametrize("text,says", [
+    ("y = x.copy(); y.sort(); y", "y = np.sort(y)"),
+    ("y = [3.0, 1.0]; y.sort(); x", "y = sorted(y)"),
+    ("y = x.copy(); y.fill(2.0); y", "np.full_like(y, v)"),
+    ("y = x.copy(); y.partition(1); y", "np.partition(y, k)"),
+    ("y = x.copy(); y.resize(3); y", "y.reshape"),
+    ("y = np.zeros(3); np.put(y, [0, 2], x[:2]); y", "torch.put(a, ind, v)"),
+    ("w = torch.zeros(3); nn.init.constant_(w, 2.0); w * x", "nn.init.constant_(w, ...) writes new values"),
+    ("w = torch.zeros(3); torch.nn.init.zeros_(w); w * x", "torch.nn.init.zeros_(w, ...)"),
+])
+def test_numpys_writes_in_place_that_jac_does_not_read_say_what_to_write(text, says):
+    """They were "this statement's value is never used"; NumPy changes the array, so jac says what to write."""
+    with pytest.raises(JacError) as err:
+        api.evaluate(text, {"x": np.array([3.0, 1.0, 2.0])})
+    assert says in err.value.message
+
+
+def test_what_the_hints_say_to_write_is_read():
+    x = np.array([3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(api.evaluate("y = x.copy(); y = np.sort(y); y", {"x": x}), np.sort(x))
+    np.testing.assert_array_equal(api.evaluate("y = np.zeros(3); y = torch.put(y, torch.tensor([0, 2]), x[:2]); y",
+                                               {"x": x}), [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(api.evaluate("y = np.zeros(3); y[np.unravel_index([0, 2], y.shape)] = x[:2]; y",
+                                               {"x": x}), [3.0, 0.0, 1.0])

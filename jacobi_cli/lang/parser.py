@@ -755,6 +755,9 @@ class _Lowering:
                 raise JacParseError(f"out= writes the result into an array, which jac does not read: assign it "
                                     f"instead ({ast.unparse(out.value)} = {ast.unparse(stmt.value.func)}(...) without "
                                     "out=)", self.source.at(out))
+            hint = _in_place_hint(stmt.value)
+            if hint is not None:  # y.sort(), y.fill(0), np.put(y, ...): NumPy's writes jac does not read
+                raise JacParseError(hint, self.source.at(stmt))
             # an expression statement writes nothing (y.add_(1) and np.put_along_axis do): a slip, 1;2 for [1, 2]
             raise JacParseError("this statement's value is never used: only the last statement is the result "
                                 "(for several outputs list them, a, b; to use a value later, name it, a = ...; "
@@ -3982,6 +3985,37 @@ def _basic_index(node: ast.expr) -> bool:
 def _autodiff_call(node: ast.expr) -> bool:
     """``y.sum().backward()``, ``x.retain_grad()``: a call of an autodiff library's method."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _AUTODIFF_NAMES
+
+
+_IN_PLACE_METHODS = {  # NumPy's array methods (and a list's) that change the array and return None
+    "sort": "NumPy's {y}.sort() sorts {y} in place (PyTorch's returns the sorted values and leaves {y}): write "
+            "{y} = np.sort({y}), {y} = {y}.sort().values, or {y} = sorted({y}) for a list",
+    "fill": "NumPy's {y}.fill(v) writes v into every element of {y}: write {y} = np.full_like({y}, v)",
+    "partition": "NumPy's {y}.partition(k) reorders {y} in place: write {y} = np.partition({y}, k)",
+    "resize": "NumPy's {y}.resize(shape) changes {y} in place: write the reshape or the padding meant "
+              "({y} = {y}.reshape(...), {y} = np.pad({y}, ...))",
+    "reverse": "a list's {y}.reverse() reverses it in place: write {y} = {y}[::-1]",
+    "itemset": "{y}.itemset(i, v) writes into {y}: write {y}[i] = v",
+}
+
+
+def _in_place_hint(node: ast.expr):
+    """What to write instead of a statement that changes an array in place in a way jac does not read (NumPy's
+    ``y.sort()``, ``np.put(y, ...)``, ``nn.init.zeros_(w)``), or None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    name, owner = node.func.attr, ast.unparse(node.func.value)
+    if name in _IN_PLACE_METHODS and isinstance(node.func.value, (ast.Name, ast.Subscript, ast.Attribute)) \
+            and owner not in MODULES:
+        return _IN_PLACE_METHODS[name].format(y=owner)
+    if owner in ("np", "numpy") and name == "put":
+        return ("np.put(a, ind, v) writes into a's flattened elements in place, which jac does not read: write "
+                "a = torch.put(a, ind, v) with v as long as ind, or a[np.unravel_index(ind, a.shape)] = v")
+    if owner in ("nn.init", "torch.nn.init") and name.endswith("_"):
+        return (f"{owner}.{name}(w, ...) writes new values into w in place, which jac does not read: jac makes a "
+                "layer's parameters as PyTorch's constructors draw them (--seed); for other values, assign them "
+                "(w = torch.full_like(w, 0.5)) or bind the parameter as an input")
+    return None
 
 
 def _numpy_put(node: ast.expr) -> bool:
