@@ -102,3 +102,48 @@ def test_what_the_hints_say_to_write_is_read():
                                                {"x": x}), [3.0, 0.0, 1.0])
     np.testing.assert_array_equal(api.evaluate("y = np.zeros(3); y[np.unravel_index([0, 2], y.shape)] = x[:2]; y",
                                                {"x": x}), [3.0, 0.0, 1.0])
+
+
+ALIASES = [  # a write into one name seen through another: NumPy's value, or a refusal, never the value from before
+    "a = np.zeros((3, 3)); d = np.diagonal(a); a[0, 0] = 5.0; d + x",  # a view of a constant, folded by a copy
+    "a = np.zeros((3, 3)); d = a.diagonal(); a[1, 1] += 2.0; d * x",
+    "a = np.zeros((2, 3)); r = np.split(a, 2); a[0, 0] = 5.0; r[0][0] + x",
+    "a = np.zeros(3); l = [a]; a += 1.0; l[0] + x",  # a list holds the array itself
+    "a = np.zeros(3); l = [a, a * 2]; a[1] = 5.0; l[0] + x",
+    "a = np.zeros(3); t = (a,); a += 1.0; t[0] + x",
+    "a = np.zeros(3); l = [[a.T]]; a += 1.0; l[0][0] + x",
+    "a = np.zeros(3); l = [a]; l[0][0] = 4.0; a + x",
+    "a = np.zeros(3); d = {'k': a}; a += 1.0; d['k'] + x",
+    "a = np.zeros(3); b = np.asarray(a); b[0] = 1.0; a + x",
+    "a = np.zeros(3); b = a.view(); b[0] = 1.0; a + x",
+    "a = np.zeros(4); r = a.reshape(2, 2).T; a[1] = 5.0; r[0] + x[:2]",
+    "a = np.zeros(3); b = np.array(a); b[0] = 1.0; a + x",  # copies: answered
+    "a = np.zeros(3); b = np.array(a); b[0] = 1.0; b + x",
+    "a = np.zeros(3); b = a.astype(np.float64); b[0] = 1.0; a + b + x",
+    "a = np.zeros(3); b = np.array(a, copy=False) if False else a; b[0] = 1.0; a + x",
+]
+ANSWERED = {ALIASES[12], ALIASES[13], ALIASES[14]}
+
+
+@pytest.mark.parametrize("text", ALIASES)
+def test_a_write_seen_through_another_name_is_numpys_or_refused(text):
+    x = np.array([1.0, 2.0, 3.0])
+    env = {"np": np, "x": x}
+    *statements, last = text.split("; ")
+    for statement in statements:
+        exec(statement, env)  # noqa: S102 - the test's own text
+    expected = eval(last, env)  # noqa: S307
+    try:
+        value = api.evaluate(text, {"x": x})
+    except JacError as err:
+        assert text not in ANSWERED, err.message
+        assert "shares its memory" in err.message or "only a name can be written into" in err.message
+        return
+    np.testing.assert_array_equal(value, expected)
+
+
+def test_numpys_view_without_arguments_and_a_dtype_view():
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(api.evaluate("y = x.view(); y * 2", {"x": x}), x * 2)
+    with pytest.raises(JacError, match="reinterprets the elements' bytes"):
+        api.evaluate("x.view(np.int64)", {"x": x})

@@ -60,3 +60,26 @@ def test_instance_norm_and_native_batch_norm_move_them_as_pytorch(float64, text)
     np.testing.assert_allclose(value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
     jac = torch.autograd.functional.jacobian(lambda t: _torch(text, t), torch.tensor(INSTANCE))
     np.testing.assert_allclose(api.jacobian(text, {"x": INSTANCE})["x"], jac.numpy(), rtol=1e-10, atol=1e-12)
+
+
+TORCH_ALIASES = [  # a write seen through another name: PyTorch's value, or a refusal, never the value from before
+    "a = torch.zeros(3, 3); d = torch.diagonal(a); a[0, 0] = 5.0; d + x[0]",
+    "a = torch.zeros(3, 3); d = a.diagonal(); a[1, 1] += 2.0; d * x[1]",
+    "a = torch.zeros(3); l = [a, a]; a[1] = 5.0; l[0] + x[0]",
+    "a = torch.zeros(2, 3); r = a.unbind(0); a[0, 0] = 5.0; r[0] + x[0]",
+    "a = torch.zeros(3); b = torch.tensor(a); b[0] = 1.0; a + b + x[0]",
+    "a = torch.zeros(3); b = torch.as_tensor(a); b[0] = 1.0; a + x[0]",
+]
+
+
+@pytest.mark.parametrize("text", TORCH_ALIASES)
+def test_a_write_seen_through_another_name_is_pytorchs_or_refused(float64, text):  # noqa: F811
+    from jacobi_cli.errors import JacError
+
+    theirs = _torch(text, torch.tensor(X))
+    try:
+        value = api.evaluate(text, {"x": X})
+    except JacError as err:
+        assert "shares its memory" in err.message and "torch.tensor(a)" not in text
+        return
+    np.testing.assert_array_equal(value, theirs.numpy())

@@ -341,6 +341,9 @@ class Builder:
         # the parser's builder (it sets ``typing``; see ir/dtypes.py)
         self.typing = False
         self.booleans: set[int] = set()  # nodes holding booleans (0/1 masks), for ~ & | and x[mask]
+        # a constant folded from a view op (reshape, transpose, any index) -> its argument's node: the libraries'
+        # view of a constant, which the fold may have copied (np.diagonal's index), for the parser's Memory
+        self.folded_views: dict[int, int] = {}
         # (op, shape, shape) -> the result shape of an element-wise binary op, its shape rule and
         # size check passed: a long sum of like terms applies the rule once, not per node
         self._binary_shapes: dict = {}
@@ -584,13 +587,13 @@ class Builder:
         return out
 
     def _fold(self, op, tracers, params, position) -> Tracer:
-        if self.typed or self.pyints:
-            folded = self._fold_typed(op, tracers, params, position)
-            if folded is not None:
-                return folded
-        folded = self._fold_float(op, tracers, params, position)
-        if self.random and any([t.id in self.random for t in tracers]):
-            self.random = self.random | {folded.id}
+        folded = self._fold_typed(op, tracers, params, position) if self.typed or self.pyints else None
+        if folded is None:
+            folded = self._fold_float(op, tracers, params, position)
+            if self.random and any([t.id in self.random for t in tracers]):
+                self.random = self.random | {folded.id}
+        if op.view is not None and tracers:
+            self.folded_views[folded.id] = tracers[0].id
         return folded
 
     def _fold_typed(self, op, tracers, params, position):

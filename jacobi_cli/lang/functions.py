@@ -469,6 +469,11 @@ def _reshape(b, args, kwargs, position):
     if unknown:
         raise JacValueError(f"reshape(): the argument '{sorted(unknown)[0]}' is not supported by jac", position)
     parts = rest + [kwargs[k] for k in ("shape", "newshape") if k in kwargs]
+    if not parts and b.call == ".view()":  # NumPy's a.view(): a view of the whole array, as it is
+        return b.apply("reshape", x, shape=tuple(x.shape), position=position)
+    if any(isinstance(p, Static) and isinstance(p.value, DType) for p in parts):
+        raise JacValueError(f"{b.call or 'view'}: a dtype reinterprets the elements' bytes, which jac does not do "
+                            "(it computes in --dtype); write .to(dtype) or .astype(dtype) for a conversion", position)
     shape = resolve_shape(x, tuple(i for p in parts for i in static_ints(b, p, "reshape sizes", position)), position)
     if order == "F":  # column-major: the reversed axes reshaped to the reversed shape, reversed back
         flipped = b.apply("reshape", transpose_all(b, x, position), shape=shape[::-1], position=position)

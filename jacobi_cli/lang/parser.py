@@ -1680,6 +1680,9 @@ class _Lowering:
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
             self.memory.bind(target, value, _is_copy(stmt.value) or _advanced(stmt.value, value, self.b))
+            held = [n for n in _displayed_names(stmt.value) if n in self.memory.tokens]
+            if held:  # l = [a, b]: Python's list holds a and b themselves, so a write into a changes l[0]
+                self.memory.tokens[target] = self.memory.tokens[target].union(*(self.memory.tokens[n] for n in held))
             return value
         if isinstance(stmt, ast.Expr) and _in_place_method(stmt.value):  # y.add_(1): PyTorch's in-place methods
             return self.in_place(stmt.value)
@@ -4042,11 +4045,37 @@ def _advanced(node, value, b) -> bool:
     return made.op == "getitem" and any(isinstance(i, np.ndarray) for i in made.params["index"])
 
 
+def _displayed_names(node: ast.expr) -> list:
+    """The names a list or tuple display holds (``[a, b]``, ``(a, [b.T, c[0]])``: a, b, c), whose arrays Python's
+    list holds themselves (jac stacks them into one array, a copy)."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return []
+    names = []
+    for element in node.elts:
+        element = element.value if isinstance(element, ast.Starred) else element
+        while isinstance(element, (ast.Subscript, ast.Attribute)):
+            element = element.value
+        if isinstance(element, ast.Name):
+            names.append(element.id)
+        elif isinstance(element, (ast.List, ast.Tuple)):
+            names += _displayed_names(element)
+    return names
+
+
 def _is_copy(node: ast.expr) -> bool:
-    """``x.clone()``, ``torch.clone(x)``, ``x.copy()``, ``np.copy(x)``: a new buffer, whatever
-    jac's graph makes of it (it returns the argument's node)."""
-    return isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)) and \
-        (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) in ("clone", "copy")
+    """``x.clone()``, ``torch.clone(x)``, ``x.copy()``, ``np.copy(x)``, and the calls that copy unless told not to,
+    ``np.array(x)``, ``torch.tensor(x)``, ``x.astype(t)``: a new buffer, whatever jac's graph makes of it (it
+    returns the argument's node)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))):
+        return False
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+    if name in ("clone", "copy"):
+        return True
+    told = any(k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value is True)
+               for k in node.keywords)
+    owner = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    return not told and (name == "astype" and owner not in MODULES or (owner, name) in (
+        ("np", "array"), ("numpy", "array"), ("torch", "tensor")))
 
 
 def _integers_first(index: tuple) -> tuple:

@@ -530,6 +530,9 @@ class Memory:
             if op is not None and node.args and (op.view is not None or (node.op == "einsum" and len(node.args) == 1)):
                 i = node.args[0]
                 continue
+            if node.op == "const" and i in self.b.folded_views:  # a view of a constant, folded: its argument's
+                i = self.b.folded_views[i]  # buffers, as of an array the inputs reach (np.diagonal of a constant)
+                continue
             if node.op == "const" and isinstance(node.value, np.ndarray):  # a view of a constant is folded
                 shared = [t for j, t in self.by_node.items() if nodes[j].op == "const"
                           and isinstance(nodes[j].value, np.ndarray) and np.may_share_memory(nodes[j].value,

@@ -222,8 +222,9 @@ names on this page are known.
   array of its own (`y = x * 2`, `y = x.clone()`, `y = torch.zeros(3)`), which no other name can see. Refused,
   saying why: writing into an input or a view or alias of one (PyTorch's "a leaf Variable that requires grad
   is being used in an in-place operation"; NumPy would change the input); writing into `y` while another name
-  shares its memory (`z = y`, `z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`: both
-  libraries would change `z` too); a result that does not fit `y` (`y += big`: both libraries refuse); an
+  shares its memory (`z = y`, `z = y[1:]`, `y.T`, `y.reshape(...)`, `y.view(...)`, `torch.split(y, 2)`,
+  `np.diagonal(y)`, a list holding it, `l = [y]`: both libraries would change `z` too; `np.array(y)`,
+  `torch.tensor(y)` and `y.astype(t)` copy, as `y.clone()` does); a result that does not fit `y` (`y += big`: both libraries refuse); an
   index naming one element twice (`y[[0, 0]] = v`: PyTorch leaves the winner undefined). `v` broadcasts to
   the elements written; a boolean mask computed from the inputs (`y[y < 0] = 0`) is read at the given
   values, as `x[mask]` is. `y` is then rebound to the written array, and derivatives flow as PyTorch's
