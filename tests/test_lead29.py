@@ -147,3 +147,86 @@ def test_numpys_view_without_arguments_and_a_dtype_view():
     np.testing.assert_array_equal(api.evaluate("y = x.view(); y * 2", {"x": x}), x * 2)
     with pytest.raises(JacError, match="reinterprets the elements' bytes"):
         api.evaluate("x.view(np.int64)", {"x": x})
+
+
+LISTS = [  # Python's lists are shared objects: what Python computes, or a refusal, never a list from before a change
+    "a = [x]\nb = a\na.append(x * 2)\nlen(b) * x",
+    "a = [x]\nb = a\na.append(x * 2)\nb[1]",
+    "a = []\nb = a\na.append(x * 2)\nb[0]",
+    "a = [x]\nb = a\na.extend([x * 2, x])\nsum(b)",
+    "a = [x]\nb = a\na += [x * 2]\nsum(b)",
+    "a = [x]\nb = a\na *= 2\nlen(b) * x",
+    "s = [1, 2]\nt = s\ns += [3]\nlen(t) * x",
+    "a = (x,)\nb = a\na += (x * 2,)\nlen(b) * x",  # a tuple's += makes a new one
+    "s = x.shape\nt = s\ns += (1,)\nlen(t) * x",
+    "a = [x]\nb = a\na = a + [x * 2]\nsum(b)",
+    "a = [x]\nb = list(a)\na.append(x * 2)\nsum(b)",
+    "a = [x]\nb = a[:]\na.append(x * 2)\nsum(b)",
+    "a = [x]\nb = [a]\na.append(x * 2)\nlen(b[0]) * x",
+    "a = [x]\nd = {'k': a}\na.append(x * 2)\nlen(d['k']) * x",
+    "def f(l):\n    l.append(x * 2)\n    return x\na = [x]\ny = f(a)\nlen(a) * y",
+    "def f(t):\n    l = [t]\n    l.append(t * 2)\n    return sum(l)\nf(x)",
+    "def f(t):\n    l = [t]\n    m = l\n    l += [t]\n    return sum(m)\nf(x)",
+]
+
+
+@pytest.mark.parametrize("text", LISTS)
+def test_a_lists_change_in_place_is_pythons_or_refused(text):
+    x = np.array([1.0, 2.0, 3.0])
+    env = {"np": np, "x": x}
+    *statements, last = text.split("\n")
+    exec("\n".join(statements), env)  # noqa: S102 - the test's own text
+    expected = eval(last, env)  # noqa: S307
+    try:
+        value = api.evaluate(text, {"x": x})
+    except JacError as err:
+        assert "holds too" in err.message and ("[a]" in text or "{'k': a}" in text or "def f(l)" in text), err.message
+        return
+    np.testing.assert_array_equal(value, expected)
+
+
+ITEMS = [  # an item of a list or a dict written: Python's value, every name holding the one object seeing it
+    "a = [x, 2 * x]\na[0] = 3 * x\na[0] + a[1]",
+    "a = [x, 2 * x]\nb = a\na[-1] += x\nb[1]",
+    "a = [x, 2 * x]\ni = 1\na[i] = x * 5\na[1]",
+    "outs = [x, x]\nfor i in range(2):\n    outs[i] = outs[i] * (i + 2)\nouts[0] + outs[1]",
+    "d = {}\ne = d\nd['k'] = x\ne['k']",
+    "d = {'k': x * 1}\ne = d\nd['k'] += x\ne['k']",
+    "d = {'k': x}\nl = [d]\nd['k'] = 2 * x\nl[0]['k']",
+]
+
+
+@pytest.mark.parametrize("text", ITEMS)
+def test_an_item_written_into_a_list_or_dict_is_pythons_or_refused(text):
+    x = np.array([1.0, 2.0, 3.0])
+    env = {"np": np, "x": x}
+    *statements, last = text.split("\n")
+    exec("\n".join(statements), env)  # noqa: S102 - the test's own text
+    expected = eval(last, env)  # noqa: S307
+    try:
+        value = api.evaluate(text, {"x": x})
+    except JacError as err:
+        assert "holds too" in err.message and "l = [d]" in text, err.message
+        return
+    np.testing.assert_array_equal(value, expected)
+
+
+def test_a_list_item_written_out_of_range_or_at_a_computed_index_or_into_an_input_is_refused():
+    for text, says in (("a = [x, x]\na[2] = x\na[0]", "out of range"),
+                       ("a = [x, x]\na[x > 1] = x\na[0]", "one constant integer index"),
+                       ("d = {'k': x}\nd['k'] += x\nx", "the item is the input 'x'"),  # NumPy would add into x
+                       ("y = x * 1\na = [y]\na[0] *= 2\ny", "the item is 'y'")):
+        with pytest.raises(JacError, match=says):
+            api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
+
+
+@pytest.mark.parametrize("text,says", [
+    ("a = [x, 2 * x]\na.insert(0, x)\na[0]", "a = a[:i] + [v] + a[i:]"),
+    ("a = [x, 2 * x]\na.pop()\na[0]", "v = a[-1] and a = a[:-1]"),
+    ("a = [x, 2 * x]\na.clear()\nx", "a = []"),
+    ("a = [x, 2 * x]\na.remove(x)\na[0]", "without v"),
+])
+def test_a_lists_other_changes_in_place_say_what_to_write(text, says):
+    with pytest.raises(JacError) as err:
+        api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
+    assert says in err.value.message

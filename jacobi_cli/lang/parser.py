@@ -1692,10 +1692,21 @@ class _Lowering:
             return self.write(stmt.targets[0], stmt.value, None)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
                 and stmt.target.id in self.sequence_names:  # y = [1, 2]; y += [3]: Python's list, y = y + [3]
-            read = ast.copy_location(ast.Name(id=stmt.target.id, ctx=ast.Load()), stmt.target)
+            name, current = stmt.target.id, self.scope.get(stmt.target.id)
+            listed = name not in self.tuple_names and isinstance(stmt.op, (ast.Add, ast.Mult))
+            holders = self.same_list(name, current, f"{name} {_BINOP_TEXT[type(stmt.op)]}= ...",
+                                     self.source.at(stmt)) if listed else [name]
+            read = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), stmt.target)
             combined = ast.copy_location(ast.BinOp(left=read, op=stmt.op, right=stmt.value), stmt)
             ast.fix_missing_locations(combined)
-            return self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=combined), stmt))
+            found = self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=combined), stmt))
+            for held in holders[1:]:  # a list's += and *= change it in place: b = a sees it (a tuple's make anew)
+                self.scope[held] = self.scope[name]
+                if name in self.sequence_names:
+                    self.sequence_names.add(held)
+                if name in self.memory.tokens:
+                    self.memory.tokens[held] = self.memory.tokens[name]
+            return found
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, (ast.Name, ast.Subscript)):
             return self.write(stmt.target, stmt.value, stmt.op)
         if isinstance(stmt, ast.For):
@@ -1737,11 +1748,29 @@ class _Lowering:
             added = list(value)
         else:
             added = [value]
-        self.scope[name] = Items((list(current) if isinstance(current, Items) else []) + added)
-        # a = xs[0] reaches what the list holds (.scatter.Memory); xs.append(y.clone()) holds a new buffer
-        self.memory.holds(name, added, fresh=call.func.attr == "append" and _is_copy(call.args[0]))
-        self.sequence_names.discard(name)
+        longer = Items((list(current) if isinstance(current, Items) else []) + added)
+        for held in self.same_list(name, current, f"{name}.{call.func.attr}(...)", position):
+            self.scope[held] = longer
+            # a = xs[0] reaches what the list holds (.scatter.Memory); xs.append(y.clone()) holds a new buffer
+            self.memory.holds(held, added, fresh=call.func.attr == "append" and _is_copy(call.args[0]))
+            self.sequence_names.discard(held)
         return True
+
+    def same_list(self, name: str, current, what: str, position: int) -> list:
+        """``name`` and every other name holding the very list it holds (``b = a``): Python's ``a.append(v)``
+        changes the one list they all hold, and jac rebinds each of them. Refused where the list is held where jac
+        cannot rebind it: inside another list or a dict (``b = [a]``, ``d = {'k': a}``), or by a name of the
+        caller of the function changing it (``def f(l): l.append(v)``)."""
+        holders = [name] + [n for n, v in self.scope.items() if n != name and v is current]
+        outside = [n for n in holders if self.locals is not None and n not in self.locals[1]]
+        inside = [n for n, v in self.scope.items() if n not in holders and _holds(v, current)]
+        if outside or inside:
+            where = f"'{(inside or outside)[0]}'"
+            kind = "dict" if type(current) is Dict else "list"
+            raise JacValueError(f"{what} changes the {kind} '{name}' in place, which {where} holds too (Python's "
+                                f"{kind}s are shared, jac's are values it rebinds by name): build the {kind} before "
+                                f"putting it into another, or return it from the function and assign it", position)
+        return holders
 
     def appended_module(self, call: ast.Call, name: str, current, value, position: int) -> bool:
         """``layers.append(nn.Linear(3, 3))`` / ``layers.extend([...])`` of a list of modules (``layers = []``),
@@ -1750,8 +1779,10 @@ class _Lowering:
         if not all(isinstance(m, (Module, Sequential, Instance)) for m in added):
             raise JacValueError(f"{name}.{call.func.attr}(...): '{name}' is a list of modules, and this is not one",
                                 position)
-        self.scope[name] = Listed((list(current) if isinstance(current, Listed) else []) + added)
-        self.sequence_names.discard(name)
+        longer = Listed((list(current) if isinstance(current, Listed) else []) + added)
+        for held in self.same_list(name, current, f"{name}.{call.func.attr}(...)", position):
+            self.scope[held] = longer
+            self.sequence_names.discard(held)
         return True
 
     def loop(self, stmt: ast.For, where: str | None):
@@ -1806,6 +1837,9 @@ class _Lowering:
         name = named.id
         if type(self.scope.get(name)) is Dict:  # params['W'] = v: the name bound to a new dict (.trees)
             return self.dict_write(name, target, value_node, op, what, position)
+        if type(self.scope.get(name)) is Items and self.scope[name].display == "list" \
+                and isinstance(target, ast.Subscript):  # outs[0] = v: Python's list item written
+            return self.list_write(name, target, value_node, op, what, position)
         y = self.target(name, named, what, position)
         self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
@@ -1832,6 +1866,51 @@ class _Lowering:
             new = self.write_at(y, target, value, op, what, position)
         return self.rebind(name, new)
 
+    def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
+        """``outs[i] = v`` (and ``outs[i] += v``) of a list of arrays: the item replaced in the one list every name
+        holding it sees (:meth:`same_list`); an index that is not one constant integer is refused."""
+        current = self.scope[name]
+        index = self.expression(target.slice)
+        held = self.b.nodes[index.id] if isinstance(index, Tracer) else None
+        if held is None or held.op != "const" or np.ndim(held.value) != 0 or not float(held.value).is_integer() \
+                or is_boolean(self.b, index):
+            raise JacValueError(f"{what}: an item of the list '{name}' is written at one constant integer index "
+                                f"(outs[0] = v)", self.source.at(target.slice))
+        i = int(held.value)
+        if not -len(current) <= i < len(current):
+            raise JacValueError(f"{what}: list assignment index {i} out of range for the {len(current)} items of "
+                                f"'{name}'", self.source.at(target.slice))
+        value = self.expression(value_node)
+        if op is not None:
+            if type(op) not in _BINOPS:
+                raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
+            self.item_check(current[i], name, current, what, position)
+            value = self.arithmetic(_BINOPS[type(op)], current[i], value, position)
+        items = list(current)
+        items[i] = value
+        new = Items(items)
+        new.display = "list"
+        for holder in self.same_list(name, current, what, position):
+            self.scope[holder] = new
+            self.memory.holds(holder, [value], fresh=op is not None or _is_copy(value_node))
+        return new
+
+    def item_check(self, item, name: str, container, what: str, position: int) -> None:
+        """``outs[0] += v`` / ``d['k'] += v``: NumPy and PyTorch add into the array the item holds, so refuse where
+        that array is an input or another name sees it (as a write into a name is refused, ``Memory.check``)."""
+        if not isinstance(item, Tracer):
+            return
+        tokens = self.memory._base(item)
+        holders = set(self.same_list(name, container, what, position))
+        inputs = sorted(t[1] for t in tokens if isinstance(t, tuple))
+        others = sorted(n for n, t in self.memory.tokens.items() if n not in holders and t & tokens)
+        if inputs or others:
+            seen = f"the input '{inputs[0]}'" if inputs else f"'{others[0]}'"
+            raise JacValueError(f"{what}: the item is {seen} or shares its memory with it, and NumPy and PyTorch "
+                                f"add into that array itself (PyTorch refuses it for an input that requires grad), "
+                                f"which jac's values cannot follow; write the item anew ({what.split(' ')[0]} = "
+                                f"{what.split(' ')[0]} + ...)", position)
+
     def dict_write(self, name: str, target, value_node: ast.expr, op, what: str, position: int):
         """``d['W'] = v`` (and ``d['W'] += v``) of a dict: ``d`` bound to a new dict, as the text is functional."""
         if not isinstance(target, ast.Subscript) or isinstance(target.slice, (ast.Slice, ast.Tuple)):
@@ -1841,11 +1920,15 @@ class _Lowering:
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
+            self.item_check(self.scope[name].get(key, position), name, self.scope[name], what, position)
             value = self.arithmetic(_BINOPS[type(op)], self.scope[name].get(key, position), value, position)
-        self.scope[name] = self.scope[name].with_item(key, value, position)
-        # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
-        self.memory.holds(name, _held_arrays(value), fresh=op is not None or _is_copy(value_node))
-        return self.scope[name]
+        current = self.scope[name]
+        new = current.with_item(key, value, position)
+        for holder in self.same_list(name, current, what, position):  # e = d: Python's one dict, written
+            self.scope[holder] = new
+            # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
+            self.memory.holds(holder, _held_arrays(value), fresh=op is not None or _is_copy(value_node))
+        return new
 
     def in_place(self, call: ast.Call):
         """``y.NAME_(...)`` as a statement: ``y = y.NAME(...)`` where that is what PyTorch computes in
@@ -3424,6 +3507,10 @@ class _Lowering:
                     (literal and held.value.size and value.id not in self.b.pyints):
                 raise JacValueError("torch.Size() takes integers, as torch.Size([2, 3]) or torch.Size(x.shape)",
                                     self.source.at(node))
+        if isinstance(value, Items):  # list(a): a new list, which a.append(...) later leaves as it is
+            copied = Items(value)
+            copied.fields, copied.display = value.fields, value.display
+            return copied
         return value
 
     def sequence_comparison(self, node: ast.Compare, op: str, left, right, position: int):
@@ -3999,6 +4086,12 @@ _IN_PLACE_METHODS = {  # NumPy's array methods (and a list's) that change the ar
               "({y} = {y}.reshape(...), {y} = np.pad({y}, ...))",
     "reverse": "a list's {y}.reverse() reverses it in place: write {y} = {y}[::-1]",
     "itemset": "{y}.itemset(i, v) writes into {y}: write {y}[i] = v",
+    "insert": "a list's {y}.insert(i, v) changes it in place, which jac does not read: write "
+              "{y} = {y}[:i] + [v] + {y}[i:]",
+    "pop": "a list's {y}.pop() removes its last item in place, which jac does not read: write v = {y}[-1] and "
+           "{y} = {y}[:-1]",
+    "remove": "a list's {y}.remove(v) changes it in place, which jac does not read: write the list without v",
+    "clear": "a list's {y}.clear() empties it in place, which jac does not read: write {y} = []",
 }
 
 
@@ -4043,6 +4136,15 @@ def _advanced(node, value, b) -> bool:
         return False
     made = b.nodes[value.id]
     return made.op == "getitem" and any(isinstance(i, np.ndarray) for i in made.params["index"])
+
+
+def _holds(container, value) -> bool:
+    """Does a list, tuple or dict of the text hold ``value`` itself, at any depth?"""
+    if isinstance(container, (Items, Listed)):
+        return any(item is value or _holds(item, value) for item in container)
+    if type(container) is Dict:
+        return any(item is value or _holds(item, value) for item in container.values())
+    return False
 
 
 def _displayed_names(node: ast.expr) -> list:
