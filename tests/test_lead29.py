@@ -230,3 +230,9 @@ def test_a_lists_other_changes_in_place_say_what_to_write(text, says):
     with pytest.raises(JacError) as err:
         api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
     assert says in err.value.message
+
+
+def test_pythons_own_syntax_message_is_not_said_twice():
+    with pytest.raises(JacError) as err:
+        api.evaluate("sin(x)", {"x": "[1 2 3]"})
+    assert "forgot a comma" in err.value.message and err.value.message.count("invalid syntax") == 1

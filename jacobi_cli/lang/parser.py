@@ -422,8 +422,8 @@ def _ast_tree(source: Source) -> ast.Module:
             if product is not None:  # 2x for 2*x, as written on paper
                 raise JacParseError(f"invalid syntax: {product[0]}{product[1]} is no number or name; for a product "
                                     f"write {product[0]}*{product[1]}", position - product[2]) from None
-        raise JacParseError("invalid syntax" if detail == "invalid syntax" else f"invalid syntax: {detail}",
-                            position) from None
+        raise JacParseError("invalid syntax" if detail == "invalid syntax" else detail if
+                            detail.startswith("invalid syntax") else f"invalid syntax: {detail}", position) from None
     except (RecursionError, MemoryError):
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
                             "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
