@@ -236,3 +236,11 @@ def test_pythons_own_syntax_message_is_not_said_twice():
     with pytest.raises(JacError) as err:
         api.evaluate("sin(x)", {"x": "[1 2 3]"})
     assert "forgot a comma" in err.value.message and err.value.message.count("invalid syntax") == 1
+
+
+def test_tied_parameters_are_refused_saying_what_to_write():
+    text = "fc1 = nn.Linear(3, 3)\nfc2 = nn.Linear(3, 3)\nfc2.weight = fc1.weight\nfc2(fc1(x)).sum()"
+    with pytest.raises(JacError, match=r"tied parameters \('fc2.weight = fc1.weight'"):
+        api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
+    tied = "fc1 = nn.Linear(3, 3)\nh = fc1(x)\n(F.linear(h, fc1.weight)).sum()"  # what it says to write is read
+    assert np.isfinite(api.evaluate(tied, {"x": np.array([1.0, 2.0, 3.0])}))

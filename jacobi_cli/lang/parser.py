@@ -4000,7 +4000,13 @@ def _statement_words(stmt: ast.stmt) -> str:
     if isinstance(stmt, ast.Assign):
         if len(stmt.targets) > 1:
             return "chained assignments to other than names ('a = y[0] = EXPR')"
-        return "assignments to an attribute ('y.NAME = EXPR')" if isinstance(stmt.targets[0], ast.Attribute) \
+        target = stmt.targets[0]
+        if isinstance(target, ast.Attribute) and target.attr in ("weight", "bias") \
+                and isinstance(stmt.value, ast.Attribute) and stmt.value.attr in ("weight", "bias"):
+            return (f"tied parameters ('{ast.unparse(target)} = {ast.unparse(stmt.value)}': jac makes each layer's "
+                    "parameters its own inputs, so one shared by two layers would be read as two; write the second "
+                    "layer's call with the first's parameter, F.linear(h, enc.weight))")
+        return "assignments to an attribute ('y.NAME = EXPR')" if isinstance(target, ast.Attribute) \
             else "assignments to this target"
     if isinstance(stmt, ast.AugAssign):
         return "augmented assignments to an attribute"
