@@ -244,3 +244,15 @@ def test_tied_parameters_are_refused_saying_what_to_write():
         api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
     tied = "fc1 = nn.Linear(3, 3)\nh = fc1(x)\n(F.linear(h, fc1.weight)).sum()"  # what it says to write is read
     assert np.isfinite(api.evaluate(tied, {"x": np.array([1.0, 2.0, 3.0])}))
+
+
+def test_numpy_of_a_tensor_that_requires_grad_is_refused_and_tolist_has_no_derivative():
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(JacError, match=r"Can't call numpy\(\) on Tensor that requires grad"):
+        api.evaluate("(x * x.numpy().sum()).sum()", {"x": x})
+    jac = api.jacobian("(x * x.detach().numpy().sum()).sum()", {"x": x})["x"]
+    np.testing.assert_array_equal(jac, [6.0, 6.0, 6.0])
+    for text, expected in (("(x * sum(x.tolist())).sum()", 6.0), ("(x * x.tolist()[0]).sum()", 1.0)):
+        np.testing.assert_array_equal(api.jacobian(text, {"x": x})["x"], [expected] * 3)  # PyTorch's: no derivative
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert api.evaluate("A.tolist()[1][0] * A", {"A": A})[0, 0] == 3.0

@@ -1963,7 +1963,37 @@ for _name, _kind in DTYPES.items():  # np.float32(x), np.int64(x), np.bool_(x): 
 variant("method", "where")(_method_where)
 variant("method", "polygamma")(_method_polygamma)
 variant("method", "to")(_method_to)
-FUNCTIONS["numpy"] = _identity("numpy")  # x.detach().numpy()
+
+
+def _method_numpy(b, args, kwargs, position):
+    """PyTorch's ``t.numpy()``: an ndarray of t's values, which autograd does not see (``x.detach().numpy()``);
+    refused, as PyTorch refuses it, of a tensor that requires grad (its derivative would be lost silently)."""
+    a = arguments("numpy", args, kwargs, {"x": REQUIRED, "force": False}, position)
+    x = tensor(b, a["x"], "numpy", position)
+    if b.nodes[x.id].requires_grad:
+        raise JacValueError("x.numpy() of a tensor that requires grad: PyTorch refuses it (\"Can't call numpy() on "
+                            "Tensor that requires grad\"); write x.detach().numpy() for its values without a "
+                            "derivative, or keep the computation in torch", position)
+    return x
+
+
+def _method_tolist(b, args, kwargs, position):
+    """``t.tolist()`` / NumPy's ``a.tolist()``: Python numbers, without a derivative (as PyTorch's, which autograd
+    does not see): a number of a 0-d array, else a list of the rows' lists."""
+    x = detached(b, tensor(b, arguments("tolist", args, kwargs, {"x": REQUIRED}, position)["x"], "tolist",
+                                position), position)
+
+    def rows(t):
+        if t.ndim == 0:
+            return t
+        out = Items(rows(_take(b, t, (i,), position)) for i in range(_concrete(t, "tolist", position)[0]))
+        out.display = "list"
+        return out
+    return rows(x)
+
+
+variant("method", "numpy")(_method_numpy)
+variant("method", "tolist")(_method_tolist)
 FUNCTIONS["fabs"] = FUNCTIONS["abs"]
 FUNCTIONS["positive"] = _identity("positive")
 
