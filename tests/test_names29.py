@@ -184,7 +184,6 @@ def test_linear_cross_entropy_is_cross_entropy_of_the_linear_map():
     ("lax.complex(x, x)", ("real", "two real arrays")), ("lax.real(x)", ("real", "its own real part")),
     ("lax.imag(x)", ("zeros_like",)), ("lax.conj(x)", ("own conjugate",)), ("lax.fft(x, 0, (5,))", ("Fourier",)),
     ("lax.bitcast_convert_type(x, jnp.int64)", ("bits",)),
-    ("lax.custom_linear_solve(lambda v: v, x, lambda mv, b: b)", ("jnp.linalg.solve",)),
     ("lax.custom_root(lambda v: v, x, lambda f, x0: x0, lambda g, y: y)", ("Newton",)),
     ("lax.scatter_apply(x, x, jnp.sin, None)", ("x.at[idx]",)),
     ("lax.psum(x, 'i')", ("axis_name", "jnp.sum(x)")),
@@ -205,3 +204,41 @@ def test_refused_saying_why_and_what_to_write(code, words):
     for word in words:
         assert word in message, (word, message)
     assert code.split("(")[0] in message  # the name as written
+
+
+# --- jax.lax.custom_linear_solve: solve's value, the implicit derivative ------------------------------------------
+
+M2 = np.array([[2.0, 1.0], [1.0, 3.0]])
+SOLVE = "lax.custom_linear_solve(lambda v: (a @ v) * t[0], t[1:], lambda mv, r: jnp.linalg.solve(a * t[0], r))"
+
+
+def test_custom_linear_solve_is_the_solution_and_its_implicit_derivative():
+    t, a = np.array([1.5, 0.3, -0.7]), M2
+    np.testing.assert_array_equal(value(SOLVE, t=t, a=a), value("jnp.linalg.solve(a * t[0], t[1:])", t=t, a=a))
+    direct = api.jacobian(HEAD + "jnp.linalg.solve(a * t[0], t[1:])", {"t": t, "a": a})
+    ours = api.jacobian(HEAD + SOLVE, {"t": t, "a": a})
+    for k in ("t", "a"):
+        np.testing.assert_allclose(ours[k], direct[k], rtol=1e-13, atol=1e-15)
+    assert_derivatives_are_central_differences(HEAD + SOLVE, {"t": t, "a": a})
+    assert_kernels_agree(HEAD + SOLVE, {"t": t, "a": a})
+    second = api.hessian(HEAD + f"jnp.sum({SOLVE} ** 2)", {"t": t, "a": a}, wrt=["t"])
+    expected = api.hessian(HEAD + "jnp.sum(jnp.linalg.solve(a * t[0], t[1:]) ** 2)", {"t": t, "a": a}, wrt=["t"])
+    np.testing.assert_allclose(np.asarray(second[("t", "t")]), np.asarray(expected[("t", "t")]), rtol=1e-12, atol=1e-14)
+
+
+def test_custom_linear_solve_refuses_what_jax_would_differentiate_otherwise():
+    t = np.array([1.5, 0.3, -0.7])
+    assert "does not solve" in refusal("lax.custom_linear_solve(lambda v: a @ v, t[1:], lambda mv, r: r)", t=t, a=M2)
+    assert "not linear" in refusal("lax.custom_linear_solve(lambda v: a @ v + 1, t[1:], "
+                                   "lambda mv, r: jnp.linalg.solve(a, r - 1))", t=t, a=M2)
+    assert "has_aux" in refusal("lax.custom_linear_solve(lambda v: a @ v, t[1:], lambda mv, r: r, has_aux=True)",
+                                t=t, a=M2)
+    assert "one vector" in refusal("lax.custom_linear_solve(lambda v: a @ v, a, lambda mv, r: r)", t=t, a=M2)
+    assert "shape (2,)" in refusal("lax.custom_linear_solve(lambda v: a @ v, t[1:], lambda mv, r: r[0])", t=t, a=M2)
+
+
+def test_custom_linear_solve_symmetric_must_be_symmetric():
+    t = np.array([1.5, 0.3, -0.7])
+    code = "lax.custom_linear_solve(lambda v: a @ v, t[1:], lambda mv, r: jnp.linalg.solve(a, r), symmetric=True)"
+    assert "not symmetric" in refusal(code, t=t, a=np.array([[2.0, 1.0], [0.5, 3.0]]))
+    np.testing.assert_array_equal(value(code, t=t, a=M2), np.linalg.solve(M2, t[1:]))

@@ -106,3 +106,41 @@ TORCH_TEXTS = [
 @pytest.mark.parametrize("code, inputs", TORCH_TEXTS, ids=[t[0][:60] for t in TORCH_TEXTS])
 def test_agrees_with_pytorch(torch64, code, inputs):
     assert_agrees_with_pytorch(torch64, TORCH_HEAD + code, inputs)
+
+
+SOLVES = [  # JAX's reverse mode needs transpose_solve, or symmetric=True of a symmetric matrix
+    HEAD + "lax.custom_linear_solve(lambda v: (a @ v) * t[0], t[1:], lambda mv, r: jnp.linalg.solve(a * t[0], r), "
+           "transpose_solve=lambda vm, r: jnp.linalg.solve((a * t[0]).T, r))",
+    HEAD + "lax.custom_linear_solve(lambda v: (a + a.T) @ v + t[0] * v, t[1:], "
+           "lambda mv, r: jnp.linalg.solve(a + a.T + t[0] * jnp.eye(2), r), symmetric=True)",
+    HEAD + "def solve(mv, r):\n    return jnp.linalg.solve(jax.jacfwd(mv)(r), r)\n"
+           "def tsolve(vm, r):\n    return jnp.linalg.solve(jax.jacfwd(vm)(r), r)\n"
+           "lax.custom_linear_solve(lambda v: jnp.tanh(a) @ v * t[0], t[1:], solve, transpose_solve=tsolve)",
+]
+
+
+def jax_hessian(code: str, inputs: dict) -> np.ndarray:
+    """JAX's Hessian by t of the sum of squares of the snippet's value."""
+    jax = _jax()
+    jnp = jax.numpy
+    lines = code.splitlines()
+
+    def f(t):
+        scope = {"jax": jax, "jnp": jnp, "lax": jax.lax, "a": jnp.asarray(inputs["a"]), "t": t}
+        exec("\n".join(lines[:-1]), scope)
+        return jnp.sum(eval(lines[-1], scope) ** 2)
+
+    return np.asarray(jax.hessian(f)(jnp.asarray(inputs["t"])))
+
+
+@pytest.mark.parametrize("code", SOLVES, ids=range(len(SOLVES)))
+def test_custom_linear_solve_agrees_with_jax_to_the_second_order(jax_process, code):
+    from jacobi_cli.tools import api
+
+    inputs = {"t": np.array([1.5, 0.3, -0.7]), "a": np.array([[2.0, 1.0], [0.5, 3.0]])}
+    assert_agrees_with_jax(jax_process, code, inputs)
+    theirs = jax_process.submit(jax_hessian, code, inputs).result()
+    lines = code.splitlines()
+    summed = "\n".join(lines[:-1] + [f"jnp.sum({lines[-1]} ** 2)"])
+    ours = api.hessian(summed, inputs, wrt=["t"])
+    np.testing.assert_allclose(np.asarray(ours[("t", "t")]), theirs, rtol=1e-10, atol=1e-12)

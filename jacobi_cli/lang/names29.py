@@ -55,9 +55,6 @@ REFUSED = {
     ("jax.lax", "custom_root"): "jac does not read JAX's implicit solvers (f, solve and tangent_solve as "
                                 "functions): write the root in closed form, or as a fixed number of Newton steps "
                                 "(jax.lax.fori_loop), whose derivatives jac computes",
-    ("jax.lax", "custom_linear_solve"): "jac does not read JAX's implicit solvers (matvec and solve as functions): "
-                                        "write jnp.linalg.solve(A, b) with A the matrix matvec applies; its value "
-                                        "and its derivative are the ones custom_linear_solve defines",
     ("jax.lax", "scatter_apply"): "jac does not read a scatter of a function by dimension numbers: write "
                                   "x.at[idx].set(f(x[idx])) with the indices as a constant",
     ("numpy", "sort_complex"): _REAL.format("no complex result: NumPy's sort_complex returns a complex array even "
