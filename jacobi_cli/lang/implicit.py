@@ -11,8 +11,8 @@ implicit ones. Those equal JAX's where ``solve`` solves; so where ``matvec(x0)``
 not linear (``matvec(0) != 0``) and ``symmetric=True`` of a matrix that is not (JAX's reverse mode would solve with
 the wrong matrix). ``transpose_solve`` is JAX's reverse mode's (JAX raises for a reverse derivative without it or
 ``symmetric=True``): jac reads it as a function and does not call it; its derivatives are JAX's forward mode's,
-and its reverse mode's where ``transpose_solve`` solves the transposed system. ``b`` is one vector (a pytree is refused), of at most
-``MAX_SIZE`` elements (jac calls ``matvec`` once per element).
+and its reverse mode's where ``transpose_solve`` solves the transposed system. ``b`` is one vector (a pytree is
+refused), of at most ``MAX_SIZE`` elements (jac calls ``matvec`` once per element).
 """
 
 from __future__ import annotations
@@ -68,9 +68,8 @@ def custom_linear_solve(lowering, given: dict, position: int, function, literal)
     def apply(fn, args, what):
         out = lowering.call_value(fn, args, {}, position)
         if not isinstance(out, Tracer) or tuple(out.shape) != (n,):
-            raise JacValueError(f"{SPELLING}: {what} must return a vector of b's shape ({n},), got "
-                                f"{'shape ' + str(tuple(out.shape)) if isinstance(out, Tracer) else type(out).__name__}",
-                                position)
+            got = f"shape {tuple(out.shape)}" if isinstance(out, Tracer) else type(out).__name__
+            raise JacValueError(f"{SPELLING}: {what} must return a vector of b's shape ({n},), got {got}", position)
         return out
 
     x0 = detached(b, apply(solve, [matvec, rhs], "solve(matvec, b)"), position)  # JAX never differentiates solve

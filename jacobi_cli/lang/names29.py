@@ -19,8 +19,8 @@ write instead.
   implementation, ``F.cross_entropy(F.linear(input, W, b), target, ...)``, for a 2-d weight).
 - Refused saying why (``REFUSED``): complex numbers and FFTs (jac is real-valued), matrices of ``np.matrix``
   (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, random pooling,
-  Householder forms, randomized / iterative eigen-solvers, JAX's implicit solvers (``custom_root``,
-  ``custom_linear_solve``), ``torch.while_loop``.
+  Householder forms, randomized / iterative eigen-solvers, ``custom_root`` (``custom_linear_solve`` is read:
+  :mod:`.implicit`), ``torch.while_loop``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from .pasted import _answer, _dtype_of, _numpy_dtype
 # -- refused, saying why ----------------------------------------------------------------------------------------
 
 _REAL = "jac's arrays are real (float64 or float32) and it has no complex dtype, so {}"
-_NAMED_AXES = "collectives need a mapped axis"
 
 # (library, name) -> why, and what to write
 REFUSED = {
@@ -49,12 +48,14 @@ REFUSED = {
                  "one): a real array's imaginary part is jnp.zeros_like(x)"),
         ("conj", "there is no complex operand to conjugate: a real array is its own conjugate"),
         ("fft", "no Fourier transform (its result is complex): write the transform as a matrix product with "
-                "cos and sin matrices of the frequencies"),
-        ("bitcast_convert_type", "jac cannot reinterpret a float's bits as another dtype (its arrays hold "
-                                 "numbers, not bits): write the computation on the numbers"))},
-    ("jax.lax", "custom_root"): "jac does not read JAX's implicit solvers (f, solve and tangent_solve as "
-                                "functions): write the root in closed form, or as a fixed number of Newton steps "
-                                "(jax.lax.fori_loop), whose derivatives jac computes",
+                "cos and sin matrices of the frequencies"))},
+    ("jax.lax", "bitcast_convert_type"): "jac's arrays hold numbers, not bits, so it cannot reinterpret a float's bits "
+                                         "as another dtype (nor make the complex dtypes it has not): write the "
+                                         "computation on the numbers",
+    ("jax.lax", "custom_root"): "jac reads jax.lax.custom_linear_solve, not custom_root (its second derivatives "
+                                "differentiate tangent_solve again, which jac does not write out): write the root "
+                                "in closed form, or as a fixed number of Newton steps (jax.lax.fori_loop), whose "
+                                "derivatives jac computes",
     ("jax.lax", "scatter_apply"): "jac does not read a scatter of a function by dimension numbers: write "
                                   "x.at[idx].set(f(x[idx])) with the indices as a constant",
     ("numpy", "sort_complex"): _REAL.format("no complex result: NumPy's sort_complex returns a complex array even "
