@@ -185,7 +185,6 @@ def test_linear_cross_entropy_is_cross_entropy_of_the_linear_map():
     ("lax.imag(x)", ("zeros_like",)), ("lax.conj(x)", ("own conjugate",)), ("lax.fft(x, 0, (5,))", ("Fourier",)),
     ("lax.bitcast_convert_type(x, jnp.int64)", ("bits",)),
     ("lax.custom_root(lambda v: v, x, lambda f, x0: x0, lambda g, y: y)", ("Newton",)),
-    ("lax.scatter_apply(x, x, jnp.sin, None)", ("x.at[idx]",)),
     ("lax.psum(x, 'i')", ("axis_name", "jnp.sum(x)")),
     ("jnp.sort_complex(x)", ("complex", "np.sort")), ("np.asmatrix(x)", ("matrix product", "np.asarray")),
     ("np.bmat([[x]])", ("np.block",)), ("np.einsum_path('i,i->', x, x)", ("optimize=True",)),
@@ -196,8 +195,7 @@ def test_linear_cross_entropy_is_cross_entropy_of_the_linear_map():
     ("F.fractional_max_pool2d(x, 2)", ("random", "F.max_pool2d")), ("torch.geqrf(x)", ("torch.linalg.qr",)),
     ("torch.ormqr(x, x, x)", ("torch.linalg.qr",)), ("torch.lobpcg(x)", ("torch.linalg.eigh",)),
     ("torch.pca_lowrank(x)", ("randomized", "torch.linalg.svd")), ("torch.svd_lowrank(x)", ("torch.linalg.svd",)),
-    ("torch.histogramdd(x)", ("torch.histc",)), ("torch.while_loop(lambda c: c < 3, lambda c: c + 1, (x,))",
-                                                 ("jax.lax.while_loop",)),
+    ("torch.histogramdd(x)", ("torch.histc",)), ("torch.imag(x)", ("zeros_like",)),
 ])
 def test_refused_saying_why_and_what_to_write(code, words):
     message = refusal(code, x=X5)
@@ -242,3 +240,22 @@ def test_custom_linear_solve_symmetric_must_be_symmetric():
     code = "lax.custom_linear_solve(lambda v: a @ v, t[1:], lambda mv, r: jnp.linalg.solve(a, r), symmetric=True)"
     assert "not symmetric" in refusal(code, t=t, a=np.array([[2.0, 1.0], [0.5, 3.0]]))
     np.testing.assert_array_equal(value(code, t=t, a=M2), np.linalg.solve(M2, t[1:]))
+
+
+# --- torch.while_loop: written out as jax.lax.while_loop is -----------------------------------------------------------
+
+LOOP = "torch.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, torch.sin(v) * w), (torch.tensor(0), x))[1]"
+
+
+def test_torch_while_loop_is_its_steps_written_out():
+    w = np.array([2.0, 0.5, -1.0, 1.5, 0.25])
+    expected = X5
+    for _ in range(3):
+        expected = np.sin(expected) * w
+    np.testing.assert_array_equal(value(LOOP, x=X5, w=w), expected)
+    assert_derivatives_are_central_differences(HEAD + LOOP, {"x": X5, "w": w})
+    assert_kernels_agree(HEAD + LOOP, {"x": X5, "w": w})
+    assert "counter" in refusal("torch.while_loop(lambda v: v.sum() < 3, lambda v: (v * 2,), (x,))[0]", x=X5)
+    assert "keep its shape" in refusal("torch.while_loop(lambda i, v: i < 1, lambda i, v: (i + 1, v[:2]), "
+                                       "(torch.tensor(0), x))[1]", x=X5)
+    assert "tuple of tensors" in refusal("torch.while_loop(lambda v: v < 3, lambda v: v + 1, x)", x=X5)

@@ -100,6 +100,10 @@ TORCH_TEXTS = [
     ("F.linear_cross_entropy(x, w, torch.softmax(t, 1))",
      {"x": rng.standard_normal((4, 3)), "w": rng.standard_normal((5, 3)), "t": rng.standard_normal((4, 5))}),
     ("x * torch.is_complex(x) + x * (not torch.is_conj(x)) + torch.is_neg(x)", {"x": X6}),
+    ("torch.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, torch.sin(v) * w + v), (torch.tensor(0), x))[1]",
+     {"x": X6, "w": rng.standard_normal(6)}),
+    ("torch.while_loop(lambda i, a, c: i < 2, lambda i, a, c: (i + 1, a @ c, torch.tanh(c)), "
+     "(torch.tensor(0), x, y))[1]", {"x": A34[:, :3], "y": rng.standard_normal((3, 3))}),
 ]
 
 

@@ -20,7 +20,7 @@ write instead.
 - Refused saying why (``REFUSED``): complex numbers and FFTs (jac is real-valued), matrices of ``np.matrix``
   (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, random pooling,
   Householder forms, randomized / iterative eigen-solvers, ``custom_root`` (``custom_linear_solve`` is read:
-  :mod:`.implicit`), ``torch.while_loop``.
+  :mod:`.implicit`).
 """
 
 from __future__ import annotations
@@ -56,8 +56,6 @@ REFUSED = {
                                 "differentiate tangent_solve again, which jac does not write out): write the root "
                                 "in closed form, or as a fixed number of Newton steps (jax.lax.fori_loop), whose "
                                 "derivatives jac computes",
-    ("jax.lax", "scatter_apply"): "jac does not read a scatter of a function by dimension numbers: write "
-                                  "x.at[idx].set(f(x[idx])) with the indices as a constant",
     ("numpy", "sort_complex"): _REAL.format("no complex result: NumPy's sort_complex returns a complex array even "
                                             "for a real one; np.sort(x) sorts a real array"),
     ("numpy", "asmatrix"): "jac does not make np.matrix objects: their * is a matrix product and their reductions "
@@ -80,7 +78,9 @@ REFUSED = {
         ("view_as_complex_copy", "no complex tensor can be made: keep the real and imaginary parts as x[..., 0] "
                                  "and x[..., 1]"),
         ("stft", "no short-time Fourier transform (its result is complex)"),
-        ("istft", "no inverse short-time Fourier transform (its input is complex)"))},
+        ("istft", "no inverse short-time Fourier transform (its input is complex)"),
+        ("imag", "there is no complex tensor to take the imaginary part of (PyTorch raises for a real one): a "
+                 "real tensor's imaginary part is torch.zeros_like(x)"))},
     **{("torch", n): "it is a product of float8 (or mixed-precision) matrices with scales, on GPUs; jac computes "
                      "in float64 or float32: write torch.matmul of the scaled operands (a * scale_a) @ (b * "
                      "scale_b)" for n in ("scaled_mm", "scaled_grouped_mm", "grouped_mm")},
@@ -103,9 +103,6 @@ REFUSED = {
     ("torch", "histogramdd"): "PyTorch has no derivative for it, and its counts are read off the values: write "
                               "torch.histc(x, bins, min, max) per axis, or the counts as a comparison: "
                               "((x >= lo) & (x < hi)).sum()",
-    ("torch", "while_loop"): "jac does not read torch's while_loop (cond_fn and body_fn of the carried tensors): "
-                             "write a Python for loop of the step count, or jax.lax.while_loop(cond_fun, "
-                             "body_fun, init_val) with a counter in the carry compared with a constant",
 }
 _CALLED = {"jax.lax": "jax.lax", "numpy": "np", "torch": "torch"}
 

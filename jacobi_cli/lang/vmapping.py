@@ -38,7 +38,7 @@ SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap"
              "numpy.vectorize": "vectorize", "jax.numpy.vectorize": "vectorize",
              "jax.jit": "same", "jax.checkpoint": "same", "jax.remat": "same", "torch.compile": "same",
              "torch.utils.checkpoint.checkpoint": "checkpoint",
-             "jax.lax.while_loop": "while_loop",  # (.whiles)
+             "jax.lax.while_loop": "while_loop", "torch.while_loop": "torch_while_loop",  # (.whiles)
              "jax.lax.associative_scan": "associative_scan",  # (.scans)
              "jax.lax.custom_linear_solve": "custom_linear_solve",  # (.implicit)
              "jax.lax.reduce": "reduce", "jax.lax.reduce_window": "reduce_window",  # (.windows)
@@ -56,6 +56,7 @@ _PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_siz
                "jax.numpy.vectorize": ("pyfunc", "excluded", "signature")}
 _PARAMETERS["torch.vmap"] = _PARAMETERS["torch.func.vmap"]
 _PARAMETERS["jax.lax.while_loop"] = whiles.PARAMETERS
+_PARAMETERS["torch.while_loop"] = whiles.TORCH_PARAMETERS
 _PARAMETERS["jax.lax.associative_scan"] = scans.PARAMETERS
 _PARAMETERS["jax.lax.custom_linear_solve"] = implicit.PARAMETERS
 _PARAMETERS["jax.lax.reduce"] = windows.REDUCE
@@ -158,6 +159,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return _scan(lowering, given, position)
     if kind == "while_loop":
         return whiles.while_loop(lowering, given, position, _function, _same_structure)
+    if kind == "torch_while_loop":
+        return whiles.torch_while_loop(lowering, given, position, _function, _same_structure)
     if kind == "associative_scan":
         return scans.associative_scan(lowering, given, position, _literal)
     if kind == "custom_linear_solve":
