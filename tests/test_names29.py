@@ -259,3 +259,41 @@ def test_torch_while_loop_is_its_steps_written_out():
     assert "keep its shape" in refusal("torch.while_loop(lambda i, v: i < 1, lambda i, v: (i + 1, v[:2]), "
                                        "(torch.tensor(0), x))[1]", x=X5)
     assert "tuple of tensors" in refusal("torch.while_loop(lambda v: v < 3, lambda v: v + 1, x)", x=X5)
+
+
+# --- F.fractional_max_pool2d / 3d with _random_samples given --------------------------------------------------------
+
+def _intervals(sample, size, out, pool):
+    alpha = (size - pool) / (out - 1) if out > 1 else 0.0
+    return [int((i + sample) * alpha) - int(sample * alpha) for i in range(out - 1)] + [size - pool]
+
+
+def test_fractional_max_pool2d_is_the_max_over_pytorchs_regions():
+    x = rng.standard_normal((2, 3, 7, 8))
+    s = rng.uniform(size=(2, 3, 2))
+    got = value(f"F.fractional_max_pool2d(x, (2, 3), output_size=(4, 3), _random_samples=torch.tensor({s.tolist()}))",
+                x=x)
+    for i in range(2):
+        for c in range(3):
+            hs, ws = _intervals(s[i, c, 1], 7, 4, 2), _intervals(s[i, c, 0], 8, 3, 3)
+            expected = [[x[i, c, h:h + 2, w:w + 3].max() for w in ws] for h in hs]
+            np.testing.assert_array_equal(got[i, c], expected)
+    code = f"F.fractional_max_pool2d(x, 2, output_ratio=(0.5, 0.5), _random_samples=torch.tensor({s.tolist()}))"
+    assert_derivatives_are_central_differences(HEAD + code, {"x": x})
+    assert_kernels_agree(HEAD + code, {"x": x})
+
+
+def test_fractional_max_pool_refusals():
+    x = rng.standard_normal((1, 2, 6, 6))
+    assert "_random_samples" in refusal("F.fractional_max_pool2d(x, 2, output_size=3)", x=x)
+    assert "constant tensor" in refusal("F.fractional_max_pool2d(x, 2, output_size=3, _random_samples=x[:, :, 0, :2] "
+                                        "* 0)", x=x)
+    assert "shape (1, 2, 2)" in refusal("F.fractional_max_pool2d(x, 2, output_size=3, _random_samples=torch.zeros(1, "
+                                        "2, 3))", x=x)
+    assert "len() of a float" in refusal("F.fractional_max_pool2d(x, 2, output_ratio=0.5, _random_samples="
+                                         "torch.zeros(1, 2, 2))", x=x)
+    assert "does not fit" in refusal("F.fractional_max_pool2d(x, 3, output_size=5, _random_samples=torch.zeros(1, 2, "
+                                     "2))", x=x)
+    x[0, 0, 2, 2] = np.nan
+    assert "NaN" in refusal("F.fractional_max_pool2d(x, 2, output_size=5, _random_samples=torch.zeros(1, 2, 2))",
+                            x=x)

@@ -148,3 +148,44 @@ def test_custom_linear_solve_agrees_with_jax_to_the_second_order(jax_process, co
     summed = "\n".join(lines[:-1] + [f"jnp.sum({lines[-1]} ** 2)"])
     ours = api.hessian(summed, inputs, wrt=["t"])
     np.testing.assert_allclose(np.asarray(ours[("t", "t")]), theirs, rtol=1e-10, atol=1e-12)
+
+
+def _pool_cases():
+    r = np.random.default_rng(29029)
+    for trial in range(12):
+        dims = 2 if trial < 8 else 3
+        batched = trial % 2 == 0
+        sizes = tuple(int(v) for v in r.integers(4, 9, dims))
+        kernel = tuple(int(v) for v in r.integers(1, 4, dims))
+        out = tuple(int(r.integers(1, size - k + (1 if dims == 3 else 2))) for size, k in zip(sizes, kernel))
+        x = r.standard_normal(((2,) if batched else ()) + (3,) + sizes)
+        if trial % 3 == 0:
+            x = np.round(x)  # ties: the first of equal maxima, in both
+        s = r.uniform(size=(2 if batched else 1, 3, dims))
+        yield dims, kernel, out, x, s
+
+
+POOLS = list(_pool_cases())
+
+
+@pytest.mark.parametrize("dims, kernel, out, x, s", POOLS, ids=[f"{p[0]}d-{p[1]}-{p[2]}" for p in POOLS])
+def test_fractional_max_pool_agrees_with_pytorch(torch64, dims, kernel, out, x, s):
+    from jacobi_cli.tools import api
+
+    code = f"F.fractional_max_pool{dims}d(x, {kernel}, output_size={out}, _random_samples=torch.tensor({s.tolist()}))"
+    assert_agrees_with_pytorch(torch64, TORCH_HEAD + code, {"x": x})
+    F = pytest.importorskip("torch.nn.functional")
+    _, theirs = getattr(F, f"fractional_max_pool{dims}d")(torch64.tensor(x), kernel, output_size=out,
+                                                           return_indices=True, _random_samples=torch64.tensor(s))
+    ours = api.evaluate(TORCH_HEAD + code.replace("output_size", "return_indices=True, output_size") + "[1]",
+                        {"x": x})
+    np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+def test_fractional_max_pool3d_refuses_what_pytorch_refuses():
+    from jacobi_cli.errors import JacError
+    from jacobi_cli.tools import api
+
+    with pytest.raises(JacError, match="less than"):
+        api.evaluate(TORCH_HEAD + "F.fractional_max_pool3d(x, 2, output_size=4, _random_samples=torch.zeros(1, 2, 3))",
+                     {"x": np.ones((1, 2, 5, 5, 5))})

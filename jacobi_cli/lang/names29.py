@@ -16,10 +16,11 @@ write instead.
   jac holds (answered at build time, as :mod:`.pasted` answers PyTorch's type questions), ``require`` (NumPy's
   ``asarray`` with a dtype: the requirements are about memory), ``fromiter`` (of a list, tuple or range written in
   the text); ``torch.is_complex`` / ``is_conj`` / ``is_neg`` (False); ``F.linear_cross_entropy`` (its reference
-  implementation, ``F.cross_entropy(F.linear(input, W, b), target, ...)``, for a 2-d weight).
+  implementation, ``F.cross_entropy(F.linear(input, W, b), target, ...)``, for a 2-d weight);
+  ``F.fractional_max_pool2d`` / ``3d`` with ``_random_samples=`` given (PyTorch's CPU kernel's regions; without
+  the samples refused: PyTorch draws them).
 - Refused saying why (``REFUSED``): complex numbers and FFTs (jac is real-valued), matrices of ``np.matrix``
-  (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, random pooling,
-  Householder forms, randomized / iterative eigen-solvers, ``custom_root`` (``custom_linear_solve`` is read:
+  (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, Householder forms, randomized / iterative eigen-solvers, ``custom_root`` (``custom_linear_solve`` is read:
   :mod:`.implicit`).
 """
 
@@ -31,7 +32,7 @@ from ..errors import JacNameError
 from ..ir.graph import Tracer
 from ..ir.refusals import refused
 from .functions import FUNCTIONS, REQUIRED, DType, Items, JacValueError, Static, arguments, boolean, is_boolean, \
-    library_function, static, static_int, static_ints, tensor, variant
+    _index_const, library_function, static, static_int, static_ints, tensor, variant
 from .pasted import _answer, _dtype_of, _numpy_dtype
 
 # -- refused, saying why ----------------------------------------------------------------------------------------
@@ -84,10 +85,6 @@ REFUSED = {
     **{("torch", n): "it is a product of float8 (or mixed-precision) matrices with scales, on GPUs; jac computes "
                      "in float64 or float32: write torch.matmul of the scaled operands (a * scale_a) @ (b * "
                      "scale_b)" for n in ("scaled_mm", "scaled_grouped_mm", "grouped_mm")},
-    **{("torch", n): "its pooling regions are drawn at random (PyTorch's own random numbers, which jac does not "
-                     "draw): write F.max_pool2d / F.max_pool3d, or F.adaptive_max_pool2d / 3d for a given output "
-                     "size" for n in ("fractional_max_pool2d", "fractional_max_pool3d",
-                                     "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices")},
     ("torch", "geqrf"): "it returns the QR factorization in LAPACK's Householder form (reflectors below the "
                         "diagonal and their tau), whose derivative PyTorch does not define: write "
                         "Q, R = torch.linalg.qr(A)",
@@ -413,3 +410,117 @@ def _linear_cross_entropy(b, args, kwargs, position):
     if a["ignore_index"] is not None:
         options["ignore_index"] = a["ignore_index"]
     return FUNCTIONS["cross_entropy"](b, [logits, a["target"]], options, position)
+
+
+# -- F.fractional_max_pool2d / 3d with _random_samples given: PyTorch's CPU kernel's regions ---------------------------
+
+_FRACTIONAL_RANDOM = ("{}: without _random_samples its pooling regions are drawn at random (PyTorch's own random "
+                      "numbers, which jac does not draw): pass _random_samples=, a constant tensor of shape (N, C, {}) "
+                      "in [0, 1), or write F.max_pool{}d / F.adaptive_max_pool{}d")
+_FRACTIONAL_NAN = ("{}: a pooling region holds NaN: PyTorch's kernel takes the last NaN of it, where its derivative "
+                   "goes, which jac does not reproduce; remove the NaN first")
+
+
+def _intervals(sample, size: int, out: int, pool: int, dtype) -> np.ndarray:
+    """PyTorch's generate_intervals: the start of each pooling region along an axis, computed in the input's
+    dtype as its C++ kernel computes them (the products truncated to int)."""
+    starts = np.zeros(out, dtype=np.int64)
+    if out > 1:
+        t = np.dtype(dtype).type
+        alpha = t(size - pool) / t(out - 1)
+        for i in range(out - 1):
+            starts[i] = int(t(t(i) + sample) * alpha) - int(t(sample * alpha))
+    if out > 0:
+        starts[out - 1] = size - pool
+    return starts
+
+
+def _fractional(dims: int, with_indices: bool):
+    fname = f"fractional_max_pool{dims}d" + ("_with_indices" if with_indices else "")
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, {"input": REQUIRED, "kernel_size": REQUIRED, "output_size": None,
+                                            "output_ratio": None, "return_indices": with_indices,
+                                            "_random_samples": None}, position)
+        spelled = f"F.{fname}"
+        if a["_random_samples"] is None:
+            raise JacValueError(_FRACTIONAL_RANDOM.format(spelled, dims, dims, dims), position)
+        x = tensor(b, a["input"], spelled, position)
+        if x.ndim not in (dims + 1, dims + 2) or not all(isinstance(n, int) for n in x.shape):
+            raise JacValueError(f"{spelled} takes a {dims + 1}-d or {dims + 2}-d input of concrete sizes, got shape "
+                                f"{tuple(x.shape)}", position)
+        batched = x.ndim == dims + 2
+        planes = x.shape[1] if batched else x.shape[0]
+        n = x.shape[0] if batched else 1
+        sizes = tuple(x.shape[-dims:])
+        kernel = static_ints(b, a["kernel_size"], f"{spelled}'s kernel_size", position)
+        kernel = (kernel,) * dims if isinstance(kernel, int) else tuple(kernel) * (dims if len(kernel) == 1 else 1)
+        if a["output_size"] is not None:
+            out = static_ints(b, a["output_size"], f"{spelled}'s output_size", position)
+            out = (out,) * dims if isinstance(out, int) else tuple(out) * (dims if len(out) == 1 else 1)
+        elif a["output_ratio"] is not None:
+            ratio = static(b, a["output_ratio"], f"{spelled}'s output_ratio", position)
+            if not isinstance(ratio, (tuple, list)):
+                raise JacValueError(f"{spelled}: output_ratio must be a tuple of {dims} ratios (PyTorch 2.13 raises "
+                                    f"TypeError for one number: len() of a float)", position)
+            ratio = tuple(ratio) if len(ratio) == dims else tuple(ratio) * dims if len(ratio) == 1 else None
+            if ratio is None:
+                raise JacValueError(f"{spelled}: output_ratio must hold {dims} ratios", position)
+            out = tuple(int(size * float(r)) for size, r in zip(sizes, ratio))
+        else:
+            raise JacValueError(f"{spelled} requires specifying either an output_size or an output_ratio, as "
+                                f"PyTorch does", position)
+        if len(kernel) != dims or len(out) != dims or any(k <= 0 for k in kernel) or \
+                any(o + k - 1 > size - (dims == 3) or o <= 0 for o, k, size in zip(out, kernel, sizes)):
+            bound = "less than" if dims == 3 else "at most"  # PyTorch's checks: 3-d strict, 2-d not
+            raise JacValueError(f"{spelled}: output size {out} with kernel {kernel} does not fit the input's "
+                                f"{sizes} (output + kernel - 1 must be {bound} the input size along each axis, as "
+                                f"PyTorch checks)", position)
+        samples = tensor(b, a["_random_samples"], spelled, position)
+        held = b.nodes[samples.id]
+        if held.op != "const":
+            raise JacValueError(f"{spelled}: _random_samples must be a constant tensor (its values choose the "
+                                f"regions when the graph is built), not an expression of the inputs", position)
+        values = np.broadcast_to(np.asarray(held.value, dtype=b.dtype), tuple(samples.shape))
+        if values.shape != (n, planes, dims) or not np.all((values >= 0) & (values < 1)):
+            raise JacValueError(f"{spelled}: _random_samples must have shape ({n}, {planes}, {dims}) with values in "
+                                f"[0, 1), got shape {values.shape}", position)
+        # PyTorch's order of the samples: 2-d (W, H), 3-d (T, H, W)
+        which = (1, 0) if dims == 2 else (0, 1, 2)
+        window = np.stack(np.meshgrid(*[np.arange(k) for k in kernel], indexing="ij"), -1).reshape(-1, dims)
+        strides = np.array([int(np.prod(sizes[d + 1:])) for d in range(dims)], dtype=np.int64)
+        flat = np.zeros((n, planes, *out, window.shape[0]), dtype=np.int64)
+        for i in range(n):
+            for c in range(planes):
+                starts = [_intervals(values[i, c, which[d]], sizes[d], out[d], kernel[d], b.dtype)
+                          for d in range(dims)]
+                grid = np.stack(np.meshgrid(*starts, indexing="ij"), -1)  # (*out, dims)
+                flat[i, c] = ((grid[..., None, :] + window) * strides).sum(-1)
+        k = window.shape[0]
+        r = int(np.prod(out))
+        lines = b.apply("reshape", x, shape=(n, planes, int(np.prod(sizes))), position=position)
+        regions = b.apply("take_along", lines, _index_const(b, flat.reshape(n, planes, r * k), position), axis=2,
+                          position=position)
+        regions = b.apply("reshape", regions, shape=(n, planes, r, k), position=position)
+        best = b.apply("argmax", regions, axis=3, keepdims=True, position=position)  # the first of equal maxima
+        result = b.apply("take_along", regions, best, axis=3, position=position)
+        result = refused(b, result, _FRACTIONAL_NAN.format(spelled), where=b.apply("isnan", regions,
+                                                                                   position=position),
+                         axes=(3,), keepdims=True, position=position)
+        shape = (n, planes, *out) if batched else (planes, *out)
+        result = b.apply("reshape", result, shape=shape, position=position)
+        if not static(b, a["return_indices"], "return_indices", position):
+            return result
+        where = b.apply("take_along", _index_const(b, flat.reshape(n, planes, r, k), position), best, axis=3,
+                        position=position)
+        return Items((result, b.apply("reshape", where, shape=shape, position=position)))
+    lower.__doc__ = (f"F.{fname}(input, kernel_size, output_size=None, output_ratio=None, "
+                     f"return_indices={with_indices}, _random_samples=...): with the samples given, the regions "
+                     f"PyTorch's CPU kernel computes from them (in the input's dtype), the maximum of each (the first "
+                     f"of equal ones, where the derivative goes); without them refused (PyTorch draws them)")
+    return lower
+
+
+for _dims in (2, 3):
+    variant("torch", f"fractional_max_pool{_dims}d")(_fractional(_dims, False))
+    variant("torch", f"fractional_max_pool{_dims}d_with_indices")(_fractional(_dims, True))
