@@ -20,8 +20,8 @@ write instead.
   ``F.fractional_max_pool2d`` / ``3d`` with ``_random_samples=`` given (PyTorch's CPU kernel's regions; without
   the samples refused: PyTorch draws them).
 - Refused saying why (``REFUSED``): complex numbers and FFTs (jac is real-valued), matrices of ``np.matrix``
-  (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, Householder forms, randomized / iterative eigen-solvers, ``custom_root`` (``custom_linear_solve`` is read:
-  :mod:`.implicit`).
+  (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, Householder forms,
+  randomized / iterative eigen-solvers, ``custom_root`` (``custom_linear_solve`` is read: :mod:`.implicit`).
 """
 
 from __future__ import annotations
