@@ -224,6 +224,15 @@ def test_custom_linear_solve_is_the_solution_and_its_implicit_derivative():
     np.testing.assert_allclose(np.asarray(second[("t", "t")]), np.asarray(expected[("t", "t")]), rtol=1e-12, atol=1e-14)
 
 
+def test_custom_linear_solve_in_float32_is_not_refused_for_a_direct_solve():
+    r = np.random.default_rng(3)
+    for _ in range(20):
+        a, t = r.standard_normal((4, 4)) + 4 * np.eye(4), r.standard_normal(5) + np.array([2.0, 0, 0, 0, 0])
+        found = api.jacobian(HEAD + SOLVE, {"t": t, "a": a}, dtype="float32")
+        direct = api.jacobian(HEAD + "jnp.linalg.solve(a * t[0], t[1:])", {"t": t, "a": a}, dtype="float32")
+        np.testing.assert_allclose(found["t"], direct["t"], rtol=1e-4, atol=1e-5)
+
+
 def test_custom_linear_solve_refuses_what_jax_would_differentiate_otherwise():
     t = np.array([1.5, 0.3, -0.7])
     assert "does not solve" in refusal("lax.custom_linear_solve(lambda v: a @ v, t[1:], lambda mv, r: r)", t=t, a=M2)
