@@ -14,7 +14,8 @@ from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, argume
     static, static_int, static_ints, tensor, variant
 
 _NAMED_AXES = ("jac has no devices or named axes (a collective is an error in JAX too outside jax.pmap / "
-               "jax.shard_map): write what it computes on one device, {}")
+               "jax.shard_map / a jax.vmap with axis_name, and jac reads no axis_name): write what it computes on "
+               "one device, {}")
 # jax.lax names that make no sense without devices, tokens or a random state: refused before their arguments
 LAX_REFUSED = {
     **{name: _NAMED_AXES.format(what) for name, what in (
@@ -32,13 +33,8 @@ LAX_REFUSED = {
     "rng_bit_generator": "jac draws no random bits of JAX's: bind the values as an input (x:3 draws one with --seed)",
     "rng_uniform": "jac draws no random numbers of JAX's: bind the values as an input (x:3 draws one with --seed)",
     "platform_dependent": "jac computes on one CPU: write the CPU branch",
-    "cummax": "JAX's derivative at equal elements splits the cotangent as its associative scan combines them "
-              "(0.5, 0.25, ...), which jac does not reproduce: write jax.lax.associative_scan's steps out, or "
-              "torch.cummax(x, 0).values for PyTorch's (the latest equal element gets it)",
     "zeta": "JAX has no derivative rule for lax.zeta (jax.jacrev raises NotImplementedError): write "
             "jax.scipy.special.zeta(x, q), whose derivative by q JAX and jac both have",
-    "cummin": "JAX's derivative at equal elements splits the cotangent as its associative scan combines them "
-              "(0.5, 0.25, ...), which jac does not reproduce: write torch.cummin(x, 0).values for PyTorch's",
 }
 
 

@@ -33,9 +33,9 @@ _READS = ("jac reads fn = add, multiply, maximum, minimum or logaddexp (jnp.add,
           "lambda a, b: a + b); JAX combines the elements in a tree, not one after another, so for another "
           "function its result is not the running fold: write the cumulative function (jnp.cumsum, jnp.cumprod) "
           "or the steps out")
-_TIES = (f"{SPELLING} with a max / min at equal elements (or NaN) along the axis: JAX's derivative splits the "
-         f"cotangent between equal elements as its tree meets them (0.5, 0.25, ...), which jac does not "
-         f"reproduce; perturb the ties, or write the comparison out (jnp.where)")
+_TIES = ("{} with a max / min at equal elements (or NaN) along the axis: JAX's derivative splits the "
+         "cotangent between equal elements as its tree meets them (0.5, 0.25, ...), which jac does not "
+         "reproduce; perturb the ties, or write the comparison out (jnp.where)")
 _INFINITE = (f"{SPELLING} of a product or logaddexp with an element that is infinite or NaN: JAX's tree combines "
              f"them in another order than one after another, so its NaN and inf derivatives land elsewhere; jac "
              f"refuses rather than answer otherwise")
@@ -71,7 +71,9 @@ def associative_scan(lowering, given: dict, position: int, literal):
     return b.apply("getitem", out, index=flip, position=position) if reverse else out
 
 
-def _scanned(b, x, kind: str, axis: int, position: int):
+def _scanned(b, x, kind: str, axis: int, position: int, spelling: str = SPELLING):
+    """The scan along ``axis``; ``spelling`` names the call in a refusal (jax.lax.cummax is this max scan)."""
+    ties = _TIES.format(spelling)
     every = tuple(range(x.ndim))
     if kind == "add":
         return _numpy("cumsum")(b, [x], {"axis": axis}, position)
@@ -82,14 +84,14 @@ def _scanned(b, x, kind: str, axis: int, position: int):
         return refused(b, out, _INFINITE, where=bad, unless=True, axes=every, position=position)
     out = FUNCTIONS["cummax" if kind == "max" else "cummin"](b, [x, axis], {}, position).part("values")
     if x.shape[axis] == 1:
-        return refused(b, out, _TIES, where=b.apply("isnan", x, position=position), axes=every, position=position)
+        return refused(b, out, ties, where=b.apply("isnan", x, position=position), axes=every, position=position)
     before = tuple(slice(None, -1) if i == axis else slice(None) for i in range(x.ndim))
     after = tuple(slice(1, None) if i == axis else slice(None) for i in range(x.ndim))
     met = b.apply("getitem", out, index=before, position=position)  # the running extreme each element meets
     tie = b.apply("eq", met, b.apply("getitem", x, index=after, position=position), position=position)
     nan = b.apply("isnan", x, position=position)
-    out = refused(b, out, _TIES, where=tie, axes=every, position=position)
-    return refused(b, out, _TIES, where=nan, axes=every, position=position)
+    out = refused(b, out, ties, where=tie, axes=every, position=position)
+    return refused(b, out, ties, where=nan, axes=every, position=position)
 
 
 def _numpy(name):

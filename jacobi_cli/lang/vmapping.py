@@ -29,7 +29,7 @@ from .derivatives import LibraryFunction, _literal, _syntax_arguments, at_call, 
 from .functions import FUNCTIONS, Items, Static, static_int
 from .trees import Dict
 from . import custom  # refuse_in_transform: a rule the library does not run under a transform
-from . import scans, whiles, windows
+from . import implicit, scans, whiles, windows
 
 # spelling -> what it is: a transform (vmap), a loop, a branch, or a wrapper read as its function
 SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap",
@@ -38,8 +38,9 @@ SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap"
              "numpy.vectorize": "vectorize", "jax.numpy.vectorize": "vectorize",
              "jax.jit": "same", "jax.checkpoint": "same", "jax.remat": "same", "torch.compile": "same",
              "torch.utils.checkpoint.checkpoint": "checkpoint",
-             "jax.lax.while_loop": "while_loop",  # (.whiles)
+             "jax.lax.while_loop": "while_loop", "torch.while_loop": "torch_while_loop",  # (.whiles)
              "jax.lax.associative_scan": "associative_scan",  # (.scans)
+             "jax.lax.custom_linear_solve": "custom_linear_solve",  # (.implicit)
              "jax.lax.reduce": "reduce", "jax.lax.reduce_window": "reduce_window",  # (.windows)
              "numpy.apply_along_axis": "along", "jax.numpy.apply_along_axis": "along",
              "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over"}
@@ -55,7 +56,9 @@ _PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_siz
                "jax.numpy.vectorize": ("pyfunc", "excluded", "signature")}
 _PARAMETERS["torch.vmap"] = _PARAMETERS["torch.func.vmap"]
 _PARAMETERS["jax.lax.while_loop"] = whiles.PARAMETERS
+_PARAMETERS["torch.while_loop"] = whiles.TORCH_PARAMETERS
 _PARAMETERS["jax.lax.associative_scan"] = scans.PARAMETERS
+_PARAMETERS["jax.lax.custom_linear_solve"] = implicit.PARAMETERS
 _PARAMETERS["jax.lax.reduce"] = windows.REDUCE
 _PARAMETERS["jax.lax.reduce_window"] = windows.REDUCE_WINDOW
 _PARAMETERS["jax.remat"] = _PARAMETERS["jax.checkpoint"]
@@ -156,8 +159,12 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return _scan(lowering, given, position)
     if kind == "while_loop":
         return whiles.while_loop(lowering, given, position, _function, _same_structure)
+    if kind == "torch_while_loop":
+        return whiles.torch_while_loop(lowering, given, position, _function, _same_structure)
     if kind == "associative_scan":
         return scans.associative_scan(lowering, given, position, _literal)
+    if kind == "custom_linear_solve":
+        return implicit.custom_linear_solve(lowering, given, position, _function, _literal)
     if kind in ("reduce", "reduce_window"):
         return getattr(windows, kind)(lowering, given, position, scans._combination)
     return _fori_loop(lowering, given, position)

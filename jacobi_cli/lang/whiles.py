@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import JacLimitError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
-from .functions import Static
+from .functions import Items, Static
 
 SPELLING = "jax.lax.while_loop"
 PARAMETERS = ("cond_fun", "body_fun", "init_val")
@@ -56,23 +56,64 @@ def while_loop(lowering, given: dict, position: int, function, same_structure):
     return value
 
 
-def _holds(lowering, pred, position: int) -> bool:
+TORCH_SPELLING = "torch.while_loop"
+TORCH_PARAMETERS = ("cond_fn", "body_fn", "carried_inputs")
+_TORCH_VALUES = (f"{TORCH_SPELLING} with a condition of the inputs' values: its number of steps is known only when it "
+                 f"runs, and jac writes the loop out while it reads the text, before the values; keep a counter among "
+                 f"the carried tensors and compare it with a constant (lambda i, x: i < 10), or write a Python for "
+                 f"loop of the step count")
+
+
+def torch_while_loop(lowering, given: dict, position: int, function, same_structure):
+    """PyTorch's ``torch.while_loop(cond_fn, body_fn, carried_inputs)`` (session 29), written out as
+    :func:`while_loop` writes JAX's: the carried tensors passed as separate arguments (``cond_fn(*carried)``,
+    ``body_fn(*carried)`` returning a tuple of the same structure), the condition known without the values. PyTorch
+    differentiates the loop it ran (its autograd of while_loop), and jac's derivatives are those of the steps."""
+    missing = [k for k in TORCH_PARAMETERS if k not in given]
+    if missing:
+        raise JacValueError(f"{TORCH_SPELLING}() needs {', '.join(missing)}", position)
+    cond = function(lowering, given["cond_fn"], TORCH_SPELLING, position)
+    body = function(lowering, given["body_fn"], TORCH_SPELLING, position)
+    value = lowering.expression(given["carried_inputs"])
+    if not isinstance(value, (Items, tuple, list)) or not all(isinstance(v, Tracer) for v in value):
+        raise JacValueError(f"{TORCH_SPELLING}: carried_inputs must be a tuple of tensors, as PyTorch requires (jac "
+                            f"reads a tuple holding one tensor of the inputs at least; of constants only, write the "
+                            f"loop's result)", position)
+    value = tuple(value)
+    while _holds(lowering, lowering.call_value(cond, list(value), {}, position), position, TORCH_SPELLING):
+        lowering.unrolled += 1
+        if lowering.unrolled > lowering.max_unrolled:
+            raise JacLimitError(f"{TORCH_SPELLING}: its condition still holds after jac wrote out steps up to its "
+                                f"limit of {lowering.max_unrolled:,} (the for loop's): an endless loop, or one too "
+                                f"long to write out; check the condition", position)
+        out = lowering.call_value(body, list(value), {}, position)
+        out = (out,) if isinstance(out, Tracer) and len(value) == 1 else out
+        if not isinstance(out, (Items, tuple, list)):
+            raise JacValueError(f"{TORCH_SPELLING}: body_fn must return a tuple of tensors like carried_inputs",
+                                position)
+        out = tuple(out)
+        same_structure(value, out, f"{TORCH_SPELLING}: the carried tensors", position)
+        value = out
+    return Items(value)
+
+
+def _holds(lowering, pred, position: int, spelling: str = SPELLING) -> bool:
     """``cond_fun``'s result as a Python bool: a boolean scalar known without the values, as JAX requires."""
     if isinstance(pred, Static):
         pred = pred.value
     if isinstance(pred, (bool, np.bool_)):
         return bool(pred)
     if not isinstance(pred, Tracer):
-        raise JacValueError(f"{SPELLING}: cond_fun must return a boolean scalar (a comparison), as JAX requires; got "
+        raise JacValueError(f"{spelling}: cond_fun must return a boolean scalar (a comparison), as JAX requires; got "
                             f"{type(pred).__name__} {pred!r}", position)
     b = lowering.b
     held = b.nodes[pred.id]
     if held.op != "const":
-        raise JacValueError(_VALUES, position)
+        raise JacValueError(_VALUES if spelling == SPELLING else _TORCH_VALUES, position)
     dtype = b.typed.get(pred.id, (None,))[0]
     boolean = pred.id in b.booleans or dtype is not None and np.dtype(dtype) == np.bool_
     if pred.ndim or np.size(held.value) != 1 or not boolean:
-        raise JacValueError(f"{SPELLING}: cond_fun must return a boolean scalar (a comparison), as JAX requires; "
+        raise JacValueError(f"{spelling}: cond_fun must return a boolean scalar (a comparison), as JAX requires; "
                             f"got {'a boolean' if boolean else 'a number'} of shape {fmt(pred.shape)}", position)
     return bool(np.asarray(held.value).item())
 

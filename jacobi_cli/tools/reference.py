@@ -249,7 +249,8 @@ names on this page are known.
   known without the values, `jax.lax.cond` / `jax.lax.switch` with a predicate known without the values (all
   branches traced; of the values: refused, naming `jnp.where`); `jax.lax.while_loop` with a condition known
   without the values (a counter compared with a constant; of the values, or under a reverse transform: refused),
-  `jax.lax.associative_scan` of add, multiply, maximum, minimum or logaddexp. `jax.jit(f)`,
+  `jax.lax.associative_scan` of add, multiply, maximum, minimum or logaddexp, `jax.lax.custom_linear_solve(matvec,
+  b, solve)` (solve's value; the implicit derivative, refused where solve does not solve). `jax.jit(f)`,
   `jax.checkpoint(f)`, `jax.remat(f)`, `torch.compile(f)` are f and `torch.utils.checkpoint.checkpoint(f, *args)`
   is `f(*args)` (see Commands, "vmap and JAX's loops written in the text").
 - No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
