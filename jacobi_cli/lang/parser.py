@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import itertools
+import operator
 import os
 import re
 import threading
@@ -4144,13 +4146,22 @@ def _advanced(node, value, b) -> bool:
     return made.op == "getitem" and any(isinstance(i, np.ndarray) for i in made.params["index"])
 
 
+_HOLDERS = (Items, Listed, Dict)
+
+
 def _holds(container, value) -> bool:
-    """Does a list, tuple or dict of the text hold ``value`` itself, at any depth?"""
-    if isinstance(container, (Items, Listed)):
-        return any(item is value or _holds(item, value) for item in container)
+    """Does a list, tuple or dict of the text hold ``value`` itself, at any depth? (Looked for at each change of a
+    list, in every other list of the scope: the passes over the items run in C, a loop that fills two long lists
+    would otherwise spend its time here.)"""
     if type(container) is Dict:
-        return any(item is value or _holds(item, value) for item in container.values())
-    return False
+        container = container.values()
+    elif not isinstance(container, (Items, Listed)):
+        return False
+    if any(map(operator.is_, container, itertools.repeat(value))):
+        return True
+    if not any(map(isinstance, container, itertools.repeat(_HOLDERS))):
+        return False
+    return any(_holds(item, value) for item in container if isinstance(item, _HOLDERS))
 
 
 def _displayed_names(node: ast.expr) -> list:
