@@ -256,3 +256,13 @@ def test_numpy_of_a_tensor_that_requires_grad_is_refused_and_tolist_has_no_deriv
         np.testing.assert_array_equal(api.jacobian(text, {"x": x})["x"], [expected] * 3)  # PyTorch's: no derivative
     A = np.array([[1.0, 2.0], [3.0, 4.0]])
     assert api.evaluate("A.tolist()[1][0] * A", {"A": A})[0, 0] == 3.0
+
+
+@pytest.mark.parametrize("command", ["eval", "vjp", "hessian"])
+def test_a_batched_refusal_names_the_example(capsys, command):
+    from jacobi_cli.cli import entry
+
+    for value, b in (("[[[1,0],[0,1]],[[1,2],[2,1]],[[2,0],[0,2]]]", 1), ("[[[1,2],[2,1]],[[1,0],[0,1]]]", 0)):
+        assert entry.main([command, "torch.linalg.cholesky(A).sum()", f"A={value}", "--batch", "A"]) == 2
+        assert f"example {b} of the batch (A[{b}]): cholesky: the matrix is not positive definite" in \
+            capsys.readouterr().err

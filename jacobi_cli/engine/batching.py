@@ -39,6 +39,12 @@ class Batch:
     def as_dict(self) -> dict:
         return {"size": self.size, "inputs": dict(self.axes)}
 
+    def in_example(self, err, b: int):
+        """``err``, raised computing example ``b``, saying which example it is (of a thousand, the one to look at)."""
+        where = ", ".join(f"{name}[{b}]" if axis == 0 else f"{name} index {b} along axis {axis}"
+                          for name, axis in self.axes.items())
+        return err.reword(f"example {b} of the batch ({where}): {err.message}")
+
 
 def parse_specs(specs) -> dict:
     """``["x", "W:1"]`` -> ``{"x": 0, "W": 1}`` (``--batch NAME[:AXIS]``)."""

@@ -573,7 +573,11 @@ def example(problem: Problem, batch, split: dict, b: int) -> Problem:
     compiled function, that example's inputs and values."""
     env = problem.compiled.with_declared(batch.example(split, b))
     env = {name: env[name] for name in problem.graph.inputs}
-    return Problem(problem.graph, env, problem.wrt, autodiff.evaluate(problem.graph, env), problem.compiled)
+    try:
+        values = autodiff.evaluate(problem.graph, env)
+    except JacValueError as err:  # a value of this example refused (a matrix not positive definite)
+        raise batch.in_example(err, b) from None
+    return Problem(problem.graph, env, problem.wrt, values, problem.compiled)
 
 
 def vjp_several(problem: Problem, v) -> dict:

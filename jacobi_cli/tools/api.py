@@ -243,7 +243,11 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
     split = found.split(bound.values)
     one = found.example(split, 0)
     try:
-        problem = prepare(expr, one, wrt, dtype, seed, max_bytes, several, budget, product)
+        compiled, env = _compiled(expr, one, dtype, seed, max_bytes, wrt)
+        try:
+            problem = compiled.bind(env, wrt, several, budget, product)
+        except JacValueError as err:  # a value of example 0 refused (a matrix not positive definite)
+            raise found.in_example(err, 0) from None
     except JacShapeError as err:  # x.sum(dim=1) of a batch of vectors: the shapes seen are one example's
         seen = ", ".join(f"{name} {fmt(np.shape(one[name]))}" for name in found.axes)
         err.reword(f"{err.message} (with --batch, the expression is written for one example: it sees {seen})")
