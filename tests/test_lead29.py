@@ -266,3 +266,19 @@ def test_a_batched_refusal_names_the_example(capsys, command):
         assert entry.main([command, "torch.linalg.cholesky(A).sum()", f"A={value}", "--batch", "A"]) == 2
         assert f"example {b} of the batch (A[{b}]): cholesky: the matrix is not positive definite" in \
             capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content,says", [
+    ("1;2;3\n4;5;6\n", "line 1, column 1: '1;2;3' is not a number (a .csv file separates its cells by commas, and "
+                       "this one by semicolons"),
+    ("1\t2\t3\n", "and this one by tabs"),
+])
+def test_a_csv_of_semicolons_or_tabs_says_so_and_its_first_line_is_no_header(tmp_path, content, says):
+    """The first line ``1;2;3`` was skipped as a header, and a one-line file said only "contains no numbers"."""
+    path = tmp_path / "x.csv"
+    path.write_text(content)
+    with pytest.raises(JacError) as err:
+        api.evaluate("sum(x)", {"x": f"@{path}"})
+    assert says in err.value.message
+    (tmp_path / "h.csv").write_text("a;b\n1,2\n")  # a header with letters is still a header
+    assert api.evaluate("sum(x)", {"x": f"@{tmp_path / 'h.csv'}"}) == 3.0

@@ -5,7 +5,7 @@ Reading dispatches on the suffix, case-insensitively:
 - ``.npy``: parsed by hand, never unpickled: object and structured dtypes are refused,
   and the header (at most 64 KiB) must agree with the file's size before any data is read.
 - ``.csv``: comma-separated numbers, one row per line, always 2-d ``(rows, columns)``.
-  A first line with no number in it is a header and is skipped.
+  A first line with no number in it, but words, is a header and is skipped.
 - ``.txt``: whitespace-separated numbers: one number is 0-d, one line is 1-d, several
   lines are 2-d ``(lines, columns)``.
 - ``.json``: a number or rectangular nested lists; an object ``{"value": ...}`` (what jac
@@ -562,7 +562,19 @@ def _numeric(cell: str) -> bool:
 def _raise_not_a_number(cells: list[str], where: str, hint: str) -> None:
     column, cell = next((i, c) for i, c in enumerate(cells, start=1) if not _is_number(c))
     what = "the cell is empty" if not cell else f"{_show(cell)} is not a number"
-    raise JacValueError(f"{where}, column {column}: {what}{hint if ',' in cell else ''}")
+    raise JacValueError(f"{where}, column {column}: {what}{_hint_for(cell, hint)}")
+
+
+def _hint_for(cell: str, hint: str) -> str:
+    """What the file's own separators suggest of a cell that is not a number: a decimal comma, or in a .csv
+    cells separated by semicolons or tabs (as a spreadsheet in some locales exports them)."""
+    if ',' in cell:
+        return hint
+    if hint is CSV_HINT and re.fullmatch(r"[-+.0-9eE]+(?:\s*[;\t]\s*[-+.0-9eE]+)+", cell.strip()):
+        return (" (a .csv file separates its cells by commas, and this one by "
+                f"{'semicolons' if ';' in cell else 'tabs'}: write commas, or save it as .txt, whose numbers are "
+                "separated by spaces or tabs)")
+    return ""
 
 
 def _read_table(
@@ -590,7 +602,9 @@ def _read_table(
                     count = 0 if state == "skip" else _read_long_line(line, split, values, where, hint)
                 else:
                     cells = split(line)
-                    is_header = skip_header and not any(_numeric(cell) for cell in cells)
+                    # a header names its columns: a line of digits and separators (1;2;3) is a row, refused
+                    is_header = skip_header and not any(_numeric(cell) for cell in cells) \
+                        and any(ch.isalpha() for ch in line)
                     skip_header = False  # only the first line can be a header
                     if is_header:
                         continue
@@ -663,7 +677,7 @@ def _read_long_line(line: str, split, values: array.array, where: str, hint: str
         if len(values) - base != count:
             column, cell = next((i, c) for i, c in enumerate(cells, start=1) if not _is_number(c))
             what = "the cell is empty" if not cell else f"{_show(cell)} is not a number"
-            raise JacValueError(f"{where}, column {before0 + before + column}: {what}{hint if ',' in cell else ''}")
+            raise JacValueError(f"{where}, column {before0 + before + column}: {what}{_hint_for(cell, hint)}")
     return count
 
 
