@@ -149,6 +149,19 @@ def test_jaxs_default_get_out_of_bounds_clamps_the_value_and_drops_the_derivativ
         api.evaluate(code, inputs)
 
 
+@pytest.mark.parametrize("code", ["x.at[5].get()", "x.at[-5].get() * x", "x.at[jnp.array(4)].get()",
+                                  "x.at[1:, 7].get()", "x.at[5, :2].get()"])
+def test_jaxs_default_get_of_integers_out_of_bounds_clamps_with_the_derivative(jax_process, code):  # noqa: F811
+    """Of integers and slices alone JAX slices dynamically: clamped, with the derivative (session 29: jac read it)."""
+    from jacobi_cli.tools import api
+
+    inputs = {"x": X3 if "1:" not in code and ", :2" not in code else np.arange(6.0).reshape(2, 3)}
+    np.testing.assert_allclose(api.evaluate(code, inputs), jax_process.submit(_jax_value, code, inputs).result(),
+                               rtol=1e-15)
+    np.testing.assert_allclose(api.jacobian("(" + code + ").sum()", inputs)["x"],
+                               jax_process.submit(_jax_gradient_of_first, code, inputs).result(), rtol=1e-15)
+
+
 # 6. jnp.apply_along_axis / jnp.apply_over_axes, run by JAX
 ALONG_TEXTS = ["jnp.apply_along_axis(lambda r: r * r.sum(), 1, A)", "jnp.apply_along_axis(jnp.sum, 0, A)",
                "jnp.apply_along_axis(lambda r: jnp.outer(r, jnp.sin(r)), 0, A)",

@@ -2139,7 +2139,8 @@ class _Lowering:
             targets, inside = out_of_bounds(tuple(y.shape), index)
         except (IndexError, TypeError, ValueError):
             return None
-        return AtOutOfBounds(self.b, y, targets, inside, position)
+        gathered = any(np.ndim(item) > 0 for item in index if item is not None and not isinstance(item, slice))
+        return AtOutOfBounds(self.b, y, targets, inside, position, gathered)
 
     def written(self, y: Tracer, parts: list, what: str, position: int):
         """The flat positions ``y[parts]`` reads, shaped as that read, and a function giving the

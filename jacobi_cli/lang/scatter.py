@@ -901,14 +901,15 @@ class AtOutOfBounds(AtIndex):
     """``x.at[idx]`` whose index is out of bounds somewhere, read as JAX reads it by ``mode=``: ``.get()`` clamps
     (``'clip'``) or fills (``'fill'`` / ``'drop'``: ``fill_value``, NaN by default); the updates (``.set``,
     ``.add``...) drop what is out of bounds (their default, ``'drop'`` and ``'fill'``) or clamp (``'clip'``).
-    ``'promise_in_bounds'`` is a promise the index breaks (JAX's result undefined), and ``.get()``'s default clamps
-    the value but drops its derivative in JAX: both refused."""
+    ``'promise_in_bounds'`` is a promise the index breaks (JAX's result undefined): refused. ``.get()``'s default
+    clamps: of integers and slices alone (JAX's dynamic slice) with the derivative, as ``'clip'``; of an index with
+    an integer array (``gathered``: JAX's gather) the value clamped but its derivative dropped: refused."""
 
-    def __init__(self, b, array: Tracer, targets: np.ndarray, inside: np.ndarray, position):
+    def __init__(self, b, array: Tracer, targets: np.ndarray, inside: np.ndarray, position, gathered: bool = True):
         size = int(np.prod(array.shape, dtype=np.int64))
         read = b.apply("getitem", _reshape_to(b, array, (size,), position), index=(targets,), position=position)
         super().__init__(array, targets, read)
-        self.inside = inside
+        self.inside, self.gathered = inside, gathered
 
     def call(self, b, method: str, args: list, kwargs: dict, position) -> Tracer:
         what = f".at[...].{method}()"
@@ -920,12 +921,12 @@ class AtOutOfBounds(AtIndex):
             raise JacValueError(f"{what}: mode='promise_in_bounds' promises JAX in-bounds indices, and this index is "
                                 "out of bounds: JAX's result is then undefined; write mode='clip', 'fill' or 'drop'",
                                 position)
-        if method == "get" and mode is None:  # JAX's gather clamps the value and its transpose drops the derivative
-            raise JacValueError(f"{what} of an index out of bounds: JAX's default mode clamps the value there but "
-                                "gives it no derivative (its transpose drops what is out of bounds), so jac refuses "
-                                "it; write mode='clip' (clamped, with its derivative) or mode='fill' (fill_value)",
-                                position)
-        clip = mode == "clip"
+        if method == "get" and mode is None and self.gathered:  # JAX's gather clamps, its transpose drops
+            raise JacValueError(f"{what} of an index array out of bounds: JAX's default mode clamps the value there "
+                                "but gives it no derivative (its transpose drops what is out of bounds), so jac "
+                                "refuses it; write mode='clip' (clamped, with its derivative) or mode='fill' "
+                                "(fill_value)", position)
+        clip = mode == "clip" or (method == "get" and mode is None)  # integers alone: JAX's dynamic slice clamps
         if method == "get":
             read = super().call(b, method, args, kwargs, position)
             if clip:

@@ -264,8 +264,10 @@ names on this page are known.
   repeat writes the same element of `v`, as JAX's value and gradient, and is refused where they differ, as JAX
   leaves the winner undefined) and `.get()`; `mode=`, `indices_are_sorted=`, `unique_indices=` are taken, and an
   index out of bounds is read by `mode=` as JAX reads it (`.get(mode='clip')` clamps, `'fill'` / `'drop'` give
-  `fill_value`, NaN by default; the updates drop it, or clamp with `'clip'`; `'promise_in_bounds'` and `.get()`
-  without a mode are refused there: JAX's default clamps the value and drops its derivative); `.apply(f)` is
+  `fill_value`, NaN by default; the updates drop it, or clamp with `'clip'`; `.get()` without a mode clamps
+  integers and slices as `'clip'`, with the derivative, as JAX's dynamic slice does; `'promise_in_bounds'`, and
+  `.get()` without a mode of an index array, are refused there: JAX's gather clamps the value and drops its
+  derivative); `.apply(f)` is
   refused (JAX has no derivative of it); any array may be `x`.
 - `np.put_along_axis(y, indices, values, axis)` writes into `y` as NumPy does (a statement of its own, under
   the rules above; NumPy's returns None); `jnp.put_along_axis(..., inplace=False)` returns the written array.
