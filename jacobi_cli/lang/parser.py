@@ -2357,7 +2357,10 @@ class _Lowering:
 
         others = [] if name in LIBRARY_NAMES else list(FUNCTIONS) + list(CONSTANTS)
         hint = difflib.get_close_matches(name, known + others, n=1)
-        bound = f"the inputs are {', '.join(known)}" if known else "no inputs are bound"
+        inputs = [n for n in known if n in self.input_names]  # the scope holds the text's own names too
+        bound = f"the inputs are {', '.join(inputs)}" if inputs else "no inputs are bound"
+        if len(inputs) < len(known):
+            bound += f"; the text assigns {', '.join(n for n in known if n not in self.input_names)}"
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         if self.value_only:
             raise JacNameError(f"unknown name '{name}': a value is a constant expression (numbers, lists, "
