@@ -214,6 +214,16 @@ def test_an_unknown_name_lists_the_inputs_and_apart_the_names_the_text_assigns()
     assert "no inputs are bound; the text assigns a" in refused("eval", "a = 2.0; a * foo")["message"]
 
 
+@pytest.mark.parametrize("command", ["shape", "diff", "eval", "check"])
+def test_an_empty_batch_is_refused_by_every_command_shape_and_diff_too(command):
+    """jac shape and jac diff printed "batch": {"size": 0}, outside the schema (size >= 1), where every command
+    computing values refuses the empty batch."""
+    extra = ["--wrt", "x"] if command == "diff" else []
+    err = refused(command, "sin(x) * A.sum()", "x:3", "A:0x2", "--batch", "A", *extra, kind="shape")
+    assert "the batch is empty (size 0 along A)" in err["message"]
+    ok(command, "sin(x) * A.sum()", "x:3", "A:2x2", "--batch", "A", *extra)
+
+
 # ---------------------------------------------------------------------------------------------------
 # jac run: 0 every case passed, 1 an expectation failed, 2 a bad suite; --json one object either way
 
