@@ -257,6 +257,13 @@ LASTS = {
 SCALAR_LASTS = {"scalar"}
 
 
+KNOWN = {  # the grid's refusals that are documented decisions, each with its message
+    "has no SymPy translation": "jac diff of torch.linalg.qr: no symbolic QR (jac eval differentiates it)",
+    "is held constant": "jvp --tangent x with --wrt fc.weight: a tangent of an input held constant",
+    "differentiates the outputs of a final tuple one by one": "jac diff of a dict / pytree / named tuple (contract29)",
+}
+
+
 def grid_calls():
     calls = []
     for command in ("eval", "vjp", "jvp", "hessian", "derivative", "shape", "diff", "check", "graph"):
@@ -377,7 +384,9 @@ def main(argv=None) -> int:
         obj, problems = basic(args, code, out, err)
         if code in (0, 1) and obj is not None and args[0] not in ("diff", "check", "graph"):
             problems += contract_keys(args, obj, **want)
-        if code == 2:
+        if code == 2 and any(k in err for k in KNOWN):
+            exits[("grid", "known refusal")] += 1
+        elif code == 2:
             problems.append("refused: " + err.strip().splitlines()[0][:200])
         if problems:
             deviations.append((args, problems))

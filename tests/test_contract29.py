@@ -214,6 +214,27 @@ def test_an_unknown_name_lists_the_inputs_and_apart_the_names_the_text_assigns()
     assert "no inputs are bound; the text assigns a" in refused("eval", "a = 2.0; a * foo")["message"]
 
 
+@pytest.mark.parametrize("expr, listed", [
+    ("{'a': sin(x), 'b': (x ** 3).sum()}", "out = ...; out['a'], out['b']"),
+    ("torch.sort(x)", "values, indices = ...; values, indices"),
+    ("{'a': (sin(x), x.sum())}", "out = ...; out['a'][0], out['a'][1]"),
+    ("grads = jax.grad(lambda p: jnp.sum(p['w'] * x))({'w': x, 'v': x})", "grads['v'], grads['w']"),
+])
+@pytest.mark.parametrize("order", [1, 2])
+def test_diff_of_outputs_one_expression_makes_is_refused_not_cut_to_the_first(expr, listed, order):
+    """jac diff split only a final tuple into outputs: of a dict, a pytree or a named tuple it printed the first
+    output alone, as the one output "y" (the others silently left out); now it says how to list them."""
+    err = refused("diff", expr, "x:2", "--wrt", "x", "--order", order, kind="usage")
+    assert f"({listed})" in err["message"], err["message"]
+    assert refused("diff", expr, "x:2x2", "--wrt", "x", "--batch", "x")["message"] == err["message"]
+
+
+def test_diff_of_those_outputs_listed_in_a_tuple_gives_each():
+    out = ok("diff", "out = {'a': sin(x), 'b': (x ** 3).sum()}; out['a'], out['b']", "x:2", "--wrt", "x")
+    assert [o["expr"] for o in out["outputs"]] == ["[sin(x[0]), sin(x[1])]", "x[0]**3 + x[1]**3"]
+    assert list(out["derivatives"]) == ["y0", "y1"]
+
+
 @pytest.mark.parametrize("command", ["shape", "diff", "eval", "check"])
 def test_an_empty_batch_is_refused_by_every_command_shape_and_diff_too(command):
     """jac shape and jac diff printed "batch": {"size": 0}, outside the schema (size >= 1), where every command
