@@ -260,7 +260,6 @@ SCALAR_LASTS = {"scalar"}
 KNOWN = {  # the grid's refusals that are documented decisions, each with its message
     "has no SymPy translation": "jac diff of torch.linalg.qr: no symbolic QR (jac eval differentiates it)",
     "is held constant": "jvp --tangent x with --wrt fc.weight: a tangent of an input held constant",
-    "differentiates the outputs of a final tuple one by one": "jac diff of a dict / pytree / named tuple (contract29)",
 }
 
 

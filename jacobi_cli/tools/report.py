@@ -637,7 +637,7 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
                  dtype="float64", seed: int = 0) -> DiffResult:
     from . import symbolic
     from ..engine.higher import check_order
-    from ..lang.parser import split_outputs
+    from ..lang.parser import made_outputs, split_outputs
 
     order = check_order(order)
     try:
@@ -648,7 +648,16 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
                        for i, (name, text) in enumerate(parts)]
             if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
                 return _diff_several(expr, results, order)
-        result = symbolic.differentiate(expr, bindings, wrt, at, order, budget, dtype, seed)
+        try:
+            result = symbolic.differentiate(expr, bindings, wrt, at, order, budget, dtype, seed)
+        except symbolic.MadeOutputs as several:  # a dict, a pytree, a named tuple last: each output on its own
+            parts = made_outputs(expr, several.names)
+            if parts is None:
+                raise
+            results = [(name, _made_output(expr, lambda: symbolic.differentiate(text, bindings, wrt, at, order,
+                                                                                 budget, dtype, seed)))
+                       for name, text in parts]
+            return _diff_several(expr, results, order)
     except JacError as err:  # the caret goes under the expression as given (a syntax error included)
         raise err.with_source(expr)
     report = _header("diff", expr, result.graph, result.wrt)
@@ -662,6 +671,16 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
         report["order"] = order
     _unused(report, result.graph)  # as jac eval: a leftover or misspelt binding is named
     return DiffResult(report, {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}})
+
+
+def _made_output(expr: str, differentiate: Callable):
+    """``differentiate()`` of one output that the last statement makes with others (:func:`made_outputs`' text); an
+    error found there (the whole text parsed already: SymPy's, a limit) is the whole expression's, without a column."""
+    try:
+        return differentiate()
+    except JacError as err:
+        err.source, err.position = expr, None
+        raise
 
 
 def _in_whole(expr: str, text: str, index: int, differentiate: Callable):

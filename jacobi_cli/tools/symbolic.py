@@ -1110,19 +1110,21 @@ def _random_point(shapes: dict, shift: bool = True, symmetric: bool = False) -> 
     return point
 
 
-def _refuse_several(graph):
-    """jac diff differentiates each output of a final tuple on its own text (report.split_outputs); outputs that
-    one expression makes (a dict, a pytree, a named tuple of the library) are refused, saying how to list them."""
-    names = [name for name, _ in graph.outputs]
-    if all("[" in n for n in names):  # y['a'], y['b'] of a dict; grads['W'] of a named pytree
-        base = names[0].split("[")[0]
-        listed = [("out" + n[len(base):]) if base == "y" else n for n in names]
-        how = f"{'out = ...; ' if base == 'y' else ''}{', '.join(listed)}"
-    else:  # the fields of a named tuple: values, indices of torch.sort(x)
-        how = f"{', '.join(names)} = ...; {', '.join(names)}"
-    raise JacUsageError(f"jac diff differentiates the outputs of a final tuple one by one, and this text ends in "
-                        f"{len(names)} outputs made by one expression ({', '.join(names)}): end it in a tuple of "
-                        f"them ({how}), or in one of them")
+class MadeOutputs(JacUsageError):
+    """A text whose last statement makes several outputs in one expression (a dict, a pytree, a named tuple of the
+    library): :func:`differentiate` takes one output, and jac diff (tools/report.py) differentiates each of
+    ``names`` on its own text (parser.made_outputs). The message says how to list them, for other callers."""
+
+    def __init__(self, names: list):
+        self.names = names
+        if all("[" in n for n in names):  # y['a'], y['b'] of a dict; grads['W'] of a named pytree
+            base = names[0].split("[")[0]
+            listed = [("out" + n[len(base):]) if base == "y" else n for n in names]
+            how = f"{'out = ...; ' if base == 'y' else ''}{', '.join(listed)}"
+        else:  # the fields of a named tuple: values, indices of torch.sort(x)
+            how = f"{', '.join(names)} = ...; {', '.join(names)}"
+        super().__init__(f"this text ends in {len(names)} outputs made by one expression ({', '.join(names)}), and "
+                         f"this differentiates one output: end it in a tuple of them ({how}), or in one of them")
 
 
 def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, budget: int | None = None,
@@ -1160,7 +1162,7 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
     made = Made()  # x = torch.tensor(..., requires_grad=True): an input the text makes, at its value
     graph = parse(text, shapes, max_bytes=limit, made=made)
     if graph.several:  # a dict, a pytree, a named tuple last: its first output alone was differentiated
-        _refuse_several(graph)
+        raise MadeOutputs([name for name, _ in graph.outputs])
     declared = made.values
     for name in extra:
         if name in declared:
