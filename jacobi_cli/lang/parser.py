@@ -298,6 +298,37 @@ def split_outputs(text: str) -> list | None:
             for i, elt in enumerate(last.value.elts)]
 
 
+def made_outputs(text: str, names: list) -> list | None:
+    """For a text whose last statement makes several outputs in one expression (a dict or pytree, a named tuple of
+    the library: ``names`` as :func:`parse` names them, ``y['a']``, ``grads['W']``, ``values``): ``[(name, text)]``,
+    each output's own expression as :func:`split_outputs` gives a final tuple's, the value held in a name of its
+    own and that output taken from it (``out_ = torch.sort(x)`` then ``out_.values``); None where a name is not
+    one of those."""
+    text = typeset(text)
+    source = Source(text)
+    module = _ast_tree(source)
+    last = module.body[-1]
+    if isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], ast.Name):
+        held = last.targets[0].id  # grads = jax.grad(f)(params): its outputs grads['W'], ... are names already
+        if all(n.startswith(held + "[") for n in names):
+            return [(n, text + "\n" + n) for n in names]
+        return None
+    if not isinstance(last, ast.Expr):
+        return None
+    taken = {node.id for node in ast.walk(module) if isinstance(node, ast.Name)}
+    held = next(f"out_{i}" for i in range(len(taken) + 1) if f"out_{i}" not in taken)
+    head = text[:source.at(last)] + f"{held} = {ast.get_source_segment(source.body, last.value)}\n{held}"
+    parts = []
+    for n in names:
+        if n.startswith("y["):
+            parts.append((n, head + n[1:]))
+        elif n.isidentifier():
+            parts.append((n, f"{head}.{n}"))
+        else:
+            return None
+    return parts
+
+
 def _program(lowering, module: ast.Module) -> Graph:
     """The graph of a text, refused where PyTorch would save an inference tensor for backward (.inference)."""
     graph = lowering.program(module)
@@ -2449,7 +2480,10 @@ class _Lowering:
 
         others = [] if name in LIBRARY_NAMES else list(FUNCTIONS) + list(CONSTANTS)
         hint = difflib.get_close_matches(name, known + others, n=1)
-        bound = f"the inputs are {', '.join(known)}" if known else "no inputs are bound"
+        inputs = [n for n in known if n in self.input_names]  # the scope holds the text's own names too
+        bound = f"the inputs are {', '.join(inputs)}" if inputs else "no inputs are bound"
+        if len(inputs) < len(known):
+            bound += f"; the text assigns {', '.join(n for n in known if n not in self.input_names)}"
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         if self.value_only:
             raise JacNameError(f"unknown name '{name}': a value is a constant expression (numbers, lists, "

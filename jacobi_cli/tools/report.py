@@ -22,7 +22,7 @@ from . import api
 from ..engine import autodiff, batching, finite, memory, planner
 from ..engine.jacobian import Jacobian
 from ..lang.bindings import drawn_names, parse_bindings
-from ..errors import JacError, JacLimitError, JacUsageError, JacValueError
+from ..errors import JacError, JacLimitError, JacShapeError, JacUsageError, JacValueError
 from ..ir.graph import DEFAULT_MAX_BYTES, LEAF_OPS
 from ..lang.parser import parse
 from ..ir.shapes import fmt, kind, legend, math_shape
@@ -554,9 +554,7 @@ def shape_report(expr: str, bindings, wrt=None, batch=None, max_memory=None, dty
                            symbolic=True)
     shapes, found = dict(bound.shapes), None
     if batch:
-        found = batching.batch_of(shapes, batching.parse_specs(batch))
-        if not isinstance(found.size, int):
-            raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
+        found = _counted(batching.batch_of(shapes, batching.parse_specs(batch)))
         shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
                   for n, s in shapes.items()}
     graph = parse(expr, shapes, max_bytes=limit, shapes_only=True)
@@ -610,6 +608,17 @@ def diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, timeout:
     return report
 
 
+def _counted(found):
+    """The batch of ``jac shape`` / ``jac diff --batch`` (shapes only): a number of examples, at least one, as
+    the commands computing values require (an empty batch printed ``"size": 0``, outside the schema)."""
+    if not isinstance(found.size, int):
+        raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
+    if found.size == 0:
+        raise JacShapeError(f"the batch is empty (size 0 along {', '.join(found.axes)}): there is no example to "
+                            f"compute")
+    return found
+
+
 def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
     """``jac diff --batch``: ``({name: ":SHAPE"} of one example, Batch)``. The formulas are the
     same for every example, so only shapes are taken: values (a binding's or ``--at``) would
@@ -618,9 +627,7 @@ def _one_example_shapes(bindings, at, batch, limit: int) -> tuple:
     if bound.values or at:
         raise JacUsageError("jac diff --batch takes shapes (x:8x3), not values: its formulas are one example's, "
                             "the same for every example; per-example numbers come from jac eval --batch")
-    found = batching.batch_of(dict(bound.shapes), batching.parse_specs(batch))
-    if not isinstance(found.size, int):
-        raise JacUsageError(f"--batch: the batch size must be a number, not '{found.size}'")
+    found = _counted(batching.batch_of(dict(bound.shapes), batching.parse_specs(batch)))
     shapes = {n: tuple(d for i, d in enumerate(s) if n not in found.axes or i != found.axes[n])
               for n, s in bound.shapes.items()}
     return {n: ":" + ("x".join(map(str, s)) if s else "()") for n, s in shapes.items()}, found
@@ -630,7 +637,7 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
                  dtype="float64", seed: int = 0) -> DiffResult:
     from . import symbolic
     from ..engine.higher import check_order
-    from ..lang.parser import split_outputs
+    from ..lang.parser import made_outputs, split_outputs
 
     order = check_order(order)
     try:
@@ -641,7 +648,16 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
                        for i, (name, text) in enumerate(parts)]
             if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
                 return _diff_several(expr, results, order)
-        result = symbolic.differentiate(expr, bindings, wrt, at, order, budget, dtype, seed)
+        try:
+            result = symbolic.differentiate(expr, bindings, wrt, at, order, budget, dtype, seed)
+        except symbolic.MadeOutputs as several:  # a dict, a pytree, a named tuple last: each output on its own
+            parts = made_outputs(expr, several.names)
+            if parts is None:
+                raise
+            results = [(name, _made_output(expr, lambda: symbolic.differentiate(text, bindings, wrt, at, order,
+                                                                                 budget, dtype, seed)))
+                       for name, text in parts]
+            return _diff_several(expr, results, order)
     except JacError as err:  # the caret goes under the expression as given (a syntax error included)
         raise err.with_source(expr)
     report = _header("diff", expr, result.graph, result.wrt)
@@ -655,6 +671,16 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
         report["order"] = order
     _unused(report, result.graph)  # as jac eval: a leftover or misspelt binding is named
     return DiffResult(report, {"output": result.output, **{name: d.expr for name, d in result.derivatives.items()}})
+
+
+def _made_output(expr: str, differentiate: Callable):
+    """``differentiate()`` of one output that the last statement makes with others (:func:`made_outputs`' text); an
+    error found there (the whole text parsed already: SymPy's, a limit) is the whole expression's, without a column."""
+    try:
+        return differentiate()
+    except JacError as err:
+        err.source, err.position = expr, None
+        raise
 
 
 def _in_whole(expr: str, text: str, index: int, differentiate: Callable):

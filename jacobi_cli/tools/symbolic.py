@@ -1110,6 +1110,23 @@ def _random_point(shapes: dict, shift: bool = True, symmetric: bool = False) -> 
     return point
 
 
+class MadeOutputs(JacUsageError):
+    """A text whose last statement makes several outputs in one expression (a dict, a pytree, a named tuple of the
+    library): :func:`differentiate` takes one output, and jac diff (tools/report.py) differentiates each of
+    ``names`` on its own text (parser.made_outputs). The message says how to list them, for other callers."""
+
+    def __init__(self, names: list):
+        self.names = names
+        if all("[" in n for n in names):  # y['a'], y['b'] of a dict; grads['W'] of a named pytree
+            base = names[0].split("[")[0]
+            listed = [("out" + n[len(base):]) if base == "y" else n for n in names]
+            how = f"{'out = ...; ' if base == 'y' else ''}{', '.join(listed)}"
+        else:  # the fields of a named tuple: values, indices of torch.sort(x)
+            how = f"{', '.join(names)} = ...; {', '.join(names)}"
+        super().__init__(f"this text ends in {len(names)} outputs made by one expression ({', '.join(names)}), and "
+                         f"this differentiates one output: end it in a tuple of them ({how}), or in one of them")
+
+
 def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, budget: int | None = None,
                   dtype="float64", seed: int = 0) -> Result:
     """Symbolic derivatives of ``text`` by each input in ``wrt`` (default: every input).
@@ -1144,6 +1161,8 @@ def differentiate(text: str, bindings=None, wrt=None, at=None, order: int = 1, b
         shapes[name] = np.shape(point[name]) if name in point else ()
     made = Made()  # x = torch.tensor(..., requires_grad=True): an input the text makes, at its value
     graph = parse(text, shapes, max_bytes=limit, made=made)
+    if graph.several:  # a dict, a pytree, a named tuple last: its first output alone was differentiated
+        raise MadeOutputs([name for name, _ in graph.outputs])
     declared = made.values
     for name in extra:
         if name in declared:
