@@ -282,3 +282,16 @@ def test_a_csv_of_semicolons_or_tabs_says_so_and_its_first_line_is_no_header(tmp
     assert says in err.value.message
     (tmp_path / "h.csv").write_text("a;b\n1,2\n")  # a header with letters is still a header
     assert api.evaluate("sum(x)", {"x": f"@{tmp_path / 'h.csv'}"}) == 3.0
+
+
+@pytest.mark.parametrize("text,name", [("{'z': x}", "y['z']"), ("{'z': sin(x)}", "y['z']"),
+                                       ("a = sin(x)\n{'z': a}", "y['z']"), ("grads = {'w': x}\ngrads", "grads['w']"),
+                                       ("{'z': (x,)}", "y['z'][0]"), ("x", "y")])
+def test_a_pytree_of_one_leaf_is_named_by_its_path_whatever_the_leaf(capsys, text, name):
+    """``{'z': x}`` was named y and ``{'z': a}`` a, where ``{'z': sin(x)}`` was y['z'] (h29-contract's finding)."""
+    from jacobi_cli.cli import entry
+
+    assert entry.main(["eval", text, "x=1,2", "--json"]) == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out)["output"]["name"] == name

@@ -702,8 +702,8 @@ class _Lowering:
             isinstance(last.targets[0], ast.Name) else None  # grads = jax.grad(loss)(params): named as 'grads' is
         if type(value) is Dict or named is not None and type(value) is Items and not value.fields:
             outputs = self.tree_outputs(named or "y", value, self.source.at(last))  # grads: one output per leaf
-            if len(outputs) == 1:  # {'w': ...}: one output, named by its path
-                return self.b.graph(self.b.name(outputs[0][1], outputs[0][0]))
+            if len(outputs) == 1:  # {'w': ...}: one output, named by its path (held as the graph's one named
+                return self.b.graph(self.b.name(outputs[0][1], outputs[0][0]), outputs)  # output: x, a have names)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
         return self.output(value, self.source.at(last))

@@ -183,6 +183,8 @@ def output_name(graph) -> str:
     """What to call the output: its assigned name (``G = ...``), else the first of ``y``,
     ``z``, ``f``, ``out``, ... that no input or assigned node already has (in
     ``y = x * 2; z = y ** 2; z.sum()`` the output is ``f``)."""
+    if len(graph.outputs) == 1:  # one leaf of a pytree, {'z': x}: named by its path, y['z']
+        return graph.outputs[0][0]
     node = graph.nodes[graph.output]
     if node.name and node.op != "input" and node.name not in graph.inputs:  # x = x * 2; x: not ∂x/∂x
         return node.name
