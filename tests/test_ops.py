@@ -136,6 +136,9 @@ CASES["ldexp"] = [(((2, 3), "ints3"), {})]
 # splice (cumprod's reverse rule): x before position k along the axis, y from k on; k is no input to differentiate
 FIXED["k_lanes"] = np.array([[2.0], [0.0], [4.0]])
 FIXED["k_columns"] = np.array([[[1.0, 3.0]], [[0.0, 2.0]]])
+# take_shared (torch.median(x)'s selection): one element along the axis, the derivative shared among its ties
+FIXED["idx_one"] = np.array([[1], [3], [0]])
+CASES["take_shared"] = [(((3, 4), "idx_one"), {"axis": 1}), (((3, 4), "idx_rows"), {"axis": 0})]
 CASES["splice"] = [(((3, 4), (3, 4), "k_lanes"), {"axis": -1}), (((2, 3, 2), (3, 1), "k_columns"), {"axis": -2})]  # the exponent's derivative refused: NumPy's are integers
 CASES["reduce_where"] = [(((2, 3), "mask23"), {"ufunc": u, "axes": axes, "keepdims": k, "initial": i})
                          for u, i in (("add", None), ("add", 0.5), ("multiply", None), ("multiply", 2.0),

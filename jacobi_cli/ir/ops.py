@@ -2776,6 +2776,34 @@ defop("put_along", _put_along_impl, lambda s, idx, axis, shape: tuple(shape),
       structure=structured.put_along_rule)
 
 
+
+# take_shared: take_along of one element along ``axis`` (``idx`` of length 1 there: a selection, the median's),
+# its derivative shared evenly among the elements equal to it (all the NaN ones where it is NaN), as torch.max(x)'s:
+# PyTorch's evenly_distribute_backward, the derivative of torch.median(x) and torch.nanmedian(x) without a dim,
+# which pick one element for the value and share the derivative among its ties (it went to the one picked).
+def _shares(ans, a, axis):
+    m = P.where(P.isnan(ans), P.isnan(a), P.eq(a, ans))
+    return P.div(m, P.sum(m, axes=(axis,), keepdims=True))
+
+
+def _take_shared_shape(s, idx, axis):
+    if idx[axis] != 1:
+        raise JacShapeError(f"take_shared takes one element along axis {axis}, not {idx[axis]}")
+    return _along_shape(s, idx, axis)
+
+
+def _take_shared_vjp(g, ans, a, idx, axis):
+    m = _shares(ans, a, axis)
+    return masked(g, m, m)
+
+
+def _take_shared_jvp(t, ans, a, idx, axis):
+    m = _shares(ans, a, axis)
+    return P.sum(masked(t, m, m), axes=(axis + 1,), keepdims=True)
+
+
+defop("take_shared", _take_along_impl, _take_shared_shape, (_take_shared_vjp, None), (_take_shared_jvp, None))
+
 # cumsum along ``axis``; ``reverse``: from the end (the VJP of a cumsum is the reversed one).
 def _cumsum_impl(a, axis, reverse=False):
     if not reverse:
