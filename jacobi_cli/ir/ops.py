@@ -2907,8 +2907,8 @@ def _exclusive_cumprod(ans, a, axis):
 # made here from ``k``: a kernel keeps ``k``, not the mask (cumprod's reverse rule on a Jacobian's basis: n × n,
 # past the kernel's constant limit).
 def _splice_impl(x, y, k, axis):
-    x, y = np.asarray(x), np.asarray(y)
-    n = np.broadcast_shapes(x.shape, y.shape)[axis]
+    x, y = (v if type(v) is float else np.asarray(v) for v in (x, y))  # a Python 0.0 keeps the other's dtype
+    n = np.broadcast_shapes(np.shape(x), np.shape(y))[axis]
     place = np.arange(n).reshape((-1,) + (1,) * (-axis - 1))
     return np.where(place < k, x, y)
 
@@ -2938,6 +2938,8 @@ def _cumprod_vjp(g, ans, a, axis):
     # not finite) times it, made +0: not a constant 0, since where the cotangent depends on the input (a traced
     # VJP: a Hessian, a second derivative or jax.vjp's pullback in the text) the entry's derivative there is the
     # exclusive product times the recurrence's (the Hessian of cumprod(x)[0] ** 2 at x = 0 was 0, not 2)
+    if not (isinstance(g, Proxy) and g.traces):  # a pass nothing differentiates by g: the tail's +0 at once
+        return P.splice(entries, 0.0, last, axis=axis - len(s))
     tail = P.add(P.mul(P.where(P.isfinite(excl), excl, 0.0), rec), 0.0)
     return P.splice(entries, tail, last, axis=axis - len(s))
 
