@@ -2776,7 +2776,6 @@ defop("put_along", _put_along_impl, lambda s, idx, axis, shape: tuple(shape),
       structure=structured.put_along_rule)
 
 
-
 # take_shared: take_along of one element along ``axis`` (``idx`` of length 1 there: a selection, the median's),
 # its derivative shared evenly among the elements equal to it (all the NaN ones where it is NaN), as torch.max(x)'s:
 # PyTorch's evenly_distribute_backward, the derivative of torch.median(x) and torch.nanmedian(x) without a dim,
@@ -2803,6 +2802,7 @@ def _take_shared_jvp(t, ans, a, idx, axis):
 
 
 defop("take_shared", _take_along_impl, _take_shared_shape, (_take_shared_vjp, None), (_take_shared_jvp, None))
+
 
 # cumsum along ``axis``; ``reverse``: from the end (the VJP of a cumsum is the reversed one).
 def _cumsum_impl(a, axis, reverse=False):
