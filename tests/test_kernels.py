@@ -397,7 +397,7 @@ def test_explain_says_why_repeated_calls_stay_with_the_interpreter(expr, binding
 
 @pytest.mark.parametrize("special", [None, 0.0, np.nan, np.inf])
 def test_a_cumprod_jacobian_of_1000_compiles_to_the_interpreters_bits(special):
-    """cumprod's reverse rule zeroes the entries past each cotangent's last nonzero with zero_from(entries, k):
+    """cumprod's reverse rule zeroes the entries past each cotangent's last nonzero with splice(entries, tail, k):
     the kernel keeps k (n numbers), not the n x n mask it used to fold from the basis, which beside the basis
     passed the 8 MiB of constants a kernel may keep, so repeated calls stayed with the interpreter."""
     n = 1000

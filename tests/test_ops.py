@@ -133,10 +133,13 @@ for name in ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "frexp_mantissa",
 FIXED["mask23"] = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
 FIXED["ints3"] = np.array([-2.0, 0.0, 3.0])
 CASES["ldexp"] = [(((2, 3), "ints3"), {})]
-# zero_from (cumprod's reverse rule): elements from position k on along the axis are +0; k is no input to differentiate
+# splice (cumprod's reverse rule): x before position k along the axis, y from k on; k is no input to differentiate
 FIXED["k_lanes"] = np.array([[2.0], [0.0], [4.0]])
 FIXED["k_columns"] = np.array([[[1.0, 3.0]], [[0.0, 2.0]]])
-CASES["zero_from"] = [(((3, 4), "k_lanes"), {"axis": -1}), (((2, 3, 2), "k_columns"), {"axis": -2})]  # the exponent's derivative refused: NumPy's are integers
+# take_shared (torch.median(x)'s selection): one element along the axis, the derivative shared among its ties
+FIXED["idx_one"] = np.array([[1], [3], [0]])
+CASES["take_shared"] = [(((3, 4), "idx_one"), {"axis": 1}), (((3, 4), "idx_rows"), {"axis": 0})]
+CASES["splice"] = [(((3, 4), (3, 4), "k_lanes"), {"axis": -1}), (((2, 3, 2), (3, 1), "k_columns"), {"axis": -2})]  # the exponent's derivative refused: NumPy's are integers
 CASES["reduce_where"] = [(((2, 3), "mask23"), {"ufunc": u, "axes": axes, "keepdims": k, "initial": i})
                          for u, i in (("add", None), ("add", 0.5), ("multiply", None), ("multiply", 2.0),
                                       ("maximum", 0.0), ("minimum", 5.0))

@@ -192,7 +192,7 @@ def test_linrec_second_order_against_central_differences():
 
 def test_cumprods_reverse_rule_keeps_float32_and_zeros_past_the_last_nonzero_cotangent():
     """The rule masked its entries by comparing float64 positions, which made a float32 pass's cotangent
-    float64; zero_from keeps the entries' dtype, and the masked ones +0 (NaN times 0 otherwise)."""
+    float64; splice keeps the entries' dtype, and the masked ones +0 (NaN times 0 otherwise)."""
     a = np.array([1.5, np.nan, 2.0, -3.0], dtype=np.float32)
     g = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 2.0, -0.0], [0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
     with np.errstate(invalid="ignore"):

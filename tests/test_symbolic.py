@@ -30,7 +30,7 @@ MASK_CASES.update({"ne": [((3,), ())], "lt": [((3,), (3,))], "le": [((2, 3), (3,
 NO_SYMPY |= {"frexp_mantissa", "frexp_exponent",  # the exponent is floor(log2|x|) + 1: a step function SymPy's
             "reduce_where",  # derivatives would give as 0 or a Heaviside; a mask of the values picks the elements
             "argpartition", "lexsort"}  # NumPy's introselect order and lexsort's ties depend on the values
-NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "put_along", "one_hot",
+NO_SYMPY |= {"argmax", "argmin", "argsort", "argmedian", "argcum", "take_along", "take_shared", "put_along", "one_hot",
              "clamp_excess"}
 # finite_range is a check (0 or refused) on values, with no derivative
 NO_SYMPY.add("finite_range")

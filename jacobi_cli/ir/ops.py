@@ -2776,6 +2776,34 @@ defop("put_along", _put_along_impl, lambda s, idx, axis, shape: tuple(shape),
       structure=structured.put_along_rule)
 
 
+# take_shared: take_along of one element along ``axis`` (``idx`` of length 1 there: a selection, the median's),
+# its derivative shared evenly among the elements equal to it (all the NaN ones where it is NaN), as torch.max(x)'s:
+# PyTorch's evenly_distribute_backward, the derivative of torch.median(x) and torch.nanmedian(x) without a dim,
+# which pick one element for the value and share the derivative among its ties (it went to the one picked).
+def _shares(ans, a, axis):
+    m = P.where(P.isnan(ans), P.isnan(a), P.eq(a, ans))
+    return P.div(m, P.sum(m, axes=(axis,), keepdims=True))
+
+
+def _take_shared_shape(s, idx, axis):
+    if idx[axis] != 1:
+        raise JacShapeError(f"take_shared takes one element along axis {axis}, not {idx[axis]}")
+    return _along_shape(s, idx, axis)
+
+
+def _take_shared_vjp(g, ans, a, idx, axis):
+    m = _shares(ans, a, axis)
+    return masked(g, m, m)
+
+
+def _take_shared_jvp(t, ans, a, idx, axis):
+    m = _shares(ans, a, axis)
+    return P.sum(masked(t, m, m), axes=(axis + 1,), keepdims=True)
+
+
+defop("take_shared", _take_along_impl, _take_shared_shape, (_take_shared_vjp, None), (_take_shared_jvp, None))
+
+
 # cumsum along ``axis``; ``reverse``: from the end (the VJP of a cumsum is the reversed one).
 def _cumsum_impl(a, axis, reverse=False):
     if not reverse:
@@ -2874,34 +2902,46 @@ def _exclusive_cumprod(ans, a, axis):
     return P.add(_shift(ans, axis - len(s), True), first)
 
 
-# zero_from: ``x`` with its elements at positions ``k`` and later along ``axis`` (counted from the end, so
-# that a batched cotangent keeps it) an exact +0, the others as they are; ``k`` (whole numbers) broadcasts
-# against ``x`` with that axis of length 1. The mask is made here from ``k``: a kernel keeps ``k``, not
-# the mask (cumprod's reverse rule on a Jacobian's basis: n × n, past the kernel's constant limit).
-def _zero_from_impl(x, k, axis):
-    x = np.asarray(x)
-    place = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (-axis - 1))
-    return np.where(place < k, x, x.dtype.type(0))
+# splice: ``x`` at positions before ``k`` along ``axis`` (counted from the end, so that a batched cotangent keeps
+# it), ``y`` from ``k`` on; ``k`` (whole numbers) broadcasts against them with that axis of length 1. The mask is
+# made here from ``k``: a kernel keeps ``k``, not the mask (cumprod's reverse rule on a Jacobian's basis: n × n,
+# past the kernel's constant limit).
+def _splice_impl(x, y, k, axis):
+    x, y = (v if type(v) is float else np.asarray(v) for v in (x, y))  # a Python 0.0 keeps the other's dtype
+    n = np.broadcast_shapes(np.shape(x), np.shape(y))[axis]
+    place = np.arange(n).reshape((-1,) + (1,) * (-axis - 1))
+    return np.where(place < k, x, y)
 
 
-defop("zero_from", _zero_from_impl, lambda sx, sk, axis: broadcast(sx, sk),
-      (lambda g, ans, x, k, axis: unbroadcast(P.zero_from(g, k, axis=axis), shape_of(x)), None),
-      (lambda t, ans, x, k, axis: P.zero_from(lift(t, len(shape_of(ans))), k, axis=axis), None),
-      sympy=lambda S, x, k, axis: S.explicit(lambda x, k: np.vectorize(
-          lambda v, j, bound: S.sp.Piecewise((v, S.sp.Lt(j, bound)), (0, True)), otypes=[object])(
-          x, np.arange(x.shape[axis]).reshape((-1,) + (1,) * (-axis - 1)), k), x, k))
+defop("splice", _splice_impl, lambda sx, sy, sk, axis: broadcast(broadcast(sx, sy), sk),
+      (lambda g, ans, x, y, k, axis: unbroadcast(P.splice(g, 0.0, k, axis=axis), shape_of(x)),
+       lambda g, ans, x, y, k, axis: unbroadcast(P.splice(0.0, g, k, axis=axis), shape_of(y)), None),
+      (lambda t, ans, x, y, k, axis: P.splice(lift(t, len(shape_of(ans))), 0.0, k, axis=axis),
+       lambda t, ans, x, y, k, axis: P.splice(0.0, lift(t, len(shape_of(ans))), k, axis=axis), None),
+      sympy=lambda S, x, y, k, axis: S.explicit(lambda x, y, k: np.vectorize(
+          lambda u, v, j, bound: S.sp.Piecewise((u, S.sp.Lt(j, bound)), (v, True)), otypes=[object])(
+          x, y, np.arange(np.broadcast_shapes(x.shape, y.shape)[axis]).reshape((-1,) + (1,) * (-axis - 1)), k),
+          x, y, k))
 
 
 def _cumprod_vjp(g, ans, a, axis):
     # where no cotangent at or after j is nonzero the entry is an exact 0 (y_i does not depend on a_j for
     # j > i), not the exclusive product (NaN past a NaN) times the recurrence's 0
     s = shape_of(a)
-    entries = P.mul(_exclusive_cumprod(ans, a, axis), P.linrec(a, g, axis=axis - len(s), reverse=True))
+    excl, rec = _exclusive_cumprod(ans, a, axis), P.linrec(a, g, axis=axis - len(s), reverse=True)
+    entries = P.mul(excl, rec)
     if s[axis] == 0:  # no entry to mask (and no maximum of an empty axis)
         return entries
     place = np.arange(1.0, s[axis] + 1).reshape((-1,) + (1,) * (len(s) - axis - 1))  # j + 1 along the axis
     last = P.max(P.mul(P.ne(g, 0.0), place), axes=(axis + 1,), keepdims=True)  # 1 + the last nonzero's j, or 0
-    return P.zero_from(entries, last, axis=axis - len(s))
+    # Past the last nonzero the recurrence is an exact 0 and the entry is the exclusive product (0 where it is
+    # not finite) times it, made +0: not a constant 0, since where the cotangent depends on the input (a traced
+    # VJP: a Hessian, a second derivative or jax.vjp's pullback in the text) the entry's derivative there is the
+    # exclusive product times the recurrence's (the Hessian of cumprod(x)[0] ** 2 at x = 0 was 0, not 2)
+    if not (isinstance(g, Proxy) and g.traces):  # a pass nothing differentiates by g: the tail's +0 at once
+        return P.splice(entries, 0.0, last, axis=axis - len(s))
+    tail = P.add(P.mul(P.where(P.isfinite(excl), excl, 0.0), rec), 0.0)
+    return P.splice(entries, tail, last, axis=axis - len(s))
 
 
 def _cumprod_jvp(t, ans, a, axis):

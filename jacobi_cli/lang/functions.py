@@ -5076,8 +5076,9 @@ def _topk(b, args, kwargs, position):
 
 
 def _median(library):
-    """torch.median: the lower median (one element, its index); np.median: NumPy's mean of the middle
-    element(s), summed from +0. A bare median is the same for an odd count and refused for an even one."""
+    """torch.median: the lower median (one element, its index; without a dim its derivative shared among the
+    elements equal to it, as PyTorch's); np.median: NumPy's mean of the middle element(s), summed from +0. A bare
+    median is the same for an odd count and refused for an even one."""
     def lower(b, args, kwargs, position):
         a = arguments("median", args, kwargs, {"x": REQUIRED, "axis": None, "keepdims": False}, position)
         x = tensor(b, a["x"], "median", position)
@@ -5097,6 +5098,9 @@ def _median(library):
             raise _ambiguous("median(x) of an even count", "torch.median is the lower of the two middle elements",
                              "np.median their mean", "Write torch.median(x) or np.median(x).", position)
         lower_idx = b.apply("argmedian", x, axis=axis, position=position)
+        if torch_like and not axis_given:  # torch.median(x): its derivative shared among the median's ties
+            return _squeezed(b, b.apply("take_shared", x, lower_idx, axis=axis, position=position), axis, keepdims,
+                             position)
         values = _selection(b, x, lower_idx, axis, keepdims, position)
         if library == "numpy":  # NumPy's mean of the middle: 0 + lo (+ hi), over the count
             total = b.apply("add", values, 0.0, position=position)  # -0 + 0 is +0, as NumPy's sum from 0
@@ -8568,7 +8572,8 @@ def _polyfit(b, args, kwargs, position):
 
 
 def _nanmedian(library):
-    """torch.nanmedian: the lower median of the elements that are not NaN (with a dim: values, indices);
+    """torch.nanmedian: the lower median of the elements that are not NaN (with a dim: values, indices; without,
+    its derivative shared among the elements equal to it, as PyTorch's);
     np.nanmedian: NumPy's mean of the middle one or two (np.ma.median's of the two along a shorter axis
     than 600 of a 2-d or larger array). A line of NaN alone gives NaN."""
     def lower(b, args, kwargs, position):
@@ -8588,6 +8593,9 @@ def _nanmedian(library):
         else:
             axis = _one_axis(b, a["axis"], x, position, "nanmedian")
         lower_idx = b.apply("argmedian", x, axis=axis, skip_nan=True, position=position)
+        if library != "numpy" and not axis_given:  # torch.nanmedian(x): the derivative shared among the ties
+            return _squeezed(b, b.apply("take_shared", x, lower_idx, axis=axis, position=position), axis, keepdims,
+                             position)
         values = _selection(b, x, lower_idx, axis, keepdims, position)
         if library == "numpy":
             # NumPy's two paths: along an axis shorter than 600 (of a 2-d or larger array), np.ma.median's
