@@ -22,7 +22,8 @@ import numpy as np
 CATEGORIES = [  # (category, pattern of names), first match wins
     ("configuration / errors", r"^geterr$|^seterr$|^errstate$|^errprint$|^test$"),
     ("complex-valued / complex argument", r"^wofz$|^erfcx?_?zeros|^sph_harm|^clpmn|^lpmn|^lqmn|^clp|zeros$|^mathieu|"
-                                          r"^sph_harm_y|^fresnel_zeros|^kelvin|^airye?$|^hankel|^ber$|^berp|^ber_|^bei$|^beip|^bei_|^ker$|^kerp|^ker_|^kei$|^keip|^kei_|"
+                                          r"^sph_harm_y|^fresnel_zeros|^kelvin|^airye?$|^hankel|^ber$|^berp|^ber_|"
+                                          r"^bei$|^beip|^bei_|^ker$|^kerp|^ker_|^kei$|^keip|^kei_|"
                                           r"^wright_bessel$|^voigt_profile$|^elliprc|^elliprd|^elliprf|^elliprg|"
                                           r"^elliprj"),
     ("Bessel and Struve", r"^j[0-1v]$|^y[0-1v]$|^[ik][0-1]e?$|^[ik]v[e]?$|^jve?$|^yve?$|^jn$|^yn$|^spherical_|bessel|"

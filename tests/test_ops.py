@@ -392,3 +392,9 @@ CASES["owens_t"] = [((2, 3), (3,))]
 for name in ["betainc", "betaincc", "betaincinv", "betainccinv", "hyp1f1"]:
     CASES[name] = [((3,), (3,), (2, 3))]
 CASES["hyp2f1"] = [((3,), (3,), (3,), (2, 3))]
+for name in ["ellipkinc", "ellipeinc", "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "pdtr", "pdtrc"]:
+    CASES[name] = [((2, 3), (3,))]
+for name in ["wrightomega", "ndtri_exp"]:
+    CASES[name] = [(((2, 3),), {})]
+for name in ["hyperu", "gdtr", "gdtrc", "fdtr", "fdtrc"]:
+    CASES[name] = [((3,), (3,), (2, 3))]

@@ -313,3 +313,76 @@ def test_jac_diff_by_an_order_is_refused_as_autodiff_refuses_it():
         api.diff("scipy.special.jv(v, x)", {"x": np.array(0.7), "v": np.array(1.5)}, wrt=["v"])
     with pytest.raises(JacError, match="by a or b is not supported"):
         api.diff("scipy.special.betainc(a, 2.0, x)", {"x": np.array(0.3), "a": np.array(1.5)}, wrt=["a"])
+
+
+# --- the cheap rest: incomplete elliptic integrals, Tricomi's U, Wright's omega, ndtri_exp, distribution functions
+SHAPES = np.array([0.5, 1.0, 2.5, 30.0, 0.0, -1.0, np.inf, np.nan])
+POINTS = np.array([-np.inf, -3.0, -0.5, -0.0, 0.0, 1e-300, 0.2, 0.5, 0.99, 1.0, 2.5, 40.0, 1e5, np.inf, np.nan])
+
+
+@pytest.mark.parametrize("name", ["ellipkinc", "ellipeinc", "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "pdtr",
+                                  "pdtrc"])
+def test_binary_rest_is_scipys_bit_for_bit(name):
+    a, x = np.repeat(SHAPES, len(POINTS)), np.tile(POINTS, len(SHAPES))
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, name)(a, x)
+    _same(api.evaluate(f"scipy.special.{name}(a, x)", {"a": a, "x": x}), theirs, name)
+
+
+@pytest.mark.parametrize("name", ["hyperu", "gdtr", "gdtrc", "fdtr", "fdtrc"])
+def test_ternary_rest_is_scipys_bit_for_bit(name):
+    pairs = [(a, b) for a in SHAPES[:6] for b in SHAPES[:6]]
+    a, b = (np.repeat(np.array(p), len(POINTS)) for p in zip(*pairs))
+    x = np.tile(POINTS, len(pairs))
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, name)(a, b, x)
+    _same(api.evaluate(f"scipy.special.{name}(a, b, x)", {"a": a, "b": b, "x": x}), theirs, name)
+
+
+@pytest.mark.parametrize("name", ["wrightomega", "ndtri_exp"])
+def test_unary_rest_is_scipys_bit_for_bit(name):
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, name)(POINTS)
+    _same(api.evaluate(f"scipy.special.{name}(x)", {"x": POINTS}), theirs, name)
+
+
+REST = [
+    ("scipy.special.ellipkinc(p, m)", {"p": [0.3, 1.2, 2.0, -0.7], "m": [0.2, -1.5, 0.9, 0.5]}),
+    ("scipy.special.ellipeinc(p, m)", {"p": [0.3, 1.2, 2.0, -0.7], "m": [0.2, -1.5, 0.9, 0.5]}),
+    ("scipy.special.hyperu(1.5, 0.5, x) + scipy.special.wrightomega(x)", {"x": [0.3, 1.2, 4.0]}),
+    ("scipy.special.ndtri_exp(y)", {"y": [-30.0, -2.0, -0.1]}),
+    ("scipy.special.stdtr(3.5, t) + scipy.special.stdtr(np.inf, t)", {"t": [-2.0, 0.3, 4.0]}),
+    ("scipy.special.stdtrit(3.5, p) * scipy.special.chdtri(2.5, p)", {"p": [0.1, 0.5, 0.9]}),
+    ("scipy.special.chdtr(3.0, x) + scipy.special.chdtrc(0.7, x)", {"x": [0.3, 1.2, 4.0]}),
+    ("scipy.special.gdtr(1.5, 2.5, x) * scipy.special.gdtrc(0.5, 0.8, x)", {"x": [0.3, 1.2, 4.0]}),
+    ("scipy.special.pdtr(3, m) + scipy.special.pdtrc(0, m)", {"m": [0.3, 1.2, 4.0]}),
+    ("scipy.special.fdtr(3.0, 5.0, x) + scipy.special.fdtrc(1.0, 2.0, x)", {"x": [0.3, 1.2, 4.0]}),
+]
+
+
+@pytest.mark.parametrize("text,bindings", REST, ids=[t for t, _ in REST])
+def test_the_rests_jacobians_are_central_differences(text, bindings):
+    bindings = {k: np.array(v) for k, v in bindings.items()}
+    jacobians = api.jacobian(text, bindings)
+    for name in bindings:
+        def f(u, name=name):
+            return api.evaluate(text, {**bindings, name: u})
+        np.testing.assert_allclose(jacobians[name], central_jacobian(f, bindings[name]), rtol=1e-6, atol=1e-8,
+                                   err_msg=name)
+
+
+def test_incomplete_elliptic_integrals_at_m_zero_have_their_limits():
+    phi = np.array([0.3, 1.2, -2.0])
+    h = 1e-6
+    for name in ("ellipkinc", "ellipeinc"):
+        ours = np.diag(api.jacobian(f"scipy.special.{name}(p, m)", {"p": phi, "m": np.zeros(3)})["m"])
+        numeric = (getattr(special, name)(phi, h) - getattr(special, name)(phi, -h)) / (2 * h)
+        np.testing.assert_allclose(ours, numeric, rtol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("text", ["scipy.special.stdtr(x, 0.5)", "scipy.special.gdtr(x, 1.0, 0.5)",
+                                  "scipy.special.pdtr(x, 0.5)", "scipy.special.fdtr(1.0, x, 0.5)",
+                                  "scipy.special.hyperu(x, 1.0, 0.5)"])
+def test_the_rests_shape_parameters_are_not_differentiated(text):
+    with pytest.raises(JacError, match="is not supported"):
+        api.jacobian(text, {"x": np.array([1.5, 2.5])})

@@ -3310,7 +3310,8 @@ _order_op("iv", _half_sum(lambda v, x: P.iv(v, x)), sympy=_sympy_elementwise(lam
 _order_op("kv", _half_sum(lambda v, x: P.kv(v, x), -1.0),
           sympy=_sympy_elementwise(lambda sp, v, x: sp.besselk(v, x)))
 # the exponentially scaled: jve = jv and yve = yv of a real x (e^-|Im x| = 1), SciPy's values by another algorithm;
-# ive = e^-|x| iv: ive' = (ive_{v-1} + ive_{v+1}) / 2 - sign(x) ive; kve = e^x kv: kve' = kve - (kve_{v-1} + kve_{v+1}) / 2
+# ive = e^-|x| iv: ive' = (ive_{v-1} + ive_{v+1}) / 2 - sign(x) ive;
+# kve = e^x kv: kve' = kve - (kve_{v-1} + kve_{v+1}) / 2
 _order_op("jve", _half_difference(lambda v, x: P.jve(v, x)),
           sympy=_sympy_elementwise(lambda sp, v, x: sp.besselj(v, x)))
 _order_op("yve", _half_difference(lambda v, x: P.yve(v, x)),
@@ -3514,8 +3515,9 @@ def _lambertw_impl(k):
 # the end x = 0 of the branch k = -1
 unary("lambertw", _lambertw_impl(0), lambda x, ans: P.div(1.0, P.add(x, P.exp(ans))), spellings=(), domain=(0.2, 2.0),
       sympy=_sympy_elementwise(lambda sp, v: sp.LambertW(v)))
-unary("lambertw_m1", _lambertw_impl(-1), lambda x, ans: P.where(P.eq(x, 0.0), -np.inf, P.div(1.0, P.add(x, P.exp(ans)))),
-      spellings=(), domain=(-0.3, -0.1), sympy=_sympy_elementwise(lambda sp, v: sp.LambertW(v, -1)))
+unary("lambertw_m1", _lambertw_impl(-1),
+      lambda x, ans: P.where(P.eq(x, 0.0), -np.inf, P.div(1.0, P.add(x, P.exp(ans)))), spellings=(),
+      domain=(-0.3, -0.1), sympy=_sympy_elementwise(lambda sp, v: sp.LambertW(v, -1)))
 
 # trigonometric functions of degrees, SciPy's (exact at multiples of 90: its reduction of the angle)
 _DEG = float(np.pi / 180)
@@ -3529,6 +3531,110 @@ unary("cotdg", _special_nary("cotdg"), lambda x, ans: P.mul(-_DEG, P.add(1.0, P.
       spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.cot(sp.pi * v / 180)))
 unary("erfi", _special_nary("erfi"), lambda x, ans: P.mul(float(2 / np.sqrt(np.pi)), P.exp(P.mul(x, x))), spellings=(),
       sympy=_sympy_elementwise(lambda sp, v: sp.erfi(v)))
+
+
+# --- session 29, the cheap rest: incomplete elliptic integrals, Tricomi's U, Wright's omega, ndtri_exp, and the
+# distribution functions SciPy names (Student's t, χ², gamma, Poisson, F), by the continuous variable; their shape
+# parameters refused -------------------------------------------------------------------------------------------
+
+def _elliptic_root(phi, m):  # √(1 - m sin²φ)
+    return P.sqrt(P.sub(1.0, P.mul(m, P.square(P.sin(phi)))))
+
+
+def _ellipkinc_dm(ans, phi, m):
+    """∂F(φ|m)/∂m = (E(φ|m) - (1 - m) F) / (2m(1 - m)) - sin 2φ / (4(1 - m) √(1 - m sin²φ)) (DLMF 19.4.2 in m),
+    its limit φ/4 - sin 2φ / 8 at m = 0."""
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    f = P.where(zero, 1.0, ans)
+    general = P.sub(P.div(P.sub(P.ellipeinc(phi, safe), P.mul(P.sub(1.0, safe), f)), P.mul(P.mul(2.0, safe),
+                                                                                            P.sub(1.0, safe))),
+                    P.div(P.sin(P.mul(2.0, phi)), P.mul(P.mul(4.0, P.sub(1.0, safe)), _elliptic_root(phi, safe))))
+    return P.where(zero, P.sub(P.mul(0.25, phi), P.mul(0.125, P.sin(P.mul(2.0, phi)))), general)
+
+
+def _ellipeinc_dm(ans, phi, m):
+    """∂E(φ|m)/∂m = (E - F) / (2m), its limit -(φ/4 - sin 2φ / 8) at m = 0."""
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    general = P.div(P.sub(P.where(zero, 1.0, ans), P.ellipkinc(phi, safe)), P.mul(2.0, safe))
+    return P.where(zero, P.sub(P.mul(0.125, P.sin(P.mul(2.0, phi))), P.mul(0.25, phi)), general)
+
+
+binary("ellipkinc", _special_nary("ellipkinc"), lambda ans, phi, m: P.div(1.0, _elliptic_root(phi, m)), _ellipkinc_dm,
+       domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_f(phi, m)))
+binary("ellipeinc", _special_nary("ellipeinc"), lambda ans, phi, m: _elliptic_root(phi, m), _ellipeinc_dm,
+       domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_e(phi, m)))
+_nary("hyperu", _special_nary("hyperu"), (refused(_HYP_WHY.format(f="hyperu")), refused(_HYP_WHY.format(f="hyperu")),
+                                           lambda ans, a, b, x: P.neg(P.mul(a, P.hyperu(P.add(a, 1.0), P.add(b, 1.0),
+                                                                                           x)))), domain=(0.5, 2.0))
+unary("wrightomega", _special_nary("wrightomega"), lambda x, ans: P.div(ans, P.add(1.0, ans)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.LambertW(sp.exp(v))))  # ω(x) = W(eˣ) for real x; ω' = ω / (1 + ω)
+# ndtri_exp(y) = ndtri(eʸ): d/dy = eʸ / φ(x) = √(2π) e^(y + x²/2)
+unary("ndtri_exp", _special_nary("ndtri_exp"),
+      lambda y, ans: P.mul(float(np.sqrt(2 * np.pi)), P.exp(P.add(y, P.mul(0.5, P.square(ans))))), domain=(-3.0, -0.2),
+      spellings=())
+
+
+def _student_log_density(df, t):
+    """log of Student's t density; the normal's where df is inf (SciPy's stdtr is the normal cdf there)."""
+    infinite = P.isinf(df)
+    safe = P.where(infinite, 1.0, df)
+    half = P.mul(0.5, P.add(safe, 1.0))
+    norm = P.sub(P.sub(P.lgamma(half), P.lgamma(P.mul(0.5, safe))), P.mul(0.5, P.log(P.mul(float(np.pi), safe))))
+    finite = P.sub(norm, P.mul(half, P.log1p(P.div(P.square(t), safe))))
+    return P.where(infinite, P.sub(P.mul(-0.5, P.square(t)), float(0.5 * np.log(2 * np.pi))), finite)
+
+
+def _chi2_log_density(v, x):  # x^(v/2 - 1) e^(-x/2) / (2^(v/2) Γ(v/2))
+    return P.sub(P.sub(P.sub(P.xlogy(P.sub(P.mul(0.5, v), 1.0), x), P.mul(0.5, x)), P.mul(P.mul(0.5, v), _LN2)),
+                 P.lgamma(P.mul(0.5, v)))
+
+
+def _gdtr_dx(sign):  # gdtr(a, b, x) = gammainc(b, a x): a (ax)^(b-1) e^(-ax) / Γ(b)
+    return lambda ans, a, b, x: P.mul(sign, P.mul(a, P.exp(P.sub(P.sub(P.xlogy(P.sub(b, 1.0), P.mul(a, x)),
+                                                                          P.mul(a, x)), P.lgamma(b)))))
+
+
+def _pdtr_dm(sign):  # pdtr(k, m) = gammaincc(⌊k⌋ + 1, m): ∓ m^⌊k⌋ e^-m / ⌊k⌋!
+    return lambda ans, k, m: P.mul(sign, P.exp(P.sub(P.sub(P.xlogy(P.floor(k), m), m),
+                                                     P.lgamma(P.add(P.floor(k), 1.0)))))
+
+
+def _f_density(n, d, x):
+    """F(n, d)'s density at x: the beta density at w = nx / (d + nx) times dw/dx = nd / (d + nx)²."""
+    s = P.add(d, P.mul(n, x))
+    w = P.div(P.mul(n, x), s)
+    return P.mul(P.exp(_beta_log_density(P.mul(0.5, n), P.mul(0.5, d), w)), P.div(P.mul(n, d), P.square(s)))
+
+
+def _dist_why(f, what):
+    return refused(f"the derivative of scipy.special.{f} by {what} is not supported (SciPy has none): make it a "
+                   "constant or leave it out of --wrt")
+
+
+binary("stdtr", _special_nary("stdtr"), _dist_why("stdtr", "the degrees of freedom"),
+       lambda ans, df, t: P.exp(_student_log_density(df, t)), domain=(1.5, 3.0), spellings=())
+binary("stdtrit", _special_nary("stdtrit"), _dist_why("stdtrit", "the degrees of freedom"),
+       lambda ans, df, p: P.exp(P.neg(_student_log_density(df, ans))), domain=(0.2, 0.8), spellings=())
+binary("chdtr", _special_nary("chdtr"), _dist_why("chdtr", "the degrees of freedom"),
+       lambda ans, v, x: P.exp(_chi2_log_density(v, x)), domain=(1.5, 3.0), spellings=())
+binary("chdtrc", _special_nary("chdtrc"), _dist_why("chdtrc", "the degrees of freedom"),
+       lambda ans, v, x: P.neg(P.exp(_chi2_log_density(v, x))), domain=(1.5, 3.0), spellings=())
+binary("chdtri", _special_nary("chdtri"), _dist_why("chdtri", "the degrees of freedom"),
+       lambda ans, v, p: P.neg(P.exp(P.neg(_chi2_log_density(v, ans)))), domain=(0.2, 0.8), spellings=())
+_nary("gdtr", _special_nary("gdtr"), (_dist_why("gdtr", "a or b"), _dist_why("gdtr", "a or b"), _gdtr_dx(1.0)),
+      domain=(0.5, 2.0))
+_nary("gdtrc", _special_nary("gdtrc"), (_dist_why("gdtrc", "a or b"), _dist_why("gdtrc", "a or b"), _gdtr_dx(-1.0)),
+      domain=(0.5, 2.0))
+binary("pdtr", _special_nary("pdtr"), _dist_why("pdtr", "k (an integer count)"), _pdtr_dm(-1.0), domain=(1.2, 3.0),
+       spellings=())
+binary("pdtrc", _special_nary("pdtrc"), _dist_why("pdtrc", "k (an integer count)"), _pdtr_dm(1.0), domain=(1.2, 3.0),
+       spellings=())
+_nary("fdtr", _special_nary("fdtr"), (_dist_why("fdtr", "the degrees of freedom"),) * 2 + (
+    lambda ans, n, d, x: _f_density(n, d, x),), domain=(1.5, 3.0))
+_nary("fdtrc", _special_nary("fdtrc"), (_dist_why("fdtrc", "the degrees of freedom"),) * 2 + (
+    lambda ans, n, d, x: P.neg(_f_density(n, d, x)),), domain=(1.5, 3.0))
 
 
 # Airy's Ai as PyTorch computes it (torch.special.airy_ai: ATen's airy_ai_forward, a port of Cephes' airy): the

@@ -4,10 +4,13 @@ a real argument and any order (``jv yv iv kv jve yve ive kve jn``; ``yn kn`` of 
 ``jvp yvp ivp kvp``), the spherical ones (``spherical_jn/yn/in/kn`` with ``derivative=``), Struve's ``struve``
 ``modstruve``, ``expn``, ``spence``, the incomplete beta family (``betainc betaincc betaincinv betainccinv``) and the
 inverses ``gammaincinv gammainccinv``, the pairs ``fresnel sici shichi``, ``owens_t``, ``hyp0f1 hyp1f1 hyp2f1``,
-``lambertw`` on its real branches, ``sindg cosdg tandg cotdg``, ``erfi``; JAX's ``bessel_jn`` (all orders 0..v
-stacked) and ``jax.lax.betainc`` (``jax.lax.zeta`` stays refused with its hint: JAX has no derivative rule). Derivatives by x; by an order or a shape parameter refused (SciPy
-has none; JAX's betainc refuses a and b too). The complex-valued ones (``wofz``, ``sph_harm_y``, the Hankel functions)
-are refused saying jac is real-valued.
+``lambertw`` on its real branches, ``sindg cosdg tandg cotdg``, ``erfi``, the incomplete elliptic integrals
+``ellipkinc ellipeinc`` (by φ and m), ``hyperu``, ``wrightomega``, ``ndtri_exp``, the distribution functions
+``stdtr stdtrit chdtr chdtrc chdtri gdtr gdtrc pdtr pdtrc fdtr fdtrc`` (by their continuous variable); JAX's
+``bessel_jn`` (all orders 0..v stacked) and ``jax.lax.betainc`` (``jax.lax.zeta`` stays refused with its hint: JAX
+has no derivative rule). Derivatives by x; by an order or a shape parameter refused (SciPy has none; JAX's betainc
+refuses a and b too). The complex-valued ones (``wofz``, ``sph_harm_y``, the Hankel functions) are refused saying
+jac is real-valued.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ SCIPY29 = frozenset({"jv", "yv", "iv", "kv", "jve", "yve", "ive", "kve", "jn", "
                      "spence", "betainc", "betaincc", "betaincinv", "betainccinv", "gammaincinv", "gammainccinv",
                      "fresnel", "sici", "shichi", "owens_t", "hyp0f1", "hyp1f1", "hyp2f1", "lambertw", "sindg",
                      "cosdg", "tandg", "cotdg", "erfi", "wofz", "sph_harm_y", "hankel1", "hankel1e", "hankel2",
-                     "hankel2e", "h1vp", "h2vp"})
+                     "hankel2e", "h1vp", "h2vp", "ellipkinc", "ellipeinc", "hyperu", "wrightomega", "ndtri_exp",
+                     "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "gdtr", "gdtrc", "pdtr", "pdtrc", "fdtr",
+                     "fdtrc"})
 JAX_SCIPY29 = frozenset({"bessel_jn", "betainc", "expn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "spence",
                          "sph_harm_y", "wofz"})
 
@@ -46,8 +51,9 @@ def _integer_order(b, value, fname, what, position):
         raise JacValueError(f"{fname}: the order {what} must be a constant integer or an array of them, not an "
                             "expression of the inputs", position)
     if not np.all(np.isfinite(orders)) or np.any(orders != np.round(orders)):
-        raise JacValueError(f"{fname}: the order {what} must be an integer (SciPy truncates {float(orders.ravel()[0]):g} "
-                            "to an integer, with a warning): write the integer", position)
+        bad = float(orders[orders != np.round(orders)].ravel()[0]) if np.all(np.isfinite(orders)) else float("nan")
+        raise JacValueError(f"{fname}: the order {what} must be an integer (SciPy truncates {bad:g} to an integer, "
+                            "with a warning): write the integer", position)
     return b.const(orders.astype(b.dtype), position)
 
 
@@ -72,7 +78,12 @@ for _name, _names in (("jv", ("v", "z")), ("yv", ("v", "z")), ("iv", ("v", "z"))
                       ("betaincc", ("a", "b", "x")), ("betaincinv", ("a", "b", "y")),
                       ("betainccinv", ("a", "b", "y")), ("gammaincinv", ("a", "y")), ("gammainccinv", ("a", "y")),
                       ("hyp0f1", ("v", "z")), ("sindg", ("x",)), ("cosdg", ("x",)), ("tandg", ("x",)),
-                      ("cotdg", ("x",)), ("erfi", ("x",))):
+                      ("cotdg", ("x",)), ("erfi", ("x",)), ("ellipkinc", ("phi", "m")), ("ellipeinc", ("phi", "m")),
+                      ("hyperu", ("a", "b", "x")), ("wrightomega", ("z",)), ("ndtri_exp", ("y",)),
+                      ("stdtr", ("df", "t")), ("stdtrit", ("df", "p")), ("chdtr", ("v", "x")), ("chdtrc", ("v", "x")),
+                      ("chdtri", ("v", "p")), ("gdtr", ("a", "b", "x")), ("gdtrc", ("a", "b", "x")),
+                      ("pdtr", ("k", "m")), ("pdtrc", ("k", "m")), ("fdtr", ("dfn", "dfd", "x")),
+                      ("fdtrc", ("dfn", "dfd", "x"))):
     variant("scipy", _name)(_plain("scipy", _name, _name, _names))
 variant("scipy", "jn")(_plain("scipy", "jn", "jv", ("n", "z")))  # SciPy's jn is jv
 for _name in ("yn", "kn"):
@@ -109,7 +120,8 @@ def _spherical_of(fname):
         z = tensor(b, a["z"], f"scipy.special.{fname}", position)
         derivative = static(b, a["derivative"], "derivative", position)
         if derivative not in (True, False) or not isinstance(derivative, (bool, int, float)):
-            raise JacValueError(f"scipy.special.{fname}: derivative must be True or False, got {derivative!r}", position)
+            raise JacValueError(f"scipy.special.{fname}: derivative must be True or False, got {derivative!r}",
+                                position)
         return b.apply(fname + ("_d" if derivative else ""), n, z, position=position)
     lower.__doc__ = (f"scipy.special.{fname}(n, z, derivative=False): SciPy's values of an integer order n, "
                      "derivative=True its derivative by z")
@@ -128,7 +140,8 @@ def _bessel_derivative(fname, base, phase):
             raise JacValueError(f"scipy.special.{fname}: the order of the derivative n must be a non-negative integer, "
                                 f"got {n!r}", position)
         if n > 100:
-            raise JacValueError(f"scipy.special.{fname}: n = {n} is over jac's 100 (each term is written out)", position)
+            raise JacValueError(f"scipy.special.{fname}: n = {n} is over jac's 100 (each term is written out)",
+                                position)
         n = int(n)
         op = _ops(b, position)
         if n == 0:
