@@ -3475,15 +3475,16 @@ binary("hyp0f1", _special_nary("hyp0f1"), refused(_HYP_WHY.format(f="hyp0f1")),
        lambda ans, v, x: P.div(P.hyp0f1(P.add(v, 1.0), x), v), domain=(0.5, 2.0), spellings=(),
        sympy=_sympy_elementwise(lambda sp, v, x: sp.hyper([], [v], x)))
 def _hyp1f1_impl(a, b, x):
-    """SciPy's hyp1f1, refused for x > 1e10 (and +inf), where SciPy 1.17 does not return for most a and b (an endless
-    loop: hyp1f1(0.5, 1.5, 1e12) and hyp1f1(0.5, 1.5, inf) never finish; up to 1e11 it answers inf)."""
+    """SciPy's hyp1f1, refused for |x| > 1e10 (and ±inf), where SciPy 1.17 does not return for many a and b (an
+    endless loop: hyp1f1(0.5, 1.5, 1e12), hyp1f1(0.5, 1.5, inf) and hyp1f1(-50.5, -50.5, -1e15) never finish; up to
+    1e11 it answers, inf for x > 0)."""
     with np.errstate(invalid="ignore"):
-        far = np.asarray(x) > 1e10
+        far = np.abs(np.asarray(x)) > 1e10
     if np.any(far):
         bad = float(np.broadcast_to(np.asarray(x), far.shape)[far].ravel()[0])
-        raise JacValueError(f"scipy.special.hyp1f1 at x = {bad:g}: SciPy 1.17 does not return for x beyond 1e10 (an "
-                            "endless loop), so jac refuses it rather than hang; for x > 0 the function overflows to "
-                            "inf well before that")
+        raise JacValueError(f"scipy.special.hyp1f1 at x = {bad:g}: SciPy 1.17 does not return for |x| beyond 1e10 "
+                            "for some a and b (an endless loop), so jac refuses it rather than hang; for x > 0 the "
+                            "function overflows to inf well before that")
     return _special_nary("hyp1f1")(a, b, x)
 
 
