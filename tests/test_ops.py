@@ -398,3 +398,7 @@ for name in ["wrightomega", "ndtri_exp"]:
     CASES[name] = [(((2, 3),), {})]
 for name in ["hyperu", "gdtr", "gdtrc", "fdtr", "fdtrc"]:
     CASES[name] = [((3,), (3,), (2, 3))]
+FIXED["counts3"] = np.array([0.0, 2.0, 4.0])
+FIXED["trials3"] = np.array([3.0, 5.0, 6.0])
+for name in ["bdtr", "bdtrc", "nbdtr", "nbdtrc"]:
+    CASES[name] = [(("counts3", "trials3", (2, 3)), {})]

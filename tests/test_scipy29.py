@@ -387,3 +387,28 @@ def test_incomplete_elliptic_integrals_at_m_zero_have_their_limits():
 def test_the_rests_shape_parameters_are_not_differentiated(text):
     with pytest.raises(JacError, match="is not supported"):
         api.jacobian(text, {"x": np.array([1.5, 2.5])})
+
+
+KS = np.array([-1.0, 0.0, 2.0, 2.5, 5.0, 7.0, np.nan])
+NS = np.array([5.0, 5.5, 3.0])
+PS = np.array([-0.1, 0.0, 1e-300, 0.3, 0.5, 0.99, 1.0, 1.1, np.nan])
+
+
+@pytest.mark.parametrize("name", ["bdtr", "bdtrc", "nbdtr", "nbdtrc"])
+def test_binomial_distribution_functions_are_scipys_and_differentiate_by_p(name):
+    k, n, p = (g.ravel() for g in np.meshgrid(KS, NS, PS, indexing="ij"))
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, name)(k, n, p)
+    text = f"scipy.special.{name}(k, n, p)"
+    _same(api.evaluate(text, {"k": k, "n": n, "p": p}), theirs, name)
+    # the derivative by p at interior p, every k (the constant 1 and 0 at k = n, bdtrc's k < 0: derivative 0) against
+    # SciPy's own central differences
+    k, n, p = (g.ravel() for g in np.meshgrid(KS[:-1], NS, np.array([0.2, 0.5, 0.9]), indexing="ij"))
+    ours = np.diag(api.jacobian(text, {"k": k, "n": n, "p": p}, wrt=["p"])["p"])
+    h = 1e-6
+    with np.errstate(all="ignore"):
+        numeric = (getattr(special, name)(k, n, p + h) - getattr(special, name)(k, n, p - h)) / (2 * h)
+    assert np.array_equal(np.isnan(ours), np.isnan(numeric))
+    np.testing.assert_allclose(ours[~np.isnan(ours)], numeric[~np.isnan(numeric)], rtol=1e-6, atol=1e-9)
+    with pytest.raises(JacError, match="integer counts"):
+        api.jacobian(text, {"k": k, "n": n, "p": p}, wrt=["k"])

@@ -55,7 +55,7 @@ NO_SYMPY |= {"struve", "modstruve", "owens_t", "betaincinv", "betainccinv", "gam
 # nor Tricomi's U, nor the distribution functions of SciPy's names and their inverses (their incomplete gamma / beta
 # forms would differentiate by the shape parameters, which jac refuses)
 NO_SYMPY |= {"hyperu", "ndtri_exp", "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "gdtr", "gdtrc", "pdtr", "pdtrc",
-             "fdtr", "fdtrc"}
+             "fdtr", "fdtrc", "bdtr", "bdtrc", "nbdtr", "nbdtrc"}
 
 
 def _translated_cases():

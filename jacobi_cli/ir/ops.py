@@ -3638,6 +3638,32 @@ _nary("fdtrc", _special_nary("fdtrc"), (_dist_why("fdtrc", "the degrees of freed
     lambda ans, n, d, x: P.neg(_f_density(n, d, x)),), domain=(1.5, 3.0))
 
 
+# the binomial and negative binomial distribution functions by p (k and n are truncated to integers, as SciPy does):
+# bdtr = I_{1-p}(n - k, k + 1), bdtrc = I_p(k + 1, n - k), nbdtr = I_p(n, k + 1), nbdtrc = 1 - nbdtr; by p ∓ the beta
+# density; 0 where the value is the constant 1 or 0 (k = n; bdtrc of k < 0), NaN where SciPy's value is NaN
+def _binomial_dp(upper):
+    def rule(ans, k, n, p):
+        kk, nn = P.floor(k), P.floor(n)
+        inside = P.mul(P.ge(kk, 0.0), P.lt(kk, nn))
+        a, b = P.where(inside, P.sub(nn, kk), 1.0), P.where(inside, P.add(kk, 1.0), 1.0)
+        d = P.exp(_beta_log_density(b, a, p)) if upper else P.neg(P.exp(_beta_log_density(a, b, P.sub(1.0, p))))
+        return P.where(P.isnan(ans), np.nan, P.where(inside, d, 0.0))
+    return rule
+
+
+def _negative_binomial_dp(sign):
+    def rule(ans, k, n, p):
+        d = P.exp(_beta_log_density(P.floor(n), P.add(P.floor(k), 1.0), p))
+        return P.where(P.isnan(ans), np.nan, P.mul(sign, d))
+    return rule
+
+
+for _name, _rule in (("bdtr", _binomial_dp(False)), ("bdtrc", _binomial_dp(True)),
+                     ("nbdtr", _negative_binomial_dp(1.0)), ("nbdtrc", _negative_binomial_dp(-1.0))):
+    _nary(_name, _special_nary(_name), (_dist_why(_name, "k or n (integer counts)"),) * 2 + (_rule,),
+          domain=(0.2, 0.8))
+
+
 # Airy's Ai as PyTorch computes it (torch.special.airy_ai: ATen's airy_ai_forward, a port of Cephes' airy): the
 # asymptotic expansions with its rational coefficients beyond ±2.09 (their error reaches 3e-6 near -2.09, which is
 # PyTorch's value), its power series between, NaN at ±inf, 0 beyond 103.892; operation for operation in the input's

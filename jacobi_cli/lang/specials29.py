@@ -6,9 +6,9 @@ a real argument and any order (``jv yv iv kv jve yve ive kve jn``; ``yn kn`` of 
 inverses ``gammaincinv gammainccinv``, the pairs ``fresnel sici shichi``, ``owens_t``, ``hyp0f1 hyp1f1 hyp2f1``,
 ``lambertw`` on its real branches, ``sindg cosdg tandg cotdg``, ``erfi``, the incomplete elliptic integrals
 ``ellipkinc ellipeinc`` (by φ and m), ``hyperu``, ``wrightomega``, ``ndtri_exp``, the distribution functions
-``stdtr stdtrit chdtr chdtrc chdtri gdtr gdtrc pdtr pdtrc fdtr fdtrc`` (by their continuous variable); JAX's
-``bessel_jn`` (all orders 0..v stacked) and ``jax.lax.betainc`` (``jax.lax.zeta`` stays refused with its hint: JAX
-has no derivative rule). Derivatives by x; by an order or a shape parameter refused (SciPy has none; JAX's betainc
+``stdtr stdtrit chdtr chdtrc chdtri gdtr gdtrc pdtr pdtrc fdtr fdtrc bdtr bdtrc nbdtr nbdtrc`` (by their
+continuous variable); JAX's ``bessel_jn`` (all orders 0..v stacked) and ``jax.lax.betainc`` (``jax.lax.zeta`` stays
+refused with its hint: JAX has no derivative rule). Derivatives by x; by an order or a shape parameter refused (SciPy has none; JAX's betainc
 refuses a and b too). The complex-valued ones (``wofz``, ``sph_harm_y``, the Hankel functions) are refused saying
 jac is real-valued.
 """
@@ -29,7 +29,7 @@ SCIPY29 = frozenset({"jv", "yv", "iv", "kv", "jve", "yve", "ive", "kve", "jn", "
                      "cosdg", "tandg", "cotdg", "erfi", "wofz", "sph_harm_y", "hankel1", "hankel1e", "hankel2",
                      "hankel2e", "h1vp", "h2vp", "ellipkinc", "ellipeinc", "hyperu", "wrightomega", "ndtri_exp",
                      "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "gdtr", "gdtrc", "pdtr", "pdtrc", "fdtr",
-                     "fdtrc"})
+                     "fdtrc", "bdtr", "bdtrc", "nbdtr", "nbdtrc"})
 JAX_SCIPY29 = frozenset({"bessel_jn", "betainc", "expn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "spence",
                          "sph_harm_y", "wofz"})
 
@@ -83,7 +83,8 @@ for _name, _names in (("jv", ("v", "z")), ("yv", ("v", "z")), ("iv", ("v", "z"))
                       ("stdtr", ("df", "t")), ("stdtrit", ("df", "p")), ("chdtr", ("v", "x")), ("chdtrc", ("v", "x")),
                       ("chdtri", ("v", "p")), ("gdtr", ("a", "b", "x")), ("gdtrc", ("a", "b", "x")),
                       ("pdtr", ("k", "m")), ("pdtrc", ("k", "m")), ("fdtr", ("dfn", "dfd", "x")),
-                      ("fdtrc", ("dfn", "dfd", "x"))):
+                      ("fdtrc", ("dfn", "dfd", "x")), ("bdtr", ("k", "n", "p")), ("bdtrc", ("k", "n", "p")),
+                      ("nbdtr", ("k", "n", "p")), ("nbdtrc", ("k", "n", "p"))):
     variant("scipy", _name)(_plain("scipy", _name, _name, _names))
 variant("scipy", "jn")(_plain("scipy", "jn", "jv", ("n", "z")))  # SciPy's jn is jv
 for _name in ("yn", "kn"):
