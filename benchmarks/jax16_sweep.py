@@ -357,7 +357,7 @@ _SP_BINARY = [("xlogy", X3, POS3), ("xlog1py", X3, POS3), ("rel_entr", P3, POS3)
 
 
 # what jac refuses of SciPy's and JAX's special functions, and the words its message holds
-_JAC_LACKS = ("gamma", "exp10", "spence", "loggamma", "rgamma", "factorial", "betaln", "beta", "boxcox")
+_JAC_LACKS = ("gamma", "exp10", "loggamma", "rgamma", "factorial", "betaln", "beta", "boxcox")  # spence: session 29
 _JAX_READS = ("gamma", "loggamma", "factorial", "betaln", "beta", "boxcox")  # jax.scipy.special's, since 26-27
 _NO_DERIVATIVE = {"gammainc": "by a is not supported", "gammaincc": "by a is not supported",
                   "zeta": "by x is not supported"}
@@ -401,7 +401,7 @@ JSP = _special("jax.scipy.special", "jax") + [
     R("from jax.scipy import special\nspecial.gammaln(x)", "jax.scipy.special.NAME", x=POS5),
     S("jax.scipy.stats.norm.logpdf(x)", x=X5, refuse=("jax.scipy.stats", "-x ** 2 / 2")),
     S("jax.scipy.stats.norm.cdf(x)", x=X5, refuse=("jax.scipy.stats", "ndtr")),
-    S("jax.scipy.special.bessel_jn(x, v=1)", x=POS3, refuse=("not supported",)),
+    S("jax.scipy.special.bessel_jn(x, v=1)", x=POS3),  # read since session 29 (SciPy's values)
 ]
 
 SCIPY = _special("scipy.special", "scipy") + [
