@@ -589,6 +589,13 @@ def _later_lowerings(a: E, nd: int, shape: tuple) -> list:
                 E(f"torch.combinations({atom(a.text)}.flatten())", (n * (n - 1) // 2, 2)),
                 E(f"torch.special.airy_ai({BOUNDED.format(a.text)})", shape),  # the power series' domain
                 E(f"torch.special.spherical_bessel_j0(3 * {atom(a.text)})", shape)]
+    options += [E(f"scipy.special.jv(1.5, {pos})", shape), E(f"scipy.special.kve(0.5, {pos})", shape),  # session 29
+                E(f"scipy.special.spherical_jn(2, {a.text}, derivative=True)", shape),
+                E(f"scipy.special.betainc(2.0, 3.0, sigmoid({a.text}))", shape),
+                E(f"scipy.special.lambertw({pos})", shape), E(f"scipy.special.fresnel({a.text})[1]", shape),
+                E(f"scipy.special.hyp1f1(0.5, 1.5, {BOUNDED.format(a.text)})", shape),
+                E(f"scipy.special.expn(2, {pos})", shape), E(f"scipy.special.owens_t({a.text}, 0.5)", shape),
+                E(f"scipy.special.stdtr(3.0, {a.text})", shape), E(f"scipy.special.ellipkinc({a.text}, 0.5)", shape)]
     if nd == 2 and min(shape) >= 2:
         h, w = shape
         patches = f"{f}.unfold({atom(a.text)}.reshape(1, 1, {h}, {w}), 2)"

@@ -377,3 +377,31 @@ for name in ["beta", "betaln", "binom", "poch"]:
     CASES[name] = [((2, 3), (3,))]
 for name in ["ellipk", "ellipe", "ellipkm1"]:
     CASES[name] = [(((2, 3),), {})]
+
+# --- session 29: more of scipy.special (lang/specials29.py): the orders of the integer-order functions fixed
+FIXED["orders3"] = np.array([0.0, 1.0, 2.0])
+FIXED["orders3_from1"] = np.array([1.0, 2.0, 4.0])
+for name in ["jv", "yv", "iv", "kv", "jve", "yve", "ive", "kve", "struve", "modstruve", "hyp0f1", "gammaincinv",
+             "gammainccinv"]:
+    CASES[name] = [(((3,), (2, 3)), {})]
+for name in ["yn", "kn", "spherical_jn", "spherical_yn", "spherical_in", "spherical_kn", "spherical_jn_d",
+             "spherical_yn_d", "spherical_in_d", "spherical_kn_d"]:
+    CASES[name] = [((("orders3", (2, 3))), {})]
+CASES["expn"] = [((("orders3_from1", (2, 3))), {}), ((("orders3", (2, 3))), {})]
+for name in ["spence", "fresnel_s", "fresnel_c", "sici_si", "sici_ci", "shichi_shi", "shichi_chi", "lambertw",
+             "lambertw_m1", "sindg", "cosdg", "tandg", "cotdg", "erfi"]:
+    CASES[name] = [(((2, 3),), {})]
+CASES["owens_t"] = [((2, 3), (3,))]
+for name in ["betainc", "betaincc", "betaincinv", "betainccinv", "hyp1f1"]:
+    CASES[name] = [((3,), (3,), (2, 3))]
+CASES["hyp2f1"] = [((3,), (3,), (3,), (2, 3))]
+for name in ["ellipkinc", "ellipeinc", "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "pdtr", "pdtrc"]:
+    CASES[name] = [((2, 3), (3,))]
+for name in ["wrightomega", "ndtri_exp"]:
+    CASES[name] = [(((2, 3),), {})]
+for name in ["hyperu", "gdtr", "gdtrc", "fdtr", "fdtrc"]:
+    CASES[name] = [((3,), (3,), (2, 3))]
+FIXED["counts3"] = np.array([0.0, 2.0, 4.0])
+FIXED["trials3"] = np.array([3.0, 5.0, 6.0])
+for name in ["bdtr", "bdtrc", "nbdtr", "nbdtrc"]:
+    CASES[name] = [(("counts3", "trials3", (2, 3)), {})]

@@ -3274,6 +3274,436 @@ unary("ellipkm1", _special("ellipkm1"), lambda p, ans: P.neg(_ellipk_deriv(P.sub
       spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.elliptic_k(1 - v)))
 
 
+# --- session 29: more of scipy.special (lang/specials29.py lowers the spellings): SciPy's own values, the
+# derivatives by x of DLMF's formulas; by an order or a shape parameter refused where SciPy and JAX have none ------
+
+def _special_nary(name, index=None):
+    """``scipy.special.<name>(*args)`` of arrays, in their float dtype; ``index``: one field of a pair it returns
+    (fresnel, sici, shichi: both computed, one kept, so each field is SciPy's own bit for bit)."""
+    def impl(*args):
+        from scipy import special
+
+        args = [np.asarray(a) for a in args]
+        kind = np.result_type(*args)
+        with np.errstate(all="ignore"):
+            out = getattr(special, name)(*args)
+        out = np.asarray(out if index is None else out[index])
+        return out.astype(kind if kind.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+def _nary(name, impl, partials, domain, sympy=None):
+    """An element-wise op of ``len(partials)`` broadcasting arguments; ``partials[i](ans, *args)`` is the partial by
+    argument i, or a :func:`refused` rule."""
+    def vjp_rule(partial):
+        if hasattr(partial, "refuses"):
+            return partial
+        return lambda g, ans, *args: unbroadcast(P.mul(g, partial(ans, *args)), shape_of(args[partials.index(partial)]))
+
+    def jvp_rule(partial):
+        if hasattr(partial, "refuses"):
+            return partial
+        return lambda t, ans, *args: P.mul(lift(t, len(shape_of(ans))), partial(ans, *args))
+
+    return defop(name, impl, broadcast, tuple(vjp_rule(p) for p in partials), tuple(jvp_rule(p) for p in partials),
+                 domain=domain, sympy=sympy, broadcasting=True, elementwise=True, spellings=())
+
+
+def _by_parameter(what, name, jax_too=False):
+    return refused(f"the derivative of scipy.special.{name} by {what} is not supported (SciPy has none"
+                   + (", nor JAX" if jax_too else "") + f"): make {what} a constant or leave it out of --wrt")
+
+
+def _order_op(name, deriv, domain=(0.5, 3.0), sympy=None):
+    """A Bessel-type function of (order v, x): SciPy's value, ``deriv(v, x, ans)`` by x, the order's refused."""
+    binary(name, _special_nary(name), _by_parameter("the order", f"{name}(v, x)", True),
+           lambda ans, v, x: deriv(v, x, ans), domain=domain, spellings=(), sympy=sympy)
+
+
+def _sides(op, v, x):
+    return op(P.sub(v, 1.0), x), op(P.add(v, 1.0), x)
+
+
+def _half_difference(op):  # (f_{v-1} - f_{v+1}) / 2: J, Y (DLMF 10.6.1)
+    def rule(v, x, ans):
+        lo, hi = _sides(op, v, x)
+        return P.mul(0.5, P.sub(lo, hi))
+    return rule
+
+
+def _half_sum(op, sign=1.0):  # ±(f_{v-1} + f_{v+1}) / 2: I, K (DLMF 10.29.1)
+    def rule(v, x, ans):
+        lo, hi = _sides(op, v, x)
+        return P.mul(0.5 * sign, P.add(lo, hi))
+    return rule
+
+
+def _struve_term(v, x):  # (x/2)^v / (√π Γ(v + 3/2)) (DLMF 11.4.23-24)
+    return P.div(P.pow(P.mul(0.5, x), v), P.mul(float(np.sqrt(np.pi)), P.gamma(P.add(v, 1.5))))
+
+
+_order_op("jv", _half_difference(lambda v, x: P.jv(v, x)),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.besselj(v, x)))
+_order_op("yv", _half_difference(lambda v, x: P.yv(v, x)),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.bessely(v, x)))
+_order_op("iv", _half_sum(lambda v, x: P.iv(v, x)), sympy=_sympy_elementwise(lambda sp, v, x: sp.besseli(v, x)))
+_order_op("kv", _half_sum(lambda v, x: P.kv(v, x), -1.0),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.besselk(v, x)))
+# the exponentially scaled: jve = jv and yve = yv of a real x (e^-|Im x| = 1), SciPy's values by another algorithm;
+# ive = e^-|x| iv: ive' = (ive_{v-1} + ive_{v+1}) / 2 - sign(x) ive;
+# kve = e^x kv: kve' = kve - (kve_{v-1} + kve_{v+1}) / 2
+_order_op("jve", _half_difference(lambda v, x: P.jve(v, x)),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.besselj(v, x)))
+_order_op("yve", _half_difference(lambda v, x: P.yve(v, x)),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.bessely(v, x)))
+_order_op("ive", lambda v, x, ans: P.sub(_half_sum(lambda v, x: P.ive(v, x))(v, x, ans), P.mul(P.sign(x), ans)),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.exp(-sp.Abs(x)) * sp.besseli(v, x)))
+_order_op("kve", lambda v, x, ans: P.add(ans, _half_sum(lambda v, x: P.kve(v, x), -1.0)(v, x, ans)),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.exp(x) * sp.besselk(v, x)))
+# of integer orders n (the lowering refuses others: SciPy truncates them)
+_order_op("yn", _half_difference(lambda v, x: P.yn(v, x)),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.bessely(v, x)))
+_order_op("kn", _half_sum(lambda v, x: P.kn(v, x), -1.0),
+          sympy=_sympy_elementwise(lambda sp, v, x: sp.besselk(v, x)))
+# Struve: H' = (H_{v-1} - H_{v+1} + (x/2)^v / (√π Γ(v + 3/2))) / 2, L' = (L_{v-1} + L_{v+1} + that) / 2
+_order_op("struve", lambda v, x, ans: P.mul(0.5, P.add(P.sub(*_sides(lambda v, x: P.struve(v, x), v, x)),
+                                                       _struve_term(v, x))))
+_order_op("modstruve", lambda v, x, ans: P.mul(0.5, P.add(P.add(*_sides(lambda v, x: P.modstruve(v, x), v, x)),
+                                                          _struve_term(v, x))))
+
+
+# spherical Bessel functions of integer order n: SciPy's spherical_jn(n, x, derivative=False) and its derivative
+# (derivative=True: the op NAME_d, SciPy's own); the second derivative from the ODE x² f'' + 2x f' ± (x² ∓ n(n+1)) f
+# = 0: f'' = -2f'/x - (1 - n(n+1)/x²) f (jn, yn), -2f'/x + (1 + n(n+1)/x²) f (in, kn); at x = 0 jn's and in's limit
+# (∓1/3 for n = 0, 2/15 for n = 2, 0 otherwise)
+def _spherical_impl(name, derivative):
+    def impl(n, x):
+        from scipy import special
+
+        n, x = np.asarray(n), np.asarray(x)
+        kind = np.result_type(n, x)
+        with np.errstate(all="ignore"):
+            out = getattr(special, name)(n.astype(np.int64), x, derivative=derivative)
+        return np.asarray(out).astype(kind if kind.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+def _spherical_second(name):
+    modified = name in ("spherical_in", "spherical_kn")
+    regular = name in ("spherical_jn", "spherical_in")  # finite at 0: its limit there
+
+    def rule(ans, n, x):
+        zero = P.eq(x, 0.0)
+        xs = P.where(zero, 1.0, x) if regular else x
+        ratio = P.div(P.mul(n, P.add(n, 1.0)), P.mul(xs, xs))
+        c = P.add(1.0, ratio) if modified else P.sub(ratio, 1.0)
+        second = P.add(P.div(P.mul(-2.0, ans), xs), P.mul(c, getattr(P, name)(n, xs)))
+        if not regular:
+            return second
+        limit = P.where(P.eq(n, 0.0), (1.0 if modified else -1.0) / 3.0, P.where(P.eq(n, 2.0), 2.0 / 15.0, 0.0))
+        return P.where(zero, limit, second)
+    return rule
+
+
+def _spherical_sympy(name, derivative):
+    """SymPy's jn / yn of an integer order, j_n = √(π / 2x) J_{n+1/2} and y_n likewise of another; i_n = √(π / 2x)
+    I_{n+1/2}, k_n = √(π / 2x) K_{n+1/2} (SciPy's definitions); derivative=True differentiated by SymPy."""
+    def of(sp, n, x):
+        t = sp.Dummy("t", positive=True)
+        half = sp.sqrt(sp.pi / (2 * t))  # SymPy's jn / yn of a symbol order do not evaluate: J_{n+1/2}, Y_{n+1/2}
+        f = {"spherical_jn": lambda: sp.jn(n, t) if n.is_Integer else half * sp.besselj(n + sp.Rational(1, 2), t),
+             "spherical_yn": lambda: sp.yn(n, t) if n.is_Integer else half * sp.bessely(n + sp.Rational(1, 2), t),
+             "spherical_in": lambda: sp.sqrt(sp.pi / (2 * t)) * sp.besseli(n + sp.Rational(1, 2), t),
+             "spherical_kn": lambda: sp.sqrt(sp.pi / (2 * t)) * sp.besselk(n + sp.Rational(1, 2), t)}[name]()
+        return (sp.diff(f, t) if derivative else f).subs(t, x)
+    return _sympy_elementwise(of)
+
+
+for _name in ("spherical_jn", "spherical_yn", "spherical_in", "spherical_kn"):
+    binary(_name, _spherical_impl(_name, False), _by_parameter("the order", f"{_name}(n, x)"),
+           (lambda name: lambda ans, n, x: getattr(P, name + "_d")(n, x))(_name), domain=(0.5, 3.0), spellings=(),
+           sympy=_spherical_sympy(_name, False))
+    binary(_name + "_d", _spherical_impl(_name, True), _by_parameter("the order", f"{_name}(n, x, derivative=True)"),
+           _spherical_second(_name), domain=(0.5, 3.0), spellings=(), sympy=_spherical_sympy(_name, True))
+
+
+# E_n(x) of integer n (the lowering refuses others): E_n' = -E_{n-1}, E_0' = -e^-x (x + 1) / x² (SciPy's E_{-1} is NaN)
+def _expn_dx(ans, n, x):
+    e0 = P.neg(P.div(P.mul(P.exp(P.neg(x)), P.add(x, 1.0)), P.mul(x, x)))
+    return P.where(P.eq(n, 0.0), e0, P.neg(P.expn(P.where(P.eq(n, 0.0), 1.0, P.sub(n, 1.0)), x)))
+
+
+binary("expn", _special_nary("expn"), _by_parameter("the order", "expn(n, x)", True), _expn_dx, domain=(1.5, 3.0),
+       spellings=(), sympy=_sympy_elementwise(lambda sp, n, x: sp.expint(n, x)))
+
+
+def _spence_deriv(z, ans):  # SciPy's spence(z) = ∫_1^z log t / (1 - t) dt: log z / (1 - z), -1 at z = 1
+    one = P.eq(z, 1.0)
+    safe = P.where(one, 2.0, z)
+    return P.where(one, -1.0, P.div(P.log(safe), P.sub(1.0, safe)))
+
+
+unary("spence", _special_nary("spence"), _spence_deriv, domain=(0.2, 3.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.polylog(2, 1 - v)))
+
+
+def _beta_log_density(a, b, x):  # log of x^(a-1) (1-x)^(b-1) / B(a, b), 0 · log 0 = 0 at a = 1 or b = 1
+    return P.sub(P.add(P.xlogy(P.sub(a, 1.0), x), P.xlog1py(P.sub(b, 1.0), P.neg(x))), P.betaln(a, b))
+
+
+def _gamma_log_density(a, x):  # log of x^(a-1) e^-x / Γ(a)
+    return P.sub(P.sub(P.xlogy(P.sub(a, 1.0), x), x), P.lgamma(a))
+
+
+_AB_WHY = ("the derivative of scipy.special.{f} by a or b is not supported (SciPy has none, and JAX refuses it: "
+           "'Betainc gradient with respect to a and b not supported'): make a and b constants or leave them out of "
+           "--wrt")
+_A_WHY = ("the derivative of scipy.special.{f} by a is not supported (SciPy has none, nor PyTorch): make a a constant "
+          "or leave it out of --wrt")
+# regularized incomplete beta I_x(a, b) and its complement and inverses: d/dx = ± the beta density; the inverses'
+# derivative by y is ± 1 / the density at their value
+for _name, _sign, _inverse in (("betainc", 1.0, False), ("betaincc", -1.0, False), ("betaincinv", 1.0, True),
+                               ("betainccinv", -1.0, True)):
+    _nary(_name, _special_nary(_name), (
+        refused(_AB_WHY.format(f=_name)), refused(_AB_WHY.format(f=_name)),
+        (lambda sign, inverse: lambda ans, a, b, x: P.mul(sign, P.exp(
+            P.neg(_beta_log_density(a, b, ans)) if inverse else _beta_log_density(a, b, x))))(_sign, _inverse)),
+        domain=(0.2, 0.8), sympy=None if _inverse else (lambda sign: _sympy_elementwise(
+            lambda sp, a, b, x: sp.betainc_regularized(a, b, 0, x) if sign > 0 else
+            1 - sp.betainc_regularized(a, b, 0, x)))(_sign))
+for _name, _sign in (("gammaincinv", 1.0), ("gammainccinv", -1.0)):
+    binary(_name, _special_nary(_name), refused(_A_WHY.format(f=_name)),
+           (lambda sign: lambda ans, a, y: P.mul(sign, P.exp(P.neg(_gamma_log_density(a, ans)))))(_sign),
+           domain=(0.2, 0.8), spellings=())
+
+
+def _sinc_of(x, f):  # f(x) / x, 1 at 0 (Si', Shi')
+    zero = P.eq(x, 0.0)
+    xs = P.where(zero, 1.0, x)
+    return P.where(zero, 1.0, P.div(f(xs), xs))
+
+
+# the pairs: fresnel (S, C), sici (Si, Ci), shichi (Shi, Chi): one op per field, SciPy's values (its real parts: Ci
+# and Chi of x < 0 are those of |x|, as SciPy returns them), derivatives sin(πx²/2), cos(πx²/2), sin x / x, cos x / x,
+# sinh x / x, cosh x / x
+unary("fresnel_s", _special_nary("fresnel", 0), lambda x, ans: P.sin(P.mul(float(np.pi / 2), P.mul(x, x))),
+      spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.fresnels(v)))
+unary("fresnel_c", _special_nary("fresnel", 1), lambda x, ans: P.cos(P.mul(float(np.pi / 2), P.mul(x, x))),
+      spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.fresnelc(v)))
+unary("sici_si", _special_nary("sici", 0), lambda x, ans: _sinc_of(x, P.sin), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Si(v)))
+unary("sici_ci", _special_nary("sici", 1), lambda x, ans: P.div(P.cos(x), x), domain=(0.2, 2.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Ci(v)))
+unary("shichi_shi", _special_nary("shichi", 0), lambda x, ans: _sinc_of(x, P.sinh), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Shi(v)))
+unary("shichi_chi", _special_nary("shichi", 1), lambda x, ans: P.div(P.cosh(x), x), domain=(0.2, 2.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.Chi(v)))
+
+
+# Owen's T(h, a): ∂h = -φ(h) erf(a h / √2) / 2, ∂a = exp(-h² (1 + a²) / 2) / (2π (1 + a²)) (JAX's rules)
+binary("owens_t", _special_nary("owens_t"),
+       lambda ans, h, a: P.mul(P.mul(-0.5 / float(np.sqrt(2 * np.pi)), P.exp(P.mul(-0.5, P.mul(h, h)))),
+                               P.erf(P.mul(float(np.sqrt(0.5)), P.mul(a, h)))),
+       lambda ans, h, a: P.div(P.exp(P.mul(P.mul(-0.5, P.mul(h, h)), P.add(1.0, P.mul(a, a)))),
+                               P.mul(float(2 * np.pi), P.add(1.0, P.mul(a, a)))), spellings=())
+
+# hypergeometric functions, by x only: 0F1' = 0F1(v + 1; x) / v, 1F1' = a/b 1F1(a + 1; b + 1; x),
+# 2F1' = ab/c 2F1(a + 1, b + 1; c + 1; x)
+_HYP_WHY = ("the derivative of scipy.special.{f} by its parameters is not supported (SciPy has none; JAX "
+            "differentiates its own series, which jac does not): make them constants or leave them out of --wrt")
+binary("hyp0f1", _special_nary("hyp0f1"), refused(_HYP_WHY.format(f="hyp0f1")),
+       lambda ans, v, x: P.div(P.hyp0f1(P.add(v, 1.0), x), v), domain=(0.5, 2.0), spellings=(),
+       sympy=_sympy_elementwise(lambda sp, v, x: sp.hyper([], [v], x)))
+def _hyp1f1_impl(a, b, x):
+    """SciPy's hyp1f1, refused for |x| > 1e10 (and ±inf), where SciPy 1.17 does not return for many a and b (an
+    endless loop: hyp1f1(0.5, 1.5, 1e12), hyp1f1(0.5, 1.5, inf) and hyp1f1(-50.5, -50.5, -1e15) never finish; up to
+    1e11 it answers, inf for x > 0)."""
+    with np.errstate(invalid="ignore"):
+        far = np.abs(np.asarray(x)) > 1e10
+    if np.any(far):
+        bad = float(np.broadcast_to(np.asarray(x), far.shape)[far].ravel()[0])
+        raise JacValueError(f"scipy.special.hyp1f1 at x = {bad:g}: SciPy 1.17 does not return for |x| beyond 1e10 "
+                            "for some a and b (an endless loop), so jac refuses it rather than hang; for x > 0 the "
+                            "function overflows to inf well before that")
+    return _special_nary("hyp1f1")(a, b, x)
+
+
+_nary("hyp1f1", _hyp1f1_impl, (refused(_HYP_WHY.format(f="hyp1f1")), refused(_HYP_WHY.format(f="hyp1f1")),
+                                           lambda ans, a, b, x: P.mul(P.div(a, b), P.hyp1f1(P.add(a, 1.0),
+                                                                                            P.add(b, 1.0), x))),
+      domain=(0.3, 0.9), sympy=_sympy_elementwise(lambda sp, a, b, x: sp.hyper([a], [b], x)))
+_nary("hyp2f1", _special_nary("hyp2f1"), (refused(_HYP_WHY.format(f="hyp2f1")),) * 3 + (
+    lambda ans, a, b, c, x: P.mul(P.div(P.mul(a, b), c), P.hyp2f1(P.add(a, 1.0), P.add(b, 1.0), P.add(c, 1.0), x)),),
+      domain=(0.2, 0.7), sympy=_sympy_elementwise(lambda sp, a, b, c, x: sp.hyper([a, b], [c], x)))
+
+
+def _lambertw_impl(k):
+    def impl(x):
+        from scipy import special
+
+        x = np.asarray(x)
+        with np.errstate(all="ignore"):
+            w = np.asarray(special.lambertw(x, k))
+        if np.any(w.imag != 0):
+            bad = float(x[w.imag != 0].ravel()[0]) if x.ndim else float(x)
+            raise JacValueError(f"scipy.special.lambertw(z, k={k}) is complex at z = {bad:g} (the real branch k = "
+                                f"{k} is z >= -1/e" + (")" if k == 0 else " and z <= 0)") + "; jac is real-valued")
+        return w.real.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+    return impl
+
+
+# Lambert W on its real branches (SciPy's real part, refused where SciPy's is complex): W' = 1 / (x + e^W), -inf at
+# the end x = 0 of the branch k = -1
+unary("lambertw", _lambertw_impl(0), lambda x, ans: P.div(1.0, P.add(x, P.exp(ans))), spellings=(), domain=(0.2, 2.0),
+      sympy=_sympy_elementwise(lambda sp, v: sp.LambertW(v)))
+unary("lambertw_m1", _lambertw_impl(-1),
+      lambda x, ans: P.where(P.eq(x, 0.0), -np.inf, P.div(1.0, P.add(x, P.exp(ans)))), spellings=(),
+      domain=(-0.3, -0.1), sympy=_sympy_elementwise(lambda sp, v: sp.LambertW(v, -1)))
+
+# trigonometric functions of degrees, SciPy's (exact at multiples of 90: its reduction of the angle)
+_DEG = float(np.pi / 180)
+unary("sindg", _special_nary("sindg"), lambda x, ans: P.mul(_DEG, P.cosdg(x)), domain=(-80.0, 80.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.sin(sp.pi * v / 180)))
+unary("cosdg", _special_nary("cosdg"), lambda x, ans: P.mul(-_DEG, P.sindg(x)), domain=(-80.0, 80.0), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.cos(sp.pi * v / 180)))
+unary("tandg", _special_nary("tandg"), lambda x, ans: P.mul(_DEG, P.add(1.0, P.mul(ans, ans))), domain=(-80.0, 80.0),
+      spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.tan(sp.pi * v / 180)))
+unary("cotdg", _special_nary("cotdg"), lambda x, ans: P.mul(-_DEG, P.add(1.0, P.mul(ans, ans))), domain=(10.0, 80.0),
+      spellings=(), sympy=_sympy_elementwise(lambda sp, v: sp.cot(sp.pi * v / 180)))
+unary("erfi", _special_nary("erfi"), lambda x, ans: P.mul(float(2 / np.sqrt(np.pi)), P.exp(P.mul(x, x))), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.erfi(v)))
+
+
+# --- session 29, the cheap rest: incomplete elliptic integrals, Tricomi's U, Wright's omega, ndtri_exp, and the
+# distribution functions SciPy names (Student's t, χ², gamma, Poisson, F), by the continuous variable; their shape
+# parameters refused -------------------------------------------------------------------------------------------
+
+def _elliptic_root(phi, m):  # √(1 - m sin²φ)
+    return P.sqrt(P.sub(1.0, P.mul(m, P.square(P.sin(phi)))))
+
+
+def _ellipkinc_dm(ans, phi, m):
+    """∂F(φ|m)/∂m = (E(φ|m) - (1 - m) F) / (2m(1 - m)) - sin 2φ / (4(1 - m) √(1 - m sin²φ)) (DLMF 19.4.2 in m),
+    its limit φ/4 - sin 2φ / 8 at m = 0."""
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    f = P.where(zero, 1.0, ans)
+    general = P.sub(P.div(P.sub(P.ellipeinc(phi, safe), P.mul(P.sub(1.0, safe), f)), P.mul(P.mul(2.0, safe),
+                                                                                            P.sub(1.0, safe))),
+                    P.div(P.sin(P.mul(2.0, phi)), P.mul(P.mul(4.0, P.sub(1.0, safe)), _elliptic_root(phi, safe))))
+    return P.where(zero, P.sub(P.mul(0.25, phi), P.mul(0.125, P.sin(P.mul(2.0, phi)))), general)
+
+
+def _ellipeinc_dm(ans, phi, m):
+    """∂E(φ|m)/∂m = (E - F) / (2m), its limit -(φ/4 - sin 2φ / 8) at m = 0."""
+    zero = P.eq(m, 0.0)
+    safe = P.where(zero, 0.5, m)
+    general = P.div(P.sub(P.where(zero, 1.0, ans), P.ellipkinc(phi, safe)), P.mul(2.0, safe))
+    return P.where(zero, P.sub(P.mul(0.125, P.sin(P.mul(2.0, phi))), P.mul(0.25, phi)), general)
+
+
+binary("ellipkinc", _special_nary("ellipkinc"), lambda ans, phi, m: P.div(1.0, _elliptic_root(phi, m)), _ellipkinc_dm,
+       domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_f(phi, m)))
+binary("ellipeinc", _special_nary("ellipeinc"), lambda ans, phi, m: _elliptic_root(phi, m), _ellipeinc_dm,
+       domain=(0.2, 0.8), spellings=(), sympy=_sympy_elementwise(lambda sp, phi, m: sp.elliptic_e(phi, m)))
+_nary("hyperu", _special_nary("hyperu"), (refused(_HYP_WHY.format(f="hyperu")), refused(_HYP_WHY.format(f="hyperu")),
+                                           lambda ans, a, b, x: P.neg(P.mul(a, P.hyperu(P.add(a, 1.0), P.add(b, 1.0),
+                                                                                           x)))), domain=(0.5, 2.0))
+unary("wrightomega", _special_nary("wrightomega"), lambda x, ans: P.div(ans, P.add(1.0, ans)), spellings=(),
+      sympy=_sympy_elementwise(lambda sp, v: sp.LambertW(sp.exp(v))))  # ω(x) = W(eˣ) for real x; ω' = ω / (1 + ω)
+# ndtri_exp(y) = ndtri(eʸ): d/dy = eʸ / φ(x) = √(2π) e^(y + x²/2)
+unary("ndtri_exp", _special_nary("ndtri_exp"),
+      lambda y, ans: P.mul(float(np.sqrt(2 * np.pi)), P.exp(P.add(y, P.mul(0.5, P.square(ans))))), domain=(-3.0, -0.2),
+      spellings=())
+
+
+def _student_log_density(df, t):
+    """log of Student's t density; the normal's where df is inf (SciPy's stdtr is the normal cdf there)."""
+    infinite = P.isinf(df)
+    safe = P.where(infinite, 1.0, df)
+    half = P.mul(0.5, P.add(safe, 1.0))
+    norm = P.sub(P.sub(P.lgamma(half), P.lgamma(P.mul(0.5, safe))), P.mul(0.5, P.log(P.mul(float(np.pi), safe))))
+    finite = P.sub(norm, P.mul(half, P.log1p(P.div(P.square(t), safe))))
+    return P.where(infinite, P.sub(P.mul(-0.5, P.square(t)), float(0.5 * np.log(2 * np.pi))), finite)
+
+
+def _chi2_log_density(v, x):  # x^(v/2 - 1) e^(-x/2) / (2^(v/2) Γ(v/2))
+    return P.sub(P.sub(P.sub(P.xlogy(P.sub(P.mul(0.5, v), 1.0), x), P.mul(0.5, x)), P.mul(P.mul(0.5, v), _LN2)),
+                 P.lgamma(P.mul(0.5, v)))
+
+
+def _gdtr_dx(sign):  # gdtr(a, b, x) = gammainc(b, a x): a (ax)^(b-1) e^(-ax) / Γ(b)
+    return lambda ans, a, b, x: P.mul(sign, P.mul(a, P.exp(P.sub(P.sub(P.xlogy(P.sub(b, 1.0), P.mul(a, x)),
+                                                                          P.mul(a, x)), P.lgamma(b)))))
+
+
+def _pdtr_dm(sign):  # pdtr(k, m) = gammaincc(⌊k⌋ + 1, m): ∓ m^⌊k⌋ e^-m / ⌊k⌋!
+    return lambda ans, k, m: P.mul(sign, P.exp(P.sub(P.sub(P.xlogy(P.floor(k), m), m),
+                                                     P.lgamma(P.add(P.floor(k), 1.0)))))
+
+
+def _f_density(n, d, x):
+    """F(n, d)'s density at x: the beta density at w = nx / (d + nx) times dw/dx = nd / (d + nx)²."""
+    s = P.add(d, P.mul(n, x))
+    w = P.div(P.mul(n, x), s)
+    return P.mul(P.exp(_beta_log_density(P.mul(0.5, n), P.mul(0.5, d), w)), P.div(P.mul(n, d), P.square(s)))
+
+
+def _dist_why(f, what):
+    return refused(f"the derivative of scipy.special.{f} by {what} is not supported (SciPy has none): make it a "
+                   "constant or leave it out of --wrt")
+
+
+binary("stdtr", _special_nary("stdtr"), _dist_why("stdtr", "the degrees of freedom"),
+       lambda ans, df, t: P.exp(_student_log_density(df, t)), domain=(1.5, 3.0), spellings=())
+binary("stdtrit", _special_nary("stdtrit"), _dist_why("stdtrit", "the degrees of freedom"),
+       lambda ans, df, p: P.exp(P.neg(_student_log_density(df, ans))), domain=(0.2, 0.8), spellings=())
+binary("chdtr", _special_nary("chdtr"), _dist_why("chdtr", "the degrees of freedom"),
+       lambda ans, v, x: P.exp(_chi2_log_density(v, x)), domain=(1.5, 3.0), spellings=())
+binary("chdtrc", _special_nary("chdtrc"), _dist_why("chdtrc", "the degrees of freedom"),
+       lambda ans, v, x: P.neg(P.exp(_chi2_log_density(v, x))), domain=(1.5, 3.0), spellings=())
+binary("chdtri", _special_nary("chdtri"), _dist_why("chdtri", "the degrees of freedom"),
+       lambda ans, v, p: P.neg(P.exp(P.neg(_chi2_log_density(v, ans)))), domain=(0.2, 0.8), spellings=())
+_nary("gdtr", _special_nary("gdtr"), (_dist_why("gdtr", "a or b"), _dist_why("gdtr", "a or b"), _gdtr_dx(1.0)),
+      domain=(0.5, 2.0))
+_nary("gdtrc", _special_nary("gdtrc"), (_dist_why("gdtrc", "a or b"), _dist_why("gdtrc", "a or b"), _gdtr_dx(-1.0)),
+      domain=(0.5, 2.0))
+binary("pdtr", _special_nary("pdtr"), _dist_why("pdtr", "k (an integer count)"), _pdtr_dm(-1.0), domain=(1.2, 3.0),
+       spellings=())
+binary("pdtrc", _special_nary("pdtrc"), _dist_why("pdtrc", "k (an integer count)"), _pdtr_dm(1.0), domain=(1.2, 3.0),
+       spellings=())
+_nary("fdtr", _special_nary("fdtr"), (_dist_why("fdtr", "the degrees of freedom"),) * 2 + (
+    lambda ans, n, d, x: _f_density(n, d, x),), domain=(1.5, 3.0))
+_nary("fdtrc", _special_nary("fdtrc"), (_dist_why("fdtrc", "the degrees of freedom"),) * 2 + (
+    lambda ans, n, d, x: P.neg(_f_density(n, d, x)),), domain=(1.5, 3.0))
+
+
+# the binomial and negative binomial distribution functions by p (k and n are truncated to integers, as SciPy does):
+# bdtr = I_{1-p}(n - k, k + 1), bdtrc = I_p(k + 1, n - k), nbdtr = I_p(n, k + 1), nbdtrc = 1 - nbdtr; by p ∓ the beta
+# density; 0 where the value is the constant 1 or 0 (k = n; bdtrc of k < 0), NaN where SciPy's value is NaN
+def _binomial_dp(upper):
+    def rule(ans, k, n, p):
+        kk, nn = P.floor(k), P.floor(n)
+        inside = P.mul(P.ge(kk, 0.0), P.lt(kk, nn))
+        a, b = P.where(inside, P.sub(nn, kk), 1.0), P.where(inside, P.add(kk, 1.0), 1.0)
+        d = P.exp(_beta_log_density(b, a, p)) if upper else P.neg(P.exp(_beta_log_density(a, b, P.sub(1.0, p))))
+        return P.where(P.isnan(ans), np.nan, P.where(inside, d, 0.0))
+    return rule
+
+
+def _negative_binomial_dp(sign):
+    def rule(ans, k, n, p):
+        d = P.exp(_beta_log_density(P.floor(n), P.add(P.floor(k), 1.0), p))
+        return P.where(P.isnan(ans), np.nan, P.mul(sign, d))
+    return rule
+
+
+for _name, _rule in (("bdtr", _binomial_dp(False)), ("bdtrc", _binomial_dp(True)),
+                     ("nbdtr", _negative_binomial_dp(1.0)), ("nbdtrc", _negative_binomial_dp(-1.0))):
+    _nary(_name, _special_nary(_name), (_dist_why(_name, "k or n (integer counts)"),) * 2 + (_rule,),
+          domain=(0.2, 0.8))
+
+
 # Airy's Ai as PyTorch computes it (torch.special.airy_ai: ATen's airy_ai_forward, a port of Cephes' airy): the
 # asymptotic expansions with its rational coefficients beyond ±2.09 (their error reaches 3e-6 near -2.09, which is
 # PyTorch's value), its power series between, NaN at ±inf, 0 beyond 103.892; operation for operation in the input's

@@ -21,5 +21,6 @@ from . import pasted  # noqa: E402,F401  (registers what users paste: removed to
 from . import attention  # noqa: E402,F401  (registers jax.nn.dot_product_attention, session 28)
 from . import convhelpers  # noqa: E402,F401  (registers jax.lax.conv_transpose and the conv shape helpers, session 28)
 from . import specials28  # noqa: E402,F401  (registers jax.scipy.special / scipy.special expi, exp1, dawsn)
+from . import specials29  # noqa: E402,F401  (registers scipy.special Bessel, betainc, fresnel... session 29)
 from . import gathers  # noqa: E402,F401  (registers jax.lax.gather and the scatters by dimension numbers, session 28)
 from . import names29  # noqa: E402,F401  (registers the last pasted names, session 29: lax.cummax, np.require)

@@ -614,6 +614,22 @@ def translate(graph, as_components: bool) -> tuple:
 SELECTIONS = ("argsort", "argmax", "argmin", "argmedian", "argcum", "take_along", "put_along")
 
 
+def _refuse_refused_partials(graph, names) -> None:
+    """Refuse, as autodiff does, a derivative by ``names`` that reaches an argument whose partial the op refuses
+    (the order of scipy.special.jv, betainc's a and b): SymPy's formula would answer there."""
+    from ..ir.ops import OPS
+
+    flagged = graph.with_wrt(list(names))
+    need = flagged.needed()
+    for node in flagged.nodes:
+        op = OPS.get(node.op)
+        if op is None or not need[node.id]:
+            continue
+        for rule, a in zip(op.vjp, node.args):
+            if hasattr(rule, "refuses") and flagged.nodes[a].requires_grad:
+                raise NoTranslation(rule.refuses, node.position)
+
+
 def _why_none(op: str) -> str:
     if op in SELECTIONS:  # sort, topk, median, cummax: which element is picked depends on the values
         return (" (it picks elements by the order of their values: a formula exists only as the permutation "
@@ -1340,6 +1356,7 @@ def _automatic_at(graph, name: str, point: dict, order: int, values: list | None
     from ..engine.memory import default_budget
 
     budget = default_budget() if budget is None else budget  # --max-memory's, as jac eval's plan has it
+    graph = graph.with_wrt([name])  # jac eval --wrt name's flags: an order held constant is not differentiated
     values = autodiff.evaluate(graph, point) if values is None else values
     plan = planner.make_plan(graph, values, [name], "auto", budget)
     if plan.refusal:
@@ -1370,6 +1387,7 @@ def differentiate_graph(graph, names, point=None) -> Result:
 
 
 def _derivatives(text, graph, shapes, names, at_point, sizes, order: int = 1, budget: int | None = None) -> Result:
+    _refuse_refused_partials(graph, names)
     point = at_point.point if at_point is not None else None
     if order > 1:
         if not graph.is_concrete():
