@@ -33,13 +33,18 @@ def _torch(text, x):
     return eval(last, env)  # noqa: S307
 
 
+def _agrees(text, x):
+    """The value and the Jacobian by x are PyTorch's."""
+    value = api.evaluate(text, {"x": x})
+    theirs = _torch(text, torch.tensor(x))
+    np.testing.assert_allclose(value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    jac = torch.autograd.functional.jacobian(lambda t: _torch(text, t), torch.tensor(x))
+    np.testing.assert_allclose(api.jacobian(text, {"x": x})["x"], jac.numpy(), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_running_statistics_as_pytorch_moves_them(float64, text):  # noqa: F811
-    value = api.evaluate(text, {"x": X})
-    theirs = _torch(text, torch.tensor(X))
-    np.testing.assert_allclose(value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
-    jac = torch.autograd.functional.jacobian(lambda t: _torch(text, t), torch.tensor(X))
-    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], jac.numpy(), rtol=1e-10, atol=1e-12)
+    _agrees(text, X)
 
 
 INSTANCE = np.arange(24.0).reshape(2, 3, 4) ** 1.5
@@ -55,11 +60,7 @@ INSTANCE_TEXTS = [
 
 @pytest.mark.parametrize("text", INSTANCE_TEXTS)
 def test_instance_norm_and_native_batch_norm_move_them_as_pytorch(float64, text):  # noqa: F811
-    value = api.evaluate(text, {"x": INSTANCE})
-    theirs = _torch(text, torch.tensor(INSTANCE))
-    np.testing.assert_allclose(value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
-    jac = torch.autograd.functional.jacobian(lambda t: _torch(text, t), torch.tensor(INSTANCE))
-    np.testing.assert_allclose(api.jacobian(text, {"x": INSTANCE})["x"], jac.numpy(), rtol=1e-10, atol=1e-12)
+    _agrees(text, INSTANCE)
 
 
 TORCH_ALIASES = [  # a write seen through another name: PyTorch's value, or a refusal, never the value from before
