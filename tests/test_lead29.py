@@ -291,3 +291,19 @@ def test_a_pytree_of_one_leaf_is_named_by_its_path_whatever_the_leaf(capsys, tex
     import json
 
     assert json.loads(capsys.readouterr().out)["output"]["name"] == name
+
+
+@pytest.mark.parametrize("text,says", [
+    ("y = x.clone()\nv = y[:2]\nv += 1\ny", "'v' shares its memory with 'y'"),  # was: "'v' is the input 'x'"
+    ("y = x.clone()\nv = y.T[:2]\nw = v[:1]\nw += 1\ny", "'w' shares its memory with 'v'"),
+    ("y = x.clone()\nv = x[:2]\nv += 1\nx", "'v' is the input 'x' or a view of it"),
+    ("y = x[:]\nv = y[:2]\nv += 1\ny", "'v' is the input 'x' or a view of it"),
+])
+def test_a_write_through_a_view_of_a_copy_names_the_copy(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
+
+
+def test_a_view_of_a_copy_no_other_name_holds_is_written():
+    text = "y = x.clone()\nv = y[:2]\ny = y + 1\nv += 1\nv"  # NumPy: the old copy's view, which v alone holds
+    np.testing.assert_array_equal(api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}), [2.0, 3.0])

@@ -1712,7 +1712,13 @@ class _Lowering:
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
-            self.memory.bind(target, value, _is_copy(stmt.value) or _advanced(stmt.value, value, self.b))
+            fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b)
+            self.memory.bind(target, value, fresh)
+            root = _view_root(stmt.value)
+            if not fresh and self.memory.tokens.get(root) and type(value) is Tracer \
+                    and not any(isinstance(t, tuple) for t in self.memory.tokens[root]):
+                # v = y[:2] of y = x.clone(): y's buffers alone (clone returns x's node, which the walk reached)
+                self.memory.tokens[target] = self.memory.tokens[root]
             held = [n for n in _displayed_names(stmt.value) if n in self.memory.tokens]
             if held:  # l = [a, b]: Python's list holds a and b themselves, so a write into a changes l[0]
                 self.memory.tokens[target] = self.memory.tokens[target].union(*(self.memory.tokens[n] for n in held))
@@ -4197,6 +4203,15 @@ def _holds(container, value) -> bool:
     if not any(map(isinstance, container, itertools.repeat(_HOLDERS))):
         return False
     return any(_holds(item, value) for item in container if isinstance(item, _HOLDERS))
+
+
+def _view_root(node: ast.expr):
+    """The name a view is taken of, as written: ``y`` of ``y[:2]``, ``y.T``, ``y[0].T``; None for anything else."""
+    if not isinstance(node, (ast.Subscript, ast.Attribute)):
+        return None
+    while isinstance(node, ast.Subscript) or isinstance(node, ast.Attribute) and node.attr in ("T", "mT", "H", "mH"):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _displayed_names(node: ast.expr) -> list:
