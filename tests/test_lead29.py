@@ -307,3 +307,19 @@ def test_a_write_through_a_view_of_a_copy_names_the_copy(text, says):
 def test_a_view_of_a_copy_no_other_name_holds_is_written():
     text = "y = x.clone()\nv = y[:2]\ny = y + 1\nv += 1\nv"  # NumPy: the old copy's view, which v alone holds
     np.testing.assert_array_equal(api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])}), [2.0, 3.0])
+
+
+@pytest.mark.parametrize("text,says", [
+    ("fc = nn.Linear(3, 2)\nfc.weight.data.fill_(1.0)\nfc(x).sum()", "fc.weight.data.fill_(...) writes into fc.weight.data"),
+    ("fc = nn.Linear(3, 2)\nfc.bias.data.zero_()\nfc(x).sum()", "fc.bias.data.zero_(...) writes into"),
+    ("fc = nn.Linear(3, 2)\nwith torch.no_grad():\n    fc.weight.mul_(2)\nfc(x).sum()", "fc.weight.mul_(...)"),
+    ("fc = nn.Linear(3, 2)\nfc.weight.data *= 2\nfc(x).sum()", "writes into a parameter ('fc.weight.data *= ...')"),
+    ("fc = nn.Linear(3, 2)\nnn.init.zeros_(fc.bias)\nfc(x).sum()", "F.linear(x, W, b) with W=... b=..."),
+    ("fc = nn.Linear(3, 2)\nfc.weight.requires_grad = False\nfc(x).sum()", "leave a frozen parameter out of --wrt"),
+])
+def test_a_parameters_initialization_in_place_says_what_to_write(text, says):
+    """Pasted initialization code said "this statement's value is never used" or "not assignments to an attribute";
+    the advice to bind a layer's parameter as an input was wrong (fc.weight is no name a binding can give)."""
+    with pytest.raises(JacError) as err:
+        api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
+    assert says in err.value.message

@@ -4044,6 +4044,9 @@ def _statement_words(stmt: ast.stmt) -> str:
         if len(stmt.targets) > 1:
             return "chained assignments to other than names ('a = y[0] = EXPR')"
         target = stmt.targets[0]
+        if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
+            return (f"'{ast.unparse(target)} = ...' (jac differentiates by the inputs --wrt names, every one by "
+                    "default: leave a frozen parameter out of --wrt)")
         if isinstance(target, ast.Attribute) and target.attr in ("weight", "bias") \
                 and isinstance(stmt.value, ast.Attribute) and stmt.value.attr in ("weight", "bias"):
             return (f"tied parameters ('{ast.unparse(target)} = {ast.unparse(stmt.value)}': jac makes each layer's "
@@ -4052,6 +4055,9 @@ def _statement_words(stmt: ast.stmt) -> str:
         return "assignments to an attribute ('y.NAME = EXPR')" if isinstance(target, ast.Attribute) \
             else "assignments to this target"
     if isinstance(stmt, ast.AugAssign):
+        if isinstance(stmt.target, ast.Attribute) and stmt.target.attr in ("data", "weight", "bias"):
+            return (f"writes into a parameter ('{ast.unparse(stmt.target)} {_BINOP_TEXT.get(type(stmt.op), '?')}= "
+                    f"...'): {_OWN_PARAMETERS}")
         return "augmented assignments to an attribute"
     return _STATEMENT_WORDS.get(type(stmt), f"{type(stmt).__name__.lower()} statements")
 
@@ -4157,10 +4163,16 @@ def _in_place_hint(node: ast.expr):
         return ("np.put(a, ind, v) writes into a's flattened elements in place, which jac does not read: write "
                 "a = torch.put(a, ind, v) with v as long as ind, or a[np.unravel_index(ind, a.shape)] = v")
     if owner in ("nn.init", "torch.nn.init") and name.endswith("_"):
-        return (f"{owner}.{name}(w, ...) writes new values into w in place, which jac does not read: jac makes a "
-                "layer's parameters as PyTorch's constructors draw them (--seed); for other values, assign them "
-                "(w = torch.full_like(w, 0.5)) or bind the parameter as an input")
+        return f"{owner}.{name}(w, ...) writes new values into w in place, which jac does not read: {_OWN_PARAMETERS}"
+    if name.endswith("_") and not name.startswith("_") and isinstance(node.func.value, ast.Attribute) \
+            and owner.split(".")[0] not in MODULES:  # fc.weight.data.fill_(1.0), fc.bias.zero_()
+        return f"{owner}.{name}(...) writes into {owner} in place, which jac does not read: {_OWN_PARAMETERS}"
     return None
+
+
+_OWN_PARAMETERS = ("jac makes a layer's parameters as PyTorch's constructors draw them (--seed) and does not change "
+                   "them; for values of your own, write the layer's function of inputs you bind (F.linear(x, W, b) "
+                   "with W=... b=...), or assign a new array (w = torch.full_like(w, 0.5))")
 
 
 def _numpy_put(node: ast.expr) -> bool:
