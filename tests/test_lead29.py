@@ -217,9 +217,9 @@ def test_a_list_item_written_out_of_range_or_at_a_computed_index_or_into_an_inpu
 
 
 @pytest.mark.parametrize("text,says", [
-    ("a = [x, 2 * x]\na.insert(0, x)\na[0]", "a = a[:i] + [v] + a[i:]"),
-    ("a = [x, 2 * x]\na.pop()\na[0]", "v = a[-1] and a = a[:-1]"),
-    ("a = [x, 2 * x]\na.clear()\nx", "a = []"),
+    ("a = [1.0, 2.0]\na.insert(0, 3.0)\nx", "a = a[:i] + [v] + a[i:]"),  # a list of numbers (of arrays: read)
+    ("a = [1.0, 2.0]\na.pop()\nx", "v = a[-1] and a = a[:-1]"),
+    ("a = [1.0, 2.0]\na.clear()\nx", "a = []"),
     ("a = [x, 2 * x]\na.remove(x)\na[0]", "without v"),
 ])
 def test_a_lists_other_changes_in_place_say_what_to_write(text, says):

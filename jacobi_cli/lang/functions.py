@@ -6595,12 +6595,14 @@ def _update_running_arguments(b, a, x, axes, position, fname, per_sample=False) 
     if momentum is None or isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
         raise JacValueError(f"{fname}(): momentum must be a number when the running statistics are updated, got "
                             f"{momentum!r}, as PyTorch requires", position)
+    given = {k: v for k, v in given.items() if b.lowering is not None and b.lowering.holders(v)}
+    if not given:  # temporaries no name holds: an update nobody can read is not built
+        return
     stats = batch_statistics(b, x, axes, position)
     for k, v in given.items():
         stat = FUNCTIONS["mean"](b, [stats[k]], {"dim": 0}, position) if per_sample else stats[k]
         new = moved(b, v, stat, float(momentum), position)
-        if b.lowering is not None:
-            b.lowering.updated_in_place(v, new, f"{fname}(...), which moves its {k}", position)
+        b.lowering.updated_in_place(v, new, f"{fname}(...), which moves its {k}", position)
 
 
 @function("instance_norm")
@@ -7415,10 +7417,30 @@ def _python_number(fname):
                                 f"{fmt(x.shape)} (for every element, write x.{'long' if fname == 'int' else fname}()"
                                 ")", position)
         number = b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
+        if fname == "int" and b.nodes[number.id].op == "const":  # int(2.7), int(n / 2): Python's int, exact
+            return _python_int(b, x, number, position)
         if fname == "int":
             return to_integer(b, number, position)
         return truth(b, number, position) if fname == "bool" else number
     return lower
+
+
+def _python_int(b, x: Tracer, number: Tracer, position) -> Tracer:
+    """Python's ``int()`` of a constant: a Python int (``b.pyints``), so ``int(n) ** -1`` is a float and
+    ``int(n) * 2**62`` does not wrap, as in Python; NaN and infinities refused as Python refuses them."""
+    exact = b.pyints.get(x.id)
+    value = float(np.asarray(b.nodes[number.id].value))
+    if isinstance(exact, np.ndarray) and exact.size == 1:
+        exact = exact.reshape(()).item()
+    if type(exact) is bool or not isinstance(exact, (int, np.integer)):
+        if not np.isfinite(value):
+            raise JacValueError(f"int() of {value}: Python cannot convert {'NaN' if np.isnan(value) else 'infinity'} "
+                                f"to an integer", position)
+        exact = int(value)
+    exact = int(exact)
+    out = b.const(float(exact), position)
+    b.pyints[out.id] = exact
+    return out
 
 
 for _name in ("float", "int", "bool"):  # bare calls: Python's own float(), int(), bool()

@@ -1667,6 +1667,10 @@ class _Lowering:
                                 self.source.at(stmt))
         if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
             return self.statement(ast.copy_location(ast.Assign(targets=[stmt.target], value=stmt.value), stmt))
+        if isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                self.delete(target)
+            return None
         if isinstance(stmt, ast.Assign) and len(stmt.targets) > 1 and all(isinstance(t, ast.Name) for t in stmt.targets):
             first = stmt.targets[0]  # a = b = EXPR: both names the one value, as Python binds them
             value = self.statement(ast.copy_location(ast.Assign(targets=[first], value=stmt.value), stmt))
@@ -1761,15 +1765,26 @@ class _Lowering:
 
     def appended(self, stmt: ast.stmt) -> bool:
         """``out.append(v)`` / ``out.extend([a, b])`` of a name bound to a Python list (``out = []``, a list of
-        arrays), as a loop fills one: the name is bound to the longer list. False for any other statement."""
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        arrays), as a loop fills one: the name is bound to the longer list; a list of arrays' other methods that
+        change it, ``insert``, ``pop`` (``v = out.pop()`` too), ``clear``, ``reverse`` (:meth:`list_changed`).
+        False for any other statement."""
+        call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and call.func.attr in ("append", "extend") and isinstance(call.func.value, ast.Name)):
+                and call.func.attr in _LIST_CHANGES and isinstance(call.func.value, ast.Name)):
             return False
+        popped = None
+        if isinstance(stmt, ast.Assign):  # v = out.pop(): the item bound to v
+            if call.func.attr != "pop" or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+                return False
+            popped = stmt.targets[0].id
         name, position = call.func.value.id, self.source.at(call)
         current = self.scope.get(name)
         empty = isinstance(current, Tracer) and name in self.sequence_names and self.b.nodes[current.id].op == "const" \
             and np.size(self.b.nodes[current.id].value) == 0
+        if call.func.attr not in ("append", "extend"):
+            if not (isinstance(current, Items) and current.display == "list" or empty):
+                return False  # an array's y.sort(), a list of numbers: said by _in_place_hint
+            return self.list_changed(call, name, [] if empty else current, popped, position)
         if not (isinstance(current, (Items, Listed)) or empty):
             if name in self.scope:
                 raise JacValueError(f"{name}.{call.func.attr}(...): jac appends to a list of arrays (out = [], or "
@@ -1788,11 +1803,53 @@ class _Lowering:
         else:
             added = [value]
         longer = Items((list(current) if isinstance(current, Items) else []) + added)
+        longer.display = "list"
         for held in self.same_list(name, current, f"{name}.{call.func.attr}(...)", position):
             self.scope[held] = longer
             # a = xs[0] reaches what the list holds (.scatter.Memory); xs.append(y.clone()) holds a new buffer
             self.memory.holds(held, added, fresh=call.func.attr == "append" and _is_copy(call.args[0]))
-            self.sequence_names.discard(held)
+            self.sequence_names.add(held)  # still Python's list: xs + [y] concatenates
+        return True
+
+    def list_changed(self, call: ast.Call, name: str, current, popped, position: int) -> bool:
+        """``xs.insert(i, v)``, ``xs.pop(i)``, ``xs.clear()``, ``xs.reverse()`` of a list of arrays, as Python
+        changes the one list every name holding it sees (:meth:`same_list`); ``popped`` the name ``v = xs.pop()``
+        binds the item to."""
+        method, items = call.func.attr, list(current)
+        what = f"{name}.{method}(...)"
+        takes = {"insert": (2, 2), "pop": (0, 1), "clear": (0, 0), "reverse": (0, 0)}[method]
+        if call.keywords or not takes[0] <= len(call.args) <= takes[1]:
+            raise JacParseError(f"{what}: a list's {method} takes {takes[1]} argument{'s' * (takes[1] != 1)}"
+                                f"{' at most' if takes[0] != takes[1] else ''}, by position", position)
+        holders = self.same_list(name, current, what, position)
+        added = []
+        if method in ("insert", "pop"):
+            index = self.list_index(call.args[0], f"{what}: the index must be one constant integer") if call.args else -1
+            if method == "insert":
+                value = self.expression(call.args[1])
+                added = [value]
+                items.insert(index, value)
+            elif not -len(items) <= index < len(items):
+                raise JacValueError(f"{what}: {'pop from empty list' if not items else 'pop index out of range'} "
+                                    f"('{name}' holds {len(items)} item{'s' * (len(items) != 1)})", position)
+            else:
+                items.pop(index)
+                if popped is not None:  # v = xs.pop(i) is v = xs[i] before the list changes
+                    read = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()),
+                                         slice=call.args[0] if call.args else ast.Constant(value=-1), ctx=ast.Load())
+                    taken = ast.Assign(targets=[ast.Name(id=popped, ctx=ast.Store())], value=read)
+                    self.statement(ast.fix_missing_locations(ast.copy_location(taken, call)))
+        elif method == "clear":
+            items = []
+        else:
+            items.reverse()
+        new = Items(items)
+        new.display = "list"
+        for held in holders:
+            self.scope[held] = new
+            self.sequence_names.add(held)
+            if added:
+                self.memory.holds(held, added, fresh=_is_copy(call.args[1]))
         return True
 
     def same_list(self, name: str, current, what: str, position: int) -> list:
@@ -1909,38 +1966,90 @@ class _Lowering:
         """``outs[i] = v`` (and ``outs[i] += v``) of a list of arrays: the item replaced in the one list every name
         holding it sees (:meth:`same_list`); an index that is not one constant integer is refused."""
         current = self.scope[name]
-        index = self.expression(target.slice)
-        held = self.b.nodes[index.id] if isinstance(index, Tracer) else None
-        if held is None or held.op != "const" or np.ndim(held.value) != 0 or not float(held.value).is_integer() \
-                or is_boolean(self.b, index):
-            raise JacValueError(f"{what}: an item of the list '{name}' is written at one constant integer index "
-                                f"(outs[0] = v)", self.source.at(target.slice))
-        i = int(held.value)
+        i = self.list_index(target.slice, f"{what}: an item of the list '{name}' is written at one constant integer "
+                                          "index (outs[0] = v)")
         if not -len(current) <= i < len(current):
             raise JacValueError(f"{what}: list assignment index {i} out of range for the {len(current)} items of "
                                 f"'{name}'", self.source.at(target.slice))
         value = self.expression(value_node)
+        holders = self.same_list(name, current, what, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
-            self.item_check(current[i], name, current, what, position)
+            self.item_check(current[i], holders, what, position)
             value = self.arithmetic(_BINOPS[type(op)], current[i], value, position)
         items = list(current)
         items[i] = value
         new = Items(items)
         new.display = "list"
-        for holder in self.same_list(name, current, what, position):
+        for holder in holders:
             self.scope[holder] = new
             self.memory.holds(holder, [value], fresh=op is not None or _is_copy(value_node))
         return new
 
-    def item_check(self, item, name: str, container, what: str, position: int) -> None:
+    def delete(self, target: ast.expr) -> None:
+        """``del NAME`` (the name unbound, as Python does: a later read is an unknown name), ``del xs[i]`` of a list
+        and ``del d['k']`` of a dict (every name holding the one list or dict sees it, :meth:`same_list`); an
+        array's item cannot be deleted (NumPy and PyTorch refuse it)."""
+        what = f"del {ast.unparse(target)}"
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.delete(element)
+            return
+        if isinstance(target, ast.Name):
+            if target.id not in self.scope:
+                raise JacNameError(f"{what}: name '{target.id}' is not defined", self.source.at(target))
+            self.scope[target.id] = Refused(f"name '{target.id}' is not defined: '{what}' deleted it, as Python "
+                                            f"does (assign it again to use the name)")
+            self.memory.tokens.pop(target.id, None)
+            self.sequence_names.discard(target.id)
+            self.tuple_names.discard(target.id)
+            return
+        if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                and target.value.id in self.scope):
+            raise JacParseError(f"{what}: jac deletes a name, a list's item or a dict's key (del xs[0], del d['k'])",
+                                self.source.at(target))
+        name, position = target.value.id, self.source.at(target)
+        current = self.scope[name]
+        if type(current) is Dict:
+            if isinstance(target.slice, (ast.Slice, ast.Tuple)):
+                raise JacValueError(f"{what}: a dict's keys are deleted one at a time (del d['W'])", position)
+            new = current.without(trees.key_of(self.b, self.expression(target.slice), self.source.at(target.slice)),
+                                  self.source.at(target.slice))
+        elif isinstance(current, Items) and current.display == "list" and not isinstance(target.slice, ast.Slice):
+            i = self.list_index(target.slice, f"{what}: a list's item is deleted at one constant integer index "
+                                              f"(del xs[0])")
+            if not -len(current) <= i < len(current):
+                raise JacValueError(f"{what}: list assignment index {i} out of range for the {len(current)} items of "
+                                    f"'{name}'", self.source.at(target.slice))
+            new = Items(current[:i] + current[i + 1:] if i != -1 else current[:-1])
+            new.display = "list"
+        elif isinstance(current, Items) and current.display == "list":
+            raise JacValueError(f"{what}: jac deletes one item of a list at a time (del xs[0]): write the list "
+                                f"without them ({name} = {name}[:i] + {name}[j:])", position)
+        else:
+            raise JacValueError(f"{what}: an array's items cannot be deleted (NumPy and PyTorch refuse it): write the "
+                                f"array without them ({name} = {name}[1:], np.delete({name}, i), torch.cat([...]))",
+                                position)
+        for holder in self.same_list(name, current, what, position):
+            self.scope[holder] = new
+
+    def list_index(self, node: ast.expr, refusal: str) -> int:
+        """The index ``node`` of a list's item: one constant integer, else ``refusal``."""
+        index = self.expression(node)
+        held = self.b.nodes[index.id] if isinstance(index, Tracer) else None
+        if held is None or held.op != "const" or np.ndim(held.value) != 0 or not float(held.value).is_integer() \
+                or is_boolean(self.b, index):
+            raise JacValueError(refusal, self.source.at(node))
+        return int(held.value)
+
+    def item_check(self, item, holders: list, what: str, position: int) -> None:
         """``outs[0] += v`` / ``d['k'] += v``: NumPy and PyTorch add into the array the item holds, so refuse where
-        that array is an input or another name sees it (as a write into a name is refused, ``Memory.check``)."""
+        that array is an input or a name other than the container's ``holders`` (:meth:`same_list`) sees it (as a
+        write into a name is refused, ``Memory.check``)."""
         if not isinstance(item, Tracer):
             return
         tokens = self.memory._base(item)
-        holders = set(self.same_list(name, container, what, position))
         inputs = sorted(t[1] for t in tokens if isinstance(t, tuple))
         others = sorted(n for n, t in self.memory.tokens.items() if n not in holders and t & tokens)
         if inputs or others:
@@ -1956,14 +2065,15 @@ class _Lowering:
             raise JacValueError(f"{what}: a dict is written one key at a time (d['W'] = v)", position)
         key = trees.key_of(self.b, self.expression(target.slice), self.source.at(target.slice))
         value = self.expression(value_node)
+        current = self.scope[name]
+        holders = self.same_list(name, current, what, position)
         if op is not None:
             if type(op) not in _BINOPS:
                 raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
-            self.item_check(self.scope[name].get(key, position), name, self.scope[name], what, position)
-            value = self.arithmetic(_BINOPS[type(op)], self.scope[name].get(key, position), value, position)
-        current = self.scope[name]
+            self.item_check(current.get(key, position), holders, what, position)
+            value = self.arithmetic(_BINOPS[type(op)], current.get(key, position), value, position)
         new = current.with_item(key, value, position)
-        for holder in self.same_list(name, current, what, position):  # e = d: Python's one dict, written
+        for holder in holders:  # e = d: Python's one dict, written
             self.scope[holder] = new
             # d['a'] = y: d holds y's buffer (.scatter.Memory); d['a'] = y.clone() a new one
             self.memory.holds(holder, _held_arrays(value), fresh=op is not None or _is_copy(value_node))
@@ -2593,7 +2703,8 @@ class _Lowering:
         count = self.b.nodes[other.id] if isinstance(other, Tracer) else None
         if count is None or count.op != "const" or np.ndim(count.value) != 0 or other.id in self.b.typed:
             return None  # an array (or a NumPy / PyTorch scalar): element-wise, as those libraries do
-        what = "list" if isinstance(node.left if seq[0] else node.right, ast.List) else "tuple"
+        written = node.left if seq[0] else node.right
+        what = "tuple" if isinstance(written, ast.Tuple) or id(written) in self.tuples else "list"
         if isinstance(node.op, ast.Mult) and float(count.value).is_integer() \
                 and not (isinstance(other_node := node.right if seq[0] else node.left, ast.Constant)
                          and type(other_node.value) is float):
@@ -2996,14 +3107,18 @@ class _Lowering:
                             "here; write it without inplace=True (out = F.relu(y)), or apply it to a name of its "
                             "own (y = F.relu(y, inplace=True))", position)
 
+    def holders(self, argument: Tracer) -> list:
+        """The names whose buffers ``argument``'s buffers are (itself, an alias, a view of it, a view it is of)."""
+        tokens = self.memory._base(argument)
+        return [n for n, t in self.memory.tokens.items() if t & tokens]
+
     def updated_in_place(self, argument: Tracer, result: Tracer, what: str, position: int) -> None:
         """A library call wrote ``result`` into ``argument`` besides returning its own result, as
         ``F.batch_norm(x, running_mean, running_var, training=True)`` moves its running statistics: the one name
         holding ``argument`` holds ``result`` after the call; where an input or several names hold it (``rm`` an
         input, ``st[0]`` a view), jac writes none of them, and each is refused where read afterwards, as its value
         there would be the one from before the call; nothing where no name holds it (a temporary)."""
-        tokens = self.memory._base(argument)
-        names = [n for n, t in self.memory.tokens.items() if t & tokens]
+        names = self.holders(argument)
         inputs = any(isinstance(t, tuple) for n in names for t in self.memory.tokens[n])
         if len(names) == 1 and not inputs and self.scope.get(names[0]) is argument:
             self.rebind(names[0], result)
@@ -4132,6 +4247,8 @@ def _autodiff_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _AUTODIFF_NAMES
 
 
+_LIST_CHANGES = ("append", "extend", "insert", "pop", "clear", "reverse")  # the parser's appended: a list's own
+
 _IN_PLACE_METHODS = {  # NumPy's array methods (and a list's) that change the array and return None
     "sort": "NumPy's {y}.sort() sorts {y} in place (PyTorch's returns the sorted values and leaves {y}): write "
             "{y} = np.sort({y}), {y} = {y}.sort().values, or {y} = sorted({y}) for a list",
@@ -4217,13 +4334,34 @@ def _holds(container, value) -> bool:
     return any(_holds(item, value) for item in container if isinstance(item, _HOLDERS))
 
 
+# the methods and functions whose result may be a view of their first array (PyTorch's view ops, NumPy's
+# views): a write into the result may reach the array's buffer
+_VIEW_CALLS = frozenset({
+    "reshape", "view", "view_as", "transpose", "permute", "t", "ravel", "flatten", "unflatten", "squeeze",
+    "unsqueeze", "expand", "expand_as", "broadcast_to", "narrow", "select", "diagonal", "swapaxes", "swapdims",
+    "movedim", "moveaxis", "rollaxis", "adjoint", "unfold", "as_strided", "detach",
+    "atleast_1d", "atleast_2d", "atleast_3d", "expand_dims", "matrix_transpose"})
+
+
 def _view_root(node: ast.expr):
-    """The name a view is taken of, as written: ``y`` of ``y[:2]``, ``y.T``, ``y[0].T``; None for anything else."""
-    if not isinstance(node, (ast.Subscript, ast.Attribute)):
+    """The name a view is taken of, as written: ``y`` of ``y[:2]``, ``y.T``, ``y[0].T``, ``y.reshape(2, 2)``,
+    ``torch.transpose(y, 0, 1)``; None for anything else."""
+    if not isinstance(node, (ast.Subscript, ast.Attribute, ast.Call)):
         return None
-    while isinstance(node, ast.Subscript) or isinstance(node, ast.Attribute) and node.attr in ("T", "mT", "H", "mH"):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+    while True:
+        if isinstance(node, ast.Subscript) or isinstance(node, ast.Attribute) and node.attr in ("T", "mT", "H", "mH"):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _VIEW_CALLS:
+            owner = node.func.value  # y.reshape(...), or torch.reshape(y, ...) / np.transpose(y) of a module
+            if isinstance(owner, ast.Name) and owner.id in MODULES or isinstance(owner, ast.Attribute) \
+                    and ast.unparse(owner) in MODULES:
+                if not node.args:
+                    return None
+                node = node.args[0]
+            else:
+                node = owner
+        else:
+            return node.id if isinstance(node, ast.Name) else None
 
 
 def _displayed_names(node: ast.expr) -> list:

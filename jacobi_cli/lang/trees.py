@@ -64,6 +64,13 @@ class Dict:
             raise JacValueError(f"the dict has no key {key!r} (its keys: {known or 'none'})", position)
         return self._map[key]
 
+    def without(self, key, position: int) -> "Dict":
+        """A new dict without ``key`` (``del d['W']``); a key it does not have refused as :meth:`get` does."""
+        self.get(key, position)
+        new = object.__new__(Dict)
+        new._map = {k: v for k, v in self._map.items() if k != key}
+        return new
+
     def with_item(self, key, value, position: int | None = None) -> "Dict":
         """A new dict with ``key`` set: a C copy of the map (a loop writing 10,000 keys one by one copies 10,000
         times; key by key through ``__init__`` that took 13 s)."""

@@ -43,15 +43,25 @@ def while_loop(lowering, given: dict, position: int, function, same_structure):
     body = function(lowering, given["body_fun"], SPELLING, position)
     value = lowering.expression(given["init_val"])
     lowering.while_loops += 1
-    while _holds(lowering, lowering.call_value(cond, [value], {}, position), position):
+    return _written_out(lowering, cond, body, value, position, SPELLING, False, same_structure,
+                        f"{SPELLING}: the loop's value", ", or write jax.lax.fori_loop(0, n, body_fun, x)")
+
+
+def _written_out(lowering, cond, body, value, position: int, spelling: str, spread: bool, same_structure,
+                 what: str, hint: str):
+    """The loop both spellings share: while ``cond`` of the carry holds (known without the values), the carry
+    is ``body`` of it, each step written out; ``spread``: the carry is a tuple passed as separate arguments
+    (PyTorch's), else one argument (JAX's); ``same_structure`` checks each step keeps the carry's structure."""
+    while _holds(lowering, lowering.call_value(cond, list(value) if spread else [value], {}, position), position,
+                 spelling):
         lowering.unrolled += 1
         if lowering.unrolled > lowering.max_unrolled:
-            raise JacLimitError(f"{SPELLING}: its condition still holds after jac wrote out steps up to its limit "
+            raise JacLimitError(f"{spelling}: its condition still holds after jac wrote out steps up to its limit "
                                 f"of {lowering.max_unrolled:,} (the for loop's): an endless loop, or one too long "
-                                f"to write out; check the condition, or write jax.lax.fori_loop(0, n, body_fun, x)",
-                                position)
-        out = lowering.call_value(body, [value], {}, position)
-        same_structure(value, out, f"{SPELLING}: the loop's value", position)
+                                f"to write out; check the condition{hint}", position)
+        out = lowering.call_value(body, list(value) if spread else [value], {}, position)
+        out = _torch_carried(out, value, position) if spread else out
+        same_structure(value, out, what, position)
         value = out
     return value
 
@@ -79,22 +89,16 @@ def torch_while_loop(lowering, given: dict, position: int, function, same_struct
         raise JacValueError(f"{TORCH_SPELLING}: carried_inputs must be a tuple of tensors, as PyTorch requires (jac "
                             f"reads a tuple holding one tensor of the inputs at least; of constants only, write the "
                             f"loop's result)", position)
-    value = tuple(value)
-    while _holds(lowering, lowering.call_value(cond, list(value), {}, position), position, TORCH_SPELLING):
-        lowering.unrolled += 1
-        if lowering.unrolled > lowering.max_unrolled:
-            raise JacLimitError(f"{TORCH_SPELLING}: its condition still holds after jac wrote out steps up to its "
-                                f"limit of {lowering.max_unrolled:,} (the for loop's): an endless loop, or one too "
-                                f"long to write out; check the condition", position)
-        out = lowering.call_value(body, list(value), {}, position)
-        out = (out,) if isinstance(out, Tracer) and len(value) == 1 else out
-        if not isinstance(out, (Items, tuple, list)):
-            raise JacValueError(f"{TORCH_SPELLING}: body_fn must return a tuple of tensors like carried_inputs",
-                                position)
-        out = tuple(out)
-        same_structure(value, out, f"{TORCH_SPELLING}: the carried tensors", position)
-        value = out
-    return Items(value)
+    return Items(_written_out(lowering, cond, body, tuple(value), position, TORCH_SPELLING, True, same_structure,
+                              f"{TORCH_SPELLING}: the carried tensors", ""))
+
+
+def _torch_carried(out, value: tuple, position: int) -> tuple:
+    """body_fn's result as the carried tuple (one tensor returned alone for a carry of one)."""
+    out = (out,) if isinstance(out, Tracer) and len(value) == 1 else out
+    if not isinstance(out, (Items, tuple, list)):
+        raise JacValueError(f"{TORCH_SPELLING}: body_fn must return a tuple of tensors like carried_inputs", position)
+    return tuple(out)
 
 
 def _holds(lowering, pred, position: int, spelling: str = SPELLING) -> bool:

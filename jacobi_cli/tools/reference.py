@@ -170,8 +170,9 @@ names on this page are known.
 - `for` loops over the same (`for i in range(3): y = y * x + i`, `for w, b in zip(ws, bs): h = torch.tanh(w * h
   + b)`), nested or in a function, are written out once per item, up to 10,000 statements in all; the names they
   bind stay bound after, as in Python, and `out.append(v)` / `out.extend([a, b])` / `out += [v]` / `out[i] = v`
-  fill or change a list begun as `out = []` or `[x]`, as Python's one list that every name holding it sees
-  (`b = out`); a list or dict also held inside another, or a caller's list changed inside a function, is refused
+  / `out.insert(i, v)` / `out.pop(i)` (`v = out.pop()`) / `out.clear()` / `out.reverse()` / `del out[i]` fill or
+  change a list begun as `out = []` or `[x]`, as Python's one list that every name holding it sees (`b = out`;
+  `del d['k']` a dict's, `del name` the name); a list or dict also held inside another, or a caller's list changed inside a function, is refused
   there (jac's lists are values), and so is `out[i] += v` into an array an input or another name holds. `break`, `continue` and `for ... else` are refused (a loop written out cannot stop by the values).
   An `if` statement whose test is known without the values (`if x.ndim == 1:`) runs its branch; a test of the
   values is refused, as in `a if test else b`. Such tests take Python's `and`, `or` and `not`, which stop where

@@ -1,0 +1,126 @@
+"""Thirtieth session (lead): a list's other changes in place read as Python makes them (insert, pop, clear,
+reverse, del), a view of a copy made by a call blamed on the copy, and the moved statistics of a batch norm built
+only where a name can read them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.lang.parser import parse
+from jacobi_cli.tools import api
+
+X = np.array([1.0, 2.0, 3.0])
+
+
+def _python(text: str, x: np.ndarray):
+    """``text`` run by Python itself with NumPy's arrays: its last line's value."""
+    env = {"np": np, "x": x}
+    *statements, last = text.split("\n")
+    exec("\n".join(statements), env)  # noqa: S102 - the test's own text
+    return np.asarray(eval(last, env), dtype=float)  # noqa: S307
+
+
+def _agrees_with_python(text: str) -> None:
+    """jac's value is Python's, and its Jacobian Python's central differences (the list moves arrays only, so
+    they are exact up to rounding)."""
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), _python(text, X))
+    jac = api.jacobian(text, {"x": X})["x"]
+    h, columns = 1e-6, []
+    for j in range(X.size):
+        e = np.zeros_like(X)
+        e[j] = h
+        columns.append((_python(text, X + e) - _python(text, X - e)) / (2 * h))
+    np.testing.assert_allclose(jac, np.stack(columns, axis=-1), rtol=1e-7, atol=1e-7)
+
+
+LISTS = [
+    "a = [x, 2 * x]\na.insert(0, x ** 2)\nnp.stack(a)",
+    "a = [x, 2 * x]\na.insert(-1, x ** 2)\nnp.stack(a)",
+    "a = [x, 2 * x]\na.insert(9, x ** 2)\nnp.stack(a)",  # Python inserts past the end at the end
+    "a = [x, 2 * x]\nb = a\na.insert(1, x ** 3)\nnp.stack(b)",
+    "a = [x, 2 * x, 3 * x]\na.pop()\nnp.stack(a)",
+    "a = [x, 2 * x, 3 * x]\nv = a.pop(0)\nv * np.stack(a)",
+    "a = [x, 2 * x, 3 * x]\nv = a.pop(-2)\nnp.stack(a + [v])",
+    "a = [x, 2 * x, 3 * x]\nfor i in range(2):\n    v = a.pop()\nv + a[0]",
+    "a = [x, 2 * x]\nb = a\na.pop()\nlen(b) * b[0]",
+    "a = [x, 2 * x]\na.clear()\na.append(x ** 2)\na[0]",
+    "a = [x, x ** 2, x ** 3]\na.reverse()\nnp.stack(a)",
+    "a = [x, x ** 2]\na.append(x ** 3)\nnp.stack(a + [x])",
+    "a = []\na.append(x)\nnp.stack(a * 2)",
+    "a = [x, 2 * x, 3 * x]\ndel a[1]\nnp.stack(a)",
+    "a = [x, 2 * x, 3 * x]\nb = a\ndel a[-1]\nnp.stack(b)",
+    "d = {'p': x, 'q': 2 * x}\ne = d\ndel d['p']\nlen(e) * e['q']",
+    "t = x * 2\ndel t\nt = x ** 2\nt",
+    "a = x\nb = 2 * x\ndel a, b\nx",
+]
+
+
+@pytest.mark.parametrize("text", LISTS)
+def test_a_lists_other_changes_in_place_are_pythons(text):
+    _agrees_with_python(text)
+
+
+@pytest.mark.parametrize("text,says", [
+    ("a = []\na.pop()\nx", "pop from empty list"),
+    ("a = [x]\na.pop(3)\nx", "pop index out of range"),
+    ("a = [x, x]\na.pop(x)\nx", "one constant integer"),
+    ("a = [x]\na.insert(0)\nx", "takes 2 arguments"),
+    ("a = [x]\nb = [a]\na.pop()\nx", "which 'b' holds too"),  # Python's b[0] would change: jac cannot follow
+    ("t = x * 2\ndel t\nt", "'del t' deleted it"),
+    ("del q\nx", "name 'q' is not defined"),
+    ("a = [x]\ndel a[2]\nx", "out of range"),
+    ("a = [x, x]\ndel a[0:1]\nx", "one item of a list at a time"),
+    ("y = x * 1\ndel y[0]\nx", "an array's items cannot be deleted"),
+    ("d = {'p': x}\ndel d['q']\nx", "has no key 'q'"),
+    ("a = [x, 2 * x]\na.append(x)\na + 1", "a Python list plus a number"),
+])
+def test_a_lists_impossible_changes_are_refused_as_python_refuses_them(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": X})
+
+
+@pytest.mark.parametrize("view", ["y.reshape(3, 1)", "y.view(3, 1)", "torch.reshape(y, (3, 1))", "y.unsqueeze(0)",
+                                  "y.reshape(3, 1).T", "np.transpose(y)", "y.flatten()", "y.detach()"])
+def test_a_write_through_a_view_of_a_copy_made_by_a_call_names_the_copy(view):
+    text = f"y = x.clone()\nv = {view}\nv += 1\ny"
+    with pytest.raises(JacError) as err:
+        api.evaluate(text, {"x": X})
+    assert "shares its memory with 'y'" in err.value.message, err.value.message
+
+
+def test_a_view_of_an_input_made_by_a_call_still_names_the_input():
+    with pytest.raises(JacError, match="is the input 'x' or a view of it"):
+        api.evaluate("y = x.reshape(3, 1)\nv = y.T\nv += 1\ny", {"x": X})
+
+
+def _ops(text: str, **bindings) -> list:
+    return [n.op for n in parse(text, {k: np.shape(v) for k, v in bindings.items()}).nodes]
+
+
+def test_moved_statistics_are_built_only_where_a_name_can_read_them():
+    x = np.arange(6.0).reshape(2, 3)
+    temporary = _ops("F.batch_norm(x, torch.zeros(3), torch.ones(3), training=True)", x=x)
+    without = _ops("F.batch_norm(x, None, None, training=True)", x=x)
+    assert [op for op in temporary if op != "const"] == [op for op in without if op != "const"]
+    named = "rm = torch.zeros(3)\nrv = torch.ones(3)\ny = F.batch_norm(x, rm, rv, training=True)\ny"
+    assert "detach" in _ops(named, x=x)  # rm and rv hold the moved statistics (of the detached batch's)
+    read = "rm = torch.zeros(3)\nrv = torch.ones(3)\ny = F.batch_norm(x, rm, rv, training=True, momentum=0.5)\nrm"
+    np.testing.assert_allclose(api.evaluate(read, {"x": x}), 0.5 * x.mean(axis=0))
+
+
+@pytest.mark.parametrize("text", [
+    "n = int(x.shape[0] / 2)\nx * n ** -1",  # Python's int to a negative power is a float (NumPy's int64 refuses)
+    "n = int(2.7)\nx * n ** -2",
+    "n = int(-2.7)\nx * n",
+    "n = int(x.shape[0]) * 2 ** 62\nx * n",  # Python's int does not wrap (int64 made this -2**63 * x[0] / 3)
+    "n = int(2 ** 60 + 1) - 2 ** 60\nx * n",  # exact, not through a float
+    "n = int(True)\nx * n",
+])
+def test_pythons_int_of_a_constant_is_pythons_int(text):
+    _agrees_with_python(text)
+
+
+def test_pythons_int_of_nan_is_refused_as_python_refuses_it():
+    with pytest.raises(JacError, match="cannot convert NaN"):
+        api.evaluate("int(float('nan')) * x", {"x": X})
