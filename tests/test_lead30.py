@@ -124,3 +124,24 @@ def test_pythons_int_of_a_constant_is_pythons_int(text):
 def test_pythons_int_of_nan_is_refused_as_python_refuses_it():
     with pytest.raises(JacError, match="cannot convert NaN"):
         api.evaluate("int(float('nan')) * x", {"x": X})
+
+
+@pytest.mark.parametrize("text", [
+    "round(2.5) * x", "round(3.5) * x", "round(-2.5) * x", "round(2.67, 1) * x", "round(0.125, 2) * x",
+    "round(1234, -2) * x", "round(x.shape[0] / 2) ** -1 * x",  # Python's int, to a negative power
+    "(3 > 2 > 1) * x", "(1 < 2 > 3) * x", "(x.shape[0] == 3 == len(x)) * x", "(1 < 2 < 3 < 2) * x",
+    "y = x * 2 if 0 < x.ndim < 3 else x\ny",
+])
+def test_pythons_round_and_chained_comparisons_of_numbers_are_pythons(text):
+    _agrees_with_python(text)
+
+
+@pytest.mark.parametrize("text,says", [
+    # Python's round(2.675, 2) is 2.67 (its exact binary value), NumPy's scalar's 2.68: jac cannot tell them apart
+    ("round(2.675, 2) * x", "Python's round of a float gives 2.67, NumPy's of a NumPy scalar 2.68"),
+    ("round(float('inf')) * x", "cannot convert inf"),
+    ("(0 < x < 3) * x", r"write \(0 < x\) & \(x < 3\)"),  # Python's and of arrays: NumPy refuses it
+])
+def test_what_python_and_numpy_disagree_on_or_refuse_is_refused(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": X})

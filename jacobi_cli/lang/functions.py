@@ -7447,6 +7447,42 @@ for _name in ("float", "int", "bool"):  # bare calls: Python's own float(), int(
     variant("builtins", _name)(_python_number(_name))
 
 
+@variant("builtins", "round")
+def _python_round(b, args, kwargs, position):
+    """Python's ``round(number, ndigits)`` of a constant: a Python float rounds its exact binary value to the
+    nearest decimal (``round(2.675, 2)`` is 2.67, as 2.675 is held as 2.67499...), where NumPy's scalars and
+    arrays multiply by 10**ndigits first (2.68); jac cannot tell a Python float's constant from a NumPy scalar's,
+    so where the two differ it refuses, saying both. ``round(x)`` without ndigits is the same in both (half to
+    even) and a Python int; of arrays, NumPy's ``round`` (Python's round refuses arrays and tensors)."""
+    a = arguments("round", args, kwargs, {"x": REQUIRED, "ndigits": None}, position)
+    x = a["x"]
+    if not (isinstance(x, Tracer) and x.ndim == 0 and b.nodes[x.id].op == "const"):
+        return _round(b, [x] if a["ndigits"] is None else [x, a["ndigits"]], {}, position)
+    ndigits = None if a["ndigits"] is None else static_int(b, a["ndigits"], "round's ndigits", position)
+    exact = b.pyints.get(x.id)
+    value = float(np.asarray(b.nodes[x.id].value))
+    if type(exact) is int:  # Python's int: rounding to negative ndigits only
+        python = round(exact, ndigits) if ndigits is not None else exact
+        out = b.const(float(python), position)
+        b.pyints[out.id] = python
+        return out
+    if not np.isfinite(value):
+        if ndigits is None:
+            raise JacValueError(f"round({value}): Python cannot convert {value} to an integer", position)
+        return b.const(value, position)
+    python = round(value, ndigits)
+    numpy = float(np.round(np.float64(value), ndigits or 0))
+    if python != numpy:
+        raise JacValueError(f"round({value!r}, {ndigits}): Python's round of a float gives {python!r}, NumPy's of a "
+                            f"NumPy scalar {numpy!r} (it multiplies by 10**{ndigits} first), and jac cannot tell "
+                            f"which this number is: write the number, or np.round(v, {ndigits}) for NumPy's",
+                            position)
+    out = b.const(float(python), position)
+    if ndigits is None:
+        b.pyints[out.id] = int(python)
+    return out
+
+
 def _python_extreme(fname: str):
     def lower(b, args, kwargs, position):
         """Python's max(a, b, ...) / min of numbers and 0-d arrays (max(1, x.shape[0]), max(loss, 0)): the

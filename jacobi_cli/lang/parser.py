@@ -3625,10 +3625,31 @@ class _Lowering:
                                 "torch.where / np.where to choose element by element", position)
         return bool(np.asarray(node.value).item())
 
+    def chained(self, node: ast.Compare, kids: list, position: int):
+        """``a < b < c``, Python's ``(a < b) and (b < c)``: the first false comparison, or the last, of numbers
+        known without the values (``0 < x.ndim < 3``); of arrays of the inputs' values PyTorch and NumPy refuse
+        the ``and``, and so does jac, saying what to write."""
+        operands = [node.left, *node.comparators]
+        pairs = [ast.copy_location(ast.Compare(left=operands[i], ops=[op], comparators=[operands[i + 1]]),
+                                   operands[i]) for i, op in enumerate(node.ops)]
+        found = None
+        for pair, left, right in zip(pairs, kids, kids[1:]):
+            found = self.compare(pair, [left, right])
+            try:
+                true = self.truth(pair, found, "a chained comparison")
+            except JacValueError:
+                written = " & ".join(f"({ast.unparse(p)})" for p in pairs)
+                raise JacParseError(f"a chained comparison is Python's 'and' of its comparisons, which PyTorch and "
+                                    f"NumPy refuse for arrays (and jac for values of the inputs): write {written}",
+                                    position) from None
+            if not true:
+                return found
+        return found
+
     def compare(self, node: ast.Compare, kids: list):
         position = self.source.at(node)
         if len(node.ops) > 1:
-            raise JacParseError("chained comparisons (a < b < c) are not supported: write (a < b) & (b < c)", position)
+            return self.chained(node, kids, position)
         if type(kids[1]) is Dict and type(node.ops[0]) in (ast.In, ast.NotIn):  # 'W' in params (.trees)
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found

@@ -176,8 +176,10 @@ names on this page are known.
   there (jac's lists are values), and so is `out[i] += v` into an array an input or another name holds. `break`, `continue` and `for ... else` are refused (a loop written out cannot stop by the values).
   An `if` statement whose test is known without the values (`if x.ndim == 1:`) runs its branch; a test of the
   values is refused, as in `a if test else b`. Such tests take Python's `and`, `or` and `not`, which stop where
-  Python stops (`x.ndim > 1 and x.shape[1] == 3` of a vector never reads `x.shape[1]`); of arrays they are
-  refused (write `&`, `|`, `~`). Python's `reversed` and `sorted` take numbers known without the values
+  Python stops (`x.ndim > 1 and x.shape[1] == 3` of a vector never reads `x.shape[1]`), and chained
+  comparisons, Python's `and` of each pair (`0 < x.ndim < 3`); of arrays they are refused (write `&`, `|`, `~`:
+  `(0 < x) & (x < 3)`). Python's `int()` and `round()` of a number are Python's (`int(n / 2) ** -1` is a float;
+  `round(2.675, 2)`, where Python's 2.67 and NumPy's scalars' 2.68 differ, is refused). Python's `reversed` and `sorted` take numbers known without the values
   (`x.permute(*reversed(range(x.ndim)))`, `sorted(x.shape)`); `reversed` a list of arrays too.
 - PyTorch's leaves: a statement of the text's top level `x = CONSTRUCTOR(..., requires_grad=True)` (`torch.tensor`,
   `torch.randn`, `torch.zeros`, ... as a binding's value reads them; `x = torch.randn(3).requires_grad_()`,
