@@ -145,3 +145,22 @@ def test_pythons_round_and_chained_comparisons_of_numbers_are_pythons(text):
 def test_what_python_and_numpy_disagree_on_or_refuse_is_refused(text, says):
     with pytest.raises(JacError, match=says):
         api.evaluate(text, {"x": X})
+
+
+@pytest.mark.parametrize("text", [
+    "a, *b = [x, 2 * x, 3 * x]\nnp.stack(b)",
+    "*a, b = [x, 2 * x, 3 * x]\nnp.stack(a) * b",
+    "a, *b, c = [x, 2 * x]\nlen(b) * a + c",  # the starred name takes an empty list
+    "B, *rest = x.reshape(3, 1).shape\nx.reshape(B, *rest) * 2",
+    "*lead, n = x.reshape(1, 3).shape\nx * n * len(lead)",
+    "a, *b = x\nnp.stack(b) * a",  # an array's rows
+    "(a, *b), c = [x, 2 * x, 3 * x], 4 * x\nb[1] + c",
+    "a, *b = [x, 2 * x]\nb.append(x)\nnp.stack(b)",
+])
+def test_starred_assignment_is_pythons(text):
+    _agrees_with_python(text)
+
+
+def test_starred_assignment_with_too_few_values_is_refused_as_python_refuses_it():
+    with pytest.raises(JacError, match=r"not enough values to unpack \(expected at least 2, got 1\)"):
+        api.evaluate("a, *b, c = [x]\na", {"x": X})

@@ -110,7 +110,7 @@ def test_an_unpacking_last_that_names_no_outputs_is_refused():
         api.evaluate("y, g = jax.vjp(jnp.sin, x)", {"x": X})
     with pytest.raises(JacError, match="two outputs are named 'q'"):
         api.evaluate("q, q = torch.linalg.qr(A)", {"A": np.ones((3, 2))})
-    with pytest.raises(JacError, match="only names can be assigned"):
+    with pytest.raises(JacError, match="list the outputs you want"):  # *r is a list (session 30 reads it)
         api.evaluate("q, *r = torch.linalg.qr(A)", {"A": np.ones((3, 2))})
 
 

@@ -2337,20 +2337,36 @@ class _Lowering:
     def unpack_items(self, stmt: ast.Assign):
         """``Q, R = torch.linalg.qr(A)``: names bound to the parts of a tuple result."""
         targets = stmt.targets[0].elts
-        if not all(isinstance(t, ast.Name) or _nested_names(t) for t in targets):
+        if not all(isinstance(t, ast.Name) or _nested_names(t) or _starred_name(t) for t in targets):
             raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
         return self.bind_parts(stmt, targets, self.expression(stmt.value))
 
     def bind_parts(self, stmt: ast.Assign, targets: list, value) -> None:
         """The names ``targets`` bound to the parts of ``value``; a tuple of names among them to the parts of a
         tuple part, as Python unpacks ``out, (h, c) = lstm(x)``."""
+        stars = [i for i, t in enumerate(targets) if isinstance(t, ast.Starred)]
+        if len(stars) > 1:
+            raise JacParseError("multiple starred expressions in assignment (Python's SyntaxError)",
+                                self.source.at(targets[stars[1]]))
         if isinstance(value, Pair):  # values, indices = torch.max(x, 1)
-            value = Items(unpack_pair(value, len(targets), self.source.at(stmt.value)))
+            value = Items(unpack_pair(value, 2 if stars else len(targets), self.source.at(stmt.value)))
         elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
-            value = self.rows(value, len(targets), self.source.at(stmt.value))
+            count = value.shape[0] if stars and value.ndim and isinstance(value.shape[0], int) else len(targets)
+            value = self.rows(value, count, self.source.at(stmt.value))
         if not isinstance(value, Items):
             raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
                                 self.source.at(stmt.value))
+        if stars:  # first, *rest = xs: the starred name a list of the parts the others leave, as Python's
+            star, after = stars[0], len(targets) - stars[0] - 1
+            if len(value) < len(targets) - 1:
+                raise JacValueError(f"not enough values to unpack (expected at least {len(targets) - 1}, got "
+                                    f"{len(value)})", self.source.at(stmt.targets[0]))
+            rest = Items(value[star:len(value) - after])
+            rest.display = "list"
+            value = Items([*value[:star], rest, *value[len(value) - after:]])
+            name = targets[star].value.id
+            targets = [*targets[:star], targets[star].value, *targets[star + 1:]]
+            self.sequence_names.add(name)
         if len(value) != len(targets):
             raise JacValueError(f"{len(targets)} names for a result of {len(value)} parts",
                                 self.source.at(stmt.targets[0]))
@@ -4576,9 +4592,15 @@ def _call_on_name(stmt: ast.stmt):
 
 
 def _nested_names(target: ast.AST) -> bool:
-    """Is ``target`` a tuple of names (or of such tuples), as in ``out, (h, c) = lstm(x)``?"""
+    """Is ``target`` a tuple of names (or of such tuples, one name starred in each), as in
+    ``out, (h, c) = lstm(x)``?"""
     return isinstance(target, (ast.Tuple, ast.List)) and all(
-        isinstance(t, ast.Name) or _nested_names(t) for t in target.elts)
+        isinstance(t, ast.Name) or _nested_names(t) or _starred_name(t) for t in target.elts)
+
+
+def _starred_name(target: ast.AST) -> bool:
+    """``*rest`` of ``first, *rest = xs``."""
+    return isinstance(target, ast.Starred) and isinstance(target.value, ast.Name)
 
 
 def _assigned_call(stmt: ast.stmt):

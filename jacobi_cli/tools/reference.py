@@ -215,7 +215,8 @@ names on this page are known.
   both or neither it is refused, naming both readings.
 - Unpacking: `Q, R = torch.linalg.qr(A)` (a tuple result, which is also indexed, `parts[0]`, or sliced as a tuple,
   `parts[::-1]`), `values, indices = torch.max(x, 1)`, and an array into its rows as Python iterates it:
-  `B, T, C = x.shape`, `a, b = x` (x of 2 rows). A text ending with an unpacking into names has those names
+  `B, T, C = x.shape`, `a, b = x` (x of 2 rows); one starred name takes a list of the rest, as Python's
+  (`first, *rest = layers_out`, `B, *dims = x.shape`). A text ending with an unpacking into names has those names
   as its outputs (`Q, R = torch.linalg.qr(A)` last is `Q, R`).
 - Attributes: `x.shape`, `x.ndim`, `x.size` (NumPy's count) are constants; `x.dtype` is the dtype jac holds x in
   (`--dtype`, or an integer constant's own) and `x.device` the CPU, so `torch.zeros(3, dtype=x.dtype,
