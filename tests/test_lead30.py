@@ -164,3 +164,43 @@ def test_starred_assignment_is_pythons(text):
 def test_starred_assignment_with_too_few_values_is_refused_as_python_refuses_it():
     with pytest.raises(JacError, match=r"not enough values to unpack \(expected at least 2, got 1\)"):
         api.evaluate("a, *b, c = [x]\na", {"x": X})
+
+
+CLOSURES = [
+    "def make(w):\n    def f(v):\n        return w * v\n    return f\nmake(2 * x)(x)",
+    "def make(w):\n    return lambda v: w * v ** 2\ng = make(x)\ng(x) + g(2 * x)",
+    "a = 1\ndef f(v):\n    return a * v\na = a + 2\nf(x)",  # Python looks a up when f runs: 3 * x
+    "def make(s):\n    def f(v):\n        return v.reshape(s + (1,))\n    return f\nmake(x.shape)(x)",
+    "def outer(a):\n    def mid(b):\n        def inner(v):\n            return a * b * v\n        return inner\n    return mid\nouter(x)(2)(x)",
+    "def f(v):\n    return k * v\nk = 7\nf(x)",  # a global defined after the function, before the call
+    "def compose(f, g):\n    return lambda v: f(g(v))\ncompose(lambda v: v ** 2, lambda v: np.sin(v))(x)",
+    "def make(w):\n    def f(v):\n        return w * v\n    w = w + 1\n    return f\nmake(x)(x)",  # late binding inside
+]
+
+
+@pytest.mark.parametrize("text", CLOSURES)
+def test_closures_see_the_names_of_the_function_that_made_them_as_python_does(text):
+    _agrees_with_python(text)
+
+
+def test_calling_an_array_as_a_function_is_refused():
+    with pytest.raises(JacError, match="is an array, not a function"):
+        api.evaluate("def f(v):\n    return v * 2\nf(x)(3)", {"x": X})
+
+
+SEQUENCE_ARGUMENTS = [
+    "def f(v, s):\n    return v.reshape(s + (1,))\nf(x, x.shape)",  # was an elementwise 3 + 1: reshape to (4,)
+    "def f(v, s):\n    return s + (1,)\nnp.array(f(x, x.shape)) * x[0]",  # was [0.], Python's [0., 0.]
+    "def f(s):\n    return s\nx.reshape(f(x.shape) + (1,)) + f(x) + (1,)",  # one function, a tuple then an array
+    "f = lambda s: s + (1,)\nx.reshape(f(x.shape))",
+    "def f(v, s=(3,)):\n    return v.reshape(s + (1,))\nf(x)",
+    "def f(v, s=(3,)):\n    return v.reshape(s + (1,))\nf(x, s=(1, 3))",
+    "def f(v, *, s):\n    return v.reshape(s + (1,))\nf(x, s=x.shape)",
+    "def f(s):\n    return s * 2\nx.reshape(f(x.shape)[:1] + (1,))",
+    "def f(v, s):\n    return v[s]\nf(x, [0, 2])",
+]
+
+
+@pytest.mark.parametrize("text", SEQUENCE_ARGUMENTS)
+def test_a_tuple_given_to_or_returned_by_a_function_stays_a_tuple(text):
+    _agrees_with_python(text)

@@ -640,6 +640,7 @@ class _Lowering:
         self.input_names = frozenset(inputs)
         self.calling = frozenset()  # the functions of the text being called (one may not call itself)
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
+        self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
 
     @cached_property
     def source(self) -> Source:
@@ -1417,6 +1418,15 @@ class _Lowering:
         names = [p.arg for p in a.posonlyargs + a.args]
         defaults = {n: self.expression(d) for n, d in zip(names[len(names) - len(a.defaults):], a.defaults)}
         defaults.update({p.arg: self.expression(d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        fn = self.closed(self.function(node, defaults, returns))
+        written = [*zip(names[len(names) - len(a.defaults):], a.defaults), *((p.arg, d) for p, d in zip(
+            a.kwonlyargs, a.kw_defaults) if d is not None)]  # def f(v, s=(2, 3)): s a tuple where not given
+        fn.defaulted = ([n for n, d in written if id(d) in self.sequences], [n for n, d in written
+                                                                             if id(d) in self.tuples])
+        return fn
+
+    def function(self, node, defaults: dict, returns: bool) -> Function:
+        """:meth:`define`'s function, its defaults lowered."""
         if isinstance(node, ast.Lambda):
             return Function("<lambda>", node, defaults, [], node.body)
         body = node.body[1:] if _no_effect(node.body[0]) else node.body  # its docstring
@@ -1436,28 +1446,48 @@ class _Lowering:
                                 "statements after it never run): end the function there", self.source.at(early[0]))
         return Function(node.name, node, defaults, body[:-1], last.value)
 
-    def call_function(self, fn: Function, args: list, kwargs: dict, position: int):
+    def closed(self, fn: Function) -> Function:
+        """``fn`` defined inside a call of another function: it sees that call's names (a closure, ``def
+        make_loss(w): return lambda x: ...w...``), as they are when the call returns (Python's cells bind late)."""
+        if self.frame is not None:
+            fn.closure = self.frame
+        return fn
+
+    def call_function(self, fn: Function, args: list, kwargs: dict, position: int, sequences=((), ())):
         """``f(x, y)`` of a function of the text: its statements lowered with its parameters bound to the
-        arguments, in a scope of its own (the names it assigns are gone after the call), as Python runs it."""
+        arguments, in a scope of its own (the names it assigns are gone after the call), as Python runs it;
+        ``sequences``, the parameters given a Python sequence and a tuple (``f(x, x.shape)``: ``s + (1,)`` in it
+        is a tuple's +)."""
         if fn in self.calling:
             raise JacValueError(f"{fn.name}() calls itself: jac writes each call out, and a recursive function has "
                                 "no end there; write the expression without the recursion", position)
         bound = fn.bind(args, kwargs, position)
-        saved = self.scope, self.sequence_names, self.tuple_names, dict(self.memory.tokens)
-        self.scope = {**self.scope, **bound}
-        self.sequence_names, self.tuple_names = self.sequence_names - set(bound), self.tuple_names - set(bound)
-        for name, value in bound.items():
+        saved = self.scope, self.sequence_names, self.tuple_names, dict(self.memory.tokens), self.frame
+        closure = fn.closure.values
+        self.scope = {**self.scope, **closure, **bound}  # the enclosing call's names, if fn was defined in one
+        given = {*fn.positional[:len(args)], *kwargs}
+        sequences = [[*marked, *(n for n in defaulted if n not in given)] for marked, defaulted in zip(
+            sequences, fn.defaulted)]
+        self.sequence_names = (self.sequence_names - set(closure) | fn.closure.sequences) - set(bound) \
+            | set(sequences[0])
+        self.tuple_names = (self.tuple_names - set(closure) | fn.closure.tuples) - set(bound) | set(sequences[1])
+        for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
                 self.memory.bind(name, value, False)
         self.calling = self.calling | {fn}
         where, outer = f"inside {fn.name}()", self.locals
         self.locals = (where, frozenset(bound) | _assigned(fn.body))  # Python's locals: written here, not outside
+        self.frame = frame = Frame()
         try:
             for stmt in fn.body:
                 self.run(stmt, where)
             return None if fn.result is None else self.expression(fn.result)  # None: setup_context (lang/custom.py)
-        finally:
-            self.scope, self.sequence_names, self.tuple_names, self.memory.tokens = saved
+        finally:  # what a function defined in this call sees of it (its closure): the names as they end
+            names = [n for n in (*closure, *self.locals[1]) if n in self.scope]
+            frame.values.update((n, self.scope[n]) for n in names)
+            frame.sequences.update(n for n in names if n in self.sequence_names)
+            frame.tuples.update(n for n in names if n in self.tuple_names)
+            self.scope, self.sequence_names, self.tuple_names, self.memory.tokens, self.frame = saved
             self.calling = self.calling - {fn}
             self.locals = outer
 
@@ -2464,6 +2494,9 @@ class _Lowering:
 
     def lower(self, node: ast.AST, kids: list):
         kind = type(node)  # names, calls and arithmetic by their exact type (ast makes no subclasses of them)
+        if self.sequences:  # a function's body is lowered at each call: what its node was last time is gone
+            self.sequences.discard(id(node))
+            self.tuples.discard(id(node))
         if kind is ast.Name:
             if self.sequence_names and node.id in self.sequence_names:
                 self.sequences.add(id(node))
@@ -2938,7 +2971,9 @@ class _Lowering:
             or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), ModelClass)
             or self.derivative_spelling(func.func) is not None  # jax.grad(f)(x)
             or custom.spelling(self, func.func) is not None  # jax.custom_vjp(f)(x) (lang/custom.py)
-            or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN)  # model.to(device)(x)
+            or isinstance(func.func, ast.Attribute) and func.func.attr in _MADE_THEN  # model.to(device)(x)
+            or isinstance(func.func, ast.Name) and isinstance(self.scope.get(func.func.id), Function)  # make(w)(x)
+            or isinstance(func.func, ast.Call) and self.made_callable(func.func))  # outer(a)(b)(x)
 
     def tree_spelling(self, func: ast.AST) -> str | None:
         """``jax.tree_util.tree_map``, ``jax.tree.leaves``...: the spelling of a pytree function (:mod:`.trees`),
@@ -2982,6 +3017,18 @@ class _Lowering:
         """A value :meth:`call_value` calls: a function, module, model or transform of the text."""
         return isinstance(value, (Function, Module, Sequential, Instance, derivatives.Transform, Linear,
                                   vmapping.Mapped, decorators.GradMode)) or isinstance(value, custom.CALLABLE)
+
+    def call_text_function(self, node: ast.Call, fn: Function, args: list, kwargs: dict, position: int):
+        """``f(x, x.shape)`` of a function of the text: the parameters given a Python sequence or tuple stay one
+        inside, and a call returning one is one (``f(s) + (1,)`` a tuple's +), as Python's values are."""
+        given = [*zip(fn.positional, node.args), *((k.arg, k.value) for k in node.keywords)]
+        marks = ([n for n, a in given if id(a) in self.sequences], [n for n, a in given if id(a) in self.tuples])
+        found = self.call_function(fn, args, kwargs, position, marks)
+        if fn.result is not None and id(fn.result) in self.sequences:
+            self.sequences.add(id(node))
+            if id(fn.result) in self.tuples:
+                self.tuples.add(id(node))
+        return found
 
     def call_value(self, fn, args: list, kwargs: dict, position: int):
         """``fn(*args, **kwargs)`` of a function a derivative of the text differentiates (:mod:`.derivatives`)."""
@@ -3199,8 +3246,14 @@ class _Lowering:
             kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(args):])}
             if any(type(a) is _Unpacked for a in args):
                 args = self.unpacked(args)
+            elif isinstance(called, Function):
+                return self.call_text_function(node, called, args, kwargs, position)
             return self.call_value(called, args, kwargs, position)  # f(x), nn.ReLU()(x), jax.grad(f)(x)
         if kind == "other":
+            if made and isinstance(called, (Tracer, Items)):  # f(x)(3) of a function returning an array
+                raise JacValueError(f"'{ast.unparse(node.func)}' is {'an array' if type(called) is Tracer else 'a tuple'}"
+                                    f", not a function: it cannot be called (Python: object is not callable)",
+                                    position)
             if isinstance(node.func, ast.Call) and ast.unparse(node.func.func).startswith(("torch.nn.", "nn.")):
                 raise JacParseError("only named functions can be called; jac has no module objects such as "
                                     "torch.nn.Softmax(dim=0): write the function, F.softmax(x, dim=0)", position)
@@ -4476,10 +4529,27 @@ def describe_inputs(inputs: dict) -> str:
     return ", ".join(f"{n}{fmt(s)}" for n, s in inputs.items())
 
 
+class Frame:
+    """The names of one call of a function of the text as the call ends, which a function defined inside the
+    call sees when called later (its closure): ``values``, and which of them are Python sequences and tuples."""
+
+    __slots__ = ("values", "sequences", "tuples")
+
+    def __init__(self):
+        self.values, self.sequences, self.tuples = {}, set(), set()
+
+
+_NO_CLOSURE = Frame()  # never written: a Frame is filled only by the call that made it
+
+
 class Function:
     """``def NAME(...): ...`` or ``lambda ...: ...`` of the text: lowered again at each call with its parameters
     bound to the call's arguments (``_Lowering.call_function``), as tracing runs a Python function, so a call is
-    the function's body written out; ``result`` is the returned expression, ``body`` the statements before it."""
+    the function's body written out; ``result`` is the returned expression, ``body`` the statements before it;
+    ``closure``, the :class:`Frame` of the call it was defined in (none at the text's top level)."""
+
+    closure = _NO_CLOSURE
+    defaulted = ((), ())  # the parameters whose defaults are a Python sequence, and a tuple (def f(v, s=(2, 3)))
 
     def __init__(self, name: str, node, defaults: dict, body: list, result: ast.expr):
         self.name, self.node, self.defaults, self.body, self.result = name, node, defaults, body, result

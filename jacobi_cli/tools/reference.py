@@ -70,7 +70,10 @@ names on this page are known.
   written out at each call, their parameters bound to the call's arguments, in a scope of their own (the
   names they assign are gone after the call; the others are read at the call, as Python reads them). A text
   that ends with a function (`def loss(pred, target): ...`, `lambda x: ...`) is that function called with the
-  inputs named as its parameters. Refused: a function calling itself, `*args`, a `return` before
+  inputs named as its parameters. A function defined inside another (`def make(w): return lambda v: w * v`,
+  then `make(W)(x)`) sees the names of the call that made it as that call ends (Python's closures bind late),
+  and a tuple given to or returned by a function stays a tuple (`f(x, x.shape)`: `s + (1,)` inside is
+  `(3, 1)`). Refused: a function calling itself, `*args`, a `return` before
   the last statement, and writes into arrays inside (`y += v`: write `y = y + v`).
 - Decorators on a `def` are applied as Python applies them, the nearest first (`@jax.vmap` on `def f` is `f =
   jax.vmap(f)`): the transforms below (`@jax.grad`, `@jax.vmap`, `@torch.func.jacrev`, ...) and
