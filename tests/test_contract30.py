@@ -1,0 +1,164 @@
+"""The contract's loose ends contract29 left (contract30): a one-element tuple and an empty tuple / list as the last
+statement read by the "several outputs" rules of ../shared/CONTRACT.md under every command; `jac diff` not taking a
+lambda's parameter for an input; `jac run` suites pinning several outputs (docs/suites.md, "Several outputs");
+`--out` never leaving a half-written file under its final name (Ctrl-C, a full disk, a hostile path); and what the
+contract's newer sections (batches, several outputs, higher orders, files) do with impossible combinations: exit 2,
+one message, no traceback, no file lost.
+
+In this process through ``entry.main``, as the ``jac`` script runs; the Ctrl-C tests start real processes."""
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jsonschema
+import numpy as np
+import pytest
+
+from jacobi_cli.cli import entry, schema
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+JAC = [sys.executable, "-m", "jacobi_cli"]
+VALIDATORS = {n: jsonschema.Draft202012Validator(schema.load(n)) for n in schema.names()}
+COMMANDS = ["eval", "vjp", "jvp", "hessian", "derivative", "shape", "diff", "check", "graph"]
+EXTRA = {"jvp": ["--tangent", "x=ones"], "diff": ["--wrt", "x"], "derivative": ["--order", "2"]}
+
+
+def run(*args) -> tuple:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = entry.main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def strict_json(text: str) -> dict:
+    def bare(token):
+        raise AssertionError(f"bare {token} in the JSON")
+    return json.loads(text, parse_constant=bare)
+
+
+def ok(*args, code=0) -> dict:
+    got, out, err = run(*args, "--json")
+    assert got == code, (args, err)
+    obj = strict_json(out)
+    VALIDATORS[str(args[0])].validate(obj)
+    return obj
+
+
+def refused(*args, kind=None) -> dict:
+    """Exit 2: one JSON error object (valid against error.json) on stdout, its message once on stderr."""
+    code, out, err = run(*args, "--json")
+    assert code == 2, (args, code, out[:300], err)
+    error = strict_json(out)
+    VALIDATORS["error"].validate(error)
+    assert list(error) == ["error"], error
+    assert kind is None or error["error"]["kind"] == kind, error
+    assert err.count("jac: error") == 1 and "Traceback" not in err, err
+    assert error["error"]["message"] in err
+    return error["error"]
+
+
+def without(obj, *keys):
+    """``obj`` without ``keys`` at any depth."""
+    if isinstance(obj, dict):
+        return {k: without(v, *keys) for k, v in obj.items() if k not in keys}
+    if isinstance(obj, list):
+        return [without(v, *keys) for v in obj]
+    return obj
+
+
+# -- 2. a one-element tuple is one output; () and [] are no output ------------------------------------------------
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("one, plain, name", [
+    ("(sin(x).sum(),)", "sin(x).sum()", "y0"),
+    ("y = sin(x).sum(); (y,)", "y = sin(x).sum(); y", "y"),
+])
+def test_a_one_element_tuple_is_the_one_output_the_contract_names(command, one, plain, name):
+    """The contract: a final tuple's outputs are named by their variable or y0, y1, ...; with one output the JSON is
+    exactly as for a plain expression. So (e,) is e, named y0 (it was refused, where {'a': e} was one output)."""
+    got = ok(command, one, "x=[0.5,-1.25]", *EXTRA.get(command, []))
+    want = ok(command, plain, "x=[0.5,-1.25]", *EXTRA.get(command, []))
+    assert "outputs" not in got and got["output"]["name"] == name
+    assert without(got, "expression", "name", "id", "legend") == without(want, "expression", "name", "id", "legend")
+
+
+def test_a_one_element_tuple_of_a_constant_is_that_constant_not_a_vector_of_one():
+    """(1.0,) was folded into the vector [1.0] while (1.0, 2.0) was two outputs: now both read as the tuple."""
+    obj = ok("eval", "(1.0,)", "x:2")
+    assert obj["output"] == {"shape": [], "kind": "scalar", "value": 1.0, "name": "y0"}
+    assert ok("eval", "(1.0, 2.0)", "x:2")["outputs"][1]["value"] == 2.0
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("text, what", [
+    ("()", "the last statement is an empty tuple"),
+    ("[]", "the last statement is an empty list"),
+    ("y = (); y", "the last statement is an empty tuple"),
+    ("x.sum(), ()", "output 1 (y1) is an empty tuple"),
+    ("x.sum(), []", "output 1 (y1) is an empty list"),
+    ("{'a': x.sum(), 'b': ()}", "the output y['b'] is an empty tuple"),
+    ("out = {'a': [], 'b': x.sum()}; out", "the output out['a'] is an empty list"),
+])
+def test_an_empty_tuple_or_list_as_an_output_is_refused_saying_there_is_no_output(command, text, what):
+    """() and [] were an empty array of shape (0,), as np.asarray(()); JAX reads them as a pytree without a leaf
+    and the contract as a tuple of no outputs: the readings differ, so jac refuses, as it refuses {}."""
+    error = refused(command, text, "x=[0.5,-1.25]", *EXTRA.get(command, []), kind="value")
+    assert error["message"].startswith(what) and "no output" in error["message"], error
+    assert "zeros(0)" in error["message"]
+
+
+@pytest.mark.parametrize("text", ["y = torch.tensor([]); x.sum(), y", "x.sum(), np.array(())", "x.sum(), zeros(0)",
+                                  "x.sum(), x[2:]"])
+def test_an_empty_array_asked_for_is_still_an_output(text):
+    obj = ok("eval", text, "x=[0.5,-1.25]")
+    assert obj["outputs"][1]["shape"] == [0] and obj["outputs"][1]["value"] == []
+    assert obj["jacobians"][obj["outputs"][1]["name"]]["x"]["shape"] == [0, 2]
+
+
+def test_a_binding_may_still_be_an_empty_tuple_or_list():
+    for value in ("()", "[]", "(1.0,)"):
+        obj = ok("eval", "x.sum() + y.sum()", "x=[1,2]", f"y={value}")
+        assert obj["inputs"]["y"]["shape"] == ([1] if value == "(1.0,)" else [0])
+
+
+def test_run_reads_a_one_element_tuple_and_refuses_an_empty_one(tmp_path):
+    suite = tmp_path / "s.toml"
+    suite.write_text('[[case]]\nname = "one"\nexpr = "(sin(x).sum(),)"\nbindings = { x = [0.0, 0.0] }\n'
+                     'value = 0\njacobian.x = [1, 1]\n\n'
+                     '[[case]]\nname = "none"\nexpr = "x.sum(), ()"\nbindings = { x = [0.0, 0.0] }\nvalue = 0\n')
+    error = refused("run", suite, "--jobs", "1", kind="value")
+    assert error["case"] == "none" and error["key"] == "expr" and "empty tuple" in error["message"], error
+    suite.write_text(suite.read_text().split("\n\n")[0])
+    obj = ok("run", suite, "--jobs", "1")
+    assert obj["cases"][0]["status"] == "passed" and obj["summary"]["passed"] == 1
+
+
+# -- 4. jac diff: a lambda's or function's parameter is no input -----------------------------------------------
+
+@pytest.mark.parametrize("text, inputs", [
+    ("jax.grad(lambda p: jnp.sum(p * x))(x)", ["x"]),
+    ("f = lambda q: q**2 * x; f(x)", ["x"]),
+    ("def g(u):\n    return u**3\ng(x)", ["x"]),
+    ("f = lambda q: q**2; f(x) + q", ["x", "q"]),  # q outside the lambda is the text's own free name
+    ("f = lambda q: q * w; f(x)", ["w", "x"]),  # w is free inside the lambda
+])
+def test_diff_lists_no_lambda_parameter_among_the_inputs(text, inputs):
+    from jacobi_cli.tools.symbolic import free_names
+    obj = ok("diff", text)
+    assert list(obj["inputs"]) == inputs, obj["inputs"]
+    assert free_names(text, set()) == inputs
+    code, out, err = run("diff", text)
+    assert code == 0 and all(f"input  {n}:" in out for n in inputs) and out.count("input  ") == len(inputs), out
+
+
+def test_diff_of_a_lambda_is_the_derivative_of_its_body():
+    obj = ok("diff", "f = lambda q: q**3 * x; f(x)", "--wrt", "x")
+    assert obj["output"]["expr"] == "x**4"
+    assert obj["derivative"]["x"]["expr"] == "4*x**3"
