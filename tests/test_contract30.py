@@ -162,3 +162,159 @@ def test_diff_of_a_lambda_is_the_derivative_of_its_body():
     obj = ok("diff", "f = lambda q: q**3 * x; f(x)", "--wrt", "x")
     assert obj["output"]["expr"] == "x**4"
     assert obj["derivative"]["x"]["expr"] == "4*x**3"
+
+
+# -- 1. jac run: a case pins several outputs -------------------------------------------------------------------
+
+X = np.array([0.25, -1.5, 2.0])
+SEVERAL = f'''
+[[case]]
+name = "tuple"
+expr = "a = sin(x) * w; b = (x**2).sum(); a, b"
+bindings = {{ x = {X.tolist()}, w = 3.0 }}
+value.a = {(np.sin(X) * 3).tolist()}
+value.b = {float((X**2).sum())!r}
+jacobian.a.x = {np.diag(np.cos(X) * 3).tolist()}
+jacobian.a.w = {np.sin(X).tolist()}
+jacobian.b.x = {(2 * X).tolist()}
+hessian.b."x,x" = {(2 * np.eye(3)).tolist()}
+hessian.a."w,x" = {np.diag(np.cos(X)).tolist()}
+output_shape = {{ a = [3], b = [] }}
+jacobian_shape.a.w = [3]
+math_shape.a.x = [3, 3]
+math_shape.b.x = [1, 3]
+check = true
+
+[[case.vjp]]
+v.a = [1.0, 2.0, 3.0]
+grad.x = {(np.array([1.0, 2.0, 3.0]) * np.cos(X) * 3).tolist()}
+grad.w = {float(np.dot([1.0, 2.0, 3.0], np.sin(X)))!r}
+
+[[case.vjp]]
+v = "ones"
+grad.x = {(np.cos(X) * 3 + 2 * X).tolist()}
+
+[[case.jvp]]
+tangent = {{ x = [1.0, 0.0, 0.0] }}
+expected.a = {[float(3 * np.cos(X[0])), 0.0, 0.0]}
+expected.b = {float(2 * X[0])!r}
+
+[[case]]
+name = "dict"
+expr = "{{'s': sin(x).sum(), 'q': (x**3).sum()}}"
+bindings = {{ x = {X.tolist()} }}
+value."y['s']" = {float(np.sin(X).sum())!r}
+jacobian."y['q']".x = {(3 * X**2).tolist()}
+
+[[case.vjp]]
+grad.x = {(np.cos(X) + 3 * X**2).tolist()}
+
+[[case]]
+name = "shapes only"
+expr = "u = A @ x; s = x.sum(); u, s"
+bindings = {{ A = ":mxn", x = ":n" }}
+output_shape = {{ u = ["m"], s = [] }}
+jacobian_shape.u.A = ["m", "m", "n"]
+math_shape.s.x = [1, "n"]
+'''
+
+
+def test_a_suite_pins_each_output_against_numpy_formulas(tmp_path):
+    """Each expectation per output, with the contract's names (a, b; y['s'] of a dict; u, s with sizes kept symbolic), the
+    expected values written from NumPy's formulas, not from jac; every one met."""
+    suite = tmp_path / "several.toml"
+    suite.write_text(SEVERAL)
+    obj = ok("run", suite, "--jobs", "1")
+    assert obj["exit_code"] == 0, obj
+    keys = {c["name"]: [e["key"] for e in c["expectations"]] for c in obj["cases"]}
+    assert keys["tuple"] == ["output_shape.a", "output_shape.b", "jacobian_shape.a.w", "math_shape.a.x",
+                             "math_shape.b.x", "value.a", "value.b", "jacobian.a.x", "jacobian.a.w", "jacobian.b.x",
+                             "vjp[0].grad.x", "vjp[0].grad.w", "vjp[1].grad.x", "jvp[0].expected.a",
+                             "jvp[0].expected.b", "hessian.a.w,x", "hessian.b.x,x", "check.a.x", "check.a.w",
+                             "check.b.x", "check.b.w"]
+    assert keys["dict"] == ["value.y['s']", "jacobian.y['q'].x", "vjp[0].grad.x"]
+    assert keys["shapes only"] == ["output_shape.u", "output_shape.s", "jacobian_shape.u.A", "math_shape.s.x"]
+    assert all(e["passed"] for c in obj["cases"] for e in c["expectations"])
+
+
+def test_a_wrong_value_of_one_output_fails_naming_that_output(tmp_path):
+    suite = tmp_path / "several.toml"
+    wrong = SEVERAL.replace(f"value.b = {float((X**2).sum())!r}", f"value.b = {float((X**2).sum()) + 1e-3!r}")
+    wrong = wrong.replace(f"expected.b = {float(2 * X[0])!r}", f"expected.b = {float(-2 * X[0])!r}")
+    wrong = wrong.replace(f"v.a = [1.0, 2.0, 3.0]", "v.a = [1.0, 2.0, 3.0]\nv.b = 1.0")  # grad.x now short of 2x
+    assert wrong.count("value.b") == 1 and "v.b = 1.0" in wrong
+    suite.write_text(wrong)
+    obj = ok("run", suite, "--jobs", "1", code=1)
+    failed = [e["key"] for c in obj["cases"] for e in c["expectations"] if not e["passed"]]
+    assert failed == ["value.b", "vjp[0].grad.x", "jvp[0].expected.b"], failed
+
+
+def test_several_outputs_in_a_batch_are_per_example_with_the_batch_axis_first(tmp_path):
+    xs = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]])
+    v = np.array([1.0, -2.0, 0.5])
+    suite = tmp_path / "b.toml"
+    suite.write_text(f'''[[case]]
+name = "batched"
+expr = "a = sin(x); b = (x**2).sum(); a, b"
+bindings = {{ x = {xs.tolist()} }}
+batch = "x"
+value.a = {np.sin(xs).tolist()}
+value.b = {(xs**2).sum(axis=1).tolist()}
+jacobian.a.x = {np.stack([np.diag(np.cos(r)) for r in xs]).tolist()}
+jacobian.b.x = {(2 * xs).tolist()}
+check = true
+
+[[case.vjp]]
+v.b = {v.tolist()}
+grad.x = {(2 * xs * v[:, None]).tolist()}
+
+[[case.jvp]]
+tangent = {{ x = "ones" }}
+expected.a = {np.cos(xs).tolist()}
+expected.b = {(2 * xs).sum(axis=1).tolist()}
+''')
+    obj = ok("run", suite, "--jobs", "1")
+    assert obj["exit_code"] == 0 and len(obj["cases"][0]["expectations"]) == 9, obj
+    bad = suite.read_text().replace(f"v.b = {v.tolist()}", "v.b = [1.0, 2.0]")
+    suite.write_text(bad)
+    obj = ok("run", suite, "--jobs", "1", code=2)
+    assert obj["cases"][0]["error"]["key"] == "vjp[0].v", obj["cases"][0]
+
+
+def test_a_several_output_suite_reads_the_same_in_worker_processes(tmp_path):
+    suite = tmp_path / "several.toml"
+    suite.write_text(SEVERAL)
+    one = ok("run", suite, "--jobs", "1")
+    two = ok("run", suite, "--jobs", "2")
+    strip = lambda o: [[(e["key"], e["passed"]) for e in c["expectations"]] for c in o["cases"]]  # noqa: E731
+    assert strip(one) == strip(two)
+
+
+@pytest.mark.parametrize("line, key, words", [
+    ("value = [1.0, 2.0, 3.0]", "value", "the expression has 2 outputs (a, b): give each output its own, value.a"),
+    ("value.c = 1", "value.c", "no output named 'c' (outputs: a, b)"),
+    ("value.aa = 1", "value.aa", "did you mean 'a'"),
+    ("jacobian.x = [1, 1, 1]", "jacobian.x", "'x' is an input: with several outputs the keys are jacobian.OUT.IN"),
+    ("value = { expected = 1, rtol = 0 }", "value.expected", "an expectation table goes under each output"),
+    ("jacobian.a.z = [1, 1, 1]", "jacobian.a.z", "'z' is not bound"),
+    ("hessian.b.x = 1", "hessian.b.x", 'Hessian blocks are named "a,b"'),
+    ("output_shape = [3]", "output_shape", "give each output its own, output_shape.a"),
+    ("math_shape.b = [1, 3]", "math_shape.b", "must be a table"),
+    ("[[case.vjp]]\nv = [1.0, 1.0, 1.0]\ngrad.x = [1, 1, 1]", "vjp[0].v", "give each output its own, vjp[0].v.a"),
+    ("[[case.vjp]]\nv.q = 1\ngrad.x = [1, 1, 1]", "vjp[0].v.q", "no output named 'q'"),
+    ("[[case.jvp]]\ntangent = { x = 'ones' }\nexpected = 1", "jvp[0].expected", "give each output its own"),
+])
+def test_a_several_output_expectation_written_for_one_output_is_refused_naming_case_and_key(tmp_path, line, key,
+                                                                                            words):
+    suite = tmp_path / "e.toml"
+    suite.write_text('[[case]]\nname = "c"\nexpr = "a = sin(x); b = (x**2).sum(); a, b"\n'
+                     f'bindings = {{ x = [0.0, 1.0, 2.0] }}\n{line}\n')
+    error = refused("run", suite, "--jobs", "1")
+    assert error["case"] == "c" and error["key"] == key, error
+    assert words in error["message"], error
+
+
+def test_a_case_with_one_output_reads_as_before():
+    """A lone output (one leaf of a dict, a one-element tuple) keeps the one-output keys: value, jacobian.x."""
+    obj = ok("run", os.path.join(ROOT, "examples", "seeds.toml"), "--jobs", "1")
+    assert obj["exit_code"] == 0

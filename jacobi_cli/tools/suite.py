@@ -388,6 +388,8 @@ def _case(table, index: int, defaults: dict, base_dir: str, room: list, graphs: 
         graph, problem = _graph_of(case, graphs), None
     except JacSuiteError as err:
         graph, problem = None, err
+    if problem is not None and "error" not in table:  # the expression's error first: the keys may be read per
+        raise problem  # output of an expression that never parsed
     if graph is not None and graph.several:
         case.outputs = tuple(name for name, _ in graph.outputs)
     _expectations(case, table, exact, base_dir)
