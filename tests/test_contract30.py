@@ -318,3 +318,50 @@ def test_a_case_with_one_output_reads_as_before():
     """A lone output (one leaf of a dict, a one-element tuple) keeps the one-output keys: value, jacobian.x."""
     obj = ok("run", os.path.join(ROOT, "examples", "seeds.toml"), "--jobs", "1")
     assert obj["exit_code"] == 0
+
+
+# -- 3. Ctrl-C while a result is written ----------------------------------------------------------------------
+
+BIG = ["eval", "sin(x)", "x:1500"]  # an 11 MB JSON object: its write takes far longer than a pipe holds
+
+
+def test_ctrl_c_while_json_goes_into_a_stalled_pipe_is_130_and_writes_no_more():
+    """A partial object is unavoidable once bytes are out; the exit code is what tells: 130, as the contract says,
+    and jac writes nothing after the interrupt (the object is cut, never completed later nor followed by another)."""
+    proc = subprocess.Popen(JAC + BIG + ["--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    head = proc.stdout.read(64)  # jac is writing: the pipe fills behind these bytes and stalls it
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and b"Traceback" not in err, err[-300:]
+    assert head.startswith(b'{"jac_version": 1, "command": "eval"')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(head + rest)
+
+
+def test_ctrl_c_while_out_writes_its_file_leaves_the_old_file_and_no_temporary(tmp_path):
+    """--out FILE.json is written to a temporary file beside it and renamed when complete: Ctrl-C as soon as the
+    temporary file appears (mid-write) leaves the old file byte for byte, and no temporary file behind."""
+    target = tmp_path / "J.json"
+    target.write_text("old")
+    proc = subprocess.Popen(JAC + BIG + ["--out", str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=ENV)
+    deadline = time.monotonic() + 120
+    while len(os.listdir(tmp_path)) == 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and b"Traceback" not in err, (proc.returncode, err[-300:])
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["J.json"]
+
+
+def test_the_docs_several_outputs_suite_passes(tmp_path):
+    """docs/suites.md's example of several outputs, run as written: every expectation met."""
+    text = open(os.path.join(ROOT, "docs", "suites.md"), encoding="utf-8").read()
+    block = text.split("**Several outputs.**", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    suite = tmp_path / "docs.toml"
+    suite.write_text(block)
+    obj = ok("run", suite, "--jobs", "1")
+    assert obj["exit_code"] == 0 and obj["summary"]["passed"] == 1
+    assert len(obj["cases"][0]["expectations"]) == 12, [e["key"] for e in obj["cases"][0]["expectations"]]
