@@ -365,3 +365,76 @@ def test_the_docs_several_outputs_suite_passes(tmp_path):
     obj = ok("run", suite, "--jobs", "1")
     assert obj["exit_code"] == 0 and obj["summary"]["passed"] == 1
     assert len(obj["cases"][0]["expectations"]) == 12, [e["key"] for e in obj["cases"][0]["expectations"]]
+
+
+# -- 5. hostile files and impossible combinations: exit 2, one message, no file lost -------------------------
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "keep.json").write_text("keep")
+    os.symlink("/nonexistent/x.json", tmp_path / "dangling.json")
+    os.symlink("loop.json", tmp_path / "loop.json")
+    os.symlink("adir", tmp_path / "dirlink.json")
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "suite.toml").write_text('[[case]]\nname = "c"\nexpr = "sin(x).sum()"\nbindings = { x = [0.0] }\n'
+                                         'value = 0\n')
+    return tmp_path
+
+
+HOSTILE_OUT = {
+    "adir": "it is a directory", "dirlink.json": "it is a directory", "fifo.json": "not a regular file",
+    "/dev/full": "not a regular file", "dangling.json": "a symbolic link to '/nonexistent/x.json', whose folder "
+    "'/nonexistent' does not exist", "loop.json": "symbolic links form a loop", "nodir/x.json": "the folder 'nodir'",
+    "keep.json/x.json": "not a directory", "x.txt": "not '.txt'", "": "empty",
+}
+WRITERS = {"eval": ["eval", "sin(x)", "x:3", "--out"], "several": ["eval", "a = sin(x); b = x.sum(); a, b", "x:3", "--out"],
+           "batch": ["eval", "sin(x)", "x:4x3", "--batch", "x", "--out"], "junit": ["run", "suite.toml", "--jobs", "1",
+                                                                                    "--junit"]}
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+@pytest.mark.parametrize("target", list(HOSTILE_OUT))
+def test_a_hostile_out_or_junit_target_is_one_clear_message_and_no_file_touched(hostile, writer, target):
+    if writer == "junit" and target == "x.txt":
+        pytest.skip("--junit takes any suffix")
+    before = sorted(os.listdir(hostile))
+    error = refused(*WRITERS[writer], target)
+    assert error["kind"] in ("io", "usage") and HOSTILE_OUT[target] in error["message"], error
+    assert sorted(os.listdir(hostile)) == before and (hostile / "keep.json").read_text() == "keep"
+
+
+def test_a_folder_that_takes_no_new_file_says_the_temporary_file_could_not_be_made(hostile):
+    """/proc/version is a regular file, but /proc makes no temporary file beside it: the message said 'no such file
+    or directory' alone, of a file that exists."""
+    error = refused("run", "suite.toml", "--jobs", "1", "--junit", "/proc/version")
+    assert "making the temporary file beside it" in error["message"], error
+
+
+IMPOSSIBLE = [
+    (["derivative", "sin(x)", "x:3", "--order", "0"], "--order must be a whole number from 1"),
+    (["derivative", "sin(x).sum()", "x:3", "y:2", "--order", "2"], "with respect to one input"),
+    (["derivative", "sin(x).sum()", "x:300", "--order", "4"], "more than jac's limit"),
+    (["hessian", "sin(x).sum()", "x:20000"], "over the limit"),
+    (["eval", "sin(x)", "x:3", "--batch", "x:1"], "no axis 1"),
+    (["eval", "x + y", "x:3x2", "y:4x2", "--batch", "x", "--batch", "y"], "disagree on the batch size"),
+    (["eval", "sin(x)", "x:0", "--batch", "x"], "the batch is empty"),
+    (["eval", "sin(x)", "x:100000", "--max-memory", "1M"], "over the memory budget"),
+    (["vjp", "a = sin(x); b = x.sum(); a, b", "x:3", "--v", "[1,2,3]"], "OUT=VALUE"),
+    (["vjp", "a = sin(x); b = x.sum(); a, b", "x:3", "--v", "a=[1,2]"], "the output a has shape (3,)"),
+    (["eval", "a = sin(x); b = x.sum(); a, b", "x:3", "--out", "j.npy"], ".npz"),
+    (["eval", "a = sin(x); b = x.sum(); a, b", "x:3", "--symbolic"], "one output"),
+    (["eval", "()", "x:3", "--out", "e.json"], "no output"),
+    (["graph", "sin(x)", "x:3", "--v", "ones"], "needs --backward"),
+    (["diff", "sin(x)", "x:n", "--batch", "x"], "must be a number"),
+    (["run", "suite.toml", "--shard", "4/3"], "--shard must be K/N"),
+]
+
+
+@pytest.mark.parametrize("args, words", IMPOSSIBLE, ids=[" ".join(a)[:40] for a, _ in IMPOSSIBLE])
+def test_an_impossible_combination_is_exit_2_with_one_message_and_nothing_written(hostile, args, words):
+    error = refused(*args)
+    assert words in error["message"], error
+    assert sorted(os.listdir(hostile)) == ["adir", "dangling.json", "dirlink.json", "fifo.json", "keep.json",
+                                           "loop.json", "suite.toml"]

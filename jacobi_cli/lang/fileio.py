@@ -228,7 +228,9 @@ def atomic_writer(path: str) -> Iterator[io.BufferedWriter]:
             fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, as open() would create it
         except OSError as error:
             not_created = True
-            raise _os_error("cannot write", path, error) from None
+            failed = _os_error("cannot write", path, error)  # /proc/version: a file whose folder takes no new one
+            raise JacIOError(f"{failed.message} (making the temporary file beside it, which is renamed over it "
+                             f"when complete)") from None
         with os.fdopen(fd, "wb") as fp:
             _keep_mode(target, fd)
             yield fp
@@ -255,8 +257,9 @@ def _writable_target(path: str) -> str:
     except FileNotFoundError:  # a new file: its folder must exist and take it (known before any work, not after)
         folder = os.path.dirname(target)
         if not os.path.isdir(folder):
-            raise JacIOError(f"cannot write '{path}': no such file or directory (the folder "
-                              f"'{os.path.dirname(path)}' does not exist)") from None
+            where = f"it is a symbolic link to '{os.readlink(path)}', whose folder '{folder}'" if os.path.islink(path) \
+                else f"the folder '{os.path.dirname(path)}'"  # dangling.json -> /gone/x.json: not the folder ''
+            raise JacIOError(f"cannot write '{path}': no such file or directory ({where} does not exist)") from None
         if not os.access(folder, os.W_OK | os.X_OK):
             raise JacIOError(f"cannot write '{path}': permission denied (the folder is not writable)") from None
         return target
@@ -315,6 +318,8 @@ def _os_error(what: str, path: str, error: OSError) -> JacIOError:
     reason = reasons.get(type(error)) or error.strerror or str(error)
     if error.errno == errno.ENXIO:
         reason = "it is a FIFO (or device) that nothing reads"
+    if error.errno == errno.ELOOP:  # loop.json -> loop.json
+        reason = "its symbolic links form a loop (too many levels of symbolic links)"
     short = re.fullmatch(r"(\d+) requested and (\d+) written", reason) if error.errno is None else None
     if short:  # NumPy's tofile stopped short and lost the errno
         reason = (f"the disk is full (or the file size limit was reached): {int(short[2]):,} of "
