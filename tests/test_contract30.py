@@ -438,3 +438,16 @@ def test_an_impossible_combination_is_exit_2_with_one_message_and_nothing_writte
     assert words in error["message"], error
     assert sorted(os.listdir(hostile)) == ["adir", "dangling.json", "dirlink.json", "fifo.json", "keep.json",
                                            "loop.json", "suite.toml"]
+
+
+@pytest.mark.parametrize("target", ["/proc/x.json", "x" * 245 + ".json"])
+def test_a_target_beside_which_no_temporary_file_can_be_made_is_refused_before_any_work(hostile, target):
+    """/proc takes no new file, and a name of 250 bytes leaves no room for the temporary file's prefix and suffix:
+    both failed only once the work was done (jac run had printed every case, exit 2 after them); now refused first,
+    standard output empty, nothing left in the folder."""
+    before = sorted(os.listdir(hostile))
+    for args in (["run", "suite.toml", "--jobs", "1", "--junit", target], ["eval", "sin(x)", "x:3", "--out", target]):
+        code, out, err = run(*args)
+        assert code == 2 and out == "" and err.count("jac: error (io)") == 1, (args, code, out, err)
+        assert "making the temporary file beside it" in err
+    assert sorted(os.listdir(hostile)) == before

@@ -147,10 +147,31 @@ def check_output(path: str | None, option: str, reads=()) -> None:
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")
     target = _writable_target(path)
+    _temporary_made_beside(target, path)
     for what, read in reads:
         if _same_file(target, read):
             raise JacUsageError(f"{option} {path}: that is the file {what} is read from, which writing "
                                 f"{option} would replace; give {option} another file name")
+
+
+def _temporary_made_beside(target: str, path: str) -> None:
+    """Refuse, before any work, a target whose folder takes no temporary file (/proc, a read-only mount, a name too
+    long for the temporary file's prefix): :func:`atomic_writer` would fail only once the work was done, after
+    a ``jac run`` had printed its cases. The file made to try is removed at once."""
+    folder, name = os.path.split(target)
+    probe = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(probe, flags, 0o600)
+    except OSError as error:
+        failed = _os_error("cannot write", path, error)
+        raise JacIOError(f"{failed.message} (making the temporary file beside it, which is renamed over it "
+                         f"when complete)") from None
+    try:
+        os.close(fd)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
 
 
 def _same_file(target: str, read: str) -> bool:
