@@ -233,6 +233,9 @@ def test_a_suite_pins_each_output_against_numpy_formulas(tmp_path):
                              "jvp[0].expected.b", "hessian.a.w,x", "hessian.b.x,x", "check.a.x", "check.a.w",
                              "check.b.x", "check.b.w"]
     assert keys["dict"] == ["value.y['s']", "jacobian.y['q'].x", "vjp[0].grad.x"]
+    about = {c["name"]: [e.get("output") for e in c["expectations"]] for c in obj["cases"]}
+    assert about["dict"] == ["y['s']", "y['q']", None]  # a vjp's grads are of every output at once
+    assert about["tuple"][:5] == ["a", "b", "a", "a", "b"] and about["tuple"][-4:] == ["a", "a", "b", "b"]
     assert keys["shapes only"] == ["output_shape.u", "output_shape.s", "jacobian_shape.u.A", "math_shape.s.x"]
     assert all(e["passed"] for c in obj["cases"] for e in c["expectations"])
 
@@ -241,7 +244,7 @@ def test_a_wrong_value_of_one_output_fails_naming_that_output(tmp_path):
     suite = tmp_path / "several.toml"
     wrong = SEVERAL.replace(f"value.b = {float((X**2).sum())!r}", f"value.b = {float((X**2).sum()) + 1e-3!r}")
     wrong = wrong.replace(f"expected.b = {float(2 * X[0])!r}", f"expected.b = {float(-2 * X[0])!r}")
-    wrong = wrong.replace(f"v.a = [1.0, 2.0, 3.0]", "v.a = [1.0, 2.0, 3.0]\nv.b = 1.0")  # grad.x now short of 2x
+    wrong = wrong.replace("v.a = [1.0, 2.0, 3.0]", "v.a = [1.0, 2.0, 3.0]\nv.b = 1.0")  # grad.x now short of 2x
     assert wrong.count("value.b") == 1 and "v.b = 1.0" in wrong
     suite.write_text(wrong)
     obj = ok("run", suite, "--jobs", "1", code=1)
@@ -451,3 +454,16 @@ def test_a_target_beside_which_no_temporary_file_can_be_made_is_refused_before_a
         assert code == 2 and out == "" and err.count("jac: error (io)") == 1, (args, code, out, err)
         assert "making the temporary file beside it" in err
     assert sorted(os.listdir(hostile)) == before
+
+
+def test_an_output_name_holding_dots_is_given_apart_from_the_key(tmp_path):
+    """value.y['a.b'] cannot be split at its dots: --json's "output" names the output; a one-output case has none."""
+    suite = tmp_path / "dots.toml"
+    suite.write_text('[[case]]\nname = "dots"\nexpr = "{\'a.b\': x.sum(), \'c\': (2 * x).sum()}"\n'
+                     'bindings = { x = [1.0, 2.0] }\nvalue."y[\'a.b\']" = 3\njacobian."y[\'c\']".x = [2, 2]\n\n'
+                     '[[case]]\nname = "one"\nexpr = "x.sum()"\nbindings = { x = [1.0, 2.0] }\nvalue = 3\n')
+    obj = ok("run", suite, "--jobs", "1")
+    dots, one = obj["cases"]
+    assert [(e["key"], e["output"]) for e in dots["expectations"]] == [("value.y['a.b']", "y['a.b']"),
+                                                                        ("jacobian.y['c'].x", "y['c']")]
+    assert "output" not in one["expectations"][0]

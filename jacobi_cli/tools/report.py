@@ -1122,7 +1122,8 @@ def case_entry(result) -> dict:
     return {"name": result.name, "expression": result.expression, "status": result.status,
             "seconds": result.seconds,
             "expectations": [{"key": o.key, "passed": o.passed, "message": o.message,
-                              "max_abs_error": o.max_abs_error, "max_rel_error": o.max_rel_error}
+                              "max_abs_error": o.max_abs_error, "max_rel_error": o.max_rel_error,
+                              **({"output": o.output} if o.output is not None else {})}
                              for o in result.outcomes],
             "error": result.error}
 

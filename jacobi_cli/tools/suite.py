@@ -168,6 +168,7 @@ class Outcome:
     message: str = ""
     max_abs_error: float | None = None
     max_rel_error: float | None = None
+    output: str | None = None  # in a case of several outputs: the output it is about (None: one output, a vjp)
 
 
 @dataclass
@@ -1219,14 +1220,14 @@ def _shape_outcomes(case: Case, graph, wrt: list) -> list:
         units = graph.output_graphs()
         shapes = {o: tuple(g.output_shape) for o, g in units}
         for o, expected in (case.output_shape or {}).items():
-            outcomes.append(compare_shape(f"output_shape.{o}", shapes[o], expected))
+            outcomes.append(_about(o, compare_shape(f"output_shape.{o}", shapes[o], expected)))
         for o, _ in units:
             for name, expected in case.jacobian_shape.get(o, {}).items():
-                outcomes.append(compare_shape(f"jacobian_shape.{o}.{name}", shapes[o] + tuple(x_shapes[name]),
-                                              expected))
+                outcomes.append(_about(o, compare_shape(f"jacobian_shape.{o}.{name}",
+                                                        shapes[o] + tuple(x_shapes[name]), expected)))
             for name, expected in case.math_shape.get(o, {}).items():
-                outcomes.append(compare_shape(f"math_shape.{o}.{name}", math_shape(shapes[o], tuple(x_shapes[name])),
-                                              expected))
+                outcomes.append(_about(o, compare_shape(f"math_shape.{o}.{name}",
+                                                        math_shape(shapes[o], tuple(x_shapes[name])), expected)))
         return outcomes
     y_shape = tuple(graph.output_shape)
     if case.output_shape is not None:
@@ -1309,26 +1310,33 @@ def _several_outcomes(case: Case) -> list:
             for name in item.grad:
                 stack.put(("vjp", i, name), b, grads[name])
     for o, expected in (case.value or {}).items():
-        outcomes.append(compare(f"value.{o}", stack[("value", o)], expected))
+        outcomes.append(_about(o, compare(f"value.{o}", stack[("value", o)], expected)))
     for o in units:
-        outcomes += [compare(f"jacobian.{o}.{n}", stack[("jacobian", o, n)], e)
+        outcomes += [_about(o, compare(f"jacobian.{o}.{n}", stack[("jacobian", o, n)], e))
                      for n, e in case.jacobian.get(o, {}).items()]
-    for i, item in enumerate(case.vjp):
+    for i, item in enumerate(case.vjp):  # of every output at once: about none of them alone
         outcomes += [compare(f"vjp[{i}].grad.{n}", stack[("vjp", i, n)], e) for n, e in item.grad.items()]
     for i, item in enumerate(case.jvp):
-        outcomes += [compare(f"jvp[{i}].expected.{o}", stack[("jvp", i, o)], e)
+        outcomes += [_about(o, compare(f"jvp[{i}].expected.{o}", stack[("jvp", i, o)], e))
                      for o, e in (item.expected or {}).items()]
     for o in units:
-        outcomes += [compare(f"hessian.{o}.{a},{c}", stack[("hessian", o, (a, c))], e)
+        outcomes += [_about(o, compare(f"hessian.{o}.{a},{c}", stack[("hessian", o, (a, c))], e))
                      for (a, c), e in case.hessian.get(o, {}).items()]
     if case.check:
         for (o, name), (b, result) in failed.items():
-            got = _check_outcome(f"check.{o}.{name}", result)
+            got = _about(o, _check_outcome(f"check.{o}.{name}", result))
             if found is not None:  # per example, as _batched_outcomes says it
                 got.message = f"example {b}: {got.message}" if not got.passed else \
                     f"every one of {found.size:,} examples passed"
             outcomes.append(got)
     return outcomes
+
+
+def _about(output: str, outcome: Outcome) -> Outcome:
+    """``outcome``, marked as about ``output`` (``--json``'s ``"output"``: a name may hold dots, its key's
+    ``value.OUT`` alone cannot always be split)."""
+    outcome.output = output
+    return outcome
 
 
 def _vjp_outcomes(case: Case, problem) -> list:
