@@ -467,3 +467,25 @@ def test_an_output_name_holding_dots_is_given_apart_from_the_key(tmp_path):
     assert [(e["key"], e["output"]) for e in dots["expectations"]] == [("value.y['a.b']", "y['a.b']"),
                                                                         ("jacobian.y['c'].x", "y['c']")]
     assert "output" not in one["expectations"][0]
+
+
+@pytest.mark.parametrize("text", [
+    "({'a': x**2, 'b': x**3},)",
+    "x**2, {'a': x**2, 'b': x**3}",
+    "d = {'a': x**2, 'b': [x**3, x]}; (d,)",
+    "d = {'a': x**2, 'b': x**3}; x**2, d",
+    "(x**2,)",
+])
+def test_diff_names_the_outputs_of_a_tuple_holding_a_pytree_as_eval_does(text):
+    """jac diff refused a final tuple one of whose parts is a dict ("differentiates one output"), and a tuple of one
+    dict, where jac eval lists each leaf (y1['a'], y0['b']): now each is differentiated on its own, named alike."""
+    got = ok("diff", text, "x:3", "--wrt", "x")
+    evaluated = ok("eval", text, "x=[0.5, -1.0, 2.0]")
+    names = [o["name"] for o in got.get("outputs", [got.get("output")])]
+    assert names == [o["name"] for o in evaluated.get("outputs", [evaluated.get("output")])]
+    exprs = [o["expr"] for o in got.get("outputs", [got.get("output")])]
+    powers = {"x**2": "[x[0]**2, x[1]**2, x[2]**2]", "x**3": "[x[0]**3, x[1]**3, x[2]**3]", "x": "[x[0], x[1], x[2]]"}
+    want = {"({'a': x**2, 'b': x**3},)": ["x**2", "x**3"], "x**2, {'a': x**2, 'b': x**3}": ["x**2", "x**2", "x**3"],
+            "d = {'a': x**2, 'b': [x**3, x]}; (d,)": ["x**2", "x**3", "x"],
+            "d = {'a': x**2, 'b': x**3}; x**2, d": ["x**2", "x**2", "x**3"], "(x**2,)": ["x**2"]}[text]
+    assert exprs == [powers[w] for w in want]

@@ -325,13 +325,18 @@ def made_outputs(text: str, names: list) -> list | None:
         return None
     if not isinstance(last, ast.Expr):
         return None
+    value, base = last.value, "y"
+    if isinstance(value, ast.Tuple) and len(value.elts) == 1:  # ({'a': ..., 'b': ...},): its outputs y0['a'], ...
+        value, base = value.elts[0], "y0"
+    if isinstance(value, ast.Name):  # d = {...}; d (or (d,)): d['a'], d['b']
+        base = value.id
     taken = {node.id for node in ast.walk(module) if isinstance(node, ast.Name)}
     held = next(f"out_{i}" for i in range(len(taken) + 1) if f"out_{i}" not in taken)
-    head = text[:source.at(last)] + f"{held} = {ast.get_source_segment(source.body, last.value)}\n{held}"
+    head = text[:source.at(last)] + f"{held} = {ast.get_source_segment(source.body, value)}\n{held}"
     parts = []
     for n in names:
-        if n.startswith("y["):
-            parts.append((n, head + n[1:]))
+        if n.startswith(base + "["):
+            parts.append((n, head + n[len(base):]))
         elif n.isidentifier():
             parts.append((n, f"{head}.{n}"))
         else:
