@@ -14,12 +14,18 @@ without ``--json``, in a temporary folder holding hostile files:
   by a run that succeeded) and no temporary file is left;
 - impossible option combinations and sizes (batches, several outputs, higher orders, memory, time, suites);
 - the last statements the contract's "several outputs" rules read: a tuple of one, empty tuples and lists as the
-  output, a part or a leaf, under every command.
+  output, a part or a leaf, under every command;
+- suites of several outputs written from the commands' own --json (eval's values and Jacobians, vjp's grads for
+  some outputs' v, jvp's products), for 5 texts (a tuple, a dict, a named tuple, a tuple holding a pytree): jac run
+  must pass every expectation, then, one output's value changed, fail that key alone.
 
 Prints each call's exit and first line, the counts, and each deviation; exit 1 if there is one."""
 from __future__ import annotations
 
+import json
 import os
+import random
+import re
 import sys
 import tempfile
 
@@ -124,6 +130,8 @@ def main(argv=None) -> int:
                     deviations.append((a, problems, first))
                 if verbose or problems:
                     print(code, " ".join(map(str, a))[:100], "|", first, "|", problems or "")
+        for text, problem in suites():
+            deviations.append((["run", text], [problem], ""))
     finally:
         os.chdir(here)
     print(f"calls: {sum(counts.values())} (exit 0: {counts[0]}, 1: {counts[1]}, 2: {counts[2]}); "
@@ -131,6 +139,81 @@ def main(argv=None) -> int:
     for a, problems, first in deviations:
         print("  DEVIATION", a[:6], problems, first)
     return 1 if deviations else 0
+
+
+
+# ---------------------------------------------------------------------------------------------------
+# suites of several outputs against the commands: each expectation written from jac eval / vjp / jvp / hessian's
+# --json of the same text (the contract's per-output keys), then one value changed: the run must pass, then fail
+# naming exactly that key
+
+SUITE_TEXTS = ["a = sin(x) * w; b = (x**2).sum(); a, b", "{'s': (x * w).sum(), 'v': tanh(x)}",
+               "q, r = torch.linalg.qr(A); q, r", "x**2, {'a': x.sum(), 'b': [x * w, w]}", "(x * w).sum(), x"]
+
+
+def _toml(value) -> str:
+    return json.dumps(value)  # nested lists of numbers: the same text in TOML
+
+
+def suite_from_commands(text: str, rng) -> tuple:
+    """(suite text, the keys it checks) with every value read off the commands' --json."""
+    binds = ["x=[0.5, -1.25, 2.0]", "w=1.5", "A=[[2.0, 1.0], [1.0, 3.0], [0.5, -1.0]]"]
+    used = [b for b in binds if b.split("=")[0] in text.replace("torch", "")]
+    ev = sweep._strict(sweep.run(["eval", text, *used, "--json"])[1])
+    outs = [o["name"] for o in ev["outputs"]]
+    key = lambda n: n if n.isidentifier() else json.dumps(n)  # noqa: E731
+    lines = ['[[case]]', 'name = "c"', f"expr = {json.dumps(text)}",
+             "bindings = { " + ", ".join(f"{b.split('=')[0]} = {b.split('=', 1)[1]}" for b in used) + " }"]
+    keys = []
+    for o in ev["outputs"]:
+        lines.append(f"value.{key(o['name'])} = {_toml(o['value'])}")
+        keys.append(f"value.{o['name']}")
+    for o, blocks in ev["jacobians"].items():
+        for n, block in blocks.items():
+            lines.append(f"jacobian.{key(o)}.{n} = {_toml(block['value'])}")
+            keys.append(f"jacobian.{o}.{n}")
+    chosen = rng.sample(outs, max(1, len(outs) // 2))
+    vjp = sweep._strict(sweep.run(["vjp", text, *used, *sum((["--v", f"{o}=ones"] for o in chosen), []),
+                                   "--json"])[1])
+    lines += ["", "[[case.vjp]]"] + [f"v.{key(o)} = \"ones\"" for o in chosen]
+    for n, g in vjp["vjp"].items():
+        lines.append(f"grad.{n} = {_toml(g['value'])}")
+        keys.append(f"vjp[0].grad.{n}")
+    first = used[0].split("=")[0]
+    jvp = sweep._strict(sweep.run(["jvp", text, *used, "--tangent", f"{first}=ones", "--json"])[1])
+    lines += ["", "[[case.jvp]]", f'tangent = {{ {first} = "ones" }}']
+    for o, j in jvp["jvps"].items():
+        lines.append(f"expected.{key(o)} = {_toml(j['value'])}")
+        keys.append(f"jvp[0].expected.{o}")
+    return "\n".join(lines) + "\n", keys
+
+
+def suites(seed: int = 30) -> list:
+    """Deviations of the suites part: [(text, problem)]."""
+    rng = random.Random(seed)
+    found = []
+    for text in SUITE_TEXTS:
+        suite, keys = suite_from_commands(text, rng)
+        with open("from_commands.toml", "w") as fp:
+            fp.write(suite)
+        code, out, err = sweep.run(["run", "from_commands.toml", "--jobs", "1", "--json"])
+        obj = sweep._strict(out) if out else {}
+        got = [e["key"] for c in obj.get("cases", []) for e in c["expectations"]]
+        if code != 0 or sorted(got) != sorted(keys):
+            found.append((text, f"exit {code}, keys {got} for {keys}: {err[:200]}"))
+            continue
+        value_lines = [line for line in suite.splitlines() if line.startswith("value.")]
+        line = rng.choice(value_lines)  # one output's value changed by 1 in its first number
+        changed = re.sub(r"(-?\d+\.?\d*(?:e-?\d+)?)", lambda m: repr(float(m[1]) + 1.0), line.split(" = ", 1)[1], 1)
+        with open("from_commands.toml", "w") as fp:
+            fp.write(suite.replace(line, line.split(" = ", 1)[0] + " = " + changed))
+        code, out, err = sweep.run(["run", "from_commands.toml", "--jobs", "1", "--json"])
+        failed = [e["key"] for c in sweep._strict(out)["cases"] for e in c["expectations"] if not e["passed"]]
+        want = "value." + json.loads(line.split(" = ")[0][6:]) if '"' in line.split(" = ")[0] else \
+            line.split(" = ")[0]
+        if code != 1 or failed != [want]:
+            found.append((text, f"changed {line[:60]}: exit {code}, failed {failed}, wanted [{want}]"))
+    return found
 
 
 if __name__ == "__main__":

@@ -489,3 +489,13 @@ def test_diff_names_the_outputs_of_a_tuple_holding_a_pytree_as_eval_does(text):
             "d = {'a': x**2, 'b': [x**3, x]}; (d,)": ["x**2", "x**3", "x"],
             "d = {'a': x**2, 'b': x**3}; x**2, d": ["x**2", "x**2", "x**3"], "(x**2,)": ["x**2"]}[text]
     assert exprs == [powers[w] for w in want]
+
+
+def test_suites_written_from_the_commands_json_pass_and_a_changed_value_fails_that_key_alone(tmp_path, monkeypatch):
+    """benchmarks/contract30_probe.py's suites part: for a tuple, a dict, a named tuple and a tuple holding a pytree,
+    every expectation read off jac eval / vjp / jvp --json of the same text (the contract's per-output keys) is met
+    by jac run, and one output's value changed fails exactly that key."""
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import contract30_probe
+    monkeypatch.chdir(tmp_path)
+    assert contract30_probe.suites() == []
