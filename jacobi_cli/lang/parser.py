@@ -669,7 +669,7 @@ class _Lowering:
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
-        self.module = module  # for empty_display: is a () an argument (torch.tensor([]): an empty array, asked for)
+        self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
         self.arguments = None
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
         if not module.body:
