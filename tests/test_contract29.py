@@ -282,10 +282,17 @@ def test_run_exit_codes_and_its_json(tmp_path):
     err = refused("run", broken, kind="parse")
     assert err["position"] == 8 and err["case"] == "x" and err["key"] == "expr"
     several = tmp_path / "several.toml"  # a case that cannot run: reported, exit 2, the others run on
-    several.write_text(good.read_text() + '[[case]]\nname = "qr"\nexpr = "torch.linalg.qr(A)"\n'
-                       'bindings = { A = [[2, 1], [1, 3]] }\ncheck = true\n')
+    several.write_text(good.read_text() + '[[case]]\nname = "short v"\nexpr = "sin(x)"\nbindings = { x = [1, 2] }\n'
+                       '[[case.vjp]]\nv = [1, 2, 3]\ngrad.x = [1, 1]\n')
     report = ok("run", several, code=2)
     assert report["exit_code"] == 2 and report["summary"] == {**report["summary"], "passed": 2, "errors": 1}
+    # a case of several outputs (the named tuple Q, R) could not run here before contract30: now each output is
+    # checked under its name (tests/test_contract30.py, docs/suites.md "Several outputs")
+    qr = tmp_path / "qr.toml"
+    qr.write_text('[[case]]\nname = "qr"\nexpr = "torch.linalg.qr(A)"\nbindings = { A = [[2, 1], [1, 3]] }\n'
+                  'check = true\n')
+    report = ok("run", qr)
+    assert [e["key"] for e in report["cases"][0]["expectations"]] == ["check.Q.A", "check.R.A"]
 
 
 # ---------------------------------------------------------------------------------------------------

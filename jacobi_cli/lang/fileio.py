@@ -147,10 +147,31 @@ def check_output(path: str | None, option: str, reads=()) -> None:
         raise JacUsageError(f"{option} -: jac writes {option} to a file, not to standard output (where the "
                             f"report goes); give a file name (./- for a file named -)")
     target = _writable_target(path)
+    _temporary_made_beside(target, path)
     for what, read in reads:
         if _same_file(target, read):
             raise JacUsageError(f"{option} {path}: that is the file {what} is read from, which writing "
                                 f"{option} would replace; give {option} another file name")
+
+
+def _temporary_made_beside(target: str, path: str) -> None:
+    """Refuse, before any work, a target whose folder takes no temporary file (/proc, a read-only mount, a name too
+    long for the temporary file's prefix): :func:`atomic_writer` would fail only once the work was done, after
+    a ``jac run`` had printed its cases. The file made to try is removed at once."""
+    folder, name = os.path.split(target)
+    probe = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(probe, flags, 0o600)
+    except OSError as error:
+        failed = _os_error("cannot write", path, error)
+        raise JacIOError(f"{failed.message} (making the temporary file beside it, which is renamed over it "
+                         f"when complete)") from None
+    try:
+        os.close(fd)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
 
 
 def _same_file(target: str, read: str) -> bool:
@@ -228,7 +249,9 @@ def atomic_writer(path: str) -> Iterator[io.BufferedWriter]:
             fd = os.open(temp, flags, 0o666)  # 0o666 minus the umask, as open() would create it
         except OSError as error:
             not_created = True
-            raise _os_error("cannot write", path, error) from None
+            failed = _os_error("cannot write", path, error)  # /proc/version: a file whose folder takes no new one
+            raise JacIOError(f"{failed.message} (making the temporary file beside it, which is renamed over it "
+                             f"when complete)") from None
         with os.fdopen(fd, "wb") as fp:
             _keep_mode(target, fd)
             yield fp
@@ -255,8 +278,9 @@ def _writable_target(path: str) -> str:
     except FileNotFoundError:  # a new file: its folder must exist and take it (known before any work, not after)
         folder = os.path.dirname(target)
         if not os.path.isdir(folder):
-            raise JacIOError(f"cannot write '{path}': no such file or directory (the folder "
-                              f"'{os.path.dirname(path)}' does not exist)") from None
+            where = f"it is a symbolic link to '{os.readlink(path)}', whose folder '{folder}'" if os.path.islink(path) \
+                else f"the folder '{os.path.dirname(path)}'"  # dangling.json -> /gone/x.json: not the folder ''
+            raise JacIOError(f"cannot write '{path}': no such file or directory ({where} does not exist)") from None
         if not os.access(folder, os.W_OK | os.X_OK):
             raise JacIOError(f"cannot write '{path}': permission denied (the folder is not writable)") from None
         return target
@@ -315,6 +339,8 @@ def _os_error(what: str, path: str, error: OSError) -> JacIOError:
     reason = reasons.get(type(error)) or error.strerror or str(error)
     if error.errno == errno.ENXIO:
         reason = "it is a FIFO (or device) that nothing reads"
+    if error.errno == errno.ELOOP:  # loop.json -> loop.json
+        reason = "its symbolic links form a loop (too many levels of symbolic links)"
     short = re.fullmatch(r"(\d+) requested and (\d+) written", reason) if error.errno is None else None
     if short:  # NumPy's tofile stopped short and lost the errno
         reason = (f"the disk is full (or the file size limit was reached): {int(short[2]):,} of "

@@ -294,8 +294,18 @@ def split_outputs(text: str) -> list | None:
     if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1):
         return None
     prefix = text[:source.at(last)]
-    return [(elt.id if isinstance(elt, ast.Name) else f"y{i}", prefix + ast.get_source_segment(source.body, elt))
-            for i, elt in enumerate(last.value.elts)]
+    named = [(elt.id if isinstance(elt, ast.Name) else f"y{i}", elt) for i, elt in enumerate(last.value.elts)]
+    for i, (name, elt) in enumerate(named):  # x.sum(), (): as parse refuses it (Lowering.refuse_empty)
+        if isinstance(elt, (ast.Tuple, ast.List)) and not elt.elts:
+            raise JacValueError(_empty_output(f"output {i} ({name})", elt), source.at(elt))
+    return [(name, prefix + ast.get_source_segment(source.body, elt)) for name, elt in named]
+
+
+def _empty_output(what: str, display: ast.expr | str) -> str:
+    """The refusal of an output that is an empty display, ``()`` or ``[]`` (``display``: its node or its kind)."""
+    kind = display if isinstance(display, str) else "tuple" if isinstance(display, ast.Tuple) else "list"
+    return (f"{what} is an empty {kind} {'()' if kind == 'tuple' else '[]'}: it holds no array, so there is no "
+            f"output (for an empty array write zeros(0))")
 
 
 def made_outputs(text: str, names: list) -> list | None:
@@ -315,13 +325,18 @@ def made_outputs(text: str, names: list) -> list | None:
         return None
     if not isinstance(last, ast.Expr):
         return None
+    value, base = last.value, "y"
+    if isinstance(value, ast.Tuple) and len(value.elts) == 1:  # ({'a': ..., 'b': ...},): its outputs y0['a'], ...
+        value, base = value.elts[0], "y0"
+    if isinstance(value, ast.Name):  # d = {...}; d (or (d,)): d['a'], d['b']
+        base = value.id
     taken = {node.id for node in ast.walk(module) if isinstance(node, ast.Name)}
     held = next(f"out_{i}" for i in range(len(taken) + 1) if f"out_{i}" not in taken)
-    head = text[:source.at(last)] + f"{held} = {ast.get_source_segment(source.body, last.value)}\n{held}"
+    head = text[:source.at(last)] + f"{held} = {ast.get_source_segment(source.body, value)}\n{held}"
     parts = []
     for n in names:
-        if n.startswith("y["):
-            parts.append((n, head + n[1:]))
+        if n.startswith(base + "["):
+            parts.append((n, head + n[len(base):]))
         elif n.isidentifier():
             parts.append((n, f"{head}.{n}"))
         else:
@@ -612,6 +627,7 @@ class _Lowering:
     tuple_names: set = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
+    empties = MappingProxyType({})  # id of the constant an empty display () or [] made -> "tuple" / "list" (program)
     inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
     copies: set = frozenset()
     # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
@@ -653,6 +669,9 @@ class _Lowering:
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
+        self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
+        self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
+        self.arguments = None
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
         if not module.body:
             raise JacParseError("the expression is empty", 0)
@@ -680,8 +699,10 @@ class _Lowering:
             raise JacParseError(f"the last statement is the output: an expression (loss, or a, b for several), not "
                                 f"{kind[0]}; end the text with the result the {kind[1]} computes", self.source.at(last))
         self.backward(last)
-        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
-            outputs = self.outputs(last.value)
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Tuple) and last.value.elts:
+            outputs = self.outputs(last.value)  # (a,): one output, named as the contract names a tuple's (a, y0)
+            if len(outputs) == 1:
+                return self.b.graph(self.b.name(outputs[0][1], outputs[0][0]), outputs)
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
         unpacked = _unpacked_names(last)
@@ -740,7 +761,26 @@ class _Lowering:
         if prefix == "y" and "y" in self.scope:
             raise JacNameError("the output pytree's arrays would be named y[...], and 'y' is a name of the "
                                "expression: assign the pytree to a name (out = ...) and end with that", position)
-        return [(prefix + path, self.b.lift(leaf)) for path, leaf in zip(trees.paths(tree), leaves)]
+        named = [(prefix + path, leaf) for path, leaf in zip(trees.paths(tree), leaves)]
+        for name, leaf in named:
+            self.refuse_empty(leaf, f"the output {name}", position)
+        return [(name, self.b.lift(leaf)) for name, leaf in named]
+
+    def displayed(self, node: ast.expr) -> bool:
+        """Is the empty display ``node`` written for itself, not as a call's argument (``torch.tensor([])``,
+        ``np.array(())``: an empty array, asked for; the constant is the call's result)?"""
+        if self.arguments is None:
+            self.arguments = {id(a) for call in ast.walk(self.module) if isinstance(call, ast.Call)
+                              for a in [*call.args, *(k.value for k in call.keywords)]}
+        return id(node) not in self.arguments
+
+    def refuse_empty(self, value, what: str, position: int):
+        """Refuse an output that is an empty display, ``()`` or ``[]``: the contract's tuple of no outputs (and JAX's
+        pytree without a leaf), where NumPy's ``np.asarray(())`` would be an empty array: the readings differ, so
+        neither is guessed."""
+        kind = self.empties.get(value.id) if type(value) is Tracer else None
+        if kind is not None:
+            raise JacValueError(_empty_output(what, kind), position)
 
     def run(self, stmt: ast.stmt, where: str | None = None):
         """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
@@ -1538,6 +1578,7 @@ class _Lowering:
             value = boolean(self.b, self.b.const(float(value), position))
         if not isinstance(value, Tracer):
             raise JacValueError("the last statement must be an array expression", position)
+        self.refuse_empty(value, "the last statement", position)
         check_rank(value.shape, "the output", position)
         return self.b.graph(value)
 
@@ -1658,6 +1699,7 @@ class _Lowering:
                 raise JacNameError(f"output {i} would be named '{name}', which is already a name of the expression; "
                                    f"assign it to a variable (out = ...) and list that", self.source.at(elt))
             seen[name] = i
+            self.refuse_empty(value, f"output {i} ({name})", self.source.at(elt))
             if isinstance(value, Pair) and value.reading == "torch":
                 raise JacValueError(_pair_output(f"output {i}", value), self.source.at(elt))
             if type(value) is Dict or type(value) is Items and not value.fields:  # loss, grads: grads' leaves
@@ -2559,6 +2601,9 @@ class _Lowering:
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
             kind = "tuple" if isinstance(node, ast.Tuple) else "list"
+            if type(found) is Tracer and not node.elts and type(self.empties) is dict and not self.value_only \
+                    and self.displayed(node):
+                self.empties[found.id] = kind  # () as an output holds no array (outputs, tree_outputs, output)
             if type(found) is Tracer and node.elts:  # [jnp.ones(3), jnp.zeros(3)]: no pytree leaf (.trees)
                 self.folded.add(found.id)
                 self.displays[found.id] = trees.written(elements, kind)

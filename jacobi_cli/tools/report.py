@@ -645,9 +645,18 @@ def _diff_report(expr: str, bindings, wrt=None, at=None, order: int = 1, budget:
     try:
         parts = split_outputs(expr)
         if parts:
-            results = [(name, _in_whole(expr, text, i, lambda: symbolic.differentiate(text, bindings, wrt, at, order,
-                                                                                      budget, dtype, seed)))
-                       for i, (name, text) in enumerate(parts)]
+            results = []
+            for i, (name, text) in enumerate(parts):
+                def one(text=text):
+                    return symbolic.differentiate(text, bindings, wrt, at, order, budget, dtype, seed)
+                try:
+                    results.append((name, _in_whole(expr, text, i, one)))
+                except symbolic.MadeOutputs as several:  # x, {'a': ..., 'b': ...}: y1['a'], y1['b'], as jac eval
+                    made = made_outputs(text, several.names)
+                    if made is None or not all(n.startswith(("y[", name + "[")) for n, _ in made):
+                        raise
+                    results += [(n if n.startswith(name + "[") else name + n[1:], _made_output(expr, lambda t=t: one(t)))
+                                for n, t in made]
             if any(r.graph.nodes[r.graph.output].op != "const" for _, r in results):
                 return _diff_several(expr, results, order)
         try:
@@ -1122,7 +1131,8 @@ def case_entry(result) -> dict:
     return {"name": result.name, "expression": result.expression, "status": result.status,
             "seconds": result.seconds,
             "expectations": [{"key": o.key, "passed": o.passed, "message": o.message,
-                              "max_abs_error": o.max_abs_error, "max_rel_error": o.max_rel_error}
+                              "max_abs_error": o.max_abs_error, "max_rel_error": o.max_rel_error,
+                              **({"output": o.output} if o.output is not None else {})}
                              for o in result.outcomes],
             "error": result.error}
 

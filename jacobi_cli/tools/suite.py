@@ -136,6 +136,10 @@ class Case:
     check: CheckSpec | None = None
     error: ErrorExpectation | None = None
     batch: list = field(default_factory=list)  # --batch specs: "x", "x:1"; expectations are then per example
+    # the output names of an expression with several outputs (a final tuple, a dict, a named tuple), else None;
+    # then value, output_shape and jvp's expected are {output: ...}, jacobian, hessian, jacobian_shape and
+    # math_shape {output: {input or pair: ...}}, and a vjp's v None, "ones" or {output: array or "ones"}
+    outputs: tuple | None = None
     budget: int | None = None  # jac run --max-memory's share for one case, bytes (None: the default budget)
     timeout: float | None = None  # jac run --timeout: seconds the case may take (None: no limit)
 
@@ -164,6 +168,7 @@ class Outcome:
     message: str = ""
     max_abs_error: float | None = None
     max_rel_error: float | None = None
+    output: str | None = None  # in a case of several outputs: the output it is about (None: one output, a vjp)
 
 
 @dataclass
@@ -380,25 +385,39 @@ def _case(table, index: int, defaults: dict, base_dir: str, room: list, graphs: 
                 wrt=_wrt(table.get("wrt"), name), dtype=dtype, seed=seed,
                 layout=_string(table, "layout", name, "", choices=("array", "numerator")) or "array",
                 description=_string(table, "description", name, "") or "", batch=_batch(table.get("batch"), name))
+    try:  # parsed first, for the names of several outputs; its error told after the expectations' own, as before
+        graph, problem = _graph_of(case, graphs), None
+    except JacSuiteError as err:
+        graph, problem = None, err
+    if problem is not None and "error" not in table:  # the expression's error first: the keys may be read per
+        raise problem  # output of an expression that never parsed
+    if graph is not None and graph.several:
+        case.outputs = tuple(name for name, _ in graph.outputs)
     _expectations(case, table, exact, base_dir)
-    _check_against_graph(case, graphs)
+    if problem is not None and case.error is None:  # else the error may be the one expected
+        raise problem
+    if graph is not None:
+        _check_against_graph(case, graph)
     return case
 
 
 def _expectations(case: Case, table: dict, exact: Tolerance, base_dir: str) -> None:
     name = case.name
-    if "value" in table:
+    if case.outputs:
+        _several_expectations(case, table, exact, base_dir)
+    elif "value" in table:
         case.value = _expected(table["value"], name, "value", exact, base_dir)
-    case.jacobian = _named_expected(table, "jacobian", name, exact, base_dir)
-    case.vjp = [_vjp(item, name, f"vjp[{i}]", exact, base_dir) for i, item in enumerate(_list(table, "vjp", name))]
-    case.jvp = [_jvp(item, name, f"jvp[{i}]", exact, base_dir) for i, item in enumerate(_list(table, "jvp", name))]
-    case.hessian = {_pair(key, name): block for key, block in
-                    _named_expected(table, "hessian", name, exact, base_dir).items()}
-    if "output_shape" in table:
-        case.output_shape = _shape(table["output_shape"], name, "output_shape")
-    for key in ("jacobian_shape", "math_shape"):
-        shapes = _table(table.get(key, {}), None, name, f"{key}.")
-        setattr(case, key, {n: _shape(s, name, f"{key}.{n}") for n, s in shapes.items()})
+    if not case.outputs:
+        case.jacobian = _named_expected(table, "jacobian", name, exact, base_dir)
+        case.vjp = [_vjp(item, name, f"vjp[{i}]", exact, base_dir) for i, item in enumerate(_list(table, "vjp", name))]
+        case.jvp = [_jvp(item, name, f"jvp[{i}]", exact, base_dir) for i, item in enumerate(_list(table, "jvp", name))]
+        case.hessian = {_pair(key, name): block for key, block in
+                        _named_expected(table, "hessian", name, exact, base_dir).items()}
+        if "output_shape" in table:
+            case.output_shape = _shape(table["output_shape"], name, "output_shape")
+        for key in ("jacobian_shape", "math_shape"):
+            shapes = _table(table.get(key, {}), None, name, f"{key}.")
+            setattr(case, key, {n: _shape(s, name, f"{key}.{n}") for n, s in shapes.items()})
     if "check" in table:
         case.check = _check(table["check"], name)
     if "error" in table:
@@ -407,6 +426,76 @@ def _expectations(case: Case, table: dict, exact: Tolerance, base_dir: str) -> N
             or case.error):
         raise JacSuiteError("the case expects nothing: add one of " + ", ".join(EXPECTATION_KEYS), name,
                             "check" if "check" in table else None)
+
+
+def _several_expectations(case: Case, table: dict, exact: Tolerance, base_dir: str) -> None:
+    """The expectations of a case whose expression has several outputs (``case.outputs``), each given per output
+    as the contract's JSON gives them: ``value.OUT``, ``jacobian.OUT.IN``, ``hessian.OUT."IN,IN2"``,
+    ``output_shape.OUT``, ``jacobian_shape.OUT.IN``, ``math_shape.OUT.IN``, a vjp's ``v.OUT`` (outputs left out
+    count as zero) and a jvp's ``expected.OUT``."""
+    name = case.name
+
+    def per_output(spec, key: str) -> dict:
+        listed = ", ".join(case.outputs)
+        if not isinstance(spec, dict):
+            raise JacSuiteError(f"the expression has {len(case.outputs)} outputs ({listed}): give each output its "
+                                f"own, {key}.{_toml_key(case.outputs[0])} = ... (outputs left out are not checked)",
+                                name, key)
+        for k in spec:
+            if k not in case.outputs:
+                hint = difflib.get_close_matches(k, case.outputs, 1)
+                why = f"'{k}' is an input: " if k in case.bindings.shapes else \
+                    "an expectation table goes under each output: " if k in ("expected", "rtol", "atol") else ""
+                raise JacSuiteError(f"no output named '{k}' (outputs: {listed}"
+                                    f"{f'; did you mean {hint[0]!r}' if hint else ''}): {why}with several outputs "
+                                    f"the keys are {key}.OUT{'.IN' if key in _BY_INPUT else ''}", name, f"{key}.{k}")
+        return spec
+
+    def blocks(key: str, inner) -> dict:
+        return {o: {k: inner(v, f"{key}.{o}.{k}", k) for k, v in _table(spec, None, name, f"{key}.{o}.").items()}
+                for o, spec in per_output(table[key], key).items()} if key in table else {}
+
+    if "value" in table:
+        case.value = {o: _expected(v, name, f"value.{o}", exact, base_dir)
+                      for o, v in per_output(table["value"], "value").items()}
+    case.jacobian = blocks("jacobian", lambda v, key, _: _expected(v, name, key, exact, base_dir))
+    case.hessian = {o: {_pair(k, name, f"hessian.{o}.{k}"): e for k, e in found.items()}
+                    for o, found in blocks("hessian", lambda v, key, _: _expected(v, name, key, exact,
+                                                                                   base_dir)).items()}
+    if "output_shape" in table:
+        case.output_shape = {o: _shape(v, name, f"output_shape.{o}")
+                             for o, v in per_output(table["output_shape"], "output_shape").items()}
+    case.jacobian_shape = blocks("jacobian_shape", lambda v, key, _: _shape(v, name, key))
+    case.math_shape = blocks("math_shape", lambda v, key, _: _shape(v, name, key))
+    case.vjp = []
+    for i, item in enumerate(_list(table, "vjp", name)):
+        key = f"vjp[{i}]"
+        v = item.get("v") if isinstance(item, dict) else None
+        if isinstance(item, dict) and v is not None and not (isinstance(v, str) and v.strip() == "ones"):
+            v = {o: "ones" if isinstance(t, str) and t.strip() == "ones" else _array(t, name, f"{key}.v.{o}", base_dir)
+                 for o, t in per_output(v, f"{key}.v").items()}
+            item = {**item, "v": None}
+        found = _vjp(item, name, key, exact, base_dir)
+        case.vjp.append(VjpExpectation(v if isinstance(v, dict) else found.v, found.grad))
+    case.jvp = []
+    for i, item in enumerate(_list(table, "jvp", name)):
+        key = f"jvp[{i}]"
+        expected = item.get("expected") if isinstance(item, dict) else None
+        found = _jvp({k: v for k, v in item.items() if k != "expected"} if isinstance(item, dict) else item,
+                     name, key, exact, base_dir)
+        if expected is not None:
+            tolerance = _tolerance(item, name, key + ".", exact)
+            found.expected = {o: _expected(e, name, f"{key}.expected.{o}", tolerance, base_dir)
+                              for o, e in per_output(expected, f"{key}.expected").items()}
+        case.jvp.append(found)
+
+
+_BY_INPUT = ("jacobian", "hessian", "jacobian_shape", "math_shape")  # blocks per output and input
+
+
+def _toml_key(name: str) -> str:
+    """An output's name as a TOML key: bare where TOML allows, else quoted (``"y['a']"``)."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # --- typed access that names the case and key ---------------------------------------------------
@@ -616,10 +705,10 @@ def _named_expected(table: dict, key: str, case: str, tolerance: Tolerance, base
     return {name: _expected(spec, case, f"{key}.{name}", tolerance, base_dir) for name, spec in blocks.items()}
 
 
-def _pair(key: str, case: str) -> tuple:
+def _pair(key: str, case: str, where: str | None = None) -> tuple:
     parts = [p.strip() for p in key.split(",")]
     if len(parts) != 2 or not all(p.isidentifier() for p in parts):
-        raise JacSuiteError('Hessian blocks are named "a,b" (two input names)', case, f"hessian.{key}")
+        raise JacSuiteError('Hessian blocks are named "a,b" (two input names)', case, where or f"hessian.{key}")
     return tuple(parts)
 
 
@@ -679,9 +768,9 @@ def _error(spec, case: str) -> ErrorExpectation:
 
 # --- checks against the graph (still before anything is computed) --------------------------------
 
-def _check_against_graph(case: Case, graphs: dict | None = None) -> None:
-    """Parse the expression (once per expression, shapes, dtype and seed in ``graphs``) and
-    check every input name the case refers to."""
+def _graph_of(case: Case, graphs: dict | None = None):
+    """The case's graph, parsed once per expression, shapes, dtype and seed (``graphs``); None where parsing fails
+    and the case expects an error (the error may be the one expected)."""
     try:
         shapes = _example_shapes(case)
         key = (case.expr, tuple(shapes.items()), case.dtype, case.seed)
@@ -698,6 +787,11 @@ def _check_against_graph(case: Case, graphs: dict | None = None) -> None:
         if case.error is not None:
             return  # the error may be the one expected
         raise JacSuiteError(err.message, case.name, "expr", err.kind, err.position, err.source) from None
+    return graph
+
+
+def _check_against_graph(case: Case, graph) -> None:
+    """Check every input name the case refers to against the graph."""
     inputs = list(graph.inputs)
     for i, item in enumerate(case.jvp):
         for name in item.tangent:
@@ -719,14 +813,21 @@ def _check_against_graph(case: Case, graphs: dict | None = None) -> None:
 
 def _referenced_names(case: Case):
     for key in ("jacobian", "jacobian_shape", "math_shape"):
-        for name in getattr(case, key):
-            yield f"{key}.{name}", name
-    for (a, b) in case.hessian:
-        yield f"hessian.{a},{b}", a
-        yield f"hessian.{a},{b}", b
+        for name, named in _per_output(case, getattr(case, key)):
+            for n in named:
+                yield f"{key}.{name}{n}", n
+    for name, named in _per_output(case, case.hessian):
+        for (a, b) in named:
+            yield f"hessian.{name}{a},{b}", a
+            yield f"hessian.{name}{a},{b}", b
     for i, item in enumerate(case.vjp):
         for name in item.grad:
             yield f"vjp[{i}].grad.{name}", name
+
+
+def _per_output(case: Case, blocks: dict) -> list:
+    """``[(key prefix, {input: ...})]``: ``[("", blocks)]`` for one output, ``[("OUT.", blocks[OUT]), ...]``."""
+    return [(f"{o}.", named) for o, named in blocks.items()] if case.outputs else [("", blocks)]
 
 
 def _require_concrete(case: Case) -> None:
@@ -1016,6 +1117,8 @@ def _outcomes(case: Case) -> list:
             graph = parse(case.expr, _example_shapes(case), dtype=api.resolve_dtype(case.dtype), seed=case.seed,
                           max_bytes=_max_bytes(case))
         return _shape_outcomes(case, graph, api.check_wrt(case.wrt, graph.inputs))
+    if case.outputs:
+        return _several_outcomes(case)
     if case.batch:
         return _batched_outcomes(case)
     with _at("expr"):
@@ -1111,9 +1214,22 @@ def _batched_outcomes(case: Case) -> list:
 
 
 def _shape_outcomes(case: Case, graph, wrt: list) -> list:
-    y_shape = tuple(graph.output_shape)
     x_shapes = graph.input_shapes()
     outcomes = []
+    if case.outputs:  # several: each output's expectations under its name
+        units = graph.output_graphs()
+        shapes = {o: tuple(g.output_shape) for o, g in units}
+        for o, expected in (case.output_shape or {}).items():
+            outcomes.append(_about(o, compare_shape(f"output_shape.{o}", shapes[o], expected)))
+        for o, _ in units:
+            for name, expected in case.jacobian_shape.get(o, {}).items():
+                outcomes.append(_about(o, compare_shape(f"jacobian_shape.{o}.{name}",
+                                                        shapes[o] + tuple(x_shapes[name]), expected)))
+            for name, expected in case.math_shape.get(o, {}).items():
+                outcomes.append(_about(o, compare_shape(f"math_shape.{o}.{name}",
+                                                        math_shape(shapes[o], tuple(x_shapes[name])), expected)))
+        return outcomes
+    y_shape = tuple(graph.output_shape)
     if case.output_shape is not None:
         outcomes.append(compare_shape("output_shape", y_shape, case.output_shape))
     for name, expected in case.jacobian_shape.items():
@@ -1121,6 +1237,106 @@ def _shape_outcomes(case: Case, graph, wrt: list) -> list:
     for name, expected in case.math_shape.items():
         outcomes.append(compare_shape(f"math_shape.{name}", math_shape(y_shape, tuple(x_shapes[name])), expected))
     return outcomes
+
+
+def _several_outcomes(case: Case) -> list:
+    """A case whose expression has several outputs: each output's expectations (``value.OUT``, ``jacobian.OUT.IN``,
+    ``hessian.OUT."IN,IN2"``, a jvp's ``expected.OUT``) against that output, a vjp's grads against
+    ``torch.autograd.backward([outs], [vs])`` (``v.OUT``; outputs left out count as zero), ``check`` of every output
+    (``check.OUT.IN``); with ``batch`` per example, stacked batch axis first, as ``jac eval --batch`` gives them."""
+    from ..engine.batching import Stacked, per_example
+    from ..engine.compiled import vjp_several
+
+    found = split = None
+    if case.batch:
+        with _at("batch"):
+            problem, found, split = api.prepare_batch(case.expr, case.bindings, case.batch, case.wrt, case.dtype,
+                                                      case.seed, _max_bytes(case), several=True, budget=case.budget)
+    else:
+        with _at("expr"):
+            problem = api.prepare(case.expr, case.bindings, case.wrt, case.dtype, case.seed, _max_bytes(case),
+                                  several=True, budget=case.budget)
+    outcomes = _shape_outcomes(case, problem.graph, problem.wrt)
+    units = dict(api.output_problems(problem))
+    dtype = problem.graph.dtype
+    cots = []  # per vjp: None (every output one element: 1 each), or {output: "ones" | array}
+    for i, item in enumerate(case.vjp):
+        v = item.v
+        if isinstance(v, str):
+            v = {o: "ones" for o in units}
+        if isinstance(v, dict) and found is not None:
+            with _at(f"vjp[{i}].v"):
+                v = {o: t if isinstance(t, str) else per_example(np.asarray(t, dtype=dtype), found, None,
+                                                                 tuple(units[o].graph.output_shape), f"v.{o}")
+                     for o, t in v.items()}
+        cots.append(v)
+    tangents = []
+    for i, item in enumerate(case.jvp):
+        with _at(f"jvp[{i}].tangent"):
+            tangents.append(api.batch_tangents(problem, item.tangent, found) if found is not None else None)
+    stack = Stacked(found.size if found is not None else None)
+    failed = {}
+    for b in range(found.size if found is not None else 1):
+        example = problem if b == 0 else api.example(problem, found, split, b)
+        for o, p in api.output_problems(example):
+            stack.put(("value", o), b, p.output)
+            if case.jacobian.get(o):
+                js = api.jacobians(p, api.plan_of(p, budget=case.budget))
+                for name in case.jacobian[o]:
+                    stack.put(("jacobian", o, name), b, js[name].to_array(case.layout))
+            for i, item in enumerate(case.jvp):
+                with _at(f"jvp[{i}].tangent"):
+                    given = item.tangent if found is None else \
+                        {n: t[b] if per else t for n, (t, per) in tangents[i].items()}
+                    stack.put(("jvp", i, o), b, api.jvp_of(p, api.tangents_of(p, given)))
+            if case.hessian.get(o):
+                with _at(f"hessian.{o}"):
+                    blocks = api.hessians(p, budget=case.budget)
+                for pair in case.hessian[o]:
+                    stack.put(("hessian", o, pair), b, blocks[pair])
+            if case.check:
+                from . import check
+
+                for name, result in check.check(p, case.check.method, case.check.rtol, case.check.atol,
+                                                case.budget).items():
+                    if (o, name) not in failed or failed[(o, name)][1].passed and not result.passed:
+                        failed[(o, name)] = (b, result)  # the first failing example's, else example 0's
+        for i, item in enumerate(case.vjp):
+            v = cots[i]
+            if isinstance(v, dict) and found is not None:
+                v = {o: t if isinstance(t, str) else t[b] for o, t in v.items()}
+            with _at(f"vjp[{i}].v"):
+                grads = vjp_several(example, v)
+            for name in item.grad:
+                stack.put(("vjp", i, name), b, grads[name])
+    for o, expected in (case.value or {}).items():
+        outcomes.append(_about(o, compare(f"value.{o}", stack[("value", o)], expected)))
+    for o in units:
+        outcomes += [_about(o, compare(f"jacobian.{o}.{n}", stack[("jacobian", o, n)], e))
+                     for n, e in case.jacobian.get(o, {}).items()]
+    for i, item in enumerate(case.vjp):  # of every output at once: about none of them alone
+        outcomes += [compare(f"vjp[{i}].grad.{n}", stack[("vjp", i, n)], e) for n, e in item.grad.items()]
+    for i, item in enumerate(case.jvp):
+        outcomes += [_about(o, compare(f"jvp[{i}].expected.{o}", stack[("jvp", i, o)], e))
+                     for o, e in (item.expected or {}).items()]
+    for o in units:
+        outcomes += [_about(o, compare(f"hessian.{o}.{a},{c}", stack[("hessian", o, (a, c))], e))
+                     for (a, c), e in case.hessian.get(o, {}).items()]
+    if case.check:
+        for (o, name), (b, result) in failed.items():
+            got = _about(o, _check_outcome(f"check.{o}.{name}", result))
+            if found is not None:  # per example, as _batched_outcomes says it
+                got.message = f"example {b}: {got.message}" if not got.passed else \
+                    f"every one of {found.size:,} examples passed"
+            outcomes.append(got)
+    return outcomes
+
+
+def _about(output: str, outcome: Outcome) -> Outcome:
+    """``outcome``, marked as about ``output`` (``--json``'s ``"output"``: a name may hold dots, its key's
+    ``value.OUT`` alone cannot always be split)."""
+    outcome.output = output
+    return outcome
 
 
 def _vjp_outcomes(case: Case, problem) -> list:

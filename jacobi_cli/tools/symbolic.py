@@ -1045,8 +1045,9 @@ def concrete_shape(shape: tuple, sizes: dict) -> tuple:
 def free_names(text: str, known) -> list:
     """Names the expression reads that nothing binds or assigns: ``jac diff``'s scalar symbols.
 
-    Found on Python's syntax tree (``ast.walk`` keeps its own queue: no recursion); calls,
-    functions, constants and module names are not free.
+    Found on Python's syntax tree (walked with a stack of its own: no recursion); calls,
+    functions, constants, module names and the parameters of a lambda or function inside it
+    (``lambda p: p * x``: p) are not free.
     """
     from ..lang.functions import CONSTANTS, FUNCTIONS, MODULES
     from ..lang.parser import _syntax_tree
@@ -1057,12 +1058,19 @@ def free_names(text: str, known) -> list:
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     roots = {m.split(".")[0] for m in MODULES}
     found = {}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in callees:
+    pending = [(tree, frozenset())]  # a node and the parameters of the lambdas and functions around it
+    while pending:
+        n, params = pending.pop()
+        if isinstance(n, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):  # lambda t: t**2 binds t in its body
+            a = n.args
+            params = params | {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in callees \
+                and n.id not in params:
             if n.id in known or n.id in assigned or n.id in FUNCTIONS or n.id in CONSTANTS or n.id in MODULES \
                     or n.id in roots:  # jax of jax.grad(f)(x)
                 continue
             found.setdefault(n.id, (n.lineno, n.col_offset))
+        pending.extend((child, params) for child in ast.iter_child_nodes(n))
     return sorted(found, key=found.get)
 
 
