@@ -41,6 +41,7 @@ SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap"
              "jax.lax.while_loop": "while_loop", "torch.while_loop": "torch_while_loop",  # (.whiles)
              "jax.lax.associative_scan": "associative_scan",  # (.scans)
              "jax.lax.custom_linear_solve": "custom_linear_solve",  # (.implicit)
+             "jax.lax.custom_root": "custom_root",  # (.implicit)
              "jax.lax.reduce": "reduce", "jax.lax.reduce_window": "reduce_window",  # (.windows)
              "numpy.apply_along_axis": "along", "jax.numpy.apply_along_axis": "along",
              "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over"}
@@ -59,6 +60,7 @@ _PARAMETERS["jax.lax.while_loop"] = whiles.PARAMETERS
 _PARAMETERS["torch.while_loop"] = whiles.TORCH_PARAMETERS
 _PARAMETERS["jax.lax.associative_scan"] = scans.PARAMETERS
 _PARAMETERS["jax.lax.custom_linear_solve"] = implicit.PARAMETERS
+_PARAMETERS["jax.lax.custom_root"] = implicit.ROOT_PARAMETERS
 _PARAMETERS["jax.lax.reduce"] = windows.REDUCE
 _PARAMETERS["jax.lax.reduce_window"] = windows.REDUCE_WINDOW
 _PARAMETERS["jax.remat"] = _PARAMETERS["jax.checkpoint"]
@@ -165,6 +167,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return scans.associative_scan(lowering, given, position, _literal)
     if kind == "custom_linear_solve":
         return implicit.custom_linear_solve(lowering, given, position, _function, _literal)
+    if kind == "custom_root":
+        return implicit.custom_root(lowering, given, position, _function, _literal)
     if kind in ("reduce", "reduce_window"):
         return getattr(windows, kind)(lowering, given, position, scans._combination)
     return _fori_loop(lowering, given, position)
