@@ -1,0 +1,275 @@
+"""Names and forms users paste that jac refused until session 30, registered in ``functions``' table when ``lang``
+is imported. Each is read as its library computes it, lowered onto the functions and ops jac has (no op of its own),
+or refused saying why and what to write.
+
+- JAX's set functions of float arrays, with and without ``size=`` / ``fill_value=`` (JAX's form for ``jax.jit``):
+  ``jnp.unique`` (``return_index`` / ``return_inverse`` / ``return_counts``), ``jnp.unique_values`` /
+  ``unique_counts`` / ``unique_inverse`` / ``unique_all``, ``jnp.union1d``, ``jnp.intersect1d`` (``return_indices``),
+  ``jnp.setdiff1d``, ``jnp.setxor1d``. The values are read off the inputs' values (the graph holds for them only,
+  as NumPy's set functions in jac), and each result element is the input's element it came from, gathered: JAX's
+  derivative (its ``unique`` sorts stably and gathers, so a repeated value's derivative is its first occurrence's;
+  ``intersect1d``'s is the first array's). ``size`` truncates or pads: ``unique`` / ``union1d`` pad with the
+  smallest value (gathered, so its derivative too) or ``fill_value`` (an expression: its derivative reaches the
+  padding), ``setdiff1d`` with ``fill_value`` or 0, ``intersect1d`` / ``setxor1d`` with ``fill_value`` or their
+  smallest result (0 for no result), as JAX's code computes; indices pad as JAX's. Integer and boolean arrays keep
+  the earlier reading (``jnp.unique``: NumPy's values; the others refused: JAX's integer dtypes depend on
+  ``jax_enable_x64``); NaN in a two-array set function, ``assume_unique=True`` and an empty array with ``size`` and
+  no ``fill_value`` (JAX raises) are refused saying why.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir.graph import Tracer
+from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, JacValueError, arguments, is_boolean, \
+    static_int, tensor, _flag, _index_const, _values_for
+
+_JAX = ("jnp.", "jax.numpy.")
+
+
+def _jax_call(b) -> bool:
+    return (b.call or "").startswith(_JAX)
+
+
+def _floating(b, t) -> bool:
+    return isinstance(t, Tracer) and t.id not in b.typed and t.id not in b.integral and not is_boolean(b, t)
+
+
+def _flat(b, x: Tracer, fname: str, position) -> tuple:
+    """``x`` raveled (a tracer) and its values."""
+    flat = FUNCTIONS["ravel"](b, [x], {}, position)
+    return flat, np.asarray(_values_for(b, flat, fname, position)).reshape(-1)
+
+
+def _gather(b, flat: Tracer, index, position) -> Tracer:
+    return FUNCTIONS["take"](b, [flat, _index_const(b, np.asarray(index, dtype=np.int64), position)], {}, position)
+
+
+def _filled(b, taken: Tracer, count: int, fill: Tracer, position) -> Tracer:
+    """``taken`` then ``count`` copies of the 0-d ``fill``."""
+    if count == 0:
+        return taken
+    pad = b.apply("mul", b.const(np.ones(count, dtype=b.dtype), position), fill, position=position)
+    if taken.shape[0] == 0:
+        return pad
+    return FUNCTIONS["concatenate"](b, [Items((taken, pad))], {}, position)
+
+
+def _fill_value(b, value, fname: str, position) -> Tracer | None:
+    if value is None:
+        return None
+    fill = tensor(b, value, fname, position)
+    if fill.ndim:
+        raise JacValueError(f"{fname}: fill_value is one number (JAX casts it to a scalar of the result's dtype), "
+                            f"got shape {tuple(fill.shape)}", position)
+    return fill
+
+
+def _size(b, value, fname: str, position) -> int | None:
+    if value is None:
+        return None
+    size = static_int(b, value, f"{fname}'s size", position)
+    if size < 0:
+        raise JacValueError(f"{fname}: size must be >= 0, got {size}", position)
+    return size
+
+
+def _unique_parts(values: np.ndarray) -> tuple:
+    """NumPy's unique with NaNs as one (JAX's ``equal_nan=True``): the distinct values sorted, each one's first
+    position (a stable sort, as JAX's lexsort), the inverse, the counts."""
+    return np.unique(values, return_index=True, return_inverse=True, return_counts=True, equal_nan=True)
+
+
+def _jax_unique(b, x, size, fill, fname: str, position, flags=()) -> list:
+    """``jnp.unique(x, size=, fill_value=, return_...)``: [values, *the asked parts in JAX's order]."""
+    flat, values = _flat(b, x, fname, position)
+    if values.size == 0 and size and fill is None:
+        raise JacValueError(f"{fname} of an empty array with size={size} needs fill_value (JAX raises: 'for "
+                            f"zero-sized input with nonzero size argument, fill_value must be specified')", position)
+    uniq, first, inverse, counts = _unique_parts(values)
+    k = len(uniq)
+    n = k if size is None else size
+    index = first[:n] if values.size else np.zeros(0, dtype=np.int64)
+    pad = n - len(index)
+    if fill is None:
+        out = _gather(b, flat, np.concatenate([index, np.full(pad, first[0] if k else 0, dtype=np.int64)]),
+                      position)
+    else:
+        out = _filled(b, _gather(b, flat, index, position), pad, b.apply("add", fill, 0.0, position=position)
+                      if fill.id in b.typed else fill, position)
+    parts = [out]
+    if "return_index" in flags:
+        parts.append(_index_const(b, np.concatenate([index, np.full(pad, first[0] if k else 0, dtype=np.int64)]),
+                                  position))
+    if "return_inverse" in flags:
+        parts.append(_index_const(b, np.asarray(inverse, dtype=np.int64).reshape(tuple(x.shape)), position))
+    if "return_counts" in flags:
+        got = counts[:n] if values.size else (np.full(1, 0, dtype=np.int64)[:0])
+        parts.append(_index_const(b, np.concatenate([got, np.zeros(n - len(got), dtype=np.int64)]), position))
+    return parts
+
+
+def _wrap(name: str, jax_lower):
+    """``LIBRARY_FUNCTIONS[("numpy", name)]`` read as JAX reads it in a ``jnp.`` call of float arrays, else as
+    before."""
+    before = LIBRARY_FUNCTIONS[("numpy", name)]
+
+    def lower(b, args, kwargs, position):
+        if _jax_call(b):
+            found = jax_lower(b, args, kwargs, position)
+            if found is not None:
+                return found
+        return before(b, args, kwargs, position)
+    lower.__doc__ = (before.__doc__ or "") + "; " + (jax_lower.__doc__ or "")
+    LIBRARY_FUNCTIONS[("numpy", name)] = lower
+
+
+def _unique(b, args, kwargs, position):
+    """jnp.unique(x, size=, fill_value=) of a float array: JAX's values, derivative and padding (lang/names30.py)"""
+    fname = b.call or "jnp.unique"
+    kwargs = {("x" if k == "ar" else k): v for k, v in kwargs.items()}
+    a = arguments(fname, args, kwargs, {"x": REQUIRED, "return_index": False, "return_inverse": False,
+                                        "return_counts": False, "axis": None, "equal_nan": True, "size": None,
+                                        "fill_value": None}, position)
+    x = tensor(b, a["x"], fname, position)
+    if not _floating(b, x):
+        if a["size"] is not None or a["fill_value"] is not None:
+            raise JacValueError(f"{fname}(..., size=) of an integer or boolean array: JAX's result dtype depends on "
+                                f"jax_enable_x64, which jac does not follow; write it of a float array "
+                                f"(x.astype(float))", position)
+        return None
+    if a["axis"] is not None:
+        raise JacValueError(f"{fname}: axis is not supported by jac (unique rows); unique of the elements is",
+                            position)
+    if not _flag(b, a["equal_nan"], "equal_nan", fname, position):
+        raise JacValueError(f"{fname}: equal_nan=False is not supported by jac (NaNs are one value)", position)
+    flags = tuple(f for f in ("return_index", "return_inverse", "return_counts")
+                  if _flag(b, a[f], f, fname, position))
+    parts = _jax_unique(b, x, _size(b, a["size"], fname, position), _fill_value(b, a["fill_value"], fname, position),
+                        fname, position, flags)
+    return parts[0] if len(parts) == 1 else Items(parts)
+
+
+_FAMILY = {"unique_values": ((), None), "unique_counts": (("return_counts",), ("values", "counts")),
+           "unique_inverse": (("return_inverse",), ("values", "inverse_indices")),
+           "unique_all": (("return_index", "return_inverse", "return_counts"),
+                          ("values", "indices", "inverse_indices", "counts"))}
+
+
+def _family(name: str):
+    flags, fields = _FAMILY[name]
+
+    def lower(b, args, kwargs, position):
+        fname = b.call or f"jnp.{name}"
+        a = arguments(fname, args, kwargs, {"x": REQUIRED, "size": None, "fill_value": None}, position)
+        x = tensor(b, a["x"], fname, position)
+        if not _floating(b, x):
+            return None
+        parts = _jax_unique(b, x, _size(b, a["size"], fname, position),
+                            _fill_value(b, a["fill_value"], fname, position), fname, position, flags)
+        return Items.named(parts, fields) if fields else parts[0]
+    lower.__doc__ = f"jnp.{name}(x, size=, fill_value=) of a float array: JAX's (lang/names30.py)"
+    return lower
+
+
+def _pair(b, args, kwargs, fname: str, params: dict, position):
+    """The two arrays raveled, their values (NaN refused), the options; None where the arrays are not floats."""
+    kwargs = {({"a": "ar1", "b": "ar2"}.get(k, k)): v for k, v in kwargs.items()}
+    a = arguments(fname, args, kwargs, {"ar1": REQUIRED, "ar2": REQUIRED, **params, "size": None,
+                                        "fill_value": None}, position)
+    xs = [tensor(b, a[k], fname, position) for k in ("ar1", "ar2")]
+    if not all(_floating(b, x) for x in xs):
+        if a["size"] is not None:
+            raise JacValueError(f"{fname}(..., size=) of an integer or boolean array: JAX's result dtype depends on "
+                                f"jax_enable_x64, which jac does not follow; write it of float arrays", position)
+        return None
+    if a.get("assume_unique") is not None and _flag(b, a["assume_unique"], "assume_unique", fname, position):
+        raise JacValueError(f"{fname}(..., assume_unique=True) is not read by jac (JAX's result is undefined for "
+                            f"an array with repeats, and its order differs): drop it", position)
+    flats = [_flat(b, x, fname, position) for x in xs]
+    if any(np.isnan(v).any() for _, v in flats):
+        raise JacValueError(f"{fname} of an array holding NaN: JAX's set functions compare with ==, under which NaN "
+                            f"is never found in the other array, and NumPy's differ; drop the NaNs first", position)
+    return flats, a, _size(b, a["size"], fname, position), _fill_value(b, a["fill_value"], fname, position)
+
+
+def _union1d(b, args, kwargs, position):
+    """jnp.union1d(a, b, size=, fill_value=) of float arrays: jnp.unique of both, JAX's (lang/names30.py)"""
+    fname = b.call or "jnp.union1d"
+    found = _pair(b, args, kwargs, fname, {}, position)
+    if found is None:
+        return None
+    (fa, _), (fb, _) = found[0]
+    both = FUNCTIONS["concatenate"](b, [Items((fa, fb))], {}, position)
+    return _jax_unique(b, both, found[2], found[3], fname, position)[0]
+
+
+def _chosen(b, fname, flat, values, keep, size, fill, default, position, zero_tie: bool):
+    """The sorted values of ``values`` whose first occurrences ``keep`` marks, gathered from ``flat``, truncated or
+    padded to ``size`` as JAX pads (``default``: 'zero' or 'least', JAX's padding without fill_value)."""
+    uniq, first, _, _ = _unique_parts(values) if values.size else (values, np.zeros(0, np.int64), None, None)
+    index = first[keep(uniq)] if values.size else first
+    n = len(index) if size is None else size
+    index, pad = index[:n], n - min(n, len(index))
+    taken = _gather(b, flat, index, position)
+    if pad == 0:
+        return taken
+    if fill is None and default == "least" and len(index):
+        if zero_tie and values[index[0]] == 0:
+            raise JacValueError(f"{fname}(..., size={size}) pads with its smallest result, which is 0 here: JAX's "
+                                f"padding then ties with its own zeros and splits the derivative; pass fill_value=",
+                                position)
+        return _gather(b, flat, np.concatenate([index, np.full(pad, index[0], dtype=np.int64)]), position)
+    return _filled(b, taken, pad, fill if fill is not None else b.const(0.0, position), position)
+
+
+def _setdiff1d(b, args, kwargs, position):
+    """jnp.setdiff1d(a, b, size=, fill_value=) of float arrays: JAX's (lang/names30.py)"""
+    fname = b.call or "jnp.setdiff1d"
+    found = _pair(b, args, kwargs, fname, {"assume_unique": False}, position)
+    if found is None:
+        return None
+    (fa, va), (_, vb) = found[0]
+    return _chosen(b, fname, fa, va, lambda u: ~np.isin(u, vb), found[2], found[3], "zero", position, False)
+
+
+def _setxor1d(b, args, kwargs, position):
+    """jnp.setxor1d(a, b, size=, fill_value=) of float arrays: JAX's (lang/names30.py)"""
+    fname = b.call or "jnp.setxor1d"
+    found = _pair(b, args, kwargs, fname, {"assume_unique": False}, position)
+    if found is None:
+        return None
+    (fa, va), (fb, vb) = found[0]
+    both = FUNCTIONS["concatenate"](b, [Items((fa, fb))], {}, position)
+    values = np.concatenate([va, vb])
+    return _chosen(b, fname, both, values, lambda u: np.isin(u, va) != np.isin(u, vb), found[2], found[3], "least",
+                   position, True)
+
+
+def _intersect1d(b, args, kwargs, position):
+    """jnp.intersect1d(a, b, size=, fill_value=, return_indices=) of float arrays: JAX's (lang/names30.py)"""
+    fname = b.call or "jnp.intersect1d"
+    found = _pair(b, args, kwargs, fname, {"assume_unique": False, "return_indices": False}, position)
+    if found is None:
+        return None
+    (fa, va), (_, vb) = found[0]
+    size = found[2]
+    out = _chosen(b, fname, fa, va, lambda u: np.isin(u, vb), size, found[3], "least", position, True)
+    if not _flag(b, found[1]["return_indices"], "return_indices", fname, position):
+        return out
+    common, ia, ib = np.intersect1d(va, vb, return_indices=True)
+    n = len(common) if size is None else size
+    ia, ib = ia[:n], ib[:n]
+    ia = np.concatenate([ia, np.full(n - len(ia), va.size, dtype=np.int64)])
+    ib = np.concatenate([ib, np.full(n - len(ib), vb.size, dtype=np.int64)])
+    return Items([out, _index_const(b, ia, position), _index_const(b, ib, position)])
+
+
+_wrap("unique", _unique)
+for _name in _FAMILY:
+    _wrap(_name, _family(_name))
+_wrap("union1d", _union1d)
+_wrap("setdiff1d", _setdiff1d)
+_wrap("setxor1d", _setxor1d)
+_wrap("intersect1d", _intersect1d)
