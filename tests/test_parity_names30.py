@@ -137,3 +137,52 @@ TENSORS = [
 @pytest.mark.parametrize("code, inputs", TENSORS, ids=[t[0] for t in TENSORS])
 def test_torch_tensor_of_nested_lists_agrees_with_pytorch(torch64, code, inputs):
     assert_agrees_with_pytorch(torch64, "import torch\n" + code, inputs)
+
+
+# --- the collectives inside jax.vmap(..., axis_name=): reductions over the mapped axis, as JAX batches them ------------
+
+X4 = rng.standard_normal(4)
+A43 = rng.standard_normal((4, 3))
+TIES = np.array([[1.0, 2.0], [3.0, 2.0], [3.0, -1.0]])
+COLLECTIVE_TEXTS = [
+    (HEAD + "jax.vmap(lambda v: v / jax.lax.psum(v, 'i'), axis_name='i')(x)", {"x": X4}),
+    (HEAD + "jax.vmap(lambda r: r - lax.pmean(r, axis_name='batch'), axis_name='batch')(A)", {"A": A43}),
+    (HEAD + "jax.vmap(lambda r: r @ lax.all_gather(r, 'i', axis=1) @ lax.all_gather(r, 'i', tiled=True)[:4], "
+            "axis_name='i')(A)", {"A": A43}),
+    (HEAD + "jax.vmap(lambda r: r * lax.axis_index('i'), axis_name='i')(A)", {"A": A43}),
+    # a collective inside a Python loop (one per step), and one over the outer axis inside an inner vmap
+    (HEAD + "def f(v):\n    for _ in range(3):\n        v = jnp.tanh(v) / lax.psum(v ** 2, 'i')\n    return v\n"
+            "jax.vmap(f, axis_name='i')(x)", {"x": X4}),
+    (HEAD + "jax.vmap(lambda r: jax.vmap(lambda e: e * lax.psum(e, 'rows') + lax.psum(e, 'cols'), "
+            "axis_name='cols')(r), axis_name='rows')(A)", {"A": A43}),
+    # a batch-norm written with pmean, as in JAX's own examples, differentiated inside and out
+    (HEAD + "def norm(r):\n    m = lax.pmean(r, 'b')\n    s = lax.pmean((r - m) ** 2, 'b')\n"
+            "    return (r - m) / jnp.sqrt(s + 1e-5)\njax.vmap(norm, axis_name='b')(A) * w", {"A": A43, "w": X4[:3]}),
+    (HEAD + "jax.grad(lambda A: jnp.sum(jax.vmap(lambda v: jnp.sum(v * lax.psum(v, 'i')), axis_name='i')(A)))(A)",
+     {"A": A43}),
+    (HEAD + "jax.vmap(lambda v, c: lax.psum(v * c, 'i'), in_axes=(0, None), axis_name='i')(A, c)",
+     {"A": A43, "c": X4[:3]}),
+]
+
+
+@pytest.mark.parametrize("code, inputs", COLLECTIVE_TEXTS, ids=[t[0][len(HEAD):][:70] for t in COLLECTIVE_TEXTS])
+def test_collectives_inside_vmap_agree_with_jax(jax_process, code, inputs):
+    assert_agrees_with_jax(jax_process, code, inputs)
+
+
+# JAX has no derivative rule for pmax / pmin (it raises under jax.jacrev even inside stop_gradient): jac reads them
+# where no derivative passes through them, against JAX's reductions written over the batch axis
+EXTREMES = [
+    ("jax.vmap(lambda r: jnp.exp(r - lax.stop_gradient(lax.pmax(r, 'i'))) / lax.psum(jnp.exp(r - "
+     "lax.stop_gradient(lax.pmax(r, 'i'))), 'i'), axis_name='i')(A)",
+     "jnp.exp(A - lax.stop_gradient(A.max(0))) / jnp.sum(jnp.exp(A - lax.stop_gradient(A.max(0))), 0)", A43),
+    ("jax.vmap(lambda r: lax.stop_gradient(lax.pmin(r, 'i')) * r, axis_name='i')(A)",
+     "lax.stop_gradient(A.min(0)) * A", A43),
+    ("jax.vmap(lambda r: lax.stop_gradient(lax.pmax(r, 'i') + lax.pmin(r, 'i')) * r, axis_name='i')(A)",
+     "lax.stop_gradient(A.max(0) + A.min(0)) * A", TIES),
+]
+
+
+@pytest.mark.parametrize("code, ref, a", EXTREMES, ids=[t[0][:70] for t in EXTREMES])
+def test_pmax_and_pmin_agree_with_jaxs_reductions_over_the_batch(jax_process, code, ref, a):
+    assert_agrees_with_jax(jax_process, HEAD + code, {"A": a}, ref=HEAD + ref)

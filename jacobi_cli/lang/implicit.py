@@ -128,7 +128,7 @@ def custom_root(lowering, given: dict, position: int, function, literal):
     side is ``f(x̂) − f(x̂) = 0``), and since Newton's error squares at each step, the error of ``x_k(θ)`` against
     the implicit root is of order ``|θ − θ₀|^(2^k)``: the derivatives up to order ``2^NEWTON − 1`` (63, past jac's
     ``--order`` 32) are the implicit ones. The result is ``x̂ + (x_K − stop(x_K))``."""
-    from .derivatives import jacobian
+    from .derivatives import jacobian, traced_call
     from .vjps import Pushforward
     missing = [k for k in ("f", "initial_guess", "solve", "tangent_solve") if k not in given]
     if missing:
@@ -151,7 +151,7 @@ def custom_root(lowering, given: dict, position: int, function, literal):
     guess = detached(b, guess, position)
 
     def apply(fn, args, what):
-        out = lowering.call_value(fn, args, {}, position)
+        out = traced_call(lowering, fn, args, {}, position)
         if not isinstance(out, Tracer) or tuple(out.shape) != shape:
             got = f"shape {tuple(out.shape)}" if isinstance(out, Tracer) else type(out).__name__
             raise JacValueError(f"{ROOT}: {what} must return an array of initial_guess's shape {shape}, got {got}",

@@ -22,8 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import Tracer
-from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, JacValueError, arguments, is_boolean, \
-    static_int, tensor, _flag, _index_const, _values_for
+from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, \
+    is_boolean, static_int, tensor, variant, _flag, _index_const, _values_for
+from .laxnames import COLLECTIVES, LAX_REFUSED
+from .pasted import _underivable
+from ..ir.custom import Rule
 
 _JAX = ("jnp.", "jax.numpy.")
 
@@ -273,3 +276,62 @@ _wrap("union1d", _union1d)
 _wrap("setdiff1d", _setdiff1d)
 _wrap("setxor1d", _setxor1d)
 _wrap("intersect1d", _intersect1d)
+
+
+# -- the collectives inside jax.vmap(..., axis_name=): a reduction over the mapped axis (vmapping.NamedAxis) -------
+
+def _axis_name(b, value, fname: str, position) -> str:
+    name = value.value if isinstance(value, Static) else None
+    if type(name) is not str:
+        raise JacValueError(f"{fname}: jac reads axis_name as one name written as a string ('i'), the axis_name of "
+                            f"the jax.vmap around it (a tuple of names, or an axis of jax.pmap / shard_map, is not "
+                            f"read)", position)
+    return name
+
+
+def _collective(kind: str):
+    fname = f"jax.lax.{kind}"
+    params = {"axis_name": REQUIRED} if kind == "axis_index" else \
+        {"x": REQUIRED, "axis_name": REQUIRED, "axis": 0, "tiled": False} if kind == "all_gather" else \
+        {"x": REQUIRED, "axis_name": REQUIRED}
+
+    def lower(b, args, kwargs, position):
+        a = arguments(fname, args, kwargs, params, position)
+        name = _axis_name(b, a["axis_name"], fname, position)
+        axes = getattr(b.lowering, "named_axes", ()) if b.lowering is not None else ()
+        axis = next((n for n in reversed(axes) if n.name == name), None)
+        if axis is None:
+            raise JacValueError(f"{fname}(..., {name!r}) outside a jax.vmap(..., axis_name={name!r}): JAX raises "
+                                f"NameError (unbound axis name), and jac has no devices for jax.pmap / shard_map; "
+                                f"inside jax.vmap(f, axis_name={name!r}) jac reads it over the mapped axis, and on "
+                                f"one device write " + LAX_REFUSED[kind].rsplit("one device, ", 1)[1], position)
+        x = None if kind == "axis_index" else tensor(b, a["x"], fname, position)
+        options = ()
+        if kind == "all_gather":
+            along = static_int(b, a["axis"], f"{fname}'s axis", position)
+            tiled = _flag(b, a["tiled"], "tiled", fname, position)
+            if not 0 <= along < x.ndim + (not tiled):
+                joined = ", joining along an axis the operand has" if tiled else ""
+                raise JacValueError(f"{fname}: axis {along} of an operand of {x.ndim} dimensions, out of bounds as "
+                                    f"JAX raises (it reads 0 to {x.ndim - tiled}{joined})", position)
+            options = (along, tiled)
+        if kind in ("pmax", "pmin"):  # JAX: "Differentiation rule for 'pmax' not implemented"
+            return _underivable(b, axis.collective(b.lowering, kind, x, options, position), Rule(
+                name=fname, library="jax", nodes=(), residual_ids=(), cotangent_ids=(), result_ids=(),
+                residual_from=(), output_shapes=(), primal_shapes=(), linear=True, once=True,
+                message=f"a derivative through {fname}: JAX has none (NotImplementedError: Differentiation rule for "
+                        f"'{kind}' not implemented), so jac refuses it; jac reads lax.stop_gradient({fname}(x, "
+                        f"{name!r})) as a constant of the derivative (a stable softmax's shift; JAX raises there "
+                        f"too), or write it outside the vmap: jnp.max(x, axis=0)"),
+                position)
+        return axis.collective(b.lowering, kind, x, options, position)
+    lower.__doc__ = (f"{fname} inside jax.vmap(f, axis_name=...): " + {
+        "psum": "the sum over the mapped axis", "pmean": "the mean over the mapped axis",
+        "pmax": "the largest over the mapped axis", "pmin": "the smallest over the mapped axis",
+        "all_gather": "every example's operand stacked (tiled: joined) along axis",
+        "axis_index": "the example's index"}[kind] + " (lang/vmapping.py's NamedAxis)")
+    return lower
+
+
+for _kind in sorted(COLLECTIVES):
+    variant("jax.lax", _kind)(_collective(_kind))

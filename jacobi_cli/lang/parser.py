@@ -3877,8 +3877,9 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     second = parts[1] if length > 1 else None
     if last in vmapping.LAST_NAMES and vmapping.spelling_of(_joined(parts, length)) is not None:
         return  # jax.vmap, lax.scan, jax.jit: read (.vmapping)
-    if length <= 3 and last in LAX_HINTS and (length == 2 and root == "lax" or length == 3 and root == "jax"
-                                                and second == "lax"):  # before its arguments: lax.map(f, x)
+    if length <= 3 and last in LAX_HINTS and last not in laxnames.COLLECTIVES and (
+            length == 2 and root == "lax" or length == 3 and root == "jax"
+            and second == "lax"):  # before its arguments: lax.map(f, x); a collective inside a vmap is read
         raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
     if root == "optax":
         formula = _OPTAX.get(last)
