@@ -302,9 +302,9 @@ def _collective(kind: str):
         axis = next((n for n in reversed(axes) if n.name == name), None)
         if axis is None:
             raise JacValueError(f"{fname}(..., {name!r}) outside a jax.vmap(..., axis_name={name!r}): JAX raises "
-                                f"NameError (unbound axis name), and jac has no devices for jax.pmap / shard_map; "
-                                f"inside jax.vmap(f, axis_name={name!r}) jac reads it over the mapped axis, and on "
-                                f"one device write " + LAX_REFUSED[kind].rsplit("one device, ", 1)[1], position)
+                                f"NameError (unbound axis name), and jac has no devices or named axes besides a "
+                                f"vmap's: inside jax.vmap(f, axis_name={name!r}) jac reads it over the mapped axis; "
+                                f"on one device write " + LAX_REFUSED[kind].rsplit("one device, ", 1)[1], position)
         x = None if kind == "axis_index" else tensor(b, a["x"], fname, position)
         options = ()
         if kind == "all_gather":
