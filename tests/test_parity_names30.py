@@ -186,3 +186,30 @@ EXTREMES = [
 @pytest.mark.parametrize("code, ref, a", EXTREMES, ids=[t[0][:70] for t in EXTREMES])
 def test_pmax_and_pmin_agree_with_jaxs_reductions_over_the_batch(jax_process, code, ref, a):
     assert_agrees_with_jax(jax_process, HEAD + code, {"A": a}, ref=HEAD + ref)
+
+
+# --- F.ctc_loss with an input of length 0: PyTorch's inf (-0.0 for an empty target, 0 with zero_infinity), no
+# derivative for that sample; the others' derivatives as PyTorch's ------------------------------------------------------
+
+Z433 = rng.standard_normal((4, 3, 3))
+CTC = [(il, tl, tg, zi, red) for il, tl, tg in [([0, 4, 2], [2, 1, 1], [[1, 2], [1, 0], [2, 0]]),
+                                                ([0, 4, 0], [0, 1, 2], [[1, 2], [1, 0], [2, 1]])]
+       for zi in (False, True) for red in ("none", "mean", "sum")]
+
+
+@pytest.mark.parametrize("il, tl, tg, zi, red", CTC)
+def test_ctc_loss_of_an_empty_input_agrees_with_pytorch(torch64, il, tl, tg, zi, red):
+    code = (f"import torch\nimport torch.nn.functional as F\nF.ctc_loss(z.log_softmax(-1), torch.tensor({tg}), "
+            f"torch.tensor({il}), torch.tensor({tl}), reduction='{red}', zero_infinity={zi})")
+    torch, F = torch64, torch64.nn.functional
+    z = torch.tensor(Z433, requires_grad=True)
+
+    def f(z):
+        return F.ctc_loss(z.log_softmax(-1), torch.tensor(tg), torch.tensor(il), torch.tensor(tl), reduction=red,
+                          zero_infinity=zi)
+    theirs = f(z).detach().numpy()
+    ours = np.asarray(api.evaluate(code, {"z": Z433}))
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))  # -0.0 for an empty target, as PyTorch
+    np.testing.assert_allclose(api.jacobian(code, {"z": Z433})["z"],
+                               torch.autograd.functional.jacobian(f, z).numpy(), rtol=1e-10, atol=1e-12)

@@ -751,10 +751,12 @@ def _ctc(b: Builder, a: dict, reduction: str, fname: str, position) -> Tracer:
     blank = static_int(b, a["blank"], "blank", position)
     if not 0 <= blank < classes:
         raise JacValueError(f"{fname}: blank must be in label range, got {blank} for {classes} classes", position)
-    if any(not 1 <= n <= steps for n in input_lengths) or any(k < 0 for k in target_lengths):
-        raise JacValueError(f"{fname}: input_lengths must be between 1 and the {steps} time steps (jac does not read "
-                            f"an empty input) and target_lengths >= 0, got {input_lengths} and {target_lengths}",
+    if any(not 0 <= n <= steps for n in input_lengths) or any(k < 0 for k in target_lengths) or steps == 0:
+        raise JacValueError(f"{fname}: input_lengths must be between 0 and the {steps} time steps (and log_probs "
+                            f"hold at least one) and target_lengths >= 0, got {input_lengths} and {target_lengths}",
                             position)
+    empty = np.array([n == 0 for n in input_lengths])  # PyTorch: inf (-0.0 for an empty target), a derivative of 0
+    input_lengths = [max(n, 1) for n in input_lengths]
     targets = _ctc_targets(b, a["targets"], target_lengths, batched, fname, position)
     if any(not 0 <= c < classes for row in targets for c in row):
         raise JacValueError(f"{fname}: the targets must be classes in [0, {classes}), got {targets}", position)
@@ -767,13 +769,18 @@ def _ctc(b: Builder, a: dict, reduction: str, fname: str, position) -> Tracer:
     loss = _ctc_losses(b, lp, targets, input_lengths, blank, position)
     if any(c == blank for row in targets for c in row):
         loss = _underivable(b, loss, _CTC_BLANK_TARGET, position)
-    infinite = np.array([not np.isfinite(v) for v in _ctc_reached(targets, input_lengths, blank)])
+    infinite = np.array([not np.isfinite(v) for v in _ctc_reached(targets, input_lengths, blank)]) & ~empty
+    zero_infinity = _flag(b, a["zero_infinity"], "zero_infinity", fname, position)
     if infinite.any():
-        if _flag(b, a["zero_infinity"], "zero_infinity", fname, position):
+        if zero_infinity:
             loss = b.apply("where", b.const(infinite.astype(b.dtype), position), 0.0, loss, position=position)
         else:
             loss = _underivable(b, b.apply("where", b.const(infinite.astype(b.dtype), position), float("inf"), loss,
                                            position=position), _CTC_INFINITE, position)
+    if empty.any():  # an empty input: no path, unless the target is empty too (PyTorch's -0.0); no derivative
+        none = np.array([-0.0 if k == 0 else 0.0 if zero_infinity else np.inf for k in target_lengths])
+        loss = b.apply("where", b.const(empty.astype(b.dtype), position), b.const(none.astype(b.dtype), position),
+                       loss, position=position)
     if reduction == "mean":
         loss = b.apply("div", loss, b.const(np.maximum(target_lengths, 1).astype(b.dtype), position),
                        position=position)
