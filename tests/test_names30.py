@@ -210,3 +210,31 @@ def test_one_element_tensors_in_a_list_are_numbers_as_pytorch_reads_them():
     assert value("np.array([x[:1], x[1:2]])", x=x).shape == (2, 1)  # NumPy stacks them
     np.testing.assert_array_equal(value("torch.tensor([[x[0], 1.0], [2.0, x[2]]])", x=x), [[1.0, 1.0], [2.0, 3.0]])
     assert "one-element tensors only" in refusal("torch.tensor([x[:2], x[1:]])", x=x)
+
+
+# --- torch.segment_reduce with lengths of two dimensions, F.ctc_loss of an empty input ------------------------------
+
+def test_segment_reduce_of_two_dimensional_lengths_segments_each_row():
+    x = rng.standard_normal((2, 4))
+    code = "torch.segment_reduce(x, 'sum', lengths=torch.tensor([[1, 3], [2, 2]]), axis=1)"
+    np.testing.assert_array_equal(value(code, x=x), [[x[0, 0], x[0, 1:].sum()], [x[1, :2].sum(), x[1, 2:].sum()]])
+    assert_derivatives_are_central_differences(HEAD + code, {"x": x})
+    assert_repeated_calls_agree(code, {"x": x})
+    assert "the last dimension of lengths" in refusal(code.replace("axis=1", "axis=0"), x=x)
+    assert "need data whose first" in refusal(code, x=rng.standard_normal((3, 4)))
+    assert "sum to [4, 3]" in refusal(code.replace("[2, 2]", "[2, 1]"), x=x)
+
+
+def test_ctc_loss_of_an_empty_input_is_infinite_or_zero_without_a_derivative():
+    z = rng.standard_normal((3, 2, 3))
+    code = ("F.ctc_loss(z.log_softmax(-1), torch.tensor([[1, 2], [1, 1]]), torch.tensor([0, 3]), "
+            "torch.tensor([{}, 1]), reduction='none'{})")
+    head = HEAD + "import torch.nn.functional as F\n"
+    ours = np.asarray(api.evaluate(head + code.format(2, ""), {"z": z}))
+    assert ours[0] == np.inf and np.isfinite(ours[1])
+    assert np.asarray(api.evaluate(head + code.format(2, ", zero_infinity=True"), {"z": z}))[0] == 0.0
+    empty = np.asarray(api.evaluate(head + code.format(0, ""), {"z": z}))[0]
+    assert empty == 0.0 and np.signbit(empty)  # PyTorch's -0.0
+    assert not api.jacobian(head + code.format(2, ", zero_infinity=True"), {"z": z})["z"][0].any()
+    assert "between 0 and the 3 time steps" in refusal("import torch.nn.functional as F\n" + code.format(2, "")
+                                                       .replace("[0, 3]", "[4, 3]"), z=z)

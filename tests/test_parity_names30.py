@@ -213,3 +213,17 @@ def test_ctc_loss_of_an_empty_input_agrees_with_pytorch(torch64, il, tl, tg, zi,
     np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))  # -0.0 for an empty target, as PyTorch
     np.testing.assert_allclose(api.jacobian(code, {"z": Z433})["z"],
                                torch.autograd.functional.jacobian(f, z).numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- torch.segment_reduce with lengths (or offsets) of two dimensions: each row of data segmented along axis 1 -------
+
+X243 = rng.standard_normal((2, 4, 3))
+SEGMENTS = [(red, kw) for red in ("sum", "mean", "max", "min", "prod") for kw in (
+    "lengths=torch.tensor([[1, 3, 0], [2, 1, 1]])", "offsets=torch.tensor([[0, 1, 4, 4], [0, 2, 3, 4]])",
+    "lengths=torch.tensor([[1, 2, 0], [2, 1, 0]]), unsafe=True",
+    "lengths=torch.tensor([[1, 3, 0], [2, 1, 1]]), initial=0.5")]
+
+
+@pytest.mark.parametrize("red, kw", SEGMENTS)
+def test_segment_reduce_of_two_dimensional_lengths_agrees_with_pytorch(torch64, red, kw):
+    assert_agrees_with_pytorch(torch64, f"import torch\ntorch.segment_reduce(x, '{red}', {kw}, axis=1)", {"x": X243})
