@@ -238,3 +238,10 @@ def test_ctc_loss_of_an_empty_input_is_infinite_or_zero_without_a_derivative():
     assert not api.jacobian(head + code.format(2, ", zero_infinity=True"), {"z": z})["z"][0].any()
     assert "between 0 and the 3 time steps" in refusal("import torch.nn.functional as F\n" + code.format(2, "")
                                                        .replace("[0, 3]", "[4, 3]"), z=z)
+
+
+def test_packed_sequences_are_refused_saying_what_to_write():
+    message = refusal("import torch.nn as nn\nrnn = nn.RNN(3, 4, batch_first=True)\n"
+                      "out, h = rnn(nn.utils.rnn.pack_padded_sequence(x, torch.tensor([3, 2]), batch_first=True))\nh",
+                      x=rng.standard_normal((2, 3, 3)))
+    assert "packed sequences" in message and "rnn(x[i:i + 1, :n_i])" in message

@@ -3918,6 +3918,11 @@ def _module_message(path: str, name: str) -> str:
         return f"of the module '{path}' jac reads only derivatives: {derivatives.READ}"
     if name in _AUTODIFF_NAMES:  # torch.autograd, torch.func
         return f"the module '{path}' is not needed: {_AUTODIFF}"
+    if path.endswith("nn.utils"):  # nn.utils.rnn.pack_padded_sequence around an RNN (session 30)
+        return (f"the module '{path}' is not supported by jac: jac runs an nn.RNN / GRU / LSTM on the padded batch "
+                f"itself, without packed sequences (pack_padded_sequence, pad_packed_sequence); for sequences of "
+                f"different lengths run each alone on its own steps, rnn(x[i:i + 1, :n_i]) with batch_first=True, whose "
+                f"h_n is the packed run's; clip_grad_norm_ and the other training helpers change no derivative")
     return f"the module '{path}' is not supported by jac{_SUBMODULES.get(name, '')}"
 
 
