@@ -169,6 +169,10 @@ A43 = rng.standard_normal((4, 3))
     ("jax.vmap(lambda r: lax.stop_gradient(lax.pmin(r, 'i')) * r, axis_name='i')(A)", A43.min(0) * A43),
     ("jax.vmap(lambda r: lax.all_gather(r, 'i') @ r, axis_name='i')(A)", A43 @ A43.T),
     ("jax.vmap(lambda r: r * lax.axis_index('i'), axis_name='i')(A)", A43 * np.arange(4)[:, None]),
+    ("jax.vmap(lambda r: lax.pshuffle(r, 'i', [2, 0, 3, 1]) * lax.axis_size('i'), axis_name='i')(A)",
+     A43[[2, 0, 3, 1]] * 4),
+    ("jax.vmap(lambda r: lax.ppermute(r, 'i', [(0, 1), (1, 2), (2, 3), (3, 0)]), axis_name='i')(A)",
+     A43[[3, 0, 1, 2]]),
     ("jax.vmap(lambda r: jax.vmap(lambda e: e * lax.psum(e, 'rows') + lax.psum(e, 'cols'), axis_name='cols')(r), "
      "axis_name='rows')(A)", A43 * A43.sum(0) + A43.sum(1, keepdims=True)),
 ])
@@ -187,6 +191,9 @@ def test_collectives_reduce_over_the_mapped_axis(code, expected):
     ("jax.vmap(lambda r: lax.pmax(r, 'i') * r, axis_name='i')(A)", "Differentiation rule for 'pmax'"),
     ("jax.vmap(lambda r: lax.all_gather(r, 'i', axis=1, tiled=True), axis_name='i')(A)", "out of bounds"),
     ("jax.vmap(lambda r: r, axis_name=1)(A)", "written as a string"),
+    ("jax.vmap(lambda r: lax.ppermute(r, 'i', [(0, 1), (1, 0)]), axis_name='i')(A)", "doesn't match the axis size"),
+    ("jax.vmap(lambda r: lax.ppermute(r, 'i', [(0, 1), (1, 1), (2, 3), (3, 0)]), axis_name='i')(A)", "distinct"),
+    ("jax.vmap(lambda r: lax.pshuffle(r, 'i', [0, 0, 1, 2]), axis_name='i')(A)", "a permutation of range(4)"),
 ])
 def test_collective_refusals_say_why_and_what_to_write(code, words):
     assert words in refusal(code, A=A43)

@@ -150,6 +150,11 @@ COLLECTIVE_TEXTS = [
     (HEAD + "jax.vmap(lambda r: r @ lax.all_gather(r, 'i', axis=1) @ lax.all_gather(r, 'i', tiled=True)[:4], "
             "axis_name='i')(A)", {"A": A43}),
     (HEAD + "jax.vmap(lambda r: r * lax.axis_index('i'), axis_name='i')(A)", {"A": A43}),
+    (HEAD + "jax.vmap(lambda r: lax.ppermute(r, 'i', perm=[(0, 1), (1, 2), (2, 0), (3, 3)]) * r / lax.axis_size('i'), "
+            "axis_name='i')(A)", {"A": A43}),
+    (HEAD + "jax.vmap(lambda r: lax.ppermute(r, 'i', [(k, (k + 1) % 4) for k in range(4)]) - r, axis_name='i')(A)",
+     {"A": A43}),
+    (HEAD + "jax.vmap(lambda r: lax.pshuffle(r, 'i', [2, 0, 3, 1]) * r, axis_name='i')(A)", {"A": A43}),
     # a collective inside a Python loop (one per step), and one over the outer axis inside an inner vmap
     (HEAD + "def f(v):\n    for _ in range(3):\n        v = jnp.tanh(v) / lax.psum(v ** 2, 'i')\n    return v\n"
             "jax.vmap(f, axis_name='i')(x)", {"x": X4}),

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..ir.graph import Tracer
 from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, \
-    is_boolean, static_int, tensor, variant, _flag, _index_const, _values_for
+    is_boolean, static, static_int, tensor, variant, _flag, _index_const, _values_for
 from .laxnames import COLLECTIVES, LAX_REFUSED
 from .pasted import _underivable
 from ..ir.custom import Rule
@@ -291,8 +291,9 @@ def _axis_name(b, value, fname: str, position) -> str:
 
 def _collective(kind: str):
     fname = f"jax.lax.{kind}"
-    params = {"axis_name": REQUIRED} if kind == "axis_index" else \
+    params = {"axis_name": REQUIRED} if kind in ("axis_index", "axis_size") else \
         {"x": REQUIRED, "axis_name": REQUIRED, "axis": 0, "tiled": False} if kind == "all_gather" else \
+        {"x": REQUIRED, "axis_name": REQUIRED, "perm": REQUIRED} if kind in ("ppermute", "pshuffle") else \
         {"x": REQUIRED, "axis_name": REQUIRED}
 
     def lower(b, args, kwargs, position):
@@ -305,8 +306,14 @@ def _collective(kind: str):
                                 f"NameError (unbound axis name), and jac has no devices or named axes besides a "
                                 f"vmap's: inside jax.vmap(f, axis_name={name!r}) jac reads it over the mapped axis; "
                                 f"on one device write " + LAX_REFUSED[kind].rsplit("one device, ", 1)[1], position)
+        if kind == "axis_size":  # a Python int in JAX
+            size = b.const(float(axis.count), position)
+            b.pyints[size.id] = axis.count
+            return size
         x = None if kind == "axis_index" else tensor(b, a["x"], fname, position)
         options = ()
+        if kind in ("ppermute", "pshuffle"):
+            options = _permutation(b, a["perm"], kind, axis.count, fname, position)
         if kind == "all_gather":
             along = static_int(b, a["axis"], f"{fname}'s axis", position)
             tiled = _flag(b, a["tiled"], "tiled", fname, position)
@@ -326,11 +333,39 @@ def _collective(kind: str):
                 position)
         return axis.collective(b.lowering, kind, x, options, position)
     lower.__doc__ = (f"{fname} inside jax.vmap(f, axis_name=...): " + {
+        "axis_size": "the mapped axis' size, an int", "ppermute": "the operand of each (source, destination) pair's "
+        "source, 0 where no pair sends", "pshuffle": "the operand of example perm[i]",
         "psum": "the sum over the mapped axis", "pmean": "the mean over the mapped axis",
         "pmax": "the largest over the mapped axis", "pmin": "the smallest over the mapped axis",
         "all_gather": "every example's operand stacked (tiled: joined) along axis",
         "axis_index": "the example's index"}[kind] + " (lang/vmapping.py's NamedAxis)")
     return lower
+
+
+def _permutation(b, value, kind: str, count: int, fname: str, position) -> tuple:
+    """ppermute's perm, (source, destination) pairs, or pshuffle's, a permutation of range(count), checked as JAX
+    checks them: as the pairs (source, destination)."""
+    found = value.value if isinstance(value, Static) else static(b, value, "perm", position)
+    try:
+        items = [tuple(int(v) for v in p) if kind == "ppermute" else int(p) for p in found]
+    except (TypeError, ValueError):
+        items = None
+    if items is None or kind == "ppermute" and any(len(p) != 2 for p in items):
+        what = "(source, destination) pairs of ints" if kind == "ppermute" else "a list of ints"
+        raise JacValueError(f"{fname}: perm is {what} written in the text, got {found!r}", position)
+    pairs = items if kind == "ppermute" else [(src, dst) for dst, src in enumerate(items)]
+    sources, dests = [p[0] for p in pairs], [p[1] for p in pairs]
+    if kind == "pshuffle" and sorted(items) != list(range(count)):
+        raise JacValueError(f"{fname}: perm must be a permutation of range({count}) (JAX raises), got {items}",
+                            position)
+    if kind == "ppermute" and len(pairs) != count:  # JAX's vmap: "Permutation doesn't match the axis size!"
+        raise JacValueError(f"{fname} inside jax.vmap: perm must send every one of the {count} examples (JAX's vmap "
+                            f"raises 'Permutation doesn't match the axis size!'), got {len(pairs)} pairs", position)
+    if len(set(sources)) != len(sources) or len(set(dests)) != len(dests) or \
+            any(not 0 <= v < count for v in sources + dests):
+        raise JacValueError(f"{fname}: perm's sources and destinations must each be distinct, in range({count}) (JAX "
+                            f"raises), got {pairs}", position)
+    return tuple(pairs)
 
 
 for _kind in sorted(COLLECTIVES):

@@ -415,6 +415,18 @@ def _reduced(b, kind: str, operands: list, options: tuple, position: int) -> lis
         join = "concatenate" if tiled else "stack"
         whole = FUNCTIONS[join](b, [Items(tuple(operands))], {"axis": axis}, position)
         return [whole] * count
+    if kind in ("ppermute", "pshuffle"):  # options: (source, destination) pairs; no pair sends: zeros
+        sent = {dst: src for src, dst in options}
+        zero = None
+        out = []
+        for i in range(count):
+            if i in sent:
+                out.append(b.apply("add", operands[sent[i]], 0.0, position=position))
+            else:
+                if zero is None:
+                    zero = b.const(np.zeros(tuple(operands[0].shape), dtype=b.dtype), position)
+                out.append(zero)
+        return out
     stacked = FUNCTIONS["stack"](b, [Items(tuple(operands))], {"axis": 0}, position)
     if kind in ("psum", "pmean"):
         total = FUNCTIONS["sum"](b, [stacked], {"axis": 0}, position)
