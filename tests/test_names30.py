@@ -252,3 +252,43 @@ def test_packed_sequences_are_refused_saying_what_to_write():
                       "out, h = rnn(nn.utils.rnn.pack_padded_sequence(x, torch.tensor([3, 2]), batch_first=True))\nh",
                       x=rng.standard_normal((2, 3, 3)))
     assert "packed sequences" in message and "rnn(x[i:i + 1, :n_i])" in message
+
+
+# --- scipy.special's Gauss quadrature rules: SciPy's nodes and weights, constants ---------------------------------
+
+RULES = [("roots_legendre", "", 0), ("roots_chebyt", "", 0), ("roots_chebyu", "", 0), ("roots_chebyc", "", 0),
+         ("roots_chebys", "", 0), ("roots_jacobi", ", 0.5, 1.5", 2), ("roots_sh_legendre", "", 0),
+         ("roots_sh_chebyt", "", 0), ("roots_sh_chebyu", "", 0), ("roots_sh_jacobi", ", 2.5, 1.5", 2),
+         ("roots_gegenbauer", ", 0.75", 1), ("roots_genlaguerre", ", 1.5", 1), ("roots_hermite", "", 0),
+         ("roots_hermitenorm", "", 0), ("roots_laguerre", "", 0), ("p_roots", "", 0), ("h_roots", "", 0),
+         ("j_roots", ", 0.5, 1.5", 2)]
+
+
+@pytest.mark.parametrize("name, params, count", RULES, ids=[r[0] for r in RULES])
+def test_gauss_rules_are_scipys_nodes_and_weights(name, params, count):
+    special = pytest.importorskip("scipy.special")
+    args = [float(v) for v in params.split(",")[1:]]
+    x, w, mu = getattr(special, name)(7, *args, mu=True)
+    np.testing.assert_array_equal(value(f"scipy.special.{name}(7{params})[0]"), x)
+    np.testing.assert_array_equal(value(f"scipy.special.{name}(7{params})[1]"), w)
+    np.testing.assert_array_equal(value(f"scipy.special.{name}(7{params}, mu=True)[2]"), mu)
+
+
+def test_a_quadrature_of_the_inputs_is_differentiated_through_the_integrand():
+    pytest.importorskip("scipy.special")
+    code = "import scipy.special\nx, w = scipy.special.roots_legendre(12)\njnp.sum(w * jnp.exp(a * x))"
+    a = np.array(0.7)
+    np.testing.assert_allclose(value(code, a=a), 2 * np.sinh(a) / a, rtol=1e-14)  # exact to rounding at 12 nodes
+    np.testing.assert_allclose(api.jacobian(HEAD + code, {"a": a})["a"], 2 * (a * np.cosh(a) - np.sinh(a)) / a ** 2,
+                               rtol=1e-13)
+    assert_repeated_calls_agree(code, {"a": a})
+
+
+@pytest.mark.parametrize("code, words", [
+    ("scipy.special.roots_legendre(0)", "positive integer"), ("scipy.special.roots_legendre(2.5)", "positive integer"),
+    ("scipy.special.roots_jacobi(3, a, 0.5)", "not an expression of the inputs"),
+    ("scipy.special.roots_genlaguerre(3, -2.0)", "SciPy raises"),
+])
+def test_gauss_rule_refusals(code, words):
+    pytest.importorskip("scipy.special")
+    assert words in refusal("import scipy.special\n" + code + "[0] * a", a=np.array(0.5))
