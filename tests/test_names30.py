@@ -292,3 +292,13 @@ def test_a_quadrature_of_the_inputs_is_differentiated_through_the_integrand():
 def test_gauss_rule_refusals(code, words):
     pytest.importorskip("scipy.special")
     assert words in refusal("import scipy.special\n" + code + "[0] * a", a=np.array(0.5))
+
+
+@pytest.mark.parametrize("name", ["eval_chebyc", "eval_chebys", "eval_sh_chebyt", "eval_sh_chebyu", "eval_sh_legendre"])
+def test_scaled_orthogonal_polynomials_are_scipys(name):
+    special = pytest.importorskip("scipy.special")
+    x = np.concatenate([rng.uniform(-3, 3, 20), [0.0, 0.5, 1.0, -1.0]])
+    for n in (0, 1, 2, 5, 9):
+        np.testing.assert_array_equal(value(f"scipy.special.{name}({n}, x)", x=x), getattr(special, name)(n, x))
+    assert_derivatives_are_central_differences(HEAD + f"scipy.special.{name}(4, x)", {"x": x[:5]})
+    assert_repeated_calls_agree(f"scipy.special.{name}(4, x)", {"x": x[:5]})
