@@ -302,3 +302,33 @@ def test_scaled_orthogonal_polynomials_are_scipys(name):
         np.testing.assert_array_equal(value(f"scipy.special.{name}({n}, x)", x=x), getattr(special, name)(n, x))
     assert_derivatives_are_central_differences(HEAD + f"scipy.special.{name}(4, x)", {"x": x[:5]})
     assert_repeated_calls_agree(f"scipy.special.{name}(4, x)", {"x": x[:5]})
+
+
+# --- JAX's index functions with size= / fill_value= ------------------------------------------------------------------
+
+def test_index_functions_with_size_pad_as_jax():
+    x = np.array([[0.5, -1.0, 0.0], [2.0, 0.0, -0.25]])
+    rows, cols = np.nonzero(x)
+    np.testing.assert_array_equal(value("jnp.nonzero(x, size=6, fill_value=(-1, -2))[1]", x=x),
+                                  np.r_[cols, -2, -2])
+    np.testing.assert_array_equal(value("jnp.nonzero(x, size=2)[0]", x=x), rows[:2])
+    np.testing.assert_array_equal(value("jnp.argwhere(x, size=5)", x=x), np.r_[np.argwhere(x), [[0, 0]]])
+    np.testing.assert_array_equal(value("jnp.flatnonzero(x, size=6, fill_value=9)", x=x),
+                                  np.r_[np.flatnonzero(x), 9, 9])
+    np.testing.assert_array_equal(value("jnp.where(x > 0, size=3)[1]", x=x), [0, 0, 0])
+    np.testing.assert_array_equal(value("jnp.extract(x != 0, x, size=6, fill_value=7.0)", x=x),
+                                  np.r_[x[x != 0], 7.0, 7.0])
+    J = api.jacobian(HEAD + "jnp.extract(x > 0, x, size=3)", {"x": x})["x"]
+    np.testing.assert_array_equal(J.reshape(3, 6), np.eye(6)[[0, 3]].tolist() + [[0.0] * 6])
+    assert_repeated_calls_agree("jnp.extract(x > 0, x, size=3)", {"x": x})
+    np.testing.assert_array_equal(value("np.where(x > 0, x, 0.0)", x=x), np.where(x > 0, x, 0.0))  # unchanged
+
+
+@pytest.mark.parametrize("code, words", [
+    ("jnp.where(x > 0, x, 0.0, size=3)", "one-argument form"),
+    ("jnp.nonzero(x, size=3, fill_value=(1, 2, 3))", "one per axis"),
+    ("jnp.nonzero(x[0, 0], size=3)", "0-d"),
+    ("jnp.extract(x[0] > 0, x, size=3)", "one size"),
+])
+def test_index_function_refusals(code, words):
+    assert words in refusal(code, x=np.array([[0.5, -1.0, 0.0], [2.0, 0.0, -0.25]]))

@@ -232,3 +232,24 @@ SEGMENTS = [(red, kw) for red in ("sum", "mean", "max", "min", "prod") for kw in
 @pytest.mark.parametrize("red, kw", SEGMENTS)
 def test_segment_reduce_of_two_dimensional_lengths_agrees_with_pytorch(torch64, red, kw):
     assert_agrees_with_pytorch(torch64, f"import torch\ntorch.segment_reduce(x, '{red}', {kw}, axis=1)", {"x": X243})
+
+
+# --- JAX's index functions with size= / fill_value=: positions padded as JAX's, values gathered ---------------------
+
+A23 = np.array([[0.5, -1.0, 0.0], [2.0, 0.0, -0.25]])
+INDEX_TEXTS = [
+    "x[jnp.nonzero(x > 0, size=4)] * 2",
+    "jnp.nonzero(x, size=5, fill_value=(1, 2))[1] * x[0, 0]",
+    "jnp.nonzero(x, size=2)[0] + x[:, 0]",
+    "jnp.argwhere(x > -0.5, size=5, fill_value=-1) * x[0, 0]",
+    "jnp.flatnonzero(x, size=7, fill_value=9) * x.sum()",
+    "jnp.where(x > 0, size=3)[1] * 1.0 + x[0]",
+    "jnp.extract(x > 0, x, size=5)",
+    "jnp.extract(x != 0, x * 2, size=2, fill_value=-1.0)",
+    "jnp.extract(x < 0, x ** 2, size=4, fill_value=x[0, 0])",
+]
+
+
+@pytest.mark.parametrize("code", INDEX_TEXTS)
+def test_index_functions_with_size_agree_with_jax(jax_process, code):
+    assert_agrees_with_jax(jax_process, HEAD + code, {"x": A23})

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..ir.graph import Tracer
 from .functions import FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, \
-    is_boolean, static, static_int, tensor, variant, _flag, _index_const, _values_for
+    is_boolean, static, static_int, tensor, truth, variant, _flag, _index_const, _values_for
 from .laxnames import COLLECTIVES, LAX_REFUSED
 from .pasted import _underivable
 from ..ir.custom import Rule
@@ -370,3 +370,107 @@ def _permutation(b, value, kind: str, count: int, fname: str, position) -> tuple
 
 for _kind in sorted(COLLECTIVES):
     variant("jax.lax", _kind)(_collective(_kind))
+
+
+# -- JAX's index functions with size= / fill_value= (its jit forms): nonzero, where(c), argwhere, flatnonzero,
+# extract: the positions read off the values, truncated or padded with fill_value (0 by default), as JAX's ----------
+
+def _positions(b, value, fname: str, position) -> tuple:
+    """The condition (a tracer) and its true positions, one vector per axis."""
+    c = truth(b, tensor(b, value, fname, position), position)
+    if c.ndim == 0:
+        raise JacValueError(f"{fname} of a 0-d array: JAX raises, as NumPy (write it of x.reshape(1))", position)
+    return c, np.nonzero(np.asarray(_values_for(b, c, fname, position)) != 0)
+
+
+def _fills(b, value, count: int, fname: str, position) -> list:
+    """fill_value for each of ``count`` axes: one integer for all, or one per axis (JAX's)."""
+    if value is None:
+        return [0] * count
+    found = value.value if isinstance(value, Static) else static(b, value, "fill_value", position)
+    items = list(found) if isinstance(found, (tuple, list)) else [found] * count
+    if len(items) != count or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == int(v)
+                                      for v in items):
+        raise JacValueError(f"{fname}: fill_value is an integer, or one per axis ({count}), got {found!r}", position)
+    return [int(v) for v in items]
+
+
+def _padded_index(index: np.ndarray, size: int, fill: int) -> np.ndarray:
+    out = np.full(size, fill, dtype=np.int64)
+    out[:min(size, len(index))] = index[:size]
+    return out
+
+
+def _index_sized(kind: str):
+    def lower(b, args, kwargs, position):
+        fname = b.call or f"jnp.{kind}"
+        if kind == "where":
+            a = arguments(fname, args, kwargs, {"condition": REQUIRED, "x": None, "y": None, "size": None,
+                                                "fill_value": None}, position)
+            if a["x"] is not None or a["y"] is not None:
+                raise JacValueError(f"{fname}(condition, x, y, size=...): JAX reads size= only in the one-argument "
+                                    f"form, jnp.where(condition, size=n) (the positions)", position)
+            x = a["condition"]
+        else:
+            a = arguments(fname, args, kwargs, {"x": REQUIRED, "size": None, "fill_value": None}, position)
+            x = a["x"]
+        size = _size(b, a["size"], fname, position)
+        c, found = _positions(b, x, fname, position)
+        if kind == "flatnonzero":
+            found = (np.flatnonzero(np.asarray(_values_for(b, c, fname, position)) != 0),)
+        count = len(found)
+        fills = _fills(b, a["fill_value"], count, fname, position)
+        n = len(found[0]) if size is None else size
+        parts = [_padded_index(f, n, v) for f, v in zip(found, fills)]
+        if kind == "argwhere":
+            return _index_const(b, np.stack(parts, axis=1) if parts else np.zeros((n, 0), np.int64), position)
+        if kind == "flatnonzero":
+            return _index_const(b, parts[0], position)
+        return Items([_index_const(b, p, position) for p in parts])
+    lower.__doc__ = f"jnp.{kind}(..., size=, fill_value=): the positions, truncated or padded as JAX's (lang/names30.py)"
+    return lower
+
+
+def _jax_sized(kind: str):
+    sized = _index_sized(kind)
+
+    def lower(b, args, kwargs, position):
+        if "size" not in kwargs and "fill_value" not in kwargs:
+            return None
+        return sized(b, args, kwargs, position)
+    return lower
+
+
+def _extract(b, args, kwargs, position):
+    """jnp.extract(condition, arr, size=, fill_value=0): arr's elements where condition holds, gathered (their
+    derivative), truncated or padded as JAX's (lang/names30.py)"""
+    if "size" not in kwargs and "fill_value" not in kwargs:
+        return None
+    fname = b.call or "jnp.extract"
+    a = arguments(fname, args, kwargs, {"condition": REQUIRED, "arr": REQUIRED, "size": None, "fill_value": 0.0},
+                  position)
+    arr = tensor(b, a["arr"], fname, position)
+    c, _ = _positions(b, a["condition"], fname, position)
+    flags = np.asarray(_values_for(b, c, fname, position)).ravel() != 0
+    flat = FUNCTIONS["ravel"](b, [arr], {}, position)
+    if flags.size != flat.shape[0]:
+        raise JacValueError(f"{fname}: condition has {flags.size} elements and arr {flat.shape[0]}: jac reads them of "
+                            f"one size", position)
+    index = np.flatnonzero(flags)
+    size = _size(b, a["size"], fname, position)
+    n = len(index) if size is None else size
+    taken = _gather(b, flat, index[:n], position)
+    return _filled(b, taken, n - min(n, len(index)), tensor(b, a["fill_value"], fname, position), position)
+
+
+for _kind in ("nonzero", "argwhere", "flatnonzero"):
+    _wrap(_kind, _jax_sized(_kind))
+_wrap("extract", _extract)
+
+
+@variant("numpy", "where")
+def _where(b, args, kwargs, position):
+    """np.where / jnp.where: the shared where; jnp.where(condition, size=, fill_value=) JAX's positions"""
+    if _jax_call(b) and ("size" in kwargs or "fill_value" in kwargs):
+        return _index_sized("where")(b, args, kwargs, position)
+    return FUNCTIONS["where"](b, args, kwargs, position)
