@@ -24,3 +24,5 @@ from . import specials28  # noqa: E402,F401  (registers jax.scipy.special / scip
 from . import specials29  # noqa: E402,F401  (registers scipy.special Bessel, betainc, fresnel... session 29)
 from . import gathers  # noqa: E402,F401  (registers jax.lax.gather and the scatters by dimension numbers, session 28)
 from . import names29  # noqa: E402,F401  (registers the last pasted names, session 29: lax.cummax, np.require)
+from . import names30  # noqa: E402,F401  (registers JAX's set functions with size=, session 30)
+from . import specials30  # noqa: E402,F401  (registers scipy.special's Gauss quadrature rules, session 30)

@@ -157,6 +157,17 @@ def function_of(lowering, node: ast.expr, spelling: str, position: int):
     return value
 
 
+def traced_call(lowering, fn, args: list, kwargs: dict, position: int):
+    """``fn(*args, **kwargs)`` called for a derivative transform (here, :mod:`.vjps`, :mod:`.implicit`):
+    ``lowering.transforms`` counts the calls open, so that a collective inside one over a vmap's axis outside it
+    is refused (:class:`.vmapping.NamedAxis`: JAX's derivative sums the cotangents over that axis)."""
+    lowering.transforms = getattr(lowering, "transforms", 0) + 1
+    try:
+        return lowering.call_value(fn, args, kwargs, position)
+    finally:
+        lowering.transforms -= 1
+
+
 def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: int):
     """``jax.grad(f, argnums)(*args, **kwargs)``: ``f`` called with a fresh node for each differentiated argument,
     and the derivative of its output by those nodes."""
@@ -181,7 +192,7 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
         called[k] = trees.unflatten(tree, fresh)
     start = len(b.nodes)
     loops = lowering.while_loops
-    out = lowering.call_value(tr.fn, called, kwargs, position)
+    out = traced_call(lowering, tr.fn, called, kwargs, position)
     custom.refuse_in_transform(lowering, tr.spelling, start, position)  # jax.jacfwd of a custom_vjp (lang/custom.py)
     whiles.refuse_reverse(lowering, loops, tr.spelling, position)  # JAX's reverse mode refuses a while_loop
     aux = None
@@ -460,7 +471,7 @@ def _functional(lowering, spelling: str, given: dict, position: int):
     for key in ("vectorize", "strategy", "outer_jacobian_strategy"):
         _flag(given, key, spelling, None)  # read (literals), and change no value
     ts = [b.fresh(x, position) for x in xs]
-    out = lowering.call_value(fn, list(ts), {}, position)
+    out = traced_call(lowering, fn, list(ts), {}, position)
 
     def done(t):
         return t if create or not isinstance(t, Tracer) else detached(b, t, position)

@@ -1631,10 +1631,17 @@ def _nested(b, items, fname, detach, position) -> Tracer:
              for p in items]
     if not parts:
         raise JacValueError(f"{fname}([]) of an empty list has no elements to differentiate", position)
-    if detach and any(int(np.prod(p.shape, dtype=np.int64)) != 1 for p in parts):
-        raise JacValueError(f"{fname}() of a list of tensors takes one-element tensors only, as PyTorch ('only one "
-                            "element tensors can be converted to Python scalars'): torch.stack([...]) joins arrays",
-                            position)
+    if detach:  # each tensor of the list is a Python number to PyTorch: torch.tensor(A.tolist()), [[a[0], 1.0], ...]
+        nested = any(isinstance(p, Items) for p in items)
+        for k, (item, p) in enumerate(zip(items, parts)):
+            if isinstance(item, Items) or nested and b.nodes[p.id].op == "const" and p.ndim:
+                continue  # a list inside (or a row of numbers written inside a nested list): its own numbers
+            if int(np.prod(p.shape, dtype=np.int64)) != 1:
+                raise JacValueError(f"{fname}() of a list of tensors takes one-element tensors only, as PyTorch "
+                                    "('only one element tensors can be converted to Python scalars'): "
+                                    "torch.stack([...]) joins arrays", position)
+            if p.ndim:  # torch.tensor([x[:1], x[1:2]]) is a vector: each one-element tensor is its number
+                parts[k] = FUNCTIONS["reshape"](b, [p, b.const(np.zeros(0), position)], {}, position)
     shapes = {tuple(p.shape) for p in parts}
     if len(shapes) != 1:
         raise JacShapeError(f"{fname}() of arrays of shapes {', '.join(fmt(p.shape) for p in parts)}: NumPy makes "

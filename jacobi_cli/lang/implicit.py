@@ -103,3 +103,94 @@ def custom_linear_solve(lowering, given: dict, position: int, function, literal)
                    position=position)
     lopsided = b.apply("gt", apart, b.apply("mul", size, tol, position=position), position=position)
     return refused(b, out, _ASYMMETRIC.format(tol=tol), where=lopsided, axes=(0, 1), position=position)
+
+
+ROOT = "jax.lax.custom_root"
+ROOT_PARAMETERS = ("f", "initial_guess", "solve", "tangent_solve", "has_aux")
+# Newton steps written out: the derivatives of orders 1 to 2**NEWTON - 1 are the implicit ones (see custom_root)
+NEWTON = 6
+_TANGENT = (f"{ROOT}: tangent_solve(g, y) does not solve g(x) = y here (g is f's derivative by x at the root; "
+            f"entries apart by more than {{tol:g}} of the scale): JAX's derivatives apply that tangent_solve, which "
+            f"are not the implicit derivatives jac computes; pass a tangent_solve that solves (lambda g, y: y / "
+            f"g(1.0) for a scalar, jnp.linalg.solve(jax.jacobian(g)(y), y) for a vector)")
+
+
+def custom_root(lowering, given: dict, position: int, function, literal):
+    """``jax.lax.custom_root(f, initial_guess, solve, tangent_solve)``: the value ``solve(f, initial_guess)`` to the
+    bit, the derivatives JAX's: those of the root of ``f(x) − r`` by what ``f`` closes over (``r`` the residual
+    ``f(x̂)`` at ``x̂ = solve(f, initial_guess)``, held fixed: JAX's rule ``−tangent_solve(∂f/∂x, ∂f/∂θ·dθ)`` is
+    evaluated at ``x̂`` whatever the residual), at every order where ``tangent_solve`` solves (JAX differentiates it
+    again for the second and later ones; one that does not solve is refused at evaluation). Neither
+    ``initial_guess`` nor ``solve`` is differentiated, as in JAX.
+
+    Written out as ``NEWTON`` Newton steps from ``stop(x̂)`` on ``f − stop(f(x̂))``, each solving with the Jacobian
+    ``∂f/∂x`` as graph nodes (which jac differentiates again): their value is ``x̂`` exactly (the step's right-hand
+    side is ``f(x̂) − f(x̂) = 0``), and since Newton's error squares at each step, the error of ``x_k(θ)`` against
+    the implicit root is of order ``|θ − θ₀|^(2^k)``: the derivatives up to order ``2^NEWTON − 1`` (63, past jac's
+    ``--order`` 32) are the implicit ones. The result is ``x̂ + (x_K − stop(x_K))``."""
+    from .derivatives import jacobian, traced_call
+    from .vjps import Pushforward
+    missing = [k for k in ("f", "initial_guess", "solve", "tangent_solve") if k not in given]
+    if missing:
+        raise JacValueError(f"{ROOT}() needs {', '.join(missing)}", position)
+    if "has_aux" in given and literal(given["has_aux"], ROOT, "has_aux"):
+        raise JacValueError(f"{ROOT}(..., has_aux=True) is not read: return the root alone from solve", position)
+    f = function(lowering, given["f"], ROOT, position)
+    solve = function(lowering, given["solve"], ROOT, position)
+    tangent_solve = function(lowering, given["tangent_solve"], ROOT, position)
+    b = lowering.b
+    guess = lowering.expression(given["initial_guess"])
+    if not isinstance(guess, Tracer) or guess.ndim > 1 or not all(isinstance(s, int) for s in guess.shape):
+        raise JacValueError(f"{ROOT}: jac reads initial_guess as one scalar or vector of a concrete size (a pytree "
+                            f"is not read: flatten it)", position)
+    shape = tuple(guess.shape)
+    n = shape[0] if shape else 1
+    if n > MAX_SIZE:
+        raise JacValueError(f"{ROOT}: the root has {n} elements; jac writes f's Jacobian out (one pass per element) "
+                            f"up to {MAX_SIZE}", position)
+    guess = detached(b, guess, position)
+
+    def apply(fn, args, what):
+        out = traced_call(lowering, fn, args, {}, position)
+        if not isinstance(out, Tracer) or tuple(out.shape) != shape:
+            got = f"shape {tuple(out.shape)}" if isinstance(out, Tracer) else type(out).__name__
+            raise JacValueError(f"{ROOT}: {what} must return an array of initial_guess's shape {shape}, got {got}",
+                                position)
+        return out
+
+    root = detached(b, apply(solve, [f, guess], "solve(f, initial_guess)"), position)  # JAX never differentiates it
+    if n == 0:
+        return root
+    residual = None
+    x = root
+    for _ in range(NEWTON):
+        t = b.fresh(x, position)
+        value = apply(f, [t], "f")
+        if residual is None:
+            residual = detached(b, value, position)
+        step = b.apply("sub", value, residual, position=position)  # f(x) - f(x̂): 0 at x̂, to the bit
+        jac = jacobian(b, value, [t], ROOT, position)[0]
+        if shape:
+            delta = FUNCTIONS["solve"](b, [jac, step], {}, position)
+        else:
+            delta = b.apply("div", step, jac, position=position)
+        x = b.apply("sub", x, delta, position=position)
+    out = b.apply("add", root, b.apply("sub", x, detached(b, x, position), position=position), position=position)
+    # tangent_solve checked at the root, one basis vector at a time: g(tangent_solve(g, e_j)) == e_j
+    t = b.fresh(root, position)
+    g = Pushforward(ROOT, [apply(f, [t], "f")], None, [t], [None])
+    jac = detached(b, jacobian(b, g.outs[0], [t], ROOT, position)[0], position)
+    eye = np.eye(n, dtype=b.dtype)
+    tol = _TOLERANCE.get(np.dtype(b.dtype), 1e-8)
+    for j in range(n):
+        e = b.const(eye[j].reshape(shape), position)
+        z = detached(b, apply(tangent_solve, [g, e], "tangent_solve(g, y)"), position)
+        back = FUNCTIONS["matmul"](b, [jac, z], {}, position) if shape else b.apply("mul", jac, z, position=position)
+        scale = FUNCTIONS["matmul"](b, [b.apply("abs", jac, position=position),
+                                        b.apply("abs", z, position=position)], {}, position) if shape else \
+            b.apply("abs", b.apply("mul", jac, z, position=position), position=position)
+        bad = b.apply("gt", b.apply("abs", b.apply("sub", back, e, position=position), position=position),
+                      b.apply("mul", b.apply("add", scale, 1.0, position=position), tol, position=position),
+                      position=position)
+        out = refused(b, out, _TANGENT.format(tol=tol), where=bad, axes=tuple(range(len(shape))), position=position)
+    return out

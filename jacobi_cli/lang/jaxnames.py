@@ -20,6 +20,7 @@ from .attention import JAX_NN_ATTENTION
 from .specials28 import SPECIALS28
 from .scipynames import SCIPY_NAMES
 from .specials29 import JAX_SCIPY29, SCIPY29
+from .specials30 import SCIPY30
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
 
@@ -423,7 +424,7 @@ LIBRARY_NAMES = {
     "jax": frozenset(JAX_NN_SHARED) | {"softmax", "log_softmax", "logsumexp", "standardize", "squareplus",
                                        "sparse_plus", "sparse_sigmoid"} | JAX_NN_NAMES | JAX_NN_ATTENTION,
     "scipy": frozenset(SCIPY_SHARED) | {"rel_entr", "kl_div", "log_expit", "huber", "pseudo_huber"} | SCIPY_NAMES
-    | SCIPY29,
+    | SCIPY29 | SCIPY30,
     "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE | SPECIALS28
     | JAX_SCIPY29,
     "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),

@@ -16,6 +16,9 @@ from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, argume
 _NAMED_AXES = ("jac has no devices or named axes (a collective is an error in JAX too outside jax.pmap / "
                "jax.shard_map / a jax.vmap with axis_name, and jac reads no axis_name): write what it computes on "
                "one device, {}")
+# the collectives read inside jax.vmap(f, axis_name=...) (lang/names30.py): LAX_REFUSED's message outside one
+COLLECTIVES = frozenset({"psum", "pmean", "pmax", "pmin", "all_gather", "axis_index", "axis_size", "ppermute",
+                         "pshuffle"})
 # jax.lax names that make no sense without devices, tokens or a random state: refused before their arguments
 LAX_REFUSED = {
     **{name: _NAMED_AXES.format(what) for name, what in (

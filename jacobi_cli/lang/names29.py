@@ -21,7 +21,7 @@ write instead.
   the samples refused: PyTorch draws them).
 - Refused saying why (``REFUSED``): complex numbers and FFTs (jac is real-valued), matrices of ``np.matrix``
   (``*`` is a matrix product there), a contraction order (``einsum_path``), float8 products, Householder forms,
-  randomized / iterative eigen-solvers, ``custom_root`` (``custom_linear_solve`` is read: :mod:`.implicit`).
+  randomized / iterative eigen-solvers (``custom_root`` is read since session 30: :mod:`.implicit`).
 """
 
 from __future__ import annotations
@@ -53,10 +53,6 @@ REFUSED = {
     ("jax.lax", "bitcast_convert_type"): "jac's arrays hold numbers, not bits, so it cannot reinterpret a float's bits "
                                          "as another dtype (nor make the complex dtypes it has not): write the "
                                          "computation on the numbers",
-    ("jax.lax", "custom_root"): "jac reads jax.lax.custom_linear_solve, not custom_root (its second derivatives "
-                                "differentiate tangent_solve again, which jac does not write out): write the root "
-                                "in closed form, or as a fixed number of Newton steps (jax.lax.fori_loop), whose "
-                                "derivatives jac computes",
     ("numpy", "sort_complex"): _REAL.format("no complex result: NumPy's sort_complex returns a complex array even "
                                             "for a real one; np.sort(x) sorts a real array"),
     ("numpy", "asmatrix"): "jac does not make np.matrix objects: their * is a matrix product and their reductions "

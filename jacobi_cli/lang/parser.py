@@ -4127,8 +4127,9 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     second = parts[1] if length > 1 else None
     if last in vmapping.LAST_NAMES and vmapping.spelling_of(_joined(parts, length)) is not None:
         return  # jax.vmap, lax.scan, jax.jit: read (.vmapping)
-    if length <= 3 and last in LAX_HINTS and (length == 2 and root == "lax" or length == 3 and root == "jax"
-                                                and second == "lax"):  # before its arguments: lax.map(f, x)
+    if length <= 3 and last in LAX_HINTS and last not in laxnames.COLLECTIVES and (
+            length == 2 and root == "lax" or length == 3 and root == "jax"
+            and second == "lax"):  # before its arguments: lax.map(f, x); a collective inside a vmap is read
         raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
     if root == "optax":
         formula = _OPTAX.get(last)
@@ -4167,6 +4168,11 @@ def _module_message(path: str, name: str) -> str:
         return f"of the module '{path}' jac reads only derivatives: {derivatives.READ}"
     if name in _AUTODIFF_NAMES:  # torch.autograd, torch.func
         return f"the module '{path}' is not needed: {_AUTODIFF}"
+    if path.endswith("nn.utils"):  # nn.utils.rnn.pack_padded_sequence around an RNN (session 30)
+        return (f"the module '{path}' is not supported by jac: jac runs an nn.RNN / GRU / LSTM on the padded batch "
+                f"itself, without packed sequences (pack_padded_sequence, pad_packed_sequence); for sequences of "
+                f"different lengths run each alone on its own steps, rnn(x[i:i + 1, :n_i]) with batch_first=True, whose "
+                f"h_n is the packed run's; clip_grad_norm_ and the other training helpers change no derivative")
     return f"the module '{path}' is not supported by jac{_SUBMODULES.get(name, '')}"
 
 

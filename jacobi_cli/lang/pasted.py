@@ -537,35 +537,54 @@ def _segment_reduce(b, args, kwargs, position):
     if a["indices"] is not None or (a["lengths"] is None) == (a["offsets"] is None):
         raise JacValueError("torch.segment_reduce: give lengths= or offsets= (one of them, constants)", position)
     axis = _axis(b, a["axis"], data.ndim, fname, position)
-    if axis != 0:
-        raise JacValueError(f"torch.segment_reduce: axis must be the last dimension of lengths, 0 for the lengths "
-                            f"of one dimension jac reads (PyTorch raises), got {axis}", position)
-    n = _concrete(data, fname, position)[axis]
-    if a["lengths"] is not None:
-        lengths = list(static_ints(b, a["lengths"], "lengths", position))
-    else:
-        offsets = static_ints(b, a["offsets"], "offsets", position)
-        if offsets and offsets[0] != 0 or any(q < p for p, q in zip(offsets, offsets[1:])):
+    given = a["lengths"] if a["lengths"] is not None else a["offsets"]
+    rows = np.asarray(static(b, given, "lengths" if a["lengths"] is not None else "offsets", position), dtype=float)
+    if rows.ndim == 0 or not np.all(rows == np.round(rows)):
+        raise JacValueError("torch.segment_reduce: lengths and offsets are constant integers, of one or more "
+                            "dimensions", position)
+    rows = rows.astype(np.int64)
+    if axis != rows.ndim - 1:
+        raise JacValueError(f"torch.segment_reduce: axis must be the last dimension of lengths (PyTorch raises), "
+                            f"{rows.ndim - 1} for lengths of shape {fmt(rows.shape)}, got {axis}", position)
+    shape = _concrete(data, fname, position)
+    if tuple(shape[:axis]) != rows.shape[:-1]:
+        raise JacShapeError(f"torch.segment_reduce: lengths of shape {fmt(rows.shape)} need data whose first "
+                            f"{axis} dimensions are {fmt(rows.shape[:-1])}, got {fmt(shape)} (PyTorch raises)",
+                            position)
+    n = shape[axis]
+    if a["lengths"] is None:
+        if rows.shape[-1] == 0:
+            raise JacValueError("torch.segment_reduce: offsets hold at least one entry (the start, 0)", position)
+        if np.any(rows[..., 0] != 0) or np.any(np.diff(rows, axis=-1) < 0):
             raise JacValueError("torch.segment_reduce: offsets must start at 0 and increase", position)
-        lengths = [q - p for p, q in zip(offsets, offsets[1:])]
-    if type(a["lengths"] if a["lengths"] is not None else a["offsets"]) is Tracer and \
-            (a["lengths"] if a["lengths"] is not None else a["offsets"]).ndim != 1:
-        raise JacValueError("torch.segment_reduce: jac reads lengths or offsets of one dimension", position)
-    if any(k < 0 for k in lengths):
-        raise JacValueError(f"torch.segment_reduce: lengths must be >= 0, got {lengths}", position)
-    total, unsafe = sum(lengths), _flag(b, a["unsafe"], "unsafe", fname, position)
-    if total > n or total != n and not unsafe:
-        raise JacValueError(f"torch.segment_reduce: the lengths sum to {total}, the data's axis {axis} has {n} "
-                            "(PyTorch requires them equal without unsafe=True)", position)
+        rows = np.diff(rows, axis=-1)
+    if np.any(rows < 0):
+        raise JacValueError(f"torch.segment_reduce: lengths must be >= 0, got {rows.tolist()}", position)
+    unsafe = _flag(b, a["unsafe"], "unsafe", fname, position)
+    totals = rows.sum(axis=-1)
+    if np.any(totals > n) or np.any(totals != n) and not unsafe:
+        raise JacValueError(f"torch.segment_reduce: the lengths sum to {totals.tolist()}, the data's axis {axis} has "
+                            f"{n} (PyTorch requires them equal without unsafe=True)", position)
     initial = None if a["initial"] is None else float(static(b, a["initial"], "initial", position))
-    b.check_nodes(6 * len(lengths), "torch.segment_reduce's segments", position)
+    b.check_nodes(6 * rows.size, "torch.segment_reduce's segments", position)
+    if rows.ndim == 1:
+        return _segments(b, data, list(rows), reduce, initial, position)
+    # lengths of several dimensions: each row of segments along the last one, of data's row there (PyTorch's)
+    outs = [_segments(b, _take(b, data, idx, position), list(rows[idx]), reduce, initial, position)
+            for idx in np.ndindex(rows.shape[:-1])]
+    joined = FUNCTIONS["stack"](b, [Items(outs)], {"axis": 0}, position)
+    return _reshape_to(b, joined, rows.shape + tuple(shape[axis + 1:]), position)
+
+
+def _segments(b: Builder, data: Tracer, lengths: list, reduce: str, initial, position) -> Tracer:
+    """Each run of ``lengths`` along data's axis 0 reduced, joined along it."""
     pieces, start = [], 0
     for k in lengths:
-        pieces.append(_segment(b, data, axis, start, k, reduce, initial, position))
+        pieces.append(_segment(b, data, 0, int(start), int(k), reduce, initial, position))
         start += k
     if not pieces:
-        return b.const(np.zeros(data.shape[:axis] + (0,) + data.shape[axis + 1:], dtype=b.dtype), position)
-    return FUNCTIONS["cat"](b, [Items(pieces)], {"axis": axis}, position)
+        return b.const(np.zeros((0,) + tuple(data.shape[1:]), dtype=b.dtype), position)
+    return FUNCTIONS["cat"](b, [Items(pieces)], {"axis": 0}, position)
 
 
 def _segment(b: Builder, data: Tracer, axis: int, start: int, k: int, reduce: str, initial, position) -> Tracer:
@@ -751,10 +770,12 @@ def _ctc(b: Builder, a: dict, reduction: str, fname: str, position) -> Tracer:
     blank = static_int(b, a["blank"], "blank", position)
     if not 0 <= blank < classes:
         raise JacValueError(f"{fname}: blank must be in label range, got {blank} for {classes} classes", position)
-    if any(not 1 <= n <= steps for n in input_lengths) or any(k < 0 for k in target_lengths):
-        raise JacValueError(f"{fname}: input_lengths must be between 1 and the {steps} time steps (jac does not read "
-                            f"an empty input) and target_lengths >= 0, got {input_lengths} and {target_lengths}",
+    if any(not 0 <= n <= steps for n in input_lengths) or any(k < 0 for k in target_lengths) or steps == 0:
+        raise JacValueError(f"{fname}: input_lengths must be between 0 and the {steps} time steps (and log_probs "
+                            f"hold at least one) and target_lengths >= 0, got {input_lengths} and {target_lengths}",
                             position)
+    empty = np.array([n == 0 for n in input_lengths])  # PyTorch: inf (-0.0 for an empty target), a derivative of 0
+    input_lengths = [max(n, 1) for n in input_lengths]
     targets = _ctc_targets(b, a["targets"], target_lengths, batched, fname, position)
     if any(not 0 <= c < classes for row in targets for c in row):
         raise JacValueError(f"{fname}: the targets must be classes in [0, {classes}), got {targets}", position)
@@ -767,13 +788,18 @@ def _ctc(b: Builder, a: dict, reduction: str, fname: str, position) -> Tracer:
     loss = _ctc_losses(b, lp, targets, input_lengths, blank, position)
     if any(c == blank for row in targets for c in row):
         loss = _underivable(b, loss, _CTC_BLANK_TARGET, position)
-    infinite = np.array([not np.isfinite(v) for v in _ctc_reached(targets, input_lengths, blank)])
+    infinite = np.array([not np.isfinite(v) for v in _ctc_reached(targets, input_lengths, blank)]) & ~empty
+    zero_infinity = _flag(b, a["zero_infinity"], "zero_infinity", fname, position)
     if infinite.any():
-        if _flag(b, a["zero_infinity"], "zero_infinity", fname, position):
+        if zero_infinity:
             loss = b.apply("where", b.const(infinite.astype(b.dtype), position), 0.0, loss, position=position)
         else:
             loss = _underivable(b, b.apply("where", b.const(infinite.astype(b.dtype), position), float("inf"), loss,
                                            position=position), _CTC_INFINITE, position)
+    if empty.any():  # an empty input: no path, unless the target is empty too (PyTorch's -0.0); no derivative
+        none = np.array([-0.0 if k == 0 else 0.0 if zero_infinity else np.inf for k in target_lengths])
+        loss = b.apply("where", b.const(empty.astype(b.dtype), position), b.const(none.astype(b.dtype), position),
+                       loss, position=position)
     if reduction == "mean":
         loss = b.apply("div", loss, b.const(np.maximum(target_lengths, 1).astype(b.dtype), position),
                        position=position)

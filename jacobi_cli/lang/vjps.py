@@ -26,7 +26,7 @@ import ast
 from ..errors import JacShapeError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt, size
-from .derivatives import _concrete, at_call, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
+from .derivatives import _concrete, at_call, traced_call, _float_array, _literal, _syntax_arguments, _zeros, function_of, jacobian, pull
 from .functions import Items
 from . import trees, whiles
 from .trees import unfolded
@@ -158,7 +158,7 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
     ts = [b.fresh(x, position) for x in leaves]
     start = len(b.nodes)
     loops = lowering.while_loops
-    out = unfolded(lowering, lowering.call_value(fn, _trees(ts, trees), {}, position))
+    out = unfolded(lowering, traced_call(lowering, fn, _trees(ts, trees), {}, position))
     custom.refuse_in_transform(lowering, spelling, start, position)  # jax.jvp of a custom_vjp (lang/custom.py)
     whiles.refuse_reverse(lowering, loops, spelling, position)  # jax.vjp: JAX's reverse mode refuses a while_loop
     aux = None

@@ -41,6 +41,7 @@ SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap"
              "jax.lax.while_loop": "while_loop", "torch.while_loop": "torch_while_loop",  # (.whiles)
              "jax.lax.associative_scan": "associative_scan",  # (.scans)
              "jax.lax.custom_linear_solve": "custom_linear_solve",  # (.implicit)
+             "jax.lax.custom_root": "custom_root",  # (.implicit)
              "jax.lax.reduce": "reduce", "jax.lax.reduce_window": "reduce_window",  # (.windows)
              "numpy.apply_along_axis": "along", "jax.numpy.apply_along_axis": "along",
              "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over"}
@@ -59,6 +60,7 @@ _PARAMETERS["jax.lax.while_loop"] = whiles.PARAMETERS
 _PARAMETERS["torch.while_loop"] = whiles.TORCH_PARAMETERS
 _PARAMETERS["jax.lax.associative_scan"] = scans.PARAMETERS
 _PARAMETERS["jax.lax.custom_linear_solve"] = implicit.PARAMETERS
+_PARAMETERS["jax.lax.custom_root"] = implicit.ROOT_PARAMETERS
 _PARAMETERS["jax.lax.reduce"] = windows.REDUCE
 _PARAMETERS["jax.lax.reduce_window"] = windows.REDUCE_WINDOW
 _PARAMETERS["jax.remat"] = _PARAMETERS["jax.checkpoint"]
@@ -114,6 +116,7 @@ class Mapped:
     out_axes: object  # int, or a tuple of them per output
     axis_size: int | None
     randomness: str = "error"  # torch.func.vmap's: what a draw inside does ("different": each example its own)
+    axis_name: str | None = None  # jax.vmap's: the name its collectives (jax.lax.psum ...) reduce over (NamedAxis)
 
 
 def lower(lowering, spelling: str, node: ast.Call, position: int):
@@ -165,6 +168,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return scans.associative_scan(lowering, given, position, _literal)
     if kind == "custom_linear_solve":
         return implicit.custom_linear_solve(lowering, given, position, _function, _literal)
+    if kind == "custom_root":
+        return implicit.custom_root(lowering, given, position, _function, _literal)
     if kind in ("reduce", "reduce_window"):
         return getattr(windows, kind)(lowering, given, position, scans._combination)
     return _fori_loop(lowering, given, position)
@@ -187,9 +192,12 @@ def _vmap(lowering, spelling: str, given: dict, position: int) -> Mapped:
     if not _axes_spec(out_axes, none=False):
         raise JacValueError(f"{spelling}(..., {okey}={ast.unparse(given[okey])}): jac reads an int, or a tuple of "
                             f"ints per output (None, an output that is not mapped, is not read)", position)
-    for key in ("axis_name", "spmd_axis_name"):  # names for collectives, which jac has not: no value changes
-        if key in given:
-            _literal(given[key], spelling, key)
+    axis_name = _literal(given["axis_name"], spelling, "axis_name") if "axis_name" in given else None
+    if axis_name is not None and type(axis_name) is not str:
+        raise JacValueError(f"{spelling}(..., axis_name={axis_name!r}): jac reads a name written as a string "
+                            f"(axis_name='i'), which the collectives inside name (jax.lax.psum(x, 'i'))", position)
+    if "spmd_axis_name" in given:  # a mesh axis for sharding, which jac has not: no value changes
+        _literal(given["spmd_axis_name"], spelling, "spmd_axis_name")
     randomness = _literal(given["randomness"], spelling, "randomness") if "randomness" in given else "error"
     if randomness not in ("error", "different", "same"):
         raise JacValueError(f"{spelling}(..., randomness={randomness!r}): PyTorch reads 'error', 'different' or "
@@ -199,7 +207,7 @@ def _vmap(lowering, spelling: str, given: dict, position: int) -> Mapped:
     size = _literal(given["axis_size"], spelling, "axis_size") if "axis_size" in given else None
     if size is not None and (type(size) is not int or size < 0):
         raise JacValueError(f"{spelling}(..., axis_size={size!r}): an int >= 0", position)
-    return Mapped(spelling, fn, in_axes, out_axes, size, randomness)
+    return Mapped(spelling, fn, in_axes, out_axes, size, randomness, axis_name)
 
 
 def _axes_spec(spec, none: bool = True) -> bool:
@@ -238,7 +246,7 @@ def call_mapped(lowering, m: Mapped, args: list, kwargs: dict, position: int):
     else:
         axes = [m.in_axes] * len(args)
     drawn = lowering.b.draws  # the builder's random draws so far (torch.randn and its kin, seeded by --seed)
-    out = mapped(lowering, m.fn, args, axes, m.out_axes, m.axis_size, m.spelling, position)
+    out = mapped(lowering, m.fn, args, axes, m.out_axes, m.axis_size, m.spelling, position, m.axis_name)
     if lowering.b.draws != drawn and m.randomness != "different":
         raise JacValueError(f"{m.spelling}: the function draws random values (torch.randn...), which jac draws anew "
                             f"for each example: PyTorch's randomness='different' (its default 'error' refuses a "
@@ -247,9 +255,11 @@ def call_mapped(lowering, m: Mapped, args: list, kwargs: dict, position: int):
     return out
 
 
-def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: str, position: int):
+def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: str, position: int,
+           axis_name: str | None = None):
     """``fn`` called on the ``i``-th slice of each argument along its axis (None: the argument itself), for
-    each ``i`` of the mapped size, and the results stacked along ``out_axes``."""
+    each ``i`` of the mapped size, and the results stacked along ``out_axes``. With ``axis_name`` (jax.vmap's),
+    the collectives inside that name it reduce over the examples (:class:`NamedAxis`)."""
     b = lowering.b
     leaves = []  # (argument k, path of parts, tracer, axis)
     for k, (arg, axis) in enumerate(zip(args, axes)):
@@ -282,19 +292,149 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
     if count == 0:
         raise JacShapeError(_EMPTY.format(spelling), position)
     written(lowering, count, spelling, position)
-    slices = {}
-    results = []
-    for i in range(count):
-        for k, path, t, axis in leaves:
-            index = (slice(None),) * (axis % t.ndim) + (i,)
-            slices[path] = b.apply("getitem", t, index=index, position=position)
-        called = [_rebuilt(arg, axis, (k,), slices) for k, (arg, axis) in enumerate(zip(args, axes))]
-        start = len(b.nodes)
-        out = lowering.call_value(fn, called, {}, position)
-        custom.refuse_in_transform(lowering, spelling, start, position)  # an autograd.Function (lang/custom.py)
-        _no_numbers(lowering, fn, out, None, spelling, position)
-        results.append(out)
-    return _stacked(b, results, out_axes, spelling, position)
+    axis = None if axis_name is None else NamedAxis(axis_name, count, spelling, position)
+    while True:
+        slices = {}
+        results = []
+        for i in range(count):
+            for k, path, t, along in leaves:
+                index = (slice(None),) * (along % t.ndim) + (i,)
+                slices[path] = b.apply("getitem", t, index=index, position=position)
+            called = [_rebuilt(arg, along, (k,), slices) for k, (arg, along) in enumerate(zip(args, axes))]
+            start = len(b.nodes)
+            if axis is None:
+                out = lowering.call_value(fn, called, {}, position)
+            else:
+                out = axis.call(lowering, fn, called, i, position)
+                if out is _PENDING:
+                    continue
+            custom.refuse_in_transform(lowering, spelling, start, position)  # an autograd.Function (lang/custom.py)
+            _no_numbers(lowering, fn, out, None, spelling, position)
+            results.append(out)
+        if axis is None or not axis.resolve(lowering):
+            return _stacked(b, results, out_axes, spelling, position)
+
+
+_PENDING = object()  # an example stopped at a collective whose operands are not all known yet (NamedAxis.call)
+
+
+class _Collective(BaseException):
+    """Raised by a collective whose result is not known yet, caught by its own :class:`NamedAxis`'s loop (a
+    BaseException: no ``except Exception`` of the parser between them turns it into an error; every ``finally``
+    restores the parser's scopes on the way)."""
+
+    def __init__(self, axis: "NamedAxis"):
+        super().__init__(axis.name)
+        self.axis = axis
+
+
+class NamedAxis:
+    """``jax.vmap(f, axis_name='i')``: the collectives ``f`` calls (``jax.lax.psum(x, 'i')``, ``pmean``,
+    ``pmax``, ``pmin``, ``all_gather``, ``axis_index``: lang/names30.py) reduce over the examples, as JAX's vmap
+    batches them. jac writes each example out, so a collective's result needs every example's operand: the
+    examples are written out in passes, each stopping at the first collective not resolved yet (raising
+    :class:`_Collective`) and recording its operand; the operands of that collective (the same call, in the same
+    order, in every example, as JAX traces the function once) are then reduced as graph nodes, and the next pass
+    reads the result and goes on to the next collective. The nodes of the stopped passes are read by nothing.
+    Held on the parser's lowering (``named_axes``, innermost last) while the vmap runs: no state outside it."""
+
+    MAX_COLLECTIVES = 64
+
+    def __init__(self, name: str, count: int, spelling: str, position: int):
+        self.name, self.count, self.spelling, self.position = name, count, spelling, position
+        self.resolved: list = []  # per collective, in call order: (kind, operand shape, its result per example)
+        self.pending: dict = {}  # example -> (kind, operand, options) of the first unresolved collective
+        self.example, self.calls, self.transforms = 0, 0, 0
+
+    def call(self, lowering, fn, called: list, i: int, position: int):
+        self.example, self.calls = i, 0
+        self.transforms = getattr(lowering, "transforms", 0)
+        outer = getattr(lowering, "named_axes", ())
+        lowering.named_axes = outer + (self,)
+        try:
+            return lowering.call_value(fn, called, {}, position)
+        except _Collective as stop:
+            if stop.axis is not self:
+                raise
+            return _PENDING
+        finally:
+            lowering.named_axes = outer
+
+    def collective(self, lowering, kind: str, x, options: tuple, position: int):
+        """The result of the collective ``kind`` of ``x`` for the example being written out, or a stop."""
+        if getattr(lowering, "transforms", 0) > self.transforms:
+            raise JacValueError(f"jax.lax.{kind} over the axis '{self.name}' inside a derivative (jax.grad, "
+                                f"jax.jacrev, jax.vjp ...) taken inside the {self.spelling}: JAX's derivative there "
+                                f"sums the cotangents of every example over the axis (the collective's transpose), "
+                                f"which jac, writing each example out, does not follow; take the derivative of the "
+                                f"whole vmap instead (jax.grad(lambda x: jnp.sum(jax.vmap(f, axis_name="
+                                f"'{self.name}')(x)))) or move the collective outside the derivative", position)
+        k = self.calls
+        self.calls += 1
+        shape = None if x is None else tuple(x.shape)
+        if k < len(self.resolved):
+            known, known_shape, results = self.resolved[k]
+            if (known[0], known_shape) != (kind, shape) or known[1] != options:
+                raise JacValueError(f"{self.spelling}: example {self.example} calls jax.lax.{kind} of shape {shape} "
+                                    f"where example 0 called jax.lax.{known[0]} of shape {known_shape}: JAX traces "
+                                    f"the function once, so every example makes the same collectives in the same "
+                                    f"order; jac cannot follow examples that branch on their values", position)
+            return results[self.example]
+        if k >= self.MAX_COLLECTIVES:
+            raise JacValueError(f"{self.spelling}: more than {self.MAX_COLLECTIVES} collectives over the axis "
+                                f"'{self.name}' (jac writes the examples out once per collective)", position)
+        self.pending[self.example] = (kind, x, options, position)
+        raise _Collective(self)
+
+    def resolve(self, lowering) -> bool:
+        """After a pass: reduce the pending collective's operands (True), or False when no example stopped."""
+        if not self.pending:
+            return False
+        kinds = {(kind, options, None if x is None else tuple(x.shape)) for kind, x, options, _ in
+                 self.pending.values()}
+        if len(self.pending) != self.count or len(kinds) != 1:
+            raise JacValueError(f"{self.spelling}: the examples make different collectives over the axis "
+                                f"'{self.name}' (or some none): JAX traces the function once, so every example "
+                                f"makes the same ones in the same order; jac cannot follow examples that branch on "
+                                f"their values", self.position)
+        kind, options, shape = next(iter(kinds))
+        operands = [self.pending[i][1] for i in range(self.count)]
+        position = self.pending[0][3]
+        self.resolved.append(((kind, options), shape, _reduced(lowering.b, kind, operands, options, position)))
+        self.pending = {}
+        return True
+
+
+def _reduced(b, kind: str, operands: list, options: tuple, position: int) -> list:
+    """Each example's result of the collective over all examples' operands."""
+    count = len(operands)
+    if kind == "axis_index":
+        return [b.const(np.asarray(i, dtype=np.int64), position) for i in range(count)]
+    if kind == "all_gather":
+        axis, tiled = options
+        join = "concatenate" if tiled else "stack"
+        whole = FUNCTIONS[join](b, [Items(tuple(operands))], {"axis": axis}, position)
+        return [whole] * count
+    if kind in ("ppermute", "pshuffle"):  # options: (source, destination) pairs; no pair sends: zeros
+        sent = {dst: src for src, dst in options}
+        zero = None
+        out = []
+        for i in range(count):
+            if i in sent:
+                out.append(b.apply("add", operands[sent[i]], 0.0, position=position))
+            else:
+                if zero is None:
+                    zero = b.const(np.zeros(tuple(operands[0].shape), dtype=b.dtype), position)
+                out.append(zero)
+        return out
+    stacked = FUNCTIONS["stack"](b, [Items(tuple(operands))], {"axis": 0}, position)
+    if kind in ("psum", "pmean"):
+        total = FUNCTIONS["sum"](b, [stacked], {"axis": 0}, position)
+        if kind == "pmean":
+            total = b.apply("div", total, float(count), position=position)
+    else:
+        total = FUNCTIONS["amax" if kind == "pmax" else "amin"](b, [stacked], {"axis": 0}, position)
+    return [total] * count
 
 
 def _dict_axes(arg, axis, spelling: str, position: int) -> list:
