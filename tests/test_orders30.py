@@ -88,3 +88,23 @@ def test_a_repeated_call_agrees_with_the_first_bit_for_bit():
         h1, h2 = api.hessian(text, env), api.hessian(text, env)
         for k in h1:
             np.testing.assert_array_equal(h1[k], h2[k])
+
+
+@pytest.mark.parametrize("name,shift", [("xlogy", 0.0), ("xlog1py", 1.0)])
+def test_xlogy_has_its_mixed_second_derivative_at_x_0(name, shift):
+    """d²/dx dy of x log(y) is 1 / y, also at x == 0 (the rule's x / y was a constant 0 there)."""
+    text = f"scipy.special.{name}(x, y)"
+    x, y = np.array([0.0, 0.0, 0.5, 0.0]), np.array([0.5, 2.0, 0.5, -0.5])
+    H = api.hessian(text, {"x": x, "y": y})
+    exact = 1.0 / (y + shift)
+    for key in (("x", "y"), ("y", "x")):
+        np.testing.assert_allclose(np.einsum("iii->i", H[key])[:3], exact[:3], rtol=1e-15, err_msg=str(key))
+    np.testing.assert_allclose(np.einsum("iii->i", H[("y", "y")]), -x / (y + shift) ** 2, rtol=1e-15)
+    # the central differences of jac's own derivative by y, moving x across 0
+    dy = lambda t: np.diag(api.jacobian(text, {"x": x + t, "y": y})["y"])  # noqa: E731
+    np.testing.assert_allclose(np.einsum("iii->i", H[("y", "x")])[:3], central(dy, 0.0)[:3], rtol=1e-6)
+    # the first derivatives are unchanged: 0 by y at x == 0 (-0 for a negative y, as x / y), log(y) by x
+    J = api.jacobian(text, {"x": x, "y": y})
+    assert np.diag(J["y"])[[0, 1]].tolist() == [0.0, 0.0]
+    np.testing.assert_allclose(np.diag(J["x"])[:3], np.log(y[:3] + shift), rtol=1e-15)
+    assert float(api.jacobian(text, {"x": 0.0, "y": -shift})["y"]) == 0.0  # x = 0 at the pole: 0, as before

@@ -1667,8 +1667,10 @@ def _xlogy_dx(ans, x, y):  # log(y), and 0 where x == 0 and y <= 0 (PyTorch's ma
     return P.where(masked, 0.0, P.log(P.where(masked, 1.0, y)))
 
 
-def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 where x == 0 (PyTorch gives 0/0 = NaN at x = y = 0), y not NaN
-    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
+def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 at x = y = 0 (PyTorch gives 0/0 = NaN there)
+    # x / y itself at x == 0 elsewhere (±0): a constant 0 there had no derivative by x, so the mixed second
+    # derivative d²/dx dy = 1 / y was 0 at x == 0
+    zero = P.mul(P.eq(x, 0.0), P.eq(y, 0.0))
     return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, y)))
 
 
@@ -1746,8 +1748,8 @@ def _xlog1py_dx(ans, x, y):  # log1p(y), and 0 where x == 0 and y <= -1 (PyTorch
     return P.where(masked, 0.0, P.log1p(P.where(masked, 0.0, y)))
 
 
-def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 where x == 0, y not NaN
-    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
+def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 at x = 0, y = -1; x / (1 + y) itself at x == 0 elsewhere
+    zero = P.mul(P.eq(x, 0.0), P.eq(y, -1.0))  # (its derivative by x, 1 / (1 + y), as _xlogy_dy's)
     return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, P.add(y, 1.0))))
 
 
