@@ -407,9 +407,21 @@ _KINK = ("a kink at the tie point: jac makes PyTorch's choice for clip (the deri
 KNOWN = {
     ("jax.nn.hard_tanh(x)", "ties"): _KINK,
     ("jax.nn.sparse_sigmoid(x)", "ties"): _KINK,
-    ("scipy.special.huber(x, y)", "ties"): "central differences across huber's kink |r| = delta",
-    ("scipy.special.perm(x, y)", "ties"): "central differences across perm's jump at k = N (poch(1, k) to 0)",
-    ("jnp.clip(x, y)", "ties"): _KINK,
+    **{("scipy.special.huber(x, y)", p): "central differences across huber's kink |r| = delta"
+       for p in ("ties", "ints")},
+    **{("scipy.special.perm(x, y)", p): "central differences across perm's jump at k = N (poch(1, k) to 0)"
+       for p in ("ties", "ints")},
+    ("scipy.special.ellipkm1(x)", "ties"): "p = 1 (m = 0): jac's third derivative is the series' (-75 pi / 256); the "
+                                           "central differences of jac's second beside it lose digits to the "
+                                           "0/0 of K's derivative there (tests/test_orders30.py)",
+    **{("jnp.clip(x, y)", p): _KINK for p in ("ties", "ints")},
+    **{(f"jnp.{f}(x, y)", p): "a tie: jac's fmax / fmin give the whole derivative to the first argument, as "
+                              "PyTorch's masks (ir/ops.py); JAX's to the second"
+       for f in ("fmax", "fmin") for p in ("ties", "ints")},
+    **{("jnp.hypot(x, y)", p): "|x| == |y|: jac's second derivative is y² / r³; JAX's hypot computes with "
+                               "maximum / minimum of |x|, |y|, whose second derivative at their tie is 0"
+       for p in ("ties", "ints")},
+    ("jax.scipy.special.logit(x)", "ints"): "x >= 1, outside the domain (inf, NaN): as at mixed signs",
     ("jax.scipy.special.spence(x)", "ties"): "x = 1: jac's spence'(1) = -1 is the limit of log(x) / (1 - x); JAX's "
                                              "where gives 0 there",
     ("jax.scipy.special.kl_div(x, y)", "mixed"): "x < 0, outside the domain (the value is inf): jac's derivative is "
