@@ -1667,8 +1667,10 @@ def _xlogy_dx(ans, x, y):  # log(y), and 0 where x == 0 and y <= 0 (PyTorch's ma
     return P.where(masked, 0.0, P.log(P.where(masked, 1.0, y)))
 
 
-def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 where x == 0 (PyTorch gives 0/0 = NaN at x = y = 0), y not NaN
-    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
+def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 at x = y = 0 (PyTorch gives 0/0 = NaN there)
+    # x / y itself at x == 0 elsewhere (±0): a constant 0 there had no derivative by x, so the mixed second
+    # derivative d²/dx dy = 1 / y was 0 at x == 0
+    zero = P.mul(P.eq(x, 0.0), P.eq(y, 0.0))
     return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, y)))
 
 
@@ -1746,8 +1748,8 @@ def _xlog1py_dx(ans, x, y):  # log1p(y), and 0 where x == 0 and y <= -1 (PyTorch
     return P.where(masked, 0.0, P.log1p(P.where(masked, 0.0, y)))
 
 
-def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 where x == 0, y not NaN
-    zero = P.mul(P.eq(x, 0.0), P.sub(1.0, P.isnan(y)))
+def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 at x = 0, y = -1; x / (1 + y) itself at x == 0 elsewhere
+    zero = P.mul(P.eq(x, 0.0), P.eq(y, -1.0))  # (its derivative by x, 1 / (1 + y), as _xlogy_dy's)
     return P.where(zero, 0.0, P.div(x, P.where(zero, 1.0, P.add(y, 1.0))))
 
 
@@ -3252,18 +3254,30 @@ binary("poch", _special_binary("poch"), lambda ans, z, m: P.mul(ans, P.sub(P.dig
 
 
 # complete elliptic integrals (SciPy's parameter m = k²): K' = (E - (1 - m) K) / (2m (1 - m)), E' = (E - K) / (2m),
-# their limits π/8 and -π/8 at m = 0 (where the quotients are 0/0); ellipkm1(p) = K(1 - p)
+# at m = 0 (where the quotients are 0/0) the derivatives of their series π/2 (1 + m/4 + 9m²/64 + 25m³/256 +
+# 1225m⁴/16384) and π/2 (1 - m/4 - 3m²/64 - 5m³/256 - 175m⁴/16384): π/8 and -π/8 there, and built from ops, so
+# that their own derivatives (the second to fourth of K and E at 0) are the series' too, not those of a constant;
+# ellipkm1(p) = K(1 - p)
+def _series(m, coefficients):
+    out = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        out = P.add(c, P.mul(m, out))
+    return out
+
+
 def _ellipk_deriv(m, ans):
     zero = P.eq(m, 0.0)
     safe = P.where(zero, 0.5, m)
-    return P.where(zero, np.pi / 8, P.div(P.sub(P.ellipe(safe), P.mul(P.sub(1.0, safe), P.where(zero, 1.0, ans))),
+    at_zero = _series(P.where(zero, m, 0.0), [np.pi / 8, np.pi * 9 / 64, np.pi * 75 / 512, np.pi * 1225 / 8192])
+    return P.where(zero, at_zero, P.div(P.sub(P.ellipe(safe), P.mul(P.sub(1.0, safe), P.where(zero, 1.0, ans))),
                                           P.mul(P.mul(2.0, safe), P.sub(1.0, safe))))
 
 
 def _ellipe_deriv(m, ans):
     zero = P.eq(m, 0.0)
     safe = P.where(zero, 0.5, m)
-    return P.where(zero, -np.pi / 8, P.div(P.sub(P.where(zero, 1.0, ans), P.ellipk(safe)), P.mul(2.0, safe)))
+    at_zero = _series(P.where(zero, m, 0.0), [-np.pi / 8, -np.pi * 3 / 64, -np.pi * 15 / 512, -np.pi * 175 / 8192])
+    return P.where(zero, at_zero, P.div(P.sub(P.where(zero, 1.0, ans), P.ellipk(safe)), P.mul(2.0, safe)))
 
 
 unary("ellipk", _special("ellipk"), _ellipk_deriv, domain=(-2.0, 0.9), spellings=(),

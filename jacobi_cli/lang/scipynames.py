@@ -150,7 +150,11 @@ def _powm1(b, args, kwargs, position):
     out = op("where", zero, at_zero, out)
     odd_root = _and(b, op, op("lt", x, 0.0), op("ne", op("trunc", y), y))
     out = op("where", odd_root, np.nan, out)
-    return op("where", _or(b, op, op("eq", y, 0.0), op("eq", x, 1.0)), 0.0, out)
+    # where expm1(y log x) is already exactly 0 there (x == 1 or y == 0, x a positive number) it is kept: its
+    # derivatives (y by x, log x by y) are powm1's; the constant 0 had none (the first derivative by x at x == 1
+    # was 0, not y)
+    exact = _and(b, op, op("eq", out, 0.0), op("gt", x, 0.0))
+    return op("where", exact, out, op("where", _or(b, op, op("eq", y, 0.0), op("eq", x, 1.0)), 0.0, out))
 
 
 @variant("scipy", "exprel")
