@@ -1036,3 +1036,22 @@ def test_the_dense_check_and_the_unaliased_copy_call_numpys_c_functions_as_numpy
     assert not np.may_share_memory(_unaliased_array(view, env), x)
     other = np.zeros((2, 3))
     assert _unaliased_array(other, env) is other
+
+
+@pytest.mark.parametrize("text", ["x", "x * 1", "-x", "sin(x) * x**2 + exp(-x)", "where(x > 0, x, 0)"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("how", [{}, {"structured": True}, {"layout": "numerator"}])
+def test_a_first_jacobian_of_diagonals_only_is_new_memory(text, dtype, how):
+    """A first call whose Jacobians are all diagonal returns without the alias test (its arrays are
+    made by ``_diagonal_array`` / ``_diagonal_jacobian``): never a view of the caller's input, so
+    writing the input afterwards changes nothing; the bits are the planned (second) call's."""
+    x = np.array([0.5, -1.25, 2.0, 0.0, -0.0, 3.5], dtype=dtype)
+    api.clear_cache()
+    cold = jacobi_cli.jacobian(text, {"x": x}, dtype=dtype, **how)["x"]
+    cold_array = np.asarray(cold)
+    assert not np.may_share_memory(cold_array, x), text
+    kept = cold_array.copy()
+    warm = np.asarray(jacobi_cli.jacobian(text, {"x": x}, dtype=dtype, **how)["x"])
+    assert warm.tobytes() == kept.tobytes() and warm.dtype == kept.dtype, text
+    x += 7.0
+    assert np.asarray(cold).tobytes() == kept.tobytes(), text

@@ -67,7 +67,6 @@ def evaluate(graph: Graph, env: dict) -> list:
     """The value of every node, indexed by node id; ``env`` maps input names to arrays."""
     values: list = []
     append = values.append
-    impls: dict = {}  # op -> its impl, looked up once per op (a long sum has 200,000 nodes of two ops)
     entered = errors_ignored()
     try:
         for node in graph.nodes:  # its fields by index: unpacking a NamedTuple (no exact tuple) iterates it
@@ -78,9 +77,8 @@ def evaluate(graph: Graph, env: dict) -> list:
                 append(node[8])  # its value
             else:
                 args, params = node[2], node[3]
-                impl = impls.get(op)
-                if impl is None:
-                    impl = impls[op] = _BLOCKS[op].impl  # OPS's own dict (a proxy's lookup costs more)
+                impl = _BLOCKS[op].impl  # OPS's own dict (a proxy's lookup costs more); a dict of impls per call
+                # (impls.get(op), a method call) cost more than this subscript and attribute read, per node
                 try:
                     if len(args) == 2 and not params:
                         append(impl(values[args[0]], values[args[1]]))

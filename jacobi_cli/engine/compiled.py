@@ -428,6 +428,8 @@ class Compiled:
             arrays = not structured and layout == "array"  # the arrays themselves, no Jacobian objects
             found, parts = unplanned(problem.graph, problem.values, problem.wrt, mode, limit, arrays)
             if found is not None:
+                if parts is None:  # diagonals only: new arrays (_diagonal_array's zeros, _diagonal_jacobian's copy)
+                    return found if arrays else _in_arrays(found, structured, layout, limit)  # never an input's view
                 if arrays:
                     return _unaliased_arrays(found, problem.env)
                 return _in_arrays(_unaliased_jacobians(found, problem.env), structured, layout, limit)
