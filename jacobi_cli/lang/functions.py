@@ -2129,15 +2129,6 @@ FUNCTIONS["heaviside"] = _heaviside(False)
 variant("numpy", "heaviside")(_heaviside(True))
 
 
-def _math_remainder(b, args, kwargs, position):
-    raise JacValueError("math.remainder is IEEE's remainder (x - n y with n the integer nearest x / y), which jac "
-                        "does not have; torch.remainder, np.remainder and % take the sign of the divisor, "
-                        "torch.fmod and np.fmod that of the dividend", position)
-
-
-variant("math", "remainder")(_math_remainder)  # not Python's %: refused, never answered otherwise
-
-
 # --- PART shapes-linalg: which library a spelling follows, tuple results, the transpose family,
 # --- shape and assembly, linear algebra ---------------------------------------------------------
 
@@ -11207,37 +11198,3 @@ for _name in ("add", "sub"):
     variant("torch", _name)(_with_alpha(_name))
     variant("method", _name)(_with_alpha(_name))
 variant("torch", "subtract")(variant("method", "subtract")(_with_alpha("sub", False)))  # sub's other name (no legacy)
-
-
-# --- Python's math module: functions of numbers ----------------------------------------------------------------
-# math.sqrt(t) of a tensor of one element is a Python float (PyTorch converts it, as float(t)): a constant, no
-# derivative; of several elements Python raises. The rest is the shared function of that number.
-
-def _math_number(b, value, fname: str, position):
-    """``value`` as Python's math module takes it: a number, which an array of one element converts to."""
-    if not isinstance(value, Tracer):
-        return value
-    if not is_concrete(value.shape) or _numel(value, position) != 1:
-        raise JacValueError(f"math.{fname}() takes a number, as Python's math module does; got an array of shape "
-                            f"{fmt(value.shape)}: for every element write torch.{fname}(x) or np.{fname}(x)", position)
-    if b.nodes[value.id].op == "const":
-        return value
-    return b.apply("detach", b.apply("reshape", value, shape=(), position=position), position=position)
-
-
-def _python_math(fname: str):
-    def lower(b, args, kwargs, position):
-        numbers = [_math_number(b, a, fname, position) for a in args]
-        options = {k: _math_number(b, v, fname, position) for k, v in kwargs.items()}
-        if fname == "log" and len(numbers) == 2 and not options:  # math.log(x, base)
-            return arithmetic(b, "div", FUNCTIONS["log"](b, numbers[:1], {}, position),
-                              FUNCTIONS["log"](b, numbers[1:], {}, position), position)
-        return (library_function("torch", fname) or FUNCTIONS[fname])(b, numbers, options, position)
-    lower.__doc__ = (f"math.{fname}(v) of a number, as Python's math module: an array of one element is made a "
-                     "Python float first (a constant, derivative 0, as PyTorch's float(t)); of several, refused")
-    return lower
-
-
-for _name in sorted(set(dir(math)) - {"prod", "fsum", "dist", "isclose", "sumprod"}):
-    if _name in FUNCTIONS and callable(getattr(math, _name)) and ("math", _name) not in LIBRARY_FUNCTIONS:
-        variant("math", _name)(_python_math(_name))

@@ -211,7 +211,13 @@ names on this page are known.
   saying to paste the code alone.
 - `math.NAME(t)` is Python's math module: a tensor of one element becomes a Python float first, a constant
   without derivative as PyTorch makes it (`math.sqrt(d)` of an input `d`), and an array of several elements is
-  refused (`torch.sqrt(x)` / `np.sqrt(x)` work element by element).
+  refused (`torch.sqrt(x)` / `np.sqrt(x)` work element by element). Of numbers known when the graph is built
+  (literals, shapes, loop counters) the answer is Python's own, computed by `math`: `math.factorial(k)`,
+  `math.comb(n, k)`, `math.perm`, `math.gcd`, `math.lcm`, `math.isqrt` are Python ints (an integral float taken as
+  its int), `math.fsum`, `math.dist`, `math.isclose`, `math.frexp`, `math.modf`, `math.ulp`, `math.gamma` read, and
+  where Python raises (`math.log(0)`, `math.sqrt(-1)`, `math.exp(1000)`, `math.factorial(2.5)`) jac refuses with
+  Python's error, as it does at evaluation for a number computed from the inputs (NumPy would give NaN or inf);
+  an int past a float's range (`math.factorial(171)`) is refused.
 - A method PyTorch and NumPy read differently (`K.transpose(-2, -1)` of a matrix, `x.std()`, `x.var()`,
   `x.repeat(2, 1)`, `x.cumsum()`, `x.sort()`) is read as the one library the text calls reads it (a text that
   names `torch.` / `F.` / `nn.` and never `np.` / `jnp.` / `scipy.`, or the reverse); where the text calls
