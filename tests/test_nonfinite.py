@@ -27,7 +27,7 @@ CASES = [
     (["eval", "sum(x)", "x=[1e308, 1e308]"], "value", "sum", 0, ["overflow"]),
     (["eval", "A @ x", "A=[[1e308, 1e308]]", "x=[10, 10]"], "value", "matmul", 2, ["overflow"]),
     (["eval", "x * 2", "x=[1, inf]"], "value", "input", None, ["input 'x' holds inf"]),
-    (["eval", "x + 10**400", "x=1"], "value", "const", 6, ["constant", "inf"]),
+    (["eval", "x + 1e308 * 10", "x=1"], "value", "const", 10, ["constant", "inf"]),  # (10**400: refused as Python)
     (["eval", "x**y", "x=-8", "y=0.5"], "value", "pow", 1, ["pow(-8, 0.5) = NaN"]),
     (["eval", "sqrt(x)", "x=[0, 1]"], "∂y/∂x", "sqrt", 0, ["derivative of sqrt", "inf", "sqrt(0)"]),
     (["eval", "3 * arcsin(x)", "x=1"], "∂y/∂x", "arcsin", 4, ["derivative of arcsin", "arcsin(1)"]),

@@ -226,21 +226,36 @@ def _fold_ints(op, values: list, params: dict):
 
 
 
+_FLOAT_BITS = 1024  # an int of 2**1024 or more has no float
+
+
 def _python_int(name: str, ints: list):
-    """An op on Python ints as Python computes it (exact, floored ``//`` and ``%``), or None where
-    the result is no int (``2 ** -1``, ``1 // 0``) or too large to be a number of --dtype."""
+    """An op on Python ints as Python computes it (exact, floored ``//`` and ``%``, ``/`` correctly rounded), or
+    None where Python's result is a float's op (``2 ** -1``); Python's ZeroDivisionError and an int past a
+    float's range (OverflowError) raised for the caller to refuse."""
     if len(ints) == 1:
         a = ints[0]
         return -a if name == "neg" else abs(a) if name == "abs" else a * a if name == "square" else None
     if len(ints) != 2:
         return None
     a, b = ints
-    if name in ("floor_divide", "remainder"):
-        return None if b == 0 else a // b if name == "floor_divide" else a % b
+    if name in ("floor_divide", "remainder"):  # 1 // 0: Python's ZeroDivisionError (the caller refuses it)
+        return a // b if name == "floor_divide" else a % b
+    if name == "div":  # Python's true division of ints: correctly rounded, which float(a) / float(b) is not
+        return a / b
     if name == "pow":
-        return a ** b if b >= 0 and (abs(a) < 2 or a.bit_length() * b < 2000) else None
+        if b < 0:
+            return 0 ** b if a == 0 else None  # 0 ** -1 raises; 2 ** -1 is float's pow
+        if abs(a) >= 2 and (a.bit_length() - 1) * b >= _FLOAT_BITS:
+            raise OverflowError  # refused before the work of computing it
+        return a ** b
     op = {"add": int.__add__, "sub": int.__sub__, "mul": int.__mul__, "maximum": max, "minimum": min}.get(name)
     return op(a, b) if op is not None else None
+
+
+def _ints_of(pyints: dict, tracers) -> str:
+    shown = [str(pyints[t.id]) for t in tracers]
+    return " and ".join(v if len(v) < 30 else f"{v[:12]}...({len(v)} digits)" for v in shown)
 
 
 _NO_PARAMS: dict = {}  # shared by the nodes of ops without parameters; never mutated
@@ -603,8 +618,19 @@ class Builder:
             return dtypes.fold(self, op, tracers, params, position,
                                lambda: self._fold_float(op, tracers, params, position))
         if tracers and all(type(pyints.get(t.id)) is int for t in tracers):
-            exact = _python_int(op.name, [pyints[t.id] for t in tracers]) if not params else None
-            if type(exact) is int and abs(exact) < 2**1000:
+            try:
+                exact = _python_int(op.name, [pyints[t.id] for t in tracers]) if not params else None
+                if type(exact) is int:
+                    float(exact)  # OverflowError past a float's range
+            except ZeroDivisionError as err:
+                raise JacValueError(f"{op.title} of the Python ints {_ints_of(pyints, tracers)}: Python raises "
+                                    f"ZeroDivisionError: {err}", position) from None
+            except OverflowError:
+                raise JacValueError(f"{op.title} of the Python ints {_ints_of(pyints, tracers)} is past a float's "
+                                    "range: jac holds numbers as floats, not Python's exact ints", position) from None
+            if type(exact) is float:  # 7 / 2
+                return self.const(exact, position)
+            if type(exact) is int:
                 if self.binding:
                     dtypes.exact_literal(self, exact, f"the result of {op.title}", position)
                 out = self.const(float(exact), position)
@@ -627,6 +653,10 @@ class Builder:
             return out
         if all(isinstance(v, (int, float)) for v in values) and np.ndim(value) == 0:
             value = value.item() if hasattr(value, "item") else value
+            if value != value and op.name == "pow" and values[0] == values[0] and values[1] == values[1]:
+                raise JacValueError(f"{op.title} of {values[0]!r} and {values[1]!r}: a negative number to a fractional "
+                                    "power is complex in Python (NaN in NumPy and PyTorch), and jac is real-valued: "
+                                    "for a real root write np.cbrt(v) or -(8.0 ** (1 / 3))", position)
         return self.const(value, position)
 
     def name(self, tracer: Tracer, name: str) -> Tracer:
