@@ -159,19 +159,22 @@ def _temporary_made_beside(target: str, path: str) -> None:
     long for the temporary file's prefix): :func:`atomic_writer` would fail only once the work was done, after
     a ``jac run`` had printed its cases. The file made to try is removed at once."""
     folder, name = os.path.split(target)
-    probe = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    probe = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.probe")  # its own suffix: no write's temporary
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(probe, flags, 0o600)
-    except OSError as error:
-        failed = _os_error("cannot write", path, error)
-        raise JacIOError(f"{failed.message} (making the temporary file beside it, which is renamed over it "
-                         f"when complete)") from None
-    try:
+    not_created = False
+    try:  # one try from the open on, as atomic_writer's: a Ctrl-C just after os.open returns still removes it
+        try:
+            fd = os.open(probe, flags, 0o600)
+        except OSError as error:
+            not_created = True
+            failed = _os_error("cannot write", path, error)
+            raise JacIOError(f"{failed.message} (making the temporary file beside it, which is renamed over it "
+                             f"when complete)") from None
         os.close(fd)
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
+        if not not_created:
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
 
 
 def _same_file(target: str, read: str) -> bool:
