@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
+from jacobi_cli.errors import JacError
 from jacobi_cli.lang import fileio
+from jacobi_cli.tools import api
 
 
 def test_a_ctrl_c_as_the_out_targets_probe_is_closed_leaves_no_file(tmp_path, monkeypatch):
@@ -28,3 +31,66 @@ def test_a_ctrl_c_as_the_out_targets_probe_is_closed_leaves_no_file(tmp_path, mo
         fileio._temporary_made_beside(str(tmp_path / "J.npz"), "J.npz")
     assert made and not made[0].endswith(".tmp")
     assert os.listdir(tmp_path) == []
+
+
+X = np.array([0.5, 1.5, 2.5])
+
+LOOPS = [
+    "for i in range(3):\n    if i == 2:\n        break\n    x = x * 2\nx",
+    "for i in range(4):\n    if i == 1:\n        continue\n    x = x * 2 + i\nx",
+    "i = 0\nwhile i < 3:\n    x = x * 2\n    i += 1\nx",
+    "for i in range(3):\n    x = x * 2\nelse:\n    x = x + 1\nx",
+    "for i in range(3):\n    if i == 1:\n        break\n    x = x * 2\nelse:\n    x = x + 1\nx",  # no else after a break
+    "n = 0\nwhile True:\n    n += 1\n    x = x * 1.5\n    if n >= 4:\n        break\nx",
+    "def f(v):\n    for k in range(5):\n        if k == 3:\n            break\n        v = v * 2\n    return v\nf(x)",
+    "ys = []\nfor r in x:\n    if len(ys) == 2:\n        break\n    ys.append(r * 2)\nnp.stack(ys)",
+    "for i in range(3):\n    for j in range(3):\n        if j == 1:\n            break\n        x = x + i * j + 1\nx",
+    "i = 0\nwhile i < 3:\n    i += 1\n    if i == 2:\n        continue\n    x = x * i\nelse:\n    x = x - 1\nx",
+]
+
+
+def _python(text, x):
+    lines = text.split("\n")
+    scope = {"np": np, "x": x}
+    exec("\n".join(lines[:-1]), scope)
+    return eval(lines[-1], scope)
+
+
+@pytest.mark.parametrize("text", LOOPS)
+def test_while_break_continue_and_a_loops_else_run_as_python_runs_them(text):
+    np.testing.assert_array_equal(api.evaluate(text, {"x": X}), _python(text, X))
+    h, columns = 1e-6, []
+    for j in range(X.size):
+        e = np.zeros_like(X)
+        e[j] = h
+        columns.append((_python(text, X + e) - _python(text, X - e)) / (2 * h))
+    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], np.stack(columns, axis=-1), rtol=1e-7, atol=1e-7)
+
+
+def test_a_break_inside_no_grad_still_detaches_what_ran_before_it():
+    torch = pytest.importorskip("torch")
+    text = "import torch\nfor i in range(3):\n    with torch.no_grad():\n        y = x * 2\n        if i == 0:\n            break\ny * x"
+
+    def f(x):
+        for i in range(3):
+            with torch.no_grad():
+                y = x * 2
+                if i == 0:
+                    break
+        return y * x
+
+    expected = torch.autograd.functional.jacobian(f, torch.tensor(X)).numpy()
+    np.testing.assert_array_equal(api.jacobian(text, {"x": X})["x"], expected)  # y is a constant: 2x on the diagonal
+
+
+@pytest.mark.parametrize("text,says", [
+    ("break\nx", r"'break' outside loop \(Python's SyntaxError\)"),
+    ("def f(v):\n    break\n    return v\nf(x)", "'break' outside loop"),
+    ("for i in range(2):\n    def f(v):\n        continue\n        return v\nx", "'continue' outside loop"),
+    ("while True:\n    x = x * 2\nx", "this 'while' loop's test is still true there"),  # refused, never a hang
+    ("while x.sum() > 1:\n    x = x / 2\nx", "write a for loop of a fixed count"),
+    ("i = 0\nwhile i < 2:\n    i += 1", "not a 'while' loop; end the text with the result"),
+])
+def test_what_python_refuses_or_jac_cannot_write_out_is_refused(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": X})

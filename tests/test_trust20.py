@@ -398,9 +398,8 @@ def test_for_loops_and_if_statements_are_written_out(code, fn):
 
 
 @pytest.mark.parametrize("code, words", [
-    ("for i in range(3):\n    if i == 1:\n        break\nx", "'break' is not supported"),
-    ("for i in range(3):\n    continue\nx", "'continue' is not supported"),
-    ("for i in range(2):\n    x = x * 2\nelse:\n    x = x\nx", "'for ... else' is not supported"),
+    ("for i in range(3):\n    if x.sum() > 0:\n        break\nx", "an 'if' statement with a test of the inputs' values"),
+    ("def f(v):\n    continue\nx", "'continue' outside loop (Python's SyntaxError)"),  # (break, else: read since 31)
     ("for i in range(10**6):\n    x = x + 1\nx", "a for loop over more than 10,000 elements"),
     ("[v for v in range(10**6)]", "a comprehension over more than 10,000 elements"),
     ("for v in 3:\n    x = x + v\nx", "a for loop iterates over a list"),
@@ -408,7 +407,8 @@ def test_for_loops_and_if_statements_are_written_out(code, fn):
     ("y = x\nif x.sum() > 0:\n    y = -y\ny", "an 'if' statement with a test of the inputs' values"),
     ("for i in range(3):\n    x = x + i", "not a 'for' loop; end the text with the result"),
     ("y = x.copy()\ny.append(1)\ny", "jac appends to a list of arrays"),
-    ("while True:\n    x = x\nx", "not 'while' loops"),
+    ("while True:\n    x = x\nx", "this 'while' loop's test is still true there"),
+    ("while x.sum() > 0:\n    x = x - 1\nx", "write a for loop of a fixed count"),
 ])
 def test_loop_refusals_say_why(code, words):
     with pytest.raises(JacError, match=words.replace("(", r"\(").replace(")", r"\)")):

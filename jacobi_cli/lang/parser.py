@@ -581,6 +581,15 @@ class IndexExpression:  # NumPy names the class of np.s_ so
         self.always_tuple = always_tuple
 
 
+class _Break(BaseException):
+    """A ``break`` run (its ``if`` tests known without the values): the loop around it stops (:meth:`_Lowering.
+    loop`). A BaseException, as vmapping's ``_Collective``: no ``except Exception`` on the way catches it."""
+
+
+class _Continue(BaseException):
+    """A ``continue`` run: the loop around it goes on with its next item."""
+
+
 class _Branch:
     """The branch a conditional expression's test chose (``a if test else b``): lowered next, its value the
     expression's (the walk's :meth:`_Lowering.expression`)."""
@@ -680,6 +689,8 @@ class _Lowering:
         if _FOREIGN_WORDS.search(self.source.body) is not None:  # else _foreign refuses nothing: not its walk
             _foreign(module, self.scope, self.source, self.imported)
         decorators.refuse_custom_rules(module, self.source)  # jax.custom_jvp, torch.autograd.Function: refused
+        if "break" in self.source.body or "continue" in self.source.body:
+            _refuse_loose_jump(module, self.source)
         body = self.before_backward(module.body)
         for stmt in body[:-1]:
             if not self.declare(stmt):
@@ -694,8 +705,9 @@ class _Lowering:
             raise JacParseError("a training loop: each step changes the parameters, and jac computes the gradients "
                                 "at the parameters as made: write the loop's body once, ending with "
                                 "loss.backward() (jac prints what .grad holds there)", self.source.at(last))
-        if isinstance(last, (ast.For, ast.If)):
-            kind = ("a 'for' loop", "loop") if isinstance(last, ast.For) else ("an 'if' statement", "statement")
+        if isinstance(last, (ast.For, ast.While, ast.If)):
+            kind = ("an 'if' statement", "statement") if isinstance(last, ast.If) else \
+                (f"a '{'for' if isinstance(last, ast.For) else 'while'}' loop", "loop")
             raise JacParseError(f"the last statement is the output: an expression (loss, or a, b for several), not "
                                 f"{kind[0]}; end the text with the result the {kind[1]} computes", self.source.at(last))
         self.backward(last)
@@ -1536,11 +1548,20 @@ class _Lowering:
         constant of the derivatives, as PyTorch makes every result inside)."""
         before = dict(self.scope)
         self.grad_off += 1  # a @torch.enable_grad() function called inside: refused (.decorators)
+        jump = None
         try:
             for inner in stmt.body:
                 self.run(inner, "inside 'with torch.no_grad()'")
+        except (_Break, _Continue) as err:  # a loop's break inside: what ran before it is detached all the same
+            jump = err
         finally:
             self.grad_off -= 1
+        self.detach_assigned(stmt, before)
+        if jump is not None:
+            raise jump
+
+    def detach_assigned(self, stmt: ast.With, before: dict) -> None:
+        """The names ``with torch.no_grad():`` assigned (bound otherwise than in ``before``), detached."""
         for name, value in list(self.scope.items()):
             if before.get(name) is value:
                 continue
@@ -1826,6 +1847,12 @@ class _Lowering:
             return self.write(stmt.target, stmt.value, stmt.op)
         if isinstance(stmt, ast.For):
             return self.loop(stmt, where)
+        if isinstance(stmt, ast.While):
+            return self.while_loop(stmt, where)
+        if isinstance(stmt, ast.Break):  # inside a loop of the same function: checked before the walk (_jump)
+            raise _Break
+        if isinstance(stmt, ast.Continue):
+            raise _Continue
         if isinstance(stmt, ast.If):
             for inner in stmt.body if self.truth(stmt.test, self.expression(stmt.test), "an 'if' statement") \
                     else stmt.orelse:
@@ -1956,15 +1983,9 @@ class _Lowering:
     def loop(self, stmt: ast.For, where: str | None):
         """``for NAME in ITER: BODY``, the body written out once per item of ITER (a list, an array's rows,
         ``range(n)``, ``zip``, ``enumerate``: what a comprehension iterates over), as Python runs it: the names
-        the body and the loop bind stay bound after it. ``break``, ``continue`` and ``else`` are refused."""
+        the body and the loop bind stay bound after it. ``break`` and ``continue`` under ``if`` tests known without
+        the values (``if i == 2: break``) stop or skip as Python's; ``else`` runs unless a ``break`` ran."""
         position = self.source.at(stmt)
-        if stmt.orelse:
-            raise JacParseError("'for ... else' is not supported", self.source.at(stmt.orelse[0]))
-        for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
-            if isinstance(node, (ast.Break, ast.Continue)):
-                raise JacParseError(f"'{'break' if isinstance(node, ast.Break) else 'continue'}' is not supported: jac "
-                                    "writes a loop out once per item, so it cannot stop or skip by the values",
-                                    self.source.at(node))
         items = self.items_of(stmt.iter, "a for loop")
         self.unrolled += len(items) * len(stmt.body)
         if self.unrolled > _MAX_UNROLLED:
@@ -1976,8 +1997,39 @@ class _Lowering:
             for name in names:  # for r in xs: r is xs[0] (a write into r changes it: refused, .scatter.Memory)
                 if isinstance(self.scope.get(name), (Tracer, Items)):
                     self.memory.bind(name, self.scope[name], False)
-            for inner in stmt.body:
+            if not self.body_of_loop(stmt.body, where):
+                return None  # a break ran: no else
+        for inner in stmt.orelse:
+            self.run(inner, where)
+        return None
+
+    def body_of_loop(self, body: list, where: str | None) -> bool:
+        """One pass of a loop's body: False where a ``break`` ran in it, True otherwise (``continue`` too)."""
+        try:
+            for inner in body:
                 self.run(inner, where)
+        except _Continue:
+            return True
+        except _Break:
+            return False
+        return True
+
+    def while_loop(self, stmt: ast.While, where: str | None):
+        """``while TEST: BODY``, the body written out for as long as the test, known without the values at each
+        pass (a counter compared with a constant, as an ``if`` test), is true, as Python runs it; ``break``,
+        ``continue`` and ``else`` as in :meth:`loop`. Past the budget of the for loops (an endless ``while
+        True``), refused."""
+        position = self.source.at(stmt)
+        while self.truth(stmt.test, self.expression(stmt.test), "a 'while' loop"):
+            self.unrolled += max(len(stmt.body), 1)
+            if self.unrolled > _MAX_UNROLLED:
+                raise JacLimitError(f"loops that run more than {_MAX_UNROLLED:,} statements: jac writes each out, and "
+                                    "this 'while' loop's test is still true there; write the expression with whole "
+                                    "arrays", position)
+            if not self.body_of_loop(stmt.body, where):
+                return None
+        for inner in stmt.orelse:
+            self.run(inner, where)
         return None
 
     def target(self, name: str, node: ast.expr, what: str, position: int) -> Tracer:
@@ -3728,6 +3780,11 @@ class _Lowering:
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
         if node is None:
             raise JacValueError(f"the test of {what} must be a number or a comparison", position)
+        if node.op != "const" and what == "a 'while' loop":
+            raise JacValueError("a 'while' loop with a test of the inputs' values: jac writes a loop out once for all "
+                                "values, so it takes a test known without them (a counter: while i < 3); for an "
+                                "iteration to convergence, write a for loop of a fixed count (for _ in range(20): ...)",
+                                position)
         if node.op != "const":
             raise JacValueError(f"{what} with a test of the inputs' values picks one branch for all of "
                                 "them (and has no derivative there): jac takes a test known without the values "
@@ -4292,6 +4349,27 @@ _STATEMENT_WORDS = {
     ast.Nonlocal: "'nonlocal' statements", ast.AnnAssign: "annotated assignments ('NAME: TYPE = EXPR')",
     ast.Match: "'match' statements",
 }
+
+
+def _refuse_loose_jump(module: ast.Module, source: Source) -> None:
+    """``break`` or ``continue`` outside a loop of its own function: Python's SyntaxError (``ast.parse`` lets it
+    through), refused before the walk, so a jump run always has its loop (:meth:`_Lowering.loop`)."""
+    pending = [(node, False) for node in module.body]
+    while pending:
+        node, inside = pending.pop()
+        if isinstance(node, (ast.Break, ast.Continue)) and not inside:
+            word = "break" if isinstance(node, ast.Break) else "continue"
+            raise JacParseError(f"'{word}' outside loop (Python's SyntaxError)", source.at(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend((child, False) for child in ast.iter_child_nodes(node))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            pending.extend((child, True) for child in node.body)
+            pending.extend((child, inside) for child in node.orelse)
+        elif isinstance(node, ast.stmt):
+            pending.extend((child, inside) for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)
+                           or isinstance(child, ast.excepthandler))
+        elif isinstance(node, ast.excepthandler):
+            pending.extend((child, inside) for child in node.body)
 
 
 def _statement_words(stmt: ast.stmt) -> str:

@@ -180,7 +180,10 @@ names on this page are known.
   / `out.insert(i, v)` / `out.pop(i)` (`v = out.pop()`) / `out.clear()` / `out.reverse()` / `del out[i]` fill or
   change a list begun as `out = []` or `[x]`, as Python's one list that every name holding it sees (`b = out`;
   `del d['k']` a dict's, `del name` the name); a list or dict also held inside another, or a caller's list changed inside a function, is refused
-  there (jac's lists are values), and so is `out[i] += v` into an array an input or another name holds. `break`, `continue` and `for ... else` are refused (a loop written out cannot stop by the values).
+  there (jac's lists are values), and so is `out[i] += v` into an array an input or another name holds.
+  `while` loops whose test is known without the values at each pass (`while i < 3:`; an endless `while True:` is
+  refused at the budget), and `break`, `continue` and a loop's `else` under such tests (`if i == 2: break`), run
+  as Python runs them; a `while` test of the values is refused (write a for loop of a fixed count).
   An `if` statement whose test is known without the values (`if x.ndim == 1:`) runs its branch; a test of the
   values is refused, as in `a if test else b`. Such tests take Python's `and`, `or` and `not`, which stop where
   Python stops (`x.ndim > 1 and x.shape[1] == 3` of a vector never reads `x.shape[1]`), and chained
