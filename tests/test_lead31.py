@@ -94,3 +94,26 @@ def test_a_break_inside_no_grad_still_detaches_what_ran_before_it():
 def test_what_python_refuses_or_jac_cannot_write_out_is_refused(text, says):
     with pytest.raises(JacError, match=says):
         api.evaluate(text, {"x": X})
+
+
+@pytest.mark.parametrize("text", [
+    "def g(*xs):\n    return sum(xs)\ng(x, 2 * x)",
+    "def g(a, **kw):\n    return a * kw['s']\ng(x, s=2.0)",
+    "def g(a, *rest, scale=1.0):\n    return a * scale + len(rest) * np.stack(rest).sum(0)\ng(x, x ** 2, x ** 3, scale=3.0)",
+    "def g(*xs):\n    return len(xs) * x\ng()",
+    "def g(*xs, **kw):\n    return sum(xs) + sum(kw.values())\ng(x, 1.0, a=x ** 2, b=2.0)",
+    "f = lambda *a: a[0] * a[1]\nf(x, x)",
+    "def g(*xs):\n    return sum(xs)\nargs = [x, x]\ng(*args)",
+])
+def test_star_args_and_star_star_kwargs_collect_as_pythons(text):
+    test_while_break_continue_and_a_loops_else_run_as_python_runs_them(text)
+
+
+@pytest.mark.parametrize("text,says", [
+    ("def g(*xs):\n    return xs[0].reshape(xs[1] + (1,))\ng(x, x.shape)", "'x.shape' is a Python sequence"),
+    ("def g(**kw):\n    return kw['a']\ng(b=x)", "the dict has no key 'a'"),
+    ("def g(a):\n    return a\ng(x, x)", "takes 1 positional argument but 2 were given"),
+])
+def test_what_star_args_cannot_hold_or_python_refuses_is_refused(text, says):
+    with pytest.raises(JacError, match=says):
+        api.evaluate(text, {"x": X})

@@ -165,13 +165,13 @@ REFUSED = [
     ("nn.ReLU()", ["x:3"], "call it on an array"),
     ("def f(x):\n    return f(x)\nf(x)", ["x:3"], "f() calls itself"),
     ("def f(x, y):\n    return x * y", ["x:3"], "ends with the function f(x, y)", "'y' is not one", "y:SHAPE"),
-    ("def f(a, *r): return a\nf(x)", ["x:3"], "*args"),
+    ("def f(a, *r): return a\nf(x, x.shape)", ["x:3"], "*args", "name a parameter for it"),  # *r: read (31)
     ("def f(a):\n    a += 1\n    return a\nf(x)", ["x:3"], "'a' is the input 'x'", "a leaf that requires grad"),
     ("y = x * 2\ndef f(a):\n    y[0] = a[0]\n    return a\nf(x)", ["x:3"], "not the function's own", "y.clone()"),
     ("v = x * 2\ndef f(a):\n    t = sum([v for v in a])\n    v[0] = 1.0\n    return t\nf(x)", ["x:3"],
      "not the function's own"),  # a comprehension's v is its own: the write is into the outer v
     ("def f(a):\n    return a\n    a = 2\nf(x)", ["x:3"], "must end with 'return VALUE'"),
-    ("f = lambda t: t\nf(x, x)", ["x:3"], "takes 1 positional arguments but 2 were given"),
+    ("f = lambda t: t\nf(x, x)", ["x:3"], "takes 1 positional argument but 2 were given"),
     ("np.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2])", ["x:3"], "np.select"),
     ("with torch.no_grad():\n    x[0] = 1\nx", ["x:3"], "inside 'with torch.no_grad()'"),
     ("x.requires_grad_(False)\nx.sum()", ["x:3"], "'.requires_grad_()' is not needed"),

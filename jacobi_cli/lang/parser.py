@@ -1465,8 +1465,6 @@ class _Lowering:
         nothing; its result is None)."""
         a = node.args
         position = self.source.at(node)
-        if a.vararg or a.kwarg:
-            raise JacParseError("a function with *args or **kwargs is not supported: name each parameter", position)
         names = [p.arg for p in a.posonlyargs + a.args]
         defaults = {n: self.expression(d) for n, d in zip(names[len(names) - len(a.defaults):], a.defaults)}
         defaults.update({p.arg: self.expression(d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
@@ -3120,6 +3118,12 @@ class _Lowering:
         inside, and a call returning one is one (``f(s) + (1,)`` a tuple's +), as Python's values are."""
         given = [*zip(fn.positional, node.args), *((k.arg, k.value) for k in node.keywords)]
         marks = ([n for n, a in given if id(a) in self.sequences], [n for n, a in given if id(a) in self.tuples])
+        rest = [*node.args[len(fn.positional):], *(k.value for k in node.keywords if k.arg not in fn.positional
+                                                   and k.arg not in fn.keyword_only)]
+        marked = [a for a in rest if id(a) in self.sequences]
+        if marked and (fn.varargs or fn.varkw):  # f(x, x.shape) into *args: a tuple of arrays holds no tuple
+            raise JacValueError(f"{fn.name}(): '{ast.unparse(marked[0])}' is a Python sequence, and jac collects "
+                                f"arrays and numbers into *args and **kwargs: name a parameter for it", position)
         found = self.call_function(fn, args, kwargs, position, marks)
         if fn.result is not None and id(fn.result) in self.sequences:
             self.sequences.add(id(node))
@@ -4686,28 +4690,53 @@ class Function:
         self.positional = [p.arg for p in a.posonlyargs + a.args]
         self.keyword_only = [p.arg for p in a.kwonlyargs]
         self.positional_only = len(a.posonlyargs)
+        self.varargs = a.vararg.arg if a.vararg else None  # def f(*xs): the rest of the positional arguments
+        self.varkw = a.kwarg.arg if a.kwarg else None  # def f(**kw): the rest of the keyword arguments
 
     def signature(self) -> str:
-        return f"{self.name}({', '.join(self.positional + self.keyword_only)})"
+        rest = ([f"*{self.varargs}"] if self.varargs else []) + ([f"**{self.varkw}"] if self.varkw else [])
+        return f"{self.name}({', '.join(self.positional + self.keyword_only + rest)})"
 
     def bind(self, args: list, kwargs: dict, position: int) -> dict:
-        """The parameters' values for a call, as Python binds them (its TypeErrors are JacValueErrors)."""
-        if len(args) > len(self.positional):
-            raise JacValueError(f"{self.name}() takes {len(self.positional)} positional arguments but {len(args)} "
-                                "were given", position)
+        """The parameters' values for a call, as Python binds them (its TypeErrors are JacValueErrors): ``*xs``
+        a tuple of the arrays left over, ``**kw`` a dict of the keywords left over."""
+        if len(args) > len(self.positional) and self.varargs is None:
+            count = len(self.positional)
+            raise JacValueError(f"{self.name}() takes {count} positional argument{'s' * (count != 1)} but {len(args)} "
+                                f"{'was' if len(args) == 1 else 'were'} given", position)
         bound = dict(zip(self.positional, args))
+        extra = {}
         for key, value in kwargs.items():
             if key not in self.positional[self.positional_only:] and key not in self.keyword_only:
-                raise JacValueError(f"{self.name}() got an unexpected keyword argument '{key}'", position)
+                if self.varkw is None:
+                    raise JacValueError(f"{self.name}() got an unexpected keyword argument '{key}'", position)
+                extra[key] = value
+                continue
             if key in bound:
                 raise JacValueError(f"{self.name}() got multiple values for argument '{key}'", position)
             bound[key] = value
+        if self.varargs is not None:
+            bound[self.varargs] = self.collected(args[len(self.positional):], f"*{self.varargs}", position)
+        if self.varkw is not None:
+            self.collected(list(extra.values()), f"**{self.varkw}", position)
+            bound[self.varkw] = Dict(extra.items(), position)
         for key in self.positional + self.keyword_only:
             if key not in bound:
                 if key not in self.defaults:
                     raise JacValueError(f"{self.name}() missing required argument: '{key}'", position)
                 bound[key] = self.defaults[key]
         return bound
+
+    def collected(self, values: list, what: str, position: int) -> Items:
+        """The arguments ``*args`` or ``**kwargs`` collects: arrays (numbers among them), as a tuple."""
+        for value in values:
+            if type(value) is not Tracer:
+                raise JacValueError(f"{self.name}(): jac collects arrays and numbers into {what}; a "
+                                    f"{'tuple or list' if isinstance(value, Items) else type(value).__name__} among "
+                                    "them: name a parameter for it", position)
+        out = Items(values)
+        out.display = "tuple"
+        return out
 
 
 _CONTAINERS = frozenset(("Sequential", "ModuleList", "ModuleDict"))

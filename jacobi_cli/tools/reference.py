@@ -77,7 +77,8 @@ names on this page are known.
   inputs named as its parameters. A function defined inside another (`def make(w): return lambda v: w * v`,
   then `make(W)(x)`) sees the names of the call that made it as that call ends (Python's closures bind late),
   and a tuple given to or returned by a function stays a tuple (`f(x, x.shape)`: `s + (1,)` inside is
-  `(3, 1)`). Refused: a function calling itself, `*args`, a `return` before
+  `(3, 1)`). `*args` and `**kwargs` collect the arrays and numbers left over into a tuple and a dict, as
+  Python's (a Python sequence among them is refused: name a parameter for it). Refused: a function calling itself, a `return` before
   the last statement, and writes into arrays inside (`y += v`: write `y = y + v`).
 - Decorators on a `def` are applied as Python applies them, the nearest first (`@jax.vmap` on `def f` is `f =
   jax.vmap(f)`): the transforms below (`@jax.grad`, `@jax.vmap`, `@torch.func.jacrev`, ...) and
