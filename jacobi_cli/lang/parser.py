@@ -296,9 +296,15 @@ def split_outputs(text: str) -> list | None:
     prefix = text[:source.at(last)]
     named = [(elt.id if isinstance(elt, ast.Name) else f"y{i}", elt) for i, elt in enumerate(last.value.elts)]
     for i, (name, elt) in enumerate(named):  # x.sum(), (): as parse refuses it (Lowering.refuse_empty)
+        if isinstance(elt, ast.Starred):
+            raise JacValueError(_STARRED_OUTPUT, source.at(elt))
         if isinstance(elt, (ast.Tuple, ast.List)) and not elt.elts:
             raise JacValueError(_empty_output(f"output {i} ({name})", elt), source.at(elt))
     return [(name, prefix + ast.get_source_segment(source.body, elt)) for name, elt in named]
+
+
+_STARRED_OUTPUT = ("'*' unpacking in the last statement's tuple: jac names each output by its place in the tuple as "
+                   "written, so list the outputs one by one (x[0], x[1], ...) or end with the array itself (x)")
 
 
 def _empty_output(what: str, display: ast.expr | str) -> str:
@@ -454,6 +460,13 @@ def _ast_tree(source: Source) -> ast.Module:
         if "too many nested parentheses" in str(err.msg):
             raise JacLimitError("more than 200 nested parentheses (Python's parser limit)", position) from None
         detail = str(err.msg)
+        digits = re.match(r"Exceeds the limit \((\d+) digits\) for integer string conversion: value has (\d+)", detail)
+        if digits:  # 10**5000 written out: Python's own advice (sys.set_int_max_str_digits) is no help here
+            literal = re.search(r"\d{%s,}" % digits.group(2), source.text)
+            raise JacLimitError(f"an integer of {int(digits.group(2)):,} digits: Python reads integers of at most "
+                                f"{int(digits.group(1)):,} digits, and no float holds one of more than 309 "
+                                "(the largest float64 is about 1.8e308)",
+                                literal.start() if literal else position) from None
         prompt = _PROMPT.search(source.text)
         if prompt is not None:  # a console session or a shell line pasted whole
             raise JacParseError(f"invalid syntax: '{prompt.group(1)}' is a prompt: {_PROMPTS[prompt.group(1)[0]]}",
@@ -1688,6 +1701,9 @@ class _Lowering:
         for a binding's value, where ``x=1,2`` is the vector [1, 2]."""
         if self.value_only:
             return ()
+        for elt in node.elts:  # (*x, 1): Python's tuple of x's elements, which no output name could follow
+            if isinstance(elt, ast.Starred):
+                raise JacValueError(_STARRED_OUTPUT, self.source.at(elt))
         values = [self.expression(elt) for elt in node.elts]
         named, seen = [], {}
         for i, (elt, value) in enumerate(zip(node.elts, values)):
