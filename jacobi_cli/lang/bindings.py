@@ -208,7 +208,8 @@ def _split(item: str):
         raise JacUsageError(f"'{item}' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE")
     name = item[:cut].strip()
     if not _NAME.match(name):
-        raise JacNameError(f"'{name}' in '{item}' is not a valid input name (letters, digits, _)")
+        raise JacNameError(f"'{name}' in '{item}' is not a valid input name (ASCII letters, digits and _, not "
+                           "beginning with a digit)")
     return name, item[cut], item[cut + 1:]
 
 

@@ -1566,6 +1566,9 @@ class _Lowering:
 
     def output(self, value, position: int) -> Graph:
         """The graph whose output is ``value``, the last statement's (at ``position``)."""
+        if isinstance(value, Function) and self.value_only:  # x="lambda: 1": a function is no value (as np.sin)
+            raise JacValueError(f"the value is the function {value.signature()}, not an array (a value is "
+                                "written as x=2, x=[1, 2] or x=ones(3))", position)
         if isinstance(value, Function):  # a snippet that is a function: called with the inputs of its parameters
             value = self.call_function(value, [], self.arguments_of(value, position), position)
         if isinstance(value, (Module, Sequential)):
