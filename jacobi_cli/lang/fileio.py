@@ -276,6 +276,8 @@ def _writable_target(path: str) -> str:
     try:
         info = os.stat(target)
     except FileNotFoundError:  # a new file: its folder must exist and take it (known before any work, not after)
+        with contextlib.suppress(OSError):  # /dev/stdout onto a pipe: realpath ends at /proc/PID/fd/pipe:[N],
+            _require_regular(os.stat(path), path, "cannot write")  # which the kernel follows and realpath cannot
         folder = os.path.dirname(target)
         if not os.path.isdir(folder):
             where = f"it is a symbolic link to '{os.readlink(path)}', whose folder '{folder}'" if os.path.islink(path) \
