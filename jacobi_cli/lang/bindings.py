@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence, Union
 import numpy as np
 
 from ..errors import JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, too_large
+from ..ir.dtypes import exact_array
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
 
@@ -288,13 +289,39 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
                 out.shapes.update(parsed.shapes)
                 out.values.update(parsed.values)
                 continue
-            array = np.asarray(value)
+            array = given_array(name, value)
             if array.dtype.kind not in "biuf":
                 raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
+            if array.dtype.kind in "iu":  # np.array([2**53 + 1]): refused as the text's and a .npy file's are
+                exact_array(array, f"'{name}'", np.dtype(dtype))
             out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
             out.shapes[name] = out.values[name].shape
         return out
     return parse_bindings(list(bindings), dtype, seed, max_bytes)
+
+
+def given_array(name: str, value) -> np.ndarray:
+    """An array the API is given, as NumPy holds it: a PyTorch tensor's values (detached, as ``.grad`` reads
+    them; bfloat16 widened exactly), a masked array only with nothing masked (jac has no missing values), a
+    ragged list refused as a value error. The API's functions and a compiled function's calls read their
+    arrays through it."""
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch.ones(2, requires_grad=True)
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16; float32 holds each one exactly
+            value = value.float()
+        value = value.numpy()
+    if np.ma.isMaskedArray(value):
+        masked = int(np.ma.count_masked(value))
+        if masked:
+            raise JacValueError(f"'{name}' is a masked array with {masked:,} masked element(s): jac has no missing "
+                                f"values, so it would compute with the numbers under the mask; pass "
+                                f"{name}.filled(VALUE), or {name}.data to use them")
+        value = np.ma.getdata(value)
+    try:
+        return np.asarray(value)
+    except ValueError as error:  # [1, [2]]: NumPy refuses an inhomogeneous shape
+        raise JacValueError(f"'{name}': the nested lists are not rectangular (every row the same length) "
+                            f"({str(error).split('.')[0]})") from None
 
 
 def check_seed(seed) -> int:

@@ -441,6 +441,8 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
 
 def typeset(text: str) -> str:
     """``text`` with what web pages typeset in place of Python's characters read as Python's (``_TYPESET``)."""
+    if not isinstance(text, str):  # api.jacobian(b"x", ...): bytes, a number or None have no columns to point at
+        raise JacUsageError(f"the expression must be a string (str), not {type(text).__name__}")
     return text if text.isascii() else text.translate(_TYPESET)
 
 
