@@ -186,3 +186,43 @@ def test_a_ragged_list_is_a_value_error_naming_the_input():
 def test_an_expression_that_is_not_a_string_is_a_usage_error(expr, call):
     with pytest.raises(JacUsageError, match="the expression must be a string"):
         getattr(jacobi_cli, call)(expr, {"x": 1.0})
+
+
+# --- with --batch the printed arrays carry the example first, and the index legend says so --------------------
+
+@pytest.mark.parametrize("command, words", [
+    (["eval", "softmax(x)", "x=[[1, 2, 3], [0, 0, 0]]"], "J[i, j] = ∂y[i] / ∂x[j]; below, the first index is the example"),
+    (["hessian", "sum(x**3)", "x=[[1, 2], [3, 4]]"], "H[i, j] = ∂²y / ∂x[i] ∂x[j]; below, the first index is the example"),
+    (["derivative", "x**3", "x=[[1, 2], [3, 4]]", "--order", "2"], "; below, the first index is the example"),
+])
+def test_a_batched_blocks_legend_says_the_first_printed_index_is_the_example(capsys, command, words):
+    code, out, _ = run(capsys, [*command, "--batch", "x"])
+    assert code == 0 and words in out, out
+    assert "J[0, :, :] =" in out or "H[0, :, :] =" in out or "D[0, 0, :, :] =" in out
+
+
+def test_an_unbatched_legend_and_jac_diffs_formulas_have_no_such_note(capsys):
+    _, out, _ = run(capsys, ["eval", "softmax(x)", "x=[1, 2, 3]"])
+    assert "J[i, j] = ∂y[i] / ∂x[j]\n" in out and "the example" not in out
+    _, out, _ = run(capsys, ["diff", "x * y", "x:3", "y:3", "--batch", "x"])
+    assert "J[i] = ∂z[i] / ∂x\n" in out and "first index is the example" not in out
+
+
+# --- '@FILE' where no file is read: said so, not "invalid syntax" or "cannot read ''" --------------------------
+
+def test_a_suites_expr_naming_a_file_says_the_file_is_read_on_the_command_line_only(tmp_path, capsys):
+    (tmp_path / "model.py").write_text("x * 2")
+    suite = tmp_path / "s.toml"
+    suite.write_text('[[case]]\nname = "a"\nexpr = "@model.py"\nbindings = { x = 1 }\nvalue = 2\n')
+    refused(capsys, ["run", str(suite)], "parse", "'@FILE' reads the expression from a file on the command line only")
+
+
+def test_the_api_given_an_at_file_says_the_text_is_the_expression(tmp_path):
+    with pytest.raises(jacobi_cli.errors.JacParseError, match="on the command line only"):
+        jacobi_cli.evaluate("@model.py", {"x": 1.0})
+    assert jacobi_cli.evaluate("x @ y", {"x": [1.0, 2.0], "y": [3.0, 4.0]}) == 11.0
+
+
+@pytest.mark.parametrize("expr", ["@", "@ "])
+def test_an_at_sign_without_a_file_name_asks_for_one(capsys, expr):
+    refused(capsys, ["eval", expr, "x=1"], "io", "give its name after it")

@@ -514,6 +514,9 @@ def _syntax_hint(text: str, position, detail: str):
     function defined as on paper (f(x) = x**2). None for anything else."""
     if position is None:
         return None
+    if text.lstrip().startswith("@") and "\n" not in text.strip():  # a suite's expr = "@model.py", the API's "@f.py"
+        return ("'@FILE' reads the expression from a file on the command line only (jac eval @model.py); here the "
+                "text is the expression itself: write it out (a suite's expr may be a \"\"\"multi-line\"\"\" string)")
     pair = text[position - 1:position + 1] if position > 0 and text[position:position + 1] in "^*/" else \
         text[position:position + 2]
     if pair in _MATLAB_OPERATORS:
