@@ -226,3 +226,21 @@ def test_the_api_given_an_at_file_says_the_text_is_the_expression(tmp_path):
 @pytest.mark.parametrize("expr", ["@", "@ "])
 def test_an_at_sign_without_a_file_name_asks_for_one(capsys, expr):
     refused(capsys, ["eval", expr, "x=1"], "io", "give its name after it")
+
+
+# --- what a newcomer types from a web page or by analogy: the fix is in the message ---------------------------
+
+@pytest.mark.parametrize("typed, fixed", [("\u2014json", "--json"), ("\u2013-json", "--json"), ("\u2013json", "--json")])
+@pytest.mark.parametrize("command", ["eval", "vjp", "graph"])
+def test_an_option_with_a_typeset_dash_says_to_write_two_hyphens(capsys, command, typed, fixed):
+    refused(capsys, [command, "x", "x=1", typed], "usage", "typeset dash", f"write {fixed}")
+
+
+@pytest.mark.parametrize("wrt", ["x,y", "x y"])
+def test_wrt_given_a_list_of_names_says_it_is_repeated(capsys, wrt):
+    refused(capsys, ["eval", "x * y", "x=1", "y=2", "--wrt", wrt], "name", "--wrt x --wrt y")
+
+
+def test_wrt_of_an_unknown_name_gives_no_such_hint(capsys):
+    error = refused(capsys, ["eval", "x * y", "x=1", "y=2", "--wrt", "x,z"], "name", "no input named 'x,z'")
+    assert "repeated" not in error["message"]

@@ -202,6 +202,10 @@ def _in_total(make, left: int | None, max_bytes: int | None):
 def _split(item: str):
     eq, colon = item.find("="), item.find(":")
     cut = min(i for i in (eq, colon) if i >= 0) if max(eq, colon) >= 0 else -1
+    if item[:1] in "\u2013\u2014\u2212" and item[1:2].isalpha() or item[:2] in ("\u2013-", "-\u2013"):
+        fixed = "--" + item.lstrip("-\u2013\u2014\u2212")  # —json, –-json: a dash a web page or editor typeset
+        raise JacUsageError(f"'{item}' begins with a typeset dash ({item[0] if item[0] != '-' else item[1]!r}), "
+                            f"not two hyphens: write {fixed}")
     if cut < 0:
         if item.startswith("-"):  # jac eval x x:3 -k: an option that does not exist, read as a binding
             raise JacUsageError(f"'{item}' is neither an option of this command (see its --help) nor a binding "
@@ -338,5 +342,8 @@ def check_wrt(wrt, inputs) -> list:
     for name in wrt:
         if name not in inputs:
             listed = ", ".join(inputs) or "none"
-            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed})")
+            parts = [p for p in re.split(r"[,\s]+", name) if p]
+            hint = f"; --wrt takes one name and is repeated: {' '.join('--wrt ' + p for p in parts)}" \
+                if len(parts) > 1 and all(p in inputs for p in parts) else ""
+            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed}){hint}")
     return list(dict.fromkeys(wrt))
