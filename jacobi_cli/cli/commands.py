@@ -40,6 +40,8 @@ def _read_expression(expr: str) -> str:
     from ..lang.fileio import open_regular_file
 
     path = expr[1:]
+    if not path.strip():  # jac eval @ x=1, jac eval "@ " x=1: no file named, which open() would call '' missing
+        raise JacIOError("'@' reads the expression from a file: give its name after it (jac eval @model.py)")
     try:  # a FIFO or a device is refused before it is opened: reading it could wait forever
         with open_regular_file(path, "the expression from") as fp:
             data = fp.read(MAX_EXPRESSION_FILE + 1)

@@ -309,6 +309,7 @@ class Renderer:
     def __init__(self, console=None, stderr: bool = False):
         self._console = console
         self.stderr = stderr
+        self.batched = False  # set by header: a --batch report, whose printed arrays carry the example first
         self.plain = console is None and plain_output(sys.stderr if stderr else sys.stdout)
 
     @property
@@ -361,9 +362,15 @@ class Renderer:
         for text in lines:
             self.line(indent + text)
 
+    def legend(self, text: str) -> None:
+        """A block's index legend, which describes one example: with --batch the array printed below it carries
+        the example first (J[0, :, :] is example 0's J[:, :]), and the legend says so."""
+        self.line(f"  {text}" + ("; below, the first index is the example" if self.batched else ""), "dim")
+
     def header(self, report: dict, on: str = "requires grad", off: str = "constant (not in --wrt)") -> None:
         self.line(echo(report["expression"]), "bold")
         batch = report.get("batch")
+        self.batched = bool(batch)
         drawn = getattr(report, "drawn", {})  # NAME:SHAPE inputs: their values, which nothing else shows
         made = getattr(report, "made", ())  # inputs the text makes (requires_grad=True): their values too
         random = getattr(report, "random", ())  # those of them that hold jac's draws (torch.randn, nn.Linear)
@@ -424,7 +431,7 @@ class Renderer:
             self.line()
             self.line(f"∂{y}/∂{name}: {block['cell']}, {structure}, {block['layout']} layout "
                       f"{fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
-            self.line(f"  {block['legend']}", "dim")
+            self.legend(block["legend"])
             if "value" in block:
                 self.value(block["value"], "J", what="the Jacobian")
             elif "file" in block:
@@ -514,7 +521,7 @@ class Renderer:
                 power = "" if k == 1 else "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(c)] for c in str(k))
                 self.line(f"∂{power}{y}/∂{name}{power}: order {k}, shape {fmt(tuple(block['shape']))}, "
                           f"{block['structure']}", "bold green")
-                self.line(f"  {block['legend']}", "dim")
+                self.legend(block["legend"])
                 if "value" in block:
                     self.value(block["value"], "D", what="the derivative")
                 else:
@@ -528,7 +535,7 @@ class Renderer:
             self.line()
             self.line(f"∂²{report['output']['name']}/∂{a}∂{b}: shape {fmt(tuple(block['shape']))}, math_shape "
                       f"{fmt(tuple(block['math_shape']))}", "bold green")
-            self.line(f"  {block['legend']}", "dim")
+            self.legend(block["legend"])
             self.value(block["value"], "H", what="the Hessian")
 
     def shape(self, report: dict) -> None:
@@ -604,7 +611,7 @@ class Renderer:
                       f"shape {fmt(tuple(block['shape']))}, math_shape {fmt(tuple(block['math_shape']))}", "bold green")
             if block.get("note"):
                 self.line(f"  {block['note']}", "yellow")
-            self.line(f"  {block['legend']}", "dim")
+            self.line(f"  {block['legend']}", "dim")  # formulas of one example: no batch axis
             if "differential" in block:
                 self.line(f"  d{out['name']} = {block['differential']}", "dim")
             if block["form"] == "matrix" and not y_shape and x_shape:

@@ -30,9 +30,10 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
+from ..ir.dtypes import exact_array
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
 from ..ir.shapes import fmt
-from ..lang.bindings import check_wrt, option_value
+from ..lang.bindings import check_wrt, given_array, option_value
 from ..lang.parser import Made, parse
 from . import autodiff, memory
 from .jacobian import Jacobian
@@ -134,11 +135,13 @@ class Compiled:
             if name not in self.shapes:
                 raise JacNameError(f"'{name}' is not an input of {self.expr!r} as compiled (its inputs: {inputs})")
             try:
-                array = np.asarray(value)
-            except (TypeError, ValueError) as err:
+                array = given_array(name, value)  # a tensor detached, a masked array with nothing masked
+            except TypeError as err:
                 raise JacValueError(f"the input '{name}' is not an array of numbers ({err})") from None
             if array.dtype.kind not in "biuf":
                 raise JacValueError(f"the input '{name}' is not an array of real numbers (dtype {array.dtype})")
+            if array.dtype.kind in "iu":  # np.array([2**53 + 1]): refused, never rounded, as a binding's
+                exact_array(array, f"the input '{name}'", np.dtype(self.dtype))
             shape = tuple(self.shapes[name])
             if array.shape != shape:
                 raise JacShapeError(f"the input '{name}' has shape {fmt(array.shape)}, but {self.expr!r} was "

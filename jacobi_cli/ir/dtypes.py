@@ -64,6 +64,24 @@ def held(builder, value: np.ndarray, what: str, position):
     return value.astype(builder.dtype)
 
 
+def exact_array(flat: np.ndarray, what: str, dtype: np.dtype) -> None:
+    """Refuse an integer of a .npy file or an array given to the API (``what``: the file's name quoted, or
+    the input's) that ``dtype`` cannot hold exactly (2**53 + 1 in float64, 2**24 + 1 in float32), as a
+    binding's integers are refused in every spelling: never rounded."""
+    flat = flat.reshape(-1)
+    big = 2 ** (np.finfo(dtype).nmant + 1)
+    if not flat.size or (int(flat.max()) <= big and int(flat.min()) >= -big):
+        return
+    far = np.flatnonzero(np.abs(flat.astype(object)) > big)
+    with np.errstate(over="ignore"):
+        held = flat[far].astype(dtype)  # every int64 is finite in float32 too (below 2**64)
+    lost = far[held.astype(object) != flat[far].astype(object)]  # Python ints: compared exactly
+    if lost.size:
+        raise JacValueError(f"{what}, element {int(lost[0])} (flat): the {flat.dtype} integer {int(flat[lost[0]])}, "
+                            f"which {dtype} cannot hold exactly (beyond 2**{np.finfo(dtype).nmant + 1}): jac holds every "
+                            "value in --dtype, so it refuses rather than round")
+
+
 def exact_literal(builder, value: int, what: str, position) -> None:
     """Refuse the Python int ``value`` of a binding (``x=[2**53 + 1]``) if --dtype cannot hold it
     exactly, as :func:`held` refuses an integer array's (``x=np.array([2**53 + 1])``)."""

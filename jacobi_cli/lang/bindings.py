@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence, Union
 import numpy as np
 
 from ..errors import JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, too_large
+from ..ir.dtypes import exact_array
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
 
@@ -201,6 +202,10 @@ def _in_total(make, left: int | None, max_bytes: int | None):
 def _split(item: str):
     eq, colon = item.find("="), item.find(":")
     cut = min(i for i in (eq, colon) if i >= 0) if max(eq, colon) >= 0 else -1
+    if item[:1] in "\u2013\u2014\u2212" and item[1:2].isalpha() or item[:2] in ("\u2013-", "-\u2013"):
+        fixed = "--" + item.lstrip("-\u2013\u2014\u2212")  # —json, –-json: a dash a web page or editor typeset
+        raise JacUsageError(f"'{item}' begins with a typeset dash ({item[0] if item[0] != '-' else item[1]!r}), "
+                            f"not two hyphens: write {fixed}")
     if cut < 0:
         if item.startswith("-"):  # jac eval x x:3 -k: an option that does not exist, read as a binding
             raise JacUsageError(f"'{item}' is neither an option of this command (see its --help) nor a binding "
@@ -208,7 +213,8 @@ def _split(item: str):
         raise JacUsageError(f"'{item}' is not a binding: write NAME=VALUE, NAME=@FILE or NAME:SHAPE")
     name = item[:cut].strip()
     if not _NAME.match(name):
-        raise JacNameError(f"'{name}' in '{item}' is not a valid input name (letters, digits, _)")
+        raise JacNameError(f"'{name}' in '{item}' is not a valid input name (ASCII letters, digits and _, not "
+                           "beginning with a digit)")
     return name, item[cut], item[cut + 1:]
 
 
@@ -287,13 +293,39 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
                 out.shapes.update(parsed.shapes)
                 out.values.update(parsed.values)
                 continue
-            array = np.asarray(value)
+            array = given_array(name, value)
             if array.dtype.kind not in "biuf":
                 raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
+            if array.dtype.kind in "iu":  # np.array([2**53 + 1]): refused as the text's and a .npy file's are
+                exact_array(array, f"'{name}'", np.dtype(dtype))
             out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
             out.shapes[name] = out.values[name].shape
         return out
     return parse_bindings(list(bindings), dtype, seed, max_bytes)
+
+
+def given_array(name: str, value) -> np.ndarray:
+    """An array the API is given, as NumPy holds it: a PyTorch tensor's values (detached, as ``.grad`` reads
+    them; bfloat16 widened exactly), a masked array only with nothing masked (jac has no missing values), a
+    ragged list refused as a value error. The API's functions and a compiled function's calls read their
+    arrays through it."""
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch.ones(2, requires_grad=True)
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16; float32 holds each one exactly
+            value = value.float()
+        value = value.numpy()
+    if np.ma.isMaskedArray(value):
+        masked = int(np.ma.count_masked(value))
+        if masked:
+            raise JacValueError(f"'{name}' is a masked array with {masked:,} masked element(s): jac has no missing "
+                                f"values, so it would compute with the numbers under the mask; pass "
+                                f"{name}.filled(VALUE), or {name}.data to use them")
+        value = np.ma.getdata(value)
+    try:
+        return np.asarray(value)
+    except ValueError as error:  # [1, [2]]: NumPy refuses an inhomogeneous shape
+        raise JacValueError(f"'{name}': the nested lists are not rectangular (every row the same length) "
+                            f"({str(error).split('.')[0]})") from None
 
 
 def check_seed(seed) -> int:
@@ -310,5 +342,8 @@ def check_wrt(wrt, inputs) -> list:
     for name in wrt:
         if name not in inputs:
             listed = ", ".join(inputs) or "none"
-            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed})")
+            parts = [p for p in re.split(r"[,\s]+", name) if p]
+            hint = f"; --wrt takes one name and is repeated: {' '.join('--wrt ' + p for p in parts)}" \
+                if len(parts) > 1 and all(p in inputs for p in parts) else ""
+            raise JacNameError(f"--wrt {name}: no input named '{name}' is bound (inputs: {listed}){hint}")
     return list(dict.fromkeys(wrt))

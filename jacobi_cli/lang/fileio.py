@@ -43,6 +43,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from ..errors import JacIOError, JacLimitError, JacUsageError, JacValueError
+from ..ir.dtypes import exact_array
 from ..ir.shapes import MAX_RANK, check_array_shape
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
@@ -279,6 +280,8 @@ def _writable_target(path: str) -> str:
     try:
         info = os.stat(target)
     except FileNotFoundError:  # a new file: its folder must exist and take it (known before any work, not after)
+        with contextlib.suppress(OSError):  # /dev/stdout onto a pipe: realpath ends at /proc/PID/fd/pipe:[N],
+            _require_regular(os.stat(path), path, "cannot write")  # which the kernel follows and realpath cannot
         folder = os.path.dirname(target)
         if not os.path.isdir(folder):
             where = f"it is a symbolic link to '{os.readlink(path)}', whose folder '{folder}'" if os.path.islink(path) \
@@ -392,24 +395,8 @@ def _read_npy(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int 
     if flat.size != count:  # the file shrank since its size was checked
         raise JacIOError(f"cannot read '{path}': the file is truncated")
     if file_dtype.kind in "iu":
-        _require_exact(flat, path, dtype)
+        exact_array(flat, f"'{path}'", dtype)
     return _finish(flat, shape, dtype, order="F" if fortran_order else "C")
-
-
-def _require_exact(flat: np.ndarray, path: str, dtype: np.dtype) -> None:
-    """Refuse an integer of a .npy file that ``dtype`` cannot hold exactly (2**53 + 1 in float64,
-    2**24 + 1 in float32), as a binding's integers are refused in every spelling: never rounded."""
-    big = 2 ** (np.finfo(dtype).nmant + 1)
-    if not flat.size or (int(flat.max()) <= big and int(flat.min()) >= -big):
-        return
-    far = np.flatnonzero(np.abs(flat.astype(object)) > big)
-    with np.errstate(over="ignore"):
-        held = flat[far].astype(dtype)  # every int64 is finite in float32 too (below 2**64)
-    lost = far[held.astype(object) != flat[far].astype(object)]  # Python ints: compared exactly
-    if lost.size:
-        raise JacValueError(f"'{path}', element {int(lost[0])} (flat): the {flat.dtype} integer {int(flat[lost[0]])}, "
-                            f"which {dtype} cannot hold exactly (beyond 2**{np.finfo(dtype).nmant + 1}): jac holds every "
-                            "value in --dtype, so it refuses rather than round")
 
 
 def _npy_header(fp: io.BufferedReader, path: str) -> object:

@@ -296,9 +296,15 @@ def split_outputs(text: str) -> list | None:
     prefix = text[:source.at(last)]
     named = [(elt.id if isinstance(elt, ast.Name) else f"y{i}", elt) for i, elt in enumerate(last.value.elts)]
     for i, (name, elt) in enumerate(named):  # x.sum(), (): as parse refuses it (Lowering.refuse_empty)
+        if isinstance(elt, ast.Starred):
+            raise JacValueError(_STARRED_OUTPUT, source.at(elt))
         if isinstance(elt, (ast.Tuple, ast.List)) and not elt.elts:
             raise JacValueError(_empty_output(f"output {i} ({name})", elt), source.at(elt))
     return [(name, prefix + ast.get_source_segment(source.body, elt)) for name, elt in named]
+
+
+_STARRED_OUTPUT = ("'*' unpacking in the last statement's tuple: jac names each output by its place in the tuple as "
+                   "written, so list the outputs one by one (x[0], x[1], ...) or end with the array itself (x)")
 
 
 def _empty_output(what: str, display: ast.expr | str) -> str:
@@ -435,6 +441,8 @@ def parse_value(text: str, dtype=np.float64, seed: int = 0, max_bytes: int = DEF
 
 def typeset(text: str) -> str:
     """``text`` with what web pages typeset in place of Python's characters read as Python's (``_TYPESET``)."""
+    if not isinstance(text, str):  # api.jacobian(b"x", ...): bytes, a number or None have no columns to point at
+        raise JacUsageError(f"the expression must be a string (str), not {type(text).__name__}")
     return text if text.isascii() else text.translate(_TYPESET)
 
 
@@ -454,6 +462,13 @@ def _ast_tree(source: Source) -> ast.Module:
         if "too many nested parentheses" in str(err.msg):
             raise JacLimitError("more than 200 nested parentheses (Python's parser limit)", position) from None
         detail = str(err.msg)
+        digits = re.match(r"Exceeds the limit \((\d+) digits\) for integer string conversion: value has (\d+)", detail)
+        if digits:  # 10**5000 written out: Python's own advice (sys.set_int_max_str_digits) is no help here
+            literal = re.search(r"\d{%s,}" % digits.group(2), source.text)
+            raise JacLimitError(f"an integer of {int(digits.group(2)):,} digits: Python reads integers of at most "
+                                f"{int(digits.group(1)):,} digits, and no float holds one of more than 309 "
+                                "(the largest float64 is about 1.8e308)",
+                                literal.start() if literal else position) from None
         prompt = _PROMPT.search(source.text)
         if prompt is not None:  # a console session or a shell line pasted whole
             raise JacParseError(f"invalid syntax: '{prompt.group(1)}' is a prompt: {_PROMPTS[prompt.group(1)[0]]}",
@@ -499,6 +514,9 @@ def _syntax_hint(text: str, position, detail: str):
     function defined as on paper (f(x) = x**2). None for anything else."""
     if position is None:
         return None
+    if text.lstrip().startswith("@") and "\n" not in text.strip():  # a suite's expr = "@model.py", the API's "@f.py"
+        return ("'@FILE' reads the expression from a file on the command line only (jac eval @model.py); here the "
+                "text is the expression itself: write it out (a suite's expr may be a \"\"\"multi-line\"\"\" string)")
     pair = text[position - 1:position + 1] if position > 0 and text[position:position + 1] in "^*/" else \
         text[position:position + 2]
     if pair in _MATLAB_OPERATORS:
@@ -1572,6 +1590,9 @@ class _Lowering:
 
     def output(self, value, position: int) -> Graph:
         """The graph whose output is ``value``, the last statement's (at ``position``)."""
+        if isinstance(value, Function) and self.value_only:  # x="lambda: 1": a function is no value (as np.sin)
+            raise JacValueError(f"the value is the function {value.signature()}, not an array (a value is "
+                                "written as x=2, x=[1, 2] or x=ones(3))", position)
         if isinstance(value, Function):  # a snippet that is a function: called with the inputs of its parameters
             value = self.call_function(value, [], self.arguments_of(value, position), position)
         if isinstance(value, (Module, Sequential)):
@@ -1707,6 +1728,9 @@ class _Lowering:
         for a binding's value, where ``x=1,2`` is the vector [1, 2]."""
         if self.value_only:
             return ()
+        for elt in node.elts:  # (*x, 1): Python's tuple of x's elements, which no output name could follow
+            if isinstance(elt, ast.Starred):
+                raise JacValueError(_STARRED_OUTPUT, self.source.at(elt))
         values = [self.expression(elt) for elt in node.elts]
         named, seen = [], {}
         for i, (elt, value) in enumerate(zip(node.elts, values)):

@@ -31,6 +31,7 @@ from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, 
 from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import Plan
+from ..ir.dtypes import exact_array
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
                              to_bindings)
@@ -134,9 +135,16 @@ def _converted_env(bindings: dict, dtype, key: list) -> tuple:
     for name, value in bindings.items():
         if isinstance(value, str) or type(name) is not str:  # a name of another type: not a key's item
             return None, None
-        value = np.asarray(value)
+        if hasattr(value, "detach") or np.ma.isMaskedArray(value):  # a tensor, a masked array: to_bindings reads them
+            return None, None
+        try:
+            value = np.asarray(value)
+        except ValueError:  # [1, [2]]: to_bindings says what is wrong
+            return None, None
         if value.dtype.kind not in "biuf":
             return None, None
+        if value.dtype.kind in "iu":  # np.array([2**53 + 1]): refused, never rounded, as everywhere
+            exact_array(value, f"'{name}'", np.dtype(dtype))
         env[name] = value if value.dtype.type is dtype else value.astype(dtype)
         key.append(name)
         key += value.shape
