@@ -1,0 +1,260 @@
+"""The lead's probe of how jac reads Python (sessions 30-31): each text run by Python itself (NumPy arrays,
+torch, math) and by the jac of the checkout TREE, the values compared exactly.
+
+    /work/venv/bin/python benchmarks/pyread31_probe.py TREE [-v]
+
+Outcomes: agree; refused (jac says why, Python answers); both refuse; WRONG (a different value without a word);
+ANSWERS where Python raises; CRASH (not a JacError). Run by hand, never as a test.
+"""
+import collections
+import math
+import sys
+
+import numpy as np
+
+sys.path.insert(0, sys.argv[1])
+TEXTS = [
+    ('sem', 'fs = [lambda: x * i for i in range(3)]\nfs[0]()'),
+    ('sem', 'fs = [lambda i=i: x * i for i in range(3)]\nfs[0]()'),
+    ('sem', 'fs = []\nfor i in range(3):\n    fs.append(lambda: x * i)\nfs[0]()'),
+    ('sem', 'def f(a, k=2):\n    return a * k\nf(x, 3) + f(x)'),
+    ('sem', 'def f(*args):\n    return sum(args)\nf(x, x, 2 * x)'),
+    ('sem', 'def f(a, *, k):\n    return a * k\nf(x, k=3)'),
+    ('sem', "def f(**kw):\n    return kw['a'] * 2\nf(a=x)"),
+    ('sem', 'k = 2\ndef f(a):\n    return a * k\nk = 5\nf(x)'),
+    ('sem', 'def f(a):\n    k = 3\n    return a * k\nk = 1\nf(x) + k'),
+    ('sem', 'def outer(a):\n    def inner(b):\n        return a * b\n    return inner\nouter(x)(2)'),
+    ('sem', 'n = 0\nfor i in range(4):\n    n += i\nx * n'),
+    ('sem', 's = x\nfor i in range(3):\n    s = s * 2\nelse:\n    s = s + 1\ns'),
+    ('sem', 'i = 10\n[i for i in range(3)]\nx * i'),
+    ('sem', 'for i in range(3):\n    pass\nx * i'),
+    ('sem', 'y = x\ny = y + 1\nx'),
+    ('sem', 'a, *b = [x, 2 * x, 3 * x]\nnp.stack(b)'),
+    ('sem', 'a, b = b, a = x, 2 * x\na'),
+    ('sem', '(a, b), c = (x, 2 * x), 3 * x\nb + c'),
+    ('sem', 't = (x, 2 * x)\na, b = t\nb'),
+    ('sem', "d = dict(a=x, b=2 * x)\nd['b']"),
+    ('sem', "d = {'a': x}\nd.get('b', 2 * x)"),
+    ('sem', "d = {'a': x, 'b': 2 * x}\nsum(d.values())"),
+    ('sem', "d = {'a': x, 'b': 2 * x}\nlist(d.keys())[1] == 'b' and x * 2"),
+    ('sem', 'xs = [x, 2 * x, 3 * x]\nxs[-2]'),
+    ('sem', 'xs = [x, 2 * x, 3 * x]\nnp.stack(xs[::-1])'),
+    ('sem', 'xs = [x, 2 * x, 3 * x]\nnp.stack(xs[1:])'),
+    ('sem', 'xs = [x, 2 * x]\nys = xs * 2\nnp.stack(ys)'),
+    ('sem', 'xs = [x, 2 * x]\nys = xs\nys = ys + [3 * x]\nlen(xs) * x'),
+    ('sem', 'xs = [x, 2 * x]\nys = xs\nys += [3 * x]\nlen(xs) * x'),
+    ('sem', 't = (x, 2 * x)\nu = t\nu += (3 * x,)\nlen(t) * x'),
+    ('sem', 'xs = [x]\nys = [xs, xs]\nlen(ys) * x'),
+    ('sem', 'x[::-1]'),
+    ('sem', 'x[-1:0:-1]'),
+    ('sem', 'x[5:1]'),
+    ('sem', 'x[1:100]'),
+    ('sem', 'x[None, :, None]'),
+    ('sem', 'x[..., None]'),
+    ('sem', 'x[[True, False, True]]'),
+    ('sem', 'x[[0, 0, 2]]'),
+    ('sem', 'x[-3]'),
+    ('sem', 'x[np.array([2, 0])]'),
+    ('sem', 'x.reshape(-1, 1)[1:, 0]'),
+    ('sem', 'np.sum([x, x], axis=0)'),
+    ('sem', 'sum([x, x])'),
+    ('sem', 'sum(x)'),
+    ('sem', 'max(x[0], x[2])'),
+    ('sem', 'min(x[1], 0.0)'),
+    ('sem', 'abs(x)'),
+    ('sem', 'pow(x, 2)'),
+    ('sem', 'divmod(x, 1.0)[1]'),
+    ('sem', 'math.fsum([1e100, 1.0, -1e100]) * x'),
+    ('sem', 'sum([1e100, 1.0, -1e100]) * x'),
+    ('sem', 'x * (1 if x.shape[0] == 3 else 2)'),
+    ('sem', "x * len('abc')"),
+    ('sem', 'x * True'),
+    ('sem', 'x / 2 ** 0.5'),
+    ('sem', "x * float('1e-3')"),
+    ('sem', 'x * 1_000'),
+    ('sem', 'x * 0x10'),
+    ('sem', 'x * 1e-3j.imag'),
+    ('sem', 'x * (3).real'),
+    ('sem', 'np.prod(x.shape) * x'),
+    ('sem', 'math.prod(x.shape) * x'),
+    ('sem', 'math.isclose(0.1 + 0.2, 0.3) * x'),
+    ('sem', 'x * sum(range(5))'),
+    ('sem', 'x * sum(i * i for i in range(4))'),
+    ('sem', 'x * len([i for i in range(10) if i % 3 == 0])'),
+    ('sem', 'x * any([False, True])'),
+    ('sem', 'x * all([])'),
+    ('sem', 'x * max(range(5))'),
+    ('sem', 'x * sorted([3, 1, 2])[0]'),
+    ('sem', 'x * list(reversed([3, 1, 2]))[0]'),
+    ('sem', 'x * [1, 2, 3].index(2)'),
+    ('sem', 'x * [1, 2, 2].count(2)'),
+    ('sem', 'x * (2 in [1, 2])'),
+    ('sem', "x * ('a' + 'b' == 'ab')"),
+    ('sem', 'x * int(3.999)'),
+    ('sem', 'x * int(-3.999)'),
+    ('sem', 'x * (-7 // 2)'),
+    ('sem', 'x * (7 // 2.0)'),
+    ('sem', 'x * (-7 % 2.5)'),
+    ('sem', 'x * (2 ** 10)'),
+    ('sem', 'x * 2 ** -1074'),
+    ('sem', 'x * (10 ** 400 // 10 ** 399)'),
+    ('sem', 'x * (1 / 10 ** 400)'),
+    ('sem', 'x * abs(-0.0)'),
+    ('sem', 'x * math.inf * 0'),
+    ('sem', 'x * (math.nan == math.nan)'),
+    ('sem', 'x * (math.nan != math.nan)'),
+    ('scalar', 'round(2.5) * x'),
+    ('scalar', 'round(3.5) * x'),
+    ('scalar', 'round(-2.5) * x'),
+    ('scalar', 'round(2.675, 2) * x'),
+    ('scalar', 'math.floor(-2.5) * x'),
+    ('scalar', 'math.ceil(2.1) * x'),
+    ('scalar', 'math.trunc(-2.7) * x'),
+    ('scalar', '(7 // -2) * x'),
+    ('scalar', '(7 % -3) * x'),
+    ('scalar', '(-7 % 3) * x'),
+    ('scalar', '(7.5 // 2) * x'),
+    ('scalar', '(-7.5 % 2) * x'),
+    ('scalar', 'divmod(7, -2)[0] * x'),
+    ('scalar', 'divmod(7, -2)[1] * x'),
+    ('scalar', 'pow(2, -2) * x'),
+    ('scalar', 'pow(2, 3) * x'),
+    ('scalar', '(2 ** -2) * x'),
+    ('scalar', '((-8) ** (1/3)) * x'),
+    ('scalar', '(True + True) * x'),
+    ('scalar', '(10 ** 20 // 3 - 3333333333333333333) * x'),
+    ('scalar', '(2 ** 64 - 2 ** 64 + 1) * x'),
+    ('scalar', 'abs(-3) * x'),
+    ('scalar', 'max(1, 2.5) * x'),
+    ('scalar', 'min(3, 2) * x'),
+    ('scalar', "int('7') * x"),
+    ('scalar', "float('1e3') * x"),
+    ('scalar', '(1 / 3 * 3) * x'),
+    ('scalar', 'math.sqrt(2) ** 2 * x'),
+    ('scalar', 'math.log(8, 2) * x'),
+    ('scalar', 'math.pow(2, 0.5) * x'),
+    ('scalar', 'math.fmod(-7, 3) * x'),
+    ('scalar', 'math.copysign(2, -0.0) * x'),
+    ('scalar', 'math.hypot(3, 4) * x'),
+    ('scalar', 'sum([1, 2, 3]) * x'),
+    ('scalar', 'len([1, 2, 3]) ** -1 * x'),
+    ('scalar', '(x.shape[0] // 2) * x'),
+    ('scalar', 'x.shape[0] / 2 * x'),
+    ('scalar', '(x.shape[0] ** -1) * x'),
+    ('scalar', '(x.ndim - 2) ** -1 * x'),
+    ('scalar', 'x.size ** -1 * x'),
+    ('scalar', 'math.factorial(5) * x'),
+    ('scalar', 'math.comb(5, 2) * x'),
+    ('scalar', 'math.gcd(12, 18) * x'),
+    ('scalar', '(3).bit_length() * x'),
+    ('scalar', 'round(x.shape[0] / 2) * x'),
+    ('scalar', 'int(-0.5) * x'),
+    ('scalar', 'float(int(2.9)) * x'),
+    ('scalar', '(5 if 2 > 1 else 6) * x'),
+    ('scalar', '(1e308 * 10 - 1e308 * 10) * x'),
+    ('scalar', '(0.1 + 0.2) * x'),
+    ('scalar', '2 ** 0.5 * x'),
+    ('scalar', '(-2) ** 2 * x'),
+    ('scalar', '-2 ** 2 * x'),
+    ('scalar', '(1 << 3) * x'),
+    ('scalar', '(5 & 3) * x'),
+    ('scalar', '(5 | 3) * x'),
+    ('scalar', '(5 ^ 3) * x'),
+    ('scalar', '(~5) * x'),
+    ('scalar', '(7 >> 1) * x'),
+    ('scalar', '(1 == 1.0) * x'),
+    ('scalar', '(3 > 2 > 1) * x'),
+    ('scalar', 'np.float32(0.1) * x'),
+    ('scalar', 'np.int64(2) ** -1 * x'),
+    ('scalar', 'np.int32(7) // 2 * x'),
+    ('scalar', 'torch.tensor(7) // 2 * x'),
+    ('scalar', 'torch.tensor(-7) // 2 * x'),
+    ('scalar', 'torch.tensor(-7) % 3 * x'),
+    ('scalar', 'torch.tensor(7.) % -3 * x'),
+    ('scalar', 'np.fmod(-7, 3) * x'),
+    ('scalar', 'torch.fmod(torch.tensor(-7.), 3) * x'),
+    ('scalar', 'torch.remainder(torch.tensor(-7.), 3) * x'),
+    ('scalar', 'np.remainder(-7, 3) * x'),
+    ('scalar', 'np.floor_divide(-7, 2) * x'),
+    ('scalar', 'np.round(2.5) * x'),
+    ('scalar', 'np.round(-0.5) * x'),
+    ('scalar', 'np.around(2.675, 2) * x'),
+    ('scalar', 'torch.round(torch.tensor(2.5)) * x'),
+    ('scalar', 'torch.round(torch.tensor(2.675), decimals=2) * x'),
+    ('scalar', 'x // 1.5'),
+    ('scalar', 'x % 1.5'),
+    ('scalar', 'x % -1.5'),
+    ('scalar', '-x // 1.5'),
+    ('scalar', 'divmod(x, 1.5)[0]'),
+    ('scalar', 'x ** 0'),
+    ('scalar', '0 ** x'),
+    ('scalar', '(-x) ** 0.5'),
+    ('scalar', 'np.sign(-0.0) * x'),
+    ('scalar', 'np.sign(x - 1.5)'),
+    ('scalar', 'np.heaviside(x - 1.5, 0.5)'),
+    ('scalar', 'x.round()'),
+    ('scalar', 'np.round(x * 1.5)'),
+    ('scalar', 'np.rint(x + 0.5)'),
+    ('scalar', 'np.fix(x / 2)'),
+    ('new', 'def f(v, s):\n    return v.reshape(s + (1,))\nf(x, x.shape)'),
+    ('new', 'def f(v, s):\n    return s + (1,)\nnp.array(f(x, x.shape)) * x[0]'),
+    ('new', 'def f(v, s=(3,)):\n    return v.reshape(s + (1,))\nf(x)'),
+    ('new', 'def make(w):\n    return lambda v: w * v ** 2\ng = make(x)\ng(x) + g(2 * x)'),
+    ('new', 'def outer(a):\n    def mid(b):\n        def inner(v):\n            return a * b * v\n        return inner\n    return mid\nouter(x)(2)(x)'),
+    ('new', 'for i in range(3):\n    if i == 2:\n        break\n    x = x * 2\nx'),
+    ('new', 'for i in range(4):\n    if i == 1:\n        continue\n    x = x * 2 + i\nx'),
+    ('new', 'i = 0\nwhile i < 3:\n    x = x * 2\n    i += 1\nx'),
+    ('new', 'for i in range(3):\n    if i == 1:\n        break\n    x = x * 2\nelse:\n    x = x + 1\nx'),
+    ('new', 'def g(*xs):\n    return sum(xs)\ng(x, 2 * x)'),
+    ('new', "def g(a, **kw):\n    return a * kw['s']\ng(x, s=2.0)"),
+    ('new', 'sum(x ** k / math.factorial(k) for k in range(6))'),
+    ('new', 'math.comb(5, 2) * x + math.gcd(12, 18)'),
+    ('new', 'math.log(0) * x'),
+    ('new', 'math.sqrt(-1) * x'),
+    ('new', 'math.exp(1000) * x'),
+    ('new', '(993468801730638314 / 853784) * x'),
+    ('new', '1 / 0 * x'),
+    ('new', '0 ** -1 * x'),
+    ('new', '(-8) ** (1/3) * x'),
+    ('new', '2 ** 1024 * x'),
+    ('new', 'a = [x, 2 * x]\na.insert(0, x ** 2)\nnp.stack(a)'),
+    ('new', 'a = [x, 2 * x, 3 * x]\nv = a.pop(0)\nv * np.stack(a)'),
+    ('new', 'x * int(x.shape[0]) * 2 ** 62'),
+    ('new', '(0 < x.ndim < 3) * x'),
+    ('new', 'B, *rest = x.reshape(3, 1).shape\nx.reshape(B, *rest) * 2'),
+]
+from jacobi_cli.tools import api
+from jacobi_cli.errors import JacError
+import warnings
+
+import torch
+
+warnings.simplefilter("ignore")
+X = np.array([1.5, -2.0, 3.0])
+counts = collections.Counter()
+for kind, t in TEXTS:
+    env = {"x": X, "np": np, "math": math, "torch": torch}
+    try:
+        *st, last = t.split("\n")
+        exec("\n".join(st), env)
+        exp = eval(last, env)
+        exp = np.asarray(exp.numpy() if hasattr(exp, "numpy") else exp, dtype=float)
+    except Exception as e:
+        exp = f"ERR {type(e).__name__}: {e}"
+    try:
+        got = api.evaluate(t if kind != "new" or "math" not in t else "import math\n" + t, {"x": X})
+    except JacError as e:
+        got = f"REFUSED {e.message[:100]}"
+    except Exception as e:
+        got = f"CRASH {type(e).__name__}: {e}"
+    if isinstance(exp, str) or isinstance(got, str):
+        status = "both refuse" if isinstance(exp, str) and isinstance(got, str) else "?"
+        if isinstance(got, str) and not isinstance(exp, str): status = "refused"
+        if isinstance(exp, str) and not isinstance(got, str): status = "ANSWERS where Python raises"
+        if "CRASH" in str(got): status = "CRASH"
+    else:
+        status = "agree" if np.shape(exp) == np.shape(got) and np.array_equal(exp, got, equal_nan=True) else "WRONG"
+    counts[status] += 1
+    if len(sys.argv) > 2 and status not in ("agree", "both refuse"):
+        print(f"{status:22s} {t!r}\n    py={str(exp)[:100]}\n    jac={str(got)[:140]}")
+print(dict(counts), sum(counts.values()))
