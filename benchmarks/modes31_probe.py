@@ -10,11 +10,13 @@ Each case is a function of one input ``x`` (a binary op reads ``x[:2]`` and ``x[
 every kind, zeros (signed), the bounds of the clamps, NaN and inf, and a generic point away from every kink (where
 central differences must agree too). For each (case, point) the probe computes:
 
-- ``J``: ``api.jacobian``; ``vjp``: ``api.vjp`` with each basis row of the output; ``jvp``: ``api.jvp`` with each
+- ``J``: ``api.jacobian`` (and with ``mode="forward"`` / ``"reverse"``, ``structured=True``, and
+  ``api.derivative(order=1)``; the points run one after another on one compiled function, so all but the first
+  run its kernels); ``vjp``: ``api.vjp`` with each basis row of the output; ``jvp``: ``api.jvp`` with each
   basis column; ``batch``: ``api.jacobian(batch=["x"])`` of this point stacked with the generic one; ``text``:
   the library's own transforms written in the text (``jax.jacrev`` / ``jax.jacfwd`` / ``jax.jvp`` of each basis
   column; ``torch.autograd.functional.jacobian`` / ``torch.func.jacfwd`` / ``torch.func.jvp``), evaluated by jac;
-- second order, of ``s = sum(f(x) * w)``: ``api.hessian`` and ``api.jacobian`` of the text's gradient
+- second order, of ``s = sum(f(x) * w)``: ``api.hessian``, ``api.derivative(order=2)`` and ``api.jacobian`` of the text's gradient
   (``jax.grad`` / ``torch.func.grad``);
 - the library itself: ``jax.jacrev`` / ``jax.jacfwd`` / ``jax.hessian``, ``torch.autograd.functional.jacobian`` /
   ``hessian``.
@@ -80,7 +82,7 @@ TORCH = [
     "torch.where(x > 0, x, 0.0)", "x.clamp(max=0.5)", "torch.sign(x) * x",
 ]
 JAX = [
-    "jnp.abs(x)", "jax.nn.relu(x)", "jax.nn.relu6(x)", "jax.nn.hard_tanh(x)", "jax.nn.hard_sigmoid(x)",
+    "jnp.abs(x)", "lax.abs(x)", "jax.nn.relu(x)", "jax.nn.relu6(x)", "jax.nn.hard_tanh(x)", "jax.nn.hard_sigmoid(x)",
     "jax.nn.hard_swish(x)", "jax.nn.leaky_relu(x, 0.1)", "jax.nn.elu(x)", "jax.nn.celu(x)", "jax.nn.selu(x)",
     "jnp.clip(x, -0.5, 0.5)", "jnp.clip(x, 0.0)", "lax.clamp(-0.5, x, 0.5)",
     "jnp.maximum(x[:2], x[2:])", "jnp.minimum(x[:2], x[2:])", "jnp.fmax(x[:2], x[2:])", "jnp.fmin(x[:2], x[2:])",
@@ -177,6 +179,11 @@ def jac_modes(kind: str, body: str, x: np.ndarray, other: np.ndarray) -> dict:
     m, n, shape = max(value.size, 1), x.size, value.shape
     eye_out, eye_in = np.eye(m), np.eye(n)
     out["J"] = attempt(lambda: api.jacobian(texts["f"], {"x": x})["x"].reshape(m, n))
+    out["J_forward"] = attempt(lambda: api.jacobian(texts["f"], {"x": x}, mode="forward")["x"].reshape(m, n))
+    out["J_reverse"] = attempt(lambda: api.jacobian(texts["f"], {"x": x}, mode="reverse")["x"].reshape(m, n))
+    out["J_structured"] = attempt(lambda: np.asarray(api.jacobian(texts["f"], {"x": x}, structured=True)["x"])
+                                  .reshape(m, n))
+    out["order1"] = attempt(lambda: np.asarray(api.derivative(texts["f"], {"x": x}, order=1)).reshape(m, n))
 
     def rows():
         return np.stack([api.vjp(texts["f"], {"x": x}, v=eye_out[i].reshape(shape))["x"].reshape(n)
@@ -195,6 +202,8 @@ def jac_modes(kind: str, body: str, x: np.ndarray, other: np.ndarray) -> dict:
                                                 .reshape(m) for j in range(n)], axis=1))
     w = np.array(W[:m]).reshape(shape)
     out["H"] = attempt(lambda: api.hessian(texts["s"], {"x": x, "w": w}, wrt=["x"])[("x", "x")].reshape(n, n))
+    out["order2"] = attempt(lambda: np.asarray(api.derivative(texts["s"], {"x": x, "w": w}, order=2, wrt=["x"]))
+                            .reshape(n, n))
     out["text_grad_J"] = attempt(lambda: api.jacobian(texts["grad"], {"x": x, "w": w}, wrt=["x"])["x"].reshape(n, n))
     return out
 
@@ -233,8 +242,9 @@ def lib_modes(kind: str, body: str, x: np.ndarray, m: int) -> dict:
     return out
 
 
-FIRST = ("J", "vjp", "jvp", "batch", "text_jacrev", "text_jacfwd", "text_jvp")
-SECOND = ("H", "text_grad_J")
+FIRST = ("J", "J_forward", "J_reverse", "J_structured", "order1", "vjp", "jvp", "batch", "text_jacrev",
+         "text_jacfwd", "text_jvp")
+SECOND = ("H", "order2", "text_grad_J")
 
 
 def classify(found: dict, lib: dict) -> tuple[str, list]:
