@@ -154,3 +154,24 @@ def test_elu_second_derivative_at_0_is_pytorchs_0_and_alpha_exp_x_left_of_it(bod
     assert H[0] == 0 and H[1] == 0 and H[3] == 0
     gradient = lambda v: api.jacobian(s, {"x": v})["x"]  # noqa: E731
     np.testing.assert_allclose(H[2], central(gradient, x)[2, 2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("body", ["lax.cummax(x)", "lax.cummin(x, reverse=True)", "jax.lax.cummax(x, 0)",
+                                  "lax.associative_scan(jnp.maximum, x)"])
+def test_lax_cummax_at_ties_is_refused_in_every_mode(body):
+    """h30's case: JAX splits the cotangent between equal elements as its tree meets them; jac refuses there, and
+    so does every mode (jac jvp answered, otherwise than jax.jvp, in h30's sweep)."""
+    x = np.array([0.5, 0.5, 0.0, 1.0]) if "cummax" in body or "maximum" in body else np.array([0.0, 1.0, 1.0, 2.0])
+    t = texts("jax", body)
+    calls = [lambda: api.jacobian(t["f"], {"x": x}), lambda: api.jacobian(t["f"], {"x": x}, mode="forward"),
+             lambda: api.vjp(t["f"], {"x": x}, v=np.ones(4)), lambda: api.jvp(t["f"], {"x": x}, {"x": np.ones(4)}),
+             lambda: api.jacobian(t["f"], {"x": np.stack([x, GENERIC])}, batch=["x"]),
+             lambda: api.hessian(t["s"], {"x": x, "w": W}, wrt=["x"]),
+             lambda: api.evaluate(t["jvp"], {"x": x, "t": np.ones(4)}),
+             lambda: api.evaluate(t["fwd"], {"x": x})]
+    for call in calls:
+        with pytest.raises(JacError, match="equal elements"):
+            call()
+    away = GENERIC if "cummax" in body or "maximum" in body else GENERIC[::-1].copy()
+    np.testing.assert_allclose(api.jvp(t["f"], {"x": away}, {"x": np.ones(4)}),
+                               api.jacobian(t["f"], {"x": away})["x"].sum(axis=1), rtol=1e-14)
