@@ -1553,8 +1553,9 @@ def _elu_impl(x, alpha, scale=1.0):
 
 def _elu_deriv(x, alpha, scale):
     # x > 0: scale; x <= 0: scale·alpha·exp(x) (PyTorch's branch at 0 is the left one; at NaN, as PyTorch's
-    # elu_backward, the right one: scale)
-    return P.mul(scale, P.where(P.le(x, 0.0), P.mul(alpha, P.exp(P.minimum(x, 0.0))), 1.0))
+    # elu_backward, the right one: scale). The exponent is x where x < 0 and the constant 0 elsewhere, so the second
+    # derivative at 0 is PyTorch's 0 (elu_double_backward's x < 0); minimum(x, 0) split its tie at 0, giving half
+    return P.mul(scale, P.where(P.le(x, 0.0), P.mul(alpha, P.exp(P.where(P.lt(x, 0.0), x, 0.0))), 1.0))
 
 
 defop("elu", _elu_impl, lambda s, alpha, scale=1.0: s,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from ..ir.graph import Tracer
 from ..ir.shapes import broadcast
 from .laxnames import JAX_NN_NAMES, JAX_SCIPY_NAMES, LAX_REFUSED
 from .laxmore import JAX_SCIPY_MORE, LAX_MORE_HINTS
@@ -283,10 +284,54 @@ LAX_HINTS = {
 }
 
 
+# session 31: jax.lax's element-wise primitives with a kink are differentiated by their own JVP rules (jax.lax is
+# JAX's alone, so jac knows whose convention the text means): each is the value jac computes (clip, maximum, abs)
+# where JAX's rule gives no derivative (detach), and the argument JAX's rule passes it to elsewhere (where)
+
+def _selected(b, position, *pairs):
+    """``where(c1, v1, where(c2, v2, ... default))`` for ``pairs = (c1, v1), (c2, v2), ..., default``."""
+    *choices, out = pairs
+    for cond, value in reversed(choices):
+        out = b.apply("where", cond, value, out, position=position)
+    return out
+
+
 def _lax_clamp(b, args, kwargs, position):
-    """jax.lax.clamp(min, x, max): x clipped to [min, max] (the bounds first and last, unlike jnp.clip)."""
+    """jax.lax.clamp(min, x, max): x clipped to [min, max] (the bounds first and last, unlike jnp.clip),
+    differentiated as JAX's clamp: by x where min < x < max, by min where x < min < max, by max where max < x;
+    no derivative at a bound, at NaN or for min >= max (jnp.clip and torch.clamp pass it to x at a bound)."""
     a = arguments("clamp", args, kwargs, {"min": REQUIRED, "x": REQUIRED, "max": REQUIRED}, position)
-    return FUNCTIONS["clip"](b, [a["x"], a["min"], a["max"]], {}, position)
+    value = FUNCTIONS["clip"](b, [a["x"], a["min"], a["max"]], {}, position)
+    if not isinstance(value, Tracer):
+        return value
+    lo, x, hi = (tensor(b, a[k], "clamp", position) for k in ("min", "x", "max"))
+    op = lambda name, *xs: b.apply(name, *xs, position=position)  # noqa: E731
+    inside = op("where", op("lt", lo, x), op("lt", x, hi), False)
+    below = op("where", op("gt", lo, x), op("lt", lo, hi), False)
+    return _selected(b, position, (inside, x), (below, lo), (op("lt", hi, x), hi), op("detach", value))
+
+
+def _lax_extreme(name: str):
+    def lowering(b, args, kwargs, position):
+        """jax.lax.max / min(x, y): the element-wise extreme, differentiated as JAX's: half to each at a tie, no
+        derivative where the result is NaN (torch.maximum and jnp.maximum pass it to both there)."""
+        out = FUNCTIONS[name](b, args, kwargs, position)
+        if not isinstance(out, Tracer):
+            return out
+        return b.apply("where", b.apply("isnan", out, position=position), b.apply("detach", out, position=position),
+                       out, position=position)
+    return lowering
+
+
+def _lax_abs(b, args, kwargs, position):
+    """jax.lax.abs(x): |x|, differentiated as JAX's: 1 where x >= 0 (at ±0 too), -1 elsewhere (NaN included);
+    jnp.abs and torch.abs give 0 at 0 (PyTorch's choice)."""
+    x = tensor(b, arguments("abs", args, kwargs, {"x": REQUIRED}, position)["x"], "abs", position)
+    if not isinstance(x, Tracer) or x.id in b.integral or x.id in b.booleans:
+        return FUNCTIONS["abs"](b, [x], {}, position)
+    op = lambda name, *xs: b.apply(name, *xs, position=position)  # noqa: E731
+    # x + 0 is +0 at -0 (IEEE), so the value is |x| bit for bit but NaN's sign, and its derivative 1
+    return op("where", op("ge", x, 0.0), op("add", x, 0.0), op("neg", x))
 
 
 def _lax_integer_pow(b, args, kwargs, position):
@@ -344,10 +389,14 @@ def _lax_concatenate(b, args, kwargs, position):
 
 
 for _name in _LAX_SAME:
-    if _name not in _LAX_RENAMED:
+    if _name not in _LAX_RENAMED and _name != "abs":
         variant("jax.lax", _name)(FUNCTIONS[_name])
 for _name, _shared in _LAX_RENAMED.items():
-    variant("jax.lax", _name)(FUNCTIONS[_shared])
+    if _name not in ("max", "min"):
+        variant("jax.lax", _name)(FUNCTIONS[_shared])
+variant("jax.lax", "max")(_lax_extreme("maximum"))
+variant("jax.lax", "min")(_lax_extreme("minimum"))
+variant("jax.lax", "abs")(_lax_abs)
 variant("jax.lax", "transpose")(library_function("numpy", "transpose"))  # lax.transpose(x, permutation)
 variant("jax.lax", "clamp")(_lax_clamp)
 variant("jax.lax", "integer_pow")(_lax_integer_pow)

@@ -329,7 +329,12 @@ Where a function has a kink, `jac` makes PyTorch's choice (checked against PyTor
 passes the derivative to `x` where `lo <= x <= hi`; `norm'(0) = 0`; `x**y` has derivative 0 with respect to
 `x` where `y = 0`. Where PyTorch's dense reverse pass multiplies a 0 by an infinite partial off the diagonal
 of an element-wise op (`jacrev(torch.sqrt)` at `[0, 1]` has a NaN there), jac, which knows that Jacobian is
-diagonal, gives the exact 0.
+diagonal, gives the exact 0. `elu`/`celu`/`selu` have second derivative 0 at 0, as PyTorch's double backward.
+The `jnp.` and `jax.nn.` spellings make the same choices; the `jax.lax` primitives, which are JAX's alone, are
+differentiated by JAX's own rules: `lax.abs'(0) = 1`, `lax.max`/`lax.min` give no derivative where the result is
+NaN, `lax.clamp` gives none at a bound, and `lax.cummax`/`lax.cummin` refuse equal elements. Every mode (the
+Jacobian, VJPs, JVPs, `--batch`, Hessians, `--order`, the derivatives written in the text) gives the same answer
+at these points, or the same refusal (`benchmarks/modes31_probe.py`, `tests/test_modes31.py`).
 """
 
 
