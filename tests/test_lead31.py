@@ -117,3 +117,62 @@ def test_star_args_and_star_star_kwargs_collect_as_pythons(text):
 def test_what_star_args_cannot_hold_or_python_refuses_is_refused(text, says):
     with pytest.raises(JacError, match=says):
         api.evaluate(text, {"x": X})
+
+
+def _sources(fn, seen: set) -> list:
+    """The source of ``fn`` and of the functions it closes over or calls from its own module."""
+    import inspect
+
+    if id(fn) in seen or not callable(fn):
+        return []
+    seen.add(id(fn))
+    out = []
+    try:
+        out.append(inspect.getsource(fn))
+    except (TypeError, OSError):
+        pass
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            out += _sources(cell.cell_contents, seen)
+        except ValueError:
+            pass
+    code, scope = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    for name in code.co_names if code is not None else ():
+        value = scope.get(name)
+        if inspect.isfunction(value) and value.__module__ == fn.__module__:
+            out += _sources(value, seen)
+    return out
+
+
+def test_every_op_whose_impl_raises_says_so_for_the_kernels():
+    """A kernel computes an op marked `refuses` whether or not a result reads it; one that raised unmarked would be
+    skipped by a Jacobian whose derivative does not read it (lax.cummax's tie check: the repeated call answered)."""
+    from jacobi_cli.ir.ops import OPS
+
+    raising = {name for name, op in OPS.items() if any("raise " in s for s in _sources(op.impl, set()))}
+    assert raising and raising <= {name for name, op in OPS.items() if op.refuses}
+
+
+TIES = np.array([0.5, 0.5, 0.0, 1.0])
+GENERIC = np.array([0.3, -1.2, 0.7, 2.1])
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("import jax\nfrom jax import lax\nlax.cummax(x)", TIES),  # the check is subtracted from the value only
+    ("import torch\ntorch.histc(x, bins=3) * 0 + x.sum()", np.array([0.3, np.nan, 0.7, 2.1])),
+])
+@pytest.mark.parametrize("call", ["jacobian", "forward", "vjp", "jvp", "structured", "batch"])
+def test_a_repeated_call_refuses_where_the_first_would(text, bad, call):
+    """The first call runs the interpreter, which evaluates every node; the repeated ones run kernels, which
+    answered at the bad values where the check fed the value only."""
+    size = api.evaluate(text, {"x": GENERIC}).shape
+    run = {"jacobian": lambda v: api.jacobian(text, {"x": v}),
+           "forward": lambda v: api.jacobian(text, {"x": v}, mode="forward"),
+           "vjp": lambda v: api.vjp(text, {"x": v}, v=np.ones(size)),
+           "jvp": lambda v: api.jvp(text, {"x": v}, {"x": np.ones(4)}),
+           "structured": lambda v: api.jacobian(text, {"x": v}, structured=True),
+           "batch": lambda v: api.jacobian(text, {"x": np.stack([v, GENERIC])}, batch=["x"])}[call]
+    for _ in range(3):
+        run(GENERIC)
+    with pytest.raises(JacError):
+        run(bad)

@@ -552,7 +552,7 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     caller's interpreter answers (the rewrites are exact only for that layout).
     """
     assumed = set() if assumed is None else set(assumed)
-    need = needed(nodes, list(outputs) + list(keep))  # keep: computed though no output reads them (_MAY_REFUSE)
+    need = needed(nodes, list(outputs) + list(keep))  # keep: computed though no output reads them (Op.refuses)
     last = last_uses(nodes, outputs)
     namespace: dict = {"_copy": np.array, "_set": _ERROR_STATE.set, "_reset": _ERROR_STATE.reset,
                        "_ignore": _IGNORE_ALL}
@@ -1083,7 +1083,7 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     if _const_bytes(builder.nodes, first, ids) > MAX_CONST_BYTES:
         return None
     # the forward values that may refuse the call: computed (and dropped) whether or not a result reads them
-    refusing = tuple(n.id for n in builder.nodes[:first] if n.op in _MAY_REFUSE)
+    refusing = tuple(n.id for n in builder.nodes[:first] if n.op in _REFUSING)
     products = product_work(builder.nodes, needed(builder.nodes, ids + list(refusing)))
     arg_ids = [builder.inputs[a] for a in args + extra]
     assumed = getattr(builder, "assumed", None)
@@ -1098,16 +1098,7 @@ def _finish(builder: Builder, outputs: list, args: tuple, first: int, peak: int,
     return kernel, dense
 
 
-# Ops whose forward value refuses the call at some values (a JacError, or LAPACK's error: a singular or
-# NaN matrix, repeated eigenvalues, a probability past [0, 1]). The interpreter evaluates every node of
-# the graph before it differentiates, so it refuses there; a kernel computes what its results read,
-# and a Jacobian by an input the output does not read (or through svdvals, whose lowering leaves svd_u
-# and svd_vh unread) would answer instead. So a kernel computes these nodes too, and raises as they
-# do (Compiled then hands the call to the interpreter, which refuses). Every other op's impl is a
-# ufunc (which never raises: errors are ignored), a view, or NumPy/SciPy arithmetic at a fixed shape.
-_MAY_REFUSE = frozenset({"bce", "cholesky", "cofactor", "det", "eig_gaps", "eigh_vectors", "eigvalsh", "inv",
-                         "logabsdet", "lu", "matrix_exp", "mvlgamma", "qr_q", "qr_r", "solve", "svd_inv", "svd_u",
-                         "svd_vh", "svdvals"})
+_REFUSING = frozenset(name for name, op in OPS.items() if op.refuses)  # computed whether or not a result reads them
 
 
 def evaluate_kernel(graph: Graph) -> Kernel | None:

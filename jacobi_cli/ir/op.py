@@ -26,6 +26,9 @@ class Op:
       ``"maybe"`` when it can; ``method``: ``(ndarray method, its param)`` a kernel may call
       instead; ``broadcasting``: element-wise, broadcasting its arguments itself;
       ``identity``: ``(unit, sides)``: ``op(x, unit) == x`` exactly for a unit on those sides;
+    - ``refuses``: its impl refuses the call at some values (a JacError: ties, NaN, an index past float32,
+      a check of :mod:`~jacobi_cli.ir.refusals`; or LAPACK's error): a kernel computes it whether or not a result
+      reads it, as the interpreter does (``engine/kernels.py``);
     - ``elementwise``: each element of the output is the op of the arguments' elements at its
       position (broadcast), with the same params: ``op(a)[i] == op(a[i])``. The symbolic forms
       read ``f'`` off the ``sympy`` translation of scalars for such an op (and only for one).
@@ -48,6 +51,7 @@ class Op:
     broadcasting: bool = False
     identity: tuple | None = None
     elementwise: bool = False
+    refuses: bool = False
 
     @property
     def title(self) -> str:

@@ -19,6 +19,7 @@ traced into a graph and differentiated again: ``hessian = jacfwd(grad)``.
 
 from __future__ import annotations
 
+from dataclasses import replace as _replace
 from math import isfinite as _isfinite
 from types import MappingProxyType
 from typing import Mapping
@@ -4102,5 +4103,17 @@ defop("custom_once", lambda x, rule: x, lambda s, rule: s, (_custom.once_rule,),
       view="always", label="a custom rule's backward", elementwise=True)
 
 
+# Ops whose impl refuses the call at some values (Op.refuses): a JacError (ties PyTorch orders otherwise, an index
+# float32 cannot hold, NaN or a value out of range, the checks of ir/refusals.py) or LAPACK's (a singular or NaN
+# matrix, repeated eigenvalues). The interpreter evaluates every node before it differentiates, so it refuses
+# there; a kernel computes what its results read, and a Jacobian, VJP or JVP whose derivative reads no such
+# node (a check subtracted from the value, an index the value alone uses) would answer instead. Every op whose
+# impl raises is listed (tests/test_lead31.py reads the impls' sources).
+for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartition", "argquantile", "argsort", "bce",
+              "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
+              "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lu", "matrix_exp",
+              "mvlgamma", "one_hot", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
+              "svd_vh", "svdvals"):
+    _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines
