@@ -176,3 +176,15 @@ def test_a_repeated_call_refuses_where_the_first_would(text, bad, call):
         run(GENERIC)
     with pytest.raises(JacError):
         run(bad)
+
+
+@pytest.mark.parametrize("bindings,says", [
+    ({"": X}, r"the inputs are '' \('' is no name an expression can use\)"),
+    ({"x y": X, "z": X}, r"the inputs are 'x y', z \('x y' is no name"),
+    ({"for": X}, r"'for' is no name an expression can use"),
+])
+def test_an_api_input_no_expression_can_name_is_said_so(bindings, says):
+    """The API takes any string as an input's name (the command line refuses such names): the unknown-name message
+    said 'the inputs are : give it a value ...'."""
+    with pytest.raises(JacError, match=says):
+        api.evaluate("x * 2", bindings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import difflib
 import itertools
+import keyword
 import operator
 import os
 import re
@@ -2765,7 +2766,11 @@ class _Lowering:
         others = [] if name in LIBRARY_NAMES else list(FUNCTIONS) + list(CONSTANTS)
         hint = difflib.get_close_matches(name, known + others, n=1)
         inputs = [n for n in known if n in self.input_names]  # the scope holds the text's own names too
-        bound = f"the inputs are {', '.join(inputs)}" if inputs else "no inputs are bound"
+        odd = [n for n in inputs if not n.isidentifier() or keyword.iskeyword(n)]  # the API's {'x y': ...}
+        bound = f"the inputs are {', '.join(repr(n) if n in odd else n for n in inputs)}" if inputs else \
+            "no inputs are bound"
+        if odd:
+            bound += f" ({', '.join(map(repr, odd))} {'is' if len(odd) == 1 else 'are'} no name an expression can use)"
         if len(inputs) < len(known):
             bound += f"; the text assigns {', '.join(n for n in known if n not in self.input_names)}"
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
