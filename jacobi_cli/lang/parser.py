@@ -2654,6 +2654,8 @@ class _Lowering:
             raise JacValueError(_ITEMS_ARITHMETIC, position)
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
+            if type(node.op) in _INT_BITS and all(type(self.python_int(k)) is int for k in kids):
+                return self.int_bits(node, kids, position)  # 1 << 3, 5 & 3 of Python ints: Python's
             if isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
                 return self.logical_operator(node, kids)
             if op is None:
@@ -2780,8 +2782,29 @@ class _Lowering:
         raise JacNameError(f"unknown name '{name}' ({bound}: give it a value with {name}=VALUE or a shape "
                            f"with {name}:SHAPE){suggestion}", position)
 
+    def python_int(self, value):
+        """The Python int a constant holds exactly (``Builder.pyints``: a literal, an int of one), else None."""
+        return self.b.pyints.get(value.id) if type(value) is Tracer else None
+
+    def int_bits(self, node, kids: list, position: int) -> Tracer:
+        """Python's bit operators of Python ints (``1 << k``, ``5 & 3``, ``~5``), computed exactly; a shift past
+        a float's range refused before it is computed."""
+        ints = [self.python_int(k) for k in kids]
+        if isinstance(node.op, ast.LShift) and ints[1] > 0 and ints[0] and ints[0].bit_length() + ints[1] > 1024:
+            raise JacValueError(f"{ints[0]} << {ints[1]} is past a float's range: jac holds numbers as floats, not "
+                                "Python's exact ints", position)
+        try:
+            value = _INT_BITS[type(node.op)](*ints)
+        except ValueError as err:  # 1 << -1
+            raise JacValueError(f"Python raises ValueError: {err}", position) from None
+        out = self.b.const(float(value), position)
+        self.b.pyints[out.id] = value
+        return out
+
     def unary(self, node: ast.UnaryOp, operand, position: int):
         trees.refuse_array_use([operand], "'-', '+', '~' or 'not' of a dict", position)
+        if isinstance(node.op, ast.Invert) and type(self.python_int(operand)) is int:  # ~5 of a Python int: -6
+            return self.int_bits(node, [operand], position)
         if isinstance(node.op, ast.USub):
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
@@ -4382,6 +4405,11 @@ _STATEMENT_WORDS = {
     ast.Nonlocal: "'nonlocal' statements", ast.AnnAssign: "annotated assignments ('NAME: TYPE = EXPR')",
     ast.Match: "'match' statements",
 }
+
+
+# Python's bit operators of ints (int_bits), by the syntax tree's operator
+_INT_BITS = {ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.BitAnd: operator.and_,
+             ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.Invert: operator.invert}
 
 
 def _refuse_loose_jump(module: ast.Module, source: Source) -> None:

@@ -31,7 +31,8 @@ names on this page are known.
   `[1, 2, 1, 2]`); what Python refuses (`[1, 2] + 1`) is refused. A list beside an array is the array's
   arithmetic, as in NumPy (`x + [1, 2]`). `*` unpacks a tuple, a list or an array's rows into a call's arguments,
   a list or an index: `x.view(*x.shape[:-1], 2, -1)`, `torch.stack([*x])`, `x[*idx]`. Integer literals are
-  Python's ints until they meet an array: `//`, `%`, `**` exact, `/` correctly rounded as Python's; where Python
+  Python's ints until they meet an array: `//`, `%`, `**` and the bit operators (`1 << k`, `5 & 3`, `~n`) exact,
+  `/` correctly rounded as Python's; where Python
   raises (`1 / 0`, `0 ** -1`) jac refuses, and so it does for an int past a float's range (`10**400`: NumPy and
   PyTorch refuse it beside an array) and for a negative number to a fractional power (`(-8) ** (1/3)`: complex in
   Python, NaN in NumPy).
