@@ -2463,6 +2463,10 @@ class _Lowering:
             if kids is not None:
                 if type(kids) is _Branch:  # a conditional expression's chosen branch, lowered: its value
                     results[id(node)] = results.pop(id(kids.node))
+                    if id(kids.node) in self.sequences:  # s = x.shape if c else None: a tuple still
+                        self.sequences.add(id(node))
+                        if id(kids.node) in self.tuples:
+                            self.tuples.add(id(node))
                     continue
                 found = lower(node, [results.pop(id(k)) for k in kids])
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
@@ -2566,7 +2570,7 @@ class _Lowering:
                 and not isinstance(kids[1], Items) and not self.sequences:
             return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
         position = self.source.at(node)
-        if kind is ast.BinOp and type(node.op) in (ast.Add, ast.Mult):
+        if kind is ast.BinOp and type(node.op) in _BINOPS:
             found = self.sequence_arithmetic(node, kids)
             if found is not None:
                 self.sequences.add(id(node))
@@ -2703,6 +2707,12 @@ class _Lowering:
 
     def unary(self, node: ast.UnaryOp, operand, position: int):
         trees.refuse_array_use([operand], "'-', '+', '~' or 'not' of a dict", position)
+        if id(node.operand) in self.sequences and not isinstance(node.op, ast.Not):  # -x.shape: Python's TypeError
+            what = "tuple" if id(node.operand) in self.tuples else "list"
+            sign = {ast.USub: "-", ast.UAdd: "+"}.get(type(node.op)) or _op_text(node.op)
+            raise JacValueError(f"'{sign}' of a Python {what} is an error in Python ({what}s have no "
+                                "arithmetic); for arithmetic on the numbers make an array first: np.array(...)",
+                                position)
         if isinstance(node.op, ast.USub):
             return self.b.apply("neg", operand, position=position)
         if isinstance(node.op, ast.UAdd):
@@ -2780,8 +2790,9 @@ class _Lowering:
         """Python's ``+`` and ``*`` of lists and tuples (displays, ``x.shape``): ``[0.0] * 3`` repeats,
         ``x.shape + (1,)`` and ``[x] + [y]`` concatenate, as the pasted code means them (NumPy's and
         PyTorch's arrays would add and multiply element by element: ``torch.tensor([1, 2] * 2)`` is
-        ``[1, 2, 1, 2]``). A list with a number Python refuses (``[1, 2] + 1``, ``[1.0] * 2.5``) is refused;
-        None for anything else (a list with an array is the array's arithmetic, as in NumPy)."""
+        ``[1, 2, 1, 2]``). A list with a number Python refuses (``[1, 2] + 1``, ``[1.0] * 2.5``,
+        ``x.shape // 2``, ``s - s``: every other operator) is refused; None for anything else (a list with an
+        array is the array's arithmetic, as in NumPy)."""
         seq = [id(node.left) in self.sequences, id(node.right) in self.sequences]
         if not any(seq) or not all(isinstance(k, Items) or isinstance(k, Tracer) and self.b.nodes[k.id].op == "const"
                                    for k, is_seq in zip(kids, seq) if is_seq):
@@ -2790,23 +2801,48 @@ class _Lowering:
         if all(seq):
             if isinstance(node.op, ast.Add):
                 return self.concatenated(kids[0], kids[1], position)
-            raise JacValueError("a Python list or tuple times another is an error in Python (a sequence repeats by "
-                                "an int); for element-wise products make arrays: np.array([...]) * np.array([...])",
-                                position)
-        other = kids[1] if seq[0] else kids[0]
-        count = self.b.nodes[other.id] if isinstance(other, Tracer) else None
-        if count is None or count.op != "const" or np.ndim(count.value) != 0 or other.id in self.b.typed:
+            if isinstance(node.op, ast.Mult):
+                raise JacValueError("a Python list or tuple times another is an error in Python (a sequence repeats "
+                                    "by an int); for element-wise products make arrays: np.array([...]) * "
+                                    "np.array([...])", position)
+            sign = _BINOP_TEXT[type(node.op)]
+            raise JacValueError(f"'{sign}' of two Python lists or tuples is an error in Python (they concatenate with "
+                                f"+ and nothing else); for arithmetic on the numbers make arrays: np.array([...]) "
+                                f"{sign} np.array([...])", position)
+        other, other_node = (kids[1], node.right) if seq[0] else (kids[0], node.left)
+        count = other if type(other) in (bool, int) else self.b.nodes[other.id].value \
+            if isinstance(other, Tracer) and self.b.nodes[other.id].op == "const" else None
+        integer = count is not None and np.ndim(count) == 0 and float(count).is_integer() and not (
+            isinstance(other_node, ast.Constant) and type(other_node.value) is float)  # 2.0 written
+        if isinstance(other, Tracer) and other.id in self.b.typed and integer and isinstance(node.op, ast.Mult) \
+                and np.dtype(self.b.typed[other.id][0]).kind in "iu":  # s * np.int64(2): its __index__ repeats
+            return self.repeated(kids[0] if seq[0] else kids[1], int(count), position)
+        if not self.python_number(other_node, other):
             return None  # an array (or a NumPy / PyTorch scalar): element-wise, as those libraries do
         written = node.left if seq[0] else node.right
         what = "tuple" if isinstance(written, ast.Tuple) or id(written) in self.tuples else "list"
-        if isinstance(node.op, ast.Mult) and float(count.value).is_integer() \
-                and not (isinstance(other_node := node.right if seq[0] else node.left, ast.Constant)
-                         and type(other_node.value) is float):
-            return self.repeated(kids[0] if seq[0] else kids[1], int(count.value), position)
-        raise JacValueError(f"a Python {what} {'plus' if isinstance(node.op, ast.Add) else 'times'} a number is an "
-                            f"error in Python ({what}s concatenate with + and repeat by an int with *); for "
-                            "arithmetic on the numbers make an array first: np.array([...]) or torch.tensor([...])",
-                            position)
+        if isinstance(node.op, ast.Mult) and integer:  # s * True repeats once: a bool is an int
+            return self.repeated(kids[0] if seq[0] else kids[1], int(count), position)
+        word = {ast.Add: "plus", ast.Mult: "times"}.get(type(node.op), f"'{_BINOP_TEXT[type(node.op)]}'")
+        raise JacValueError(f"a Python {what} {word} a number is an error in Python ({what}s concatenate with + and "
+                            "repeat by an int with *, and have no other arithmetic); for arithmetic on the numbers "
+                            "make an array first: np.array([...]) or torch.tensor([...])", position)
+
+    def python_number(self, node: ast.expr, value) -> bool:
+        """``value`` (at ``node``) is one of Python's numbers as far as the text shows: a number or bool written
+        (``2``, ``True``), or a 0-d constant that is no NumPy or PyTorch scalar (``x.shape[0]``, ``len(x)``):
+        what a list or tuple meets as Python's own, not as an array's element-wise arithmetic."""
+        if type(value) in (bool, int, float):
+            return True
+        if not isinstance(value, Tracer):
+            return False
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            node = node.operand
+        held = self.b.nodes[value.id]
+        if held.op != "const" or np.ndim(held.value) != 0:
+            return False
+        return isinstance(node, ast.Constant) and type(node.value) in (int, float, bool) \
+            or value.id not in self.b.typed
 
     def unpacked(self, items: list) -> list:
         """``items`` with each ``*seq`` (:class:`_Unpacked`) replaced by the elements of ``seq``, as Python
@@ -3784,6 +3820,9 @@ class _Lowering:
         left, right = kids
         if id(node.left) in self.sequences and id(node.comparators[0]) in self.sequences:
             return self.sequence_comparison(node, op, left, right, position)
+        marked = [id(side) in self.sequences for side in (node.left, node.comparators[0])]
+        if any(marked) and self.python_number(*((node.comparators[0], right) if marked[0] else (node.left, left))):
+            return self.number_comparison(node, op, marked, position)
         if not (isinstance(left, Tracer) or isinstance(right, Tracer)):
             raise JacValueError("a comparison needs numbers or arrays on both sides", position)
         start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
@@ -3805,6 +3844,15 @@ class _Lowering:
             copied.fields, copied.display = value.fields, value.display
             return copied
         return value
+
+    def number_comparison(self, node: ast.Compare, op: str, marked: list, position: int):
+        """``x.shape[0] == (2, 3)``, ``s != 3`` of a tuple ``s``: Python's comparison of a list or tuple with one of
+        its numbers, never equal (one truth value, not NumPy's element by element); ``<`` and the like an error."""
+        what = "tuple" if id(node.left if marked[0] else node.comparators[0]) in self.tuples else "list"
+        if op not in ("eq", "ne"):
+            raise JacValueError(f"'{_COMPARISON_TEXT[op]}' between a Python {what} and a number is an error in Python;"
+                                f" to compare element by element make an array first: np.array(...)", position)
+        return boolean(self.b, self.b.const(0.0 if op == "eq" else 1.0, position))
 
     def sequence_comparison(self, node: ast.Compare, op: str, left, right, position: int):
         """``x.shape == (2, 3)``, ``x.shape == torch.Size([2, 3])``: Python's comparison of two tuples (or lists),
