@@ -626,6 +626,12 @@ class _Lowering:
     tuples: set = frozenset()
     tuple_names: set = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
+    # the constants a display or comprehension of Python sequences made one array ([x.shape], [(0, 1), (1, 2)],
+    # [t for t in ...]) -> whether they were all tuples: its items taken out (l[0], for s in l, a, b = l) are
+    # Python sequences again, which the constant's rows no longer say (program makes the dict); held_rows, those
+    # rows and the sequences a dict display holds ({'k': x.shape}: d['k'] a tuple) -> whether each is a tuple
+    held = MappingProxyType({})
+    held_rows = MappingProxyType({})
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
     empties = MappingProxyType({})  # id of the constant an empty display () or [] made -> "tuple" / "list" (program)
     inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
@@ -668,6 +674,7 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
+        self.held, self.held_rows = {}, {}  # see the class's
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
@@ -2424,7 +2431,7 @@ class _Lowering:
             value = Items(unpack_pair(value, 2 if stars else len(targets), self.source.at(stmt.value)))
         elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
             count = value.shape[0] if stars and value.ndim and isinstance(value.shape[0], int) else len(targets)
-            value = self.rows(value, count, self.source.at(stmt.value))
+            value = self.held_items(value, self.rows(value, count, self.source.at(stmt.value)))
         if not isinstance(value, Items):
             raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
                                 self.source.at(stmt.value))
@@ -2446,7 +2453,7 @@ class _Lowering:
             if not isinstance(target, ast.Name):  # (h, c) of out, (h, c) = lstm(x)
                 self.bind_parts(stmt, target.elts, part)
                 continue
-            self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
+            self.bind_name(target.id, self.b.name(part, target.id) if isinstance(part, Tracer) else part)  # or Refused
             if isinstance(part, Tracer):
                 self.memory.bind(target.id, part, False)
         return value
@@ -2602,6 +2609,8 @@ class _Lowering:
             elements = self.unpacked(kids)
             found = self.literal(elements, position,
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
+            if type(found) is Tracer and node.elts and all(id(e) in self.sequences for e in node.elts):
+                self.held[found.id] = all(id(e) in self.tuples for e in node.elts)  # [x.shape]: l[0] a tuple
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
             kind = "tuple" if isinstance(node, ast.Tuple) else "list"
@@ -2626,7 +2635,20 @@ class _Lowering:
                 self.sequences.add(id(node))  # x.shape[:-1]: still a tuple
                 if id(node.value) in self.tuples:
                     self.tuples.add(id(node))
-            return self.subscript(node, kids)
+            found = self.subscript(node, kids)
+            if type(kids[0]) is Dict and type(found) is Tracer and found.id in self.held_rows:
+                self.sequences.add(id(node))  # d = {'k': x.shape}: d['k'] is the tuple
+                if self.held_rows[found.id]:
+                    self.tuples.add(id(node))
+            if type(kids[0]) is Tracer and kids[0].id in self.held and id(node.value) in self.sequences \
+                    and type(found) is Tracer:  # l = [x.shape]: l[0] is the tuple, l[:1] a list holding it
+                if isinstance(node.slice, ast.Slice):
+                    self.held[found.id] = self.held[kids[0].id]
+                elif found.ndim == kids[0].ndim - 1:
+                    self.sequences.add(id(node))
+                    if self.held[kids[0].id]:
+                        self.tuples.add(id(node))
+            return found
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
         if kind is ast.IfExp:
@@ -2634,9 +2656,16 @@ class _Lowering:
         if isinstance(node, ast.Lambda):
             return self.define(node)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
-            return self.comprehension(node, position)
+            found = self.comprehension(node, position)
+            if kind is ast.ListComp:  # a Python list: [...] * 2 repeats it, [...] + [...] concatenates
+                self.sequences.add(id(node))
+            return found
         if kind is ast.Dict:  # {'W': W, 'b': b}: a structure of arrays (.trees)
-            return trees.display(self, node, kids, position)
+            found = trees.display(self, node, kids, position)
+            for value_node, value in zip(node.values, kids[len(kids) - len(node.values):]):
+                if id(value_node) in self.sequences and type(value) is Tracer:  # {'k': x.shape}: d['k'] a tuple
+                    self.held_rows[value.id] = id(value_node) in self.tuples
+            return found
         if kind is ast.DictComp:
             return trees.comprehension(self, node, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
@@ -2799,6 +2828,11 @@ class _Lowering:
             return None
         position = self.operator_position(node)
         if all(seq):
+            kinds = ["tuple" if id(side) in self.tuples else "list" for side in (node.left, node.right)]
+            if isinstance(node.op, ast.Add) and kinds[0] != kinds[1]:  # [0, 1] + (1,): Python's TypeError
+                raise JacValueError(f'a Python {kinds[0]} plus a {kinds[1]} is an error in Python (can only '
+                                    f'concatenate {kinds[0]} (not "{kinds[1]}") to {kinds[0]}): convert one, '
+                                    f'{kinds[0]}(...) + {kinds[0]}(...)', position)
             if isinstance(node.op, ast.Add):
                 return self.concatenated(kids[0], kids[1], position)
             if isinstance(node.op, ast.Mult):
@@ -2958,8 +2992,8 @@ class _Lowering:
         own, as Python runs it; a list of the elements (``torch.stack([...])``, Python's ``sum(...)``). With
         ``element`` (``nn.ModuleList([nn.Linear(d, d) for _ in range(3)])``): ``element(i)`` makes the i-th, and
         the list of them is returned as it is."""
-        saved, results = self.scope, []
-        self.scope = dict(self.scope)
+        saved, results, marks = self.scope, [], (set(self.sequence_names), set(self.tuple_names))
+        self.scope, held = dict(self.scope), []
         try:
             loops = [(0, None)]  # (the generator to run next, the item to bind first): an explicit stack
             while loops:
@@ -2971,6 +3005,8 @@ class _Lowering:
                         continue
                 if k == len(node.generators):
                     results.append(self.expression(node.elt) if element is None else element(len(results)))
+                    held.append(element is None and id(node.elt) in self.sequences and id(node.elt) in self.tuples
+                                if element is None and id(node.elt) in self.sequences else None)
                     if len(results) > _MAX_UNROLLED:
                         raise JacLimitError(f"a comprehension of more than {_MAX_UNROLLED:,} elements: jac writes "
                                             "each out; write the expression with whole arrays", position)
@@ -2979,13 +3015,16 @@ class _Lowering:
                 if gen.is_async:
                     raise JacParseError("'async for' is not supported", self.source.at(gen.iter))
                 loops.extend((k + 1, (v,)) for v in reversed(self.items_of(gen.iter)))
-        finally:
-            self.scope = saved
+        finally:  # its names are its own, as Python 3's
+            self.scope, (self.sequence_names, self.tuple_names) = saved, marks
         if element is not None:
             return results
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
             return Items([])
-        return self.literal(results, position)
+        found = self.literal(results, position)
+        if type(found) is Tracer and None not in held:  # [t for t in [x.shape]]: a list of tuples
+            self.held[found.id] = all(held)
+        return found
 
     def items_of(self, node: ast.expr, what: str = "a comprehension") -> list:
         """What ``for ... in node`` iterates over, as Python: a list's items, an array's rows (a constant
@@ -3026,7 +3065,25 @@ class _Lowering:
         numbers = self.b.pyints.get(value.id)
         if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
             return [self.number(int(v), position) for v in numbers]
-        return list(self.rows(value, value.shape[0], position))
+        return list(self.held_items(value, self.rows(value, value.shape[0], position)))
+
+    def held_items(self, value: Tracer, rows: Items) -> Items:
+        """``rows`` of ``value``, each a Python sequence where ``value`` holds them (``for s in [x.shape]``)."""
+        if value.id in self.held:
+            for row in rows:
+                self.held_rows[row.id] = self.held[value.id]
+        return rows
+
+    def bind_name(self, name: str, value) -> None:
+        """``name`` bound by a loop or unpacking to ``value``: a Python sequence (a tuple) where ``value`` is
+        an item of a list holding them (:meth:`held_items`), no longer one otherwise."""
+        self.scope[name] = value
+        found = self.held_rows.get(value.id) if type(value) is Tracer else None
+        for names, mark in ((self.sequence_names, found is not None), (self.tuple_names, bool(found))):
+            if mark:
+                names.add(name)
+            else:
+                names.discard(name)
 
     def bind_target(self, target: ast.expr, value, position: int) -> None:
         """``for NAME in ...`` / ``for a, (b, c) in ...``: the names bound to an item, as Python unpacks it."""
@@ -3034,7 +3091,7 @@ class _Lowering:
         while pending:
             target, value = pending.pop()
             if isinstance(target, ast.Name):
-                self.scope[target.id] = value
+                self.bind_name(target.id, value)
                 continue
             if not isinstance(target, (ast.Tuple, ast.List)):
                 raise JacParseError("a comprehension binds names (for a, b in ...)", self.source.at(target))
