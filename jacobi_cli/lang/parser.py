@@ -632,6 +632,7 @@ class _Lowering:
     # rows and the sequences a dict display holds ({'k': x.shape}: d['k'] a tuple) -> whether each is a tuple
     held = MappingProxyType({})
     held_rows = MappingProxyType({})
+    ranges: set = frozenset()  # ids of the constants range(...) made: Python's range has no + or * (program's set)
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
     empties = MappingProxyType({})  # id of the constant an empty display () or [] made -> "tuple" / "list" (program)
     inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
@@ -674,7 +675,7 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
-        self.held, self.held_rows = {}, {}  # see the class's
+        self.held, self.held_rows, self.ranges = {}, {}, set()  # see the class's
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
@@ -2563,13 +2564,21 @@ class _Lowering:
                 self.sequences.add(id(node))  # list(x.shape), tuple(s): the same numbers, still a sequence
                 if type(node.func) is ast.Attribute or node.func.id == "tuple":  # torch.Size(...) is a tuple
                     self.tuples.add(id(node))
-                return self.sized(node, kids[0])
+                found = self.sized(node, kids[0])
+                if type(found) is Tracer and found.id in self.ranges:  # list(range(3)): a list, no range
+                    copied = self.b.const(self.b.nodes[found.id].value, self.source.at(node))
+                    if found.id in self.b.pyints:
+                        self.b.pyints[copied.id] = self.b.pyints[found.id]
+                    found = copied
+                return found
             found = self.call(node, kids)
             if _python_sequence_call(node) == "made" and (type(node.func) is ast.Name
                                                          or self.module_path(node.func.value) is None):
                 self.sequences.add(id(node))  # x.size() (torch.Size), range(n): Python sequences
                 if type(node.func) is ast.Attribute:
                     self.tuples.add(id(node))
+                elif type(found) is Tracer:
+                    self.ranges.add(found.id)
             return found
         if kind is ast.BinOp and (type(kids[0]) is Dict or type(kids[1]) is Dict):  # d + 1: no array (.trees)
             trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
@@ -2827,6 +2836,10 @@ class _Lowering:
                                    for k, is_seq in zip(kids, seq) if is_seq):
             return None
         position = self.operator_position(node)
+        if any(type(k) is Tracer and k.id in self.ranges for k, is_seq in zip(kids, seq) if is_seq):
+            raise JacValueError(f"'{_BINOP_TEXT[type(node.op)]}' of a Python range is an error in Python (a range "
+                                "has no arithmetic, not even + and *): make a list first, list(range(...))",
+                                position)
         if all(seq):
             kinds = ["tuple" if id(side) in self.tuples else "list" for side in (node.left, node.right)]
             if isinstance(node.op, ast.Add) and kinds[0] != kinds[1]:  # [0, 1] + (1,): Python's TypeError
@@ -3921,7 +3934,10 @@ class _Lowering:
                 raise JacValueError("comparing a list or tuple of arrays is not supported: compare the arrays "
                                     "(torch.equal, np.array_equal, or == element by element)", position)
             values.append(tuple(np.asarray(held.value).tolist()))
-        kinds = [id(side) in self.tuples for side in (node.left, node.comparators[0])]
+        kinds = ["range" if type(value) is Tracer and value.id in self.ranges else id(side) in self.tuples
+                 for side, value in ((node.left, left), (node.comparators[0], right))]
+        if op not in ("eq", "ne") and "range" in kinds:
+            raise JacValueError(f"'{_COMPARISON_TEXT[op]}' of a Python range is an error in Python", position)
         if op in ("eq", "ne"):
             same = kinds[0] == kinds[1] and values[0] == values[1]
             found = same if op == "eq" else not same
