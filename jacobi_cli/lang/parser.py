@@ -626,10 +626,11 @@ class _Lowering:
     tuples: set = frozenset()
     tuple_names: set = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
-    # the constants a display or comprehension of Python sequences made one array ([x.shape], [(0, 1), (1, 2)],
-    # [t for t in ...]) -> whether they were all tuples: its items taken out (l[0], for s in l, a, b = l) are
-    # Python sequences again, which the constant's rows no longer say (program makes the dict); held_rows, those
-    # rows and the sequences a dict display holds ({'k': x.shape}: d['k'] a tuple) -> whether each is a tuple
+    # the constants a display or comprehension of Python's own values made one array ([x.shape], [(0, 1), (1, 2)],
+    # [range(2)], [True], [t for t in ...]) -> what they all are ("tuple", "list", "range", "bool"): its items
+    # taken out (l[0], for s in l, a, b = l) are those values again, which the constant's rows no longer say
+    # (program makes the dict; a bool item is Python's bool); held_rows, those rows and the sequences a dict
+    # display holds ({'k': x.shape}: d['k'] a tuple) -> what each is
     held = MappingProxyType({})
     held_rows = MappingProxyType({})
     ranges: set = frozenset()  # ids of the constants range(...) made: Python's range has no + or * (program's set)
@@ -2618,8 +2619,9 @@ class _Lowering:
             elements = self.unpacked(kids)
             found = self.literal(elements, position,
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
-            if type(found) is Tracer and node.elts and all(id(e) in self.sequences for e in node.elts):
-                self.held[found.id] = all(id(e) in self.tuples for e in node.elts)  # [x.shape]: l[0] a tuple
+            kinds = {self.python_kind(e, k) for e, k in zip(node.elts, kids)}
+            if type(found) is Tracer and len(kinds) == 1 and None not in kinds:  # [x.shape]: l[0] a tuple
+                self.held[found.id] = kinds.pop()
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
             kind = "tuple" if isinstance(node, ast.Tuple) else "list"
@@ -2646,17 +2648,14 @@ class _Lowering:
                     self.tuples.add(id(node))
             found = self.subscript(node, kids)
             if type(kids[0]) is Dict and type(found) is Tracer and found.id in self.held_rows:
-                self.sequences.add(id(node))  # d = {'k': x.shape}: d['k'] is the tuple
-                if self.held_rows[found.id]:
-                    self.tuples.add(id(node))
+                self.mark(node, self.held_rows[found.id])  # d = {'k': x.shape}: d['k'] is the tuple
             if type(kids[0]) is Tracer and kids[0].id in self.held and id(node.value) in self.sequences \
                     and type(found) is Tracer:  # l = [x.shape]: l[0] is the tuple, l[:1] a list holding it
                 if isinstance(node.slice, ast.Slice):
                     self.held[found.id] = self.held[kids[0].id]
                 elif found.ndim == kids[0].ndim - 1:
-                    self.sequences.add(id(node))
-                    if self.held[kids[0].id]:
-                        self.tuples.add(id(node))
+                    found = self.held_item(found, self.held[kids[0].id])
+                    self.mark(node, self.held[kids[0].id])
             return found
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
@@ -2672,8 +2671,9 @@ class _Lowering:
         if kind is ast.Dict:  # {'W': W, 'b': b}: a structure of arrays (.trees)
             found = trees.display(self, node, kids, position)
             for value_node, value in zip(node.values, kids[len(kids) - len(node.values):]):
-                if id(value_node) in self.sequences and type(value) is Tracer:  # {'k': x.shape}: d['k'] a tuple
-                    self.held_rows[value.id] = id(value_node) in self.tuples
+                kind = self.python_kind(value_node, value)
+                if kind not in (None, "bool") and type(value) is Tracer:  # {'k': x.shape}: d['k'] a tuple
+                    self.held_rows[value.id] = kind
             return found
         if kind is ast.DictComp:
             return trees.comprehension(self, node, position)
@@ -3018,8 +3018,7 @@ class _Lowering:
                         continue
                 if k == len(node.generators):
                     results.append(self.expression(node.elt) if element is None else element(len(results)))
-                    held.append(element is None and id(node.elt) in self.sequences and id(node.elt) in self.tuples
-                                if element is None and id(node.elt) in self.sequences else None)
+                    held.append(self.python_kind(node.elt, results[-1]) if element is None else None)
                     if len(results) > _MAX_UNROLLED:
                         raise JacLimitError(f"a comprehension of more than {_MAX_UNROLLED:,} elements: jac writes "
                                             "each out; write the expression with whole arrays", position)
@@ -3035,8 +3034,8 @@ class _Lowering:
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
             return Items([])
         found = self.literal(results, position)
-        if type(found) is Tracer and None not in held:  # [t for t in [x.shape]]: a list of tuples
-            self.held[found.id] = all(held)
+        if type(found) is Tracer and len(set(held)) == 1 and held[0] is not None:  # [t for t in [x.shape]]
+            self.held[found.id] = held[0]
         return found
 
     def items_of(self, node: ast.expr, what: str = "a comprehension") -> list:
@@ -3083,16 +3082,42 @@ class _Lowering:
     def held_items(self, value: Tracer, rows: Items) -> Items:
         """``rows`` of ``value``, each a Python sequence where ``value`` holds them (``for s in [x.shape]``)."""
         if value.id in self.held:
-            for row in rows:
-                self.held_rows[row.id] = self.held[value.id]
+            return Items([self.held_item(row, self.held[value.id]) for row in rows])
         return rows
+
+    def held_item(self, row: Tracer, kind: str):
+        """An item of a list holding Python's values of one ``kind`` (:attr:`held`): the row itself, marked as the
+        sequence it was (``held_rows``, :attr:`ranges`), or Python's bool."""
+        if kind == "bool":
+            return bool(self.b.nodes[row.id].value)  # [True][0] is True: x[s] a new axis, s + s 2
+        self.held_rows[row.id] = kind
+        if kind == "range":
+            self.ranges.add(row.id)
+        return row
+
+    def python_kind(self, node: ast.expr, value) -> str | None:
+        """What Python's own value ``value`` (at ``node``) is: "tuple", "list" or "range" (a sequence the syntax
+        or the value shows), "bool" (True, False), None for anything else (a number, an array)."""
+        if type(value) is bool:
+            return "bool"
+        if id(node) not in self.sequences:
+            return None
+        if type(value) is Tracer and value.id in self.ranges:
+            return "range"
+        return "tuple" if id(node) in self.tuples else "list"
+
+    def mark(self, node: ast.expr, kind: str) -> None:
+        """``node``'s value is Python's sequence of ``kind`` (tuple, list, range)."""
+        self.sequences.add(id(node))
+        if kind == "tuple":
+            self.tuples.add(id(node))
 
     def bind_name(self, name: str, value) -> None:
         """``name`` bound by a loop or unpacking to ``value``: a Python sequence (a tuple) where ``value`` is
         an item of a list holding them (:meth:`held_items`), no longer one otherwise."""
         self.scope[name] = value
         found = self.held_rows.get(value.id) if type(value) is Tracer else None
-        for names, mark in ((self.sequence_names, found is not None), (self.tuple_names, bool(found))):
+        for names, mark in ((self.sequence_names, found is not None), (self.tuple_names, found == "tuple")):
             if mark:
                 names.add(name)
             else:
