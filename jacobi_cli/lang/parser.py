@@ -627,10 +627,11 @@ class _Lowering:
     tuple_names: set = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
     # the constants a display or comprehension of Python's own values made one array ([x.shape], [(0, 1), (1, 2)],
-    # [range(2)], [True], [t for t in ...]) -> what they all are ("tuple", "list", "range", "bool"): its items
-    # taken out (l[0], for s in l, a, b = l) are those values again, which the constant's rows no longer say
-    # (program makes the dict; a bool item is Python's bool); held_rows, those rows and the sequences a dict
-    # display holds ({'k': x.shape}: d['k'] a tuple) -> what each is
+    # [range(2)], [0, True], [t for t in ...]) -> per item, (what it is: "tuple", "list", "range", "bool" or None,
+    # what its own items are: the same for an item that held some, or None): its items taken out (l[0], for s in
+    # l, a, b = l) are those values again, which the constant's rows no longer say (program makes the dict; a bool
+    # item is Python's bool); held_rows, those rows and the sequences a dict display holds ({'k': x.shape}: d['k']
+    # a tuple) -> what each is
     held = MappingProxyType({})
     held_rows = MappingProxyType({})
     ranges: set = frozenset()  # ids of the constants range(...) made: Python's range has no + or * (program's set)
@@ -2420,7 +2421,32 @@ class _Lowering:
         targets = stmt.targets[0].elts
         if not all(isinstance(t, ast.Name) or _nested_names(t) or _starred_name(t) for t in targets):
             raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
+        shown = stmt.value.elts if isinstance(stmt.value, (ast.Tuple, ast.List)) else ()
+        if len(shown) == len(targets) and all(type(t) is ast.Name for t in targets) \
+                and not any(isinstance(e, ast.Starred) for e in shown):
+            return self.bind_shown(targets, shown)
         return self.bind_parts(stmt, targets, self.expression(stmt.value))
+
+    def bind_shown(self, targets: list, shown: list):
+        """``a, b = e1, e2``: each name bound to its own value, every value made first (``a, b = b, a`` swaps),
+        as Python binds them: a tuple stays one (``s, n = x.shape, 2``), a bool is Python's (``x[s]`` a mask, as
+        a loop's ``for s in [True]``), no array of them all is made."""
+        values = [self.expression(e) for e in shown]
+        for target, node, value in zip(targets, shown, values):
+            if not isinstance(value, (Tracer, Items, bool)):
+                raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
+        for target, node, value in zip(targets, shown, values):
+            self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
+            if not isinstance(value, bool):
+                self.memory.bind(target.id, value, False)
+            kind = self.python_kind(node, value)
+            for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
+                                (self.tuple_names, kind == "tuple")):
+                if mark:
+                    names.add(target.id)
+                else:
+                    names.discard(target.id)
+        return Items(values)
 
     def bind_parts(self, stmt: ast.Assign, targets: list, value) -> None:
         """The names ``targets`` bound to the parts of ``value``; a tuple of names among them to the parts of a
@@ -2619,9 +2645,9 @@ class _Lowering:
             elements = self.unpacked(kids)
             found = self.literal(elements, position,
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
-            kinds = {self.python_kind(e, k) for e, k in zip(node.elts, kids)}
-            if type(found) is Tracer and len(kinds) == 1 and None not in kinds:  # [x.shape]: l[0] a tuple
-                self.held[found.id] = kinds.pop()
+            if type(found) is Tracer and found.ndim and not any(type(k) is _Unpacked for k in kids):
+                self.hold(found, [(self.python_kind(e, k), self.held.get(k.id) if type(k) is Tracer else None)
+                                  for e, k in zip(node.elts, kids)])  # [x.shape]: l[0] a tuple
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
             kind = "tuple" if isinstance(node, ast.Tuple) else "list"
@@ -2650,12 +2676,16 @@ class _Lowering:
             if type(kids[0]) is Dict and type(found) is Tracer and found.id in self.held_rows:
                 self.mark(node, self.held_rows[found.id])  # d = {'k': x.shape}: d['k'] is the tuple
             if type(kids[0]) is Tracer and kids[0].id in self.held and id(node.value) in self.sequences \
-                    and type(found) is Tracer:  # l = [x.shape]: l[0] is the tuple, l[:1] a list holding it
-                if isinstance(node.slice, ast.Slice):
-                    self.held[found.id] = self.held[kids[0].id]
-                elif found.ndim == kids[0].ndim - 1:
-                    found = self.held_item(found, self.held[kids[0].id])
-                    self.mark(node, self.held[kids[0].id])
+                    and type(found) is Tracer and len(kids) == 2:  # l = [x.shape]: l[0] the tuple, l[:1] a list
+                items = self.held[kids[0].id]
+                if type(kids[1]) is slice:
+                    self.hold(found, items[kids[1]])
+                elif found.ndim == kids[0].ndim - 1 and type(kids[1]) is Tracer:
+                    at = self.b.nodes[kids[1].id]
+                    if at.op == "const" and np.ndim(at.value) == 0 and -len(items) <= at.value < len(items):
+                        found = self.held_item(found, items[int(at.value)])
+                        if type(found) is Tracer and found.id in self.held_rows:
+                            self.mark(node, self.held_rows[found.id])
             return found
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
@@ -3018,7 +3048,9 @@ class _Lowering:
                         continue
                 if k == len(node.generators):
                     results.append(self.expression(node.elt) if element is None else element(len(results)))
-                    held.append(self.python_kind(node.elt, results[-1]) if element is None else None)
+                    if element is None:
+                        held.append((self.python_kind(node.elt, results[-1]), self.held.get(results[-1].id)
+                                     if type(results[-1]) is Tracer else None))
                     if len(results) > _MAX_UNROLLED:
                         raise JacLimitError(f"a comprehension of more than {_MAX_UNROLLED:,} elements: jac writes "
                                             "each out; write the expression with whole arrays", position)
@@ -3034,8 +3066,8 @@ class _Lowering:
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
             return Items([])
         found = self.literal(results, position)
-        if type(found) is Tracer and len(set(held)) == 1 and held[0] is not None:  # [t for t in [x.shape]]
-            self.held[found.id] = held[0]
+        if type(found) is Tracer and found.ndim:  # [t for t in [x.shape]]: a list of tuples
+            self.hold(found, held)
         return found
 
     def items_of(self, node: ast.expr, what: str = "a comprehension") -> list:
@@ -3081,16 +3113,25 @@ class _Lowering:
 
     def held_items(self, value: Tracer, rows: Items) -> Items:
         """``rows`` of ``value``, each a Python sequence where ``value`` holds them (``for s in [x.shape]``)."""
-        if value.id in self.held:
-            return Items([self.held_item(row, self.held[value.id]) for row in rows])
+        if value.id in self.held and len(self.held[value.id]) == len(rows):
+            return Items([self.held_item(row, item) for row, item in zip(rows, self.held[value.id])])
         return rows
 
-    def held_item(self, row: Tracer, kind: str):
-        """An item of a list holding Python's values of one ``kind`` (:attr:`held`): the row itself, marked as the
-        sequence it was (``held_rows``, :attr:`ranges`), or Python's bool."""
+    def hold(self, found: Tracer, items: list) -> None:
+        """``found``, one array made of a list of Python's values, remembers what each was (:attr:`held`)."""
+        if any(kind is not None or inner is not None for kind, inner in items) and found.shape[0] == len(items):
+            self.held[found.id] = tuple(items)
+
+    def held_item(self, row: Tracer, item: tuple):
+        """An item of a list holding Python's own values (:attr:`held`), ``item`` what it was: the row itself,
+        marked as the sequence it was (``held_rows``, :attr:`ranges`) and what its items were, or Python's bool."""
+        kind, inner = item
         if kind == "bool":
-            return bool(self.b.nodes[row.id].value)  # [True][0] is True: x[s] a new axis, s + s 2
-        self.held_rows[row.id] = kind
+            return bool(self.b.nodes[row.id].value)  # [0, True][1] is True: x[s] a new axis, s + s 2
+        if inner is not None:
+            self.held[row.id] = inner
+        if kind is not None:
+            self.held_rows[row.id] = kind
         if kind == "range":
             self.ranges.add(row.id)
         return row
@@ -3133,8 +3174,8 @@ class _Lowering:
                 continue
             if not isinstance(target, (ast.Tuple, ast.List)):
                 raise JacParseError("a comprehension binds names (for a, b in ...)", self.source.at(target))
-            parts = list(value) if isinstance(value, (tuple, Items)) else \
-                list(self.rows(value, len(target.elts), position)) if isinstance(value, Tracer) else None
+            parts = list(value) if isinstance(value, (tuple, Items)) else list(self.held_items(
+                value, self.rows(value, len(target.elts), position))) if isinstance(value, Tracer) else None
             if parts is None or len(parts) != len(target.elts):
                 raise JacValueError(f"{len(target.elts)} names for an item of another length", self.source.at(target))
             pending.extend(zip(target.elts, parts))
