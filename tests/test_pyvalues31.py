@@ -52,6 +52,7 @@ KEPT = [
     "for t, s in zip([0], [x.shape]):\n    pass\nx[0, 0] * np.array(s * 2)",
     "s = [t for t in [x.shape]][0]\nx[0, 0] * np.array(s + (1,))",
     "x[0, 0] * np.array([d * 2 for d in x.shape] * 2)",  # a list comprehension is a list: * repeats it
+    "l = [x[i] * 2 for i in range(2)]\nnp.stack(l + l)",  # and + concatenates (was element-wise: 2 rows)
     "a, b = [(1, 2), (0, 1)]\nx[0, 0] * np.array(a + b)",
     "def f(v, s):\n    return v.reshape(s + (1,))\nl = [x.shape]\nf(x, l[0])",
     "def make():\n    t = [x.shape]\n    def g():\n        return t[0]\n    return g\nx[0, 0] * np.array(make()() + (1,))",
