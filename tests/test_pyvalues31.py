@@ -88,6 +88,7 @@ REFUSED = [
     ("s = x.shape[0]\nx[0, 0] * max(s)", "max\\(\\) of one number is an error in Python"),
     ("x[0, 0] * sum(len(x))", "sum\\(\\) of one number"),
     ("x[0, 0] * min(x.ndim)", "min\\(\\) of one number"),
+    ("for s in [True]:\n    pass\nx[0, 0] * sum(s)", "sum\\(\\) of one number"),  # a bool is a number too
     ("x[0, 0] * np.array(range(2) * 2)", "of a Python range is an error in Python"),
     ("x[0, 0] * np.array(2 * range(2))", "of a Python range"),
     ("s = range(2)\nx[0, 0] * np.array(s + (1,))", "of a Python range"),
@@ -112,7 +113,6 @@ ARRAYS = [
     "x.sum() * len([d for d in x.shape])",
     "s = x.shape\nfor s in x:\n    pass\ns * 2",  # the loop rebinds s to a row: no tuple any more
     "sum([x[i] for i in range(2)])",
-    "l = [x[i] * 2 for i in range(2)]\nnp.stack(l + l)",
     "x[:, list(range(2)) * 1]",
 ]
 

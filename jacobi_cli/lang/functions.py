@@ -7510,7 +7510,8 @@ def _iterable(b, fname: str, args: list, position: int) -> None:
     """Python's ``max(s)`` / ``min(s)`` / ``sum(s)`` of one argument iterate it: one of Python's numbers (``len(x)``,
     ``x.shape[0]``: a 0-d constant) is refused, as Python refuses it (not NumPy's max of the one element); of a 0-d
     input it is jac's own sum (``sum(x**4)`` at x=2.0)."""
-    if len(args) == 1 and isinstance(args[0], Tracer) and args[0].ndim == 0 and b.nodes[args[0].id].op == "const":
+    if len(args) == 1 and (type(args[0]) in (bool, int, float) or isinstance(args[0], Tracer) and args[0].ndim == 0
+                           and b.nodes[args[0].id].op == "const"):
         raise JacValueError(f"{fname}() of one number is an error in Python ('int' object is not iterable; "
                             "iteration over a 0-d array): it takes a list, a tuple or an array", position)
 
