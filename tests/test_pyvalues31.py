@@ -64,6 +64,8 @@ KEPT = [
     "x.sum() * (range(2) == [0, 1])",  # a range never equals a list
     "x.sum() * (range(2) == range(2))",
     "x[0, 0] * np.array(list(range(2)) * 2)",  # a list of the range repeats
+    "l = [0, True]\ns = l[-1]\n(x + s) * (s + s)",  # Python's bool: True + True is 2
+    "flags = [True, False]\nfor f in flags:\n    pass\nx * (f is None) + x * f + 1.0",
 ]
 
 
@@ -120,3 +122,13 @@ ARRAYS = [
 @pytest.mark.parametrize("text", ARRAYS)
 def test_arrays_beside_python_values_keep_numpys_arithmetic(text):
     _agrees_with_python(text)
+
+
+@pytest.mark.parametrize("text", ["l = [0, True]\nx[l[1]]", "for s in [True]:\n    pass\nx[0, s]",
+                                  "t, s = 0, True\nx[s]"])
+def test_a_bool_from_a_list_is_no_index_one(text):
+    """Python's bool as an index is NumPy's mask of one (x[True] adds an axis): refused as x[True] is; it was the
+    row 1.0, x[1]."""
+    assert _python(text, X).shape != np.shape(X[1])
+    with pytest.raises(JacError, match="indices must be integer constants"):
+        api.evaluate(text, {"x": X})

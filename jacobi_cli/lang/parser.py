@@ -1795,6 +1795,10 @@ class _Lowering:
             if value is None and custom.in_backward(self):  # gx = None in a backward: no gradient (lang/custom.py)
                 self.scope[target] = None
                 return value
+            if type(value) is bool and not isinstance(stmt.value, ast.Constant):  # s = flags[0]: Python's bool,
+                self.scope[target] = value  # as a loop or a, b = ... binds it (s = True is refused as before)
+                self.memory.tokens.pop(target, None)
+                return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
@@ -3940,7 +3944,7 @@ class _Lowering:
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found
         if type(node.ops[0]) in (ast.Is, ast.IsNot) and any(k is None for k in kids) \
-                and all(k is None or type(k) in (Tracer, Items, Dict) for k in kids):  # n is None: is_leaf's
+                and all(k is None or type(k) in (Tracer, Items, Dict, bool) for k in kids):  # n is None: is_leaf's
             return (kids[0] is kids[1]) == (type(node.ops[0]) is ast.Is)
         if any(type(k) is Dict for k in kids):
             trees.refuse_array_use(kids, "a comparison with a dict", position)
