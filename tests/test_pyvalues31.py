@@ -66,6 +66,7 @@ KEPT = [
     "x[0, 0] * np.array(list(range(2)) * 2)",  # a list of the range repeats
     "l = [0, True]\ns = l[-1]\n(x + s) * (s + s)",  # Python's bool: True + True is 2
     "flags = [True, False]\nfor f in flags:\n    pass\nx * (f is None) + x * f + 1.0",
+    "d = {'k': (1, 2)}\ne = {**d}\nx[0, 0] * np.array(e['k'] * 2)",  # a dict unpacked into another keeps it
 ]
 
 
@@ -116,6 +117,11 @@ ARRAYS = [
     "s = x.shape\nfor s in x:\n    pass\ns * 2",  # the loop rebinds s to a row: no tuple any more
     "sum([x[i] for i in range(2)])",
     "x[:, list(range(2)) * 1]",
+    # an array made of the tuple may be the same constant node: it is an array all the same
+    "s = x.shape\nd = {'k': s}\na = np.asarray(s)\ne = {'k': a}\nx[0, 0] * (e['k'] * 2)",
+    "l = [x.shape]\nm = np.asarray(l)\nfor r in m:\n    pass\nx[0, 0] * (r * 2)",
+    "l = [x.shape]\nm = np.asarray(l)\na, = m\nx[0, 0] * (a * 2)",
+    "l = [x.shape]\nm = np.asarray(l)\nx[0, 0] * (m[0] * 2)",
 ]
 
 

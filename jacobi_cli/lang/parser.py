@@ -630,10 +630,12 @@ class _Lowering:
     # [range(2)], [0, True], [t for t in ...]) -> per item, (what it is: "tuple", "list", "range", "bool" or None,
     # what its own items are: the same for an item that held some, or None): its items taken out (l[0], for s in
     # l, a, b = l) are those values again, which the constant's rows no longer say (program makes the dict; a bool
-    # item is Python's bool); held_rows, those rows and the sequences a dict display holds ({'k': x.shape}: d['k']
-    # a tuple) -> what each is
+    # item is Python's bool); held_rows, those rows -> what each is. Read only where the syntax shows the list
+    # (l[0] of a name holding it, for s in l): np.asarray(l) may be the same node. dict_kinds: id of a dict a
+    # display made -> (the dict, its key -> what the value is): d['k'] a tuple ({'k': x.shape})
     held = MappingProxyType({})
     held_rows = MappingProxyType({})
+    dict_kinds = MappingProxyType({})
     ranges: set = frozenset()  # ids of the constants range(...) made: Python's range has no + or * (program's set)
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
     empties = MappingProxyType({})  # id of the constant an empty display () or [] made -> "tuple" / "list" (program)
@@ -677,7 +679,7 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
-        self.held, self.held_rows, self.ranges = {}, {}, set()  # see the class's
+        self.held, self.held_rows, self.ranges, self.dict_kinds = {}, {}, set(), {}  # see the class's
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
@@ -2463,7 +2465,8 @@ class _Lowering:
             value = Items(unpack_pair(value, 2 if stars else len(targets), self.source.at(stmt.value)))
         elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
             count = value.shape[0] if stars and value.ndim and isinstance(value.shape[0], int) else len(targets)
-            value = self.held_items(value, self.rows(value, count, self.source.at(stmt.value)))
+            rows = self.rows(value, count, self.source.at(stmt.value))  # a, b = l of l = [(1, 2), (0, 1)]: tuples
+            value = self.held_items(value, rows) if id(stmt.value) in self.sequences else rows
         if not isinstance(value, Items):
             raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
                                 self.source.at(stmt.value))
@@ -2677,8 +2680,11 @@ class _Lowering:
                 if id(node.value) in self.tuples:
                     self.tuples.add(id(node))
             found = self.subscript(node, kids)
-            if type(kids[0]) is Dict and type(found) is Tracer and found.id in self.held_rows:
-                self.mark(node, self.held_rows[found.id])  # d = {'k': x.shape}: d['k'] is the tuple
+            if type(kids[0]) is Dict and id(kids[0]) in self.dict_kinds and self.dict_kinds[id(kids[0])][0] is kids[0] \
+                    and type(found) is Tracer and len(kids) == 2:  # d = {'k': x.shape}: d['k'] is the tuple
+                what = self.dict_kinds[id(kids[0])][1].get(trees.key_of(self.b, kids[1], position))
+                if what in ("tuple", "list", "range"):
+                    self.mark(node, what)
             if type(kids[0]) is Tracer and kids[0].id in self.held and id(node.value) in self.sequences \
                     and type(found) is Tracer and len(kids) == 2:  # l = [x.shape]: l[0] the tuple, l[:1] a list
                 items = self.held[kids[0].id]
@@ -2704,10 +2710,16 @@ class _Lowering:
             return found
         if kind is ast.Dict:  # {'W': W, 'b': b}: a structure of arrays (.trees)
             found = trees.display(self, node, kids, position)
-            for value_node, value in zip(node.values, kids[len(kids) - len(node.values):]):
-                kind = self.python_kind(value_node, value)
-                if kind not in (None, "bool") and type(value) is Tracer:  # {'k': x.shape}: d['k'] a tuple
-                    self.held_rows[value.id] = kind
+            keys, kinds = iter(kids[:len(kids) - len(node.values)]), {}
+            for key, value_node, value in zip(node.keys, node.values, kids[len(kids) - len(node.values):]):
+                if key is not None:
+                    kinds[trees.key_of(self.b, next(keys), position)] = self.python_kind(value_node, value)
+                elif id(value) in self.dict_kinds and self.dict_kinds[id(value)][0] is value:  # {**d}: d's own
+                    kinds.update(self.dict_kinds[id(value)][1])
+                else:
+                    kinds.update(dict.fromkeys(value.keys()) if type(value) is Dict else {})
+            if any(what in ("tuple", "list", "range") for what in kinds.values()):  # {'k': x.shape}: d['k'] a tuple
+                self.dict_kinds[id(found)] = (found, kinds)
             return found
         if kind is ast.DictComp:
             return trees.comprehension(self, node, position)
@@ -3113,7 +3125,8 @@ class _Lowering:
         numbers = self.b.pyints.get(value.id)
         if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
             return [self.number(int(v), position) for v in numbers]
-        return list(self.held_items(value, self.rows(value, value.shape[0], position)))
+        rows = self.rows(value, value.shape[0], position)
+        return list(self.held_items(value, rows) if id(node) in self.sequences else rows)  # for s in [x.shape]
 
     def held_items(self, value: Tracer, rows: Items) -> Items:
         """``rows`` of ``value``, each a Python sequence where ``value`` holds them (``for s in [x.shape]``)."""
@@ -3130,7 +3143,7 @@ class _Lowering:
         """An item of a list holding Python's own values (:attr:`held`), ``item`` what it was: the row itself,
         marked as the sequence it was (``held_rows``, :attr:`ranges`) and what its items were, or Python's bool."""
         kind, inner = item
-        if kind == "bool":
+        if kind == "bool" and self.b.nodes[row.id].op == "const":
             return bool(self.b.nodes[row.id].value)  # [0, True][1] is True: x[s] a new axis, s + s 2
         if inner is not None:
             self.held[row.id] = inner
