@@ -7492,8 +7492,19 @@ def _python_extreme(fname: str):
                 larger = boolean(b, b.apply("gt" if fname == "max" else "lt", a, best, position=position))
                 best = b.apply("where", larger, a, best, position=position)
             return best
+        _iterable(b, fname, args, position)
         return FUNCTIONS[fname](b, args, kwargs, position)
     return lower
+
+
+def _iterable(b, fname: str, args: list, position: int) -> None:
+    """Python's ``max(s)`` / ``min(s)`` / ``sum(s)`` of one argument iterate it: one of Python's numbers (``len(x)``,
+    ``x.shape[0]``: a 0-d constant) is refused, as Python refuses it (not NumPy's max of the one element); of a 0-d
+    input it is jac's own sum (``sum(x**4)`` at x=2.0)."""
+    if len(args) == 1 and (type(args[0]) in (bool, int, float) or isinstance(args[0], Tracer) and args[0].ndim == 0
+                           and b.nodes[args[0].id].op == "const"):
+        raise JacValueError(f"{fname}() of one number is an error in Python ('int' object is not iterable; "
+                            "iteration over a 0-d array): it takes a list, a tuple or an array", position)
 
 
 for _name in ("max", "min"):
@@ -7505,6 +7516,7 @@ def _python_sum(b, args, kwargs, position):
     """Python's sum of a list of arrays or a comprehension (sum(x[i] ** 2 for i in range(3)), sum([a, b])):
     start (0) + each element, as Python adds them; of one array, jac's sum (NumPy's: every element)."""
     if not args or not isinstance(args[0], Items):
+        _iterable(b, "sum", args, position)
         return FUNCTIONS["sum"](b, args, kwargs, position)
     a = arguments("sum", args, kwargs, {"iterable": REQUIRED, "start": 0}, position)
     total = a["start"] if isinstance(a["start"], Tracer) else b.const(float(static(b, a["start"], "start", position)),

@@ -654,6 +654,17 @@ class _Lowering:
     tuples: set = frozenset()
     tuple_names: set = frozenset()
     folded: set = frozenset()  # ids of constants a list or tuple display made one array (program makes the set)
+    # the constants a display or comprehension of Python's own values made one array ([x.shape], [(0, 1), (1, 2)],
+    # [range(2)], [0, True], [t for t in ...]) -> per item, (what it is: "tuple", "list", "range", "bool" or None,
+    # what its own items are: the same for an item that held some, or None): its items taken out (l[0], for s in
+    # l, a, b = l) are those values again, which the constant's rows no longer say (program makes the dict; a bool
+    # item is Python's bool); held_rows, those rows -> what each is. Read only where the syntax shows the list
+    # (l[0] of a name holding it, for s in l): np.asarray(l) may be the same node. dict_kinds: id of a dict a
+    # display made -> (the dict, its key -> what the value is): d['k'] a tuple ({'k': x.shape})
+    held = MappingProxyType({})
+    held_rows = MappingProxyType({})
+    dict_kinds = MappingProxyType({})
+    ranges: set = frozenset()  # ids of the constants range(...) made: Python's range has no + or * (program's set)
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
     empties = MappingProxyType({})  # id of the constant an empty display () or [] made -> "tuple" / "list" (program)
     inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
@@ -696,6 +707,7 @@ class _Lowering:
         self.sequences, self.sequence_names, self.tuples, self.tuple_names = set(), set(), set(), set()
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
+        self.held, self.held_rows, self.ranges, self.dict_kinds = {}, {}, set(), {}  # see the class's
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
@@ -1829,6 +1841,10 @@ class _Lowering:
             if value is None and custom.in_backward(self):  # gx = None in a backward: no gradient (lang/custom.py)
                 self.scope[target] = None
                 return value
+            if type(value) is bool and not isinstance(stmt.value, ast.Constant):  # s = flags[0]: Python's bool,
+                self.scope[target] = value  # as a loop or a, b = ... binds it (s = True is refused as before)
+                self.memory.tokens.pop(target, None)
+                return value
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
@@ -2486,7 +2502,32 @@ class _Lowering:
         targets = stmt.targets[0].elts
         if not all(isinstance(t, ast.Name) or _nested_names(t) or _starred_name(t) for t in targets):
             raise JacParseError("only names can be assigned, as in 'a, b = EXPR'", self.source.at(stmt.targets[0]))
+        shown = stmt.value.elts if isinstance(stmt.value, (ast.Tuple, ast.List)) else ()
+        if len(shown) == len(targets) and all(type(t) is ast.Name for t in targets) \
+                and not any(isinstance(e, ast.Starred) for e in shown):
+            return self.bind_shown(targets, shown)
         return self.bind_parts(stmt, targets, self.expression(stmt.value))
+
+    def bind_shown(self, targets: list, shown: list):
+        """``a, b = e1, e2``: each name bound to its own value, every value made first (``a, b = b, a`` swaps),
+        as Python binds them: a tuple stays one (``s, n = x.shape, 2``), a bool is Python's (``x[s]`` a mask, as
+        a loop's ``for s in [True]``), no array of them all is made."""
+        values = [self.expression(e) for e in shown]
+        for target, node, value in zip(targets, shown, values):
+            if not isinstance(value, (Tracer, Items, bool)):
+                raise JacValueError(f"'{target.id}' must be assigned an array expression", self.source.at(node))
+        for target, node, value in zip(targets, shown, values):
+            self.scope[target.id] = self.b.name(value, target.id) if isinstance(value, Tracer) else value
+            if not isinstance(value, bool):
+                self.memory.bind(target.id, value, False)
+            kind = self.python_kind(node, value)
+            for names, mark in ((self.sequence_names, kind in ("tuple", "list", "range")),
+                                (self.tuple_names, kind == "tuple")):
+                if mark:
+                    names.add(target.id)
+                else:
+                    names.discard(target.id)
+        return Items(values)
 
     def bind_parts(self, stmt: ast.Assign, targets: list, value) -> None:
         """The names ``targets`` bound to the parts of ``value``; a tuple of names among them to the parts of a
@@ -2499,7 +2540,8 @@ class _Lowering:
             value = Items(unpack_pair(value, 2 if stars else len(targets), self.source.at(stmt.value)))
         elif isinstance(value, Tracer):  # B, T, C = x.shape; a, b = x: its rows, as Python iterates an array
             count = value.shape[0] if stars and value.ndim and isinstance(value.shape[0], int) else len(targets)
-            value = self.rows(value, count, self.source.at(stmt.value))
+            rows = self.rows(value, count, self.source.at(stmt.value))  # a, b = l of l = [(1, 2), (0, 1)]: tuples
+            value = self.held_items(value, rows) if id(stmt.value) in self.sequences else rows
         if not isinstance(value, Items):
             raise JacValueError("only a tuple result (torch.split, torch.linalg.qr, ...) can be unpacked into names",
                                 self.source.at(stmt.value))
@@ -2521,7 +2563,7 @@ class _Lowering:
             if not isinstance(target, ast.Name):  # (h, c) of out, (h, c) = lstm(x)
                 self.bind_parts(stmt, target.elts, part)
                 continue
-            self.scope[target.id] = self.b.name(part, target.id) if isinstance(part, Tracer) else part  # or Refused
+            self.bind_name(target.id, self.b.name(part, target.id) if isinstance(part, Tracer) else part)  # or Refused
             if isinstance(part, Tracer):
                 self.memory.bind(target.id, part, False)
         return value
@@ -2538,6 +2580,10 @@ class _Lowering:
             if kids is not None:
                 if type(kids) is _Branch:  # a conditional expression's chosen branch, lowered: its value
                     results[id(node)] = results.pop(id(kids.node))
+                    if id(kids.node) in self.sequences:  # s = x.shape if c else None: a tuple still
+                        self.sequences.add(id(node))
+                        if id(kids.node) in self.tuples:
+                            self.tuples.add(id(node))
                     continue
                 found = lower(node, [results.pop(id(k)) for k in kids])
                 if type(found) is _Branch:  # a conditional expression's test decided: its branch next
@@ -2627,13 +2673,21 @@ class _Lowering:
                 self.sequences.add(id(node))  # list(x.shape), tuple(s): the same numbers, still a sequence
                 if type(node.func) is ast.Attribute or node.func.id == "tuple":  # torch.Size(...) is a tuple
                     self.tuples.add(id(node))
-                return self.sized(node, kids[0])
+                found = self.sized(node, kids[0])
+                if type(found) is Tracer and found.id in self.ranges:  # list(range(3)): a list, no range
+                    copied = self.b.const(self.b.nodes[found.id].value, self.source.at(node))
+                    if found.id in self.b.pyints:
+                        self.b.pyints[copied.id] = self.b.pyints[found.id]
+                    found = copied
+                return found
             found = self.call(node, kids)
             if _python_sequence_call(node) == "made" and (type(node.func) is ast.Name
                                                          or self.module_path(node.func.value) is None):
                 self.sequences.add(id(node))  # x.size() (torch.Size), range(n): Python sequences
                 if type(node.func) is ast.Attribute:
                     self.tuples.add(id(node))
+                elif type(found) is Tracer:
+                    self.ranges.add(found.id)
             return found
         if kind is ast.BinOp and (type(kids[0]) is Dict or type(kids[1]) is Dict):  # d + 1: no array (.trees)
             trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
@@ -2641,7 +2695,7 @@ class _Lowering:
                 and not isinstance(kids[1], Items) and not self.sequences:
             return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
         position = self.source.at(node)
-        if kind is ast.BinOp and type(node.op) in (ast.Add, ast.Mult):
+        if kind is ast.BinOp and type(node.op) in _BINOPS:
             found = self.sequence_arithmetic(node, kids)
             if found is not None:
                 self.sequences.add(id(node))
@@ -2675,6 +2729,9 @@ class _Lowering:
             elements = self.unpacked(kids)
             found = self.literal(elements, position,
                                  arrays=not any(isinstance(e, (ast.List, ast.Tuple)) for e in node.elts))
+            if type(found) is Tracer and found.ndim and not any(type(k) is _Unpacked for k in kids):
+                self.hold(found, [(self.python_kind(e, k), self.held.get(k.id) if type(k) is Tracer else None)
+                                  for e, k in zip(node.elts, kids)])  # [x.shape]: l[0] a tuple
             if type(found) is Tracer and len(kids) > 1 and all(type(k) is Tracer and k.ndim for k in kids):
                 self.stacked.add(found.id)  # (h0, c0) of constants: one constant, which an LSTM reads as the pair
             kind = "tuple" if isinstance(node, ast.Tuple) else "list"
@@ -2699,7 +2756,24 @@ class _Lowering:
                 self.sequences.add(id(node))  # x.shape[:-1]: still a tuple
                 if id(node.value) in self.tuples:
                     self.tuples.add(id(node))
-            return self.subscript(node, kids)
+            found = self.subscript(node, kids)
+            if type(kids[0]) is Dict and id(kids[0]) in self.dict_kinds and self.dict_kinds[id(kids[0])][0] is kids[0] \
+                    and type(found) is Tracer and len(kids) == 2:  # d = {'k': x.shape}: d['k'] is the tuple
+                what = self.dict_kinds[id(kids[0])][1].get(trees.key_of(self.b, kids[1], position))
+                if what in ("tuple", "list", "range"):
+                    self.mark(node, what)
+            if type(kids[0]) is Tracer and kids[0].id in self.held and id(node.value) in self.sequences \
+                    and type(found) is Tracer and len(kids) == 2:  # l = [x.shape]: l[0] the tuple, l[:1] a list
+                items = self.held[kids[0].id]
+                if type(kids[1]) is slice:
+                    self.hold(found, items[kids[1]])
+                elif found.ndim == kids[0].ndim - 1 and type(kids[1]) is Tracer:
+                    at = self.b.nodes[kids[1].id]
+                    if at.op == "const" and np.ndim(at.value) == 0 and -len(items) <= at.value < len(items):
+                        found = self.held_item(found, items[int(at.value)])
+                        if type(found) is Tracer and found.id in self.held_rows:
+                            self.mark(node, self.held_rows[found.id])
+            return found
         if isinstance(node, ast.Slice):
             return self.slice_value(node, kids)
         if kind is ast.IfExp:
@@ -2707,9 +2781,23 @@ class _Lowering:
         if isinstance(node, ast.Lambda):
             return self.define(node)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
-            return self.comprehension(node, position)
+            found = self.comprehension(node, position)
+            if kind is ast.ListComp:  # a Python list: [...] * 2 repeats it, [...] + [...] concatenates
+                self.sequences.add(id(node))
+            return found
         if kind is ast.Dict:  # {'W': W, 'b': b}: a structure of arrays (.trees)
-            return trees.display(self, node, kids, position)
+            found = trees.display(self, node, kids, position)
+            keys, kinds = iter(kids[:len(kids) - len(node.values)]), {}
+            for key, value_node, value in zip(node.keys, node.values, kids[len(kids) - len(node.values):]):
+                if key is not None:
+                    kinds[trees.key_of(self.b, next(keys), position)] = self.python_kind(value_node, value)
+                elif id(value) in self.dict_kinds and self.dict_kinds[id(value)][0] is value:  # {**d}: d's own
+                    kinds.update(self.dict_kinds[id(value)][1])
+                else:
+                    kinds.update(dict.fromkeys(value.keys()) if type(value) is Dict else {})
+            if any(what in ("tuple", "list", "range") for what in kinds.values()):  # {'k': x.shape}: d['k'] a tuple
+                self.dict_kinds[id(found)] = (found, kinds)
+            return found
         if kind is ast.DictComp:
             return trees.comprehension(self, node, position)
         name = _UNSUPPORTED.get(type(node), type(node).__name__)
@@ -2803,6 +2891,12 @@ class _Lowering:
 
     def unary(self, node: ast.UnaryOp, operand, position: int):
         trees.refuse_array_use([operand], "'-', '+', '~' or 'not' of a dict", position)
+        if id(node.operand) in self.sequences and not isinstance(node.op, ast.Not):  # -x.shape: Python's TypeError
+            what = "tuple" if id(node.operand) in self.tuples else "list"
+            sign = {ast.USub: "-", ast.UAdd: "+"}.get(type(node.op)) or _op_text(node.op)
+            raise JacValueError(f"'{sign}' of a Python {what} is an error in Python ({what}s have no "
+                                "arithmetic); for arithmetic on the numbers make an array first: np.array(...)",
+                                position)
         if isinstance(node.op, ast.Invert) and type(self.python_int(operand)) is int:  # ~5 of a Python int: -6
             return self.int_bits(node, [operand], position)
         if isinstance(node.op, ast.USub):
@@ -2882,33 +2976,68 @@ class _Lowering:
         """Python's ``+`` and ``*`` of lists and tuples (displays, ``x.shape``): ``[0.0] * 3`` repeats,
         ``x.shape + (1,)`` and ``[x] + [y]`` concatenate, as the pasted code means them (NumPy's and
         PyTorch's arrays would add and multiply element by element: ``torch.tensor([1, 2] * 2)`` is
-        ``[1, 2, 1, 2]``). A list with a number Python refuses (``[1, 2] + 1``, ``[1.0] * 2.5``) is refused;
-        None for anything else (a list with an array is the array's arithmetic, as in NumPy)."""
+        ``[1, 2, 1, 2]``). A list with a number Python refuses (``[1, 2] + 1``, ``[1.0] * 2.5``,
+        ``x.shape // 2``, ``s - s``: every other operator) is refused; None for anything else (a list with an
+        array is the array's arithmetic, as in NumPy)."""
         seq = [id(node.left) in self.sequences, id(node.right) in self.sequences]
         if not any(seq) or not all(isinstance(k, Items) or isinstance(k, Tracer) and self.b.nodes[k.id].op == "const"
                                    for k, is_seq in zip(kids, seq) if is_seq):
             return None
         position = self.operator_position(node)
+        if any(type(k) is Tracer and k.id in self.ranges for k, is_seq in zip(kids, seq) if is_seq):
+            raise JacValueError(f"'{_BINOP_TEXT[type(node.op)]}' of a Python range is an error in Python (a range "
+                                "has no arithmetic, not even + and *): make a list first, list(range(...))",
+                                position)
         if all(seq):
+            kinds = ["tuple" if id(side) in self.tuples else "list" for side in (node.left, node.right)]
+            if isinstance(node.op, ast.Add) and kinds[0] != kinds[1]:  # [0, 1] + (1,): Python's TypeError
+                raise JacValueError(f'a Python {kinds[0]} plus a {kinds[1]} is an error in Python (can only '
+                                    f'concatenate {kinds[0]} (not "{kinds[1]}") to {kinds[0]}): convert one, '
+                                    f'{kinds[0]}(...) + {kinds[0]}(...)', position)
             if isinstance(node.op, ast.Add):
                 return self.concatenated(kids[0], kids[1], position)
-            raise JacValueError("a Python list or tuple times another is an error in Python (a sequence repeats by "
-                                "an int); for element-wise products make arrays: np.array([...]) * np.array([...])",
-                                position)
-        other = kids[1] if seq[0] else kids[0]
-        count = self.b.nodes[other.id] if isinstance(other, Tracer) else None
-        if count is None or count.op != "const" or np.ndim(count.value) != 0 or other.id in self.b.typed:
+            if isinstance(node.op, ast.Mult):
+                raise JacValueError("a Python list or tuple times another is an error in Python (a sequence repeats "
+                                    "by an int); for element-wise products make arrays: np.array([...]) * "
+                                    "np.array([...])", position)
+            sign = _BINOP_TEXT[type(node.op)]
+            raise JacValueError(f"'{sign}' of two Python lists or tuples is an error in Python (they concatenate with "
+                                f"+ and nothing else); for arithmetic on the numbers make arrays: np.array([...]) "
+                                f"{sign} np.array([...])", position)
+        other, other_node = (kids[1], node.right) if seq[0] else (kids[0], node.left)
+        count = other if type(other) in (bool, int) else self.b.nodes[other.id].value \
+            if isinstance(other, Tracer) and self.b.nodes[other.id].op == "const" else None
+        integer = count is not None and np.ndim(count) == 0 and float(count).is_integer() and not (
+            isinstance(other_node, ast.Constant) and type(other_node.value) is float)  # 2.0 written
+        if isinstance(other, Tracer) and other.id in self.b.typed and integer and isinstance(node.op, ast.Mult) \
+                and np.dtype(self.b.typed[other.id][0]).kind in "iu":  # s * np.int64(2): its __index__ repeats
+            return self.repeated(kids[0] if seq[0] else kids[1], int(count), position)
+        if not self.python_number(other_node, other):
             return None  # an array (or a NumPy / PyTorch scalar): element-wise, as those libraries do
         written = node.left if seq[0] else node.right
         what = "tuple" if isinstance(written, ast.Tuple) or id(written) in self.tuples else "list"
-        if isinstance(node.op, ast.Mult) and float(count.value).is_integer() \
-                and not (isinstance(other_node := node.right if seq[0] else node.left, ast.Constant)
-                         and type(other_node.value) is float):
-            return self.repeated(kids[0] if seq[0] else kids[1], int(count.value), position)
-        raise JacValueError(f"a Python {what} {'plus' if isinstance(node.op, ast.Add) else 'times'} a number is an "
-                            f"error in Python ({what}s concatenate with + and repeat by an int with *); for "
-                            "arithmetic on the numbers make an array first: np.array([...]) or torch.tensor([...])",
-                            position)
+        if isinstance(node.op, ast.Mult) and integer:  # s * True repeats once: a bool is an int
+            return self.repeated(kids[0] if seq[0] else kids[1], int(count), position)
+        word = {ast.Add: "plus", ast.Mult: "times"}.get(type(node.op), f"'{_BINOP_TEXT[type(node.op)]}'")
+        raise JacValueError(f"a Python {what} {word} a number is an error in Python ({what}s concatenate with + and "
+                            "repeat by an int with *, and have no other arithmetic); for arithmetic on the numbers "
+                            "make an array first: np.array([...]) or torch.tensor([...])", position)
+
+    def python_number(self, node: ast.expr, value) -> bool:
+        """``value`` (at ``node``) is one of Python's numbers as far as the text shows: a number or bool written
+        (``2``, ``True``), or a 0-d constant that is no NumPy or PyTorch scalar (``x.shape[0]``, ``len(x)``):
+        what a list or tuple meets as Python's own, not as an array's element-wise arithmetic."""
+        if type(value) in (bool, int, float):
+            return True
+        if not isinstance(value, Tracer):
+            return False
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            node = node.operand
+        held = self.b.nodes[value.id]
+        if held.op != "const" or np.ndim(held.value) != 0:
+            return False
+        return isinstance(node, ast.Constant) and type(node.value) in (int, float, bool) \
+            or value.id not in self.b.typed
 
     def unpacked(self, items: list) -> list:
         """``items`` with each ``*seq`` (:class:`_Unpacked`) replaced by the elements of ``seq``, as Python
@@ -3024,8 +3153,8 @@ class _Lowering:
         own, as Python runs it; a list of the elements (``torch.stack([...])``, Python's ``sum(...)``). With
         ``element`` (``nn.ModuleList([nn.Linear(d, d) for _ in range(3)])``): ``element(i)`` makes the i-th, and
         the list of them is returned as it is."""
-        saved, results = self.scope, []
-        self.scope = dict(self.scope)
+        saved, results, marks = self.scope, [], (set(self.sequence_names), set(self.tuple_names))
+        self.scope, held = dict(self.scope), []
         try:
             loops = [(0, None)]  # (the generator to run next, the item to bind first): an explicit stack
             while loops:
@@ -3037,6 +3166,9 @@ class _Lowering:
                         continue
                 if k == len(node.generators):
                     results.append(self.expression(node.elt) if element is None else element(len(results)))
+                    if element is None:
+                        held.append((self.python_kind(node.elt, results[-1]), self.held.get(results[-1].id)
+                                     if type(results[-1]) is Tracer else None))
                     if len(results) > _MAX_UNROLLED:
                         raise JacLimitError(f"a comprehension of more than {_MAX_UNROLLED:,} elements: jac writes "
                                             "each out; write the expression with whole arrays", position)
@@ -3045,13 +3177,16 @@ class _Lowering:
                 if gen.is_async:
                     raise JacParseError("'async for' is not supported", self.source.at(gen.iter))
                 loops.extend((k + 1, (v,)) for v in reversed(self.items_of(gen.iter)))
-        finally:
-            self.scope = saved
+        finally:  # its names are its own, as Python 3's
+            self.scope, (self.sequence_names, self.tuple_names) = saved, marks
         if element is not None:
             return results
         if not results:  # sum(...) of it is its start, len(...) 0, as Python's; the functions refuse it by name
             return Items([])
-        return self.literal(results, position)
+        found = self.literal(results, position)
+        if type(found) is Tracer and found.ndim:  # [t for t in [x.shape]]: a list of tuples
+            self.hold(found, held)
+        return found
 
     def items_of(self, node: ast.expr, what: str = "a comprehension") -> list:
         """What ``for ... in node`` iterates over, as Python: a list's items, an array's rows (a constant
@@ -3092,7 +3227,61 @@ class _Lowering:
         numbers = self.b.pyints.get(value.id)
         if numbers is not None and np.ndim(numbers) == 1:  # range(n): Python's ints
             return [self.number(int(v), position) for v in numbers]
-        return list(self.rows(value, value.shape[0], position))
+        rows = self.rows(value, value.shape[0], position)
+        return list(self.held_items(value, rows) if id(node) in self.sequences else rows)  # for s in [x.shape]
+
+    def held_items(self, value: Tracer, rows: Items) -> Items:
+        """``rows`` of ``value``, each a Python sequence where ``value`` holds them (``for s in [x.shape]``)."""
+        if value.id in self.held and len(self.held[value.id]) == len(rows):
+            return Items([self.held_item(row, item) for row, item in zip(rows, self.held[value.id])])
+        return rows
+
+    def hold(self, found: Tracer, items: list) -> None:
+        """``found``, one array made of a list of Python's values, remembers what each was (:attr:`held`)."""
+        if any(kind is not None or inner is not None for kind, inner in items) and found.shape[0] == len(items):
+            self.held[found.id] = tuple(items)
+
+    def held_item(self, row: Tracer, item: tuple):
+        """An item of a list holding Python's own values (:attr:`held`), ``item`` what it was: the row itself,
+        marked as the sequence it was (``held_rows``, :attr:`ranges`) and what its items were, or Python's bool."""
+        kind, inner = item
+        if kind == "bool" and self.b.nodes[row.id].op == "const":
+            return bool(self.b.nodes[row.id].value)  # [0, True][1] is True: x[s] a new axis, s + s 2
+        if inner is not None:
+            self.held[row.id] = inner
+        if kind is not None:
+            self.held_rows[row.id] = kind
+        if kind == "range":
+            self.ranges.add(row.id)
+        return row
+
+    def python_kind(self, node: ast.expr, value) -> str | None:
+        """What Python's own value ``value`` (at ``node``) is: "tuple", "list" or "range" (a sequence the syntax
+        or the value shows), "bool" (True, False), None for anything else (a number, an array)."""
+        if type(value) is bool:
+            return "bool"
+        if id(node) not in self.sequences:
+            return None
+        if type(value) is Tracer and value.id in self.ranges:
+            return "range"
+        return "tuple" if id(node) in self.tuples else "list"
+
+    def mark(self, node: ast.expr, kind: str) -> None:
+        """``node``'s value is Python's sequence of ``kind`` (tuple, list, range)."""
+        self.sequences.add(id(node))
+        if kind == "tuple":
+            self.tuples.add(id(node))
+
+    def bind_name(self, name: str, value) -> None:
+        """``name`` bound by a loop or unpacking to ``value``: a Python sequence (a tuple) where ``value`` is
+        an item of a list holding them (:meth:`held_items`), no longer one otherwise."""
+        self.scope[name] = value
+        found = self.held_rows.get(value.id) if type(value) is Tracer else None
+        for names, mark in ((self.sequence_names, found is not None), (self.tuple_names, found == "tuple")):
+            if mark:
+                names.add(name)
+            else:
+                names.discard(name)
 
     def bind_target(self, target: ast.expr, value, position: int) -> None:
         """``for NAME in ...`` / ``for a, (b, c) in ...``: the names bound to an item, as Python unpacks it."""
@@ -3100,12 +3289,12 @@ class _Lowering:
         while pending:
             target, value = pending.pop()
             if isinstance(target, ast.Name):
-                self.scope[target.id] = value
+                self.bind_name(target.id, value)
                 continue
             if not isinstance(target, (ast.Tuple, ast.List)):
                 raise JacParseError("a comprehension binds names (for a, b in ...)", self.source.at(target))
-            parts = list(value) if isinstance(value, (tuple, Items)) else \
-                list(self.rows(value, len(target.elts), position)) if isinstance(value, Tracer) else None
+            parts = list(value) if isinstance(value, (tuple, Items)) else list(self.held_items(
+                value, self.rows(value, len(target.elts), position))) if isinstance(value, Tracer) else None
             if parts is None or len(parts) != len(target.elts):
                 raise JacValueError(f"{len(target.elts)} names for an item of another length", self.source.at(target))
             pending.extend(zip(target.elts, parts))
@@ -3881,7 +4070,7 @@ class _Lowering:
             found = trees.key_of(self.b, kids[0], position) in kids[1]
             return found if isinstance(node.ops[0], ast.In) else not found
         if type(node.ops[0]) in (ast.Is, ast.IsNot) and any(k is None for k in kids) \
-                and all(k is None or type(k) in (Tracer, Items, Dict) for k in kids):  # n is None: is_leaf's
+                and all(k is None or type(k) in (Tracer, Items, Dict, bool) for k in kids):  # n is None: is_leaf's
             return (kids[0] is kids[1]) == (type(node.ops[0]) is ast.Is)
         if any(type(k) is Dict for k in kids):
             trees.refuse_array_use(kids, "a comparison with a dict", position)
@@ -3897,6 +4086,9 @@ class _Lowering:
         left, right = kids
         if id(node.left) in self.sequences and id(node.comparators[0]) in self.sequences:
             return self.sequence_comparison(node, op, left, right, position)
+        marked = [id(side) in self.sequences for side in (node.left, node.comparators[0])]
+        if any(marked) and self.python_number(*((node.comparators[0], right) if marked[0] else (node.left, left))):
+            return self.number_comparison(node, op, marked, position)
         if not (isinstance(left, Tracer) or isinstance(right, Tracer)):
             raise JacValueError("a comparison needs numbers or arrays on both sides", position)
         start, stop = self.source.end(node.left), self.source.at(node.comparators[0])
@@ -3919,6 +4111,15 @@ class _Lowering:
             return copied
         return value
 
+    def number_comparison(self, node: ast.Compare, op: str, marked: list, position: int):
+        """``x.shape[0] == (2, 3)``, ``s != 3`` of a tuple ``s``: Python's comparison of a list or tuple with one of
+        its numbers, never equal (one truth value, not NumPy's element by element); ``<`` and the like an error."""
+        what = "tuple" if id(node.left if marked[0] else node.comparators[0]) in self.tuples else "list"
+        if op not in ("eq", "ne"):
+            raise JacValueError(f"'{_COMPARISON_TEXT[op]}' between a Python {what} and a number is an error in Python;"
+                                f" to compare element by element make an array first: np.array(...)", position)
+        return boolean(self.b, self.b.const(0.0 if op == "eq" else 1.0, position))
+
     def sequence_comparison(self, node: ast.Compare, op: str, left, right, position: int):
         """``x.shape == (2, 3)``, ``x.shape == torch.Size([2, 3])``: Python's comparison of two tuples (or lists),
         one truth value (a tuple never equals a list, as in Python); not NumPy's element by element."""
@@ -3929,7 +4130,10 @@ class _Lowering:
                 raise JacValueError("comparing a list or tuple of arrays is not supported: compare the arrays "
                                     "(torch.equal, np.array_equal, or == element by element)", position)
             values.append(tuple(np.asarray(held.value).tolist()))
-        kinds = [id(side) in self.tuples for side in (node.left, node.comparators[0])]
+        kinds = ["range" if type(value) is Tracer and value.id in self.ranges else id(side) in self.tuples
+                 for side, value in ((node.left, left), (node.comparators[0], right))]
+        if op not in ("eq", "ne") and "range" in kinds:
+            raise JacValueError(f"'{_COMPARISON_TEXT[op]}' of a Python range is an error in Python", position)
         if op in ("eq", "ne"):
             same = kinds[0] == kinds[1] and values[0] == values[1]
             found = same if op == "eq" else not same

@@ -47,6 +47,7 @@ _BINARY = {"+": (1, "add"), "-": (1, "sub"), "*": (2, "mul"), "/": (2, "div"), "
 _NEG = 3  # a unary minus: tighter than * / @, looser than ** (-x**2 is -(x**2), -x*y is (-x)*y)
 _OPEN, _CALL = 0, -1  # the precedence of "(" and of "f(" on the stack of operators: nothing reduces past them
 _KEYWORDS = frozenset(keyword.kwlist)  # None, True, lambda, not, ...: not names
+_PYTHON_VALUES = frozenset(("range",))  # calls making Python's own sequences, whose arithmetic the ast path reads
 _DIGITS = frozenset("0123456789")
 
 
@@ -81,7 +82,7 @@ def read_short(text: str, lowering):
                 values.append(lowering.short_number(token, start))
                 operand = False
             elif first in _NAME_START:
-                if token in _KEYWORDS:
+                if token in _KEYWORDS or token in _PYTHON_VALUES:
                     return None
                 name, name_start = token, start
                 operand = False

@@ -28,8 +28,11 @@ names on this page are known.
 - Operators: `+ - * / **` element-wise with NumPy broadcasting, `@` with NumPy `matmul` rules (1-d operands
   included), unary `-`. Lists and tuples written in the expression, `x.shape` and its slices keep Python's own
   `+` and `*`: `[0.0] * 3` repeats, `x.shape + (1,)` and `[x] + [y]` concatenate (`torch.tensor([1, 2] * 2)` is
-  `[1, 2, 1, 2]`); what Python refuses (`[1, 2] + 1`) is refused. A list beside an array is the array's
-  arithmetic, as in NumPy (`x + [1, 2]`). `*` unpacks a tuple, a list or an array's rows into a call's arguments,
+  `[1, 2, 1, 2]`); what Python refuses (`[1, 2] + 1`, `x.shape // 2`, `-x.shape`, `[0, 1] + (1,)`, `range(2) *
+  2`, `max(len(x))`) is refused. A tuple stays one wherever Python moves it: kept in a list, a dict or a
+  comprehension and taken out (`l = [x.shape]; l[0] + (1,)`), through a loop, `zip` / `enumerate`, unpacking
+  (`s, n = x.shape, 2`) or `a if test else b`. A list beside an array is the array's arithmetic, as in NumPy
+  (`x + [1, 2]`). `*` unpacks a tuple, a list or an array's rows into a call's arguments,
   a list or an index: `x.view(*x.shape[:-1], 2, -1)`, `torch.stack([*x])`, `x[*idx]`. Integer literals are
   Python's ints until they meet an array: `//`, `%`, `**` and the bit operators (`1 << k`, `5 & 3`, `~n`) exact,
   `/` correctly rounded as Python's; where Python
@@ -60,7 +63,8 @@ names on this page are known.
   constant, `x.ndim == 1`, `x.shape[0] > 3`, `x.shape == torch.Size([2, 3])`): only the branch taken is read,
   as Python runs only it. A test of the values (`x if x.sum() > 0 else -x`) is refused: it picks one branch for
   every value; `torch.where(test, a, b)` / `np.where` choose element by element. Comparing two tuples or lists
-  (`x.shape == (2, 3)`) is Python's: one truth value, and a tuple never equals a list.
+  (`x.shape == (2, 3)`) is Python's: one truth value, and a tuple never equals a list, a range or a number
+  (`len(x) == (2, 3)` is False).
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
   non-leaf graph nodes; the last statement is the output. An input's name may be assigned again, as in Python
   (`x = x.view(2, -1); x = F.relu(x)`): the name then stands for the new value, and the input stays the leaf that
