@@ -188,3 +188,9 @@ def test_an_api_input_no_expression_can_name_is_said_so(bindings, says):
     said 'the inputs are : give it a value ...'."""
     with pytest.raises(JacError, match=says):
         api.evaluate("x * 2", bindings)
+
+
+def test_a_dict_written_as_a_bindings_value_is_refused():
+    """x='{"a": 1}' bound x to 1, the dict's one leaf (a dict of several was refused for another reason)."""
+    with pytest.raises(JacError, match="the value is a dict, not an array"):
+        api.evaluate("x * 2", {"x": '{"a": 1}'})

@@ -765,6 +765,9 @@ class _Lowering:
         named = last.value.id if isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) else \
             last.targets[0].id if isinstance(last, ast.Assign) and len(last.targets) == 1 and \
             isinstance(last.targets[0], ast.Name) else None  # grads = jax.grad(loss)(params): named as 'grads' is
+        if type(value) is Dict and self.value_only:  # x='{"a": 1}': a binding's value is one array (its leaf was taken)
+            raise JacValueError("the value is a dict, not an array (a value is written as x=2, x=[1, 2] or x=ones(3); "
+                                "a .json file may hold several inputs by name)", self.source.at(last))
         if type(value) is Dict or named is not None and type(value) is Items and not value.fields:
             outputs = self.tree_outputs(named or "y", value, self.source.at(last))  # grads: one output per leaf
             if len(outputs) == 1:  # {'w': ...}: one output, named by its path (held as the graph's one named
