@@ -351,3 +351,35 @@ def test_a_held_float64_function_converts_float32_and_lists_as_the_api_does():
             assert got[name].dtype == np.float64
             assert got[name].tobytes() == want[name].tobytes() == api_got[name].tobytes()
     assert f.value({"x": x32.tolist(), "y": [1, 2, 3]}).tobytes() == f.value({**env64, "y": ok["y"]}).tobytes()
+
+
+def test_the_cache_is_bounded_in_bytes_and_keeps_the_newest_even_alone():
+    cache = api.CompiledCache(size=64, max_bytes=3 * (400 * 400 * 8 + 64))
+    fs = [Compiled(f"np.ones((400, 400)) * x + {n}", {"x": ()}) for n in range(6)]
+    # the folded constant, once each (and its shape's two numbers, a constant of their own)
+    assert all(400 * 400 * 8 <= f.held_bytes() <= 400 * 400 * 8 + 64 for f in fs)
+    for n, f in enumerate(fs):
+        cache.put(n, f)
+        assert cache.held_bytes() <= cache.max_bytes
+    assert len(cache) == 3 and [cache.get(n) for n in (3, 4, 5)] == fs[3:] and cache.get(0) is None
+    big = Compiled("np.ones((800, 800)) * x", {"x": ()})
+    assert cache.put("big", big) is big and len(cache) == 1 and cache.held_bytes() == big.held_bytes()
+    cache.clear()
+    assert cache.held_bytes() == 0 and len(cache) == 0
+
+
+def test_held_bytes_counts_the_constants_and_the_texts_own_parameters():
+    small = Compiled("sin(x) * 2", {"x": (3,)})
+    assert 0 < small.held_bytes() <= 2**20  # bounded from the graph's facts: at most its nodes' elements
+    assert Compiled("x * 2", {"x": (200_000,)}).held_bytes() == 0  # an input is the caller's, never kept
+    assert 600 * 600 * 8 <= Compiled("x @ np.eye(600)", {"x": (600,)}).held_bytes() <= 600 * 600 * 8 + 64
+    layer = Compiled("fc = torch.nn.Linear(400, 300)\nfc(x)", {"x": (400,)})
+    assert layer.held_bytes() >= (400 * 300 + 300) * 8
+
+
+def test_many_texts_of_large_constants_keep_the_api_cache_within_its_bytes(monkeypatch):
+    monkeypatch.setattr(api, "_CACHE", api.CompiledCache(max_bytes=5 * (400 * 400 * 8 + 64)))
+    for n in range(12):
+        assert float(api.evaluate(f"sum(np.ones((400, 400)) * x) + {n}", {"x": 1.0})) == 160_000 + n
+        assert api._CACHE.held_bytes() <= api._CACHE.max_bytes
+    assert len(api._CACHE) == 5

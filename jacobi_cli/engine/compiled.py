@@ -49,6 +49,7 @@ _float64, _float32 = np.float64, np.float32  # read once (np.NAME is a generic l
 UNLIMITED = sys.maxsize
 HOT_AFTER = 2  # calls seen before a kernel is compiled
 MAX_KERNELS = 32  # kernels (and call counts) one compiled function keeps
+_FEW_BYTES = 2**20  # held_bytes: a graph whose nodes hold at most this in all is counted by it, without a walk
 
 
 @dataclass
@@ -163,6 +164,18 @@ class Compiled:
             raise JacUsageError(f"'{twice[0]}' is bound twice: in the call and in the text, where "
                                 f"{twice[0]} = ...(requires_grad=True) makes it an input with that value: drop one")
         return {**env, **self.declared}
+
+    def held_bytes(self) -> int:
+        """The bytes of the arrays this function keeps between calls (the API's cache counts them against
+        its byte bound): its graph's constants (``np.ones((2000, 2000))``, folded ones too) and the values
+        of the inputs the text makes (a layer's parameters). A graph whose nodes hold at most
+        ``_FEW_BYTES`` in all is counted by that, from its facts, without a walk (a first call's path)."""
+        facts = self.graph.facts
+        declared = sum([value.nbytes for value in self.declared.values()]) if self.declared else 0
+        if facts is not None and facts[1] * facts[2] <= _FEW_BYTES:
+            return facts[1] * facts[2] + declared
+        return declared + sum([value.nbytes for node in self.graph.nodes
+                               if node[1] == "const" and type(value := node[8]) is np.ndarray])
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {fmt(s)}" for n, s in self.shapes.items())

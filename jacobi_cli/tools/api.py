@@ -42,6 +42,10 @@ __all__ = ["evaluate", "jacobian", "plan", "vjp", "jvp", "hessian", "diff", "com
            "node_grads", "tangents_of", "jvp_of", "hessians", "check_wrt", "to_bindings", "resolve_dtype",
            "derivative", "output_problems", "prepare_batch", "example", "output_cotangents", "batch_tangents"]
 CACHE_SIZE = 64
+# the bytes the kept compiled functions may hold in all (their constants, a text's own parameters: see
+# Compiled.held_bytes): a long-running process calling with many texts of large constants keeps the newest
+# within this, not 64 of them (64 texts of a 2000 x 2000 constant held 2 GB)
+CACHE_BYTES = 256 * 2**20
 _ndarray = np.ndarray  # a global, not np's attribute, in the loops of a repeated call
 
 if TYPE_CHECKING:
@@ -61,11 +65,14 @@ class CompiledCache:
     identity, so the key's tuple is hashed once a hit). ``put`` drops the least recently
     stamped entries."""
 
-    def __init__(self, size: int = CACHE_SIZE):
+    def __init__(self, size: int = CACHE_SIZE, max_bytes: int = CACHE_BYTES):
         self.size = size
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._entries: dict = {}  # replaced, never changed: read without the lock
         self._used: dict = {}  # compiled function -> the tick of its last use
+        self._held: dict = {}  # key -> the bytes its compiled function holds (changed under the lock only)
+        self._total = 0  # their sum
         self._ticks = itertools.count()
 
     def get(self, key) -> Compiled | None:
@@ -75,12 +82,17 @@ class CompiledCache:
         return found
 
     def put(self, key, compiled: Compiled) -> Compiled:
-        """Keep ``compiled`` under ``key``; a compiled function another thread kept first wins."""
+        """Keep ``compiled`` under ``key``; a compiled function another thread kept first wins. The least
+        recently used others are dropped while there are more than ``size``, or while they hold more than
+        ``max_bytes`` in all (the newest is kept even alone over it: its call's budget admitted it)."""
         with self._lock:
             kept = self._entries.get(key)
             if kept is None:
                 kept, entries = compiled, {**self._entries, key: compiled}
-                if len(entries) > self.size:
+                held = compiled.held_bytes()
+                self._held[key] = held
+                self._total += held
+                if len(entries) > self.size or self._total > self.max_bytes:
                     self._evict(entries, key)
                 self._entries = entries
             self._used[kept] = next(self._ticks)
@@ -88,18 +100,25 @@ class CompiledCache:
 
     def _evict(self, entries: dict, key) -> None:
         """Drop from ``entries`` (a copy, under the lock) the least recently used entries but ``key``'s,
-        down to the size (a method of its own: its lambda would make cells of ``put``'s variables)."""
-        used = self._used
-        while len(entries) > self.size:
-            del entries[min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)]
+        down to the size and the bytes (a method of its own: its lambda would make cells of ``put``'s
+        variables)."""
+        used, held = self._used, self._held
+        while len(entries) > 1 and (len(entries) > self.size or self._total > self.max_bytes):
+            dropped = min(entries, key=lambda k: used.get(entries[k], -1) if k != key else sys.maxsize)
+            del entries[dropped]
+            self._total -= held.pop(dropped)
         self._used = {c: used[c] for c in entries.values() if c in used}
+
+    def held_bytes(self) -> int:
+        """The bytes the kept compiled functions hold (see :meth:`Compiled.held_bytes`)."""
+        return self._total
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries, self._used = {}, {}
+            self._entries, self._used, self._held, self._total = {}, {}, {}, 0
 
 
 _CACHE = CompiledCache()  # bounded and locked: the one place the API keeps anything between calls
