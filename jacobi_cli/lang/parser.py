@@ -609,6 +609,15 @@ class _Continue(BaseException):
     """A ``continue`` run: the loop around it goes on with its next item."""
 
 
+class _Return(BaseException):
+    """A ``return VALUE`` run inside a block of a function's body (its ``if`` tests known without the values):
+    the call of the function ends with ``value``, lowered at ``node`` (:meth:`_Lowering.call_function`)."""
+
+    def __init__(self, value, node: ast.expr):
+        super().__init__()
+        self.value, self.node = value, node
+
+
 class _Branch:
     """The branch a conditional expression's test chose (``a if test else b``): lowered next, its value the
     expression's (the walk's :meth:`_Lowering.expression`)."""
@@ -617,6 +626,11 @@ class _Branch:
 
     def __init__(self, node: ast.expr):
         self.node = node
+
+
+_MAX_RECURSION = 32  # calls of one function of the text inside itself (each written out)
+# Python's builtins that iterate their argument (Lowering.python_iterated): a list of arrays is its items
+_PYTHON_ITERATING = frozenset(("sum", "max", "min", "any", "all"))
 
 
 class _Unpacked:
@@ -693,9 +707,11 @@ class _Lowering:
         for name, shape in inputs.items():
             self.scope[name] = builder.input(name, shape)
         self.input_names = frozenset(inputs)
-        self.calling = frozenset()  # the functions of the text being called (one may not call itself)
+        self.calling = ()  # the functions of the text being called, outermost first (a recursion's depth)
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
+        self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
+        self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
     @cached_property
     def source(self) -> Source:
@@ -830,6 +846,8 @@ class _Lowering:
 
     def run(self, stmt: ast.stmt, where: str | None = None):
         """A statement before the last, of the text or (``where``: "inside f()") of a function's body."""
+        if type(stmt) is ast.Return and self.returning:  # inside a block of a function returning there
+            raise _Return(self.expression(stmt.value), stmt.value)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):  # pasted code's 'import torch.nn.functional as F'
             _check_import(stmt, self.source)
             return
@@ -1515,20 +1533,26 @@ class _Lowering:
             return Function("<lambda>", node, defaults, [], node.body)
         body = node.body[1:] if _no_effect(node.body[0]) else node.body  # its docstring
         if not returns:
-            early = [stmt for stmt in body if isinstance(stmt, ast.Return)]
+            early = _returns(body)
             if early:
                 raise JacParseError(f"a 'return' in {node.name}() is not supported: it returns nothing",
                                     self.source.at(early[0]))
             return Function(node.name, node, defaults, body, None)
         last = body[-1] if body else node
-        if not isinstance(last, ast.Return) or last.value is None:
-            raise JacParseError(f"the function {node.name}() must end with 'return VALUE': jac writes a call out as "
-                                "the function's statements, the last returning the value", self.source.at(last))
-        early = [stmt for stmt in body[:-1] if isinstance(stmt, ast.Return)]
-        if early:
-            raise JacParseError(f"a 'return' before the last statement of {node.name}() is not supported (the "
-                                "statements after it never run): end the function there", self.source.at(early[0]))
-        return Function(node.name, node, defaults, body[:-1], last.value)
+        inside = _returns(body[:-1] if isinstance(last, ast.Return) else body)
+        if isinstance(last, ast.Return) and last.value is not None and not inside:
+            return Function(node.name, node, defaults, body[:-1], last.value)  # the common form, read at once
+        if not inside and not isinstance(last, ast.Return):
+            raise JacParseError(f"the function {node.name}() must return a value ('return VALUE'): jac writes a call "
+                                "out as the function's statements and its value as what they return",
+                                self.source.at(last))
+        bare = [stmt for stmt in _returns(body) if stmt.value is None]
+        if bare:
+            raise JacParseError(f"'return' without a value in {node.name}(): Python returns None there, which jac "
+                                "has no array for", self.source.at(bare[0]))
+        fn = Function(node.name, node, defaults, body, None)  # returns inside its blocks: each run ends the call
+        fn.early = True
+        return fn
 
     def closed(self, fn: Function) -> Function:
         """``fn`` defined inside a call of another function: it sees that call's names (a closure, ``def
@@ -1542,9 +1566,12 @@ class _Lowering:
         arguments, in a scope of its own (the names it assigns are gone after the call), as Python runs it;
         ``sequences``, the parameters given a Python sequence and a tuple (``f(x, x.shape)``: ``s + (1,)`` in it
         is a tuple's +)."""
-        if fn in self.calling:
-            raise JacValueError(f"{fn.name}() calls itself: jac writes each call out, and a recursive function has "
-                                "no end there; write the expression without the recursion", position)
+        if fn in self.calling and (not fn.early or self.calling.count(fn) >= _MAX_RECURSION):
+            depth = f"more than {_MAX_RECURSION} deep" if fn.early else "in every call"
+            raise JacValueError(f"{fn.name}() calls itself {depth}: jac writes each call "
+                                "out, and its recursion ends only at a 'return' before the call, whose test jac "
+                                "reads without the values (if n == 0: return v); write the expression without the "
+                                "recursion", position)
         bound = fn.bind(args, kwargs, position)
         saved = self.scope, self.sequence_names, self.tuple_names, dict(self.memory.tokens), self.frame
         closure = fn.closure.values
@@ -1558,21 +1585,30 @@ class _Lowering:
         for name, value in {**closure, **bound}.items():
             if isinstance(value, (Tracer, Items)):
                 self.memory.bind(name, value, False)
-        self.calling = self.calling | {fn}
+        self.calling = self.calling + (fn,)
         where, outer = f"inside {fn.name}()", self.locals
         self.locals = (where, frozenset(bound) | _assigned(fn.body))  # Python's locals: written here, not outside
         self.frame = frame = Frame()
+        returning, self.returning = self.returning, fn.early
         try:
-            for stmt in fn.body:
-                self.run(stmt, where)
+            try:
+                for stmt in fn.body:
+                    self.run(stmt, where)
+            except _Return as done:  # a 'return' inside a block ran: the call ends there, as in Python
+                self.returned = done.node
+                return done.value
+            if fn.early:
+                raise JacValueError(f"{fn.name}() reached its end without a 'return' on this call: Python returns "
+                                    "None there, which jac has no array for", position)
             return None if fn.result is None else self.expression(fn.result)  # None: setup_context (lang/custom.py)
         finally:  # what a function defined in this call sees of it (its closure): the names as they end
+            self.returning = returning
             names = [n for n in (*closure, *self.locals[1]) if n in self.scope]
             frame.values.update((n, self.scope[n]) for n in names)
             frame.sequences.update(n for n in names if n in self.sequence_names)
             frame.tuples.update(n for n in names if n in self.tuple_names)
             self.scope, self.sequence_names, self.tuple_names, self.memory.tokens, self.frame = saved
-            self.calling = self.calling - {fn}
+            self.calling = self.calling[:-1]
             self.locals = outer
 
     def no_grad(self, stmt: ast.With):
@@ -1585,6 +1621,12 @@ class _Lowering:
             for inner in stmt.body:
                 self.run(inner, "inside 'with torch.no_grad()'")
         except (_Break, _Continue) as err:  # a loop's break inside: what ran before it is detached all the same
+            jump = err
+        except _Return as err:  # return f(x) inside: its value made under no_grad, detached as PyTorch's
+            if type(err.value) is not Tracer:
+                raise JacValueError("a 'return' inside 'with torch.no_grad()': jac reads one array returned there",
+                                    self.source.at(err.node)) from None
+            err.value = detached(self.b, err.value, self.source.at(err.node))
             jump = err
         finally:
             self.grad_off -= 1
@@ -1852,7 +1894,8 @@ class _Lowering:
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
             fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b)
-            self.memory.bind(target, value, fresh)
+            named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
+            self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
             if not fresh and self.memory.tokens.get(root) and type(value) is Tracer \
                     and not any(isinstance(t, tuple) for t in self.memory.tokens[root]):
@@ -3369,9 +3412,10 @@ class _Lowering:
             raise JacValueError(f"{fn.name}(): '{ast.unparse(marked[0])}' is a Python sequence, and jac collects "
                                 f"arrays and numbers into *args and **kwargs: name a parameter for it", position)
         found = self.call_function(fn, args, kwargs, position, marks)
-        if fn.result is not None and id(fn.result) in self.sequences:
+        result = self.returned if fn.early else fn.result
+        if result is not None and id(result) in self.sequences:
             self.sequences.add(id(node))
-            if id(fn.result) in self.tuples:
+            if id(result) in self.tuples:
                 self.tuples.add(id(node))
         return found
 
@@ -3623,6 +3667,9 @@ class _Lowering:
         if kind == "method" and fname.endswith("_") and not fname.startswith("_") and fname[:-1] in FUNCTIONS:
             raise JacNameError(f"the in-place method '.{fname}()' works only as a statement of its own on a name "
                                f"(y.{fname}(...); ...), not inside an expression", position)
+        if kind == "function" and module is None and fname in _PYTHON_ITERATING and args and node.args \
+                and type(node.func) is ast.Name and fname not in self.scope:
+            args = [self.python_iterated(node.args[0], args[0], fname, position), *args[1:]]
         if kind == "method" and not _TORCH_KEYWORDS.isdisjoint(kwargs) and ("torch", fname) in LIBRARY_FUNCTIONS:
             lower = self.lookup("function", fname, "torch", position)  # x.max(dim=1): NumPy's methods have no dim=
         else:
@@ -3647,6 +3694,23 @@ class _Lowering:
         if self.folded and type(found) is Tracer:  # jnp.array([1.0, 2.0]): one array, as meant (.trees)
             self.folded.discard(found.id)
         return found
+
+    def python_iterated(self, node: ast.expr, value, fname: str, position: int):
+        """The argument of Python's ``sum`` / ``max`` / ``min`` / ``any`` / ``all``, which iterate it: a list or
+        tuple of arrays (or a generator of them) that the parse holds as one array of them (all constants:
+        ``[np.ones(4) * i for i in range(3)]``) given as its items, so that ``sum([a, b])`` is ``a + b`` as in
+        Python, not every element's sum (a name holding an array is jac's reduction: ``sum(x * x)``); a list of
+        lists refused, as Python adds or compares the lists themselves, not their numbers."""
+        if type(value) is not Tracer or value.ndim < 2 or not (
+                isinstance(node, ast.GeneratorExp) or self.python_kind(node, value) in ("list", "tuple")):
+            return value
+        inner = self.held.get(value.id)
+        if inner is not None and any(kind in ("list", "tuple", "range") for kind, _ in inner):
+            raise JacValueError(f"{fname}() of a list of lists: Python {'adds' if fname == 'sum' else 'compares'} "
+                                "the lists themselves, not their numbers"
+                                f"{' (0 + [...] raises TypeError)' if fname == 'sum' else ''}; for the numbers write "
+                                f"np.{fname}(np.array(...))", position)
+        return FUNCTIONS["list"](self.b, [value], {}, position)
 
     def custom_call(self, node: ast.Call, kind: str, fname: str | None, kids: list, position: int):
         """``F.apply(x)`` of a ``torch.autograd.Function`` and ``jax.custom_vjp(f)`` (:mod:`.custom`); None for any
@@ -4947,6 +5011,7 @@ class Function:
 
     closure = _NO_CLOSURE
     defaulted = ((), ())  # the parameters whose defaults are a Python sequence, and a tuple (def f(v, s=(2, 3)))
+    early = False  # it returns inside its blocks (``if k > 0: return a``): ``body`` is all of it, ``result`` None
 
     def __init__(self, name: str, node, defaults: dict, body: list, result: ast.expr):
         self.name, self.node, self.defaults, self.body, self.result = name, node, defaults, body, result
@@ -5239,6 +5304,20 @@ def _written_name(stmt: ast.stmt) -> str | None:
         call = stmt.value
         target = call.func.value if _in_place_method(call) else call.args[0] if call.args else None
     return target.id if isinstance(target, ast.Name) else None
+
+
+def _returns(body: list) -> list:
+    """The ``return`` statements of a function's body, in its blocks too, nested functions and classes aside."""
+    found, pending = [], list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            pending.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, (ast.stmt, ast.excepthandler)))
+        elif isinstance(node, ast.excepthandler):
+            pending.extend(node.body)
+    return sorted(found, key=lambda r: (r.lineno, r.col_offset))
 
 
 def _assigned(body: list) -> frozenset:

@@ -496,13 +496,15 @@ class Memory:
         torch.ones(3, requires_grad=True)``)."""
         self.tokens[name] = self.by_node[t.id] = frozenset((("input", name),))
 
-    def bind(self, name: str, value, fresh: bool) -> None:
-        """``name = value``; ``fresh``: the expression is a copy (``x.clone()``, ``np.copy(x)``)."""
+    def bind(self, name: str, value, fresh: bool, alias: str | None = None) -> None:
+        """``name = value``; ``fresh``: the expression is a copy (``x.clone()``, ``np.copy(x)``); ``alias``: the
+        expression is that name (``v = a``): its buffers exactly (a copy's node is its argument's, whose buffers
+        include the input's: ``a = x.clone(); v = a`` is no view of ``x``)."""
         if isinstance(value, Items):
             found = frozenset().union(*(self._base(p) for p in value if isinstance(p, Tracer)))
             self.tokens[name] = frozenset((object(),)) if fresh else found
             return
-        tokens = frozenset((object(),)) if fresh else self._base(value)
+        tokens = frozenset((object(),)) if fresh else self.tokens[alias] if alias is not None else self._base(value)
         self.tokens[name] = tokens
         self.by_node[value.id] = self.by_node.get(value.id, frozenset()) | tokens
 

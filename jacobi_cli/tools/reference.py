@@ -83,8 +83,12 @@ names on this page are known.
   then `make(W)(x)`) sees the names of the call that made it as that call ends (Python's closures bind late),
   and a tuple given to or returned by a function stays a tuple (`f(x, x.shape)`: `s + (1,)` inside is
   `(3, 1)`). `*args` and `**kwargs` collect the arrays and numbers left over into a tuple and a dict, as
-  Python's (a Python sequence among them is refused: name a parameter for it). Refused: a function calling itself, a `return` before
-  the last statement, and writes into arrays inside (`y += v`: write `y = y + v`).
+  Python's (a Python sequence among them is refused: name a parameter for it). A `return` inside the function's
+  blocks ends the call where it runs, as in Python (`if kind == 'relu': return F.relu(v)`, then `return
+  torch.tanh(v)`; in a loop too), since jac reads each `if` test without the values; so a function may call
+  itself where a `return` before the call ends it (`if n == 0: return v`), up to 32 calls deep. Refused: a
+  call that reaches the end without a `return` (Python's None), a recursion without such an end, and writes
+  into arrays inside (`y += v`: write `y = y + v`).
 - Decorators on a `def` are applied as Python applies them, the nearest first (`@jax.vmap` on `def f` is `f =
   jax.vmap(f)`): the transforms below (`@jax.grad`, `@jax.vmap`, `@torch.func.jacrev`, ...) and
   `functools.partial` of them with keywords (`@partial(jax.vmap, in_axes=(0, None))`), and a function of the

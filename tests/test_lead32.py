@@ -1,0 +1,139 @@
+"""The thirty-second session's lead work: Python's builtins over a list of constant arrays, and ``return``
+inside a function's blocks (early returns, recursion with an end), each against Python's own answer."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jacobi_cli.errors import JacError
+from jacobi_cli.tools import api
+
+X = np.array([0.5, -1.5])
+
+
+def _python(text: str, x: np.ndarray):
+    """``text`` run by Python itself with NumPy (its last line an expression)."""
+    *body, last = text.split("\n")
+    env = {"np": np, "x": x.copy()}
+    exec("\n".join(body), env)
+    return np.asarray(eval(last, env))
+
+
+def _central(text: str, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    cols = []
+    for j in range(x.size):
+        up, down = x.copy(), x.copy()
+        up[j] += h
+        down[j] -= h
+        cols.append((_python(text, up) - _python(text, down)) / (2 * h))
+    return np.stack(cols, axis=-1)
+
+
+BUILTINS = [
+    "sum([np.ones(2) * 0.5 for i in range(3)]) + x",  # was 6 (every element's sum), Python's is 1.5 each
+    "sum(np.ones(2) * i for i in range(3)) + x",
+    "L = [np.ones(2), np.zeros(2) + 3]\nsum(L) + x",
+    "sum((np.ones(2), np.zeros(2) + 3)) * x",
+    "sum([np.ones(2), np.zeros(2)], np.ones(2)) + x",
+    "a = sum([np.ones(2) * 0.5 for i2 in range(3)])\na * x",
+    "sum([x, 2 * x, np.ones(2)])",
+    "sum([1.0, 2.0, 3.0]) * x",  # numbers: unchanged
+    "sum(x.shape) * x",
+]
+
+
+@pytest.mark.parametrize("text", BUILTINS)
+def test_pythons_sum_of_a_list_of_constant_arrays_adds_the_arrays(text):
+    want = _python(text, X)
+    got = api.evaluate(text, {"x": X})
+    assert got.shape == want.shape and np.array_equal(got, want), (got, want)
+    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], _central(text, X), atol=1e-8)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("sum([[1., 2.], [3., 4.]]) + x", ["sum() of a list of lists", "TypeError", "np.sum(np.array(...))"]),
+    ("max([[1., 2.], [3., 4.]]) + x", ["max() of a list of lists", "compares the lists"]),
+    ("max([np.ones(2), np.zeros(2)]) + x", ["not a list or tuple of arrays"]),  # Python: ambiguous truth value
+    ("min(np.ones(2) * i for i in range(3)) + x", ["not a list or tuple of arrays"]),
+    ("any([np.ones(2), np.zeros(2)]) * x", ["not a list or tuple of arrays"]),
+])
+def test_what_python_refuses_of_lists_is_refused(text, words):
+    with pytest.raises(JacError) as found:
+        api.evaluate(text, {"x": X})
+    for word in words:
+        assert word in found.value.message, found.value.message
+
+
+def test_an_array_named_or_made_keeps_jacs_sum_of_every_element():
+    assert api.evaluate("sum(np.ones((3, 2))) * x", {"x": X}).tolist() == [3.0, -9.0]
+    assert api.evaluate("sum(A)", {"A": np.ones((3, 2))}) == 6.0
+
+
+EARLY = [
+    "def f(v, k):\n    if k > 1:\n        return v * k\n    else:\n        return v - k\nf(x, 2) + f(x, 0)",
+    "def f(v):\n    for i in range(5):\n        if i == 2:\n            return v * i\n        v = np.sin(v)\n    return v\nf(x)",
+    "def f(v):\n    for i in range(2):\n        v = v * 2\n    else:\n        return v + 1\n    return v\nf(x)",
+    "def f(v, n):\n    while True:\n        n = n - 1\n        if n < 0:\n            return v * 3\n        v = np.sin(v)\nf(x, 2)",
+    "def act(v, kind='relu'):\n    if kind == 'relu':\n        return np.maximum(v, 0)\n    return np.tanh(v)\n"
+    "act(x) + act(x, 'tanh')",
+    "def f(v, k):\n    def g(u):\n        if k > 0:\n            return u * k\n        return u\n    return g(v) + 1\nf(x, 2)",
+    "def f(v, k):\n    if k == 0:\n        return v\n    return np.sin(f(v, k - 1)) * 2\nf(x, 3)",
+    "def f(v):\n    if True:\n        return v, v * 2\n    return v, v\na, b = f(x)\na + b",
+    "def f(v, n=3):\n    out = []\n    for i in range(n):\n        out.append(v * i)\n        if i >= 1:\n"
+    "            return np.stack(out).sum(0)\n    return v\nf(x)",
+    "def f(v):\n    if 1 > 2:\n        return v\n    else:\n        v = v * 3\n    return v + 1\nf(x)",
+    "def f(v, s):\n    if len(s) == 1:\n        return s\n    return v.shape\nnp.zeros(f(x, x.shape)) + x",
+    "def f(a):\n    return a * 2\n    a = 3\nf(x)",  # what follows a return never runs
+]
+
+
+@pytest.mark.parametrize("text", EARLY, ids=[" ".join(t.split())[:60] for t in EARLY])
+def test_a_return_inside_a_functions_blocks_ends_its_call_as_in_python(text):
+    want = _python(text, X)
+    got = api.evaluate(text, {"x": X})
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-14, atol=0), (got, want)
+    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], _central(text, X), atol=1e-7)
+
+
+def test_a_return_inside_no_grad_is_detached():
+    text = "import torch\ndef f(v):\n    with torch.no_grad():\n        return v * 2\nf(x) + x"
+    assert api.evaluate(text, {"x": X}).tolist() == [1.5, -4.5]
+    np.testing.assert_array_equal(api.jacobian(text, {"x": X})["x"], np.eye(2))
+
+
+def test_a_models_forward_may_return_early():
+    text = ("import torch\nclass M(torch.nn.Module):\n    def forward(self, v, flag=True):\n        if flag:\n"
+            "            return torch.tanh(v)\n        return v\nm = M()\nm(x) + m(x, False)")
+    np.testing.assert_allclose(api.evaluate(text, {"x": X}), np.tanh(X) + X, rtol=1e-15)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("def f(v, k=0):\n    if k:\n        return v\nf(x)", ["f() reached its end without a 'return'", "None"]),
+    ("def f(v):\n    if v.shape[0] > 1:\n        return\n    return v\nf(x)", ["'return' without a value"]),
+    ("def f(v):\n    v = v * 2\nf(x)", ["must return a value"]),
+    ("def f(v):\n    return f(v) * 2\nf(x)", ["f() calls itself in every call"]),
+    ("def f(v, k):\n    if k == 0:\n        return v\n    return f(v, k + 1)\nf(x, 1)", ["more than 32 deep"]),
+    ("def f(v):\n    if v.sum() > 0:\n        return v\n    return -v\nf(x)", ["test of the inputs' values"]),
+    ("return x", ["'return' statements"]),
+])
+def test_returns_jac_cannot_follow_are_refused(text, words):
+    with pytest.raises(JacError) as found:
+        api.evaluate(text, {"x": X})
+    for word in words:
+        assert word in found.value.message, found.value.message
+
+
+def test_a_recursion_to_its_limit_is_written_out():
+    text = "def f(v, k):\n    if k == 0:\n        return v\n    return f(v, k - 1) * 1.01\nf(x, 31)"
+    np.testing.assert_allclose(api.evaluate(text, {"x": X}), X * 1.01 ** 31, rtol=1e-14)
+
+
+@pytest.mark.parametrize("text,name,other", [
+    ("a = x.copy()\nv = a\nv[1] = 0.5\na", "v", "'a'"),  # was: 'v' is the input 'x' (a copy's node is x's)
+    ("a = x * 2\nb = a.copy()\nc = b\nc[0] = 5.0\na + c", "c", "'b'"),  # was: shares its memory with 'a'
+])
+def test_a_write_through_an_alias_of_a_copy_names_the_copy(text, name, other):
+    with pytest.raises(JacError) as found:
+        api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
+    message = found.value.message
+    assert message.startswith(f"{name}[") and f"shares its memory with {other}" in message, message
