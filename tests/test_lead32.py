@@ -137,3 +137,52 @@ def test_a_write_through_an_alias_of_a_copy_names_the_copy(text, name, other):
         api.evaluate(text, {"x": np.array([1.0, 2.0, 3.0])})
     message = found.value.message
     assert message.startswith(f"{name}[") and f"shares its memory with {other}" in message, message
+
+
+PYTHON_STATE = [
+    "s = 0\nfor i in range(3):\n    s += x * i\ns",  # a Python number's += rebinds (was: refused as a write)
+    "s = 0.0\ns += x\ns",
+    "a = 0.0\nb = a\nb += x\na + b",  # numbers are no shared buffers
+    "s = np.float64(0)\ns += x\ns",  # NumPy's scalars are immutable too
+    "k = 3\nk //= 2\nk * x",
+    "def f(v):\n    total = 0\n    for w in (v, v * 2):\n        total += w\n    return total\nf(x)",
+    "a = [x, x * 2]\nb = a[:]\nb[0] = x * 5\na[0] + b[0]",  # a[:] is a new list (was: 'a tuple of arrays')
+    "a = [x]\na = a * 2\na[0] = x * 3\na[1]",
+    "def f(v, acc=[]):\n    acc.append(v)\n    return sum(acc)\nf(x) + f(x, [x])",  # the default taken once
+]
+
+
+@pytest.mark.parametrize("text", PYTHON_STATE, ids=[" ".join(t.split())[:60] for t in PYTHON_STATE])
+def test_pythons_numbers_and_lists_keep_pythons_state(text):
+    want = _python(text, X)
+    got = api.evaluate(text, {"x": X})
+    assert got.shape == want.shape and np.array_equal(got, want), (got, want)
+    np.testing.assert_allclose(api.jacobian(text, {"x": X})["x"], _central(text, X), atol=1e-8)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("def f(v, acc=[]):\n    acc.append(v)\n    return sum(acc)\nf(x) + f(x)",
+     ["f() takes its default 'acc' again", "acc.append(...)", "acc = [] if acc is None else acc"]),
+    ("def f(v, d={}):\n    d['k'] = d.get('k', 0) + 1\n    return v * d['k']\nf(x) + f(x)",
+     ["f() takes its default 'd' again, a dict", "d = {} if d is None else d"]),
+    ("def f(v, acc=[]):\n    acc += [v]\n    return sum(acc)\nf(x) * f(x)", ["takes its default 'acc' again"]),
+    ("s = np.zeros(())\ns += x\ns", ["'s' has shape ()", "write the result into 's' itself"]),  # an array: in place
+])
+def test_what_python_shares_and_jac_cannot_follow_is_refused(text, words):
+    with pytest.raises(JacError) as found:
+        api.evaluate(text, {"x": X})
+    for word in words:
+        assert word in found.value.message, found.value.message
+
+
+@pytest.mark.parametrize("text", [
+    "acc = []\nacc += [x]\nsum(acc)",  # was: joining a list of arrays and a list of numbers
+    "acc = []\nacc = acc + [x]\nacc[0] = x * 3\nsum(acc)",
+    "a = [np.ones(2)] + [x]\nsum(a)",
+    "def f(v, acc=[]):\n    acc = acc + [v]\n    return sum(acc)\nf(x) + f(x)",  # a new list: the default unchanged
+    "[] + [1.0, 2.0] + x",
+])
+def test_an_empty_or_constant_list_joins_a_list_of_arrays(text):
+    want = _python(text, X)
+    got = api.evaluate(text, {"x": X})
+    assert got.shape == want.shape and np.array_equal(got, want), (got, want)

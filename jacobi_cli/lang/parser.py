@@ -1573,6 +1573,14 @@ class _Lowering:
                                 "reads without the values (if n == 0: return v); write the expression without the "
                                 "recursion", position)
         bound = fn.bind(args, kwargs, position)
+        for name, what in fn.changed.items():
+            if bound.get(name) is fn.defaults[name]:
+                kind = what.rsplit(" ", 1)[1]
+                raise JacValueError(f"{fn.name}() takes its default '{name}' again, a {kind} an earlier call changed in "
+                                    f"place ({what.rsplit(' ', 1)[0]}): Python makes a default once and shares it "
+                                    "between calls, so this call would see the change, which jac does not follow; give "
+                                    f"it as None and make the {kind} inside the function ({name} = "
+                                    f"{'{}' if kind == 'dict' else '[]'} if {name} is None else {name})", position)
         saved = self.scope, self.sequence_names, self.tuple_names, dict(self.memory.tokens), self.frame
         closure = fn.closure.values
         self.scope = {**self.scope, **closure, **bound}  # the enclosing call's names, if fn was defined in one
@@ -2041,12 +2049,16 @@ class _Lowering:
         changes the one list they all hold, and jac rebinds each of them. Refused where the list is held where jac
         cannot rebind it: inside another list or a dict (``b = [a]``, ``d = {'k': a}``), or by a name of the
         caller of the function changing it (``def f(l): l.append(v)``)."""
+        kind = "dict" if type(current) is Dict else "list"
+        fn = self.calling[-1] if self.calling else None
+        changed = [p for p, v in fn.defaults.items() if v is current] if fn is not None else []
+        if changed:  # Python's default, made once: a later call that takes it sees this change (call_function)
+            fn.changed = {**fn.changed, changed[0]: f"{what} {kind}"}
         holders = [name] + [n for n, v in self.scope.items() if n != name and v is current]
         outside = [n for n in holders if self.locals is not None and n not in self.locals[1]]
         inside = [n for n, v in self.scope.items() if n not in holders and _holds(v, current)]
         if outside or inside:
             where = f"'{(inside or outside)[0]}'"
-            kind = "dict" if type(current) is Dict else "list"
             raise JacValueError(f"{what} changes the {kind} '{name}' in place, which {where} holds too (Python's "
                                 f"{kind}s are shared, jac's are values it rebinds by name): build the {kind} before "
                                 f"putting it into another, or return it from the function and assign it", position)
@@ -2142,10 +2154,18 @@ class _Lowering:
         name = named.id
         if type(self.scope.get(name)) is Dict:  # params['W'] = v: the name bound to a new dict (.trees)
             return self.dict_write(name, target, value_node, op, what, position)
-        if type(self.scope.get(name)) is Items and self.scope[name].display == "list" \
-                and isinstance(target, ast.Subscript):  # outs[0] = v: Python's list item written
+        if type(self.scope.get(name)) is Items and isinstance(target, ast.Subscript) and (
+                self.scope[name].display == "list" or self.scope[name].display is None and name in self.sequence_names
+                and name not in self.tuple_names):  # outs[0] = v: Python's list item written (b = a[:] a list too)
             return self.list_write(name, target, value_node, op, what, position)
         y = self.target(name, named, what, position)
+        if isinstance(target, ast.Name) and type(op) in _BINOPS and self.b.nodes[y.id].op == "const" \
+                and not isinstance(self.b.nodes[y.id].value, np.ndarray):  # s = 0; s += x: Python's number rebinds
+            rebound = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                 value=ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=op, right=value_node))
+            for part in (rebound, rebound.targets[0], rebound.value, rebound.value.left):
+                ast.copy_location(part, target)
+            return self.statement(rebound)
         self.memory.check(name, what, position)
         if op is not None and type(op) not in _BINOPS:
             raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported "
@@ -3119,6 +3139,18 @@ class _Lowering:
                 out.append(number)
         return out
 
+    def listed_arrays(self, value, position: int):
+        """A Python list the parse holds as one constant, as the arrays it lists, where it lists arrays (its
+        rows, ``[np.ones(2)]``) or nothing (``[]``); anything else as it is."""
+        if not isinstance(value, Tracer) or self.b.nodes[value.id].op != "const":
+            return value
+        held = self.held.get(value.id)
+        if value.ndim == 1 and value.shape[0] == 0:
+            return Items([])
+        if value.ndim >= 2 and not (held and any(kind is not None for kind, _ in held)):
+            return FUNCTIONS["list"](self.b, [value], {}, position)
+        return value
+
     def repeated(self, value, n: int, position: int):
         """A Python sequence repeated ``n`` times (``[0.0] * 3``, ``[x] * 2``, ``(2,) * 2``)."""
         n = max(n, 0)
@@ -3140,8 +3172,12 @@ class _Lowering:
 
     def concatenated(self, left, right, position: int):
         """Two Python sequences joined (``[1, 2] + [3]``, ``x.shape + (1,)``, ``[x] + [y]``)."""
+        if isinstance(left, Items) != isinstance(right, Items):  # [] + [x], [c] + [x]: the constant's arrays
+            left, right = (self.listed_arrays(side, position) for side in (left, right))
         if isinstance(left, Items) and isinstance(right, Items):
-            return Items(list(left) + list(right))
+            joined = Items(list(left) + list(right))
+            joined.display = "list" if "list" in (left.display, right.display) else None
+            return joined
         if isinstance(left, Items) or isinstance(right, Items):
             raise JacValueError("joining a list of arrays and a list of numbers: jac keeps a list either of arrays "
                                 "(for cat, stack) or of numbers; write each as its own list", position)
@@ -5012,6 +5048,7 @@ class Function:
     closure = _NO_CLOSURE
     defaulted = ((), ())  # the parameters whose defaults are a Python sequence, and a tuple (def f(v, s=(2, 3)))
     early = False  # it returns inside its blocks (``if k > 0: return a``): ``body`` is all of it, ``result`` None
+    changed: dict = {}  # default name -> what changed it in place, a list's or dict's (replaced, never changed)
 
     def __init__(self, name: str, node, defaults: dict, body: list, result: ast.expr):
         self.name, self.node, self.defaults, self.body, self.result = name, node, defaults, body, result
