@@ -121,7 +121,7 @@ class Program:
 
     def statement(self, indent: str = "", depth: int = 0, loop: str | None = None) -> None:
         r = self.rng
-        kind = r.randint(0, 26)
+        kind = r.randint(0, 29)
         put = self.lines.append
         if kind <= 2 or (kind >= 9 and depth >= 2):
             name = r.choice(self.arrays[2:]) if len(self.arrays) > 2 and r.random() < 0.4 else self.fresh("a")
@@ -315,6 +315,27 @@ class Program:
             name = self.fresh("a")
             put(f"{indent}{name} = {f}({self.expr(1, loop)})({self.expr(1, loop)})")
             self.add(self.arrays, name)
+        elif kind == 26:  # a Python number accumulating arrays
+            name, i = self.fresh("s"), self.fresh("i")
+            put(f"{indent}{name} = {r.choice(['0', '0.0', '1', 'np.float64(0)'])}")
+            put(f"{indent}for {i} in range({r.randint(1, 3)}):")
+            put(f"{indent}    {name} {r.choice(['+=', '-=', '*='])} {self.expr(1, i)}")
+            self.add(self.arrays, name)
+        elif kind == 27:  # an empty list grown in a loop
+            name, i, out = self.fresh("L"), self.fresh("i"), self.fresh("a")
+            put(f"{indent}{name} = []")
+            put(f"{indent}for {i} in range({r.randint(1, 3)}):")
+            item = self.expr(1, i)
+            put(f"{indent}    " + r.choice([f"{name} += [{item}]", f"{name}.append({item})", f"{name} = {name} + [{item}]"]))
+            put(f"{indent}{out} = {r.choice(['sum(' + name + ')', 'np.stack(' + name + ').sum(axis=0)', name + '[-1]'])}")
+            self.add(self.arrays, out)
+        elif kind == 28 and depth == 0:  # a mutable default, taken once or given
+            f, p, out = self.fresh("f"), self.fresh("p"), self.fresh("a")
+            put(f"{indent}def {f}({p}, acc=[]):")
+            put(f"{indent}    acc.append({p})")
+            put(f"{indent}    return sum(acc)")
+            put(f"{indent}{out} = {f}({self.expr(1)}){r.choice(['', f' + {f}({self.expr(1)}, [x])'])}")
+            self.add(self.arrays, out)
         else:
             name = self.fresh("a")
             put(f"{indent}{name} = {self.expr(0, loop)}")
