@@ -186,3 +186,15 @@ def test_an_empty_or_constant_list_joins_a_list_of_arrays(text):
     want = _python(text, X)
     got = api.evaluate(text, {"x": X})
     assert got.shape == want.shape and np.array_equal(got, want), (got, want)
+
+
+@pytest.mark.parametrize("text", [
+    "r = [x * i for i in range(3)]\nr.reverse()\nr[0]",  # a comprehension is Python's list: its methods change it
+    "r = [x * i for i in range(3)]\nr.insert(0, x * 9)\nr[1]",
+    "r = [x * i for i in range(1, 4)]\nr.pop()\nsum(r)",
+    "r = [x * i for i in range(3)]\nr[1] = x * 7\nr[1] + r[2]",
+])
+def test_a_list_made_by_a_comprehension_changes_as_pythons(text):
+    want = _python(text, X)
+    got = api.evaluate(text, {"x": X})
+    assert got.shape == want.shape and np.array_equal(got, want), (got, want)

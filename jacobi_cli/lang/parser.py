@@ -2850,6 +2850,8 @@ class _Lowering:
             found = self.comprehension(node, position)
             if kind is ast.ListComp:  # a Python list: [...] * 2 repeats it, [...] + [...] concatenates
                 self.sequences.add(id(node))
+                if type(found) is Items and not found.fields:  # its methods change it (r.reverse(), r[0] = v)
+                    found = trees.written(found, "list")
             return found
         if kind is ast.Dict:  # {'W': W, 'b': b}: a structure of arrays (.trees)
             found = trees.display(self, node, kids, position)
