@@ -183,12 +183,18 @@ names on this page are known.
 - List comprehensions and generators, `[f(r) for r in A]`, `(x[i] ** 2 for i in range(3))`, over a list, an
   array's rows, `range(n)`, `zip(...)` and `enumerate(...)`, with `if` tests known without the values, are
   written out element by element (up to 10,000); Python's `sum` of a list or generator adds its elements
-  (`sum(w * v for w, v in zip(ws, vs))`, `sum([a, b])` is `a + b`).
+  (`sum(w * v for w, v in zip(ws, vs))`, `sum([a, b])` is `a + b`, of constant arrays too: `sum([np.ones(2) *
+  i for i in range(3)])` is `[3., 3.]`; `sum(x)` of an array is every element's sum, NumPy's), and Python's
+  `max` / `min` / `any` / `all` of a list of arrays or of lists are refused, as Python compares them whole.
+  A Python number accumulates as Python's (`s = 0` then `s += x * i`: the name rebinds to the array; so does a
+  NumPy scalar's `+=`, while an array's is a write in place).
 - `for` loops over the same (`for i in range(3): y = y * x + i`, `for w, b in zip(ws, bs): h = torch.tanh(w * h
   + b)`), nested or in a function, are written out once per item, up to 10,000 statements in all; the names they
   bind stay bound after, as in Python, and `out.append(v)` / `out.extend([a, b])` / `out += [v]` / `out[i] = v`
   / `out.insert(i, v)` / `out.pop(i)` (`v = out.pop()`) / `out.clear()` / `out.reverse()` / `del out[i]` fill or
-  change a list begun as `out = []` or `[x]`, as Python's one list that every name holding it sees (`b = out`;
+  change a list begun as `out = []`, `[x]`, a comprehension, `a[:]` or `a * 2`, as Python's one list that
+  every name holding it sees (`b = out`; a function's default list or dict changed so is refused where a later
+  call takes it again, as Python shares the default between calls;
   `del d['k']` a dict's, `del name` the name); a list or dict also held inside another, or a caller's list changed inside a function, is refused
   there (jac's lists are values), and so is `out[i] += v` into an array an input or another name holds.
   `while` loops whose test is known without the values at each pass (`while i < 3:`; an endless `while True:` is
