@@ -84,6 +84,7 @@ EARLY = [
     "def f(v):\n    if 1 > 2:\n        return v\n    else:\n        v = v * 3\n    return v + 1\nf(x)",
     "def f(v, s):\n    if len(s) == 1:\n        return s\n    return v.shape\nnp.zeros(f(x, x.shape)) + x",
     "def f(a):\n    return a * 2\n    a = 3\nf(x)",  # what follows a return never runs
+    "def f(v):\n    if v.sum() > 0:\n        return v\n    return -v\nf(x)",  # a test of the values: at them
 ]
 
 
@@ -113,7 +114,7 @@ def test_a_models_forward_may_return_early():
     ("def f(v):\n    v = v * 2\nf(x)", ["must return a value"]),
     ("def f(v):\n    return f(v) * 2\nf(x)", ["f() calls itself in every call"]),
     ("def f(v, k):\n    if k == 0:\n        return v\n    return f(v, k + 1)\nf(x, 1)", ["more than 32 deep"]),
-    ("def f(v):\n    if v.sum() > 0:\n        return v\n    return -v\nf(x)", ["test of the inputs' values"]),
+    ("def f(v):\n    if v[0] > v:\n        return v\n    return -v\nf(x)", ["the truth value of an array of 2"]),
     ("return x", ["'return' statements"]),
 ])
 def test_returns_jac_cannot_follow_are_refused(text, words):
@@ -198,3 +199,27 @@ def test_a_list_made_by_a_comprehension_changes_as_pythons(text):
     want = _python(text, X)
     got = api.evaluate(text, {"x": X})
     assert got.shape == want.shape and np.array_equal(got, want), (got, want)
+
+
+def test_a_test_of_the_values_holds_for_those_values_only():
+    text = "if x.sum() > 0:\n    y = x * 2\nelse:\n    y = -x\ny"
+    assert api.evaluate(text, {"x": X}).tolist() == [-0.5, 1.5]  # the sum is -1: the else branch
+    assert api.evaluate(text, {"x": -X}).tolist() == [-1.0, 3.0]  # a new call, the other branch
+    with pytest.raises(JacError, match="holds for those values only.*a compiled function cannot"):
+        api.compile(text, {"x": ":2"})
+    assert api.evaluate(text, {"x": np.array([np.nan, 1.0])})[1] == -1.0  # nan > 0 is False, as in Python
+    truthy = "if x.sum():\n    y = x * 2\nelse:\n    y = -x\ny"  # bool(nan) is True in Python and PyTorch
+    assert api.evaluate(truthy, {"x": np.array([np.nan, 1.0])})[1] == 2.0
+
+
+def test_a_test_of_the_values_is_refused_where_no_values_are_given_or_with_a_batch():
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    text = "if x.sum() > 0:\n    y = x * 2\nelse:\n    y = -x\ny"
+    runner = CliRunner()
+    shape = runner.invoke(app, ["shape", text, "x:3"])
+    assert shape.exit_code == 2 and "jac shape, jac diff and a compiled function cannot" in shape.output
+    batch = runner.invoke(app, ["eval", text, "x=[[1, 2], [-3, 1]]", "--batch", "x"])
+    assert batch.exit_code == 2 and "an if / while test of their values, cannot take --batch" in batch.output

@@ -237,7 +237,8 @@ class Compiled:
         """Refuse values other than those a graph of ``by_value`` was built for."""
         if not all(np.array_equal(env[n], self._built_for[n], equal_nan=True) for n in env):
             raise JacValueError(f"{self.expr!r} was compiled for other input values: its shapes depend on them "
-                                "(a boolean mask computed from the inputs)")
+                                "(a boolean mask computed from the inputs) or its branches do (an if test of "
+                                "their values)")
 
     def _product_fits(self, graph: Graph, budget: int, names, kind: str, tangent_names) -> bool:
         """Does the product pass certainly fit ``budget``, with no dry run made yet? Its plan

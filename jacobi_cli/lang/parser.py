@@ -711,6 +711,7 @@ class _Lowering:
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
+        self.computed: dict = {}  # node id -> its value at the given input values (value_of), once computed
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
     @cached_property
@@ -2979,6 +2980,8 @@ class _Lowering:
         if isinstance(node.op, ast.Not):
             try:  # Python's not of a value known without the inputs' values (not x.ndim == 2): a bool
                 return not self.truth(node.operand, operand, "'not'")
+            except NeedsValues:
+                raise
             except JacValueError:
                 raise JacParseError("'not' of an array is not supported: for arrays write ~(x > 0) or "
                                     "logical_not(x)", position) from None
@@ -4108,6 +4111,8 @@ class _Lowering:
         does not (a _Branch of them). Arrays of the inputs are refused: their and / or is & and |."""
         try:
             true = self.truth(node.values[0], first, "'and' / 'or'")
+        except NeedsValues:
+            raise
         except JacValueError:
             raise JacParseError("'and'/'or' of arrays are not supported: for arrays write & and | (with "
                                 "parentheses: (x > 0) & (x < 1))", position) from None
@@ -4130,21 +4135,22 @@ class _Lowering:
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
         if node is None:
             raise JacValueError(f"the test of {what} must be a number or a comparison", position)
-        if node.op != "const" and what == "a 'while' loop":
-            raise JacValueError("a 'while' loop with a test of the inputs' values: jac writes a loop out once for all "
-                                "values, so it takes a test known without them (a counter: while i < 3); for an "
-                                "iteration to convergence, write a for loop of a fixed count (for _ in range(20): ...)",
-                                position)
-        if node.op != "const":
-            raise JacValueError(f"{what} with a test of the inputs' values picks one branch for all of "
-                                "them (and has no derivative there): jac takes a test known without the values "
-                                "(x.ndim == 1, x.shape[0] > 3); to choose by the values, element by element, write "
-                                "torch.where(test, a, b) or np.where(test, a, b)", position)
-        if np.size(node.value) != 1:
-            raise JacValueError(f"the truth value of an array of {np.size(node.value)} elements is ambiguous "
+        held = node.value
+        if node.op != "const":  # a test of the inputs' values: taken at the given values, as PyTorch runs it
+            if np.prod(value.shape, dtype=np.int64) != 1:
+                raise JacValueError(f"the truth value of an array of {np.prod(value.shape, dtype=np.int64)} elements "
+                                    f"is ambiguous (PyTorch and NumPy refuse {what} with it): use .any() or .all(), "
+                                    "or torch.where / np.where to choose element by element", position)
+            held = self.value_of(value, position, message=(
+                f"{what} with a test of the inputs' values: jac takes it at the given values, as PyTorch runs it, and "
+                "the result holds for those values only (jac eval, vjp, jvp, hessian, check compute it; jac shape, "
+                "jac diff and a compiled function cannot; np.where / torch.where choose element by element for any "
+                "values)"))
+        if np.size(held) != 1:
+            raise JacValueError(f"the truth value of an array of {np.size(held)} elements is ambiguous "
                                 f"(PyTorch and NumPy refuse {what} with it): use .any() or .all(), or "
                                 "torch.where / np.where to choose element by element", position)
-        return bool(np.asarray(node.value).item())
+        return bool(np.asarray(held).item())
 
     def chained(self, node: ast.Compare, kids: list, position: int):
         """``a < b < c``, Python's ``(a < b) and (b < c)``: the first false comparison, or the last, of numbers
@@ -4158,6 +4164,8 @@ class _Lowering:
             found = self.compare(pair, [left, right])
             try:
                 true = self.truth(pair, found, "a chained comparison")
+            except NeedsValues:
+                raise
             except JacValueError:
                 written = " & ".join(f"({ast.unparse(p)})" for p in pairs)
                 raise JacParseError(f"a chained comparison is Python's 'and' of its comparisons, which PyTorch and "
@@ -4316,11 +4324,29 @@ class _Lowering:
                               "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                               "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
         self.b.by_value = True
-        found: dict = {}
+        found = self.computed  # the values computed so far: a while loop's test of its values reads each once
+        nodes = self.b.nodes
+        pending = [(t.id, False)]  # the nodes t needs not computed yet, arguments first (no walk of the others)
+        with np.errstate(all="ignore"):
+            while pending:
+                i, ready = pending.pop()
+                if i in found:
+                    continue
+                n = nodes[i]
+                if n.op == "input":
+                    found[i] = np.asarray(self.values[n.name], dtype=self.b.dtype)
+                elif n.op == "const":
+                    found[i] = n.value
+                elif ready:
+                    found[i] = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
+                else:
+                    pending.append((i, True))
+                    pending.extend((a, False) for a in n.args if a not in found)
+        return found[t.id]
         need = needed(self.b.nodes[:t.id + 1], [t.id])
         with np.errstate(all="ignore"):
             for n in self.b.nodes[:t.id + 1]:
-                if not need[n.id]:
+                if not need[n.id] or n.id in found:
                     continue
                 if n.op == "input":
                     found[n.id] = np.asarray(self.values[n.name], dtype=self.b.dtype)

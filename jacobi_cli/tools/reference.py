@@ -61,8 +61,11 @@ names on this page are known.
   PyTorch's tuple in a PyTorch text, NumPy's one array in a NumPy text, and refused otherwise (JAX refuses it).
 - Conditional expressions `a if test else b` where the test is known without the inputs' values (a
   constant, `x.ndim == 1`, `x.shape[0] > 3`, `x.shape == torch.Size([2, 3])`): only the branch taken is read,
-  as Python runs only it. A test of the values (`x if x.sum() > 0 else -x`) is refused: it picks one branch for
-  every value; `torch.where(test, a, b)` / `np.where` choose element by element. Comparing two tuples or lists
+  as Python runs only it. A test of the values (`x if x.sum() > 0 else -x`) is taken at the given values, as
+  PyTorch's eager mode runs it, and the derivatives are the branch taken's; the result then holds for those
+  values only (each call computes afresh; `jac shape`, `jac diff`, `compile` and `--batch` refuse it; JAX's
+  `jit` and `grad` refuse such a test too); `torch.where(test, a, b)` / `np.where` choose element by element
+  for any values. Comparing two tuples or lists
   (`x.shape == (2, 3)`) is Python's: one truth value, and a tuple never equals a list, a range or a number
   (`len(x) == (2, 3)` is False).
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
@@ -199,9 +202,11 @@ names on this page are known.
   there (jac's lists are values), and so is `out[i] += v` into an array an input or another name holds.
   `while` loops whose test is known without the values at each pass (`while i < 3:`; an endless `while True:` is
   refused at the budget), and `break`, `continue` and a loop's `else` under such tests (`if i == 2: break`), run
-  as Python runs them; a `while` test of the values is refused (write a for loop of a fixed count).
+  as Python runs them; a `while` test of the values runs at the given values (`while err > tol:`, up to the
+  budget), as in `a if test else b`.
   An `if` statement whose test is known without the values (`if x.ndim == 1:`) runs its branch; a test of the
-  values is refused, as in `a if test else b`. Such tests take Python's `and`, `or` and `not`, which stop where
+  values (`if x.norm() > 1: x = x / x.norm()`) runs the branch the given values take, as PyTorch does, as in
+  `a if test else b`; a test of more than one element is refused, as Python refuses its truth value. Such tests take Python's `and`, `or` and `not`, which stop where
   Python stops (`x.ndim > 1 and x.shape[1] == 3` of a vector never reads `x.shape[1]`), and chained
   comparisons, Python's `and` of each pair (`0 < x.ndim < 3`); of arrays they are refused (write `&`, `|`, `~`:
   `(0 < x) & (x < 3)`). Python's `int()` and `round()` of a number are Python's (`int(n / 2) ** -1` is a float;
