@@ -223,3 +223,27 @@ def test_a_test_of_the_values_is_refused_where_no_values_are_given_or_with_a_bat
     assert shape.exit_code == 2 and "jac shape, jac diff and a compiled function cannot" in shape.output
     batch = runner.invoke(app, ["eval", text, "x=[[1, 2], [-3, 1]]", "--batch", "x"])
     assert batch.exit_code == 2 and "an if / while test of their values, cannot take --batch" in batch.output
+
+
+@pytest.mark.parametrize("text,words", [
+    ("import jax\ndef f(v):\n    if v.sum() > 0:\n        return jnp.sum(v ** 2)\n    return jnp.sum(v)\njax.grad(f)(x)",
+     ["jax.grad(...) of a function whose if / while tests the values", "TracerBoolConversionError"]),
+    ("import jax\njax.vmap(lambda r: r * 2 if r.sum() > 0 else r)(A)", ["jax.vmap(...)", "jnp.where"]),
+    ("import jax\njax.jvp(lambda v: v * 2 if v.sum() > 0 else v, (x,), (x,))[1]", ["jax.jvp(...)"]),
+    ("torch.func.vmap(lambda r: r * 2 if r.sum() > 0 else r)(A)", ["data-dependent control flow"]),
+])
+def test_a_transform_that_traces_abstract_values_refuses_a_test_of_them(text, words):
+    with pytest.raises(JacError) as found:
+        api.evaluate(text, {"x": np.array([1.0, 2.0]), "A": np.array([[1.0, 2.0], [-3.0, 1.0]])})
+    for word in words:
+        assert word in found.value.message, found.value.message
+
+
+@pytest.mark.parametrize("text,want", [
+    ("def f(v):\n    if v.sum() > 0:\n        return torch.sum(v ** 2)\n    return torch.sum(v)\ntorch.func.grad(f)(x)",
+     [2.0, 4.0]),  # torch.func.grad runs the branch, as PyTorch's autograd
+    ("import jax\ndef f(v):\n    if x.sum() > 0:\n        return jnp.sum(v ** 2)\n    return jnp.sum(v)\njax.grad(f)(x * 1)",
+     [2.0, 4.0]),  # a test of a closed-over array is concrete in JAX too
+])
+def test_a_transform_that_runs_the_branch_reads_it(text, want):
+    assert api.evaluate(text, {"x": np.array([1.0, 2.0])}).tolist() == want

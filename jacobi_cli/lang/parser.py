@@ -712,6 +712,7 @@ class _Lowering:
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
         self.computed: dict = {}  # node id -> its value at the given input values (value_of), once computed
+        self.value_tests: list = []  # (node id, position) of the if / while tests of the values taken (truth)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
     @cached_property
@@ -4137,6 +4138,7 @@ class _Lowering:
             raise JacValueError(f"the test of {what} must be a number or a comparison", position)
         held = node.value
         if node.op != "const":  # a test of the inputs' values: taken at the given values, as PyTorch runs it
+            self.value_tests.append((value.id, position))  # a JAX transform of the function refuses it (.whiles)
             if np.prod(value.shape, dtype=np.int64) != 1:
                 raise JacValueError(f"the truth value of an array of {np.prod(value.shape, dtype=np.int64)} elements "
                                     f"is ambiguous (PyTorch and NumPy refuse {what} with it): use .any() or .all(), "

@@ -157,10 +157,11 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
     _concrete(leaves, spelling, position)
     ts = [b.fresh(x, position) for x in leaves]
     start = len(b.nodes)
-    loops = lowering.while_loops
+    loops, tests = lowering.while_loops, len(lowering.value_tests)
     out = unfolded(lowering, traced_call(lowering, fn, _trees(ts, trees), {}, position))
     custom.refuse_in_transform(lowering, spelling, start, position)  # jax.jvp of a custom_vjp (lang/custom.py)
     whiles.refuse_reverse(lowering, loops, spelling, position)  # jax.vjp: JAX's reverse mode refuses a while_loop
+    whiles.refuse_value_tests(lowering, tests, ts, spelling, position)  # jax.jvp of an 'if' of the values
     aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

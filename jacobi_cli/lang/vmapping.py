@@ -301,7 +301,7 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
                 index = (slice(None),) * (along % t.ndim) + (i,)
                 slices[path] = b.apply("getitem", t, index=index, position=position)
             called = [_rebuilt(arg, along, (k,), slices) for k, (arg, along) in enumerate(zip(args, axes))]
-            start = len(b.nodes)
+            start, tests = len(b.nodes), len(lowering.value_tests)
             if axis is None:
                 out = lowering.call_value(fn, called, {}, position)
             else:
@@ -309,6 +309,7 @@ def mapped(lowering, fn, args: list, axes: list, out_axes, axis_size, spelling: 
                 if out is _PENDING:
                     continue
             custom.refuse_in_transform(lowering, spelling, start, position)  # an autograd.Function (lang/custom.py)
+            whiles.refuse_value_tests(lowering, tests, list(slices.values()), spelling, position)  # an 'if' of them
             _no_numbers(lowering, fn, out, None, spelling, position)
             results.append(out)
         if axis is None or not axis.resolve(lowering):

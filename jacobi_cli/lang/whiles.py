@@ -127,3 +127,30 @@ def refuse_reverse(lowering, before: int, spelling: str, position: int) -> None:
     count went past ``before`` while it was called."""
     if lowering.while_loops > before and spelling.startswith("jax") and spelling not in _FORWARD:
         raise JacValueError(f"{spelling}(...) of a function with a {SPELLING}: {REVERSE}", position)
+
+
+def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, position: int) -> None:
+    """Refuse a transform (``spelling``) whose function ran an ``if`` / ``while`` test of its traced arguments'
+    values (``fresh``: their nodes): JAX traces with abstract values and raises there (TracerBoolConversionError),
+    as torch.func.vmap does (data-dependent control flow), where jac would take the branch of the given values
+    (the parser's ``value_tests`` after ``before``). torch.func's grad, jacrev and jacfwd run the branch as PyTorch
+    does: read."""
+    if len(lowering.value_tests) <= before or not fresh or not (
+            spelling.startswith("jax") or spelling == "torch.func.vmap" or spelling == "torch.vmap"):
+        return
+    nodes, targets = lowering.b.nodes, frozenset(t.id for t in fresh)
+    lowest = min(targets)
+    for test, at in lowering.value_tests[before:]:
+        pending, seen = [test], set()
+        while pending:
+            i = pending.pop()
+            if i in targets:
+                why = ("JAX raises there (TracerBoolConversionError: it traces with abstract values); write "
+                       "jnp.where(test, a, b) or jax.lax.cond") if spelling.startswith("jax") else (
+                    "torch.func.vmap raises there (data-dependent control flow is not supported in vmap); write "
+                    "torch.where(test, a, b)")
+                raise JacValueError(f"{spelling}(...) of a function whose if / while tests the values of its traced "
+                                    f"argument: {why} to choose by the values", at)
+            if i >= lowest and i not in seen:
+                seen.add(i)
+                pending.extend(nodes[i].args)
