@@ -3886,8 +3886,18 @@ def _svd_of(b, x, fname, position):
     other signs than on its transpose, and NumPy, SciPy and JAX call it on the matrix as given."""
     _need_ndim(fname, x, tuple(range(2, 10)), position)
     _concrete(x, fname, position)
-    return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
+    return (b.apply("svd_u", x, position=position), _guarded_svdvals(b, x, fname, position),
             b.apply("svd_vh", x, position=position))
+
+
+def _guarded_svdvals(b, x, fname, position, top=False) -> Tracer:
+    """The singular values of ``x`` (``top``: the largest alone) through ``svd_zero``: the values as they are, a
+    derivative through a singular value at or below max(m, n)·eps·σmax refused at evaluation in every mode (its
+    slope takes LAPACK's arbitrary signs of the singular vectors; ir/ops.py, ``_SVD_ZERO``)."""
+    s = b.apply("svdvals", x, position=position)
+    if top:
+        s = b.apply("max", s, axes=(s.ndim - 1,), position=position)
+    return b.apply("svd_zero", s, size=max(x.shape[-2:]), vector=not top, what=fname, position=position)
 
 
 _TORCH_SIGNS = ("{what}: the result depends on the signs of the {vectors}, which PyTorch takes from its own LAPACK "
@@ -5163,8 +5173,14 @@ def _matrix_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
         rest = tuple(i for i in range(x.ndim) if i not in axes)
         moved = x if rest + tuple(axes) == tuple(range(x.ndim)) else \
             b.apply("transpose", x, axes=rest + tuple(axes), position=position)
-        s = FUNCTIONS["svdvals"](b, [moved], {}, position)
-        out = b.apply({2: "max", -2: "min", "nuc": "sum"}[order], s, axes=(s.ndim - 1,), position=position)
+        _need_ndim("matrix norm", moved, tuple(range(2, 10)), position)
+        _concrete(moved, "matrix norm", position)
+        what = f"matrix norm (ord={order if isinstance(order, str) else int(order)!r})"
+        if order == 2:  # σmax alone: its derivative u₁v₁ᵀ is defined at a singular matrix (not at 0)
+            out = _guarded_svdvals(b, moved, what, position, top=True)
+        else:
+            s = _guarded_svdvals(b, moved, what, position)
+            out = b.apply({-2: "min", "nuc": "sum"}[order], s, axes=(s.ndim - 1,), position=position)
         if not keepdims:
             return out
         return b.apply("reshape", out, shape=tuple(1 if i in axes else d for i, d in enumerate(x.shape)),
