@@ -319,30 +319,31 @@ def _silence_stdout() -> None:
 # characters that word processors, chat tools and some keyboards put where "-" or "--" was typed
 DASH_LOOKALIKES = {"\u2014": "an em dash", "\u2013": "an en dash", "\u2212": "a minus sign", "\u2012": "a figure dash",
                    "\u2015": "a horizontal bar", "\u2010": "a Unicode hyphen", "\u2011": "a non-breaking hyphen"}
-_SHORT_OPTIONS = frozenset("kjh")  # jac run -k / -j, -h
+# every option of every command (tests/test_leftovers32.py compares it with the typer commands'), and --help
+OPTION_NAMES = frozenset((
+    "--at", "--atol", "--backward", "--batch", "--dot", "--dtype", "--explain", "--jobs", "--json", "--junit", "--latex",
+    "--layout", "--limit", "--max-memory", "--max-nodes", "--method", "--mode", "--order", "--out", "--plot", "--range",
+    "--rtol", "--seed", "--shard", "--sparse", "--strict", "--symbolic", "--tangent", "--timeout", "--v", "--wrt", "-j",
+    "-k", "--help", "-h"))
 
 
 def dash_lookalike(args: list) -> str | None:
-    """The usage error of an argument written with a dash that is no ASCII hyphen (``jac run —json s.toml``: an
-    em dash that an editor made of ``--``), before ``--``; None when there is none. Such an argument is never an
-    expression (Python refuses the character), a binding or an option, and read as a path or an expression it
-    gave a message about something else (typer's "unexpected extra argument")."""
+    """The usage error of an option written with a dash that is no ASCII hyphen (``jac run —json s.toml``: an em
+    dash an editor made of ``--``), before ``--``; None when there is none. Read as a path or an expression, it gave a
+    message about something else (typer's "unexpected extra argument"). Only an option's name is caught: an
+    expression may begin with the typeset minus sign or an en dash (``jac eval "−x"``), which the parser reads as -."""
     for arg in args:
         if arg == "--":
             return None
         if not arg or arg[0] not in DASH_LOOKALIKES:
             continue
-        what = DASH_LOOKALIKES[arg[0]]
         rest = arg.lstrip("".join(DASH_LOOKALIKES) + "-")
         name = rest.split("=", 1)[0]
-        if len(name) == 1 and name in _SHORT_OPTIONS:
-            return f"unknown argument '{arg}': did you mean -{rest}? ('{arg[0]}' is {what}, not a hyphen)"
-        if name and name.replace("-", "").isalnum() and name.isascii() and (len(name) > 1 or arg[0] != "\u2212"):
-            # (a minus sign before one letter is more likely −x, an expression, than --v)
-            return (f"unknown argument '{arg}': did you mean --{rest}? ('{arg[0]}' is {what}, not two hyphens: "
-                    "some editors and chat tools turn -- into it)")
-        return (f"unknown argument '{arg}': it begins with '{arg[0]}' ({what}, U+{ord(arg[0]):04X}), which is no "
-                "ASCII hyphen: write - for a minus sign or an option, -- before a long option")
+        meant = next((o for o in (f"--{name}", f"-{name}") if o in OPTION_NAMES), None)
+        if meant is not None:
+            hyphens = "two hyphens" if meant.startswith("--") else "a hyphen"
+            return (f"unknown argument '{arg}': did you mean {meant}{rest[len(name):]}? ('{arg[0]}' is "
+                    f"{DASH_LOOKALIKES[arg[0]]}, not {hyphens}: some editors and chat tools turn -- into it)")
     return None
 
 
