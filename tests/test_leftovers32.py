@@ -165,12 +165,14 @@ def test_the_option_names_are_every_commands():
     from jacobi_cli.cli.app import app
     found = {o for c in typer.main.get_command(app).commands.values() for p in c.params
              for o in getattr(p, "opts", ()) if o.startswith("-")}
-    assert entry.OPTION_NAMES == found | {"--help", "-h"}
+    assert entry.OPTION_NAMES == found | {"--help", "-h", "--version", "-V"}
 
 
-def test_a_dash_lookalike_with_json_answers_in_json():
+def test_a_dash_lookalike_answers_in_json_with_a_real_json_only():
+    code, out, err = _jac("eval", "x", "x=1", "\u2014wrt", "x", "--json")
+    assert code == 2 and out.startswith('{"error": {"kind": "usage"') and "did you mean --wrt?" in out
     code, out, err = _jac("run", "\u2014json", "suite.toml")
-    assert code == 2 and out.startswith('{"error": {"kind": "usage"') and "did you mean --json?" in out
+    assert code == 2 and out == "" and "did you mean --json?" in err
 
 
 def test_after_a_double_hyphen_a_dash_lookalike_is_an_argument():

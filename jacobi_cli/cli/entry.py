@@ -319,12 +319,12 @@ def _silence_stdout() -> None:
 # characters that word processors, chat tools and some keyboards put where "-" or "--" was typed
 DASH_LOOKALIKES = {"\u2014": "an em dash", "\u2013": "an en dash", "\u2212": "a minus sign", "\u2012": "a figure dash",
                    "\u2015": "a horizontal bar", "\u2010": "a Unicode hyphen", "\u2011": "a non-breaking hyphen"}
-# every option of every command (tests/test_leftovers32.py compares it with the typer commands'), and --help
+# every option of every command (tests/test_leftovers32.py compares it with the typer commands'), --help, -V
 OPTION_NAMES = frozenset((
     "--at", "--atol", "--backward", "--batch", "--dot", "--dtype", "--explain", "--jobs", "--json", "--junit", "--latex",
     "--layout", "--limit", "--max-memory", "--max-nodes", "--method", "--mode", "--order", "--out", "--plot", "--range",
     "--rtol", "--seed", "--shard", "--sparse", "--strict", "--symbolic", "--tangent", "--timeout", "--v", "--wrt", "-j",
-    "-k", "--help", "-h"))
+    "-k", "--help", "-h", "--version", "-V"))
 
 
 def dash_lookalike(args: list) -> str | None:
@@ -354,8 +354,7 @@ def _dispatch(args: list) -> int:
         from .commands import fail
 
         options = args[:args.index("--")] if "--" in args else args
-        return fail(JacUsageError(lookalike), "--json" in options or any(
-            a and a[0] in DASH_LOOKALIKES and a.lstrip("".join(DASH_LOOKALIKES) + "-") == "json" for a in options))
+        return fail(JacUsageError(lookalike), "--json" in options)  # a real --json: '—json' asked for none
     completing = os.environ.get("_JAC_COMPLETE")
     parsed = None if completing else parse_command(args)
     suite = None if completing or parsed is not None else parse_run(args)
