@@ -2162,6 +2162,14 @@ def _svd_zero_check_impl(d, x, size, vector, what):
     return d
 
 
+def _svd_zero_check_structure(d, x, size, vector, what):
+    """A structured batch passes as it is (the check reads the singular values alone), so that an element-wise
+    ``svd_zero`` keeps the seed's pattern in the dry runs, as Op.elementwise promises the planner."""
+    if not isinstance(d, structured.SparseBatch) or structured.is_batch(x):
+        return NotImplemented
+    return _svd_zero_check_impl(d, x, size, vector, what)
+
+
 def _svd_zero_rule(d, ans, x, size, vector, what):
     # x detached: the check reads its values, and a traced gradient's tangents never reach it
     return P.svd_zero_check(d, P.detach(x), size=size, vector=vector, what=what)
@@ -2174,7 +2182,8 @@ def _svd_zero_check_rule(d, ans, g, x, size, vector, what):
 defop("svd_zero", lambda x, size, vector, what: x, lambda s, size, vector, what: s, (_svd_zero_rule,),
       (_svd_zero_rule,), view="always", label="singular values", domain=(0.5, 2.0), elementwise=True)
 defop("svd_zero_check", _svd_zero_check_impl, lambda d, x, size, vector, what: d, (_svd_zero_check_rule, None),
-      (_svd_zero_check_rule, None), view="always", label="a derivative of singular values", domain=(0.5, 2.0))
+      (_svd_zero_check_rule, None), view="always", label="a derivative of singular values", domain=(0.5, 2.0),
+      structure=_svd_zero_check_structure)
 
 
 def _svd_inv_impl(s):
