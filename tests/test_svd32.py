@@ -196,3 +196,12 @@ def test_singular_values_no_derivative_reads_answer_in_both_modes(expr):
         for _ in range(3):
             f.jacobian({"A": FULL}, mode=mode)
         np.testing.assert_array_equal(f.jacobian({"A": TALL}, mode=mode)["A"], want)
+
+
+def test_a_reconstruction_from_the_svd_of_a_singular_matrix_is_refused_too():
+    """U diag(S) Vh's derivative is dA whatever the signs, but jac cannot tell it from an expression of S alone:
+    refused (documented in docs/vocabulary-shapes-linalg.md); of a full-rank matrix, the identity."""
+    expr = "U, S, Vh = np.linalg.svd(A); U @ np.diag(S) @ Vh"
+    with pytest.raises(JacValueError, match=MESSAGE):
+        api.jacobian(expr, {"A": SQUARE})
+    np.testing.assert_allclose(api.jacobian(expr, {"A": FULL[:2]})["A"].reshape(4, 4), np.eye(4), atol=1e-12)
