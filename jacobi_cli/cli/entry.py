@@ -342,8 +342,9 @@ def dash_lookalike(args: list) -> str | None:
         meant = next((o for o in (f"--{name}", f"-{name}") if o in OPTION_NAMES), None)
         if meant is not None:
             hyphens = "two hyphens" if meant.startswith("--") else "a hyphen"
-            return (f"unknown argument '{arg}': did you mean {meant}{rest[len(name):]}? ('{arg[0]}' is "
-                    f"{DASH_LOOKALIKES[arg[0]]}, not {hyphens}: some editors and chat tools turn -- into it)")
+            fixed = meant + rest[len(name):]
+            return (f"unknown argument '{arg}': did you mean {fixed}? It begins with a typeset dash ('{arg[0]}', "
+                    f"{DASH_LOOKALIKES[arg[0]]}), not {hyphens}: write {fixed}")
     return None
 
 
