@@ -111,6 +111,12 @@ CASES.update({
     "svd_u": [((3, 3),), ((4, 2),), ((2, 4),)],
     "svd_vh": [((3, 3),), ((4, 2),), ((2, 4),), ((2, 2, 3),)],
     "svd_inv": [((3,),)],
+    # session 32: the singular values' check (the value as it is; refused at a zero singular value: test_svd32.py)
+    "svd_zero": [(((3,),), {"size": 4, "vector": True, "what": "svdvals"}),
+                 (((2, 3),), {"size": 3, "vector": True, "what": "svdvals"}),
+                 (((2,),), {"size": 3, "vector": False, "what": "matrix norm (ord=2)"})],
+    "svd_zero_check": [(((2, 3), (3,)), {"size": 4, "vector": True, "what": "svdvals"}),
+                       (((4, 2), (2,)), {"size": 3, "vector": False, "what": "matrix norm (ord=2)"})],
     "qr_q": [("square",), ((4, 2),)],
     "qr_r": [("square",), ((4, 2),)],
 })

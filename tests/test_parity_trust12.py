@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from jacobi_cli.errors import JacError
+from jacobi_cli.errors import JacError, JacValueError
 from jacobi_cli.tools import api
 from parity import assert_parity, central
 
@@ -687,7 +687,6 @@ SWEEP = [  # expression, its inputs, PyTorch's function of them (float64)
     ("torch.linalg.matrix_norm(torch.diag(x), ord=2)", "x", lambda x: torch.linalg.matrix_norm(torch.diag(x), ord=2)),
     ("torch.linalg.matrix_norm(torch.diag(x.abs().round()), ord=2)", "x",
      lambda x: torch.linalg.matrix_norm(torch.diag(x.abs().round()), ord=2)),
-    ("torch.linalg.matrix_norm(A * 0, ord='nuc')", "A", lambda A: torch.linalg.matrix_norm(A * 0, ord='nuc')),
     ("torch.diff(x.long())", "x", lambda x: torch.diff(x.long()).double() * 0 + torch.diff(x.long())),
     ("torch.diff(torch.tensor([1, 4, 9]), prepend=torch.tensor([0])) * x[:3]", "x",
      lambda x: torch.diff(torch.tensor([1, 4, 9]), prepend=torch.tensor([0])) * x[:3]),
@@ -787,6 +786,17 @@ def test_sweep_value_and_jacobian_are_pytorch_s(expr, names, fn):
     for name in names:
         np.testing.assert_allclose(np.asarray(found[name]), jacobians[name], rtol=1e-8, atol=1e-10, equal_nan=True,
                                    err_msg=f"d/d{name}")
+
+
+def test_the_nuclear_norm_of_the_zero_matrix_keeps_its_value_and_refuses_the_derivative():
+    """Session 32: a derivative through the singular values of a matrix with one at zero is refused in every mode
+    (u vᵀ with LAPACK's arbitrary vectors), though here the chain then multiplies it by 0 (PyTorch's 0): jac reads
+    the singular values' derivative before the 0 meets it (tests/test_svd32.py)."""
+    inputs, value, _ = _sweep_parts("torch.linalg.matrix_norm(A * 0, ord='nuc')", "A",
+                                    lambda A: torch.linalg.matrix_norm(A * 0, ord='nuc'))
+    np.testing.assert_array_equal(api.evaluate("torch.linalg.matrix_norm(A * 0, ord='nuc')", inputs), value)
+    with pytest.raises(JacValueError, match="singular value at zero"):
+        api.jacobian("torch.linalg.matrix_norm(A * 0, ord='nuc')", inputs)
 
 
 DIFFERENT = [  # jac's entry where PyTorch's dense backward spills 0 · NaN (or 0 · inf) into outputs it cannot reach

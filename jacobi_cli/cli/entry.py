@@ -316,7 +316,46 @@ def _silence_stdout() -> None:
                 stream.flush()
 
 
+# characters that word processors, chat tools and some keyboards put where "-" or "--" was typed
+DASH_LOOKALIKES = {"\u2014": "an em dash", "\u2013": "an en dash", "\u2212": "a minus sign", "\u2012": "a figure dash",
+                   "\u2015": "a horizontal bar", "\u2010": "a Unicode hyphen", "\u2011": "a non-breaking hyphen"}
+# every option of every command (tests/test_leftovers32.py compares it with the typer commands'), --help, -V
+OPTION_NAMES = frozenset((
+    "--at", "--atol", "--backward", "--batch", "--dot", "--dtype", "--explain", "--jobs", "--json", "--junit", "--latex",
+    "--layout", "--limit", "--max-memory", "--max-nodes", "--method", "--mode", "--order", "--out", "--plot", "--range",
+    "--rtol", "--seed", "--shard", "--sparse", "--strict", "--symbolic", "--tangent", "--timeout", "--v", "--wrt", "-j",
+    "-k", "--help", "-h", "--version", "-V"))
+
+
+def dash_lookalike(args: list) -> str | None:
+    """The usage error of an option written with a dash that is no ASCII hyphen (``jac run —json s.toml``: an em
+    dash an editor made of ``--``), before ``--``; None when there is none. Read as a path or an expression, it gave a
+    message about something else (typer's "unexpected extra argument"). Only an option's name is caught: an
+    expression may begin with the typeset minus sign or an en dash (``jac eval "−x"``), which the parser reads as -."""
+    for arg in args:
+        if arg == "--":
+            return None
+        if not arg or arg[0] not in DASH_LOOKALIKES:
+            continue
+        rest = arg.lstrip("".join(DASH_LOOKALIKES) + "-")
+        name = rest.split("=", 1)[0]
+        meant = next((o for o in (f"--{name}", f"-{name}") if o in OPTION_NAMES), None)
+        if meant is not None:
+            hyphens = "two hyphens" if meant.startswith("--") else "a hyphen"
+            fixed = meant + rest[len(name):]
+            return (f"unknown argument '{arg}': did you mean {fixed}? It begins with a typeset dash ('{arg[0]}', "
+                    f"{DASH_LOOKALIKES[arg[0]]}), not {hyphens}: write {fixed}")
+    return None
+
+
 def _dispatch(args: list) -> int:
+    lookalike = dash_lookalike(args)
+    if lookalike is not None:
+        from ..errors import JacUsageError
+        from .commands import fail
+
+        options = args[:args.index("--")] if "--" in args else args
+        return fail(JacUsageError(lookalike), "--json" in options)  # a real --json: '—json' asked for none
     completing = os.environ.get("_JAC_COMPLETE")
     parsed = None if completing else parse_command(args)
     suite = None if completing or parsed is not None else parse_run(args)

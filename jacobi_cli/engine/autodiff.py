@@ -139,6 +139,27 @@ def _zeros_like_batch(batch, shape: tuple, dtype):
     return np.zeros((shape_of(batch)[0],) + tuple(shape), dtype=dtype)
 
 
+def differentiated(nodes, outputs) -> list:
+    """``flags[i]``: does an output read node ``i``'s tangent? (one reverse sweep, as ``graph.needed``, but
+    through the arguments an op differentiates: not through a nondiff op (a comparison, ``detach``) nor an
+    argument whose rule is None.) A forward pass computes no other tangent, so that a rule which refuses
+    (``svd_zero``'s at a singular value at zero) refuses where a reverse pass, which never reaches it, does."""
+    flags = [False] * len(nodes)
+    for o in outputs:
+        flags[o] = True
+    for node in reversed(nodes):
+        if not flags[node.id] or node.op in ("const", "input"):
+            continue
+        op = OPS[node.op]
+        if op.nondiff:
+            continue
+        rules = op.jvp
+        for i, a in enumerate(node.args):
+            if i >= len(rules) or rules[i] is not None:
+                flags[a] = True
+    return flags
+
+
 def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     """Push batched tangents ``{name: (B, *x.shape)}`` forward.
 
@@ -149,10 +170,10 @@ def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     seed = next(iter(tangents.values()))
     batch = shape_of(seed)[0]
     last = last_uses(graph.nodes, outputs)
-    # only the nodes an output reads: a node no output reads (svdvals' lowering leaves svd_u and
-    # svd_vh) must not refuse the call (svd_u's rule at repeated singular values), as a VJP, which
-    # never reaches it, and a kernel, which leaves it out, do not
-    need = needed(graph.nodes, outputs)
+    # only the tangents an output reads: a node no output reads (svdvals' lowering leaves svd_u and
+    # svd_vh), or reads through a nondiff op only, must not refuse the call (svd_u's rule at repeated
+    # singular values), as a VJP, which never reaches it, and a kernel, which leaves it out, do not
+    need = differentiated(graph.nodes, outputs)
     tan: dict = {}
     entered = errors_ignored()
     try:

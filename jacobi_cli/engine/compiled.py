@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
-from ..ir.dtypes import exact_array
+from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES, Graph
 from ..ir.shapes import fmt
 from ..lang.bindings import check_wrt, given_array, option_value
@@ -141,7 +141,7 @@ class Compiled:
                 raise JacValueError(f"the input '{name}' is not an array of numbers ({err})") from None
             if array.dtype.kind not in "biuf":
                 raise JacValueError(f"the input '{name}' is not an array of real numbers (dtype {array.dtype})")
-            if array.dtype.kind in "iu":  # np.array([2**53 + 1]): refused, never rounded, as a binding's
+            if needs_exact(array.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused, never rounded
                 exact_array(array, f"the input '{name}'", np.dtype(self.dtype))
             shape = tuple(self.shapes[name])
             if array.shape != shape:

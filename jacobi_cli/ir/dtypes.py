@@ -64,11 +64,23 @@ def held(builder, value: np.ndarray, what: str, position):
     return value.astype(builder.dtype)
 
 
+def needs_exact(dtype: np.dtype) -> bool:
+    """Does an array of ``dtype`` go through :func:`exact_array` before it is held in --dtype? Integers, and
+    floats wider than float64 (``np.longdouble``); float64 and float32 are converted to --dtype as asked."""
+    return dtype.kind in "iu" or dtype.kind == "f" and dtype.itemsize > 8
+
+
 def exact_array(flat: np.ndarray, what: str, dtype: np.dtype) -> None:
     """Refuse an integer of a .npy file or an array given to the API (``what``: the file's name quoted, or
     the input's) that ``dtype`` cannot hold exactly (2**53 + 1 in float64, 2**24 + 1 in float32), as a
-    binding's integers are refused in every spelling: never rounded."""
+    binding's integers are refused in every spelling: never rounded. A float wider than float64
+    (``np.longdouble``) is refused where float64, jac's widest dtype, does not hold it exactly (0.1 in
+    long double): --dtype float32 chooses to round a float64, but nothing chose to round past float64."""
     flat = flat.reshape(-1)
+    if flat.dtype.kind == "f":
+        if flat.dtype.itemsize > 8:
+            _exact_wide_floats(flat, what)
+        return
     big = 2 ** (np.finfo(dtype).nmant + 1)
     if not flat.size or (int(flat.max()) <= big and int(flat.min()) >= -big):
         return
@@ -80,6 +92,17 @@ def exact_array(flat: np.ndarray, what: str, dtype: np.dtype) -> None:
         raise JacValueError(f"{what}, element {int(lost[0])} (flat): the {flat.dtype} integer {int(flat[lost[0]])}, "
                             f"which {dtype} cannot hold exactly (beyond 2**{np.finfo(dtype).nmant + 1}): jac holds every "
                             "value in --dtype, so it refuses rather than round")
+
+
+def _exact_wide_floats(flat: np.ndarray, what: str) -> None:
+    with np.errstate(over="ignore"):
+        held = flat.astype(np.float64)
+    lost = np.flatnonzero((held.astype(flat.dtype) != flat) & ~np.isnan(flat))
+    if lost.size:
+        k = int(lost[0])
+        raise JacValueError(f"{what}, element {k} (flat): the {flat.dtype} value {np.format_float_positional(flat[k])}, "
+                            f"which float64 (jac's widest --dtype) cannot hold exactly: jac refuses rather than round "
+                            f"it silently; convert the array yourself if rounding is meant (a.astype(np.float64))")
 
 
 def exact_literal(builder, value: int, what: str, position) -> None:

@@ -617,6 +617,11 @@ class Builder:
         if any(t.id in typed for t in tracers):
             return dtypes.fold(self, op, tracers, params, position,
                                lambda: self._fold_float(op, tracers, params, position))
+        if op.name == "getitem" and len(tracers) == 1 and isinstance(pyints.get(tracers[0].id), np.ndarray):
+            exact = pyints[tracers[0].id][params["index"]]  # x.shape[0]: a Python int still, (2, 3)[::-1] a tuple
+            out = self._fold_float(op, tracers, params, position)
+            pyints[out.id] = exact.item() if np.ndim(exact) == 0 else exact
+            return out
         if tracers and all(type(pyints.get(t.id)) is int for t in tracers):
             try:
                 exact = _python_int(op.name, [pyints[t.id] for t in tracers]) if not params else None

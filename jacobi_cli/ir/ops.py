@@ -2126,6 +2126,66 @@ defop("svd_vh", lambda a: _svd(a)[2], lambda s: _svd_shape(s)[:-2] + (_svd_shape
       (_svd_vh_jvp,))
 
 
+# A singular value at zero is |·|-like: its derivative uᵢᵀ dA vᵢ takes the signs LAPACK gave uᵢ and vᵢ, which are
+# independent where σᵢ = 0 (A vᵢ = 0 couples them no more), so JAX's answer and PyTorch's differ (a tall matrix's
+# did). The lowerings of every user-facing singular value (svdvals, svd's S, the 'nuc' and -2 norms, cond) pass
+# them through ``svd_zero`` (the value as it is), whose rules refuse any derivative through singular values one
+# of which is at or below max(m, n)·eps·σmax (NumPy's and PyTorch's matrix_rank cutoff), in forward and
+# reverse mode alike; the spectral norm (ord=2) passes σmax alone (``vector=False``: refused only at σmax = 0,
+# the zero matrix). svdvals' own rules stay as they are: svd_u's and svd_vh's rules read them with U and V's
+# own signs, which agree with them.
+
+_SVD_ZERO = ("{what}: the derivative of a singular value at zero (at or below max(m, n)·eps·σmax) is not defined: "
+             "a singular value is |·|-like there, and its slope takes the arbitrary signs LAPACK gives the "
+             "singular vectors (JAX's answer and PyTorch's differ), so jac refuses it in every mode (the value itself "
+             "is computed). The largest singular value alone has a derivative there: write it as the spectral "
+             "norm, torch.linalg.matrix_norm(A, 2) or np.linalg.norm(A, 2)")
+
+
+def _svd_flagged(x, size, vector):
+    """Where the singular values ``x`` (``vector``: the last axis holds one matrix's; else σmax itself) are at or
+    below the cutoff size·eps·σmax: per matrix, shape ``x.shape[:-1]`` (``vector``) or ``x.shape``."""
+    x = np.asarray(x)
+    eps = np.finfo(x.dtype if x.dtype.kind == "f" else np.float64).eps
+    if not vector:
+        return x <= size * eps * x  # σmax ≤ size·eps·σmax: σmax = 0
+    top = np.max(x, axis=-1, keepdims=True, initial=0.0) if x.shape[-1] else np.zeros(x.shape[:-1] + (1,), x.dtype)
+    return np.any(x <= size * eps * top, axis=-1)
+
+
+def _svd_zero_check_impl(d, x, size, vector, what):
+    """``d`` (a tangent or cotangent of ``x``), refused where a singular value of ``x`` is at zero, whatever
+    ``d`` holds: a cotangent of 0 there (Σσ²'s 2σ) would answer in reverse mode where the tangent, nonzero
+    before the 2σ meets it, is refused in forward mode; the modes agree by refusing both."""
+    if np.any(_svd_flagged(x, size, vector)):
+        raise JacValueError(_SVD_ZERO.format(what=what))
+    return d
+
+
+def _svd_zero_check_structure(d, x, size, vector, what):
+    """A structured batch passes as it is (the check reads the singular values alone), so that an element-wise
+    ``svd_zero`` keeps the seed's pattern in the dry runs, as Op.elementwise promises the planner."""
+    if not isinstance(d, structured.SparseBatch) or structured.is_batch(x):
+        return NotImplemented
+    return _svd_zero_check_impl(d, x, size, vector, what)
+
+
+def _svd_zero_rule(d, ans, x, size, vector, what):
+    # x detached: the check reads its values, and a traced gradient's tangents never reach it
+    return P.svd_zero_check(d, P.detach(x), size=size, vector=vector, what=what)
+
+
+def _svd_zero_check_rule(d, ans, g, x, size, vector, what):
+    return P.svd_zero_check(d, x, size=size, vector=vector, what=what)
+
+
+defop("svd_zero", lambda x, size, vector, what: x, lambda s, size, vector, what: s, (_svd_zero_rule,),
+      (_svd_zero_rule,), view="always", label="singular values", domain=(0.5, 2.0), elementwise=True)
+defop("svd_zero_check", _svd_zero_check_impl, lambda d, x, size, vector, what: d, (_svd_zero_check_rule, None),
+      (_svd_zero_check_rule, None), view="always", label="a derivative of singular values", domain=(0.5, 2.0),
+      structure=_svd_zero_check_structure)
+
+
 def _svd_inv_impl(s):
     s = np.asarray(s)
     if np.any(s == 0):
@@ -4113,7 +4173,7 @@ for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartitio
               "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
               "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lu", "matrix_exp",
               "mvlgamma", "one_hot", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
-              "svd_vh", "svdvals"):
+              "svd_vh", "svd_zero_check", "svdvals"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

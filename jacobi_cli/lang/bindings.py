@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence, Union
 import numpy as np
 
 from ..errors import JacError, JacLimitError, JacNameError, JacUsageError, JacValueError, too_large
-from ..ir.dtypes import exact_array
+from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..ir.shapes import check_array_shape, fmt
 
@@ -296,7 +296,7 @@ def to_bindings(bindings, dtype=np.float64, seed: int = 0, max_bytes: int = DEFA
             array = given_array(name, value)
             if array.dtype.kind not in "biuf":
                 raise JacValueError(f"'{name}' must be numeric, got {array.dtype}")
-            if array.dtype.kind in "iu":  # np.array([2**53 + 1]): refused as the text's and a .npy file's are
+            if needs_exact(array.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused as a .npy file's
                 exact_array(array, f"'{name}'", np.dtype(dtype))
             out.values[name] = array.astype(dtype, copy=False)  # read, never written: no copy of a big A
             out.shapes[name] = out.values[name].shape

@@ -43,7 +43,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from ..errors import JacIOError, JacLimitError, JacUsageError, JacValueError
-from ..ir.dtypes import exact_array
+from ..ir.dtypes import exact_array, needs_exact
 from ..ir.shapes import MAX_RANK, check_array_shape
 
 READ_SUFFIXES = (".npy", ".csv", ".txt", ".json")
@@ -394,7 +394,7 @@ def _read_npy(fp: io.BufferedReader, path: str, dtype: np.dtype, max_bytes: int 
     flat = np.fromfile(fp, dtype=file_dtype, count=count)
     if flat.size != count:  # the file shrank since its size was checked
         raise JacIOError(f"cannot read '{path}': the file is truncated")
-    if file_dtype.kind in "iu":
+    if needs_exact(file_dtype):  # an int64 past 2**53, a long double 0.1: refused, never rounded
         exact_array(flat, f"'{path}'", dtype)
     return _finish(flat, shape, dtype, order="F" if fortran_order else "C")
 

@@ -3886,8 +3886,18 @@ def _svd_of(b, x, fname, position):
     other signs than on its transpose, and NumPy, SciPy and JAX call it on the matrix as given."""
     _need_ndim(fname, x, tuple(range(2, 10)), position)
     _concrete(x, fname, position)
-    return (b.apply("svd_u", x, position=position), b.apply("svdvals", x, position=position),
+    return (b.apply("svd_u", x, position=position), _guarded_svdvals(b, x, fname, position),
             b.apply("svd_vh", x, position=position))
+
+
+def _guarded_svdvals(b, x, fname, position, top=False) -> Tracer:
+    """The singular values of ``x`` (``top``: the largest alone) through ``svd_zero``: the values as they are, a
+    derivative through a singular value at or below max(m, n)·eps·σmax refused at evaluation in every mode (its
+    slope takes LAPACK's arbitrary signs of the singular vectors; ir/ops.py, ``_SVD_ZERO``)."""
+    s = b.apply("svdvals", x, position=position)
+    if top:
+        s = b.apply("max", s, axes=(s.ndim - 1,), position=position)
+    return b.apply("svd_zero", s, size=max(x.shape[-2:]), vector=not top, what=fname, position=position)
 
 
 _TORCH_SIGNS = ("{what}: the result depends on the signs of the {vectors}, which PyTorch takes from its own LAPACK "
@@ -5163,8 +5173,14 @@ def _matrix_norm(b, x: Tracer, order, axes: tuple, keepdims: bool, position) -> 
         rest = tuple(i for i in range(x.ndim) if i not in axes)
         moved = x if rest + tuple(axes) == tuple(range(x.ndim)) else \
             b.apply("transpose", x, axes=rest + tuple(axes), position=position)
-        s = FUNCTIONS["svdvals"](b, [moved], {}, position)
-        out = b.apply({2: "max", -2: "min", "nuc": "sum"}[order], s, axes=(s.ndim - 1,), position=position)
+        _need_ndim("matrix norm", moved, tuple(range(2, 10)), position)
+        _concrete(moved, "matrix norm", position)
+        what = f"matrix norm (ord={order if isinstance(order, str) else int(order)!r})"
+        if order == 2:  # σmax alone: its derivative u₁v₁ᵀ is defined at a singular matrix (not at 0)
+            out = _guarded_svdvals(b, moved, what, position, top=True)
+        else:
+            s = _guarded_svdvals(b, moved, what, position)
+            out = b.apply({-2: "min", "nuc": "sum"}[order], s, axes=(s.ndim - 1,), position=position)
         if not keepdims:
             return out
         return b.apply("reshape", out, shape=tuple(1 if i in axes else d for i, d in enumerate(x.shape)),
@@ -7406,9 +7422,13 @@ def _python_number(fname):
     an array of several elements is refused, as PyTorch and NumPy do."""
 
     def lower(b, args, kwargs, position):
+        if fname == "int" and args and isinstance(args[0], Static) and isinstance(args[0].value, str):
+            return _int_of_text(b, args, kwargs, position)
         a = arguments(fname, args, kwargs, {"x": REQUIRED}, position)
         if fname == "float" and isinstance(a["x"], Static) and isinstance(a["x"].value, str):
             return _float_of(b, args, kwargs, position)
+        if fname == "bool" and isinstance(a["x"], Static) and isinstance(a["x"].value, str):
+            return bool(a["x"].value)  # Python's truth of a string: True unless it is empty
         x = tensor(b, a["x"], fname, position)
         if not is_concrete(x.shape) or _numel(x, position) != 1:
             raise JacValueError(f"{fname}() makes a Python number of an array of one element, got shape "
@@ -7421,6 +7441,27 @@ def _python_number(fname):
             return to_integer(b, number, position)
         return truth(b, number, position) if fname == "bool" else number
     return lower
+
+
+def _int_of_text(b, args, kwargs, position) -> Tracer:
+    """Python's ``int('7')`` / ``int('ff', 16)`` of a string written in the text: a Python int (``b.pyints``);
+    Python's ValueError refused with its message."""
+    a = arguments("int", args, kwargs, {"x": REQUIRED, "base": 10}, position)
+    base = a["base"]
+    if isinstance(base, Tracer):
+        base = b.pyints.get(base.id)
+    if type(base) is not int:
+        raise JacValueError("int(text, base): the base must be a Python int written in the text", position)
+    try:
+        value = int(a["x"].value, base)
+    except ValueError as err:
+        raise JacValueError(f"int({a['x'].value!r}): Python raises ValueError: {err}", position) from None
+    if value.bit_length() > 1024:
+        raise JacValueError(f"int({a['x'].value!r}) is past a float's range: jac holds numbers as floats where they "
+                            "meet arrays", position)
+    out = b.const(float(value), position)
+    b.pyints[out.id] = value
+    return out
 
 
 def _python_int(b, x: Tracer, number: Tracer, position) -> Tracer:
@@ -8286,18 +8327,27 @@ def sizes_of(b, x: Tracer, what: str, position) -> Tracer:
     """``x.shape`` as a constant vector of its sizes (floats, as every number; ``x.shape[0]`` is one)."""
     if not is_concrete(x.shape):
         raise JacShapeError(f"{what} needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
-    return b.const(np.array([float(d) for d in x.shape], dtype=b.dtype), position)
+    out = b.const(np.array([float(d) for d in x.shape], dtype=b.dtype), position)
+    b.pyints[out.id] = np.array(x.shape, dtype=np.int64)  # Python ints: x.shape[0].bit_length()
+    return out
+
+
+def size_int(b, n: int, position) -> Tracer:
+    """A size (``len(x)``, ``x.ndim``, ``x.size(0)``, ``x.numel()``): a Python int, held exactly (``b.pyints``)."""
+    out = b.const(float(n), position)
+    b.pyints[out.id] = int(n)
+    return out
 
 
 def _size_number(b, x: Tracer, axis, what: str, position) -> Tracer:
     if axis is None:
-        return b.const(float(_numel(x, position)), position)
+        return size_int(b, _numel(x, position), position)
     axis = _one_axis(b, axis, x, position, what) if x.ndim else None
     if axis is None:
         raise JacShapeError(f"{what}: a 0-d array has no dimension to take the size of", position)
     if not isinstance(x.shape[axis], int):
         raise JacShapeError(f"{what} needs concrete sizes, but {fmt(x.shape)} is symbolic", position)
-    return b.const(float(x.shape[axis]), position)
+    return size_int(b, x.shape[axis], position)
 
 
 @variant("method", "size")
@@ -8327,7 +8377,7 @@ def _numel_of(b, args, kwargs, position):
 @variant("method", "ndimension")
 def _ndim_of(b, args, kwargs, position):
     x = tensor(b, arguments("ndim", args, kwargs, {"x": REQUIRED}, position)["x"], "ndim", position)
-    return b.const(float(x.ndim), position)
+    return size_int(b, x.ndim, position)
 
 
 @function("shape")
@@ -8347,7 +8397,7 @@ def _len(b, args, kwargs, position):
 
 ATTRIBUTES = {  # x.NAME without a call: what it is, from the array's shape
     "shape": lambda b, x, position: sizes_of(b, x, ".shape", position),
-    "ndim": lambda b, x, position: b.const(float(x.ndim), position),
+    "ndim": lambda b, x, position: size_int(b, x.ndim, position),
     "size": lambda b, x, position: _size_number(b, x, None, ".size", position),  # NumPy's attribute
     "real": lambda b, x, position: x,  # the real part of a real array: itself, derivative and all
     # pasted code's torch.ones(3, dtype=x.dtype, device=x.device), x.to(y.device): what x is in jac

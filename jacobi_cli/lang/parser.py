@@ -103,6 +103,10 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
 _ROOTS = frozenset(m.split(".")[0] for m in MODULES) - MODULES
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.Mod: "remainder", ast.FloorDiv: "floor_divide"}
+# NumPy's functions whose 0-d result is an ndarray, not a NumPy scalar: a Python sequence times it is element-wise
+_NUMPY_ARRAY_MAKERS = frozenset(("array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "copy",
+                                 "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
+                                 "empty_like"))
 _BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
                ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 _UNSUPPORTED = {
@@ -726,6 +730,10 @@ class _Lowering:
         self.stacked = set()  # ids of the constants stacked of a tuple of arrays, (h0, c0): an LSTM's state is a pair
         self.folded = set()  # ids of the constants a list or tuple display made one array: a pytree refuses them
         self.held, self.held_rows, self.ranges, self.dict_kinds = {}, {}, set(), {}  # see the class's
+        # ids of 0-d values a library call made (and arithmetic of them): "array" (NumPy's 0-d arrays, np.array(2.0)),
+        # "numpy" (its scalars, np.float64(2)), "torch", "jax"; a Python tuple meets each as that library's type
+        self.library_made = {}
+        self.iterators = set()  # ids of reversed(s)'s results: an iterator, with no + or * (Python's TypeError)
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
@@ -2742,13 +2750,19 @@ class _Lowering:
                 if type(node.func) is ast.Attribute or node.func.id == "tuple":  # torch.Size(...) is a tuple
                     self.tuples.add(id(node))
                 found = self.sized(node, kids[0])
-                if type(found) is Tracer and found.id in self.ranges:  # list(range(3)): a list, no range
+                if type(found) is Tracer and (found.id in self.ranges or found.id in self.iterators):
+                    # list(range(3)), tuple(reversed(s)): a list or tuple, no range or iterator
                     copied = self.b.const(self.b.nodes[found.id].value, self.source.at(node))
                     if found.id in self.b.pyints:
                         self.b.pyints[copied.id] = self.b.pyints[found.id]
                     found = copied
                 return found
             found = self.call(node, kids)
+            if type(found) is Tracer and found.ndim == 0:
+                found = self.library_value(node, kids, found)
+            elif type(found) is Tracer and _python_sequence_call(node) == "reordered" and node.func.id == "reversed" \
+                    and id(node) in self.sequences:
+                self.iterators.add(found.id)
             if _python_sequence_call(node) == "made" and (type(node.func) is ast.Name
                                                          or self.module_path(node.func.value) is None):
                 self.sequences.add(id(node))  # x.size() (torch.Size), range(n): Python sequences
@@ -2761,7 +2775,8 @@ class _Lowering:
             trees.refuse_array_use(kids, f"'{_BINOP_TEXT.get(type(node.op), '?')}' of a dict", self.operator_position(node))
         if kind is ast.BinOp and type(node.op) in _BINOPS and not isinstance(kids[0], Items) \
                 and not isinstance(kids[1], Items) and not self.sequences:
-            return self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
+            found = self.arithmetic(_BINOPS[type(node.op)], kids[0], kids[1], self.operator_position(node))
+            return self.library_scalar(found, kids) if self.library_made else found
         position = self.source.at(node)
         if kind is ast.BinOp and type(node.op) in _BINOPS:
             found = self.sequence_arithmetic(node, kids)
@@ -2774,10 +2789,28 @@ class _Lowering:
             return self.constant(node, position)
         if isinstance(node, (ast.BinOp, ast.UnaryOp)) and any(isinstance(k, Items) for k in kids):
             raise JacValueError(_ITEMS_ARITHMETIC, position)
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)) and self.library_made:
+            return self.library_scalar(self.arithmetic_of(node, kids, position), kids)
+        return self.arithmetic_of(node, kids, position)
+
+    def library_scalar(self, found, kids: list):
+        """``found``, the arithmetic of ``kids``, marked as the library's 0-d value where one of them is
+        (``np.float64(2) * 1`` is NumPy's scalar still, and so is a 0-d array's arithmetic)."""
+        if type(found) is Tracer and found.ndim == 0:
+            made = {self.library_made.get(k.id) for k in kids if type(k) is Tracer}
+            for library in ("torch", "jax", "numpy", "array"):
+                if library in made:
+                    self.library_made[found.id] = "numpy" if library == "array" else library
+                    break
+        return found
+
+    def arithmetic_of(self, node: ast.AST, kids: list, position: int):
+        """The rest of :meth:`lower`: arithmetic, comparisons, displays, subscripts..."""
+        kind = type(node)
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
-            if type(node.op) in _INT_BITS and all(type(self.python_int(k)) is int for k in kids):
-                return self.int_bits(node, kids, position)  # 1 << 3, 5 & 3 of Python ints: Python's
+            if type(node.op) in _INT_BITS and all(type(self.python_int_or_bool(k)) in (int, bool) for k in kids):
+                return self.int_bits(node, kids, position)  # 1 << 3, 5 & 3, True & False of Python ints: Python's
             if isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
                 return self.logical_operator(node, kids)
             if op is None:
@@ -2944,10 +2977,19 @@ class _Lowering:
         """The Python int a constant holds exactly (``Builder.pyints``: a literal, an int of one), else None."""
         return self.b.pyints.get(value.id) if type(value) is Tracer else None
 
+    def python_int_or_bool(self, value):
+        """The Python int or bool ``value`` is (a literal ``True``) or a constant holds exactly, else None."""
+        if type(value) in (int, bool):
+            return value
+        return self.python_int(value)
+
     def int_bits(self, node, kids: list, position: int) -> Tracer:
-        """Python's bit operators of Python ints (``1 << k``, ``5 & 3``, ``~5``), computed exactly; a shift past
-        a float's range refused before it is computed."""
-        ints = [self.python_int(k) for k in kids]
+        """Python's bit operators of Python ints and bools (``1 << k``, ``5 & 3``, ``~5``, ``True ^ True``),
+        computed exactly (a bool of two bools' ``& | ^``, as Python); a shift past a float's range refused before
+        it is computed."""
+        ints = [self.python_int_or_bool(k) for k in kids]
+        if isinstance(node.op, ast.Invert):  # ~True is -2, ~int(True) (Python 3.12 deprecates ~ of a bool)
+            ints = [int(i) for i in ints]
         if isinstance(node.op, ast.LShift) and ints[1] > 0 and ints[0] and ints[0].bit_length() + ints[1] > 1024:
             raise JacValueError(f"{ints[0]} << {ints[1]} is past a float's range: jac holds numbers as floats, not "
                                 "Python's exact ints", position)
@@ -2955,6 +2997,8 @@ class _Lowering:
             value = _INT_BITS[type(node.op)](*ints)
         except ValueError as err:  # 1 << -1
             raise JacValueError(f"Python raises ValueError: {err}", position) from None
+        if type(value) is bool:  # True & False: a bool, as a literal is
+            return value
         out = self.b.const(float(value), position)
         self.b.pyints[out.id] = value
         return out
@@ -2967,7 +3011,7 @@ class _Lowering:
             raise JacValueError(f"'{sign}' of a Python {what} is an error in Python ({what}s have no "
                                 "arithmetic); for arithmetic on the numbers make an array first: np.array(...)",
                                 position)
-        if isinstance(node.op, ast.Invert) and type(self.python_int(operand)) is int:  # ~5 of a Python int: -6
+        if isinstance(node.op, ast.Invert) and type(self.python_int_or_bool(operand)) in (int, bool):  # ~5: -6, ~True: -2
             return self.int_bits(node, [operand], position)
         if isinstance(node.op, ast.USub):
             return self.b.apply("neg", operand, position=position)
@@ -3076,11 +3120,20 @@ class _Lowering:
             raise JacValueError(f"'{sign}' of two Python lists or tuples is an error in Python (they concatenate with "
                                 f"+ and nothing else); for arithmetic on the numbers make arrays: np.array([...]) "
                                 f"{sign} np.array([...])", position)
+        if any(type(k) is Tracer and k.id in self.iterators for k, is_seq in zip(kids, seq) if is_seq):
+            raise JacValueError(f"'{_BINOP_TEXT[type(node.op)]}' of reversed(...) is an error in Python (reversed "
+                                "gives an iterator, which has no arithmetic: unsupported operand type(s) for "
+                                f"{_BINOP_TEXT[type(node.op)]}: 'reversed'); make a tuple or list first, "
+                                "tuple(reversed(s))", position)
         other, other_node = (kids[1], node.right) if seq[0] else (kids[0], node.left)
+        library = self.library_operand(node, seq, other, kids, position)
+        if library is not False:
+            return library
         count = other if type(other) in (bool, int) else self.b.nodes[other.id].value \
             if isinstance(other, Tracer) and self.b.nodes[other.id].op == "const" else None
         integer = count is not None and np.ndim(count) == 0 and float(count).is_integer() and not (
-            isinstance(other_node, ast.Constant) and type(other_node.value) is float)  # 2.0 written
+            isinstance(other_node, ast.Constant) and type(other_node.value) is float  # 2.0 written
+            or isinstance(other_node, ast.Call) and type(other_node.func) is ast.Name and other_node.func.id == "float")
         if isinstance(other, Tracer) and other.id in self.b.typed and integer and isinstance(node.op, ast.Mult) \
                 and np.dtype(self.b.typed[other.id][0]).kind in "iu":  # s * np.int64(2): its __index__ repeats
             return self.repeated(kids[0] if seq[0] else kids[1], int(count), position)
@@ -3094,6 +3147,78 @@ class _Lowering:
         raise JacValueError(f"a Python {what} {word} a number is an error in Python ({what}s concatenate with + and "
                             "repeat by an int with *, and have no other arithmetic); for arithmetic on the numbers "
                             "make an array first: np.array([...]) or torch.tensor([...])", position)
+
+    def library_kind(self, node: ast.Call) -> str | None:
+        """The kind of 0-d value the call ``node`` makes as its library types it: ``"array"`` for NumPy's array
+        makers (``np.array(2.0)``, a 0-d ndarray), ``"numpy"`` for its other functions (``np.float64(2)``,
+        ``np.sum(x)``: NumPy's scalars), ``"torch"``, ``"jax"``; None for a method or a bare call (Python's
+        ``float('1.5')``, ``len(x)``, ``x.item()``)."""
+        if type(node.func) is not ast.Attribute:
+            return None
+        module = self.module_path(node.func.value)
+        if module is None:
+            return None
+        if module.startswith(("jnp", "jax")):
+            return "jax"
+        library = LIBRARIES.get(module)
+        if library in ("torch", "torch.linalg"):
+            return "torch"
+        if library in ("numpy", "np.linalg", "numpy.random"):
+            return "array" if node.func.attr in _NUMPY_ARRAY_MAKERS else "numpy"
+        return None
+
+    def library_value(self, node: ast.Call, kids: list, found: Tracer) -> Tracer:
+        """``found``, the 0-d result of the call ``node``, marked with :meth:`library_kind`; a constant the call
+        returned as it was given (``np.float64(2)``: the literal's node, a Python int) is copied first, so that
+        the mark, and no longer the Python int, is what the copy holds."""
+        made = self.library_kind(node)
+        if made is None:
+            return found
+        if any(type(k) is Tracer and k.id == found.id for k in kids):
+            if self.b.nodes[found.id].op != "const" or found.id in self.b.typed:
+                return found
+            found = self.b.const(self.b.nodes[found.id].value, self.b.nodes[found.id].position)
+        self.library_made[found.id] = made
+        return found
+
+    def library_operand(self, node: ast.BinOp, seq: list, other, kids: list, position: int):
+        """``s OP v`` of a Python sequence ``s`` and a 0-d value ``v`` a library made (or one computed from the
+        inputs), as Python computes it: None where the value's own arithmetic answers (NumPy's 0-d arrays, and its
+        scalars but for ``*``), the sequence repeated where the value is an integer a ``*`` reads by ``__index__``
+        (``np.int64(2)``, ``torch.tensor(2)``), Python's TypeError otherwise; ``False`` for another value."""
+        if type(other) is not Tracer or other.ndim != 0:
+            return False
+        made = self.library_made.get(other.id)
+        held = self.b.nodes[other.id]
+        if made is None and (held.op in ("const", "input") or other.id in self.b.pyints):
+            return False  # a Python number, or an input (an array: NumPy's reading, as before)
+        if made == "array":
+            return None  # np.array(2.0) * s: the 0-d array's element-wise product, as NumPy
+        mult = isinstance(node.op, ast.Mult)
+        if made in ("numpy", None) and not mult:
+            return None  # s + np.float64(1): NumPy's scalar adds element-wise (PyTorch's tensor would refuse)
+        typed = self.b.typed.get(other.id)
+        kind = np.dtype(typed[0]).kind if typed is not None else "f"
+        if mult and held.op == "const" and made != "jax" and (kind in "iu" or kind == "b" and made == "torch"):
+            return self.repeated(kids[0] if seq[0] else kids[1], int(held.value), position)
+        what = "tuple" if id(node.left if seq[0] else node.right) in self.tuples else "list"
+        sign = _BINOP_TEXT[type(node.op)]
+        word = {ast.Add: "plus", ast.Mult: "times"}.get(type(node.op), f"'{sign}'")
+        if made is None:  # computed from the inputs: NumPy's scalar or PyTorch's tensor, never a count jac knows
+            raise JacValueError(f"a Python {what} times a number computed from the inputs is an error in Python "
+                                "(a NumPy scalar: can't multiply sequence by non-int of type 'numpy.float64'; a "
+                                "PyTorch tensor: only integer tensors of a single element can be converted to an "
+                                "index; jac repeats a sequence only by a count known without the values); for "
+                                "arithmetic make an array first: np.array(s) * v", position)
+        why = {"numpy": "can't multiply sequence by non-int of type 'numpy.…'",
+               "torch": "only integer tensors of a single element can be converted to an index" if mult else
+               f'can only concatenate {what} (not "Tensor") to {what}' if sign == "+" else
+               f"unsupported operand type(s) for {sign}: '{what}' and 'Tensor'",
+               "jax": f"unsupported operand type(s) for {sign}: '{what}' and 'ArrayImpl'"}[made]
+        number = {"numpy": "a NumPy scalar that is no integer", "torch": "a PyTorch tensor" if not mult else
+                  "a PyTorch tensor that is no integer", "jax": "a JAX array"}[made]
+        raise JacValueError(f"a Python {what} {word} {number} is an error in Python (TypeError: {why}); for "
+                            f"arithmetic make an array first: np.array(s) {sign} v", position)
 
     def python_number(self, node: ast.expr, value) -> bool:
         """``value`` (at ``node``) is one of Python's numbers as far as the text shows: a number or bool written

@@ -180,3 +180,23 @@ for _name in sorted(set(dir(math)) - {"prod", "remainder"}):
     if not _name.startswith("_") and callable(getattr(math, _name)) and ("math", _name) not in LIBRARY_FUNCTIONS \
             and (_name in FUNCTIONS or _name in _KNOWN_ONLY or _name == "gamma"):
         variant("math", _name)(_python_math(_name))
+
+
+def _int_method(fname: str):
+    def lower(b, args, kwargs, position):
+        """n.bit_length() / n.bit_count() of a Python int known when the graph is built (a literal, a shape, a
+        loop counter), as Python computes it; of anything else refused (floats, arrays and tensors have no such
+        method: Python's AttributeError)."""
+        if len(args) != 1 or kwargs:
+            raise JacValueError(f"int.{fname}() takes no arguments", position)
+        value = args[0]
+        exact = b.pyints.get(value.id) if isinstance(value, Tracer) else value
+        if type(exact) is bool or type(exact) is int:
+            return _constant(b, getattr(int(exact), fname)(), fname, f"{fname}()", position)
+        raise JacValueError(f".{fname}() is a method of Python ints (a literal, a shape, len(...)); this value is a "
+                            f"float or an array, which has none (Python: AttributeError)", position)
+    return lower
+
+
+for _name in ("bit_length", "bit_count"):  # Python's int methods, of Python ints
+    variant("method", _name)(_int_method(_name))

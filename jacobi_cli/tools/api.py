@@ -31,7 +31,7 @@ from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, 
 from ..ir.shapes import fmt
 from ..engine.jacobian import Jacobian
 from ..engine.planner import Plan
-from ..ir.dtypes import exact_array
+from ..ir.dtypes import exact_array, needs_exact
 from ..ir.graph import DEFAULT_MAX_BYTES
 from ..lang.bindings import (DTYPES, BindingsLike, DType, Value, check_seed, check_wrt, option_value, resolve_dtype,
                              to_bindings)
@@ -162,7 +162,7 @@ def _converted_env(bindings: dict, dtype, key: list) -> tuple:
             return None, None
         if value.dtype.kind not in "biuf":
             return None, None
-        if value.dtype.kind in "iu":  # np.array([2**53 + 1]): refused, never rounded, as everywhere
+        if needs_exact(value.dtype):  # np.array([2**53 + 1]), a long double 0.1: refused, never rounded
             exact_array(value, f"'{name}'", np.dtype(dtype))
         env[name] = value if value.dtype.type is dtype else value.astype(dtype)
         key.append(name)

@@ -32,9 +32,14 @@ names on this page are known.
   2`, `max(len(x))`) is refused. A tuple stays one wherever Python moves it: kept in a list, a dict or a
   comprehension and taken out (`l = [x.shape]; l[0] + (1,)`), through a loop, `zip` / `enumerate`, unpacking
   (`s, n = x.shape, 2`) or `a if test else b`. A list beside an array is the array's arithmetic, as in NumPy
-  (`x + [1, 2]`). `*` unpacks a tuple, a list or an array's rows into a call's arguments,
+  (`x + [1, 2]`). A NumPy, PyTorch or JAX number meets a tuple as that library's type does: `x.shape *
+  np.int64(2)` and `* torch.tensor(2)` repeat, `x.shape * np.float64(2)`, `* torch.tensor(2.)`, `* jnp.int32(2)`,
+  `* x.sum()` and `reversed(s) * 2` are Python's TypeError (refused), `x.shape * np.array(2.0)` and `x.shape +
+  np.float64(1)` are NumPy's element-wise arithmetic. `*` unpacks a tuple, a list or an array's rows into a call's arguments,
   a list or an index: `x.view(*x.shape[:-1], 2, -1)`, `torch.stack([*x])`, `x[*idx]`. Integer literals are
-  Python's ints until they meet an array: `//`, `%`, `**` and the bit operators (`1 << k`, `5 & 3`, `~n`) exact,
+  Python's ints until they meet an array, and so are sizes (`len(x)`, `x.shape[0]`, `x.ndim`, `x.size(0)`),
+  `int('7')` (`int('ff', 16)`) and `n.bit_length()` / `n.bit_count()`: `//`, `%`, `**` and the bit operators (`1 << k`,
+  `5 & 3`, `~n`, `True & False`: a bool of two bools, as Python's) exact,
   `/` correctly rounded as Python's; where Python
   raises (`1 / 0`, `0 ** -1`) jac refuses, and so it does for an int past a float's range (`10**400`: NumPy and
   PyTorch refuse it beside an array) and for a negative number to a fractional power (`(-8) ** (1/3)`: complex in
