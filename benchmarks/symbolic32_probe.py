@@ -24,7 +24,8 @@ Three parts:
 Each (case, point) is ``agree``; ``refused`` (a JacError of the symbolic path, listed with its message once per
 case); ``noted`` (the formula does not hold at that point, and ``jac diff --at`` says so and shows the numeric
 value); ``WRONG`` (the formula's value, or the value shown, is another number than jac's numeric Jacobian with no
-word: at an edge point the symbolic path picked the other one-sided choice); ``crash`` (anything but a JacError).
+word: at an edge point the symbolic path picked the other one-sided choice); ``known`` (such a difference left on
+purpose: ``KNOWN_TIES``); ``crash`` (anything but a JacError).
 ``numeric-refused`` where ``jac eval`` itself refuses the point (nothing to compare), and ``fd`` flags where jac's
 numeric Jacobian and central differences differ at a point where the function is smooth (a defect of the numeric
 side, reported apart). Prints every line that is not ``agree`` and the tally.
@@ -221,6 +222,12 @@ NAMES = [
     ("x ** y", {"x": (3,), "y": (3,)}, (0.2, 2), [{"x": [0.0, 1.0, 0.0], "y": [2.0, 0.0, 0.5]}]),
     ("torch.special.i0(x) * torch.special.ndtri(y)", {"x": (3,), "y": (3,)}, (0.2, 0.8), []),
 ]
+
+
+# the max / min reductions at a tie of three or more: the formula's θ(x[i] - max(the others)) is 1/2 at every
+# tied element (right for two), PyTorch and jac eval split the gradient, 1/k each; no Heaviside convention gives
+# 1/k, and jac diff --at shows jac eval's value with a note there (docs/symbolic.md, "Values")
+KNOWN_TIES = {"max", "min"}
 
 
 class _Late(Exception):
@@ -455,6 +462,8 @@ def probe_op(name, case, verbose=False):
                     rows.append(("noted", label, f"jac diff's {d.form} formula d/d{x} {where_differs(raw[x], num)}"))
     if refusal is not None:
         rows.append(("refused", "", refusal))
+    if name in KNOWN_TIES:
+        rows = [("known",) + r[1:] if r[0] == "WRONG" and not r[1].startswith("random") else r for r in rows]
     return rows
 
 
@@ -587,7 +596,7 @@ CLI_SAMPLE = ["scipy.special.xlogy(x, y)", "jax.lax.clamp(-0.5, x, 0.5)", "F.har
 
 def classify(rows) -> str:
     kinds = {r[0] for r in rows}
-    for k in ("crash", "WRONG", "slow"):
+    for k in ("crash", "WRONG", "slow", "known"):
         if k in kinds:
             return k
     if "refused" in kinds:

@@ -79,3 +79,21 @@ def test_a_short_value_at_a_tie_is_the_constant_it_equals():
     got = symbolic.evaluate_components(np.array([sp.Heaviside(x - sp.Rational(1, 10))], dtype=object),
                                        {"x": np.array([x], dtype=object)}, {"x": np.array([0.1])})
     assert got[0] == 0.5
+
+
+@pytest.mark.parametrize("expr,bindings,at", [
+    ("relu(x)", ["x:n"], {"x": [0.0, 1.0, -1.0]}),
+    ("sum(relu(A @ x))", ["x:n", "A:mxn"], {"x": [0.0, 1.0], "A": [[1.0, 0.0], [1.0, -1.0]]}),
+])
+def test_the_matrix_form_keeps_the_step_at_zero(expr, bindings, at):
+    """SymPy's matrix derivative of relu.(x) applied Heaviside's class alone: Heaviside(t, 0) became
+    Heaviside(t), 1/2 at 0, and jac diff --at had to show jac eval's value with a note."""
+    point = _values(at)
+    result = symbolic.differentiate(expr, bindings, at=point)
+    numeric = api.jacobian(expr, point)
+    for name, d in result.derivatives.items():
+        assert d.form == "matrix" and "Heaviside(t, 0)" in symbolic.text(d.expr), symbolic.text(d.expr)
+        assert d.note is None, d.note
+        np.testing.assert_allclose(d.value, numeric[name], rtol=1e-12, atol=1e-12)
+    step = pickle.loads(pickle.dumps(symbolic._step(0)(symbolic._sp().Symbol("t"))))
+    assert step.args[1] == 0 and step.subs("t", 0) == 0

@@ -67,6 +67,8 @@ def __getattr__(name):
         return _extremes()[name == "_extreme_min"]
     if name in ("_whole_max", "_whole_min"):  # and extremum()'s
         return _whole_extremes()[name == "_whole_min"]
+    if name in ("_step_0", "_step_1"):  # and their derivatives'
+        return _step(int(name[-1]))
     if name.startswith("_tied_") and len(name.split("_")) == 5:  # and tied()'s: _tied_max_0_1
         _, _, which, first, second = name.split("_")
         if which in ("max", "min") and first in ("0", "1") and second in ("0", "1"):
@@ -359,12 +361,26 @@ def _tied(largest: bool, ties: tuple):
         if argindex not in (1, 2):
             raise sp.ArgumentIndexError(self, argindex)
         a, b = self.args if argindex == 1 else self.args[::-1]
-        return sp.Heaviside(sign * (a - b), ties[argindex - 1], evaluate=False)  # no sign asked of symbols
+        return _step(ties[argindex - 1])(sign * (a - b), evaluate=False)  # no sign asked of symbols
 
     name = "max" if largest else "min"  # printed as SymPy's Max / Min (the printers look the class name up)
     return type(name.capitalize(), (sp.Function,), {
         "eval": classmethod(eval), "fdiff": fdiff, "__module__": __name__,
         "__qualname__": f"_tied_{name}_{ties[0]}_{ties[1]}"})
+
+
+@functools.cache
+def _step(h0: int):
+    """SymPy's ``Heaviside`` whose value at 0 is ``h0`` when it is called with one argument: SymPy's matrix
+    derivative of ``f.(x)`` applies the class of ``f'`` alone when ``f'`` is one function (``relu'``), which
+    dropped the ``Heaviside(t, 0)`` of :func:`tied` back to ``Heaviside(t)``, 1/2 at 0. Printed as ``Heaviside``."""
+    sp = _sp()
+
+    def __new__(cls, arg, H0=h0, **options):  # Heaviside.__new__ calls super(cls, cls): not for a subclass
+        return sp.Function.__new__(cls, arg, H0, **options)
+
+    return type("Heaviside", (sp.Heaviside,), {"__new__": __new__, "__module__": __name__,
+                                               "__qualname__": f"_step_{h0}"})
 
 
 def extremum(a: Value, axes: tuple, keepdims: bool = False, largest: bool = True):
