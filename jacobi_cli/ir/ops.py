@@ -245,6 +245,12 @@ def _sympy_elementwise(f):
     return lambda S, *args: S.elementwise(lambda *v: f(S.sp, *v), *args)
 
 
+def _sympy_tied(f):
+    """The SymPy translation of an element-wise op with a kink: ``f(S, *scalars)`` on each element, where
+    ``f`` builds its ``Max`` / ``Min`` with ``S.tied``, the derivative at a tie the op's rule's."""
+    return lambda S, *args: S.elementwise(lambda *v: f(S, *v), *args)
+
+
 def _sigmoid(x):
     e = np.exp(-np.abs(x))
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e))
@@ -297,7 +303,7 @@ def _relu_impl(x):
 
 
 unary("relu", _relu_impl, None, keep=lambda x, ans: P.sub(1.0, P.ge(0.0, x)),  # 1 at NaN, as PyTorch's
-      sympy=_sympy_elementwise(lambda sp, v: sp.Max(v, 0, evaluate=False)))
+      sympy=_sympy_tied(lambda S, v: S.tied(v, 0, (0, 0))))  # relu'(0) = 0, as the rule above
 unary("softplus", lambda x: np.logaddexp(0, x), lambda x, ans: P.sigmoid(x),
       sympy=_sympy_elementwise(lambda sp, v: sp.log(1 + sp.exp(v))))
 unary("square", np.square, lambda x, ans: P.mul(2.0, x),
@@ -500,16 +506,18 @@ def _clip_jvp(i):
     return lambda t, ans, x, lo, hi: masked(lift(t, len(shape_of(ans))), _clip_masks(x, lo, hi)[i])
 
 
-def _sympy_clip(sp, x, lo, hi):
+def _sympy_clip(S, x, lo, hi, at_bound: int = 1):
     """``Min(Max(x, lo), hi)`` without an infinite bound: SymPy's derivative of ``Min(oo, u)`` is NaN
-    (``F.normalize``'s clamp of the norm to [eps, inf) printed a Jacobian of NaN formulas)."""
+    (``F.normalize``'s clamp of the norm to [eps, inf) printed a Jacobian of NaN formulas). At a bound the
+    derivative by ``x`` is ``at_bound`` (clip's 1, hardtanh's 0, as their rules) and by the bound 0."""
+    sp = S.sp
     if lo != -sp.oo:
-        x = sp.Max(x, lo, evaluate=False)
-    return x if hi == sp.oo else sp.Min(x, hi, evaluate=False)
+        x = S.tied(x, lo, (at_bound, 0))
+    return x if hi == sp.oo else S.tied(x, hi, (at_bound, 0), largest=False)
 
 
 defop("clip", _clip_impl, broadcast, [_clip_vjp(i) for i in range(3)], [_clip_jvp(i) for i in range(3)],
-      sympy=_sympy_elementwise(_sympy_clip), elementwise=True)
+      sympy=_sympy_tied(_sympy_clip), elementwise=True)
 
 
 # --- broadcasting, reshaping, indexing (linear; each one's VJP is its twin) ----------
@@ -1584,7 +1592,7 @@ def _hardtanh_deriv(x, lo, hi):  # PyTorch: 0 at both corners and beyond, 1 else
 defop("hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda s, lo, hi: s,
       (lambda g, ans, x, lo, hi: masked(g, _hardtanh_deriv(x, lo, hi)),),
       (lambda t, ans, x, lo, hi: masked(t, _hardtanh_deriv(x, lo, hi)),),
-      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: _sympy_clip(S.sp, v, lo, hi), x),
+      sympy=lambda S, x, lo, hi: S.elementwise(lambda v: _sympy_clip(S, v, lo, hi, at_bound=0), x),
       elementwise=True)
 
 
@@ -1595,8 +1603,7 @@ def _hardsigmoid_inside(x):  # the derivative is 1/6 strictly inside (-3, 3), 0 
 unary("hardsigmoid", lambda x: np.clip(np.asarray(x) / 6.0 + 0.5, 0.0, 1.0), lambda x, ans: 1.0 / 6.0,
       keep=lambda x, ans: _hardsigmoid_inside(x),
       domain=(-4.0, 4.0),
-      sympy=_sympy_elementwise(lambda sp, v: sp.Min(sp.Max(v / 6 + sp.Rational(1, 2), 0, evaluate=False), 1,
-                                                    evaluate=False)),
+      sympy=_sympy_tied(lambda S, v: _sympy_clip(S, v / 6 + S.sp.Rational(1, 2), 0, 1, at_bound=0)),
       spellings=("hardsigmoid", "hard_sigmoid"))
 
 
@@ -1677,7 +1684,7 @@ def _xlogy_dy(ans, x, y):  # x / y, and exactly 0 at x = y = 0 (PyTorch gives 0/
 
 
 binary("xlogy", _xlogy_impl, _xlogy_dx, _xlogy_dy, domain=(0.2, 2.0),
-       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(y), True))),
+       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0) & sp.Eq(y, 0)), (x * sp.log(y), True))),
        spellings=("xlogy",))
 # d/da = 1 / (1 + exp(b - a)) (PyTorch's form): 1 at a = inf > b and 1/2 at a tie of huge numbers, where
 # exp(a - ans) gave inf - inf = NaN and exp(0) = 1
@@ -1697,10 +1704,10 @@ def _nan_ignoring_first(wins, b):
 
 binary("fmax", np.fmax, lambda ans, a, b: _nan_ignoring_first(P.ge(a, b), b),
        lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(a, b), b)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Max(a, b, evaluate=False)), spellings=("fmax",), masks=True)
+       sympy=_sympy_tied(lambda S, a, b: S.tied(a, b, (1, 0))), spellings=("fmax",), masks=True)  # a tie: a's
 binary("fmin", np.fmin, lambda ans, a, b: _nan_ignoring_first(P.ge(b, a), b),
        lambda ans, a, b: P.sub(1.0, _nan_ignoring_first(P.ge(b, a), b)),
-       sympy=_sympy_elementwise(lambda sp, a, b: sp.Min(a, b, evaluate=False)), spellings=("fmin",), masks=True)
+       sympy=_sympy_tied(lambda S, a, b: S.tied(a, b, (1, 0), largest=False)), spellings=("fmin",), masks=True)
 
 
 unary("erfinv", _special("erfinv"), lambda x, ans: P.mul(float(np.sqrt(np.pi) / 2), P.exp(P.mul(ans, ans))),
@@ -1718,7 +1725,7 @@ def _hardswish_deriv(x):  # PyTorch's branches: 0 up to -3, x/3 + 1/2 strictly b
 
 unary("hardswish", lambda x: np.asarray(x) * np.clip(np.asarray(x) + 3.0, 0.0, 6.0) / 6.0,
       lambda x, ans: _hardswish_deriv(x), domain=(-4.0, 4.0), keep=lambda x, ans: P.sub(1.0, P.le(x, -3.0)),
-      sympy=_sympy_elementwise(lambda sp, v: v * sp.Min(sp.Max(v + 3, 0, evaluate=False), 6, evaluate=False) / 6),
+      sympy=_sympy_tied(lambda S, v: v * _sympy_clip(S, v + 3, 0, 6, at_bound=0) / 6),
       spellings=("hardswish", "hard_swish"))
 
 
@@ -1756,7 +1763,8 @@ def _xlog1py_dy(ans, x, y):  # x / (1 + y), and exactly 0 at x = 0, y = -1; x / 
 
 
 binary("xlog1py", _xlog1py_impl, _xlog1py_dx, _xlog1py_dy, domain=(0.2, 2.0),
-       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(1 + y), True))),
+       sympy=_sympy_elementwise(lambda sp, x, y: sp.Piecewise((0, sp.Eq(x, 0) & sp.Eq(y, -1)),
+                                                              (x * sp.log(1 + y), True))),
        spellings=("xlog1py",))
 defop("signbit", lambda x: np.signbit(x).astype(_dtype_of(x)), lambda s: s, nondiff=True, elementwise=True)
 

@@ -67,6 +67,12 @@ def __getattr__(name):
         return _extremes()[name == "_extreme_min"]
     if name in ("_whole_max", "_whole_min"):  # and extremum()'s
         return _whole_extremes()[name == "_whole_min"]
+    if name in ("_step_0", "_step_1"):  # and their derivatives'
+        return _step(int(name[-1]))
+    if name.startswith("_tied_") and len(name.split("_")) == 5:  # and tied()'s: _tied_max_0_1
+        _, _, which, first, second = name.split("_")
+        if which in ("max", "min") and first in ("0", "1") and second in ("0", "1"):
+            return _tied(which == "max", (int(first), int(second)))
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -331,6 +337,50 @@ def _extremes():
                                            "__qualname__": f"_extreme_{name}"})
 
     return make("max", sp.Max, 1), make("min", sp.Min, -1)
+
+
+def tied(a, b, ties: tuple, largest: bool = True):
+    """``Max(a, b)`` (``Min`` when not ``largest``) whose derivative at a tie is the numeric rule's:
+    ``∂/∂a = θ(a - b)`` with ``θ(0) = ties[0]``, ``∂/∂b = θ(b - a)`` with ``θ(0) = ties[1]`` (each 0 or 1).
+    SymPy's ``Max`` differentiates to ``Heaviside(a - b)``, ``1/2`` at a tie: the other one-sided choice than
+    ``relu'(0) = 0``, ``clamp``'s 1 at a bound, ``fmax``'s 1 for its first argument, PyTorch's and jac eval's."""
+    return _tied(bool(largest), tuple(int(t) for t in ties))(a, b)
+
+
+@functools.cache  # one class per convention, made on first use (SymPy is imported then)
+def _tied(largest: bool, ties: tuple):
+    sp = _sp()
+    sign, combine = (1, sp.Max) if largest else (-1, sp.Min)
+
+    def eval(cls, a, b):
+        if a.is_number and b.is_number:
+            return combine(a, b)
+        return None
+
+    def fdiff(self, argindex=1):
+        if argindex not in (1, 2):
+            raise sp.ArgumentIndexError(self, argindex)
+        a, b = self.args if argindex == 1 else self.args[::-1]
+        return _step(ties[argindex - 1])(sign * (a - b), evaluate=False)  # no sign asked of symbols
+
+    name = "max" if largest else "min"  # printed as SymPy's Max / Min (the printers look the class name up)
+    return type(name.capitalize(), (sp.Function,), {
+        "eval": classmethod(eval), "fdiff": fdiff, "__module__": __name__,
+        "__qualname__": f"_tied_{name}_{ties[0]}_{ties[1]}"})
+
+
+@functools.cache
+def _step(h0: int):
+    """SymPy's ``Heaviside`` whose value at 0 is ``h0`` when it is called with one argument: SymPy's matrix
+    derivative of ``f.(x)`` applies the class of ``f'`` alone when ``f'`` is one function (``relu'``), which
+    dropped the ``Heaviside(t, 0)`` of :func:`tied` back to ``Heaviside(t)``, 1/2 at 0. Printed as ``Heaviside``."""
+    sp = _sp()
+
+    def __new__(cls, arg, H0=h0, **options):  # Heaviside.__new__ calls super(cls, cls): not for a subclass
+        return sp.Function.__new__(cls, arg, H0, **options)
+
+    return type("Heaviside", (sp.Heaviside,), {"__new__": __new__, "__module__": __name__,
+                                               "__qualname__": f"_step_{h0}"})
 
 
 def extremum(a: Value, axes: tuple, keepdims: bool = False, largest: bool = True):
@@ -903,7 +953,10 @@ def evaluate_components(arr: np.ndarray, leaves: dict, point: dict) -> np.ndarra
     for name, sym in leaves.items():
         values = np.asarray(point[name], dtype=np.float64)
         for s, v in zip(np.asarray(sym, dtype=object).ravel(), values.ravel()):
-            subs[s] = sp.Float(float(v), 17)
+            # a short value as the expression's constants are (0.1 -> 1/10, :func:`number`): a tie of doubles
+            # (x = 0.1 in maximum(x, 0.1)) stays a tie, where Float(0.1) - 1/10 is 5.6e-18 and picked a side
+            n = number(v)
+            subs[s] = n if isinstance(n, sp.Rational) else sp.Float(float(v), 17)
     flat = [_to_float(sp.sympify(e).xreplace(subs)) if isinstance(e, sp.Basic) else float(e) for e in arr.ravel()]
     return np.array(flat, dtype=np.float64).reshape(arr.shape)
 
