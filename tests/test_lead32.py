@@ -244,3 +244,12 @@ def test_a_transform_that_traces_abstract_values_refuses_a_test_of_them(text, wo
 ])
 def test_a_transform_that_runs_the_branch_reads_it(text, want):
     assert api.evaluate(text, {"x": np.array([1.0, 2.0])}).tolist() == want
+
+
+@pytest.mark.parametrize("text,want", [
+    ("np.where((x > 0) & True, x, 0)", [0.5, 0.0]),  # was refused: "jac's numbers are floats"
+    ("np.where(False | (x > 0), x, 0)", [0.5, 0.0]),
+    ("np.where((x > 0) ^ True, x, 0)", [0.0, -1.5]),
+])
+def test_a_mask_beside_pythons_bool_is_their_logic(text, want):
+    assert api.evaluate(text, {"x": X}).tolist() == want

@@ -4399,6 +4399,9 @@ class _Lowering:
 
     def logical_operator(self, node: ast.BinOp, kids: list):
         position = self.operator_position(node)
+        if any(type(k) is bool for k in kids) and any(type(k) is Tracer and is_boolean(self.b, k) for k in kids):
+            kids = [boolean(self.b, self.b.const(float(k), position)) if type(k) is bool else k
+                    for k in kids]  # (x > 0) & True: a mask beside Python's bool, as NumPy and PyTorch take it
         if not all(is_boolean(self.b, k) for k in kids):
             if isinstance(node.op, ast.BitXor):  # x^2 written for a power (MATLAB, LaTeX, Excel)
                 raise JacValueError(f"^ is exclusive or in Python, not a power: write {self.operand_text(node.left)}**"
