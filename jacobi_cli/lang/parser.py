@@ -15,6 +15,7 @@ import ast
 import difflib
 import itertools
 import keyword
+import math
 import operator
 import os
 import re
@@ -4264,8 +4265,9 @@ class _Lowering:
         held = node.value
         if node.op != "const":  # a test of the inputs' values: taken at the given values, as PyTorch runs it
             self.value_tests.append((value.id, position))  # a JAX transform of the function refuses it (.whiles)
-            if np.prod(value.shape, dtype=np.int64) != 1:
-                raise JacValueError(f"the truth value of an array of {np.prod(value.shape, dtype=np.int64)} elements "
+            count = math.prod(value.shape) if all(type(d) is int for d in value.shape) else None  # x:n: a size's name
+            if count is not None and count != 1:
+                raise JacValueError(f"the truth value of an array of {count} elements "
                                     f"is ambiguous (PyTorch and NumPy refuse {what} with it): use .any() or .all(), "
                                     "or torch.where / np.where to choose element by element", position)
             held = self.value_of(value, position, message=(
