@@ -253,3 +253,9 @@ def test_a_transform_that_runs_the_branch_reads_it(text, want):
 ])
 def test_a_mask_beside_pythons_bool_is_their_logic(text, want):
     assert api.evaluate(text, {"x": X}).tolist() == want
+
+
+def test_a_chained_comparison_of_a_scalar_input_is_pythons_and():
+    # x < 2 < 3 is (x < 2) and (2 < 3): at x = 1 Python's True (2 < 3), at x = 5 the first, False
+    assert api.evaluate("x < 2 < 3", {"x": np.array(1.0)}) == 1.0
+    assert api.evaluate("x < 2 < 3", {"x": np.array(5.0)}) == 0.0

@@ -4298,7 +4298,7 @@ class _Lowering:
             except JacValueError:
                 written = " & ".join(f"({ast.unparse(p)})" for p in pairs)
                 raise JacParseError(f"a chained comparison is Python's 'and' of its comparisons, which PyTorch and "
-                                    f"NumPy refuse for arrays (and jac for values of the inputs): write {written}",
+                                    f"NumPy refuse for arrays of several elements: write {written}",
                                     position) from None
             if not true:
                 return found
