@@ -195,9 +195,6 @@ def test_divmod_is_numpy_s():
 
 
 @pytest.mark.parametrize("expr,says", [
-    ("x if x.sum() > 0 else -x", "torch.where(test, a, b) or np.where(test, a, b)"),
-    ("x if x[0] > 0 else -x", "torch.where(test, a, b) or np.where(test, a, b)"),
-    ("y = x * 2 if (x > 0).any() else x; y", "torch.where(test, a, b) or np.where(test, a, b)"),
     ("x if np.array([1.0, 2.0]) else -x", "ambiguous"),
     ("torch.FloatTensor(x)", "t.to(torch.float32)"),  # PyTorch: a float64 tensor is not cast
     ("torch.LongTensor(x)", "t.to(torch.int64)"),
@@ -214,6 +211,21 @@ def test_spellings_that_stay_refused_say_why(expr, says):
     with pytest.raises(JacError) as err:
         api.evaluate(expr, {"x": X6})
     assert says in err.value.message, err.value.message
+
+
+@pytest.mark.parametrize("expr", ["x if x.sum() > 0 else -x", "x if x[0] > 0 else -x",
+                                  "y = x * 2 if (x > 0).any() else x; y"])
+def test_a_conditional_of_the_values_takes_pytorchs_branch(expr):  # refused before session 32
+    for values in (X6, -X6):
+        t = torch.tensor(values, requires_grad=True)
+        env = {"torch": torch, "x": t}
+        *body, last = expr.split("; ")
+        exec("\n".join(body), env)
+        want = eval(last, env)
+        J = torch.autograd.functional.jacobian(lambda v: eval(expr.split("; ")[0].split(" = ", 1)[-1],
+                                                              {"torch": torch, "x": v}), torch.tensor(values))
+        assert np.array_equal(api.evaluate(expr, {"x": values}), want.detach().numpy())
+        assert np.array_equal(api.jacobian(expr, {"x": values})["x"], J.numpy())
 
 
 def test_refusals_match_pytorch_s():
@@ -244,7 +256,9 @@ def test_conditionals_and_spellings_on_the_command_line():
 
     out = CliRunner().invoke(app, ["eval", "x if x.ndim == 1 else x.sum(0)", "x=[1, 2]"])
     assert out.exit_code == 0 and "∂y/∂x" in out.stdout
-    out = CliRunner().invoke(app, ["eval", "x if x.sum() > 0 else -x", "x=[1, 2]"])
+    out = CliRunner().invoke(app, ["eval", "x if x.sum() > 0 else -x", "x=[1, 2]"])  # at the values (32)
+    assert out.exit_code == 0 and "[1. 2.]" in out.stdout
+    out = CliRunner().invoke(app, ["eval", "x if x > 0 else -x", "x=[1, 2]"])  # no truth value of two elements
     assert out.exit_code == 2 and "torch.where" in out.stderr
 
 
