@@ -62,7 +62,7 @@ from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bound
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
 from ..ir import dtypes
-from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer, needed
+from ..ir.graph import _NO_PARAMS, DEFAULT_MAX_BYTES, Builder, Graph, Tracer
 from ..ir.ops import OPS, index_shape
 from ..ir.shapes import MAX_RANK, check_rank, fmt, is_concrete
 
@@ -4475,18 +4475,6 @@ class _Lowering:
                     pending.append((i, True))
                     pending.extend((a, False) for a in n.args if a not in found)
         return found[t.id]
-        need = needed(self.b.nodes[:t.id + 1], [t.id])
-        with np.errstate(all="ignore"):
-            for n in self.b.nodes[:t.id + 1]:
-                if not need[n.id] or n.id in found:
-                    continue
-                if n.op == "input":
-                    found[n.id] = np.asarray(self.values[n.name], dtype=self.b.dtype)
-                elif n.op == "const":
-                    found[n.id] = n.value
-                else:
-                    found[n.id] = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
-        return found[t.id]
 
     def lookup(self, kind: str, fname: str, module: str | None, position: int):
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own
@@ -5208,7 +5196,7 @@ class Function:
     closure = _NO_CLOSURE
     defaulted = ((), ())  # the parameters whose defaults are a Python sequence, and a tuple (def f(v, s=(2, 3)))
     early = False  # it returns inside its blocks (``if k > 0: return a``): ``body`` is all of it, ``result`` None
-    changed: dict = {}  # default name -> what changed it in place, a list's or dict's (replaced, never changed)
+    changed = MappingProxyType({})  # default name -> what changed it in place (replaced, never changed)
 
     def __init__(self, name: str, node, defaults: dict, body: list, result: ast.expr):
         self.name, self.node, self.defaults, self.body, self.result = name, node, defaults, body, result
