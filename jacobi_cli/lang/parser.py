@@ -5499,7 +5499,8 @@ def _returns(body: list) -> list:
         if isinstance(node, ast.Return):
             found.append(node)
         elif isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            pending.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, (ast.stmt, ast.excepthandler)))
+            pending.extend(child for child in ast.iter_child_nodes(node)
+                           if isinstance(child, (ast.stmt, ast.excepthandler)))
         elif isinstance(node, ast.excepthandler):
             pending.extend(node.body)
     return sorted(found, key=lambda r: (r.lineno, r.col_offset))

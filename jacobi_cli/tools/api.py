@@ -283,7 +283,8 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
         raise JacValueError("x[mask] with a mask computed from the inputs, or an if / while test of their values, "
                             "cannot take --batch: each example's mask selects its own elements, and its test "
                             "its own branch, so the examples have results of different shapes or formulas; "
-                            "where(mask, x, 0) keeps one shape and chooses element by element (an index bound as an input, logp[range(n), labels], "
+                            "where(mask, x, 0) keeps one shape and chooses element by element (an index bound as "
+                            "an input, logp[range(n), labels], "
                             "is read at one example's values too: write its value into the expression); "
                             "torch.cholesky_solve / cholesky_inverse of a factor an input reaches are read at its "
                             "values too (checked triangular): call them once per example")
