@@ -31,8 +31,9 @@ BAD = [
     # a module jac lacks was called "a known constant": torch.fft is a module, called through
     (["eval", "torch.fft.fft(x)", "x=[1, 2]"], "name", 6, ["module 'torch.fft' is not supported", "complex"]),
     (["eval", "np.polynomial.polyval(x, [1])", "x=1"], "name", 3, ["module 'np.polynomial'"]),
-    # a while_loop is read where its condition is known without the values (session 27), refused elsewhere
-    (["eval", "jax.lax.while_loop(lambda v: v.sum() < 3, lambda v: v * 2, x)", "x=1"], "value", 8,
+    # a while_loop is read where its condition is known without the values (session 27), and at the given values
+    # (session 33): jac shape has none
+    (["shape", "jax.lax.while_loop(lambda v: v.sum() < 3, lambda v: v * 2, x)", "x:3"], "value", 8,
      ["condition of the inputs' values", "fori_loop"]),
     (["eval", "scipy.stats.norm.cdf(x)", "x=1"], "name", 6, ["module 'scipy.stats'"]),
     (["eval", "jax.foo(x)", "x=1"], "name", 0, ["jax.nn and jax.numpy"]),

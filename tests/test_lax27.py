@@ -66,13 +66,21 @@ def test_a_while_loop_whose_condition_is_false_at_once_is_its_initial_value():
                                         "(jnp.int32(0), x))[1]", x=X5), X5)
 
 
-def test_a_while_loop_of_the_inputs_values_is_refused_saying_why_and_what_to_write():
-    message = refusal("lax.while_loop(lambda v: jnp.sum(v) < 10.0, lambda v: v * 2.0, x)", x=X5)
-    assert "condition of the inputs' values" in message and "counter in the carry" in message
-    assert "fori_loop" in message
+def test_a_while_loop_of_the_inputs_values_runs_the_steps_they_take():  # refused before session 33
+    text = "lax.while_loop(lambda v: jnp.sum(v) < 10.0, lambda v: v * 2.0, x)"
+    expected, steps = X5.copy(), 0
+    while expected.sum() < 10.0:
+        expected, steps = expected * 2.0, steps + 1
+    assert steps >= 2
+    np.testing.assert_array_equal(value(text, x=X5), expected)
+    np.testing.assert_array_equal(api.jacobian(HEAD + text, {"x": X5})["x"], np.eye(5) * 2.0 ** steps)
+    result = runner.invoke(app, ["shape", HEAD + text, "x:5", "--json"])  # no values to take
+    message = json.loads(result.output.splitlines()[0])["error"]["message"]
+    assert result.exit_code == 2 and "condition of the inputs' values" in message and "counter in the carry" in message
+    assert "fori_loop" in message and "holds for those values only" in message
 
 
-@pytest.mark.parametrize("cond, words", [("lambda c: 1", "boolean scalar"), ("lambda c: c[1] < 3", "values"),
+@pytest.mark.parametrize("cond, words", [("lambda c: 1", "boolean scalar"), ("lambda c: c[1] < 3", "boolean scalar"),
                                          ("lambda c: jnp.zeros(2) < 1", "boolean scalar")])
 def test_a_while_loops_condition_must_be_a_boolean_scalar_known_without_the_values(cond, words):
     assert words in refusal(f"lax.while_loop({cond}, lambda c: (c[0] + 1, c[1]), (0, x))[1]", x=X5)

@@ -7,6 +7,7 @@ import pytest
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
+from jacobi_cli.tools.report import shape_report
 from test_jax16 import assert_derivatives_are_central_differences
 from test_lax27 import assert_kernels_agree
 
@@ -264,7 +265,15 @@ def test_torch_while_loop_is_its_steps_written_out():
     np.testing.assert_array_equal(value(LOOP, x=X5, w=w), expected)
     assert_derivatives_are_central_differences(HEAD + LOOP, {"x": X5, "w": w})
     assert_kernels_agree(HEAD + LOOP, {"x": X5, "w": w})
-    assert "counter" in refusal("torch.while_loop(lambda v: v.sum() < 3, lambda v: (v * 2,), (x,))[0]", x=X5)
+    # a condition of the values: the steps these values take, as PyTorch runs them (refused before session 33)
+    doubled = X5.copy()
+    while doubled.sum() > -3:
+        doubled = doubled * 2
+    assert X5.sum() > -3 and not np.array_equal(doubled, X5)
+    np.testing.assert_array_equal(value("torch.while_loop(lambda v: v.sum() > -3, lambda v: (v * 2,), (x,))[0]",
+                                        x=X5), doubled)
+    with pytest.raises(JacError, match="holds for those values only"):  # jac shape: no values to take
+        shape_report(HEAD + "torch.while_loop(lambda v: v.sum() > -3, lambda v: (v * 2,), (x,))[0]", ["x:5"])
     assert "keep its shape" in refusal("torch.while_loop(lambda i, v: i < 1, lambda i, v: (i + 1, v[:2]), "
                                        "(torch.tensor(0), x))[1]", x=X5)
     assert "tuple of tensors" in refusal("torch.while_loop(lambda v: v < 3, lambda v: v + 1, x)", x=X5)

@@ -9,6 +9,7 @@ import pytest
 from jacobi_cli.errors import JacError, JacShapeError, JacValueError
 from jacobi_cli.tools import api
 from jacobi_cli.tools.numeric import central_jacobian
+from jacobi_cli.tools.report import shape_report
 
 rng = np.random.default_rng(26)
 X, Y, A = rng.standard_normal(3), rng.standard_normal((2, 1)), rng.standard_normal((4, 3))
@@ -82,8 +83,12 @@ def test_torch_cond_calls_the_branch_pytorch_calls():
                                             {"x": X}), np.cos(X), rtol=1e-15)
     with pytest.raises(JacShapeError, match="as PyTorch requires"):
         api.evaluate("torch.cond(torch.tensor(False), lambda a: a.sin(), lambda a: a[:1], (x,))", {"x": X})
-    with pytest.raises(JacValueError, match="torch.where"):
-        api.evaluate("torch.cond(x.sum() > 0, torch.sin, torch.cos, (x,))", {"x": X})
+    # a predicate of the inputs' values: the branch the values choose, as PyTorch runs it (refused before session 33)
+    chosen = np.sin(X) if X.sum() > 0 else np.cos(X)
+    np.testing.assert_allclose(api.evaluate("torch.cond(x.sum() > 0, torch.sin, torch.cos, (x,))", {"x": X}),
+                               chosen, rtol=1e-15)
+    with pytest.raises(JacValueError, match="holds for those values only"):
+        shape_report("torch.cond(x.sum() > 0, torch.sin, torch.cos, (x,))", ["x:3"])
     with pytest.raises(JacError, match="tuple or list"):
         api.evaluate("torch.cond(True, torch.sin, torch.cos, x)", {"x": X})
 

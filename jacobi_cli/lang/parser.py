@@ -717,6 +717,8 @@ class _Lowering:
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
         self.computed: dict = {}  # node id -> its value at the given input values (value_of), once computed
+        self.computed_bytes: dict = {}  # node id -> bytes of those of them an op computed, oldest first
+        self.computed_total = 0  # their sum, which value_of keeps within the builder's max_bytes
         self.value_tests: list = []  # (node id, position) of the if / while tests of the values taken (truth)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
@@ -4456,25 +4458,53 @@ class _Lowering:
                               "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                               "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
         self.b.by_value = True
-        found = self.computed  # the values computed so far: a while loop's test of its values reads each once
+        found, held = self.computed, self.computed_bytes
         nodes = self.b.nodes
-        pending = [(t.id, False)]  # the nodes t needs not computed yet, arguments first (no walk of the others)
+        needed, pending = set(), [t.id]  # the nodes t needs not computed yet (no walk of the others)
+        while pending:
+            i = pending.pop()
+            if i not in found and i not in needed:
+                needed.add(i)
+                pending.extend(nodes[i].args)
+        uses = {}  # node id -> how many of the nodes still to compute read it
+        for i in needed:
+            for a in nodes[i].args:
+                uses[a] = uses.get(a, 0) + 1
+        cap = self.b.max_bytes or DEFAULT_MAX_BYTES
         with np.errstate(all="ignore"):
-            while pending:
-                i, ready = pending.pop()
-                if i in found:
-                    continue
+            for i in sorted(needed):  # ids are in topological order: arguments first
                 n = nodes[i]
                 if n.op == "input":
                     found[i] = np.asarray(self.values[n.name], dtype=self.b.dtype)
                 elif n.op == "const":
                     found[i] = n.value
-                elif ready:
-                    found[i] = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
                 else:
-                    pending.append((i, True))
-                    pending.extend((a, False) for a in n.args if a not in found)
+                    found[i] = value = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
+                    held[i] = getattr(value, "nbytes", 0)
+                    self.computed_total += held[i]
+                for a in n.args:
+                    uses[a] -= 1
+                if self.computed_total > cap:
+                    self._forget(uses, t.id, cap, position)
         return found[t.id]
+
+    def _forget(self, uses: dict, keep: int, cap: int, position: int) -> None:
+        """Drop the oldest values :meth:`value_of` computed that the rest of its walk does not read, until they
+        hold at most ``cap`` bytes: a ``while`` loop of the values (a Python one, JAX's or PyTorch's) reads each
+        step's carry once, so its memo would otherwise keep every step (1,600 steps of a 1000 x 1000 carry held 13
+        GB); a value dropped and asked again is computed again from its arguments. Values the walk still needs
+        that pass ``cap`` together are refused."""
+        held = self.computed_bytes
+        for i in list(held):
+            if self.computed_total <= cap:
+                return
+            if i != keep and uses.get(i, 0) <= 0:
+                self.computed_total -= held.pop(i)
+                del self.computed[i]
+        if self.computed_total > cap:
+            raise JacLimitError(f"the values read at the given inputs here (a test of them, a mask) need more "
+                                f"than {cap:,} bytes at once, over the limit per array; use smaller inputs, or "
+                                f"raise the budget with --max-memory", position)
 
     def lookup(self, kind: str, fname: str, module: str | None, position: int):
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import JacLimitError, JacShapeError, JacValueError
+from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt, is_concrete
 from .derivatives import LibraryFunction, _literal, _syntax_arguments, at_call, function_of
@@ -648,7 +649,11 @@ def _branch(lowering, fns: list, chosen: int, operands: list, spelling: str, pos
 
 
 def _known(lowering, node: ast.expr, spelling: str, what: str, position: int):
-    """The predicate or index, known without the values: a number, a bool, ``x.ndim == 1``."""
+    """The predicate or index as a Python number: known without the values (a number, a bool, ``x.ndim == 1``),
+    or of the inputs' values, taken at the given values as the library takes it when it runs (the graph then
+    holds for those values only). JAX and PyTorch differentiate the branch taken, under jax.grad and jax.vmap
+    alike (vmap's batched predicate selects each example's branch and stops the others' gradients), so no
+    transform refuses it, unlike a Python ``if`` of a traced value."""
     value = lowering.expression(node)
     if value is None or isinstance(value, (bool, int, float)):
         return value
@@ -657,24 +662,26 @@ def _known(lowering, node: ast.expr, spelling: str, what: str, position: int):
     held = lowering.b.nodes[value.id] if isinstance(value, Tracer) else None
     if held is None:
         raise JacValueError(f"{spelling}: {what} is a number or a comparison", position)
-    if held.op != "const" and spelling == "torch.cond":
-        raise JacValueError(f"{spelling} with a pred of the inputs' values: PyTorch runs and differentiates the branch "
-                            f"it picks when it runs, and jac chooses while it reads the text, before the values; write "
-                            f"torch.where(pred, true_fn(x), false_fn(x)), which computes both (a NaN or inf in the "
-                            f"branch not taken still reaches the gradient: guard that branch's input with torch.where "
-                            f"too)", position)
+    count = int(np.prod(value.shape)) if is_concrete(value.shape) else None
+    if (count is not None and count != 1) or (value.ndim and spelling != "torch.cond"):
+        library = "PyTorch requires one element" if spelling == "torch.cond" else "JAX requires"
+        raise JacValueError(f"{spelling}: {what} must be a scalar (it has shape {fmt(value.shape)}), as "
+                            f"{library}", position)
+    if what == "index":
+        kind = dtypes.kind_of(lowering.b, value.id)
+        if held.op == "const" and kind is None and value.id in lowering.b.pyints:
+            kind = (np.dtype(np.int64), None)
+        if kind is None or kind[0].kind not in "iu":
+            got = "a bool" if kind is not None and kind[0].kind == "b" else "a float"
+            raise JacValueError(f"{spelling}: the index must be an integer, as JAX requires (TypeError: Index type "
+                                f"must be an integer); got {got}", position)
     if held.op != "const":
-        where = ("write jnp.where(pred, true_fun(x), false_fun(x)), which computes both (a NaN or inf in the "
-                 "branch not taken still reaches the gradient: guard that branch's input with jnp.where too)"
-                 if what == "pred" else "write jnp.select([i == 0, i == 1], [f(x), g(x)]), which computes all "
-                 "of them (a NaN or inf in one not taken still reaches the gradient)")
-        article = "a" if what == "pred" else "an"
-        raise JacValueError(f"{spelling} with {article} {what} of the inputs' values: JAX takes and differentiates one "
-                            f"branch, chosen when it runs, and jac chooses while it reads the text, before the "
-                            f"values; {where}", position)
-    if np.size(held.value) != 1 or value.ndim:
-        raise JacValueError(f"{spelling}: {what} must be a scalar (it has shape {fmt(value.shape)}), as JAX "
-                            f"requires", position)
+        found = lowering.value_of(value, position, message=(
+            f"{spelling} with {'a pred' if what == 'pred' else 'an index'} of the inputs' values: jac takes the "
+            f"branch the given values choose, as {_library(spelling)} does when it runs, and the result holds for "
+            f"those values only (jac eval, vjp, jvp, hessian, check compute it; jac shape, jac diff and a compiled "
+            f"function cannot; {'torch' if spelling == 'torch.cond' else 'jnp'}.where chooses for any values)"))
+        return np.asarray(found).item()
     return lowering.b.pyints.get(value.id, np.asarray(held.value).item())
 
 

@@ -1,14 +1,16 @@
-"""``jax.lax.while_loop(cond_fun, body_fun, init_val)`` written out as the text is read, where the number of steps
-is fixed by constants of the text (a counter in the carry compared with a constant: the fori-like form).
+"""``jax.lax.while_loop(cond_fun, body_fun, init_val)`` and ``torch.while_loop`` written out as the text is read.
 
-Each step calls ``cond_fun`` on the carry; its result must be known without the values (a Python bool, or a
-boolean constant the builder folded), and while it is true ``body_fun`` is written out once more, as
-:func:`.vmapping._fori_loop` writes its steps. A condition that depends on the inputs' values is refused: the loop
-written out for the values at hand would be a graph that holds only at them, and jac's Jacobians are of the graph.
-JAX's forward mode (``jax.jacfwd``) differentiates the loop it ran, and jac's Jacobians equal those; JAX's reverse
-mode refuses any while_loop, so a reverse transform written in the text over one (``jax.grad``, ``jax.jacrev``,
-``jax.hessian``, ``jax.vjp``) is refused as JAX refuses it (:func:`refuse_reverse`, which
-:mod:`.derivatives` and :mod:`.vjps` call with the parser's count of loops written, ``_Lowering.while_loops``).
+Each step calls ``cond_fun`` on the carry; its result must be a boolean scalar, and while it is true ``body_fun`` is
+written out once more, as :func:`.vmapping._fori_loop` writes its steps. A condition known without the values (a
+counter in the carry compared with a constant: the fori-like form) gives a graph for any values; one of the inputs'
+values is taken at the given values (session 33, ``_Lowering.value_of``), the steps those values take, as JAX and
+PyTorch run them: the graph is then ``by_value``, holding for those values only (jac shape and jac diff refuse it,
+a compiled function refuses other values). ``jax.vmap`` of such a loop runs each example's own steps (JAX runs the
+batch until every example is done, each one frozen after its last step: the same values and derivatives). JAX's
+forward mode (``jax.jacfwd``) differentiates the loop it ran, and jac's Jacobians equal those; JAX's reverse mode
+refuses any while_loop, so a reverse transform written in the text over one (``jax.grad``, ``jax.jacrev``,
+``jax.hessian``, ``jax.vjp``) is refused as JAX refuses it (:func:`refuse_reverse`, which :mod:`.derivatives` and
+:mod:`.vjps` call with the parser's count of loops written, ``_Lowering.while_loops``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ REVERSE = ("Reverse-mode differentiation does not work for lax.while_loop (JAX r
            "trip count); jax.jacfwd / jax.jvp differentiate it, or write the steps as jax.lax.fori_loop(0, n, "
            "body_fun, x) with constant bounds, or jax.lax.scan, which JAX differentiates in reverse mode")
 _FORWARD = ("jax.jacfwd", "jax.jvp", "jax.linearize")  # JAX's forward-mode transforms, which differentiate it
-_VALUES = (f"{SPELLING} with a condition of the inputs' values: its number of steps is known only when it runs, "
-           f"and jac writes the loop out while it reads the text, before the values (a graph of the steps taken at "
-           f"these values would hold only at them); keep a counter in the carry and compare it with a constant "
-           f"(lambda c: c[0] < 10), or write jax.lax.fori_loop(0, n, body_fun, x)")
+_VALUES = (f"{SPELLING} with a condition of the inputs' values: jac runs the steps the given values take, as JAX "
+           f"does when it runs, and the result holds for those values only (jac eval, vjp, jvp, hessian, check compute "
+           f"it; jac shape, jac diff and a compiled function cannot); with a counter in the carry compared with a "
+           f"constant (lambda c: c[0] < 10), or jax.lax.fori_loop(0, n, body_fun, x), the steps hold for any values")
 
 
 def while_loop(lowering, given: dict, position: int, function, same_structure):
@@ -68,10 +70,11 @@ def _written_out(lowering, cond, body, value, position: int, spelling: str, spre
 
 TORCH_SPELLING = "torch.while_loop"
 TORCH_PARAMETERS = ("cond_fn", "body_fn", "carried_inputs")
-_TORCH_VALUES = (f"{TORCH_SPELLING} with a condition of the inputs' values: its number of steps is known only when it "
-                 f"runs, and jac writes the loop out while it reads the text, before the values; keep a counter among "
-                 f"the carried tensors and compare it with a constant (lambda i, x: i < 10), or write a Python for "
-                 f"loop of the step count")
+_TORCH_VALUES = (f"{TORCH_SPELLING} with a condition of the inputs' values: jac runs the steps the given values "
+                 f"take, as PyTorch does when it runs, and the result holds for those values only (jac eval, vjp, jvp, "
+                 f"hessian, check compute it; jac shape, jac diff and a compiled function cannot); with a counter "
+                 f"among the carried tensors compared with a constant (lambda i, x: i < 10), the steps hold for any "
+                 f"values")
 
 
 def torch_while_loop(lowering, given: dict, position: int, function, same_structure):
@@ -112,13 +115,14 @@ def _holds(lowering, pred, position: int, spelling: str = SPELLING) -> bool:
                             f"{type(pred).__name__} {pred!r}", position)
     b = lowering.b
     held = b.nodes[pred.id]
-    if held.op != "const":
-        raise JacValueError(_VALUES if spelling == SPELLING else _TORCH_VALUES, position)
     dtype = b.typed.get(pred.id, (None,))[0]
     boolean = pred.id in b.booleans or dtype is not None and np.dtype(dtype) == np.bool_
-    if pred.ndim or np.size(held.value) != 1 or not boolean:
+    if pred.ndim or (held.op == "const" and np.size(held.value) != 1) or not boolean:
         raise JacValueError(f"{spelling}: cond_fun must return a boolean scalar (a comparison), as JAX requires; "
                             f"got {'a boolean' if boolean else 'a number'} of shape {fmt(pred.shape)}", position)
+    if held.op != "const":  # of the inputs' values: the steps these values take, as the library runs them
+        return bool(np.asarray(lowering.value_of(pred, position, message=_VALUES if spelling == SPELLING
+                                                 else _TORCH_VALUES)).item())
     return bool(np.asarray(held.value).item())
 
 

@@ -292,9 +292,10 @@ names on this page are known.
   or one axis per argument, negative axes, tuple arguments and outputs, nested, composed with the derivatives:
   `jax.vmap(jax.grad(f), in_axes=(None, 0))`, `jax.jacrev(jax.vmap(f))`); `jax.lax.map(f, xs)`,
   `jax.lax.scan(f, init, xs, length, reverse)`, `jax.lax.fori_loop(lower, upper, body_fun, init_val)` with bounds
-  known without the values, `jax.lax.cond` / `jax.lax.switch` with a predicate known without the values (all
-  branches traced; of the values: refused, naming `jnp.where`); `jax.lax.while_loop` with a condition known
-  without the values (a counter compared with a constant; of the values, or under a reverse transform: refused),
+  known without the values, `jax.lax.cond` / `jax.lax.switch` (all branches traced; a predicate or index of the
+  values taken at the given values, as JAX runs it, the result then holding for those values only);
+  `jax.lax.while_loop` (a condition of the values: the steps the given values take; under a reverse transform:
+  refused, as JAX refuses it),
   `jax.lax.associative_scan` of add, multiply, maximum, minimum or logaddexp, `jax.lax.custom_linear_solve(matvec,
   b, solve)` (solve's value; the implicit derivative, refused where solve does not solve). `jax.jit(f)`,
   `jax.checkpoint(f)`, `jax.remat(f)`, `torch.compile(f)` are f and `torch.utils.checkpoint.checkpoint(f, *args)`
