@@ -1995,7 +1995,7 @@ def _tied(w, size: int, nonzero: bool = False):
     return tied
 
 
-_SPECTRAL = ("{who}: {what} {lo} and {hi} are equal ({value!r}, apart by at most {rep}·n·eps·max|{sym}|) at "
+_SPECTRAL = ("{who}: {what} {lo} {to} {hi} are equal ({value!r}, apart by at most {rep}·n·eps·max|{sym}|) at "
              "these values, and {reads}: the derivative of each alone is not defined there (it would be taken from "
              "LAPACK's arbitrary basis of their {space}, and PyTorch's differs); a function that treats them alike "
              "has one, such as their sum{extra}")
@@ -2048,7 +2048,7 @@ def _spectral_check_impl(d, w, size, tangent, what):
     lo, hi, value = found
     eig = what == "eigenvalues"
     raise JacValueError(_SPECTRAL.format(
-        who="eigh / eigvalsh" if eig else "svd / svdvals", what=what, lo=lo, hi=hi, value=float(f"{value:.6g}"),
+        who="eigh / eigvalsh" if eig else "svd / svdvals", what=what, lo=lo, to="and" if hi == lo + 1 else "to", hi=hi, value=float(f"{value:.6g}"),
         rep=REPEATED, sym="λ" if eig else "σ",
         reads=_SPECTRAL_FORWARD if tangent else _SPECTRAL_REVERSE,
         space="eigenspace" if eig else "singular subspaces",
