@@ -117,6 +117,10 @@ CASES.update({
                  (((2,),), {"size": 3, "vector": False, "what": "matrix norm (ord=2)"})],
     "svd_zero_check": [(((2, 3), (3,)), {"size": 4, "vector": True, "what": "svdvals"}),
                        (((4, 2), (2,)), {"size": 3, "vector": False, "what": "matrix norm (ord=2)"})],
+    # session 33: repeated eigenvalues / singular values (the values distinct here; refused: test_spectral33.py)
+    "spectral_check": [(((2, 3), (3,)), {"size": 3, "tangent": False, "what": "eigenvalues"}),
+                       (((3, 3), (3,)), {"size": 3, "tangent": True, "what": "eigenvalues"}),
+                       (((2, 2), (2,)), {"size": 4, "tangent": True, "what": "singular values"})],
     "qr_q": [("square",), ((4, 2),)],
     "qr_r": [("square",), ((4, 2),)],
 })

@@ -44,6 +44,7 @@ NO_SYMPY |= {
     "matrix_exp",  # SymPy's Matrix.exp of symbols needs the eigen-decomposition: the same
     "svdvals", "svd_u", "svd_vh",  # singular values: square roots of eigenvalues, the same
     "svd_zero", "svd_zero_check",  # session 32: only ever after svdvals, which has no translation
+    "spectral_check",  # session 33: only in eigvalsh's and svdvals' rules, which have no translation
     "qr_q", "qr_r",  # Gram-Schmidt of symbols is possible but grows past use (nested square roots)
     "lu", "lu_pivots", "pivot_matrix",  # partial pivoting compares magnitudes: which row leads depends on the values
     "igamma", "igammac", "zeta", "nextafter", "ldexp",  # a derivative refused (PyTorch has none) that SymPy would give

@@ -1952,16 +1952,129 @@ def _undecomposed(a, values, *vectors):
 
 
 def _eigvalsh_jvp(t, w, a, uplo="L"):
-    # dλᵢ = vᵢᵀ dS vᵢ
+    # dλᵢ = (Vᵀ dS V)ᵢᵢ, refused where eigenvalues repeat unless Vᵀ dS V is a multiple of I on their block
     v = P.eigh_vectors(a, uplo=uplo)
-    return P.sum(P.mul(v, P.matmul(_sym(t), v)), axes=(len(shape_of(t)) - 2,))
+    m = P.spectral_check(P.matmul(mT(v), P.matmul(_sym(t), v)), P.detach(w), size=shape_of(a)[-1], tangent=True,
+                         what="eigenvalues")
+    return _diag_of(m)
 
 
 def _eigvalsh_vjp(g, w, a, uplo="L"):
-    # gA = V diag(g) Vᵀ
+    # gA = V diag(g) Vᵀ, refused where eigenvalues repeat unless g is the same across them
     v = P.eigh_vectors(a, uplo=uplo)
+    g = P.spectral_check(g, P.detach(w), size=shape_of(a)[-1], tangent=False, what="eigenvalues")
     gv = P.reshape(g, shape=tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
     return P.matmul(P.mul(v, gv), mT(v))
+
+
+# Repeated eigenvalues (or nonzero singular values) (session 33). The sorted eigenvalues of a symmetric matrix are
+# not differentiable where two are equal: the derivative LAPACK's basis gives, vᵢvᵢᵀ, takes the basis it happened
+# to choose of their eigenspace (PyTorch's differs). What does not depend on that choice: in reverse mode, a
+# cotangent the same across each repeated cluster (V_C diag(c) V_Cᵀ = c·V_C V_Cᵀ, the eigenspace's projector: the
+# trace, Σλ², the nuclear norm); in forward mode, only the cluster's trace of Vᵀ dS V, so a tangent is answered
+# only where that block is a multiple of I (another basis W gives diag(Wᵀ B W), the same for every W only then).
+# "Repeated": sorted neighbours apart by at most REPEATED·size·eps·max|λ| (LAPACK returns a repeated eigenvalue
+# of Q diag(d) Qᵀ up to about 2·n·eps·max|λ| apart; past the cutoff the vectors are noise anyway, their
+# sensitivity 1 / gap); the cotangent or tangent the same to √eps relative (a smooth function of the values, such
+# as Σλ², gives a cotangent whose parts differ by its curvature times the cluster's width). Singular values at
+# zero are svd_zero's (independent signs): not counted here. eig_gaps (the eigenvectors' rules, the second
+# derivatives) refuses at the same cutoff.
+REPEATED = 8
+
+
+def _tied(w, size: int, nonzero: bool = False):
+    """``tied[..., i]``: the sorted ``w[..., i]`` and ``w[..., i + 1]`` are one repeated value (``nonzero``: and
+    above the singular values' zero cutoff size·eps·max|w|, which svd_zero refuses on its own)."""
+    w = np.asarray(w)
+    eps = np.finfo(w.dtype if w.dtype.kind == "f" else np.float64).eps
+    scale = np.max(np.abs(w), axis=-1, keepdims=True, initial=0.0) if w.shape[-1] else np.zeros(w.shape[:-1] + (1,))
+    with np.errstate(invalid="ignore"):
+        tied = np.abs(np.diff(w, axis=-1)) <= REPEATED * size * eps * scale
+        if nonzero:
+            tied &= np.abs(w[..., 1:]) > size * eps * scale
+    return tied
+
+
+_SPECTRAL = ("{who}: {what} {lo} {to} {hi} are equal ({value!r}, apart by at most {rep}·n·eps·max|{sym}|) at "
+             "these values, and {reads}: the derivative of each alone is not defined there (it would be taken from "
+             "LAPACK's arbitrary basis of their {space}, and PyTorch's differs); a function that treats them alike "
+             "has one, such as their sum{extra}")
+_SPECTRAL_REVERSE = "the cotangent they are given differs between them"
+_SPECTRAL_FORWARD = ("forward mode (jac jvp, a forward Jacobian, a Hessian's outer pass) computes the tangent of "
+                     "each alone, which this tangent moves apart")
+
+
+def _spectral_refusal(d, w, size, tangent, what):
+    """Where ``d`` (a cotangent of the values ``w``, or with ``tangent`` the matrix Vᵀ dS V / Uᵀ dA V) reads a
+    cluster of repeated values apart: None, or ``(i, j)``, the cluster's bounds, with the matrix's index."""
+    singular = what == "singular values"
+    tied = _tied(w, size, nonzero=singular)
+    if not tied.any():
+        return None
+    d = np.asarray(d)
+    eps = np.finfo(d.dtype if d.dtype.kind == "f" else np.float64).eps
+    with np.errstate(invalid="ignore"):
+        if not tangent:
+            tol = np.sqrt(eps) * np.max(np.abs(d), axis=-1, keepdims=True, initial=0.0)
+            bad = tied & (np.abs(np.diff(d, axis=-1)) > tol)
+        else:
+            m = (d + np.swapaxes(d, -1, -2)) / 2  # svd: Uᵀ dA V's symmetric part moves σ (eigh's is symmetric)
+            tol = np.sqrt(eps) * np.max(np.abs(m), axis=(-2, -1), keepdims=True, initial=0.0)
+            n = w.shape[-1]
+            label = np.concatenate([np.zeros(tied.shape[:-1] + (1,), np.intp), np.cumsum(~tied, axis=-1)], axis=-1)
+            same = (label[..., :, None] == label[..., None, :]) & ~np.eye(n, dtype=bool)
+            diag = np.diagonal(m, axis1=-2, axis2=-1)
+            bad = (tied & (np.abs(np.diff(diag, axis=-1)) > tol[..., 0])) | \
+                np.any(same & (np.abs(m) > tol), axis=-1)[..., :-1] & tied
+    if not bad.any():
+        return None
+    where = tuple(np.argwhere(bad)[0])
+    row = np.broadcast_to(tied, bad.shape)[where[:-1]]
+    lo = hi = where[-1]
+    while lo > 0 and row[lo - 1]:
+        lo -= 1
+    while hi < len(row) and row[hi]:
+        hi += 1
+    value = np.broadcast_to(np.asarray(w), bad.shape[:-1] + (len(row) + 1,))[where[:-1] + (lo,)]
+    return lo, hi, float(value)
+
+
+def _spectral_check_impl(d, w, size, tangent, what):
+    """``d`` (a cotangent of the eigenvalues or singular values ``w``, or with ``tangent`` the matrix whose
+    diagonal is their tangent), refused where it reads a cluster of repeated values apart (see above)."""
+    found = _spectral_refusal(d, w, size, tangent, what)
+    if found is None:
+        return d
+    lo, hi, value = found
+    eig = what == "eigenvalues"
+    raise JacValueError(_SPECTRAL.format(
+        who="eigh / eigvalsh" if eig else "svd / svdvals", what=what, lo=lo, to="and" if hi == lo + 1 else "to", hi=hi, value=float(f"{value:.6g}"),
+        rep=REPEATED, sym="λ" if eig else "σ",
+        reads=_SPECTRAL_FORWARD if tangent else _SPECTRAL_REVERSE,
+        space="eigenspace" if eig else "singular subspaces",
+        extra=(" (the trace), Σλ² or any symmetric function of them, in reverse mode (jac eval, jac vjp)" if eig else
+               " (the nuclear norm), in reverse mode (jac eval, jac vjp)")))
+
+
+def _spectral_check_structure(d, w, size, tangent, what):
+    """A structured batch passes as it is (the check changes no value): its pattern, in a dry run, as the
+    pattern of the check's argument; with values, checked made dense only where values repeat."""
+    if not isinstance(d, structured.SparseBatch) or structured.is_batch(w):
+        return NotImplemented
+    if d.pattern or not _tied(w, size, nonzero=what == "singular values").any():
+        return d
+    _spectral_check_impl(d.to_dense(), w, size, tangent, what)
+    return d
+
+
+def _spectral_check_rule(d, ans, g, w, size, tangent, what):
+    # w detached by the rules that make the check: its values are read, no tangent reaches them
+    return P.spectral_check(d, w, size=size, tangent=tangent, what=what)
+
+
+defop("spectral_check", _spectral_check_impl, lambda d, w, size, tangent, what: d, (_spectral_check_rule, None),
+      (_spectral_check_rule, None), view="always", label="a derivative of repeated eigenvalues or singular values",
+      domain=(0.5, 2.0), structure=_spectral_check_structure)
 
 
 def _gaps_impl(w, who="eigh"):
@@ -1970,7 +2083,7 @@ def _gaps_impl(w, who="eigh"):
     d = w[..., None, :] - w[..., :, None]
     n = w.shape[-1]
     off = ~np.eye(n, dtype=bool)
-    tiny = n * np.finfo(w.dtype).eps * max(float(np.max(np.abs(w), initial=0.0)), np.finfo(w.dtype).tiny)
+    tiny = REPEATED * n * np.finfo(w.dtype).eps * max(float(np.max(np.abs(w), initial=0.0)), np.finfo(w.dtype).tiny)
     if np.any(np.abs(d[..., off]) <= tiny):
         raise JacValueError(_REPEATED[who])
     with np.errstate(all="ignore"):
@@ -2077,12 +2190,16 @@ def _wide(a) -> bool:
 
 
 def _svdvals_jvp(t, ans, a):
+    # dσᵢ = (Uᵀ dA V)ᵢᵢ, refused where nonzero singular values repeat unless its symmetric part is a multiple of I
     u, s, vh, row, col = _svd_parts(a)
-    return _diag_of(P.matmul(mT(u), P.matmul(t, mT(vh))))
+    p = P.spectral_check(P.matmul(mT(u), P.matmul(t, mT(vh))), P.detach(ans), size=max(shape_of(a)[-2:]), tangent=True,
+                         what="singular values")
+    return _diag_of(p)
 
 
 def _svdvals_vjp(g, ans, a):
     u, s, vh, row, col = _svd_parts(a)
+    g = P.spectral_check(g, P.detach(ans), size=max(shape_of(a)[-2:]), tangent=False, what="singular values")
     gs = P.reshape(g, shape=tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
     return P.matmul(P.mul(u, gs), vh)
 
@@ -4181,7 +4298,7 @@ for _name in ("argcum", "argmax", "argmedian", "argmin", "argmode", "argpartitio
               "cholesky", "cofactor", "det", "digitize", "eig_gaps", "eigh_vectors", "eigvalsh", "finite_range", "histc",
               "hyp1f1", "integer", "inv", "lambertw", "lambertw_m1", "lexsort", "logabsdet", "lu", "matrix_exp",
               "mvlgamma", "one_hot", "pivot_matrix", "qr_q", "qr_r", "searchsorted", "solve", "svd_inv", "svd_u",
-              "svd_vh", "svd_zero_check", "svdvals"):
+              "spectral_check", "svd_vh", "svd_zero_check", "svdvals"):
     _BLOCKS[_name] = _replace(_BLOCKS[_name], refuses=True)
 OPS: Mapping[str, Op] = MappingProxyType(_BLOCKS)  # the registry, read-only
 P = _Prims(OPS)  # the rules above look OPS and P up when they run, after these lines

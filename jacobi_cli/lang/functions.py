@@ -3657,6 +3657,9 @@ def _torch_eigh(b, args, kwargs, position):
 
 @function("eigvalsh")
 def _eigvalsh(b, args, kwargs, position):
+    """eigvalsh(A, UPLO='L'): the eigenvalues, ascending; a derivative that reads repeated eigenvalues apart
+    (each alone, at most 8·n·eps·max|λ| apart) refused in every mode, a function treating them alike (their sum,
+    Σλ², a simple one alone) kept: docs/vocabulary-shapes-linalg.md."""
     a = arguments("eigvalsh", args, kwargs, {"x": REQUIRED, "UPLO": "L"}, position)
     x = tensor(b, a["x"], "eigvalsh", position)
     _square(x, "eigvalsh", position)
@@ -3976,6 +3979,9 @@ variant("torch.linalg", "svd")(_svd_lowering(False, True))
 
 @function("svdvals")
 def _svdvals(b, args, kwargs, position):
+    """svdvals(A): the singular values, descending; a derivative through one at zero refused, and one that reads
+    repeated nonzero ones apart (each alone) refused, a function treating them alike (their sum, the nuclear
+    norm) kept: docs/vocabulary-shapes-linalg.md."""
     x = tensor(b, arguments("svdvals", args, kwargs, {"x": REQUIRED}, position)["x"], "svdvals", position)
     return _svd_of(b, x, "svdvals", position)[1]
 
