@@ -557,7 +557,7 @@ def _matmul_const_left(c: np.ndarray, t: SparseBatch):
     for _, where, cols, vals in t.entries():
         j, q = np.divmod(where, p)
         part = _rows_scaled(c.T, j, vals)  # (nnz, r): val · (row j of Cᵀ) per entry
-        out = _place(out, part, cols, q, (t.batch, r, p), rows_axis=1)
+        out = _place(out, part, cols, q, (t.batch, r, p), rows_axis=1, source=c)
     return out
 
 
@@ -570,7 +570,7 @@ def _matmul_const_right(t: SparseBatch, c: np.ndarray):
     for _, where, cols, vals in t.entries():
         i, j = np.divmod(where, t.shape[2])
         part = _rows_scaled(c, j, vals)  # (nnz, p): val · (row j of C) per entry
-        out = _place(out, part, cols, i, (t.batch, r, p), rows_axis=2)
+        out = _place(out, part, cols, i, (t.batch, r, p), rows_axis=2, source=c)
     return out
 
 
@@ -586,9 +586,12 @@ def _rows_scaled(m: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> np.ndarra
     return part
 
 
-def _place(out, part, cols, other, shape, rows_axis):
+def _place(out, part, cols, other, shape, rows_axis, source):
     """Add gathered vectors ``part`` (nnz, L) at ``out[cols, :, other]`` (rows_axis=1) or
-    ``out[cols, other, :]`` (rows_axis=2), allocating ``out`` on first use."""
+    ``out[cols, other, :]`` (rows_axis=2), allocating ``out`` on first use. A first ``part`` that fills every
+    batch row is the result itself, and may be ``source`` (the constant matrix, an input's values: an identity
+    seed gives its rows uncopied, :func:`_rows_scaled`); a later slot's addition copies it first, never writing
+    into ``source``."""
     b, n_other = shape[0], shape[3 - rows_axis]
     if out is None and n_other == 1 and part.shape[0] == b and _is_permutation(cols, b):
         if not _is_identity(cols):
@@ -596,6 +599,8 @@ def _place(out, part, cols, other, shape, rows_axis):
         return part.reshape(shape)  # every batch row filled once: the gathered rows are the result
     if out is None:
         out = np.zeros(shape, dtype=part.dtype)
+    elif np.may_share_memory(out, source):  # the first slot's rows of source, uncopied: ((y - y.flip(0)) @ y)
+        out = out.copy()
     key = (cols, slice(None), other) if rows_axis == 1 else (cols, other, slice(None))
     if _distinct(cols * n_other + other, b * n_other):
         out[key] += part

@@ -113,12 +113,30 @@ def static(b: Builder, value, what: str, position):
         raise JacValueError(f"{what} must be a constant number, not {value!r}", position)
     node = b.nodes[value.id]
     if node.op != "const":
+        found = run_time_int(b, value, what, position)
+        if found is not None:
+            return found
         raise JacValueError(f"{what} must be a constant, not an expression of the inputs"
                             f"{input_not_constant(b, value)}", position)
     v = node.value
     if isinstance(v, np.ndarray):
         return v.item() if v.ndim == 0 else tuple(v.tolist())
     return v
+
+
+def run_time_int(b, value, what: str, position) -> int | None:
+    """The Python int of one integer computed from the inputs' values (``int((x > 0).sum())``,
+    ``t.argmax().item()``, an integer 0-d tensor), read at the given values as PyTorch's eager mode and
+    NumPy read it where a Python int is needed (``range(k)``, ``x[k]``, a size): the graph then holds for
+    those values only (``b.lowering.value_of`` marks it ``by_value``); no derivative flows through an
+    integer, in jac as in the libraries. None for anything else (a float, a boolean, an array)."""
+    kind = dtypes.kind_of(b, value.id) if isinstance(value, Tracer) else None
+    if kind is None or kind[0].kind not in "iu" or value.shape != () or b.lowering is None:
+        return None
+    message = (f"{what} read off the inputs' values (an integer computed from them, as int(t) or t.item()): jac "
+               "takes it at the given values, as PyTorch runs it, and the result holds for those values only (jac "
+               "eval, vjp, jvp, hessian, check compute it; jac shape, jac diff and a compiled function cannot)")
+    return int(np.asarray(b.lowering.value_of(value, position, message=message)))
 
 
 def _is_integer(v) -> bool:

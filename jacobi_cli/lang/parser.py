@@ -38,7 +38,7 @@ from . import laxmore
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT
+from .functions import INPLACE_AT, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -4034,6 +4034,9 @@ class _Lowering:
             raise JacValueError(f"index {found.tolist()} is not an integer", position)
         node = self.b.nodes[value.id] if isinstance(value, Tracer) else None
         if node is not None and node.op not in ("const", "input"):
+            found = run_time_int(self.b, value, "an index", position)  # x[int(t.argmax())]: read at the values
+            if found is not None:
+                return found
             raise JacValueError("indices must be integer constants: jac takes an index computed from the inputs only "
                                 "from argmax / argmin of as many elements as the first axis it indexes "
                                 "(x[torch.argmax(x)], x[np.argmin(y)]); torch.gather / np.take_along_axis pick "

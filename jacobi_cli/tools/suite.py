@@ -40,7 +40,7 @@ from . import api
 from ..lang.bindings import Bindings
 from ..errors import JacError, JacIOError, JacLimitError, JacSuiteError, JacUsageError, JacValueError
 from .numeric import METHODS
-from ..lang.parser import parse, parse_value
+from ..lang.parser import NeedsValues, parse, parse_value
 from ..ir.shapes import fmt, math_shape
 
 try:
@@ -776,7 +776,10 @@ def _graph_of(case: Case, graphs: dict | None = None):
         key = (case.expr, tuple(shapes.items()), case.dtype, case.seed)
         graph = graphs.get(key) if graphs is not None else None
         if graph is None:
-            graph = parse(case.expr, shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+            try:
+                graph = parse(case.expr, shapes, dtype=api.resolve_dtype(case.dtype), seed=case.seed)
+            except NeedsValues:  # a test or mask of the values: the case's own graph, never shared with another
+                return _graph_at_values(case, shapes)
             if graphs is not None:
                 graphs[key] = graph
     except JacSuiteError:
@@ -788,6 +791,21 @@ def _graph_of(case: Case, graphs: dict | None = None):
             return  # the error may be the one expected
         raise JacSuiteError(err.message, case.name, "expr", err.kind, err.position, err.source) from None
     return graph
+
+
+def _graph_at_values(case: Case, shapes: dict):
+    """The graph of a case whose expression tests its inputs' values (``if x.norm() > 1:``, ``x[x > 0]``), built at
+    the case's values, as ``jac eval`` builds it; None with ``batch`` (each example its own branch: the case's
+    run refuses it, as ``--batch`` does, and the suite's other cases run); with symbolic sizes (no values) the
+    parse's refusal stands."""
+    if case.batch:
+        return None
+    dtype = api.resolve_dtype(case.dtype)
+    try:
+        values = case.bindings.realize(dtype, case.seed, _max_bytes(case)).values
+    except JacError:
+        return parse(case.expr, shapes, dtype=dtype, seed=case.seed)  # raises NeedsValues again
+    return parse(case.expr, shapes, dtype=dtype, seed=case.seed, values=values)
 
 
 def _check_against_graph(case: Case, graph) -> None:
