@@ -226,11 +226,16 @@ def test_a_test_of_the_values_is_refused_where_no_values_are_given_or_with_a_bat
 
 
 @pytest.mark.parametrize("text,words", [
-    ("import jax\ndef f(v):\n    if v.sum() > 0:\n        return jnp.sum(v ** 2)\n    return jnp.sum(v)\njax.grad(f)(x)",
-     ["jax.grad(...) of a function whose if / while tests the values", "TracerBoolConversionError"]),
     ("import jax\njax.vmap(lambda r: r * 2 if r.sum() > 0 else r)(A)", ["jax.vmap(...)", "jnp.where"]),
-    ("import jax\njax.jvp(lambda v: v * 2 if v.sum() > 0 else v, (x,), (x,))[1]", ["jax.jvp(...)"]),
     ("torch.func.vmap(lambda r: r * 2 if r.sum() > 0 else r)(A)", ["data-dependent control flow"]),
+    # JAX's loops and branches trace their functions with abstract values too (session 33)
+    ("import jax\njax.lax.scan(lambda c, r: (c + (r if r.sum() > 0 else -r), None), x, A)[0]",
+     ["jax.lax.scan(...)", "TracerBoolConversionError"]),
+    ("import jax\njax.lax.cond(True, lambda v: v if v.sum() > 0 else -v, lambda v: v, x)", ["jax.lax.cond(...)"]),
+    ("import jax\njax.lax.fori_loop(0, 2, lambda i, v: v * 2 if v.sum() > 0 else v, x)", ["jax.lax.fori_loop(...)"]),
+    ("import jax\njax.lax.while_loop(lambda v: v.sum() < 9, lambda v: v * 2 if v[0] > 0 else v * 3, x)",
+     ["jax.lax.while_loop(...)"]),
+    ("torch.cond(x.sum() > 0, lambda v: v if v[0] > 0 else -v, lambda v: v, (x,))", ["fake tensors"]),
 ])
 def test_a_transform_that_traces_abstract_values_refuses_a_test_of_them(text, words):
     _refused(text, words, {"x": np.array([1.0, 2.0]), "A": np.array([[1.0, 2.0], [-3.0, 1.0]])})
@@ -241,6 +246,11 @@ def test_a_transform_that_traces_abstract_values_refuses_a_test_of_them(text, wo
      [2.0, 4.0]),  # torch.func.grad runs the branch, as PyTorch's autograd
     ("import jax\ndef f(v):\n    if x.sum() > 0:\n        return jnp.sum(v ** 2)\n    return jnp.sum(v)\njax.grad(f)(x * 1)",
      [2.0, 4.0]),  # a test of a closed-over array is concrete in JAX too
+    # JAX's derivative transforms trace with the concrete values and run Python's if (refused before session 33)
+    ("import jax\ndef f(v):\n    if v.sum() > 0:\n        return jnp.sum(v ** 2)\n    return jnp.sum(v)\njax.grad(f)(x)",
+     [2.0, 4.0]),
+    ("import jax\njax.jvp(lambda v: v * 2 if v.sum() > 0 else v, (x,), (x,))[1]", [2.0, 4.0]),
+    ("import jax\njax.jacrev(lambda v: v * 3 if v.sum() < 0 else v ** 2)(x).sum(0)", [2.0, 4.0]),
 ])
 def test_a_transform_that_runs_the_branch_reads_it(text, want):
     assert api.evaluate(text, {"x": np.array([1.0, 2.0])}).tolist() == want

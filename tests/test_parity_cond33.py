@@ -1,4 +1,5 @@
-"""Parity of session 33's control flow of the inputs' values: ``jax.lax.cond`` / ``switch`` / ``while_loop`` against
+"""Parity of session 33's control flow of the inputs' values: ``jax.lax.cond`` / ``switch`` / ``while_loop`` and a
+Python ``if`` under ``jax.grad`` / ``jax.jvp`` against
 JAX itself (value and ``jax.jacrev``, or ``jax.jacfwd`` for a while_loop, which JAX's reverse mode refuses; in a
 process of its own: test_jax16's ``jax_process``), ``torch.cond`` / ``torch.while_loop`` against PyTorch's eager
 autograd (value and ``backward``). PyTorch's ``torch.func`` transforms of ``torch.cond`` raise inside PyTorch 2.13
@@ -25,6 +26,11 @@ JAX_TEXTS = [
      UP),
     ("jax.vmap(lambda v: lax.switch(jnp.argmax(v), [jnp.sum, lambda u: jnp.sum(u ** 2)], v))(x.reshape(3, 1) * "
      "jnp.array([1.0, -1.0]))", UP),
+    # a Python if of the values under JAX's derivative transforms: JAX runs it at the concrete values (read since
+    # session 33; refused in session 32 as if JAX raised)
+    ("jax.grad(lambda v: jnp.sum(v ** 3) if v.sum() > 0 else jnp.sum(jnp.sin(v)))(x)", UP),
+    ("jax.grad(lambda v: jnp.sum(v ** 3) if v.sum() > 0 else jnp.sum(jnp.sin(v)))(x)", DOWN),
+    ("jax.jvp(lambda v: v * jnp.sum(v) if v[0] > 0 else jnp.tanh(v), (x,), (x * 2.0,))[1]", UP),
 ]
 FORWARD_TEXTS = [  # while_loop: JAX differentiates it in forward mode only
     ("lax.while_loop(lambda v: jnp.sum(v) < 20.0, lambda v: v * 1.5, x)", np.array([1.0, 2.0, 0.5])),

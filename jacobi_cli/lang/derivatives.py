@@ -191,11 +191,10 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
         in_trees.append(tree)
         called[k] = trees.unflatten(tree, fresh)
     start = len(b.nodes)
-    loops, tests = lowering.while_loops, len(lowering.value_tests)
+    loops = lowering.while_loops
     out = traced_call(lowering, tr.fn, called, kwargs, position)
     custom.refuse_in_transform(lowering, tr.spelling, start, position)  # jax.jacfwd of a custom_vjp (lang/custom.py)
     whiles.refuse_reverse(lowering, loops, tr.spelling, position)  # JAX's reverse mode refuses a while_loop
-    whiles.refuse_value_tests(lowering, tests, ts, tr.spelling, position)  # jax.grad of an 'if' of the values
     aux = None
     if tr.has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

@@ -558,7 +558,7 @@ def _scan(lowering, given: dict, position: int):
     for i in (reversed(range(count)) if reverse else range(count)):
         x = _rebuilt(xs, 0, (0,), {p: b.apply("getitem", t, index=(i,), position=position)
                                    for _, p, t, _ in leaves}) if xs is not None else None
-        out = lowering.call_value(fn, [carry, x], {}, position)
+        out = whiles.traced(lowering, fn, [carry, x], spelling, position)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise JacValueError(f"{spelling}: the function returns a pair (carry, y)", position)
         _same_structure(carry, out[0], f"{spelling}: the carry", position)
@@ -583,7 +583,7 @@ def _fori_loop(lowering, given: dict, position: int):
     value = lowering.expression(given["init_val"])
     written(lowering, max(hi - lo, 0), spelling, position)
     for i in range(lo, hi):
-        out = lowering.call_value(fn, [lowering.number(i, position), value], {}, position)
+        out = whiles.traced(lowering, fn, [lowering.number(i, position), value], spelling, position)
         _same_structure(value, out, f"{spelling}: the loop's value", position)
         value = out
     return value
@@ -642,7 +642,7 @@ def _torch_cond(lowering, node: ast.Call, position: int):
 
 def _branch(lowering, fns: list, chosen: int, operands: list, spelling: str, position: int):
     args = [lowering.expression(o) for o in operands]
-    outs = [lowering.call_value(fn, list(args), {}, position) for fn in fns]
+    outs = [whiles.traced(lowering, fn, list(args), spelling, position) for fn in fns]
     for k, out in enumerate(outs):
         _same_structure(outs[0], out, f"{spelling}: branch {k}'s output against branch 0's", position)
     return outs[chosen]

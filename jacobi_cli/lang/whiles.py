@@ -54,14 +54,14 @@ def _written_out(lowering, cond, body, value, position: int, spelling: str, spre
     """The loop both spellings share: while ``cond`` of the carry holds (known without the values), the carry
     is ``body`` of it, each step written out; ``spread``: the carry is a tuple passed as separate arguments
     (PyTorch's), else one argument (JAX's); ``same_structure`` checks each step keeps the carry's structure."""
-    while _holds(lowering, lowering.call_value(cond, list(value) if spread else [value], {}, position), position,
-                 spelling):
+    while _holds(lowering, traced(lowering, cond, list(value) if spread else [value], spelling, position),
+                 position, spelling):
         lowering.unrolled += 1
         if lowering.unrolled > lowering.max_unrolled:
             raise JacLimitError(f"{spelling}: its condition still holds after jac wrote out steps up to its limit "
                                 f"of {lowering.max_unrolled:,} (the for loop's): an endless loop, or one too long "
                                 f"to write out; check the condition{hint}", position)
-        out = lowering.call_value(body, list(value) if spread else [value], {}, position)
+        out = traced(lowering, body, list(value) if spread else [value], spelling, position)
         out = _torch_carried(out, value, position) if spread else out
         same_structure(value, out, what, position)
         value = out
@@ -94,6 +94,26 @@ def torch_while_loop(lowering, given: dict, position: int, function, same_struct
                             f"loop's result)", position)
     return Items(_written_out(lowering, cond, body, tuple(value), position, TORCH_SPELLING, True, same_structure,
                               f"{TORCH_SPELLING}: the carried tensors", ""))
+
+
+def traced(lowering, fn, args: list, spelling: str, position: int):
+    """``fn(*args)`` called as ``spelling`` traces it, with abstract values (a loop's body or condition, a cond's
+    branch): an if / while of the arguments' values inside is refused, as the library raises there (:data:`ABSTRACT`)."""
+    tests = len(lowering.value_tests)
+    out = lowering.call_value(fn, args, {}, position)
+    refuse_value_tests(lowering, tests, _tracers(args), spelling, position)
+    return out
+
+
+def _tracers(value) -> list:
+    """The arrays a Python structure of arguments holds (tuples, lists, the text's dicts), in order."""
+    if isinstance(value, Tracer):
+        return [value]
+    if not isinstance(value, (tuple, list)) and callable(getattr(value, "values", None)):  # trees.Dict
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tracers(v)]
+    return []
 
 
 def _torch_carried(out, value: tuple, position: int) -> tuple:
@@ -133,26 +153,43 @@ def refuse_reverse(lowering, before: int, spelling: str, position: int) -> None:
         raise JacValueError(f"{spelling}(...) of a function with a {SPELLING}: {REVERSE}", position)
 
 
+# where the library traces a function with abstract values, so that a Python if / while of them raises
+# (session 33): JAX's vmap, jit-like loops and branches (jax.grad, jacrev, jacfwd, hessian, jvp, vjp and linearize
+# trace with the concrete values and run Python's control flow, as PyTorch's autograd and torch.func.grad do)
+ABSTRACT = {"jax.vmap": "vmap", "jax.numpy.vectorize": "vmap", "jax.lax.map": "map", "jax.lax.scan": "scan",
+            "jax.lax.fori_loop": "fori_loop", "jax.lax.while_loop": "while_loop", "jax.lax.cond": "cond",
+            "jax.lax.switch": "switch", "torch.func.vmap": "vmap", "torch.vmap": "vmap", "torch.cond": "cond",
+            "torch.while_loop": "while_loop", "torch.func.linearize": "linearize"}
+
+
 def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, position: int) -> None:
-    """Refuse a transform (``spelling``) whose function ran an ``if`` / ``while`` test of its traced arguments'
-    values (``fresh``: their nodes): JAX traces with abstract values and raises there (TracerBoolConversionError),
-    as torch.func.vmap does (data-dependent control flow), where jac would take the branch of the given values
-    (the parser's ``value_tests`` after ``before``). torch.func's grad, jacrev and jacfwd run the branch as PyTorch
-    does: read."""
-    if len(lowering.value_tests) <= before or not fresh or not (
-            spelling.startswith("jax") or spelling == "torch.func.vmap" or spelling == "torch.vmap"):
+    """Refuse a call of a function that ``spelling`` traces with abstract values (:data:`ABSTRACT`: vmap, the
+    bodies of JAX's loops, the branches of a cond) whose if / while tested the values of its traced arguments
+    (``fresh``: their nodes), as the library raises there (JAX's TracerBoolConversionError, torch.func.vmap's
+    data-dependent control flow), where jac would take the branch of the given values (the parser's
+    ``value_tests`` after ``before``). The derivative transforms (jax.grad, jax.jvp, torch.func.grad ...) trace
+    with the concrete values and run the branch as PyTorch does: read, not refused."""
+    if len(lowering.value_tests) <= before or spelling not in ABSTRACT:
         return
-    nodes, targets = lowering.b.nodes, frozenset(t.id for t in fresh)
-    lowest = min(targets)
+    targets = frozenset(t.id for t in fresh if isinstance(t, Tracer))
+    if not targets:
+        return
+    nodes, lowest = lowering.b.nodes, min(targets)
     for test, at in lowering.value_tests[before:]:
         pending, seen = [test], set()
         while pending:
             i = pending.pop()
             if i in targets:
-                why = ("JAX raises there (TracerBoolConversionError: it traces with abstract values); write "
-                       "jnp.where(test, a, b) or jax.lax.cond") if spelling.startswith("jax") else (
-                    "torch.func.vmap raises there (data-dependent control flow is not supported in vmap); write "
-                    "torch.where(test, a, b)")
+                where = ABSTRACT[spelling]
+                if spelling.startswith("jax"):
+                    why = (f"JAX raises there (TracerBoolConversionError: {spelling} traces its function with "
+                           f"abstract values); write jnp.where(test, a, b) or jax.lax.cond")
+                elif where == "vmap":
+                    why = ("torch.func.vmap raises there (data-dependent control flow is not supported in vmap); "
+                           "write torch.where(test, a, b)")
+                else:
+                    why = (f"PyTorch raises there ({spelling} traces its function with fake tensors: data-dependent "
+                           f"control flow is not supported); write torch.where(test, a, b)")
                 raise JacValueError(f"{spelling}(...) of a function whose if / while tests the values of its traced "
                                     f"argument: {why} to choose by the values", at)
             if i >= lowest and i not in seen:

@@ -68,9 +68,12 @@ names on this page are known.
   constant, `x.ndim == 1`, `x.shape[0] > 3`, `x.shape == torch.Size([2, 3])`): only the branch taken is read,
   as Python runs only it. A test of the values (`x if x.sum() > 0 else -x`) is taken at the given values, as
   PyTorch's eager mode runs it, and the derivatives are the branch taken's; the result then holds for those
-  values only (each call computes afresh; `jac shape`, `jac diff`, `compile` and `--batch` refuse it; JAX's
-  `jit` and `grad` refuse such a test too); `torch.where(test, a, b)` / `np.where` choose element by element
-  for any values. Comparing two tuples or lists
+  values only (each call computes afresh; `jac shape`, `jac diff`, `compile` and `--batch` refuse it).
+  `jax.grad`, `jacrev`, `jacfwd`, `hessian`, `jvp`, `vjp` and `torch.func.grad` of a function with such a test
+  read it, as they run Python's control flow at the concrete values; where the library traces with abstract
+  values and raises (`jax.vmap`, `torch.func.vmap`, the body of `jax.lax.scan` / `fori_loop` / `while_loop`, a
+  branch of `jax.lax.cond` / `torch.cond`), a test of the traced arguments is refused; `torch.where(test, a,
+  b)` / `np.where` choose element by element for any values. Comparing two tuples or lists
   (`x.shape == (2, 3)`) is Python's: one truth value, and a tuple never equals a list, a range or a number
   (`len(x) == (2, 3)` is False).
 - Several statements separated by `;` or new lines: `F = a * b; G = 2 * F; G.sum()`. Assigned names are
