@@ -145,3 +145,12 @@ def test_the_values_a_long_loop_reads_are_kept_within_the_limit_per_array():
     wide = "a = x * 2.0; b = x * 3.0; c = x * 4.0\nlax.cond(jnp.sum(a + b + c) > 0, jnp.sin, jnp.cos, x)"
     with pytest.raises(JacLimitError, match="--max-memory"):
         Compiled(HEAD + wide, {"x": (100,)}, values={"x": x}, max_bytes=2000)
+
+
+def test_an_integer_read_off_the_values_is_refused_where_the_library_traces_abstract_values():
+    # jax.grad runs int(v.argmax()) at the concrete values; jax.vmap raises (ConcretizationTypeError)
+    a = np.array([[1.0, 3.0, 2.0], [4.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(api.evaluate(HEAD + "jax.grad(lambda v: v[int(v.argmax())] * 2)(x[0])", {"x": a}),
+                                  [0.0, 2.0, 0.0])
+    with pytest.raises(JacValueError, match="TracerBoolConversionError|abstract values"):
+        api.evaluate(HEAD + "jax.vmap(lambda v: v[int(v.argmax())] * 2)(x)", {"x": a})

@@ -136,7 +136,9 @@ def run_time_int(b, value, what: str, position) -> int | None:
     message = (f"{what} read off the inputs' values (an integer computed from them, as int(t) or t.item()): jac "
                "takes it at the given values, as PyTorch runs it, and the result holds for those values only (jac "
                "eval, vjp, jvp, hessian, check compute it; jac shape, jac diff and a compiled function cannot)")
-    return int(np.asarray(b.lowering.value_of(value, position, message=message)))
+    found = int(np.asarray(b.lowering.value_of(value, position, message=message)))
+    b.lowering.value_tests.append((value.id, position))  # jax.vmap / lax.scan of it raise (ConcretizationTypeError)
+    return found
 
 
 def _is_integer(v) -> bool:

@@ -182,16 +182,17 @@ def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, positi
             if i in targets:
                 where = ABSTRACT[spelling]
                 if spelling.startswith("jax"):
-                    why = (f"JAX raises there (TracerBoolConversionError: {spelling} traces its function with "
-                           f"abstract values); write jnp.where(test, a, b) or jax.lax.cond")
+                    why = (f"JAX raises there (TracerBoolConversionError, ConcretizationTypeError: {spelling} "
+                           f"traces its function with abstract values); write jnp.where(test, a, b) or jax.lax.cond")
                 elif where == "vmap":
                     why = ("torch.func.vmap raises there (data-dependent control flow is not supported in vmap); "
                            "write torch.where(test, a, b)")
                 else:
                     why = (f"PyTorch raises there ({spelling} traces its function with fake tensors: data-dependent "
                            f"control flow is not supported); write torch.where(test, a, b)")
-                raise JacValueError(f"{spelling}(...) of a function whose if / while tests the values of its traced "
-                                    f"argument: {why} to choose by the values", at)
+                raise JacValueError(f"{spelling}(...) of a function whose Python code reads the values of its "
+                                    f"traced argument (an if / while test, int(), .item()): {why} to choose by the "
+                                    f"values", at)
             if i >= lowest and i not in seen:
                 seen.add(i)
                 pending.extend(nodes[i].args)
