@@ -154,3 +154,26 @@ def test_an_integer_read_off_the_values_is_refused_where_the_library_traces_abst
                                   [0.0, 2.0, 0.0])
     with pytest.raises(JacValueError, match="TracerBoolConversionError|abstract values"):
         api.evaluate(HEAD + "jax.vmap(lambda v: v[int(v.argmax())] * 2)(x)", {"x": a})
+
+
+def test_a_result_built_at_the_values_says_so_where_it_reads_them():
+    import json
+
+    from typer.testing import CliRunner
+
+    from jacobi_cli.cli.app import app
+
+    runner = CliRunner()
+    text = "def clip(v, m=5.0):\n    if v.norm() > m:\n        return v * (m / v.norm())\n    return v\nclip(x)"
+    for command in (["eval"], ["vjp", "--v", "ones"], ["jvp", "--tangent", "x=[1, 0, 0]"], ["hessian"]):
+        result = runner.invoke(app, [command[0], text, "x=[3, 4, 5]", *command[1:], "--json"])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output.splitlines()[0])
+        assert report["warnings"][0]["kind"] == "by_value", command
+        assert report["warnings"][0]["position"] == text.index("v.norm() > m")
+    shown = runner.invoke(app, ["eval", "x[x > 0].sum()", "x=[1, -2, 3]"])
+    assert shown.exit_code == 0 and "warning (by_value): the result holds at these values only" in shown.output
+    loop = runner.invoke(app, ["eval", "y = x\nwhile y.sum() > 1:\n    y = y / 2\ny[y > 0.1]", "x=[3, 4]", "--json"])
+    assert "and at 1 more place" in json.loads(loop.output.splitlines()[0])["warnings"][0]["message"]
+    plain = runner.invoke(app, ["eval", "x * 2", "x=[1, 2]", "--json"])
+    assert "warnings" not in json.loads(plain.output)  # a graph for any values says nothing

@@ -101,9 +101,19 @@ def test_an_argmax_index_compiled_once_follows_the_values():
         assert np.array_equal(compiled.jacobian({"x": np.array(xs)})["x"], x.grad.numpy()), xs
 
 
+def test_an_index_computed_from_the_values_is_taken_at_them_as_numpy_and_pytorch_index():  # session 33
+    x, a = np.array([1.0, -3.0, 2.0]), np.arange(6.0).reshape(3, 2) % 4
+    assert api.evaluate("x[(x > 0).sum()]", {"x": x}) == x[2]  # PyTorch's x[tensor(2)]
+    lone = np.array([[0.0, 2.0], [1.0, 0.5], [0.0, 0.0]])  # the flat argmax 1: NumPy's row 1, not the element 2
+    np.testing.assert_array_equal(api.evaluate("A[np.argmax(A)]", {"A": lone}), lone[np.argmax(lone)])
+    assert np.argmax(lone) == 1
+    with pytest.raises(JacError, match="out of bounds"):  # argmax of 6 elements for an axis of 3: NumPy's IndexError
+        api.evaluate("A[np.argmax(A)]", {"A": a})
+    with pytest.raises(JacError, match="out of bounds"):
+        api.evaluate("x[(x > 0).sum()]", {"x": np.abs(x)})
+
+
 @pytest.mark.parametrize("expr,says", [
-    ("x[(x > 0).sum()]", "only from argmax / argmin"),
-    ("A[np.argmax(A)]", "only from argmax / argmin"),  # 6 elements for an axis of 2: NumPy's IndexError
     ("x[torch.argmax(x), None]", "taken first and alone"),
     ("x[x.argmax(), 0]", "too many indices"),
 ])

@@ -212,8 +212,10 @@ def test_an_index_read_from_an_input_needs_its_values(capsys):
 
 def test_an_index_input_is_named_in_the_unused_warning(capsys):
     assert entry.main(["eval", "E[idx]", "E:4x3", "idx=[0, 2]", "--json"]) == 0
-    warning = json.loads(capsys.readouterr().out)["warnings"][0]
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    warning = next(w for w in warnings if w["kind"] == "unused")
     assert warning["in"] == "idx" and "only as an index, read at its values" in warning["message"]
+    assert [w["kind"] for w in warnings] == ["by_value", "unused"]  # the graph holds at idx's values only
 
 
 def test_a_function_scope_is_its_own_and_the_caller_names_are_read_at_the_call():

@@ -67,7 +67,9 @@ class Graph:
     source: str = ""
     dtype: type = np.float64
     outputs: tuple = ()  # several outputs (a final tuple): ((name, node id), ...); empty for one
-    by_value: bool = False  # built for given input values (x[x > 0]): valid for those values only
+    # built for given input values (x[x > 0], if x.sum() > 0:): valid for those values only; the 0-based columns
+    # of the expression where they are read, in order (empty, false: a graph for any values)
+    by_value: tuple = ()
     facts: "Facts | None" = None  # what Builder.graph or with_wrt counted of the nodes (see Facts); None: not counted
 
     @property
@@ -174,7 +176,7 @@ _SHAPE = itemgetter(4)  # a Node's shape, for map()
 _FLAG = itemgetter(7)  # a Node's requires_grad
 
 
-def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: bool,
+def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outputs: tuple, by_value: tuple,
                facts: "Facts | None" = None) -> Graph:
     """``Graph(nodes, inputs, output, source, dtype, outputs, by_value, facts)`` without the frozen
     dataclass's ``__init__`` (one ``object.__setattr__`` per field, ~13 k instructions): the
@@ -322,7 +324,7 @@ class Builder:
     # the constants that hold jac's draws (rand, randn) or are folded from one: their values are not another
     # library's numbers (a leaf made of one says so)
     random = frozenset()
-    by_value = False  # a node's shape was read off the input values (x[x > 0])
+    by_value = ()  # where the parse read the input values (x[x > 0], an if of them): their columns, in order
     # the parser lowering into this builder (set by it): its ``masked(value, [mask], position)``, x[mask], for a
     # function whose result's shape is read off a mask's values as x[mask]'s is (masked_select), and its
     # ``value_of(t, position, what)``, node t's values for the given inputs (the graph then holds for them only:

@@ -4460,7 +4460,8 @@ class _Lowering:
             raise NeedsValues("x[mask] with a mask computed from the inputs: the shape of the result depends on "
                               "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                               "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
-        self.b.by_value = True
+        if position not in self.b.by_value:  # where it reads them (a loop's test reads at one place each pass)
+            self.b.by_value += (position,)
         found, held = self.computed, self.computed_bytes
         nodes = self.b.nodes
         needed, pending = set(), [t.id]  # the nodes t needs not computed yet (no walk of the others)

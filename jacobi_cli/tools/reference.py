@@ -68,7 +68,8 @@ names on this page are known.
   constant, `x.ndim == 1`, `x.shape[0] > 3`, `x.shape == torch.Size([2, 3])`): only the branch taken is read,
   as Python runs only it. A test of the values (`x if x.sum() > 0 else -x`) is taken at the given values, as
   PyTorch's eager mode runs it, and the derivatives are the branch taken's; the result then holds for those
-  values only (each call computes afresh; `jac shape`, `jac diff`, `compile` and `--batch` refuse it).
+  values only (each call computes afresh; `jac shape`, `jac diff`, `compile` and `--batch` refuse it; a
+  `by_value` warning on standard error, and in `--json`'s `"warnings"`, points at where the values are read).
   `jax.grad`, `jacrev`, `jacfwd`, `hessian`, `jvp`, `vjp` and `torch.func.grad` of a function with such a test
   read it, as they run Python's control flow at the concrete values; where the library traces with abstract
   values and raises (`jax.vmap`, `torch.func.vmap`, the body of `jax.lax.scan` / `fori_loop` / `while_loop`, a
