@@ -45,7 +45,8 @@ SPELLINGS = {"jax.vmap": "vmap", "torch.func.vmap": "vmap", "torch.vmap": "vmap"
              "jax.lax.custom_root": "custom_root",  # (.implicit)
              "jax.lax.reduce": "reduce", "jax.lax.reduce_window": "reduce_window",  # (.windows)
              "numpy.apply_along_axis": "along", "jax.numpy.apply_along_axis": "along",
-             "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over"}
+             "numpy.apply_over_axes": "over", "jax.numpy.apply_over_axes": "over",
+             "numpy.piecewise": "piecewise", "jax.numpy.piecewise": "piecewise"}
 LAST_NAMES = frozenset(s.rsplit(".", 1)[1] for s in SPELLINGS)
 # each spelling's parameters, in the library's order (the first is the function, or the loop's first argument)
 _PARAMETERS = {"jax.vmap": ("fun", "in_axes", "out_axes", "axis_name", "axis_size", "spmd_axis_name"),
@@ -104,7 +105,7 @@ def spelling_of(path: str | None) -> str | None:
 
 _ALIASES = {"np.vectorize": "numpy.vectorize", "jnp.vectorize": "jax.numpy.vectorize"}  # their usual aliases
 _ALIASES.update({f"{short}.{name}": f"{long}.{name}" for short, long in (("np", "numpy"), ("jnp", "jax.numpy"))
-                 for name in ("apply_along_axis", "apply_over_axes")})
+                 for name in ("apply_along_axis", "apply_over_axes", "piecewise")})
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +137,8 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return _switch(lowering, node, position)
     if kind == "torch_cond":
         return _torch_cond(lowering, node, position)
+    if kind == "piecewise":
+        return _piecewise(lowering, spelling, node, position)
     if kind in ("along", "over"):  # np.apply_along_axis(f, axis, arr), np.apply_over_axes(f, a, axes)
         return (_along if kind == "along" else _over)(lowering, spelling, node, position)
     if kind == "same":  # jax.jit(f, static_argnums=1): compiling changes no value; its keywords are not read
@@ -967,3 +970,115 @@ def _over(lowering, spelling: str, node: ast.Call, position: int):
         a = res if res.ndim == a.ndim else b.apply("reshape", res, shape=tuple(res.shape[:k]) + (1,) +
                                                    tuple(res.shape[k:]), position=position)
     return a
+
+
+def _piecewise(lowering, spelling: str, node: ast.Call, position: int):
+    """``np.piecewise(x, condlist, funclist, *args, **kw)`` as NumPy's loop runs it: ``y = zeros_like(x)``, then for
+    each condition in turn ``y[cond] = f(x[cond], *args, **kw)`` (a number in funclist: ``y[cond] = number``; one
+    function more than conditions: the last is for where none holds), a later condition's values written over an
+    earlier's. Each function sees only the elements its condition selects, so a NaN or inf of it elsewhere (sqrt
+    of the negatives) never reaches the value or the derivatives. Conditions of the inputs' values are read at the
+    given values (x[mask], the graph by_value). ``jnp.piecewise`` calls each function on every element alone
+    (JAX's switch under vmap): called so here, one element at a time, its Python reads of the values refused as
+    JAX's vmap refuses them."""
+    b = lowering.b
+    names = ("x", "condlist", "funclist")
+    given = dict(zip(names, node.args))
+    kwargs = {}
+    for k in node.keywords:
+        if k.arg in names and k.arg not in given:
+            given[k.arg] = k.value
+        elif k.arg is None:
+            raise JacValueError(f"{spelling}(..., **kw): write the keywords out", position)
+        else:
+            kwargs[k.arg] = lowering.expression(k.value)
+    missing = [n for n in names if n not in given]
+    if missing:
+        raise JacValueError(f"{spelling}(x, condlist, funclist, *args, **kw) needs {', '.join(missing)}", position)
+    x = lowering.expression(given["x"])
+    if isinstance(x, (bool, int, float)):
+        x = lowering.number(x, position)
+    if not isinstance(x, Tracer) or not is_concrete(tuple(x.shape)):
+        raise JacValueError(f"{spelling}: x is an array of numeric sizes", position)
+    if dtypes.kind_of(b, x.id) is not None:
+        raise JacValueError(f"{spelling}: x holds integers, and NumPy's result takes x's dtype (each value written "
+                            f"truncated): give x as floats (x.astype(float))", position)
+    extra = [lowering.expression(a) for a in node.args[3:]]
+    conds = given["condlist"].elts if isinstance(given["condlist"], (ast.List, ast.Tuple)) else [given["condlist"]]
+    if not isinstance(given["funclist"], (ast.List, ast.Tuple)):
+        raise JacValueError(f"{spelling}: write funclist as a list of functions and numbers ([np.sin, lambda v: "
+                            f"v ** 2, 0.0])", position)
+    pieces = given["funclist"].elts
+    if len(pieces) not in (len(conds), len(conds) + 1):
+        raise JacValueError(f"{spelling}: with {len(conds)} condition(s), either {len(conds)} or {len(conds) + 1} "
+                            f"functions are expected (NumPy's ValueError)", position)
+    shape = tuple(x.shape)
+    flags = []
+    for c in conds:
+        value = lowering.expression(c)
+        if isinstance(value, (bool, np.bool_)) and not shape:
+            flags.append(np.asarray(bool(value)))
+            continue
+        if not isinstance(value, Tracer) or tuple(value.shape) != shape:
+            got = fmt(value.shape) if isinstance(value, Tracer) else type(value).__name__
+            raise JacShapeError(f"{spelling}: each condition is a boolean array of x's shape {fmt(shape)} (got "
+                                f"{got})", lowering.source.at(c))
+        flags.append(np.asarray(lowering.value_of(value, lowering.source.at(c))) != 0)
+    if len(pieces) == len(conds) + 1:  # NumPy's otherwise: where no condition holds
+        flags.append(~np.any(np.stack(flags), axis=0) if flags else np.ones(shape, dtype=bool))
+    size = int(np.prod(shape, dtype=np.int64))
+    flat = b.apply("reshape", x, shape=(size,), position=position)
+    parts = [b.const(np.zeros(1), position)]  # position 0 of the gathered values: NumPy's zeros where none holds
+    where = np.zeros(size, dtype=np.intp)  # each element's position among the parts' values
+    offset = 1
+    for piece, held in zip(pieces, flags):
+        chosen = np.flatnonzero(held.reshape(-1))
+        fn = _piece(lowering, piece, spelling)
+        if fn is None:  # a number: written where its condition holds
+            number = lowering.expression(piece)
+            if isinstance(number, (bool, int, float)):
+                number = lowering.number(number, position)
+            if not isinstance(number, Tracer) or number.ndim:
+                raise JacValueError(f"{spelling}: each piece of funclist is a function or a number (a lambda, "
+                                    f"np.sin, 0.0)", lowering.source.at(piece))
+            value = b.apply("broadcast_to", number, shape=(len(chosen),), position=position) if len(chosen) else None
+        elif len(chosen):  # NumPy calls a function only where its condition selects elements
+            vals = b.apply("getitem", flat, index=(chosen,), position=position)
+            if spelling.startswith("jax"):
+                if kwargs:
+                    raise JacValueError(f"{spelling}(..., {next(iter(kwargs))}=...): pass the functions' extra "
+                                        f"arguments by position", position)
+                value = mapped(lowering, fn, [vals, *extra], [0] + [None] * len(extra), 0, None, spelling,
+                               position)
+            else:
+                value = lowering.call_value(fn, [vals, *extra], dict(kwargs), position)
+            if isinstance(value, (bool, int, float)):
+                value = lowering.number(value, position)
+            if not isinstance(value, Tracer):
+                raise JacValueError(f"{spelling}: a function of funclist returns an array or a number", position)
+            try:
+                value = b.apply("broadcast_to", value, shape=(len(chosen),), position=position)
+            except JacShapeError:
+                raise JacShapeError(f"{spelling}: a function returned shape {fmt(value.shape)} for the "
+                                    f"{len(chosen)} elements its condition selects (NumPy's y[cond] = f(x[cond]))",
+                                    position) from None
+        else:
+            value = None
+        if value is not None:
+            parts.append(value)
+            where[chosen] = offset + np.arange(len(chosen))
+            offset += len(chosen)
+    joined = FUNCTIONS["concatenate"](b, [Items(parts)], {}, position) if len(parts) > 1 else parts[0]
+    out = b.apply("getitem", joined, index=(where,), position=position)
+    return b.apply("reshape", out, shape=shape, position=position)
+
+
+def _piece(lowering, node: ast.expr, spelling: str):
+    """A function of funclist (a lambda, a def, a library's function), or None for a number."""
+    if isinstance(node, ast.Attribute) and lowering.module_path(node.value) is not None:
+        return LibraryFunction(lowering.module_path(node.value), node.attr)
+    if isinstance(node, (ast.Lambda, ast.Name)):
+        value = lowering.expression(node)
+        if lowering.is_callable(value):
+            return value
+    return None

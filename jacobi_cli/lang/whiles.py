@@ -159,7 +159,7 @@ def refuse_reverse(lowering, before: int, spelling: str, position: int) -> None:
 ABSTRACT = {"jax.vmap": "vmap", "jax.numpy.vectorize": "vmap", "jax.lax.map": "map", "jax.lax.scan": "scan",
             "jax.lax.fori_loop": "fori_loop", "jax.lax.while_loop": "while_loop", "jax.lax.cond": "cond",
             "jax.lax.switch": "switch", "torch.func.vmap": "vmap", "torch.vmap": "vmap", "torch.cond": "cond",
-            "torch.while_loop": "while_loop", "torch.func.linearize": "linearize"}
+            "torch.while_loop": "while_loop", "torch.func.linearize": "linearize", "jax.numpy.piecewise": "vmap"}
 
 
 def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, position: int) -> None:

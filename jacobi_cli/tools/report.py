@@ -166,10 +166,10 @@ def by_value_warning(positions: tuple) -> dict:
     """The ``"warnings"`` entry (kind ``by_value``) of a graph built at the given values: the expression reads them
     (an if / while test, a mask, a loop's condition, an integer), so the result holds for them only."""
     more = len(positions) - 1
-    elsewhere = f" (and at {more} more place{'s' if more > 1 else ''})" if more else ""
+    elsewhere = f"; and at {more} more place{'s' if more > 1 else ''}" if more else ""
     return {"kind": "by_value", "in": "value", "op": "input", "position": positions[0],
-            "message": f"the result holds at these values only: the expression reads them here{elsewhere} (a test, a "
-                       f"mask or an integer taken from them), as PyTorch's eager mode does, and other values may take "
+            "message": f"the result holds at these values only: the expression reads them here (a test, a mask or an "
+                       f"integer taken from them{elsewhere}), as PyTorch's eager mode does, and other values may take "
                        f"another branch or select other elements (jac shape, jac diff and compile cannot take it)"}
 
 
