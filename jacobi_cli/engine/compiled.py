@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import JacLimitError, JacNameError, JacShapeError, JacUsageError, JacValueError
 from ..ir.dtypes import exact_array, needs_exact
-from ..ir.graph import DEFAULT_MAX_BYTES, Graph
+from ..ir.graph import DEFAULT_MAX_BYTES, Graph, may_alias_leaf
 from ..ir.shapes import fmt
 from ..lang.bindings import check_wrt, given_array, option_value
 from ..lang.parser import Made, parse
@@ -391,7 +391,7 @@ class Compiled:
         if self._checked:
             env = self._inputs(env)
         if self._several:  # a tuple, as the expression's last statement says
-            return tuple(p.output for _, p in output_problems(self.bind(env, several=True)))
+            return tuple(_own_output(p) for _, p in output_problems(self.bind(env, several=True)))
         key = ("value",)
         kernel = self._kernel(key)
         if kernel is not None:
@@ -400,7 +400,7 @@ class Compiled:
                 return found[0]
         problem = self.bind(env)
         self._learn(key, "evaluate_kernel", lambda: (problem.graph,), lambda k: (env,), problem.output, lambda got: got[0])
-        return problem.output
+        return _own_output(problem)
 
     def jacobian(self, env: dict, wrt: Sequence[str] | None = None, mode: str = "auto", budget: int | None = None,
                  structured: bool = False, layout: str = "array", *,
@@ -624,7 +624,7 @@ def vjp_several(problem: Problem, v) -> dict:
     if not seeds:
         return {name: np.zeros(problem.env[name].shape, problem.graph.dtype) for name in problem.wrt}
     grads = autodiff.vjp(problem.graph, problem.values, seeds)
-    return {name: np.asarray(grads[name][0]) for name in problem.wrt}
+    return {name: _unshared(np.asarray(grads[name][0]), problem.env, *(v or {}).values()) for name in problem.wrt}
 
 
 def _unaliased(j: Jacobian, env: dict, shares=None) -> Jacobian:
@@ -732,6 +732,24 @@ def cotangent(problem: Problem, v=None, name: str = "y") -> np.ndarray:
     return v
 
 
+def _own_output(problem: Problem) -> np.ndarray:
+    """The output's value as the caller's own array, as a kernel gives it: a copy where the output is an input, a
+    constant of the graph or a view of one (``B.T``, ``np.ones(3)``: a write into the result must reach neither
+    the caller's array nor the next call's answer)."""
+    graph = problem.graph
+    out = problem.output
+    return out.copy() if may_alias_leaf(graph.nodes, graph.output) else out
+
+
+def _unshared(array: np.ndarray, given: dict, *more) -> np.ndarray:
+    """``array``, copied if it may share memory with one of the caller's arrays (``given``'s inputs, a v or a
+    tangent in ``more``): a derivative that passes its seed on unchanged (the vjp of ``x + 1`` is v, the jvp of
+    ``flip(x)`` a view of the tangent) is a new array, as a kernel's is."""
+    if _in_inputs(array, given) or any(isinstance(m, np.ndarray) and _may_share_memory(array, m) for m in more):
+        return array.copy()
+    return array
+
+
 def vjp_of(problem: Problem, v) -> dict:
     """``{name: x.grad}`` after ``y.backward(gradient=v)``."""
     work = graph_work(problem.graph)
@@ -743,7 +761,7 @@ def vjp_of(problem: Problem, v) -> dict:
     out = {}
     for name in problem.wrt:  # np.asarray of each gradient's row, which is an array but for a structured batch
         row = grads[name][0]
-        out[name] = row if type(row) is np.ndarray else np.asarray(row)
+        out[name] = _unshared(row if type(row) is np.ndarray else np.asarray(row), problem.env, v)
     return out
 
 
@@ -785,7 +803,8 @@ def jvp_of(problem: Problem, tangents: dict) -> np.ndarray:
         return np.zeros(problem.graph.output_shape, dtype=problem.graph.dtype)
     batched = {name: t[None] for name, t in tangents.items()}
     with threads_for(graph_work(problem.graph)):
-        return np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
+        out = np.asarray(autodiff.jvp(problem.graph, problem.values, batched)[problem.graph.output][0])
+    return _unshared(out, problem.env, *tangents.values())
 
 
 def hessians(problem: Problem, plan: HessianPlan | None = None, budget: int | None = None) -> dict:

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import autodiff
 from .blas import LARGE, SPLIT, middle_threads, product_work
-from ..ir.graph import Builder, Graph, Tracer, last_uses, needed
+from ..ir.graph import Builder, Graph, Tracer, last_uses, may_alias_leaf, needed
 from .jacobian import Jacobian, SparseJacobian
 from ..ir.ops import (OPS, P, _matmul_shape, softmax_jacobian_of_vector, softmax_of_vector,
                       softmax_vjp_of_identity, softmax_vjp_of_one)
@@ -577,8 +577,10 @@ def generate(nodes: list, args: list, outputs: list, names: tuple = (), products
     scatters = tuple(scatters) + (None,) * (len(outputs) - len(scatters))
     results = [source.scattered(k, o, scatter) if scatter is not None else source.full(o)
                for k, (o, scatter) in enumerate(zip(outputs, scatters))]
-    results = [f"_copy({r}, copy=True)" if scatter is None and _may_alias_leaf(nodes, o) else r
-               for r, o, scatter in zip(results, outputs, scatters)]
+    # a fresh array of the caller's own: never an input's or a constant's memory, never a NumPy scalar (a 0-d
+    # result of a reduction or a ufunc is one; the interpreter gives a 0-d array)
+    results = [f"_copy({r}, copy=True)" if scatter is None and (may_alias_leaf(nodes, o) or not nodes[o].shape)
+               else r for r, o, scatter in zip(results, outputs, scatters)]
     lines.append(f"{indent}return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     checked = sorted(i for i in assumed if nodes[i].op == "input" and i in args and need[i])
     if checked:  # the flags of an exact ndarray (else the interpreter: any other type may lay out otherwise)
@@ -984,13 +986,6 @@ def _is_softmax_vjp_of_identity(node, nodes: list) -> bool:
 
 def _is_mask(node) -> bool:
     return node.op == "const" and type(node.value) is np.ndarray and node.value.dtype == bool
-
-
-def _may_alias_leaf(nodes: list, i: int) -> bool:
-    """Can node ``i``'s value be an input, a constant, or a view of one?"""
-    while nodes[i].op not in ("input", "const") and OPS[nodes[i].op].view:
-        i = nodes[i].args[0]
-    return nodes[i].op in ("input", "const")
 
 
 def _const_bytes(nodes: list, first: int, outputs: list) -> int:

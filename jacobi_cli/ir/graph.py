@@ -190,6 +190,14 @@ def made_graph(nodes: tuple, inputs: dict, output: int, source: str, dtype, outp
 _new_object = object.__new__
 
 
+def may_alias_leaf(nodes, i: int) -> bool:
+    """Can node ``i``'s value be an input, a constant, or a view of one (a result that must be copied before it
+    is handed to a caller: the caller's own array, or one the graph keeps for every call)?"""
+    while nodes[i].op not in ("input", "const") and OPS[nodes[i].op].view:
+        i = nodes[i].args[0]
+    return nodes[i].op in ("input", "const")
+
+
 def needed(nodes, outputs) -> list:
     """``needed[i]``: does one of the nodes ``outputs`` depend on node ``i``? ``nodes`` are
     in topological order (a graph's, or a builder's while it grows); one reverse sweep."""
