@@ -2053,8 +2053,7 @@ def _spectral_check_impl(d, w, size, tangent, what):
         rep=REPEATED, sym="λ" if eig else "σ",
         reads=_SPECTRAL_FORWARD if tangent else _SPECTRAL_REVERSE,
         space="eigenspace" if eig else "singular subspaces",
-        extra=(" (the trace), Σλ² or any symmetric function of them, in reverse mode (jac eval, jac vjp)" if eig else
-               " (the nuclear norm), in reverse mode (jac eval, jac vjp)")))
+        extra=(" (the trace), Σλ² or any symmetric function of them" if eig else " (the nuclear norm)")))
     err.spectral_forward = tangent  # autodiff.jvp then asks reverse passes, which see what the output reads
     raise err
 
