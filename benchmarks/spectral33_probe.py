@@ -12,7 +12,8 @@ differences' (and PyTorch's reverse one, where jac answers and torch is installe
 Outcomes: agree; kink (no derivative, and jac answers central differences', or PyTorch's: the even split of
 max at a tie LAPACK gives bit for bit, as max(x) at a tie); refused (why: the start of the message); WRONG (an answer where no
 derivative exists, or another value than central differences'); CRASH (not a JacError). Exit 1 on WRONG or
-CRASH. Run by hand, never as a test.
+CRASH. The last lines count the outcomes per mode (session 33b: forward mode and Hessians). Run by hand, never
+as a test.
 """
 import collections
 import sys
@@ -142,7 +143,9 @@ def run_mode(expr, a, mode):
     if mode == "jvp":
         t = rng.standard_normal(a.shape)
         defined, c = directional(expr, a, t)
-        return judge(api.jvp(expr, {"A": a}, tangents={"A": t}), defined, c)
+        ref = torch_jacobian(expr, a)  # PyTorch's J·t: max's even split at a tie, as rev / fwd are judged
+        return judge(api.jvp(expr, {"A": a}, tangents={"A": t}), defined, c,
+                     None if ref is None else np.tensordot(ref, t, axes=t.ndim))
     # hess: the Hessian against central differences of the reverse gradient (defined where both one-sided
     # differences of the gradient agree: the gradient itself must be defined on both sides)
     got = api.hessian(expr, {"A": a})[("A", "A")]
@@ -167,7 +170,7 @@ def outcome(expr, a, mode):
 
 
 def main():
-    counts, bad = collections.Counter(), 0
+    counts, bad, per_mode = collections.Counter(), 0, collections.Counter()
     print(f"{'case':62} {'matrix':13} {'mode':5} outcome")
     for group, cases in (("eig", EIG_CASES), ("svd", SVD_CASES)):
         for name, a in MATRICES.items():
@@ -182,9 +185,12 @@ def main():
                     out = outcome(expr, a, mode)
                     kind = out.split(" (")[0]
                     counts[kind] += 1
+                    per_mode[mode, kind] += 1
                     bad += kind in ("WRONG", "CRASH")
                     print(f"{expr:62} {name:13} {mode:5} {out}")
     print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    for mode in ("rev", "fwd", "vjp", "jvp", "hess"):  # session 33b: forward mode and Hessians counted apart
+        print(f"{mode:5} " + ", ".join(f"{k}: {v}" for (m, k), v in sorted(per_mode.items()) if m == mode))
     return 1 if bad else 0
 
 

@@ -140,15 +140,19 @@ def test_closed_forms_of_the_kept_derivatives():
 
 
 def test_forward_mode_keeps_a_tangent_that_moves_each_cluster_as_a_whole():
-    """A JVP computes the tangent of every eigenvalue: answered where the tangent's block on each repeated
-    eigenspace is a multiple of I (then each basis gives the same), refused otherwise, whatever the output reads."""
+    """A JVP's forward pass computes the tangent of every eigenvalue: answered where the tangent's block on each
+    repeated eigenspace is a multiple of I (then each basis gives the same); elsewhere (session 33b) by reverse
+    passes over the output's elements, which see what it reads (tests/test_spectral33b.py)."""
     for t, want in ((np.eye(3), 3.0), (EIG, 5.0), (np.zeros((3, 3)), 0.0)):
         assert api.jvp("torch.linalg.eigvalsh(A).sum()", {"A": EIG}, tangents={"A": t}) == pytest.approx(want)
     np.testing.assert_allclose(api.jvp("torch.linalg.eigvalsh(A)", {"A": EIG}, tangents={"A": EIG}), [1.0, 2.0, 2.0],
                                atol=1e-14)
-    for expr in ("torch.linalg.eigvalsh(A).sum()", "torch.linalg.eigvalsh(A)[0]"):
-        with pytest.raises(JacValueError, match="forward mode"):
-            api.jvp(expr, {"A": EIG}, tangents={"A": np.diag([1.0, 0.0, 0.0])})
+    t = np.diag([1.0, 0.0, 0.0])
+    assert api.jvp("torch.linalg.eigvalsh(A).sum()", {"A": EIG}, tangents={"A": t}) == pytest.approx(1.0)
+    v0 = np.linalg.eigh(EIG)[1][:, 0]  # λ₀ = 1 is simple: its tangent v₀ᵀ dS v₀
+    assert api.jvp("torch.linalg.eigvalsh(A)[0]", {"A": EIG}, tangents={"A": t}) == pytest.approx(v0 @ t @ v0)
+    with pytest.raises(JacValueError, match="the output reads them apart"):
+        api.jvp("torch.linalg.eigvalsh(A)", {"A": EIG}, tangents={"A": t})
     # singular values: the tangent's Uᵀ dA V symmetric part on the cluster a multiple of I
     assert api.jvp("torch.linalg.svdvals(A).sum()", {"A": SVD}, tangents={"A": SVD}) == pytest.approx(5.0)
 
@@ -168,7 +172,7 @@ def test_second_derivatives_at_repeated_eigenvalues_are_refused():
     linear trace (jac cannot take the limit; PyTorch's is inf or NaN); at distinct values it is central
     differences' of the gradient."""
     for expr in ("torch.linalg.eigvalsh(A).sum()", "torch.linalg.eigvalsh(A)[0]", "(torch.linalg.eigvalsh(A) ** 2).sum()"):
-        with pytest.raises(JacValueError, match="repeat"):
+        with pytest.raises(JacValueError, match="eigvalsh: the second derivative of the eigenvalues where they repeat"):
             api.hessian(expr, {"A": EIG})
     expr = "torch.linalg.eigvalsh(A)[2]"
     H = api.hessian(expr, {"A": DISTINCT})[("A", "A")]

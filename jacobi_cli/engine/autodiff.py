@@ -160,12 +160,66 @@ def differentiated(nodes, outputs) -> list:
     return flags
 
 
+# Forward mode where eigenvalues or singular values repeat (session 33b): a forward pass computes the tangent of
+# each value alone, which is not defined where the tangent moves a cluster apart, though what the output reads of
+# them may be (the trace's tr(dA)). Only a reverse pass sees what the output reads, so there the tangent is
+# J·t with J's rows from reverse passes over the outputs' basis: exact, and refused exactly where reverse mode
+# refuses. At most FALLBACK_ROWS output elements (that many reverse passes, CHUNK at a time); past it the forward
+# refusal stands.
+FALLBACK_ROWS = 1024
+CHUNK = 64
+
+
 def jvp(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
     """Push batched tangents ``{name: (B, *x.shape)}`` forward.
 
     Returns ``{node_id: (B, *node.shape)}`` for the ids in ``outputs`` (default: the
-    output); a node no tangent reaches gets zeros.
+    output); a node no tangent reaches gets zeros. Where a spectral rule refuses the forward
+    pass (repeated eigenvalues moved apart), J·t by reverse passes (see ``FALLBACK_ROWS``).
     """
+    try:
+        return _forward(graph, values, tangents, outputs)
+    except JacValueError as err:
+        if not getattr(err, "spectral_forward", False):
+            raise
+        found = _by_reverse(graph, values, tangents, [graph.output] if outputs is None else list(outputs))
+        if found is None:
+            raise
+        return found
+
+
+def _by_reverse(graph: Graph, values: list, tangents: dict, outputs: list) -> dict | None:
+    """``{output id: (B, *shape)}``, J·t with J's rows pulled back from each output's basis, or None where
+    that cannot be done here (traced values, a tangent of an input no reverse pass reaches, too many rows)."""
+    if sum(size(graph.nodes[o].shape) for o in outputs) > FALLBACK_ROWS or \
+            any(is_traced(values[o]) for o in outputs):
+        return None
+    dense = {}
+    for name, t in tangents.items():
+        if is_traced(t) or name not in graph.inputs or not graph.nodes[graph.inputs[name]].requires_grad:
+            return None
+        dense[name] = t.to_dense() if structured.is_batch(t) else np.asarray(t)
+        if dense[name].dtype == object:  # pragma: no cover - a dry run's batch holds no values
+            return None
+    batch = shape_of(next(iter(tangents.values())))[0]
+    out = {}
+    for o in outputs:
+        shape = tuple(graph.nodes[o].shape)
+        rows = basis(shape, graph.dtype).reshape((-1,) + shape)
+        found = np.zeros((batch, len(rows)), dtype=graph.dtype)
+        for start in range(0, len(rows), CHUNK):
+            grads = vjp(graph, values, {o: rows[start:start + CHUNK]})  # the reverse pass refuses what it reads apart
+            part = found[:, start:start + CHUNK]
+            for name, t in dense.items():
+                g = grads[name]
+                g = g.to_dense() if structured.is_batch(g) else np.asarray(g)
+                part += t.reshape(batch, -1) @ g.reshape(len(g), -1).T
+        out[o] = found.reshape((batch,) + shape)
+    return out
+
+
+def _forward(graph: Graph, values: list, tangents: dict, outputs=None) -> dict:
+    """:func:`jvp`'s forward pass, the ops' JVP rules node by node."""
     outputs = [graph.output] if outputs is None else list(outputs)
     seed = next(iter(tangents.values()))
     batch = shape_of(seed)[0]

@@ -1953,7 +1953,7 @@ def _undecomposed(a, values, *vectors):
 
 def _eigvalsh_jvp(t, w, a, uplo="L"):
     # dλᵢ = (Vᵀ dS V)ᵢᵢ, refused where eigenvalues repeat unless Vᵀ dS V is a multiple of I on their block
-    v = P.eigh_vectors(a, uplo=uplo)
+    v = P.eigh_vectors(a, uplo=uplo, who="eigvalsh")  # who: a second derivative's refusal names eigvalsh
     m = P.spectral_check(P.matmul(mT(v), P.matmul(_sym(t), v)), P.detach(w), size=shape_of(a)[-1], tangent=True,
                          what="eigenvalues")
     return _diag_of(m)
@@ -1961,7 +1961,7 @@ def _eigvalsh_jvp(t, w, a, uplo="L"):
 
 def _eigvalsh_vjp(g, w, a, uplo="L"):
     # gA = V diag(g) Vᵀ, refused where eigenvalues repeat unless g is the same across them
-    v = P.eigh_vectors(a, uplo=uplo)
+    v = P.eigh_vectors(a, uplo=uplo, who="eigvalsh")
     g = P.spectral_check(g, P.detach(w), size=shape_of(a)[-1], tangent=False, what="eigenvalues")
     gv = P.reshape(g, shape=tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
     return P.matmul(P.mul(v, gv), mT(v))
@@ -1999,9 +1999,10 @@ _SPECTRAL = ("{who}: {what} {lo} {to} {hi} are equal ({value!r}, apart by at mos
              "these values, and {reads}: the derivative of each alone is not defined there (it would be taken from "
              "LAPACK's arbitrary basis of their {space}, and PyTorch's differs); a function that treats them alike "
              "has one, such as their sum{extra}")
-_SPECTRAL_REVERSE = "the cotangent they are given differs between them"
+_SPECTRAL_REVERSE = "the output reads them apart (the cotangent they are given differs between them)"
 _SPECTRAL_FORWARD = ("forward mode (jac jvp, a forward Jacobian, a Hessian's outer pass) computes the tangent of "
-                     "each alone, which this tangent moves apart")
+                     "each alone, which this tangent moves apart, and reverse passes over the output's elements, "
+                     "which see what it reads, were not available here (more than 1024 elements, or traced)")
 
 
 def _spectral_refusal(d, w, size, tangent, what):
@@ -2047,13 +2048,14 @@ def _spectral_check_impl(d, w, size, tangent, what):
         return d
     lo, hi, value = found
     eig = what == "eigenvalues"
-    raise JacValueError(_SPECTRAL.format(
+    err = JacValueError(_SPECTRAL.format(
         who="eigh / eigvalsh" if eig else "svd / svdvals", what=what, lo=lo, to="and" if hi == lo + 1 else "to", hi=hi, value=float(f"{value:.6g}"),
         rep=REPEATED, sym="λ" if eig else "σ",
         reads=_SPECTRAL_FORWARD if tangent else _SPECTRAL_REVERSE,
         space="eigenspace" if eig else "singular subspaces",
-        extra=(" (the trace), Σλ² or any symmetric function of them, in reverse mode (jac eval, jac vjp)" if eig else
-               " (the nuclear norm), in reverse mode (jac eval, jac vjp)")))
+        extra=(" (the trace), Σλ² or any symmetric function of them" if eig else " (the nuclear norm)")))
+    err.spectral_forward = tangent  # autodiff.jvp then asks reverse passes, which see what the output reads
+    raise err
 
 
 def _spectral_check_structure(d, w, size, tangent, what):
@@ -2094,6 +2096,15 @@ _REPEATED = {
     "eigh": "eigh: the eigenvectors have no derivative where eigenvalues repeat (a repeated eigenvalue's "
             "eigenvectors are not unique); PyTorch's gradient is inf or NaN there. The eigenvalues alone "
             "(eigvalsh) have one",
+    "eigvalsh": "eigh / eigvalsh: the second derivative of the eigenvalues where they repeat is not computed: "
+                "even where it exists (the trace's, 0; Σλ²'s, 2·I) it is the limit of divided differences "
+                "(f'(λᵢ) − f'(λⱼ)) / (λᵢ − λⱼ) at λᵢ = λⱼ, which jac's rules, 1/(λᵢ − λⱼ) times the basis's terms, "
+                "cannot take, and of each eigenvalue alone it does not exist (PyTorch's is inf or NaN there). The "
+                "first derivative of a function that treats them alike is answered",
+    "svdvals": "svd / svdvals: the second derivative of the singular values where nonzero ones repeat is not "
+               "computed: even where it exists it is the limit of divided differences at σᵢ = σⱼ, which jac's "
+               "rules, 1/(σᵢ² − σⱼ²) times the basis's terms, cannot take (PyTorch's is inf or NaN there). The "
+               "first derivative of a function that treats them alike is answered",
     "svd": "svd: U and Vh have no derivative where singular values repeat (their singular vectors are not "
            "unique); PyTorch's gradient is inf or NaN there. The singular values alone (svdvals) have one",
 }
@@ -2119,21 +2130,22 @@ defop("eig_gaps", _gaps_impl, lambda s, who="eigh": tuple(s) + (s[-1],), (_gaps_
                                                                    x[..., None, :] - x[..., :, None])), w))
 
 
-def _eigh_vectors_jvp(t, v, a, uplo="L"):
+def _eigh_vectors_jvp(t, v, a, uplo="L", who="eigh"):
     # dV = V (F ∘ (Vᵀ dS V))
-    f = P.eig_gaps(P.eigvalsh(a, uplo=uplo))
+    f = P.eig_gaps(P.eigvalsh(a, uplo=uplo), who=who)
     return P.matmul(v, P.mul(f, P.matmul(mT(v), P.matmul(_sym(t), v))))
 
 
-def _eigh_vectors_vjp(g, v, a, uplo="L"):
+def _eigh_vectors_vjp(g, v, a, uplo="L", who="eigh"):
     # gA = sym(V (F ∘ (Vᵀ G)) Vᵀ)
-    f = P.eig_gaps(P.eigvalsh(a, uplo=uplo))
+    f = P.eig_gaps(P.eigvalsh(a, uplo=uplo), who=who)
     return _sym(P.matmul(P.matmul(v, P.mul(f, P.matmul(mT(v), g))), mT(v)))
 
 
 defop("eigvalsh", lambda a, uplo="L": _eigh(a, uplo)[0], lambda s, uplo="L": _square_shape("eigvalsh", s)[:-1],
       (_eigvalsh_vjp,), (_eigvalsh_jvp,))
-defop("eigh_vectors", lambda a, uplo="L": _eigh(a, uplo)[1], lambda s, uplo="L": _square_shape("eigh", s),
+defop("eigh_vectors", lambda a, uplo="L", who="eigh": _eigh(a, uplo)[1],
+      lambda s, uplo="L", who="eigh": _square_shape("eigh", s),
       (_eigh_vectors_vjp,), (_eigh_vectors_jvp,))
 
 
@@ -2167,8 +2179,8 @@ def _qr_shape(s):
     return s
 
 
-def _svd_parts(a):
-    u, s, vh = P.svd_u(a), P.svdvals(a), P.svd_vh(a)
+def _svd_parts(a, who="svd"):
+    u, s, vh = P.svd_u(a, who=who), P.svdvals(a), P.svd_vh(a, who=who)
     k = shape_of(s)[-1]
     lead = tuple(shape_of(s)[:-1])
     return u, s, vh, P.reshape(s, shape=lead + (1, k)), P.reshape(s, shape=lead + (k, 1))
@@ -2191,22 +2203,22 @@ def _wide(a) -> bool:
 
 def _svdvals_jvp(t, ans, a):
     # dσᵢ = (Uᵀ dA V)ᵢᵢ, refused where nonzero singular values repeat unless its symmetric part is a multiple of I
-    u, s, vh, row, col = _svd_parts(a)
+    u, s, vh, row, col = _svd_parts(a, "svdvals")
     p = P.spectral_check(P.matmul(mT(u), P.matmul(t, mT(vh))), P.detach(ans), size=max(shape_of(a)[-2:]), tangent=True,
                          what="singular values")
     return _diag_of(p)
 
 
 def _svdvals_vjp(g, ans, a):
-    u, s, vh, row, col = _svd_parts(a)
+    u, s, vh, row, col = _svd_parts(a, "svdvals")
     g = P.spectral_check(g, P.detach(ans), size=max(shape_of(a)[-2:]), tangent=False, what="singular values")
     gs = P.reshape(g, shape=tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
     return P.matmul(P.mul(u, gs), vh)
 
 
-def _svd_u_jvp(t, ans, a):
-    u, s, vh, row, col = _svd_parts(a)
-    f = P.eig_gaps(P.mul(s, s), who="svd")
+def _svd_u_jvp(t, ans, a, who="svd"):
+    u, s, vh, row, col = _svd_parts(a, who)
+    f = P.eig_gaps(P.mul(s, s), who=who)
     p = P.matmul(mT(u), P.matmul(t, mT(vh)))
     du = P.matmul(u, P.mul(f, P.add(P.mul(p, row), P.mul(col, mT(p)))))
     if _tall(a):  # (I - UUᵀ) dA V S⁻¹
@@ -2214,9 +2226,9 @@ def _svd_u_jvp(t, ans, a):
     return du
 
 
-def _svd_u_vjp(g, ans, a):
-    u, s, vh, row, col = _svd_parts(a)
-    f = P.eig_gaps(P.mul(s, s), who="svd")
+def _svd_u_vjp(g, ans, a, who="svd"):
+    u, s, vh, row, col = _svd_parts(a, who)
+    f = P.eig_gaps(P.mul(s, s), who=who)
     utg = P.matmul(mT(u), g)
     ga = P.matmul(P.matmul(u, P.mul(P.mul(f, P.sub(utg, mT(utg))), row)), vh)
     if _tall(a):  # (I - UUᵀ) G S⁻¹ Vᵀ
@@ -2224,9 +2236,9 @@ def _svd_u_vjp(g, ans, a):
     return ga
 
 
-def _svd_vh_jvp(t, ans, a):
-    u, s, vh, row, col = _svd_parts(a)
-    f = P.eig_gaps(P.mul(s, s), who="svd")
+def _svd_vh_jvp(t, ans, a, who="svd"):
+    u, s, vh, row, col = _svd_parts(a, who)
+    f = P.eig_gaps(P.mul(s, s), who=who)
     p = P.matmul(mT(u), P.matmul(t, mT(vh)))
     x = P.mul(f, P.add(P.mul(col, p), P.mul(mT(p), row)))  # dV = V X, so dVh = Xᵀ Vh
     dvh = P.matmul(mT(x), vh)
@@ -2235,9 +2247,9 @@ def _svd_vh_jvp(t, ans, a):
     return dvh
 
 
-def _svd_vh_vjp(g, ans, a):
-    u, s, vh, row, col = _svd_parts(a)
-    f = P.eig_gaps(P.mul(s, s), who="svd")
+def _svd_vh_vjp(g, ans, a, who="svd"):
+    u, s, vh, row, col = _svd_parts(a, who)
+    f = P.eig_gaps(P.mul(s, s), who=who)
     vtg = P.matmul(vh, mT(g))  # Vᵀ gV with gV = gVhᵀ
     ga = P.matmul(P.matmul(u, P.mul(col, P.mul(f, P.sub(vtg, mT(vtg))))), vh)
     if _wide(a):  # U S⁻¹ G (I - VVᵀ)
@@ -2246,8 +2258,9 @@ def _svd_vh_vjp(g, ans, a):
 
 
 defop("svdvals", lambda a: _svd(a)[1], lambda s: _svd_shape(s)[:-2] + _svd_shape(s)[-1:], (_svdvals_vjp,), (_svdvals_jvp,))
-defop("svd_u", lambda a: _svd(a)[0], _svd_shape, (_svd_u_vjp,), (_svd_u_jvp,))
-defop("svd_vh", lambda a: _svd(a)[2], lambda s: _svd_shape(s)[:-2] + (_svd_shape(s)[-1], s[-1]), (_svd_vh_vjp,),
+defop("svd_u", lambda a, who="svd": _svd(a)[0], lambda s, who="svd": _svd_shape(s), (_svd_u_vjp,), (_svd_u_jvp,))
+defop("svd_vh", lambda a, who="svd": _svd(a)[2], lambda s, who="svd": _svd_shape(s)[:-2] + (_svd_shape(s)[-1], s[-1]),
+      (_svd_vh_vjp,),
       (_svd_vh_jvp,))
 
 
