@@ -1,7 +1,8 @@
 """vmap and JAX's loops written in the text, read as written: ``jax.vmap(f, in_axes=(None, 0))(w, X)``,
 ``torch.func.vmap(f, in_dims)``, ``jax.lax.map``, ``jax.lax.scan``, ``jax.lax.fori_loop``, ``jax.lax.cond``,
-``jax.lax.switch``; and the wrappers that change no value (``jax.jit(f)``, ``jax.checkpoint(f)``,
-``torch.compile(f)``, ``torch.utils.checkpoint.checkpoint(f, *args)``) read as the function itself.
+``jax.lax.switch``; and the wrappers that change no value: ``jax.jit(f)``, ``jax.checkpoint(f)`` (a
+:class:`Staged`, traced with abstract values as JAX traces it: :func:`.whiles.call_staged`), ``torch.compile(f)``
+and ``torch.utils.checkpoint.checkpoint(f, *args)`` (read as the function itself, eager as PyTorch runs them).
 
 Each is written out at parse time, as a ``for`` loop is: a vmapped function is called once per example on the
 slices of its mapped arguments (``getitem`` along each one's axis) and the results stacked along ``out_axes``; a
