@@ -143,6 +143,9 @@ def _applied(lowering, decorator: ast.expr, name: str, value):
     found = custom.decorator(lowering, decorator, name, value, position)  # @jax.custom_vjp (lang/custom.py)
     if found is not None:
         return found
+    found = _staged(lowering, decorator, value, position)
+    if found is not None:  # @jax.jit, @partial(jax.jit, static_argnums=1): traced with abstract values
+        return found
     if _same(lowering, decorator):
         return value
     func, keywords = decorator, []
@@ -170,6 +173,26 @@ def _is_transform(spelling: str) -> bool:
     from . import derivatives, vmapping
 
     return spelling in derivatives.TRANSFORMS or vmapping.SPELLINGS.get(spelling) in ("vmap", "same")
+
+
+def _staged(lowering, decorator: ast.expr, value, position: int):
+    """``@jax.jit``, ``@jax.jit(static_argnums=1)``, ``@partial(jax.jit, static_argnames='n')``, ``@jax.checkpoint``,
+    ``@jax.remat``: a :class:`.vmapping.Staged` of the function (its call traced as JAX traces it); else None."""
+    from . import vmapping, whiles
+
+    keywords = []
+    if isinstance(decorator, ast.Call) and dotted(decorator.func) in ("partial", "functools.partial") \
+            and len(decorator.args) == 1:
+        decorator, keywords = decorator.args[0], decorator.keywords
+    if isinstance(decorator, ast.Call) and not decorator.args:
+        decorator, keywords = decorator.func, [*keywords, *decorator.keywords]
+    path = dotted(decorator)
+    if path is None or path.split(".")[0] in lowering.scope:
+        return None
+    spelling = "jax.jit" if path == "jit" else lowering.imported.get(path) or vmapping.spelling_of(path)
+    if spelling not in whiles.STAGING:
+        return None
+    return vmapping.make_staged(spelling, value, keywords, position)
 
 
 def _same(lowering, decorator: ast.expr) -> bool:

@@ -136,9 +136,8 @@ def run_time_int(b, value, what: str, position) -> int | None:
     message = (f"{what} read off the inputs' values (an integer computed from them, as int(t) or t.item()): jac "
                "takes it at the given values, as PyTorch runs it, and the result holds for those values only (jac "
                "eval, vjp, jvp, hessian, check compute it; jac shape, jac diff and a compiled function cannot)")
-    found = int(np.asarray(b.lowering.value_of(value, position, message=message)))
-    b.lowering.value_tests.append((value.id, position))  # jax.vmap / lax.scan of it raise (ConcretizationTypeError)
-    return found
+    b.lowering.value_tests.append((value.id, position, "int"))  # jax.vmap / jit raise (ConcretizationTypeError)
+    return int(np.asarray(b.lowering.value_of(value, position, message=message)))
 
 
 def _is_integer(v) -> bool:
@@ -1853,6 +1852,8 @@ def _item(b, args, kwargs, position):
     x = tensor(b, arguments("item", args, kwargs, {"x": REQUIRED}, position)["x"], "item", position)
     if not is_concrete(x.shape) or _numel(x, position) != 1:
         raise JacValueError(f"item() needs an array of one element, got shape {fmt(x.shape)}", position)
+    if b.lowering is not None and b.nodes[x.id].op != "const":  # a Python number of the values: jax.jit raises
+        b.lowering.value_tests.append((x.id, position, "int"))  # (ConcretizationTypeError; lang/whiles.py)
     return b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
 
 
@@ -9069,9 +9070,13 @@ variant("method", "histogram")(_torch_histogram)
 # -- ``masked``), the values are computed when the graph is built (``b.lowering.value_of``, which marks the graph
 # -- as built for these values: never cached or compiled for others); the results are constants ------
 
-def _values_for(b, x, fname, position) -> np.ndarray:
+def _values_for(b, x, fname, position, shaped: bool = True) -> np.ndarray:
+    """``x``'s values, for ``fname``'s result; ``shaped``: its shape is read off them (jax.jit and jax.vmap of it
+    raise, :mod:`.whiles`), not JAX's ``size=`` forms (lang/names30.py)."""
     if b.lowering is None:
         raise JacValueError(f"{fname} needs the parser's values", position)
+    if shaped and b.nodes[x.id].op != "const":
+        b.lowering.value_tests.append((x.id, position, fname))
     return np.asarray(b.lowering.value_of(x, position, fname))
 
 

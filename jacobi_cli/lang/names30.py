@@ -39,10 +39,10 @@ def _floating(b, t) -> bool:
     return isinstance(t, Tracer) and t.id not in b.typed and t.id not in b.integral and not is_boolean(b, t)
 
 
-def _flat(b, x: Tracer, fname: str, position) -> tuple:
-    """``x`` raveled (a tracer) and its values."""
+def _flat(b, x: Tracer, fname: str, position, shaped: bool = True) -> tuple:
+    """``x`` raveled (a tracer) and its values (``shaped``: no size=, the result's shape read off them)."""
     flat = FUNCTIONS["ravel"](b, [x], {}, position)
-    return flat, np.asarray(_values_for(b, flat, fname, position)).reshape(-1)
+    return flat, np.asarray(_values_for(b, flat, fname, position, shaped)).reshape(-1)
 
 
 def _gather(b, flat: Tracer, index, position) -> Tracer:
@@ -86,7 +86,7 @@ def _unique_parts(values: np.ndarray) -> tuple:
 
 def _jax_unique(b, x, size, fill, fname: str, position, flags=()) -> list:
     """``jnp.unique(x, size=, fill_value=, return_...)``: [values, *the asked parts in JAX's order]."""
-    flat, values = _flat(b, x, fname, position)
+    flat, values = _flat(b, x, fname, position, size is None)
     if values.size == 0 and size and fill is None:
         raise JacValueError(f"{fname} of an empty array with size={size} needs fill_value (JAX raises: 'for "
                             f"zero-sized input with nonzero size argument, fill_value must be specified')", position)
@@ -190,7 +190,7 @@ def _pair(b, args, kwargs, fname: str, params: dict, position):
     if a.get("assume_unique") is not None and _flag(b, a["assume_unique"], "assume_unique", fname, position):
         raise JacValueError(f"{fname}(..., assume_unique=True) is not read by jac (JAX's result is undefined for "
                             f"an array with repeats, and its order differs): drop it", position)
-    flats = [_flat(b, x, fname, position) for x in xs]
+    flats = [_flat(b, x, fname, position, a["size"] is None) for x in xs]
     if any(np.isnan(v).any() for _, v in flats):
         raise JacValueError(f"{fname} of an array holding NaN: JAX's set functions compare with ==, under which NaN "
                             f"is never found in the other array, and NumPy's differ; drop the NaNs first", position)
@@ -375,12 +375,12 @@ for _kind in sorted(COLLECTIVES):
 # -- JAX's index functions with size= / fill_value= (its jit forms): nonzero, where(c), argwhere, flatnonzero,
 # extract: the positions read off the values, truncated or padded with fill_value (0 by default), as JAX's ----------
 
-def _positions(b, value, fname: str, position) -> tuple:
-    """The condition (a tracer) and its true positions, one vector per axis."""
+def _positions(b, value, fname: str, position, shaped: bool = False) -> tuple:
+    """The condition (a tracer) and its true positions, one vector per axis (``shaped``: without size=)."""
     c = truth(b, tensor(b, value, fname, position), position)
     if c.ndim == 0:
         raise JacValueError(f"{fname} of a 0-d array: JAX raises, as NumPy (write it of x.reshape(1))", position)
-    return c, np.nonzero(np.asarray(_values_for(b, c, fname, position)) != 0)
+    return c, np.nonzero(np.asarray(_values_for(b, c, fname, position, shaped)) != 0)
 
 
 def _fills(b, value, count: int, fname: str, position) -> list:
@@ -415,9 +415,9 @@ def _index_sized(kind: str):
             a = arguments(fname, args, kwargs, {"x": REQUIRED, "size": None, "fill_value": None}, position)
             x = a["x"]
         size = _size(b, a["size"], fname, position)
-        c, found = _positions(b, x, fname, position)
+        c, found = _positions(b, x, fname, position, size is None)
         if kind == "flatnonzero":
-            found = (np.flatnonzero(np.asarray(_values_for(b, c, fname, position)) != 0),)
+            found = (np.flatnonzero(np.asarray(_values_for(b, c, fname, position, False)) != 0),)
         count = len(found)
         fills = _fills(b, a["fill_value"], count, fname, position)
         n = len(found[0]) if size is None else size
@@ -450,8 +450,8 @@ def _extract(b, args, kwargs, position):
     a = arguments(fname, args, kwargs, {"condition": REQUIRED, "arr": REQUIRED, "size": None, "fill_value": 0.0},
                   position)
     arr = tensor(b, a["arr"], fname, position)
-    c, _ = _positions(b, a["condition"], fname, position)
-    flags = np.asarray(_values_for(b, c, fname, position)).ravel() != 0
+    c, _ = _positions(b, a["condition"], fname, position, "size" not in kwargs)
+    flags = np.asarray(_values_for(b, c, fname, position, False)).ravel() != 0
     flat = FUNCTIONS["ravel"](b, [arr], {}, position)
     if flags.size != flat.shape[0]:
         raise JacValueError(f"{fname}: condition has {flags.size} elements and arr {flat.shape[0]}: jac reads them of "

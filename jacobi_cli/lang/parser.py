@@ -719,7 +719,7 @@ class _Lowering:
         self.computed: dict = {}  # node id -> its value at the given input values (value_of), once computed
         self.computed_bytes: dict = {}  # node id -> bytes of those of them an op computed, oldest first
         self.computed_total = 0  # their sum, which value_of keeps within the builder's max_bytes
-        self.value_tests: list = []  # (node id, position) of the if / while tests of the values taken (truth)
+        self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
     @cached_property
@@ -787,7 +787,8 @@ class _Lowering:
             if outputs:
                 return self.b.graph(outputs[0][1], outputs)
         value = self.statement(last)
-        if isinstance(last, ast.FunctionDef) and last.decorator_list and not isinstance(value, Function):
+        if isinstance(last, ast.FunctionDef) and last.decorator_list and not isinstance(value, Function) \
+                and not (isinstance(value, vmapping.Staged) and isinstance(value.fn, Function)):  # @jax.jit: called
             decorators.refuse_ending_definition(last, self.source.at(last))  # @jax.grad def f: no array to print
         if self.gradient is not None:  # y.backward(gradient=V): V, once y is made
             self.text_gradient(value)
@@ -1674,6 +1675,8 @@ class _Lowering:
                                 "written as x=2, x=[1, 2] or x=ones(3))", position)
         if isinstance(value, Function):  # a snippet that is a function: called with the inputs of its parameters
             value = self.call_function(value, [], self.arguments_of(value, position), position)
+        if isinstance(value, vmapping.Staged) and isinstance(value.fn, Function):  # @jax.jit def f: traced so
+            value = vmapping.call_mapped(self, value, [], self.arguments_of(value.fn, position), position)
         if isinstance(value, (Module, Sequential)):
             raise JacValueError(f"the last statement is the module nn.{value.cls}(...): call it on an array, "
                                 f"nn.{value.cls}(...)(x)", position)
@@ -4269,7 +4272,7 @@ class _Lowering:
             raise JacValueError(f"the test of {what} must be a number or a comparison", position)
         held = node.value
         if node.op != "const":  # a test of the inputs' values: taken at the given values, as PyTorch runs it
-            self.value_tests.append((value.id, position))  # a JAX transform of the function refuses it (.whiles)
+            self.value_tests.append((value.id, position, "test"))  # jax.jit / vmap of the function refuse it (.whiles)
             count = math.prod(value.shape) if all(type(d) is int for d in value.shape) else None  # x:n: a size's name
             if count is not None and count != 1:
                 raise JacValueError(f"the truth value of an array of {count} elements "
@@ -4437,6 +4440,8 @@ class _Lowering:
         if len(parts) != 1:
             raise JacValueError("a boolean mask must be the whole index (x[mask]), not one of several", position)
         mask = parts[0]
+        if isinstance(mask, Tracer) and self.b.nodes[mask.id].op != "const":
+            self.value_tests.append((mask.id, position, "mask"))  # jax.jit / vmap raise (.whiles)
         flags = np.asarray(self.value_of(mask, position)) != 0
         if flags.ndim == 0 or flags.shape != tuple(value.shape[:flags.ndim]):
             raise JacShapeError(f"the boolean mask has shape {fmt(flags.shape)}, which does not match the leading "

@@ -1,7 +1,8 @@
 """vmap and JAX's loops written in the text, read as written: ``jax.vmap(f, in_axes=(None, 0))(w, X)``,
 ``torch.func.vmap(f, in_dims)``, ``jax.lax.map``, ``jax.lax.scan``, ``jax.lax.fori_loop``, ``jax.lax.cond``,
-``jax.lax.switch``; and the wrappers that change no value (``jax.jit(f)``, ``jax.checkpoint(f)``,
-``torch.compile(f)``, ``torch.utils.checkpoint.checkpoint(f, *args)``) read as the function itself.
+``jax.lax.switch``; and the wrappers that change no value: ``jax.jit(f)``, ``jax.checkpoint(f)`` (a
+:class:`Staged`, traced with abstract values as JAX traces it: :func:`.whiles.call_staged`), ``torch.compile(f)``
+and ``torch.utils.checkpoint.checkpoint(f, *args)`` (read as the function itself, eager as PyTorch runs them).
 
 Each is written out at parse time, as a ``for`` loop is: a vmapped function is called once per example on the
 slices of its mapped arguments (``getitem`` along each one's axis) and the results stacked along ``out_axes``; a
@@ -141,7 +142,9 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
         return _piecewise(lowering, spelling, node, position)
     if kind in ("along", "over"):  # np.apply_along_axis(f, axis, arr), np.apply_over_axes(f, a, axes)
         return (_along if kind == "along" else _over)(lowering, spelling, node, position)
-    if kind == "same":  # jax.jit(f, static_argnums=1): compiling changes no value; its keywords are not read
+    if spelling in whiles.STAGING:  # jax.jit(f, static_argnums=1): traced with abstract values at each call
+        return staged(lowering, spelling, node, position)
+    if kind == "same":  # torch.compile(f): eager where it breaks its graph (a test of the values); keywords unread
         if not node.args and not node.keywords:
             raise JacValueError(f"{spelling}() needs the function", position)
         fn = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("fun", "model")), None)
@@ -233,10 +236,50 @@ class Vectorized(Mapped):
     cores: tuple = ()  # the signature's core dimension names: (inputs, outputs), each a tuple of tuples; () none
 
 
+@dataclass(frozen=True, eq=False)
+class Staged(Mapped):
+    """``jax.jit(f, static_argnums=, static_argnames=)``, ``jax.checkpoint`` / ``jax.remat(f, static_argnums=)``
+    (session 33): f called at each call as JAX traces it, with abstract values, the arguments marked static
+    concrete (:func:`.whiles.call_staged`)."""
+
+    static_argnums: tuple = ()
+    static_argnames: tuple = ()
+
+
+def staged(lowering, spelling: str, node: ast.Call, position: int) -> Staged:
+    """``jax.jit(f, ...)`` / ``jax.checkpoint(f, ...)``: f and the arguments it marks static; the other keywords
+    (shardings, donation, ``prevent_cse``, ``policy``) change how the value is computed, not the value, and are not
+    read."""
+    if not node.args and not any(k.arg == "fun" for k in node.keywords):
+        raise JacValueError(f"{spelling}() needs the function as its first argument", position)
+    fn = _function(lowering, node.args[0] if node.args else next(k.value for k in node.keywords if k.arg == "fun"),
+                   spelling, position)
+    return make_staged(spelling, fn, [k for k in node.keywords if k.arg != "fun"], position)
+
+
+def make_staged(spelling: str, fn, keywords: list, position: int) -> Staged:
+    """A :class:`Staged` of ``fn`` with ``keywords`` (syntax) given to ``spelling`` (as a decorator's too)."""
+    given = {k.arg: _literal(k.value, spelling, k.arg) for k in keywords if k.arg in ("static_argnums",
+                                                                                      "static_argnames")}
+    nums = given.get("static_argnums") or ()
+    nums = (nums,) if type(nums) is int else nums
+    names = given.get("static_argnames") or ()
+    names = (names,) if type(names) is str else names
+    if not isinstance(nums, (tuple, list)) or not all(type(k) is int for k in nums):
+        raise JacValueError(f"{spelling}(..., static_argnums={nums!r}): an int or a tuple of ints, as JAX reads",
+                            position)
+    if not isinstance(names, (tuple, list)) or not all(type(k) is str for k in names):
+        raise JacValueError(f"{spelling}(..., static_argnames={names!r}): a name or a tuple of names, as JAX reads",
+                            position)
+    return Staged(spelling, fn, None, 0, None, static_argnums=tuple(nums), static_argnames=tuple(names))
+
+
 def call_mapped(lowering, m: Mapped, args: list, kwargs: dict, position: int):
     """``jax.vmap(f, in_axes, out_axes)(*args)``: f called once per example, the results stacked."""
     if isinstance(m, Vectorized):
         return call_vectorized(lowering, m, args, kwargs, position)
+    if isinstance(m, Staged):
+        return whiles.call_staged(lowering, m, args, kwargs, position)
     if kwargs:
         raise JacValueError(f"{m.spelling}(f)(..., {next(iter(kwargs))}=...): pass the arguments of a vmapped "
                             f"function by position (JAX maps keyword arguments along axis 0, PyTorch does not map "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import JacLimitError, JacValueError
+from ..errors import JacError, JacLimitError, JacValueError
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
 from .functions import Items, Static
@@ -96,13 +96,68 @@ def torch_while_loop(lowering, given: dict, position: int, function, same_struct
                               f"{TORCH_SPELLING}: the carried tensors", ""))
 
 
-def traced(lowering, fn, args: list, spelling: str, position: int):
+def traced(lowering, fn, args: list, spelling: str, position: int, kwargs: dict | None = None):
     """``fn(*args)`` called as ``spelling`` traces it, with abstract values (a loop's body or condition, a cond's
-    branch): an if / while of the arguments' values inside is refused, as the library raises there (:data:`ABSTRACT`)."""
-    tests = len(lowering.value_tests)
-    out = lowering.call_value(fn, args, {}, position)
-    refuse_value_tests(lowering, tests, _tracers(args), spelling, position)
+    branch, a jitted function): a Python read of the arguments' values inside (an if / while test, int(), a
+    boolean mask) is refused, as the library raises there (:data:`ABSTRACT`); under JAX's staging transforms
+    (:data:`STAGED`) a read of any value computed inside, a closure's included."""
+    tests, start = len(lowering.value_tests), len(lowering.b.nodes)
+    try:
+        out = lowering.call_value(fn, args, kwargs or {}, position)
+    except JacError:  # a read without the values (jac shape), or refused after it: JAX raised at the read first
+        refuse_value_tests(lowering, tests, _tracers([*args, *(kwargs or {}).values()]), spelling, position, start)
+        raise
+    refuse_value_tests(lowering, tests, _tracers([*args, *(kwargs or {}).values()]), spelling, position, start)
     return out
+
+
+# the wrappers of JAX that trace their function at each call as jit does (session 33: read as the function before,
+# so a test of the values under them answered where JAX raises); torch.compile falls back to eager where the text
+# tests the values (a graph break) and torch.utils.checkpoint runs eagerly: both read as the function
+STAGING = frozenset({"jax.jit", "jax.checkpoint", "jax.remat"})
+
+
+def call_staged(lowering, m, args: list, kwargs: dict, position: int):
+    """``jax.jit(f, static_argnums=, static_argnames=)(*args, **kwargs)`` (a :class:`.vmapping.Staged` ``m``): f
+    called as JAX traces it, every operation inside staged (:data:`STAGED`), so a Python read of a value computed
+    inside is refused; the arguments marked static (by position or name, each read as the other through f's
+    signature, as JAX does) are concrete: a test of one is read, and one that is an array is refused, as JAX
+    raises (it hashes them). A value computed before the call and closed over is concrete too."""
+    positional = list(getattr(m.fn, "positional", ()))  # a function of the text's parameters, by position
+    count = len(positional) if positional else len(args)
+    nums = {k + count if k < 0 else k for k in m.static_argnums}
+    names = set(m.static_argnames) | {positional[k] for k in nums if 0 <= k < len(positional)}
+    nums |= {positional.index(n) for n in m.static_argnames if n in positional}
+    if positional and any(k >= count or k < 0 for k in nums) and not getattr(m.fn, "varargs", None):
+        raise JacValueError(f"{m.spelling}(..., static_argnums={m.static_argnums}): {m.fn.name} takes {count} "
+                            f"positional arguments (JAX raises ValueError)", position)
+    for key, value in [*((k, a) for k, a in enumerate(args)), *kwargs.items()]:
+        static = key in nums if type(key) is int else key in names
+        if static and not _hashable(lowering, value):
+            raise JacValueError(f"{m.spelling}: the argument {key if type(key) is str else f'at position {key}'} is "
+                                f"marked static and is an array or a list: JAX raises (ValueError: Non-hashable "
+                                f"static arguments are not supported); pass it traced, or a number or tuple as "
+                                f"static", position)
+        if not static and isinstance(value, Static) and isinstance(value.value, str):
+            raise JacValueError(f"{m.spelling}: the string argument {value.value!r} is traced: JAX raises "
+                                f"(TypeError: it is not a valid JAX type); mark it static (static_argnums= or "
+                                f"static_argnames=)", position)
+    return traced(lowering, m.fn, list(args), m.spelling, position, kwargs)
+
+
+def _hashable(lowering, value) -> bool:
+    """Whether JAX can hash a static argument: a Python number, string, None or a tuple of them, a function, not
+    an array or a list."""
+    if isinstance(value, Tracer):
+        node = lowering.b.nodes[value.id]
+        # a Python number or tuple of numbers the text wrote (the parser makes such a tuple one constant; a
+        # constant array a library made holds its library, an array of the inputs is no constant)
+        return node.op == "const" and lowering.b.typed.get(value.id, (None, None))[1] is None
+    if isinstance(value, (Items, list)):
+        return False
+    if isinstance(value, tuple):
+        return all(_hashable(lowering, v) for v in value)
+    return not callable(getattr(value, "values", None))  # the text's dicts (trees.Dict) are not hashable
 
 
 def _tracers(value) -> list:
@@ -159,40 +214,70 @@ def refuse_reverse(lowering, before: int, spelling: str, position: int) -> None:
 ABSTRACT = {"jax.vmap": "vmap", "jax.numpy.vectorize": "vmap", "jax.lax.map": "map", "jax.lax.scan": "scan",
             "jax.lax.fori_loop": "fori_loop", "jax.lax.while_loop": "while_loop", "jax.lax.cond": "cond",
             "jax.lax.switch": "switch", "torch.func.vmap": "vmap", "torch.vmap": "vmap", "torch.cond": "cond",
-            "torch.while_loop": "while_loop", "torch.func.linearize": "linearize", "jax.numpy.piecewise": "vmap"}
+            "torch.while_loop": "while_loop", "torch.func.linearize": "linearize", "jax.jit": "jit",
+            "jax.checkpoint": "checkpoint", "jax.remat": "remat", "jax.numpy.piecewise": "vmap"}
+# JAX's transforms that stage every operation into a jaxpr (omnistaging): inside them an operation on a closure's
+# concrete array gives a tracer too, so a read of any value computed inside raises, not only of the arguments
+# (checked in JAX 0.10: jax.jit(lambda v: v if x.sum() > 0 else -v)(x) raises; jax.vmap of it does not)
+STAGED = frozenset({"jax.jit", "jax.checkpoint", "jax.remat", "jax.lax.map", "jax.lax.scan", "jax.lax.fori_loop",
+                    "jax.lax.while_loop", "jax.lax.cond", "jax.lax.switch"})
+# each kind of read the parser records in value_tests: what it is, and what JAX raises at it under a trace
+READS = {"test": ("an if / while test", "TracerBoolConversionError"),
+         "int": ("int() / .item()", "ConcretizationTypeError"),
+         "mask": ("a boolean mask x[mask]", "NonConcreteBooleanIndexError")}
+_HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the values",
+          "int": "compute it outside, or pass it as a static argument (static_argnums)",
+          "mask": "write jnp.where(mask, x, 0), or jnp.nonzero(mask, size=n) for the positions"}
 
 
-def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, position: int) -> None:
-    """Refuse a call of a function that ``spelling`` traces with abstract values (:data:`ABSTRACT`: vmap, the
-    bodies of JAX's loops, the branches of a cond) whose if / while tested the values of its traced arguments
-    (``fresh``: their nodes), as the library raises there (JAX's TracerBoolConversionError, torch.func.vmap's
-    data-dependent control flow), where jac would take the branch of the given values (the parser's
-    ``value_tests`` after ``before``). The derivative transforms (jax.grad, jax.jvp, torch.func.grad ...) trace
-    with the concrete values and run the branch as PyTorch does: read, not refused."""
+def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, position: int,
+                       start: int | None = None) -> None:
+    """Refuse a call of a function that ``spelling`` traces with abstract values (:data:`ABSTRACT`: vmap, jit,
+    the bodies of JAX's loops, the branches of a cond) whose Python code read the values of its traced arguments
+    (``fresh``: their nodes) or, under :data:`STAGED` (``start``: the first node the call made), of any value it
+    computed, as the library raises there (JAX's TracerBoolConversionError, ConcretizationTypeError,
+    NonConcreteBooleanIndexError; torch.func.vmap's data-dependent control flow), where jac would read the given
+    values (the parser's ``value_tests`` after ``before``). The derivative transforms (jax.grad, jax.jvp,
+    torch.func.grad ...) trace with the concrete values and run the code as PyTorch does: read, not refused."""
     if len(lowering.value_tests) <= before or spelling not in ABSTRACT:
         return
     targets = frozenset(t.id for t in fresh if isinstance(t, Tracer))
+    if start is not None and spelling in STAGED:
+        for test, at, kind in lowering.value_tests[before:]:
+            if test >= start or test in targets:
+                raise JacValueError(_refusal(spelling, kind), at)
+        return
     if not targets:
         return
     nodes, lowest = lowering.b.nodes, min(targets)
-    for test, at in lowering.value_tests[before:]:
+    for test, at, kind in lowering.value_tests[before:]:
         pending, seen = [test], set()
         while pending:
             i = pending.pop()
             if i in targets:
-                where = ABSTRACT[spelling]
-                if spelling.startswith("jax"):
-                    why = (f"JAX raises there (TracerBoolConversionError, ConcretizationTypeError: {spelling} "
-                           f"traces its function with abstract values); write jnp.where(test, a, b) or jax.lax.cond")
-                elif where == "vmap":
-                    why = ("torch.func.vmap raises there (data-dependent control flow is not supported in vmap); "
-                           "write torch.where(test, a, b)")
-                else:
-                    why = (f"PyTorch raises there ({spelling} traces its function with fake tensors: data-dependent "
-                           f"control flow is not supported); write torch.where(test, a, b)")
-                raise JacValueError(f"{spelling}(...) of a function whose Python code reads the values of its "
-                                    f"traced argument (an if / while test, int(), .item()): {why} to choose by the "
-                                    f"values", at)
+                raise JacValueError(_refusal(spelling, kind), at)
             if i >= lowest and i not in seen:
                 seen.add(i)
                 pending.extend(nodes[i].args)
+
+
+def _refusal(spelling: str, kind: str) -> str:
+    """The refusal of a read (``kind``: :data:`READS`'s, or the name of a function whose result's shape is read
+    off the values, jnp.nonzero without size=) under ``spelling``'s abstract trace."""
+    what, error = READS.get(kind, (f"{kind} without size=, whose result's shape is read off the values",
+                                   "ConcretizationTypeError"))
+    where = ABSTRACT[spelling]
+    if spelling.startswith("jax"):
+        hint = _HINTS.get(kind, f"give size= (jnp.nonzero(m, size=n)), as JAX requires under {where}")
+        inside = "values computed inside it" if spelling in STAGED else "its traced argument's values"
+        why = (f"JAX raises there ({error}: {spelling} traces its function with abstract values, and {inside} are "
+               f"tracers); {hint}")
+        if where in ("jit", "checkpoint", "remat"):
+            why += (f" (an argument {spelling} marks static, static_argnums=, is read; a value computed before the "
+                    f"call and closed over is concrete)")
+    elif where == "vmap":
+        why = "torch.func.vmap raises there (data-dependent control flow is not supported in vmap); write torch.where"
+    else:
+        why = (f"PyTorch raises there ({spelling} traces its function with fake tensors: data-dependent control flow "
+               f"is not supported); write torch.where")
+    return f"{spelling}(...) of a function whose Python code reads a traced value ({what}): {why}"

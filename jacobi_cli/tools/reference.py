@@ -104,8 +104,8 @@ names on this page are known.
 - Decorators on a `def` are applied as Python applies them, the nearest first (`@jax.vmap` on `def f` is `f =
   jax.vmap(f)`): the transforms below (`@jax.grad`, `@jax.vmap`, `@torch.func.jacrev`, ...) and
   `functools.partial` of them with keywords (`@partial(jax.vmap, in_axes=(0, None))`), and a function of the
-  text; `@jax.jit`, `@jax.jit(static_argnums=1)`, `@jax.checkpoint`, `@torch.compile(...)`, `@torch.jit.script`
-  are the function itself; `@torch.no_grad()`, `@torch.inference_mode()`, `@torch.set_grad_enabled(False)`
+  text; `@jax.jit`, `@jax.jit(static_argnums=1)`, `@jax.checkpoint` are `jax.jit(f)` / `jax.checkpoint(f)` (below),
+  `@torch.compile(...)`, `@torch.jit.script` the function itself; `@torch.no_grad()`, `@torch.inference_mode()`, `@torch.set_grad_enabled(False)`
   detach what the function returns, as `with torch.no_grad():` detaches what it assigns (a result of
   `@torch.inference_mode()` used where PyTorch saves it for backward, `f(x) * x`, is refused as PyTorch raises),
   and `@torch.enable_grad()` is refused inside such a region; a text ending with a decorated `def` that is no
@@ -303,7 +303,9 @@ names on this page are known.
   `jax.lax.associative_scan` of add, multiply, maximum, minimum or logaddexp, `jax.lax.custom_linear_solve(matvec,
   b, solve)` (solve's value; the implicit derivative, refused where solve does not solve). `jax.jit(f)`,
   `jax.checkpoint(f)`, `jax.remat(f)`, `torch.compile(f)` are f and `torch.utils.checkpoint.checkpoint(f, *args)`
-  is `f(*args)` (see Commands, "vmap and JAX's loops written in the text").
+  is `f(*args)` (see Commands, "vmap and JAX's loops written in the text"); JAX's three trace f with abstract
+  values, so a Python read of a value computed inside (`if` / `while`, `int()`, `.item()`, `x[mask]`, `nonzero`
+  without `size=`) is refused as JAX raises, and an argument marked `static_argnums=` / `static_argnames=` is read.
 - No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
   read into a value, the rest of `torch.autograd` and `torch.func` are refused saying what to
   write instead (`loss.backward()` inside a function: delete the line and end with `loss`; `jac vjp --v V` for
