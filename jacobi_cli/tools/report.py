@@ -887,8 +887,14 @@ def _detached(graph, name: str) -> dict:
         if not reads[n.id] and any(reads[a] for a in n.args):
             reads[n.id] = True
     needed = graph.needed()
-    found = sorted({n.position for n in nodes if n.op == "detach" and needed[n.id] and reads[n.args[0]]},
-                   key=lambda p: -1 if p is None else p)
+    detached = {n.id for n in nodes if n.op == "detach" and needed[n.id] and reads[n.args[0]]}
+    # a custom rule's own detached values (its value, its residuals: the derivative is the rule's) are not the
+    # text's detaching: those read only by custom ops are left out
+    ruled = {i for i in detached if any(n.op.startswith("custom") and i in n.args for n in nodes)}
+    for n in nodes:
+        if not n.op.startswith("custom"):
+            ruled.difference_update(n.args)
+    found = sorted({nodes[i].position for i in detached - ruled}, key=lambda p: -1 if p is None else p)
     return {"detached": found} if found else {}
 
 
