@@ -234,3 +234,22 @@ def test_a_check_in_chunks_enters_the_blas_threads_once_and_finds_what_one_chunk
     for name in whole:
         assert dataclasses.astuple(chunked[name]) == dataclasses.astuple(whole[name])
     assert whole["x"].kink_count == 12  # |sum(x) - 3.5| at sum(x) = 3.5: a kink in every element, listed per chunk
+
+
+@pytest.mark.parametrize("text, column", [
+    ("x * x.sum().item()", 12), ("x * float(x.sum())", 4), ("x * x.detach().sum()", 6),
+    ("import jax\nx * jax.lax.stop_gradient(x).sum()", 23),
+    ("import torch\nwith torch.no_grad():\n    s = x.sum()\nx * s", 13)])
+def test_a_check_failing_through_a_detached_value_says_where(text, column):
+    # the gradient holds .item() / .detach() constant (PyTorch's and JAX's too), finite differences do not:
+    # y = x * s(x) has dy/dx = s I + x 1ᵀ, jac's s I; the check fails, and says why
+    code, out = jac_json("check", text, "x=[1, 2]")
+    assert code == 1 and out["inputs"]["x"]["detached"] == [column]
+    shown = runner.invoke(app, ["check", text, "x=[1, 2]"])
+    assert shown.exit_code == 1 and "reads x through a detached value" in shown.output
+
+
+
+def test_a_passing_check_names_no_detached_value():
+    code, out = jac_json("check", "x * 2 + x.detach() * 0", "x=[1, 2]")  # detached, and nothing of it counts
+    assert code == 0 and out["passed"] and "detached" not in out["inputs"]["x"]

@@ -933,6 +933,12 @@ def _check_notes(name: str, info: dict, y: str, shown: int = MAX_NOTES) -> list:
     if info.get("nonfinite_numeric"):
         notes.append(f"{info['nonfinite_numeric']} finite-difference estimate(s) are NaN or infinite: {y} is not "
                      "finite on both sides of the point (a domain edge), so there is nothing to compare there.")
+    if info.get("detached"):
+        where = ", ".join(f"column {p}" if p is not None else "a value jac made" for p in info["detached"][:3])
+        notes.append(f"{y} reads {name} through a detached value ({where}: .detach(), .item(), float(), "
+                     f"torch.no_grad(), stop_gradient): the automatic derivatives hold it constant, as PyTorch's "
+                     f"and JAX's do, while finite differences follow it, so they differ by its part; that part is "
+                     f"not in any library's gradient.")
     if info.get("forward_vs_reverse") and not info["forward_vs_reverse"]["passed"]:
         notes.append(f"forward and reverse mode disagree (max abs error "
                      f"{_short(info['forward_vs_reverse']['max_abs_error'])}): an op's JVP and VJP rules differ.")

@@ -817,6 +817,8 @@ def check_report(expr: str, bindings, wrt=None, dtype="float64", seed=0, method=
     report["output"] = _output(problem)
     for name, info in report["inputs"].items():
         info.update(_check_entry(results.get(name)))
+        if results.get(name) is not None and not results[name].passed:
+            info.update(_detached(problem.graph, name))
     report.update({"method": method, "dtype": np.dtype(problem.graph.dtype).name, "rtol": rtol, "atol": atol,
                    "passed": all(r.passed for r in results.values())})
     if limit:
@@ -873,6 +875,29 @@ def _rank(result) -> tuple:
 
 def _worse(a, b) -> bool:
     return _rank(a) > _rank(b)
+def _detached(graph, name: str) -> dict:
+    """``{"detached": [columns]}``: where the output reads input ``name`` through a detached value (``.detach()``,
+    ``.item()``, ``float()``, ``torch.no_grad()``, ``jax.lax.stop_gradient``), which the automatic derivatives hold
+    constant, as PyTorch's and JAX's do, and finite differences follow: the reason a check fails there, said
+    (``{}`` where there is none)."""
+    nodes = graph.nodes
+    reads = [False] * len(nodes)
+    reads[graph.inputs[name]] = True
+    for n in nodes:  # topological order: a node reads the input where one of its arguments does
+        if not reads[n.id] and any(reads[a] for a in n.args):
+            reads[n.id] = True
+    needed = graph.needed()
+    detached = {n.id for n in nodes if n.op == "detach" and needed[n.id] and reads[n.args[0]]}
+    # a custom rule's own detached values (its value, its residuals: the derivative is the rule's) are not the
+    # text's detaching: those read only by custom ops are left out
+    ruled = {i for i in detached if any(n.op.startswith("custom") and i in n.args for n in nodes)}
+    for n in nodes:
+        if not n.op.startswith("custom"):
+            ruled.difference_update(n.args)
+    found = sorted({nodes[i].position for i in detached - ruled}, key=lambda p: -1 if p is None else p)
+    return {"detached": found} if found else {}
+
+
 def _tolerance(option: str, value) -> float:
     value = float(value)
     if not (value >= 0 and np.isfinite(value)):
