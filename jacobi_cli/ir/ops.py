@@ -2055,6 +2055,7 @@ def _spectral_check_impl(d, w, size, tangent, what):
         space="eigenspace" if eig else "singular subspaces",
         extra=(" (the trace), Σλ² or any symmetric function of them" if eig else " (the nuclear norm)")))
     err.spectral_forward = tangent  # autodiff.jvp then asks reverse passes, which see what the output reads
+    err.spectral = what  # a Hessian's pass over the gradient says it is the second derivative that is refused
     raise err
 
 
@@ -2097,10 +2098,11 @@ _REPEATED = {
             "eigenvectors are not unique); PyTorch's gradient is inf or NaN there. The eigenvalues alone "
             "(eigvalsh) have one",
     "eigvalsh": "eigh / eigvalsh: the second derivative of the eigenvalues where they repeat is not computed: "
-                "even where it exists (the trace's, 0; Σλ²'s, 2·I) it is the limit of divided differences "
-                "(f'(λᵢ) − f'(λⱼ)) / (λᵢ − λⱼ) at λᵢ = λⱼ, which jac's rules, 1/(λᵢ − λⱼ) times the basis's terms, "
-                "cannot take, and of each eigenvalue alone it does not exist (PyTorch's is inf or NaN there). The "
-                "first derivative of a function that treats them alike is answered",
+                "even where it exists (the trace's, 0; Σλ²'s, 2·I on symmetric directions) it is the limit of "
+                "divided differences (f'(λᵢ) − f'(λⱼ)) / (λᵢ − λⱼ) at λᵢ = λⱼ, which jac's rules, 1/(λᵢ − λⱼ) times "
+                "the basis's terms, cannot take, and of each eigenvalue alone it does not exist (PyTorch's is NaN "
+                "at an exact repeat, and its basis's noise where LAPACK's values differ by an ulp). The first "
+                "derivative of a function that treats them alike is answered",
     "svdvals": "svd / svdvals: the second derivative of the singular values where nonzero ones repeat is not "
                "computed: even where it exists it is the limit of divided differences at σᵢ = σⱼ, which jac's "
                "rules, 1/(σᵢ² − σⱼ²) times the basis's terms, cannot take (PyTorch's is inf or NaN there). The "
@@ -2108,6 +2110,9 @@ _REPEATED = {
     "svd": "svd: U and Vh have no derivative where singular values repeat (their singular vectors are not "
            "unique); PyTorch's gradient is inf or NaN there. The singular values alone (svdvals) have one",
 }
+# A spectral check refusing inside a Hessian's forward pass (or its reverse fallback) over the traced gradient:
+# the gradient itself was answered, so it is the second derivative that is refused, and it says so.
+SECOND_ORDER = {"eigenvalues": _REPEATED["eigvalsh"], "singular values": _REPEATED["svdvals"]}
 
 
 def _gaps_jvp(t, f, w, who="eigh"):
