@@ -37,6 +37,7 @@ def central(text, env, name, h=1e-6):
     ("import torch.nn.functional as nnf\nnnf.softplus(x)", "F.softplus(x)"),
     ("from numpy import exp, log\nexp(x) + log(x)", "np.exp(x) + np.log(x)"),
     ("from scipy import special\nspecial.expit(x)", "scipy.special.expit(x)"),
+    ("import torch.nn as tnn\ntnn.ReLU()(x - 1)", "F.relu(x - 1)"),
     ("import jax.scipy.linalg as jsl\nimport jax.numpy as jnp\njsl.solve_triangular(jnp.diag(x), x * x, lower=True)",
      "x"),
     ("from scipy.special import gammaln\ndef f(v):\n    return gammaln(v).sum()\nf(x)",
