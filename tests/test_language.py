@@ -260,13 +260,8 @@ def test_imports_of_the_modules_jac_reads_are_skipped():
     np.testing.assert_array_equal(api.jacobian(PASTED, env)["x"], api.jacobian(body, env)["x"])
 
 
-@pytest.mark.parametrize("expr, words", [
-    ("import torch as T; T.sin(x)", ["reads torch as 'torch' only", "cannot rename"]),
+@pytest.mark.parametrize("expr, words", [  # import torch as T, from torch import sin are read (tests/test_snippets33.py)
     ("import numpy as torch; torch.sum(x)", ["reads numpy as 'np' only"]),  # would change what torch.sum means
-    ("import torch.nn.functional as nnf; nnf.relu(x)", ["reads torch.nn.functional as 'F' only"]),
-    ("from torch import sin; sin(x)", ["not followed", "write torch.sin", "import torch"]),
-    ("from torch.nn.functional import relu; relu(x)", ["write F.relu", "import torch.nn.functional as F"]),
-    ("import torch.nn as tnn; x", ["reads torch.nn as 'nn' only"]),  # import torch.nn as nn is read (paste15)
     # from torch.autograd import grad is read (tests/test_vmap25.py); an 'import' of the function is not
     ("import torch.autograd.grad; x", ["not followed", "write torch.autograd.grad(...) where it is used"]),
     ("from numpy import *; x", ["import *", "np.sin(x)"]),

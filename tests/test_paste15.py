@@ -190,7 +190,7 @@ REFUSED = [
     ("model(x)", ["x:3"], "unknown function 'model'", "forward computation"),
     ("logits[range(4), labels]", ["logits:4x5", "labels=[0, 1.5, 2, 3]"], "must hold integers"),
     ("x.repeat(2, 1)", ["x:3x4"], "ambiguous", "torch.tile"),
-    ("import torch.nn as tnn\ntnn.ReLU()(x)", ["x:3"], "reads torch.nn as 'nn' only"),
+    ("import numpy as torch\ntorch.relu(x)", ["x:3"], "reads numpy as 'np' only"),  # tnn.ReLU(): snippets33
     ("[x[0] * i for i in range(20000)]", ["x:3"], "more than 10,000 elements"),
     ("sum(x[0] * i for i in range(10 ** 8))", ["x:3"], "more than 10,000 elements"),
 ]

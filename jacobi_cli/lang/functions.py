@@ -3894,8 +3894,32 @@ def _lstsq(b, args, kwargs, position):
             "lstsq: a singular value of the matrix is at or below the cutoff rcond·σmax (default max(m, n)·eps), "
             "which NumPy and PyTorch treat as zero (a solution of lower rank, whose derivative jumps where the rank "
             "drops); jac needs a matrix of full rank with every singular value above the cutoff"))
-    out = _reshape_to(b, out, tuple(out.shape[:-1]), position) if vector else out
-    return Items.named([out], ("solution",))
+    solution = _reshape_to(b, out, tuple(out.shape[:-1]), position) if vector else out
+    if x.ndim != 2 or not (m and n) or (b.call or "").startswith(("torch", ".")) and a["driver"] not in (None, "gelsy"):
+        return Items.named([solution], ("solution",))
+    return Items.named([solution, *_lstsq_rest(b, x, y, out, position)],
+                       ("solution", "residuals", "rank", "singular_values"))
+
+
+def _lstsq_rest(b, x, y, out, position) -> list:
+    """The other parts of ``lstsq``'s tuple for a matrix of full rank (any other is refused): the squared residuals
+    per column of the right-hand side (``y`` as a matrix) where the system is overdetermined (NumPy: only then,
+    else empty; JAX: always; PyTorch's default driver gelsy: empty), the rank min(m, n), the singular values
+    (PyTorch's gelsy: empty)."""
+    m, n = x.shape
+    call = b.call or ""
+    torch = call.startswith(("torch", "."))
+    rank = _index_constant(b, min(m, n), "lstsq", position)
+    if torch:
+        empty = b.const(np.zeros((0,), dtype=b.dtype), position)
+        return [empty, rank, empty]
+    if m > n or call.startswith(("jnp", "jax")):
+        r = b.apply("sub", y, b.apply("matmul", x, out, position=position), position=position)
+        residuals = b.apply("sum", b.apply("mul", r, r, position=position), axes=(0,), position=position)
+    else:
+        residuals = b.const(np.zeros((0,), dtype=b.dtype), position)
+    tall = x if m >= n else matrix_transpose(b, x, position)
+    return [residuals, rank, _guarded_svdvals(b, tall, "lstsq", position)]
 
 
 @function("matrix_exp", "expm")

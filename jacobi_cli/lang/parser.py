@@ -52,6 +52,7 @@ from .vjps import Linear, lower as lower_linear
 from .devices import Device, module_to
 from . import vmapping
 from . import trees
+from . import imports
 from .trees import Dict, TreeDef
 from . import decorators
 from . import inference
@@ -462,7 +463,7 @@ def _ast_tree(source: Source) -> ast.Module:
     """Python's syntax tree of a checked text's body; its syntax errors as parse errors with a
     column in the text."""
     try:
-        return _parse_deep(source.body)
+        module = _parse_deep(source.body)
     except SyntaxError as err:
         position = source.offset(err.lineno or 1, 0) + max((err.offset or 1) - 1, 0) if err.lineno else None
         if "too many nested parentheses" in str(err.msg):
@@ -496,6 +497,18 @@ def _ast_tree(source: Source) -> ast.Module:
     except (RecursionError, MemoryError):
         raise JacLimitError("the expression is nested too deeply for Python's parser (it takes about 5,900 unary "
                             "operators or 2,900 '**' in a row; see docs/robustness.md)", None) from None
+    if "import" not in source.body:
+        return module
+    return imports.follow(module, lambda stmt: _accepted_import(stmt, source))
+
+
+def _accepted_import(stmt, source: Source) -> bool:
+    """Does ``_check_import`` take the import as it is (else lang/imports.py may follow the names it binds)?"""
+    try:
+        _check_import(stmt, source)
+    except JacParseError:
+        return False
+    return True
 
 
 # Characters web pages and word processors put in place of Python's, read as Python's, one for one (so every
@@ -512,8 +525,6 @@ _NUMBER_THEN_NAME = re.compile(r"([0-9][0-9_]*(?:\.[0-9_]*)?)([A-Za-z_][A-Za-z0-
 
 _MATLAB_OPERATORS = {".^": "**", ".*": "*", "./": "/"}
 _NAME_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)[ \t]+$")
-
-
 def _syntax_hint(text: str, position, detail: str):
     """What to write for a syntax error that is notation of paper or another language: MATLAB's element-wise
     operators (NumPy's and PyTorch's are element-wise already), a function applied without parentheses (sin x), a

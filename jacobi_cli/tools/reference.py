@@ -84,8 +84,10 @@ names on this page are known.
 - Imports pasted with the code are skipped when they name a module as jac reads it (`import torch`, `import
   numpy as np`, `import torch.nn.functional as F`, `from torch.nn import functional as F`, `import torch.nn as
   nn`, `from torch import nn`, `import math`, `import scipy.special`, `import jax.numpy as jnp`); any other
-  import (`import torch as T`, `from torch import sin`) is refused saying what to write, as the expression would
-  not mean what it says. Docstrings, `pass` and annotations (`x: torch.Tensor`, `y: Tensor = x * 2`) are read
+  import of a module or function jac reads under another name (`import torch as T`, `from torch import sin`,
+  `from scipy.special import gammaln`, `import jax.scipy.linalg as jsl`) is followed as Python binds it (each use
+  of the name is the whole spelling), where the text binds that name nowhere else and it is none of jac's own
+  (`np`, `torch`, `F`, `nn`...); any other import is refused saying what to write. Docstrings, `pass` and annotations (`x: torch.Tensor`, `y: Tensor = x * 2`) are read
   as Python reads them, and `a = b = v` binds both names.
 - Functions the text defines, `def f(x, scale=2.0): ...` ending in `return VALUE` and `lambda x: ...`, are
   written out at each call, their parameters bound to the call's arguments, in a scope of their own (the
