@@ -697,6 +697,7 @@ class _Lowering:
     ranges: set = frozenset()  # ids of the constants range(...) made: Python's range has no + or * (program's set)
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
     empties = MappingProxyType({})  # id of the constant an empty display () or [] made -> "tuple" / "list" (program)
+    nested_names: frozenset = frozenset()  # names whose nested lists are written item by item (_nested_written)
     inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
     copies: set = frozenset()
     # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
@@ -750,6 +751,7 @@ class _Lowering:
         self.iterators = set()  # ids of reversed(s)'s results: an iterator, with no + or * (Python's TypeError)
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
+        self.nested_names = _nested_written(module) if "[" in self.source.body else frozenset()
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
         self.arguments = None
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
@@ -1900,6 +1902,9 @@ class _Lowering:
                 self.tuple_names.add(target)
             else:
                 self.tuple_names.discard(target)
+            if target in self.nested_names and type(value) is Tracer and value.ndim >= 2 \
+                    and id(stmt.value) in self.sequences and id(stmt.value) not in self.tuples:
+                value = self.nested_items(stmt.value, value)  # R = [[0.0] * 3 for _ in range(2)]; R[0][1] = v
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
@@ -1988,6 +1993,13 @@ class _Lowering:
         change it, ``insert``, ``pop`` (``v = out.pop()`` too), ``clear``, ``reverse`` (:meth:`list_changed`).
         False for any other statement."""
         call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+        if isinstance(stmt, ast.Expr) and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr in _LIST_CHANGES and isinstance(call.func.value, ast.Subscript):
+            root = call.func.value
+            while isinstance(root, ast.Subscript):
+                root = root.value
+            if isinstance(root, ast.Name) and isinstance(self.scope.get(root.id), Items):  # R[i].append(v)
+                return self.nested_append(call, self.source.at(call))
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                 and call.func.attr in _LIST_CHANGES and isinstance(call.func.value, ast.Name)):
             return False
@@ -2028,6 +2040,7 @@ class _Lowering:
             # a = xs[0] reaches what the list holds (.scatter.Memory); xs.append(y.clone()) holds a new buffer
             self.memory.holds(held, added, fresh=call.func.attr == "append" and _is_copy(call.args[0]))
             self.sequence_names.add(held)  # still Python's list: xs + [y] concatenates
+        self.swap_inside(current, longer, added, call.func.attr == "append" and _is_copy(call.args[0]))
         return True
 
     def list_changed(self, call: ast.Call, name: str, current, popped, position: int) -> bool:
@@ -2069,6 +2082,7 @@ class _Lowering:
             self.sequence_names.add(held)
             if added:
                 self.memory.holds(held, added, fresh=_is_copy(call.args[1]))
+        self.swap_inside(current, new, added, bool(added) and _is_copy(call.args[1]))
         return True
 
     def same_list(self, name: str, current, what: str, position: int) -> list:
@@ -2084,12 +2098,37 @@ class _Lowering:
         holders = [name] + [n for n, v in self.scope.items() if n != name and v is current]
         outside = [n for n in holders if self.locals is not None and n not in self.locals[1]]
         inside = [n for n, v in self.scope.items() if n not in holders and _holds(v, current)]
+        if kind == "list":  # R = [row, ...] then row[0] = v: R rebuilt around the new row (swap_inside)
+            outside += [n for n in inside if self.locals is not None and n not in self.locals[1]]
+            inside = [n for n in inside if not _lists_only(self.scope[n], current)]
         if outside or inside:
             where = f"'{(inside or outside)[0]}'"
             raise JacValueError(f"{what} changes the {kind} '{name}' in place, which {where} holds too (Python's "
                                 f"{kind}s are shared, jac's are values it rebinds by name): build the {kind} before "
                                 f"putting it into another, or return it from the function and assign it", position)
         return holders
+
+    def swap_inside(self, old, new, added: list = (), fresh: bool = False) -> None:
+        """Python's list ``old`` changed in place into ``new``: each list of the scope holding it, at any depth
+        (``R`` of ``row = R[0]``, ``[[0.0] * 3] * 2``'s both rows), rebuilt around ``new``, as every holder sees the
+        one list changed; the rebuilt lists keep which of their inner lists are one object (:meth:`same_list`
+        has refused a dict or a caller's name holding it)."""
+        memo = {id(old): new}
+
+        def swapped(value):
+            if id(value) in memo:
+                return memo[id(value)]
+            if type(value) is not Items or not _holds(value, old):
+                return value
+            out = Items([swapped(item) for item in value])
+            out.display, out.fields = value.display, value.fields
+            memo[id(value)] = out
+            return out
+        for name, value in list(self.scope.items()):
+            if value is not new and type(value) is Items and _holds(value, old):
+                self.scope[name] = swapped(value)
+                if added:
+                    self.memory.holds(name, [a for a in added if isinstance(a, Tracer)], fresh=fresh)
 
     def appended_module(self, call: ast.Call, name: str, current, value, position: int) -> bool:
         """``layers.append(nn.Linear(3, 3))`` / ``layers.extend([...])`` of a list of modules (``layers = []``),
@@ -2176,6 +2215,8 @@ class _Lowering:
         named = target.value if isinstance(target, ast.Subscript) else target
         text = (_BINOP_TEXT.get(type(op)) or _op_text(op)) + "=" if op is not None else "="
         what = f"{ast.unparse(target)} {text} ..."
+        if isinstance(named, ast.Subscript) and isinstance(target, ast.Subscript):  # R[i][j] = v of lists
+            return self.nested_write(target, value_node, op, what, position)
         if not isinstance(named, ast.Name):
             raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
         name = named.id
@@ -2218,6 +2259,126 @@ class _Lowering:
             new = self.write_at(y, target, value, op, what, position)
         return self.rebind(name, new)
 
+    def nested_items(self, node: ast.expr, made: Tracer):
+        """The nested list ``node`` made, which the parse folded into the constant ``made``, as Python's lists of
+        numbers (:class:`Items`, each inner list one object, ``[[0.0] * 3] * 2``'s one row held twice), for a text
+        that writes into it item by item (:func:`_nested_written`); ``made`` itself where the syntax does not say
+        which rows are one list (:func:`_list_rows`), or its numbers are booleans: a write is refused then."""
+        rows = _list_rows(node, made.ndim)
+        held = self.b.nodes[made.id]
+        if rows is None or held.op != "const" or is_boolean(self.b, made) or made.id in self.b.typed:
+            return made
+        exact = self.b.pyints.get(made.id)
+
+        def listed(at: tuple):
+            part = held.value[at]
+            if np.ndim(part) == 0:
+                item = self.b.const(float(part), held.position)
+                if exact is not None:
+                    self.b.pyints[item.id] = int(exact[at])
+                return item
+            return trees.written(Items([listed(at + (i,)) for i in range(len(part))]), "list")
+        count, shared = rows
+        if not shared:
+            return listed(())
+        own = [listed((r,)) for r in range(count)]
+        return trees.written(Items([own[r % count] for r in range(held.value.shape[0])]), "list")
+
+    def inner_list(self, node: ast.Subscript, what: str, position: int) -> tuple:
+        """The list that ``node`` (``R[i]``, ``R[i][j]``: constant integer indices into Python's nested lists)
+        reads, with the name ``R`` and the names holding that very list, checked as :meth:`same_list` checks a
+        change of it; a refusal naming the list where it is an array or a tuple, or jac holds ``R`` as one array."""
+        indices, root = [], node
+        while isinstance(root, ast.Subscript):
+            indices.append(root.slice)
+            root = root.value
+        if not isinstance(root, ast.Name):
+            raise JacParseError(f"{what}: only a name can be written into (y[...] = v, y += v)", position)
+        name, shown = root.id, ast.unparse(node)
+        current = self.name(name, self.source.at(root))
+        if not isinstance(current, Items):
+            if isinstance(current, Tracer) and name in self.sequence_names and name not in self.tuple_names:
+                raise JacValueError(f"{what}: '{name}' is a Python list of lists that jac holds as one array, as the "
+                                    "text does not show that each inner list is its own list (a name, a call, "
+                                    f"list(...)): make '{name}' where it is written, with a comprehension or a "
+                                    f"display ({name} = [[0.0] * m for _ in range(n)], or [[1.0, 2.0], [3.0, 4.0]])",
+                                    position)
+            raise JacValueError(f"{what}: '{name}' is an array, not a Python list: write its element at one index "
+                                f"({name}[i, j] = v), as NumPy and PyTorch index it", position)
+        self.same_list(name, current, what, position)
+        for at in reversed(indices):
+            if not isinstance(current, Items):
+                break
+            i = self.list_index(at, f"{what}: an item of the nested list '{name}' is read at constant integer "
+                                    f"indices ({name}[0][1] = v)")
+            if not -len(current) <= i < len(current):
+                raise JacValueError(f"{what}: list index {i} out of range for the {len(current)} items of "
+                                    f"{ast.unparse(at.parent) if hasattr(at, 'parent') else repr(name)}",
+                                    self.source.at(at))
+            current = current[i]
+        if isinstance(current, Tracer):
+            raise JacValueError(f"{what}: {shown} is an array held in the list '{name}', and NumPy and PyTorch write "
+                                "into that array itself, which every other name of it sees; jac's values cannot "
+                                f"follow it: replace the item whole ({shown} = torch.cat([...]), np.where(...), or "
+                                f"hold numbers in '{name}')", position)
+        if not isinstance(current, Items) or current.display == "tuple":
+            raise JacValueError(f"{what}: {shown} is a tuple, whose items Python does not assign (TypeError: "
+                                "'tuple' object does not support item assignment)", position)
+        direct = [n for n, v in self.scope.items() if v is current]
+        if direct:
+            self.same_list(direct[0], current, what, position)
+        return name, current, direct
+
+    def nested_write(self, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
+        """``R[i][j] = v`` (and ``op=``) of Python's nested lists: the inner list ``R[i]`` changed as Python
+        changes it, so that every list and name holding it sees the change (``row = R[i]``, ``[[0.0] * 3] * 2``'s
+        other row: :meth:`swap_inside`)."""
+        name, current, direct = self.inner_list(target.value, what, position)
+        shown = ast.unparse(target.value)
+        i = self.list_index(target.slice, f"{what}: an item of the list {shown} is written at one constant integer "
+                                          f"index ({shown}[0] = v)")
+        if not -len(current) <= i < len(current):
+            raise JacValueError(f"{what}: list assignment index {i} out of range for the {len(current)} items of "
+                                f"{shown}", self.source.at(target.slice))
+        value = self.expression(value_node)
+        if op is not None:
+            if type(op) not in _BINOPS:
+                raise JacParseError(f"{what}: the operator {_op_text(op)}= is not supported", position)
+            if isinstance(current[i], Items):
+                raise JacValueError(f"{what}: {shown}[{i}] is a list: '{_BINOP_TEXT[type(op)]}=' of a list "
+                                    f"changes it in place; jac writes nested lists item by item ({shown}[{i}][0] = "
+                                    "...)", position)
+            self.item_check(current[i], direct + [name], what, position)
+            value = self.arithmetic(_BINOPS[type(op)], current[i], value, position)
+        items = list(current)
+        items[i] = value
+        new = trees.written(Items(items), "list")
+        fresh = op is not None or _is_copy(value_node)
+        for holder in direct:
+            self.scope[holder] = new
+            self.memory.holds(holder, [value], fresh=fresh)
+        self.swap_inside(current, new, [value], fresh)
+        return new
+
+    def nested_append(self, call: ast.Call, position: int) -> bool:
+        """``R[i].append(v)`` / ``R[i].extend([...])`` of Python's nested lists (:meth:`nested_write`)."""
+        what = f"{ast.unparse(call.func)}(...)"
+        name, current, direct = self.inner_list(call.func.value, what, position)
+        if call.func.attr not in ("append", "extend") or len(call.args) != 1 or call.keywords:
+            raise JacValueError(f"{what}: jac changes an inner list with append(v), extend([...]) or item writes "
+                                f"({ast.unparse(call.func.value)}[0] = v)", position)
+        value = self.expression(call.args[0])
+        if call.func.attr == "extend" and not isinstance(value, Items):
+            raise JacValueError(f"{what}: extend takes a list of arrays or numbers here ([a, b])", position)
+        added = list(value) if call.func.attr == "extend" else [value]
+        new = trees.written(Items(list(current) + added), "list")
+        fresh = call.func.attr == "append" and _is_copy(call.args[0])
+        for holder in direct:
+            self.scope[holder] = new
+            self.memory.holds(holder, added, fresh=fresh)
+        self.swap_inside(current, new, added, fresh)
+        return True
+
     def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
         """``outs[i] = v`` (and ``outs[i] += v``) of a list of arrays: the item replaced in the one list every name
         holding it sees (:meth:`same_list`); an index that is not one constant integer is refused."""
@@ -2240,7 +2401,9 @@ class _Lowering:
         new.display = "list"
         for holder in holders:
             self.scope[holder] = new
-            self.memory.holds(holder, [value], fresh=op is not None or _is_copy(value_node))
+            self.memory.holds(holder, [value] if isinstance(value, Tracer) else [], fresh=op is not None
+                              or _is_copy(value_node))
+        self.swap_inside(current, new, [value], op is not None or _is_copy(value_node))
         return new
 
     def delete(self, target: ast.expr) -> None:
@@ -5149,6 +5312,15 @@ def _view_root(node: ast.expr):
             return node.id if isinstance(node, ast.Name) else None
 
 
+def _lists_only(container, value) -> bool:
+    """Is ``value`` held in ``container`` through lists and tuples alone (no dict, no list of modules), so that
+    :meth:`_Lowering.swap_inside` can rebuild it?"""
+    if type(container) is not Items:
+        return False
+    return all(item is value or _lists_only(item, value) for item in container
+               if item is value or isinstance(item, _HOLDERS) and _holds(item, value))
+
+
 def _displayed_names(node: ast.expr) -> list:
     """The names a list or tuple display holds (``[a, b]``, ``(a, [b.T, c[0]])``: a, b, c), whose arrays Python's
     list holds themselves (jac stacks them into one array, a copy)."""
@@ -5538,7 +5710,63 @@ def _written_name(stmt: ast.stmt) -> str | None:
     else:
         call = stmt.value
         target = call.func.value if _in_place_method(call) else call.args[0] if call.args else None
+    while isinstance(target, ast.Subscript):  # R[i][j] = v writes the list R holds (_Lowering.nested_write)
+        target = target.value
     return target.id if isinstance(target, ast.Name) else None
+
+
+def _fresh_list(node: ast.expr, depth: int) -> bool:
+    """Does ``node`` make, each time it runs, a new list ``depth`` levels deep whose every inner list is a new
+    object too (``[[0.0] * 3 for _ in range(2)]``, ``[[1, 2], [3, 4]]``)? Read off the syntax: a name, a call or
+    ``[[0.0] * 3] * 2`` (one inner list held twice) is not."""
+    if depth == 0:
+        return not isinstance(node, (ast.List, ast.ListComp, ast.Starred))
+    if isinstance(node, ast.List):
+        return all(_fresh_list(e, depth - 1) for e in node.elts)
+    if isinstance(node, ast.ListComp):
+        return _fresh_list(node.elt, depth - 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and depth == 1:  # [0.0] * 3: numbers repeated
+        shown = node.left if isinstance(node.left, ast.List) else node.right
+        return isinstance(shown, ast.List) and all(_fresh_list(e, 0) for e in shown.elts)
+    return False
+
+
+def _list_rows(node: ast.expr, depth: int) -> tuple | None:
+    """How the rows of the nested list ``node`` makes are Python objects: ``(k, True)`` for ``[[...], ...] * n``
+    of ``k`` fresh rows (row ``r`` is row ``r % k``: one list held ``n`` times), ``(0, False)`` for rows that are
+    each their own list (:func:`_fresh_list`), None where the syntax does not say (a name, a call)."""
+    if _fresh_list(node, depth):
+        return 0, False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        shown = node.left if isinstance(node.left, ast.List) else node.right
+        if isinstance(shown, ast.List) and shown.elts and _fresh_list(shown, depth):
+            return len(shown.elts), True
+    return None
+
+
+def _nested_written(module: ast.Module) -> frozenset:
+    """The names whose Python lists the text writes into below their first level, or item by item: the root
+    ``R`` of ``R[i][j] = v``, ``R[i] = v``, ``R[i].append(v)``, and of ``row = R[i]`` / ``for row in R`` where
+    ``row`` is written so; jac holds such a nested list as lists of items, not as one constant array."""
+    def root(node):
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        return node.id if isinstance(node, ast.Name) else None
+    written, aliases = set(), []
+    for node in ast.walk(module):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AugAssign) else []
+        written.update(root(t) for t in targets if isinstance(t, ast.Subscript))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _LIST_CHANGES:
+            written.add(root(node.func.value))
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value.args[0] if isinstance(node.value, ast.Call) and len(node.value.args) == 1 \
+                and isinstance(node.value.func, ast.Name) and node.value.func.id == "list" else node.value
+            if isinstance(value, (ast.Subscript, ast.Name)):  # row = R[0], S = R, S = R[:], S = list(R)
+                aliases.append((node.targets[0].id, root(value)))
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            aliases.append((node.target.id, root(node.iter)))
+    return frozenset(written | {r for a, r in aliases if a in written}) - {None}
 
 
 def _returns(body: list) -> list:

@@ -209,7 +209,7 @@ names on this page are known.
   change a list begun as `out = []`, `[x]`, a comprehension, `a[:]` or `a * 2`, as Python's one list that
   every name holding it sees (`b = out`; a function's default list or dict changed so is refused where a later
   call takes it again, as Python shares the default between calls;
-  `del d['k']` a dict's, `del name` the name); a list or dict also held inside another, or a caller's list changed inside a function, is refused
+  `del d['k']` a dict's, `del name` the name); a list held inside other lists is changed where they hold it too (nested lists, `R[i][j] = v`, `row = R[i]; row[j] = v`, `R[i].append(v)`, as dynamic-programming tables are filled; `[[0.0] * 3] * 2` holds one row twice, as Python; rows that are names, `[row, row]`, refused where written); a list or dict held inside a dict, or a caller's list changed inside a function, is refused
   there (jac's lists are values), and so is `out[i] += v` into an array an input or another name holds.
   `while` loops whose test is known without the values at each pass (`while i < 3:`; an endless `while True:` is
   refused at the budget), and `break`, `continue` and a loop's `else` under such tests (`if i == 2: break`), run
