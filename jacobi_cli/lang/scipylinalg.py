@@ -109,8 +109,9 @@ REFUSED = {
 }
 
 
-def _args(fname, args, kwargs, params, position):
-    return arguments(fname, args, kwargs, {**params, **IGNORED}, position)
+def _args(fname, args, kwargs, params, position, ignored=("overwrite_a", "check_finite")):
+    """The arguments of scipy.linalg.``fname``, with those of ``ignored`` (SciPy's own for that function)."""
+    return arguments(fname, args, kwargs, {**params, **{k: IGNORED[k] for k in ignored}}, position)
 
 
 def _matrix(b, value, fname, position):
@@ -192,7 +193,8 @@ def _solve(b, args, kwargs, position):
     'pos' through its Cholesky factor (refused where it is not positive definite, as SciPy raises), the
     triangular ones their triangle, 'diagonal' the diagonal."""
     a = _args("solve", args, kwargs, {"a": REQUIRED, "b": REQUIRED, "lower": False, "assume_a": None,
-                                      "transposed": False}, position)
+                                      "transposed": False}, position,
+              ("overwrite_a", "overwrite_b", "check_finite"))
     x = _matrix(b, a["a"], "solve", position)
     _square(x, "scipy.linalg.solve", position)
     rhs = tensor(b, a["b"], "scipy.linalg.solve", position)
@@ -265,7 +267,7 @@ def _eigh(b, args, kwargs, position):
     """scipy.linalg.eigh(a, lower=True, eigvals_only=False, driver=None): (w, v) of a's lower triangle (upper with
     lower=False). SciPy's default driver 'evr' picks other eigenvector signs than jac computes (LAPACK's syevd,
     driver='evd'), so the vectors are read with driver='evd' and refused otherwise; the values with any driver."""
-    a = _args("eigh", args, kwargs, {**_EIGH, "eigvals_only": False}, position)
+    a = _args("eigh", args, kwargs, {**_EIGH, "eigvals_only": False}, position, tuple(IGNORED))
     _no_subsets(b, a, "eigh", position)
     x = _matrix(b, a["a"], "eigh", position)
     _square(x, "scipy.linalg.eigh", position)
@@ -286,7 +288,7 @@ def _eigh(b, args, kwargs, position):
 @variant("scipy.linalg", "eigvalsh")
 def _eigvalsh(b, args, kwargs, position):
     """scipy.linalg.eigvalsh(a, lower=True): the eigenvalues of a's lower (upper) triangle, ascending."""
-    a = _args("eigvalsh", args, kwargs, _EIGH, position)
+    a = _args("eigvalsh", args, kwargs, _EIGH, position, tuple(IGNORED))
     _no_subsets(b, a, "eigvalsh", position)
     x = _matrix(b, a["a"], "eigvalsh", position)
     _square(x, "scipy.linalg.eigvalsh", position)
@@ -334,7 +336,8 @@ def _qr(b, args, kwargs, position):
 @variant("scipy.linalg", "norm")
 def _norm(b, args, kwargs, position):
     """scipy.linalg.norm(a, ord=None, axis=None, keepdims=False): np.linalg.norm's."""
-    a = _args("norm", args, kwargs, {"a": REQUIRED, "ord": None, "axis": None, "keepdims": False}, position)
+    a = _args("norm", args, kwargs, {"a": REQUIRED, "ord": None, "axis": None, "keepdims": False}, position,
+              ("check_finite",))
     return library_function("numpy", "norm")(b, [a["a"]], {k: a[k] for k in ("ord", "axis", "keepdims")}, position)
 
 
@@ -343,7 +346,8 @@ def _lstsq(b, args, kwargs, position):
     """scipy.linalg.lstsq(a, b, cond=None): (x, residues, rank, s) of a full-rank a (SciPy's cutoff cond·σmax,
     default eps·σmax; at or below it refused). residues: the squared residual per column (a scalar for a vector b)
     where the system is overdetermined, else empty."""
-    a = _args("lstsq", args, kwargs, {"a": REQUIRED, "b": REQUIRED, "cond": None, "lapack_driver": None}, position)
+    a = _args("lstsq", args, kwargs, {"a": REQUIRED, "b": REQUIRED, "cond": None, "lapack_driver": None}, position,
+              tuple(IGNORED))
     driver = static(b, a["lapack_driver"], "lapack_driver", position)
     if driver not in (None, "gelsd", "gelss"):
         raise JacValueError(f"scipy.linalg.lstsq(lapack_driver={driver!r}): gelsy returns no singular values; jac "
@@ -366,7 +370,8 @@ def _lstsq(b, args, kwargs, position):
 def _pinv(b, args, kwargs, position):
     """scipy.linalg.pinv(a, *, atol=None, rtol=None, return_rank=False): A⁺ of a full-rank A; SciPy's cutoff
     atol + rtol·σmax (defaults 0 and max(m, n)·eps), a singular value at or below it refused (SciPy zeroes it)."""
-    a = _args("pinv", args, kwargs, {"a": REQUIRED, "atol": None, "rtol": None, "return_rank": False}, position)
+    a = _args("pinv", args, kwargs, {"a": REQUIRED, "atol": None, "rtol": None, "return_rank": False}, position,
+              ("check_finite",))
     from .functions import _number, _pinv_with
     x = _matrix(b, a["a"], "pinv", position)
     atol = 0.0 if a["atol"] is None else _number(b, a["atol"], "atol", position)
@@ -449,7 +454,8 @@ def _lu_solve(b, args, kwargs, position):
     """scipy.linalg.lu_solve((lu, piv), b, trans=0): X with A X = b (trans 1 / 2: Aᵀ X = b), A = P L U given by
     lu_factor; the derivative through L's and U's triangles."""
     from .functions import _lu_solve as lu_solve
-    a = _args("lu_solve", args, kwargs, {"lu_and_piv": REQUIRED, "b": REQUIRED, "trans": 0}, position)
+    a = _args("lu_solve", args, kwargs, {"lu_and_piv": REQUIRED, "b": REQUIRED, "trans": 0}, position,
+              ("overwrite_b", "check_finite"))
     pair = a["lu_and_piv"]
     if not isinstance(pair, (Items, tuple, list)) or len(pair) != 2:
         raise JacValueError("scipy.linalg.lu_solve takes the pair (lu, piv) first: lu_solve(lu_factor(a), b)",
