@@ -56,7 +56,7 @@ def test_names_an_import_binds_are_followed_as_python_binds_them(text, spelled):
     ("from scipy.special import gammaln\ndef f(gammaln):\n    return gammaln\nf(x)", "not followed"),
     ("import numpy as torch\ntorch.sin(x)", "cannot rename"),  # a name jac reads otherwise
     ("from jax import nn\nnn.relu(x)", "cannot rename"),  # nn is torch.nn in jac's texts
-    ("from scipy.linalg import cho_factor\nx", "jac has no module 'scipy.linalg"),
+    ("from scipy.optimize import minimize\nx", "jac has no module 'scipy.optimize"),  # scipy.linalg: read since h33d
 ])
 def test_imports_not_followed_keep_their_refusals(text, words):
     with pytest.raises(JacParseError) as err:

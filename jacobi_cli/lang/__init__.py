@@ -10,6 +10,7 @@ thread for deep inputs). Builds on :mod:`jacobi_cli.ir` only.
 from . import scatter  # noqa: E402,F401  (registers the scatter and index-writing functions in the table)
 from . import modules  # noqa: E402,F401  (registers torch.nn's modules without parameters: nn.MSELoss())
 from . import sampling  # noqa: E402,F401  (registers F.affine_grid and F.grid_sample)
+from . import scipylinalg  # noqa: E402,F401  (registers scipy.linalg: cho_factor, solve(assume_a=...), ...)
 from . import jaxnames  # noqa: E402,F401  (registers jax.nn's, jax.lax's and scipy.special's own spellings)
 from . import laxnames  # noqa: E402,F401  (registers more of jax.lax: slices, pad, sort, dot_general)
 from . import laxmore  # noqa: E402,F401  (registers the rest of jax.scipy.special read in session 27: boxcox, comb)

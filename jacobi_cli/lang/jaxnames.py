@@ -21,6 +21,7 @@ from .attention import JAX_NN_ATTENTION
 from .specials28 import SPECIALS28
 from .scipynames import SCIPY_NAMES
 from .specials29 import JAX_SCIPY29, SCIPY29
+from .scipylinalg import SCIPY_LINALG, _cho_solve_as, _solve_triangular_as
 from .specials30 import SCIPY30
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
@@ -409,64 +410,8 @@ variant("jax.lax", "reduce_min")(_lax_reduce("reduce_min", "amin"))
 variant("jax.lax", "reshape")(_lax_reshape)
 variant("jax.lax", "concatenate")(_lax_concatenate)
 
-# --- jax.scipy.linalg: the triangular solves, which read one triangle -----------------------------------------
-# (not its cholesky: with symmetrize_input=False JAX's gradient splits each symmetric pair of entries its own way,
-# neither the symmetric gradient nor the triangle's; parser._LIBRARY_HINTS says what to write)
-
-
-def _triangle_solve(b, c, rhs, lower: bool, trans: bool, unit: bool, fname, position):
-    """X with op(T) X = rhs, T the ``lower`` (else upper) triangle of c, op transposing it when ``trans``; a vector
-    rhs (one axis fewer than c) as one column. Only the triangle is read: the other entries get derivative 0."""
-    if trans:  # Tᵀ is the other triangle of cᵀ
-        c, lower = matrix_transpose(b, c, position), not lower
-    vector = rhs.ndim == c.ndim - 1
-    if vector:
-        rhs = b.apply("reshape", rhs, shape=tuple(rhs.shape) + (1,), position=position)
-    out = FUNCTIONS["solve_triangular"](b, [c, rhs], {"upper": not lower, "unitriangular": unit}, position)
-    return b.apply("reshape", out, shape=tuple(out.shape[:-1]), position=position) if vector else out
-
-
-@variant("jax.scipy.linalg", "cho_solve")
-def _cho_solve(b, args, kwargs, position):
-    """jax.scipy.linalg.cho_solve((c, lower), b): X with (L Lᵀ) X = b for L the lower triangle of c (lower=True),
-    or (Uᵀ U) X = b for U its upper triangle. JAX reads that triangle alone: the entries past it get derivative 0
-    (PyTorch's torch.cholesky_solve differentiates its factor whole: see functions._cholesky_factor).
-    overwrite_b and check_finite change nothing in JAX, nor here."""
-    a = arguments("cho_solve", args, kwargs, {"c_and_lower": REQUIRED, "b": REQUIRED, "overwrite_b": False,
-                                              "check_finite": True}, position)
-    pair = a["c_and_lower"]
-    if not isinstance(pair, (Items, tuple, list)) or len(pair) != 2:
-        raise JacValueError("jax.scipy.linalg.cho_solve takes the pair (c, lower) first: cho_solve((L, True), b)",
-                            position)
-    c, rhs = tensor(b, pair[0], "cho_solve", position), tensor(b, a["b"], "cho_solve", position)
-    lower = bool(static(b, pair[1], "cho_solve's lower", position))
-    if c.ndim < 2 or c.shape[-1] != c.shape[-2] or rhs.ndim < 1 or rhs.shape[-2 if rhs.ndim >= c.ndim else -1] \
-            != c.shape[-1]:
-        raise JacValueError(f"cho_solve: c must be square and b's rows match it, got c {tuple(c.shape)} and b "
-                            f"{tuple(rhs.shape)}", position)
-    half = _triangle_solve(b, c, rhs, lower, not lower, False, "cho_solve", position)  # L y = b, or Uᵀ y = b
-    return _triangle_solve(b, c, half, lower, lower, False, "cho_solve", position)  # Lᵀ x = y, or U x = y
-
-
-@variant("jax.scipy.linalg", "solve_triangular")
-def _jsl_solve_triangular(b, args, kwargs, position):
-    """jax.scipy.linalg.solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False): X with op(T) X = b,
-    T a's upper (lower=True: lower) triangle, op(T) T for trans 0 / 'N', Tᵀ for 1 / 'T' / 2 / 'C' (real); only that
-    triangle is read. overwrite_b, debug and check_finite change nothing in JAX, nor here."""
-    a = arguments("solve_triangular", args, kwargs, {"a": REQUIRED, "b": REQUIRED, "trans": 0, "lower": False,
-                                                     "unit_diagonal": False, "overwrite_b": False, "debug": None,
-                                                     "check_finite": True}, position)
-    trans = static(b, a["trans"], "trans", position)
-    if trans not in (0, 1, 2, "N", "T", "C"):
-        raise JacValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}", position)
-    c, rhs = tensor(b, a["a"], "solve_triangular", position), tensor(b, a["b"], "solve_triangular", position)
-    if c.ndim < 2 or c.shape[-1] != c.shape[-2] or rhs.ndim < 1 or rhs.shape[-2 if rhs.ndim >= c.ndim else -1] \
-            != c.shape[-1]:
-        raise JacValueError(f"solve_triangular: a must be square and b's rows match it, got a {tuple(c.shape)} and "
-                            f"b {tuple(rhs.shape)}", position)
-    return _triangle_solve(b, c, rhs, bool(static(b, a["lower"], "lower", position)), trans not in (0, "N"),
-                           bool(static(b, a["unit_diagonal"], "unit_diagonal", position)), "solve_triangular",
-                           position)
+variant("jax.scipy.linalg", "cho_solve")(_cho_solve_as("jax.scipy.linalg"))
+variant("jax.scipy.linalg", "solve_triangular")(_solve_triangular_as("jax.scipy.linalg"))
 
 
 LIBRARY_NAMES = {
@@ -477,4 +422,5 @@ LIBRARY_NAMES = {
     "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE | SPECIALS28
     | JAX_SCIPY29,
     "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),
+    "scipy.linalg": SCIPY_LINALG,
 }

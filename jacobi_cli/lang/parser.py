@@ -4751,7 +4751,7 @@ def ambiguous_message(fname: str, kind: str) -> str:
 
 
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
-                   "jax.scipy.linalg": "jax.scipy.linalg"}
+                   "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg"}
 
 
 _LIBRARY_HINTS = {
