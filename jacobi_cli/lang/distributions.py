@@ -27,7 +27,8 @@ from ..errors import JacValueError
 from ..ir.graph import Tracer
 from ..ir.refusals import refusal
 from ..ir.shapes import broadcast, fmt
-from .functions import FUNCTIONS, LIBRARIES, MODULES, REQUIRED, arguments, library_function, static, tensor, variant
+from .functions import FUNCTIONS, LIBRARIES, MODULES, REQUIRED, arguments, library_function, matrix_transpose, static, \
+    tensor, variant
 
 TORCH = "torch.distributions"
 MODULES.add(TORCH)
@@ -262,19 +263,22 @@ def _multivariate_normal(b, args, kwargs, position):
         else:  # PyTorch's _precision_to_scale_tril
             flipped = _fn(b, "flip", m, (-2, -1), position=position)
             lf = _fn(b, "cholesky", flipped, position=position, library="torch.linalg")
-            l_inv = _fn(b, "transpose", _fn(b, "flip", lf, (-2, -1), position=position), -2, -1, position=position)
+            l_inv = matrix_transpose(b, _fn(b, "flip", lf, (-2, -1), position=position), position, "transpose")
             eye = b.const(np.eye(n, dtype=b.dtype), position)
-            tril = _fn(b, "solve_triangular", l_inv, eye, upper=True, position=position, library="torch.linalg")
+            tril = _fn(b, "solve_triangular", l_inv, eye, upper=False, position=position, library="torch.linalg")
     return Distribution("MultivariateNormal", {"loc": loc, "scale_tril": tril}, (), (n,),
                         _both(b, checks, position), validate)
 
 
 def _positive_definite(b, m, message: str, position):
     """PyTorch's PositiveDefinite(): symmetric (to its isclose, atol 1e-6) and cholesky_ex succeeds; here: symmetric
-    and every eigenvalue of the symmetric part positive."""
-    asym = b.apply("gt", _fn(b, "abs", b.apply("sub", m, _fn(b, "transpose", m, -2, -1, position=position),
-                                              position=position), position=position), 1e-6, position=position)
-    sym = b.apply("mul", b.apply("add", m, _fn(b, "transpose", m, -2, -1, position=position), position=position),
+    and every eigenvalue of the symmetric part positive (its values only: no derivative through the check)."""
+    mt = matrix_transpose(b, m, position, "transpose")  # torch.isclose(m, m.mT, atol=1e-6): rtol 1e-5
+    tol = b.apply("add", 1e-6, b.apply("mul", 1e-5, _fn(b, "abs", mt, position=position), position=position),
+                  position=position)
+    asym = b.apply("gt", _fn(b, "abs", b.apply("sub", m, mt, position=position), position=position), tol,
+                   position=position)
+    sym = b.apply("mul", b.apply("add", m, matrix_transpose(b, m, position, "transpose"), position=position),
                   0.5, position=position)
     vals = _fn(b, "detach", _fn(b, "eigvalsh", sym, position=position, library="torch.linalg"), position=position)
     bad = b.apply("add", _fn(b, "sum", asym, position=position),
@@ -294,6 +298,8 @@ def _independent(b, args, kwargs, position):
     if not isinstance(base, Distribution):
         raise JacValueError("torch.distributions.Independent takes a distribution first", position)
     k = static(b, a["reinterpreted_batch_ndims"], "reinterpreted_batch_ndims", position)
+    if isinstance(k, float) and k.is_integer():
+        k = int(k)
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= len(base.batch):
         raise JacValueError(f"torch.distributions.Independent: PyTorch raises: Expected reinterpreted_batch_ndims <= "
                             f"len(base_distribution.batch_shape), {k!r} vs {len(base.batch)}", position)
@@ -364,7 +370,7 @@ def _mahalanobis(b, tril, diff, position):
     n = tril.shape[-1]
     rows = b.apply("reshape", diff, shape=(math.prod(diff.shape[:-1]), n), position=position) \
         if diff.ndim != 2 else diff
-    solved = _fn(b, "solve_triangular", tril, _fn(b, "transpose", rows, 0, 1, position=position), upper=False,
+    solved = _fn(b, "solve_triangular", tril, matrix_transpose(b, rows, position, "transpose"), upper=False,
                  position=position, library="torch.linalg")
     m = _fn(b, "sum", b.apply("pow", solved, 2.0, position=position), 0, position=position)
     return b.apply("reshape", m, shape=diff.shape[:-1], position=position)
