@@ -27,7 +27,8 @@ from ..errors import JacValueError
 from ..ir.graph import Tracer
 from ..ir.refusals import refusal
 from ..ir.shapes import broadcast, fmt
-from .functions import FUNCTIONS, LIBRARIES, MODULES, REQUIRED, arguments, library_function, matrix_transpose, static, \
+from .jaxnames import LIBRARY_NAMES
+from .functions import FUNCTIONS, LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, arguments, library_function, matrix_transpose, static, \
     tensor, variant
 
 TORCH = "torch.distributions"
@@ -657,3 +658,10 @@ def _mvn(root: str, name: str):
 for _root in ("jax.scipy.stats", "scipy.stats"):
     for _name in ("logpdf", "pdf"):
         variant(f"{_root}.multivariate_normal", _name)(_mvn(_root, _name))
+
+
+# each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)
+TITLES = {TORCH: TORCH, **{f"{root}.{dist}": f"{root}.{dist}" for root in ("jax.scipy.stats", "scipy.stats")
+                           for dist in STATS}}
+for _library in TITLES:
+    LIBRARY_NAMES[_library] = frozenset(name for (lib, name) in LIBRARY_FUNCTIONS if lib == _library)

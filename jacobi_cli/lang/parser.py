@@ -4597,7 +4597,7 @@ def ambiguous_message(fname: str, kind: str) -> str:
 
 
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
-                   "jax.scipy.linalg": "jax.scipy.linalg"}
+                   "jax.scipy.linalg": "jax.scipy.linalg", **distributions.TITLES}
 
 
 _LIBRARY_HINTS = {
