@@ -285,8 +285,9 @@ REFUSED = [
     ("import optax\noptax.adam(1e-3)", ["x:3"], "optax is not supported", "paste the loss alone"),
     ("import flax.linen as nn\nnn.Dense(3)(x)", ["x:3"], "flax", "x @ W + b", "jax.nn.relu"),
     ("flax.linen.gelu(x)", ["x:3"], "flax", "jax.nn.gelu"),
-    ("jax.scipy.stats.norm.logpdf(x)", ["x:3"], "jax.scipy.stats", "-x ** 2 / 2"),
-    ("scipy.stats.norm.cdf(x)", ["x:3"], "scipy.stats", "ndtr"),
+    # norm and multivariate_normal are read since session 33 (h33d-dists); the other distributions are not
+    ("jax.scipy.stats.cauchy.logpdf(x)", ["x:3"], "jax.scipy.stats", "norm and multivariate_normal", "gammaln"),
+    ("scipy.stats.cauchy.cdf(x)", ["x:3"], "scipy.stats", "norm and multivariate_normal", "log_ndtr"),
     ("jax.scipy.linalg.expm(L)", ["L:3x3"], "jax.scipy.linalg", "cho_solve, solve_triangular", "jnp.linalg has"),
     ("jax.scipy.linalg.cho_factor(L)", ["L:3x3"], "jnp.linalg.cholesky(a)", "(L, True)"),
     ("jax.scipy.linalg.cholesky(L)", ["L:3x3"], "jnp.linalg.cholesky(a).mT"),

@@ -27,4 +27,5 @@ from . import gathers  # noqa: E402,F401  (registers jax.lax.gather and the scat
 from . import names29  # noqa: E402,F401  (registers the last pasted names, session 29: lax.cummax, np.require)
 from . import names30  # noqa: E402,F401  (registers JAX's set functions with size=, session 30)
 from . import specials30  # noqa: E402,F401  (registers scipy.special's Gauss quadrature rules, session 30)
+from . import distributions  # noqa: E402,F401  (registers torch.distributions and jax.scipy / scipy.stats, session 33)
 from . import pymath  # noqa: E402,F401  (registers Python's math module: its own answers of known numbers)

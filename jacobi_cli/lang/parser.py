@@ -57,6 +57,7 @@ from .trees import Dict, TreeDef
 from . import decorators
 from . import inference
 from . import pasted
+from . import distributions  # Normal(loc, scale).log_prob(x): a distribution's methods and properties
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
@@ -92,12 +93,11 @@ _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims
 # torch.fft.fft(x) is refused as a module, not read as a constant 'fft' of torch.
 _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
                "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
-               "distributions": " (write the density: for Normal(mu, s).log_prob(x), "
-                                "-((x - mu) / s)**2 / 2 - log(s) - log(2 * pi) / 2)",
+               "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
+                                "MultivariateNormal, Independent and kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
-               "ma": "", "stats": " (write the density's formula: norm.logpdf(x) is -x ** 2 / 2 - log(2 * pi) / 2, "
-                              "norm.logpdf(x, mu, s) the same of (x - mu) / s minus log(s); norm.cdf(x) is "
-                              "ndtr(x) and norm.logcdf(x) log_ndtr(x) of scipy.special or jax.scipy.special)",
+               "ma": "", "stats": " (of its distributions jac reads norm and multivariate_normal: write another's density's "
+                              "formula with scipy.special or jax.scipy.special: gammaln, xlogy, log_ndtr)",
                "linalg": " (jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
                          "solve_triangular(L, b) is jnp.linalg.solve(L, b))", "signal": "",
                "testing": "", "utils": "", "jit": ""}
@@ -1917,7 +1917,8 @@ class _Lowering:
             if type(value) is slice or isinstance(value, (Function, Module, Sequential, Instance, Listed,
                                                           derivatives.Transform, Linear)) \
                     or isinstance(value, (vmapping.Mapped, derivatives.LibraryFunction)) \
-                    or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES):  # model.to(device), jax.vmap(f), @torch.no_grad()
+                    or isinstance(value, decorators.GradMode) or isinstance(value, custom.VALUES) \
+                    or isinstance(value, distributions.Distribution):  # model.to(device), jax.vmap(f), @torch.no_grad()
                 self.scope[target] = value  # f = lambda x: ...; criterion = nn.MSELoss(): called later
                 return value
             if isinstance(value, Static) and isinstance(value.value, (Device, DType, str, *gathers.NAMED)):
@@ -3955,6 +3956,12 @@ class _Lowering:
         if kind == "function" and fname == "isinstance" and type(node.func) is ast.Name \
                 and "isinstance" not in self.scope and len(node.args) == 2 and not node.keywords:
             return self.instance_test(kids[0], node.args[1])
+        if kind == "method" and kids and isinstance(kids[0], distributions.Distribution):  # d.log_prob(x)
+            if any(k.arg is None for k in node.keywords) or any(type(a) is _Unpacked for a in kids):
+                raise JacParseError("'*' and '**' unpacking in a distribution's method are not supported", position)
+            args = kids[1: len(kids) - len(node.keywords)]
+            kwargs = {k.arg: v for k, v in zip(node.keywords, kids[len(kids) - len(node.keywords):])}
+            return distributions.method(self.b, kids[0], fname, args, kwargs, position)
         made = kind == "other" and self.made_callable(node.func)
         called = kids[0] if made else self.scope.get(fname) if type(node.func) is ast.Name else None
         found = self.module_call(node, kind, fname, kids, made, position)
@@ -4154,6 +4161,8 @@ class _Lowering:
             return gathers.mode_member(node.attr, position)
         if isinstance(value, Items):
             return value.field(node.attr, position)
+        if isinstance(value, distributions.Distribution):  # dist.mean, dist.stddev (.distributions)
+            return distributions.attribute(self.b, value, node.attr, position)
         if isinstance(value, Module) and value.parameter(node.attr) is not None:  # fc.weight of fc = nn.Linear(...)
             return value.parameter(node.attr)
         buffer = value.buffer(self.b, node.attr, position) if isinstance(value, Module) else None
@@ -4751,7 +4760,7 @@ def ambiguous_message(fname: str, kind: str) -> str:
 
 
 _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.scipy.special", "jax.lax": "jax.lax",
-                   "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg"}
+                   "jax.scipy.linalg": "jax.scipy.linalg", "scipy.linalg": "scipy.linalg", **distributions.TITLES}
 
 
 _LIBRARY_HINTS = {
@@ -4935,7 +4944,8 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
             raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in (
                 "jit", "checkpoint", "remat", "device_put", "debug", "config") else
                 f"'jax.{second}' is not supported by jac: {why}", source.at(node))
-    if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg"):
+    if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg") \
+            and not (parts[2] == "stats" and len(parts) > 3 and parts[3] in distributions.STATS):  # (.distributions)
         raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
                             f"{_SUBMODULES.get(parts[2], '')}", source.at(node))
 

@@ -497,7 +497,8 @@ def _lookup_order(library: str) -> str:
     """Where ``parser.lookup`` goes when a library's table lacks a name."""
     from ..lang.functions import FALLBACK
 
-    if library in ("jax.lax", "jax.scipy.linalg", "scipy.linalg", "torch.nn", "numpy.random"):
+    if library in ("jax.lax", "jax.scipy.linalg", "scipy.linalg", "torch.nn", "numpy.random") or library.startswith(
+            ("torch.distributions", "jax.scipy.stats", "scipy.stats")):
         return "only these names: no other table"
     if library == "torch.aten":
         return "looked up first, then `torch`'s table, then the shared table"
