@@ -309,6 +309,150 @@ def _independent(b, args, kwargs, position):
                         base=(base, k))
 
 
+# --- session 33e: Exponential, Uniform, Gamma, Beta, Poisson -----------------------------------------------------
+
+_POSITIVE = "GreaterThan(lower_bound=0.0)"
+_PARAMS = {"Exponential": ("rate",), "Gamma": ("concentration", "rate"), "Beta": ("concentration1", "concentration0"),
+           "Poisson": ("rate",), "Uniform": ("low", "high")}
+# PyTorch's constraint of each parameter (Beta's are its Dirichlet's, of the stacked pair)
+_CONSTRAINTS = {"Exponential": _POSITIVE, "Gamma": _POSITIVE, "Poisson": "GreaterThanEq(lower_bound=0.0)",
+                "Beta": "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)"}
+
+
+def _simple(cls: str):
+    """Exponential, Gamma, Beta, Poisson, Uniform: the parameters broadcast together, each checked as PyTorch's
+    arg_constraints (Beta's by its Dirichlet, named concentration; Uniform's low < high)."""
+    names = _PARAMS[cls]
+
+    def make(b, args, kwargs, position):
+        a = arguments(cls, args, kwargs, {**{k: REQUIRED for k in names}, "validate_args": None}, position)
+        validate = _validate(b, a, position)
+        params = _broadcast_all(b, [tensor(b, a[k], cls, position) for k in names], f"torch.distributions.{cls}",
+                                position)
+        zero = None
+        if validate and cls == "Uniform":  # low: LessThan(high), checked first; high: GreaterThan(low), the same
+            zero = _check(b, _not(b, b.apply("lt", params[0], params[1], position=position), position),
+                          _param_message(cls, "low", "LessThan(upper_bound=high)"), position)
+        elif validate:
+            test = "ge" if cls == "Poisson" else "gt"
+            zero = _both(b, [_check(b, _not(b, b.apply(test, v, 0.0, position=position), position), _param_message(
+                cls, "concentration" if cls == "Beta" else k, _CONSTRAINTS[cls]), position)
+                for k, v in zip(names, params)], position)
+        return Distribution(cls, dict(zip(names, params)), params[0].shape, (), zero, validate)
+    make.__doc__ = f"torch.distributions.{cls}({', '.join(names)}): PyTorch's formulas and checks"
+    return make
+
+
+for _cls in _PARAMS:
+    variant(TORCH, _cls)(_simple(_cls))
+
+# the support each checks on a value, by its mask of the values outside, and PyTorch's name for it
+_SUPPORTS = {"Exponential": "GreaterThanEq(lower_bound=0.0)", "Gamma": "GreaterThanEq(lower_bound=0.0)",
+             "Beta": "Interval(lower_bound=0.0, upper_bound=1.0)", "Poisson": "IntegerGreaterThan(lower_bound=0)",
+             "Uniform": "Interval(lower_bound=low, upper_bound=high)"}
+
+
+def _outside(b, d: Distribution, x, position):
+    """The mask of values outside ``d``'s support (NaN is outside, as PyTorch's comparisons make it)."""
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+    if d.cls == "Uniform":
+        inside = op("mul", op("le", d.low, x), op("le", x, d.high))
+    elif d.cls == "Beta":
+        inside = op("mul", op("ge", x, 0.0), op("le", x, 1.0))
+    elif d.cls == "Poisson":  # value % 1 == 0 and value >= 0
+        inside = op("mul", op("eq", op("sub", x, op("floor", x)), 0.0), op("ge", x, 0.0))
+    else:
+        inside = op("ge", x, 0.0)
+    return _not(b, inside, position)
+
+
+def _simple_log_prob(b, d: Distribution, x, position):
+    """PyTorch's log_prob of the distributions of ``_PARAMS``."""
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+
+    def fn(name, *args, **kwargs):
+        return _fn(b, name, *args, position=position, **kwargs)
+    if d.cls == "Exponential":  # rate.log() - rate * value
+        return op("sub", op("log", d.rate), op("mul", d.rate, x))
+    if d.cls == "Uniform":  # log(low.le(value) * high.gt(value)) - log(high - low)
+        inside = op("mul", op("le", d.low, x), op("gt", d.high, x))
+        return op("sub", op("log", inside), op("log", op("sub", d.high, d.low)))
+    if d.cls == "Gamma":  # xlogy(c, rate) + xlogy(c - 1, value) - rate * value - lgamma(c)
+        c = d.concentration
+        out = op("add", fn("xlogy", c, d.rate), fn("xlogy", op("sub", c, 1.0), x))
+        return op("sub", op("sub", out, op("mul", d.rate, x)), fn("lgamma", c))
+    if d.cls == "Poisson":  # value.xlogy(rate) - rate - (value + 1).lgamma(), broadcast first
+        rate, x = _broadcast_all(b, [d.rate, x], "Poisson.log_prob", position)
+        return op("sub", op("sub", fn("xlogy", x, rate), rate), fn("lgamma", op("add", x, 1.0)))
+    # Beta, by its Dirichlet of (value, 1 - value): xlogy(c - 1, v).sum(-1) + lgamma(c.sum(-1)) - lgamma(c).sum(-1)
+    c1, c0 = d.concentration1, d.concentration0
+    terms = op("add", fn("xlogy", op("sub", c1, 1.0), x), fn("xlogy", op("sub", c0, 1.0), op("sub", 1.0, x)))
+    return op("sub", op("add", terms, fn("lgamma", op("add", c1, c0))),
+              op("add", fn("lgamma", c1), fn("lgamma", c0)))
+
+
+def _simple_entropy(b, d: Distribution, position):
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+
+    def fn(name, *args):
+        return _fn(b, name, *args, position=position)
+    if d.cls == "Exponential":  # 1 - log(rate)
+        return op("sub", 1.0, op("log", d.rate))
+    if d.cls == "Uniform":
+        return op("log", op("sub", d.high, d.low))
+    if d.cls == "Gamma":  # c - log(rate) + lgamma(c) + (1 - c) * digamma(c)
+        c = d.concentration
+        out = op("add", op("sub", c, op("log", d.rate)), fn("lgamma", c))
+        return op("add", out, op("mul", op("sub", 1.0, c), fn("digamma", c)))
+    if d.cls == "Beta":  # Dirichlet's, k = 2
+        c1, c0 = d.concentration1, d.concentration0
+        a0 = op("add", c1, c0)
+        out = op("sub", op("add", fn("lgamma", c1), fn("lgamma", c0)), fn("lgamma", a0))
+        out = op("sub", out, op("mul", op("sub", 2.0, a0), fn("digamma", a0)))
+        return op("sub", out, op("add", op("mul", op("sub", c1, 1.0), fn("digamma", c1)),
+                                 op("mul", op("sub", c0, 1.0), fn("digamma", c0))))
+    raise JacValueError(f"torch.distributions.{d.cls}.entropy: PyTorch raises NotImplementedError", position)
+
+
+def _simple_moment(b, d: Distribution, name: str, position):
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+    if d.cls == "Exponential":  # rate.reciprocal(), rate.pow(-2)
+        return op("pow", d.rate, -2.0) if name == "variance" else op("reciprocal", d.rate)
+    if d.cls == "Uniform":  # (high + low) / 2, (high - low) / 12**0.5, (high - low).pow(2) / 12
+        width = op("sub", d.high, d.low)
+        return op("div", op("add", d.high, d.low), 2.0) if name == "mean" else             op("div", width, 12 ** 0.5) if name == "stddev" else op("div", op("pow", width, 2.0), 12.0)
+    if d.cls == "Poisson":
+        var = d.rate
+        mean = d.rate
+    elif d.cls == "Gamma":  # concentration / rate, concentration / rate.pow(2)
+        mean = op("div", d.concentration, d.rate)
+        var = op("div", d.concentration, op("pow", d.rate, 2.0))
+    else:  # Beta: c1 / (c1 + c0), c1 * c0 / (total.pow(2) * (total + 1))
+        c1, c0 = d.concentration1, d.concentration0
+        total = op("add", c1, c0)
+        mean = op("div", c1, total)
+        var = op("div", op("mul", c1, c0), op("mul", op("pow", total, 2.0), op("add", total, 1.0)))
+    return mean if name == "mean" else var if name == "variance" else op("sqrt", var)  # stddev: variance.sqrt()
+
+
+def _simple_cdf(b, d: Distribution, x, position, inverse: bool):
+    """Exponential's and Uniform's cdf (the value checked) and icdf (nothing checked), as PyTorch."""
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+    if d.cls == "Exponential":  # 1 - exp(-rate * value); -log1p(-value) / rate
+        if inverse:
+            return op("div", op("neg", op("log1p", op("neg", x))), d.rate)
+        return op("sub", 1.0, op("exp", op("mul", op("neg", d.rate), x)))
+    width = op("sub", d.high, d.low)
+    if inverse:  # value * (high - low) + low
+        return op("add", op("mul", x, width), d.low)
+    return _fn(b, "clamp", op("div", op("sub", x, d.low), width), 0.0, 1.0, position=position)
+
+
 # --- methods and properties --------------------------------------------------------------------------------------
 
 def _log_prob(b, d: Distribution, x, position):
@@ -360,6 +504,10 @@ def _log_prob(b, d: Distribution, x, position):
             zero = _check(b, b.apply("ne", x, x, position=position),
                           _support_message("MultivariateNormal", "IndependentConstraint(Real(), 1)"), position)
         out = _mvn_log_prob(b, d.loc, d.scale_tril, x, position)
+    elif d.cls in _PARAMS:
+        if d.validate:
+            zero = _check(b, _outside(b, d, x, position), _support_message(d.cls, _SUPPORTS[d.cls]), position)
+        out = _simple_log_prob(b, d, x, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.log_prob is not read by jac", position)
     out = out if zero is None else b.apply("sub", out, zero, position=position)
@@ -413,6 +561,8 @@ def _entropy(b, d: Distribution, position):
         half_log_det = _fn(b, "sum", b.apply("log", _fn(b, "diagonal", d.scale_tril, position=position),
                                              position=position), -1, position=position)
         out = b.apply("add", 0.5 * n * (1.0 + math.log(2 * math.pi)), half_log_det, position=position)
+    elif d.cls in _PARAMS:
+        out = _simple_entropy(b, d, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.entropy is not read by jac", position)
     return _checked(b, d, out, position)
@@ -420,8 +570,15 @@ def _entropy(b, d: Distribution, position):
 
 def _cdf(b, d: Distribution, x, position, inverse: bool):
     name = "icdf" if inverse else "cdf"
+    if d.cls in ("Exponential", "Uniform"):
+        out = _simple_cdf(b, d, x, position, inverse)
+        if d.validate and not inverse:
+            out = b.apply("sub", out, _check(b, _outside(b, d, x, position), _support_message(
+                d.cls, _SUPPORTS[d.cls]).replace(".log_prob", ".cdf"), position), position=position)
+        return _checked(b, d, out, position)
     if d.cls != "Normal":
-        raise JacValueError(f"torch.distributions.{d.cls}.{name} is not read by jac (Normal's is)", position)
+        raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError (jac reads "
+                            f"Normal's, Exponential's and Uniform's)", position)
     loc, scale = d.loc, d.scale
     if inverse:  # loc + scale * erfinv(2 * value - 1) * sqrt(2); PyTorch checks nothing
         t = _fn(b, "erfinv", b.apply("sub", b.apply("mul", 2.0, x, position=position), 1.0, position=position),
@@ -457,6 +614,8 @@ def _moment(b, d: Distribution, name: str, position):
     elif d.cls == "MultivariateNormal":
         var = _fn(b, "sum", b.apply("pow", d.scale_tril, 2.0, position=position), -1, position=position)
         out = d.loc if name == "mean" else var if name == "variance" else b.apply("sqrt", var, position=position)
+    elif d.cls in _PARAMS:
+        out = _simple_moment(b, d, name, position)
     elif d.cls == "Categorical":  # PyTorch: nan-filled of the batch shape
         out = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
     else:
@@ -500,17 +659,19 @@ def attribute(b, d: Distribution, name: str, position):
 
 @variant(TORCH, "kl_divergence")
 def _kl_divergence(b, args, kwargs, position):
-    """torch.distributions.kl_divergence(p, q) of Normal–Normal, Categorical–Categorical and MVN–MVN, as
-    torch.distributions.kl writes them."""
+    """torch.distributions.kl_divergence(p, q) of Normal–Normal, Categorical–Categorical, MVN–MVN and the pairs of
+    one class of ``_KL_PAIRS``, as torch.distributions.kl writes them."""
     a = arguments("kl_divergence", args, kwargs, {"p": REQUIRED, "q": REQUIRED}, position)
     p, q = a["p"], a["q"]
     if not isinstance(p, Distribution) or not isinstance(q, Distribution):
         raise JacValueError("torch.distributions.kl_divergence takes two distributions", position)
-    if p.cls != q.cls or p.cls not in ("Normal", "Categorical", "MultivariateNormal"):
+    if p.cls != q.cls or p.cls not in ("Normal", "Categorical", "MultivariateNormal") + _KL_PAIRS:
         raise JacValueError(f"torch.distributions.kl_divergence({p.cls}, {q.cls}) is not read by jac (it reads "
-                            f"Normal–Normal, Categorical–Categorical and MultivariateNormal–MultivariateNormal)",
-                            position)
-    if p.cls == "Normal":  # 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+                            f"Normal–Normal, Categorical–Categorical, MultivariateNormal–MultivariateNormal and "
+                            f"{', '.join(f'{c}–{c}' for c in _KL_PAIRS)})", position)
+    if p.cls in _KL_PAIRS:
+        out = _simple_kl(b, p, q, position)
+    elif p.cls == "Normal":  # 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
         ratio = b.apply("pow", b.apply("div", p.scale, q.scale, position=position), 2.0, position=position)
         t1 = b.apply("pow", b.apply("div", b.apply("sub", p.loc, q.loc, position=position), q.scale,
                                     position=position), 2.0, position=position)
@@ -543,6 +704,43 @@ def _kl_divergence(b, args, kwargs, position):
             "sub", b.apply("add", term2, term3, position=position), float(n), position=position), position=position),
             position=position)
     return _checked(b, q, _checked(b, p, out, position), position)
+
+
+_KL_PAIRS = ("Exponential", "Gamma", "Beta", "Poisson", "Uniform")
+
+
+def _simple_kl(b, p: Distribution, q: Distribution, position):
+    """torch.distributions.kl's _kl_exponential_exponential, _kl_gamma_gamma, _kl_beta_beta, _kl_poisson_poisson,
+    _kl_uniform_uniform."""
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+
+    def fn(name, *args):
+        return _fn(b, name, *args, position=position)
+    if p.cls == "Exponential":  # -log(q.rate / p.rate) + ratio - 1
+        ratio = op("div", q.rate, p.rate)
+        return op("sub", op("add", op("neg", op("log", ratio)), ratio), 1.0)
+    if p.cls == "Poisson":  # p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+        return op("sub", op("mul", p.rate, op("sub", op("log", p.rate), op("log", q.rate))),
+                  op("sub", p.rate, q.rate))
+    if p.cls == "Uniform":  # log((q.high - q.low) / (p.high - p.low)), inf where q's support does not cover p's
+        out = op("log", op("div", op("sub", q.high, q.low), op("sub", p.high, p.low)))
+        return op("where", op("add", op("gt", q.low, p.low), op("lt", q.high, p.high)), math.inf, out)
+    if p.cls == "Gamma":
+        pc, qc = p.concentration, q.concentration
+        t1 = op("mul", qc, op("log", op("div", p.rate, q.rate)))
+        t2 = op("sub", fn("lgamma", qc), fn("lgamma", pc))
+        t3 = op("mul", op("sub", pc, qc), fn("digamma", pc))
+        t4 = op("mul", op("sub", q.rate, p.rate), op("div", pc, p.rate))
+        return op("add", op("add", op("add", t1, t2), t3), t4)
+    p1, p0, q1, q0 = p.concentration1, p.concentration0, q.concentration1, q.concentration0  # Beta
+    sum_p, sum_q = op("add", p1, p0), op("add", q1, q0)
+    t1 = op("add", op("add", fn("lgamma", q1), fn("lgamma", q0)), fn("lgamma", sum_p))
+    t2 = op("add", op("add", fn("lgamma", p1), fn("lgamma", p0)), fn("lgamma", sum_q))
+    t3 = op("mul", op("sub", p1, q1), fn("digamma", p1))
+    t4 = op("mul", op("sub", p0, q0), fn("digamma", p0))
+    t5 = op("mul", op("sub", sum_q, sum_p), fn("digamma", sum_p))
+    return op("add", op("add", op("add", op("sub", t1, t2), t3), t4), t5)
 
 
 # --- jax.scipy.stats and scipy.stats ---------------------------------------------------------------------------
