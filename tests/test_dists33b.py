@@ -115,3 +115,37 @@ def test_validate_args_false_answers_as_pytorch():
     values = {"r": np.array([1.0, 2.0]), "x": np.array([-1.0, 0.5])}
     code = "Exponential(r, validate_args=False).log_prob(x)"
     np.testing.assert_allclose(api.evaluate(TORCH + code, values), _torch_value(code, values), rtol=1e-13)
+
+
+# --- scipy.stats and jax.scipy.stats: expon, laplace, logistic, uniform -------------------------------------------
+STATS = [(d, n) for d in ("expon", "laplace", "logistic", "uniform") for n in ("logpdf", "pdf", "cdf")]
+EDGE_X = np.array([-1.5, -0.2, 0.0, 0.1, 0.3, 1.0, 1.1, 2.5, 40.0, np.nan])
+EDGE_LOC = np.full(10, 0.1)
+EDGE_SCALE = np.array([0.7, 1.3, 2.0, 0.5, 1.0, 0.9, 1.0, -1.0, 1.1, 1.0])
+SX, SLOC, SSCALE = np.array([0.3, 0.9, 1.7]), np.array([0.1, -0.2, 0.4]), np.array([0.8, 1.5, 2.0])
+
+
+@pytest.mark.parametrize("dist, name", STATS)
+def test_scipy_stats_values_are_scipys_at_the_edges_too(dist, name):
+    import scipy.stats
+    code = f"import scipy.stats\nscipy.stats.{dist}.{name}(x, loc, s)"
+    ours = api.evaluate(code, {"x": EDGE_X, "loc": EDGE_LOC, "s": EDGE_SCALE})
+    theirs = getattr(getattr(scipy.stats, dist), name)(EDGE_X, EDGE_LOC, EDGE_SCALE)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("dist, name", STATS)
+@pytest.mark.parametrize("root", ["scipy.stats", "jax.scipy.stats"])
+def test_stats_jacobians_are_the_slopes(root, dist, name):
+    code = f"import jax\nimport scipy.stats\n{root}.{dist}.{name}(x, loc, s)"
+    values = {"x": SX, "loc": SLOC, "s": SSCALE}
+    jac = api.jacobian(code, values)
+    for key in values:
+        np.testing.assert_allclose(jac[key], _central(code, values, key), rtol=1e-6, atol=1e-7)
+
+
+def test_stats_defaults_and_imports():
+    import scipy.stats
+    code = "from jax.scipy.stats import expon\nimport scipy.stats as st\nexpon.logpdf(x) + st.logistic.cdf(x, 0.5)"
+    np.testing.assert_allclose(api.evaluate(code, {"x": SX}), scipy.stats.expon.logpdf(SX)
+                               + scipy.stats.logistic.cdf(SX, 0.5), rtol=1e-13)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
-from test_dists33b import EDGES, TORCH, TORCH_TEXTS
+from test_dists33b import EDGE_LOC, EDGE_SCALE, EDGE_X, EDGES, SLOC, SSCALE, STATS, SX, TORCH, TORCH_TEXTS
+from test_jax16 import jax_process  # noqa: F401 - the fixture is used by name
 
 
 def _torch_vjp(code, values, v):
@@ -52,5 +53,26 @@ def test_torch_gradients_at_the_support_edges_are_pytorchs(code, values):
     v = np.ones(np.shape(api.evaluate(TORCH + code, values)))
     theirs = _torch_vjp(code, values, v)
     ours = api.vjp(TORCH + code, values, v=v)
+    for name in values:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-11, atol=1e-12, err_msg=name)
+
+
+def _jax_stats(root_code: str, values: dict) -> dict:
+    from test_parity_dists33 import _jax_reference
+    return _jax_reference(root_code, values)
+
+
+JAX_TEXTS = [(f"jax.scipy.stats.{d}.{n}(x, loc, s)", values) for d, n in STATS
+             for values in ({"x": SX, "loc": SLOC, "s": SSCALE}, {"x": EDGE_X, "loc": EDGE_LOC, "s": np.abs(EDGE_SCALE)})]
+
+
+@pytest.mark.parametrize("code, values", JAX_TEXTS, ids=[f"{c[16:40]}-{v['x'].size}" for c, v in JAX_TEXTS])
+def test_jax_stats_are_jaxs(jax_process, code, values):
+    theirs = jax_process.submit(_jax_stats, code, values).result()
+    text = "import jax\n" + code
+    np.testing.assert_allclose(api.evaluate(text, values), theirs["value"], rtol=1e-13, atol=1e-14)
+    if values["x"].size > 3:  # the edges: values only (JAX's derivative of where at a kink is its own choice)
+        return
+    ours = api.jacobian(text, values)
     for name in values:
         np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-11, atol=1e-12, err_msg=name)

@@ -34,7 +34,7 @@ from .functions import FUNCTIONS, LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRE
 TORCH = "torch.distributions"
 MODULES.add(TORCH)
 LIBRARIES[TORCH] = TORCH
-STATS = ("norm", "multivariate_normal")  # the distributions of jax.scipy.stats / scipy.stats read
+STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform")  # the distributions of jax.scipy.stats / scipy.stats read
 for _root in ("jax.scipy.stats", "scipy.stats"):
     LIBRARIES[_root] = _root  # import scipy.stats as st: followed to scipy.stats.norm (lang/imports.py)
     for _dist in STATS:
@@ -856,6 +856,112 @@ def _mvn(root: str, name: str):
 for _root in ("jax.scipy.stats", "scipy.stats"):
     for _name in ("logpdf", "pdf"):
         variant(f"{_root}.multivariate_normal", _name)(_mvn(_root, _name))
+
+
+# expon, laplace, logistic, uniform: (x, loc=0, scale=1); SciPy's standardised formula of y = (x - loc) / scale on its
+# support [a, b] (logpdf: _logpdf(y) - log(scale), -inf outside; pdf: _pdf(y) / scale, 0 outside; cdf: _cdf(y) inside
+# (a, b), 1 from b on, 0 below), NaN where scale <= 0 or y is NaN; JAX's lax expressions as they are written
+_SCIPY_SUPPORT = {"expon": (0.0, math.inf), "laplace": (-math.inf, math.inf), "logistic": (-math.inf, math.inf),
+                  "uniform": (0.0, 1.0)}
+
+
+def _scipy_standard(b, dist: str, name: str, y, position):
+    """SciPy's ``_logpdf`` / ``_pdf`` / ``_cdf`` of the standard distribution (laplace's and uniform's _logpdf:
+    rv_continuous's log(_pdf))."""
+    def op(op_name, *args):
+        return b.apply(op_name, *args, position=position)
+    if name == "cdf":
+        if dist == "expon":  # -expm1(-x)
+            return op("neg", op("expm1", op("neg", y)))
+        if dist == "laplace":  # where(x > 0, 1 - 0.5 exp(-x), 0.5 exp(x))
+            return op("where", op("gt", y, 0.0), op("sub", 1.0, op("mul", 0.5, op("exp", op("neg", y)))),
+                      op("mul", 0.5, op("exp", y)))
+        if dist == "logistic":
+            return _fn(b, "expit", y, position=position, library="scipy")
+        return y
+    if dist == "logistic":  # -|x| - 2 log1p(exp(-|x|)); _pdf: exp of it
+        t = op("neg", _fn(b, "abs", y, position=position))
+        out = op("sub", t, op("mul", 2.0, op("log1p", op("exp", t))))
+        return out if name == "logpdf" else op("exp", out)
+    if dist == "expon" and name == "logpdf":
+        return op("neg", y)
+    if dist == "expon":
+        pdf = op("exp", op("neg", y))
+    elif dist == "laplace":  # 0.5 * exp(-|x|)
+        pdf = op("mul", 0.5, op("exp", op("neg", _fn(b, "abs", y, position=position))))
+    else:  # 1.0 * (x == x)
+        pdf = op("mul", 1.0, op("eq", y, y))
+    return op("log", pdf) if name == "logpdf" else pdf
+
+
+def _scipy_stats(b, dist: str, name: str, x, loc, scale, position):
+    def op(op_name, *args):
+        return b.apply(op_name, *args, position=position)
+    y = op("div", op("sub", x, loc), scale)
+    lo, hi = _SCIPY_SUPPORT[dist]
+    out = _scipy_standard(b, dist, name, y, position)
+    if name == "cdf":
+        inside = op("mul", op("gt", y, lo), op("lt", y, hi)) if lo > -math.inf else op("lt", y, hi)
+        out = op("where", inside, out, op("where", op("ge", y, hi), 1.0, 0.0))
+    else:
+        inside = op("mul", op("ge", y, lo), op("le", y, hi))
+        out = op("sub", out, op("log", scale)) if name == "logpdf" else op("div", out, scale)
+        out = op("where", inside, out, -math.inf if name == "logpdf" else 0.0)
+    return op("where", op("add", op("le", scale, 0.0), op("ne", y, y)), math.nan, out)
+
+
+def _jax_stats(b, dist: str, name: str, x, loc, scale, position):
+    def op(op_name, *args):
+        return b.apply(op_name, *args, position=position)
+    if name == "pdf":  # exp(logpdf) for each of the four
+        return op("exp", _jax_stats(b, dist, "logpdf", x, loc, scale, position))
+    if dist == "expon":
+        if name == "logpdf":  # where(x < loc, -inf, -((x - loc) / scale + log(scale)))
+            out = op("neg", op("add", op("div", op("sub", x, loc), scale), op("log", scale)))
+            return op("where", op("lt", x, loc), -math.inf, out)
+        return op("where", op("lt", x, loc), 0.0, op("neg", op("expm1", op("div", op("sub", loc, x), scale))))
+    if dist == "laplace":
+        diff = op("div", op("sub", x, loc), scale)
+        if name == "logpdf":  # -(|x - loc| / scale + log(2 scale))
+            return op("neg", op("add", op("div", _fn(b, "abs", op("sub", x, loc), position=position), scale),
+                                op("log", op("mul", 2.0, scale))))
+        return op("where", op("le", diff, 0.0), op("mul", 0.5, op("exp", diff)),
+                  op("sub", 1.0, op("mul", 0.5, op("exp", op("neg", diff)))))
+    if dist == "logistic":
+        z = op("div", op("sub", x, loc), scale)
+        if name == "logpdf":  # -2 logaddexp(z / 2, -z / 2) - log(scale)
+            half = op("div", z, 2.0)
+            return op("sub", op("mul", -2.0, _fn(b, "logaddexp", half, op("neg", half), position=position,
+                                                 library="numpy")), op("log", scale))
+        return _fn(b, "expit", z, position=position, library="jax.scipy")
+    top = op("add", loc, scale)  # uniform
+    if name == "logpdf":  # where(x > loc + scale or x < loc, -inf, -log(scale))
+        out = _fn(b, "broadcast_to", op("neg", op("log", scale)), broadcast(x.shape, loc.shape, scale.shape),
+                  position=position)
+        return op("where", op("add", op("gt", x, top), op("lt", x, loc)), -math.inf, out)
+    inside = op("mul", op("ge", x, loc), op("le", x, top))  # select: 0 below, 1 above, (x - loc) / scale, 0 at NaN
+    return op("where", op("lt", x, loc), 0.0, op("where", op("gt", x, top), 1.0,
+                                                  op("where", inside, op("div", op("sub", x, loc), scale), 0.0)))
+
+
+def _stats(root: str, dist: str, name: str):
+    jax = root.startswith("jax")
+    spelling = f"{root}.{dist}.{name}"
+
+    def lower(b, args, kwargs, position):
+        a = arguments(spelling, args, kwargs, {"x": REQUIRED, "loc": 0.0, "scale": 1.0}, position)
+        x, loc, scale = (tensor(b, b.lift(a[k]) if not isinstance(a[k], Tracer) else a[k], spelling, position)
+                         for k in ("x", "loc", "scale"))
+        x, loc, scale = _broadcast_all(b, [x, loc, scale], spelling, position)
+        return (_jax_stats if jax else _scipy_stats)(b, dist, name, x, loc, scale, position)
+    lower.__doc__ = f"{spelling}(x, loc=0, scale=1): {'JAX' if jax else 'SciPy'}'s formula"
+    return lower
+
+
+for _root in ("jax.scipy.stats", "scipy.stats"):
+    for _dist in _SCIPY_SUPPORT:
+        for _name in ("logpdf", "pdf", "cdf"):
+            variant(f"{_root}.{_dist}", _name)(_stats(_root, _dist, _name))
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)

@@ -94,9 +94,11 @@ _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims
 _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
                "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
                "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
-                                "MultivariateNormal, Independent and kl_divergence: write another's density)",
+                                "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, Independent and "
+                                "kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
-               "ma": "", "stats": " (of its distributions jac reads norm and multivariate_normal: write another's density's "
+               "ma": "", "stats": " (of its distributions jac reads expon, laplace, logistic, uniform, norm and "
+                              "multivariate_normal: write another's density's "
                               "formula with scipy.special or jax.scipy.special: gammaln, xlogy, log_ndtr)",
                "linalg": " (jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
                          "solve_triangular(L, b) is jnp.linalg.solve(L, b))", "signal": "",
