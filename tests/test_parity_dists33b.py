@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from jacobi_cli.tools import api
-from test_dists33b import EDGE_LOC, EDGE_SCALE, EDGE_X, EDGES, SLOC, SSCALE, STATS, SX, TORCH, TORCH_TEXTS
+from test_dists33b import EDGE_LOC, EDGE_SCALE, EDGE_X, EDGES, SLOC, SSCALE, STATS, SX, TORCH, \
+    TORCH_TEXTS
 from test_jax16 import jax_process  # noqa: F401 - the fixture is used by name
 
 
@@ -63,7 +64,8 @@ def _jax_stats(root_code: str, values: dict) -> dict:
 
 
 JAX_TEXTS = [(f"jax.scipy.stats.{d}.{n}(x, loc, s)", values) for d, n in STATS
-             for values in ({"x": SX, "loc": SLOC, "s": SSCALE}, {"x": EDGE_X, "loc": EDGE_LOC, "s": np.abs(EDGE_SCALE)})]
+             for values in ({"x": SX, "loc": SLOC, "s": SSCALE},
+                            {"x": EDGE_X, "loc": EDGE_LOC, "s": np.abs(EDGE_SCALE)})]
 
 
 @pytest.mark.parametrize("code, values", JAX_TEXTS, ids=[f"{c[16:40]}-{v['x'].size}" for c, v in JAX_TEXTS])

@@ -34,7 +34,8 @@ from .functions import FUNCTIONS, LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRE
 TORCH = "torch.distributions"
 MODULES.add(TORCH)
 LIBRARIES[TORCH] = TORCH
-STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform")  # the distributions of jax.scipy.stats / scipy.stats read
+# the distributions of jax.scipy.stats / scipy.stats read
+STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform")
 for _root in ("jax.scipy.stats", "scipy.stats"):
     LIBRARIES[_root] = _root  # import scipy.stats as st: followed to scipy.stats.norm (lang/imports.py)
     for _dist in STATS:
@@ -424,7 +425,9 @@ def _simple_moment(b, d: Distribution, name: str, position):
         return op("pow", d.rate, -2.0) if name == "variance" else op("reciprocal", d.rate)
     if d.cls == "Uniform":  # (high + low) / 2, (high - low) / 12**0.5, (high - low).pow(2) / 12
         width = op("sub", d.high, d.low)
-        return op("div", op("add", d.high, d.low), 2.0) if name == "mean" else             op("div", width, 12 ** 0.5) if name == "stddev" else op("div", op("pow", width, 2.0), 12.0)
+        if name == "mean":
+            return op("div", op("add", d.high, d.low), 2.0)
+        return op("div", width, 12 ** 0.5) if name == "stddev" else op("div", op("pow", width, 2.0), 12.0)
     if d.cls == "Poisson":
         var = d.rate
         mean = d.rate
@@ -576,6 +579,10 @@ def _cdf(b, d: Distribution, x, position, inverse: bool):
             out = b.apply("sub", out, _check(b, _outside(b, d, x, position), _support_message(
                 d.cls, _SUPPORTS[d.cls]).replace(".log_prob", ".cdf"), position), position=position)
         return _checked(b, d, out, position)
+    if d.cls == "Gamma" and not inverse:
+        raise JacValueError("torch.distributions.Gamma.cdf (gammainc, which PyTorch does not differentiate by the "
+                            "concentration) is not read by jac (it reads Normal's, Exponential's and Uniform's)",
+                            position)
     if d.cls != "Normal":
         raise JacValueError(f"torch.distributions.{d.cls}.{name}: PyTorch raises NotImplementedError (jac reads "
                             f"Normal's, Exponential's and Uniform's)", position)
