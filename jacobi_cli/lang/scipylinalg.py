@@ -573,7 +573,8 @@ def _jax_expm(b, args, kwargs, position):
         raise JacValueError("jax.scipy.linalg.expm(upper_triangular=True) is not read by jac: leave it out (the same "
                             "value for an upper triangular A)", position)
     squarings = static(b, a["max_squarings"], "max_squarings", position)
-    if isinstance(squarings, bool) or not isinstance(squarings, (int, np.integer)) or squarings < 0:
+    if isinstance(squarings, bool) or not isinstance(squarings, (int, float, np.number)) or squarings < 0 \
+            or not float(squarings).is_integer():
         raise JacValueError(f"jax.scipy.linalg.expm: max_squarings must be a non-negative int, got {squarings!r}",
                             position)
     x = tensor(b, a["A"], "jax.scipy.linalg.expm", position)
