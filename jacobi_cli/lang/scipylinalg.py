@@ -493,8 +493,8 @@ SCIPY_LINALG = SCIPY_LINALG_READ | frozenset(REFUSED)  # LIBRARY_NAMES["scipy.li
 # JAX's value and its gradient are the reference. Where JAX computes as SciPy (lu_factor, lu_solve, svd, qr, det, inv,
 # block_diag, toeplitz, hankel, circulant) the lowerings above are reused; where it differs it has its own:
 # - solve: assume_a 'gen' / 'sym' / 'her' all solve with the whole of a (jnp.linalg.solve; ``lower`` unread); 'pos'
-#   takes its value from the Cholesky factor of one triangle (as SciPy) but its derivative as if a were the whole
-#   matrix (lax.custom_linear_solve's matvec is a @ x): -A⁻¹ dA x at every order;
+#   is refused: its value reads one triangle, its gradient the whole of a (-A⁻¹ dA x, lax.custom_linear_solve's
+#   matvec a @ x), and its second derivative takes dA for dAᵀ in the transposed solve (symmetric=True);
 # - eigh reads (a + aᵀ)/2 (lax.linalg.eigh's symmetrize_input), whatever ``lower`` says;
 # - expm is NaN (derivative 0) where its scaling would need more than ``max_squarings`` squarings;
 # - lu returns (P, L, U) with A = P L U (torch.linalg.lu's), (P L, U) with permute_l=True.
@@ -514,9 +514,8 @@ def _in_jax(lowering):
 @variant("jax.scipy.linalg", "solve")
 def _jax_solve(b, args, kwargs, position):
     """jax.scipy.linalg.solve(a, b, lower=False, assume_a='gen'): X with A X = b. 'gen', 'sym' and 'her' solve with
-    the whole of a (JAX's jnp.linalg.solve; ``lower`` is not read); 'pos' gives the value of the Cholesky factor of
-    a's upper (lower=True: lower) triangle, refused where it is not positive definite (JAX gives NaN), and the
-    derivative JAX gives: that of the solve with a itself, -A⁻¹ dA X."""
+    the whole of a (JAX's jnp.linalg.solve; ``lower`` is not read); 'pos' is refused (its derivatives are not those
+    of a function: see the message)."""
     a = arguments("solve", args, kwargs, {"a": REQUIRED, "b": REQUIRED, "lower": False, "overwrite_a": False,
                                           "overwrite_b": False, "debug": False, "check_finite": True,
                                           "assume_a": "gen"}, position)
@@ -527,22 +526,13 @@ def _jax_solve(b, args, kwargs, position):
     x = tensor(b, a["a"], "jax.scipy.linalg.solve", position)
     rhs = tensor(b, a["b"], "jax.scipy.linalg.solve", position)
     numpy_solve = library_function("numpy", "solve")
-    if assume != "pos":
-        return numpy_solve(b, [x, rhs], {}, position)
-    _need_ndim("jax.scipy.linalg.solve", x, (2,), position)
-    _square(x, "jax.scipy.linalg.solve", position)
-    if rhs.ndim not in (1, 2) or rhs.shape[0] != x.shape[-1]:
-        raise JacShapeError(f"jax.scipy.linalg.solve: b needs {x.shape[-1]} rows and one or two axes, got shape "
-                            f"{tuple(rhs.shape)}", position)
-    lower = bool(static(b, a["lower"], "lower", position))
-    detach = FUNCTIONS["stop_gradient"]
-    value = detach(b, [_solve(b, [x, rhs], {"assume_a": "pos", "lower": lower}, position)], {}, position)
-    # a - stop(a) + stop(S): the value of S (the triangle's symmetric matrix), the derivative of a, at every order
-    moving = b.apply("sub", x, detach(b, [x], {}, position), position=position)
-    m = b.apply("add", moving, detach(b, [_from_triangle(b, x, lower, position)], {}, position), position=position)
-    y = numpy_solve(b, [m, rhs], {}, position)
-    return b.apply("add", value, b.apply("sub", y, detach(b, [y], {}, position), position=position),
-                   position=position)
+    if assume == "pos":
+        raise JacValueError("jax.scipy.linalg.solve(assume_a='pos') is not read by jac: its value reads one triangle "
+                            "of a and its gradient the whole of a, and its second derivative (lax.custom_linear_solve "
+                            "with symmetric=True) takes a's tangent for its transpose, which no composition of jac's "
+                            "ops gives; for a symmetric a write assume_a='gen' (JAX's jnp.linalg.solve) or "
+                            "jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(a), True), b)", position)
+    return numpy_solve(b, [x, rhs], {}, position)
 
 
 @variant("jax.scipy.linalg", "inv")
