@@ -21,7 +21,7 @@ from .attention import JAX_NN_ATTENTION
 from .specials28 import SPECIALS28
 from .scipynames import SCIPY_NAMES
 from .specials29 import JAX_SCIPY29, SCIPY29
-from .scipylinalg import SCIPY_LINALG, _cho_solve_as, _solve_triangular_as
+from .scipylinalg import JAX_LINALG, SCIPY_LINALG, _cho_solve_as, _solve_triangular_as
 from .specials30 import SCIPY30
 from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, axes_of, matrix_transpose, \
     static, static_int, tensor, variant, library_function, nan_at_infinite_max
@@ -421,6 +421,6 @@ LIBRARY_NAMES = {
     | SCIPY29 | SCIPY30,
     "jax.scipy": frozenset(JAX_SCIPY_SHARED) | {"rel_entr", "kl_div"} | JAX_SCIPY_NAMES | JAX_SCIPY_MORE | SPECIALS28
     | JAX_SCIPY29,
-    "jax.scipy.linalg": frozenset({"cho_solve", "solve_triangular"}),
+    "jax.scipy.linalg": JAX_LINALG,
     "scipy.linalg": SCIPY_LINALG,
 }

@@ -4768,11 +4768,6 @@ _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.
 _LIBRARY_HINTS = {
     ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "
                           "(PyTorch's F.normalize, x / its norm, is another function)",
-    ("jax.scipy.linalg", "cholesky"): "write jnp.linalg.cholesky(a) for the lower factor, jnp.linalg.cholesky(a).mT "
-                                      "for SciPy's upper one (jax.scipy.linalg.cholesky's gradient splits each "
-                                      "symmetric pair of entries its own way)",
-    ("jax.scipy.linalg", "cho_factor"): "write L = jnp.linalg.cholesky(a) and pass (L, True) to "
-                                        "jax.scipy.linalg.cho_solve",
 }
 
 

@@ -17,9 +17,13 @@ the rest is refused.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from .functions import (FUNCTIONS, REQUIRED, Items, JacShapeError, JacValueError, _concrete,
+from ..errors import JacError
+
+from .functions import (FUNCTIONS, LIBRARY_FUNCTIONS, REQUIRED, Items, JacShapeError, JacValueError, _concrete,
                         _need_ndim, _reshape_to, _square, _take, arguments, library_function, matrix_transpose,
                         static, tensor, variant)
 
@@ -483,3 +487,171 @@ for _name in REFUSED:
     variant("scipy.linalg", _name)(_refused(_name))
 
 SCIPY_LINALG = SCIPY_LINALG_READ | frozenset(REFUSED)  # LIBRARY_NAMES["scipy.linalg"]: the refused say why
+
+
+# --- jax.scipy.linalg: JAX's reading of the same names (session 33e) --------------------------------------------------
+# JAX's value and its gradient are the reference. Where JAX computes as SciPy (lu_factor, lu_solve, svd, qr, det, inv,
+# block_diag, toeplitz, hankel, circulant) the lowerings above are reused; where it differs it has its own:
+# - solve: assume_a 'gen' / 'sym' / 'her' all solve with the whole of a (jnp.linalg.solve; ``lower`` unread); 'pos'
+#   is refused: its value reads one triangle, its gradient the whole of a (-A⁻¹ dA x, lax.custom_linear_solve's
+#   matvec a @ x), and its second derivative takes dA for dAᵀ in the transposed solve (symmetric=True);
+# - eigh reads (a + aᵀ)/2 (lax.linalg.eigh's symmetrize_input), whatever ``lower`` says;
+# - expm is NaN (derivative 0) where its scaling would need more than ``max_squarings`` squarings;
+# - lu returns (P, L, U) with A = P L U (torch.linalg.lu's), (P L, U) with permute_l=True.
+
+
+def _in_jax(lowering):
+    """``lowering`` (scipy.linalg's) with its refusals naming jax.scipy.linalg."""
+    def lower(b, args, kwargs, position):
+        try:
+            return lowering(b, args, kwargs, position)
+        except JacError as e:
+            raise e.reword(re.sub(r"(?<!jax\.)scipy\.linalg", "jax.scipy.linalg", e.message)) from None
+    lower.__doc__ = lowering.__doc__
+    return lower
+
+
+@variant("jax.scipy.linalg", "solve")
+def _jax_solve(b, args, kwargs, position):
+    """jax.scipy.linalg.solve(a, b, lower=False, assume_a='gen'): X with A X = b. 'gen', 'sym' and 'her' solve with
+    the whole of a (JAX's jnp.linalg.solve; ``lower`` is not read); 'pos' is refused (its derivatives are not those
+    of a function: see the message)."""
+    a = arguments("solve", args, kwargs, {"a": REQUIRED, "b": REQUIRED, "lower": False, "overwrite_a": False,
+                                          "overwrite_b": False, "debug": False, "check_finite": True,
+                                          "assume_a": "gen"}, position)
+    assume = static(b, a["assume_a"], "assume_a", position)
+    if assume not in ("gen", "sym", "her", "pos"):
+        raise JacValueError(f"jax.scipy.linalg.solve: assume_a must be 'gen', 'sym', 'her' or 'pos' (JAX raises "
+                            f"otherwise), got {assume!r}", position)
+    x = tensor(b, a["a"], "jax.scipy.linalg.solve", position)
+    rhs = tensor(b, a["b"], "jax.scipy.linalg.solve", position)
+    numpy_solve = library_function("numpy", "solve")
+    if assume == "pos":
+        raise JacValueError("jax.scipy.linalg.solve(assume_a='pos') is not read by jac: its value reads one triangle "
+                            "of a and its gradient the whole of a, and its second derivative (lax.custom_linear_solve "
+                            "with symmetric=True) takes a's tangent for its transpose, which no composition of jac's "
+                            "ops gives; for a symmetric a write assume_a='gen' (JAX's jnp.linalg.solve) or "
+                            "jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(a), True), b)", position)
+    return numpy_solve(b, [x, rhs], {}, position)
+
+
+@variant("jax.scipy.linalg", "inv")
+def _jax_inv(b, args, kwargs, position):
+    """jax.scipy.linalg.inv(a): A⁻¹ (jnp.linalg.inv)."""
+    a = arguments("inv", args, kwargs, {"a": REQUIRED, "overwrite_a": False, "check_finite": True}, position)
+    return _in_jax(_inv)(b, [a["a"]], {}, position)
+
+
+@variant("jax.scipy.linalg", "det")
+def _jax_det(b, args, kwargs, position):
+    """jax.scipy.linalg.det(a): the determinant (jnp.linalg.det)."""
+    a = arguments("det", args, kwargs, {"a": REQUIRED, "overwrite_a": False, "check_finite": True}, position)
+    return _in_jax(_det)(b, [a["a"]], {}, position)
+
+
+_THETA13 = 5.371920351148152  # JAX's (and Higham's) bound on ‖A‖₁ for its degree-13 Padé approximant in float64
+
+
+@variant("jax.scipy.linalg", "expm")
+def _jax_expm(b, args, kwargs, position):
+    """jax.scipy.linalg.expm(A, *, upper_triangular=False, max_squarings=16): the matrix exponential (jac's to
+    rounding; JAX's Padé agrees to ~1e-15), NaN with derivative 0 where ‖A‖₁ ≥ θ₁₃·2^(max_squarings + 1), where JAX's
+    scaling would need more squarings than max_squarings. upper_triangular=True is refused (JAX's solve then reads
+    one triangle of its Padé denominator: another value for a matrix that is not triangular)."""
+    a = arguments("expm", args, kwargs, {"A": REQUIRED, "upper_triangular": False, "max_squarings": 16}, position)
+    if static(b, a["upper_triangular"], "upper_triangular", position):
+        raise JacValueError("jax.scipy.linalg.expm(upper_triangular=True) is not read by jac: leave it out (the same "
+                            "value for an upper triangular A)", position)
+    squarings = static(b, a["max_squarings"], "max_squarings", position)
+    if isinstance(squarings, bool) or not isinstance(squarings, (int, float, np.number)) or squarings < 0 \
+            or not float(squarings).is_integer():
+        raise JacValueError(f"jax.scipy.linalg.expm: max_squarings must be a non-negative int, got {squarings!r}",
+                            position)
+    x = tensor(b, a["A"], "jax.scipy.linalg.expm", position)
+    _need_ndim("jax.scipy.linalg.expm", x, (2,), position)
+    _square(x, "jax.scipy.linalg.expm", position)
+    e = b.apply("matrix_exp", x, position=position)
+    norm = library_function("numpy", "norm")(b, [x], {"ord": 1}, position)
+    too_big = b.apply("ge", norm, b.const(_THETA13 * 2.0 ** (int(squarings) + 1), position), position=position)
+    return FUNCTIONS["where"](b, [too_big, b.const(np.nan, position), e], {}, position)
+
+
+@variant("jax.scipy.linalg", "eigh")
+def _jax_eigh(b, args, kwargs, position):
+    """jax.scipy.linalg.eigh(a, lower=True, eigvals_only=False): (w, v) of (a + aᵀ)/2, as JAX symmetrizes its input
+    (``lower`` picks LAPACK's triangle of that symmetric matrix: the same eigenvalues, JAX's signs)."""
+    a = arguments("eigh", args, kwargs, {"a": REQUIRED, "b": None, "lower": True, "eigvals_only": False,
+                                         "overwrite_a": False, "overwrite_b": False, "turbo": True, "eigvals": None,
+                                         "type": 1, "check_finite": True}, position)
+    if a["b"] is not None or a["eigvals"] is not None or static(b, a["type"], "type", position) != 1:
+        raise JacValueError("jax.scipy.linalg.eigh: b, eigvals and type are not read (JAX implements only b=None, "
+                            "eigvals=None, type=1)", position)
+    x = tensor(b, a["a"], "jax.scipy.linalg.eigh", position)
+    _need_ndim("jax.scipy.linalg.eigh", x, tuple(range(2, 10)), position)
+    _square(x, "jax.scipy.linalg.eigh", position)
+    s = b.apply("mul", b.apply("add", x, matrix_transpose(b, x, position), position=position), 0.5, position=position)
+    uplo = "L" if static(b, a["lower"], "lower", position) else "U"
+    w = b.apply("eigvalsh", s, uplo=uplo, position=position)
+    if static(b, a["eigvals_only"], "eigvals_only", position):
+        return w
+    return Items([w, b.apply("eigh_vectors", s, uplo=uplo, position=position)])
+
+
+@variant("jax.scipy.linalg", "svd")
+def _jax_svd(b, args, kwargs, position):
+    """jax.scipy.linalg.svd(a, full_matrices=True, compute_uv=True): NumPy's (U, s, Vh); s alone with
+    compute_uv=False. JAX ignores lapack_driver, and so does jac here."""
+    a = arguments("svd", args, kwargs, {"a": REQUIRED, "full_matrices": True, "compute_uv": True,
+                                        "overwrite_a": False, "check_finite": True, "lapack_driver": "gesdd"},
+                  position)
+    return FUNCTIONS["svd"](b, [a["a"]], {"full_matrices": a["full_matrices"], "compute_uv": a["compute_uv"]},
+                            position)
+
+
+@variant("jax.scipy.linalg", "qr")
+def _jax_qr(b, args, kwargs, position):
+    """jax.scipy.linalg.qr(a, mode='full', pivoting=False): (Q, R) ('full' / 'economic') or (R,) ('r')."""
+    a = arguments("qr", args, kwargs, {"a": REQUIRED, "overwrite_a": False, "lwork": None, "mode": "full",
+                                       "pivoting": False, "check_finite": True}, position)
+    return _in_jax(_qr)(b, [a["a"]], {"mode": a["mode"], "pivoting": a["pivoting"]}, position)
+
+
+@variant("jax.scipy.linalg", "lu")
+def _jax_lu(b, args, kwargs, position):
+    """jax.scipy.linalg.lu(a, permute_l=False): (P, L, U) with A = P L U, P the permutation matrix of LAPACK's
+    pivots (a constant), L unit lower and U upper triangular; (P L, U) with permute_l=True."""
+    a = arguments("lu", args, kwargs, {"a": REQUIRED, "permute_l": False, "overwrite_a": False,
+                                       "check_finite": True}, position)
+    p, low, up = library_function("torch.linalg", "lu")(b, [a["a"]], {}, position)
+    if static(b, a["permute_l"], "permute_l", position):
+        return Items([b.apply("matmul", p, low, position=position), up])
+    return Items([p, low, up])
+
+
+JAX_REFUSED = {
+    "cholesky": "JAX's gradient of it is not the derivative of its value (its value reads one triangle of a, its "
+                "gradient gives the other triangle entries too, and its Hessian is not symmetric), which no "
+                "composition of jac's ops gives; write jnp.linalg.cholesky(a) (the lower factor of (a + aᵀ)/2, "
+                "with the symmetric gradient) or jnp.linalg.cholesky(a).mT for the upper one",
+    "cho_factor": "it is jax.scipy.linalg.cholesky, whose gradient jac does not read (JAX's is not the derivative "
+                  "of its value); write L = jnp.linalg.cholesky(a) and pass (L, True) to jax.scipy.linalg.cho_solve",
+    "sqrtm": "JAX's result is complex (it goes through the complex Schur form), which jac does not have; for a "
+             "symmetric positive definite A write V @ jnp.diag(jnp.sqrt(w)) @ V.T with w, V = jnp.linalg.eigh(A)",
+    "polar": "JAX's default method 'qdwh' iterates to a tolerance, and its derivative is that of the iterations; "
+             "write U, s, Vh = jnp.linalg.svd(a, full_matrices=False) and u = U @ Vh, p = Vh.T @ jnp.diag(s) @ Vh",
+}
+
+
+def _jax_refused(name):
+    def lower(b, args, kwargs, position):
+        raise JacValueError(f"jax.scipy.linalg.{name} is not read by jac: {JAX_REFUSED[name]}", position)
+    return lower
+
+
+for _name in ("lu_factor", "lu_solve", "block_diag", "toeplitz", "hankel", "circulant"):  # SciPy's signatures
+    variant("jax.scipy.linalg", _name)(_in_jax(LIBRARY_FUNCTIONS[("scipy.linalg", _name)]))
+for _name in JAX_REFUSED:
+    variant("jax.scipy.linalg", _name)(_jax_refused(_name))
+
+JAX_LINALG = frozenset({"cho_solve", "solve_triangular", "solve", "inv", "det", "expm", "eigh", "svd", "qr", "lu",
+                        "lu_factor", "lu_solve", "block_diag", "toeplitz", "hankel", "circulant"}) | frozenset(JAX_REFUSED)
