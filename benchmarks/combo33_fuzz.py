@@ -153,8 +153,19 @@ class Gen:
         def runint(v):
             return [f"k = int(({v} > 0).sum())", "for _ in range(k):", f"    {v} = torch.tanh({v}) + 0.1 * {v}"]
 
+        def argidx(v):
+            return [f"i = int(torch.argmax({v}))", f"{v} = {v} * {v}[i] + torch.roll({v}, i)"]
+
+        def lptest(v):
+            return [f"if torch.distributions.Normal(x, 1.0).log_prob({v}).sum() > -6.0:",
+                    f"    {v} = {r.f(v)}", "else:", f"    {v} = torch.cond({v}[0] > 0, lambda u: {r.f('u')}, "
+                    f"lambda u: {r.f('u')}, ({v},))"]
+
+        def prefix(v):
+            return [f"k = int(({v} > 0).sum())", f"{v} = {v} + {v}[:k].sum() - torch.cat([{v}[k:], {v}[:k]]) * 0.3"]
+
         return dict(normal=normal, laplace=laplace, mvn=mvn, kl=kl, entropy=entropy, pyif=pyif, cond=cond,
-                    while_=while_, dp=dp, lstsq=lstsq, runint=runint)
+                    while_=while_, dp=dp, lstsq=lstsq, runint=runint, argidx=argidx, lptest=lptest, prefix=prefix)
 
     # ---- JAX
     def stages_jax(self):
@@ -224,8 +235,20 @@ class Gen:
         def runint(v):
             return [f"k = int(({v} > 0).sum())", "for _ in range(k):", f"    {v} = jnp.tanh({v}) + 0.1 * {v}"]
 
+        def vmap_cond(v):
+            return [f"{v} = jax.vmap(lambda t, s: lax.cond(t > s, lambda u: {r.f('u')}, lambda u: {r.f('u')}, t))"
+                    f"({v}, w)"]
+
+        def grad_stats(v):
+            return [f"{v} = {v} + 0.1 * jax.grad(lambda t: jnp.sum(jax.scipy.stats.norm.logpdf(x, t, 1.0 + w ** 2)) "
+                    f"if t.sum() > 0 else jnp.sum(jnp.piecewise(t, [t < 0], [jnp.sin, lambda u: u ** 2])))({v})"]
+
+        def switch_int(v):
+            return [f"i = int(jnp.argmax({v}))", f"{v} = lax.switch(i % 3, [jnp.sin, jnp.cos, jnp.tanh], {v}) * {v}[i]"]
+
         return dict(cond=cond, switch=switch, while_=while_, grad_cond=grad_cond, grad_if=grad_if, norm=norm,
-                    mvn=mvn, jit=jit, piecewise=piecewise, lstsq=lstsq, cho=cho, dp=dp, pyif=pyif, runint=runint)
+                    mvn=mvn, jit=jit, piecewise=piecewise, lstsq=lstsq, cho=cho, dp=dp, pyif=pyif, runint=runint,
+                    vmap_cond=vmap_cond, grad_stats=grad_stats, switch_int=switch_int)
 
     # ---- NumPy / SciPy
     def stages_numpy(self):
@@ -291,8 +314,21 @@ class Gen:
         def runint(v):
             return [f"k = int(({v} > 0).sum())", "for _ in range(k):", f"    {v} = np.tanh({v}) + 0.1 * {v}"]
 
+        def argidx(v):
+            return [f"i = int(np.argmax({v}))", f"{v} = {v} * {v}[i] + np.roll({v}, i)"]
+
+        def lptest(v):
+            r.imp("import scipy.stats")
+            return [f"if scipy.stats.norm.logpdf({v}, x, 1.0).sum() > -6.0:",
+                    f"    {v} = np.piecewise({v}, [{v} < 0], [np.sin, lambda t: t ** 3])", "else:",
+                    f"    {v} = {r.f(v)}"]
+
+        def prefix(v):
+            return [f"k = int(({v} > 0).sum())",
+                    f"{v} = {v} + {v}[:k].sum() - np.concatenate([{v}[k:], {v}[:k]]) * 0.3"]
+
         return dict(piecewise=piecewise, cho=cho, solve=solve, stats=stats, mvn=mvn, lstsq=lstsq, dp=dp,
-                    pyif=pyif, runint=runint)
+                    pyif=pyif, runint=runint, argidx=argidx, lptest=lptest, prefix=prefix)
 
     def program(self, name):
         lines = ["h = x * 1.0"]
@@ -356,8 +392,8 @@ def torch_reference(code, inputs, scalar):
     out = {"value": value, "jacobian": {k: j.numpy() for k, j in zip(("x", "w"), J)}}
     if scalar:
         if "torch.cond" in code:  # PyTorch's second derivative through torch.cond is 0: central differences
-            # of its gradient, the text compiled afresh at each point: torch.cond keeps what it traced of a
-            # branch by the lambda's code object, and a global the branch reads (w) changed is not seen
+            # of its gradient, the text compiled afresh at each point: compiled once, its gradients at nearby
+            # points differed from these (a cache of what torch.cond traced, it seems)
             def grad(values):
                 J = torch_reference(code, values, False)["jacobian"]
                 return np.concatenate([J["x"].ravel(), J["w"].ravel()])
