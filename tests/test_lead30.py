@@ -61,12 +61,16 @@ def test_a_lists_other_changes_in_place_are_pythons(text):
     _agrees_with_python(text)
 
 
+def test_a_change_of_a_list_another_list_holds_is_seen_through_it():  # refused before session 33 (h33d-lists)
+    _agrees_with_python("a = [x]\nb = [a]\na.pop()\nlen(b[0]) + x")  # Python's b[0] is a: empty after the pop
+    _agrees_with_python("a = [x]\nb = [a]\na.append(2 * x)\nb[0][1] + len(b[0])")
+
+
 @pytest.mark.parametrize("text,says", [
     ("a = []\na.pop()\nx", "pop from empty list"),
     ("a = [x]\na.pop(3)\nx", "pop index out of range"),
     ("a = [x, x]\na.pop(x)\nx", "one constant integer"),
     ("a = [x]\na.insert(0)\nx", "takes 2 arguments"),
-    ("a = [x]\nb = [a]\na.pop()\nx", "which 'b' holds too"),  # Python's b[0] would change: jac cannot follow
     ("t = x * 2\ndel t\nt", "'del t' deleted it"),
     ("del q\nx", "name 'q' is not defined"),
     ("a = [x]\ndel a[2]\nx", "out of range"),

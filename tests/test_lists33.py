@@ -62,7 +62,7 @@ def test_edit_distance_with_a_soft_minimum():
 
 
 REFUSED = [  # (text, words the refusal says)
-    ('row = [0.0, 1.0]\nR = [row, row]\nR[0][0] = x[0]\nR[1][0]', "'R' is a Python list of lists that jac holds as one"),
+    ('row = [0.0, 1.0]\nR = [row, row]\nR[0][0] = x[0]\nR[1][0]', "'R' is a Python list that jac holds as one array"),
     ('row = [0.0, 1.0]\nR = [row] * 2\nR[0][0] = x[0]\nR[1][0]', "with a comprehension or a display"),
     ('R = [[0.0] * 2 for _ in range(2)]\nd = {"t": R}\nR[0][0] = x[0]\nd["t"][0][0]', "which 'd' holds too"),
     ('R = [x * 1, x * 2]\nR[0][1] = 5.0\nR[0][1]', "R[0] is an array held in the list 'R'"),

@@ -2301,9 +2301,10 @@ class _Lowering:
         current = self.name(name, self.source.at(root))
         if not isinstance(current, Items):
             if isinstance(current, Tracer) and name in self.sequence_names and name not in self.tuple_names:
-                raise JacValueError(f"{what}: '{name}' is a Python list of lists that jac holds as one array, as the "
-                                    "text does not show that each inner list is its own list (a name, a call, "
-                                    f"list(...)): make '{name}' where it is written, with a comprehension or a "
+                raise JacValueError(f"{what}: '{name}' is a Python list that jac holds as one array, as the text does "
+                                    "not show that each item is a list of its own (a name, a call, list(...)); an "
+                                    "item that is an array shares its memory with the name it came from, which jac "
+                                    f"does not follow: make '{name}' where it is written, with a comprehension or a "
                                     f"display ({name} = [[0.0] * m for _ in range(n)], or [[1.0, 2.0], [3.0, 4.0]])",
                                     position)
             raise JacValueError(f"{what}: '{name}' is an array, not a Python list: write its element at one index "
