@@ -8,6 +8,7 @@ import scipy.linalg as sl
 
 from jacobi_cli.errors import JacError
 from jacobi_cli.tools import api
+from jacobi_cli.tools.numeric import central_jacobian
 
 HEAD = "import jax, jax.numpy as jnp\nimport jax.scipy.linalg\n"
 RNG = np.random.default_rng(33)
@@ -57,16 +58,9 @@ CASES = [  # (text, the value JAX computes, as a formula of the bound arrays)
 CONSTANT = ("lu(B)[0]", "lu_factor(B)[1]")
 
 
-def _central(code, env, name, h=1e-6):
-    x = env[name]
-    cols = []
-    for i in range(x.size):
-        d = np.zeros(x.size)
-        d[i] = h
-        up = api.evaluate(HEAD + code, {**env, name: x + d.reshape(x.shape)})
-        down = api.evaluate(HEAD + code, {**env, name: x - d.reshape(x.shape)})
-        cols.append((np.asarray(up) - np.asarray(down)) / (2 * h))
-    return np.stack(cols, axis=-1).reshape(np.shape(up) + x.shape)
+def _central(code, env, name):
+    """The Jacobian of ``code`` by ``name`` by central differences of jac's own values (tools.numeric's steps)."""
+    return central_jacobian(lambda v: np.asarray(api.evaluate(HEAD + code, {**env, name: v})), env[name])
 
 
 @pytest.mark.parametrize("code, theirs", CASES, ids=[c for c, _ in CASES])
