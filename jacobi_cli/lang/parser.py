@@ -4779,10 +4779,39 @@ def _library_message(module: str, fname: str, lib: str) -> str:
     if (lib, fname) in _LIBRARY_HINTS:
         return f"'{module}.{fname}' is not supported by jac: {_LIBRARY_HINTS[(lib, fname)]}"
     have = sorted(LIBRARY_NAMES.get(lib, ())) or sorted(n for (library, n) in LIBRARY_FUNCTIONS if library == lib)
+    have = [n for n in have if n not in _library_refused(lib)]  # scipy.linalg.sqrtm is refused, not read
     tail = ": jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm" \
         if lib == "jax.scipy.linalg" else ""
-    return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads "
+    close = [c for c in difflib.get_close_matches(fname, have, n=1, cutoff=0.6) if _edits(fname, c) <= 2]
+    typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(module, fname) else ""  # Normla
+    return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads "
             f"{', '.join(have)}); write it with those or with jnp's functions{tail}")
+
+
+def _not_in_library(module: str, fname: str) -> bool:
+    """Whether ``module.fname`` is certainly no name of the library itself (a typo, which a "did you mean" may
+    answer; scipy.special.ellipj is SciPy's, unread, never a misspelt ellipk): checked in the installed library,
+    imported on this error path only; False where it is not installed."""
+    import importlib
+    import importlib.util
+
+    path = {"jax.scipy.special": "jax.scipy.special", "scipy.special": "scipy.special"}.get(module, module)
+    try:
+        if importlib.util.find_spec(path.split(".")[0]) is None:
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = importlib.import_module(path)
+    except Exception:  # noqa: BLE001 - a broken install: no suggestion
+        return False
+    return not hasattr(found, fname)
+
+
+def _library_refused(lib: str):
+    """The names of ``lib`` that jac lists only to refuse them saying why (scipy.linalg's sqrtm, lu)."""
+    from . import scipylinalg
+
+    return {"scipy.linalg": scipylinalg.REFUSED, "jax.scipy.linalg": scipylinalg.JAX_REFUSED}.get(lib, ())
 
 
 def _is_jit(decorator: ast.AST) -> bool:
