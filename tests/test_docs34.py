@@ -34,7 +34,7 @@ def test_a_name_without_a_near_one_gets_no_suggestion():
 
 
 def test_a_misspelt_distribution_is_answered_with_the_one_meant():
-    pytest.importorskip("torch")  # whether the name is PyTorch's is asked of PyTorch
+    pytest.importorskip("torch")  # whether the name is PyTorch's is read in its installed source
     message = _message("torch.distributions.Normla(0.0, 1.0).log_prob(x)")
     assert "did you mean 'torch.distributions.Normal'?" in message
     assert "did you mean" not in _message("torch.distributions.Weibull(1.0, 1.0).log_prob(x)")  # PyTorch's, unread
