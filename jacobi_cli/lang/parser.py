@@ -4779,10 +4779,49 @@ def _library_message(module: str, fname: str, lib: str) -> str:
     if (lib, fname) in _LIBRARY_HINTS:
         return f"'{module}.{fname}' is not supported by jac: {_LIBRARY_HINTS[(lib, fname)]}"
     have = sorted(LIBRARY_NAMES.get(lib, ())) or sorted(n for (library, n) in LIBRARY_FUNCTIONS if library == lib)
+    have = [n for n in have if n not in _library_refused(lib)]  # scipy.linalg.sqrtm is refused, not read
     tail = ": jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm" \
         if lib == "jax.scipy.linalg" else ""
-    return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads "
+    close = [c for c in difflib.get_close_matches(fname, have, n=1, cutoff=0.6) if _edits(fname, c) <= 2]
+    typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(_LIBRARY_TITLES[lib], fname) \
+        else ""  # Normla
+    return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads "
             f"{', '.join(have)}); write it with those or with jnp's functions{tail}")
+
+
+def _not_in_library(path: str, fname: str) -> bool:
+    """Whether ``fname`` is certainly no name of the installed library module ``path`` (a typo, which a "did you
+    mean" may answer; scipy.special.ellipj is SciPy's, unread, never a misspelt ellipk). Read from the text of the
+    module's source file, found without importing anything (importing PyTorch for an error message took seconds,
+    and no code of the library runs): each module jac lists names of names them there, in ``__all__``, its imports
+    or its docstring's table. False where the file is not found."""
+    import importlib.util
+    import os
+    import re
+
+    top, *rest = path.split(".")
+    try:
+        spec = importlib.util.find_spec(top)  # a top-level package: found, not imported
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    base = os.path.join(next(iter(spec.submodule_search_locations)), *rest)
+    for source in (os.path.join(base, "__init__.py"), base + ".py"):
+        try:
+            with open(source, encoding="utf-8", errors="replace") as f:
+                text = f.read(4_000_000)
+        except OSError:
+            continue
+        return re.search(rf"(?<![\w.]){re.escape(fname)}\b", text) is None
+    return False
+
+
+def _library_refused(lib: str):
+    """The names of ``lib`` that jac lists only to refuse them saying why (scipy.linalg's sqrtm, lu)."""
+    from . import scipylinalg
+
+    return {"scipy.linalg": scipylinalg.REFUSED, "jax.scipy.linalg": scipylinalg.JAX_REFUSED}.get(lib, ())
 
 
 def _is_jit(decorator: ast.AST) -> bool:
