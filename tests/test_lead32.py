@@ -222,7 +222,8 @@ def test_a_test_of_the_values_is_refused_where_no_values_are_given_or_with_a_bat
     shape = runner.invoke(app, ["shape", text, "x:3"])
     assert shape.exit_code == 2 and "jac shape, jac diff and a compiled function cannot" in shape.output
     batch = runner.invoke(app, ["eval", text, "x=[[1, 2], [-3, 1]]", "--batch", "x"])
-    assert batch.exit_code == 2 and "an if / while test of their values, cannot take --batch" in batch.output
+    assert batch.exit_code == 2 and "cannot take --batch" in batch.output
+    assert "  if x.sum() > 0:\n     ^" in batch.output  # the caret under the test that reads the values
 
 
 @pytest.mark.parametrize("text,words", [

@@ -174,4 +174,5 @@ def test_a_factor_read_at_its_values_cannot_take_batch_and_says_so():
     result = CliRunner().invoke(app, ["eval", "torch.cholesky_inverse(L)", "L=[[[1.5,0],[0.3,1.2]],[[2,0],[0.5,1]]]",
                                       "--batch", "L"])
     assert result.exit_code == 2, result.output
-    assert "cannot take --batch" in result.output and "cholesky_inverse of a factor" in result.output
+    assert "cannot take --batch" in result.output and "a Cholesky factor checked triangular" in result.output
+    assert "  torch.cholesky_inverse(L)\n        ^" in result.output  # the caret under the call that reads it

@@ -280,14 +280,12 @@ def prepare_batch(expr: str, bindings, batch, wrt=None, dtype="float64", seed: i
         err.reword(f"{err.message} (with --batch, the expression is written for one example: it sees {seen})")
         raise
     if problem.graph.by_value:  # built for example 0's values: the others may select other elements
-        raise JacValueError("x[mask] with a mask computed from the inputs, or an if / while test of their values, "
-                            "cannot take --batch: each example's mask selects its own elements, and its test "
-                            "its own branch, so the examples have results of different shapes or formulas; "
-                            "where(mask, x, 0) keeps one shape and chooses element by element (an index bound as "
-                            "an input, logp[range(n), labels], "
-                            "is read at one example's values too: write its value into the expression); "
-                            "torch.cholesky_solve / cholesky_inverse of a factor an input reaches are read at its "
-                            "values too (checked triangular): call them once per example")
+        raise JacValueError("the expression reads its inputs' values here (a mask such as x[x > 0], an if / while "
+                            "test of their values, an index or integer taken from them (an index bound as an input: "
+                            "write its values into the text), a Cholesky factor checked triangular), so it cannot take --batch: each example may take its own branch or select "
+                            "its own elements, with results of other shapes or formulas; call it once per example, "
+                            "or keep one formula (where(mask, x, 0) chooses element by element)",
+                            problem.graph.by_value[0], expr)
     return problem, found, split
 
 
