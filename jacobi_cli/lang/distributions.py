@@ -28,21 +28,20 @@ from ..ir.graph import Tracer
 from ..ir.refusals import refusal
 from ..ir.shapes import broadcast, fmt
 from .jaxnames import LIBRARY_NAMES
-from .functions import FUNCTIONS, LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, arguments, library_function, matrix_transpose, static, \
-    tensor, variant
+from .functions import FUNCTIONS, LIBRARIES, LIBRARY_FUNCTIONS, MODULES, REQUIRED, _concat, arguments, \
+    library_function, matrix_transpose, static, tensor, variant
 
 TORCH = "torch.distributions"
 MODULES.add(TORCH)
 LIBRARIES[TORCH] = TORCH
 # the distributions of jax.scipy.stats / scipy.stats read
-STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform")
+STATS = ("norm", "multivariate_normal", "expon", "laplace", "logistic", "uniform", "bernoulli", "poisson", "binom", "geom",
+         "gamma", "beta", "t", "cauchy", "chi2", "dirichlet")  # the last ten: session 34
 for _root in ("jax.scipy.stats", "scipy.stats"):
     LIBRARIES[_root] = _root  # import scipy.stats as st: followed to scipy.stats.norm (lang/imports.py)
     for _dist in STATS:
         MODULES.add(f"{_root}.{_dist}")
         LIBRARIES[f"{_root}.{_dist}"] = f"{_root}.{_dist}"
-_RSAMPLE = ("PyTorch draws the noise with its own generator, whose numbers jac cannot match: write the "
-            "reparameterisation with the noise as an input, loc + scale * eps (eps=... bound on the command line)")
 
 
 class Distribution:
@@ -511,6 +510,8 @@ def _log_prob(b, d: Distribution, x, position):
         if d.validate:
             zero = _check(b, _outside(b, d, x, position), _support_message(d.cls, _SUPPORTS[d.cls]), position)
         out = _simple_log_prob(b, d, x, position)
+    elif d.cls in MORE:
+        return log_prob34(b, d, x, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.log_prob is not read by jac", position)
     out = out if zero is None else b.apply("sub", out, zero, position=position)
@@ -566,6 +567,8 @@ def _entropy(b, d: Distribution, position):
         out = b.apply("add", 0.5 * n * (1.0 + math.log(2 * math.pi)), half_log_det, position=position)
     elif d.cls in _PARAMS:
         out = _simple_entropy(b, d, position)
+    elif d.cls in MORE:
+        return entropy34(b, d, position)
     else:
         raise JacValueError(f"torch.distributions.{d.cls}.entropy is not read by jac", position)
     return _checked(b, d, out, position)
@@ -573,6 +576,8 @@ def _entropy(b, d: Distribution, position):
 
 def _cdf(b, d: Distribution, x, position, inverse: bool):
     name = "icdf" if inverse else "cdf"
+    if d.cls in MORE:
+        return cdf34(b, d, x, position, inverse)
     if d.cls in ("Exponential", "Uniform"):
         out = _simple_cdf(b, d, x, position, inverse)
         if d.validate and not inverse:
@@ -623,6 +628,8 @@ def _moment(b, d: Distribution, name: str, position):
         out = d.loc if name == "mean" else var if name == "variance" else b.apply("sqrt", var, position=position)
     elif d.cls in _PARAMS:
         out = _simple_moment(b, d, name, position)
+    elif d.cls in MORE:
+        return moment34(b, d, name, position)
     elif d.cls == "Categorical":  # PyTorch: nan-filled of the batch shape
         out = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
     else:
@@ -638,7 +645,7 @@ def method(b, d: Distribution, name: str, args: list, kwargs: dict, position):
     """``d.NAME(...)`` of a distribution of the text (the parser's ``lowered_call``)."""
     fname = f"{d.cls}.{name}"
     if name in ("rsample", "sample"):
-        raise JacValueError(f"torch.distributions.{fname}(): {_RSAMPLE}", position)
+        raise JacValueError(rsample_message(d, name), position)
     if name == "entropy":
         arguments(fname, args, kwargs, {}, position)
         return _entropy(b, d, position)
@@ -969,6 +976,752 @@ for _root in ("jax.scipy.stats", "scipy.stats"):
     for _dist in _SCIPY_SUPPORT:
         for _name in ("logpdf", "pdf", "cdf"):
             variant(f"{_root}.{_dist}", _name)(_stats(_root, _dist, _name))
+
+
+# --- session 34: the rest of torch.distributions and scipy.stats users paste ----------------------------------------
+# The rest of
+# `torch.distributions` users paste (`LogNormal StudentT Cauchy HalfNormal Dirichlet Binomial Geometric Gumbel Chi2
+# Weibull`: `MORE`, dispatched from `_log_prob` / `_entropy` / `_cdf` / `_moment`), each
+# formula PyTorch's (its TransformedDistributions' log_prob written out as their transforms compute it), refused with
+# PyTorch's words where `validate_args` raises; and `scipy.stats` / `jax.scipy.stats` `bernoulli poisson binom
+# geom gamma beta t cauchy chi2 dirichlet` (`MORE_STATS`), SciPy's rv_continuous / rv_discrete wrapping of its
+# `_logpdf` (NaN where `_argcheck` fails, −inf / 0 outside the support) and JAX's `lax` expressions as written.
+# Outside a support the result is locally constant (−inf, 0, 1) and its derivative 0, at a NaN 0, as for the
+# distributions of session 33.
+
+EULER = 0.57721566490153286060
+_POSITIVE, _NONNEGATIVE, _REAL = "GreaterThan(lower_bound=0.0)", "GreaterThanEq(lower_bound=0.0)", "Real()"
+_UNIT = "Interval(lower_bound=0.0, upper_bound=1.0)"
+# the class, its parameters (name, default, PyTorch's constraint), the support of a value
+_TORCH = {
+    "LogNormal": ((("loc", REQUIRED, _REAL), ("scale", REQUIRED, _POSITIVE)), _POSITIVE),
+    "StudentT": ((("df", REQUIRED, _POSITIVE), ("loc", 0.0, _REAL), ("scale", 1.0, _POSITIVE)), _REAL),
+    "Cauchy": ((("loc", REQUIRED, _REAL), ("scale", REQUIRED, _POSITIVE)), _REAL),
+    "HalfNormal": ((("scale", REQUIRED, _POSITIVE),), _NONNEGATIVE),
+    "Gumbel": ((("loc", REQUIRED, _REAL), ("scale", REQUIRED, _POSITIVE)), _REAL),
+    "Chi2": ((("df", REQUIRED, _POSITIVE),), _NONNEGATIVE),
+    "Weibull": ((("scale", REQUIRED, _POSITIVE), ("concentration", REQUIRED, _POSITIVE)), _POSITIVE),
+}
+MORE = tuple(_TORCH) + ("Dirichlet", "Binomial", "Geometric")
+# what a reparameterised draw is, per class: rsample's refusal says it
+REPARAMETERISED = {
+    "Normal": "loc + scale * eps with eps a standard normal draw",
+    "MultivariateNormal": "loc + scale_tril @ eps with eps a standard normal draw",
+    "Laplace": "loc - scale * sign(u) * log1p(-abs(u)) with u uniform on (-1, 1)",
+    "Exponential": "e / rate with e a standard exponential draw",
+    "Uniform": "low + (high - low) * u with u uniform on [0, 1)",
+    "LogNormal": "exp(loc + scale * eps) with eps a standard normal draw",
+    "HalfNormal": "abs(scale * eps) with eps a standard normal draw",
+    "Cauchy": "loc + scale * tan(pi * (u - 0.5)) with u uniform on (0, 1)",
+    "Gumbel": "loc - scale * log(-log(u)) with u uniform on (0, 1)",
+    "Weibull": "scale * e ** (1 / concentration) with e a standard exponential draw",
+}
+# the classes PyTorch reparameterises through a gamma draw: its derivative by the concentration is implicit
+IMPLICIT = {
+    "Gamma": "g / rate with g a Gamma(concentration, 1) draw: its derivative by rate only, with the concentration "
+             "a constant",
+    "Chi2": "g with g a Chi2(df) draw: with df a constant the draw is a constant",
+    "Beta": "g1 / (g1 + g0) with g1, g0 Gamma(concentration1, 1), Gamma(concentration0, 1) draws, the "
+            "concentrations constants",
+    "Dirichlet": "g / g.sum(-1, keepdim=True) with g Gamma(concentration, 1) draws, the concentration a constant",
+    "StudentT": "loc + scale * eps * torch.rsqrt(g / df) with eps a standard normal and g a Chi2(df) draw, df a "
+                "constant",
+}
+
+
+def rsample_message(d: Distribution, name: str) -> str:
+    """Why ``d.rsample()`` / ``d.sample()`` is refused, and what to write instead for ``d``'s class."""
+    cls = d.base[0].cls if d.cls == "Independent" else d.cls
+    head = f"torch.distributions.{d.cls}.{name}(): "
+    if name == "sample":
+        return (head + "PyTorch draws with its own generator, whose numbers jac cannot match, and a sample has no "
+                "derivative (it is drawn without grad): bind the draw as an input")
+    if cls in REPARAMETERISED:
+        return (head + "PyTorch draws the noise with its own generator, whose numbers jac cannot match: write the "
+                f"reparameterisation with the noise as an input, {REPARAMETERISED[cls]} (bound on the command line)")
+    if cls in IMPLICIT:
+        return (head + "PyTorch differentiates its gamma draw by the concentration implicitly (through the gamma "
+                "CDF), which no formula of a fixed input gives, and its numbers are its generator's: jac cannot "
+                f"match either; with the draws as inputs write {IMPLICIT[cls]}")
+    return (head + f"PyTorch raises NotImplementedError ({cls} has no reparameterised sample: has_rsample is "
+            "False); bind a draw as an input (a score-function estimator differentiates log_prob instead)")
+
+
+# --- the constructors -----------------------------------------------------------------------------------------
+
+def _checks(b, cls: str, names_values, position):
+    """PyTorch's arg_constraints of ``names_values`` ((name, tracer, constraint), ...), in its order."""
+    out = []
+    for name, v, constraint in names_values:
+        if constraint == _REAL:
+            bad = b.apply("ne", v, v, position=position)
+        else:
+            bad = _not(b, b.apply("gt" if constraint == _POSITIVE else "ge", v, 0.0, position=position), position)
+        out.append(_check(b, bad, _param_message(cls, name, constraint), position))
+    return _both(b, out, position)
+
+
+def _maker(cls: str):
+    spec, _ = _TORCH[cls]
+
+    def make(b, args, kwargs, position):
+        a = arguments(cls, args, kwargs, {**{n: default for n, default, _ in spec}, "validate_args": None},
+                      position)
+        validate = _validate(b, a, position)
+        values = _broadcast_all(b, [tensor(b, b.lift(a[n]) if not isinstance(a[n], Tracer) else a[n], cls, position)
+                                    for n, _, _ in spec], f"torch.distributions.{cls}", position)
+        zero = _checks(b, cls, [(n, v, c) for (n, _, c), v in zip(spec, values)], position) if validate else None
+        params = dict(zip((n for n, _, _ in spec), values))
+        if cls == "Chi2":  # Gamma(0.5 * df, 0.5)
+            params["concentration"] = b.apply("mul", 0.5, params["df"], position=position)
+            params["rate"] = _fn(b, "broadcast_to", b.const(np.asarray(0.5, dtype=b.dtype), position),
+                                 params["df"].shape, position=position)
+        return Distribution(cls, params, values[0].shape, (), zero, validate)
+    make.__doc__ = f"torch.distributions.{cls}({', '.join(n for n, _, _ in spec)}): PyTorch's formulas and checks"
+    return make
+
+
+for _cls in _TORCH:
+    variant(TORCH, _cls)(_maker(_cls))
+
+
+@variant(TORCH, "Dirichlet")
+def _dirichlet(b, args, kwargs, position):
+    """torch.distributions.Dirichlet(concentration): the last axis the event's; each concentration > 0."""
+    a = arguments("Dirichlet", args, kwargs, {"concentration": REQUIRED, "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    c = tensor(b, a["concentration"], "Dirichlet", position)
+    if c.ndim < 1:
+        raise JacValueError("torch.distributions.Dirichlet: PyTorch raises: `concentration` parameter must be at "
+                            "least one-dimensional.", position)
+    zero = _check(b, _not(b, b.apply("gt", c, 0.0, position=position), position), _param_message(
+        "Dirichlet", "concentration", "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)"), position) \
+        if validate else None
+    return Distribution("Dirichlet", {"concentration": c}, c.shape[:-1], c.shape[-1:], zero, validate)
+
+
+def _binary_logits(b, a: dict, cls: str, position, validate: bool):
+    """probs and logits as PyTorch's lazy properties make them (probs_to_logits / logits_to_probs, binary), and
+    the checks of the one given."""
+    _probs_or_logits(cls, a, position)
+    if a["probs"] is not None:
+        probs = tensor(b, b.lift(a["probs"]) if not isinstance(a["probs"], Tracer) else a["probs"], cls, position)
+        return probs, None, "probs"
+    logits = tensor(b, b.lift(a["logits"]) if not isinstance(a["logits"], Tracer) else a["logits"], cls, position)
+    return None, logits, "logits"
+
+
+def _from_probs(b, probs, position):
+    p = _clamped(b, probs, position)
+    return b.apply("sub", b.apply("log", p, position=position),
+                   b.apply("log1p", b.apply("neg", p, position=position), position=position), position=position)
+
+
+def _unit_check(b, cls, probs, position):
+    inside = b.apply("mul", b.apply("ge", probs, 0.0, position=position), b.apply("le", probs, 1.0, position=position),
+                     position=position)
+    return _check(b, _not(b, inside, position), _param_message(cls, "probs", _UNIT), position)
+
+
+@variant(TORCH, "Binomial")
+def _binomial(b, args, kwargs, position):
+    """torch.distributions.Binomial(total_count=1, probs=None, logits=None): total_count a non-negative integer,
+    broadcast with the probs or logits."""
+    a = arguments("Binomial", args, kwargs, {"total_count": 1.0, "probs": None, "logits": None,
+                                             "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    probs, logits, which = _binary_logits(b, a, "Binomial", position, validate)
+    n = tensor(b, b.lift(a["total_count"]) if not isinstance(a["total_count"], Tracer) else a["total_count"],
+               "Binomial", position)
+    n, param = _broadcast_all(b, [n, probs if which == "probs" else logits], "torch.distributions.Binomial", position)
+    checks = []
+    if validate:
+        integral = b.apply("mul", b.apply("eq", b.apply("sub", n, b.apply("floor", n, position=position),
+                                                        position=position), 0.0, position=position),
+                           b.apply("ge", n, 0.0, position=position), position=position)
+        checks.append(_check(b, _not(b, integral, position), _param_message(
+            "Binomial", "total_count", "IntegerGreaterThan(lower_bound=0)"), position))
+        checks.append(_unit_check(b, "Binomial", param, position) if which == "probs" else _check(
+            b, b.apply("ne", param, param, position=position), _param_message("Binomial", "logits", _REAL), position))
+    if which == "probs":
+        probs, logits = param, _from_probs(b, param, position)
+    else:
+        logits, probs = param, b.apply("sigmoid", param, position=position)
+    return Distribution("Binomial", {"total_count": n, "probs": probs, "logits": logits}, n.shape, (),
+                        _both(b, checks, position), validate)
+
+
+@variant(TORCH, "Geometric")
+def _geometric(b, args, kwargs, position):
+    """torch.distributions.Geometric(probs=None, logits=None): probs in (0, 1] (PyTorch's unit_interval, then its
+    own check that they are positive)."""
+    a = arguments("Geometric", args, kwargs, {"probs": None, "logits": None, "validate_args": None}, position)
+    validate = _validate(b, a, position)
+    probs, logits, which = _binary_logits(b, a, "Geometric", position, validate)
+    checks = []
+    if which == "probs":
+        logits = _from_probs(b, probs, position)
+        if validate:
+            checks.append(_unit_check(b, "Geometric", probs, position))
+            checks.append(_check(b, _not(b, b.apply("gt", probs, 0.0, position=position), position),
+                                 "torch.distributions.Geometric: PyTorch raises (validate_args, its default): "
+                                 "Expected parameter probs to be positive but found invalid values", position))
+    else:
+        probs = b.apply("sigmoid", logits, position=position)
+        if validate:
+            checks.append(_check(b, b.apply("ne", logits, logits, position=position),
+                                 _param_message("Geometric", "logits", _REAL), position))
+    return Distribution("Geometric", {"probs": probs, "logits": logits}, probs.shape, (), _both(b, checks, position),
+                        validate)
+
+
+# --- their methods ---------------------------------------------------------------------------------------------
+
+def _ops(b, position):
+    def op(name, *args):
+        return b.apply(name, *args, position=position)
+
+    def fn(name, *args, **kwargs):
+        return _fn(b, name, *args, position=position, **kwargs)
+    return op, fn
+
+
+def _normal_log_prob(b, loc, scale, x, position):
+    """Normal's log_prob as PyTorch writes it (loc a tracer or 0.0)."""
+    op, _ = _ops(b, position)
+    var = op("pow", scale, 2.0)
+    out = op("sub", op("div", op("neg", op("pow", op("sub", x, loc), 2.0)), op("mul", 2.0, var)), op("log", scale))
+    return op("sub", out, math.log(math.sqrt(2 * math.pi)))
+
+
+def _normal_cdf(b, loc, scale, x, position):
+    op, _ = _ops(b, position)
+    z = op("div", op("mul", op("sub", x, loc), op("reciprocal", scale)), math.sqrt(2))
+    return op("mul", 0.5, op("add", 1.0, op("erf", z)))
+
+
+def _normal_icdf(b, loc, scale, p, position):
+    op, fn = _ops(b, position)
+    t = fn("erfinv", op("sub", op("mul", 2.0, p), 1.0))
+    return op("add", loc, op("mul", op("mul", scale, t), math.sqrt(2)))
+
+
+def _outside34(b, d: Distribution, x, position):
+    """The mask of values outside ``d``'s support (NaN outside), and PyTorch's name of the support."""
+    op, fn = _ops(b, position)
+    if d.cls == "Dirichlet":  # Simplex(): all >= 0 and |sum - 1| < 1e-6 over the last axis
+        bad = op("add", fn("sum", op("lt", x, 0.0), -1),
+                 op("ge", fn("abs", op("sub", fn("sum", x, -1), 1.0)), 1e-6))
+        bad = op("add", bad, fn("sum", op("ne", x, x), -1))
+        return op("gt", bad, 0.0), "Simplex()"
+    if d.cls in ("Binomial", "Geometric"):
+        inside = op("mul", op("eq", op("sub", x, op("floor", x)), 0.0), op("ge", x, 0.0))
+        if d.cls == "Binomial":
+            inside = op("mul", inside, op("le", x, d.total_count))
+            return _not(b, inside, position), "IntegerInterval(lower_bound=0, upper_bound=total_count)"
+        return _not(b, inside, position), "IntegerGreaterThan(lower_bound=0)"
+    support = _TORCH[d.cls][1]
+    if support == _REAL:
+        return op("ne", x, x), support
+    return _not(b, op("gt" if support == _POSITIVE else "ge", x, 0.0), position), support
+
+
+def _gamma_log_prob(b, c, rate, x, position):
+    op, fn = _ops(b, position)
+    out = op("add", fn("xlogy", c, rate), fn("xlogy", op("sub", c, 1.0), x))
+    return op("sub", op("sub", out, op("mul", rate, x)), fn("lgamma", c))
+
+
+def log_prob34(b, d: Distribution, x, position):
+    op, fn = _ops(b, position)
+    zero = None
+    if d.validate:
+        mask, support = _outside34(b, d, x, position)
+        zero = _check(b, mask, _support_message(d.cls, support), position)
+    cls = d.cls
+    if cls == "LogNormal":  # 0.0 - log(y) (ExpTransform's log|det J|), plus Normal's log_prob of log(y)
+        t = op("log", x)
+        out = op("add", op("neg", t), _normal_log_prob(b, d.loc, d.scale, t, position))
+    elif cls == "StudentT":
+        y = op("div", op("sub", x, d.loc), d.scale)
+        z = op("add", op("add", op("log", d.scale), op("mul", 0.5, op("log", d.df))), 0.5 * math.log(math.pi))
+        z = op("sub", op("add", z, fn("lgamma", op("mul", 0.5, d.df))),
+               fn("lgamma", op("mul", 0.5, op("add", d.df, 1.0))))
+        out = op("sub", op("mul", op("mul", -0.5, op("add", d.df, 1.0)),
+                           op("log1p", op("div", op("pow", y, 2.0), d.df))), z)
+    elif cls == "Cauchy":  # -log(pi) - log(scale) - log1p(((value - loc) / scale) ** 2)
+        out = op("sub", op("sub", -math.log(math.pi), op("log", d.scale)),
+                 op("log1p", op("pow", op("div", op("sub", x, d.loc), d.scale), 2.0)))
+    elif cls == "HalfNormal":  # Normal(0, scale).log_prob + log 2, -inf below 0
+        out = op("add", _normal_log_prob(b, 0.0, d.scale, x, position), math.log(2))
+        out = op("where", op("ge", x, 0.0), out, -math.inf)
+    elif cls == "Gumbel":  # y = (loc - value) / scale; (y - exp(y)) - log(scale)
+        y = op("div", op("sub", d.loc, x), d.scale)
+        out = op("sub", op("sub", y, op("exp", y)), op("log", d.scale))
+    elif cls == "Chi2":
+        out = _gamma_log_prob(b, d.concentration, d.rate, x, position)
+    elif cls == "Weibull":  # the transforms inverted: x1 = y / scale, x0 = x1 ** (1 / (1 / k)); Exponential(1)
+        cr = op("reciprocal", d.concentration)
+        x1 = op("div", x, d.scale)
+        x0 = op("pow", x1, op("reciprocal", cr))
+        out = op("sub", op("neg", op("log", fn("abs", d.scale))), op("log", fn("abs", op("div", op("mul", cr, x1),
+                                                                                          x0))))
+        out = op("add", out, op("neg", x0))
+    elif cls == "Dirichlet":
+        c = d.concentration
+        out = op("sub", op("add", fn("sum", fn("xlogy", op("sub", c, 1.0), x), -1), fn("lgamma", fn("sum", c, -1))),
+                 fn("sum", fn("lgamma", c), -1))
+    elif cls == "Binomial":
+        n, logits = d.total_count, d.logits
+        clamp_by_zero = op("div", op("sub", op("add", fn("clamp", logits, 0.0), logits),
+                                     fn("clamp", logits, max=0.0)), 2.0)
+        normalize = op("sub", op("add", op("mul", n, clamp_by_zero),
+                                 op("mul", n, op("log1p", op("exp", op("neg", fn("abs", logits)))))),
+                       fn("lgamma", op("add", n, 1.0)))
+        out = op("sub", op("sub", op("sub", op("mul", x, logits), fn("lgamma", op("add", x, 1.0))),
+                               fn("lgamma", op("add", op("sub", n, x), 1.0))), normalize)
+    else:  # Geometric: value * log1p(-probs) + log(probs), probs 0 where probs == 1 and value == 0
+        x, probs = _broadcast_all(b, [x, d.probs], "Geometric.log_prob", position)
+        probs = op("where", op("mul", op("eq", probs, 1.0), op("eq", x, 0.0)), 0.0, probs)
+        out = op("add", op("mul", x, op("log1p", op("neg", probs))), op("log", d.probs))
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+def entropy34(b, d: Distribution, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    normal = 0.5 + 0.5 * math.log(2 * math.pi)
+    if cls == "LogNormal":
+        out = op("add", op("add", normal, op("log", d.scale)), d.loc)
+    elif cls == "HalfNormal":
+        out = op("sub", op("add", normal, op("log", d.scale)), math.log(2))
+    elif cls == "Cauchy":
+        out = op("add", math.log(4 * math.pi), op("log", d.scale))
+    elif cls == "Gumbel":
+        out = op("add", op("log", d.scale), 1 + EULER)
+    elif cls == "StudentT":
+        half, half1 = op("mul", 0.5, d.df), op("mul", 0.5, op("add", d.df, 1.0))
+        lbeta = op("sub", op("add", fn("lgamma", half), math.lgamma(0.5)), fn("lgamma", half1))
+        out = op("add", op("log", d.scale), op("mul", op("mul", 0.5, op("add", d.df, 1.0)),
+                                               op("sub", fn("digamma", half1), fn("digamma", half))))
+        out = op("add", op("add", out, op("mul", 0.5, op("log", d.df))), lbeta)
+    elif cls == "Chi2":  # Gamma's
+        c = d.concentration
+        out = op("add", op("add", op("sub", c, op("log", d.rate)), fn("lgamma", c)),
+                 op("mul", op("sub", 1.0, c), fn("digamma", c)))
+    elif cls == "Weibull":  # euler * (1 - 1/k) + log(scale / k) + 1
+        cr = op("reciprocal", d.concentration)
+        out = op("add", op("add", op("mul", EULER, op("sub", 1.0, cr)), op("log", op("mul", d.scale, cr))), 1.0)
+    elif cls == "Dirichlet":
+        c = d.concentration
+        k = c.shape[-1]
+        a0 = fn("sum", c, -1)
+        out = op("sub", op("sub", fn("sum", fn("lgamma", c), -1), fn("lgamma", a0)),
+                 op("mul", op("sub", float(k), a0), fn("digamma", a0)))
+        out = op("sub", out, fn("sum", op("mul", op("sub", c, 1.0), fn("digamma", c)), -1))
+    elif cls == "Geometric":
+        out = op("div", fn("binary_cross_entropy_with_logits", d.logits, d.probs, reduction="none"), d.probs)
+    else:
+        raise JacValueError("torch.distributions.Binomial.entropy (a sum over the enumerated support 0..total_count) "
+                            "is not read by jac: write the sum of -exp(lp) * lp over k = 0..n with lp = "
+                            "log_prob(k)", position)
+    return _checked(b, d, out, position)
+
+
+def moment34(b, d: Distribution, name: str, position):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    var = None
+    if cls == "LogNormal":
+        s2 = op("pow", d.scale, 2.0)
+        mean = op("exp", op("add", d.loc, op("div", s2, 2.0)))
+        var = op("mul", op("expm1", s2), op("exp", op("add", op("mul", 2.0, d.loc), s2)))
+    elif cls == "StudentT":  # nan where df <= 1; variance inf where 1 < df <= 2
+        mean = op("where", op("le", d.df, 1.0), math.nan, d.loc)
+        var = op("div", op("mul", op("pow", d.scale, 2.0), d.df), op("sub", d.df, 2.0))
+        var = op("where", op("gt", d.df, 2.0), var, op("where", op("gt", d.df, 1.0), math.inf, math.nan))
+    elif cls == "Cauchy":
+        nan = b.const(np.full(d.batch, np.nan, dtype=b.dtype), position)
+        inf = b.const(np.full(d.batch, np.inf, dtype=b.dtype), position)
+        return _checked(b, d, nan if name == "mean" else inf, position)
+    elif cls == "HalfNormal":
+        mean = op("mul", d.scale, math.sqrt(2 / math.pi))
+        var = op("mul", op("pow", d.scale, 2.0), 1 - 2 / math.pi)
+    elif cls == "Gumbel":  # stddev (pi / sqrt 6) * scale, variance its square
+        mean = op("add", d.loc, op("mul", d.scale, EULER))
+        std = op("mul", math.pi / math.sqrt(6), d.scale)
+        out = mean if name == "mean" else std if name == "stddev" else op("pow", std, 2.0)
+        return _checked(b, d, out, position)
+    elif cls == "Chi2":
+        mean = op("div", d.concentration, d.rate)
+        var = op("div", d.concentration, op("pow", d.rate, 2.0))
+    elif cls == "Weibull":
+        cr = op("reciprocal", d.concentration)
+        mean = op("mul", d.scale, op("exp", fn("lgamma", op("add", 1.0, cr))))
+        var = op("mul", op("pow", d.scale, 2.0), op("sub", op("exp", fn("lgamma", op("add", 1.0, op("mul", 2.0, cr)))),
+                                                    op("exp", op("mul", 2.0, fn("lgamma", op("add", 1.0, cr))))))
+    elif cls == "Dirichlet":
+        c = d.concentration
+        c0 = fn("sum", c, -1, keepdims=True)
+        mean = op("div", c, c0)
+        var = op("div", op("mul", c, op("sub", c0, c)), op("mul", op("pow", c0, 2.0), op("add", c0, 1.0)))
+    elif cls == "Binomial":
+        mean = op("mul", d.total_count, d.probs)
+        var = op("mul", op("mul", d.total_count, d.probs), op("sub", 1.0, d.probs))
+    else:  # Geometric
+        mean = op("sub", op("div", 1.0, d.probs), 1.0)
+        var = op("div", op("sub", op("div", 1.0, d.probs), 1.0), d.probs)
+    out = mean if name == "mean" else var if name == "variance" else op("sqrt", var)
+    return _checked(b, d, out, position)
+
+
+def cdf34(b, d: Distribution, x, position, inverse: bool):
+    op, fn = _ops(b, position)
+    cls = d.cls
+    name = "icdf" if inverse else "cdf"
+    if cls in ("StudentT", "Dirichlet", "Binomial", "Geometric") or (cls == "Chi2" and inverse):
+        raise JacValueError(f"torch.distributions.{cls}.{name}: PyTorch raises NotImplementedError", position)
+    if cls in ("Gumbel", "Weibull", "Chi2"):
+        raise JacValueError(f"torch.distributions.{cls}.{name} is not read by jac (of the session-34 classes it "
+                            f"reads LogNormal's, Cauchy's and HalfNormal's)", position)
+    zero = None
+    if cls == "LogNormal":  # Normal's of log(value), whose check is Normal's
+        if inverse:
+            out = op("exp", _normal_icdf(b, d.loc, d.scale, x, position))
+        else:
+            t = op("log", x)
+            out = _normal_cdf(b, d.loc, d.scale, t, position)
+            if d.validate:
+                zero = _check(b, op("ne", t, t), _support_message("Normal", _REAL).replace(".log_prob", ".cdf")
+                              + " (LogNormal.cdf checks log(value))", position)
+    elif cls == "Cauchy":
+        if inverse:  # tan(pi * (value - 0.5)) * scale + loc
+            out = op("add", op("mul", op("tan", op("mul", math.pi, op("sub", x, 0.5))), d.scale), d.loc)
+        else:  # atan((value - loc) / scale) / pi + 0.5
+            out = op("add", op("div", fn("atan", op("div", op("sub", x, d.loc), d.scale)), math.pi), 0.5)
+    else:  # HalfNormal: 2 * Normal(0, scale).cdf(value) - 1; Normal's icdf of (prob + 1) / 2
+        if inverse:
+            out = _normal_icdf(b, 0.0, d.scale, op("div", op("add", x, 1.0), 2.0), position)
+        else:
+            out = op("sub", op("mul", 2.0, _normal_cdf(b, 0.0, d.scale, x, position)), 1.0)
+    if zero is None and d.validate and not inverse:
+        mask, support = _outside34(b, d, x, position)
+        zero = _check(b, mask, _support_message(cls, support).replace(".log_prob", ".cdf"), position)
+    out = out if zero is None else op("sub", out, zero)
+    return _checked(b, d, out, position)
+
+
+# --- scipy.stats and jax.scipy.stats ----------------------------------------------------------------------------
+
+# each distribution's shape parameters (before loc, scale), whether it is discrete, and the methods of each library
+_SHAPES = {"bernoulli": ("p",), "poisson": ("mu",), "binom": ("n", "p"), "geom": ("p",), "gamma": ("a",),
+           "beta": ("a", "b"), "t": ("df",), "cauchy": (), "chi2": ("df",)}
+DISCRETE = ("bernoulli", "poisson", "binom", "geom")
+SCIPY_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, **{d: ("logpdf", "pdf", "cdf") for d in
+                                                                 ("gamma", "beta", "t", "cauchy", "chi2")}}
+JAX_METHODS = {**{d: ("logpmf", "pmf") for d in DISCRETE}, "bernoulli": ("logpmf", "pmf", "cdf", "ppf"),
+               "gamma": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"),
+               "beta": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"), "t": ("logpdf", "pdf"),
+               "cauchy": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"),
+               "chi2": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")}
+MORE_STATS = tuple(_SHAPES) + ("dirichlet",)
+_LOG_PI = float(np.log(np.pi))
+
+
+def _scipy_argcheck(b, dist: str, s: dict, position):
+    """SciPy's _argcheck: the mask where the shapes are valid (NaN invalid)."""
+    op, _ = _ops(b, position)
+    if dist in ("bernoulli", "binom"):
+        ok = op("mul", op("ge", s["p"], 0.0), op("le", s["p"], 1.0))
+        if dist == "binom":  # n >= 0 and integral
+            ok = op("mul", ok, op("mul", op("ge", s["n"], 0.0), op("eq", s["n"], op("floor", s["n"]))))
+        return ok
+    if dist == "geom":
+        return op("mul", op("le", s["p"], 1.0), op("gt", s["p"], 0.0))
+    if dist == "poisson":
+        return op("ge", s["mu"], 0.0)
+    ok = None
+    for v in s.values():  # the continuous shapes: each > 0
+        ok = op("gt", v, 0.0) if ok is None else op("mul", ok, op("gt", v, 0.0))
+    return ok if ok is not None else b.const(np.ones((), dtype=b.dtype), position)
+
+
+def _scipy_formula(b, dist: str, name: str, y, s: dict, position):
+    """SciPy's ``_logpdf`` / ``_pdf`` / ``_cdf`` / ``_logpmf`` / ``_pmf`` of the standard distribution."""
+    op, fn = _ops(b, position)
+
+    def sp(fname, *args):
+        return _fn(b, fname, *args, position=position, library="scipy")
+    if dist in ("bernoulli", "binom"):  # binom._logpmf; _pmf (boost's): exp of it here
+        n = s["n"] if dist == "binom" else 1.0
+        k = op("floor", y)
+        combiln = op("sub", sp("gammaln", op("add", n, 1.0)), op("add", sp("gammaln", op("add", k, 1.0)),
+                                                                 sp("gammaln", op("add", op("sub", n, k), 1.0))))
+        out = op("add", op("add", combiln, sp("xlogy", k, s["p"])), sp("xlog1py", op("sub", n, k), op("neg", s["p"])))
+        return out if name == "logpmf" else op("exp", out)
+    if dist == "geom":
+        if name == "pmf":  # power(1 - p, k - 1) * p
+            return op("mul", op("pow", op("sub", 1.0, s["p"]), op("sub", y, 1.0)), s["p"])
+        return op("add", sp("xlog1py", op("sub", y, 1.0), op("neg", s["p"])), op("log", s["p"]))
+    if dist == "poisson":
+        out = op("sub", op("sub", sp("xlogy", y, s["mu"]), sp("gammaln", op("add", y, 1.0))), s["mu"])
+        return out if name == "logpmf" else op("exp", out)
+    if name == "cdf":
+        if dist == "gamma":
+            return sp("gammainc", s["a"], y)
+        if dist == "beta":
+            return sp("betainc", s["a"], s["b"], y)
+        if dist == "t":
+            return sp("stdtr", s["df"], y)
+        if dist == "chi2":
+            return sp("chdtr", s["df"], y)
+        return op("div", fn("arctan2", 1.0, op("neg", y), library="numpy"), math.pi)  # cauchy
+    if dist == "cauchy":
+        if name == "pdf":  # 1.0 / pi / (1.0 + x * x)
+            return op("div", op("div", 1.0, math.pi), op("add", 1.0, op("mul", y, y)))
+        a = fn("abs", y)
+        near = op("sub", -_LOG_PI, op("log1p", op("pow", a, 2.0)))
+        far = op("sub", -_LOG_PI, op("add", op("mul", 2.0, op("log", a)), op("log1p", op("pow", op("div", 1.0, a),
+                                                                                            2.0))))
+        return op("where", op("lt", a, 1.0), near, far)
+    if dist == "gamma":
+        out = op("sub", op("sub", sp("xlogy", op("sub", s["a"], 1.0), y), y), sp("gammaln", s["a"]))
+    elif dist == "beta":
+        out = op("add", sp("xlog1py", op("sub", s["b"], 1.0), op("neg", y)), sp("xlogy", op("sub", s["a"], 1.0), y))
+        out = op("sub", out, sp("betaln", s["a"], s["b"]))
+    elif dist == "chi2":
+        df = s["df"]
+        out = op("sub", op("sub", sp("xlogy", op("sub", op("div", df, 2.0), 1.0), y), op("div", y, 2.0)),
+                 sp("gammaln", op("div", df, 2.0)))
+        out = op("sub", out, op("div", op("mul", math.log(2), df), 2.0))
+    else:  # t; the normal's where df is inf
+        df = s["df"]
+        out = op("sub", op("sub", op("log", sp("poch", op("mul", 0.5, df), 0.5)),
+                           op("mul", 0.5, op("add", op("log", df), math.log(math.pi)))),
+                 op("mul", op("div", op("add", df, 1.0), 2.0), op("log1p", op("div", op("mul", y, y), df))))
+        normal = op("sub", op("div", op("neg", op("pow", y, 2.0)), 2.0), math.log(math.sqrt(2 * math.pi)))
+        if name == "pdf":  # SciPy's t._pdf: norm._pdf where df is inf, else exp(_logpdf)
+            normal = op("div", op("exp", op("div", op("neg", op("pow", y, 2.0)), 2.0)), math.sqrt(2 * math.pi))
+            out = op("exp", out)
+        return op("where", op("eq", df, math.inf), normal, out)
+    return out if name == "logpdf" else op("exp", out)
+
+
+_SCIPY_SUPPORTS = {"gamma": (0.0, math.inf), "chi2": (0.0, math.inf), "beta": (0.0, 1.0), "t": (-math.inf, math.inf),
+                   "cauchy": (-math.inf, math.inf), "bernoulli": (0.0, 1.0), "poisson": (0.0, math.inf),
+                   "geom": (1.0, math.inf)}
+
+
+def _scipy_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
+    """rv_continuous's logpdf / pdf / cdf and rv_discrete's logpmf / pmf around SciPy's formula: NaN where
+    _argcheck fails (or scale <= 0) or the point is NaN, the formula inside the support, −inf / 0 (cdf: 0 below, 1
+    above) outside."""
+    op, _ = _ops(b, position)
+    ok = _scipy_argcheck(b, dist, s, position)
+    if dist in DISCRETE:
+        y = op("sub", x, loc)
+        lo, hi = _SCIPY_SUPPORTS.get(dist, (0.0, None))
+        top = s["n"] if dist == "binom" else hi
+        inside = op("mul", op("mul", op("ge", y, lo), op("le", y, top)), op("eq", op("floor", y), y))
+    else:
+        ok = op("mul", ok, op("gt", scale, 0.0))
+        y = op("div", op("sub", x, loc), scale)
+        lo, hi = _SCIPY_SUPPORTS[dist]
+        if name == "cdf":
+            inside = op("lt", y, hi) if lo == -math.inf else op("mul", op("gt", y, lo), op("lt", y, hi))
+        else:
+            inside = op("mul", op("ge", y, lo), op("le", y, hi))
+    out = _scipy_formula(b, dist, name, y, s, position)
+    if name == "cdf":
+        out = op("where", inside, out, op("where", op("ge", y, hi), 1.0, 0.0))
+    else:
+        if dist not in DISCRETE:
+            out = op("sub", out, op("log", scale)) if name == "logpdf" else op("div", out, scale)
+        out = op("where", op("mul", inside, ok), out, -math.inf if name.startswith("log") else 0.0)
+    return op("where", op("add", _not(b, ok, position), op("ne", y, y)), math.nan, out)
+
+
+def _jax_more(b, dist: str, name: str, x, s: dict, loc, scale, position):
+    """JAX's ``jax.scipy.stats`` expressions as its source writes them."""
+    op, fn = _ops(b, position)
+
+    def js(fname, *args):
+        return _fn(b, fname, *args, position=position, library="jax.scipy")
+    if name in ("pdf", "pmf"):
+        return op("exp", _jax_more(b, dist, "log" + name, x, s, loc, scale, position))
+    if name in ("logcdf", "logsf"):
+        return op("log", _jax_more(b, dist, name[3:], x, s, loc, scale, position))
+    if dist == "bernoulli":
+        p = s["p"]
+        if name == "logpmf":
+            k = op("sub", x, loc)
+            out = op("add", js("xlogy", k, p), js("xlog1py", op("sub", 1.0, k), op("neg", p)))
+            return op("where", op("add", op("lt", k, 0.0), op("gt", k, 1.0)), -math.inf, out)
+        bad = op("add", op("add", op("ne", x, x), op("ne", p, p)), op("add", op("lt", p, 0.0), op("gt", p, 1.0)))
+        if name == "cdf":  # select: NaN, 0 below 0, 1 - p on [0, 1), 1 from 1 on
+            return op("where", bad, math.nan, op("where", op("lt", x, 0.0), 0.0, op("where", op("lt", x, 1.0),
+                                                                                    op("sub", 1.0, p), 1.0)))
+        bad = op("add", bad, op("add", op("lt", x, 0.0), op("gt", x, 1.0)))  # ppf
+        return op("where", bad, math.nan, op("where", op("le", x, op("sub", 1.0, p)), 0.0, 1.0))
+    if dist == "poisson":
+        k = op("sub", x, loc)
+        out = op("sub", op("sub", js("xlogy", k, s["mu"]), js("gammaln", op("add", k, 1.0))), s["mu"])
+        return op("where", op("add", op("lt", k, 0.0), op("ne", fn("round", x), x)), -math.inf, out)
+    if dist == "binom":
+        n, p = s["n"], s["p"]
+        y = op("sub", x, loc)
+        comb = op("sub", js("gammaln", op("add", n, 1.0)), op("add", js("gammaln", op("add", y, 1.0)),
+                                                                 js("gammaln", op("add", op("sub", n, y), 1.0))))
+        linear = op("add", js("xlogy", y, p), js("xlog1py", op("sub", n, y), op("neg", p)))
+        out = op("add", comb, linear)
+        out = op("where", op("add", op("mul", op("eq", y, 0.0), op("eq", n, 0.0)), op("eq", linear, 0.0)), 0.0, out)
+        inside = op("mul", op("ge", x, loc), op("lt", x, op("add", op("add", loc, n), 1.0)))
+        return op("where", inside, out, -math.inf)
+    if dist == "geom":
+        k = op("sub", x, loc)
+        out = op("add", js("xlog1py", op("sub", k, 1.0), op("neg", s["p"])), op("log", s["p"]))
+        return op("where", op("le", k, 0.0), -math.inf, out)
+    if dist == "cauchy":
+        if name in ("sf", "isf"):
+            if name == "sf":  # cdf(-x, -loc, scale)
+                return _jax_more(b, dist, "cdf", op("neg", x), s, op("neg", loc), scale, position)
+        if name in ("ppf", "isf"):  # tan(pi q - pi/2) (isf: tan(pi/2 - pi q)) * scale + loc
+            t = op("mul", math.pi, x)
+            t = op("sub", t, math.pi / 2) if name == "ppf" else op("sub", math.pi / 2, t)
+            return op("add", op("mul", op("tan", t), scale), loc)
+        z = op("div", op("sub", x, loc), scale)
+        if name == "cdf":
+            return op("add", 0.5, op("mul", 1.0 / math.pi, fn("arctan", z, library="numpy")))
+        return op("neg", op("add", op("log", op("mul", math.pi, scale)), op("log1p", op("mul", z, z))))
+    if dist == "t":
+        df = s["df"]
+        z = op("div", op("sub", x, loc), scale)
+        half = op("div", df, 2.0)
+        norm = op("div", op("log", op("mul", op("mul", op("mul", scale, scale), math.pi), df)), 2.0)
+        norm = op("sub", op("add", fn("lgamma", half), norm), fn("lgamma", op("add", half, 0.5)))
+        return op("neg", op("add", norm, op("mul", op("add", half, 0.5), op("log1p", op("div", op("mul", z, z), df)))))
+    if name in ("cdf", "sf"):  # gamma, beta, chi2
+        if dist == "beta":
+            y = fn("clip", op("div", op("sub", x, loc), scale), 0.0, 1.0, library="numpy")
+            if name == "cdf":
+                return js("betainc", s["a"], s["b"], y)
+            return js("betainc", s["b"], s["a"], op("sub", 1.0, y))
+        if dist == "gamma":
+            a, y = s["a"], op("div", op("sub", x, loc), scale)
+            if name == "sf":
+                return op("where", op("lt", y, 0.0), 1.0, js("gammaincc", a, y))
+        else:  # chi2
+            a, y = op("div", s["df"], 2.0), op("div", op("sub", x, loc), op("mul", scale, 2.0))
+        y = fn("clip", y, 0.0, math.inf, library="numpy")
+        return js("gammainc" if name == "cdf" else "gammaincc", a, y)
+    if dist == "gamma":
+        ok = op("ge", x, loc)
+        y = op("where", ok, op("div", op("sub", x, loc), scale), 1.0)
+        out = op("sub", op("sub", js("xlogy", op("sub", s["a"], 1.0), y), y),
+                 op("add", js("gammaln", s["a"]), op("log", scale)))
+        return op("where", ok, out, -math.inf)
+    if dist == "beta":
+        a, bb = s["a"], s["b"]
+        y = op("div", op("sub", x, loc), scale)
+        linear = op("add", js("xlogy", op("sub", a, 1.0), y), js("xlog1py", op("sub", bb, 1.0), op("neg", y)))
+        out = op("sub", op("add", op("neg", js("betaln", a, bb)), linear), op("log", scale))
+        out = op("where", op("add", op("gt", x, op("add", loc, scale)), op("lt", x, loc)), -math.inf, out)
+        bad = op("add", op("add", op("le", a, 0.0), op("le", bb, 0.0)), op("le", scale, 0.0))
+        return op("where", bad, math.nan, out)
+    df = s["df"]  # chi2
+    y = op("div", op("sub", x, loc), scale)
+    half = op("div", df, 2.0)
+    kernel = op("sub", op("mul", op("sub", half, 1.0), op("log", y)), op("div", y, 2.0))
+    const = op("neg", op("add", fn("lgamma", half), op("div", op("mul", math.log(2), df), 2.0)))
+    out = op("add", op("sub", const, op("log", scale)), kernel)
+    return op("where", op("lt", x, loc), -math.inf, out)
+
+
+def _stats34(root: str, dist: str, name: str):
+    jax = root.startswith("jax")
+    spelling = f"{root}.{dist}.{name}"
+    shapes = _SHAPES[dist]
+    first = "q" if name in ("ppf", "isf") else "k" if dist in DISCRETE else "x"
+    spec = {first: REQUIRED, **{k: REQUIRED for k in shapes}, "loc": 0.0}
+    if dist not in DISCRETE:
+        spec["scale"] = 1.0
+    if jax and dist == "bernoulli" and name in ("cdf", "ppf"):
+        del spec["loc"]  # JAX's bernoulli.cdf(k, p) and ppf(q, p)
+
+    def lower(b, args, kwargs, position):
+        a = arguments(spelling, args, kwargs, spec, position)
+        names = list(spec)
+        values = [tensor(b, b.lift(a[k]) if not isinstance(a[k], Tracer) else a[k], spelling, position)
+                  for k in names]
+        values = _broadcast_all(b, values, spelling, position)
+        v = dict(zip(names, values))
+        s = {k: v[k] for k in shapes}
+        loc = v.get("loc", b.const(np.zeros((), dtype=b.dtype), position))
+        scale = v.get("scale")
+        return (_jax_more if jax else _scipy_more)(b, dist, name, v[first], s, loc, scale, position)
+    lower.__doc__ = (f"{spelling}({', '.join(spec)}): {'JAX' if jax else 'SciPy'}'s formula"
+                     + ("" if jax else ", NaN where SciPy's argcheck fails"))
+    return lower
+
+
+for _root, _methods in (("jax.scipy.stats", JAX_METHODS), ("scipy.stats", SCIPY_METHODS)):
+    for _dist, _names in _methods.items():
+        for _name in _names:
+            variant(f"{_root}.{_dist}", _name)(_stats34(_root, _dist, _name))
+
+
+def _dirichlet_stats(root: str, name: str):
+    """dirichlet.logpdf / pdf(x, alpha): alpha one vector, x's first axis the components (one fewer: the last is
+    1 - their sum), as both libraries read it; SciPy raises where x is off the simplex, JAX gives −inf."""
+    jax = root.startswith("jax")
+    spelling = f"{root}.dirichlet.{name}"
+
+    def lower(b, args, kwargs, position):
+        op, fn = _ops(b, position)
+        a = arguments(spelling, args, kwargs, {"x": REQUIRED, "alpha": REQUIRED}, position)
+        x, alpha = (tensor(b, a[k], spelling, position) for k in ("x", "alpha"))
+        if alpha.ndim != 1:
+            raise JacValueError(f"{spelling}: {'JAX' if jax else 'SciPy'} raises: `alpha` must be one-dimensional; "
+                                f"got shape {alpha.shape}", position)
+        k = alpha.shape[0]
+        if x.ndim not in (1, 2) or x.shape[0] not in (k, k - 1):
+            raise JacValueError(f"{spelling}: x must have either the same number of entries as alpha or one entry "
+                                f"fewer along its first axis (jac reads x of one or two axes); got x.shape="
+                                f"{x.shape}, alpha.shape={alpha.shape}", position)
+        if x.shape[0] != k:
+            last = op("sub", 1.0, fn("sum", x, 0, keepdims=True))
+            x = _concat(b, [x, last], 0, "concatenate", position)
+        am1 = op("sub", alpha, 1.0)
+        if x.ndim == 2:
+            am1 = b.apply("reshape", am1, shape=(k, 1), position=position)
+        xlogy = _fn(b, "xlogy", am1, x, position=position, library="jax.scipy" if jax else "scipy")
+        norm = op("sub", fn("sum", fn("gammaln", alpha)), fn("gammaln", fn("sum", alpha)))
+        out = op("sub", fn("sum", xlogy, 0), norm)
+        if jax:  # -inf off the simplex: all > 0 and |sum - 1| < 1e-6
+            simplex = op("mul", op("eq", fn("sum", op("le", x, 0.0), 0), 0.0),
+                         op("lt", fn("abs", op("sub", fn("sum", x, 0), 1.0)), 1e-6))
+            out = op("where", simplex, out, -math.inf)
+        else:
+            checks = [(op("le", alpha, 0.0), "All parameters must be greater than 0"),
+                      (op("lt", x, 0.0), "Each entry in 'x' must be greater than or equal to zero."),
+                      (op("gt", x, 1.0), "Each entry in 'x' must be smaller or equal one."),
+                      (op("mul", op("eq", x, 0.0), op("lt", am1, 0.0)),
+                       "Each entry in 'x' must be greater than zero if its alpha is less than one."),
+                      (op("gt", fn("abs", op("sub", fn("sum", x, 0), 1.0)), 10e-10),
+                       "The input vector 'x' must lie within the normal simplex.")]
+            for mask, words in checks:
+                zero = refusal(b, f"{spelling}: SciPy raises: {words}", where=mask, axes=tuple(range(mask.ndim)),
+                               position=position)
+                out = op("sub", out, zero)
+        return out if name == "logpdf" else op("exp", out)
+    lower.__doc__ = f"{spelling}(x, alpha): {'JAX' if jax else 'SciPy'}'s formula (the first axis of x the components)"
+    return lower
+
+
+for _root in ("jax.scipy.stats", "scipy.stats"):
+    for _name in ("logpdf", "pdf"):
+        variant(f"{_root}.dirichlet", _name)(_dirichlet_stats(_root, _name))
 
 
 # each of these libraries has only its own names: torch.distributions.sin(x) is no function of it (parser.lookup)

@@ -94,11 +94,13 @@ _TRANSFORMS = {"vmap": "a batch is an input with --batch NAME (as vmap's in_dims
 _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does not have)",
                "nn": " (its module classes are not; the functions of torch.nn.functional are: F.softmax(x, dim=0))",
                "distributions": " (of torch.distributions jac reads Normal, Laplace, Bernoulli, Categorical, "
-                                "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, Independent and "
-                                "kl_divergence: write another's density)",
+                                "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, LogNormal, StudentT, "
+                                "Cauchy, HalfNormal, Dirichlet, Binomial, Geometric, Gumbel, Chi2, Weibull, "
+                                "Independent and kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
-               "ma": "", "stats": " (of its distributions jac reads expon, laplace, logistic, uniform, norm and "
-                              "multivariate_normal: write another's density's "
+               "ma": "", "stats": " (of its distributions jac reads norm, multivariate_normal, expon, laplace, "
+                              "logistic, uniform, bernoulli, poisson, binom, geom, gamma, beta, t, cauchy, chi2 and "
+                              "dirichlet: write another's density's "
                               "formula with scipy.special or jax.scipy.special: gammaln, xlogy, log_ndtr)",
                "linalg": " (jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
                          "solve_triangular(L, b) is jnp.linalg.solve(L, b))", "signal": "",
@@ -4786,7 +4788,16 @@ def _library_message(module: str, fname: str, lib: str) -> str:
     typo = f"; did you mean '{module}.{close[0]}'?" if close and _not_in_library(_LIBRARY_TITLES[lib], fname) \
         else ""  # Normla
     return (f"'{module}.{fname}' is not supported by jac{typo} (of {_LIBRARY_TITLES[lib]}, jac reads "
-            f"{', '.join(have)}); write it with those or with jnp's functions{tail}")
+            f"{', '.join(have)}); write it with those or with {_own_functions(lib)}{tail}")
+
+
+def _own_functions(lib: str) -> str:
+    """The functions a user of ``lib`` would write a missing one with: the library's own world's."""
+    if lib.startswith("torch"):
+        return "torch's functions"
+    if lib.startswith("scipy"):
+        return "scipy.special's or NumPy's functions"
+    return "jnp's functions"
 
 
 def _not_in_library(path: str, fname: str) -> bool:
