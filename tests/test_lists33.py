@@ -34,6 +34,8 @@ VALUES = [
     'R = [[0.0] * 2 for _ in range(2)]\nW = [R[0], R[0]]\nR[0][0] = x[0]\nW[1][0]',
     'R = [[0.0] * 2 for _ in range(2)]\nR[0] = R[1]\nR[0].append(x[1])\nR[1][2] * len(R[0])',
     'def f(v):\n    T = [[0.0] * 2 for _ in range(2)]\n    T[1][1] = v * 2\n    return T[1][1]\nf(x[0]) + f(x[1])',
+    'row = [0.0, 1.0]\nR = [row, row]\nR[0][0] = x[0]\nR[1][0]',  # refused in session 33, followed since 34
+    'row = [0.0, 1.0]\nR = [row] * 2\nR[0][0] = x[0]\nR[1][0]',
 ]
 
 
@@ -62,8 +64,6 @@ def test_edit_distance_with_a_soft_minimum():
 
 
 REFUSED = [  # (text, words the refusal says)
-    ('row = [0.0, 1.0]\nR = [row, row]\nR[0][0] = x[0]\nR[1][0]', "'R' is a Python list that jac holds as one array"),
-    ('row = [0.0, 1.0]\nR = [row] * 2\nR[0][0] = x[0]\nR[1][0]', "with a comprehension or a display"),
     ('R = [[0.0] * 2 for _ in range(2)]\nd = {"t": R}\nR[0][0] = x[0]\nd["t"][0][0]', "which 'd' holds too"),
     ('R = [x * 1, x * 2]\nR[0][1] = 5.0\nR[0][1]', "R[0] is an array held in the list 'R'"),
     ('y = x * 1\ny[0][1] = 3.0\ny', "'y' is an array, not a Python list: write its element at one index (y[i, j]"),

@@ -57,6 +57,7 @@ from .trees import Dict, TreeDef
 from . import decorators
 from . import inference
 from . import pasted
+from . import pylists
 from . import distributions  # Normal(loc, scale).log_prob(x): a distribution's methods and properties
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
@@ -702,6 +703,7 @@ class _Lowering:
     displays = MappingProxyType({})  # folded id -> the display's elements: the pytree JAX sees (trees.unfolded)
     empties = MappingProxyType({})  # id of the constant an empty display () or [] made -> "tuple" / "list" (program)
     nested_names: frozenset = frozenset()  # names whose nested lists are written item by item (_nested_written)
+    row_names: frozenset = frozenset()  # those among them another such list holds as an item (R = [a, b])
     inference: set = frozenset()  # ids of @torch.inference_mode() results, and copies of them (.inference)
     copies: set = frozenset()
     # the inputs the text makes (declare: x = torch.ones(3, requires_grad=True), fc = nn.Linear(3, 4)), name ->
@@ -755,7 +757,7 @@ class _Lowering:
         self.iterators = set()  # ids of reversed(s)'s results: an iterator, with no + or * (Python's TypeError)
         self.displays = {}  # folded id -> the display's elements, read back as a pytree where one is meant
         self.empties = {}  # () and []: an empty array where an array is meant, no output (JAX: a pytree, no leaf)
-        self.nested_names = _nested_written(module) if "[" in self.source.body else frozenset()
+        self.nested_names, self.row_names = _nested_written(module) if "[" in self.source.body else (frozenset(),) * 2
         self.module = module  # for displayed: is a () an argument (torch.tensor([]): an empty array, asked for)
         self.arguments = None
         self.inference, self.copies = set(), set()  # @torch.inference_mode()'s results (.inference)
@@ -1615,6 +1617,7 @@ class _Lowering:
         saved = self.scope, self.sequence_names, self.tuple_names, dict(self.memory.tokens), self.frame
         closure = fn.closure.values
         self.scope = {**self.scope, **closure, **bound}  # the enclosing call's names, if fn was defined in one
+        self.scope.update(_shadowed(saved[0], {**closure, **bound}, fn.name, self.memory.tokens))
         given = {*fn.positional[:len(args)], *kwargs}
         sequences = [[*marked, *(n for n in defaulted if n not in given)] for marked, defaulted in zip(
             sequences, fn.defaulted)]
@@ -1897,6 +1900,14 @@ class _Lowering:
             return self.unpack_items(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target = stmt.targets[0].id  # x = x.view(B, -1) rebinds the name, as in Python: the input stays the leaf
+            if target in self.nested_names and pylists.buildable(stmt.value) \
+                    and (target in self.row_names or pylists.nested(stmt.value)):  # R = [[None] * S for _ in range(T)]
+                value = pylists.build(self, stmt.value)  # then R[t][s] = v: Python's lists, each row one object
+                self.scope[target] = value
+                self.memory.bind(target, value, False)
+                self.sequence_names.add(target)
+                self.tuple_names.discard(target)
+                return value
             value = self.expression(stmt.value)
             if id(stmt.value) in self.sequences:  # s = x.shape: s + (1,) is a tuple's +
                 self.sequence_names.add(target)
@@ -1906,9 +1917,6 @@ class _Lowering:
                 self.tuple_names.add(target)
             else:
                 self.tuple_names.discard(target)
-            if target in self.nested_names and type(value) is Tracer and value.ndim >= 2 \
-                    and id(stmt.value) in self.sequences and id(stmt.value) not in self.tuples:
-                value = self.nested_items(stmt.value, value)  # R = [[0.0] * 3 for _ in range(2)]; R[0][1] = v
             if isinstance(value, Items):  # F = torch.split(x, 2): indexed later, F[0]
                 self.scope[target] = value
                 self.memory.bind(target, value, False)
@@ -1999,14 +2007,24 @@ class _Lowering:
         False for any other statement."""
         call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
         if isinstance(stmt, ast.Expr) and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
-                and call.func.attr in _LIST_CHANGES and isinstance(call.func.value, ast.Subscript):
+                and call.func.attr in _LIST_CHANGES + pylists.ORDERING and isinstance(call.func.value, ast.Subscript):
             root = call.func.value
             while isinstance(root, ast.Subscript):
                 root = root.value
             if isinstance(root, ast.Name) and isinstance(self.scope.get(root.id), Items):  # R[i].append(v)
+                if call.func.attr in pylists.METHODS:  # R[i].pop(), R[i].insert(0, v), R[i].sort()
+                    return pylists.inner_change(self, call, None, self.source.at(call))
                 return self.nested_append(call, self.source.at(call))
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(call, ast.Call) \
+                and isinstance(call.func, ast.Attribute) and call.func.attr == "pop" \
+                and isinstance(call.func.value, ast.Subscript):
+            root = call.func.value
+            while isinstance(root, ast.Subscript):
+                root = root.value
+            if isinstance(root, ast.Name) and isinstance(self.scope.get(root.id), Items):  # v = R[i].pop()
+                return pylists.inner_change(self, call, stmt.targets[0], self.source.at(call))
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and call.func.attr in _LIST_CHANGES and isinstance(call.func.value, ast.Name)):
+                and call.func.attr in _LIST_CHANGES + pylists.ORDERING and isinstance(call.func.value, ast.Name)):
             return False
         popped = None
         if isinstance(stmt, ast.Assign):  # v = out.pop(): the item bound to v
@@ -2017,6 +2035,10 @@ class _Lowering:
         current = self.scope.get(name)
         empty = isinstance(current, Tracer) and name in self.sequence_names and self.b.nodes[current.id].op == "const" \
             and np.size(self.b.nodes[current.id].value) == 0
+        if call.func.attr in pylists.ORDERING:  # xs.sort(), xs.remove(v) of a Python list (of lists)
+            if not (isinstance(current, Items) and current.display == "list") or popped is not None:
+                return False  # an array's y.sort(): said by _in_place_hint
+            return pylists.inner_change(self, call, None, self.source.at(call))
         if call.func.attr not in ("append", "extend"):
             if not (isinstance(current, Items) and current.display == "list" or empty):
                 return False  # an array's y.sort(), a list of numbers: said by _in_place_hint
@@ -2029,7 +2051,10 @@ class _Lowering:
             return False
         if len(call.args) != 1 or call.keywords:
             raise JacParseError(f"{name}.{call.func.attr}() takes one argument", position)
-        value = self.expression(call.args[0])
+        if name in self.nested_names and call.func.attr == "append" and pylists.buildable(call.args[0]):
+            value = pylists.build(self, call.args[0])  # R.append([0.0] * m), then R[i][j] = v: a list of its own
+        else:
+            value = self.expression(call.args[0])
         if isinstance(current, Listed) or empty and isinstance(value, (Module, Sequential, Instance, Listed)):
             return self.appended_module(call, name, current, value, position)  # layers.append(nn.Linear(3, 3))
         if call.func.attr == "extend":
@@ -2063,7 +2088,8 @@ class _Lowering:
         if method in ("insert", "pop"):
             index = self.list_index(call.args[0], f"{what}: the index must be one constant integer") if call.args else -1
             if method == "insert":
-                value = self.expression(call.args[1])
+                value = pylists.build(self, call.args[1]) if name in self.nested_names \
+                    and pylists.buildable(call.args[1]) else self.expression(call.args[1])
                 added = [value]
                 items.insert(index, value)
             elif not -len(items) <= index < len(items):
@@ -2264,31 +2290,6 @@ class _Lowering:
             new = self.write_at(y, target, value, op, what, position)
         return self.rebind(name, new)
 
-    def nested_items(self, node: ast.expr, made: Tracer):
-        """The nested list ``node`` made, which the parse folded into the constant ``made``, as Python's lists of
-        numbers (:class:`Items`, each inner list one object, ``[[0.0] * 3] * 2``'s one row held twice), for a text
-        that writes into it item by item (:func:`_nested_written`); ``made`` itself where the syntax does not say
-        which rows are one list (:func:`_list_rows`), or its numbers are booleans: a write is refused then."""
-        rows = _list_rows(node, made.ndim)
-        held = self.b.nodes[made.id]
-        if rows is None or held.op != "const" or is_boolean(self.b, made) or made.id in self.b.typed:
-            return made
-        exact = self.b.pyints.get(made.id)
-
-        def listed(at: tuple):
-            part = held.value[at]
-            if np.ndim(part) == 0:
-                item = self.b.const(float(part), held.position)
-                if exact is not None:
-                    self.b.pyints[item.id] = int(exact[at])
-                return item
-            return trees.written(Items([listed(at + (i,)) for i in range(len(part))]), "list")
-        count, shared = rows
-        if not shared:
-            return listed(())
-        own = [listed((r,)) for r in range(count)]
-        return trees.written(Items([own[r % count] for r in range(held.value.shape[0])]), "list")
-
     def inner_list(self, node: ast.Subscript, what: str, position: int) -> tuple:
         """The list that ``node`` (``R[i]``, ``R[i][j]``: constant integer indices into Python's nested lists)
         reads, with the name ``R`` and the names holding that very list, checked as :meth:`same_list` checks a
@@ -2324,7 +2325,8 @@ class _Lowering:
             current = current[i]
         if isinstance(current, Tracer):
             raise JacValueError(f"{what}: {shown} is an array held in the list '{name}', and NumPy and PyTorch write "
-                                "into that array itself, which every other name of it sees; jac's values cannot "
+                                "into that array itself, which shares its memory with every other name of it; "
+                                "jac's values cannot "
                                 f"follow it: replace the item whole ({shown} = torch.cat([...]), np.where(...), or "
                                 f"hold numbers in '{name}')", position)
         if not isinstance(current, Items) or current.display == "tuple":
@@ -2333,6 +2335,12 @@ class _Lowering:
         direct = [n for n, v in self.scope.items() if v is current]
         if direct:
             self.same_list(direct[0], current, what, position)
+        held = [n for n, v in self.scope.items() if v is not current and _holds(v, current)
+                and not _lists_only(v, current)]
+        if held:  # d = {'a': R[0]}: a dict holds the inner list, which jac does not rebuild
+            raise JacValueError(f"{what} changes the list {ast.unparse(node)} in place, which '{held[0]}' holds too "
+                                "(Python's lists are shared, jac's are values it rebinds by name): build the list "
+                                "before putting it into a dict", position)
         return name, current, direct
 
     def nested_write(self, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
@@ -2359,12 +2367,16 @@ class _Lowering:
         items = list(current)
         items[i] = value
         new = trees.written(Items(items), "list")
-        fresh = op is not None or _is_copy(value_node)
+        self.changed_inner(current, new, direct, [value], op is not None or _is_copy(value_node))
+        return new
+
+    def changed_inner(self, current: Items, new: Items, direct: list, added: list, fresh: bool) -> None:
+        """The inner list ``current`` of Python's nested lists changed in place into ``new``: the names holding it
+        (``direct``, :meth:`inner_list`) rebound, and every list holding it rebuilt (:meth:`swap_inside`)."""
         for holder in direct:
             self.scope[holder] = new
-            self.memory.holds(holder, [value], fresh=fresh)
-        self.swap_inside(current, new, [value], fresh)
-        return new
+            self.memory.holds(holder, added, fresh=fresh)
+        self.swap_inside(current, new, added, fresh)
 
     def nested_append(self, call: ast.Call, position: int) -> bool:
         """``R[i].append(v)`` / ``R[i].extend([...])`` of Python's nested lists (:meth:`nested_write`)."""
@@ -2378,11 +2390,7 @@ class _Lowering:
             raise JacValueError(f"{what}: extend takes a list of arrays or numbers here ([a, b])", position)
         added = list(value) if call.func.attr == "extend" else [value]
         new = trees.written(Items(list(current) + added), "list")
-        fresh = call.func.attr == "append" and _is_copy(call.args[0])
-        for holder in direct:
-            self.scope[holder] = new
-            self.memory.holds(holder, added, fresh=fresh)
-        self.swap_inside(current, new, added, fresh)
+        self.changed_inner(current, new, direct, added, call.func.attr == "append" and _is_copy(call.args[0]))
         return True
 
     def list_write(self, name: str, target: ast.Subscript, value_node: ast.expr, op, what: str, position: int):
@@ -2430,6 +2438,8 @@ class _Lowering:
             self.sequence_names.discard(target.id)
             self.tuple_names.discard(target.id)
             return
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript):  # del R[i][j] of lists
+            return pylists.inner_delete(self, target)
         if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
                 and target.value.id in self.scope):
             raise JacParseError(f"{what}: jac deletes a name, a list's item or a dict's key (del xs[0], del d['k'])",
@@ -2458,6 +2468,8 @@ class _Lowering:
                                 position)
         for holder in self.same_list(name, current, what, position):
             self.scope[holder] = new
+        if type(current) is Items:  # W = [R]; del R[0]: W holds the shorter list too
+            self.swap_inside(current, new)
 
     def list_index(self, node: ast.expr, refusal: str) -> int:
         """The index ``node`` of a list's item: one constant integer, else ``refusal``."""
@@ -4289,12 +4301,15 @@ class _Lowering:
             return value.get(trees.key_of(self.b, parts[0], position), position)
         if isinstance(value, Items):
             if len(parts) == 1 and isinstance(parts[0], slice):  # parts[1:], parts[::-1]: a tuple, as Python's
-                return Items(tuple.__getitem__(value, parts[0]))
+                return trees.written(Items(tuple.__getitem__(value, parts[0])), "list") if value.display == "list" \
+                    else Items(tuple.__getitem__(value, parts[0]))  # a list's slice: a new list
             if len(parts) != 1 or parts[0] is None:
                 raise JacValueError("a tuple result is indexed with one integer (parts[0]) or a slice (parts[1:])", position)
             return value.part(self.index_int(parts[0], position), position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
+        if len(parts) == 1 and type(parts[0]) is Items and parts[0].display == "list":  # x[R[0]] of Python's list
+            parts = [pylists.index_array(self, parts[0], position)]  # NumPy's index array, not a tuple of indices
         if len(parts) == 1 and isinstance(parts[0], Items):  # x[tuple(idx)], x[np.triu_indices(3)]: x[idx[0], idx[1]]
             parts = list(parts[0])
         item = pair_item(self.b, value, parts, position)
@@ -5325,6 +5340,26 @@ def _advanced(node, value, b) -> bool:
 _HOLDERS = (Items, Listed, Dict)
 
 
+def _shadowed(caller: dict, bound: dict, fname: str, tokens: dict) -> dict:
+    """The caller's arrays, lists and dicts that ``fname``'s parameters (or closure) of the same name hide, kept in
+    its scope under a name the text cannot write (``R outside f()``), with their buffers: a write into the very
+    list or array the parameter holds (``def f(R): R[0][0] = v`` called as ``f(R)``) then finds the caller's name
+    holding it too, and is refused as a change of a caller's list (:meth:`_Lowering.same_list`,
+    :meth:`.scatter.Memory.check`) instead of being lost when the call ends."""
+    hidden = {}
+    for name in bound:
+        value = caller.get(name)
+        if not isinstance(value, (Tracer, Items, Dict)):
+            continue
+        key = f"{name} outside {fname}()"
+        while key in caller or key in hidden:  # a recursion: the outer call's own hidden name kept too
+            key += "'"
+        hidden[key] = value
+        if name in tokens:
+            tokens[key] = tokens[name]
+    return hidden
+
+
 def _holds(container, value) -> bool:
     """Does a list, tuple or dict of the text hold ``value`` itself, at any depth? (Looked for at each change of a
     list, in every other list of the scope: the passes over the items run in C, a loop that fills two long lists
@@ -5773,49 +5808,26 @@ def _written_name(stmt: ast.stmt) -> str | None:
     return target.id if isinstance(target, ast.Name) else None
 
 
-def _fresh_list(node: ast.expr, depth: int) -> bool:
-    """Does ``node`` make, each time it runs, a new list ``depth`` levels deep whose every inner list is a new
-    object too (``[[0.0] * 3 for _ in range(2)]``, ``[[1, 2], [3, 4]]``)? Read off the syntax: a name, a call or
-    ``[[0.0] * 3] * 2`` (one inner list held twice) is not."""
-    if depth == 0:
-        return not isinstance(node, (ast.List, ast.ListComp, ast.Starred))
-    if isinstance(node, ast.List):
-        return all(_fresh_list(e, depth - 1) for e in node.elts)
-    if isinstance(node, ast.ListComp):
-        return _fresh_list(node.elt, depth - 1)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and depth == 1:  # [0.0] * 3: numbers repeated
-        shown = node.left if isinstance(node.left, ast.List) else node.right
-        return isinstance(shown, ast.List) and all(_fresh_list(e, 0) for e in shown.elts)
-    return False
-
-
-def _list_rows(node: ast.expr, depth: int) -> tuple | None:
-    """How the rows of the nested list ``node`` makes are Python objects: ``(k, True)`` for ``[[...], ...] * n``
-    of ``k`` fresh rows (row ``r`` is row ``r % k``: one list held ``n`` times), ``(0, False)`` for rows that are
-    each their own list (:func:`_fresh_list`), None where the syntax does not say (a name, a call)."""
-    if _fresh_list(node, depth):
-        return 0, False
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        shown = node.left if isinstance(node.left, ast.List) else node.right
-        if isinstance(shown, ast.List) and shown.elts and _fresh_list(shown, depth):
-            return len(shown.elts), True
-    return None
-
-
-def _nested_written(module: ast.Module) -> frozenset:
+def _nested_written(module: ast.Module) -> tuple:
     """The names whose Python lists the text writes into below their first level, or item by item: the root
     ``R`` of ``R[i][j] = v``, ``R[i] = v``, ``R[i].append(v)``, and of ``row = R[i]`` / ``for row in R`` where
-    ``row`` is written so; jac holds such a nested list as lists of items, not as one constant array."""
+    ``row`` is written so, and the lists such a list holds or is held in (``R = [a, b]``); jac holds such a nested
+    list as lists of items, not as one constant array. Second, the names among them put into such a list as an item
+    (``a``) or changed by a list's method (``a.insert(0, v)``), which jac holds as a list of items even where they
+    hold numbers."""
     def root(node):
         while isinstance(node, ast.Subscript):
             node = node.value
         return node.id if isinstance(node, ast.Name) else None
-    written, aliases = set(), []
+    written, aliases, held, changed = set(), [], [], set()
     for node in ast.walk(module):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
             if isinstance(node, ast.AugAssign) else []
         written.update(root(t) for t in targets if isinstance(t, ast.Subscript))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _LIST_CHANGES:
+        if isinstance(node, ast.Delete):  # del R[0], del R[i][j]
+            written.update(root(t) for t in node.targets if isinstance(t, ast.Subscript))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in _LIST_CHANGES + pylists.ORDERING:
             written.add(root(node.func.value))
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value.args[0] if isinstance(node.value, ast.Call) and len(node.value.args) == 1 \
@@ -5824,7 +5836,63 @@ def _nested_written(module: ast.Module) -> frozenset:
                 aliases.append((node.targets[0].id, root(value)))
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
             aliases.append((node.target.id, root(node.iter)))
-    return frozenset(written | {r for a, r in aliases if a in written}) - {None}
+        held.extend(_held_names(node))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                and node.func.attr in _LIST_CHANGES + pylists.ORDERING:  # terms = [a]; terms.append(b): a list
+            changed.add(node.func.value.id)
+    nested = written | {r for a, r in aliases if a in written}
+    while True:  # R = [a, b] with a[0] = v, or R[0][1] = v: R and a are lists of each other's (pylists.build)
+        more = {c for c, e, both in held if both and e in nested} | {e for c, e, _ in held if c in nested}
+        if more <= nested:
+            return frozenset(nested) - {None}, frozenset(e for c, e, both in held if both and c in nested) | changed
+        nested |= more
+
+
+def _held_names(node: ast.AST) -> list:
+    """(container, name, True) for each name a statement puts into a list as an item: ``R = [a, b]``, ``[row] * 2``,
+    ``[row[:] for _ in ...]``, ``R.append(row)``, ``R.insert(0, row)``, ``R[i] = row``; (container, name, False)
+    for a name whose item it puts (``S = [R[0], R[1]]``: a list holding R's lists)."""
+    def items(value):
+        found, pending = [], [value]
+        while pending:
+            part = pending.pop()
+            if isinstance(part, ast.List):
+                pending.extend(part.elts)
+            elif isinstance(part, ast.ListComp):
+                pending.append(part.elt)
+            elif isinstance(part, ast.BinOp) and isinstance(part.op, ast.Mult):
+                pending.extend((part.left, part.right))
+            elif isinstance(part, ast.Name):
+                found.append((part.id, True))
+            elif isinstance(part, ast.Subscript) and isinstance(part.slice, ast.Slice):  # row[:]
+                pending.append(part.value)
+            elif isinstance(part, ast.Subscript):  # S = [R[0], R[1]]: R holds the lists S holds
+                root = part.value
+                while isinstance(root, ast.Subscript):
+                    root = root.value
+                if isinstance(root, ast.Name):
+                    found.append((root.id, False))
+            elif isinstance(part, ast.Call) and not part.keywords and len(part.args) <= 1 and (
+                    isinstance(part.func, ast.Name) and part.func.id == "list"
+                    or isinstance(part.func, ast.Attribute) and part.func.attr == "copy"):
+                pending.extend(part.args or [part.func.value])
+        return found
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+        while isinstance(target, ast.Subscript):
+            target = target.value
+        if isinstance(target, ast.Name) and isinstance(node.value, (ast.List, ast.ListComp, ast.BinOp, ast.Name)):
+            names = items(node.value) if not isinstance(node.value, ast.Name) or target is not node.targets[0] \
+                else []
+            return [(target.id, n, both) for n, both in names]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "insert") \
+            and node.args:
+        container = node.func.value
+        while isinstance(container, ast.Subscript):
+            container = container.value
+        if isinstance(container, ast.Name) and isinstance(node.args[-1], ast.Name):
+            return [(container.id, node.args[-1].id, True)]
+    return []
 
 
 def _returns(body: list) -> list:
