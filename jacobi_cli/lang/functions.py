@@ -8798,12 +8798,15 @@ def _python_sequence(fname):
     def lower(b, args, kwargs, position):
         value = arguments(fname, args, kwargs, {"x": REQUIRED}, position)["x"]
         if isinstance(value, Items):
-            return Items(value)
-        x = tensor(b, value, fname, position)
-        if x.ndim == 0:
-            raise JacValueError(f"{fname}() of a 0-d array: it has no rows to iterate over (PyTorch and NumPy "
-                                "refuse it too)", position)
-        return Items(_take(b, x, (i,), position) for i in range(_concrete(x, fname, position)[0]))
+            out = Items(value)
+        else:
+            x = tensor(b, value, fname, position)
+            if x.ndim == 0:
+                raise JacValueError(f"{fname}() of a 0-d array: it has no rows to iterate over (PyTorch and NumPy "
+                                    "refuse it too)", position)
+            out = Items(_take(b, x, (i,), position) for i in range(_concrete(x, fname, position)[0]))
+        out.display = fname  # isinstance(t, list), and a list's item written (rows = list(x); rows[0] = v)
+        return out
     lower.__doc__ = (f"Python's {fname}(x): the rows of x (x[0], x[1], …), as a tuple of arrays: x[{fname}(idx)] "
                      "indexes with each row, as x[idx[0], idx[1]].")
     return lower

@@ -1946,7 +1946,8 @@ class _Lowering:
             if not isinstance(value, Tracer):
                 raise JacValueError(f"'{target}' must be assigned an array expression", self.source.at(stmt.value))
             self.scope[target] = self.b.name(value, target)
-            fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b)
+            fresh = _is_copy(stmt.value) or _advanced(stmt.value, value, self.b) \
+                or value.ndim == 1 and _list_copy(stmt.value, self.sequence_names)
             named = stmt.value.id if type(stmt.value) is ast.Name else None  # v = a: a's buffers, whatever node
             self.memory.bind(target, value, fresh, named if named in self.memory.tokens else None)
             root = _view_root(stmt.value)
@@ -5445,6 +5446,18 @@ def _is_copy(node: ast.expr) -> bool:
     owner = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
     return not told and (name == "astype" and owner not in MODULES or (owner, name) in (
         ("np", "array"), ("numpy", "array"), ("torch", "tensor")))
+
+
+def _list_copy(node: ast.expr, lists) -> bool:
+    """``list(xs)``, or ``xs[:]`` of a name ``lists`` holds as Python's list: a new list, whose items, when the
+    value is one vector (numbers, not rows), are Python's numbers, copied (a write into an item replaces it). For
+    rows the items would be the rows themselves (``rows[0][1] = v`` changes the first list's row): not this."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "list" \
+            and len(node.args) == 1 and not node.keywords:
+        return True
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in lists \
+        and isinstance(node.slice, ast.Slice) and node.slice.lower is None and node.slice.upper is None \
+        and node.slice.step is None
 
 
 def _integers_first(index: tuple) -> tuple:
