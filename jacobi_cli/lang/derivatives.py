@@ -191,8 +191,9 @@ def call_transform(lowering, tr: Transform, args: list, kwargs: dict, position: 
         in_trees.append(tree)
         called[k] = trees.unflatten(tree, fresh)
     start = len(b.nodes)
-    loops = lowering.while_loops
+    loops, tests = lowering.while_loops, len(lowering.value_tests)
     out = traced_call(lowering, tr.fn, called, kwargs, position)
+    whiles.refuse_tangent_reads(lowering, tests, ts, tr.spelling, position)  # float(v) of a JVP tracer raises
     custom.refuse_in_transform(lowering, tr.spelling, start, position)  # jax.jacfwd of a custom_vjp (lang/custom.py)
     whiles.refuse_reverse(lowering, loops, tr.spelling, position)  # JAX's reverse mode refuses a while_loop
     aux = None

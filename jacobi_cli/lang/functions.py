@@ -8,6 +8,7 @@ spellings both work: ``axis``/``dim``, ``keepdims``/``keepdim``, ``clip``/``clam
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 import math
 import string
 from dataclasses import dataclass
@@ -123,6 +124,32 @@ def static(b: Builder, value, what: str, position):
     if isinstance(v, np.ndarray):
         return v.item() if v.ndim == 0 else tuple(v.tolist())
     return v
+
+
+# a read where JAX takes a tracer (x[i], x.at[i], dynamic_slice's starts, jnp.roll's shift): recorded in the
+# parser's value_tests (jac reads the index at the given values) but refused by no trace (lang/whiles.py)
+DYNAMIC = "dynamic"
+
+
+@contextmanager
+def reads_as(b, kind: str = DYNAMIC):
+    """The int reads recorded inside the block (``b.lowering.value_tests``), the block raising or not (jac shape's
+    NeedsValues is retried with the values), as ``kind``: :data:`DYNAMIC` for a call that JAX takes a tracer at,
+    or what JAX raises at it (lang/whiles.py's READS)."""
+    before = None if b.lowering is None else len(b.lowering.value_tests)
+    try:
+        yield
+    finally:
+        if before is not None:
+            tests = b.lowering.value_tests
+            tests[before:] = [(i, at, kind if k == "int" else k) for i, at, k in tests[before:]]
+
+
+def record_read(b, x, position, kind: str) -> None:
+    """Record a Python read of ``x``'s value (``kind``: lang/whiles.py's READS) where ``x`` is no constant: a trace
+    of JAX (jit, vmap, a loop's body; float() and np.asarray under its derivatives too) raises there."""
+    if b.lowering is not None and isinstance(x, Tracer) and b.nodes[x.id].op != "const":
+        b.lowering.value_tests.append((x.id, position, kind))
 
 
 def run_time_int(b, value, what: str, position) -> int | None:
@@ -1628,6 +1655,9 @@ def _value_of(fname, detach):
         dtype = _value_options(b, kwargs, fname, position)
         data = arguments(fname, args, kwargs, {"data": REQUIRED}, position)["data"]
         x = _nested(b, data, fname, detach, position) if isinstance(data, Items) else tensor(b, data, fname, position)
+        if fname in _POSITIONAL_DTYPE and (b.call or "").rsplit(".", 1)[0] in ("np", "numpy"):  # NumPy's own
+            # array of a JAX tracer: JAX raises (not jnp.asarray's, which the library names "numpy" too)
+            record_read(b, x, position, "array")
         node = b.nodes[x.id]
         if detach and node.op != "const":
             x = detached(b, x, position)
@@ -2010,8 +2040,9 @@ def _method_numpy(b, args, kwargs, position):
 def _method_tolist(b, args, kwargs, position):
     """``t.tolist()`` / NumPy's ``a.tolist()``: Python numbers, without a derivative (as PyTorch's, which autograd
     does not see): a number of a 0-d array, else a list of the rows' lists."""
-    x = detached(b, tensor(b, arguments("tolist", args, kwargs, {"x": REQUIRED}, position)["x"], "tolist",
-                                position), position)
+    x = tensor(b, arguments("tolist", args, kwargs, {"x": REQUIRED}, position)["x"], "tolist", position)
+    record_read(b, x, position, "float")  # JAX's traces raise (ConcretizationTypeError)
+    x = detached(b, x, position)
 
     def rows(t):
         if t.ndim == 0:
@@ -2834,7 +2865,8 @@ def _roll(b, args, kwargs, position):
     kwargs = {{"dims": "axis", "shifts": "shift"}.get(k, k): v for k, v in kwargs.items()}
     a = arguments("roll", args, kwargs, {"x": REQUIRED, "shift": REQUIRED, "axis": None}, position)
     x = tensor(b, a["x"], "roll", position)
-    shifts = static_ints(b, a["shift"], "shifts", position)
+    with reads_as(b):  # JAX rolls by a traced shift
+        shifts = static_ints(b, a["shift"], "shifts", position)
     if a["axis"] is None:  # the flattened array rolled, then its shape back
         if len(shifts) != 1:
             raise JacValueError("roll: several shifts need as many dims", position)
@@ -7487,6 +7519,7 @@ def _python_number(fname):
             raise JacValueError(f"{fname}() makes a Python number of an array of one element, got shape "
                                 f"{fmt(x.shape)} (for every element, write x.{'long' if fname == 'int' else fname}()"
                                 ")", position)
+        record_read(b, x, position, {"int": "int", "float": "float", "bool": "test"}[fname])  # JAX's traces raise
         number = b.apply("detach", b.apply("reshape", x, shape=(), position=position), position=position)
         if fname == "int" and b.nodes[number.id].op == "const":  # int(2.7), int(n / 2): Python's int, exact
             return _python_int(b, x, number, position)
@@ -7661,7 +7694,8 @@ def python_range(b, args, kwargs, position) -> range:
     lowered), checked as Python checks them; nothing allocated (a for loop counts it first)."""
     if kwargs or not 1 <= len(args) <= 3:
         raise JacValueError(f"range() takes 1 to 3 integers, positionally, got {len(args) + len(kwargs)}", position)
-    bounds = [static(b, a, "range", position) for a in args]
+    with reads_as(b, "index"):  # range(n) of a traced n: JAX's TracerIntegerConversionError
+        bounds = [static(b, a, "range", position) for a in args]
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in bounds):
         raise JacValueError("range() takes integers (Python raises TypeError for a float); for a float range write "
                             "np.arange or torch.arange", position)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functions import FUNCTIONS, REQUIRED, Items, JacValueError, Static, arguments, boolean, library_function, \
+from .functions import FUNCTIONS, REQUIRED, Items, reads_as, JacValueError, Static, arguments, boolean, library_function, \
     static, static_int, static_ints, tensor, variant
 
 _NAMED_AXES = ("jac has no devices or named axes (a collective is an error in JAX too outside jax.pmap / "
@@ -251,11 +251,12 @@ def _index_in_dim(b, args, kwargs, position):
 def _starts(b, value, shape, sizes, fname, position, negative=True) -> tuple:
     """JAX's start indices of a dynamic slice: a negative one counted from the end once (allow_negative_indices),
     then each clamped into [0, size - slice size], so the slice always fits (never an error, nor a wrap)."""
-    if isinstance(value, Items):
-        starts = tuple(static_int(b, v, f"jax.lax.{fname}'s start index", position) for v in value)
-    else:
-        starts = static_ints(b, value, f"jax.lax.{fname}'s start indices (constants in jac)", position) \
-            if value != () else ()
+    with reads_as(b):  # JAX takes traced starts
+        if isinstance(value, Items):
+            starts = tuple(static_int(b, v, f"jax.lax.{fname}'s start index", position) for v in value)
+        else:
+            starts = static_ints(b, value, f"jax.lax.{fname}'s start indices (constants in jac)", position) \
+                if value != () else ()
     if len(starts) != len(shape):
         _refuse(fname, f"needs one start index per axis ({len(shape)}), got {len(starts)}", position)
     flags = negative if isinstance(negative, tuple) else (negative,) * len(shape)

@@ -38,7 +38,7 @@ from . import laxmore
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
 from .functions import FALLBACK, LIBRARIES, PER_LIBRARY, REQUIRED, Pair, arguments, arithmetic, one_dtype, pair_attribute, pair_item, \
     c_power, jax_floor_divide, masked_product, remainder_of_dividend, torch_power, unpack_pair
-from .functions import INPLACE_AT, run_time_int
+from .functions import INPLACE_AT, reads_as, run_time_int
 from .functions import DTYPE_FIRST, UNARY, Items, Refused, dtype_first, input_not_constant, matrix_transpose, \
     static, written_value, TENSOR_TYPES, data_index, NUMPY_AFTER_AXIS, numpy_positional, TORCH_DTYPE_FIRST, \
     torch_positional_dtype
@@ -738,6 +738,7 @@ class _Lowering:
         self.computed_bytes: dict = {}  # node id -> bytes of those of them an op computed, oldest first
         self.computed_total = 0  # their sum, which value_of keeps within the builder's max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
+        self.reaches_inputs: dict = {}  # node id -> whether an input reaches it (of_inputs)
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
     @cached_property
@@ -4224,8 +4225,9 @@ class _Lowering:
 
     def slice_value(self, node: ast.Slice, kids: list):
         parts = iter(kids)
-        bounds = [self.index_int(next(parts), self.source.at(node)) if p is not None else None
-                  for p in (node.lower, node.upper, node.step)]
+        with reads_as(self.b, "slice"):  # x[:n] of a traced n: JAX's IndexError
+            bounds = [self.index_int(next(parts), self.source.at(node)) if p is not None else None
+                      for p in (node.lower, node.upper, node.step)]
         if bounds[2] == 0:
             raise JacValueError("slice step must not be 0", self.source.at(node))
         return slice(*bounds)
@@ -4289,7 +4291,8 @@ class _Lowering:
             if len(parts) == 1 and isinstance(parts[0], Items):  # x.at[jnp.diag_indices(3)]: x.at[idx[0], idx[1]]
                 parts = list(parts[0])
             try:
-                targets, read = self.written(value.array, parts, "x.at[...]", position)
+                with reads_as(self.b):  # JAX's x.at[i] takes a traced i
+                    targets, read = self.written(value.array, parts, "x.at[...]", position)
             except JacShapeError:  # an index out of bounds: JAX's mode= says what it reads (.scatter)
                 found = self.at_out_of_bounds(value.array, parts, position)
                 if found is None:
@@ -4306,7 +4309,9 @@ class _Lowering:
                     else Items(tuple.__getitem__(value, parts[0]))  # a list's slice: a new list
             if len(parts) != 1 or parts[0] is None:
                 raise JacValueError("a tuple result is indexed with one integer (parts[0]) or a slice (parts[1:])", position)
-            return value.part(self.index_int(parts[0], position), position)
+            with reads_as(self.b, "index"):  # a tuple indexed by a traced int: JAX's TracerIntegerConversionError
+                key = self.index_int(parts[0], position)
+            return value.part(key, position)
         if not isinstance(value, Tracer):
             raise JacValueError("only arrays can be indexed", position)
         if len(parts) == 1 and type(parts[0]) is Items and parts[0].display == "list":  # x[R[0]] of Python's list
@@ -4440,7 +4445,8 @@ class _Lowering:
             if array.size and not (np.array_equal(array, np.round(array)) and np.all(np.abs(array) < 2**62)):
                 raise JacValueError("an index list must hold integers", position)
             return array.astype(np.intp)
-        return self.index_int(part, position)
+        with reads_as(self.b):  # x[i]: JAX takes a traced i
+            return self.index_int(part, position)
 
     # --- PART elementwise: comparisons, logic on booleans, masks, library names ------------
 
@@ -4659,7 +4665,8 @@ class _Lowering:
         node = self.b.nodes[t.id]
         if node.op == "const":
             return node.value
-        if self.values is None or self.b.shapes_only:
+        free = not self.of_inputs(t)  # a value JAX traces though no input reaches it (jit's int argument)
+        if (self.values is None or self.b.shapes_only) and not free:
             if message is not None:
                 raise NeedsValues(message, position)
             if what is not None:
@@ -4669,7 +4676,7 @@ class _Lowering:
             raise NeedsValues("x[mask] with a mask computed from the inputs: the shape of the result depends on "
                               "their values, so it is known only for given values (jac eval, vjp, jvp, hessian, check "
                               "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
-        if position not in self.b.by_value:  # where it reads them (a loop's test reads at one place each pass)
+        if position not in self.b.by_value and not free:  # where it reads them (a loop's test: one place each pass)
             self.b.by_value += (position,)
         found, held = self.computed, self.computed_bytes
         nodes = self.b.nodes
@@ -4700,6 +4707,28 @@ class _Lowering:
                 if self.computed_total > cap:
                     self._forget(uses, t.id, cap, position)
         return found[t.id]
+
+    def of_inputs(self, t: Tracer) -> bool:
+        """Whether an input reaches node ``t``: not so for a node of constants only that is not folded
+        (:meth:`Builder.fresh` of a constant: a number JAX traces, :func:`.whiles.traced_constant`), whose value is
+        the same at any inputs. Remembered per node (nodes never change)."""
+        known, nodes = self.reaches_inputs, self.b.nodes
+        pending = [t.id]
+        while pending:
+            i = pending[-1]
+            if i in known:
+                pending.pop()
+                continue
+            args = [a for a in nodes[i].args if a not in known]
+            if nodes[i].op == "input" or any(known.get(a) for a in nodes[i].args):
+                known[i] = True
+            elif args:
+                pending.extend(args)
+                continue
+            else:
+                known[i] = False
+            pending.pop()
+        return known[t.id]
 
     def _forget(self, uses: dict, keep: int, cap: int, position: int) -> None:
         """Drop the oldest values :meth:`value_of` computed that the rest of its walk does not read, until they

@@ -162,6 +162,7 @@ def _lowered(lowering, spelling: str, node: ast.Call, position: int):
     custom.refuse_in_transform(lowering, spelling, start, position)  # jax.jvp of a custom_vjp (lang/custom.py)
     whiles.refuse_reverse(lowering, loops, spelling, position)  # jax.vjp: JAX's reverse mode refuses a while_loop
     whiles.refuse_value_tests(lowering, tests, ts, spelling, position)  # torch.func.linearize's if refused
+    whiles.refuse_tangent_reads(lowering, tests, ts, spelling, position)  # float(v) of a JVP tracer raises
     aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

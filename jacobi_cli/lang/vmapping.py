@@ -629,7 +629,8 @@ def _fori_loop(lowering, given: dict, position: int):
     value = lowering.expression(given["init_val"])
     written(lowering, max(hi - lo, 0), spelling, position)
     for i in range(lo, hi):
-        out = whiles.traced(lowering, fn, [lowering.number(i, position), value], spelling, position)
+        index = whiles.traced_constant(lowering, lowering.number(i, position), position)  # a tracer in JAX
+        out = whiles.traced(lowering, fn, [index, value], spelling, position)
         _same_structure(value, out, f"{spelling}: the loop's value", position)
         value = out
     return value

@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import JacError, JacLimitError, JacValueError
+from ..ir import dtypes
 from ..ir.graph import Tracer
 from ..ir.shapes import fmt
-from .functions import Items, Static
+from .functions import DYNAMIC, Items, Static
 
 SPELLING = "jax.lax.while_loop"
 PARAMETERS = ("cond_fun", "body_fun", "init_val")
@@ -142,7 +143,10 @@ def call_staged(lowering, m, args: list, kwargs: dict, position: int):
             raise JacValueError(f"{m.spelling}: the string argument {value.value!r} is traced: JAX raises "
                                 f"(TypeError: it is not a valid JAX type); mark it static (static_argnums= or "
                                 f"static_argnames=)", position)
-    return traced(lowering, m.fn, list(args), m.spelling, position, kwargs)
+    # the arguments not marked static are traced: a Python number or list of them is a tracer inside, as JAX makes it
+    args = [a if k in nums else traced_constant(lowering, a, position) for k, a in enumerate(args)]
+    kwargs = {k: a if k in names else traced_constant(lowering, a, position) for k, a in kwargs.items()}
+    return traced(lowering, m.fn, args, m.spelling, position, kwargs)
 
 
 def _hashable(lowering, value) -> bool:
@@ -222,12 +226,51 @@ ABSTRACT = {"jax.vmap": "vmap", "jax.numpy.vectorize": "vmap", "jax.lax.map": "m
 STAGED = frozenset({"jax.jit", "jax.checkpoint", "jax.remat", "jax.lax.map", "jax.lax.scan", "jax.lax.fori_loop",
                     "jax.lax.while_loop", "jax.lax.cond", "jax.lax.switch"})
 # each kind of read the parser records in value_tests: what it is, and what JAX raises at it under a trace
-READS = {"test": ("an if / while test", "TracerBoolConversionError"),
-         "int": ("int() / .item()", "ConcretizationTypeError"),
-         "mask": ("a boolean mask x[mask]", "NonConcreteBooleanIndexError")}
+READS = {"test": ("an if / while test, or bool()", "TracerBoolConversionError"),
+         "int": ("int() / .item(), or an integer where a constant one is needed", "ConcretizationTypeError"),
+         "mask": ("a boolean mask x[mask]", "NonConcreteBooleanIndexError"),
+         "float": ("float() / .tolist()", "ConcretizationTypeError"),
+         "array": ("np.asarray / np.array of it", "TracerArrayConversionError"),
+         "index": ("range() of it, or a Python list or tuple indexed by it", "TracerIntegerConversionError"),
+         "slice": ("a slice bound x[:n]", "IndexError: Slice entries must be static integers")}
 _HINTS = {"test": "write jnp.where(test, a, b) or jax.lax.cond to choose by the values",
           "int": "compute it outside, or pass it as a static argument (static_argnums)",
-          "mask": "write jnp.where(mask, x, 0), or jnp.nonzero(mask, size=n) for the positions"}
+          "mask": "write jnp.where(mask, x, 0), or jnp.nonzero(mask, size=n) for the positions",
+          "float": "keep it an array (jnp.asarray), or compute it outside",
+          "array": "write jnp.asarray / jnp.array, which JAX traces",
+          "index": "pass it as a static argument (static_argnums), or index an array (jnp.array(l)[i])",
+          "slice": "pass it as a static argument (static_argnums), or write jax.lax.dynamic_slice(x, (i,), (size,))"}
+# the reads a derivative transform of JAX raises at too (ConcretizationTypeError, TracerArrayConversionError), of a
+# value carrying a tangent: float() and .tolist() of a float array, np.asarray / np.array (int(), .item(), bool()
+# and a test read the concrete value under jax.grad; checked in JAX 0.10)
+TANGENT_READS = frozenset({"float", "array"})
+def traced_constant(lowering, value, position: int):
+    """``value`` as JAX traces it though jac knows it (a Python number or list passed to a jitted function without
+    static_argnums, fori_loop's index): each constant array in a node of its own that is not folded
+    (:meth:`Builder.fresh`), typed as the constant (integers, booleans), so that a Python read of it is recorded
+    (``value_tests``) and refused under the trace as JAX raises; its value is the same at any inputs
+    (``_Lowering.of_inputs``: read without them, the graph not by_value)."""
+    b = lowering.b
+    if isinstance(value, (bool, np.bool_)):
+        value = b.const(float(value), position)
+        b.booleans.add(value.id)
+    if isinstance(value, Tracer) and b.nodes[value.id].op == "const":
+        kind = dtypes.kind_of(b, value.id)
+        if kind is None and value.id in b.pyints:  # a Python int: JAX's weakly typed int
+            kind = (np.dtype(np.int64), None)
+        out = b.fresh(value, position)
+        if kind is not None and kind[0] == np.bool_:
+            b.booleans.add(out.id)
+        elif kind is not None:
+            b.integral[out.id] = kind
+        return out
+    if isinstance(value, Items):
+        out = Items(traced_constant(lowering, v, position) for v in value)
+        out.__dict__.update(getattr(value, "__dict__", {}))
+        return out
+    if type(value) in (tuple, list):
+        return type(value)(traced_constant(lowering, v, position) for v in value)
+    return value
 
 
 def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, position: int,
@@ -244,13 +287,15 @@ def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, positi
     targets = frozenset(t.id for t in fresh if isinstance(t, Tracer))
     if start is not None and spelling in STAGED:
         for test, at, kind in lowering.value_tests[before:]:
-            if test >= start or test in targets:
+            if kind != DYNAMIC and (test >= start or test in targets):
                 raise JacValueError(_refusal(spelling, kind), at)
         return
     if not targets:
         return
     nodes, lowest = lowering.b.nodes, min(targets)
     for test, at, kind in lowering.value_tests[before:]:
+        if kind == DYNAMIC:
+            continue
         pending, seen = [test], set()
         while pending:
             i = pending.pop()
@@ -259,6 +304,40 @@ def refuse_value_tests(lowering, before: int, fresh: list, spelling: str, positi
             if i >= lowest and i not in seen:
                 seen.add(i)
                 pending.extend(nodes[i].args)
+
+
+def refuse_tangent_reads(lowering, before: int, fresh: list, spelling: str, position: int) -> None:
+    """Refuse a JAX derivative transform (``jax.grad``, ``jacrev``, ``jacfwd``, ``hessian``, ``jvp``, ``vjp``,
+    ``linearize``) whose function made a Python float (``float()``, ``.tolist()``) or a NumPy array (``np.asarray``)
+    of a float value carrying a tangent: one the differentiated arguments (``fresh``) reach through ops that carry
+    derivatives (not through ``stop_gradient``, an integer, a comparison), as JAX raises there
+    (ConcretizationTypeError, TracerArrayConversionError; checked in JAX 0.10). ``int()``, ``.item()``, ``bool()``
+    and tests read the concrete value under these transforms, as JAX does."""
+    from ..ir.ops import OPS
+
+    reads = [(test, at, kind) for test, at, kind in lowering.value_tests[before:] if kind in TANGENT_READS]
+    if not reads or not spelling.startswith("jax"):
+        return
+    b, targets = lowering.b, frozenset(t.id for t in fresh if isinstance(t, Tracer))
+    lowest = min(targets, default=0)
+
+    def carries(i: int) -> bool:  # whether a derivative reaches node i from the targets
+        return i not in b.integral and i not in b.booleans and i not in b.typed
+
+    for test, at, kind in reads:
+        pending, seen = [test] if carries(test) else [], set()
+        while pending:
+            i = pending.pop()
+            if i in targets:
+                what, error = READS[kind]
+                raise JacValueError(f"{spelling}(...) of a function that makes a Python number or NumPy array of a "
+                                    f"value it differentiates ({what}): JAX raises there ({error}: the value is a "
+                                    f"tracer carrying a derivative); {_HINTS[kind]}, or read it through "
+                                    f"jax.lax.stop_gradient (int(), .item() and tests read the value)", at)
+            node = b.nodes[i]
+            if i >= lowest and i not in seen and not getattr(OPS.get(node.op), "nondiff", True):
+                seen.add(i)
+                pending.extend(a for a in node.args if carries(a))
 
 
 def _refusal(spelling: str, kind: str) -> str:

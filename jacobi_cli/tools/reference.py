@@ -307,7 +307,9 @@ names on this page are known.
   `jax.checkpoint(f)`, `jax.remat(f)`, `torch.compile(f)` are f and `torch.utils.checkpoint.checkpoint(f, *args)`
   is `f(*args)` (see Commands, "vmap and JAX's loops written in the text"); JAX's three trace f with abstract
   values, so a Python read of a value computed inside (`if` / `while`, `int()`, `.item()`, `x[mask]`, `nonzero`
-  without `size=`) is refused as JAX raises, and an argument marked `static_argnums=` / `static_argnames=` is read.
+  without `size=`) is refused as JAX raises, and an argument marked `static_argnums=` / `static_argnames=` is read;
+  one not marked is a tracer, a Python number too (`range(n)`, `x[:n]` refused; `v * n`, `v[n]` read), and so is
+  `fori_loop`'s index; `float()` / `np.asarray` of a value `jax.grad` differentiates is refused, as JAX raises.
 - No other autodiff calls: `y.backward()` elsewhere than the top level (see PyTorch's leaves above), `x.grad`
   read into a value, the rest of `torch.autograd` and `torch.func` are refused saying what to
   write instead (`loss.backward()` inside a function: delete the line and end with `loss`; `jac vjp --v V` for
