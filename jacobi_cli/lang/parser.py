@@ -32,7 +32,7 @@ from .deep import with_deep_stack
 from ..errors import JacError, JacLimitError, JacNameError, JacParseError, JacShapeError, JacUsageError, JacValueError
 from .functions import ATTRIBUTES, CONSTANTS, DTYPES, FUNCTIONS, LIBRARY_FUNCTIONS, MODULES, READINGS, DType, Static, \
     boolean, detached, is_boolean, library_function, library_of, logical, python_range, transpose_all, truth
-from .jaxnames import LAX_HINTS, LIBRARY_NAMES
+from .jaxnames import LAX_HINTS, LIBRARY_ENDINGS, LIBRARY_NAMES, LIBRARY_REFUSED
 from . import laxnames
 from . import laxmore
 from . import gathers  # lax.GatherScatterMode.CLIP (the enum gather and the scatters read)
@@ -97,12 +97,14 @@ _SUBMODULES = {"fft": " (Fourier transforms have complex results, which jac does
                                 "MultivariateNormal, Exponential, Uniform, Gamma, Beta, Poisson, Independent and "
                                 "kl_divergence: write another's density)",
                "polynomial": "", "autograd": "", "func": "", "optim": "", "sparse": "", "masked": "", "nested": "",
-               "ma": "", "stats": " (of its distributions jac reads expon, laplace, logistic, uniform, norm and "
-                              "multivariate_normal: write another's density's "
-                              "formula with scipy.special or jax.scipy.special: gammaln, xlogy, log_ndtr)",
-               "linalg": " (jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
-                         "solve_triangular(L, b) is jnp.linalg.solve(L, b))", "signal": "",
+               "ma": "", "stats": " (of its distributions jac reads {stats}: write another's density's formula "
+                              "with {special}: gammaln, xlogy, log_ndtr)",
+               "linalg": " ({linalg} has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm; "
+                         "solve_triangular(L, b) is {linalg}.solve(L, b))", "signal": "",
                "testing": "", "utils": "", "jit": ""}
+# _SUBMODULES' words for the library of the module refused: jax.scipy.stats's densities are written with jnp's
+_KIN = {"jax": {"special": "jax.scipy.special", "linalg": "jnp.linalg"},
+        "torch": {"special": "torch.special", "linalg": "torch.linalg"}}
 # The first names of jac's modules that are not modules themselves (jax of jax.nn, scipy of scipy.special)
 _ROOTS = frozenset(m.split(".")[0] for m in MODULES) - MODULES
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
@@ -4769,20 +4771,39 @@ _LIBRARY_TITLES = {"jax": "jax.nn", "scipy": "scipy.special", "jax.scipy": "jax.
 _LIBRARY_HINTS = {
     ("jax", "normalize"): "jax.nn.normalize was the old name of jax.nn.standardize: write jax.nn.standardize(x) "
                           "(PyTorch's F.normalize, x / its norm, is another function)",
+    ("jax.scipy", "psi"): "jax.scipy.special has no psi (SciPy's other name of digamma): write "
+                          "jax.scipy.special.digamma(x)",
 }
+# A library's own functions, when jac lacks one of it: what else to write it with (LIBRARY_ENDINGS first)
+_ROOT_ENDINGS = {"torch": "torch's functions", "jax": "jnp's functions", "scipy": "NumPy's functions"}
+_STATS_ENDINGS = {"jax": "jnp's and jax.scipy.special's functions (gammaln, xlogy, log_ndtr)",
+                  "scipy": "NumPy's and scipy.special's functions (gammaln, xlogy, log_ndtr)"}
+_LISTED = 40  # a library with more names than this is named by their count, and the few nearest the one written
 
 
-def _library_message(module: str, fname: str, lib: str) -> str:
-    """``module.fname`` of a library whose names jac lists (jax.nn, scipy.special, jax.lax): what to write."""
+def _library_message(module: str, fname: str, lib: str, ending: str | None = None) -> str:
+    """``module.fname`` of a library whose names jac lists (jax.nn, scipy.special, jax.lax): what jac reads of
+    that library (the names, or for a long list their count and the nearest ones), those of them it refuses, and
+    ``ending``, what else to write it with: the library's own kin (LIBRARY_ENDINGS, else its root's: NumPy's
+    functions for SciPy, torch's for PyTorch, jnp's for JAX)."""
     if lib == "jax.lax" and fname in LAX_HINTS:
         return f"'{module}.{fname}' is not supported by jac: {LAX_HINTS[fname]}"
     if (lib, fname) in _LIBRARY_HINTS:
         return f"'{module}.{fname}' is not supported by jac: {_LIBRARY_HINTS[(lib, fname)]}"
-    have = sorted(LIBRARY_NAMES.get(lib, ())) or sorted(n for (library, n) in LIBRARY_FUNCTIONS if library == lib)
-    tail = ": jnp.linalg has solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv, norm" \
-        if lib == "jax.scipy.linalg" else ""
-    return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads "
-            f"{', '.join(have)}); write it with those or with jnp's functions{tail}")
+    if ending is None:
+        root = lib.split(".")[0]
+        ending = LIBRARY_ENDINGS.get(lib) or (_STATS_ENDINGS[root] if ".stats." in lib else _ROOT_ENDINGS[root])
+    have = LIBRARY_NAMES.get(lib) or {n for (library, n) in LIBRARY_FUNCTIONS if library == lib}
+    refused = LIBRARY_REFUSED.get(lib, frozenset())
+    read = sorted(set(have) - refused)
+    if len(read) <= _LISTED:
+        what = ", ".join(read) + (f"; it refuses {', '.join(sorted(refused))}, saying why" if refused else "")
+    else:
+        near = difflib.get_close_matches(fname, read, n=3, cutoff=0.6)
+        what = f"{len(read)} functions, listed in docs/expressions.md" + (
+            f"; the nearest to '{fname}': {', '.join(near)}" if near else "")
+    return (f"'{module}.{fname}' is not supported by jac (of {_LIBRARY_TITLES[lib]}, jac reads {what}); write it "
+            f"with those or with {ending}")
 
 
 def _is_jit(decorator: ast.AST) -> bool:
@@ -4904,13 +4925,14 @@ def _foreign(module: ast.Module, scope: dict, source, imported: dict = {}) -> No
         if not isinstance(base, ast.Name) or base.id in scope:
             continue
         parts = [base.id] + [a.attr for a in reversed(chain)]
-        for k, attribute in enumerate(chain):  # each attribute's path, parts[:length], outermost first
-            _foreign_path(parts, len(parts) - k, attribute, source)
+        for k in range(len(chain)):  # each attribute's path, parts[:length], outermost first
+            _foreign_path(parts, len(parts) - k, chain, source)
 
 
-def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None:
-    """Refuse the attribute ``node``, the path ``parts[:length]`` (``jax.random.normal``), when it is of a library
-    jac does not read, saying what to write. O(1) unless it refuses: the path's text is made only for the message."""
+def _foreign_path(parts: list, length: int, chain: list, source) -> None:
+    """Refuse the path ``parts[:length]`` (``jax.random.normal``; ``chain``: the attributes of ``parts``, outermost
+    first) when it is of a library jac does not read, saying what to write, the caret under the last name of the
+    path it names. O(1) unless it refuses: the path's text is made only for the message."""
     root, last = parts[0], parts[length - 1]
     second = parts[1] if length > 1 else None
     if last in vmapping.LAST_NAMES and vmapping.spelling_of(_joined(parts, length)) is not None:
@@ -4918,34 +4940,41 @@ def _foreign_path(parts: list, length: int, node: ast.Attribute, source) -> None
     if length <= 3 and last in LAX_HINTS and last not in laxnames.COLLECTIVES and (
             length == 2 and root == "lax" or length == 3 and root == "jax"
             and second == "lax"):  # before its arguments: lax.map(f, x); a collective inside a vmap is read
-        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", source.at(node))
+        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", _name_at(chain, length, source))
     if root == "optax":
         formula = _OPTAX.get(last)
         if formula is not None:  # its formula, once (the general text's example is l2_loss's)
             raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: write the loss itself with jnp "
-                                f"and jax.nn: optax.{last}(...) is {formula}", source.at(node))
-        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", source.at(node))
+                                f"and jax.nn: optax.{last}(...) is {formula}", _name_at(chain, length, source))
+        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN['optax']}", _name_at(chain, length, source))
     if root in _FOREIGN and root not in ("linen",):
-        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", source.at(node))
+        raise JacParseError(f"'{_joined(parts, length)}': {_FOREIGN[root]}", _name_at(chain, length, source))
     if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
         if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
             return
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
-                            f"{', '.join(sorted(trees.SPELLINGS))}", source.at(node))
+                            f"{', '.join(sorted(s for s in trees.SPELLINGS if s.startswith('jax.')))}", _name_at(chain, min(len(parts), 3), source))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
         if second in _AUTODIFF_NAMES:  # jax.hvp
-            raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}", source.at(node))
+            raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}", _name_at(chain, 2, source))
         why = _JAX_ELSEWHERE.get(second)
         if why is not None:
             raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in (
                 "jit", "checkpoint", "remat", "device_put", "debug", "config") else
-                f"'jax.{second}' is not supported by jac: {why}", source.at(node))
+                f"'jax.{second}' is not supported by jac: {why}", _name_at(chain, 2, source))
     if length > 2 and root == "jax" and second == "scipy" and parts[2] not in ("special", "linalg") \
             and not (parts[2] == "stats" and len(parts) > 3 and parts[3] in distributions.STATS):  # (.distributions)
         raise JacParseError(f"the module 'jax.scipy.{parts[2]}' is not supported by jac"
-                            f"{_SUBMODULES.get(parts[2], '')}", source.at(node))
+                            f"{_submodule_hint('jax.scipy', parts[2])}", _name_at(chain, 3, source))
+
+
+def _name_at(chain: list, length: int, source) -> int:
+    """The offset of the last name of the path of ``length`` names whose attributes are ``chain`` (outermost first):
+    where the caret goes under ``jax.random`` in ``jax.random.normal(key)``."""
+    attribute = chain[len(chain) + 1 - length]
+    return source.end(attribute) - len(attribute.attr)
 
 
 def _joined(parts: list, length: int) -> str:
@@ -4962,7 +4991,15 @@ def _module_message(path: str, name: str) -> str:
                 f"itself, without packed sequences (pack_padded_sequence, pad_packed_sequence); for sequences of "
                 f"different lengths run each alone on its own steps, rnn(x[i:i + 1, :n_i]) with batch_first=True, whose "
                 f"h_n is the packed run's; clip_grad_norm_ and the other training helpers change no derivative")
-    return f"the module '{path}' is not supported by jac{_SUBMODULES.get(name, '')}"
+    return f"the module '{path}' is not supported by jac{_submodule_hint(path, name)}"
+
+
+def _submodule_hint(path: str, name: str) -> str:
+    """What ``_SUBMODULES`` says of the module ``path`` (last name ``name``), in the words of its own library."""
+    kin = _KIN.get(path.split(".")[0], {"special": "scipy.special", "linalg": "np.linalg"})
+    *first, last = distributions.STATS
+    stats = f"{', '.join(first)} and {last}"
+    return _SUBMODULES.get(name, "").format(stats=stats, **kin)
 
 
 def unknown_message(what: str, name: str, tail: str = "") -> str:
