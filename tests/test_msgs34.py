@@ -1,5 +1,5 @@
 """Session 34 (h34-msgs): refusals of a name that end with the refused library's own alternative and point at the
-name."""
+name; the by_value warning on one short line."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +9,7 @@ import json
 import pytest
 
 from jacobi_cli.cli import entry
+from jacobi_cli.tools.report import by_value_warning
 
 
 def refusal(expression: str, *bindings: str) -> tuple:
@@ -76,3 +77,22 @@ def test_a_path_refused_before_its_arguments_points_at_the_name_it_refuses(expre
 def test_the_tree_refusal_lists_jaxs_spellings_only():
     message, _ = refusal("jax.tree_util.tree_all(A)", "A:3")
     assert "jax.tree.map" in message and "torch" not in message
+
+
+@pytest.mark.parametrize("places", [1, 2, 5, 100_000])
+def test_the_by_value_warning_is_one_short_line_with_its_keys(places):
+    warning = by_value_warning(tuple(range(3, 3 + places)))
+    assert set(warning) == {"kind", "in", "op", "position", "message"} and warning["position"] == 3
+    assert warning["kind"] == "by_value" and warning["in"] == "value" and warning["op"] == "input"
+    assert len(warning["message"]) <= 160 and "\n" not in warning["message"], warning["message"]
+    assert warning["message"].startswith("the result holds at these values only")
+    assert (f"and at {places - 1:,} more place" in warning["message"]) == (places > 1) or places > 10_000
+
+
+def test_the_by_value_warning_on_stderr_is_two_lines_and_a_caret():
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        assert entry.main(["eval", "x[x > 0].sum()", "x=[1, -2, 3]"]) == 0
+    line, text, caret = err.getvalue().splitlines()
+    assert line.startswith("jac: warning (by_value): ") and len(line) <= 160 + 25
+    assert text.strip() == "x[x > 0].sum()" and caret.index("^") == text.index("x > 0")
