@@ -1,14 +1,19 @@
 """Session 34 (h34-msgs): refusals of a name that end with the refused library's own alternative and point at the
-name; the by_value warning on one short line."""
+name; the by_value warning on one short line; value_of's memo trimmed oldest first in amortised O(1) per value."""
 from __future__ import annotations
 
 import contextlib
 import io
 import json
+import random
+from collections import OrderedDict
 
+import numpy as np
 import pytest
 
 from jacobi_cli.cli import entry
+from jacobi_cli.engine.compiled import Compiled
+from jacobi_cli.lang.memo import ValueMemo
 from jacobi_cli.tools.report import by_value_warning
 
 
@@ -96,3 +101,115 @@ def test_the_by_value_warning_on_stderr_is_two_lines_and_a_caret():
     line, text, caret = err.getvalue().splitlines()
     assert line.startswith("jac: warning (by_value): ") and len(line) <= 160 + 25
     assert text.strip() == "x[x > 0].sum()" and caret.index("^") == text.index("x > 0")
+
+
+# -- value_of's memo ------------------------------------------------------------------------------------------------
+
+class Counted(OrderedDict):
+    """An OrderedDict counting the values taken off its front."""
+    taken = 0
+
+    def popitem(self, last=True):
+        Counted.taken += 1
+        return super().popitem(last)
+
+
+def rescanning(memo: dict, held: dict, uses: dict, keep: int, cap: int, total: int):
+    """The trim jac had before session 34, rescanning from the oldest each time: (total, within cap)."""
+    for i in list(held):
+        if total <= cap:
+            return total, True
+        if i != keep and uses.get(i, 0) <= 0:
+            total -= held.pop(i)
+            del memo[i]
+    return total, total <= cap
+
+
+def walks(seed: int):
+    """Random walks of value_of: each computes new nodes (bytes, arguments among all earlier nodes), the last its
+    target."""
+    rng = random.Random(seed)
+    made = 0
+    for _ in range(40):
+        walk = []
+        for _ in range(rng.randint(1, 12)):
+            args = [rng.randrange(made) for _ in range(rng.randint(0, 3))] if made else []
+            walk.append((made, rng.choice([0, 8, 8, 80, 800]), args))
+            made += 1
+        yield walk
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_memo_drops_what_the_rescanning_trim_dropped_in_the_same_order(seed):
+    cap = random.Random(seed).choice([800, 1600, 3000])
+    memo, reference, held, total = ValueMemo(), {}, {}, 0
+    for walk in walks(seed):
+        keep = walk[-1][0]
+        uses, theirs = {}, {}
+        for _, _, args in walk:
+            for a in args:
+                uses[a] = uses.get(a, 0) + 1
+        theirs = dict(uses)
+        refused = [None, None]
+        for i, nbytes, args in walk:
+            if refused[0] is None:
+                memo.add(i, np.zeros(nbytes // 8))
+                for a in args:
+                    uses[a] -= 1
+                    if not uses[a]:
+                        memo.released(a)
+                if memo.total > cap and not memo.trim(uses, keep, cap):
+                    refused[0] = i
+            if refused[1] is None:
+                reference[i] = held[i] = nbytes
+                total += nbytes
+                for a in args:
+                    theirs[a] -= 1
+                if total > cap:
+                    total, within = rescanning(reference, held, theirs, keep, cap, total)
+                    refused[1] = None if within else i
+            assert list(memo.values) == list(reference) and memo.total == total
+        memo.end_walk()
+        assert refused[0] == refused[1]
+        assert list(memo.held) == list(held)  # the order the next walk drops in
+        if refused[0] is not None:
+            return
+
+
+def test_the_memo_takes_each_value_off_its_front_once_per_walk_that_still_needs_it():
+    # one walk: 2,000 steps of a carry of 100 bytes, each step's sum (8 bytes) kept until the end (a Python loop
+    # appending x.sum() to a list stacked at the end): the trim rescanning the memo met every kept sum at each step
+    memo = ValueMemo()
+    memo.held = Counted()
+    Counted.taken = 0
+    steps, cap = 2000, 20_000
+    uses = {2 * k + 1: 1 for k in range(steps)}  # the sums, read by the stack
+    uses.update({2 * k: 2 for k in range(steps)})  # each carry: the next step and its sum
+    def read(a):
+        uses[a] -= 1
+        if not uses[a]:
+            memo.released(a)
+
+    for k in range(steps):
+        carry, total = 2 * k, 2 * k + 1
+        memo.add(carry, np.zeros(100 // 8))  # v = v * 1.01
+        if k:
+            read(carry - 2)
+        assert memo.trim(uses, -1, cap) and memo.total <= cap
+        memo.add(total, np.zeros(1))  # xs.append(v.sum())
+        read(carry)
+        assert memo.trim(uses, -1, cap) and memo.total <= cap
+    assert Counted.taken <= 2 * 2 * steps, Counted.taken  # each value met at most twice, not once per step
+    memo.end_walk()
+    assert list(memo.held)[:3] == [1, 3, 5] and len(memo.held) == len(memo.values)
+
+
+def test_a_long_loop_keeping_every_steps_sum_is_within_the_limit_and_answers_as_numpy():
+    text = ("xs = []\nv = x\nfor i in range(200):\n    v = v * 1.01\n    xs.append(v.sum())\n"
+            "t = np.stack(xs)\nif t.max() > 0:\n    out = v.sum()\nelse:\n    out = -v.sum()\nout")
+    x = np.full(100, 0.5)
+    compiled = Compiled(text, {"x": (100,)}, values={"x": x}, max_bytes=8000)
+    expected = x
+    for _ in range(200):
+        expected = expected * 1.01
+    assert compiled.value({"x": x}) == expected.sum()

@@ -60,6 +60,7 @@ from . import pasted
 from . import distributions  # Normal(loc, scale).log_prob(x): a distribution's methods and properties
 from .decorators import dotted as _dotted
 from . import index_tuples  # np.mask_indices(n, np.triu) (and the index tuples it registers)
+from .memo import ValueMemo  # value_of's values, trimmed past max_bytes
 from .scatter import AtOutOfBounds, out_of_bounds  # JAX's .at[idx] out of bounds (session 27)
 from . import custom  # torch.autograd.Function, jax.custom_vjp: rules written by hand, honoured
 from .scatter import At, AtIndex, Memory, advanced_targets, fill_diagonal, put_along_axis, put_values, same_values
@@ -732,9 +733,7 @@ class _Lowering:
         self.locals = None  # the function being called: (its where, the names local to it), for its writes
         self.frame = None  # that call's Frame: what a function defined inside it sees of it once it returns
         self.returning = False  # the function being called returns inside a block: a 'return' run ends its call
-        self.computed: dict = {}  # node id -> its value at the given input values (value_of), once computed
-        self.computed_bytes: dict = {}  # node id -> bytes of those of them an op computed, oldest first
-        self.computed_total = 0  # their sum, which value_of keeps within the builder's max_bytes
+        self.computed = ValueMemo()  # node id -> its value at the given inputs (value_of), within max_bytes
         self.value_tests: list = []  # (node id, position, kind) of the reads of the values: whiles.READS, fname
         self.returned = None  # the expression the last such call returned (its Python sequence marks)
 
@@ -4655,7 +4654,8 @@ class _Lowering:
                               "compute it; jac shape and jac diff cannot); where(mask, x, 0) keeps the shape", position)
         if position not in self.b.by_value:  # where it reads them (a loop's test reads at one place each pass)
             self.b.by_value += (position,)
-        found, held = self.computed, self.computed_bytes
+        memo = self.computed
+        found = memo.values
         nodes = self.b.nodes
         needed, pending = set(), [t.id]  # the nodes t needs not computed yet (no walk of the others)
         while pending:
@@ -4668,40 +4668,27 @@ class _Lowering:
             for a in nodes[i].args:
                 uses[a] = uses.get(a, 0) + 1
         cap = self.b.max_bytes or DEFAULT_MAX_BYTES
-        with np.errstate(all="ignore"):
-            for i in sorted(needed):  # ids are in topological order: arguments first
-                n = nodes[i]
-                if n.op == "input":
-                    found[i] = np.asarray(self.values[n.name], dtype=self.b.dtype)
-                elif n.op == "const":
-                    found[i] = n.value
-                else:
-                    found[i] = value = OPS[n.op].impl(*[found[a] for a in n.args], **n.params)
-                    held[i] = getattr(value, "nbytes", 0)
-                    self.computed_total += held[i]
-                for a in n.args:
-                    uses[a] -= 1
-                if self.computed_total > cap:
-                    self._forget(uses, t.id, cap, position)
+        try:
+            with np.errstate(all="ignore"):
+                for i in sorted(needed):  # ids are in topological order: arguments first
+                    n = nodes[i]
+                    if n.op == "input":
+                        found[i] = np.asarray(self.values[n.name], dtype=self.b.dtype)
+                    elif n.op == "const":
+                        found[i] = n.value
+                    else:
+                        memo.add(i, OPS[n.op].impl(*[found[a] for a in n.args], **n.params))
+                    for a in n.args:
+                        uses[a] -= 1
+                        if not uses[a]:
+                            memo.released(a)
+                    if memo.total > cap and not memo.trim(uses, t.id, cap):
+                        raise JacLimitError(f"the values read at the given inputs here (a test of them, a mask) need "
+                                            f"more than {cap:,} bytes at once, over the limit per array; use smaller "
+                                            f"inputs, or raise the budget with --max-memory", position)
+        finally:
+            memo.end_walk()
         return found[t.id]
-
-    def _forget(self, uses: dict, keep: int, cap: int, position: int) -> None:
-        """Drop the oldest values :meth:`value_of` computed that the rest of its walk does not read, until they
-        hold at most ``cap`` bytes: a ``while`` loop of the values (a Python one, JAX's or PyTorch's) reads each
-        step's carry once, so its memo would otherwise keep every step (1,600 steps of a 1000 x 1000 carry held 13
-        GB); a value dropped and asked again is computed again from its arguments. Values the walk still needs
-        that pass ``cap`` together are refused."""
-        held = self.computed_bytes
-        for i in list(held):
-            if self.computed_total <= cap:
-                return
-            if i != keep and uses.get(i, 0) <= 0:
-                self.computed_total -= held.pop(i)
-                del self.computed[i]
-        if self.computed_total > cap:
-            raise JacLimitError(f"the values read at the given inputs here (a test of them, a mask) need more "
-                                f"than {cap:,} bytes at once, over the limit per array; use smaller inputs, or "
-                                f"raise the budget with --max-memory", position)
 
     def lookup(self, kind: str, fname: str, module: str | None, position: int):
         """The lowering of ``fname`` called as ``kind`` from ``module``: the library's own
