@@ -4927,7 +4927,8 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
     if length <= 3 and last in LAX_HINTS and last not in laxnames.COLLECTIVES and (
             length == 2 and root == "lax" or length == 3 and root == "jax"
             and second == "lax"):  # before its arguments: lax.map(f, x); a collective inside a vmap is read
-        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}", _name_at(chain, length, source))
+        raise JacParseError(f"'{_joined(parts, length)}' is not supported by jac: {LAX_HINTS[last]}",
+                            _name_at(chain, length, source))
     if root == "optax":
         formula = _OPTAX.get(last)
         if formula is not None:  # its formula, once (the general text's example is l2_loss's)
@@ -4939,13 +4940,15 @@ def _foreign_path(parts: list, length: int, chain: list, source) -> None:
     if root == "jax" and second in ("tree_util", "tree"):  # jax.tree_util.tree_map: read (.trees)
         if _joined(parts, min(len(parts), 3)) in trees.SPELLINGS:
             return
+        read = sorted(s for s in trees.SPELLINGS if s.startswith("jax."))  # not torch.func's functional_call
         raise JacParseError(f"'{_joined(parts, min(len(parts), 3))}' is not supported by jac: it reads "
-                            f"{', '.join(sorted(s for s in trees.SPELLINGS if s.startswith('jax.')))}", _name_at(chain, min(len(parts), 3), source))
+                            f"{', '.join(read)}", _name_at(chain, min(len(parts), 3), source))
     if root == "jax" and second is not None and second not in ("nn", "numpy", "scipy", "lax"):
         if length == 2 and f"jax.{second}" in derivatives.SPELLINGS:  # jax.grad: read (.derivatives)
             return
         if second in _AUTODIFF_NAMES:  # jax.hvp
-            raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}", _name_at(chain, 2, source))
+            raise JacParseError(f"'jax.{second}' is not supported by jac: {derivatives.READ}",
+                                _name_at(chain, 2, source))
         why = _JAX_ELSEWHERE.get(second)
         if why is not None:
             raise JacParseError(f"'jax.{second}' is not needed: {why}" if second in (
